@@ -1,0 +1,104 @@
+/**
+ * The one error class of twinfed and its code table.
+ *
+ * Every failure that crosses a process boundary carries a stable `code` from {@link ERROR_CODES}.
+ * The table maps each code to its HTTP status and a public message (no internals, no stack traces).
+ * Servers turn a {@link TwinfedError} into `{ error: { code, message, details? } }`; clients turn that
+ * body back into the same class with {@link TwinfedError.fromBody}.
+ */
+export const ERROR_CODES = {
+  // 400: malformed input
+  BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
+  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the expected schema.' },
+  INVALID_PLAN: { status: 400, message: 'The federation plan is invalid.' },
+  INVALID_ENVELOPE: { status: 400, message: 'The update envelope is malformed.' },
+  INVALID_WEIGHTS: { status: 400, message: 'The weights do not match the model layout.' },
+  NON_FINITE_WEIGHTS: { status: 400, message: 'The weights contain NaN or infinite values.' },
+  PROTOCOL_MISMATCH: { status: 400, message: 'The protocol version is not supported.' },
+  // 401: identity
+  UNAUTHENTICATED: { status: 401, message: 'Authentication is required.' },
+  BAD_SIGNATURE: { status: 401, message: 'The signature does not verify.' },
+  STALE_REQUEST: { status: 401, message: 'The request timestamp is outside the accepted window.' },
+  REPLAYED_REQUEST: { status: 401, message: 'The request nonce was already used.' },
+  INVALID_TOKEN: { status: 401, message: 'The token is invalid, expired or already used.' },
+  UNKNOWN_SITE: { status: 401, message: 'The site is not enrolled.' },
+  DECRYPT_FAILED: { status: 400, message: 'The payload could not be decrypted.' },
+  // 403: authorisation
+  FORBIDDEN: { status: 403, message: 'This role may not perform this action.' },
+  SITE_REVOKED: { status: 403, message: 'The site has been revoked.' },
+  SITE_NOT_SELECTED: { status: 403, message: 'The site is not selected for this round.' },
+  // 404
+  NOT_FOUND: { status: 404, message: 'The resource does not exist.' },
+  UNKNOWN_FEDERATION: { status: 404, message: 'The federation does not exist.' },
+  UNKNOWN_ROUND: { status: 404, message: 'The round does not exist.' },
+  UNKNOWN_MODEL_VERSION: { status: 404, message: 'The model version does not exist.' },
+  // 409: state conflicts
+  ROUND_CLOSED: { status: 409, message: 'The round is not accepting updates.' },
+  WRONG_BASE_VERSION: { status: 409, message: 'The update was trained from a different model version.' },
+  UPDATE_CONFLICT: { status: 409, message: 'A different update for this round was already accepted from this site.' },
+  ALREADY_EXISTS: { status: 409, message: 'The resource already exists.' },
+  FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.' },
+  // 413, 415, 429, 503
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests.' },
+  OVERLOADED: { status: 503, message: 'The server is busy; retry later.' },
+  NOT_READY: { status: 503, message: 'The service is not ready.' },
+  // local (site / CLI) failures that never come from HTTP
+  MODEL_SIGNATURE_INVALID: { status: 502, message: 'The model version signature does not verify against the pinned coordinator key.' },
+  MODEL_DIGEST_MISMATCH: { status: 502, message: 'The model weights do not match their signed digest.' },
+  CONFIG_INVALID: { status: 500, message: 'The configuration is invalid.' },
+  NETWORK: { status: 503, message: 'The coordinator could not be reached.' },
+  INTERNAL: { status: 500, message: 'Internal error.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** A stable error code (a key of {@link ERROR_CODES}). */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The JSON body every twinfed HTTP error response carries. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** True when `code` is one of twinfed's error codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
+/** The one error class. `details` must be safe to show a client: never payloads, keys or patient data. */
+export class TwinfedError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message?: string, options?: { details?: unknown; cause?: unknown }) {
+    super(message ?? ERROR_CODES[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TwinfedError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    if (options?.details !== undefined) this.details = options.details;
+  }
+
+  /** The public body for this error. */
+  toBody(): ErrorBody {
+    const body: ErrorBody = { error: { code: this.code, message: this.message } };
+    if (this.details !== undefined) body.error.details = this.details;
+    return body;
+  }
+
+  /** Rebuilds the error a server sent; unknown shapes become `INTERNAL` with the HTTP status kept in details. */
+  static fromBody(body: unknown, status?: number): TwinfedError {
+    const err = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+    if (err && isErrorCode(err.code)) {
+      const message = typeof err.message === 'string' ? err.message : undefined;
+      return new TwinfedError(err.code, message, { details: err.details });
+    }
+    return new TwinfedError('INTERNAL', `Unexpected response${status ? ` (HTTP ${status})` : ''}.`);
+  }
+}
+
+/** True when `e` is a {@link TwinfedError}, optionally with the given code. */
+export function isTwinfedError(e: unknown, code?: ErrorCode): e is TwinfedError {
+  return e instanceof TwinfedError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { ModelSpecSchema } from '../model-spec';
+
+const lr = z.number().positive().max(100);
+const fedOpt = {
+  serverLr: lr,
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.999),
+  tau: z.number().positive().default(1e-8),
+};
+
+/** Server-side strategy and its hyperparameters, selected by name (DESIGN §5, FLamby's formulas). */
+export const StrategySchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('fedavg'), serverLr: lr.default(1) }).strict(),
+  z.object({ name: z.literal('fedprox'), mu: z.number().min(0).max(100), serverLr: lr.default(1) }).strict(),
+  z.object({ name: z.literal('scaffold'), serverLr: lr.default(1) }).strict(),
+  z.object({ name: z.literal('fedadam'), ...fedOpt }).strict(),
+  z.object({ name: z.literal('fedyogi'), ...fedOpt }).strict(),
+  z.object({ name: z.literal('fedadagrad'), ...fedOpt }).strict(),
+  z.object({ name: z.literal('cyclic'), deterministic: z.boolean().default(false) }).strict(),
+  z.object({ name: z.literal('fedmedian') }).strict(),
+  z.object({ name: z.literal('fedtrimmedavg'), beta: z.number().min(0).lt(0.5).default(0.2) }).strict(),
+  z.object({ name: z.literal('krum'), byzantine: z.number().int().min(0).default(0), multi: z.number().int().min(1).default(1) }).strict(),
+]);
+/** A strategy selection (see {@link StrategySchema}). */
+export type StrategyConfig = z.infer<typeof StrategySchema>;
+/** Names of the available strategies. */
+export type StrategyName = StrategyConfig['name'];
+
+/** Local training at each site, per round. Exactly one of `steps` (mini-batch steps) or `epochs`. */
+export const TrainingSchema = z
+  .object({
+    steps: z.number().int().min(1).max(1_000_000).optional(),
+    epochs: z.number().int().min(1).max(10_000).optional(),
+    batchSize: z.number().int().min(1).max(65_536).default(32),
+    optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+    lr: lr.default(0.01),
+  })
+  .strict()
+  .refine((t) => (t.steps === undefined) !== (t.epochs === undefined), {
+    message: 'give exactly one of training.steps or training.epochs',
+  });
+/** Local training settings (see {@link TrainingSchema}). */
+export type TrainingConfig = z.infer<typeof TrainingSchema>;
+
+/** Privacy options of a federation. */
+export const PrivacySchema = z
+  .object({
+    secureAggregation: z.boolean().default(false),
+    dp: z
+      .object({ clip: z.number().positive(), noiseMultiplier: z.number().min(0), delta: z.number().positive().lt(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** How sites derive model inputs: the ordered feature names, the label and the normalisation policy. */
+export const DataSchema = z
+  .object({
+    features: z.array(z.string().min(1).max(200)).min(1).max(100_000),
+    label: z.string().min(1).max(200).default('target'),
+    normalization: z.enum(['none', 'per-site', 'federated']).default('per-site'),
+  })
+  .strict();
+
+/**
+ * A federation plan: what model, trained how, for how many rounds, with which quorum and deadline.
+ * Validated once on creation; stored with the federation; sent to each site with the round.
+ */
+export const PlanSchema = z
+  .object({
+    name: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, dot, dash, underscore'),
+    model: ModelSpecSchema,
+    data: DataSchema,
+    strategy: StrategySchema,
+    training: TrainingSchema,
+    rounds: z.number().int().min(1).max(100_000),
+    minSites: z.number().int().min(1).max(100_000).default(1),
+    /** Optional cap on selected sites per round (over-selection closes at the first `minSites`... in a later issue). */
+    sitesPerRound: z.number().int().min(1).max(100_000).optional(),
+    roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(600),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    privacy: PrivacySchema.default({ secureAggregation: false }),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.model.inputs !== p.data.features.length) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'inputs'], message: `model.inputs (${p.model.inputs}) must equal the number of data.features (${p.data.features.length})` });
+    }
+    const robust = ['fedmedian', 'fedtrimmedavg', 'krum'].includes(p.strategy.name);
+    if (robust && p.privacy.secureAggregation) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${p.strategy.name} needs individual updates and cannot run with secure aggregation` });
+    }
+    if (p.strategy.name === 'cyclic' && p.privacy.secureAggregation) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: 'cyclic passes one site’s weights on and cannot run with secure aggregation' });
+    }
+    if (p.strategy.name === 'krum' && p.minSites < 2 * p.strategy.byzantine + 3) {
+      ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'krum needs minSites ≥ 2·byzantine + 3' });
+    }
+    if (p.sitesPerRound !== undefined && p.sitesPerRound < p.minSites) {
+      ctx.addIssue({ code: 'custom', path: ['sitesPerRound'], message: 'sitesPerRound must be at least minSites' });
+    }
+  });
+
+/** A validated federation plan (defaults filled in). */
+export type Plan = z.infer<typeof PlanSchema>;
+/** A plan as written by a user, before defaults. */
+export type PlanInput = z.input<typeof PlanSchema>;
