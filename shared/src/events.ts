@@ -1,0 +1,52 @@
+/**
+ * socket.io event maps, typed for both ends (server: `Server<ClientToServerEvents, ServerToClientEvents>`,
+ * client: `Socket<ServerToClientEvents, ClientToServerEvents>`). Events are notifications only: sites
+ * always fetch state and weights over HTTP, so a missed event costs latency, never correctness.
+ */
+
+/** A round opened. Sites fetch `rounds/current` to learn whether they are selected. */
+export interface RoundOpenedEvent {
+  federationId: string;
+  round: number;
+  baseVersionId: string;
+  deadlineAt: string;
+}
+
+/** A round ended without a version (quorum not reached, deadline, …). */
+export interface RoundFailedEvent {
+  federationId: string;
+  round: number;
+  reason: string;
+}
+
+/** A new signed model version exists. */
+export interface ModelPublishedEvent {
+  federationId: string;
+  round: number;
+  versionId: string;
+}
+
+/** The federation reached a final state. */
+export interface FederationEndedEvent {
+  federationId: string;
+  state: 'completed' | 'failed' | 'stopped';
+}
+
+/** Coordinator → site. */
+export interface ServerToClientEvents {
+  'round:opened': (e: RoundOpenedEvent) => void;
+  'round:failed': (e: RoundFailedEvent) => void;
+  'model:published': (e: ModelPublishedEvent) => void;
+  'federation:ended': (e: FederationEndedEvent) => void;
+}
+
+/** Site → coordinator. */
+export interface ClientToServerEvents {
+  /** Liveness and progress, shown to operators. The ack returns the server time (clock-skew check). */
+  'site:status': (s: { state: 'idle' | 'training' | 'uploading' | 'evaluating'; federationId?: string; round?: number }, ack: (serverTime: string) => void) => void;
+}
+
+/** Data attached to an authenticated site socket. */
+export interface SocketData {
+  siteId: string;
+}

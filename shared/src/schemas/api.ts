@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { PlanSchema } from './plan';
+
+const b64 = z.string().min(1).max(200).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
+const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'identifier');
+const iso = z.string().min(1).max(40);
+const metricRecord = z.record(z.string().min(1).max(64), z.number().refine(Number.isFinite, 'finite')).refine((r) => Object.keys(r).length <= 64, 'at most 64 metrics');
+
+/** Short identifiers (sites, federations, versions). */
+export const IdSchema = id;
+
+/** The coordinator's public identity, pinned by sites at enrollment. */
+export const CoordinatorKeysSchema = z.object({
+  protocol: z.number().int(),
+  signPublicKey: b64,
+  boxPublicKey: b64,
+  fingerprint: z.string(),
+});
+export type CoordinatorKeys = z.infer<typeof CoordinatorKeysSchema>;
+
+/** POST /v1/enroll: a site presents its one-time token and its freshly generated public keys. */
+export const EnrollRequestSchema = z
+  .object({ protocol: z.number().int(), token: z.string().min(16).max(200), signPublicKey: b64, boxPublicKey: b64 })
+  .strict();
+export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
+
+/** Enrollment answer: the site's id and the coordinator keys to pin. */
+export const EnrollResponseSchema = z.object({ siteId: id, name: z.string(), coordinator: CoordinatorKeysSchema });
+export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
+
+/** POST /v1/admin/invitations (operator). */
+export const CreateInvitationSchema = z
+  .object({ siteName: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/), ttlSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600) })
+  .strict();
+export type CreateInvitation = z.input<typeof CreateInvitationSchema>;
+
+/** The one-time token is shown once, here, and stored only hashed. */
+export const InvitationResponseSchema = z.object({ invitationId: id, siteName: z.string(), token: z.string(), expiresAt: iso });
+export type InvitationResponse = z.infer<typeof InvitationResponseSchema>;
+
+/** A site as operators and researchers see it. */
+export const SiteViewSchema = z.object({
+  id,
+  name: z.string(),
+  fingerprint: z.string(),
+  enrolledAt: iso,
+  revokedAt: iso.nullable(),
+  lastSeenAt: iso.nullable(),
+  missedRounds: z.number().int(),
+});
+export type SiteView = z.infer<typeof SiteViewSchema>;
+
+/** POST /v1/federations (operator). */
+export const CreateFederationSchema = z.object({ plan: PlanSchema }).strict();
+
+export const FederationStateSchema = z.enum(['running', 'completed', 'failed', 'stopped']);
+export type FederationState = z.infer<typeof FederationStateSchema>;
+
+export const RoundStateSchema = z.enum(['open', 'collecting', 'aggregating', 'published', 'failed']);
+export type RoundState = z.infer<typeof RoundStateSchema>;
+
+/** A federation's summary. */
+export const FederationViewSchema = z.object({
+  id,
+  name: z.string(),
+  state: FederationStateSchema,
+  plan: PlanSchema,
+  currentRound: z.number().int(),
+  latestVersionId: id.nullable(),
+  createdAt: iso,
+  updatedAt: iso,
+});
+export type FederationView = z.infer<typeof FederationViewSchema>;
+
+/** One round's public state. */
+export const RoundViewSchema = z.object({
+  federationId: id,
+  round: z.number().int(),
+  state: RoundStateSchema,
+  baseVersionId: id,
+  selectedSiteIds: z.array(id),
+  received: z.number().int(),
+  openedAt: iso,
+  deadlineAt: iso,
+  closedAt: iso.nullable(),
+  failureReason: z.string().nullable(),
+  versionId: id.nullable(),
+});
+export type RoundView = z.infer<typeof RoundViewSchema>;
+
+/** Strategy-specific instructions a site needs for a round (e.g. FedProx mu). */
+export const ClientConfigSchema = z.record(z.string(), z.unknown());
+export type ClientConfig = z.infer<typeof ClientConfigSchema>;
+
+/** GET …/rounds/current (site): what this site should do now. */
+export const CurrentRoundSchema = z.object({
+  federation: FederationViewSchema,
+  round: RoundViewSchema.nullable(),
+  selected: z.boolean(),
+  submitted: z.boolean(),
+  clientConfig: ClientConfigSchema,
+});
+export type CurrentRound = z.infer<typeof CurrentRoundSchema>;
+
+/** Acknowledgement of an upload, sent only once the envelope is durable. */
+export const UploadAckSchema = z.object({
+  federationId: id,
+  round: z.number().int(),
+  siteId: id,
+  digest: z.string(),
+  status: z.enum(['accepted', 'duplicate']),
+  receivedAt: iso,
+});
+export type UploadAck = z.infer<typeof UploadAckSchema>;
+
+/** POST /v1/models/:id/evaluations (site): metrics of a version on the site's own held-out rows. */
+export const EvaluationReportSchema = z.object({ n: z.number().int().min(0).max(1e9), metrics: metricRecord }).strict();
+export type EvaluationReport = z.infer<typeof EvaluationReportSchema>;
+
+/** An evaluation as stored. */
+export const EvaluationViewSchema = z.object({ versionId: id, siteId: id, n: z.number().int(), metrics: z.record(z.string(), z.number()), createdAt: iso });
+export type EvaluationView = z.infer<typeof EvaluationViewSchema>;
+
+/** Metric values as sites send them (finite numbers, at most 64). */
+export const MetricRecordSchema = metricRecord;
