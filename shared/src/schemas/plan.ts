@@ -79,6 +79,8 @@ export const PlanSchema = z
     /** Optional cap on selected sites per round (over-selection closes at the first `minSites`... in a later issue). */
     sitesPerRound: z.number().int().min(1).max(100_000).optional(),
     roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(600),
+    /** The federation fails after this many rounds in a row end without a version (never wait forever). */
+    maxConsecutiveFailedRounds: z.number().int().min(1).max(1000).default(5),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
     privacy: PrivacySchema.default({ secureAggregation: false }),
   })

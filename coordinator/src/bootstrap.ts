@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { generateToken, hashToken } from '@twinfed/shared';
+import type { Store } from './store';
+
+/** Where the first operator token is written (mode 0600), for the operator CLI on the same host. */
+export function operatorTokenPath(dataDir: string): string {
+  return path.join(dataDir, 'operator.token');
+}
+
+/**
+ * On first start, creates an operator bearer token, stores only its hash and writes the token to
+ * `<dataDir>/operator.token` with mode 0600. Returns the path when a token was created.
+ */
+export async function ensureOperatorToken(opts: { store: Store; dataDir: string; now: () => number }): Promise<string | null> {
+  if ((await opts.store.listApiTokens()).length > 0) return null;
+  const token = generateToken('tfo_');
+  const at = new Date(opts.now()).toISOString();
+  await opts.store.createApiToken({ id: `tok-${randomBytes(6).toString('hex')}`, name: 'bootstrap-operator', role: 'operator', tokenHash: hashToken(token), createdAt: at });
+  const file = operatorTokenPath(opts.dataDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+  await opts.store.appendAudit({ at, actor: 'system', action: 'token.create', subject: 'bootstrap-operator', detail: { role: 'operator' } });
+  return file;
+}

@@ -1,0 +1,43 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { BINARY_MEDIA_TYPE, TwinfedError } from '@twinfed/shared';
+import { authenticate, type Principal } from './auth';
+import type { HttpDeps } from './deps';
+import { errorHandler } from './errors';
+import { routeTable, type RouteDef } from './route-table';
+
+/** Builds the coordinator's express application from the route table. */
+export function createApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(helmet());
+  for (const route of routeTable(deps)) {
+    app[route.method](route.path, contentType(route), readBody(route, deps), authorize(route, deps), route.handler);
+  }
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new TwinfedError('NOT_FOUND')));
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+function contentType(route: RouteDef) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (route.method !== 'post') return next();
+    const want = route.body === 'binary' ? BINARY_MEDIA_TYPE : 'application/json';
+    const hasBody = Number(req.header('content-length') ?? 0) > 0 || req.header('transfer-encoding') !== undefined;
+    if (hasBody && !req.is(want)) return next(new TwinfedError('UNSUPPORTED_MEDIA_TYPE', `Expected ${want}.`));
+    next();
+  };
+}
+
+function readBody(route: RouteDef, deps: HttpDeps) {
+  const limit = route.body === 'binary' ? deps.config.maxUpdateBytes : deps.config.maxJsonBytes;
+  return express.raw({ type: () => true, limit });
+}
+
+function authorize(route: RouteDef, deps: HttpDeps) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const principal: Principal = await authenticate(req, route.roles, { store: deps.store, requestWindowMs: deps.config.requestWindowMs, now: deps.now });
+    (req as Request & { principal?: Principal }).principal = principal;
+    next();
+  };
+}

@@ -1,0 +1,51 @@
+import type { Request, Response } from 'express';
+import { TwinfedError } from '@twinfed/shared';
+import { z } from 'zod';
+import { idParam, intParam, jsonBody, rawBody } from '../body';
+import { principalOf, siteOf } from '../auth';
+import type { HttpDeps } from '../deps';
+import { federationView, roundView } from '../../rounds/views';
+
+const CreateBody = z.object({ plan: z.unknown() }).strict();
+
+/** Handlers for federations, rounds and update uploads. */
+export function federationHandlers(deps: HttpDeps) {
+  const getFederation = async (id: string) => {
+    const fed = await deps.store.getFederation(id);
+    if (!fed) throw new TwinfedError('UNKNOWN_FEDERATION');
+    return fed;
+  };
+  const roundViews = async (fid: string) =>
+    Promise.all((await deps.store.listRounds(fid)).map(async (r) => roundView(r, await deps.store.countUpdates(fid, r.round))));
+  return {
+    list: async (_req: Request, res: Response) => {
+      res.json({ federations: (await deps.store.listFederations()).map(federationView) });
+    },
+    create: async (req: Request, res: Response) => {
+      const { plan } = jsonBody(req, CreateBody);
+      const p = principalOf(req);
+      const fed = await deps.engine.createFederation(plan, p.kind === 'token' ? `${p.role}:${p.name}` : 'unknown');
+      res.status(201).json(federationView(fed));
+    },
+    get: async (req: Request, res: Response) => {
+      res.json(federationView(await getFederation(idParam(req, 'fid'))));
+    },
+    rounds: async (req: Request, res: Response) => {
+      const fid = idParam(req, 'fid');
+      await getFederation(fid);
+      res.json({ rounds: await roundViews(fid) });
+    },
+    current: async (req: Request, res: Response) => {
+      res.json(await deps.engine.currentRoundFor(idParam(req, 'fid'), siteOf(req)));
+    },
+    upload: async (req: Request, res: Response) => {
+      const ack = await deps.engine.submitUpdate({
+        federationId: idParam(req, 'fid'),
+        round: intParam(req, 'round'),
+        siteId: siteOf(req),
+        bytes: rawBody(req),
+      });
+      res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
+    },
+  };
+}

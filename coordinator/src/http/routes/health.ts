@@ -1,0 +1,17 @@
+import type { Request, Response } from 'express';
+import { TwinfedError } from '@twinfed/shared';
+import type { HttpDeps } from '../deps';
+
+/** Liveness (the process answers) and readiness (the database takes a write, keys are loaded). */
+export function healthHandlers(deps: HttpDeps) {
+  return {
+    live: async (_req: Request, res: Response) => {
+      res.json({ status: 'ok' });
+    },
+    ready: async (_req: Request, res: Response) => {
+      const writable = await deps.store.health().catch(() => false);
+      if (!writable || deps.identity.sign.secretKey.length !== 64) throw new TwinfedError('NOT_READY');
+      res.json({ status: 'ready' });
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { Request, Response } from 'express';
+import { BINARY_MEDIA_TYPE, EvaluationReportSchema, TwinfedError } from '@twinfed/shared';
+import { idParam, jsonBody } from '../body';
+import { siteOf } from '../auth';
+import type { HttpDeps } from '../deps';
+import { versionView } from '../views';
+
+/** Handlers for the model registry: versions, weights, evaluations. */
+export function modelHandlers(deps: HttpDeps) {
+  const getVersion = async (id: string) => {
+    const v = await deps.store.getVersion(id);
+    if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
+    return v;
+  };
+  return {
+    list: async (req: Request, res: Response) => {
+      const fid = typeof req.query.federation === 'string' ? req.query.federation : undefined;
+      res.json({ models: (await deps.store.listVersions(fid ? { federationId: fid } : {})).map(versionView) });
+    },
+    get: async (req: Request, res: Response) => {
+      res.json(versionView(await getVersion(idParam(req, 'vid'))));
+    },
+    weights: async (req: Request, res: Response) => {
+      const v = await getVersion(idParam(req, 'vid'));
+      const etag = `"${v.weightsSha256}"`;
+      res.setHeader('ETag', etag);
+      res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+      if (req.header('if-none-match') === etag) {
+        res.status(304).end();
+        return;
+      }
+      const bytes = await deps.store.getVersionWeights(v.id);
+      if (!bytes) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
+      res.type(BINARY_MEDIA_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    },
+    evaluations: async (req: Request, res: Response) => {
+      const v = await getVersion(idParam(req, 'vid'));
+      res.json({ evaluations: await deps.store.listEvaluations(v.id) });
+    },
+    report: async (req: Request, res: Response) => {
+      const v = await getVersion(idParam(req, 'vid'));
+      const siteId = siteOf(req);
+      const body = jsonBody(req, EvaluationReportSchema);
+      const stored = await deps.store.putEvaluation({ versionId: v.id, siteId, n: body.n, metrics: body.metrics, createdAt: new Date(deps.now()).toISOString() });
+      res.status(201).json(stored);
+    },
+  };
+}

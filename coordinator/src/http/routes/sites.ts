@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
+import {
+  CreateInvitationSchema,
+  EnrollRequestSchema,
+  PROTOCOL_VERSION,
+  TwinfedError,
+  fingerprint,
+  fromB64,
+  generateToken,
+  hashToken,
+  publicPart,
+} from '@twinfed/shared';
+import { idParam, jsonBody } from '../body';
+import { principalOf, siteOf } from '../auth';
+import type { HttpDeps } from '../deps';
+import { siteView } from '../views';
+
+function actorOf(req: Request): string {
+  const p = principalOf(req);
+  return p.kind === 'token' ? `${p.role}:${p.name}` : p.kind === 'site' ? `site:${p.siteId}` : 'public';
+}
+
+/** Handlers for enrollment and site administration. */
+export function siteHandlers(deps: HttpDeps) {
+  const iso = () => new Date(deps.now()).toISOString();
+  const keys = () => {
+    const pub = publicPart(deps.identity);
+    return { protocol: PROTOCOL_VERSION, ...pub, fingerprint: fingerprint(pub) };
+  };
+  return {
+    coordinatorKeys: async (_req: Request, res: Response) => {
+      res.json(keys());
+    },
+    enroll: async (req: Request, res: Response) => {
+      const body = jsonBody(req, EnrollRequestSchema);
+      if (body.protocol !== PROTOCOL_VERSION) throw new TwinfedError('PROTOCOL_MISMATCH');
+      if (fromB64(body.signPublicKey).length !== 32 || fromB64(body.boxPublicKey).length !== 32) {
+        throw new TwinfedError('VALIDATION_FAILED', 'Public keys must be 32 bytes.');
+      }
+      const tokenHash = hashToken(body.token);
+      const invitations = await deps.store.listInvitations();
+      const invitation = invitations.find((i) => i.tokenHash === tokenHash);
+      const slug = (invitation?.siteName ?? 'site').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'site';
+      const id = `site-${slug}-${randomBytes(3).toString('hex')}`;
+      const at = iso();
+      const site = await deps.store.enrollSite({
+        tokenHash,
+        now: at,
+        site: { id, name: invitation?.siteName ?? slug, signPublicKey: body.signPublicKey, boxPublicKey: body.boxPublicKey, enrolledAt: at },
+      });
+      if (!site) throw new TwinfedError('INVALID_TOKEN');
+      await deps.store.appendAudit({ at, actor: `site:${site.id}`, action: 'site.enroll', subject: site.id, detail: { name: site.name } });
+      deps.logger.info({ siteId: site.id, name: site.name }, 'site enrolled');
+      res.status(201).json({ siteId: site.id, name: site.name, coordinator: keys() });
+    },
+    self: async (req: Request, res: Response) => {
+      const site = await deps.store.getSite(siteOf(req));
+      if (!site) throw new TwinfedError('UNKNOWN_SITE');
+      res.json(siteView(site));
+    },
+    invite: async (req: Request, res: Response) => {
+      const body = jsonBody(req, CreateInvitationSchema);
+      const token = generateToken('tfe_');
+      const at = iso();
+      const expiresAt = new Date(deps.now() + body.ttlSeconds * 1000).toISOString();
+      const inv = await deps.store.createInvitation({ id: `inv-${randomBytes(6).toString('hex')}`, siteName: body.siteName, tokenHash: hashToken(token), createdAt: at, expiresAt });
+      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'site.invite', subject: inv.id, detail: { siteName: body.siteName, expiresAt } });
+      res.status(201).json({ invitationId: inv.id, siteName: inv.siteName, token, expiresAt });
+    },
+    list: async (_req: Request, res: Response) => {
+      res.json({ sites: (await deps.store.listSites()).map(siteView) });
+    },
+    revoke: async (req: Request, res: Response) => {
+      const id = idParam(req, 'siteId');
+      const at = iso();
+      const site = await deps.store.revokeSite(id, at);
+      if (!site) throw new TwinfedError('NOT_FOUND', 'The site does not exist.');
+      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'site.revoke', subject: id, detail: {} });
+      deps.onSiteRevoked?.(id);
+      deps.logger.warn({ siteId: id }, 'site revoked');
+      res.json({ site: siteView(site) });
+    },
+    audit: async (req: Request, res: Response) => {
+      const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100));
+      res.json({ entries: await deps.store.listAudit({ limit, order: 'desc' }) });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import {
+  PROTOCOL_VERSION,
+  serializeWeights,
+  sha256Hex,
+  signModelVersion,
+  type Identity,
+  type ModelVersionMeta,
+  type WeightSet,
+} from '@twinfed/shared';
+import type { ModelVersion } from '../store';
+
+/** What a new model version is made of. */
+export interface VersionInput {
+  federationId: string;
+  parentVersionId: string | null;
+  round: number;
+  strategy: string;
+  weights: WeightSet;
+  contributors: Array<{ siteId: string; numExamples: number }>;
+  metrics: Record<string, number>;
+  createdAt: string;
+}
+
+/** A signed, ready-to-store model version and its serialised weights. */
+export interface BuiltVersion {
+  version: ModelVersion;
+  weights: Uint8Array;
+}
+
+/** Version ids are derived from the federation and round, so a re-publication after a crash is recognised. */
+export function versionIdFor(federationId: string, round: number): string {
+  return `${federationId}.v${round}`;
+}
+
+/**
+ * Builds an immutable, signed model version: the metadata (lineage, contributors, weights digest) is signed
+ * by the coordinator's Ed25519 key; sites verify it against the key they pinned at enrollment.
+ */
+export function buildVersion(input: VersionInput, identity: Identity): BuiltVersion {
+  const weights = serializeWeights(input.weights);
+  const versionId = versionIdFor(input.federationId, input.round);
+  const meta: ModelVersionMeta = {
+    protocol: PROTOCOL_VERSION,
+    federationId: input.federationId,
+    versionId,
+    parentVersionId: input.parentVersionId,
+    round: input.round,
+    strategy: input.strategy,
+    layout: input.weights.layout.map((t) => ({ name: t.name, shape: [...t.shape], dtype: t.dtype })),
+    weightsSha256: sha256Hex(weights),
+    contributors: input.contributors,
+    metrics: input.metrics,
+    createdAt: input.createdAt,
+  };
+  const signature = signModelVersion(meta, identity.sign.secretKey);
+  return {
+    version: {
+      id: versionId,
+      federationId: input.federationId,
+      parentVersionId: input.parentVersionId,
+      round: input.round,
+      meta,
+      signature,
+      weightsSha256: meta.weightsSha256,
+      createdAt: input.createdAt,
+    },
+    weights,
+  };
+}

@@ -1,0 +1,72 @@
+import {
+  TwinfedError,
+  fromB64,
+  openUpdate,
+  parseUpdate,
+  updateDigest,
+  verifyUpdateSignature,
+  type Identity,
+  type Layout,
+  type UpdateHeader,
+  type WeightSet,
+} from '@twinfed/shared';
+import type { Store } from '../store';
+import { Semaphore } from '../util/semaphore';
+import { checkUpdateHeader } from './upload-check';
+
+/** An envelope whose framing and header were checked, not yet its cryptography. */
+export interface ParsedUpdate {
+  header: UpdateHeader;
+  ciphertext: Uint8Array;
+  digest: string;
+}
+
+/** A verified, decrypted update. The weights live only in memory, never in the store or a log. */
+export interface OpenedUpdate extends ParsedUpdate {
+  weights: WeightSet;
+}
+
+/**
+ * Parses, verifies and decrypts update envelopes, with at most `maxConcurrent` decryptions at once.
+ * The coordinator's box secret key never leaves this object's `identity`.
+ */
+export class UpdateOpener {
+  private readonly slots: Semaphore;
+
+  constructor(private readonly deps: { store: Store; identity: Identity; maxConcurrent: number; maxUpdateBytes: number }) {
+    this.slots = new Semaphore(deps.maxConcurrent);
+  }
+
+  /** Framing, schema and header-vs-URL checks; no cryptography. */
+  parse(opts: { federationId: string; round: number; siteId: string; bytes: Uint8Array }): ParsedUpdate {
+    if (opts.bytes.byteLength > this.deps.maxUpdateBytes) throw new TwinfedError('PAYLOAD_TOO_LARGE');
+    const { header, ciphertext } = parseUpdate(opts.bytes, { maxBytes: this.deps.maxUpdateBytes });
+    checkUpdateHeader({ header, federationId: opts.federationId, round: opts.round, siteId: opts.siteId });
+    return { header, ciphertext, digest: updateDigest(opts.bytes) };
+  }
+
+  /** Verifies the site's signature and decrypts against the expected layout (rejects NaN/Inf, wrong shapes). */
+  async decrypt(parsed: ParsedUpdate, layout: Layout): Promise<OpenedUpdate> {
+    return this.slots.run(async () => {
+      const site = await this.deps.store.getSite(parsed.header.siteId);
+      if (!site) throw new TwinfedError('UNKNOWN_SITE');
+      verifyUpdateSignature({ header: parsed.header, ciphertext: parsed.ciphertext, siteSignPublicKey: fromB64(site.signPublicKey) });
+      const weights = openUpdate({
+        header: parsed.header,
+        ciphertext: parsed.ciphertext,
+        siteBoxPublicKey: fromB64(site.boxPublicKey),
+        coordinatorBoxSecretKey: this.deps.identity.box.secretKey,
+        expectedLayout: layout,
+        maxBytes: this.deps.maxUpdateBytes,
+      });
+      return { ...parsed, weights };
+    });
+  }
+
+  /** Re-opens an envelope already in the store (to rebuild an aggregate after a restart). */
+  async openStored(opts: { federationId: string; round: number; siteId: string; layout: Layout }): Promise<OpenedUpdate> {
+    const stored = await this.deps.store.getUpdate(opts.federationId, opts.round, opts.siteId);
+    if (!stored) throw new TwinfedError('INTERNAL', 'A stored update disappeared.');
+    return this.decrypt(this.parse({ ...opts, bytes: stored.envelope }), opts.layout);
+  }
+}

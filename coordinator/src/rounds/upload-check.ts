@@ -1,0 +1,25 @@
+import { PROTOCOL_VERSION, TwinfedError, type UpdateHeader } from '@twinfed/shared';
+import type { Round } from '../store';
+
+/**
+ * Checks an update's plaintext header against the URL, the authenticated site and the round, before any
+ * expensive cryptography runs. Every rejection is a stable code; nothing is stored.
+ */
+export function checkUpdateHeader(opts: { header: UpdateHeader; federationId: string; round: number; siteId: string }): void {
+  const { header } = opts;
+  if (header.protocol !== PROTOCOL_VERSION) throw new TwinfedError('PROTOCOL_MISMATCH');
+  if (header.siteId !== opts.siteId) throw new TwinfedError('FORBIDDEN', 'The envelope names another site.');
+  if (header.federationId !== opts.federationId || header.round !== opts.round) {
+    throw new TwinfedError('INVALID_ENVELOPE', 'The envelope names another federation or round than the URL.');
+  }
+}
+
+/** Checks that a round accepts this site's update now. */
+export function checkRoundAccepts(opts: { round: Round | null; siteId: string; baseVersion: string }): Round {
+  const { round } = opts;
+  if (!round) throw new TwinfedError('UNKNOWN_ROUND');
+  if (round.state !== 'open' && round.state !== 'collecting') throw new TwinfedError('ROUND_CLOSED');
+  if (!round.selectedSiteIds.includes(opts.siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
+  if (round.baseVersionId !== opts.baseVersion) throw new TwinfedError('WRONG_BASE_VERSION');
+  return round;
+}

@@ -1,0 +1,16 @@
+/**
+ * @twinfed/shared — the contract between twinfed's coordinator, site clients, operators and researchers:
+ * protocol constants, zod schemas of every message, socket.io event maps, error codes, weight
+ * serialisation, crypto (the only tweetnacl importer), model layouts and seeded randomness.
+ */
+export * from './errors';
+export * from './protocol';
+export * from './events';
+export * from './random';
+export * from './model-spec';
+export * from './schemas/plan';
+export * from './schemas/api';
+export * from './weights';
+export * from './crypto';
+export * from './auth';
+export * from './envelope';
