@@ -1,0 +1,23 @@
+import { TwinfedError } from '@twinfed/shared';
+
+/** The store has been closed. */
+export function storeClosed(): TwinfedError {
+  return new TwinfedError('NOT_READY', 'The store is closed.');
+}
+
+/** A record with this key already exists. */
+export function alreadyExists(what: string): TwinfedError {
+  return new TwinfedError('ALREADY_EXISTS', `${what} already exists.`);
+}
+
+export function unknownFederation(): TwinfedError {
+  return new TwinfedError('UNKNOWN_FEDERATION');
+}
+
+export function unknownRound(): TwinfedError {
+  return new TwinfedError('UNKNOWN_ROUND');
+}
+
+export function unknownVersion(): TwinfedError {
+  return new TwinfedError('UNKNOWN_MODEL_VERSION');
+}

@@ -1,0 +1,72 @@
+/**
+ * The in-memory implementation of {@link Store}: same semantics as SQLite (the shared contract suite proves
+ * it), nothing durable. Records are deep-copied on the way in and out, so callers cannot mutate stored state.
+ * Each method runs synchronously inside its promise, so multi-step writes are atomic.
+ */
+import { storeClosed } from './errors';
+import * as fed from './memory/federations';
+import * as id from './memory/identity';
+import { emptyState, type MemoryState } from './memory/state';
+import * as ver from './memory/versions';
+import type * as R from './records';
+import type * as T from './types';
+
+export class MemoryStore implements T.Store {
+  private state: MemoryState | null = emptyState();
+
+  private get s(): MemoryState {
+    if (!this.state) throw storeClosed();
+    return this.state;
+  }
+
+  async createApiToken(t: R.NewApiToken) { return id.createApiToken(this.s, t); }
+  async findApiTokenByHash(tokenHash: string) { return id.findApiTokenByHash(this.s, tokenHash); }
+  async listApiTokens() { return id.listApiTokens(this.s); }
+  async revokeApiToken(tokenId: string, at: string) { return id.revokeApiToken(this.s, tokenId, at); }
+
+  async createInvitation(i: R.NewInvitation) { return id.createInvitation(this.s, i); }
+  async listInvitations() { return id.listInvitations(this.s); }
+  async enrollSite(input: T.EnrollSiteInput) { return id.enrollSite(this.s, input); }
+  async getSite(siteId: string) { return id.getSite(this.s, siteId); }
+  async listSites() { return id.listSites(this.s); }
+  async revokeSite(siteId: string, at: string) { return id.revokeSite(this.s, siteId, at); }
+  async touchSite(siteId: string, at: string) { return id.touchSite(this.s, siteId, at); }
+  async setMissedRounds(siteId: string, n: number) { return id.setMissedRounds(this.s, siteId, n); }
+  async useNonce(input: T.UseNonceInput) { return id.useNonce(this.s, input); }
+  async pruneNonces(now: string) { return id.pruneNonces(this.s, now); }
+
+  async createFederation(f: R.NewFederation) { return fed.createFederation(this.s, f); }
+  async getFederation(fid: string) { return fed.getFederation(this.s, fid); }
+  async listFederations() { return fed.listFederations(this.s); }
+  async updateFederation(fid: string, patch: R.FederationPatch) { return fed.updateFederation(this.s, fid, patch); }
+  async createRound(r: R.NewRound) { return fed.createRound(this.s, r); }
+  async getRound(fid: string, round: number) { return fed.getRound(this.s, fid, round); }
+  async listRounds(fid: string) { return fed.listRounds(this.s, fid); }
+  async transitionRound(input: T.TransitionRoundInput) { return fed.transitionRound(this.s, input); }
+
+  async putUpdate(u: R.Update, options?: T.PutUpdateOptions) { return fed.putUpdate(this.s, u, options); }
+  async getUpdate(fid: string, round: number, siteId: string) { return fed.getUpdate(this.s, fid, round, siteId); }
+  async listUpdates(fid: string, round: number) { return fed.listUpdates(this.s, fid, round); }
+  async listUpdateHeaders(fid: string, round: number) { return fed.listUpdateHeaders(this.s, fid, round); }
+  async countUpdates(fid: string, round: number) { return fed.countUpdates(this.s, fid, round); }
+
+  async publishVersion(input: T.PublishVersionInput) { return ver.publishVersion(this.s, input); }
+  async getVersion(vid: string) { return ver.getVersion(this.s, vid); }
+  async getVersionWeights(vid: string) { return ver.getVersionWeights(this.s, vid); }
+  async listVersions(filter?: { federationId?: string }) { return ver.listVersions(this.s, filter); }
+  async latestVersion(fid: string) { return ver.latestVersion(this.s, fid); }
+  async getStrategyState(fid: string) { return ver.getStrategyState(this.s, fid); }
+  async putEvaluation(e: R.Evaluation) { return ver.putEvaluation(this.s, e); }
+  async listEvaluations(vid: string) { return ver.listEvaluations(this.s, vid); }
+
+  async appendAudit(e: R.NewAuditEntry) { return ver.appendAudit(this.s, e); }
+  async listAudit(options: T.ListAuditOptions) { return ver.listAudit(this.s, options); }
+
+  async health(): Promise<boolean> {
+    return this.state !== null;
+  }
+
+  async close(): Promise<void> {
+    this.state = null;
+  }
+}

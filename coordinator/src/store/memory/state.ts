@@ -1,0 +1,56 @@
+import type {
+  ApiToken,
+  AuditEntry,
+  Evaluation,
+  Federation,
+  Invitation,
+  ModelVersion,
+  Round,
+  Site,
+  Update,
+} from '../records';
+
+/** Everything the in-memory store holds. Records in here are never handed out; callers get copies. */
+export interface MemoryState {
+  tokens: Map<string, ApiToken>;
+  invitations: Map<string, Invitation>;
+  sites: Map<string, Site>;
+  /** key(siteId, nonce) → expiresAt */
+  nonces: Map<string, string>;
+  federations: Map<string, Federation>;
+  /** key(federationId, round) */
+  rounds: Map<string, Round>;
+  /** key(federationId, round, siteId) */
+  updates: Map<string, Update>;
+  /** Insertion order is publication order. */
+  versions: Map<string, ModelVersion>;
+  weights: Map<string, Uint8Array>;
+  strategyStates: Map<string, Uint8Array>;
+  /** key(versionId, siteId) */
+  evaluations: Map<string, Evaluation>;
+  audit: AuditEntry[];
+  nextAuditSeq: number;
+}
+
+export function emptyState(): MemoryState {
+  return {
+    tokens: new Map(),
+    invitations: new Map(),
+    sites: new Map(),
+    nonces: new Map(),
+    federations: new Map(),
+    rounds: new Map(),
+    updates: new Map(),
+    versions: new Map(),
+    weights: new Map(),
+    strategyStates: new Map(),
+    evaluations: new Map(),
+    audit: [],
+    nextAuditSeq: 1,
+  };
+}
+
+/** A composite map key (NUL cannot occur in ids). */
+export function key(...parts: (string | number)[]): string {
+  return parts.join('\u0000');
+}

@@ -1,0 +1,147 @@
+/**
+ * Record types of the coordinator store. Times are ISO-8601 UTC strings as produced by
+ * `Date.prototype.toISOString()` (the store compares them as strings, so keep that one format);
+ * blobs are `Uint8Array`; JSON fields must be JSON-serialisable (they are stored as text).
+ */
+
+/** A JSON object stored as text (plans, metrics, metadata, client config, audit detail). */
+export type JsonObject = Record<string, unknown>;
+
+export type ApiRole = 'operator' | 'researcher';
+
+/** A bearer token of an operator or researcher; only its hash is stored. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: ApiRole;
+  tokenHash: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+export type NewApiToken = Omit<ApiToken, 'revokedAt'>;
+
+/** A one-time enrollment token for one site; only its hash is stored. */
+export interface Invitation {
+  id: string;
+  siteName: string;
+  tokenHash: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+  siteId: string | null;
+}
+export type NewInvitation = Omit<Invitation, 'usedAt' | 'siteId'>;
+
+/** An enrolled site (hospital) with its public keys (base64). */
+export interface Site {
+  id: string;
+  name: string;
+  signPublicKey: string;
+  boxPublicKey: string;
+  enrolledAt: string;
+  revokedAt: string | null;
+  lastSeenAt: string | null;
+  missedRounds: number;
+}
+export type NewSite = Pick<Site, 'id' | 'name' | 'signPublicKey' | 'boxPublicKey' | 'enrolledAt'>;
+
+export type FederationState = 'running' | 'completed' | 'failed' | 'stopped';
+
+/** A federation: a plan being run for a number of rounds. */
+export interface Federation {
+  id: string;
+  name: string;
+  plan: JsonObject;
+  state: FederationState;
+  createdAt: string;
+  updatedAt: string;
+  currentRound: number;
+  latestVersionId: string | null;
+}
+/** Defaults: state 'running', currentRound 0, latestVersionId null, updatedAt = createdAt. */
+export type NewFederation = Pick<Federation, 'id' | 'name' | 'plan' | 'createdAt'> &
+  Partial<Pick<Federation, 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
+/** A partial update; `updatedAt` defaults to the current time (in publishVersion: the version's createdAt). */
+export type FederationPatch = Partial<Pick<Federation, 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
+
+export type RoundState = 'open' | 'collecting' | 'aggregating' | 'published' | 'failed';
+
+/** One round of a federation, persisted at every state transition. */
+export interface Round {
+  federationId: string;
+  round: number;
+  state: RoundState;
+  baseVersionId: string;
+  selectedSiteIds: string[];
+  clientConfig: JsonObject;
+  openedAt: string;
+  deadlineAt: string;
+  closedAt: string | null;
+  failureReason: string | null;
+  versionId: string | null;
+}
+/** Defaults: state 'open', closedAt/failureReason/versionId null. */
+export type NewRound = Pick<
+  Round,
+  'federationId' | 'round' | 'baseVersionId' | 'selectedSiteIds' | 'clientConfig' | 'openedAt' | 'deadlineAt'
+> & { state?: RoundState };
+/** Fields a transition may change besides the state. */
+export type RoundPatch = Partial<
+  Pick<Round, 'closedAt' | 'failureReason' | 'versionId' | 'deadlineAt' | 'selectedSiteIds' | 'clientConfig'>
+>;
+
+/** One site's update for one round: the encrypted envelope exactly as received (never plaintext weights). */
+export interface Update {
+  federationId: string;
+  round: number;
+  siteId: string;
+  digest: string;
+  envelope: Uint8Array;
+  numExamples: number;
+  metrics: JsonObject;
+  receivedAt: string;
+}
+/** An update without its (possibly large) envelope. */
+export type UpdateHeader = Omit<Update, 'envelope'>;
+
+/**
+ * Outcome of putUpdate. `duplicate`: the same digest was already stored (idempotent retry);
+ * `conflict`: a different digest is stored for this (federation, round, site);
+ * `round-closed`: only when `acceptStates` was given and the round's state is not among them (nothing written).
+ */
+export interface PutUpdateResult {
+  status: 'inserted' | 'duplicate' | 'conflict' | 'round-closed';
+  existing?: Update;
+}
+
+/** An immutable, signed model version. Its weights are stored separately (getVersionWeights). */
+export interface ModelVersion {
+  id: string;
+  federationId: string;
+  parentVersionId: string | null;
+  round: number;
+  meta: JsonObject;
+  signature: string;
+  weightsSha256: string;
+  createdAt: string;
+}
+
+/** A site's evaluation of a model version on its own held-out data. */
+export interface Evaluation {
+  versionId: string;
+  siteId: string;
+  metrics: JsonObject;
+  n: number;
+  createdAt: string;
+}
+
+/** One audit log entry; `seq` is assigned by the store and strictly increasing. */
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: JsonObject;
+}
+export type NewAuditEntry = Omit<AuditEntry, 'seq'>;

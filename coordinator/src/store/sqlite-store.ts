@@ -1,0 +1,88 @@
+/**
+ * The SQLite implementation of {@link Store} (better-sqlite3; WAL, synchronous=FULL, so every write is on
+ * disk before its promise resolves). Multi-statement writes run in BEGIN IMMEDIATE transactions with no
+ * await inside, so they are atomic against other connections to the same file too.
+ */
+import { storeClosed } from './errors';
+import type * as R from './records';
+import { SqlContext } from './sqlite/context';
+import { openDatabase, type OpenDatabaseOptions } from './sqlite/db';
+import * as audit from './sqlite/audit';
+import * as fed from './sqlite/federations';
+import * as id from './sqlite/identity';
+import * as upd from './sqlite/updates';
+import * as ver from './sqlite/versions';
+import type * as T from './types';
+
+export type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
+
+export class SqliteStore implements T.Store {
+  private context: SqlContext | null;
+
+  private constructor(context: SqlContext) {
+    this.context = context;
+  }
+
+  /** Opens (creating with mode 0600 if needed) and migrates the database file. */
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    return new SqliteStore(new SqlContext(openDatabase(options)));
+  }
+
+  private get c(): SqlContext {
+    if (!this.context) throw storeClosed();
+    return this.context;
+  }
+
+  async createApiToken(t: R.NewApiToken) { return id.createApiToken(this.c, t); }
+  async findApiTokenByHash(tokenHash: string) { return id.findApiTokenByHash(this.c, tokenHash); }
+  async listApiTokens() { return id.listApiTokens(this.c); }
+  async revokeApiToken(tokenId: string, at: string) { return id.revokeApiToken(this.c, tokenId, at); }
+
+  async createInvitation(i: R.NewInvitation) { return id.createInvitation(this.c, i); }
+  async listInvitations() { return id.listInvitations(this.c); }
+  async enrollSite(input: T.EnrollSiteInput) { return id.enrollSite(this.c, input); }
+  async getSite(siteId: string) { return id.getSite(this.c, siteId); }
+  async listSites() { return id.listSites(this.c); }
+  async revokeSite(siteId: string, at: string) { return id.revokeSite(this.c, siteId, at); }
+  async touchSite(siteId: string, at: string) { return id.touchSite(this.c, siteId, at); }
+  async setMissedRounds(siteId: string, n: number) { return id.setMissedRounds(this.c, siteId, n); }
+  async useNonce(input: T.UseNonceInput) { return id.useNonce(this.c, input); }
+  async pruneNonces(now: string) { return id.pruneNonces(this.c, now); }
+
+  async createFederation(f: R.NewFederation) { return fed.createFederation(this.c, f); }
+  async getFederation(fid: string) { return fed.getFederation(this.c, fid); }
+  async listFederations() { return fed.listFederations(this.c); }
+  async updateFederation(fid: string, patch: R.FederationPatch) { return fed.updateFederation(this.c, fid, patch); }
+  async createRound(r: R.NewRound) { return fed.createRound(this.c, r); }
+  async getRound(fid: string, round: number) { return fed.getRound(this.c, fid, round); }
+  async listRounds(fid: string) { return fed.listRounds(this.c, fid); }
+  async transitionRound(input: T.TransitionRoundInput) { return fed.transitionRound(this.c, input); }
+
+  async putUpdate(u: R.Update, options?: T.PutUpdateOptions) { return upd.putUpdate(this.c, u, options); }
+  async getUpdate(fid: string, round: number, siteId: string) { return upd.getUpdate(this.c, fid, round, siteId); }
+  async listUpdates(fid: string, round: number) { return upd.listUpdates(this.c, fid, round); }
+  async listUpdateHeaders(fid: string, round: number) { return upd.listUpdateHeaders(this.c, fid, round); }
+  async countUpdates(fid: string, round: number) { return upd.countUpdates(this.c, fid, round); }
+
+  async publishVersion(input: T.PublishVersionInput) { return ver.publishVersion(this.c, input); }
+  async getVersion(vid: string) { return ver.getVersion(this.c, vid); }
+  async getVersionWeights(vid: string) { return ver.getVersionWeights(this.c, vid); }
+  async listVersions(filter?: { federationId?: string }) { return ver.listVersions(this.c, filter); }
+  async latestVersion(fid: string) { return ver.latestVersion(this.c, fid); }
+  async getStrategyState(fid: string) { return ver.getStrategyState(this.c, fid); }
+  async putEvaluation(e: R.Evaluation) { return ver.putEvaluation(this.c, e); }
+  async listEvaluations(vid: string) { return ver.listEvaluations(this.c, vid); }
+
+  async appendAudit(e: R.NewAuditEntry) { return audit.appendAudit(this.c, e); }
+  async listAudit(options: T.ListAuditOptions) { return audit.listAudit(this.c, options); }
+
+  async health(): Promise<boolean> {
+    return this.context !== null && audit.probe(this.context);
+  }
+
+  async close(): Promise<void> {
+    const context = this.context;
+    this.context = null;
+    context?.db.close();
+  }
+}

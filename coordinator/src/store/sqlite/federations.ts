@@ -1,0 +1,143 @@
+/** SQLite: federations and rounds. */
+import { unknownFederation } from '../errors';
+import type { Federation, FederationPatch, NewFederation, NewRound, Round } from '../records';
+import type { TransitionRoundInput } from '../types';
+import { applyPatch } from '../util';
+import { insertUnique, type SqlContext } from './context';
+
+interface FederationRow extends Omit<Federation, 'plan'> {
+  plan: string;
+}
+interface RoundRow extends Omit<Round, 'selectedSiteIds' | 'clientConfig'> {
+  selectedSiteIds: string;
+  clientConfig: string;
+}
+
+const FEDERATIONS = `SELECT id, name, plan, state, created_at AS createdAt, updated_at AS updatedAt,
+  current_round AS currentRound, latest_version_id AS latestVersionId FROM federations`;
+const ROUNDS = `SELECT federation_id AS federationId, round, state, base_version_id AS baseVersionId,
+  selected_site_ids AS selectedSiteIds, client_config AS clientConfig, opened_at AS openedAt,
+  deadline_at AS deadlineAt, closed_at AS closedAt, failure_reason AS failureReason, version_id AS versionId
+  FROM rounds`;
+
+function toFederation(row: FederationRow): Federation {
+  return { ...row, plan: JSON.parse(row.plan) as Federation['plan'] };
+}
+
+function toRound(row: RoundRow): Round {
+  return {
+    ...row,
+    selectedSiteIds: JSON.parse(row.selectedSiteIds) as string[],
+    clientConfig: JSON.parse(row.clientConfig) as Round['clientConfig'],
+  };
+}
+
+export function createFederation(c: SqlContext, f: NewFederation): Federation {
+  insertUnique('Federation', () =>
+    c
+      .stmt(
+        `INSERT INTO federations (id, name, plan, state, created_at, updated_at, current_round, latest_version_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        f.id,
+        f.name,
+        JSON.stringify(f.plan),
+        f.state ?? 'running',
+        f.createdAt,
+        f.updatedAt ?? f.createdAt,
+        f.currentRound ?? 0,
+        f.latestVersionId ?? null,
+      ),
+  );
+  return getFederation(c, f.id) as Federation;
+}
+
+export function getFederation(c: SqlContext, id: string): Federation | null {
+  const row = c.stmt(`${FEDERATIONS} WHERE id = ?`).get(id) as FederationRow | undefined;
+  return row ? toFederation(row) : null;
+}
+
+export function listFederations(c: SqlContext): Federation[] {
+  return (c.stmt(`${FEDERATIONS} ORDER BY created_at, id`).all() as FederationRow[]).map(toFederation);
+}
+
+/** Read-modify-write of the patchable columns; call inside a transaction. */
+export function patchFederation(c: SqlContext, current: Federation, patch: FederationPatch): Federation {
+  const next = applyPatch(applyPatch(current, { updatedAt: new Date().toISOString() }), patch);
+  c.stmt(
+    'UPDATE federations SET state = ?, current_round = ?, latest_version_id = ?, updated_at = ? WHERE id = ?',
+  ).run(next.state, next.currentRound, next.latestVersionId, next.updatedAt, current.id);
+  return next;
+}
+
+export function updateFederation(c: SqlContext, id: string, patch: FederationPatch): Federation | null {
+  return c.tx(() => {
+    const current = getFederation(c, id);
+    return current ? patchFederation(c, current, patch) : null;
+  });
+}
+
+export function createRound(c: SqlContext, r: NewRound): Round {
+  return c.tx(() => {
+    if (!getFederation(c, r.federationId)) throw unknownFederation();
+    insertUnique('Round', () =>
+      c
+        .stmt(
+          `INSERT INTO rounds (federation_id, round, state, base_version_id, selected_site_ids, client_config,
+             opened_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          r.federationId,
+          r.round,
+          r.state ?? 'open',
+          r.baseVersionId,
+          JSON.stringify(r.selectedSiteIds),
+          JSON.stringify(r.clientConfig),
+          r.openedAt,
+          r.deadlineAt,
+        ),
+    );
+    return getRound(c, r.federationId, r.round) as Round;
+  });
+}
+
+export function getRound(c: SqlContext, federationId: string, round: number): Round | null {
+  const row = c.stmt(`${ROUNDS} WHERE federation_id = ? AND round = ?`).get(federationId, round) as
+    | RoundRow
+    | undefined;
+  return row ? toRound(row) : null;
+}
+
+export function listRounds(c: SqlContext, federationId: string): Round[] {
+  return (c.stmt(`${ROUNDS} WHERE federation_id = ? ORDER BY round`).all(federationId) as RoundRow[]).map(toRound);
+}
+
+/** The CAS, callable inside an outer transaction (publishVersion). */
+export function casRound(c: SqlContext, input: TransitionRoundInput): Round | null {
+  const current = getRound(c, input.federationId, input.round);
+  if (!current || !input.from.includes(current.state)) return null;
+  const next: Round = { ...applyPatch(current, input.patch), state: input.to };
+  const result = c
+    .stmt(
+      `UPDATE rounds SET state = ?, closed_at = ?, failure_reason = ?, version_id = ?, deadline_at = ?,
+         selected_site_ids = ?, client_config = ? WHERE federation_id = ? AND round = ? AND state = ?`,
+    )
+    .run(
+      next.state,
+      next.closedAt,
+      next.failureReason,
+      next.versionId,
+      next.deadlineAt,
+      JSON.stringify(next.selectedSiteIds),
+      JSON.stringify(next.clientConfig),
+      current.federationId,
+      current.round,
+      current.state,
+    );
+  return result.changes === 1 ? getRound(c, current.federationId, current.round) : null;
+}
+
+export function transitionRound(c: SqlContext, input: TransitionRoundInput): Round | null {
+  return c.tx(() => casRound(c, input));
+}

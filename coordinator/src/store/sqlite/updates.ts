@@ -1,0 +1,75 @@
+/** SQLite: site updates (encrypted envelopes) per round. */
+import { unknownRound } from '../errors';
+import type { PutUpdateResult, Update, UpdateHeader } from '../records';
+import type { PutUpdateOptions } from '../types';
+import { fromBlob, toBlob, type SqlContext } from './context';
+import { getRound } from './federations';
+
+interface HeaderRow extends Omit<UpdateHeader, 'metrics'> {
+  metrics: string;
+}
+interface UpdateRow extends HeaderRow {
+  envelope: Buffer;
+}
+
+const HEADER_COLS = `federation_id AS federationId, round, site_id AS siteId, digest, num_examples AS numExamples,
+  metrics, received_at AS receivedAt`;
+const KEY = 'federation_id = ? AND round = ?';
+
+function toHeader(row: HeaderRow): UpdateHeader {
+  return { ...row, metrics: JSON.parse(row.metrics) as UpdateHeader['metrics'] };
+}
+
+function toUpdate(row: UpdateRow): Update {
+  const { envelope, ...header } = row;
+  return { ...toHeader(header), envelope: fromBlob(envelope) };
+}
+
+export function getUpdate(c: SqlContext, federationId: string, round: number, siteId: string): Update | null {
+  const row = c
+    .stmt(`SELECT ${HEADER_COLS}, envelope FROM updates WHERE ${KEY} AND site_id = ?`)
+    .get(federationId, round, siteId) as UpdateRow | undefined;
+  return row ? toUpdate(row) : null;
+}
+
+export function putUpdate(c: SqlContext, u: Update, options?: PutUpdateOptions): PutUpdateResult {
+  return c.tx((): PutUpdateResult => {
+    const round = getRound(c, u.federationId, u.round);
+    if (!round) throw unknownRound();
+    const existing = getUpdate(c, u.federationId, u.round, u.siteId);
+    if (existing) return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing };
+    if (options?.acceptStates && !options.acceptStates.includes(round.state)) return { status: 'round-closed' };
+    c.stmt(
+      `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      u.federationId,
+      u.round,
+      u.siteId,
+      u.digest,
+      toBlob(u.envelope),
+      u.numExamples,
+      JSON.stringify(u.metrics),
+      u.receivedAt,
+    );
+    return { status: 'inserted' };
+  });
+}
+
+export function listUpdates(c: SqlContext, federationId: string, round: number): Update[] {
+  const rows = c
+    .stmt(`SELECT ${HEADER_COLS}, envelope FROM updates WHERE ${KEY} ORDER BY site_id`)
+    .all(federationId, round) as UpdateRow[];
+  return rows.map(toUpdate);
+}
+
+export function listUpdateHeaders(c: SqlContext, federationId: string, round: number): UpdateHeader[] {
+  const rows = c
+    .stmt(`SELECT ${HEADER_COLS} FROM updates WHERE ${KEY} ORDER BY site_id`)
+    .all(federationId, round) as HeaderRow[];
+  return rows.map(toHeader);
+}
+
+export function countUpdates(c: SqlContext, federationId: string, round: number): number {
+  return c.stmt(`SELECT COUNT(*) FROM updates WHERE ${KEY}`).pluck().get(federationId, round) as number;
+}

@@ -1,0 +1,166 @@
+/**
+ * The coordinator's persistence contract. All federation state lives behind this interface so that
+ * several coordinator processes can later share one PostgreSQL; it is async for that reason.
+ *
+ * Errors: methods reject with TwinfedError — ALREADY_EXISTS (duplicate id/key), UNKNOWN_FEDERATION,
+ * UNKNOWN_ROUND, UNKNOWN_MODEL_VERSION (missing parent record), NOT_READY (store closed).
+ * "Not found" on reads is `null`, never an error. Every write is durable when its promise resolves.
+ */
+import type {
+  ApiToken,
+  AuditEntry,
+  Evaluation,
+  Federation,
+  FederationPatch,
+  Invitation,
+  ModelVersion,
+  NewApiToken,
+  NewAuditEntry,
+  NewFederation,
+  NewInvitation,
+  NewRound,
+  NewSite,
+  PutUpdateResult,
+  Round,
+  RoundPatch,
+  RoundState,
+  Site,
+  Update,
+  UpdateHeader,
+} from './records';
+
+export * from './records';
+
+export interface EnrollSiteInput {
+  tokenHash: string;
+  now: string;
+  site: NewSite;
+}
+
+export interface UseNonceInput {
+  siteId: string;
+  nonce: string;
+  expiresAt: string;
+  now: string;
+}
+
+export interface TransitionRoundInput {
+  federationId: string;
+  round: number;
+  from: RoundState[];
+  to: RoundState;
+  patch?: RoundPatch;
+}
+
+export interface PutUpdateOptions {
+  /** When given, the update is only inserted while the round's state is one of these (checked atomically). */
+  acceptStates?: RoundState[];
+}
+
+export interface PublishVersionInput {
+  version: ModelVersion;
+  weights: Uint8Array;
+  /** Uint8Array: replace the federation's strategy state; null: delete it; undefined: leave it. */
+  strategyState?: Uint8Array | null;
+  /** CAS the round from one of `from` to 'published' (versionId = version.id, closedAt kept or version.createdAt). */
+  round?: { federationId: string; round: number; from: RoundState[] };
+  /** Applied to version.federationId; latestVersionId defaults to version.id, updatedAt to version.createdAt. */
+  federationPatch?: FederationPatch;
+}
+
+export interface ListAuditOptions {
+  limit: number;
+  /** Only entries with seq > afterSeq. */
+  afterSeq?: number;
+  /** 'asc' (default): oldest first; 'desc': newest first. */
+  order?: 'asc' | 'desc';
+}
+
+export interface Store {
+  // --- operator / researcher tokens
+  createApiToken(token: NewApiToken): Promise<ApiToken>;
+  /** Returns revoked tokens too (check revokedAt). */
+  findApiTokenByHash(tokenHash: string): Promise<ApiToken | null>;
+  listApiTokens(): Promise<ApiToken[]>;
+  /** True when the token existed and was not yet revoked. */
+  revokeApiToken(id: string, at: string): Promise<boolean>;
+
+  // --- enrollment and sites
+  createInvitation(invitation: NewInvitation): Promise<Invitation>;
+  listInvitations(): Promise<Invitation[]>;
+  /**
+   * Atomically: the invitation with this hash exists, is unused and `expiresAt > now` → mark it used
+   * (usedAt = now, siteId = site.id) and insert the site. Null when the token is unknown, used or expired.
+   * Rejects ALREADY_EXISTS (and consumes nothing) when the site id is taken.
+   */
+  enrollSite(input: EnrollSiteInput): Promise<Site | null>;
+  getSite(id: string): Promise<Site | null>;
+  listSites(): Promise<Site[]>;
+  /** Sets revokedAt (first revocation wins); returns the site, or null when unknown. */
+  revokeSite(id: string, at: string): Promise<Site | null>;
+  /** Sets lastSeenAt; false when the site is unknown. */
+  touchSite(id: string, at: string): Promise<boolean>;
+  /** False when the site is unknown. */
+  setMissedRounds(id: string, missedRounds: number): Promise<boolean>;
+
+  // --- request nonces (replay protection)
+  /** False when (siteId, nonce) was already used and has not expired (expiresAt > now); otherwise records it. */
+  useNonce(input: UseNonceInput): Promise<boolean>;
+  /** Deletes nonces with expiresAt <= now; returns how many. */
+  pruneNonces(now: string): Promise<number>;
+
+  // --- federations and rounds
+  createFederation(federation: NewFederation): Promise<Federation>;
+  getFederation(id: string): Promise<Federation | null>;
+  listFederations(): Promise<Federation[]>;
+  /** Null when the federation is unknown. */
+  updateFederation(id: string, patch: FederationPatch): Promise<Federation | null>;
+  /** Rejects UNKNOWN_FEDERATION, or ALREADY_EXISTS when the round number is taken. */
+  createRound(round: NewRound): Promise<Round>;
+  getRound(federationId: string, round: number): Promise<Round | null>;
+  /** Ascending by round number. */
+  listRounds(federationId: string): Promise<Round[]>;
+  /** Compare-and-set: the updated round, or null when the round is unknown or its state is not in `from`. */
+  transitionRound(input: TransitionRoundInput): Promise<Round | null>;
+
+  // --- updates
+  /** Idempotent by digest; rejects UNKNOWN_ROUND when the round does not exist. */
+  putUpdate(update: Update, options?: PutUpdateOptions): Promise<PutUpdateResult>;
+  getUpdate(federationId: string, round: number, siteId: string): Promise<Update | null>;
+  /** Ordered by siteId. Loads every envelope: prefer listUpdateHeaders + getUpdate to stream. */
+  listUpdates(federationId: string, round: number): Promise<Update[]>;
+  /** Ordered by siteId, without envelopes. */
+  listUpdateHeaders(federationId: string, round: number): Promise<UpdateHeader[]>;
+  countUpdates(federationId: string, round: number): Promise<number>;
+
+  // --- model registry
+  /**
+   * One transaction: insert version + weights, save strategy state, CAS the round to 'published',
+   * patch the federation. Null (nothing written) when the round CAS fails. Rejects ALREADY_EXISTS
+   * for a duplicate version id and UNKNOWN_FEDERATION for an unknown federation.
+   */
+  publishVersion(input: PublishVersionInput): Promise<ModelVersion | null>;
+  getVersion(id: string): Promise<ModelVersion | null>;
+  getVersionWeights(id: string): Promise<Uint8Array | null>;
+  /** In publication order, optionally of one federation. */
+  listVersions(filter?: { federationId?: string }): Promise<ModelVersion[]>;
+  /** The most recently published version of the federation (publication order), or null. */
+  latestVersion(federationId: string): Promise<ModelVersion | null>;
+  getStrategyState(federationId: string): Promise<Uint8Array | null>;
+
+  // --- evaluations
+  /** Upsert per (versionId, siteId); rejects UNKNOWN_MODEL_VERSION. */
+  putEvaluation(evaluation: Evaluation): Promise<Evaluation>;
+  /** Ordered by siteId. */
+  listEvaluations(versionId: string): Promise<Evaluation[]>;
+
+  // --- audit log
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  listAudit(options: ListAuditOptions): Promise<AuditEntry[]>;
+
+  // --- lifecycle
+  /** A write probe: true when the store can durably write. False after close. */
+  health(): Promise<boolean>;
+  /** Idempotent. Every other method rejects NOT_READY afterwards. */
+  close(): Promise<void>;
+}
