@@ -1,0 +1,94 @@
+/**
+ * Names and parsing of the headers that authenticate a site's HTTP request. Parsing does not verify:
+ * the server reads the site id first, looks up that site's key, then calls `verifyRequest`.
+ */
+import { TwinfedError } from '../errors';
+import { fromB64 } from '../crypto/encoding';
+import { KEY_BYTES } from '../crypto/identity';
+
+/** Header carrying the site id. */
+export const SITE_HEADER = 'x-twinfed-site';
+/** Header carrying the signing time, integer milliseconds since the Unix epoch. */
+export const TIMESTAMP_HEADER = 'x-twinfed-timestamp';
+/** Header carrying the request nonce, base64 of 16 random bytes. */
+export const NONCE_HEADER = 'x-twinfed-nonce';
+/** Header carrying the base64 Ed25519 signature. */
+export const SIGNATURE_HEADER = 'x-twinfed-signature';
+
+/** All four authentication header names. */
+export const AUTH_HEADERS = {
+  site: SITE_HEADER,
+  timestamp: TIMESTAMP_HEADER,
+  nonce: NONCE_HEADER,
+  signature: SIGNATURE_HEADER,
+} as const;
+
+/** Random bytes in a request or handshake nonce. */
+export const AUTH_NONCE_BYTES = 16;
+
+/** Site ids in signed material: 1–128 visible ASCII characters (no whitespace, so no line injection). */
+export const SITE_ID_RE = /^[\x21-\x7e]{1,128}$/;
+
+/** Request headers as node/express (`IncomingHttpHeaders`) or a plain record gives them, or a fetch `Headers`. */
+export type HeaderSource = Readonly<Record<string, string | readonly string[] | undefined>> | { get(name: string): string | null };
+
+/** The authentication fields of a request, parsed but NOT verified. */
+export interface AuthFields {
+  readonly siteId: string;
+  readonly timestamp: number;
+  readonly nonce: string;
+  readonly signature: string;
+}
+
+function getHeader(headers: HeaderSource, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    const v = (headers as { get(name: string): string | null }).get(name);
+    return v ?? undefined;
+  }
+  const rec = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
+  let found: string | readonly string[] | undefined;
+  for (const key of Object.keys(rec)) {
+    if (key.toLowerCase() !== name) continue;
+    if (found !== undefined) throw new TwinfedError('UNAUTHENTICATED', `Header ${name} appears more than once.`);
+    found = rec[key];
+  }
+  if (Array.isArray(found)) throw new TwinfedError('UNAUTHENTICATED', `Header ${name} appears more than once.`);
+  return found as string | undefined;
+}
+
+function required(headers: HeaderSource, name: string): string {
+  const v = getHeader(headers, name);
+  if (v === undefined || v === '') throw new TwinfedError('UNAUTHENTICATED', `Missing header ${name}.`);
+  return v;
+}
+
+/** Checks the shape of the shared auth fields (site id, timestamp, nonce, signature); throws `code` if bad. */
+export function checkAuthFields(fields: AuthFields, code: 'UNAUTHENTICATED' | 'BAD_REQUEST' = 'UNAUTHENTICATED'): AuthFields {
+  if (typeof fields.siteId !== 'string' || !SITE_ID_RE.test(fields.siteId)) throw new TwinfedError(code, 'Malformed site id.');
+  if (!Number.isSafeInteger(fields.timestamp) || fields.timestamp < 0) throw new TwinfedError(code, 'Malformed timestamp.');
+  if (fromB64(fields.nonce, code).byteLength !== AUTH_NONCE_BYTES) throw new TwinfedError(code, 'Malformed nonce.');
+  if (fromB64(fields.signature, code).byteLength !== KEY_BYTES.signature) throw new TwinfedError(code, 'Malformed signature.');
+  return fields;
+}
+
+/**
+ * Extracts site id, timestamp, nonce and signature from request headers without verifying anything but
+ * their form. Throws `UNAUTHENTICATED` when a header is missing, repeated or malformed.
+ */
+export function parseAuthHeaders(headers: HeaderSource): AuthFields {
+  const ts = required(headers, TIMESTAMP_HEADER);
+  if (!/^\d{1,16}$/.test(ts)) throw new TwinfedError('UNAUTHENTICATED', 'Malformed timestamp.');
+  return checkAuthFields({
+    siteId: required(headers, SITE_HEADER),
+    timestamp: Number(ts),
+    nonce: required(headers, NONCE_HEADER),
+    signature: required(headers, SIGNATURE_HEADER),
+  });
+}
+
+/** Throws `STALE_REQUEST` unless |now − timestamp| ≤ windowMs (covers both old and future-dated requests). */
+export function assertFresh(opts: { timestamp: number; now: number; windowMs: number }): void {
+  if (!(Math.abs(opts.now - opts.timestamp) <= opts.windowMs)) {
+    throw new TwinfedError('STALE_REQUEST', undefined, { details: { windowMs: opts.windowMs } });
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Signing of site → coordinator HTTP requests (Ed25519 over SHA-256 of a canonical string):
+ *
+ *   TWINFED-REQUEST-V1\n<METHOD>\n<path with query>\n<sha256 hex of body>\n<timestamp ms>\n<nonce b64>\n<siteId>
+ *
+ * Replay protection is split: this module checks the timestamp window, the caller checks the nonce
+ * against its store (nonces must be remembered for at least the window).
+ */
+import { TwinfedError } from '../errors';
+import { fromB64, toB64 } from '../crypto/encoding';
+import { randomBytes, sha256, sha256Hex } from '../crypto/hash';
+import { signDigest, verifyDigest } from '../crypto/signature';
+import {
+  AUTH_NONCE_BYTES,
+  NONCE_HEADER,
+  SIGNATURE_HEADER,
+  SITE_HEADER,
+  SITE_ID_RE,
+  TIMESTAMP_HEADER,
+  assertFresh,
+  parseAuthHeaders,
+  type HeaderSource,
+} from './headers';
+
+/** A request body: bytes, a string (hashed as UTF-8) or nothing (hashed as the empty string). */
+export type RequestBody = Uint8Array | string | null | undefined;
+
+/** What a signed request covers. */
+export interface RequestParts {
+  readonly method: string;
+  /** Path with query string exactly as sent, e.g. `/v1/federations/f1/rounds/current?x=1`. */
+  readonly path: string;
+  readonly body?: RequestBody;
+  readonly siteId: string;
+  readonly timestamp: number;
+  readonly nonce: string;
+}
+
+const METHOD_RE = /^[A-Z]{1,16}$/;
+const PATH_RE = /^\/[\x21-\x7e]*$/;
+
+/** The canonical string of a request (throws `BAD_REQUEST` when method, path or site id could inject lines). */
+export function canonicalRequest(parts: RequestParts): string {
+  const method = parts.method.toUpperCase();
+  if (!METHOD_RE.test(method)) throw new TwinfedError('BAD_REQUEST', 'Malformed method.');
+  if (!PATH_RE.test(parts.path)) throw new TwinfedError('BAD_REQUEST', 'Malformed path.');
+  if (!SITE_ID_RE.test(parts.siteId)) throw new TwinfedError('BAD_REQUEST', 'Malformed site id.');
+  const body = parts.body ?? '';
+  return ['TWINFED-REQUEST-V1', method, parts.path, sha256Hex(body), String(parts.timestamp), parts.nonce, parts.siteId].join('\n');
+}
+
+/**
+ * The authentication headers for a request (lowercase names, see the `*_HEADER` constants).
+ * `now` (ms since epoch) defaults to `Date.now()`.
+ */
+export function signRequest(opts: {
+  method: string;
+  path: string;
+  body?: RequestBody;
+  siteId: string;
+  signSecretKey: Uint8Array;
+  now?: number;
+}): Record<string, string> {
+  const timestamp = Math.floor(opts.now ?? Date.now());
+  const nonce = toB64(randomBytes(AUTH_NONCE_BYTES));
+  const digest = sha256(canonicalRequest({ ...opts, timestamp, nonce }));
+  return {
+    [SITE_HEADER]: opts.siteId,
+    [TIMESTAMP_HEADER]: String(timestamp),
+    [NONCE_HEADER]: nonce,
+    [SIGNATURE_HEADER]: toB64(signDigest(digest, opts.signSecretKey)),
+  };
+}
+
+/**
+ * Verifies a signed request: headers present and well-formed (`UNAUTHENTICATED`), timestamp within
+ * `windowMs` of `now` (`STALE_REQUEST`), signature valid for `signPublicKey` (`BAD_SIGNATURE`).
+ * Returns the site id, nonce and timestamp; the caller must still reject a reused nonce.
+ */
+export function verifyRequest(opts: {
+  method: string;
+  path: string;
+  body?: RequestBody;
+  headers: HeaderSource;
+  signPublicKey: Uint8Array;
+  now: number;
+  windowMs: number;
+}): { siteId: string; nonce: string; timestamp: number } {
+  const auth = parseAuthHeaders(opts.headers);
+  assertFresh({ timestamp: auth.timestamp, now: opts.now, windowMs: opts.windowMs });
+  let canonical: string;
+  try {
+    canonical = canonicalRequest({ method: opts.method, path: opts.path, body: opts.body, siteId: auth.siteId, timestamp: auth.timestamp, nonce: auth.nonce });
+  } catch {
+    throw new TwinfedError('BAD_SIGNATURE');
+  }
+  const ok = verifyDigest({ digest: sha256(canonical), signature: fromB64(auth.signature, 'BAD_SIGNATURE'), publicKey: opts.signPublicKey });
+  if (!ok) throw new TwinfedError('BAD_SIGNATURE');
+  return { siteId: auth.siteId, nonce: auth.nonce, timestamp: auth.timestamp };
+}

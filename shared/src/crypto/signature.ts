@@ -1,0 +1,37 @@
+/**
+ * Ed25519 signatures (tweetnacl) over 32-byte SHA-256 digests. twinfed never signs payloads directly:
+ * callers hash (with a domain-separating prefix) and sign the digest, so signing cost is independent of size.
+ */
+import nacl from 'tweetnacl';
+import { TwinfedError } from '../errors';
+import { KEY_BYTES } from './identity';
+
+/** Length of the digests that may be signed. */
+export const DIGEST_BYTES = 32;
+
+/**
+ * Signs a 32-byte digest with a 64-byte tweetnacl Ed25519 secret key; returns the 64-byte signature.
+ * Throws `INTERNAL` on wrong lengths (a programming error, never remote input).
+ */
+export function signDigest(digest: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  if (digest.byteLength !== DIGEST_BYTES) throw new TwinfedError('INTERNAL', 'signDigest: digest must be 32 bytes.');
+  if (secretKey.byteLength !== KEY_BYTES.signSecretKey) throw new TwinfedError('INTERNAL', 'signDigest: secret key must be 64 bytes.');
+  return nacl.sign.detached(digest, secretKey);
+}
+
+/**
+ * True when `signature` is a valid Ed25519 signature of `digest` under `publicKey`.
+ * Never throws: wrong lengths or non-Uint8Array inputs simply return false.
+ */
+export function verifyDigest(opts: { digest: Uint8Array; signature: Uint8Array; publicKey: Uint8Array }): boolean {
+  const { digest, signature, publicKey } = opts;
+  if (!(digest instanceof Uint8Array) || !(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array)) return false;
+  if (digest.byteLength !== DIGEST_BYTES || signature.byteLength !== KEY_BYTES.signature || publicKey.byteLength !== KEY_BYTES.signPublicKey) {
+    return false;
+  }
+  try {
+    return nacl.sign.detached.verify(digest, signature, publicKey);
+  } catch {
+    return false;
+  }
+}

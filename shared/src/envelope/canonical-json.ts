@@ -1,0 +1,67 @@
+/**
+ * Canonical JSON: the one byte string that gets hashed and signed for a JSON value.
+ * Object keys sorted by UTF-16 code units (JavaScript's default sort), no whitespace, strings and numbers as
+ * `JSON.stringify` writes them (so -0 becomes 0). Keys whose value is `undefined` are omitted, as in JSON.
+ * Rejected with `VALIDATION_FAILED`: non-finite numbers, `undefined` in arrays, bigint, functions, symbols,
+ * objects that are not plain (Date, Map, class instances, typed arrays) and cycles.
+ */
+import { TwinfedError } from '../errors';
+
+function fail(message: string): never {
+  throw new TwinfedError('VALIDATION_FAILED', `canonicalJson: ${message}`);
+}
+
+function write(value: unknown, out: string[], seen: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+      out.push(JSON.stringify(value));
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) fail('non-finite number');
+      out.push(JSON.stringify(value));
+      return;
+    case 'boolean':
+      out.push(value ? 'true' : 'false');
+      return;
+    case 'object':
+      break;
+    default:
+      fail(`unsupported ${typeof value}`);
+  }
+  if (value === null) {
+    out.push('null');
+    return;
+  }
+  if (seen.has(value)) fail('cycle');
+  seen.add(value);
+  if (Array.isArray(value)) {
+    out.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out.push(',');
+      const item: unknown = value[i];
+      if (item === undefined) fail('undefined in array');
+      write(item, out, seen);
+    }
+    out.push(']');
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) fail('not a plain object');
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+    out.push('{');
+    keys.forEach((k, i) => {
+      if (i > 0) out.push(',');
+      out.push(JSON.stringify(k), ':');
+      write(obj[k], out, seen);
+    });
+    out.push('}');
+  }
+  seen.delete(value);
+}
+
+/** The canonical JSON text of `value` (see the module comment for the rules). */
+export function canonicalJson(value: unknown): string {
+  const out: string[] = [];
+  write(value, out, new Set());
+  return out.join('');
+}

@@ -1,0 +1,5 @@
+/** Wire envelopes: canonical JSON, encrypted+signed update envelopes, signed model versions. */
+export * from './canonical-json';
+export * from './update-header';
+export * from './update-envelope';
+export * from './model-version';

@@ -1,0 +1,34 @@
+/** Small zod building blocks shared by the envelope and model-version schemas. */
+import { z } from 'zod';
+import { fromB64 } from '../crypto/encoding';
+import { SITE_ID_RE } from '../auth/headers';
+
+/** Canonical standard base64 that decodes to exactly `n` bytes. */
+export function b64OfLength(n: number) {
+  return z.string().refine(
+    (s) => {
+      try {
+        return fromB64(s).byteLength === n;
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be canonical base64 of ${n} bytes` },
+  );
+}
+
+/** An identifier (federation, version, base version): 1–128 visible ASCII characters. */
+export const IdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/);
+
+/** A site id, as accepted by request signing. */
+export const SiteIdSchema = z.string().regex(SITE_ID_RE);
+
+/** A metrics map: at most `maxKeys` names (1–128 chars) to finite numbers. */
+export function metricsSchema(maxKeys: number) {
+  return z
+    .record(z.string().min(1).max(128), z.number())
+    .refine((m) => Object.keys(m).length <= maxKeys, { message: `at most ${maxKeys} metrics` });
+}
+
+/** Lowercase hex SHA-256. */
+export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/);

@@ -1,0 +1,147 @@
+/**
+ * Update envelopes: a site's encrypted, signed weights for one round.
+ *
+ *   offset 0  "TWFU" · 4: version (u8) = 1 · 5: header length H (u32 LE)
+ *          9  header: canonical JSON (UTF-8) of an {@link UpdateHeader}
+ *      9 + H  ciphertext = sealBox(serializeWeights(weights)), AAD = canonicalJson(header without signature)
+ *
+ * The signature covers the unsigned header and sha256(ciphertext); the AEAD binds the same header, so the
+ * ciphertext cannot be moved under another header even by someone who can sign. Verification order on the
+ * coordinator: {@link parseUpdate} (no crypto) → look up the site → {@link verifyUpdateSignature} →
+ * {@link openUpdate}.
+ */
+import { TwinfedError } from '../errors';
+import { PROTOCOL_VERSION, limits } from '../protocol';
+import { openBox, newBoxNonce, sealBox } from '../crypto/box';
+import { concatBytes, fromB64, fromUtf8, toB64, utf8 } from '../crypto/encoding';
+import { sha256, sha256Hex, sha256Parts } from '../crypto/hash';
+import type { Identity } from '../crypto/identity';
+import { signDigest, verifyDigest } from '../crypto/signature';
+import { deserializeWeights, serializeWeights } from '../weights/serialize';
+import type { Layout, WeightSet } from '../weights/types';
+import { canonicalJson } from './canonical-json';
+import { UnsignedUpdateHeaderSchema, UpdateHeaderSchema, type UnsignedUpdateHeader, type UpdateHeader, type UpdateHeaderInput } from './update-header';
+
+/** Magic bytes of an update envelope. */
+export const UPDATE_MAGIC = 'TWFU';
+/** Current update envelope framing version. */
+export const UPDATE_FORMAT_VERSION = 1;
+/** Largest accepted envelope header, in bytes. */
+export const MAX_UPDATE_HEADER_BYTES = 64 * 1024;
+
+const PREFIX_BYTES = 9;
+const MAGIC = utf8(UPDATE_MAGIC);
+const SIGNING_PREFIX = 'TWINFED-UPDATE-V1\n';
+
+const invalid = (message: string): TwinfedError => new TwinfedError('INVALID_ENVELOPE', message);
+
+function unsignedOf(header: UpdateHeader): UnsignedUpdateHeader {
+  const { signature: _signature, ...rest } = header;
+  return rest;
+}
+
+function signingDigest(aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  return sha256Parts([SIGNING_PREFIX, aad, sha256(ciphertext)]);
+}
+
+/**
+ * Encrypts `weights` to the coordinator and signs the result with the site's identity. Adds a fresh
+ * `nonce`; `header.protocol` must be {@link PROTOCOL_VERSION}. Returns the envelope bytes.
+ * Throws `INVALID_ENVELOPE` on a bad header, `INVALID_WEIGHTS`/`NON_FINITE_WEIGHTS` on bad weights.
+ */
+export function sealUpdate(opts: { header: UpdateHeaderInput; weights: WeightSet; identity: Identity; coordinatorBoxPublicKey: Uint8Array }): Uint8Array {
+  const nonce = newBoxNonce();
+  const parsed = UnsignedUpdateHeaderSchema.safeParse({ ...opts.header, nonce: toB64(nonce) });
+  if (!parsed.success) throw invalid('The update header is invalid.');
+  if (parsed.data.protocol !== PROTOCOL_VERSION) throw new TwinfedError('PROTOCOL_MISMATCH');
+  const aad = utf8(canonicalJson(parsed.data));
+  const { ciphertext } = sealBox({
+    plaintext: serializeWeights(opts.weights),
+    aad,
+    recipientBoxPublicKey: opts.coordinatorBoxPublicKey,
+    senderBoxSecretKey: opts.identity.box.secretKey,
+    nonce,
+  });
+  const signature = toB64(signDigest(signingDigest(aad, ciphertext), opts.identity.sign.secretKey));
+  const headerBytes = utf8(canonicalJson({ ...parsed.data, signature }));
+  const prefix = new Uint8Array(PREFIX_BYTES);
+  prefix.set(MAGIC, 0);
+  prefix[4] = UPDATE_FORMAT_VERSION;
+  new DataView(prefix.buffer).setUint32(5, headerBytes.byteLength, true);
+  return concatBytes([prefix, headerBytes, ciphertext]);
+}
+
+/** An envelope split into its validated header and its ciphertext (a view into the input, not a copy). */
+export interface ParsedUpdate {
+  readonly header: UpdateHeader;
+  readonly ciphertext: Uint8Array;
+}
+
+/**
+ * Splits and validates an envelope's framing and header schema without any cryptography.
+ * Throws `PAYLOAD_TOO_LARGE` (over `maxBytes`, default `limits.maxUpdateBytes`), `INVALID_ENVELOPE`
+ * (framing, UTF-8, JSON, non-canonical header, schema) or `PROTOCOL_MISMATCH`.
+ */
+export function parseUpdate(bytes: Uint8Array, options: { maxBytes?: number } = {}): ParsedUpdate {
+  if (!(bytes instanceof Uint8Array)) throw invalid('The envelope must be bytes.');
+  if (bytes.byteLength > (options.maxBytes ?? limits.maxUpdateBytes)) throw new TwinfedError('PAYLOAD_TOO_LARGE');
+  if (bytes.byteLength < PREFIX_BYTES) throw invalid('Truncated envelope.');
+  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw invalid('Not an update envelope.');
+  if (bytes[4] !== UPDATE_FORMAT_VERSION) throw invalid('Unsupported envelope version.');
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(5, true);
+  if (headerLength > MAX_UPDATE_HEADER_BYTES || headerLength > bytes.byteLength - PREFIX_BYTES) throw invalid('Bad header length.');
+  const text = fromUtf8(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength), 'INVALID_ENVELOPE');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw invalid('The envelope header is not JSON.');
+  }
+  const parsed = UpdateHeaderSchema.safeParse(json);
+  if (!parsed.success) throw invalid('The envelope header does not match its schema.');
+  if (canonicalJson(json) !== text) throw invalid('The envelope header is not canonical.');
+  if (parsed.data.protocol !== PROTOCOL_VERSION) throw new TwinfedError('PROTOCOL_MISMATCH');
+  return { header: parsed.data, ciphertext: bytes.subarray(PREFIX_BYTES + headerLength) };
+}
+
+/** Throws `BAD_SIGNATURE` unless the header's signature verifies under the site's Ed25519 key. */
+export function verifyUpdateSignature(opts: { header: UpdateHeader; ciphertext: Uint8Array; siteSignPublicKey: Uint8Array }): void {
+  const aad = utf8(canonicalJson(unsignedOf(opts.header)));
+  const ok = verifyDigest({
+    digest: signingDigest(aad, opts.ciphertext),
+    signature: fromB64(opts.header.signature, 'BAD_SIGNATURE'),
+    publicKey: opts.siteSignPublicKey,
+  });
+  if (!ok) throw new TwinfedError('BAD_SIGNATURE');
+}
+
+/**
+ * Decrypts the ciphertext (AAD = the unsigned header) and deserialises and validates the weights.
+ * Does not check the signature: call {@link verifyUpdateSignature} first. Throws `DECRYPT_FAILED`,
+ * `INVALID_WEIGHTS`, `NON_FINITE_WEIGHTS` or `PAYLOAD_TOO_LARGE`.
+ */
+export function openUpdate(opts: {
+  header: UpdateHeader;
+  ciphertext: Uint8Array;
+  siteBoxPublicKey: Uint8Array;
+  coordinatorBoxSecretKey: Uint8Array;
+  expectedLayout?: Layout;
+  maxBytes?: number;
+}): WeightSet {
+  const plaintext = openBox({
+    ciphertext: opts.ciphertext,
+    nonce: fromB64(opts.header.nonce, 'DECRYPT_FAILED'),
+    aad: utf8(canonicalJson(unsignedOf(opts.header))),
+    senderBoxPublicKey: opts.siteBoxPublicKey,
+    recipientBoxSecretKey: opts.coordinatorBoxSecretKey,
+  });
+  const options: { expectedLayout?: Layout; maxBytes?: number } = {};
+  if (opts.expectedLayout) options.expectedLayout = opts.expectedLayout;
+  if (opts.maxBytes !== undefined) options.maxBytes = opts.maxBytes;
+  return deserializeWeights(plaintext, options);
+}
+
+/** SHA-256 (hex) of the whole envelope: the idempotency key of an upload (same bytes ⇒ same update). */
+export function updateDigest(bytes: Uint8Array): string {
+  return sha256Hex(bytes);
+}
