@@ -1,0 +1,87 @@
+import { TwinfedError } from '@twinfed/shared';
+import { deltaNorm } from './ledger';
+import { type Accumulator, type ClientResult, type DeltaStrategy, type RoundContext, type Strategy, isDeltaStrategy } from './types';
+
+/**
+ * `weights` moved towards `global` so that ‖result − global‖₂ ≤ maxNorm; `weights` itself when it is
+ * already within the bound. The scaled weights are rounded to float32 and re-measured; a couple of
+ * shrinking passes absorb that rounding, so the bound holds to float32 precision of the weights.
+ */
+export function clipUpdate(opts: { weights: Float32Array; global: Float32Array; maxNorm: number }): { weights: Float32Array; norm: number; clipped: boolean } {
+  const { weights, global, maxNorm } = opts;
+  const norm = deltaNorm(weights, global);
+  if (!(norm > maxNorm)) return { weights, norm, clipped: false };
+  let scale = maxNorm / norm;
+  let out = new Float32Array(weights.length);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    for (let i = 0; i < weights.length; i++) out[i] = global[i]! + scale * (weights[i]! - global[i]!);
+    const got = deltaNorm(out, global);
+    if (got <= maxNorm) break;
+    scale *= (maxNorm / got) * (1 - 2 ** -20);
+    out = new Float32Array(weights.length);
+  }
+  return { weights: out, norm, clipped: true };
+}
+
+/** Wraps another strategy's accumulator, clipping each update before it is folded in. */
+export class ClippingAccumulator implements Accumulator {
+  clippedSites = 0;
+
+  constructor(
+    readonly inner: Accumulator,
+    private readonly opts: { global: Float32Array; maxNorm: number },
+  ) {}
+
+  add(result: ClientResult): void {
+    const { global, maxNorm } = this.opts;
+    // A wrong length or non-finite update goes through untouched: the inner accumulator rejects it.
+    const measurable = result.weights.length === global.length && Number.isFinite(deltaNorm(result.weights, global));
+    const c = measurable ? clipUpdate({ weights: result.weights, global, maxNorm }) : { weights: result.weights, clipped: false };
+    this.inner.add(c.clipped ? { ...result, weights: c.weights } : result);
+    if (c.clipped) this.clippedSites++;
+  }
+
+  get siteIds(): readonly string[] {
+    return this.inner.siteIds;
+  }
+}
+
+function unwrap(acc: Accumulator): ClippingAccumulator {
+  if (!(acc instanceof ClippingAccumulator)) throw new TwinfedError('INTERNAL', 'The clipping wrapper was given an accumulator it did not create.');
+  return acc;
+}
+
+/**
+ * Update-norm clipping as a wrapper (DESIGN §5): each client's delta wᵢ − global is scaled down to
+ * L2 norm ≤ `maxNorm` before the inner strategy sees it. Everything else is the inner strategy's; a
+ * {@link DeltaStrategy} stays one, so central DP can wrap the result. Adds metric `clippedSites`.
+ */
+export function withUpdateClipping<S extends Strategy>(inner: S, opts: { maxNorm: number }): S extends DeltaStrategy ? DeltaStrategy : Strategy;
+export function withUpdateClipping(inner: Strategy, opts: { maxNorm: number }): Strategy {
+  if (!(opts.maxNorm > 0) || !Number.isFinite(opts.maxNorm)) throw new TwinfedError('INVALID_PLAN', 'The clipping norm must be a positive number.');
+  const extra = (acc: ClippingAccumulator) => ({ clippedSites: acc.clippedSites, clipNorm: opts.maxNorm });
+  const base: Strategy = {
+    name: inner.name,
+    initialState: (size) => inner.initialState(size),
+    configureRound: (ctx) => inner.configureRound(ctx),
+    createAccumulator: (ctx: RoundContext) => new ClippingAccumulator(inner.createAccumulator(ctx), { global: ctx.global, maxNorm: opts.maxNorm }),
+    aggregate: (ctx, acc, failures) => {
+      const own = unwrap(acc);
+      const r = inner.aggregate(ctx, own.inner, failures);
+      return { ...r, metrics: { ...r.metrics, ...extra(own) } };
+    },
+    encodeState: (state) => inner.encodeState(state),
+    decodeState: (bytes, size) => inner.decodeState(bytes, size),
+  };
+  if (!isDeltaStrategy(inner)) return base;
+  const delta: DeltaStrategy = {
+    ...base,
+    reduce: (ctx, acc, failures) => {
+      const own = unwrap(acc);
+      const mean = inner.reduce(ctx, own.inner, failures);
+      return { ...mean, metrics: { ...mean.metrics, ...extra(own) } };
+    },
+    step: (ctx, mean) => inner.step(ctx, mean),
+  };
+  return delta;
+}

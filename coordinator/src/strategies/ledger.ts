@@ -1,0 +1,112 @@
+import { TwinfedError } from '@twinfed/shared';
+import type { ClientFailure, ClientResult, RoundContext } from './types';
+
+/**
+ * Bookkeeping shared by every accumulator: which sites were folded in, how many examples, and the
+ * example-weighted means of the metrics the sites reported. O(sites + metric keys) memory.
+ * `check` validates a result without changing anything; `record` commits it after the fold.
+ */
+export class SiteLedger {
+  readonly siteIds: string[] = [];
+  private readonly seen = new Set<string>();
+  private examples = 0;
+  private readonly metricSums = new Map<string, { sum: number; examples: number }>();
+
+  constructor(readonly size: number) {}
+
+  /** Throws on a second result from a site, a wrong length, non-finite weights or a bad example count. */
+  check(result: ClientResult): void {
+    if (this.seen.has(result.siteId)) {
+      throw new TwinfedError('UPDATE_CONFLICT', `Site ${result.siteId} already contributed to this round.`);
+    }
+    if (result.weights.length !== this.size) {
+      throw new TwinfedError('INVALID_WEIGHTS', `Update from ${result.siteId} has ${result.weights.length} weights, the model has ${this.size}.`);
+    }
+    if (!Number.isSafeInteger(result.numExamples) || result.numExamples <= 0) {
+      throw new TwinfedError('INVALID_ENVELOPE', `numExamples must be a positive integer (site ${result.siteId}).`);
+    }
+    assertFinite(result.weights, result.siteId);
+  }
+
+  /** Commits a result that has been folded in. */
+  record(result: ClientResult): void {
+    this.seen.add(result.siteId);
+    this.siteIds.push(result.siteId);
+    this.examples += result.numExamples;
+    for (const [key, value] of Object.entries(result.metrics ?? {})) {
+      if (!Number.isFinite(value)) continue;
+      const m = this.metricSums.get(key) ?? { sum: 0, examples: 0 };
+      m.sum += value * result.numExamples;
+      m.examples += result.numExamples;
+      this.metricSums.set(key, m);
+    }
+  }
+
+  get count(): number {
+    return this.siteIds.length;
+  }
+
+  get totalExamples(): number {
+    return this.examples;
+  }
+
+  /** `sites`, `examples`, `failures` and `client.<key>` (example-weighted mean over the sites that reported it). */
+  metrics(failures: readonly ClientFailure[]): Record<string, number> {
+    const out: Record<string, number> = { sites: this.count, examples: this.examples, failures: failures.length };
+    for (const key of [...this.metricSums.keys()].sort()) {
+      const m = this.metricSums.get(key)!;
+      out[`client.${key}`] = m.sum / m.examples;
+    }
+    return out;
+  }
+
+  /** Throws `INTERNAL` unless at least `min` results were folded in. */
+  requireAtLeast(min: number, strategy: string): void {
+    if (this.count < min) {
+      throw new TwinfedError('INTERNAL', `${strategy} needs at least ${min} update(s) to aggregate, got ${this.count}.`);
+    }
+  }
+
+  /** Contributing sites, sorted. */
+  sortedSites(): string[] {
+    return [...this.siteIds].sort();
+  }
+}
+
+/** Throws `NON_FINITE_WEIGHTS` if any element is NaN or ±Infinity (one read pass; a float64 sum of float32s cannot overflow). */
+export function assertFinite(weights: Float32Array, siteId: string): void {
+  let s = 0;
+  for (let i = 0; i < weights.length; i++) s += weights[i]!;
+  if (!Number.isFinite(s)) {
+    throw new TwinfedError('NON_FINITE_WEIGHTS', `Update from ${siteId} contains NaN or infinite values.`);
+  }
+}
+
+/** Throws `INTERNAL` if the round context is malformed (round not a positive integer, state of a wrong size). */
+export function checkContext(ctx: RoundContext): void {
+  if (!Number.isSafeInteger(ctx.round) || ctx.round < 1) {
+    throw new TwinfedError('INTERNAL', `Round numbers start at 1, got ${ctx.round}.`);
+  }
+  for (const [name, v] of Object.entries(ctx.state)) {
+    if (v.length !== ctx.global.length) {
+      throw new TwinfedError('INTERNAL', `Strategy state ${name} has ${v.length} elements, the model has ${ctx.global.length}.`);
+    }
+  }
+}
+
+/** L2 norm of a vector, accumulated in float64. */
+export function l2Norm(v: Float64Array | Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  return Math.sqrt(s);
+}
+
+/** L2 norm of `weights − global`, accumulated in float64. */
+export function deltaNorm(weights: Float32Array, global: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const d = weights[i]! - global[i]!;
+    s += d * d;
+  }
+  return Math.sqrt(s);
+}
