@@ -1,0 +1,110 @@
+/** `twinfed coordinator start`: runs the coordinator in the foreground until SIGINT/SIGTERM. */
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createAdminClient } from '../admin-client';
+import { OPERATOR_TOKEN_FILE, createContext, type CliDeps, type CoordinatorRuntime, type GlobalOptions, type OnSignal, type StartOverrides } from '../context';
+import { renderKeyValues } from '../format';
+
+/** Loads the real coordinator only when `coordinator start` runs. */
+async function realRuntime(): Promise<CoordinatorRuntime> {
+  const [{ loadConfig }, { startCoordinator }, { createLogger }] = await Promise.all([
+    import('../../config'),
+    import('../../main'),
+    import('../../logger'),
+  ]);
+  return {
+    async start({ env, overrides, log }) {
+      const config = loadConfig(env, overrides);
+      const logger = createLogger({ level: config.logLevel, destination: { write: (line: string) => void log.write(line) } });
+      return { config, coordinator: await startCoordinator(config, { logger }) };
+    },
+  };
+}
+
+const processSignals: OnSignal = (signals, handler) => {
+  for (const s of signals) process.on(s, handler);
+  return () => signals.forEach((s) => process.off(s, handler));
+};
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0–65535).');
+  return n;
+}
+
+interface StartFlags {
+  host?: string;
+  port?: number;
+  memory?: boolean;
+}
+
+/** Adds the `coordinator` command group to `program`. */
+export function registerCoordinator(program: Command, deps: CliDeps): void {
+  const coordinator = program
+    .command('coordinator')
+    .description('Run the coordinator server of a consortium.')
+    .addHelpText('after', '\nExample:\n  $ twinfed coordinator start --data-dir /var/lib/twinfed --host 0.0.0.0 --port 8470\n');
+
+  coordinator
+    .command('start')
+    .description(
+      'Start the coordinator in the foreground. On first start it creates its signing and encryption keys and an operator ' +
+        'token in the data dir (--data-dir, TWINFED_DATA_DIR or ./.twinfed). Prints its URL, the key fingerprint sites confirm ' +
+        'when they enroll, and where the operator token is. Ctrl+C (SIGINT) or SIGTERM stops it gracefully.',
+    )
+    .option('--host <host>', 'interface to listen on (default TWINFED_HOST or 127.0.0.1)')
+    .option('--port <port>', 'port to listen on, 0 for any free port (default TWINFED_PORT or 8470)', port)
+    .addOption(new Option('--memory', 'keep everything in memory (nothing survives a restart; for trials and tests)'))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed coordinator start\n  $ twinfed coordinator start --data-dir ./consortium --port 9000\n  $ twinfed coordinator start --memory --port 0\n\n' +
+        'Then, in another terminal on the same host:\n  $ twinfed --data-dir ./consortium --url http://127.0.0.1:9000 sites invite "St Mary Hospital"\n',
+    )
+    .action(async (flags: StartFlags, cmd: Command) => {
+      const ctx = createContext(cmd, deps);
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const overrides: StartOverrides = {};
+      if (globals.dataDir !== undefined) overrides.dataDir = path.resolve(globals.dataDir);
+      if (flags.host !== undefined) overrides.host = flags.host;
+      if (flags.port !== undefined) overrides.port = flags.port;
+      if (flags.memory) overrides.store = 'memory';
+      const runtime = await (deps.runtime ?? realRuntime)();
+      const { config, coordinator: running } = await runtime.start({ env: deps.env, overrides, log: deps.stderr });
+      const tokenFile = running.operatorTokenFile ?? path.join(config.dataDir, OPERATOR_TOKEN_FILE);
+      const fingerprint = running.fingerprint ?? (await fetchFingerprint(running.url, deps));
+      ctx.emit({ url: running.url, fingerprint, dataDir: config.dataDir, store: config.store, tokenFile }, () =>
+        [
+          `twinfed coordinator listening on ${running.url}`,
+          renderKeyValues([
+            ['data dir', `${config.dataDir} (${config.store})`],
+            ['fingerprint', fingerprint],
+            ['operator token', `${tokenFile} (keep it secret; twinfed reads it via --data-dir, or set TWINFED_TOKEN)`],
+          ]).trimEnd(),
+          'Sites confirm the fingerprint when they enroll. Press Ctrl+C to stop.',
+        ].join('\n'),
+      );
+      await waitForSignal(deps.onSignal ?? processSignals);
+      ctx.print('Stopping the coordinator…');
+      await running.close();
+      ctx.print('Stopped.');
+    });
+}
+
+async function fetchFingerprint(url: string, deps: CliDeps): Promise<string | null> {
+  const client = createAdminClient({ baseUrl: url, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  try {
+    return (await client.coordinatorKeys()).fingerprint;
+  } catch (e) {
+    deps.stderr.write(`twinfed: warning: could not read the coordinator keys (${(e as Error).message})\n`);
+    return null;
+  }
+}
+
+function waitForSignal(onSignal: OnSignal): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const off = onSignal(['SIGINT', 'SIGTERM'], (signal) => {
+      off();
+      resolve(signal);
+    });
+  });
+}

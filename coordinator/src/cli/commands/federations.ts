@@ -1,0 +1,95 @@
+/** `twinfed federations create|status`: start a federation from a plan file and watch its rounds. */
+import type { Command } from 'commander';
+import type { FederationView, RoundView } from '@twinfed/shared';
+import { createContext, type CliDeps } from '../context';
+import { renderKeyValues, renderTable, type Column } from '../format';
+import { readPlanFile } from '../plan-file';
+
+const federationColumns: Column<FederationView>[] = [
+  { header: 'ID', cell: (f) => f.id },
+  { header: 'NAME', cell: (f) => f.name },
+  { header: 'STATE', cell: (f) => f.state },
+  { header: 'ROUND', cell: (f) => `${f.currentRound}/${f.plan.rounds}`, right: true },
+  { header: 'STRATEGY', cell: (f) => f.plan.strategy.name },
+  { header: 'LATEST VERSION', cell: (f) => f.latestVersionId },
+  { header: 'UPDATED', cell: (f) => f.updatedAt },
+];
+
+const roundColumns: Column<RoundView>[] = [
+  { header: 'ROUND', cell: (r) => r.round, right: true },
+  { header: 'STATE', cell: (r) => r.state },
+  { header: 'BASE', cell: (r) => r.baseVersionId },
+  { header: 'RECEIVED', cell: (r) => `${r.received}/${r.selectedSiteIds.length}`, right: true },
+  { header: 'DEADLINE', cell: (r) => r.deadlineAt },
+  { header: 'VERSION', cell: (r) => r.versionId },
+  { header: 'FAILURE', cell: (r) => r.failureReason },
+];
+
+function describe(f: FederationView): string {
+  const p = f.plan;
+  return renderKeyValues([
+    ['federation', f.id],
+    ['name', f.name],
+    ['state', f.state],
+    ['model', p.model.kind === 'mlp' ? `mlp ${p.model.inputs}→${p.model.hidden.join('→')}→1` : `${p.model.kind} (${p.model.inputs} inputs)`],
+    ['strategy', p.strategy.name],
+    ['round', `${f.currentRound} of ${p.rounds}`],
+    ['min sites', p.minSites],
+    ['secure aggregation', p.privacy.secureAggregation ? 'on' : 'off'],
+    ['differential privacy', p.privacy.dp ? `clip ${p.privacy.dp.clip}, noise ×${p.privacy.dp.noiseMultiplier}, δ ${p.privacy.dp.delta}` : 'off'],
+    ['latest version', f.latestVersionId],
+    ['created', f.createdAt],
+    ['updated', f.updatedAt],
+  ]);
+}
+
+/** Adds the `federations` command group to `program`. */
+export function registerFederations(program: Command, deps: CliDeps): void {
+  const federations = program
+    .command('federations')
+    .description('Create federations from plan files and follow their rounds.')
+    .addHelpText('after', '\nExamples:\n  $ twinfed federations create --plan plan.json\n  $ twinfed federations status\n  $ twinfed federations status heart-fedavg\n');
+
+  federations
+    .command('create')
+    .description(
+      'Validate a federation plan (model, features, strategy, local training, rounds, quorum, deadline, privacy) and start it. ' +
+        'The plan is checked locally first; problems are listed with their path and nothing is sent (exit status 2).',
+    )
+    .requiredOption('--plan <file>', 'the plan JSON file')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ twinfed federations create --plan plan.json\n\n' +
+        'A minimal plan.json:\n' +
+        '  { "name": "heart-fedavg",\n' +
+        '    "model": { "kind": "logistic-regression", "inputs": 2 },\n' +
+        '    "data": { "features": ["age", "chol"], "label": "target" },\n' +
+        '    "strategy": { "name": "fedavg" },\n' +
+        '    "training": { "epochs": 1, "batchSize": 32, "lr": 0.01 },\n' +
+        '    "rounds": 10, "minSites": 2 }\n',
+    )
+    .action(async (opts: { plan: string }, cmd: Command) => {
+      const ctx = createContext(cmd, deps);
+      const plan = await readPlanFile(opts.plan);
+      const f = await ctx.client.createFederation(plan);
+      ctx.emit(f, () => `Created federation ${f.id} (${f.name}): ${f.plan.rounds} rounds of ${f.plan.strategy.name}, state ${f.state}.\n` +
+        `Follow it with: twinfed federations status ${f.id}`);
+    });
+
+  federations
+    .command('status')
+    .description('Without an id: a table of all federations. With an id: that federation, its plan summary and its rounds.')
+    .argument('[id]', 'a federation id')
+    .addHelpText('after', '\nExamples:\n  $ twinfed federations status\n  $ twinfed federations status heart-fedavg --json\n')
+    .action(async (id: string | undefined, _opts: unknown, cmd: Command) => {
+      const ctx = createContext(cmd, deps);
+      if (id === undefined) {
+        const list = await ctx.client.listFederations();
+        ctx.emit(list, () => renderTable(list, federationColumns, '(no federations yet — create one with `twinfed federations create --plan plan.json`)'));
+        return;
+      }
+      const [federation, rounds] = await Promise.all([ctx.client.getFederation(id), ctx.client.listRounds(id)]);
+      const sorted = [...rounds].sort((a, b) => a.round - b.round);
+      ctx.emit({ federation, rounds: sorted }, () => `${describe(federation)}\nRounds:\n${renderTable(sorted, roundColumns, '(no rounds yet)')}`);
+    });
+}

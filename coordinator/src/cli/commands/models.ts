@@ -1,0 +1,117 @@
+/** `twinfed models list|show|export`: the registry of signed global model versions. */
+import type { Command } from 'commander';
+import type { EvaluationView } from '@twinfed/shared';
+import { createContext, type CliDeps, type CommandContext } from '../context';
+import { formatMetrics, renderKeyValues, renderTable, short } from '../format';
+import { metaFields, type ModelVersionView } from '../model-version';
+import { exportModel } from './model-export';
+
+/** Longest parent chain `models show` walks. */
+const MAX_LINEAGE = 50;
+
+async function lineageOf(ctx: CommandContext, version: ModelVersionView): Promise<string[]> {
+  const chain = [version.id];
+  let parent = version.parentVersionId;
+  while (parent && chain.length < MAX_LINEAGE && !chain.includes(parent)) {
+    chain.push(parent);
+    parent = (await ctx.client.getModel(parent)).parentVersionId;
+  }
+  if (parent) chain.push('…');
+  return chain;
+}
+
+function showText(v: ModelVersionView, more: { lineage: string[]; signer: string; evaluations: EvaluationView[] }): string {
+  const m = metaFields(v);
+  const contributors = m.contributors?.map((c) => `${c.siteId} (${c.numExamples})`).join(', ');
+  const head = renderKeyValues([
+    ['version', v.id],
+    ['federation', v.federationId],
+    ['round', v.round],
+    ['parent', v.parentVersionId ?? '(initial)'],
+    ['strategy', m.strategy],
+    ['contributors', contributors],
+    ['metrics', formatMetrics(m.metrics)],
+    ['DP ε spent', m.dpEpsilon],
+    ['weights sha256', v.weightsSha256],
+    ['signature', short(v.signature, 24)],
+    ['signed by', more.signer],
+    ['created', v.createdAt],
+  ]);
+  const evals = renderTable(
+    more.evaluations,
+    [
+      { header: 'SITE', cell: (e) => e.siteId },
+      { header: 'N', cell: (e) => e.n, right: true },
+      { header: 'METRICS', cell: (e) => formatMetrics(e.metrics) },
+      { header: 'AT', cell: (e) => e.createdAt },
+    ],
+    '(no site has reported an evaluation yet)',
+  );
+  return `${head}\nLineage (newest first):\n  ${more.lineage.join(' ← ')}\n\nEvaluations per site:\n${evals}`;
+}
+
+/** Adds the `models` command group to `program`. */
+export function registerModels(program: Command, deps: CliDeps): void {
+  const models = program
+    .command('models')
+    .description('Inspect and export the signed global model versions the federations published.')
+    .addHelpText('after', '\nExamples:\n  $ twinfed models list --federation heart-fedavg\n  $ twinfed models show heart-fedavg.v3\n  $ twinfed models export heart-fedavg.v3 --out model.bin\n');
+
+  models
+    .command('list')
+    .description('List model versions, newest last, optionally of one federation.')
+    .option('--federation <id>', 'only versions of this federation')
+    .addHelpText('after', '\nExample:\n  $ twinfed models list --federation heart-fedavg\n')
+    .action(async (opts: { federation?: string }, cmd: Command) => {
+      const ctx = createContext(cmd, deps);
+      const list = await ctx.client.listModels(opts.federation ? { federationId: opts.federation } : {});
+      ctx.emit(list, () =>
+        renderTable(
+          list,
+          [
+            { header: 'VERSION', cell: (v) => v.id },
+            { header: 'FEDERATION', cell: (v) => v.federationId },
+            { header: 'ROUND', cell: (v) => v.round, right: true },
+            { header: 'PARENT', cell: (v) => v.parentVersionId },
+            { header: 'STRATEGY', cell: (v) => metaFields(v).strategy },
+            { header: 'SITES', cell: (v) => metaFields(v).contributors?.length, right: true },
+            { header: 'METRICS', cell: (v) => formatMetrics(metaFields(v).metrics) },
+            { header: 'CREATED', cell: (v) => v.createdAt },
+          ],
+          '(no model versions yet)',
+        ),
+      );
+    });
+
+  models
+    .command('show')
+    .description('Show one version: metadata, lineage back to the initial model, signature and signer fingerprint, and each site’s evaluation.')
+    .argument('<version>', 'a model version id (see `twinfed models list`)')
+    .addHelpText('after', '\nExample:\n  $ twinfed models show heart-fedavg.v3\n')
+    .action(async (versionId: string, _opts: unknown, cmd: Command) => {
+      const ctx = createContext(cmd, deps);
+      const version = await ctx.client.getModel(versionId);
+      const [lineage, keys, evaluations] = await Promise.all([
+        lineageOf(ctx, version),
+        ctx.client.coordinatorKeys(),
+        ctx.client.listEvaluations(versionId),
+      ]);
+      ctx.emit({ version, lineage, signer: keys, evaluations }, () => showText(version, { lineage, signer: keys.fingerprint, evaluations }));
+    });
+
+  models
+    .command('export')
+    .description(
+      'Download the weights of a version into <file> and write its metadata and signature beside it as <file>.json. ' +
+        'The weights are checked against the digest in the version metadata first; on a mismatch nothing is written.',
+    )
+    .argument('<version>', 'a model version id')
+    .requiredOption('--out <file>', 'where to write the weights binary')
+    .option('--force', 'overwrite existing files')
+    .addHelpText('after', '\nExample:\n  $ twinfed models export heart-fedavg.v3 --out heart-v3.bin\n  (writes heart-v3.bin and heart-v3.bin.json)\n')
+    .action(async (versionId: string, opts: { out: string; force?: boolean }, cmd: Command) => {
+      const ctx = createContext(cmd, deps);
+      const result = await exportModel(ctx, { versionId, out: opts.out, force: opts.force === true });
+      ctx.emit(result, () => `Wrote ${result.weightsFile} (${result.bytes} bytes, sha256 ${short(result.sha256)}) and ${result.metaFile}.`);
+    });
+}

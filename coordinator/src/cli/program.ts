@@ -1,0 +1,65 @@
+/**
+ * The `twinfed` operator CLI as a commander program that never touches the real process: environment,
+ * output streams, fetch and the coordinator runtime are injected, so tests run it in-process.
+ */
+import { Command } from 'commander';
+import { registerCoordinator } from './commands/coordinator';
+import { registerFederations } from './commands/federations';
+import { registerModels } from './commands/models';
+import { registerSites } from './commands/sites';
+import type { CliDeps } from './context';
+import { reportError } from './report-error';
+
+export type { CliDeps, CoordinatorRuntime, OnSignal, Output, RunningCoordinator, StartOverrides } from './context';
+
+const OVERVIEW = `
+Typical session:
+  $ twinfed coordinator start --data-dir ./consortium          # terminal 1
+  $ export TWINFED_URL=http://127.0.0.1:8470                   # terminal 2, same host
+  $ twinfed --data-dir ./consortium sites invite "St Mary Hospital"
+  $ twinfed --data-dir ./consortium federations create --plan plan.json
+  $ twinfed --data-dir ./consortium federations status
+  $ twinfed --data-dir ./consortium models export <version> --out model.bin
+
+Environment: TWINFED_URL, TWINFED_TOKEN, TWINFED_DATA_DIR (and the coordinator's TWINFED_HOST, TWINFED_PORT, …).
+Errors print one line "twinfed: <message> (<CODE>)"; exit status 1, or 2 for invalid input (bad plan, bad flag).
+`;
+
+/** Builds the program. Call `parseAsync(argv, { from: 'user' })`; errors surface as exceptions (exitOverride). */
+export function createProgram(deps: CliDeps): Command {
+  const program = new Command('twinfed');
+  program
+    .description('Operator CLI of a twinfed coordinator: run it, enroll hospitals, start federations, inspect and export models.')
+    .option('--url <url>', 'coordinator URL (default TWINFED_URL or http://127.0.0.1:8470)')
+    .option('--token <token>', 'operator bearer token (default TWINFED_TOKEN, else <data-dir>/operator.token)')
+    .option('--data-dir <dir>', "the coordinator's data directory (default TWINFED_DATA_DIR or ./.twinfed)")
+    .option('--json', 'print machine-readable JSON (one line) instead of text')
+    .option('--debug', 'log each request to stderr and show stack traces on errors')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureOutput({
+      writeOut: (s) => deps.stdout.write(s),
+      writeErr: (s) => deps.stderr.write(s),
+      outputError: (s, write) => write(`twinfed: ${s.replace(/^error:\s*/, '').trim()} (BAD_REQUEST)\n`),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .addHelpText('after', OVERVIEW);
+  registerCoordinator(program, deps);
+  registerSites(program, deps);
+  registerFederations(program, deps);
+  registerModels(program, deps);
+  return program;
+}
+
+/** Runs `argv` (without `node` and the script) and returns the exit status; errors are written to `deps.stderr`. */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const program = createProgram(deps);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    const debug = argv.includes('--debug');
+    return reportError(e, { stderr: deps.stderr, debug });
+  }
+}
+
