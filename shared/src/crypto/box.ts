@@ -2,15 +2,16 @@
  * Public-key authenticated encryption between two X25519 identities ("box"), used for weight uploads.
  *
  * Construction (version `twinfed/box/v1`):
- *   shared = X25519(senderSecret, recipientPublic)            (tweetnacl scalarMult; all-zero output rejected)
+ *   shared = X25519(senderSecret, recipientPublic)            (all-zero output rejected)
  *   okm    = HKDF-SHA256(ikm = shared, salt = nonce (24 random bytes),
  *                        info = "twinfed/box/v1" ‖ senderPublic ‖ recipientPublic, 44 bytes)
  *   key    = okm[0..32), iv = okm[32..44)
  *   ciphertext = AES-256-GCM(key, iv, aad, plaintext) ‖ 16-byte tag
  *
  * Why not nacl.box for the payload: on this machine AES-256-GCM from node:crypto runs at ~2300 MiB/s versus
- * ~120 MiB/s for tweetnacl's pure-JS XSalsa20-Poly1305, and it takes associated data, which lets the envelope
- * bind its header to the ciphertext. Key agreement stays in tweetnacl (DESIGN §3). Measure with `benchEnvelope`.
+ * ~120 MiB/s for tweetnacl's pure-JS XSalsa20-Poly1305 (nacl.box), and it takes associated data, which lets the
+ * envelope bind its header to the ciphertext. Measure with `benchEnvelope`. X25519 runs natively (see
+ * `primitives.ts`), byte-identical to tweetnacl's scalarMult.
  *
  * Notes:
  * - The raw X25519 output feeds HKDF (the extractor) directly; nacl.box.before would only add an HSalsa20
@@ -21,11 +22,11 @@
  * Callers only see {@link sealBox} / {@link openBox}; the primitive may change behind them.
  */
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { TwinfedError, type ErrorCode } from '../errors';
 import { concatBytes, utf8 } from './encoding';
 import { randomBytes } from './hash';
 import { KEY_BYTES } from './identity';
+import { x25519, x25519PublicKey } from './primitives';
 
 /** Length of a box nonce (also the HKDF salt). */
 export const BOX_NONCE_BYTES = 24;
@@ -46,8 +47,8 @@ export function newBoxNonce(): Uint8Array {
 }
 
 function deriveKeyIv(opts: { secretKey: Uint8Array; peerPublicKey: Uint8Array; senderPublicKey: Uint8Array; recipientPublicKey: Uint8Array; nonce: Uint8Array; code: ErrorCode }): { key: Buffer; iv: Buffer } {
-  const shared = nacl.scalarMult(opts.secretKey, opts.peerPublicKey);
-  if (shared.every((b) => b === 0)) throw new TwinfedError(opts.code, 'Invalid public key.');
+  const shared = x25519(opts.secretKey, opts.peerPublicKey);
+  if (shared === null) throw new TwinfedError(opts.code, 'Invalid public key.');
   const info = concatBytes([INFO_PREFIX, opts.senderPublicKey, opts.recipientPublicKey]);
   const okm = Buffer.from(hkdfSync('sha256', shared, opts.nonce, info, 44));
   return { key: okm.subarray(0, 32), iv: okm.subarray(32, 44) };
@@ -74,7 +75,7 @@ export function sealBox(opts: {
   if (!isBytes(opts.recipientBoxPublicKey, KEY_BYTES.boxPublicKey) || !isBytes(opts.senderBoxSecretKey, KEY_BYTES.boxSecretKey) || !isBytes(nonce, BOX_NONCE_BYTES) || !isBytes(opts.plaintext)) {
     throw new TwinfedError('INTERNAL', 'sealBox: bad key, nonce or plaintext.');
   }
-  const senderPublicKey = nacl.scalarMult.base(opts.senderBoxSecretKey);
+  const senderPublicKey = x25519PublicKey(opts.senderBoxSecretKey);
   const { key, iv } = deriveKeyIv({
     secretKey: opts.senderBoxSecretKey,
     peerPublicKey: opts.recipientBoxPublicKey,
@@ -111,7 +112,7 @@ export function openBox(opts: {
     throw new TwinfedError('DECRYPT_FAILED');
   }
   try {
-    const recipientPublicKey = nacl.scalarMult.base(opts.recipientBoxSecretKey);
+    const recipientPublicKey = x25519PublicKey(opts.recipientBoxSecretKey);
     const { key, iv } = deriveKeyIv({
       secretKey: opts.recipientBoxSecretKey,
       peerPublicKey: opts.senderBoxPublicKey,

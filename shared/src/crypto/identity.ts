@@ -1,11 +1,12 @@
 /**
- * Long-term identities: an Ed25519 signing key pair and an X25519 box key pair, as tweetnacl makes them.
- * Both coordinator and sites have one; only the public halves ever leave the machine.
+ * Long-term identities: an Ed25519 signing key pair and an X25519 box key pair, in tweetnacl's formats
+ * (64-byte Ed25519 secret key = seed ‖ public key). Both coordinator and sites have one; only the public
+ * halves ever leave the machine.
  */
-import nacl from 'tweetnacl';
 import { TwinfedError } from '../errors';
 import { fromB64, toB64 } from './encoding';
 import { sha256Parts } from './hash';
+import { ed25519FromSeed, ed25519KeyPair, timingSafeEqualKeys, x25519KeyPair, x25519PublicKey } from './primitives';
 
 /** Byte lengths of the key material. */
 export const KEY_BYTES = {
@@ -42,9 +43,7 @@ export interface PublicKeysInput {
 
 /** A fresh random identity. */
 export function generateIdentity(): Identity {
-  const s = nacl.sign.keyPair();
-  const b = nacl.box.keyPair();
-  return { sign: { publicKey: s.publicKey, secretKey: s.secretKey }, box: { publicKey: b.publicKey, secretKey: b.secretKey } };
+  return { sign: ed25519KeyPair(), box: x25519KeyPair() };
 }
 
 /** The public half of `identity`, base64-encoded. */
@@ -61,14 +60,13 @@ export function identityFromSecretKeys(opts: { signSecretKey: Uint8Array; boxSec
   if (opts.signSecretKey.byteLength !== KEY_BYTES.signSecretKey || opts.boxSecretKey.byteLength !== KEY_BYTES.boxSecretKey) {
     throw new TwinfedError('CONFIG_INVALID', 'Identity key material has the wrong length.');
   }
-  const s = nacl.sign.keyPair.fromSecretKey(opts.signSecretKey);
-  const b = nacl.box.keyPair.fromSecretKey(opts.boxSecretKey);
-  // tweetnacl's 64-byte secret key is seed ‖ public key; check the embedded public key matches the seed.
-  const fromSeed = nacl.sign.keyPair.fromSeed(opts.signSecretKey.subarray(0, 32));
-  if (!nacl.verify(fromSeed.publicKey, s.publicKey)) {
+  // The 64-byte secret key is seed ‖ public key: check the embedded public key is the seed's.
+  const sign = ed25519FromSeed(opts.signSecretKey.subarray(0, 32));
+  if (!timingSafeEqualKeys(sign.secretKey, opts.signSecretKey)) {
     throw new TwinfedError('CONFIG_INVALID', 'Signing secret key is inconsistent.');
   }
-  return { sign: { publicKey: s.publicKey, secretKey: s.secretKey }, box: { publicKey: b.publicKey, secretKey: b.secretKey } };
+  const boxSecretKey = new Uint8Array(opts.boxSecretKey);
+  return { sign, box: { publicKey: x25519PublicKey(boxSecretKey), secretKey: boxSecretKey } };
 }
 
 /**

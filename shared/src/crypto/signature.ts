@@ -1,10 +1,10 @@
 /**
- * Ed25519 signatures (tweetnacl) over 32-byte SHA-256 digests. twinfed never signs payloads directly:
+ * Ed25519 signatures (tweetnacl key format, see `primitives.ts`) over 32-byte SHA-256 digests. twinfed never signs payloads directly:
  * callers hash (with a domain-separating prefix) and sign the digest, so signing cost is independent of size.
  */
-import nacl from 'tweetnacl';
 import { TwinfedError } from '../errors';
 import { KEY_BYTES } from './identity';
+import { ed25519Sign, ed25519Verify } from './primitives';
 
 /** Length of the digests that may be signed. */
 export const DIGEST_BYTES = 32;
@@ -16,7 +16,7 @@ export const DIGEST_BYTES = 32;
 export function signDigest(digest: Uint8Array, secretKey: Uint8Array): Uint8Array {
   if (digest.byteLength !== DIGEST_BYTES) throw new TwinfedError('INTERNAL', 'signDigest: digest must be 32 bytes.');
   if (secretKey.byteLength !== KEY_BYTES.signSecretKey) throw new TwinfedError('INTERNAL', 'signDigest: secret key must be 64 bytes.');
-  return nacl.sign.detached(digest, secretKey);
+  return ed25519Sign(digest, secretKey);
 }
 
 /**
@@ -29,9 +29,5 @@ export function verifyDigest(opts: { digest: Uint8Array; signature: Uint8Array; 
   if (digest.byteLength !== DIGEST_BYTES || signature.byteLength !== KEY_BYTES.signature || publicKey.byteLength !== KEY_BYTES.signPublicKey) {
     return false;
   }
-  try {
-    return nacl.sign.detached.verify(digest, signature, publicKey);
-  } catch {
-    return false;
-  }
+  return ed25519Verify(digest, signature, publicKey);
 }
