@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs';
+import { initialWeights, layoutOf, type ModelSpec } from '@twinfed/shared';
+import { initBackend } from './backend';
+import { createModel } from './model';
+
+const mlp: ModelSpec = { kind: 'mlp', inputs: 3, hidden: [4, 2], activation: 'tanh' };
+
+beforeAll(() => initBackend({ prefer: 'cpu' }));
+
+describe('createModel', () => {
+  it('has one variable per layout tensor with the layout shapes, and round-trips weights', () => {
+    const w = initialWeights(mlp, 7);
+    const model = createModel({ spec: mlp, weights: w });
+    expect(model.variables.map((v) => v.shape)).toEqual(layoutOf(mlp).map((t) => [...t.shape]));
+    expect(model.getWeights().data).toEqual(w.data);
+    const w2 = initialWeights(mlp, 8);
+    model.setWeights(w2);
+    expect(model.getWeights().data).toEqual(w2.data);
+    model.dispose();
+  });
+
+  it('computes logistic regression as x·w + b', () => {
+    const spec: ModelSpec = { kind: 'logistic-regression', inputs: 2 };
+    const model = createModel({ spec, weights: { layout: layoutOf(spec), data: Float32Array.from([2, -1, 0.5]) } });
+    const z = tf.tidy(() => model.logits(tf.tensor2d([[1, 1], [3, 2]])).dataSync());
+    expect(Array.from(z)).toEqual([1.5, 4.5]);
+    model.dispose();
+  });
+
+  it('computes an MLP layer by layer (row-major kernels [fanIn, units])', () => {
+    const spec: ModelSpec = { kind: 'mlp', inputs: 2, hidden: [2], activation: 'relu' };
+    // hidden kernel [[1,-1],[2,1]], bias [0,-10]; output kernel [[3],[5]], bias [1]
+    const data = Float32Array.from([1, -1, 2, 1, 0, -10, 3, 5, 1]);
+    const model = createModel({ spec, weights: { layout: layoutOf(spec), data } });
+    const z = tf.tidy(() => model.logits(tf.tensor2d([[1, 2]])).dataSync());
+    // h = relu([1+4, -1+2-10]) = [5, 0]; z = 15 + 0 + 1
+    expect(Array.from(z)).toEqual([16]);
+    model.dispose();
+  });
+
+  it('rejects weights of another layout or with NaN, and leaves no tensors behind', () => {
+    const before = tf.memory().numTensors;
+    const model = createModel({ spec: mlp, seed: 1 });
+    const lr: ModelSpec = { kind: 'logistic-regression', inputs: 3 };
+    expect(() => model.setWeights(initialWeights(lr, 1))).toThrow(expect.objectContaining({ code: 'INVALID_WEIGHTS' }));
+    const bad = initialWeights(mlp, 1);
+    bad.data[3] = NaN;
+    expect(() => model.setWeights(bad)).toThrow(expect.objectContaining({ code: 'NON_FINITE_WEIGHTS' }));
+    for (let i = 0; i < 5; i++) model.setWeights(initialWeights(mlp, i));
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
