@@ -1,0 +1,89 @@
+/** Contract: federations and the round compare-and-set. */
+import { describe, expect, it } from '@jest/globals';
+import { federation, type HarnessRef, round, seedFederation, t } from './fixtures';
+
+export function federationContract(h: HarnessRef): void {
+  describe('federations', () => {
+    it('creates with defaults, round-trips the plan and lists in creation order', async () => {
+      const created = await h.store.createFederation(federation('fed-b', t(5)));
+      expect(created).toEqual({
+        ...federation('fed-b', t(5)), state: 'running', updatedAt: t(5), currentRound: 0, latestVersionId: null,
+      });
+      await h.store.createFederation({ ...federation('fed-a', t(1)), state: 'stopped', currentRound: 4, updatedAt: t(2) });
+      await expect(h.store.createFederation(federation('fed-b'))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+      const s = await h.again();
+      expect(await s.getFederation('fed-b')).toEqual(created);
+      expect(await s.getFederation('fed-a')).toMatchObject({ state: 'stopped', currentRound: 4, updatedAt: t(2) });
+      expect(await s.getFederation('nope')).toBeNull();
+      expect((await s.listFederations()).map((f) => f.id)).toEqual(['fed-a', 'fed-b']);
+    });
+
+    it('patches only the given fields', async () => {
+      const before = await h.store.createFederation(federation('fed-1'));
+      const patched = await h.store.updateFederation('fed-1', { currentRound: 2, updatedAt: t(50), state: undefined });
+      expect(patched).toEqual({ ...before, currentRound: 2, updatedAt: t(50) });
+      const stamped = await h.store.updateFederation('fed-1', { latestVersionId: 'v2', state: 'completed' });
+      expect(stamped).toMatchObject({ currentRound: 2, latestVersionId: 'v2', state: 'completed' });
+      expect(stamped?.updatedAt).not.toBe(t(50));
+      expect(new Date(stamped?.updatedAt ?? '').toISOString()).toBe(stamped?.updatedAt);
+      expect(await (await h.again()).getFederation('fed-1')).toEqual(stamped);
+      expect(await h.store.updateFederation('nope', { currentRound: 1 })).toBeNull();
+    });
+  });
+
+  describe('rounds', () => {
+    it('creates with defaults, rejects unknown federations and duplicates, lists by number', async () => {
+      await h.store.createFederation(federation('fed-1'));
+      const r3 = await h.store.createRound(round('fed-1', 3));
+      expect(r3).toEqual({ ...round('fed-1', 3), state: 'open', closedAt: null, failureReason: null, versionId: null });
+      await h.store.createRound(round('fed-1', 1, { state: 'collecting' }));
+      await h.store.createRound(round('fed-1', 2));
+      await expect(h.store.createRound(round('fed-1', 2))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+      await expect(h.store.createRound(round('nope', 1))).rejects.toMatchObject({ code: 'UNKNOWN_FEDERATION' });
+      const s = await h.again();
+      expect(await s.getRound('fed-1', 3)).toEqual(r3);
+      expect((await s.getRound('fed-1', 1))?.state).toBe('collecting');
+      expect(await s.getRound('fed-1', 9)).toBeNull();
+      expect((await s.listRounds('fed-1')).map((r) => r.round)).toEqual([1, 2, 3]);
+      expect(await s.listRounds('nope')).toEqual([]);
+    });
+
+    it('transitions only from an expected state (compare-and-set)', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const moved = await h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'collecting' });
+      expect(moved?.state).toBe('collecting');
+      expect(await h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'aggregating' })).toBeNull();
+      expect(await h.store.transitionRound({ federationId: 'fed-1', round: 7, from: ['open'], to: 'collecting' })).toBeNull();
+      const failed = await h.store.transitionRound({
+        federationId: 'fed-1', round: 1, from: ['open', 'collecting'], to: 'failed',
+        patch: { closedAt: t(160), failureReason: 'deadline: 1 of 2 answered', versionId: undefined },
+      });
+      expect(failed).toEqual({
+        ...round('fed-1', 1), state: 'failed', closedAt: t(160), failureReason: 'deadline: 1 of 2 answered', versionId: null,
+      });
+      expect(await (await h.again()).getRound('fed-1', 1)).toEqual(failed);
+    });
+
+    it('patches deadline, selection and client config during a transition', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const next = await h.store.transitionRound({
+        federationId: 'fed-1', round: 1, from: ['open'], to: 'collecting',
+        patch: { deadlineAt: t(999), selectedSiteIds: ['site-c'], clientConfig: { epochs: 3 } },
+      });
+      expect(next).toMatchObject({ deadlineAt: t(999), selectedSiteIds: ['site-c'], clientConfig: { epochs: 3 } });
+      expect(await h.store.getRound('fed-1', 1)).toEqual(next);
+    });
+
+    it('concurrent transitions from the same state: exactly one wins', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const results = await Promise.all([
+        h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'aggregating' }),
+        h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'failed', patch: { failureReason: 'x' } }),
+        h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'collecting' }),
+      ]);
+      const winners = results.filter((r) => r !== null);
+      expect(winners).toHaveLength(1);
+      expect((await h.store.getRound('fed-1', 1))?.state).toBe(winners[0]?.state);
+    });
+  });
+}

@@ -1,0 +1,7 @@
+import { describeStoreContract } from './contract';
+import { MemoryStore } from './memory-store';
+
+describeStoreContract('memory', async () => {
+  const store = new MemoryStore();
+  return { store, cleanup: () => store.close() };
+});

@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describeStoreContract } from './contract';
+import { seedFederation, site, t, update } from './contract/fixtures';
+import { MIGRATIONS } from './migrations';
+import { openDatabase, runMigrations } from './sqlite/db';
+import { SqliteStore } from './sqlite-store';
+import type { Store } from './types';
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-store-'));
+}
+
+describeStoreContract('sqlite', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'coordinator.db');
+  let current = await SqliteStore.open({ path: file });
+  return {
+    store: current,
+    reopen: async () => {
+      await current.close();
+      current = await SqliteStore.open({ path: file });
+      return current;
+    },
+    cleanup: async () => {
+      await current.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteStore on disk', () => {
+  let dir: string;
+  const open: Store[] = [];
+  const openAt = async (file: string) => {
+    const s = await SqliteStore.open({ path: file });
+    open.push(s);
+    return s;
+  };
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the database (and its WAL) with mode 0600 in a new directory', async () => {
+    const file = path.join(dir, 'nested', 'data', 'coordinator.db');
+    const store = await openAt(file);
+    await store.appendAudit({ at: t(0), actor: 'a', action: 'b', subject: 'c', detail: {} });
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+  });
+
+  it('tightens the mode of an existing file to 0600', async () => {
+    const file = path.join(dir, 'coordinator.db');
+    fs.writeFileSync(file, '', { mode: 0o644 });
+    await openAt(file);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('sets WAL, synchronous=FULL, foreign keys and a busy timeout', async () => {
+    const db = openDatabase({ path: path.join(dir, 'p.db'), busyTimeoutMs: 1234 });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.pragma('busy_timeout', { simple: true })).toBe(1234);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('runs each migration once: reopening applies nothing', async () => {
+    const file = path.join(dir, 'm.db');
+    await (await openAt(file)).close();
+    const raw = new Database(file);
+    const rows = () => raw.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all();
+    const first = rows();
+    expect(first).toEqual(MIGRATIONS.map((m) => expect.objectContaining({ version: m.version, name: m.name })));
+    expect(runMigrations(raw, MIGRATIONS)).toEqual([]);
+    raw.close();
+    await (await openAt(file)).close();
+    const again = new Database(file);
+    expect(again.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all()).toEqual(first);
+    again.close();
+  });
+
+  it('applies only new migrations, in order, and refuses a schema newer than the code', () => {
+    const db = new Database(path.join(dir, 'n.db'));
+    try {
+      const m1 = { version: 1, name: 'one', sql: 'CREATE TABLE log (v INTEGER)' };
+      const m2 = { version: 2, name: 'two', sql: 'INSERT INTO log VALUES (2)' };
+      expect(runMigrations(db, [m1])).toEqual([1]);
+      expect(runMigrations(db, [m2, m1])).toEqual([2]);
+      expect(runMigrations(db, [m1, m2])).toEqual([]);
+      expect(db.prepare('SELECT COUNT(*) FROM log').pluck().get()).toBe(1);
+      expect(() => runMigrations(db, [m1])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('rolls back a failing migration entirely', () => {
+    const db = new Database(path.join(dir, 'r.db'));
+    try {
+      const good = { version: 1, name: 'good', sql: 'CREATE TABLE a (v INTEGER)' };
+      const bad = { version: 2, name: 'bad', sql: 'CREATE TABLE b (v INTEGER); NOT SQL' };
+      expect(() => runMigrations(db, [good, bad])).toThrow();
+      expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('a', 'b')").pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('two connections to one file: a token enrolls once, a write is visible as soon as it resolves', async () => {
+    const file = path.join(dir, 'shared.db');
+    const a = await openAt(file);
+    const b = await openAt(file);
+    await a.createInvitation({ id: 'i', siteName: 'x', tokenHash: 'th', createdAt: t(0), expiresAt: t(60) });
+    const results = await Promise.all([
+      a.enrollSite({ tokenHash: 'th', now: t(1), site: site('site-a') }),
+      b.enrollSite({ tokenHash: 'th', now: t(1), site: site('site-b') }),
+    ]);
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    expect(await a.listSites()).toEqual(await b.listSites());
+    await seedFederation(a, 'fed-1', 1);
+    expect((await b.putUpdate(update('fed-1', 1, 'site-a'))).status).toBe('inserted');
+    expect((await a.putUpdate(update('fed-1', 1, 'site-a'))).status).toBe('duplicate');
+  });
+
+  it('health turns false when the file can no longer be written', async () => {
+    const file = path.join(dir, 'ro.db');
+    await (await openAt(file)).close();
+    const ro = new Database(file, { readonly: true });
+    const { SqlContext } = await import('./sqlite/context');
+    const { probe } = await import('./sqlite/audit');
+    expect(probe(new SqlContext(ro))).toBe(false);
+    ro.close();
+  });
+});
