@@ -1,0 +1,61 @@
+import { generateIdentity } from '../crypto/identity';
+import { isTwinfedError, type ErrorCode } from '../errors';
+import { parseHandshake, signHandshake, verifyHandshake } from './handshake';
+import { signRequest } from './request-signing';
+
+const site = generateIdentity();
+const NOW = 1_750_000_000_000;
+const WINDOW = 60_000;
+const auth = signHandshake({ siteId: 'site-a', signSecretKey: site.sign.secretKey, now: NOW });
+
+function codeOf(fn: () => unknown): ErrorCode | 'none' {
+  try {
+    fn();
+    return 'none';
+  } catch (e) {
+    if (isTwinfedError(e)) return e.code;
+    throw e;
+  }
+}
+const verify = (a: unknown, over: Partial<Parameters<typeof verifyHandshake>[0]> = {}) =>
+  verifyHandshake({ auth: a, signPublicKey: site.sign.publicKey, now: NOW, windowMs: WINDOW, ...over });
+
+describe('socket handshake auth', () => {
+  it('round-trips', () => {
+    expect(verify(auth)).toEqual({ siteId: 'site-a', nonce: auth.nonce, timestamp: NOW });
+    expect(parseHandshake(auth).siteId).toBe('site-a');
+  });
+
+  it.each<[string, object]>([
+    ['siteId', { siteId: 'site-b' }],
+    ['timestamp', { timestamp: NOW + 1 }],
+    ['nonce', { nonce: Buffer.alloc(16, 1).toString('base64') }],
+    ['signature', { signature: Buffer.alloc(64, 1).toString('base64') }],
+  ])('rejects a tampered %s', (_l, over) => {
+    expect(codeOf(() => verify({ ...auth, ...over }))).toBe('BAD_SIGNATURE');
+  });
+
+  it('rejects another key and stale or future timestamps', () => {
+    expect(codeOf(() => verify(auth, { signPublicKey: generateIdentity().sign.publicKey }))).toBe('BAD_SIGNATURE');
+    expect(codeOf(() => verify(auth, { now: NOW + WINDOW + 1 }))).toBe('STALE_REQUEST');
+    expect(codeOf(() => verify(auth, { now: NOW - WINDOW - 1 }))).toBe('STALE_REQUEST');
+    expect(codeOf(() => verify(auth, { now: NOW + WINDOW }))).toBe('none');
+  });
+
+  it('rejects missing or malformed auth with UNAUTHENTICATED', () => {
+    for (const bad of [undefined, null, 'x', {}, { ...auth, timestamp: String(NOW) }, { ...auth, nonce: 'AAAA' }, { ...auth, siteId: '' }]) {
+      expect(codeOf(() => verify(bad))).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('is domain-separated from request signatures', () => {
+    // A request signature with the same site, timestamp and nonce must not pass as a handshake.
+    const h = signRequest({ method: 'GET', path: '/', siteId: 'site-a', signSecretKey: site.sign.secretKey, now: NOW });
+    const forged = { siteId: 'site-a', timestamp: NOW, nonce: h['x-twinfed-nonce'], signature: h['x-twinfed-signature'] };
+    expect(codeOf(() => verify(forged))).toBe('BAD_SIGNATURE');
+  });
+
+  it('refuses to sign a malformed site id', () => {
+    expect(codeOf(() => signHandshake({ siteId: 'a\nb', signSecretKey: site.sign.secretKey }))).toBe('BAD_REQUEST');
+  });
+});

@@ -1,0 +1,129 @@
+import { generateIdentity } from '../crypto/identity';
+import { isTwinfedError, type ErrorCode } from '../errors';
+import { NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER, parseAuthHeaders } from './headers';
+import { canonicalRequest, signRequest, verifyRequest } from './request-signing';
+
+const site = generateIdentity();
+const other = generateIdentity();
+const NOW = 1_750_000_000_000;
+const WINDOW = 5 * 60 * 1000;
+const req = { method: 'post', path: '/v1/federations/f1/rounds/3/updates?x=1', body: new Uint8Array([1, 2, 3]), siteId: 'site-a' };
+const headers = signRequest({ ...req, signSecretKey: site.sign.secretKey, now: NOW });
+
+function codeOf(fn: () => unknown): ErrorCode | 'none' {
+  try {
+    fn();
+    return 'none';
+  } catch (e) {
+    if (isTwinfedError(e)) return e.code;
+    throw e;
+  }
+}
+function verify(over: Partial<Parameters<typeof verifyRequest>[0]> = {}) {
+  return verifyRequest({ method: 'POST', path: req.path, body: req.body, headers, signPublicKey: site.sign.publicKey, now: NOW, windowMs: WINDOW, ...over });
+}
+
+describe('request signing', () => {
+  it('signs with the four headers and verifies', () => {
+    expect(Object.keys(headers).sort()).toEqual([NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER].sort());
+    expect(headers[TIMESTAMP_HEADER]).toBe(String(NOW));
+    expect(Buffer.from(headers[NONCE_HEADER]!, 'base64')).toHaveLength(16);
+    expect(verify()).toEqual({ siteId: 'site-a', nonce: headers[NONCE_HEADER], timestamp: NOW });
+  });
+
+  it('has the documented canonical form', () => {
+    const c = canonicalRequest({ method: 'get', path: '/v1/x?a=b', siteId: 's', timestamp: 5, nonce: 'bm9uY2U=' });
+    expect(c).toBe('TWINFED-REQUEST-V1\nGET\n/v1/x?a=b\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n5\nbm9uY2U=\ns');
+  });
+
+  it('treats an empty body, a missing body and "" alike', () => {
+    const h = signRequest({ method: 'GET', path: '/v1/models', siteId: 's1', signSecretKey: site.sign.secretKey, now: NOW });
+    for (const body of [undefined, null, '', new Uint8Array(0)]) {
+      expect(codeOf(() => verifyRequest({ method: 'GET', path: '/v1/models', body, headers: h, signPublicKey: site.sign.publicKey, now: NOW, windowMs: WINDOW }))).toBe('none');
+    }
+  });
+
+  it.each<[string, Partial<Parameters<typeof verifyRequest>[0]>]>([
+    ['method', { method: 'PUT' }],
+    ['path', { path: '/v1/federations/f1/rounds/4/updates?x=1' }],
+    ['query', { path: '/v1/federations/f1/rounds/3/updates?x=2' }],
+    ['body', { body: new Uint8Array([1, 2, 4]) }],
+    ['empty body', { body: undefined }],
+    ['key', { signPublicKey: other.sign.publicKey }],
+  ])('rejects a tampered %s with BAD_SIGNATURE', (_label, over) => {
+    expect(codeOf(() => verify(over))).toBe('BAD_SIGNATURE');
+  });
+
+  it.each([
+    ['timestamp', TIMESTAMP_HEADER, String(NOW + 1)],
+    ['nonce', NONCE_HEADER, Buffer.alloc(16, 7).toString('base64')],
+    ['siteId', SITE_HEADER, 'site-b'],
+  ])('rejects a tampered %s header with BAD_SIGNATURE', (_label, name, value) => {
+    expect(codeOf(() => verify({ headers: { ...headers, [name]: value } }))).toBe('BAD_SIGNATURE');
+  });
+
+  it('rejects every single-character change of the signature', () => {
+    const sig = headers[SIGNATURE_HEADER]!;
+    for (let i = 0; i < sig.length; i++) {
+      const ch = sig[i] === 'A' ? 'B' : 'A';
+      const bad = sig.slice(0, i) + ch + sig.slice(i + 1);
+      expect(['BAD_SIGNATURE', 'UNAUTHENTICATED']).toContain(codeOf(() => verify({ headers: { ...headers, [SIGNATURE_HEADER]: bad } })));
+    }
+  });
+
+  it('enforces the replay window on both sides, inclusive', () => {
+    expect(codeOf(() => verify({ now: NOW + WINDOW }))).toBe('none');
+    expect(codeOf(() => verify({ now: NOW - WINDOW }))).toBe('none');
+    expect(codeOf(() => verify({ now: NOW + WINDOW + 1 }))).toBe('STALE_REQUEST');
+    expect(codeOf(() => verify({ now: NOW - WINDOW - 1 }))).toBe('STALE_REQUEST'); // future-dated
+    expect(codeOf(() => verify({ now: NOW, windowMs: 0 }))).toBe('none');
+  });
+
+  it('draws a fresh nonce for every request', () => {
+    const a = signRequest({ ...req, signSecretKey: site.sign.secretKey, now: NOW });
+    const b = signRequest({ ...req, signSecretKey: site.sign.secretKey, now: NOW });
+    expect(a[NONCE_HEADER]).not.toBe(b[NONCE_HEADER]);
+  });
+
+  it('refuses to sign material that could inject lines', () => {
+    const sign = (over: object) => codeOf(() => signRequest({ ...req, signSecretKey: site.sign.secretKey, ...over }));
+    expect(sign({ path: '/v1/x\nGET' })).toBe('BAD_REQUEST');
+    expect(sign({ path: 'v1/x' })).toBe('BAD_REQUEST');
+    expect(sign({ siteId: 'a b' })).toBe('BAD_REQUEST');
+    expect(sign({ method: 'GE\nT' })).toBe('BAD_REQUEST');
+  });
+});
+
+describe('parseAuthHeaders', () => {
+  it('extracts fields without a key, from records (any case) and fetch Headers', () => {
+    expect(parseAuthHeaders(headers)).toMatchObject({ siteId: 'site-a', timestamp: NOW });
+    const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]));
+    expect(parseAuthHeaders(upper).nonce).toBe(headers[NONCE_HEADER]);
+    expect(parseAuthHeaders(new Headers(headers)).signature).toBe(headers[SIGNATURE_HEADER]);
+  });
+
+  it.each([SITE_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER])('rejects a missing %s with UNAUTHENTICATED', (name) => {
+    const h: Record<string, string> = { ...headers };
+    delete h[name];
+    expect(codeOf(() => parseAuthHeaders(h))).toBe('UNAUTHENTICATED');
+    expect(codeOf(() => verify({ headers: h }))).toBe('UNAUTHENTICATED');
+  });
+
+  it.each([
+    [TIMESTAMP_HEADER, '12.5'],
+    [TIMESTAMP_HEADER, '-1'],
+    [TIMESTAMP_HEADER, '99999999999999999'],
+    [NONCE_HEADER, Buffer.alloc(15).toString('base64')],
+    [NONCE_HEADER, 'not base64!'],
+    [SIGNATURE_HEADER, Buffer.alloc(63).toString('base64')],
+    [SITE_HEADER, 'x'.repeat(129)],
+    [SITE_HEADER, 'tab\there'],
+  ])('rejects malformed %s=%j with UNAUTHENTICATED', (name, value) => {
+    expect(codeOf(() => parseAuthHeaders({ ...headers, [name]: value }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('rejects duplicated headers', () => {
+    expect(codeOf(() => parseAuthHeaders({ ...headers, [SITE_HEADER]: ['a', 'b'] }))).toBe('UNAUTHENTICATED');
+    expect(codeOf(() => parseAuthHeaders({ ...headers, 'X-Twinfed-Site': 'site-b' }))).toBe('UNAUTHENTICATED');
+  });
+});
