@@ -23,6 +23,7 @@ import {
   type SiteView,
 } from '@twinfed/shared';
 import { ModelVersionViewSchema, type ModelVersionView } from './model-version';
+import { formatPath } from './report-error';
 
 /** How the client is built. */
 export interface AdminClientOptions {
@@ -52,10 +53,10 @@ interface RequestOptions {
   binary?: boolean;
 }
 
-/** A list either as a bare array or wrapped as `{ [key]: [...] }`. */
+/** A list either as a bare array or wrapped as `{ [key]: [...] }` (the coordinator wraps). */
 function listOf<T extends z.ZodType>(item: T, key: string) {
-  const list = z.array(item);
-  return z.union([list, z.object({ [key]: list }).transform((o) => o[key] as z.infer<typeof list>)]);
+  const unwrap = (v: unknown): unknown => (v !== null && typeof v === 'object' && !Array.isArray(v) && key in v ? (v as Record<string, unknown>)[key] : v);
+  return z.preprocess(unwrap, z.array(item));
 }
 
 const SiteListSchema = listOf(SiteViewSchema, 'sites');
@@ -124,7 +125,7 @@ export function createAdminClient(options: AdminClientOptions) {
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
-      const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+      const where = first && first.path.length > 0 ? ` at ${formatPath(first.path)}` : '';
       throw new TwinfedError('INTERNAL', `Unexpected response to ${method} ${path}${where}: ${first?.message ?? 'invalid'}.`, {
         details: { issues: parsed.error.issues },
       });

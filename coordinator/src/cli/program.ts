@@ -39,9 +39,8 @@ export function createProgram(deps: CliDeps): Command {
     .configureOutput({
       writeOut: (s) => deps.stdout.write(s),
       writeErr: (s) => deps.stderr.write(s),
-      outputError: (s, write) => write(`twinfed: ${s.replace(/^error:\s*/, '').trim()} (BAD_REQUEST)\n`),
+      outputError: (s, write) => write(`twinfed: ${s.replace(/^error:\s*/, '').trim()}; see --help (BAD_REQUEST)\n`),
     })
-    .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .addHelpText('after', OVERVIEW);
   registerCoordinator(program, deps);

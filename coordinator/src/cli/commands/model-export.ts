@@ -1,11 +1,10 @@
 /**
- * `twinfed models export`: downloads a version's weights, checks them against the digest its metadata
- * declares (and the ETag), and only then writes `<out>` and `<out>.json` (each via a temp file + rename).
+ * `twinfed models export`: downloads a version's weights, checks them against the digest its signed metadata
+ * declares (and the ETag) and the signature, and only then writes `<out>` and `<out>.json` (temp file + rename).
  */
 import { access, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { TwinfedError } from '@twinfed/shared';
+import { TwinfedError, fromB64, sha256Hex, verifyModelVersion } from '@twinfed/shared';
 import type { CommandContext } from '../context';
 import { metaFields } from '../model-version';
 
@@ -36,7 +35,11 @@ async function writeAtomically(file: string, data: Uint8Array | string): Promise
   }
 }
 
-/** Exports one version; throws `MODEL_DIGEST_MISMATCH` (writing nothing) when the bytes do not match. */
+/**
+ * Exports one version. Writes nothing and throws `MODEL_DIGEST_MISMATCH` when the bytes do not hash to the
+ * digest the version declares (or its ETag), `MODEL_SIGNATURE_INVALID` when the coordinator's signature over
+ * the metadata does not verify against the coordinator's current signing key.
+ */
 export async function exportModel(ctx: CommandContext, opts: { versionId: string; out: string; force: boolean }): Promise<ExportResult> {
   const weightsFile = path.resolve(opts.out);
   const metaFile = `${weightsFile}.json`;
@@ -51,7 +54,7 @@ export async function exportModel(ctx: CommandContext, opts: { versionId: string
     throw new TwinfedError('MODEL_DIGEST_MISMATCH', `Version ${version.id} declares two different weight digests; nothing was written.`);
   }
   const [download, coordinator] = await Promise.all([ctx.client.downloadWeights(version.id), ctx.client.coordinatorKeys()]);
-  const actual = createHash('sha256').update(download.bytes).digest('hex');
+  const actual = sha256Hex(download.bytes);
   if (actual !== version.weightsSha256) {
     throw new TwinfedError(
       'MODEL_DIGEST_MISMATCH',
@@ -60,6 +63,18 @@ export async function exportModel(ctx: CommandContext, opts: { versionId: string
   }
   if (download.etag !== null && download.etag !== actual) {
     throw new TwinfedError('MODEL_DIGEST_MISMATCH', `The coordinator's ETag for ${version.id} does not match the weights it sent; nothing was written.`);
+  }
+  try {
+    verifyModelVersion({
+      meta: version.meta,
+      signature: version.signature,
+      weightsBytes: download.bytes,
+      coordinatorSignPublicKey: fromB64(coordinator.signPublicKey, 'MODEL_SIGNATURE_INVALID'),
+    });
+  } catch (e) {
+    const code = e instanceof TwinfedError && e.code === 'MODEL_DIGEST_MISMATCH' ? e.code : 'MODEL_SIGNATURE_INVALID';
+    const what = code === 'MODEL_DIGEST_MISMATCH' ? 'the weights do not match the digest signed by' : 'the signature does not verify against';
+    throw new TwinfedError(code, `Version ${version.id}: ${what} coordinator key ${coordinator.fingerprint}; nothing was written.`, { cause: e });
   }
   const sidecar = {
     version,

@@ -1,6 +1,6 @@
 /** `twinfed models list|show|export`: the registry of signed global model versions. */
 import type { Command } from 'commander';
-import type { EvaluationView } from '@twinfed/shared';
+import { fromB64, verifyModelVersion, type CoordinatorKeys, type EvaluationView } from '@twinfed/shared';
 import { createContext, type CliDeps, type CommandContext } from '../context';
 import { formatMetrics, renderKeyValues, renderTable, short } from '../format';
 import { metaFields, type ModelVersionView } from '../model-version';
@@ -20,7 +20,24 @@ async function lineageOf(ctx: CommandContext, version: ModelVersionView): Promis
   return chain;
 }
 
-function showText(v: ModelVersionView, more: { lineage: string[]; signer: string; evaluations: EvaluationView[] }): string {
+/** True when the version's signature verifies against the coordinator's signing key. */
+function signatureValid(v: ModelVersionView, keys: CoordinatorKeys): boolean {
+  try {
+    verifyModelVersion({ meta: v.meta, signature: v.signature, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface ShowExtras {
+  lineage: string[];
+  signer: CoordinatorKeys;
+  signatureValid: boolean;
+  evaluations: EvaluationView[];
+}
+
+function showText(v: ModelVersionView, more: ShowExtras): string {
   const m = metaFields(v);
   const contributors = m.contributors?.map((c) => `${c.siteId} (${c.numExamples})`).join(', ');
   const head = renderKeyValues([
@@ -33,8 +50,8 @@ function showText(v: ModelVersionView, more: { lineage: string[]; signer: string
     ['metrics', formatMetrics(m.metrics)],
     ['DP ε spent', m.dpEpsilon],
     ['weights sha256', v.weightsSha256],
-    ['signature', short(v.signature, 24)],
-    ['signed by', more.signer],
+    ['signature', `${short(v.signature, 24)} ${more.signatureValid ? 'valid' : 'DOES NOT VERIFY'}`],
+    ['signer key', more.signer.fingerprint],
     ['created', v.createdAt],
   ]);
   const evals = renderTable(
@@ -96,14 +113,16 @@ export function registerModels(program: Command, deps: CliDeps): void {
         ctx.client.coordinatorKeys(),
         ctx.client.listEvaluations(versionId),
       ]);
-      ctx.emit({ version, lineage, signer: keys, evaluations }, () => showText(version, { lineage, signer: keys.fingerprint, evaluations }));
+      const extras: ShowExtras = { lineage, signer: keys, signatureValid: signatureValid(version, keys), evaluations };
+      ctx.emit({ version, ...extras }, () => showText(version, extras));
     });
 
   models
     .command('export')
     .description(
       'Download the weights of a version into <file> and write its metadata and signature beside it as <file>.json. ' +
-        'The weights are checked against the digest in the version metadata first; on a mismatch nothing is written.',
+        'Before anything is written the weights are checked against the digest in the signed metadata (and the ETag) and the ' +
+        "signature against the coordinator's key; on a mismatch nothing is written.",
     )
     .argument('<version>', 'a model version id')
     .requiredOption('--out <file>', 'where to write the weights binary')

@@ -1,0 +1,37 @@
+import { formatMetrics, renderKeyValues, renderTable, short } from './format';
+
+describe('format', () => {
+  const rows = [
+    { id: 'a', n: 5, note: 'first' },
+    { id: 'long-id', n: 123, note: null },
+  ];
+  const cols = [
+    { header: 'ID', cell: (r: (typeof rows)[number]) => r.id },
+    { header: 'N', cell: (r: (typeof rows)[number]) => r.n, right: true },
+    { header: 'NOTE', cell: (r: (typeof rows)[number]) => r.note },
+  ];
+
+  it('aligns columns, right-aligns numbers, shows missing cells as "-" and trims trailing space', () => {
+    expect(renderTable(rows, cols)).toBe(['ID         N  NOTE', 'a          5  first', 'long-id  123  -', ''].join('\n'));
+  });
+
+  it('renders an empty list as its placeholder', () => {
+    expect(renderTable([], cols)).toBe('(none)\n');
+    expect(renderTable([], cols, 'nothing here')).toBe('nothing here\n');
+  });
+
+  it('aligns key/value blocks', () => {
+    expect(renderKeyValues([['id', 'x'], ['long key', 3], ['empty', null]])).toBe('id:       x\nlong key: 3\nempty:    -\n');
+  });
+
+  it('formats metrics sorted with 4 significant digits', () => {
+    expect(formatMetrics({ loss: 0.123456, auc: 0.9, n: 12345.6 })).toBe('auc=0.9 loss=0.1235 n=12350');
+    expect(formatMetrics(undefined)).toBe('');
+  });
+
+  it('shortens long values', () => {
+    expect(short('0123456789abcdef0123')).toBe('0123456789abcdef…');
+    expect(short('abc')).toBe('abc');
+    expect(short(null)).toBe('');
+  });
+});

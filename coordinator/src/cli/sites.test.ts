@@ -1,0 +1,142 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { OPERATOR_TOKEN, startFakeCoordinator, type FakeCoordinator } from './__tests__/fake-coordinator';
+import { run } from './__tests__/harness';
+
+let fake: FakeCoordinator;
+let dir: string;
+beforeEach(async () => {
+  fake = await startFakeCoordinator();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'twinfed-cli-'));
+});
+afterEach(async () => {
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const op = (...args: string[]) => ['--url', fake.url, '--token', OPERATOR_TOKEN, ...args];
+
+describe('sites invite', () => {
+  it('creates an invitation and prints the token with the enroll command', async () => {
+    const r = await run(op('sites', 'invite', 'St Mary Hospital', '--ttl', '3600'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(fake.seen).toEqual([{ method: 'POST', path: '/v1/admin/invitations', authorization: `Bearer ${OPERATOR_TOKEN}`, body: { siteName: 'St Mary Hospital', ttlSeconds: 3600 } }]);
+    expect(r.stdout).toMatch(/^token:\s+tfe_one-time-token-abcdef$/m);
+    expect(r.stdout).toContain(`twinfed-site enroll --coordinator ${fake.url} --token tfe_one-time-token-abcdef`);
+    expect(r.stdout).toMatch(/^expires:\s+2025-01-02T04:04:05.000Z$/m);
+  });
+
+  it('--json prints the invitation and the enroll command as one JSON line', async () => {
+    const r = await run(op('--json', 'sites', 'invite', 'Charite Berlin'));
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ invitationId: 'inv-1', siteName: 'Charite Berlin', token: 'tfe_one-time-token-abcdef', coordinatorUrl: fake.url });
+    expect(fake.seen[0]?.body).toEqual({ siteName: 'Charite Berlin', ttlSeconds: 86400 });
+  });
+
+  it('refuses a TTL outside the allowed range before sending anything (exit 2)', async () => {
+    const r = await run(op('sites', 'invite', 'X', '--ttl', '10'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^twinfed: The invitation is not valid\. \(VALIDATION_FAILED\)\n {2}- ttlSeconds: Too small/);
+    expect(fake.seen).toHaveLength(0);
+  });
+});
+
+describe('operator token resolution', () => {
+  it('reads <data-dir>/operator.token when no token is given', async () => {
+    await writeFile(path.join(dir, 'operator.token'), `${OPERATOR_TOKEN}\n`, { mode: 0o600 });
+    const r = await run(['--url', fake.url, '--data-dir', dir, 'sites', 'list']);
+    expect(r.stderr).toBe('');
+    expect(fake.seen[0]?.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
+  });
+
+  it('takes TWINFED_TOKEN and TWINFED_URL from the injected environment', async () => {
+    const r = await run(['sites', 'list'], { env: { TWINFED_URL: fake.url, TWINFED_TOKEN: OPERATOR_TOKEN, TWINFED_DATA_DIR: dir } });
+    expect(r.code).toBe(0);
+    expect(fake.seen[0]?.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
+  });
+
+  it('explains where it looked when there is no token at all', async () => {
+    const r = await run(['--url', fake.url, '--data-dir', dir, 'sites', 'list']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `twinfed: No operator token: pass --token, set TWINFED_TOKEN, or point --data-dir at the coordinator's data directory (no file ${path.join(dir, 'operator.token')}). (UNAUTHENTICATED)\n`,
+    );
+    expect(fake.seen).toHaveLength(0);
+  });
+});
+
+describe('sites list and revoke', () => {
+  it('prints an aligned table', async () => {
+    const r = await run(op('sites', 'list'));
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATUS\s+FINGERPRINT\s+ENROLLED\s+LAST SEEN\s+MISSED$/);
+    expect(lines[1]).toMatch(/^site-a\s+St Mary Hospital\s+active\s+aaaa-bbbb-cccc-dddd\s+2025-01-02T03:04:05.000Z\s+2025-01-02T03:04:05.000Z\s+0$/);
+    expect(lines[2]).toMatch(/^site-b\s+Charité\s+active\s+eeee-ffff-0000-1111\s+\S+\s+-\s+3$/);
+    expect(lines[1]!.indexOf('St Mary')).toBe(lines[0]!.indexOf('NAME'));
+  });
+
+  it('says how to invite when there are no sites', async () => {
+    fake.sites.length = 0;
+    const r = await run(op('sites', 'list'));
+    expect(r.stdout).toContain('no sites enrolled yet');
+  });
+
+  it('revokes a site', async () => {
+    const r = await run(op('sites', 'revoke', 'site-b'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Revoked site Charité (site-b) at 2025-01-02T03:04:05.000Z.\n');
+    expect(fake.seen[0]).toMatchObject({ method: 'POST', path: '/v1/admin/sites/site-b/revoke' });
+  });
+
+  it('an unknown site id is one error line', async () => {
+    const r = await run(op('sites', 'revoke', 'site-zz'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('twinfed: The site does not exist. (NOT_FOUND)\n');
+  });
+});
+
+describe('error bodies from the coordinator', () => {
+  it('401: a wrong token becomes one line with its code, no stack trace', async () => {
+    const r = await run(['--url', fake.url, '--token', 'wrong-token-123', 'sites', 'list']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('twinfed: The token is invalid, expired or already used. (INVALID_TOKEN)\n');
+    expect(r.stdout).toBe('');
+  });
+
+  it('403: a researcher token may not invite', async () => {
+    fake.canned.set('POST /v1/admin/invitations', { status: 403, body: { error: { code: 'FORBIDDEN', message: 'This role may not perform this action.' } } });
+    const r = await run(op('sites', 'invite', 'X'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('twinfed: This role may not perform this action. (FORBIDDEN)\n');
+  });
+
+  it('409: a conflict keeps the server message', async () => {
+    fake.canned.set('POST /v1/admin/invitations', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'A site named X already exists.' } } });
+    const r = await run(op('sites', 'invite', 'X'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('twinfed: A site named X already exists. (ALREADY_EXISTS)\n');
+  });
+
+  it('--debug adds the request log and the stack trace', async () => {
+    fake.canned.set('GET /v1/admin/sites', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'x' } } });
+    const r = await run(op('--debug', 'sites', 'list'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`[debug] → GET ${fake.url}/v1/admin/sites`);
+    expect(r.stderr).toContain('[debug] ← 409 GET /v1/admin/sites');
+    expect(r.stderr).toContain('twinfed: x (ALREADY_EXISTS)\n');
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('an unreachable coordinator is a NETWORK error', async () => {
+    const url = fake.url;
+    await fake.close();
+    fake = await startFakeCoordinator();
+    const r = await run(['--url', url, '--token', 't', 'sites', 'list']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^twinfed: Could not reach the coordinator at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. \(NETWORK\)\n$/);
+  });
+});
