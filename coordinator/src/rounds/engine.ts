@@ -192,9 +192,13 @@ export class RoundEngine {
       const global = await this.global(baseVersionId);
       const state = await this.strategyState(federationId, strategy, global.data.length);
       const available = (await this.deps.store.listSites()).filter((s) => !s.revokedAt).map((s) => s.id).sort();
-      const { selected, clientConfig } = strategy.configureRound({
-        round: roundNo, global: global.data, state, seed: plan.seed, available, minSites: plan.minSites, ...(plan.sitesPerRound ? { sitesPerRound: plan.sitesPerRound } : {}),
-      });
+      // Too few sites: the round still opens with those there are and fails at its deadline (never wait forever).
+      const { selected, clientConfig } = available.length === 0
+        ? { selected: [], clientConfig: {} }
+        : strategy.configureRound({
+            round: roundNo, global: global.data, state, seed: plan.seed, available,
+            minSites: Math.min(plan.minSites, available.length), ...(plan.sitesPerRound ? { sitesPerRound: plan.sitesPerRound } : {}),
+          });
       const openedAt = this.now();
       round = {
         federationId, round: roundNo, state: 'open', baseVersionId, selectedSiteIds: selected, clientConfig,

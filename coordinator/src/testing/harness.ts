@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  PROTOCOL_VERSION,
+  fromB64,
+  generateIdentity,
+  publicPart,
+  routes,
+  sealUpdate,
+  signRequest,
+  type Identity,
+  type WeightSet,
+} from '@twinfed/shared';
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { startCoordinator, type RunningCoordinator } from '../main';
+
+/** A coordinator on 127.0.0.1:0 with a temp data dir, silent logs, for tests. */
+export async function startTestCoordinator(opts: { store?: 'memory' | 'sqlite'; dataDir?: string; now?: () => number } = {}): Promise<RunningCoordinator & { dataDir: string; operatorToken: string }> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-coord-'));
+  const config = loadConfig({}, { dataDir, port: 0, store: opts.store ?? 'memory', logLevel: 'silent' });
+  const running = await startCoordinator(config, { logger: createLogger({ level: 'silent' }), ...(opts.now ? { now: opts.now } : {}) });
+  const operatorToken = fs.readFileSync(running.operatorTokenFile, 'utf8').trim();
+  return Object.assign(running, { dataDir, operatorToken });
+}
+
+/** A site identity enrolled with a coordinator, able to sign requests and seal updates. */
+export interface TestSite {
+  siteId: string;
+  identity: Identity;
+  coordinatorBoxPublicKey: Uint8Array;
+  coordinatorSignPublicKey: Uint8Array;
+  /** A signed request (returns the raw Response). */
+  request(method: string, p: string, body?: Uint8Array | object): Promise<Response>;
+  /** Seals an update for a round of a federation. */
+  seal(opts: { federationId: string; round: number; baseVersion: string; weights: WeightSet; numExamples: number; metrics?: Record<string, number> }): Uint8Array;
+}
+
+/** Operator JSON request with the bearer token. */
+export async function operator(c: { url: string; operatorToken: string }, method: string, p: string, body?: unknown): Promise<Response> {
+  return fetch(c.url + p, {
+    method,
+    headers: { authorization: `Bearer ${c.operatorToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** Invites and enrolls a new site through the real REST API. */
+export async function enrollTestSite(c: { url: string; operatorToken: string }, name: string): Promise<TestSite> {
+  const inv = (await (await operator(c, 'POST', routes.invitations, { siteName: name })).json()) as { token: string };
+  const identity = generateIdentity();
+  const res = await fetch(c.url + routes.enroll, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ protocol: PROTOCOL_VERSION, token: inv.token, ...publicPart(identity) }),
+  });
+  if (res.status !== 201) throw new Error(`enroll failed: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { siteId: string; coordinator: { boxPublicKey: string; signPublicKey: string } };
+  const siteId = body.siteId;
+  return {
+    siteId,
+    identity,
+    coordinatorBoxPublicKey: fromB64(body.coordinator.boxPublicKey),
+    coordinatorSignPublicKey: fromB64(body.coordinator.signPublicKey),
+    request: async (method, p, b) => {
+      const bytes = b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
+      const headers: Record<string, string> = signRequest({ method, path: p, body: bytes, siteId, signSecretKey: identity.sign.secretKey });
+      if (b !== undefined) headers['content-type'] = b instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
+      return fetch(c.url + p, { method, headers, ...(b === undefined ? {} : { body: bytes }) });
+    },
+    seal: (o) =>
+      sealUpdate({
+        header: { protocol: PROTOCOL_VERSION, federationId: o.federationId, round: o.round, siteId, baseVersion: o.baseVersion, numExamples: o.numExamples, metrics: o.metrics ?? {}, sentAt: new Date().toISOString() },
+        weights: o.weights,
+        identity,
+        coordinatorBoxPublicKey: body.coordinator.boxPublicKey ? fromB64(body.coordinator.boxPublicKey) : new Uint8Array(),
+      }),
+  };
+}
+
+/** A small federation plan (logistic regression over `inputs` features). */
+export function testPlan(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const inputs = 3;
+  return {
+    name: 'test federation',
+    model: { kind: 'logistic-regression', inputs },
+    data: { features: ['a', 'b', 'c'].slice(0, inputs) },
+    strategy: { name: 'fedavg' },
+    training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1 },
+    rounds: 2,
+    minSites: 2,
+    roundDeadlineSeconds: 60,
+    ...overrides,
+  };
+}
