@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { TwinfedError } from '@twinfed/shared';
+import { enroll } from '../../identity/enroll';
+import { commandContext, type CliDeps, type CommonFlags } from '../context';
+
+interface EnrollFlags extends CommonFlags {
+  coordinator?: string;
+  token: string;
+  force?: boolean;
+  fingerprint?: string;
+}
+
+/** `twinfed-site enroll`: create this site's keys, enroll with a one-time token, pin the coordinator's keys. */
+export function addEnrollCommand(program: Command, deps: CliDeps): void {
+  program
+    .command('enroll')
+    .summary("enroll this site with a coordinator (once per site)")
+    .description(
+      "Generate this site's signing and encryption keys, present the one-time enrollment token the operator gave you, " +
+        "and pin the coordinator's public keys. Keys are written to the data directory (secret key file mode 0600). " +
+        'Compare the printed coordinator fingerprint with the one the operator reads to you.',
+    )
+    .option('--coordinator <url>', 'coordinator base URL (or TWINFED_COORDINATOR_URL)')
+    .requiredOption('--token <token>', 'one-time enrollment token from `twinfed sites invite <name>`')
+    .option('--data-dir <dir>', 'where to keep keys, pinned keys and the journal (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .option('--fingerprint <fp>', "the coordinator fingerprint the operator gave you; enrollment stops before using the token if it differs")
+    .option('--force', 'replace an existing enrollment in the data directory (its journal is moved aside)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ twinfed-site enroll --coordinator https://coordinator.example.org --token 8Hk…Qe\n' +
+        '  $ twinfed-site enroll --coordinator http://127.0.0.1:8470 --token 8Hk…Qe --data-dir ./site-a --fingerprint 3f2a-91c0-…',
+    )
+    .action(async (_opts: EnrollFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<EnrollFlags>();
+      const { config, logger } = commandContext(deps, { ...flags, ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}) });
+      if (!config.coordinatorUrl) throw new TwinfedError('CONFIG_INVALID', 'Give the coordinator URL with --coordinator <url> (or TWINFED_COORDINATOR_URL).');
+      const { state, identityFile } = await enroll({
+        coordinatorUrl: config.coordinatorUrl,
+        token: flags.token,
+        dataDir: config.dataDir,
+        force: flags.force === true,
+        timeoutMs: config.requestTimeoutMs,
+        logger,
+        ...(flags.fingerprint ? { expectedFingerprint: flags.fingerprint } : {}),
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      });
+      deps.stdout.write(
+        [
+          `Enrolled as site "${state.name}" (id ${state.siteId}) with ${state.coordinatorUrl}.`,
+          `Coordinator fingerprint (pinned): ${state.coordinator.fingerprint}`,
+          flags.fingerprint ? '  It matches the fingerprint you gave.' : '  Confirm it with the operator out of band before you run rounds.',
+          `This site's fingerprint:          ${state.fingerprint}`,
+          `Keys: ${identityFile} (mode 0600). Enrollment: ${config.dataDir}/site.json.`,
+          '',
+        ].join('\n'),
+      );
+    });
+}

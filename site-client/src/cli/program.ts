@@ -1,0 +1,66 @@
+import { Command, CommanderError, Option } from 'commander';
+import { isTwinfedError } from '@twinfed/shared';
+import { LOG_LEVELS } from '../config';
+import { addEnrollCommand } from './commands/enroll';
+import { addRunCommand } from './commands/run';
+import { addStatusCommand } from './commands/status';
+import type { CliDeps } from './context';
+
+/** Version string of the CLI. */
+export const CLI_VERSION = '0.1.0';
+
+/**
+ * The `twinfed-site` command tree. Output goes through `deps` (never straight to the console), and commander
+ * never exits the process itself: {@link runCli} turns every outcome into an exit code.
+ */
+export function createProgram(deps: CliDeps, setExitCode: (code: number) => void = () => undefined): Command {
+  const program = new Command('twinfed-site');
+  program
+    .description(
+      'twinfed site client: takes part in federated learning for a hospital. Patient data stay here; only encrypted, ' +
+        'signed model updates and aggregate evaluation metrics go to the coordinator, over outbound HTTPS.',
+    )
+    .version(CLI_VERSION, '-V, --version', 'print the version')
+    .addOption(new Option('--log-level <level>', 'log verbosity on stderr (or TWINFED_LOG_LEVEL; default warn)').choices([...LOG_LEVELS]))
+    .option('--debug', 'show stack traces and debug logs')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void deps.stdout.write(s), writeErr: (s) => void deps.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nGetting started:\n' +
+        '  1. The operator runs `twinfed sites invite "<site name>"` and gives you a one-time token and the coordinator fingerprint.\n' +
+        '  2. $ twinfed-site enroll --coordinator https://coordinator.example.org --token <token> --fingerprint <fp>\n' +
+        '  3. $ twinfed-site run --federation <id> --data patients.csv --mapping mapping.json\n' +
+        '  4. $ twinfed-site status\n' +
+        '\nEnvironment: TWINFED_SITE_DATA_DIR, TWINFED_COORDINATOR_URL, TWINFED_LOG_LEVEL, TWINFED_POLL_INTERVAL_MS,\n' +
+        '  TWINFED_REQUEST_TIMEOUT_MS, TWINFED_HTTP_RETRIES (flags win over the environment).\n' +
+        'Run `twinfed-site <command> --help` for the options of a command.',
+    );
+  addEnrollCommand(program, deps);
+  addRunCommand(program, deps, setExitCode);
+  addStatusCommand(program, deps);
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (as `process.argv`: node, script, args…) and resolves with the exit code.
+ * Errors become one line on stderr (`error: <message> [CODE]`), with the stack only under `--debug`.
+ */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  let exitCode = 0;
+  const program = createProgram(deps, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const debug = argv.includes('--debug');
+    const message = e instanceof Error ? e.message : String(e);
+    deps.stderr.write(`error: ${message}${isTwinfedError(e) ? ` [${e.code}]` : ''}\n`);
+    if (debug && e instanceof Error) deps.stderr.write(`${e.stack ?? ''}\n${e.cause ? `cause: ${String((e.cause as Error).stack ?? e.cause)}\n` : ''}`);
+    return 1;
+  }
+}

@@ -1,0 +1,38 @@
+import type { RunnerProgress } from '../training/progress';
+import type { TextOut } from './context';
+
+const fmt = (v: number | undefined, digits = 3): string => (v === undefined ? 'n/a' : v.toFixed(digits));
+
+/** One human-readable line per progress event (stdout), warnings and refusals on stderr. */
+export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; stderr: TextOut }): void {
+  const line = (s: string): unknown => out.stdout.write(`${s}\n`);
+  switch (event.type) {
+    case 'started':
+      return void line(`Joined federation ${event.federationId} as site ${event.siteId}: ${event.trainRows} training rows, ${event.testRows} test rows.`);
+    case 'connection':
+      return void line(event.connected ? 'Push events connected.' : `Push events disconnected${event.reason ? ` (${event.reason})` : ''}; polling continues.`);
+    case 'round':
+      if (event.state !== 'open' && event.state !== 'collecting') return;
+      return void line(`Round ${event.round} is ${event.state}: this site is ${event.selected ? 'selected' : 'not selected'}${event.submitted ? ' (already submitted)' : ''}.`);
+    case 'training':
+      return void line(`Round ${event.round}: verified version ${event.baseVersionId}, training…`);
+    case 'trained':
+      return void line(`Round ${event.round}: trained on ${event.numExamples} examples, ${event.steps} steps, mean loss ${fmt(event.loss, 4)} (${(event.durationMs / 1000).toFixed(1)} s).`);
+    case 'uploaded':
+      return void line(`Round ${event.round}: update ${event.status} by the coordinator (digest ${event.digest.slice(0, 12)}…).`);
+    case 'skipped':
+      return void line(`Round ${event.round}: skipped (${event.reason})${event.message ? `: ${event.message}` : ''}.`);
+    case 'model-rejected':
+      return void out.stderr.write(`REFUSED model version ${event.versionId}: ${event.message} [${event.code}]\n`);
+    case 'evaluated': {
+      const m = event.metrics;
+      return void line(
+        `Version ${event.versionId} (round ${event.round}) on ${event.n} local test rows: accuracy ${fmt(m.accuracy)}, AUC ${fmt(m.auc)}, loss ${fmt(m.loss)}, Brier ${fmt(m.brier)}.`,
+      );
+    }
+    case 'warning':
+      return void out.stderr.write(`warning: ${event.message}${event.code ? ` [${event.code}]` : ''}\n`);
+    case 'ended':
+      return void line(`Federation ${event.federationId} ${event.state}.`);
+  }
+}

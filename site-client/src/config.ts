@@ -1,0 +1,70 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import { TwinfedError } from '@twinfed/shared';
+
+/** Log levels the site client understands (pino's). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Default directory holding the site's keys, pinned coordinator keys and journal. */
+export const DEFAULT_DATA_DIR = './.twinfed-site';
+
+/** The site client's configuration, read once at start and passed down (frozen). */
+export interface SiteConfig {
+  /** Absolute path of the directory with `identity.json`, `site.json` and `rounds.json`. */
+  readonly dataDir: string;
+  /** Coordinator base URL, when given by env or flag (enrollment stores the one used). */
+  readonly coordinatorUrl: string | undefined;
+  readonly logLevel: LogLevel;
+  /** How often the runner polls `rounds/current` besides listening for push events. */
+  readonly pollIntervalMs: number;
+  /** Per-attempt HTTP timeout. */
+  readonly requestTimeoutMs: number;
+  /** Retries of one HTTP request after network errors, 429 and 503. */
+  readonly httpRetries: number;
+}
+
+/** Values that override the environment (usually command-line flags); `undefined` means "not given". */
+export type SiteConfigOverrides = { [K in keyof SiteConfig]?: SiteConfig[K] | undefined };
+
+const url = z
+  .string()
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'http(s) URL')
+  .transform((u) => u.replace(/\/+$/, ''));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const ConfigSchema = z.object({
+  dataDir: z.string().min(1),
+  coordinatorUrl: url.optional(),
+  logLevel: z.enum(LOG_LEVELS),
+  pollIntervalMs: int(50, 3_600_000),
+  requestTimeoutMs: int(100, 3_600_000),
+  httpRetries: int(0, 20),
+});
+
+/**
+ * Builds the frozen site configuration from environment variables and overrides (flags win):
+ * `TWINFED_SITE_DATA_DIR`, `TWINFED_COORDINATOR_URL`, `TWINFED_LOG_LEVEL`, `TWINFED_POLL_INTERVAL_MS`,
+ * `TWINFED_REQUEST_TIMEOUT_MS`, `TWINFED_HTTP_RETRIES`. The only place the site client reads the environment.
+ */
+export function loadSiteConfig(env: Record<string, string | undefined>, overrides: SiteConfigOverrides = {}): SiteConfig {
+  const pick = <T>(o: T | undefined, e: string | undefined, d: T | string): T | string => (o !== undefined ? o : e !== undefined && e !== '' ? e : d);
+  const raw = {
+    dataDir: pick(overrides.dataDir, env.TWINFED_SITE_DATA_DIR, DEFAULT_DATA_DIR),
+    coordinatorUrl: overrides.coordinatorUrl ?? (env.TWINFED_COORDINATOR_URL || undefined),
+    logLevel: pick(overrides.logLevel, env.TWINFED_LOG_LEVEL, 'info'),
+    pollIntervalMs: pick(overrides.pollIntervalMs, env.TWINFED_POLL_INTERVAL_MS, 3000),
+    requestTimeoutMs: pick(overrides.requestTimeoutMs, env.TWINFED_REQUEST_TIMEOUT_MS, 30_000),
+    httpRetries: pick(overrides.httpRetries, env.TWINFED_HTTP_RETRIES, 5),
+  };
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') ?? 'config';
+    throw new TwinfedError('CONFIG_INVALID', `Invalid configuration: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  const c = parsed.data;
+  return Object.freeze({ ...c, dataDir: path.resolve(c.dataDir), coordinatorUrl: c.coordinatorUrl });
+}

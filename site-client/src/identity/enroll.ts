@@ -1,0 +1,101 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROTOCOL_VERSION, TwinfedError, fingerprint, generateIdentity, publicPart, saveIdentity } from '@twinfed/shared';
+import type { Logger } from '../logger';
+import { CoordinatorClient } from '../transport/coordinator-client';
+import type { FetchLike } from '../transport/http';
+import { JOURNAL_FILE } from '../training/journal';
+import { SITE_FILES, isEnrolled, readSiteState, writeSiteState, type SiteState } from './site-state';
+
+/** Options of {@link enroll}. */
+export interface EnrollOptions {
+  coordinatorUrl: string;
+  /** The one-time token the operator created with `twinfed sites invite`. */
+  token: string;
+  dataDir: string;
+  /** Replace an existing enrollment in `dataDir` (its journal is moved aside). */
+  force?: boolean;
+  /** The coordinator fingerprint the operator gave out of band; enrollment stops before using the token if it differs. */
+  expectedFingerprint?: string;
+  fetch?: FetchLike;
+  timeoutMs?: number;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/** What enrollment produced. */
+export interface EnrollResult {
+  readonly state: SiteState;
+  /** Path of the site's secret key file (mode 0600). */
+  readonly identityFile: string;
+}
+
+const normalizeFingerprint = (f: string): string => f.trim().toLowerCase().replace(/[^0-9a-f]/g, '');
+
+/**
+ * Enrolls this site: generates its Ed25519 + X25519 keys, presents the one-time token and the public keys to
+ * the coordinator, checks the coordinator's keys against their fingerprint (and `expectedFingerprint`),
+ * then pins them in `site.json` and stores the secret keys in a 0600 key file.
+ * Refuses (`ALREADY_EXISTS`) when `dataDir` already holds an enrollment, unless `force`.
+ */
+export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
+  const { dataDir, logger } = options;
+  if (isEnrolled(dataDir) && !options.force) {
+    const existing = safeRead(dataDir);
+    const who = existing ? ` (site ${existing.siteId} at ${existing.coordinatorUrl})` : '';
+    throw new TwinfedError('ALREADY_EXISTS', `${dataDir} already holds an enrollment${who}. Use --force to replace it, or another --data-dir.`);
+  }
+  const client = new CoordinatorClient({
+    baseUrl: options.coordinatorUrl,
+    retry: { retries: 2, baseMs: 250, maxMs: 2000 },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  if (options.expectedFingerprint !== undefined) {
+    const keys = await client.coordinatorKeys();
+    if (normalizeFingerprint(fingerprint(keys)) !== normalizeFingerprint(options.expectedFingerprint)) {
+      throw new TwinfedError('BAD_SIGNATURE', `The coordinator's fingerprint ${fingerprint(keys)} is not the expected ${options.expectedFingerprint}; the token was not used.`);
+    }
+  }
+  const identity = generateIdentity();
+  const pub = publicPart(identity);
+  const res = await client.enroll({ protocol: PROTOCOL_VERSION, token: options.token, ...pub });
+  if (res.coordinator.protocol !== PROTOCOL_VERSION) {
+    throw new TwinfedError('PROTOCOL_MISMATCH', `The coordinator speaks protocol ${res.coordinator.protocol}; this site speaks ${PROTOCOL_VERSION}.`);
+  }
+  const coordinatorFingerprint = fingerprint(res.coordinator);
+  if (normalizeFingerprint(coordinatorFingerprint) !== normalizeFingerprint(res.coordinator.fingerprint)) {
+    throw new TwinfedError('BAD_SIGNATURE', "The coordinator's keys do not match the fingerprint it announced.");
+  }
+  if (options.expectedFingerprint !== undefined && normalizeFingerprint(coordinatorFingerprint) !== normalizeFingerprint(options.expectedFingerprint)) {
+    throw new TwinfedError('BAD_SIGNATURE', `The coordinator answered with fingerprint ${coordinatorFingerprint}, not the expected ${options.expectedFingerprint}.`);
+  }
+  if (options.force) moveAsideJournal(dataDir, options.now?.() ?? new Date());
+  const identityFile = saveIdentity({ dir: dataDir, identity, name: SITE_FILES.identityName });
+  const state: SiteState = {
+    siteId: res.siteId,
+    name: res.name,
+    coordinatorUrl: client.baseUrl,
+    enrolledAt: (options.now?.() ?? new Date()).toISOString(),
+    fingerprint: fingerprint(pub),
+    coordinator: { signPublicKey: res.coordinator.signPublicKey, boxPublicKey: res.coordinator.boxPublicKey, fingerprint: coordinatorFingerprint },
+  };
+  writeSiteState(dataDir, state);
+  logger?.info({ siteId: state.siteId, coordinatorFingerprint }, 'enrolled');
+  return { state, identityFile };
+}
+
+function safeRead(dataDir: string): SiteState | undefined {
+  try {
+    return readSiteState(dataDir);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A journal belongs to the identity that wrote it: keep it for the record, out of the new site's way. */
+function moveAsideJournal(dataDir: string, at: Date): void {
+  const file = path.join(dataDir, JOURNAL_FILE);
+  if (fs.existsSync(file)) fs.renameSync(file, `${file}.${at.toISOString().replace(/[:.]/g, '-')}.bak`);
+}

@@ -1,0 +1,3 @@
+export * from './site-state';
+export * from './enroll';
+export * from './load';

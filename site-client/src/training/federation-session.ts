@@ -1,0 +1,108 @@
+import { createTrainer, evaluate, type CreateTrainerOptions, type EvaluateOptions, type Evaluation, type Trainer, type TrainRoundResult } from '@twinfed/models';
+import { TwinfedError, layoutOf, sha256, type ClientConfig, type Layout, type Plan, type WeightSet } from '@twinfed/shared';
+import type { LocalDataset } from './dataset';
+import { normalizeDataset } from './normalize';
+
+/** The model operations a session uses (the real ones from `@twinfed/models`, or fakes in tests). */
+export interface ModelOps {
+  createTrainer(options: CreateTrainerOptions): Promise<Trainer>;
+  evaluate(options: EvaluateOptions): Promise<Evaluation>;
+}
+
+/** `@twinfed/models`' trainer and evaluator. */
+export const defaultModelOps: ModelOps = { createTrainer, evaluate };
+
+/** Options of {@link FederationSession.create}. */
+export interface FederationSessionOptions {
+  plan: Plan;
+  dataset: LocalDataset;
+  siteId: string;
+  ops?: ModelOps;
+  /** Overrides the trainer seed (default: derived from the plan's seed and the site id). */
+  seed?: number;
+  onWarning?: (message: string) => void;
+}
+
+/** Per-site trainer seed: the plan's seed mixed with the site id, so sites shuffle differently but reproducibly. */
+export function siteSeed(planSeed: number, siteId: string): number {
+  const h = sha256(`${planSeed}\n${siteId}`);
+  return ((h[0]! << 23) | (h[1]! << 15) | (h[2]! << 7) | (h[3]! >>> 1)) >>> 0;
+}
+
+/**
+ * Everything a site keeps for one federation: the plan, the normalised local data and one trainer whose
+ * batch order and optimiser state persist from round to round.
+ */
+export class FederationSession {
+  readonly layout: Layout;
+  private scaffoldWarned = false;
+
+  private constructor(
+    readonly plan: Plan,
+    readonly dataset: LocalDataset,
+    private readonly trainer: Trainer,
+    private readonly options: FederationSessionOptions,
+  ) {
+    this.layout = layoutOf(plan.model);
+  }
+
+  /**
+   * Checks that the local features are the plan's (same names, same order), normalises as the plan says and
+   * creates the trainer. Throws `CONFIG_INVALID` when the data do not fit the plan.
+   */
+  static async create(options: FederationSessionOptions): Promise<FederationSession> {
+    const { plan, dataset } = options;
+    checkFeatures(plan, dataset);
+    let policy = plan.data.normalization;
+    if (policy === 'federated') {
+      options.onWarning?.('The plan asks for federated normalisation, which this protocol version does not carry; using per-site statistics.');
+      policy = 'per-site';
+    }
+    const data = normalizeDataset(dataset, policy);
+    if (data.train.n < 1) throw new TwinfedError('CONFIG_INVALID', 'The local training split is empty.');
+    const ops = options.ops ?? defaultModelOps;
+    const trainer = await ops.createTrainer({ spec: plan.model, data: data.train, training: plan.training, seed: options.seed ?? siteSeed(plan.seed, options.siteId) });
+    return new FederationSession(plan, data, trainer, options);
+  }
+
+  /** One round of local training from `weights`, with the strategy's client-side terms. */
+  train(opts: { weights: WeightSet; clientConfig: ClientConfig }): Promise<TrainRoundResult> {
+    const strategy = this.plan.strategy;
+    if (strategy.name === 'fedprox') {
+      const mu = typeof opts.clientConfig.mu === 'number' ? opts.clientConfig.mu : strategy.mu;
+      return this.trainer.trainRound({ weights: opts.weights, proximal: { mu } });
+    }
+    if (strategy.name === 'scaffold' && !this.scaffoldWarned) {
+      this.scaffoldWarned = true;
+      this.options.onWarning?.('SCAFFOLD control variates are not carried by this protocol version; training without the correction term.');
+    }
+    return this.trainer.trainRound({ weights: opts.weights });
+  }
+
+  /** Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped). */
+  async evaluate(weights: WeightSet): Promise<{ n: number; metrics: Record<string, number> }> {
+    const ops = this.options.ops ?? defaultModelOps;
+    const e = await ops.evaluate({ spec: this.plan.model, weights, data: this.dataset.test });
+    const metrics: Record<string, number> = {};
+    for (const [k, v] of Object.entries({ accuracy: e.accuracy, auc: e.auc, loss: e.loss, brier: e.brier })) if (Number.isFinite(v)) metrics[k] = v;
+    return { n: e.n, metrics };
+  }
+
+  /** Frees the trainer's tensors. */
+  dispose(): void {
+    this.trainer.dispose();
+  }
+}
+
+function checkFeatures(plan: Plan, dataset: LocalDataset): void {
+  const want = plan.data.features;
+  const have = dataset.features;
+  if (dataset.train.d !== want.length || dataset.test.d !== want.length) {
+    throw new TwinfedError('CONFIG_INVALID', `The local data have ${dataset.train.d} features; the federation's plan expects ${want.length}.`);
+  }
+  const i = want.findIndex((name, k) => have[k] !== name);
+  if (i >= 0 || have.length !== want.length) {
+    const k = i >= 0 ? i : want.length;
+    throw new TwinfedError('CONFIG_INVALID', `Feature ${k + 1} is "${have[k] ?? '(none)'}" locally but "${want[k] ?? '(none)'}" in the plan: map the columns in the plan's order.`);
+  }
+}

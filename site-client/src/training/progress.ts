@@ -1,0 +1,34 @@
+import type { ErrorCode, FederationState, RoundState } from '@twinfed/shared';
+
+/** Why the runner did not train in a round it saw. */
+export type SkipReason = 'not-selected' | 'already-submitted' | 'round-closed' | 'wrong-base-version' | 'model-rejected' | 'update-conflict';
+
+/**
+ * What a {@link SiteRunner} reports as it works (discriminated by `type`). Nothing here ever carries
+ * weights, keys, tokens or patient rows: counts and aggregate metrics only.
+ */
+export type RunnerProgress =
+  | { type: 'started'; federationId: string; siteId: string; trainRows: number; testRows: number }
+  | { type: 'connection'; connected: boolean; reason?: string }
+  | { type: 'round'; federationId: string; round: number; state: RoundState; selected: boolean; submitted: boolean }
+  | { type: 'training'; round: number; baseVersionId: string }
+  | { type: 'trained'; round: number; numExamples: number; steps: number; loss: number; durationMs: number }
+  | { type: 'uploaded'; round: number; status: 'accepted' | 'duplicate'; digest: string }
+  | { type: 'skipped'; round: number; reason: SkipReason; message?: string }
+  | { type: 'model-rejected'; versionId: string; code: ErrorCode; message: string }
+  | { type: 'evaluated'; versionId: string; round: number; n: number; metrics: Record<string, number> }
+  | { type: 'warning'; message: string; code?: ErrorCode }
+  | { type: 'ended'; federationId: string; state: Exclude<FederationState, 'running'> };
+
+/** Listener of runner progress. */
+export type ProgressListener = (event: RunnerProgress) => void;
+
+/** What {@link SiteRunner.run} resolves with. */
+export interface RunSummary {
+  readonly federationId: string;
+  readonly state: Exclude<FederationState, 'running'>;
+  /** Rounds this process uploaded an update for (acknowledged). */
+  readonly roundsUploaded: readonly number[];
+  /** Versions this process evaluated and reported. */
+  readonly versionsEvaluated: readonly string[];
+}

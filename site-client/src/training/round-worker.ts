@@ -1,0 +1,191 @@
+import { PROTOCOL_VERSION, TwinfedError, sealUpdate, type CurrentRound } from '@twinfed/shared';
+import type { Enrollment } from '../identity/load';
+import type { Logger } from '../logger';
+import type { SiteApi } from '../transport/coordinator-client';
+import type { SiteStatus } from '../transport/event-stream';
+import type { FederationSession } from './federation-session';
+import type { Journal } from './journal';
+import type { RunnerProgress, SkipReason } from './progress';
+import { fetchVerifiedModel, isModelRejection, type VerifiedModel } from './verified-model';
+
+/** Options of {@link RoundWorker}. */
+export interface RoundWorkerOptions {
+  session: FederationSession;
+  api: SiteApi;
+  enrollment: Enrollment;
+  journal: Journal;
+  federationId: string;
+  logger: Logger;
+  signal: AbortSignal;
+  emit: (event: RunnerProgress) => void;
+  status: (status: Omit<SiteStatus, 'federationId'>) => void;
+}
+
+/** Server answers that close a round for this site for good (no retry). */
+const ROUND_REFUSALS: Partial<Record<string, SkipReason>> = {
+  ROUND_CLOSED: 'round-closed',
+  FEDERATION_NOT_RUNNING: 'round-closed',
+  WRONG_BASE_VERSION: 'wrong-base-version',
+  SITE_NOT_SELECTED: 'not-selected',
+  UPDATE_CONFLICT: 'update-conflict',
+};
+
+/** Identity failures that must reach the runner (which stops) rather than be swallowed per version. */
+const IDENTITY_FAILURES = new Set(['SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNAUTHENTICATED', 'STALE_REQUEST', 'REPLAYED_REQUEST']);
+
+interface Sealed {
+  round: number;
+  baseVersionId: string;
+  envelope: Uint8Array;
+}
+
+/**
+ * The per-round work of a site: train-and-upload at most once per round (journalled) and evaluate each
+ * published version once. Keeps the sealed envelope of a failed upload so the retry sends the very same
+ * bytes (the coordinator then answers `duplicate` if the first attempt did land).
+ */
+export class RoundWorker {
+  readonly uploaded: number[] = [];
+  readonly evaluated: string[] = [];
+  private readonly abandoned = new Set<number>();
+  private readonly doneVersions = new Set<string>();
+  private readonly notified = new Set<string>();
+  private sealed: Sealed | undefined;
+  private cached: VerifiedModel | undefined;
+
+  constructor(private readonly o: RoundWorkerOptions) {}
+
+  /** Trains and uploads for the current round if this site should; errors other than refusals propagate. */
+  async maybeTrain(current: CurrentRound): Promise<void> {
+    const r = current.round;
+    if (!r) return;
+    if (!current.selected) return this.skip(r.round, 'not-selected');
+    if (this.o.journal.upload(this.o.federationId, r.round)) return;
+    if (current.submitted) return this.skip(r.round, 'already-submitted');
+    if (this.abandoned.has(r.round) || (r.state !== 'open' && r.state !== 'collecting')) return;
+    try {
+      await this.trainAndUpload(current);
+    } catch (e) {
+      this.o.status({ state: 'idle' });
+      if (isModelRejection(e)) {
+        this.reject(r.baseVersionId, e);
+        this.abandoned.add(r.round);
+        return this.skip(r.round, 'model-rejected', e.message);
+      }
+      const reason = e instanceof TwinfedError ? ROUND_REFUSALS[e.code] : undefined;
+      if (!reason) throw e;
+      this.abandoned.add(r.round);
+      this.sealed = undefined;
+      return this.skip(r.round, reason, (e as TwinfedError).message);
+    }
+  }
+
+  /** Evaluates a published version once; true when there is nothing (more) to do for it. */
+  async maybeEvaluate(versionId: string): Promise<boolean> {
+    if (this.doneVersions.has(versionId) || this.o.journal.hasEvaluation(versionId)) return true;
+    const { api, federationId, signal } = this.o;
+    let model: VerifiedModel;
+    try {
+      model = await this.verified(versionId);
+    } catch (e) {
+      if (!isModelRejection(e)) throw e;
+      this.reject(versionId, e);
+      return true;
+    }
+    this.o.status({ state: 'evaluating', round: model.meta.round });
+    try {
+      const report = await this.o.session.evaluate(model.weights);
+      try {
+        await api.postEvaluation({ versionId, report, signal });
+      } catch (e) {
+        const transient = !(e instanceof TwinfedError) || IDENTITY_FAILURES.has(e.code) || e.status >= 500 || e.status === 429;
+        if (transient) throw e;
+        if (e.code !== 'ALREADY_EXISTS') {
+          this.doneVersions.add(versionId);
+          this.o.emit({ type: 'warning', message: `The coordinator refused the evaluation of ${versionId}: ${e.message}`, code: e.code });
+          return true;
+        }
+      }
+      this.o.journal.recordEvaluation({ federationId, versionId, n: report.n, at: new Date().toISOString() });
+      this.doneVersions.add(versionId);
+      this.evaluated.push(versionId);
+      this.o.logger.info({ versionId, round: model.meta.round, n: report.n, metrics: report.metrics }, 'evaluated model version');
+      this.o.emit({ type: 'evaluated', versionId, round: model.meta.round, n: report.n, metrics: report.metrics });
+      return true;
+    } finally {
+      this.o.status({ state: 'idle' });
+    }
+  }
+
+  private async trainAndUpload(current: CurrentRound): Promise<void> {
+    const r = current.round!;
+    const { api, federationId, enrollment, signal, logger } = this.o;
+    let sealed = this.sealed?.round === r.round && this.sealed.baseVersionId === r.baseVersionId ? this.sealed : undefined;
+    if (!sealed) {
+      this.o.status({ state: 'training', round: r.round });
+      this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
+      const base = await this.verified(r.baseVersionId);
+      const started = Date.now();
+      const result = await this.o.session.train({ weights: base.weights, clientConfig: current.clientConfig });
+      const durationMs = Date.now() - started;
+      logger.info({ round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs }, 'trained');
+      this.o.emit({ type: 'trained', round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs });
+      const metrics: Record<string, number> = { steps: result.steps };
+      if (Number.isFinite(result.meanLoss)) metrics.trainLoss = result.meanLoss;
+      const envelope = sealUpdate({
+        header: {
+          protocol: PROTOCOL_VERSION,
+          federationId,
+          round: r.round,
+          siteId: enrollment.state.siteId,
+          baseVersion: r.baseVersionId,
+          numExamples: result.numExamples,
+          metrics,
+          sentAt: new Date().toISOString(),
+        },
+        weights: result.weights,
+        identity: enrollment.identity,
+        coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey,
+      });
+      sealed = { round: r.round, baseVersionId: r.baseVersionId, envelope };
+      this.sealed = sealed;
+    }
+    this.o.status({ state: 'uploading', round: r.round });
+    const ack = await api.uploadUpdate({ federationId, round: r.round, envelope: sealed.envelope, signal });
+    this.o.journal.recordUpload({ federationId, round: r.round, baseVersionId: r.baseVersionId, digest: ack.digest, status: ack.status, receivedAt: ack.receivedAt });
+    this.sealed = undefined;
+    this.uploaded.push(r.round);
+    logger.info({ round: r.round, status: ack.status, digest: ack.digest }, 'update acknowledged');
+    this.o.emit({ type: 'uploaded', round: r.round, status: ack.status, digest: ack.digest });
+    this.o.status({ state: 'idle' });
+  }
+
+  private async verified(versionId: string): Promise<VerifiedModel> {
+    if (this.cached?.meta.versionId === versionId) return this.cached;
+    const model = await fetchVerifiedModel({
+      api: this.o.api,
+      versionId,
+      federationId: this.o.federationId,
+      coordinatorSignPublicKey: this.o.enrollment.coordinator.signPublicKey,
+      expectedLayout: this.o.session.layout,
+      signal: this.o.signal,
+    });
+    this.cached = model;
+    return model;
+  }
+
+  private reject(versionId: string, e: TwinfedError): void {
+    this.doneVersions.add(versionId);
+    if (this.notified.has(`reject:${versionId}`)) return;
+    this.notified.add(`reject:${versionId}`);
+    this.o.logger.error({ versionId, code: e.code }, 'refused model version');
+    this.o.emit({ type: 'model-rejected', versionId, code: e.code, message: e.message });
+  }
+
+  private skip(round: number, reason: SkipReason, message?: string): void {
+    const key = `${round}:${reason}`;
+    if (this.notified.has(key)) return;
+    this.notified.add(key);
+    this.o.emit({ type: 'skipped', round, reason, ...(message ? { message } : {}) });
+  }
+}

@@ -1,0 +1,52 @@
+import { TwinfedError, deserializeWeights, sameLayout, verifyModelVersion, type Layout, type ModelVersionMeta, type WeightSet } from '@twinfed/shared';
+import type { SiteApi } from '../transport/coordinator-client';
+
+/** A model version whose signature and digest verified against the pinned coordinator key. */
+export interface VerifiedModel {
+  readonly meta: ModelVersionMeta;
+  readonly weights: WeightSet;
+}
+
+/** Options of {@link fetchVerifiedModel}. */
+export interface FetchVerifiedModelOptions {
+  api: SiteApi;
+  versionId: string;
+  federationId: string;
+  /** The coordinator's Ed25519 key pinned at enrollment (never a key the coordinator sends now). */
+  coordinatorSignPublicKey: Uint8Array;
+  /** The layout the federation's plan implies. */
+  expectedLayout: Layout;
+  signal?: AbortSignal;
+}
+
+/**
+ * Downloads a model version and refuses it unless it is exactly what the coordinator signed:
+ * the metadata's signature verifies under the pinned key (`MODEL_SIGNATURE_INVALID`), it names the requested
+ * version of this federation (`MODEL_SIGNATURE_INVALID`), the weights hash to the signed digest
+ * (`MODEL_DIGEST_MISMATCH`) and decode to the plan's layout (`INVALID_WEIGHTS`).
+ * The signature is checked before the weights are downloaded.
+ */
+export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Promise<VerifiedModel> {
+  const { api, versionId, federationId, coordinatorSignPublicKey } = options;
+  const signal = options.signal ? { signal: options.signal } : {};
+  const signed = await api.model(versionId, signal);
+  const meta = verifyModelVersion({ meta: signed.meta, signature: signed.signature, coordinatorSignPublicKey });
+  if (meta.versionId !== versionId || meta.federationId !== federationId) {
+    throw new TwinfedError('MODEL_SIGNATURE_INVALID', `The signed metadata is for ${meta.federationId}/${meta.versionId}, not ${federationId}/${versionId}.`);
+  }
+  if (!sameLayout(meta.layout, options.expectedLayout)) {
+    throw new TwinfedError('INVALID_WEIGHTS', `Version ${versionId} has a layout that does not match the federation's model.`);
+  }
+  const download = await api.modelWeights(versionId, signal);
+  if (download.etag !== undefined && download.etag !== meta.weightsSha256) {
+    throw new TwinfedError('MODEL_DIGEST_MISMATCH', `The weights of ${versionId} were served with a digest that is not the signed one.`);
+  }
+  verifyModelVersion({ meta: signed.meta, signature: signed.signature, weightsBytes: download.bytes, coordinatorSignPublicKey });
+  const weights = deserializeWeights(download.bytes, { expectedLayout: options.expectedLayout });
+  return { meta, weights };
+}
+
+/** True for the errors that mean "this model version must not be used" (as opposed to "try again"). */
+export function isModelRejection(e: unknown): e is TwinfedError {
+  return e instanceof TwinfedError && ['MODEL_SIGNATURE_INVALID', 'MODEL_DIGEST_MISMATCH', 'INVALID_WEIGHTS', 'NON_FINITE_WEIGHTS'].includes(e.code);
+}

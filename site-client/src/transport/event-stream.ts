@@ -1,0 +1,143 @@
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { SITE_NAMESPACE, signHandshake, type ClientToServerEvents, type ServerToClientEvents } from '@twinfed/shared';
+import type { Logger } from '../logger';
+import type { SiteCredentials } from './http';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './retry';
+
+/** The typed client socket of the site namespace. */
+export type SiteSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Creates the socket (injectable: tests pass a fake or a socket to a port-0 server). */
+export type SocketFactory = (url: string, options: Partial<ManagerOptions & SocketOptions>) => SiteSocket;
+
+/** The status a site reports over the socket. */
+export type SiteStatus = Parameters<ClientToServerEvents['site:status']>[0];
+
+/** Options of {@link EventStream}. */
+export interface EventStreamOptions {
+  baseUrl: string;
+  credentials: SiteCredentials;
+  /** Reconnect delays (its `retries` is ignored: the stream retries until closed). */
+  backoff?: BackoffPolicy;
+  logger?: Logger;
+  connect?: SocketFactory;
+  random?: () => number;
+}
+
+/** A connection change: `connected` or not, and why. */
+export type ConnectionListener = (state: { connected: boolean; reason?: string }) => void;
+
+/**
+ * Push events from the coordinator over socket.io (namespace {@link SITE_NAMESPACE}). Each connection
+ * attempt carries a freshly signed handshake. Reconnects with jittered exponential backoff, including after
+ * the server refused the handshake or disconnected the site, until {@link EventStream.close}. Events are only
+ * hints: the runner also polls over HTTP, so a dead stream costs latency, never progress.
+ */
+export class EventStream {
+  private socket: SiteSocket | undefined;
+  private closed = false;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<ConnectionListener>();
+  private readonly handlers: Array<[keyof ServerToClientEvents, (...args: never[]) => void]> = [];
+  private readonly policy: BackoffPolicy;
+
+  constructor(private readonly options: EventStreamOptions) {
+    this.policy = options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  /** True while the socket is connected. */
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
+  }
+
+  /** Subscribes to a coordinator event; returns the unsubscribe function. Works before and after `start`. */
+  on<E extends keyof ServerToClientEvents>(event: E, handler: ServerToClientEvents[E]): () => void {
+    const entry: [keyof ServerToClientEvents, (...args: never[]) => void] = [event, handler as (...args: never[]) => void];
+    this.handlers.push(entry);
+    this.socket?.on(event, handler as never);
+    return () => {
+      const i = this.handlers.indexOf(entry);
+      if (i >= 0) this.handlers.splice(i, 1);
+      this.socket?.off(event, handler as never);
+    };
+  }
+
+  /** Listens to connection changes; returns the unsubscribe function. */
+  onConnection(listener: ConnectionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Opens the connection (idempotent). */
+  start(): void {
+    if (this.socket || this.closed) return;
+    const base = new URL(this.options.baseUrl);
+    const prefix = base.pathname.replace(/\/+$/, '');
+    const { siteId, signSecretKey } = this.options.credentials;
+    const factory: SocketFactory = this.options.connect ?? ((url, opts) => io(url, opts) as SiteSocket);
+    const socket = factory(base.origin + SITE_NAMESPACE, {
+      path: `${prefix}/socket.io`,
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: true,
+      reconnectionDelay: this.policy.baseMs,
+      reconnectionDelayMax: this.policy.maxMs,
+      randomizationFactor: 0.5,
+      auth: (cb: (data: object) => void) => cb(signHandshake({ siteId, signSecretKey })),
+    });
+    this.socket = socket;
+    for (const [event, handler] of this.handlers) socket.on(event, handler as never);
+    socket.on('connect', () => {
+      this.attempt = 0;
+      this.options.logger?.info('event stream connected');
+      this.emit({ connected: true });
+    });
+    socket.on('disconnect', (reason) => {
+      this.options.logger?.warn({ reason }, 'event stream disconnected');
+      this.emit({ connected: false, reason });
+      if (!socket.active) this.scheduleReconnect();
+    });
+    socket.on('connect_error', (err) => {
+      const code = (err as { data?: { code?: unknown } }).data?.code;
+      this.options.logger?.warn({ reason: err.message, code }, 'event stream could not connect');
+      this.emit({ connected: false, reason: typeof code === 'string' ? code : err.message });
+      if (!socket.active) this.scheduleReconnect();
+    });
+  }
+
+  /** Reports the site's state (shown to operators); resolves with the server time, or undefined when offline. */
+  async reportStatus(status: SiteStatus, timeoutMs = 5000): Promise<string | undefined> {
+    const socket = this.socket;
+    if (!socket?.connected) return undefined;
+    try {
+      return await socket.timeout(timeoutMs).emitWithAck('site:status', status);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Closes the connection for good. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.socket?.removeAllListeners();
+    this.socket?.disconnect();
+    this.listeners.clear();
+  }
+
+  /** The server refused or dropped us, so socket.io will not retry by itself: retry with our backoff. */
+  private scheduleReconnect(): void {
+    if (this.closed || this.timer) return;
+    const delay = backoffDelay({ attempt: this.attempt++, policy: this.policy, random: this.options.random ?? Math.random });
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.closed) this.socket?.connect();
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  private emit(state: { connected: boolean; reason?: string }): void {
+    for (const l of this.listeners) l(state);
+  }
+}

@@ -1,0 +1,167 @@
+import type { ZodType } from 'zod';
+import { BINARY_MEDIA_TYPE, TwinfedError, signRequest } from '@twinfed/shared';
+import type { Logger } from '../logger';
+import { DEFAULT_BACKOFF, backoffDelay, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './retry';
+
+/** The `fetch` the client uses (injectable for tests). */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** A site's request-signing credentials. */
+export interface SiteCredentials {
+  readonly siteId: string;
+  readonly signSecretKey: Uint8Array;
+}
+
+/** Options of {@link HttpTransport}. */
+export interface HttpTransportOptions {
+  /** Coordinator base URL, e.g. `https://coord.example.org` (a path prefix is allowed). */
+  baseUrl: string;
+  /** Signs every request when given; without it requests are anonymous (enrollment, public keys). */
+  credentials?: SiteCredentials;
+  fetch?: FetchLike;
+  /** Per-attempt timeout (default 30 s). */
+  timeoutMs?: number;
+  retry?: BackoffPolicy;
+  logger?: Logger;
+  /** Injectable clock, randomness and sleep (tests). */
+  now?: () => number;
+  random?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** One request: a JSON body, a binary body, or none. */
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  json?: unknown;
+  binary?: Uint8Array;
+  signal?: AbortSignal;
+}
+
+/** A successful response's bytes and headers. */
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+/**
+ * Signed HTTP with timeouts and retries. Every attempt is signed afresh (new timestamp and nonce, so a retry
+ * is never a replay). Network errors, timeouts, 429, 502, 503 and 504 are retried with full-jitter exponential
+ * backoff, honouring `Retry-After`; other 4xx/5xx fail at once as the {@link TwinfedError} the server sent.
+ * After the last retry, a network failure becomes `NETWORK`.
+ */
+export class HttpTransport {
+  private readonly base: URL;
+  private readonly fetchImpl: FetchLike;
+  private readonly timeoutMs: number;
+  private readonly policy: BackoffPolicy;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly sleepImpl: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor(private readonly options: HttpTransportOptions) {
+    this.base = new URL(options.baseUrl.replace(/\/+$/, '') + '/');
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.policy = options.retry ?? DEFAULT_BACKOFF;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.sleepImpl = options.sleep ?? sleep;
+  }
+
+  /** The coordinator's base URL (without trailing slash). */
+  get baseUrl(): string {
+    return this.base.href.replace(/\/+$/, '');
+  }
+
+  /** Sends `req` and parses the JSON answer with `schema`. */
+  async json<T>(req: HttpRequest, schema: ZodType<T>): Promise<T> {
+    const res = await this.send(req);
+    let value: unknown;
+    try {
+      value = JSON.parse(Buffer.from(res.body).toString('utf8'));
+    } catch {
+      throw new TwinfedError('INTERNAL', `The coordinator sent invalid JSON for ${req.method} ${req.path}.`);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new TwinfedError('INTERNAL', `The coordinator's answer to ${req.method} ${req.path} does not match the protocol.`);
+    return parsed.data;
+  }
+
+  /** Sends `req`, retrying as described on the class; resolves with a 2xx response or throws. */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(req.path.replace(/^\/+/, ''), this.base);
+    const signedPath = url.pathname + url.search;
+    const body: string | Uint8Array | undefined = req.binary ?? (req.json === undefined ? undefined : JSON.stringify(req.json));
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt >= this.policy.retries;
+      let res: Response;
+      try {
+        res = await this.attempt({ req, url: url.href, signedPath, body });
+      } catch (e) {
+        if (req.signal?.aborted) throw new TwinfedError('NETWORK', 'The request was cancelled.', { cause: e });
+        if (last) throw new TwinfedError('NETWORK', `The coordinator at ${this.baseUrl} could not be reached (${describe(e)}).`, { cause: e });
+        await this.pause({ attempt, req, reason: describe(e) });
+        continue;
+      }
+      const bytes = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
+      if (res.ok) return { status: res.status, headers: res.headers, body: bytes };
+      if (!last && isRetryableStatus(res.status) && !req.signal?.aborted) {
+        await this.pause({ attempt, req, reason: `HTTP ${res.status}`, retryAfter: parseRetryAfter(res.headers.get('retry-after'), this.now()) });
+        continue;
+      }
+      throw errorFromResponse(res.status, bytes);
+    }
+  }
+
+  private async attempt(a: { req: HttpRequest; url: string; signedPath: string; body: string | Uint8Array | undefined }): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json, application/octet-stream' };
+    if (a.req.binary) headers['content-type'] = BINARY_MEDIA_TYPE;
+    else if (a.body !== undefined) headers['content-type'] = 'application/json';
+    const creds = this.options.credentials;
+    if (creds) {
+      Object.assign(headers, signRequest({ method: a.req.method, path: a.signedPath, body: a.body ?? '', siteId: creds.siteId, signSecretKey: creds.signSecretKey, now: this.now() }));
+    }
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = a.req.signal ? AbortSignal.any([a.req.signal, timeout]) : timeout;
+    const init: RequestInit = { method: a.req.method, headers, signal, redirect: 'error' };
+    if (a.body !== undefined) init.body = a.body;
+    return this.fetchImpl(a.url, init);
+  }
+
+  private async pause(p: { attempt: number; req: HttpRequest; reason: string; retryAfter?: number | undefined }): Promise<void> {
+    const backoff = backoffDelay({ attempt: p.attempt, policy: this.policy, random: this.random });
+    const delayMs = p.retryAfter !== undefined ? Math.min(this.policy.maxMs, Math.max(p.retryAfter, 1)) : backoff;
+    this.options.logger?.debug({ method: p.req.method, path: p.req.path, attempt: p.attempt + 1, delayMs, reason: p.reason }, 'retrying request');
+    await this.sleepImpl(delayMs, p.req.signal);
+  }
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timed out';
+    const cause = (e as { cause?: { code?: unknown } }).cause;
+    if (cause && typeof cause.code === 'string') return cause.code;
+    return e.message;
+  }
+  return String(e);
+}
+
+/** The {@link TwinfedError} an error response carries (falls back on the status when the body is not ours). */
+export function errorFromResponse(status: number, body: Uint8Array): TwinfedError {
+  let json: unknown = null;
+  try {
+    json = JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch {
+    // not JSON: a proxy's page, an empty body, …
+  }
+  const err = TwinfedError.fromBody(json, status);
+  if (err.code !== 'INTERNAL' || (json as { error?: { code?: unknown } } | null)?.error?.code === 'INTERNAL') return err;
+  if (status === 429) return new TwinfedError('RATE_LIMITED');
+  if (status === 503) return new TwinfedError('OVERLOADED');
+  if (status === 404) return new TwinfedError('NOT_FOUND');
+  if (status === 401) return new TwinfedError('UNAUTHENTICATED');
+  if (status === 403) return new TwinfedError('FORBIDDEN');
+  return err;
+}
