@@ -1,0 +1,112 @@
+import { PROTOCOL_VERSION } from '../protocol';
+import { generateIdentity } from '../crypto/identity';
+import { isTwinfedError, type ErrorCode } from '../errors';
+import { serializeWeights, weightsDigest } from '../weights/serialize';
+import type { WeightSet } from '../weights/types';
+import { ModelVersionMetaSchema, signModelVersion, verifyModelVersion, type ModelVersionMeta } from './model-version';
+
+const coord = generateIdentity();
+const weights: WeightSet = {
+  layout: [
+    { name: 'k', shape: [2, 2], dtype: 'float32' },
+    { name: 'b', shape: [2], dtype: 'float32' },
+  ],
+  data: Float32Array.from([1, 2, 3, 4, 0.5, -0.5]),
+};
+const weightsBytes = serializeWeights(weights);
+const meta: ModelVersionMeta = {
+  protocol: PROTOCOL_VERSION,
+  federationId: 'fed-1',
+  versionId: 'v3',
+  parentVersionId: 'v2',
+  round: 3,
+  strategy: 'fedavg',
+  layout: weights.layout.map((t) => ({ ...t, shape: [...t.shape] })),
+  weightsSha256: weightsDigest(weights),
+  contributors: [
+    { siteId: 'site-a', numExamples: 100 },
+    { siteId: 'site-b', numExamples: 50 },
+  ],
+  metrics: { auc: 0.81, loss: 0.4 },
+  dpEpsilon: 1.5,
+  createdAt: '2025-03-01T12:00:00.000Z',
+};
+const signature = signModelVersion(meta, coord.sign.secretKey);
+
+function codeOf(fn: () => unknown): ErrorCode | 'none' {
+  try {
+    fn();
+    return 'none';
+  } catch (e) {
+    if (isTwinfedError(e)) return e.code;
+    throw e;
+  }
+}
+const verify = (over: Partial<Parameters<typeof verifyModelVersion>[0]> = {}) =>
+  codeOf(() => verifyModelVersion({ meta, signature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey, ...over }));
+
+describe('model version signing', () => {
+  it('verifies and returns the validated metadata', () => {
+    expect(verifyModelVersion({ meta, signature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey })).toEqual(meta);
+    expect(verify({ weightsBytes: undefined })).toBe('none');
+    expect(verify({ meta: JSON.parse(JSON.stringify(meta)) })).toBe('none'); // survives a JSON round trip
+    expect(verify({ meta: { ...meta, dpEpsilon: undefined } })).toBe('MODEL_SIGNATURE_INVALID');
+  });
+
+  it('accepts the initial version (round 0, no parent) and an absent dpEpsilon', () => {
+    const { dpEpsilon: _drop, ...rest } = meta;
+    const initial = { ...rest, round: 0, parentVersionId: null, contributors: [] };
+    const sig = signModelVersion(initial, coord.sign.secretKey);
+    expect(codeOf(() => verifyModelVersion({ meta: initial, signature: sig, coordinatorSignPublicKey: coord.sign.publicKey }))).toBe('none');
+  });
+
+  const tampered: Array<[string, unknown]> = [
+    ['protocol', PROTOCOL_VERSION + 1],
+    ['federationId', 'fed-2'],
+    ['versionId', 'v4'],
+    ['parentVersionId', null],
+    ['round', 4],
+    ['strategy', 'fedprox'],
+    ['layout', [{ name: 'k', shape: [4], dtype: 'float32' }, { name: 'b', shape: [2], dtype: 'float32' }]],
+    ['weightsSha256', 'f'.repeat(64)],
+    ['contributors', [{ siteId: 'site-a', numExamples: 100 }]],
+    ['metrics', { auc: 0.82, loss: 0.4 }],
+    ['dpEpsilon', 1.25],
+    ['createdAt', '2025-03-01T12:00:00.001Z'],
+  ];
+  it('covers every field of the schema', () => {
+    expect(tampered.map(([k]) => k).sort()).toEqual(Object.keys(ModelVersionMetaSchema.shape).sort());
+  });
+  it.each(tampered)('rejects a tampered %s', (field, value) => {
+    expect(verify({ meta: { ...meta, [field]: value } })).toBe('MODEL_SIGNATURE_INVALID');
+  });
+
+  it('rejects nested tampering, extra fields and malformed metadata', () => {
+    expect(verify({ meta: { ...meta, contributors: [{ siteId: 'site-a', numExamples: 101 }, meta.contributors[1]] } })).toBe('MODEL_SIGNATURE_INVALID');
+    expect(verify({ meta: { ...meta, extra: 1 } })).toBe('MODEL_SIGNATURE_INVALID');
+    expect(verify({ meta: { ...meta, round: -1 } })).toBe('MODEL_SIGNATURE_INVALID');
+    expect(verify({ meta: null })).toBe('MODEL_SIGNATURE_INVALID');
+  });
+
+  it('rejects a wrong key and a malformed or flipped signature', () => {
+    expect(verify({ coordinatorSignPublicKey: generateIdentity().sign.publicKey })).toBe('MODEL_SIGNATURE_INVALID');
+    expect(verify({ signature: 'nope' })).toBe('MODEL_SIGNATURE_INVALID');
+    const raw = Buffer.from(signature, 'base64');
+    raw[5] = raw[5]! ^ 1;
+    expect(verify({ signature: raw.toString('base64') })).toBe('MODEL_SIGNATURE_INVALID');
+  });
+
+  it('rejects every single-byte change of the weights bytes and any truncation', () => {
+    for (let pos = 0; pos < weightsBytes.length; pos++) {
+      const bad = new Uint8Array(weightsBytes);
+      bad[pos] = bad[pos]! ^ 0x01;
+      expect(verify({ weightsBytes: bad })).toBe('MODEL_DIGEST_MISMATCH');
+    }
+    expect(verify({ weightsBytes: weightsBytes.subarray(0, weightsBytes.length - 4) })).toBe('MODEL_DIGEST_MISMATCH');
+  });
+
+  it('refuses to sign invalid metadata', () => {
+    expect(codeOf(() => signModelVersion({ ...meta, weightsSha256: 'XYZ' }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
+    expect(codeOf(() => signModelVersion({ ...meta, metrics: { a: NaN } }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
+  });
+});
