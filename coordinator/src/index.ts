@@ -6,3 +6,4 @@ export { RoundEngine } from './rounds/engine';
 export { routeTable, type RouteDef } from './http/route-table';
 export * as store from './store';
 export * as strategies from './strategies';
+export { createAdminClient, type AdminClient } from './cli/admin-client';

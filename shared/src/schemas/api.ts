@@ -30,7 +30,7 @@ export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 
 /** POST /v1/admin/invitations (operator). */
 export const CreateInvitationSchema = z
-  .object({ siteName: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/), ttlSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600) })
+  .object({ siteName: z.string().min(1).max(100).regex(/^[\p{L}\p{N}][\p{L}\p{N} .,'()_-]*$/u, 'letters, digits, spaces and . , \' ( ) _ -'), ttlSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600) })
   .strict();
 export type CreateInvitation = z.input<typeof CreateInvitationSchema>;
 

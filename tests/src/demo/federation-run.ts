@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
+import type { EvaluationView, FederationView, PlanInput, RoundView } from '@twinfed/shared';
+import { coordinatorCli, siteCli } from '../support/paths';
+import { runNode, startNode, stop, type Child } from '../support/processes';
+
+/** A site of the run: its display name and the bundled Fed-Heart-Disease center it holds. */
+export interface RunSite {
+  name: string;
+  center: number;
+}
+
+/** What the harness sees while the federation runs. */
+export interface Progress {
+  federation: FederationView;
+  rounds: RoundView[];
+  /** Evaluations per published version id. */
+  evaluations: Map<string, EvaluationView[]>;
+  siteIds: Map<string, string>;
+}
+
+/** A running consortium: one coordinator process and one process per site. */
+export interface Consortium {
+  url: string;
+  admin: AdminClient;
+  coordinator: Child;
+  sites: Child[];
+  siteIds: Map<string, string>;
+  stopAll(): Promise<void>;
+}
+
+/** Starts `twinfed coordinator start` on 127.0.0.1:0 in its own process and waits for its URL. */
+export async function startCoordinatorProcess(opts: { dataDir: string; logLevel?: string }): Promise<{ child: Child; url: string; token: string }> {
+  const child = startNode({
+    name: 'coordinator',
+    script: coordinatorCli(),
+    args: ['--json', '--data-dir', opts.dataDir, 'coordinator', 'start', '--port', '0'],
+    env: { TWINFED_LOG_LEVEL: opts.logLevel ?? 'warn' },
+  });
+  const line = await child.waitForLine(/"url"\s*:/, 30_000);
+  const { url } = JSON.parse(line) as { url: string };
+  const token = fs.readFileSync(path.join(opts.dataDir, 'operator.token'), 'utf8').trim();
+  return { child, url, token };
+}
+
+/**
+ * Brings up a consortium as separate processes: a coordinator, then each site invited by the operator
+ * and enrolled with its one-time token through `twinfed-site enroll`.
+ */
+export async function startConsortium(opts: { workDir: string; sites: RunSite[]; logLevel?: string }): Promise<Consortium> {
+  const coord = await startCoordinatorProcess({ dataDir: path.join(opts.workDir, 'coordinator'), ...(opts.logLevel ? { logLevel: opts.logLevel } : {}) });
+  const admin = createAdminClient({ baseUrl: coord.url, token: coord.token });
+  const siteIds = new Map<string, string>();
+  for (const s of opts.sites) {
+    const inv = await admin.createInvitation({ siteName: s.name });
+    const lines = await runNode({ name: `enroll ${s.name}`, script: siteCli(), args: ['--json', 'enroll', '--coordinator', coord.url, '--token', inv.token, '--data-dir', siteDir(opts.workDir, s)] });
+    const info = lines.map((l) => tryJson(l)).find((j) => j && typeof j.siteId === 'string');
+    if (!info) throw new Error(`enroll ${s.name}: no site id in output:\n${lines.join('\n')}`);
+    siteIds.set(s.name, String(info.siteId));
+  }
+  const consortium: Consortium = {
+    url: coord.url,
+    admin,
+    coordinator: coord.child,
+    sites: [],
+    siteIds,
+    stopAll: async () => {
+      await Promise.all(consortium.sites.map((c) => stop(c)));
+      await stop(consortium.coordinator);
+    },
+  };
+  return consortium;
+}
+
+/** The data dir of a site under the work dir. */
+export function siteDir(workDir: string, s: RunSite): string {
+  return path.join(workDir, `site-${s.center}`);
+}
+
+/** Creates the federation and starts `twinfed-site run` for every site. */
+export async function runFederation(c: Consortium, opts: { workDir: string; sites: RunSite[]; plan: PlanInput; logLevel?: string }): Promise<FederationView> {
+  const fed = await c.admin.createFederation(opts.plan);
+  for (const s of opts.sites) {
+    c.sites.push(
+      startNode({
+        name: s.name,
+        script: siteCli(),
+        args: ['run', '--heart-disease', String(s.center), '--federation', fed.id, '--data-dir', siteDir(opts.workDir, s)],
+        env: { TWINFED_LOG_LEVEL: opts.logLevel ?? 'warn' },
+      }),
+    );
+  }
+  return fed;
+}
+
+/** Polls the coordinator until the federation ends, calling `onProgress` on every change. */
+export async function watchFederation(c: Consortium, opts: { federationId: string; timeoutMs: number; onProgress?: (p: Progress) => void }): Promise<Progress> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const evaluations = new Map<string, EvaluationView[]>();
+  let last = '';
+  for (;;) {
+    const federation = await c.admin.getFederation(opts.federationId);
+    const rounds = await c.admin.listRounds(opts.federationId);
+    for (const r of rounds) {
+      if (r.versionId && (evaluations.get(r.versionId)?.length ?? 0) < r.selectedSiteIds.length) evaluations.set(r.versionId, await c.admin.listEvaluations(r.versionId));
+    }
+    const progress: Progress = { federation, rounds, evaluations, siteIds: c.siteIds };
+    const key = JSON.stringify([federation.state, rounds.map((r) => [r.state, r.received]), [...evaluations.values()].map((e) => e.length)]);
+    if (key !== last) {
+      last = key;
+      opts.onProgress?.(progress);
+    }
+    const evaluated = rounds.filter((r) => r.versionId).every((r) => (evaluations.get(r.versionId!)?.length ?? 0) >= r.selectedSiteIds.length);
+    const sitesDone = c.sites.every((s) => s.proc.exitCode !== null);
+    if (federation.state !== 'running' && (evaluated || sitesDone)) return progress;
+    if (Date.now() > deadline) throw new Error(`federation ${opts.federationId} did not finish within ${opts.timeoutMs} ms (state ${federation.state})`);
+    const dead = c.sites.find((s) => s.proc.exitCode !== null && s.proc.exitCode !== 0);
+    if (dead) throw new Error(`site ${dead.name} exited with ${dead.proc.exitCode}:\n${dead.lines.slice(-15).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function tryJson(line: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
