@@ -1,0 +1,205 @@
+/**
+ * Test support (not shipped: `__tests__` is excluded from the build). An in-memory coordinator that speaks
+ * the site API with real signatures, plus a site enrollment to go with it.
+ */
+import {
+  PROTOCOL_VERSION,
+  PlanSchema,
+  TwinfedError,
+  fingerprint,
+  generateIdentity,
+  initialWeights,
+  layoutOf,
+  openUpdate,
+  parseUpdate,
+  publicPart,
+  serializeWeights,
+  sha256Hex,
+  signModelVersion,
+  verifyUpdateSignature,
+  type CurrentRound,
+  type EvaluationReport,
+  type FederationState,
+  type Identity,
+  type ModelVersionMeta,
+  type Plan,
+  type PlanInput,
+  type UploadAck,
+  type WeightSet,
+} from '@twinfed/shared';
+import type { Enrollment } from '../identity/load';
+import type { ModelWeightsDownload, SignedModelVersion, SiteApi } from '../transport/coordinator-client';
+
+export const TEST_FEATURES = ['age', 'chol', 'thalach'];
+
+export function testPlan(over: Partial<PlanInput> = {}): Plan {
+  return PlanSchema.parse({
+    name: 'test plan',
+    model: { kind: 'logistic-regression', inputs: 3 },
+    data: { features: TEST_FEATURES, normalization: 'per-site' },
+    strategy: { name: 'fedavg' },
+    training: { steps: 3, batchSize: 4, lr: 0.1 },
+    rounds: 2,
+    ...over,
+  });
+}
+
+/** A site enrollment pinned to `coordinator`. */
+export function testEnrollment(coordinator: Identity, siteId = 'site-a'): Enrollment {
+  const identity = generateIdentity();
+  const cpub = publicPart(coordinator);
+  return {
+    identity,
+    coordinator: { signPublicKey: coordinator.sign.publicKey, boxPublicKey: coordinator.box.publicKey },
+    state: {
+      siteId,
+      name: 'Site A',
+      coordinatorUrl: 'http://127.0.0.1:1',
+      enrolledAt: new Date(0).toISOString(),
+      fingerprint: fingerprint(publicPart(identity)),
+      coordinator: { ...cpub, fingerprint: fingerprint(cpub) },
+    },
+  };
+}
+
+interface StoredVersion {
+  meta: ModelVersionMeta;
+  signature: string;
+  bytes: Uint8Array;
+}
+
+/** Received update, decrypted with the coordinator key (proves the envelope is well-formed). */
+export interface ReceivedUpdate {
+  round: number;
+  baseVersion: string;
+  numExamples: number;
+  weights: WeightSet;
+  digest: string;
+}
+
+/**
+ * A one-federation coordinator: round r opens from version v(r-1); an accepted upload publishes v(r) (the
+ * uploaded weights) and opens the next round, or completes the federation after `plan.rounds`.
+ */
+export class FakeCoordinator implements SiteApi {
+  readonly identity = generateIdentity();
+  readonly federationId = 'fed-1';
+  readonly versions = new Map<string, StoredVersion>();
+  readonly updates: ReceivedUpdate[] = [];
+  readonly evaluations: Array<{ versionId: string; report: EvaluationReport }> = [];
+  state: FederationState = 'running';
+  round = 1;
+  baseVersionId = 'v0';
+  selected = true;
+  /** When false the fake "forgets" submissions in rounds/current (to prove the journal alone prevents re-uploads). */
+  reportSubmitted = true;
+  /** Hooks to tamper with what is served. */
+  tamper: { signWith?: Identity; flipWeightByte?: boolean; etag?: string } = {};
+  readonly calls: string[] = [];
+  siteSignPublicKey: Uint8Array | undefined;
+  siteBoxPublicKey: Uint8Array | undefined;
+
+  constructor(readonly plan: Plan = testPlan()) {
+    this.publish({ versionId: 'v0', round: 0, weights: initialWeights(plan.model, 1), parent: null });
+  }
+
+  /** Lets the fake decrypt uploads from this site. */
+  trust(enrollment: Enrollment): void {
+    this.siteSignPublicKey = enrollment.identity.sign.publicKey;
+    this.siteBoxPublicKey = enrollment.identity.box.publicKey;
+  }
+
+  publish(opts: { versionId: string; round: number; weights: WeightSet; parent: string | null }): void {
+    const bytes = serializeWeights(opts.weights);
+    const meta: ModelVersionMeta = {
+      protocol: PROTOCOL_VERSION,
+      federationId: this.federationId,
+      versionId: opts.versionId,
+      parentVersionId: opts.parent,
+      round: opts.round,
+      strategy: 'fedavg',
+      layout: layoutOf(this.plan.model).map((t) => ({ name: t.name, shape: [...t.shape], dtype: t.dtype })),
+      weightsSha256: sha256Hex(bytes),
+      contributors: [],
+      metrics: {},
+      createdAt: new Date().toISOString(),
+    };
+    this.versions.set(opts.versionId, { meta, signature: signModelVersion(meta, this.identity.sign.secretKey), bytes });
+  }
+
+  async currentRound(federationId: string): Promise<CurrentRound> {
+    this.calls.push('currentRound');
+    if (federationId !== this.federationId) throw new TwinfedError('UNKNOWN_FEDERATION');
+    const submitted = this.reportSubmitted && this.updates.some((u) => u.round === this.round);
+    const now = new Date().toISOString();
+    return {
+      federation: {
+        id: this.federationId,
+        name: 'fed',
+        state: this.state,
+        plan: this.plan,
+        currentRound: this.round,
+        latestVersionId: [...this.versions.keys()].pop() ?? null,
+        createdAt: now,
+        updatedAt: now,
+      },
+      round: {
+        federationId: this.federationId,
+        round: this.round,
+        state: this.state === 'running' ? 'open' : 'published',
+        baseVersionId: this.baseVersionId,
+        selectedSiteIds: this.selected ? ['site-a'] : [],
+        received: this.updates.filter((u) => u.round === this.round).length,
+        openedAt: now,
+        deadlineAt: now,
+        closedAt: null,
+        failureReason: null,
+        versionId: null,
+      },
+      selected: this.selected,
+      submitted,
+      clientConfig: {},
+    };
+  }
+
+  async model(versionId: string): Promise<SignedModelVersion> {
+    this.calls.push(`model:${versionId}`);
+    const v = this.versions.get(versionId);
+    if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
+    const signature = this.tamper.signWith ? signModelVersion(v.meta, this.tamper.signWith.sign.secretKey) : v.signature;
+    return { meta: JSON.parse(JSON.stringify(v.meta)) as unknown, signature };
+  }
+
+  async modelWeights(versionId: string): Promise<ModelWeightsDownload> {
+    this.calls.push(`weights:${versionId}`);
+    const v = this.versions.get(versionId);
+    if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
+    const bytes = v.bytes.slice();
+    if (this.tamper.flipWeightByte) bytes[bytes.length - 1]! ^= 0x01;
+    return { bytes, etag: this.tamper.etag ?? v.meta.weightsSha256 };
+  }
+
+  async uploadUpdate(opts: { federationId: string; round: number; envelope: Uint8Array }): Promise<UploadAck> {
+    this.calls.push(`upload:${opts.round}`);
+    if (opts.round !== this.round || this.state !== 'running') throw new TwinfedError('ROUND_CLOSED');
+    const { header, ciphertext } = parseUpdate(opts.envelope);
+    verifyUpdateSignature({ header, ciphertext, siteSignPublicKey: this.siteSignPublicKey! });
+    const weights = openUpdate({ header, ciphertext, siteBoxPublicKey: this.siteBoxPublicKey!, coordinatorBoxSecretKey: this.identity.box.secretKey, expectedLayout: layoutOf(this.plan.model) });
+    const digest = sha256Hex(opts.envelope);
+    this.updates.push({ round: header.round, baseVersion: header.baseVersion, numExamples: header.numExamples, weights, digest });
+    const ack: UploadAck = { federationId: this.federationId, round: opts.round, siteId: header.siteId, digest, status: 'accepted', receivedAt: new Date().toISOString() };
+    const versionId = `v${this.round}`;
+    this.publish({ versionId, round: this.round, weights, parent: this.baseVersionId });
+    if (this.round >= this.plan.rounds) this.state = 'completed';
+    else {
+      this.round += 1;
+      this.baseVersionId = versionId;
+    }
+    return ack;
+  }
+
+  async postEvaluation(opts: { versionId: string; report: EvaluationReport }): Promise<void> {
+    this.calls.push(`evaluate:${opts.versionId}`);
+    this.evaluations.push({ versionId: opts.versionId, report: opts.report });
+  }
+}

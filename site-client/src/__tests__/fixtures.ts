@@ -1,0 +1,48 @@
+/** Test support: a small synthetic dataset and deterministic stand-ins for the model operations. */
+import { SeededRandom } from '@twinfed/shared';
+import type { Split } from '@twinfed/models';
+import type { LocalDataset } from '../training/dataset';
+import type { ModelOps } from '../training/federation-session';
+import { TEST_FEATURES } from './fake-coordinator';
+
+/** `n` rows of 3 features where the label depends on the first feature. */
+export function syntheticSplit(n: number, seed: number): Split {
+  const rng = new SeededRandom(seed);
+  const x = new Float32Array(n * 3);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const age = 40 + 20 * rng.normal();
+    x[i * 3] = age;
+    x[i * 3 + 1] = 200 + 30 * rng.normal();
+    x[i * 3 + 2] = 150 + 15 * rng.normal();
+    y[i] = age + 5 * rng.normal() > 45 ? 1 : 0;
+  }
+  return { x, y, n, d: 3 };
+}
+
+export function syntheticDataset(): LocalDataset {
+  return { features: TEST_FEATURES, train: syntheticSplit(40, 1), test: syntheticSplit(20, 2) };
+}
+
+/** Model ops whose "training" adds 0.5 to every weight and whose evaluation reports fixed metrics. */
+export function fakeModelOps(): ModelOps & { trainCalls: number; trainData: Split[] } {
+  const ops = {
+    trainCalls: 0,
+    trainData: [] as Split[],
+    async createTrainer(o: Parameters<ModelOps['createTrainer']>[0]) {
+      ops.trainData.push(o.data);
+      return {
+        stepsPerRound: 3,
+        async trainRound(r: { weights: { layout: readonly { name: string; shape: readonly number[]; dtype: 'float32' }[]; data: Float32Array } }) {
+          ops.trainCalls += 1;
+          return { weights: { layout: r.weights.layout, data: r.weights.data.map((v) => v + 0.5) }, numExamples: o.data.n, steps: 3, meanLoss: 0.5 };
+        },
+        dispose() {},
+      };
+    },
+    async evaluate(o: Parameters<ModelOps['evaluate']>[0]) {
+      return { n: o.data.n, accuracy: 0.75, auc: Number.NaN, loss: 0.5, brier: 0.2 };
+    },
+  };
+  return ops;
+}

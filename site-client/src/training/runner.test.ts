@@ -1,0 +1,190 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TwinfedError, deserializeWeights, generateIdentity } from '@twinfed/shared';
+import { FakeCoordinator, testEnrollment } from '../__tests__/fake-coordinator';
+import { fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
+import { Journal } from './journal';
+import type { RunnerProgress } from './progress';
+import { SiteRunner } from './runner';
+
+function setup(coordinator = new FakeCoordinator()) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-runner-'));
+  const enrollment = testEnrollment(coordinator.identity);
+  coordinator.trust(enrollment);
+  return { dir, enrollment, coordinator };
+}
+
+function runner(opts: { coordinator: FakeCoordinator; enrollment: ReturnType<typeof testEnrollment>; dir: string; ops?: ReturnType<typeof fakeModelOps> }) {
+  const events: RunnerProgress[] = [];
+  const ops = opts.ops ?? fakeModelOps();
+  const r = new SiteRunner({
+    federationId: opts.coordinator.federationId,
+    enrollment: opts.enrollment,
+    api: opts.coordinator,
+    dataset: syntheticDataset(),
+    journal: Journal.open(opts.dir),
+    pollIntervalMs: 10,
+    modelOps: ops,
+    onProgress: (e) => events.push(e),
+  });
+  return { runner: r, events, ops };
+}
+
+describe('SiteRunner', () => {
+  test('trains, uploads a sealed update per round, evaluates each published version, ends with the federation', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
+    const summary = await r.run();
+    expect(summary).toEqual({ federationId: 'fed-1', state: 'completed', roundsUploaded: [1, 2], versionsEvaluated: expect.arrayContaining(['v0', 'v1', 'v2']) });
+    expect(coordinator.updates.map((u) => [u.round, u.baseVersion, u.numExamples])).toEqual([[1, 'v0', 40], [2, 'v1', 40]]);
+    // The fake trainer adds 0.5: the decrypted updates are the verified bases + 0.5, so the right weights were used.
+    const v0 = deserializeWeights(coordinator.versions.get('v0')!.bytes).data;
+    coordinator.updates[0]!.weights.data.forEach((v, i) => expect(v).toBeCloseTo(v0[i]! + 0.5, 5));
+    coordinator.updates[1]!.weights.data.forEach((v, i) => expect(v).toBeCloseTo(v0[i]! + 1.0, 5));
+    expect(ops.trainCalls).toBe(2);
+    const evaluated = coordinator.evaluations.map((e) => e.versionId).sort();
+    expect(evaluated).toEqual(['v0', 'v1', 'v2']);
+    // Non-finite metrics (AUC of a one-class split) are dropped, the rest are reported.
+    expect(coordinator.evaluations[0]!.report).toEqual({ n: 20, metrics: { accuracy: 0.75, loss: 0.5, brier: 0.2 } });
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['started', 'training', 'trained', 'uploaded', 'evaluated', 'ended']));
+    expect(events[events.length - 1]).toEqual({ type: 'ended', federationId: 'fed-1', state: 'completed' });
+  });
+
+  test('normalises per site with the train statistics before training', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    const { runner: r, ops } = runner({ coordinator, enrollment, dir });
+    await r.run();
+    const train = ops.trainData[0]!;
+    for (let j = 0; j < 3; j++) {
+      let mean = 0;
+      for (let i = 0; i < train.n; i++) mean += train.x[i * 3 + j]!;
+      expect(Math.abs(mean / train.n)).toBeLessThan(1e-4);
+    }
+  });
+
+  test('refuses a base model signed by another key: no training, no upload, model-rejected event', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.tamper.signWith = generateIdentity();
+    const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
+    const done = r.run();
+    await waitFor(() => events.some((e) => e.type === 'skipped' && e.reason === 'model-rejected'));
+    r.stop();
+    await done;
+    expect(events).toContainEqual(expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_SIGNATURE_INVALID' }));
+    expect(ops.trainCalls).toBe(0);
+    expect(coordinator.calls.some((c) => c.startsWith('upload'))).toBe(false);
+    expect(coordinator.calls.some((c) => c.startsWith('weights'))).toBe(false); // signature checked before download
+    expect(coordinator.evaluations).toEqual([]);
+  });
+
+  test('refuses weights whose bytes do not match the signed digest', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.tamper.flipWeightByte = true;
+    const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
+    const done = r.run();
+    await waitFor(() => events.some((e) => e.type === 'model-rejected'));
+    r.stop();
+    await done;
+    expect(events).toContainEqual(expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_DIGEST_MISMATCH' }));
+    expect(ops.trainCalls).toBe(0);
+    expect(coordinator.updates).toEqual([]);
+  });
+
+  test('the journal prevents a second upload of the same round after a restart', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.plan.rounds = 5;
+    coordinator.reportSubmitted = false;
+    // Accept round 1 but keep the round open and forget the submission, as if the ack had raced a crash.
+    const upload = coordinator.uploadUpdate.bind(coordinator);
+    coordinator.uploadUpdate = async (o) => {
+      const ack = await upload(o);
+      coordinator.round = 1;
+      coordinator.baseVersionId = 'v0';
+      return ack;
+    };
+    const first = runner({ coordinator, enrollment, dir });
+    const done = first.runner.run();
+    await waitFor(() => first.events.some((e) => e.type === 'uploaded'));
+    first.runner.stop();
+    await done;
+    expect(coordinator.updates).toHaveLength(1);
+    expect(Journal.open(dir).upload('fed-1', 1)).toEqual(expect.objectContaining({ round: 1, status: 'accepted', baseVersionId: 'v0' }));
+
+    const second = runner({ coordinator, enrollment, dir });
+    const done2 = second.runner.run();
+    await waitFor(() => coordinator.calls.filter((c) => c === 'currentRound').length > 10);
+    coordinator.state = 'completed';
+    const summary = await done2;
+    expect(summary.state).toBe('completed');
+    expect(coordinator.updates).toHaveLength(1);
+    expect(second.ops.trainCalls).toBe(0);
+    expect(coordinator.calls.filter((c) => c === 'upload:1')).toHaveLength(1);
+  });
+
+  test('a site that is not selected never trains and says so once', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.selected = false;
+    const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
+    const done = r.run();
+    await waitFor(() => coordinator.calls.filter((c) => c === 'currentRound').length > 5);
+    coordinator.state = 'stopped';
+    expect((await done).state).toBe('stopped');
+    expect(ops.trainCalls).toBe(0);
+    expect(events.filter((e) => e.type === 'skipped')).toEqual([{ type: 'skipped', round: 1, reason: 'not-selected' }]);
+  });
+
+  test('rejects at once when the local features are not the plan’s', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    const r = new SiteRunner({
+      federationId: 'fed-1',
+      enrollment,
+      api: coordinator,
+      dataset: { ...syntheticDataset(), features: ['age', 'thalach', 'chol'] },
+      journal: Journal.open(dir),
+      pollIntervalMs: 10,
+      modelOps: fakeModelOps(),
+    });
+    await expect(r.run()).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('Feature 2') });
+  });
+
+  test('keeps going after a transient failure of the coordinator', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    const current = coordinator.currentRound.bind(coordinator);
+    let failures = 2;
+    coordinator.currentRound = async (fid) => {
+      if (failures-- > 0) throw new TwinfedError('NETWORK');
+      return current(fid);
+    };
+    const { runner: r, events } = runner({ coordinator, enrollment, dir });
+    const summary = await r.run();
+    expect(summary.state).toBe('completed');
+    expect(events.filter((e) => e.type === 'warning' && e.code === 'NETWORK')).toHaveLength(2);
+  });
+});
+
+describe('SiteRunner with the real models package', () => {
+  test('trains a logistic regression from the signed base and reports finite test metrics', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.plan.rounds = 1;
+    const events: RunnerProgress[] = [];
+    const r = new SiteRunner({ federationId: 'fed-1', enrollment, api: coordinator, dataset: syntheticDataset(), journal: Journal.open(dir), pollIntervalMs: 10, onProgress: (e) => events.push(e) });
+    const summary = await r.run();
+    expect(summary.roundsUploaded).toEqual([1]);
+    const v0 = deserializeWeights(coordinator.versions.get('v0')!.bytes).data;
+    const trained = coordinator.updates[0]!.weights.data;
+    expect(trained.some((v, i) => Math.abs(v - v0[i]!) > 1e-4)).toBe(true);
+    const v1 = coordinator.evaluations.find((e) => e.versionId === 'v1')!.report;
+    expect(v1.n).toBe(20);
+    for (const k of ['accuracy', 'auc', 'loss', 'brier']) expect(Number.isFinite(v1.metrics[k])).toBe(true);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'trained', round: 1, numExamples: 40, steps: 3 }));
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for condition');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

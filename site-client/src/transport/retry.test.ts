@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep } from './retry';
+
+describe('backoffDelay', () => {
+  test('stays within [1, min(maxMs, baseMs·2^attempt)] for any attempt and randomness', () => {
+    fc.assert(
+      fc.property(fc.nat(100), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 100_000 }), (attempt, r, baseMs, maxMs) => {
+        const d = backoffDelay({ attempt, policy: { retries: 5, baseMs, maxMs }, random: () => r });
+        expect(d).toBeGreaterThanOrEqual(1);
+        expect(d).toBeLessThanOrEqual(Math.max(1, Math.min(maxMs, baseMs * 2 ** attempt)));
+      }),
+    );
+  });
+
+  test('the ceiling doubles per attempt until the cap', () => {
+    const policy = { retries: 10, baseMs: 100, maxMs: 1000 };
+    const top = (attempt: number) => backoffDelay({ attempt, policy, random: () => 0.999999 });
+    expect([0, 1, 2, 3, 4, 5].map(top)).toEqual([99, 199, 399, 799, 999, 999]);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2025-06-01T12:00:00Z');
+  test.each([
+    ['5', 5000],
+    ['0', 0],
+    ['Sun, 01 Jun 2025 12:00:30 GMT', 30_000],
+    ['Sun, 01 Jun 2025 11:00:00 GMT', 0],
+  ])('%s → %d ms', (header, ms) => expect(parseRetryAfter(header, now)).toBe(ms));
+  test.each([[null], [undefined], ['soon'], ['-3'], ['1.5']])('%s → undefined', (header) => expect(parseRetryAfter(header, now)).toBeUndefined());
+});
+
+test('retryable statuses are 429 and the transient 5xx only', () => {
+  expect([429, 502, 503, 504].every(isRetryableStatus)).toBe(true);
+  expect([400, 401, 403, 404, 409, 413, 500].some(isRetryableStatus)).toBe(false);
+});
+
+test('sleep ends early when its signal aborts', async () => {
+  const c = new AbortController();
+  const started = Date.now();
+  setTimeout(() => c.abort(), 10);
+  await sleep(10_000, c.signal);
+  expect(Date.now() - started).toBeLessThan(1000);
+});
