@@ -4,23 +4,24 @@ import { type Accumulator, type ClientResult, type DeltaStrategy, type RoundCont
 
 /**
  * `weights` moved towards `global` so that ‖result − global‖₂ ≤ maxNorm; `weights` itself when it is
- * already within the bound. The scaled weights are rounded to float32 and re-measured; a couple of
- * shrinking passes absorb that rounding, so the bound holds to float32 precision of the weights.
+ * already within the bound. The scaled weights are rounded to float32 and re-measured: if rounding
+ * pushed the norm over, the scale shrinks by a growing margin and is tried again, so the bound holds
+ * exactly on the float32 result. Where float32 cannot express so small a move around these weights,
+ * the result is `global` itself (a zero delta).
  */
 export function clipUpdate(opts: { weights: Float32Array; global: Float32Array; maxNorm: number }): { weights: Float32Array; norm: number; clipped: boolean } {
   const { weights, global, maxNorm } = opts;
   const norm = deltaNorm(weights, global);
   if (!(norm > maxNorm)) return { weights, norm, clipped: false };
   let scale = maxNorm / norm;
-  let out = new Float32Array(weights.length);
-  for (let attempt = 0; attempt < 4; attempt++) {
+  const out = new Float32Array(weights.length);
+  for (let attempt = 0; attempt < 7; attempt++) {
     for (let i = 0; i < weights.length; i++) out[i] = global[i]! + scale * (weights[i]! - global[i]!);
     const got = deltaNorm(out, global);
-    if (got <= maxNorm) break;
-    scale *= (maxNorm / got) * (1 - 2 ** -20);
-    out = new Float32Array(weights.length);
+    if (got <= maxNorm) return { weights: out, norm, clipped: true };
+    scale *= (maxNorm / got) * (1 - 2 ** (3 * attempt - 20));
   }
-  return { weights: out, norm, clipped: true };
+  return { weights: global.slice(), norm, clipped: true };
 }
 
 /** Wraps another strategy's accumulator, clipping each update before it is folded in. */

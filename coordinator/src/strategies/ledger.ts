@@ -73,11 +73,26 @@ export class SiteLedger {
   }
 }
 
-/** Throws `NON_FINITE_WEIGHTS` if any element is NaN or ±Infinity (one read pass; a float64 sum of float32s cannot overflow). */
+/**
+ * Throws `NON_FINITE_WEIGHTS` if any element is NaN or ±Infinity: one read pass summing in float64
+ * (a float64 sum of float32s cannot overflow, so only NaN/Infinity make it non-finite). Four partial
+ * sums break the add-latency chain so the pass runs at memory speed.
+ */
 export function assertFinite(weights: Float32Array, siteId: string): void {
-  let s = 0;
-  for (let i = 0; i < weights.length; i++) s += weights[i]!;
-  if (!Number.isFinite(s)) {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = weights.length;
+  const end = n - (n % 4);
+  for (let i = 0; i < end; i += 4) {
+    s0 += weights[i]!;
+    s1 += weights[i + 1]!;
+    s2 += weights[i + 2]!;
+    s3 += weights[i + 3]!;
+  }
+  for (let i = end; i < n; i++) s0 += weights[i]!;
+  if (!Number.isFinite(s0 + s1 + s2 + s3)) {
     throw new TwinfedError('NON_FINITE_WEIGHTS', `Update from ${siteId} contains NaN or infinite values.`);
   }
 }
@@ -94,19 +109,21 @@ export function checkContext(ctx: RoundContext): void {
   }
 }
 
-/** L2 norm of a vector, accumulated in float64. */
-export function l2Norm(v: Float64Array | Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  return Math.sqrt(s);
-}
-
 /** L2 norm of `weights − global`, accumulated in float64. */
 export function deltaNorm(weights: Float32Array, global: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < weights.length; i++) {
-    const d = weights[i]! - global[i]!;
-    s += d * d;
+  let s0 = 0;
+  let s1 = 0;
+  const n = weights.length;
+  const end = n - (n % 2);
+  for (let i = 0; i < end; i += 2) {
+    const a = weights[i]! - global[i]!;
+    const b = weights[i + 1]! - global[i + 1]!;
+    s0 += a * a;
+    s1 += b * b;
   }
-  return Math.sqrt(s);
+  if (end < n) {
+    const a = weights[end]! - global[end]!;
+    s0 += a * a;
+  }
+  return Math.sqrt(s0 + s1);
 }

@@ -1,5 +1,5 @@
 import { TwinfedError } from '@twinfed/shared';
-import { SiteLedger, checkContext, l2Norm } from './ledger';
+import { SiteLedger, checkContext } from './ledger';
 import type { Accumulator, ClientFailure, ClientResult, MeanDelta, RoundContext } from './types';
 
 /**
@@ -58,9 +58,14 @@ export function reduceWeightedMean(opts: {
   const total = acc.ledger.totalExamples;
   const g = opts.ctx.global;
   const delta = new Float64Array(g.length);
-  for (let i = 0; i < g.length; i++) delta[i] = acc.sum[i]! / total - g[i]!;
+  let squares = 0;
+  for (let i = 0; i < g.length; i++) {
+    const d = acc.sum[i]! / total - g[i]!;
+    delta[i] = d;
+    squares += d * d;
+  }
   const metrics = acc.ledger.metrics(opts.failures);
-  metrics.meanDeltaNorm = l2Norm(delta);
+  metrics.meanDeltaNorm = Math.sqrt(squares);
   return { delta, metrics, contributors: acc.ledger.sortedSites() };
 }
 

@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { withCentralDp } from './central-dp';
+import { clipUpdate, withUpdateClipping } from './clipping';
+import { cyclic } from './cyclic';
+import { fedAvg } from './fedavg';
+import { fedOpt } from './fedopt';
+import { deltaNorm } from './ledger';
+import { krum } from './krum';
+import { fedMedian } from './robust';
+import { isDeltaStrategy } from './types';
+import { ctxOf, expectClose, result, runRound } from './__tests__/fixtures';
+
+const adamOpts = { serverLr: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 };
+
+describe('withUpdateClipping', () => {
+  it('bounds every client delta by maxNorm, exactly after float32 rounding', () => {
+    const vec = fc.array(fc.float({ min: -1e4, max: 1e4, noNaN: true, noDefaultInfinity: true }), { minLength: 6, maxLength: 6 });
+    fc.assert(
+      fc.property(vec, vec, fc.double({ min: 1e-3, max: 1e3, noNaN: true }), (g, w, maxNorm) => {
+        const global = Float32Array.from(g);
+        const weights = Float32Array.from(w);
+        const c = clipUpdate({ weights, global, maxNorm });
+        const within = deltaNorm(c.weights, global) <= maxNorm;
+        return within && c.clipped === deltaNorm(weights, global) > maxNorm && (c.clipped || c.weights === weights);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('clips inside the strategy: a far update is shrunk, a near one passes unchanged', () => {
+    const s = withUpdateClipping(fedAvg({ serverLr: 1 }), { maxNorm: 1 });
+    const far = runRound(s, ctxOf([0, 0]), [result('a', 1, [30, 40])]);
+    expectClose(far.weights, [0.6, 0.8]);
+    expect(far.metrics.clippedSites).toBe(1);
+    const near = runRound(s, ctxOf([0, 0]), [result('a', 1, [0.3, 0.4]), result('b', 3, [0.5, 0])]);
+    expect(Array.from(near.weights)).toEqual(Array.from(runRound(fedAvg({ serverLr: 1 }), ctxOf([0, 0]), [result('a', 1, [0.3, 0.4]), result('b', 3, [0.5, 0])]).weights));
+    expect(near.metrics.clippedSites).toBe(0);
+  });
+
+  it('wraps any strategy and keeps mean-delta strategies composable', () => {
+    const med = withUpdateClipping(fedMedian(), { maxNorm: 5 });
+    expect(isDeltaStrategy(med)).toBe(false);
+    expectClose(runRound(med, ctxOf([0]), [result('a', 1, [1]), result('b', 1, [100]), result('c', 1, [3])]).weights, [3]);
+    expect(isDeltaStrategy(withUpdateClipping(fedOpt('fedadam', adamOpts), { maxNorm: 5 }))).toBe(true);
+    expect(() => withUpdateClipping(fedMedian(), { maxNorm: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_PLAN' }));
+  });
+});
+
+describe('withCentralDp', () => {
+  const unequal = [result('a', 10, [0.2, -0.1, 0.05]), result('b', 30, [0.1, 0.1, 0.1]), result('c', 60, [-0.3, 0, 0.2])];
+  const equal = unequal.map((r) => ({ ...r, numExamples: 5 }));
+  const g = [0, 0, 0];
+
+  it('with noiseMultiplier 0 (and no clipping) equals the inner strategy', () => {
+    for (const inner of [fedAvg({ serverLr: 0.7 }), fedOpt('fedadam', adamOpts)]) {
+      const ctx = ctxOf(g, { state: inner.initialState(3) });
+      const plain = runRound(inner, ctx, unequal);
+      const byExamples = runRound(withCentralDp(inner, { clip: 10, noiseMultiplier: 0, seed: 1, weighting: 'examples' }), ctx, unequal);
+      expect(Array.from(byExamples.weights)).toEqual(Array.from(plain.weights));
+      expect(byExamples.state).toEqual(plain.state);
+      expect(byExamples.metrics.examples).toBe(100);
+      const uniform = runRound(withCentralDp(inner, { clip: 10, noiseMultiplier: 0, seed: 1 }), ctx, equal);
+      expect(Array.from(uniform.weights)).toEqual(Array.from(runRound(inner, ctx, equal).weights));
+    }
+  });
+
+  it('weights sites uniformly by default, so one site moves the mean by at most clip/n', () => {
+    const out = runRound(withCentralDp(fedAvg({ serverLr: 1 }), { clip: 10, noiseMultiplier: 0, seed: 1 }), ctxOf(g), unequal);
+    expectClose(out.weights, [0, 0, 0.35 / 3]);
+    expect(out.metrics.examples).toBe(100);
+  });
+
+  it('adds N(0, (z·clip/n)²) to the mean delta, reproducibly from (seed, round)', () => {
+    const size = 20_000;
+    const zeros = new Array<number>(size).fill(0);
+    const rs = ['a', 'b', 'c', 'd'].map((id) => result(id, 1, zeros));
+    const s = withCentralDp(fedAvg({ serverLr: 1 }), { clip: 1, noiseMultiplier: 1, seed: 9 });
+    const out = runRound(s, ctxOf(zeros, { round: 3 }), rs);
+    expect(out.metrics.dpNoiseStd).toBe(0.25);
+    const w = Array.from(out.weights);
+    const mean = w.reduce((a, b) => a + b, 0) / size;
+    const std = Math.sqrt(w.reduce((a, b) => a + (b - mean) ** 2, 0) / size);
+    expect(Math.abs(mean)).toBeLessThan(0.01);
+    expect(std).toBeGreaterThan(0.24);
+    expect(std).toBeLessThan(0.26);
+    const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+    expect(bytes(runRound(s, ctxOf(zeros, { round: 3 }), rs).weights).equals(bytes(out.weights))).toBe(true);
+    expect(bytes(runRound(s, ctxOf(zeros, { round: 4 }), rs).weights).equals(bytes(out.weights))).toBe(false);
+  });
+
+  it('calibrates σ to the largest share under example weighting', () => {
+    const s = withCentralDp(fedAvg({ serverLr: 1 }), { clip: 2, noiseMultiplier: 1.5, seed: 1, weighting: 'examples', normal: () => 0 });
+    expect(runRound(s, ctxOf(g), unequal).metrics.dpNoiseStd).toBeCloseTo(1.5 * 2 * 0.6, 12);
+  });
+
+  it('adds the noise before a stateful server step, from an injectable normal source', () => {
+    const s = withCentralDp(fedOpt('fedadam', adamOpts), { clip: 1, noiseMultiplier: 2, seed: 1, normal: () => 1 });
+    const ctx = ctxOf(g, { state: s.initialState(3) });
+    const out = runRound(s, ctx, [result('a', 1, g), result('b', 1, g)]);
+    // σ = 2·1/2 = 1; every noisy Δ coordinate is exactly 1, so m = 0.1·1 and v = 0.01·1
+    expectClose(out.state.m!, [0.1, 0.1, 0.1], 1e-12);
+    expectClose(out.state.v!, [0.01, 0.01, 0.01], 1e-12);
+    expectClose(out.weights, [0.1 * 0.1 / (0.1 + 1e-3), 0.1 * 0.1 / (0.1 + 1e-3), 0.1 * 0.1 / (0.1 + 1e-3)]);
+  });
+
+  it('clips each site before averaging', () => {
+    const s = withCentralDp(fedAvg({ serverLr: 1 }), { clip: 1, noiseMultiplier: 0, seed: 1 });
+    const out = runRound(s, ctxOf([0, 0]), [result('a', 1, [30, 40]), result('b', 1, [0, 0])]);
+    expectClose(out.weights, [0.3, 0.4]);
+    expect(out.metrics.clippedSites).toBe(1);
+  });
+
+  it('refuses strategies without a mean delta', () => {
+    for (const inner of [krum({ byzantine: 0, multi: 1 }), fedMedian(), cyclic({ deterministic: true })]) {
+      expect(() => withCentralDp(inner, { clip: 1, noiseMultiplier: 1, seed: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_PLAN' }));
+    }
+  });
+});
