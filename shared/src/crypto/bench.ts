@@ -29,17 +29,24 @@ export interface EnvelopeBenchResult {
   readonly naclOpenMiBs: number;
 }
 
+/** Throughput from the median of per-iteration times (robust to GC pauses and noisy neighbours). */
 function mibs(bytes: number, iterations: number, fn: () => void): number {
   fn(); // warm-up
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) fn();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return (bytes * iterations) / (1024 * 1024) / Math.max(seconds, 1e-9);
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const median = times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+  return bytes / (1024 * 1024) / Math.max(median, 1e-9);
 }
 
 /**
  * Measures envelope and box throughput for weights of about `sizeBytes` bytes (rounded down to whole
- * float32s), `iterations` times each after one warm-up run.
+ * float32s): `iterations` timed runs of each operation after one warm-up run, reported at the median.
  */
 export function benchEnvelope(opts: { sizeBytes: number; iterations: number }): EnvelopeBenchResult {
   const n = Math.floor(opts.sizeBytes / 4);

@@ -1,8 +1,8 @@
 import { createDecipheriv, hkdfSync } from 'node:crypto';
 import fc from 'fast-check';
 import nacl from 'tweetnacl';
-import { BOX_NONCE_BYTES, BOX_OVERHEAD_BYTES, newBoxNonce, openBox, sealBox } from './box';
-import { utf8 } from './encoding';
+import { BOX_NONCE_BYTES, BOX_OVERHEAD_BYTES, newBoxNonce, openBox, sealBox, sealBoxParts } from './box';
+import { concatBytes, utf8 } from './encoding';
 import { generateIdentity } from './identity';
 
 const site = generateIdentity();
@@ -29,6 +29,13 @@ describe('sealBox / openBox', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('sealBoxParts over split plaintext equals one box over the whole plaintext', () => {
+    const nonce = newBoxNonce();
+    const whole = seal(utf8('hello, world'), { nonce });
+    const { parts } = sealBoxParts({ plaintext: [utf8('hello'), utf8(', '), utf8('world')], aad, recipientBoxPublicKey: coord.box.publicKey, senderBoxSecretKey: site.box.secretKey, nonce });
+    expect(concatBytes(parts)).toEqual(whole.ciphertext);
   });
 
   it('follows the documented construction (X25519 → HKDF-SHA256 → AES-256-GCM)', () => {

@@ -58,42 +58,50 @@ function isBytes(x: unknown, n?: number): x is Uint8Array {
   return x instanceof Uint8Array && (n === undefined || x.byteLength === n);
 }
 
-/**
- * Encrypts and authenticates `plaintext` from the sender to the recipient, binding `aad` (not encrypted,
- * not sent: the recipient must supply the same bytes). `nonce` is normally omitted (a fresh one is drawn);
- * pass one from {@link newBoxNonce} only when the caller needs it in advance. Throws `INTERNAL` on bad key
- * lengths and on a low-order recipient key.
- */
-export function sealBox(opts: {
+/** Arguments of {@link sealBox}. */
+export interface SealBoxOptions {
   plaintext: Uint8Array;
   aad?: Uint8Array;
   recipientBoxPublicKey: Uint8Array;
   senderBoxSecretKey: Uint8Array;
   nonce?: Uint8Array;
-}): SealedBox {
+}
+
+/**
+ * Like {@link sealBox}, but takes the plaintext as consecutive parts and returns the ciphertext as parts
+ * (their concatenation is the `ciphertext` sealBox would return). Lets callers that frame the result
+ * (the update envelope) avoid copying megabytes twice.
+ */
+export function sealBoxParts(opts: Omit<SealBoxOptions, 'plaintext'> & { plaintext: readonly Uint8Array[] }): { nonce: Uint8Array; parts: Uint8Array[] } {
   const nonce = opts.nonce ?? newBoxNonce();
-  if (!isBytes(opts.recipientBoxPublicKey, KEY_BYTES.boxPublicKey) || !isBytes(opts.senderBoxSecretKey, KEY_BYTES.boxSecretKey) || !isBytes(nonce, BOX_NONCE_BYTES) || !isBytes(opts.plaintext)) {
+  if (!isBytes(opts.recipientBoxPublicKey, KEY_BYTES.boxPublicKey) || !isBytes(opts.senderBoxSecretKey, KEY_BYTES.boxSecretKey) || !isBytes(nonce, BOX_NONCE_BYTES) || !opts.plaintext.every((p) => isBytes(p))) {
     throw new TwinfedError('INTERNAL', 'sealBox: bad key, nonce or plaintext.');
   }
-  const senderPublicKey = x25519PublicKey(opts.senderBoxSecretKey);
   const { key, iv } = deriveKeyIv({
     secretKey: opts.senderBoxSecretKey,
     peerPublicKey: opts.recipientBoxPublicKey,
-    senderPublicKey,
+    senderPublicKey: x25519PublicKey(opts.senderBoxSecretKey),
     recipientPublicKey: opts.recipientBoxPublicKey,
     nonce,
     code: 'INTERNAL',
   });
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: BOX_OVERHEAD_BYTES });
   if (opts.aad) cipher.setAAD(opts.aad);
-  const body = cipher.update(opts.plaintext);
-  const tail = cipher.final();
-  const tag = cipher.getAuthTag();
-  const ciphertext = new Uint8Array(body.byteLength + tail.byteLength + tag.byteLength);
-  ciphertext.set(body, 0);
-  ciphertext.set(tail, body.byteLength);
-  ciphertext.set(tag, body.byteLength + tail.byteLength);
-  return { nonce, ciphertext };
+  const parts: Uint8Array[] = opts.plaintext.map((p) => cipher.update(p));
+  parts.push(cipher.final(), cipher.getAuthTag());
+  return { nonce, parts: parts.filter((p) => p.byteLength > 0) };
+}
+
+/**
+ * Encrypts and authenticates `plaintext` from the sender to the recipient, binding `aad` (not encrypted,
+ * not sent: the recipient must supply the same bytes). `nonce` is normally omitted (a fresh one is drawn);
+ * pass one from {@link newBoxNonce} only when the caller needs it in advance. Throws `INTERNAL` on bad key
+ * lengths and on a low-order recipient key.
+ */
+export function sealBox(opts: SealBoxOptions): SealedBox {
+  if (!isBytes(opts.plaintext)) throw new TwinfedError('INTERNAL', 'sealBox: bad key, nonce or plaintext.');
+  const { nonce, parts } = sealBoxParts({ ...opts, plaintext: [opts.plaintext] });
+  return { nonce, ciphertext: concatBytes(parts) };
 }
 
 /**

@@ -12,12 +12,12 @@
  */
 import { TwinfedError } from '../errors';
 import { PROTOCOL_VERSION, limits } from '../protocol';
-import { openBox, newBoxNonce, sealBox } from '../crypto/box';
+import { openBox, newBoxNonce, sealBoxParts } from '../crypto/box';
 import { concatBytes, fromB64, fromUtf8, toB64, utf8 } from '../crypto/encoding';
 import { sha256, sha256Hex, sha256Parts } from '../crypto/hash';
 import type { Identity } from '../crypto/identity';
 import { signDigest, verifyDigest } from '../crypto/signature';
-import { deserializeWeights, serializeWeights } from '../weights/serialize';
+import { deserializeOwnedWeights, serializeWeightsParts } from '../weights/serialize';
 import type { Layout, WeightSet } from '../weights/types';
 import { canonicalJson } from './canonical-json';
 import { UnsignedUpdateHeaderSchema, UpdateHeaderSchema, type UnsignedUpdateHeader, type UpdateHeader, type UpdateHeaderInput } from './update-header';
@@ -40,8 +40,8 @@ function unsignedOf(header: UpdateHeader): UnsignedUpdateHeader {
   return rest;
 }
 
-function signingDigest(aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  return sha256Parts([SIGNING_PREFIX, aad, sha256(ciphertext)]);
+function signingDigest(aad: Uint8Array, ciphertextSha256: Uint8Array): Uint8Array {
+  return sha256Parts([SIGNING_PREFIX, aad, ciphertextSha256]);
 }
 
 /**
@@ -55,20 +55,21 @@ export function sealUpdate(opts: { header: UpdateHeaderInput; weights: WeightSet
   if (!parsed.success) throw invalid('The update header is invalid.');
   if (parsed.data.protocol !== PROTOCOL_VERSION) throw new TwinfedError('PROTOCOL_MISMATCH');
   const aad = utf8(canonicalJson(parsed.data));
-  const { ciphertext } = sealBox({
-    plaintext: serializeWeights(opts.weights),
+  // Encrypt the serialised weights part by part and frame the ciphertext parts once: one copy of the payload.
+  const { parts } = sealBoxParts({
+    plaintext: serializeWeightsParts(opts.weights),
     aad,
     recipientBoxPublicKey: opts.coordinatorBoxPublicKey,
     senderBoxSecretKey: opts.identity.box.secretKey,
     nonce,
   });
-  const signature = toB64(signDigest(signingDigest(aad, ciphertext), opts.identity.sign.secretKey));
+  const signature = toB64(signDigest(signingDigest(aad, sha256Parts(parts)), opts.identity.sign.secretKey));
   const headerBytes = utf8(canonicalJson({ ...parsed.data, signature }));
   const prefix = new Uint8Array(PREFIX_BYTES);
   prefix.set(MAGIC, 0);
   prefix[4] = UPDATE_FORMAT_VERSION;
   new DataView(prefix.buffer).setUint32(5, headerBytes.byteLength, true);
-  return concatBytes([prefix, headerBytes, ciphertext]);
+  return concatBytes([prefix, headerBytes, ...parts]);
 }
 
 /** An envelope split into its validated header and its ciphertext (a view into the input, not a copy). */
@@ -108,7 +109,7 @@ export function parseUpdate(bytes: Uint8Array, options: { maxBytes?: number } = 
 export function verifyUpdateSignature(opts: { header: UpdateHeader; ciphertext: Uint8Array; siteSignPublicKey: Uint8Array }): void {
   const aad = utf8(canonicalJson(unsignedOf(opts.header)));
   const ok = verifyDigest({
-    digest: signingDigest(aad, opts.ciphertext),
+    digest: signingDigest(aad, sha256(opts.ciphertext)),
     signature: fromB64(opts.header.signature, 'BAD_SIGNATURE'),
     publicKey: opts.siteSignPublicKey,
   });
@@ -138,7 +139,7 @@ export function openUpdate(opts: {
   const options: { expectedLayout?: Layout; maxBytes?: number } = {};
   if (opts.expectedLayout) options.expectedLayout = opts.expectedLayout;
   if (opts.maxBytes !== undefined) options.maxBytes = opts.maxBytes;
-  return deserializeWeights(plaintext, options);
+  return deserializeOwnedWeights(plaintext, options); // the decrypted buffer is ours: no extra copy
 }
 
 /** SHA-256 (hex) of the whole envelope: the idempotency key of an upload (same bytes ⇒ same update). */

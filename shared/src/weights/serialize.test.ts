@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { sha256Hex } from '../crypto/hash';
 import { utf8 } from '../crypto/encoding';
 import { isTwinfedError, type ErrorCode } from '../errors';
-import { assertFinite, deserializeWeights, serializeWeights, weightsDigest } from './serialize';
+import { assertFinite, deserializeOwnedWeights, deserializeWeights, serializeWeights, serializeWeightsParts, weightsDigest } from './serialize';
+import { concatBytes } from '../crypto/encoding';
 import { layoutSize, type Layout, type WeightSet } from './types';
 
 const layout: Layout = [
@@ -71,6 +72,25 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(Array.from(back.data)).toEqual(Array.from(ws.data));
     view.fill(0);
     expect(back.data[0]).toBe(0.5);
+  });
+
+  it('serializeWeightsParts concatenates to the canonical bytes', () => {
+    expect(concatBytes(serializeWeightsParts(ws))).toEqual(serializeWeights(ws));
+  });
+
+  it('deserializeOwnedWeights views aligned input without copying and copies unaligned input', () => {
+    const bytes = serializeWeights(ws);
+    const owned = deserializeOwnedWeights(bytes);
+    expect(Array.from(owned.data)).toEqual(Array.from(ws.data));
+    expect(owned.data.buffer).toBe(bytes.buffer);
+    const host = new Uint8Array(bytes.length + 1);
+    host.set(bytes, 1);
+    const unaligned = deserializeOwnedWeights(host.subarray(1));
+    expect(unaligned.data.buffer).not.toBe(host.buffer);
+    expect(Array.from(unaligned.data)).toEqual(Array.from(ws.data));
+    const bad = new Uint8Array(bytes);
+    new DataView(bad.buffer).setFloat32(bad.length - 4, NaN, true);
+    expect(codeOf(() => deserializeOwnedWeights(bad))).toBe('NON_FINITE_WEIGHTS');
   });
 
   it('any single-byte flip in the header region is rejected or changes the digest (property)', () => {

@@ -17,7 +17,7 @@ import { limits } from '../protocol';
 import { concatBytes, fromUtf8, utf8 } from '../crypto/encoding';
 import { sha256Parts } from '../crypto/hash';
 import { canonicalJson } from '../envelope/canonical-json';
-import { float32FromLE, float32ToLE } from './endian';
+import { LITTLE_ENDIAN_HOST, float32FromLE, float32ToLE } from './endian';
 import { LayoutSchema, plainLayout } from './layout-schema';
 import { layoutSize, sameLayout, type Layout, type WeightSet } from './types';
 
@@ -68,14 +68,22 @@ function encodePrefix(layout: Layout): Uint8Array {
  * the layout is invalid, `NON_FINITE_WEIGHTS` on NaN/Infinity.
  */
 export function serializeWeights(ws: WeightSet): Uint8Array {
+  return concatBytes(serializeWeightsParts(ws));
+}
+
+/**
+ * The canonical bytes of `ws` as consecutive parts (prefix, then the float data — on little-endian hosts a
+ * view over `ws.data`, not a copy), for callers that stream, hash or encrypt them without concatenating.
+ * Validates like {@link serializeWeights}.
+ */
+export function serializeWeightsParts(ws: WeightSet): Uint8Array[] {
   const layout = checkWeightSet(ws);
-  return concatBytes([encodePrefix(layout), float32ToLE(ws.data)]);
+  return [encodePrefix(layout), float32ToLE(ws.data)];
 }
 
 /** SHA-256 (hex) of the canonical bytes of `ws`, computed without building them. Equals `sha256Hex(serializeWeights(ws))`. */
 export function weightsDigest(ws: WeightSet): string {
-  const layout = checkWeightSet(ws);
-  return Buffer.from(sha256Parts([encodePrefix(layout), float32ToLE(ws.data)])).toString('hex');
+  return Buffer.from(sha256Parts(serializeWeightsParts(ws))).toString('hex');
 }
 
 /** Options of {@link deserializeWeights}. */
@@ -129,6 +137,19 @@ function boundedSize(layout: Layout, max: number): number {
  * Throws `PAYLOAD_TOO_LARGE`, `INVALID_WEIGHTS` or `NON_FINITE_WEIGHTS`. The result owns its memory.
  */
 export function deserializeWeights(bytes: Uint8Array, options: DeserializeOptions = {}): WeightSet {
+  return decode(bytes, options, false);
+}
+
+/**
+ * Like {@link deserializeWeights}, but when the float data in `bytes` is 4-byte aligned on a little-endian
+ * host the result is a view over `bytes` (no copy). For callers that own `bytes` and never reuse it
+ * (e.g. a freshly decrypted or freshly read buffer).
+ */
+export function deserializeOwnedWeights(bytes: Uint8Array, options: DeserializeOptions = {}): WeightSet {
+  return decode(bytes, options, true);
+}
+
+function decode(bytes: Uint8Array, options: DeserializeOptions, owned: boolean): WeightSet {
   if (!(bytes instanceof Uint8Array)) throw invalid('Weights must be bytes.');
   const maxBytes = options.maxBytes ?? limits.maxUpdateBytes;
   if (bytes.byteLength > maxBytes) throw new TwinfedError('PAYLOAD_TOO_LARGE');
@@ -137,7 +158,8 @@ export function deserializeWeights(bytes: Uint8Array, options: DeserializeOption
   const n = boundedSize(layout, available / 4);
   if (n < 0 || n * 4 !== available) throw invalid('The data length does not match the layout.');
   if (options.expectedLayout && !sameLayout(layout, options.expectedLayout)) throw invalid('The layout differs from the expected one.');
-  const data = float32FromLE(bytes.subarray(dataOffset));
+  const start = bytes.byteOffset + dataOffset;
+  const data = owned && LITTLE_ENDIAN_HOST && start % 4 === 0 ? new Float32Array(bytes.buffer, start, n) : float32FromLE(bytes.subarray(dataOffset));
   assertFinite(data);
   return { layout, data };
 }
