@@ -35,7 +35,9 @@ class DpAccumulator implements Accumulator {
   ) {}
 
   add(result: ClientResult): void {
-    this.inner.add(this.uniform ? { ...result, numExamples: 1, ...realCount(result) } : result);
+    // Uniform weighting counts each site once; an invalid count is passed on so the inner ledger rejects it.
+    const valid = Number.isSafeInteger(result.numExamples) && result.numExamples > 0;
+    this.inner.add(this.uniform && valid ? { ...result, numExamples: 1 } : result);
     this.examples += result.numExamples;
     this.maxExamples = Math.max(this.maxExamples, result.numExamples);
   }
@@ -43,11 +45,6 @@ class DpAccumulator implements Accumulator {
   get siteIds(): readonly string[] {
     return this.inner.siteIds;
   }
-}
-
-/** Keeps validation of the real example count when uniform weighting replaces it by 1. */
-function realCount(result: ClientResult): Partial<ClientResult> {
-  return Number.isSafeInteger(result.numExamples) && result.numExamples > 0 ? {} : { numExamples: result.numExamples };
 }
 
 /**

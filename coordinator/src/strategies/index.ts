@@ -21,6 +21,7 @@ export type {
   StrategyState,
 } from './types';
 export { isDeltaStrategy } from './types';
+export { benchAggregation, type AggregationBenchOptions, type AggregationBenchResult } from './bench';
 export { withUpdateClipping, clipUpdate } from './clipping';
 export { withCentralDp, type CentralDpOptions } from './central-dp';
 export { cycleOrder, cyclic } from './cyclic';

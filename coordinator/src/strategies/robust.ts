@@ -1,5 +1,4 @@
-import type { StrategyName } from '@twinfed/shared';
-import { TwinfedError } from '@twinfed/shared';
+import { type StrategyName, TwinfedError } from '@twinfed/shared';
 import { SiteLedger, checkContext, deltaNorm } from './ledger';
 import { selectSites } from './selection';
 import { decodeStateBytes, encodeStateBytes } from './state-codec';
