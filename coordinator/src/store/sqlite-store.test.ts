@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 import { describeStoreContract } from './contract';
 import { seedFederation, site, t, update } from './contract/fixtures';
 import { MIGRATIONS } from './migrations';
+import { probe } from './sqlite/audit';
+import { SqlContext } from './sqlite/context';
 import { openDatabase, runMigrations } from './sqlite/db';
 import { SqliteStore } from './sqlite-store';
 import type { Store } from './types';
@@ -137,8 +139,6 @@ describe('SqliteStore on disk', () => {
     const file = path.join(dir, 'ro.db');
     await (await openAt(file)).close();
     const ro = new Database(file, { readonly: true });
-    const { SqlContext } = await import('./sqlite/context');
-    const { probe } = await import('./sqlite/audit');
     expect(probe(new SqlContext(ro))).toBe(false);
     ro.close();
   });
