@@ -8,10 +8,13 @@ const mlp: ModelSpec = { kind: 'mlp', inputs: 3, hidden: [4, 2], activation: 'ta
 beforeAll(() => initBackend({ prefer: 'cpu' }));
 
 describe('createModel', () => {
-  it('has one variable per layout tensor with the layout shapes, and round-trips weights', () => {
+  it('has one variable per layer ([kernel; bias] stacked), and round-trips weights in layout order', () => {
     const w = initialWeights(mlp, 7);
     const model = createModel({ spec: mlp, weights: w });
-    expect(model.variables.map((v) => v.shape)).toEqual(layoutOf(mlp).map((t) => [...t.shape]));
+    expect(layoutOf(mlp).map((t) => [...t.shape])).toEqual([[3, 4], [4], [4, 2], [2], [2, 1], [1]]);
+    expect(model.variables.map((v) => v.shape)).toEqual([[4, 4], [5, 2], [3, 1]]);
+    // Layer 0's stacked variable: rows 0-2 are the kernel, row 3 the bias, i.e. the first 16 layout values.
+    expect(Array.from(model.variables[0]!.dataSync())).toEqual(Array.from(w.data.subarray(0, 16)));
     expect(model.getWeights().data).toEqual(w.data);
     const w2 = initialWeights(mlp, 8);
     model.setWeights(w2);
@@ -35,6 +38,8 @@ describe('createModel', () => {
     const z = tf.tidy(() => model.logits(tf.tensor2d([[1, 2]])).dataSync());
     // h = relu([1+4, -1+2-10]) = [5, 0]; z = 15 + 0 + 1
     expect(Array.from(z)).toEqual([16]);
+    const za = tf.tidy(() => model.logits(tf.tensor2d([[1, 2, 1]]), { augmented: true }).dataSync());
+    expect(Array.from(za)).toEqual([16]);
     model.dispose();
   });
 
