@@ -245,7 +245,9 @@ export class RoundEngine {
     });
     const out = strategy.aggregate(ctx, acc, round.selectedSiteIds.filter((s) => !siteIds.includes(s)).map((siteId) => ({ siteId, reason: 'no update before the round closed' })));
     const updates = await this.deps.store.listUpdateHeaders(federation.id, round.round);
-    const contributors = updates.map((u) => ({ siteId: u.siteId, numExamples: u.numExamples })).sort((a, b) => a.siteId.localeCompare(b.siteId));
+    // Contributors are the sites whose updates the strategy kept (Krum keeps a subset), with their example counts.
+    const kept = new Set(out.contributors);
+    const contributors = updates.filter((u) => kept.has(u.siteId)).map((u) => ({ siteId: u.siteId, numExamples: u.numExamples })).sort((a, b) => a.siteId.localeCompare(b.siteId));
     const at = this.iso();
     const built = buildVersion(
       { federationId: federation.id, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name, weights: { layout: layoutOf(plan.model), data: out.weights }, contributors, metrics: { ...out.metrics, ...trainingMetrics(updates) }, createdAt: at },

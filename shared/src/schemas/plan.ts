@@ -96,6 +96,12 @@ export const PlanSchema = z
     if (p.strategy.name === 'cyclic' && p.privacy.secureAggregation) {
       ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: 'cyclic passes one site’s weights on and cannot run with secure aggregation' });
     }
+    if (p.strategy.name === 'cyclic' && p.minSites !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'cyclic trains one site per round: minSites must be 1' });
+    }
+    if (p.privacy.dp && (robust || p.strategy.name === 'cyclic')) {
+      ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: `central DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not ${p.strategy.name}` });
+    }
     if (p.strategy.name === 'krum' && p.minSites < 2 * p.strategy.byzantine + 3) {
       ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'krum needs minSites ≥ 2·byzantine + 3' });
     }
