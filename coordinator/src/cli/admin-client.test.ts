@@ -100,7 +100,7 @@ describe('admin client with an injected fetch', () => {
     const fetch = jest.fn(respond({}));
     const e = await failure(createAdminClient({ baseUrl: 'http://x', token: 't', fetch }).createInvitation({ siteName: '-bad', ttlSeconds: 60 }));
     expect(e.code).toBe('VALIDATION_FAILED');
-    expect(e.details).toEqual([{ path: 'siteName', message: expect.stringContaining('Invalid string') }]);
+    expect(e.details).toEqual([{ path: 'siteName', message: expect.stringContaining('letters, digits') }]);
     expect(fetch).not.toHaveBeenCalled();
   });
 
