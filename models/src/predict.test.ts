@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs';
+import { initialWeights, layoutOf, type ModelSpec } from '@twinfed/shared';
+import { initBackend } from './backend';
+import { evaluate, predict } from './predict';
+
+const spec: ModelSpec = { kind: 'logistic-regression', inputs: 2 };
+const weights = { layout: layoutOf(spec), data: Float32Array.from([1, -1, 0]) };
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+beforeAll(() => initBackend({ prefer: 'wasm' }));
+
+describe('predict / evaluate', () => {
+  it('returns sigmoid(x·w + b) per row', async () => {
+    const p = await predict({ spec, weights, x: Float32Array.from([2, 0, 0, 3, 1, 1]), n: 3 });
+    expect(Array.from(p).map((v) => +v.toFixed(6))).toEqual([sigmoid(2), sigmoid(-3), 0.5].map((v) => +v.toFixed(6)));
+    expect(await predict({ spec, weights, x: new Float32Array(0), n: 0 })).toEqual(new Float32Array(0));
+  });
+
+  it('scores a data set (hand-computed) and leaks no tensors', async () => {
+    const before = tf.memory().numTensors;
+    // p = [σ(2), σ(-3), 0.5, σ(1)] for labels [1, 0, 1, 0]: 0.5 counts as negative.
+    const ev = await evaluate({ spec, weights, data: { x: Float32Array.from([2, 0, 0, 3, 1, 1, 1, 0]), y: Float32Array.from([1, 0, 1, 0]), n: 4, d: 2 } });
+    expect(ev.n).toBe(4);
+    expect(ev.accuracy).toBe(0.5);
+    expect(ev.auc).toBeCloseTo(0.75, 6); // positives 0.88, 0.5 vs negatives 0.05, 0.73: 3 of 4 pairs
+    const p = [sigmoid(2), sigmoid(-3), 0.5, sigmoid(1)];
+    expect(ev.brier).toBeCloseTo(((1 - p[0]!) ** 2 + p[1]! ** 2 + 0.25 + p[3]! ** 2) / 4, 6);
+    expect(ev.loss).toBeCloseTo(-(Math.log(p[0]!) + Math.log(1 - p[1]!) + Math.log(0.5) + Math.log(1 - p[3]!)) / 4, 5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects mismatched inputs and weights', async () => {
+    await expect(predict({ spec, weights, x: new Float32Array(3), n: 2 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const mlp: ModelSpec = { kind: 'mlp', inputs: 2, hidden: [3], activation: 'relu' };
+    await expect(predict({ spec, weights: initialWeights(mlp, 0), x: new Float32Array(2), n: 1 })).rejects.toMatchObject({ code: 'INVALID_WEIGHTS' });
+  });
+});
