@@ -35,6 +35,18 @@ describe('createTrainer', () => {
     expect(await run(adamMlp)).toEqual(await run(adamMlp));
   });
 
+  it('is deterministic on the wasm backend too', async () => {
+    await initBackend({ prefer: 'wasm' });
+    try {
+      const mlp = { kind: 'mlp', inputs: 13, hidden: [8], activation: 'relu' } as ModelSpec;
+      const opts = { seed: 6, spec: mlp, training: { ...sgd(40), optimizer: 'adam' } as TrainingConfig, rounds: 2 };
+      const a = await run(opts);
+      expect(Buffer.from(a.buffer).equals(Buffer.from((await run(opts)).buffer))).toBe(true);
+    } finally {
+      await initBackend({ prefer: 'cpu' });
+    }
+  });
+
   it('FedProx with mu = 0 equals plain training bit for bit; mu > 0 stays closer to the round start', async () => {
     const plain = await run({ seed: 1, training: sgd(50), rounds: 3 });
     const prox0 = await run({ seed: 1, training: sgd(50), rounds: 3, proximal: { mu: 0 } });
