@@ -31,7 +31,7 @@ export type SiteConfigOverrides = { [K in keyof SiteConfig]?: SiteConfig[K] | un
 const url = z
   .string()
   .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'http(s) URL')
+  .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL')
   .transform((u) => u.replace(/\/+$/, ''));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 

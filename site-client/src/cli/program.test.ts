@@ -1,0 +1,139 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HEART_DISEASE_FEATURES } from '@twinfed/models';
+import { PROTOCOL_VERSION, TwinfedError, fingerprint, publicPart, routes } from '@twinfed/shared';
+import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
+import { loadEnrollment } from '../identity/load';
+import type { FetchLike } from '../transport/http';
+import { runCli } from './program';
+import type { CliDeps } from './context';
+
+function io(extra: Partial<CliDeps> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const deps: CliDeps = { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, ...extra };
+  return { deps, out: () => out.join(''), err: () => err.join('') };
+}
+
+const cli = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
+const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-cli-')), 'site');
+
+/** Serves a FakeCoordinator over a fetch function (enrollment + the site routes). */
+function fetchFor(c: FakeCoordinator): FetchLike {
+  const keys = { protocol: PROTOCOL_VERSION, ...publicPart(c.identity), fingerprint: fingerprint(publicPart(c.identity)) };
+  const fid = c.federationId;
+  return async (url, init) => {
+    const p = new URL(url).pathname;
+    try {
+      if (p === routes.enroll) {
+        const body = JSON.parse(String(init.body)) as { signPublicKey: string; boxPublicKey: string };
+        c.siteSignPublicKey = Buffer.from(body.signPublicKey, 'base64');
+        c.siteBoxPublicKey = Buffer.from(body.boxPublicKey, 'base64');
+        return Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys });
+      }
+      if (p === routes.currentRound(fid)) return Response.json(await c.currentRound(fid));
+      const weights = /^\/v1\/models\/([^/]+)\/weights$/.exec(p);
+      if (weights) {
+        const w = await c.modelWeights(weights[1]!);
+        return new Response(w.bytes, { headers: { etag: `"${w.etag}"` } });
+      }
+      const evaluation = /^\/v1\/models\/([^/]+)\/evaluations$/.exec(p);
+      if (evaluation) {
+        await c.postEvaluation({ versionId: evaluation[1]!, report: JSON.parse(String(init.body)) });
+        return Response.json({}, { status: 201 });
+      }
+      const model = /^\/v1\/models\/([^/]+)$/.exec(p);
+      if (model) return Response.json(await c.model(model[1]!));
+      const upload = /\/rounds\/(\d+)\/updates$/.exec(p);
+      if (upload) return Response.json(await c.uploadUpdate({ federationId: fid, round: Number(upload[1]), envelope: init.body as Uint8Array }));
+      return Response.json({ error: { code: 'NOT_FOUND', message: 'no' } }, { status: 404 });
+    } catch (e) {
+      if (e instanceof TwinfedError) return Response.json(e.toBody(), { status: e.status });
+      throw e;
+    }
+  };
+}
+
+describe('twinfed-site CLI', () => {
+  test('--help explains the commands, with a getting-started section, and exits 0', async () => {
+    const t = io();
+    expect(await cli(['--help'], t.deps)).toBe(0);
+    for (const word of ['enroll', 'run', 'status', 'Getting started', 'TWINFED_SITE_DATA_DIR']) expect(t.out()).toContain(word);
+    const r = io();
+    expect(await cli(['run', '--help'], r.deps)).toBe(0);
+    for (const word of ['--federation <id>', '--heart-disease <center>', '--mapping <json>', '--test-fraction', '--split-seed', 'Examples:', 'Exit status']) expect(r.out()).toContain(word);
+  });
+
+  test('errors are one line on stderr with a non-zero exit and no stack trace', async () => {
+    const t = io();
+    expect(await cli(['run', '--federation', 'fed-1', '--data-dir', tmp()], t.deps)).toBe(1);
+    expect(t.err()).toBe('error: Give the local data: --heart-disease <center>, or both --data <csv> and --mapping <json>. [CONFIG_INVALID]\n');
+    const s = io();
+    expect(await cli(['status', '--data-dir', tmp()], s.deps)).toBe(1);
+    expect(s.err().trim().split('\n')).toHaveLength(1);
+    expect(s.err()).toMatch(/^error: Not enrolled: .* \[UNKNOWN_SITE\]\n$/);
+  });
+
+  test('--debug adds the stack trace', async () => {
+    const t = io();
+    expect(await cli(['--debug', 'status', '--data-dir', tmp()], t.deps)).toBe(1);
+    expect(t.err()).toContain('[UNKNOWN_SITE]');
+    expect(t.err()).toMatch(/\n\s+at /);
+  });
+
+  test('usage mistakes exit non-zero with commander’s message', async () => {
+    const bad = io();
+    expect(await cli(['run', '--federation', 'f', '--heart-disease', '7'], bad.deps)).toBe(1);
+    expect(bad.err()).toContain('center must be 0, 1, 2 or 3');
+    const unknown = io();
+    expect(await cli(['frobnicate'], unknown.deps)).toBe(1);
+    expect(unknown.err()).toContain("unknown command 'frobnicate'");
+    const missing = io();
+    expect(await cli(['enroll', '--coordinator', 'http://c.test'], missing.deps)).toBe(1);
+    expect(missing.err()).toContain("required option '--token <token>'");
+  });
+
+  test('enroll prints the pinned fingerprint, refuses a second enrollment, and status shows it', async () => {
+    const c = new FakeCoordinator();
+    const dataDir = tmp();
+    const e = io({ fetch: fetchFor(c) });
+    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], e.deps)).toBe(0);
+    const fp = fingerprint(publicPart(c.identity));
+    expect(e.out()).toContain(`Coordinator fingerprint (pinned): ${fp}`);
+    const again = io({ fetch: fetchFor(c) });
+    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], again.deps)).toBe(1);
+    expect(again.err()).toContain('[ALREADY_EXISTS]');
+    const s = io();
+    expect(await cli(['status', '--data-dir', dataDir], s.deps)).toBe(0);
+    expect(s.out()).toContain(`Pinned fingerprint: ${fp}`);
+    expect(s.out()).toContain('Uploads:       0');
+    const j = io();
+    expect(await cli(['status', '--data-dir', dataDir, '--json'], j.deps)).toBe(0);
+    expect(JSON.parse(j.out())).toMatchObject({ site: { siteId: 'site-a', coordinator: { fingerprint: fp } }, journal: { uploads: [] } });
+  });
+
+  test('run --heart-disease takes part in a federation until it completes (poll only)', async () => {
+    const c = new FakeCoordinator(
+      testPlan({ model: { kind: 'logistic-regression', inputs: 13 }, data: { features: [...HEART_DISEASE_FEATURES] }, training: { steps: 5, batchSize: 4, lr: 0.01 }, rounds: 2 }),
+    );
+    const dataDir = tmp();
+    const fetch = fetchFor(c);
+    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch }).deps)).toBe(0);
+    c.trust(loadEnrollment(dataDir));
+    const r = io({ fetch });
+    const code = await cli(['run', '--federation', 'fed-1', '--heart-disease', '0', '--data-dir', dataDir, '--no-push', '--poll-interval', '50', '--backend', 'cpu'], r.deps);
+    expect(r.err()).toBe('');
+    expect(code).toBe(0);
+    expect(r.out()).toContain('Local data: 303 rows from UCI Heart Disease, center 0');
+    expect(r.out()).toContain('Round 1: trained on 199 examples, 5 steps');
+    expect(r.out()).toContain('Round 2: update accepted');
+    expect(r.out()).toMatch(/Version v2 \(round 2\) on 104 local test rows: accuracy \d\.\d{3}, AUC \d\.\d{3}/);
+    expect(r.out()).toContain('Federation fed-1 completed.');
+    expect(c.updates.map((u) => u.numExamples)).toEqual([199, 199]);
+    const s = io();
+    await cli(['status', '--data-dir', dataDir], s.deps);
+    expect(s.out()).toContain('Uploads:       2');
+    expect(s.out()).toContain('fed-1 round 2: accepted');
+  });
+});
