@@ -96,6 +96,10 @@ export class FakeCoordinator implements SiteApi {
   /** Hooks to tamper with what is served. */
   tamper: { signWith?: Identity; flipWeightByte?: boolean; etag?: string } = {};
   readonly calls: string[] = [];
+  /** Round instructions served to the site. */
+  clientConfig: Record<string, unknown> = {};
+  /** How the "aggregate" is made from the uploaded weights (default: as uploaded). */
+  aggregate: (w: WeightSet) => WeightSet = (w) => w;
   siteSignPublicKey: Uint8Array | undefined;
   siteBoxPublicKey: Uint8Array | undefined;
 
@@ -158,7 +162,7 @@ export class FakeCoordinator implements SiteApi {
       },
       selected: this.selected,
       submitted,
-      clientConfig: {},
+      clientConfig: this.clientConfig,
     };
   }
 
@@ -189,7 +193,7 @@ export class FakeCoordinator implements SiteApi {
     this.updates.push({ round: header.round, baseVersion: header.baseVersion, numExamples: header.numExamples, weights, digest });
     const ack: UploadAck = { federationId: this.federationId, round: opts.round, siteId: header.siteId, digest, status: 'accepted', receivedAt: new Date().toISOString() };
     const versionId = `v${this.round}`;
-    this.publish({ versionId, round: this.round, weights, parent: this.baseVersionId });
+    this.publish({ versionId, round: this.round, weights: this.aggregate(weights), parent: this.baseVersionId });
     if (this.round >= this.plan.rounds) this.state = 'completed';
     else {
       this.round += 1;

@@ -1,6 +1,6 @@
 /** Test support: a small synthetic dataset and deterministic stand-ins for the model operations. */
 import { SeededRandom } from '@twinfed/shared';
-import type { Split } from '@twinfed/models';
+import type { Split, TrainRoundOptions } from '@twinfed/models';
 import type { LocalDataset } from '../training/dataset';
 import type { ModelOps } from '../training/federation-session';
 import { TEST_FEATURES } from './fake-coordinator';
@@ -25,16 +25,18 @@ export function syntheticDataset(): LocalDataset {
 }
 
 /** Model ops whose "training" adds 0.5 to every weight and whose evaluation reports fixed metrics. */
-export function fakeModelOps(): ModelOps & { trainCalls: number; trainData: Split[] } {
+export function fakeModelOps(): ModelOps & { trainCalls: number; trainData: Split[]; rounds: TrainRoundOptions[] } {
   const ops = {
     trainCalls: 0,
+    rounds: [] as TrainRoundOptions[],
     trainData: [] as Split[],
     async createTrainer(o: Parameters<ModelOps['createTrainer']>[0]) {
       ops.trainData.push(o.data);
       return {
         stepsPerRound: 3,
-        async trainRound(r: { weights: { layout: readonly { name: string; shape: readonly number[]; dtype: 'float32' }[]; data: Float32Array } }) {
+        async trainRound(r: TrainRoundOptions) {
           ops.trainCalls += 1;
+          ops.rounds.push({ ...r, ...(r.scaffold ? { scaffold: { correction: r.scaffold.correction.slice() } } : {}) });
           return { weights: { layout: r.weights.layout, data: r.weights.data.map((v) => v + 0.5) }, numExamples: o.data.n, steps: 3, meanLoss: 0.5 };
         },
         dispose() {},

@@ -24,6 +24,12 @@ export interface CommonFlags {
   dataDir?: string;
   logLevel?: LogLevel;
   debug?: boolean;
+  json?: boolean;
+}
+
+/** Writes one JSON object as a line (the `--json` output format). */
+export function writeJsonLine(out: TextOut, value: unknown): void {
+  out.write(`${JSON.stringify(value)}\n`);
 }
 
 /** Config and logger for one command invocation: flags over environment; the CLI logs `warn`+ unless asked. */

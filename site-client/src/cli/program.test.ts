@@ -111,6 +111,11 @@ describe('twinfed-site CLI', () => {
     const j = io();
     expect(await cli(['status', '--data-dir', dataDir, '--json'], j.deps)).toBe(0);
     expect(JSON.parse(j.out())).toMatchObject({ site: { siteId: 'site-a', coordinator: { fingerprint: fp } }, journal: { uploads: [] } });
+    const machine = io({ fetch: fetchFor(c) });
+    expect(await cli(['--json', 'enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', tmp()], machine.deps)).toBe(0);
+    const lines = machine.out().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ siteId: 'site-a', name: 'Cleveland', coordinatorFingerprint: fp });
   });
 
   test('run --heart-disease takes part in a federation until it completes (poll only)', async () => {
@@ -134,6 +139,13 @@ describe('twinfed-site CLI', () => {
     const s = io();
     await cli(['status', '--data-dir', dataDir], s.deps);
     expect(s.out()).toContain('Uploads:       2');
+    // a restarted site with --json: nothing left to do, one JSON object per line, ends with the summary
+    const again = io({ fetch });
+    expect(await cli(['run', '--json', '--federation', 'fed-1', '--heart-disease', '0', '--data-dir', dataDir, '--no-push', '--poll-interval', '50'], again.deps)).toBe(0);
+    const events = again.out().trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(events[0]).toMatchObject({ type: 'data', trainRows: 199, testRows: 104 });
+    expect(events.map((e) => e.type)).not.toContain('uploaded');
+    expect(events[events.length - 1]).toEqual({ type: 'done', federationId: 'fed-1', state: 'completed', roundsUploaded: [], versionsEvaluated: [] });
     expect(s.out()).toContain('fed-1 round 2: accepted');
   });
 });

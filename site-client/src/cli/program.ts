@@ -22,6 +22,7 @@ export function createProgram(deps: CliDeps, setExitCode: (code: number) => void
     )
     .version(CLI_VERSION, '-V, --version', 'print the version')
     .addOption(new Option('--log-level <level>', 'log verbosity on stderr (or TWINFED_LOG_LEVEL; default warn)').choices([...LOG_LEVELS]))
+    .option('--json', 'machine-readable output: one JSON object per line on stdout')
     .option('--debug', 'show stack traces and debug logs')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void deps.stdout.write(s), writeErr: (s) => void deps.stderr.write(s) })

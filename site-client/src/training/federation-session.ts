@@ -2,6 +2,8 @@ import { createTrainer, evaluate, type CreateTrainerOptions, type EvaluateOption
 import { TwinfedError, layoutOf, sha256, type ClientConfig, type Layout, type Plan, type WeightSet } from '@twinfed/shared';
 import type { LocalDataset } from './dataset';
 import { normalizeDataset } from './normalize';
+import { ScaffoldState } from './scaffold';
+import type { VerifiedModel } from './verified-model';
 
 /** The model operations a session uses (the real ones from `@twinfed/models`, or fakes in tests). */
 export interface ModelOps {
@@ -35,7 +37,8 @@ export function siteSeed(planSeed: number, siteId: string): number {
  */
 export class FederationSession {
   readonly layout: Layout;
-  private scaffoldWarned = false;
+  private readonly scaffold = new ScaffoldState();
+  private pending: { baseVersionId: string; base: Float32Array; trained: Float32Array } | undefined;
 
   private constructor(
     readonly plan: Plan,
@@ -65,18 +68,33 @@ export class FederationSession {
     return new FederationSession(plan, data, trainer, options);
   }
 
-  /** One round of local training from `weights`, with the strategy's client-side terms. */
-  train(opts: { weights: WeightSet; clientConfig: ClientConfig }): Promise<TrainRoundResult> {
+  /**
+   * One round of local training from the verified global model, with the strategy's client-side terms:
+   * FedProx's proximal term (`clientConfig.proximalMu`, else the plan's mu) or SCAFFOLD's correction
+   * (`clientConfig.scaffold.serverLr`, see {@link ScaffoldState}).
+   */
+  async train(opts: { base: VerifiedModel; clientConfig: ClientConfig }): Promise<TrainRoundResult> {
+    const { base, clientConfig } = opts;
     const strategy = this.plan.strategy;
     if (strategy.name === 'fedprox') {
-      const mu = typeof opts.clientConfig.mu === 'number' ? opts.clientConfig.mu : strategy.mu;
-      return this.trainer.trainRound({ weights: opts.weights, proximal: { mu } });
+      const mu = typeof clientConfig.proximalMu === 'number' ? clientConfig.proximalMu : strategy.mu;
+      return this.trainer.trainRound({ weights: base.weights, proximal: { mu } });
     }
-    if (strategy.name === 'scaffold' && !this.scaffoldWarned) {
-      this.scaffoldWarned = true;
-      this.options.onWarning?.('SCAFFOLD control variates are not carried by this protocol version; training without the correction term.');
+    if (strategy.name === 'scaffold') {
+      const cfg = clientConfig.scaffold as { serverLr?: unknown } | undefined;
+      const serverLr = typeof cfg?.serverLr === 'number' && cfg.serverLr > 0 ? cfg.serverLr : strategy.serverLr;
+      const correction = this.scaffold.correctionFor({ meta: base.meta, base: base.weights.data, serverLr, clientLr: this.plan.training.lr, localSteps: this.trainer.stepsPerRound });
+      const result = await this.trainer.trainRound({ weights: base.weights, scaffold: { correction } });
+      this.pending = { baseVersionId: base.meta.versionId, base: base.weights.data, trained: result.weights.data };
+      return result;
     }
-    return this.trainer.trainRound({ weights: opts.weights });
+    return this.trainer.trainRound({ weights: base.weights });
+  }
+
+  /** The coordinator acknowledged the update trained last: SCAFFOLD may use it to update its control state. */
+  acknowledged(): void {
+    if (this.pending) this.scaffold.remember(this.pending);
+    this.pending = undefined;
   }
 
   /** Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped). */

@@ -126,7 +126,7 @@ export class RoundWorker {
       this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
       const base = await this.verified(r.baseVersionId);
       const started = Date.now();
-      const result = await this.o.session.train({ weights: base.weights, clientConfig: current.clientConfig });
+      const result = await this.o.session.train({ base, clientConfig: current.clientConfig });
       const durationMs = Date.now() - started;
       logger.info({ round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs }, 'trained');
       this.o.emit({ type: 'trained', round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs });
@@ -154,6 +154,7 @@ export class RoundWorker {
     const ack = await api.uploadUpdate({ federationId, round: r.round, envelope: sealed.envelope, signal });
     this.o.journal.recordUpload({ federationId, round: r.round, baseVersionId: r.baseVersionId, digest: ack.digest, status: ack.status, receivedAt: ack.receivedAt });
     this.sealed = undefined;
+    this.o.session.acknowledged();
     this.uploaded.push(r.round);
     logger.info({ round: r.round, status: ack.status, digest: ack.digest }, 'update acknowledged');
     this.o.emit({ type: 'uploaded', round: r.round, status: ack.status, digest: ack.digest });

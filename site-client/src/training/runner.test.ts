@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TwinfedError, deserializeWeights, generateIdentity } from '@twinfed/shared';
-import { FakeCoordinator, testEnrollment } from '../__tests__/fake-coordinator';
+import { FakeCoordinator, testEnrollment, testPlan } from '../__tests__/fake-coordinator';
 import { fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
 import { Journal } from './journal';
 import type { RunnerProgress } from './progress';
@@ -160,6 +160,28 @@ describe('SiteRunner', () => {
     const summary = await r.run();
     expect(summary.state).toBe('completed');
     expect(events.filter((e) => e.type === 'warning' && e.code === 'NETWORK')).toHaveLength(2);
+  });
+});
+
+describe('strategy terms', () => {
+  test('FedProx: the proximal mu comes from the round instructions', async () => {
+    const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ strategy: { name: 'fedprox', mu: 0.01 }, rounds: 1 })));
+    coordinator.clientConfig = { proximalMu: 0.3 };
+    const { runner: r, ops } = runner({ coordinator, enrollment, dir });
+    await r.run();
+    expect(ops.rounds.map((o) => o.proximal)).toEqual([{ mu: 0.3 }]);
+  });
+
+  test('SCAFFOLD: zero correction first, then (x − (s·y + (1 − s)·x_prev)) / (s·lr·K) from the aggregate', async () => {
+    const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ strategy: { name: 'scaffold' }, rounds: 2 })));
+    coordinator.clientConfig = { scaffold: { serverLr: 1 } };
+    coordinator.aggregate = (w) => ({ layout: w.layout, data: w.data.map((v) => v + 1) }); // the others pulled the model up by 1
+    const { runner: r, ops } = runner({ coordinator, enrollment, dir });
+    await r.run();
+    expect(ops.rounds).toHaveLength(2);
+    expect(Array.from(ops.rounds[0]!.scaffold!.correction).every((v) => v === 0)).toBe(true);
+    // lr 0.1 (plan), K 3 (fake trainer), s 1: (x1 − y1) / 0.3 = 1 / 0.3
+    ops.rounds[1]!.scaffold!.correction.forEach((v) => expect(v).toBeCloseTo(1 / 0.3, 4));
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { TwinfedError } from '@twinfed/shared';
 import { enroll } from '../../identity/enroll';
-import { commandContext, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 interface EnrollFlags extends CommonFlags {
   coordinator?: string;
@@ -45,6 +45,18 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
         ...(flags.fingerprint ? { expectedFingerprint: flags.fingerprint } : {}),
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
       });
+      if (flags.json) {
+        writeJsonLine(deps.stdout, {
+          siteId: state.siteId,
+          name: state.name,
+          coordinatorUrl: state.coordinatorUrl,
+          coordinatorFingerprint: state.coordinator.fingerprint,
+          siteFingerprint: state.fingerprint,
+          dataDir: config.dataDir,
+          identityFile,
+        });
+        return;
+      }
       deps.stdout.write(
         [
           `Enrolled as site "${state.name}" (id ${state.siteId}) with ${state.coordinatorUrl}.`,

@@ -6,7 +6,7 @@ import { Journal } from '../../training/journal';
 import { SiteRunner } from '../../training/runner';
 import { CoordinatorClient } from '../../transport/coordinator-client';
 import { EventStream } from '../../transport/event-stream';
-import { commandContext, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { loadLocalData, type DataSource } from '../load-data';
 import { renderProgress } from '../render';
 
@@ -75,8 +75,10 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
       const enrollment = loadEnrollment(config.dataDir);
       const journal = Journal.open(config.dataDir);
       const loaded = loadLocalData(source);
-      deps.stdout.write(`Local data: ${loaded.dataset.train.n + loaded.dataset.test.n} rows from ${loaded.description}.\n`);
-      if (loaded.rejectedRows > 0) {
+      const { train, test } = loaded.dataset;
+      if (flags.json) writeJsonLine(deps.stdout, { type: 'data', source: loaded.description, trainRows: train.n, testRows: test.n, rejectedRows: loaded.rejectedRows, rejectedReasons: loaded.rejectedReasons });
+      else deps.stdout.write(`Local data: ${train.n + test.n} rows from ${loaded.description}.\n`);
+      if (loaded.rejectedRows > 0 && !flags.json) {
         const reasons = Object.entries(loaded.rejectedReasons).map(([r, n]) => `${n}× ${r}`).join(', ');
         deps.stderr.write(`warning: ${loaded.rejectedRows} rows rejected (${reasons}).\n`);
       }
@@ -93,7 +95,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         journal,
         logger,
         pollIntervalMs: config.pollIntervalMs,
-        onProgress: (e) => renderProgress(e, deps),
+        onProgress: (e) => (flags.json ? writeJsonLine(deps.stdout, e) : renderProgress(e, deps)),
         ...(events ? { events } : {}),
       });
       let interrupted = false;
@@ -105,7 +107,8 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
       try {
         const summary = await runner.run();
         if (interrupted) return setExitCode(RUN_EXIT.interrupted);
-        deps.stdout.write(`Done: ${summary.roundsUploaded.length} updates uploaded, ${summary.versionsEvaluated.length} versions evaluated by this process.\n`);
+        if (flags.json) writeJsonLine(deps.stdout, { type: 'done', ...summary });
+        else deps.stdout.write(`Done: ${summary.roundsUploaded.length} updates uploaded, ${summary.versionsEvaluated.length} versions evaluated by this process.\n`);
         setExitCode(summary.state === 'failed' ? RUN_EXIT.federationFailed : RUN_EXIT.ok);
       } finally {
         off();

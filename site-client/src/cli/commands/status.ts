@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readSiteState, siteStatePath } from '../../identity/site-state';
 import { TwinfedError } from '@twinfed/shared';
 import { Journal } from '../../training/journal';
-import { commandContext, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 /** `twinfed-site status`: enrollment, pinned fingerprint and journal, read from the data directory only. */
 export function addStatusCommand(program: Command, deps: CliDeps): void {
@@ -11,16 +11,15 @@ export function addStatusCommand(program: Command, deps: CliDeps): void {
     .summary('show enrollment, pinned coordinator fingerprint and the local journal')
     .description('Show what the data directory holds: who this site is, which coordinator keys it pinned, and the uploads and evaluations it journalled. Works offline.')
     .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
-    .option('--json', 'print machine-readable JSON')
     .addHelpText('after', '\nExamples:\n  $ twinfed-site status\n  $ twinfed-site status --data-dir ./site-a --json')
     .action((_opts: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<CommonFlags & { json?: boolean }>();
+      const flags = cmd.optsWithGlobals<CommonFlags>();
       const { config } = commandContext(deps, flags);
       const state = readSiteState(config.dataDir);
       if (!state) throw new TwinfedError('UNKNOWN_SITE', `Not enrolled: ${siteStatePath(config.dataDir)} does not exist. Run "twinfed-site enroll" first.`);
       const journal = Journal.open(config.dataDir).snapshot();
       if (flags.json) {
-        deps.stdout.write(`${JSON.stringify({ dataDir: config.dataDir, site: state, journal }, null, 2)}\n`);
+        writeJsonLine(deps.stdout, { dataDir: config.dataDir, site: state, journal });
         return;
       }
       const lines = [
