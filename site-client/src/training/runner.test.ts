@@ -148,6 +148,15 @@ describe('SiteRunner', () => {
     await expect(r.run()).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('Feature 2') });
   });
 
+  test('stops with the error when the coordinator says the site is revoked', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.currentRound = async () => {
+      throw new TwinfedError('SITE_REVOKED');
+    };
+    const { runner: r } = runner({ coordinator, enrollment, dir });
+    await expect(r.run()).rejects.toMatchObject({ code: 'SITE_REVOKED' });
+  });
+
   test('keeps going after a transient failure of the coordinator', async () => {
     const { dir, enrollment, coordinator } = setup();
     const current = coordinator.currentRound.bind(coordinator);

@@ -111,8 +111,8 @@ export class SiteRunner {
     const worker = await this.ensureWorker(current);
     this.reportRound(current);
     if (current.round && current.federation.state === 'running') await worker.maybeTrain(current);
-    const versions = new Set(this.pendingVersions);
-    if (current.federation.latestVersionId) versions.add(current.federation.latestVersionId);
+    const latest = current.federation.latestVersionId;
+    const versions = new Set([...(latest ? [latest] : []), ...this.pendingVersions]);
     for (const versionId of versions) {
       if (signal.aborted) return undefined;
       if (await worker.maybeEvaluate(versionId)) this.pendingVersions.delete(versionId);
