@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
     const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
     const federated = deserializeWeights(dl.bytes, { expectedLayout: verified.layout });
     const datasets = loadHeartDisease({ normalization: 'per-client' });
-    const rows = await compareWithLocalOnly({ spec: plan.model, federated, datasets, seed: plan.seed });
+    const rows = await compareWithLocalOnly({ spec: plan.model, federated, datasets, seed: plan.seed, names: (ds) => HEART_SITES.find((s) => s.center === ds.center)?.name ?? ds.name });
     const mean = { federated: meanScore(rows.map((r) => r.federated)), localOnly: meanScore(rows.map((r) => r.localOnly)) };
     console.log(comparisonTable(rows, mean));
     const versions = (await consortium.admin.listModels({ federationId: fed.id })).length;
