@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { evaluate, loadHeartDisease } from '@twinfed/models';
+import { PlanSchema, deserializeWeights, fromB64, generateIdentity, routes, signRequest, verifyModelVersion, type PlanInput } from '@twinfed/shared';
+import { runFederation, startConsortium, watchFederation, type Consortium, type RunSite } from '../demo/federation-run';
+import { heartPlan } from '../demo/heart-plan';
+import { siteCli } from '../support/paths';
+import { runNode, startNode, stop } from '../support/processes';
+import { startTamperProxy } from '../support/tamper-proxy';
+
+const SITES: RunSite[] = [
+  { name: 'Cleveland', center: 0 },
+  { name: 'Hungarian', center: 1 },
+  { name: 'VA', center: 3 },
+];
+
+function fedAvgPlan(overrides: Partial<PlanInput> = {}): PlanInput {
+  return { ...heartPlan({ rounds: 3, minSites: 3 }), strategy: { name: 'fedavg' }, training: { steps: 50, batchSize: 4, optimizer: 'sgd', lr: 0.01 }, ...overrides };
+}
+
+/** Coordinator, sites and this test are separate processes talking HTTP + socket.io on 127.0.0.1. */
+describe('federation across processes', () => {
+  let workDir: string;
+  let c: Consortium;
+
+  beforeAll(async () => {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-e2e-'));
+    c = await startConsortium({ workDir, sites: SITES });
+  });
+  afterAll(async () => {
+    await c?.stopAll();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test('three sites, three rounds: every version is signed and the global model’s loss falls', async () => {
+    const plan = PlanSchema.parse(fedAvgPlan());
+    const fed = await runFederation(c, { workDir, sites: SITES, plan });
+    const done = await watchFederation(c, { federationId: fed.id, timeoutMs: 120_000 });
+    expect(done.federation.state).toBe('completed');
+    expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published', 'published']);
+    for (const r of done.rounds) expect(r.received).toBe(3);
+
+    const keys = await c.admin.coordinatorKeys();
+    const data = loadHeartDisease({ normalization: 'per-client' }).filter((d) => SITES.some((s) => s.center === d.center));
+    const losses: number[] = [];
+    for (let v = 0; v <= 3; v++) {
+      const vid = `${fed.id}.v${v}`;
+      const meta = await c.admin.getModel(vid);
+      const dl = await c.admin.downloadWeights(vid);
+      const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
+      expect(verified.round).toBe(v);
+      if (v > 0) expect(verified.contributors).toHaveLength(3);
+      const weights = deserializeWeights(dl.bytes, { expectedLayout: verified.layout });
+      let loss = 0;
+      for (const d of data) loss += (await evaluate({ spec: plan.model, weights, data: d.train })).loss / data.length;
+      losses.push(loss);
+    }
+    expect(losses[3]!).toBeLessThan(losses[0]!);
+    expect(losses[2]!).toBeLessThan(losses[0]!);
+    // Sites evaluated every published version on their own held-out rows.
+    for (const r of done.rounds) expect(done.evaluations.get(r.versionId!)).toHaveLength(3);
+    for (const s of c.sites) expect(await s.exited).toBe(0);
+  }, 180_000);
+
+  test('a fourth process with a forged signature or a replayed request is rejected', async () => {
+    const fed = (await c.admin.listFederations())[0]!;
+    const p = routes.currentRound(fed.id);
+    const victim = c.siteIds.get('Cleveland')!;
+    const forger = generateIdentity();
+    const forged = await fetch(c.url + p, { headers: signRequest({ method: 'GET', path: p, siteId: victim, signSecretKey: forger.sign.secretKey }) });
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('BAD_SIGNATURE');
+    // A captured, genuinely signed request: accepted once, refused when replayed.
+    const key = JSON.parse(fs.readFileSync(path.join(workDir, 'site-0', 'site.key.json'), 'utf8')) as { signSecretKey: string };
+    const headers = signRequest({ method: 'GET', path: p, siteId: victim, signSecretKey: fromB64(key.signSecretKey) });
+    expect((await fetch(c.url + p, { headers })).status).toBe(200);
+    const replay = await fetch(c.url + p, { headers });
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('REPLAYED_REQUEST');
+  });
+
+  test('a revoked site is refused, a site behind a tampering proxy refuses the model, the round closes at quorum', async () => {
+    // A fourth site enrolls, then runs through a man in the middle that corrupts model signatures.
+    const inv = await c.admin.createInvitation({ siteName: 'Switzerland' });
+    const swissDir = path.join(workDir, 'site-2');
+    await runNode({ name: 'enroll Switzerland', script: siteCli(), args: ['enroll', '--coordinator', c.url, '--token', inv.token, '--data-dir', swissDir] });
+    const proxy = await startTamperProxy({
+      target: c.url,
+      tamper: (p, body) => (/^\/v1\/models\/[^/]+$/.test(p) && typeof body.signature === 'string' ? { ...body, signature: flipFirstChar(body.signature) } : null),
+    });
+    await c.admin.revokeSite(c.siteIds.get('VA')!);
+    const plan = PlanSchema.parse(fedAvgPlan({ rounds: 1, minSites: 2, roundDeadlineSeconds: 6 }));
+    const fed = await c.admin.createFederation(plan);
+    const args = (center: number) => ['run', '--heart-disease', String(center), '--federation', fed.id, '--data-dir', path.join(workDir, `site-${center}`)];
+    const runs = [
+      startNode({ name: 'Cleveland', script: siteCli(), args: args(0) }),
+      startNode({ name: 'Hungarian', script: siteCli(), args: args(1) }),
+      startNode({ name: 'VA (revoked)', script: siteCli(), args: args(3) }),
+      startNode({ name: 'Switzerland (tampered)', script: siteCli(), args: [...args(2), '--coordinator', proxy.url, '--no-push', '--poll-interval', '300', '--json'] }),
+    ];
+    try {
+      expect(await runs[2]!.exited).toBe(1);
+      expect(runs[2]!.lines.join('\n')).toMatch(/SITE_REVOKED/);
+      await runs[3]!.waitForLine(/MODEL_SIGNATURE_INVALID/, 30_000);
+      const done = await watchFederation({ ...c, sites: runs.slice(0, 2) }, { federationId: fed.id, timeoutMs: 60_000 });
+      expect(done.rounds[0]!.state).toBe('published');
+      const meta = await c.admin.getModel(done.rounds[0]!.versionId!);
+      const contributors = (meta.meta.contributors as Array<{ siteId: string }>).map((x) => x.siteId).sort();
+      expect(contributors).toEqual([c.siteIds.get('Cleveland'), c.siteIds.get('Hungarian')].sort());
+    } finally {
+      await Promise.all(runs.map((r) => stop(r)));
+      await proxy.close();
+    }
+  }, 120_000);
+});
+
+function flipFirstChar(b64: string): string {
+  return (b64[0] === 'A' ? 'B' : 'A') + b64.slice(1);
+}

@@ -1,0 +1,47 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A man in the middle for tests: forwards HTTP to `target` and lets `tamper` rewrite JSON response
+ * bodies of matching paths (e.g. flip a model version's signature). Listens on 127.0.0.1:0.
+ */
+export async function startTamperProxy(opts: { target: string; tamper: (path: string, body: Record<string, unknown>) => Record<string, unknown> | null }): Promise<{ url: string; close(): Promise<void> }> {
+  const target = new URL(opts.target);
+  const server = http.createServer((req, res) => {
+    const upstream = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      (up) => {
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          let body = Buffer.concat(chunks);
+          const headers = { ...up.headers };
+          if ((up.headers['content-type'] ?? '').includes('application/json')) {
+            const changed = opts.tamper(req.url ?? '', JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+            if (changed) {
+              body = Buffer.from(JSON.stringify(changed));
+              delete headers.etag;
+            }
+          }
+          headers['content-length'] = String(body.length);
+          res.writeHead(up.statusCode ?? 502, headers);
+          res.end(body);
+        });
+      },
+    );
+    upstream.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
