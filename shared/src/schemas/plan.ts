@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { ModelSpecSchema } from '../model-spec';
+import { featureNames, FeatureDerivationSchema, LabelDerivationSchema, RiskTiersSchema } from './features';
+import { PopulationSettingsSchema } from './population';
+
+// The twin feature schema and the population report travel with the plan (re-exported for `@twinfed/shared`).
+export * from './features';
+export * from './population';
 
 const lr = z.number().positive().max(100);
 const fedOpt = {
@@ -54,14 +60,39 @@ export const PrivacySchema = z
   })
   .strict();
 
-/** How sites derive model inputs: the ordered feature names, the label and the normalisation policy. */
+/**
+ * How sites derive model inputs: the ordered feature names, the label and the normalisation policy.
+ * A twin federation adds `derive` (one {@link FeatureDerivationSchema} per feature; `features` must then list
+ * exactly `featureNames(derive)`, in order), `labelRule` (how a twin is labelled; `label` names the outcome),
+ * risk `tiers` on the score and `population` reporting settings. Without `derive`, `features` names columns of
+ * a tabular data set (the heart-disease demo).
+ */
 export const DataSchema = z
   .object({
     features: z.array(z.string().min(1).max(200)).min(1).max(100_000),
     label: z.string().min(1).max(200).default('target'),
     normalization: z.enum(['none', 'per-site', 'federated']).default('per-site'),
+    derive: z.array(FeatureDerivationSchema).min(1).max(1000).optional(),
+    labelRule: LabelDerivationSchema.optional(),
+    tiers: RiskTiersSchema.optional(),
+    population: PopulationSettingsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.derive === undefined) {
+      if (d.labelRule !== undefined) ctx.addIssue({ code: 'custom', path: ['labelRule'], message: 'labelRule needs derive' });
+      return;
+    }
+    const names = d.derive.map((f) => f.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup !== undefined) ctx.addIssue({ code: 'custom', path: ['derive'], message: `feature "${dup}" is derived twice` });
+    const want = featureNames(d.derive);
+    if (want.length !== d.features.length || want.some((n, i) => d.features[i] !== n)) {
+      ctx.addIssue({ code: 'custom', path: ['features'], message: `features must list the derived inputs in order: ${want.join(', ')}` });
+    }
+  });
+/** The data part of a plan (see {@link DataSchema}). */
+export type DataConfig = z.infer<typeof DataSchema>;
 
 /**
  * A federation plan: what model, trained how, for how many rounds, with which quorum and deadline.

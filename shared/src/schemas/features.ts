@@ -1,0 +1,161 @@
+import { z } from 'zod';
+
+/**
+ * The feature schema of a twin federation: how every site turns a patient's digital twin into the same
+ * model inputs, the label and the risk tiers. Sites derive features from the plan alone, so two sites with
+ * the same twin data produce bit-identical rows.
+ */
+
+/** Milliseconds in a day (windows are whole days, counted back from the snapshot time). */
+export const DAY_MS = 86_400_000;
+
+const code = z.string().min(1).max(64);
+const codes = z.array(code).min(1).max(1000);
+
+/**
+ * A set of diagnosis codes in one system. A code ending in `*` matches by prefix (`E11*` matches `E11.9`);
+ * ICD-10 codes are compared upper-case and without dots (`J18.9` ≡ `J189`).
+ */
+export const CodeSetSchema = z.object({ system: z.enum(['snomed', 'icd10', 'other']), codes }).strict();
+/** A set of diagnosis codes (see {@link CodeSetSchema}). */
+export type CodeSet = z.infer<typeof CodeSetSchema>;
+
+/** Observations with any of these LOINC codes (e.g. `['40443-4']`, resting heart rate). */
+export const ObservationSourceSchema = z.object({ loinc: codes }).strict();
+/** Conditions in any of these code sets. */
+export const ConditionSourceSchema = z.object({ conditionCodes: z.array(CodeSetSchema).min(1).max(20) }).strict();
+/** Immunizations with any of these CVX codes. */
+export const ImmunizationSourceSchema = z.object({ cvx: codes }).strict();
+/** Exposures of any of these kinds (e.g. `['household-contact']`). */
+export const ExposureSourceSchema = z.object({ exposureKind: codes }).strict();
+/** Where a count looks: observations, conditions, immunizations or exposures. */
+export const EventSourceSchema = z.union([ObservationSourceSchema, ConditionSourceSchema, ImmunizationSourceSchema, ExposureSourceSchema]);
+/** A source of events (see {@link EventSourceSchema}). */
+export type EventSource = z.infer<typeof EventSourceSchema>;
+
+/**
+ * What a site does when a twin has no data for a feature:
+ * - `mean`: the mean of the observed values over the site's training rows (or federated statistics when given);
+ * - `zero`: 0; `value`: the given `value`;
+ * - `indicator`: fills like `mean` (or with `value` when given) and adds a 0/1 column `<name>.missing` right after it.
+ */
+export const MissingPolicySchema = z
+  .object({ policy: z.enum(['mean', 'zero', 'value', 'indicator']), value: z.number().finite().optional() })
+  .strict()
+  .refine((m) => m.policy !== 'value' || m.value !== undefined, { message: 'policy "value" needs a value' });
+/** A missing-value policy (see {@link MissingPolicySchema}). */
+export type MissingPolicy = z.infer<typeof MissingPolicySchema>;
+
+const windowDays = z.number().int().min(1).max(36_500);
+const common = {
+  /** Model input name: letters, digits and underscores, starting with a letter. */
+  name: z.string().min(1).max(64).regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'letters, digits and underscores, starting with a letter'),
+  /** Words a clinician reads in explanations (e.g. `resting heart rate 7-day mean`); derived from the kind and codes when absent. */
+  label: z.string().min(1).max(120).optional(),
+  missing: MissingPolicySchema.default({ policy: 'zero' }),
+  /** Raw values are clipped into [lo, hi] before the missing-value policy applies. */
+  clip: z.tuple([z.number().finite(), z.number().finite()]).refine(([lo, hi]) => lo <= hi, 'clip needs lo ≤ hi').optional(),
+};
+
+/**
+ * One model input derived from a twin at snapshot time `at`. A window of `windowDays` covers
+ * `at − windowDays·DAY_MS < t ≤ at` (events after `at` are never seen; no window means all history up to `at`).
+ * - `latest` | `mean` | `min` | `max`: of observations with the LOINC codes and exactly the canonical UCUM `unit`
+ *   (observations in another unit are ignored, never mixed); missing when there are none.
+ * - `slope`: least-squares slope of value against time in days (unit per day, e.g. `%/d`); missing with fewer
+ *   than two distinct times.
+ * - `count`: number of matching events in the window (never missing).
+ * - `onehot`: 1 when a matching condition is active at `at` (onset ≤ `at` or unknown, not abated by `at`);
+ *   with a window, the onset must fall inside it. Never missing.
+ * - `age`: completed years at `at` from the birth date (`YYYY` counts from 1 July, `YYYY-MM` from the 15th);
+ *   missing without a valid birth date.
+ * - `sex`: 1 when the recorded sex equals `equals`, 0 for another known sex, missing when `unknown` or `other`
+ *   (unless `equals` is `other`).
+ * - `vaccinated` | `exposed`: 1 when a matching immunization / exposure falls in the window, else 0.
+ */
+export const FeatureDerivationSchema = z.discriminatedUnion('kind', [
+  z.object({ ...common, kind: z.enum(['latest', 'mean', 'min', 'max', 'slope']), source: ObservationSourceSchema, unit: z.string().min(1).max(40), windowDays: windowDays.optional() }).strict(),
+  z.object({ ...common, kind: z.literal('count'), source: EventSourceSchema, windowDays: windowDays.optional() }).strict(),
+  z.object({ ...common, kind: z.literal('onehot'), source: ConditionSourceSchema, windowDays: windowDays.optional() }).strict(),
+  z.object({ ...common, kind: z.literal('age') }).strict(),
+  z.object({ ...common, kind: z.literal('sex'), equals: z.enum(['female', 'male', 'other']).default('female') }).strict(),
+  z.object({ ...common, kind: z.literal('vaccinated'), source: ImmunizationSourceSchema, windowDays: windowDays.optional() }).strict(),
+  z.object({ ...common, kind: z.literal('exposed'), source: ExposureSourceSchema, windowDays: windowDays.optional() }).strict(),
+]);
+/** A feature derivation (see {@link FeatureDerivationSchema}). */
+export type FeatureDerivation = z.infer<typeof FeatureDerivationSchema>;
+/** A feature derivation as written in a plan, before defaults. */
+export type FeatureDerivationInput = z.input<typeof FeatureDerivationSchema>;
+/** The kinds of feature derivation. */
+export type FeatureKind = FeatureDerivation['kind'];
+
+/** One model input column: a derivation's value, or the 0/1 missing indicator the `indicator` policy adds. */
+export interface FeatureColumn {
+  readonly name: string;
+  readonly derivation: FeatureDerivation;
+  readonly role: 'value' | 'indicator';
+}
+
+/** The model input columns of a list of derivations, in order (a derivation with the `indicator` policy adds `<name>.missing`). */
+export function featureColumns(derivations: readonly FeatureDerivation[]): FeatureColumn[] {
+  const out: FeatureColumn[] = [];
+  for (const derivation of derivations) {
+    out.push({ name: derivation.name, derivation, role: 'value' });
+    if (derivation.missing.policy === 'indicator') out.push({ name: `${derivation.name}.missing`, derivation, role: 'indicator' });
+  }
+  return out;
+}
+
+/** The model input names of a list of derivations: what `plan.data.features` must list, in this order. */
+export function featureNames(derivations: readonly FeatureDerivation[]): string[] {
+  return featureColumns(derivations).map((c) => c.name);
+}
+
+/**
+ * How a site labels a twin for training.
+ * - `condition-onset`: 1 when a condition in `conditionCodes` has its onset in `(at, at + horizonDays·DAY_MS]`,
+ *   else 0. With `excludePrior` (default), a twin in whom such a condition is already active at `at` gets no
+ *   label and stays out of training and evaluation.
+ * - `stored`: the twin store's own label (`TwinSnapshot.label`); twins without one stay out.
+ */
+export const LabelDerivationSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('condition-onset'),
+      conditionCodes: z.array(CodeSetSchema).min(1).max(20),
+      horizonDays: z.number().int().min(1).max(3650),
+      excludePrior: z.boolean().default(true),
+    })
+    .strict(),
+  z.object({ kind: z.literal('stored') }).strict(),
+]);
+/** A label derivation (see {@link LabelDerivationSchema}). */
+export type LabelDerivation = z.infer<typeof LabelDerivationSchema>;
+
+/**
+ * Risk tiers on the susceptibility score: `thresholds` strictly increasing in (0, 1), one more name than
+ * thresholds. A score s is in tier i when `thresholds[i−1] ≤ s < thresholds[i]`
+ * (default: low < 0.2 ≤ medium < 0.5 ≤ high).
+ */
+export const RiskTiersSchema = z
+  .object({
+    thresholds: z.array(z.number().gt(0).lt(1)).min(1).max(9),
+    names: z.array(z.string().min(1).max(32).regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes')).min(2).max(10),
+  })
+  .strict()
+  .refine((t) => t.names.length === t.thresholds.length + 1, { message: 'tiers need exactly one more name than thresholds' })
+  .refine((t) => t.thresholds.every((v, i) => i === 0 || v > t.thresholds[i - 1]!), { message: 'tier thresholds must increase strictly' })
+  .refine((t) => new Set(t.names).size === t.names.length, { message: 'tier names must be distinct' });
+/** Risk tiers (see {@link RiskTiersSchema}). */
+export type RiskTiers = z.infer<typeof RiskTiersSchema>;
+
+/** The tiers a plan without `data.tiers` uses: low < 0.2 ≤ medium < 0.5 ≤ high. */
+export const DEFAULT_RISK_TIERS: RiskTiers = { thresholds: [0.2, 0.5], names: ['low', 'medium', 'high'] };
+
+/** The tier name of a score in [0, 1]. Throws a `RangeError` on a non-finite score. */
+export function tierOf(score: number, tiers: RiskTiers = DEFAULT_RISK_TIERS): string {
+  if (!Number.isFinite(score)) throw new RangeError(`score ${score} is not finite`);
+  let i = 0;
+  while (i < tiers.thresholds.length && score >= tiers.thresholds[i]!) i++;
+  return tiers.names[i]!;
+}
