@@ -1,0 +1,93 @@
+import { explain, predict } from '@twinfed/models';
+import { DEFAULT_RISK_TIERS, featureColumns, tierOf, TwinfedError, type Plan, type WeightSet } from '@twinfed/shared';
+import { deriveFeatures } from '../features/derive';
+import { twinSchemaOf } from '../features/dataset';
+import type { ConsentEvent, TwinSnapshot } from '../twins/types';
+import { describeContribution } from './describe';
+import { fitPreprocessing, modelInput, type Preprocessing } from './preprocess';
+
+/** One feature's share of a twin's score. */
+export interface ScoreContribution {
+  /** Model input name (a derivation, or `<name>.missing`). */
+  readonly feature: string;
+  /** The raw, un-normalised value; null when the twin had no data (the missing-value policy filled it). */
+  readonly value: number | null;
+  /** Share of the score's log-odds (linear: weight × normalised value; MLP: integrated gradients). */
+  readonly contribution: number;
+  /** For a clinician, e.g. `resting heart rate 7-day mean 96 bpm, +0.8`. */
+  readonly text: string;
+}
+
+/** A twin's susceptibility score: decision support for clinicians, never a replacement for their judgement. */
+export interface TwinScore {
+  readonly pid: string;
+  /** Probability of the plan's outcome within its horizon, in [0, 1]. */
+  readonly score: number;
+  readonly tier: string;
+  /** The verified model version that made the score. */
+  readonly versionId: string;
+  /** Snapshot time of the features (ms since epoch). */
+  readonly at: number;
+  /** The largest contributions by magnitude, largest first. */
+  readonly contributions: ScoreContribution[];
+}
+
+/** Options of {@link scoreTwins}. */
+export interface ScoreTwinsOptions {
+  twins: readonly TwinSnapshot[];
+  plan: Pick<Plan, 'data' | 'model'>;
+  /** Weights of a verified global model version (signature and digest checked by the caller). */
+  weights: WeightSet;
+  versionId: string;
+  /** Snapshot time (ms since epoch). */
+  at: number;
+  /** How many contributions to keep per twin (default 5; `Infinity` keeps all). */
+  top?: number;
+  /** Fill values and z-score statistics from training; default: fitted on the twins being scored. */
+  preprocessing?: Preprocessing;
+}
+
+function scoringAllowed(consent: readonly ConsentEvent[]): boolean {
+  let latest: ConsentEvent | undefined;
+  for (const e of consent) if (e.purpose === 'scoring' && (latest === undefined || e.t >= latest.t)) latest = e;
+  return latest?.decision !== 'deny';
+}
+
+/**
+ * Scores twins with a verified global model: derives each twin's features from the plan, fills and
+ * normalises them as in training, predicts with `@twinfed/models`, assigns the plan's risk tier and explains
+ * the top contributions in words with raw, un-normalised values. Twins whose latest `scoring` consent
+ * decision is `deny` are not scored (scoring is part of care, so no decision means allowed). Output keeps the
+ * order of `twins`.
+ */
+export async function scoreTwins(options: ScoreTwinsOptions): Promise<TwinScore[]> {
+  const { plan, weights, versionId, at } = options;
+  const { derivations, features } = twinSchemaOf(plan);
+  if (plan.model.inputs !== features.length) throw new TwinfedError('CONFIG_INVALID', `The model takes ${plan.model.inputs} inputs; the plan derives ${features.length}.`);
+  const top = options.top ?? 5;
+  if (!(top >= 0)) throw new TwinfedError('BAD_REQUEST', 'top must be a non-negative number');
+  const twins = options.twins.filter((t) => scoringAllowed(t.consent));
+  const rows = twins.map((twin) => deriveFeatures({ twin, derivations, at }));
+  const pre = options.preprocessing ?? fitPreprocessing({ rows, derivations, normalization: plan.data.normalization });
+  const d = features.length;
+  if (pre.fill.length !== d || (pre.standardizer && pre.standardizer.mean.length !== d)) throw new TwinfedError('CONFIG_INVALID', 'The preprocessing statistics do not fit the plan’s features.');
+  const x = new Float32Array(rows.length * d);
+  rows.forEach((row, i) => x.set(modelInput(row, pre), i * d));
+  const scores = await predict({ spec: plan.model, weights, x, n: rows.length });
+  const columns = featureColumns(derivations);
+  const index = new Map(features.map((f, j) => [f, j]));
+  const tiers = plan.data.tiers ?? DEFAULT_RISK_TIERS;
+  const out: TwinScore[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const explained = await explain({ spec: plan.model, weights, x: x.subarray(i * d, (i + 1) * d), featureNames: features });
+    const contributions = explained.slice(0, Math.min(top, explained.length)).map((c) => {
+      const j = index.get(c.feature)!;
+      const raw = row.missing[j] ? null : row.values[j]!;
+      return { feature: c.feature, value: raw, contribution: c.contribution, text: describeContribution({ column: columns[j]!, raw, filled: pre.fill[j]!, contribution: c.contribution }) };
+    });
+    const score = scores[i]!;
+    out.push({ pid: twins[i]!.pid, score, tier: tierOf(score, tiers), versionId, at, contributions });
+  }
+  return out;
+}
