@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { SeededRandom } from '@twinfed/shared';
+
+/** A source of uniform floats in [0, 1). Reports use {@link cryptoUniform}; tests inject a seeded one. */
+export type UniformSource = () => number;
+
+/** Uniform floats in [0, 1) with 53 random bits each, from the operating system's CSPRNG (node:crypto). */
+export function cryptoUniform(): UniformSource {
+  return () => {
+    const b = randomBytes(8);
+    const hi = b.readUInt32BE(0) >>> 5; // 27 bits
+    const lo = b.readUInt32BE(4) >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  };
+}
+
+/** A reproducible uniform source for tests and simulations (not for released reports). */
+export function seededUniform(seed: number): UniformSource {
+  const rng = new SeededRandom(seed);
+  return () => rng.next();
+}
+
+/**
+ * One draw of Laplace(0, scale) by inverse CDF: with u uniform in (−½, ½), x = −scale·sign(u)·ln(1 − 2|u|).
+ * Draws of exactly 0 from the source are redrawn so the logarithm stays finite.
+ */
+export function laplace(scale: number, uniform: UniformSource): number {
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`Laplace scale must be positive, got ${scale}`);
+  let v = uniform();
+  while (v === 0) v = uniform();
+  const u = v - 0.5;
+  return -scale * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
+}

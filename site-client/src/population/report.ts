@@ -1,0 +1,85 @@
+import {
+  ageBandNames,
+  ageBandOf,
+  DEFAULT_RISK_TIERS,
+  PopulationSettingsSchema,
+  TwinfedError,
+  type Plan,
+  type PopulationReport,
+} from '@twinfed/shared';
+import { ageAt } from '../features/age';
+import type { TwinScore } from '../scoring/score';
+import type { TwinSnapshot } from '../twins/types';
+import { laplace, type UniformSource } from './noise';
+import { suppressTable } from './suppression';
+
+/** Options of {@link populationReport}. */
+export interface PopulationReportOptions {
+  /** Scores of one model version (see `scoreTwins`). */
+  scores: readonly TwinScore[];
+  /** The scored twins (their birth dates give the age bands; nothing else is read). */
+  twins: readonly Pick<TwinSnapshot, 'pid' | 'birthDate'>[];
+  plan: Pick<Plan, 'data'>;
+  /** Minimum cell size; default the plan's `data.population.k`, else 10. */
+  k?: number;
+  /** Laplace privacy budget; default the plan's `data.population.epsilon`; absent means exact counts. */
+  epsilon?: number;
+  /** Uniform source of the noise: `cryptoUniform()` for real reports, a seeded one in tests. */
+  uniform: UniformSource;
+}
+
+/**
+ * The counts a site may send the consortium: scored twins per risk tier × age band, with totals per tier,
+ * per age band and overall. The order of operations is fixed:
+ * 1. exact counts per cell (ages at the scores' snapshot time; no birth date → `unknown`);
+ * 2. with ε: each cell gets Laplace noise of scale 1/ε (sensitivity 1: a patient is in one cell, so the cell
+ *    vector is ε-differentially private), is rounded and clamped at 0;
+ * 3. totals are sums of those released cell values (post-processing: no further privacy cost);
+ * 4. primary suppression: a cell or total is null when its exact count or its released count is below k
+ *    (the suppression pattern itself depends on exact counts and is a k-anonymity rule, not covered by ε);
+ * 5. secondary suppression: more released counts become null until no null count can be recovered exactly
+ *    from the released ones by the table's sums.
+ * Nothing below k is ever in the result. Throws `BAD_REQUEST` when the scores mix model versions.
+ */
+export function populationReport(options: PopulationReportOptions): PopulationReport {
+  const { scores, twins, plan, uniform } = options;
+  const settings = PopulationSettingsSchema.parse(plan.data.population ?? {});
+  const k = options.k ?? settings.k;
+  const epsilon = options.epsilon ?? settings.epsilon;
+  if (!Number.isInteger(k) || k < 2) throw new TwinfedError('BAD_REQUEST', 'k must be an integer of at least 2');
+  if (epsilon !== undefined && !(epsilon > 0 && Number.isFinite(epsilon))) throw new TwinfedError('BAD_REQUEST', 'epsilon must be positive');
+  const versions = new Set(scores.map((s) => s.versionId));
+  if (versions.size !== 1) throw new TwinfedError('BAD_REQUEST', versions.size === 0 ? 'No scores to report.' : 'The scores come from different model versions.');
+  const at = scores[0]!.at;
+  if (scores.some((s) => s.at !== at)) throw new TwinfedError('BAD_REQUEST', 'The scores have different snapshot times.');
+
+  const tiers = (plan.data.tiers ?? DEFAULT_RISK_TIERS).names;
+  const bands = ageBandNames(settings.ageBands);
+  const birth = new Map(twins.map((t) => [t.pid, t.birthDate]));
+  const exact = tiers.map(() => bands.map(() => 0));
+  for (const s of scores) {
+    const r = tiers.indexOf(s.tier);
+    if (r < 0) throw new TwinfedError('BAD_REQUEST', `Score tier "${s.tier}" is not one of the plan's tiers.`);
+    const c = bands.indexOf(ageBandOf(ageAt(birth.get(s.pid) ?? null, at), settings.ageBands));
+    exact[r]![c]!++;
+  }
+  const released = exact.map((row) => row.map((n) => (epsilon === undefined ? n : Math.max(0, Math.round(n + laplace(1 / epsilon, uniform))))));
+  const hide = suppressTable({ released, exact, k });
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const cells = tiers.flatMap((tier, r) => bands.map((ageBand, c) => ({ tier, ageBand, count: hide.cells[r]![c] ? null : released[r]![c]! })));
+  return {
+    versionId: scores[0]!.versionId,
+    at: new Date(at).toISOString(),
+    k,
+    epsilon: epsilon ?? null,
+    tiers: [...tiers],
+    ageBands: bands,
+    cells,
+    totals: {
+      all: hide.all ? null : sum(released.map(sum)),
+      byTier: tiers.map((tier, r) => ({ tier, count: hide.rows[r] ? null : sum(released[r]!) })),
+      byAgeBand: bands.map((ageBand, c) => ({ ageBand, count: hide.cols[c] ? null : sum(released.map((row) => row[c]!)) })),
+    },
+    suppressedCells: cells.filter((c) => c.count === null).length,
+  };
+}
