@@ -145,9 +145,12 @@ describe('coordinator REST API over real HTTP', () => {
       const fed = await json<{ id: string }>(operator(c2, 'POST', routes.federations, { plan: testPlan({ minSites: 2, roundDeadlineSeconds: 1, maxConsecutiveFailedRounds: 2 }) }));
       expect(fed.id).toMatch(/^fed-/);
       now.t += 1500;
-      await new Promise((r) => setTimeout(r, 1300));
-      const res = await operator(c2, 'GET', routes.rounds(fed.id));
-      const rounds = await json<{ rounds: Array<{ round: number; state: string; baseVersionId: string; failureReason: string | null }> }>(res);
+      type Rounds = { rounds: Array<{ round: number; state: string; baseVersionId: string; failureReason: string | null }> };
+      let rounds: Rounds = { rounds: [] };
+      for (let i = 0; i < 100 && rounds.rounds.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        rounds = await json<Rounds>(operator(c2, 'GET', routes.rounds(fed.id)));
+      }
       expect(rounds.rounds[0]!.state).toBe('failed');
       expect(rounds.rounds[0]!.failureReason).toMatch(/minSites is 2/);
       expect(rounds.rounds[1]!.baseVersionId).toBe(rounds.rounds[0]!.baseVersionId);

@@ -90,7 +90,9 @@ describe('federation across processes', () => {
       tamper: (p, body) => (/^\/v1\/models\/[^/]+$/.test(p) && typeof body.signature === 'string' ? { ...body, signature: flipFirstChar(body.signature) } : null),
     });
     await c.admin.revokeSite(c.siteIds.get('VA')!);
-    const plan = PlanSchema.parse(fedAvgPlan({ rounds: 1, minSites: 2, roundDeadlineSeconds: 6 }));
+    // The tampered site never uploads, so each round closes at its deadline; a round that closes before the two
+    // healthy sites (cold processes on a busy machine) have answered fails and the next one starts — not a flake.
+    const plan = PlanSchema.parse(fedAvgPlan({ rounds: 1, minSites: 2, roundDeadlineSeconds: 8, maxConsecutiveFailedRounds: 5 }));
     const fed = await c.admin.createFederation(plan);
     const args = (center: number) => ['run', '--heart-disease', String(center), '--federation', fed.id, '--data-dir', path.join(workDir, `site-${center}`)];
     const runs = [
@@ -103,16 +105,18 @@ describe('federation across processes', () => {
       expect(await runs[2]!.exited).toBe(1);
       expect(runs[2]!.lines.join('\n')).toMatch(/SITE_REVOKED/);
       await runs[3]!.waitForLine(/MODEL_SIGNATURE_INVALID/, 30_000);
-      const done = await watchFederation({ ...c, sites: runs.slice(0, 2) }, { federationId: fed.id, timeoutMs: 60_000 });
-      expect(done.rounds[0]!.state).toBe('published');
-      const meta = await c.admin.getModel(done.rounds[0]!.versionId!);
+      const done = await watchFederation({ ...c, sites: runs.slice(0, 2) }, { federationId: fed.id, timeoutMs: 90_000 });
+      expect(done.federation.state).toBe('completed');
+      const published = done.rounds.filter((r) => r.state === 'published');
+      expect(published).toHaveLength(1);
+      const meta = await c.admin.getModel(published[0]!.versionId!);
       const contributors = (meta.meta.contributors as Array<{ siteId: string }>).map((x) => x.siteId).sort();
       expect(contributors).toEqual([c.siteIds.get('Cleveland'), c.siteIds.get('Hungarian')].sort());
     } finally {
       await Promise.all(runs.map((r) => stop(r)));
       await proxy.close();
     }
-  }, 120_000);
+  }, 150_000);
 });
 
 function flipFirstChar(b64: string): string {
