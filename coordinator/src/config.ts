@@ -14,8 +14,12 @@ const ConfigSchema = z.object({
   maxUpdateBytes: z.number().int().min(1024),
   /** Largest JSON body accepted. */
   maxJsonBytes: z.number().int().min(1024),
-  /** Update envelopes verified and decrypted at once; the rest wait (issue 5 adds 503 + Retry-After). */
+  /** Update envelopes verified and decrypted at once; up to `maxQueuedUploads` more wait. */
   maxConcurrentUploads: z.number().int().min(1),
+  /** Uploads admitted beyond the concurrent ones; any more are refused with 503 OVERLOADED + Retry-After. */
+  maxQueuedUploads: z.number().int().min(0),
+  /** On SIGTERM, how long in-flight requests and round transitions may take before the database closes anyway. */
+  shutdownGraceMs: z.number().int().min(0),
 });
 
 /** The coordinator's configuration, read once from the environment and passed down. */
@@ -23,7 +27,8 @@ export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
 
 /**
  * Builds the configuration from environment variables (`TWINFED_DATA_DIR`, `TWINFED_HOST`, `TWINFED_PORT`,
- * `TWINFED_STORE`, `TWINFED_LOG_LEVEL`, `TWINFED_MAX_UPDATE_BYTES`) and explicit overrides (CLI flags win).
+ * `TWINFED_STORE`, `TWINFED_LOG_LEVEL`, `TWINFED_MAX_UPDATE_BYTES`, `TWINFED_MAX_CONCURRENT_UPLOADS`,
+ * `TWINFED_MAX_QUEUED_UPLOADS`, `TWINFED_SHUTDOWN_GRACE_MS`) and explicit overrides (CLI flags win).
  */
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
   const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
@@ -37,6 +42,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     maxUpdateBytes: num(env.TWINFED_MAX_UPDATE_BYTES) ?? 64 * 1024 * 1024,
     maxJsonBytes: limits.maxJsonBytes,
     maxConcurrentUploads: num(env.TWINFED_MAX_CONCURRENT_UPLOADS) ?? 4,
+    maxQueuedUploads: num(env.TWINFED_MAX_QUEUED_UPLOADS) ?? 64,
+    shutdownGraceMs: num(env.TWINFED_SHUTDOWN_GRACE_MS) ?? 10_000,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);

@@ -6,8 +6,12 @@ import { fingerprint, loadOrCreateIdentity, publicPart, type Identity } from '@t
 import type { CoordinatorConfig } from './config';
 import { createApp } from './http/app';
 import { createLogger, type Logger } from './logger';
+import { Presence } from './http/presence';
+import { UploadGate } from './http/upload-gate';
+import type { CrashPoints } from './rounds/crash-points';
 import { RoundEngine } from './rounds/engine';
 import type { EngineEvents } from './rounds/events';
+import { EngineMetrics } from './rounds/metrics';
 import { attachSockets } from './socket/server';
 import { openStore, type Store } from './store';
 import { ensureOperatorToken, operatorTokenPath } from './bootstrap';
@@ -22,7 +26,10 @@ export interface RunningCoordinator {
   engine: RoundEngine;
   identity: Identity;
   logger: Logger;
-  /** Stops accepting, ends timers, closes sockets, the HTTP server and the database. */
+  /**
+   * Graceful shutdown: refuses new requests (503), lets in-flight uploads and round transitions finish
+   * (at most `shutdownGraceMs`), then closes sockets, the HTTP server and the database.
+   */
   close(): Promise<void>;
 }
 
@@ -31,6 +38,8 @@ export interface StartOptions {
   logger?: Logger;
   store?: Store;
   now?: () => number;
+  /** Test-only: kill points inside the round engine and upload path. */
+  crashPoints?: CrashPoints;
 }
 
 /** The composition root: keys, store, round engine, HTTP + socket.io, resume of every running federation. */
@@ -49,11 +58,26 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
     modelPublished: (e) => push?.modelPublished(e),
     federationEnded: (e) => push?.federationEnded(e),
   };
-  const engine = new RoundEngine({ store, identity, logger, events, now, maxConcurrentUploads: config.maxConcurrentUploads, maxUpdateBytes: config.maxUpdateBytes });
+  const metrics = new EngineMetrics();
+  const crashPoints = options.crashPoints;
+  const engine = new RoundEngine({
+    store, identity, logger, events, now, metrics, maxConcurrentUploads: config.maxConcurrentUploads, maxUpdateBytes: config.maxUpdateBytes,
+    ...(crashPoints ? { crashPoints } : {}),
+  });
+  const presence = new Presence({ store, now });
+  const uploadGate = new UploadGate({ concurrency: config.maxConcurrentUploads, queue: config.maxQueuedUploads, metrics, now });
   let sockets: ReturnType<typeof attachSockets> | null = null;
-  const app = createApp({ config, store, engine, identity, logger, now, onSiteRevoked: (id) => sockets?.disconnectSite(id) });
+  let draining = false;
+  const app = createApp({
+    config, store, engine, identity, logger, now, uploadGate, presence,
+    onSiteRevoked: (id) => sockets?.disconnectSite(id),
+    draining: () => draining,
+    connectedSites: () => sockets?.connectedSites() ?? 0,
+    ...(crashPoints ? { crashPoints } : {}),
+  });
   const server = http.createServer(app);
-  sockets = attachSockets({ httpServer: server, store, logger, requestWindowMs: config.requestWindowMs, now });
+  const inFlight = trackRequests(server);
+  sockets = attachSockets({ httpServer: server, store, logger, requestWindowMs: config.requestWindowMs, now, touch: (id) => presence.seen(id) });
   push = sockets.events;
 
   await new Promise<void>((resolve, reject) => {
@@ -73,12 +97,48 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
     url, port, fingerprint: fp, operatorTokenFile: operatorTokenPath(config.dataDir), store, engine, identity, logger,
     close: () =>
       (closing ??= (async () => {
+        const until = Date.now() + config.shutdownGraceMs;
+        draining = true;
         clearInterval(pruner);
         engine.close();
+        server.close();
+        logger.info({ inFlight: inFlight.count() }, 'coordinator stopping: finishing in-flight requests');
+        await inFlight.idle(until);
+        await withDeadline(engine.drain(), until);
         await sockets!.close();
         server.closeAllConnections();
         if (!options.store) await store.close();
         logger.info('coordinator stopped');
       })()),
   };
+}
+
+/** Counts requests being answered; `idle` resolves when there are none left (or at `until`). */
+function trackRequests(server: http.Server): { count(): number; idle(until: number): Promise<void> } {
+  let active = 0;
+  let waiters: Array<() => void> = [];
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    active++;
+    res.once('close', () => {
+      active--;
+      if (active === 0) {
+        for (const w of waiters) w();
+        waiters = [];
+      }
+    });
+  });
+  return {
+    count: () => active,
+    idle: (until) => (active === 0 ? Promise.resolve() : withDeadline(new Promise<void>((resolve) => waiters.push(resolve)), until)),
+  };
+}
+
+/** `p`, or nothing once the wall clock reaches `until`. */
+async function withDeadline(p: Promise<unknown>, until: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+  });
+  await Promise.race([p.then(() => undefined, () => undefined), timeout]);
+  clearTimeout(timer);
 }

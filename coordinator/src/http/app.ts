@@ -11,12 +11,25 @@ export function createApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(helmet());
+  app.use(refuseWhileDraining(deps));
   for (const route of routeTable(deps)) {
-    app[route.method](route.path, contentType(route), readBody(route, deps), authorize(route, deps), route.handler);
+    const gate = route.body === 'binary' && deps.uploadGate ? [deps.uploadGate.middleware()] : [];
+    app[route.method](route.path, ...gate, contentType(route), readBody(route, deps), authorize(route, deps), route.handler);
   }
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new TwinfedError('NOT_FOUND')));
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/** During shutdown every new request but liveness gets 503 NOT_READY (and the connection is closed). */
+function refuseWhileDraining(deps: HttpDeps) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!deps.draining?.() || req.path === '/healthz') return next();
+    res.setHeader('Connection', 'close');
+    res.setHeader('Retry-After', '5');
+    req.resume();
+    next(new TwinfedError('NOT_READY', 'The coordinator is shutting down; retry shortly.'));
+  };
 }
 
 function contentType(route: RouteDef) {
@@ -36,7 +49,7 @@ function readBody(route: RouteDef, deps: HttpDeps) {
 
 function authorize(route: RouteDef, deps: HttpDeps) {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    const principal: Principal = await authenticate(req, route.roles, { store: deps.store, requestWindowMs: deps.config.requestWindowMs, now: deps.now });
+    const principal: Principal = await authenticate(req, route.roles, { store: deps.store, requestWindowMs: deps.config.requestWindowMs, now: deps.now, ...(deps.presence ? { presence: deps.presence } : {}) });
     (req as Request & { principal?: Principal }).principal = principal;
     next();
   };

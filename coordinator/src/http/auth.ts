@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { TwinfedError, fromB64, hashToken, parseAuthHeaders, verifyRequest } from '@twinfed/shared';
 import type { Store } from '../store';
+import type { Presence } from './presence';
 
 /** Who may call a route. `public` needs nothing; `site` needs a signed request; the others a bearer token. */
 export type Role = 'public' | 'site' | 'operator' | 'researcher';
@@ -16,6 +17,8 @@ export interface AuthOptions {
   store: Store;
   requestWindowMs: number;
   now: () => number;
+  /** Records `lastSeenAt` (throttled); without it every signed request writes it. */
+  presence?: Presence;
 }
 
 /**
@@ -64,7 +67,8 @@ async function authenticateSite(req: Request, opts: AuthOptions): Promise<string
     now: new Date(now).toISOString(),
   });
   if (!fresh) throw new TwinfedError('REPLAYED_REQUEST');
-  await opts.store.touchSite(site.id, new Date(now).toISOString());
+  if (opts.presence) await opts.presence.seen(site.id);
+  else await opts.store.touchSite(site.id, new Date(now).toISOString());
   return site.id;
 }
 

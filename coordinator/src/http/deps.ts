@@ -1,8 +1,11 @@
 import type { Identity } from '@twinfed/shared';
 import type { CoordinatorConfig } from '../config';
 import type { Logger } from '../logger';
+import type { CrashPoints } from '../rounds/crash-points';
 import type { RoundEngine } from '../rounds/engine';
 import type { Store } from '../store';
+import type { Presence } from './presence';
+import type { UploadGate } from './upload-gate';
 
 /** What HTTP handlers may use. */
 export interface HttpDeps {
@@ -14,4 +17,14 @@ export interface HttpDeps {
   now: () => number;
   /** Called after a site is revoked (the socket layer disconnects it). */
   onSiteRevoked?: (siteId: string) => void;
+  /** Admission control of uploads (503 + Retry-After beyond its bound); none: unbounded. */
+  uploadGate?: UploadGate;
+  /** Throttled `lastSeenAt` writes; none: every signed request writes. */
+  presence?: Presence;
+  /** True while the coordinator shuts down: new requests get 503 NOT_READY. */
+  draining?: () => boolean;
+  /** Connected site sockets (for `/metrics`). */
+  connectedSites?: () => number;
+  /** Test-only crash points. */
+  crashPoints?: CrashPoints;
 }

@@ -5,6 +5,7 @@ import { federationHandlers } from './routes/federations';
 import { modelHandlers } from './routes/models';
 import { siteHandlers } from './routes/sites';
 import { healthHandlers } from './routes/health';
+import { metricsHandlers } from './routes/metrics';
 
 /** How a route's body is read: JSON (≤ maxJsonBytes) or binary (≤ maxUpdateBytes). Both are read raw: signatures cover the bytes. */
 export type BodyKind = 'json' | 'binary';
@@ -26,10 +27,12 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const feds = federationHandlers(deps);
   const models = modelHandlers(deps);
   const health = healthHandlers(deps);
+  const metrics = metricsHandlers(deps);
   const r = (method: RouteDef['method'], path: string, roles: readonly Role[], handler: RouteDef['handler'], body: BodyKind = 'json'): RouteDef => ({ method, path, roles, body, handler });
   return [
     r('get', '/healthz', ['public'], health.live),
     r('get', '/readyz', ['public'], health.ready),
+    r('get', '/metrics', READERS, metrics.get),
     r('get', '/v1/coordinator', ['public'], sites.coordinatorKeys),
     r('post', '/v1/enroll', ['public'], sites.enroll),
     r('get', '/v1/sites/self', ['site'], sites.self),

@@ -3,47 +3,83 @@ import type { Accumulator, ClientResult, RoundContext, Strategy } from '../strat
 interface Entry {
   round: number;
   acc: Accumulator;
-  siteIds: Set<string>;
+  /** The round's selected sites, sorted: the one order in which results are ever folded. */
+  order: string[];
+  /** order[0 … next) are folded. */
+  next: number;
+  /** Arrived, not yet folded: the decrypted result, or null when it did not fit the buffer (re-opened at close). */
+  waiting: Map<string, ClientResult | null>;
+  waitingBytes: number;
+}
+
+/** Sorts site ids the one way the engine orders them (UTF-16 code units; ids are ASCII). */
+export function sortSiteIds(ids: Iterable<string>): string[] {
+  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**
- * The in-progress aggregate of each federation's current round. Updates are folded in as they arrive,
- * so memory stays O(model size) for streaming strategies. It is a cache: the encrypted envelopes in the
- * store are the truth, and {@link AccumulatorCache.ensure} rebuilds an entry from them after a restart.
+ * The in-progress aggregate of each federation's current round, folded in **sorted site order** whatever
+ * the arrival order, so a round aggregated live and one rebuilt from the store after a crash give
+ * bit-identical weights (floating-point sums depend on their order).
+ *
+ * A result is folded as soon as every selected site before it (in sorted order) has been folded; results
+ * that arrive early wait in memory (up to `bufferBytes`; beyond that they are re-opened from the store at
+ * close). When the round closes, {@link AccumulatorCache.finish} folds what is left, still in sorted order.
+ * With arrival in roughly sorted order memory stays O(model size). It is a cache: the encrypted envelopes
+ * in the store are the truth.
  */
 export class AccumulatorCache {
   private readonly entries = new Map<string, Entry>();
 
-  /** Folds one result into the federation's current round (creating the accumulator on first use). */
-  fold(opts: { federationId: string; strategy: Strategy; ctx: RoundContext; result: ClientResult }): void {
-    const entry = this.entryFor(opts.federationId, opts.strategy, opts.ctx);
-    if (entry.siteIds.has(opts.result.siteId)) return;
-    entry.acc.add(opts.result);
-    entry.siteIds.add(opts.result.siteId);
+  constructor(private readonly bufferBytes = 64 * 1024 * 1024) {}
+
+  /** Offers one verified result of the federation's current round. */
+  offer(opts: { federationId: string; strategy: Strategy; ctx: RoundContext; selected: readonly string[]; result: ClientResult }): void {
+    const entry = this.entryFor(opts);
+    const { siteId } = opts.result;
+    if (entry.waiting.has(siteId) || entry.order.indexOf(siteId) < entry.next) return;
+    const bytes = opts.result.weights.byteLength;
+    const keep = entry.waitingBytes + bytes <= this.bufferBytes;
+    entry.waiting.set(siteId, keep ? opts.result : null);
+    if (keep) entry.waitingBytes += bytes;
+    for (;;) {
+      const head = entry.order[entry.next];
+      const ready = head === undefined ? undefined : entry.waiting.get(head);
+      if (!ready) break;
+      entry.acc.add(ready);
+      entry.waiting.delete(ready.siteId);
+      entry.waitingBytes -= ready.weights.byteLength;
+      entry.next++;
+    }
   }
 
   /**
-   * Returns an accumulator holding exactly `siteIds`' results for the round, rebuilding it through
-   * `load` (decrypting the stored envelopes) when the cache is missing or differs.
+   * An accumulator holding exactly `answered`'s results, folded in sorted order: the cached prefix plus the
+   * rest, re-opened through `load` when not in memory. Rebuilds from scratch when the cache cannot serve.
    */
-  async ensure(opts: {
+  async finish(opts: {
     federationId: string;
     strategy: Strategy;
     ctx: RoundContext;
-    siteIds: string[];
+    selected: readonly string[];
+    answered: readonly string[];
     load: (siteId: string) => Promise<ClientResult>;
   }): Promise<Accumulator> {
-    const cached = this.entries.get(opts.federationId);
-    const want = new Set(opts.siteIds);
-    if (cached && cached.round === opts.ctx.round && cached.siteIds.size === want.size && [...want].every((s) => cached.siteIds.has(s))) {
-      return cached.acc;
+    const answered = sortSiteIds(new Set(opts.answered));
+    const want = new Set(answered);
+    let entry = this.entries.get(opts.federationId);
+    if (!entry || entry.round !== opts.ctx.round || entry.order.slice(0, entry.next).some((s) => !want.has(s))) {
+      this.entries.delete(opts.federationId);
+      entry = this.entryFor(opts);
     }
-    this.entries.delete(opts.federationId);
-    const entry = this.entryFor(opts.federationId, opts.strategy, opts.ctx);
-    for (const siteId of [...want].sort()) {
-      entry.acc.add(await opts.load(siteId));
-      entry.siteIds.add(siteId);
+    const folded = new Set(entry.order.slice(0, entry.next));
+    for (const siteId of answered) {
+      if (folded.has(siteId)) continue;
+      entry.acc.add(entry.waiting.get(siteId) ?? (await opts.load(siteId)));
+      folded.add(siteId);
     }
+    entry.waiting.clear();
+    entry.waitingBytes = 0;
     return entry.acc;
   }
 
@@ -52,11 +88,11 @@ export class AccumulatorCache {
     this.entries.delete(federationId);
   }
 
-  private entryFor(federationId: string, strategy: Strategy, ctx: RoundContext): Entry {
-    let entry = this.entries.get(federationId);
-    if (!entry || entry.round !== ctx.round) {
-      entry = { round: ctx.round, acc: strategy.createAccumulator(ctx), siteIds: new Set() };
-      this.entries.set(federationId, entry);
+  private entryFor(opts: { federationId: string; strategy: Strategy; ctx: RoundContext; selected: readonly string[] }): Entry {
+    let entry = this.entries.get(opts.federationId);
+    if (!entry || entry.round !== opts.ctx.round) {
+      entry = { round: opts.ctx.round, acc: opts.strategy.createAccumulator(opts.ctx), order: sortSiteIds(new Set(opts.selected)), next: 0, waiting: new Map(), waitingBytes: 0 };
+      this.entries.set(opts.federationId, entry);
     }
     return entry;
   }

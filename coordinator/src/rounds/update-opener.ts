@@ -37,6 +37,11 @@ export class UpdateOpener {
     this.slots = new Semaphore(deps.maxConcurrent);
   }
 
+  /** Updates waiting for a verification slot. */
+  get queued(): number {
+    return this.slots.queued;
+  }
+
   /** Framing, schema and header-vs-URL checks; no cryptography. */
   parse(opts: { federationId: string; round: number; siteId: string; bytes: Uint8Array }): ParsedUpdate {
     if (opts.bytes.byteLength > this.deps.maxUpdateBytes) throw new TwinfedError('PAYLOAD_TOO_LARGE');

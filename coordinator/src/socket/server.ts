@@ -28,7 +28,16 @@ export interface SocketLayer {
  * Attaches socket.io to the HTTP server. Sites authenticate the handshake with a signed, fresh, single-use
  * nonce (the same rules as signed requests); revoked or unknown sites are refused.
  */
-export function attachSockets(opts: { httpServer: HttpServer; store: Store; logger: Logger; requestWindowMs: number; now: () => number }): SocketLayer {
+export function attachSockets(opts: {
+  httpServer: HttpServer;
+  store: Store;
+  logger: Logger;
+  requestWindowMs: number;
+  now: () => number;
+  /** Records that a site was seen (throttled by the caller); default: write `lastSeenAt` every time. */
+  touch?: (siteId: string) => Promise<unknown>;
+}): SocketLayer {
+  const touch = opts.touch ?? ((siteId: string) => opts.store.touchSite(siteId, new Date(opts.now()).toISOString()));
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(opts.httpServer, {
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
@@ -46,7 +55,7 @@ export function attachSockets(opts: { httpServer: HttpServer; store: Store; logg
       const v = verifyHandshake({ auth: socket.handshake.auth, signPublicKey: fromB64(site.signPublicKey), now, windowMs: opts.requestWindowMs });
       const fresh = await opts.store.useNonce({ siteId: site.id, nonce: v.nonce, expiresAt: new Date(v.timestamp + opts.requestWindowMs).toISOString(), now: new Date(now).toISOString() });
       if (!fresh) throw new TwinfedError('REPLAYED_REQUEST');
-      await opts.store.touchSite(site.id, new Date(now).toISOString());
+      await touch(site.id);
       socket.data.siteId = site.id;
       await socket.join(`site:${site.id}`);
     })().then(
@@ -63,7 +72,7 @@ export function attachSockets(opts: { httpServer: HttpServer; store: Store; logg
   sites.on('connection', (socket) => {
     opts.logger.debug({ siteId: socket.data.siteId }, 'site connected');
     socket.on('site:status', (_status, ack) => {
-      void opts.store.touchSite(socket.data.siteId, new Date(opts.now()).toISOString()).catch(() => undefined);
+      void touch(socket.data.siteId).catch(() => undefined);
       if (typeof ack === 'function') ack(new Date(opts.now()).toISOString());
     });
   });

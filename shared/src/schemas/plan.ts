@@ -107,8 +107,24 @@ export const PlanSchema = z
     training: TrainingSchema,
     rounds: z.number().int().min(1).max(100_000),
     minSites: z.number().int().min(1).max(100_000).default(1),
-    /** Optional cap on selected sites per round (over-selection closes at the first `minSites`... in a later issue). */
+    /**
+     * Optional number of sites selected per round (a seeded sample of the eligible sites). With
+     * `closeAt: 'quorum'`, selecting more than `minSites` is over-selection: the round closes at the first
+     * `minSites` updates stored and later ones are refused as late (`ROUND_CLOSED`).
+     */
     sitesPerRound: z.number().int().min(1).max(100_000).optional(),
+    /**
+     * When a round closes before its deadline: `'all'` (default) once every selected site has answered;
+     * `'quorum'` as soon as `minSites` updates are stored. Either way, at the deadline it aggregates if at
+     * least `minSites` answered and fails otherwise.
+     */
+    closeAt: z.enum(['all', 'quorum']).default('all'),
+    /**
+     * A site that was selected and sent nothing in this many closed rounds in a row is skipped by selection
+     * until it is seen again (a signed request or socket connection after the last round it missed), unless
+     * fewer than `minSites` sites would be left.
+     */
+    maxMissedRounds: z.number().int().min(1).max(1000).default(2),
     roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(600),
     /** The federation fails after this many rounds in a row end without a version (never wait forever). */
     maxConsecutiveFailedRounds: z.number().int().min(1).max(1000).default(5),

@@ -7,16 +7,19 @@ import { renderKeyValues } from '../format';
 
 /** Loads the real coordinator only when `coordinator start` runs. */
 async function realRuntime(): Promise<CoordinatorRuntime> {
-  const [{ loadConfig }, { startCoordinator }, { createLogger }] = await Promise.all([
+  const [{ loadConfig }, { startCoordinator }, { createLogger }, { crashPointsFrom }] = await Promise.all([
     import('../../config'),
     import('../../main'),
     import('../../logger'),
+    import('../../rounds/crash-points'),
   ]);
   return {
     async start({ env, overrides, log }) {
       const config = loadConfig(env, overrides);
       const logger = createLogger({ level: config.logLevel, destination: { write: (line: string) => void log.write(line) } });
-      return { config, coordinator: await startCoordinator(config, { logger }) };
+      // Fault tests only: die with SIGKILL at a named point of the round engine (see rounds/crash-points.ts).
+      const crashPoints = crashPointsFrom(env.TWINFED_TEST_CRASH_AT, () => process.kill(process.pid, 'SIGKILL'));
+      return { config, coordinator: await startCoordinator(config, { logger, ...(crashPoints ? { crashPoints } : {}) }) };
     },
   };
 }
@@ -50,7 +53,9 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
     .description(
       'Start the coordinator in the foreground. On first start it creates its signing and encryption keys and an operator ' +
         'token in the data dir (--data-dir, TWINFED_DATA_DIR or ./.twinfed). Prints its URL, the key fingerprint sites confirm ' +
-        'when they enroll, and where the operator token is. Ctrl+C (SIGINT) or SIGTERM stops it gracefully.',
+        'when they enroll, and where the operator token is. Ctrl+C (SIGINT) or SIGTERM stops it gracefully: new requests ' +
+        'are refused with 503, in-flight uploads and round transitions finish (TWINFED_SHUTDOWN_GRACE_MS, default 10 s), ' +
+        'then the database is closed. Every round resumes from the database on the next start, even after a crash.',
     )
     .option('--host <host>', 'interface to listen on (default TWINFED_HOST or 127.0.0.1)')
     .option('--port <port>', 'port to listen on, 0 for any free port (default TWINFED_PORT or 8470)', port)

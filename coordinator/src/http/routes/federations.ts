@@ -46,6 +46,7 @@ export function federationHandlers(deps: HttpDeps) {
         bytes: rawBody(req),
       });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
+      deps.crashPoints?.hit('upload.responded');
     },
   };
 }

@@ -9,6 +9,7 @@ export function healthHandlers(deps: HttpDeps) {
       res.json({ status: 'ok' });
     },
     ready: async (_req: Request, res: Response) => {
+      if (deps.draining?.()) throw new TwinfedError('NOT_READY', 'The coordinator is shutting down.');
       const writable = await deps.store.health().catch(() => false);
       if (!writable || deps.identity.sign.secretKey.length !== 64) throw new TwinfedError('NOT_READY');
       res.json({ status: 'ready' });

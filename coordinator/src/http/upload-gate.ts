@@ -1,0 +1,64 @@
+import type { NextFunction, Request, Response } from 'express';
+import { TwinfedError } from '@twinfed/shared';
+import type { EngineMetrics } from '../rounds/metrics';
+
+/** Options of {@link UploadGate}. */
+export interface UploadGateOptions {
+  /** Uploads verified and decrypted at once (the engine's verification slots). */
+  concurrency: number;
+  /** Uploads admitted beyond those, waiting (their bodies are held in memory). */
+  queue: number;
+  metrics?: EngineMetrics;
+  now?: () => number;
+}
+
+/**
+ * Admission control of the upload route, before its body is read: at most `concurrency + queue` uploads
+ * in the building (reading, authenticating, waiting for a verification slot, verifying, storing). Beyond
+ * that the coordinator answers `503 OVERLOADED` with a `Retry-After` estimated from recent upload times,
+ * which the site client honours (with jitter), instead of queueing without bound.
+ */
+export class UploadGate {
+  private active = 0;
+  private meanMs = 50;
+  private readonly now: () => number;
+
+  constructor(private readonly options: UploadGateOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Uploads admitted and not yet answered. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Largest number of uploads admitted at once. */
+  get capacity(): number {
+    return this.options.concurrency + this.options.queue;
+  }
+
+  /** Seconds a refused upload should wait: the expected time to work off the queue, 1–30 s. */
+  retryAfterSeconds(): number {
+    const waves = Math.max(1, this.active / this.options.concurrency);
+    return Math.min(30, Math.max(1, Math.ceil((waves * this.meanMs) / 1000)));
+  }
+
+  /** The express middleware. */
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      if (this.active >= this.capacity) {
+        this.options.metrics?.upload('overloaded');
+        res.setHeader('Retry-After', String(this.retryAfterSeconds()));
+        req.resume(); // discard the body so the connection stays usable
+        return next(new TwinfedError('OVERLOADED', 'Too many uploads are being verified; retry after the time in Retry-After.'));
+      }
+      this.active++;
+      const started = this.now();
+      res.once('close', () => {
+        this.active--;
+        this.meanMs = 0.8 * this.meanMs + 0.2 * Math.max(1, this.now() - started);
+      });
+      next();
+    };
+  }
+}
