@@ -56,11 +56,21 @@ export function resolveRef(backend: ApplyBackend, secret: Uint8Array, ref: Patie
 export function applyWrites(input: { backend: ApplyBackend; secret: Uint8Array; writes: readonly TwinWrite[]; now: number }): ApplyResult {
   const { backend, secret, now } = input;
   const touched = new Set<string>();
+  // Found patients per reference within this call (patients are never deleted, so a hit stays valid).
+  const found = new Map<string, string>();
+  const resolve = (ref: PatientRef): string | null => {
+    const key = 'pid' in ref ? `p\u0000${ref.pid}` : 'hospitalId' in ref ? `h\u0000${ref.hospitalId}` : `a\u0000${ref.alias}`;
+    const hit = found.get(key);
+    if (hit !== undefined) return hit;
+    const pid = resolveRef(backend, secret, ref);
+    if (pid !== null) found.set(key, pid);
+    return pid;
+  };
   const outcomes = input.writes.map((w): WriteOutcome => {
     const invalid = invalidWrite(w);
     if (invalid) return { status: 'rejected', reason: invalid };
     if (w.type === 'patient') return applyPatient({ backend, secret, w, now, touched });
-    const pid = resolveRef(backend, secret, w.patient);
+    const pid = resolve(w.patient);
     if (!pid) return UNKNOWN_PATIENT;
     const key = sourceKey(secret, w.type, w.sourceId);
     const content = contentOf(w);

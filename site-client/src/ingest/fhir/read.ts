@@ -55,13 +55,19 @@ function expand(value: unknown, at: { line?: number }, out: ReadFhirResult): voi
 export function readFhirText(text: string): ReadFhirResult {
   const out: ReadFhirResult = { entries: [], rejected: [] };
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  try {
-    const value = JSON.parse(body) as unknown;
-    // A one-line file is a one-line NDJSON file as much as a JSON document: keep its line number.
-    expand(value, body.trim().includes('\n') ? {} : { line: 1 }, out);
-    return out;
-  } catch (e) {
-    if (!(e instanceof SyntaxError)) throw e;
+  const trimmed = body.trim();
+  const firstBreak = trimmed.indexOf('\n');
+  // NDJSON when the first line alone is a JSON value and more follows; otherwise try one JSON document.
+  const ndjson = firstBreak >= 0 && parses(trimmed.slice(0, firstBreak));
+  if (!ndjson) {
+    try {
+      const value = JSON.parse(body) as unknown;
+      // A one-line file is a one-line NDJSON file as much as a JSON document: keep its line number.
+      expand(value, firstBreak >= 0 ? {} : { line: 1 }, out);
+      return out;
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+    }
   }
   const lines = body.split(/\r?\n/);
   const parsed: { line: number; value?: unknown }[] = [];
@@ -82,4 +88,13 @@ export function readFhirText(text: string): ReadFhirResult {
     else out.rejected.push({ resourceType: 'unknown', line: p.line, reason: 'the line is not valid JSON' });
   }
   return out;
+}
+
+function parses(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
 }
