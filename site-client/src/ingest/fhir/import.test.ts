@@ -87,8 +87,9 @@ describe('importFhir', () => {
     expect(report.accepted).toEqual({ patients: 1, observations: 1, conditions: 0, immunizations: 0, consents: 0, exposures: 0, labels: 0 });
     expect(report.skipped.byType).toEqual({ Encounter: 2, Practitioner: 1, 'Immunization:not-done': 1 });
     const byId = Object.fromEntries(report.rejected.map((r) => [r.id ?? `#${r.entry}`, r]));
-    expect(Object.keys(byId).sort()).toEqual(['#16', 'bad-dob', 'bp-bad', 'ghost', 'hr-kg', 'local', 'no-code', 'no-purpose', 'no-tz', 'temp-hot', 'vague'].sort());
-    expect(byId['bad-dob']).toEqual({ resourceType: 'Patient', id: 'bad-dob', entry: 1, path: 'birthDate', reason: 'birthDate: must be a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)' });
+    expect(Object.keys(byId).sort()).toEqual(['#16', '#1', 'bp-bad', 'ghost', 'hr-kg', 'local', 'no-code', 'no-purpose', 'no-tz', 'temp-hot', 'vague'].sort());
+    // A Patient's resource id is an identifier of the patient: the rejection locates it by entry only.
+    expect(byId['#1']).toEqual({ resourceType: 'Patient', entry: 1, path: 'birthDate', reason: 'birthDate: must be a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)' });
     expect(byId['hr-kg']).toEqual({
       resourceType: 'Observation',
       id: 'hr-kg',
@@ -149,7 +150,7 @@ describe('importFhir', () => {
     await importFhir({ store, text: ndjson([patient('p1', 'MRN-5001')]), identifierSystem: 'urn:ssn' });
     expect(await store.listPids()).toEqual([store.pidFor('SSN-MRN-5001')]);
     const none = await importFhir({ store, text: ndjson([patient('p2', null)]), identifierSystem: 'urn:ssn' });
-    expect(none.rejected).toEqual([{ resourceType: 'Patient', id: 'p2', line: 1, path: 'identifier', reason: expect.stringContaining('configured patient identifier system') }]);
+    expect(none.rejected).toEqual([{ resourceType: 'Patient', line: 1, path: 'identifier', reason: expect.stringContaining('configured patient identifier system') }]);
   });
 
   it('keeps consent history: a withdrawn consent excludes the patient after the withdrawal, not before', async () => {

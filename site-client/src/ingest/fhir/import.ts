@@ -38,10 +38,14 @@ const CONVERTERS: Readonly<Record<string, (entry: FhirEntry, ctx: ConvertContext
   Consent: convertConsent,
 };
 
+/**
+ * Where a resource was. A Patient's resource id is left out: it is an identifier of the patient in the
+ * hospital's FHIR server, and the report may be shown or logged; its line or entry index locates it.
+ */
 function originOf(entry: FhirEntry, resourceType: string): IngestOrigin {
   const id = (entry.resource as { id?: unknown }).id;
   const origin: IngestOrigin = { resourceType };
-  if (typeof id === 'string' && id.length <= 64) origin.id = id;
+  if (resourceType !== 'Patient' && typeof id === 'string' && id.length <= 64) origin.id = id;
   if (entry.line !== undefined) origin.line = entry.line;
   if (entry.entry !== undefined) origin.entry = entry.entry;
   return origin;
