@@ -17,6 +17,8 @@ export interface Demographics {
 /** Keys in the mapping table: the hospital id and aliases live in separate namespaces. */
 export const hospitalKey = (hospitalId: string): string => `h:${hospitalId}`;
 export const aliasKey = (alias: string): string => `a:${alias}`;
+/** The hospital id inside a {@link hospitalKey}. */
+export const hospitalIdOfKey = (key: string): string => key.slice(2);
 
 /** Synchronous storage primitives behind {@link applyWrites}. */
 export interface ApplyBackend {

@@ -71,14 +71,13 @@ export class MemoryTwinStore implements T.TwinStore {
     const purpose = options.consentFor;
     if (!purpose) return pids;
     return pids.filter((pid) => {
-      let latest: StoredRecord | undefined;
+      let latest: { t: number; id: number; decision: unknown } | undefined;
       for (const r of this.byPid.get(pid) ?? []) {
-        if (r.type !== 'consent' || r.content[0] !== purpose || (r.content[2] as number) > at) continue;
-        const rt = r.content[2] as number;
-        const lt = latest?.content[2] as number | undefined;
-        if (!latest || rt > lt! || (rt === lt && r.id > latest.id)) latest = r;
+        const t = r.content[2] as number;
+        if (r.type !== 'consent' || r.content[0] !== purpose || t > at) continue;
+        if (!latest || t > latest.t || (t === latest.t && r.id > latest.id)) latest = { t, id: r.id, decision: r.content[1] };
       }
-      return latest?.content[1] === 'permit';
+      return latest?.decision === 'permit';
     });
   }
 

@@ -1,4 +1,5 @@
 /** Read queries of the SQLite twin store. */
+import { hospitalIdOfKey } from '../apply';
 import type * as T from '../store-types';
 import type { ConsentEvent, TwinCondition, TwinObservation, TwinSnapshot } from '../types';
 import type { SqlContext } from './context';
@@ -57,7 +58,7 @@ export function counts(c: SqlContext): T.TwinCounts {
 /** The hospital id of a pid (the mapping table is read nowhere else). */
 export function hospitalIdOf(c: SqlContext, pid: string): string | null {
   const key = c.stmt("SELECT key FROM patient_keys WHERE pid = ? AND kind = 'hospital-id'").pluck().get(pid) as string | undefined;
-  return key === undefined ? null : key.slice(2);
+  return key === undefined ? null : hospitalIdOfKey(key);
 }
 
 export function listAudit(c: SqlContext, pid: string | undefined): T.TwinAuditEntry[] {
