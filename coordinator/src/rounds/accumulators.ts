@@ -39,7 +39,7 @@ export class AccumulatorCache {
     const { siteId } = opts.result;
     if (entry.waiting.has(siteId) || entry.order.indexOf(siteId) < entry.next) return;
     const bytes = opts.result.weights.byteLength;
-    const keep = entry.waitingBytes + bytes <= this.bufferBytes;
+    const keep = entry.order[entry.next] === siteId || entry.waitingBytes + bytes <= this.bufferBytes;
     entry.waiting.set(siteId, keep ? opts.result : null);
     if (keep) entry.waitingBytes += bytes;
     for (;;) {
