@@ -33,6 +33,7 @@ describe('missing-value policies', () => {
 
 describe('labels and consent', () => {
   const rule = LabelDerivationSchema.parse({ kind: 'condition-onset', conditionCodes: [{ system: 'snomed', codes: ['233604007'] }], horizonDays: 30 });
+  if (rule.kind !== 'condition-onset') throw new Error('unreachable');
   const withOnset = (onset: number | null, abatement: number | null = null) => twin({ conditions: [{ system: 'snomed', code: '233604007', onset, abatement }] });
 
   it('labels onsets in (at, at + horizon]', () => {
