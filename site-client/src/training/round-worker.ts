@@ -16,7 +16,10 @@ export interface RoundWorkerOptions {
   journal: Journal;
   federationId: string;
   logger: Logger;
+  /** Cancels in-flight requests. */
   signal: AbortSignal;
+  /** Set when the site is stopping: no new training starts (an update already trained is still uploaded). */
+  stopping?: AbortSignal;
   emit: (event: RunnerProgress) => void;
   status: (status: Omit<SiteStatus, 'federationId'>) => void;
 }
@@ -63,6 +66,7 @@ export class RoundWorker {
     if (this.o.journal.upload(this.o.federationId, r.round)) return;
     if (current.submitted) return this.skip(r.round, 'already-submitted');
     if (this.abandoned.has(r.round) || (r.state !== 'open' && r.state !== 'collecting')) return;
+    if (this.o.stopping?.aborted && this.sealed?.round !== r.round) return;
     try {
       await this.trainAndUpload(current);
     } catch (e) {

@@ -122,6 +122,49 @@ describe('SiteRunner', () => {
     expect(coordinator.calls.filter((c) => c === 'upload:1')).toHaveLength(1);
   });
 
+  test('stop while an update is being uploaded: the upload finishes and is journalled, nothing new starts', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.plan.rounds = 5;
+    const upload = coordinator.uploadUpdate.bind(coordinator);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inFlight = false;
+    coordinator.uploadUpdate = async (o) => {
+      inFlight = true;
+      // Like a real request, the upload is cancelled if the runner aborts its signal.
+      const signal = (o as { signal?: AbortSignal }).signal;
+      await new Promise<void>((resolve, reject) => {
+        void held.then(resolve);
+        signal?.addEventListener('abort', () => reject(new TwinfedError('NETWORK', 'cancelled')));
+      });
+      return upload(o);
+    };
+    const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
+    const done = r.run();
+    await waitFor(() => inFlight);
+    r.stop(); // SIGTERM while the upload is in flight
+    await new Promise((res) => setTimeout(res, 30));
+    release();
+    expect((await done).state).toBe('stopped');
+    expect(coordinator.updates.map((u) => u.round)).toEqual([1]);
+    expect(Journal.open(dir).upload('fed-1', 1)).toEqual(expect.objectContaining({ status: 'accepted' }));
+    expect(events.some((e) => e.type === 'uploaded')).toBe(true);
+    expect(ops.trainCalls).toBe(1); // round 2 had opened, but no new training started after stop
+  });
+
+  test('a second stop cancels an upload that would not finish', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.uploadUpdate = (o) => new Promise((_resolve, reject) => (o as { signal?: AbortSignal }).signal?.addEventListener('abort', () => reject(new TwinfedError('NETWORK', 'cancelled'))));
+    const { runner: r } = runner({ coordinator, enrollment, dir });
+    const done = r.run();
+    await waitFor(() => coordinator.calls.includes('currentRound'));
+    await new Promise((res) => setTimeout(res, 50));
+    r.stop();
+    r.stop();
+    expect((await done).state).toBe('stopped');
+    expect(Journal.open(dir).upload('fed-1', 1)).toBeUndefined();
+  });
+
   test('a site that is not selected never trains and says so once', async () => {
     const { dir, enrollment, coordinator } = setup();
     coordinator.selected = false;

@@ -36,6 +36,11 @@ export interface SiteRunnerOptions {
   /** Overrides the trainer seed. */
   seed?: number;
   onProgress?: ProgressListener;
+  /**
+   * After {@link SiteRunner.stop}, how long an update already trained or being uploaded may take to be
+   * acknowledged (and journalled) before in-flight requests are cancelled. Default 10 s.
+   */
+  stopGraceMs?: number;
 }
 
 /** Errors after which running on is pointless: the site's identity, the federation or the local setup is wrong. */
@@ -51,7 +56,11 @@ const FATAL = new Set(['SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNKNOWN
 export class SiteRunner {
   private readonly listeners = new Set<ProgressListener>();
   private readonly logger: Logger;
+  /** Aborted by stop(): no new work starts. */
   private readonly controller = new AbortController();
+  /** Aborted when the stop grace period ends (or at a second stop): in-flight requests are cancelled. */
+  private readonly hard = new AbortController();
+  private hardTimer: NodeJS.Timeout | undefined;
   private readonly pendingVersions = new Set<string>();
   private session: FederationSession | undefined;
   private worker: RoundWorker | undefined;
@@ -70,10 +79,24 @@ export class SiteRunner {
     return () => this.listeners.delete(listener);
   }
 
-  /** Asks the loop to stop; `run` then resolves with state `stopped` (locally). In-flight requests are aborted. */
+  /**
+   * Asks the loop to stop; `run` then resolves with state `stopped` (locally). No new training starts; an
+   * update already trained or being uploaded gets `stopGraceMs` to be acknowledged and journalled, so a
+   * restarted site neither loses nor repeats it. A second call cancels in-flight requests at once.
+   */
   stop(): void {
+    if (this.controller.signal.aborted) {
+      this.hard.abort();
+      return;
+    }
     this.controller.abort();
     this.wake();
+    const grace = this.options.stopGraceMs ?? 10_000;
+    if (grace <= 0) this.hard.abort();
+    else {
+      this.hardTimer = setTimeout(() => this.hard.abort(), grace);
+      this.hardTimer.unref?.();
+    }
   }
 
   /** Runs until the federation ends (or {@link stop}); rejects on fatal errors (revoked site, bad data, …). */
@@ -97,6 +120,7 @@ export class SiteRunner {
         await this.waitForWake();
       }
     } finally {
+      if (this.hardTimer) clearTimeout(this.hardTimer);
       unsubscribe();
       events?.close();
       this.session?.dispose();
@@ -106,15 +130,14 @@ export class SiteRunner {
 
   private async tick(): Promise<RunSummary['state'] | undefined> {
     const { api, federationId } = this.options;
-    const signal = this.controller.signal;
-    const current = await api.currentRound(federationId, { signal });
+    const current = await api.currentRound(federationId, { signal: this.hard.signal });
     const worker = await this.ensureWorker(current);
     this.reportRound(current);
     if (current.round && current.federation.state === 'running') await worker.maybeTrain(current);
     const latest = current.federation.latestVersionId;
     const versions = new Set([...(latest ? [latest] : []), ...this.pendingVersions]);
     for (const versionId of versions) {
-      if (signal.aborted) return undefined;
+      if (this.controller.signal.aborted) return undefined;
       if (await worker.maybeEvaluate(versionId)) this.pendingVersions.delete(versionId);
     }
     if (current.federation.state !== 'running') {
@@ -142,7 +165,8 @@ export class SiteRunner {
       journal: options.journal,
       federationId: options.federationId,
       logger: this.logger,
-      signal: this.controller.signal,
+      signal: this.hard.signal,
+      stopping: this.controller.signal,
       emit: (e) => this.emit(e),
       status: (s) => void options.events?.reportStatus({ ...s, federationId: options.federationId }).catch(() => undefined),
     });

@@ -101,7 +101,7 @@ describe('retries', () => {
     expect(nonces.size).toBe(3);
   });
 
-  test('503 and 429 are retried, honouring Retry-After (seconds and HTTP date), capped at maxMs', async () => {
+  test('503 and 429 are retried after Retry-After (seconds and HTTP date) plus jitter of up to half of it, capped at maxMs', async () => {
     const now = Date.parse('2025-01-01T00:00:00Z');
     const fetch = scriptedFetch([
       json(503, { error: { code: 'OVERLOADED', message: 'busy' } }, { 'retry-after': '2' }),
@@ -111,7 +111,16 @@ describe('retries', () => {
     ]);
     const { t, sleeps } = transport(fetch, { now: () => now });
     await t.send({ method: 'GET', path: '/v1/x' });
-    expect(sleeps).toEqual([2000, 3000, 5000]);
+    expect(sleeps).toEqual([2500, 3750, 5000]); // random 0.5 → +25 %
+    const spread = new Set<number>();
+    for (const r of [0, 0.3, 0.99]) {
+      const { t: t2, sleeps: s2 } = transport(scriptedFetch([json(503, {}, { 'retry-after': '2' }), json(200, {})]), { random: () => r });
+      await t2.send({ method: 'GET', path: '/v1/x' });
+      expect(s2[0]).toBeGreaterThanOrEqual(2000);
+      expect(s2[0]).toBeLessThan(3000);
+      spread.add(s2[0]!);
+    }
+    expect(spread.size).toBe(3);
   });
 
   test('4xx is never retried and comes back as the TwinfedError the server sent', async () => {

@@ -48,7 +48,8 @@ export interface HttpResponse {
 /**
  * Signed HTTP with timeouts and retries. Every attempt is signed afresh (new timestamp and nonce, so a retry
  * is never a replay). Network errors, timeouts, 429, 502, 503 and 504 are retried with full-jitter exponential
- * backoff, honouring `Retry-After`; other 4xx/5xx fail at once as the {@link TwinfedError} the server sent.
+ * backoff, or after `Retry-After` plus up to half of it again (jitter); other 4xx/5xx fail at once as the
+ * {@link TwinfedError} the server sent.
  * After the last retry, a network failure becomes `NETWORK`.
  */
 export class HttpTransport {
@@ -131,8 +132,11 @@ export class HttpTransport {
   }
 
   private async pause(p: { attempt: number; req: HttpRequest; reason: string; retryAfter?: number | undefined }): Promise<void> {
-    const backoff = backoffDelay({ attempt: p.attempt, policy: this.policy, random: this.random });
-    const delayMs = p.retryAfter !== undefined ? Math.min(this.policy.maxMs, Math.max(p.retryAfter, 1)) : backoff;
+    // Retry-After is a minimum; up to half of it again is added at random so that the many sites a busy
+    // coordinator turned away together do not all come back in the same instant.
+    const delayMs = p.retryAfter !== undefined
+      ? Math.min(this.policy.maxMs, Math.max(1, Math.floor(p.retryAfter * (1 + 0.5 * this.random()))))
+      : backoffDelay({ attempt: p.attempt, policy: this.policy, random: this.random });
     this.options.logger?.debug({ method: p.req.method, path: p.req.path, attempt: p.attempt + 1, delayMs, reason: p.reason }, 'retrying request');
     await this.sleepImpl(delayMs, p.req.signal);
   }
