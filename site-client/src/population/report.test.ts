@@ -32,7 +32,7 @@ describe('populationReport', () => {
       ['medium', 40, 25], ['medium', 66, 11], ['medium', null, 10],
       ['high', 50, 30], ['high', 90, 40], ['high', null, 3],
     ]);
-    const r = populationReport({ scores, twins, plan: bands65, uniform: seededUniform(1) });
+    const r = populationReport({ scores, twins, plan: bands65, rng: seededUniform(1) });
     expect(PopulationReportSchema.parse(r)).toEqual(r);
     expect(r.ageBands).toEqual(['0-64', '65+', 'unknown']);
     // high/unknown (3) is below k. Its row and column totals are released, so one more cell in each line must
@@ -49,7 +49,7 @@ describe('populationReport', () => {
 
   it('hides a band total that the grand total minus the other band totals would reveal', () => {
     const { scores, twins } = cohort([['low', 30, 20], ['low', 70, 15], ['medium', 30, 25], ['high', 80, 30], ['high', 50, 40], ['high', null, 3]]);
-    const r = populationReport({ scores, twins, plan, k: 10, uniform: seededUniform(1) });
+    const r = populationReport({ scores, twins, plan, k: 10, rng: seededUniform(1) });
     expect(cell(r, 'high', 'unknown')).toBeNull();
     expect(r.totals.byAgeBand.find((b) => b.ageBand === 'unknown')!.count).toBeNull(); // 3 < k
     expect(r.totals.all).not.toBeNull();
@@ -59,22 +59,22 @@ describe('populationReport', () => {
   it('adds Laplace noise when ε is given (rounded, clamped, still ≥ k)', () => {
     const ages = [30, 50, 70, null];
     const { scores, twins } = cohort(['low', 'medium', 'high'].flatMap((tier, r) => ages.map((age, c) => [tier, age, 100 + 37 * r + 11 * c] as [string, number | null, number])));
-    const exact = populationReport({ scores, twins, plan, uniform: seededUniform(2) });
-    const noisy = populationReport({ scores, twins, plan, epsilon: 0.2, uniform: seededUniform(2) });
+    const exact = populationReport({ scores, twins, plan, rng: seededUniform(2) });
+    const noisy = populationReport({ scores, twins, plan, epsilon: 0.2, rng: seededUniform(2) });
     expect(noisy.epsilon).toBe(0.2);
     const pairs = exact.cells.map((c, i) => [c.count, noisy.cells[i]!.count] as const).filter(([a, b]) => a !== null && b !== null);
     expect(pairs.length).toBe(12); // every cell is far above k
     expect(pairs.some(([a, b]) => a !== b)).toBe(true);
     expect(pairs.every(([a, b]) => Number.isInteger(b) && Math.abs(a! - b!) < 60)).toBe(true);
-    expect(populationReport({ scores, twins, plan, epsilon: 0.2, uniform: seededUniform(2) })).toEqual(noisy); // seeded: reproducible
+    expect(populationReport({ scores, twins, plan, epsilon: 0.2, rng: seededUniform(2) })).toEqual(noisy); // seeded: reproducible
     expect(PopulationReportSchema.safeParse(noisy).success).toBe(true);
   });
 
   it('refuses mixed model versions and unknown tiers', () => {
     const { scores, twins } = cohort([['low', 30, 12]]);
-    expect(() => populationReport({ scores: [...scores, { ...scores[0]!, versionId: 'v4' }], twins, plan, uniform: seededUniform(1) })).toThrow(/different model versions/);
-    expect(() => populationReport({ scores: [{ ...scores[0]!, tier: 'extreme' }], twins, plan, uniform: seededUniform(1) })).toThrow(/extreme/);
-    expect(() => populationReport({ scores: [], twins, plan, uniform: seededUniform(1) })).toThrow(/No scores/);
+    expect(() => populationReport({ scores: [...scores, { ...scores[0]!, versionId: 'v4' }], twins, plan, rng: seededUniform(1) })).toThrow(/different model versions/);
+    expect(() => populationReport({ scores: [{ ...scores[0]!, tier: 'extreme' }], twins, plan, rng: seededUniform(1) })).toThrow(/extreme/);
+    expect(() => populationReport({ scores: [], twins, plan, rng: seededUniform(1) })).toThrow(/No scores/);
   });
 
   it('property: no released count is below k, and no hidden count is the difference of a released line', () => {
@@ -83,7 +83,7 @@ describe('populationReport', () => {
     fc.assert(
       fc.property(fc.array(group, { minLength: 1, maxLength: 12 }), fc.integer({ min: 2, max: 15 }), fc.option(fc.double({ min: 0.05, max: 5, noNaN: true }), { nil: undefined }), fc.integer(), (groups, k, epsilon, seed) => {
         const { scores, twins } = cohort(groups.map(([t, age, n]) => [tiers[t]!, age, n]));
-        const r = populationReport({ scores, twins, plan, k, ...(epsilon === undefined ? {} : { epsilon }), uniform: seededUniform(seed) });
+        const r = populationReport({ scores, twins, plan, k, ...(epsilon === undefined ? {} : { epsilon }), rng: seededUniform(seed) });
         PopulationReportSchema.parse(r);
         const released = [...r.cells.map((c) => c.count), r.totals.all, ...r.totals.byTier.map((t) => t.count), ...r.totals.byAgeBand.map((b) => b.count)];
         expect(released.every((c) => c === null || c >= k)).toBe(true);

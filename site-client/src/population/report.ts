@@ -25,7 +25,7 @@ export interface PopulationReportOptions {
   /** Laplace privacy budget; default the plan's `data.population.epsilon`; absent means exact counts. */
   epsilon?: number;
   /** Uniform source of the noise: `cryptoUniform()` for real reports, a seeded one in tests. */
-  uniform: UniformSource;
+  rng: UniformSource;
 }
 
 /**
@@ -42,7 +42,7 @@ export interface PopulationReportOptions {
  * Nothing below k is ever in the result. Throws `BAD_REQUEST` when the scores mix model versions.
  */
 export function populationReport(options: PopulationReportOptions): PopulationReport {
-  const { scores, twins, plan, uniform } = options;
+  const { scores, twins, plan, rng } = options;
   const settings = PopulationSettingsSchema.parse(plan.data.population ?? {});
   const k = options.k ?? settings.k;
   const epsilon = options.epsilon ?? settings.epsilon;
@@ -63,7 +63,7 @@ export function populationReport(options: PopulationReportOptions): PopulationRe
     const c = bands.indexOf(ageBandOf(ageAt(birth.get(s.pid) ?? null, at), settings.ageBands));
     exact[r]![c]!++;
   }
-  const released = exact.map((row) => row.map((n) => (epsilon === undefined ? n : Math.max(0, Math.round(n + laplace(1 / epsilon, uniform))))));
+  const released = exact.map((row) => row.map((n) => (epsilon === undefined ? n : Math.max(0, Math.round(n + laplace(1 / epsilon, rng))))));
   const hide = suppressTable({ released, exact, k });
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const cells = tiers.flatMap((tier, r) => bands.map((ageBand, c) => ({ tier, ageBand, count: hide.cells[r]![c] ? null : released[r]![c]! })));
