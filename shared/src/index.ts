@@ -9,6 +9,8 @@ export * from './events';
 export * from './random';
 export * from './model-spec';
 export * from './schemas/plan';
+export * from './schemas/features';
+export * from './schemas/population';
 export * from './schemas/api';
 export * from './weights';
 export * from './crypto';

@@ -3,9 +3,6 @@ import { ModelSpecSchema } from '../model-spec';
 import { featureNames, FeatureDerivationSchema, LabelDerivationSchema, RiskTiersSchema } from './features';
 import { PopulationSettingsSchema } from './population';
 
-// The twin feature schema and the population report travel with the plan (re-exported for `@twinfed/shared`).
-export * from './features';
-export * from './population';
 
 const lr = z.number().positive().max(100);
 const fedOpt = {
