@@ -42,6 +42,10 @@ export const routes = {
   modelWeights: (vid: string) => `/v1/models/${encodeURIComponent(vid)}/weights`,
   /** POST (site): a site's evaluation of a version on its own held-out data. GET (researcher, operator): all of them. */
   modelEvaluations: (vid: string) => `/v1/models/${encodeURIComponent(vid)}/evaluations`,
+  /** POST (site): the site's privacy-safe population report (risk tier × age band counts) for a model version. */
+  populationReports: '/v1/population/reports',
+  /** GET (operator, researcher): the population view across sites (optionally `?version=<id>`). */
+  population: '/v1/population',
   /** Operator administration. */
   invitations: '/v1/admin/invitations',
   adminSites: '/v1/admin/sites',
