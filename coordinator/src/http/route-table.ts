@@ -5,6 +5,7 @@ import { federationHandlers } from './routes/federations';
 import { modelHandlers } from './routes/models';
 import { siteHandlers } from './routes/sites';
 import { healthHandlers } from './routes/health';
+import { populationHandlers } from './routes/population';
 import { metricsHandlers } from './routes/metrics';
 
 /** How a route's body is read: JSON (≤ maxJsonBytes) or binary (≤ maxUpdateBytes). Both are read raw: signatures cover the bytes. */
@@ -27,6 +28,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const feds = federationHandlers(deps);
   const models = modelHandlers(deps);
   const health = healthHandlers(deps);
+  const population = populationHandlers(deps);
   const metrics = metricsHandlers(deps);
   const r = (method: RouteDef['method'], path: string, roles: readonly Role[], handler: RouteDef['handler'], body: BodyKind = 'json'): RouteDef => ({ method, path, roles, body, handler });
   return [
@@ -47,6 +49,8 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     r('get', '/v1/models/:vid/weights', [...READERS, 'site'], models.weights),
     r('get', '/v1/models/:vid/evaluations', READERS, models.evaluations),
     r('post', '/v1/models/:vid/evaluations', ['site'], models.report),
+    r('post', '/v1/population/reports', ['site'], population.report),
+    r('get', '/v1/population', READERS, population.view),
     r('post', '/v1/admin/invitations', ['operator'], sites.invite),
     r('get', '/v1/admin/sites', READERS, sites.list),
     r('post', '/v1/admin/sites/:siteId/revoke', ['operator'], sites.revoke),

@@ -2,6 +2,7 @@ import type {
   ApiToken,
   AuditEntry,
   Evaluation,
+  PopulationReportRecord,
   Federation,
   Invitation,
   ModelVersion,
@@ -43,6 +44,9 @@ export const VERSION_KEYS = recordKeys<ModelVersion>({
 });
 export const EVALUATION_KEYS = recordKeys<Evaluation>({
   versionId: true, siteId: true, metrics: true, n: true, createdAt: true,
+});
+export const POPULATION_KEYS = recordKeys<PopulationReportRecord>({
+  versionId: true, federationId: true, siteId: true, report: true, createdAt: true,
 });
 export const AUDIT_KEYS = recordKeys<AuditEntry>({
   seq: true, at: true, actor: true, action: true, subject: true, detail: true,

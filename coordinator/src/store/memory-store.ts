@@ -8,6 +8,7 @@ import * as fed from './memory/federations';
 import * as id from './memory/identity';
 import { emptyState, type MemoryState } from './memory/state';
 import * as ver from './memory/versions';
+import * as pop from './memory/population';
 import type * as R from './records';
 import type * as T from './types';
 
@@ -58,6 +59,8 @@ export class MemoryStore implements T.Store {
   async getStrategyState(fid: string) { return ver.getStrategyState(this.s, fid); }
   async putEvaluation(e: R.Evaluation) { return ver.putEvaluation(this.s, e); }
   async listEvaluations(vid: string) { return ver.listEvaluations(this.s, vid); }
+  async putPopulationReport(r: R.PopulationReportRecord) { return pop.putPopulationReport(this.s, r); }
+  async listPopulationReports(f?: { versionId?: string; federationId?: string }) { return pop.listPopulationReports(this.s, f); }
 
   async appendAudit(e: R.NewAuditEntry) { return ver.appendAudit(this.s, e); }
   async listAudit(options: T.ListAuditOptions) { return ver.listAudit(this.s, options); }

@@ -135,6 +135,15 @@ export interface Evaluation {
   createdAt: string;
 }
 
+/** A site's privacy-safe population report for a model version (counts per risk tier × age band, k-suppressed at the site). */
+export interface PopulationReportRecord {
+  versionId: string;
+  federationId: string;
+  siteId: string;
+  report: JsonObject;
+  createdAt: string;
+}
+
 /** One audit log entry; `seq` is assigned by the store and strictly increasing. */
 export interface AuditEntry {
   seq: number;

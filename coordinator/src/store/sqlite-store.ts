@@ -12,6 +12,7 @@ import * as fed from './sqlite/federations';
 import * as id from './sqlite/identity';
 import * as upd from './sqlite/updates';
 import * as ver from './sqlite/versions';
+import * as pop from './sqlite/population';
 import type * as T from './types';
 
 export type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
@@ -72,6 +73,8 @@ export class SqliteStore implements T.Store {
   async getStrategyState(fid: string) { return ver.getStrategyState(this.c, fid); }
   async putEvaluation(e: R.Evaluation) { return ver.putEvaluation(this.c, e); }
   async listEvaluations(vid: string) { return ver.listEvaluations(this.c, vid); }
+  async putPopulationReport(r: R.PopulationReportRecord) { return pop.putPopulationReport(this.c, r); }
+  async listPopulationReports(f?: { versionId?: string; federationId?: string }) { return pop.listPopulationReports(this.c, f); }
 
   async appendAudit(e: R.NewAuditEntry) { return audit.appendAudit(this.c, e); }
   async listAudit(options: T.ListAuditOptions) { return audit.listAudit(this.c, options); }

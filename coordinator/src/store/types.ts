@@ -10,6 +10,7 @@ import type {
   ApiToken,
   AuditEntry,
   Evaluation,
+  PopulationReportRecord,
   Federation,
   FederationPatch,
   Invitation,
@@ -153,6 +154,10 @@ export interface Store {
   putEvaluation(evaluation: Evaluation): Promise<Evaluation>;
   /** Ordered by siteId. */
   listEvaluations(versionId: string): Promise<Evaluation[]>;
+  /** Upsert per (version, site); rejects UNKNOWN_MODEL_VERSION. */
+  putPopulationReport(report: PopulationReportRecord): Promise<PopulationReportRecord>;
+  /** Ordered by version publication then siteId; filter by version or federation. */
+  listPopulationReports(filter?: { versionId?: string; federationId?: string }): Promise<PopulationReportRecord[]>;
 
   // --- audit log
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

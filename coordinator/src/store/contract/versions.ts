@@ -141,5 +141,21 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.listEvaluations('v0')).toEqual([evaluation('v0', 'site-a', 0.6), { ...evaluation('v0', 'site-b', 0.9), n: 70 }]);
       expect(await s.listEvaluations('nope')).toEqual([]);
     });
+
+    it('keeps one population report per (version, site), filtered by version or federation', async () => {
+      await seedFederation(h.store, 'fed-1', 0);
+      await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });
+      await h.store.publishVersion({ version: version('v1', 'fed-1', 1, 'v0'), weights: bytes(8) });
+      const rep = (versionId: string, siteId: string, high: number) => ({ versionId, federationId: 'fed-1', siteId, report: { totals: { high } }, createdAt: t(5) });
+      await h.store.putPopulationReport(rep('v1', 'site-b', 12));
+      await h.store.putPopulationReport(rep('v0', 'site-a', 10));
+      await h.store.putPopulationReport(rep('v1', 'site-a', 11));
+      expect(await h.store.putPopulationReport(rep('v1', 'site-a', 30))).toEqual(rep('v1', 'site-a', 30));
+      await expect(h.store.putPopulationReport(rep('nope', 'site-a', 1))).rejects.toMatchObject({ code: 'UNKNOWN_MODEL_VERSION' });
+      const s = await h.again();
+      expect(await s.listPopulationReports({ versionId: 'v1' })).toEqual([rep('v1', 'site-a', 30), rep('v1', 'site-b', 12)]);
+      expect(await s.listPopulationReports({ federationId: 'fed-1' })).toEqual([rep('v0', 'site-a', 10), rep('v1', 'site-a', 30), rep('v1', 'site-b', 12)]);
+      expect(await s.listPopulationReports({ federationId: 'other' })).toEqual([]);
+    });
   });
 }

@@ -2,6 +2,7 @@ import type {
   ApiToken,
   AuditEntry,
   Evaluation,
+  PopulationReportRecord,
   Federation,
   Invitation,
   ModelVersion,
@@ -28,6 +29,8 @@ export interface MemoryState {
   strategyStates: Map<string, Uint8Array>;
   /** key(versionId, siteId) */
   evaluations: Map<string, Evaluation>;
+  /** key(versionId, siteId) */
+  populationReports: Map<string, PopulationReportRecord>;
   audit: AuditEntry[];
   nextAuditSeq: number;
 }
@@ -45,6 +48,7 @@ export function emptyState(): MemoryState {
     weights: new Map(),
     strategyStates: new Map(),
     evaluations: new Map(),
+    populationReports: new Map(),
     audit: [],
     nextAuditSeq: 1,
   };

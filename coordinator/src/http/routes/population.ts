@@ -1,0 +1,34 @@
+import type { Request, Response } from 'express';
+import { PopulationReportSchema, TwinfedError, type PopulationReport } from '@twinfed/shared';
+import { jsonBody } from '../body';
+import { siteOf } from '../auth';
+import type { HttpDeps } from '../deps';
+import { populationView } from '../../population/view';
+
+/** Handlers for sites' population reports and the consortium's population view. */
+export function populationHandlers(deps: HttpDeps) {
+  return {
+    report: async (req: Request, res: Response) => {
+      const siteId = siteOf(req);
+      const report = jsonBody(req, PopulationReportSchema);
+      const version = await deps.store.getVersion(report.versionId);
+      if (!version) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
+      const stored = await deps.store.putPopulationReport({
+        versionId: version.id, federationId: version.federationId, siteId, report, createdAt: new Date(deps.now()).toISOString(),
+      });
+      res.status(201).json({ versionId: stored.versionId, siteId: stored.siteId, createdAt: stored.createdAt });
+    },
+    view: async (req: Request, res: Response) => {
+      const versionId = typeof req.query.version === 'string' ? req.query.version : undefined;
+      let federationId = typeof req.query.federation === 'string' ? req.query.federation : undefined;
+      if (!versionId && !federationId) {
+        const feds = await deps.store.listFederations();
+        federationId = feds.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1)?.id;
+      }
+      const records = await deps.store.listPopulationReports({ ...(versionId ? { versionId } : {}), ...(federationId ? { federationId } : {}) });
+      const names = new Map((await deps.store.listSites()).map((s) => [s.id, s.name]));
+      const view = populationView(records.map((r) => ({ siteId: r.siteId, name: names.get(r.siteId) ?? r.siteId, versionId: r.versionId, report: r.report as unknown as PopulationReport })));
+      res.json({ federationId: federationId ?? null, ...view });
+    },
+  };
+}
