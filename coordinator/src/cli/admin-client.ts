@@ -9,6 +9,7 @@ import {
   EvaluationViewSchema,
   FederationViewSchema,
   InvitationResponseSchema,
+  PopulationViewSchema,
   RoundViewSchema,
   SiteViewSchema,
   TwinfedError,
@@ -20,6 +21,7 @@ import {
   type InvitationResponse,
   type PlanInput,
   type RoundView,
+  type PopulationView,
   type SiteView,
 } from '@twinfed/shared';
 import { ModelVersionViewSchema, type ModelVersionView } from './model-version';
@@ -159,6 +161,11 @@ export function createAdminClient(options: AdminClientOptions) {
     },
     getModel: (versionId: string): Promise<ModelVersionView> => json('GET', routes.model(versionId), ModelVersionViewSchema),
     listEvaluations: (versionId: string): Promise<EvaluationView[]> => json('GET', routes.modelEvaluations(versionId), EvaluationListSchema),
+    /** The population view (latest report per site), of one federation or model version. */
+    population(filter: { federationId?: string; versionId?: string } = {}): Promise<PopulationView> {
+      const q = new URLSearchParams({ ...(filter.federationId ? { federation: filter.federationId } : {}), ...(filter.versionId ? { version: filter.versionId } : {}) }).toString();
+      return json('GET', `${routes.population}${q ? `?${q}` : ''}`, PopulationViewSchema);
+    },
     /** Downloads the weights binary of a version. */
     async downloadWeights(versionId: string): Promise<WeightsDownload> {
       const res = await send('GET', routes.modelWeights(versionId), { binary: true });

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerCoordinator } from './commands/coordinator';
 import { registerFederations } from './commands/federations';
 import { registerModels } from './commands/models';
+import { registerPopulation } from './commands/population';
 import { registerSites } from './commands/sites';
 import type { CliDeps } from './context';
 import { reportError } from './report-error';
@@ -47,6 +48,7 @@ export function createProgram(deps: CliDeps): Command {
   registerSites(program, deps);
   registerFederations(program, deps);
   registerModels(program, deps);
+  registerPopulation(program, deps);
   return program;
 }
 

@@ -123,3 +123,28 @@ export type EvaluationView = z.infer<typeof EvaluationViewSchema>;
 
 /** Metric values as sites send them (finite numbers, at most 64). */
 export const MetricRecordSchema = metricRecord;
+
+const releasedCount = z.number().int().min(0).nullable();
+
+/** GET /v1/population: the consortium-wide roll-up of sites' k-suppressed population reports. */
+export const PopulationViewSchema = z.object({
+  federationId: z.string().nullable(),
+  versionIds: z.array(z.string()),
+  sites: z.array(
+    z.object({
+      siteId: z.string(),
+      name: z.string(),
+      versionId: z.string(),
+      at: z.string(),
+      k: z.number().int(),
+      epsilon: z.number().nullable(),
+      total: releasedCount,
+      byTier: z.array(z.object({ tier: z.string(), count: releasedCount })),
+      highRisk: releasedCount,
+    }),
+  ),
+  tiers: z.array(z.object({ tier: z.string(), count: z.number().int(), suppressedSites: z.number().int() })),
+  cells: z.array(z.object({ tier: z.string(), ageBand: z.string(), count: z.number().int(), suppressedSites: z.number().int() })),
+  ranking: z.array(z.object({ rank: z.number().int(), siteId: z.string(), name: z.string(), highRisk: releasedCount })),
+});
+export type PopulationView = z.infer<typeof PopulationViewSchema>;

@@ -1,0 +1,36 @@
+import { run } from './__tests__/harness';
+
+const view = {
+  federationId: 'fed-1',
+  versionIds: ['fed-1.v3'],
+  sites: [
+    { siteId: 's-a', name: 'Alpha', versionId: 'fed-1.v3', at: '2026-11-26T00:00:00.000Z', k: 10, epsilon: 1, total: 120, byTier: [{ tier: 'low', count: 100 }, { tier: 'high', count: 20 }], highRisk: 20 },
+    { siteId: 's-b', name: 'Beta', versionId: 'fed-1.v3', at: '2026-11-26T00:00:00.000Z', k: 10, epsilon: 1, total: null, byTier: [{ tier: 'low', count: 50 }, { tier: 'high', count: null }], highRisk: null },
+  ],
+  tiers: [{ tier: 'low', count: 150, suppressedSites: 0 }, { tier: 'high', count: 20, suppressedSites: 1 }],
+  cells: [],
+  ranking: [{ rank: 1, siteId: 's-a', name: 'Alpha', highRisk: 20 }, { rank: 2, siteId: 's-b', name: 'Beta', highRisk: null }],
+};
+
+describe('twinfed population', () => {
+  it('prints the vaccine-priority ranking and shows suppressed counts as <k', async () => {
+    const urls: string[] = [];
+    const fetch = (async (url: string) => {
+      urls.push(url);
+      return new Response(JSON.stringify(view), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as unknown as typeof globalThis.fetch;
+    const out = await run(['--url', 'http://coord', '--token', 'tok-123456789', 'population', '--federation', 'fed-1'], { fetch });
+    expect(out.code).toBe(0);
+    expect(urls[0]).toBe('http://coord/v1/population?federation=fed-1');
+    const lines = out.stdout.split('\n');
+    expect(lines.find((l) => l.includes('Alpha'))).toMatch(/1\s+Alpha\s+20\s+120/);
+    expect(lines.find((l) => l.includes('Beta'))).toMatch(/2\s+Beta\s+<k\s+<k/);
+  });
+
+  it('a malformed answer is one error line', async () => {
+    const fetch = (async () => new Response(JSON.stringify({ nope: 1 }), { status: 200, headers: { 'content-type': 'application/json' } })) as unknown as typeof globalThis.fetch;
+    const out = await run(['--url', 'http://coord', '--token', 'tok-123456789', 'population'], { fetch });
+    expect(out.code).not.toBe(0);
+    expect(out.stderr.trim().split('\n')[0]).toMatch(/^twinfed: .*\(INTERNAL\)$/);
+  });
+});
