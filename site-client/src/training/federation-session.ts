@@ -42,11 +42,22 @@ export class FederationSession {
 
   private constructor(
     readonly plan: Plan,
-    readonly dataset: LocalDataset,
-    private readonly trainer: Trainer,
+    private raw: LocalDataset,
+    private data: LocalDataset,
+    private trainer: Trainer,
     private readonly options: FederationSessionOptions,
   ) {
     this.layout = layoutOf(plan.model);
+  }
+
+  /** The local data in use, normalised as the plan says. */
+  get dataset(): LocalDataset {
+    return this.data;
+  }
+
+  /** The local data in use as given (before normalisation). */
+  get rawDataset(): LocalDataset {
+    return this.raw;
   }
 
   /**
@@ -54,18 +65,22 @@ export class FederationSession {
    * creates the trainer. Throws `CONFIG_INVALID` when the data do not fit the plan.
    */
   static async create(options: FederationSessionOptions): Promise<FederationSession> {
-    const { plan, dataset } = options;
-    checkFeatures(plan, dataset);
-    let policy = plan.data.normalization;
-    if (policy === 'federated') {
-      options.onWarning?.('The plan asks for federated normalisation, which this protocol version does not carry; using per-site statistics.');
-      policy = 'per-site';
-    }
-    const data = normalizeDataset(dataset, policy);
-    if (data.train.n < 1) throw new TwinfedError('CONFIG_INVALID', 'The local training split is empty.');
-    const ops = options.ops ?? defaultModelOps;
-    const trainer = await ops.createTrainer({ spec: plan.model, data: data.train, training: plan.training, seed: options.seed ?? siteSeed(plan.seed, options.siteId) });
-    return new FederationSession(plan, data, trainer, options);
+    const { data, trainer } = await prepare(options, options.dataset);
+    return new FederationSession(options.plan, options.dataset, data, trainer, options);
+  }
+
+  /**
+   * Swaps in rebuilt local data (the twin store's training set of a new round): checks and normalises it and
+   * creates a fresh trainer over it. Returns false, changing nothing, when `dataset` is the object in use.
+   */
+  async refresh(dataset: LocalDataset): Promise<boolean> {
+    if (dataset === this.raw) return false;
+    const { data, trainer } = await prepare({ ...this.options, onWarning: undefined }, dataset);
+    this.trainer.dispose();
+    this.trainer = trainer;
+    this.data = data;
+    this.raw = dataset;
+    return true;
   }
 
   /**
@@ -110,6 +125,21 @@ export class FederationSession {
   dispose(): void {
     this.trainer.dispose();
   }
+}
+
+async function prepare(options: FederationSessionOptions, dataset: LocalDataset): Promise<{ data: LocalDataset; trainer: Trainer }> {
+  const { plan } = options;
+  checkFeatures(plan, dataset);
+  let policy = plan.data.normalization;
+  if (policy === 'federated') {
+    options.onWarning?.('The plan asks for federated normalisation, which this protocol version does not carry; using per-site statistics.');
+    policy = 'per-site';
+  }
+  const data = normalizeDataset(dataset, policy);
+  if (data.train.n < 1) throw new TwinfedError('CONFIG_INVALID', 'The local training split is empty.');
+  const ops = options.ops ?? defaultModelOps;
+  const trainer = await ops.createTrainer({ spec: plan.model, data: data.train, training: plan.training, seed: options.seed ?? siteSeed(plan.seed, options.siteId) });
+  return { data, trainer };
 }
 
 function checkFeatures(plan: Plan, dataset: LocalDataset): void {

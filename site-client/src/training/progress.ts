@@ -11,12 +11,15 @@ export type RunnerProgress =
   | { type: 'started'; federationId: string; siteId: string; trainRows: number; testRows: number }
   | { type: 'connection'; connected: boolean; reason?: string }
   | { type: 'round'; federationId: string; round: number; state: RoundState; selected: boolean; submitted: boolean }
+  | { type: 'dataset'; round: number | null; trainRows: number; testRows: number }
   | { type: 'training'; round: number; baseVersionId: string }
   | { type: 'trained'; round: number; numExamples: number; steps: number; loss: number; durationMs: number }
   | { type: 'uploaded'; round: number; status: 'accepted' | 'duplicate'; digest: string }
   | { type: 'skipped'; round: number; reason: SkipReason; message?: string }
   | { type: 'model-rejected'; versionId: string; code: ErrorCode; message: string }
   | { type: 'evaluated'; versionId: string; round: number; n: number; metrics: Record<string, number> }
+  | { type: 'scored'; versionId: string; twins: number; byTier: Record<string, number> }
+  | { type: 'population'; versionId: string; status: 'sent' | 'already-sent' | 'skipped' | 'refused'; reason?: string; suppressedCells?: number }
   | { type: 'warning'; message: string; code?: ErrorCode }
   | { type: 'ended'; federationId: string; state: Exclude<FederationState, 'running'> };
 

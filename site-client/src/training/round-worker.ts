@@ -22,6 +22,8 @@ export interface RoundWorkerOptions {
   stopping?: AbortSignal;
   emit: (event: RunnerProgress) => void;
   status: (status: Omit<SiteStatus, 'federationId'>) => void;
+  /** Brings the local data up to date before training (with the round) and before evaluating (null). */
+  refresh?: (round: number | null) => Promise<void>;
 }
 
 /** Server answers that close a round for this site for good (no retry). */
@@ -98,6 +100,7 @@ export class RoundWorker {
     }
     this.o.status({ state: 'evaluating', round: model.meta.round });
     try {
+      await this.o.refresh?.(null);
       const report = await this.o.session.evaluate(model.weights);
       try {
         await api.postEvaluation({ versionId, report, signal });
@@ -129,6 +132,7 @@ export class RoundWorker {
       this.o.status({ state: 'training', round: r.round });
       this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
       const base = await this.verified(r.baseVersionId);
+      await this.o.refresh?.(r.round);
       const started = Date.now();
       const result = await this.o.session.train({ base, clientConfig: current.clientConfig });
       const durationMs = Date.now() - started;
@@ -163,6 +167,11 @@ export class RoundWorker {
     logger.info({ round: r.round, status: ack.status, digest: ack.digest }, 'update acknowledged');
     this.o.emit({ type: 'uploaded', round: r.round, status: ack.status, digest: ack.digest });
     this.o.status({ state: 'idle' });
+  }
+
+  /** The version, fetched and verified against the pinned key (the last one is cached). */
+  verifiedModel(versionId: string): Promise<VerifiedModel> {
+    return this.verified(versionId);
   }
 
   private async verified(versionId: string): Promise<VerifiedModel> {

@@ -1,47 +1,13 @@
-import { TwinfedError, isTwinfedError, type CurrentRound, type ServerToClientEvents } from '@twinfed/shared';
-import type { Enrollment } from '../identity/load';
+import { TwinfedError, isTwinfedError, type CurrentRound } from '@twinfed/shared';
 import { silentLogger, type Logger } from '../logger';
-import type { SiteApi } from '../transport/coordinator-client';
-import type { ConnectionListener, SiteStatus } from '../transport/event-stream';
 import { sleep } from '../transport/retry';
-import type { LocalDataset } from './dataset';
-import { FederationSession, type ModelOps } from './federation-session';
-import type { Journal } from './journal';
+import { FederationSession } from './federation-session';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
 import { RoundWorker } from './round-worker';
+import type { SiteRunnerOptions } from './runner-options';
+import { isModelRejection } from './verified-model';
 
-/** Push events the runner listens to ({@link EventStream} implements it). */
-export interface PushSource {
-  on<E extends keyof ServerToClientEvents>(event: E, handler: ServerToClientEvents[E]): () => void;
-  onConnection(listener: ConnectionListener): () => void;
-  start(): void;
-  close(): void;
-  reportStatus(status: SiteStatus): Promise<unknown>;
-}
-
-/** Options of {@link SiteRunner}. */
-export interface SiteRunnerOptions {
-  federationId: string;
-  enrollment: Enrollment;
-  api: SiteApi;
-  /** Push events; optional (without them the runner only polls). */
-  events?: PushSource;
-  /** Local data, featurised in the plan's feature order (normalised by the runner as the plan says). */
-  dataset: LocalDataset;
-  journal: Journal;
-  logger?: Logger;
-  /** Poll interval of `rounds/current` (default 3000 ms). */
-  pollIntervalMs?: number;
-  modelOps?: ModelOps;
-  /** Overrides the trainer seed. */
-  seed?: number;
-  onProgress?: ProgressListener;
-  /**
-   * After {@link SiteRunner.stop}, how long an update already trained or being uploaded may take to be
-   * acknowledged (and journalled) before in-flight requests are cancelled. Default 10 s.
-   */
-  stopGraceMs?: number;
-}
+export type { PushSource, SiteRunnerOptions, VersionHook, VersionHookInput } from './runner-options';
 
 /** Errors after which running on is pointless: the site's identity, the federation or the local setup is wrong. */
 const FATAL = new Set(['SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNKNOWN_FEDERATION', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'CONFIG_INVALID', 'INVALID_PLAN', 'UNAUTHENTICATED']);
@@ -62,6 +28,7 @@ export class SiteRunner {
   private readonly hard = new AbortController();
   private hardTimer: NodeJS.Timeout | undefined;
   private readonly pendingVersions = new Set<string>();
+  private readonly hookedVersions = new Set<string>();
   private session: FederationSession | undefined;
   private worker: RoundWorker | undefined;
   private lastRoundKey = '';
@@ -138,7 +105,8 @@ export class SiteRunner {
     const versions = new Set([...(latest ? [latest] : []), ...this.pendingVersions]);
     for (const versionId of versions) {
       if (this.controller.signal.aborted) return undefined;
-      if (await worker.maybeEvaluate(versionId)) this.pendingVersions.delete(versionId);
+      const evaluated = await worker.maybeEvaluate(versionId);
+      if ((await this.afterVersion(worker, versionId)) && evaluated) this.pendingVersions.delete(versionId);
     }
     if (current.federation.state !== 'running') {
       this.emit({ type: 'ended', federationId, state: current.federation.state });
@@ -150,9 +118,12 @@ export class SiteRunner {
   private async ensureWorker(current: CurrentRound): Promise<RoundWorker> {
     if (this.worker) return this.worker;
     const { options } = this;
+    const plan = current.federation.plan;
+    const dataset = options.dataset ?? (await options.datasetSource?.load({ plan, round: current.round?.round ?? null }));
+    if (!dataset) throw new TwinfedError('CONFIG_INVALID', 'The runner needs local data: a dataset or a dataset source.');
     this.session = await FederationSession.create({
-      plan: current.federation.plan,
-      dataset: options.dataset,
+      plan,
+      dataset,
       siteId: options.enrollment.state.siteId,
       ...(options.modelOps ? { ops: options.modelOps } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -169,9 +140,34 @@ export class SiteRunner {
       stopping: this.controller.signal,
       emit: (e) => this.emit(e),
       status: (s) => void options.events?.reportStatus({ ...s, federationId: options.federationId }).catch(() => undefined),
+      ...(options.datasetSource ? { refresh: (round: number | null) => this.refresh(round) } : {}),
     });
     this.emit({ type: 'started', federationId: options.federationId, siteId: options.enrollment.state.siteId, trainRows: this.session.dataset.train.n, testRows: this.session.dataset.test.n });
     return this.worker;
+  }
+
+  /** Asks the dataset source for the current data; a changed dataset gets a fresh trainer. */
+  private async refresh(round: number | null): Promise<void> {
+    const source = this.options.datasetSource;
+    const session = this.session;
+    if (!source || !session) return;
+    const dataset = await source.load({ plan: session.plan, round });
+    if (await session.refresh(dataset)) this.emit({ type: 'dataset', round, trainRows: session.dataset.train.n, testRows: session.dataset.test.n });
+  }
+
+  /** Runs the version hook once per version (true when done, or nothing to do). */
+  private async afterVersion(worker: RoundWorker, versionId: string): Promise<boolean> {
+    const hook = this.options.afterVersion;
+    const session = this.session;
+    if (!hook || !session || this.hookedVersions.has(versionId)) return true;
+    try {
+      const model = await worker.verifiedModel(versionId);
+      await hook({ versionId, model, plan: session.plan, dataset: session.rawDataset, signal: this.hard.signal, emit: (e) => this.emit(e) });
+    } catch (e) {
+      if (!isModelRejection(e)) throw e;
+    }
+    this.hookedVersions.add(versionId);
+    return true;
   }
 
   private reportRound(current: CurrentRound): void {

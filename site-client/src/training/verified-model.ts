@@ -5,6 +5,10 @@ import type { SiteApi } from '../transport/coordinator-client';
 export interface VerifiedModel {
   readonly meta: ModelVersionMeta;
   readonly weights: WeightSet;
+  /** The coordinator's signature over `meta`, as served (kept so the version can be stored and re-verified). */
+  readonly signature: string;
+  /** The serialised weights whose sha256 is `meta.weightsSha256`. */
+  readonly bytes: Uint8Array;
 }
 
 /** Options of {@link fetchVerifiedModel}. */
@@ -43,7 +47,7 @@ export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Pr
   }
   verifyModelVersion({ meta: signed.meta, signature: signed.signature, weightsBytes: download.bytes, coordinatorSignPublicKey });
   const weights = deserializeWeights(download.bytes, { expectedLayout: options.expectedLayout });
-  return { meta, weights };
+  return { meta, weights, signature: signed.signature, bytes: download.bytes };
 }
 
 /** True for the errors that mean "this model version must not be used" (as opposed to "try again"). */

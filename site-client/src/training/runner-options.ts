@@ -1,0 +1,69 @@
+import type { Plan, ServerToClientEvents } from '@twinfed/shared';
+import type { Enrollment } from '../identity/load';
+import type { Logger } from '../logger';
+import type { SiteApi } from '../transport/coordinator-client';
+import type { ConnectionListener, SiteStatus } from '../transport/event-stream';
+import type { LocalDataset } from './dataset';
+import type { DatasetSource } from './dataset-source';
+import type { ModelOps } from './federation-session';
+import type { Journal } from './journal';
+import type { ProgressListener, RunnerProgress } from './progress';
+import type { VerifiedModel } from './verified-model';
+
+/** Push events the runner listens to ({@link EventStream} implements it). */
+export interface PushSource {
+  on<E extends keyof ServerToClientEvents>(event: E, handler: ServerToClientEvents[E]): () => void;
+  onConnection(listener: ConnectionListener): () => void;
+  start(): void;
+  close(): void;
+  reportStatus(status: SiteStatus): Promise<unknown>;
+}
+
+/** What a {@link VersionHook} gets: a published version this site verified, and the site's current data. */
+export interface VersionHookInput {
+  versionId: string;
+  model: VerifiedModel;
+  plan: Plan;
+  /** The local data in use (un-normalised), e.g. a twin dataset with its fill values. */
+  dataset: LocalDataset;
+  signal: AbortSignal;
+  emit: (event: RunnerProgress) => void;
+}
+
+/**
+ * Work a site does with each published version it verified (the twin site saves it, scores its twins and
+ * reports the population view). It must be idempotent: it runs again after a restart, and after it threw
+ * (the runner warns and retries at the next wake-up). A model rejection thrown here ends it for the version.
+ */
+export type VersionHook = (input: VersionHookInput) => Promise<void>;
+
+/** Options of {@link SiteRunner}. */
+export interface SiteRunnerOptions {
+  federationId: string;
+  enrollment: Enrollment;
+  api: SiteApi;
+  /** Push events; optional (without them the runner only polls). */
+  events?: PushSource;
+  /**
+   * Local data, featurised in the plan's feature order (normalised by the runner as the plan says). Give
+   * either a fixed `dataset` or a `datasetSource`, which is asked again at the start of every round this site
+   * trains in and before every evaluation (a consent withdrawal takes effect at the next round).
+   */
+  dataset?: LocalDataset;
+  datasetSource?: DatasetSource;
+  /** Runs once per published version after its evaluation (see {@link VersionHook}). */
+  afterVersion?: VersionHook;
+  journal: Journal;
+  logger?: Logger;
+  /** Poll interval of `rounds/current` (default 3000 ms). */
+  pollIntervalMs?: number;
+  modelOps?: ModelOps;
+  /** Overrides the trainer seed. */
+  seed?: number;
+  onProgress?: ProgressListener;
+  /**
+   * After {@link SiteRunner.stop}, how long an update already trained or being uploaded may take to be
+   * acknowledged (and journalled) before in-flight requests are cancelled. Default 10 s.
+   */
+  stopGraceMs?: number;
+}

@@ -1,0 +1,123 @@
+import { sha256Hex, TwinfedError, type Plan } from '@twinfed/shared';
+import { fitStandardizer } from '@twinfed/models';
+import { hasConsent } from '../features/consent';
+import { buildDataset, twinSchemaOf, type TwinLocalDataset } from '../features/dataset';
+import { deriveLabel } from '../features/label';
+import type { Preprocessing } from '../scoring/preprocess';
+import type { TwinStore } from '../twins/store-types';
+import type { TwinSnapshot } from '../twins/types';
+import type { Split } from '@twinfed/models';
+import type { DatasetSource } from './dataset-source';
+
+/** Reads twins from the store (all of them, or the given pids), skipping pids that disappeared. */
+export async function readTwins(store: TwinStore, pids?: readonly string[]): Promise<TwinSnapshot[]> {
+  const ids = pids ?? (await store.listPids());
+  const twins: TwinSnapshot[] = [];
+  for (const pid of ids) {
+    const twin = await store.getTwin(pid);
+    if (twin) twins.push(twin);
+  }
+  return twins;
+}
+
+/**
+ * Which consenting, labelled twins are held out for evaluation: within each label, twins are ranked by
+ * sha256(seed, pid) and the first `round(count · testFraction)` go to test. A twin's side depends on its own
+ * hash, not on a shuffle of everyone: when twins join or leave (new patients, consent withdrawals) the others
+ * keep their side (only a twin at a label's cut can move), so a round never trains on an earlier round's test rows.
+ */
+export function stableTestPids(input: { byLabel: ReadonlyMap<number, readonly string[]>; testFraction: number; seed: number }): Set<string> {
+  const test = new Set<string>();
+  for (const pids of input.byLabel.values()) {
+    const ranked = pids.map((pid) => ({ pid, key: sha256Hex(`${input.seed}\n${pid}`) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    ranked.slice(0, Math.round(ranked.length * input.testFraction)).forEach((r) => test.add(r.pid));
+  }
+  return test;
+}
+
+/** Options of {@link twinLocalDataset}. */
+export interface TwinLocalDatasetOptions {
+  twins: readonly TwinSnapshot[];
+  plan: Pick<Plan, 'data'>;
+  at: number;
+  testFraction: number;
+  seed: number;
+}
+
+/**
+ * A site's train/test data from its twins as the plan derives them: only twins whose latest model-training
+ * consent is a permit and that have a label enter; the split is {@link stableTestPids}; missing values are
+ * filled with train statistics. Throws `CONFIG_INVALID` when a split would be empty.
+ */
+export function twinLocalDataset(options: TwinLocalDatasetOptions): TwinLocalDataset {
+  const { twins, plan, at, testFraction, seed } = options;
+  if (!(testFraction > 0 && testFraction < 1)) throw new TwinfedError('CONFIG_INVALID', 'The test fraction must be strictly between 0 and 1.');
+  const { labelRule } = twinSchemaOf(plan);
+  const byLabel = new Map<number, string[]>();
+  for (const twin of twins) {
+    if (!hasConsent(twin, 'model-training')) continue;
+    const label = deriveLabel({ twin, rule: labelRule, at });
+    if (label !== null) byLabel.set(label, [...(byLabel.get(label) ?? []), twin.pid]);
+  }
+  const test = stableTestPids({ byLabel, testFraction, seed });
+  const all = [...byLabel.values()].flat();
+  const trainPids = new Set(all.filter((p) => !test.has(p)));
+  if (trainPids.size === 0 || test.size === 0) {
+    throw new TwinfedError('CONFIG_INVALID', `Cannot split ${all.length} consenting, labelled twins into non-empty train and test sets with fraction ${testFraction}.`);
+  }
+  const data = buildDataset({ twins, plan, at, trainPids });
+  const pick = (keep: (pid: string) => boolean): { split: Split; pids: string[] } => {
+    const idx = data.pids.map((p, i) => (keep(p) ? i : -1)).filter((i) => i >= 0);
+    const x = new Float32Array(idx.length * data.d);
+    idx.forEach((r, i) => x.set(data.x.subarray(r * data.d, (r + 1) * data.d), i * data.d));
+    return { split: { x, y: Float32Array.from(idx, (r) => data.y[r]!), n: idx.length, d: data.d }, pids: idx.map((r) => data.pids[r]!) };
+  };
+  const tr = pick((p) => trainPids.has(p));
+  const te = pick((p) => test.has(p));
+  return { features: data.features, train: tr.split, test: te.split, trainPids: tr.pids, testPids: te.pids, fill: data.fill, excluded: data.excluded };
+}
+
+/** The preprocessing training applied to a twin dataset (train fill values, z-scores of the train rows unless `none`), for scoring. */
+export function trainingPreprocessing(dataset: Pick<TwinLocalDataset, 'fill' | 'train'>, plan: Pick<Plan, 'data'>): Preprocessing {
+  const standardizer = plan.data.normalization === 'none' ? null : fitStandardizer(dataset.train);
+  return { fill: [...dataset.fill], standardizer: standardizer ? { mean: [...standardizer.mean], std: [...standardizer.std] } : null };
+}
+
+/** Options of {@link TwinDatasetSource}. */
+export interface TwinDatasetSourceOptions {
+  store: TwinStore;
+  /** Fixed snapshot time (ms) of features and labels; default the clock at each load. */
+  at?: number;
+  /** Clock (default Date.now). */
+  now?: () => number;
+  testFraction: number;
+  seed: number;
+}
+
+/**
+ * The twin store as a {@link DatasetSource}: every load reads the consenting twins afresh and rebuilds the
+ * dataset, unless nothing changed in the store since the last load (same change sequence, same snapshot time
+ * and plan): then it returns the previous object, which tells the runner to keep its trainer.
+ */
+export class TwinDatasetSource implements DatasetSource {
+  private last: { seq: number; at: number; plan: Plan; dataset: TwinLocalDataset } | undefined;
+
+  constructor(private readonly options: TwinDatasetSourceOptions) {}
+
+  /** The snapshot time the next load uses. */
+  snapshotTime(): number {
+    return this.options.at ?? (this.options.now ?? Date.now)();
+  }
+
+  async load(input: { plan: Plan }): Promise<TwinLocalDataset> {
+    const { store, testFraction, seed } = this.options;
+    const at = this.snapshotTime();
+    const last = this.last;
+    const { seq } = await store.changedSince(last?.seq ?? Number.MAX_SAFE_INTEGER);
+    if (last && last.seq === seq && last.at === at && last.plan === input.plan) return last.dataset;
+    const twins = await readTwins(store);
+    const dataset = twinLocalDataset({ twins, plan: input.plan, at, testFraction, seed });
+    this.last = { seq, at, plan: input.plan, dataset };
+    return dataset;
+  }
+}
