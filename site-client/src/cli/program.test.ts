@@ -68,7 +68,7 @@ describe('twinfed-site CLI', () => {
   test('errors are one line on stderr with a non-zero exit and no stack trace', async () => {
     const t = io();
     expect(await cli(['run', '--federation', 'fed-1', '--data-dir', tmp()], t.deps)).toBe(1);
-    expect(t.err()).toBe('error: Give the local data: --heart-disease <center>, or both --data <csv> and --mapping <json>. [CONFIG_INVALID]\n');
+    expect(t.err()).toBe('error: Give the local data: --twins, --heart-disease <center>, or both --data <csv> and --mapping <json>. [CONFIG_INVALID]\n');
     const s = io();
     expect(await cli(['status', '--data-dir', tmp()], s.deps)).toBe(1);
     expect(s.err().trim().split('\n')).toHaveLength(1);

@@ -2,7 +2,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { isTwinfedError } from '@twinfed/shared';
 import { LOG_LEVELS } from '../config';
 import { addEnrollCommand } from './commands/enroll';
+import { addIngestCommand } from './commands/ingest';
 import { addRunCommand } from './commands/run';
+import { addScoreCommand } from './commands/score';
+import { addServeCommand } from './commands/serve';
+import { addSimulateCommand } from './commands/simulate';
 import { addStatusCommand } from './commands/status';
 import type { CliDeps } from './context';
 
@@ -17,8 +21,9 @@ export function createProgram(deps: CliDeps, setExitCode: (code: number) => void
   const program = new Command('twinfed-site');
   program
     .description(
-      'twinfed site client: takes part in federated learning for a hospital. Patient data stay here; only encrypted, ' +
-        'signed model updates and aggregate evaluation metrics go to the coordinator, over outbound HTTPS.',
+      "twinfed site client: a hospital's digital twins and its part in federated learning. Patient data stay here " +
+        '(the twin store keeps pseudonymous ids; the hospital ids never leave it); only encrypted, signed model updates, ' +
+        'aggregate evaluation metrics and k-anonymous population counts go to the coordinator, over outbound HTTPS.',
     )
     .version(CLI_VERSION, '-V, --version', 'print the version')
     .addOption(new Option('--log-level <level>', 'log verbosity on stderr (or TWINFED_LOG_LEVEL; default warn)').choices([...LOG_LEVELS]))
@@ -32,14 +37,21 @@ export function createProgram(deps: CliDeps, setExitCode: (code: number) => void
       '\nGetting started:\n' +
         '  1. The operator runs `twinfed sites invite "<site name>"` and gives you a one-time token and the coordinator fingerprint.\n' +
         '  2. $ twinfed-site enroll --coordinator https://coordinator.example.org --token <token> --fingerprint <fp>\n' +
-        '  3. $ twinfed-site run --federation <id> --data patients.csv --mapping mapping.json\n' +
-        '  4. $ twinfed-site status\n' +
+        '  3. $ twinfed-site ingest fhir export.ndjson            (load patients into the twin store)\n' +
+        '  4. $ twinfed-site run --federation <id> --twins --listen   (train each round; stream wearables to the local API)\n' +
+        '  5. $ twinfed-site score --top 20                       (scores with explanations: decision support)\n' +
+        '  Tabular data instead: $ twinfed-site run --federation <id> --data patients.csv --mapping mapping.json\n' +
+        '  Try it without a hospital: $ twinfed-site simulate --patients 500 --hospital urban-teaching --seed 1 --out ./sim\n' +
         '\nEnvironment: TWINFED_SITE_DATA_DIR, TWINFED_COORDINATOR_URL, TWINFED_LOG_LEVEL, TWINFED_POLL_INTERVAL_MS,\n' +
         '  TWINFED_REQUEST_TIMEOUT_MS, TWINFED_HTTP_RETRIES (flags win over the environment).\n' +
         'Run `twinfed-site <command> --help` for the options of a command.',
     );
   addEnrollCommand(program, deps);
+  addIngestCommand(program, deps, setExitCode);
   addRunCommand(program, deps, setExitCode);
+  addScoreCommand(program, deps);
+  addServeCommand(program, deps);
+  addSimulateCommand(program, deps);
   addStatusCommand(program, deps);
   return program;
 }

@@ -14,6 +14,17 @@ export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; st
     case 'round':
       if (event.state !== 'open' && event.state !== 'collecting') return;
       return void line(`Round ${event.round} is ${event.state}: this site is ${event.selected ? 'selected' : 'not selected'}${event.submitted ? ' (already submitted)' : ''}.`);
+    case 'dataset':
+      return void line(`${event.round === null ? 'Before evaluating' : `Round ${event.round}`}: training set rebuilt from the twin store: ${event.trainRows} training rows, ${event.testRows} test rows.`);
+    case 'scored': {
+      const tiers = Object.entries(event.byTier).map(([t, n]) => `${n} ${t}`).join(', ');
+      return void line(`Version ${event.versionId}: scored ${event.twins} twins (${tiers || 'none'}).`);
+    }
+    case 'population':
+      if (event.status === 'sent') return void line(`Version ${event.versionId}: population report sent (${event.suppressedCells ?? 0} small cells suppressed).`);
+      if (event.status === 'refused') return void out.stderr.write(`warning: the coordinator refused the population report of ${event.versionId}: ${event.reason ?? ''}\n`);
+      if (event.status === 'skipped') return void line(`Version ${event.versionId}: no population report (${event.reason ?? 'skipped'}).`);
+      return;
     case 'training':
       return void line(`Round ${event.round}: verified version ${event.baseVersionId}, training…`);
     case 'trained':

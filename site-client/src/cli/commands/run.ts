@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { initBackend, type BackendPreference } from '@twinfed/models';
 import { TwinfedError } from '@twinfed/shared';
 import { loadEnrollment } from '../../identity/load';
@@ -7,8 +7,10 @@ import { SiteRunner } from '../../training/runner';
 import { CoordinatorClient } from '../../transport/coordinator-client';
 import { EventStream } from '../../transport/event-stream';
 import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
-import { loadLocalData, type DataSource } from '../load-data';
+import { loadLocalData, type DataSource, type LoadedData } from '../load-data';
+import { instantArg, listenArg, numberArg as number, type ListenAddress } from '../parse';
 import { renderProgress } from '../render';
+import { setupTwinRun, type TwinRun } from '../twin-run';
 
 interface RunFlags extends CommonFlags {
   federation: string;
@@ -21,16 +23,13 @@ interface RunFlags extends CommonFlags {
   pollInterval?: number;
   push: boolean;
   backend?: BackendPreference;
+  twins?: boolean;
+  at?: number;
+  listen?: ListenAddress;
 }
 
 /** Exit codes of `run`. */
 export const RUN_EXIT = { ok: 0, federationFailed: 3, interrupted: 130 } as const;
-
-const number = (what: string, check: (n: number) => boolean) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${what}.`);
-  return n;
-};
 
 /** `twinfed-site run`: take part in a federation until it ends. */
 export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
@@ -42,14 +41,21 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         'model, verify its signature against the pinned coordinator key, train on the local training rows, and upload ' +
         'the encrypted, signed update (once per round, even across restarts). Every published model version is verified ' +
         'and evaluated on the local test rows; only the metrics are sent. Patient rows never leave this machine. ' +
-        'Local data: either --heart-disease <center> (the bundled UCI file, FLamby split) or --data <csv> --mapping <json>.',
+        'Local data: --twins (the twin store, rebuilt at the start of every round so that consent withdrawals and new data ' +
+        'take effect at the next round), --heart-disease <center> (the bundled UCI file, FLamby split) or --data <csv> --mapping <json>. ' +
+        'With --twins, every published version is also stored, scores the twins (scoring consent permitting) and yields the ' +
+        "population report (risk tier × age band counts, small cells suppressed, noised as the plan says): the only thing " +
+        'about patients that leaves the site.',
     )
     .requiredOption('--federation <id>', 'the federation id the operator gave you')
+    .addOption(new Option('--twins', 'train on the twin store (features and labels derived as the plan says)').conflicts(['heartDisease', 'data', 'mapping']))
+    .option('--at <instant>', 'with --twins: fixed snapshot time of features, labels and scores (default: now, at each round)', instantArg)
+    .addOption(new Option('--listen [host:port]', 'with --twins: also run the local streaming and scoring API (default 127.0.0.1, any free port)').preset('127.0.0.1:0').argParser(listenArg))
     .addOption(new Option('--heart-disease <center>', 'use the bundled UCI Heart Disease data of FLamby center 0-3 (0 Cleveland, 1 Hungary, 2 Switzerland, 3 VA)').argParser(number('center must be 0, 1, 2 or 3', (n) => Number.isInteger(n) && n >= 0 && n <= 3)).conflicts(['data', 'mapping']))
     .option('--data <csv>', 'CSV file with a header row (one row per patient)')
     .option('--mapping <json>', 'JSON column mapping: {"features":[{"column","name"}…], "label":{"column","positive":[…]}}')
-    .option('--test-fraction <f>', 'share of CSV rows held out for evaluation', number('the test fraction must be between 0 and 1', (n) => n > 0 && n < 1), 0.34)
-    .option('--split-seed <n>', 'seed of the stratified CSV train/test split', number('the split seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0), 43)
+    .option('--test-fraction <f>', 'share of CSV rows (or twins) held out for evaluation', number('the test fraction must be between 0 and 1', (n) => n > 0 && n < 1), 0.34)
+    .option('--split-seed <n>', 'seed of the stratified train/test split', number('the split seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0), 43)
     .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
     .option('--coordinator <url>', 'override the coordinator URL stored at enrollment')
     .option('--poll-interval <ms>', 'how often to ask the coordinator for the current round', number('the poll interval must be a positive number of ms', (n) => n >= 50))
@@ -60,6 +66,8 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
       '\nExamples:\n' +
         '  # the demo: Cleveland Clinic as one site\n' +
         '  $ twinfed-site run --federation fed-1 --heart-disease 0 --data-dir ./site-a\n' +
+        '  # the twin store, with the local API for wearables, at the snapshot time of a simulation\n' +
+        '  $ twinfed-site run --federation fed-1 --twins --at 2025-01-29T00:00:00Z --listen 127.0.0.1:8471\n' +
         '  # your own CSV\n' +
         '  $ twinfed-site run --federation fed-1 --data patients.csv --mapping mapping.json --test-fraction 0.3\n' +
         '\nExit status: 0 when the federation completes or is stopped, 3 when it fails, 130 on Ctrl-C, 1 on errors.',
@@ -74,24 +82,26 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
       });
       const enrollment = loadEnrollment(config.dataDir);
       const journal = Journal.open(config.dataDir);
-      const loaded = loadLocalData(source);
-      const { train, test } = loaded.dataset;
-      if (flags.json) writeJsonLine(deps.stdout, { type: 'data', source: loaded.description, trainRows: train.n, testRows: test.n, rejectedRows: loaded.rejectedRows, rejectedReasons: loaded.rejectedReasons });
-      else deps.stdout.write(`Local data: ${train.n + test.n} rows from ${loaded.description}.\n`);
-      if (loaded.rejectedRows > 0 && !flags.json) {
-        const reasons = Object.entries(loaded.rejectedReasons).map(([r, n]) => `${n}× ${r}`).join(', ');
-        deps.stderr.write(`warning: ${loaded.rejectedRows} rows rejected (${reasons}).\n`);
-      }
-      if (flags.backend) await initBackend({ prefer: flags.backend });
       const baseUrl = config.coordinatorUrl ?? enrollment.state.coordinatorUrl;
       const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
-      const api = new CoordinatorClient({ baseUrl, credentials, timeoutMs: config.requestTimeoutMs, retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 }, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+      const http = { baseUrl, credentials, timeoutMs: config.requestTimeoutMs, retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 }, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) };
+      const loaded = source ? loadLocalData(source) : null;
+      if (loaded) announceData(loaded, flags, deps);
+      if (flags.backend) await initBackend({ prefer: flags.backend });
+      const twins: TwinRun | null = source ? null : await setupTwinRun({ deps, flags, config, logger, enrollment, http });
+      if (twins) {
+        const c = twins.counts;
+        if (flags.json) writeJsonLine(deps.stdout, { type: 'data', source: 'twin store', patients: c.patients, observations: c.observations, at: flags.at !== undefined ? new Date(flags.at).toISOString() : null });
+        else deps.stdout.write(`Local data: the twin store (${c.patients} patients, ${c.observations} observations), rebuilt at the start of every round.\n`);
+      }
+      const api = new CoordinatorClient(http);
       const events = flags.push ? new EventStream({ baseUrl, credentials, logger }) : undefined;
       const runner = new SiteRunner({
         federationId: flags.federation,
         enrollment,
         api,
-        dataset: loaded.dataset,
+        ...(loaded ? { dataset: loaded.dataset } : {}),
+        ...(twins ? { datasetSource: twins.datasetSource, afterVersion: twins.afterVersion } : {}),
         journal,
         logger,
         pollIntervalMs: config.pollIntervalMs,
@@ -112,14 +122,28 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         setExitCode(summary.state === 'failed' ? RUN_EXIT.federationFailed : RUN_EXIT.ok);
       } finally {
         off();
+        await twins?.close();
       }
     });
 }
 
-function dataSource(flags: RunFlags): DataSource {
+function announceData(loaded: LoadedData, flags: RunFlags, deps: CliDeps): void {
+  const { train, test } = loaded.dataset;
+  if (flags.json) writeJsonLine(deps.stdout, { type: 'data', source: loaded.description, trainRows: train.n, testRows: test.n, rejectedRows: loaded.rejectedRows, rejectedReasons: loaded.rejectedReasons });
+  else deps.stdout.write(`Local data: ${train.n + test.n} rows from ${loaded.description}.\n`);
+  if (loaded.rejectedRows > 0 && !flags.json) {
+    const reasons = Object.entries(loaded.rejectedReasons).map(([r, n]) => `${n}× ${r}`).join(', ');
+    deps.stderr.write(`warning: ${loaded.rejectedRows} rows rejected (${reasons}).\n`);
+  }
+}
+
+/** The tabular data source, or null for --twins. */
+function dataSource(flags: RunFlags): DataSource | null {
+  if (!flags.twins && (flags.at !== undefined || flags.listen)) throw new TwinfedError('CONFIG_INVALID', '--at and --listen go with --twins.');
+  if (flags.twins) return null;
   if (flags.heartDisease !== undefined) return { kind: 'heart-disease', center: flags.heartDisease };
   if (!flags.data || !flags.mapping) {
-    throw new TwinfedError('CONFIG_INVALID', 'Give the local data: --heart-disease <center>, or both --data <csv> and --mapping <json>.');
+    throw new TwinfedError('CONFIG_INVALID', 'Give the local data: --twins, --heart-disease <center>, or both --data <csv> and --mapping <json>.');
   }
   return { kind: 'csv', csvPath: flags.data, mappingPath: flags.mapping, testFraction: flags.testFraction, splitSeed: flags.splitSeed };
 }

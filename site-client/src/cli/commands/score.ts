@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { TwinfedError } from '@twinfed/shared';
+import { loadEnrollment } from '../../identity/load';
+import { scoreView } from '../../local-api/server';
+import { scoreTwins, type TwinScore } from '../../scoring/score';
+import { ModelStore } from '../../training/model-store';
+import { readTwins } from '../../training/twin-dataset';
+import { openTwinStore } from '../../twins/store';
+import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { instantArg, numberArg, positiveInt } from '../parse';
+import { pickFederation } from '../twin-services';
+
+interface ScoreFlags extends CommonFlags {
+  federation?: string;
+  patient?: string;
+  top: number;
+  contributions: number;
+  at?: number;
+  actor?: string;
+}
+
+function render(s: TwinScore, rank: number): string {
+  const head = `${String(rank).padStart(3)}. twin ${s.pid.slice(0, 12)}…  score ${s.score.toFixed(2)}  ${s.tier}`;
+  return [head, ...s.contributions.map((c) => `       ${c.text}`)].join('\n');
+}
+
+/** `twinfed-site score`: susceptibility scores of the site's twins from the latest verified global model. */
+export function addScoreCommand(program: Command, deps: CliDeps): void {
+  program
+    .command('score')
+    .summary('show susceptibility scores with their explanations (decision support)')
+    .description(
+      'Score the twins in the twin store with the latest verified global model stored in the data directory (its ' +
+        'signature and weights are verified again against the pinned coordinator key). Each score gives the ' +
+        "probability of the plan's outcome, a risk tier, the model version that made it, and the features that " +
+        'contributed most, in clinical words. The scores support clinicians; they do not replace clinical judgement. ' +
+        'Runs offline; nothing is sent. Looking a patient up by hospital id is audited in the twin store.',
+    )
+    .option('--federation <id>', 'federation whose model to use (default: the only one stored)')
+    .option('--patient <hospital-id>', 'score one patient, named by the hospital id (resolved locally, audited)')
+    .option('--top <n>', 'how many of the highest scores to show', positiveInt('top'), 20)
+    .option('--contributions <n>', 'contributions shown per score', numberArg('contributions must be an integer from 0 to 50', (n) => Number.isInteger(n) && n >= 0 && n <= 50), 3)
+    .option('--at <instant>', 'snapshot time of the features (default: the --at the model was trained with, else now)', instantArg)
+    .option('--actor <name>', 'who looks a patient up, for the audit log (default $USER)')
+    .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addHelpText('after', '\nExamples:\n  $ twinfed-site score --top 10\n  $ twinfed-site score --patient MRN-00042 --actor dr.lee\n  $ twinfed-site score --federation fed-1 --json')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<ScoreFlags>();
+      const { config } = commandContext(deps, flags);
+      const enrollment = loadEnrollment(config.dataDir);
+      const models = new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey);
+      const federationId = pickFederation(models, flags.federation);
+      const model = federationId ? models.load(federationId) : null;
+      if (!federationId || !model) {
+        throw new TwinfedError('NOT_FOUND', `No verified model is stored${federationId ? ` for federation ${federationId}` : ''} yet: run \`twinfed-site run --twins\` until a version is published.`);
+      }
+      const store = await openTwinStore({ dataDir: config.dataDir });
+      try {
+        let pids: string[] | undefined;
+        if (flags.patient !== undefined) {
+          const pid = await store.resolvePatient({ hospitalId: flags.patient });
+          if (!pid) throw new TwinfedError('NOT_FOUND', 'No twin has this hospital id.');
+          await store.resolveHospitalId(pid, { actor: flags.actor ?? deps.env.USER ?? 'cli', reason: 'twinfed-site score --patient' });
+          pids = [pid];
+        }
+        const twins = await readTwins(store, pids);
+        const at = flags.at ?? model.at ?? Date.now();
+        const all = await scoreTwins({ twins, plan: model.plan, weights: model.weights, versionId: model.meta.versionId, at, top: flags.contributions, ...(model.preprocessing ? { preprocessing: model.preprocessing } : {}) });
+        const scores = [...all].sort((a, b) => b.score - a.score).slice(0, flags.top);
+        if (flags.patient !== undefined && scores.length === 0) throw new TwinfedError('FORBIDDEN', "This patient's scoring consent is denied.");
+        const version = { federationId, versionId: model.meta.versionId, round: model.meta.round, at: new Date(at).toISOString() };
+        if (flags.json) return writeJsonLine(deps.stdout, { type: 'scores', ...version, scored: all.length, scores: scores.map(scoreView) });
+        deps.stdout.write(
+          [
+            `Susceptibility scores from model version ${version.versionId} (federation ${federationId}, round ${version.round}), snapshot ${version.at}.`,
+            'Decision support for clinicians: the scores do not replace clinical judgement.',
+            flags.patient !== undefined ? `Patient ${flags.patient} (this lookup is audited):` : `Top ${scores.length} of ${all.length} scored twins:`,
+            ...scores.map((s, i) => render(s, i + 1)),
+            '',
+          ].join('\n'),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,85 @@
+import { TwinfedError, type PopulationReport } from '@twinfed/shared';
+import type { TwinLocalDataset } from '../features/dataset';
+import { cryptoUniform, type UniformSource } from '../population/noise';
+import { populationReport } from '../population/report';
+import { scoreTwins } from '../scoring/score';
+import type { TwinStore } from '../twins/store-types';
+import type { LocalDataset } from './dataset';
+import type { ModelStore, StoredModel } from './model-store';
+import type { PopulationApi, PopulationOutbox } from './population-outbox';
+import type { VersionHook, VersionHookInput } from './runner-options';
+import { readTwins, trainingPreprocessing } from './twin-dataset';
+
+/** Options of {@link twinVersionHook}. */
+export interface TwinVersionHookOptions {
+  federationId: string;
+  store: TwinStore;
+  models: ModelStore;
+  outbox: PopulationOutbox;
+  api: PopulationApi;
+  /** Fixed snapshot time (ms) of scores, or null to use the clock. */
+  at: number | null;
+  now?: () => number;
+  /** Called with each newer verified version (e.g. the live scorer behind the local API). */
+  onModel?: (model: StoredModel) => void;
+  /** Uniform source of the Laplace noise (default the OS CSPRNG; seeded only in tests). */
+  rng?: UniformSource;
+}
+
+/** Identity or server trouble: try again later. Anything else is a refusal of this report. */
+const RETRY_CODES = new Set(['SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNAUTHENTICATED', 'STALE_REQUEST', 'REPLAYED_REQUEST', 'NETWORK', 'RATE_LIMITED', 'OVERLOADED', 'NOT_READY']);
+
+function isTwinDataset(d: LocalDataset): d is TwinLocalDataset {
+  return 'fill' in d && 'trainPids' in d;
+}
+
+/**
+ * What a twin site does with each published version it verified (see `VersionHook`): keeps it as the latest
+ * verified model of the federation (with the site's preprocessing statistics, so scoring matches training),
+ * hands it to the live scorer, scores every twin whose scoring consent allows it and sends the population
+ * report (tier × age band counts, k-suppressed, Laplace-noised as `plan.data.population` says). Only that
+ * report leaves the site. The report is staged in the outbox before it is sent, once per version. The
+ * initial version (round 0, untrained) is skipped.
+ */
+export function twinVersionHook(options: TwinVersionHookOptions): VersionHook {
+  let active: StoredModel | undefined;
+  const rng = options.rng ?? cryptoUniform();
+  return async (input: VersionHookInput) => {
+    const { model, plan, versionId, emit } = input;
+    if (model.meta.round === 0) return;
+    const preprocessing = isTwinDataset(input.dataset) ? trainingPreprocessing(input.dataset, plan) : null;
+    const stored: StoredModel = { federationId: options.federationId, meta: model.meta, weights: model.weights, plan, preprocessing, at: options.at };
+    options.models.save({ federationId: options.federationId, model, plan, preprocessing, at: options.at });
+    if (!active || active.meta.round <= model.meta.round) {
+      active = stored;
+      options.onModel?.(stored);
+    }
+    if (!plan.data.population) return emit({ type: 'population', versionId, status: 'skipped', reason: 'the plan has no population settings' });
+    const staged = options.outbox.get(versionId);
+    if (staged?.sent) return emit({ type: 'population', versionId, status: 'already-sent', suppressedCells: staged.report.suppressedCells });
+    const report = staged?.report ?? (await makeReport({ options, input, stored, rng }));
+    if (!report) return emit({ type: 'population', versionId, status: 'skipped', reason: 'no twin may be scored' });
+    try {
+      await options.api.postPopulationReport({ report, signal: input.signal });
+    } catch (e) {
+      if (!(e instanceof TwinfedError) || RETRY_CODES.has(e.code) || e.status >= 500) throw e;
+      if (e.code !== 'ALREADY_EXISTS') return emit({ type: 'population', versionId, status: 'refused', reason: `${e.message} [${e.code}]` });
+    }
+    options.outbox.markSent(versionId);
+    emit({ type: 'population', versionId, status: 'sent', suppressedCells: report.suppressedCells });
+  };
+}
+
+async function makeReport(args: { options: TwinVersionHookOptions; input: VersionHookInput; stored: StoredModel; rng: UniformSource }): Promise<PopulationReport | null> {
+  const { options, input, stored, rng } = args;
+  const { plan, versionId } = input;
+  const twins = await readTwins(options.store);
+  const at = options.at ?? (options.now ?? Date.now)();
+  const scores = await scoreTwins({ twins, plan, weights: stored.weights, versionId, at, top: 0, ...(stored.preprocessing ? { preprocessing: stored.preprocessing } : {}) });
+  const byTier: Record<string, number> = {};
+  for (const s of scores) byTier[s.tier] = (byTier[s.tier] ?? 0) + 1;
+  input.emit({ type: 'scored', versionId, twins: scores.length, byTier });
+  if (scores.length === 0) return null;
+  const report = populationReport({ scores, twins, plan, rng });
+  return options.outbox.stage({ federationId: options.federationId, report });
+}
