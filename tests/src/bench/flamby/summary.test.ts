@@ -1,0 +1,50 @@
+import { published, FLAMBY_ACCURACY } from './published';
+import { roundsToFinal, summarise, type SeedResult } from './summary';
+
+const result = (method: string, seed: number, accuracy: number[], curve?: number[]): SeedResult => ({ method, seed, accuracy, auc: [0.8, 0.7, Number.NaN, 0.6], seconds: 1, ...(curve ? { curve } : {}) });
+
+describe('FLamby published numbers', () => {
+  it('reproduce BENCHMARK.md §4 means', () => {
+    expect(published('Pooled')!.average).toBeCloseTo(0.7353, 4);
+    expect(published('FedAvg')!.average).toBeCloseTo(0.6850, 4);
+    expect(published('Scaffold')!.average).toBeCloseTo(0.6840, 4);
+    expect(published('Local 2')!.average).toBeCloseTo(0.5670, 4);
+    expect(published('FedYogi')!.perCentre[0]).toBeCloseTo(0.7596, 4);
+    expect(published('FedAvg', [42])!.average).toBeCloseTo(0.6915, 4);
+    expect(published('Nope')).toBeUndefined();
+    for (const rows of Object.values(FLAMBY_ACCURACY)) expect(rows.map((r) => r.length)).toEqual([4, 4, 4, 4, 4]);
+  });
+});
+
+describe('roundsToFinal', () => {
+  it('is the first round from which the curve stays within 0.01 of its end', () => {
+    expect(roundsToFinal([0.5, 0.6, 0.7, 0.705, 0.71])).toBe(3);
+    expect(roundsToFinal([0.7, 0.5, 0.71])).toBe(3);
+    expect(roundsToFinal([0.7, 0.705, 0.71])).toBe(1);
+    expect(roundsToFinal([0.42])).toBe(1);
+    expect(roundsToFinal([])).toBeNull();
+  });
+});
+
+describe('summarise', () => {
+  it('averages seeds and judges the row against its tolerance band', () => {
+    const row = summarise('FedAvg', [result('FedAvg', 42, [0.7, 0.7, 0.7, 0.7], [0.5, 0.7]), result('FedAvg', 43, [0.8, 0.6, 0.6, 0.6], [0.6, 0.7])], { flamby: 'FedAvg', tolerance: 0.03 });
+    expect(row.perCentre.map((x) => +x.toFixed(6))).toEqual([0.75, 0.65, 0.65, 0.65]);
+    expect(row.average).toBeCloseTo(0.675, 10);
+    expect(row.diff).toBeCloseTo(0.675 - published('FedAvg')!.average, 10);
+    expect(row.pass).toBe(true);
+    expect(row.auc).toBeCloseTo(0.7, 10);
+    expect(row.aucPerCentre[2]).toBeNaN();
+    expect(row.roundsToFinal).toBe(2);
+    expect(row.seeds).toEqual([42, 43]);
+  });
+
+  it('fails outside the band, has no verdict without a tolerance, and holds our rows to at least Pooled − 0.01', () => {
+    expect(summarise('Scaffold', [result('Scaffold', 42, [0.72, 0.72, 0.72, 0.72])], { flamby: 'Scaffold', tolerance: 0.03 }).pass).toBe(false);
+    expect(summarise('Cyclic', [result('Cyclic', 42, [0.9, 0.9, 0.9, 0.9])], { flamby: 'Cyclic' }).pass).toBeNull();
+    const ours = (acc: number) => summarise('Ours', [result('Ours', 42, [acc, acc, acc, acc])], { flamby: 'Pooled', tolerance: 0.01, atLeast: true });
+    expect(ours(0.80).pass).toBe(true);
+    expect(ours(0.726).pass).toBe(true);
+    expect(ours(0.72).pass).toBe(false);
+  });
+});
