@@ -35,6 +35,8 @@ export const routes = {
   rounds: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/rounds`,
   /** POST (site): upload an update envelope (binary). Idempotent. */
   updates: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/updates`,
+  /** GET (site): the federation's secure sum of normalisation statistics; POST (site): this site's masked contribution. */
+  federationStats: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/stats`,
   /** GET: model versions (researcher, operator, site). */
   models: '/v1/models',
   model: (vid: string) => `/v1/models/${encodeURIComponent(vid)}`,

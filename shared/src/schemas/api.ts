@@ -148,3 +148,53 @@ export const PopulationViewSchema = z.object({
   ranking: z.array(z.object({ rank: z.number().int(), siteId: z.string(), name: z.string(), highRisk: releasedCount })),
 });
 export type PopulationView = z.infer<typeof PopulationViewSchema>;
+
+/** Base64 of a masked ring vector (up to the JSON body limit). */
+const maskedB64 = z.string().min(1).max(1_400_000).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
+
+/**
+ * Ring elements of the normalisation statistics of `features` model inputs: the row count n, then Σx per feature,
+ * then Σx² per feature (each site's train rows; the secure sum adds them over the cohort).
+ */
+export function normalizationStatsLength(features: number): number {
+  return 1 + 2 * features;
+}
+
+/** A member of a secure-sum cohort: a site and its X25519 public key (base64). */
+export const CohortMemberSchema = z.object({ siteId: id, boxPublicKey: b64 });
+export type CohortMember = z.infer<typeof CohortMemberSchema>;
+
+/**
+ * GET /v1/federations/:fid/stats (site): the secure sum of a federation with `data.normalization: 'federated'`.
+ * The cohort is the sites enrolled (and not revoked) when the federation was created; each posts one masked vector
+ * of `length` ring elements (see `maskContribution`, context {@link normalizationStatsContext}). `sum` is the ring
+ * sum (base64, little-endian uint64s) once every member has contributed, else null: masks cancel only in the full sum.
+ */
+export const StatsSessionSchema = z.object({
+  federationId: id,
+  length: z.number().int().min(1).max(200_001),
+  fractionBits: z.number().int().min(0).max(40),
+  cohort: z.array(CohortMemberSchema),
+  contributed: z.array(id),
+  sum: maskedB64.nullable(),
+});
+export type StatsSession = z.infer<typeof StatsSessionSchema>;
+
+/** POST /v1/federations/:fid/stats (site): this site's masked contribution. Idempotent for the same bytes. */
+export const StatsContributionSchema = z.object({ masked: maskedB64 }).strict();
+export type StatsContribution = z.infer<typeof StatsContributionSchema>;
+
+/** Answer to a contribution. */
+export const StatsAckSchema = z.object({
+  federationId: id,
+  siteId: id,
+  status: z.enum(['accepted', 'duplicate']),
+  contributed: z.number().int(),
+  cohort: z.number().int(),
+});
+export type StatsAck = z.infer<typeof StatsAckSchema>;
+
+/** The secure-sum context of a federation's normalisation statistics (binds the pairwise masks to it). */
+export function normalizationStatsContext(federationId: string): string {
+  return `${federationId}/normalization-stats`;
+}
