@@ -8,6 +8,7 @@ import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
 import { identityContract } from './contract/identity';
 import { lifecycleContract } from './contract/lifecycle';
+import { statsContract } from './contract/stats';
 import { updateContract } from './contract/updates';
 import { versionContract } from './contract/versions';
 
@@ -27,6 +28,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     federationContract(h);
     updateContract(h);
     versionContract(h);
+    statsContract(h);
     lifecycleContract(h);
   });
 }

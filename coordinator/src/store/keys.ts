@@ -3,6 +3,7 @@ import type {
   AuditEntry,
   Evaluation,
   PopulationReportRecord,
+  StatsContributionRecord,
   Federation,
   Invitation,
   ModelVersion,
@@ -47,6 +48,9 @@ export const EVALUATION_KEYS = recordKeys<Evaluation>({
 });
 export const POPULATION_KEYS = recordKeys<PopulationReportRecord>({
   versionId: true, federationId: true, siteId: true, report: true, createdAt: true,
+});
+export const STATS_CONTRIBUTION_KEYS = recordKeys<StatsContributionRecord>({
+  federationId: true, siteId: true, masked: true, createdAt: true,
 });
 export const AUDIT_KEYS = recordKeys<AuditEntry>({
   seq: true, at: true, actor: true, action: true, subject: true, detail: true,

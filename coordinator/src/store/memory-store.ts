@@ -9,6 +9,7 @@ import * as id from './memory/identity';
 import { emptyState, type MemoryState } from './memory/state';
 import * as ver from './memory/versions';
 import * as pop from './memory/population';
+import * as stats from './memory/stats';
 import type * as R from './records';
 import type * as T from './types';
 
@@ -61,6 +62,8 @@ export class MemoryStore implements T.Store {
   async listEvaluations(vid: string) { return ver.listEvaluations(this.s, vid); }
   async putPopulationReport(r: R.PopulationReportRecord) { return pop.putPopulationReport(this.s, r); }
   async listPopulationReports(f?: { versionId?: string; federationId?: string }) { return pop.listPopulationReports(this.s, f); }
+  async putStatsContribution(c: R.StatsContributionRecord) { return stats.putStatsContribution(this.s, c); }
+  async listStatsContributions(fid: string) { return stats.listStatsContributions(this.s, fid); }
 
   async appendAudit(e: R.NewAuditEntry) { return ver.appendAudit(this.s, e); }
   async listAudit(options: T.ListAuditOptions) { return ver.listAudit(this.s, options); }

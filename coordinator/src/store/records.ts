@@ -144,6 +144,22 @@ export interface PopulationReportRecord {
   createdAt: string;
 }
 
+/**
+ * A site's masked contribution to a federation's secure sum of normalisation statistics: ring elements that mean
+ * nothing on their own (pairwise masks cancel only in the cohort's sum). One per (federation, site).
+ */
+export interface StatsContributionRecord {
+  federationId: string;
+  siteId: string;
+  masked: Uint8Array;
+  createdAt: string;
+}
+
+/** Outcome of storing a contribution: new, the same bytes again, or different bytes (the first ones are kept). */
+export type PutStatsContributionResult =
+  | { status: 'accepted' }
+  | { status: 'duplicate' | 'conflict'; existing: StatsContributionRecord };
+
 /** One audit log entry; `seq` is assigned by the store and strictly increasing. */
 export interface AuditEntry {
   seq: number;

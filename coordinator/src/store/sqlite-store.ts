@@ -13,6 +13,7 @@ import * as id from './sqlite/identity';
 import * as upd from './sqlite/updates';
 import * as ver from './sqlite/versions';
 import * as pop from './sqlite/population';
+import * as stats from './sqlite/stats';
 import type * as T from './types';
 
 export type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
@@ -75,6 +76,8 @@ export class SqliteStore implements T.Store {
   async listEvaluations(vid: string) { return ver.listEvaluations(this.c, vid); }
   async putPopulationReport(r: R.PopulationReportRecord) { return pop.putPopulationReport(this.c, r); }
   async listPopulationReports(f?: { versionId?: string; federationId?: string }) { return pop.listPopulationReports(this.c, f); }
+  async putStatsContribution(c: R.StatsContributionRecord) { return stats.putStatsContribution(this.c, c); }
+  async listStatsContributions(fid: string) { return stats.listStatsContributions(this.c, fid); }
 
   async appendAudit(e: R.NewAuditEntry) { return audit.appendAudit(this.c, e); }
   async listAudit(options: T.ListAuditOptions) { return audit.listAudit(this.c, options); }

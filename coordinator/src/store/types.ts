@@ -11,6 +11,8 @@ import type {
   AuditEntry,
   Evaluation,
   PopulationReportRecord,
+  PutStatsContributionResult,
+  StatsContributionRecord,
   Federation,
   FederationPatch,
   Invitation,
@@ -158,6 +160,12 @@ export interface Store {
   putPopulationReport(report: PopulationReportRecord): Promise<PopulationReportRecord>;
   /** Ordered by version publication then siteId; filter by version or federation. */
   listPopulationReports(filter?: { versionId?: string; federationId?: string }): Promise<PopulationReportRecord[]>;
+
+  // --- secure-sum contributions (federated normalisation statistics)
+  /** Insert-once per (federation, site): 'accepted'; same bytes again: 'duplicate'; other bytes: 'conflict' (first kept). Rejects UNKNOWN_FEDERATION. */
+  putStatsContribution(contribution: StatsContributionRecord): Promise<PutStatsContributionResult>;
+  /** Ordered by siteId. */
+  listStatsContributions(federationId: string): Promise<StatsContributionRecord[]>;
 
   // --- audit log
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

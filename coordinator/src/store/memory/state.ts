@@ -3,6 +3,7 @@ import type {
   AuditEntry,
   Evaluation,
   PopulationReportRecord,
+  StatsContributionRecord,
   Federation,
   Invitation,
   ModelVersion,
@@ -31,6 +32,8 @@ export interface MemoryState {
   evaluations: Map<string, Evaluation>;
   /** key(versionId, siteId) */
   populationReports: Map<string, PopulationReportRecord>;
+  /** key(federationId, siteId) */
+  statsContributions: Map<string, StatsContributionRecord>;
   audit: AuditEntry[];
   nextAuditSeq: number;
 }
@@ -49,6 +52,7 @@ export function emptyState(): MemoryState {
     strategyStates: new Map(),
     evaluations: new Map(),
     populationReports: new Map(),
+    statsContributions: new Map(),
     audit: [],
     nextAuditSeq: 1,
   };
