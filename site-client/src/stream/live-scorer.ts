@@ -112,7 +112,7 @@ export class LiveScorer {
   }
 
   private onChanges(changes: readonly PatientChange[]): void {
-    if (this.closed) return;
+    if (this.closed || !this.model) return; // without a model there is nothing to score; setModel scores everyone
     if (this.dirty.size === 0) this.firstDirtyAt = Date.now();
     for (const c of changes) this.dirty.add(c.pid);
     const waited = Date.now() - this.firstDirtyAt;

@@ -164,7 +164,10 @@ export class SiteRunner {
       const model = await worker.verifiedModel(versionId);
       await hook({ versionId, model, plan: session.plan, dataset: session.rawDataset, signal: this.hard.signal, emit: (e) => this.emit(e) });
     } catch (e) {
-      if (!isModelRejection(e)) throw e;
+      if (!isModelRejection(e)) {
+        this.pendingVersions.add(versionId); // retried at the next wake-up even when a newer version is out by then
+        throw e;
+      }
     }
     this.hookedVersions.add(versionId);
     return true;

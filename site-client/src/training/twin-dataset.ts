@@ -21,16 +21,20 @@ export async function readTwins(store: TwinStore, pids?: readonly string[]): Pro
 }
 
 /**
- * Which consenting, labelled twins are held out for evaluation: within each label, twins are ranked by
- * sha256(seed, pid) and the first `round(count · testFraction)` go to test. A twin's side depends on its own
- * hash, not on a shuffle of everyone: when twins join or leave (new patients, consent withdrawals) the others
- * keep their side (only a twin at a label's cut can move), so a round never trains on an earlier round's test rows.
+ * Which consenting, labelled twins are held out for evaluation. Each twin draws a number u in [0, 1) from
+ * sha256(seed, pid) and is in test when u < testFraction: its side depends on its own hash only, so when
+ * twins join or leave (new patients, consent withdrawals) nobody else changes side, and a round never trains
+ * on rows an earlier round evaluated on. Per label, at least one twin is in test and one in train whenever
+ * the label has two or more twins (the lowest u goes to test, the highest to train).
  */
 export function stableTestPids(input: { byLabel: ReadonlyMap<number, readonly string[]>; testFraction: number; seed: number }): Set<string> {
   const test = new Set<string>();
   for (const pids of input.byLabel.values()) {
-    const ranked = pids.map((pid) => ({ pid, key: sha256Hex(`${input.seed}\n${pid}`) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    ranked.slice(0, Math.round(ranked.length * input.testFraction)).forEach((r) => test.add(r.pid));
+    const ranked = pids.map((pid) => ({ pid, u: parseInt(sha256Hex(`${input.seed}\n${pid}`).slice(0, 13), 16) / 2 ** 52 })).sort((a, b) => a.u - b.u || (a.pid < b.pid ? -1 : 1));
+    const chosen = ranked.filter((r) => r.u < input.testFraction);
+    if (ranked.length >= 2 && chosen.length === 0) chosen.push(ranked[0]!);
+    if (ranked.length >= 2 && chosen.length === ranked.length) chosen.pop();
+    chosen.forEach((r) => test.add(r.pid));
   }
   return test;
 }

@@ -1,0 +1,74 @@
+import { T_AT, seedTwins, twinTestPlan } from '../__tests__/twin-site';
+import { MemoryTwinStore } from '../twins/memory-store';
+import { readTwins, stableTestPids, trainingPreprocessing, TwinDatasetSource, twinLocalDataset } from './twin-dataset';
+
+const plan = twinTestPlan();
+const secret = new Uint8Array(32).fill(9);
+
+describe('stableTestPids', () => {
+  const pids = (label: number, n: number) => Array.from({ length: n }, (_, i) => `pid-${label}-${i}`);
+
+  it('holds out about the fraction of each label, and nobody changes side when twins join or leave', () => {
+    const byLabel = new Map([[0, pids(0, 400)], [1, pids(1, 60)]]);
+    const test = stableTestPids({ byLabel, testFraction: 0.25, seed: 7 });
+    const share = (label: number, n: number) => [...test].filter((p) => p.startsWith(`pid-${label}-`)).length / n;
+    expect(share(0, 400)).toBeGreaterThan(0.18);
+    expect(share(0, 400)).toBeLessThan(0.32);
+    expect(share(1, 60)).toBeGreaterThan(0.1);
+    expect(share(1, 60)).toBeLessThan(0.4);
+    for (const leaving of [pids(0, 400)[5]!, [...test][0]!]) {
+      const fewer = new Map([...byLabel].map(([l, ps]) => [l, ps.filter((p) => p !== leaving)]));
+      const after = stableTestPids({ byLabel: fewer, testFraction: 0.25, seed: 7 });
+      expect([...after].sort()).toEqual([...test].filter((p) => p !== leaving).sort());
+    }
+    const more = stableTestPids({ byLabel: new Map([[0, [...pids(0, 400), 'newcomer']], [1, pids(1, 60)]]), testFraction: 0.25, seed: 7 });
+    expect([...more].filter((p) => p !== 'newcomer').sort()).toEqual([...test].sort());
+    expect(stableTestPids({ byLabel, testFraction: 0.25, seed: 8 })).not.toEqual(test);
+  });
+
+  it('keeps at least one twin of each label with two or more twins on each side', () => {
+    const small = new Map([[0, pids(0, 50)], [1, pids(1, 2)], [2, pids(2, 1)]]);
+    for (const fraction of [0.001, 0.999]) {
+      const test = stableTestPids({ byLabel: small, testFraction: fraction, seed: 1 });
+      expect([...test].filter((p) => p.startsWith('pid-1-'))).toHaveLength(1);
+    }
+  });
+});
+
+describe('twin datasets', () => {
+  it('enter only twins with a current training permit and a label; fill values come from the training rows', async () => {
+    const store = new MemoryTwinStore({ secret });
+    const pids = await seedTwins(store, 12);
+    await store.apply([
+      { type: 'consent', patient: { pid: pids[0]! }, sourceId: 'withdraw', purpose: 'model-training', decision: 'deny', t: T_AT + 1 },
+      { type: 'patient', hospitalId: 'UNLABELLED' },
+      { type: 'consent', patient: { hospitalId: 'UNLABELLED' }, sourceId: 'u', purpose: 'model-training', decision: 'permit', t: 0 },
+    ]);
+    const twins = await readTwins(store);
+    const ds = twinLocalDataset({ twins, plan, at: T_AT, testFraction: 0.25, seed: 1 });
+    expect(ds.excluded).toEqual({ consent: 1, unlabelled: 1 });
+    expect([...ds.trainPids, ...ds.testPids].sort()).toEqual(pids.slice(1).sort());
+    expect(ds.train.n + ds.test.n).toBe(11);
+    expect(ds.features).toEqual(['age', 'rhr_mean_7d']);
+    // rows are the raw derived values (normalisation none): age 34 + i, rhr 60 + i
+    const inTrain = ds.trainPids.indexOf(pids[5]!);
+    const [split, row] = inTrain >= 0 ? [ds.train, inTrain] : [ds.test, ds.testPids.indexOf(pids[5]!)];
+    expect(Array.from(split.x.subarray(row * 2, row * 2 + 2))).toEqual([39, 65]);
+    const pre = trainingPreprocessing(ds, plan);
+    expect(pre.standardizer).toBeNull();
+    expect(trainingPreprocessing(ds, twinTestPlan({ data: { ...plan.data, normalization: 'per-site' } })).standardizer!.mean).toHaveLength(2);
+  });
+
+  it('TwinDatasetSource returns the same object until the store changes', async () => {
+    const store = new MemoryTwinStore({ secret });
+    const pids = await seedTwins(store, 12);
+    const source = new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 1 });
+    const a = await source.load({ plan });
+    expect(await source.load({ plan })).toBe(a);
+    await store.apply([{ type: 'consent', patient: { pid: pids[3]! }, sourceId: 'w3', purpose: 'model-training', decision: 'deny', t: T_AT + 5 }]);
+    const b = await source.load({ plan });
+    expect(b).not.toBe(a);
+    expect([...b.trainPids, ...b.testPids]).not.toContain(pids[3]);
+    expect(b.train.n + b.test.n).toBe(a.train.n + a.test.n - 1);
+  });
+});
