@@ -7,6 +7,7 @@ import { siteHandlers } from './routes/sites';
 import { healthHandlers } from './routes/health';
 import { populationHandlers } from './routes/population';
 import { metricsHandlers } from './routes/metrics';
+import { statsHandlers } from './routes/stats';
 
 /** How a route's body is read: JSON (≤ maxJsonBytes) or binary (≤ maxUpdateBytes). Both are read raw: signatures cover the bytes. */
 export type BodyKind = 'json' | 'binary';
@@ -30,6 +31,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const health = healthHandlers(deps);
   const population = populationHandlers(deps);
   const metrics = metricsHandlers(deps);
+  const stats = statsHandlers(deps);
   const r = (method: RouteDef['method'], path: string, roles: readonly Role[], handler: RouteDef['handler'], body: BodyKind = 'json'): RouteDef => ({ method, path, roles, body, handler });
   return [
     r('get', '/healthz', ['public'], health.live),
@@ -44,6 +46,8 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     r('get', '/v1/federations/:fid/rounds', READERS, feds.rounds),
     r('get', '/v1/federations/:fid/rounds/current', ['site'], feds.current),
     r('post', '/v1/federations/:fid/rounds/:round/updates', ['site'], feds.upload, 'binary'),
+    r('get', '/v1/federations/:fid/stats', ['site'], stats.session),
+    r('post', '/v1/federations/:fid/stats', ['site'], stats.contribute),
     r('get', '/v1/models', READERS, models.list),
     r('get', '/v1/models/:vid', [...READERS, 'site'], models.get),
     r('get', '/v1/models/:vid/weights', [...READERS, 'site'], models.weights),

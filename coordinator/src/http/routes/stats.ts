@@ -1,0 +1,22 @@
+import type { Request, Response } from 'express';
+import { StatsContributionSchema, fromB64 } from '@twinfed/shared';
+import { idParam, jsonBody } from '../body';
+import { siteOf } from '../auth';
+import type { HttpDeps } from '../deps';
+import { contributeStats, statsSession } from '../../stats/session';
+
+/** Handlers for the secure sum of federated normalisation statistics (sites only). */
+export function statsHandlers(deps: HttpDeps) {
+  return {
+    session: async (req: Request, res: Response) => {
+      siteOf(req);
+      res.json(await statsSession(deps.store, idParam(req, 'fid')));
+    },
+    contribute: async (req: Request, res: Response) => {
+      const siteId = siteOf(req);
+      const body = jsonBody(req, StatsContributionSchema);
+      const ack = await contributeStats({ store: deps.store, federationId: idParam(req, 'fid'), siteId, masked: fromB64(body.masked), now: new Date(deps.now()).toISOString() });
+      res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
+    },
+  };
+}

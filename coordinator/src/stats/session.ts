@@ -1,0 +1,70 @@
+import {
+  PlanSchema,
+  SECURE_SUM_FRACTION_BITS,
+  TwinfedError,
+  normalizationStatsLength,
+  ringFromBytes,
+  sumMaskedContributions,
+  toB64,
+  type StatsAck,
+  type StatsSession,
+} from '@twinfed/shared';
+import type { Federation, Site, Store } from '../store';
+
+/**
+ * The cohort of a federation's secure sum: the sites enrolled when the federation was created and not revoked at
+ * that moment, sorted by id. Frozen by construction (it depends only on stored times), so every site and every
+ * coordinator process derives the same masks' partners. There is no dropout recovery: a member that never
+ * contributes (or is revoked later) keeps the sum from completing.
+ */
+export function statsCohort(federation: Federation, sites: readonly Site[]): Site[] {
+  const at = federation.createdAt;
+  return sites.filter((s) => s.enrolledAt <= at && (s.revokedAt === null || s.revokedAt > at)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+async function load(store: Store, federationId: string) {
+  const federation = await store.getFederation(federationId);
+  if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
+  const plan = PlanSchema.parse(federation.plan);
+  if (plan.data.normalization !== 'federated') throw new TwinfedError('BAD_REQUEST', 'This federation does not use federated normalisation statistics.');
+  const cohort = statsCohort(federation, await store.listSites());
+  return { federation, cohort, length: normalizationStatsLength(plan.data.features.length) };
+}
+
+/**
+ * The secure-sum session of a federation with `data.normalization: 'federated'`: its cohort with their X25519
+ * keys, who has contributed, and — once every member has — the ring sum of the masked vectors (the only thing the
+ * coordinator ever learns). Throws UNKNOWN_FEDERATION, or BAD_REQUEST when the plan does not ask for it.
+ */
+export async function statsSession(store: Store, federationId: string): Promise<StatsSession> {
+  const { cohort, length } = await load(store, federationId);
+  const members = new Set(cohort.map((s) => s.id));
+  const contributions = (await store.listStatsContributions(federationId)).filter((c) => members.has(c.siteId));
+  const complete = cohort.length >= 2 && contributions.length === cohort.length;
+  return {
+    federationId,
+    length,
+    fractionBits: SECURE_SUM_FRACTION_BITS,
+    cohort: cohort.map((s) => ({ siteId: s.id, boxPublicKey: s.boxPublicKey })),
+    contributed: contributions.map((c) => c.siteId),
+    sum: complete ? toB64(sumMaskedContributions(contributions.map((c) => c.masked), length)) : null,
+  };
+}
+
+/**
+ * Stores a cohort member's masked contribution once (the same bytes again are a duplicate). Throws FORBIDDEN
+ * outside the cohort, BAD_REQUEST for a cohort under two sites (a "sum" of one would be that site's numbers),
+ * VALIDATION_FAILED for a vector of the wrong length, ALREADY_EXISTS when different bytes are already stored.
+ */
+export async function contributeStats(opts: { store: Store; federationId: string; siteId: string; masked: Uint8Array; now: string }): Promise<StatsAck> {
+  const { store, federationId, siteId, masked } = opts;
+  const { cohort, length } = await load(store, federationId);
+  if (!cohort.some((s) => s.id === siteId)) throw new TwinfedError('FORBIDDEN', 'This site is not in the federation\'s statistics cohort (it enrolled after the federation was created).');
+  if (cohort.length < 2) throw new TwinfedError('BAD_REQUEST', 'A secure sum needs at least two sites in the cohort.');
+  ringFromBytes(masked, length);
+  const put = await store.putStatsContribution({ federationId, siteId, masked, createdAt: opts.now });
+  if (put.status === 'conflict') throw new TwinfedError('ALREADY_EXISTS', 'A different statistics contribution from this site is already stored.');
+  if (put.status === 'accepted') await store.appendAudit({ at: opts.now, actor: `site:${siteId}`, action: 'stats.contribute', subject: federationId, detail: {} });
+  const contributed = (await store.listStatsContributions(federationId)).filter((c) => cohort.some((s) => s.id === c.siteId)).length;
+  return { federationId, siteId, status: put.status, contributed, cohort: cohort.length };
+}
