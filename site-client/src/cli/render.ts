@@ -16,6 +16,9 @@ export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; st
       return void line(`Round ${event.round} is ${event.state}: this site is ${event.selected ? 'selected' : 'not selected'}${event.submitted ? ' (already submitted)' : ''}.`);
     case 'dataset':
       return void line(`${event.round === null ? 'Before evaluating' : `Round ${event.round}`}: training set rebuilt from the twin store: ${event.trainRows} training rows, ${event.testRows} test rows.`);
+    case 'stats':
+      if (event.state === 'ready') return void line(`Federated normalisation statistics ready (secure sum over ${event.cohort} sites).`);
+      return void line(`Federated normalisation: ${event.contributed ?? 0} of ${event.cohort} sites have sent their masked statistics; waiting for the rest.`);
     case 'scored': {
       const tiers = Object.entries(event.byTier).map(([t, n]) => `${n} ${t}`).join(', ');
       return void line(`Version ${event.versionId}: scored ${event.twins} twins (${tiers || 'none'}).`);

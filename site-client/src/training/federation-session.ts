@@ -1,7 +1,7 @@
-import { createTrainer, evaluate, type CreateTrainerOptions, type EvaluateOptions, type Evaluation, type Trainer, type TrainRoundResult } from '@twinfed/models';
+import { createTrainer, evaluate, type CreateTrainerOptions, type EvaluateOptions, type Evaluation, type Standardizer, type Trainer, type TrainRoundResult } from '@twinfed/models';
 import { TwinfedError, layoutOf, sha256, type ClientConfig, type Layout, type Plan, type WeightSet } from '@twinfed/shared';
 import type { LocalDataset } from './dataset';
-import { normalizeDataset } from './normalize';
+import { normalizeDataset, standardizeDataset } from './normalize';
 import { ScaffoldState } from './scaffold';
 import type { VerifiedModel } from './verified-model';
 
@@ -22,6 +22,8 @@ export interface FederationSessionOptions {
   ops?: ModelOps;
   /** Overrides the trainer seed (default: derived from the plan's seed and the site id). */
   seed?: number;
+  /** The federation's pooled z-score statistics (from the secure sum) for `data.normalization: 'federated'`. */
+  standardizer?: Standardizer;
   onWarning?: (message: string) => void;
 }
 
@@ -131,11 +133,11 @@ async function prepare(options: FederationSessionOptions, dataset: LocalDataset)
   const { plan } = options;
   checkFeatures(plan, dataset);
   let policy = plan.data.normalization;
-  if (policy === 'federated') {
-    options.onWarning?.('The plan asks for federated normalisation, which this protocol version does not carry; using per-site statistics.');
+  if (policy === 'federated' && !options.standardizer) {
+    options.onWarning?.('The plan asks for federated normalisation but no federated statistics are available; using per-site statistics.');
     policy = 'per-site';
   }
-  const data = normalizeDataset(dataset, policy);
+  const data = policy === 'federated' ? standardizeDataset(dataset, options.standardizer!) : normalizeDataset(dataset, policy);
   if (data.train.n < 1) throw new TwinfedError('CONFIG_INVALID', 'The local training split is empty.');
   const ops = options.ops ?? defaultModelOps;
   const trainer = await ops.createTrainer({ spec: plan.model, data: data.train, training: plan.training, seed: options.seed ?? siteSeed(plan.seed, options.siteId) });

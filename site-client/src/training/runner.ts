@@ -1,6 +1,9 @@
-import { TwinfedError, isTwinfedError, type CurrentRound } from '@twinfed/shared';
+import type { Standardizer } from '@twinfed/models';
+import { TwinfedError, isTwinfedError, type CurrentRound, type Plan } from '@twinfed/shared';
 import { silentLogger, type Logger } from '../logger';
 import { sleep } from '../transport/retry';
+import type { LocalDataset } from './dataset';
+import { federatedStandardizer, hasStatsApi } from './federated-stats';
 import { FederationSession } from './federation-session';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
 import { RoundWorker } from './round-worker';
@@ -32,6 +35,7 @@ export class SiteRunner {
   private session: FederationSession | undefined;
   private worker: RoundWorker | undefined;
   private lastRoundKey = '';
+  private lastStatsKey = '';
   private wakeUp: (() => void) | undefined;
   private woken = false;
 
@@ -99,6 +103,12 @@ export class SiteRunner {
     const { api, federationId } = this.options;
     const current = await api.currentRound(federationId, { signal: this.hard.signal });
     const worker = await this.ensureWorker(current);
+    if (!worker) {
+      // Waiting for the cohort's federated statistics: nothing to train or evaluate yet.
+      if (current.federation.state === 'running') return undefined;
+      this.emit({ type: 'ended', federationId, state: current.federation.state });
+      return current.federation.state;
+    }
     this.reportRound(current);
     if (current.round && current.federation.state === 'running') await worker.maybeTrain(current);
     const latest = current.federation.latestVersionId;
@@ -115,18 +125,21 @@ export class SiteRunner {
     return undefined;
   }
 
-  private async ensureWorker(current: CurrentRound): Promise<RoundWorker> {
+  private async ensureWorker(current: CurrentRound): Promise<RoundWorker | undefined> {
     if (this.worker) return this.worker;
     const { options } = this;
     const plan = current.federation.plan;
     const dataset = options.dataset ?? (await options.datasetSource?.load({ plan, round: current.round?.round ?? null }));
     if (!dataset) throw new TwinfedError('CONFIG_INVALID', 'The runner needs local data: a dataset or a dataset source.');
+    const standardizer = await this.federatedStats(plan, dataset);
+    if (standardizer === null) return undefined;
     this.session = await FederationSession.create({
       plan,
       dataset,
       siteId: options.enrollment.state.siteId,
       ...(options.modelOps ? { ops: options.modelOps } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(standardizer ? { standardizer } : {}),
       onWarning: (message) => this.emit({ type: 'warning', message }),
     });
     this.worker = new RoundWorker({
@@ -144,6 +157,24 @@ export class SiteRunner {
     });
     this.emit({ type: 'started', federationId: options.federationId, siteId: options.enrollment.state.siteId, trainRows: this.session.dataset.train.n, testRows: this.session.dataset.test.n });
     return this.worker;
+  }
+
+  /**
+   * `data.normalization: 'federated'`: this site's step of the secure sum (see {@link federatedStandardizer}). The
+   * pooled statistics, or null while the cohort is incomplete; undefined when the plan does not ask for them or the
+   * API cannot carry them (the session then falls back to per-site statistics and warns).
+   */
+  private async federatedStats(plan: Plan, dataset: LocalDataset): Promise<Standardizer | null | undefined> {
+    const { api, federationId, enrollment } = this.options;
+    if (plan.data.normalization !== 'federated' || !hasStatsApi(api)) return undefined;
+    const r = await federatedStandardizer({ api, federationId, enrollment, train: dataset.train, signal: this.hard.signal });
+    const event = r.state === 'ready' ? { type: 'stats' as const, state: r.state, cohort: r.cohort } : { type: 'stats' as const, state: r.state, contributed: r.contributed, cohort: r.cohort };
+    const key = JSON.stringify(event);
+    if (key !== this.lastStatsKey) {
+      this.lastStatsKey = key;
+      this.emit(event);
+    }
+    return r.state === 'ready' ? r.standardizer : null;
   }
 
   /** Asks the dataset source for the current data; a changed dataset gets a fresh trainer. */

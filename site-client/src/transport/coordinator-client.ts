@@ -3,6 +3,8 @@ import {
   CoordinatorKeysSchema,
   CurrentRoundSchema,
   EnrollResponseSchema,
+  StatsAckSchema,
+  StatsSessionSchema,
   UploadAckSchema,
   routes,
   type CoordinatorKeys,
@@ -10,6 +12,9 @@ import {
   type EnrollRequest,
   type EnrollResponse,
   type EvaluationReport,
+  type StatsAck,
+  type StatsContribution,
+  type StatsSession,
   type UploadAck,
 } from '@twinfed/shared';
 import { HttpTransport, type HttpTransportOptions } from './http';
@@ -37,6 +42,10 @@ export interface SiteApi {
   modelWeights(versionId: string, options?: { signal?: AbortSignal }): Promise<ModelWeightsDownload>;
   uploadUpdate(opts: { federationId: string; round: number; envelope: Uint8Array; signal?: AbortSignal }): Promise<UploadAck>;
   postEvaluation(opts: { versionId: string; report: EvaluationReport; signal?: AbortSignal }): Promise<void>;
+  /** `GET …/stats`: the secure sum of federated normalisation statistics (optional: without it a site falls back to per-site statistics). */
+  statsSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<StatsSession>;
+  /** `POST …/stats`: this site's masked contribution to that sum. */
+  contributeStats?(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck>;
 }
 
 const SignedModelSchema = z.object({ meta: z.unknown(), signature: z.string().min(1).max(200) });
@@ -101,5 +110,16 @@ export class CoordinatorClient implements SiteApi {
   async postEvaluation(opts: { versionId: string; report: EvaluationReport; signal?: AbortSignal }): Promise<void> {
     const req = { method: 'POST' as const, path: routes.modelEvaluations(opts.versionId), json: opts.report };
     await this.http.send(opts.signal ? { ...req, signal: opts.signal } : req);
+  }
+
+  /** `GET /v1/federations/:id/stats`: the cohort of the secure sum, who contributed, and the sum once complete. */
+  statsSession(federationId: string, options: { signal?: AbortSignal } = {}): Promise<StatsSession> {
+    return this.http.json({ method: 'GET', path: routes.federationStats(federationId), ...options }, StatsSessionSchema);
+  }
+
+  /** `POST /v1/federations/:id/stats`: this site's masked statistics (idempotent for the same bytes). */
+  contributeStats(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck> {
+    const req = { method: 'POST' as const, path: routes.federationStats(opts.federationId), json: opts.contribution };
+    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, StatsAckSchema);
   }
 }

@@ -1,0 +1,161 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { concatSplits, fitStandardizer, type Split } from '@twinfed/models';
+import {
+  SECURE_SUM_FRACTION_BITS,
+  TwinfedError,
+  fromB64,
+  generateIdentity,
+  normalizationStatsLength,
+  sumMaskedContributions,
+  toB64,
+  type StatsAck,
+  type StatsContribution,
+  type StatsSession,
+} from '@twinfed/shared';
+import { FakeCoordinator, TEST_FEATURES, testEnrollment, testPlan } from '../__tests__/fake-coordinator';
+import { fakeModelOps, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
+import type { Enrollment } from '../identity/load';
+import { federatedStandardizer, localStatsVector, standardizerFromSums, type StatsApi } from './federated-stats';
+import { Journal } from './journal';
+import type { RunnerProgress } from './progress';
+import { SiteRunner } from './runner';
+
+/** An in-memory stand-in for the coordinator's secure-sum session: it stores masked bytes and adds them up. */
+class StatsHub implements StatsApi {
+  readonly masked = new Map<string, Uint8Array>();
+  constructor(readonly members: Array<{ siteId: string; boxPublicKey: Uint8Array }>, readonly d = 3) {}
+  get length(): number {
+    return normalizationStatsLength(this.d);
+  }
+  async statsSession(federationId: string): Promise<StatsSession> {
+    const complete = this.members.every((m) => this.masked.has(m.siteId));
+    return {
+      federationId, length: this.length, fractionBits: SECURE_SUM_FRACTION_BITS,
+      cohort: this.members.map((m) => ({ siteId: m.siteId, boxPublicKey: toB64(m.boxPublicKey) })),
+      contributed: this.members.filter((m) => this.masked.has(m.siteId)).map((m) => m.siteId),
+      sum: complete ? toB64(sumMaskedContributions([...this.masked.values()], this.length)) : null,
+    };
+  }
+  async contributeStats(opts: { federationId: string; contribution: StatsContribution }): Promise<StatsAck> {
+    const siteId = this.pending!;
+    this.masked.set(siteId, fromB64(opts.contribution.masked));
+    return { federationId: opts.federationId, siteId, status: 'accepted', contributed: this.masked.size, cohort: this.members.length };
+  }
+  /** The site whose request comes next (the fake has no signatures to tell sites apart). */
+  pending: string | undefined;
+  as(siteId: string): StatsApi {
+    return { statsSession: (f) => this.statsSession(f), contributeStats: (o) => ((this.pending = siteId), this.contributeStats(o)) };
+  }
+}
+
+const coordinatorIdentity = generateIdentity();
+const enrolled = (siteId: string): Enrollment => testEnrollment(coordinatorIdentity, siteId);
+const member = (e: Enrollment) => ({ siteId: e.state.siteId, boxPublicKey: e.identity.box.publicKey });
+
+describe('federated normalisation statistics (site side)', () => {
+  const splits: Split[] = [syntheticSplit(40, 1), syntheticSplit(25, 7), syntheticSplit(9, 3)];
+
+  test('local [n, Σx, Σx²] of several sites add up to the pooled z-score statistics', () => {
+    const sum = new Float64Array(7);
+    for (const s of splits) localStatsVector(s).forEach((v, k) => (sum[k] = sum[k]! + v));
+    expect(sum[0]).toBe(74);
+    const got = standardizerFromSums(sum, 3);
+    const want = fitStandardizer(splits);
+    for (let j = 0; j < 3; j++) {
+      expect(got.mean[j]).toBeCloseTo(want.mean[j]!, 8);
+      expect(got.std[j]).toBeCloseTo(want.std[j]!, 6);
+    }
+    expect(() => standardizerFromSums([0, 0, 0, 0, 0, 0, 0], 3)).toThrow(TwinfedError);
+    expect(() => standardizerFromSums([1, 2], 3)).toThrow(/need 7/);
+  });
+
+  test('three sites: waiting until the last masked contribution, then everyone gets the pooled statistics', async () => {
+    const sites = ['site-a', 'site-b', 'site-c'].map(enrolled);
+    const hub = new StatsHub(sites.map(member));
+    const step = (i: number) => federatedStandardizer({ api: hub.as(sites[i]!.state.siteId), federationId: 'fed-1', enrollment: sites[i]!, train: splits[i]! });
+    expect(await step(0)).toEqual({ state: 'waiting', contributed: 1, cohort: 3 });
+    expect(await step(0)).toEqual({ state: 'waiting', contributed: 1, cohort: 3 }); // no second contribution
+    expect(hub.masked.size).toBe(1);
+    expect(await step(1)).toEqual({ state: 'waiting', contributed: 2, cohort: 3 });
+    const last = await step(2);
+    const first = await step(0);
+    expect(last.state).toBe('ready');
+    expect(first).toEqual(last);
+    const want = fitStandardizer(concatSplits(splits));
+    if (last.state !== 'ready') throw new Error('not ready');
+    last.standardizer.mean.forEach((m, j) => expect(m).toBeCloseTo(want.mean[j]!, 4));
+    last.standardizer.std.forEach((s, j) => expect(s).toBeCloseTo(want.std[j]!, 4));
+  });
+
+  test('a site outside the cohort only reads; a cohort of one is refused', async () => {
+    const [a, b, late] = ['site-a', 'site-b', 'site-z'].map(enrolled);
+    const hub = new StatsHub([member(a!), member(b!)]);
+    const lateStep = () => federatedStandardizer({ api: hub.as('site-z'), federationId: 'fed-1', enrollment: late!, train: splits[2]! });
+    expect(await lateStep()).toEqual({ state: 'waiting', contributed: 0, cohort: 2 });
+    await federatedStandardizer({ api: hub.as('site-a'), federationId: 'fed-1', enrollment: a!, train: splits[0]! });
+    await federatedStandardizer({ api: hub.as('site-b'), federationId: 'fed-1', enrollment: b!, train: splits[1]! });
+    expect((await lateStep()).state).toBe('ready');
+    expect(hub.masked.has('site-z')).toBe(false);
+    const alone = new StatsHub([member(a!)]);
+    await expect(federatedStandardizer({ api: alone.as('site-a'), federationId: 'fed-1', enrollment: a!, train: splits[0]! })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
+
+/** The fake coordinator plus the secure-sum calls, with one peer site whose contribution can arrive later. */
+class StatsCoordinator extends FakeCoordinator {
+  hub: StatsHub | undefined;
+  statsSession(federationId: string): Promise<StatsSession> {
+    return this.hub!.statsSession(federationId);
+  }
+  contributeStats(opts: { federationId: string; contribution: StatsContribution }): Promise<StatsAck> {
+    return this.hub!.as('site-a').contributeStats(opts);
+  }
+}
+
+describe('SiteRunner with federated normalisation', () => {
+  test('waits for the cohort, then trains and evaluates on data z-scored with the pooled statistics', async () => {
+    const coordinator = new StatsCoordinator(testPlan({ data: { features: TEST_FEATURES, normalization: 'federated' } }));
+    const enrollment = testEnrollment(coordinator.identity, 'site-a');
+    coordinator.trust(enrollment);
+    const peer = enrolled('site-b');
+    const peerTrain = syntheticSplit(30, 9);
+    coordinator.hub = new StatsHub([member(enrollment), member(peer)]);
+    const ops = fakeModelOps();
+    const events: RunnerProgress[] = [];
+    const dataset = syntheticDataset();
+    const runner = new SiteRunner({
+      federationId: coordinator.federationId, enrollment, api: coordinator, dataset, modelOps: ops, pollIntervalMs: 10,
+      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-fedstats-'))),
+      onProgress: (e) => {
+        events.push(e);
+        // The peer contributes only after this site said it is waiting.
+        if (e.type === 'stats' && e.state === 'waiting') void federatedStandardizer({ api: coordinator.hub!.as('site-b'), federationId: 'fed-1', enrollment: peer, train: peerTrain });
+      },
+    });
+    const summary = await runner.run();
+    expect(summary.state).toBe('completed');
+    const stats = events.filter((e) => e.type === 'stats');
+    expect(stats).toEqual([{ type: 'stats', state: 'waiting', contributed: 1, cohort: 2 }, { type: 'stats', state: 'ready', cohort: 2 }]);
+    expect(events.findIndex((e) => e.type === 'training')).toBeGreaterThan(events.findIndex((e) => e.type === 'stats' && e.state === 'ready'));
+    // Training rows are z-scored with the pooled statistics of both sites' train rows, not this site's own.
+    const pooled = fitStandardizer(concatSplits([dataset.train, peerTrain]));
+    const row0 = ops.trainData[0]!.x.slice(0, 3);
+    for (let j = 0; j < 3; j++) expect(row0[j]).toBeCloseTo((dataset.train.x[j]! - pooled.mean[j]!) / pooled.std[j]!, 3);
+    expect(events.some((e) => e.type === 'warning')).toBe(false);
+  });
+
+  test('without the secure-sum calls the site falls back to per-site statistics and warns', async () => {
+    const coordinator = new FakeCoordinator(testPlan({ data: { features: TEST_FEATURES, normalization: 'federated' } }));
+    const enrollment = testEnrollment(coordinator.identity, 'site-a');
+    coordinator.trust(enrollment);
+    const events: RunnerProgress[] = [];
+    const runner = new SiteRunner({
+      federationId: coordinator.federationId, enrollment, api: coordinator, dataset: syntheticDataset(), modelOps: fakeModelOps(), pollIntervalMs: 10,
+      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-fedstats-'))), onProgress: (e) => events.push(e),
+    });
+    expect((await runner.run()).state).toBe('completed');
+    expect(events).toContainEqual({ type: 'warning', message: expect.stringMatching(/per-site statistics/) });
+  });
+});

@@ -1,0 +1,104 @@
+import type { Split, Standardizer } from '@twinfed/models';
+import {
+  TwinfedError,
+  decodeSecureSum,
+  fromB64,
+  maskContribution,
+  normalizationStatsContext,
+  normalizationStatsLength,
+  toB64,
+  type StatsAck,
+  type StatsContribution,
+  type StatsSession,
+} from '@twinfed/shared';
+import type { Enrollment } from '../identity/load';
+
+/** The two coordinator calls of the secure sum (implemented by `CoordinatorClient`). */
+export interface StatsApi {
+  statsSession(federationId: string, options?: { signal?: AbortSignal }): Promise<StatsSession>;
+  contributeStats(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck>;
+}
+
+/** This site's normalisation statistics of its raw train rows: [n, Σx per feature, Σx² per feature] (float64). */
+export function localStatsVector(train: Split): Float64Array {
+  const { n, d, x } = train;
+  const out = new Float64Array(normalizationStatsLength(d));
+  out[0] = n;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const v = x[i * d + j]!;
+      out[1 + j] = out[1 + j]! + v;
+      out[1 + d + j] = out[1 + d + j]! + v * v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Z-score statistics from the cohort's summed [N, Σx, Σx²]: mean Σx/N and the unbiased (N − 1) standard
+ * deviation, as if all the cohort's train rows were pooled (the same numbers `fitStandardizer` gives the pool).
+ */
+export function standardizerFromSums(sum: ArrayLike<number>, d: number): Standardizer {
+  if (sum.length !== normalizationStatsLength(d)) throw new TwinfedError('CONFIG_INVALID', `The statistics have ${sum.length} values; ${d} features need ${normalizationStatsLength(d)}.`);
+  const n = Math.round(sum[0]!);
+  if (!(n >= 1)) throw new TwinfedError('CONFIG_INVALID', 'The federated statistics count no training rows.');
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let j = 0; j < d; j++) {
+    const m = sum[1 + j]! / n;
+    const ss = sum[1 + d + j]! - n * m * m;
+    mean.push(m);
+    std.push(n > 1 ? Math.sqrt(Math.max(0, ss) / (n - 1)) : 0);
+  }
+  return { mean, std };
+}
+
+/** What {@link federatedStandardizer} found: the statistics, or how far the cohort is. */
+export type FederatedStatsState = { state: 'ready'; standardizer: Standardizer; cohort: number } | { state: 'waiting'; contributed: number; cohort: number };
+
+/** Options of {@link federatedStandardizer}. */
+export interface FederatedStandardizerOptions {
+  api: StatsApi;
+  federationId: string;
+  enrollment: Enrollment;
+  /** The raw (un-normalised) train rows, in the plan's feature order. */
+  train: Split;
+  signal?: AbortSignal;
+}
+
+/**
+ * The site's step of federated normalisation: reads the federation's secure-sum session; if this site is in the
+ * cohort and has not contributed, masks its [n, Σx, Σx²] with pairwise masks agreed (X25519) with every other member
+ * and posts it; once every member has, decodes the sum into pooled z-score statistics. Only counts and per-feature
+ * sums leave the site, and only masked. Idempotent (the masked bytes are deterministic), so it can be called on every
+ * wake-up until it answers `ready`. Throws `CONFIG_INVALID` when the cohort has fewer than two sites.
+ */
+export async function federatedStandardizer(opts: FederatedStandardizerOptions): Promise<FederatedStatsState> {
+  const { api, federationId, enrollment, train, signal } = opts;
+  const siteId = enrollment.state.siteId;
+  let session = await api.statsSession(federationId, signal ? { signal } : {});
+  if (session.cohort.length < 2) throw new TwinfedError('CONFIG_INVALID', 'Federated normalisation needs at least two sites in the federation; use per-site normalisation.');
+  if (session.length !== normalizationStatsLength(train.d)) throw new TwinfedError('CONFIG_INVALID', `The coordinator expects ${session.length} statistics; this site's ${train.d} features give ${normalizationStatsLength(train.d)}.`);
+  if (session.sum === null && session.cohort.some((m) => m.siteId === siteId) && !session.contributed.includes(siteId)) {
+    const masked = maskContribution({
+      values: localStatsVector(train),
+      siteId,
+      boxSecretKey: enrollment.identity.box.secretKey,
+      cohort: session.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey, 'CONFIG_INVALID') })),
+      context: normalizationStatsContext(federationId),
+      fractionBits: session.fractionBits,
+    });
+    const ack = await api.contributeStats({ federationId, contribution: { masked: toB64(masked) }, ...(signal ? { signal } : {}) });
+    if (ack.contributed < ack.cohort) return { state: 'waiting', contributed: ack.contributed, cohort: ack.cohort };
+    session = await api.statsSession(federationId, signal ? { signal } : {});
+  }
+  if (session.sum === null) return { state: 'waiting', contributed: session.contributed.length, cohort: session.cohort.length };
+  const sum = decodeSecureSum(fromB64(session.sum, 'CONFIG_INVALID'), { length: session.length, fractionBits: session.fractionBits });
+  return { state: 'ready', standardizer: standardizerFromSums(sum, train.d), cohort: session.cohort.length };
+}
+
+/** True when the site API carries the secure-sum calls. */
+export function hasStatsApi<T extends object>(api: T): api is T & StatsApi {
+  const a = api as Partial<StatsApi>;
+  return typeof a.statsSession === 'function' && typeof a.contributeStats === 'function';
+}
