@@ -1,0 +1,130 @@
+import {
+  PROTOCOL_VERSION,
+  SeededRandom,
+  deserializeWeights,
+  fromB64,
+  generateIdentity,
+  publicPart,
+  routes,
+  sealUpdate,
+  signRequest,
+  type CurrentRound,
+  type Identity,
+  type UploadAck,
+} from '@twinfed/shared';
+
+/** An upload the coordinator acknowledged, as the site saw it. */
+export interface Ack {
+  federationId: string;
+  round: number;
+  siteId: string;
+  digest: string;
+  status: UploadAck['status'];
+}
+
+/** The weights site `index` uploads in `round`: a seeded step away from the base (a pure function of its inputs). */
+export function lightWeights(base: Float32Array, index: number, round: number): Float32Array {
+  const rng = new SeededRandom(7919 * (index + 1) + round);
+  return base.map((w) => 0.8 * w + 0.5 * rng.normal() + 0.05 * index);
+}
+
+/**
+ * A site without tfjs for fault tests: real enrollment, signed HTTP and sealed envelopes, deterministic
+ * "training" ({@link lightWeights}). It seals each round's update once and re-sends the same bytes on every
+ * retry, like the real client, so a retried upload is recognised as a duplicate.
+ */
+export class LightSite {
+  readonly acks: Ack[] = [];
+  private readonly sealed = new Map<string, Uint8Array>();
+  private stopped = false;
+
+  private constructor(
+    readonly index: number,
+    readonly siteId: string,
+    private readonly identity: Identity,
+    private readonly coordinatorBoxPublicKey: Uint8Array,
+    private readonly url: () => string,
+  ) {}
+
+  /** Enrolls through the public API with a token the operator created. */
+  static async enroll(o: { index: number; token: string; url: () => string }): Promise<LightSite> {
+    const identity = generateIdentity();
+    const res = await fetch(o.url() + routes.enroll, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: PROTOCOL_VERSION, token: o.token, ...publicPart(identity) }),
+    });
+    if (res.status !== 201) throw new Error(`enroll failed: ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { siteId: string; coordinator: { boxPublicKey: string } };
+    return new LightSite(o.index, body.siteId, identity, fromB64(body.coordinator.boxPublicKey), o.url);
+  }
+
+  /** A signed request. */
+  async request(method: 'GET' | 'POST', p: string, body?: Uint8Array): Promise<Response> {
+    const bytes = body ?? new Uint8Array(0);
+    const headers: Record<string, string> = signRequest({ method, path: p, body: bytes, siteId: this.siteId, signSecretKey: this.identity.sign.secretKey });
+    if (body) headers['content-type'] = 'application/octet-stream';
+    return fetch(this.url() + p, { method, headers, ...(body ? { body } : {}), signal: AbortSignal.timeout(10_000) });
+  }
+
+  /** One look at the federation: uploads if selected and not yet submitted. Network errors propagate. */
+  async step(federationId: string): Promise<'uploaded' | 'idle' | 'ended'> {
+    const res = await this.request('GET', routes.currentRound(federationId));
+    if (res.status !== 200) throw new Error(`current round: HTTP ${res.status}`);
+    const cur = (await res.json()) as CurrentRound;
+    if (cur.federation.state !== 'running') return 'ended';
+    const r = cur.round;
+    if (!r || !cur.selected || cur.submitted || (r.state !== 'open' && r.state !== 'collecting')) return 'idle';
+    const key = `${federationId}/${r.round}`;
+    let bytes = this.sealed.get(key);
+    if (!bytes) {
+      const wres = await this.request('GET', routes.modelWeights(r.baseVersionId));
+      if (wres.status !== 200) throw new Error(`weights: HTTP ${wres.status}`);
+      const base = deserializeWeights(new Uint8Array(await wres.arrayBuffer()));
+      bytes = sealUpdate({
+        header: { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: this.siteId, baseVersion: r.baseVersionId, numExamples: 10 + 5 * this.index, metrics: { loss: 1 / (1 + this.index) }, sentAt: new Date().toISOString() },
+        weights: { layout: base.layout, data: lightWeights(base.data, this.index, r.round) },
+        identity: this.identity,
+        coordinatorBoxPublicKey: this.coordinatorBoxPublicKey,
+      });
+      this.sealed.set(key, bytes);
+    }
+    const up = await this.request('POST', routes.updates(federationId, r.round), bytes);
+    if (up.status === 200 || up.status === 201) {
+      const ack = (await up.json()) as UploadAck;
+      this.acks.push({ federationId, round: ack.round, siteId: ack.siteId, digest: ack.digest, status: ack.status });
+      return 'uploaded';
+    }
+    const text = await up.text();
+    if (up.status === 409 || up.status === 503) return 'idle'; // closed meanwhile, or busy: look again later
+    throw new Error(`upload: HTTP ${up.status} ${text}`);
+  }
+
+  /** Steps until the federation ends or {@link stop}; errors (a dead coordinator) are retried after `errorDelayMs`. */
+  async run(federationId: string, o: { intervalMs?: number; errorDelayMs?: number; onError?: (e: unknown) => void } = {}): Promise<'ended' | 'stopped'> {
+    while (!this.stopped) {
+      try {
+        if ((await this.step(federationId)) === 'ended') return 'ended';
+        await sleep(o.intervalMs ?? 25);
+      } catch (e) {
+        o.onError?.(e);
+        await sleep(o.errorDelayMs ?? 50);
+      }
+    }
+    return 'stopped';
+  }
+
+  /** Stops {@link run} (the site "dies"). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Lets a stopped site run again (it "comes back"). */
+  revive(): void {
+    this.stopped = false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
