@@ -109,6 +109,23 @@ describe('twinfed-site twin commands', () => {
     expect(sent).not.toContain(pid); // not even pseudonymous ids leave the site
   }, 60_000);
 
+  test('ingest csv: counts, rejections by line without identifiers in --json, idempotent, --strict exit status', async () => {
+    const work = tmp();
+    const dataDir = path.join(work, 'site');
+    const csv = path.join(work, 'vitals.csv');
+    const mapping = path.join(work, 'mapping.json');
+    fs.writeFileSync(csv, ['mrn,dob,taken_at,hr,consent', 'MRN-00042,1950-02-03,2024-03-01T08:00:00Z,72,yes', 'MRN-00042,1950-02-03,2024-03-02T08:00:00Z,abc,', 'MRN-00043,1960-01-01,2024-03-01T08:00:00Z,64,no'].join('\n'));
+    fs.writeFileSync(mapping, JSON.stringify({ patient: { idColumn: 'mrn', birthDateColumn: 'dob' }, timeColumn: 'taken_at', observations: [{ column: 'hr', code: '8867-4', unit: '/min' }], consent: [{ column: 'consent', purpose: 'model-training' }] }));
+    const first = io();
+    expect(await cli(['--json', 'ingest', 'csv', csv, '--mapping', mapping, '--data-dir', dataDir, '--strict'], first.deps)).toBe(2);
+    const r = first.lines()[0]!;
+    expect(r).toMatchObject({ type: 'ingest', format: 'csv', accepted: { patients: 2, observations: 2, consents: 2 }, rejectedCount: 1, rejected: [{ line: 3, path: 'hr', reason: expect.any(String) }] });
+    expect(first.out()).not.toContain('MRN-000');
+    const again = io();
+    expect(await cli(['ingest', 'csv', csv, '--mapping', mapping, '--data-dir', dataDir], again.deps)).toBe(0);
+    expect(again.out()).toMatch(/: 0 patients, 0 observations, .* written \(0 updated\); 6 already stored; 1 rejected\.\n {2}rejected line 3: Observation hr: /);
+  });
+
   test('help explains the new commands to a newcomer', async () => {
     const top = io();
     expect(await cli(['--help'], top.deps)).toBe(0);

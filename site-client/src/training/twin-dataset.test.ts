@@ -1,6 +1,8 @@
 import { T_AT, seedTwins, twinTestPlan } from '../__tests__/twin-site';
 import { MemoryTwinStore } from '../twins/memory-store';
-import { readTwins, stableTestPids, trainingPreprocessing, TwinDatasetSource, twinLocalDataset } from './twin-dataset';
+import { DAY_MS } from '@twinfed/shared';
+import { twinScenarioPlan } from '../simulate/plan';
+import { readTwins, stableTestPids, trainingPreprocessing, trainingSnapshot, TwinDatasetSource, twinLocalDataset } from './twin-dataset';
 
 const plan = twinTestPlan();
 const secret = new Uint8Array(32).fill(9);
@@ -70,5 +72,17 @@ describe('twin datasets', () => {
     expect(b).not.toBe(a);
     expect([...b.trainPids, ...b.testPids]).not.toContain(pids[3]);
     expect(b.train.n + b.test.n).toBe(a.train.n + a.test.n - 1);
+    // a change that derives the same rows (a code no feature reads) keeps the same object, so the trainer stays
+    await store.apply([{ type: 'observation', patient: { pid: pids[4]! }, sourceId: 'bmi', code: '39156-5', t: T_AT - DAY_MS, value: 24, unit: 'kg/m2', source: 'fhir' }]);
+    expect(await source.load({ plan })).toBe(b);
+  });
+
+  it('trains at now minus the label horizon by default, so the outcome window has passed', async () => {
+    const now = Date.UTC(2025, 5, 1);
+    const scenario = twinScenarioPlan();
+    expect(trainingSnapshot(scenario, now)).toBe(now - 30 * DAY_MS);
+    expect(trainingSnapshot(plan, now)).toBe(now); // stored labels
+    const source = new TwinDatasetSource({ store: new MemoryTwinStore({ secret }), now: () => now, testFraction: 0.3, seed: 1 });
+    expect(source.snapshotTime(scenario)).toBe(now - 30 * DAY_MS);
   });
 });

@@ -1,4 +1,4 @@
-import { sha256Hex, TwinfedError, type Plan } from '@twinfed/shared';
+import { DAY_MS, sha256Hex, TwinfedError, type Plan } from '@twinfed/shared';
 import { fitStandardizer } from '@twinfed/models';
 import { hasConsent } from '../features/consent';
 import { buildDataset, twinSchemaOf, type TwinLocalDataset } from '../features/dataset';
@@ -87,10 +87,32 @@ export function trainingPreprocessing(dataset: Pick<TwinLocalDataset, 'fill' | '
   return { fill: [...dataset.fill], standardizer: standardizer ? { mean: [...standardizer.mean], std: [...standardizer.std] } : null };
 }
 
+/**
+ * The training snapshot time for a clock reading: features are taken at it and outcomes looked for after it,
+ * so with a `condition-onset` label rule it is `now − horizonDays` (the outcome window must have passed to be
+ * observed); with stored labels it is `now`.
+ */
+export function trainingSnapshot(plan: Pick<Plan, 'data'>, now: number): number {
+  const rule = plan.data.labelRule;
+  return rule?.kind === 'condition-onset' ? now - rule.horizonDays * DAY_MS : now;
+}
+
+function sameSplit(a: Split, b: Split): boolean {
+  if (a.n !== b.n || a.d !== b.d) return false;
+  for (let i = 0; i < a.x.length; i++) if (a.x[i] !== b.x[i]) return false;
+  for (let i = 0; i < a.y.length; i++) if (a.y[i] !== b.y[i]) return false;
+  return true;
+}
+
+function sameDataset(a: TwinLocalDataset, b: TwinLocalDataset): boolean {
+  const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return same(a.trainPids, b.trainPids) && same(a.testPids, b.testPids) && sameSplit(a.train, b.train) && sameSplit(a.test, b.test);
+}
+
 /** Options of {@link TwinDatasetSource}. */
 export interface TwinDatasetSourceOptions {
   store: TwinStore;
-  /** Fixed snapshot time (ms) of features and labels; default the clock at each load. */
+  /** Fixed snapshot time (ms) of features and labels; default {@link trainingSnapshot} of the clock at each load. */
   at?: number;
   /** Clock (default Date.now). */
   now?: () => number;
@@ -101,26 +123,28 @@ export interface TwinDatasetSourceOptions {
 /**
  * The twin store as a {@link DatasetSource}: every load reads the consenting twins afresh and rebuilds the
  * dataset, unless nothing changed in the store since the last load (same change sequence, same snapshot time
- * and plan): then it returns the previous object, which tells the runner to keep its trainer.
+ * and plan). When nothing changed, or the rebuilt rows are identical, it returns the previous object, which
+ * tells the runner to keep its trainer.
  */
 export class TwinDatasetSource implements DatasetSource {
   private last: { seq: number; at: number; plan: Plan; dataset: TwinLocalDataset } | undefined;
 
   constructor(private readonly options: TwinDatasetSourceOptions) {}
 
-  /** The snapshot time the next load uses. */
-  snapshotTime(): number {
-    return this.options.at ?? (this.options.now ?? Date.now)();
+  /** The snapshot time a load for `plan` uses now. */
+  snapshotTime(plan: Pick<Plan, 'data'>): number {
+    return this.options.at ?? trainingSnapshot(plan, (this.options.now ?? Date.now)());
   }
 
   async load(input: { plan: Plan }): Promise<TwinLocalDataset> {
     const { store, testFraction, seed } = this.options;
-    const at = this.snapshotTime();
+    const at = this.snapshotTime(input.plan);
     const last = this.last;
     const { seq } = await store.changedSince(last?.seq ?? Number.MAX_SAFE_INTEGER);
     if (last && last.seq === seq && last.at === at && last.plan === input.plan) return last.dataset;
     const twins = await readTwins(store);
-    const dataset = twinLocalDataset({ twins, plan: input.plan, at, testFraction, seed });
+    const rebuilt = twinLocalDataset({ twins, plan: input.plan, at, testFraction, seed });
+    const dataset = last && last.plan === input.plan && sameDataset(last.dataset, rebuilt) ? last.dataset : rebuilt;
     this.last = { seq, at, plan: input.plan, dataset };
     return dataset;
   }

@@ -49,7 +49,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
     )
     .requiredOption('--federation <id>', 'the federation id the operator gave you')
     .addOption(new Option('--twins', 'train on the twin store (features and labels derived as the plan says)').conflicts(['heartDisease', 'data', 'mapping']))
-    .option('--at <instant>', 'with --twins: fixed snapshot time of features, labels and scores (default: now, at each round)', instantArg)
+    .option('--at <instant>', 'with --twins: fixed snapshot time of features, labels and scores (default: each round trains at now minus the label horizon, so outcomes are known; scores are at now)', instantArg)
     .addOption(new Option('--listen [host:port]', 'with --twins: also run the local streaming and scoring API (default 127.0.0.1, any free port)').preset('127.0.0.1:0').argParser(listenArg))
     .addOption(new Option('--heart-disease <center>', 'use the bundled UCI Heart Disease data of FLamby center 0-3 (0 Cleveland, 1 Hungary, 2 Switzerland, 3 VA)').argParser(number('center must be 0, 1, 2 or 3', (n) => Number.isInteger(n) && n >= 0 && n <= 3)).conflicts(['data', 'mapping']))
     .option('--data <csv>', 'CSV file with a header row (one row per patient)')
