@@ -5,7 +5,7 @@ import { silentLogger } from '../logger';
 import { fitPreprocessing, type Preprocessing } from '../scoring/preprocess';
 import { scoreTwins, type TwinScore } from '../scoring/score';
 import type { StoredModel } from '../training/model-store';
-import { readTwins } from '../training/twin-dataset';
+import { neutralizeConstantColumns, readTwins } from '../training/twin-dataset';
 import type { PatientChange, TwinStore } from '../twins/store-types';
 
 /** The model the live scorer uses: a verified version with its plan and the site's preprocessing. */
@@ -65,7 +65,7 @@ export class LiveScorer {
   async setModel(model: ScoringModel): Promise<void> {
     if (this.model && this.model.meta.round > model.meta.round) return;
     this.model = model;
-    this.preprocessing = model.preprocessing ?? (await this.fitOnStore(model));
+    this.preprocessing = model.preprocessing ? neutralizeConstantColumns(model.preprocessing) : await this.fitOnStore(model);
     for (const pid of await this.options.store.listPids()) this.dirty.add(pid);
     this.schedule(0);
     await this.settle();
@@ -167,6 +167,6 @@ export class LiveScorer {
     const { derivations } = twinSchemaOf(model.plan);
     const at = model.at ?? (this.options.now ?? Date.now)();
     const rows = twins.map((twin) => deriveFeatures({ twin, derivations, at }));
-    return fitPreprocessing({ rows, derivations, normalization: model.plan.data.normalization });
+    return neutralizeConstantColumns(fitPreprocessing({ rows, derivations, normalization: model.plan.data.normalization }));
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '@twinfed/shared';
 import { readJsonIfExists, writeFileAtomic } from '../fs-atomic';
 import type { Preprocessing } from '../scoring/preprocess';
+import { neutralizeConstantColumns } from './twin-dataset';
 import type { VerifiedModel } from './verified-model';
 
 /** Directory of stored model versions inside the site data dir. */
@@ -131,7 +132,8 @@ export class ModelStore {
     const layout = layoutOf(plan.data.model);
     if (!sameLayout(meta.layout, layout)) throw new TwinfedError('INVALID_WEIGHTS', `The stored model of ${federationId} does not fit its plan's model.`);
     const weights = deserializeWeights(bytes, { expectedLayout: layout });
-    return { federationId, meta, weights, plan: plan.data, preprocessing: stored.preprocessing, at: stored.at };
+    const preprocessing = stored.preprocessing ? neutralizeConstantColumns(stored.preprocessing) : null;
+    return { federationId, meta, weights, plan: plan.data, preprocessing, at: stored.at };
   }
 
   private readRaw(federationId: string): z.infer<typeof StoredSchema> | null {

@@ -2,7 +2,9 @@ import { T_AT, seedTwins, twinTestPlan } from '../__tests__/twin-site';
 import { MemoryTwinStore } from '../twins/memory-store';
 import { DAY_MS } from '@twinfed/shared';
 import { twinScenarioPlan } from '../simulate/plan';
-import { readTwins, stableTestPids, trainingPreprocessing, trainingSnapshot, TwinDatasetSource, twinLocalDataset } from './twin-dataset';
+import { lrWeights } from '../__tests__/twin-site';
+import { scoreTwins } from '../scoring/score';
+import { CONSTANT_COLUMN_STD, neutralizeConstantColumns, readTwins, stableTestPids, trainingPreprocessing, trainingSnapshot, TwinDatasetSource, twinLocalDataset } from './twin-dataset';
 
 const plan = twinTestPlan();
 const secret = new Uint8Array(32).fill(9);
@@ -84,5 +86,20 @@ describe('twin datasets', () => {
     expect(trainingSnapshot(plan, now)).toBe(now); // stored labels
     const source = new TwinDatasetSource({ store: new MemoryTwinStore({ secret }), now: () => now, testFraction: 0.3, seed: 1 });
     expect(source.snapshotTime(scenario)).toBe(now - 30 * DAY_MS);
+  });
+});
+
+describe('neutralizeConstantColumns', () => {
+  it('keeps a column that was constant in training at z = 0 when a twin later has data for it', async () => {
+    const pre = neutralizeConstantColumns({ fill: [50, 70], standardizer: { mean: [50, 70], std: [12, 0] } });
+    expect(pre.standardizer!.std).toEqual([12, CONSTANT_COLUMN_STD]);
+    const store = new MemoryTwinStore({ secret });
+    const [p0] = await seedTwins(store, 1); // age 34, resting heart rate 60
+    const perSite = twinTestPlan({ data: { ...plan.data, normalization: 'per-site' } });
+    const [s] = await scoreTwins({ twins: [(await store.getTwin(p0!))!], plan: perSite, weights: lrWeights(perSite, [1, 1], 0), versionId: 'v1', at: T_AT, top: 2, preprocessing: pre });
+    const rhr = s!.contributions.find((c) => c.feature === 'rhr_mean_7d')!;
+    expect(Math.abs(rhr.contribution)).toBeLessThan(1e-200);
+    expect(s!.contributions.find((c) => c.feature === 'age')!.contribution).toBeCloseTo((34 - 50) / 12, 6);
+    expect(neutralizeConstantColumns({ fill: [1], standardizer: null })).toEqual({ fill: [1], standardizer: null });
   });
 });

@@ -81,10 +81,28 @@ export function twinLocalDataset(options: TwinLocalDatasetOptions): TwinLocalDat
   return { features: data.features, train: tr.split, test: te.split, trainPids: tr.pids, testPids: te.pids, fill: data.fill, excluded: data.excluded };
 }
 
-/** The preprocessing training applied to a twin dataset (train fill values, z-scores of the train rows unless `none`), for scoring. */
+/** The std given to a column that was constant in training: its z-score stays 0 at scoring, as in training. */
+export const CONSTANT_COLUMN_STD = 1e300;
+
+/**
+ * Preprocessing with every column that was constant in the fitted rows (std ≈ 0) neutralised: training saw
+ * z = 0 there, so the model learnt nothing from it, and a twin that later has data for it (a wearable that
+ * started streaming after training) must not get a z-score of (x − mean) / 1e-9 and an absurd contribution.
+ */
+export function neutralizeConstantColumns(pre: Preprocessing): Preprocessing {
+  const s = pre.standardizer;
+  if (!s) return pre;
+  const std = s.std.map((v, j) => (v <= 1e-9 * (1 + Math.abs(s.mean[j] ?? 0)) ? CONSTANT_COLUMN_STD : v));
+  return { fill: pre.fill, standardizer: { mean: [...s.mean], std } };
+}
+
+/**
+ * The preprocessing training applied to a twin dataset (train fill values, z-scores of the train rows unless
+ * `none`), for scoring, with columns constant in training neutralised (see {@link neutralizeConstantColumns}).
+ */
 export function trainingPreprocessing(dataset: Pick<TwinLocalDataset, 'fill' | 'train'>, plan: Pick<Plan, 'data'>): Preprocessing {
   const standardizer = plan.data.normalization === 'none' ? null : fitStandardizer(dataset.train);
-  return { fill: [...dataset.fill], standardizer: standardizer ? { mean: [...standardizer.mean], std: [...standardizer.std] } : null };
+  return neutralizeConstantColumns({ fill: [...dataset.fill], standardizer: standardizer ? { mean: [...standardizer.mean], std: [...standardizer.std] } : null });
 }
 
 /**
