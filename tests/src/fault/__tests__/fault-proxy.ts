@@ -26,12 +26,15 @@ export interface ProxyStats {
   acksLost: number;
 }
 
-/** Hooks to act on one connection's first request (e.g. kill a site mid-upload). */
+/** A hook's verdict: forward, hold for good, or forward once the promise settles (a pause). */
+export type Verdict = 'hold' | 'pass' | Promise<'hold' | 'pass'>;
+
+/** Hooks to act on requests and responses (e.g. kill a site mid-upload, lose an acknowledgement). */
 export interface ProxyHooks {
-  /** Sees the first client chunk of each connection; return 'hold' to stop forwarding it (until the connection dies). */
-  onRequest?: (head: string) => 'hold' | 'pass';
-  /** Sees the coordinator's answer to a request; return 'hold' to keep it from the client. */
-  onResponse?: (head: string, requestHead: string) => 'hold' | 'pass';
+  /** Sees each client chunk (the first 512 bytes) and the head of the request it belongs to. */
+  onRequest?: (chunk: string, requestHead: string) => Verdict;
+  /** Sees the coordinator's answer to a request (status line and headers). */
+  onResponse?: (head: string, requestHead: string) => Verdict;
 }
 
 const NO_FAULTS: Faults = { latencyMs: 0, jitterMs: 0, dropNewRate: 0, cutRate: 0, cutWithinMs: 1000, blockWebsocket: false, loseUploadAcks: 0 };
@@ -78,6 +81,10 @@ export async function startFaultProxy(opts: { target: { host: string; port: numb
     }
     let requestHead = '';
     let held = false;
+    const verdict = async (v: Verdict | undefined): Promise<boolean> => {
+      if ((await v) === 'hold') held = true;
+      return !held;
+    };
     pipe({ from: client, to: upstream, faults, rng, inspect: (chunk) => {
       const text = chunk.subarray(0, 512).toString('latin1');
       if (/^(GET|POST) /.test(text)) requestHead = text;
@@ -86,20 +93,18 @@ export async function startFaultProxy(opts: { target: { host: string; port: numb
         kill();
         return false;
       }
-      if (opts.hooks?.onRequest?.(text) === 'hold') held = true;
-      return !held;
+      return held ? false : verdict(opts.hooks?.onRequest?.(text, requestHead));
     } });
     pipe({ from: upstream, to: client, faults, rng, inspect: (chunk) => {
       const text = chunk.subarray(0, 512).toString('latin1');
-      if (!text.startsWith('HTTP/1.1 ')) return !held;
+      if (held || !text.startsWith('HTTP/1.1 ')) return !held;
       if (faults.loseUploadAcks > 0 && text.startsWith('HTTP/1.1 201') && /\/updates /.test(requestHead)) {
         faults.loseUploadAcks--;
         stats.acksLost++;
         kill();
         return false;
       }
-      if (opts.hooks?.onResponse?.(text, requestHead) === 'hold') held = true;
-      return !held;
+      return verdict(opts.hooks?.onResponse?.(text, requestHead));
     } });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -122,13 +127,13 @@ export async function startFaultProxy(opts: { target: { host: string; port: numb
 }
 
 /** Forwards `from` → `to` chunk by chunk, each after the configured delay, in order. */
-function pipe(o: { from: net.Socket; to: net.Socket; faults: Faults; rng: SeededRandom; inspect: (chunk: Buffer) => boolean }): void {
+function pipe(o: { from: net.Socket; to: net.Socket; faults: Faults; rng: SeededRandom; inspect: (chunk: Buffer) => boolean | Promise<boolean> }): void {
   let chain = Promise.resolve();
   o.from.on('data', (chunk: Buffer) => {
     const delay = o.faults.latencyMs + o.rng.next() * o.faults.jitterMs;
     chain = chain.then(async () => {
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      if (o.to.destroyed || !o.inspect(chunk)) return;
+      if (o.to.destroyed || !(await o.inspect(chunk))) return;
       o.to.write(chunk);
     });
   });
