@@ -1,4 +1,4 @@
-import { createTrainer, evaluate, type CreateTrainerOptions, type EvaluateOptions, type Evaluation, type Standardizer, type Trainer, type TrainRoundResult } from '@twinfed/models';
+import { createTrainer, evaluate, fitStandardizer, type CreateTrainerOptions, type EvaluateOptions, type Evaluation, type Standardizer, type Trainer, type TrainRoundResult } from '@twinfed/models';
 import { TwinfedError, layoutOf, sha256, type ClientConfig, type Layout, type Plan, type WeightSet } from '@twinfed/shared';
 import type { LocalDataset } from './dataset';
 import { normalizeDataset, standardizeDataset } from './normalize';
@@ -60,6 +60,17 @@ export class FederationSession {
   /** The local data in use as given (before normalisation). */
   get rawDataset(): LocalDataset {
     return this.raw;
+  }
+
+  /**
+   * The z-score statistics training uses: the federation's pooled ones (federated normalisation), the site's
+   * train rows' (per-site, and federated without pooled statistics), or null (`none`). Scoring applies the same.
+   */
+  get standardizer(): Standardizer | null {
+    const policy = this.plan.data.normalization;
+    if (policy === 'none') return null;
+    if (policy === 'federated' && this.options.standardizer) return this.options.standardizer;
+    return fitStandardizer(this.raw.train);
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Standardizer } from '@twinfed/models';
 import type { Plan, ServerToClientEvents } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
 import type { Logger } from '../logger';
@@ -26,6 +27,8 @@ export interface VersionHookInput {
   plan: Plan;
   /** The local data in use (un-normalised), e.g. a twin dataset with its fill values. */
   dataset: LocalDataset;
+  /** The z-score statistics training used (see `FederationSession.standardizer`), or null without normalisation. */
+  standardizer: Standardizer | null;
   signal: AbortSignal;
   emit: (event: RunnerProgress) => void;
 }

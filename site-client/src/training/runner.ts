@@ -193,7 +193,7 @@ export class SiteRunner {
     if (!hook || !session || this.hookedVersions.has(versionId)) return true;
     try {
       const model = await worker.verifiedModel(versionId);
-      await hook({ versionId, model, plan: session.plan, dataset: session.rawDataset, signal: this.hard.signal, emit: (e) => this.emit(e) });
+      await hook({ versionId, model, plan: session.plan, dataset: session.rawDataset, standardizer: session.standardizer, signal: this.hard.signal, emit: (e) => this.emit(e) });
     } catch (e) {
       if (!isModelRejection(e)) {
         this.pendingVersions.add(versionId); // retried at the next wake-up even when a newer version is out by then

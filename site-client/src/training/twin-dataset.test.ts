@@ -61,6 +61,9 @@ describe('twin datasets', () => {
     const pre = trainingPreprocessing(ds, plan);
     expect(pre.standardizer).toBeNull();
     expect(trainingPreprocessing(ds, twinTestPlan({ data: { ...plan.data, normalization: 'per-site' } })).standardizer!.mean).toHaveLength(2);
+    // the statistics training used (e.g. the federation's pooled ones) win over the site's own
+    const pooled = { mean: [60, 70], std: [10, 5] };
+    expect(trainingPreprocessing(ds, twinTestPlan({ data: { ...plan.data, normalization: 'federated' } }), pooled).standardizer).toEqual(pooled);
   });
 
   it('TwinDatasetSource returns the same object until the store changes', async () => {

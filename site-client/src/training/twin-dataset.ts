@@ -1,5 +1,5 @@
 import { DAY_MS, sha256Hex, TwinfedError, type Plan } from '@twinfed/shared';
-import { fitStandardizer } from '@twinfed/models';
+import { fitStandardizer, type Standardizer } from '@twinfed/models';
 import { hasConsent } from '../features/consent';
 import { buildDataset, twinSchemaOf, type TwinLocalDataset } from '../features/dataset';
 import { deriveLabel } from '../features/label';
@@ -97,11 +97,12 @@ export function neutralizeConstantColumns(pre: Preprocessing): Preprocessing {
 }
 
 /**
- * The preprocessing training applied to a twin dataset (train fill values, z-scores of the train rows unless
- * `none`), for scoring, with columns constant in training neutralised (see {@link neutralizeConstantColumns}).
+ * The preprocessing training applied to a twin dataset, for scoring: the train rows' fill values and the
+ * z-score statistics training used (`standardizer`, e.g. the federation's pooled ones; default the train rows'
+ * own unless the plan says `none`), with columns constant in training neutralised (see {@link neutralizeConstantColumns}).
  */
-export function trainingPreprocessing(dataset: Pick<TwinLocalDataset, 'fill' | 'train'>, plan: Pick<Plan, 'data'>): Preprocessing {
-  const standardizer = plan.data.normalization === 'none' ? null : fitStandardizer(dataset.train);
+export function trainingPreprocessing(dataset: Pick<TwinLocalDataset, 'fill' | 'train'>, plan: Pick<Plan, 'data'>, standardizerUsed?: Standardizer | null): Preprocessing {
+  const standardizer = standardizerUsed !== undefined ? standardizerUsed : plan.data.normalization === 'none' ? null : fitStandardizer(dataset.train);
   return neutralizeConstantColumns({ fill: [...dataset.fill], standardizer: standardizer ? { mean: [...standardizer.mean], std: [...standardizer.std] } : null });
 }
 

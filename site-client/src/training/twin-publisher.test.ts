@@ -25,7 +25,7 @@ async function setup(plan: Plan, api: PopulationApi) {
   const events: RunnerProgress[] = [];
   const call = async (versionId: string) => {
     const model = await fetchVerifiedModel({ api: c, versionId, federationId: 'fed-1', coordinatorSignPublicKey: c.identity.sign.publicKey, expectedLayout: layoutOf(plan.model) });
-    await hook({ versionId, model, plan, dataset, signal: new AbortController().signal, emit: (e) => events.push(e) });
+    await hook({ versionId, model, plan, dataset, standardizer: null, signal: new AbortController().signal, emit: (e) => events.push(e) });
   };
   return { call, events, models, dir };
 }

@@ -47,7 +47,7 @@ export function twinVersionHook(options: TwinVersionHookOptions): VersionHook {
   return async (input: VersionHookInput) => {
     const { model, plan, versionId, emit } = input;
     if (model.meta.round === 0) return;
-    const preprocessing = isTwinDataset(input.dataset) ? trainingPreprocessing(input.dataset, plan) : null;
+    const preprocessing = isTwinDataset(input.dataset) ? trainingPreprocessing(input.dataset, plan, input.standardizer) : null;
     const stored: StoredModel = { federationId: options.federationId, meta: model.meta, weights: model.weights, plan, preprocessing, at: options.at };
     options.models.save({ federationId: options.federationId, model, plan, preprocessing, at: options.at });
     if (!active || active.meta.round <= model.meta.round) {
