@@ -60,11 +60,12 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   };
   const metrics = new EngineMetrics();
   const crashPoints = options.crashPoints;
+  const presence = new Presence({ store, now });
   const engine = new RoundEngine({
     store, identity, logger, events, now, metrics, maxConcurrentUploads: config.maxConcurrentUploads, maxUpdateBytes: config.maxUpdateBytes,
+    lastSeen: (id) => presence.lastSeen(id),
     ...(crashPoints ? { crashPoints } : {}),
   });
-  const presence = new Presence({ store, now });
   const uploadGate = new UploadGate({ concurrency: config.maxConcurrentUploads, queue: config.maxQueuedUploads, metrics, now });
   let sockets: ReturnType<typeof attachSockets> | null = null;
   let draining = false;

@@ -54,7 +54,14 @@ export interface Eligibility {
  * than `minSites`, nobody is skipped (a round that can still succeed beats one that surely fails).
  * Also brings each site's stored `missedRounds` up to date (for operators), writing only changes.
  */
-export async function eligibleSites(opts: { store: Store; rounds: readonly Round[]; maxMissedRounds: number; minSites: number }): Promise<Eligibility> {
+export async function eligibleSites(opts: {
+  store: Store;
+  rounds: readonly Round[];
+  maxMissedRounds: number;
+  minSites: number;
+  /** A fresher last-seen time than the stored one (ISO), when known. */
+  lastSeen?: (siteId: string) => string | null;
+}): Promise<Eligibility> {
   const sites = (await opts.store.listSites()).filter((s) => !s.revokedAt);
   const record = await attendanceOf({ store: opts.store, rounds: opts.rounds, siteIds: sites.map((s) => s.id) });
   const present: string[] = [];
@@ -62,7 +69,9 @@ export async function eligibleSites(opts: { store: Store; rounds: readonly Round
   for (const site of sites) {
     const a = record.get(site.id)!;
     if (a.missed !== site.missedRounds) await opts.store.setMissedRounds(site.id, a.missed);
-    (isAbsent(site, a, opts.maxMissedRounds) ? absent : present).push(site.id);
+    const fresh = opts.lastSeen?.(site.id) ?? null;
+    const lastSeenAt = fresh !== null && (site.lastSeenAt === null || fresh > site.lastSeenAt) ? fresh : site.lastSeenAt;
+    (isAbsent({ ...site, lastSeenAt }, a, opts.maxMissedRounds) ? absent : present).push(site.id);
   }
   if (present.length < opts.minSites) return { available: sortSiteIds([...present, ...absent]), skipped: [] };
   return { available: sortSiteIds(present), skipped: sortSiteIds(absent) };

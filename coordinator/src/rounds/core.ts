@@ -28,6 +28,8 @@ export interface EngineDeps {
   resumeGraceMs?: number;
   /** Delay before the engine retries a federation whose transition failed (e.g. a store error). Default 5 s. */
   retryDelayMs?: number;
+  /** When this process last saw a site (ISO), fresher than the stored `lastSeenAt` (which is written throttled). */
+  lastSeen?: (siteId: string) => string | null;
 }
 
 /** A federation with its validated plan and strategy. */

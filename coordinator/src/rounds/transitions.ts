@@ -140,7 +140,10 @@ export class RoundTransitions {
     const { core } = this;
     const global = await core.global(o.baseVersionId);
     const state = await core.strategyState(o.federationId, o.strategy, global.data.length);
-    const { available, skipped } = await eligibleSites({ store: core.store, rounds: o.rounds, maxMissedRounds: o.plan.maxMissedRounds, minSites: o.plan.minSites });
+    const { available, skipped } = await eligibleSites({
+      store: core.store, rounds: o.rounds, maxMissedRounds: o.plan.maxMissedRounds, minSites: o.plan.minSites,
+      ...(core.deps.lastSeen ? { lastSeen: core.deps.lastSeen } : {}),
+    });
     if (skipped.length > 0) core.logger.info({ federationId: o.federationId, round: o.roundNo, skipped }, 'skipping sites that missed rounds and have not been seen since');
     // Too few sites: the round still opens with those there are and fails at its deadline (never wait forever).
     const { selected, clientConfig } = available.length === 0

@@ -59,6 +59,16 @@ export class LightSite {
     return new LightSite(o.index, body.siteId, identity, fromB64(body.coordinator.boxPublicKey), o.url);
   }
 
+  /** The signature headers of a request (for tests that send it themselves). */
+  sign(method: 'GET' | 'POST', p: string, body: Uint8Array): Record<string, string> {
+    return signRequest({ method, path: p, body, siteId: this.siteId, signSecretKey: this.identity.sign.secretKey });
+  }
+
+  /** The sealed update of a round, if {@link prepare} made it. */
+  sealedFor(federationId: string, round: number): Uint8Array | undefined {
+    return this.sealed.get(`${federationId}/${round}`);
+  }
+
   /** A signed request. */
   async request(method: 'GET' | 'POST', p: string, body?: Uint8Array): Promise<Response> {
     const bytes = body ?? new Uint8Array(0);
@@ -75,29 +85,39 @@ export class LightSite {
     if (cur.federation.state !== 'running') return 'ended';
     const r = cur.round;
     if (!r || !cur.selected || cur.submitted || (r.state !== 'open' && r.state !== 'collecting')) return 'idle';
-    const key = `${federationId}/${r.round}`;
-    let bytes = this.sealed.get(key);
-    if (!bytes) {
-      const wres = await this.request('GET', routes.modelWeights(r.baseVersionId));
-      if (wres.status !== 200) throw new Error(`weights: HTTP ${wres.status}`);
-      const base = deserializeWeights(new Uint8Array(await wres.arrayBuffer()));
-      bytes = sealUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: this.siteId, baseVersion: r.baseVersionId, numExamples: 10 + 5 * this.index, metrics: { loss: 1 / (1 + this.index) }, sentAt: new Date().toISOString() },
-        weights: { layout: base.layout, data: lightWeights(base.data, this.index, r.round) },
-        identity: this.identity,
-        coordinatorBoxPublicKey: this.coordinatorBoxPublicKey,
-      });
-      this.sealed.set(key, bytes);
-    }
-    const up = await this.request('POST', routes.updates(federationId, r.round), bytes);
-    if (up.status === 200 || up.status === 201) {
-      const ack = (await up.json()) as UploadAck;
-      this.acks.push({ federationId, round: ack.round, siteId: ack.siteId, digest: ack.digest, status: ack.status });
-      return 'uploaded';
-    }
+    await this.prepare(federationId, r);
+    const up = await this.deliver(federationId, r.round);
+    if (up.status === 200 || up.status === 201) return 'uploaded';
     const text = await up.text();
     if (up.status === 409 || up.status === 503) return 'idle'; // closed meanwhile, or busy: look again later
     throw new Error(`upload: HTTP ${up.status} ${text}`);
+  }
+
+  /** "Trains" and seals the update of a round (once). */
+  async prepare(federationId: string, r: { round: number; baseVersionId: string }): Promise<void> {
+    const key = `${federationId}/${r.round}`;
+    if (this.sealed.has(key)) return;
+    const wres = await this.request('GET', routes.modelWeights(r.baseVersionId));
+    if (wres.status !== 200) throw new Error(`weights: HTTP ${wres.status}`);
+    const base = deserializeWeights(new Uint8Array(await wres.arrayBuffer()));
+    this.sealed.set(key, sealUpdate({
+      header: { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: this.siteId, baseVersion: r.baseVersionId, numExamples: 10 + 5 * this.index, metrics: { loss: 1 / (1 + this.index) }, sentAt: new Date().toISOString() },
+      weights: { layout: base.layout, data: lightWeights(base.data, this.index, r.round) },
+      identity: this.identity,
+      coordinatorBoxPublicKey: this.coordinatorBoxPublicKey,
+    }));
+  }
+
+  /** Uploads the sealed update of a round (the same bytes every time); records an acknowledgement. */
+  async deliver(federationId: string, round: number): Promise<Response> {
+    const bytes = this.sealed.get(`${federationId}/${round}`);
+    if (!bytes) throw new Error(`nothing sealed for round ${round}`);
+    const up = await this.request('POST', routes.updates(federationId, round), bytes);
+    if (up.status === 200 || up.status === 201) {
+      const ack = (await up.clone().json()) as UploadAck;
+      this.acks.push({ federationId, round: ack.round, siteId: ack.siteId, digest: ack.digest, status: ack.status });
+    }
+    return up;
   }
 
   /** Steps until the federation ends or {@link stop}; errors (a dead coordinator) are retried after `errorDelayMs`. */

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { deserializeWeights, routes, signRequest, type CurrentRound } from '@twinfed/shared';
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { startCoordinator, type RunningCoordinator } from '../main';
+import { enrollTestSite, testPlan, type TestSite } from '../testing/harness';
+import { MemoryStore } from '../store';
+import { Presence } from './presence';
+
+/** Sends a signed upload whose body arrives in two halves; the second half only when `release` is called. */
+function heldUpload(url: string, site: TestSite, p: string, body: Uint8Array): { release: () => void; done: Promise<number> } {
+  let release: () => void = () => undefined;
+  const done = new Promise<number>((resolve, reject) => {
+    const headers = { ...signRequest({ method: 'POST', path: p, body, siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }), 'content-type': 'application/octet-stream', 'content-length': String(body.length) };
+    const req = http.request(url + p, { method: 'POST', headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.write(body.subarray(0, 10));
+    release = () => req.end(body.subarray(10));
+  });
+  return { release, done };
+}
+
+describe('upload admission control', () => {
+  let c: RunningCoordinator;
+  let sites: TestSite[];
+  let fid: string;
+  let operatorToken: string;
+
+  beforeAll(async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-gate-'));
+    const config = loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'silent', maxConcurrentUploads: 1, maxQueuedUploads: 1 });
+    c = await startCoordinator(config, { logger: createLogger({ level: 'silent' }) });
+    operatorToken = fs.readFileSync(c.operatorTokenFile, 'utf8').trim();
+    const op = { url: c.url, operatorToken };
+    sites = [await enrollTestSite(op, 'A'), await enrollTestSite(op, 'B'), await enrollTestSite(op, 'C')];
+    const res = await fetch(c.url + routes.federations, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ plan: testPlan({ minSites: 3, rounds: 1 }) }) });
+    fid = ((await res.json()) as { id: string }).id;
+  });
+  afterAll(async () => c.close());
+
+  test('beyond concurrency + queue an upload gets 503 OVERLOADED with Retry-After, and gets in once there is room', async () => {
+    const cur = (await (await sites[0]!.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
+    const base = deserializeWeights(new Uint8Array(await (await sites[0]!.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
+    const seal = (s: TestSite) => s.seal({ federationId: fid, round: 1, baseVersion: cur.round!.baseVersionId, weights: { layout: base.layout, data: base.data.map(() => 0.5) }, numExamples: 5 });
+    const p = routes.updates(fid, 1);
+    const first = heldUpload(c.url, sites[0]!, p, seal(sites[0]!));
+    const second = heldUpload(c.url, sites[1]!, p, seal(sites[1]!));
+    await new Promise((r) => setTimeout(r, 100)); // both admitted: one "verifying", one queued
+    const third = seal(sites[2]!);
+    const refused = await sites[2]!.request('POST', p, third);
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
+    first.release();
+    second.release();
+    expect(await first.done).toBe(201);
+    expect(await second.done).toBe(201);
+    const again = await sites[2]!.request('POST', p, third);
+    expect(again.status).toBe(201);
+    const metrics = await (await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } })).text();
+    expect(metrics).toMatch(/^twinfed_uploads_total\{outcome="overloaded"\} 1$/m);
+    expect(metrics).toMatch(/^twinfed_uploads_total\{outcome="accepted"\} 3$/m);
+    expect(metrics).toMatch(/^twinfed_rounds_total\{outcome="published"\} 1$/m);
+    expect(metrics).toMatch(/^twinfed_uploads_in_flight 0$/m);
+  });
+});
+
+describe('Presence', () => {
+  test('writes lastSeenAt at most once per interval per site, but knows the exact last time', async () => {
+    const store = new MemoryStore();
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const touched: string[] = [];
+    const spy = new Proxy(store, { get: (t, k) => (k === 'touchSite' ? async (id: string, at: string) => void touched.push(`${id}@${at}`) : (Reflect.get(t, k) as unknown)) });
+    const presence = new Presence({ store: spy, now: () => now, intervalMs: 5000 });
+    await presence.seen('a');
+    now += 1000;
+    await presence.seen('a');
+    await presence.seen('b');
+    now += 4500;
+    await presence.seen('a');
+    expect(touched).toEqual(['a@2030-01-01T00:00:00.000Z', 'b@2030-01-01T00:00:01.000Z', 'a@2030-01-01T00:00:05.500Z']);
+    expect(presence.lastSeen('a')).toBe('2030-01-01T00:00:05.500Z');
+    expect(presence.lastSeen('b')).toBe('2030-01-01T00:00:01.000Z');
+    expect(presence.lastSeen('c')).toBeNull();
+  });
+});

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AdminClient } from '@twinfed/coordinator';
+import type { PlanInput } from '@twinfed/shared';
+import type { Child } from '../support/processes';
+import { adminOf, freePort, spawnCoordinator, until } from './__tests__/coordinator-process';
+import { LightSite } from './__tests__/light-site';
+
+const DEADLINE_S = 3;
+
+const PLAN: PlanInput = {
+  name: 'dropouts',
+  model: { kind: 'logistic-regression', inputs: 3 },
+  data: { features: ['a', 'b', 'c'] },
+  strategy: { name: 'fedavg' },
+  training: { steps: 1 },
+  rounds: 4,
+  minSites: 7,
+  maxMissedRounds: 1,
+  roundDeadlineSeconds: DEADLINE_S,
+};
+
+async function metric(url: string, token: string, line: RegExp): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const hit = text.split('\n').find((l) => line.test(l));
+  return hit ? Number(hit.split(' ').pop()) : Number.NaN;
+}
+
+/** Ten sites, three of which die in round 2: quorum at the deadline, then the dead are skipped until one comes back. */
+describe('30% of the sites drop out in a round', () => {
+  let dataDir: string;
+  let coordinator: Child;
+  let admin: AdminClient;
+  let url: string;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-dropouts-'));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    coordinator = spawnCoordinator({ dataDir, port });
+    await until(async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 30_000, what: 'the coordinator' });
+    admin = adminOf({ dataDir, port });
+  });
+  afterAll(async () => {
+    coordinator.proc.kill('SIGTERM');
+    await coordinator.exited;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the round completes at quorum by its deadline; the dead are counted late, skipped, and taken back when seen', async () => {
+    const sites: LightSite[] = [];
+    for (let i = 0; i < 10; i++) {
+      const inv = await admin.createInvitation({ siteName: `Hospital ${String(i).padStart(2, '0')}` });
+      sites.push(await LightSite.enroll({ index: i, token: inv.token, url: () => url }));
+    }
+    const fed = await admin.createFederation(PLAN);
+    const doomed = sites.slice(7);
+    // Round 1 with everyone.
+    for (const s of sites) await s.step(fed.id);
+    await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', { timeoutMs: 10_000, what: 'round 1' });
+    // Round 2: three sites (30%) die after training (their updates are sealed, never sent); the others deliver.
+    const r2 = (await admin.listRounds(fed.id))[1]!;
+    expect(r2.selectedSiteIds).toHaveLength(10);
+    for (const d of doomed) await d.prepare(fed.id, r2);
+    for (const s of sites.slice(0, 7)) await s.step(fed.id);
+    await until(async () => (await admin.listRounds(fed.id))[1]?.state === 'published', { timeoutMs: (DEADLINE_S + 5) * 1000, what: 'round 2 at its deadline' });
+    const closed = (await admin.listRounds(fed.id))[1]!;
+    const tookMs = Date.parse(closed.closedAt!) - Date.parse(closed.openedAt);
+    expect(tookMs).toBeGreaterThanOrEqual(DEADLINE_S * 1000 - 50);
+    expect(tookMs).toBeLessThan(DEADLINE_S * 1000 + 2000);
+    const v2 = await admin.getModel(closed.versionId!);
+    expect((v2.meta.contributors as unknown[]).length).toBe(7);
+    expect(v2.meta.metrics).toMatchObject({ sites: 7, failures: 3 });
+
+    // Round 3 opened without the three: they missed round 2 and have not been seen since.
+    const r3 = (await admin.listRounds(fed.id))[2]!;
+    expect(r3.selectedSiteIds).toHaveLength(7);
+    expect(r3.selectedSiteIds.some((id) => doomed.some((d) => d.siteId === id))).toBe(false);
+    expect((await admin.listSites()).filter((v) => v.missedRounds === 1).map((v) => v.id).sort()).toEqual(doomed.map((d) => d.siteId).sort());
+
+    // One of them comes back and delivers its round-2 update late: refused with a clear code, and counted.
+    const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
+    const late = await doomed[0]!.deliver(fed.id, 2);
+    expect(late.status).toBe(409);
+    const body = (await late.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('ROUND_CLOSED');
+    expect(body.error.message).toMatch(/^Round 2 closed at .* before this update arrived\.$/);
+    expect(await metric(url, token, /^twinfed_uploads_total\{outcome="late"\}/)).toBe(1);
+
+    // Round 3 closes as soon as its seven answered (no deadline wait); round 4 takes back the site seen again.
+    for (const s of sites.slice(0, 7)) await s.step(fed.id);
+    await until(async () => (await admin.listRounds(fed.id))[3] !== undefined, { timeoutMs: 10_000, what: 'round 4' });
+    const c3 = (await admin.listRounds(fed.id))[2]!;
+    expect(Date.parse(c3.closedAt!) - Date.parse(c3.openedAt)).toBeLessThan(DEADLINE_S * 1000);
+    const r4 = (await admin.listRounds(fed.id))[3]!;
+    expect(r4.selectedSiteIds).toContain(doomed[0]!.siteId);
+    expect(r4.selectedSiteIds).not.toContain(doomed[1]!.siteId);
+    expect(r4.selectedSiteIds).not.toContain(doomed[2]!.siteId);
+    for (const s of sites.slice(0, 8)) await s.step(fed.id);
+    await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 10_000, what: 'the federation to complete' });
+  }, 60_000);
+});
