@@ -35,12 +35,16 @@ async function trainCentral(opts: { spec: ModelSpec; data: Split; seed: number; 
 /**
  * FLamby's "Pooled": all 486 train rows z-scored with pooled statistics, trained with the product's trainer
  * from the seed's initial model, then — FLamby's evaluation quirk (BENCHMARK.md §1.9) — scored on each center's
- * test set z-scored with that center's own statistics.
+ * test set z-scored with that center's own statistics (`flamby`). `consistent` scores the same model on the test
+ * sets z-scored with the pooled statistics it was trained with (the fair centralised reference, not in FLamby's table).
  */
-export async function runPooled(opts: { spec: ModelSpec; seed: number; trainerSeed: number }): Promise<CenterScores> {
+export async function runPooled(opts: { spec: ModelSpec; seed: number; trainerSeed: number }): Promise<{ flamby: CenterScores; consistent: CenterScores }> {
   const pooled = loadHeartDiseasePooled();
   const weights = await trainCentral({ ...opts, data: pooled.train });
-  return scoreOnCenters(opts.spec, weights, loadHeartDisease({ normalization: 'per-client' }));
+  return {
+    flamby: await scoreOnCenters(opts.spec, weights, loadHeartDisease({ normalization: 'per-client' })),
+    consistent: await scoreOnCenters(opts.spec, weights, loadHeartDisease({ normalization: 'pooled' })),
+  };
 }
 
 /** FLamby's "Local i": center i's train rows only (its own z-score), scored on all four centers' test sets. */

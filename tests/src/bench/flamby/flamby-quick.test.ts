@@ -24,4 +24,13 @@ describe('bench:flamby quick (FedAvg, one seed)', () => {
     expect(row.roundsToFinal).toBeLessThanOrEqual(15);
     expect(row.auc).toBeGreaterThan(0.5);
   }, 120_000);
+
+  it('federated z-score through the secure sum (one seed) reaches FLamby\'s Pooled average', async () => {
+    const result = await runFlambyBench({ seeds: [42], keys: ['fedyogi-fednorm'] });
+    const row = result.rows[0]!;
+    expect(row.method).toBe('FedYogi + federated z-score');
+    expect(row.published).toBeCloseTo(published('Pooled')!.average, 10);
+    expect(row.average).toBeGreaterThanOrEqual(0.735 - 0.01);
+    expect(row.pass).toBe(true);
+  }, 120_000);
 });

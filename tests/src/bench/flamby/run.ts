@@ -9,6 +9,9 @@ import { summarise, type Row, type RowRule, type SeedResult } from './summary';
 /** Keys of the non-federated baselines (for `--strategies`). */
 export const BASELINE_KEYS = ['pooled', 'local'] as const;
 
+/** The Pooled model scored on test rows z-scored with the pooled statistics it was trained with (not in FLamby's table). */
+export const POOLED_CONSISTENT = 'Pooled, consistent z-score';
+
 /** Every selectable key, in table order. */
 export const ALL_KEYS: readonly string[] = [...BASELINE_KEYS, ...FLAMBY_METHODS.map((m) => m.key), ...BEYOND_METHODS.map((m) => m.key)];
 
@@ -17,6 +20,11 @@ export interface FlambyBenchOptions {
   seeds?: readonly number[];
   /** Keys to run (see {@link ALL_KEYS}); default all. */
   keys?: readonly string[];
+  /**
+   * Seed-noise check: also run these federated method keys over these extra seeds (beyond `seeds`), reported as
+   * their own summary next to FLamby's 5-seed mean (no pass/fail).
+   */
+  extended?: { keys: readonly string[]; seeds: readonly number[] };
   log?: (line: string) => void;
 }
 
@@ -24,6 +32,8 @@ export interface FlambyBenchOptions {
 export interface FlambyBenchResult {
   rows: Row[];
   perSeed: SeedResult[];
+  /** Rows of {@link FlambyBenchOptions.extended}: every seed run for the method, the table's seeds included. */
+  extended: Row[];
   seeds: number[];
   seconds: number;
 }
@@ -32,8 +42,13 @@ const SPEC = { kind: 'logistic-regression' as const, inputs: HEART_DISEASE_FEATU
 
 /** How each row is judged (BENCHMARK.md §4: ±0.03 on the average, ±0.05 for Local 2, Cyclic without pass/fail). */
 export function ruleFor(method: string, fed?: FederatedMethod): RowRule {
+  if (method === POOLED_CONSISTENT) {
+    return { note: 'the same Pooled model, scored on test rows z-scored with the pooled statistics it was trained with instead of per-center ones: the fair centralised reference, not in FLamby\'s table (no pass/fail)' };
+  }
   if (fed && !fed.flamby) return { flamby: 'Pooled', tolerance: 0.01, atLeast: true, ...(fed.note ? { note: fed.note } : {}) };
-  if (method === 'Cyclic') return { flamby: 'Cyclic', note: 'ours passes the weights from site to site; FLamby\'s Cyclic is client-0-only training (BENCHMARK.md §3): shown without pass/fail' };
+  if (method === 'Cyclic') {
+    return { flamby: 'Cyclic', note: "ours really passes the weights from site to site (one site per round, lr 0.01, order reshuffled every cycle of 4). FLamby's Cyclic lets every client train its own copy and evaluates client 0's, i.e. client-0-only SGD (BENCHMARK.md §3), so the row is shown beside FLamby's without pass/fail." };
+  }
   return { flamby: method, tolerance: method === 'Local 2' ? 0.05 : 0.03 };
 }
 
@@ -63,18 +78,21 @@ export async function runFlambyBench(options: FlambyBenchOptions = {}): Promise<
   if (unknown.length) throw new Error(`unknown method key(s) ${unknown.join(', ')}; choose from ${ALL_KEYS.join(', ')}`);
   const log = options.log ?? (() => undefined);
   const perSeed: SeedResult[] = [];
-  const record = (r: SeedResult): void => {
-    perSeed.push(r);
+  const record = (r: SeedResult, into: SeedResult[] = perSeed): void => {
+    into.push(r);
     const avg = r.accuracy.reduce((a, b) => a + b, 0) / 4;
     log(`seed ${r.seed} ${r.method.padEnd(22)} ${r.accuracy.map((a) => a.toFixed(3)).join(' ')}  avg ${avg.toFixed(4)}  (${r.seconds.toFixed(1)} s)`);
   };
   const federated = [...FLAMBY_METHODS, ...BEYOND_METHODS].filter((m) => keys.has(m.key));
-  const consortium = federated.length ? await startBenchConsortium() : undefined;
+  const extra: SeedResult[] = [];
+  const consortium = federated.length || options.extended?.keys.length ? await startBenchConsortium() : undefined;
   try {
     for (const seed of seeds) {
       if (keys.has('pooled')) {
         const t = Date.now();
-        record(seedResult('Pooled', seed, await runPooled({ spec: SPEC, seed, trainerSeed: benchSiteSeed(seed, 4) }), t));
+        const pooled = await runPooled({ spec: SPEC, seed, trainerSeed: benchSiteSeed(seed, 4) });
+        record(seedResult('Pooled', seed, pooled.flamby, t));
+        record(seedResult(POOLED_CONSISTENT, seed, pooled.consistent, t));
       }
       if (keys.has('local')) {
         for (const center of [0, 1, 2, 3]) {
@@ -84,10 +102,16 @@ export async function runFlambyBench(options: FlambyBenchOptions = {}): Promise<
       }
       for (const m of federated) record(await runFederated(consortium!, m, seed));
     }
+    for (const seed of (options.extended?.seeds ?? []).filter((s) => !seeds.includes(s))) {
+      for (const m of FLAMBY_METHODS.filter((x) => options.extended!.keys.includes(x.key))) record(await runFederated(consortium!, m, seed), extra);
+    }
   } finally {
     await consortium?.close();
   }
-  const order = [...(keys.has('pooled') ? ['Pooled'] : []), ...(keys.has('local') ? [0, 1, 2, 3].map((c) => `Local ${c}`) : []), ...federated.map((m) => m.method)];
+  const order = [...(keys.has('pooled') ? ['Pooled', POOLED_CONSISTENT] : []), ...(keys.has('local') ? [0, 1, 2, 3].map((c) => `Local ${c}`) : []), ...federated.map((m) => m.method)];
   const rows = order.map((method) => summarise(method, perSeed.filter((r) => r.method === method), ruleFor(method, federated.find((m) => m.method === method))));
-  return { rows, perSeed, seeds, seconds: (Date.now() - started) / 1000 };
+  const extended = FLAMBY_METHODS.filter((m) => options.extended?.keys.includes(m.key)).map((m) =>
+    summarise(m.method, [...perSeed, ...extra].filter((r) => r.method === m.method), { flamby: m.flamby ?? m.method }),
+  );
+  return { rows, perSeed: [...perSeed, ...extra], extended, seeds, seconds: (Date.now() - started) / 1000 };
 }
