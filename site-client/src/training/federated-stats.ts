@@ -9,9 +9,13 @@ import {
   toB64,
   type StatsAck,
   type StatsContribution,
+  type Plan,
   type StatsSession,
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
+import type { SiteApi } from '../transport/coordinator-client';
+import type { LocalDataset } from './dataset';
+import type { RunnerProgress } from './progress';
 
 /** The two coordinator calls of the secure sum (implemented by `CoordinatorClient`). */
 export interface StatsApi {
@@ -101,4 +105,29 @@ export async function federatedStandardizer(opts: FederatedStandardizerOptions):
 export function hasStatsApi<T extends object>(api: T): api is T & StatsApi {
   const a = api as Partial<StatsApi>;
   return typeof a.statsSession === 'function' && typeof a.contributeStats === 'function';
+}
+
+/**
+ * The runner's use of {@link federatedStandardizer}: only for `data.normalization: 'federated'`, reporting each change
+ * of state once as a `stats` progress event. Resolves to the pooled statistics, null while the cohort is incomplete, or
+ * undefined when the plan does not ask for them or the API cannot carry them (the session then falls back to per-site
+ * statistics and warns).
+ */
+export class FederatedStatsStep {
+  private last = '';
+
+  constructor(private readonly emit: (event: RunnerProgress) => void) {}
+
+  async run(opts: { api: SiteApi; federationId: string; enrollment: Enrollment; plan: Plan; dataset: LocalDataset; signal: AbortSignal }): Promise<Standardizer | null | undefined> {
+    const { api, plan } = opts;
+    if (plan.data.normalization !== 'federated' || !hasStatsApi(api)) return undefined;
+    const r = await federatedStandardizer({ api, federationId: opts.federationId, enrollment: opts.enrollment, train: opts.dataset.train, signal: opts.signal });
+    const event: RunnerProgress = r.state === 'ready' ? { type: 'stats', state: r.state, cohort: r.cohort } : { type: 'stats', state: r.state, contributed: r.contributed, cohort: r.cohort };
+    const key = JSON.stringify(event);
+    if (key !== this.last) {
+      this.last = key;
+      this.emit(event);
+    }
+    return r.state === 'ready' ? r.standardizer : null;
+  }
 }

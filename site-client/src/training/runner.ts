@@ -1,9 +1,7 @@
-import type { Standardizer } from '@twinfed/models';
-import { TwinfedError, isTwinfedError, type CurrentRound, type Plan } from '@twinfed/shared';
+import { TwinfedError, isTwinfedError, type CurrentRound } from '@twinfed/shared';
 import { silentLogger, type Logger } from '../logger';
 import { sleep } from '../transport/retry';
-import type { LocalDataset } from './dataset';
-import { federatedStandardizer, hasStatsApi } from './federated-stats';
+import { FederatedStatsStep } from './federated-stats';
 import { FederationSession } from './federation-session';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
 import { RoundWorker } from './round-worker';
@@ -35,7 +33,7 @@ export class SiteRunner {
   private session: FederationSession | undefined;
   private worker: RoundWorker | undefined;
   private lastRoundKey = '';
-  private lastStatsKey = '';
+  private readonly stats = new FederatedStatsStep((e) => this.emit(e));
   private wakeUp: (() => void) | undefined;
   private woken = false;
 
@@ -131,7 +129,8 @@ export class SiteRunner {
     const plan = current.federation.plan;
     const dataset = options.dataset ?? (await options.datasetSource?.load({ plan, round: current.round?.round ?? null }));
     if (!dataset) throw new TwinfedError('CONFIG_INVALID', 'The runner needs local data: a dataset or a dataset source.');
-    const standardizer = await this.federatedStats(plan, dataset);
+    const { api, federationId, enrollment } = options;
+    const standardizer = await this.stats.run({ api, federationId, enrollment, plan, dataset, signal: this.hard.signal });
     if (standardizer === null) return undefined;
     this.session = await FederationSession.create({
       plan,
@@ -157,24 +156,6 @@ export class SiteRunner {
     });
     this.emit({ type: 'started', federationId: options.federationId, siteId: options.enrollment.state.siteId, trainRows: this.session.dataset.train.n, testRows: this.session.dataset.test.n });
     return this.worker;
-  }
-
-  /**
-   * `data.normalization: 'federated'`: this site's step of the secure sum (see {@link federatedStandardizer}). The
-   * pooled statistics, or null while the cohort is incomplete; undefined when the plan does not ask for them or the
-   * API cannot carry them (the session then falls back to per-site statistics and warns).
-   */
-  private async federatedStats(plan: Plan, dataset: LocalDataset): Promise<Standardizer | null | undefined> {
-    const { api, federationId, enrollment } = this.options;
-    if (plan.data.normalization !== 'federated' || !hasStatsApi(api)) return undefined;
-    const r = await federatedStandardizer({ api, federationId, enrollment, train: dataset.train, signal: this.hard.signal });
-    const event = r.state === 'ready' ? { type: 'stats' as const, state: r.state, cohort: r.cohort } : { type: 'stats' as const, state: r.state, contributed: r.contributed, cohort: r.cohort };
-    const key = JSON.stringify(event);
-    if (key !== this.lastStatsKey) {
-      this.lastStatsKey = key;
-      this.emit(event);
-    }
-    return r.state === 'ready' ? r.standardizer : null;
   }
 
   /** Asks the dataset source for the current data; a changed dataset gets a fresh trainer. */
