@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
  * A man in the middle for tests: forwards HTTP to `target` and lets `tamper` rewrite JSON response
  * bodies of matching paths (e.g. flip a model version's signature). Listens on 127.0.0.1:0.
  */
-export async function startTamperProxy(opts: { target: string; tamper: (path: string, body: Record<string, unknown>) => Record<string, unknown> | null }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startTamperProxy(opts: {
+  target: string;
+  tamper: (path: string, body: Record<string, unknown>) => Record<string, unknown> | null;
+  /** Sees every request body that passes through (e.g. to search what a site sends). */
+  onRequest?: (req: { method: string; path: string; body: Buffer }) => void;
+}): Promise<{ url: string; close(): Promise<void> }> {
   const target = new URL(opts.target);
   const server = http.createServer((req, res) => {
     const upstream = http.request(
@@ -33,6 +38,9 @@ export async function startTamperProxy(opts: { target: string; tamper: (path: st
       res.writeHead(502);
       res.end();
     });
+    const body: Buffer[] = [];
+    req.on('data', (c: Buffer) => body.push(c));
+    req.on('end', () => opts.onRequest?.({ method: req.method ?? '', path: req.url ?? '', body: Buffer.concat(body) }));
     req.pipe(upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

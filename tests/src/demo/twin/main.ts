@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { twinScenarioPlan } from '@twinfed/site-client';
+import { deserializeWeights, fromB64, verifyModelVersion } from '@twinfed/shared';
+import { siteCli } from '../../support/paths';
+import { runNode, startNode, stop, type Child } from '../../support/processes';
+import { meanScore } from '../compare';
+import { siteDir, startConsortium, watchFederation } from '../federation-run';
+import { comparisonTable, roundHeader, roundLine } from '../render';
+import { compareTwins, loadHospitalData } from './compare';
+import { TWIN_HOSPITALS, type TwinHospital } from './hospitals';
+import { streamWearables, type StreamResult } from './stream';
+
+interface Flags {
+  patients: number;
+  rounds: number;
+  summary?: string;
+  workDir?: string;
+  keep?: boolean;
+  normalization: 'per-site' | 'federated';
+}
+
+const jsonLines = (lines: string[]) => lines.flatMap((l) => {
+  try {
+    const v = JSON.parse(l) as Record<string, unknown>;
+    return v && typeof v === 'object' ? [v] : [];
+  } catch {
+    return [];
+  }
+});
+
+async function site(args: string[], name: string): Promise<Record<string, unknown>[]> {
+  return jsonLines(await runNode({ name, script: siteCli(), args: ['--json', ...args], timeoutMs: 300_000 }));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const flags = new Command('npm run demo --')
+    .description('Four simulated hospitals keep digital twins (FHIR + wearable streams), train a susceptibility model together, score their patients and report a k-anonymous population view.')
+    .option('--patients <n>', 'patients per hospital', (v) => Number.parseInt(v, 10), 1000)
+    .option('--rounds <n>', 'federated rounds', (v) => Number.parseInt(v, 10), 15)
+    .option('--summary <file>', 'also write the final comparison as JSON')
+    .option('--work-dir <dir>', 'where the coordinator and sites keep their data (default: a new temp dir)')
+    .option('--keep', 'keep the work dir afterwards')
+    .option('--normalization <kind>', 'federated (pooled z-score statistics by secure sum) or per-site', 'federated')
+    .parse(argv)
+    .opts<Flags>();
+  const started = Date.now();
+  const workDir = flags.workDir ? path.resolve(flags.workDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-twins-'));
+  const hospitals = TWIN_HOSPITALS;
+  const names = hospitals.map((h) => h.name);
+  const dirOf = (h: TwinHospital) => siteDir(workDir, h);
+  console.log(`twinfed twin demo — ${hospitals.length} simulated hospitals × ${flags.patients} patients; data dir ${workDir}`);
+
+  // 1. Each hospital's EHR export and wearable stream (synthetic, with a documented ground truth).
+  const sims = await Promise.all(hospitals.map(async (h) => ({ h, out: (await site(['simulate', '--patients', String(flags.patients), '--hospital', h.profile, '--seed', String(h.seed), '--out', path.join(workDir, `sim-${h.center}`)], `simulate ${h.name}`)).find((l) => l.type === 'simulated')! })));
+  const at = String(sims[0]!.out.at);
+
+  const consortium = await startConsortium({ workDir, sites: hospitals });
+  const running: Child[] = [];
+  const cleanup = async () => {
+    await Promise.all(running.map((c) => stop(c)));
+    await consortium.stopAll();
+    if (!flags.keep && !flags.workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  };
+  try {
+    console.log(`coordinator ${consortium.url}; enrolled ${[...consortium.siteIds.values()].join(', ')}`);
+
+    // 2. FHIR import into each site's twin store.
+    console.log('\nFHIR import (Patient, Observation, Condition, Immunization, Consent):');
+    for (const { h, out } of sims) {
+      const t0 = performance.now();
+      const rep = (await site(['ingest', 'fhir', String(out.fhirFile), '--data-dir', dirOf(h)], `ingest ${h.name}`)).find((l) => l.type === 'ingest')!;
+      const acc = rep.accepted as Record<string, number>;
+      const total = Object.values(acc).reduce((a, b) => a + b, 0);
+      console.log(`  ${h.name.padEnd(20)} ${String(total).padStart(6)} records (${acc.patients} patients, ${acc.observations} observations, ${acc.conditions} conditions) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${rep.rejectedCount} rejected`);
+    }
+
+    // 3. Wearable streams into each site's local, authenticated endpoint (twins update as samples arrive).
+    console.log('\nWearable streams → each site’s local endpoint:');
+    const streams: StreamResult[] = [];
+    for (const { h, out } of sims) {
+      const serve = startNode({ name: `serve ${h.name}`, script: siteCli(), args: ['--json', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dirOf(h)] });
+      running.push(serve);
+      const line = JSON.parse(await serve.waitForLine(/"localApi"/, 60_000)) as { localApi: string; tokenFile: string };
+      const token = fs.readFileSync(line.tokenFile, 'utf8').trim();
+      const r = await streamWearables({ file: String(out.wearableFile), localApi: line.localApi, token });
+      streams.push(r);
+      console.log(`  ${h.name.padEnd(20)} ${String(r.samples).padStart(6)} samples, ${r.accepted} accepted, ${r.duplicates} duplicates, ${Math.round(r.samples / r.seconds)} samples/s`);
+      await stop(serve);
+      running.splice(running.indexOf(serve), 1);
+    }
+
+    // 4. Federated training of the susceptibility model from the twins.
+    const base = twinScenarioPlan();
+    // Federated normalisation: every site z-scores with the pooled statistics from a secure sum, so a score means
+    // the same at every hospital and the population view compares like with like.
+    const plan = twinScenarioPlan({ rounds: flags.rounds, data: { ...base.data, normalization: flags.normalization } });
+    const fed = await consortium.admin.createFederation(plan);
+    for (const h of hospitals) {
+      consortium.sites.push(startNode({ name: h.name, script: siteCli(), args: ['run', '--federation', fed.id, '--twins', '--at', at, '--data-dir', dirOf(h)], env: { TWINFED_LOG_LEVEL: 'warn' } }));
+    }
+    console.log(`\nfederation ${fed.id} (${plan.strategy.name}, ${plan.rounds} rounds): accuracy and AUC of each version on each site's own held-out twins`);
+    console.log(roundHeader(names));
+    let printed = 0;
+    const final = await watchFederation(consortium, {
+      federationId: fed.id,
+      timeoutMs: 10 * 60 * 1000,
+      onProgress: (p) => {
+        for (let line = roundLine(p, printed + 1, names); line; line = roundLine(p, printed + 1, names)) {
+          console.log(line);
+          printed++;
+        }
+      },
+    });
+    for (let r = printed + 1; r <= final.rounds.length; r++) console.log(roundLine(final, r, names) ?? `round ${r}: ${final.rounds[r - 1]?.state}`);
+    await Promise.all(consortium.sites.map((s) => s.exited));
+
+    // 5. The consortium's population view (k-anonymous, noisy counts per risk tier).
+    const view = await consortium.admin.population({ federationId: fed.id });
+    console.log(`\nPopulation view (k = ${view.sites[0]?.k ?? '?'}, ε = ${view.sites[0]?.epsilon ?? '—'}): sites ranked by high-risk twins — where to send vaccines first`);
+    for (const r of view.ranking) console.log(`  ${r.rank}. ${r.name.padEnd(20)} high risk: ${r.highRisk ?? '<k'}`);
+    console.log(`  across sites: ${view.tiers.map((t) => `${t.tier} ${t.count}${t.suppressedSites ? ` (+${t.suppressedSites} suppressed)` : ''}`).join(', ')}`);
+
+    // 6. One hospital's worklist: scores with explanations (pseudonymous ids; the site resolves them locally).
+    const scores = (await site(['score', '--federation', fed.id, '--top', '3', '--at', at, '--data-dir', dirOf(hospitals[0]!)], 'score')).find((l) => l.type === 'scores');
+    console.log(`\n${hospitals[0]!.name}: highest susceptibility (decision support for clinicians, model ${String(scores?.versionId)}):`);
+    for (const s of (scores?.scores ?? []) as Array<{ pid: string; score: number; tier: string; contributions: Array<{ text: string }> }>) {
+      console.log(`  ${s.pid.slice(0, 12)}…  ${s.score.toFixed(2)} ${s.tier.padEnd(6)}  ${s.contributions.map((c) => c.text).join('; ')}`);
+    }
+
+    // 7. Federated vs local-only, on the other hospitals' held-out twins.
+    const vid = final.federation.latestVersionId!;
+    const meta = await consortium.admin.getModel(vid);
+    const dl = await consortium.admin.downloadWeights(vid);
+    const keys = await consortium.admin.coordinatorKeys();
+    const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
+    const federated = deserializeWeights(dl.bytes, { expectedLayout: verified.layout });
+    const data = await loadHospitalData({ hospitals, siteDir: dirOf, plan, at: Date.parse(at), testFraction: 0.34, splitSeed: 43 });
+    const rows = await compareTwins({ plan, federated, data });
+    const mean = { federated: meanScore(rows.map((r) => r.federated)), localOnly: meanScore(rows.map((r) => r.localOnly)) };
+    console.log(`\n${comparisonTable(rows, mean)}`);
+    const summary = {
+      scenario: 'digital twins',
+      rounds: final.rounds.filter((r) => r.state === 'published').length,
+      versions: (await consortium.admin.listModels({ federationId: fed.id })).length,
+      sites: rows.map((r) => ({ name: r.site, siteId: consortium.siteIds.get(r.site), federated: r.federated, localOnly: r.localOnly })),
+      federated: mean.federated,
+      localOnly: mean.localOnly,
+      stream: { samples: streams.reduce((a, s) => a + s.samples, 0), samplesPerSecond: Math.round(streams.reduce((a, s) => a + s.samples, 0) / streams.reduce((a, s) => a + s.seconds, 0)) },
+      population: view.ranking,
+      federationId: fed.id,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+    if (flags.summary) {
+      fs.mkdirSync(path.dirname(path.resolve(flags.summary)), { recursive: true });
+      fs.writeFileSync(flags.summary, `${JSON.stringify(summary, null, 2)}\n`);
+      console.log(`summary written to ${flags.summary}`);
+    }
+    console.log(`done in ${summary.seconds} s`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main(process.argv).catch((err: unknown) => {
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
