@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { strategies } from '@twinfed/coordinator';
 import { benchEnvelope, type TrainingConfig } from '@twinfed/shared';
 import { createTrainer, initBackend, loadHeartDisease } from '@twinfed/models';
+import { benchFhirImport, benchStream } from '@twinfed/site-client';
 import { initialWeights } from '@twinfed/shared';
 import { toMarkdown, writeResults, type BenchTable } from './report';
 
@@ -66,9 +67,24 @@ async function main(argv: string[]): Promise<void> {
     rows,
   });
 
+  // Twin ingestion: FHIR import into the site's twin store, and the wearable stream endpoint.
+  const fhir = [];
+  for (const store of ['sqlite', 'memory'] as const) fhir.push({ store, ...(await benchFhirImport({ resources: flags.quick ? 5_000 : 40_000, store })) });
+  const stream = [];
+  for (const batch of [1, 100, 500]) stream.push(await benchStream({ samples: flags.quick ? 2_000 : batch === 1 ? 5_000 : 40_000, batch }));
+  tables.push({
+    title: 'Twin ingestion (site)',
+    note: 'FHIR R4 resources imported per second (parse, validate, normalise units, pseudonymise, idempotent upsert), and wearable samples per second through the authenticated local endpoint (HTTP, zod, queue, SQLite, live rescoring), 4 requests in flight.',
+    columns: ['what', 'store / batch', 'per second'],
+    rows: [
+      ...fhir.map((f) => ['FHIR import, resources', f.store, f.resourcesPerSecond] as Array<string | number>),
+      ...stream.map((r) => ['stream, samples', `sqlite / ${r.batch} per request`, r.samplesPerSecond] as Array<string | number>),
+    ],
+  });
+
   const meta = { date: new Date().toISOString(), node: process.version, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`, mode: flags.quick ? 'quick' : 'full' };
   const md = toMarkdown('twinfed benchmarks', meta, tables);
-  const out = writeResults('bench', { meta, aggregation: agg, envelope: env, training: rows }, md);
+  const out = writeResults('bench', { meta, aggregation: agg, envelope: env, training: rows, ingestion: { fhir, stream } }, md);
   process.stdout.write(`${md}\nwritten: ${out.json}, ${out.md}\n`);
 }
 
