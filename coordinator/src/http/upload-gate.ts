@@ -37,10 +37,12 @@ export class UploadGate {
     return this.options.concurrency + this.options.queue;
   }
 
-  /** Seconds a refused upload should wait: the expected time to work off the queue, 1–30 s. */
+  /**
+   * Seconds a refused upload should wait, 1–30 s: the recent time an admitted upload spent in the building
+   * (queueing included), which by Little's law is about how long the uploads now admitted need to clear.
+   */
   retryAfterSeconds(): number {
-    const waves = Math.max(1, this.active / this.options.concurrency);
-    return Math.min(30, Math.max(1, Math.ceil((waves * this.meanMs) / 1000)));
+    return Math.min(30, Math.max(1, Math.ceil(this.meanMs / 1000)));
   }
 
   /** The express middleware. */

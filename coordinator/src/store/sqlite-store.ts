@@ -14,12 +14,15 @@ import * as upd from './sqlite/updates';
 import * as ver from './sqlite/versions';
 import * as pop from './sqlite/population';
 import * as stats from './sqlite/stats';
+import { WriteBatch } from './sqlite/write-batch';
 import type * as T from './types';
 
 export type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
 
 export class SqliteStore implements T.Store {
   private context: SqlContext | null;
+  /** Nonces and last-seen times of concurrent requests share one commit (see WriteBatch). */
+  private readonly batch = new WriteBatch(() => this.c);
 
   private constructor(context: SqlContext) {
     this.context = context;
@@ -46,9 +49,9 @@ export class SqliteStore implements T.Store {
   async getSite(siteId: string) { return id.getSite(this.c, siteId); }
   async listSites() { return id.listSites(this.c); }
   async revokeSite(siteId: string, at: string) { return id.revokeSite(this.c, siteId, at); }
-  async touchSite(siteId: string, at: string) { return id.touchSite(this.c, siteId, at); }
+  async touchSite(siteId: string, at: string) { return this.batch.run((c) => id.touchSite(c, siteId, at)); }
   async setMissedRounds(siteId: string, n: number) { return id.setMissedRounds(this.c, siteId, n); }
-  async useNonce(input: T.UseNonceInput) { return id.useNonce(this.c, input); }
+  async useNonce(input: T.UseNonceInput) { return this.batch.run((c) => id.useNonce(c, input)); }
   async pruneNonces(now: string) { return id.pruneNonces(this.c, now); }
 
   async createFederation(f: R.NewFederation) { return fed.createFederation(this.c, f); }
@@ -87,6 +90,7 @@ export class SqliteStore implements T.Store {
   }
 
   async close(): Promise<void> {
+    if (this.context) this.batch.flush();
     const context = this.context;
     this.context = null;
     context?.db.close();

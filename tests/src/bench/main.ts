@@ -6,6 +6,7 @@ import { benchEnvelope, type TrainingConfig } from '@twinfed/shared';
 import { createTrainer, initBackend, loadHeartDisease } from '@twinfed/models';
 import { benchFhirImport, benchStream } from '@twinfed/site-client';
 import { initialWeights } from '@twinfed/shared';
+import { benchLoad } from '../load/bench-load';
 import { toMarkdown, writeResults, type BenchTable } from './report';
 
 async function trainingSpeed(backend: 'cpu' | 'wasm', optimizer: 'sgd' | 'adam', steps: number): Promise<number> {
@@ -28,8 +29,14 @@ async function main(argv: string[]): Promise<void> {
   const flags = new Command('npm run bench --')
     .description('Benchmarks with a reference measured in the same run; writes bench/results/bench.{json,md}.')
     .option('--quick', 'fewer iterations (a smoke run)')
+    .option('--no-load', 'skip the load section (500 and 1,000 simulated sites; writes bench/results/load.{json,md})')
+    .option('--load-only', 'run only the load section')
     .parse(argv)
-    .opts<{ quick?: boolean }>();
+    .opts<{ quick?: boolean; load: boolean; loadOnly?: boolean }>();
+  if (flags.load || flags.loadOnly) {
+    await benchLoad({ sizes: flags.quick ? [100, 200] : [500, 1000], rounds: flags.quick ? 3 : 5, log: (line) => void process.stdout.write(`${line}\n`) });
+    if (flags.loadOnly) return;
+  }
   const it = flags.quick ? 2 : 6;
   const tables: BenchTable[] = [];
 

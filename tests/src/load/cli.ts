@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { runLoad } from './load-run';
+
+/** `node tests/dist/load/cli.js --sites 500 --rounds 5`: one load run; prints its result as one JSON line. */
+async function main(argv: string[]): Promise<void> {
+  const flags = new Command('load')
+    .option('--sites <n>', 'simulated sites', (v) => Number(v), 500)
+    .option('--rounds <n>', 'rounds', (v) => Number(v), 5)
+    .parse(argv)
+    .opts<{ sites: number; rounds: number }>();
+  const result = await runLoad({ sites: flags.sites, rounds: flags.rounds, log: (line) => void process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main(process.argv).catch((err: unknown) => {
+  process.stderr.write(`load failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

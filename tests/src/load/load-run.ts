@@ -1,0 +1,152 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createAdminClient } from '@twinfed/coordinator';
+import type { PlanInput, RoundView } from '@twinfed/shared';
+import { coordinatorCli } from '../support/paths';
+import { startNode, stop } from '../support/processes';
+import { LOAD_FEATURES, enrollSwarm, runSwarm } from './swarm';
+
+/** Options of {@link runLoad}. */
+export interface LoadOptions {
+  sites: number;
+  rounds: number;
+  /** Where the coordinator keeps its database (a real disk: its fsyncs are part of what is measured). */
+  coordinatorDir?: string;
+  /** Where the simulated sites keep their keys and journals (tmpfs when available: sites are not measured). */
+  sitesDir?: string;
+  log?: (line: string) => void;
+}
+
+/** What a load run measured. */
+export interface LoadResult {
+  sites: number;
+  rounds: number;
+  /** Open → published, per round, seconds. */
+  roundSeconds: number[];
+  p50: number;
+  p95: number;
+  enrollSeconds: number;
+  federationSeconds: number;
+  uploads: number;
+  evaluations: number;
+  errors: string[];
+  roundsPublished: number;
+  everyRoundHadEverySite: boolean;
+  /** Uploads the coordinator refused with 503 OVERLOADED (retried by the sites after Retry-After). */
+  overloaded: number;
+  coordinatorPeakRssMiB: number;
+  coordinatorRssMiB: number;
+  swarmRssMiB: number;
+  /** CPU seconds used during the federation by the coordinator and by the process simulating the sites. */
+  coordinatorCpuSeconds: number;
+  swarmCpuSeconds: number;
+}
+
+/** The q-quantile (nearest rank) of `xs`. */
+export function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** CPU seconds (user + system) a process used so far (Linux); NaN elsewhere. */
+function cpuOf(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** VmHWM and VmRSS of a process, in MiB (Linux); NaN elsewhere. */
+function rssOf(pid: number): { peak: number; now: number } {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+  } catch {
+    return { peak: Number.NaN, now: Number.NaN };
+  }
+}
+
+function plan(o: { sites: number; rounds: number }): PlanInput {
+  return {
+    name: `load ${o.sites} sites`,
+    model: { kind: 'logistic-regression', inputs: LOAD_FEATURES.length },
+    data: { features: LOAD_FEATURES },
+    strategy: { name: 'fedavg' },
+    training: { steps: 1, batchSize: 4 },
+    rounds: o.rounds,
+    minSites: o.sites,
+    roundDeadlineSeconds: 600,
+  };
+}
+
+/**
+ * A coordinator process on 127.0.0.1 and `sites` simulated sites in this process (real enrollment, signed
+ * HTTP, socket.io, sealed uploads, journals), for `rounds` rounds; returns latency, memory and error counts.
+ */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const log = o.log ?? (() => undefined);
+  const coordinatorDir = o.coordinatorDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-load-coord-'));
+  const sitesDir = o.sitesDir ?? fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-load-sites-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const coordinator = startNode({ name: 'coordinator', script: coordinatorCli(), args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)], env: { TWINFED_LOG_LEVEL: 'warn' } });
+  try {
+    await coordinator.waitForLine(/"url"\s*:/, 30_000);
+    const token = fs.readFileSync(path.join(coordinatorDir, 'operator.token'), 'utf8').trim();
+    const admin = createAdminClient({ baseUrl: url, token, timeoutMs: 120_000 });
+    const t0 = Date.now();
+    const enrollments = await enrollSwarm({ count: o.sites, dir: sitesDir, coordinatorUrl: url, invite: async (name) => (await admin.createInvitation({ siteName: name })).token });
+    const enrollSeconds = (Date.now() - t0) / 1000;
+    log(`enrolled ${o.sites} sites in ${enrollSeconds.toFixed(1)} s`);
+    const fed = await admin.createFederation(plan(o));
+    const t1 = Date.now();
+    const cpu0 = { coordinator: cpuOf(coordinator.proc.pid!), swarm: process.cpuUsage() };
+    const swarm = await runSwarm({ enrollments, federationId: fed.id, baseUrl: url, dir: sitesDir });
+    const federationSeconds = (Date.now() - t1) / 1000;
+    const swarmCpu = process.cpuUsage(cpu0.swarm);
+    const coordinatorCpuSeconds = cpuOf(coordinator.proc.pid!) - cpu0.coordinator;
+    const rounds: RoundView[] = await admin.listRounds(fed.id);
+    const roundSeconds = rounds.filter((r) => r.closedAt).map((r) => (Date.parse(r.closedAt!) - Date.parse(r.openedAt)) / 1000);
+    const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const overloaded = Number(/^twinfed_uploads_total\{outcome="overloaded"\} (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
+    const rss = rssOf(coordinator.proc.pid!);
+    log(`federation of ${o.rounds} rounds in ${federationSeconds.toFixed(1)} s; rounds ${roundSeconds.map((s) => s.toFixed(2)).join(', ')} s`);
+    return {
+      sites: o.sites,
+      rounds: o.rounds,
+      roundSeconds,
+      p50: quantile(roundSeconds, 0.5),
+      p95: quantile(roundSeconds, 0.95),
+      enrollSeconds,
+      federationSeconds,
+      uploads: swarm.uploads,
+      evaluations: swarm.evaluations,
+      errors: [...swarm.errors, ...swarm.summaries.filter((s) => s.state !== 'completed').map((s) => `a site ended with ${s.state}`)],
+      roundsPublished: rounds.filter((r) => r.state === 'published').length,
+      everyRoundHadEverySite: rounds.every((r) => r.received === o.sites && r.selectedSiteIds.length === o.sites),
+      overloaded,
+      coordinatorPeakRssMiB: rss.peak,
+      coordinatorRssMiB: rss.now,
+      swarmRssMiB: process.memoryUsage.rss() / 1024 / 1024,
+      coordinatorCpuSeconds,
+      swarmCpuSeconds: (swarmCpu.user + swarmCpu.system) / 1e6,
+    };
+  } finally {
+    await stop(coordinator, 15_000);
+    if (!o.coordinatorDir) fs.rmSync(coordinatorDir, { recursive: true, force: true });
+    if (!o.sitesDir) fs.rmSync(sitesDir, { recursive: true, force: true });
+  }
+}

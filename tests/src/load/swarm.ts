@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  CoordinatorClient,
+  EventStream,
+  Journal,
+  SiteRunner,
+  enroll,
+  loadEnrollment,
+  type Enrollment,
+  type LocalDataset,
+  type ModelOps,
+  type RunnerProgress,
+  type RunSummary,
+} from '@twinfed/site-client';
+import { SeededRandom } from '@twinfed/shared';
+
+/** The features of the load test's model (logistic regression over three inputs). */
+export const LOAD_FEATURES = ['a', 'b', 'c'];
+
+function split(n: number, rng: SeededRandom) {
+  const x = Float32Array.from({ length: n * 3 }, () => rng.normal());
+  const y = Float32Array.from({ length: n }, (_, i) => (x[i * 3]! > 0 ? 1 : 0));
+  return { x, y, n, d: 3 };
+}
+
+/** A few synthetic rows: the load test measures the coordinator, not training. */
+export function tinyDataset(seed: number): LocalDataset {
+  const rng = new SeededRandom(seed);
+  return { features: LOAD_FEATURES, train: split(8, rng), test: split(4, rng) };
+}
+
+/** Model operations without tfjs: "training" moves each weight a seeded step; evaluation reports fixed numbers. */
+export function lightModelOps(seed: number): ModelOps {
+  return {
+    async createTrainer(o) {
+      const rng = new SeededRandom(seed);
+      return {
+        stepsPerRound: 1,
+        async trainRound(r) {
+          return { weights: { layout: r.weights.layout, data: r.weights.data.map((w) => 0.9 * w + 0.1 * rng.normal()) }, numExamples: o.data.n, steps: 1, meanLoss: 0.5 };
+        },
+        dispose() {},
+      };
+    },
+    async evaluate(o) {
+      return { n: o.data.n, accuracy: 0.5, auc: 0.5, loss: 0.69, brier: 0.25 };
+    },
+  };
+}
+
+/** Enrolls `count` sites with the real site-client enrollment (keys and pinned coordinator key in `dir/site-i`). */
+export async function enrollSwarm(o: { count: number; dir: string; coordinatorUrl: string; invite: (name: string) => Promise<string>; concurrency?: number }): Promise<Enrollment[]> {
+  const out: Enrollment[] = new Array(o.count);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < o.count; i = next++) {
+      const dataDir = path.join(o.dir, `site-${i}`);
+      const token = await o.invite(`Load site ${String(i).padStart(4, '0')}`);
+      await enroll({ coordinatorUrl: o.coordinatorUrl, token, dataDir });
+      out[i] = loadEnrollment(dataDir);
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency ?? 16 }, worker));
+  return out;
+}
+
+/** What the swarm saw. */
+export interface SwarmOutcome {
+  summaries: RunSummary[];
+  /** Warnings, refusals and rejections (each one an error for the load test). */
+  errors: string[];
+  uploads: number;
+  evaluations: number;
+}
+
+/**
+ * Runs one real {@link SiteRunner} per enrollment, all in this process: signed HTTP through
+ * {@link CoordinatorClient} (retries honouring Retry-After), a socket.io {@link EventStream} each, a journal
+ * each, and light model operations. Resolves when every runner has ended.
+ */
+export async function runSwarm(o: {
+  enrollments: Enrollment[];
+  federationId: string;
+  baseUrl: string;
+  dir: string;
+  pollIntervalMs?: number;
+  /** Sees every progress event of every site (diagnostics). */
+  onEvent?: (site: number, event: RunnerProgress) => void;
+}): Promise<SwarmOutcome> {
+  const errors: string[] = [];
+  let uploads = 0;
+  let evaluations = 0;
+  const onProgress = (i: number) => (e: RunnerProgress) => {
+    o.onEvent?.(i, e);
+    if (e.type === 'uploaded') uploads++;
+    else if (e.type === 'evaluated') evaluations++;
+    else if (e.type === 'warning') errors.push(`site ${i}: warning ${e.code ?? ''} ${e.message}`);
+    else if (e.type === 'model-rejected') errors.push(`site ${i}: model rejected ${e.code}`);
+    else if (e.type === 'skipped' && e.reason !== 'not-selected' && e.reason !== 'already-submitted') errors.push(`site ${i}: skipped round ${e.round} (${e.reason})`);
+  };
+  const runners = o.enrollments.map((enrollment, i) => {
+    const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
+    const dataDir = path.join(o.dir, `site-${i}`);
+    fs.mkdirSync(dataDir, { recursive: true });
+    return new SiteRunner({
+      federationId: o.federationId,
+      enrollment,
+      api: new CoordinatorClient({ baseUrl: o.baseUrl, credentials, timeoutMs: 120_000, retry: { retries: 10, baseMs: 250, maxMs: 10_000 } }),
+      events: new EventStream({ baseUrl: o.baseUrl, credentials }),
+      dataset: tinyDataset(i),
+      journal: Journal.open(dataDir),
+      modelOps: lightModelOps(i),
+      pollIntervalMs: o.pollIntervalMs ?? 15_000,
+      onProgress: onProgress(i),
+    });
+  });
+  const summaries = await Promise.all(runners.map((r, i) => r.run().catch((e: unknown) => {
+    errors.push(`site ${i}: ${e instanceof Error ? e.message : String(e)}`);
+    return { federationId: o.federationId, state: 'failed', roundsUploaded: [], versionsEvaluated: [] } satisfies RunSummary;
+  })));
+  return { summaries, errors, uploads, evaluations };
+}
