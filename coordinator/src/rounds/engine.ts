@@ -78,6 +78,10 @@ export class RoundEngine {
    * Accepts one site's encrypted, signed update: verified and decrypted (bounded concurrency), stored
    * durably, folded into the round's aggregate, then acknowledged. Idempotent per (round, site, bytes).
    * An update for a round that already closed is refused with `ROUND_CLOSED` and counted as late.
+   *
+   * The store admits the update atomically only while the round is open or collecting, so concurrent uploads
+   * are stored outside the federation's serial section (and share commits); closing a round first moves it
+   * to `aggregating` and only then reads which updates it has, so no accepted update can miss its round.
    */
   async submitUpdate(opts: { federationId: string; round: number; siteId: string; bytes: Uint8Array }): Promise<UploadAck> {
     const { federationId, round, siteId } = opts;
@@ -94,23 +98,22 @@ export class RoundEngine {
       this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
       const opened = await this.opener.decrypt(parsed, layoutOf(loaded.plan.model));
       core.crash('upload.verified');
-      return await core.serial(federationId, async () => {
-        const again = await this.earlierUpload(opts, parsed.digest);
-        if (again) return ack('duplicate', again);
-        const current = this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
-        const receivedAt = core.iso();
-        const put = await core.store.putUpdate({
-          federationId, round, siteId, digest: parsed.digest, envelope: opts.bytes,
-          numExamples: parsed.header.numExamples, metrics: parsed.header.metrics, receivedAt,
-        }, { acceptStates: ['open', 'collecting'] });
-        if (put.status === 'conflict') throw new TwinfedError('UPDATE_CONFLICT');
-        if (put.status === 'round-closed') {
-          this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
-          throw new TwinfedError('ROUND_CLOSED');
-        }
-        if (put.status === 'duplicate') return ack('duplicate', put.existing?.receivedAt ?? receivedAt);
-        core.crash('upload.stored');
-        this.answered.add(federationId, round, siteId);
+      const receivedAt = core.iso();
+      const put = await core.store.putUpdate({
+        federationId, round, siteId, digest: parsed.digest, envelope: opts.bytes,
+        numExamples: parsed.header.numExamples, metrics: parsed.header.metrics, receivedAt,
+      }, { acceptStates: ['open', 'collecting'] });
+      if (put.status === 'conflict') throw new TwinfedError('UPDATE_CONFLICT');
+      if (put.status === 'round-closed') {
+        this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
+        throw new TwinfedError('ROUND_CLOSED');
+      }
+      if (put.status === 'duplicate') return ack('duplicate', put.existing?.receivedAt ?? receivedAt);
+      core.crash('upload.stored');
+      this.answered.add(federationId, round, siteId);
+      await core.serial(federationId, async () => {
+        const current = await core.store.getRound(federationId, round);
+        if (!current || (current.state !== 'open' && current.state !== 'collecting')) return; // closed with this update in it
         await core.store.transitionRound({ federationId, round, from: ['open'], to: 'collecting' });
         core.accumulators.offer({ federationId, strategy: loaded.strategy, ctx: await core.context(loaded, current), selected: current.selectedSiteIds, result: toResult(opened) });
         const target = closeTarget(loaded.plan, current);
@@ -118,8 +121,8 @@ export class RoundEngine {
           // The update is durable: whatever happens while closing, the site gets its acknowledgement.
           await this.rounds.close(federationId, round, 'enough sites answered').catch((err: unknown) => this.rounds.retryLater(federationId, err));
         }
-        return ack('accepted', receivedAt);
       });
+      return ack('accepted', receivedAt);
     } catch (err) {
       if (!(err instanceof TwinfedError) || err.code !== 'ROUND_CLOSED') core.metrics.upload('rejected');
       throw err;

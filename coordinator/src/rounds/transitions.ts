@@ -86,9 +86,10 @@ export class RoundTransitions {
   }
 
   /**
-   * Closes a round: fails it when fewer than `minSites` answered, otherwise aggregates in sorted site order
-   * and publishes atomically; then opens the next round. An aggregation the strategy refuses fails the
-   * round with the reason; a store error propagates (the caller retries later).
+   * Closes a round: moves it to `aggregating` (from then on the store admits no update for it), then fails
+   * it when fewer than `minSites` answered, otherwise aggregates in sorted site order and publishes
+   * atomically; then opens the next round. An aggregation the strategy refuses fails the round with the
+   * reason; a store error propagates (the caller retries later).
    */
   async close(federationId: string, roundNo: number, reason: string): Promise<void> {
     const { core } = this;
@@ -96,14 +97,14 @@ export class RoundTransitions {
     const round = await core.store.getRound(federationId, roundNo);
     if (!round || (round.state !== 'open' && round.state !== 'collecting' && round.state !== 'aggregating')) return;
     core.timers.clear(federationId);
-    const answered = (await core.store.listUpdateHeaders(federationId, roundNo)).map((u) => u.siteId);
-    if (round.state !== 'aggregating' && answered.length < loaded.plan.minSites) {
-      const why = `${reason}: ${answered.length} of ${round.selectedSiteIds.length} selected sites answered, minSites is ${loaded.plan.minSites}`;
-      return this.fail({ round, from: ['open', 'collecting'], reason: why });
-    }
     if (round.state !== 'aggregating') {
-      await core.store.transitionRound({ federationId, round: roundNo, from: ['open', 'collecting'], to: 'aggregating' });
+      if (!(await core.store.transitionRound({ federationId, round: roundNo, from: ['open', 'collecting'], to: 'aggregating' }))) return;
       core.crash('round.aggregating');
+    }
+    const answered = (await core.store.listUpdateHeaders(federationId, roundNo)).map((u) => u.siteId);
+    if (answered.length < loaded.plan.minSites) {
+      const why = `${reason}: ${answered.length} of ${round.selectedSiteIds.length} selected sites answered, minSites is ${loaded.plan.minSites}`;
+      return this.fail({ round, from: ['aggregating'], reason: why });
     }
     let built: Aggregated;
     try {

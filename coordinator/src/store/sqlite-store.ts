@@ -21,7 +21,7 @@ export type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
 
 export class SqliteStore implements T.Store {
   private context: SqlContext | null;
-  /** Nonces and last-seen times of concurrent requests share one commit (see WriteBatch). */
+  /** Concurrent small writes (nonces, last-seen times, uploads, evaluations) share one commit (see WriteBatch). */
   private readonly batch = new WriteBatch(() => this.c);
 
   private constructor(context: SqlContext) {
@@ -63,7 +63,7 @@ export class SqliteStore implements T.Store {
   async listRounds(fid: string) { return fed.listRounds(this.c, fid); }
   async transitionRound(input: T.TransitionRoundInput) { return fed.transitionRound(this.c, input); }
 
-  async putUpdate(u: R.Update, options?: T.PutUpdateOptions) { return upd.putUpdate(this.c, u, options); }
+  async putUpdate(u: R.Update, options?: T.PutUpdateOptions) { return this.batch.run((c) => upd.putUpdate(c, u, options)); }
   async getUpdate(fid: string, round: number, siteId: string) { return upd.getUpdate(this.c, fid, round, siteId); }
   async listUpdates(fid: string, round: number) { return upd.listUpdates(this.c, fid, round); }
   async listUpdateHeaders(fid: string, round: number) { return upd.listUpdateHeaders(this.c, fid, round); }
@@ -75,7 +75,7 @@ export class SqliteStore implements T.Store {
   async listVersions(filter?: { federationId?: string }) { return ver.listVersions(this.c, filter); }
   async latestVersion(fid: string) { return ver.latestVersion(this.c, fid); }
   async getStrategyState(fid: string) { return ver.getStrategyState(this.c, fid); }
-  async putEvaluation(e: R.Evaluation) { return ver.putEvaluation(this.c, e); }
+  async putEvaluation(e: R.Evaluation) { return this.batch.run((c) => ver.putEvaluation(c, e)); }
   async listEvaluations(vid: string) { return ver.listEvaluations(this.c, vid); }
   async putPopulationReport(r: R.PopulationReportRecord) { return pop.putPopulationReport(this.c, r); }
   async listPopulationReports(f?: { versionId?: string; federationId?: string }) { return pop.listPopulationReports(this.c, f); }

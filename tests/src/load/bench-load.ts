@@ -24,7 +24,7 @@ export async function benchLoad(o: { sizes: number[]; rounds: number; log?: (lin
         '(SQLite WAL, synchronous FULL, on disk), aggregates and signs the version. Sites also evaluate and report every version. ' +
         'The coordinator is one process; all simulated sites share a second one on the same 2 cores. p95 over the rounds of the run.',
       columns: ['sites', 'rounds', 'round p50 s', 'round p95 s', 'uploads', 'errors', '503 retried', 'coordinator peak RSS MiB', 'coordinator CPU s', 'sites CPU s', 'enroll s'],
-      rows: results.map((r) => [r.sites, r.roundsPublished, r.p50, r.p95, r.uploads, r.errors.length, r.overloaded, r.coordinatorPeakRssMiB, r.coordinatorCpuSeconds, r.swarmCpuSeconds, r.enrollSeconds]),
+      rows: results.map((r) => [String(r.sites), String(r.roundsPublished), r.p50, r.p95, String(r.uploads), String(r.errors.length), String(r.overloaded), r.coordinatorPeakRssMiB, r.coordinatorCpuSeconds, r.swarmCpuSeconds, r.enrollSeconds]),
     },
   ];
   const meta = { date: new Date().toISOString(), node: process.version, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`, loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' ') };
