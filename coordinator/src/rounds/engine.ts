@@ -3,7 +3,8 @@ import { PlanSchema, TwinfedError, layoutOf, type CurrentRound, type UploadAck }
 import type { Federation, Round } from '../store';
 import { AnsweredCache } from './answered';
 import { EngineCore, closeTarget, type EngineDeps } from './core';
-import { RoundTransitions, toResult } from './transitions';
+import { toResult } from './results';
+import { RoundTransitions } from './transitions';
 import { UpdateOpener, type ParsedUpdate } from './update-opener';
 import { checkRoundAccepts } from './upload-check';
 import { federationView, roundView } from './views';

@@ -4,7 +4,8 @@ import type { Strategy } from '../strategies';
 import { buildVersion, type BuiltVersion } from '../registry/registry';
 import { eligibleSites } from './attendance';
 import { closeTarget, type EngineCore, type Loaded } from './core';
-import type { UpdateOpener, OpenedUpdate } from './update-opener';
+import { toResult, trainingMetrics } from './results';
+import type { UpdateOpener } from './update-opener';
 
 /** A signed version ready to publish, with the strategy state that goes with it. */
 type Aggregated = BuiltVersion & { strategyState: Uint8Array; data: Float32Array };
@@ -233,23 +234,4 @@ export class RoundTransitions {
     core.logger.info({ federationId, state }, 'federation ended');
     core.events.federationEnded({ federationId, state });
   }
-}
-
-/** A decrypted update as the strategy sees it. */
-export function toResult(opened: OpenedUpdate) {
-  return { siteId: opened.header.siteId, numExamples: opened.header.numExamples, weights: opened.weights.data, metrics: opened.header.metrics };
-}
-
-function trainingMetrics(updates: Array<{ numExamples: number; metrics: unknown }>): Record<string, number> {
-  const total = updates.reduce((n, u) => n + u.numExamples, 0);
-  let loss = 0;
-  let have = 0;
-  for (const u of updates) {
-    const m = u.metrics as Record<string, number> | null;
-    if (m && typeof m.loss === 'number' && Number.isFinite(m.loss)) {
-      loss += m.loss * u.numExamples;
-      have += u.numExamples;
-    }
-  }
-  return have > 0 ? { trainLoss: loss / have, numExamples: total } : { numExamples: total };
 }
