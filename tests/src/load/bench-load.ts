@@ -22,9 +22,10 @@ export async function benchLoad(o: { sizes: number[]; rounds: number; log?: (lin
         'A round is timed from its opening to its publication on the coordinator: every site is told over socket.io, fetches and verifies ' +
         'the model, "trains" (a stand-in step, no tfjs), seals, signs and uploads; the coordinator verifies, decrypts, stores durably ' +
         '(SQLite WAL, synchronous FULL, on disk), aggregates and signs the version. Sites also evaluate and report every version. ' +
-        'The coordinator is one process; all simulated sites share a second one on the same 2 cores. p95 over the rounds of the run.',
-      columns: ['sites', 'rounds', 'round p50 s', 'round p95 s', 'uploads', 'errors', '503 retried', 'coordinator peak RSS MiB', 'coordinator CPU s', 'sites CPU s', 'enroll s'],
-      rows: results.map((r) => [String(r.sites), String(r.roundsPublished), r.p50, r.p95, String(r.uploads), String(r.errors.length), String(r.overloaded), r.coordinatorPeakRssMiB, r.coordinatorCpuSeconds, r.swarmCpuSeconds, r.enrollSeconds]),
+        'The coordinator is one process; all simulated sites share a second one on the same 2 cores. p95 over the rounds of the run. ' +
+        'The load average in the header shows how busy the machine was with other work during the run (it inflates the times, not the CPU seconds much).',
+      columns: ['sites', 'rounds', 'round p50 s', 'round p95 s', 'uploads', 'errors', '503 retried', 'coordinator RSS MiB (peak / end)', 'coordinator CPU s', 'sites CPU s', 'enroll s'],
+      rows: results.map((r) => [String(r.sites), String(r.roundsPublished), r.p50, r.p95, String(r.uploads), String(r.errors.length), String(r.overloaded), `${r.coordinatorPeakRssMiB.toFixed(0)} / ${r.coordinatorRssMiB.toFixed(0)}`, r.coordinatorCpuSeconds, r.swarmCpuSeconds, r.enrollSeconds]),
     },
   ];
   const meta = { date: new Date().toISOString(), node: process.version, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`, loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' ') };
