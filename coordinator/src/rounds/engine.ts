@@ -119,10 +119,9 @@ export class RoundEngine {
         core.accumulators.offer({ federationId, strategy: loaded.strategy, ctx: await core.context(loaded, current), selected: current.selectedSiteIds, result: toResult(opened) });
         const target = closeTarget(loaded.plan, current);
         if (target > 0 && (await core.store.countUpdates(federationId, round)) >= target) {
-          // The update is durable: whatever happens while closing, the site gets its acknowledgement.
-          await this.rounds.close(federationId, round, 'enough sites answered').catch((err: unknown) => this.rounds.retryLater(federationId, err));
+          await this.rounds.close(federationId, round, 'enough sites answered');
         }
-      });
+      }).catch((err: unknown) => this.rounds.retryLater(federationId, err)); // durable already: ack, and try the rest again
       return ack('accepted', receivedAt);
     } catch (err) {
       if (!(err instanceof TwinfedError) || err.code !== 'ROUND_CLOSED') core.metrics.upload('rejected');
