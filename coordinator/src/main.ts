@@ -106,8 +106,9 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
         logger.info({ inFlight: inFlight.count() }, 'coordinator stopping: finishing in-flight requests');
         await inFlight.idle(until);
         await withDeadline(engine.drain(), until);
-        await sockets!.close();
-        server.closeAllConnections();
+        const socketsClosed = sockets!.close(); // tells every site socket goodbye, then closes the HTTP server
+        server.closeAllConnections(); // idle keep-alive connections must not hold the shutdown up
+        await socketsClosed;
         if (!options.store) await store.close();
         logger.info('coordinator stopped');
       })()),
