@@ -108,7 +108,7 @@ describe('LiveScorer', () => {
     await store.apply([{ type: 'observation', patient: { pid: p0! }, sourceId: 'stream:w:x', code: RHR, t: T_AT - DAY_MS, value: 140, unit: '/min', source: 'stream' }]);
     expect(scorer.isPending(p0!)).toBe(true);
     const t0 = Date.now();
-    while (scorer.get(p0!) === before0 && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 5));
+    while (scorer.get(p0!) === before0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 5));
     const twin = (await store.getTwin(p0!))!;
     const rhr = deriveFeatures({ twin, derivations: plan.data.derive!, at: T_AT }).values[1]!;
     expect(rhr).toBe(100); // mean of 60 and 140
