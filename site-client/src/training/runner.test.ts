@@ -154,11 +154,14 @@ describe('SiteRunner', () => {
 
   test('a second stop cancels an upload that would not finish', async () => {
     const { dir, enrollment, coordinator } = setup();
-    coordinator.uploadUpdate = (o) => new Promise((_resolve, reject) => (o as { signal?: AbortSignal }).signal?.addEventListener('abort', () => reject(new TwinfedError('NETWORK', 'cancelled'))));
+    let uploading = false;
+    coordinator.uploadUpdate = (o) => {
+      uploading = true;
+      return new Promise((_resolve, reject) => (o as { signal?: AbortSignal }).signal?.addEventListener('abort', () => reject(new TwinfedError('NETWORK', 'cancelled'))));
+    };
     const { runner: r } = runner({ coordinator, enrollment, dir });
     const done = r.run();
-    await waitFor(() => coordinator.calls.includes('currentRound'));
-    await new Promise((res) => setTimeout(res, 50));
+    await waitFor(() => uploading); // the upload that will never finish is in flight
     r.stop();
     r.stop();
     expect((await done).state).toBe('stopped');
@@ -255,7 +258,7 @@ describe('SiteRunner with the real models package', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
   const start = Date.now();
   while (!cond()) {
     if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for condition');
