@@ -44,6 +44,17 @@ describe('upload admission control', () => {
   });
   afterAll(async () => c.close());
 
+  /** Polls the in-flight gauge until `n` uploads are admitted (bounded: a broken gate fails, not hangs). */
+  async function admitted(n: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const metrics = await (await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } })).text();
+      if (new RegExp(`^twinfed_uploads_in_flight ${n}$`, 'm').test(metrics)) return;
+      if (Date.now() > deadline) throw new Error(`${n} uploads not admitted within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   test('beyond concurrency + queue an upload gets 503 OVERLOADED with Retry-After, and gets in once there is room', async () => {
     const cur = (await (await sites[0]!.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
     const base = deserializeWeights(new Uint8Array(await (await sites[0]!.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
@@ -51,7 +62,7 @@ describe('upload admission control', () => {
     const p = routes.updates(fid, 1);
     const first = heldUpload(c.url, sites[0]!, p, seal(sites[0]!));
     const second = heldUpload(c.url, sites[1]!, p, seal(sites[1]!));
-    await new Promise((r) => setTimeout(r, 100)); // both admitted: one "verifying", one queued
+    await admitted(2); // both admitted: one "verifying", one queued
     const third = seal(sites[2]!);
     const refused = await sites[2]!.request('POST', p, third);
     expect(refused.status).toBe(503);
