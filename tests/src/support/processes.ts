@@ -7,7 +7,7 @@ export interface Child {
   name: string;
   /** Every stdout and stderr line so far. */
   lines: string[];
-  /** Resolves with the exit code. */
+  /** Resolves with the exit code once the process has exited and all its output is in `lines`. */
   exited: Promise<number | null>;
   /** Resolves with the first line matching `re` (rejects on exit or after `timeoutMs`). */
   waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
@@ -33,7 +33,8 @@ export function startNode(opts: { name: string; script: string; args: string[]; 
   };
   readline.createInterface({ input: proc.stdout! }).on('line', onLine);
   readline.createInterface({ input: proc.stderr! }).on('line', onLine);
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': 'exit' can come before the last lines of the pipes have been read.
+  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
   return {
     proc,
     name: opts.name,
@@ -65,7 +66,7 @@ export async function runNode(opts: { name: string; script: string; args: string
 
 /** Stops a child gracefully (SIGTERM), then forcefully after `graceMs`. */
 export async function stop(child: Child, graceMs = 5000): Promise<void> {
-  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
+  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return void (await child.exited);
   child.proc.kill('SIGTERM');
   const timer = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
   await child.exited;
