@@ -10,7 +10,7 @@
  * tweetnacl, and keys, signatures and wire formats are unchanged. This file is the only place to touch to
  * switch back.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 
 /** A raw key pair in tweetnacl's formats. */
 export interface RawKeyPair {
@@ -59,10 +59,6 @@ function rawPublic(key: KeyObject): Uint8Array {
   return bytes(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
 }
 
-function rawPrivate(key: KeyObject): Uint8Array {
-  return bytes(Buffer.from(key.export({ format: 'jwk' }).d ?? '', 'base64url'));
-}
-
 /** An Ed25519 key pair from a 32-byte seed (secret key = seed ‖ public key). */
 export function ed25519FromSeed(seed: Uint8Array): RawKeyPair {
   const priv = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: 'der', type: 'pkcs8' });
@@ -73,9 +69,17 @@ export function ed25519FromSeed(seed: Uint8Array): RawKeyPair {
   return { publicKey, secretKey };
 }
 
+/*
+ * Fresh key pairs come from 32 random bytes, as tweetnacl makes them (an Ed25519 seed; an X25519 scalar, clamped
+ * inside the curve operation), not from generateKeyPairSync: on Node 20, exporting a key that
+ * generateKeyPairSync made can deadlock the process when a garbage collection runs during the export (the
+ * finished key-generation job, freed by the collector, locks the key the export holds). Seen with ~200
+ * enrollments in a row in the load test: the process hung in a futex for good.
+ */
+
 /** A fresh random Ed25519 key pair. */
 export function ed25519KeyPair(): RawKeyPair {
-  return ed25519FromSeed(rawPrivate(generateKeyPairSync('ed25519').privateKey));
+  return ed25519FromSeed(new Uint8Array(randomBytes(32)));
 }
 
 /** Ed25519 signature (64 bytes) of `message` with a 64-byte secret key (seed ‖ public key). */
@@ -104,8 +108,8 @@ export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
 
 /** A fresh random X25519 key pair. */
 export function x25519KeyPair(): RawKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  return { publicKey: rawPublic(publicKey), secretKey: rawPrivate(privateKey) };
+  const secretKey = new Uint8Array(randomBytes(32)); // a copy of its own, not a view into Buffer's shared pool
+  return { publicKey: x25519PublicKey(secretKey), secretKey };
 }
 
 /** X25519(secretKey, publicKey), or null when it fails or is all-zero (low-order public key). */
