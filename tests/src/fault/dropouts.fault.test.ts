@@ -58,17 +58,17 @@ describe('30% of the sites drop out in a round', () => {
     const doomed = sites.slice(7);
     // Round 1 with everyone.
     for (const s of sites) await s.step(fed.id);
-    await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', { timeoutMs: 10_000, what: 'round 1' });
+    await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', { timeoutMs: 60_000, what: 'round 1' });
     // Round 2: three sites (30%) die after training (their updates are sealed, never sent); the others deliver.
     const r2 = (await admin.listRounds(fed.id))[1]!;
     expect(r2.selectedSiteIds).toHaveLength(10);
     for (const d of doomed) await d.prepare(fed.id, r2);
     for (const s of sites.slice(0, 7)) await s.step(fed.id);
-    await until(async () => (await admin.listRounds(fed.id))[1]?.state === 'published', { timeoutMs: (DEADLINE_S + 5) * 1000, what: 'round 2 at its deadline' });
+    await until(async () => (await admin.listRounds(fed.id))[1]?.state === 'published', { timeoutMs: (DEADLINE_S + 60) * 1000, what: 'round 2 at its deadline' });
     const closed = (await admin.listRounds(fed.id))[1]!;
     const tookMs = Date.parse(closed.closedAt!) - Date.parse(closed.openedAt);
     expect(tookMs).toBeGreaterThanOrEqual(DEADLINE_S * 1000 - 50);
-    expect(tookMs).toBeLessThan(DEADLINE_S * 1000 + 2000);
+    expect(tookMs).toBeLessThan(DEADLINE_S * 1000 + 15_000); // closed by the deadline timer, not left waiting
     const v2 = await admin.getModel(closed.versionId!);
     expect((v2.meta.contributors as unknown[]).length).toBe(7);
     expect(v2.meta.metrics).toMatchObject({ sites: 7, failures: 3 });
@@ -90,14 +90,18 @@ describe('30% of the sites drop out in a round', () => {
 
     // Round 3 closes as soon as its seven answered (no deadline wait); round 4 takes back the site seen again.
     for (const s of sites.slice(0, 7)) await s.step(fed.id);
-    await until(async () => (await admin.listRounds(fed.id))[3] !== undefined, { timeoutMs: 10_000, what: 'round 4' });
+    const lastAnswer = Date.now();
+    await until(async () => (await admin.listRounds(fed.id))[3] !== undefined, { timeoutMs: 60_000, what: 'round 4' });
     const c3 = (await admin.listRounds(fed.id))[2]!;
-    expect(Date.parse(c3.closedAt!) - Date.parse(c3.openedAt)).toBeLessThan(DEADLINE_S * 1000);
+    // All seven answered and the round closed right after the last answer (bounded by wall time, not by the
+    // deadline, so a slow machine that needs longer than the deadline for seven steps cannot fail this).
+    expect(c3.received).toBe(7);
+    expect(Date.parse(c3.closedAt!)).toBeLessThanOrEqual(lastAnswer + 2000);
     const r4 = (await admin.listRounds(fed.id))[3]!;
     expect(r4.selectedSiteIds).toContain(doomed[0]!.siteId);
     expect(r4.selectedSiteIds).not.toContain(doomed[1]!.siteId);
     expect(r4.selectedSiteIds).not.toContain(doomed[2]!.siteId);
     for (const s of sites.slice(0, 8)) await s.step(fed.id);
-    await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 10_000, what: 'the federation to complete' });
-  }, 60_000);
+    await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 60_000, what: 'the federation to complete' });
+  }, 240_000);
 });
