@@ -54,7 +54,7 @@ describe('a faulty network between sites and coordinator', () => {
       const blockedAt = Date.now();
       const pollers = sites.map((s) => runRealSite(s, { federationId: polled.id, url: proxy.url }));
       children.push(...pollers);
-      await until(async () => (await admin.getFederation(polled.id)).state === 'completed', { timeoutMs: 90_000, what: 'the federation without push', intervalMs: 200 });
+      await until(async () => (await admin.getFederation(polled.id)).state === 'completed', { timeoutMs: 150_000, what: 'the federation without push', intervalMs: 200 });
       for (const c of pollers) expect(await c.exited).toBe(0);
       const blockedMs = Date.now() - blockedAt;
       expect(pollers.every((c) => !events(c).some((e) => e.type === 'connection' && e.connected === true))).toBe(true);
@@ -69,12 +69,12 @@ describe('a faulty network between sites and coordinator', () => {
       for (const s of sites) children.push(runRealSite(s, { federationId: fed.id, url: proxy.url }));
       const pushed = children.slice(sites.length);
       const connects = (c: Child) => events(c).filter((e) => e.type === 'connection' && e.connected === true).length;
-      await until(() => pushed.every((c) => connects(c) >= 1), { timeoutMs: 30_000, what: 'push to connect', intervalMs: 100 });
-      await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', { timeoutMs: 60_000, what: 'round 1', intervalMs: 100 });
+      await until(() => pushed.every((c) => connects(c) >= 1), { timeoutMs: 60_000, what: 'push to connect', intervalMs: 100 });
+      await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', { timeoutMs: 90_000, what: 'round 1', intervalMs: 100 });
       proxy.cutAll();
-      await until(() => pushed.every((c) => connects(c) >= 2), { timeoutMs: 30_000, what: 'push to reconnect after the blip', intervalMs: 100 });
+      await until(() => pushed.every((c) => connects(c) >= 2), { timeoutMs: 60_000, what: 'push to reconnect after the blip', intervalMs: 100 });
 
-      await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 90_000, what: 'the federation', intervalMs: 200 });
+      await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 150_000, what: 'the federation', intervalMs: 200 });
       for (const c of pushed) expect(await c.exited).toBe(0);
       expect(proxy.stats.acksLost).toBe(2);
       expect(proxy.stats.dropped + proxy.stats.cut).toBeGreaterThan(0);
@@ -106,5 +106,5 @@ describe('a faulty network between sites and coordinator', () => {
     } finally {
       await proxy.close();
     }
-  }, 180_000);
+  }, 400_000);
 });
