@@ -72,7 +72,9 @@ describe('a faulty network between sites and coordinator', () => {
       await until(() => pushed.every((c) => connects(c) >= 1), { timeoutMs: 60_000, what: 'push to connect', intervalMs: 100 });
       await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', { timeoutMs: 90_000, what: 'round 1', intervalMs: 100 });
       proxy.cutAll();
-      await until(() => pushed.every((c) => connects(c) >= 2), { timeoutMs: 60_000, what: 'push to reconnect after the blip', intervalMs: 100 });
+      // (A site may finish the federation by polling while its socket still backs off: it only has to reconnect while it runs.)
+      await until(() => pushed.every((c) => connects(c) >= 2 || c.proc.exitCode !== null), { timeoutMs: 60_000, what: 'push to reconnect after the blip', intervalMs: 100 });
+      expect(pushed.some((c) => connects(c) >= 2)).toBe(true);
 
       await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 150_000, what: 'the federation', intervalMs: 200 });
       for (const c of pushed) expect(await c.exited).toBe(0);
