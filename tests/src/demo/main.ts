@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { loadHeartDisease } from '@twinfed/models';
-import { PlanSchema, deserializeWeights, fromB64, verifyModelVersion } from '@twinfed/shared';
+import { PlanSchema } from '@twinfed/shared';
 import { compareWithLocalOnly, meanScore } from './compare';
 import { runFederation, startConsortium, watchFederation } from './federation-run';
 import { HEART_SITES, heartPlan } from './heart-plan';
 import { comparisonTable, roundHeader, roundLine } from './render';
+import { finish, verifiedWeights } from './final-model';
 
 interface Flags {
   summary?: string;
@@ -63,11 +64,7 @@ async function main(argv: string[]): Promise<void> {
 
     // Final comparison: the federated model (verified like a site would) vs each site's local-only model.
     const vid = final.federation.latestVersionId!;
-    const meta = await consortium.admin.getModel(vid);
-    const dl = await consortium.admin.downloadWeights(vid);
-    const keys = await consortium.admin.coordinatorKeys();
-    const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
-    const federated = deserializeWeights(dl.bytes, { expectedLayout: verified.layout });
+    const federated = await verifiedWeights(consortium.admin, vid);
     const datasets = loadHeartDisease({ normalization: 'per-client' });
     const rows = await compareWithLocalOnly({ spec: plan.model, federated, datasets, seed: plan.seed, names: (ds) => HEART_SITES.find((s) => s.center === ds.center)?.name ?? ds.name });
     const mean = { federated: meanScore(rows.map((r) => r.federated)), localOnly: meanScore(rows.map((r) => r.localOnly)) };
@@ -82,12 +79,7 @@ async function main(argv: string[]): Promise<void> {
       federationId: fed.id,
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
-    if (flags.summary) {
-      fs.mkdirSync(path.dirname(path.resolve(flags.summary)), { recursive: true });
-      fs.writeFileSync(flags.summary, `${JSON.stringify(summary, null, 2)}\n`);
-      console.log(`summary written to ${flags.summary}`);
-    }
-    console.log(`done in ${summary.seconds} s`);
+    finish(summary, flags.summary);
   } finally {
     await cleanup();
   }

@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { twinScenarioPlan } from '@twinfed/site-client';
-import { deserializeWeights, fromB64, verifyModelVersion } from '@twinfed/shared';
 import { siteCli } from '../../support/paths';
 import { runNode, startNode, stop, type Child } from '../../support/processes';
 import { meanScore } from '../compare';
 import { siteDir, startConsortium, watchFederation } from '../federation-run';
 import { comparisonTable, roundHeader, roundLine } from '../render';
+import { finish, verifiedWeights } from '../final-model';
 import { compareTwins, loadHospitalData } from './compare';
 import { TWIN_HOSPITALS, type TwinHospital } from './hospitals';
 import { streamWearables, type StreamResult } from './stream';
@@ -133,11 +133,7 @@ async function main(argv: string[]): Promise<void> {
 
     // 7. Federated vs local-only, on the other hospitals' held-out twins.
     const vid = final.federation.latestVersionId!;
-    const meta = await consortium.admin.getModel(vid);
-    const dl = await consortium.admin.downloadWeights(vid);
-    const keys = await consortium.admin.coordinatorKeys();
-    const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
-    const federated = deserializeWeights(dl.bytes, { expectedLayout: verified.layout });
+    const federated = await verifiedWeights(consortium.admin, vid);
     const data = await loadHospitalData({ hospitals, siteDir: dirOf, plan, at: Date.parse(at), testFraction: 0.34, splitSeed: 43 });
     const rows = await compareTwins({ plan, federated, data });
     const mean = { federated: meanScore(rows.map((r) => r.federated)), localOnly: meanScore(rows.map((r) => r.localOnly)) };
@@ -154,12 +150,7 @@ async function main(argv: string[]): Promise<void> {
       federationId: fed.id,
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
-    if (flags.summary) {
-      fs.mkdirSync(path.dirname(path.resolve(flags.summary)), { recursive: true });
-      fs.writeFileSync(flags.summary, `${JSON.stringify(summary, null, 2)}\n`);
-      console.log(`summary written to ${flags.summary}`);
-    }
-    console.log(`done in ${summary.seconds} s`);
+    finish(summary, flags.summary);
   } finally {
     await cleanup();
   }
