@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TwinfedError } from '@twinfed/shared';
+import { loadOrCreatePrivateFile } from '../fs-atomic';
 
 /** File name of the site secret inside the site data dir. */
 export const SITE_SECRET_FILE = 'twin-secret.key';
@@ -16,44 +15,10 @@ const SECRET_BYTES = 32;
  * secret breaks pseudonymity or re-keys every twin.
  */
 export function loadOrCreateSiteSecret(dataDir: string): Buffer {
-  const file = path.join(dataDir, SITE_SECRET_FILE);
-  const existing = readSecret(file);
-  if (existing) return existing;
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dataDir, `.${SITE_SECRET_FILE}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'wx', 0o600);
-  try {
-    fs.writeSync(fd, randomBytes(SECRET_BYTES).toString('hex'));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.linkSync(tmp, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-  const created = readSecret(file);
-  if (!created) throw new TwinfedError('CONFIG_INVALID', 'The site secret could not be created.');
-  return created;
-}
-
-function readSecret(file: string): Buffer | null {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    throw new TwinfedError('CONFIG_INVALID', `The site secret ${file} is readable by other users; chmod 600 it.`);
-  }
-  const hex = fs.readFileSync(file, 'utf8').trim();
-  if (!/^[0-9a-f]+$/.test(hex) || hex.length !== SECRET_BYTES * 2) {
-    throw new TwinfedError('CONFIG_INVALID', `The site secret ${file} is malformed.`);
-  }
-  return Buffer.from(hex, 'hex');
+  return loadOrCreatePrivateFile({
+    file: path.join(dataDir, SITE_SECRET_FILE),
+    what: 'site secret',
+    create: () => randomBytes(SECRET_BYTES).toString('hex'),
+    parse: (hex) => (/^[0-9a-f]+$/.test(hex) && hex.length === SECRET_BYTES * 2 ? Buffer.from(hex, 'hex') : null),
+  });
 }
