@@ -7,6 +7,7 @@ export * from './errors';
 export * from './protocol';
 export * from './events';
 export * from './random';
+export * from './torch-random';
 export * from './model-spec';
 export * from './schemas/plan';
 export * from './schemas/features';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SeededRandom } from './random';
+import { TorchCpuGenerator } from './torch-random';
 import { layoutSize, type Layout, type TensorSpec, type WeightSet } from './weights/types';
 
 /** A model the federation trains. The coordinator only needs its layout; `models/` builds it with tfjs. */
@@ -38,21 +38,26 @@ export function layoutOf(spec: ModelSpec): Layout {
 }
 
 /**
- * Seeded initial weights, PyTorch's default for a Linear layer: kernel and bias uniform in ±1/√fanIn.
- * Every method of one seeded run starts from these same weights.
+ * Seeded initial weights, exactly PyTorch's: the same numbers as `torch.manual_seed(seed)` followed by
+ * building the layers as `nn.Linear` in order (kaiming_uniform(a=√5) kernel, then bias, both uniform in
+ * ±1/√fanIn). PyTorch stores a kernel as [out, in]; ours is [in, out], so draws are placed transposed.
+ * Every method of one seeded run starts from these same weights, and a PyTorch baseline with the same
+ * seed starts from them too (FLamby's Fed-Heart-Disease: `torch.manual_seed(s); Baseline()`).
  */
 export function initialWeights(spec: ModelSpec, seed: number): WeightSet {
   const layout = layoutOf(spec);
   const data = new Float32Array(layoutSize(layout));
-  const rng = new SeededRandom(seed);
+  const rng = new TorchCpuGenerator(seed);
   let offset = 0;
   for (let i = 0; i < layout.length; i += 2) {
-    const kernel = layout[i]!;
-    const fanIn = kernel.shape[0]!;
+    const [fanIn, units] = layout[i]!.shape as [number, number];
     const bound = 1 / Math.sqrt(fanIn);
-    const n = kernel.shape.reduce((a, b) => a * b, 1) + layout[i + 1]!.shape.reduce((a, b) => a * b, 1);
-    for (let k = 0; k < n; k++) data[offset + k] = rng.uniform(-bound, bound);
-    offset += n;
+    for (let o = 0; o < units; o++) {
+      for (let k = 0; k < fanIn; k++) data[offset + k * units + o] = rng.uniformFloat32(-bound, bound);
+    }
+    offset += fanIn * units;
+    for (let o = 0; o < units; o++) data[offset + o] = rng.uniformFloat32(-bound, bound);
+    offset += units;
   }
   return { layout, data };
 }

@@ -1,5 +1,5 @@
 /**
- * A small seeded PRNG (xoshiro128**, seeded through splitmix32) for reproducible initialisation,
+ * A small seeded PRNG (xoshiro128**, seeded through splitmix32) for reproducible
  * shuffling and simulation. Not for cryptography: keys and nonces come from `crypto`.
  * Hand-written because it is ten lines and every package needs the very same stream.
  */

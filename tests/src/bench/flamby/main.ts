@@ -41,9 +41,7 @@ async function main(argv: string[]): Promise<void> {
     .opts<Flags>();
   const seeds = flags.quick ? flags.seeds.slice(0, 1) : flags.seeds;
   const full = !flags.quick && FLAMBY_SEEDS.every((s) => seeds.includes(s)) && ALL_KEYS.every((k) => flags.strategies.includes(k));
-  // A full run also checks the seed noise of the borderline rows (FedAvg, Scaffold) over seeds 42–61.
-  const extended = full ? { keys: ['fedavg', 'scaffold'], seeds: Array.from({ length: 20 }, (_, i) => 42 + i) } : undefined;
-  const result = await runFlambyBench({ seeds, keys: flags.strategies, ...(extended ? { extended } : {}), log: (l) => process.stdout.write(`${l}\n`) });
+  const result = await runFlambyBench({ seeds, keys: flags.strategies, log: (l) => process.stdout.write(`${l}\n`) });
   const meta = {
     date: new Date().toISOString(),
     node: process.version,

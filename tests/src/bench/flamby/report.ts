@@ -33,16 +33,16 @@ export function flambyMarkdown(result: FlambyBenchResult, meta: Record<string, s
       `| ${r.method} | ${r.perCentre.map(f3).join(' | ')} | **${f3(r.average)}** | ${f3(r.sd)} | ${f3(r.published)} | ${signed(r.diff)} | ${band(r)} | ${verdict(r)} | ${f3(r.auc)} | ${r.roundsToFinal === null ? '–' : `${r.roundsToFinal} / ${r.rounds}`} |`,
     ),
     '',
-    ...extendedSection(result),
+    ...seedSection(result),
     '## How each row was produced',
     '',
     '- **Pooled, Local i**: the product\'s trainer (`createTrainer` of @twinfed/models: persistent shuffled batches, Adam lr 1e-3, batch 4, 50 epochs) ' +
-      'from the seed\'s initial model. Pooled trains on all 486 train rows z-scored with pooled statistics and — FLamby\'s evaluation quirk (BENCHMARK.md §1.9) — ' +
+      'from the seed\'s initial model (PyTorch\'s for that seed, as FLamby\'s). Pooled trains on all 486 train rows z-scored with pooled statistics and — FLamby\'s evaluation quirk (BENCHMARK.md §1.9) — ' +
       'is scored on each center\'s test rows z-scored with that center\'s own statistics.',
     '- **Federated rows**: a real federation per seed and method: the coordinator (`startCoordinator`, memory store) and four `SiteRunner`s in one process, ' +
       'talking signed HTTP and socket.io over 127.0.0.1; sites enrolled with one-time tokens; updates sealed and signed; every published version ' +
       'verified and evaluated by each site on its own test rows, and the scores read back from the coordinator. 15 rounds × 100 local SGD steps of batch 4, ' +
-      'size-weighted aggregation, FLamby\'s hyperparameters per strategy, the plan seed\'s initial model, site batch order seeded from (seed, center).',
+      'size-weighted aggregation, FLamby\'s hyperparameters per strategy, the plan seed\'s initial model (PyTorch\'s for that seed), site batch order seeded from (seed, center).',
     ...rows.filter((r) => r.note).map((r) => `- **${r.method}**: ${r.note}`),
     '',
     `Total ${result.seconds.toFixed(0)} s.`,
@@ -51,22 +51,25 @@ export function flambyMarkdown(result: FlambyBenchResult, meta: Record<string, s
   return lines.join('\n');
 }
 
-function extendedSection(result: FlambyBenchResult): string[] {
-  if (result.extended.length === 0) return [];
+function seedSection(result: FlambyBenchResult): string[] {
+  const rows = result.rows.filter((r) => r.seedMatch && r.reference === r.method && r.tolerance !== null);
+  if (rows.length === 0) return [];
   return [
-    '## Seed noise: the borderline rows over more seeds',
+    '## Seed for seed',
     '',
-    'FLamby ran five seeds; one seed moves the 4-center average by up to ±0.06 (Switzerland\'s 16 test rows: one row is 0.0625). ' +
-      'The same methods through the same code over more seeds (the table\'s five included), next to FLamby\'s five-seed mean (information, no pass/fail):',
+    'Every method of a seed starts from PyTorch\'s initial weights for that seed (`torch.manual_seed(seed); nn.Linear(13, 1)`, reproduced bit for bit by ' +
+      '`initialWeights` of @twinfed/shared), the same start FLamby\'s runs had; only the batch order differs (ours is seeded per site, FLamby\'s comes from ' +
+      'PyTorch\'s DataLoader). So each seed can be compared with FLamby\'s own run of it: "same" counts the (seed, center) cells where both models get exactly ' +
+      'the same number of test rows right; "mean |Δ|" is the mean over seeds of the difference of the 4-center averages.',
     '',
-    '| method | seeds | avg | sd | FLamby (5 seeds) | diff |',
-    '|---|---|---|---|---|---|',
-    ...result.extended.map((r) => `| ${r.method} | ${r.seeds.length} (${Math.min(...r.seeds)}–${Math.max(...r.seeds)}) | **${f3(r.average)}** | ${f3(r.sd)} | ${f3(r.published)} | ${signed(r.diff)} |`),
+    '| method | same (seed × center) | mean \\|Δ\\| per seed |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${r.method} | ${r.seedMatch!.same} / ${r.seedMatch!.cells} | ${f3(r.seedMatch!.meanAbsDiff)} |`),
     '',
   ];
 }
 
 /** The JSON written beside the markdown: `{rows: [{method, perCentre, average, published, diff, pass, auc, roundsToFinal, …}], perSeed, …}`. */
 export function flambyJson(result: FlambyBenchResult, meta: Record<string, string>): unknown {
-  return { meta, seeds: result.seeds, seconds: result.seconds, rows: result.rows, extended: result.extended, perSeed: result.perSeed };
+  return { meta, seeds: result.seeds, seconds: result.seconds, rows: result.rows, perSeed: result.perSeed };
 }

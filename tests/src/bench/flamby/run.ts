@@ -20,11 +20,6 @@ export interface FlambyBenchOptions {
   seeds?: readonly number[];
   /** Keys to run (see {@link ALL_KEYS}); default all. */
   keys?: readonly string[];
-  /**
-   * Seed-noise check: also run these federated method keys over these extra seeds (beyond `seeds`), reported as
-   * their own summary next to FLamby's 5-seed mean (no pass/fail).
-   */
-  extended?: { keys: readonly string[]; seeds: readonly number[] };
   log?: (line: string) => void;
 }
 
@@ -32,8 +27,6 @@ export interface FlambyBenchOptions {
 export interface FlambyBenchResult {
   rows: Row[];
   perSeed: SeedResult[];
-  /** Rows of {@link FlambyBenchOptions.extended}: every seed run for the method, the table's seeds included. */
-  extended: Row[];
   seeds: number[];
   seconds: number;
 }
@@ -78,14 +71,13 @@ export async function runFlambyBench(options: FlambyBenchOptions = {}): Promise<
   if (unknown.length) throw new Error(`unknown method key(s) ${unknown.join(', ')}; choose from ${ALL_KEYS.join(', ')}`);
   const log = options.log ?? (() => undefined);
   const perSeed: SeedResult[] = [];
-  const record = (r: SeedResult, into: SeedResult[] = perSeed): void => {
-    into.push(r);
+  const record = (r: SeedResult): void => {
+    perSeed.push(r);
     const avg = r.accuracy.reduce((a, b) => a + b, 0) / 4;
     log(`seed ${r.seed} ${r.method.padEnd(22)} ${r.accuracy.map((a) => a.toFixed(3)).join(' ')}  avg ${avg.toFixed(4)}  (${r.seconds.toFixed(1)} s)`);
   };
   const federated = [...FLAMBY_METHODS, ...BEYOND_METHODS].filter((m) => keys.has(m.key));
-  const extra: SeedResult[] = [];
-  const consortium = federated.length || options.extended?.keys.length ? await startBenchConsortium() : undefined;
+  const consortium = federated.length ? await startBenchConsortium() : undefined;
   try {
     for (const seed of seeds) {
       if (keys.has('pooled')) {
@@ -102,16 +94,10 @@ export async function runFlambyBench(options: FlambyBenchOptions = {}): Promise<
       }
       for (const m of federated) record(await runFederated(consortium!, m, seed));
     }
-    for (const seed of (options.extended?.seeds ?? []).filter((s) => !seeds.includes(s))) {
-      for (const m of FLAMBY_METHODS.filter((x) => options.extended!.keys.includes(x.key))) record(await runFederated(consortium!, m, seed), extra);
-    }
   } finally {
     await consortium?.close();
   }
   const order = [...(keys.has('pooled') ? ['Pooled', POOLED_CONSISTENT] : []), ...(keys.has('local') ? [0, 1, 2, 3].map((c) => `Local ${c}`) : []), ...federated.map((m) => m.method)];
   const rows = order.map((method) => summarise(method, perSeed.filter((r) => r.method === method), ruleFor(method, federated.find((m) => m.method === method))));
-  const extended = FLAMBY_METHODS.filter((m) => options.extended?.keys.includes(m.key)).map((m) =>
-    summarise(m.method, [...perSeed, ...extra].filter((r) => r.method === m.method), { flamby: m.flamby ?? m.method }),
-  );
-  return { rows, perSeed: [...perSeed, ...extra], extended, seeds, seconds: (Date.now() - started) / 1000 };
+  return { rows, perSeed, seeds, seconds: (Date.now() - started) / 1000 };
 }

@@ -1,5 +1,5 @@
 import { published, FLAMBY_ACCURACY } from './published';
-import { roundsToFinal, summarise, type SeedResult } from './summary';
+import { roundsToFinal, seedMatch, summarise, type SeedResult } from './summary';
 
 const result = (method: string, seed: number, accuracy: number[], curve?: number[]): SeedResult => ({ method, seed, accuracy, auc: [0.8, 0.7, Number.NaN, 0.6], seconds: 1, ...(curve ? { curve } : {}) });
 
@@ -46,5 +46,25 @@ describe('summarise', () => {
     expect(ours(0.80).pass).toBe(true);
     expect(ours(0.726).pass).toBe(true);
     expect(ours(0.72).pass).toBe(false);
+  });
+});
+
+describe('seedMatch', () => {
+  it('counts (seed, center) cells with the same number of correct test rows as FLamby, seed for seed', () => {
+    const theirs42 = FLAMBY_ACCURACY['FedAvg']![0]!;
+    const theirs43 = FLAMBY_ACCURACY['FedAvg']![1]!;
+    // seed 42 identical (up to FLamby's 6-digit rounding); seed 43 one more Cleveland row right; seed 99 not run by FLamby.
+    const ours = [
+      result('FedAvg', 42, theirs42.map((a) => a + 4e-7)),
+      result('FedAvg', 43, [theirs43[0]! + 1 / 104, ...theirs43.slice(1)]),
+      result('FedAvg', 99, [0, 0, 0, 0]),
+    ];
+    const m = seedMatch('FedAvg', ours)!;
+    expect(m.cells).toBe(8);
+    expect(m.same).toBe(7);
+    expect(m.meanAbsDiff).toBeCloseTo(1 / 104 / 4 / 2, 5);
+    expect(seedMatch('Nope', ours)).toBeNull();
+    expect(seedMatch('FedAvg', [result('FedAvg', 99, [0, 0, 0, 0])])).toBeNull();
+    expect(summarise('FedAvg', ours.slice(0, 2), { flamby: 'FedAvg', tolerance: 0.03 }).seedMatch).toEqual(m);
   });
 });

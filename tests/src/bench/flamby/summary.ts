@@ -1,4 +1,7 @@
-import { published } from './published';
+import { FLAMBY_ACCURACY, FLAMBY_SEEDS, published } from './published';
+
+/** Test rows per center (Cleveland, Hungarian, Switzerland, VA): an accuracy is a count of correct rows out of these. */
+export const TEST_ROWS = [104, 89, 16, 45] as const;
 
 /** One method's result in one seed: per-center accuracy/AUC of the final model and, for federations, the per-round curve. */
 export interface SeedResult {
@@ -43,7 +46,38 @@ export interface Row {
   seeds: number[];
   reference: string | null;
   tolerance: number | null;
+  /** Seed-for-seed comparison with FLamby's run (same seed, same initial weights), where FLamby ran the seed; null without a reference. */
+  seedMatch: SeedMatch | null;
   note?: string;
+}
+
+/** How closely one method's per-seed results agree with FLamby's own runs of the same seeds. */
+export interface SeedMatch {
+  /** (seed, center) cells compared. */
+  cells: number;
+  /** Cells where both got exactly the same number of test rows right. */
+  same: number;
+  /** Mean over seeds of |our 4-center average − FLamby's| for that seed. */
+  meanAbsDiff: number;
+}
+
+/** Compares per-seed results with FLamby's per-seed accuracies of `reference` (seeds FLamby did not run are left out). */
+export function seedMatch(reference: string, results: readonly SeedResult[]): SeedMatch | null {
+  const table = FLAMBY_ACCURACY[reference];
+  if (!table) return null;
+  let cells = 0;
+  let same = 0;
+  const diffs: number[] = [];
+  for (const r of results) {
+    const theirs = table[FLAMBY_SEEDS.indexOf(r.seed as (typeof FLAMBY_SEEDS)[number])];
+    if (!theirs) continue;
+    TEST_ROWS.forEach((n, c) => {
+      cells++;
+      if (Math.round(r.accuracy[c]! * n) === Math.round(theirs[c]! * n)) same++;
+    });
+    diffs.push(Math.abs(mean(r.accuracy) - mean(theirs)));
+  }
+  return cells ? { cells, same, meanAbsDiff: mean(diffs) } : null;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -97,6 +131,7 @@ export function summarise(method: string, results: readonly SeedResult[], rule: 
     seeds,
     reference: rule.flamby ?? null,
     tolerance: rule.tolerance ?? null,
+    seedMatch: rule.flamby ? seedMatch(rule.flamby, results) : null,
     ...(rule.note ? { note: rule.note } : {}),
   };
 }
