@@ -53,6 +53,11 @@ export const routes = {
   adminSites: '/v1/admin/sites',
   revokeSite: (sid: string) => `/v1/admin/sites/${encodeURIComponent(sid)}/revoke`,
   audit: '/v1/admin/audit',
+  /** POST (operator): create a researcher/operator bearer token; GET (operator): list them. */
+  tokens: '/v1/admin/tokens',
+  revokeToken: (tid: string) => `/v1/admin/tokens/${encodeURIComponent(tid)}/revoke`,
+  /** GET (public): the researchers' read-only web dashboard (static; it reads the API with the researcher's token). */
+  dashboard: '/dashboard',
 } as const;
 
 /** Limits the coordinator enforces; sites stay within them. */

@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 import {
+  ApiTokenCreatedSchema,
+  ApiTokenViewSchema,
   CoordinatorKeysSchema,
+  CreateApiTokenSchema,
   CreateInvitationSchema,
   EvaluationViewSchema,
   FederationViewSchema,
@@ -14,7 +17,10 @@ import {
   SiteViewSchema,
   TwinfedError,
   routes,
+  type ApiTokenCreated,
+  type ApiTokenView,
   type CoordinatorKeys,
+  type CreateApiToken,
   type CreateInvitation,
   type EvaluationView,
   type FederationView,
@@ -62,6 +68,7 @@ function listOf<T extends z.ZodType>(item: T, key: string) {
 }
 
 const SiteListSchema = listOf(SiteViewSchema, 'sites');
+const TokenListSchema = listOf(ApiTokenViewSchema, 'tokens');
 const FederationListSchema = listOf(FederationViewSchema, 'federations');
 const RoundListSchema = listOf(RoundViewSchema, 'rounds');
 const ModelListSchema = listOf(ModelVersionViewSchema, 'models');
@@ -147,6 +154,16 @@ export function createAdminClient(options: AdminClientOptions) {
       }
       return json('POST', routes.invitations, InvitationResponseSchema, { body: body.data });
     },
+    createToken(input: CreateApiToken): Promise<ApiTokenCreated> {
+      const body = CreateApiTokenSchema.safeParse(input);
+      if (!body.success) {
+        const issues = body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        return Promise.reject(new TwinfedError('VALIDATION_FAILED', 'The token request is not valid.', { details: issues }));
+      }
+      return json('POST', routes.tokens, ApiTokenCreatedSchema, { body: body.data });
+    },
+    listTokens: (): Promise<ApiTokenView[]> => json('GET', routes.tokens, TokenListSchema),
+    revokeToken: (tokenId: string): Promise<ApiTokenView> => json('POST', routes.revokeToken(tokenId), ApiTokenViewSchema, { body: {} }),
     listSites: (): Promise<SiteView[]> => json('GET', routes.adminSites, SiteListSchema),
     /** Revokes a site; resolves to its updated record when the coordinator returns one. */
     revokeSite: (siteId: string): Promise<SiteView | null> => json('POST', routes.revokeSite(siteId), RevokeResponseSchema, { body: {} }),

@@ -8,6 +8,7 @@ import { registerFederations } from './commands/federations';
 import { registerModels } from './commands/models';
 import { registerPopulation } from './commands/population';
 import { registerSites } from './commands/sites';
+import { registerTokens } from './commands/tokens';
 import type { CliDeps } from './context';
 import { reportError } from './report-error';
 
@@ -46,6 +47,7 @@ export function createProgram(deps: CliDeps): Command {
     .addHelpText('after', OVERVIEW);
   registerCoordinator(program, deps);
   registerSites(program, deps);
+  registerTokens(program, deps);
   registerFederations(program, deps);
   registerModels(program, deps);
   registerPopulation(program, deps);

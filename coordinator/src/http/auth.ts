@@ -85,3 +85,9 @@ export function siteOf(req: Request): string {
   if (p.kind !== 'site') throw new TwinfedError('FORBIDDEN');
   return p.siteId;
 }
+
+/** Who did it, for the audit log: `operator:<name>`, `researcher:<name>`, `site:<id>` or `public`. */
+export function actorOf(req: Request): string {
+  const p = principalOf(req);
+  return p.kind === 'token' ? `${p.role}:${p.name}` : p.kind === 'site' ? `site:${p.siteId}` : 'public';
+}

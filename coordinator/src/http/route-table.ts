@@ -8,6 +8,7 @@ import { healthHandlers } from './routes/health';
 import { populationHandlers } from './routes/population';
 import { metricsHandlers } from './routes/metrics';
 import { statsHandlers } from './routes/stats';
+import { tokenHandlers } from './routes/tokens';
 
 /** How a route's body is read: JSON (≤ maxJsonBytes) or binary (≤ maxUpdateBytes). Both are read raw: signatures cover the bytes. */
 export type BodyKind = 'json' | 'binary';
@@ -32,6 +33,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const population = populationHandlers(deps);
   const metrics = metricsHandlers(deps);
   const stats = statsHandlers(deps);
+  const tokens = tokenHandlers(deps);
   const r = (method: RouteDef['method'], path: string, roles: readonly Role[], handler: RouteDef['handler'], body: BodyKind = 'json'): RouteDef => ({ method, path, roles, body, handler });
   return [
     r('get', '/healthz', ['public'], health.live),
@@ -59,5 +61,8 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     r('get', '/v1/admin/sites', READERS, sites.list),
     r('post', '/v1/admin/sites/:siteId/revoke', ['operator'], sites.revoke),
     r('get', '/v1/admin/audit', ['operator'], sites.audit),
+    r('post', '/v1/admin/tokens', ['operator'], tokens.create),
+    r('get', '/v1/admin/tokens', ['operator'], tokens.list),
+    r('post', '/v1/admin/tokens/:tokenId/revoke', ['operator'], tokens.revoke),
   ];
 }

@@ -38,6 +38,20 @@ export type CreateInvitation = z.input<typeof CreateInvitationSchema>;
 export const InvitationResponseSchema = z.object({ invitationId: id, siteName: z.string(), token: z.string(), expiresAt: iso });
 export type InvitationResponse = z.infer<typeof InvitationResponseSchema>;
 
+/** POST /v1/admin/tokens (operator): a bearer token for a researcher (read-only) or another operator. */
+export const CreateApiTokenSchema = z
+  .object({ name: z.string().min(1).max(100).regex(/^[\p{L}\p{N}][\p{L}\p{N} .@_-]*$/u, 'letters, digits, spaces and . @ _ -'), role: z.enum(['operator', 'researcher']) })
+  .strict();
+export type CreateApiToken = z.infer<typeof CreateApiTokenSchema>;
+
+/** A bearer token as listed: never its value or hash. */
+export const ApiTokenViewSchema = z.object({ id, name: z.string(), role: z.enum(['operator', 'researcher']), createdAt: iso, revokedAt: iso.nullable() });
+export type ApiTokenView = z.infer<typeof ApiTokenViewSchema>;
+
+/** The token value is shown once, here, and stored only hashed. */
+export const ApiTokenCreatedSchema = ApiTokenViewSchema.extend({ token: z.string() });
+export type ApiTokenCreated = z.infer<typeof ApiTokenCreatedSchema>;
+
 /** A site as operators and researchers see it. */
 export const SiteViewSchema = z.object({
   id,

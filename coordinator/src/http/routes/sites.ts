@@ -12,14 +12,9 @@ import {
   publicPart,
 } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
-import { principalOf, siteOf } from '../auth';
+import { actorOf, siteOf } from '../auth';
 import type { HttpDeps } from '../deps';
 import { siteView } from '../views';
-
-function actorOf(req: Request): string {
-  const p = principalOf(req);
-  return p.kind === 'token' ? `${p.role}:${p.name}` : p.kind === 'site' ? `site:${p.siteId}` : 'public';
-}
 
 /** Handlers for enrollment and site administration. */
 export function siteHandlers(deps: HttpDeps) {

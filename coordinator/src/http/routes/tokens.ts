@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { CreateApiTokenSchema, TwinfedError, generateToken, hashToken, type ApiTokenView } from '@twinfed/shared';
+import type { ApiToken } from '../../store';
+import { actorOf } from '../auth';
+import { idParam, jsonBody } from '../body';
+import type { HttpDeps } from '../deps';
+
+const PREFIX = { operator: 'tfo_', researcher: 'tfr_' } as const;
+
+function tokenView(t: ApiToken): ApiTokenView {
+  return { id: t.id, name: t.name, role: t.role, createdAt: t.createdAt, revokedAt: t.revokedAt };
+}
+
+/** Handlers for operator and researcher bearer tokens (operator only). A token's value is returned once, at creation. */
+export function tokenHandlers(deps: HttpDeps) {
+  const iso = () => new Date(deps.now()).toISOString();
+  return {
+    create: async (req: Request, res: Response) => {
+      const body = jsonBody(req, CreateApiTokenSchema);
+      const token = generateToken(PREFIX[body.role]);
+      const at = iso();
+      const created = await deps.store.createApiToken({ id: `tok-${randomBytes(6).toString('hex')}`, name: body.name, role: body.role, tokenHash: hashToken(token), createdAt: at });
+      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'token.create', subject: created.id, detail: { name: body.name, role: body.role } });
+      res.status(201).json({ ...tokenView(created), token });
+    },
+    list: async (_req: Request, res: Response) => {
+      res.json({ tokens: (await deps.store.listApiTokens()).map(tokenView) });
+    },
+    revoke: async (req: Request, res: Response) => {
+      const id = idParam(req, 'tokenId');
+      const at = iso();
+      const existing = (await deps.store.listApiTokens()).find((t) => t.id === id);
+      if (!existing) throw new TwinfedError('NOT_FOUND', 'The token does not exist.');
+      await deps.store.revokeApiToken(id, at);
+      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'token.revoke', subject: id, detail: {} });
+      res.json(tokenView({ ...existing, revokedAt: existing.revokedAt ?? at }));
+    },
+  };
+}
