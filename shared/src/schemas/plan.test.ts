@@ -1,0 +1,35 @@
+import { PlanSchema } from './plan';
+
+const PLAN = {
+  name: 'plan',
+  model: { kind: 'logistic-regression', inputs: 2 },
+  data: { features: ['a', 'b'] },
+  strategy: { name: 'fedavg' },
+  training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1 },
+  rounds: 2,
+  minSites: 2,
+};
+
+const problems = (plan: unknown): string[] => {
+  const r = PlanSchema.safeParse(plan);
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+};
+
+describe('PlanSchema privacy options', () => {
+  it('accepts a plan without secure aggregation, and central DP on a mean-delta strategy', () => {
+    expect(problems(PLAN)).toEqual([]);
+    expect(problems({ ...PLAN, privacy: { secureAggregation: false, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([]);
+  });
+
+  it('refuses secure aggregation of model updates, which this version does not perform, instead of silently aggregating in the clear', () => {
+    expect(problems({ ...PLAN, privacy: { secureAggregation: true } })).toEqual([
+      'privacy.secureAggregation: secure aggregation of model updates is not available in this version (updates are encrypted to the coordinator, which aggregates them); set it to false',
+    ]);
+  });
+
+  it('names the strategy as the problem when it could never run with secure aggregation', () => {
+    expect(problems({ ...PLAN, strategy: { name: 'fedmedian' }, privacy: { secureAggregation: true } })).toEqual([
+      'strategy.name: fedmedian needs individual updates and cannot run with secure aggregation',
+    ]);
+  });
+});
