@@ -29,7 +29,7 @@ describe('route × role matrix', () => {
     for (const caller of callers) {
       const allowed = route.roles.includes('public') || (caller !== 'anonymous' && route.roles.includes(caller));
       test(`${route.method.toUpperCase()} ${route.path} as ${caller} → ${allowed ? 'admitted' : 'refused'}`, async () => {
-        const path = route.path.replace(':fid', 'fed-none').replace(':round', '1').replace(':vid', 'fed-none.v0').replace(':siteId', 'site-none').replace(':tokenId', 'tok-none');
+        const path = route.path.replace(':fid', 'fed-none').replace(':round', '1').replace(':vid', 'fed-none.v0').replace(':siteId', 'site-none').replace(':tokenId', 'tok-none').replace(':asset', 'app.js');
         const body = route.method === 'post' ? (route.body === 'binary' ? new Uint8Array([0]) : {}) : undefined;
         let res: Response;
         if (caller === 'site') {

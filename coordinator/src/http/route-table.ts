@@ -9,6 +9,7 @@ import { populationHandlers } from './routes/population';
 import { metricsHandlers } from './routes/metrics';
 import { statsHandlers } from './routes/stats';
 import { tokenHandlers } from './routes/tokens';
+import { dashboardHandlers } from '../dashboard/assets';
 
 /** How a route's body is read: JSON (≤ maxJsonBytes) or binary (≤ maxUpdateBytes). Both are read raw: signatures cover the bytes. */
 export type BodyKind = 'json' | 'binary';
@@ -34,11 +35,14 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const metrics = metricsHandlers(deps);
   const stats = statsHandlers(deps);
   const tokens = tokenHandlers(deps);
+  const dashboard = dashboardHandlers();
   const r = (method: RouteDef['method'], path: string, roles: readonly Role[], handler: RouteDef['handler'], body: BodyKind = 'json'): RouteDef => ({ method, path, roles, body, handler });
   return [
     r('get', '/healthz', ['public'], health.live),
     r('get', '/readyz', ['public'], health.ready),
     r('get', '/metrics', READERS, metrics.get),
+    r('get', '/dashboard', ['public'], dashboard.page),
+    r('get', '/dashboard/:asset', ['public'], dashboard.asset),
     r('get', '/v1/coordinator', ['public'], sites.coordinatorKeys),
     r('post', '/v1/enroll', ['public'], sites.enroll),
     r('get', '/v1/sites/self', ['site'], sites.self),

@@ -1,0 +1,136 @@
+/**
+ * The researchers' dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core):
+ * a real coordinator with two sites, two published rounds, site evaluations and a population report.
+ */
+import fs from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { deserializeWeights, routes, type ApiTokenCreated, type CurrentRound, type WeightSet } from '@twinfed/shared';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+
+const CHROMIUM = '/usr/bin/chromium';
+// Launch flags that work on these machines (env machines/node.md): no sandbox as root, no background networking.
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const XSS = '<img src=x onerror="window.__xss=1">';
+
+type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
+
+async function publishRound(c: Coord, fid: string, sites: TestSite[], values: number[]): Promise<void> {
+  const cur = (await (await sites[0]!.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
+  const base = cur.round!.baseVersionId;
+  const bytes = new Uint8Array(await (await sites[0]!.request('GET', routes.modelWeights(base))).arrayBuffer());
+  const layout = ((await (await sites[0]!.request('GET', routes.model(base))).json()) as { meta: { layout: WeightSet['layout'] } }).meta.layout;
+  const w = deserializeWeights(bytes, { expectedLayout: layout });
+  for (const [i, s] of sites.entries()) {
+    const weights = { layout: w.layout, data: new Float32Array(w.data.length).fill(values[i]!) };
+    const res = await s.request('POST', routes.updates(fid, cur.round!.round), s.seal({ federationId: fid, round: cur.round!.round, baseVersion: base, weights, numExamples: 10 * (i + 1), metrics: { loss: values[i]! } }));
+    if (res.status !== 201) throw new Error(`upload ${res.status}`);
+  }
+}
+
+describe('researcher dashboard in headless Chromium', () => {
+  let c: Coord;
+  let browser: Browser;
+  let page: Page;
+  let researcher: string;
+  let fid: string;
+  const problems: string[] = [];
+  const methods = new Set<string>();
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    c = await startTestCoordinator();
+    const sites = [await enrollTestSite(c, 'Alpha Hospital'), await enrollTestSite(c, 'Beta Clinic')];
+    fid = ((await (await operator(c, 'POST', routes.federations, { plan: testPlan({ name: 'Sepsis risk 2026', rounds: 2, minSites: 2 }) })).json()) as { id: string }).id;
+    await publishRound(c, fid, sites, [0.1, 0.2]);
+    await publishRound(c, fid, sites, [0.3, 0.4]);
+    for (const round of [0, 1, 2]) {
+      for (const [i, s] of sites.entries()) {
+        const res = await s.request('POST', routes.modelEvaluations(`${fid}.v${round}`), { n: 50, metrics: { auc: 0.6 + 0.1 * round + 0.01 * i, accuracy: 0.7 } });
+        if (res.status !== 201) throw new Error(`evaluation ${res.status}`);
+      }
+    }
+    // A site controls its metric names: one that is markup must come out as text.
+    const hostile = await sites[1]!.request('POST', routes.modelEvaluations(`${fid}.v2`), { n: 50, metrics: { auc: 0.81, [XSS]: 1 } });
+    if (hostile.status !== 201) throw new Error(`evaluation ${hostile.status}`);
+    researcher = ((await (await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher' })).json()) as ApiTokenCreated).token;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('request', (r) => methods.add(r.method()));
+    page.on('response', (r) => {
+      if (r.status() >= 400 && r.status() !== 401) problems.push(`${r.status()} ${r.url()}`);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await c?.close();
+  });
+
+  test('the page is served public, under a strict content security policy, and holds no data', async () => {
+    const res = await fetch(`${c.url}/dashboard`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const html = await res.text();
+    expect(html).not.toContain(fid);
+    expect((await fetch(`${c.url}/dashboard/../../package.json`)).status).toBe(404);
+    expect((await fetch(`${c.url}/dashboard/secret.txt`)).status).toBe(404);
+  });
+
+  test('a refused token shows the coordinator\'s error code and nothing else', async () => {
+    await page.goto(`${c.url}/dashboard`);
+    await page.fill('#token', 'tfr_not-a-real-token');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#sign-in-error:not([hidden])');
+    expect(await page.textContent('#sign-in-error')).toContain('INVALID_TOKEN');
+    expect(await page.isHidden('#app')).toBe(true);
+  });
+
+  test('a researcher sees federations, the per-site chart, lineage, population and sites, read-only', async () => {
+    await page.fill('#token', researcher);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#versions tbody tr');
+    expect(await page.textContent('#federations')).toContain('Sepsis risk 2026');
+    expect(await page.textContent('#federation-title')).toContain(fid);
+
+    const versions = await page.$$eval('#versions tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent ?? '')));
+    expect(versions.map((r) => [r[0], r[1], r[2]])).toEqual([
+      ['2', `${fid}.v2`, `${fid}.v1`],
+      ['1', `${fid}.v1`, `${fid}.v0`],
+      ['0', `${fid}.v0`, '–'],
+    ]);
+    expect(versions[0]![3]).toBe('Alpha Hospital (10), Beta Clinic (20)');
+
+    const chart = page.locator('#chart-canvas');
+    expect(await chart.getAttribute('data-sites')).toBe('2');
+    expect(await chart.getAttribute('data-points')).toBe('3');
+    expect(await page.locator('#chart-canvas canvas').count()).toBe(1);
+    const legend = await page.textContent('#chart-canvas .u-legend');
+    expect(legend).toContain('Alpha Hospital');
+    expect(legend).toContain('Beta Clinic');
+    expect(await page.$$eval('#metric option', (o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual([XSS, 'accuracy', 'auc'].sort());
+    expect(await page.locator('img').count()).toBe(0); // the hostile metric name is text, never markup
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await page.selectOption('#metric', 'accuracy');
+    await page.waitForFunction(() => document.querySelector('#chart-canvas .u-legend')?.textContent?.includes('Alpha'));
+
+    expect(await page.textContent('#sites')).toContain('Beta Clinic');
+    expect(await page.textContent('#population')).toContain('No site has reported its population yet.');
+    expect([...methods]).toEqual(['GET']);
+    expect(problems).toEqual([]);
+  });
+
+  test('the token lives in the tab: a reload stays signed in, sign-out forgets it', async () => {
+    await page.reload();
+    await page.waitForSelector('#versions tbody tr');
+    await page.click('#sign-out');
+    expect(await page.isVisible('#sign-in')).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.getItem('twinfed.token'))).toBeNull();
+    await page.reload();
+    expect(await page.isVisible('#sign-in')).toBe(true);
+  });
+});

@@ -1,0 +1,264 @@
+// @ts-check
+/* twinfed consortium dashboard: a read-only view over the coordinator's REST API (researcher or operator token).
+ * Plain browser JavaScript, no build step; everything from the API is rendered with textContent, never as HTML. */
+(() => {
+  'use strict';
+  const TOKEN_KEY = 'twinfed.token';
+  const REFRESH_MS = 15000;
+  const MAX_VERSIONS = 60;
+  const COLORS = ['#1f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#0a7d8c', '#6e7781'];
+
+  /** @param {string} id */
+  const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+  const state = { token: sessionStorage.getItem(TOKEN_KEY) || '', federationId: '', metric: '', timer: 0, chart: /** @type {any} */ (null) };
+
+  class ApiError extends Error {
+    /** @param {string} message @param {string} code @param {number} status */
+    constructor(message, code, status) {
+      super(message);
+      this.code = code;
+      this.status = status;
+    }
+  }
+
+  /** GET a JSON route with the bearer token. @param {string} path */
+  async function api(path) {
+    const res = await fetch(path, { headers: { authorization: `Bearer ${state.token}`, accept: 'application/json' } });
+    const body = await res.json().catch(() => null);
+    if (!res.ok) throw new ApiError(body?.error?.message || res.statusText, body?.error?.code || `HTTP_${res.status}`, res.status);
+    return body;
+  }
+
+  /** @param {string} tag @param {Record<string, string>} [attrs] @param {(Node|string|number|null|undefined)[]} children */
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+    return node;
+  }
+
+  /**
+   * A table in a horizontally scrolling box; each column is [header, cell(row), class?] ('num' right-aligns, 'wrap' wraps). @template T
+   * @param {[string, (row: T) => (Node|string|number|null|undefined), ('num'|'wrap')?][]} columns @param {T[]} rows @param {string} empty
+   */
+  function table(columns, rows, empty) {
+    if (rows.length === 0) return el('p', { class: 'muted' }, empty);
+    const cls = (/** @type {string|undefined} */ c) => (c ? { class: c } : {});
+    const head = el('tr', {}, ...columns.map(([h, , c]) => el('th', cls(c), h)));
+    const body = rows.map((r) => el('tr', {}, ...columns.map(([, cell, c]) => el('td', cls(c), cell(r) ?? '–'))));
+    return el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...body)));
+  }
+
+  /** @param {string} id @param {Node} node */
+  const show = (id, node) => $(id).replaceChildren(node);
+  /** @param {number|null|undefined} x @param {number} [d] */
+  const fmt = (x, d = 3) => (typeof x !== 'number' || !Number.isFinite(x) ? '–' : Number.isInteger(x) ? String(x) : x.toFixed(d));
+  /** @param {string|null|undefined} iso */
+  const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
+
+  function signedIn(yes) {
+    $('sign-in').hidden = yes;
+    $('app').hidden = !yes;
+    $('sign-out').hidden = !yes;
+  }
+
+  /** @param {string} token */
+  async function signIn(token) {
+    state.token = token;
+    try {
+      await api('/v1/federations');
+    } catch (e) {
+      state.token = '';
+      sessionStorage.removeItem(TOKEN_KEY);
+      const err = /** @type {ApiError} */ (e);
+      $('sign-in-error').textContent = err.status === 401 || err.status === 403 ? `The coordinator refused this token (${err.code}).` : `Could not reach the coordinator: ${err.message}`;
+      $('sign-in-error').hidden = false;
+      signedIn(false);
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, token);
+    $('sign-in-error').hidden = true;
+    signedIn(true);
+    await refresh();
+    clearInterval(state.timer);
+    state.timer = window.setInterval(() => void refresh(), REFRESH_MS);
+  }
+
+  function signOut() {
+    clearInterval(state.timer);
+    state.token = '';
+    sessionStorage.removeItem(TOKEN_KEY);
+    signedIn(false);
+  }
+
+  async function refresh() {
+    try {
+      const [feds, sites, population] = await Promise.all([api('/v1/federations'), api('/v1/admin/sites'), api('/v1/population')]);
+      renderFederations(feds.federations);
+      renderSites(sites.sites);
+      renderPopulation(population);
+      if (!state.federationId && feds.federations.length) state.federationId = feds.federations[feds.federations.length - 1].id;
+      if (state.federationId) await renderFederation(feds.federations.find((f) => f.id === state.federationId), sites.sites);
+      $('status').textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
+    } catch (e) {
+      const err = /** @type {ApiError} */ (e);
+      if (err.status === 401) return signOut();
+      $('status').textContent = `Refresh failed: ${err.message} (${err.code || 'network'})`;
+    }
+  }
+
+  /** @param {any[]} feds */
+  function renderFederations(feds) {
+    const open = (/** @type {any} */ f) => {
+      const b = el('button', { type: 'button', 'data-federation': f.id }, f.id === state.federationId ? 'shown' : 'show');
+      b.addEventListener('click', () => {
+        state.federationId = f.id;
+        void refresh();
+      });
+      return b;
+    };
+    const t = table(
+      [
+        ['federation', (f) => f.name],
+        ['id', (f) => f.id],
+        ['strategy', (f) => f.plan.strategy.name],
+        ['state', (f) => f.state],
+        ['round', (f) => `${Math.min(f.currentRound, f.plan.rounds)} / ${f.plan.rounds}`, 'num'],
+        ['latest version', (f) => f.latestVersionId],
+        ['', open],
+      ],
+      feds,
+      'No federations yet.',
+    );
+    for (const row of t.querySelectorAll('tbody tr')) if (row.querySelector(`[data-federation="${CSS.escape(state.federationId)}"]`)) row.classList.add('selected');
+    show('federations', t);
+  }
+
+  /** @param {any} fed @param {any[]} sites */
+  async function renderFederation(fed, sites) {
+    if (!fed) return;
+    const names = new Map(sites.map((s) => [s.id, s.name]));
+    const { models } = await api(`/v1/models?federation=${encodeURIComponent(fed.id)}`);
+    const versions = [...models].sort((a, b) => a.round - b.round).slice(-MAX_VERSIONS);
+    const evals = await Promise.all(versions.map((v) => api(`/v1/models/${encodeURIComponent(v.id)}/evaluations`).then((r) => r.evaluations)));
+    $('federation').hidden = false;
+    $('federation-title').textContent = `${fed.name} (${fed.id})`;
+    const p = fed.plan;
+    $('federation-summary').textContent =
+      `${p.strategy.name} · ${p.model.kind} on ${p.model.inputs} features · ${p.rounds} rounds, at least ${p.minSites} sites per round · ` +
+      `normalisation ${p.data.normalization ?? 'none'} · DP ${p.privacy.dp ? `clip ${p.privacy.dp.clip}, noise ×${p.privacy.dp.noiseMultiplier}` : 'off'}`;
+    renderChart(versions, evals, names);
+    renderVersions(versions, names);
+  }
+
+  /** @param {any[]} versions @param {any[][]} evals @param {Map<string,string>} names */
+  function renderChart(versions, evals, names) {
+    const metrics = [...new Set(evals.flat().flatMap((e) => Object.keys(e.metrics)))].sort();
+    const select = /** @type {HTMLSelectElement} */ ($('metric'));
+    if (!metrics.includes(state.metric)) state.metric = metrics.includes('auc') ? 'auc' : metrics[0] || '';
+    select.replaceChildren(...metrics.map((m) => el('option', m === state.metric ? { value: m, selected: '' } : { value: m }, m)));
+    const siteIds = [...new Set(evals.flat().map((e) => e.siteId))].sort((a, b) => (names.get(a) || a).localeCompare(names.get(b) || b));
+    if (!state.metric || siteIds.length === 0) {
+      show('chart', el('p', { class: 'muted' }, 'No site has reported an evaluation yet.'));
+      return;
+    }
+    const rounds = versions.map((v) => v.round);
+    const series = siteIds.map((sid) => versions.map((_, i) => evals[i].find((e) => e.siteId === sid)?.metrics[state.metric] ?? null));
+    const data = [rounds, ...series];
+    const values = series.flat().filter((x) => typeof x === 'number');
+    const unit = values.every((x) => x >= 0 && x <= 1);
+    const opts = {
+      width: Math.min(1100, $('federation').clientWidth - 40),
+      height: 280,
+      scales: { x: { time: false }, y: unit ? { range: [0, 1] } : {} },
+      axes: [{ label: 'round', incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: state.metric }],
+      series: [{ label: 'round' }, ...siteIds.map((sid, i) => ({ label: names.get(sid) || sid, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true, points: { size: 5 } }))],
+    };
+    state.chart?.destroy();
+    const host = el('div', { id: 'chart-canvas', 'data-sites': String(siteIds.length), 'data-points': String(rounds.length) });
+    show('chart', host);
+    // @ts-ignore uPlot is the global of /dashboard/uplot.js
+    state.chart = new uPlot(opts, data, host);
+  }
+
+  /** @param {any[]} versions @param {Map<string,string>} names */
+  function renderVersions(versions, names) {
+    const contributors = (/** @type {any} */ v) => v.meta.contributors.map((c) => `${names.get(c.siteId) || c.siteId} (${c.numExamples})`).join(', ');
+    const metric = (/** @type {any} */ v) => Object.entries(v.meta.metrics).map(([k, x]) => `${k} ${fmt(/** @type {number} */ (x))}`).join(' · ');
+    show(
+      'versions',
+      table(
+        [
+          ['round', (v) => v.round, 'num'],
+          ['version', (v) => v.id],
+          ['parent', (v) => v.parentVersionId],
+          ['contributors (examples)', (v) => contributors(v) || '– (initial model)', 'wrap'],
+          ['aggregate metrics', (v) => metric(v), 'wrap'],
+          ['DP ε', (v) => (v.meta.dpEpsilon === undefined ? '–' : fmt(v.meta.dpEpsilon, 2)), 'num'],
+          ['weights sha256', (v) => el('code', { title: v.weightsSha256 }, `${v.weightsSha256.slice(0, 12)}…`)],
+          ['signed', (v) => when(v.createdAt)],
+        ],
+        [...versions].reverse(),
+        'No model versions yet.',
+      ),
+    );
+  }
+
+  /** @param {any} view */
+  function renderPopulation(view) {
+    const count = (/** @type {number|null} */ n) => (n === null ? '<k' : n);
+    const ranking = table(
+      [
+        ['rank', (r) => r.rank, 'num'],
+        ['site', (r) => r.name],
+        ['high-risk twins', (r) => count(r.highRisk), 'num'],
+      ],
+      view.ranking,
+      'No site has reported its population yet.',
+    );
+    const tiers = table(
+      [
+        ['risk tier', (t) => t.tier],
+        ['twins (released cells)', (t) => t.count, 'num'],
+        ['sites suppressed', (t) => t.suppressedSites, 'num'],
+      ],
+      view.tiers,
+      '',
+    );
+    const k = view.sites[0]?.k;
+    const note = el('p', { class: 'muted' }, view.sites.length ? `Counts below k = ${k} are suppressed by each site before they leave it; noisy counts where sites chose ε.` : '');
+    show('population', el('div', {}, ranking, view.tiers.length ? tiers : '', note));
+  }
+
+  /** @param {any[]} sites */
+  function renderSites(sites) {
+    show(
+      'sites',
+      table(
+        [
+          ['site', (s) => s.name],
+          ['id', (s) => s.id],
+          ['status', (s) => (s.revokedAt ? 'revoked' : 'active')],
+          ['last seen', (s) => when(s.lastSeenAt)],
+          ['missed rounds', (s) => s.missedRounds, 'num'],
+          ['key fingerprint', (s) => el('code', {}, s.fingerprint)],
+        ],
+        sites,
+        'No sites enrolled yet.',
+      ),
+    );
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    $('sign-in-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      void signIn(/** @type {HTMLInputElement} */ ($('token')).value.trim());
+    });
+    $('sign-out').addEventListener('click', signOut);
+    $('metric').addEventListener('change', (ev) => {
+      state.metric = /** @type {HTMLSelectElement} */ (ev.target).value;
+      void refresh();
+    });
+    if (state.token) void signIn(state.token);
+  });
+})();
