@@ -8,6 +8,7 @@ export * from './protocol';
 export * from './events';
 export * from './random';
 export * from './torch-random';
+export * from './dp';
 export * from './model-spec';
 export * from './schemas/plan';
 export * from './schemas/features';

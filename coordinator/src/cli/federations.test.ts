@@ -119,6 +119,14 @@ describe('federations status', () => {
     expect(rounds[2]).toMatch(/^\s*2\s+collecting\s+fed-1\.v1\s+1\/2\s+\S+\s+-\s+-$/);
   });
 
+  it('a DP federation shows its settings and the ε its rounds will spend', async () => {
+    const created = await run(op('federations', 'create', '--plan', await planFile({ ...GOOD, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } })));
+    expect(created.code).toBe(0);
+    const r = await run(op('federations', 'status', 'fed-2'));
+    expect(r.stdout).toMatch(/^differential privacy:\s+clip 1, noise ×1\.1, δ 0\.00001: ε ≤ 20\.56 after 15 rounds$/m);
+    expect(r.stdout).toMatch(/^secure aggregation:\s+off$/m);
+  });
+
   it('--json gives the federation and its rounds', async () => {
     const r = await run(op('federations', 'status', 'fed-1', '--json'));
     const out = JSON.parse(r.stdout) as { federation: { id: string }; rounds: Array<{ round: number }> };

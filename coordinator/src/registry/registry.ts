@@ -18,6 +18,8 @@ export interface VersionInput {
   weights: WeightSet;
   contributors: Array<{ siteId: string; numExamples: number }>;
   metrics: Record<string, number>;
+  /** The differential-privacy ε spent by the federation up to and including this version (DP federations only). */
+  dpEpsilon?: number;
   createdAt: string;
 }
 
@@ -50,6 +52,7 @@ export function buildVersion(input: VersionInput, identity: Identity): BuiltVers
     weightsSha256: sha256Hex(weights),
     contributors: input.contributors,
     metrics: input.metrics,
+    ...(input.dpEpsilon === undefined ? {} : { dpEpsilon: input.dpEpsilon }),
     createdAt: input.createdAt,
   };
   const signature = signModelVersion(meta, identity.sign.secretKey);

@@ -1,7 +1,8 @@
-import { PlanSchema, TwinfedError, deserializeWeights, type Identity, type Plan, type WeightSet } from '@twinfed/shared';
+import { PlanSchema, TwinfedError, deserializeWeights, gaussianDpEpsilon, type Identity, type Plan, type WeightSet } from '@twinfed/shared';
 import type { Logger } from '../logger';
 import type { Federation, Round, Store } from '../store';
-import { createStrategy, type RoundContext, type Strategy, type StrategyState } from '../strategies';
+import { createStrategy, withCentralDp, type RoundContext, type Strategy, type StrategyState } from '../strategies';
+import { secureNormal } from '../strategies/secure-normal';
 import { KeyedMutex } from '../util/keyed-mutex';
 import { AccumulatorCache } from './accumulators';
 import { noCrashPoints, type CrashPoint, type CrashPoints } from './crash-points';
@@ -95,7 +96,7 @@ export class EngineCore {
     const federation = await this.store.getFederation(federationId);
     if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
     const plan = PlanSchema.parse(federation.plan);
-    return { federation, plan, strategy: createStrategy(plan.strategy) };
+    return { federation, plan, strategy: strategyFor(plan) };
   }
 
   /** The strategy's view of a round: its base weights, the federation's strategy state and the seed. */
@@ -132,4 +133,20 @@ export function closeTarget(plan: Plan, round: Round): number {
   const selected = round.selectedSiteIds.length;
   if (selected === 0) return 0;
   return plan.closeAt === 'quorum' ? Math.min(plan.minSites, selected) : selected;
+}
+
+/**
+ * The plan's strategy, wrapped in central DP when the plan asks for it: clipped deltas, Gaussian noise from the
+ * OS CSPRNG (never a seeded stream: a seed would let anyone who knows it subtract the noise).
+ */
+export function strategyFor(plan: Plan): Strategy {
+  const inner = createStrategy(plan.strategy);
+  const dp = plan.privacy.dp;
+  return dp ? withCentralDp(inner, { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, seed: plan.seed, normal: secureNormal() }) : inner;
+}
+
+/** The ε a DP federation has spent after `releases` published rounds; undefined without DP. */
+export function dpEpsilonAfter(plan: Plan, releases: number): number | undefined {
+  const dp = plan.privacy.dp;
+  return dp ? gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases, delta: dp.delta }) : undefined;
 }

@@ -3,7 +3,7 @@ import type { Round } from '../store';
 import type { Strategy } from '../strategies';
 import { buildVersion, type BuiltVersion } from '../registry/registry';
 import { eligibleSites } from './attendance';
-import { closeTarget, type EngineCore, type Loaded } from './core';
+import { closeTarget, dpEpsilonAfter, type EngineCore, type Loaded } from './core';
 import { toResult, trainingMetrics } from './results';
 import type { UpdateOpener } from './update-opener';
 
@@ -26,7 +26,7 @@ export class RoundTransitions {
     const { federation, plan, strategy } = loaded;
     const weights = initialWeights(plan.model, plan.seed);
     const built = buildVersion(
-      { federationId: federation.id, parentVersionId: null, round: 0, strategy: plan.strategy.name, weights, contributors: [], metrics: {}, createdAt: this.core.iso() },
+      { federationId: federation.id, parentVersionId: null, round: 0, strategy: plan.strategy.name, weights, contributors: [], metrics: {}, ...dpFields(plan, 0), createdAt: this.core.iso() },
       this.core.deps.identity,
     );
     await this.core.store.publishVersion({
@@ -188,8 +188,14 @@ export class RoundTransitions {
     // Contributors are the sites whose updates the strategy kept (Krum keeps a subset), with their example counts.
     const kept = new Set(out.contributors);
     const contributors = updates.filter((u) => kept.has(u.siteId)).map((u) => ({ siteId: u.siteId, numExamples: u.numExamples })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
+    // Every published round of a DP federation is one more Gaussian release: the versions so far (v0 included) count them.
+    const releases = plan.privacy.dp ? (await core.store.listVersions({ federationId: federation.id })).length : 0;
+    const dp = dpFields(plan, releases);
     const built = buildVersion(
-      { federationId: federation.id, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name, weights: { layout, data: out.weights }, contributors, metrics: { ...out.metrics, ...trainingMetrics(updates) }, createdAt: core.iso() },
+      {
+        federationId: federation.id, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name, weights: { layout, data: out.weights }, contributors,
+        metrics: { ...out.metrics, ...trainingMetrics(updates), ...(dp.dpEpsilon === undefined ? {} : { dpRounds: releases }) }, ...dp, createdAt: core.iso(),
+      },
       core.deps.identity,
     );
     return { ...built, strategyState: strategy.encodeState(out.state), data: out.weights };
@@ -234,4 +240,10 @@ export class RoundTransitions {
     core.logger.info({ federationId, state }, 'federation ended');
     core.events.federationEnded({ federationId, state });
   }
+}
+
+/** `dpEpsilon` for a version after `releases` DP releases, or nothing for a federation without DP. */
+function dpFields(plan: Plan, releases: number): { dpEpsilon?: number } {
+  const eps = dpEpsilonAfter(plan, releases);
+  return eps === undefined ? {} : { dpEpsilon: eps };
 }

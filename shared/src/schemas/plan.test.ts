@@ -33,3 +33,16 @@ describe('PlanSchema privacy options', () => {
     ]);
   });
 });
+
+describe('PlanSchema differential privacy', () => {
+  const dp = (extra: Record<string, unknown>) => ({ ...PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } } });
+
+  it('refuses noise ×0 (clipping alone gives no privacy)', () => {
+    expect(problems(dp({ noiseMultiplier: 0 }))).toEqual(['privacy.dp.noiseMultiplier: Too small: expected number to be >0']);
+  });
+
+  it('refuses a plan whose rounds would spend more than maxEpsilon, and accepts one within it', () => {
+    expect(problems(dp({ maxEpsilon: 10 }))).toEqual(['privacy.dp.maxEpsilon: 15 rounds at noise ×1.1 spend ε = 20.56 (δ = 0.00001), over the maximum 10']);
+    expect(problems(dp({ maxEpsilon: 25 }))).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gaussianDpEpsilon } from '../dp';
 import { ModelSpecSchema } from '../model-spec';
 import { featureNames, FeatureDerivationSchema, LabelDerivationSchema, RiskTiersSchema } from './features';
 import { PopulationSettingsSchema } from './population';
@@ -52,7 +53,15 @@ export const PrivacySchema = z
     /** Masked aggregation of model updates (DESIGN §4). Not built yet: a plan with `true` is refused, never run in the clear. */
     secureAggregation: z.boolean().default(false),
     dp: z
-      .object({ clip: z.number().positive(), noiseMultiplier: z.number().min(0), delta: z.number().positive().lt(1) })
+      .object({
+        /** L2 bound on each site's update delta. */
+        clip: z.number().positive(),
+        /** Noise std ÷ sensitivity (> 0: clipping without noise is no privacy). */
+        noiseMultiplier: z.number().positive(),
+        delta: z.number().positive().lt(1),
+        /** Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting). */
+        maxEpsilon: z.number().positive().optional(),
+      })
       .strict()
       .optional(),
   })
@@ -151,6 +160,13 @@ export const PlanSchema = z
     }
     if (p.strategy.name === 'cyclic' && p.minSites !== 1) {
       ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'cyclic trains one site per round: minSites must be 1' });
+    }
+    const dp = p.privacy.dp;
+    if (dp?.maxEpsilon !== undefined) {
+      const eps = gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: p.rounds, delta: dp.delta });
+      if (eps > dp.maxEpsilon) {
+        ctx.addIssue({ code: 'custom', path: ['privacy', 'dp', 'maxEpsilon'], message: `${p.rounds} rounds at noise ×${dp.noiseMultiplier} spend ε = ${eps.toFixed(2)} (δ = ${dp.delta}), over the maximum ${dp.maxEpsilon}` });
+      }
     }
     if (p.privacy.dp && (robust || p.strategy.name === 'cyclic')) {
       ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: `central DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not ${p.strategy.name}` });

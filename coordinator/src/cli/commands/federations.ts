@@ -1,6 +1,6 @@
 /** `twinfed federations create|status`: start a federation from a plan file and watch its rounds. */
 import type { Command } from 'commander';
-import type { FederationView, RoundView } from '@twinfed/shared';
+import { gaussianDpEpsilon, type FederationView, type Plan, type RoundView } from '@twinfed/shared';
 import { createContext, type CliDeps } from '../context';
 import { renderKeyValues, renderTable, type Column } from '../format';
 import { readPlanFile } from '../plan-file';
@@ -36,7 +36,7 @@ function describe(f: FederationView): string {
     ['round', `${f.currentRound} of ${p.rounds}`],
     ['min sites', p.minSites],
     ['secure aggregation', p.privacy.secureAggregation ? 'on' : 'off'],
-    ['differential privacy', p.privacy.dp ? `clip ${p.privacy.dp.clip}, noise ×${p.privacy.dp.noiseMultiplier}, δ ${p.privacy.dp.delta}` : 'off'],
+    ['differential privacy', p.privacy.dp ? dpLine(p.privacy.dp, p.rounds) : 'off'],
     ['latest version', f.latestVersionId],
     ['created', f.createdAt],
     ['updated', f.updatedAt],
@@ -92,4 +92,10 @@ export function registerFederations(program: Command, deps: CliDeps): void {
       const sorted = [...rounds].sort((a, b) => a.round - b.round);
       ctx.emit({ federation, rounds: sorted }, () => `${describe(federation)}\nRounds:\n${renderTable(sorted, roundColumns, '(no rounds yet)')}`);
     });
+}
+
+/** The plan's DP settings and the ε all its rounds would spend (exact Gaussian accounting, site-level). */
+function dpLine(dp: NonNullable<Plan['privacy']['dp']>, rounds: number): string {
+  const eps = gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: rounds, delta: dp.delta });
+  return `clip ${dp.clip}, noise ×${dp.noiseMultiplier}, δ ${dp.delta}: ε ≤ ${eps.toFixed(2)} after ${rounds} rounds`;
 }
