@@ -13,6 +13,18 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
 
 const XSS = '<img src=x onerror="window.__xss=1">';
 
+/** The browser globals the page functions below touch (this test program is compiled without the DOM lib). */
+interface Dom {
+  __xss?: number;
+  document: { querySelector(sel: string): { textContent: string | null } | null };
+  sessionStorage: { getItem(key: string): string | null };
+}
+interface Element {
+  textContent: string | null;
+  value?: string;
+  querySelectorAll(sel: string): ArrayLike<Element>;
+}
+
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
 async function publishRound(c: Coord, fid: string, sites: TestSite[], values: number[]): Promise<void> {
@@ -97,7 +109,7 @@ describe('researcher dashboard in headless Chromium', () => {
     expect(await page.textContent('#federations')).toContain('Sepsis risk 2026');
     expect(await page.textContent('#federation-title')).toContain(fid);
 
-    const versions = await page.$$eval('#versions tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent ?? '')));
+    const versions = await page.$$eval('#versions tbody tr', (rows) => rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')));
     expect(versions.map((r) => [r[0], r[1], r[2]])).toEqual([
       ['2', `${fid}.v2`, `${fid}.v1`],
       ['1', `${fid}.v1`, `${fid}.v0`],
@@ -112,11 +124,11 @@ describe('researcher dashboard in headless Chromium', () => {
     const legend = await page.textContent('#chart-canvas .u-legend');
     expect(legend).toContain('Alpha Hospital');
     expect(legend).toContain('Beta Clinic');
-    expect(await page.$$eval('#metric option', (o) => o.map((x) => (x as HTMLOptionElement).value))).toEqual([XSS, 'accuracy', 'auc'].sort());
+    expect(await page.$$eval('#metric option', (o) => o.map((x) => (x as unknown as Element).value))).toEqual([XSS, 'accuracy', 'auc'].sort());
     expect(await page.locator('img').count()).toBe(0); // the hostile metric name is text, never markup
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as Dom).__xss)).toBeUndefined();
     await page.selectOption('#metric', 'accuracy');
-    await page.waitForFunction(() => document.querySelector('#chart-canvas .u-legend')?.textContent?.includes('Alpha'));
+    await page.waitForFunction(() => (globalThis as unknown as Dom).document.querySelector('#chart-canvas .u-legend')?.textContent?.includes('Alpha'));
 
     expect(await page.textContent('#sites')).toContain('Beta Clinic');
     expect(await page.textContent('#population')).toContain('No site has reported its population yet.');
@@ -129,7 +141,7 @@ describe('researcher dashboard in headless Chromium', () => {
     await page.waitForSelector('#versions tbody tr');
     await page.click('#sign-out');
     expect(await page.isVisible('#sign-in')).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.getItem('twinfed.token'))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as unknown as Dom).sessionStorage.getItem('twinfed.token'))).toBeNull();
     await page.reload();
     expect(await page.isVisible('#sign-in')).toBe(true);
   });

@@ -28,9 +28,9 @@ describe('central differential privacy from the plan', () => {
       const m = v.meta.metrics as Record<string, number>;
       expect(m.dpNoiseStd).toBeCloseTo((dp.noiseMultiplier * dp.clip) / 3, 10);
       expect(m.dpRounds).toBe(k + 1);
-      expect(v.meta.dpEpsilon).toBeCloseTo(gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: k + 1, delta: dp.delta }), 10);
+      expect(v.meta.dpEpsilon as number).toBeCloseTo(gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: k + 1, delta: dp.delta }), 10);
     }
-    expect(versions[2]!.meta.dpEpsilon!).toBeGreaterThan(versions[1]!.meta.dpEpsilon!);
+    expect(versions[2]!.meta.dpEpsilon as number).toBeGreaterThan(versions[1]!.meta.dpEpsilon as number);
     expect(versions[0]!.meta.dpEpsilon).toBe(0);
   });
 

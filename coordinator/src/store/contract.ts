@@ -8,6 +8,7 @@ import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
 import { identityContract } from './contract/identity';
 import { lifecycleContract } from './contract/lifecycle';
+import { secaggContract } from './contract/secagg';
 import { statsContract } from './contract/stats';
 import { updateContract } from './contract/updates';
 import { versionContract } from './contract/versions';
@@ -29,6 +30,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     updateContract(h);
     versionContract(h);
     statsContract(h);
+    secaggContract(h);
     lifecycleContract(h);
   });
 }

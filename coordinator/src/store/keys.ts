@@ -3,6 +3,8 @@ import type {
   AuditEntry,
   Evaluation,
   PopulationReportRecord,
+  SecaggCohortRecord,
+  SecaggMessageRecord,
   StatsContributionRecord,
   Federation,
   Invitation,
@@ -51,6 +53,12 @@ export const POPULATION_KEYS = recordKeys<PopulationReportRecord>({
 });
 export const STATS_CONTRIBUTION_KEYS = recordKeys<StatsContributionRecord>({
   federationId: true, siteId: true, masked: true, createdAt: true,
+});
+export const SECAGG_MESSAGE_KEYS = recordKeys<SecaggMessageRecord>({
+  federationId: true, round: true, siteId: true, kind: true, payload: true, createdAt: true,
+});
+export const SECAGG_COHORT_KEYS = recordKeys<SecaggCohortRecord>({
+  federationId: true, round: true, siteIds: true, fixedAt: true,
 });
 export const AUDIT_KEYS = recordKeys<AuditEntry>({
   seq: true, at: true, actor: true, action: true, subject: true, detail: true,

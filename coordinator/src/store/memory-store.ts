@@ -10,6 +10,7 @@ import { emptyState, type MemoryState } from './memory/state';
 import * as ver from './memory/versions';
 import * as pop from './memory/population';
 import * as stats from './memory/stats';
+import * as secagg from './memory/secagg';
 import type * as R from './records';
 import type * as T from './types';
 
@@ -64,6 +65,10 @@ export class MemoryStore implements T.Store {
   async listPopulationReports(f?: { versionId?: string; federationId?: string }) { return pop.listPopulationReports(this.s, f); }
   async putStatsContribution(c: R.StatsContributionRecord) { return stats.putStatsContribution(this.s, c); }
   async listStatsContributions(fid: string) { return stats.listStatsContributions(this.s, fid); }
+  async putSecaggMessage(m: R.SecaggMessageRecord) { return secagg.putSecaggMessage(this.s, m); }
+  async listSecaggMessages(fid: string, round: number, kind: R.SecaggKind) { return secagg.listSecaggMessages(this.s, fid, round, kind); }
+  async fixSecaggCohort(c: R.SecaggCohortRecord) { return secagg.fixSecaggCohort(this.s, c); }
+  async getSecaggCohort(fid: string, round: number) { return secagg.getSecaggCohort(this.s, fid, round); }
 
   async appendAudit(e: R.NewAuditEntry) { return ver.appendAudit(this.s, e); }
   async listAudit(options: T.ListAuditOptions) { return ver.listAudit(this.s, options); }

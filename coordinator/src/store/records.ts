@@ -160,6 +160,33 @@ export type PutStatsContributionResult =
   | { status: 'accepted' }
   | { status: 'duplicate' | 'conflict'; existing: StatsContributionRecord };
 
+/** What a site sends in a phase of a secure-aggregation round: its encrypted key shares, or its unmasking reveal. */
+export type SecaggKind = 'shares' | 'reveal';
+
+/** One site's message for one phase of a secure-aggregation round (payload: JSON text validated by the engine; opaque here). */
+export interface SecaggMessageRecord {
+  federationId: string;
+  round: number;
+  siteId: string;
+  kind: SecaggKind;
+  payload: string;
+  createdAt: string;
+}
+
+/** Insert-once result: 'accepted' (stored now), 'duplicate' (same payload already stored), 'conflict' (another payload stored first; `existing` is it). */
+export interface PutSecaggMessageResult {
+  status: 'accepted' | 'duplicate' | 'conflict';
+  existing?: SecaggMessageRecord;
+}
+
+/** The sites whose key shares a secure-aggregation round accepted (U2 of Bonawitz et al.), fixed once. */
+export interface SecaggCohortRecord {
+  federationId: string;
+  round: number;
+  siteIds: string[];
+  fixedAt: string;
+}
+
 /** One audit log entry; `seq` is assigned by the store and strictly increasing. */
 export interface AuditEntry {
   seq: number;

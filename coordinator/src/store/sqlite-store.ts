@@ -14,6 +14,7 @@ import * as upd from './sqlite/updates';
 import * as ver from './sqlite/versions';
 import * as pop from './sqlite/population';
 import * as stats from './sqlite/stats';
+import * as secagg from './sqlite/secagg';
 import { WriteBatch } from './sqlite/write-batch';
 import type * as T from './types';
 
@@ -81,6 +82,10 @@ export class SqliteStore implements T.Store {
   async listPopulationReports(f?: { versionId?: string; federationId?: string }) { return pop.listPopulationReports(this.c, f); }
   async putStatsContribution(c: R.StatsContributionRecord) { return stats.putStatsContribution(this.c, c); }
   async listStatsContributions(fid: string) { return stats.listStatsContributions(this.c, fid); }
+  async putSecaggMessage(m: R.SecaggMessageRecord) { return secagg.putSecaggMessage(this.c, m); }
+  async listSecaggMessages(fid: string, round: number, kind: R.SecaggKind) { return secagg.listSecaggMessages(this.c, fid, round, kind); }
+  async fixSecaggCohort(co: R.SecaggCohortRecord) { return secagg.fixSecaggCohort(this.c, co); }
+  async getSecaggCohort(fid: string, round: number) { return secagg.getSecaggCohort(this.c, fid, round); }
 
   async appendAudit(e: R.NewAuditEntry) { return audit.appendAudit(this.c, e); }
   async listAudit(options: T.ListAuditOptions) { return audit.listAudit(this.c, options); }

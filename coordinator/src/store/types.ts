@@ -11,7 +11,11 @@ import type {
   AuditEntry,
   Evaluation,
   PopulationReportRecord,
+  PutSecaggMessageResult,
   PutStatsContributionResult,
+  SecaggCohortRecord,
+  SecaggKind,
+  SecaggMessageRecord,
   StatsContributionRecord,
   Federation,
   FederationPatch,
@@ -166,6 +170,22 @@ export interface Store {
   putStatsContribution(contribution: StatsContributionRecord): Promise<PutStatsContributionResult>;
   /** Ordered by siteId. */
   listStatsContributions(federationId: string): Promise<StatsContributionRecord[]>;
+
+  // --- secure aggregation (per-round key shares, unmasking reveals and the fixed cohort)
+  /**
+   * Insert-once per (federation, round, site, kind): 'accepted'; the same payload again: 'duplicate'; another payload:
+   * 'conflict' (the first is kept). Both carry `existing`. Rejects UNKNOWN_ROUND when the round does not exist.
+   */
+  putSecaggMessage(message: SecaggMessageRecord): Promise<PutSecaggMessageResult>;
+  /** The round's messages of one kind, ordered by siteId; empty when none. */
+  listSecaggMessages(federationId: string, round: number, kind: SecaggKind): Promise<SecaggMessageRecord[]>;
+  /**
+   * Insert-once per (federation, round): the first call stores the cohort (siteIds as given) and returns it; every
+   * later call returns that first record unchanged, whatever it passes. Rejects UNKNOWN_ROUND.
+   */
+  fixSecaggCohort(cohort: SecaggCohortRecord): Promise<SecaggCohortRecord>;
+  /** The round's fixed cohort, or null when none was fixed (or the round is unknown). */
+  getSecaggCohort(federationId: string, round: number): Promise<SecaggCohortRecord | null>;
 
   // --- audit log
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

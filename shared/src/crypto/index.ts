@@ -1,4 +1,4 @@
-/** Cryptography of twinfed (the only tweetnacl importer): identities, signatures, boxes, key files, tokens, secure sums. */
+/** Cryptography of twinfed (the only tweetnacl and shamir-secret-sharing importer): identities, signatures, boxes, key files, tokens, secure sums, secure aggregation. */
 export * from './encoding';
 export * from './hash';
 export * from './identity';
@@ -7,4 +7,6 @@ export * from './box';
 export * from './key-file';
 export * from './token';
 export * from './secure-sum';
+export * from './ring64';
+export * from './secagg';
 export * from './bench';

@@ -68,12 +68,17 @@ export function ringFromBytes(bytes: Uint8Array, length: number): BigUint64Array
   return BigUint64Array.from({ length }, (_, i) => view.getBigUint64(i * 8, true));
 }
 
-/** The pairwise mask between this site and `peer` for `context` (the same vector on both sides). */
-function pairwiseMask(opts: { boxSecretKey: Uint8Array; siteId: string; peer: SecureSumMember; context: string; length: number }): BigUint64Array {
+/** key_ij of the construction above: the same 32 bytes on both sides of the pair, bound to `context`. */
+export function pairwiseKey(opts: { boxSecretKey: Uint8Array; siteId: string; peer: SecureSumMember; context: string }): Uint8Array {
   const shared = x25519(opts.boxSecretKey, opts.peer.boxPublicKey);
   if (shared === null) throw new TwinfedError('VALIDATION_FAILED', `The public key of cohort member ${opts.peer.siteId} is invalid.`);
   const [lo, hi] = opts.siteId < opts.peer.siteId ? [opts.siteId, opts.peer.siteId] : [opts.peer.siteId, opts.siteId];
-  const key = Buffer.from(hkdfSync('sha256', shared, utf8(LABEL), utf8(`${LABEL}\n${opts.context}\n${lo}\n${hi}`), 32));
+  return new Uint8Array(hkdfSync('sha256', shared, utf8(LABEL), utf8(`${LABEL}\n${opts.context}\n${lo}\n${hi}`), 32));
+}
+
+/** The pairwise mask between this site and `peer` for `context` (the same vector on both sides). */
+function pairwiseMask(opts: { boxSecretKey: Uint8Array; siteId: string; peer: SecureSumMember; context: string; length: number }): BigUint64Array {
+  const key = pairwiseKey(opts);
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
   const stream = cipher.update(Buffer.alloc(opts.length * 8));
   return ringFromBytes(new Uint8Array(stream.buffer, stream.byteOffset, stream.byteLength), opts.length);

@@ -3,6 +3,8 @@ import type {
   AuditEntry,
   Evaluation,
   PopulationReportRecord,
+  SecaggCohortRecord,
+  SecaggMessageRecord,
   StatsContributionRecord,
   Federation,
   Invitation,
@@ -34,6 +36,10 @@ export interface MemoryState {
   populationReports: Map<string, PopulationReportRecord>;
   /** key(federationId, siteId) */
   statsContributions: Map<string, StatsContributionRecord>;
+  /** key(federationId, round, siteId, kind) */
+  secaggMessages: Map<string, SecaggMessageRecord>;
+  /** key(federationId, round) */
+  secaggCohorts: Map<string, SecaggCohortRecord>;
   audit: AuditEntry[];
   nextAuditSeq: number;
 }
@@ -53,6 +59,8 @@ export function emptyState(): MemoryState {
     evaluations: new Map(),
     populationReports: new Map(),
     statsContributions: new Map(),
+    secaggMessages: new Map(),
+    secaggCohorts: new Map(),
     audit: [],
     nextAuditSeq: 1,
   };

@@ -1,0 +1,128 @@
+/** Contract: insert-once secure-aggregation messages per (federation, round, site, kind) and each round's fixed cohort. */
+import { describe, expect, it } from '@jest/globals';
+import type { SecaggKind, SecaggMessageRecord } from '../types';
+import { type HarnessRef, seedFederation, t } from './fixtures';
+
+const message = (federationId: string, round: number, siteId: string, kind: SecaggKind, payload = `{"from":"${siteId}"}`): SecaggMessageRecord => ({
+  federationId, round, siteId, kind, payload, createdAt: t(100 * round + 20),
+});
+
+export function secaggContract(h: HarnessRef): void {
+  describe('secure aggregation messages', () => {
+    it.each<SecaggKind>(['shares', 'reveal'])('%s: accepts once, then duplicate (same payload) or conflict (other payload), keeping the first', async (kind) => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const a = message('fed-1', 1, 'site-a', kind);
+      expect(await h.store.putSecaggMessage(a)).toEqual({ status: 'accepted' });
+      expect(await h.store.putSecaggMessage({ ...a, createdAt: t(999) })).toEqual({ status: 'duplicate', existing: a });
+      expect(await h.store.putSecaggMessage({ ...a, payload: '{"other":true}', createdAt: t(999) })).toEqual({ status: 'conflict', existing: a });
+      const s = await h.again();
+      expect(await s.listSecaggMessages('fed-1', 1, kind)).toEqual([a]);
+      expect(await s.putSecaggMessage({ ...a, payload: '{"later":1}' })).toEqual({ status: 'conflict', existing: a });
+    });
+
+    it('keeps the two kinds independent for one site', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const shares = message('fed-1', 1, 'site-a', 'shares', '{"shares":[1,2]}');
+      const reveal = message('fed-1', 1, 'site-a', 'reveal', '{"reveal":[3]}');
+      expect(await h.store.putSecaggMessage(shares)).toEqual({ status: 'accepted' });
+      expect(await h.store.putSecaggMessage(reveal)).toEqual({ status: 'accepted' });
+      expect(await h.store.putSecaggMessage({ ...reveal, payload: shares.payload })).toEqual({ status: 'conflict', existing: reveal });
+      expect(await h.store.putSecaggMessage(shares)).toEqual({ status: 'duplicate', existing: shares });
+      const s = await h.again();
+      expect(await s.listSecaggMessages('fed-1', 1, 'shares')).toEqual([shares]);
+      expect(await s.listSecaggMessages('fed-1', 1, 'reveal')).toEqual([reveal]);
+    });
+
+    it('rejects an unknown round or federation, writing nothing', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      await expect(h.store.putSecaggMessage(message('fed-1', 2, 'site-a', 'shares'))).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
+      await expect(h.store.putSecaggMessage(message('nope', 1, 'site-a', 'reveal'))).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
+      expect(await h.store.listSecaggMessages('fed-1', 2, 'shares')).toEqual([]);
+      expect(await h.store.listSecaggMessages('nope', 1, 'reveal')).toEqual([]);
+    });
+
+    it('lists one round and kind ordered by site id', async () => {
+      await seedFederation(h.store, 'fed-1', 2);
+      await seedFederation(h.store, 'fed-2', 1);
+      await h.store.putSecaggMessage(message('fed-1', 1, 'site-c', 'shares'));
+      await h.store.putSecaggMessage(message('fed-1', 1, 'site-a', 'shares'));
+      await h.store.putSecaggMessage(message('fed-1', 1, 'site-B', 'shares'));
+      await h.store.putSecaggMessage(message('fed-1', 1, 'site-b', 'reveal'));
+      await h.store.putSecaggMessage(message('fed-1', 2, 'site-d', 'shares'));
+      await h.store.putSecaggMessage(message('fed-2', 1, 'site-e', 'shares'));
+      const s = await h.again();
+      expect((await s.listSecaggMessages('fed-1', 1, 'shares')).map((m) => m.siteId)).toEqual(['site-B', 'site-a', 'site-c']);
+      expect((await s.listSecaggMessages('fed-1', 1, 'shares'))[2]).toEqual(message('fed-1', 1, 'site-c', 'shares'));
+      expect(await s.listSecaggMessages('fed-1', 1, 'reveal')).toEqual([message('fed-1', 1, 'site-b', 'reveal')]);
+      expect((await s.listSecaggMessages('fed-1', 2, 'shares')).map((m) => m.siteId)).toEqual(['site-d']);
+      expect(await s.listSecaggMessages('fed-1', 2, 'reveal')).toEqual([]);
+      expect((await s.listSecaggMessages('fed-2', 1, 'shares')).map((m) => m.siteId)).toEqual(['site-e']);
+      expect(await s.listSecaggMessages('fed-1', 3, 'shares')).toEqual([]);
+    });
+
+    it('does not keep extra fields nor share records with callers', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const m = { ...message('fed-1', 1, 'site-a', 'shares'), extra: 1 };
+      await h.store.putSecaggMessage(m);
+      m.payload = 'tampered';
+      const [listed] = await h.store.listSecaggMessages('fed-1', 1, 'shares');
+      expect(listed).toStrictEqual(message('fed-1', 1, 'site-a', 'shares'));
+      listed!.payload = 'tampered';
+      expect((await h.store.listSecaggMessages('fed-1', 1, 'shares'))[0]?.payload).toBe(message('fed-1', 1, 'site-a', 'shares').payload);
+    });
+  });
+
+  describe('secure aggregation cohort', () => {
+    it('is fixed once: the first record wins and later calls get it back unchanged', async () => {
+      await seedFederation(h.store, 'fed-1', 2);
+      expect(await h.store.getSecaggCohort('fed-1', 1)).toBeNull();
+      const first = { federationId: 'fed-1', round: 1, siteIds: ['site-a', 'site-c'], fixedAt: t(150) };
+      expect(await h.store.fixSecaggCohort(first)).toEqual(first);
+      expect(await h.store.fixSecaggCohort({ ...first, siteIds: ['site-a', 'site-b', 'site-c'], fixedAt: t(151) })).toEqual(first);
+      expect(await h.store.fixSecaggCohort(first)).toEqual(first);
+      const s = await h.again();
+      expect(await s.getSecaggCohort('fed-1', 1)).toEqual(first);
+      expect(await s.fixSecaggCohort({ ...first, siteIds: [], fixedAt: t(152) })).toEqual(first);
+      expect(await s.getSecaggCohort('fed-1', 2)).toBeNull();
+      expect(await s.getSecaggCohort('nope', 1)).toBeNull();
+    });
+
+    it('keeps siteIds as given (order, empty) per round', async () => {
+      await seedFederation(h.store, 'fed-1', 2);
+      const one = { federationId: 'fed-1', round: 1, siteIds: ['site-b', 'site-a'], fixedAt: t(150) };
+      const two = { federationId: 'fed-1', round: 2, siteIds: [], fixedAt: t(250) };
+      await h.store.fixSecaggCohort(one);
+      await h.store.fixSecaggCohort(two);
+      const s = await h.again();
+      expect(await s.getSecaggCohort('fed-1', 1)).toEqual(one);
+      expect(await s.getSecaggCohort('fed-1', 2)).toEqual(two);
+    });
+
+    it('rejects an unknown round or federation', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      await expect(h.store.fixSecaggCohort({ federationId: 'fed-1', round: 2, siteIds: ['site-a'], fixedAt: t(1) })).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
+      await expect(h.store.fixSecaggCohort({ federationId: 'nope', round: 1, siteIds: ['site-a'], fixedAt: t(1) })).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
+      expect(await h.store.getSecaggCohort('fed-1', 2)).toBeNull();
+    });
+
+    it('concurrent fixes for one round: all get the same single record', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const results = await Promise.all(
+        [['site-a'], ['site-b'], ['site-c']].map((siteIds, i) => h.store.fixSecaggCohort({ federationId: 'fed-1', round: 1, siteIds, fixedAt: t(150 + i) })),
+      );
+      expect(results[1]).toEqual(results[0]);
+      expect(results[2]).toEqual(results[0]);
+      expect(await h.store.getSecaggCohort('fed-1', 1)).toEqual(results[0]);
+    });
+
+    it('callers cannot change the stored cohort through inputs or outputs', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const c = { federationId: 'fed-1', round: 1, siteIds: ['site-a', 'site-b'], fixedAt: t(150) };
+      const out = await h.store.fixSecaggCohort(c);
+      c.siteIds.push('intruder');
+      out.siteIds.push('intruder');
+      (await h.store.getSecaggCohort('fed-1', 1))?.siteIds.push('intruder');
+      expect((await h.store.getSecaggCohort('fed-1', 1))?.siteIds).toEqual(['site-a', 'site-b']);
+    });
+  });
+}

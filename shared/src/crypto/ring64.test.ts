@@ -1,0 +1,49 @@
+import { SeededRandom } from '../random';
+import { addRing64, decodeRing64, encodeRing64, expandRing64, fromBytesRing64, ringToBytes64, subRing64 } from './ring64';
+import { encodeFixedPoint, ringToBytes } from './secure-sum';
+
+const toBig = (r: Uint32Array): bigint[] => Array.from({ length: r.length / 2 }, (_, i) => (BigInt(r[2 * i + 1]!) << 32n) | BigInt(r[2 * i]!));
+const M = 1n << 64n;
+
+describe('ring64', () => {
+  it('encodes like the secure sum (two\'s complement little-endian uint64) and decodes back', () => {
+    const values = [0, 1, -1, 0.5, -0.5, 1234.000001, -98765.4321, 2 ** 30, -(2 ** 30)];
+    const ring = encodeRing64(values, 20);
+    expect(Buffer.from(ringToBytes64(ring))).toEqual(Buffer.from(ringToBytes(encodeFixedPoint(values, 20))));
+    const back = decodeRing64(ring, 20);
+    values.forEach((v, i) => expect(back[i]).toBeCloseTo(v, 5));
+    expect(fromBytesRing64(ringToBytes64(ring), values.length)).toEqual(ring);
+  });
+
+  it('adds and subtracts mod 2^64 exactly as BigInt does (random words, carries and borrows)', () => {
+    const rng = new SeededRandom(7);
+    for (let trial = 0; trial < 50; trial++) {
+      const a = Uint32Array.from({ length: 64 }, () => rng.nextUint32());
+      const b = Uint32Array.from({ length: 64 }, () => (trial % 5 === 0 ? 0xffffffff : rng.nextUint32()));
+      const sum = a.slice();
+      addRing64(sum, b);
+      const diff = a.slice();
+      subRing64(diff, b);
+      const [ba, bb] = [toBig(a), toBig(b)];
+      expect(toBig(sum)).toEqual(ba.map((x, i) => (x + bb[i]!) % M));
+      expect(toBig(diff)).toEqual(ba.map((x, i) => (((x - bb[i]!) % M) + M) % M));
+    }
+  });
+
+  it('a masked value comes back once its mask is removed, and masks are deterministic per key', () => {
+    const key = new Uint8Array(32).fill(9);
+    const x = encodeRing64([3.25, -7.5, 0], 20);
+    const y = x.slice();
+    addRing64(y, expandRing64(key, 3));
+    expect(y).not.toEqual(x);
+    subRing64(y, expandRing64(key, 3));
+    expect(Array.from(decodeRing64(y, 20))).toEqual([3.25, -7.5, 0]);
+  });
+
+  it('refuses non-finite and too large values, and mismatched lengths', () => {
+    expect(() => encodeRing64([Number.NaN], 20)).toThrow(/cannot be encoded/);
+    expect(() => encodeRing64([2 ** 40], 20)).toThrow(/cannot be encoded/);
+    expect(() => addRing64(new Uint32Array(2), new Uint32Array(4))).toThrow(/different lengths/);
+    expect(() => fromBytesRing64(new Uint8Array(7), 1)).toThrow(/Expected 1 ring elements/);
+  });
+});

@@ -1,0 +1,154 @@
+import { generateIdentity, type Identity } from './identity';
+import { addRing64, decodeRing64, encodeRing64, expandRing64, fromBytesRing64, ringToBytes64, subRing64 } from './ring64';
+import {
+  SECAGG_FRACTION_BITS,
+  maskKeyPair,
+  maskUpdate,
+  openShares,
+  recoverMaskSecretKey,
+  recoverSelfMaskSeed,
+  secaggPairKey,
+  secaggThreshold,
+  selfMaskCommitment,
+  selfMaskSeed,
+  shareSecrets,
+  unmaskSum,
+  type SealedShare,
+} from './secagg';
+import type { SecureSumMember } from './secure-sum';
+
+const F = 'fed-1';
+const R = 3;
+
+interface Site {
+  id: string;
+  identity: Identity;
+  member: SecureSumMember;
+  values: Float64Array;
+  seed: Uint8Array;
+  /** Its round mask public key, as a member of U2. */
+  mask: SecureSumMember;
+}
+
+function makeSites(n: number, length: number): Site[] {
+  return Array.from({ length: n }, (_, i) => {
+    const identity = generateIdentity();
+    const id = `site-${String.fromCharCode(97 + i)}`;
+    return {
+      id,
+      identity,
+      member: { siteId: id, boxPublicKey: identity.box.publicKey },
+      values: Float64Array.from({ length }, (_, k) => (i + 1) * 10 * Math.sin(k + i)), // n_u · w_u
+      seed: selfMaskSeed({ boxSecretKey: identity.box.secretKey, federationId: F, round: R }),
+      mask: { siteId: id, boxPublicKey: maskKeyPair({ boxSecretKey: identity.box.secretKey, federationId: F, round: R }).publicKey },
+    };
+  });
+}
+
+/** Runs the whole protocol in memory; `u2`, `u3` and `revealers` pick who reaches each step. */
+async function simulate(opts: { sites: Site[]; inU2: (s: Site) => boolean; inU3: (s: Site) => boolean; reveals: (s: Site) => boolean }) {
+  const { sites } = opts;
+  const cohort = sites.map((s) => s.member);
+  const t = secaggThreshold(sites.length, 2);
+  const shares = new Map<string, SealedShare[]>();
+  for (const s of sites.filter(opts.inU2)) shares.set(s.id, await shareSecrets({ siteId: s.id, boxSecretKey: s.identity.box.secretKey, cohort, threshold: t, federationId: F, round: R }));
+  const u2 = sites.filter((s) => shares.has(s.id));
+  const length = sites[0]!.values.length;
+  const masked = new Map<string, Uint8Array>();
+  for (const s of u2.filter(opts.inU3)) {
+    const y = maskUpdate({ values: s.values, siteId: s.id, boxSecretKey: s.identity.box.secretKey, survivors: u2.map((x) => x.mask), federationId: F, round: R });
+    masked.set(s.id, ringToBytes64(y));
+  }
+  const u3 = u2.filter((s) => masked.has(s.id));
+  const dropped = u2.filter((s) => !masked.has(s.id));
+  // Unmasking: each revealing survivor opens the boxes it holds: b shares of survivors, m shares of the dropped.
+  const seedShares = new Map<string, Uint8Array[]>();
+  const keyShares = new Map<string, Uint8Array[]>();
+  const push = (m: Map<string, Uint8Array[]>, k: string, v: Uint8Array) => m.set(k, [...(m.get(k) ?? []), v]);
+  for (const u of u3.filter(opts.reveals)) {
+    const open = (v: Site) => openShares({ share: shares.get(v.id)!.find((x) => x.to === u.id)!, from: v.member, siteId: u.id, boxSecretKey: u.identity.box.secretKey, federationId: F, round: R });
+    for (const v of u3) push(seedShares, v.id, open(v).seed);
+    for (const v of dropped) push(keyShares, v.id, open(v).maskKey);
+  }
+  const sum = new Uint32Array(length * 2);
+  for (const u of u3) addRing64(sum, fromBytesRing64(masked.get(u.id)!, length));
+  const selfSeeds = await Promise.all(
+    u3.map((v) => recoverSelfMaskSeed({ shares: (seedShares.get(v.id) ?? []).slice(0, t), commitment: selfMaskCommitment({ seed: v.seed, siteId: v.id, federationId: F, round: R }), siteId: v.id, federationId: F, round: R })),
+  );
+  const droppedPairs: Array<{ survivor: string; dropped: string; key: Uint8Array }> = [];
+  for (const v of dropped) {
+    const maskSecretKey = await recoverMaskSecretKey({ shares: (keyShares.get(v.id) ?? []).slice(0, t), publicKey: v.mask.boxPublicKey, siteId: v.id });
+    for (const u of u3) droppedPairs.push({ survivor: u.id, dropped: v.id, key: secaggPairKey({ maskSecretKey, siteId: v.id, peer: u.mask, federationId: F, round: R }) });
+  }
+  const plain = decodeRing64(unmaskSum({ sum, selfSeeds, droppedPairs }), SECAGG_FRACTION_BITS);
+  const expected = Float64Array.from({ length }, (_, k) => u3.reduce((a, s) => a + s.values[k]!, 0));
+  return { plain, expected, masked, u3 };
+}
+
+describe('secure aggregation of updates (Bonawitz et al.)', () => {
+  it('with every site present, the coordinator recovers exactly the sum and one masked update alone says nothing', async () => {
+    const sites = makeSites(4, 50);
+    const { plain, expected, masked } = await simulate({ sites, inU2: () => true, inU3: () => true, reveals: () => true });
+    plain.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 4));
+    // y_a minus its own self mask is still hidden by the pairwise masks: nowhere near encode(x_a).
+    const a = sites[0]!;
+    const y = fromBytesRing64(masked.get(a.id)!, 50);
+    subRing64(y, expandRing64(a.seed, 50));
+    const guess = decodeRing64(y, SECAGG_FRACTION_BITS);
+    expect(guess.some((g, k) => Math.abs(g - a.values[k]!) > 1e6)).toBe(true);
+  });
+
+  it('survives a site that never sent shares, one that sent shares but no update, and one that never reveals', async () => {
+    const sites = makeSites(7, 20); // t = 4
+    const [, b, c, , , f, g] = sites;
+    // b never sends shares (not in U2), c sends shares but no update (U2, not U3), f never reveals.
+    const { plain, expected, u3 } = await simulate({ sites, inU2: (s) => s !== b, inU3: (s) => s !== c, reveals: (s) => s !== f });
+    expect(u3.map((s: Site) => s.id)).toEqual(['site-a', 'site-d', 'site-e', 'site-f', 'site-g']);
+    plain.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 4));
+    // With one more silent site only 3 < t shares reach the coordinator: the seeds cannot be recovered.
+    await expect(simulate({ sites, inU2: (s) => s !== b, inU3: (s) => s !== c, reveals: (s) => s !== f && s !== g })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('a tampered or foreign share is caught by the box, the commitment or the public key', async () => {
+    const sites = makeSites(3, 4);
+    const cohort = sites.map((s) => s.member);
+    const [a, b] = sites as [Site, Site];
+    const sealed = await shareSecrets({ siteId: a.id, boxSecretKey: a.identity.box.secretKey, cohort, threshold: 2, federationId: F, round: R });
+    const toB = sealed.find((s) => s.to === b.id)!;
+    expect(() => openShares({ share: toB, from: a.member, siteId: b.id, boxSecretKey: b.identity.box.secretKey, federationId: F, round: R + 1 })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    expect(() => openShares({ share: toB, from: b.member, siteId: b.id, boxSecretKey: b.identity.box.secretKey, federationId: F, round: R })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    const opened = [0, 1].map((i) => openShares({ share: sealed[i]!, from: a.member, siteId: sites[i]!.id, boxSecretKey: sites[i]!.identity.box.secretKey, federationId: F, round: R }));
+    const commitment = selfMaskCommitment({ seed: a.seed, siteId: a.id, federationId: F, round: R });
+    expect(await recoverSelfMaskSeed({ shares: opened.map((o) => o.seed), commitment, siteId: a.id, federationId: F, round: R })).toEqual(a.seed);
+    expect(await recoverMaskSecretKey({ shares: opened.map((o) => o.maskKey), publicKey: a.mask.boxPublicKey, siteId: a.id })).toEqual(maskKeyPair({ boxSecretKey: a.identity.box.secretKey, federationId: F, round: R }).secretKey);
+    const bad = opened.map((o) => o.seed.slice());
+    bad[0]!.set([bad[0]![3]! ^ 1], 3);
+    await expect(recoverSelfMaskSeed({ shares: bad, commitment, siteId: a.id, federationId: F, round: R })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    const badKey = opened.map((o) => o.maskKey.slice());
+    badKey[1]!.set([badKey[1]![0]! ^ 1], 0);
+    await expect(recoverMaskSecretKey({ shares: badKey, publicKey: a.mask.boxPublicKey, siteId: a.id })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('masks are deterministic per (site key, federation, round): a restarted site sends the same bytes', () => {
+    const sites = makeSites(3, 8);
+    const a = sites[0]!;
+    const again = selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, federationId: F, round: R });
+    expect(again).toEqual(a.seed);
+    expect(selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, federationId: F, round: R + 1 })).not.toEqual(a.seed);
+    const mask = () => maskUpdate({ values: a.values, siteId: a.id, boxSecretKey: a.identity.box.secretKey, survivors: sites.map((s) => s.mask), federationId: F, round: R });
+    expect(mask()).toEqual(mask());
+  });
+
+  it('thresholds are a majority of the cohort, at least 2 and at least minSites; bad cohorts are refused', async () => {
+    expect([2, 3, 4, 5, 10].map((n) => secaggThreshold(n, 2))).toEqual([2, 2, 3, 3, 6]);
+    expect(secaggThreshold(10, 8)).toBe(8);
+    const sites = makeSites(2, 2);
+    const a = sites[0]!;
+    const base = { siteId: a.id, boxSecretKey: a.identity.box.secretKey, federationId: F, round: R };
+    await expect(shareSecrets({ ...base, cohort: [a.member], threshold: 2 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(shareSecrets({ ...base, cohort: [sites[1]!.member, sites[1]!.member], threshold: 2 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(shareSecrets({ ...base, cohort: sites.map((s) => s.member), threshold: 3 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(() => maskUpdate({ ...base, values: [1, 2], survivors: [sites[1]!.member, { siteId: 'site-z', boxPublicKey: a.identity.box.publicKey }] })).toThrow(/not in the cohort/);
+    expect(encodeRing64([1], SECAGG_FRACTION_BITS)).toBeDefined();
+  });
+});
