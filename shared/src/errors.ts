@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   UPDATE_CONFLICT: { status: 409, message: 'A different update for this round was already accepted from this site.' },
   ALREADY_EXISTS: { status: 409, message: 'The resource already exists.' },
   FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.' },
+  SECAGG_PHASE: { status: 409, message: 'The secure-aggregation round is not in the phase this message belongs to.' },
   // 413, 415, 429, 503
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.' },

@@ -14,6 +14,7 @@ export * from './schemas/plan';
 export * from './schemas/features';
 export * from './schemas/population';
 export * from './schemas/api';
+export * from './schemas/secagg';
 export * from './weights';
 export * from './crypto';
 export * from './auth';

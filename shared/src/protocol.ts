@@ -36,6 +36,10 @@ export const routes = {
   /** POST (site): upload an update envelope (binary). Idempotent. */
   updates: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/updates`,
   /** GET (site): the federation's secure sum of normalisation statistics; POST (site): this site's masked contribution. */
+  /** Secure aggregation of a round (site): GET its state; POST `/shares`, then `/reveal`. */
+  secagg: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg`,
+  secaggShares: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg/shares`,
+  secaggReveal: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg/reveal`,
   federationStats: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/stats`,
   /** GET: model versions (researcher, operator, site). */
   models: '/v1/models',

@@ -8,6 +8,7 @@ import { healthHandlers } from './routes/health';
 import { populationHandlers } from './routes/population';
 import { metricsHandlers } from './routes/metrics';
 import { statsHandlers } from './routes/stats';
+import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
 import { dashboardHandlers } from '../dashboard/assets';
 
@@ -34,6 +35,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const population = populationHandlers(deps);
   const metrics = metricsHandlers(deps);
   const stats = statsHandlers(deps);
+  const secagg = secaggHandlers(deps);
   const tokens = tokenHandlers(deps);
   const dashboard = dashboardHandlers();
   const r = (method: RouteDef['method'], path: string, roles: readonly Role[], handler: RouteDef['handler'], body: BodyKind = 'json'): RouteDef => ({ method, path, roles, body, handler });
@@ -52,6 +54,9 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     r('get', '/v1/federations/:fid/rounds', READERS, feds.rounds),
     r('get', '/v1/federations/:fid/rounds/current', ['site'], feds.current),
     r('post', '/v1/federations/:fid/rounds/:round/updates', ['site'], feds.upload, 'binary'),
+    r('get', '/v1/federations/:fid/rounds/:round/secagg', ['site'], secagg.state),
+    r('post', '/v1/federations/:fid/rounds/:round/secagg/shares', ['site'], secagg.shares),
+    r('post', '/v1/federations/:fid/rounds/:round/secagg/reveal', ['site'], secagg.reveal),
     r('get', '/v1/federations/:fid/stats', ['site'], stats.session),
     r('post', '/v1/federations/:fid/stats', ['site'], stats.contribute),
     r('get', '/v1/models', READERS, models.list),

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { PlanSchema, TwinfedError, layoutOf, type CurrentRound, type UploadAck } from '@twinfed/shared';
+import { PlanSchema, TwinfedError, layoutOf, layoutSize, type CurrentRound, type SecaggAck, type SecaggState, type UploadAck } from '@twinfed/shared';
 import type { Federation, Round } from '../store';
 import { AnsweredCache } from './answered';
 import { EngineCore, closeTarget, type EngineDeps } from './core';
 import { toResult } from './results';
 import { RoundTransitions } from './transitions';
-import { UpdateOpener, type ParsedUpdate } from './update-opener';
+import { SecureAggregation } from './secagg';
+import { UpdateOpener, type OpenedUpdate, type ParsedUpdate } from './update-opener';
 import { checkRoundAccepts } from './upload-check';
 import { federationView, roundView } from './views';
 
@@ -20,6 +21,7 @@ export class RoundEngine {
   private readonly core: EngineCore;
   private readonly opener: UpdateOpener;
   private readonly rounds: RoundTransitions;
+  private readonly secagg: SecureAggregation;
   private readonly answered = new AnsweredCache();
 
   constructor(deps: EngineDeps) {
@@ -30,7 +32,8 @@ export class RoundEngine {
       maxConcurrent: deps.maxConcurrentUploads ?? 4,
       maxUpdateBytes: deps.maxUpdateBytes ?? 64 * 1024 * 1024,
     });
-    this.rounds = new RoundTransitions(this.core, this.opener);
+    this.secagg = new SecureAggregation(this.core);
+    this.rounds = new RoundTransitions(this.core, this.opener, this.secagg);
   }
 
   /** The engine's counters (uploads by outcome, late uploads per round, rounds, recoveries). */
@@ -96,8 +99,18 @@ export class RoundEngine {
       };
       const earlier = await this.earlierUpload(opts, parsed.digest);
       if (earlier) return ack('duplicate', earlier);
-      this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
-      const opened = await this.opener.decrypt(parsed, layoutOf(loaded.plan.model));
+      const target = this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
+      const secure = loaded.plan.privacy.secureAggregation;
+      if (secure !== (parsed.header.secagg !== undefined)) {
+        throw new TwinfedError('INVALID_ENVELOPE', secure ? 'This federation takes only masked updates (secure aggregation).' : 'This federation does not use secure aggregation: send weights.');
+      }
+      let opened: OpenedUpdate | undefined;
+      if (secure) {
+        await this.secagg.acceptsMasked(loaded, target, siteId);
+        await this.opener.decryptMasked(parsed, layoutSize(layoutOf(loaded.plan.model))); // verified and well-formed; the mask hides the rest
+      } else {
+        opened = await this.opener.decrypt(parsed, layoutOf(loaded.plan.model));
+      }
       core.crash('upload.verified');
       const receivedAt = core.iso();
       const put = await core.store.putUpdate({
@@ -116,9 +129,9 @@ export class RoundEngine {
         const current = await core.store.getRound(federationId, round);
         if (!current || (current.state !== 'open' && current.state !== 'collecting')) return; // closed with this update in it
         await core.store.transitionRound({ federationId, round, from: ['open'], to: 'collecting' });
-        core.accumulators.offer({ federationId, strategy: loaded.strategy, ctx: await core.context(loaded, current), selected: current.selectedSiteIds, result: toResult(opened) });
-        const target = closeTarget(loaded.plan, current);
-        if (target > 0 && (await core.store.countUpdates(federationId, round)) >= target) {
+        if (opened) core.accumulators.offer({ federationId, strategy: loaded.strategy, ctx: await core.context(loaded, current), selected: current.selectedSiteIds, result: toResult(opened) });
+        const closeAt = opened ? closeTarget(loaded.plan, current) : await this.secagg.closeTarget(loaded, current);
+        if (closeAt > 0 && (await core.store.countUpdates(federationId, round)) >= closeAt) {
           await this.rounds.close(federationId, round, 'enough sites answered');
         }
       }).catch((err: unknown) => this.rounds.retryLater(federationId, err)); // durable already: ack, and try the rest again
@@ -142,6 +155,36 @@ export class RoundEngine {
       submitted: answered.has(siteId),
       clientConfig: round && selected ? (round.clientConfig as Record<string, unknown>) : {},
     };
+  }
+
+  /** Secure aggregation (site): where the round stands and what this site needs next. */
+  async secaggState(o: { federationId: string; round: number; siteId: string }): Promise<SecaggState> {
+    const { loaded, round } = await this.secureRound(o);
+    return this.secagg.state(loaded, round, o.siteId);
+  }
+
+  /** Secure aggregation (site), step 1: its mask public key and share boxes. */
+  async secaggShares(o: { federationId: string; round: number; siteId: string; body: unknown }): Promise<SecaggAck> {
+    const { loaded, round } = await this.secureRound(o);
+    return this.secagg.submitShares(loaded, round, o.siteId, o.body);
+  }
+
+  /** Secure aggregation (site), step 3: its reveal; the round is unmasked as soon as enough have arrived. */
+  async secaggReveal(o: { federationId: string; round: number; siteId: string; body: unknown }): Promise<SecaggAck> {
+    const { loaded, round } = await this.secureRound(o);
+    const ack = await this.secagg.submitReveal(loaded, round, o.siteId, o.body);
+    if (ack.status === 'accepted') {
+      await this.core.serial(o.federationId, () => this.rounds.close(o.federationId, o.round, 'reveals arrived')).catch((err: unknown) => this.rounds.retryLater(o.federationId, err));
+    }
+    return ack;
+  }
+
+  private async secureRound(o: { federationId: string; round: number }) {
+    const loaded = await this.core.load(o.federationId);
+    if (!loaded.plan.privacy.secureAggregation) throw new TwinfedError('NOT_FOUND', 'This federation does not use secure aggregation.');
+    const round = await this.core.store.getRound(o.federationId, o.round);
+    if (!round) throw new TwinfedError('UNKNOWN_ROUND');
+    return { loaded, round };
   }
 
   /** Stops timers and the opening of new rounds; in-flight work finishes on its own (see {@link drain}). */

@@ -1,10 +1,11 @@
 import { initialWeights, layoutOf, type Plan } from '@twinfed/shared';
 import type { Round } from '../store';
-import type { Strategy } from '../strategies';
+import { isDeltaStrategy, type Strategy } from '../strategies';
 import { buildVersion, type BuiltVersion } from '../registry/registry';
 import { eligibleSites } from './attendance';
 import { closeTarget, dpEpsilonAfter, type EngineCore, type Loaded } from './core';
 import { toResult, trainingMetrics } from './results';
+import type { SecureAggregation, Unmasked } from './secagg';
 import type { UpdateOpener } from './update-opener';
 
 /** A signed version ready to publish, with the strategy state that goes with it. */
@@ -19,6 +20,7 @@ export class RoundTransitions {
   constructor(
     private readonly core: EngineCore,
     private readonly opener: UpdateOpener,
+    private readonly secagg: SecureAggregation,
   ) {}
 
   /** Publishes the signed initial version (round 0) of a federation that has none. */
@@ -55,7 +57,7 @@ export class RoundTransitions {
     const round = await this.core.store.getRound(federationId, next ? next.round : federation.currentRound);
     if (!round || round.state === 'published' || round.state === 'failed') return this.openNext(federationId);
     if (round.state === 'aggregating') return this.close(federationId, round.round, 'resumed after restart');
-    const target = closeTarget(plan, round);
+    const target = plan.privacy.secureAggregation ? await this.secagg.closeTarget(loaded, round) : closeTarget(plan, round);
     const count = await this.core.store.countUpdates(federationId, round.round);
     if (target > 0 && count >= target) return this.close(federationId, round.round, 'enough sites answered');
     this.arm(await this.withGrace(plan, round));
@@ -107,6 +109,7 @@ export class RoundTransitions {
       const why = `${reason}: ${answered.length} of ${round.selectedSiteIds.length} selected sites answered, minSites is ${loaded.plan.minSites}`;
       return this.fail({ round, from: ['aggregating'], reason: why });
     }
+    if (loaded.plan.privacy.secureAggregation) return this.closeSecure(loaded, round, reason);
     let built: Aggregated;
     try {
       built = await this.aggregate(loaded, round, answered);
@@ -117,6 +120,46 @@ export class RoundTransitions {
       return this.fail({ round, from: ['aggregating'], reason: `aggregation failed (${typeof code === 'string' ? code : 'INTERNAL'}): ${(err as Error).message}` });
     }
     await this.publish(loaded, round, built);
+    return this.openNext(federationId);
+  }
+
+  /**
+   * The end of a secure-aggregation round (already `aggregating`, so no more masked updates): waits for t reveals
+   * (re-entered on each reveal and at the unmasking deadline), then publishes the strategy's step from the unmasked
+   * mean. Fails the round when unmasking is impossible or the deadline passes first.
+   */
+  private async closeSecure(loaded: Loaded, round: Round, reason: string): Promise<void> {
+    const { core } = this;
+    const federationId = loaded.federation.id;
+    const ctx = await core.context(loaded, round);
+    let outcome: Unmasked;
+    try {
+      outcome = await this.secagg.unmask(loaded, round, ctx.global);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      return this.fail({ round, from: ['aggregating'], reason: `secure aggregation failed (${typeof code === 'string' ? code : 'INTERNAL'}): ${(err as Error).message}` });
+    }
+    if (outcome.status === 'pending') {
+      if (core.now() >= outcome.unmaskAt) {
+        return this.fail({ round, from: ['aggregating'], reason: `${reason}: ${outcome.revealed} of the ${outcome.threshold} reveals secure aggregation needs arrived before the unmasking deadline` });
+      }
+      core.timers.set(federationId, outcome.unmaskAt - core.now(), () => {
+        core.serial(federationId, () => this.close(federationId, round.round, 'unmasking deadline reached')).catch((err: unknown) => this.retryLater(federationId, err));
+      });
+      return;
+    }
+    const { strategy, plan } = loaded;
+    if (!isDeltaStrategy(strategy)) return this.fail({ round, from: ['aggregating'], reason: `${strategy.name} cannot aggregate a secure sum` });
+    const out = strategy.step(ctx, outcome.mean);
+    const layout = layoutOf(plan.model);
+    const built = buildVersion(
+      {
+        federationId, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name, weights: { layout, data: out.weights },
+        contributors: outcome.contributors, metrics: out.metrics, createdAt: core.iso(),
+      },
+      core.deps.identity,
+    );
+    await this.publish(loaded, round, { ...built, strategyState: strategy.encodeState(out.state), data: out.weights });
     return this.openNext(federationId);
   }
 

@@ -1,6 +1,7 @@
 import {
   TwinfedError,
   fromB64,
+  openMaskedUpdate,
   openUpdate,
   parseUpdate,
   updateDigest,
@@ -65,6 +66,16 @@ export class UpdateOpener {
         maxBytes: this.deps.maxUpdateBytes,
       });
       return { ...parsed, weights };
+    });
+  }
+
+  /** Verifies the site's signature and decrypts a masked (secure-aggregation) update of `elements` ring elements. */
+  async decryptMasked(parsed: ParsedUpdate, elements: number): Promise<Uint8Array> {
+    return this.slots.run(async () => {
+      const site = await this.deps.store.getSite(parsed.header.siteId);
+      if (!site) throw new TwinfedError('UNKNOWN_SITE');
+      verifyUpdateSignature({ header: parsed.header, ciphertext: parsed.ciphertext, siteSignPublicKey: fromB64(site.signPublicKey) });
+      return openMaskedUpdate({ header: parsed.header, ciphertext: parsed.ciphertext, siteBoxPublicKey: fromB64(site.boxPublicKey), coordinatorBoxSecretKey: this.deps.identity.box.secretKey, expectedElements: elements });
     });
   }
 

@@ -50,14 +50,29 @@ function signingDigest(aad: Uint8Array, ciphertextSha256: Uint8Array): Uint8Arra
  * Throws `INVALID_ENVELOPE` on a bad header, `INVALID_WEIGHTS`/`NON_FINITE_WEIGHTS` on bad weights.
  */
 export function sealUpdate(opts: { header: UpdateHeaderInput; weights: WeightSet; identity: Identity; coordinatorBoxPublicKey: Uint8Array }): Uint8Array {
+  if (opts.header.secagg) throw invalid('A weights update has no secure-aggregation commitment.');
+  return sealPayload({ ...opts, payload: serializeWeightsParts(opts.weights) });
+}
+
+/**
+ * Like {@link sealUpdate} for secure aggregation: the payload is the site's masked ring vector (little-endian
+ * uint64 bytes), and the header must carry `secagg.commitment`.
+ */
+export function sealMaskedUpdate(opts: { header: UpdateHeaderInput; masked: Uint8Array; identity: Identity; coordinatorBoxPublicKey: Uint8Array }): Uint8Array {
+  if (!opts.header.secagg) throw invalid('A masked update needs its secure-aggregation commitment.');
+  if (opts.masked.byteLength === 0 || opts.masked.byteLength % 8 !== 0) throw invalid('A masked update is a whole number of 8-byte ring elements.');
+  return sealPayload({ ...opts, payload: [opts.masked] });
+}
+
+function sealPayload(opts: { header: UpdateHeaderInput; payload: Uint8Array[]; identity: Identity; coordinatorBoxPublicKey: Uint8Array }): Uint8Array {
   const nonce = newBoxNonce();
   const parsed = UnsignedUpdateHeaderSchema.safeParse({ ...opts.header, nonce: toB64(nonce) });
   if (!parsed.success) throw invalid('The update header is invalid.');
   if (parsed.data.protocol !== PROTOCOL_VERSION) throw new TwinfedError('PROTOCOL_MISMATCH');
   const aad = utf8(canonicalJson(parsed.data));
-  // Encrypt the serialised weights part by part and frame the ciphertext parts once: one copy of the payload.
+  // Encrypt the payload part by part and frame the ciphertext parts once: one copy of the payload.
   const { parts } = sealBoxParts({
-    plaintext: serializeWeightsParts(opts.weights),
+    plaintext: opts.payload,
     aad,
     recipientBoxPublicKey: opts.coordinatorBoxPublicKey,
     senderBoxSecretKey: opts.identity.box.secretKey,
@@ -116,10 +131,20 @@ export function verifyUpdateSignature(opts: { header: UpdateHeader; ciphertext: 
   if (!ok) throw new TwinfedError('BAD_SIGNATURE');
 }
 
+function decryptPayload(opts: { header: UpdateHeader; ciphertext: Uint8Array; siteBoxPublicKey: Uint8Array; coordinatorBoxSecretKey: Uint8Array }): Uint8Array {
+  return openBox({
+    ciphertext: opts.ciphertext,
+    nonce: fromB64(opts.header.nonce, 'DECRYPT_FAILED'),
+    aad: utf8(canonicalJson(unsignedOf(opts.header))),
+    senderBoxPublicKey: opts.siteBoxPublicKey,
+    recipientBoxSecretKey: opts.coordinatorBoxSecretKey,
+  });
+}
+
 /**
  * Decrypts the ciphertext (AAD = the unsigned header) and deserialises and validates the weights.
  * Does not check the signature: call {@link verifyUpdateSignature} first. Throws `DECRYPT_FAILED`,
- * `INVALID_WEIGHTS`, `NON_FINITE_WEIGHTS` or `PAYLOAD_TOO_LARGE`.
+ * `INVALID_WEIGHTS`, `NON_FINITE_WEIGHTS` or `PAYLOAD_TOO_LARGE`; `INVALID_ENVELOPE` for a masked update.
  */
 export function openUpdate(opts: {
   header: UpdateHeader;
@@ -129,17 +154,23 @@ export function openUpdate(opts: {
   expectedLayout?: Layout;
   maxBytes?: number;
 }): WeightSet {
-  const plaintext = openBox({
-    ciphertext: opts.ciphertext,
-    nonce: fromB64(opts.header.nonce, 'DECRYPT_FAILED'),
-    aad: utf8(canonicalJson(unsignedOf(opts.header))),
-    senderBoxPublicKey: opts.siteBoxPublicKey,
-    recipientBoxSecretKey: opts.coordinatorBoxSecretKey,
-  });
+  if (opts.header.secagg) throw invalid('This update is masked for secure aggregation.');
+  const plaintext = decryptPayload(opts);
   const options: { expectedLayout?: Layout; maxBytes?: number } = {};
   if (opts.expectedLayout) options.expectedLayout = opts.expectedLayout;
   if (opts.maxBytes !== undefined) options.maxBytes = opts.maxBytes;
   return deserializeOwnedWeights(plaintext, options); // the decrypted buffer is ours: no extra copy
+}
+
+/**
+ * Decrypts a masked update's ring vector (after {@link verifyUpdateSignature}). Throws `DECRYPT_FAILED`, or
+ * `INVALID_ENVELOPE` when the update is not masked or its vector does not have `expectedElements` elements.
+ */
+export function openMaskedUpdate(opts: { header: UpdateHeader; ciphertext: Uint8Array; siteBoxPublicKey: Uint8Array; coordinatorBoxSecretKey: Uint8Array; expectedElements: number }): Uint8Array {
+  if (!opts.header.secagg) throw invalid('This update is not masked for secure aggregation.');
+  const plaintext = decryptPayload(opts);
+  if (plaintext.byteLength !== opts.expectedElements * 8) throw invalid(`A masked update of this model has ${opts.expectedElements} ring elements.`);
+  return plaintext;
 }
 
 /** SHA-256 (hex) of the whole envelope: the idempotency key of an upload (same bytes ⇒ same update). */

@@ -22,6 +22,11 @@ export const UpdateHeaderSchema = z.strictObject({
   metrics: metricsSchema(MAX_UPDATE_METRICS),
   nonce: b64OfLength(BOX_NONCE_BYTES),
   sentAt: z.iso.datetime(),
+  /**
+   * Present on a secure-aggregation update: the payload is then the site's masked vector (little-endian uint64
+   * ring elements, see crypto/secagg), not weights, and `commitment` binds the site's self-mask seed.
+   */
+  secagg: z.strictObject({ commitment: b64OfLength(32) }).optional(),
   signature: b64OfLength(KEY_BYTES.signature),
 });
 

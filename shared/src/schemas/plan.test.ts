@@ -21,10 +21,12 @@ describe('PlanSchema privacy options', () => {
     expect(problems({ ...PLAN, privacy: { secureAggregation: false, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([]);
   });
 
-  it('refuses secure aggregation of model updates, which this version does not perform, instead of silently aggregating in the clear', () => {
-    expect(problems({ ...PLAN, privacy: { secureAggregation: true } })).toEqual([
-      'privacy.secureAggregation: secure aggregation of model updates is not available in this version (updates are encrypted to the coordinator, which aggregates them); set it to false',
+  it('takes secure aggregation with a mean-delta strategy, not with central DP or fewer than 2 sites', () => {
+    expect(problems({ ...PLAN, privacy: { secureAggregation: true } })).toEqual([]);
+    expect(problems({ ...PLAN, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([
+      'privacy.dp: central DP clips each update, which secure aggregation hides from the coordinator: choose one',
     ]);
+    expect(problems({ ...PLAN, minSites: 1, privacy: { secureAggregation: true } })).toEqual(['minSites: secure aggregation needs minSites ≥ 2 (the sum of one site is that site)']);
   });
 
   it('names the strategy as the problem when it could never run with secure aggregation', () => {

@@ -50,7 +50,7 @@ export type TrainingConfig = z.infer<typeof TrainingSchema>;
 /** Privacy options of a federation. */
 export const PrivacySchema = z
   .object({
-    /** Masked aggregation of model updates (DESIGN §4). Not built yet: a plan with `true` is refused, never run in the clear. */
+    /** Masked aggregation of model updates (Bonawitz et al.; crypto/secagg): the coordinator only learns the sum. */
     secureAggregation: z.boolean().default(false),
     dp: z
       .object({
@@ -150,13 +150,12 @@ export const PlanSchema = z
     if (p.strategy.name === 'cyclic' && p.privacy.secureAggregation) {
       ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: 'cyclic passes one site’s weights on and cannot run with secure aggregation' });
     } else if (!robust && p.privacy.secureAggregation) {
-      // The field is part of the contract (DESIGN §4), but the masked-update protocol is not built yet: refusing the
-      // plan is honest; accepting it would aggregate individual updates in the clear under a "secure" label.
-      ctx.addIssue({
-        code: 'custom',
-        path: ['privacy', 'secureAggregation'],
-        message: 'secure aggregation of model updates is not available in this version (updates are encrypted to the coordinator, which aggregates them); set it to false',
-      });
+      if (p.privacy.dp) {
+        ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: 'central DP clips each update, which secure aggregation hides from the coordinator: choose one' });
+      }
+      if (p.minSites < 2) {
+        ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'secure aggregation needs minSites ≥ 2 (the sum of one site is that site)' });
+      }
     }
     if (p.strategy.name === 'cyclic' && p.minSites !== 1) {
       ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'cyclic trains one site per round: minSites must be 1' });

@@ -1,0 +1,61 @@
+/**
+ * Messages of secure aggregation of model updates (see crypto/secagg for the construction). Per round of a
+ * federation with `privacy.secureAggregation`, a selected site: (1) POSTs its round mask public key and one sealed
+ * box of Shamir shares per cohort member; (2) once the coordinator has fixed U2 (the sites that shared), uploads a
+ * masked update (an update envelope with `secagg.commitment`); (3) once the round stopped taking updates (U3 is the
+ * sites that uploaded), POSTs its shares of the survivors' seeds and of the dropped sites' mask keys.
+ */
+import { z } from 'zod';
+import { IdSchema } from './api';
+
+const b64 = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
+const key = b64(64);
+
+/** POST …/rounds/:round/secagg/shares (site). Idempotent: the first accepted message of a site stays. */
+export const SecaggSharesSchema = z
+  .object({
+    maskPublicKey: key,
+    shares: z.array(z.object({ to: IdSchema, nonce: b64(64), ciphertext: b64(200) }).strict()).min(2).max(255),
+  })
+  .strict();
+export type SecaggShares = z.infer<typeof SecaggSharesSchema>;
+
+/** POST …/rounds/:round/secagg/reveal (site, a member of U3): one share per survivor's seed and per dropped site's mask key. */
+export const SecaggRevealSchema = z
+  .object({
+    seedShares: z.array(z.object({ of: IdSchema, share: b64(64) }).strict()).max(255),
+    maskKeyShares: z.array(z.object({ of: IdSchema, share: b64(64) }).strict()).max(255),
+  })
+  .strict();
+export type SecaggReveal = z.infer<typeof SecaggRevealSchema>;
+
+/**
+ * GET …/rounds/:round/secagg (site): where the round's secure aggregation stands, and what this site needs next.
+ * `phase`: `sharing` (U2 not fixed yet), `masking` (U2 fixed: upload a masked update), `unmasking` (no more updates:
+ * U3 members reveal), `closed` (published or failed).
+ */
+export const SecaggStateSchema = z.object({
+  federationId: IdSchema,
+  round: z.number().int().min(1),
+  phase: z.enum(['sharing', 'masking', 'unmasking', 'closed']),
+  threshold: z.number().int().min(2),
+  /** The round's cohort S with their X25519 identity keys (seal the share boxes to these). */
+  cohort: z.array(z.object({ siteId: IdSchema, boxPublicKey: key })),
+  /** This site's own messages so far. */
+  shared: z.boolean(),
+  revealed: z.boolean(),
+  /** U2 with their round mask public keys, once fixed. */
+  survivors: z.array(z.object({ siteId: IdSchema, maskPublicKey: key })).nullable(),
+  /** The boxes addressed to this site by the members of U2 (once U2 is fixed). */
+  sharesForMe: z.array(z.object({ from: IdSchema, nonce: b64(64), ciphertext: b64(200) })),
+  /** U3, once the round stopped taking updates. */
+  maskedBy: z.array(IdSchema).nullable(),
+  /** When sharing ends (U2 is fixed with the sites that shared, if at least `threshold`) and when unmasking must be done. */
+  sharesDeadlineAt: z.string(),
+  unmaskDeadlineAt: z.string(),
+});
+export type SecaggState = z.infer<typeof SecaggStateSchema>;
+
+/** Acknowledgement of a secure-aggregation message. */
+export const SecaggAckSchema = z.object({ status: z.enum(['accepted', 'duplicate']) });
+export type SecaggAck = z.infer<typeof SecaggAckSchema>;
