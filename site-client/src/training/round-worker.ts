@@ -6,6 +6,7 @@ import type { SiteStatus } from '../transport/event-stream';
 import type { FederationSession } from './federation-session';
 import type { Journal } from './journal';
 import type { RunnerProgress, SkipReason } from './progress';
+import { SecureRound } from './secure-round';
 import { fetchVerifiedModel, isModelRejection, type VerifiedModel } from './verified-model';
 
 /** Options of {@link RoundWorker}. */
@@ -57,15 +58,25 @@ export class RoundWorker {
   private readonly notified = new Set<string>();
   private sealed: Sealed | undefined;
   private cached: VerifiedModel | undefined;
+  /** Secure aggregation, when the plan asks for it. */
+  private readonly secure: SecureRound | undefined;
 
-  constructor(private readonly o: RoundWorkerOptions) {}
+  constructor(private readonly o: RoundWorkerOptions) {
+    this.secure = o.session.plan.privacy.secureAggregation
+      ? new SecureRound({ api: o.api, enrollment: o.enrollment, federationId: o.federationId, logger: o.logger, signal: o.signal })
+      : undefined;
+  }
 
   /** Trains and uploads for the current round if this site should; errors other than refusals propagate. */
   async maybeTrain(current: CurrentRound): Promise<void> {
     const r = current.round;
     if (!r) return;
     if (!current.selected) return this.skip(r.round, 'not-selected');
-    if (this.o.journal.upload(this.o.federationId, r.round)) return;
+    if (this.o.journal.upload(this.o.federationId, r.round)) {
+      // Uploaded before (perhaps before a restart): a secure round still needs this site's reveal.
+      if (this.secure && (r.state === 'collecting' || r.state === 'aggregating')) await this.revealOrSkip(r.round);
+      return;
+    }
     if (current.submitted) return this.skip(r.round, 'already-submitted');
     if (this.abandoned.has(r.round) || (r.state !== 'open' && r.state !== 'collecting')) return;
     if (this.o.stopping?.aborted && this.sealed?.round !== r.round) return;
@@ -129,6 +140,7 @@ export class RoundWorker {
     const { api, federationId, enrollment, signal, logger } = this.o;
     let sealed = this.sealed?.round === r.round && this.sealed.baseVersionId === r.baseVersionId ? this.sealed : undefined;
     if (!sealed) {
+      await this.secure?.share(r.round);
       this.o.status({ state: 'training', round: r.round });
       this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
       const base = await this.verified(r.baseVersionId);
@@ -140,21 +152,10 @@ export class RoundWorker {
       this.o.emit({ type: 'trained', round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs });
       const metrics: Record<string, number> = { steps: result.steps };
       if (Number.isFinite(result.meanLoss)) metrics.trainLoss = result.meanLoss;
-      const envelope = sealUpdate({
-        header: {
-          protocol: PROTOCOL_VERSION,
-          federationId,
-          round: r.round,
-          siteId: enrollment.state.siteId,
-          baseVersion: r.baseVersionId,
-          numExamples: result.numExamples,
-          metrics,
-          sentAt: new Date().toISOString(),
-        },
-        weights: result.weights,
-        identity: enrollment.identity,
-        coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey,
-      });
+      const header = { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: enrollment.state.siteId, baseVersion: r.baseVersionId, numExamples: result.numExamples, metrics, sentAt: new Date().toISOString() };
+      const envelope = this.secure
+        ? await this.secure.sealMasked({ round: r.round, baseVersionId: r.baseVersionId, weights: result.weights, numExamples: result.numExamples, metrics })
+        : sealUpdate({ header, weights: result.weights, identity: enrollment.identity, coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey });
       sealed = { round: r.round, baseVersionId: r.baseVersionId, envelope };
       this.sealed = sealed;
     }
@@ -167,6 +168,18 @@ export class RoundWorker {
     logger.info({ round: r.round, status: ack.status, digest: ack.digest }, 'update acknowledged');
     this.o.emit({ type: 'uploaded', round: r.round, status: ack.status, digest: ack.digest });
     this.o.status({ state: 'idle' });
+    if (this.secure) await this.revealOrSkip(r.round);
+  }
+
+  /** Step 3 of secure aggregation; a refusal (the round moved on) is not an error of this site. */
+  private async revealOrSkip(round: number): Promise<void> {
+    try {
+      await this.secure!.reveal(round);
+    } catch (e) {
+      const refused = e instanceof TwinfedError && (e.code === 'SECAGG_PHASE' || e.code === 'ROUND_CLOSED' || e.code === 'SITE_NOT_SELECTED');
+      if (!refused) throw e;
+      this.o.logger.info({ round, code: e.code }, 'secure aggregation: no reveal needed');
+    }
   }
 
   /** The version, fetched and verified against the pinned key (the last one is cached). */

@@ -3,6 +3,8 @@ import {
   CoordinatorKeysSchema,
   CurrentRoundSchema,
   EnrollResponseSchema,
+  SecaggAckSchema,
+  SecaggStateSchema,
   StatsAckSchema,
   StatsSessionSchema,
   UploadAckSchema,
@@ -12,6 +14,10 @@ import {
   type EnrollRequest,
   type EnrollResponse,
   type EvaluationReport,
+  type SecaggAck,
+  type SecaggReveal,
+  type SecaggShares,
+  type SecaggState,
   type StatsAck,
   type StatsContribution,
   type StatsSession,
@@ -46,6 +52,10 @@ export interface SiteApi {
   statsSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<StatsSession>;
   /** `POST …/stats`: this site's masked contribution to that sum. */
   contributeStats?(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck>;
+  /** Secure aggregation of a round: its state, this site's key shares, then its reveal (needed only when the plan asks for it). */
+  secaggState?(opts: { federationId: string; round: number; signal?: AbortSignal }): Promise<SecaggState>;
+  secaggShares?(opts: { federationId: string; round: number; body: SecaggShares; signal?: AbortSignal }): Promise<SecaggAck>;
+  secaggReveal?(opts: { federationId: string; round: number; body: SecaggReveal; signal?: AbortSignal }): Promise<SecaggAck>;
 }
 
 const SignedModelSchema = z.object({ meta: z.unknown(), signature: z.string().min(1).max(200) });
@@ -121,5 +131,23 @@ export class CoordinatorClient implements SiteApi {
   contributeStats(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck> {
     const req = { method: 'POST' as const, path: routes.federationStats(opts.federationId), json: opts.contribution };
     return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, StatsAckSchema);
+  }
+
+  /** `GET …/rounds/:round/secagg`: the round's secure aggregation as this site sees it. */
+  secaggState(opts: { federationId: string; round: number; signal?: AbortSignal }): Promise<SecaggState> {
+    const req = { method: 'GET' as const, path: routes.secagg(opts.federationId, opts.round) };
+    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, SecaggStateSchema);
+  }
+
+  /** `POST …/secagg/shares`: this site's round mask public key and share boxes (idempotent). */
+  secaggShares(opts: { federationId: string; round: number; body: SecaggShares; signal?: AbortSignal }): Promise<SecaggAck> {
+    const req = { method: 'POST' as const, path: routes.secaggShares(opts.federationId, opts.round), json: opts.body };
+    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, SecaggAckSchema);
+  }
+
+  /** `POST …/secagg/reveal`: this site's shares of the survivors' seeds and the dropped sites' mask keys (idempotent). */
+  secaggReveal(opts: { federationId: string; round: number; body: SecaggReveal; signal?: AbortSignal }): Promise<SecaggAck> {
+    const req = { method: 'POST' as const, path: routes.secaggReveal(opts.federationId, opts.round), json: opts.body };
+    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, SecaggAckSchema);
   }
 }

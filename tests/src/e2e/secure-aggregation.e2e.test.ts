@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PlanSchema, deserializeWeights, type PlanInput } from '@twinfed/shared';
+import { runFederation, startConsortium, watchFederation, type Consortium, type RunSite } from '../demo/federation-run';
+import { heartPlan } from '../demo/heart-plan';
+
+const SITES: RunSite[] = [
+  { name: 'Cleveland', center: 0 },
+  { name: 'Hungarian', center: 1 },
+  { name: 'VA', center: 3 },
+];
+
+const plan = (secureAggregation: boolean): PlanInput => ({
+  ...heartPlan({ rounds: 2, minSites: 3 }),
+  name: secureAggregation ? 'heart-secure' : 'heart-plain',
+  strategy: { name: 'fedavg' },
+  training: { steps: 30, batchSize: 4, optimizer: 'sgd', lr: 0.01 },
+  privacy: { secureAggregation },
+});
+
+/** Real site processes (twinfed-site run) against a real coordinator, with and without secure aggregation. */
+describe('secure aggregation across processes', () => {
+  let workDir: string;
+  let c: Consortium;
+
+  beforeAll(async () => {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-secagg-'));
+    c = await startConsortium({ workDir, sites: SITES });
+  });
+  afterAll(async () => {
+    await c?.stopAll();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  async function finalWeights(p: PlanInput): Promise<{ weights: Float32Array; metrics: Record<string, number> }> {
+    const fed = await runFederation(c, { workDir, sites: SITES, plan: PlanSchema.parse(p) });
+    const done = await watchFederation(c, { federationId: fed.id, timeoutMs: 120_000 });
+    expect(done.federation.state).toBe('completed');
+    expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published']);
+    const vid = done.federation.latestVersionId!;
+    const meta = await c.admin.getModel(vid);
+    return { weights: deserializeWeights((await c.admin.downloadWeights(vid)).bytes).data, metrics: (meta.meta as { metrics: Record<string, number> }).metrics };
+  }
+
+  test('the same sites and plan give the same global model, within fixed-point precision, with masked updates only', async () => {
+    const plain = await finalWeights(plan(false));
+    const secure = await finalWeights(plan(true));
+    expect(secure.metrics).toMatchObject({ secureAggregation: 1, sites: 3, secaggDropped: 0 });
+    expect(plain.metrics.secureAggregation).toBeUndefined();
+    expect(secure.weights).toHaveLength(plain.weights.length);
+    secure.weights.forEach((w, k) => expect(Math.abs(w - plain.weights[k]!)).toBeLessThan(1e-4));
+  }, 240_000);
+});
