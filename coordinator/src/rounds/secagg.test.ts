@@ -70,16 +70,18 @@ async function weightsOf(c: Coord, versionId: string): Promise<Float32Array> {
   return deserializeWeights(new Uint8Array(await res.arrayBuffer())).data;
 }
 
-async function setup(n: number, plan: Record<string, unknown>) {
-  const c = await startTestCoordinator();
+async function setup(n: number, plan: Record<string, unknown>, opts: { store?: 'sqlite' } = {}) {
+  const c = await startTestCoordinator(opts);
+  // Sites reach the coordinator through `at`, so a test can point them at a restarted one.
+  const at = { url: c.url, operatorToken: c.operatorToken };
   const sites: TestSite[] = [];
-  for (let i = 0; i < n; i++) sites.push(await enrollTestSite(c, `Secure ${String.fromCharCode(65 + i)}`));
+  for (let i = 0; i < n; i++) sites.push(await enrollTestSite(at, `Secure ${String.fromCharCode(65 + i)}`));
   const fed = await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan: testPlan({ privacy: { secureAggregation: true }, ...plan }) }));
   const cur = await json<CurrentRound>(sites[0]!.request('GET', routes.currentRound(fed.id)));
   const base = await weightsOf(c, cur.round!.baseVersionId);
   const layout = [{ name: 'dense/kernel', shape: [3, 1], dtype: 'float32' as const }, { name: 'dense/bias', shape: [1], dtype: 'float32' as const }];
   const trained = (i: number): WeightSet => ({ layout, data: Float32Array.from(base, (w, k) => w + 0.1 * (i + 1) + 0.01 * k) });
-  return { c, sites: sites.map((s) => secureSite(s, fed.id)), fid: fed.id, baseVersion: cur.round!.baseVersionId, trained };
+  return { c, at, sites: sites.map((s) => secureSite(s, fed.id)), fid: fed.id, baseVersion: cur.round!.baseVersionId, trained };
 }
 
 describe('secure aggregation over real HTTP', () => {
@@ -166,6 +168,28 @@ describe('secure aggregation over real HTTP', () => {
       expect(rounds.rounds[0]!.failureReason).toMatch(/1 of the 2 reveals secure aggregation needs arrived before the unmasking deadline/);
     } finally {
       await c.close();
+    }
+  });
+
+  test('a coordinator restarted while it waits for reveals resumes the unmasking from its store', async () => {
+    const { c, at, sites, fid, baseVersion, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 }, { store: 'sqlite' });
+    let restarted: Coord | undefined;
+    try {
+      for (const s of sites) await s.share(1);
+      for (const [i, s] of sites.entries()) await s.upload(1, baseVersion, trained(i), 10 * (i + 1));
+      expect((await sites[0]!.reveal(1)).status).toBe(201); // t = 2: still waiting
+      await c.close();
+      restarted = await startTestCoordinator({ store: 'sqlite', dataDir: c.dataDir });
+      at.url = restarted.url;
+      const state = await sites[1]!.state(1);
+      expect(state).toMatchObject({ phase: 'unmasking', revealed: false });
+      expect((await sites[1]!.reveal(1)).status).toBe(201);
+      const got = await weightsOf(restarted, `${fid}.v1`);
+      const want = trained(0).data.map((_, k) => [10, 20, 30].reduce((a, ni, i) => a + ni * trained(i).data[k]!, 0) / 60);
+      got.forEach((w, k) => expect(w).toBeCloseTo(want[k]!, 5));
+    } finally {
+      await restarted?.close();
+      await c.close().catch(() => undefined);
     }
   });
 });

@@ -10,3 +10,4 @@ export * from './secure-sum';
 export * from './ring64';
 export * from './secagg';
 export * from './bench';
+export * from './secagg-bench';

@@ -1,0 +1,100 @@
+/**
+ * Cost of secure aggregation (DESIGN §9: "secure-aggregation cost per site vs sites and model size"), against the
+ * plain aggregation it replaces, measured in the same run: the site's extra work (share its secrets, mask its update)
+ * and the coordinator's (add the masked vectors, recombine t seeds, remove the masks; once more with one site dropped
+ * after sharing) next to a bare example-weighted sum of the same float vectors.
+ */
+import { generateIdentity } from './identity';
+import { addRing64, fromBytesRing64, ringToBytes64 } from './ring64';
+import {
+  maskKeyPair,
+  maskUpdate,
+  openShares,
+  recoverMaskSecretKey,
+  recoverSelfMaskSeed,
+  secaggPairKey,
+  secaggThreshold,
+  selfMaskCommitment,
+  selfMaskSeed,
+  shareSecrets,
+  unmaskSum,
+} from './secagg';
+
+/** Milliseconds of each step for one configuration. */
+export interface SecaggBenchResult {
+  readonly sites: number;
+  readonly size: number;
+  /** One site: Shamir-share and seal its secrets for every cohort member. */
+  readonly siteShareMs: number;
+  /** One site: mask its update (self mask + one pairwise mask per other site). */
+  readonly siteMaskMs: number;
+  /** Coordinator: sum the masked vectors, recombine the seeds, remove the masks (nobody dropped). */
+  readonly serverMs: number;
+  /** The same with one site dropped after sharing (its mask key recombined, its pairwise masks removed). */
+  readonly serverDroppedMs: number;
+  /** Reference: a bare example-weighted sum of the same float vectors (what plain FedAvg folds). */
+  readonly plainSumMs: number;
+}
+
+async function ms(fn: () => unknown | Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Runs every step once on `sites` synthetic sites with `size` parameters each. */
+export async function benchSecureAggregation(opts: { sites: number; size: number }): Promise<SecaggBenchResult> {
+  const F = 'fed-bench';
+  const R = 1;
+  const sites = Array.from({ length: opts.sites }, (_, i) => {
+    const identity = generateIdentity();
+    const siteId = `site-${String(i).padStart(4, '0')}`;
+    const ctx = { boxSecretKey: identity.box.secretKey, federationId: F, round: R };
+    return { siteId, identity, ctx, member: { siteId, boxPublicKey: identity.box.publicKey }, mask: { siteId, boxPublicKey: maskKeyPair(ctx).publicKey } };
+  });
+  const values = Float64Array.from({ length: opts.size }, (_, k) => Math.sin(k) * 10);
+  const t = secaggThreshold(opts.sites, 2);
+  const cohort = sites.map((s) => s.member);
+  const shares = new Map<string, Awaited<ReturnType<typeof shareSecrets>>>();
+  for (const s of sites) shares.set(s.siteId, await shareSecrets({ ...s.ctx, siteId: s.siteId, cohort, threshold: t }));
+  const siteShareMs = await ms(() => shareSecrets({ ...sites[0]!.ctx, siteId: sites[0]!.siteId, cohort, threshold: t }));
+  const survivors = sites.map((s) => s.mask);
+  const masked = sites.map((s) => ringToBytes64(maskUpdate({ ...s.ctx, values, siteId: s.siteId, survivors })));
+  const siteMaskMs = await ms(() => maskUpdate({ ...sites[0]!.ctx, values, siteId: sites[0]!.siteId, survivors }));
+
+  // What the revealing sites hand over (opened before the clock starts: that is the sites' work, not the server's).
+  const opened = new Map<string, ReturnType<typeof openShares>>();
+  for (const holder of sites) {
+    for (const of of sites) opened.set(`${holder.siteId}>${of.siteId}`, openShares({ ...holder.ctx, share: shares.get(of.siteId)!.find((x) => x.to === holder.siteId)!, from: of.member, siteId: holder.siteId }));
+  }
+  const open = (holder: (typeof sites)[number], of: (typeof sites)[number]) => opened.get(`${holder.siteId}>${of.siteId}`)!;
+  async function server(dropped: number): Promise<void> {
+    const u3 = sites.slice(0, sites.length - dropped);
+    const gone = sites.slice(sites.length - dropped);
+    const revealers = u3.slice(0, t);
+    const sum = new Uint32Array(opts.size * 2);
+    for (let i = 0; i < u3.length; i++) addRing64(sum, fromBytesRing64(masked[i]!, opts.size));
+    const seeds = await Promise.all(
+      u3.map((v) => recoverSelfMaskSeed({ federationId: F, round: R, siteId: v.siteId, shares: revealers.map((u) => open(u, v).seed), commitment: selfMaskCommitment({ seed: selfMaskSeed(v.ctx), siteId: v.siteId, federationId: F, round: R }) })),
+    );
+    const droppedPairs: Array<{ survivor: string; dropped: string; key: Uint8Array }> = [];
+    for (const v of gone) {
+      const maskSecretKey = await recoverMaskSecretKey({ shares: revealers.map((u) => open(u, v).maskKey), publicKey: v.mask.boxPublicKey, siteId: v.siteId });
+      for (const u of u3) droppedPairs.push({ survivor: u.siteId, dropped: v.siteId, key: secaggPairKey({ maskSecretKey, siteId: v.siteId, peer: u.mask, federationId: F, round: R }) });
+    }
+    unmaskSum({ sum, selfSeeds: seeds, droppedPairs });
+  }
+  const serverMs = await ms(() => server(0));
+  const serverDroppedMs = await ms(() => server(1));
+
+  const floats = sites.map(() => Float32Array.from(values));
+  const plainSumMs = await ms(() => {
+    const acc = new Float64Array(opts.size);
+    for (const [i, w] of floats.entries()) {
+      const n = 10 + i;
+      for (let k = 0; k < w.length; k++) acc[k]! += n * w[k]!;
+    }
+    return acc;
+  });
+  return { sites: opts.sites, size: opts.size, siteShareMs, siteMaskMs, serverMs, serverDroppedMs, plainSumMs };
+}
