@@ -36,14 +36,21 @@ export interface SecaggBenchResult {
   readonly plainSumMs: number;
 }
 
-async function ms(fn: () => unknown | Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
+/** Median milliseconds of `iterations` runs after one warm-up run (robust to JIT warm-up and GC pauses). */
+async function ms(fn: () => unknown | Promise<unknown>, iterations: number): Promise<number> {
   await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
-/** Runs every step once on `sites` synthetic sites with `size` parameters each. */
-export async function benchSecureAggregation(opts: { sites: number; size: number }): Promise<SecaggBenchResult> {
+/** Times every step (median of `iterations`, default 3) on `sites` synthetic sites with `size` parameters each. */
+export async function benchSecureAggregation(opts: { sites: number; size: number; iterations?: number }): Promise<SecaggBenchResult> {
+  const it = opts.iterations ?? 3;
   const F = 'fed-bench';
   const R = 1;
   const sites = Array.from({ length: opts.sites }, (_, i) => {
@@ -57,10 +64,10 @@ export async function benchSecureAggregation(opts: { sites: number; size: number
   const cohort = sites.map((s) => s.member);
   const shares = new Map<string, Awaited<ReturnType<typeof shareSecrets>>>();
   for (const s of sites) shares.set(s.siteId, await shareSecrets({ ...s.ctx, siteId: s.siteId, cohort, threshold: t }));
-  const siteShareMs = await ms(() => shareSecrets({ ...sites[0]!.ctx, siteId: sites[0]!.siteId, cohort, threshold: t }));
+  const siteShareMs = await ms(() => shareSecrets({ ...sites[0]!.ctx, siteId: sites[0]!.siteId, cohort, threshold: t }), it);
   const survivors = sites.map((s) => s.mask);
   const masked = sites.map((s) => ringToBytes64(maskUpdate({ ...s.ctx, values, siteId: s.siteId, survivors })));
-  const siteMaskMs = await ms(() => maskUpdate({ ...sites[0]!.ctx, values, siteId: sites[0]!.siteId, survivors }));
+  const siteMaskMs = await ms(() => maskUpdate({ ...sites[0]!.ctx, values, siteId: sites[0]!.siteId, survivors }), it);
 
   // What the revealing sites hand over (opened before the clock starts: that is the sites' work, not the server's).
   const opened = new Map<string, ReturnType<typeof openShares>>();
@@ -84,8 +91,8 @@ export async function benchSecureAggregation(opts: { sites: number; size: number
     }
     unmaskSum({ sum, selfSeeds: seeds, droppedPairs });
   }
-  const serverMs = await ms(() => server(0));
-  const serverDroppedMs = await ms(() => server(1));
+  const serverMs = await ms(() => server(0), it);
+  const serverDroppedMs = await ms(() => server(1), it);
 
   const floats = sites.map(() => Float32Array.from(values));
   const plainSumMs = await ms(() => {
@@ -95,6 +102,6 @@ export async function benchSecureAggregation(opts: { sites: number; size: number
       for (let k = 0; k < w.length; k++) acc[k]! += n * w[k]!;
     }
     return acc;
-  });
+  }, it);
   return { sites: opts.sites, size: opts.size, siteShareMs, siteMaskMs, serverMs, serverDroppedMs, plainSumMs };
 }
