@@ -108,6 +108,7 @@ describe('researcher dashboard in headless Chromium', () => {
     await page.waitForSelector('#versions tbody tr');
     expect(await page.textContent('#federations')).toContain('Sepsis risk 2026');
     expect(await page.textContent('#federation-title')).toContain(fid);
+    expect(await page.textContent('#federation-summary')).toMatch(/^fedavg · logistic-regression on 3 features · 2 rounds, at least 2 sites per round · normalisation per-site · secure aggregation off · DP off$/);
 
     const versions = await page.$$eval('#versions tbody tr', (rows) => rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')));
     expect(versions.map((r) => [r[0], r[1], r[2]])).toEqual([

@@ -67,7 +67,7 @@ describe('digital twins end to end', () => {
     expect(FORBIDDEN.every((re) => re.test(fhirText))).toBe(true);
 
     const base = twinScenarioPlan();
-    const plan = twinScenarioPlan({ rounds: 2, minSites: 2, data: { ...base.data, normalization: 'federated' } });
+    const plan = twinScenarioPlan({ rounds: 2, minSites: 2, data: { ...base.data, normalization: 'federated' }, privacy: { secureAggregation: true } });
     const fed = await admin.createFederation(plan);
     const runs = HOSPITALS.map((h) => startNode({ name: h.name, script: siteCli(), args: ['--json', 'run', '--federation', fed.id, '--twins', '--at', at, '--no-push', '--poll-interval', '300', '--data-dir', siteDir(workDir, h)], env: { TWINFED_LOG_LEVEL: 'debug' } }));
     children.push(...runs);

@@ -146,7 +146,8 @@
     const p = fed.plan;
     $('federation-summary').textContent =
       `${p.strategy.name} · ${p.model.kind} on ${p.model.inputs} features · ${p.rounds} rounds, at least ${p.minSites} sites per round · ` +
-      `normalisation ${p.data.normalization ?? 'none'} · DP ${p.privacy.dp ? `clip ${p.privacy.dp.clip}, noise ×${p.privacy.dp.noiseMultiplier}` : 'off'}`;
+      `normalisation ${p.data.normalization ?? 'none'} · secure aggregation ${p.privacy.secureAggregation ? 'on' : 'off'} · ` +
+      `DP ${p.privacy.dp ? `clip ${p.privacy.dp.clip}, noise ×${p.privacy.dp.noiseMultiplier}, δ ${p.privacy.dp.delta}` : 'off'}`;
     renderChart(versions, evals, names);
     renderVersions(versions, names);
   }

@@ -21,6 +21,7 @@ interface Flags {
   workDir?: string;
   keep?: boolean;
   normalization: 'per-site' | 'federated';
+  secureAggregation: boolean;
 }
 
 const jsonLines = (lines: string[]) => lines.flatMap((l) => {
@@ -45,6 +46,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--work-dir <dir>', 'where the coordinator and sites keep their data (default: a new temp dir)')
     .option('--keep', 'keep the work dir afterwards')
     .option('--normalization <kind>', 'federated (pooled z-score statistics by secure sum) or per-site', 'federated')
+    .option('--no-secure-aggregation', 'send updates one by one (encrypted to the coordinator) instead of masked')
     .parse(argv)
     .opts<Flags>();
   const started = Date.now();
@@ -97,12 +99,13 @@ async function main(argv: string[]): Promise<void> {
     const base = twinScenarioPlan();
     // Federated normalisation: every site z-scores with the pooled statistics from a secure sum, so a score means
     // the same at every hospital and the population view compares like with like.
-    const plan = twinScenarioPlan({ rounds: flags.rounds, data: { ...base.data, normalization: flags.normalization } });
+    // Secure aggregation: each site's update is masked; the coordinator only ever learns the sum of the round.
+    const plan = twinScenarioPlan({ rounds: flags.rounds, data: { ...base.data, normalization: flags.normalization }, privacy: { secureAggregation: flags.secureAggregation } });
     const fed = await consortium.admin.createFederation(plan);
     for (const h of hospitals) {
       consortium.sites.push(startNode({ name: h.name, script: siteCli(), args: ['run', '--federation', fed.id, '--twins', '--at', at, '--data-dir', dirOf(h)], env: { TWINFED_LOG_LEVEL: 'warn' } }));
     }
-    console.log(`\nfederation ${fed.id} (${plan.strategy.name}, ${plan.rounds} rounds): accuracy and AUC of each version on each site's own held-out twins`);
+    console.log(`\nfederation ${fed.id} (${plan.strategy.name}, ${plan.rounds} rounds${plan.privacy.secureAggregation ? ', secure aggregation: masked updates only' : ''}): accuracy and AUC of each version on each site's own held-out twins`);
     console.log(roundHeader(names));
     let printed = 0;
     const final = await watchFederation(consortium, {
