@@ -142,26 +142,23 @@ export function createAdminClient(options: AdminClientOptions) {
     return parsed.data;
   }
 
+  /** Validates a request body locally, so a bad one fails before anything is sent (VALIDATION_FAILED with the issues). */
+  async function checked<S extends z.ZodType>(schema: S, input: unknown, message: string): Promise<z.infer<S>> {
+    const body = schema.safeParse(input);
+    if (body.success) return body.data;
+    const issues = body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw new TwinfedError('VALIDATION_FAILED', message, { details: issues });
+  }
+
   return {
     /** The coordinator's public keys and their fingerprint (public route). */
     coordinatorKeys: (): Promise<CoordinatorKeys> => json('GET', routes.coordinatorKeys, CoordinatorKeysSchema, { auth: false }),
     /** Creates a one-time enrollment token for a new site. */
-    createInvitation(input: CreateInvitation): Promise<InvitationResponse> {
-      const body = CreateInvitationSchema.safeParse(input);
-      if (!body.success) {
-        const issues = body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-        return Promise.reject(new TwinfedError('VALIDATION_FAILED', 'The invitation is not valid.', { details: issues }));
-      }
-      return json('POST', routes.invitations, InvitationResponseSchema, { body: body.data });
-    },
-    createToken(input: CreateApiToken): Promise<ApiTokenCreated> {
-      const body = CreateApiTokenSchema.safeParse(input);
-      if (!body.success) {
-        const issues = body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-        return Promise.reject(new TwinfedError('VALIDATION_FAILED', 'The token request is not valid.', { details: issues }));
-      }
-      return json('POST', routes.tokens, ApiTokenCreatedSchema, { body: body.data });
-    },
+    createInvitation: (input: CreateInvitation): Promise<InvitationResponse> =>
+      checked(CreateInvitationSchema, input, 'The invitation is not valid.').then((body) => json('POST', routes.invitations, InvitationResponseSchema, { body })),
+    /** Creates a researcher or operator bearer token (its value is in the answer, once). */
+    createToken: (input: CreateApiToken): Promise<ApiTokenCreated> =>
+      checked(CreateApiTokenSchema, input, 'The token request is not valid.').then((body) => json('POST', routes.tokens, ApiTokenCreatedSchema, { body })),
     listTokens: (): Promise<ApiTokenView[]> => json('GET', routes.tokens, TokenListSchema),
     revokeToken: (tokenId: string): Promise<ApiTokenView> => json('POST', routes.revokeToken(tokenId), ApiTokenViewSchema, { body: {} }),
     listSites: (): Promise<SiteView[]> => json('GET', routes.adminSites, SiteListSchema),

@@ -1,22 +1,13 @@
 import { generateIdentity } from '../crypto/identity';
-import { isTwinfedError, type ErrorCode } from '../errors';
 import { parseHandshake, signHandshake, verifyHandshake } from './handshake';
 import { signRequest } from './request-signing';
+import { codeOf } from '../__tests__/code-of';
 
 const site = generateIdentity();
 const NOW = 1_750_000_000_000;
 const WINDOW = 60_000;
 const auth = signHandshake({ siteId: 'site-a', signSecretKey: site.sign.secretKey, now: NOW });
 
-function codeOf(fn: () => unknown): ErrorCode | 'none' {
-  try {
-    fn();
-    return 'none';
-  } catch (e) {
-    if (isTwinfedError(e)) return e.code;
-    throw e;
-  }
-}
 const verify = (a: unknown, over: Partial<Parameters<typeof verifyHandshake>[0]> = {}) =>
   verifyHandshake({ auth: a, signPublicKey: site.sign.publicKey, now: NOW, windowMs: WINDOW, ...over });
 

@@ -1,7 +1,7 @@
 import { generateIdentity } from '../crypto/identity';
-import { isTwinfedError, type ErrorCode } from '../errors';
 import { NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER, parseAuthHeaders } from './headers';
 import { canonicalRequest, signRequest, verifyRequest } from './request-signing';
+import { codeOf } from '../__tests__/code-of';
 
 const site = generateIdentity();
 const other = generateIdentity();
@@ -10,15 +10,6 @@ const WINDOW = 5 * 60 * 1000;
 const req = { method: 'post', path: '/v1/federations/f1/rounds/3/updates?x=1', body: new Uint8Array([1, 2, 3]), siteId: 'site-a' };
 const headers = signRequest({ ...req, signSecretKey: site.sign.secretKey, now: NOW });
 
-function codeOf(fn: () => unknown): ErrorCode | 'none' {
-  try {
-    fn();
-    return 'none';
-  } catch (e) {
-    if (isTwinfedError(e)) return e.code;
-    throw e;
-  }
-}
 function verify(over: Partial<Parameters<typeof verifyRequest>[0]> = {}) {
   return verifyRequest({ method: 'POST', path: req.path, body: req.body, headers, signPublicKey: site.sign.publicKey, now: NOW, windowMs: WINDOW, ...over });
 }

@@ -1,9 +1,9 @@
 import { PROTOCOL_VERSION } from '../protocol';
 import { generateIdentity } from '../crypto/identity';
 import { toB64 } from '../crypto/encoding';
-import { isTwinfedError, type ErrorCode } from '../errors';
 import { openMaskedUpdate, openUpdate, parseUpdate, sealMaskedUpdate, sealUpdate, verifyUpdateSignature } from './update-envelope';
 import type { UpdateHeaderInput } from './update-header';
+import { codeOf } from '../__tests__/code-of';
 
 const site = generateIdentity();
 const coord = generateIdentity();
@@ -13,15 +13,6 @@ const header: UpdateHeaderInput = {
   secagg: { commitment },
 };
 const masked = Uint8Array.from({ length: 24 }, (_, i) => i * 11);
-const codeOf = (fn: () => unknown): ErrorCode | 'none' => {
-  try {
-    fn();
-    return 'none';
-  } catch (e) {
-    if (isTwinfedError(e)) return e.code;
-    throw e;
-  }
-};
 
 describe('masked (secure-aggregation) update envelopes', () => {
   const bytes = sealMaskedUpdate({ header, masked, identity: site, coordinatorBoxPublicKey: coord.box.publicKey });

@@ -1,9 +1,9 @@
 import { PROTOCOL_VERSION } from '../protocol';
 import { generateIdentity } from '../crypto/identity';
-import { isTwinfedError, type ErrorCode } from '../errors';
 import { serializeWeights, weightsDigest } from '../weights/serialize';
 import type { WeightSet } from '../weights/types';
 import { ModelVersionMetaSchema, signModelVersion, verifyModelVersion, type ModelVersionMeta } from './model-version';
+import { codeOf } from '../__tests__/code-of';
 
 const coord = generateIdentity();
 const weights: WeightSet = {
@@ -33,15 +33,6 @@ const meta: ModelVersionMeta = {
 };
 const signature = signModelVersion(meta, coord.sign.secretKey);
 
-function codeOf(fn: () => unknown): ErrorCode | 'none' {
-  try {
-    fn();
-    return 'none';
-  } catch (e) {
-    if (isTwinfedError(e)) return e.code;
-    throw e;
-  }
-}
 const verify = (over: Partial<Parameters<typeof verifyModelVersion>[0]> = {}) =>
   codeOf(() => verifyModelVersion({ meta, signature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey, ...over }));
 

@@ -2,11 +2,11 @@ import { PROTOCOL_VERSION } from '../protocol';
 import { generateIdentity } from '../crypto/identity';
 import { utf8 } from '../crypto/encoding';
 import { sha256Hex } from '../crypto/hash';
-import { isTwinfedError, type ErrorCode } from '../errors';
 import type { Layout, WeightSet } from '../weights/types';
 import { canonicalJson } from './canonical-json';
 import { openUpdate, parseUpdate, sealUpdate, updateDigest, verifyUpdateSignature } from './update-envelope';
 import type { UpdateHeaderInput } from './update-header';
+import { codeOf } from '../__tests__/code-of';
 
 const site = generateIdentity();
 const coord = generateIdentity();
@@ -25,15 +25,6 @@ const header: UpdateHeaderInput = {
 const seal = (over: Partial<Parameters<typeof sealUpdate>[0]> = {}) =>
   sealUpdate({ header, weights, identity: site, coordinatorBoxPublicKey: coord.box.publicKey, ...over });
 
-function codeOf(fn: () => unknown): ErrorCode | 'none' {
-  try {
-    fn();
-    return 'none';
-  } catch (e) {
-    if (isTwinfedError(e)) return e.code;
-    throw e;
-  }
-}
 function receive(bytes: Uint8Array): WeightSet {
   const { header: h, ciphertext } = parseUpdate(bytes, { maxBytes: 1 << 20 });
   verifyUpdateSignature({ header: h, ciphertext, siteSignPublicKey: site.sign.publicKey });

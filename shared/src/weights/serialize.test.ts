@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { sha256Hex } from '../crypto/hash';
 import { utf8 } from '../crypto/encoding';
-import { isTwinfedError, type ErrorCode } from '../errors';
+import { isTwinfedError } from '../errors';
 import { assertFinite, deserializeOwnedWeights, deserializeWeights, serializeWeights, serializeWeightsParts, weightsDigest } from './serialize';
 import { concatBytes } from '../crypto/encoding';
 import { layoutSize, type Layout, type WeightSet } from './types';
+import { codeOf } from '../__tests__/code-of';
 
 const layout: Layout = [
   { name: 'dense/kernel', shape: [3, 2], dtype: 'float32' },
@@ -12,15 +13,6 @@ const layout: Layout = [
 ];
 const ws: WeightSet = { layout, data: Float32Array.from([0.5, -1, 2.25, 0, -0, 1e-30, 3, -4]) };
 
-function codeOf(fn: () => unknown): ErrorCode | 'none' {
-  try {
-    fn();
-    return 'none';
-  } catch (e) {
-    if (isTwinfedError(e)) return e.code;
-    throw e;
-  }
-}
 
 const finiteF32 = fc.float({ noNaN: true, noDefaultInfinity: true });
 const layoutArb = fc
