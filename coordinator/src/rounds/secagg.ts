@@ -96,7 +96,8 @@ export class SecureAggregation {
       round: round.round,
       phase: closed ? 'closed' : unmasking ? 'unmasking' : cohort ? 'masking' : 'sharing',
       threshold: this.threshold(loaded.plan, round),
-      cohort: sites.filter((s) => s !== null && !s.revokedAt).map((s) => ({ siteId: s!.id, boxPublicKey: s!.boxPublicKey })),
+      // Every selected site (a revoked one cannot take part, but the share boxes still cover exactly the round's cohort).
+      cohort: sites.flatMap((s) => (s ? [{ siteId: s.id, boxPublicKey: s.boxPublicKey }] : [])),
       shared: shares.some((m) => m.siteId === siteId),
       revealed: reveals.some((m) => m.siteId === siteId),
       survivors: cohort ? parsed.map((p) => ({ siteId: p.siteId, maskPublicKey: p.body.maskPublicKey })) : null,
