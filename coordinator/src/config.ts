@@ -20,6 +20,8 @@ const ConfigSchema = z.object({
   maxQueuedUploads: z.number().int().min(0),
   /** On SIGTERM, how long in-flight requests and round transitions may take before the database closes anyway. */
   shutdownGraceMs: z.number().int().min(0),
+  /** 401 answers per client address and minute before it gets 429 for the rest of the minute (0: no limit). */
+  maxAuthFailuresPerMinute: z.number().int().min(0),
 });
 
 /** The coordinator's configuration, read once from the environment and passed down. */
@@ -44,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     maxConcurrentUploads: num(env.TWINFED_MAX_CONCURRENT_UPLOADS) ?? 4,
     maxQueuedUploads: num(env.TWINFED_MAX_QUEUED_UPLOADS) ?? 64,
     shutdownGraceMs: num(env.TWINFED_SHUTDOWN_GRACE_MS) ?? 10_000,
+    maxAuthFailuresPerMinute: num(env.TWINFED_MAX_AUTH_FAILURES_PER_MINUTE) ?? 30,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);

@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import { BINARY_MEDIA_TYPE, TwinfedError } from '@twinfed/shared';
 import { authenticate, type Principal } from './auth';
+import { authFailureLimiter } from './auth-failures';
 import type { HttpDeps } from './deps';
 import { errorHandler } from './errors';
 import { routeTable, type RouteDef } from './route-table';
@@ -12,6 +13,7 @@ export function createApp(deps: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.use(helmet());
   app.use(refuseWhileDraining(deps));
+  app.use(authFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now }));
   for (const route of routeTable(deps)) {
     const gate = route.body === 'binary' && deps.uploadGate ? [deps.uploadGate.middleware()] : [];
     app[route.method](route.path, ...gate, contentType(route), readBody(route, deps), authorize(route, deps), route.handler);
