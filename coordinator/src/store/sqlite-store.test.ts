@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '@twinfed/sqlite-kit';
 import { describeStoreContract } from './contract';
 import { seedFederation, site, t, update } from './contract/fixtures';
 import { MIGRATIONS } from './migrations';

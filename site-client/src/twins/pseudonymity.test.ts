@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '@twinfed/sqlite-kit';
 import { bundle, condition, consent, immunization, ndjson, patient, vital } from '../ingest/__tests__/fhir-fixtures';
 import { importCsv } from '../ingest/csv';
 import { importFhir } from '../ingest/fhir/import';

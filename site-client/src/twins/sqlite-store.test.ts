@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '@twinfed/sqlite-kit';
 import { describeTwinStoreContract } from './__tests__/contract';
 import { hr, patient, SECRET } from './__tests__/harness';
 import { openTwinDatabase } from './sqlite/db';

@@ -1,71 +1,25 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { TwinfedError } from '@twinfed/shared';
-import { MIGRATIONS, type Migration } from '../migrations';
+import { openSqlite, runMigrations as runKitMigrations, type Db, type Migration } from '@twinfed/sqlite-kit';
+import { MIGRATIONS } from '../migrations';
 
-export type Db = Database.Database;
+export type { Db };
+
+const OWNER = { schema: 'database schema', app: 'coordinator' };
 
 export interface OpenDatabaseOptions {
   /** File path, or ':memory:' (no file, no WAL). */
   path: string;
-  /** SQLITE busy timeout in ms (default 5000). */
+  /** SQLite busy timeout in ms (default 5000). */
   busyTimeoutMs?: number;
   /** Defaults to every migration of this package. */
   migrations?: readonly Migration[];
 }
 
-/** Creates the file with mode 0600 (its directory with 0700) before SQLite touches it. */
-function prepareFile(file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.closeSync(fs.openSync(file, 'a', 0o600));
-  fs.chmodSync(file, 0o600);
-}
-
-/** Opens the database, sets the durability pragmas and applies pending migrations. */
+/** Opens the coordinator's database (0600, WAL, synchronous FULL, foreign keys) and applies pending migrations. */
 export function openDatabase(options: OpenDatabaseOptions): Db {
-  const inMemory = options.path === ':memory:';
-  if (!inMemory) prepareFile(options.path);
-  const db = new Database(options.path);
-  try {
-    if (!inMemory) db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-    runMigrations(db, options.migrations ?? MIGRATIONS);
-    return db;
-  } catch (e) {
-    db.close();
-    throw e;
-  }
+  return openSqlite({ path: options.path, ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }), migrations: options.migrations ?? MIGRATIONS, owner: OWNER });
 }
 
-/**
- * Applies, in one immediate transaction, every migration not yet recorded in `schema_migrations`.
- * Returns the versions applied by this call (empty when the schema was current).
- * Refuses a database whose schema is newer than the code.
- */
+/** Applies pending migrations; returns the versions applied. Refuses a database newer than this coordinator. */
 export function runMigrations(db: Db, migrations: readonly Migration[]): number[] {
-  const sorted = [...migrations].sort((a, b) => a.version - b.version);
-  const known = sorted.length === 0 ? 0 : (sorted[sorted.length - 1]?.version ?? 0);
-  const apply = db.transaction((): number[] => {
-    db.exec(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
-    );
-    const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
-    const newest = Math.max(0, ...applied);
-    if (newest > known) {
-      throw new TwinfedError('CONFIG_INVALID', `The database schema (v${newest}) is newer than this coordinator (v${known}).`);
-    }
-    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-    const done: number[] = [];
-    for (const m of sorted) {
-      if (applied.has(m.version)) continue;
-      db.exec(m.sql);
-      record.run(m.version, m.name, new Date().toISOString());
-      done.push(m.version);
-    }
-    return done;
-  });
-  return apply.immediate();
+  return runKitMigrations(db, migrations, OWNER);
 }

@@ -1,9 +1,7 @@
+import type { Migration } from '@twinfed/sqlite-kit';
+
 /** A numbered schema migration of the twin store; applied in ascending order, each exactly once. */
-export interface TwinMigration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type TwinMigration = Migration;
 
 const record = (table: string, columns: string) => `
 CREATE TABLE ${table} (
