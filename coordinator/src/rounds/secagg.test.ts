@@ -192,4 +192,25 @@ describe('secure aggregation over real HTTP', () => {
       await c.close().catch(() => undefined);
     }
   });
+
+  test('a coordinator that was down past the unmasking deadline gives the sites a grace period to reveal, as it does for uploads', async () => {
+    const { c, at, sites, fid, baseVersion, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 10 }, { store: 'sqlite' });
+    let restarted: Coord | undefined;
+    try {
+      for (const s of sites) await s.share(1);
+      for (const [i, s] of sites.entries()) await s.upload(1, baseVersion, trained(i), 10 * (i + 1));
+      await c.close();
+      // Back 60 s later: the round's unmasking deadline (deadline + 5 s) passed while nobody could reveal.
+      restarted = await startTestCoordinator({ store: 'sqlite', dataDir: c.dataDir, now: () => Date.now() + 60_000 });
+      at.url = restarted.url;
+      expect((await sites[0]!.state(1)).phase).toBe('unmasking');
+      expect((await sites[0]!.reveal(1)).status).toBe(201);
+      expect((await sites[1]!.reveal(1)).status).toBe(201);
+      const fed = await json<{ latestVersionId: string }>(operator(restarted, 'GET', routes.federation(fid)));
+      expect(fed.latestVersionId).toBe(`${fid}.v1`);
+    } finally {
+      await restarted?.close();
+      await c.close().catch(() => undefined);
+    }
+  });
 });

@@ -5,7 +5,7 @@ import { buildVersion, type BuiltVersion } from '../registry/registry';
 import { eligibleSites } from './attendance';
 import { closeTarget, dpEpsilonAfter, type EngineCore, type Loaded } from './core';
 import { toResult, trainingMetrics } from './results';
-import type { SecureAggregation, Unmasked } from './secagg';
+import { secaggDeadlines, type SecureAggregation, type Unmasked } from './secagg';
 import type { UpdateOpener } from './update-opener';
 
 /** A signed version ready to publish, with the strategy state that goes with it. */
@@ -56,7 +56,10 @@ export class RoundTransitions {
     if (next) await this.core.store.updateFederation(federationId, { currentRound: next.round, updatedAt: this.core.iso() });
     const round = await this.core.store.getRound(federationId, next ? next.round : federation.currentRound);
     if (!round || round.state === 'published' || round.state === 'failed') return this.openNext(federationId);
-    if (round.state === 'aggregating') return this.close(federationId, round.round, 'resumed after restart');
+    if (round.state === 'aggregating') {
+      if (plan.privacy.secureAggregation) await this.withUnmaskGrace(plan, round);
+      return this.close(federationId, round.round, 'resumed after restart');
+    }
     const target = plan.privacy.secureAggregation ? await this.secagg.closeTarget(loaded, round) : closeTarget(plan, round);
     const count = await this.core.store.countUpdates(federationId, round.round);
     if (target > 0 && count >= target) return this.close(federationId, round.round, 'enough sites answered');
@@ -202,6 +205,21 @@ export class RoundTransitions {
       federationId: o.federationId, round: o.roundNo, state: 'open', baseVersionId: o.baseVersionId, selectedSiteIds: selected, clientConfig,
       openedAt: new Date(openedAt).toISOString(), deadlineAt: new Date(openedAt + o.plan.roundDeadlineSeconds * 1000).toISOString(),
     });
+  }
+
+  /**
+   * A resumed secure round waiting for reveals gets the same grace as a resumed collecting round: its deadline is
+   * moved (persisted) so that the unmasking deadline (deadline + half the round) is at least the grace period away.
+   */
+  private async withUnmaskGrace(plan: Plan, round: Round): Promise<void> {
+    const { core } = this;
+    const grace = Math.min(core.deps.resumeGraceMs ?? 30_000, plan.roundDeadlineSeconds * 1000);
+    const earliest = core.now() + grace;
+    if (secaggDeadlines(round).unmaskAt >= earliest) return;
+    // unmaskAt = deadline + (deadline − openedAt) / 2  ⇒  deadline = (2 · unmaskAt + openedAt) / 3
+    const deadlineAt = new Date(Math.ceil((2 * earliest + Date.parse(round.openedAt)) / 3)).toISOString();
+    await core.store.transitionRound({ federationId: round.federationId, round: round.round, from: ['aggregating'], to: 'aggregating', patch: { deadlineAt } });
+    core.logger.info({ federationId: round.federationId, round: round.round, deadlineAt }, 'resumed secure round: unmasking deadline extended for sites that were waiting');
   }
 
   /** Persists a later deadline when a resumed round has less than its grace period left. */
