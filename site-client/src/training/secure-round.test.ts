@@ -63,17 +63,18 @@ const survivors = [
 const weights = { layout: [{ name: 'w', shape: [2], dtype: 'float32' as const }], data: Float32Array.from([0.5, -1]) };
 
 describe('SecureRound (site side of secure aggregation)', () => {
-  it('shares once: a box for every cohort member and its mask public key; nothing when already shared or too late', async () => {
+  it('shares once: a box for every cohort member and its mask public key; nothing again; too late means no training', async () => {
     const a = fakeApi([state({})]);
     await a.round.share(1);
     expect(a.posted.shares).toHaveLength(1);
     expect(a.posted.shares[0]!.shares.map((s) => s.to).sort()).toEqual(['site-a', 'site-b', 'site-c']);
     expect(a.posted.shares[0]!.maskPublicKey).toBe(maskPk(me.identity.box.secretKey, 1));
-    for (const s of [state({ shared: true }), state({ phase: 'masking' })]) {
-      const b = fakeApi([s]);
-      await b.round.share(1);
-      expect(b.posted.shares).toHaveLength(0);
-    }
+    const again = fakeApi([state({ shared: true, phase: 'masking', survivors })]);
+    await again.round.share(1);
+    expect(again.posted.shares).toHaveLength(0);
+    const late = fakeApi([state({ phase: 'masking', survivors: survivors.slice(1) })]);
+    await expect(late.round.share(1)).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
+    expect(late.posted.shares).toHaveLength(0);
   });
 
   it('waits for the key shares to close, then seals a masked update with its commitment; refuses when left out or closed', async () => {

@@ -56,10 +56,15 @@ export class SecureRound {
     return this.api().state({ federationId: this.o.federationId, round, signal: this.o.signal });
   }
 
-  /** Step 1: sends this site's mask public key and a share box for every cohort member (once; idempotent). */
+  /**
+   * Step 1: sends this site's mask public key and a share box for every cohort member (once; idempotent). Throws
+   * `SITE_NOT_SELECTED` when the key shares closed before this site sent its own: it cannot take part, so it need
+   * not train.
+   */
   async share(round: number): Promise<void> {
     const s = await this.state(round);
-    if (s.shared || s.phase !== 'sharing') return;
+    if (s.shared) return;
+    if (s.phase !== 'sharing') throw new TwinfedError('SITE_NOT_SELECTED', 'The key shares of this round closed before this site sent its own.');
     const cohort = s.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) }));
     const shares = await shareSecrets({ ...this.ctx(round), siteId: this.siteId, cohort, threshold: s.threshold });
     const ack = await this.api().shares({ federationId: this.o.federationId, round, body: { maskPublicKey: toB64(maskKeyPair(this.ctx(round)).publicKey), shares }, signal: this.o.signal });
