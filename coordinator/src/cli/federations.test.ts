@@ -1,21 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OPERATOR_TOKEN, startFakeCoordinator, type FakeCoordinator } from './__tests__/fake-coordinator';
-import { run } from './__tests__/harness';
+import { fakeCoordinatorCli, run } from './__tests__/harness';
 
-let fake: FakeCoordinator;
-let dir: string;
-beforeEach(async () => {
-  fake = await startFakeCoordinator();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'twinfed-cli-'));
-});
-afterEach(async () => {
-  await fake.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const op = (...args: string[]) => ['--url', fake.url, '--token', OPERATOR_TOKEN, ...args];
+const cli = fakeCoordinatorCli();
+const op = cli.op;
 const GOOD = {
   name: 'heart-prox',
   model: { kind: 'logistic-regression', inputs: 2 },
@@ -26,7 +14,7 @@ const GOOD = {
 };
 
 async function planFile(content: unknown): Promise<string> {
-  const file = path.join(dir, 'plan.json');
+  const file = path.join(cli.dir, 'plan.json');
   await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
   return file;
 }
@@ -36,9 +24,9 @@ describe('federations create', () => {
     const r = await run(op('federations', 'create', '--plan', await planFile(GOOD)));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(fake.seen).toHaveLength(1);
-    expect(fake.seen[0]).toMatchObject({ method: 'POST', path: '/v1/federations' });
-    expect((fake.seen[0]?.body as { plan: Record<string, unknown> }).plan).toMatchObject({ ...GOOD, minSites: 1, roundDeadlineSeconds: 600 });
+    expect(cli.fake.seen).toHaveLength(1);
+    expect(cli.fake.seen[0]).toMatchObject({ method: 'POST', path: '/v1/federations' });
+    expect((cli.fake.seen[0]?.body as { plan: Record<string, unknown> }).plan).toMatchObject({ ...GOOD, minSites: 1, roundDeadlineSeconds: 600 });
     expect(r.stdout).toContain('Created federation fed-2 (heart-prox): 3 rounds of fedprox, state running.');
     expect(r.stdout).toContain('twinfed federations status fed-2');
   });
@@ -48,7 +36,7 @@ describe('federations create', () => {
     const file = await planFile(bad);
     const r = await run(op('federations', 'create', '--plan', file));
     expect(r.code).toBe(2);
-    expect(fake.seen).toHaveLength(0);
+    expect(cli.fake.seen).toHaveLength(0);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines[0]).toBe(`twinfed: The plan file ${file} is not a valid federation plan: 4 problems (INVALID_PLAN)`);
     expect(lines.slice(1)).toEqual([
@@ -82,13 +70,13 @@ describe('federations create', () => {
   });
 
   it('a missing file exits 2', async () => {
-    const r = await run(op('federations', 'create', '--plan', path.join(dir, 'nope.json')));
+    const r = await run(op('federations', 'create', '--plan', path.join(cli.dir, 'nope.json')));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`twinfed: Cannot read the plan file ${path.join(dir, 'nope.json')} (ENOENT). (INVALID_PLAN)\n`);
+    expect(r.stderr).toBe(`twinfed: Cannot read the plan file ${path.join(cli.dir, 'nope.json')} (ENOENT). (INVALID_PLAN)\n`);
   });
 
   it('shows the issues of a server-side validation failure (details as an array)', async () => {
-    fake.canned.set('POST /v1/federations', {
+    cli.fake.canned.set('POST /v1/federations', {
       status: 400,
       body: { error: { code: 'VALIDATION_FAILED', message: 'The request does not match the expected schema.', details: [{ path: 'plan.rounds', message: 'too many' }] } },
     });

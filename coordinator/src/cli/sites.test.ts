@@ -1,30 +1,19 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OPERATOR_TOKEN, startFakeCoordinator, type FakeCoordinator } from './__tests__/fake-coordinator';
-import { run } from './__tests__/harness';
+import { OPERATOR_TOKEN, startFakeCoordinator } from './__tests__/fake-coordinator';
+import { fakeCoordinatorCli, run } from './__tests__/harness';
 
-let fake: FakeCoordinator;
-let dir: string;
-beforeEach(async () => {
-  fake = await startFakeCoordinator();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'twinfed-cli-'));
-});
-afterEach(async () => {
-  await fake.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const op = (...args: string[]) => ['--url', fake.url, '--token', OPERATOR_TOKEN, ...args];
+const cli = fakeCoordinatorCli();
+const op = cli.op;
 
 describe('sites invite', () => {
   it('creates an invitation and prints the token with the enroll command', async () => {
     const r = await run(op('sites', 'invite', 'St Mary Hospital', '--ttl', '3600'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(fake.seen).toEqual([{ method: 'POST', path: '/v1/admin/invitations', authorization: `Bearer ${OPERATOR_TOKEN}`, body: { siteName: 'St Mary Hospital', ttlSeconds: 3600 } }]);
+    expect(cli.fake.seen).toEqual([{ method: 'POST', path: '/v1/admin/invitations', authorization: `Bearer ${OPERATOR_TOKEN}`, body: { siteName: 'St Mary Hospital', ttlSeconds: 3600 } }]);
     expect(r.stdout).toMatch(/^token:\s+tfe_one-time-token-abcdef$/m);
-    expect(r.stdout).toContain(`twinfed-site enroll --coordinator ${fake.url} --token tfe_one-time-token-abcdef`);
+    expect(r.stdout).toContain(`twinfed-site enroll --coordinator ${cli.fake.url} --token tfe_one-time-token-abcdef`);
     expect(r.stdout).toMatch(/^expires:\s+2025-01-02T04:04:05.000Z$/m);
   });
 
@@ -33,39 +22,39 @@ describe('sites invite', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(out).toMatchObject({ invitationId: 'inv-1', siteName: 'Charite Berlin', token: 'tfe_one-time-token-abcdef', coordinatorUrl: fake.url });
-    expect(fake.seen[0]?.body).toEqual({ siteName: 'Charite Berlin', ttlSeconds: 86400 });
+    expect(out).toMatchObject({ invitationId: 'inv-1', siteName: 'Charite Berlin', token: 'tfe_one-time-token-abcdef', coordinatorUrl: cli.fake.url });
+    expect(cli.fake.seen[0]?.body).toEqual({ siteName: 'Charite Berlin', ttlSeconds: 86400 });
   });
 
   it('refuses a TTL outside the allowed range before sending anything (exit 2)', async () => {
     const r = await run(op('sites', 'invite', 'X', '--ttl', '10'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^twinfed: The invitation is not valid\. \(VALIDATION_FAILED\)\n {2}- ttlSeconds: Too small/);
-    expect(fake.seen).toHaveLength(0);
+    expect(cli.fake.seen).toHaveLength(0);
   });
 });
 
 describe('operator token resolution', () => {
   it('reads <data-dir>/operator.token when no token is given', async () => {
-    await writeFile(path.join(dir, 'operator.token'), `${OPERATOR_TOKEN}\n`, { mode: 0o600 });
-    const r = await run(['--url', fake.url, '--data-dir', dir, 'sites', 'list']);
+    await writeFile(path.join(cli.dir, 'operator.token'), `${OPERATOR_TOKEN}\n`, { mode: 0o600 });
+    const r = await run(['--url', cli.fake.url, '--data-dir', cli.dir, 'sites', 'list']);
     expect(r.stderr).toBe('');
-    expect(fake.seen[0]?.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
+    expect(cli.fake.seen[0]?.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
   });
 
   it('takes TWINFED_TOKEN and TWINFED_URL from the injected environment', async () => {
-    const r = await run(['sites', 'list'], { env: { TWINFED_URL: fake.url, TWINFED_TOKEN: OPERATOR_TOKEN, TWINFED_DATA_DIR: dir } });
+    const r = await run(['sites', 'list'], { env: { TWINFED_URL: cli.fake.url, TWINFED_TOKEN: OPERATOR_TOKEN, TWINFED_DATA_DIR: cli.dir } });
     expect(r.code).toBe(0);
-    expect(fake.seen[0]?.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
+    expect(cli.fake.seen[0]?.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
   });
 
   it('explains where it looked when there is no token at all', async () => {
-    const r = await run(['--url', fake.url, '--data-dir', dir, 'sites', 'list']);
+    const r = await run(['--url', cli.fake.url, '--data-dir', cli.dir, 'sites', 'list']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `twinfed: No operator token: pass --token, set TWINFED_TOKEN, or point --data-dir at the coordinator's data directory (no file ${path.join(dir, 'operator.token')}). (UNAUTHENTICATED)\n`,
+      `twinfed: No operator token: pass --token, set TWINFED_TOKEN, or point --data-dir at the coordinator's data directory (no file ${path.join(cli.dir, 'operator.token')}). (UNAUTHENTICATED)\n`,
     );
-    expect(fake.seen).toHaveLength(0);
+    expect(cli.fake.seen).toHaveLength(0);
   });
 });
 
@@ -80,7 +69,7 @@ describe('sites list and revoke', () => {
   });
 
   it('says how to invite when there are no sites', async () => {
-    fake.sites.length = 0;
+    cli.fake.sites.length = 0;
     const r = await run(op('sites', 'list'));
     expect(r.stdout).toContain('no sites enrolled yet');
   });
@@ -89,7 +78,7 @@ describe('sites list and revoke', () => {
     const r = await run(op('sites', 'revoke', 'site-b'));
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Revoked site Charité (site-b) at 2025-01-02T03:04:05.000Z.\n');
-    expect(fake.seen[0]).toMatchObject({ method: 'POST', path: '/v1/admin/sites/site-b/revoke' });
+    expect(cli.fake.seen[0]).toMatchObject({ method: 'POST', path: '/v1/admin/sites/site-b/revoke' });
   });
 
   it('an unknown site id is one error line', async () => {
@@ -101,40 +90,40 @@ describe('sites list and revoke', () => {
 
 describe('error bodies from the coordinator', () => {
   it('401: a wrong token becomes one line with its code, no stack trace', async () => {
-    const r = await run(['--url', fake.url, '--token', 'wrong-token-123', 'sites', 'list']);
+    const r = await run(['--url', cli.fake.url, '--token', 'wrong-token-123', 'sites', 'list']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: The token is invalid, expired or already used. (INVALID_TOKEN)\n');
     expect(r.stdout).toBe('');
   });
 
   it('403: a researcher token may not invite', async () => {
-    fake.canned.set('POST /v1/admin/invitations', { status: 403, body: { error: { code: 'FORBIDDEN', message: 'This role may not perform this action.' } } });
+    cli.fake.canned.set('POST /v1/admin/invitations', { status: 403, body: { error: { code: 'FORBIDDEN', message: 'This role may not perform this action.' } } });
     const r = await run(op('sites', 'invite', 'X'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: This role may not perform this action. (FORBIDDEN)\n');
   });
 
   it('409: a conflict keeps the server message', async () => {
-    fake.canned.set('POST /v1/admin/invitations', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'A site named X already exists.' } } });
+    cli.fake.canned.set('POST /v1/admin/invitations', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'A site named X already exists.' } } });
     const r = await run(op('sites', 'invite', 'X'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: A site named X already exists. (ALREADY_EXISTS)\n');
   });
 
   it('--debug adds the request log and the stack trace', async () => {
-    fake.canned.set('GET /v1/admin/sites', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'x' } } });
+    cli.fake.canned.set('GET /v1/admin/sites', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'x' } } });
     const r = await run(op('--debug', 'sites', 'list'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`[debug] → GET ${fake.url}/v1/admin/sites`);
+    expect(r.stderr).toContain(`[debug] → GET ${cli.fake.url}/v1/admin/sites`);
     expect(r.stderr).toContain('[debug] ← 409 GET /v1/admin/sites');
     expect(r.stderr).toContain('twinfed: x (ALREADY_EXISTS)\n');
     expect(r.stderr).toMatch(/\n\s+at /);
   });
 
   it('an unreachable coordinator is a NETWORK error', async () => {
-    const url = fake.url;
-    await fake.close();
-    fake = await startFakeCoordinator();
+    const gone = await startFakeCoordinator();
+    const url = gone.url;
+    await gone.close();
     const r = await run(['--url', url, '--token', 't', 'sites', 'list']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^twinfed: Could not reach the coordinator at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. \(NETWORK\)\n$/);
