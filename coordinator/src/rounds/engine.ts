@@ -32,7 +32,7 @@ export class RoundEngine {
       maxConcurrent: deps.maxConcurrentUploads ?? 4,
       maxUpdateBytes: deps.maxUpdateBytes ?? 64 * 1024 * 1024,
     });
-    this.secagg = new SecureAggregation(this.core);
+    this.secagg = new SecureAggregation(this.core, this.opener);
     this.rounds = new RoundTransitions(this.core, this.opener, this.secagg);
   }
 

@@ -13,14 +13,11 @@ import {
   decodeRing64,
   fromB64,
   fromBytesRing64,
-  openMaskedUpdate,
-  parseUpdate,
   recoverMaskSecretKey,
   recoverSelfMaskSeed,
   secaggPairKey,
   secaggThreshold,
   unmaskSum,
-  verifyUpdateSignature,
   type Plan,
   type SecaggAck,
   type SecaggReveal,
@@ -32,6 +29,7 @@ import type { Round, SecaggCohortRecord } from '../store';
 import type { MeanDelta } from '../strategies';
 import type { EngineCore, Loaded } from './core';
 import { trainingMetrics } from './results';
+import type { UpdateOpener } from './update-opener';
 
 const SHARE_BYTES = 33;
 
@@ -50,7 +48,10 @@ const phaseError = (message: string) => new TwinfedError('SECAGG_PHASE', message
 
 /** Secure-aggregation rounds of the engine. */
 export class SecureAggregation {
-  constructor(private readonly core: EngineCore) {}
+  constructor(
+    private readonly core: EngineCore,
+    private readonly opener: UpdateOpener,
+  ) {}
 
   threshold(plan: Plan, round: Round): number {
     return secaggThreshold(round.selectedSiteIds.length, plan.minSites);
@@ -142,7 +143,7 @@ export class SecureAggregation {
     if (round.state !== 'aggregating') throw phaseError('Reveals are taken only once the round stopped taking updates.');
     const { u3, dropped } = await this.sets(round);
     if (!u3.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED', 'Only sites whose masked update was taken reveal.');
-    const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+    const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set(a).size === a.length && a.every((x) => b.includes(x));
     if (!same(body.seedShares.map((s) => s.of), u3) || !same(body.maskKeyShares.map((s) => s.of), dropped)) {
       throw new TwinfedError('VALIDATION_FAILED', `Reveal one seed share per site of U3 (${u3.join(', ')}) and one mask-key share per dropped site (${dropped.join(', ') || 'none'}).`);
     }
@@ -173,9 +174,9 @@ export class SecureAggregation {
     const headers = new Map<string, UpdateHeader>();
     const sum = new Uint32Array(global.length * 2);
     for (const siteId of u3) {
-      const { header, bytes } = await this.openMasked(round, siteId, global.length);
+      const { header, masked } = await this.opener.openStoredMasked({ federationId: round.federationId, round: round.round, siteId, elements: global.length });
       headers.set(siteId, header);
-      addRing64(sum, fromBytesRing64(bytes, global.length));
+      addRing64(sum, fromBytesRing64(masked, global.length));
     }
     const ctx = { federationId: round.federationId, round: round.round };
     const selfSeeds = await Promise.all(u3.map((v) => recoverSelfMaskSeed({ ...ctx, shares: sharesOf(v, 'seedShares'), commitment: headers.get(v)!.secagg!.commitment, siteId: v })));
@@ -205,15 +206,5 @@ export class SecureAggregation {
     const u2 = cohort?.siteIds ?? [];
     const u3 = (await this.core.store.listUpdateHeaders(round.federationId, round.round)).map((u) => u.siteId).filter((id) => u2.includes(id)).sort();
     return { u2, u3, dropped: u2.filter((id) => !u3.includes(id)) };
-  }
-
-  private async openMasked(round: Round, siteId: string, elements: number): Promise<{ header: UpdateHeader; bytes: Uint8Array }> {
-    const stored = await this.core.store.getUpdate(round.federationId, round.round, siteId);
-    const site = await this.core.store.getSite(siteId);
-    if (!stored || !site) throw new TwinfedError('INTERNAL', 'A stored masked update disappeared.');
-    const parsed = parseUpdate(stored.envelope);
-    verifyUpdateSignature({ ...parsed, siteSignPublicKey: fromB64(site.signPublicKey) });
-    const bytes = openMaskedUpdate({ ...parsed, siteBoxPublicKey: fromB64(site.boxPublicKey), coordinatorBoxSecretKey: this.core.deps.identity.box.secretKey, expectedElements: elements });
-    return { header: parsed.header, bytes };
   }
 }

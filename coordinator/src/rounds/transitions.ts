@@ -207,6 +207,13 @@ export class RoundTransitions {
     });
   }
 
+  /** The DP releases behind a version (its signed `metrics.dpRounds`; 0 for the initial version). */
+  private async dpRoundsOf(versionId: string): Promise<number> {
+    const version = await this.core.store.getVersion(versionId);
+    const n = (version?.meta.metrics as Record<string, unknown> | undefined)?.dpRounds;
+    return typeof n === 'number' ? n : 0;
+  }
+
   /**
    * A resumed secure round waiting for reveals gets the same grace as a resumed collecting round: its deadline is
    * moved (persisted) so that the unmasking deadline (deadline + half the round) is at least the grace period away.
@@ -249,8 +256,8 @@ export class RoundTransitions {
     // Contributors are the sites whose updates the strategy kept (Krum keeps a subset), with their example counts.
     const kept = new Set(out.contributors);
     const contributors = updates.filter((u) => kept.has(u.siteId)).map((u) => ({ siteId: u.siteId, numExamples: u.numExamples })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
-    // Every published round of a DP federation is one more Gaussian release: the versions so far (v0 included) count them.
-    const releases = plan.privacy.dp ? (await core.store.listVersions({ federationId: federation.id })).length : 0;
+    // Every published round of a DP federation is one more Gaussian release: one more than the base version had.
+    const releases = plan.privacy.dp ? (await this.dpRoundsOf(round.baseVersionId)) + 1 : 0;
     const dp = dpFields(plan, releases);
     const built = buildVersion(
       {

@@ -54,9 +54,7 @@ export class UpdateOpener {
   /** Verifies the site's signature and decrypts against the expected layout (rejects NaN/Inf, wrong shapes). */
   async decrypt(parsed: ParsedUpdate, layout: Layout): Promise<OpenedUpdate> {
     return this.slots.run(async () => {
-      const site = await this.deps.store.getSite(parsed.header.siteId);
-      if (!site) throw new TwinfedError('UNKNOWN_SITE');
-      verifyUpdateSignature({ header: parsed.header, ciphertext: parsed.ciphertext, siteSignPublicKey: fromB64(site.signPublicKey) });
+      const site = await this.verified(parsed);
       const weights = openUpdate({
         header: parsed.header,
         ciphertext: parsed.ciphertext,
@@ -72,17 +70,33 @@ export class UpdateOpener {
   /** Verifies the site's signature and decrypts a masked (secure-aggregation) update of `elements` ring elements. */
   async decryptMasked(parsed: ParsedUpdate, elements: number): Promise<Uint8Array> {
     return this.slots.run(async () => {
-      const site = await this.deps.store.getSite(parsed.header.siteId);
-      if (!site) throw new TwinfedError('UNKNOWN_SITE');
-      verifyUpdateSignature({ header: parsed.header, ciphertext: parsed.ciphertext, siteSignPublicKey: fromB64(site.signPublicKey) });
+      const site = await this.verified(parsed);
       return openMaskedUpdate({ header: parsed.header, ciphertext: parsed.ciphertext, siteBoxPublicKey: fromB64(site.boxPublicKey), coordinatorBoxSecretKey: this.deps.identity.box.secretKey, expectedElements: elements });
     });
   }
 
   /** Re-opens an envelope already in the store (to rebuild an aggregate after a restart). */
   async openStored(opts: { federationId: string; round: number; siteId: string; layout: Layout }): Promise<OpenedUpdate> {
+    return this.decrypt(await this.parseStored(opts), opts.layout);
+  }
+
+  /** Re-opens a stored masked update: its signed header (with the commitment) and its ring bytes. */
+  async openStoredMasked(opts: { federationId: string; round: number; siteId: string; elements: number }): Promise<{ header: UpdateHeader; masked: Uint8Array }> {
+    const parsed = await this.parseStored(opts);
+    return { header: parsed.header, masked: await this.decryptMasked(parsed, opts.elements) };
+  }
+
+  private async parseStored(opts: { federationId: string; round: number; siteId: string }): Promise<ParsedUpdate> {
     const stored = await this.deps.store.getUpdate(opts.federationId, opts.round, opts.siteId);
     if (!stored) throw new TwinfedError('INTERNAL', 'A stored update disappeared.');
-    return this.decrypt(this.parse({ ...opts, bytes: stored.envelope }), opts.layout);
+    return this.parse({ ...opts, bytes: stored.envelope });
+  }
+
+  /** The enrolled site of an update whose signature verifies under its key. */
+  private async verified(parsed: ParsedUpdate) {
+    const site = await this.deps.store.getSite(parsed.header.siteId);
+    if (!site) throw new TwinfedError('UNKNOWN_SITE');
+    verifyUpdateSignature({ header: parsed.header, ciphertext: parsed.ciphertext, siteSignPublicKey: fromB64(site.signPublicKey) });
+    return site;
   }
 }

@@ -154,7 +154,7 @@ export class RoundWorker {
       if (Number.isFinite(result.meanLoss)) metrics.trainLoss = result.meanLoss;
       const header = { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: enrollment.state.siteId, baseVersion: r.baseVersionId, numExamples: result.numExamples, metrics, sentAt: new Date().toISOString() };
       const envelope = this.secure
-        ? await this.secure.sealMasked({ round: r.round, baseVersionId: r.baseVersionId, weights: result.weights, numExamples: result.numExamples, metrics })
+        ? await this.secure.sealMasked({ header, weights: result.weights })
         : sealUpdate({ header, weights: result.weights, identity: enrollment.identity, coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey });
       sealed = { round: r.round, baseVersionId: r.baseVersionId, envelope };
       this.sealed = sealed;

@@ -1,4 +1,5 @@
 import {
+  PROTOCOL_VERSION,
   generateIdentity,
   maskKeyPair,
   parseUpdate,
@@ -61,6 +62,7 @@ const survivors = [
   ...peers.map((p) => ({ siteId: p.siteId, maskPublicKey: maskPk(p.identity.box.secretKey, 1) })),
 ];
 const weights = { layout: [{ name: 'w', shape: [2], dtype: 'float32' as const }], data: Float32Array.from([0.5, -1]) };
+const header = { protocol: PROTOCOL_VERSION, federationId: FID, round: 1, siteId: 'site-a', baseVersion: 'v0', numExamples: 10, metrics: {}, sentAt: new Date().toISOString() };
 
 describe('SecureRound (site side of secure aggregation)', () => {
   it('shares once: a box for every cohort member and its mask public key; nothing again; too late means no training', async () => {
@@ -79,14 +81,14 @@ describe('SecureRound (site side of secure aggregation)', () => {
 
   it('waits for the key shares to close, then seals a masked update with its commitment; refuses when left out or closed', async () => {
     const a = fakeApi([state({}), state({}), state({ phase: 'masking', survivors, shared: true })]);
-    const envelope = await a.round.sealMasked({ round: 1, baseVersionId: 'v0', weights, numExamples: 10, metrics: {} });
+    const envelope = await a.round.sealMasked({ header, weights });
     const parsed = parseUpdate(envelope);
     expect(parsed.header.secagg?.commitment).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     expect(parsed.header.numExamples).toBe(10);
     const out = fakeApi([state({ phase: 'masking', survivors: survivors.slice(1) })]);
-    await expect(out.round.sealMasked({ round: 1, baseVersionId: 'v0', weights, numExamples: 10, metrics: {} })).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
+    await expect(out.round.sealMasked({ header, weights })).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
     const closed = fakeApi([state({ phase: 'closed' })]);
-    await expect(closed.round.sealMasked({ round: 1, baseVersionId: 'v0', weights, numExamples: 10, metrics: {} })).rejects.toMatchObject({ code: 'ROUND_CLOSED' });
+    await expect(closed.round.sealMasked({ header, weights })).rejects.toMatchObject({ code: 'ROUND_CLOSED' });
   });
 
   it('reveals seed shares of U3 and mask-key shares of the dropped, once, and only when it is a survivor among at least t', async () => {

@@ -1,5 +1,4 @@
 import {
-  PROTOCOL_VERSION,
   TwinfedError,
   fromB64,
   maskKeyPair,
@@ -12,6 +11,7 @@ import {
   shareSecrets,
   toB64,
   type SecaggState,
+  type UpdateHeaderInput,
   type WeightSet,
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
@@ -75,19 +75,17 @@ export class SecureRound {
    * Step 2: waits until the key shares closed, then returns this site's masked update envelope. Throws `ROUND_CLOSED`
    * when the round ended first and `SITE_NOT_SELECTED` when this site's shares did not make it into the round.
    */
-  async sealMasked(opts: { round: number; baseVersionId: string; weights: WeightSet; numExamples: number; metrics: Record<string, number> }): Promise<Uint8Array> {
-    const s = await this.waitFor(opts.round, (x) => x.phase !== 'sharing');
+  async sealMasked(opts: { header: UpdateHeaderInput; weights: WeightSet }): Promise<Uint8Array> {
+    const { round, numExamples } = opts.header;
+    const s = await this.waitFor(round, (x) => x.phase !== 'sharing');
     if (s.phase !== 'masking') throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');
     if (!s.survivors?.some((m) => m.siteId === this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', 'This site\'s key shares were not taken for the round.');
     const survivors = s.survivors.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
-    const values = Float64Array.from(opts.weights.data, (w) => w * opts.numExamples);
-    const masked = maskUpdate({ ...this.ctx(opts.round), values, siteId: this.siteId, survivors });
-    const commitment = selfMaskCommitment({ seed: selfMaskSeed(this.ctx(opts.round)), siteId: this.siteId, federationId: this.o.federationId, round: opts.round });
+    const values = Float64Array.from(opts.weights.data, (w) => w * numExamples);
+    const masked = maskUpdate({ ...this.ctx(round), values, siteId: this.siteId, survivors });
+    const commitment = selfMaskCommitment({ seed: selfMaskSeed(this.ctx(round)), siteId: this.siteId, federationId: this.o.federationId, round });
     return sealMaskedUpdate({
-      header: {
-        protocol: PROTOCOL_VERSION, federationId: this.o.federationId, round: opts.round, siteId: this.siteId, baseVersion: opts.baseVersionId,
-        numExamples: opts.numExamples, metrics: opts.metrics, sentAt: new Date().toISOString(), secagg: { commitment },
-      },
+      header: { ...opts.header, secagg: { commitment } },
       masked: ringToBytes64(masked),
       identity: this.o.enrollment.identity,
       coordinatorBoxPublicKey: this.o.enrollment.coordinator.boxPublicKey,
