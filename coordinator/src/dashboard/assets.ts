@@ -1,5 +1,5 @@
 /**
- * The researchers' read-only web dashboard (DESIGN §1): static files, public because they hold no data. The page
+ * The researchers' read-only web dashboard: static files, public because they hold no data. The page
  * reads the REST API with the bearer token the researcher pastes in, so the API's role checks stay the only gate.
  * uPlot draws the charts (served from its package; no CDN, the page runs under helmet's `script-src 'self'`).
  */

@@ -1,5 +1,5 @@
 /**
- * The coordinator's side of secure aggregation (crypto/secagg in shared; DESIGN §4). It relays sealed share boxes it
+ * The coordinator's side of secure aggregation (crypto/secagg in shared). It relays sealed share boxes it
  * cannot read, fixes U2 (the sites that shared), takes masked updates only from U2, and once the round stops taking
  * updates (U3 = who uploaded) waits for t reveals, then removes the masks from the sum and hands the strategy the
  * example-weighted mean — never a single site's weights. Everything lives in the store, so a restart resumes it.

@@ -26,7 +26,7 @@ export interface AggregationBenchResult {
 
 /**
  * Measures FedAvg aggregation against a bare typed-array weighted sum over the same client buffers in
- * the same run (DESIGN §9). The two alternate round by round so drift in machine load hits both.
+ * the same run. The two alternate round by round so drift in machine load hits both.
  * The only clock in strategies/; nothing here is asserted on in tests.
  */
 export function benchAggregation(opts: AggregationBenchOptions): AggregationBenchResult {

@@ -48,7 +48,7 @@ class DpAccumulator implements Accumulator {
 }
 
 /**
- * Central differential privacy as a wrapper (DESIGN §5; McMahan et al. 2018, DP-FedAvg): every site's
+ * Central differential privacy as a wrapper (McMahan et al. 2018, DP-FedAvg): every site's
  * delta is clipped to L2 ≤ C, the inner strategy reduces them to a mean delta, Gaussian noise
  * N(0, σ²) is added to each coordinate of that mean, and only then does the inner server step run —
  * so a stateful optimiser (FedAdam, ...) only ever sees the noisy mean. Needs a {@link DeltaStrategy};

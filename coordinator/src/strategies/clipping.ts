@@ -53,7 +53,7 @@ function unwrap(acc: Accumulator): ClippingAccumulator {
 }
 
 /**
- * Update-norm clipping as a wrapper (DESIGN §5): each client's delta wᵢ − global is scaled down to
+ * Update-norm clipping as a wrapper: each client's delta wᵢ − global is scaled down to
  * L2 norm ≤ `maxNorm` before the inner strategy sees it. Everything else is the inner strategy's; a
  * {@link DeltaStrategy} stays one, so central DP can wrap the result. Adds metric `clippedSites`.
  */

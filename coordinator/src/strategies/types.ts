@@ -81,7 +81,7 @@ export interface AggregateResult {
   readonly contributors: string[];
 }
 
-/** A pure, Flower-style aggregation strategy (DESIGN §5). No I/O, no clock, no hidden randomness. */
+/** A pure, Flower-style aggregation strategy. No I/O, no clock, no hidden randomness. */
 export interface Strategy {
   readonly name: StrategyName;
   /** State before round 1 for a model of `size` parameters. */

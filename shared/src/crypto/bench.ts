@@ -1,6 +1,6 @@
 /**
  * Micro benchmark of the update envelope against raw tweetnacl on the same bytes in the same run
- * (the reference DESIGN §9 asks for). No I/O and no clock assumptions: callers print or store the result.
+ * (the reference every benchmark reports against). No I/O and no clock assumptions: callers print or store the result.
  */
 import nacl from 'tweetnacl';
 import { TwinfedError } from '../errors';

@@ -1,5 +1,5 @@
 /**
- * Cost of secure aggregation (DESIGN §9: "secure-aggregation cost per site vs sites and model size"), against the
+ * Cost of secure aggregation (cost per site vs sites and model size), against the
  * plain aggregation it replaces, measured in the same run: the site's extra work (share its secrets, mask its update)
  * and the coordinator's (add the masked vectors, recombine t seeds, remove the masks; once more with one site dropped
  * after sharing) next to a bare example-weighted sum of the same float vectors.

@@ -13,7 +13,7 @@ const fedOpt = {
   tau: z.number().positive().default(1e-8),
 };
 
-/** Server-side strategy and its hyperparameters, selected by name (DESIGN §5, FLamby's formulas). */
+/** Server-side strategy and its hyperparameters, selected by name (FLamby's formulas). */
 export const StrategySchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('fedavg'), serverLr: lr.default(1) }).strict(),
   z.object({ name: z.literal('fedprox'), mu: z.number().min(0).max(100), serverLr: lr.default(1) }).strict(),
