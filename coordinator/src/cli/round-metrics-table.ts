@@ -13,6 +13,13 @@ const ROUNDS_PER_BLOCK = 6;
 
 const fixed = (v: number): string => v.toFixed(3);
 
+/** 2 → `2nd`, 4 → `4th`, 11 → `11th`. */
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}
+
 /** `0.750 (0.700–0.800)`; `…; n/a: 1` when some sites lack the metric; `n/a: 2` when all do; `-` when none evaluated. */
 export function summaryCell(s: MetricSummary | undefined, evaluatedBy: number): string {
   if (evaluatedBy === 0) return '-';
@@ -36,7 +43,7 @@ export function renderRoundMetrics(rows: readonly RoundMetrics[], shown: readonl
   const legend = 'Rounds (ACCURACY, AUC: of the round’s version on the sites’ own held-out data, mean over the EVALUATED sites (min–max)):\n';
   const note =
     shown.length < rows.length
-      ? `(${shown.length} of ${rows.length} rounds shown: the first, every ${step}th and the last; --all shows every round)\n`
+      ? `(${shown.length} of ${rows.length} rounds shown: the first, every ${ordinal(step)} and the last; --all shows every round)\n`
       : '';
   return legend + renderTable(shown, roundColumns, '(no rounds yet)') + note;
 }
