@@ -9,6 +9,7 @@ export * from './events';
 export * from './random';
 export * from './torch-random';
 export * from './dp';
+export * from './printable';
 export * from './model-spec';
 export * from './schemas/plan';
 export * from './schemas/features';

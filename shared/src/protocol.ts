@@ -33,6 +33,8 @@ export const routes = {
   /** GET (site): the round a site should work on now, with its instructions. */
   currentRound: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/rounds/current`,
   rounds: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/rounds`,
+  /** GET (operator, researcher): every version of the federation with the sites' evaluations of it. */
+  federationEvaluations: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/evaluations`,
   /** POST (site): upload an update envelope (binary). Idempotent. */
   updates: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/updates`,
   /** GET (site): the federation's secure sum of normalisation statistics; POST (site): this site's masked contribution. */

@@ -10,6 +10,7 @@ import {
   CreateApiTokenSchema,
   CreateInvitationSchema,
   EvaluationViewSchema,
+  FederationEvaluationsSchema,
   FederationViewSchema,
   InvitationResponseSchema,
   PopulationViewSchema,
@@ -23,6 +24,7 @@ import {
   type CreateApiToken,
   type CreateInvitation,
   type EvaluationView,
+  type FederationEvaluations,
   type FederationView,
   type InvitationResponse,
   type PlanInput,
@@ -169,6 +171,8 @@ export function createAdminClient(options: AdminClientOptions) {
     listFederations: (): Promise<FederationView[]> => json('GET', routes.federations, FederationListSchema),
     getFederation: (id: string): Promise<FederationView> => json('GET', routes.federation(id), FederationViewSchema),
     listRounds: (id: string): Promise<RoundView[]> => json('GET', routes.rounds(id), RoundListSchema),
+    /** Every version of a federation with the sites' evaluations of it, in one request. */
+    federationEvaluations: (id: string): Promise<FederationEvaluations> => json('GET', routes.federationEvaluations(id), FederationEvaluationsSchema),
     listModels(filter: { federationId?: string } = {}): Promise<ModelVersionView[]> {
       const q = filter.federationId ? `?federation=${encodeURIComponent(filter.federationId)}` : '';
       return json('GET', `${routes.models}${q}`, ModelListSchema);

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_COORDINATOR_PORT, TwinfedError } from '@twinfed/shared';
+import { DEFAULT_COORDINATOR_PORT, TwinfedError, printable, printableJson } from '@twinfed/shared';
 import { createAdminClient, type AdminClient } from './admin-client';
 
 /** Anything with a `write(text)` (process.stdout, a test buffer). */
@@ -74,7 +74,7 @@ export interface CommandContext {
   json: boolean;
   debug: boolean;
   client: AdminClient;
-  /** Writes text (a trailing newline is added when missing) unless `--json`. */
+  /** Writes text (a trailing newline is added when missing, control characters escaped) unless `--json`. */
   print(text: string): void;
   /** Writes `value` as one line of JSON when `--json`, otherwise `text()`. */
   emit(value: unknown, text: () => string): void;
@@ -135,11 +135,12 @@ export function createContext(command: Command, deps: CliDeps): CommandContext {
     ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
     ...(debug ? { debug: (line: string) => deps.stderr.write(`[debug] ${line}\n`) } : {}),
   });
+  // Last line of defence: whatever a command renders, no terminal control character reaches stdout raw.
   const print = (text: string): void => {
-    if (!json) deps.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    if (!json) deps.stdout.write(printable(text.endsWith('\n') ? text : `${text}\n`, { keepNewlines: true }));
   };
   const emit = (value: unknown, text: () => string): void => {
-    if (json) deps.stdout.write(`${JSON.stringify(value)}\n`);
+    if (json) deps.stdout.write(`${printableJson(value)}\n`);
     else print(text());
   };
   return { deps, url, dataDir, tokenFile, json, debug, client, print, emit };

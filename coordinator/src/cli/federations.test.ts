@@ -13,6 +13,19 @@ const GOOD = {
   rounds: 3,
 };
 
+/** The table printed after the line starting with `title`, as rows of cells (cells are separated by 2+ spaces). */
+function tableAfter(stdout: string, title: string): string[][] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(title));
+  expect(start).toBeGreaterThanOrEqual(0);
+  const rows: string[][] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line.trim() === '' || line.startsWith('(')) break;
+    rows.push(line.trim().split(/ {2,}/));
+  }
+  return rows;
+}
+
 async function planFile(content: unknown): Promise<string> {
   const file = path.join(cli.dir, 'plan.json');
   await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
@@ -95,16 +108,61 @@ describe('federations status', () => {
     expect(row).toMatch(/^fed-1\s+heart-fedavg\s+running\s+2\/5\s+fedavg\s+fed-1\.v1\s+2025-01-02T03:04:05\.000Z$/);
   });
 
-  it('with an id prints the federation and its rounds in order', async () => {
+  it('with an id prints the federation, its open round and its rounds in order with the sites’ metrics', async () => {
     const r = await run(op('federations', 'status', 'fed-1'));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^federation:\s+fed-1$/m);
     expect(r.stdout).toMatch(/^model:\s+logistic-regression \(2 inputs\)$/m);
     expect(r.stdout).toMatch(/^round:\s+2 of 5$/m);
-    const rounds = r.stdout.slice(r.stdout.indexOf('Rounds:\n') + 8).trimEnd().split('\n');
-    expect(rounds[0]).toMatch(/^ROUND\s+STATE\s+BASE\s+RECEIVED/);
-    expect(rounds[1]).toMatch(/^\s*1\s+published\s+fed-1\.v0\s+2\/2\s+\S+\s+fed-1\.v1\s+-$/);
-    expect(rounds[2]).toMatch(/^\s*2\s+collecting\s+fed-1\.v1\s+1\/2\s+\S+\s+-\s+-$/);
+    expect(r.stdout).toMatch(/^open round:\s+2 \(collecting, 1\/2 received, base fed-1\.v1, deadline 2025-01-02T03:04:05\.000Z\)$/m);
+    expect(tableAfter(r.stdout, 'Rounds (')).toEqual([
+      ['ROUND', 'STATE', 'RECEIVED', 'VERSION', 'EVALUATED', 'ACCURACY', 'AUC', 'FAILURE'],
+      ['0', 'initial', '-', 'fed-1.v0', '0', '-', '-', '-'],
+      ['1', 'published', '2/2', 'fed-1.v1', '1', '0.750 (0.750–0.750)', '0.812 (0.812–0.812)', '-'],
+      ['2', 'collecting', '1/2', '-', '-', '-', '-', '-'],
+    ]);
+    expect(r.stdout).not.toContain('Per site');
+    expect(cli.fake.seen.map((s) => s.path)).not.toContain('/v1/admin/sites');
+  });
+
+  it('counts the sites without a metric as n/a, and shows n/a alone when no site has it', async () => {
+    cli.fake.evaluations.push(
+      { versionId: 'fed-1.v1', siteId: 'site-b', n: 30, metrics: { accuracy: 0.65 }, createdAt: '2025-01-02T03:04:05.000Z' },
+      { versionId: 'fed-1.v0', siteId: 'site-b', n: 30, metrics: { accuracy: 0.5 }, createdAt: '2025-01-02T03:04:05.000Z' },
+    );
+    const r = await run(op('federations', 'status', 'fed-1'));
+    const rows = tableAfter(r.stdout, 'Rounds (');
+    expect(rows[1]).toEqual(['0', 'initial', '-', 'fed-1.v0', '1', '0.500 (0.500–0.500)', 'n/a: 1', '-']);
+    expect(rows[2]).toEqual(['1', 'published', '2/2', 'fed-1.v1', '2', '0.700 (0.650–0.750)', '0.812 (0.812–0.812); n/a: 1', '-']);
+  });
+
+  it('--sites adds the site × round table of accuracy/AUC; names from the server are escaped', async () => {
+    cli.fake.evaluations.push({ versionId: 'fed-1.v0', siteId: 'site-b', n: 30, metrics: { accuracy: 0.5, auc: 0.25 }, createdAt: '2025-01-02T03:04:05.000Z' });
+    cli.fake.sites[1]!.name = 'Evil\u001b[2J\u001b]0;owned\u0007\u009b31m';
+    const r = await run(op('federations', 'status', 'fed-1', '--sites'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(tableAfter(r.stdout, 'Per site (')).toEqual([
+      ['SITE', 'ID', 'R0', 'R1'],
+      ['Evil\\x1b[2J\\x1b]0;owned\\x07\\x9b31m', 'site-b', '0.500/0.250', '-'],
+      ['St Mary Hospital', 'site-a', '-', '0.750/0.812'],
+    ]);
+  });
+
+  it('thins more than 20 rounds to the first, every k-th and the last; --all shows them all', async () => {
+    const at = '2025-01-02T03:04:05.000Z';
+    cli.fake.rounds = Array.from({ length: 30 }, (_, i) => ({
+      federationId: 'fed-1', round: i + 1, state: 'published' as const, baseVersionId: `fed-1.v${i}`, selectedSiteIds: ['site-a'], received: 1,
+      openedAt: at, deadlineAt: at, closedAt: at, failureReason: null, versionId: `fed-1.v${i + 1}`,
+    }));
+    const r = await run(op('federations', 'status', 'fed-1'));
+    expect(tableAfter(r.stdout, 'Rounds (').slice(1).map((row) => row[0])).toEqual(['0', '4', '8', '12', '16', '20', '24', '28', '30']);
+    expect(r.stdout).toContain('(9 of 31 rounds shown: the first, every 4th and the last; --all shows every round)\n');
+    const all = await run(op('federations', 'status', 'fed-1', '--all'));
+    expect(tableAfter(all.stdout, 'Rounds (').slice(1).map((row) => row[0])).toEqual(Array.from({ length: 31 }, (_, i) => String(i)));
+    expect(all.stdout).not.toContain('rounds shown');
+    const json = JSON.parse((await run(op('federations', 'status', 'fed-1', '--json'))).stdout) as { progress: unknown[] };
+    expect(json.progress).toHaveLength(31);
   });
 
   it('a DP federation shows its settings and the ε its rounds will spend', async () => {
@@ -115,11 +173,16 @@ describe('federations status', () => {
     expect(r.stdout).toMatch(/^secure aggregation:\s+off$/m);
   });
 
-  it('--json gives the federation and its rounds', async () => {
+  it('--json gives the federation, its rounds and the per-round metric summaries (with --sites, each site’s values)', async () => {
     const r = await run(op('federations', 'status', 'fed-1', '--json'));
-    const out = JSON.parse(r.stdout) as { federation: { id: string }; rounds: Array<{ round: number }> };
+    const out = JSON.parse(r.stdout) as { federation: { id: string }; rounds: Array<{ round: number }>; progress: Array<Record<string, unknown>> };
     expect(out.federation.id).toBe('fed-1');
     expect(out.rounds.map((x) => x.round)).toEqual([1, 2]);
+    expect(out.progress.map((p) => [p.round, p.state, p.versionId, p.evaluatedBy])).toEqual([[0, 'initial', 'fed-1.v0', 0], [1, 'published', 'fed-1.v1', 1], [2, 'collecting', null, 0]]);
+    expect(out.progress[1]!.metrics).toEqual({ accuracy: { mean: 0.75, min: 0.75, max: 0.75, count: 1, missing: 0 }, auc: { mean: 0.81234, min: 0.81234, max: 0.81234, count: 1, missing: 0 } });
+    expect(out.progress[1]!.sites).toBeUndefined();
+    const withSites = JSON.parse((await run(op('federations', 'status', 'fed-1', '--json', '--sites'))).stdout) as typeof out;
+    expect(withSites.progress[1]!.sites).toEqual([{ siteId: 'site-a', name: 'St Mary Hospital', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 } }]);
   });
 
   it('an unknown federation is one line', async () => {

@@ -34,4 +34,12 @@ describe('format', () => {
     expect(short('abc')).toBe('abc');
     expect(short(null)).toBe('');
   });
+
+  it('escapes control characters in cells, headers, keys, values and metric names (text from the server)', () => {
+    const evil = 'a\u001b[2J\u001b]0;owned\u0007\u009bb\nc';
+    const table = renderTable([{ v: evil }], [{ header: `H${evil}`, cell: (r: { v: string }) => r.v }]);
+    expect(table).toBe('Ha\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac\na\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac\n');
+    expect(renderKeyValues([[evil, evil]])).toBe('a\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac: a\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac\n');
+    expect(formatMetrics({ [evil]: 0.5 })).toBe('a\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac=0.5');
+  });
 });

@@ -1,3 +1,5 @@
+import { routes } from '@twinfed/shared';
+import { operator, startTestCoordinator, testPlan } from '../testing/harness';
 import { run } from './__tests__/harness';
 
 const view = {
@@ -32,5 +34,41 @@ describe('twinfed population', () => {
     const out = await run(['--url', 'http://coord', '--token', 'tok-123456789', 'population'], { fetch });
     expect(out.code).not.toBe(0);
     expect(out.stderr.trim().split('\n')[0]).toMatch(/^twinfed: .*\(INTERNAL\)$/);
+  });
+});
+
+describe('twinfed population with no reports (against a real coordinator)', () => {
+  let c: Awaited<ReturnType<typeof startTestCoordinator>>;
+  beforeAll(async () => {
+    c = await startTestCoordinator();
+  });
+  afterAll(async () => c.close());
+  const op = (...args: string[]) => run(['--url', c.url, '--token', c.operatorToken, ...args]);
+  const create = async (plan: Record<string, unknown>) => ((await (await operator(c, 'POST', routes.federations, { plan })).json()) as { id: string }).id;
+
+  it('says why the view is empty: no federation, a plan without population settings, or no site reported yet', async () => {
+    const none = await op('population');
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe('Population view\nNo population reports: there is no federation yet.\n');
+
+    const plain = await create(testPlan({ name: 'no population' }));
+    const noSettings = await op('population');
+    expect(noSettings.code).toBe(0);
+    expect(noSettings.stdout).toBe(
+      `Population view of ${plain}\n` +
+        `No population reports: the plan of federation ${plain} has no population settings (data.population), so its sites do not report population counts.\n` +
+        'Start a federation whose plan has data.population (and run the sites with --twins) to get this view.\n',
+    );
+
+    const twins = await create(testPlan({ name: 'with population', data: { features: ['a', 'b', 'c'], population: { k: 5 } } }));
+    const waiting = await op('population', '--federation', twins);
+    expect(waiting.code).toBe(0);
+    expect(waiting.stdout).toBe(
+      `Population view of ${twins}\nNo population reports yet: only sites that run with --twins report population counts, after the first published version.\n`,
+    );
+    expect((await op('population', '--version', `${plain}.v0`)).stdout).toContain(`the plan of federation ${plain} has no population settings`);
+
+    const json = await op('--json', 'population', '--federation', twins);
+    expect(JSON.parse(json.stdout)).toMatchObject({ federationId: twins, sites: [], ranking: [] });
   });
 });

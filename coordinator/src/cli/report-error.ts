@@ -3,7 +3,7 @@
  * validation failures, one indented line per issue, and chooses the exit code. Stack traces only with --debug.
  */
 import { CommanderError } from 'commander';
-import { isTwinfedError, type ErrorCode } from '@twinfed/shared';
+import { isTwinfedError, printable, type ErrorCode } from '@twinfed/shared';
 import type { Output } from './context';
 
 /** Exit status for input the user can fix (a bad plan file, a bad flag). */
@@ -63,5 +63,5 @@ export function reportError(e: unknown, opts: { stderr: Output; debug: boolean }
 }
 
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return printable(text.replace(/\s*\n\s*/g, ' ').trim());
 }

@@ -132,7 +132,7 @@ describe('researcher dashboard in headless Chromium', () => {
     await page.waitForFunction(() => (globalThis as unknown as Dom).document.querySelector('#chart-canvas .u-legend')?.textContent?.includes('Alpha'));
 
     expect(await page.textContent('#sites')).toContain('Beta Clinic');
-    expect(await page.textContent('#population')).toContain('No site has reported its population yet.');
+    expect(await page.textContent('#population')).toContain('No population reports yet: only sites that run with --twins report population counts');
     expect([...methods]).toEqual(['GET']);
     expect(problems).toEqual([]);
   });

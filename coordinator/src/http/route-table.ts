@@ -52,6 +52,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     r('post', '/v1/federations', ['operator'], feds.create),
     r('get', '/v1/federations/:fid', [...READERS, 'site'], feds.get),
     r('get', '/v1/federations/:fid/rounds', READERS, feds.rounds),
+    r('get', '/v1/federations/:fid/evaluations', READERS, feds.evaluations),
     r('get', '/v1/federations/:fid/rounds/current', ['site'], feds.current),
     r('post', '/v1/federations/:fid/rounds/:round/updates', ['site'], feds.upload, 'binary'),
     r('get', '/v1/federations/:fid/rounds/:round/secagg', ['site'], secagg.state),

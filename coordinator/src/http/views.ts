@@ -1,5 +1,5 @@
-import { fingerprint, type SiteView } from '@twinfed/shared';
-import type { ModelVersion, Site } from '../store';
+import { fingerprint, type EvaluationView, type SiteView } from '@twinfed/shared';
+import type { Evaluation, ModelVersion, Site } from '../store';
 
 /** A site as operators and researchers see it (public keys only as a fingerprint). */
 export function siteView(s: Site): SiteView {
@@ -26,4 +26,9 @@ export function versionView(v: ModelVersion) {
     createdAt: v.createdAt,
     meta: v.meta,
   };
+}
+
+/** A site's evaluation of a version as served (metrics are finite numbers: the report schema admits nothing else). */
+export function evaluationView(e: Evaluation): EvaluationView {
+  return { versionId: e.versionId, siteId: e.siteId, n: e.n, metrics: e.metrics as Record<string, number>, createdAt: e.createdAt };
 }

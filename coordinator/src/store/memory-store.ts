@@ -61,6 +61,7 @@ export class MemoryStore implements T.Store {
   async getStrategyState(fid: string) { return ver.getStrategyState(this.s, fid); }
   async putEvaluation(e: R.Evaluation) { return ver.putEvaluation(this.s, e); }
   async listEvaluations(vid: string) { return ver.listEvaluations(this.s, vid); }
+  async listFederationEvaluations(fid: string) { return ver.listFederationEvaluations(this.s, fid); }
   async putPopulationReport(r: R.PopulationReportRecord) { return pop.putPopulationReport(this.s, r); }
   async listPopulationReports(f?: { versionId?: string; federationId?: string }) { return pop.listPopulationReports(this.s, f); }
   async putStatsContribution(c: R.StatsContributionRecord) { return stats.putStatsContribution(this.s, c); }

@@ -78,6 +78,7 @@ export class SqliteStore implements T.Store {
   async getStrategyState(fid: string) { return ver.getStrategyState(this.c, fid); }
   async putEvaluation(e: R.Evaluation) { return this.batch.run((c) => ver.putEvaluation(c, e)); }
   async listEvaluations(vid: string) { return ver.listEvaluations(this.c, vid); }
+  async listFederationEvaluations(fid: string) { return ver.listFederationEvaluations(this.c, fid); }
   async putPopulationReport(r: R.PopulationReportRecord) { return pop.putPopulationReport(this.c, r); }
   async listPopulationReports(f?: { versionId?: string; federationId?: string }) { return pop.listPopulationReports(this.c, f); }
   async putStatsContribution(c: R.StatsContributionRecord) { return stats.putStatsContribution(this.c, c); }

@@ -160,6 +160,8 @@ export interface Store {
   putEvaluation(evaluation: Evaluation): Promise<Evaluation>;
   /** Ordered by siteId. */
   listEvaluations(versionId: string): Promise<Evaluation[]>;
+  /** Every evaluation of every version of a federation, in version publication order then by siteId. */
+  listFederationEvaluations(federationId: string): Promise<Evaluation[]>;
   /** Upsert per (version, site); rejects UNKNOWN_MODEL_VERSION. */
   putPopulationReport(report: PopulationReportRecord): Promise<PopulationReportRecord>;
   /** Ordered by version publication then siteId; filter by version or federation. */

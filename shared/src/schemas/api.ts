@@ -135,6 +135,13 @@ export type EvaluationReport = z.infer<typeof EvaluationReportSchema>;
 export const EvaluationViewSchema = z.object({ versionId: id, siteId: id, n: z.number().int(), metrics: z.record(z.string(), z.number()), createdAt: iso });
 export type EvaluationView = z.infer<typeof EvaluationViewSchema>;
 
+/** GET /v1/federations/:fid/evaluations: each version of a federation (publication order) with the sites' evaluations of it (by site). */
+export const FederationEvaluationsSchema = z.object({
+  federationId: id,
+  versions: z.array(z.object({ versionId: id, round: z.number().int(), createdAt: iso, evaluations: z.array(EvaluationViewSchema) })),
+});
+export type FederationEvaluations = z.infer<typeof FederationEvaluationsSchema>;
+
 /** Metric values as sites send them (finite numbers, at most 64). */
 export const MetricRecordSchema = metricRecord;
 

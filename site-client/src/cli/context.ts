@@ -1,3 +1,4 @@
+import { printableJson } from '@twinfed/shared';
 import { loadSiteConfig, type LogLevel, type SiteConfig } from '../config';
 import { createLogger, type Logger } from '../logger';
 import type { FetchLike } from '../transport/http';
@@ -29,7 +30,7 @@ export interface CommonFlags {
 
 /** Writes one JSON object as a line (the `--json` output format). */
 export function writeJsonLine(out: TextOut, value: unknown): void {
-  out.write(`${JSON.stringify(value)}\n`);
+  out.write(`${printableJson(value)}\n`);
 }
 
 /** Config and logger for one command invocation: flags over environment; the CLI logs `warn`+ unless asked. */

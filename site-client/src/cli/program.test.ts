@@ -5,6 +5,8 @@ import { HEART_DISEASE_FEATURES } from '@twinfed/models';
 import { PROTOCOL_VERSION, TwinfedError, fingerprint, publicPart, routes } from '@twinfed/shared';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
 import { loadEnrollment } from '../identity/load';
+import { readSiteState, writeSiteState } from '../identity/site-state';
+import { JOURNAL_FILE } from '../training/journal';
 import type { FetchLike } from '../transport/http';
 import { runCli } from './program';
 import type { CliDeps } from './context';
@@ -118,6 +120,41 @@ describe('twinfed-site CLI', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ siteId: 'site-a', name: 'Cleveland', coordinatorFingerprint: fp });
   });
 
+  test('status prints each evaluation’s metric values (n/a when missing), says when an old journal lacks them, and escapes server text', async () => {
+    const c = new FakeCoordinator();
+    const dataDir = tmp();
+    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: fetchFor(c) }).deps)).toBe(0);
+    writeSiteState(dataDir, { ...readSiteState(dataDir)!, name: 'Evil\u001b[2J\u001b]0;owned\u0007' });
+    const at = '2025-01-01T00:00:00Z';
+    fs.writeFileSync(
+      path.join(dataDir, JOURNAL_FILE),
+      JSON.stringify({
+        version: 1,
+        uploads: [],
+        evaluations: [
+          { federationId: 'fed-1', versionId: 'fed-1.v0', n: 120, at },
+          { federationId: 'fed-1', versionId: 'fed-1.v1', n: 120, metrics: { accuracy: 0.75, auc: 0.8125, loss: 0.51234, brier: 0.18 }, at },
+          { federationId: 'fed-1', versionId: 'fed-1.v2', n: 7, metrics: { accuracy: 1, loss: 0.2, 'x\u001b[31m': 2 }, at },
+        ],
+      }),
+    );
+    const s = io();
+    expect(await cli(['status', '--data-dir', dataDir], s.deps)).toBe(0);
+    expect(s.out()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(s.out()).toContain('Site:          "Evil\\x1b[2J\\x1b]0;owned\\x07" (id site-a)\n');
+    expect(s.out()).toContain(
+      [
+        'Evaluations:   3',
+        `  fed-1 version fed-1.v0 on 120 test rows: metric values not recorded (at ${at})`,
+        `  fed-1 version fed-1.v1 on 120 test rows: accuracy 0.750, AUC 0.813, loss 0.512, Brier 0.180 (at ${at})`,
+        `  fed-1 version fed-1.v2 on 7 test rows: accuracy 1.000, AUC n/a, loss 0.200, Brier n/a, x\\x1b[31m 2.000 (at ${at})`,
+      ].join('\n'),
+    );
+    const j = io();
+    expect(await cli(['status', '--data-dir', dataDir, '--json'], j.deps)).toBe(0);
+    expect((JSON.parse(j.out()) as { journal: { evaluations: Array<{ metrics?: unknown }> } }).journal.evaluations[1]!.metrics).toEqual({ accuracy: 0.75, auc: 0.8125, loss: 0.51234, brier: 0.18 });
+  });
+
   test('run --heart-disease takes part in a federation until it completes (poll only)', async () => {
     const c = new FakeCoordinator(
       testPlan({ model: { kind: 'logistic-regression', inputs: 13 }, data: { features: [...HEART_DISEASE_FEATURES] }, training: { steps: 5, batchSize: 4, lr: 0.01 }, rounds: 2 }),
@@ -139,6 +176,10 @@ describe('twinfed-site CLI', () => {
     const s = io();
     await cli(['status', '--data-dir', dataDir], s.deps);
     expect(s.out()).toContain('Uploads:       2');
+    // status shows the values the site reported, the same as the run printed when it evaluated
+    const evaluated = /^Version v2 \(round 2\) on 104 local test rows: (.+)\.$/m.exec(r.out())?.[1];
+    expect(evaluated).toMatch(/^accuracy \d\.\d{3}, AUC \d\.\d{3}, loss \d\.\d{3}, Brier \d\.\d{3}$/);
+    expect(s.out()).toMatch(new RegExp(`^  fed-1 version v2 on 104 test rows: ${evaluated!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(at \\S+\\)$`, 'm'));
     // a restarted site with --json: nothing left to do, one JSON object per line, ends with the summary
     const again = io({ fetch });
     expect(await cli(['run', '--json', '--federation', 'fed-1', '--heart-disease', '0', '--data-dir', dataDir, '--no-push', '--poll-interval', '50'], again.deps)).toBe(0);

@@ -1,7 +1,21 @@
+import { printable } from '@twinfed/shared';
 import type { RunnerProgress } from '../training/progress';
 import type { TextOut } from './context';
 
 const fmt = (v: number | undefined, digits = 3): string => (v === undefined ? 'n/a' : v.toFixed(digits));
+
+/** Display names of the metrics a site evaluates, in display order. */
+const METRIC_LABELS: ReadonlyArray<readonly [string, string]> = [['accuracy', 'accuracy'], ['auc', 'AUC'], ['loss', 'loss'], ['brier', 'Brier']];
+
+/** `accuracy 0.750, AUC 0.812, loss 0.512, Brier 0.180` (n/a when missing), then any other metric by name. */
+export function metricsText(m: Readonly<Record<string, number>>): string {
+  const known = METRIC_LABELS.map(([k, label]) => `${label} ${fmt(m[k])}`);
+  const other = Object.keys(m)
+    .filter((k) => !METRIC_LABELS.some(([name]) => name === k))
+    .sort()
+    .map((k) => `${printable(k)} ${fmt(m[k])}`);
+  return [...known, ...other].join(', ');
+}
 
 /** One human-readable line per progress event (stdout), warnings and refusals on stderr. */
 export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; stderr: TextOut }): void {
@@ -39,10 +53,7 @@ export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; st
     case 'model-rejected':
       return void out.stderr.write(`REFUSED model version ${event.versionId}: ${event.message} [${event.code}]\n`);
     case 'evaluated': {
-      const m = event.metrics;
-      return void line(
-        `Version ${event.versionId} (round ${event.round}) on ${event.n} local test rows: accuracy ${fmt(m.accuracy)}, AUC ${fmt(m.auc)}, loss ${fmt(m.loss)}, Brier ${fmt(m.brier)}.`,
-      );
+      return void line(`Version ${event.versionId} (round ${event.round}) on ${event.n} local test rows: ${metricsText(event.metrics)}.`);
     }
     case 'warning':
       return void out.stderr.write(`warning: ${event.message}${event.code ? ` [${event.code}]` : ''}\n`);

@@ -22,6 +22,15 @@ describe('Journal', () => {
     expect((fs.statSync(path.join(dir, JOURNAL_FILE)).mode & 0o777).toString(8)).toBe('600');
   });
 
+  test('keeps the metric values of an evaluation, and still opens a journal written before they were recorded', () => {
+    const dir = tmp();
+    Journal.open(dir).recordEvaluation({ federationId: 'fed-1', versionId: 'v1', n: 10, metrics: { accuracy: 0.75, auc: 0.5 }, at: '2025-01-01T00:00:00Z' });
+    expect(Journal.open(dir).snapshot().evaluations[0]?.metrics).toEqual({ accuracy: 0.75, auc: 0.5 });
+    const old = tmp();
+    fs.writeFileSync(path.join(old, JOURNAL_FILE), JSON.stringify({ version: 1, uploads: [], evaluations: [{ federationId: 'fed-1', versionId: 'v1', n: 10, at: '2025-01-01T00:00:00Z' }] }));
+    expect(Journal.open(old).snapshot().evaluations).toEqual([{ federationId: 'fed-1', versionId: 'v1', n: 10, at: '2025-01-01T00:00:00Z' }]);
+  });
+
   test('recording the same round twice keeps the first entry', () => {
     const j = Journal.open(tmp());
     j.recordUpload(upload);

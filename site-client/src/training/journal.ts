@@ -14,7 +14,14 @@ const UploadEntrySchema = z.object({
   status: z.enum(['accepted', 'duplicate']),
   receivedAt: z.string(),
 });
-const EvaluationEntrySchema = z.object({ federationId: z.string(), versionId: z.string(), n: z.number().int(), at: z.string() });
+/** `metrics` (the values the site reported) is absent in journals written before it was recorded. */
+const EvaluationEntrySchema = z.object({
+  federationId: z.string(),
+  versionId: z.string(),
+  n: z.number().int(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  at: z.string(),
+});
 const JournalSchema = z.object({
   version: z.literal(1),
   uploads: z.array(UploadEntrySchema),

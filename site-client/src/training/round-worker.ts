@@ -124,7 +124,7 @@ export class RoundWorker {
           return true;
         }
       }
-      this.o.journal.recordEvaluation({ federationId, versionId, n: report.n, at: new Date().toISOString() });
+      this.o.journal.recordEvaluation({ federationId, versionId, n: report.n, metrics: report.metrics, at: new Date().toISOString() });
       this.doneVersions.add(versionId);
       this.evaluated.push(versionId);
       this.o.logger.info({ versionId, round: model.meta.round, n: report.n, metrics: report.metrics }, 'evaluated model version');

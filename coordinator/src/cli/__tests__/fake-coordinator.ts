@@ -153,6 +153,13 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     return f ? void res.json(f) : fail(res, new TwinfedError('UNKNOWN_FEDERATION'));
   });
   app.get('/v1/federations/:fid/rounds', (req, res) => void res.json({ rounds: fake.rounds.filter((r) => r.federationId === req.params.fid) }));
+  app.get('/v1/federations/:fid/evaluations', (req, res) => {
+    const versions = fake.versions.filter((v) => v.federationId === req.params.fid);
+    res.json({
+      federationId: req.params.fid,
+      versions: versions.map((v) => ({ versionId: v.id, round: v.round, createdAt: v.createdAt, evaluations: fake.evaluations.filter((e) => e.versionId === v.id) })),
+    });
+  });
   app.get('/v1/models', (req, res) => {
     const fid = typeof req.query.federation === 'string' ? req.query.federation : undefined;
     res.json({ models: fake.versions.filter((v) => !fid || v.federationId === fid) });

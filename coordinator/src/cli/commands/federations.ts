@@ -4,6 +4,8 @@ import { gaussianDpEpsilon, type FederationView, type Plan, type RoundView } fro
 import { createContext, type CliDeps } from '../context';
 import { renderKeyValues, renderTable, type Column } from '../format';
 import { readPlanFile } from '../plan-file';
+import { roundMetrics, selectRows } from '../round-metrics';
+import { renderRoundMetrics, renderSiteMetrics } from '../round-metrics-table';
 
 const federationColumns: Column<FederationView>[] = [
   { header: 'ID', cell: (f) => f.id },
@@ -15,17 +17,13 @@ const federationColumns: Column<FederationView>[] = [
   { header: 'UPDATED', cell: (f) => f.updatedAt },
 ];
 
-const roundColumns: Column<RoundView>[] = [
-  { header: 'ROUND', cell: (r) => r.round, right: true },
-  { header: 'STATE', cell: (r) => r.state },
-  { header: 'BASE', cell: (r) => r.baseVersionId },
-  { header: 'RECEIVED', cell: (r) => `${r.received}/${r.selectedSiteIds.length}`, right: true },
-  { header: 'DEADLINE', cell: (r) => r.deadlineAt },
-  { header: 'VERSION', cell: (r) => r.versionId },
-  { header: 'FAILURE', cell: (r) => r.failureReason },
-];
+/** The round still in progress, if any: `2 (collecting, 1/2 received, deadline …)`. */
+function openRound(rounds: readonly RoundView[]): string | null {
+  const r = [...rounds].reverse().find((x) => x.state === 'open' || x.state === 'collecting' || x.state === 'aggregating');
+  return r ? `${r.round} (${r.state}, ${r.received}/${r.selectedSiteIds.length} received, base ${r.baseVersionId}, deadline ${r.deadlineAt})` : null;
+}
 
-function describe(f: FederationView): string {
+function describe(f: FederationView, rounds: readonly RoundView[]): string {
   const p = f.plan;
   return renderKeyValues([
     ['federation', f.id],
@@ -34,6 +32,7 @@ function describe(f: FederationView): string {
     ['model', p.model.kind === 'mlp' ? `mlp ${p.model.inputs}→${p.model.hidden.join('→')}→1` : `${p.model.kind} (${p.model.inputs} inputs)`],
     ['strategy', p.strategy.name],
     ['round', `${f.currentRound} of ${p.rounds}`],
+    ['open round', openRound(rounds)],
     ['min sites', p.minSites],
     ['secure aggregation', p.privacy.secureAggregation ? 'on' : 'off'],
     ['differential privacy', p.privacy.dp ? dpLine(p.privacy.dp, p.rounds) : 'off'],
@@ -78,19 +77,41 @@ export function registerFederations(program: Command, deps: CliDeps): void {
 
   federations
     .command('status')
-    .description('Without an id: a table of all federations. With an id: that federation, its plan summary and its rounds.')
+    .description(
+      'Without an id: a table of all federations. With an id: that federation, its plan summary and its rounds, each with ' +
+        'the version it produced and how the sites rated that version on their own held-out data: how many sites evaluated it ' +
+        'and the mean over sites and the range (min–max) of accuracy and AUC ("n/a: k" counts sites that could not compute a metric, ' +
+        'e.g. AUC on a single-class test set). More than 20 rounds are thinned to the first, every k-th and the last unless --all.',
+    )
     .argument('[id]', 'a federation id')
-    .addHelpText('after', '\nExamples:\n  $ twinfed federations status\n  $ twinfed federations status heart-fedavg --json\n')
-    .action(async (id: string | undefined, _opts: unknown, cmd: Command) => {
+    .option('--all', 'show every round, however many')
+    .option('--sites', 'add the per-site table: each site × round, accuracy/AUC')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed federations status\n  $ twinfed federations status heart-fedavg --sites\n  $ twinfed federations status heart-fedavg --json\n\n' +
+        '--json prints { federation, rounds, progress } with every round (never thinned) and every metric the sites reported ' +
+        '(mean, min, max, count, missing); with --sites each progress row also lists the sites’ own values.\n',
+    )
+    .action(async (id: string | undefined, opts: { all?: boolean; sites?: boolean }, cmd: Command) => {
       const ctx = createContext(cmd, deps);
       if (id === undefined) {
         const list = await ctx.client.listFederations();
         ctx.emit(list, () => renderTable(list, federationColumns, '(no federations yet — create one with `twinfed federations create --plan plan.json`)'));
         return;
       }
-      const [federation, rounds] = await Promise.all([ctx.client.getFederation(id), ctx.client.listRounds(id)]);
+      const federation = await ctx.client.getFederation(id);
+      const [rounds, evaluations, sites] = await Promise.all([
+        ctx.client.listRounds(id),
+        ctx.client.federationEvaluations(id),
+        opts.sites ? ctx.client.listSites() : Promise.resolve(null),
+      ]);
       const sorted = [...rounds].sort((a, b) => a.round - b.round);
-      ctx.emit({ federation, rounds: sorted }, () => `${describe(federation)}\nRounds:\n${renderTable(sorted, roundColumns, '(no rounds yet)')}`);
+      const progress = roundMetrics(sorted, evaluations, sites ? new Map(sites.map((s) => [s.id, s.name])) : undefined);
+      ctx.emit({ federation, rounds: sorted, progress }, () => {
+        const { rows, step } = selectRows(progress, opts.all === true);
+        const perSite = opts.sites ? `\n${renderSiteMetrics(rows)}` : '';
+        return `${describe(federation, sorted)}\n${renderRoundMetrics(progress, rows, step)}${perSite}`;
+      });
     });
 }
 

@@ -215,7 +215,7 @@
         ['high-risk twins', (r) => count(r.highRisk), 'num'],
       ],
       view.ranking,
-      'No site has reported its population yet.',
+      'No population reports yet: only sites that run with --twins report population counts (when the plan has data.population), after the first published version.',
     );
     const tiers = table(
       [

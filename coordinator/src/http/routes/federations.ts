@@ -1,10 +1,11 @@
 import type { Request, Response } from 'express';
-import { TwinfedError } from '@twinfed/shared';
+import { TwinfedError, type EvaluationView, type FederationEvaluations } from '@twinfed/shared';
 import { z } from 'zod';
 import { idParam, intParam, jsonBody, rawBody } from '../body';
 import { principalOf, siteOf } from '../auth';
 import type { HttpDeps } from '../deps';
 import { federationView, roundView } from '../../rounds/views';
+import { evaluationView } from '../views';
 
 const CreateBody = z.object({ plan: z.unknown() }).strict();
 
@@ -34,6 +35,18 @@ export function federationHandlers(deps: HttpDeps) {
       const fid = idParam(req, 'fid');
       await getFederation(fid);
       res.json({ rounds: await roundViews(fid) });
+    },
+    evaluations: async (req: Request, res: Response) => {
+      const fid = idParam(req, 'fid');
+      await getFederation(fid);
+      const [versions, evaluations] = await Promise.all([deps.store.listVersions({ federationId: fid }), deps.store.listFederationEvaluations(fid)]);
+      const byVersion = new Map<string, EvaluationView[]>();
+      for (const e of evaluations) byVersion.set(e.versionId, [...(byVersion.get(e.versionId) ?? []), evaluationView(e)]);
+      const body: FederationEvaluations = {
+        federationId: fid,
+        versions: versions.map((v) => ({ versionId: v.id, round: v.round, createdAt: v.createdAt, evaluations: byVersion.get(v.id) ?? [] })),
+      };
+      res.json(body);
     },
     current: async (req: Request, res: Response) => {
       res.json(await deps.engine.currentRoundFor(idParam(req, 'fid'), siteOf(req)));

@@ -142,6 +142,22 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.listEvaluations('nope')).toEqual([]);
     });
 
+    it('lists the evaluations of a federation in version publication order, then by site', async () => {
+      await seedFederation(h.store, 'fed-1', 0);
+      await seedFederation(h.store, 'fed-2', 0);
+      await h.store.publishVersion({ version: version('b', 'fed-1', 0), weights: bytes(8) });
+      await h.store.publishVersion({ version: version('x', 'fed-2', 0), weights: bytes(8) });
+      await h.store.publishVersion({ version: version('a', 'fed-1', 1, 'b'), weights: bytes(8) });
+      await h.store.putEvaluation(evaluation('a', 'site-a', 0.9));
+      await h.store.putEvaluation(evaluation('b', 'site-c', 0.5));
+      await h.store.putEvaluation(evaluation('x', 'site-a', 0.1));
+      await h.store.putEvaluation(evaluation('b', 'site-a', 0.6));
+      const s = await h.again();
+      expect(await s.listFederationEvaluations('fed-1')).toEqual([evaluation('b', 'site-a', 0.6), evaluation('b', 'site-c', 0.5), evaluation('a', 'site-a', 0.9)]);
+      expect(await s.listFederationEvaluations('fed-2')).toEqual([evaluation('x', 'site-a', 0.1)]);
+      expect(await s.listFederationEvaluations('nope')).toEqual([]);
+    });
+
     it('keeps one population report per (version, site), filtered by version or federation', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });

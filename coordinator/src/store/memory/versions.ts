@@ -71,6 +71,10 @@ export function listEvaluations(s: MemoryState, versionId: string): Evaluation[]
     .map(copyEvaluation);
 }
 
+export function listFederationEvaluations(s: MemoryState, federationId: string): Evaluation[] {
+  return [...s.versions.values()].filter((v) => v.federationId === federationId).flatMap((v) => listEvaluations(s, v.id));
+}
+
 export function appendAudit(s: MemoryState, e: NewAuditEntry): AuditEntry {
   const stored = copyAudit({ ...e, seq: s.nextAuditSeq++ });
   s.audit.push(stored);

@@ -102,6 +102,17 @@ export function putEvaluation(c: SqlContext, e: Evaluation): Evaluation {
   });
 }
 
+export function listFederationEvaluations(c: SqlContext, federationId: string): Evaluation[] {
+  const rows = c
+    .stmt(
+      `SELECT e.version_id AS versionId, e.site_id AS siteId, e.metrics, e.n, e.created_at AS createdAt
+       FROM evaluations e JOIN model_versions v ON v.id = e.version_id
+       WHERE v.federation_id = ? ORDER BY v.seq, e.site_id`,
+    )
+    .all(federationId) as EvaluationRow[];
+  return rows.map(toEvaluation);
+}
+
 export function listEvaluations(c: SqlContext, versionId: string): Evaluation[] {
   const rows = c.stmt(`${EVALUATIONS} WHERE version_id = ? ORDER BY site_id`).all(versionId) as EvaluationRow[];
   return rows.map(toEvaluation);

@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
 import { readSiteState, siteStatePath } from '../../identity/site-state';
-import { TwinfedError } from '@twinfed/shared';
+import { TwinfedError, printable } from '@twinfed/shared';
 import { Journal } from '../../training/journal';
 import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { metricsText } from '../render';
 
 /** `twinfed-site status`: enrollment, pinned fingerprint and journal, read from the data directory only. */
 export function addStatusCommand(program: Command, deps: CliDeps): void {
   program
     .command('status')
     .summary('show enrollment, pinned coordinator fingerprint and the local journal')
-    .description('Show what the data directory holds: who this site is, which coordinator keys it pinned, and the uploads and evaluations it journalled. Works offline.')
+    .description('Show what the data directory holds: who this site is, which coordinator keys it pinned, the uploads it journalled and each evaluation with its metric values (accuracy, AUC, loss, Brier) on the local held-out rows. Works offline.')
     .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
     .addHelpText('after', '\nExamples:\n  $ twinfed-site status\n  $ twinfed-site status --data-dir ./site-a --json')
     .action((_opts: unknown, cmd: Command) => {
@@ -32,8 +33,9 @@ export function addStatusCommand(program: Command, deps: CliDeps): void {
         `Uploads:       ${journal.uploads.length}`,
         ...journal.uploads.map((u) => `  ${u.federationId} round ${u.round}: ${u.status} at ${u.receivedAt} (base ${u.baseVersionId}, digest ${u.digest.slice(0, 12)}…)`),
         `Evaluations:   ${journal.evaluations.length}`,
-        ...journal.evaluations.map((e) => `  ${e.federationId} version ${e.versionId}: n=${e.n} at ${e.at}`),
+        ...journal.evaluations.map((e) => `  ${e.federationId} version ${e.versionId} on ${e.n} test rows: ${e.metrics ? metricsText(e.metrics) : 'metric values not recorded'} (at ${e.at})`),
       ];
-      deps.stdout.write(`${lines.join('\n')}\n`);
+      // The site's name and the coordinator URL came from elsewhere: nothing they hold reaches the terminal raw.
+      deps.stdout.write(printable(`${lines.join('\n')}\n`, { keepNewlines: true }));
     });
 }
