@@ -25,7 +25,7 @@ export const routes = {
   coordinatorKeys: '/v1/coordinator',
   /** POST: enroll a site with a one-time token (public, token-authenticated). */
   enroll: '/v1/enroll',
-  /** GET (site, operator, researcher): the site's own record / all sites. */
+  /** GET (site): the calling site's own record. */
   siteSelf: '/v1/sites/self',
   /** GET (operator, researcher) list; POST (operator) create a federation. */
   federations: '/v1/federations',
@@ -37,13 +37,13 @@ export const routes = {
   federationEvaluations: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/evaluations`,
   /** POST (site): upload an update envelope (binary). Idempotent. */
   updates: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/updates`,
-  /** GET (site): the federation's secure sum of normalisation statistics; POST (site): this site's masked contribution. */
   /** Secure aggregation of a round (site): GET its state; POST `/shares`, then `/reveal`. */
   secagg: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg`,
   secaggShares: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg/shares`,
   secaggReveal: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg/reveal`,
+  /** GET (site): the federation's secure sum of normalisation statistics; POST (site): this site's masked contribution. */
   federationStats: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/stats`,
-  /** GET: model versions (researcher, operator, site). */
+  /** GET (operator, researcher): model versions. One version's metadata, weights: also sites. */
   models: '/v1/models',
   model: (vid: string) => `/v1/models/${encodeURIComponent(vid)}`,
   /** GET: the weights of a version, binary, with an ETag (the weights' sha256). */
