@@ -19,3 +19,4 @@ export * from './weights';
 export * from './crypto';
 export * from './auth';
 export * from './envelope';
+export * from './net';
