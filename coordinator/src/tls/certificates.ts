@@ -16,6 +16,8 @@ type X509Crypto = NonNullable<Parameters<typeof x509.X509CertificateGenerator.cr
 const crypto = webcrypto as unknown as X509Crypto;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86_400_000;
+/** Certificates start a little in the past: clocks of hosts differ. */
+const SKEW_MS = 5 * 60_000;
 
 /** What {@link createCertificates} makes. */
 export interface CertificateRequest {
@@ -61,16 +63,14 @@ export function checkSubjectNames(hosts: readonly string[], ips: readonly string
 
 /** Creates a CA and a server certificate for `hosts` and `ips`, signed by that CA (in memory). */
 export async function createCertificates(req: CertificateRequest): Promise<CertificateSet> {
-  const ips = req.ips ?? [];
-  checkSubjectNames(req.hosts, ips);
+  checkSubjectNames(req.hosts, req.ips ?? []);
   const now = req.now ?? new Date();
-  const notBefore = new Date(now.getTime() - 5 * 60_000); // a little clock skew between hosts
   const caKeys = (await crypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const ca = await x509.X509CertificateGenerator.createSelfSigned(
     {
       name: dn(req.caName ?? 'twinfed consortium CA'),
       keys: caKeys,
-      notBefore,
+      notBefore: new Date(now.getTime() - SKEW_MS),
       notAfter: new Date(now.getTime() + (req.caDays ?? 3650) * DAY),
       signingAlgorithm: ALG,
       extensions: [
@@ -81,6 +81,34 @@ export async function createCertificates(req: CertificateRequest): Promise<Certi
     },
     crypto,
   );
+  const server = await issue(ca, caKeys.privateKey, req);
+  return { caCert: ca.toString('pem'), caKey: await pkcs8Pem(caKeys.privateKey), ...server };
+}
+
+/**
+ * A new server certificate signed by an existing CA (PEM certificate and PKCS#8 key, as `createCertificates`
+ * wrote them): renewal without handing sites a new CA. `CONFIG_INVALID` when the CA files are unusable.
+ */
+export async function renewServerCertificate(req: CertificateRequest & { caCert: string; caKey: string }): Promise<CertificateSet> {
+  checkSubjectNames(req.hosts, req.ips ?? []);
+  let ca: x509.X509Certificate;
+  let caKey: CryptoKey;
+  try {
+    ca = new x509.X509Certificate(req.caCert);
+    caKey = await crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(req.caKey), ALG, false, ['sign']);
+  } catch (e) {
+    throw new TwinfedError('CONFIG_INVALID', `The CA certificate or key cannot be used (${(e as Error).message}); expected the ca.pem and ca-key.pem of \`twinfed tls init\`.`);
+  }
+  const server = await issue(ca, caKey, req);
+  if (!(await new x509.X509Certificate(server.serverCert).verify({ publicKey: ca.publicKey, signatureOnly: true }, crypto))) {
+    throw new TwinfedError('CONFIG_INVALID', 'The CA key does not belong to the CA certificate.');
+  }
+  return { caCert: req.caCert, caKey: req.caKey, ...server };
+}
+
+async function issue(ca: x509.X509Certificate, caKey: CryptoKey, req: CertificateRequest): Promise<Pick<CertificateSet, 'serverCert' | 'serverKey'>> {
+  const ips = req.ips ?? [];
+  const now = req.now ?? new Date();
   const serverKeys = (await crypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const names: x509.JsonGeneralName[] = [...req.hosts.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))];
   const server = await x509.X509CertificateGenerator.create(
@@ -88,8 +116,8 @@ export async function createCertificates(req: CertificateRequest): Promise<Certi
       subject: dn(req.hosts[0] ?? ips[0]!),
       issuer: ca.subject,
       publicKey: serverKeys.publicKey,
-      signingKey: caKeys.privateKey,
-      notBefore,
+      signingKey: caKey,
+      notBefore: new Date(now.getTime() - SKEW_MS),
       notAfter: new Date(now.getTime() + (req.serverDays ?? 397) * DAY),
       signingAlgorithm: ALG,
       extensions: [
@@ -103,7 +131,7 @@ export async function createCertificates(req: CertificateRequest): Promise<Certi
     },
     crypto,
   );
-  return { caCert: ca.toString('pem'), caKey: await pkcs8Pem(caKeys.privateKey), serverCert: server.toString('pem'), serverKey: await pkcs8Pem(serverKeys.privateKey) };
+  return { serverCert: server.toString('pem'), serverKey: await pkcs8Pem(serverKeys.privateKey) };
 }
 
 /** Writes a {@link CertificateSet} into `dir` (created 0700); keys 0600, certificates 0644. Refuses to overwrite unless `force`. */

@@ -7,7 +7,7 @@ import { createFetch, isTwinfedError, routes } from '@twinfed/shared';
 import { createAdminClient } from '../cli/admin-client';
 import { loadConfig } from '../config';
 import { startTestCoordinator } from '../testing/harness';
-import { createCertificates, writeCertificates, type CertificateSet } from './certificates';
+import { createCertificates, renewServerCertificate, writeCertificates, type CertificateSet } from './certificates';
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-https-'))));
@@ -150,5 +150,19 @@ describe('tls init files', () => {
     await expect(createCertificates({ hosts: [] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(createCertificates({ hosts: ['10.0.0.1'] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(createCertificates({ hosts: [], ips: ['not-an-ip'] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
+
+describe('renewal with the same CA', () => {
+  test('a renewed server certificate is new, signed by the same CA; a CA key of another CA is CONFIG_INVALID', async () => {
+    const first = await createCertificates({ hosts: ['localhost'] });
+    const renewed = await renewServerCertificate({ hosts: ['localhost'], ips: ['127.0.0.1'], caCert: first.caCert, caKey: first.caKey });
+    expect(renewed.caCert).toBe(first.caCert);
+    expect(fp(renewed.serverCert)).not.toBe(fp(first.serverCert));
+    expect(new X509Certificate(renewed.serverCert).checkIssued(new X509Certificate(first.caCert))).toBe(true);
+    expect(new X509Certificate(renewed.serverCert).verify(new X509Certificate(first.caCert).publicKey)).toBe(true);
+    const other = await createCertificates({ hosts: ['localhost'] });
+    await expect(renewServerCertificate({ hosts: ['localhost'], caCert: first.caCert, caKey: other.caKey })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(renewServerCertificate({ hosts: ['localhost'], caCert: 'junk', caKey: first.caKey })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });
