@@ -118,3 +118,22 @@ describe('--ca at enrollment', () => {
     expect(st.out()).toContain('Coordinator TLS: trusts the CA given with --ca at enrollment');
   });
 });
+
+describe('coordinatorAccess', () => {
+  test('uses the CA recorded at enrollment; --ca (TWINFED_CA) overrides it; flag URL over recorded URL', async () => {
+    const { coordinatorAccess } = await import('./context');
+    const { loadSiteConfig } = await import('../config');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-access-'));
+    const newer = '-----BEGIN CERTIFICATE-----\nMIIBnewer\n-----END CERTIFICATE-----\n';
+    fs.writeFileSync(path.join(dir, 'new-ca.pem'), newer);
+    const recorded = { coordinatorUrl: 'https://coordinator.invalid', tlsCa: 'RECORDED' };
+    const deps = io().deps;
+    const plain = coordinatorAccess(deps, loadSiteConfig({}), recorded);
+    expect([plain.baseUrl, plain.ca, typeof plain.fetch]).toEqual(['https://coordinator.invalid', 'RECORDED', 'function']);
+    expect(coordinatorAccess(deps, loadSiteConfig({}, { caFile: path.join(dir, 'new-ca.pem') }), recorded).ca).toBe(newer);
+    expect(coordinatorAccess(deps, loadSiteConfig({ TWINFED_CA: path.join(dir, 'new-ca.pem') }), recorded).ca).toBe(newer);
+    expect(coordinatorAccess(deps, loadSiteConfig({}, { coordinatorUrl: 'https://other.invalid' }), recorded).baseUrl).toBe('https://other.invalid');
+    expect(coordinatorAccess(deps, loadSiteConfig({}), { coordinatorUrl: 'https://coordinator.invalid' }).fetch).toBeUndefined(); // system CAs, global fetch
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
