@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_COORDINATOR_PORT, TwinfedError, limits } from '@twinfed/shared';
@@ -22,6 +23,17 @@ const ConfigSchema = z.object({
   shutdownGraceMs: z.number().int().min(0),
   /** 401 answers per client address and minute before it gets 429 for the rest of the minute (0: no limit). */
   maxAuthFailuresPerMinute: z.number().int().min(0),
+  /** PEM files of the server certificate (chain) and its private key: both given, the coordinator serves HTTPS + WSS. */
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  /**
+   * Addresses or CIDRs (comma-separated) of TLS-terminating reverse proxies whose X-Forwarded-For is believed
+   * (express `trust proxy`); absent: trust nobody, the client address is the TCP peer.
+   */
+  trustProxy: z.array(z.string().min(1)).optional(),
+}).refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
+  message: 'give both the certificate and the key (--tls-cert and --tls-key, or TWINFED_TLS_CERT and TWINFED_TLS_KEY), or neither',
+  path: ['tlsCert'],
 });
 
 /** The coordinator's configuration, read once from the environment and passed down. */
@@ -30,7 +42,8 @@ export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
 /**
  * Builds the configuration from environment variables (`TWINFED_DATA_DIR`, `TWINFED_HOST`, `TWINFED_PORT`,
  * `TWINFED_STORE`, `TWINFED_LOG_LEVEL`, `TWINFED_MAX_UPDATE_BYTES`, `TWINFED_MAX_CONCURRENT_UPLOADS`,
- * `TWINFED_MAX_QUEUED_UPLOADS`, `TWINFED_SHUTDOWN_GRACE_MS`) and explicit overrides (CLI flags win).
+ * `TWINFED_MAX_QUEUED_UPLOADS`, `TWINFED_SHUTDOWN_GRACE_MS`, `TWINFED_TLS_CERT`, `TWINFED_TLS_KEY`,
+ * `TWINFED_TRUST_PROXY`) and explicit overrides (CLI flags win).
  */
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
   const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
@@ -47,6 +60,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     maxQueuedUploads: num(env.TWINFED_MAX_QUEUED_UPLOADS) ?? 64,
     shutdownGraceMs: num(env.TWINFED_SHUTDOWN_GRACE_MS) ?? 10_000,
     maxAuthFailuresPerMinute: num(env.TWINFED_MAX_AUTH_FAILURES_PER_MINUTE) ?? 30,
+    tlsCert: env.TWINFED_TLS_CERT || undefined,
+    tlsKey: env.TWINFED_TLS_KEY || undefined,
+    trustProxy: parseTrustProxy(env.TWINFED_TRUST_PROXY),
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);
@@ -54,5 +70,29 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new TwinfedError('CONFIG_INVALID', `Invalid coordinator configuration: ${issues}`);
   }
-  return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });
+  const c = parsed.data;
+  return Object.freeze({
+    ...c,
+    dataDir: path.resolve(c.dataDir),
+    ...(c.tlsCert !== undefined && c.tlsKey !== undefined ? { tlsCert: path.resolve(c.tlsCert), tlsKey: path.resolve(c.tlsKey) } : {}),
+  });
+}
+
+/**
+ * A trust-proxy list (`10.0.0.5, 10.1.0.0/16, loopback`) as its entries; `undefined` when empty. Each entry must be
+ * an IP address, a CIDR, or one of proxy-addr's names (loopback, linklocal, uniquelocal).
+ */
+export function parseTrustProxy(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const e of entries) {
+    const [addr, bits, extra] = e.split('/');
+    const named = ['loopback', 'linklocal', 'uniquelocal'].includes(e);
+    const family = isIP(addr ?? '');
+    const okBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!named && (family === 0 || !okBits || extra !== undefined)) {
+      throw new TwinfedError('CONFIG_INVALID', `Invalid coordinator configuration: trustProxy: "${e}" is not an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/24).`);
+    }
+  }
+  return entries;
 }

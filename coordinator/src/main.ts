@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { fingerprint, loadOrCreateIdentity, publicPart, type Identity } from '@twinfed/shared';
+import { TwinfedError, fingerprint, loadOrCreateIdentity, publicPart, type Identity } from '@twinfed/shared';
 import type { CoordinatorConfig } from './config';
 import { createApp } from './http/app';
 import { createLogger, type Logger } from './logger';
@@ -15,6 +16,7 @@ import { EngineMetrics } from './rounds/metrics';
 import { attachSockets } from './socket/server';
 import { openStore, type Store } from './store';
 import { ensureOperatorToken, operatorTokenPath } from './bootstrap';
+import { loadServerTls } from './tls/server-tls';
 
 /** A running coordinator. */
 export interface RunningCoordinator {
@@ -26,6 +28,14 @@ export interface RunningCoordinator {
   engine: RoundEngine;
   identity: Identity;
   logger: Logger;
+  /** True when the coordinator serves HTTPS + WSS (`url` starts with https://). */
+  tls: boolean;
+  /**
+   * Reads the certificate and key files again and serves them to every new TLS connection; open connections and
+   * site sockets stay up. On failure (unreadable or mismatched files) the previous certificate stays in use, the
+   * error is logged and thrown (`CONFIG_INVALID`). Without TLS it throws `CONFIG_INVALID`.
+   */
+  reloadTls(): void;
   /**
    * Graceful shutdown: refuses new requests (503), lets in-flight uploads and round transitions finish
    * (at most `shutdownGraceMs`), then closes sockets, the HTTP server and the database.
@@ -76,7 +86,9 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
     connectedSites: () => sockets?.connectedSites() ?? 0,
     ...(crashPoints ? { crashPoints } : {}),
   });
-  const server = http.createServer(app);
+  const initialTls = config.tlsCert && config.tlsKey ? loadServerTls(config.tlsCert, config.tlsKey) : null;
+  // An https.Server is an http.Server with TLS underneath (same 'request' and 'upgrade' events): socket.io attaches alike.
+  const server: http.Server = initialTls ? (https.createServer({ cert: initialTls.cert, key: initialTls.key }, app) as unknown as http.Server) : http.createServer(app);
   const inFlight = trackRequests(server);
   sockets = attachSockets({ httpServer: server, store, logger, requestWindowMs: config.requestWindowMs, now, touch: (id) => presence.seen(id) });
   push = sockets.events;
@@ -86,9 +98,9 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${initialTls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const fp = fingerprint(publicPart(identity));
-  logger.info({ url, fingerprint: fp, newKeys: created, store: config.store }, 'coordinator listening');
+  logger.info({ url, fingerprint: fp, newKeys: created, store: config.store, ...(initialTls ? { certificate: initialTls.summary } : {}) }, 'coordinator listening');
   await engine.resume();
 
   const pruner = setInterval(() => void store.pruneNonces(new Date(now()).toISOString()).catch(() => undefined), 60_000);
@@ -96,6 +108,19 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   let closing: Promise<void> | null = null;
   return {
     url, port, fingerprint: fp, operatorTokenFile: operatorTokenPath(config.dataDir), store, engine, identity, logger,
+    tls: initialTls !== null,
+    reloadTls: () => {
+      if (!config.tlsCert || !config.tlsKey) throw new TwinfedError('CONFIG_INVALID', 'The coordinator does not serve TLS: there is no certificate to reload.');
+      let next: ReturnType<typeof loadServerTls>;
+      try {
+        next = loadServerTls(config.tlsCert, config.tlsKey);
+      } catch (e) {
+        logger.error({ err: (e as Error).message }, 'TLS certificate reload failed; still serving the previous certificate');
+        throw e;
+      }
+      (server as unknown as https.Server).setSecureContext({ cert: next.cert, key: next.key });
+      logger.info({ certificate: next.summary }, 'TLS certificate reloaded');
+    },
     close: () =>
       (closing ??= (async () => {
         const until = Date.now() + config.shutdownGraceMs;

@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   MODEL_DIGEST_MISMATCH: { status: 502, message: 'The model weights do not match their signed digest.' },
   CONFIG_INVALID: { status: 500, message: 'The configuration is invalid.' },
   NETWORK: { status: 503, message: 'The coordinator could not be reached.' },
+  INSECURE_URL: { status: 400, message: 'Plain http is only allowed to a loopback address; use https.' },
+  TLS_UNTRUSTED: { status: 502, message: "The coordinator's TLS certificate is not trusted; pass --ca <pem> for a private CA." },
   INTERNAL: { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

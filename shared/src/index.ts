@@ -20,3 +20,4 @@ export * from './weights';
 export * from './crypto';
 export * from './auth';
 export * from './envelope';
+export * from './net';

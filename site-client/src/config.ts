@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { z } from 'zod';
-import { TwinfedError } from '@twinfed/shared';
+import { TwinfedError, envFlag } from '@twinfed/shared';
 
 /** Log levels the site client understands (pino's). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -23,6 +23,10 @@ export interface SiteConfig {
   readonly requestTimeoutMs: number;
   /** Retries of one HTTP request after network errors, 429 and 503. */
   readonly httpRetries: number;
+  /** Absolute path of a PEM CA certificate to trust for the coordinator's TLS (a private consortium CA). */
+  readonly caFile: string | undefined;
+  /** Allow plain http to a coordinator that is not on this machine. */
+  readonly insecureHttp: boolean;
 }
 
 /** Values that override the environment (usually command-line flags); `undefined` means "not given". */
@@ -42,12 +46,15 @@ const ConfigSchema = z.object({
   pollIntervalMs: int(50, 3_600_000),
   requestTimeoutMs: int(100, 3_600_000),
   httpRetries: int(0, 20),
+  caFile: z.string().min(1).optional(),
+  insecureHttp: z.boolean(),
 });
 
 /**
  * Builds the frozen site configuration from environment variables and overrides (flags win):
  * `TWINFED_SITE_DATA_DIR`, `TWINFED_COORDINATOR_URL`, `TWINFED_LOG_LEVEL`, `TWINFED_POLL_INTERVAL_MS`,
- * `TWINFED_REQUEST_TIMEOUT_MS`, `TWINFED_HTTP_RETRIES`. The only place the site client reads the environment.
+ * `TWINFED_REQUEST_TIMEOUT_MS`, `TWINFED_HTTP_RETRIES`, `TWINFED_CA`, `TWINFED_INSECURE_HTTP`. The only place the site
+ * client reads the environment.
  */
 export function loadSiteConfig(env: Record<string, string | undefined>, overrides: SiteConfigOverrides = {}): SiteConfig {
   const pick = <T>(o: T | undefined, e: string | undefined, d: T | string): T | string => (o !== undefined ? o : e !== undefined && e !== '' ? e : d);
@@ -58,6 +65,8 @@ export function loadSiteConfig(env: Record<string, string | undefined>, override
     pollIntervalMs: pick(overrides.pollIntervalMs, env.TWINFED_POLL_INTERVAL_MS, 3000),
     requestTimeoutMs: pick(overrides.requestTimeoutMs, env.TWINFED_REQUEST_TIMEOUT_MS, 30_000),
     httpRetries: pick(overrides.httpRetries, env.TWINFED_HTTP_RETRIES, 5),
+    caFile: overrides.caFile ?? (env.TWINFED_CA || undefined),
+    insecureHttp: overrides.insecureHttp ?? envFlag(env.TWINFED_INSECURE_HTTP),
   };
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -66,5 +75,5 @@ export function loadSiteConfig(env: Record<string, string | undefined>, override
     throw new TwinfedError('CONFIG_INVALID', `Invalid configuration: ${where}: ${issue?.message ?? 'invalid'}`);
   }
   const c = parsed.data;
-  return Object.freeze({ ...c, dataDir: path.resolve(c.dataDir), coordinatorUrl: c.coordinatorUrl });
+  return Object.freeze({ ...c, dataDir: path.resolve(c.dataDir), coordinatorUrl: c.coordinatorUrl, caFile: c.caFile === undefined ? undefined : path.resolve(c.caFile) });
 }

@@ -18,6 +18,7 @@ import {
   SiteViewSchema,
   TwinfedError,
   routes,
+  tlsFailure,
   type ApiTokenCreated,
   type ApiTokenView,
   type CoordinatorKeys,
@@ -115,6 +116,8 @@ export function createAdminClient(options: AdminClientOptions) {
       if (name === 'TimeoutError' || name === 'AbortError') {
         throw new TwinfedError('NETWORK', `The coordinator at ${base} did not answer within ${ms / 1000} s.`, { cause: e });
       }
+      const untrusted = tlsFailure(e, base);
+      if (untrusted) throw untrusted;
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (e as Error).message;
       throw new TwinfedError('NETWORK', `Could not reach the coordinator at ${base} (${why}).`, { cause: e });

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_COORDINATOR_PORT, TwinfedError, printable, printableJson } from '@twinfed/shared';
+import { DEFAULT_COORDINATOR_PORT, TwinfedError, createFetch, envFlag, printable, printableJson, readCaFile, requireSecureUrl } from '@twinfed/shared';
 import { createAdminClient, type AdminClient } from './admin-client';
 
 /** Anything with a `write(text)` (process.stdout, a test buffer). */
@@ -20,6 +20,10 @@ export interface RunningCoordinator {
   fingerprint?: string;
   /** Where the operator token file is; `<dataDir>/operator.token` when absent. */
   operatorTokenFile?: string;
+  /** True when it serves HTTPS; then SIGHUP calls {@link RunningCoordinator.reloadTls}. */
+  tls?: boolean;
+  /** Re-reads the certificate and key (throws, keeping the old ones, when they are unusable). */
+  reloadTls?(): void;
   close(): Promise<void>;
 }
 
@@ -29,6 +33,9 @@ export interface StartOverrides {
   host?: string;
   port?: number;
   store?: 'sqlite' | 'memory';
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy?: string[];
 }
 
 /** What `twinfed coordinator start` needs from the coordinator package (injected in tests). */
@@ -63,6 +70,10 @@ export interface GlobalOptions {
   dataDir?: string;
   json?: boolean;
   debug?: boolean;
+  /** PEM file of the CA that signed the coordinator's certificate (a private consortium CA). */
+  ca?: string;
+  /** Allow plain http to a host that is not loopback. */
+  insecureHttp?: boolean;
 }
 
 /** Everything an action needs, resolved once per invocation. */
@@ -101,6 +112,12 @@ export function resolveUrl(opts: GlobalOptions, env: NodeJS.ProcessEnv): string 
   return raw.replace(/\/+$/, '');
 }
 
+/** The CA file: `--ca`, else TWINFED_CA (absent: the system's CAs). */
+export function resolveCaFile(opts: GlobalOptions, env: NodeJS.ProcessEnv): string | undefined {
+  const file = opts.ca ?? (env.TWINFED_CA || undefined);
+  return file === undefined ? undefined : path.resolve(file);
+}
+
 async function readTokenFile(file: string): Promise<string> {
   let text: string;
   try {
@@ -117,12 +134,20 @@ async function readTokenFile(file: string): Promise<string> {
   return token;
 }
 
-/** Builds the context of one command invocation from its global options. */
-export function createContext(command: Command, deps: CliDeps): CommandContext {
+/**
+ * Builds the context of one command invocation from its global options. Before anything is sent, the URL must be
+ * https or loopback http (`INSECURE_URL` otherwise, unless --insecure-http / TWINFED_INSECURE_HTTP); `offline`
+ * commands (`coordinator start`, `tls init`) never contact the URL and skip that check.
+ */
+export function createContext(command: Command, deps: CliDeps, mode: { offline?: boolean } = {}): CommandContext {
   const opts = command.optsWithGlobals<GlobalOptions>();
   const json = opts.json === true;
   const debug = opts.debug === true;
   const url = resolveUrl(opts, deps.env);
+  if (!mode.offline) requireSecureUrl(url, { insecureHttp: opts.insecureHttp === true || envFlag(deps.env.TWINFED_INSECURE_HTTP), what: 'The coordinator URL (--url or TWINFED_URL)' });
+  const caFile = mode.offline ? undefined : resolveCaFile(opts, deps.env);
+  const ca = caFile === undefined ? undefined : readCaFile(caFile, opts.ca !== undefined ? '--ca' : 'TWINFED_CA');
+  const fetchImpl = deps.fetch ?? (ca !== undefined ? createFetch({ ca }) : undefined);
   const dataDir = resolveDataDir(opts, deps.env);
   const tokenFile = path.join(dataDir, OPERATOR_TOKEN_FILE);
   const given = opts.token ?? deps.env.TWINFED_TOKEN;
@@ -131,7 +156,7 @@ export function createContext(command: Command, deps: CliDeps): CommandContext {
   const client = createAdminClient({
     baseUrl: url,
     token,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
     ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}),
     ...(debug ? { debug: (line: string) => deps.stderr.write(`[debug] ${line}\n`) } : {}),
   });

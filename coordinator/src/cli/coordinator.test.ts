@@ -101,3 +101,71 @@ describe('coordinator start', () => {
     expect(seen).toHaveLength(0);
   });
 });
+
+describe('coordinator start with TLS', () => {
+  /** A signal source for several signal sets; `fire` calls every handler subscribed to the signal. */
+  function multiSignals() {
+    const handlers = new Map<NodeJS.Signals, (s: NodeJS.Signals) => void>();
+    let waiting!: () => void;
+    const ready = new Promise<void>((resolve) => (waiting = resolve));
+    const onSignal: OnSignal = (sigs, h) => {
+      for (const s of sigs) handlers.set(s, h);
+      if (sigs.includes('SIGTERM')) waiting();
+      return () => sigs.forEach((s) => handlers.delete(s));
+    };
+    return { onSignal, ready, fire: (s: NodeJS.Signals) => handlers.get(s)?.(s), subscribed: () => [...handlers.keys()] };
+  }
+
+  function tlsRuntime(reloadTls: () => void) {
+    const seen: StartOverrides[] = [];
+    const close = jest.fn(async () => undefined);
+    const rt: CoordinatorRuntime = {
+      async start({ overrides }) {
+        seen.push(overrides);
+        return {
+          config: { dataDir: '/srv/twinfed', host: '0.0.0.0', port: 8470, store: 'sqlite' },
+          coordinator: { url: 'https://coordinator.invalid:8470', fingerprint: 'abcd-1234', tls: true, reloadTls, close },
+        };
+      },
+    };
+    return { rt, seen, close };
+  }
+
+  it('passes --tls-cert/--tls-key/--trust-proxy, prints the https URL, and reloads the certificate on SIGHUP while it keeps running', async () => {
+    let reloads = 0;
+    const { rt, seen, close } = tlsRuntime(() => {
+      reloads++;
+      if (reloads === 2) throw new TwinfedError('CONFIG_INVALID', 'The TLS key k.pem does not fit the certificate c.pem.');
+    });
+    const sig = multiSignals();
+    const stdout = buffer();
+    const stderr = buffer();
+    const done = runCli(['coordinator', 'start', '--tls-cert', 'tls/server.pem', '--tls-key', 'tls/server-key.pem', '--trust-proxy', '10.0.0.5, 10.1.0.0/16'], {
+      env: {}, stdout, stderr, runtime: async () => rt, onSignal: sig.onSignal,
+    });
+    await sig.ready;
+    expect(seen).toEqual([{ tlsCert: path.resolve('tls/server.pem'), tlsKey: path.resolve('tls/server-key.pem'), trustProxy: ['10.0.0.5', '10.1.0.0/16'] }]);
+    expect(stdout.text).toContain('twinfed coordinator listening on https://coordinator.invalid:8470\n');
+    expect(sig.subscribed().sort()).toEqual(['SIGHUP', 'SIGINT', 'SIGTERM']);
+    sig.fire('SIGHUP');
+    expect(reloads).toBe(1);
+    expect(stderr.text).toBe('');
+    sig.fire('SIGHUP'); // a failing reload: reported, the coordinator keeps running on the old certificate
+    expect(reloads).toBe(2);
+    expect(stderr.text).toBe('twinfed: TLS reload failed, still serving the previous certificate: The TLS key k.pem does not fit the certificate c.pem.\n');
+    expect(close).not.toHaveBeenCalled();
+    sig.fire('SIGTERM');
+    expect(await done).toBe(0);
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(sig.subscribed()).toEqual([]);
+  });
+
+  it('refuses an invalid --trust-proxy before starting', async () => {
+    const { rt, seen } = tlsRuntime(() => undefined);
+    const stderr = buffer();
+    const code = await runCli(['coordinator', 'start', '--trust-proxy', 'proxy.example.org'], { env: {}, stdout: buffer(), stderr, runtime: async () => rt });
+    expect(code).toBe(1);
+    expect(stderr.text).toMatch(/"proxy\.example\.org" is not an IP address or CIDR .*\(CONFIG_INVALID\)/);
+    expect(seen).toHaveLength(0);
+  });
+});

@@ -21,9 +21,9 @@ describe('twinfed population', () => {
       urls.push(url);
       return new Response(JSON.stringify(view), { status: 200, headers: { 'content-type': 'application/json' } });
     }) as unknown as typeof globalThis.fetch;
-    const out = await run(['--url', 'http://coord', '--token', 'tok-123456789', 'population', '--federation', 'fed-1'], { fetch });
+    const out = await run(['--url', 'https://coord', '--token', 'tok-123456789', 'population', '--federation', 'fed-1'], { fetch });
     expect(out.code).toBe(0);
-    expect(urls[0]).toBe('http://coord/v1/population?federation=fed-1');
+    expect(urls[0]).toBe('https://coord/v1/population?federation=fed-1');
     const lines = out.stdout.split('\n');
     expect(lines.find((l) => l.includes('Alpha'))).toMatch(/1\s+Alpha\s+20\s+120/);
     expect(lines.find((l) => l.includes('Beta'))).toMatch(/2\s+Beta\s+<k\s+<k/);
@@ -31,7 +31,7 @@ describe('twinfed population', () => {
 
   it('a malformed answer is one error line', async () => {
     const fetch = (async () => new Response(JSON.stringify({ nope: 1 }), { status: 200, headers: { 'content-type': 'application/json' } })) as unknown as typeof globalThis.fetch;
-    const out = await run(['--url', 'http://coord', '--token', 'tok-123456789', 'population'], { fetch });
+    const out = await run(['--url', 'https://coord', '--token', 'tok-123456789', 'population'], { fetch });
     expect(out.code).not.toBe(0);
     expect(out.stderr.trim().split('\n')[0]).toMatch(/^twinfed: .*\(INTERNAL\)$/);
   });

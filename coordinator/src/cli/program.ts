@@ -8,6 +8,7 @@ import { registerFederations } from './commands/federations';
 import { registerModels } from './commands/models';
 import { registerPopulation } from './commands/population';
 import { registerSites } from './commands/sites';
+import { registerTls } from './commands/tls';
 import { registerTokens } from './commands/tokens';
 import type { CliDeps } from './context';
 import { reportError } from './report-error';
@@ -23,7 +24,11 @@ Typical session:
   $ twinfed --data-dir ./consortium federations status
   $ twinfed --data-dir ./consortium models export <version> --out model.bin
 
-Environment: TWINFED_URL, TWINFED_TOKEN, TWINFED_DATA_DIR (and the coordinator's TWINFED_HOST, TWINFED_PORT, …).
+Remote coordinator: use https:// (--ca ca.pem for a private consortium CA); plain http is refused except to
+this machine (127.0.0.1, localhost, ::1) unless --insecure-http.
+
+Environment: TWINFED_URL, TWINFED_TOKEN, TWINFED_DATA_DIR, TWINFED_CA, TWINFED_INSECURE_HTTP (and the coordinator's
+TWINFED_HOST, TWINFED_PORT, TWINFED_TLS_CERT, TWINFED_TLS_KEY, TWINFED_TRUST_PROXY, …).
 Errors print one line "twinfed: <message> (<CODE>)"; exit status 1, or 2 for invalid input (bad plan, bad flag).
 `;
 
@@ -35,6 +40,8 @@ export function createProgram(deps: CliDeps): Command {
     .option('--url <url>', 'coordinator URL (default TWINFED_URL or http://127.0.0.1:8470)')
     .option('--token <token>', 'operator bearer token (default TWINFED_TOKEN, else <data-dir>/operator.token)')
     .option('--data-dir <dir>', "the coordinator's data directory (default TWINFED_DATA_DIR or ./.twinfed)")
+    .option('--ca <pem>', "CA certificate (PEM) that signed the coordinator's TLS certificate, for a private consortium CA (default TWINFED_CA; else the system's CAs)")
+    .option('--insecure-http', 'allow plain http:// to a host that is not this machine (default: refused; or TWINFED_INSECURE_HTTP=1)')
     .option('--json', 'print machine-readable JSON (one line) instead of text')
     .option('--debug', 'log each request to stderr and show stack traces on errors')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -51,6 +58,7 @@ export function createProgram(deps: CliDeps): Command {
   registerFederations(program, deps);
   registerModels(program, deps);
   registerPopulation(program, deps);
+  registerTls(program, deps);
   return program;
 }
 

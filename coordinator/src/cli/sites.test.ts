@@ -11,9 +11,11 @@ describe('sites invite', () => {
     const r = await run(op('sites', 'invite', 'St Mary Hospital', '--ttl', '3600'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(cli.fake.seen).toEqual([{ method: 'POST', path: '/v1/admin/invitations', authorization: `Bearer ${OPERATOR_TOKEN}`, body: { siteName: 'St Mary Hospital', ttlSeconds: 3600 } }]);
+    expect(cli.fake.seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /v1/coordinator', 'POST /v1/admin/invitations']);
+    expect(cli.fake.seen[1]).toEqual({ method: 'POST', path: '/v1/admin/invitations', authorization: `Bearer ${OPERATOR_TOKEN}`, body: { siteName: 'St Mary Hospital', ttlSeconds: 3600 } });
     expect(r.stdout).toMatch(/^token:\s+tfe_one-time-token-abcdef$/m);
-    expect(r.stdout).toContain(`twinfed-site enroll --coordinator ${cli.fake.url} --token tfe_one-time-token-abcdef`);
+    // The full command: URL, token and the fingerprint the site checks before it spends the token (no --ca over http).
+    expect(r.stdout).toContain(`twinfed-site enroll --coordinator ${cli.fake.url} --token tfe_one-time-token-abcdef --fingerprint ${cli.fake.keys.fingerprint}\n`);
     expect(r.stdout).toMatch(/^expires:\s+2025-01-02T04:04:05.000Z$/m);
   });
 
@@ -22,15 +24,16 @@ describe('sites invite', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(out).toMatchObject({ invitationId: 'inv-1', siteName: 'Charite Berlin', token: 'tfe_one-time-token-abcdef', coordinatorUrl: cli.fake.url });
-    expect(cli.fake.seen[0]?.body).toEqual({ siteName: 'Charite Berlin', ttlSeconds: 86400 });
+    expect(out).toMatchObject({ invitationId: 'inv-1', siteName: 'Charite Berlin', token: 'tfe_one-time-token-abcdef', coordinatorUrl: cli.fake.url, fingerprint: cli.fake.keys.fingerprint });
+    expect(out.enrollCommand).toBe(`twinfed-site enroll --coordinator ${cli.fake.url} --token tfe_one-time-token-abcdef --fingerprint ${cli.fake.keys.fingerprint}`);
+    expect(cli.fake.seen[1]?.body).toEqual({ siteName: 'Charite Berlin', ttlSeconds: 86400 });
   });
 
   it('refuses a TTL outside the allowed range before sending anything (exit 2)', async () => {
     const r = await run(op('sites', 'invite', 'X', '--ttl', '10'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^twinfed: The invitation is not valid\. \(VALIDATION_FAILED\)\n {2}- ttlSeconds: Too small/);
-    expect(cli.fake.seen).toHaveLength(0);
+    expect(cli.fake.seen.filter((s) => s.method === 'POST')).toHaveLength(0);
   });
 });
 

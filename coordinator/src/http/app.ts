@@ -11,6 +11,9 @@ import { routeTable, type RouteDef } from './route-table';
 export function createApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Behind a TLS-terminating reverse proxy, req.ip is the X-Forwarded-For address the listed proxies vouch for;
+  // by default nobody is trusted and req.ip is the TCP peer.
+  app.set('trust proxy', deps.config.trustProxy ?? false);
   app.use(helmet());
   app.use(refuseWhileDraining(deps));
   app.use(authFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now }));

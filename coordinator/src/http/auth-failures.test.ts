@@ -31,3 +31,42 @@ describe('failed authentications are rate limited per client address', () => {
     expect(loadConfig({ TWINFED_MAX_AUTH_FAILURES_PER_MINUTE: '0' }, { dataDir: '/tmp/x' }).maxAuthFailuresPerMinute).toBe(0);
   });
 });
+
+describe('behind a TLS-terminating reverse proxy (trust proxy)', () => {
+  const guessFrom = (c: { url: string }, forwardedFor: string) =>
+    fetch(c.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000', 'x-forwarded-for': forwardedFor } });
+
+  test('with the proxy trusted, X-Forwarded-For is the key: one client is limited, another behind the same proxy is not', async () => {
+    const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 2, trustProxy: ['127.0.0.1'] });
+    try {
+      expect((await guessFrom(c, '203.0.113.5')).status).toBe(401);
+      expect((await guessFrom(c, '203.0.113.5')).status).toBe(401);
+      expect((await guessFrom(c, '203.0.113.5')).status).toBe(429);
+      expect((await guessFrom(c, '198.51.100.7')).status).toBe(401); // same TCP peer (the proxy), another client
+      // The right-most untrusted address counts: a client cannot pick its key by prepending a forged address.
+      expect((await guessFrom(c, '192.0.2.99, 203.0.113.5')).status).toBe(429);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('without it (the default), X-Forwarded-For is ignored: the TCP peer is the key', async () => {
+    const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 2 });
+    try {
+      expect((await guessFrom(c, '203.0.113.5')).status).toBe(401);
+      expect((await guessFrom(c, '198.51.100.7')).status).toBe(401);
+      expect((await guessFrom(c, '192.0.2.1')).status).toBe(429); // a new forwarded address does not escape the limit
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('TWINFED_TRUST_PROXY takes addresses, CIDRs and loopback; anything else is CONFIG_INVALID', async () => {
+    const { loadConfig } = await import('../config');
+    expect(loadConfig({}, { dataDir: '/tmp/x' }).trustProxy).toBeUndefined();
+    expect(loadConfig({ TWINFED_TRUST_PROXY: ' 10.0.0.5, 10.1.0.0/16,fd00::/8 ,loopback' }, { dataDir: '/tmp/x' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
+    for (const bad of ['proxy.example.org', '10.0.0.0/33', '10.0.0.1/8/1', '*']) {
+      expect(() => loadConfig({ TWINFED_TRUST_PROXY: bad }, { dataDir: '/tmp/x' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    }
+  });
+});

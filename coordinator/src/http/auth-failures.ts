@@ -12,7 +12,8 @@ export interface AuthFailureLimiterOptions {
 /**
  * Slows down guessing of tokens and signatures: counts the 401 answers each client address gets in a fixed window
  * and, over the limit, answers every request from that address `429 RATE_LIMITED` (with Retry-After) until the
- * window ends (liveness and readiness probes excepted). Only failures count, so hundreds of healthy sites behind one address (NAT, or the load test on
+ * window ends (liveness and readiness probes excepted). The address is `req.ip`: the TCP peer, or behind a trusted
+ * reverse proxy (TWINFED_TRUST_PROXY) the client address it forwards. Only failures count, so hundreds of healthy sites behind one address (NAT, or the load test on
  * 127.0.0.1) are never slowed. Hand-written because express-rate-limit counts requests when they start (in flight),
  * which a busy shared address would exceed without a single failure. Memory: one entry per failing address, dropped
  * when its window ends.
@@ -25,7 +26,7 @@ export function authFailureLimiter(opts: AuthFailureLimiterOptions) {
   };
   return (req: Request, res: Response, next: NextFunction) => {
     if (opts.maxFailures <= 0 || req.path === '/healthz' || req.path === '/readyz') return next(); // probes are never refused
-    const ip = req.socket.remoteAddress ?? 'unknown';
+    const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown'; // the client address as `trust proxy` decides
     const now = opts.now();
     const w = windows.get(ip);
     if (w && w.resetAt <= now) windows.delete(ip);

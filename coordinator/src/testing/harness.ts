@@ -18,11 +18,26 @@ import { startCoordinator, type RunningCoordinator } from '../main';
 
 /** A coordinator on 127.0.0.1:0 with a temp data dir, silent logs, for tests. */
 export async function startTestCoordinator(
-  opts: { store?: 'memory' | 'sqlite'; dataDir?: string; now?: () => number; maxAuthFailuresPerMinute?: number } = {},
+  opts: {
+    store?: 'memory' | 'sqlite';
+    dataDir?: string;
+    now?: () => number;
+    maxAuthFailuresPerMinute?: number;
+    /** PEM files: serve HTTPS + WSS. */
+    tls?: { cert: string; key: string };
+    trustProxy?: string[];
+  } = {},
 ): Promise<RunningCoordinator & { dataDir: string; operatorToken: string }> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-coord-'));
   // Tests that walk refusals (the route × role matrix) fail on purpose: the failure limiter is off unless asked for.
-  const config = loadConfig({}, { dataDir, port: 0, store: opts.store ?? 'memory', logLevel: 'silent', maxAuthFailuresPerMinute: opts.maxAuthFailuresPerMinute ?? 0 });
+  const config = loadConfig(
+    {},
+    {
+      dataDir, port: 0, store: opts.store ?? 'memory', logLevel: 'silent', maxAuthFailuresPerMinute: opts.maxAuthFailuresPerMinute ?? 0,
+      ...(opts.tls ? { tlsCert: opts.tls.cert, tlsKey: opts.tls.key } : {}),
+      ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
+    },
+  );
   const running = await startCoordinator(config, { logger: createLogger({ level: 'silent' }), ...(opts.now ? { now: opts.now } : {}) });
   const operatorToken = fs.readFileSync(running.operatorTokenFile, 'utf8').trim();
   return Object.assign(running, { dataDir, operatorToken });

@@ -1,4 +1,4 @@
-import { printableJson } from '@twinfed/shared';
+import { TwinfedError, createFetch, printableJson, readCaFile, requireSecureUrl } from '@twinfed/shared';
 import { loadSiteConfig, type LogLevel, type SiteConfig } from '../config';
 import { createLogger, type Logger } from '../logger';
 import type { FetchLike } from '../transport/http';
@@ -34,14 +34,41 @@ export function writeJsonLine(out: TextOut, value: unknown): void {
 }
 
 /** Config and logger for one command invocation: flags over environment; the CLI logs `warn`+ unless asked. */
-export function commandContext(deps: CliDeps, flags: CommonFlags & { coordinatorUrl?: string; pollIntervalMs?: number }): { config: SiteConfig; logger: Logger } {
+export function commandContext(
+  deps: CliDeps,
+  flags: CommonFlags & { coordinatorUrl?: string; pollIntervalMs?: number; ca?: string; insecureHttp?: boolean },
+): { config: SiteConfig; logger: Logger } {
   const quiet = deps.env.TWINFED_LOG_LEVEL ? undefined : 'warn';
   const config = loadSiteConfig(deps.env, {
     dataDir: flags.dataDir,
     coordinatorUrl: flags.coordinatorUrl,
     logLevel: flags.logLevel ?? (flags.debug ? 'debug' : quiet),
     pollIntervalMs: flags.pollIntervalMs,
+    caFile: flags.ca,
+    insecureHttp: flags.insecureHttp === true ? true : undefined,
   });
   const logger = createLogger({ level: config.logLevel, pretty: deps.stderr.isTTY === true });
   return { config, logger };
+}
+
+/** How a command reaches the coordinator: its URL (checked), the CA it trusts, and the fetch that trusts it. */
+export interface CoordinatorAccess {
+  baseUrl: string;
+  /** PEM CA certificate (from --ca / TWINFED_CA, else the one recorded at enrollment). */
+  ca: string | undefined;
+  fetch: FetchLike | undefined;
+}
+
+/**
+ * Resolves and checks how to reach the coordinator before anything is sent: the URL from flag/env, else
+ * `recorded` (enrollment); plain http to a host that is not loopback is refused (`INSECURE_URL`) unless
+ * --insecure-http; the CA from --ca/TWINFED_CA, else the one recorded at enrollment.
+ */
+export function coordinatorAccess(deps: CliDeps, config: SiteConfig, recorded?: { coordinatorUrl: string; tlsCa?: string | undefined }): CoordinatorAccess {
+  const baseUrl = config.coordinatorUrl ?? recorded?.coordinatorUrl;
+  if (!baseUrl) throw new TwinfedError('CONFIG_INVALID', 'Give the coordinator URL with --coordinator <url> (or TWINFED_COORDINATOR_URL).');
+  requireSecureUrl(baseUrl, { insecureHttp: config.insecureHttp, what: 'The coordinator URL' });
+  const ca = config.caFile !== undefined ? readCaFile(config.caFile) : recorded?.tlsCa;
+  const fetch = deps.fetch ?? (ca !== undefined ? createFetch({ ca }) : undefined);
+  return { baseUrl, ca, fetch };
 }

@@ -92,7 +92,7 @@ describe('twinfed-site CLI', () => {
     expect(await cli(['frobnicate'], unknown.deps)).toBe(1);
     expect(unknown.err()).toContain("unknown command 'frobnicate'");
     const missing = io();
-    expect(await cli(['enroll', '--coordinator', 'http://c.test'], missing.deps)).toBe(1);
+    expect(await cli(['enroll', '--coordinator', 'https://c.test'], missing.deps)).toBe(1);
     expect(missing.err()).toContain("required option '--token <token>'");
   });
 
@@ -100,11 +100,11 @@ describe('twinfed-site CLI', () => {
     const c = new FakeCoordinator();
     const dataDir = tmp();
     const e = io({ fetch: fetchFor(c) });
-    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], e.deps)).toBe(0);
+    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], e.deps)).toBe(0);
     const fp = fingerprint(publicPart(c.identity));
     expect(e.out()).toContain(`Coordinator fingerprint (pinned): ${fp}`);
     const again = io({ fetch: fetchFor(c) });
-    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], again.deps)).toBe(1);
+    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], again.deps)).toBe(1);
     expect(again.err()).toContain('[ALREADY_EXISTS]');
     const s = io();
     expect(await cli(['status', '--data-dir', dataDir], s.deps)).toBe(0);
@@ -114,7 +114,7 @@ describe('twinfed-site CLI', () => {
     expect(await cli(['status', '--data-dir', dataDir, '--json'], j.deps)).toBe(0);
     expect(JSON.parse(j.out())).toMatchObject({ site: { siteId: 'site-a', coordinator: { fingerprint: fp } }, journal: { uploads: [] } });
     const machine = io({ fetch: fetchFor(c) });
-    expect(await cli(['--json', 'enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', tmp()], machine.deps)).toBe(0);
+    expect(await cli(['--json', 'enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', tmp()], machine.deps)).toBe(0);
     const lines = machine.out().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ siteId: 'site-a', name: 'Cleveland', coordinatorFingerprint: fp });
@@ -123,7 +123,7 @@ describe('twinfed-site CLI', () => {
   test('status prints each evaluation’s metric values (n/a when missing), says when an old journal lacks them, and escapes server text', async () => {
     const c = new FakeCoordinator();
     const dataDir = tmp();
-    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: fetchFor(c) }).deps)).toBe(0);
+    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: fetchFor(c) }).deps)).toBe(0);
     writeSiteState(dataDir, { ...readSiteState(dataDir)!, name: 'Evil\u001b[2J\u001b]0;owned\u0007' });
     const at = '2025-01-01T00:00:00Z';
     fs.writeFileSync(
@@ -161,7 +161,7 @@ describe('twinfed-site CLI', () => {
     );
     const dataDir = tmp();
     const fetch = fetchFor(c);
-    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch }).deps)).toBe(0);
+    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch }).deps)).toBe(0);
     c.trust(loadEnrollment(dataDir));
     const r = io({ fetch });
     const code = await cli(['run', '--federation', 'fed-1', '--heart-disease', '0', '--data-dir', dataDir, '--no-push', '--poll-interval', '50', '--backend', 'cpu'], r.deps);

@@ -36,7 +36,7 @@ describe('twinfed-site twin commands', () => {
     // enroll, then ingest
     const c = new FakeCoordinator(twinScenarioPlan({ rounds: 2, minSites: 1 }));
     const coord = coordinatorFetch(c);
-    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: coord.fetch }).deps)).toBe(0);
+    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: coord.fetch }).deps)).toBe(0);
     c.trust(loadEnrollment(dataDir));
     const ing = io();
     expect(await cli(['--json', 'ingest', 'fhir', String(simulated.fhirFile), '--data-dir', dataDir, '--strict'], ing.deps)).toBe(0);
@@ -164,7 +164,7 @@ describe('twinfed-site twin commands', () => {
     // the twin store is empty: run --twins says what to do
     const c = new FakeCoordinator(twinScenarioPlan());
     const coord = coordinatorFetch(c);
-    expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dir], io({ fetch: coord.fetch }).deps)).toBe(0);
+    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dir], io({ fetch: coord.fetch }).deps)).toBe(0);
     const empty = io({ fetch: coord.fetch });
     expect(await cli(['run', '--federation', 'fed-1', '--twins', '--data-dir', dir], empty.deps)).toBe(1);
     expect(empty.err()).toBe('error: The twin store is empty: load patients first with `twinfed-site ingest fhir <file>`. [CONFIG_INVALID]\n');

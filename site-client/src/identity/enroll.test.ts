@@ -36,8 +36,8 @@ describe('enroll', () => {
   test('generates keys, enrolls with the token, pins the coordinator keys and keeps the secret key 0600', async () => {
     const dataDir = tmp();
     const c = fakeCoordinator();
-    const { state, identityFile } = await enroll({ coordinatorUrl: 'http://coord.test/', token: TOKEN, dataDir, fetch: c.fetch });
-    expect(state).toMatchObject({ siteId: 'site-1', name: 'Cleveland', coordinatorUrl: 'http://coord.test', coordinator: { ...publicPart(coordinator), fingerprint: coordinatorKeys.fingerprint } });
+    const { state, identityFile } = await enroll({ coordinatorUrl: 'https://coord.test/', token: TOKEN, dataDir, fetch: c.fetch });
+    expect(state).toMatchObject({ siteId: 'site-1', name: 'Cleveland', coordinatorUrl: 'https://coord.test', coordinator: { ...publicPart(coordinator), fingerprint: coordinatorKeys.fingerprint } });
     expect(readSiteState(dataDir)).toEqual(state);
     expect(identityFile).toBe(identityPath(dataDir));
     expect(fs.statSync(identityFile).mode & 0o777).toBe(0o600);
@@ -50,12 +50,12 @@ describe('enroll', () => {
   test('refuses to enroll twice into the same data directory unless forced; --force moves the journal aside', async () => {
     const dataDir = tmp();
     const c = fakeCoordinator();
-    await enroll({ coordinatorUrl: 'http://coord.test', token: TOKEN, dataDir, fetch: c.fetch });
+    await enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: c.fetch });
     fs.writeFileSync(path.join(dataDir, 'rounds.json'), '{"version":1,"uploads":[],"evaluations":[]}');
     const again = fakeCoordinator();
-    await expect(enroll({ coordinatorUrl: 'http://coord.test', token: TOKEN, dataDir, fetch: again.fetch })).rejects.toMatchObject({ code: 'ALREADY_EXISTS', message: expect.stringContaining('site-1') });
+    await expect(enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: again.fetch })).rejects.toMatchObject({ code: 'ALREADY_EXISTS', message: expect.stringContaining('site-1') });
     expect(again.enrolled).toHaveLength(0); // the token was not spent
-    const { state } = await enroll({ coordinatorUrl: 'http://coord.test', token: TOKEN, dataDir, fetch: again.fetch, force: true });
+    const { state } = await enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: again.fetch, force: true });
     expect(state.siteId).toBe('site-1');
     expect(fs.existsSync(path.join(dataDir, 'rounds.json'))).toBe(false);
     expect(fs.readdirSync(dataDir).some((f) => f.startsWith('rounds.json.') && f.endsWith('.bak'))).toBe(true);
@@ -66,26 +66,26 @@ describe('enroll', () => {
     const c = fakeCoordinator();
     const other = fingerprint(publicPart(generateIdentity()));
     const dataDir = tmp();
-    await expect(enroll({ coordinatorUrl: 'http://coord.test', token: TOKEN, dataDir, fetch: c.fetch, expectedFingerprint: other })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: c.fetch, expectedFingerprint: other })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(c.enrolled).toHaveLength(0);
     expect(fs.existsSync(dataDir)).toBe(false);
     // the right fingerprint, written in upper case without dashes, is accepted
-    const ok = await enroll({ coordinatorUrl: 'http://coord.test', token: TOKEN, dataDir, fetch: c.fetch, expectedFingerprint: coordinatorKeys.fingerprint.replace(/-/g, '').toUpperCase() });
+    const ok = await enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: c.fetch, expectedFingerprint: coordinatorKeys.fingerprint.replace(/-/g, '').toUpperCase() });
     expect(ok.state.coordinator.fingerprint).toBe(coordinatorKeys.fingerprint);
   });
 
   test('refuses keys that do not match the fingerprint the coordinator announced', async () => {
     const c = fakeCoordinator({ ...coordinatorKeys, fingerprint: fingerprint(publicPart(generateIdentity())) });
     const dataDir = tmp();
-    await expect(enroll({ coordinatorUrl: 'http://coord.test', token: TOKEN, dataDir, fetch: c.fetch })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: c.fetch })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(fs.existsSync(path.join(dataDir, 'site.json'))).toBe(false);
   });
 
   test('a used token comes back as INVALID_TOKEN and leaves nothing behind', async () => {
     const c = fakeCoordinator();
-    await enroll({ coordinatorUrl: 'http://coord.test', token: TOKEN, dataDir: tmp(), fetch: c.fetch });
+    await enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir: tmp(), fetch: c.fetch });
     const dataDir = tmp();
-    await expect(enroll({ coordinatorUrl: 'http://coord.test', token: TOKEN, dataDir, fetch: c.fetch })).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: c.fetch })).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     expect(fs.existsSync(dataDir)).toBe(false);
   });
 });
@@ -97,7 +97,7 @@ describe('loadEnrollment', () => {
 
   test('refuses a key file that does not belong to site.json, or that others can read', async () => {
     const dataDir = tmp();
-    await enroll({ coordinatorUrl: 'http://coord.test', token: TOKEN, dataDir, fetch: fakeCoordinator().fetch });
+    await enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: fakeCoordinator().fetch });
     const state = readSiteState(dataDir)!;
     fs.writeFileSync(path.join(dataDir, 'site.json'), JSON.stringify({ ...state, fingerprint: fingerprint(publicPart(generateIdentity())) }));
     expect(() => loadEnrollment(dataDir)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('does not belong') }));

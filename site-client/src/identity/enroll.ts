@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROTOCOL_VERSION, TwinfedError, fingerprint, generateIdentity, publicPart, saveIdentity } from '@twinfed/shared';
+import { PROTOCOL_VERSION, TwinfedError, createFetch, fingerprint, generateIdentity, publicPart, requireSecureUrl, saveIdentity } from '@twinfed/shared';
 import type { Logger } from '../logger';
 import { CoordinatorClient } from '../transport/coordinator-client';
 import type { FetchLike } from '../transport/http';
@@ -18,6 +18,10 @@ export interface EnrollOptions {
   /** The coordinator fingerprint the operator gave out of band; enrollment stops before using the token if it differs. */
   expectedFingerprint?: string;
   fetch?: FetchLike;
+  /** PEM CA certificate to trust for the coordinator's TLS; recorded in `site.json` for later commands. */
+  ca?: string;
+  /** Allow plain http to a coordinator that is not on this machine (the token would cross the network in clear). */
+  insecureHttp?: boolean;
   timeoutMs?: number;
   logger?: Logger;
   now?: () => Date;
@@ -40,6 +44,7 @@ const normalizeFingerprint = (f: string): string => f.trim().toLowerCase().repla
  */
 export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
   const { dataDir, logger } = options;
+  requireSecureUrl(options.coordinatorUrl, { insecureHttp: options.insecureHttp === true, what: 'The coordinator URL (--coordinator)' });
   if (isEnrolled(dataDir) && !options.force) {
     const existing = safeRead(dataDir);
     const who = existing ? ` (site ${existing.siteId} at ${existing.coordinatorUrl})` : '';
@@ -48,7 +53,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
   const client = new CoordinatorClient({
     baseUrl: options.coordinatorUrl,
     retry: { retries: 2, baseMs: 250, maxMs: 2000 },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : options.ca !== undefined ? { fetch: createFetch({ ca: options.ca }) } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(logger ? { logger } : {}),
   });
@@ -80,6 +85,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
     enrolledAt: (options.now?.() ?? new Date()).toISOString(),
     fingerprint: fingerprint(pub),
     coordinator: { signPublicKey: res.coordinator.signPublicKey, boxPublicKey: res.coordinator.boxPublicKey, fingerprint: coordinatorFingerprint },
+    ...(options.ca !== undefined ? { tlsCa: options.ca } : {}),
   };
   writeSiteState(dataDir, state);
   logger?.info({ siteId: state.siteId, coordinatorFingerprint }, 'enrolled');

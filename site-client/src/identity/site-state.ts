@@ -18,6 +18,8 @@ export const SiteStateSchema = z.object({
   /** The site's own public-key fingerprint (the operator sees it in `twinfed sites list`). */
   fingerprint: z.string(),
   coordinator: z.object({ signPublicKey: b64, boxPublicKey: b64, fingerprint: z.string() }),
+  /** The CA certificate (PEM) given with `--ca` at enrollment: later commands trust it for the coordinator's TLS. */
+  tlsCa: z.string().max(100_000).optional(),
 });
 /** The enrollment record (`site.json`). */
 export type SiteState = z.infer<typeof SiteStateSchema>;

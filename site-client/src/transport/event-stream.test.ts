@@ -123,3 +123,28 @@ describe('EventStream', () => {
     await expect(stream.reportStatus({ state: 'idle' })).resolves.toBeUndefined();
   });
 });
+
+describe('wss with a private CA', () => {
+  test('the CA goes to the socket, and a refused certificate is reported by its TLS code', () => {
+    const handlers = new Map<string, (arg: unknown) => void>();
+    const seen: Array<{ url: string; ca: unknown }> = [];
+    const fake = { on: (e: string, h: (arg: unknown) => void) => (handlers.set(e, h), fake), active: true, connected: false, removeAllListeners: () => fake, disconnect: () => fake };
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const stream = new EventStream({
+      baseUrl: 'https://coordinator.invalid:8470',
+      credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey },
+      ca: pem,
+      connect: (url, opts) => {
+        seen.push({ url, ca: (opts as { ca?: unknown }).ca });
+        return fake as never;
+      },
+    });
+    const states: Array<{ connected: boolean; reason?: string }> = [];
+    stream.onConnection((s) => states.push(s));
+    stream.start();
+    expect(seen).toEqual([{ url: `https://coordinator.invalid:8470${SITE_NAMESPACE}`, ca: pem }]);
+    handlers.get('connect_error')!(Object.assign(new Error('websocket error'), { description: Object.assign(new Error('self-signed'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }) }));
+    expect(states).toEqual([{ connected: false, reason: 'SELF_SIGNED_CERT_IN_CHAIN' }]);
+    stream.close();
+  });
+});

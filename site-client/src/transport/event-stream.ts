@@ -1,5 +1,5 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { SITE_NAMESPACE, signHandshake, type ClientToServerEvents, type ServerToClientEvents } from '@twinfed/shared';
+import { SITE_NAMESPACE, signHandshake, tlsFailureCode, type ClientToServerEvents, type ServerToClientEvents } from '@twinfed/shared';
 import type { Logger } from '../logger';
 import type { SiteCredentials } from './http';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './retry';
@@ -22,6 +22,8 @@ export interface EventStreamOptions {
   logger?: Logger;
   connect?: SocketFactory;
   random?: () => number;
+  /** PEM CA certificate to trust for wss:// (a private consortium CA); default the system's CAs. */
+  ca?: string;
 }
 
 /** A connection change: `connected` or not, and why. */
@@ -85,6 +87,7 @@ export class EventStream {
       reconnectionDelayMax: this.policy.maxMs,
       randomizationFactor: 0.5,
       auth: (cb: (data: object) => void) => cb(signHandshake({ siteId, signSecretKey })),
+      ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
     });
     this.socket = socket;
     for (const [event, handler] of this.handlers) socket.on(event, handler as never);
@@ -99,7 +102,7 @@ export class EventStream {
       if (!socket.active) this.scheduleReconnect();
     });
     socket.on('connect_error', (err) => {
-      const code = (err as { data?: { code?: unknown } }).data?.code;
+      const code = (err as { data?: { code?: unknown } }).data?.code ?? tlsFailureCode(err);
       this.options.logger?.warn({ reason: err.message, code }, 'event stream could not connect');
       this.emit({ connected: false, reason: typeof code === 'string' ? code : err.message });
       if (!socket.active) this.scheduleReconnect();

@@ -190,3 +190,14 @@ describe('CoordinatorClient', () => {
     expect(w.etag).toBe('abc123');
   });
 });
+
+describe('TLS failures', () => {
+  test('a certificate the client does not trust is TLS_UNTRUSTED at once, never retried, and says to pass --ca', async () => {
+    const untrusted = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }) });
+    const f = scriptedFetch([untrusted, json(200, {})]);
+    const { t, sleeps } = transport(f);
+    await expect(t.send({ method: 'GET', path: routes.coordinatorKeys })).rejects.toMatchObject({ code: 'TLS_UNTRUSTED', message: expect.stringMatching(/pass --ca <pem>/) });
+    expect(f.seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+});

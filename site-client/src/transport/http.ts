@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import { BINARY_MEDIA_TYPE, TwinfedError, signRequest } from '@twinfed/shared';
+import { BINARY_MEDIA_TYPE, TwinfedError, signRequest, tlsFailure } from '@twinfed/shared';
 import type { Logger } from '../logger';
 import { DEFAULT_BACKOFF, backoffDelay, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './retry';
 
@@ -50,7 +50,8 @@ export interface HttpResponse {
  * is never a replay). Network errors, timeouts, 429, 502, 503 and 504 are retried with full-jitter exponential
  * backoff, or after `Retry-After` plus up to half of it again (jitter); other 4xx/5xx fail at once as the
  * {@link TwinfedError} the server sent.
- * After the last retry, a network failure becomes `NETWORK`.
+ * After the last retry, a network failure becomes `NETWORK`. A TLS certificate the client does not trust is
+ * `TLS_UNTRUSTED` at once (retrying cannot help; the message says to pass `--ca <pem>`).
  */
 export class HttpTransport {
   private readonly base: URL;
@@ -102,6 +103,8 @@ export class HttpTransport {
         res = await this.attempt({ req, url: url.href, signedPath, body });
       } catch (e) {
         if (req.signal?.aborted) throw new TwinfedError('NETWORK', 'The request was cancelled.', { cause: e });
+        const untrusted = tlsFailure(e, this.baseUrl); // a refused certificate stays refused: no retry
+        if (untrusted) throw untrusted;
         if (last) throw new TwinfedError('NETWORK', `The coordinator at ${this.baseUrl} could not be reached (${describe(e)}).`, { cause: e });
         await this.pause({ attempt, req, reason: describe(e) });
         continue;

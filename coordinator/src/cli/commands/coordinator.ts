@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createAdminClient } from '../admin-client';
 import { OPERATOR_TOKEN_FILE, createContext, type CliDeps, type CoordinatorRuntime, type GlobalOptions, type OnSignal, type StartOverrides } from '../context';
+import { parseTrustProxy } from '../../config';
 import { renderKeyValues } from '../format';
 
 /** Loads the real coordinator only when `coordinator start` runs. */
@@ -39,6 +40,9 @@ interface StartFlags {
   host?: string;
   port?: number;
   memory?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy?: string;
 }
 
 /** Adds the `coordinator` command group to `program`. */
@@ -60,19 +64,33 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
     .option('--host <host>', 'interface to listen on (default TWINFED_HOST or 127.0.0.1)')
     .option('--port <port>', 'port to listen on, 0 for any free port (default TWINFED_PORT or 8470)', port)
     .addOption(new Option('--memory', 'keep everything in memory (nothing survives a restart; for trials and tests)'))
+    .option('--tls-cert <pem>', 'serve HTTPS + WSS with this certificate (chain, PEM); needs --tls-key (default TWINFED_TLS_CERT)')
+    .option('--tls-key <pem>', 'private key of --tls-cert (PEM, keep it mode 0600) (default TWINFED_TLS_KEY)')
+    .option(
+      '--trust-proxy <addrs>',
+      'comma-separated addresses/CIDRs of a TLS-terminating reverse proxy whose X-Forwarded-For is believed (default TWINFED_TRUST_PROXY; none)',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ twinfed coordinator start\n  $ twinfed coordinator start --data-dir ./consortium --port 9000\n  $ twinfed coordinator start --memory --port 0\n\n' +
+      '\nExamples:\n  $ twinfed coordinator start\n  $ twinfed coordinator start --data-dir ./consortium --port 9000\n  $ twinfed coordinator start --memory --port 0\n' +
+        '  $ twinfed tls init --out ./tls --host coordinator.example.org\n' +
+        '  $ twinfed coordinator start --host 0.0.0.0 --tls-cert ./tls/server.pem --tls-key ./tls/server-key.pem\n\n' +
+        'With TLS, SIGHUP (kill -HUP <pid>) reloads the certificate and key without dropping connected sites; a reload that\n' +
+        'fails keeps the previous certificate and logs an error. Behind a reverse proxy that terminates TLS, list it with\n' +
+        '--trust-proxy so that rate limits see the real client address.\n\n' +
         'Then, in another terminal on the same host:\n  $ twinfed --data-dir ./consortium --url http://127.0.0.1:9000 sites invite "St Mary Hospital"\n',
     )
     .action(async (flags: StartFlags, cmd: Command) => {
-      const ctx = createContext(cmd, deps);
+      const ctx = createContext(cmd, deps, { offline: true });
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const overrides: StartOverrides = {};
       if (globals.dataDir !== undefined) overrides.dataDir = path.resolve(globals.dataDir);
       if (flags.host !== undefined) overrides.host = flags.host;
       if (flags.port !== undefined) overrides.port = flags.port;
       if (flags.memory) overrides.store = 'memory';
+      if (flags.tlsCert !== undefined) overrides.tlsCert = path.resolve(flags.tlsCert);
+      if (flags.tlsKey !== undefined) overrides.tlsKey = path.resolve(flags.tlsKey);
+      if (flags.trustProxy !== undefined) overrides.trustProxy = parseTrustProxy(flags.trustProxy) ?? [];
       const runtime = await (deps.runtime ?? realRuntime)();
       const { config, coordinator: running } = await runtime.start({ env: deps.env, overrides, log: deps.stderr });
       const tokenFile = running.operatorTokenFile ?? path.join(config.dataDir, OPERATOR_TOKEN_FILE);
@@ -88,11 +106,23 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
           'Sites confirm the fingerprint when they enroll. Press Ctrl+C to stop.',
         ].join('\n'),
       );
-      await waitForSignal(deps.onSignal ?? processSignals);
+      const onSignal = deps.onSignal ?? processSignals;
+      const offReload = running.tls && running.reloadTls ? onSignal(['SIGHUP'], () => reload(running, deps)) : () => undefined;
+      await waitForSignal(onSignal);
+      offReload();
       ctx.print('Stopping the coordinator…');
       await running.close();
       ctx.print('Stopped.');
     });
+}
+
+/** SIGHUP: new certificate for new connections; on failure the coordinator logged why and keeps the old one. */
+function reload(running: { reloadTls?(): void }, deps: CliDeps): void {
+  try {
+    running.reloadTls?.();
+  } catch (e) {
+    deps.stderr.write(`twinfed: TLS reload failed, still serving the previous certificate: ${(e as Error).message}\n`);
+  }
 }
 
 async function fetchFingerprint(url: string, deps: CliDeps): Promise<string | null> {

@@ -24,23 +24,30 @@ export function registerSites(program: Command, deps: CliDeps): void {
     .addHelpText(
       'after',
       '\nExample:\n  $ twinfed sites invite "St Mary Hospital" --ttl 3600\n\n' +
-        'The hospital then enrolls with:\n  $ twinfed-site enroll --coordinator <url> --token <token>\n' +
-        'and confirms the coordinator fingerprint it prints against `twinfed coordinator start` output.\n',
+        'The hospital then enrolls with the command it prints:\n  $ twinfed-site enroll --coordinator <url> --token <token> --fingerprint <fp> [--ca ca.pem]\n' +
+        'Enrollment stops before the token is used when the coordinator keys do not match the fingerprint.\n',
     )
     .action(async (name: string, opts: { ttl: number }, cmd: Command) => {
       const ctx = createContext(cmd, deps);
+      // The fingerprint first (a public route): the hospital checks the keys it pins against it before using the token.
+      const { fingerprint } = await ctx.client.coordinatorKeys();
       const inv = await ctx.client.createInvitation({ siteName: name, ttlSeconds: opts.ttl });
-      const enroll = `twinfed-site enroll --coordinator ${ctx.url} --token ${inv.token}`;
-      ctx.emit({ ...inv, coordinatorUrl: ctx.url, enrollCommand: enroll }, () =>
+      const https = ctx.url.startsWith('https:');
+      const enroll = `twinfed-site enroll --coordinator ${ctx.url} --token ${inv.token} --fingerprint ${fingerprint}${https ? ' --ca ca.pem' : ''}`;
+      ctx.emit({ ...inv, coordinatorUrl: ctx.url, fingerprint, enrollCommand: enroll }, () =>
         [
           renderKeyValues([
             ['invitation', inv.invitationId],
             ['site', inv.siteName],
             ['expires', inv.expiresAt],
             ['token', inv.token],
+            ['fingerprint', fingerprint],
           ]),
           'The token is shown only this once. At the hospital, run:',
           `  ${enroll}`,
+          ...(https
+            ? ["  (ca.pem: the consortium CA certificate from `twinfed tls init`; leave --ca out when the coordinator's certificate is publicly trusted.)"]
+            : []),
         ].join('\n'),
       );
     });

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
-import { TwinfedError } from '@twinfed/shared';
 import { enroll } from '../../identity/enroll';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, coordinatorAccess, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 interface EnrollFlags extends CommonFlags {
   coordinator?: string;
   token: string;
   force?: boolean;
   fingerprint?: string;
+  ca?: string;
+  insecureHttp?: boolean;
 }
 
 /** `twinfed-site enroll`: create this site's keys, enroll with a one-time token, pin the coordinator's keys. */
@@ -24,26 +25,33 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
     .requiredOption('--token <token>', 'one-time enrollment token from `twinfed sites invite <name>`')
     .option('--data-dir <dir>', 'where to keep keys, pinned keys and the journal (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
     .option('--fingerprint <fp>', "the coordinator fingerprint the operator gave you; enrollment stops before using the token if it differs")
+    .option('--ca <pem>', "CA certificate (PEM) that signed the coordinator's TLS certificate, for a private consortium CA (or TWINFED_CA); recorded for later commands")
+    .option('--insecure-http', 'allow plain http:// to a coordinator that is not on this machine: the token would cross the network in clear (or TWINFED_INSECURE_HTTP=1)')
     .option('--force', 'replace an existing enrollment in the data directory (its journal is moved aside)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  $ twinfed-site enroll --coordinator https://coordinator.example.org --token 8Hk…Qe\n' +
-        '  $ twinfed-site enroll --coordinator http://127.0.0.1:8470 --token 8Hk…Qe --data-dir ./site-a --fingerprint 3f2a-91c0-…',
+        '  $ twinfed-site enroll --coordinator https://coordinator.example.org --token 8Hk…Qe --fingerprint 3f2a-91c0-…\n' +
+        '  $ twinfed-site enroll --coordinator https://coordinator.consortium:8470 --ca ca.pem --token 8Hk…Qe --fingerprint 3f2a-91c0-…\n' +
+        '  $ twinfed-site enroll --coordinator http://127.0.0.1:8470 --token 8Hk…Qe --data-dir ./site-a --fingerprint 3f2a-91c0-…\n' +
+        '\nPlain http is refused except to this machine (127.0.0.1, localhost, ::1). The CA given with --ca is recorded in\n' +
+        'site.json and used by `run`; --ca on a later command overrides it.',
     )
     .action(async (_opts: EnrollFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<EnrollFlags>();
       const { config, logger } = commandContext(deps, { ...flags, ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}) });
-      if (!config.coordinatorUrl) throw new TwinfedError('CONFIG_INVALID', 'Give the coordinator URL with --coordinator <url> (or TWINFED_COORDINATOR_URL).');
+      const access = coordinatorAccess(deps, config); // refuses plain http to a remote host before the token goes anywhere
       const { state, identityFile } = await enroll({
-        coordinatorUrl: config.coordinatorUrl,
+        coordinatorUrl: access.baseUrl,
+        insecureHttp: config.insecureHttp,
+        ...(access.ca !== undefined ? { ca: access.ca } : {}),
         token: flags.token,
         dataDir: config.dataDir,
         force: flags.force === true,
         timeoutMs: config.requestTimeoutMs,
         logger,
         ...(flags.fingerprint ? { expectedFingerprint: flags.fingerprint } : {}),
-        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        ...(access.fetch ? { fetch: access.fetch } : {}),
       });
       if (flags.json) {
         writeJsonLine(deps.stdout, {

@@ -6,7 +6,7 @@ import { Journal } from '../../training/journal';
 import { SiteRunner } from '../../training/runner';
 import { CoordinatorClient } from '../../transport/coordinator-client';
 import { EventStream } from '../../transport/event-stream';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, coordinatorAccess, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { loadLocalData, type DataSource, type LoadedData } from '../load-data';
 import { instantArg, listenArg, numberArg as number, type ListenAddress } from '../parse';
 import { renderProgress } from '../render';
@@ -26,6 +26,8 @@ interface RunFlags extends CommonFlags {
   twins?: boolean;
   at?: number;
   listen?: ListenAddress;
+  ca?: string;
+  insecureHttp?: boolean;
 }
 
 /** Exit codes of `run`. */
@@ -58,6 +60,8 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
     .option('--split-seed <n>', 'seed of the stratified train/test split', number('the split seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0), 43)
     .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
     .option('--coordinator <url>', 'override the coordinator URL stored at enrollment')
+    .option('--ca <pem>', 'CA certificate (PEM) to trust for the coordinator, instead of the one recorded at enrollment (or TWINFED_CA)')
+    .option('--insecure-http', 'allow plain http:// to a coordinator that is not on this machine (or TWINFED_INSECURE_HTTP=1)')
     .option('--poll-interval <ms>', 'how often to ask the coordinator for the current round', number('the poll interval must be a positive number of ms', (n) => n >= 50))
     .option('--no-push', 'do not open the socket.io event stream; poll only')
     .addOption(new Option('--backend <name>', 'tfjs backend for local training').choices(['wasm', 'cpu']))
@@ -81,10 +85,11 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         ...(flags.pollInterval !== undefined ? { pollIntervalMs: flags.pollInterval } : {}),
       });
       const enrollment = loadEnrollment(config.dataDir);
+      const access = coordinatorAccess(deps, config, enrollment.state); // https, or http to this machine only
       const journal = Journal.open(config.dataDir);
-      const baseUrl = config.coordinatorUrl ?? enrollment.state.coordinatorUrl;
+      const baseUrl = access.baseUrl;
       const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
-      const http = { baseUrl, credentials, timeoutMs: config.requestTimeoutMs, retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 }, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) };
+      const http = { baseUrl, credentials, timeoutMs: config.requestTimeoutMs, retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 }, logger, ...(access.fetch ? { fetch: access.fetch } : {}) };
       const loaded = source ? loadLocalData(source) : null;
       if (loaded) announceData(loaded, flags, deps);
       if (flags.backend) await initBackend({ prefer: flags.backend });
@@ -95,7 +100,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         else deps.stdout.write(`Local data: the twin store (${c.patients} patients, ${c.observations} observations), rebuilt at the start of every round.\n`);
       }
       const api = new CoordinatorClient(http);
-      const events = flags.push ? new EventStream({ baseUrl, credentials, logger }) : undefined;
+      const events = flags.push ? new EventStream({ baseUrl, credentials, logger, ...(access.ca !== undefined ? { ca: access.ca } : {}) }) : undefined;
       const runner = new SiteRunner({
         federationId: flags.federation,
         enrollment,

@@ -27,6 +27,7 @@ export function addStatusCommand(program: Command, deps: CliDeps): void {
         `Site:          "${state.name}" (id ${state.siteId})`,
         `Data dir:      ${config.dataDir}`,
         `Coordinator:   ${state.coordinatorUrl}`,
+        `Coordinator TLS: ${state.coordinatorUrl.startsWith('https:') ? (state.tlsCa ? 'trusts the CA given with --ca at enrollment' : "trusts the system's CAs") : 'none (plain http)'}`,
         `Pinned fingerprint: ${state.coordinator.fingerprint}`,
         `Site fingerprint:   ${state.fingerprint}`,
         `Enrolled at:   ${state.enrolledAt}`,

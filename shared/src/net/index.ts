@@ -1,0 +1,2 @@
+export * from './secure-url';
+export * from './tls-client';
