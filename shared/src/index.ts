@@ -19,3 +19,5 @@ export * from './weights';
 export * from './crypto';
 export * from './auth';
 export * from './envelope';
+export * from './normalization';
+export * from './bundle';

@@ -35,6 +35,8 @@ export const routes = {
   rounds: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/rounds`,
   /** POST (site): upload an update envelope (binary). Idempotent. */
   updates: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/updates`,
+  /** GET (operator, researcher): the pooled normalisation statistics of a federated-normalisation federation. */
+  normalization: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/normalization`,
   /** GET (site): the federation's secure sum of normalisation statistics; POST (site): this site's masked contribution. */
   /** Secure aggregation of a round (site): GET its state; POST `/shares`, then `/reveal`. */
   secagg: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg`,

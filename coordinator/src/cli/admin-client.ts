@@ -12,6 +12,7 @@ import {
   EvaluationViewSchema,
   FederationViewSchema,
   InvitationResponseSchema,
+  NormalizationViewSchema,
   PopulationViewSchema,
   RoundViewSchema,
   SiteViewSchema,
@@ -25,6 +26,7 @@ import {
   type EvaluationView,
   type FederationView,
   type InvitationResponse,
+  type NormalizationView,
   type PlanInput,
   type RoundView,
   type PopulationView,
@@ -168,6 +170,8 @@ export function createAdminClient(options: AdminClientOptions) {
     createFederation: (plan: PlanInput): Promise<FederationView> => json('POST', routes.federations, FederationViewSchema, { body: { plan } }),
     listFederations: (): Promise<FederationView[]> => json('GET', routes.federations, FederationListSchema),
     getFederation: (id: string): Promise<FederationView> => json('GET', routes.federation(id), FederationViewSchema),
+    /** The pooled normalisation statistics of a federated-normalisation federation. */
+    normalization: (id: string): Promise<NormalizationView> => json('GET', routes.normalization(id), NormalizationViewSchema),
     listRounds: (id: string): Promise<RoundView[]> => json('GET', routes.rounds(id), RoundListSchema),
     listModels(filter: { federationId?: string } = {}): Promise<ModelVersionView[]> {
       const q = filter.federationId ? `?federation=${encodeURIComponent(filter.federationId)}` : '';
