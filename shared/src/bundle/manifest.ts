@@ -157,7 +157,7 @@ export function describeVersion(meta: ModelVersionMeta, plan: Plan): BundleDescr
 /** What an exporter knows about normalisation statistics. */
 export type StatisticsInput =
   | { kind: 'federated-pooled' | 'site'; mean: readonly number[]; std: readonly number[]; rows: number | null; fill?: readonly number[] | null }
-  | { kind: 'none' };
+  | { kind: 'none'; fill?: readonly number[] | null };
 
 /**
  * The preprocessing section for a plan and the statistics the exporter has. Only statistics the plan's policy
@@ -166,7 +166,7 @@ export type StatisticsInput =
  */
 export function preprocessingFor(plan: Plan, stats: StatisticsInput): BundlePreprocessing {
   const policy = plan.data.normalization;
-  const fill = stats.kind !== 'none' && stats.fill ? [...stats.fill] : null;
+  const fill = stats.fill ? [...stats.fill] : null;
   const fillStep = fill ? ['fill each missing input with preprocessing.fill[j]'] : [];
   const z = (s: { mean: readonly number[]; std: readonly number[]; rows: number | null }): ZScore => ({ mean: [...s.mean], std: [...s.std], epsilon: BUNDLE_STD_EPSILON, rows: s.rows });
   const order = 'arrange the raw values in description.features order';
