@@ -36,7 +36,7 @@ function inputs(n: number, d: number, seed: number): Float32Array {
  * Node's fetch parses JSON in Node's own realm; under jest's sandbox its arrays fail tfjs's `instanceof Array`
  * checks (not a problem in a browser or plain Node). This fetch is the real one, with the body parsed here.
  */
-const sandboxFetch = async (url: string, init?: RequestInit) => {
+const sandboxFetch = async (url: string | URL | Request, init?: RequestInit) => {
   const res = await fetch(url, init);
   const bytes = new Uint8Array(await res.arrayBuffer());
   return {
