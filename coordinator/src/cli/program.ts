@@ -21,7 +21,7 @@ Typical session:
   $ twinfed --data-dir ./consortium sites invite "St Mary Hospital"
   $ twinfed --data-dir ./consortium federations create --plan plan.json
   $ twinfed --data-dir ./consortium federations status
-  $ twinfed --data-dir ./consortium models export <version> --out model.bin
+  $ twinfed --data-dir ./consortium models export <version> --out ./model-bundle
 
 Environment: TWINFED_URL, TWINFED_TOKEN, TWINFED_DATA_DIR (and the coordinator's TWINFED_HOST, TWINFED_PORT, …).
 Errors print one line "twinfed: <message> (<CODE>)"; exit status 1, or 2 for invalid input (bad plan, bad flag).

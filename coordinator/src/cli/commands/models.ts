@@ -72,7 +72,7 @@ export function registerModels(program: Command, deps: CliDeps): void {
   const models = program
     .command('models')
     .description('Inspect and export the signed global model versions the federations published.')
-    .addHelpText('after', '\nExamples:\n  $ twinfed models list --federation heart-fedavg\n  $ twinfed models show heart-fedavg.v3\n  $ twinfed models export heart-fedavg.v3 --out model.bin\n');
+    .addHelpText('after', '\nExamples:\n  $ twinfed models list --federation heart-fedavg\n  $ twinfed models show heart-fedavg.v3\n  $ twinfed models export heart-fedavg.v3 --out ./heart-v3\n');
 
   models
     .command('list')
