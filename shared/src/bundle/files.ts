@@ -74,8 +74,11 @@ export function buildBundle(input: BundleInput): BundleFiles {
 /**
  * Writes a bundle to directory `dir`: into a temporary sibling first, then renamed into place. Throws
  * `ALREADY_EXISTS` when `dir` exists and is not empty, unless `force` (the old directory is then replaced).
+ * `private` makes the directories 0700 and the files 0600 (a site's export holds its own statistics).
  */
-export function writeBundle(dir: string, bundle: BundleFiles, options: { force?: boolean } = {}): void {
+export function writeBundle(dir: string, bundle: BundleFiles, options: { force?: boolean; private?: boolean } = {}): void {
+  const fileMode = options.private ? 0o600 : 0o644;
+  const dirMode = options.private ? 0o700 : 0o755;
   const target = path.resolve(dir);
   const occupied = existsSync(target) && readdirSync(target).length > 0;
   if (occupied && !options.force) throw new TwinfedError('ALREADY_EXISTS', `${target} already exists and is not empty; pass --force to replace it.`);
@@ -83,8 +86,8 @@ export function writeBundle(dir: string, bundle: BundleFiles, options: { force?:
   try {
     for (const [rel, bytes] of bundle.files) {
       const file = path.join(tmp, rel);
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, bytes, { flag: 'wx', mode: 0o644 });
+      mkdirSync(path.dirname(file), { recursive: true, mode: dirMode });
+      writeFileSync(file, bytes, { flag: 'wx', mode: fileMode });
     }
     if (existsSync(target)) {
       const old = `${target}.${process.pid}.${Date.now()}.old`;

@@ -85,6 +85,9 @@ describe('twinfed-site export and predict', () => {
     expect(m.preprocessing.zScore!.std).toEqual(stats.std);
     expect(m.signature.meta.weightsSha256).toBe(c.versions.get('v1')!.meta.weightsSha256);
     expect(m.signature.coordinator.fingerprint).toBe(fingerprint(publicPart(c.identity)));
+    // Written for this site only.
+    expect(fs.statSync(bundleDir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(bundleDir, 'manifest.json')).mode & 0o777).toBe(0o600);
   });
 
   test('an unknown version is refused; only the latest verified one is kept', async () => {

@@ -64,7 +64,7 @@ export function exportSiteBundle(options: SiteExportOptions): SiteExportResult {
     ancestors: model.meta.parentVersionId ? [model.meta.parentVersionId] : [],
     ...(options.now ? { now: options.now } : {}),
   });
-  writeBundle(options.out, bundle, { force: options.force === true });
+  writeBundle(options.out, bundle, { force: options.force === true, private: true });
   const pre = bundle.manifest.preprocessing;
   return { dir: options.out, federationId, versionId: model.meta.versionId, round: model.meta.round, normalization: pre.normalization, statistics: pre.statistics };
 }
