@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   MODEL_SIGNATURE_INVALID: { status: 502, message: 'The model version signature does not verify against the pinned coordinator key.' },
   MODEL_DIGEST_MISMATCH: { status: 502, message: 'The model weights do not match their signed digest.' },
   CONFIG_INVALID: { status: 500, message: 'The configuration is invalid.' },
+  BUNDLE_INVALID: { status: 400, message: 'The model bundle is malformed or disagrees with its signed metadata.' },
+  FEATURE_MISMATCH: { status: 400, message: "The data's features are not the model's features in the model's order." },
   NETWORK: { status: 503, message: 'The coordinator could not be reached.' },
   INSECURE_URL: { status: 400, message: 'Plain http is only allowed to a loopback address; use https.' },
   TLS_UNTRUSTED: { status: 502, message: "The coordinator's TLS certificate is not trusted; pass --ca <pem> for a private CA." },

@@ -21,3 +21,5 @@ export * from './crypto';
 export * from './auth';
 export * from './envelope';
 export * from './net';
+export * from './normalization';
+export * from './bundle';

@@ -37,6 +37,8 @@ export const routes = {
   federationEvaluations: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/evaluations`,
   /** POST (site): upload an update envelope (binary). Idempotent. */
   updates: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/updates`,
+  /** GET (operator, researcher): the pooled normalisation statistics of a federated-normalisation federation. */
+  normalization: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/normalization`,
   /** Secure aggregation of a round (site): GET its state; POST `/shares`, then `/reveal`. */
   secagg: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg`,
   secaggShares: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg/shares`,

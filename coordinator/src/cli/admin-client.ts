@@ -13,6 +13,7 @@ import {
   FederationEvaluationsSchema,
   FederationViewSchema,
   InvitationResponseSchema,
+  NormalizationViewSchema,
   PopulationViewSchema,
   RoundViewSchema,
   SiteViewSchema,
@@ -28,6 +29,7 @@ import {
   type FederationEvaluations,
   type FederationView,
   type InvitationResponse,
+  type NormalizationView,
   type PlanInput,
   type RoundView,
   type PopulationView,
@@ -173,6 +175,8 @@ export function createAdminClient(options: AdminClientOptions) {
     createFederation: (plan: PlanInput): Promise<FederationView> => json('POST', routes.federations, FederationViewSchema, { body: { plan } }),
     listFederations: (): Promise<FederationView[]> => json('GET', routes.federations, FederationListSchema),
     getFederation: (id: string): Promise<FederationView> => json('GET', routes.federation(id), FederationViewSchema),
+    /** The pooled normalisation statistics of a federated-normalisation federation. */
+    normalization: (id: string): Promise<NormalizationView> => json('GET', routes.normalization(id), NormalizationViewSchema),
     listRounds: (id: string): Promise<RoundView[]> => json('GET', routes.rounds(id), RoundListSchema),
     /** Every version of a federation with the sites' evaluations of it, in one request. */
     federationEvaluations: (id: string): Promise<FederationEvaluations> => json('GET', routes.federationEvaluations(id), FederationEvaluationsSchema),

@@ -1,6 +1,6 @@
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256Hex } from '@twinfed/shared';
+import { openBundle, sha256Hex, verifyBundle, type BundleManifest } from '@twinfed/shared';
 import { fakeCoordinatorCli, run } from './__tests__/harness';
 
 const cli = fakeCoordinatorCli();
@@ -53,21 +53,49 @@ describe('models show', () => {
 });
 
 describe('models export', () => {
-  it('writes the weights and a sidecar with meta, signature and coordinator keys', async () => {
-    const out = path.join(cli.dir, 'model.bin');
+  const manifestOf = async (dir: string) => JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
+
+  it('writes a bundle: signed weights, tfjs files and a manifest that verifies offline', async () => {
+    const out = path.join(cli.dir, 'bundle');
     const r = await run(op('models', 'export', 'fed-1.v1', '--out', out));
-    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const bytes = new Uint8Array(await readFile(out));
+    expect(r.stdout).toContain(`Wrote bundle ${out} (fed-1.v1`);
+    // per-site normalisation: the coordinator has no site's statistics and says so.
+    expect(r.stdout).toMatch(/warning: The plan normalises per site: this bundle carries no statistics/);
+    expect((await readdir(out)).sort()).toEqual(['manifest.json', 'tfjs', 'weights.twfw']);
+    expect((await readdir(path.join(out, 'tfjs'))).sort()).toEqual(['group1-shard1of1.bin', 'model.json']);
+    const bytes = new Uint8Array(await readFile(path.join(out, 'weights.twfw')));
     expect(Buffer.from(bytes).equals(Buffer.from(cli.fake.weights.get('fed-1.v1')!))).toBe(true);
-    const sidecar = JSON.parse(await readFile(`${out}.json`, 'utf8')) as { version: { id: string; meta: { weightsSha256: string } }; signature: string; coordinator: { fingerprint: string }; weightsFile: string };
-    expect(sidecar.version.id).toBe('fed-1.v1');
-    expect(sidecar.version.meta.weightsSha256).toBe(sha256Hex(bytes));
-    expect(sidecar.signature).toBe(cli.fake.versions[1]!.signature);
-    expect(sidecar.coordinator.fingerprint).toBe(cli.fake.keys.fingerprint);
-    expect(sidecar.weightsFile).toBe('model.bin');
-    expect(r.stdout).toContain(`Wrote ${out} (${bytes.byteLength} bytes`);
-    expect((await readdir(cli.dir)).sort()).toEqual(['model.bin', 'model.bin.json']);
+    const m = await manifestOf(out);
+    expect(m.description.features.map((f) => f.name)).toEqual(['age', 'chol']);
+    expect(m.description.model.spec).toEqual({ kind: 'logistic-regression', inputs: 2 });
+    expect(m.description.lineage.contributors).toEqual([{ siteId: 'site-a', numExamples: 120 }, { siteId: 'site-b', numExamples: 80 }]);
+    expect(m.description.tiers).toMatchObject({ thresholds: [0.2, 0.5], names: ['low', 'medium', 'high'], source: 'default' });
+    expect(m.preprocessing).toMatchObject({ normalization: 'per-site', statistics: 'absent', zScore: null });
+    expect(m.siteMetrics).toEqual([{ siteId: 'site-a', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 }, createdAt: expect.any(String) }]);
+    expect(m.ancestors).toEqual(['fed-1.v0']);
+    expect(m.files.weights.sha256).toBe(sha256Hex(bytes));
+    expect(m.signature.value).toBe(cli.fake.versions[1]!.signature);
+    expect(m.signature.coordinator.fingerprint).toBe(cli.fake.keys.fingerprint);
+    const verified = verifyBundle(openBundle(out), { fingerprint: cli.fake.keys.fingerprint });
+    expect(verified.meta.versionId).toBe('fed-1.v1');
+    expect(verified.warnings).toEqual([]);
+  });
+
+  it('a federated-normalisation bundle carries the pooled statistics, and waits for them', async () => {
+    cli.fake.setPlan({ ...cli.fake.federations[0]!.plan, data: { features: ['age', 'chol'], normalization: 'federated' } });
+    const out = path.join(cli.dir, 'fed');
+    const waiting = await run(op('models', 'export', 'fed-1.v1', '--out', out));
+    expect(waiting.code).toBe(1);
+    expect(waiting.stderr).toMatch(/pooled statistics are not complete \(1 of 2 sites contributed\); nothing was written\. \(NOT_READY\)/);
+    expect(await readdir(cli.dir)).toEqual([]);
+    cli.fake.normalization = { federationId: 'fed-1', state: 'ready', contributed: 2, cohort: 2, rows: 200, mean: [54.5, 230.25], std: [9.5, 51] };
+    const r = await run(op('models', 'export', 'fed-1.v1', '--out', out, '--json'));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ versionId: 'fed-1.v1', normalization: 'federated', statistics: 'federated-pooled', warnings: [] });
+    const m = await manifestOf(out);
+    expect(m.preprocessing).toMatchObject({ normalization: 'federated', statistics: 'federated-pooled', zScore: { mean: [54.5, 230.25], std: [9.5, 51], epsilon: 1e-9, rows: 200 } });
+    expect(verifyBundle(openBundle(out)).trust).toBe('bundle-key');
   });
 
   it('refuses weights that do not match the digest in the metadata and writes nothing', async () => {
@@ -75,7 +103,7 @@ describe('models export', () => {
     const tampered = Uint8Array.from(good);
     tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0xff;
     cli.fake.weights.set('fed-1.v1', tampered);
-    const r = await run(op('models', 'export', 'fed-1.v1', '--out', path.join(cli.dir, 'model.bin')));
+    const r = await run(op('models', 'export', 'fed-1.v1', '--out', path.join(cli.dir, 'bundle')));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^twinfed: The downloaded weights of fed-1\.v1 have sha256 [0-9a-f]{16}… but the version metadata says [0-9a-f]{16}…; nothing was written\. \(MODEL_DIGEST_MISMATCH\)\n$/);
     expect(await readdir(cli.dir)).toEqual([]);
@@ -88,21 +116,32 @@ describe('models export', () => {
     v.weightsSha256 = sha256Hex(tampered);
     v.meta = { ...v.meta, weightsSha256: v.weightsSha256 };
     cli.fake.weights.set('fed-1.v1', tampered);
-    const r = await run(op('models', 'export', 'fed-1.v1', '--out', path.join(cli.dir, 'model.bin')));
+    const r = await run(op('models', 'export', 'fed-1.v1', '--out', path.join(cli.dir, 'bundle')));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`twinfed: Version fed-1.v1: the signature does not verify against coordinator key ${cli.fake.keys.fingerprint}; nothing was written. (MODEL_SIGNATURE_INVALID)\n`);
     expect(await readdir(cli.dir)).toEqual([]);
   });
 
-  it('does not overwrite existing files without --force', async () => {
-    const out = path.join(cli.dir, 'model.bin');
-    await writeFile(`${out}.json`, 'keep');
+  it('refuses a federation plan that is not the one signed into the version', async () => {
+    cli.fake.federations[0]!.plan = { ...cli.fake.federations[0]!.plan, data: { ...cli.fake.federations[0]!.plan.data, features: ['chol', 'age'] } };
+    const r = await run(op('models', 'export', 'fed-1.v1', '--out', path.join(cli.dir, 'bundle')));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('twinfed: The plan of federation fed-1 is not the plan signed into fed-1.v1; nothing was written. (MODEL_SIGNATURE_INVALID)\n');
+    expect(await readdir(cli.dir)).toEqual([]);
+  });
+
+  it('does not overwrite a non-empty directory without --force', async () => {
+    const out = path.join(cli.dir, 'bundle');
+    await mkdir(out);
+    await writeFile(path.join(out, 'keep'), 'keep');
     const r = await run(op('models', 'export', 'fed-1.v0', '--out', out));
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`twinfed: ${out}.json already exists; pass --force to overwrite it. (ALREADY_EXISTS)\n`);
-    expect(await readFile(`${out}.json`, 'utf8')).toBe('keep');
+    expect(r.stderr).toBe(`twinfed: ${out} already exists and is not empty; pass --force to replace it. (ALREADY_EXISTS)\n`);
+    expect(await readFile(path.join(out, 'keep'), 'utf8')).toBe('keep');
     const forced = await run(op('models', 'export', 'fed-1.v0', '--out', out, '--force', '--json'));
     expect(forced.code).toBe(0);
-    expect(JSON.parse(forced.stdout)).toMatchObject({ versionId: 'fed-1.v0', weightsFile: out, metaFile: `${out}.json` });
+    expect(JSON.parse(forced.stdout)).toMatchObject({ versionId: 'fed-1.v0', dir: out });
+    expect((await readdir(out)).sort()).toEqual(['manifest.json', 'tfjs', 'weights.twfw']);
+    expect((await readdir(cli.dir)).sort()).toEqual(['bundle']);
   });
 });

@@ -22,7 +22,7 @@ Typical session:
   $ twinfed --data-dir ./consortium sites invite "St Mary Hospital"
   $ twinfed --data-dir ./consortium federations create --plan plan.json
   $ twinfed --data-dir ./consortium federations status
-  $ twinfed --data-dir ./consortium models export <version> --out model.bin
+  $ twinfed --data-dir ./consortium models export <version> --out ./model-bundle
 
 Remote coordinator: use https:// (--ca ca.pem for a private consortium CA); plain http is refused except to
 this machine (127.0.0.1, localhost, ::1) unless --insecure-http.

@@ -60,6 +60,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     r('post', '/v1/federations/:fid/rounds/:round/secagg/reveal', ['site'], secagg.reveal),
     r('get', '/v1/federations/:fid/stats', ['site'], stats.session),
     r('post', '/v1/federations/:fid/stats', ['site'], stats.contribute),
+    r('get', '/v1/federations/:fid/normalization', READERS, stats.pooled),
     r('get', '/v1/models', READERS, models.list),
     r('get', '/v1/models/:vid', [...READERS, 'site'], models.get),
     r('get', '/v1/models/:vid/weights', [...READERS, 'site'], models.weights),

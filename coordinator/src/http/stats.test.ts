@@ -1,4 +1,4 @@
-import { StatsSessionSchema, decodeSecureSum, fromB64, maskContribution, normalizationStatsContext, routes, toB64, type StatsSession } from '@twinfed/shared';
+import { NormalizationViewSchema, StatsSessionSchema, decodeSecureSum, fromB64, maskContribution, normalizationStatsContext, routes, toB64, type StatsSession } from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
 
 /** The secure sum of federated normalisation statistics over real HTTP: the coordinator only ever sees masked vectors and their sum. */
@@ -31,6 +31,9 @@ describe('federated normalisation statistics (secure sum) over HTTP', () => {
 
   test('each cohort member contributes once; the sum appears only when all have, and decodes to the total', async () => {
     const first = await session(sites[0]!);
+    const waiting = await operator(c, 'GET', routes.normalization(fid));
+    expect(waiting.status).toBe(200);
+    expect(await waiting.json()).toEqual({ federationId: fid, state: 'waiting', contributed: 0, cohort: 3, rows: null, mean: null, std: null });
     expect(first.cohort.map((m) => m.siteId)).toEqual(sites.map((s) => s.siteId).sort());
     expect(first.length).toBe(7);
     expect(first.sum).toBeNull();
@@ -46,6 +49,15 @@ describe('federated normalisation statistics (secure sum) over HTTP', () => {
     const total = decodeSecureSum(fromB64(done.sum!), { length: done.length, fractionBits: done.fractionBits });
     const want = [35, 14, 1, 390.75, 19, 23, 4900];
     want.forEach((w, k) => expect(total[k]).toBeCloseTo(w, 4));
+    // Operators read the pooled z-score statistics (the cohort aggregate) for model export.
+    const pooled = NormalizationViewSchema.parse(await (await operator(c, 'GET', routes.normalization(fid))).json());
+    expect(pooled).toMatchObject({ state: 'ready', contributed: 3, cohort: 3, rows: 35 });
+    const n = 35;
+    [14, 1, 390.75].forEach((sx, j) => {
+      const mean = sx / n;
+      expect(pooled.mean![j]).toBeCloseTo(mean, 5);
+      expect(pooled.std![j]).toBeCloseTo(Math.sqrt(Math.max(0, [19, 23, 4900][j]! - n * mean * mean) / (n - 1)), 5);
+    });
     // What the coordinator stored is masked: no stored vector decodes to its site's values.
     for (const stored of await c.store.listStatsContributions(fid)) {
       const i = sites.findIndex((s) => s.siteId === stored.siteId);
@@ -75,5 +87,7 @@ describe('federated normalisation statistics (secure sum) over HTTP', () => {
     expect((await sites[0]!.request('GET', routes.federationStats(perSite))).status).toBe(400);
     expect((await sites[0]!.request('GET', routes.federationStats('fed-nope'))).status).toBe(404);
     expect((await operator(c, 'GET', routes.federationStats(fid))).status).toBe(403);
+    expect((await operator(c, 'GET', routes.normalization(perSite))).status).toBe(400);
+    expect((await sites[0]!.request('GET', routes.normalization(fid))).status).toBe(403);
   });
 });

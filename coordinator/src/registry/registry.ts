@@ -1,9 +1,11 @@
 import {
   PROTOCOL_VERSION,
+  planDigest,
   serializeWeights,
   sha256Hex,
   signModelVersion,
   type Identity,
+  type Plan,
   type ModelVersionMeta,
   type WeightSet,
 } from '@twinfed/shared';
@@ -21,6 +23,8 @@ export interface VersionInput {
   /** The differential-privacy ε spent by the federation up to and including this version (DP federations only). */
   dpEpsilon?: number;
   createdAt: string;
+  /** The federation's plan; its {@link planDigest} is signed into the metadata. */
+  plan?: Plan;
 }
 
 /** A signed, ready-to-store model version and its serialised weights. */
@@ -53,6 +57,7 @@ export function buildVersion(input: VersionInput, identity: Identity): BuiltVers
     contributors: input.contributors,
     metrics: input.metrics,
     ...(input.dpEpsilon === undefined ? {} : { dpEpsilon: input.dpEpsilon }),
+    ...(input.plan === undefined ? {} : { planSha256: planDigest(input.plan) }),
     createdAt: input.createdAt,
   };
   const signature = signModelVersion(meta, identity.sign.secretKey);

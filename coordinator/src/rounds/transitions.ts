@@ -28,7 +28,7 @@ export class RoundTransitions {
     const { federation, plan, strategy } = loaded;
     const weights = initialWeights(plan.model, plan.seed);
     const built = buildVersion(
-      { federationId: federation.id, parentVersionId: null, round: 0, strategy: plan.strategy.name, weights, contributors: [], metrics: {}, ...dpFields(plan, 0), createdAt: this.core.iso() },
+      { federationId: federation.id, parentVersionId: null, round: 0, strategy: plan.strategy.name, weights, contributors: [], metrics: {}, ...dpFields(plan, 0), plan, createdAt: this.core.iso() },
       this.core.deps.identity,
     );
     await this.core.store.publishVersion({
@@ -158,7 +158,7 @@ export class RoundTransitions {
     const built = buildVersion(
       {
         federationId, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name, weights: { layout, data: out.weights },
-        contributors: outcome.contributors, metrics: out.metrics, createdAt: core.iso(),
+        contributors: outcome.contributors, metrics: out.metrics, plan, createdAt: core.iso(),
       },
       core.deps.identity,
     );
@@ -262,7 +262,7 @@ export class RoundTransitions {
     const built = buildVersion(
       {
         federationId: federation.id, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name, weights: { layout, data: out.weights }, contributors,
-        metrics: { ...out.metrics, ...trainingMetrics(updates), ...(dp.dpEpsilon === undefined ? {} : { dpRounds: releases }) }, ...dp, createdAt: core.iso(),
+        metrics: { ...out.metrics, ...trainingMetrics(updates), ...(dp.dpEpsilon === undefined ? {} : { dpRounds: releases }) }, ...dp, plan, createdAt: core.iso(),
       },
       core.deps.identity,
     );

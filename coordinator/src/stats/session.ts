@@ -2,10 +2,13 @@ import {
   PlanSchema,
   SECURE_SUM_FRACTION_BITS,
   TwinfedError,
+  decodeSecureSum,
+  normalizationFromSums,
   normalizationStatsLength,
   ringFromBytes,
   sumMaskedContributions,
   toB64,
+  type NormalizationView,
   type StatsAck,
   type StatsSession,
 } from '@twinfed/shared';
@@ -49,6 +52,21 @@ export async function statsSession(store: Store, federationId: string): Promise<
     contributed: contributions.map((c) => c.siteId),
     sum: complete ? toB64(sumMaskedContributions(contributions.map((c) => c.masked), length)) : null,
   };
+}
+
+/**
+ * The pooled normalisation statistics of a federated-normalisation federation, decoded from the completed secure
+ * sum (what every site trains with): `waiting` until every cohort member contributed. Throws UNKNOWN_FEDERATION,
+ * or BAD_REQUEST when the plan does not use federated normalisation.
+ */
+export async function pooledNormalization(store: Store, federationId: string): Promise<NormalizationView> {
+  const session = await statsSession(store, federationId);
+  const base = { federationId, contributed: session.contributed.length, cohort: session.cohort.length };
+  if (session.sum === null) return { ...base, state: 'waiting', rows: null, mean: null, std: null };
+  const d = (session.length - 1) / 2;
+  const sum = decodeSecureSum(Buffer.from(session.sum, 'base64'), { length: session.length, fractionBits: session.fractionBits });
+  const pooled = normalizationFromSums(sum, d);
+  return { ...base, state: 'ready', rows: pooled.n, mean: pooled.mean, std: pooled.std };
 }
 
 /**

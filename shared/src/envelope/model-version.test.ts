@@ -2,7 +2,8 @@ import { PROTOCOL_VERSION } from '../protocol';
 import { generateIdentity } from '../crypto/identity';
 import { serializeWeights, weightsDigest } from '../weights/serialize';
 import type { WeightSet } from '../weights/types';
-import { ModelVersionMetaSchema, signModelVersion, verifyModelVersion, type ModelVersionMeta } from './model-version';
+import { ModelVersionMetaSchema, planDigest, signModelVersion, verifyModelVersion, type ModelVersionMeta } from './model-version';
+import { PlanSchema } from '../schemas/plan';
 import { codeOf } from '../__tests__/code-of';
 
 const coord = generateIdentity();
@@ -29,6 +30,7 @@ const meta: ModelVersionMeta = {
   ],
   metrics: { auc: 0.81, loss: 0.4 },
   dpEpsilon: 1.5,
+  planSha256: 'a'.repeat(64),
   createdAt: '2025-03-01T12:00:00.000Z',
 };
 const signature = signModelVersion(meta, coord.sign.secretKey);
@@ -63,6 +65,7 @@ describe('model version signing', () => {
     ['contributors', [{ siteId: 'site-a', numExamples: 100 }]],
     ['metrics', { auc: 0.82, loss: 0.4 }],
     ['dpEpsilon', 1.25],
+    ['planSha256', 'b'.repeat(64)],
     ['createdAt', '2025-03-01T12:00:00.001Z'],
   ];
   it('covers every field of the schema', () => {
@@ -99,5 +102,14 @@ describe('model version signing', () => {
   it('refuses to sign invalid metadata', () => {
     expect(codeOf(() => signModelVersion({ ...meta, weightsSha256: 'XYZ' }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
     expect(codeOf(() => signModelVersion({ ...meta, metrics: { a: NaN } }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('planDigest', () => {
+  const input = { name: 'p', model: { kind: 'logistic-regression', inputs: 2 }, data: { features: ['a', 'b'] }, strategy: { name: 'fedavg' }, training: { steps: 1 }, rounds: 1 };
+  it('is stable across parses and changes with the feature order', () => {
+    const plan = PlanSchema.parse(input);
+    expect(planDigest(PlanSchema.parse(JSON.parse(JSON.stringify(plan))))).toBe(planDigest(plan));
+    expect(planDigest(PlanSchema.parse({ ...input, data: { features: ['b', 'a'] } }))).not.toBe(planDigest(plan));
   });
 });

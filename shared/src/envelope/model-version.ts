@@ -9,6 +9,7 @@ import { fromB64, toB64 } from '../crypto/encoding';
 import { sha256, sha256Hex } from '../crypto/hash';
 import { signDigest, verifyDigest } from '../crypto/signature';
 import { LayoutSchema } from '../weights/layout-schema';
+import type { Plan } from '../schemas/plan';
 import { canonicalJson } from './canonical-json';
 import { IdSchema, Sha256HexSchema, SiteIdSchema, metricsSchema } from './schema-helpers';
 
@@ -37,11 +38,24 @@ export const ModelVersionMetaSchema = z.strictObject({
   contributors: z.array(ContributorSchema).max(100_000),
   metrics: metricsSchema(MAX_MODEL_METRICS),
   dpEpsilon: z.number().min(0).optional(),
+  /**
+   * {@link planDigest} of the federation's plan (features, label, tiers, normalisation policy, model), so an exported
+   * bundle's plan verifies offline. Absent on versions signed before it existed.
+   */
+  planSha256: Sha256HexSchema.optional(),
   createdAt: z.iso.datetime(),
 });
 
 /** A validated model version's metadata. */
 export type ModelVersionMeta = z.infer<typeof ModelVersionMetaSchema>;
+
+/**
+ * SHA-256 (hex) of a plan as the coordinator signs it into model versions: `sha256("TWINFED-PLAN-V1\n" ‖
+ * canonicalJson(plan))` of the validated plan (defaults filled, so a plan parsed twice hashes the same).
+ */
+export function planDigest(plan: Plan): string {
+  return sha256Hex('TWINFED-PLAN-V1\n' + canonicalJson(plan));
+}
 
 function modelDigest(meta: ModelVersionMeta): Uint8Array {
   return sha256('TWINFED-MODEL-V1\n' + canonicalJson(meta));

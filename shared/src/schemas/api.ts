@@ -215,6 +215,22 @@ export const StatsAckSchema = z.object({
 });
 export type StatsAck = z.infer<typeof StatsAckSchema>;
 
+/**
+ * GET /v1/federations/:fid/normalization (operator, researcher): the pooled z-score statistics of a federation with
+ * `data.normalization: 'federated'`, decoded from the completed secure sum (the aggregate every site trains with;
+ * no single site's numbers). `ready` with rows/mean/std once every cohort member contributed, else `waiting`.
+ */
+export const NormalizationViewSchema = z.object({
+  federationId: id,
+  state: z.enum(['ready', 'waiting']),
+  contributed: z.number().int().min(0),
+  cohort: z.number().int().min(0),
+  rows: z.number().int().min(0).nullable(),
+  mean: z.array(z.number()).nullable(),
+  std: z.array(z.number()).nullable(),
+});
+export type NormalizationView = z.infer<typeof NormalizationViewSchema>;
+
 /** The secure-sum context of a federation's normalisation statistics (binds the pairwise masks to it). */
 export function normalizationStatsContext(federationId: string): string {
   return `${federationId}/normalization-stats`;

@@ -12,6 +12,7 @@ import {
   layoutOf,
   openUpdate,
   parseUpdate,
+  planDigest,
   publicPart,
   serializeWeights,
   sha256Hex,
@@ -126,6 +127,7 @@ export class FakeCoordinator implements SiteApi {
       weightsSha256: sha256Hex(bytes),
       contributors: [],
       metrics: {},
+      planSha256: planDigest(this.plan),
       createdAt: new Date().toISOString(),
     };
     this.versions.set(opts.versionId, { meta, signature: signModelVersion(meta, this.identity.sign.secretKey), bytes });

@@ -2,7 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { isTwinfedError } from '@twinfed/shared';
 import { LOG_LEVELS } from '../config';
 import { addEnrollCommand } from './commands/enroll';
+import { addExportCommand } from './commands/export';
 import { addIngestCommand } from './commands/ingest';
+import { addPredictCommand } from './commands/predict';
 import { addRunCommand } from './commands/run';
 import { addScoreCommand } from './commands/score';
 import { addServeCommand } from './commands/serve';
@@ -40,6 +42,7 @@ export function createProgram(deps: CliDeps, setExitCode: (code: number) => void
         '  3. $ twinfed-site ingest fhir export.ndjson            (load patients into the twin store)\n' +
         '  4. $ twinfed-site run --federation <id> --twins --listen   (train each round; stream wearables to the local API)\n' +
         '  5. $ twinfed-site score --top 20                       (scores with explanations: decision support)\n' +
+        '  6. $ twinfed-site export --federation <id> --out ./model   (the verified model as a bundle; `predict` scores a CSV with it)\n' +
         '  Tabular data instead: $ twinfed-site run --federation <id> --data patients.csv --mapping mapping.json\n' +
         '  Try it without a hospital: $ twinfed-site simulate --patients 500 --hospital urban-teaching --seed 1 --out ./sim\n' +
         '\nThe coordinator is reached over https (--ca <pem> at enrollment for a private consortium CA, recorded for later\n' +
@@ -49,13 +52,32 @@ export function createProgram(deps: CliDeps, setExitCode: (code: number) => void
         'Run `twinfed-site <command> --help` for the options of a command.',
     );
   addEnrollCommand(program, deps);
+  addExportCommand(program, deps);
   addIngestCommand(program, deps, setExitCode);
+  addPredictCommand(program, deps);
   addRunCommand(program, deps, setExitCode);
   addScoreCommand(program, deps);
   addServeCommand(program, deps);
   addSimulateCommand(program, deps);
   addStatusCommand(program, deps);
   return program;
+}
+
+/**
+ * `twinfed-site export --version <id>`: commander reads `--version` anywhere as the program's own flag (print the CLI
+ * version), so after the `export` command it is renamed to that command's `--model-version` before parsing.
+ */
+export function exportVersionAlias(argv: readonly string[]): string[] {
+  const args = [...argv];
+  let i = 2;
+  while (i < args.length && args[i]!.startsWith('-')) i += args[i] === '--log-level' ? 2 : 1;
+  if (args[i] !== 'export') return args;
+  for (let k = i + 1; k < args.length; k++) {
+    if (args[k] === '--') break;
+    if (args[k] === '--version') args[k] = '--model-version';
+    else if (args[k]!.startsWith('--version=')) args[k] = `--model-version=${args[k]!.slice('--version='.length)}`;
+  }
+  return args;
 }
 
 /**
@@ -68,7 +90,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     exitCode = code;
   });
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(exportVersionAlias(argv));
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

@@ -50,10 +50,10 @@ export async function startTwinServices(args: { deps: CliDeps; json: boolean; da
   };
 }
 
-/** The federation to use from the model store: the given one, or the only one stored. */
+/** The twin federation to use from the model store: the given one, or the only twin federation stored. */
 export function pickFederation(models: ModelStore, given: string | undefined): string | null {
   if (given) return given;
-  const stored = models.federations();
+  const stored = models.federations({ twins: true });
   if (stored.length > 1) throw new TwinfedError('CONFIG_INVALID', `Models of several federations are stored (${stored.join(', ')}): choose one with --federation <id>.`);
   return stored[0] ?? null;
 }

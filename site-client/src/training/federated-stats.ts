@@ -4,6 +4,7 @@ import {
   decodeSecureSum,
   fromB64,
   maskContribution,
+  normalizationFromSums,
   normalizationStatsContext,
   normalizationStatsLength,
   toB64,
@@ -43,17 +44,7 @@ export function localStatsVector(train: Split): Float64Array {
  * deviation, as if all the cohort's train rows were pooled (the same numbers `fitStandardizer` gives the pool).
  */
 export function standardizerFromSums(sum: ArrayLike<number>, d: number): Standardizer {
-  if (sum.length !== normalizationStatsLength(d)) throw new TwinfedError('CONFIG_INVALID', `The statistics have ${sum.length} values; ${d} features need ${normalizationStatsLength(d)}.`);
-  const n = Math.round(sum[0]!);
-  if (!(n >= 1)) throw new TwinfedError('CONFIG_INVALID', 'The federated statistics count no training rows.');
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (let j = 0; j < d; j++) {
-    const m = sum[1 + j]! / n;
-    const ss = sum[1 + d + j]! - n * m * m;
-    mean.push(m);
-    std.push(n > 1 ? Math.sqrt(Math.max(0, ss) / (n - 1)) : 0);
-  }
+  const { mean, std } = normalizationFromSums(sum, d);
   return { mean, std };
 }
 

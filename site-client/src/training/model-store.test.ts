@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateIdentity, layoutOf } from '@twinfed/shared';
-import { FakeCoordinator } from '../__tests__/fake-coordinator';
+import { generateIdentity, initialWeights, layoutOf } from '@twinfed/shared';
+import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
 import { lrWeights, twinTestPlan } from '../__tests__/twin-site';
 import { ModelStore, MODELS_DIR } from './model-store';
 import { fetchVerifiedModel } from './verified-model';
@@ -55,5 +55,21 @@ describe('ModelStore', () => {
     expect(store.federations()).toEqual(['../evil']);
     // the signature names fed-1, so loading it as another federation is refused
     expect(() => store.load('../evil')).toThrow(expect.objectContaining({ code: 'MODEL_SIGNATURE_INVALID' }));
+  });
+
+  it('lists twin federations apart from tabular ones, and hands out the signature and signed bytes for export', async () => {
+    const { c, dir, store, verified } = await setup();
+    store.save({ federationId: 'fed-1', model: await verified('v1'), plan, preprocessing: null, at: null });
+    const tabular = new FakeCoordinator(testPlan());
+    tabular.publish({ versionId: 'v1', round: 1, weights: initialWeights(tabular.plan.model, 2), parent: 'v0' });
+    const tv = await fetchVerifiedModel({ api: tabular, versionId: 'v1', federationId: 'fed-1', coordinatorSignPublicKey: tabular.identity.sign.publicKey, expectedLayout: layoutOf(tabular.plan.model) });
+    const tabStore = new ModelStore(dir, tabular.identity.sign.publicKey);
+    // stored under another id; the signature names fed-1, so only listing is exercised for it
+    tabStore.save({ federationId: 'tab', model: tv, plan: tabular.plan, preprocessing: { fill: [], standardizer: { mean: [1, 2, 3], std: [1, 1, 1] } }, at: null });
+    expect(store.federations()).toEqual(['fed-1', 'tab']);
+    expect(store.federations({ twins: true })).toEqual(['fed-1']);
+    const signed = store.loadSigned('fed-1')!;
+    expect(signed.signature).toBe(c.versions.get('v1')!.signature);
+    expect(Buffer.from(signed.weightsBytes)).toEqual(Buffer.from(c.versions.get('v1')!.bytes));
   });
 });

@@ -45,6 +45,12 @@ export interface StoredModel {
   readonly at: number | null;
 }
 
+/** A stored model with what it takes to re-verify it elsewhere: the coordinator's signature and the signed weights file. */
+export interface SignedStoredModel extends StoredModel {
+  readonly signature: string;
+  readonly weightsBytes: Uint8Array;
+}
+
 /** Options of {@link ModelStore.save}. */
 export interface SaveModelOptions {
   federationId: string;
@@ -71,15 +77,23 @@ export class ModelStore {
     private readonly coordinatorSignPublicKey: Uint8Array,
   ) {}
 
-  /** Federations with a stored model, sorted. */
-  federations(): string[] {
+  /** Federations with a stored model, sorted; with `twins`, only twin federations (plans with `data.derive`). */
+  federations(options: { twins?: boolean } = {}): string[] {
     const root = path.join(this.dataDir, MODELS_DIR);
     if (!fs.existsSync(root)) return [];
-    return fs
+    const all = fs
       .readdirSync(root)
       .filter((d) => fs.existsSync(path.join(root, d, 'latest.json')))
       .map((d) => decodeURIComponent(d))
       .sort();
+    if (!options.twins) return all;
+    return all.filter((fid) => {
+      try {
+        return PlanSchema.safeParse(this.readRaw(fid)?.plan).data?.data.derive !== undefined;
+      } catch {
+        return true; // a corrupt file is reported when it is loaded
+      }
+    });
   }
 
   /**
@@ -116,6 +130,14 @@ export class ModelStore {
    * Throws `MODEL_SIGNATURE_INVALID` / `MODEL_DIGEST_MISMATCH` / `INVALID_WEIGHTS` when the files were altered.
    */
   load(federationId: string): StoredModel | null {
+    const signed = this.loadSigned(federationId);
+    if (!signed) return null;
+    const { federationId: fid, meta, weights, plan, preprocessing, at } = signed;
+    return { federationId: fid, meta, weights, plan, preprocessing, at };
+  }
+
+  /** Like {@link load}, with the signature and the signed weights file (for a bundle export). */
+  loadSigned(federationId: string): SignedStoredModel | null {
     const stored = this.readRaw(federationId);
     if (!stored) return null;
     const dir = path.join(this.dataDir, MODELS_DIR, dirName(federationId));
@@ -133,7 +155,7 @@ export class ModelStore {
     if (!sameLayout(meta.layout, layout)) throw new TwinfedError('INVALID_WEIGHTS', `The stored model of ${federationId} does not fit its plan's model.`);
     const weights = deserializeWeights(bytes, { expectedLayout: layout });
     const preprocessing = stored.preprocessing ? neutralizeConstantColumns(stored.preprocessing) : null;
-    return { federationId, meta, weights, plan: plan.data, preprocessing, at: stored.at };
+    return { federationId, meta, weights, plan: plan.data, preprocessing, at: stored.at, signature: stored.signature, weightsBytes: bytes };
   }
 
   private readRaw(federationId: string): z.infer<typeof StoredSchema> | null {

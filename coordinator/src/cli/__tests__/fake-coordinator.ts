@@ -13,6 +13,7 @@ import {
   generateIdentity,
   initialWeights,
   layoutOf,
+  planDigest,
   publicPart,
   serializeWeights,
   sha256Hex,
@@ -20,6 +21,7 @@ import {
   type EvaluationView,
   type FederationView,
   type ModelSpec,
+  type NormalizationView,
   type ModelVersionMeta,
   type RoundView,
   type SiteView,
@@ -51,6 +53,10 @@ export interface FakeCoordinator {
   weights: Map<string, Uint8Array>;
   evaluations: EvaluationView[];
   keys: { protocol: number; signPublicKey: string; boxPublicKey: string; fingerprint: string };
+  /** Answer of `GET /v1/federations/:fid/normalization` (default: waiting). */
+  normalization: NormalizationView;
+  /** Replaces fed-1's plan and re-signs its versions with the new plan digest (as the real coordinator would have). */
+  setPlan(plan: unknown): void;
   canned: Map<string, Canned>;
   close(): Promise<void>;
 }
@@ -85,6 +91,7 @@ function fixtures(identity: ReturnType<typeof generateIdentity>) {
       weightsSha256: sha256Hex(bytes),
       contributors: round === 0 ? [] : [{ siteId: 'site-a', numExamples: 120 }, { siteId: 'site-b', numExamples: 80 }],
       metrics: round === 0 ? {} : { loss: 0.61234, accuracy: 0.7 },
+      planSha256: planDigest(plan),
       createdAt: AT,
     };
     const signature = signModelVersion(meta, identity.sign.secretKey);
@@ -115,6 +122,15 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     seen: [],
     keys: { protocol: PROTOCOL_VERSION, ...pub, fingerprint: fingerprint(pub) },
     canned: new Map(),
+    normalization: { federationId: 'fed-1', state: 'waiting', contributed: 1, cohort: 2, rows: null, mean: null, std: null },
+    setPlan(input: unknown) {
+      const plan = PlanSchema.parse(input);
+      fake.federations[0]!.plan = plan;
+      for (const v of fake.versions) {
+        v.meta = { ...v.meta, planSha256: planDigest(plan) };
+        v.signature = signModelVersion(v.meta, identity.sign.secretKey);
+      }
+    },
     close: async () => undefined,
   };
   const app = express();
@@ -152,6 +168,7 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     const f = fake.federations.find((x) => x.id === req.params.fid);
     return f ? void res.json(f) : fail(res, new TwinfedError('UNKNOWN_FEDERATION'));
   });
+  app.get('/v1/federations/:fid/normalization', (_req, res) => void res.json(fake.normalization));
   app.get('/v1/federations/:fid/rounds', (req, res) => void res.json({ rounds: fake.rounds.filter((r) => r.federationId === req.params.fid) }));
   app.get('/v1/federations/:fid/evaluations', (req, res) => {
     const versions = fake.versions.filter((v) => v.federationId === req.params.fid);

@@ -72,7 +72,7 @@ export function registerModels(program: Command, deps: CliDeps): void {
   const models = program
     .command('models')
     .description('Inspect and export the signed global model versions the federations published.')
-    .addHelpText('after', '\nExamples:\n  $ twinfed models list --federation heart-fedavg\n  $ twinfed models show heart-fedavg.v3\n  $ twinfed models export heart-fedavg.v3 --out model.bin\n');
+    .addHelpText('after', '\nExamples:\n  $ twinfed models list --federation heart-fedavg\n  $ twinfed models show heart-fedavg.v3\n  $ twinfed models export heart-fedavg.v3 --out ./heart-v3\n');
 
   models
     .command('list')
@@ -120,17 +120,22 @@ export function registerModels(program: Command, deps: CliDeps): void {
   models
     .command('export')
     .description(
-      'Download the weights of a version into <file> and write its metadata and signature beside it as <file>.json. ' +
-        'Before anything is written the weights are checked against the digest in the signed metadata (and the ETag) and the ' +
-        "signature against the coordinator's key; on a mismatch nothing is written.",
+      'Write a version as a self-describing bundle directory <dir>: manifest.json (model kind and layers, feature names in ' +
+        'input order, preprocessing — the pooled normalisation statistics when the plan uses federated normalisation —, label, ' +
+        'risk tiers, per-site metrics, lineage, DP ε, digests, and the coordinator signature with the signed metadata and key), ' +
+        'weights.twfw (the signed weights) and tfjs/ (TensorFlow.js layers format). Before anything is written the weights are ' +
+        "checked against the digest in the signed metadata (and the ETag) and the signature against the coordinator's key; on a " +
+        'mismatch nothing is written. See docs/model-bundle.md.',
     )
     .argument('<version>', 'a model version id')
-    .requiredOption('--out <file>', 'where to write the weights binary')
-    .option('--force', 'overwrite existing files')
-    .addHelpText('after', '\nExample:\n  $ twinfed models export heart-fedavg.v3 --out heart-v3.bin\n  (writes heart-v3.bin and heart-v3.bin.json)\n')
+    .requiredOption('--out <dir>', 'the bundle directory to write (created; must not exist or be empty)')
+    .option('--force', 'replace an existing bundle directory')
+    .addHelpText('after', '\nExample:\n  $ twinfed models export heart-fedavg.v3 --out ./heart-v3\n  (writes heart-v3/manifest.json, heart-v3/weights.twfw, heart-v3/tfjs/model.json, heart-v3/tfjs/group1-shard1of1.bin)\n')
     .action(async (versionId: string, opts: { out: string; force?: boolean }, cmd: Command) => {
       const ctx = createContext(cmd, deps);
       const result = await exportModel(ctx, { versionId, out: opts.out, force: opts.force === true });
-      ctx.emit(result, () => `Wrote ${result.weightsFile} (${result.bytes} bytes, sha256 ${short(result.sha256)}) and ${result.metaFile}.`);
+      ctx.emit(result, () =>
+        [`Wrote bundle ${result.dir} (${result.versionId}, weights ${result.bytes} bytes, sha256 ${short(result.sha256)}; normalisation ${result.normalization}, statistics ${result.statistics}).`, ...result.warnings.map((w) => `warning: ${w}`)].join('\n'),
+      );
     });
 }

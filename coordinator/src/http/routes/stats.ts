@@ -3,14 +3,18 @@ import { StatsContributionSchema, fromB64 } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
 import { siteOf } from '../auth';
 import type { HttpDeps } from '../deps';
-import { contributeStats, statsSession } from '../../stats/session';
+import { contributeStats, pooledNormalization, statsSession } from '../../stats/session';
 
-/** Handlers for the secure sum of federated normalisation statistics (sites only). */
+/** Handlers for the secure sum of federated normalisation statistics (sites), and its pooled result (readers). */
 export function statsHandlers(deps: HttpDeps) {
   return {
     session: async (req: Request, res: Response) => {
       siteOf(req);
       res.json(await statsSession(deps.store, idParam(req, 'fid')));
+    },
+    /** Operators and researchers: the pooled statistics (an aggregate over the cohort), for model export. */
+    pooled: async (req: Request, res: Response) => {
+      res.json(await pooledNormalization(deps.store, idParam(req, 'fid')));
     },
     contribute: async (req: Request, res: Response) => {
       const siteId = siteOf(req);

@@ -3,7 +3,9 @@ import { initBackend, type BackendPreference } from '@twinfed/models';
 import { TwinfedError } from '@twinfed/shared';
 import { loadEnrollment } from '../../identity/load';
 import { Journal } from '../../training/journal';
+import { ModelStore } from '../../training/model-store';
 import { SiteRunner } from '../../training/runner';
+import { tabularVersionHook } from '../../training/tabular-publisher';
 import { CoordinatorClient } from '../../transport/coordinator-client';
 import { EventStream } from '../../transport/event-stream';
 import { commandContext, coordinatorAccess, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
@@ -45,7 +47,8 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         'and evaluated on the local test rows; only the metrics are sent. Patient rows never leave this machine. ' +
         'Local data: --twins (the twin store, rebuilt at the start of every round so that consent withdrawals and new data ' +
         'take effect at the next round), --heart-disease <center> (the bundled UCI file, FLamby split) or --data <csv> --mapping <json>. ' +
-        'With --twins, every published version is also stored, scores the twins (scoring consent permitting) and yields the ' +
+        'Every published version this site verified is stored in the data directory (for `twinfed-site export`). ' +
+        'With --twins, every published version also scores the twins (scoring consent permitting) and yields the ' +
         "population report (risk tier × age band counts, small cells suppressed, noised as the plan says): the only thing " +
         'about patients that leaves the site.',
     )
@@ -105,7 +108,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         federationId: flags.federation,
         enrollment,
         api,
-        ...(loaded ? { dataset: loaded.dataset } : {}),
+        ...(loaded ? { dataset: loaded.dataset, afterVersion: tabularVersionHook({ federationId: flags.federation, models: new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey) }) } : {}),
         ...(twins ? { datasetSource: twins.datasetSource, afterVersion: twins.afterVersion } : {}),
         journal,
         logger,
