@@ -36,4 +36,10 @@ wait %2 %3 %4
 npx twinfed "${op[@]}" federations status "$fed"
 latest=$(npx twinfed "${op[@]}" federations status "$fed" --json | value federation.latestVersionId)
 echo "final model: $latest"
+npx twinfed "${op[@]}" models export "$latest" --out "$work/model"        # a self-describing bundle (docs/model-bundle.md)
+
+# A hospital scores patients with the bundle, once it has checked the coordinator's signature against its pinned key.
+npx twinfed-site predict --data-dir "$work/cleveland" --model "$work/model" --data $ex/data/cleveland.csv \
+  --mapping $ex/mapping.json --out "$work/cleveland-scores.csv"
+head -n 4 "$work/cleveland-scores.csv"
 kill %1; wait %1 || true
