@@ -50,6 +50,11 @@ export const ERROR_CODES = {
   MODEL_SIGNATURE_INVALID: { status: 502, message: 'The model version signature does not verify against the pinned coordinator key.' },
   MODEL_DIGEST_MISMATCH: { status: 502, message: 'The model weights do not match their signed digest.' },
   CONFIG_INVALID: { status: 500, message: 'The configuration is invalid.' },
+  // local data guardrails: a site refuses to train (and sends nothing) on data that cannot teach the model
+  DATA_SINGLE_CLASS: { status: 422, message: 'The local data have only one label class.' },
+  DATA_FEATURE_CONSTANT: { status: 422, message: 'A feature column has the same value in every row.' },
+  DATA_FEATURE_MISSING: { status: 422, message: 'A feature column has no usable value in any row.' },
+  DATA_TOO_FEW_ROWS: { status: 422, message: "The local data have fewer training rows than the plan's minimum." },
   NETWORK: { status: 503, message: 'The coordinator could not be reached.' },
   INTERNAL: { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
