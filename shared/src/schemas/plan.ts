@@ -67,6 +67,9 @@ export const PrivacySchema = z
   })
   .strict();
 
+/** Default of `data.minExamplesPerSite`: a site with fewer training rows refuses to take part. */
+export const DEFAULT_MIN_EXAMPLES_PER_SITE = 20;
+
 /**
  * How sites derive model inputs: the ordered feature names, the label and the normalisation policy.
  * A twin federation adds `derive` (one {@link FeatureDerivationSchema} per feature; `features` must then list
@@ -83,6 +86,7 @@ export const DataSchema = z
     labelRule: LabelDerivationSchema.optional(),
     tiers: RiskTiersSchema.optional(),
     population: PopulationSettingsSchema.optional(),
+    minExamplesPerSite: z.number().int().min(1).max(1_000_000_000).default(DEFAULT_MIN_EXAMPLES_PER_SITE),
   })
   .strict()
   .superRefine((d, ctx) => {
