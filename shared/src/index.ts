@@ -11,6 +11,7 @@ export * from './torch-random';
 export * from './dp';
 export * from './model-spec';
 export * from './schemas/plan';
+export * from './schemas/plan-json-schema';
 export * from './schemas/features';
 export * from './schemas/population';
 export * from './schemas/api';
