@@ -1,9 +1,10 @@
 /** `twinfed federations create|status`: start a federation from a plan file and watch its rounds. */
 import type { Command } from 'commander';
-import { gaussianDpEpsilon, type FederationView, type Plan, type RoundView } from '@twinfed/shared';
+import type { FederationView, RoundView } from '@twinfed/shared';
 import { createContext, type CliDeps } from '../context';
 import { renderKeyValues, renderTable, type Column } from '../format';
 import { readPlanFile } from '../plan-file';
+import { dpLine, modelLine } from '../plan-summary';
 
 const federationColumns: Column<FederationView>[] = [
   { header: 'ID', cell: (f) => f.id },
@@ -31,7 +32,7 @@ function describe(f: FederationView): string {
     ['federation', f.id],
     ['name', f.name],
     ['state', f.state],
-    ['model', p.model.kind === 'mlp' ? `mlp ${p.model.inputs}→${p.model.hidden.join('→')}→1` : `${p.model.kind} (${p.model.inputs} inputs)`],
+    ['model', modelLine(p.model)],
     ['strategy', p.strategy.name],
     ['round', `${f.currentRound} of ${p.rounds}`],
     ['min sites', p.minSites],
@@ -66,7 +67,9 @@ export function registerFederations(program: Command, deps: CliDeps): void {
         '    "data": { "features": ["age", "chol"], "label": "target" },\n' +
         '    "strategy": { "name": "fedavg" },\n' +
         '    "training": { "epochs": 1, "batchSize": 32, "lr": 0.01 },\n' +
-        '    "rounds": 10, "minSites": 2 }\n',
+        '    "rounds": 10, "minSites": 2 }\n' +
+        '\nEvery field, its default and the rules between fields: docs/plan.md (or `twinfed plan schema`); examples in examples/plans/.\n' +
+        'Check a plan without sending it: twinfed plan check plan.json\n',
     )
     .action(async (opts: { plan: string }, cmd: Command) => {
       const ctx = createContext(cmd, deps);
@@ -92,10 +95,4 @@ export function registerFederations(program: Command, deps: CliDeps): void {
       const sorted = [...rounds].sort((a, b) => a.round - b.round);
       ctx.emit({ federation, rounds: sorted }, () => `${describe(federation)}\nRounds:\n${renderTable(sorted, roundColumns, '(no rounds yet)')}`);
     });
-}
-
-/** The plan's DP settings and the ε all its rounds would spend (exact Gaussian accounting, site-level). */
-function dpLine(dp: NonNullable<Plan['privacy']['dp']>, rounds: number): string {
-  const eps = gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: rounds, delta: dp.delta });
-  return `clip ${dp.clip}, noise ×${dp.noiseMultiplier}, δ ${dp.delta}: ε ≤ ${eps.toFixed(2)} after ${rounds} rounds`;
 }
