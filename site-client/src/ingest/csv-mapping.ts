@@ -18,6 +18,7 @@ const time = {
   timeColumn: column.optional().describe('Column holding the time of the item (a FHIR dateTime or date).'),
   fixedTime: instant.optional().describe('One time for every item (a FHIR dateTime with a zone, or a date), when the export has no time column.'),
 };
+// Lists of these are given defaults with `prefault` (parsed like input) so that the JSON Schema and the docs show them.
 const lower = z.string().transform((s) => s.trim().toLowerCase());
 const values = (what: string) => z.array(lower).min(1).describe(what);
 
@@ -36,8 +37,8 @@ const ConditionColumn = z
     system: z.enum(['snomed', 'icd10']).describe('The code system of the codes.'),
     /** With `code`, the column is a yes/no flag for that code; without, the cell holds the code(s). */
     code: z.string().min(1).optional().describe('The condition code a flag column stands for.'),
-    present: z.array(lower).min(1).default(['1', 'true', 'yes', 'y', 'x']).describe('Flag values meaning "has the condition" (case-insensitive).'),
-    absent: z.array(lower).default(['0', 'false', 'no', 'n']).describe('Flag values meaning "does not have it"; other values reject the item.'),
+    present: z.array(lower).min(1).prefault(['1', 'true', 'yes', 'y', 'x']).describe('Flag values meaning "has the condition" (case-insensitive).'),
+    absent: z.array(lower).prefault(['0', 'false', 'no', 'n']).describe('Flag values meaning "does not have it"; other values reject the item.'),
     /** Splits a cell holding several codes (code mode). */
     separator: z.string().min(1).default(';').describe('Splits a cell holding several codes (code mode).'),
     onsetColumn: column.optional().describe('Column with the onset date.'),
@@ -62,16 +63,16 @@ const ConsentColumn = z
   .object({
     column: column.describe('The cell is the patient’s decision.'),
     purpose: z.enum(['model-training', 'scoring']).describe('What the consent covers: training federated models, or scoring the patient.'),
-    permit: values('Values meaning "permit" (case-insensitive).').default(['permit', 'yes', 'y', '1', 'true']),
-    deny: values('Values meaning "deny" (case-insensitive); other values reject the item.').default(['deny', 'no', 'n', '0', 'false']),
+    permit: values('Values meaning "permit" (case-insensitive).').prefault(['permit', 'yes', 'y', '1', 'true']),
+    deny: values('Values meaning "deny" (case-insensitive); other values reject the item.').prefault(['deny', 'no', 'n', '0', 'false']),
     ...time,
   })
   .describe('A column of consent decisions.');
 const LabelColumn = z
   .object({
     column: column.describe('The outcome column (a twin plan with `labelRule: {kind: "stored"}` trains on it).'),
-    positive: values('Values meaning positive (1), case-insensitive.').default(['1', 'true', 'yes', 'y']),
-    negative: values('Values meaning negative (0), case-insensitive; other values reject the item.').default(['0', 'false', 'no', 'n']),
+    positive: values('Values meaning positive (1), case-insensitive.').prefault(['1', 'true', 'yes', 'y']),
+    negative: values('Values meaning negative (0), case-insensitive; other values reject the item.').prefault(['0', 'false', 'no', 'n']),
     ...time,
   })
   .describe('The outcome label column.');
