@@ -1,6 +1,7 @@
 import { TwinfedError, type ErrorCode } from '@twinfed/shared';
 import { TEST_FEATURES, testPlan } from '../__tests__/fake-coordinator';
 import { syntheticSplit } from '../__tests__/fixtures';
+import { loadLocalData } from '../cli/load-data';
 import { assertTrainableData } from './data-guard';
 import type { LocalDataset } from './dataset';
 
@@ -44,5 +45,12 @@ describe('assertTrainableData', () => {
     const ds = dataset(40, 20);
     const trainAllPositive: LocalDataset = { ...ds, train: { ...ds.train, y: ds.train.y.map(() => 1) }, test: { ...ds.test, y: ds.test.y.map((_, i) => (i === 0 ? 0 : 1)) } };
     expect(code(() => assertTrainableData(testPlan(), trainAllPositive))).toBe('none');
+  });
+
+  test('every bundled heart-disease center passes with the default minimum (the demo keeps its four sites)', () => {
+    for (const center of [0, 1, 2, 3]) {
+      const { dataset } = loadLocalData({ kind: 'heart-disease', center });
+      expect(code(() => assertTrainableData(testPlan(), dataset))).toBe('none');
+    }
   });
 });

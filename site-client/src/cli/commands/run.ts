@@ -58,7 +58,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
     .addOption(new Option('--listen [host:port]', 'with --twins: also run the local streaming and scoring API (default 127.0.0.1, any free port)').preset('127.0.0.1:0').argParser(listenArg))
     .addOption(new Option('--heart-disease <center>', 'use the bundled UCI Heart Disease data of FLamby center 0-3 (0 Cleveland, 1 Hungary, 2 Switzerland, 3 VA)').argParser(number('center must be 0, 1, 2 or 3', (n) => Number.isInteger(n) && n >= 0 && n <= 3)).conflicts(['data', 'mapping']))
     .option('--data <csv>', 'CSV file with a header row (one row per patient)')
-    .option('--mapping <json>', 'JSON column mapping: {"features":[{"column","name"}…], "label":{"column","positive":[…]}}')
+    .option('--mapping <json>', 'JSON column mapping (every field in docs/data-mapping.md): {"features":[{"column","name"}…], "label":{"column","positive":[…]}}')
     .option('--rejects <file>', 'with --data: write every rejected CSV row (line, column, reason; no cell values) to this file: CSV if it ends in .csv, else NDJSON')
     .option('--test-fraction <f>', 'share of CSV rows (or twins) held out for evaluation', number('the test fraction must be between 0 and 1', (n) => n > 0 && n < 1), 0.34)
     .option('--split-seed <n>', 'seed of the stratified train/test split', number('the split seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0), 43)
