@@ -26,9 +26,9 @@ describe('parseCsvDataset', () => {
     expect(ds.n).toBe(2);
     expect(Array.from(ds.x)).toEqual([63, 200, 39, 170]);
     expect(ds.rejected).toEqual([
-      { line: 3, reason: 'missing value in Age' },
-      { line: 4, reason: 'non-numeric value in Chol' },
-      { line: 5, reason: 'missing label Outcome' },
+      { line: 3, column: 'Age', reason: 'missing value in Age' },
+      { line: 4, column: 'Chol', reason: 'non-numeric value in Chol' },
+      { line: 5, column: 'Outcome', reason: 'missing label Outcome' },
     ]);
   });
 
@@ -36,7 +36,7 @@ describe('parseCsvDataset', () => {
     const strict = CsvMappingSchema.parse({ ...mapping, label: { column: 'Outcome', positive: ['yes'], negative: ['no'] } });
     const ds = parseCsvDataset({ text: 'Age,Chol,Outcome\n1,2,yes\n3,4,maybe\n5,6,no\n', ...strict });
     expect(Array.from(ds.y)).toEqual([1, 0]);
-    expect(ds.rejected).toEqual([{ line: 3, reason: 'unknown label value in Outcome' }]);
+    expect(ds.rejected).toEqual([{ line: 3, column: 'Outcome', reason: 'unknown label value in Outcome' }]);
   });
 
   it('throws when a mapped column is missing from the header', () => {

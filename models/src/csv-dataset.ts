@@ -9,18 +9,36 @@ import type { Split } from './dataset';
 export const CsvMappingSchema = z
   .object({
     features: z
-      .array(z.object({ column: z.string().min(1).max(200), name: z.string().min(1).max(200) }).strict())
+      .array(
+        z
+          .object({
+            column: z.string().min(1).max(200).describe('The CSV header of the column to read (exact, after trimming).'),
+            name: z.string().min(1).max(200).describe("The model input name it becomes; the features are listed in the plan's data.features order."),
+            allowConstant: z
+              .boolean()
+              .default(false)
+              .describe('Accept a column that has the same value in every usable row (the site refuses it otherwise, DATA_FEATURE_CONSTANT): set it when the column really is constant at this site.'),
+          })
+          .strict(),
+      )
       .min(1)
-      .max(100_000),
+      .max(100_000)
+      .describe("The model's input columns, in the plan's data.features order: each CSV column and the feature name it becomes."),
     label: z
       .object({
-        column: z.string().min(1).max(200),
-        /** Cell values that mean "positive" (1); numbers also match numerically ("1.0" matches 1). */
-        positive: z.array(z.union([z.string(), z.number()])).min(1),
-        /** If given, only these values mean "negative"; any other label value rejects the row. */
-        negative: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+        column: z.string().min(1).max(200).describe('The CSV header of the outcome column.'),
+        positive: z
+          .array(z.union([z.string(), z.number()]))
+          .min(1)
+          .describe('Cell values that mean "positive" (label 1). A number also matches numerically ("1.0" matches 1); a string matches exactly (case-sensitive).'),
+        negative: z
+          .array(z.union([z.string(), z.number()]))
+          .min(1)
+          .optional()
+          .describe('Cell values that mean "negative" (label 0). Without it every non-missing value that is not positive is negative; with it, any other value rejects the row ("unknown label value").'),
       })
-      .strict(),
+      .strict()
+      .describe('The outcome column and which of its values are positive.'),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -34,40 +52,85 @@ export const CsvMappingSchema = z
 /** A CSV column mapping (see {@link CsvMappingSchema}). */
 export type CsvMapping = z.infer<typeof CsvMappingSchema>;
 
-/** A row the parser refused, with its 1-based line number in the file and why. */
+/** A row the parser refused: its 1-based line number in the file, the column at fault and why (never a cell value). */
 export interface RejectedRow {
   readonly line: number;
+  readonly column: string;
   readonly reason: string;
 }
 
-/** The parsed dataset: accepted rows as a {@link Split}, plus the rejected rows. */
+/** How one mapped feature column looks over all data rows (accepted or not). */
+export interface CsvColumnProfile {
+  readonly column: string;
+  /** Rows whose cell is a finite number. */
+  readonly usable: number;
+  /** Rows whose cell is empty or a missing marker (`?`, `NA`, `NaN`, `null`…). */
+  readonly missing: number;
+  /** Rows whose cell is neither missing nor a number. */
+  readonly nonNumeric: number;
+}
+
+/** How the label column looks over all data rows: its distinct values with counts and how they map. */
+export interface CsvLabelProfile {
+  readonly column: string;
+  /** Distinct non-missing values, most frequent first (at most {@link MAX_LABEL_VALUES}; `otherValues` counts the rest). */
+  readonly values: readonly { value: string; count: number }[];
+  readonly otherValues: number;
+  /** Rows whose label matches `positive`, matches no positive (and `negative`, when declared), is missing, or is unknown. */
+  readonly positive: number;
+  readonly negative: number;
+  readonly missing: number;
+  readonly unknown: number;
+}
+
+/** Everything the guardrails need to know about a parsed CSV (counts only, no rows). */
+export interface CsvProfile {
+  /** Data rows (header excluded). */
+  readonly rows: number;
+  readonly features: readonly CsvColumnProfile[];
+  readonly label: CsvLabelProfile;
+}
+
+/** The parsed dataset: accepted rows as a {@link Split}, plus the rejected rows and the column profile. */
 export interface CsvDataset extends Split {
   readonly featureNames: readonly string[];
   readonly rejected: readonly RejectedRow[];
+  readonly profile: CsvProfile;
 }
 
 /** Options of {@link parseCsvDataset}: the CSV text (with a header row) and a validated mapping's parts. */
 export interface ParseCsvOptions {
   text: string;
-  features: CsvMapping['features'];
+  features: readonly { column: string; name: string }[];
   label: CsvMapping['label'];
 }
 
+/** Most distinct label values the profile keeps (a label column with more is not a label). */
+export const MAX_LABEL_VALUES = 1000;
+
 const MISSING = new Set(['', '?', 'na', 'n/a', 'nan', 'null']);
+
+/** True when `cell` (trimmed) is empty or a missing-value marker. */
+export function isMissingCell(cell: string): boolean {
+  return MISSING.has(cell.toLowerCase());
+}
 
 function matches(cell: string, values: readonly (string | number)[]): boolean {
   const num = Number(cell);
   return values.some((v) => (typeof v === 'number' ? cell !== '' && num === v : cell === v.trim()));
 }
 
+type CellState = 'usable' | 'missing' | 'nonNumeric';
+
 /**
  * Parses a CSV with a header row into features and 0/1 labels. Missing or non-numeric feature cells
- * and missing or unknown labels reject that row (with a reason); the other rows still land.
+ * and missing or unknown labels reject that row (with its line, column and reason); the other rows still
+ * land. Also profiles every mapped column over all rows, for {@link checkCsvDataset}.
  * Throws if a mapped column is absent from the header. Values are raw: normalise afterwards.
  */
 export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
-  const records = parse(options.text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true }) as string[][];
-  const header = records[0] ?? [];
+  const records = parse(options.text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+  const header = records[0]?.record ?? [];
   const index = (column: string): number => {
     const i = header.indexOf(column);
     if (i < 0) throw new Error(`column ${column} is not in the CSV header`);
@@ -79,33 +142,52 @@ export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
   const xs: number[] = [];
   const ys: number[] = [];
   const rejected: RejectedRow[] = [];
-  records.slice(1).forEach((cells, r) => {
-    const parsed = parseRow({ cells, featureCols, labelCol, options });
-    if (typeof parsed === 'string') {
-      rejected.push({ line: r + 2, reason: parsed });
-      return;
+  const counts = options.features.map((f) => ({ column: f.column, usable: 0, missing: 0, nonNumeric: 0 }));
+  const label = { positive: 0, negative: 0, missing: 0, unknown: 0 };
+  const values = new Map<string, number>();
+  let otherValues = 0;
+  const row = new Array<number>(d);
+  const states = new Array<CellState>(d);
+  for (const { record: cells, info } of records.slice(1)) {
+    const raw = (cells[labelCol] ?? '').trim();
+    let y: number | 'missing' | 'unknown';
+    if (isMissingCell(raw)) y = 'missing';
+    else {
+      if (values.has(raw) || values.size < MAX_LABEL_VALUES) values.set(raw, (values.get(raw) ?? 0) + 1);
+      else otherValues += 1;
+      const positive = matches(raw, options.label.positive);
+      y = positive ? 1 : options.label.negative && !matches(raw, options.label.negative) ? 'unknown' : 0;
     }
-    for (const v of parsed.row) xs.push(v);
-    ys.push(parsed.label);
-  });
-  return { x: Float32Array.from(xs), y: Float32Array.from(ys), n: ys.length, d, featureNames: options.features.map((f) => f.name), rejected };
-}
-
-/** One data row → its features and label, or the reason it is rejected. */
-function parseRow(args: { cells: string[]; featureCols: number[]; labelCol: number; options: ParseCsvOptions }): { row: number[]; label: number } | string {
-  const { cells, featureCols, labelCol, options } = args;
-  const label = (cells[labelCol] ?? '').trim();
-  if (MISSING.has(label.toLowerCase())) return `missing label ${options.label.column}`;
-  const positive = matches(label, options.label.positive);
-  if (!positive && options.label.negative && !matches(label, options.label.negative)) return `unknown label value in ${options.label.column}`;
-  const row: number[] = [];
-  for (let j = 0; j < featureCols.length; j++) {
-    const cell = (cells[featureCols[j]!] ?? '').trim();
-    const column = options.features[j]!.column;
-    if (MISSING.has(cell.toLowerCase())) return `missing value in ${column}`;
-    const value = Number(cell);
-    if (!Number.isFinite(value)) return `non-numeric value in ${column}`;
-    row.push(value);
+    if (y === 1) label.positive += 1;
+    else if (y === 0) label.negative += 1;
+    else if (y === 'missing') label.missing += 1;
+    else label.unknown += 1;
+    for (let j = 0; j < d; j++) {
+      const cell = (cells[featureCols[j]!] ?? '').trim();
+      const value = Number(cell);
+      states[j] = isMissingCell(cell) ? 'missing' : Number.isFinite(value) ? 'usable' : 'nonNumeric';
+      counts[j]![states[j]!] += 1;
+      row[j] = value;
+    }
+    const line = info.lines;
+    if (y === 'missing' || y === 'unknown') {
+      const column = options.label.column;
+      rejected.push({ line, column, reason: y === 'missing' ? `missing label ${column}` : `unknown label value in ${column}` });
+      continue;
+    }
+    const bad = states.findIndex((st) => st !== 'usable');
+    if (bad >= 0) {
+      const column = options.features[bad]!.column;
+      rejected.push({ line, column, reason: states[bad] === 'missing' ? `missing value in ${column}` : `non-numeric value in ${column}` });
+      continue;
+    }
+    for (const v of row) xs.push(v);
+    ys.push(y);
   }
-  return { row, label: positive ? 1 : 0 };
+  const profile: CsvProfile = {
+    rows: Math.max(0, records.length - 1),
+    features: counts,
+    label: { column: options.label.column, values: [...values].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count), otherValues, ...label },
+  };
+  return { x: Float32Array.from(xs), y: Float32Array.from(ys), n: ys.length, d, featureNames: options.features.map((f) => f.name), rejected, profile };
 }

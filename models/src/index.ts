@@ -27,7 +27,8 @@ export {
   type HeartDiseaseOptions,
   type Normalization,
 } from './heart-disease';
-export { CsvMappingSchema, parseCsvDataset, type CsvDataset, type CsvMapping, type ParseCsvOptions, type RejectedRow } from './csv-dataset';
+export { CsvMappingSchema, MAX_LABEL_VALUES, isMissingCell, parseCsvDataset, type CsvColumnProfile, type CsvDataset, type CsvLabelProfile, type CsvMapping, type CsvProfile, type ParseCsvOptions, type RejectedRow } from './csv-dataset';
+export { checkCsvDataset } from './csv-dataset-checks';
 export { assertWeights, createModel, forwardLogits, type CreateModelOptions, type TfModel } from './model';
 export { BatchSchedule, type BatchSlot } from './batches';
 export { createTrainer, type CreateTrainerOptions, type Trainer, type TrainRoundOptions, type TrainRoundResult } from './train';

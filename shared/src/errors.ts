@@ -52,6 +52,11 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { status: 500, message: 'The configuration is invalid.' },
   BUNDLE_INVALID: { status: 400, message: 'The model bundle is malformed or disagrees with its signed metadata.' },
   FEATURE_MISMATCH: { status: 400, message: "The data's features are not the model's features in the model's order." },
+  // local data guardrails: a site refuses to train (and sends nothing) on data that cannot teach the model
+  DATA_SINGLE_CLASS: { status: 422, message: 'The local data have only one label class.' },
+  DATA_FEATURE_CONSTANT: { status: 422, message: 'A feature column has the same value in every row.' },
+  DATA_FEATURE_MISSING: { status: 422, message: 'A feature column has no usable value in any row.' },
+  DATA_TOO_FEW_ROWS: { status: 422, message: "The local data have fewer training rows than the plan's minimum." },
   NETWORK: { status: 503, message: 'The coordinator could not be reached.' },
   INSECURE_URL: { status: 400, message: 'Plain http is only allowed to a loopback address; use https.' },
   TLS_UNTRUSTED: { status: 502, message: "The coordinator's TLS certificate is not trusted; pass --ca <pem> for a private CA." },

@@ -12,6 +12,7 @@ export * from './dp';
 export * from './printable';
 export * from './model-spec';
 export * from './schemas/plan';
+export * from './schemas/plan-json-schema';
 export * from './schemas/features';
 export * from './schemas/population';
 export * from './schemas/api';

@@ -6,6 +6,8 @@ const LEAVES = [
   'sites invite',
   'sites list',
   'sites revoke',
+  'plan schema',
+  'plan check',
   'federations create',
   'federations status',
   'models list',
@@ -35,7 +37,7 @@ describe('twinfed help', () => {
   it('each group lists its subcommands', () => {
     const program = createProgram({ env: {}, stdout: buffer(), stderr: buffer() });
     const names = program.commands.map((c) => `${c.name()}: ${c.commands.map((s) => s.name()).join(',')}`);
-    expect(names).toEqual(['coordinator: start', 'sites: invite,list,revoke', 'tokens: create,list,revoke', 'federations: create,status', 'models: list,show,export', 'population: ', 'tls: init']);
+    expect(names).toEqual(['coordinator: start', 'sites: invite,list,revoke', 'tokens: create,list,revoke', 'plan: schema,check', 'federations: create,status', 'models: list,show,export', 'population: ', 'tls: init']);
   });
 
   it('invite help tells how the hospital uses the token', async () => {

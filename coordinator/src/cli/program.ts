@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerCoordinator } from './commands/coordinator';
 import { registerFederations } from './commands/federations';
 import { registerModels } from './commands/models';
+import { registerPlan } from './commands/plan';
 import { registerPopulation } from './commands/population';
 import { registerSites } from './commands/sites';
 import { registerTls } from './commands/tls';
@@ -20,6 +21,7 @@ Typical session:
   $ twinfed coordinator start --data-dir ./consortium          # terminal 1
   $ export TWINFED_URL=http://127.0.0.1:8470                   # terminal 2, same host
   $ twinfed --data-dir ./consortium sites invite "St Mary Hospital"
+  $ twinfed plan check plan.json                              # validate a plan locally (see docs/plan.md)
   $ twinfed --data-dir ./consortium federations create --plan plan.json
   $ twinfed --data-dir ./consortium federations status
   $ twinfed --data-dir ./consortium models export <version> --out ./model-bundle
@@ -55,6 +57,7 @@ export function createProgram(deps: CliDeps): Command {
   registerCoordinator(program, deps);
   registerSites(program, deps);
   registerTokens(program, deps);
+  registerPlan(program, deps);
   registerFederations(program, deps);
   registerModels(program, deps);
   registerPopulation(program, deps);

@@ -6,26 +6,54 @@ import { PopulationSettingsSchema } from './population';
 
 
 const lr = z.number().positive().max(100);
+const SERVER_LR = 'Server learning rate: the global model moves by serverLr × the aggregated update (1 = plain averaging).';
+const serverLrRequired = lr.describe(SERVER_LR);
+const serverLr1 = lr.default(1).describe(SERVER_LR);
 const fedOpt = {
-  serverLr: lr,
-  beta1: z.number().min(0).lt(1).default(0.9),
-  beta2: z.number().min(0).lt(1).default(0.999),
-  tau: z.number().positive().default(1e-8),
+  serverLr: serverLrRequired,
+  beta1: z.number().min(0).lt(1).default(0.9).describe('First-moment decay of the server optimiser (Adam β1).'),
+  beta2: z.number().min(0).lt(1).default(0.999).describe('Second-moment decay of the server optimiser (Adam β2; unused by fedadagrad).'),
+  tau: z.number().positive().default(1e-8).describe('Adaptivity constant τ added to the root of the second moment (numerical floor).'),
 };
+const strategyName = <const N extends string>(name: N, meaning: string) => z.literal(name).describe(meaning);
 
 /** Server-side strategy and its hyperparameters, selected by name (FLamby's formulas). */
-export const StrategySchema = z.discriminatedUnion('name', [
-  z.object({ name: z.literal('fedavg'), serverLr: lr.default(1) }).strict(),
-  z.object({ name: z.literal('fedprox'), mu: z.number().min(0).max(100), serverLr: lr.default(1) }).strict(),
-  z.object({ name: z.literal('scaffold'), serverLr: lr.default(1) }).strict(),
-  z.object({ name: z.literal('fedadam'), ...fedOpt }).strict(),
-  z.object({ name: z.literal('fedyogi'), ...fedOpt }).strict(),
-  z.object({ name: z.literal('fedadagrad'), ...fedOpt }).strict(),
-  z.object({ name: z.literal('cyclic'), deterministic: z.boolean().default(false) }).strict(),
-  z.object({ name: z.literal('fedmedian') }).strict(),
-  z.object({ name: z.literal('fedtrimmedavg'), beta: z.number().min(0).lt(0.5).default(0.2) }).strict(),
-  z.object({ name: z.literal('krum'), byzantine: z.number().int().min(0).default(0), multi: z.number().int().min(1).default(1) }).strict(),
-]);
+export const StrategySchema = z
+  .discriminatedUnion('name', [
+    z.object({ name: strategyName('fedavg', 'FedAvg: the mean of the site models weighted by their training rows.'), serverLr: serverLr1 }).strict(),
+    z
+      .object({
+        name: strategyName('fedprox', 'FedProx: FedAvg with a proximal term μ/2·‖w − w_global‖² in each site’s local loss (robust to heterogeneous sites).'),
+        mu: z.number().min(0).max(100).describe('Weight μ of the proximal term (0 is FedAvg).'),
+        serverLr: serverLr1,
+      })
+      .strict(),
+    z.object({ name: strategyName('scaffold', 'SCAFFOLD: FedAvg with control variates that correct each site’s client drift.'), serverLr: serverLr1 }).strict(),
+    z.object({ name: strategyName('fedadam', 'FedAdam: the mean update applied by an Adam optimiser on the server.'), ...fedOpt }).strict(),
+    z.object({ name: strategyName('fedyogi', 'FedYogi: like FedAdam with Yogi’s additive second-moment update.'), ...fedOpt }).strict(),
+    z.object({ name: strategyName('fedadagrad', 'FedAdagrad: the mean update applied by Adagrad on the server.'), ...fedOpt }).strict(),
+    z
+      .object({
+        name: strategyName('cyclic', 'Cyclic: one site per round trains the model and passes it on (no averaging).'),
+        deterministic: z.boolean().default(false).describe('Visit the sites in sorted order every cycle (true), or reshuffle the order each cycle from the seed (false).'),
+      })
+      .strict(),
+    z.object({ name: strategyName('fedmedian', 'FedMedian: the coordinate-wise median of the site models (robust to outliers).') }).strict(),
+    z
+      .object({
+        name: strategyName('fedtrimmedavg', 'Trimmed mean: per coordinate, drop the beta share of highest and lowest values, average the rest.'),
+        beta: z.number().min(0).lt(0.5).default(0.2).describe('Share trimmed at each end, in [0, 0.5).'),
+      })
+      .strict(),
+    z
+      .object({
+        name: strategyName('krum', 'Krum / Multi-Krum: keep the update(s) closest to their neighbours, robust to byzantine sites.'),
+        byzantine: z.number().int().min(0).default(0).describe('Number of byzantine (malicious or broken) sites to tolerate, f.'),
+        multi: z.number().int().min(1).default(1).describe('How many of the best-scored updates are averaged (1 = Krum, more = Multi-Krum).'),
+      })
+      .strict(),
+  ])
+  .describe('The server-side aggregation strategy, selected by `name`, with its hyperparameters.');
 /** A strategy selection (see {@link StrategySchema}). */
 export type StrategyConfig = z.infer<typeof StrategySchema>;
 /** Names of the available strategies. */
@@ -34,16 +62,17 @@ export type StrategyName = StrategyConfig['name'];
 /** Local training at each site, per round. Exactly one of `steps` (mini-batch steps) or `epochs`. */
 export const TrainingSchema = z
   .object({
-    steps: z.number().int().min(1).max(1_000_000).optional(),
-    epochs: z.number().int().min(1).max(10_000).optional(),
-    batchSize: z.number().int().min(1).max(65_536).default(32),
-    optimizer: z.enum(['sgd', 'adam']).default('sgd'),
-    lr: lr.default(0.01),
+    steps: z.number().int().min(1).max(1_000_000).optional().describe('Mini-batch steps each site takes per round (give this or epochs).'),
+    epochs: z.number().int().min(1).max(10_000).optional().describe('Passes over the site’s training rows per round (give this or steps).'),
+    batchSize: z.number().int().min(1).max(65_536).default(32).describe('Rows per mini-batch.'),
+    optimizer: z.enum(['sgd', 'adam']).default('sgd').describe('Local optimiser; its state persists from round to round at each site.'),
+    lr: lr.default(0.01).describe('Local learning rate.'),
   })
   .strict()
   .refine((t) => (t.steps === undefined) !== (t.epochs === undefined), {
     message: 'give exactly one of training.steps or training.epochs',
-  });
+  })
+  .describe('Local training at each selected site, per round.');
 /** Local training settings (see {@link TrainingSchema}). */
 export type TrainingConfig = z.infer<typeof TrainingSchema>;
 
@@ -51,21 +80,35 @@ export type TrainingConfig = z.infer<typeof TrainingSchema>;
 export const PrivacySchema = z
   .object({
     /** Masked aggregation of model updates (Bonawitz et al.; crypto/secagg): the coordinator only learns the sum. */
-    secureAggregation: z.boolean().default(false),
+    secureAggregation: z
+      .boolean()
+      .default(false)
+      .describe('Secure aggregation (pairwise masks, Bonawitz et al.): the coordinator only learns the sum of the updates, never one site’s.'),
     dp: z
       .object({
         /** L2 bound on each site's update delta. */
-        clip: z.number().positive(),
+        clip: z.number().positive().describe('L2 norm bound on each site’s update (delta from the base model); larger updates are scaled down.'),
         /** Noise std ÷ sensitivity (> 0: clipping without noise is no privacy). */
-        noiseMultiplier: z.number().positive(),
-        delta: z.number().positive().lt(1),
+        noiseMultiplier: z.number().positive().describe('Noise standard deviation ÷ the L2 sensitivity of the mean update (clip × the largest site weight share); > 0.'),
+        delta: z.number().positive().lt(1).describe('δ of (ε, δ)-differential privacy (typically below 1 / number of patients).'),
         /** Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting). */
-        maxEpsilon: z.number().positive().optional(),
+        maxEpsilon: z.number().positive().optional().describe('Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting over all rounds).'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Central differential privacy: the coordinator clips each update and adds Gaussian noise to the aggregate.'),
   })
-  .strict();
+  .strict()
+  .describe('Privacy options: secure aggregation or central differential privacy (not both).');
+
+/** Default of `data.minExamplesPerSite`: a site with fewer training rows refuses to take part. */
+export const DEFAULT_MIN_EXAMPLES_PER_SITE = 20;
+
+/** The cross-field rules of {@link DataSchema}, in words (the docs list them; the refinement below enforces them). */
+export const DATA_RULES: readonly string[] = [
+  '`labelRule` needs `derive` (a tabular plan labels rows from the site’s mapping).',
+  'With `derive`, the feature names must be distinct and `features` must list exactly the derived inputs, in order: each derivation’s `name`, followed by `<name>.missing` when its missing policy is `indicator`.',
+];
 
 /**
  * How sites derive model inputs: the ordered feature names, the label and the normalisation policy.
@@ -76,13 +119,32 @@ export const PrivacySchema = z
  */
 export const DataSchema = z
   .object({
-    features: z.array(z.string().min(1).max(200)).min(1).max(100_000),
-    label: z.string().min(1).max(200).default('target'),
-    normalization: z.enum(['none', 'per-site', 'federated']).default('per-site'),
-    derive: z.array(FeatureDerivationSchema).min(1).max(1000).optional(),
-    labelRule: LabelDerivationSchema.optional(),
-    tiers: RiskTiersSchema.optional(),
-    population: PopulationSettingsSchema.optional(),
+    features: z
+      .array(z.string().min(1).max(200))
+      .min(1)
+      .max(100_000)
+      .describe('The model inputs, in order. Tabular: the feature names of the site mappings (their `name`s). Twins: exactly the derived inputs (see derive).'),
+    label: z.string().min(1).max(200).default('target').describe('Name of the outcome (shown in reports and errors).'),
+    normalization: z
+      .enum(['none', 'per-site', 'federated'])
+      .default('per-site')
+      .describe('Feature scaling: `none`; `per-site` z-scores with each site’s training rows; `federated` z-scores with the pooled statistics of all sites (a secure sum of counts and sums, before round 1).'),
+    derive: z
+      .array(FeatureDerivationSchema)
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Twin federations: how each site derives every model input from a patient’s digital twin. Absent for tabular (CSV, heart-disease) plans.'),
+    labelRule: LabelDerivationSchema.optional().describe('Twin federations: how a twin is labelled for training (needs derive).'),
+    tiers: RiskTiersSchema.optional().describe('Risk tiers on the score (default: low < 0.2 ≤ medium < 0.5 ≤ high).'),
+    population: PopulationSettingsSchema.optional().describe('Population reporting of scored twins: k-anonymous counts per risk tier × age band.'),
+    minExamplesPerSite: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000_000)
+      .default(DEFAULT_MIN_EXAMPLES_PER_SITE)
+      .describe('A site with fewer training rows (after rejected rows and the test hold-out) refuses to take part and sends nothing (DATA_TOO_FEW_ROWS).'),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -97,9 +159,22 @@ export const DataSchema = z
     if (want.length !== d.features.length || want.some((n, i) => d.features[i] !== n)) {
       ctx.addIssue({ code: 'custom', path: ['features'], message: `features must list the derived inputs in order: ${want.join(', ')}` });
     }
-  });
+  })
+  .describe('What the model sees: the ordered inputs, the label, normalisation and, for twin federations, how inputs and labels are derived.');
 /** The data part of a plan (see {@link DataSchema}). */
 export type DataConfig = z.infer<typeof DataSchema>;
+
+/** The cross-field rules of {@link PlanSchema}, in words (the docs list them; the refinement below enforces them). */
+export const PLAN_RULES: readonly string[] = [
+  '`model.inputs` must equal the number of `data.features`.',
+  'Secure aggregation hides individual updates, so it cannot run with the robust strategies (`fedmedian`, `fedtrimmedavg`, `krum`), with `cyclic`, or with central DP (`privacy.dp`); with it, `minSites` must be at least 2.',
+  '`cyclic` trains one site per round: `minSites` must be 1.',
+  'Central DP (`privacy.dp`) needs a mean-delta strategy: `fedavg`, `fedprox`, `scaffold`, `fedadam`, `fedyogi` or `fedadagrad`.',
+  'With `privacy.dp.maxEpsilon`, the ε that `rounds` releases at `noiseMultiplier` spend (δ = `privacy.dp.delta`) must not exceed it.',
+  '`krum` needs `minSites` ≥ 2 × `byzantine` + 3.',
+  '`sitesPerRound`, when given, must be at least `minSites`.',
+  'Exactly one of `training.steps` and `training.epochs`.',
+];
 
 /**
  * A federation plan: what model, trained how, for how many rounds, with which quorum and deadline.
@@ -107,35 +182,55 @@ export type DataConfig = z.infer<typeof DataSchema>;
  */
 export const PlanSchema = z
   .object({
-    name: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, dot, dash, underscore'),
+    name: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, dot, dash, underscore')
+      .describe('Federation name: letters, digits, space, dot, dash and underscore, starting with a letter or digit.'),
     model: ModelSpecSchema,
     data: DataSchema,
     strategy: StrategySchema,
     training: TrainingSchema,
-    rounds: z.number().int().min(1).max(100_000),
-    minSites: z.number().int().min(1).max(100_000).default(1),
+    rounds: z.number().int().min(1).max(100_000).describe('Number of rounds; each that succeeds publishes a signed model version.'),
+    minSites: z.number().int().min(1).max(100_000).default(1).describe('Quorum: how many updates a round needs to aggregate; a round opens only when at least this many sites are available.'),
     /**
      * Optional number of sites selected per round (a seeded sample of the eligible sites). With
      * `closeAt: 'quorum'`, selecting more than `minSites` is over-selection: the round closes at the first
      * `minSites` updates stored and later ones are refused as late (`ROUND_CLOSED`).
      */
-    sitesPerRound: z.number().int().min(1).max(100_000).optional(),
+    sitesPerRound: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe('Sites selected per round (a seeded sample of the eligible sites; default all). With closeAt `quorum`, more than minSites is over-selection: the round closes at the first minSites updates and later ones are refused as late.'),
     /**
      * When a round closes before its deadline: `'all'` (default) once every selected site has answered;
      * `'quorum'` as soon as `minSites` updates are stored. Either way, at the deadline it aggregates if at
      * least `minSites` answered and fails otherwise.
      */
-    closeAt: z.enum(['all', 'quorum']).default('all'),
+    closeAt: z
+      .enum(['all', 'quorum'])
+      .default('all')
+      .describe('When a round closes before its deadline: `all` once every selected site has answered, `quorum` as soon as minSites updates are stored. At the deadline it aggregates with at least minSites updates and fails otherwise.'),
     /**
      * A site that was selected and sent nothing in this many closed rounds in a row is skipped by selection
      * until it is seen again (a signed request or socket connection after the last round it missed), unless
      * fewer than `minSites` sites would be left.
      */
-    maxMissedRounds: z.number().int().min(1).max(1000).default(2),
-    roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(600),
+    maxMissedRounds: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(2)
+      .describe('A selected site that sent nothing in this many closed rounds in a row is skipped by selection until it is seen again (unless fewer than minSites would be left).'),
+    roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(600).describe('Seconds a round stays open for updates.'),
     /** The federation fails after this many rounds in a row end without a version (never wait forever). */
-    maxConsecutiveFailedRounds: z.number().int().min(1).max(1000).default(5),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    maxConsecutiveFailedRounds: z.number().int().min(1).max(1000).default(5).describe('The federation fails after this many rounds in a row end without a version.'),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42).describe('Seed of the initial weights (PyTorch-identical), site selection and each site’s batch order.'),
     privacy: PrivacySchema.default({ secureAggregation: false }),
   })
   .strict()
@@ -176,7 +271,8 @@ export const PlanSchema = z
     if (p.sitesPerRound !== undefined && p.sitesPerRound < p.minSites) {
       ctx.addIssue({ code: 'custom', path: ['sitesPerRound'], message: 'sitesPerRound must be at least minSites' });
     }
-  });
+  })
+  .describe('A federation plan: what model, trained how, for how many rounds, with which quorum, deadline and privacy. Validated on creation, stored with the federation and sent to each site with the round.');
 
 /** A validated federation plan (defaults filled in). */
 export type Plan = z.infer<typeof PlanSchema>;

@@ -18,7 +18,8 @@ export const AgeBandsSchema = z
   .array(z.number().int().min(1).max(129))
   .min(1)
   .max(20)
-  .refine((a) => a.every((v, i) => i === 0 || v > a[i - 1]!), { message: 'age band cut points must increase strictly' });
+  .refine((a) => a.every((v, i) => i === 0 || v > a[i - 1]!), { message: 'age band cut points must increase strictly' })
+  .describe('Age band cut points: strictly increasing whole years in (0, 130), each the first age of a new band (`[18, 65]` → 0-17, 18-64, 65+, unknown).');
 
 /**
  * The names of the bands that cut points make, youngest first, then `unknown`:
@@ -51,11 +52,12 @@ export function ageBandOf(age: number | null, cuts: readonly number[] = DEFAULT_
  */
 export const PopulationSettingsSchema = z
   .object({
-    k: z.number().int().min(2).max(1000).default(DEFAULT_MIN_CELL),
-    epsilon: z.number().positive().max(100).optional(),
+    k: z.number().int().min(2).max(1000).default(DEFAULT_MIN_CELL).describe('Minimum cell size: a count below k is suppressed before anything leaves the site.'),
+    epsilon: z.number().positive().max(100).optional().describe('Privacy budget ε of Laplace noise (scale 1/ε) on every released count; absent: exact counts.'),
     ageBands: AgeBandsSchema.default([...DEFAULT_AGE_BANDS]),
   })
-  .strict();
+  .strict()
+  .describe('What a site may tell the consortium about its scored twins: counts per risk tier × age band, each at least k.');
 /** Population reporting settings (see {@link PopulationSettingsSchema}). */
 export type PopulationSettings = z.infer<typeof PopulationSettingsSchema>;
 

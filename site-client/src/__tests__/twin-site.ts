@@ -23,6 +23,8 @@ export function twinTestPlan(over: Partial<PlanInput> = {}): Plan {
       normalization: 'none',
       tiers: { thresholds: [0.3, 0.6], names: ['low', 'medium', 'high'] },
       population: { k: 3, ageBands: [45, 65] },
+      // hand-made stores hold a few dozen twins; the guardrail's default minimum (20 training rows) is for real sites
+      minExamplesPerSite: 5,
     },
     training: { steps: 2, batchSize: 4, lr: 0.01 },
     ...over,

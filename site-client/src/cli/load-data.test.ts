@@ -44,4 +44,36 @@ describe('loadLocalData', () => {
     expect(d.dataset.features).toHaveLength(13);
     expect(d.dataset.train.x[0]!).toBeGreaterThan(20); // age, not z-scored: the runner normalises per the plan
   });
+
+  test('--rejects: every rejected row with line, column and reason (no cell value), written even when the data are refused', () => {
+    const rows = ['Chol,Age,Dx,Name'];
+    for (let i = 0; i < 30; i++) rows.push(`${200 + i},${i % 3 === 0 ? '?' : 40 + i},no,Patient ${i}`);
+    const f = files(rows.join('\n'), mapping);
+    const dir = path.dirname(f.csvPath);
+    for (const name of ['rejects.ndjson', 'rejects.csv']) {
+      const rejectsFile = path.join(dir, name);
+      // every accepted row is negative: the site is refused, but the rejects file is there to explain the data
+      expect(() => loadLocalData({ kind: 'csv', ...f, testFraction: 0.3, splitSeed: 1 }, { rejectsFile })).toThrow(expect.objectContaining({ code: 'DATA_SINGLE_CLASS' }));
+      const text = fs.readFileSync(rejectsFile, 'utf8');
+      expect(text).not.toMatch(/Patient|\b2\d\d\b/); // neither the names nor the cholesterol values of the rows
+      const lines = text.trim().split('\n');
+      if (name.endsWith('.csv')) {
+        expect(lines[0]).toBe('line,column,reason');
+        expect(lines.slice(1)).toHaveLength(10);
+        expect(lines[1]).toBe('2,Age,missing value in Age');
+      } else {
+        expect(lines.map((l) => JSON.parse(l))).toHaveLength(10);
+        expect(JSON.parse(lines[9]!)).toEqual({ line: 29, column: 'Age', reason: 'missing value in Age' });
+      }
+    }
+  });
+
+  test('the CSV guardrails stop the site with their codes', () => {
+    const constant = ['Chol,Age,Dx'];
+    for (let i = 0; i < 30; i++) constant.push(`0,${40 + i},${i % 2 ? 'yes' : 'no'}`);
+    expect(() => loadLocalData({ kind: 'csv', ...files(constant.join('\n'), mapping), testFraction: 0.3, splitSeed: 1 })).toThrow(expect.objectContaining({ code: 'DATA_FEATURE_CONSTANT', message: expect.stringContaining('"Chol"') }));
+    const empty = ['Chol,Age,Dx'];
+    for (let i = 0; i < 30; i++) empty.push(`${200 + i},,${i % 2 ? 'yes' : 'no'}`);
+    expect(() => loadLocalData({ kind: 'csv', ...files(empty.join('\n'), mapping), testFraction: 0.3, splitSeed: 1 })).toThrow(expect.objectContaining({ code: 'DATA_FEATURE_MISSING', message: expect.stringContaining('"Age"') }));
+  });
 });

@@ -117,7 +117,10 @@ describe('twinfed-site twin commands', () => {
     fs.writeFileSync(csv, ['mrn,dob,taken_at,hr,consent', 'MRN-00042,1950-02-03,2024-03-01T08:00:00Z,72,yes', 'MRN-00042,1950-02-03,2024-03-02T08:00:00Z,abc,', 'MRN-00043,1960-01-01,2024-03-01T08:00:00Z,64,no'].join('\n'));
     fs.writeFileSync(mapping, JSON.stringify({ patient: { idColumn: 'mrn', birthDateColumn: 'dob' }, timeColumn: 'taken_at', observations: [{ column: 'hr', code: '8867-4', unit: '/min' }], consent: [{ column: 'consent', purpose: 'model-training' }] }));
     const first = io();
-    expect(await cli(['--json', 'ingest', 'csv', csv, '--mapping', mapping, '--data-dir', dataDir, '--strict'], first.deps)).toBe(2);
+    const rejects = path.join(work, 'rejects.ndjson');
+    expect(await cli(['--json', 'ingest', 'csv', csv, '--mapping', mapping, '--data-dir', dataDir, '--strict', '--rejects', rejects], first.deps)).toBe(2);
+    expect(fs.readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ line: 3, column: 'hr', reason: expect.stringMatching(/^hr: /) }]);
+    expect(fs.readFileSync(rejects, 'utf8')).not.toMatch(/MRN|1950/);
     const r = first.lines()[0]!;
     expect(r).toMatchObject({ type: 'ingest', format: 'csv', accepted: { patients: 2, observations: 2, consents: 2 }, rejectedCount: 1, rejected: [{ line: 3, path: 'hr', reason: expect.any(String) }] });
     expect(first.out()).not.toContain('MRN-000');

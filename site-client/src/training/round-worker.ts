@@ -140,11 +140,12 @@ export class RoundWorker {
     const { api, federationId, enrollment, signal, logger } = this.o;
     let sealed = this.sealed?.round === r.round && this.sealed.baseVersionId === r.baseVersionId ? this.sealed : undefined;
     if (!sealed) {
+      // The round's data first: data the guardrails refuse stop the site before it shares keys or trains.
+      await this.o.refresh?.(r.round);
       await this.secure?.share(r.round);
       this.o.status({ state: 'training', round: r.round });
       this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
       const base = await this.verified(r.baseVersionId);
-      await this.o.refresh?.(r.round);
       const started = Date.now();
       const result = await this.o.session.train({ base, clientConfig: current.clientConfig });
       const durationMs = Date.now() - started;

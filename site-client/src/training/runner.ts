@@ -1,6 +1,7 @@
 import { TwinfedError, isTwinfedError, type CurrentRound } from '@twinfed/shared';
 import { silentLogger, type Logger } from '../logger';
 import { sleep } from '../transport/retry';
+import { assertTrainableData } from './data-guard';
 import { FederatedStatsStep } from './federated-stats';
 import { FederationSession } from './federation-session';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
@@ -11,7 +12,11 @@ import { isModelRejection } from './verified-model';
 export type { PushSource, SiteRunnerOptions, VersionHook, VersionHookInput } from './runner-options';
 
 /** Errors after which running on is pointless: the site's identity, the federation or the local setup is wrong. */
-const FATAL = new Set(['SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNKNOWN_FEDERATION', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'CONFIG_INVALID', 'INVALID_PLAN', 'UNAUTHENTICATED']);
+const FATAL = new Set([
+  'SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNKNOWN_FEDERATION', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'CONFIG_INVALID', 'INVALID_PLAN', 'UNAUTHENTICATED',
+  // the data guardrails: a refused site stops at once (exit with the message) rather than wait in silence
+  'DATA_SINGLE_CLASS', 'DATA_FEATURE_CONSTANT', 'DATA_FEATURE_MISSING', 'DATA_TOO_FEW_ROWS',
+]);
 
 /**
  * A site's work loop in one federation. On every wake-up (a push event, or the poll timer) it asks the
@@ -129,6 +134,8 @@ export class SiteRunner {
     const plan = current.federation.plan;
     const dataset = options.dataset ?? (await options.datasetSource?.load({ plan, round: current.round?.round ?? null }));
     if (!dataset) throw new TwinfedError('CONFIG_INVALID', 'The runner needs local data: a dataset or a dataset source.');
+    // Before anything is contributed (statistics, updates, evaluations): data that cannot teach the model stop the site.
+    assertTrainableData(plan, dataset);
     const { api, federationId, enrollment } = options;
     const standardizer = await this.stats.run({ api, federationId, enrollment, plan, dataset, signal: this.hard.signal });
     if (standardizer === null) return undefined;
@@ -164,6 +171,7 @@ export class SiteRunner {
     const session = this.session;
     if (!source || !session) return;
     const dataset = await source.load({ plan: session.plan, round });
+    if (dataset !== session.rawDataset) assertTrainableData(session.plan, dataset);
     if (await session.refresh(dataset)) this.emit({ type: 'dataset', round, trainRows: session.dataset.train.n, testRows: session.dataset.test.n });
   }
 

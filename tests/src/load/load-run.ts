@@ -83,7 +83,8 @@ function plan(o: { sites: number; rounds: number }): PlanInput {
   return {
     name: `load ${o.sites} sites`,
     model: { kind: 'logistic-regression', inputs: LOAD_FEATURES.length },
-    data: { features: LOAD_FEATURES },
+    // A few rows per site (see tinyDataset): below the guardrail's default minimum of training rows.
+    data: { features: LOAD_FEATURES, minExamplesPerSite: 1 },
     strategy: { name: 'fedavg' },
     training: { steps: 1, batchSize: 4 },
     rounds: o.rounds,

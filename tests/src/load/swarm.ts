@@ -20,7 +20,8 @@ export const LOAD_FEATURES = ['a', 'b', 'c'];
 
 function split(n: number, rng: SeededRandom) {
   const x = Float32Array.from({ length: n * 3 }, () => rng.normal());
-  const y = Float32Array.from({ length: n }, (_, i) => (x[i * 3]! > 0 ? 1 : 0));
+  // Both classes at every site whatever the draw (a one-class site is refused by the data guardrails).
+  const y = Float32Array.from({ length: n }, (_, i) => i % 2);
   return { x, y, n, d: 3 };
 }
 

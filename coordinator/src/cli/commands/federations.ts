@@ -1,11 +1,12 @@
 /** `twinfed federations create|status`: start a federation from a plan file and watch its rounds. */
 import type { Command } from 'commander';
-import { gaussianDpEpsilon, type FederationView, type Plan, type RoundView } from '@twinfed/shared';
+import type { FederationView, RoundView } from '@twinfed/shared';
 import { createContext, type CliDeps } from '../context';
 import { renderKeyValues, renderTable, type Column } from '../format';
 import { readPlanFile } from '../plan-file';
 import { roundMetrics, selectRows } from '../round-metrics';
 import { renderRoundMetrics, renderSiteMetrics } from '../round-metrics-table';
+import { dpLine, modelLine } from '../plan-summary';
 
 const federationColumns: Column<FederationView>[] = [
   { header: 'ID', cell: (f) => f.id },
@@ -29,7 +30,7 @@ function describe(f: FederationView, rounds: readonly RoundView[]): string {
     ['federation', f.id],
     ['name', f.name],
     ['state', f.state],
-    ['model', p.model.kind === 'mlp' ? `mlp ${p.model.inputs}→${p.model.hidden.join('→')}→1` : `${p.model.kind} (${p.model.inputs} inputs)`],
+    ['model', modelLine(p.model)],
     ['strategy', p.strategy.name],
     ['round', `${f.currentRound} of ${p.rounds}`],
     ['open round', openRound(rounds)],
@@ -65,7 +66,9 @@ export function registerFederations(program: Command, deps: CliDeps): void {
         '    "data": { "features": ["age", "chol"], "label": "target" },\n' +
         '    "strategy": { "name": "fedavg" },\n' +
         '    "training": { "epochs": 1, "batchSize": 32, "lr": 0.01 },\n' +
-        '    "rounds": 10, "minSites": 2 }\n',
+        '    "rounds": 10, "minSites": 2 }\n' +
+        '\nEvery field, its default and the rules between fields: docs/plan.md (or `twinfed plan schema`); examples in examples/plans/.\n' +
+        'Check a plan without sending it: twinfed plan check plan.json\n',
     )
     .action(async (opts: { plan: string }, cmd: Command) => {
       const ctx = createContext(cmd, deps);
@@ -113,10 +116,4 @@ export function registerFederations(program: Command, deps: CliDeps): void {
         return `${describe(federation, sorted)}\n${renderRoundMetrics(progress, rows, step)}${perSite}`;
       });
     });
-}
-
-/** The plan's DP settings and the ε all its rounds would spend (exact Gaussian accounting, site-level). */
-function dpLine(dp: NonNullable<Plan['privacy']['dp']>, rounds: number): string {
-  const eps = gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: rounds, delta: dp.delta });
-  return `clip ${dp.clip}, noise ×${dp.noiseMultiplier}, δ ${dp.delta}: ε ≤ ${eps.toFixed(2)} after ${rounds} rounds`;
 }

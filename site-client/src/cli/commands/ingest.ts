@@ -4,12 +4,14 @@ import { importFhirFile } from '../../ingest/fhir/import';
 import type { IngestRejection, IngestReport } from '../../ingest/report';
 import { openTwinStore } from '../../twins/store';
 import type { TwinStore } from '../../twins/store-types';
+import { writeRejectsFile } from '../rejects-file';
 import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 interface IngestFlags extends CommonFlags {
   identifierSystem?: string;
   mapping?: string;
   strict?: boolean;
+  rejects?: string;
 }
 
 /** Exit status of `ingest --strict` when a record was rejected. */
@@ -90,9 +92,10 @@ export function addIngestCommand(program: Command, deps: CliDeps, setExitCode: (
     ingest
       .command('csv')
       .summary('load a CSV export with a declared column mapping')
-      .description('Load a tabular export. The mapping (JSON) names the patient id column and which columns become observations (LOINC + unit), conditions, immunizations, exposures, consent decisions and labels; see ingest/csv-mapping.ts.')
+      .description('Load a tabular export. The mapping (JSON) names the patient id column and which columns become observations (LOINC + unit), conditions, immunizations, exposures, consent decisions and labels; every field is described in docs/data-mapping.md.')
       .argument('<file>', 'CSV file with a header row')
-      .requiredOption('--mapping <json>', 'the column mapping (JSON file)'),
+      .requiredOption('--mapping <json>', 'the column mapping (JSON file)')
+      .option('--rejects <file>', 'write every rejected row item (line, column, reason) to this file: CSV if it ends in .csv, else NDJSON'),
   )
     .addHelpText('after', '\nExample:\n  $ twinfed-site ingest csv vitals.csv --mapping vitals-mapping.json --data-dir ./site-a')
     .action(async (file: string, _opts: unknown, cmd: Command) => {
@@ -113,6 +116,7 @@ async function run(args: { deps: CliDeps; flags: IngestFlags; setExitCode: (code
           ? await importFhirFile({ store, file, ...(flags.identifierSystem ? { identifierSystem: flags.identifierSystem } : {}) })
           : await importCsvFile({ store, file, mappingFile: flags.mapping! });
       rejected += result.rejected.length;
+      if (flags.rejects) writeRejectsFile(flags.rejects, result.rejected.map((r) => ({ line: r.line ?? null, column: r.path ?? null, reason: r.reason })));
       await report({ deps, flags, file, format, result, store });
     }
   } finally {

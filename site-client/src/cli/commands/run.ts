@@ -11,6 +11,7 @@ import { EventStream } from '../../transport/event-stream';
 import { commandContext, coordinatorAccess, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { loadLocalData, type DataSource, type LoadedData } from '../load-data';
 import { instantArg, listenArg, numberArg as number, type ListenAddress } from '../parse';
+import { rejectedLinesText } from '../rejects-file';
 import { renderProgress } from '../render';
 import { setupTwinRun, type TwinRun } from '../twin-run';
 
@@ -30,7 +31,11 @@ interface RunFlags extends CommonFlags {
   listen?: ListenAddress;
   ca?: string;
   insecureHttp?: boolean;
+  rejects?: string;
 }
+
+/** How many rejected line numbers the warning and the --json data event list. */
+const SHOWN_REJECTED_LINES = 20;
 
 /** Exit codes of `run`. */
 export const RUN_EXIT = { ok: 0, federationFailed: 3, interrupted: 130 } as const;
@@ -58,7 +63,8 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
     .addOption(new Option('--listen [host:port]', 'with --twins: also run the local streaming and scoring API (default 127.0.0.1, any free port)').preset('127.0.0.1:0').argParser(listenArg))
     .addOption(new Option('--heart-disease <center>', 'use the bundled UCI Heart Disease data of FLamby center 0-3 (0 Cleveland, 1 Hungary, 2 Switzerland, 3 VA)').argParser(number('center must be 0, 1, 2 or 3', (n) => Number.isInteger(n) && n >= 0 && n <= 3)).conflicts(['data', 'mapping']))
     .option('--data <csv>', 'CSV file with a header row (one row per patient)')
-    .option('--mapping <json>', 'JSON column mapping: {"features":[{"column","name"}…], "label":{"column","positive":[…]}}')
+    .option('--mapping <json>', 'JSON column mapping (every field in docs/data-mapping.md): {"features":[{"column","name"}…], "label":{"column","positive":[…]}}')
+    .option('--rejects <file>', 'with --data: write every rejected CSV row (line, column, reason; no cell values) to this file: CSV if it ends in .csv, else NDJSON')
     .option('--test-fraction <f>', 'share of CSV rows (or twins) held out for evaluation', number('the test fraction must be between 0 and 1', (n) => n > 0 && n < 1), 0.34)
     .option('--split-seed <n>', 'seed of the stratified train/test split', number('the split seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0), 43)
     .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
@@ -77,6 +83,9 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         '  $ twinfed-site run --federation fed-1 --twins --at 2025-01-29T00:00:00Z --listen 127.0.0.1:8471\n' +
         '  # your own CSV\n' +
         '  $ twinfed-site run --federation fed-1 --data patients.csv --mapping mapping.json --test-fraction 0.3\n' +
+        '\nData guardrails: before it sends anything, the site stops (exit status 1, one line naming the problem) when the label\n' +
+        'mapping yields one class (DATA_SINGLE_CLASS), a feature column is constant (DATA_FEATURE_CONSTANT) or has no usable\n' +
+        "value (DATA_FEATURE_MISSING), or it has fewer training rows than the plan's data.minExamplesPerSite (DATA_TOO_FEW_ROWS).\n" +
         '\nExit status: 0 when the federation completes or is stopped, 3 when it fails, 130 on Ctrl-C, 1 on errors.',
     )
     .action(async (_opts: unknown, cmd: Command) => {
@@ -93,7 +102,8 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
       const baseUrl = access.baseUrl;
       const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
       const http = { baseUrl, credentials, timeoutMs: config.requestTimeoutMs, retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 }, logger, ...(access.fetch ? { fetch: access.fetch } : {}) };
-      const loaded = source ? loadLocalData(source) : null;
+      if (flags.rejects && source?.kind !== 'csv') throw new TwinfedError('CONFIG_INVALID', '--rejects goes with --data <csv> --mapping <json>.');
+      const loaded = source ? loadLocalData(source, flags.rejects ? { rejectsFile: flags.rejects } : {}) : null;
       if (loaded) announceData(loaded, flags, deps);
       if (flags.backend) await initBackend({ prefer: flags.backend });
       const twins: TwinRun | null = source ? null : await setupTwinRun({ deps, flags, config, logger, enrollment, http });
@@ -137,11 +147,13 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
 
 function announceData(loaded: LoadedData, flags: RunFlags, deps: CliDeps): void {
   const { train, test } = loaded.dataset;
-  if (flags.json) writeJsonLine(deps.stdout, { type: 'data', source: loaded.description, trainRows: train.n, testRows: test.n, rejectedRows: loaded.rejectedRows, rejectedReasons: loaded.rejectedReasons });
+  const rejectedLines = loaded.rejected.slice(0, SHOWN_REJECTED_LINES).map((r) => r.line);
+  if (flags.json) writeJsonLine(deps.stdout, { type: 'data', source: loaded.description, trainRows: train.n, testRows: test.n, rejectedRows: loaded.rejectedRows, rejectedReasons: loaded.rejectedReasons, rejectedLines });
   else deps.stdout.write(`Local data: ${train.n + test.n} rows from ${loaded.description}.\n`);
   if (loaded.rejectedRows > 0 && !flags.json) {
     const reasons = Object.entries(loaded.rejectedReasons).map(([r, n]) => `${n}× ${r}`).join(', ');
-    deps.stderr.write(`warning: ${loaded.rejectedRows} rows rejected (${reasons}).\n`);
+    const all = flags.rejects ? `all of them in ${flags.rejects}` : 'all of them with --rejects <file>';
+    deps.stderr.write(`warning: ${loaded.rejectedRows} rows rejected (${reasons}): ${rejectedLinesText(loaded.rejected, SHOWN_REJECTED_LINES)}; ${all}.\n`);
   }
 }
 

@@ -1,0 +1,26 @@
+/** Short human-readable lines about a plan, shared by `federations status` and `plan check`. */
+import { gaussianDpEpsilon, type Plan } from '@twinfed/shared';
+
+/** `logistic-regression (13 inputs)` or `mlp 13→32→16→1`. */
+export function modelLine(model: Plan['model']): string {
+  return model.kind === 'mlp' ? `mlp ${model.inputs}→${model.hidden.join('→')}→1` : `${model.kind} (${model.inputs} inputs)`;
+}
+
+/** The plan's DP settings and the ε all its rounds would spend (exact Gaussian accounting, site-level). */
+export function dpLine(dp: NonNullable<Plan['privacy']['dp']>, rounds: number): string {
+  const eps = gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: rounds, delta: dp.delta });
+  return `clip ${dp.clip}, noise ×${dp.noiseMultiplier}, δ ${dp.delta}: ε ≤ ${eps.toFixed(2)} after ${rounds} rounds`;
+}
+
+/** `100 steps of sgd, batch 32, lr 0.01`. */
+export function trainingLine(t: Plan['training']): string {
+  const amount = t.steps !== undefined ? `${t.steps} steps` : `${t.epochs} epoch${t.epochs === 1 ? '' : 's'}`;
+  return `${amount} of ${t.optimizer}, batch ${t.batchSize}, lr ${t.lr}`;
+}
+
+/** `13 tabular features` or `6 features derived from twins (label rule condition-onset)`. */
+export function dataLine(d: Plan['data']): string {
+  const n = d.features.length;
+  const kind = d.derive ? `derived from twins (label rule ${d.labelRule?.kind ?? 'stored'})` : 'tabular';
+  return `${n} ${kind} feature${n === 1 ? '' : 's'}, label ${d.label}, ${d.normalization} normalisation, ≥ ${d.minExamplesPerSite} training rows per site`;
+}

@@ -1,0 +1,66 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PlanSchema } from '@twinfed/shared';
+import { fakeCoordinatorCli, run } from './__tests__/harness';
+
+const cli = fakeCoordinatorCli();
+const GOOD = {
+  name: 'heart-prox',
+  model: { kind: 'logistic-regression', inputs: 2 },
+  data: { features: ['age', 'chol'] },
+  strategy: { name: 'fedprox', mu: 0.01 },
+  training: { steps: 10 },
+  rounds: 3,
+};
+
+async function planFile(content: unknown): Promise<string> {
+  const file = path.join(cli.dir, 'plan.json');
+  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+describe('twinfed plan', () => {
+  test('schema prints the plan’s JSON Schema with descriptions and defaults, without contacting the coordinator', async () => {
+    const r = await run(['--url', cli.fake.url, 'plan', 'schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout) as { title: string; required: string[]; properties: Record<string, { description?: string; properties?: Record<string, { default?: unknown }> }> };
+    expect(schema.title).toBe('twinfed federation plan');
+    expect(schema.required).toEqual(['name', 'model', 'data', 'strategy', 'training', 'rounds']);
+    expect(schema.properties.rounds?.description).toMatch(/rounds/i);
+    expect(schema.properties.data?.properties?.minExamplesPerSite?.default).toBe(20);
+    expect(cli.fake.seen).toHaveLength(0);
+  });
+
+  test('check: a valid plan gets a short summary with the defaults filled in, exit 0, nothing sent', async () => {
+    const r = await run(['--url', cli.fake.url, 'plan', 'check', await planFile(GOOD)]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('a valid plan');
+    expect(r.stdout).toMatch(/model: +logistic-regression \(2 inputs\)/);
+    expect(r.stdout).toMatch(/strategy: +fedprox \(mu 0\.01, serverLr 1\)/);
+    expect(r.stdout).toMatch(/training: +10 steps of sgd, batch 32, lr 0\.01/);
+    expect(r.stdout).toMatch(/≥ 20 training rows per site/);
+    expect(cli.fake.seen).toHaveLength(0);
+    const json = await run(['--json', 'plan', 'check', await planFile(GOOD)]);
+    expect(JSON.parse(json.stdout)).toEqual({ valid: true, plan: PlanSchema.parse(GOOD) });
+  });
+
+  test('check: an invalid plan lists every problem with its path and exits 2', async () => {
+    const bad = { ...GOOD, model: { kind: 'logistic-regression', inputs: 3 }, strategy: { name: 'krum' }, data: { features: ['age', 'chol'], minExamplesPerSite: 0 }, minSites: 2 };
+    const r = await run(['plan', 'check', await planFile(bad)]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^twinfed: The plan file .* is not a valid federation plan: \d+ problems? \(INVALID_PLAN\)$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}- data\.minExamplesPerSite: /));
+    expect(r.stderr).toMatch(/- model\.inputs: model\.inputs \(3\) must equal the number of data\.features \(2\)/);
+    expect(r.stderr).toMatch(/- minSites: krum needs minSites ≥ 2·byzantine \+ 3/);
+  });
+
+  test('check: unreadable or non-JSON files are input errors (exit 2)', async () => {
+    expect((await run(['plan', 'check', path.join(cli.dir, 'nope.json')])).code).toBe(2);
+    const r = await run(['plan', 'check', await planFile('{ not json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not valid JSON/);
+  });
+});

@@ -1,0 +1,13 @@
+/** Every generated document: its path (from the repository root) and its text. */
+import { dataMappingDoc } from './data-mapping-doc';
+import { planDoc } from './plan-doc';
+
+/** The command that regenerates the documents. */
+export const DOCS_COMMAND = 'npm run docs';
+
+export async function generatedDocs(): Promise<Array<{ file: string; text: string }>> {
+  return [
+    { file: 'docs/plan.md', text: planDoc() },
+    { file: 'docs/data-mapping.md', text: await dataMappingDoc() },
+  ];
+}
