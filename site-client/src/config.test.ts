@@ -4,7 +4,7 @@ import { loadSiteConfig } from './config';
 describe('loadSiteConfig', () => {
   test('defaults', () => {
     const c = loadSiteConfig({});
-    expect(c).toEqual({ dataDir: path.resolve('.twinfed-site'), coordinatorUrl: undefined, logLevel: 'info', pollIntervalMs: 3000, requestTimeoutMs: 30_000, httpRetries: 5 });
+    expect(c).toEqual({ dataDir: path.resolve('.twinfed-site'), coordinatorUrl: undefined, logLevel: 'info', pollIntervalMs: 3000, requestTimeoutMs: 30_000, httpRetries: 5, caFile: undefined, insecureHttp: false });
     expect(Object.isFrozen(c)).toBe(true);
   });
 

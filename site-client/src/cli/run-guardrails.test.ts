@@ -21,7 +21,7 @@ async function site(opts: { plan?: Parameters<typeof testPlan>[0]; rows: (i: num
   const dataDir = path.join(work, 'site');
   const c = new FakeCoordinator(testPlan(opts.plan));
   const coord = coordinatorFetch(c);
-  expect(await cli(['enroll', '--coordinator', 'http://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: coord.fetch }).deps)).toBe(0);
+  expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: coord.fetch }).deps)).toBe(0);
   c.trust(loadEnrollment(dataDir));
   coord.requests.length = 0;
   const csv = path.join(work, 'data.csv');
