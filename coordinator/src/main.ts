@@ -30,6 +30,8 @@ export interface RunningCoordinator {
   logger: Logger;
   /** True when the coordinator serves HTTPS + WSS (`url` starts with https://). */
   tls: boolean;
+  /** The listening HTTP(S) server (tests count the bytes it reads from each connection). */
+  server: http.Server;
   /**
    * Reads the certificate and key files again and serves them to every new TLS connection; open connections and
    * site sockets stay up. On failure (unreadable or mismatched files) the previous certificate stays in use, the
@@ -109,6 +111,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   return {
     url, port, fingerprint: fp, operatorTokenFile: operatorTokenPath(config.dataDir), store, engine, identity, logger,
     tls: initialTls !== null,
+    server,
     reloadTls: () => {
       if (!config.tlsCert || !config.tlsKey) throw new TwinfedError('CONFIG_INVALID', 'The coordinator does not serve TLS: there is no certificate to reload.');
       let next: ReturnType<typeof loadServerTls>;
