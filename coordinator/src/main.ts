@@ -91,6 +91,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   const initialTls = config.tlsCert && config.tlsKey ? loadServerTls(config.tlsCert, config.tlsKey) : null;
   // An https.Server is an http.Server with TLS underneath (same 'request' and 'upgrade' events): socket.io attaches alike.
   const server: http.Server = initialTls ? (https.createServer({ cert: initialTls.cert, key: initialTls.key }, app) as unknown as http.Server) : http.createServer(app);
+  applyServerTimeouts(server, config);
   const inFlight = trackRequests(server);
   sockets = attachSockets({ httpServer: server, store, logger, requestWindowMs: config.requestWindowMs, now, touch: (id) => presence.seen(id) });
   push = sockets.events;
@@ -141,6 +142,17 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
         logger.info('coordinator stopped');
       })()),
   };
+}
+
+/**
+ * Timeouts set deliberately rather than left to node's defaults (which let a client hold a request for 300 s):
+ * headers within `headersTimeoutMs`, the whole request within `requestTimeoutMs`, idle keep-alive connections closed
+ * after `keepAliveTimeoutMs`. Slow bodies are also cut by the minimum body rate (http/body-reader.ts).
+ */
+function applyServerTimeouts(server: http.Server, config: CoordinatorConfig): void {
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.requestTimeoutMs;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
 }
 
 /** Counts requests being answered; `idle` resolves when there are none left (or at `until`). */

@@ -35,8 +35,9 @@ describe('failed authentications are rate limited per client address and credent
 });
 
 describe('behind a TLS-terminating reverse proxy (trust proxy)', () => {
+  // Each client guesses its own tokens, so only the address budget is at stake (one token has its own budget).
   const guessFrom = (c: { url: string }, forwardedFor: string) =>
-    fetch(c.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000', 'x-forwarded-for': forwardedFor } });
+    fetch(c.url + routes.federations, { headers: { authorization: `Bearer tfr_guessing-${forwardedFor.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}`, 'x-forwarded-for': forwardedFor } });
 
   test('with the proxy trusted, X-Forwarded-For is the key: one client is limited, another behind the same proxy is not', async () => {
     const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 2, trustProxy: ['127.0.0.1'] });

@@ -141,7 +141,7 @@ describe('authenticate before reading a body (findings 1 and 2)', () => {
         for (const s of sites) {
           const cur = await waitFor(`round ${round} for ${s.siteId}`, async () => {
             const v = (await (await req(s, 'GET', routes.currentRound(fid))).json()) as CurrentRound;
-            return v.round?.round === round && v.round.state === 'open' ? v : undefined;
+            return v.round?.round === round && (v.round.state === 'open' || v.round.state === 'collecting') && !v.submitted ? v : undefined;
           });
           const base = deserializeWeights(new Uint8Array(await (await req(s, 'GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
           const sealed = s.seal({ federationId: fid, round, baseVersion: cur.round!.baseVersionId, weights: { layout: base.layout, data: base.data.map((x) => x + 0.1) }, numExamples: 10 });
