@@ -21,8 +21,21 @@ const ConfigSchema = z.object({
   maxQueuedUploads: z.number().int().min(0),
   /** On SIGTERM, how long in-flight requests and round transitions may take before the database closes anyway. */
   shutdownGraceMs: z.number().int().min(0),
-  /** 401 answers per client address and minute before it gets 429 for the rest of the minute (0: no limit). */
+  /** 401 answers per client address (IPv6: per /64) or credential and minute before further failing attempts get 429 (0: no limit). */
   maxAuthFailuresPerMinute: z.number().int().min(0),
+  /** Time a client has to send the request headers (node `server.headersTimeout`). */
+  headersTimeoutMs: z.number().int().min(1000),
+  /** Time a client has to send the whole request, body included (node `server.requestTimeout`; 0: none). */
+  requestTimeoutMs: z.number().int().min(0),
+  /** Idle time after which a keep-alive connection is closed (node `server.keepAliveTimeout`). */
+  keepAliveTimeoutMs: z.number().int().min(0),
+  /** After the grace period, a request body averaging fewer bytes per second is cut with 408 (0: off). */
+  minBodyBytesPerSecond: z.number().int().min(0),
+  bodyRateGraceMs: z.number().int().min(0),
+  /** Requests one site or token may have in progress at once; more get 429 (0: no cap). */
+  maxRequestsPerPrincipal: z.number().int().min(0),
+  /** Requests without credentials (public routes) one client address may have in progress at once; more get 429 (0: no cap). */
+  maxAnonymousRequestsPerAddress: z.number().int().min(0),
   /** PEM files of the server certificate (chain) and its private key: both given, the coordinator serves HTTPS + WSS. */
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
@@ -31,10 +44,24 @@ const ConfigSchema = z.object({
    * (express `trust proxy`); absent: trust nobody, the client address is the TCP peer.
    */
   trustProxy: z.array(z.string().min(1)).optional(),
+}).refine((c) => c.requestTimeoutMs === 0 || c.headersTimeoutMs <= c.requestTimeoutMs, {
+  message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+  path: ['headersTimeoutMs'],
 }).refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
   message: 'give both the certificate and the key (--tls-cert and --tls-key, or TWINFED_TLS_CERT and TWINFED_TLS_KEY), or neither',
   path: ['tlsCert'],
 });
+
+/** Defaults of the server's timeouts and per-caller limits (documented in docs/server-limits.md). */
+export const SERVER_LIMIT_DEFAULTS = {
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 5_000,
+  minBodyBytesPerSecond: 1024,
+  bodyRateGraceMs: 10_000,
+  maxRequestsPerPrincipal: 32,
+  maxAnonymousRequestsPerAddress: 32,
+} as const;
 
 /** The coordinator's configuration, read once from the environment and passed down. */
 export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
@@ -43,7 +70,10 @@ export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
  * Builds the configuration from environment variables (`TWINFED_DATA_DIR`, `TWINFED_HOST`, `TWINFED_PORT`,
  * `TWINFED_STORE`, `TWINFED_LOG_LEVEL`, `TWINFED_MAX_UPDATE_BYTES`, `TWINFED_MAX_CONCURRENT_UPLOADS`,
  * `TWINFED_MAX_QUEUED_UPLOADS`, `TWINFED_SHUTDOWN_GRACE_MS`, `TWINFED_TLS_CERT`, `TWINFED_TLS_KEY`,
- * `TWINFED_TRUST_PROXY`) and explicit overrides (CLI flags win).
+ * `TWINFED_TRUST_PROXY`, `TWINFED_MAX_AUTH_FAILURES_PER_MINUTE`, `TWINFED_HEADERS_TIMEOUT_MS`, `TWINFED_REQUEST_TIMEOUT_MS`,
+ * `TWINFED_KEEP_ALIVE_TIMEOUT_MS`, `TWINFED_MIN_BODY_BYTES_PER_SECOND`, `TWINFED_BODY_RATE_GRACE_MS`,
+ * `TWINFED_MAX_REQUESTS_PER_PRINCIPAL`, `TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS`) and explicit overrides (CLI flags win).
+ * Defaults are in {@link SERVER_LIMIT_DEFAULTS} and docs/server-limits.md.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
   const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
@@ -60,6 +90,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     maxQueuedUploads: num(env.TWINFED_MAX_QUEUED_UPLOADS) ?? 64,
     shutdownGraceMs: num(env.TWINFED_SHUTDOWN_GRACE_MS) ?? 10_000,
     maxAuthFailuresPerMinute: num(env.TWINFED_MAX_AUTH_FAILURES_PER_MINUTE) ?? 30,
+    headersTimeoutMs: num(env.TWINFED_HEADERS_TIMEOUT_MS) ?? SERVER_LIMIT_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs: num(env.TWINFED_REQUEST_TIMEOUT_MS) ?? SERVER_LIMIT_DEFAULTS.requestTimeoutMs,
+    keepAliveTimeoutMs: num(env.TWINFED_KEEP_ALIVE_TIMEOUT_MS) ?? SERVER_LIMIT_DEFAULTS.keepAliveTimeoutMs,
+    minBodyBytesPerSecond: num(env.TWINFED_MIN_BODY_BYTES_PER_SECOND) ?? SERVER_LIMIT_DEFAULTS.minBodyBytesPerSecond,
+    bodyRateGraceMs: num(env.TWINFED_BODY_RATE_GRACE_MS) ?? SERVER_LIMIT_DEFAULTS.bodyRateGraceMs,
+    maxRequestsPerPrincipal: num(env.TWINFED_MAX_REQUESTS_PER_PRINCIPAL) ?? SERVER_LIMIT_DEFAULTS.maxRequestsPerPrincipal,
+    maxAnonymousRequestsPerAddress: num(env.TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS) ?? SERVER_LIMIT_DEFAULTS.maxAnonymousRequestsPerAddress,
     tlsCert: env.TWINFED_TLS_CERT || undefined,
     tlsKey: env.TWINFED_TLS_KEY || undefined,
     trustProxy: parseTrustProxy(env.TWINFED_TRUST_PROXY),

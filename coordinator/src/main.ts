@@ -30,6 +30,8 @@ export interface RunningCoordinator {
   logger: Logger;
   /** True when the coordinator serves HTTPS + WSS (`url` starts with https://). */
   tls: boolean;
+  /** The listening HTTP(S) server (tests count the bytes it reads from each connection). */
+  server: http.Server;
   /**
    * Reads the certificate and key files again and serves them to every new TLS connection; open connections and
    * site sockets stay up. On failure (unreadable or mismatched files) the previous certificate stays in use, the
@@ -89,6 +91,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   const initialTls = config.tlsCert && config.tlsKey ? loadServerTls(config.tlsCert, config.tlsKey) : null;
   // An https.Server is an http.Server with TLS underneath (same 'request' and 'upgrade' events): socket.io attaches alike.
   const server: http.Server = initialTls ? (https.createServer({ cert: initialTls.cert, key: initialTls.key }, app) as unknown as http.Server) : http.createServer(app);
+  applyServerTimeouts(server, config);
   const inFlight = trackRequests(server);
   sockets = attachSockets({ httpServer: server, store, logger, requestWindowMs: config.requestWindowMs, now, touch: (id) => presence.seen(id) });
   push = sockets.events;
@@ -109,6 +112,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   return {
     url, port, fingerprint: fp, operatorTokenFile: operatorTokenPath(config.dataDir), store, engine, identity, logger,
     tls: initialTls !== null,
+    server,
     reloadTls: () => {
       if (!config.tlsCert || !config.tlsKey) throw new TwinfedError('CONFIG_INVALID', 'The coordinator does not serve TLS: there is no certificate to reload.');
       let next: ReturnType<typeof loadServerTls>;
@@ -138,6 +142,17 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
         logger.info('coordinator stopped');
       })()),
   };
+}
+
+/**
+ * Timeouts set deliberately rather than left to node's defaults (which let a client hold a request for 300 s):
+ * headers within `headersTimeoutMs`, the whole request within `requestTimeoutMs`, idle keep-alive connections closed
+ * after `keepAliveTimeoutMs`. Slow bodies are also cut by the minimum body rate (http/body-reader.ts).
+ */
+function applyServerTimeouts(server: http.Server, config: CoordinatorConfig): void {
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.requestTimeoutMs;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
 }
 
 /** Counts requests being answered; `idle` resolves when there are none left (or at `until`). */

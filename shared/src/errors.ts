@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.' },
   SECAGG_PHASE: { status: 409, message: 'The secure-aggregation round is not in the phase this message belongs to.' },
   // 413, 415, 429, 503
+  REQUEST_TIMEOUT: { status: 408, message: 'The request body arrived too slowly.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests.' },

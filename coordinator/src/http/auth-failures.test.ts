@@ -1,7 +1,8 @@
 import { routes } from '@twinfed/shared';
-import { operator, startTestCoordinator } from '../testing/harness';
+import { PROTOCOL_VERSION, generateIdentity, publicPart } from '@twinfed/shared';
+import { enrollTestSite, operator, startTestCoordinator } from '../testing/harness';
 
-describe('failed authentications are rate limited per client address', () => {
+describe('failed authentications are rate limited per client address and credential', () => {
   test('after N 401s an address gets 429 RATE_LIMITED with Retry-After for every request; successes never count', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 5, now: () => now });
@@ -14,8 +15,9 @@ describe('failed authentications are rate limited per client address', () => {
       expect(limited.status).toBe(429);
       expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      // The whole address waits, even with a valid token, until the window ends.
-      expect((await operator(c, 'GET', routes.federations)).status).toBe(429);
+      // Only failing attempts are refused: a valid token from the same address still gets in.
+      expect((await operator(c, 'GET', routes.federations)).status).toBe(200);
+      expect((await guess()).status).toBe(429);
       expect((await fetch(c.url + routes.healthz)).status).toBe(200); // probes are never refused
       now += 61_000;
       expect((await operator(c, 'GET', routes.federations)).status).toBe(200);
@@ -33,8 +35,9 @@ describe('failed authentications are rate limited per client address', () => {
 });
 
 describe('behind a TLS-terminating reverse proxy (trust proxy)', () => {
+  // Each client guesses its own tokens, so only the address budget is at stake (one token has its own budget).
   const guessFrom = (c: { url: string }, forwardedFor: string) =>
-    fetch(c.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000', 'x-forwarded-for': forwardedFor } });
+    fetch(c.url + routes.federations, { headers: { authorization: `Bearer tfr_guessing-${forwardedFor.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}`, 'x-forwarded-for': forwardedFor } });
 
   test('with the proxy trusted, X-Forwarded-For is the key: one client is limited, another behind the same proxy is not', async () => {
     const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 2, trustProxy: ['127.0.0.1'] });
@@ -67,6 +70,56 @@ describe('behind a TLS-terminating reverse proxy (trust proxy)', () => {
     expect(loadConfig({ TWINFED_TRUST_PROXY: ' 10.0.0.5, 10.1.0.0/16,fd00::/8 ,loopback' }, { dataDir: '/tmp/x' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
     for (const bad of ['proxy.example.org', '10.0.0.0/33', '10.0.0.1/8/1', '*']) {
       expect(() => loadConfig({ TWINFED_TRUST_PROXY: bad }, { dataDir: '/tmp/x' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    }
+  });
+});
+
+describe('the limiter cannot be turned against others (finding 3)', () => {
+  const badEnroll = (c: { url: string }, token: string, forwardedFor?: string) =>
+    fetch(c.url + routes.enroll, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
+      body: JSON.stringify({ protocol: PROTOCOL_VERSION, token, ...publicPart(generateIdentity()) }),
+    });
+
+  test('30 bad enrollment tokens from one address: more enrollment attempts get 429, a signed site and the operator from that address do not', async () => {
+    const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 30 });
+    try {
+      const site = await enrollTestSite(c, 'Valid');
+      for (let i = 0; i < 30; i++) expect((await badEnroll(c, `tfe_bad-guess-${String(i).padStart(4, '0')}-xxxxxxxx`)).status).toBe(401);
+      const refused = await badEnroll(c, 'tfe_bad-guess-9999-xxxxxxxx');
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+      expect((await site.request('GET', routes.siteSelf)).status).toBe(200);
+      expect((await operator(c, 'GET', routes.federations)).status).toBe(200);
+      // A site whose signature fails (a forger using its id) does not lock the real site out.
+      const forged = await fetch(c.url + routes.siteSelf, { headers: { 'x-twinfed-site': site.siteId, 'x-twinfed-timestamp': String(Date.now()), 'x-twinfed-nonce': Buffer.alloc(16, 1).toString('base64'), 'x-twinfed-signature': Buffer.alloc(64, 2).toString('base64') } });
+      expect([401, 429]).toContain(forged.status);
+      expect((await site.request('GET', routes.siteSelf)).status).toBe(200);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('one enrollment-token prefix tried from many addresses is refused after the limit', async () => {
+    const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 3, trustProxy: ['127.0.0.1'] });
+    try {
+      const token = 'tfe_targeted-token-guess';
+      for (let i = 1; i <= 3; i++) expect((await badEnroll(c, `${token}-${i}`, `198.51.100.${i}`)).status).toBe(401);
+      expect((await badEnroll(c, `${token}-4`, '198.51.100.4')).status).toBe(429);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('IPv6 addresses share one budget per /64', async () => {
+    const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 4, trustProxy: ['127.0.0.1'] });
+    try {
+      for (let i = 1; i <= 4; i++) expect((await badEnroll(c, `tfe_v6-guess-${i}-aaaaaaaaaaaaaa`, `2001:db8:1:2::${i.toString(16)}`)).status).toBe(401);
+      expect((await badEnroll(c, 'tfe_v6-guess-5-aaaaaaaaaaaaaa', '2001:db8:1:2:ffff:ffff:ffff:fffe')).status).toBe(429);
+      expect((await badEnroll(c, 'tfe_v6-guess-6-aaaaaaaaaaaaaa', '2001:db8:1:3::1')).status).toBe(401); // another /64
+    } finally {
+      await c.close();
     }
   });
 });

@@ -1,5 +1,15 @@
 import type { Request } from 'express';
-import { TwinfedError, fromB64, hashToken, parseAuthHeaders, verifyRequest } from '@twinfed/shared';
+import {
+  TwinfedError,
+  assertFresh,
+  contentSha256Header,
+  fromB64,
+  hashToken,
+  nonceExpiresAt,
+  parseAuthHeaders,
+  sha256Hex,
+  verifyRequest,
+} from '@twinfed/shared';
 import type { Store } from '../store';
 import type { Presence } from './presence';
 
@@ -12,7 +22,7 @@ export type Principal =
   | { kind: 'site'; siteId: string }
   | { kind: 'token'; role: 'operator' | 'researcher'; tokenId: string; name: string };
 
-/** Options for {@link authenticate}. */
+/** Options for {@link authenticateHeaders} and {@link authenticateBody}. */
 export interface AuthOptions {
   store: Store;
   requestWindowMs: number;
@@ -21,55 +31,92 @@ export interface AuthOptions {
   presence?: Presence;
 }
 
+/** What remains to check once the body is read. */
+export type BodyCheck =
+  | { kind: 'none' }
+  /** The signature was verified against this digest from the headers: the body must have it. */
+  | { kind: 'digest'; sha256: string }
+  /** No digest header: the signature is verified over the body, then the nonce consumed. */
+  | { kind: 'signature'; siteId: string; signPublicKey: string };
+
+/** The result of the header stage: who the caller is (as far as headers prove) and what the body must still satisfy. */
+export interface HeaderAuth {
+  principal: Principal;
+  body: BodyCheck;
+}
+
 /**
- * Authenticates a request for a route that admits `roles`. Site requests must carry a valid signature
- * over method, path, body digest, timestamp and nonce; the nonce is consumed (replays are rejected);
- * revoked and unknown sites are refused. Bearer tokens are looked up by hash.
+ * Authentication from the headers alone, before a byte of the body is read. Bearer tokens are looked up by hash
+ * (unknown or revoked: INVALID_TOKEN). A signed site request must name an enrolled, unrevoked site and carry a fresh
+ * timestamp; when it carries the body digest header (every twinfed client sends it; routes with binary bodies require
+ * it) the signature is verified and the nonce consumed here, so only authenticated requests get their body read.
  */
-export async function authenticate(req: Request, roles: readonly Role[], opts: AuthOptions): Promise<Principal> {
-  if (roles.includes('public')) return { kind: 'public' };
+export async function authenticateHeaders(req: Request, roles: readonly Role[], opts: AuthOptions & { requireDigest?: boolean }): Promise<HeaderAuth> {
+  if (roles.includes('public')) return { principal: { kind: 'public' }, body: { kind: 'none' } };
   const hasSiteHeaders = req.header('x-twinfed-signature') !== undefined;
   const bearer = /^Bearer (\S{8,512})$/.exec(req.header('authorization') ?? '')?.[1];
   if (hasSiteHeaders) {
     if (!roles.includes('site')) throw new TwinfedError('FORBIDDEN');
-    return { kind: 'site', siteId: await authenticateSite(req, opts) };
+    return authenticateSiteHeaders(req, opts);
   }
   if (bearer !== undefined) {
     const token = await opts.store.findApiTokenByHash(hashToken(bearer));
     if (!token || token.revokedAt) throw new TwinfedError('INVALID_TOKEN');
     if (!roles.includes(token.role)) throw new TwinfedError('FORBIDDEN');
-    return { kind: 'token', role: token.role, tokenId: token.id, name: token.name };
+    return { principal: { kind: 'token', role: token.role, tokenId: token.id, name: token.name }, body: { kind: 'none' } };
   }
   throw new TwinfedError('UNAUTHENTICATED');
 }
 
-async function authenticateSite(req: Request, opts: AuthOptions): Promise<string> {
+async function authenticateSiteHeaders(req: Request, opts: AuthOptions & { requireDigest?: boolean }): Promise<HeaderAuth> {
   const headers = req.headers as Record<string, string | string[] | undefined>;
   const claimed = parseAuthHeaders(headers);
+  const now = opts.now();
+  assertFresh({ timestamp: claimed.timestamp, now, windowMs: opts.requestWindowMs });
+  const digest = contentSha256Header(headers);
+  if (digest === undefined && opts.requireDigest) throw new TwinfedError('UNAUTHENTICATED', 'This route needs the x-twinfed-content-sha256 header.');
   const site = await opts.store.getSite(claimed.siteId);
   if (!site) throw new TwinfedError('UNKNOWN_SITE');
   if (site.revokedAt) throw new TwinfedError('SITE_REVOKED');
+  const principal: Principal = { kind: 'site', siteId: site.id };
+  if (digest === undefined) return { principal, body: { kind: 'signature', siteId: site.id, signPublicKey: site.signPublicKey } };
+  const verified = verifyRequest({ method: req.method, path: req.originalUrl, bodySha256: digest, headers, signPublicKey: fromB64(site.signPublicKey), now, windowMs: opts.requestWindowMs });
+  await consumeNonce(site.id, verified, opts);
+  return { principal, body: { kind: 'digest', sha256: digest } };
+}
+
+/** The body stage: the body matches the signed digest, or (without one) the signature verifies over it. */
+export async function authenticateBody(req: Request, check: BodyCheck, body: Uint8Array, opts: AuthOptions): Promise<void> {
+  if (check.kind === 'none') return;
+  if (check.kind === 'digest') {
+    if (sha256Hex(body) !== check.sha256) throw new TwinfedError('BAD_SIGNATURE', 'The body does not match its signed digest.');
+    return;
+  }
   const now = opts.now();
-  const body = Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : new Uint8Array(0);
   const verified = verifyRequest({
     method: req.method,
     path: req.originalUrl,
     body,
-    headers,
-    signPublicKey: fromB64(site.signPublicKey),
+    headers: req.headers as Record<string, string | string[] | undefined>,
+    signPublicKey: fromB64(check.signPublicKey),
     now,
     windowMs: opts.requestWindowMs,
   });
+  await consumeNonce(check.siteId, verified, opts);
+}
+
+async function consumeNonce(siteId: string, verified: { nonce: string; timestamp: number }, opts: AuthOptions): Promise<void> {
+  const now = opts.now();
   const fresh = await opts.store.useNonce({
-    siteId: site.id,
+    siteId,
     nonce: verified.nonce,
-    expiresAt: new Date(verified.timestamp + opts.requestWindowMs).toISOString(),
+    // Kept strictly longer than the request can be fresh: a replay always meets the nonce.
+    expiresAt: new Date(nonceExpiresAt(verified.timestamp, opts.requestWindowMs)).toISOString(),
     now: new Date(now).toISOString(),
   });
   if (!fresh) throw new TwinfedError('REPLAYED_REQUEST');
-  if (opts.presence) await opts.presence.seen(site.id);
-  else await opts.store.touchSite(site.id, new Date(now).toISOString());
-  return site.id;
+  if (opts.presence) await opts.presence.seen(siteId);
+  else await opts.store.touchSite(siteId, new Date(now).toISOString());
 }
 
 /** The principal attached to a request by the router. */

@@ -13,7 +13,8 @@ export interface UploadGateOptions {
 }
 
 /**
- * Admission control of the upload route, before its body is read: at most `concurrency + queue` uploads
+ * Admission control of the upload route, after the signed headers are verified and before the body is read (so only
+ * authenticated uploads take a slot; the refused one's connection is closed, not drained): at most `concurrency + queue` uploads
  * in the building (reading, authenticating, waiting for a verification slot, verifying, storing). Beyond
  * that the coordinator answers `503 OVERLOADED` with a `Retry-After` estimated from recent upload times,
  * which the site client honours (with jitter), instead of queueing without bound.
@@ -51,7 +52,6 @@ export class UploadGate {
       if (this.active >= this.capacity) {
         this.options.metrics?.upload('overloaded');
         res.setHeader('Retry-After', String(this.retryAfterSeconds()));
-        req.resume(); // discard the body so the connection stays usable
         return next(new TwinfedError('OVERLOADED', 'Too many uploads are being verified; retry after the time in Retry-After.'));
       }
       this.active++;

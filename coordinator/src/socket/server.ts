@@ -4,6 +4,7 @@ import {
   SITE_NAMESPACE,
   TwinfedError,
   fromB64,
+  nonceExpiresAt,
   parseHandshake,
   verifyHandshake,
   type ClientToServerEvents,
@@ -53,7 +54,7 @@ export function attachSockets(opts: {
       if (site.revokedAt) throw new TwinfedError('SITE_REVOKED');
       const now = opts.now();
       const v = verifyHandshake({ auth: socket.handshake.auth, signPublicKey: fromB64(site.signPublicKey), now, windowMs: opts.requestWindowMs });
-      const fresh = await opts.store.useNonce({ siteId: site.id, nonce: v.nonce, expiresAt: new Date(v.timestamp + opts.requestWindowMs).toISOString(), now: new Date(now).toISOString() });
+      const fresh = await opts.store.useNonce({ siteId: site.id, nonce: v.nonce, expiresAt: new Date(nonceExpiresAt(v.timestamp, opts.requestWindowMs)).toISOString(), now: new Date(now).toISOString() });
       if (!fresh) throw new TwinfedError('REPLAYED_REQUEST');
       await touch(site.id);
       socket.data.siteId = site.id;

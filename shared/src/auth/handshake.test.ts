@@ -30,7 +30,8 @@ describe('socket handshake auth', () => {
     expect(codeOf(() => verify(auth, { signPublicKey: generateIdentity().sign.publicKey }))).toBe('BAD_SIGNATURE');
     expect(codeOf(() => verify(auth, { now: NOW + WINDOW + 1 }))).toBe('STALE_REQUEST');
     expect(codeOf(() => verify(auth, { now: NOW - WINDOW - 1 }))).toBe('STALE_REQUEST');
-    expect(codeOf(() => verify(auth, { now: NOW + WINDOW }))).toBe('none');
+    expect(codeOf(() => verify(auth, { now: NOW + WINDOW - 1 }))).toBe('none');
+    expect(codeOf(() => verify(auth, { now: NOW + WINDOW }))).toBe('STALE_REQUEST'); // the window has no inclusive edge
   });
 
   it('rejects missing or malformed auth with UNAUTHENTICATED', () => {

@@ -15,13 +15,40 @@ export const NONCE_HEADER = 'x-twinfed-nonce';
 /** Header carrying the base64 Ed25519 signature. */
 export const SIGNATURE_HEADER = 'x-twinfed-signature';
 
-/** All four authentication header names. */
+/**
+ * Header carrying the SHA-256 (lowercase hex) of the body the signature covers. Optional, but when present the server
+ * verifies the signature from the headers alone, before reading the body, and then checks the body against it.
+ */
+export const CONTENT_SHA256_HEADER = 'x-twinfed-content-sha256';
+
+/** All authentication header names. */
 export const AUTH_HEADERS = {
   site: SITE_HEADER,
   timestamp: TIMESTAMP_HEADER,
   nonce: NONCE_HEADER,
   signature: SIGNATURE_HEADER,
+  contentSha256: CONTENT_SHA256_HEADER,
 } as const;
+
+/**
+ * How much longer than the freshness window a used nonce is remembered. A request is fresh only while
+ * |now − timestamp| < window, so a nonce kept until timestamp + window + margin outlives every instant at which
+ * its request could be accepted, whatever the clock granularity or the pruning schedule.
+ */
+export const NONCE_RETENTION_MARGIN_MS = 60_000;
+
+/** When a nonce used by a request signed at `timestamp` may be forgotten (strictly after its request goes stale). */
+export function nonceExpiresAt(timestamp: number, windowMs: number): number {
+  return timestamp + windowMs + NONCE_RETENTION_MARGIN_MS;
+}
+
+/** The optional body digest header (64 lowercase hex digits), or undefined; malformed or repeated: `UNAUTHENTICATED`. */
+export function contentSha256Header(headers: HeaderSource): string | undefined {
+  const v = getHeader(headers, CONTENT_SHA256_HEADER);
+  if (v === undefined) return undefined;
+  if (!/^[0-9a-f]{64}$/.test(v)) throw new TwinfedError('UNAUTHENTICATED', `Malformed header ${CONTENT_SHA256_HEADER}.`);
+  return v;
+}
 
 /** Random bytes in a request or handshake nonce. */
 export const AUTH_NONCE_BYTES = 16;
@@ -86,9 +113,12 @@ export function parseAuthHeaders(headers: HeaderSource): AuthFields {
   });
 }
 
-/** Throws `STALE_REQUEST` unless |now − timestamp| ≤ windowMs (covers both old and future-dated requests). */
+/**
+ * Throws `STALE_REQUEST` unless |now − timestamp| < windowMs (covers both old and future-dated requests). Strict:
+ * a request exactly one window old is stale, so it can never meet a nonce that has just been forgotten.
+ */
 export function assertFresh(opts: { timestamp: number; now: number; windowMs: number }): void {
-  if (!(Math.abs(opts.now - opts.timestamp) <= opts.windowMs)) {
+  if (!(Math.abs(opts.now - opts.timestamp) < opts.windowMs)) {
     throw new TwinfedError('STALE_REQUEST', undefined, { details: { windowMs: opts.windowMs } });
   }
 }

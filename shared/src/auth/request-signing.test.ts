@@ -1,5 +1,6 @@
 import { generateIdentity } from '../crypto/identity';
-import { NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER, parseAuthHeaders } from './headers';
+import { sha256 } from '../crypto/hash';
+import { CONTENT_SHA256_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER, parseAuthHeaders } from './headers';
 import { canonicalRequest, signRequest, verifyRequest } from './request-signing';
 import { codeOf } from '../__tests__/code-of';
 
@@ -15,8 +16,12 @@ function verify(over: Partial<Parameters<typeof verifyRequest>[0]> = {}) {
 }
 
 describe('request signing', () => {
-  it('signs with the four headers and verifies', () => {
-    expect(Object.keys(headers).sort()).toEqual([NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER].sort());
+  it('signs with the four headers and the body digest, and verifies', () => {
+    expect(Object.keys(headers).sort()).toEqual([CONTENT_SHA256_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER].sort());
+    expect(headers[CONTENT_SHA256_HEADER]).toBe(Buffer.from(sha256(req.body)).toString('hex'));
+    // The signature verifies from the digest alone (before the body is read), and not with another digest.
+    expect(codeOf(() => verify({ body: undefined, bodySha256: headers[CONTENT_SHA256_HEADER]! }))).toBe('none');
+    expect(codeOf(() => verify({ body: undefined, bodySha256: '00'.repeat(32) }))).toBe('BAD_SIGNATURE');
     expect(headers[TIMESTAMP_HEADER]).toBe(String(NOW));
     expect(Buffer.from(headers[NONCE_HEADER]!, 'base64')).toHaveLength(16);
     expect(verify()).toEqual({ siteId: 'site-a', nonce: headers[NONCE_HEADER], timestamp: NOW });
@@ -62,12 +67,10 @@ describe('request signing', () => {
     }
   });
 
-  it('enforces the replay window on both sides, inclusive', () => {
-    expect(codeOf(() => verify({ now: NOW + WINDOW }))).toBe('none');
-    expect(codeOf(() => verify({ now: NOW - WINDOW }))).toBe('none');
+  it('enforces the replay window on both sides', () => {
     expect(codeOf(() => verify({ now: NOW + WINDOW + 1 }))).toBe('STALE_REQUEST');
     expect(codeOf(() => verify({ now: NOW - WINDOW - 1 }))).toBe('STALE_REQUEST'); // future-dated
-    expect(codeOf(() => verify({ now: NOW, windowMs: 0 }))).toBe('none');
+    expect(codeOf(() => verify({ now: NOW, windowMs: 1 }))).toBe('none');
   });
 
   it('draws a fresh nonce for every request', () => {
@@ -116,5 +119,19 @@ describe('parseAuthHeaders', () => {
   it('rejects duplicated headers', () => {
     expect(codeOf(() => parseAuthHeaders({ ...headers, [SITE_HEADER]: ['a', 'b'] }))).toBe('UNAUTHENTICATED');
     expect(codeOf(() => parseAuthHeaders({ ...headers, 'X-Twinfed-Site': 'site-b' }))).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('the freshness window has no edge (finding 7)', () => {
+  it('accepts strictly inside the window and refuses exactly at its edge, in the past and the future', () => {
+    expect(codeOf(() => verify({ now: NOW + WINDOW - 1 }))).toBe('none');
+    expect(codeOf(() => verify({ now: NOW - WINDOW + 1 }))).toBe('none');
+    expect(codeOf(() => verify({ now: NOW + WINDOW }))).toBe('STALE_REQUEST');
+    expect(codeOf(() => verify({ now: NOW - WINDOW }))).toBe('STALE_REQUEST');
+  });
+
+  it('keeps a nonce strictly longer than any moment its timestamp is fresh', async () => {
+    const { nonceExpiresAt } = await import('./headers');
+    expect(nonceExpiresAt(NOW, WINDOW)).toBeGreaterThan(NOW + WINDOW);
   });
 });

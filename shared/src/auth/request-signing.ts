@@ -4,7 +4,9 @@
  *   TWINFED-REQUEST-V1\n<METHOD>\n<path with query>\n<sha256 hex of body>\n<timestamp ms>\n<nonce b64>\n<siteId>
  *
  * Replay protection is split: this module checks the timestamp window, the caller checks the nonce
- * against its store (nonces must be remembered for at least the window).
+ * against its store (nonces must be remembered until `nonceExpiresAt`, strictly longer than the window).
+ * `signRequest` also sends the body digest in `x-twinfed-content-sha256`, so a server can verify the signature
+ * before it reads the body.
  */
 import { TwinfedError } from '../errors';
 import { fromB64, toB64 } from '../crypto/encoding';
@@ -12,6 +14,7 @@ import { randomBytes, sha256, sha256Hex } from '../crypto/hash';
 import { signDigest, verifyDigest } from '../crypto/signature';
 import {
   AUTH_NONCE_BYTES,
+  CONTENT_SHA256_HEADER,
   NONCE_HEADER,
   SIGNATURE_HEADER,
   SITE_HEADER,
@@ -31,6 +34,8 @@ export interface RequestParts {
   /** Path with query string exactly as sent, e.g. `/v1/federations/f1/rounds/current?x=1`. */
   readonly path: string;
   readonly body?: RequestBody;
+  /** The body's SHA-256 in lowercase hex, instead of the body (the server checks the body against it later). */
+  readonly bodySha256?: string;
   readonly siteId: string;
   readonly timestamp: number;
   readonly nonce: string;
@@ -45,8 +50,8 @@ export function canonicalRequest(parts: RequestParts): string {
   if (!METHOD_RE.test(method)) throw new TwinfedError('BAD_REQUEST', 'Malformed method.');
   if (!PATH_RE.test(parts.path)) throw new TwinfedError('BAD_REQUEST', 'Malformed path.');
   if (!SITE_ID_RE.test(parts.siteId)) throw new TwinfedError('BAD_REQUEST', 'Malformed site id.');
-  const body = parts.body ?? '';
-  return ['TWINFED-REQUEST-V1', method, parts.path, sha256Hex(body), String(parts.timestamp), parts.nonce, parts.siteId].join('\n');
+  const digest = parts.bodySha256 ?? sha256Hex(parts.body ?? '');
+  return ['TWINFED-REQUEST-V1', method, parts.path, digest, String(parts.timestamp), parts.nonce, parts.siteId].join('\n');
 }
 
 /**
@@ -63,8 +68,10 @@ export function signRequest(opts: {
 }): Record<string, string> {
   const timestamp = Math.floor(opts.now ?? Date.now());
   const nonce = toB64(randomBytes(AUTH_NONCE_BYTES));
-  const digest = sha256(canonicalRequest({ ...opts, timestamp, nonce }));
+  const bodySha256 = sha256Hex(opts.body ?? '');
+  const digest = sha256(canonicalRequest({ method: opts.method, path: opts.path, bodySha256, siteId: opts.siteId, timestamp, nonce }));
   return {
+    [CONTENT_SHA256_HEADER]: bodySha256,
     [SITE_HEADER]: opts.siteId,
     [TIMESTAMP_HEADER]: String(timestamp),
     [NONCE_HEADER]: nonce,
@@ -73,14 +80,16 @@ export function signRequest(opts: {
 }
 
 /**
- * Verifies a signed request: headers present and well-formed (`UNAUTHENTICATED`), timestamp within
+ * Verifies a signed request: headers present and well-formed (`UNAUTHENTICATED`), timestamp strictly within
  * `windowMs` of `now` (`STALE_REQUEST`), signature valid for `signPublicKey` (`BAD_SIGNATURE`).
- * Returns the site id, nonce and timestamp; the caller must still reject a reused nonce.
+ * Returns the site id, nonce and timestamp; the caller must still reject a reused nonce. With `bodySha256`
+ * instead of `body` the signature is checked against that digest: the caller must then check the body against it.
  */
 export function verifyRequest(opts: {
   method: string;
   path: string;
   body?: RequestBody;
+  bodySha256?: string;
   headers: HeaderSource;
   signPublicKey: Uint8Array;
   now: number;
@@ -90,7 +99,7 @@ export function verifyRequest(opts: {
   assertFresh({ timestamp: auth.timestamp, now: opts.now, windowMs: opts.windowMs });
   let canonical: string;
   try {
-    canonical = canonicalRequest({ method: opts.method, path: opts.path, body: opts.body, siteId: auth.siteId, timestamp: auth.timestamp, nonce: auth.nonce });
+    canonical = canonicalRequest({ method: opts.method, path: opts.path, body: opts.body, ...(opts.bodySha256 !== undefined ? { bodySha256: opts.bodySha256 } : {}), siteId: auth.siteId, timestamp: auth.timestamp, nonce: auth.nonce });
   } catch {
     throw new TwinfedError('BAD_SIGNATURE');
   }
