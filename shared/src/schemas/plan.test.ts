@@ -1,4 +1,4 @@
-import { PlanSchema } from './plan';
+import { DEFAULT_MAX_EXAMPLES_PER_SITE, PlanSchema, maxExamplesPerSite } from './plan';
 
 const PLAN = {
   name: 'plan',
@@ -46,5 +46,19 @@ describe('PlanSchema differential privacy', () => {
   it('refuses a plan whose rounds would spend more than maxEpsilon, and accepts one within it', () => {
     expect(problems(dp({ maxEpsilon: 10 }))).toEqual(['privacy.dp.maxEpsilon: 15 rounds at noise ×1.1 spend ε = 20.56 (δ = 0.00001), over the maximum 10']);
     expect(problems(dp({ maxEpsilon: 25 }))).toEqual([]);
+  });
+});
+
+describe('PlanSchema training.maxExamplesPerSite', () => {
+  const training = (extra: Record<string, unknown>) => ({ ...PLAN, training: { ...PLAN.training, ...extra } });
+
+  it('defaults to 1,000,000 and takes a positive integer up to 2^29', () => {
+    expect(maxExamplesPerSite(PlanSchema.parse(PLAN).training)).toBe(DEFAULT_MAX_EXAMPLES_PER_SITE);
+    expect(DEFAULT_MAX_EXAMPLES_PER_SITE).toBe(1_000_000);
+    expect(maxExamplesPerSite(PlanSchema.parse(training({ maxExamplesPerSite: 2 ** 29 })).training)).toBe(2 ** 29);
+  });
+
+  it.each([0, -5, 1.5, 2 ** 29 + 1, Number.MAX_SAFE_INTEGER])('refuses %p', (n) => {
+    expect(problems(training({ maxExamplesPerSite: n }))).toEqual([expect.stringMatching(/^training\.maxExamplesPerSite: /)]);
   });
 });

@@ -59,6 +59,14 @@ export type StrategyConfig = z.infer<typeof StrategySchema>;
 /** Names of the available strategies. */
 export type StrategyName = StrategyConfig['name'];
 
+/** Default of `training.maxExamplesPerSite`: the most training rows one site may claim (and so its weight in a mean). */
+export const DEFAULT_MAX_EXAMPLES_PER_SITE = 1_000_000;
+/**
+ * Upper limit of `training.maxExamplesPerSite`: 2^29, so that nᵢ·wᵢ of a float32 weight is exact in float64 and the
+ * sum of the claims of up to 100,000 sites (< 2^46) is an exact integer.
+ */
+export const MAX_EXAMPLES_PER_SITE_LIMIT = 2 ** 29;
+
 /** Local training at each site, per round. Exactly one of `steps` (mini-batch steps) or `epochs`. */
 export const TrainingSchema = z
   .object({
@@ -67,6 +75,13 @@ export const TrainingSchema = z
     batchSize: z.number().int().min(1).max(65_536).default(32).describe('Rows per mini-batch.'),
     optimizer: z.enum(['sgd', 'adam']).default('sgd').describe('Local optimiser; its state persists from round to round at each site.'),
     lr: lr.default(0.01).describe('Local learning rate.'),
+    maxExamplesPerSite: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_EXAMPLES_PER_SITE_LIMIT)
+      .optional()
+      .describe(`The most training examples one site may claim for an update (its weight in example-weighted means); default ${DEFAULT_MAX_EXAMPLES_PER_SITE.toLocaleString('en-US')}. An update claiming more is refused (EXAMPLES_OUT_OF_RANGE); a site with more rows trains on all of them and claims this number. At most 2^29 (${MAX_EXAMPLES_PER_SITE_LIMIT.toLocaleString('en-US')}).`),
   })
   .strict()
   .refine((t) => (t.steps === undefined) !== (t.epochs === undefined), {
@@ -75,6 +90,11 @@ export const TrainingSchema = z
   .describe('Local training at each selected site, per round.');
 /** Local training settings (see {@link TrainingSchema}). */
 export type TrainingConfig = z.infer<typeof TrainingSchema>;
+
+/** The plan's bound on one site's claimed example count (`training.maxExamplesPerSite`, or its default). */
+export function maxExamplesPerSite(training: Pick<TrainingConfig, 'maxExamplesPerSite'>): number {
+  return training.maxExamplesPerSite ?? DEFAULT_MAX_EXAMPLES_PER_SITE;
+}
 
 /** Privacy options of a federation. */
 export const PrivacySchema = z
