@@ -62,3 +62,23 @@ describe('PlanSchema training.maxExamplesPerSite', () => {
     expect(problems(training({ maxExamplesPerSite: n }))).toEqual([expect.stringMatching(/^training\.maxExamplesPerSite: /)]);
   });
 });
+
+describe('PlanSchema DP parameter ranges (issue 10, finding 11)', () => {
+  const dp = (extra: Record<string, unknown>) => ({ ...PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } } });
+
+  it.each([
+    ['noiseMultiplier', 1e-300],
+    ['noiseMultiplier', 0.29],
+    ['noiseMultiplier', Number.POSITIVE_INFINITY],
+    ['delta', 0.999999],
+    ['delta', 0.0011],
+    ['clip', 1e308],
+    ['clip', 10_001],
+  ])('refuses %s = %p', (key, value) => {
+    expect(problems(dp({ [key]: value }))).toEqual([expect.stringMatching(new RegExp(`^privacy\\.dp\\.${key}: `))]);
+  });
+
+  it('accepts the documented edges: noise ×0.3, δ = 1e-3, clip 10,000', () => {
+    expect(problems(dp({ noiseMultiplier: 0.3, delta: 1e-3, clip: 10_000 }))).toEqual([]);
+  });
+});
