@@ -40,7 +40,7 @@ describe('PlanSchema differential privacy', () => {
   const dp = (extra: Record<string, unknown>) => ({ ...PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } } });
 
   it('refuses noise ×0 (clipping alone gives no privacy)', () => {
-    expect(problems(dp({ noiseMultiplier: 0 }))).toEqual(['privacy.dp.noiseMultiplier: Too small: expected number to be >0']);
+    expect(problems(dp({ noiseMultiplier: 0 }))).toEqual(['privacy.dp.noiseMultiplier: Too small: expected number to be >=0.3']);
   });
 
   it('refuses a plan whose rounds would spend more than maxEpsilon, and accepts one within it', () => {
