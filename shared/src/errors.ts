@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   INVALID_WEIGHTS: { status: 400, message: 'The weights do not match the model layout.' },
   NON_FINITE_WEIGHTS: { status: 400, message: 'The weights contain NaN or infinite values.' },
   PROTOCOL_MISMATCH: { status: 400, message: 'The protocol version is not supported.' },
+  EXAMPLES_OUT_OF_RANGE: { status: 400, message: 'The claimed number of training examples is outside the range the plan allows.' },
   // 401: identity
   UNAUTHENTICATED: { status: 401, message: 'Authentication is required.' },
   BAD_SIGNATURE: { status: 401, message: 'The signature does not verify.' },

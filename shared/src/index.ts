@@ -15,6 +15,7 @@ export * from './schemas/plan';
 export * from './schemas/plan-json-schema';
 export * from './schemas/features';
 export * from './schemas/population';
+export * from './schemas/names';
 export * from './schemas/api';
 export * from './schemas/secagg';
 export * from './weights';

@@ -168,6 +168,7 @@ describe('federations status', () => {
   it('a DP federation shows its settings and the ε its rounds will spend', async () => {
     const created = await run(op('federations', 'create', '--plan', await planFile({ ...GOOD, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } })));
     expect(created.code).toBe(0);
+    expect(created.stderr).toMatch(/^warning: privacy\.dp has no maxEpsilon/m);
     const r = await run(op('federations', 'status', 'fed-2'));
     expect(r.stdout).toMatch(/^differential privacy:\s+clip 1, noise ×1\.1, δ 0\.00001: ε ≤ 20\.56 after 15 rounds$/m);
     expect(r.stdout).toMatch(/^secure aggregation:\s+off$/m);

@@ -24,3 +24,14 @@ export function dataLine(d: Plan['data']): string {
   const kind = d.derive ? `derived from twins (label rule ${d.labelRule?.kind ?? 'stored'})` : 'tabular';
   return `${n} ${kind} feature${n === 1 ? '' : 's'}, label ${d.label}, ${d.normalization} normalisation, ≥ ${d.minExamplesPerSite} training rows per site`;
 }
+
+/**
+ * Warnings about a valid plan, one line each: today, central DP without `maxEpsilon` (nothing caps the ε its rounds
+ * spend). `plan check` and `federations create` print them on stderr, so stdout (and --json) stays the result.
+ */
+export function planWarnings(plan: Plan): string[] {
+  const dp = plan.privacy.dp;
+  if (!dp || dp.maxEpsilon !== undefined) return [];
+  const eps = gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: plan.rounds, delta: dp.delta });
+  return [`warning: privacy.dp has no maxEpsilon: these ${plan.rounds} rounds spend ε = ${eps.toFixed(2)} (δ = ${dp.delta}) and nothing caps it; set privacy.dp.maxEpsilon to refuse plans that spend more.`];
+}

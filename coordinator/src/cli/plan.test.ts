@@ -63,4 +63,14 @@ describe('twinfed plan', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not valid JSON/);
   });
+
+  test('check: central DP without maxEpsilon is valid but warns on stderr (nothing caps ε); with it, no warning', async () => {
+    const dp = { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 };
+    const r = await run(['--url', cli.fake.url, 'plan', 'check', await planFile({ ...GOOD, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp } })]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: privacy\.dp has no maxEpsilon: these 15 rounds spend ε = 20\.56 \(δ = 0\.00001\) and nothing caps it/m);
+    const capped = await run(['--url', cli.fake.url, 'plan', 'check', await planFile({ ...GOOD, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp: { ...dp, maxEpsilon: 25 } } })]);
+    expect(capped.code).toBe(0);
+    expect(capped.stderr).toBe('');
+  });
 });

@@ -7,7 +7,7 @@ import { toResult } from './results';
 import { RoundTransitions } from './transitions';
 import { SecureAggregation } from './secagg';
 import { UpdateOpener, type OpenedUpdate, type ParsedUpdate } from './update-opener';
-import { checkRoundAccepts } from './upload-check';
+import { checkExampleClaim, checkRoundAccepts } from './upload-check';
 import { federationView, roundView } from './views';
 
 export type { EngineDeps } from './core';
@@ -93,6 +93,7 @@ export class RoundEngine {
     try {
       const loaded = await core.load(federationId);
       const parsed = this.opener.parse(opts);
+      checkExampleClaim({ header: parsed.header, plan: loaded.plan });
       const ack = (status: UploadAck['status'], receivedAt: string): UploadAck => {
         core.metrics.upload(status === 'accepted' ? 'accepted' : 'duplicate');
         return { federationId, round, siteId, digest: parsed.digest, status, receivedAt };

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, TwinfedError, type UpdateHeader } from '@twinfed/shared';
+import { PROTOCOL_VERSION, maxExamplesPerSite, TwinfedError, type Plan, type UpdateHeader } from '@twinfed/shared';
 import type { Round } from '../store';
 
 /**
@@ -22,4 +22,17 @@ export function checkRoundAccepts(opts: { round: Round | null; siteId: string; b
   if (!round.selectedSiteIds.includes(opts.siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
   if (round.baseVersionId !== opts.baseVersion) throw new TwinfedError('WRONG_BASE_VERSION');
   return round;
+}
+
+/**
+ * Checks the example count an update claims: a positive integer no larger than the plan's
+ * `training.maxExamplesPerSite`. The claim weights the site's update in every example-weighted mean (plain and
+ * under secure aggregation alike), so an unbounded one would let a single site take the model over.
+ */
+export function checkExampleClaim(opts: { header: UpdateHeader; plan: Plan }): void {
+  const n = opts.header.numExamples;
+  const max = maxExamplesPerSite(opts.plan.training);
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+    throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', `numExamples must be an integer from 1 to ${max} (training.maxExamplesPerSite).`);
+  }
 }

@@ -51,11 +51,22 @@ describe.each(strategies)('%s accumulator', (name, s) => {
     expect(codeOf(() => acc.add(result('x', 2, [1, 2, 3, 4])))).toBe('INVALID_WEIGHTS');
     expect(codeOf(() => acc.add(result('x', 2, [1, Number.NaN, 3])))).toBe('NON_FINITE_WEIGHTS');
     expect(codeOf(() => acc.add(result('x', 2, [1, 2, Number.POSITIVE_INFINITY])))).toBe('NON_FINITE_WEIGHTS');
-    expect(codeOf(() => acc.add(result('x', 0, [1, 2, 3])))).toBe('INVALID_ENVELOPE');
-    expect(codeOf(() => acc.add(result('x', 1.5, [1, 2, 3])))).toBe('INVALID_ENVELOPE');
+    expect(codeOf(() => acc.add(result('x', 0, [1, 2, 3])))).toBe('EXAMPLES_OUT_OF_RANGE');
+    expect(codeOf(() => acc.add(result('x', 1.5, [1, 2, 3])))).toBe('EXAMPLES_OUT_OF_RANGE');
+    expect(codeOf(() => acc.add(result('x', 2 ** 29 + 1, [1, 2, 3])))).toBe('EXAMPLES_OUT_OF_RANGE');
+    expect(codeOf(() => acc.add(result('x', Number.MAX_SAFE_INTEGER, [1, 2, 3])))).toBe('EXAMPLES_OUT_OF_RANGE');
     expect(acc.siteIds).toEqual([]);
     for (const r of valid) acc.add(r);
     expect(Array.from(s.aggregate(ctx, acc, []).weights)).toEqual(clean());
+  });
+
+  it('accepts the largest claim (2^29) and stays exact: n·w is exact in float64 and the total an exact integer', () => {
+    if (name === 'cyclic' || name === 'krum') return; // one site per round / keeps the best-scored update only
+    const acc = s.createAccumulator(ctx);
+    acc.add(result('big', 2 ** 29, [1, 2, 3]));
+    acc.add(result('small', 1, [1 + 2 ** -20, 2, 3]));
+    const out = s.aggregate(ctx, acc, []);
+    expect(out.metrics.examples).toBe(2 ** 29 + 1);
   });
 
   it('fails to aggregate an empty round, or an accumulator it did not create', () => {

@@ -1,5 +1,6 @@
 import { SeededRandom, TwinfedError } from '@twinfed/shared';
 import { withUpdateClipping } from './clipping';
+import { isValidClaim } from './ledger';
 import { STREAM, mixSeed } from './selection';
 import { type Accumulator, type ClientResult, type DeltaStrategy, type RoundContext, type Strategy, isDeltaStrategy } from './types';
 
@@ -36,7 +37,7 @@ class DpAccumulator implements Accumulator {
 
   add(result: ClientResult): void {
     // Uniform weighting counts each site once; an invalid count is passed on so the inner ledger rejects it.
-    const valid = Number.isSafeInteger(result.numExamples) && result.numExamples > 0;
+    const valid = isValidClaim(result.numExamples);
     this.inner.add(this.uniform && valid ? { ...result, numExamples: 1 } : result);
     this.examples += result.numExamples;
     this.maxExamples = Math.max(this.maxExamples, result.numExamples);

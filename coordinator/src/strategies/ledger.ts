@@ -2,6 +2,18 @@ import { TwinfedError } from '@twinfed/shared';
 import type { ClientFailure, ClientResult, RoundContext } from './types';
 
 /**
+ * The largest example count one result may carry whatever the plan says (plans allow at most 2^29): nᵢ·wᵢ of a
+ * float32 weight (24-bit significand) is then exact in float64, and the total Σnᵢ stays an exact integer.
+ * The plan's own, usually much lower, `training.maxExamplesPerSite` is enforced when the update is received.
+ */
+export const MAX_CLAIM = 2 ** 29;
+
+/** True when `n` is an example count a result may carry: an integer in [1, {@link MAX_CLAIM}]. */
+export function isValidClaim(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 1 && n <= MAX_CLAIM;
+}
+
+/**
  * Bookkeeping shared by every accumulator: which sites were folded in, how many examples, and the
  * example-weighted means of the metrics the sites reported. O(sites + metric keys) memory.
  * `check` validates a result without changing anything; `record` commits it after the fold.
@@ -22,8 +34,11 @@ export class SiteLedger {
     if (result.weights.length !== this.size) {
       throw new TwinfedError('INVALID_WEIGHTS', `Update from ${result.siteId} has ${result.weights.length} weights, the model has ${this.size}.`);
     }
-    if (!Number.isSafeInteger(result.numExamples) || result.numExamples <= 0) {
-      throw new TwinfedError('INVALID_ENVELOPE', `numExamples must be a positive integer (site ${result.siteId}).`);
+    if (!isValidClaim(result.numExamples)) {
+      throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', `numExamples must be an integer from 1 to 2^29 (site ${result.siteId}).`);
+    }
+    if (!Number.isSafeInteger(this.examples + result.numExamples)) {
+      throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', `The round's example total would no longer be an exact integer (site ${result.siteId}).`);
     }
     assertFinite(result.weights, result.siteId);
   }

@@ -63,7 +63,7 @@ export interface ClientFailure {
  * Folds client results in one at a time, as they arrive. `add` validates before it changes anything,
  * so a rejected result leaves the accumulator as it was. Throws `TwinfedError`:
  * `UPDATE_CONFLICT` (second result from a site), `INVALID_WEIGHTS` (wrong length),
- * `NON_FINITE_WEIGHTS`, `INVALID_ENVELOPE` (numExamples not a positive safe integer).
+ * `NON_FINITE_WEIGHTS`, `EXAMPLES_OUT_OF_RANGE` (numExamples not an integer in [1, 2^29], or a total that is no longer exact).
  */
 export interface Accumulator {
   add(result: ClientResult): void;

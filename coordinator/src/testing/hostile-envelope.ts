@@ -18,13 +18,13 @@ import {
  * It follows the wire format of `shared/src/envelope/update-envelope.ts` field by field.
  */
 export function sealRawUpdate(opts: {
-  header: { federationId: string; round: number; siteId: string; baseVersion: string; numExamples: number };
+  header: { federationId: string; round: number; siteId: string; baseVersion: string; numExamples: number; metrics?: Record<string, number> };
   plaintext: Uint8Array;
   identity: Identity;
   coordinatorBoxPublicKey: Uint8Array;
 }): Uint8Array {
   const nonce = newBoxNonce();
-  const unsigned = { protocol: PROTOCOL_VERSION, ...opts.header, metrics: {}, sentAt: new Date().toISOString(), nonce: toB64(nonce) };
+  const unsigned = { protocol: PROTOCOL_VERSION, metrics: {}, ...opts.header, sentAt: new Date().toISOString(), nonce: toB64(nonce) };
   const aad = utf8(canonicalJson(unsigned));
   const { ciphertext } = sealBox({ plaintext: opts.plaintext, aad, recipientBoxPublicKey: opts.coordinatorBoxPublicKey, senderBoxSecretKey: opts.identity.box.secretKey, nonce });
   const signature = toB64(signDigest(sha256Parts(['TWINFED-UPDATE-V1\n', aad, sha256(ciphertext)]), opts.identity.sign.secretKey));

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { fromB64 } from '../crypto/encoding';
 import { SITE_ID_RE } from '../auth/headers';
+import { nameKeySchema } from '../schemas/names';
 
 /** Canonical standard base64 that decodes to exactly `n` bytes. */
 export function b64OfLength(n: number) {
@@ -23,10 +24,10 @@ export const IdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/);
 /** A site id, as accepted by request signing. */
 export const SiteIdSchema = z.string().regex(SITE_ID_RE);
 
-/** A metrics map: at most `maxKeys` names (1–128 chars) to finite numbers. */
+/** A metrics map: at most `maxKeys` printable names (1–128 chars, see schemas/names) to finite numbers. */
 export function metricsSchema(maxKeys: number) {
   return z
-    .record(z.string().min(1).max(128), z.number())
+    .record(nameKeySchema(128), z.number())
     .refine((m) => Object.keys(m).length <= maxKeys, { message: `at most ${maxKeys} metrics` });
 }
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { nameKeySchema, nameSchema } from './names';
 import { PlanSchema } from './plan';
 
 const b64 = z.string().min(1).max(200).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'identifier');
 const iso = z.string().min(1).max(40);
-const metricRecord = z.record(z.string().min(1).max(64), z.number().refine(Number.isFinite, 'finite')).refine((r) => Object.keys(r).length <= 64, 'at most 64 metrics');
+const metricRecord = z.record(nameKeySchema(64), z.number().refine(Number.isFinite, 'finite')).refine((r) => Object.keys(r).length <= 64, 'at most 64 metrics');
 
 /** Short identifiers (sites, federations, versions). */
 export const IdSchema = id;
@@ -30,7 +31,7 @@ export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 
 /** POST /v1/admin/invitations (operator). */
 export const CreateInvitationSchema = z
-  .object({ siteName: z.string().min(1).max(100).regex(/^[\p{L}\p{N}][\p{L}\p{N} .,'()_-]*$/u, 'letters, digits, spaces and . , \' ( ) _ -'), ttlSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600) })
+  .object({ siteName: nameSchema({ max: 100, unique: true }), ttlSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600) })
   .strict();
 export type CreateInvitation = z.input<typeof CreateInvitationSchema>;
 
@@ -40,7 +41,7 @@ export type InvitationResponse = z.infer<typeof InvitationResponseSchema>;
 
 /** POST /v1/admin/tokens (operator): a bearer token for a researcher (read-only) or another operator. */
 export const CreateApiTokenSchema = z
-  .object({ name: z.string().min(1).max(100).regex(/^[\p{L}\p{N}][\p{L}\p{N} .@_-]*$/u, 'letters, digits, spaces and . @ _ -'), role: z.enum(['operator', 'researcher']) })
+  .object({ name: nameSchema({ max: 100, unique: true }), role: z.enum(['operator', 'researcher']) })
   .strict();
 export type CreateApiToken = z.infer<typeof CreateApiTokenSchema>;
 

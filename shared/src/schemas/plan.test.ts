@@ -1,4 +1,4 @@
-import { PlanSchema } from './plan';
+import { DEFAULT_MAX_EXAMPLES_PER_SITE, PlanSchema, maxExamplesPerSite } from './plan';
 
 const PLAN = {
   name: 'plan',
@@ -40,11 +40,45 @@ describe('PlanSchema differential privacy', () => {
   const dp = (extra: Record<string, unknown>) => ({ ...PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } } });
 
   it('refuses noise ×0 (clipping alone gives no privacy)', () => {
-    expect(problems(dp({ noiseMultiplier: 0 }))).toEqual(['privacy.dp.noiseMultiplier: Too small: expected number to be >0']);
+    expect(problems(dp({ noiseMultiplier: 0 }))).toEqual(['privacy.dp.noiseMultiplier: Too small: expected number to be >=0.3']);
   });
 
   it('refuses a plan whose rounds would spend more than maxEpsilon, and accepts one within it', () => {
     expect(problems(dp({ maxEpsilon: 10 }))).toEqual(['privacy.dp.maxEpsilon: 15 rounds at noise ×1.1 spend ε = 20.56 (δ = 0.00001), over the maximum 10']);
     expect(problems(dp({ maxEpsilon: 25 }))).toEqual([]);
+  });
+});
+
+describe('PlanSchema training.maxExamplesPerSite', () => {
+  const training = (extra: Record<string, unknown>) => ({ ...PLAN, training: { ...PLAN.training, ...extra } });
+
+  it('defaults to 1,000,000 and takes a positive integer up to 2^29', () => {
+    expect(maxExamplesPerSite(PlanSchema.parse(PLAN).training)).toBe(DEFAULT_MAX_EXAMPLES_PER_SITE);
+    expect(DEFAULT_MAX_EXAMPLES_PER_SITE).toBe(1_000_000);
+    expect(maxExamplesPerSite(PlanSchema.parse(training({ maxExamplesPerSite: 2 ** 29 })).training)).toBe(2 ** 29);
+  });
+
+  it.each([0, -5, 1.5, 2 ** 29 + 1, Number.MAX_SAFE_INTEGER])('refuses %p', (n) => {
+    expect(problems(training({ maxExamplesPerSite: n }))).toEqual([expect.stringMatching(/^training\.maxExamplesPerSite: /)]);
+  });
+});
+
+describe('PlanSchema DP parameter ranges (issue 10, finding 11)', () => {
+  const dp = (extra: Record<string, unknown>) => ({ ...PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } } });
+
+  it.each([
+    ['noiseMultiplier', 1e-300],
+    ['noiseMultiplier', 0.29],
+    ['noiseMultiplier', Number.POSITIVE_INFINITY],
+    ['delta', 0.999999],
+    ['delta', 0.0011],
+    ['clip', 1e308],
+    ['clip', 10_001],
+  ])('refuses %s = %p', (key, value) => {
+    expect(problems(dp({ [key]: value }))).toEqual([expect.stringMatching(new RegExp(`^privacy\\.dp\\.${key}: `))]);
+  });
+
+  it('accepts the documented edges: noise ×0.3, δ = 1e-3, clip 10,000', () => {
+    expect(problems(dp({ noiseMultiplier: 0.3, delta: 1e-3, clip: 10_000 }))).toEqual([]);
   });
 });

@@ -59,6 +59,14 @@ export type StrategyConfig = z.infer<typeof StrategySchema>;
 /** Names of the available strategies. */
 export type StrategyName = StrategyConfig['name'];
 
+/** Default of `training.maxExamplesPerSite`: the most training rows one site may claim (and so its weight in a mean). */
+export const DEFAULT_MAX_EXAMPLES_PER_SITE = 1_000_000;
+/**
+ * Upper limit of `training.maxExamplesPerSite`: 2^29, so that nᵢ·wᵢ of a float32 weight is exact in float64 and the
+ * sum of the claims of up to 100,000 sites (< 2^46) is an exact integer.
+ */
+export const MAX_EXAMPLES_PER_SITE_LIMIT = 2 ** 29;
+
 /** Local training at each site, per round. Exactly one of `steps` (mini-batch steps) or `epochs`. */
 export const TrainingSchema = z
   .object({
@@ -67,6 +75,13 @@ export const TrainingSchema = z
     batchSize: z.number().int().min(1).max(65_536).default(32).describe('Rows per mini-batch.'),
     optimizer: z.enum(['sgd', 'adam']).default('sgd').describe('Local optimiser; its state persists from round to round at each site.'),
     lr: lr.default(0.01).describe('Local learning rate.'),
+    maxExamplesPerSite: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_EXAMPLES_PER_SITE_LIMIT)
+      .optional()
+      .describe(`The most training examples one site may claim for an update (its weight in example-weighted means); default ${DEFAULT_MAX_EXAMPLES_PER_SITE.toLocaleString('en-US')}. An update claiming more is refused (EXAMPLES_OUT_OF_RANGE); a site with more rows trains on all of them and claims this number. At most 2^29 (${MAX_EXAMPLES_PER_SITE_LIMIT.toLocaleString('en-US')}).`),
   })
   .strict()
   .refine((t) => (t.steps === undefined) !== (t.epochs === undefined), {
@@ -75,6 +90,20 @@ export const TrainingSchema = z
   .describe('Local training at each selected site, per round.');
 /** Local training settings (see {@link TrainingSchema}). */
 export type TrainingConfig = z.infer<typeof TrainingSchema>;
+
+/** The plan's bound on one site's claimed example count (`training.maxExamplesPerSite`, or its default). */
+export function maxExamplesPerSite(training: Pick<TrainingConfig, 'maxExamplesPerSite'>): number {
+  return training.maxExamplesPerSite ?? DEFAULT_MAX_EXAMPLES_PER_SITE;
+}
+
+/** Smallest `privacy.dp.noiseMultiplier`: below it the Gaussian mechanism's ε per round is too large to mean anything. */
+export const MIN_DP_NOISE_MULTIPLIER = 0.3;
+/** Largest `privacy.dp.noiseMultiplier` (a finite bound; more noise than this drowns any model). */
+export const MAX_DP_NOISE_MULTIPLIER = 100;
+/** Largest `privacy.dp.delta`: δ is the chance the guarantee fails outright, so it must be small (typically < 1 / patients). */
+export const MAX_DP_DELTA = 1e-3;
+/** Largest `privacy.dp.clip` (L2 norm of an update delta): a finite bound, far above any real update of these models. */
+export const MAX_DP_CLIP = 10_000;
 
 /** Privacy options of a federation. */
 export const PrivacySchema = z
@@ -87,12 +116,12 @@ export const PrivacySchema = z
     dp: z
       .object({
         /** L2 bound on each site's update delta. */
-        clip: z.number().positive().describe('L2 norm bound on each site’s update (delta from the base model); larger updates are scaled down.'),
+        clip: z.number().positive().max(MAX_DP_CLIP).describe(`L2 norm bound on each site’s update (delta from the base model); larger updates are scaled down. In (0, ${MAX_DP_CLIP}].`),
         /** Noise std ÷ sensitivity (> 0: clipping without noise is no privacy). */
-        noiseMultiplier: z.number().positive().describe('Noise standard deviation ÷ the L2 sensitivity of the mean update (clip × the largest site weight share); > 0.'),
-        delta: z.number().positive().lt(1).describe('δ of (ε, δ)-differential privacy (typically below 1 / number of patients).'),
+        noiseMultiplier: z.number().min(MIN_DP_NOISE_MULTIPLIER).max(MAX_DP_NOISE_MULTIPLIER).describe(`Noise standard deviation ÷ the L2 sensitivity of the mean update (clip × the largest site weight share). In [${MIN_DP_NOISE_MULTIPLIER}, ${MAX_DP_NOISE_MULTIPLIER}]: below ${MIN_DP_NOISE_MULTIPLIER} one round alone spends a meaningless ε.`),
+        delta: z.number().positive().max(MAX_DP_DELTA).describe(`δ of (ε, δ)-differential privacy: the chance the guarantee fails. In (0, ${MAX_DP_DELTA}]; choose it below 1 / the number of patients of the federation.`),
         /** Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting). */
-        maxEpsilon: z.number().positive().optional().describe('Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting over all rounds).'),
+        maxEpsilon: z.number().positive().max(1000).optional().describe('Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting over all rounds). Without it, `plan check` and `federations create` warn: nothing caps ε.'),
       })
       .strict()
       .optional()

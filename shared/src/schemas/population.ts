@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameKeySchema } from './names';
 
 /**
  * The population view: what a site may tell the consortium about its scored twins. Only counts per risk
@@ -62,10 +63,13 @@ export const PopulationSettingsSchema = z
 export type PopulationSettings = z.infer<typeof PopulationSettingsSchema>;
 
 const count = z.number().int().min(0).max(1e9).nullable();
-const name = z.string().min(1).max(32);
+/** A tier name (a printable name, see schemas/names). */
+const name = nameKeySchema(32);
+/** An age band name as {@link ageBandNames} makes them: `0-17`, `80+`, `unknown`. */
+const bandName = z.string().regex(/^(?:\d{1,3}-\d{1,3}|\d{1,3}\+|unknown)$/, 'an age band: lo-hi, lo+ or unknown');
 
 /** One released cell: the number of scored twins of a tier in an age band, or null when suppressed. */
-export const PopulationCellSchema = z.object({ tier: name, ageBand: name, count }).strict();
+export const PopulationCellSchema = z.object({ tier: name, ageBand: bandName, count }).strict();
 /** A population cell (see {@link PopulationCellSchema}). */
 export type PopulationCell = z.infer<typeof PopulationCellSchema>;
 
@@ -81,13 +85,13 @@ export const PopulationReportSchema = z
     k: z.number().int().min(2).max(1000),
     epsilon: z.number().positive().max(100).nullable(),
     tiers: z.array(name).min(2).max(10),
-    ageBands: z.array(name).min(2).max(22),
+    ageBands: z.array(bandName).min(2).max(22),
     cells: z.array(PopulationCellSchema).max(220),
     totals: z
       .object({
         all: count,
         byTier: z.array(z.object({ tier: name, count }).strict()),
-        byAgeBand: z.array(z.object({ ageBand: name, count }).strict()),
+        byAgeBand: z.array(z.object({ ageBand: bandName, count }).strict()),
       })
       .strict(),
     /** How many cells are null (primary and secondary suppression). */

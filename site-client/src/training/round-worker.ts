@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, TwinfedError, sealUpdate, type CurrentRound } from '@twinfed/shared';
+import { PROTOCOL_VERSION, TwinfedError, maxExamplesPerSite, sealUpdate, type CurrentRound } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
 import type { Logger } from '../logger';
 import type { SiteApi } from '../transport/coordinator-client';
@@ -153,7 +153,9 @@ export class RoundWorker {
       this.o.emit({ type: 'trained', round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs });
       const metrics: Record<string, number> = { steps: result.steps };
       if (Number.isFinite(result.meanLoss)) metrics.trainLoss = result.meanLoss;
-      const header = { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: enrollment.state.siteId, baseVersion: r.baseVersionId, numExamples: result.numExamples, metrics, sentAt: new Date().toISOString() };
+      // The plan bounds the weight one site may claim: a larger site trains on all its rows and claims the maximum.
+      const numExamples = Math.min(result.numExamples, maxExamplesPerSite(this.o.session.plan.training));
+      const header = { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: enrollment.state.siteId, baseVersion: r.baseVersionId, numExamples, metrics, sentAt: new Date().toISOString() };
       const envelope = this.secure
         ? await this.secure.sealMasked({ header, weights: result.weights })
         : sealUpdate({ header, weights: result.weights, identity: enrollment.identity, coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey });

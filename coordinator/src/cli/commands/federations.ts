@@ -6,7 +6,7 @@ import { renderKeyValues, renderTable, type Column } from '../format';
 import { readPlanFile } from '../plan-file';
 import { roundMetrics, selectRows } from '../round-metrics';
 import { renderRoundMetrics, renderSiteMetrics } from '../round-metrics-table';
-import { dpLine, modelLine } from '../plan-summary';
+import { dpLine, modelLine, planWarnings } from '../plan-summary';
 
 const federationColumns: Column<FederationView>[] = [
   { header: 'ID', cell: (f) => f.id },
@@ -73,6 +73,7 @@ export function registerFederations(program: Command, deps: CliDeps): void {
     .action(async (opts: { plan: string }, cmd: Command) => {
       const ctx = createContext(cmd, deps);
       const plan = await readPlanFile(opts.plan);
+      for (const w of planWarnings(plan)) deps.stderr.write(`${w}\n`);
       const f = await ctx.client.createFederation(plan);
       ctx.emit(f, () => `Created federation ${f.id} (${f.name}): ${f.plan.rounds} rounds of ${f.plan.strategy.name}, state ${f.state}.\n` +
         `Follow it with: twinfed federations status ${f.id}`);

@@ -4,7 +4,7 @@ import { planJsonSchema, type Plan } from '@twinfed/shared';
 import { createContext, type CliDeps } from '../context';
 import { renderKeyValues } from '../format';
 import { readPlanFile } from '../plan-file';
-import { dataLine, dpLine, modelLine, trainingLine } from '../plan-summary';
+import { dataLine, dpLine, modelLine, planWarnings, trainingLine } from '../plan-summary';
 
 function strategyLine(s: Plan['strategy']): string {
   const params = Object.entries(s)
@@ -51,6 +51,7 @@ export function registerPlan(program: Command, deps: CliDeps): void {
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const ctx = createContext(cmd, deps);
       const checked = await readPlanFile(file);
+      for (const w of planWarnings(checked)) deps.stderr.write(`${w}\n`);
       ctx.emit({ valid: true, plan: checked }, () => `${file}: a valid plan.\n${planSummary(checked)}`);
     });
 }
