@@ -52,6 +52,14 @@ describe('route × role matrix', () => {
   }
 });
 
+/** A population report a member could post (valid: every released count ≥ k). */
+const populationReport = (versionId: string) => ({
+  versionId, at: new Date().toISOString(), k: 10, epsilon: 1, tiers: ['low', 'high'], ageBands: ['0-64', '65+'],
+  cells: [{ tier: 'low', ageBand: '0-64', count: 40 }, { tier: 'low', ageBand: '65+', count: 30 }, { tier: 'high', ageBand: '0-64', count: 12 }, { tier: 'high', ageBand: '65+', count: 11 }],
+  totals: { all: 93, byTier: [{ tier: 'low', count: 70 }, { tier: 'high', count: 23 }], byAgeBand: [{ ageBand: '0-64', count: 52 }, { ageBand: '65+', count: 41 }] },
+  suppressedCells: 0,
+});
+
 /**
  * The "site outside the federation" column: a site enrolled after a federation was created and never selected for
  * one of its rounds. Every site route but `/v1/sites/self` is scoped to a federation (by :fid, by :vid or by the
@@ -87,7 +95,7 @@ describe('route × role matrix: a site outside the federation', () => {
       const path = route.path.replace(':fid', fid).replace(':round', '1').replace(':vid', v0);
       const body = route.method === 'get' ? undefined
         : route.body === 'binary' ? new Uint8Array([0])
-        : route.path === '/v1/population/reports' ? { versionId: v0, at: new Date().toISOString(), k: 10, epsilon: 1, tiers: ['low'], ageBands: ['all'], cells: [{ tier: 'low', ageBand: 'all', count: 10 }], totals: { all: 10, byTier: [{ tier: 'low', count: 10 }], byAgeBand: [{ ageBand: 'all', count: 10 }] }, suppressedCells: 0 }
+        : route.path === '/v1/population/reports' ? populationReport(v0)
         : {};
       const res = await outsider.request(route.method.toUpperCase(), path, body);
       expect({ status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code }).toEqual({ status: 403, code: 'NOT_A_MEMBER' });
