@@ -1,4 +1,4 @@
-import { deserializeWeights, routes, verifyModelVersion, type CurrentRound, type PopulationReport, type WeightSet } from '@twinfed/shared';
+import { deserializeWeights, fromB64, maskContribution, normalizationStatsContext, routes, toB64, verifyModelVersion, type CurrentRound, type PopulationReport, type StatsSession, type WeightSet } from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
@@ -105,5 +105,25 @@ describe('federation membership of sites', () => {
     expect(cur.round?.round).toBe(2);
     expect(cur.selected).toBe(true);
     expect((await outsider.request('GET', routes.modelWeights(cur.round!.baseVersionId))).status).toBe(200);
+  });
+
+  test('a late member of a federated-statistics federation reads the pooled sum but cannot contribute to it', async () => {
+    const values = [[10, 5, -3, 100.5, 7, 9, 1200], [20, 8, 4, 250.25, 11, 12, 3300]];
+    const cohort = (await json<StatsSession>(a.request('GET', routes.federationStats(statsFid)))).cohort;
+    expect(cohort.map((m) => m.siteId)).toEqual([a.siteId, b.siteId].sort());
+    for (const [i, s] of [a, b].entries()) {
+      const masked = maskContribution({ values: values[i]!, siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort: cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) })), context: normalizationStatsContext(statsFid) });
+      expect((await s.request('POST', routes.federationStats(statsFid), { masked: toB64(masked) })).status).toBe(201);
+    }
+    await refusedOutsider(outsider.request('GET', routes.federationStats(statsFid)));
+    const fed = await json<{ latestVersionId: string }>(a.request('GET', routes.federation(statsFid)));
+    const base = await weightsOf(a, fed.latestVersionId);
+    for (const s of [a, b]) {
+      const bytes = s.seal({ federationId: statsFid, round: 1, baseVersion: fed.latestVersionId, weights: base, numExamples: 10 });
+      expect((await s.request('POST', routes.updates(statsFid, 1), bytes)).status).toBe(201);
+    }
+    expect((await json<CurrentRound>(outsider.request('GET', routes.currentRound(statsFid)))).selected).toBe(true);
+    expect((await json<StatsSession>(outsider.request('GET', routes.federationStats(statsFid)))).sum).not.toBeNull();
+    expect(await codeOf(await outsider.request('POST', routes.federationStats(statsFid), { masked: toB64(new Uint8Array(56)) }))).toEqual({ status: 403, code: 'FORBIDDEN' });
   });
 });
