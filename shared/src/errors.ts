@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, message: 'This role may not perform this action.' },
   SITE_REVOKED: { status: 403, message: 'The site has been revoked.' },
   SITE_NOT_SELECTED: { status: 403, message: 'The site is not selected for this round.' },
+  NOT_A_MEMBER: { status: 403, message: 'The site does not belong to this federation (not in its founding cohort and not yet selected for one of its rounds).' },
   // 404
   NOT_FOUND: { status: 404, message: 'The resource does not exist.' },
   UNKNOWN_FEDERATION: { status: 404, message: 'The federation does not exist.' },

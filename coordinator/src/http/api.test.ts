@@ -91,7 +91,8 @@ describe('coordinator REST API over real HTTP', () => {
     expect(await code(a.request('POST', routes.updates(fid, r), seal(a, wrongShape)))).toBe('400 INVALID_WEIGHTS');
     expect(await code(a.request('POST', routes.updates(fid, r), seal(a, base, { baseVersion: `${fid}.v0` })))).toBe('409 WRONG_BASE_VERSION');
     const late = await enrollTestSite(c, 'Delta');
-    expect(await code(late.request('POST', routes.updates(fid, 1), seal(late, base, { round: 1 })))).toBe('409 ROUND_CLOSED');
+    // Enrolled after the federation started and not selected yet: it does not belong to the federation (membership.test).
+    expect(await code(late.request('POST', routes.updates(fid, 1), seal(late, base, { round: 1 })))).toBe('403 NOT_A_MEMBER');
     expect(await code(a.request('POST', routes.updates(fid, r), new Uint8Array([1, 2, 3])))).toBe('400 INVALID_ENVELOPE');
     // Another site's envelope uploaded under my identity.
     expect(await code(a.request('POST', routes.updates(fid, r), seal(b, base)))).toBe('403 FORBIDDEN');

@@ -1,5 +1,5 @@
-import { generateToken, hashToken } from '@twinfed/shared';
-import { enrollTestSite, startTestCoordinator, type TestSite } from '../testing/harness';
+import { generateToken, hashToken, routes } from '@twinfed/shared';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
 import { routeTable } from './route-table';
 import type { Role } from './auth';
 
@@ -49,5 +49,56 @@ describe('route × role matrix', () => {
         else expect([401, 403]).toContain(res.status);
       });
     }
+  }
+});
+
+/** A population report a member could post (valid: every released count ≥ k). */
+const populationReport = (versionId: string) => ({
+  versionId, at: new Date().toISOString(), k: 10, epsilon: 1, tiers: ['low', 'high'], ageBands: ['0-64', '65+'],
+  cells: [{ tier: 'low', ageBand: '0-64', count: 40 }, { tier: 'low', ageBand: '65+', count: 30 }, { tier: 'high', ageBand: '0-64', count: 12 }, { tier: 'high', ageBand: '65+', count: 11 }],
+  totals: { all: 93, byTier: [{ tier: 'low', count: 70 }, { tier: 'high', count: 23 }], byAgeBand: [{ ageBand: '0-64', count: 52 }, { ageBand: '65+', count: 41 }] },
+  suppressedCells: 0,
+});
+
+/**
+ * The "site outside the federation" column: a site enrolled after a federation was created and never selected for
+ * one of its rounds. Every site route but `/v1/sites/self` is scoped to a federation (by :fid, by :vid or by the
+ * report's version) and refuses it with 403 NOT_A_MEMBER, on a federation and a version that do exist.
+ */
+describe('route × role matrix: a site outside the federation', () => {
+  let c: Awaited<ReturnType<typeof startTestCoordinator>>;
+  let outsider: TestSite;
+  let fid: string;
+  let v0: string;
+
+  beforeAll(async () => {
+    c = await startTestCoordinator();
+    await enrollTestSite(c, 'Member A');
+    await enrollTestSite(c, 'Member B');
+    const plan = testPlan({ data: { features: ['a', 'b', 'c'], normalization: 'federated' }, privacy: { secureAggregation: true } });
+    const fed = (await (await operator(c, 'POST', routes.federations, { plan })).json()) as { id: string; latestVersionId: string };
+    fid = fed.id;
+    v0 = fed.latestVersionId;
+    outsider = await enrollTestSite(c, 'Outsider');
+  });
+  afterAll(async () => c.close());
+
+  const siteRoutes = routeTable({} as never).filter((r) => r.roles.includes('site') && r.path !== '/v1/sites/self');
+
+  test('every site route but /v1/sites/self is federation-scoped', () => {
+    expect(siteRoutes.length).toBeGreaterThanOrEqual(12);
+    for (const r of siteRoutes) expect(r.path.includes(':fid') || r.path.includes(':vid') || r.path === '/v1/population/reports').toBe(true);
+  });
+
+  for (const route of siteRoutes) {
+    test(`${route.method.toUpperCase()} ${route.path} as a site outside the federation → 403 NOT_A_MEMBER`, async () => {
+      const path = route.path.replace(':fid', fid).replace(':round', '1').replace(':vid', v0);
+      const body = route.method === 'get' ? undefined
+        : route.body === 'binary' ? new Uint8Array([0])
+        : route.path === '/v1/population/reports' ? populationReport(v0)
+        : {};
+      const res = await outsider.request(route.method.toUpperCase(), path, body);
+      expect({ status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code }).toEqual({ status: 403, code: 'NOT_A_MEMBER' });
+    });
   }
 });

@@ -76,9 +76,10 @@ describe('federated normalisation statistics (secure sum) over HTTP', () => {
     expect(other.status).toBe(409);
   });
 
-  test('a late site may read the sum but not contribute; bad lengths, plans and federations are refused', async () => {
+  test('a late site not yet selected neither reads nor contributes; bad lengths, plans and federations are refused', async () => {
+    // (Once a round selects it, it reads the sum but still cannot contribute: membership.test.)
     const late = await enrollTestSite(c, 'Late');
-    expect((await session(late)).sum).not.toBeNull();
+    expect((await late.request('GET', routes.federationStats(fid))).status).toBe(403);
     const refused = await late.request('POST', routes.federationStats(fid), { masked: toB64(new Uint8Array(56)) });
     expect(refused.status).toBe(403);
     const short = await sites[2]!.request('POST', routes.federationStats(fid), { masked: toB64(new Uint8Array(16)) });

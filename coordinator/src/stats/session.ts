@@ -13,6 +13,7 @@ import {
   type StatsSession,
 } from '@twinfed/shared';
 import type { Federation, Site, Store } from '../store';
+import { foundingMember } from '../rounds/membership';
 
 /**
  * The cohort of a federation's secure sum: the sites enrolled when the federation was created and not revoked at
@@ -21,8 +22,7 @@ import type { Federation, Site, Store } from '../store';
  * contributes (or is revoked later) keeps the sum from completing.
  */
 export function statsCohort(federation: Federation, sites: readonly Site[]): Site[] {
-  const at = federation.createdAt;
-  return sites.filter((s) => s.enrolledAt <= at && (s.revokedAt === null || s.revokedAt > at)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return sites.filter((s) => foundingMember(federation, s)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 async function load(store: Store, federationId: string) {

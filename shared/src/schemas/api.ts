@@ -129,7 +129,29 @@ export const UploadAckSchema = z.object({
 export type UploadAck = z.infer<typeof UploadAckSchema>;
 
 /** POST /v1/models/:id/evaluations (site): metrics of a version on the site's own held-out rows. */
-export const EvaluationReportSchema = z.object({ n: z.number().int().min(0).max(1e9), metrics: metricRecord }).strict();
+/**
+ * The range of each evaluation metric with a known meaning (what sites report: accuracy, AUC, log loss, Brier score,
+ * and the usual rates); a metric under another name need only be finite. A report outside these ranges is refused.
+ */
+export const EVALUATION_METRIC_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  accuracy: [0, 1], auc: [0, 1], brier: [0, 1], precision: [0, 1], recall: [0, 1], sensitivity: [0, 1], specificity: [0, 1], f1: [0, 1],
+  loss: [0, Number.POSITIVE_INFINITY],
+};
+
+/** Fallback bound of an evaluation's `n` when the plan sets no per-site maximum of examples. */
+export const DEFAULT_MAX_EVALUATION_EXAMPLES = 1_000_000;
+
+export const EvaluationReportSchema = z
+  .object({ n: z.number().int().min(0).max(1e9), metrics: metricRecord })
+  .strict()
+  .superRefine((r, ctx) => {
+    for (const [name, value] of Object.entries(r.metrics)) {
+      const range = Object.prototype.hasOwnProperty.call(EVALUATION_METRIC_RANGES, name) ? EVALUATION_METRIC_RANGES[name] : undefined;
+      if (range && (value < range[0] || value > range[1])) {
+        ctx.addIssue({ code: 'custom', path: ['metrics', name], message: `${name} must be within [${range[0]}, ${range[1]}]` });
+      }
+    }
+  });
 export type EvaluationReport = z.infer<typeof EvaluationReportSchema>;
 
 /** An evaluation as stored. */

@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 import { TwinfedError, type EvaluationView, type FederationEvaluations } from '@twinfed/shared';
 import { z } from 'zod';
 import { idParam, intParam, jsonBody, rawBody } from '../body';
-import { principalOf, siteOf } from '../auth';
+import { principalOf } from '../auth';
+import { memberSite, requireSiteMember } from '../membership';
 import type { HttpDeps } from '../deps';
 import { federationView, roundView } from '../../rounds/views';
 import { evaluationView } from '../views';
@@ -29,7 +30,10 @@ export function federationHandlers(deps: HttpDeps) {
       res.status(201).json(federationView(fed));
     },
     get: async (req: Request, res: Response) => {
-      res.json(federationView(await getFederation(idParam(req, 'fid'))));
+      const fid = idParam(req, 'fid');
+      const fed = await getFederation(fid);
+      await requireSiteMember(req, deps, fid);
+      res.json(federationView(fed));
     },
     rounds: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
@@ -49,13 +53,18 @@ export function federationHandlers(deps: HttpDeps) {
       res.json(body);
     },
     current: async (req: Request, res: Response) => {
-      res.json(await deps.engine.currentRoundFor(idParam(req, 'fid'), siteOf(req)));
+      const fid = idParam(req, 'fid');
+      const { siteId } = await memberSite(req, deps, fid);
+      res.json(await deps.engine.currentRoundFor(fid, siteId));
     },
     upload: async (req: Request, res: Response) => {
+      const fid = idParam(req, 'fid');
+      const round = intParam(req, 'round');
+      const { siteId } = await memberSite(req, deps, fid);
       const ack = await deps.engine.submitUpdate({
-        federationId: idParam(req, 'fid'),
-        round: intParam(req, 'round'),
-        siteId: siteOf(req),
+        federationId: fid,
+        round,
+        siteId,
         bytes: rawBody(req),
       });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);

@@ -1,9 +1,10 @@
 import type { Request, Response } from 'express';
-import { BINARY_MEDIA_TYPE, EvaluationReportSchema, TwinfedError } from '@twinfed/shared';
+import { BINARY_MEDIA_TYPE, EvaluationReportSchema, PlanSchema, TwinfedError } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
-import { siteOf } from '../auth';
 import type { HttpDeps } from '../deps';
+import { memberSite, requireSiteMember } from '../membership';
 import { versionView } from '../views';
+import { maxEvaluationExamples } from '../../registry/evaluation-limits';
 
 /** Handlers for the model registry: versions, weights, evaluations. */
 export function modelHandlers(deps: HttpDeps) {
@@ -12,16 +13,22 @@ export function modelHandlers(deps: HttpDeps) {
     if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
     return v;
   };
+  /** The version, when the caller may see it: a site must belong to the version's federation. */
+  const readableVersion = async (req: Request) => {
+    const v = await getVersion(idParam(req, 'vid'));
+    await requireSiteMember(req, deps, v.federationId);
+    return v;
+  };
   return {
     list: async (req: Request, res: Response) => {
       const fid = typeof req.query.federation === 'string' ? req.query.federation : undefined;
       res.json({ models: (await deps.store.listVersions(fid ? { federationId: fid } : {})).map(versionView) });
     },
     get: async (req: Request, res: Response) => {
-      res.json(versionView(await getVersion(idParam(req, 'vid'))));
+      res.json(versionView(await readableVersion(req)));
     },
     weights: async (req: Request, res: Response) => {
-      const v = await getVersion(idParam(req, 'vid'));
+      const v = await readableVersion(req);
       const etag = `"${v.weightsSha256}"`;
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
@@ -39,8 +46,10 @@ export function modelHandlers(deps: HttpDeps) {
     },
     report: async (req: Request, res: Response) => {
       const v = await getVersion(idParam(req, 'vid'));
-      const siteId = siteOf(req);
+      const { siteId, federation } = await memberSite(req, deps, v.federationId);
       const body = jsonBody(req, EvaluationReportSchema);
+      const max = maxEvaluationExamples(PlanSchema.parse(federation.plan));
+      if (body.n > max) throw new TwinfedError('VALIDATION_FAILED', undefined, { details: [{ path: 'n', message: `at most ${max} examples per site` }] });
       const stored = await deps.store.putEvaluation({ versionId: v.id, siteId, n: body.n, metrics: body.metrics, createdAt: new Date(deps.now()).toISOString() });
       res.status(201).json(stored);
     },

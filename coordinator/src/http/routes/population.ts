@@ -1,18 +1,25 @@
 import type { Request, Response } from 'express';
-import { PopulationReportSchema, TwinfedError, type PopulationReport } from '@twinfed/shared';
+import { IdSchema, PopulationReportSchema, TwinfedError, type PopulationReport } from '@twinfed/shared';
+import { z } from 'zod';
 import { jsonBody } from '../body';
 import { siteOf } from '../auth';
+import { requireSiteMember } from '../membership';
 import type { HttpDeps } from '../deps';
 import { populationView } from '../../population/view';
+
+const VersionOf = z.looseObject({ versionId: IdSchema });
 
 /** Handlers for sites' population reports and the consortium's population view. */
 export function populationHandlers(deps: HttpDeps) {
   return {
     report: async (req: Request, res: Response) => {
       const siteId = siteOf(req);
-      const report = jsonBody(req, PopulationReportSchema);
-      const version = await deps.store.getVersion(report.versionId);
+      // The version (hence the federation) first: a site outside it is refused before its report is examined.
+      const { versionId } = jsonBody(req, VersionOf);
+      const version = await deps.store.getVersion(versionId);
       if (!version) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
+      await requireSiteMember(req, deps, version.federationId);
+      const report = jsonBody(req, PopulationReportSchema);
       const stored = await deps.store.putPopulationReport({
         versionId: version.id, federationId: version.federationId, siteId, report, createdAt: new Date(deps.now()).toISOString(),
       });

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { StatsContributionSchema, fromB64 } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
-import { siteOf } from '../auth';
+import { memberSite } from '../membership';
 import type { HttpDeps } from '../deps';
 import { contributeStats, pooledNormalization, statsSession } from '../../stats/session';
 
@@ -9,17 +9,19 @@ import { contributeStats, pooledNormalization, statsSession } from '../../stats/
 export function statsHandlers(deps: HttpDeps) {
   return {
     session: async (req: Request, res: Response) => {
-      siteOf(req);
-      res.json(await statsSession(deps.store, idParam(req, 'fid')));
+      const fid = idParam(req, 'fid');
+      await memberSite(req, deps, fid);
+      res.json(await statsSession(deps.store, fid));
     },
     /** Operators and researchers: the pooled statistics (an aggregate over the cohort), for model export. */
     pooled: async (req: Request, res: Response) => {
       res.json(await pooledNormalization(deps.store, idParam(req, 'fid')));
     },
     contribute: async (req: Request, res: Response) => {
-      const siteId = siteOf(req);
+      const fid = idParam(req, 'fid');
+      const { siteId } = await memberSite(req, deps, fid);
       const body = jsonBody(req, StatsContributionSchema);
-      const ack = await contributeStats({ store: deps.store, federationId: idParam(req, 'fid'), siteId, masked: fromB64(body.masked), now: new Date(deps.now()).toISOString() });
+      const ack = await contributeStats({ store: deps.store, federationId: fid, siteId, masked: fromB64(body.masked), now: new Date(deps.now()).toISOString() });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
     },
   };

@@ -1,0 +1,25 @@
+import type { Request } from 'express';
+import { TwinfedError } from '@twinfed/shared';
+import type { Federation } from '../store';
+import { requireMember } from '../rounds/membership';
+import { principalOf } from './auth';
+import type { HttpDeps } from './deps';
+
+/**
+ * Federation-scoped routes call this before reading or writing anything of the federation: a site caller must belong
+ * to it (rounds/membership; 403 NOT_A_MEMBER otherwise); operators and researchers pass. Returns the site id when the
+ * caller is a site, null otherwise.
+ */
+export async function requireSiteMember(req: Request, deps: Pick<HttpDeps, 'store'>, federationId: string): Promise<string | null> {
+  const p = principalOf(req);
+  if (p.kind !== 'site') return null;
+  await requireMember(deps.store, federationId, p.siteId);
+  return p.siteId;
+}
+
+/** Like {@link requireSiteMember} for a route that only sites call: the site id and the federation. */
+export async function memberSite(req: Request, deps: Pick<HttpDeps, 'store'>, federationId: string): Promise<{ siteId: string; federation: Federation }> {
+  const p = principalOf(req);
+  if (p.kind !== 'site') throw new TwinfedError('FORBIDDEN');
+  return { siteId: p.siteId, federation: await requireMember(deps.store, federationId, p.siteId) };
+}
