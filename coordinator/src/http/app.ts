@@ -16,7 +16,7 @@ export function createApp(deps: HttpDeps): express.Express {
   app.set('trust proxy', deps.config.trustProxy ?? false);
   app.use(helmet());
   app.use(refuseWhileDraining(deps));
-  app.use(authFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now }));
+  app.use(deps.authFailures ?? authFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now }));
   for (const route of routeTable(deps)) {
     const gate = route.body === 'binary' && deps.uploadGate ? [deps.uploadGate.middleware()] : [];
     app[route.method](route.path, ...gate, contentType(route), readBody(route, deps), authorize(route, deps), route.handler);

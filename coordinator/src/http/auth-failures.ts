@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { TwinfedError } from '@twinfed/shared';
 
 /** Options of {@link authFailureLimiter}. */
@@ -7,6 +7,14 @@ export interface AuthFailureLimiterOptions {
   maxFailures: number;
   windowMs: number;
   now: () => number;
+}
+
+/** The limiter's accounting for callers outside express (the socket.io handshake): the same windows and limit. */
+export interface AuthFailureAccounting {
+  /** True while `address` is over the limit (refuse its attempt). */
+  isLimited(address: string): boolean;
+  /** Counts one failed authentication from `address`. */
+  recordFailure(address: string): void;
 }
 
 /**
@@ -18,13 +26,24 @@ export interface AuthFailureLimiterOptions {
  * which a busy shared address would exceed without a single failure. Memory: one entry per failing address, dropped
  * when its window ends.
  */
-export function authFailureLimiter(opts: AuthFailureLimiterOptions) {
+export function authFailureLimiter(opts: AuthFailureLimiterOptions): RequestHandler & AuthFailureAccounting {
   const windows = new Map<string, { failures: number; resetAt: number }>();
   const prune = (now: number) => {
     if (windows.size < 10_000) return;
     for (const [ip, w] of windows) if (w.resetAt <= now) windows.delete(ip);
   };
-  return (req: Request, res: Response, next: NextFunction) => {
+  const recordFailure = (ip: string) => {
+    const at = opts.now();
+    prune(at);
+    const entry = windows.get(ip);
+    if (!entry || entry.resetAt <= at) windows.set(ip, { failures: 1, resetAt: at + opts.windowMs });
+    else entry.failures++;
+  };
+  const isLimited = (ip: string) => {
+    const w = windows.get(ip);
+    return opts.maxFailures > 0 && w !== undefined && w.resetAt > opts.now() && w.failures >= opts.maxFailures;
+  };
+  const middleware = (req: Request, res: Response, next: NextFunction) => {
     if (opts.maxFailures <= 0 || req.path === '/healthz' || req.path === '/readyz') return next(); // probes are never refused
     const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown'; // the client address as `trust proxy` decides
     const now = opts.now();
@@ -37,13 +56,9 @@ export function authFailureLimiter(opts: AuthFailureLimiterOptions) {
       return next(new TwinfedError('RATE_LIMITED', 'Too many failed authentications from this address; retry later.'));
     }
     res.on('finish', () => {
-      if (res.statusCode !== 401) return;
-      const at = opts.now();
-      prune(at);
-      const entry = windows.get(ip);
-      if (!entry || entry.resetAt <= at) windows.set(ip, { failures: 1, resetAt: at + opts.windowMs });
-      else entry.failures++;
+      if (res.statusCode === 401) recordFailure(ip);
     });
     next();
   };
+  return Object.assign(middleware, { isLimited, recordFailure: (address: string) => (opts.maxFailures > 0 ? recordFailure(address) : undefined) });
 }

@@ -64,13 +64,25 @@ describe('socket.io: anonymous connections', () => {
 
   test('connections that have not authenticated are capped per client address (16 by default); authenticated sites do not count', async () => {
     const site = await enrollTestSite(c, 'Alpha');
-    expect(await attempt(c.url, SITE_NAMESPACE, { auth: signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }) })).toEqual({ connected: true });
+    const siteSocket = connect(c.url + SITE_NAMESPACE, { transports: ['websocket'], reconnection: false, forceNew: true, auth: signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }) });
+    await new Promise<void>((resolve, reject) => {
+      siteSocket.once('connect', () => resolve());
+      siteSocket.once('connect_error', reject);
+    });
     const held: Array<Manager | null> = [];
     try {
       for (let i = 0; i < 300; i++) held.push(await openAnonymous(c.url));
       expect(held.filter((m) => m !== null).length).toBe(16);
+      expect(siteSocket.connected).toBe(true); // the site, connected from the same address, is not among the 16
+      // Once they are gone the address may open new ones.
+      closeAll(held);
+      held.length = 0;
+      let reopened: Manager | null = null;
+      while (reopened === null) reopened = await openAnonymous(c.url); // the server sees the closes shortly after the client
+      held.push(reopened);
     } finally {
       closeAll(held);
+      siteSocket.disconnect();
     }
   });
 });
