@@ -23,6 +23,8 @@ const ConfigSchema = z.object({
   shutdownGraceMs: z.number().int().min(0),
   /** 401 answers per client address and minute before it gets 429 for the rest of the minute (0: no limit). */
   maxAuthFailuresPerMinute: z.number().int().min(0),
+  /** socket.io connections per client address (IPv6: per /64) that have not authenticated a site yet; more are refused. */
+  maxAnonymousSocketsPerAddress: z.number().int().min(1),
   /** PEM files of the server certificate (chain) and its private key: both given, the coordinator serves HTTPS + WSS. */
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
@@ -43,7 +45,7 @@ export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
  * Builds the configuration from environment variables (`TWINFED_DATA_DIR`, `TWINFED_HOST`, `TWINFED_PORT`,
  * `TWINFED_STORE`, `TWINFED_LOG_LEVEL`, `TWINFED_MAX_UPDATE_BYTES`, `TWINFED_MAX_CONCURRENT_UPLOADS`,
  * `TWINFED_MAX_QUEUED_UPLOADS`, `TWINFED_SHUTDOWN_GRACE_MS`, `TWINFED_TLS_CERT`, `TWINFED_TLS_KEY`,
- * `TWINFED_TRUST_PROXY`) and explicit overrides (CLI flags win).
+ * `TWINFED_TRUST_PROXY`, `TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS`) and explicit overrides (CLI flags win).
  */
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
   const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
@@ -60,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     maxQueuedUploads: num(env.TWINFED_MAX_QUEUED_UPLOADS) ?? 64,
     shutdownGraceMs: num(env.TWINFED_SHUTDOWN_GRACE_MS) ?? 10_000,
     maxAuthFailuresPerMinute: num(env.TWINFED_MAX_AUTH_FAILURES_PER_MINUTE) ?? 30,
+    maxAnonymousSocketsPerAddress: num(env.TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS) ?? 16,
     tlsCert: env.TWINFED_TLS_CERT || undefined,
     tlsKey: env.TWINFED_TLS_KEY || undefined,
     trustProxy: parseTrustProxy(env.TWINFED_TRUST_PROXY),

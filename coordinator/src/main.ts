@@ -96,7 +96,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   const inFlight = trackRequests(server);
   sockets = attachSockets({
     httpServer: server, store, logger, requestWindowMs: config.requestWindowMs, now, touch: (id) => presence.seen(id),
-    clientAddress: (req) => clientAddress(app, req), authFailures,
+    clientAddress: (req) => clientAddress(app, req), authFailures, maxAnonymousPerAddress: config.maxAnonymousSocketsPerAddress,
   });
   push = sockets.events;
 

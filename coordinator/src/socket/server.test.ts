@@ -156,3 +156,12 @@ describe('socket.io: handshake failures', () => {
     }
   });
 });
+
+describe('socket.io: configuration', () => {
+  test('the anonymous cap defaults to 16 per address and is set with TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS (at least 1)', async () => {
+    const { loadConfig } = await import('../config');
+    expect(loadConfig({}, { dataDir: '/tmp/x' }).maxAnonymousSocketsPerAddress).toBe(16);
+    expect(loadConfig({ TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS: '64' }, { dataDir: '/tmp/x' }).maxAnonymousSocketsPerAddress).toBe(64);
+    expect(() => loadConfig({ TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS: '0' }, { dataDir: '/tmp/x' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});

@@ -28,7 +28,7 @@ export interface SocketLayer {
   close(): Promise<void>;
 }
 
-/** Default cap on connections per client address that have not (yet) authenticated as a site. */
+/** Default cap on connections per client address (IPv6: per /64) that have not (yet) authenticated as a site. */
 export const MAX_ANONYMOUS_SOCKETS_PER_ADDRESS = 16;
 /** Default time a connection may take to authenticate before it is closed. */
 export const SOCKET_CONNECT_TIMEOUT_MS = 10_000;
