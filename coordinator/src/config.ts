@@ -36,6 +36,8 @@ const ConfigSchema = z.object({
   maxRequestsPerPrincipal: z.number().int().min(0),
   /** Requests without credentials (public routes) one client address may have in progress at once; more get 429 (0: no cap). */
   maxAnonymousRequestsPerAddress: z.number().int().min(0),
+  /** socket.io connections per client address (IPv6: per /64) that have not authenticated a site yet; more are refused. */
+  maxAnonymousSocketsPerAddress: z.number().int().min(1),
   /** PEM files of the server certificate (chain) and its private key: both given, the coordinator serves HTTPS + WSS. */
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
@@ -72,7 +74,7 @@ export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
  * `TWINFED_MAX_QUEUED_UPLOADS`, `TWINFED_SHUTDOWN_GRACE_MS`, `TWINFED_TLS_CERT`, `TWINFED_TLS_KEY`,
  * `TWINFED_TRUST_PROXY`, `TWINFED_MAX_AUTH_FAILURES_PER_MINUTE`, `TWINFED_HEADERS_TIMEOUT_MS`, `TWINFED_REQUEST_TIMEOUT_MS`,
  * `TWINFED_KEEP_ALIVE_TIMEOUT_MS`, `TWINFED_MIN_BODY_BYTES_PER_SECOND`, `TWINFED_BODY_RATE_GRACE_MS`,
- * `TWINFED_MAX_REQUESTS_PER_PRINCIPAL`, `TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS`) and explicit overrides (CLI flags win).
+ * `TWINFED_MAX_REQUESTS_PER_PRINCIPAL`, `TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS`, `TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS`) and explicit overrides (CLI flags win).
  * Defaults are in {@link SERVER_LIMIT_DEFAULTS} and docs/server-limits.md.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
@@ -97,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     bodyRateGraceMs: num(env.TWINFED_BODY_RATE_GRACE_MS) ?? SERVER_LIMIT_DEFAULTS.bodyRateGraceMs,
     maxRequestsPerPrincipal: num(env.TWINFED_MAX_REQUESTS_PER_PRINCIPAL) ?? SERVER_LIMIT_DEFAULTS.maxRequestsPerPrincipal,
     maxAnonymousRequestsPerAddress: num(env.TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS) ?? SERVER_LIMIT_DEFAULTS.maxAnonymousRequestsPerAddress,
+    maxAnonymousSocketsPerAddress: num(env.TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS) ?? 16,
     tlsCert: env.TWINFED_TLS_CERT || undefined,
     tlsKey: env.TWINFED_TLS_KEY || undefined,
     trustProxy: parseTrustProxy(env.TWINFED_TRUST_PROXY),

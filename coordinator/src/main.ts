@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { TwinfedError, fingerprint, loadOrCreateIdentity, publicPart, type Identity } from '@twinfed/shared';
 import type { CoordinatorConfig } from './config';
 import { createApp } from './http/app';
+import { authFailureLimiter } from './http/auth-failures';
+import { clientAddress } from './http/client-address';
 import { createLogger, type Logger } from './logger';
 import { Presence } from './http/presence';
 import { UploadGate } from './http/upload-gate';
@@ -81,8 +83,10 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   const uploadGate = new UploadGate({ concurrency: config.maxConcurrentUploads, queue: config.maxQueuedUploads, metrics, now });
   let sockets: ReturnType<typeof attachSockets> | null = null;
   let draining = false;
+  // One failed-authentication account for HTTP and socket handshakes.
+  const authFailures = new AuthFailureLimiter({ maxFailures: config.maxAuthFailuresPerMinute, windowMs: 60_000, now });
   const app = createApp({
-    config, store, engine, identity, logger, now, uploadGate, presence,
+    config, store, engine, identity, logger, now, uploadGate, presence, authFailures,
     onSiteRevoked: (id) => sockets?.disconnectSite(id),
     draining: () => draining,
     connectedSites: () => sockets?.connectedSites() ?? 0,
@@ -93,7 +97,10 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   const server: http.Server = initialTls ? (https.createServer({ cert: initialTls.cert, key: initialTls.key }, app) as unknown as http.Server) : http.createServer(app);
   applyServerTimeouts(server, config);
   const inFlight = trackRequests(server);
-  sockets = attachSockets({ httpServer: server, store, logger, requestWindowMs: config.requestWindowMs, now, touch: (id) => presence.seen(id) });
+  sockets = attachSockets({
+    httpServer: server, store, logger, requestWindowMs: config.requestWindowMs, now, touch: (id) => presence.seen(id),
+    clientAddress: (req) => clientAddress(app, req), authFailures, maxAnonymousPerAddress: config.maxAnonymousSocketsPerAddress,
+  });
   push = sockets.events;
 
   await new Promise<void>((resolve, reject) => {

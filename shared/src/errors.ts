@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   REPLAYED_REQUEST: { status: 401, message: 'The request nonce was already used.' },
   INVALID_TOKEN: { status: 401, message: 'The token is invalid, expired or already used.' },
   UNKNOWN_SITE: { status: 401, message: 'The site is not enrolled.' },
+  ENROLL_PROOF_INVALID: { status: 401, message: 'The enrollment does not prove possession of the presented keys.' },
   DECRYPT_FAILED: { status: 400, message: 'The payload could not be decrypted.' },
   // 403: authorisation
   FORBIDDEN: { status: 403, message: 'This role may not perform this action.' },
@@ -40,6 +41,7 @@ export const ERROR_CODES = {
   WRONG_BASE_VERSION: { status: 409, message: 'The update was trained from a different model version.' },
   UPDATE_CONFLICT: { status: 409, message: 'A different update for this round was already accepted from this site.' },
   ALREADY_EXISTS: { status: 409, message: 'The resource already exists.' },
+  KEY_IN_USE: { status: 409, message: 'These public keys are already registered to a site.' },
   FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.' },
   SECAGG_PHASE: { status: 409, message: 'The secure-aggregation round is not in the phase this message belongs to.' },
   // 413, 415, 429, 503

@@ -28,7 +28,7 @@ export function createApp(deps: HttpDeps): express.Express {
   app.set('trust proxy', deps.config.trustProxy ?? false);
   app.use(helmet());
   app.use(refuseWhileDraining(deps));
-  const limiter = new AuthFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now });
+  const limiter = deps.authFailures ?? new AuthFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now });
   const admission = new Admission({ maxPerPrincipal: deps.config.maxRequestsPerPrincipal, maxAnonymousPerAddress: deps.config.maxAnonymousRequestsPerAddress });
   const auth: AuthOptions = { store: deps.store, requestWindowMs: deps.config.requestWindowMs, now: deps.now, ...(deps.presence ? { presence: deps.presence } : {}) };
   const body = { minBytesPerSecond: deps.config.minBodyBytesPerSecond, graceMs: deps.config.bodyRateGraceMs };

@@ -33,6 +33,14 @@ function headerCredentialKey(req: Request): string | undefined {
   return bearer === undefined ? undefined : `token:${sha256Hex(bearer).slice(0, 32)}`;
 }
 
+/** What the socket layer needs: the same failure accounting as HTTP, by client address. */
+export interface AuthFailureAccounting {
+  /** True when this client address is over the limit (its further attempts are refused). */
+  isLimited(address: string): boolean;
+  /** Counts one failed authentication against this client address. */
+  recordFailure(address: string): void;
+}
+
 interface Window {
   failures: number;
   resetAt: number;
@@ -50,7 +58,7 @@ interface Window {
  * Probes (/healthz, /readyz) are never counted or refused. Memory: one entry per failing key, dropped after its window.
  * Hand-written because express-rate-limit counts requests as they start, per address only.
  */
-export class AuthFailureLimiter {
+export class AuthFailureLimiter implements AuthFailureAccounting {
   private readonly windows = new Map<string, Window>();
   private readonly keys = new WeakMap<Request, Set<string>>();
 
@@ -58,6 +66,14 @@ export class AuthFailureLimiter {
 
   private get on(): boolean {
     return this.opts.maxFailures > 0;
+  }
+
+  isLimited(address: string): boolean {
+    return this.on && this.blockedFor(addressKey(address)) > 0;
+  }
+
+  recordFailure(address: string): void {
+    if (this.on) this.record(addressKey(address));
   }
 
   /** Seconds until `key` may try again, or 0 when it is under the limit. */

@@ -1,9 +1,11 @@
+import type { RequestHandler } from 'express';
 import type { Identity } from '@twinfed/shared';
 import type { CoordinatorConfig } from '../config';
 import type { Logger } from '../logger';
 import type { CrashPoints } from '../rounds/crash-points';
 import type { RoundEngine } from '../rounds/engine';
 import type { Store } from '../store';
+import type { AuthFailureAccounting } from './auth-failures';
 import type { Presence } from './presence';
 import type { UploadGate } from './upload-gate';
 
@@ -25,6 +27,8 @@ export interface HttpDeps {
   draining?: () => boolean;
   /** Connected site sockets (for `/metrics`). */
   connectedSites?: () => number;
+  /** The failed-authentication limiter, shared with the socket layer; none: the app makes its own. */
+  authFailures?: AuthFailureLimiter;
   /** Test-only crash points. */
   crashPoints?: CrashPoints;
 }

@@ -10,6 +10,11 @@ export function alreadyExists(what: string): TwinfedError {
   return new TwinfedError('ALREADY_EXISTS', `${what} already exists.`);
 }
 
+/** Another site (revoked ones included) already registered one of these public keys. */
+export function keyInUse(): TwinfedError {
+  return new TwinfedError('KEY_IN_USE');
+}
+
 export function unknownFederation(): TwinfedError {
   return new TwinfedError('UNKNOWN_FEDERATION');
 }

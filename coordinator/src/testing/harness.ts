@@ -8,6 +8,7 @@ import {
   publicPart,
   routes,
   sealUpdate,
+  signEnrollProof,
   signRequest,
   type Identity,
   type WeightSet,
@@ -68,10 +69,11 @@ export async function operator(c: { url: string; operatorToken: string }, method
 export async function enrollTestSite(c: { url: string; operatorToken: string }, name: string): Promise<TestSite> {
   const inv = (await (await operator(c, 'POST', routes.invitations, { siteName: name })).json()) as { token: string };
   const identity = generateIdentity();
+  const coordinator = (await (await fetch(c.url + routes.coordinatorKeys)).json()) as { signPublicKey: string; boxPublicKey: string };
   const res = await fetch(c.url + routes.enroll, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ protocol: PROTOCOL_VERSION, token: inv.token, ...publicPart(identity) }),
+    body: JSON.stringify({ protocol: PROTOCOL_VERSION, token: inv.token, ...publicPart(identity), proof: signEnrollProof({ token: inv.token, coordinator, identity }) }),
   });
   if (res.status !== 201) throw new Error(`enroll failed: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { siteId: string; coordinator: { boxPublicKey: string; signPublicKey: string } };

@@ -1,4 +1,5 @@
-/** Authentication of site → coordinator traffic: signed HTTP requests and signed socket handshakes. */
+/** Authentication of site → coordinator traffic: signed HTTP requests, signed socket handshakes, enrollment proofs. */
 export * from './headers';
 export * from './request-signing';
 export * from './handshake';
+export * from './enroll-proof';

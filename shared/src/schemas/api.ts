@@ -21,7 +21,14 @@ export type CoordinatorKeys = z.infer<typeof CoordinatorKeysSchema>;
 
 /** POST /v1/enroll: a site presents its one-time token and its freshly generated public keys. */
 export const EnrollRequestSchema = z
-  .object({ protocol: z.number().int(), token: z.string().min(16).max(200), signPublicKey: b64, boxPublicKey: b64 })
+  .object({
+    protocol: z.number().int(),
+    token: z.string().min(16).max(200),
+    signPublicKey: b64,
+    boxPublicKey: b64,
+    /** Proof of possession of both keys (`signEnrollProof`). Required: a request without it is refused `ENROLL_PROOF_INVALID`, the clear answer to a site client older than the check. */
+    proof: z.object({ signature: b64, boxProof: b64 }).strict().optional(),
+  })
   .strict();
 export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
 

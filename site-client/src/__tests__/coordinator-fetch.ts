@@ -37,6 +37,7 @@ export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
     requests.push({ method: init.method ?? 'GET', url, headers, body: bodyText(init.body) });
     const p = new URL(url).pathname;
     try {
+      if (p === routes.coordinatorKeys) return Response.json(keys);
       if (p === routes.enroll) {
         const body = JSON.parse(String(init.body)) as { signPublicKey: string; boxPublicKey: string };
         c.siteSignPublicKey = Buffer.from(body.signPublicKey, 'base64');

@@ -26,6 +26,7 @@ function spy() {
   const keys = { protocol: PROTOCOL_VERSION, ...publicPart(coordinator), fingerprint: fingerprint(publicPart(coordinator)) };
   const fetch: FetchLike = async (url, init) => {
     calls.push({ url, body: init.body === undefined ? '' : String(init.body) });
+    if (new URL(url).pathname === routes.coordinatorKeys) return Response.json(keys);
     if (new URL(url).pathname === routes.enroll) return Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys });
     return Response.json({ error: { code: 'UNKNOWN_SITE', message: 'no such site' } }, { status: 401 });
   };
@@ -64,8 +65,8 @@ describe('plain http to a remote coordinator is refused before anything is sent'
       const dataDir = tmp();
       const t = io({ fetch: s.fetch, env });
       expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', dataDir, ...args], t.deps)).toBe(0);
-      expect(s.calls.map((c) => c.url)).toEqual([`${REMOTE}${routes.enroll}`]);
-      expect(s.calls[0]!.body).toContain(TOKEN);
+      expect(s.calls.map((c) => c.url)).toEqual([`${REMOTE}${routes.coordinatorKeys}`, `${REMOTE}${routes.enroll}`]);
+      expect(s.calls[1]!.body).toContain(TOKEN);
       expect(fs.existsSync(siteStatePath(dataDir))).toBe(true);
     }
   });
@@ -75,7 +76,7 @@ describe('plain http to a remote coordinator is refused before anything is sent'
       const s = spy();
       const t = io({ fetch: s.fetch });
       expect(await cli(['enroll', '--coordinator', url, '--token', TOKEN, '--data-dir', tmp()], t.deps)).toBe(0);
-      expect(s.calls).toHaveLength(1);
+      expect(s.calls).toHaveLength(2); // the keys, then the enrollment
     }
   });
 

@@ -28,6 +28,7 @@ function fetchFor(c: FakeCoordinator): FetchLike {
   return async (url, init) => {
     const p = new URL(url).pathname;
     try {
+      if (p === routes.coordinatorKeys) return Response.json(keys);
       if (p === routes.enroll) {
         const body = JSON.parse(String(init.body)) as { signPublicKey: string; boxPublicKey: string };
         c.siteSignPublicKey = Buffer.from(body.signPublicKey, 'base64');

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PROTOCOL_VERSION, fingerprint, generateIdentity, publicPart, type EnrollRequest } from '@twinfed/shared';
+import { PROTOCOL_VERSION, fingerprint, generateIdentity, publicPart, verifyEnrollProof, type EnrollRequest } from '@twinfed/shared';
 import type { FetchLike } from '../transport/http';
 import { enroll } from './enroll';
 import { loadEnrollment } from './load';
@@ -11,8 +11,8 @@ const coordinator = generateIdentity();
 const coordinatorKeys = { protocol: PROTOCOL_VERSION, ...publicPart(coordinator), fingerprint: fingerprint(publicPart(coordinator)) };
 const TOKEN = 'tok-0123456789abcdef';
 
-/** A coordinator's enrollment endpoints: one-time tokens, answers with its keys. */
-function fakeCoordinator(keys: typeof coordinatorKeys = coordinatorKeys) {
+/** A coordinator's enrollment endpoints: one-time tokens, proof of key possession checked, answers with its keys (or `answerKeys`). */
+function fakeCoordinator(keys: typeof coordinatorKeys = coordinatorKeys, answerKeys: typeof coordinatorKeys = keys) {
   const used = new Set<string>();
   const enrolled: EnrollRequest[] = [];
   const fetch: FetchLike = async (url, init) => {
@@ -20,10 +20,11 @@ function fakeCoordinator(keys: typeof coordinatorKeys = coordinatorKeys) {
     if (pathname === '/v1/coordinator') return Response.json(keys);
     if (pathname === '/v1/enroll' && init.method === 'POST') {
       const body = JSON.parse(String(init.body)) as EnrollRequest;
+      if (!verifyEnrollProof({ token: body.token, coordinator, site: body, proof: body.proof })) return Response.json({ error: { code: 'ENROLL_PROOF_INVALID', message: 'no proof' } }, { status: 401 });
       if (body.token !== TOKEN || used.has(body.token)) return Response.json({ error: { code: 'INVALID_TOKEN', message: 'The token is invalid, expired or already used.' } }, { status: 401 });
       used.add(body.token);
       enrolled.push(body);
-      return Response.json({ siteId: `site-${enrolled.length}`, name: 'Cleveland', coordinator: keys });
+      return Response.json({ siteId: `site-${enrolled.length}`, name: 'Cleveland', coordinator: answerKeys });
     }
     return Response.json({ error: { code: 'NOT_FOUND', message: 'no' } }, { status: 404 });
   };
@@ -76,6 +77,28 @@ describe('enroll', () => {
 
   test('refuses keys that do not match the fingerprint the coordinator announced', async () => {
     const c = fakeCoordinator({ ...coordinatorKeys, fingerprint: fingerprint(publicPart(generateIdentity())) });
+    const dataDir = tmp();
+    await expect(enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: c.fetch })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    expect(fs.existsSync(path.join(dataDir, 'site.json'))).toBe(false);
+  });
+
+  test('proves possession of both keys it registers, for this token and this coordinator only', async () => {
+    const c = fakeCoordinator();
+    const dataDir = tmp();
+    await enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: c.fetch });
+    const sent = c.enrolled[0]!;
+    const site = { signPublicKey: sent.signPublicKey, boxPublicKey: sent.boxPublicKey };
+    expect(verifyEnrollProof({ token: TOKEN, coordinator, site, proof: sent.proof })).toBe(true);
+    expect(verifyEnrollProof({ token: `${TOKEN}x`, coordinator, site, proof: sent.proof })).toBe(false); // another token
+    expect(verifyEnrollProof({ token: TOKEN, coordinator: generateIdentity(), site, proof: sent.proof })).toBe(false); // another coordinator
+    expect(verifyEnrollProof({ token: TOKEN, coordinator, site: { ...site, boxPublicKey: publicPart(generateIdentity()).boxPublicKey }, proof: sent.proof })).toBe(false);
+    // Key file and proof agree: the keys proven are the keys stored.
+    expect(publicPart(loadEnrollment(dataDir).identity)).toEqual(site);
+  });
+
+  test('refuses a coordinator that answers the enrollment with other keys than it announced, and pins nothing', async () => {
+    const impostor = publicPart(generateIdentity());
+    const c = fakeCoordinator(coordinatorKeys, { ...coordinatorKeys, ...impostor, fingerprint: fingerprint(impostor) });
     const dataDir = tmp();
     await expect(enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: c.fetch })).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(fs.existsSync(path.join(dataDir, 'site.json'))).toBe(false);

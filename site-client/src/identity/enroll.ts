@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROTOCOL_VERSION, TwinfedError, createFetch, fingerprint, generateIdentity, publicPart, requireSecureUrl, saveIdentity } from '@twinfed/shared';
+import { PROTOCOL_VERSION, TwinfedError, createFetch, fingerprint, generateIdentity, publicPart, requireSecureUrl, saveIdentity, signEnrollProof } from '@twinfed/shared';
 import type { Logger } from '../logger';
 import { CoordinatorClient } from '../transport/coordinator-client';
 import type { FetchLike } from '../transport/http';
@@ -37,8 +37,9 @@ export interface EnrollResult {
 const normalizeFingerprint = (f: string): string => f.trim().toLowerCase().replace(/[^0-9a-f]/g, '');
 
 /**
- * Enrolls this site: generates its Ed25519 + X25519 keys, presents the one-time token and the public keys to
- * the coordinator, checks the coordinator's keys against their fingerprint (and `expectedFingerprint`),
+ * Enrolls this site: reads the coordinator's keys (checked against `expectedFingerprint` before the token is used),
+ * generates its Ed25519 + X25519 keys, presents the one-time token and the public keys with a proof that it holds
+ * both secret keys (bound to the token and that coordinator), checks the coordinator answered with the same keys,
  * then pins them in `site.json` and stores the secret keys in a 0600 key file.
  * Refuses (`ALREADY_EXISTS`) when `dataDir` already holds an enrollment, unless `force`.
  */
@@ -57,19 +58,22 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(logger ? { logger } : {}),
   });
-  if (options.expectedFingerprint !== undefined) {
-    const keys = await client.coordinatorKeys();
-    if (normalizeFingerprint(fingerprint(keys)) !== normalizeFingerprint(options.expectedFingerprint)) {
-      throw new TwinfedError('BAD_SIGNATURE', `The coordinator's fingerprint ${fingerprint(keys)} is not the expected ${options.expectedFingerprint}; the token was not used.`);
-    }
+  const keys = await client.coordinatorKeys();
+  const announced = { signPublicKey: keys.signPublicKey, boxPublicKey: keys.boxPublicKey };
+  if (options.expectedFingerprint !== undefined && normalizeFingerprint(fingerprint(announced)) !== normalizeFingerprint(options.expectedFingerprint)) {
+    throw new TwinfedError('BAD_SIGNATURE', `The coordinator's fingerprint ${fingerprint(announced)} is not the expected ${options.expectedFingerprint}; the token was not used.`);
   }
   const identity = generateIdentity();
   const pub = publicPart(identity);
-  const res = await client.enroll({ protocol: PROTOCOL_VERSION, token: options.token, ...pub });
+  const proof = signEnrollProof({ token: options.token, coordinator: announced, identity });
+  const res = await client.enroll({ protocol: PROTOCOL_VERSION, token: options.token, ...pub, proof });
   if (res.coordinator.protocol !== PROTOCOL_VERSION) {
     throw new TwinfedError('PROTOCOL_MISMATCH', `The coordinator speaks protocol ${res.coordinator.protocol}; this site speaks ${PROTOCOL_VERSION}.`);
   }
   const coordinatorFingerprint = fingerprint(res.coordinator);
+  if (coordinatorFingerprint !== fingerprint(announced)) {
+    throw new TwinfedError('BAD_SIGNATURE', "The coordinator answered the enrollment with other keys than it announced; nothing was pinned.");
+  }
   if (normalizeFingerprint(coordinatorFingerprint) !== normalizeFingerprint(res.coordinator.fingerprint)) {
     throw new TwinfedError('BAD_SIGNATURE', "The coordinator's keys do not match the fingerprint it announced.");
   }

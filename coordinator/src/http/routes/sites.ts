@@ -10,6 +10,7 @@ import {
   generateToken,
   hashToken,
   publicPart,
+  verifyEnrollProof,
 } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
 import { actorOf, siteOf } from '../auth';
@@ -33,21 +34,22 @@ export function siteHandlers(deps: HttpDeps) {
       if (fromB64(body.signPublicKey).length !== 32 || fromB64(body.boxPublicKey).length !== 32) {
         throw new TwinfedError('VALIDATION_FAILED', 'Public keys must be 32 bytes.');
       }
+      // Before the token is looked at or spent: the site must hold the secret halves of the keys it registers.
+      const site = { signPublicKey: body.signPublicKey, boxPublicKey: body.boxPublicKey };
+      if (!verifyEnrollProof({ token: body.token, coordinator: deps.identity, site, proof: body.proof })) {
+        throw new TwinfedError('ENROLL_PROOF_INVALID', body.proof ? undefined : 'The enrollment carries no proof of key possession; update twinfed-site.');
+      }
       const tokenHash = hashToken(body.token);
       const invitations = await deps.store.listInvitations();
       const invitation = invitations.find((i) => i.tokenHash === tokenHash);
       const slug = (invitation?.siteName ?? 'site').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'site';
       const id = `site-${slug}-${randomBytes(3).toString('hex')}`;
       const at = iso();
-      const site = await deps.store.enrollSite({
-        tokenHash,
-        now: at,
-        site: { id, name: invitation?.siteName ?? slug, signPublicKey: body.signPublicKey, boxPublicKey: body.boxPublicKey, enrolledAt: at },
-      });
-      if (!site) throw new TwinfedError('INVALID_TOKEN');
-      await deps.store.appendAudit({ at, actor: `site:${site.id}`, action: 'site.enroll', subject: site.id, detail: { name: site.name } });
-      deps.logger.info({ siteId: site.id, name: site.name }, 'site enrolled');
-      res.status(201).json({ siteId: site.id, name: site.name, coordinator: keys() });
+      const enrolled = await deps.store.enrollSite({ tokenHash, now: at, site: { id, name: invitation?.siteName ?? slug, ...site, enrolledAt: at } });
+      if (!enrolled) throw new TwinfedError('INVALID_TOKEN');
+      await deps.store.appendAudit({ at, actor: `site:${enrolled.id}`, action: 'site.enroll', subject: enrolled.id, detail: { name: enrolled.name } });
+      deps.logger.info({ siteId: enrolled.id, name: enrolled.name }, 'site enrolled');
+      res.status(201).json({ siteId: enrolled.id, name: enrolled.name, coordinator: keys() });
     },
     self: async (req: Request, res: Response) => {
       const site = await deps.store.getSite(siteOf(req));

@@ -84,6 +84,20 @@ export function identityContract(h: HarnessRef): void {
       expect((await h.store.listInvitations())[1]?.usedAt).toBeNull();
       expect(await h.store.enrollSite({ tokenHash: 'th-2', now: t(12), site: site('site-b') })).not.toBeNull();
     });
+
+    it('public keys are unique across sites, revoked ones included: KEY_IN_USE leaves the token usable', async () => {
+      for (const n of [1, 2, 3, 4]) await invite(`inv-${n}`, `th-${n}`);
+      await h.store.enrollSite({ tokenHash: 'th-1', now: t(10), site: site('site-a') });
+      const keyInUse = { code: 'KEY_IN_USE' };
+      await expect(h.store.enrollSite({ tokenHash: 'th-2', now: t(11), site: { ...site('site-b'), signPublicKey: 'sign-site-a' } })).rejects.toMatchObject(keyInUse);
+      await expect(h.store.enrollSite({ tokenHash: 'th-2', now: t(11), site: { ...site('site-b'), boxPublicKey: 'box-site-a' } })).rejects.toMatchObject(keyInUse);
+      await h.store.revokeSite('site-a', t(12));
+      await expect(h.store.enrollSite({ tokenHash: 'th-3', now: t(13), site: { ...site('site-c'), signPublicKey: 'sign-site-a', boxPublicKey: 'box-site-a' } })).rejects.toMatchObject(keyInUse);
+      const s = await h.again();
+      expect((await s.listSites()).map((x) => x.id)).toEqual(['site-a']);
+      expect((await s.listInvitations()).filter((i) => i.usedAt !== null).map((i) => i.id)).toEqual(['inv-1']);
+      expect(await s.enrollSite({ tokenHash: 'th-2', now: t(14), site: site('site-b') })).not.toBeNull();
+    });
   });
 
   describe('sites', () => {

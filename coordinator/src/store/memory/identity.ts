@@ -1,5 +1,5 @@
 /** In memory: API tokens, invitations and enrollment, sites, nonces. */
-import { alreadyExists } from '../errors';
+import { alreadyExists, keyInUse } from '../errors';
 import { API_TOKEN_KEYS, INVITATION_KEYS, SITE_KEYS } from '../keys';
 import type { ApiToken, Invitation, NewApiToken, NewInvitation, Site } from '../records';
 import type { EnrollSiteInput, UseNonceInput } from '../types';
@@ -51,6 +51,7 @@ export function enrollSite(s: MemoryState, input: EnrollSiteInput): Site | null 
   const inv = [...s.invitations.values()].find((i) => i.tokenHash === tokenHash);
   if (!inv || inv.usedAt !== null || !(inv.expiresAt > now)) return null;
   if (s.sites.has(site.id)) throw alreadyExists('Site');
+  for (const other of s.sites.values()) if (other.signPublicKey === site.signPublicKey || other.boxPublicKey === site.boxPublicKey) throw keyInUse();
   const stored = copySite({ ...site, revokedAt: null, lastSeenAt: null, missedRounds: 0 });
   inv.usedAt = now;
   inv.siteId = site.id;

@@ -1,5 +1,5 @@
 /** SQLite: API tokens, invitations and enrollment, sites, nonces. */
-import { alreadyExists } from '../errors';
+import { alreadyExists, keyInUse } from '../errors';
 import type { ApiToken, Invitation, NewApiToken, NewInvitation, Site } from '../records';
 import type { EnrollSiteInput, UseNonceInput } from '../types';
 import { insertUnique, type SqlContext } from './context';
@@ -57,6 +57,8 @@ export function enrollSite(c: SqlContext, input: EnrollSiteInput): Site | null {
     const inv = c.stmt(`${INVITATIONS} WHERE token_hash = ?`).get(tokenHash) as Invitation | undefined;
     if (!inv || inv.usedAt !== null || !(inv.expiresAt > now)) return null;
     if (getSite(c, site.id)) throw alreadyExists('Site');
+    // Every key once registered stays taken (revoked sites included); the partial unique indexes of migration 5 back this.
+    if (c.stmt('SELECT 1 FROM sites WHERE sign_public_key = ? OR box_public_key = ? LIMIT 1').get(site.signPublicKey, site.boxPublicKey)) throw keyInUse();
     const used = c
       .stmt('UPDATE invitations SET used_at = ?, site_id = ? WHERE id = ? AND used_at IS NULL')
       .run(now, site.id, inv.id);

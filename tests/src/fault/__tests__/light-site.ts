@@ -7,6 +7,7 @@ import {
   publicPart,
   routes,
   sealUpdate,
+  signEnrollProof,
   signRequest,
   type CurrentRound,
   type Identity,
@@ -49,10 +50,11 @@ export class LightSite {
   /** Enrolls through the public API with a token the operator created. */
   static async enroll(o: { index: number; token: string; url: () => string }): Promise<LightSite> {
     const identity = generateIdentity();
+    const coordinator = (await (await fetch(o.url() + routes.coordinatorKeys)).json()) as { signPublicKey: string; boxPublicKey: string };
     const res = await fetch(o.url() + routes.enroll, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: PROTOCOL_VERSION, token: o.token, ...publicPart(identity) }),
+      body: JSON.stringify({ protocol: PROTOCOL_VERSION, token: o.token, ...publicPart(identity), proof: signEnrollProof({ token: o.token, coordinator, identity }) }),
     });
     if (res.status !== 201) throw new Error(`enroll failed: ${res.status} ${await res.text()}`);
     const body = (await res.json()) as { siteId: string; coordinator: { boxPublicKey: string } };
