@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { TwinfedError, fingerprint, loadOrCreateIdentity, publicPart, type Identity } from '@twinfed/shared';
 import type { CoordinatorConfig } from './config';
 import { createApp } from './http/app';
-import { authFailureLimiter } from './http/auth-failures';
+import { AuthFailureLimiter } from './http/auth-failures';
 import { clientAddress } from './http/client-address';
 import { createLogger, type Logger } from './logger';
 import { Presence } from './http/presence';

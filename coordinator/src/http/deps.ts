@@ -1,11 +1,10 @@
-import type { RequestHandler } from 'express';
 import type { Identity } from '@twinfed/shared';
 import type { CoordinatorConfig } from '../config';
 import type { Logger } from '../logger';
 import type { CrashPoints } from '../rounds/crash-points';
 import type { RoundEngine } from '../rounds/engine';
 import type { Store } from '../store';
-import type { AuthFailureAccounting } from './auth-failures';
+import type { AuthFailureLimiter } from './auth-failures';
 import type { Presence } from './presence';
 import type { UploadGate } from './upload-gate';
 
