@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   WRONG_BASE_VERSION: { status: 409, message: 'The update was trained from a different model version.' },
   UPDATE_CONFLICT: { status: 409, message: 'A different update for this round was already accepted from this site.' },
   ALREADY_EXISTS: { status: 409, message: 'The resource already exists.' },
+  AUDIT_CHAIN_INVALID: { status: 409, message: 'The audit trail does not verify: an entry or a signed head was altered, removed or reordered.' },
   FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.' },
   SECAGG_PHASE: { status: 409, message: 'The secure-aggregation round is not in the phase this message belongs to.' },
   // 413, 415, 429, 503
