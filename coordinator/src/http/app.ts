@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { BINARY_MEDIA_TYPE, TwinfedError } from '@twinfed/shared';
 import { authenticate, type Principal } from './auth';
 import { authFailureLimiter } from './auth-failures';
+import { auditAuthFailureBursts } from '../audit/auth-bursts';
 import type { HttpDeps } from './deps';
 import { errorHandler } from './errors';
 import { routeTable, type RouteDef } from './route-table';
@@ -16,7 +17,8 @@ export function createApp(deps: HttpDeps): express.Express {
   app.set('trust proxy', deps.config.trustProxy ?? false);
   app.use(helmet());
   app.use(refuseWhileDraining(deps));
-  app.use(authFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now }));
+  const onTrip = auditAuthFailureBursts({ store: deps.store, now: deps.now, logger: deps.logger });
+  app.use(authFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now, onTrip }));
   for (const route of routeTable(deps)) {
     const gate = route.body === 'binary' && deps.uploadGate ? [deps.uploadGate.middleware()] : [];
     app[route.method](route.path, ...gate, contentType(route), readBody(route, deps), authorize(route, deps), route.handler);

@@ -7,6 +7,8 @@ export interface AuthFailureLimiterOptions {
   maxFailures: number;
   windowMs: number;
   now: () => number;
+  /** Called once when a key's failures reach the limit in a window (the audit trail records the burst). */
+  onTrip?: (trip: { kind: 'address' | 'credential'; key: string; failures: number }) => void;
 }
 
 /**
@@ -43,6 +45,8 @@ export function authFailureLimiter(opts: AuthFailureLimiterOptions) {
       const entry = windows.get(ip);
       if (!entry || entry.resetAt <= at) windows.set(ip, { failures: 1, resetAt: at + opts.windowMs });
       else entry.failures++;
+      const failures = windows.get(ip)?.failures ?? 0;
+      if (failures === opts.maxFailures) opts.onTrip?.({ kind: 'address', key: ip, failures });
     });
     next();
   };

@@ -43,9 +43,9 @@ export function siteHandlers(deps: HttpDeps) {
         tokenHash,
         now: at,
         site: { id, name: invitation?.siteName ?? slug, signPublicKey: body.signPublicKey, boxPublicKey: body.boxPublicKey, enrolledAt: at },
+        audit: { at, actor: `site:${id}`, action: 'site.enroll', subject: id, detail: { name: invitation?.siteName ?? slug, invitationId: invitation?.id ?? null, keyFingerprint: fingerprint({ signPublicKey: body.signPublicKey, boxPublicKey: body.boxPublicKey }) } },
       });
       if (!site) throw new TwinfedError('INVALID_TOKEN');
-      await deps.store.appendAudit({ at, actor: `site:${site.id}`, action: 'site.enroll', subject: site.id, detail: { name: site.name } });
       deps.logger.info({ siteId: site.id, name: site.name }, 'site enrolled');
       res.status(201).json({ siteId: site.id, name: site.name, coordinator: keys() });
     },
@@ -59,8 +59,11 @@ export function siteHandlers(deps: HttpDeps) {
       const token = generateToken('tfe_');
       const at = iso();
       const expiresAt = new Date(deps.now() + body.ttlSeconds * 1000).toISOString();
-      const inv = await deps.store.createInvitation({ id: `inv-${randomBytes(6).toString('hex')}`, siteName: body.siteName, tokenHash: hashToken(token), createdAt: at, expiresAt });
-      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'site.invite', subject: inv.id, detail: { siteName: body.siteName, expiresAt } });
+      const invitationId = `inv-${randomBytes(6).toString('hex')}`;
+      const inv = await deps.store.createInvitation(
+        { id: invitationId, siteName: body.siteName, tokenHash: hashToken(token), createdAt: at, expiresAt },
+        { at, actor: actorOf(req), action: 'site.invite', subject: invitationId, detail: { siteName: body.siteName, expiresAt } },
+      );
       res.status(201).json({ invitationId: inv.id, siteName: inv.siteName, token, expiresAt });
     },
     list: async (_req: Request, res: Response) => {
@@ -69,16 +72,11 @@ export function siteHandlers(deps: HttpDeps) {
     revoke: async (req: Request, res: Response) => {
       const id = idParam(req, 'siteId');
       const at = iso();
-      const site = await deps.store.revokeSite(id, at);
+      const site = await deps.store.revokeSite(id, at, { at, actor: actorOf(req), action: 'site.revoke', subject: id, detail: {} });
       if (!site) throw new TwinfedError('NOT_FOUND', 'The site does not exist.');
-      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'site.revoke', subject: id, detail: {} });
       deps.onSiteRevoked?.(id);
       deps.logger.warn({ siteId: id }, 'site revoked');
       res.json({ site: siteView(site) });
-    },
-    audit: async (req: Request, res: Response) => {
-      const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100));
-      res.json({ entries: await deps.store.listAudit({ limit, order: 'desc' }) });
     },
   };
 }
