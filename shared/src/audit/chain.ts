@@ -64,7 +64,9 @@ export class AuditChainVerifier {
     const expectedPrev = this.last ? this.last.hash : AUDIT_GENESIS;
     let reason: string | null = null;
     if (!Number.isSafeInteger(e.seq) || e.seq !== expectedSeq) {
-      reason = e.seq > expectedSeq ? `entries ${expectedSeq}…${e.seq - 1} are missing` : `out of order (expected seq ${expectedSeq})`;
+      reason = e.seq > expectedSeq
+        ? `entries ${expectedSeq}…${e.seq - 1} are missing or were moved (found seq ${e.seq} where seq ${expectedSeq} belongs)`
+        : `out of order (found seq ${e.seq} where seq ${expectedSeq} belongs)`;
     } else if (typeof e.hash !== 'string' || typeof e.prevHash !== 'string') {
       reason = 'the entry has no hash';
     } else if (e.prevHash !== expectedPrev) {
