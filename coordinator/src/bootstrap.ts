@@ -17,11 +17,14 @@ export async function ensureOperatorToken(opts: { store: Store; dataDir: string;
   if ((await opts.store.listApiTokens()).length > 0) return null;
   const token = generateToken('tfo_');
   const at = new Date(opts.now()).toISOString();
-  await opts.store.createApiToken({ id: `tok-${randomBytes(6).toString('hex')}`, name: 'bootstrap-operator', role: 'operator', tokenHash: hashToken(token), createdAt: at });
+  const id = `tok-${randomBytes(6).toString('hex')}`;
+  await opts.store.createApiToken(
+    { id, name: 'bootstrap-operator', role: 'operator', tokenHash: hashToken(token), createdAt: at },
+    { at, actor: 'system', action: 'token.create', subject: id, detail: { name: 'bootstrap-operator', role: 'operator' } },
+  );
   const file = operatorTokenPath(opts.dataDir);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
   fs.renameSync(tmp, file);
-  await opts.store.appendAudit({ at, actor: 'system', action: 'token.create', subject: 'bootstrap-operator', detail: { role: 'operator' } });
   return file;
 }

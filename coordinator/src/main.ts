@@ -7,6 +7,7 @@ import { TwinfedError, fingerprint, loadOrCreateIdentity, publicPart, type Ident
 import type { CoordinatorConfig } from './config';
 import { createApp } from './http/app';
 import { AuthFailureLimiter } from './http/auth-failures';
+import { auditAuthFailureBursts } from './audit/auth-bursts';
 import { clientAddress } from './http/client-address';
 import { createLogger, type Logger } from './logger';
 import { Presence } from './http/presence';
@@ -84,7 +85,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   let sockets: ReturnType<typeof attachSockets> | null = null;
   let draining = false;
   // One failed-authentication account for HTTP and socket handshakes.
-  const authFailures = new AuthFailureLimiter({ maxFailures: config.maxAuthFailuresPerMinute, windowMs: 60_000, now });
+  const authFailures = new AuthFailureLimiter({ maxFailures: config.maxAuthFailuresPerMinute, windowMs: 60_000, now, onTrip: auditAuthFailureBursts({ store, now, logger }) });
   const app = createApp({
     config, store, engine, identity, logger, now, uploadGate, presence, authFailures,
     onSiteRevoked: (id) => sockets?.disconnectSite(id),

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   UPDATE_CONFLICT: { status: 409, message: 'A different update for this round was already accepted from this site.' },
   ALREADY_EXISTS: { status: 409, message: 'The resource already exists.' },
   KEY_IN_USE: { status: 409, message: 'These public keys are already registered to a site.' },
+  AUDIT_CHAIN_INVALID: { status: 409, message: 'The audit trail does not verify: an entry or a signed head was altered, removed or reordered.' },
   FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.' },
   SECAGG_PHASE: { status: 409, message: 'The secure-aggregation round is not in the phase this message belongs to.' },
   // 413, 415, 429, 503

@@ -25,3 +25,4 @@ export * from './envelope';
 export * from './net';
 export * from './normalization';
 export * from './bundle';
+export * from './audit';

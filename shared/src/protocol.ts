@@ -60,7 +60,12 @@ export const routes = {
   invitations: '/v1/admin/invitations',
   adminSites: '/v1/admin/sites',
   revokeSite: (sid: string) => `/v1/admin/sites/${encodeURIComponent(sid)}/revoke`,
+  /** GET (operator): the audit chain, oldest first (`?after=<seq>&limit=<n>`, n ≤ 1000). */
   audit: '/v1/admin/audit',
+  /** GET (operator): the coordinator's signed audit heads (one per model version publish), oldest first. */
+  auditHeads: '/v1/admin/audit/heads',
+  /** GET (operator): the coordinator verifies its whole chain and signed heads (an {@link AuditVerifyReport}). */
+  auditVerify: '/v1/admin/audit/verify',
   /** POST (operator): create a researcher/operator bearer token; GET (operator): list them. */
   tokens: '/v1/admin/tokens',
   revokeToken: (tid: string) => `/v1/admin/tokens/${encodeURIComponent(tid)}/revoke`,

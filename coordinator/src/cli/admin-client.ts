@@ -4,6 +4,12 @@
  */
 import { z } from 'zod';
 import {
+  AuditListResponseSchema,
+  AuditVerifyReportSchema,
+  SignedAuditHeadSchema,
+  type AuditListResponse,
+  type AuditVerifyReport,
+  type SignedAuditHead,
   ApiTokenCreatedSchema,
   ApiTokenViewSchema,
   CoordinatorKeysSchema,
@@ -191,6 +197,13 @@ export function createAdminClient(options: AdminClientOptions) {
       const q = new URLSearchParams({ ...(filter.federationId ? { federation: filter.federationId } : {}), ...(filter.versionId ? { version: filter.versionId } : {}) }).toString();
       return json('GET', `${routes.population}${q ? `?${q}` : ''}`, PopulationViewSchema);
     },
+    /** One page of the audit chain, oldest first, after `after` (0: from the start). */
+    auditPage: (after: number, limit: number): Promise<AuditListResponse> =>
+      json('GET', `${routes.audit}?${new URLSearchParams({ after: String(after), limit: String(limit) }).toString()}`, AuditListResponseSchema),
+    /** The coordinator's signed audit heads. */
+    auditHeads: async (): Promise<SignedAuditHead[]> => (await json('GET', routes.auditHeads, z.object({ heads: z.array(SignedAuditHeadSchema) }))).heads,
+    /** The coordinator's own verification of its trail (it also checks what only the store knows, e.g. a cut tail). */
+    auditVerify: (): Promise<AuditVerifyReport> => json('GET', routes.auditVerify, AuditVerifyReportSchema),
     /** Downloads the weights binary of a version. */
     async downloadWeights(versionId: string): Promise<WeightsDownload> {
       const res = await send('GET', routes.modelWeights(versionId), { binary: true });

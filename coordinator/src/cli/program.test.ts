@@ -37,7 +37,7 @@ describe('twinfed help', () => {
   it('each group lists its subcommands', () => {
     const program = createProgram({ env: {}, stdout: buffer(), stderr: buffer() });
     const names = program.commands.map((c) => `${c.name()}: ${c.commands.map((s) => s.name()).join(',')}`);
-    expect(names).toEqual(['coordinator: start', 'sites: invite,list,revoke', 'tokens: create,list,revoke', 'plan: schema,check', 'federations: create,status', 'models: list,show,export', 'population: ', 'tls: init']);
+    expect(names).toEqual(['coordinator: start', 'sites: invite,list,revoke', 'tokens: create,list,revoke', 'plan: schema,check', 'federations: create,status', 'models: list,show,export', 'population: ', 'tls: init', 'audit: verify,list']);
   });
 
   it('invite help tells how the hospital uses the token', async () => {

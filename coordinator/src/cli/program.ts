@@ -3,6 +3,7 @@
  * output streams, fetch and the coordinator runtime are injected, so tests run it in-process.
  */
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit';
 import { registerCoordinator } from './commands/coordinator';
 import { registerFederations } from './commands/federations';
 import { registerModels } from './commands/models';
@@ -62,6 +63,7 @@ export function createProgram(deps: CliDeps): Command {
   registerModels(program, deps);
   registerPopulation(program, deps);
   registerTls(program, deps);
+  registerAudit(program, deps);
   return program;
 }
 

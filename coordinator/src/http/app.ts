@@ -5,6 +5,7 @@ import { Admission } from './admission';
 import { authenticateBody, authenticateHeaders, type AuthOptions, type BodyCheck, type Principal } from './auth';
 import { AuthFailureLimiter } from './auth-failures';
 import { hasBody, readBody } from './body-reader';
+import { auditAuthFailureBursts } from '../audit/auth-bursts';
 import type { HttpDeps } from './deps';
 import { errorHandler } from './errors';
 import { routeTable, type RouteDef } from './route-table';
@@ -28,7 +29,7 @@ export function createApp(deps: HttpDeps): express.Express {
   app.set('trust proxy', deps.config.trustProxy ?? false);
   app.use(helmet());
   app.use(refuseWhileDraining(deps));
-  const limiter = deps.authFailures ?? new AuthFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now });
+  const limiter = deps.authFailures ?? new AuthFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now, onTrip: auditAuthFailureBursts({ store: deps.store, now: deps.now, logger: deps.logger }) });
   const admission = new Admission({ maxPerPrincipal: deps.config.maxRequestsPerPrincipal, maxAnonymousPerAddress: deps.config.maxAnonymousRequestsPerAddress });
   const auth: AuthOptions = { store: deps.store, requestWindowMs: deps.config.requestWindowMs, now: deps.now, ...(deps.presence ? { presence: deps.presence } : {}) };
   const body = { minBytesPerSecond: deps.config.minBodyBytesPerSecond, graceMs: deps.config.bodyRateGraceMs };

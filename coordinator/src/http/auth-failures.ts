@@ -8,6 +8,8 @@ export interface AuthFailureLimiterOptions {
   maxFailures: number;
   windowMs: number;
   now: () => number;
+  /** Called once when a key's failures reach the limit in a window (the audit trail records the burst). */
+  onTrip?: (trip: { kind: 'address' | 'credential'; key: string; failures: number }) => void;
 }
 
 /** Characters of an enrollment token that name it for the limiter (its type prefix and the first random characters). */
@@ -94,6 +96,8 @@ export class AuthFailureLimiter implements AuthFailureAccounting {
     const w = this.windows.get(key);
     if (!w || w.resetAt <= at) this.windows.set(key, { failures: 1, resetAt: at + this.opts.windowMs });
     else w.failures++;
+    const failures = this.windows.get(key)?.failures ?? 0;
+    if (failures === this.opts.maxFailures) this.opts.onTrip?.({ kind: key.startsWith('addr:') ? 'address' : 'credential', key, failures });
   }
 
   private refusal(res: Response, seconds: number): TwinfedError {

@@ -10,6 +10,7 @@ import { metricsHandlers } from './routes/metrics';
 import { statsHandlers } from './routes/stats';
 import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
+import { auditHandlers } from './routes/audit';
 import { dashboardHandlers } from '../dashboard/assets';
 
 /** How a route's body is read: JSON (≤ maxJsonBytes) or binary (≤ maxUpdateBytes). Both are read raw: signatures cover the bytes. */
@@ -37,6 +38,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const stats = statsHandlers(deps);
   const secagg = secaggHandlers(deps);
   const tokens = tokenHandlers(deps);
+  const audit = auditHandlers(deps);
   const dashboard = dashboardHandlers();
   const r = (method: RouteDef['method'], path: string, roles: readonly Role[], handler: RouteDef['handler'], body: BodyKind = 'json'): RouteDef => ({ method, path, roles, body, handler });
   return [
@@ -71,7 +73,9 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     r('post', '/v1/admin/invitations', ['operator'], sites.invite),
     r('get', '/v1/admin/sites', READERS, sites.list),
     r('post', '/v1/admin/sites/:siteId/revoke', ['operator'], sites.revoke),
-    r('get', '/v1/admin/audit', ['operator'], sites.audit),
+    r('get', '/v1/admin/audit', ['operator'], audit.list),
+    r('get', '/v1/admin/audit/heads', ['operator'], audit.heads),
+    r('get', '/v1/admin/audit/verify', ['operator'], audit.verify),
     r('post', '/v1/admin/tokens', ['operator'], tokens.create),
     r('get', '/v1/admin/tokens', ['operator'], tokens.list),
     r('post', '/v1/admin/tokens/:tokenId/revoke', ['operator'], tokens.revoke),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PlanSchema, TwinfedError, layoutOf, layoutSize, type CurrentRound, type SecaggAck, type SecaggState, type UploadAck } from '@twinfed/shared';
+import { PlanSchema, TwinfedError, planDigest, layoutOf, layoutSize, type CurrentRound, type SecaggAck, type SecaggState, type UploadAck } from '@twinfed/shared';
 import type { Federation, Round } from '../store';
 import { AnsweredCache } from './answered';
 import { EngineCore, closeTarget, type EngineDeps } from './core';
@@ -57,11 +57,13 @@ export class RoundEngine {
     const id = `fed-${randomBytes(4).toString('hex')}`;
     const at = this.core.iso();
     const { store } = this.core;
-    await store.createFederation({ id, name: plan.name, plan, state: 'running', createdAt: at, updatedAt: at, currentRound: 0, latestVersionId: null });
+    await store.createFederation(
+      { id, name: plan.name, plan, state: 'running', createdAt: at, updatedAt: at, currentRound: 0, latestVersionId: null },
+      { at, actor, action: 'federation.create', subject: id, detail: { name: plan.name, strategy: plan.strategy.name, rounds: plan.rounds, planSha256: planDigest(plan) } },
+    );
     this.core.crash('federation.created');
     await this.core.serial(id, async () => {
       await this.rounds.publishInitial(await this.core.load(id));
-      await store.appendAudit({ at, actor, action: 'federation.create', subject: id, detail: { name: plan.name, strategy: plan.strategy.name, rounds: plan.rounds } });
       await this.rounds.openNext(id);
     });
     return (await store.getFederation(id))!;

@@ -2,6 +2,7 @@ import { initialWeights, layoutOf, type Plan } from '@twinfed/shared';
 import type { Round } from '../store';
 import { isDeltaStrategy, type Strategy } from '../strategies';
 import { buildVersion, type BuiltVersion } from '../registry/registry';
+import { auditHeadSigner } from '../audit/head-signer';
 import { eligibleSites } from './attendance';
 import { closeTarget, dpEpsilonAfter, type EngineCore, type Loaded } from './core';
 import { toResult, trainingMetrics } from './results';
@@ -36,6 +37,7 @@ export class RoundTransitions {
       weights: built.weights,
       strategyState: strategy.encodeState(strategy.initialState(weights.data.length)),
       federationPatch: { latestVersionId: built.version.id },
+      ...this.publishAudit(built),
     });
   }
 
@@ -104,7 +106,8 @@ export class RoundTransitions {
     if (!round || (round.state !== 'open' && round.state !== 'collecting' && round.state !== 'aggregating')) return;
     core.timers.clear(federationId);
     if (round.state !== 'aggregating') {
-      if (!(await core.store.transitionRound({ federationId, round: roundNo, from: ['open', 'collecting'], to: 'aggregating' }))) return;
+      const audit = { at: core.iso(), actor: 'system', action: 'round.close', subject: `${federationId}/${roundNo}`, detail: { federationId, round: roundNo, reason } };
+      if (!(await core.store.transitionRound({ federationId, round: roundNo, from: ['open', 'collecting'], to: 'aggregating', audit }))) return;
       core.crash('round.aggregating');
     }
     const answered = (await core.store.listUpdateHeaders(federationId, roundNo)).map((u) => u.siteId);
@@ -201,10 +204,17 @@ export class RoundTransitions {
           minSites: Math.min(o.plan.minSites, available.length), ...(o.plan.sitesPerRound ? { sitesPerRound: o.plan.sitesPerRound } : {}),
         });
     const openedAt = core.now();
-    return core.store.createRound({
-      federationId: o.federationId, round: o.roundNo, state: 'open', baseVersionId: o.baseVersionId, selectedSiteIds: selected, clientConfig,
-      openedAt: new Date(openedAt).toISOString(), deadlineAt: new Date(openedAt + o.plan.roundDeadlineSeconds * 1000).toISOString(),
-    });
+    const deadlineAt = new Date(openedAt + o.plan.roundDeadlineSeconds * 1000).toISOString();
+    return core.store.createRound(
+      {
+        federationId: o.federationId, round: o.roundNo, state: 'open', baseVersionId: o.baseVersionId, selectedSiteIds: selected, clientConfig,
+        openedAt: new Date(openedAt).toISOString(), deadlineAt,
+      },
+      {
+        at: new Date(openedAt).toISOString(), actor: 'system', action: 'round.open', subject: `${o.federationId}/${o.roundNo}`,
+        detail: { federationId: o.federationId, round: o.roundNo, baseVersionId: o.baseVersionId, selectedSiteIds: selected, deadlineAt },
+      },
+    );
   }
 
   /** The DP releases behind a version (its signed `metrics.dpRounds`; 0 for the initial version). */
@@ -277,6 +287,7 @@ export class RoundTransitions {
       version: built.version, weights: built.weights, strategyState: built.strategyState,
       round: { federationId, round: round.round, from: ['aggregating'] },
       federationPatch: { latestVersionId: built.version.id, updatedAt: built.version.createdAt },
+      ...this.publishAudit(built),
     });
     core.accumulators.drop(federationId);
     if (!published) return;
@@ -287,11 +298,25 @@ export class RoundTransitions {
     core.events.modelPublished({ federationId, round: round.round, versionId: built.version.id });
   }
 
+  /** The audit entry of a version publish and the signer of the chain head it ends (both inside the publish transaction). */
+  private publishAudit(built: BuiltVersion) {
+    const v = built.version;
+    const contributors = (v.meta.contributors as Array<{ siteId: string; numExamples: number }> | undefined) ?? [];
+    return {
+      audit: {
+        at: v.createdAt, actor: 'system', action: 'version.publish', subject: v.id,
+        detail: { federationId: v.federationId, round: v.round, parentVersionId: v.parentVersionId, weightsSha256: v.weightsSha256, contributors: contributors.map((c) => c.siteId) },
+      },
+      signAuditHead: auditHeadSigner(this.core.deps.identity),
+    };
+  }
+
   private async fail(o: { round: Round; from: Round['state'][]; reason: string }): Promise<void> {
     const { core } = this;
     const { federationId, round } = o.round;
     const closedAt = core.iso();
-    const failed = await core.store.transitionRound({ federationId, round, from: o.from, to: 'failed', patch: { closedAt, failureReason: o.reason } });
+    const audit = { at: closedAt, actor: 'system', action: 'round.fail', subject: `${federationId}/${round}`, detail: { federationId, round, reason: o.reason } };
+    const failed = await core.store.transitionRound({ federationId, round, from: o.from, to: 'failed', patch: { closedAt, failureReason: o.reason }, audit });
     core.accumulators.drop(federationId);
     if (failed) {
       core.metrics.round('failed', (Date.parse(closedAt) - Date.parse(o.round.openedAt)) / 1000);

@@ -4,6 +4,7 @@
  * writes go through a reopened store, which also proves durability.
  */
 import { afterEach, beforeEach, describe } from '@jest/globals';
+import { auditContract } from './contract/audit';
 import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
 import { identityContract } from './contract/identity';
@@ -32,5 +33,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     statsContract(h);
     secaggContract(h);
     lifecycleContract(h);
+    auditContract(h);
   });
 }

@@ -61,5 +61,5 @@ export const SECAGG_COHORT_KEYS = recordKeys<SecaggCohortRecord>({
   federationId: true, round: true, siteIds: true, fixedAt: true,
 });
 export const AUDIT_KEYS = recordKeys<AuditEntry>({
-  seq: true, at: true, actor: true, action: true, subject: true, detail: true,
+  seq: true, at: true, actor: true, action: true, subject: true, detail: true, prevHash: true, hash: true,
 });

@@ -187,7 +187,10 @@ export interface SecaggCohortRecord {
   fixedAt: string;
 }
 
-/** One audit log entry; `seq` is assigned by the store and strictly increasing. */
+/**
+ * One entry of the hash-chained audit log: `seq` runs 1, 2, 3, … (assigned by the store), `prevHash` is the previous
+ * entry's hash and `hash` = {@link auditEntryHash} of the entry. `detail` never holds secrets (tokens, keys, weights).
+ */
 export interface AuditEntry {
   seq: number;
   at: string;
@@ -195,5 +198,17 @@ export interface AuditEntry {
   action: string;
   subject: string;
   detail: JsonObject;
+  prevHash: string;
+  hash: string;
 }
-export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
+/** What a caller appends; the store chains it. */
+export type NewAuditEntry = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
+
+/** The chain head signed by the coordinator key at a version publish. */
+export interface AuditHead {
+  seq: number;
+  headHash: string;
+  at: string;
+  /** Base64 Ed25519 signature over sha256("TWINFED-AUDIT-HEAD-V1\n" ‖ canonicalJson({ seq, headHash, at })). */
+  signature: string;
+}

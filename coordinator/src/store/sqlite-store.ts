@@ -31,7 +31,9 @@ export class SqliteStore implements T.Store {
 
   /** Opens (creating with mode 0600 if needed) and migrates the database file. */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    return new SqliteStore(new SqlContext(openDatabase(options)));
+    const context = new SqlContext(openDatabase(options));
+    audit.sealLegacyAudit(context);
+    return new SqliteStore(context);
   }
 
   private get c(): SqlContext {
@@ -39,30 +41,47 @@ export class SqliteStore implements T.Store {
     return this.context;
   }
 
-  async createApiToken(t: R.NewApiToken) { return id.createApiToken(this.c, t); }
+  /** Runs a write and, when `done(result)` says it took effect, appends `entry` in the same immediate transaction. */
+  private audited<X>(entry: R.NewAuditEntry | undefined, write: (c: SqlContext) => X, done: (result: X) => boolean = () => true): X {
+    const c = this.c;
+    if (!entry) return write(c);
+    return c.tx(() => {
+      const result = write(c);
+      if (done(result)) audit.appendAudit(c, entry);
+      return result;
+    });
+  }
+
+  async createApiToken(t: R.NewApiToken, e?: R.NewAuditEntry) { return this.audited(e, (c) => id.createApiToken(c, t)); }
   async findApiTokenByHash(tokenHash: string) { return id.findApiTokenByHash(this.c, tokenHash); }
   async listApiTokens() { return id.listApiTokens(this.c); }
-  async revokeApiToken(tokenId: string, at: string) { return id.revokeApiToken(this.c, tokenId, at); }
+  async revokeApiToken(tokenId: string, at: string, e?: R.NewAuditEntry) { return this.audited(e, (c) => id.revokeApiToken(c, tokenId, at), (ok) => ok); }
 
-  async createInvitation(i: R.NewInvitation) { return id.createInvitation(this.c, i); }
+  async createInvitation(i: R.NewInvitation, e?: R.NewAuditEntry) { return this.audited(e, (c) => id.createInvitation(c, i)); }
   async listInvitations() { return id.listInvitations(this.c); }
-  async enrollSite(input: T.EnrollSiteInput) { return id.enrollSite(this.c, input); }
+  async enrollSite(input: T.EnrollSiteInput) { return this.audited(input.audit, (c) => id.enrollSite(c, input), (site) => site !== null); }
   async getSite(siteId: string) { return id.getSite(this.c, siteId); }
   async listSites() { return id.listSites(this.c); }
-  async revokeSite(siteId: string, at: string) { return id.revokeSite(this.c, siteId, at); }
+  async revokeSite(siteId: string, at: string, e?: R.NewAuditEntry) {
+    let first = false;
+    return this.audited(e, (c) => {
+      first = id.getSite(c, siteId)?.revokedAt === null;
+      return id.revokeSite(c, siteId, at);
+    }, () => first);
+  }
   async touchSite(siteId: string, at: string) { return this.batch.run((c) => id.touchSite(c, siteId, at)); }
   async setMissedRounds(siteId: string, n: number) { return id.setMissedRounds(this.c, siteId, n); }
   async useNonce(input: T.UseNonceInput) { return this.batch.run((c) => id.useNonce(c, input)); }
   async pruneNonces(now: string) { return id.pruneNonces(this.c, now); }
 
-  async createFederation(f: R.NewFederation) { return fed.createFederation(this.c, f); }
+  async createFederation(f: R.NewFederation, e?: R.NewAuditEntry) { return this.audited(e, (c) => fed.createFederation(c, f)); }
   async getFederation(fid: string) { return fed.getFederation(this.c, fid); }
   async listFederations() { return fed.listFederations(this.c); }
   async updateFederation(fid: string, patch: R.FederationPatch) { return fed.updateFederation(this.c, fid, patch); }
-  async createRound(r: R.NewRound) { return fed.createRound(this.c, r); }
+  async createRound(r: R.NewRound, e?: R.NewAuditEntry) { return this.audited(e, (c) => fed.createRound(c, r)); }
   async getRound(fid: string, round: number) { return fed.getRound(this.c, fid, round); }
   async listRounds(fid: string) { return fed.listRounds(this.c, fid); }
-  async transitionRound(input: T.TransitionRoundInput) { return fed.transitionRound(this.c, input); }
+  async transitionRound(input: T.TransitionRoundInput) { return this.audited(input.audit, (c) => fed.transitionRound(c, input), (r) => r !== null); }
 
   async putUpdate(u: R.Update, options?: T.PutUpdateOptions) { return this.batch.run((c) => upd.putUpdate(c, u, options)); }
   async getUpdate(fid: string, round: number, siteId: string) { return upd.getUpdate(this.c, fid, round, siteId); }
@@ -70,7 +89,19 @@ export class SqliteStore implements T.Store {
   async listUpdateHeaders(fid: string, round: number) { return upd.listUpdateHeaders(this.c, fid, round); }
   async countUpdates(fid: string, round: number) { return upd.countUpdates(this.c, fid, round); }
 
-  async publishVersion(input: T.PublishVersionInput) { return ver.publishVersion(this.c, input); }
+  async publishVersion(input: T.PublishVersionInput) {
+    const c = this.c;
+    if (!input.audit) return ver.publishVersion(c, input);
+    const entry = input.audit;
+    return c.tx(() => {
+      const published = ver.publishVersion(c, input);
+      if (published) {
+        const appended = audit.appendAudit(c, entry);
+        if (input.signAuditHead) audit.signHead(c, { seq: appended.seq, hash: appended.hash, at: appended.at }, input.signAuditHead);
+      }
+      return published;
+    });
+  }
   async getVersion(vid: string) { return ver.getVersion(this.c, vid); }
   async getVersionWeights(vid: string) { return ver.getVersionWeights(this.c, vid); }
   async listVersions(filter?: { federationId?: string }) { return ver.listVersions(this.c, filter); }
@@ -90,6 +121,8 @@ export class SqliteStore implements T.Store {
 
   async appendAudit(e: R.NewAuditEntry) { return audit.appendAudit(this.c, e); }
   async listAudit(options: T.ListAuditOptions) { return audit.listAudit(this.c, options); }
+  async listAuditHeads() { return audit.listAuditHeads(this.c); }
+  async auditSequenceEnd() { return audit.auditSequenceEnd(this.c); }
 
   async health(): Promise<boolean> {
     return this.context !== null && audit.probe(this.context);

@@ -9,6 +9,7 @@
 import type {
   ApiToken,
   AuditEntry,
+  AuditHead,
   Evaluation,
   PopulationReportRecord,
   PutSecaggMessageResult,
@@ -42,6 +43,15 @@ export interface EnrollSiteInput {
   tokenHash: string;
   now: string;
   site: NewSite;
+  /** Appended to the audit chain in the same transaction, only when the site is enrolled. */
+  audit?: NewAuditEntry;
+}
+
+/** What a signed audit head covers (see {@link AuditHead}). */
+export interface AuditHeadPayload {
+  seq: number;
+  headHash: string;
+  at: string;
 }
 
 export interface UseNonceInput {
@@ -57,6 +67,8 @@ export interface TransitionRoundInput {
   from: RoundState[];
   to: RoundState;
   patch?: RoundPatch;
+  /** Appended to the audit chain in the same transaction, only when the transition happens. */
+  audit?: NewAuditEntry;
 }
 
 export interface PutUpdateOptions {
@@ -73,6 +85,13 @@ export interface PublishVersionInput {
   round?: { federationId: string; round: number; from: RoundState[] };
   /** Applied to version.federationId; latestVersionId defaults to version.id, updatedAt to version.createdAt. */
   federationPatch?: FederationPatch;
+  /** Appended to the audit chain in the same transaction, only when the version is published. */
+  audit?: NewAuditEntry;
+  /**
+   * Signs the chain head after `audit` was appended (synchronously: it runs inside the transaction); the signed head
+   * is stored with the version. Needs `audit`.
+   */
+  signAuditHead?: (head: AuditHeadPayload) => string;
 }
 
 export interface ListAuditOptions {
@@ -85,15 +104,16 @@ export interface ListAuditOptions {
 
 export interface Store {
   // --- operator / researcher tokens
-  createApiToken(token: NewApiToken): Promise<ApiToken>;
+  /** `audit`, when given, is appended to the audit chain in the same transaction (here and in every write below that takes one). */
+  createApiToken(token: NewApiToken, audit?: NewAuditEntry): Promise<ApiToken>;
   /** Returns revoked tokens too (check revokedAt). */
   findApiTokenByHash(tokenHash: string): Promise<ApiToken | null>;
   listApiTokens(): Promise<ApiToken[]>;
-  /** True when the token existed and was not yet revoked. */
-  revokeApiToken(id: string, at: string): Promise<boolean>;
+  /** True when the token existed and was not yet revoked (only then is `audit` appended). */
+  revokeApiToken(id: string, at: string, audit?: NewAuditEntry): Promise<boolean>;
 
   // --- enrollment and sites
-  createInvitation(invitation: NewInvitation): Promise<Invitation>;
+  createInvitation(invitation: NewInvitation, audit?: NewAuditEntry): Promise<Invitation>;
   listInvitations(): Promise<Invitation[]>;
   /**
    * Atomically: the invitation with this hash exists, is unused and `expiresAt > now` → mark it used
@@ -103,8 +123,8 @@ export interface Store {
   enrollSite(input: EnrollSiteInput): Promise<Site | null>;
   getSite(id: string): Promise<Site | null>;
   listSites(): Promise<Site[]>;
-  /** Sets revokedAt (first revocation wins); returns the site, or null when unknown. */
-  revokeSite(id: string, at: string): Promise<Site | null>;
+  /** Sets revokedAt (first revocation wins; only it appends `audit`); returns the site, or null when unknown. */
+  revokeSite(id: string, at: string, audit?: NewAuditEntry): Promise<Site | null>;
   /** Sets lastSeenAt; false when the site is unknown. */
   touchSite(id: string, at: string): Promise<boolean>;
   /** False when the site is unknown. */
@@ -117,13 +137,13 @@ export interface Store {
   pruneNonces(now: string): Promise<number>;
 
   // --- federations and rounds
-  createFederation(federation: NewFederation): Promise<Federation>;
+  createFederation(federation: NewFederation, audit?: NewAuditEntry): Promise<Federation>;
   getFederation(id: string): Promise<Federation | null>;
   listFederations(): Promise<Federation[]>;
   /** Null when the federation is unknown. */
   updateFederation(id: string, patch: FederationPatch): Promise<Federation | null>;
   /** Rejects UNKNOWN_FEDERATION, or ALREADY_EXISTS when the round number is taken. */
-  createRound(round: NewRound): Promise<Round>;
+  createRound(round: NewRound, audit?: NewAuditEntry): Promise<Round>;
   getRound(federationId: string, round: number): Promise<Round | null>;
   /** Ascending by round number. */
   listRounds(federationId: string): Promise<Round[]>;
@@ -189,9 +209,17 @@ export interface Store {
   /** The round's fixed cohort, or null when none was fixed (or the round is unknown). */
   getSecaggCohort(federationId: string, round: number): Promise<SecaggCohortRecord | null>;
 
-  // --- audit log
+  // --- audit log (hash chain; see shared/src/audit)
+  /** Appends one entry on its own (chained to the current head). */
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   listAudit(options: ListAuditOptions): Promise<AuditEntry[]>;
+  /** Signed heads, ascending by seq. */
+  listAuditHeads(): Promise<AuditHead[]>;
+  /**
+   * The highest seq the store ever assigned (SQLite: its AUTOINCREMENT counter), so a chain whose tail was deleted is
+   * detected; null when the store cannot tell.
+   */
+  auditSequenceEnd(): Promise<number | null>;
 
   // --- lifecycle
   /** A write probe: true when the store can durably write. False after close. */

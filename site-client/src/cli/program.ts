@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isTwinfedError } from '@twinfed/shared';
 import { LOG_LEVELS } from '../config';
+import { addAuditCommand } from './commands/audit';
 import { addEnrollCommand } from './commands/enroll';
 import { addExportCommand } from './commands/export';
 import { addIngestCommand } from './commands/ingest';
@@ -60,6 +61,7 @@ export function createProgram(deps: CliDeps, setExitCode: (code: number) => void
   addServeCommand(program, deps);
   addSimulateCommand(program, deps);
   addStatusCommand(program, deps);
+  addAuditCommand(program, deps);
   return program;
 }
 

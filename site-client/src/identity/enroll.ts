@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import { CoordinatorClient } from '../transport/coordinator-client';
 import type { FetchLike } from '../transport/http';
 import { JOURNAL_FILE } from '../training/journal';
+import { SiteAuditLog } from '../audit/site-audit';
 import { SITE_FILES, isEnrolled, readSiteState, writeSiteState, type SiteState } from './site-state';
 
 /** Options of {@link enroll}. */
@@ -92,6 +93,10 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
     ...(options.ca !== undefined ? { tlsCa: options.ca } : {}),
   };
   writeSiteState(dataDir, state);
+  new SiteAuditLog(dataDir).record(
+    { action: 'site.enrolled', actor: `site:${state.siteId}`, at: state.enrolledAt, subject: state.siteId, detail: { name: state.name, coordinatorUrl: state.coordinatorUrl, coordinatorFingerprint, fingerprint: state.fingerprint, replaced: options.force === true } },
+    (err) => logger?.warn({ err }, 'could not append to the site audit chain'),
+  );
   logger?.info({ siteId: state.siteId, coordinatorFingerprint }, 'enrolled');
   return { state, identityFile };
 }

@@ -5,6 +5,7 @@ import type { SiteApi } from '../transport/coordinator-client';
 import type { SiteStatus } from '../transport/event-stream';
 import type { FederationSession } from './federation-session';
 import type { Journal } from './journal';
+import type { SiteAuditLog } from '../audit/site-audit';
 import type { RunnerProgress, SkipReason } from './progress';
 import { SecureRound } from './secure-round';
 import { fetchVerifiedModel, isModelRejection, type VerifiedModel } from './verified-model';
@@ -15,6 +16,8 @@ export interface RoundWorkerOptions {
   api: SiteApi;
   enrollment: Enrollment;
   journal: Journal;
+  /** The site's own audit chain: trained rounds, uploaded digests, refused versions. */
+  audit?: SiteAuditLog;
   federationId: string;
   logger: Logger;
   /** Cancels in-flight requests. */
@@ -151,6 +154,7 @@ export class RoundWorker {
       const durationMs = Date.now() - started;
       logger.info({ round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs }, 'trained');
       this.o.emit({ type: 'trained', round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs });
+      this.record({ action: 'round.trained', subject: `${federationId}/${r.round}`, detail: { federationId, round: r.round, baseVersionId: r.baseVersionId, numExamples: result.numExamples, steps: result.steps } });
       const metrics: Record<string, number> = { steps: result.steps };
       if (Number.isFinite(result.meanLoss)) metrics.trainLoss = result.meanLoss;
       // The plan bounds the weight one site may claim: a larger site trains on all its rows and claims the maximum.
@@ -165,6 +169,7 @@ export class RoundWorker {
     this.o.status({ state: 'uploading', round: r.round });
     const ack = await api.uploadUpdate({ federationId, round: r.round, envelope: sealed.envelope, signal });
     this.o.journal.recordUpload({ federationId, round: r.round, baseVersionId: r.baseVersionId, digest: ack.digest, status: ack.status, receivedAt: ack.receivedAt });
+    this.record({ action: 'update.uploaded', subject: `${federationId}/${r.round}`, detail: { federationId, round: r.round, digest: ack.digest, status: ack.status, receivedAt: ack.receivedAt } });
     this.sealed = undefined;
     this.o.session.acknowledged();
     this.uploaded.push(r.round);
@@ -209,7 +214,13 @@ export class RoundWorker {
     if (this.notified.has(`reject:${versionId}`)) return;
     this.notified.add(`reject:${versionId}`);
     this.o.logger.error({ versionId, code: e.code }, 'refused model version');
+    this.record({ action: 'version.refused', subject: versionId, detail: { federationId: this.o.federationId, versionId, code: e.code } });
     this.o.emit({ type: 'model-rejected', versionId, code: e.code, message: e.message });
+  }
+
+  /** Appends to the site's audit chain; a failure to record is logged, never stops the round. */
+  private record(input: Parameters<SiteAuditLog['append']>[0]): void {
+    this.o.audit?.record(input, (err) => this.o.logger.warn({ err }, 'could not append to the site audit chain'));
   }
 
   private skip(round: number, reason: SkipReason, message?: string): void {

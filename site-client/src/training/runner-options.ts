@@ -8,6 +8,7 @@ import type { LocalDataset } from './dataset';
 import type { DatasetSource } from './dataset-source';
 import type { ModelOps } from './federation-session';
 import type { Journal } from './journal';
+import type { SiteAuditLog } from '../audit/site-audit';
 import type { ProgressListener, RunnerProgress } from './progress';
 import type { VerifiedModel } from './verified-model';
 
@@ -57,6 +58,8 @@ export interface SiteRunnerOptions {
   /** Runs once per published version after its evaluation (see {@link VersionHook}). */
   afterVersion?: VersionHook;
   journal: Journal;
+  /** The site's own audit chain (what it trained, uploaded and refused). */
+  audit?: SiteAuditLog;
   logger?: Logger;
   /** Poll interval of `rounds/current` (default 3000 ms). */
   pollIntervalMs?: number;

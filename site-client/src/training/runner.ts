@@ -86,7 +86,15 @@ export class SiteRunner {
           if (ended) return this.summary(ended);
         } catch (e) {
           if (this.controller.signal.aborted) return this.summary('stopped');
-          if (isTwinfedError(e) && FATAL.has(e.code)) throw e;
+          if (isTwinfedError(e) && FATAL.has(e.code)) {
+            if (e.code.startsWith('DATA_')) {
+              this.options.audit?.record(
+                { action: 'data.refused', subject: federationId, detail: { federationId, code: e.code, ...(e.details === undefined ? {} : { details: e.details }) } },
+                (err) => this.logger.warn({ err }, 'could not append to the site audit chain'),
+              );
+            }
+            throw e;
+          }
           const err = e instanceof TwinfedError ? e : new TwinfedError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
           this.logger.warn({ code: err.code, err: err.message }, 'tick failed; will retry');
           this.emit({ type: 'warning', message: err.message, code: err.code });
@@ -153,6 +161,7 @@ export class SiteRunner {
       api: options.api,
       enrollment: options.enrollment,
       journal: options.journal,
+      ...(options.audit ? { audit: options.audit } : {}),
       federationId: options.federationId,
       logger: this.logger,
       signal: this.hard.signal,

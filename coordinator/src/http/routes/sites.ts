@@ -45,9 +45,13 @@ export function siteHandlers(deps: HttpDeps) {
       const slug = (invitation?.siteName ?? 'site').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'site';
       const id = `site-${slug}-${randomBytes(3).toString('hex')}`;
       const at = iso();
-      const enrolled = await deps.store.enrollSite({ tokenHash, now: at, site: { id, name: invitation?.siteName ?? slug, ...site, enrolledAt: at } });
+      const enrolled = await deps.store.enrollSite({
+        tokenHash,
+        now: at,
+        site: { id, name: invitation?.siteName ?? slug, ...site, enrolledAt: at },
+        audit: { at, actor: `site:${id}`, action: 'site.enroll', subject: id, detail: { name: invitation?.siteName ?? slug, invitationId: invitation?.id ?? null, keyFingerprint: fingerprint(site) } },
+      });
       if (!enrolled) throw new TwinfedError('INVALID_TOKEN');
-      await deps.store.appendAudit({ at, actor: `site:${enrolled.id}`, action: 'site.enroll', subject: enrolled.id, detail: { name: enrolled.name } });
       deps.logger.info({ siteId: enrolled.id, name: enrolled.name }, 'site enrolled');
       res.status(201).json({ siteId: enrolled.id, name: enrolled.name, coordinator: keys() });
     },
@@ -61,8 +65,11 @@ export function siteHandlers(deps: HttpDeps) {
       const token = generateToken('tfe_');
       const at = iso();
       const expiresAt = new Date(deps.now() + body.ttlSeconds * 1000).toISOString();
-      const inv = await deps.store.createInvitation({ id: `inv-${randomBytes(6).toString('hex')}`, siteName: body.siteName, tokenHash: hashToken(token), createdAt: at, expiresAt });
-      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'site.invite', subject: inv.id, detail: { siteName: body.siteName, expiresAt } });
+      const invitationId = `inv-${randomBytes(6).toString('hex')}`;
+      const inv = await deps.store.createInvitation(
+        { id: invitationId, siteName: body.siteName, tokenHash: hashToken(token), createdAt: at, expiresAt },
+        { at, actor: actorOf(req), action: 'site.invite', subject: invitationId, detail: { siteName: body.siteName, expiresAt } },
+      );
       res.status(201).json({ invitationId: inv.id, siteName: inv.siteName, token, expiresAt });
     },
     list: async (_req: Request, res: Response) => {
@@ -71,16 +78,11 @@ export function siteHandlers(deps: HttpDeps) {
     revoke: async (req: Request, res: Response) => {
       const id = idParam(req, 'siteId');
       const at = iso();
-      const site = await deps.store.revokeSite(id, at);
+      const site = await deps.store.revokeSite(id, at, { at, actor: actorOf(req), action: 'site.revoke', subject: id, detail: {} });
       if (!site) throw new TwinfedError('NOT_FOUND', 'The site does not exist.');
-      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'site.revoke', subject: id, detail: {} });
       deps.onSiteRevoked?.(id);
       deps.logger.warn({ siteId: id }, 'site revoked');
       res.json({ site: siteView(site) });
-    },
-    audit: async (req: Request, res: Response) => {
-      const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100));
-      res.json({ entries: await deps.store.listAudit({ limit, order: 'desc' }) });
     },
   };
 }

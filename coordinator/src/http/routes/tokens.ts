@@ -20,8 +20,11 @@ export function tokenHandlers(deps: HttpDeps) {
       const body = jsonBody(req, CreateApiTokenSchema);
       const token = generateToken(PREFIX[body.role]);
       const at = iso();
-      const created = await deps.store.createApiToken({ id: `tok-${randomBytes(6).toString('hex')}`, name: body.name, role: body.role, tokenHash: hashToken(token), createdAt: at });
-      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'token.create', subject: created.id, detail: { name: body.name, role: body.role } });
+      const id = `tok-${randomBytes(6).toString('hex')}`;
+      const created = await deps.store.createApiToken(
+        { id, name: body.name, role: body.role, tokenHash: hashToken(token), createdAt: at },
+        { at, actor: actorOf(req), action: 'token.create', subject: id, detail: { name: body.name, role: body.role } },
+      );
       res.status(201).json({ ...tokenView(created), token });
     },
     list: async (_req: Request, res: Response) => {
@@ -32,8 +35,7 @@ export function tokenHandlers(deps: HttpDeps) {
       const at = iso();
       const existing = (await deps.store.listApiTokens()).find((t) => t.id === id);
       if (!existing) throw new TwinfedError('NOT_FOUND', 'The token does not exist.');
-      await deps.store.revokeApiToken(id, at);
-      await deps.store.appendAudit({ at, actor: actorOf(req), action: 'token.revoke', subject: id, detail: {} });
+      await deps.store.revokeApiToken(id, at, { at, actor: actorOf(req), action: 'token.revoke', subject: id, detail: { name: existing.name, role: existing.role } });
       res.json(tokenView({ ...existing, revokedAt: existing.revokedAt ?? at }));
     },
   };

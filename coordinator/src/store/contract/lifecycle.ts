@@ -6,7 +6,7 @@ export function lifecycleContract(h: HarnessRef): void {
   describe('audit log', () => {
     it('assigns increasing seq and pages by afterSeq, limit and order', async () => {
       const first = await h.store.appendAudit({ at: t(1), actor: 'op', action: 'site.revoke', subject: 's1', detail: { why: 'lost key' } });
-      expect(first).toEqual({ seq: first.seq, at: t(1), actor: 'op', action: 'site.revoke', subject: 's1', detail: { why: 'lost key' } });
+      expect(first).toEqual({ seq: first.seq, at: t(1), actor: 'op', action: 'site.revoke', subject: 's1', detail: { why: 'lost key' }, prevHash: first.prevHash, hash: first.hash });
       for (let i = 2; i <= 5; i++) await h.store.appendAudit({ at: t(i), actor: 'op', action: 'a', subject: `s${i}`, detail: { i } });
       const s = await h.again();
       const all = await s.listAudit({ limit: 100 });

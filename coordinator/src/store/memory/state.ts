@@ -1,6 +1,7 @@
 import type {
   ApiToken,
   AuditEntry,
+  AuditHead,
   Evaluation,
   PopulationReportRecord,
   SecaggCohortRecord,
@@ -41,7 +42,8 @@ export interface MemoryState {
   /** key(federationId, round) */
   secaggCohorts: Map<string, SecaggCohortRecord>;
   audit: AuditEntry[];
-  nextAuditSeq: number;
+  /** Ascending by seq. */
+  auditHeads: AuditHead[];
 }
 
 export function emptyState(): MemoryState {
@@ -62,7 +64,7 @@ export function emptyState(): MemoryState {
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
     audit: [],
-    nextAuditSeq: 1,
+    auditHeads: [],
   };
 }
 

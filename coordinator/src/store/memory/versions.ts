@@ -1,8 +1,9 @@
 /** In memory: model registry (versions, weights, strategy state), evaluations and the audit log. */
+import { chainAuditEntry } from '@twinfed/shared';
 import { alreadyExists, unknownFederation, unknownVersion } from '../errors';
 import { AUDIT_KEYS, EVALUATION_KEYS, VERSION_KEYS } from '../keys';
-import type { AuditEntry, Evaluation, FederationPatch, ModelVersion, NewAuditEntry } from '../records';
-import type { ListAuditOptions, PublishVersionInput } from '../types';
+import type { AuditEntry, AuditHead, Evaluation, FederationPatch, ModelVersion, NewAuditEntry } from '../records';
+import type { AuditHeadPayload, ListAuditOptions, PublishVersionInput } from '../types';
 import { applyPatch, cloneBytes, cloneRecord, compareStrings } from '../util';
 import { patchFederation, transitionRound } from './federations';
 import { key, type MemoryState } from './state';
@@ -76,9 +77,23 @@ export function listFederationEvaluations(s: MemoryState, federationId: string):
 }
 
 export function appendAudit(s: MemoryState, e: NewAuditEntry): AuditEntry {
-  const stored = copyAudit({ ...e, seq: s.nextAuditSeq++ });
+  const last = s.audit[s.audit.length - 1] ?? null;
+  const chained = chainAuditEntry(last, { at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: e.detail });
+  const stored = copyAudit({ ...chained, detail: e.detail });
   s.audit.push(stored);
   return copyAudit(stored);
+}
+
+/** Signs and stores the head at `entry` (right after appending it). */
+export function signHead(s: MemoryState, entry: AuditEntry, sign: (h: AuditHeadPayload) => string): AuditHead {
+  const payload = { seq: entry.seq, headHash: entry.hash, at: entry.at };
+  const head = { ...payload, signature: sign(payload) };
+  s.auditHeads.push(head);
+  return { ...head };
+}
+
+export function listAuditHeads(s: MemoryState): AuditHead[] {
+  return s.auditHeads.map((h) => ({ ...h }));
 }
 
 export function listAudit(s: MemoryState, options: ListAuditOptions): AuditEntry[] {

@@ -3,6 +3,7 @@ import { initBackend, type BackendPreference } from '@twinfed/models';
 import { TwinfedError } from '@twinfed/shared';
 import { loadEnrollment } from '../../identity/load';
 import { Journal } from '../../training/journal';
+import { SiteAuditLog } from '../../audit/site-audit';
 import { ModelStore } from '../../training/model-store';
 import { SiteRunner } from '../../training/runner';
 import { tabularVersionHook } from '../../training/tabular-publisher';
@@ -121,6 +122,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         ...(loaded ? { dataset: loaded.dataset, afterVersion: tabularVersionHook({ federationId: flags.federation, models: new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey) }) } : {}),
         ...(twins ? { datasetSource: twins.datasetSource, afterVersion: twins.afterVersion } : {}),
         journal,
+        audit: new SiteAuditLog(config.dataDir, () => `site:${enrollment.state.siteId}`),
         logger,
         pollIntervalMs: config.pollIntervalMs,
         onProgress: (e) => (flags.json ? writeJsonLine(deps.stdout, e) : renderProgress(e, deps)),

@@ -1,0 +1,30 @@
+/** Operator routes of the audit trail: page the chain, read the signed heads, verify both. */
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { TwinfedError, type AuditListResponse } from '@twinfed/shared';
+import { verifyStoreAudit } from '../../audit/verify';
+import type { HttpDeps } from '../deps';
+
+const ListQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** Handlers for `GET /v1/admin/audit`, `/v1/admin/audit/heads` and `/v1/admin/audit/verify` (operator only). */
+export function auditHandlers(deps: HttpDeps) {
+  return {
+    list: async (req: Request, res: Response) => {
+      const q = ListQuery.safeParse(req.query);
+      if (!q.success) throw new TwinfedError('VALIDATION_FAILED', 'Use ?after=<seq ≥ 0>&limit=<1…1000>.');
+      const entries = await deps.store.listAudit({ afterSeq: q.data.after, limit: q.data.limit });
+      const body: AuditListResponse = { entries, next: entries.length === q.data.limit ? entries[entries.length - 1]!.seq : null };
+      res.json(body);
+    },
+    heads: async (_req: Request, res: Response) => {
+      res.json({ heads: await deps.store.listAuditHeads() });
+    },
+    verify: async (_req: Request, res: Response) => {
+      res.json(await verifyStoreAudit(deps.store, deps.identity.sign.publicKey));
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/** The site's audit chain: appends chain, and editing, deleting, inserting, reordering or damaging a line is named. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AUDIT_GENESIS, auditEntryHash } from '@twinfed/shared';
+import { SITE_AUDIT_FILE, SiteAuditLog } from './site-audit';
+
+let dir: string;
+let log: SiteAuditLog;
+const lines = () => fs.readFileSync(path.join(dir, SITE_AUDIT_FILE), 'utf8').trimEnd().split('\n');
+const write = (ls: string[]) => fs.writeFileSync(path.join(dir, SITE_AUDIT_FILE), `${ls.join('\n')}\n`);
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-site-audit-'));
+  log = new SiteAuditLog(dir, () => 'site:site-a');
+  log.append({ action: 'site.enrolled', subject: 'site-a', detail: { name: 'Cleveland' } });
+  log.append({ action: 'round.trained', subject: 'fed-1/1', detail: { round: 1, numExamples: 40 } });
+  log.append({ action: 'update.uploaded', subject: 'fed-1/1', detail: { digest: 'a'.repeat(64), status: 'accepted' } });
+  log.append({ action: 'version.refused', subject: 'v1', detail: { code: 'MODEL_SIGNATURE_INVALID' } });
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('site audit chain', () => {
+  test('entries are chained from the genesis hash, private to the site user, and verify', () => {
+    const all = log.list();
+    expect(all.map((e) => [e.seq, e.action, e.actor])).toEqual([[1, 'site.enrolled', 'site:site-a'], [2, 'round.trained', 'site:site-a'], [3, 'update.uploaded', 'site:site-a'], [4, 'version.refused', 'site:site-a']]);
+    expect(all[0]!.prevHash).toBe(AUDIT_GENESIS);
+    all.forEach((e, i) => {
+      expect(e.hash).toBe(auditEntryHash(e));
+      if (i > 0) expect(e.prevHash).toBe(all[i - 1]!.hash);
+    });
+    expect(fs.statSync(log.file).mode & 0o777).toBe(0o600);
+    expect(log.verify()).toEqual({ ok: true, entries: 4, head: { seq: 4, hash: all[3]!.hash }, firstBad: null });
+    expect(log.list({ after: 1, limit: 2 }).map((e) => e.seq)).toEqual([2, 3]);
+    // A fresh instance continues the chain from the file.
+    expect(new SiteAuditLog(dir).append({ action: 'data.refused', subject: 'fed-1' })).toMatchObject({ seq: 5, prevHash: all[3]!.hash });
+  });
+
+  test('an edited entry is named', () => {
+    const ls = lines();
+    ls[1] = ls[1]!.replace('"numExamples":40', '"numExamples":4000');
+    write(ls);
+    expect(log.verify()).toMatchObject({ ok: false, entries: 1, firstBad: { seq: 2, reason: expect.stringMatching(/changed/) } });
+  });
+
+  test('a deleted entry is named', () => {
+    const ls = lines();
+    ls.splice(2, 1);
+    write(ls);
+    expect(log.verify().firstBad).toMatchObject({ seq: 4, reason: expect.stringMatching(/missing/) });
+  });
+
+  test('two swapped entries are named', () => {
+    const ls = lines();
+    [ls[1], ls[2]] = [ls[2]!, ls[1]!];
+    write(ls);
+    expect(log.verify().firstBad).toMatchObject({ seq: 3, reason: expect.stringMatching(/missing or were moved/) });
+  });
+
+  test('an inserted entry (even a correctly hashed copy) and a damaged line are named', () => {
+    const ls = lines();
+    write([...ls.slice(0, 2), ls[1]!, ...ls.slice(2)]);
+    expect(log.verify().firstBad).toMatchObject({ seq: 2 });
+    write([ls[0]!, '{"seq":2,', ...ls.slice(2)]);
+    expect(log.verify().firstBad).toMatchObject({ seq: 2, reason: 'line 2 is not a valid entry' });
+  });
+
+  test('a missing file is an empty, intact chain', () => {
+    expect(new SiteAuditLog(path.join(dir, 'none')).verify()).toEqual({ ok: true, entries: 0, head: null, firstBad: null });
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The site's own tamper-evident record of what it did (enrolled, trained round N of federation F, uploaded update
+ * digest D, refused version V, refused its data by a guardrail): `audit.jsonl` in the data directory, one hash-chained
+ * entry per line (the same chain as the coordinator's, see @twinfed/shared audit), appended with O_APPEND and fsync,
+ * mode 0600. No secrets and no patient data: ids, digests, counts and error codes only.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AuditChainVerifier, TwinfedError, chainAuditEntry, type AuditBreak, type ChainedAuditEntry } from '@twinfed/shared';
+
+/** File name of the site's audit chain inside the data directory. */
+export const SITE_AUDIT_FILE = 'audit.jsonl';
+
+/** What the site records. */
+export type SiteAuditAction = 'site.enrolled' | 'round.trained' | 'update.uploaded' | 'version.refused' | 'data.refused';
+
+/** One entry to append. */
+export interface SiteAuditInput {
+  action: SiteAuditAction;
+  subject: string;
+  detail?: Record<string, unknown>;
+  /** Who: `site:<id>` by default when known. */
+  actor?: string;
+  at?: string;
+}
+
+/** The result of {@link SiteAuditLog.verify}. */
+export interface SiteAuditReport {
+  ok: boolean;
+  entries: number;
+  head: { seq: number; hash: string } | null;
+  firstBad: AuditBreak | null;
+}
+
+const TAIL_BYTES = 64 * 1024;
+
+/** Reads the whole file as lines (empty when absent). */
+function readLines(file: string): string[] {
+  if (!fs.existsSync(file)) return [];
+  const text = fs.readFileSync(file, 'utf8');
+  return text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
+}
+
+function parseLine(line: string): ChainedAuditEntry | null {
+  try {
+    const v = JSON.parse(line) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+    const e = v as Record<string, unknown>;
+    if (typeof e.seq !== 'number' || typeof e.hash !== 'string' || typeof e.prevHash !== 'string' || typeof e.detail !== 'object' || e.detail === null) return null;
+    return v as ChainedAuditEntry;
+  } catch {
+    return null;
+  }
+}
+
+/** The site's append-only audit chain in one data directory. */
+export class SiteAuditLog {
+  readonly file: string;
+
+  constructor(dataDir: string, private readonly actor: () => string = () => 'site') {
+    this.file = path.join(dataDir, SITE_AUDIT_FILE);
+  }
+
+  /** The last entry, read from the end of the file (null when the chain is empty). */
+  private last(): { seq: number; hash: string } | null {
+    if (!fs.existsSync(this.file)) return null;
+    const fd = fs.openSync(this.file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const start = Math.max(0, size - TAIL_BYTES);
+      const buf = Buffer.alloc(size - start);
+      fs.readSync(fd, buf, 0, buf.length, start);
+      const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+      const line = lines[lines.length - 1];
+      if (line === undefined) return null;
+      const e = parseLine(line);
+      if (!e) throw new TwinfedError('CONFIG_INVALID', `The site audit chain ${this.file} ends with a damaged entry; run \`twinfed-site audit verify\`.`);
+      return { seq: e.seq, hash: e.hash };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Appends one entry durably (fsync) before returning it. */
+  append(input: SiteAuditInput): ChainedAuditEntry {
+    const entry = chainAuditEntry(this.last(), {
+      at: input.at ?? new Date().toISOString(),
+      actor: input.actor ?? this.actor(),
+      action: input.action,
+      subject: input.subject,
+      detail: input.detail ?? {},
+    });
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const fd = fs.openSync(this.file, 'a', 0o600);
+    try {
+      fs.writeSync(fd, `${JSON.stringify(entry)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return entry;
+  }
+
+  /** Appends, but never lets a failure to record stop the site's work (it is reported through `onError`). */
+  record(input: SiteAuditInput, onError?: (e: unknown) => void): void {
+    try {
+      this.append(input);
+    } catch (e) {
+      onError?.(e);
+    }
+  }
+
+  /** Entries after `after` (seq), oldest first, at most `limit`; unreadable lines are skipped (verify names them). */
+  list(options: { after?: number; limit?: number } = {}): ChainedAuditEntry[] {
+    const after = options.after ?? 0;
+    const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
+    const out: ChainedAuditEntry[] = [];
+    for (const line of readLines(this.file)) {
+      const e = parseLine(line);
+      if (e && e.seq > after) out.push(e);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Checks the whole chain: names the first line that was edited, removed, inserted, moved or damaged. */
+  verify(): SiteAuditReport {
+    const v = new AuditChainVerifier();
+    let lineNo = 0;
+    for (const line of readLines(this.file)) {
+      lineNo++;
+      const e = parseLine(line);
+      if (!e) {
+        v.fail({ seq: (v.head?.seq ?? 0) + 1, reason: `line ${lineNo} is not a valid entry` });
+        break;
+      }
+      if (!v.push(e)) break;
+    }
+    return { ok: v.firstBad === null, entries: v.checked, head: v.head, firstBad: v.firstBad };
+  }
+}

@@ -1,0 +1,62 @@
+/** `twinfed-site audit verify|list` on the data directory, and `enroll` starting the chain. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PROTOCOL_VERSION, fingerprint, publicPart, routes } from '@twinfed/shared';
+import { FakeCoordinator } from '../__tests__/fake-coordinator';
+import { SITE_AUDIT_FILE, SiteAuditLog } from '../audit/site-audit';
+import type { FetchLike } from '../transport/http';
+import type { CliDeps } from './context';
+import { runCli } from './program';
+
+function io(extra: Partial<CliDeps> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const deps: CliDeps = { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, ...extra };
+  return { deps, out: () => out.join(''), err: () => err.join('') };
+}
+const cli = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
+
+/** Only the enrollment route of a fake coordinator. */
+function enrollFetch(c: FakeCoordinator): FetchLike {
+  const keys = { protocol: PROTOCOL_VERSION, ...publicPart(c.identity), fingerprint: fingerprint(publicPart(c.identity)) };
+  return async (url) => (new URL(url).pathname === routes.enroll ? Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys }) : Response.json({ error: { code: 'NOT_FOUND', message: 'no' } }, { status: 404 }));
+}
+
+describe('twinfed-site audit', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-site-audit-cli-')), 'site');
+  });
+
+  test('enroll starts the chain; verify says intact (exit 0); list pages it; a tampered line fails verify (exit 1) naming it', async () => {
+    const e = io({ fetch: enrollFetch(new FakeCoordinator()) });
+    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], e.deps)).toBe(0);
+    const log = new SiteAuditLog(dataDir);
+    log.append({ action: 'round.trained', subject: 'fed-1/1', detail: { round: 1 } });
+    log.append({ action: 'update.uploaded', subject: 'fed-1/1', detail: { digest: 'd'.repeat(64) } });
+
+    const ok = io();
+    expect(await cli(['audit', 'verify', '--data-dir', dataDir], ok.deps)).toBe(0);
+    expect(ok.out()).toMatch(/INTACT/);
+    expect(ok.out()).toMatch(/entries verified: 3/);
+
+    const listed = io();
+    expect(await cli(['--json', 'audit', 'list', '--data-dir', dataDir, '--limit', '2'], listed.deps)).toBe(0);
+    const page = JSON.parse(listed.out()) as { entries: Array<{ seq: number; action: string; subject: string }>; next: number };
+    expect(page.entries.map((x) => x.action)).toEqual(['site.enrolled', 'round.trained']);
+    expect(page.entries[0]!.subject).toBe('site-a');
+    expect(page.next).toBe(2);
+    const text = io();
+    expect(await cli(['audit', 'list', '--data-dir', dataDir, '--after', '2'], text.deps)).toBe(0);
+    expect(text.out()).toMatch(/^3 {2}\S+ {2}update\.uploaded {2}fed-1\/1/);
+
+    const file = path.join(dataDir, SITE_AUDIT_FILE);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"round":1', '"round":7'));
+    const bad = io();
+    expect(await cli(['audit', 'verify', '--data-dir', dataDir], bad.deps)).toBe(1);
+    expect(bad.out()).toMatch(/first bad entry:\s+seq 2:/);
+    expect(bad.err()).toMatch(/AUDIT_CHAIN_INVALID/);
+    expect(await cli(['audit', 'list', '--data-dir', dataDir, '--limit', '0'], io().deps)).not.toBe(0);
+  });
+});
