@@ -20,11 +20,11 @@ describe('strategyFor with plan.clipping', () => {
   const updates = [result('honest', 10, [0.3, 0.4]), result('attacker', 10, [-30, -40])];
 
   it('clips each site delta to clipping.maxNorm before FedAvg averages', () => {
-    const r = runRound(strategyFor(plan({ clipping: { maxNorm: 0.5 } })), ctxOf([0, 0]), updates);
-    // Each delta is at most 0.5 long: the attacker's is scaled to (−0.3, −0.4), which cancels the honest one.
-    expect(Array.from(r.weights).map((v) => Math.abs(v) < 1e-6)).toEqual([true, true]);
+    const r = runRound(strategyFor(plan({ clipping: { maxNorm: 1 } })), ctxOf([0, 0]), updates);
+    // The honest delta (norm 0.5) passes; the attacker's (norm 50) is scaled to (−0.6, −0.8): the mean is (−0.15, −0.2).
+    expect(Array.from(r.weights).map((v) => Number(v.toFixed(5)))).toEqual([-0.15, -0.2]);
     expect(r.metrics.clippedSites).toBe(1);
-    expect(r.metrics.clipNorm).toBe(0.5);
+    expect(r.metrics.clipNorm).toBe(1);
   });
 
   it('without clipping the same round is FedAvg (the attacker dominates)', () => {
@@ -35,7 +35,7 @@ describe('strategyFor with plan.clipping', () => {
 
   it('clips before a robust strategy too', () => {
     const three = [...updates, result('other', 10, [0.3, 0.4])];
-    const r = runRound(strategyFor(plan({ strategy: { name: 'fedmedian' }, clipping: { maxNorm: 0.5 } })), ctxOf([0, 0]), three);
+    const r = runRound(strategyFor(plan({ strategy: { name: 'fedmedian' }, clipping: { maxNorm: 1 } })), ctxOf([0, 0]), three);
     expect(Array.from(r.weights).map((v) => Number(v.toFixed(5)))).toEqual([0.3, 0.4]);
     expect(r.metrics.clippedSites).toBe(1);
   });
