@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
 import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeResults } from '../report';
@@ -7,7 +8,7 @@ import { FLAMBY_SEEDS } from '../flamby/published';
 import { ATTACKS } from './attacks';
 import { CONFIGS } from './configs';
 import { byzantineMarkdown, summarise } from './report';
-import { runByzantineBench, type Scenario } from './run';
+import { runByzantineBench, type ByzantineRun, type Scenario } from './run';
 
 interface Flags {
   seeds: number[];
@@ -16,6 +17,7 @@ interface Flags {
   attacker: number;
   rounds?: number;
   out?: string;
+  include: string[];
 }
 
 const seedList = (v: string): number[] => {
@@ -56,35 +58,64 @@ async function main(argv: string[]): Promise<void> {
     .option('--attacks <list>', `comma-separated subset of: ${SCENARIOS.join(', ')} (none = the clean run)`, pick(SCENARIOS), [...SCENARIOS])
     .option('--attacker <centre>', 'the malicious FLamby centre (0 Cleveland, the largest, … 3 VA)', centre, 0)
     .option('--rounds <n>', 'rounds per federation (default 15, FLamby\'s)', positive)
-    .option('--out <name>', 'write bench/results/<name>.{md,json} (default for a full run: byzantine)')
+    .option('--out <name>', 'write bench/results/<name>.{md,json} (default for a full run: byzantine); rewritten after every seed')
+    .option('--include <file>', 'add the runs of an earlier result JSON of this bench (same attacker and rounds), e.g. seeds run separately; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .parse(argv)
     .opts<Flags>();
   const configs = CONFIGS.filter((c) => flags.configs.includes(c.key));
   const scenarios = SCENARIOS.filter((s) => flags.attacks.includes(s));
   if (!configs.some((c) => c.key === 'fedavg') || !scenarios.includes('none')) process.stderr.write('note: without clean FedAvg (--configs fedavg, --attacks none) there is no reference to compare with\n');
-  const full = FLAMBY_SEEDS.every((s) => flags.seeds.includes(s)) && configs.length === CONFIGS.length && scenarios.length === SCENARIOS.length && flags.rounds === undefined;
-  const result = await runByzantineBench({ seeds: flags.seeds, configs, scenarios, attacker: flags.attacker, rounds: flags.rounds, log: (l) => process.stdout.write(`${l}\n`) });
-  const summary = summarise(result.runs, configs, scenarios);
-  const norms = [...result.honestNorms].sort((a, b) => a - b);
-  const q = (p: number) => norms[Math.min(norms.length - 1, Math.floor(p * norms.length))]!;
-  const clipNorms = norms.length ? { median: q(0.5), p90: q(0.9), max: norms[norms.length - 1]! } : undefined;
-  const meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
-    mode: full ? 'full' : 'partial',
-    seeds: flags.seeds.join(', '),
-    rounds: String(flags.rounds ?? 15),
-    attacker: `centre ${flags.attacker} (${FLAMBY_SITES[flags.attacker]!.name})`,
-    runtime: `${result.seconds.toFixed(0)} s`,
+  const earlier = flags.include.map((f) => readEarlier(f, flags.attacker, flags.rounds ?? 15));
+  const earlierSeeds = new Set(earlier.flatMap((e) => e.runs.map((r) => r.seed)));
+  const seeds = flags.seeds.filter((s) => !earlierSeeds.has(s));
+  const allSeeds = (done: readonly number[]) => [...new Set([...earlierSeeds, ...done])].sort((a, b) => a - b);
+  const isFull = (done: readonly number[]) =>
+    FLAMBY_SEEDS.every((s) => allSeeds(done).includes(s)) && configs.length === CONFIGS.length && scenarios.length === SCENARIOS.length && flags.rounds === undefined;
+  const name = flags.out ?? (isFull(seeds) ? 'byzantine' : undefined);
+  const started = Date.now();
+  const report = (done: { runs: readonly ByzantineRun[]; honestNorms: readonly number[]; seeds: readonly number[] }, final: boolean): string => {
+    const runs = [...earlier.flatMap((e) => e.runs), ...done.runs];
+    const summary = summarise(runs, configs, scenarios);
+    const norms = [...earlier.flatMap((e) => e.honestNorms), ...done.honestNorms].sort((a, b) => a - b);
+    const q = (p: number) => norms[Math.min(norms.length - 1, Math.floor(p * norms.length))]!;
+    const clipNorms = norms.length ? { median: q(0.5), p90: q(0.9), max: norms[norms.length - 1]!, count: norms.length } : undefined;
+    const full = isFull(done.seeds);
+    const meta = {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+      mode: full ? 'full' : final ? 'partial' : 'partial (run in progress)',
+      seeds: allSeeds(done.seeds).join(', '),
+      rounds: String(flags.rounds ?? 15),
+      attacker: `centre ${flags.attacker} (${FLAMBY_SITES[flags.attacker]!.name})`,
+      runtime: `${((Date.now() - started) / 1000).toFixed(0)} s${earlier.length ? ` (plus ${flags.include.join(', ')})` : ''}`,
+    };
+    const md = byzantineMarkdown({ summary, configs, scenarios, meta, attackerName: FLAMBY_SITES[flags.attacker]!.name, clipNorms });
+    if (name) {
+      const out = writeResults(name, { meta, summary, honestUpdateNorms: clipNorms, honestNorms: norms, runs }, md);
+      process.stdout.write(`written: ${out.md}, ${out.json}\n`);
+    }
+    return md;
   };
-  const md = byzantineMarkdown({ summary, configs, scenarios, meta, attackerName: FLAMBY_SITES[flags.attacker]!.name, clipNorms });
-  process.stdout.write(`\n${md}\n`);
-  const name = flags.out ?? (full ? 'byzantine' : undefined);
-  if (name) {
-    const out = writeResults(name, { meta, summary, honestUpdateNorms: clipNorms, runs: result.runs }, md);
-    process.stdout.write(`written: ${out.md}, ${out.json}\n`);
-  }
+  const result = await runByzantineBench({
+    seeds,
+    configs,
+    scenarios,
+    attacker: flags.attacker,
+    rounds: flags.rounds,
+    log: (l) => process.stdout.write(`${l}\n`),
+    onSeed: (done) => void report(done, false),
+  });
+  process.stdout.write(`\n${report({ ...result, seeds }, true)}\n`);
+}
+
+/** The runs and honest norms of an earlier result JSON of this bench; refuses one of another attacker or round count. */
+function readEarlier(file: string, attacker: number, rounds: number): { runs: ByzantineRun[]; honestNorms: number[] } {
+  const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { meta?: { rounds?: string }; runs?: ByzantineRun[]; honestNorms?: number[] };
+  if (!Array.isArray(data.runs)) throw new InvalidArgumentError(`${file}: no runs`);
+  if (data.meta?.rounds !== String(rounds)) throw new InvalidArgumentError(`${file}: ran ${data.meta?.rounds ?? '?'} rounds, not ${rounds}`);
+  if (data.runs.some((r) => r.attacker !== null && r.attacker !== attacker)) throw new InvalidArgumentError(`${file}: another attacker centre`);
+  return { runs: data.runs, honestNorms: data.honestNorms ?? [] };
 }
 
 main(process.argv).catch((err: unknown) => {

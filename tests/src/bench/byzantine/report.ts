@@ -99,7 +99,7 @@ export function byzantineMarkdown(opts: {
   scenarios: readonly Scenario[];
   meta: Record<string, string>;
   attackerName: string;
-  clipNorms?: { median: number; p90: number; max: number };
+  clipNorms?: { median: number; p90: number; max: number; count: number };
 }): string {
   const { summary, configs, scenarios, meta } = opts;
   const label = (key: string) => configs.find((c) => c.key === key)?.label ?? key;
@@ -138,7 +138,8 @@ export function byzantineMarkdown(opts: {
   out.push('', '## Configurations', '');
   for (const c of configs) out.push(`- **${c.label}** (\`${JSON.stringify(c.plan)}\`): ${c.note}.`);
   if (opts.clipNorms) {
-    out.push('', `Honest update norms (L2 of a site's delta, all centres and rounds of clean FedAvg, seed ${meta.seeds?.split(',')[0] ?? '?'}): median ${opts.clipNorms.median.toFixed(3)}, 90th percentile ${opts.clipNorms.p90.toFixed(3)}, max ${opts.clipNorms.max.toFixed(3)}.`);
+    const n = opts.clipNorms;
+    out.push('', `Honest update norms (L2 of a site's delta from the round's base; ${n.count} updates: every centre, round and seed of clean FedAvg): median ${n.median.toFixed(3)}, 90th percentile ${n.p90.toFixed(3)}, max ${n.max.toFixed(3)}. The clip norm was chosen from these before the attacked runs.`);
   }
   out.push('');
   return out.join('\n');

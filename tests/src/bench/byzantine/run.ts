@@ -29,6 +29,8 @@ export interface ByzantineBenchOptions {
   attacker: number;
   rounds?: number;
   log?: (line: string) => void;
+  /** Called after every seed with everything run so far (the CLI writes its results then, so a long run keeps what it finished). */
+  onSeed?: (done: { runs: readonly ByzantineRun[]; honestNorms: readonly number[]; seeds: readonly number[] }) => void;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -76,6 +78,7 @@ export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ 
           log(`seed ${seed} ${config.label.padEnd(22)} ${scenario.padEnd(10)} acc ${run.accuracy.map((a) => a.toFixed(3)).join(' ')} avg ${mean(run.accuracy).toFixed(4)} auc ${mean(run.auc).toFixed(3)} (${run.seconds.toFixed(1)} s)`);
         }
       }
+      opts.onSeed?.({ runs, honestNorms, seeds: opts.seeds.slice(0, opts.seeds.indexOf(seed) + 1) });
     }
   } finally {
     await consortium.close();
