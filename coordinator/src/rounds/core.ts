@@ -1,7 +1,7 @@
 import { PlanSchema, TwinfedError, deserializeWeights, gaussianDpEpsilon, type Identity, type Plan, type WeightSet } from '@twinfed/shared';
 import type { Logger } from '../logger';
 import type { Federation, Round, Store } from '../store';
-import { createStrategy, withCentralDp, type RoundContext, type Strategy, type StrategyState } from '../strategies';
+import { createStrategy, withCentralDp, withUpdateClipping, type RoundContext, type Strategy, type StrategyState } from '../strategies';
 import { secureNormal } from '../strategies/secure-normal';
 import { KeyedMutex } from '../util/keyed-mutex';
 import { AccumulatorCache } from './accumulators';
@@ -137,10 +137,12 @@ export function closeTarget(plan: Plan, round: Round): number {
 
 /**
  * The plan's strategy, wrapped in central DP when the plan asks for it: clipped deltas, Gaussian noise from the
- * OS CSPRNG (never a seeded stream: a seed would let anyone who knows it subtract the noise).
+ * OS CSPRNG (never a seeded stream: a seed would let anyone who knows it subtract the noise). Plain update-norm
+ * clipping (`plan.clipping`, never together with DP) wraps it instead.
  */
 export function strategyFor(plan: Plan): Strategy {
   const inner = createStrategy(plan.strategy);
+  if (plan.clipping) return withUpdateClipping(inner, { maxNorm: plan.clipping.maxNorm });
   const dp = plan.privacy.dp;
   return dp ? withCentralDp(inner, { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, seed: plan.seed, normal: secureNormal() }) : inner;
 }

@@ -130,6 +130,18 @@ export const PrivacySchema = z
   .strict()
   .describe('Privacy options: secure aggregation or central differential privacy (not both).');
 
+/** Update-norm clipping without noise: a robustness option (bounds what one site can move the model). */
+export const ClippingSchema = z
+  .object({
+    maxNorm: z
+      .number()
+      .positive()
+      .finite()
+      .describe('L2 bound on each site’s update (its delta from the round’s base model); the coordinator scales a longer one down to this norm before the strategy aggregates. Choose it near the honest sites’ typical update norm (the `clipNorm`/`clippedSites` round metrics show its effect).'),
+  })
+  .strict()
+  .describe('Update-norm clipping at the coordinator, without noise: bounds how far one site (faulty or malicious) can move the model in a round. Works with every strategy; not with secure aggregation or central DP (which clips at `privacy.dp.clip`).');
+
 /** Default of `data.minExamplesPerSite`: a site with fewer training rows refuses to take part. */
 export const DEFAULT_MIN_EXAMPLES_PER_SITE = 20;
 
@@ -201,6 +213,7 @@ export const PLAN_RULES: readonly string[] = [
   'Central DP (`privacy.dp`) needs a mean-delta strategy: `fedavg`, `fedprox`, `scaffold`, `fedadam`, `fedyogi` or `fedadagrad`.',
   'With `privacy.dp.maxEpsilon`, the ε that `rounds` releases at `noiseMultiplier` spend (δ = `privacy.dp.delta`) must not exceed it.',
   '`krum` needs `minSites` ≥ 2 × `byzantine` + 3.',
+  '`clipping` needs individual updates: not with secure aggregation, nor with central DP (`privacy.dp` clips at its own `clip`).',
   '`sitesPerRound`, when given, must be at least `minSites`.',
   'Exactly one of `training.steps` and `training.epochs`.',
 ];
@@ -261,6 +274,7 @@ export const PlanSchema = z
     maxConsecutiveFailedRounds: z.number().int().min(1).max(1000).default(5).describe('The federation fails after this many rounds in a row end without a version.'),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(42).describe('Seed of the initial weights (PyTorch-identical), site selection and each site’s batch order.'),
     privacy: PrivacySchema.default({ secureAggregation: false }),
+    clipping: ClippingSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -296,6 +310,11 @@ export const PlanSchema = z
     }
     if (p.strategy.name === 'krum' && p.minSites < 2 * p.strategy.byzantine + 3) {
       ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'krum needs minSites ≥ 2·byzantine + 3' });
+    }
+    if (p.clipping && p.privacy.secureAggregation) {
+      ctx.addIssue({ code: 'custom', path: ['clipping'], message: 'clipping needs individual updates, which secure aggregation hides from the coordinator' });
+    } else if (p.clipping && p.privacy.dp) {
+      ctx.addIssue({ code: 'custom', path: ['clipping'], message: 'central DP already clips every update at privacy.dp.clip: remove clipping' });
     }
     if (p.sitesPerRound !== undefined && p.sitesPerRound < p.minSites) {
       ctx.addIssue({ code: 'custom', path: ['sitesPerRound'], message: 'sitesPerRound must be at least minSites' });

@@ -25,6 +25,7 @@ export function planSummary(plan: Plan): string {
     ['sites', `at least ${plan.minSites}${plan.sitesPerRound !== undefined ? `, ${plan.sitesPerRound} selected per round` : ''}`],
     ['secure aggregation', plan.privacy.secureAggregation ? 'on' : 'off'],
     ['differential privacy', plan.privacy.dp ? dpLine(plan.privacy.dp, plan.rounds) : 'off'],
+    ['update clipping', plan.clipping ? `each site update to L2 ≤ ${plan.clipping.maxNorm}` : 'off'],
   ]);
 }
 

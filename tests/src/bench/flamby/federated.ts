@@ -1,5 +1,5 @@
 import { loadHeartDisease } from '@twinfed/models';
-import { CoordinatorClient, EventStream, Journal, SiteRunner, type LocalDataset, type RunSummary } from '@twinfed/site-client';
+import { CoordinatorClient, EventStream, Journal, SiteRunner, type LocalDataset, type ModelOps, type RunSummary } from '@twinfed/site-client';
 import type { PlanInput } from '@twinfed/shared';
 import type { BenchConsortium } from './consortium';
 
@@ -33,6 +33,8 @@ export interface BenchFederationOptions {
   timeoutMs?: number;
   /** Each center's local rows (default {@link rawSiteData}). */
   data?: readonly LocalDataset[];
+  /** The model operations of the site holding `center` (default the product's): the Byzantine bench swaps one site's trainer here. */
+  modelOps?: (center: number) => ModelOps | undefined;
 }
 
 /** Each center's raw (un-normalised) FLamby train/test rows, as a site loads them; the runner normalises per the plan. */
@@ -63,6 +65,7 @@ export async function runBenchFederation(opts: BenchFederationOptions): Promise<
       journal: Journal.open(site.dataDir),
       pollIntervalMs: opts.pollIntervalMs ?? 100,
       seed: opts.siteSeed(site.center),
+      modelOps: opts.modelOps?.(site.center),
     });
   });
   const timeout = setTimeout(() => runners.forEach((r) => r.stop()), opts.timeoutMs ?? 10 * 60_000);

@@ -1,0 +1,42 @@
+import { PlanSchema } from '@twinfed/shared';
+import { deltaNorm } from '../strategies/ledger';
+import { ctxOf, result, runRound } from '../strategies/__tests__/fixtures';
+import { strategyFor } from './core';
+
+const plan = (extra: Record<string, unknown>) =>
+  PlanSchema.parse({
+    name: 'p',
+    model: { kind: 'logistic-regression', inputs: 1 },
+    data: { features: ['a'] },
+    strategy: { name: 'fedavg' },
+    training: { steps: 1 },
+    rounds: 1,
+    minSites: 2,
+    ...extra,
+  });
+
+describe('strategyFor with plan.clipping', () => {
+  // Layout of a 1-input logistic regression: [w, b].
+  const updates = [result('honest', 10, [0.3, 0.4]), result('attacker', 10, [-30, -40])];
+
+  it('clips each site delta to clipping.maxNorm before FedAvg averages', () => {
+    const r = runRound(strategyFor(plan({ clipping: { maxNorm: 1 } })), ctxOf([0, 0]), updates);
+    // The honest delta (norm 0.5) passes; the attacker's (norm 50) is scaled to (−0.6, −0.8): the mean is (−0.15, −0.2).
+    expect(Array.from(r.weights).map((v) => Number(v.toFixed(5)))).toEqual([-0.15, -0.2]);
+    expect(r.metrics.clippedSites).toBe(1);
+    expect(r.metrics.clipNorm).toBe(1);
+  });
+
+  it('without clipping the same round is FedAvg (the attacker dominates)', () => {
+    const r = runRound(strategyFor(plan({})), ctxOf([0, 0]), updates);
+    expect(deltaNorm(r.weights, Float32Array.from([0, 0]))).toBeGreaterThan(20);
+    expect(r.metrics.clippedSites).toBeUndefined();
+  });
+
+  it('clips before a robust strategy too', () => {
+    const three = [...updates, result('other', 10, [0.3, 0.4])];
+    const r = runRound(strategyFor(plan({ strategy: { name: 'fedmedian' }, clipping: { maxNorm: 1 } })), ctxOf([0, 0]), three);
+    expect(Array.from(r.weights).map((v) => Number(v.toFixed(5)))).toEqual([0.3, 0.4]);
+    expect(r.metrics.clippedSites).toBe(1);
+  });
+});

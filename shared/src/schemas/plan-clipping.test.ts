@@ -1,0 +1,40 @@
+import { PlanSchema } from './plan';
+
+const PLAN = {
+  name: 'plan',
+  model: { kind: 'logistic-regression', inputs: 2 },
+  data: { features: ['a', 'b'] },
+  strategy: { name: 'fedavg' },
+  training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1 },
+  rounds: 2,
+  minSites: 2,
+};
+
+const problems = (plan: unknown): string[] => {
+  const r = PlanSchema.safeParse(plan);
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+};
+
+describe('PlanSchema clipping (update-norm clipping without DP noise)', () => {
+  it('accepts clipping.maxNorm on averaging and robust strategies', () => {
+    expect(PlanSchema.parse({ ...PLAN, clipping: { maxNorm: 0.5 } }).clipping).toEqual({ maxNorm: 0.5 });
+    expect(problems({ ...PLAN, strategy: { name: 'fedmedian' }, clipping: { maxNorm: 2 } })).toEqual([]);
+    expect(PlanSchema.parse(PLAN).clipping).toBeUndefined();
+  });
+
+  it('refuses a norm that is not positive and finite, and unknown keys', () => {
+    expect(problems({ ...PLAN, clipping: { maxNorm: 0 } })).toHaveLength(1);
+    expect(problems({ ...PLAN, clipping: { maxNorm: -1 } })).toHaveLength(1);
+    expect(problems({ ...PLAN, clipping: { maxNorm: Infinity } })).toHaveLength(1);
+    expect(problems({ ...PLAN, clipping: { maxNorm: 1, adaptive: true } })).toHaveLength(1);
+  });
+
+  it('refuses clipping with secure aggregation (no individual update to clip) and with central DP (which clips at dp.clip)', () => {
+    expect(problems({ ...PLAN, clipping: { maxNorm: 1 }, privacy: { secureAggregation: true } })).toEqual([
+      'clipping: clipping needs individual updates, which secure aggregation hides from the coordinator',
+    ]);
+    expect(problems({ ...PLAN, clipping: { maxNorm: 1 }, privacy: { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([
+      'clipping: central DP already clips every update at privacy.dp.clip: remove clipping',
+    ]);
+  });
+});

@@ -1,0 +1,57 @@
+import { CONFIGS } from './configs';
+import { byzantineMarkdown, summarise } from './report';
+import type { ByzantineRun, Scenario } from './run';
+
+const run = (config: string, scenario: Scenario, seed: number, acc: number): ByzantineRun => ({
+  config,
+  scenario,
+  seed,
+  attacker: scenario === 'none' ? null : 0,
+  accuracy: [acc, acc, acc, acc],
+  auc: [0.8, 0.8, 0.8, Number.NaN],
+  curve: [acc],
+  seconds: 1,
+});
+
+describe('byzantine summary', () => {
+  const configs = CONFIGS.filter((c) => c.key === 'fedavg' || c.key === 'median');
+  const scenarios: Scenario[] = ['none', 'sign-flip', 'gaussian'];
+  const runs = [
+    run('fedavg', 'none', 1, 0.7),
+    run('fedavg', 'none', 2, 0.68),
+    run('fedavg', 'sign-flip', 1, 0.3),
+    run('fedavg', 'sign-flip', 2, 0.3),
+    run('fedavg', 'gaussian', 1, 0.69),
+    run('fedavg', 'gaussian', 2, 0.69),
+    run('median', 'none', 1, 0.68),
+    run('median', 'none', 2, 0.66),
+    run('median', 'sign-flip', 1, 0.67),
+    run('median', 'sign-flip', 2, 0.66),
+    run('median', 'gaussian', 1, 0.6),
+    run('median', 'gaussian', 2, 0.6),
+  ];
+
+  it('compares every cell with clean FedAvg and judges the best configuration per attack against 0.03', () => {
+    const s = summarise(runs, configs, scenarios);
+    expect(s.cleanFedAvg.accuracy).toBeCloseTo(0.69, 10);
+    expect(s.cleanFedAvg.auc).toBeCloseTo(0.8, 10);
+    const cell = s.cells.find((c) => c.config === 'median' && c.scenario === 'sign-flip')!;
+    expect(cell.accuracy).toBeCloseTo(0.665, 10);
+    expect(cell.vsCleanFedAvg).toBeCloseTo(-0.025, 10);
+    expect(cell.seeds).toBe(2);
+    expect(s.verdicts).toEqual([
+      expect.objectContaining({ scenario: 'sign-flip', best: 'median', pass: true }),
+      expect.objectContaining({ scenario: 'gaussian', best: 'fedavg', pass: true }),
+    ]);
+    // Worst cases: FedAvg 0.3 (sign flip), median 0.6 (gaussian).
+    expect(s.recommended).toEqual({ config: 'median', worst: expect.closeTo(0.6, 10), worstScenario: 'gaussian' });
+  });
+
+  it('fails an attack no configuration survives', () => {
+    const worse = runs.map((r) => (r.config === 'median' && r.scenario === 'sign-flip' ? { ...r, accuracy: r.accuracy.map((a) => a - 0.05) } : r));
+    const v = summarise(worse, configs, scenarios).verdicts.find((x) => x.scenario === 'sign-flip')!;
+    expect(v.pass).toBe(false);
+    const md = byzantineMarkdown({ summary: summarise(worse, configs, scenarios), configs, scenarios, meta: { seeds: '1, 2' }, attackerName: 'Cleveland' });
+    expect(md).toMatch(/\| sign-flip \| Median \| 0\.615 \| −0\.075 \| \*\*no\*\* \|/);
+  });
+});

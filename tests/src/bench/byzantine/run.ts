@@ -1,0 +1,87 @@
+import { startBenchConsortium } from '../flamby/consortium';
+import { runBenchFederation } from '../flamby/federated';
+import { benchSiteSeed } from '../flamby/methods';
+import { attackingOps, measuringOps, type AttackName } from './attacks';
+import { byzantinePlan, type ByzantineConfig } from './configs';
+
+/** `none` is the clean run of a configuration (its cost without an attack). */
+export type Scenario = 'none' | AttackName;
+
+/** One federation of the bench: the final version's per-centre scores. */
+export interface ByzantineRun {
+  config: string;
+  scenario: Scenario;
+  seed: number;
+  attacker: number | null;
+  accuracy: number[];
+  auc: number[];
+  /** 4-centre average accuracy after each round. */
+  curve: number[];
+  seconds: number;
+}
+
+/** Options of {@link runByzantineBench}. */
+export interface ByzantineBenchOptions {
+  seeds: readonly number[];
+  configs: readonly ByzantineConfig[];
+  scenarios: readonly Scenario[];
+  /** The FLamby centre whose site is malicious. */
+  attacker: number;
+  rounds?: number;
+  log?: (line: string) => void;
+  /** Called after every seed with everything run so far (the CLI writes its results then, so a long run keeps what it finished). */
+  onSeed?: (done: { runs: readonly ByzantineRun[]; honestNorms: readonly number[]; seeds: readonly number[] }) => void;
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * Every configuration × scenario × seed as a real federation: the product's coordinator (in process, loopback)
+ * and four `SiteRunner`s over signed HTTP and socket.io; under attack, the attacker centre's runner gets
+ * `attackingOps` as its model operations (its trainer wrapped), the other three are untouched.
+ */
+export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ runs: ByzantineRun[]; honestNorms: number[]; seconds: number }> {
+  const started = Date.now();
+  const log = opts.log ?? (() => undefined);
+  const runs: ByzantineRun[] = [];
+  // L2 norms of the honest updates of clean FedAvg (every centre, round and seed): what a clip norm is chosen from.
+  const honestNorms: number[] = [];
+  const consortium = await startBenchConsortium();
+  try {
+    for (const seed of opts.seeds) {
+      for (const config of opts.configs) {
+        for (const scenario of opts.scenarios) {
+          const t = Date.now();
+          const plan = { ...byzantinePlan(config, seed), ...(opts.rounds ? { rounds: opts.rounds } : {}) };
+          const out = await runBenchFederation({
+            consortium,
+            plan,
+            siteSeed: (center) => benchSiteSeed(seed, center),
+            modelOps: (center) => {
+              if (scenario !== 'none') return center === opts.attacker ? attackingOps({ attack: scenario, seed: benchSiteSeed(seed, 100 + center) }) : undefined;
+              return config.key === 'fedavg' ? measuringOps(honestNorms) : undefined;
+            },
+          });
+          const last = out.versions[out.versions.length - 1];
+          if (!last) throw new Error(`${config.key} × ${scenario} seed ${seed}: no published version`);
+          const run: ByzantineRun = {
+            config: config.key,
+            scenario,
+            seed,
+            attacker: scenario === 'none' ? null : opts.attacker,
+            accuracy: last.accuracy,
+            auc: last.auc,
+            curve: out.versions.map((v) => mean(v.accuracy)),
+            seconds: (Date.now() - t) / 1000,
+          };
+          runs.push(run);
+          log(`seed ${seed} ${config.label.padEnd(22)} ${scenario.padEnd(10)} acc ${run.accuracy.map((a) => a.toFixed(3)).join(' ')} avg ${mean(run.accuracy).toFixed(4)} auc ${mean(run.auc).toFixed(3)} (${run.seconds.toFixed(1)} s)`);
+        }
+      }
+      opts.onSeed?.({ runs, honestNorms, seeds: opts.seeds.slice(0, opts.seeds.indexOf(seed) + 1) });
+    }
+  } finally {
+    await consortium.close();
+  }
+  return { runs, honestNorms, seconds: (Date.now() - started) / 1000 };
+}
