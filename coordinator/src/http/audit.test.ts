@@ -67,7 +67,7 @@ describe('audit routes', () => {
 });
 
 describe('failed-authentication bursts', () => {
-  test('one audit entry per address per minute when the limiter trips, however many failures follow', async () => {
+  test('one audit entry per address and per credential per minute when the limiter trips, however many failures follow', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 3, now: () => now });
     try {
@@ -77,15 +77,17 @@ describe('failed-authentication bursts', () => {
       expect(await bursts()).toHaveLength(0); // below the limit: nothing recorded
       expect((await guess()).status).toBe(401);
       for (let i = 0; i < 5; i++) expect((await guess()).status).toBe(429);
-      await until(async () => (await bursts()).length >= 1); // the append runs after the response
+      await until(async () => (await bursts()).length >= 2); // the appends run after the response
       const recorded = await bursts();
-      expect(recorded).toHaveLength(1);
-      expect(recorded[0]).toMatchObject({ actor: 'public', subject: expect.stringMatching(/^address:/), detail: { kind: 'address', failures: 3 } });
+      // The same guessed token trips both keys it counts against: the client address and the credential.
+      expect(recorded).toHaveLength(2);
+      expect(recorded.find((e) => e.detail?.kind === 'address')).toMatchObject({ actor: 'public', subject: expect.stringMatching(/^address:/), detail: { failures: 3 } });
+      expect(recorded.find((e) => e.detail?.kind === 'credential')).toMatchObject({ actor: 'public', subject: expect.stringMatching(/^credential:[0-9a-f]{16}$/), detail: { failures: 3 } });
       expect(JSON.stringify(recorded)).not.toContain('guessing-a-token');
       now += 61_000;
       for (let i = 0; i < 3; i++) await guess();
-      await until(async () => (await bursts()).length >= 2);
-      expect(await bursts()).toHaveLength(2); // a new minute, a new burst
+      await until(async () => (await bursts()).length >= 4);
+      expect(await bursts()).toHaveLength(4); // a new minute, a new burst for each key
     } finally {
       await c.close();
     }
