@@ -17,10 +17,15 @@ function io(extra: Partial<CliDeps> = {}) {
 }
 const cli = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
 
-/** Only the enrollment route of a fake coordinator. */
+/** Only the public keys and the enrollment route of a fake coordinator. */
 function enrollFetch(c: FakeCoordinator): FetchLike {
   const keys = { protocol: PROTOCOL_VERSION, ...publicPart(c.identity), fingerprint: fingerprint(publicPart(c.identity)) };
-  return async (url) => (new URL(url).pathname === routes.enroll ? Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys }) : Response.json({ error: { code: 'NOT_FOUND', message: 'no' } }, { status: 404 }));
+  return async (url) => {
+    const p = new URL(url).pathname;
+    if (p === routes.coordinatorKeys) return Response.json(keys);
+    if (p === routes.enroll) return Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys });
+    return Response.json({ error: { code: 'NOT_FOUND', message: 'no' } }, { status: 404 });
+  };
 }
 
 describe('twinfed-site audit', () => {
