@@ -34,9 +34,7 @@ describe('data guardrails against a real coordinator', () => {
     // The shipped CSV example (federated normalisation, so a site's first contribution would be its statistics), asking for 30 training rows.
     const example = JSON.parse(fs.readFileSync(path.join(root, 'examples/plans/csv-clinic-fedavg.json'), 'utf8')) as { data: object };
     const plan = { ...example, data: { ...example.data, minExamplesPerSite: 30 } };
-    const created = await operator(c, 'POST', routes.federations, { plan });
-    expect(created.status).toBe(201);
-    const fid = ((await created.json()) as { id: string }).id;
+    // The sites enroll first: they are the federation's founding cohort (members may read its plan).
     const dirs: string[] = [];
     for (const name of ['Single Class Clinic', 'Small Clinic']) {
       const inv = (await (await operator(c, 'POST', routes.invitations, { siteName: name })).json()) as { token: string };
@@ -45,6 +43,9 @@ describe('data guardrails against a real coordinator', () => {
       expect(await site(['enroll', '--coordinator', c.url, '--token', inv.token, '--data-dir', dir], e.deps)).toBe(0);
       dirs.push(dir);
     }
+    const created = await operator(c, 'POST', routes.federations, { plan });
+    expect(created.status).toBe(201);
+    const fid = ((await created.json()) as { id: string }).id;
     const data = path.join(root, 'examples/data/clinic-a.csv');
     const good = path.join(root, 'examples/plans/csv-clinic-fedavg.mapping.json');
     const wrong = path.join(work, 'wrong-label.mapping.json');
