@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import ipaddr from 'ipaddr.js';
 import { TwinfedError, sha256Hex } from '@twinfed/shared';
+import { addressKey as clientAddressKey } from './client-address';
 
 /** Options of {@link AuthFailureLimiter}. */
 export interface AuthFailureLimiterOptions {
@@ -15,16 +15,9 @@ export interface AuthFailureLimiterOptions {
 /** Characters of an enrollment token that name it for the limiter (its type prefix and the first random characters). */
 const ENROLL_PREFIX_CHARS = 16;
 
-/**
- * The key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's allocation, so rotating the interface id
- * does not buy new tries), IPv4-mapped IPv6 as the IPv4 address. `req.ip` honours `trust proxy` (TWINFED_TRUST_PROXY).
- */
+/** The limiter's key of a client address (see {@link clientAddressKey}; `req.ip` honours TWINFED_TRUST_PROXY). */
 export function addressKey(ip: string | undefined): string {
-  if (!ip || !ipaddr.isValid(ip)) return `addr:${ip ?? 'unknown'}`;
-  const parsed = ipaddr.process(ip); // IPv4-mapped IPv6 → IPv4
-  if (parsed.kind() === 'ipv4') return `addr:${parsed.toString()}`;
-  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
-  return `addr:${parts.join(':')}::/64`;
+  return `addr:${clientAddressKey(ip)}`;
 }
 
 /** The credential a request presents in its headers, as a limiter key (site id, or a hash of the bearer token). */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { AnonymousConnections, addressKey, type EngineSocket } from './anonymous-connections';
+import { addressKey } from '../http/client-address';
+import { AnonymousConnections, type EngineSocket } from './anonymous-connections';
 
 class FakeConn extends EventEmitter implements EngineSocket {
   readonly request = {} as IncomingMessage;

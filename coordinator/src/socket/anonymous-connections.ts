@@ -1,28 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
+import { addressKey } from '../http/client-address';
 
 /** The part of an engine.io connection the count uses. */
 export interface EngineSocket {
   readonly request: IncomingMessage;
   close(): unknown;
   once(event: 'close', listener: () => void): unknown;
-}
-
-/**
- * The key an address is counted under: IPv4 as is (IPv4-mapped IPv6 as IPv4), IPv6 by its /64 (one subscriber's
- * prefix: a client with a /64 would otherwise have 2^64 caps).
- */
-export function addressKey(address: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  const bare = address.split('%')[0]!;
-  if (isIP(bare) !== 6) return address;
-  const [head = '', tail] = bare.split('::');
-  const groups = (s: string) => (s === '' ? [] : s.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
-  const h = groups(head);
-  const t = tail === undefined ? [] : groups(tail);
-  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
 /**

@@ -1,19 +1,13 @@
 /** `twinfed audit verify|list`: the coordinator's tamper-evident audit trail, over the API or straight from the database file. */
 import { Command, InvalidArgumentError } from 'commander';
-import { TwinfedError, fromB64, loadIdentity, verifyAuditTrail, type AuditVerifyReport, type SignedAuditHead } from '@twinfed/shared';
+import { TwinfedError, fromB64, loadIdentity, verifyAuditTrail, type AuditEntryBody, type AuditVerifyReport, type SignedAuditHead } from '@twinfed/shared';
 import { createContext, type CliDeps, type CommandContext } from '../context';
 import { renderTable } from '../format';
 
 const PAGE = 500;
 
-interface ListedEntry {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  subject: string;
-  detail: Record<string, unknown>;
-}
+/** What `list` prints of an entry: the hashed fields without the link (an entry's own hash may ride along). */
+type ListedEntry = Omit<AuditEntryBody, 'prevHash'>;
 
 function intArg(min: number, max: number) {
   return (value: string): number => {
