@@ -10,7 +10,7 @@ import {
   sha256Hex,
   verifyRequest,
 } from '@twinfed/shared';
-import type { Store } from '../store';
+import type { Site, Store } from '../store';
 import type { Presence } from './presence';
 
 /** Who may call a route. `public` needs nothing; `site` needs a signed request; the others a bearer token. */
@@ -19,7 +19,8 @@ export type Role = 'public' | 'site' | 'operator' | 'researcher';
 /** The authenticated caller. */
 export type Principal =
   | { kind: 'public' }
-  | { kind: 'site'; siteId: string }
+  /** `site` is the record read when the request was authenticated (not revoked then), for checks that need it. */
+  | { kind: 'site'; siteId: string; site: Site }
   | { kind: 'token'; role: 'operator' | 'researcher'; tokenId: string; name: string };
 
 /** Options for {@link authenticateHeaders} and {@link authenticateBody}. */
@@ -78,7 +79,7 @@ async function authenticateSiteHeaders(req: Request, opts: AuthOptions & { requi
   const site = await opts.store.getSite(claimed.siteId);
   if (!site) throw new TwinfedError('UNKNOWN_SITE');
   if (site.revokedAt) throw new TwinfedError('SITE_REVOKED');
-  const principal: Principal = { kind: 'site', siteId: site.id };
+  const principal: Principal = { kind: 'site', siteId: site.id, site };
   if (digest === undefined) return { principal, body: { kind: 'signature', siteId: site.id, signPublicKey: site.signPublicKey } };
   const verified = verifyRequest({ method: req.method, path: req.originalUrl, bodySha256: digest, headers, signPublicKey: fromB64(site.signPublicKey), now, windowMs: opts.requestWindowMs });
   await consumeNonce(site.id, verified, opts);

@@ -13,7 +13,7 @@ import type { HttpDeps } from './deps';
 export async function requireSiteMember(req: Request, deps: Pick<HttpDeps, 'store'>, federationId: string): Promise<string | null> {
   const p = principalOf(req);
   if (p.kind !== 'site') return null;
-  await requireMember(deps.store, federationId, p.siteId);
+  await requireMember(deps.store, federationId, p.site);
   return p.siteId;
 }
 
@@ -21,5 +21,5 @@ export async function requireSiteMember(req: Request, deps: Pick<HttpDeps, 'stor
 export async function memberSite(req: Request, deps: Pick<HttpDeps, 'store'>, federationId: string): Promise<{ siteId: string; federation: Federation }> {
   const p = principalOf(req);
   if (p.kind !== 'site') throw new TwinfedError('FORBIDDEN');
-  return { siteId: p.siteId, federation: await requireMember(deps.store, federationId, p.siteId) };
+  return { siteId: p.siteId, federation: await requireMember(deps.store, federationId, p.site) };
 }

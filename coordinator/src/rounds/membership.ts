@@ -14,11 +14,12 @@ export function foundingMember(federation: Federation, site: Site): boolean {
  * Whether a site belongs to a federation: it is not revoked and either was a founding member ({@link foundingMember})
  * or was selected for at least one of the federation's rounds. A site enrolled after the federation started is
  * still eligible for selection (rounds draw from every enrolled, non-revoked site) and belongs to it from the first
- * round that selects it. Cheapest evidence first: the site record, the current round, then every round.
+ * round that selects it. Cheapest evidence first: the site record (the caller's, already read by authentication),
+ * the current round, then every round.
  */
-export async function isMember(store: Store, federation: Federation, siteId: string): Promise<boolean> {
-  const site = await store.getSite(siteId);
-  if (!site || site.revokedAt !== null) return false;
+export async function isMember(store: Store, federation: Federation, site: Site): Promise<boolean> {
+  if (site.revokedAt !== null) return false;
+  const siteId = site.id;
   if (foundingMember(federation, site)) return true;
   const current = federation.currentRound > 0 ? await store.getRound(federation.id, federation.currentRound) : null;
   if (current?.selectedSiteIds.includes(siteId)) return true;
@@ -30,9 +31,9 @@ export async function isMember(store: Store, federation: Federation, siteId: str
  * NOT_A_MEMBER (403) when the site does not belong to it — checked before anything of the federation is read or
  * written on the site's behalf.
  */
-export async function requireMember(store: Store, federationId: string, siteId: string): Promise<Federation> {
+export async function requireMember(store: Store, federationId: string, site: Site): Promise<Federation> {
   const federation = await store.getFederation(federationId);
   if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
-  if (!(await isMember(store, federation, siteId))) throw new TwinfedError('NOT_A_MEMBER');
+  if (!(await isMember(store, federation, site))) throw new TwinfedError('NOT_A_MEMBER');
   return federation;
 }
