@@ -103,7 +103,7 @@ export class EngineCore {
   async context(loaded: Loaded, round: Round): Promise<RoundContext> {
     const global = await this.global(round.baseVersionId);
     const state = await this.strategyState(loaded.federation.id, loaded.strategy, global.data.length);
-    return { round: round.round, global: global.data, state, seed: loaded.plan.seed };
+    return { round: round.round, global: global.data, state, seed: loaded.plan.seed, selectedSites: round.selectedSiteIds.length };
   }
 
   async global(versionId: string): Promise<WeightSet> {
@@ -144,7 +144,7 @@ export function strategyFor(plan: Plan): Strategy {
   const inner = createStrategy(plan.strategy);
   if (plan.clipping) return withUpdateClipping(inner, { maxNorm: plan.clipping.maxNorm });
   const dp = plan.privacy.dp;
-  return dp ? withCentralDp(inner, { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, seed: plan.seed, normal: secureNormal() }) : inner;
+  return dp ? withCentralDp(inner, { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, normal: secureNormal() }) : inner;
 }
 
 /** The ε a DP federation has spent after `releases` published rounds; undefined without DP. */

@@ -2,7 +2,7 @@ import { SeededRandom, TwinfedError } from '@twinfed/shared';
 import type { SelectionContext } from './types';
 
 /** Purposes that get independent random streams from the same (seed, round). */
-export const STREAM = { selection: 1, cyclic: 2, dpNoise: 3 } as const;
+export const STREAM = { selection: 1, cyclic: 2 } as const;
 
 /**
  * A 32-bit seed for one purpose in one round, mixed from the plan seed with a murmur3-style finaliser,

@@ -15,6 +15,11 @@ export interface RoundContext {
   readonly state: StrategyState;
   /** The plan's seed; every random choice derives from (seed, round) and nothing else. */
   readonly seed: number;
+  /**
+   * How many sites the round selected, fixed before any update arrives (data-independent): central DP divides the
+   * sum of clipped deltas by it, so one site's presence or absence moves the mean by at most clip / selectedSites.
+   */
+  readonly selectedSites?: number;
 }
 
 /** Input of {@link Strategy.configureRound}. */

@@ -118,7 +118,7 @@ export const PrivacySchema = z
         /** L2 bound on each site's update delta. */
         clip: z.number().positive().max(MAX_DP_CLIP).describe(`L2 norm bound on each site’s update (delta from the base model); larger updates are scaled down. In (0, ${MAX_DP_CLIP}].`),
         /** Noise std ÷ sensitivity (> 0: clipping without noise is no privacy). */
-        noiseMultiplier: z.number().min(MIN_DP_NOISE_MULTIPLIER).max(MAX_DP_NOISE_MULTIPLIER).describe(`Noise standard deviation ÷ the L2 sensitivity of the mean update (clip × the largest site weight share). In [${MIN_DP_NOISE_MULTIPLIER}, ${MAX_DP_NOISE_MULTIPLIER}]: below ${MIN_DP_NOISE_MULTIPLIER} one round alone spends a meaningless ε.`),
+        noiseMultiplier: z.number().min(MIN_DP_NOISE_MULTIPLIER).max(MAX_DP_NOISE_MULTIPLIER).describe(`Noise standard deviation ÷ the L2 sensitivity of the mean update (clip ÷ the sites selected for the round, under add/remove of one site). In [${MIN_DP_NOISE_MULTIPLIER}, ${MAX_DP_NOISE_MULTIPLIER}]: below ${MIN_DP_NOISE_MULTIPLIER} one round alone spends a meaningless ε.`),
         delta: z.number().positive().max(MAX_DP_DELTA).describe(`δ of (ε, δ)-differential privacy: the chance the guarantee fails. In (0, ${MAX_DP_DELTA}]; choose it below 1 / the number of patients of the federation.`),
         /** Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting). */
         maxEpsilon: z.number().positive().max(1000).optional().describe('Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting over all rounds). Without it, `plan check` and `federations create` warn: nothing caps ε.'),

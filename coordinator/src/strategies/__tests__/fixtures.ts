@@ -3,8 +3,9 @@ import type { AggregateResult, ClientFailure, ClientResult, RoundContext, Strate
 /** Test helpers for the strategies (not part of the build). */
 export const f32 = (xs: readonly number[]): Float32Array => Float32Array.from(xs);
 
-export function ctxOf(global: readonly number[] | Float32Array, opts: { round?: number; state?: StrategyState; seed?: number } = {}): RoundContext {
-  return { round: opts.round ?? 1, global: Float32Array.from(global), state: opts.state ?? {}, seed: opts.seed ?? 42 };
+export function ctxOf(global: readonly number[] | Float32Array, opts: { round?: number; state?: StrategyState; seed?: number; selectedSites?: number } = {}): RoundContext {
+  const selected = opts.selectedSites === undefined ? {} : { selectedSites: opts.selectedSites };
+  return { round: opts.round ?? 1, global: Float32Array.from(global), state: opts.state ?? {}, seed: opts.seed ?? 42, ...selected };
 }
 
 export function result(siteId: string, numExamples: number, weights: readonly number[] | Float32Array, metrics?: Record<string, number>): ClientResult {
