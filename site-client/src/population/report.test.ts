@@ -4,6 +4,7 @@ import type { TwinScore } from '../scoring/score';
 import { cryptoUniform, laplace, seededUniform } from './noise';
 import { populationReport } from './report';
 import { suppressTable } from './suppression';
+import { derivableSums, type PublishedTable } from './__tests__/attacker';
 
 const AT = Date.UTC(2024, 0, 31);
 const plan = { data: DataSchema.parse({ features: ['age'], derive: [{ name: 'age', kind: 'age' }], population: { ageBands: [45, 65] } }) };
@@ -142,5 +143,41 @@ describe('noise', () => {
     const xs = Array.from({ length: 1000 }, u);
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
     expect(new Set(xs).size).toBe(1000);
+  });
+});
+
+describe('suppressTable against an attacker who solves the table', () => {
+  const publish = (table: number[][], k: number): PublishedTable => {
+    const s = suppressTable({ released: table, exact: table, k });
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    return {
+      cells: table.map((row, r) => row.map((v, c) => (s.cells[r]![c] ? null : v))),
+      rows: table.map((row, r) => (s.rows[r] ? null : sum(row))),
+      cols: table[0]!.map((_, c) => (s.cols[c] ? null : sum(table.map((row) => row[c]!)))),
+      all: s.all ? null : sum(table.map(sum)),
+    };
+  };
+
+  it('does not let two hidden cells of a line add up to less than k', () => {
+    // Primary suppression hides 7, 7, 3 and 2; row 2's total minus its 43 gives 3 + 2 = 5 < k.
+    const table = [[52, 19, 7], [39, 7, 13], [3, 2, 43]];
+    const leaks = derivableSums(publish(table, 10)).filter((d) => d.sum < 10);
+    expect(leaks).toEqual([]);
+  });
+
+  it('property: every sum of hidden cells the published table determines is at least k', () => {
+    const table = fc.integer({ min: 2, max: 3 }).chain((R) =>
+      fc.integer({ min: 2, max: 4 }).chain((C) => fc.array(fc.array(fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 10, max: 80 })), { minLength: C, maxLength: C }), { minLength: R, maxLength: R })),
+    );
+    fc.assert(
+      fc.property(table, fc.integer({ min: 2, max: 12 }), (t, k) => {
+        const published = publish(t, k);
+        for (const d of derivableSums(published)) {
+          const exact = d.cells.reduce((s, [r, c]) => s + t[r]![c]!, 0);
+          if (d.sum < k || exact < k) throw new Error(`cells ${JSON.stringify(d.cells)} sum to ${d.sum} < ${k} in ${JSON.stringify(published)}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,8 +1,12 @@
 /**
  * Cell suppression of a two-way count table with its margins (row totals, column totals, grand total).
  * Primary suppression hides every count below k; secondary suppression then hides more released counts
- * until no hidden count can be recovered exactly from the released ones by the table's sums (for example a
- * row total minus the other cells of the row). Recoverability is decided exactly by linear algebra.
+ * until (1) no hidden count can be recovered exactly from the released ones by the table's sums (for example a
+ * row total minus the other cells of the row), and (2) no set of hidden cells whose sum the released counts
+ * determine adds up to less than k (for example a row total minus its one released cell, when that leaves two
+ * hidden cells of 3 and 2). Both are decided by linear algebra over the table's equations: (1) by reduced row
+ * echelon form, (2) by testing every set of hidden cells against that form (up to {@link EXHAUSTIVE_HIDDEN} hidden
+ * cells, 2^20 sets in Gray-code order, each step O(variables)); beyond that, every line's set of hidden cells.
  */
 
 /** Which counts of a table are hidden. */
@@ -25,6 +29,8 @@ export interface SuppressTableOptions {
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const EPS = 1e-9;
+/** Up to this many hidden cells, every set of them is checked; beyond, the hidden cells of each line. */
+export const EXHAUSTIVE_HIDDEN = 20;
 
 /** Primary then secondary suppression of a table (see the module comment). */
 export function suppressTable(options: SuppressTableOptions): Suppression {
@@ -50,9 +56,10 @@ export function suppressTable(options: SuppressTableOptions): Suppression {
   hidden.push(below(sum(value.slice(0, R * C)), sum(exact.map(sum))));
   value.push(sum(value.slice(0, R * C)));
 
+  const exactCell = exact.flat();
   const equations = tableEquations(R, C);
   for (;;) {
-    const leak = recoverable(equations, hidden).find((i) => i >= 0);
+    const leak = recoverable(equations, hidden).find((i) => i >= 0) ?? smallDerivableSum({ equations, hidden, value, exactCell, k, R, C })?.[0];
     if (leak === undefined) break;
     hidden[partnerOf(leak, { R, C, hidden, value })] = true;
   }
@@ -88,14 +95,76 @@ function tableEquations(R: number, C: number): number[][] {
 }
 
 /**
- * The hidden variables the released ones determine exactly: with the equations restricted to hidden
- * variables in reduced row echelon form, variable i is determined iff some row is the unit vector e_i.
+ * A set of hidden cells whose sum the released counts determine and that sum (released or exact) is below k, or
+ * undefined. A set's indicator vector is in the row space of the equations restricted to the hidden variables iff
+ * its residue against their reduced row echelon form is zero; residues and derived sums are linear in the set, so
+ * the sets are visited in Gray-code order, adding or removing one cell's residue per step.
  */
-function recoverable(equations: readonly number[][], hidden: readonly boolean[]): number[] {
+function smallDerivableSum(t: {
+  equations: readonly number[][];
+  hidden: readonly boolean[];
+  value: readonly number[];
+  exactCell: readonly number[];
+  k: number;
+  R: number;
+  C: number;
+}): number[] | undefined {
+  const { hidden, value, exactCell, k, R, C } = t;
   const unknown = hidden.map((h, i) => (h ? i : -1)).filter((i) => i >= 0);
-  const m = equations.map((e) => unknown.map((i) => e[i]!));
+  const cells = unknown.filter((i) => i < R * C);
+  if (cells.length === 0) return undefined;
+  const { rows, pivots } = echelon(t.equations.map((e) => [...unknown.map((i) => e[i]!), -e.reduce((s, coef, i) => s + (hidden[i] ? 0 : coef * value[i]!), 0)]), unknown.length);
+  // Residue and derived value of the set {cell}: e_cell minus its pivot row, if the cell is a pivot column.
+  const single = cells.map((i) => {
+    const col = unknown.indexOf(i);
+    const residue = new Float64Array(unknown.length);
+    residue[col] = 1;
+    const pivotRow = pivots.indexOf(col);
+    if (pivotRow < 0) return { residue, derived: 0 };
+    for (let j = 0; j < unknown.length; j++) residue[j]! -= rows[pivotRow]![j]!;
+    return { residue, derived: rows[pivotRow]![unknown.length]! };
+  });
+  const leaks = (set: number[], derived: number, residue: Float64Array) =>
+    residue.every((x) => Math.abs(x) < EPS) && (derived < k - EPS || sum(set.map((i) => exactCell[i]!)) < k);
+  if (cells.length > EXHAUSTIVE_HIDDEN) {
+    const lines = [...Array.from({ length: R }, (_, r) => (i: number) => Math.floor(i / C) === r), ...Array.from({ length: C }, (_, c) => (i: number) => i % C === c)];
+    for (const inLine of lines) {
+      const members = cells.map((i, b) => (inLine(i) ? b : -1)).filter((b) => b >= 0);
+      if (members.length === 0) continue;
+      const residue = new Float64Array(unknown.length);
+      let derived = 0;
+      for (const b of members) {
+        derived += single[b]!.derived;
+        for (let j = 0; j < unknown.length; j++) residue[j]! += single[b]!.residue[j]!;
+      }
+      const set = members.map((b) => cells[b]!);
+      if (leaks(set, derived, residue)) return set;
+    }
+    return undefined;
+  }
+  const residue = new Float64Array(unknown.length);
+  const member = new Array<boolean>(cells.length).fill(false);
+  let derived = 0;
+  for (let g = 1; g < 2 ** cells.length; g++) {
+    const b = 31 - Math.clz32(g & -g); // the bit that flips between Gray codes g − 1 and g
+    const sign = member[b] ? -1 : 1;
+    member[b] = !member[b];
+    derived += sign * single[b]!.derived;
+    for (let j = 0; j < unknown.length; j++) residue[j]! += sign * single[b]!.residue[j]!;
+    if (residue.every((x) => Math.abs(x) < EPS)) {
+      const set = cells.filter((_, x) => member[x]);
+      if (leaks(set, derived, residue)) return set;
+    }
+  }
+  return undefined;
+}
+
+/** Reduced row echelon form of `m` over its first `columns` columns (the rest ride along): the non-zero rows and their pivot columns. */
+function echelon(input: readonly number[][], columns: number): { rows: number[][]; pivots: number[] } {
+  const m = input.map((r) => r.slice());
+  const pivots: number[] = [];
   let row = 0;
-  for (let c = 0; c < unknown.length && row < m.length; c++) {
+  for (let c = 0; c < columns && row < m.length; c++) {
     let pivot = row;
     for (let r = row + 1; r < m.length; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[pivot]![c]!)) pivot = r;
     if (Math.abs(m[pivot]![c]!) < EPS) continue;
@@ -107,10 +176,21 @@ function recoverable(equations: readonly number[][], hidden: readonly boolean[])
       const f = m[r]![c]!;
       m[r] = m[r]!.map((v, j) => v - f * m[row]![j]!);
     }
+    pivots.push(c);
     row++;
   }
+  return { rows: m.slice(0, row), pivots };
+}
+
+/**
+ * The hidden variables the released ones determine exactly: with the equations restricted to hidden
+ * variables in reduced row echelon form, variable i is determined iff some row is the unit vector e_i.
+ */
+function recoverable(equations: readonly number[][], hidden: readonly boolean[]): number[] {
+  const unknown = hidden.map((h, i) => (h ? i : -1)).filter((i) => i >= 0);
+  const { rows } = echelon(equations.map((e) => unknown.map((i) => e[i]!)), unknown.length);
   const found: number[] = [];
-  for (const e of m) {
+  for (const e of rows) {
     const nz = e.map((v, j) => (Math.abs(v) > EPS ? j : -1)).filter((j) => j >= 0);
     if (nz.length === 1) found.push(unknown[nz[0]!]!);
   }
