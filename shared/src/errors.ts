@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   DATA_FEATURE_CONSTANT: { status: 422, message: 'A feature column has the same value in every row.' },
   DATA_FEATURE_MISSING: { status: 422, message: 'A feature column has no usable value in any row.' },
   DATA_TOO_FEW_ROWS: { status: 422, message: "The local data have fewer training rows than the plan's minimum." },
+  POPULATION_BUDGET_EXHAUSTED: { status: 422, message: "A new population report would exceed this site's privacy budget for population reports." },
   NETWORK: { status: 503, message: 'The coordinator could not be reached.' },
   INSECURE_URL: { status: 400, message: 'Plain http is only allowed to a loopback address; use https.' },
   TLS_UNTRUSTED: { status: 502, message: "The coordinator's TLS certificate is not trusted; pass --ca <pem> for a private CA." },

@@ -1,7 +1,7 @@
 import { TwinfedError, type PopulationReport } from '@twinfed/shared';
 import type { TwinLocalDataset } from '../features/dataset';
 import { cryptoUniform, type UniformSource } from '../population/noise';
-import { populationReport } from '../population/report';
+import { exactPopulationTable } from '../population/report';
 import { scoreTwins } from '../scoring/score';
 import type { TwinStore } from '../twins/store-types';
 import type { LocalDataset } from './dataset';
@@ -57,7 +57,13 @@ export function twinVersionHook(options: TwinVersionHookOptions): VersionHook {
     if (!plan.data.population) return emit({ type: 'population', versionId, status: 'skipped', reason: 'the plan has no population settings' });
     const staged = options.outbox.get(versionId);
     if (staged?.sent) return emit({ type: 'population', versionId, status: 'already-sent', suppressedCells: staged.report.suppressedCells });
-    const report = staged?.report ?? (await makeReport({ options, input, stored, rng }));
+    let report: PopulationReport | null;
+    try {
+      report = staged?.report ?? (await makeReport({ options, input, stored, rng }));
+    } catch (e) {
+      if (e instanceof TwinfedError && e.code === 'POPULATION_BUDGET_EXHAUSTED') return emit({ type: 'population', versionId, status: 'refused', reason: `${e.message} [${e.code}]` });
+      throw e;
+    }
     if (!report) return emit({ type: 'population', versionId, status: 'skipped', reason: 'no twin may be scored' });
     try {
       await options.api.postPopulationReport({ report, signal: input.signal });
@@ -80,6 +86,5 @@ async function makeReport(args: { options: TwinVersionHookOptions; input: Versio
   for (const s of scores) byTier[s.tier] = (byTier[s.tier] ?? 0) + 1;
   input.emit({ type: 'scored', versionId, twins: scores.length, byTier });
   if (scores.length === 0) return null;
-  const report = populationReport({ scores, twins, plan, rng });
-  return options.outbox.stage({ federationId: options.federationId, report });
+  return options.outbox.stage({ federationId: options.federationId, table: exactPopulationTable({ scores, twins, plan }), rng });
 }

@@ -102,7 +102,10 @@ describe('SiteRunner over the twin store', () => {
       const released = [...r.cells.map((c) => c.count), r.totals.all, ...r.totals.byTier.map((t) => t.count), ...r.totals.byAgeBand.map((b) => b.count)];
       for (const count of released) if (count !== null) expect(count).toBeGreaterThanOrEqual(5);
       expect(r.cells.find((c) => c.tier === 'medium' && c.ageBand === '45-64')!.count).toBeNull(); // 4 twins (ages 45–48) < k
-      expect(r.cells.find((c) => c.tier === 'medium' && c.ageBand === '0-44')!.count).toBe(11);
+      // Medium is 11 (ages 0–44) + 4: releasing the 11 beside the row total 15 would give away the hidden 4.
+      const medium = r.totals.byTier.find((t) => t.tier === 'medium')!.count;
+      const releasedMedium = r.cells.filter((c) => c.tier === 'medium').reduce((s, c) => s + (c.count ?? 0), 0);
+      if (medium !== null) expect(medium - releasedMedium === 0 || medium - releasedMedium >= 5).toBe(true);
       expect(r.suppressedCells).toBeGreaterThan(0);
     }
     expect(events).toContainEqual({ type: 'scored', versionId: 'v1', twins: 20, byTier: { medium: 15, high: 5 } });
