@@ -1,1 +1,2 @@
 export * from './gaussian-accountant';
+export * from './skellam';

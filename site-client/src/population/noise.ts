@@ -1,18 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { SeededRandom } from '@twinfed/shared';
 
-/** A source of uniform floats in [0, 1). Reports use {@link cryptoUniform}; tests inject a seeded one. */
+/** A source of uniform floats in [0, 1). Reports use shared's `cryptoUniform()`; tests inject a seeded one. */
 export type UniformSource = () => number;
-
-/** Uniform floats in [0, 1) with 53 random bits each, from the operating system's CSPRNG (node:crypto). */
-export function cryptoUniform(): UniformSource {
-  return () => {
-    const b = randomBytes(8);
-    const hi = b.readUInt32BE(0) >>> 5; // 27 bits
-    const lo = b.readUInt32BE(4) >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
-  };
-}
 
 /** A reproducible uniform source for tests and simulations (not for released reports). */
 export function seededUniform(seed: number): UniformSource {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { DataSchema, PopulationReportSchema, type PopulationReport } from '@twinfed/shared';
 import type { TwinScore } from '../scoring/score';
-import { cryptoUniform, laplace, seededUniform } from './noise';
+import { cryptoUniform } from '@twinfed/shared';
+import { laplace, seededUniform } from './noise';
 import { populationReport } from './report';
 import { suppressTable } from './suppression';
 import { derivableSums, type PublishedTable } from './__tests__/attacker';

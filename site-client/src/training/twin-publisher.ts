@@ -1,6 +1,6 @@
-import { TwinfedError, type PopulationReport } from '@twinfed/shared';
+import { TwinfedError, cryptoUniform, type PopulationReport } from '@twinfed/shared';
 import type { TwinLocalDataset } from '../features/dataset';
-import { cryptoUniform, type UniformSource } from '../population/noise';
+import type { UniformSource } from '../population/noise';
 import { exactPopulationTable } from '../population/report';
 import { scoreTwins } from '../scoring/score';
 import type { TwinStore } from '../twins/store-types';
