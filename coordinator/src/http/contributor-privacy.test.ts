@@ -68,7 +68,7 @@ describe('contributors are shown to sites only as counts', () => {
     expect(cur.selected).toBe(true);
     expect(cur.round!.selectedSiteIds).toEqual([a.siteId]);
     expect(cur.round!.selectedCount).toBe(2);
-    const rounds = await json<{ rounds: Array<{ selectedSiteIds: string[] }> }>(operator(c, 'GET', routes.federationRounds(fid)));
+    const rounds = await json<{ rounds: Array<{ selectedSiteIds: string[] }> }>(operator(c, 'GET', routes.rounds(fid)));
     expect(rounds.rounds.at(-1)!.selectedSiteIds).toEqual([a.siteId, b.siteId].sort());
   });
 

@@ -1,4 +1,4 @@
-import { PlanSchema, type FederationView, type RoundView } from '@twinfed/shared';
+import { PlanSchema, sharesContributorsWithSites, type FederationView, type Plan, type RoundView } from '@twinfed/shared';
 import type { Federation, Round } from '../store';
 
 /** The public view of a federation. */
@@ -15,14 +15,19 @@ export function federationView(f: Federation): FederationView {
   };
 }
 
-/** The public view of a round (`received` = updates stored so far). */
-export function roundView(r: Round, received: number): RoundView {
+/**
+ * The view of a round (`received` = updates stored so far). A site viewer sees only itself in `selectedSiteIds`
+ * (and the count in `selectedCount`) unless the plan shares contributors with sites.
+ */
+export function roundView(r: Round, received: number, siteViewer?: { siteId: string; plan: Plan }): RoundView {
+  const hide = siteViewer !== undefined && !sharesContributorsWithSites(siteViewer.plan);
   return {
     federationId: r.federationId,
     round: r.round,
     state: r.state,
     baseVersionId: r.baseVersionId,
-    selectedSiteIds: [...r.selectedSiteIds],
+    selectedSiteIds: hide ? r.selectedSiteIds.filter((id) => id === siteViewer.siteId) : [...r.selectedSiteIds],
+    selectedCount: r.selectedSiteIds.length,
     received,
     openedAt: r.openedAt,
     deadlineAt: r.deadlineAt,

@@ -100,7 +100,10 @@ export const RoundViewSchema = z.object({
   round: z.number().int(),
   state: RoundStateSchema,
   baseVersionId: id,
+  /** Sites see only themselves here unless the plan sets `privacy.shareContributorsWithSites`; operators and researchers see all. */
   selectedSiteIds: z.array(id),
+  /** How many sites the round selected. */
+  selectedCount: z.number().int().min(0),
   received: z.number().int(),
   openedAt: iso,
   deadlineAt: iso,

@@ -126,9 +126,19 @@ export const PrivacySchema = z
       .strict()
       .optional()
       .describe('Central differential privacy: the coordinator clips each update and adds Gaussian noise to the aggregate.'),
+    /** Absent means false; optional rather than defaulted so that plans written before it keep their digest. */
+    shareContributorsWithSites: z
+      .boolean()
+      .optional()
+      .describe('Show sites which sites contributed to each version (site ids and example counts) and which were selected for a round. Absent or false: sites see only counts (`contributorCount` in the count-only metadata the coordinator signs for them); operators and researchers always see the full list.'),
   })
   .strict()
   .describe('Privacy options: secure aggregation or central differential privacy (not both).');
+
+/** Whether a plan lets sites see other sites' ids and example counts (`privacy.shareContributorsWithSites`; default false). */
+export function sharesContributorsWithSites(plan: Pick<Plan, 'privacy'>): boolean {
+  return plan.privacy.shareContributorsWithSites === true;
+}
 
 /** Update-norm clipping without noise: a robustness option (bounds what one site can move the model). */
 export const ClippingSchema = z

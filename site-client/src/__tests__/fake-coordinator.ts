@@ -155,6 +155,7 @@ export class FakeCoordinator implements SiteApi {
         state: this.state === 'running' ? 'open' : 'published',
         baseVersionId: this.baseVersionId,
         selectedSiteIds: this.selected ? ['site-a'] : [],
+        selectedCount: this.selected ? 1 : 0,
         received: this.updates.filter((u) => u.round === this.round).length,
         openedAt: now,
         deadlineAt: now,
