@@ -152,7 +152,7 @@ export class RoundEngine {
     const answered = round ? await this.answered.get(federationId, round.round, () => this.core.store.listUpdateHeaders(federationId, round.round)) : new Set<string>();
     const selected = round ? round.selectedSiteIds.includes(siteId) : false;
     return {
-      federation: federationView(federation),
+      federation: federationView(federation, this.core.deps.identity),
       round: round ? roundView(round, answered.size, { siteId, plan }) : null,
       selected,
       submitted: answered.has(siteId),

@@ -1,13 +1,18 @@
-import { PlanSchema, sharesContributorsWithSites, type FederationView, type Plan, type RoundView } from '@twinfed/shared';
+import { PlanSchema, sharesContributorsWithSites, signPlan, type FederationView, type Identity, type Plan, type RoundView } from '@twinfed/shared';
 import type { Federation, Round } from '../store';
 
-/** The public view of a federation. */
-export function federationView(f: Federation): FederationView {
+/**
+ * The view of a federation, with the coordinator's signed statement of its plan (`signPlan`: federation id, plan
+ * digest, creation time — fixed at creation, so the deterministic Ed25519 signature is the same at every request).
+ */
+export function federationView(f: Federation, identity: Identity): FederationView {
+  const plan = PlanSchema.parse(f.plan);
   return {
     id: f.id,
     name: f.name,
     state: f.state,
-    plan: PlanSchema.parse(f.plan),
+    plan,
+    signedPlan: signPlan({ federationId: f.id, plan, createdAt: f.createdAt, coordinatorSignSecretKey: identity.sign.secretKey }),
     currentRound: f.currentRound,
     latestVersionId: f.latestVersionId,
     createdAt: f.createdAt,

@@ -41,12 +41,13 @@ function nothingSent(c: FakeCoordinator, ops: ReturnType<typeof fakeModelOps>): 
 }
 
 describe('a site trains only on the plan the coordinator signed', () => {
+  const secure = plan({ minSites: 2, privacy: { secureAggregation: true } });
+  const dp = plan({ privacy: { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } });
   test.each([
-    ['secure aggregation turned off', (p: Plan): Plan => ({ ...p, privacy: { ...p.privacy, secureAggregation: false } })],
-    ['population k lowered to 2', (p: Plan): Plan => ({ ...p, data: { ...p.data, population: { ...p.data.population!, k: 2 } } })],
-    ['DP dropped', (p: Plan): Plan => ({ ...p, privacy: { secureAggregation: false } })],
-  ])('a response with the plan tampered (%s) is refused with PLAN_SIGNATURE_INVALID before anything is sent', async (_name, tamper) => {
-    const signed = plan({ privacy: { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } });
+    ['secure aggregation turned off', secure, (p: Plan): Plan => ({ ...p, privacy: { ...p.privacy, secureAggregation: false } })],
+    ['population k lowered to 2', dp, (p: Plan): Plan => ({ ...p, data: { ...p.data, population: { ...p.data.population!, k: 2 } } })],
+    ['DP dropped', dp, (p: Plan): Plan => ({ ...p, privacy: { secureAggregation: false } })],
+  ])('a response with the plan tampered (%s) is refused with PLAN_SIGNATURE_INVALID before anything is sent', async (_name, signed, tamper) => {
     const c = new FakeCoordinator(signed);
     c.tamper.plan = tamper(signed);
     const { promise, ops, dir } = run(c);
@@ -102,11 +103,11 @@ describe('a site trains only on the plan the coordinator signed', () => {
 
 describe('local privacy floors', () => {
   test.each<[string, PrivacyFloors, Plan, RegExp]>([
-    ['secure aggregation required', { requireSecureAggregation: true }, plan(), /requireSecureAggregation.*secure aggregation/s],
+    ['secure aggregation required', { requireSecureAggregation: true }, plan(), /requires secure aggregation \(privacy\.requireSecureAggregation\).*--require-secure-aggregation/s],
     ['DP required', { requireDp: true }, plan(), /requireDp/],
     ['ε above the maximum', { maxEpsilon: 1 }, plan({ privacy: { dp: { clip: 1, noiseMultiplier: 0.8, delta: 1e-5 } } }), /maxEpsilon.*ε = \d/s],
     ['no DP under a maximum ε', { maxEpsilon: 8 }, plan(), /maxEpsilon.*no differential privacy/s],
-    ['population k below the minimum', { minPopulationK: 20 }, plan(), /minPopulationK.*k = 10.*20/s],
+    ['population k below the minimum', { minPopulationK: 20 }, plan(), /k = 20 at least \(privacy\.minPopulationK\); the plan's population k = 10/],
   ])('%s: the site refuses to train with PLAN_BELOW_SITE_FLOOR, sending nothing', async (_name, floors, p, message) => {
     const c = new FakeCoordinator(p);
     const { promise, ops } = run(c, { floors });
