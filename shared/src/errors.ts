@@ -55,6 +55,9 @@ export const ERROR_CODES = {
   // local (site / CLI) failures that never come from HTTP
   MODEL_SIGNATURE_INVALID: { status: 502, message: 'The model version signature does not verify against the pinned coordinator key.' },
   MODEL_DIGEST_MISMATCH: { status: 502, message: 'The model weights do not match their signed digest.' },
+  PLAN_SIGNATURE_INVALID: { status: 502, message: "The federation's plan is not signed by the pinned coordinator key, or is not the plan it signed." },
+  PLAN_CHANGED: { status: 502, message: "The federation's plan differs from the one this site already took part with." },
+  PLAN_BELOW_SITE_FLOOR: { status: 422, message: "The federation's plan is below this site's privacy floors." },
   CONFIG_INVALID: { status: 500, message: 'The configuration is invalid.' },
   BUNDLE_INVALID: { status: 400, message: 'The model bundle is malformed or disagrees with its signed metadata.' },
   FEATURE_MISMATCH: { status: 400, message: "The data's features are not the model's features in the model's order." },

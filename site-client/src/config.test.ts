@@ -4,8 +4,9 @@ import { loadSiteConfig } from './config';
 describe('loadSiteConfig', () => {
   test('defaults', () => {
     const c = loadSiteConfig({});
-    expect(c).toEqual({ dataDir: path.resolve('.twinfed-site'), coordinatorUrl: undefined, logLevel: 'info', pollIntervalMs: 3000, requestTimeoutMs: 30_000, httpRetries: 5, caFile: undefined, insecureHttp: false });
+    expect(c).toEqual({ dataDir: path.resolve('.twinfed-site'), coordinatorUrl: undefined, logLevel: 'info', pollIntervalMs: 3000, requestTimeoutMs: 30_000, httpRetries: 5, caFile: undefined, insecureHttp: false, privacy: { requireSecureAggregation: false, requireDp: false } });
     expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.privacy)).toBe(true);
   });
 
   test('environment, then overrides win', () => {
@@ -18,7 +19,16 @@ describe('loadSiteConfig', () => {
     });
   });
 
+  test('privacy floors: environment, then flags', () => {
+    const env = { TWINFED_REQUIRE_SECURE_AGGREGATION: '1', TWINFED_REQUIRE_DP: 'no', TWINFED_MAX_EPSILON: '4.5', TWINFED_MIN_POPULATION_K: '15' };
+    expect(loadSiteConfig(env).privacy).toEqual({ requireSecureAggregation: true, requireDp: false, maxEpsilon: 4.5, minPopulationK: 15 });
+    expect(loadSiteConfig(env, { privacy: { requireDp: true, minPopulationK: 20 } }).privacy).toEqual({ requireSecureAggregation: true, requireDp: true, maxEpsilon: 4.5, minPopulationK: 20 });
+  });
+
   test.each([
+    [{ TWINFED_MAX_EPSILON: '0' }, 'privacy.maxEpsilon'],
+    [{ TWINFED_MIN_POPULATION_K: '1' }, 'privacy.minPopulationK'],
+    [{ TWINFED_MIN_POPULATION_K: '2.5' }, 'privacy.minPopulationK'],
     [{ TWINFED_COORDINATOR_URL: 'ftp://x' }, 'coordinatorUrl'],
     [{ TWINFED_COORDINATOR_URL: 'not a url' }, 'coordinatorUrl'],
     [{ TWINFED_LOG_LEVEL: 'loud' }, 'logLevel'],

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { TwinfedError, envFlag } from '@twinfed/shared';
+import type { PrivacyFloors } from './training/privacy-floors';
 
 /** Log levels the site client understands (pino's). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -27,6 +28,8 @@ export interface SiteConfig {
   readonly caFile: string | undefined;
   /** Allow plain http to a coordinator that is not on this machine. */
   readonly insecureHttp: boolean;
+  /** This site's privacy floors (`privacy.*`): it refuses to train on a plan below any of them, whatever the plan says. */
+  readonly privacy: PrivacyFloors;
 }
 
 /** Values that override the environment (usually command-line flags); `undefined` means "not given". */
@@ -48,13 +51,20 @@ const ConfigSchema = z.object({
   httpRetries: int(0, 20),
   caFile: z.string().min(1).optional(),
   insecureHttp: z.boolean(),
+  privacy: z.strictObject({
+    requireSecureAggregation: z.boolean(),
+    requireDp: z.boolean(),
+    maxEpsilon: z.coerce.number().positive().max(1000).optional(),
+    minPopulationK: z.coerce.number().int().min(2).max(1000).optional(),
+  }),
 });
 
 /**
  * Builds the frozen site configuration from environment variables and overrides (flags win):
  * `TWINFED_SITE_DATA_DIR`, `TWINFED_COORDINATOR_URL`, `TWINFED_LOG_LEVEL`, `TWINFED_POLL_INTERVAL_MS`,
- * `TWINFED_REQUEST_TIMEOUT_MS`, `TWINFED_HTTP_RETRIES`, `TWINFED_CA`, `TWINFED_INSECURE_HTTP`. The only place the site
- * client reads the environment.
+ * `TWINFED_REQUEST_TIMEOUT_MS`, `TWINFED_HTTP_RETRIES`, `TWINFED_CA`, `TWINFED_INSECURE_HTTP`, and the privacy floors
+ * `TWINFED_REQUIRE_SECURE_AGGREGATION`, `TWINFED_REQUIRE_DP`, `TWINFED_MAX_EPSILON`, `TWINFED_MIN_POPULATION_K`. The only
+ * place the site client reads the environment.
  */
 export function loadSiteConfig(env: Record<string, string | undefined>, overrides: SiteConfigOverrides = {}): SiteConfig {
   const pick = <T>(o: T | undefined, e: string | undefined, d: T | string): T | string => (o !== undefined ? o : e !== undefined && e !== '' ? e : d);
@@ -67,6 +77,12 @@ export function loadSiteConfig(env: Record<string, string | undefined>, override
     httpRetries: pick(overrides.httpRetries, env.TWINFED_HTTP_RETRIES, 5),
     caFile: overrides.caFile ?? (env.TWINFED_CA || undefined),
     insecureHttp: overrides.insecureHttp ?? envFlag(env.TWINFED_INSECURE_HTTP),
+    privacy: {
+      requireSecureAggregation: overrides.privacy?.requireSecureAggregation ?? envFlag(env.TWINFED_REQUIRE_SECURE_AGGREGATION),
+      requireDp: overrides.privacy?.requireDp ?? envFlag(env.TWINFED_REQUIRE_DP),
+      maxEpsilon: overrides.privacy?.maxEpsilon ?? (env.TWINFED_MAX_EPSILON || undefined),
+      minPopulationK: overrides.privacy?.minPopulationK ?? (env.TWINFED_MIN_POPULATION_K || undefined),
+    },
   };
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -75,5 +91,7 @@ export function loadSiteConfig(env: Record<string, string | undefined>, override
     throw new TwinfedError('CONFIG_INVALID', `Invalid configuration: ${where}: ${issue?.message ?? 'invalid'}`);
   }
   const c = parsed.data;
-  return Object.freeze({ ...c, dataDir: path.resolve(c.dataDir), coordinatorUrl: c.coordinatorUrl, caFile: c.caFile === undefined ? undefined : path.resolve(c.caFile) });
+  const { maxEpsilon, minPopulationK, ...flags } = c.privacy;
+  const privacy: PrivacyFloors = Object.freeze({ ...flags, ...(maxEpsilon === undefined ? {} : { maxEpsilon }), ...(minPopulationK === undefined ? {} : { minPopulationK }) });
+  return Object.freeze({ ...c, dataDir: path.resolve(c.dataDir), coordinatorUrl: c.coordinatorUrl, caFile: c.caFile === undefined ? undefined : path.resolve(c.caFile), privacy });
 }

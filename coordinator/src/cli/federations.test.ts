@@ -152,7 +152,7 @@ describe('federations status', () => {
   it('thins more than 20 rounds to the first, every k-th and the last; --all shows them all', async () => {
     const at = '2025-01-02T03:04:05.000Z';
     cli.fake.rounds = Array.from({ length: 30 }, (_, i) => ({
-      federationId: 'fed-1', round: i + 1, state: 'published' as const, baseVersionId: `fed-1.v${i}`, selectedSiteIds: ['site-a'], received: 1,
+      federationId: 'fed-1', round: i + 1, state: 'published' as const, baseVersionId: `fed-1.v${i}`, selectedSiteIds: ['site-a'], selectedCount: 1, received: 1,
       openedAt: at, deadlineAt: at, closedAt: at, failureReason: null, versionId: `fed-1.v${i + 1}`,
     }));
     const r = await run(op('federations', 'status', 'fed-1'));

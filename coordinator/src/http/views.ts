@@ -1,4 +1,4 @@
-import { fingerprint, type EvaluationView, type SiteView } from '@twinfed/shared';
+import { TwinfedError, countOnlyMeta, fingerprint, signModelVersion, verifyModelVersion, type EvaluationView, type Identity, type SiteView } from '@twinfed/shared';
 import type { Evaluation, ModelVersion, Site } from '../store';
 
 /** A site as operators and researchers see it (public keys only as a fingerprint). */
@@ -26,6 +26,23 @@ export function versionView(v: ModelVersion) {
     createdAt: v.createdAt,
     meta: v.meta,
   };
+}
+
+/**
+ * A model version as a site sees it when the plan does not share contributors: the count-only metadata
+ * (`countOnlyMeta`), signed now with the coordinator's key. The stored full metadata must still verify under that
+ * key first, so a database edit (another weights digest, say) is never re-signed for sites: it is refused with
+ * `INTERNAL` instead, and operators see the broken signature.
+ */
+export function siteVersionView(v: ModelVersion, identity: Identity) {
+  let full;
+  try {
+    full = verifyModelVersion({ meta: v.meta, signature: v.signature, coordinatorSignPublicKey: identity.sign.publicKey });
+  } catch {
+    throw new TwinfedError('INTERNAL', `The stored metadata of ${v.id} does not verify under this coordinator's key.`);
+  }
+  const meta = countOnlyMeta(full);
+  return { ...versionView(v), signature: signModelVersion(meta, identity.sign.secretKey), meta };
 }
 
 /** A site's evaluation of a version as served (metrics are finite numbers: the report schema admits nothing else). */

@@ -147,13 +147,13 @@ export class RoundEngine {
 
   /** What a site should do now in a federation. */
   async currentRoundFor(federationId: string, siteId: string): Promise<CurrentRound> {
-    const { federation } = await this.core.load(federationId);
+    const { federation, plan } = await this.core.load(federationId);
     const round = federation.currentRound > 0 ? await this.core.store.getRound(federationId, federation.currentRound) : null;
     const answered = round ? await this.answered.get(federationId, round.round, () => this.core.store.listUpdateHeaders(federationId, round.round)) : new Set<string>();
     const selected = round ? round.selectedSiteIds.includes(siteId) : false;
     return {
-      federation: federationView(federation),
-      round: round ? roundView(round, answered.size) : null,
+      federation: federationView(federation, this.core.deps.identity),
+      round: round ? roundView(round, answered.size, { siteId, plan }) : null,
       selected,
       submitted: answered.has(siteId),
       clientConfig: round && selected ? (round.clientConfig as Record<string, unknown>) : {},

@@ -1,13 +1,18 @@
-import { PlanSchema, type FederationView, type RoundView } from '@twinfed/shared';
+import { PlanSchema, sharesContributorsWithSites, signPlan, type FederationView, type Identity, type Plan, type RoundView } from '@twinfed/shared';
 import type { Federation, Round } from '../store';
 
-/** The public view of a federation. */
-export function federationView(f: Federation): FederationView {
+/**
+ * The view of a federation, with the coordinator's signed statement of its plan (`signPlan`: federation id, plan
+ * digest, creation time — fixed at creation, so the deterministic Ed25519 signature is the same at every request).
+ */
+export function federationView(f: Federation, identity: Identity): FederationView {
+  const plan = PlanSchema.parse(f.plan);
   return {
     id: f.id,
     name: f.name,
     state: f.state,
-    plan: PlanSchema.parse(f.plan),
+    plan,
+    signedPlan: signPlan({ federationId: f.id, plan, createdAt: f.createdAt, coordinatorSignSecretKey: identity.sign.secretKey }),
     currentRound: f.currentRound,
     latestVersionId: f.latestVersionId,
     createdAt: f.createdAt,
@@ -15,14 +20,19 @@ export function federationView(f: Federation): FederationView {
   };
 }
 
-/** The public view of a round (`received` = updates stored so far). */
-export function roundView(r: Round, received: number): RoundView {
+/**
+ * The view of a round (`received` = updates stored so far). A site viewer sees only itself in `selectedSiteIds`
+ * (and the count in `selectedCount`) unless the plan shares contributors with sites.
+ */
+export function roundView(r: Round, received: number, siteViewer?: { siteId: string; plan: Plan }): RoundView {
+  const hide = siteViewer !== undefined && !sharesContributorsWithSites(siteViewer.plan);
   return {
     federationId: r.federationId,
     round: r.round,
     state: r.state,
     baseVersionId: r.baseVersionId,
-    selectedSiteIds: [...r.selectedSiteIds],
+    selectedSiteIds: hide ? r.selectedSiteIds.filter((id) => id === siteViewer.siteId) : [...r.selectedSiteIds],
+    selectedCount: r.selectedSiteIds.length,
     received,
     openedAt: r.openedAt,
     deadlineAt: r.deadlineAt,

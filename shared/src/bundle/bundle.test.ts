@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { generateIdentity, fingerprint, publicPart } from '../crypto/identity';
-import { planDigest, signModelVersion, type ModelVersionMeta } from '../envelope/model-version';
+import { countOnlyMeta, planDigest, signModelVersion, type ModelVersionMeta } from '../envelope/model-version';
 import { initialWeights, layoutOf } from '../model-spec';
 import { PROTOCOL_VERSION } from '../protocol';
 import { PlanSchema, type Plan } from '../schemas/plan';
@@ -125,6 +125,21 @@ describe('model bundles', () => {
     expect(codeOf(() => verifyBundle(openBundle(out)))).toBe('BUNDLE_INVALID');
     const perSite = PlanSchema.parse({ ...twinPlan, data: { ...twinPlan.data, normalization: 'per-site' } });
     writeBundle(out, buildBundle(input(perSite, { exportedBy: 'coordinator', statistics: { kind: 'site', mean: [1, 2, 3, 4], std: [1, 1, 1, 1], rows: null } })), { force: true });
+    expect(codeOf(() => verifyBundle(openBundle(out)))).toBe('BUNDLE_INVALID');
+  });
+
+  it('a site export of the count-only metadata verifies; its lineage carries the count, not the sites', () => {
+    const base = input(twinPlan);
+    const meta = countOnlyMeta({ ...base.meta, contributors: [{ siteId: 'site-other', numExamples: 10 }] });
+    const out = path.join(dir, 'site');
+    writeBundle(out, buildBundle({ ...base, meta, signature: signModelVersion(meta, coordinator.sign.secretKey) }));
+    const v = verifyBundle(openBundle(out), { pinnedSignPublicKey: coordinator.sign.publicKey });
+    expect(v.manifest.description.lineage).toEqual({ round: 2, parentVersionId: 'fed-1.v1', contributorCount: 1 });
+    expect(readFileSync(path.join(out, 'manifest.json'), 'utf8')).not.toContain('site-other');
+    // A lineage that names sites the signed metadata does not is refused.
+    const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as BundleManifest;
+    m.description.lineage = { ...m.description.lineage, contributors: [{ siteId: 'site-z', numExamples: 1 }] };
+    writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(m));
     expect(codeOf(() => verifyBundle(openBundle(out)))).toBe('BUNDLE_INVALID');
   });
 

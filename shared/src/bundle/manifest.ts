@@ -88,7 +88,16 @@ export const BundleDescriptionSchema = z.strictObject({
   features: z.array(BundleFeatureSchema),
   label: z.strictObject({ name: z.string(), rule: LabelDerivationSchema.nullable(), positive: z.string() }),
   tiers: z.strictObject({ thresholds: z.array(z.number()), names: z.array(z.string()), source: z.enum(['plan', 'default']), rule: z.string() }),
-  lineage: z.strictObject({ round: z.int(), parentVersionId: z.string().nullable(), contributors: z.array(z.strictObject({ siteId: z.string(), numExamples: z.int() })) }),
+  /**
+   * `contributors` when the signed metadata lists them (coordinator exports; sites of a plan that shares them),
+   * `contributorCount` when it is the count-only form a site was given.
+   */
+  lineage: z.strictObject({
+    round: z.int(),
+    parentVersionId: z.string().nullable(),
+    contributors: z.array(z.strictObject({ siteId: z.string(), numExamples: z.int() })).optional(),
+    contributorCount: z.int().min(0).optional(),
+  }),
   privacy: z.strictObject({ dpEpsilon: z.number().nullable(), dpDelta: z.number().nullable(), secureAggregation: z.boolean() }),
   metrics: z.record(z.string(), z.number()),
 });
@@ -148,7 +157,11 @@ export function describeVersion(meta: ModelVersionMeta, plan: Plan): BundleDescr
       positive: plan.data.labelRule ? `1 when the label rule holds (${plan.data.labelRule.kind})` : `1 for the values the site's CSV mapping lists as positive for ${plan.data.label}`,
     },
     tiers: { thresholds: [...tiers.thresholds], names: [...tiers.names], source: plan.data.tiers ? 'plan' : 'default', rule: 'a score s is in tier i when thresholds[i-1] <= s < thresholds[i]' },
-    lineage: { round: meta.round, parentVersionId: meta.parentVersionId, contributors: meta.contributors.map((c) => ({ siteId: c.siteId, numExamples: c.numExamples })) },
+    lineage: {
+      round: meta.round,
+      parentVersionId: meta.parentVersionId,
+      ...('contributors' in meta ? { contributors: meta.contributors.map((c) => ({ siteId: c.siteId, numExamples: c.numExamples })) } : { contributorCount: meta.contributorCount }),
+    },
     privacy: { dpEpsilon: meta.dpEpsilon ?? null, dpDelta: plan.privacy.dp?.delta ?? null, secureAggregation: plan.privacy.secureAggregation },
     metrics: { ...meta.metrics },
   };

@@ -2,7 +2,7 @@ import { PROTOCOL_VERSION } from '../protocol';
 import { generateIdentity } from '../crypto/identity';
 import { serializeWeights, weightsDigest } from '../weights/serialize';
 import type { WeightSet } from '../weights/types';
-import { ModelVersionMetaSchema, planDigest, signModelVersion, verifyModelVersion, type ModelVersionMeta } from './model-version';
+import { FullModelVersionMetaSchema, ModelVersionMetaSchema, SiteModelVersionMetaSchema, contributorCountOf, countOnlyMeta, planDigest, signModelVersion, verifyModelVersion, type ModelVersionMeta } from './model-version';
 import { PlanSchema } from '../schemas/plan';
 import { codeOf } from '../__tests__/code-of';
 
@@ -69,7 +69,7 @@ describe('model version signing', () => {
     ['createdAt', '2025-03-01T12:00:00.001Z'],
   ];
   it('covers every field of the schema', () => {
-    expect(tampered.map(([k]) => k).sort()).toEqual(Object.keys(ModelVersionMetaSchema.shape).sort());
+    expect(tampered.map(([k]) => k).sort()).toEqual(Object.keys(FullModelVersionMetaSchema.shape).sort());
   });
   it.each(tampered)('rejects a tampered %s', (field, value) => {
     expect(verify({ meta: { ...meta, [field]: value } })).toBe('MODEL_SIGNATURE_INVALID');
@@ -105,11 +105,45 @@ describe('model version signing', () => {
   });
 });
 
+describe('count-only metadata (what sites receive)', () => {
+  const site = countOnlyMeta(meta);
+  const siteSignature = signModelVersion(site, coord.sign.secretKey);
+
+  it('replaces the contributor list with its length and keeps every other field', () => {
+    const { contributors: _drop, ...rest } = meta;
+    expect(site).toEqual({ ...rest, contributorCount: 2 });
+    expect(countOnlyMeta(site)).toEqual(site);
+    expect(contributorCountOf(meta)).toBe(2);
+    expect(contributorCountOf(site)).toBe(2);
+    expect(Object.keys(SiteModelVersionMetaSchema.shape).sort()).toEqual([...Object.keys(FullModelVersionMetaSchema.shape).filter((k) => k !== 'contributors'), 'contributorCount'].sort());
+  });
+
+  it('verifies on its own signature, with the weights, and not on the full one', () => {
+    expect(verifyModelVersion({ meta: site, signature: siteSignature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey })).toEqual(site);
+    expect(verify({ meta: site })).toBe('MODEL_SIGNATURE_INVALID');
+    expect(verify({ meta: site, signature: siteSignature, weightsBytes: weightsBytes.subarray(1) })).toBe('MODEL_DIGEST_MISMATCH');
+    expect(verify({ meta: { ...site, contributorCount: 3 }, signature: siteSignature })).toBe('MODEL_SIGNATURE_INVALID');
+    expect(verify({ meta: JSON.parse(JSON.stringify(site)), signature: siteSignature })).toBe('none');
+  });
+
+  it('is one form or the other: both fields, or neither, is malformed', () => {
+    expect(ModelVersionMetaSchema.safeParse({ ...meta, contributorCount: 2 }).success).toBe(false);
+    const { contributors: _drop, ...neither } = meta;
+    expect(ModelVersionMetaSchema.safeParse(neither).success).toBe(false);
+    expect(codeOf(() => signModelVersion({ ...site, contributorCount: -1 }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
+  });
+});
+
 describe('planDigest', () => {
   const input = { name: 'p', model: { kind: 'logistic-regression', inputs: 2 }, data: { features: ['a', 'b'] }, strategy: { name: 'fedavg' }, training: { steps: 1 }, rounds: 1 };
   it('is stable across parses and changes with the feature order', () => {
     const plan = PlanSchema.parse(input);
     expect(planDigest(PlanSchema.parse(JSON.parse(JSON.stringify(plan))))).toBe(planDigest(plan));
     expect(planDigest(PlanSchema.parse({ ...input, data: { features: ['b', 'a'] } }))).not.toBe(planDigest(plan));
+  });
+  it('is unchanged for plans written before privacy.shareContributorsWithSites (the option is not defaulted in)', () => {
+    const plan = PlanSchema.parse(input);
+    expect(plan.privacy).toEqual({ secureAggregation: false });
+    expect(planDigest(PlanSchema.parse({ ...input, privacy: { shareContributorsWithSites: true } }))).not.toBe(planDigest(plan));
   });
 });

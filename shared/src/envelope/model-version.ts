@@ -22,11 +22,11 @@ export const ContributorSchema = z.strictObject({
   numExamples: z.int().min(0),
 });
 
-/**
- * Metadata of an immutable model version (strict). `round` is 0 for the initial version;
- * `dpEpsilon` is the differential-privacy ε spent so far, when DP is on.
- */
-export const ModelVersionMetaSchema = z.strictObject({
+/** Most contributors a model version may list. */
+export const MAX_MODEL_CONTRIBUTORS = 100_000;
+
+/** The fields every model version's metadata has, whoever reads it. */
+const metaFields = {
   protocol: z.int().min(1),
   federationId: IdSchema,
   versionId: IdSchema,
@@ -35,7 +35,6 @@ export const ModelVersionMetaSchema = z.strictObject({
   strategy: z.string().min(1).max(64),
   layout: LayoutSchema,
   weightsSha256: Sha256HexSchema,
-  contributors: z.array(ContributorSchema).max(100_000),
   metrics: metricsSchema(MAX_MODEL_METRICS),
   dpEpsilon: z.number().min(0).optional(),
   /**
@@ -44,10 +43,45 @@ export const ModelVersionMetaSchema = z.strictObject({
    */
   planSha256: Sha256HexSchema.optional(),
   createdAt: z.iso.datetime(),
-});
+};
 
-/** A validated model version's metadata. */
+/**
+ * The full metadata of a version, as the coordinator stores, publishes and shows operators and researchers:
+ * `contributors` lists every contributing site and its example count.
+ */
+export const FullModelVersionMetaSchema = z.strictObject({ ...metaFields, contributors: z.array(ContributorSchema).max(MAX_MODEL_CONTRIBUTORS) });
+
+/**
+ * The count-only metadata sites receive (unless the plan sets `privacy.shareContributorsWithSites`): the same fields,
+ * with `contributorCount` instead of the per-site list, signed by the coordinator with the same key.
+ */
+export const SiteModelVersionMetaSchema = z.strictObject({ ...metaFields, contributorCount: z.int().min(0).max(MAX_MODEL_CONTRIBUTORS) });
+
+/**
+ * Metadata of an immutable model version (strict): the full form (`contributors`) or the count-only form sites get
+ * (`contributorCount`); each verifies on its own signature. `round` is 0 for the initial version; `dpEpsilon` is the
+ * differential-privacy ε spent so far, when DP is on.
+ */
+export const ModelVersionMetaSchema = z.union([FullModelVersionMetaSchema, SiteModelVersionMetaSchema]);
+
+/** A validated model version's metadata (either form). */
 export type ModelVersionMeta = z.infer<typeof ModelVersionMetaSchema>;
+/** The full form (see {@link FullModelVersionMetaSchema}). */
+export type FullModelVersionMeta = z.infer<typeof FullModelVersionMetaSchema>;
+/** The count-only form (see {@link SiteModelVersionMetaSchema}). */
+export type SiteModelVersionMeta = z.infer<typeof SiteModelVersionMetaSchema>;
+
+/** How many sites contributed to a version, from either form of its metadata. */
+export function contributorCountOf(meta: ModelVersionMeta): number {
+  return 'contributors' in meta ? meta.contributors.length : meta.contributorCount;
+}
+
+/** The count-only form of `meta` (what a site is shown): the per-site list replaced by its length. */
+export function countOnlyMeta(meta: ModelVersionMeta): SiteModelVersionMeta {
+  if (!('contributors' in meta)) return meta;
+  const { contributors, ...rest } = meta;
+  return { ...rest, contributorCount: contributors.length };
+}
 
 /**
  * SHA-256 (hex) of a plan as the coordinator signs it into model versions: `sha256("TWINFED-PLAN-V1\n" ‖

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nameKeySchema, nameSchema } from './names';
 import { PlanSchema } from './plan';
+import { SignedPlanSchema } from '../envelope/signed-plan';
 
 const b64 = z.string().min(1).max(200).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'identifier');
@@ -87,6 +88,8 @@ export const FederationViewSchema = z.object({
   name: z.string(),
   state: FederationStateSchema,
   plan: PlanSchema,
+  /** The coordinator's signed statement of the plan's digest (`envelope/signed-plan`); sites refuse a plan without it. */
+  signedPlan: SignedPlanSchema.optional(),
   currentRound: z.number().int(),
   latestVersionId: id.nullable(),
   createdAt: iso,
@@ -100,7 +103,10 @@ export const RoundViewSchema = z.object({
   round: z.number().int(),
   state: RoundStateSchema,
   baseVersionId: id,
+  /** Sites see only themselves here unless the plan sets `privacy.shareContributorsWithSites`; operators and researchers see all. */
   selectedSiteIds: z.array(id),
+  /** How many sites the round selected. */
+  selectedCount: z.number().int().min(0),
   received: z.number().int(),
   openedAt: iso,
   deadlineAt: iso,

@@ -126,9 +126,28 @@ export const PrivacySchema = z
       .strict()
       .optional()
       .describe('Central differential privacy: the coordinator clips each update and adds Gaussian noise to the aggregate.'),
+    /** Absent means false; optional rather than defaulted so that plans written before it keep their digest. */
+    shareContributorsWithSites: z
+      .boolean()
+      .optional()
+      .describe('Show sites which sites contributed to each version (site ids and example counts) and which were selected for a round. Absent or false: sites see only counts (`contributorCount` in the count-only metadata the coordinator signs for them); operators and researchers always see the full list.'),
   })
   .strict()
   .describe('Privacy options: secure aggregation or central differential privacy (not both).');
+
+/**
+ * The ε of (ε, δ = `privacy.dp.delta`) differential privacy that a plan's `rounds` releases spend at its noise
+ * multiplier (exact Gaussian accounting); null when the plan has no DP (its ε is unbounded).
+ */
+export function planEpsilon(plan: Pick<Plan, 'privacy' | 'rounds'>): number | null {
+  const dp = plan.privacy.dp;
+  return dp ? gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: plan.rounds, delta: dp.delta }) : null;
+}
+
+/** Whether a plan lets sites see other sites' ids and example counts (`privacy.shareContributorsWithSites`; default false). */
+export function sharesContributorsWithSites(plan: Pick<Plan, 'privacy'>): boolean {
+  return plan.privacy.shareContributorsWithSites === true;
+}
 
 /** Update-norm clipping without noise: a robustness option (bounds what one site can move the model). */
 export const ClippingSchema = z
@@ -300,7 +319,7 @@ export const PlanSchema = z
     }
     const dp = p.privacy.dp;
     if (dp?.maxEpsilon !== undefined) {
-      const eps = gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: p.rounds, delta: dp.delta });
+      const eps = planEpsilon(p)!;
       if (eps > dp.maxEpsilon) {
         ctx.addIssue({ code: 'custom', path: ['privacy', 'dp', 'maxEpsilon'], message: `${p.rounds} rounds at noise ×${dp.noiseMultiplier} spend ε = ${eps.toFixed(2)} (δ = ${dp.delta}), over the maximum ${dp.maxEpsilon}` });
       }

@@ -17,6 +17,7 @@ import {
   serializeWeights,
   sha256Hex,
   signModelVersion,
+  signPlan,
   verifyUpdateSignature,
   type CurrentRound,
   type EvaluationReport,
@@ -94,8 +95,13 @@ export class FakeCoordinator implements SiteApi {
   selected = true;
   /** When false the fake "forgets" submissions in rounds/current (to prove the journal alone prevents re-uploads). */
   reportSubmitted = true;
-  /** Hooks to tamper with what is served. */
-  tamper: { signWith?: Identity; flipWeightByte?: boolean; etag?: string } = {};
+  /**
+   * Hooks to tamper with what is served: `plan` is served in place of the plan the coordinator signed (a tampering
+   * proxy), `unsignedPlan` drops the signed plan statement.
+   */
+  tamper: { signWith?: Identity; flipWeightByte?: boolean; etag?: string; plan?: Plan; unsignedPlan?: boolean } = {};
+  /** The federation's creation time (part of its signed plan statement). */
+  readonly createdAt = new Date().toISOString();
   readonly calls: string[] = [];
   /** Round instructions served to the site. */
   clientConfig: Record<string, unknown> = {};
@@ -104,7 +110,7 @@ export class FakeCoordinator implements SiteApi {
   siteSignPublicKey: Uint8Array | undefined;
   siteBoxPublicKey: Uint8Array | undefined;
 
-  constructor(readonly plan: Plan = testPlan()) {
+  constructor(public plan: Plan = testPlan()) {
     this.publish({ versionId: 'v0', round: 0, weights: initialWeights(plan.model, 1), parent: null });
   }
 
@@ -114,7 +120,8 @@ export class FakeCoordinator implements SiteApi {
     this.siteBoxPublicKey = enrollment.identity.box.publicKey;
   }
 
-  publish(opts: { versionId: string; round: number; weights: WeightSet; parent: string | null }): void {
+  /** Publishes a signed version (`planSha256`: sign another plan's digest into it, as a lying coordinator could). */
+  publish(opts: { versionId: string; round: number; weights: WeightSet; parent: string | null; planSha256?: string }): void {
     const bytes = serializeWeights(opts.weights);
     const meta: ModelVersionMeta = {
       protocol: PROTOCOL_VERSION,
@@ -127,7 +134,7 @@ export class FakeCoordinator implements SiteApi {
       weightsSha256: sha256Hex(bytes),
       contributors: [],
       metrics: {},
-      planSha256: planDigest(this.plan),
+      planSha256: opts.planSha256 ?? planDigest(this.plan),
       createdAt: new Date().toISOString(),
     };
     this.versions.set(opts.versionId, { meta, signature: signModelVersion(meta, this.identity.sign.secretKey), bytes });
@@ -143,10 +150,11 @@ export class FakeCoordinator implements SiteApi {
         id: this.federationId,
         name: 'fed',
         state: this.state,
-        plan: this.plan,
+        plan: JSON.parse(JSON.stringify(this.tamper.plan ?? this.plan)) as Plan,
+        ...(this.tamper.unsignedPlan ? {} : { signedPlan: signPlan({ federationId: this.federationId, plan: this.plan, createdAt: this.createdAt, coordinatorSignSecretKey: this.identity.sign.secretKey }) }),
         currentRound: this.round,
         latestVersionId: [...this.versions.keys()].pop() ?? null,
-        createdAt: now,
+        createdAt: this.createdAt,
         updatedAt: now,
       },
       round: {
@@ -155,6 +163,7 @@ export class FakeCoordinator implements SiteApi {
         state: this.state === 'running' ? 'open' : 'published',
         baseVersionId: this.baseVersionId,
         selectedSiteIds: this.selected ? ['site-a'] : [],
+        selectedCount: this.selected ? 1 : 0,
         received: this.updates.filter((u) => u.round === this.round).length,
         openedAt: now,
         deadlineAt: now,

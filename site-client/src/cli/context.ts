@@ -1,6 +1,7 @@
 import { TwinfedError, createFetch, printableJson, readCaFile, requireSecureUrl } from '@twinfed/shared';
 import { loadSiteConfig, type LogLevel, type SiteConfig } from '../config';
 import { createLogger, type Logger } from '../logger';
+import type { PrivacyFloors } from '../training/privacy-floors';
 import type { FetchLike } from '../transport/http';
 
 /** A writable text stream (stdout, stderr, or a buffer in tests). */
@@ -36,7 +37,7 @@ export function writeJsonLine(out: TextOut, value: unknown): void {
 /** Config and logger for one command invocation: flags over environment; the CLI logs `warn`+ unless asked. */
 export function commandContext(
   deps: CliDeps,
-  flags: CommonFlags & { coordinatorUrl?: string; pollIntervalMs?: number; ca?: string; insecureHttp?: boolean },
+  flags: CommonFlags & { coordinatorUrl?: string; pollIntervalMs?: number; ca?: string; insecureHttp?: boolean; privacy?: PrivacyFloors },
 ): { config: SiteConfig; logger: Logger } {
   const quiet = deps.env.TWINFED_LOG_LEVEL ? undefined : 'warn';
   const config = loadSiteConfig(deps.env, {
@@ -46,6 +47,7 @@ export function commandContext(
     pollIntervalMs: flags.pollIntervalMs,
     caFile: flags.ca,
     insecureHttp: flags.insecureHttp === true ? true : undefined,
+    privacy: flags.privacy,
   });
   const logger = createLogger({ level: config.logLevel, pretty: deps.stderr.isTTY === true });
   return { config, logger };

@@ -22,23 +22,32 @@ const EvaluationEntrySchema = z.object({
   metrics: z.record(z.string(), z.number()).optional(),
   at: z.string(),
 });
+/** The digest of the signed plan the site first accepted for a federation (absent in journals written before plans were signed). */
+const PlanEntrySchema = z.object({
+  federationId: z.string(),
+  planSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  at: z.string(),
+});
 const JournalSchema = z.object({
   version: z.literal(1),
   uploads: z.array(UploadEntrySchema),
   evaluations: z.array(EvaluationEntrySchema),
+  plans: z.array(PlanEntrySchema).default([]),
 });
 
 /** An acknowledged upload, as recorded. */
 export type UploadEntry = z.infer<typeof UploadEntrySchema>;
 /** A posted evaluation, as recorded. */
 export type EvaluationEntry = z.infer<typeof EvaluationEntrySchema>;
+/** A federation's pinned plan digest, as recorded. */
+export type PlanEntry = z.infer<typeof PlanEntrySchema>;
 /** The journal's content. */
 export type JournalData = z.infer<typeof JournalSchema>;
 
 /**
- * The site's small local journal (`rounds.json`): the uploads the coordinator acknowledged and the
- * evaluations it accepted. Written atomically after each acknowledgement, so a restarted site never
- * uploads twice for the same round nor re-posts an evaluation.
+ * The site's small local journal (`rounds.json`): the uploads the coordinator acknowledged, the evaluations it
+ * accepted and the plan digest the site accepted per federation. Written atomically after each acknowledgement, so a
+ * restarted site never uploads twice for the same round nor re-posts an evaluation, and refuses a changed plan.
  */
 export class Journal {
   private data: JournalData;
@@ -59,7 +68,7 @@ export class Journal {
     } catch (e) {
       throw new TwinfedError('CONFIG_INVALID', `The journal ${file} is not valid JSON.`, { cause: e });
     }
-    if (raw === undefined) return new Journal(file, { version: 1, uploads: [], evaluations: [] });
+    if (raw === undefined) return new Journal(file, { version: 1, uploads: [], evaluations: [], plans: [] });
     const parsed = JournalSchema.safeParse(raw);
     if (!parsed.success) throw new TwinfedError('CONFIG_INVALID', `The journal ${file} is malformed.`);
     return new Journal(file, parsed.data);
@@ -90,6 +99,17 @@ export class Journal {
   recordEvaluation(entry: EvaluationEntry): void {
     if (this.hasEvaluation(entry.versionId)) return;
     this.save({ ...this.data, evaluations: [...this.data.evaluations, EvaluationEntrySchema.parse(entry)] });
+  }
+
+  /** The plan digest pinned for a federation (the first signed plan this site accepted for it), if any. */
+  pinnedPlan(federationId: string): PlanEntry | undefined {
+    return this.data.plans.find((p) => p.federationId === federationId);
+  }
+
+  /** Pins a federation's plan digest (durably, before returning). A federation already pinned keeps its first digest. */
+  pinPlan(entry: PlanEntry): void {
+    if (this.pinnedPlan(entry.federationId)) return;
+    this.save({ ...this.data, plans: [...this.data.plans, PlanEntrySchema.parse(entry)] });
   }
 
   /** A copy of the journal's content (for `status`). */

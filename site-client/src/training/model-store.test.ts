@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateIdentity, initialWeights, layoutOf } from '@twinfed/shared';
+import { generateIdentity, initialWeights, layoutOf, planDigest } from '@twinfed/shared';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
 import { lrWeights, twinTestPlan } from '../__tests__/twin-site';
 import { ModelStore, MODELS_DIR } from './model-store';
@@ -13,7 +13,7 @@ async function setup() {
   const c = new FakeCoordinator(plan);
   c.publish({ versionId: 'v1', round: 1, weights: lrWeights(plan, [0.5, 0.25], -1), parent: 'v0' });
   c.publish({ versionId: 'v2', round: 2, weights: lrWeights(plan, [0.75, 0.5], -2), parent: 'v1' });
-  const verified = (versionId: string) => fetchVerifiedModel({ api: c, versionId, federationId: c.federationId, coordinatorSignPublicKey: c.identity.sign.publicKey, expectedLayout: layoutOf(plan.model) });
+  const verified = (versionId: string) => fetchVerifiedModel({ api: c, versionId, federationId: c.federationId, coordinatorSignPublicKey: c.identity.sign.publicKey, expectedLayout: layoutOf(plan.model), planSha256: planDigest(plan) });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-models-'));
   return { c, dir, store: new ModelStore(dir, c.identity.sign.publicKey), verified };
 }
@@ -62,7 +62,7 @@ describe('ModelStore', () => {
     store.save({ federationId: 'fed-1', model: await verified('v1'), plan, preprocessing: null, at: null });
     const tabular = new FakeCoordinator(testPlan());
     tabular.publish({ versionId: 'v1', round: 1, weights: initialWeights(tabular.plan.model, 2), parent: 'v0' });
-    const tv = await fetchVerifiedModel({ api: tabular, versionId: 'v1', federationId: 'fed-1', coordinatorSignPublicKey: tabular.identity.sign.publicKey, expectedLayout: layoutOf(tabular.plan.model) });
+    const tv = await fetchVerifiedModel({ api: tabular, versionId: 'v1', federationId: 'fed-1', coordinatorSignPublicKey: tabular.identity.sign.publicKey, expectedLayout: layoutOf(tabular.plan.model), planSha256: planDigest(tabular.plan) });
     const tabStore = new ModelStore(dir, tabular.identity.sign.publicKey);
     // stored under another id; the signature names fed-1, so only listing is exercised for it
     tabStore.save({ federationId: 'tab', model: tv, plan: tabular.plan, preprocessing: { fill: [], standardizer: { mean: [1, 2, 3], std: [1, 1, 1] } }, at: null });

@@ -19,6 +19,8 @@ export interface RoundWorkerOptions {
   /** The site's own audit chain: trained rounds, uploaded digests, refused versions. */
   audit?: SiteAuditLog;
   federationId: string;
+  /** `planDigest` of the signed plan the session trains with (every version must carry it). */
+  planSha256: string;
   logger: Logger;
   /** Cancels in-flight requests. */
   signal: AbortSignal;
@@ -203,6 +205,7 @@ export class RoundWorker {
       federationId: this.o.federationId,
       coordinatorSignPublicKey: this.o.enrollment.coordinator.signPublicKey,
       expectedLayout: this.o.session.layout,
+      planSha256: this.o.planSha256,
       signal: this.o.signal,
     });
     this.cached = model;

@@ -7,6 +7,7 @@ import type { ConnectionListener, SiteStatus } from '../transport/event-stream';
 import type { LocalDataset } from './dataset';
 import type { DatasetSource } from './dataset-source';
 import type { ModelOps } from './federation-session';
+import type { PrivacyFloors } from './privacy-floors';
 import type { Journal } from './journal';
 import type { SiteAuditLog } from '../audit/site-audit';
 import type { ProgressListener, RunnerProgress } from './progress';
@@ -61,6 +62,8 @@ export interface SiteRunnerOptions {
   /** The site's own audit chain (what it trained, uploaded and refused). */
   audit?: SiteAuditLog;
   logger?: Logger;
+  /** This site's privacy floors: it refuses (`PLAN_BELOW_SITE_FLOOR`) a plan below any of them. */
+  privacyFloors?: PrivacyFloors;
   /** Poll interval of `rounds/current` (default 3000 ms). */
   pollIntervalMs?: number;
   modelOps?: ModelOps;

@@ -92,8 +92,8 @@ describe('SiteRunner', () => {
   });
 
   test('the journal prevents a second upload of the same round after a restart', async () => {
-    const { dir, enrollment, coordinator } = setup();
-    coordinator.plan.rounds = 5;
+    // The plan is fixed at creation: the coordinator signs it and every version with its digest.
+    const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ rounds: 5 })));
     coordinator.reportSubmitted = false;
     // Accept round 1 but keep the round open and forget the submission, as if the ack had raced a crash.
     const upload = coordinator.uploadUpdate.bind(coordinator);
@@ -123,8 +123,8 @@ describe('SiteRunner', () => {
   });
 
   test('stop while an update is being uploaded: the upload finishes and is journalled, nothing new starts', async () => {
-    const { dir, enrollment, coordinator } = setup();
-    coordinator.plan.rounds = 5;
+    // The plan is fixed at creation: the coordinator signs it and every version with its digest.
+    const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ rounds: 5 })));
     const upload = coordinator.uploadUpdate.bind(coordinator);
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -242,8 +242,8 @@ describe('strategy terms', () => {
 
 describe('SiteRunner with the real models package', () => {
   test('trains a logistic regression from the signed base and reports finite test metrics', async () => {
-    const { dir, enrollment, coordinator } = setup();
-    coordinator.plan.rounds = 1;
+    // The plan is fixed at creation: the coordinator signs it and every version with its digest.
+    const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ rounds: 1 })));
     const events: RunnerProgress[] = [];
     const r = new SiteRunner({ federationId: 'fed-1', enrollment, api: coordinator, dataset: syntheticDataset(), journal: Journal.open(dir), pollIntervalMs: 10, onProgress: (e) => events.push(e) });
     const summary = await r.run();

@@ -1,9 +1,10 @@
-import { TwinfedError, isTwinfedError, type CurrentRound } from '@twinfed/shared';
+import { TwinfedError, isTwinfedError, verifySignedPlan, type CurrentRound } from '@twinfed/shared';
 import { silentLogger, type Logger } from '../logger';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
 import { FederatedStatsStep } from './federated-stats';
 import { FederationSession } from './federation-session';
+import { checkPrivacyFloors } from './privacy-floors';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
 import { RoundWorker } from './round-worker';
 import type { SiteRunnerOptions } from './runner-options';
@@ -16,6 +17,8 @@ const FATAL = new Set([
   'SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNKNOWN_FEDERATION', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'CONFIG_INVALID', 'INVALID_PLAN', 'UNAUTHENTICATED',
   // the data guardrails: a refused site stops at once (exit with the message) rather than wait in silence
   'DATA_SINGLE_CLASS', 'DATA_FEATURE_CONSTANT', 'DATA_FEATURE_MISSING', 'DATA_TOO_FEW_ROWS',
+  // the plan: unsigned or altered on the way, changed since the site took part, or below the site's privacy floors
+  'PLAN_SIGNATURE_INVALID', 'PLAN_CHANGED', 'PLAN_BELOW_SITE_FLOOR',
 ]);
 
 /**
@@ -87,9 +90,10 @@ export class SiteRunner {
         } catch (e) {
           if (this.controller.signal.aborted) return this.summary('stopped');
           if (isTwinfedError(e) && FATAL.has(e.code)) {
-            if (e.code.startsWith('DATA_')) {
+            const refused = e.code.startsWith('DATA_') ? 'data.refused' : e.code.startsWith('PLAN_') ? 'plan.refused' : undefined;
+            if (refused) {
               this.options.audit?.record(
-                { action: 'data.refused', subject: federationId, detail: { federationId, code: e.code, ...(e.details === undefined ? {} : { details: e.details }) } },
+                { action: refused, subject: federationId, detail: { federationId, code: e.code, ...(e.details === undefined ? {} : { details: e.details }) } },
                 (err) => this.logger.warn({ err }, 'could not append to the site audit chain'),
               );
             }
@@ -113,7 +117,8 @@ export class SiteRunner {
   private async tick(): Promise<RunSummary['state'] | undefined> {
     const { api, federationId } = this.options;
     const current = await api.currentRound(federationId, { signal: this.hard.signal });
-    const worker = await this.ensureWorker(current);
+    const planSha256 = this.trustedPlan(current);
+    const worker = await this.ensureWorker(current, planSha256);
     if (!worker) {
       // Waiting for the cohort's federated statistics: nothing to train or evaluate yet.
       if (current.federation.state === 'running') return undefined;
@@ -136,15 +141,38 @@ export class SiteRunner {
     return undefined;
   }
 
-  private async ensureWorker(current: CurrentRound): Promise<RoundWorker | undefined> {
+  /**
+   * The digest of the plan served with the federation, checked at every wake-up: signed by the pinned coordinator
+   * key for this federation (`PLAN_SIGNATURE_INVALID`) and, once this site took part, the plan it pinned then
+   * (`PLAN_CHANGED`: a federation's plan never changes; a new plan is a new federation).
+   */
+  private trustedPlan(current: CurrentRound): string {
+    const { federationId, enrollment, journal } = this.options;
+    const { plan, signedPlan } = current.federation;
+    const digest = verifySignedPlan({ federationId, plan, signedPlan, coordinatorSignPublicKey: enrollment.coordinator.signPublicKey });
+    const pinned = journal.pinnedPlan(federationId);
+    if (pinned && pinned.planSha256 !== digest) {
+      throw new TwinfedError(
+        'PLAN_CHANGED',
+        `The coordinator now serves another plan for ${federationId} (digest ${digest.slice(0, 12)}…) than the one this site took part with since ${pinned.at} (${pinned.planSha256.slice(0, 12)}…). A federation's plan never changes: this site will not train on it. Ask the operator; a new plan is a new federation.`,
+      );
+    }
+    return digest;
+  }
+
+  private async ensureWorker(current: CurrentRound, planSha256: string): Promise<RoundWorker | undefined> {
     if (this.worker) return this.worker;
     const { options } = this;
     const plan = current.federation.plan;
+    // The site's own floors come first: a plan below them gets nothing, not even the data loaded for it.
+    checkPrivacyFloors(plan, options.privacyFloors ?? {}, options.federationId);
     const dataset = options.dataset ?? (await options.datasetSource?.load({ plan, round: current.round?.round ?? null }));
     if (!dataset) throw new TwinfedError('CONFIG_INVALID', 'The runner needs local data: a dataset or a dataset source.');
     // Before anything is contributed (statistics, updates, evaluations): data that cannot teach the model stop the site.
     assertTrainableData(plan, dataset);
     const { api, federationId, enrollment } = options;
+    // From here on the site contributes (statistics, updates, evaluations): it pins the plan it accepted.
+    options.journal.pinPlan({ federationId, planSha256, at: new Date().toISOString() });
     const standardizer = await this.stats.run({ api, federationId, enrollment, plan, dataset, signal: this.hard.signal });
     if (standardizer === null) return undefined;
     this.session = await FederationSession.create({
@@ -163,6 +191,7 @@ export class SiteRunner {
       journal: options.journal,
       ...(options.audit ? { audit: options.audit } : {}),
       federationId: options.federationId,
+      planSha256,
       logger: this.logger,
       signal: this.hard.signal,
       stopping: this.controller.signal,

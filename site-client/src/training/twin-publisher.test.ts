@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataSchema, TwinfedError, layoutOf, type Plan, type PopulationReport } from '@twinfed/shared';
+import { DataSchema, TwinfedError, layoutOf, planDigest, type Plan, type PopulationReport } from '@twinfed/shared';
 import { FakeCoordinator } from '../__tests__/fake-coordinator';
 import { T_AT, lrWeights, seedTwins, twinTestPlan } from '../__tests__/twin-site';
 import { seededUniform } from '../population/noise';
@@ -24,7 +24,7 @@ async function setup(plan: Plan, api: PopulationApi) {
   const hook = twinVersionHook({ federationId: 'fed-1', store, models, outbox: PopulationOutbox.open(dir), api, at: T_AT, rng: seededUniform(2) });
   const events: RunnerProgress[] = [];
   const call = async (versionId: string) => {
-    const model = await fetchVerifiedModel({ api: c, versionId, federationId: 'fed-1', coordinatorSignPublicKey: c.identity.sign.publicKey, expectedLayout: layoutOf(plan.model) });
+    const model = await fetchVerifiedModel({ api: c, versionId, federationId: 'fed-1', coordinatorSignPublicKey: c.identity.sign.publicKey, expectedLayout: layoutOf(plan.model), planSha256: planDigest(plan) });
     await hook({ versionId, model, plan, dataset, standardizer: null, signal: new AbortController().signal, emit: (e) => events.push(e) });
   };
   return { call, events, models, dir };

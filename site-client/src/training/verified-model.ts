@@ -20,13 +20,15 @@ export interface FetchVerifiedModelOptions {
   coordinatorSignPublicKey: Uint8Array;
   /** The layout the federation's plan implies. */
   expectedLayout: Layout;
+  /** `planDigest` of the signed plan the site trains with: the version's signed `planSha256` must be it. */
+  planSha256: string;
   signal?: AbortSignal;
 }
 
 /**
  * Downloads a model version and refuses it unless it is exactly what the coordinator signed:
  * the metadata's signature verifies under the pinned key (`MODEL_SIGNATURE_INVALID`), it names the requested
- * version of this federation (`MODEL_SIGNATURE_INVALID`), the weights hash to the signed digest
+ * version of this federation and carries the digest of the plan the site trains with (`MODEL_SIGNATURE_INVALID`), the weights hash to the signed digest
  * (`MODEL_DIGEST_MISMATCH`) and decode to the plan's layout (`INVALID_WEIGHTS`).
  * The signature is checked before the weights are downloaded.
  */
@@ -37,6 +39,10 @@ export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Pr
   const meta = verifyModelVersion({ meta: signed.meta, signature: signed.signature, coordinatorSignPublicKey });
   if (meta.versionId !== versionId || meta.federationId !== federationId) {
     throw new TwinfedError('MODEL_SIGNATURE_INVALID', `The signed metadata is for ${meta.federationId}/${meta.versionId}, not ${federationId}/${versionId}.`);
+  }
+  if (meta.planSha256 !== options.planSha256) {
+    const signed = meta.planSha256 === undefined ? 'no plan digest (it predates signed plans)' : `plan digest ${meta.planSha256.slice(0, 12)}…`;
+    throw new TwinfedError('MODEL_SIGNATURE_INVALID', `Version ${versionId} is signed with ${signed}, not the plan this site trains with (${options.planSha256.slice(0, 12)}…).`);
   }
   if (!sameLayout(meta.layout, options.expectedLayout)) {
     throw new TwinfedError('INVALID_WEIGHTS', `Version ${versionId} has a layout that does not match the federation's model.`);

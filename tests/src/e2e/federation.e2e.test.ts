@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { evaluate, loadHeartDisease } from '@twinfed/models';
-import { PlanSchema, deserializeWeights, fromB64, generateIdentity, routes, signRequest, verifyModelVersion, type PlanInput } from '@twinfed/shared';
+import { FullModelVersionMetaSchema, PlanSchema, deserializeWeights, fromB64, generateIdentity, routes, signRequest, verifyModelVersion, type PlanInput } from '@twinfed/shared';
 import { runFederation, startConsortium, watchFederation, type Consortium, type RunSite } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { siteCli } from '../support/paths';
@@ -50,7 +50,7 @@ describe('federation across processes', () => {
       const dl = await c.admin.downloadWeights(vid);
       const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
       expect(verified.round).toBe(v);
-      if (v > 0) expect(verified.contributors).toHaveLength(3);
+      if (v > 0) expect(FullModelVersionMetaSchema.parse(verified).contributors).toHaveLength(3);
       const weights = deserializeWeights(dl.bytes, { expectedLayout: verified.layout });
       let loss = 0;
       for (const d of data) loss += (await evaluate({ spec: plan.model, weights, data: d.train })).loss / data.length;

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applyStandardizer, fitStandardizer, loadHeartDisease, predict, type Split } from '@twinfed/models';
-import { PlanSchema, openBundle, verifyBundle, type BundleManifest, type Plan } from '@twinfed/shared';
+import { PlanSchema, countOnlyMeta, openBundle, verifyBundle, type BundleManifest, type Plan } from '@twinfed/shared';
 import { runFederation, siteDir, startConsortium, watchFederation, type Consortium, type RunSite } from '../demo/federation-run';
 import { coordinatorCli, repoRoot, siteCli } from '../support/paths';
 import { runNode } from '../support/processes';
@@ -70,7 +70,7 @@ describe('model bundles from a real federation', () => {
     expect(m.preprocessing).toMatchObject({ normalization: 'per-site', statistics: 'absent', zScore: null });
     expect(m.description.features.map((f) => f.name)).toEqual(plan.data.features);
     expect(m.description.label).toMatchObject({ name: 'target', rule: null });
-    expect(m.description.lineage.contributors.map((x) => x.siteId).sort()).toEqual([...c.siteIds.values()].sort());
+    expect(m.description.lineage.contributors!.map((x) => x.siteId).sort()).toEqual([...c.siteIds.values()].sort());
     expect(m.description.version).toMatchObject({ id: versionId, round: 1, strategy: 'fedyogi' });
     expect(m.siteMetrics!.map((e) => e.siteId).sort()).toEqual([...c.siteIds.values()].sort());
     expect(m.signature.meta.planSha256).toMatch(/^[0-9a-f]{64}$/);
@@ -84,7 +84,11 @@ describe('model bundles from a real federation', () => {
     const own = fitStandardizer(raw[0]!.train);
     expect(s.preprocessing.zScore!.mean).toEqual(own.mean);
     expect(s.preprocessing.zScore!.std).toEqual(own.std);
-    expect(s.signature).toEqual(m.signature);
+    // The site was given the count-only metadata (signed for it by the coordinator): no other site's id in its bundle.
+    expect(s.signature.meta).toEqual(countOnlyMeta(m.signature.meta));
+    expect(s.signature.coordinator).toEqual(m.signature.coordinator);
+    expect(s.description.lineage).toEqual({ round: 1, parentVersionId: m.description.lineage.parentVersionId, contributorCount: c.siteIds.size });
+    for (const [name, id] of c.siteIds) if (name !== 'Cleveland') expect(fs.readFileSync(path.join(siteBundle, 'manifest.json'), 'utf8')).not.toContain(id);
     expect(verifyBundle(openBundle(siteBundle), { fingerprint: keys.fingerprint }).meta.versionId).toBe(versionId);
   }, 180_000);
 

@@ -99,8 +99,8 @@ function fixtures(identity: ReturnType<typeof generateIdentity>) {
     weights.set(id, bytes);
   }
   const rounds: RoundView[] = [
-    { federationId: 'fed-1', round: 2, state: 'collecting', baseVersionId: 'fed-1.v1', selectedSiteIds: ['site-a', 'site-b'], received: 1, openedAt: AT, deadlineAt: AT, closedAt: null, failureReason: null, versionId: null },
-    { federationId: 'fed-1', round: 1, state: 'published', baseVersionId: 'fed-1.v0', selectedSiteIds: ['site-a', 'site-b'], received: 2, openedAt: AT, deadlineAt: AT, closedAt: AT, failureReason: null, versionId: 'fed-1.v1' },
+    { federationId: 'fed-1', round: 2, state: 'collecting', baseVersionId: 'fed-1.v1', selectedSiteIds: ['site-a', 'site-b'], selectedCount: 2, received: 1, openedAt: AT, deadlineAt: AT, closedAt: null, failureReason: null, versionId: null },
+    { federationId: 'fed-1', round: 1, state: 'published', baseVersionId: 'fed-1.v0', selectedSiteIds: ['site-a', 'site-b'], selectedCount: 2, received: 2, openedAt: AT, deadlineAt: AT, closedAt: AT, failureReason: null, versionId: 'fed-1.v1' },
   ];
   const sites: SiteView[] = [
     { id: 'site-a', name: 'St Mary Hospital', fingerprint: 'aaaa-bbbb-cccc-dddd', enrolledAt: AT, revokedAt: null, lastSeenAt: AT, missedRounds: 0 },

@@ -21,19 +21,19 @@ export function federationHandlers(deps: HttpDeps) {
     Promise.all((await deps.store.listRounds(fid)).map(async (r) => roundView(r, await deps.store.countUpdates(fid, r.round))));
   return {
     list: async (_req: Request, res: Response) => {
-      res.json({ federations: (await deps.store.listFederations()).map(federationView) });
+      res.json({ federations: (await deps.store.listFederations()).map((f) => federationView(f, deps.identity)) });
     },
     create: async (req: Request, res: Response) => {
       const { plan } = jsonBody(req, CreateBody);
       const p = principalOf(req);
       const fed = await deps.engine.createFederation(plan, p.kind === 'token' ? `${p.role}:${p.name}` : 'unknown');
-      res.status(201).json(federationView(fed));
+      res.status(201).json(federationView(fed, deps.identity));
     },
     get: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
       const fed = await getFederation(fid);
       await requireSiteMember(req, deps, fid);
-      res.json(federationView(fed));
+      res.json(federationView(fed, deps.identity));
     },
     rounds: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');

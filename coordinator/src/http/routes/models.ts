@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
-import { BINARY_MEDIA_TYPE, EvaluationReportSchema, PlanSchema, TwinfedError } from '@twinfed/shared';
+import { BINARY_MEDIA_TYPE, EvaluationReportSchema, PlanSchema, TwinfedError, sharesContributorsWithSites } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
 import { memberSite, requireSiteMember } from '../membership';
-import { versionView } from '../views';
+import { siteVersionView, versionView } from '../views';
 import { maxEvaluationExamples } from '../../registry/evaluation-limits';
 
 /** Handlers for the model registry: versions, weights, evaluations. */
@@ -16,8 +16,8 @@ export function modelHandlers(deps: HttpDeps) {
   /** The version, when the caller may see it: a site must belong to the version's federation. */
   const readableVersion = async (req: Request) => {
     const v = await getVersion(idParam(req, 'vid'));
-    await requireSiteMember(req, deps, v.federationId);
-    return v;
+    const siteId = await requireSiteMember(req, deps, v.federationId);
+    return { v, siteId };
   };
   return {
     list: async (req: Request, res: Response) => {
@@ -25,10 +25,15 @@ export function modelHandlers(deps: HttpDeps) {
       res.json({ models: (await deps.store.listVersions(fid ? { federationId: fid } : {})).map(versionView) });
     },
     get: async (req: Request, res: Response) => {
-      res.json(versionView(await readableVersion(req)));
+      const { v, siteId } = await readableVersion(req);
+      if (siteId === null) return void res.json(versionView(v));
+      // Sites get the count-only metadata unless the plan shares contributors with them.
+      const federation = await deps.store.getFederation(v.federationId);
+      if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
+      res.json(sharesContributorsWithSites(PlanSchema.parse(federation.plan)) ? versionView(v) : siteVersionView(v, deps.identity));
     },
     weights: async (req: Request, res: Response) => {
-      const v = await readableVersion(req);
+      const { v } = await readableVersion(req);
       const etag = `"${v.weightsSha256}"`;
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');

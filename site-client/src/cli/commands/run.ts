@@ -33,6 +33,10 @@ interface RunFlags extends CommonFlags {
   ca?: string;
   insecureHttp?: boolean;
   rejects?: string;
+  requireSecureAggregation?: boolean;
+  requireDp?: boolean;
+  maxEpsilon?: number;
+  minPopulationK?: number;
 }
 
 /** How many rejected line numbers the warning and the --json data event list. */
@@ -75,6 +79,10 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
     .option('--poll-interval <ms>', 'how often to ask the coordinator for the current round', number('the poll interval must be a positive number of ms', (n) => n >= 50))
     .option('--no-push', 'do not open the socket.io event stream; poll only')
     .addOption(new Option('--backend <name>', 'tfjs backend for local training').choices(['wasm', 'cpu']))
+    .option('--require-secure-aggregation', 'privacy floor: refuse to train unless the plan uses secure aggregation (or TWINFED_REQUIRE_SECURE_AGGREGATION=1)')
+    .option('--require-dp', 'privacy floor: refuse to train unless the plan uses differential privacy (or TWINFED_REQUIRE_DP=1)')
+    .option('--max-epsilon <ε>', "privacy floor: refuse to train when the plan's DP spends more than this ε over its rounds, or has no DP (or TWINFED_MAX_EPSILON)", number('the maximum ε must be a positive number', (n) => n > 0 && n <= 1000))
+    .option('--min-population-k <k>', "privacy floor: refuse to train when the plan's population reports suppress cells below a k smaller than this (or TWINFED_MIN_POPULATION_K)", number('the minimum population k must be an integer from 2 to 1000', (n) => Number.isInteger(n) && n >= 2 && n <= 1000))
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -87,6 +95,9 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         '\nData guardrails: before it sends anything, the site stops (exit status 1, one line naming the problem) when the label\n' +
         'mapping yields one class (DATA_SINGLE_CLASS), a feature column is constant (DATA_FEATURE_CONSTANT) or has no usable\n' +
         "value (DATA_FEATURE_MISSING), or it has fewer training rows than the plan's data.minExamplesPerSite (DATA_TOO_FEW_ROWS).\n" +
+        '\nThe plan: the site trains only on the plan the coordinator signed (PLAN_SIGNATURE_INVALID otherwise), never on a plan\n' +
+        'that changed since it took part (PLAN_CHANGED), and never below its privacy floors (PLAN_BELOW_SITE_FLOOR): the\n' +
+        '--require-secure-aggregation, --require-dp, --max-epsilon and --min-population-k options, whatever the plan says.\n' +
         '\nExit status: 0 when the federation completes or is stopped, 3 when it fails, 130 on Ctrl-C, 1 on errors.',
     )
     .action(async (_opts: unknown, cmd: Command) => {
@@ -96,6 +107,12 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         ...flags,
         ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}),
         ...(flags.pollInterval !== undefined ? { pollIntervalMs: flags.pollInterval } : {}),
+        privacy: {
+          ...(flags.requireSecureAggregation ? { requireSecureAggregation: true } : {}),
+          ...(flags.requireDp ? { requireDp: true } : {}),
+          ...(flags.maxEpsilon !== undefined ? { maxEpsilon: flags.maxEpsilon } : {}),
+          ...(flags.minPopulationK !== undefined ? { minPopulationK: flags.minPopulationK } : {}),
+        },
       });
       const enrollment = loadEnrollment(config.dataDir);
       const access = coordinatorAccess(deps, config, enrollment.state); // https, or http to this machine only
@@ -122,6 +139,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         ...(loaded ? { dataset: loaded.dataset, afterVersion: tabularVersionHook({ federationId: flags.federation, models: new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey) }) } : {}),
         ...(twins ? { datasetSource: twins.datasetSource, afterVersion: twins.afterVersion } : {}),
         journal,
+        privacyFloors: config.privacy,
         audit: new SiteAuditLog(config.dataDir, () => `site:${enrollment.state.siteId}`),
         logger,
         pollIntervalMs: config.pollIntervalMs,

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PlanSchema } from '@twinfed/shared';
+import { heartPlan } from '../demo/heart-plan';
+import { siteDir, startConsortium, type Consortium, type RunSite } from '../demo/federation-run';
+import { siteCli } from '../support/paths';
+import { startNode, stop } from '../support/processes';
+import { startTamperProxy } from '../support/tamper-proxy';
+
+const SITES: RunSite[] = [
+  { name: 'Cleveland', center: 0 },
+  { name: 'Hungarian', center: 1 },
+];
+
+/**
+ * Issue 16, finding 6, across processes: a site behind a man in the middle that turns secure aggregation off and lowers
+ * the population k refuses the plan (the coordinator signed another one); a site whose own floor asks for DP refuses a
+ * plan without it. Neither sends anything but its `rounds/current` requests.
+ */
+describe('signed plans and site privacy floors, across processes', () => {
+  let workDir: string;
+  let c: Consortium;
+  beforeAll(async () => {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-e2e-plan-'));
+    c = await startConsortium({ workDir, sites: SITES });
+  });
+  afterAll(async () => {
+    await c?.stopAll();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test('a tampered plan and a plan below a floor are refused with their codes; no update arrives', async () => {
+    const plan = PlanSchema.parse({ ...heartPlan({ rounds: 1, minSites: 2 }), strategy: { name: 'fedavg' }, privacy: { secureAggregation: true }, data: { ...heartPlan().data, population: { k: 10 } } });
+    const fed = await c.admin.createFederation(plan);
+    const sent: string[] = [];
+    const proxy = await startTamperProxy({
+      target: c.url,
+      onRequest: (r) => sent.push(`${r.method} ${r.path}`),
+      tamper: (p, body) => {
+        if (!p.endsWith('/rounds/current')) return null;
+        const f = body.federation as { plan: { privacy: object; data: { population: object } } };
+        return { ...body, federation: { ...f, plan: { ...f.plan, privacy: { secureAggregation: false }, data: { ...f.plan.data, population: { ...f.plan.data.population, k: 2 } } } } };
+      },
+    });
+    const args = (s: RunSite) => ['run', '--heart-disease', String(s.center), '--federation', fed.id, '--data-dir', siteDir(workDir, s), '--no-push', '--poll-interval', '200'];
+    const tampered = startNode({ name: 'Cleveland (tampered)', script: siteCli(), args: [...args(SITES[0]!), '--coordinator', proxy.url] });
+    const floor = startNode({ name: 'Hungarian (requires DP)', script: siteCli(), args: [...args(SITES[1]!), '--require-dp'] });
+    try {
+      expect(await tampered.exited).toBe(1);
+      expect(tampered.lines.join('\n')).toMatch(/not the plan the coordinator signed.*PLAN_SIGNATURE_INVALID/s);
+      expect(await floor.exited).toBe(1);
+      expect(floor.lines.join('\n')).toMatch(/requires differential privacy.*--require-dp.*PLAN_BELOW_SITE_FLOOR/s);
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.every((s) => /^GET .*\/rounds\/current$/.test(s))).toBe(true);
+      const rounds = await c.admin.listRounds(fed.id);
+      expect(rounds.map((r) => r.received)).toEqual([0]);
+    } finally {
+      await Promise.all([stop(tampered), stop(floor)]);
+      await proxy.close();
+    }
+  }, 120_000);
+});
