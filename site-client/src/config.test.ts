@@ -4,7 +4,7 @@ import { loadSiteConfig } from './config';
 describe('loadSiteConfig', () => {
   test('defaults', () => {
     const c = loadSiteConfig({});
-    expect(c).toEqual({ dataDir: path.resolve('.twinfed-site'), coordinatorUrl: undefined, logLevel: 'info', pollIntervalMs: 3000, requestTimeoutMs: 30_000, httpRetries: 5, caFile: undefined, insecureHttp: false, privacy: { requireSecureAggregation: false, requireDp: false } });
+    expect(c).toEqual({ dataDir: path.resolve('.twinfed-site'), coordinatorUrl: undefined, logLevel: 'info', pollIntervalMs: 3000, requestTimeoutMs: 30_000, httpRetries: 5, caFile: undefined, insecureHttp: false, populationEpsilonBudget: 10, privacy: { requireSecureAggregation: false, requireDp: false } });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.privacy)).toBe(true);
   });
@@ -25,7 +25,14 @@ describe('loadSiteConfig', () => {
     expect(loadSiteConfig(env, { privacy: { requireDp: true, minPopulationK: 20 } }).privacy).toEqual({ requireSecureAggregation: true, requireDp: true, maxEpsilon: 4.5, minPopulationK: 20 });
   });
 
+  test('population ε budget: default 10, then environment, then flags', () => {
+    expect(loadSiteConfig({}).populationEpsilonBudget).toBe(10);
+    expect(loadSiteConfig({ TWINFED_POPULATION_EPSILON_BUDGET: '2.5' }).populationEpsilonBudget).toBe(2.5);
+    expect(loadSiteConfig({ TWINFED_POPULATION_EPSILON_BUDGET: '2.5' }, { populationEpsilonBudget: 0 }).populationEpsilonBudget).toBe(0);
+  });
+
   test.each([
+    [{ TWINFED_POPULATION_EPSILON_BUDGET: '-1' }, 'populationEpsilonBudget'],
     [{ TWINFED_MAX_EPSILON: '0' }, 'privacy.maxEpsilon'],
     [{ TWINFED_MIN_POPULATION_K: '1' }, 'privacy.minPopulationK'],
     [{ TWINFED_MIN_POPULATION_K: '2.5' }, 'privacy.minPopulationK'],

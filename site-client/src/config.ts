@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { TwinfedError, envFlag } from '@twinfed/shared';
+import { DEFAULT_POPULATION_EPSILON_BUDGET } from './training/population-outbox';
 import type { PrivacyFloors } from './training/privacy-floors';
 
 /** Log levels the site client understands (pino's). */
@@ -30,6 +31,8 @@ export interface SiteConfig {
   readonly insecureHttp: boolean;
   /** This site's privacy floors (`privacy.*`): it refuses to train on a plan below any of them, whatever the plan says. */
   readonly privacy: PrivacyFloors;
+  /** Total ε this site spends on fresh noisy population reports, every federation together (its ledger refuses more). */
+  readonly populationEpsilonBudget: number;
 }
 
 /** Values that override the environment (usually command-line flags); `undefined` means "not given". */
@@ -57,13 +60,15 @@ const ConfigSchema = z.object({
     maxEpsilon: z.coerce.number().positive().max(1000).optional(),
     minPopulationK: z.coerce.number().int().min(2).max(1000).optional(),
   }),
+  populationEpsilonBudget: z.coerce.number().min(0).max(1000),
 });
 
 /**
  * Builds the frozen site configuration from environment variables and overrides (flags win):
  * `TWINFED_SITE_DATA_DIR`, `TWINFED_COORDINATOR_URL`, `TWINFED_LOG_LEVEL`, `TWINFED_POLL_INTERVAL_MS`,
  * `TWINFED_REQUEST_TIMEOUT_MS`, `TWINFED_HTTP_RETRIES`, `TWINFED_CA`, `TWINFED_INSECURE_HTTP`, and the privacy floors
- * `TWINFED_REQUIRE_SECURE_AGGREGATION`, `TWINFED_REQUIRE_DP`, `TWINFED_MAX_EPSILON`, `TWINFED_MIN_POPULATION_K`. The only
+ * `TWINFED_REQUIRE_SECURE_AGGREGATION`, `TWINFED_REQUIRE_DP`, `TWINFED_MAX_EPSILON`, `TWINFED_MIN_POPULATION_K`, and
+ * `TWINFED_POPULATION_EPSILON_BUDGET`. The only
  * place the site client reads the environment.
  */
 export function loadSiteConfig(env: Record<string, string | undefined>, overrides: SiteConfigOverrides = {}): SiteConfig {
@@ -83,6 +88,7 @@ export function loadSiteConfig(env: Record<string, string | undefined>, override
       maxEpsilon: overrides.privacy?.maxEpsilon ?? (env.TWINFED_MAX_EPSILON || undefined),
       minPopulationK: overrides.privacy?.minPopulationK ?? (env.TWINFED_MIN_POPULATION_K || undefined),
     },
+    populationEpsilonBudget: pick(overrides.populationEpsilonBudget, env.TWINFED_POPULATION_EPSILON_BUDGET, DEFAULT_POPULATION_EPSILON_BUDGET),
   };
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {

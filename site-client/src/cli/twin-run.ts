@@ -60,7 +60,7 @@ export async function setupTwinRun(args: { deps: CliDeps; flags: TwinRunFlags; c
       federationId: flags.federation,
       store,
       models,
-      outbox: PopulationOutbox.open(config.dataDir),
+      outbox: PopulationOutbox.open(config.dataDir, { epsilonBudget: config.populationEpsilonBudget }),
       api: new HttpPopulationApi(args.http),
       at: flags.at ?? null,
       ...(scorer ? { onModel: (m) => void scorer.setModel(m).catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'live scorer could not switch model')) } : {}),

@@ -37,6 +37,7 @@ interface RunFlags extends CommonFlags {
   requireDp?: boolean;
   maxEpsilon?: number;
   minPopulationK?: number;
+  populationEpsilonBudget?: number;
 }
 
 /** How many rejected line numbers the warning and the --json data event list. */
@@ -83,6 +84,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
     .option('--require-dp', 'privacy floor: refuse to train unless the plan uses differential privacy (or TWINFED_REQUIRE_DP=1)')
     .option('--max-epsilon <ε>', "privacy floor: refuse to train when the plan's DP spends more than this ε over its rounds, or has no DP (or TWINFED_MAX_EPSILON)", number('the maximum ε must be a positive number', (n) => n > 0 && n <= 1000))
     .option('--min-population-k <k>', "privacy floor: refuse to train when the plan's population reports suppress cells below a k smaller than this (or TWINFED_MIN_POPULATION_K)", number('the minimum population k must be an integer from 2 to 1000', (n) => Number.isInteger(n) && n >= 2 && n <= 1000))
+    .option('--population-epsilon-budget <ε>', 'total ε this site spends on fresh noisy population reports, all federations together; unchanged counts re-send their earlier values (default 10, or TWINFED_POPULATION_EPSILON_BUDGET)', number('the population ε budget must be a number from 0 to 1000', (n) => n >= 0 && n <= 1000))
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -107,6 +109,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         ...flags,
         ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}),
         ...(flags.pollInterval !== undefined ? { pollIntervalMs: flags.pollInterval } : {}),
+        ...(flags.populationEpsilonBudget !== undefined ? { populationEpsilonBudget: flags.populationEpsilonBudget } : {}),
         privacy: {
           ...(flags.requireSecureAggregation ? { requireSecureAggregation: true } : {}),
           ...(flags.requireDp ? { requireDp: true } : {}),
