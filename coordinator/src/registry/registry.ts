@@ -4,6 +4,7 @@ import {
   serializeWeights,
   sha256Hex,
   signModelVersion,
+  type Contributor,
   type Identity,
   type Plan,
   type ModelVersionMeta,
@@ -18,7 +19,7 @@ export interface VersionInput {
   round: number;
   strategy: string;
   weights: WeightSet;
-  contributors: Array<{ siteId: string; numExamples: number }>;
+  contributors: Contributor[];
   metrics: Record<string, number>;
   /** The differential-privacy ε spent by the federation up to and including this version (DP federations only). */
   dpEpsilon?: number;

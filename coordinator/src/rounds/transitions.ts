@@ -5,6 +5,7 @@ import { buildVersion, type BuiltVersion } from '../registry/registry';
 import { auditHeadSigner } from '../audit/head-signer';
 import { eligibleSites } from './attendance';
 import { closeTarget, dpEpsilonAfter, type EngineCore, type Loaded } from './core';
+import { releasedRoundFacts } from './dp-release';
 import { toResult, trainingMetrics } from './results';
 import { secaggDeadlines, type SecureAggregation, type Unmasked } from './secagg';
 import type { UpdateOpener } from './update-opener';
@@ -269,10 +270,14 @@ export class RoundTransitions {
     // Every published round of a DP federation is one more Gaussian release: one more than the base version had.
     const releases = plan.privacy.dp ? (await this.dpRoundsOf(round.baseVersionId)) + 1 : 0;
     const dp = dpFields(plan, releases);
+    const released = releasedRoundFacts(plan, {
+      metrics: { ...out.metrics, ...trainingMetrics(updates), ...(dp.dpEpsilon === undefined ? {} : { dpRounds: releases }) },
+      contributors,
+    });
     const built = buildVersion(
       {
-        federationId: federation.id, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name, weights: { layout, data: out.weights }, contributors,
-        metrics: { ...out.metrics, ...trainingMetrics(updates), ...(dp.dpEpsilon === undefined ? {} : { dpRounds: releases }) }, ...dp, plan, createdAt: core.iso(),
+        federationId: federation.id, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name, weights: { layout, data: out.weights },
+        ...released, ...dp, plan, createdAt: core.iso(),
       },
       core.deps.identity,
     );

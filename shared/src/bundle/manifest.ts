@@ -95,7 +95,7 @@ export const BundleDescriptionSchema = z.strictObject({
   lineage: z.strictObject({
     round: z.int(),
     parentVersionId: z.string().nullable(),
-    contributors: z.array(z.strictObject({ siteId: z.string(), numExamples: z.int() })).optional(),
+    contributors: z.array(z.strictObject({ siteId: z.string(), numExamples: z.int().optional() })).optional(),
     contributorCount: z.int().min(0).optional(),
   }),
   privacy: z.strictObject({ dpEpsilon: z.number().nullable(), dpDelta: z.number().nullable(), secureAggregation: z.boolean() }),
@@ -160,7 +160,7 @@ export function describeVersion(meta: ModelVersionMeta, plan: Plan): BundleDescr
     lineage: {
       round: meta.round,
       parentVersionId: meta.parentVersionId,
-      ...('contributors' in meta ? { contributors: meta.contributors.map((c) => ({ siteId: c.siteId, numExamples: c.numExamples })) } : { contributorCount: meta.contributorCount }),
+      ...('contributors' in meta ? { contributors: meta.contributors.map((c) => ({ siteId: c.siteId, ...(c.numExamples === undefined ? {} : { numExamples: c.numExamples }) })) } : { contributorCount: meta.contributorCount }),
     },
     privacy: { dpEpsilon: meta.dpEpsilon ?? null, dpDelta: plan.privacy.dp?.delta ?? null, secureAggregation: plan.privacy.secureAggregation },
     metrics: { ...meta.metrics },

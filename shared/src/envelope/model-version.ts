@@ -16,11 +16,13 @@ import { IdSchema, Sha256HexSchema, SiteIdSchema, metricsSchema } from './schema
 /** Most metrics a model version may carry. */
 export const MAX_MODEL_METRICS = 256;
 
-/** One contributing site of a model version and the examples it trained on. */
+/** One contributing site of a model version and the examples it trained on (not published in DP federations: ε does not cover it). */
 export const ContributorSchema = z.strictObject({
   siteId: SiteIdSchema,
-  numExamples: z.int().min(0),
+  numExamples: z.int().min(0).optional(),
 });
+/** A contributor of a model version (see {@link ContributorSchema}). */
+export type Contributor = z.infer<typeof ContributorSchema>;
 
 /** Most contributors a model version may list. */
 export const MAX_MODEL_CONTRIBUTORS = 100_000;

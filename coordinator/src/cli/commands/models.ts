@@ -39,7 +39,7 @@ interface ShowExtras {
 
 function showText(v: ModelVersionView, more: ShowExtras): string {
   const m = metaFields(v);
-  const contributors = m.contributors?.map((c) => `${c.siteId} (${c.numExamples})`).join(', ');
+  const contributors = m.contributors?.map((c) => c.numExamples === undefined ? c.siteId : `${c.siteId} (${c.numExamples})`).join(', ');
   const head = renderKeyValues([
     ['version', v.id],
     ['federation', v.federationId],

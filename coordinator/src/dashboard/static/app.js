@@ -184,7 +184,7 @@
 
   /** @param {any[]} versions @param {Map<string,string>} names */
   function renderVersions(versions, names) {
-    const contributors = (/** @type {any} */ v) => v.meta.contributors.map((c) => `${names.get(c.siteId) || c.siteId} (${c.numExamples})`).join(', ');
+    const contributors = (/** @type {any} */ v) => v.meta.contributors.map((c) => c.numExamples === undefined ? names.get(c.siteId) || c.siteId : `${names.get(c.siteId) || c.siteId} (${c.numExamples})`).join(', ');
     const metric = (/** @type {any} */ v) => Object.entries(v.meta.metrics).map(([k, x]) => `${k} ${fmt(/** @type {number} */ (x))}`).join(' · ');
     show(
       'versions',
