@@ -38,12 +38,13 @@ describe('central differential privacy from the plan', () => {
     const { versions } = await run({ secureAggregation: false, dp });
     for (const v of versions.slice(1)) {
       expect(Object.keys(v.meta.metrics as Record<string, number>).sort()).toEqual(['clipNorm', 'dpNoiseStd', 'dpRounds', 'failures', 'sites']);
-      expect(v.meta.contributors!.length).toBe(3);
-      for (const c of v.meta.contributors!) expect(c).toEqual({ siteId: c.siteId });
+      const contributors = v.meta.contributors as Array<{ siteId: string; numExamples?: number }>;
+      expect(contributors.length).toBe(3);
+      for (const c of contributors) expect(c).toEqual({ siteId: c.siteId });
     }
     const plain = await run({ secureAggregation: false });
     expect((plain.versions[1]!.meta.metrics as Record<string, number>).trainLoss).toEqual(expect.any(Number));
-    expect(plain.versions[1]!.meta.contributors![0]!.numExamples).toEqual(expect.any(Number));
+    expect((plain.versions[1]!.meta.contributors as Array<{ numExamples?: number }>)[0]!.numExamples).toEqual(expect.any(Number));
   });
 
   test('the noise comes from a CSPRNG: two identical federations publish different round-1 weights', async () => {
