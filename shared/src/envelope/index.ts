@@ -3,3 +3,5 @@ export * from './canonical-json';
 export * from './update-header';
 export * from './update-envelope';
 export * from './model-version';
+export * from './secagg-statements';
+export * from './site-directory';

@@ -5,8 +5,11 @@ import { concatSplits, fitStandardizer, type Split } from '@twinfed/models';
 import {
   SECURE_SUM_FRACTION_BITS,
   TwinfedError,
+  decodeSecureSum,
   fromB64,
   generateIdentity,
+  maskContribution,
+  normalizationStatsContext,
   normalizationStatsLength,
   sumMaskedContributions,
   toB64,
@@ -159,3 +162,56 @@ describe('SiteRunner with federated normalisation', () => {
     expect(events).toContainEqual({ type: 'warning', message: expect.stringMatching(/per-site statistics/) });
   });
 });
+
+/** The statistics secure sum against a lying coordinator (issue 16, findings 2 and 4). */
+describe('federated normalisation statistics against a lying coordinator', () => {
+  const journalDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-stats-journal-'));
+
+  test('left out of `contributed` after its data changed, a site re-sends the very bytes it sent, never a re-masked new split', async () => {
+    const sites = ['site-a', 'site-b', 'site-c'].map(enrolled);
+    const hub = new StatsHub(sites.map(member));
+    const dir = journalDir();
+    const a = sites[0]!;
+    await federatedStandardizer({ api: hub.as('site-a'), federationId: 'fed-1', enrollment: a, train: syntheticSplit(40, 1), journal: Journal.open(dir) });
+    const first = hub.masked.get('site-a')!;
+    // The coordinator "loses" the contribution; the site restarted and one new patient arrived.
+    hub.masked.delete('site-a');
+    await federatedStandardizer({ api: hub.as('site-a'), federationId: 'fed-1', enrollment: a, train: syntheticSplit(41, 1), journal: Journal.open(dir) });
+    const second = hub.masked.get('site-a')!;
+    // Two different vectors under the same masks would give the coordinator their difference: one patient's features.
+    expect(toB64(second)).toBe(toB64(first));
+  });
+
+  test('a peer key the coordinator substituted after the site pinned the real one is refused; nothing is sent', async () => {
+    const sites = ['site-a', 'site-b', 'site-c'].map(enrolled);
+    const dir = journalDir();
+    const a = sites[0]!;
+    // First federation: the honest directory, pinned by site-a.
+    await federatedStandardizer({ api: new StatsHub(sites.map(member)).as('site-a'), federationId: 'fed-0', enrollment: a, train: splits0(), journal: Journal.open(dir) });
+    // Second federation: the coordinator lists keys it holds the secrets of for site-b and site-c.
+    const fakes = [generateIdentity(), generateIdentity()];
+    const lying = new StatsHub([member(a), { siteId: 'site-b', boxPublicKey: fakes[0]!.box.publicKey }, { siteId: 'site-c', boxPublicKey: fakes[1]!.box.publicKey }]);
+    const outcome = await federatedStandardizer({ api: lying.as('site-a'), federationId: 'fed-1', enrollment: a, train: splits0(), journal: Journal.open(dir) }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    if (lying.masked.has('site-a')) {
+      // With the two secrets the coordinator removes both pairwise masks: site-a's [n, Σx, Σx²] in clear.
+      const masked = lying.masked.get('site-a')!;
+      const unmasked = sumMaskedContributions([masked, fakeContribution(fakes[0]!, 'site-b'), fakeContribution(fakes[1]!, 'site-c')], lying.length);
+      const got = decodeSecureSum(unmasked, { length: lying.length });
+      expect(Array.from(got).some((x, k) => Math.abs(x - localStatsVector(splits0())[k]!) > 1e-3)).toBe(true);
+    }
+    expect(outcome).toMatchObject({ code: 'SECAGG_UNTRUSTED_KEY' });
+    expect(lying.masked.has('site-a')).toBe(false);
+
+    /** What the fake member's zero contribution would be: its own side of the pairwise masks. */
+    function fakeContribution(identity: ReturnType<typeof generateIdentity>, siteId: string): Uint8Array {
+      return maskContribution({ values: new Float64Array(lying.length), siteId, boxSecretKey: identity.box.secretKey, cohort: [member(a), { siteId: 'site-b', boxPublicKey: fakes[0]!.box.publicKey }, { siteId: 'site-c', boxPublicKey: fakes[1]!.box.publicKey }], context: normalizationStatsContext('fed-1') });
+    }
+  });
+});
+
+function splits0(): Split {
+  return syntheticSplit(40, 1);
+}
