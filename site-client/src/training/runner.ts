@@ -145,7 +145,7 @@ export class SiteRunner {
     // Before anything is contributed (statistics, updates, evaluations): data that cannot teach the model stop the site.
     assertTrainableData(plan, dataset);
     const { api, federationId, enrollment } = options;
-    const standardizer = await this.stats.run({ api, federationId, enrollment, plan, dataset, signal: this.hard.signal });
+    const standardizer = await this.stats.run({ api, federationId, enrollment, journal: options.journal, plan, dataset, signal: this.hard.signal });
     if (standardizer === null) return undefined;
     this.session = await FederationSession.create({
       plan,
