@@ -10,6 +10,7 @@ import { generateIdentity, maskKeyPair, signSecaggKeys, toB64, type WeightSet } 
 import { testEnrollment, testPlan } from '../__tests__/fake-coordinator';
 import { fakeModelOps, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
 import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
+import { SiteAuditLog } from '../audit/site-audit';
 import type { Enrollment } from '../identity/load';
 import { silentLogger } from '../logger';
 import { FederationSession } from './federation-session';
@@ -217,5 +218,23 @@ describe('secure aggregation against a lying coordinator', () => {
     expect(sent).toHaveLength(2);
     expect(sent[1]!.envelope).toEqual(sent[0]!.envelope);
     expect(second.events).toContainEqual(expect.objectContaining({ type: 'uploaded', round: 1 }));
+  });
+
+  test('a refusal ends the round for the site: no training, a `secagg-refused` skip, an audit entry', async () => {
+    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 2); // the coordinator announces t = 2; the site computes 3
+    const plan = testPlan({ privacy: { secureAggregation: true }, minSites: 2 });
+    const ops = fakeModelOps();
+    const events: RunnerProgress[] = [];
+    const dir = k.dirs.get('site-a')!;
+    const audit = new SiteAuditLog(dir);
+    const w = new RoundWorker({
+      session: await FederationSession.create({ plan, dataset: syntheticDataset(), siteId: 'site-a', ops }), api: k.c.apiFor('site-a'), enrollment: k.sites[0]!,
+      journal: Journal.open(dir), audit, federationId: k.c.federationId, logger: silentLogger(), signal: new AbortController().signal, emit: (e) => events.push(e), status: () => undefined,
+    });
+    await w.maybeTrain(await k.c.models.currentRound(k.c.federationId));
+    expect(ops.trainCalls).toBe(0);
+    expect(k.c.shares.size).toBe(0);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'skipped', round: 1, reason: 'secagg-refused', message: expect.stringMatching(/threshold/) }));
+    expect(audit.list().map((e) => [e.action, (e.detail as { code?: string }).code])).toEqual([['secagg.refused', 'SECAGG_INCONSISTENT']]);
   });
 });
