@@ -239,6 +239,7 @@ export class SecureRound {
       await this.api().consistency({ federationId: this.o.federationId, round: r.round, body: { signature }, signal: this.o.signal });
     }
     // t signatures from distinct members of U3 over this very statement; any other signature is a refusal.
+    const verified = new Set<string>();
     for (;;) {
       if (s.phase === 'closed') return this.close(r.round);
       if (!sameSet(s.maskedBy ?? [], u3)) throw inconsistent('The coordinator changed U3 while this site waited for the consistency signatures.');
@@ -246,8 +247,11 @@ export class SecureRound {
       for (const c of s.consistency) {
         const peer = peers.get(c.siteId);
         if (!peer || !u3.includes(c.siteId)) throw inconsistent(`The coordinator relays a consistency signature from ${c.siteId}, who is not in U3.`);
-        if (!verifySecaggConsistency(statement, c.signature, peer.signPublicKey)) {
-          throw inconsistent(`Site ${c.siteId} signed another view of round ${r.round} than this site: the coordinator showed the sites different survivor sets.`);
+        if (!verified.has(`${c.siteId}\n${c.signature}`)) {
+          if (!verifySecaggConsistency(statement, c.signature, peer.signPublicKey)) {
+            throw inconsistent(`Site ${c.siteId} signed another view of round ${r.round} than this site: the coordinator showed the sites different survivor sets.`);
+          }
+          verified.add(`${c.siteId}\n${c.signature}`);
         }
         signers.add(c.siteId);
       }
