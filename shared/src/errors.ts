@@ -45,6 +45,10 @@ export const ERROR_CODES = {
   AUDIT_CHAIN_INVALID: { status: 409, message: 'The audit trail does not verify: an entry or a signed head was altered, removed or reordered.' },
   FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.' },
   SECAGG_PHASE: { status: 409, message: 'The secure-aggregation round is not in the phase this message belongs to.' },
+  SECAGG_INCONSISTENT: { status: 409, message: 'The secure-aggregation round is not the one this site saw or signed (cohort, threshold, survivors or the signed U3 differ).' },
+  SECAGG_COHORT_TOO_SMALL: { status: 409, message: 'Secure aggregation needs a larger cohort in this round.' },
+  SECAGG_UNTRUSTED_KEY: { status: 400, message: 'A key in secure aggregation is not signed by its owner\'s enrolled identity, or differs from the key pinned before.' },
+  SECAGG_MASK_REUSE: { status: 409, message: 'The masks of this round were already used for another vector; only the stored one may be sent again.' },
   // 413, 415, 429, 503
   REQUEST_TIMEOUT: { status: 408, message: 'The request body arrived too slowly.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },

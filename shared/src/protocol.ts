@@ -39,9 +39,10 @@ export const routes = {
   updates: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/updates`,
   /** GET (operator, researcher): the pooled normalisation statistics of a federated-normalisation federation. */
   normalization: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/normalization`,
-  /** Secure aggregation of a round (site): GET its state; POST `/shares`, then `/reveal`. */
+  /** Secure aggregation of a round (site): GET its state; POST `/shares`, then `/consistency`, then `/reveal`. */
   secagg: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg`,
   secaggShares: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg/shares`,
+  secaggConsistency: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg/consistency`,
   secaggReveal: (fid: string, round: number) => `/v1/federations/${encodeURIComponent(fid)}/rounds/${round}/secagg/reveal`,
   /** GET (site): the federation's secure sum of normalisation statistics; POST (site): this site's masked contribution. */
   federationStats: (fid: string) => `/v1/federations/${encodeURIComponent(fid)}/stats`,

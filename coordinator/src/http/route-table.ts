@@ -59,6 +59,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     r('post', '/v1/federations/:fid/rounds/:round/updates', ['site'], feds.upload, 'binary'),
     r('get', '/v1/federations/:fid/rounds/:round/secagg', ['site'], secagg.state),
     r('post', '/v1/federations/:fid/rounds/:round/secagg/shares', ['site'], secagg.shares),
+    r('post', '/v1/federations/:fid/rounds/:round/secagg/consistency', ['site'], secagg.consistency),
     r('post', '/v1/federations/:fid/rounds/:round/secagg/reveal', ['site'], secagg.reveal),
     r('get', '/v1/federations/:fid/stats', ['site'], stats.session),
     r('post', '/v1/federations/:fid/stats', ['site'], stats.contribute),

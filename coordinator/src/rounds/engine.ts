@@ -5,6 +5,7 @@ import { AnsweredCache } from './answered';
 import { EngineCore, closeTarget, type EngineDeps } from './core';
 import { toResult } from './results';
 import { RoundTransitions } from './transitions';
+import { SiteDirectory } from '../registry/site-directory';
 import { SecureAggregation } from './secagg';
 import { UpdateOpener, type OpenedUpdate, type ParsedUpdate } from './update-opener';
 import { checkExampleClaim, checkRoundAccepts } from './upload-check';
@@ -23,8 +24,11 @@ export class RoundEngine {
   private readonly rounds: RoundTransitions;
   private readonly secagg: SecureAggregation;
   private readonly answered = new AnsweredCache();
+  /** The coordinator-signed site directory: how sites receive their peers' enrolled keys. */
+  readonly directory: SiteDirectory;
 
   constructor(deps: EngineDeps) {
+    this.directory = new SiteDirectory(deps.identity);
     this.core = new EngineCore(deps);
     this.opener = new UpdateOpener({
       store: deps.store,
@@ -32,7 +36,7 @@ export class RoundEngine {
       maxConcurrent: deps.maxConcurrentUploads ?? 4,
       maxUpdateBytes: deps.maxUpdateBytes ?? 64 * 1024 * 1024,
     });
-    this.secagg = new SecureAggregation(this.core, this.opener);
+    this.secagg = new SecureAggregation(this.core, this.opener, this.directory);
     this.rounds = new RoundTransitions(this.core, this.opener, this.secagg);
   }
 
@@ -172,7 +176,13 @@ export class RoundEngine {
     return this.secagg.submitShares(loaded, round, o.siteId, o.body);
   }
 
-  /** Secure aggregation (site), step 3: its reveal; the round is unmasked as soon as enough have arrived. */
+  /** Secure aggregation (site), step 3: its signature over the round as it saw it (U3 announced). */
+  async secaggConsistency(o: { federationId: string; round: number; siteId: string; body: unknown }): Promise<SecaggAck> {
+    const { loaded, round } = await this.secureRound(o);
+    return this.secagg.submitConsistency(loaded, round, o.siteId, o.body);
+  }
+
+  /** Secure aggregation (site), step 4: its reveal; the round is unmasked as soon as enough have arrived. */
   async secaggReveal(o: { federationId: string; round: number; siteId: string; body: unknown }): Promise<SecaggAck> {
     const { loaded, round } = await this.secureRound(o);
     const ack = await this.secagg.submitReveal(loaded, round, o.siteId, o.body);

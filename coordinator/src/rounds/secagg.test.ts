@@ -1,6 +1,7 @@
 import {
   PROTOCOL_VERSION,
   deserializeWeights,
+  fingerprint,
   fromB64,
   maskKeyPair,
   maskUpdate,
@@ -11,8 +12,13 @@ import {
   secaggThreshold,
   selfMaskCommitment,
   selfMaskSeed,
+  shareBoxesDigest,
   shareSecrets,
+  signSecaggConsistency,
+  signSecaggKeys,
   toB64,
+  verifySecaggKeys,
+  verifySiteDirectoryEntry,
   type CurrentRound,
   type SecaggState,
   type WeightSet,
@@ -23,25 +29,34 @@ type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
 const json = async <T>(res: Response | Promise<Response>): Promise<T> => (await (await res).json()) as T;
 
-/** A site following the secure-aggregation protocol by hand (the site client does the same in production). */
-function secureSite(site: TestSite, fid: string) {
-  const ctx = (round: number) => ({ boxSecretKey: site.identity.box.secretKey, federationId: fid, round });
+/** A site following the secure-aggregation protocol by hand (the site client does the same in production, and checks more). */
+function secureSite(site: TestSite, fid: string, baseVersionId: string) {
+  const coordinatorFingerprint = fingerprint({ signPublicKey: site.coordinatorSignPublicKey, boxPublicKey: site.coordinatorBoxPublicKey });
+  const rd = (round: number) => ({ federationId: fid, round, baseVersionId, coordinatorFingerprint });
+  const ctx = (round: number) => ({ ...rd(round), boxSecretKey: site.identity.box.secretKey });
   const state = (round: number) => json<SecaggState>(site.request('GET', routes.secagg(fid, round)));
   return {
     site,
     state,
-    async share(round: number): Promise<Response> {
+    rd,
+    /** The body of its key-share message (signed with `signWith`, by default its own key). */
+    async sharesBody(round: number, signWith = site.identity.sign.secretKey) {
       const s = await state(round);
       const cohort = s.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) }));
       const shares = await shareSecrets({ ...ctx(round), siteId: site.siteId, cohort, threshold: s.threshold });
-      return site.request('POST', routes.secaggShares(fid, round), { maskPublicKey: toB64(maskKeyPair(ctx(round)).publicKey), shares });
+      const maskPublicKey = toB64(maskKeyPair(ctx(round)).publicKey);
+      const signature = signSecaggKeys({ ...rd(round), siteId: site.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) }, signWith);
+      return { maskPublicKey, shares, signature };
+    },
+    async share(round: number): Promise<Response> {
+      return site.request('POST', routes.secaggShares(fid, round), await this.sharesBody(round));
     },
     async upload(round: number, base: string, weights: WeightSet, numExamples: number): Promise<Response> {
       const s = await state(round);
       const survivors = (s.survivors ?? []).map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
       const values = Float64Array.from(weights.data, (w) => w * numExamples);
       const masked = survivors.some((m) => m.siteId === site.siteId) ? ringToBytes64(maskUpdate({ ...ctx(round), values, siteId: site.siteId, survivors })) : new Uint8Array(weights.data.length * 8);
-      const commitment = selfMaskCommitment({ seed: selfMaskSeed(ctx(round)), siteId: site.siteId, federationId: fid, round });
+      const commitment = selfMaskCommitment({ ...rd(round), seed: selfMaskSeed(ctx(round)), siteId: site.siteId });
       const envelope = sealMaskedUpdate({
         header: { protocol: PROTOCOL_VERSION, federationId: fid, round, siteId: site.siteId, baseVersion: base, numExamples, metrics: {}, sentAt: new Date().toISOString(), secagg: { commitment } },
         masked,
@@ -50,13 +65,20 @@ function secureSite(site: TestSite, fid: string) {
       });
       return site.request('POST', routes.updates(fid, round), envelope);
     },
+    /** Its signature over the round as it sees it (`u3` overrides what it was shown). */
+    async consistency(round: number, u3?: string[]): Promise<Response> {
+      const s = await state(round);
+      const statement = { ...rd(round), threshold: s.threshold, cohort: s.cohort.map((m) => m.siteId), u2: (s.survivors ?? []).map((m) => m.siteId), u3: u3 ?? s.maskedBy ?? [] };
+      return site.request('POST', routes.secaggConsistency(fid, round), { signature: signSecaggConsistency(statement, site.identity.sign.secretKey) });
+    },
     async reveal(round: number): Promise<Response> {
       const s = await state(round);
       const u3 = s.maskedBy ?? [];
       const dropped = (s.survivors ?? []).map((m) => m.siteId).filter((id) => !u3.includes(id));
       const boxKey = new Map(s.cohort.map((m) => [m.siteId, fromB64(m.boxPublicKey)]));
+      const maskKey = new Map((s.survivors ?? []).map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
       const open = (from: string) =>
-        openShares({ ...ctx(round), share: { ...s.sharesForMe.find((x) => x.from === from)!, to: site.siteId }, from: { siteId: from, boxPublicKey: boxKey.get(from)! }, siteId: site.siteId });
+        openShares({ ...ctx(round), share: { ...s.sharesForMe.find((x) => x.from === from)!, to: site.siteId }, from: { siteId: from, boxPublicKey: boxKey.get(from)! }, fromMaskPublicKey: maskKey.get(from)!, siteId: site.siteId });
       return site.request('POST', routes.secaggReveal(fid, round), {
         seedShares: u3.map((of) => ({ of, share: toB64(open(of).seed) })),
         maskKeyShares: dropped.map((of) => ({ of, share: toB64(open(of).maskKey) })),
@@ -81,7 +103,7 @@ async function setup(n: number, plan: Record<string, unknown>, opts: { store?: '
   const base = await weightsOf(c, cur.round!.baseVersionId);
   const layout = [{ name: 'dense/kernel', shape: [3, 1], dtype: 'float32' as const }, { name: 'dense/bias', shape: [1], dtype: 'float32' as const }];
   const trained = (i: number): WeightSet => ({ layout, data: Float32Array.from(base, (w, k) => w + 0.1 * (i + 1) + 0.01 * k) });
-  return { c, at, sites: sites.map((s) => secureSite(s, fed.id)), fid: fed.id, baseVersion: cur.round!.baseVersionId, trained };
+  return { c, at, sites: sites.map((s) => secureSite(s, fed.id, cur.round!.baseVersionId)), fid: fed.id, baseVersion: cur.round!.baseVersionId, trained };
 }
 
 describe('secure aggregation over real HTTP', () => {
@@ -108,6 +130,17 @@ describe('secure aggregation over real HTTP', () => {
       const unmasking = await sites[0]!.state(1);
       expect(unmasking.phase).toBe('unmasking');
       expect(unmasking.maskedBy).toHaveLength(4);
+      // What a site checks before it uses anything: the directory entries (coordinator key) and the peers' key signatures.
+      for (const m of unmasking.cohort) expect(verifySiteDirectoryEntry(m, m.directorySignature, sites[0]!.site.coordinatorSignPublicKey)).toBe(true);
+      const signKeys = new Map(unmasking.cohort.map((m) => [m.siteId, fromB64(m.signPublicKey)]));
+      for (const m of unmasking.survivors!) expect(verifySecaggKeys({ ...sites[0]!.rd(1), siteId: m.siteId, maskPublicKey: m.maskPublicKey, boxesSha256: m.boxesSha256 }, m.signature, signKeys.get(m.siteId)!)).toBe(true);
+      // Consistency: every site signs the round; a signature over another U3 is refused; the signatures are relayed.
+      const wrong = await sites[0]!.consistency(1, unmasking.maskedBy!.slice(1));
+      expect(wrong.status).toBe(409);
+      expect((await json<{ error: { code: string } }>(wrong)).error.code).toBe('SECAGG_INCONSISTENT');
+      for (const s of sites) expect((await s.consistency(1)).status).toBe(201);
+      expect((await sites[0]!.consistency(1)).status).toBe(200);
+      expect((await sites[1]!.state(1)).consistency.map((x) => x.siteId).sort()).toEqual(sites.map((x) => x.site.siteId).sort());
       for (const s of sites.slice(0, unmasking.threshold)) expect((await s.reveal(1)).status).toBe(201);
       const fed = await json<{ latestVersionId: string; state: string }>(operator(c, 'GET', routes.federation(fid)));
       expect(fed.latestVersionId).toBe(`${fid}.v1`);
@@ -123,34 +156,57 @@ describe('secure aggregation over real HTTP', () => {
     }
   });
 
-  test('five sites: one never shares, one shares but never uploads; the three left unmask the sum, the dropped site\'s masks removed with its recovered key', async () => {
-    const { c, sites, fid, baseVersion, trained } = await setup(5, { rounds: 1, minSites: 2, roundDeadlineSeconds: 3 });
+  test('seven sites (t = 5): one never shares, one shares but never uploads; the five left unmask the sum, the dropped site\'s masks removed with its recovered key', async () => {
+    const { c, sites, fid, baseVersion, trained } = await setup(7, { rounds: 1, minSites: 2, roundDeadlineSeconds: 3 });
     try {
-      const [a, b, cc, d] = sites as [ReturnType<typeof secureSite>, ReturnType<typeof secureSite>, ReturnType<typeof secureSite>, ReturnType<typeof secureSite>];
-      for (const s of [a, b, cc, d]) expect((await s.share(1)).status).toBe(201); // e never shares
-      expect((await a.state(1)).phase).toBe('sharing');
+      const [a, b, cc, d, e, f] = sites as Array<ReturnType<typeof secureSite>>;
+      const u3 = [a!, b!, cc!, d!, e!];
+      for (const s of [...u3, f!]) expect((await s.share(1)).status).toBe(201); // g never shares
+      expect((await a!.state(1)).phase).toBe('sharing');
       await new Promise((r) => setTimeout(r, 1100)); // a third of the round: the key shares close with those that came
-      const masking = await a.state(1);
+      const masking = await a!.state(1);
       expect(masking.phase).toBe('masking');
-      expect(masking.survivors!.map((m) => m.siteId).sort()).toEqual([a, b, cc, d].map((s) => s.site.siteId).sort());
-      const n = [10, 20, 30];
-      for (const [i, s] of [a, b, cc].entries()) expect((await s.upload(1, baseVersion, trained(i), n[i]!)).status).toBe(201); // d never uploads
-      await new Promise((r) => setTimeout(r, 2200)); // the round deadline: U3 = a, b, c
-      const unmasking = await a.state(1);
+      expect(masking.survivors!.map((m) => m.siteId).sort()).toEqual([...u3, f!].map((s) => s.site.siteId).sort());
+      const n = [10, 20, 30, 40, 50];
+      for (const [i, s] of u3.entries()) expect((await s.upload(1, baseVersion, trained(i), n[i]!)).status).toBe(201); // f never uploads
+      await new Promise((r) => setTimeout(r, 2200)); // the round deadline: U3 = a…e
+      const unmasking = await a!.state(1);
       expect(unmasking.phase).toBe('unmasking');
-      expect(unmasking.threshold).toBe(3);
-      expect((await a.reveal(1)).status).toBe(201);
-      expect((await b.reveal(1)).status).toBe(201);
-      expect((await a.reveal(1)).status).toBe(200);
+      expect(unmasking.threshold).toBe(5);
+      for (const s of u3) expect((await s.consistency(1)).status).toBe(201);
+      for (const s of u3.slice(0, 4)) expect((await s.reveal(1)).status).toBe(201);
+      expect((await a!.reveal(1)).status).toBe(200);
       expect((await operator(c, 'GET', routes.federation(fid)).then((r) => r.json()) as { latestVersionId: string }).latestVersionId).toBe(`${fid}.v0`);
-      expect((await cc.reveal(1)).status).toBe(201);
+      expect((await e!.reveal(1)).status).toBe(201);
       const got = await weightsOf(c, `${fid}.v1`);
-      const want = trained(0).data.map((_, k) => n.reduce((acc, ni, i) => acc + ni * trained(i).data[k]!, 0) / 60);
+      const want = trained(0).data.map((_, k) => n.reduce((acc, ni, i) => acc + ni * trained(i).data[k]!, 0) / 150);
       got.forEach((w, k) => expect(w).toBeCloseTo(want[k]!, 5));
       const v1 = await json<{ meta: { metrics: Record<string, number> } }>(operator(c, 'GET', routes.model(`${fid}.v1`)));
-      expect(v1.meta.metrics).toMatchObject({ sites: 3, examples: 60, secaggDropped: 2 });
+      expect(v1.meta.metrics).toMatchObject({ sites: 5, examples: 150, secaggDropped: 2 });
     } finally {
       await c.close();
+    }
+  });
+
+  test('the coordinator checks what it relays: key shares not signed by the sender\'s enrolled key, and cohorts under three sites, are refused', async () => {
+    const { c, sites } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
+    try {
+      const [a, b] = sites as Array<ReturnType<typeof secureSite>>;
+      const forged = await a!.site.request('POST', routes.secaggShares(sites[0]!.rd(1).federationId, 1), await a!.sharesBody(1, b!.site.identity.sign.secretKey));
+      expect(forged.status).toBe(400);
+      expect((await json<{ error: { code: string } }>(forged)).error.code).toBe('SECAGG_UNTRUSTED_KEY');
+      expect((await a!.state(1)).shared).toBe(false);
+    } finally {
+      await c.close();
+    }
+    const two = await setup(2, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
+    try {
+      await expect(two.sites[0]!.sharesBody(1)).rejects.toMatchObject({ code: 'SECAGG_COHORT_TOO_SMALL' }); // the library refuses to split among two
+      const res = await two.sites[0]!.site.request('POST', routes.secaggShares(two.fid, 1), { maskPublicKey: toB64(new Uint8Array(32)), shares: two.sites.map((s) => ({ to: s.site.siteId, nonce: 'AAAA', ciphertext: 'AAAA' })), signature: toB64(new Uint8Array(64)) });
+      expect(res.status).toBe(409);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('SECAGG_COHORT_TOO_SMALL');
+    } finally {
+      await two.c.close();
     }
   });
 
@@ -161,11 +217,11 @@ describe('secure aggregation over real HTTP', () => {
       for (const [i, s] of sites.entries()) await s.upload(1, baseVersion, trained(i), 10);
       const bad = await sites[0]!.site.request('POST', routes.secaggReveal(fid, 1), { seedShares: [], maskKeyShares: [] });
       expect(bad.status).toBe(400);
-      expect((await sites[0]!.reveal(1)).status).toBe(201); // t = 2: one reveal is not enough
+      expect((await sites[0]!.reveal(1)).status).toBe(201); // t = 3: one reveal is not enough
       await new Promise((r) => setTimeout(r, 3200)); // the unmasking deadline: round deadline + half a round
       const rounds = await json<{ rounds: Array<{ state: string; failureReason: string | null }> }>(operator(c, 'GET', routes.rounds(fid)));
       expect(rounds.rounds[0]).toMatchObject({ state: 'failed' });
-      expect(rounds.rounds[0]!.failureReason).toMatch(/1 of the 2 reveals secure aggregation needs arrived before the unmasking deadline/);
+      expect(rounds.rounds[0]!.failureReason).toMatch(/1 of the 3 reveals secure aggregation needs arrived before the unmasking deadline/);
     } finally {
       await c.close();
     }
@@ -177,13 +233,14 @@ describe('secure aggregation over real HTTP', () => {
     try {
       for (const s of sites) await s.share(1);
       for (const [i, s] of sites.entries()) await s.upload(1, baseVersion, trained(i), 10 * (i + 1));
-      expect((await sites[0]!.reveal(1)).status).toBe(201); // t = 2: still waiting
+      expect((await sites[0]!.reveal(1)).status).toBe(201); // t = 3: still waiting
       await c.close();
       restarted = await startTestCoordinator({ store: 'sqlite', dataDir: c.dataDir });
       at.url = restarted.url;
       const state = await sites[1]!.state(1);
       expect(state).toMatchObject({ phase: 'unmasking', revealed: false });
       expect((await sites[1]!.reveal(1)).status).toBe(201);
+      expect((await sites[2]!.reveal(1)).status).toBe(201);
       const got = await weightsOf(restarted, `${fid}.v1`);
       const want = trained(0).data.map((_, k) => [10, 20, 30].reduce((a, ni, i) => a + ni * trained(i).data[k]!, 0) / 60);
       got.forEach((w, k) => expect(w).toBeCloseTo(want[k]!, 5));
@@ -204,8 +261,7 @@ describe('secure aggregation over real HTTP', () => {
       restarted = await startTestCoordinator({ store: 'sqlite', dataDir: c.dataDir, now: () => Date.now() + 60_000 });
       at.url = restarted.url;
       expect((await sites[0]!.state(1)).phase).toBe('unmasking');
-      expect((await sites[0]!.reveal(1)).status).toBe(201);
-      expect((await sites[1]!.reveal(1)).status).toBe(201);
+      for (const s of sites) expect((await s.reveal(1)).status).toBe(201);
       const fed = await json<{ latestVersionId: string }>(operator(restarted, 'GET', routes.federation(fid)));
       expect(fed.latestVersionId).toBe(`${fid}.v1`);
     } finally {

@@ -1,30 +1,42 @@
 /**
- * The coordinator's side of secure aggregation (crypto/secagg in shared). It relays sealed share boxes it
- * cannot read, fixes U2 (the sites that shared), takes masked updates only from U2, and once the round stops taking
- * updates (U3 = who uploaded) waits for t reveals, then removes the masks from the sum and hands the strategy the
- * example-weighted mean — never a single site's weights. Everything lives in the store, so a restart resumes it.
+ * The coordinator's side of secure aggregation (crypto/secagg in shared). It relays signed keys and sealed share
+ * boxes it cannot read, fixes U2 (the sites that shared), takes masked updates only from U2, and once the round stops
+ * taking updates (U3 = who uploaded) relays the sites' consistency signatures, waits for t reveals, then removes the
+ * masks from the sum and hands the strategy the example-weighted mean — never a single site's weights. It checks every
+ * signature a site sends against the site's enrolled key, but the sites do not rely on that: each checks everything
+ * itself. Everything lives in the store, so a restart resumes it.
  */
 import {
   SECAGG_FRACTION_BITS,
+  SecaggConsistencySchema,
   SecaggRevealSchema,
   SecaggSharesSchema,
   TwinfedError,
   addRing64,
+  assertSecaggCohort,
   decodeRing64,
+  fingerprint,
   fromB64,
   fromBytesRing64,
+  publicPart,
   recoverMaskSecretKey,
   recoverSelfMaskSeed,
   secaggPairKey,
   secaggThreshold,
+  shareBoxesDigest,
   unmaskSum,
+  verifySecaggConsistency,
+  verifySecaggKeys,
   type Plan,
   type SecaggAck,
+  type SecaggConsistency,
   type SecaggReveal,
+  type SecaggRound,
   type SecaggShares,
   type SecaggState,
   type UpdateHeader,
 } from '@twinfed/shared';
+import type { SiteDirectory } from '../registry/site-directory';
 import type { Round, SecaggCohortRecord } from '../store';
 import type { MeanDelta } from '../strategies';
 import type { EngineCore, Loaded } from './core';
@@ -48,13 +60,30 @@ const phaseError = (message: string) => new TwinfedError('SECAGG_PHASE', message
 
 /** Secure-aggregation rounds of the engine. */
 export class SecureAggregation {
+  private readonly coordinatorFingerprint: string;
+
   constructor(
     private readonly core: EngineCore,
     private readonly opener: UpdateOpener,
-  ) {}
+    private readonly directory: SiteDirectory,
+  ) {
+    this.coordinatorFingerprint = fingerprint(publicPart(core.deps.identity));
+  }
 
+  /** t > 2n/3 of the round's cohort (the sites compute the same from the plan and the cohort, and refuse another). */
   threshold(plan: Plan, round: Round): number {
     return secaggThreshold(round.selectedSiteIds.length, plan.minSites);
+  }
+
+  /** What binds the round's secrets and signatures: federation, round, base version, this coordinator's key. */
+  context(round: Round): SecaggRound {
+    return { federationId: round.federationId, round: round.round, baseVersionId: round.baseVersionId, coordinatorFingerprint: this.coordinatorFingerprint };
+  }
+
+  private async signKeyOf(siteId: string): Promise<Uint8Array> {
+    const site = await this.core.store.getSite(siteId);
+    if (!site) throw new TwinfedError('UNKNOWN_SITE');
+    return fromB64(site.signPublicKey);
   }
 
   /** U2 once fixed; fixes it now when every selected site shared, or sharing time is over and at least t did. */
@@ -92,34 +121,45 @@ export class SecureAggregation {
     const survivors = cohort ? shares.filter((m) => cohort.siteIds.includes(m.siteId)) : [];
     const parsed = survivors.map((m) => ({ siteId: m.siteId, body: JSON.parse(m.payload) as SecaggShares }));
     const { sharesAt, unmaskAt } = secaggDeadlines(round);
+    const { u3 } = await this.sets(round);
+    const consistency = unmasking || closed ? (await store.listSecaggMessages(round.federationId, round.round, 'consistency')).filter((m) => u3.includes(m.siteId)) : [];
     return {
       federationId: round.federationId,
       round: round.round,
       phase: closed ? 'closed' : unmasking ? 'unmasking' : cohort ? 'masking' : 'sharing',
       threshold: this.threshold(loaded.plan, round),
       // Every selected site (a revoked one cannot take part, but the share boxes still cover exactly the round's cohort).
-      cohort: sites.flatMap((s) => (s ? [{ siteId: s.id, boxPublicKey: s.boxPublicKey }] : [])),
+      cohort: sites.flatMap((s) => (s ? [this.directory.entry(s)] : [])),
       shared: shares.some((m) => m.siteId === siteId),
       revealed: reveals.some((m) => m.siteId === siteId),
-      survivors: cohort ? parsed.map((p) => ({ siteId: p.siteId, maskPublicKey: p.body.maskPublicKey })) : null,
+      survivors: cohort ? parsed.map((p) => ({ siteId: p.siteId, maskPublicKey: p.body.maskPublicKey, boxesSha256: shareBoxesDigest(p.body.shares), signature: p.body.signature })) : null,
       sharesForMe: parsed.flatMap((p) => p.body.shares.filter((s) => s.to === siteId).map((s) => ({ from: p.siteId, nonce: s.nonce, ciphertext: s.ciphertext }))),
-      maskedBy: unmasking || closed ? (await store.listUpdateHeaders(round.federationId, round.round)).map((u) => u.siteId) : null,
+      maskedBy: unmasking || closed ? u3 : null,
+      consistency: consistency.map((m) => ({ siteId: m.siteId, signature: (JSON.parse(m.payload) as SecaggConsistency).signature })),
       sharesDeadlineAt: new Date(sharesAt).toISOString(),
       unmaskDeadlineAt: new Date(unmaskAt).toISOString(),
     };
   }
 
-  /** Step 1: a selected site's mask public key and share boxes, one per cohort member. Idempotent per site. */
+  /**
+   * Step 1: a selected site's mask public key and share boxes, one per cohort member, signed with its enrolled key
+   * (`SECAGG_UNTRUSTED_KEY` otherwise). Idempotent per site.
+   */
   async submitShares(loaded: Loaded, round: Round, siteId: string, input: unknown): Promise<SecaggAck> {
     const body = SecaggSharesSchema.parse(input);
     if (round.state !== 'open' && round.state !== 'collecting') throw new TwinfedError('ROUND_CLOSED');
     if (!round.selectedSiteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
+    assertSecaggCohort(round.selectedSiteIds.length);
     const to = body.shares.map((s) => s.to).sort();
     const selected = [...round.selectedSiteIds].sort();
     if (to.length !== selected.length || to.some((id, i) => id !== selected[i])) {
       throw new TwinfedError('VALIDATION_FAILED', 'Send exactly one share box to every site of the round, yourself included.');
     }
     if (fromB64(body.maskPublicKey, 'VALIDATION_FAILED').byteLength !== 32) throw new TwinfedError('VALIDATION_FAILED', 'The mask public key must be 32 bytes.');
+    const statement = { ...this.context(round), siteId, maskPublicKey: body.maskPublicKey, boxesSha256: shareBoxesDigest(body.shares) };
+    if (!verifySecaggKeys(statement, body.signature, await this.signKeyOf(siteId))) {
+      throw new TwinfedError('SECAGG_UNTRUSTED_KEY', 'The signature over the mask public key and share boxes does not verify with this site\'s enrolled key for this round.');
+    }
     const fixed = await this.core.store.getSecaggCohort(round.federationId, round.round);
     const put = async () =>
       this.core.store.putSecaggMessage({ federationId: round.federationId, round: round.round, siteId, kind: 'shares', payload: JSON.stringify(body), createdAt: this.core.iso() });
@@ -137,7 +177,25 @@ export class SecureAggregation {
     if (!cohort.siteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED', 'The site sent no key shares in time for this round.');
   }
 
-  /** Step 3: a U3 member's shares of the survivors' seeds and the dropped sites' mask keys. */
+  /**
+   * Step 3: a U3 member's signature over the round as it saw it — (context, S, t, U2, U3) — checked against the round
+   * as stored here (`SECAGG_INCONSISTENT` when the site saw another one). Idempotent (Ed25519 is deterministic).
+   */
+  async submitConsistency(loaded: Loaded, round: Round, siteId: string, input: unknown): Promise<SecaggAck> {
+    const body = SecaggConsistencySchema.parse(input);
+    if (round.state !== 'aggregating') throw phaseError('Consistency signatures are taken only once the round stopped taking updates.');
+    const { u2, u3 } = await this.sets(round);
+    if (!u3.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED', 'Only sites whose masked update was taken sign the round.');
+    const statement = { ...this.context(round), threshold: this.threshold(loaded.plan, round), cohort: round.selectedSiteIds, u2, u3 };
+    if (!verifySecaggConsistency(statement, body.signature, await this.signKeyOf(siteId))) {
+      throw new TwinfedError('SECAGG_INCONSISTENT', `The signature is not over this round as the coordinator holds it (t = ${statement.threshold}, U3 = ${u3.join(', ')}).`);
+    }
+    const put = await this.core.store.putSecaggMessage({ federationId: round.federationId, round: round.round, siteId, kind: 'consistency', payload: JSON.stringify(body), createdAt: this.core.iso() });
+    if (put.status === 'conflict') throw new TwinfedError('UPDATE_CONFLICT', 'A different consistency signature from this site was already taken.');
+    return { status: put.status === 'accepted' ? 'accepted' : 'duplicate' };
+  }
+
+  /** Step 4: a U3 member's shares of the survivors' seeds and the dropped sites' mask keys. */
   async submitReveal(loaded: Loaded, round: Round, siteId: string, input: unknown): Promise<SecaggAck> {
     const body = SecaggRevealSchema.parse(input);
     if (round.state !== 'aggregating') throw phaseError('Reveals are taken only once the round stopped taking updates.');
@@ -178,7 +236,7 @@ export class SecureAggregation {
       headers.set(siteId, header);
       addRing64(sum, fromBytesRing64(masked, global.length));
     }
-    const ctx = { federationId: round.federationId, round: round.round };
+    const ctx = this.context(round);
     const selfSeeds = await Promise.all(u3.map((v) => recoverSelfMaskSeed({ ...ctx, shares: sharesOf(v, 'seedShares'), commitment: headers.get(v)!.secagg!.commitment, siteId: v })));
     const shares = new Map((await store.listSecaggMessages(round.federationId, round.round, 'shares')).map((m) => [m.siteId, JSON.parse(m.payload) as SecaggShares]));
     const maskPublic = (id: string) => ({ siteId: id, boxPublicKey: fromB64(shares.get(id)!.maskPublicKey) });

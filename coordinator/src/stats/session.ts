@@ -13,6 +13,7 @@ import {
   type StatsSession,
 } from '@twinfed/shared';
 import type { Federation, Site, Store } from '../store';
+import type { SiteDirectory } from '../registry/site-directory';
 import { foundingMember } from '../rounds/membership';
 
 /**
@@ -34,24 +35,28 @@ async function load(store: Store, federationId: string) {
   return { federation, cohort, length: normalizationStatsLength(plan.data.features.length) };
 }
 
-/**
- * The secure-sum session of a federation with `data.normalization: 'federated'`: its cohort with their X25519
- * keys, who has contributed, and — once every member has — the ring sum of the masked vectors (the only thing the
- * coordinator ever learns). Throws UNKNOWN_FEDERATION, or BAD_REQUEST when the plan does not ask for it.
- */
-export async function statsSession(store: Store, federationId: string): Promise<StatsSession> {
+async function session(store: Store, federationId: string) {
   const { cohort, length } = await load(store, federationId);
   const members = new Set(cohort.map((s) => s.id));
   const contributions = (await store.listStatsContributions(federationId)).filter((c) => members.has(c.siteId));
   const complete = cohort.length >= 2 && contributions.length === cohort.length;
   return {
-    federationId,
+    cohort,
     length,
-    fractionBits: SECURE_SUM_FRACTION_BITS,
-    cohort: cohort.map((s) => ({ siteId: s.id, boxPublicKey: s.boxPublicKey })),
     contributed: contributions.map((c) => c.siteId),
     sum: complete ? toB64(sumMaskedContributions(contributions.map((c) => c.masked), length)) : null,
   };
+}
+
+/**
+ * The secure-sum session of a federation with `data.normalization: 'federated'`: its cohort as signed directory
+ * entries (identity keys vouched for by the coordinator), who has contributed, and — once every member has — the ring
+ * sum of the masked vectors (the only thing the coordinator ever learns). Throws UNKNOWN_FEDERATION, or BAD_REQUEST
+ * when the plan does not ask for it.
+ */
+export async function statsSession(store: Store, federationId: string, directory: SiteDirectory): Promise<StatsSession> {
+  const s = await session(store, federationId);
+  return { federationId, length: s.length, fractionBits: SECURE_SUM_FRACTION_BITS, cohort: s.cohort.map((m) => directory.entry(m)), contributed: s.contributed, sum: s.sum };
 }
 
 /**
@@ -60,11 +65,11 @@ export async function statsSession(store: Store, federationId: string): Promise<
  * or BAD_REQUEST when the plan does not use federated normalisation.
  */
 export async function pooledNormalization(store: Store, federationId: string): Promise<NormalizationView> {
-  const session = await statsSession(store, federationId);
-  const base = { federationId, contributed: session.contributed.length, cohort: session.cohort.length };
-  if (session.sum === null) return { ...base, state: 'waiting', rows: null, mean: null, std: null };
-  const d = (session.length - 1) / 2;
-  const sum = decodeSecureSum(Buffer.from(session.sum, 'base64'), { length: session.length, fractionBits: session.fractionBits });
+  const s = await session(store, federationId);
+  const base = { federationId, contributed: s.contributed.length, cohort: s.cohort.length };
+  if (s.sum === null) return { ...base, state: 'waiting', rows: null, mean: null, std: null };
+  const d = (s.length - 1) / 2;
+  const sum = decodeSecureSum(Buffer.from(s.sum, 'base64'), { length: s.length, fractionBits: SECURE_SUM_FRACTION_BITS });
   const pooled = normalizationFromSums(sum, d);
   return { ...base, state: 'ready', rows: pooled.n, mean: pooled.mean, std: pooled.std };
 }

@@ -160,8 +160,8 @@ export type PutStatsContributionResult =
   | { status: 'accepted' }
   | { status: 'duplicate' | 'conflict'; existing: StatsContributionRecord };
 
-/** What a site sends in a phase of a secure-aggregation round: its encrypted key shares, or its unmasking reveal. */
-export type SecaggKind = 'shares' | 'reveal';
+/** What a site sends in a phase of a secure-aggregation round: its signed keys and encrypted shares, its signature over the round (consistency), or its unmasking reveal. */
+export type SecaggKind = 'shares' | 'consistency' | 'reveal';
 
 /** One site's message for one phase of a secure-aggregation round (payload: JSON text validated by the engine; opaque here). */
 export interface SecaggMessageRecord {

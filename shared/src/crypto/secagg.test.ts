@@ -19,6 +19,8 @@ import type { SecureSumMember } from './secure-sum';
 
 const F = 'fed-1';
 const R = 3;
+/** The round context: federation, round, base version, coordinator fingerprint. */
+const RD = { federationId: F, round: R, baseVersionId: 'fed-1.v2', coordinatorFingerprint: 'aaaa-bbbb' };
 
 interface Site {
   id: string;
@@ -39,8 +41,8 @@ function makeSites(n: number, length: number): Site[] {
       identity,
       member: { siteId: id, boxPublicKey: identity.box.publicKey },
       values: Float64Array.from({ length }, (_, k) => (i + 1) * 10 * Math.sin(k + i)), // n_u · w_u
-      seed: selfMaskSeed({ boxSecretKey: identity.box.secretKey, federationId: F, round: R }),
-      mask: { siteId: id, boxPublicKey: maskKeyPair({ boxSecretKey: identity.box.secretKey, federationId: F, round: R }).publicKey },
+      seed: selfMaskSeed({ boxSecretKey: identity.box.secretKey, ...RD }),
+      mask: { siteId: id, boxPublicKey: maskKeyPair({ boxSecretKey: identity.box.secretKey, ...RD }).publicKey },
     };
   });
 }
@@ -51,12 +53,12 @@ async function simulate(opts: { sites: Site[]; inU2: (s: Site) => boolean; inU3:
   const cohort = sites.map((s) => s.member);
   const t = secaggThreshold(sites.length, 2);
   const shares = new Map<string, SealedShare[]>();
-  for (const s of sites.filter(opts.inU2)) shares.set(s.id, await shareSecrets({ siteId: s.id, boxSecretKey: s.identity.box.secretKey, cohort, threshold: t, federationId: F, round: R }));
+  for (const s of sites.filter(opts.inU2)) shares.set(s.id, await shareSecrets({ siteId: s.id, boxSecretKey: s.identity.box.secretKey, cohort, threshold: t, ...RD }));
   const u2 = sites.filter((s) => shares.has(s.id));
   const length = sites[0]!.values.length;
   const masked = new Map<string, Uint8Array>();
   for (const s of u2.filter(opts.inU3)) {
-    const y = maskUpdate({ values: s.values, siteId: s.id, boxSecretKey: s.identity.box.secretKey, survivors: u2.map((x) => x.mask), federationId: F, round: R });
+    const y = maskUpdate({ values: s.values, siteId: s.id, boxSecretKey: s.identity.box.secretKey, survivors: u2.map((x) => x.mask), ...RD });
     masked.set(s.id, ringToBytes64(y));
   }
   const u3 = u2.filter((s) => masked.has(s.id));
@@ -66,19 +68,19 @@ async function simulate(opts: { sites: Site[]; inU2: (s: Site) => boolean; inU3:
   const keyShares = new Map<string, Uint8Array[]>();
   const push = (m: Map<string, Uint8Array[]>, k: string, v: Uint8Array) => m.set(k, [...(m.get(k) ?? []), v]);
   for (const u of u3.filter(opts.reveals)) {
-    const open = (v: Site) => openShares({ share: shares.get(v.id)!.find((x) => x.to === u.id)!, from: v.member, siteId: u.id, boxSecretKey: u.identity.box.secretKey, federationId: F, round: R });
+    const open = (v: Site) => openShares({ share: shares.get(v.id)!.find((x) => x.to === u.id)!, from: v.member, fromMaskPublicKey: v.mask.boxPublicKey, siteId: u.id, boxSecretKey: u.identity.box.secretKey, ...RD });
     for (const v of u3) push(seedShares, v.id, open(v).seed);
     for (const v of dropped) push(keyShares, v.id, open(v).maskKey);
   }
   const sum = new Uint32Array(length * 2);
   for (const u of u3) addRing64(sum, fromBytesRing64(masked.get(u.id)!, length));
   const selfSeeds = await Promise.all(
-    u3.map((v) => recoverSelfMaskSeed({ shares: (seedShares.get(v.id) ?? []).slice(0, t), commitment: selfMaskCommitment({ seed: v.seed, siteId: v.id, federationId: F, round: R }), siteId: v.id, federationId: F, round: R })),
+    u3.map((v) => recoverSelfMaskSeed({ shares: (seedShares.get(v.id) ?? []).slice(0, t), commitment: selfMaskCommitment({ seed: v.seed, siteId: v.id, ...RD }), siteId: v.id, ...RD })),
   );
   const droppedPairs: Array<{ survivor: string; dropped: string; key: Uint8Array }> = [];
   for (const v of dropped) {
     const maskSecretKey = await recoverMaskSecretKey({ shares: (keyShares.get(v.id) ?? []).slice(0, t), publicKey: v.mask.boxPublicKey, siteId: v.id });
-    for (const u of u3) droppedPairs.push({ survivor: u.id, dropped: v.id, key: secaggPairKey({ maskSecretKey, siteId: v.id, peer: u.mask, federationId: F, round: R }) });
+    for (const u of u3) droppedPairs.push({ survivor: u.id, dropped: v.id, key: secaggPairKey({ maskSecretKey, siteId: v.id, peer: u.mask, ...RD }) });
   }
   const plain = decodeRing64(unmaskSum({ sum, selfSeeds, droppedPairs }), SECAGG_FRACTION_BITS);
   const expected = Float64Array.from({ length }, (_, k) => u3.reduce((a, s) => a + s.values[k]!, 0));
@@ -99,13 +101,13 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
   });
 
   it('survives a site that never sent shares, one that sent shares but no update, and one that never reveals', async () => {
-    const sites = makeSites(7, 20); // t = 4
+    const sites = makeSites(10, 20); // t = ⌊20/3⌋ + 1 = 7
     const [, b, c, , , f, g] = sites;
     // b never sends shares (not in U2), c sends shares but no update (U2, not U3), f never reveals.
     const { plain, expected, u3 } = await simulate({ sites, inU2: (s) => s !== b, inU3: (s) => s !== c, reveals: (s) => s !== f });
-    expect(u3.map((s: Site) => s.id)).toEqual(['site-a', 'site-d', 'site-e', 'site-f', 'site-g']);
+    expect(u3.map((s: Site) => s.id)).toEqual(['site-a', 'site-d', 'site-e', 'site-f', 'site-g', 'site-h', 'site-i', 'site-j']);
     plain.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 4));
-    // With one more silent site only 3 < t shares reach the coordinator: the seeds cannot be recovered.
+    // With one more silent site only 6 < t shares reach the coordinator: the seeds cannot be recovered.
     await expect(simulate({ sites, inU2: (s) => s !== b, inU3: (s) => s !== c, reveals: (s) => s !== f && s !== g })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
@@ -113,41 +115,49 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     const sites = makeSites(3, 4);
     const cohort = sites.map((s) => s.member);
     const [a, b] = sites as [Site, Site];
-    const sealed = await shareSecrets({ siteId: a.id, boxSecretKey: a.identity.box.secretKey, cohort, threshold: 2, federationId: F, round: R });
+    const sealed = await shareSecrets({ siteId: a.id, boxSecretKey: a.identity.box.secretKey, cohort, threshold: 2, ...RD });
     const toB = sealed.find((s) => s.to === b.id)!;
-    expect(() => openShares({ share: toB, from: a.member, siteId: b.id, boxSecretKey: b.identity.box.secretKey, federationId: F, round: R + 1 })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
-    expect(() => openShares({ share: toB, from: b.member, siteId: b.id, boxSecretKey: b.identity.box.secretKey, federationId: F, round: R })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
-    const opened = [0, 1].map((i) => openShares({ share: sealed[i]!, from: a.member, siteId: sites[i]!.id, boxSecretKey: sites[i]!.identity.box.secretKey, federationId: F, round: R }));
-    const commitment = selfMaskCommitment({ seed: a.seed, siteId: a.id, federationId: F, round: R });
-    expect(await recoverSelfMaskSeed({ shares: opened.map((o) => o.seed), commitment, siteId: a.id, federationId: F, round: R })).toEqual(a.seed);
-    expect(await recoverMaskSecretKey({ shares: opened.map((o) => o.maskKey), publicKey: a.mask.boxPublicKey, siteId: a.id })).toEqual(maskKeyPair({ boxSecretKey: a.identity.box.secretKey, federationId: F, round: R }).secretKey);
+    // The box is bound to the sender's round mask key: a coordinator that substitutes M_a gets a box that does not open.
+    expect(() => openShares({ share: toB, from: a.member, fromMaskPublicKey: b.mask.boxPublicKey, siteId: b.id, boxSecretKey: b.identity.box.secretKey, ...RD })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    expect(() => openShares({ share: toB, from: a.member, fromMaskPublicKey: a.mask.boxPublicKey, siteId: b.id, boxSecretKey: b.identity.box.secretKey, ...RD, baseVersionId: 'other' })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    expect(() => openShares({ share: toB, from: a.member, fromMaskPublicKey: a.mask.boxPublicKey, siteId: b.id, boxSecretKey: b.identity.box.secretKey, ...RD, round: R + 1 })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    expect(() => openShares({ share: toB, from: b.member, fromMaskPublicKey: a.mask.boxPublicKey, siteId: b.id, boxSecretKey: b.identity.box.secretKey, ...RD })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    const opened = [0, 1].map((i) => openShares({ share: sealed[i]!, from: a.member, fromMaskPublicKey: a.mask.boxPublicKey, siteId: sites[i]!.id, boxSecretKey: sites[i]!.identity.box.secretKey, ...RD }));
+    const commitment = selfMaskCommitment({ seed: a.seed, siteId: a.id, ...RD });
+    expect(await recoverSelfMaskSeed({ shares: opened.map((o) => o.seed), commitment, siteId: a.id, ...RD })).toEqual(a.seed);
+    expect(await recoverMaskSecretKey({ shares: opened.map((o) => o.maskKey), publicKey: a.mask.boxPublicKey, siteId: a.id })).toEqual(maskKeyPair({ boxSecretKey: a.identity.box.secretKey, ...RD }).secretKey);
     const bad = opened.map((o) => o.seed.slice());
     bad[0]!.set([bad[0]![3]! ^ 1], 3);
-    await expect(recoverSelfMaskSeed({ shares: bad, commitment, siteId: a.id, federationId: F, round: R })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(recoverSelfMaskSeed({ shares: bad, commitment, siteId: a.id, ...RD })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     const badKey = opened.map((o) => o.maskKey.slice());
     badKey[1]!.set([badKey[1]![0]! ^ 1], 0);
     await expect(recoverMaskSecretKey({ shares: badKey, publicKey: a.mask.boxPublicKey, siteId: a.id })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
-  it('masks are deterministic per (site key, federation, round): a restarted site sends the same bytes', () => {
+  it('masks are deterministic per (site key, federation, round, base version, coordinator): a restarted site holds the same secrets', () => {
     const sites = makeSites(3, 8);
     const a = sites[0]!;
-    const again = selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, federationId: F, round: R });
+    const again = selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD });
     expect(again).toEqual(a.seed);
-    expect(selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, federationId: F, round: R + 1 })).not.toEqual(a.seed);
-    const mask = () => maskUpdate({ values: a.values, siteId: a.id, boxSecretKey: a.identity.box.secretKey, survivors: sites.map((s) => s.mask), federationId: F, round: R });
+    expect(selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD, round: R + 1 })).not.toEqual(a.seed);
+    expect(selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD, baseVersionId: 'fed-1.v1' })).not.toEqual(a.seed);
+    expect(selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD, coordinatorFingerprint: 'cccc-dddd' })).not.toEqual(a.seed);
+    expect(maskKeyPair({ boxSecretKey: a.identity.box.secretKey, ...RD, coordinatorFingerprint: 'cccc-dddd' }).publicKey).not.toEqual(a.mask.boxPublicKey);
+    const mask = () => maskUpdate({ values: a.values, siteId: a.id, boxSecretKey: a.identity.box.secretKey, survivors: sites.map((s) => s.mask), ...RD });
     expect(mask()).toEqual(mask());
   });
 
-  it('thresholds are a majority of the cohort, at least 2 and at least minSites; bad cohorts are refused', async () => {
-    expect([2, 3, 4, 5, 10].map((n) => secaggThreshold(n, 2))).toEqual([2, 2, 3, 3, 6]);
+  it('thresholds are more than two thirds of the cohort and at least minSites; cohorts under 3 and bad cohorts are refused', async () => {
+    expect([3, 4, 5, 6, 7, 9, 10, 30].map((n) => secaggThreshold(n, 2))).toEqual([3, 3, 4, 5, 5, 7, 7, 21]);
+    for (let n = 3; n <= 255; n++) expect(3 * secaggThreshold(n, 2)).toBeGreaterThan(2 * n);
     expect(secaggThreshold(10, 8)).toBe(8);
-    const sites = makeSites(2, 2);
+    const sites = makeSites(3, 2);
     const a = sites[0]!;
-    const base = { siteId: a.id, boxSecretKey: a.identity.box.secretKey, federationId: F, round: R };
+    const base = { siteId: a.id, boxSecretKey: a.identity.box.secretKey, ...RD };
     await expect(shareSecrets({ ...base, cohort: [a.member], threshold: 2 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(shareSecrets({ ...base, cohort: [sites[1]!.member, sites[1]!.member], threshold: 2 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(shareSecrets({ ...base, cohort: sites.map((s) => s.member), threshold: 3 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(shareSecrets({ ...base, cohort: [a.member, sites[1]!.member], threshold: 2 })).rejects.toMatchObject({ code: 'SECAGG_COHORT_TOO_SMALL' });
+    await expect(shareSecrets({ ...base, cohort: [a.member, sites[1]!.member, sites[1]!.member], threshold: 2 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(shareSecrets({ ...base, cohort: sites.map((s) => s.member), threshold: 4 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(() => maskUpdate({ ...base, values: [1, 2], survivors: [sites[1]!.member, { siteId: 'site-z', boxPublicKey: a.identity.box.publicKey }] })).toThrow(/not in the cohort/);
     expect(encodeRing64([1], SECAGG_FRACTION_BITS)).toBeDefined();
   });

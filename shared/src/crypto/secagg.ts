@@ -1,19 +1,26 @@
 /**
- * Secure aggregation of model updates (Bonawitz et al., CCS 2017, honest-but-curious coordinator): the coordinator
- * learns the sum of the sites' example-weighted weights, never one site's. Version `twinfed/secagg/v1`, per round
- * (federation f, round r, cohort S = the round's selected sites), all of a site's secrets derived by HKDF from its
- * X25519 identity secret and (f, r) — deterministic, so a restarted site sends the very same messages:
+ * Secure aggregation of model updates (Bonawitz et al., CCS 2017), hardened against an active coordinator: the
+ * coordinator learns the sum of the sites' example-weighted weights, never one site's. Version `twinfed/secagg/v2`,
+ * per round with context C = (federation f, round r, base version, coordinator fingerprint) and cohort S = the round's
+ * selected sites (|S| ≥ 3); all of a site's secrets are derived by HKDF from its X25519 identity secret and C —
+ * deterministic, so a restarted site can only ever hold the very same secrets:
  *
- *   b_u            self-mask seed (32 bytes); its commitment c_u = SHA-256(label ‖ f ‖ r ‖ u ‖ b_u) goes, signed, in
+ *   b_u            self-mask seed (32 bytes); its commitment c_u = SHA-256(label ‖ C ‖ u ‖ b_u) goes, signed, in
  *                  u's update header
- *   (m_u, M_u)     the round's mask key pair (X25519); k_uv = HKDF(X25519(m_u, M_v), label ‖ f ‖ r ‖ u ‖ v)
- *   1. keys+shares u sends M_u and, for every v in S, a box u → v (AAD = label ‖ f ‖ r ‖ u ‖ v) holding v's Shamir
- *                  shares (GF(2^8), threshold t) of b_u and of m_u. The coordinator relays what it cannot read.
- *                  U2 = the sites whose message arrived.
+ *   (m_u, M_u)     the round's mask key pair (X25519); k_uv = HKDF(X25519(m_u, M_v), label ‖ C ‖ u ‖ v)
+ *   t              ⌊2|S|/3⌋ + 1 (and ≥ minSites), computed by every site from the plan and S, never taken from the
+ *                  coordinator: two disjoint honest groups cannot both reach t with fewer than |S|/3 corrupt sites
+ *   1. keys+shares u sends M_u and, for every v in S, a box u → v (AAD = label ‖ C ‖ u ‖ v ‖ M_u) holding v's Shamir
+ *                  shares (GF(2^8), threshold t) of b_u and of m_u, and its Ed25519 signature (identity key) over
+ *                  M_u and the digest of the boxes (envelope/secagg-statements). The coordinator relays what it
+ *                  cannot read. U2 = the sites whose message arrived.
  *   2. masked input y_u = encode(n_u · w_u) + PRG(b_u) + Σ_{v ∈ U2, v > u} PRG(k_uv) − Σ_{v ∈ U2, v < u} PRG(k_uv)
- *                  (PRG = AES-256-CTR, ring Z/2^64). U3 = the sites whose masked input arrived.
- *   3. unmasking   every u ∈ U3 reveals its share of b_v for v ∈ U3 and its share of m_v for v ∈ U2 \ U3 — never
- *                  both for one v, and nothing when |U3| < t.
+ *                  (PRG = AES-256-CTR, ring Z/2^64), with every M_v checked against v's signature first.
+ *                  U3 = the sites whose masked input arrived.
+ *   3. consistency every u ∈ U3 signs (C, S, t, U2, U3) and waits for t such signatures from distinct members of U3
+ *                  over the very same statement
+ *   4. unmasking   only then u reveals its share of b_v for v ∈ U3 and its share of m_v for v ∈ U2 \ U3 — never
+ *                  both for one v, never for a second U3 (the site's journal), and nothing when |U3| < t.
  *   The coordinator adds the y_u of U3, recombines b_v (checked against c_v) and m_v (checked against M_v) from t
  *   shares each, and subtracts PRG(b_v) for v ∈ U3 and ±PRG(k_uv) for every survivor u and dropped v.
  * Any t revealing survivors suffice: sites may drop at every step. Revealing m_v exposes only round r's masks of a
@@ -30,38 +37,65 @@ import { x25519PublicKey } from './primitives';
 import { pairwiseKey, type SecureSumMember } from './secure-sum';
 
 /** Version label of the construction. */
-export const SECAGG_LABEL = 'twinfed/secagg/v1';
+export const SECAGG_LABEL = 'twinfed/secagg/v2';
 /** Fixed-point precision of masked values (n · w is encoded as round(n · w · 2^20)). */
 export const SECAGG_FRACTION_BITS = 20;
 /** The Shamir library works in GF(2^8): at most 255 shares. */
 export const SECAGG_MAX_COHORT = 255;
 
-/** The unmasking threshold t for a cohort of `size` sites: a majority, at least 2 and at least `minSites`. */
+/** The smallest cohort (selected sites of a round) secure aggregation runs with. */
+export const SECAGG_MIN_COHORT = 3;
+
+/**
+ * The unmasking threshold t for a cohort of `size` sites: more than two thirds (⌊2·size/3⌋ + 1), and at least
+ * `minSites`. Against a coordinator that lies about U3 with c corrupt sites, two disjoint groups of honest sites
+ * reach t signatures over two different U3 only when size + c ≥ 2t, i.e. never while c < size/3.
+ */
 export function secaggThreshold(size: number, minSites: number): number {
-  return Math.max(2, minSites, Math.floor(size / 2) + 1);
+  return Math.max(minSites, Math.floor((2 * size) / 3) + 1);
 }
 
-const roundContext = (federationId: string, round: number): string => `${SECAGG_LABEL}\n${federationId}\n${round}`;
+/** Throws `SECAGG_COHORT_TOO_SMALL` below {@link SECAGG_MIN_COHORT} sites. */
+export function assertSecaggCohort(size: number): void {
+  if (size < SECAGG_MIN_COHORT) throw new TwinfedError('SECAGG_COHORT_TOO_SMALL', `Secure aggregation needs at least ${SECAGG_MIN_COHORT} sites in a round, not ${size}.`);
+}
 
-function derive(opts: { boxSecretKey: Uint8Array; federationId: string; round: number }, what: string): Uint8Array {
-  const info = utf8(`${SECAGG_LABEL}/${what}\n${opts.federationId}\n${opts.round}`);
+/** What binds a round's secrets and messages: the federation, the round, its base version and the coordinator's key. */
+export interface SecaggRound {
+  readonly federationId: string;
+  readonly round: number;
+  readonly baseVersionId: string;
+  /** `fingerprint` of the coordinator's public keys (as pinned by the site at enrollment). */
+  readonly coordinatorFingerprint: string;
+}
+
+/** The round context C as text (label ‖ f ‖ r ‖ base ‖ coordinator). */
+export function secaggContext(r: SecaggRound): string {
+  return `${SECAGG_LABEL}\n${r.federationId}\n${r.round}\n${r.baseVersionId}\n${r.coordinatorFingerprint}`;
+}
+
+/** The fields of {@link SecaggRound} alone (callers often pass wider objects). */
+const roundOf = (r: SecaggRound): SecaggRound => ({ federationId: r.federationId, round: r.round, baseVersionId: r.baseVersionId, coordinatorFingerprint: r.coordinatorFingerprint });
+
+function derive(opts: SecaggRound & { boxSecretKey: Uint8Array }, what: string): Uint8Array {
+  const info = utf8(`${SECAGG_LABEL}/${what}\n${secaggContext(opts)}`);
   return new Uint8Array(hkdfSync('sha256', opts.boxSecretKey, utf8(SECAGG_LABEL), info, 32));
 }
 
 /** b_u for a round (32 bytes). */
-export function selfMaskSeed(opts: { boxSecretKey: Uint8Array; federationId: string; round: number }): Uint8Array {
+export function selfMaskSeed(opts: SecaggRound & { boxSecretKey: Uint8Array }): Uint8Array {
   return derive(opts, 'self');
 }
 
 /** (m_u, M_u): the site's mask key pair for a round. */
-export function maskKeyPair(opts: { boxSecretKey: Uint8Array; federationId: string; round: number }): { secretKey: Uint8Array; publicKey: Uint8Array } {
+export function maskKeyPair(opts: SecaggRound & { boxSecretKey: Uint8Array }): { secretKey: Uint8Array; publicKey: Uint8Array } {
   const secretKey = derive(opts, 'mask-key');
   return { secretKey, publicKey: x25519PublicKey(secretKey) };
 }
 
 /** c_u, the commitment to b_u that goes (signed) into the update header (base64 of 32 bytes). */
-export function selfMaskCommitment(opts: { seed: Uint8Array; siteId: string; federationId: string; round: number }): string {
-  return toB64(sha256Parts([`${SECAGG_LABEL}/commit\n${opts.federationId}\n${opts.round}\n${opts.siteId}\n`, opts.seed]));
+export function selfMaskCommitment(opts: SecaggRound & { seed: Uint8Array; siteId: string }): string {
+  return toB64(sha256Parts([`${SECAGG_LABEL}/commit\n${secaggContext(opts)}\n${opts.siteId}\n`, opts.seed]));
 }
 
 /** The box from u to `to` holding to's Shamir shares of b_u and of m_u. */
@@ -84,7 +118,8 @@ export type SecaggMember = SecureSumMember;
 
 const SHARE_BYTES = 33; // a 32-byte secret's share plus its x coordinate
 
-const shareAad = (o: { federationId: string; round: number; from: string; to: string }): Uint8Array => utf8(`${roundContext(o.federationId, o.round)}\n${o.from}\n${o.to}`);
+const shareAad = (o: SecaggRound & { from: string; to: string; senderMaskPublicKey: Uint8Array }): Uint8Array =>
+  utf8(`${secaggContext(o)}\n${o.from}\n${o.to}\n${toB64(o.senderMaskPublicKey)}`);
 
 function checkCohort(ids: readonly string[], siteId: string): void {
   if (new Set(ids).size !== ids.length) throw new TwinfedError('VALIDATION_FAILED', 'A site appears twice in the cohort.');
@@ -93,30 +128,33 @@ function checkCohort(ids: readonly string[], siteId: string): void {
 }
 
 /**
- * Step 1 (site u): for every cohort member (u included) a box u → v with v's shares of b_u and m_u. `cohort` holds the
- * members' X25519 *identity* public keys (the boxes are sealed to them).
+ * Step 1 (site u): for every cohort member (u included) a box u → v with v's shares of b_u and m_u, bound to M_u.
+ * `cohort` holds the members' X25519 *identity* public keys (the boxes are sealed to them). Throws
+ * `SECAGG_COHORT_TOO_SMALL` below {@link SECAGG_MIN_COHORT} members.
  */
-export async function shareSecrets(opts: {
-  boxSecretKey: Uint8Array;
-  siteId: string;
-  cohort: readonly SecureSumMember[];
-  threshold: number;
-  federationId: string;
-  round: number;
-}): Promise<SealedShare[]> {
+export async function shareSecrets(
+  opts: SecaggRound & {
+    boxSecretKey: Uint8Array;
+    siteId: string;
+    cohort: readonly SecureSumMember[];
+    threshold: number;
+  },
+): Promise<SealedShare[]> {
   checkCohort(opts.cohort.map((m) => m.siteId), opts.siteId);
+  assertSecaggCohort(opts.cohort.length);
   if (!Number.isInteger(opts.threshold) || opts.threshold < 2 || opts.threshold > opts.cohort.length) {
     throw new TwinfedError('VALIDATION_FAILED', `The threshold must be between 2 and the cohort size (${opts.cohort.length}).`);
   }
   const seedShares = await split(selfMaskSeed(opts), opts.cohort.length, opts.threshold);
-  const keyShares = await split(maskKeyPair(opts).secretKey, opts.cohort.length, opts.threshold);
+  const mask = maskKeyPair(opts);
+  const keyShares = await split(mask.secretKey, opts.cohort.length, opts.threshold);
   return opts.cohort.map((member, i) => {
     const plaintext = new Uint8Array(2 * SHARE_BYTES);
     plaintext.set(seedShares[i]!, 0);
     plaintext.set(keyShares[i]!, SHARE_BYTES);
     const box = sealBox({
       plaintext,
-      aad: shareAad({ federationId: opts.federationId, round: opts.round, from: opts.siteId, to: member.siteId }),
+      aad: shareAad({ ...roundOf(opts), from: opts.siteId, to: member.siteId, senderMaskPublicKey: mask.publicKey }),
       recipientBoxPublicKey: member.boxPublicKey,
       senderBoxSecretKey: opts.boxSecretKey,
     });
@@ -124,13 +162,18 @@ export async function shareSecrets(opts: {
   });
 }
 
-/** Step 3 (site v): opens the box `from` (its identity key) sealed for v. Throws `DECRYPT_FAILED` on anything wrong. */
-export function openShares(opts: { share: SealedShare; from: SecureSumMember; siteId: string; boxSecretKey: Uint8Array; federationId: string; round: number }): OpenedShares {
+/**
+ * Step 4 (site v): opens the box `from` (its identity key) sealed for v under its round mask public key
+ * `fromMaskPublicKey`. Throws `DECRYPT_FAILED` on anything wrong.
+ */
+export function openShares(
+  opts: SecaggRound & { share: SealedShare; from: SecureSumMember; fromMaskPublicKey: Uint8Array; siteId: string; boxSecretKey: Uint8Array },
+): OpenedShares {
   if (opts.share.to !== opts.siteId) throw new TwinfedError('DECRYPT_FAILED');
   const plain = openBox({
     ciphertext: fromB64(opts.share.ciphertext, 'DECRYPT_FAILED'),
     nonce: fromB64(opts.share.nonce, 'DECRYPT_FAILED'),
-    aad: shareAad({ federationId: opts.federationId, round: opts.round, from: opts.from.siteId, to: opts.siteId }),
+    aad: shareAad({ ...roundOf(opts), from: opts.from.siteId, to: opts.siteId, senderMaskPublicKey: opts.fromMaskPublicKey }),
     senderBoxPublicKey: opts.from.boxPublicKey,
     recipientBoxSecretKey: opts.boxSecretKey,
   });
@@ -139,29 +182,29 @@ export function openShares(opts: { share: SealedShare; from: SecureSumMember; si
 }
 
 /** k_uv: the key of the pairwise mask between u (its round mask secret) and v (its round mask public key). */
-export function secaggPairKey(opts: { maskSecretKey: Uint8Array; siteId: string; peer: SecaggMember; federationId: string; round: number }): Uint8Array {
-  return pairwiseKey({ boxSecretKey: opts.maskSecretKey, siteId: opts.siteId, peer: opts.peer, context: roundContext(opts.federationId, opts.round) });
+export function secaggPairKey(opts: SecaggRound & { maskSecretKey: Uint8Array; siteId: string; peer: SecaggMember }): Uint8Array {
+  return pairwiseKey({ boxSecretKey: opts.maskSecretKey, siteId: opts.siteId, peer: opts.peer, context: secaggContext(opts) });
 }
 
 /**
  * Step 2 (site u): y_u. `values` are u's example-weighted weights n_u · w_u; `survivors` is U2 (u included) with
  * their round mask public keys. Throws `VALIDATION_FAILED` when u is not in U2 or a value cannot be encoded.
  */
-export function maskUpdate(opts: {
-  values: ArrayLike<number>;
-  boxSecretKey: Uint8Array;
-  siteId: string;
-  survivors: readonly SecaggMember[];
-  federationId: string;
-  round: number;
-}): Ring64 {
+export function maskUpdate(
+  opts: SecaggRound & {
+    values: ArrayLike<number>;
+    boxSecretKey: Uint8Array;
+    siteId: string;
+    survivors: readonly SecaggMember[];
+  },
+): Ring64 {
   checkCohort(opts.survivors.map((m) => m.siteId), opts.siteId);
   const y = encodeRing64(opts.values, SECAGG_FRACTION_BITS);
   addRing64(y, expandRing64(selfMaskSeed(opts), opts.values.length));
   const maskSecretKey = maskKeyPair(opts).secretKey;
   for (const peer of opts.survivors) {
     if (peer.siteId === opts.siteId) continue;
-    const mask = expandRing64(secaggPairKey({ maskSecretKey, siteId: opts.siteId, peer, federationId: opts.federationId, round: opts.round }), opts.values.length);
+    const mask = expandRing64(secaggPairKey({ ...roundOf(opts), maskSecretKey, siteId: opts.siteId, peer }), opts.values.length);
     if (opts.siteId < peer.siteId) addRing64(y, mask);
     else subRing64(y, mask);
   }
@@ -177,9 +220,9 @@ async function combineShares(shares: readonly Uint8Array[], siteId: string, what
 }
 
 /** b_v recombined from at least t shares; `VALIDATION_FAILED` when it does not match v's commitment. */
-export async function recoverSelfMaskSeed(opts: { shares: readonly Uint8Array[]; commitment: string; siteId: string; federationId: string; round: number }): Promise<Uint8Array> {
+export async function recoverSelfMaskSeed(opts: SecaggRound & { shares: readonly Uint8Array[]; commitment: string; siteId: string }): Promise<Uint8Array> {
   const seed = await combineShares(opts.shares, opts.siteId, 'mask seed');
-  if (selfMaskCommitment({ seed, siteId: opts.siteId, federationId: opts.federationId, round: opts.round }) !== opts.commitment) {
+  if (selfMaskCommitment({ ...roundOf(opts), seed, siteId: opts.siteId }) !== opts.commitment) {
     throw new TwinfedError('VALIDATION_FAILED', `The shares of site ${opts.siteId}'s mask seed do not match its commitment.`);
   }
   return seed;

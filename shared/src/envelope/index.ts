@@ -4,3 +4,5 @@ export * from './update-header';
 export * from './update-envelope';
 export * from './model-version';
 export * from './signed-plan';
+export * from './secagg-statements';
+export * from './site-directory';

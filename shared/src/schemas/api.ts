@@ -217,8 +217,12 @@ export function normalizationStatsLength(features: number): number {
   return 1 + 2 * features;
 }
 
-/** A member of a secure-sum cohort: a site and its X25519 public key (base64). */
-export const CohortMemberSchema = z.object({ siteId: id, boxPublicKey: b64 });
+/**
+ * A member of a cohort (the statistics secure sum, secure aggregation): a site's enrolled identity keys (base64) as a
+ * site directory entry, with the coordinator's signature over it (`signSiteDirectoryEntry`): sites verify it with
+ * the pinned coordinator key and pin each peer's keys.
+ */
+export const CohortMemberSchema = z.object({ siteId: id, boxPublicKey: b64, signPublicKey: b64, directorySignature: b64 });
 export type CohortMember = z.infer<typeof CohortMemberSchema>;
 
 /**

@@ -1,24 +1,38 @@
 /**
  * Messages of secure aggregation of model updates (see crypto/secagg for the construction). Per round of a
- * federation with `privacy.secureAggregation`, a selected site: (1) POSTs its round mask public key and one sealed
- * box of Shamir shares per cohort member; (2) once the coordinator has fixed U2 (the sites that shared), uploads a
- * masked update (an update envelope with `secagg.commitment`); (3) once the round stopped taking updates (U3 is the
- * sites that uploaded), POSTs its shares of the survivors' seeds and of the dropped sites' mask keys.
+ * federation with `privacy.secureAggregation`, a selected site: (1) POSTs its round mask public key, one sealed box
+ * of Shamir shares per cohort member and its signature over both; (2) once the coordinator has fixed U2 (the sites
+ * that shared), uploads a masked update (an update envelope with `secagg.commitment`); (3) once the round stopped
+ * taking updates (U3 is the sites that uploaded), POSTs its signature over the round as it saw it (consistency);
+ * (4) once t members of U3 signed the same, POSTs its shares of the survivors' seeds and of the dropped sites' mask keys.
  */
 import { z } from 'zod';
-import { IdSchema } from './api';
+import { CohortMemberSchema, IdSchema } from './api';
 
 const b64 = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 const key = b64(64);
+const signature = b64(100);
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 hex');
 
-/** POST …/rounds/:round/secagg/shares (site). Idempotent: the first accepted message of a site stays. */
+/**
+ * POST …/rounds/:round/secagg/shares (site). Idempotent: the first accepted message of a site stays. `signature` is
+ * the site's Ed25519 signature over its mask public key and the digest of its boxes (`signSecaggKeys`).
+ */
 export const SecaggSharesSchema = z
   .object({
     maskPublicKey: key,
     shares: z.array(z.object({ to: IdSchema, nonce: b64(64), ciphertext: b64(200) }).strict()).min(2).max(255),
+    signature,
   })
   .strict();
 export type SecaggShares = z.infer<typeof SecaggSharesSchema>;
+
+/**
+ * POST …/rounds/:round/secagg/consistency (site, a member of U3): its signature over (context, S, t, U2, U3) as it
+ * saw them (`signSecaggConsistency`). Idempotent.
+ */
+export const SecaggConsistencySchema = z.object({ signature }).strict();
+export type SecaggConsistency = z.infer<typeof SecaggConsistencySchema>;
 
 /** POST …/rounds/:round/secagg/reveal (site, a member of U3): one share per survivor's seed and per dropped site's mask key. */
 export const SecaggRevealSchema = z
@@ -32,24 +46,28 @@ export type SecaggReveal = z.infer<typeof SecaggRevealSchema>;
 /**
  * GET …/rounds/:round/secagg (site): where the round's secure aggregation stands, and what this site needs next.
  * `phase`: `sharing` (U2 not fixed yet), `masking` (U2 fixed: upload a masked update), `unmasking` (no more updates:
- * U3 members reveal), `closed` (published or failed).
+ * U3 members sign the round, then reveal), `closed` (published or failed). Nothing here is taken on trust: the site
+ * recomputes the threshold, checks every key against its owner's signature and the coordinator-signed directory, and
+ * reveals only against t signatures over the round it saw.
  */
 export const SecaggStateSchema = z.object({
   federationId: IdSchema,
   round: z.number().int().min(1),
   phase: z.enum(['sharing', 'masking', 'unmasking', 'closed']),
   threshold: z.number().int().min(2),
-  /** The round's cohort S with their X25519 identity keys (seal the share boxes to these). */
-  cohort: z.array(z.object({ siteId: IdSchema, boxPublicKey: key })),
+  /** The round's cohort S as signed directory entries (seal the share boxes to their X25519 identity keys). */
+  cohort: z.array(CohortMemberSchema),
   /** This site's own messages so far. */
   shared: z.boolean(),
   revealed: z.boolean(),
-  /** U2 with their round mask public keys, once fixed. */
-  survivors: z.array(z.object({ siteId: IdSchema, maskPublicKey: key })).nullable(),
+  /** U2 with their round mask public keys, the digests of their share boxes and their signatures, once fixed. */
+  survivors: z.array(z.object({ siteId: IdSchema, maskPublicKey: key, boxesSha256: sha256Hex, signature })).nullable(),
   /** The boxes addressed to this site by the members of U2 (once U2 is fixed). */
   sharesForMe: z.array(z.object({ from: IdSchema, nonce: b64(64), ciphertext: b64(200) })),
   /** U3, once the round stopped taking updates. */
   maskedBy: z.array(IdSchema).nullable(),
+  /** The consistency signatures of U3 members received so far (each over the round as its signer saw it). */
+  consistency: z.array(z.object({ siteId: IdSchema, signature })),
   /** When sharing ends (U2 is fixed with the sites that shared, if at least `threshold`) and when unmasking must be done. */
   sharesDeadlineAt: z.string(),
   unmaskDeadlineAt: z.string(),

@@ -12,7 +12,7 @@ import { AuditChainVerifier, TwinfedError, chainAuditEntry, type AuditBreak, typ
 export const SITE_AUDIT_FILE = 'audit.jsonl';
 
 /** What the site records. */
-export type SiteAuditAction = 'site.enrolled' | 'round.trained' | 'update.uploaded' | 'version.refused' | 'data.refused' | 'plan.refused';
+export type SiteAuditAction = 'site.enrolled' | 'round.trained' | 'update.uploaded' | 'version.refused' | 'data.refused' | 'plan.refused' | 'secagg.refused';
 
 /** One entry to append. */
 export interface SiteAuditInput {

@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HEART_DISEASE_FEATURES } from '@twinfed/models';
-import { PROTOCOL_VERSION, TwinfedError, fingerprint, publicPart, routes } from '@twinfed/shared';
+import { PROTOCOL_VERSION, TwinfedError, fingerprint, generateIdentity, publicPart, routes, toB64 } from '@twinfed/shared';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
 import { loadEnrollment } from '../identity/load';
 import { readSiteState, writeSiteState } from '../identity/site-state';
-import { JOURNAL_FILE } from '../training/journal';
+import { JOURNAL_FILE, Journal } from '../training/journal';
 import type { FetchLike } from '../transport/http';
 import { runCli } from './program';
 import type { CliDeps } from './context';
@@ -111,6 +111,13 @@ describe('twinfed-site CLI', () => {
     expect(await cli(['status', '--data-dir', dataDir], s.deps)).toBe(0);
     expect(s.out()).toContain(`Pinned fingerprint: ${fp}`);
     expect(s.out()).toContain('Uploads:       0');
+    expect(s.out()).toContain('Pinned peers:  0');
+    // Peers' keys pinned from the coordinator-signed directory show with their fingerprints, to compare out of band.
+    const peer = generateIdentity();
+    Journal.open(dataDir).pinPeers([{ siteId: 'site-b', signPublicKey: toB64(peer.sign.publicKey), boxPublicKey: toB64(peer.box.publicKey) }]);
+    const p = io();
+    expect(await cli(['status', '--data-dir', dataDir], p.deps)).toBe(0);
+    expect(p.out()).toContain(`  site-b: ${fingerprint(publicPart(peer))} (pinned at `);
     const j = io();
     expect(await cli(['status', '--data-dir', dataDir, '--json'], j.deps)).toBe(0);
     expect(JSON.parse(j.out())).toMatchObject({ site: { siteId: 'site-a', coordinator: { fingerprint: fp } }, journal: { uploads: [] } });

@@ -5,11 +5,16 @@ import { concatSplits, fitStandardizer, type Split } from '@twinfed/models';
 import {
   SECURE_SUM_FRACTION_BITS,
   TwinfedError,
+  decodeSecureSum,
   fromB64,
   generateIdentity,
+  maskContribution,
+  normalizationStatsContext,
   normalizationStatsLength,
+  signSiteDirectoryEntry,
   sumMaskedContributions,
   toB64,
+  type Identity,
   type StatsAck,
   type StatsContribution,
   type StatsSession,
@@ -22,10 +27,18 @@ import { Journal } from './journal';
 import type { RunnerProgress } from './progress';
 import { SiteRunner } from './runner';
 
+type Member = { siteId: string; boxPublicKey: Uint8Array; signPublicKey: Uint8Array };
+
+/** A cohort member as the coordinator (`signer`) lists it: a signed site directory entry. */
+function directoryEntry(m: Member, signer: Identity) {
+  const entry = { siteId: m.siteId, boxPublicKey: toB64(m.boxPublicKey), signPublicKey: toB64(m.signPublicKey) };
+  return { ...entry, directorySignature: signSiteDirectoryEntry(entry, signer.sign.secretKey) };
+}
+
 /** An in-memory stand-in for the coordinator's secure-sum session: it stores masked bytes and adds them up. */
 class StatsHub implements StatsApi {
   readonly masked = new Map<string, Uint8Array>();
-  constructor(readonly members: Array<{ siteId: string; boxPublicKey: Uint8Array }>, readonly d = 3) {}
+  constructor(readonly members: Member[], readonly d = 3, readonly signer: Identity = coordinatorIdentity) {}
   get length(): number {
     return normalizationStatsLength(this.d);
   }
@@ -33,7 +46,7 @@ class StatsHub implements StatsApi {
     const complete = this.members.every((m) => this.masked.has(m.siteId));
     return {
       federationId, length: this.length, fractionBits: SECURE_SUM_FRACTION_BITS,
-      cohort: this.members.map((m) => ({ siteId: m.siteId, boxPublicKey: toB64(m.boxPublicKey) })),
+      cohort: this.members.map((m) => directoryEntry(m, this.signer)),
       contributed: this.members.filter((m) => this.masked.has(m.siteId)).map((m) => m.siteId),
       sum: complete ? toB64(sumMaskedContributions([...this.masked.values()], this.length)) : null,
     };
@@ -52,7 +65,14 @@ class StatsHub implements StatsApi {
 
 const coordinatorIdentity = generateIdentity();
 const enrolled = (siteId: string): Enrollment => testEnrollment(coordinatorIdentity, siteId);
-const member = (e: Enrollment) => ({ siteId: e.state.siteId, boxPublicKey: e.identity.box.publicKey });
+const member = (e: Enrollment): Member => ({ siteId: e.state.siteId, boxPublicKey: e.identity.box.publicKey, signPublicKey: e.identity.sign.publicKey });
+/** One journal per site (in a temp data directory), as a site keeps across calls. */
+const journals = new Map<string, Journal>();
+const journalOf = (e: Enrollment): Journal => {
+  const k = `${e.state.siteId}:${e.state.fingerprint}`;
+  if (!journals.has(k)) journals.set(k, Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-stats-site-'))));
+  return journals.get(k)!;
+};
 
 describe('federated normalisation statistics (site side)', () => {
   const splits: Split[] = [syntheticSplit(40, 1), syntheticSplit(25, 7), syntheticSplit(9, 3)];
@@ -74,7 +94,7 @@ describe('federated normalisation statistics (site side)', () => {
   test('three sites: waiting until the last masked contribution, then everyone gets the pooled statistics', async () => {
     const sites = ['site-a', 'site-b', 'site-c'].map(enrolled);
     const hub = new StatsHub(sites.map(member));
-    const step = (i: number) => federatedStandardizer({ api: hub.as(sites[i]!.state.siteId), federationId: 'fed-1', enrollment: sites[i]!, train: splits[i]! });
+    const step = (i: number) => federatedStandardizer({ api: hub.as(sites[i]!.state.siteId), federationId: 'fed-1', enrollment: sites[i]!, train: splits[i]!, journal: journalOf(sites[i]!) });
     expect(await step(0)).toEqual({ state: 'waiting', contributed: 1, cohort: 3 });
     expect(await step(0)).toEqual({ state: 'waiting', contributed: 1, cohort: 3 }); // no second contribution
     expect(hub.masked.size).toBe(1);
@@ -92,14 +112,14 @@ describe('federated normalisation statistics (site side)', () => {
   test('a site outside the cohort only reads; a cohort of one is refused', async () => {
     const [a, b, late] = ['site-a', 'site-b', 'site-z'].map(enrolled);
     const hub = new StatsHub([member(a!), member(b!)]);
-    const lateStep = () => federatedStandardizer({ api: hub.as('site-z'), federationId: 'fed-1', enrollment: late!, train: splits[2]! });
+    const lateStep = () => federatedStandardizer({ api: hub.as('site-z'), federationId: 'fed-1', enrollment: late!, train: splits[2]!, journal: journalOf(late!) });
     expect(await lateStep()).toEqual({ state: 'waiting', contributed: 0, cohort: 2 });
-    await federatedStandardizer({ api: hub.as('site-a'), federationId: 'fed-1', enrollment: a!, train: splits[0]! });
-    await federatedStandardizer({ api: hub.as('site-b'), federationId: 'fed-1', enrollment: b!, train: splits[1]! });
+    await federatedStandardizer({ api: hub.as('site-a'), federationId: 'fed-1', enrollment: a!, train: splits[0]!, journal: journalOf(a!) });
+    await federatedStandardizer({ api: hub.as('site-b'), federationId: 'fed-1', enrollment: b!, train: splits[1]!, journal: journalOf(b!) });
     expect((await lateStep()).state).toBe('ready');
     expect(hub.masked.has('site-z')).toBe(false);
     const alone = new StatsHub([member(a!)]);
-    await expect(federatedStandardizer({ api: alone.as('site-a'), federationId: 'fed-1', enrollment: a!, train: splits[0]! })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(federatedStandardizer({ api: alone.as('site-a'), federationId: 'fed-1', enrollment: a!, train: splits[0]!, journal: journalOf(a!) })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });
 
@@ -119,9 +139,9 @@ describe('SiteRunner with federated normalisation', () => {
     const coordinator = new StatsCoordinator(testPlan({ data: { features: TEST_FEATURES, normalization: 'federated' } }));
     const enrollment = testEnrollment(coordinator.identity, 'site-a');
     coordinator.trust(enrollment);
-    const peer = enrolled('site-b');
+    const peer = testEnrollment(coordinator.identity, 'site-b');
     const peerTrain = syntheticSplit(30, 9);
-    coordinator.hub = new StatsHub([member(enrollment), member(peer)]);
+    coordinator.hub = new StatsHub([member(enrollment), member(peer)], 3, coordinator.identity);
     const ops = fakeModelOps();
     const events: RunnerProgress[] = [];
     const dataset = syntheticDataset();
@@ -131,7 +151,7 @@ describe('SiteRunner with federated normalisation', () => {
       onProgress: (e) => {
         events.push(e);
         // The peer contributes only after this site said it is waiting.
-        if (e.type === 'stats' && e.state === 'waiting') void federatedStandardizer({ api: coordinator.hub!.as('site-b'), federationId: 'fed-1', enrollment: peer, train: peerTrain });
+        if (e.type === 'stats' && e.state === 'waiting') void federatedStandardizer({ api: coordinator.hub!.as('site-b'), federationId: 'fed-1', enrollment: peer, train: peerTrain, journal: journalOf(peer) });
       },
     });
     const summary = await runner.run();
@@ -159,3 +179,58 @@ describe('SiteRunner with federated normalisation', () => {
     expect(events).toContainEqual({ type: 'warning', message: expect.stringMatching(/per-site statistics/) });
   });
 });
+
+/** The statistics secure sum against a lying coordinator (issue 16, findings 2 and 4). */
+describe('federated normalisation statistics against a lying coordinator', () => {
+  const journalDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-stats-journal-'));
+
+  test('left out of `contributed` after its data changed, a site re-sends the very bytes it sent, never a re-masked new split', async () => {
+    const sites = ['site-a', 'site-b', 'site-c'].map(enrolled);
+    const hub = new StatsHub(sites.map(member));
+    const dir = journalDir();
+    const a = sites[0]!;
+    await federatedStandardizer({ api: hub.as('site-a'), federationId: 'fed-1', enrollment: a, train: syntheticSplit(40, 1), journal: Journal.open(dir) });
+    const first = hub.masked.get('site-a')!;
+    // The coordinator "loses" the contribution; the site restarted and one new patient arrived.
+    hub.masked.delete('site-a');
+    await federatedStandardizer({ api: hub.as('site-a'), federationId: 'fed-1', enrollment: a, train: syntheticSplit(41, 1), journal: Journal.open(dir) });
+    const second = hub.masked.get('site-a')!;
+    // Two different vectors under the same masks would give the coordinator their difference: one patient's features.
+    expect(toB64(second)).toBe(toB64(first));
+  });
+
+  test('a peer key the coordinator substituted after the site pinned the real one is refused; nothing is sent', async () => {
+    const sites = ['site-a', 'site-b', 'site-c'].map(enrolled);
+    const dir = journalDir();
+    const a = sites[0]!;
+    // First federation: the honest directory, pinned by site-a.
+    await federatedStandardizer({ api: new StatsHub(sites.map(member)).as('site-a'), federationId: 'fed-0', enrollment: a, train: splits0(), journal: Journal.open(dir) });
+    // Second federation: the coordinator lists keys it holds the secrets of for site-b and site-c.
+    const fakes = [generateIdentity(), generateIdentity()];
+    const fakeMember = (siteId: string, identity: Identity): Member => ({ siteId, boxPublicKey: identity.box.publicKey, signPublicKey: identity.sign.publicKey });
+    // Signed with the coordinator's own key: a lying coordinator vouches for its fakes.
+    const lying = new StatsHub([member(a), fakeMember('site-b', fakes[0]!), fakeMember('site-c', fakes[1]!)]);
+    const outcome = await federatedStandardizer({ api: lying.as('site-a'), federationId: 'fed-1', enrollment: a, train: splits0(), journal: Journal.open(dir) }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    if (lying.masked.has('site-a')) {
+      // With the two secrets the coordinator removes both pairwise masks: site-a's [n, Σx, Σx²] in clear.
+      const masked = lying.masked.get('site-a')!;
+      const unmasked = sumMaskedContributions([masked, fakeContribution(fakes[0]!, 'site-b'), fakeContribution(fakes[1]!, 'site-c')], lying.length);
+      const got = decodeSecureSum(unmasked, { length: lying.length });
+      expect(Array.from(got).some((x, k) => Math.abs(x - localStatsVector(splits0())[k]!) > 1e-3)).toBe(true);
+    }
+    expect(outcome).toMatchObject({ code: 'SECAGG_UNTRUSTED_KEY' });
+    expect(lying.masked.has('site-a')).toBe(false);
+
+    /** What the fake member's zero contribution would be: its own side of the pairwise masks. */
+    function fakeContribution(identity: ReturnType<typeof generateIdentity>, siteId: string): Uint8Array {
+      return maskContribution({ values: new Float64Array(lying.length), siteId, boxSecretKey: identity.box.secretKey, cohort: [member(a), { siteId: 'site-b', boxPublicKey: fakes[0]!.box.publicKey }, { siteId: 'site-c', boxPublicKey: fakes[1]!.box.publicKey }], context: normalizationStatsContext('fed-1') });
+    }
+  });
+});
+
+function splits0(): Split {
+  return syntheticSplit(40, 1);
+}

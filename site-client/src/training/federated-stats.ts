@@ -16,6 +16,8 @@ import {
 import type { Enrollment } from '../identity/load';
 import type { SiteApi } from '../transport/coordinator-client';
 import type { LocalDataset } from './dataset';
+import type { Journal } from './journal';
+import { trustedPeers } from './peer-directory';
 import type { RunnerProgress } from './progress';
 
 /** The two coordinator calls of the secure sum (implemented by `CoordinatorClient`). */
@@ -58,32 +60,44 @@ export interface FederatedStandardizerOptions {
   enrollment: Enrollment;
   /** The raw (un-normalised) train rows, in the plan's feature order. */
   train: Split;
+  /** Where the masked contribution is recorded before it is sent (and the peers' keys are pinned). */
+  journal: Journal;
   signal?: AbortSignal;
 }
 
 /**
  * The site's step of federated normalisation: reads the federation's secure-sum session; if this site is in the
  * cohort and has not contributed, masks its [n, Σx, Σx²] with pairwise masks agreed (X25519) with every other member
- * and posts it; once every member has, decodes the sum into pooled z-score statistics. Only counts and per-feature
- * sums leave the site, and only masked. Idempotent (the masked bytes are deterministic), so it can be called on every
- * wake-up until it answers `ready`. Throws `CONFIG_INVALID` when the cohort has fewer than two sites.
+ * — whose keys it takes only from the coordinator-signed directory and pins — records the masked bytes and posts
+ * them; once every member has, decodes the sum into pooled z-score statistics. Only counts and per-feature sums leave
+ * the site, and only masked. A site asked again (after a restart, or told it has not contributed) re-sends the very
+ * bytes it recorded, never a masking of its current data: two vectors under the same masks would give away their
+ * difference. Callable on every wake-up until it answers `ready`. Throws `CONFIG_INVALID` when the cohort has fewer
+ * than two sites, `SECAGG_UNTRUSTED_KEY` when a peer's keys are not vouched for or changed since pinned.
  */
 export async function federatedStandardizer(opts: FederatedStandardizerOptions): Promise<FederatedStatsState> {
-  const { api, federationId, enrollment, train, signal } = opts;
+  const { api, federationId, enrollment, train, journal, signal } = opts;
   const siteId = enrollment.state.siteId;
   let session = await api.statsSession(federationId, signal ? { signal } : {});
   if (session.cohort.length < 2) throw new TwinfedError('CONFIG_INVALID', 'Federated normalisation needs at least two sites in the federation; use per-site normalisation.');
   if (session.length !== normalizationStatsLength(train.d)) throw new TwinfedError('CONFIG_INVALID', `The coordinator expects ${session.length} statistics; this site's ${train.d} features give ${normalizationStatsLength(train.d)}.`);
   if (session.sum === null && session.cohort.some((m) => m.siteId === siteId) && !session.contributed.includes(siteId)) {
-    const masked = maskContribution({
-      values: localStatsVector(train),
-      siteId,
-      boxSecretKey: enrollment.identity.box.secretKey,
-      cohort: session.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey, 'CONFIG_INVALID') })),
-      context: normalizationStatsContext(federationId),
-      fractionBits: session.fractionBits,
-    });
-    const ack = await api.contributeStats({ federationId, contribution: { masked: toB64(masked) }, ...(signal ? { signal } : {}) });
+    const peers = trustedPeers({ members: session.cohort, enrollment, journal });
+    let masked = journal.statsContribution(federationId);
+    if (masked === undefined) {
+      masked = toB64(
+        maskContribution({
+          values: localStatsVector(train),
+          siteId,
+          boxSecretKey: enrollment.identity.box.secretKey,
+          cohort: [...peers.values()].map((p) => ({ siteId: p.siteId, boxPublicKey: p.boxPublicKey })),
+          context: normalizationStatsContext(federationId),
+          fractionBits: session.fractionBits,
+        }),
+      );
+      journal.recordStatsContribution(federationId, masked);
+    }
+    const ack = await api.contributeStats({ federationId, contribution: { masked }, ...(signal ? { signal } : {}) });
     if (ack.contributed < ack.cohort) return { state: 'waiting', contributed: ack.contributed, cohort: ack.cohort };
     session = await api.statsSession(federationId, signal ? { signal } : {});
   }
@@ -109,10 +123,10 @@ export class FederatedStatsStep {
 
   constructor(private readonly emit: (event: RunnerProgress) => void) {}
 
-  async run(opts: { api: SiteApi; federationId: string; enrollment: Enrollment; plan: Plan; dataset: LocalDataset; signal: AbortSignal }): Promise<Standardizer | null | undefined> {
+  async run(opts: { api: SiteApi; federationId: string; enrollment: Enrollment; journal: Journal; plan: Plan; dataset: LocalDataset; signal: AbortSignal }): Promise<Standardizer | null | undefined> {
     const { api, plan } = opts;
     if (plan.data.normalization !== 'federated' || !hasStatsApi(api)) return undefined;
-    const r = await federatedStandardizer({ api, federationId: opts.federationId, enrollment: opts.enrollment, train: opts.dataset.train, signal: opts.signal });
+    const r = await federatedStandardizer({ api, federationId: opts.federationId, enrollment: opts.enrollment, journal: opts.journal, train: opts.dataset.train, signal: opts.signal });
     const event: RunnerProgress = r.state === 'ready' ? { type: 'stats', state: r.state, cohort: r.cohort } : { type: 'stats', state: r.state, contributed: r.contributed, cohort: r.cohort };
     const key = JSON.stringify(event);
     if (key !== this.last) {

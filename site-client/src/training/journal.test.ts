@@ -46,3 +46,47 @@ describe('Journal', () => {
     expect(() => Journal.open(dir)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });
+
+describe('Journal: what holds against a lying coordinator', () => {
+  test('secure-aggregation fields are set once: the same value is a no-op, another one is refused and nothing is written', () => {
+    const dir = tmp();
+    const j = Journal.open(dir);
+    j.recordSecagg('fed-1', 1, { baseVersionId: 'v0', cohort: ['a', 'b', 'c'], threshold: 3 });
+    j.recordSecagg('fed-1', 1, { cohort: ['a', 'b', 'c'], consistency: { u3: ['a', 'b', 'c'], digest: 'd1' } });
+    expect(() => j.recordSecagg('fed-1', 1, { consistency: { u3: ['a', 'b'], digest: 'd2' } })).toThrow(expect.objectContaining({ code: 'SECAGG_INCONSISTENT' }));
+    expect(() => j.recordSecagg('fed-1', 1, { threshold: 2 })).toThrow(expect.objectContaining({ code: 'SECAGG_INCONSISTENT' }));
+    const again = Journal.open(dir);
+    expect(again.secagg('fed-1', 1)).toEqual({ federationId: 'fed-1', round: 1, baseVersionId: 'v0', cohort: ['a', 'b', 'c'], threshold: 3, consistency: { u3: ['a', 'b', 'c'], digest: 'd1' } });
+    expect(again.secagg('fed-1', 2)).toBeUndefined();
+  });
+
+  test('a masked envelope is stored (0600) before it is sent; another one for the round, or lost bytes, are refused', () => {
+    const dir = tmp();
+    const j = Journal.open(dir);
+    const envelope = Uint8Array.from([1, 2, 3]);
+    j.storeMaskedEnvelope('fed-1', 1, envelope);
+    j.storeMaskedEnvelope('fed-1', 1, envelope); // the same bytes again
+    expect(() => j.storeMaskedEnvelope('fed-1', 1, Uint8Array.from([1, 2, 4]))).toThrow(expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }));
+    expect(Journal.open(dir).maskedEnvelope('fed-1', 1)).toEqual(envelope);
+    const file = fs.readdirSync(path.join(dir, 'secagg'))[0]!;
+    expect((fs.statSync(path.join(dir, 'secagg', file)).mode & 0o777).toString(8)).toBe('600');
+    fs.writeFileSync(path.join(dir, 'secagg', file), Uint8Array.from([9]));
+    expect(() => Journal.open(dir).maskedEnvelope('fed-1', 1)).toThrow(expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }));
+    j.dropMaskedEnvelope('fed-1', 1);
+    expect(() => j.maskedEnvelope('fed-1', 1)).toThrow(expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }));
+    expect(j.maskedEnvelope('fed-1', 2)).toBeUndefined();
+  });
+
+  test('peers are pinned on first sight; a changed key is refused without pinning anything; a statistics contribution is recorded once', () => {
+    const dir = tmp();
+    const j = Journal.open(dir);
+    j.pinPeers([{ siteId: 'b', signPublicKey: 'S1', boxPublicKey: 'B1' }]);
+    expect(() => Journal.open(dir).pinPeers([{ siteId: 'c', signPublicKey: 'S2', boxPublicKey: 'B2' }, { siteId: 'b', signPublicKey: 'S1', boxPublicKey: 'B9' }])).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
+    expect(Journal.open(dir).peer('c')).toBeUndefined();
+    expect(Journal.open(dir).peer('b')).toMatchObject({ signPublicKey: 'S1', boxPublicKey: 'B1' });
+    j.recordStatsContribution('fed-1', 'AAAA');
+    j.recordStatsContribution('fed-1', 'AAAA');
+    expect(() => j.recordStatsContribution('fed-1', 'BBBB')).toThrow(expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }));
+    expect(Journal.open(dir).statsContribution('fed-1')).toBe('AAAA');
+  });
+});

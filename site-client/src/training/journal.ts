@@ -1,10 +1,13 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { TwinfedError } from '@twinfed/shared';
+import { TwinfedError, sha256Hex } from '@twinfed/shared';
 import { readJsonIfExists, writeFileAtomic } from '../fs-atomic';
 
 /** File name of the journal inside the data directory. */
 export const JOURNAL_FILE = 'rounds.json';
+/** Directory (inside the data directory) of masked update envelopes stored before they are sent. */
+export const SECAGG_ENVELOPES_DIR = 'secagg';
 
 const UploadEntrySchema = z.object({
   federationId: z.string(),
@@ -28,11 +31,39 @@ const PlanEntrySchema = z.object({
   planSha256: z.string().regex(/^[0-9a-f]{64}$/),
   at: z.string(),
 });
+/** A peer's identity keys as first seen in the coordinator-signed site directory (base64). */
+const PeerEntrySchema = z.object({ siteId: z.string(), signPublicKey: z.string(), boxPublicKey: z.string(), pinnedAt: z.string() });
+/**
+ * What this site did in one secure-aggregation round, each field written once and durably *before* the message it
+ * describes is sent: the round as it saw it when it shared (base version, cohort S, threshold t), the exact share
+ * message, U2 with the mask keys it masked with, the digest of the masked envelope (its bytes in a file beside), the
+ * U3 it signed (and the statement's digest), and what it revealed. A later view that differs is refused.
+ */
+const SecaggEntrySchema = z.object({
+  federationId: z.string(),
+  round: z.number().int(),
+  baseVersionId: z.string().optional(),
+  cohort: z.array(z.string()).optional(),
+  threshold: z.number().int().optional(),
+  /** The JSON body of the key-share message, re-sent verbatim (dropped once the round closed). */
+  shares: z.string().optional(),
+  u2: z.array(z.object({ siteId: z.string(), maskPublicKey: z.string() })).optional(),
+  maskedSha256: z.string().optional(),
+  consistency: z.object({ u3: z.array(z.string()), digest: z.string() }).optional(),
+  /** Whose seed share and whose mask-key share were revealed; the body (re-sent verbatim) is dropped once the round closed. */
+  reveal: z.object({ seedOf: z.array(z.string()), maskKeyOf: z.array(z.string()), body: z.string().optional() }).optional(),
+  closed: z.boolean().optional(),
+});
+/** The masked statistics contribution of a federation (base64), stored before it is sent and only ever re-sent. */
+const StatsEntrySchema = z.object({ federationId: z.string(), masked: z.string(), at: z.string() });
 const JournalSchema = z.object({
   version: z.literal(1),
   uploads: z.array(UploadEntrySchema),
   evaluations: z.array(EvaluationEntrySchema),
   plans: z.array(PlanEntrySchema).default([]),
+  peers: z.array(PeerEntrySchema).default([]),
+  secagg: z.array(SecaggEntrySchema).default([]),
+  stats: z.array(StatsEntrySchema).default([]),
 });
 
 /** An acknowledged upload, as recorded. */
@@ -43,11 +74,21 @@ export type EvaluationEntry = z.infer<typeof EvaluationEntrySchema>;
 export type PlanEntry = z.infer<typeof PlanEntrySchema>;
 /** The journal's content. */
 export type JournalData = z.infer<typeof JournalSchema>;
+/** A pinned peer. */
+export type PeerEntry = z.infer<typeof PeerEntrySchema>;
+/** This site's record of one secure-aggregation round. */
+export type SecaggEntry = z.infer<typeof SecaggEntrySchema>;
+/** The set-once fields of a {@link SecaggEntry}. */
+export type SecaggFields = Omit<SecaggEntry, 'federationId' | 'round' | 'closed'>;
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * The site's small local journal (`rounds.json`): the uploads the coordinator acknowledged, the evaluations it
- * accepted and the plan digest the site accepted per federation. Written atomically after each acknowledgement, so a
- * restarted site never uploads twice for the same round nor re-posts an evaluation, and refuses a changed plan.
+ * accepted and the plan digest the site accepted per federation (written after each acknowledgement, so a restarted
+ * site never uploads twice for the same round nor re-posts an evaluation, and refuses a changed plan); and what must
+ * hold against a lying coordinator (written *before* sending): the peers' pinned identity keys, each
+ * secure-aggregation round's views and messages, the statistics contribution. Every write is atomic and fsync'd.
  */
 export class Journal {
   private data: JournalData;
@@ -68,7 +109,7 @@ export class Journal {
     } catch (e) {
       throw new TwinfedError('CONFIG_INVALID', `The journal ${file} is not valid JSON.`, { cause: e });
     }
-    if (raw === undefined) return new Journal(file, { version: 1, uploads: [], evaluations: [], plans: [] });
+    if (raw === undefined) return new Journal(file, { version: 1, uploads: [], evaluations: [], plans: [], peers: [], secagg: [], stats: [] });
     const parsed = JournalSchema.safeParse(raw);
     if (!parsed.success) throw new TwinfedError('CONFIG_INVALID', `The journal ${file} is malformed.`);
     return new Journal(file, parsed.data);
@@ -110,6 +151,122 @@ export class Journal {
   pinPlan(entry: PlanEntry): void {
     if (this.pinnedPlan(entry.federationId)) return;
     this.save({ ...this.data, plans: [...this.data.plans, PlanEntrySchema.parse(entry)] });
+  }
+
+  /** The pinned keys of peer `siteId`, if it was ever seen. */
+  peer(siteId: string): PeerEntry | undefined {
+    return this.data.peers.find((p) => p.siteId === siteId);
+  }
+
+  /**
+   * Pins peers' keys the first time they are seen (one durable write for all new ones). Throws `SECAGG_UNTRUSTED_KEY`,
+   * pinning nothing, when a key differs from the one pinned before.
+   */
+  pinPeers(entries: ReadonlyArray<Omit<PeerEntry, 'pinnedAt'>>, at = new Date().toISOString()): void {
+    const fresh: PeerEntry[] = [];
+    for (const e of entries) {
+      const known = this.peer(e.siteId) ?? fresh.find((p) => p.siteId === e.siteId);
+      if (!known) fresh.push({ siteId: e.siteId, signPublicKey: e.signPublicKey, boxPublicKey: e.boxPublicKey, pinnedAt: at });
+      else if (known.signPublicKey !== e.signPublicKey || known.boxPublicKey !== e.boxPublicKey) {
+        throw new TwinfedError('SECAGG_UNTRUSTED_KEY', `The coordinator now lists other keys for site ${e.siteId} than the ones this site pinned on ${known.pinnedAt}.`);
+      }
+    }
+    if (fresh.length > 0) this.save({ ...this.data, peers: [...this.data.peers, ...fresh] });
+  }
+
+  /** This site's record of secure-aggregation round `round` of `federationId`. */
+  secagg(federationId: string, round: number): SecaggEntry | undefined {
+    const e = this.data.secagg.find((x) => x.federationId === federationId && x.round === round);
+    return e ? structuredClone(e) : undefined;
+  }
+
+  /**
+   * Records fields of a secure-aggregation round, durably, before the message they describe is sent. Each field is
+   * set once: the same value again is a no-op; another value throws `SECAGG_INCONSISTENT` (the coordinator showed
+   * this site another round than before) and writes nothing.
+   */
+  recordSecagg(federationId: string, round: number, fields: Partial<SecaggFields>): void {
+    const current = this.data.secagg.find((x) => x.federationId === federationId && x.round === round) ?? { federationId, round };
+    let changed = !this.data.secagg.includes(current as SecaggEntry);
+    const next: Record<string, unknown> = { ...current };
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined) continue;
+      const before = (current as Record<string, unknown>)[k];
+      if (before === undefined) {
+        next[k] = v;
+        changed = true;
+      } else if (!same(before, v)) {
+        throw new TwinfedError('SECAGG_INCONSISTENT', `Secure aggregation, ${federationId} round ${round}: this site already recorded another ${k} (${JSON.stringify(before).slice(0, 200)}); the coordinator now shows ${JSON.stringify(v).slice(0, 200)}.`);
+      }
+    }
+    if (!changed) return;
+    const entry = SecaggEntrySchema.parse(next);
+    this.save({ ...this.data, secagg: [...this.data.secagg.filter((x) => !(x.federationId === federationId && x.round === round)), entry] });
+  }
+
+  /**
+   * Marks a secure-aggregation round closed: the message bodies kept for re-sending are dropped (nothing is sent for
+   * a closed round), the sets and digests that refusals rely on stay.
+   */
+  closeSecagg(federationId: string, round: number): void {
+    const e = this.data.secagg.find((x) => x.federationId === federationId && x.round === round);
+    if (!e || e.closed) return;
+    const { shares: _shares, ...rest } = e;
+    const closed: SecaggEntry = { ...rest, closed: true, ...(e.reveal ? { reveal: { seedOf: e.reveal.seedOf, maskKeyOf: e.reveal.maskKeyOf } } : {}) };
+    this.save({ ...this.data, secagg: this.data.secagg.map((x) => (x === e ? closed : x)) });
+    this.dropMaskedEnvelope(federationId, round);
+  }
+
+  private envelopeFile(federationId: string, round: number): string {
+    return path.join(path.dirname(this.file), SECAGG_ENVELOPES_DIR, `${sha256Hex(`${federationId}\n${round}`).slice(0, 32)}.envelope`);
+  }
+
+  /**
+   * Stores the masked update envelope of a secure round (file 0600, fsync'd) and records its digest, both before it is
+   * sent. Throws `SECAGG_MASK_REUSE` when another envelope was recorded for the round: the same masks never cover a
+   * second vector.
+   */
+  storeMaskedEnvelope(federationId: string, round: number, envelope: Uint8Array): void {
+    const digest = sha256Hex(envelope);
+    const known = this.secagg(federationId, round)?.maskedSha256;
+    if (known !== undefined && known !== digest) throw new TwinfedError('SECAGG_MASK_REUSE', `The masks of ${federationId} round ${round} already cover another update; only that one may be sent.`);
+    writeFileAtomic(this.envelopeFile(federationId, round), envelope, { mode: 0o600 });
+    this.recordSecagg(federationId, round, { maskedSha256: digest });
+  }
+
+  /**
+   * The stored masked envelope of a secure round, if one was recorded. Throws `SECAGG_MASK_REUSE` when it was
+   * recorded but its bytes are gone or altered: the round's masks are spent and nothing else may be sent.
+   */
+  maskedEnvelope(federationId: string, round: number): Uint8Array | undefined {
+    const entry = this.secagg(federationId, round);
+    if (!entry?.maskedSha256) return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(fs.readFileSync(this.envelopeFile(federationId, round)));
+    } catch {
+      throw new TwinfedError('SECAGG_MASK_REUSE', `The masked update of ${federationId} round ${round} was recorded but its stored bytes are gone; its masks cannot cover another one.`);
+    }
+    if (sha256Hex(bytes) !== entry.maskedSha256) throw new TwinfedError('SECAGG_MASK_REUSE', `The stored masked update of ${federationId} round ${round} does not match its recorded digest.`);
+    return bytes;
+  }
+
+  /** Deletes the stored envelope of a round once acknowledged or closed (its digest stays recorded). */
+  dropMaskedEnvelope(federationId: string, round: number): void {
+    fs.rmSync(this.envelopeFile(federationId, round), { force: true });
+  }
+
+  /** The masked statistics contribution of `federationId` (base64), if one was recorded. */
+  statsContribution(federationId: string): string | undefined {
+    return this.data.stats.find((s) => s.federationId === federationId)?.masked;
+  }
+
+  /** Records the masked statistics contribution before it is sent; another one for the federation throws `SECAGG_MASK_REUSE`. */
+  recordStatsContribution(federationId: string, masked: string, at = new Date().toISOString()): void {
+    const known = this.statsContribution(federationId);
+    if (known === masked) return;
+    if (known !== undefined) throw new TwinfedError('SECAGG_MASK_REUSE', `A statistics contribution for ${federationId} was already recorded; only it may be sent again.`);
+    this.save({ ...this.data, stats: [...this.data.stats, StatsEntrySchema.parse({ federationId, masked, at })] });
   }
 
   /** A copy of the journal's content (for `status`). */

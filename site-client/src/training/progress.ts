@@ -1,7 +1,7 @@
 import type { ErrorCode, FederationState, RoundState } from '@twinfed/shared';
 
 /** Why the runner did not train in a round it saw. */
-export type SkipReason = 'not-selected' | 'already-submitted' | 'round-closed' | 'wrong-base-version' | 'model-rejected' | 'update-conflict';
+export type SkipReason = 'not-selected' | 'already-submitted' | 'round-closed' | 'wrong-base-version' | 'model-rejected' | 'update-conflict' | 'secagg-refused';
 
 /**
  * What a {@link SiteRunner} reports as it works (discriminated by `type`). Nothing here ever carries

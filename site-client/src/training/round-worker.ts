@@ -39,6 +39,11 @@ const ROUND_REFUSALS: Partial<Record<string, SkipReason>> = {
   WRONG_BASE_VERSION: 'wrong-base-version',
   SITE_NOT_SELECTED: 'not-selected',
   UPDATE_CONFLICT: 'update-conflict',
+  // secure aggregation: the coordinator's view cannot be trusted, or the round's masks are spent
+  SECAGG_INCONSISTENT: 'secagg-refused',
+  SECAGG_UNTRUSTED_KEY: 'secagg-refused',
+  SECAGG_MASK_REUSE: 'secagg-refused',
+  SECAGG_COHORT_TOO_SMALL: 'secagg-refused',
 };
 
 /** Identity failures that must reach the runner (which stops) rather than be swallowed per version. */
@@ -68,7 +73,7 @@ export class RoundWorker {
 
   constructor(private readonly o: RoundWorkerOptions) {
     this.secure = o.session.plan.privacy.secureAggregation
-      ? new SecureRound({ api: o.api, enrollment: o.enrollment, federationId: o.federationId, logger: o.logger, signal: o.signal })
+      ? new SecureRound({ api: o.api, enrollment: o.enrollment, journal: o.journal, federationId: o.federationId, minSites: o.session.plan.minSites, logger: o.logger, signal: o.signal })
       : undefined;
   }
 
@@ -79,7 +84,7 @@ export class RoundWorker {
     if (!current.selected) return this.skip(r.round, 'not-selected');
     if (this.o.journal.upload(this.o.federationId, r.round)) {
       // Uploaded before (perhaps before a restart): a secure round still needs this site's reveal.
-      if (this.secure && (r.state === 'collecting' || r.state === 'aggregating')) await this.revealOrSkip(r.round);
+      if (this.secure && !this.abandoned.has(r.round) && (r.state === 'collecting' || r.state === 'aggregating')) await this.revealOrSkip(r);
       return;
     }
     if (current.submitted) return this.skip(r.round, 'already-submitted');
@@ -98,6 +103,7 @@ export class RoundWorker {
       if (!reason) throw e;
       this.abandoned.add(r.round);
       this.sealed = undefined;
+      if (reason === 'secagg-refused') this.refusedSecure(r.round, e as TwinfedError);
       return this.skip(r.round, reason, (e as TwinfedError).message);
     }
   }
@@ -144,10 +150,17 @@ export class RoundWorker {
     const r = current.round!;
     const { api, federationId, enrollment, signal, logger } = this.o;
     let sealed = this.sealed?.round === r.round && this.sealed.baseVersionId === r.baseVersionId ? this.sealed : undefined;
+    // A masked update recorded before a restart is re-sent as it is: the round's masks never cover a second vector.
+    const stored = sealed ? undefined : this.secure?.storedEnvelope(r.round);
+    if (stored) {
+      logger.info({ round: r.round }, 'secure aggregation: re-sending the masked update recorded before');
+      sealed = { round: r.round, baseVersionId: r.baseVersionId, envelope: stored };
+      this.sealed = sealed;
+    }
     if (!sealed) {
       // The round's data first: data the guardrails refuse stop the site before it shares keys or trains.
       await this.o.refresh?.(r.round);
-      await this.secure?.share(r.round);
+      await this.secure?.share(r);
       this.o.status({ state: 'training', round: r.round });
       this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
       const base = await this.verified(r.baseVersionId);
@@ -173,23 +186,38 @@ export class RoundWorker {
     this.o.journal.recordUpload({ federationId, round: r.round, baseVersionId: r.baseVersionId, digest: ack.digest, status: ack.status, receivedAt: ack.receivedAt });
     this.record({ action: 'update.uploaded', subject: `${federationId}/${r.round}`, detail: { federationId, round: r.round, digest: ack.digest, status: ack.status, receivedAt: ack.receivedAt } });
     this.sealed = undefined;
+    this.secure?.acknowledged(r.round);
     this.o.session.acknowledged();
     this.uploaded.push(r.round);
     logger.info({ round: r.round, status: ack.status, digest: ack.digest }, 'update acknowledged');
     this.o.emit({ type: 'uploaded', round: r.round, status: ack.status, digest: ack.digest });
     this.o.status({ state: 'idle' });
-    if (this.secure) await this.revealOrSkip(r.round);
+    if (this.secure) await this.revealOrSkip(r);
   }
 
-  /** Step 3 of secure aggregation; a refusal (the round moved on) is not an error of this site. */
-  private async revealOrSkip(round: number): Promise<void> {
+  /**
+   * Steps 3–4 of secure aggregation. The round moving on is not an error of this site; a coordinator caught lying
+   * (`SECAGG_*`) ends the round for this site: nothing more is sent, and the refusal is logged, audited and reported.
+   */
+  private async revealOrSkip(r: { round: number; baseVersionId: string }): Promise<void> {
     try {
-      await this.secure!.reveal(round);
+      await this.secure!.reveal(r);
     } catch (e) {
-      const refused = e instanceof TwinfedError && (e.code === 'SECAGG_PHASE' || e.code === 'ROUND_CLOSED' || e.code === 'SITE_NOT_SELECTED');
-      if (!refused) throw e;
-      this.o.logger.info({ round, code: e.code }, 'secure aggregation: no reveal needed');
+      if (!(e instanceof TwinfedError)) throw e;
+      if (ROUND_REFUSALS[e.code] === 'secagg-refused') {
+        this.abandoned.add(r.round);
+        this.refusedSecure(r.round, e);
+        return this.skip(r.round, 'secagg-refused', e.message);
+      }
+      if (e.code !== 'SECAGG_PHASE' && e.code !== 'ROUND_CLOSED' && e.code !== 'SITE_NOT_SELECTED') throw e;
+      this.o.logger.info({ round: r.round, code: e.code }, 'secure aggregation: no reveal needed');
     }
+  }
+
+  /** A secure round this site refused: logged as an error and kept in the site's audit chain (the evidence stays in the journal). */
+  private refusedSecure(round: number, e: TwinfedError): void {
+    this.o.logger.error({ round, code: e.code, err: e.message }, 'secure aggregation refused: the coordinator\'s view of the round cannot be trusted');
+    this.record({ action: 'secagg.refused', subject: `${this.o.federationId}/${round}`, detail: { federationId: this.o.federationId, round, code: e.code, message: e.message } });
   }
 
   /** The version, fetched and verified against the pinned key (the last one is cached). */

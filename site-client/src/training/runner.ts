@@ -173,7 +173,7 @@ export class SiteRunner {
     const { api, federationId, enrollment } = options;
     // From here on the site contributes (statistics, updates, evaluations): it pins the plan it accepted.
     options.journal.pinPlan({ federationId, planSha256, at: new Date().toISOString() });
-    const standardizer = await this.stats.run({ api, federationId, enrollment, plan, dataset, signal: this.hard.signal });
+    const standardizer = await this.stats.run({ api, federationId, enrollment, journal: options.journal, plan, dataset, signal: this.hard.signal });
     if (standardizer === null) return undefined;
     this.session = await FederationSession.create({
       plan,

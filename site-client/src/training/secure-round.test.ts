@@ -1,110 +1,110 @@
-import {
-  PROTOCOL_VERSION,
-  generateIdentity,
-  maskKeyPair,
-  parseUpdate,
-  shareSecrets,
-  toB64,
-  type SecaggReveal,
-  type SecaggShares,
-  type SecaggState,
-} from '@twinfed/shared';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { maskKeyPair, parseUpdate, toB64, type WeightSet } from '@twinfed/shared';
 import { testEnrollment } from '../__tests__/fake-coordinator';
+import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
+import type { Enrollment } from '../identity/load';
 import { silentLogger } from '../logger';
-import type { SiteApi } from '../transport/coordinator-client';
+import { Journal } from './journal';
 import { SecureRound } from './secure-round';
 
-const FID = 'fed-1';
-const coordinator = generateIdentity();
-const me = testEnrollment(coordinator, 'site-a');
-const peers = ['site-b', 'site-c'].map((siteId) => ({ siteId, identity: generateIdentity() }));
-const cohort = [
-  { siteId: 'site-a', boxPublicKey: toB64(me.identity.box.publicKey) },
-  ...peers.map((p) => ({ siteId: p.siteId, boxPublicKey: toB64(p.identity.box.publicKey) })),
-];
-const maskPk = (secret: Uint8Array, round: number) => toB64(maskKeyPair({ boxSecretKey: secret, federationId: FID, round }).publicKey);
+const R = { round: 1, baseVersionId: 'v0' };
+const weights: WeightSet = { layout: [{ name: 'w', shape: [2], dtype: 'float32' }], data: Float32Array.from([0.5, -1]) };
 
-function state(over: Partial<SecaggState>): SecaggState {
-  return {
-    federationId: FID, round: 1, phase: 'sharing', threshold: 2, cohort, shared: false, revealed: false, survivors: null, sharesForMe: [], maskedBy: null,
-    sharesDeadlineAt: new Date().toISOString(), unmaskDeadlineAt: new Date().toISOString(), ...over,
-  };
+/** Three sites (t = 3) in front of an honest relay (the lying coordinator's double, not lying). */
+function setup(names = ['site-a', 'site-b', 'site-c']) {
+  const holder = new LyingCoordinator([], { threshold: 3 });
+  const sites = names.map((n) => testEnrollment(holder.identity, n));
+  const c = new LyingCoordinator(sites, { threshold: 3, models: holder.models });
+  const dirs = new Map(sites.map((s) => [s.state.siteId, fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-secure-round-'))]));
+  const round = (e: Enrollment) =>
+    new SecureRound({ api: c.apiFor(e.state.siteId), enrollment: e, journal: Journal.open(dirs.get(e.state.siteId)!), federationId: c.federationId, minSites: 2, logger: silentLogger(), signal: new AbortController().signal, pollMs: 1 });
+  return { c, sites, round, dirs };
 }
-
-/** Boxes the peers sealed for site-a, as the coordinator would relay them. */
-async function boxesForMe(round = 1) {
-  const ids = cohort.map((c) => ({ siteId: c.siteId, boxPublicKey: c.siteId === 'site-a' ? me.identity.box.publicKey : peers.find((p) => p.siteId === c.siteId)!.identity.box.publicKey }));
-  const out = [];
-  for (const p of peers) {
-    const boxes = await shareSecrets({ boxSecretKey: p.identity.box.secretKey, siteId: p.siteId, cohort: ids, threshold: 2, federationId: FID, round });
-    const mine = boxes.find((b) => b.to === 'site-a')!;
-    out.push({ from: p.siteId, nonce: mine.nonce, ciphertext: mine.ciphertext });
-  }
-  const own = (await shareSecrets({ boxSecretKey: me.identity.box.secretKey, siteId: 'site-a', cohort: ids, threshold: 2, federationId: FID, round })).find((b) => b.to === 'site-a')!;
-  out.push({ from: 'site-a', nonce: own.nonce, ciphertext: own.ciphertext });
-  return out;
-}
-
-function fakeApi(states: SecaggState[]) {
-  const posted: { shares: SecaggShares[]; reveals: SecaggReveal[] } = { shares: [], reveals: [] };
-  let i = 0;
-  const api: Pick<SiteApi, 'secaggState' | 'secaggShares' | 'secaggReveal'> = {
-    secaggState: async () => states[Math.min(i++, states.length - 1)]!,
-    secaggShares: async (o) => (posted.shares.push(o.body), { status: 'accepted' }),
-    secaggReveal: async (o) => (posted.reveals.push(o.body), { status: 'accepted' }),
-  };
-  const round = new SecureRound({ api: api as SiteApi, enrollment: me, federationId: FID, logger: silentLogger(), signal: new AbortController().signal, pollMs: 1 });
-  return { round, posted };
-}
-
-const survivors = [
-  { siteId: 'site-a', maskPublicKey: maskPk(me.identity.box.secretKey, 1) },
-  ...peers.map((p) => ({ siteId: p.siteId, maskPublicKey: maskPk(p.identity.box.secretKey, 1) })),
-];
-const weights = { layout: [{ name: 'w', shape: [2], dtype: 'float32' as const }], data: Float32Array.from([0.5, -1]) };
-const header = { protocol: PROTOCOL_VERSION, federationId: FID, round: 1, siteId: 'site-a', baseVersion: 'v0', numExamples: 10, metrics: {}, sentAt: new Date().toISOString() };
 
 describe('SecureRound (site side of secure aggregation)', () => {
-  it('shares once: a box for every cohort member and its mask public key; nothing again; too late means no training', async () => {
-    const a = fakeApi([state({})]);
-    await a.round.share(1);
-    expect(a.posted.shares).toHaveLength(1);
-    expect(a.posted.shares[0]!.shares.map((s) => s.to).sort()).toEqual(['site-a', 'site-b', 'site-c']);
-    expect(a.posted.shares[0]!.maskPublicKey).toBe(maskPk(me.identity.box.secretKey, 1));
-    const again = fakeApi([state({ shared: true, phase: 'masking', survivors })]);
-    await again.round.share(1);
-    expect(again.posted.shares).toHaveLength(0);
-    const late = fakeApi([state({ phase: 'masking', survivors: survivors.slice(1) })]);
-    await expect(late.round.share(1)).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
-    expect(late.posted.shares).toHaveLength(0);
+  it('shares once: a signed message with a box for every cohort member, recorded first and only ever re-sent verbatim; too late means no training', async () => {
+    const { c, sites, round } = setup();
+    const a = sites[0]!;
+    await round(a).share(R);
+    const sent = c.shares.get('site-a')!;
+    expect(sent.shares.map((s) => s.to).sort()).toEqual(['site-a', 'site-b', 'site-c']);
+    expect(sent.maskPublicKey).toBe(toB64(maskKeyPair({ ...c.rd, boxSecretKey: a.identity.box.secretKey }).publicKey));
+    // The coordinator "lost" it: the restarted site re-sends the recorded message, not a new split.
+    c.shares.delete('site-a');
+    await round(a).share(R);
+    expect(c.shares.get('site-a')).toEqual(sent);
+    // Acknowledged: nothing again.
+    const calls = c.shares.size;
+    await round(a).share(R);
+    expect(c.shares.size).toBe(calls);
+    const late = setup();
+    late.c.phase = 'masking';
+    await expect(late.round(late.sites[0]!).share(R)).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
+    expect(late.c.shares.size).toBe(0);
   });
 
-  it('waits for the key shares to close, then seals a masked update with its commitment; refuses when left out or closed', async () => {
-    const a = fakeApi([state({}), state({}), state({ phase: 'masking', survivors, shared: true })]);
-    const envelope = await a.round.sealMasked({ header, weights });
-    const parsed = parseUpdate(envelope);
-    expect(parsed.header.secagg?.commitment).toMatch(/^[A-Za-z0-9+/]{43}=$/);
-    expect(parsed.header.numExamples).toBe(10);
-    const out = fakeApi([state({ phase: 'masking', survivors: survivors.slice(1) })]);
-    await expect(out.round.sealMasked({ header, weights })).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
-    const closed = fakeApi([state({ phase: 'closed' })]);
-    await expect(closed.round.sealMasked({ header, weights })).rejects.toMatchObject({ code: 'ROUND_CLOSED' });
+  it('waits for the key shares to close, then seals a masked update with its commitment and stores it; refuses when left out or closed', async () => {
+    const { c, sites, round } = setup();
+    for (const s of sites) await round(s).share(R);
+    setTimeout(() => {
+      c.u2 = sites.map((s) => s.state.siteId).sort();
+      c.phase = 'masking';
+    }, 20);
+    const envelope = await round(sites[0]!).sealMasked({ header: secureHeader(c.federationId, 'site-a', 10), weights });
+    expect(parseUpdate(envelope).header.secagg?.commitment).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(round(sites[0]!).storedEnvelope(1)).toEqual(envelope);
+    round(sites[0]!).acknowledged(1);
+    await expect(async () => round(sites[0]!).storedEnvelope(1)).rejects.toMatchObject({ code: 'SECAGG_MASK_REUSE' }); // spent: never masked again
+    c.u2 = ['site-b', 'site-c', 'site-a'].filter((id) => id !== 'site-b').sort();
+    await expect(round(sites[1]!).sealMasked({ header: secureHeader(c.federationId, 'site-b', 10), weights })).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
+    c.phase = 'closed';
+    await expect(round(sites[2]!).sealMasked({ header: secureHeader(c.federationId, 'site-c', 10), weights })).rejects.toMatchObject({ code: 'ROUND_CLOSED' });
   });
 
-  it('reveals seed shares of U3 and mask-key shares of the dropped, once, and only when it is a survivor among at least t', async () => {
-    const sharesForMe = await boxesForMe();
-    const unmasking = state({ phase: 'unmasking', survivors, sharesForMe, maskedBy: ['site-a', 'site-b'], shared: true });
-    const a = fakeApi([state({ phase: 'masking', survivors }), unmasking]);
-    await a.round.reveal(1);
-    expect(a.posted.reveals).toHaveLength(1);
-    expect(a.posted.reveals[0]!.seedShares.map((s) => s.of)).toEqual(['site-a', 'site-b']);
-    expect(a.posted.reveals[0]!.maskKeyShares.map((s) => s.of)).toEqual(['site-c']);
-    for (const s of [{ ...unmasking, revealed: true }, { ...unmasking, maskedBy: ['site-b', 'site-c'] }, { ...unmasking, maskedBy: ['site-a'] }, state({ phase: 'closed' })]) {
-      const b = fakeApi([s]);
-      await b.round.reveal(1);
-      expect(b.posted.reveals).toHaveLength(0);
+  it('signs the round, waits for t signatures, then reveals seeds of U3 and mask keys of the dropped; nothing when not a survivor or fewer than t', async () => {
+    const { c, sites, round, dirs } = setup(['site-a', 'site-b', 'site-c', 'site-d']); // t = 3
+    for (const s of sites) await round(s).share(R);
+    c.u2 = sites.map((s) => s.state.siteId).sort();
+    c.phase = 'masking';
+    for (const s of sites.slice(0, 3)) {
+      const envelope = await round(s).sealMasked({ header: secureHeader(c.federationId, s.state.siteId, 10), weights });
+      await c.apiFor(s.state.siteId).uploadUpdate({ federationId: c.federationId, round: 1, envelope });
     }
-    const liar = fakeApi([{ ...unmasking, maskedBy: ['site-a', 'site-z'] }]);
-    await expect(liar.round.reveal(1)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    c.u3 = ['site-a', 'site-b', 'site-c'];
+    c.phase = 'unmasking';
+    // site-d (dropped) has nothing to do; the three survivors sign, see three signatures and reveal.
+    await round(sites[3]!).reveal(R);
+    await Promise.all(sites.slice(0, 3).map((s) => round(s).reveal(R)));
+    expect(c.consistency.map((x) => x.siteId).sort()).toEqual(['site-a', 'site-b', 'site-c']);
+    expect(c.reveals).toHaveLength(3);
+    for (const r of c.reveals) {
+      expect(r.body.seedShares.map((s) => s.of)).toEqual(['site-a', 'site-b', 'site-c']);
+      expect(r.body.maskKeyShares.map((s) => s.of)).toEqual(['site-d']);
+    }
+    // Once the round closed, the bodies kept for re-sending are dropped; the record of what was revealed stays.
+    c.phase = 'closed';
+    await round(sites[0]!).reveal(R);
+    const kept = Journal.open(dirs.get('site-a')!).secagg(c.federationId, 1)!;
+    expect(kept).toMatchObject({ closed: true, reveal: { seedOf: ['site-a', 'site-b', 'site-c'], maskKeyOf: ['site-d'] } });
+    expect(kept.reveal!.body).toBeUndefined();
+    expect(kept.shares).toBeUndefined();
+
+    // Fewer than t survivors: nothing is signed or revealed.
+    const few = setup(['site-a', 'site-b', 'site-c', 'site-d']);
+    for (const s of few.sites) await few.round(s).share(R);
+    few.c.u2 = few.sites.map((s) => s.state.siteId).sort();
+    few.c.phase = 'masking';
+    const envelope = await few.round(few.sites[0]!).sealMasked({ header: secureHeader(few.c.federationId, 'site-a', 10), weights });
+    await few.c.apiFor('site-a').uploadUpdate({ federationId: few.c.federationId, round: 1, envelope });
+    few.c.u3 = ['site-a', 'site-b'];
+    few.c.phase = 'unmasking';
+    await few.round(few.sites[0]!).reveal(R);
+    expect(few.c.consistency).toEqual([]);
+    expect(few.c.reveals).toEqual([]);
+    // A U3 member outside U2 is a lie.
+    few.c.u3 = ['site-a', 'site-b', 'site-z'];
+    await expect(few.round(few.sites[0]!).reveal(R)).rejects.toMatchObject({ code: 'SECAGG_INCONSISTENT' });
   });
 });

@@ -1,15 +1,27 @@
 import {
   TwinfedError,
+  assertSecaggCohort,
+  fingerprint,
   fromB64,
   maskKeyPair,
   maskUpdate,
   openShares,
   ringToBytes64,
   sealMaskedUpdate,
+  secaggConsistencyDigest,
+  secaggThreshold,
   selfMaskCommitment,
   selfMaskSeed,
+  shareBoxesDigest,
   shareSecrets,
+  signSecaggConsistency,
+  signSecaggKeys,
   toB64,
+  verifySecaggConsistency,
+  verifySecaggKeys,
+  type SecaggReveal,
+  type SecaggRound,
+  type SecaggShares,
   type SecaggState,
   type UpdateHeaderInput,
   type WeightSet,
@@ -17,39 +29,73 @@ import {
 import type { Enrollment } from '../identity/load';
 import type { Logger } from '../logger';
 import type { SiteApi } from '../transport/coordinator-client';
+import type { Journal, SecaggEntry } from './journal';
+import { trustedPeers, type TrustedPeer } from './peer-directory';
 
 /** Options of {@link SecureRound}. */
 export interface SecureRoundOptions {
   api: SiteApi;
   enrollment: Enrollment;
+  /** Where the site records, before sending, every view and message of a round (see {@link Journal.recordSecagg}). */
+  journal: Journal;
   federationId: string;
+  /** The plan's `minSites` (the threshold is computed here from it and the cohort, never taken from the coordinator). */
+  minSites: number;
   logger: Logger;
   signal: AbortSignal;
   /** How often to ask the coordinator whether the next step may start (default 500 ms). */
   pollMs?: number;
 }
 
+/** A round of a federation and the version it trains from (both bind the round's secrets). */
+export interface SecureRoundRef {
+  round: number;
+  baseVersionId: string;
+}
+
+const sorted = (ids: readonly string[]): string[] => [...ids].sort();
+const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && sorted(a).every((x, i) => x === sorted(b)[i]);
+const inconsistent = (message: string) => new TwinfedError('SECAGG_INCONSISTENT', message);
+
 /**
- * A site's side of secure aggregation (crypto/secagg in shared): shares its round secrets with the cohort, masks its
- * update with the survivors' keys, and after the round stops taking updates reveals what unmasks the sum — never
- * anything that would unmask its own or another site's update alone. Every message is derived from the site key and
- * the round, so a restarted site repeats itself exactly (the coordinator answers `duplicate`).
+ * A site's side of secure aggregation (crypto/secagg in shared), holding against a coordinator that lies: it takes
+ * its peers' identity keys only from the coordinator-signed directory (pinned), computes the threshold itself
+ * (t > 2n/3, cohort ≥ 3), signs its round keys and checks every peer's, records every view and message in its journal
+ * before sending (never a second share message, masked vector or reveal for a round), and reveals only after t
+ * members of U3 signed the very round it signed — never both shares of one peer, never for another U3. Every refusal
+ * is a {@link TwinfedError} with a `SECAGG_*` code.
  */
 export class SecureRound {
-  constructor(private readonly o: SecureRoundOptions) {}
+  private readonly coordinatorFingerprint: string;
+
+  constructor(private readonly o: SecureRoundOptions) {
+    this.coordinatorFingerprint = fingerprint(o.enrollment.coordinator);
+  }
 
   private api() {
     const { api } = this.o;
-    if (!api.secaggState || !api.secaggShares || !api.secaggReveal) throw new TwinfedError('CONFIG_INVALID', 'This coordinator client cannot do secure aggregation.');
-    return { state: api.secaggState.bind(api), shares: api.secaggShares.bind(api), reveal: api.secaggReveal.bind(api) };
+    if (!api.secaggState || !api.secaggShares || !api.secaggConsistency || !api.secaggReveal) throw new TwinfedError('CONFIG_INVALID', 'This coordinator client cannot do secure aggregation.');
+    return { state: api.secaggState.bind(api), shares: api.secaggShares.bind(api), consistency: api.secaggConsistency.bind(api), reveal: api.secaggReveal.bind(api) };
   }
 
-  private ctx(round: number) {
-    return { boxSecretKey: this.o.enrollment.identity.box.secretKey, federationId: this.o.federationId, round };
+  private rd(r: SecureRoundRef): SecaggRound {
+    return { federationId: this.o.federationId, round: r.round, baseVersionId: r.baseVersionId, coordinatorFingerprint: this.coordinatorFingerprint };
+  }
+
+  private ctx(r: SecureRoundRef) {
+    return { ...this.rd(r), boxSecretKey: this.o.enrollment.identity.box.secretKey };
   }
 
   private get siteId(): string {
     return this.o.enrollment.state.siteId;
+  }
+
+  private entry(round: number): SecaggEntry | undefined {
+    return this.o.journal.secagg(this.o.federationId, round);
+  }
+
+  private record(round: number, fields: Parameters<Journal['recordSecagg']>[2]): void {
+    this.o.journal.recordSecagg(this.o.federationId, round, fields);
   }
 
   private state(round: number): Promise<SecaggState> {
@@ -57,66 +103,188 @@ export class SecureRound {
   }
 
   /**
-   * Step 1: sends this site's mask public key and a share box for every cohort member (once; idempotent). Throws
-   * `SITE_NOT_SELECTED` when the key shares closed before this site sent its own: it cannot take part, so it need
-   * not train.
+   * The cohort S as far as it can be trusted (signed directory, pinned keys, this site in it, at least 3 sites) and
+   * the threshold computed here; both recorded, so a later view of another S or t is refused.
    */
-  async share(round: number): Promise<void> {
-    const s = await this.state(round);
-    if (s.shared) return;
-    if (s.phase !== 'sharing') throw new TwinfedError('SITE_NOT_SELECTED', 'The key shares of this round closed before this site sent its own.');
-    const cohort = s.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) }));
-    const shares = await shareSecrets({ ...this.ctx(round), siteId: this.siteId, cohort, threshold: s.threshold });
-    const ack = await this.api().shares({ federationId: this.o.federationId, round, body: { maskPublicKey: toB64(maskKeyPair(this.ctx(round)).publicKey), shares }, signal: this.o.signal });
-    this.o.logger.info({ round, status: ack.status, cohort: cohort.length, threshold: s.threshold }, 'secure aggregation: key shares sent');
+  private cohort(s: SecaggState, r: SecureRoundRef): { peers: Map<string, TrustedPeer>; ids: string[]; t: number } {
+    const peers = trustedPeers({ members: s.cohort, enrollment: this.o.enrollment, journal: this.o.journal });
+    const ids = sorted([...peers.keys()]);
+    if (!peers.has(this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', 'This site is not in the round\'s cohort.');
+    assertSecaggCohort(ids.length);
+    const t = secaggThreshold(ids.length, this.o.minSites);
+    if (s.threshold !== t) throw inconsistent(`The coordinator announces the threshold t = ${s.threshold}; from the plan and the ${ids.length} sites of the round this site computes t = ${t}.`);
+    this.record(r.round, { baseVersionId: r.baseVersionId, cohort: ids, threshold: t });
+    return { peers, ids, t };
   }
 
   /**
-   * Step 2: waits until the key shares closed, then returns this site's masked update envelope. Throws `ROUND_CLOSED`
-   * when the round ended first and `SITE_NOT_SELECTED` when this site's shares did not make it into the round.
+   * Step 1: sends this site's signed mask public key and a share box for every cohort member — once: the message is
+   * recorded before it is sent, and only ever re-sent verbatim. Throws `SITE_NOT_SELECTED` when the key shares closed
+   * before this site sent its own (it need not train), `SECAGG_*` when the coordinator's view cannot be trusted.
+   */
+  async share(r: SecureRoundRef): Promise<void> {
+    const s = await this.state(r.round);
+    const recorded = this.entry(r.round)?.shares;
+    if (recorded !== undefined) {
+      if (!s.shared && s.phase === 'sharing') await this.sendShares(r.round, JSON.parse(recorded) as SecaggShares, 'resent');
+      return;
+    }
+    if (s.shared) return;
+    if (s.phase !== 'sharing') throw new TwinfedError('SITE_NOT_SELECTED', 'The key shares of this round closed before this site sent its own.');
+    const { peers, t } = this.cohort(s, r);
+    const cohort = [...peers.values()].map((p) => ({ siteId: p.siteId, boxPublicKey: p.boxPublicKey }));
+    const shares = await shareSecrets({ ...this.ctx(r), siteId: this.siteId, cohort, threshold: t });
+    const maskPublicKey = toB64(maskKeyPair(this.ctx(r)).publicKey);
+    const signature = signSecaggKeys({ ...this.rd(r), siteId: this.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) }, this.o.enrollment.identity.sign.secretKey);
+    const body: SecaggShares = { maskPublicKey, shares, signature };
+    this.record(r.round, { shares: JSON.stringify(body) });
+    await this.sendShares(r.round, body, 'sent');
+  }
+
+  private async sendShares(round: number, body: SecaggShares, what: string): Promise<void> {
+    const ack = await this.api().shares({ federationId: this.o.federationId, round, body, signal: this.o.signal });
+    this.o.logger.info({ round, status: ack.status, cohort: body.shares.length }, `secure aggregation: key shares ${what}`);
+  }
+
+  /** The masked envelope already recorded for `round`, to be re-sent as it is (`SECAGG_MASK_REUSE` when its bytes are lost). */
+  storedEnvelope(round: number): Uint8Array | undefined {
+    return this.o.journal.maskedEnvelope(this.o.federationId, round);
+  }
+
+  /** The coordinator acknowledged the masked update of `round`: its stored bytes are no longer needed. */
+  acknowledged(round: number): void {
+    this.o.journal.dropMaskedEnvelope(this.o.federationId, round);
+  }
+
+  /**
+   * U2 as far as it can be trusted: within S, this site in it, at least t sites, every mask key signed by its owner's
+   * pinned identity key; recorded, so a later view of another U2 or other keys is refused.
+   */
+  private survivors(s: SecaggState, r: SecureRoundRef, peers: Map<string, TrustedPeer>, t: number): Array<{ siteId: string; maskPublicKey: string }> {
+    const list = s.survivors ?? [];
+    if (!list.some((m) => m.siteId === this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', 'This site\'s key shares were not taken for the round.');
+    if (new Set(list.map((m) => m.siteId)).size !== list.length) throw inconsistent('The coordinator lists a survivor twice.');
+    if (list.length < t) throw inconsistent(`The coordinator lists ${list.length} survivors, fewer than the threshold t = ${t}.`);
+    for (const m of list) {
+      const peer = peers.get(m.siteId);
+      if (!peer) throw inconsistent(`The coordinator lists survivor ${m.siteId}, who is not in the round's cohort.`);
+      if (!verifySecaggKeys({ ...this.rd(r), siteId: m.siteId, maskPublicKey: m.maskPublicKey, boxesSha256: m.boxesSha256 }, m.signature, peer.signPublicKey)) {
+        throw new TwinfedError('SECAGG_UNTRUSTED_KEY', `The mask public key listed for ${m.siteId} is not signed by its enrolled identity key for this round.`);
+      }
+    }
+    const u2 = list.map((m) => ({ siteId: m.siteId, maskPublicKey: m.maskPublicKey })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
+    this.record(r.round, { u2 });
+    return u2;
+  }
+
+  /**
+   * Step 2: waits until the key shares closed, checks U2, masks and seals this site's update, and stores the envelope
+   * durably before returning it. Throws `SECAGG_MASK_REUSE` when an envelope was already recorded for the round (the
+   * caller re-sends {@link storedEnvelope} instead), `ROUND_CLOSED` when the round ended first, `SITE_NOT_SELECTED`
+   * when this site's shares did not make it into the round.
    */
   async sealMasked(opts: { header: UpdateHeaderInput; weights: WeightSet }): Promise<Uint8Array> {
-    const { round, numExamples } = opts.header;
-    const s = await this.waitFor(round, (x) => x.phase !== 'sharing');
+    const r = { round: opts.header.round, baseVersionId: opts.header.baseVersion };
+    if (this.entry(r.round)?.maskedSha256 !== undefined) throw new TwinfedError('SECAGG_MASK_REUSE', `This site already masked an update for round ${r.round}; it never masks a second one.`);
+    const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing');
     if (s.phase !== 'masking') throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');
-    if (!s.survivors?.some((m) => m.siteId === this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', 'This site\'s key shares were not taken for the round.');
-    const survivors = s.survivors.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
-    const values = Float64Array.from(opts.weights.data, (w) => w * numExamples);
-    const masked = maskUpdate({ ...this.ctx(round), values, siteId: this.siteId, survivors });
-    const commitment = selfMaskCommitment({ seed: selfMaskSeed(this.ctx(round)), siteId: this.siteId, federationId: this.o.federationId, round });
-    return sealMaskedUpdate({
+    const { peers, t } = this.cohort(s, r);
+    const u2 = this.survivors(s, r, peers, t);
+    const survivors = u2.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
+    const values = Float64Array.from(opts.weights.data, (w) => w * opts.header.numExamples);
+    const masked = maskUpdate({ ...this.ctx(r), values, siteId: this.siteId, survivors });
+    const commitment = selfMaskCommitment({ ...this.rd(r), seed: selfMaskSeed(this.ctx(r)), siteId: this.siteId });
+    const envelope = sealMaskedUpdate({
       header: { ...opts.header, secagg: { commitment } },
       masked: ringToBytes64(masked),
       identity: this.o.enrollment.identity,
       coordinatorBoxPublicKey: this.o.enrollment.coordinator.boxPublicKey,
     });
+    this.o.journal.storeMaskedEnvelope(this.o.federationId, r.round, envelope);
+    return envelope;
   }
 
   /**
-   * Step 3: waits until the round stopped taking updates, then reveals its share of each survivor's seed and of each
-   * dropped site's mask key — only when this site is a survivor, at least t survived, and it has not revealed yet.
+   * Steps 3 and 4: once the round stopped taking updates, signs the round as it saw it (S, t, U2, U3), waits for t
+   * members of U3 to have signed the same, then reveals its share of each survivor's seed and of each dropped site's
+   * mask key — only when this site is a survivor and at least t survived. Everything is recorded before it is sent;
+   * a U3 other than the one signed is refused (`SECAGG_INCONSISTENT`), and a recorded reveal is only ever re-sent.
    */
-  async reveal(round: number): Promise<void> {
-    const s = await this.waitFor(round, (x) => x.phase === 'unmasking' || x.phase === 'closed');
-    const u3 = s.maskedBy ?? [];
-    if (s.phase !== 'unmasking' || s.revealed || !u3.includes(this.siteId)) return;
-    if (u3.length < s.threshold) return; // too few survivors: revealing could only help unmask someone
-    const survivors = (s.survivors ?? []).map((m) => m.siteId);
-    if (!u3.every((id) => survivors.includes(id))) throw new TwinfedError('VALIDATION_FAILED', 'The coordinator lists a masked update from outside the round\'s survivors.');
-    const dropped = survivors.filter((id) => !u3.includes(id));
-    const boxKeys = new Map(s.cohort.map((m) => [m.siteId, fromB64(m.boxPublicKey)]));
+  async reveal(r: SecureRoundRef): Promise<void> {
+    let s = await this.waitFor(r.round, (x) => x.phase === 'unmasking' || x.phase === 'closed');
+    const entry = this.entry(r.round);
+    if (s.phase === 'closed') return this.close(r.round);
+    const u3 = sorted(s.maskedBy ?? []);
+    if (entry?.consistency && !sameSet(entry.consistency.u3, u3)) {
+      throw inconsistent(`This site signed U3 = {${entry.consistency.u3.join(', ')}} for round ${r.round}; the coordinator now announces {${u3.join(', ')}}. It reveals for one U3 only.`);
+    }
+    if (entry?.reveal) {
+      if (!s.revealed && entry.reveal.body !== undefined) await this.sendReveal(r.round, JSON.parse(entry.reveal.body) as SecaggReveal, 'resent');
+      return;
+    }
+    if (!u3.includes(this.siteId)) return;
+    const { peers, ids, t } = this.cohort(s, r);
+    const u2 = entry?.u2;
+    if (!u2) throw inconsistent(`The coordinator lists this site in U3 of round ${r.round}, but it has no record of masking an update in it.`);
+    const shown = (s.survivors ?? []).map((m) => ({ siteId: m.siteId, maskPublicKey: m.maskPublicKey })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
+    if (JSON.stringify(shown) !== JSON.stringify(u2)) throw inconsistent('The coordinator now shows other survivors (U2) or mask keys than the ones this site masked with.');
+    const u2ids = u2.map((m) => m.siteId);
+    if (!u3.every((id) => u2ids.includes(id))) throw inconsistent('The coordinator lists a masked update from outside the round\'s survivors.');
+    if (u3.length < t) return; // too few survivors: revealing could only help unmask someone
+
+    const statement = { ...this.rd(r), threshold: t, cohort: ids, u2: u2ids, u3 };
+    this.record(r.round, { consistency: { u3, digest: toB64(secaggConsistencyDigest(statement)) } });
+    if (!s.consistency.some((c) => c.siteId === this.siteId)) {
+      const signature = signSecaggConsistency(statement, this.o.enrollment.identity.sign.secretKey);
+      await this.api().consistency({ federationId: this.o.federationId, round: r.round, body: { signature }, signal: this.o.signal });
+    }
+    // t signatures from distinct members of U3 over this very statement; any other signature is a refusal.
+    const verified = new Set<string>();
+    for (;;) {
+      if (s.phase === 'closed') return this.close(r.round);
+      if (!sameSet(s.maskedBy ?? [], u3)) throw inconsistent('The coordinator changed U3 while this site waited for the consistency signatures.');
+      const signers = new Set<string>();
+      for (const c of s.consistency) {
+        const peer = peers.get(c.siteId);
+        if (!peer || !u3.includes(c.siteId)) throw inconsistent(`The coordinator relays a consistency signature from ${c.siteId}, who is not in U3.`);
+        if (!verified.has(`${c.siteId}\n${c.signature}`)) {
+          if (!verifySecaggConsistency(statement, c.signature, peer.signPublicKey)) {
+            throw inconsistent(`Site ${c.siteId} signed another view of round ${r.round} than this site: the coordinator showed the sites different survivor sets.`);
+          }
+          verified.add(`${c.siteId}\n${c.signature}`);
+        }
+        signers.add(c.siteId);
+      }
+      if (signers.size >= t) break;
+      if (this.o.signal.aborted) throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the consistency signatures.');
+      await new Promise((res) => setTimeout(res, this.o.pollMs ?? 500));
+      s = await this.state(r.round);
+    }
+
+    const dropped = u2ids.filter((id) => !u3.includes(id));
+    const maskKeys = new Map(u2.map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
     const open = (from: string) => {
       const share = s.sharesForMe.find((x) => x.from === from);
-      const key = boxKeys.get(from);
-      if (!share || !key) throw new TwinfedError('VALIDATION_FAILED', `No key share from ${from} for this site.`);
-      return openShares({ ...this.ctx(round), share: { ...share, to: this.siteId }, from: { siteId: from, boxPublicKey: key }, siteId: this.siteId });
+      const peer = peers.get(from);
+      if (!share || !peer) throw inconsistent(`No key share from ${from} for this site.`);
+      return openShares({ ...this.ctx(r), share: { ...share, to: this.siteId }, from: { siteId: from, boxPublicKey: peer.boxPublicKey }, fromMaskPublicKey: maskKeys.get(from)!, siteId: this.siteId });
     };
-    const body = {
+    const body: SecaggReveal = {
       seedShares: u3.map((of) => ({ of, share: toB64(open(of).seed) })),
       maskKeyShares: dropped.map((of) => ({ of, share: toB64(open(of).maskKey) })),
     };
+    if (u3.some((id) => dropped.includes(id))) throw inconsistent('A site cannot be both a survivor and dropped.'); // never both shares of one site
+    this.record(r.round, { reveal: { seedOf: u3, maskKeyOf: dropped, body: JSON.stringify(body) } });
+    await this.sendReveal(r.round, body, 'sent');
+  }
+
+  private async sendReveal(round: number, body: SecaggReveal, what: string): Promise<void> {
     const ack = await this.api().reveal({ federationId: this.o.federationId, round, body, signal: this.o.signal });
-    this.o.logger.info({ round, status: ack.status, survivors: u3.length, dropped: dropped.length }, 'secure aggregation: reveal sent');
+    this.o.logger.info({ round, status: ack.status, survivors: body.seedShares.length, dropped: body.maskKeyShares.length }, `secure aggregation: reveal ${what}`);
+  }
+
+  private close(round: number): void {
+    if (this.entry(round)) this.o.journal.closeSecagg(this.o.federationId, round);
   }
 
   /** Polls the round's state until `done` holds or the round closed (bounded by the round's own deadlines). */

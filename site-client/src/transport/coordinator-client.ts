@@ -15,6 +15,7 @@ import {
   type EnrollResponse,
   type EvaluationReport,
   type SecaggAck,
+  type SecaggConsistency,
   type SecaggReveal,
   type SecaggShares,
   type SecaggState,
@@ -52,9 +53,10 @@ export interface SiteApi {
   statsSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<StatsSession>;
   /** `POST …/stats`: this site's masked contribution to that sum. */
   contributeStats?(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck>;
-  /** Secure aggregation of a round: its state, this site's key shares, then its reveal (needed only when the plan asks for it). */
+  /** Secure aggregation of a round: its state, this site's key shares, its consistency signature, then its reveal (needed only when the plan asks for it). */
   secaggState?(opts: { federationId: string; round: number; signal?: AbortSignal }): Promise<SecaggState>;
   secaggShares?(opts: { federationId: string; round: number; body: SecaggShares; signal?: AbortSignal }): Promise<SecaggAck>;
+  secaggConsistency?(opts: { federationId: string; round: number; body: SecaggConsistency; signal?: AbortSignal }): Promise<SecaggAck>;
   secaggReveal?(opts: { federationId: string; round: number; body: SecaggReveal; signal?: AbortSignal }): Promise<SecaggAck>;
 }
 
@@ -142,6 +144,12 @@ export class CoordinatorClient implements SiteApi {
   /** `POST …/secagg/shares`: this site's round mask public key and share boxes (idempotent). */
   secaggShares(opts: { federationId: string; round: number; body: SecaggShares; signal?: AbortSignal }): Promise<SecaggAck> {
     const req = { method: 'POST' as const, path: routes.secaggShares(opts.federationId, opts.round), json: opts.body };
+    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, SecaggAckSchema);
+  }
+
+  /** `POST …/secagg/consistency`: this site's signature over the round as it saw it (idempotent). */
+  secaggConsistency(opts: { federationId: string; round: number; body: SecaggConsistency; signal?: AbortSignal }): Promise<SecaggAck> {
+    const req = { method: 'POST' as const, path: routes.secaggConsistency(opts.federationId, opts.round), json: opts.body };
     return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, SecaggAckSchema);
   }
 

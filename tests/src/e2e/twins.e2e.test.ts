@@ -13,6 +13,8 @@ import { startTamperProxy } from '../support/tamper-proxy';
 const HOSPITALS: TwinHospital[] = [
   { name: 'Metro', center: 0, profile: 'urban-teaching', seed: 7 },
   { name: 'Oncology', center: 1, profile: 'oncology-center', seed: 8 },
+  // Secure aggregation needs a cohort of at least three sites.
+  { name: 'Lakeside', center: 2, profile: 'suburban-community', seed: 9 },
 ];
 const FORBIDDEN = [/MRN-\d{5}/, ...SIM_NAMED_PATIENTS.flatMap((p) => [new RegExp(`\\b${p.given}\\b`), new RegExp(`\\b${p.family}\\b`)])];
 
@@ -77,7 +79,7 @@ describe('digital twins end to end', () => {
     for (const r of runs) expect(await r.exited).toBe(0);
     logs.push(...runs.flatMap((r) => r.lines));
 
-    // Every site reported its population once per version; the view ranks both sites.
+    // Every site reported its population once per version; the view ranks every site.
     const view = await admin.population({ federationId: fed.id });
     expect(view.sites.map((s) => s.siteId).sort()).toEqual([...siteIds.values()].sort());
     for (const s of view.sites) expect(s.versionId).toBe(done.federation.latestVersionId);

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { SecaggRevealSchema, SecaggSharesSchema } from '@twinfed/shared';
+import { SecaggConsistencySchema, SecaggRevealSchema, SecaggSharesSchema } from '@twinfed/shared';
 import { idParam, intParam, jsonBody } from '../body';
 import { memberSite } from '../membership';
 import type { HttpDeps } from '../deps';
@@ -19,6 +19,10 @@ export function secaggHandlers(deps: HttpDeps) {
     },
     shares: async (req: Request, res: Response) => {
       const ack = await deps.engine.secaggShares({ ...(await where(req)), body: jsonBody(req, SecaggSharesSchema) });
+      res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
+    },
+    consistency: async (req: Request, res: Response) => {
+      const ack = await deps.engine.secaggConsistency({ ...(await where(req)), body: jsonBody(req, SecaggConsistencySchema) });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
     },
     reveal: async (req: Request, res: Response) => {

@@ -11,7 +11,7 @@ export function statsHandlers(deps: HttpDeps) {
     session: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
       await memberSite(req, deps, fid);
-      res.json(await statsSession(deps.store, fid));
+      res.json(await statsSession(deps.store, fid, deps.engine.directory));
     },
     /** Operators and researchers: the pooled statistics (an aggregate over the cohort), for model export. */
     pooled: async (req: Request, res: Response) => {

@@ -9,7 +9,7 @@ const message = (federationId: string, round: number, siteId: string, kind: Seca
 
 export function secaggContract(h: HarnessRef): void {
   describe('secure aggregation messages', () => {
-    it.each<SecaggKind>(['shares', 'reveal'])('%s: accepts once, then duplicate (same payload) or conflict (other payload), keeping the first', async (kind) => {
+    it.each<SecaggKind>(['shares', 'consistency', 'reveal'])('%s: accepts once, then duplicate (same payload) or conflict (other payload), keeping the first', async (kind) => {
       await seedFederation(h.store, 'fed-1', 1);
       const a = message('fed-1', 1, 'site-a', kind);
       expect(await h.store.putSecaggMessage(a)).toEqual({ status: 'accepted' });

@@ -4,9 +4,10 @@ import { migration003 } from './003-stats-contributions';
 import { migration004 } from './004-secure-aggregation';
 import { migration005 } from './005-unique-site-keys';
 import { migration006 } from './006-audit-chain';
+import { migration007 } from './007-secagg-consistency';
 import type { Migration } from './types';
 
 export type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007];

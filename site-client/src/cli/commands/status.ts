@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readSiteState, siteStatePath } from '../../identity/site-state';
-import { TwinfedError, printable } from '@twinfed/shared';
+import { TwinfedError, fingerprint, printable } from '@twinfed/shared';
 import { Journal } from '../../training/journal';
 import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { metricsText } from '../render';
@@ -35,6 +35,9 @@ export function addStatusCommand(program: Command, deps: CliDeps): void {
         ...journal.uploads.map((u) => `  ${u.federationId} round ${u.round}: ${u.status} at ${u.receivedAt} (base ${u.baseVersionId}, digest ${u.digest.slice(0, 12)}…)`),
         `Evaluations:   ${journal.evaluations.length}`,
         ...journal.evaluations.map((e) => `  ${e.federationId} version ${e.versionId} on ${e.n} test rows: ${e.metrics ? metricsText(e.metrics) : 'metric values not recorded'} (at ${e.at})`),
+        // Peers' keys as the coordinator vouched for them, first seen: compare the fingerprints with the peers out of band.
+        `Pinned peers:  ${journal.peers.length}`,
+        ...journal.peers.map((p) => `  ${p.siteId}: ${fingerprint({ signPublicKey: p.signPublicKey, boxPublicKey: p.boxPublicKey })} (pinned at ${p.pinnedAt})`),
       ];
       // The site's name and the coordinator URL came from elsewhere: nothing they hold reaches the terminal raw.
       deps.stdout.write(printable(`${lines.join('\n')}\n`, { keepNewlines: true }));

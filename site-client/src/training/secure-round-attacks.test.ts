@@ -1,0 +1,240 @@
+/**
+ * Secure aggregation against a lying coordinator (issue 16, findings 1–4): each test plays one attack with the
+ * malicious-coordinator double (it relays honestly, then lies per site, and tries to unmask an update from all it
+ * was sent) and shows that the sites refuse, so no update can be unmasked.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generateIdentity, maskKeyPair, signSecaggKeys, toB64, type WeightSet } from '@twinfed/shared';
+import { testEnrollment, testPlan } from '../__tests__/fake-coordinator';
+import { fakeModelOps, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
+import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
+import { SiteAuditLog } from '../audit/site-audit';
+import type { Enrollment } from '../identity/load';
+import { silentLogger } from '../logger';
+import { FederationSession } from './federation-session';
+import { Journal } from './journal';
+import { RoundWorker } from './round-worker';
+import type { RunnerProgress } from './progress';
+import { SecureRound } from './secure-round';
+
+const weightsOf = (i: number): WeightSet => ({ layout: [{ name: 'w', shape: [2], dtype: 'float32' }], data: Float32Array.from([0.25 * (i + 1), -0.5 * (i + 1)]) });
+const EXAMPLES = 10;
+const R = { round: 1, baseVersionId: 'v0' };
+
+function consortium(names: string[], threshold: number) {
+  const holder = new LyingCoordinator([], { threshold });
+  const sites = names.map((n) => testEnrollment(holder.identity, n));
+  const c = new LyingCoordinator(sites, { threshold, models: holder.models });
+  const dirs = new Map(sites.map((s) => [s.state.siteId, fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-attack-'))]));
+  /** A site's SecureRound over its data directory (a new one = the site restarted). */
+  const round = (e: Enrollment) =>
+    new SecureRound({ api: c.apiFor(e.state.siteId), enrollment: e, journal: Journal.open(dirs.get(e.state.siteId)!), federationId: c.federationId, minSites: 2, logger: silentLogger(), signal: new AbortController().signal, pollMs: 1 });
+  return { c, sites, dirs, round };
+}
+type Consortium = ReturnType<typeof consortium>;
+
+async function share(k: Consortium): Promise<void> {
+  for (const s of k.sites) await k.round(s).share(R);
+  k.c.u2 = k.sites.map((s) => s.state.siteId).sort();
+  k.c.phase = 'masking';
+}
+
+async function mask(k: Consortium, sites = k.sites): Promise<void> {
+  for (const s of sites) {
+    const i = k.sites.indexOf(s);
+    const envelope = await k.round(s).sealMasked({ header: secureHeader(k.c.federationId, s.state.siteId, EXAMPLES), weights: weightsOf(i) });
+    await k.c.apiFor(s.state.siteId).uploadUpdate({ federationId: k.c.federationId, round: 1, envelope });
+  }
+}
+
+const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'returned', (e: { code?: string }) => e.code ?? String(e));
+
+/** True when `got` is site i's n · w (the attack worked). */
+const isUpdateOf = (got: Float64Array | null, i: number): boolean => got !== null && Array.from(weightsOf(i).data, (w) => w * EXAMPLES).every((w, k) => Math.abs(got[k]! - w) < 1e-3);
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+  if (!cond()) throw new Error('timed out');
+}
+
+describe('secure aggregation against a lying coordinator', () => {
+  test('(a) after an honest reveal, a second one for a U3 without site-d is refused: site-d\'s seed and mask key never both leak', async () => {
+    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 3);
+    await share(k);
+    await mask(k);
+    const all = k.sites.map((s) => s.state.siteId).sort();
+    k.c.u3 = all;
+    k.c.phase = 'unmasking';
+    expect(await Promise.all(k.sites.map((s) => outcome(k.round(s).reveal(R))))).toEqual(['returned', 'returned', 'returned', 'returned']);
+    expect(k.c.reveals).toHaveLength(4);
+    // The coordinator now claims that site-d's update never arrived and that nobody has revealed yet.
+    k.c.forget = true;
+    k.c.lie = (_, v) => ({ ...v, maskedBy: all.filter((id) => id !== 'site-d') });
+    expect(await Promise.all(k.sites.slice(0, 3).map((s) => outcome(k.round(s).reveal(R))))).toEqual(['SECAGG_INCONSISTENT', 'SECAGG_INCONSISTENT', 'SECAGG_INCONSISTENT']);
+    expect(k.c.reveals).toHaveLength(4);
+    expect(k.c.reveals.every((r) => r.body.maskKeyShares.length === 0)).toBe(true);
+    expect(isUpdateOf(await k.c.recover('site-d'), 3)).toBe(false);
+    // Told again that nothing arrived, a site re-sends its recorded reveal verbatim, and nothing else.
+    k.c.lie = (_, v) => v;
+    await k.round(k.sites[0]!).reveal(R);
+    expect(k.c.reveals[4]).toEqual({ siteId: 'site-a', body: k.c.reveals.find((r) => r.siteId === 'site-a')!.body });
+  });
+
+  test('(b) mask public keys the coordinator substituted for a site\'s peers are refused before the site masks', async () => {
+    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 3);
+    await share(k);
+    const known = new Map<string, Uint8Array>();
+    const fake = new Map(
+      k.sites.slice(1).map((s) => {
+        const identity = generateIdentity();
+        const pair = maskKeyPair({ ...k.c.rd, boxSecretKey: identity.box.secretKey });
+        known.set(toB64(pair.publicKey), pair.secretKey);
+        return [s.state.siteId, { identity, maskPublicKey: toB64(pair.publicKey) }];
+      }),
+    );
+    // 1. Only the mask keys replaced: their owners' signatures no longer verify.
+    k.c.lie = (siteId, v) => (siteId !== 'site-a' || !v.survivors ? v : { ...v, survivors: v.survivors.map((m) => (fake.has(m.siteId) ? { ...m, maskPublicKey: fake.get(m.siteId)!.maskPublicKey } : m)) });
+    expect(await outcome(k.round(k.sites[0]!).sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) }))).toBe('SECAGG_UNTRUSTED_KEY');
+    // 2. The peers' identities replaced too, with directory entries the coordinator signs and mask keys those fakes sign:
+    //    site-a pinned the real keys when it shared, so the directory now contradicts its pins.
+    k.c.lie = (siteId, v) => {
+      if (siteId !== 'site-a' || !v.survivors) return v;
+      return {
+        ...v,
+        cohort: v.cohort.map((m) => (fake.has(m.siteId) ? k.c.directoryEntry(m.siteId, fake.get(m.siteId)!.identity) : m)),
+        survivors: v.survivors.map((m) => {
+          const f = fake.get(m.siteId);
+          if (!f) return m;
+          return { ...m, maskPublicKey: f.maskPublicKey, signature: signSecaggKeys({ ...k.c.rd, siteId: m.siteId, maskPublicKey: f.maskPublicKey, boxesSha256: m.boxesSha256 }, f.identity.sign.secretKey) };
+        }),
+      };
+    };
+    expect(await outcome(k.round(k.sites[0]!).sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) }))).toBe('SECAGG_UNTRUSTED_KEY');
+    expect(k.c.masked.has('site-a')).toBe(false);
+    // The honest rest of the round cannot give the coordinator site-a's update.
+    await mask(k, k.sites.slice(1));
+    k.c.lie = (_, v) => v;
+    expect(await k.c.recover('site-a', { known })).toBeNull();
+  });
+
+  test('(c) different U3 to different sites, with a Sybil: neither group reaches t = 4 signatures, nobody reveals, site-d stays masked', async () => {
+    // Four hospitals and one Sybil (site-e) the coordinator enrolled itself and holds the keys of; t = ⌊10/3⌋ + 1 = 4.
+    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d', 'site-e'], 4);
+    const sybil = k.sites[4]!;
+    const honest = k.sites.slice(0, 4);
+    await share(k);
+    await mask(k);
+    const all = k.sites.map((s) => s.state.siteId).sort();
+    const withoutD = all.filter((id) => id !== 'site-d');
+    k.c.u3 = all;
+    k.c.phase = 'unmasking';
+    // Group A (site-d itself and site-a) is told site-d's update arrived; group B (site-b, site-c) that it did not. Each
+    // group is shown only the signatures over its own U3, plus the Sybil's over the same.
+    const groupB = new Set(['site-b', 'site-c']);
+    const u3Of = (siteId: string) => (groupB.has(siteId) ? withoutD : all);
+    k.c.lie = (siteId, v) => ({
+      ...v,
+      maskedBy: u3Of(siteId),
+      consistency: [...k.c.consistency.filter((c) => groupB.has(c.siteId) === groupB.has(siteId)), k.c.sybilConsistency(sybil, u3Of(siteId))],
+    });
+    const outcomes = Promise.all(honest.map((s) => outcome(k.round(s).reveal(R))));
+    await until(() => k.c.consistency.length === 4); // every honest site signed its view, and waits for t signatures
+    k.c.phase = 'closed';
+    expect(await outcomes).toEqual(['returned', 'returned', 'returned', 'returned']);
+    expect(k.c.reveals).toEqual([]);
+    expect(await k.c.recover('site-d', { sybils: [sybil] })).toBeNull();
+  });
+
+  test('(c″) signatures over another U3 than the one a site signed are refused at once; the consistent majority may reveal, site-d stays masked', async () => {
+    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 3);
+    await share(k);
+    await mask(k);
+    const all = k.sites.map((s) => s.state.siteId).sort();
+    k.c.u3 = all;
+    k.c.phase = 'unmasking';
+    k.c.lie = (siteId, v) => (siteId === 'site-b' ? { ...v, maskedBy: all.filter((id) => id !== 'site-d') } : v);
+    const outcomes = await Promise.all(k.sites.map((s) => outcome(k.round(s).reveal(R))));
+    // site-b sees the others' signatures over U3 = all: it refuses. The others either reach t = 3 signatures over the
+    // U3 they signed (and reveal seeds only) or see site-b's and refuse — depending on arrival order.
+    expect(outcomes[1]).toBe('SECAGG_INCONSISTENT');
+    for (const o of outcomes) expect(['returned', 'SECAGG_INCONSISTENT']).toContain(o);
+    expect(k.c.reveals.filter((r) => r.siteId === 'site-b' || r.body.maskKeyShares.length > 0)).toEqual([]);
+    expect(await k.c.recover('site-d')).toBeNull();
+  });
+
+  test('(c′) a threshold other than the one the site computes from the plan and the cohort (t > 2n/3) is refused before sharing', async () => {
+    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 2);
+    expect(await outcome(k.round(k.sites[0]!).share(R))).toBe('SECAGG_INCONSISTENT');
+    expect(k.c.shares.size).toBe(0);
+    const two = consortium(['site-a', 'site-b'], 2);
+    expect(await outcome(two.round(two.sites[0]!).share(R))).toBe('SECAGG_COHORT_TOO_SMALL');
+  });
+
+  test('(d) a restarted site never masks a second vector for the same round, whatever the coordinator says', async () => {
+    const k = consortium(['site-a', 'site-b', 'site-c'], 3);
+    await share(k);
+    const a = k.sites[0]!;
+    const first = await k.round(a).sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) });
+    await k.c.apiFor('site-a').uploadUpdate({ federationId: k.c.federationId, round: 1, envelope: first });
+    // Restarted (a new SecureRound over the same data directory), told it has not submitted, retrained on new data.
+    expect(await outcome(k.round(a).sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES + 1), weights: weightsOf(5) }))).toBe('SECAGG_MASK_REUSE');
+    expect(k.round(a).storedEnvelope(1)).toEqual(first);
+    expect(k.c.masked.get('site-a')).toHaveLength(1);
+  });
+
+  test('(d′) a site restarted after its upload landed but before the acknowledgement re-sends the stored bytes without retraining', async () => {
+    const k = consortium(['site-a', 'site-b', 'site-c'], 3);
+    k.c.elements = 4;
+    const plan = testPlan({ privacy: { secureAggregation: true }, minSites: 2 });
+    const a = k.sites[0]!;
+    const worker = async (dataset: ReturnType<typeof syntheticDataset>) => {
+      const ops = fakeModelOps();
+      const events: RunnerProgress[] = [];
+      const session = await FederationSession.create({ plan, dataset, siteId: 'site-a', ops });
+      const w = new RoundWorker({
+        session, api: k.c.apiFor('site-a'), enrollment: a, journal: Journal.open(k.dirs.get('site-a')!), federationId: k.c.federationId, logger: silentLogger(),
+        signal: new AbortController().signal, emit: (e) => events.push(e), status: () => undefined,
+      });
+      return { w, ops, events };
+    };
+    const current = await k.c.models.currentRound(k.c.federationId);
+    k.c.dropAcks = 1; // the first upload lands, its acknowledgement is lost
+    const first = await worker(syntheticDataset());
+    const training = outcome(first.w.maybeTrain(current));
+    await until(() => k.c.shares.has('site-a'));
+    for (const s of k.sites.slice(1)) await k.round(s).share(R);
+    k.c.u2 = k.sites.map((s) => s.state.siteId).sort();
+    k.c.phase = 'masking';
+    expect(await training).toBe('NETWORK');
+    expect(first.ops.trainCalls).toBe(1);
+    // Restart with one more patient; the coordinator says "not submitted".
+    k.c.onUpload = () => (k.c.phase = 'closed');
+    const second = await worker({ ...syntheticDataset(), train: syntheticSplit(41, 1) });
+    await second.w.maybeTrain(current);
+    expect(second.ops.trainCalls).toBe(0);
+    const sent = k.c.masked.get('site-a')!;
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.envelope).toEqual(sent[0]!.envelope);
+    expect(second.events).toContainEqual(expect.objectContaining({ type: 'uploaded', round: 1 }));
+  });
+
+  test('a refusal ends the round for the site: no training, a `secagg-refused` skip, an audit entry', async () => {
+    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 2); // the coordinator announces t = 2; the site computes 3
+    const plan = testPlan({ privacy: { secureAggregation: true }, minSites: 2 });
+    const ops = fakeModelOps();
+    const events: RunnerProgress[] = [];
+    const dir = k.dirs.get('site-a')!;
+    const audit = new SiteAuditLog(dir);
+    const w = new RoundWorker({
+      session: await FederationSession.create({ plan, dataset: syntheticDataset(), siteId: 'site-a', ops }), api: k.c.apiFor('site-a'), enrollment: k.sites[0]!,
+      journal: Journal.open(dir), audit, federationId: k.c.federationId, logger: silentLogger(), signal: new AbortController().signal, emit: (e) => events.push(e), status: () => undefined,
+    });
+    await w.maybeTrain(await k.c.models.currentRound(k.c.federationId));
+    expect(ops.trainCalls).toBe(0);
+    expect(k.c.shares.size).toBe(0);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'skipped', round: 1, reason: 'secagg-refused', message: expect.stringMatching(/threshold/) }));
+    expect(audit.list().map((e) => [e.action, (e.detail as { code?: string }).code])).toEqual([['secagg.refused', 'SECAGG_INCONSISTENT']]);
+  });
+});
