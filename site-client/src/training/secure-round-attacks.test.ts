@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateIdentity, maskKeyPair, signSecaggKeys, toB64, type WeightSet } from '@twinfed/shared';
+import { generateIdentity, maskKeyPair, planDigest, signSecaggKeys, toB64, type WeightSet } from '@twinfed/shared';
 import { testEnrollment, testPlan } from '../__tests__/fake-coordinator';
 import { fakeModelOps, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
 import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
@@ -195,6 +195,7 @@ describe('secure aggregation against a lying coordinator', () => {
       const session = await FederationSession.create({ plan, dataset, siteId: 'site-a', ops });
       const w = new RoundWorker({
         session, api: k.c.apiFor('site-a'), enrollment: a, journal: Journal.open(k.dirs.get('site-a')!), federationId: k.c.federationId, logger: silentLogger(),
+        planSha256: planDigest(plan),
         signal: new AbortController().signal, emit: (e) => events.push(e), status: () => undefined,
       });
       return { w, ops, events };
@@ -229,7 +230,7 @@ describe('secure aggregation against a lying coordinator', () => {
     const audit = new SiteAuditLog(dir);
     const w = new RoundWorker({
       session: await FederationSession.create({ plan, dataset: syntheticDataset(), siteId: 'site-a', ops }), api: k.c.apiFor('site-a'), enrollment: k.sites[0]!,
-      journal: Journal.open(dir), audit, federationId: k.c.federationId, logger: silentLogger(), signal: new AbortController().signal, emit: (e) => events.push(e), status: () => undefined,
+      journal: Journal.open(dir), audit, federationId: k.c.federationId, planSha256: planDigest(plan), logger: silentLogger(), signal: new AbortController().signal, emit: (e) => events.push(e), status: () => undefined,
     });
     await w.maybeTrain(await k.c.models.currentRound(k.c.federationId));
     expect(ops.trainCalls).toBe(0);
