@@ -98,8 +98,6 @@ describe('fuzz: every route and socket event of the coordinator', () => {
     await w?.close();
   }, 30_000);
 
-  // First: the HTTP fuzz opens engine.io sessions of its own (junk to /socket.io/), which hold this address's
-  // anonymous-connection slots until engine.io times them out, and would refuse the valid handshakes here.
   test('socket.io: generated handshakes and events on /sites (and other namespaces) are answered as promised', async () => {
     const started = performance.now();
     await check(fc.array(socketCase, { minLength: 25, maxLength: 25 }), Math.ceil(SOCKET_RUNS / 25), async (cases) => {

@@ -21,6 +21,7 @@ export interface SocketCase {
   namespace: string;
   auth: AuthSpec;
   emits: Emit[];
+  /** The coordinator serves WebSocket only: a polling attempt must be refused. */
   transport: 'websocket' | 'polling';
 }
 
@@ -88,12 +89,12 @@ function authOf(spec: AuthSpec, w: World): unknown {
   }
 }
 
-/** True when the coordinator must accept this handshake. `replay` may go either way (its first use is valid). */
+/** True when the coordinator must accept this handshake (WebSocket only). `replay` may go either way (its first use is valid). */
 function mustConnect(c: SocketCase): boolean {
-  return c.namespace === SITE_NAMESPACE && c.auth.kind === 'valid' && ['member', 'member2', 'outsider'].includes(c.auth.signer);
+  return c.transport === 'websocket' && c.namespace === SITE_NAMESPACE && c.auth.kind === 'valid' && ['member', 'member2', 'outsider'].includes(c.auth.signer);
 }
 function mayConnect(c: SocketCase): boolean {
-  return mustConnect(c) || (c.namespace === SITE_NAMESPACE && c.auth.kind === 'broken' && ['replay', 'extra-field'].includes(c.auth.how) && ['member', 'member2', 'outsider'].includes(c.auth.signer));
+  return mustConnect(c) || (c.transport === 'websocket' && c.namespace === SITE_NAMESPACE && c.auth.kind === 'broken' && ['replay', 'extra-field'].includes(c.auth.how) && ['member', 'member2', 'outsider'].includes(c.auth.signer));
 }
 
 /** Runs one socket case against the world's coordinator; never waits longer than `timeoutMs` in all. */
@@ -110,14 +111,7 @@ export async function runSocketCase(c: SocketCase, w: World, timeoutMs: number):
     if (first.result === 'timeout') return { ...first, acks: 0, violation: 'no answer to the handshake' };
     if (first.result === 'connected' && !mayConnect(c)) return { ...first, acks: 0, violation: 'connected without a valid site handshake' };
     if (first.result !== 'connected' && mustConnect(c) && !(c.auth.kind === 'valid' && first.message === 'RATE_LIMITED')) return { ...first, acks: 0, violation: `a valid site handshake was refused (${first.message})` };
-    if (first.result !== 'connected') {
-      // A refused handshake: the coordinator closes the connection. Over long-polling that close travels on the
-      // client's next poll, so keep polling until it arrives (as socket.io clients do): hanging up first would leave
-      // the connection, one of the address's anonymous slots, open on the server until engine.io times it out (30 s).
-      const engine = socket.io.engine;
-      if (engine && engine.readyState !== 'closed') await new Promise<void>((resolve) => { engine.once('close', () => resolve()); setTimeout(resolve, 2000); });
-      return { ...first, acks: 0 };
-    }
+    if (first.result !== 'connected') return { ...first, acks: 0 };
     let acks = 0;
     for (const e of c.emits) {
       if (!socket.connected) break;
