@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import { TwinfedError } from '@twinfed/shared';
 import type { Logger } from '../logger';
 
-/** Turns anything thrown into the one error class; body-reader and zod errors get their stable codes. */
+/** Turns anything thrown into the one error class; body-reader, router (malformed path) and zod errors get their stable codes. */
 export function toTwinfedError(err: unknown): TwinfedError {
   if (err instanceof TwinfedError) return err;
   if (err instanceof ZodError) {
@@ -16,6 +16,8 @@ export function toTwinfedError(err: unknown): TwinfedError {
   if (type === 'request.size.invalid') return new TwinfedError('BAD_REQUEST', 'The body is not the length its Content-Length says.');
   if (type === 'request.aborted') return new TwinfedError('BAD_REQUEST', 'The client closed the request before its body arrived.');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new TwinfedError('UNSUPPORTED_MEDIA_TYPE');
+  // express's router decodes path parameters and throws a URIError on malformed percent-encoding (`%E0%A4%A`).
+  if (err instanceof URIError) return new TwinfedError('BAD_REQUEST', 'The path is not valid percent-encoding.');
   return new TwinfedError('INTERNAL', undefined, { cause: err });
 }
 

@@ -157,6 +157,26 @@ describe('socket.io: handshake failures', () => {
   });
 });
 
+/**
+ * Found by the fuzz suite (fuzz.test.ts): long-polling was served though no twinfed client uses it. One plain GET
+ * opened an engine.io session that held an anonymous slot of its address for up to 50 s (ping timeout, then a 30 s
+ * close timer that also kept a stopped coordinator's process alive): 16 GETs locked the address's sites out.
+ */
+describe('socket.io: transports', () => {
+  test('only WebSocket is served: a long-polling handshake opens no session, and 20 of them leave room for a site', async () => {
+    const c = await startTestCoordinator();
+    try {
+      const site = await enrollTestSite(c, 'Alpha');
+      const polls = await Promise.all(Array.from({ length: 20 }, () => fetch(`${c.url}/socket.io/?EIO=4&transport=polling`)));
+      const auth = signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey });
+      expect(await attempt(c.url, SITE_NAMESPACE, { auth })).toEqual({ connected: true });
+      expect(polls.map((r) => r.status)).toEqual(Array(20).fill(400));
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('socket.io: configuration', () => {
   test('the anonymous cap defaults to 16 per address and is set with TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS (at least 1)', async () => {
     const { loadConfig } = await import('../config');

@@ -45,7 +45,7 @@ function refusal(code: ErrorCode): Error {
 }
 
 /**
- * Attaches socket.io to the HTTP server. Sites authenticate the handshake to {@link SITE_NAMESPACE} with a signed,
+ * Attaches socket.io to the HTTP server (WebSocket transport only). Sites authenticate the handshake to {@link SITE_NAMESPACE} with a signed,
  * fresh, single-use nonce (the same rules as signed requests). Every other namespace, `/` included, is refused and
  * the connection closed at once. Connections that have not authenticated are capped per client address (the address
  * the HTTP layer uses, trusted proxy included) and closed after `connectTimeoutMs`. A refused handshake is answered
@@ -76,6 +76,9 @@ export function attachSockets(opts: {
   const anonymous = new AnonymousConnections(cap);
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(opts.httpServer, {
     serveClient: false,
+    // WebSocket only, as every twinfed client connects: a long-polling session is opened by one plain GET and outlives
+    // its client (ping timeout, then a 30 s close timer), holding an anonymous slot and a stopping process meanwhile.
+    transports: ['websocket'],
     maxHttpBufferSize: 64 * 1024,
     pingInterval: 10_000,
     pingTimeout: 10_000,
