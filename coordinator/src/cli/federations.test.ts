@@ -53,7 +53,7 @@ describe('federations create', () => {
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines[0]).toBe(`twinfed: The plan file ${file} is not a valid federation plan: 4 problems (INVALID_PLAN)`);
     expect(lines.slice(1)).toEqual([
-      "  - strategy.name: Invalid discriminator value. Expected 'fedavg' | 'fedprox' | 'scaffold' | 'fedadam' | 'fedyogi' | 'fedadagrad' | 'cyclic' | 'fedmedian' | 'fedtrimmedavg' | 'krum'",
+      "  - strategy.name: Invalid discriminator value. Expected 'fedavg' | 'fedprox' | 'scaffold' | 'fedadam' | 'fedyogi' | 'fedadagrad' | 'cyclic' | 'fedmedian' | 'fedtrimmedavg' | 'krum' | 'geomed' | 'centeredclip'",
       '  - training: give exactly one of training.steps or training.epochs',
       '  - rounds: Too small: expected number to be >=1',
       '  - (root): Unrecognized key: "extra"',

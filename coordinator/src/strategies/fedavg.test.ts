@@ -117,6 +117,8 @@ describe('createStrategy', () => {
       { name: 'fedmedian' },
       { name: 'fedtrimmedavg', beta: 0.2 },
       { name: 'krum', byzantine: 0, multi: 1 },
+      { name: 'geomed', maxIterations: 100, smoothing: 1e-6 },
+      { name: 'centeredclip', radius: 0.05, iterations: 1 },
     ] as const;
     for (const c of configs) {
       const s = createStrategy(c);

@@ -1,7 +1,9 @@
 import type { StrategyConfig } from '@twinfed/shared';
 import { cyclic } from './cyclic';
 import { fedAvg, fedProx, scaffold } from './fedavg';
+import { centeredClip } from './centered-clip';
 import { fedOpt } from './fedopt';
+import { geomed } from './geomed';
 import { krum } from './krum';
 import { fedMedian, fedTrimmedAvg } from './robust';
 import type { Strategy } from './types';
@@ -22,11 +24,13 @@ export type {
 } from './types';
 export { isDeltaStrategy } from './types';
 export { benchAggregation, type AggregationBenchOptions, type AggregationBenchResult } from './bench';
+export { centeredClip, centeredClipping } from './centered-clip';
 export { withUpdateClipping, clipUpdate } from './clipping';
 export { withCentralDp, type CentralDpOptions } from './central-dp';
 export { cycleOrder, cyclic } from './cyclic';
 export { fedAvg, fedProx, scaffold } from './fedavg';
 export { fedOpt, type FedOptOptions, type FedOptVariant } from './fedopt';
+export { geomed, geometricMedian } from './geomed';
 export { krum } from './krum';
 export { fedMedian, fedTrimmedAvg } from './robust';
 export { mixSeed, selectSites } from './selection';
@@ -52,5 +56,9 @@ export function createStrategy(config: StrategyConfig): Strategy {
       return fedTrimmedAvg(config);
     case 'krum':
       return krum(config);
+    case 'geomed':
+      return geomed(config);
+    case 'centeredclip':
+      return centeredClip(config);
   }
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { krum } from './krum';
 import { fedMedian, fedTrimmedAvg } from './robust';
 import { ctxOf, expectClose, result, runRound } from './__tests__/fixtures';
@@ -29,6 +30,43 @@ describe('FedTrimmedAvg', () => {
   it('is the plain mean when ⌊beta·n⌋ = 0', () => {
     // beta 0.1, n 5 → nothing dropped: (1 + 2 + 3 + 4 + 100) / 5 = 22 and (20 − 1000) / 5 = −196
     expectClose(runRound(fedTrimmedAvg({ beta: 0.1 }), g, rs).weights, [22, -196]);
+  });
+});
+
+describe('coordinate-wise rules with f attackers of arbitrary values', () => {
+  // Per coordinate, with at most f values outside the honest range, the (trimmed) middle of the sorted values
+  // stays within the honest minimum and maximum: median for f < n/2, trimmed mean when ⌊beta·n⌋ ≥ f.
+  const scenario = fc
+    .record({ n: fc.integer({ min: 1, max: 9 }), d: fc.integer({ min: 1, max: 5 }) })
+    .chain(({ n, d }) =>
+      fc.record({
+        f: fc.integer({ min: 0, max: Math.ceil(n / 2) - 1 }),
+        honest: fc.array(fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: d, maxLength: d }), { minLength: n, maxLength: n }),
+        attackers: fc.array(fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: d, maxLength: d }), { minLength: n, maxLength: n }),
+      }),
+    );
+  const within = (weights: Float32Array, honest: number[][]) =>
+    Array.from(weights).every((w, j) => {
+      const col = honest.map((h) => Math.fround(h[j]!));
+      return w >= Math.min(...col) && w <= Math.max(...col);
+    });
+  const run = (s: ReturnType<typeof fedMedian>, f: number, honest: number[][], attackers: number[][]) =>
+    runRound(s, ctxOf(new Array<number>(honest[0]!.length).fill(0)), honest.map((h, i) => result(`s${i}`, 1, i < f ? attackers[i]! : h)));
+
+  it('the median stays within the honest hull per coordinate while f < n/2', () => {
+    fc.assert(fc.property(scenario, ({ f, honest, attackers }) => within(run(fedMedian(), f, honest, attackers).weights, honest.slice(f))), { numRuns: 300 });
+  });
+
+  it('the trimmed mean stays within the honest hull per coordinate when it trims at least f values per side', () => {
+    fc.assert(
+      fc.property(scenario, ({ f, honest, attackers }) => {
+        const n = honest.length;
+        const beta = Math.min(0.49, (f + 0.5) / n); // ⌊beta·n⌋ ≥ f whenever f < n/2
+        fc.pre(Math.floor(beta * n) >= f);
+        return within(run(fedTrimmedAvg({ beta }), f, honest, attackers).weights, honest.slice(f));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -1,8 +1,8 @@
 import { type StrategyName, TwinfedError } from '@twinfed/shared';
 import { SiteLedger, checkContext, deltaNorm } from './ledger';
 import { selectSites } from './selection';
-import { decodeStateBytes, encodeStateBytes } from './state-codec';
-import type { Accumulator, ClientResult, RoundContext, Strategy } from './types';
+import { decodeStateBytes, encodeStateBytes, zeroState } from './state-codec';
+import type { Accumulator, ClientResult, RoundContext, Strategy, StrategyState } from './types';
 
 /** One kept update. */
 export interface KeptUpdate {
@@ -40,30 +40,41 @@ export class KeepAllAccumulator implements Accumulator {
   }
 }
 
-/** How a robust rule turns the kept updates (sorted by site) into weights and its own metrics. */
-export type RobustRule = (updates: readonly KeptUpdate[]) => {
+/**
+ * How a robust rule turns the kept updates (sorted by site) into weights and its own metrics. A rule with state
+ * (see `stateNames` of {@link robustStrategy}) reads it from `ctx.state` and returns the next one.
+ */
+export type RobustRule = (
+  updates: readonly KeptUpdate[],
+  ctx: RoundContext,
+) => {
   weights: Float32Array;
   contributors: string[];
   metrics?: Record<string, number>;
+  state?: StrategyState;
 };
 
-/** A stateless strategy over all kept updates: all available sites, then `rule` (needs ≥ `minResults`). */
-export function robustStrategy(opts: { name: StrategyName; minResults: number; rule: RobustRule }): Strategy {
+/**
+ * A strategy over all kept updates: all available sites, then `rule` (needs ≥ `minResults`). Stateless unless
+ * `stateNames` names Float64 vectors of model size (zero before round 1) that the rule carries from round to round.
+ */
+export function robustStrategy(opts: { name: StrategyName; minResults: number; rule: RobustRule; stateNames?: readonly string[] }): Strategy {
+  const stateNames = opts.stateNames ?? [];
   return {
     name: opts.name,
-    initialState: () => ({}),
+    initialState: (size) => zeroState(stateNames, size),
     configureRound: (ctx) => ({ selected: selectSites(ctx), clientConfig: {} }),
     createAccumulator: (ctx) => new KeepAllAccumulator(ctx),
     aggregate: (ctx, acc, failures) => {
       checkContext(ctx);
       if (!(acc instanceof KeepAllAccumulator)) throw new TwinfedError('INTERNAL', `${opts.name} was given an accumulator it did not create.`);
       acc.ledger.requireAtLeast(opts.minResults, opts.name);
-      const { weights, contributors, metrics } = opts.rule(acc.sorted());
+      const { weights, contributors, metrics, state } = opts.rule(acc.sorted(), ctx);
       const all = { ...acc.ledger.metrics(failures), ...metrics, updateNorm: deltaNorm(weights, ctx.global) };
-      return { weights, state: {}, metrics: all, contributors: [...contributors].sort() };
+      return { weights, state: state ?? {}, metrics: all, contributors: [...contributors].sort() };
     },
     encodeState: (state) => encodeStateBytes(state),
-    decodeState: (bytes, size) => decodeStateBytes(bytes, { expected: [], size }),
+    decodeState: (bytes, size) => decodeStateBytes(bytes, { expected: stateNames, size }),
   };
 }
 

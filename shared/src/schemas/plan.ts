@@ -52,12 +52,35 @@ export const StrategySchema = z
         multi: z.number().int().min(1).default(1).describe('How many of the best-scored updates are averaged (1 = Krum, more = Multi-Krum).'),
       })
       .strict(),
+    z
+      .object({
+        name: strategyName(
+          'geomed',
+          'Geometric median (RFA, Pillutla et al. 2022): the point with the least summed distance to the site models, one vote per site, by smoothed Weiszfeld; while fewer than half the sites are byzantine they move it a bounded distance.',
+        ),
+        maxIterations: z.number().int().min(1).max(1000).default(100).describe('Most Weiszfeld steps per round (it stops earlier once the summed distance no longer decreases).'),
+        smoothing: z.number().positive().max(1).default(1e-6).describe('ν: a distance below ν counts as ν, which keeps a step defined when the estimate reaches a site model (in weight units).'),
+      })
+      .strict(),
+    z
+      .object({
+        name: strategyName(
+          'centeredclip',
+          'Centered clipping (Karimireddy et al. 2021): from the previous round’s aggregate update, move towards each site’s update by at most `radius`, averaged over the sites; one site shifts a round by at most radius × iterations ÷ sites.',
+        ),
+        radius: z.number().positive().finite().max(1e6).describe('τ: L2 bound on each site’s deviation from the centre (weight units). Choose it near the honest sites’ typical update norm (the `updateNorm` and `centeredClipClipped` round metrics show its effect).'),
+        iterations: z.number().int().min(1).max(100).default(1).describe('L: clipping iterations per round (the paper uses 1).'),
+      })
+      .strict(),
   ])
   .describe('The server-side aggregation strategy, selected by `name`, with its hyperparameters.');
 /** A strategy selection (see {@link StrategySchema}). */
 export type StrategyConfig = z.infer<typeof StrategySchema>;
 /** Names of the available strategies. */
 export type StrategyName = StrategyConfig['name'];
+
+/** Strategies that need every site's update on its own (robust aggregation): never with secure aggregation or central DP. */
+export const ROBUST_STRATEGIES: readonly StrategyName[] = ['fedmedian', 'fedtrimmedavg', 'krum', 'geomed', 'centeredclip'];
 
 /** Default of `training.maxExamplesPerSite`: the most training rows one site may claim (and so its weight in a mean). */
 export const DEFAULT_MAX_EXAMPLES_PER_SITE = 1_000_000;
@@ -227,7 +250,9 @@ export type DataConfig = z.infer<typeof DataSchema>;
 /** The cross-field rules of {@link PlanSchema}, in words (the docs list them; the refinement below enforces them). */
 export const PLAN_RULES: readonly string[] = [
   '`model.inputs` must equal the number of `data.features`.',
-  'Secure aggregation hides individual updates, so it cannot run with the robust strategies (`fedmedian`, `fedtrimmedavg`, `krum`), with `cyclic`, or with central DP (`privacy.dp`); with it, `minSites` must be at least 2.',
+  'Secure aggregation hides individual updates, so it cannot run with the robust strategies (' +
+    ROBUST_STRATEGIES.map((n) => '`' + n + '`').join(', ') +
+    '), with `cyclic`, or with central DP (`privacy.dp`); with it, `minSites` must be at least 2.',
   '`cyclic` trains one site per round: `minSites` must be 1.',
   'Central DP (`privacy.dp`) needs a mean-delta strategy: `fedavg`, `fedprox`, `scaffold`, `fedadam`, `fedyogi` or `fedadagrad`.',
   'With `privacy.dp.maxEpsilon`, the ε that `rounds` releases at `noiseMultiplier` spend (δ = `privacy.dp.delta`) must not exceed it.',
@@ -300,7 +325,7 @@ export const PlanSchema = z
     if (p.model.inputs !== p.data.features.length) {
       ctx.addIssue({ code: 'custom', path: ['model', 'inputs'], message: `model.inputs (${p.model.inputs}) must equal the number of data.features (${p.data.features.length})` });
     }
-    const robust = ['fedmedian', 'fedtrimmedavg', 'krum'].includes(p.strategy.name);
+    const robust = ROBUST_STRATEGIES.includes(p.strategy.name);
     if (robust && p.privacy.secureAggregation) {
       ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${p.strategy.name} needs individual updates and cannot run with secure aggregation` });
     }

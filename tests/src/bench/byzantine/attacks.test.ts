@@ -1,7 +1,7 @@
 import type { CreateTrainerOptions, Split, Trainer, TrainRoundOptions } from '@twinfed/models';
 import { SeededRandom } from '@twinfed/shared';
 import type { ModelOps } from '@twinfed/site-client';
-import { ATTACKS, attackingOps, bootstrap, deltaNorm, flipLabels, gaussianLike, littleIsEnough, measuringOps, signFlip } from './attacks';
+import { ATTACKS, attackingOps, bootstrap, deltaCosine, deltaNorm, flipLabels, gaussianLike, littleIsEnough, measuringOps, observingOps, signFlip } from './attacks';
 
 const f32 = (xs: readonly number[]) => Float32Array.from(xs);
 const close = (got: ArrayLike<number>, want: readonly number[], digits = 5) => {
@@ -132,5 +132,27 @@ describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
     close(r.weights.data, [1.12, 0.76, 1.36]);
     expect(sink).toHaveLength(1);
     expect(sink[0]).toBeCloseTo(1.2 * Math.hypot(...step), 5);
+  });
+
+  it('observingOps shows the update as sent (after an attack it wraps) and changes nothing', async () => {
+    const seen: Array<{ base: number[]; sent: number[] }> = [];
+    const ops = observingOps(attackingOps({ attack: 'sign-flip', seed: 1, inner: fakeOps(step, []) }), (b, s) => seen.push({ base: Array.from(b), sent: Array.from(s) }));
+    const trainer = await ops.createTrainer(options);
+    const r = await trainer.trainRound({ weights });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.sent).toEqual(Array.from(r.weights.data));
+    const base = f32([1, 1, 1]); // the data of `weights`
+    expect(seen[0]!.base).toEqual(Array.from(base));
+    expect(deltaCosine(base, r.weights.data, Float32Array.from(base, (w, i) => w + step[i]!))).toBeCloseTo(-1, 5);
+    trainer.dispose();
+  });
+});
+
+describe('deltaCosine', () => {
+  it('is the cosine of the two deltas from the base, 0 for a zero delta', () => {
+    const base = f32([1, 1]);
+    expect(deltaCosine(base, f32([2, 1]), f32([1, 3]))).toBeCloseTo(0, 10);
+    expect(deltaCosine(base, f32([2, 2]), f32([3, 3]))).toBeCloseTo(1, 6);
+    expect(deltaCosine(base, f32([1, 1]), f32([3, 3]))).toBe(0);
   });
 });

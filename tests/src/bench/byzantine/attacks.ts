@@ -148,14 +148,34 @@ export function attackingOps(opts: AttackingOpsOptions): ModelOps {
   return { createTrainer, evaluate: (o) => inner.evaluate(o) };
 }
 
-/** Honest model operations that record the L2 norm of every update they train (to choose a clip norm). */
-export function measuringOps(sink: number[], inner: ModelOps = defaultModelOps): ModelOps {
+/** Model operations that pass every update through unchanged and show it to `observe` (base, then what is sent). */
+export function observingOps(inner: ModelOps, observe: (base: Float32Array, sent: Float32Array) => void): ModelOps {
   const createTrainer = async (options: CreateTrainerOptions): Promise<Trainer> => {
     const real = await inner.createTrainer(options);
     return new TamperingTrainer(real, async (base, r) => {
-      sink.push(deltaNorm(base, r.weights.data));
+      observe(base, r.weights.data);
       return r.weights.data;
     });
   };
   return { createTrainer, evaluate: (o) => inner.evaluate(o) };
+}
+
+/** Honest model operations that record the L2 norm of every update they train (to choose a clip norm). */
+export function measuringOps(sink: number[], inner: ModelOps = defaultModelOps): ModelOps {
+  return observingOps(inner, (base, sent) => sink.push(deltaNorm(base, sent)));
+}
+
+/** Cosine similarity of two deltas from the same base (float64; 0 when either is zero). */
+export function deltaCosine(base: Float32Array, a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < base.length; i++) {
+    const x = a[i]! - base[i]!;
+    const y = b[i]! - base[i]!;
+    ab += x * y;
+    aa += x * x;
+    bb += y * y;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }

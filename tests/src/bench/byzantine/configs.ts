@@ -45,6 +45,24 @@ export const CONFIGS: readonly ByzantineConfig[] = [
     plan: { strategy: { name: 'krum', byzantine: 0, multi: 3 } },
     note: 'the unweighted mean of the 3 site models with the best Krum scores, i.e. the one farthest from its neighbours is dropped (added after the seed-42 pilot showed single-model Krum pays for using one site\'s model)',
   },
+  {
+    key: 'multikrum2',
+    label: 'Multi-Krum f 0 m 2',
+    plan: { strategy: { name: 'krum', byzantine: 0, multi: 2 } },
+    note: 'the unweighted mean of the 2 site models with the best Krum scores: drops two of four, so one far and one borderline site',
+  },
+  {
+    key: 'geomed',
+    label: 'Geometric median',
+    plan: { strategy: { name: 'geomed', maxIterations: 100, smoothing: 1e-6 } },
+    note: 'RFA (Pillutla et al. 2022): the point with the least summed L2 distance to the 4 site models, one vote each, Weiszfeld from the coordinate median (plan defaults)',
+  },
+  {
+    key: 'centeredclip',
+    label: `Centered clipping τ ${CLIP_NORM}`,
+    plan: { strategy: { name: 'centeredclip', radius: CLIP_NORM, iterations: 1 } },
+    note: `Karimireddy et al. 2021: from the previous round's aggregate update, each site's deviation clipped to τ = ${CLIP_NORM} (the clip norm, chosen from the honest norms as above), averaged over the 4 sites, L = 1 as in the paper; one site moves a round by at most τ/4`,
+  },
 ];
 
 /** The plan of a configuration for one benchmark seed: FLamby's FedAvg settings with the configuration's strategy and clipping. */

@@ -50,7 +50,7 @@ const SCENARIOS: readonly Scenario[] = ['none', ...ATTACKS];
 async function main(argv: string[]): Promise<void> {
   const flags = new Command('npm run bench:byzantine --')
     .description(
-      'One malicious site of four (Fed-Heart-Disease, FLamby split) against FedAvg, FedAvg + clipping, median, trimmed mean and Krum, through the product\'s coordinator and site runners. ' +
+      'One malicious site of four (Fed-Heart-Disease, FLamby split) against FedAvg, FedAvg + clipping, median, trimmed mean, Krum, Multi-Krum, geometric median and centered clipping, through the product\'s coordinator and site runners. ' +
         'A full run (5 seeds, every configuration and attack, 15 rounds) writes bench/results/byzantine.{md,json}; a partial run prints its table and writes only with --out.',
     )
     .option('--seeds <list>', 'benchmark seeds', seedList, [...FLAMBY_SEEDS])

@@ -11,6 +11,7 @@ const run = (config: string, scenario: Scenario, seed: number, acc: number): Byz
   auc: [0.8, 0.8, 0.8, Number.NaN],
   curve: [acc],
   seconds: 1,
+  firstRound: { norms: [seed, 1, 1, 1], cosines: [scenario === 'none' ? 0.8 : -0.6, 0, 0, 0, 0, 0] },
 });
 
 describe('byzantine summary', () => {
@@ -47,11 +48,21 @@ describe('byzantine summary', () => {
     expect(s.recommended).toEqual({ config: 'median', worst: expect.closeTo(0.6, 10), worstScenario: 'gaussian' });
   });
 
+  it('averages the round-1 geometry over seeds, one run per seed and scenario', () => {
+    const g = summarise(runs, configs, scenarios).firstRound;
+    expect(g.map((x) => x.scenario)).toEqual(scenarios);
+    expect(g[0]).toEqual({ scenario: 'none', norms: [1.5, 1, 1, 1], cosines: [0.8, 0, 0, 0, 0, 0], seeds: 2 });
+    expect(g[1]!.cosines[0]).toBeCloseTo(-0.6, 10);
+    const md = byzantineMarkdown({ summary: summarise(runs, configs, scenarios), configs, scenarios, meta: {}, attackerName: 'Cleveland' });
+    expect(md).toMatch(/\| sign-flip \| 1\.500 \| 1\.000 \| 1\.000 \| 1\.000 \| −0\.60 \| \+0\.00 \|/);
+  });
+
   it('fails an attack no configuration survives', () => {
     const worse = runs.map((r) => (r.config === 'median' && r.scenario === 'sign-flip' ? { ...r, accuracy: r.accuracy.map((a) => a - 0.05) } : r));
     const v = summarise(worse, configs, scenarios).verdicts.find((x) => x.scenario === 'sign-flip')!;
     expect(v.pass).toBe(false);
     const md = byzantineMarkdown({ summary: summarise(worse, configs, scenarios), configs, scenarios, meta: { seeds: '1, 2' }, attackerName: 'Cleveland' });
     expect(md).toMatch(/\| sign-flip \| Median \| 0\.615 \| −0\.075 \| \*\*no\*\* \|/);
+    expect(md).toMatch(/Not reached: sign-flip\./);
   });
 });

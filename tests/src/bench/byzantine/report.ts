@@ -1,6 +1,6 @@
 import { ATTACK_NOTES, ATTACKS } from './attacks';
 import type { ByzantineConfig } from './configs';
-import type { ByzantineRun, Scenario } from './run';
+import { CENTRE_PAIRS, type ByzantineRun, type Scenario } from './run';
 
 /** The goal: under each attack, the best configuration a plan can select stays within this of clean FedAvg. */
 export const TOLERANCE = 0.03;
@@ -40,8 +40,17 @@ export interface Verdict {
   pass: boolean;
 }
 
+/** Seed-mean geometry of the round-1 updates of one scenario (see `ByzantineRun.firstRound`). */
+export interface FirstRoundGeometry {
+  scenario: Scenario;
+  norms: number[];
+  cosines: number[];
+  seeds: number;
+}
+
 export interface ByzantineSummary {
   cleanFedAvg: { accuracy: number; auc: number };
+  firstRound: FirstRoundGeometry[];
   cells: Cell[];
   verdicts: Verdict[];
   /** The configuration whose worst case over the scenarios (no attack included) is highest. */
@@ -86,7 +95,21 @@ export function summarise(runs: readonly ByzantineRun[], configs: readonly Byzan
     const worst = mine.reduce((w, x) => (x.accuracy < w.accuracy ? x : w));
     if (worst.accuracy > recommended.worst) recommended = { config: c.key, worst: worst.accuracy, worstScenario: worst.scenario };
   }
-  return { cleanFedAvg: { accuracy: cleanAcc, auc: cleanAuc }, cells, verdicts, recommended };
+  return { cleanFedAvg: { accuracy: cleanAcc, auc: cleanAuc }, firstRound: firstRoundGeometry(runs, scenarios), cells, verdicts, recommended };
+}
+
+/** Per scenario, the round-1 geometry averaged over seeds (one run per seed: round 1 is the same in every configuration). */
+function firstRoundGeometry(runs: readonly ByzantineRun[], scenarios: readonly Scenario[]): FirstRoundGeometry[] {
+  const out: FirstRoundGeometry[] = [];
+  for (const s of scenarios) {
+    const bySeed = new Map<number, NonNullable<ByzantineRun['firstRound']>>();
+    for (const r of runs) if (r.scenario === s && r.firstRound && !bySeed.has(r.seed)) bySeed.set(r.seed, r.firstRound);
+    const all = [...bySeed.values()];
+    if (!all.length) continue;
+    const avg = (pick: (g: NonNullable<ByzantineRun['firstRound']>) => number[], k: number) => mean(all.map((g) => pick(g)[k]!));
+    out.push({ scenario: s, norms: [0, 1, 2, 3].map((k) => avg((g) => g.norms, k)), cosines: CENTRE_PAIRS.map((_, k) => avg((g) => g.cosines, k)), seeds: all.length });
+  }
+  return out;
 }
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
@@ -131,8 +154,29 @@ export function byzantineMarkdown(opts: {
   for (const v of summary.verdicts) out.push(`| ${v.scenario} | ${label(v.best)} | ${f3(v.accuracy)} | ${signed(v.vsCleanFedAvg)} | ${v.pass ? 'yes' : '**no**'} |`);
   const r = summary.recommended;
   out.push('', `**Recommended: ${label(r.config)}** — the highest worst case over no attack and every attack (${f3(r.worst)}, under ${r.worstScenario}).`, '');
+  const missed = summary.verdicts.filter((v) => !v.pass && Number.isFinite(v.accuracy));
+  if (missed.length) {
+    out.push(
+      `Not reached: ${missed.map((v) => v.scenario).join(', ')}. Why, with the evidence (the round-1 geometry below, and the ceiling a rule reaches when it does exclude the attacker every round): docs/decisions.md, "Byzantine goal: what a data-free rule can and cannot reach".`,
+      '',
+    );
+  }
   out.push('## Per centre (seed-mean accuracy: c0 Cleveland, c1 Hungarian, c2 Switzerland, c3 VA)', '', '| configuration | scenario | c0 | c1 | c2 | c3 | avg | sd over seeds |', '|---|---|---|---|---|---|---|---|');
   for (const x of summary.cells) out.push(`| ${label(x.config)} | ${x.scenario} | ${x.perCentre.map(f3).join(' | ')} | ${f3(x.accuracy)} | ${f3(x.sd)} |`);
+  if (summary.firstRound.length) {
+    const c = (k: number) => `c${k}`;
+    out.push(
+      '',
+      '## Round-1 updates as sent (seed-mean)',
+      '',
+      "Every configuration starts round 1 from the seed's initial model, so these are the first updates any rule sees: the L2 norm of each centre's delta, and the cosine similarity of each pair of centres' deltas.",
+      '',
+      `| scenario | ${[0, 1, 2, 3].map((k) => `‖Δ ${c(k)}‖`).join(' | ')} | ${CENTRE_PAIRS.map(([a, b]) => `cos ${c(a)}·${c(b)}`).join(' | ')} |`,
+      `|---|${[0, 1, 2, 3].map(() => '---').join('|')}|${CENTRE_PAIRS.map(() => '---').join('|')}|`,
+    );
+    const signed2 = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+    for (const g of summary.firstRound) out.push(`| ${g.scenario} | ${g.norms.map(f3).join(' | ')} | ${g.cosines.map(signed2).join(' | ')} |`);
+  }
   out.push('', '## Attacks', '');
   for (const a of ATTACKS) if (scenarios.includes(a)) out.push(`- **${a}**: ${ATTACK_NOTES[a]}.`);
   out.push('', '## Configurations', '');

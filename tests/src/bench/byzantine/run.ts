@@ -1,7 +1,8 @@
 import { startBenchConsortium } from '../flamby/consortium';
 import { runBenchFederation } from '../flamby/federated';
 import { benchSiteSeed } from '../flamby/methods';
-import { attackingOps, measuringOps, type AttackName } from './attacks';
+import { defaultModelOps } from '@twinfed/site-client';
+import { attackingOps, deltaCosine, deltaNorm, measuringOps, observingOps, type AttackName } from './attacks';
 import { byzantinePlan, type ByzantineConfig } from './configs';
 
 /** `none` is the clean run of a configuration (its cost without an attack). */
@@ -17,6 +18,12 @@ export interface ByzantineRun {
   auc: number[];
   /** 4-centre average accuracy after each round. */
   curve: number[];
+  /**
+   * The updates the four sites sent in round 1 (same base, the seed's initial model, in every configuration):
+   * L2 norm per centre, and cosine similarity per pair of centres in the order of {@link CENTRE_PAIRS}. Absent in
+   * results written before it was recorded.
+   */
+  firstRound?: { norms: number[]; cosines: number[] };
   seconds: number;
 }
 
@@ -34,6 +41,16 @@ export interface ByzantineBenchOptions {
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Pairs of centres, in the order of `firstRound.cosines`. */
+export const CENTRE_PAIRS: ReadonlyArray<readonly [number, number]> = [
+  [0, 1],
+  [0, 2],
+  [0, 3],
+  [1, 2],
+  [1, 3],
+  [2, 3],
+];
 
 /**
  * Every configuration × scenario × seed as a real federation: the product's coordinator (in process, loopback)
@@ -53,15 +70,18 @@ export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ 
         for (const scenario of opts.scenarios) {
           const t = Date.now();
           const plan = { ...byzantinePlan(config, seed), ...(opts.rounds ? { rounds: opts.rounds } : {}) };
+          const first: Array<{ base: Float32Array; sent: Float32Array } | undefined> = [];
+          const opsOf = (center: number) => {
+            if (scenario !== 'none') return center === opts.attacker ? attackingOps({ attack: scenario, seed: benchSiteSeed(seed, 100 + center) }) : defaultModelOps;
+            return config.key === 'fedavg' ? measuringOps(honestNorms) : defaultModelOps;
+          };
           const out = await runBenchFederation({
             consortium,
             plan,
             siteSeed: (center) => benchSiteSeed(seed, center),
-            modelOps: (center) => {
-              if (scenario !== 'none') return center === opts.attacker ? attackingOps({ attack: scenario, seed: benchSiteSeed(seed, 100 + center) }) : undefined;
-              return config.key === 'fedavg' ? measuringOps(honestNorms) : undefined;
-            },
+            modelOps: (center) => observingOps(opsOf(center), (base, sent) => void (first[center] ??= { base: base.slice(), sent: sent.slice() })),
           });
+          const firstRound = firstRoundGeometry(first);
           const last = out.versions[out.versions.length - 1];
           if (!last) throw new Error(`${config.key} × ${scenario} seed ${seed}: no published version`);
           const run: ByzantineRun = {
@@ -72,6 +92,7 @@ export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ 
             accuracy: last.accuracy,
             auc: last.auc,
             curve: out.versions.map((v) => mean(v.accuracy)),
+            firstRound,
             seconds: (Date.now() - t) / 1000,
           };
           runs.push(run);
@@ -84,4 +105,17 @@ export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ 
     await consortium.close();
   }
   return { runs, honestNorms, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Norms and pairwise cosines of the four round-1 updates as sent. */
+function firstRoundGeometry(first: ReadonlyArray<{ base: Float32Array; sent: Float32Array } | undefined>): NonNullable<ByzantineRun['firstRound']> {
+  const got = [0, 1, 2, 3].map((c) => {
+    const f = first[c];
+    if (!f) throw new Error(`centre ${c} sent no round-1 update`);
+    return f;
+  });
+  return {
+    norms: got.map((f) => deltaNorm(f.base, f.sent)),
+    cosines: CENTRE_PAIRS.map(([a, b]) => deltaCosine(got[a]!.base, got[a]!.sent, got[b]!.sent)),
+  };
 }

@@ -1,0 +1,56 @@
+import { PlanSchema, ROBUST_STRATEGIES } from './plan';
+
+const PLAN = {
+  name: 'plan',
+  model: { kind: 'logistic-regression', inputs: 2 },
+  data: { features: ['a', 'b'] },
+  strategy: { name: 'fedavg' },
+  training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1 },
+  rounds: 2,
+  minSites: 2,
+};
+
+const problems = (plan: unknown): string[] => {
+  const r = PlanSchema.safeParse(plan);
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+};
+
+describe('PlanSchema geomed and centeredclip', () => {
+  it('fills geomed’s defaults and takes its own values', () => {
+    expect(PlanSchema.parse({ ...PLAN, strategy: { name: 'geomed' } }).strategy).toEqual({ name: 'geomed', maxIterations: 100, smoothing: 1e-6 });
+    expect(PlanSchema.parse({ ...PLAN, strategy: { name: 'geomed', maxIterations: 5, smoothing: 1e-3 } }).strategy).toEqual({ name: 'geomed', maxIterations: 5, smoothing: 1e-3 });
+  });
+
+  it('needs centeredclip’s radius and defaults its iterations to 1', () => {
+    expect(PlanSchema.parse({ ...PLAN, strategy: { name: 'centeredclip', radius: 0.05 } }).strategy).toEqual({ name: 'centeredclip', radius: 0.05, iterations: 1 });
+    expect(problems({ ...PLAN, strategy: { name: 'centeredclip' } })).toHaveLength(1);
+  });
+
+  it('refuses values outside their ranges and unknown keys', () => {
+    for (const strategy of [
+      { name: 'geomed', maxIterations: 0 },
+      { name: 'geomed', maxIterations: 2.5 },
+      { name: 'geomed', smoothing: 0 },
+      { name: 'geomed', weighted: true },
+      { name: 'centeredclip', radius: 0 },
+      { name: 'centeredclip', radius: Infinity },
+      { name: 'centeredclip', radius: 1, iterations: 0 },
+    ]) {
+      expect(problems({ ...PLAN, strategy })).toHaveLength(1);
+    }
+  });
+
+  it('refuses every robust strategy with secure aggregation and with central DP', () => {
+    const strategies = { fedmedian: {}, fedtrimmedavg: {}, krum: {}, geomed: {}, centeredclip: { radius: 1 } };
+    expect(Object.keys(strategies).sort()).toEqual([...ROBUST_STRATEGIES].sort());
+    for (const [name, extra] of Object.entries(strategies)) {
+      const strategy = { name, ...extra };
+      const minSites = name === 'krum' ? 3 : 2;
+      expect(problems({ ...PLAN, minSites, strategy })).toEqual([]);
+      expect(problems({ ...PLAN, minSites, strategy, privacy: { secureAggregation: true } })).toEqual([`strategy.name: ${name} needs individual updates and cannot run with secure aggregation`]);
+      expect(problems({ ...PLAN, minSites, strategy, privacy: { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([
+        `privacy.dp: central DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not ${name}`,
+      ]);
+    }
+  });
+});
