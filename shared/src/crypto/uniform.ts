@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
+/** A source of uniform floats in [0, 1): {@link cryptoUniform} for anything released, a seeded one only in tests. */
+export type Uniform = () => number;
+
 /**
  * Uniform floats in [0, 1) with 53 random bits each, from the operating system's CSPRNG (node:crypto), fetched in
  * 8 KiB blocks so millions of draws (noise for every weight of a model) stay cheap. For every noise that protects
  * privacy (Laplace counts, Gaussian and Skellam DP noise): a seeded source would let anyone with the seed subtract it.
  */
-export function cryptoUniform(): () => number {
+export function cryptoUniform(): Uniform {
   let block = Buffer.alloc(0);
   let offset = 0;
   return () => {

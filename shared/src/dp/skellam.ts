@@ -15,9 +15,7 @@
  * product; a seeded one only in tests).
  */
 import poisson from '@stdlib/random-base-poisson';
-
-/** A source of uniform floats in [0, 1). */
-export type Uniform = () => number;
+import type { Uniform } from '../crypto/uniform';
 
 /** Rényi orders the accountant minimises over. */
 export const RDP_ORDERS: readonly number[] = [...Array.from({ length: 63 }, (_, i) => i + 2), ...Array.from({ length: 121 }, (_, i) => 72 + i * 8)];

@@ -1,7 +1,7 @@
-import { SeededRandom } from '@twinfed/shared';
+import { SeededRandom, type Uniform } from '@twinfed/shared';
 
-/** A source of uniform floats in [0, 1). Reports use shared's `cryptoUniform()`; tests inject a seeded one. */
-export type UniformSource = () => number;
+/** The uniform source of population noise: shared's `Uniform` (reports use `cryptoUniform()`; tests a seeded one). */
+export type UniformSource = Uniform;
 
 /** A reproducible uniform source for tests and simulations (not for released reports). */
 export function seededUniform(seed: number): UniformSource {
