@@ -1,7 +1,7 @@
 import type { CreateTrainerOptions, Split, Trainer, TrainRoundOptions } from '@twinfed/models';
 import { SeededRandom } from '@twinfed/shared';
 import type { ModelOps } from '@twinfed/site-client';
-import { ATTACKS, attackingOps, bootstrap, deltaCosine, deltaNorm, flipLabels, gaussianLike, littleIsEnough, measuringOps, observingOps, signFlip } from './attacks';
+import { ATTACKS, attackingOps, bootstrap, deltaCosine, deltaNorm, excludedOps, flipLabels, gaussianLike, littleIsEnough, measuringOps, observingOps, signFlip } from './attacks';
 
 const f32 = (xs: readonly number[]) => Float32Array.from(xs);
 const close = (got: ArrayLike<number>, want: readonly number[], digits = 5) => {
@@ -117,6 +117,19 @@ describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
         break;
       }
     }
+    trainer.dispose();
+  });
+
+  it('excludedOps trains, then sends the base unchanged with one example (the "attacker dropped" reference)', async () => {
+    const created: CreateTrainerOptions[] = [];
+    const trainer = await excludedOps(fakeOps(step, created)).createTrainer(options);
+    const sent = await trainer.trainRound({ weights });
+    expect(created).toHaveLength(1);
+    expect(created[0]!.data).toBe(data);
+    expect(sent.numExamples).toBe(1);
+    expect(Array.from(sent.weights.data)).toEqual([1, 1, 1]);
+    expect(sent.weights.data).not.toBe((weights as { data: Float32Array }).data);
+    expect(trainer.stepsPerRound).toBe(1);
     trainer.dispose();
   });
 

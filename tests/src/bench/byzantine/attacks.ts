@@ -148,6 +148,30 @@ export function attackingOps(opts: AttackingOpsOptions): ModelOps {
   return { createTrainer, evaluate: (o) => inner.evaluate(o) };
 }
 
+/**
+ * Model operations of a site that takes no part in the model: it trains (so its round timing is real) but sends
+ * the round's base unchanged — a zero delta — claiming one example, the least a header allows. Under FedAvg its
+ * weight is 1/(1 + the honest examples): the aggregate is the honest sites' mean scaled by ≥ 0.996. This is the
+ * bench's reference for "a rule that identifies and drops the attacker every round" (not an attack, not a plan
+ * option); evaluation stays honest, so the centre is still scored on its test rows.
+ */
+export function excludedOps(inner: ModelOps = defaultModelOps): ModelOps {
+  const createTrainer = async (options: CreateTrainerOptions): Promise<Trainer> => {
+    const real = await inner.createTrainer(options);
+    return {
+      get stepsPerRound() {
+        return real.stepsPerRound;
+      },
+      async trainRound(o: TrainRoundOptions): Promise<TrainRoundResult> {
+        const result = await real.trainRound(o);
+        return { ...result, weights: withData(result.weights, o.weights.data.slice()), numExamples: 1 };
+      },
+      dispose: () => real.dispose(),
+    };
+  };
+  return { createTrainer, evaluate: (o) => inner.evaluate(o) };
+}
+
 /** Model operations that pass every update through unchanged and show it to `observe` (base, then what is sent). */
 export function observingOps(inner: ModelOps, observe: (base: Float32Array, sent: Float32Array) => void): ModelOps {
   const createTrainer = async (options: CreateTrainerOptions): Promise<Trainer> => {

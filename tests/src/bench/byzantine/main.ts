@@ -18,6 +18,7 @@ interface Flags {
   rounds?: number;
   out?: string;
   include: string[];
+  ceiling: boolean;
 }
 
 const seedList = (v: string): number[] => {
@@ -60,6 +61,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--rounds <n>', 'rounds per federation (default 15, FLamby\'s)', positive)
     .option('--out <name>', 'write bench/results/<name>.{md,json} (default for a full run: byzantine); rewritten after every seed')
     .option('--include <file>', 'add the runs of an earlier result JSON of this bench (same attacker and rounds), e.g. seeds run separately; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--no-ceiling', 'skip the ceiling reference (FedAvg with the attacker taking no part: what a rule that always drops it reaches)')
     .parse(argv)
     .opts<Flags>();
   const configs = CONFIGS.filter((c) => flags.configs.includes(c.key));
@@ -68,6 +70,8 @@ async function main(argv: string[]): Promise<void> {
   const earlier = flags.include.map((f) => readEarlier(f, flags.attacker, flags.rounds ?? 15));
   const earlierSeeds = new Set(earlier.flatMap((e) => e.runs.map((r) => r.seed)));
   const seeds = flags.seeds.filter((s) => !earlierSeeds.has(s));
+  const earlierCeiling = new Set(earlier.flatMap((e) => e.runs.filter((r) => r.scenario === 'excluded').map((r) => r.seed)));
+  const ceilingSeeds = flags.ceiling ? flags.seeds.filter((s) => !earlierCeiling.has(s)) : [];
   const allSeeds = (done: readonly number[]) => [...new Set([...earlierSeeds, ...done])].sort((a, b) => a - b);
   const isFull = (done: readonly number[]) =>
     FLAMBY_SEEDS.every((s) => allSeeds(done).includes(s)) && configs.length === CONFIGS.length && scenarios.length === SCENARIOS.length && flags.rounds === undefined;
@@ -102,6 +106,7 @@ async function main(argv: string[]): Promise<void> {
     configs,
     scenarios,
     attacker: flags.attacker,
+    ceilingSeeds,
     rounds: flags.rounds,
     log: (l) => process.stdout.write(`${l}\n`),
     onSeed: (done) => void report(done, false),

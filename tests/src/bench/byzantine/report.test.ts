@@ -65,4 +65,18 @@ describe('byzantine summary', () => {
     expect(md).toMatch(/\| sign-flip \| Median \| 0\.615 \| −0\.075 \| \*\*no\*\* \|/);
     expect(md).toMatch(/Not reached: sign-flip\./);
   });
+
+  it('reports the ceiling (attacker excluded) apart from the attacks, and says what a missed attack would need', () => {
+    const withCeiling = [...runs, { ...run('fedavg', 'excluded', 1, 0.67), firstRound: undefined }, { ...run('fedavg', 'excluded', 2, 0.65), firstRound: undefined }];
+    const worse = withCeiling.map((r) => (r.config === 'median' && r.scenario === 'sign-flip' ? { ...r, accuracy: r.accuracy.map((a) => a - 0.05) } : r));
+    const s = summarise(worse, configs, scenarios);
+    expect(s.ceiling).toMatchObject({ accuracy: expect.closeTo(0.66, 10), vsCleanFedAvg: expect.closeTo(-0.03, 10), seeds: 2 });
+    // The reference is no attack: it is neither a verdict nor a cell.
+    expect(s.verdicts.map((v) => v.scenario)).toEqual(['sign-flip', 'gaussian']);
+    expect(s.cells.some((c) => c.scenario === 'excluded')).toBe(false);
+    const md = byzantineMarkdown({ summary: s, configs, scenarios, meta: {}, attackerName: 'Cleveland' });
+    expect(md).toMatch(/\| FedAvg, attacker excluded \| 0\.660 \| 0\.660 \| 0\.660 \| 0\.660 \| 0\.660 \(0\.800\) \| 0\.014 \| −0\.030 \|/);
+    expect(md).toMatch(/Not reached: sign-flip\. Dropping the attacker in every round would reach −0\.030/);
+    expect(summarise(runs, configs, scenarios).ceiling).toBeUndefined();
+  });
 });

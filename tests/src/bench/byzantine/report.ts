@@ -48,8 +48,20 @@ export interface FirstRoundGeometry {
   seeds: number;
 }
 
+/** FedAvg with the attacker taking no part (scenario `excluded`): the best a rule that always drops it can reach. */
+export interface Ceiling {
+  accuracy: number;
+  sd: number;
+  auc: number;
+  perCentre: number[];
+  vsCleanFedAvg: number;
+  seeds: number;
+}
+
 export interface ByzantineSummary {
   cleanFedAvg: { accuracy: number; auc: number };
+  /** Absent when no `excluded` run was made. */
+  ceiling?: Ceiling;
   firstRound: FirstRoundGeometry[];
   cells: Cell[];
   verdicts: Verdict[];
@@ -88,6 +100,17 @@ export function summarise(runs: readonly ByzantineRun[], configs: readonly Byzan
       if (!best) return { scenario: s, best: '–', accuracy: Number.NaN, vsCleanFedAvg: Number.NaN, pass: false };
       return { scenario: s, best: best.config, accuracy: best.accuracy, vsCleanFedAvg: best.vsCleanFedAvg, pass: best.vsCleanFedAvg >= -TOLERANCE };
     });
+  const out = runs.filter((r) => r.config === 'fedavg' && r.scenario === 'excluded');
+  const ceiling: Ceiling | undefined = out.length
+    ? {
+        accuracy: mean(out.map(avg)),
+        sd: sd(out.map(avg)),
+        auc: mean(out.map((r) => mean(r.auc))),
+        perCentre: [0, 1, 2, 3].map((k) => mean(out.map((r) => r.accuracy[k]!))),
+        vsCleanFedAvg: mean(out.map(avg)) - cleanAcc,
+        seeds: out.length,
+      }
+    : undefined;
   let recommended = { config: '–', worst: Number.NEGATIVE_INFINITY, worstScenario: 'none' as Scenario };
   for (const c of configs) {
     const mine = cells.filter((x) => x.config === c.key);
@@ -95,7 +118,7 @@ export function summarise(runs: readonly ByzantineRun[], configs: readonly Byzan
     const worst = mine.reduce((w, x) => (x.accuracy < w.accuracy ? x : w));
     if (worst.accuracy > recommended.worst) recommended = { config: c.key, worst: worst.accuracy, worstScenario: worst.scenario };
   }
-  return { cleanFedAvg: { accuracy: cleanAcc, auc: cleanAuc }, firstRound: firstRoundGeometry(runs, scenarios), cells, verdicts, recommended };
+  return { cleanFedAvg: { accuracy: cleanAcc, auc: cleanAuc }, ...(ceiling ? { ceiling } : {}), firstRound: firstRoundGeometry(runs, scenarios), cells, verdicts, recommended };
 }
 
 /** Per scenario, the round-1 geometry averaged over seeds (one run per seed: round 1 is the same in every configuration). */
@@ -154,10 +177,25 @@ export function byzantineMarkdown(opts: {
   for (const v of summary.verdicts) out.push(`| ${v.scenario} | ${label(v.best)} | ${f3(v.accuracy)} | ${signed(v.vsCleanFedAvg)} | ${v.pass ? 'yes' : '**no**'} |`);
   const r = summary.recommended;
   out.push('', `**Recommended: ${label(r.config)}** — the highest worst case over no attack and every attack (${f3(r.worst)}, under ${r.worstScenario}).`, '');
+  const ceiling = summary.ceiling;
+  if (ceiling) {
+    out.push(
+      '## Ceiling: the attacker taking no part',
+      '',
+      `FedAvg where the attacker's centre trains but sends a zero delta with one example (weight ≤ 0.4 %), so the model is the other three centres' — what a rule that finds and drops the attacker in every round reaches, whatever the attack (a reference, not a plan option). ` +
+        `Its centre is still scored on its own test rows. ${ceiling.seeds} seeds.`,
+      '',
+      '| reference | c0 | c1 | c2 | c3 | avg (AUC) | sd over seeds | vs clean FedAvg |',
+      '|---|---|---|---|---|---|---|---|',
+      `| FedAvg, attacker excluded | ${ceiling.perCentre.map(f3).join(' | ')} | ${f3(ceiling.accuracy)} (${f3(ceiling.auc)}) | ${f3(ceiling.sd)} | ${signed(ceiling.vsCleanFedAvg)} |`,
+      '',
+    );
+  }
   const missed = summary.verdicts.filter((v) => !v.pass && Number.isFinite(v.accuracy));
   if (missed.length) {
+    const reach = ceiling ? ` Dropping the attacker in every round would reach ${signed(ceiling.vsCleanFedAvg)} (the ceiling above), so what is missing is telling the attacker apart from an honest centre.` : '';
     out.push(
-      `Not reached: ${missed.map((v) => v.scenario).join(', ')}. Why, with the evidence (the round-1 geometry below, and the ceiling a rule reaches when it does exclude the attacker every round): docs/decisions.md, "Byzantine goal: what a data-free rule can and cannot reach".`,
+      `Not reached: ${missed.map((v) => v.scenario).join(', ')}.${reach} Why, with the evidence (the round-1 geometry below): docs/decisions.md, "Byzantine goal: what a data-free rule can and cannot reach".`,
       '',
     );
   }

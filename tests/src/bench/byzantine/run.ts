@@ -2,11 +2,15 @@ import { startBenchConsortium } from '../flamby/consortium';
 import { runBenchFederation } from '../flamby/federated';
 import { benchSiteSeed } from '../flamby/methods';
 import { defaultModelOps } from '@twinfed/site-client';
-import { attackingOps, deltaCosine, deltaNorm, measuringOps, observingOps, type AttackName } from './attacks';
-import { byzantinePlan, type ByzantineConfig } from './configs';
+import { attackingOps, deltaCosine, deltaNorm, excludedOps, measuringOps, observingOps, type AttackName } from './attacks';
+import { byzantinePlan, CONFIGS, type ByzantineConfig } from './configs';
 
-/** `none` is the clean run of a configuration (its cost without an attack). */
-export type Scenario = 'none' | AttackName;
+/**
+ * `none` is the clean run of a configuration (its cost without an attack); `excluded` is the ceiling reference —
+ * FedAvg with the attacker's centre taking no part in the model (see `excludedOps`), what a rule that always finds
+ * and drops the attacker would reach. It is not an attack and no plan selects it.
+ */
+export type Scenario = 'none' | AttackName | 'excluded';
 
 /** One federation of the bench: the final version's per-centre scores. */
 export interface ByzantineRun {
@@ -36,6 +40,8 @@ export interface ByzantineBenchOptions {
   attacker: number;
   rounds?: number;
   log?: (line: string) => void;
+  /** Seeds for which to run the ceiling reference (FedAvg, attacker `excluded`) too; default none. */
+  ceilingSeeds?: readonly number[];
   /** Called after every seed with everything run so far (the CLI writes its results then, so a long run keeps what it finished). */
   onSeed?: (done: { runs: readonly ByzantineRun[]; honestNorms: readonly number[]; seeds: readonly number[] }) => void;
 }
@@ -64,42 +70,45 @@ export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ 
   // L2 norms of the honest updates of clean FedAvg (every centre, round and seed): what a clip norm is chosen from.
   const honestNorms: number[] = [];
   const consortium = await startBenchConsortium();
+  const runOne = async (config: ByzantineConfig, scenario: Scenario, seed: number): Promise<void> => {
+    const t = Date.now();
+    const plan = { ...byzantinePlan(config, seed), ...(opts.rounds ? { rounds: opts.rounds } : {}) };
+    const first: Array<{ base: Float32Array; sent: Float32Array } | undefined> = [];
+    const opsOf = (center: number) => {
+      if (scenario === 'excluded') return center === opts.attacker ? excludedOps() : defaultModelOps;
+      if (scenario !== 'none') return center === opts.attacker ? attackingOps({ attack: scenario, seed: benchSiteSeed(seed, 100 + center) }) : defaultModelOps;
+      return config.key === 'fedavg' ? measuringOps(honestNorms) : defaultModelOps;
+    };
+    const out = await runBenchFederation({
+      consortium,
+      plan,
+      siteSeed: (center) => benchSiteSeed(seed, center),
+      modelOps: (center) => observingOps(opsOf(center), (base, sent) => void (first[center] ??= { base: base.slice(), sent: sent.slice() })),
+    });
+    const last = out.versions[out.versions.length - 1];
+    if (!last) throw new Error(`${config.key} × ${scenario} seed ${seed}: no published version`);
+    const run: ByzantineRun = {
+      config: config.key,
+      scenario,
+      seed,
+      attacker: scenario === 'none' ? null : opts.attacker,
+      accuracy: last.accuracy,
+      auc: last.auc,
+      curve: out.versions.map((v) => mean(v.accuracy)),
+      // The excluded centre sends a zero delta: it has no direction to compare.
+      ...(scenario === 'excluded' ? {} : { firstRound: firstRoundGeometry(first) }),
+      seconds: (Date.now() - t) / 1000,
+    };
+    runs.push(run);
+    log(`seed ${seed} ${config.label.padEnd(22)} ${scenario.padEnd(10)} acc ${run.accuracy.map((a) => a.toFixed(3)).join(' ')} avg ${mean(run.accuracy).toFixed(4)} auc ${mean(run.auc).toFixed(3)} (${run.seconds.toFixed(1)} s)`);
+  };
+  const fedavg = CONFIGS.find((c) => c.key === 'fedavg')!;
   try {
-    for (const seed of opts.seeds) {
-      for (const config of opts.configs) {
-        for (const scenario of opts.scenarios) {
-          const t = Date.now();
-          const plan = { ...byzantinePlan(config, seed), ...(opts.rounds ? { rounds: opts.rounds } : {}) };
-          const first: Array<{ base: Float32Array; sent: Float32Array } | undefined> = [];
-          const opsOf = (center: number) => {
-            if (scenario !== 'none') return center === opts.attacker ? attackingOps({ attack: scenario, seed: benchSiteSeed(seed, 100 + center) }) : defaultModelOps;
-            return config.key === 'fedavg' ? measuringOps(honestNorms) : defaultModelOps;
-          };
-          const out = await runBenchFederation({
-            consortium,
-            plan,
-            siteSeed: (center) => benchSiteSeed(seed, center),
-            modelOps: (center) => observingOps(opsOf(center), (base, sent) => void (first[center] ??= { base: base.slice(), sent: sent.slice() })),
-          });
-          const firstRound = firstRoundGeometry(first);
-          const last = out.versions[out.versions.length - 1];
-          if (!last) throw new Error(`${config.key} × ${scenario} seed ${seed}: no published version`);
-          const run: ByzantineRun = {
-            config: config.key,
-            scenario,
-            seed,
-            attacker: scenario === 'none' ? null : opts.attacker,
-            accuracy: last.accuracy,
-            auc: last.auc,
-            curve: out.versions.map((v) => mean(v.accuracy)),
-            firstRound,
-            seconds: (Date.now() - t) / 1000,
-          };
-          runs.push(run);
-          log(`seed ${seed} ${config.label.padEnd(22)} ${scenario.padEnd(10)} acc ${run.accuracy.map((a) => a.toFixed(3)).join(' ')} avg ${mean(run.accuracy).toFixed(4)} auc ${mean(run.auc).toFixed(3)} (${run.seconds.toFixed(1)} s)`);
-        }
-      }
-      opts.onSeed?.({ runs, honestNorms, seeds: opts.seeds.slice(0, opts.seeds.indexOf(seed) + 1) });
+    const seeds = [...new Set([...opts.seeds, ...(opts.ceilingSeeds ?? [])])];
+    for (const [i, seed] of seeds.entries()) {
+      if (opts.seeds.includes(seed)) for (const config of opts.configs) for (const scenario of opts.scenarios) await runOne(config, scenario, seed);
+      if (opts.ceilingSeeds?.includes(seed)) await runOne(fedavg, 'excluded', seed);
+      opts.onSeed?.({ runs, honestNorms, seeds: seeds.slice(0, i + 1) });
     }
   } finally {
     await consortium.close();
