@@ -6,4 +6,5 @@ export { RoundEngine } from './rounds/engine';
 export { routeTable, type RouteDef } from './http/route-table';
 export * as store from './store';
 export * as strategies from './strategies';
+export { fedAvg, type ClientResult } from './strategies';
 export { createAdminClient, type AdminClient } from './cli/admin-client';

@@ -1,7 +1,7 @@
 /**
  * @twinfed/shared — the contract between twinfed's coordinator, site clients, operators and researchers:
  * protocol constants, zod schemas of every message, socket.io event maps, error codes, weight
- * serialisation, crypto (the only tweetnacl importer), model layouts and seeded randomness.
+ * serialisation, crypto, model layouts and seeded randomness.
  */
 export * from './errors';
 export * from './protocol';

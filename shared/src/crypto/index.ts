@@ -1,4 +1,4 @@
-/** Cryptography of twinfed (the only tweetnacl and shamir-secret-sharing importer): identities, signatures, boxes, key files, tokens, secure sums, secure aggregation. */
+/** Cryptography of twinfed (the only shamir-secret-sharing importer; tweetnacl is only the reference of its tests and of the envelope benchmark): identities, signatures, boxes, key files, tokens, secure sums, secure aggregation. */
 export * from './encoding';
 export * from './hash';
 export * from './identity';
@@ -10,5 +10,3 @@ export * from './secure-sum';
 export * from './uniform';
 export * from './ring64';
 export * from './secagg';
-export * from './bench';
-export * from './secagg-bench';

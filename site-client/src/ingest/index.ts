@@ -9,4 +9,3 @@ export { parseInstant, type ParseInstantOptions } from './time';
 export { importCsv, importCsvFile, type ImportCsvOptions } from './csv';
 export { CsvIngestMappingSchema, parseCsvIngestMapping, type CsvIngestMapping } from './csv-mapping';
 export * from './fhir';
-export { benchFhirImport, benchFhirNdjson, type BenchFhirImportOptions, type BenchFhirImportResult } from './bench';

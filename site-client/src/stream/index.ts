@@ -1,5 +1,4 @@
-/** The wearable stream at the site: validation of posted batches, the bounded ingest queue, event-driven live scores, and the throughput benchmark. */
-export { benchStream, type BenchStreamOptions, type BenchStreamResult } from './bench';
+/** The wearable stream at the site: validation of posted batches, the bounded ingest queue, and event-driven live scores. */
 export { ingestStream, type StreamIngestResult } from './ingest';
 export { IngestQueue, type IngestQueueOptions } from './ingest-queue';
 export { LiveScorer, type LiveScorerOptions, type ScoringModel } from './live-scorer';
