@@ -73,9 +73,6 @@ export const SiteViewSchema = z.object({
 });
 export type SiteView = z.infer<typeof SiteViewSchema>;
 
-/** POST /v1/federations (operator). */
-export const CreateFederationSchema = z.object({ plan: PlanSchema }).strict();
-
 export const FederationStateSchema = z.enum(['running', 'completed', 'failed', 'stopped']);
 export type FederationState = z.infer<typeof FederationStateSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { gaussianDpEpsilon } from '../dp';
+import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
 import { ModelSpecSchema } from '../model-spec';
 import { featureNames, FeatureDerivationSchema, LabelDerivationSchema, RiskTiersSchema } from './features';
 import { PopulationSettingsSchema } from './population';
