@@ -175,9 +175,6 @@ export const FederationEvaluationsSchema = z.object({
 });
 export type FederationEvaluations = z.infer<typeof FederationEvaluationsSchema>;
 
-/** Metric values as sites send them (finite numbers, at most 64). */
-export const MetricRecordSchema = metricRecord;
-
 const releasedCount = z.number().int().min(0).nullable();
 
 /** GET /v1/population: the consortium-wide roll-up of sites' k-suppressed population reports. */
