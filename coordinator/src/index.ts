@@ -1,9 +1,12 @@
-/** @twinfed/coordinator — the consortium's coordinator: enrollment, rounds, aggregation, signed model registry. */
-export { loadConfig, type CoordinatorConfig } from './config';
-export { startCoordinator, type RunningCoordinator, type StartOptions } from './main';
-export { createLogger, type Logger } from './logger';
-export { RoundEngine } from './rounds/engine';
-export { routeTable, type RouteDef } from './http/route-table';
-export * as store from './store';
-export * as strategies from './strategies';
+/**
+ * @twinfed/coordinator — the consortium's coordinator: enrollment, rounds, aggregation, signed model registry.
+ * Run through the `twinfed` CLI; exported here is what another workspace (the tests, demos and benchmarks)
+ * imports (tests/src/hygiene/public-surface.test.ts checks both ways).
+ */
 export { createAdminClient, type AdminClient } from './cli/admin-client';
+export { loadConfig } from './config';
+export { createLogger } from './logger';
+export { startCoordinator, type RunningCoordinator } from './main';
+export { SqliteStore } from './store/sqlite-store';
+export { fedAvg } from './strategies/fedavg';
+export type { ClientResult } from './strategies/types';

@@ -36,19 +36,6 @@ export function assertSplit(split: Split): void {
   if (split.y.length !== split.n) throw new RangeError(`y has ${split.y.length} values, expected n = ${split.n}`);
 }
 
-/** Builds a split from rows of numbers (all rows must have the same length) and their labels. */
-export function splitFromRows(rows: readonly (readonly number[])[], labels: readonly number[], d: number): Split {
-  const n = rows.length;
-  const x = new Float32Array(n * d);
-  rows.forEach((row, i) => {
-    if (row.length !== d) throw new RangeError(`row ${i} has ${row.length} values, expected ${d}`);
-    x.set(row, i * d);
-  });
-  const split = { x, y: Float32Array.from(labels), n, d };
-  assertSplit(split);
-  return split;
-}
-
 /**
  * Mean and unbiased (n − 1) standard deviation of each feature, computed in float64.
  * With fewer than two rows the std is 0 (so the feature is only centred).
@@ -104,10 +91,4 @@ export function concatSplits(splits: readonly Split[]): Split {
     row += s.n;
   }
   return { x, y, n, d };
-}
-
-/** One row of a split as a new array. */
-export function rowOf(split: Split, i: number): Float32Array {
-  if (!Number.isInteger(i) || i < 0 || i >= split.n) throw new RangeError(`row ${i} out of range 0..${split.n - 1}`);
-  return split.x.slice(i * split.d, (i + 1) * split.d);
 }

@@ -2,46 +2,14 @@
  * @twinfed/models — everything that touches tfjs (the only package that does): backend choice,
  * model building, local training with FedProx/SCAFFOLD terms, prediction, explanations; plus
  * tfjs-free datasets (FLamby's Fed-Heart-Disease, mapped CSVs) and evaluation metrics.
+ *
+ * Exported here: what another workspace imports (tests/src/hygiene/public-surface.test.ts checks both ways).
  */
-export { initBackend, wasmDistDir, type BackendPreference, type InitBackendOptions } from './backend';
-export {
-  applyStandardizer,
-  assertSplit,
-  concatSplits,
-  fitStandardizer,
-  rowOf,
-  splitFromRows,
-  STD_EPSILON,
-  type Matrix,
-  type Split,
-  type Standardizer,
-} from './dataset';
-export {
-  dataDir,
-  HEART_DISEASE_CENTERS,
-  HEART_DISEASE_FEATURES,
-  loadHeartDisease,
-  loadHeartDiseasePooled,
-  readRawCenter,
-  type ClientDataset,
-  type HeartDiseaseOptions,
-  type Normalization,
-} from './heart-disease';
-export { CsvMappingSchema, MAX_LABEL_VALUES, isMissingCell, parseCsvDataset, type CsvColumnProfile, type CsvDataset, type CsvLabelProfile, type CsvMapping, type CsvProfile, type ParseCsvOptions, type RejectedRow } from './csv-dataset';
+export { type BackendPreference, initBackend } from './backend';
 export { checkCsvDataset } from './csv-dataset-checks';
-export { assertWeights, createModel, forwardLogits, type CreateModelOptions, type TfModel } from './model';
-export { BatchSchedule, type BatchSlot } from './batches';
+export { CsvMappingSchema, parseCsvDataset, type RejectedRow } from './csv-dataset';
+export { applyStandardizer, assertSplit, concatSplits, fitStandardizer, type Split, type Standardizer, STD_EPSILON } from './dataset';
+export { explain } from './explain';
+export { type ClientDataset, HEART_DISEASE_CENTERS, HEART_DISEASE_FEATURES, loadHeartDisease, loadHeartDiseasePooled } from './heart-disease';
+export { evaluate, type EvaluateOptions, type Evaluation, predict } from './predict';
 export { createTrainer, type CreateTrainerOptions, type Trainer, type TrainRoundOptions, type TrainRoundResult } from './train';
-export {
-  accuracy,
-  brierScore,
-  calibrationBins,
-  expectedCalibrationError,
-  logLoss,
-  LOG_LOSS_EPSILON,
-  rocAuc,
-  type CalibrationBin,
-  type Scored,
-} from './metrics';
-export { evaluate, predict, type EvaluateOptions, type Evaluation, type PredictOptions } from './predict';
-export { explain, type Contribution, type ExplainOptions } from './explain';

@@ -1,28 +1,223 @@
 /**
  * @twinfed/shared — the contract between twinfed's coordinator, site clients, operators and researchers:
  * protocol constants, zod schemas of every message, socket.io event maps, error codes, weight
- * serialisation, crypto (the only tweetnacl importer), model layouts and seeded randomness.
+ * serialisation, crypto, model layouts and seeded randomness.
+ *
+ * The public surface is explicit: a name is exported here only when another workspace imports it
+ * (tests/src/hygiene/public-surface.test.ts checks both ways). Everything else stays module-internal.
  */
-export * from './errors';
-export * from './protocol';
-export * from './events';
-export * from './random';
-export * from './torch-random';
-export * from './dp';
-export * from './printable';
-export * from './model-spec';
-export * from './schemas/plan';
-export * from './schemas/plan-json-schema';
-export * from './schemas/features';
-export * from './schemas/population';
-export * from './schemas/names';
-export * from './schemas/api';
-export * from './schemas/secagg';
-export * from './weights';
-export * from './crypto';
-export * from './auth';
-export * from './envelope';
-export * from './net';
-export * from './normalization';
-export * from './bundle';
-export * from './audit';
+// Errors, protocol constants, socket.io event maps, model layouts, seeded randomness, printable names
+export { ERROR_CODES, type ErrorCode, isErrorCode, isTwinfedError, TwinfedError } from './errors';
+export type {
+  ClientToServerEvents,
+  FederationEndedEvent,
+  ModelPublishedEvent,
+  RoundFailedEvent,
+  RoundOpenedEvent,
+  ServerToClientEvents,
+  SocketData,
+} from './events';
+export { initialWeights, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
+export { normalizationFromSums } from './normalization';
+export { printable, printableJson } from './printable';
+export { BINARY_MEDIA_TYPE, DEFAULT_COORDINATOR_PORT, limits, PROTOCOL_VERSION, routes, SITE_NAMESPACE } from './protocol';
+export { SeededRandom } from './random';
+
+// Tamper-evident audit logs: hash chain, signed heads, trails
+export {
+  AUDIT_GENESIS,
+  type AuditBreak,
+  AuditChainVerifier,
+  type AuditEntryBody,
+  auditEntryHash,
+  chainAuditEntry,
+  type ChainedAuditEntry,
+} from './audit/chain';
+export { type AuditListResponse, AuditListResponseSchema, type AuditVerifyReport, AuditVerifyReportSchema } from './audit/schemas';
+export { type AuditHeadPayload, signAuditHead, type SignedAuditHead, SignedAuditHeadSchema, verifyAuditHead } from './audit/signed-head';
+export { verifyAuditTrail } from './audit/trail';
+
+// Authentication of site → coordinator traffic: signed requests, signed socket handshakes, enrollment proofs
+export { signEnrollProof, verifyEnrollProof } from './auth/enroll-proof';
+export { parseHandshake, signHandshake, verifyHandshake } from './auth/handshake';
+export {
+  assertFresh,
+  CONTENT_SHA256_HEADER,
+  contentSha256Header,
+  NONCE_HEADER,
+  nonceExpiresAt,
+  parseAuthHeaders,
+  SIGNATURE_HEADER,
+  SITE_HEADER,
+  TIMESTAMP_HEADER,
+} from './auth/headers';
+export { canonicalRequest, signRequest, verifyRequest } from './auth/request-signing';
+
+// Self-describing model bundles: manifest, TensorFlow.js layers artifacts, writing, reading, offline verification
+export { buildBundle, openBundle, writeBundle } from './bundle/files';
+export { LAYERS_SHARD_FILE, layersModelJson, layersShard } from './bundle/layers-model';
+export type { BundleManifest, StatisticsInput } from './bundle/manifest';
+export { type BundleTrust, type VerifiedBundle, verifyBundle } from './bundle/verify';
+
+// Cryptography (the only shamir-secret-sharing importer): identities, signatures, boxes, key files, tokens, secure sums, secure aggregation
+export { newBoxNonce, openBox, sealBox } from './crypto/box';
+export { concatBytes, fromB64, toB64, utf8 } from './crypto/encoding';
+export { randomBytes, sha256, sha256Hex, sha256Parts } from './crypto/hash';
+export { decodePublicIdentity, fingerprint, generateIdentity, type Identity, publicPart } from './crypto/identity';
+export { identityPath, loadIdentity, loadOrCreateIdentity, saveIdentity } from './crypto/key-file';
+export { addRing64, decodeRing64, expandRing64, fromBytesRing64, ringToBytes64, subRing64 } from './crypto/ring64';
+export {
+  assertSecaggCohort,
+  maskKeyPair,
+  maskUpdate,
+  openShares,
+  recoverMaskSecretKey,
+  recoverSelfMaskSeed,
+  SECAGG_FRACTION_BITS,
+  secaggPairKey,
+  type SecaggRound,
+  secaggThreshold,
+  selfMaskCommitment,
+  selfMaskSeed,
+  shareSecrets,
+  unmaskSum,
+} from './crypto/secagg';
+export { decodeSecureSum, maskContribution, ringFromBytes, SECURE_SUM_FRACTION_BITS, sumMaskedContributions } from './crypto/secure-sum';
+export { signDigest } from './crypto/signature';
+export { generateToken, hashToken } from './crypto/token';
+export { cryptoUniform, type Uniform } from './crypto/uniform';
+
+// Differential privacy accounting
+export { gaussianDpEpsilon } from './dp/gaussian-accountant';
+
+// Wire envelopes: canonical JSON, encrypted and signed updates, signed model versions, plans and secure-aggregation statements
+export { canonicalJson } from './envelope/canonical-json';
+export {
+  type Contributor,
+  countOnlyMeta,
+  FullModelVersionMetaSchema,
+  type ModelVersionMeta,
+  planDigest,
+  signModelVersion,
+  verifyModelVersion,
+} from './envelope/model-version';
+export {
+  secaggConsistencyDigest,
+  shareBoxesDigest,
+  signSecaggConsistency,
+  signSecaggKeys,
+  verifySecaggConsistency,
+  verifySecaggKeys,
+} from './envelope/secagg-statements';
+export { signPlan, verifySignedPlan } from './envelope/signed-plan';
+export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';
+export { openMaskedUpdate, openUpdate, parseUpdate, sealMaskedUpdate, sealUpdate, updateDigest, verifyUpdateSignature } from './envelope/update-envelope';
+export type { UpdateHeader, UpdateHeaderInput } from './envelope/update-header';
+
+// Outbound connections: secure URLs, TLS client
+export { envFlag, requireSecureUrl } from './net/secure-url';
+export { createFetch, readCaFile, tlsFailure, tlsFailureCode } from './net/tls-client';
+
+// zod schemas of every message: plan, features, population, API bodies, secure aggregation
+export {
+  type ApiTokenCreated,
+  ApiTokenCreatedSchema,
+  type ApiTokenView,
+  ApiTokenViewSchema,
+  type ClientConfig,
+  type CohortMember,
+  type CoordinatorKeys,
+  CoordinatorKeysSchema,
+  type CreateApiToken,
+  CreateApiTokenSchema,
+  type CreateInvitation,
+  CreateInvitationSchema,
+  type CurrentRound,
+  CurrentRoundSchema,
+  DEFAULT_MAX_EVALUATION_EXAMPLES,
+  type EnrollRequest,
+  EnrollRequestSchema,
+  type EnrollResponse,
+  EnrollResponseSchema,
+  type EvaluationReport,
+  EvaluationReportSchema,
+  type EvaluationView,
+  EvaluationViewSchema,
+  type FederationEvaluations,
+  FederationEvaluationsSchema,
+  type FederationState,
+  type FederationView,
+  FederationViewSchema,
+  IdSchema,
+  type InvitationResponse,
+  InvitationResponseSchema,
+  normalizationStatsContext,
+  normalizationStatsLength,
+  type NormalizationView,
+  NormalizationViewSchema,
+  type PopulationView,
+  PopulationViewSchema,
+  type RoundState,
+  type RoundView,
+  RoundViewSchema,
+  type SiteView,
+  SiteViewSchema,
+  type StatsAck,
+  StatsAckSchema,
+  type StatsContribution,
+  StatsContributionSchema,
+  type StatsSession,
+  StatsSessionSchema,
+  type UploadAck,
+  UploadAckSchema,
+} from './schemas/api';
+export {
+  type CodeSet,
+  DAY_MS,
+  DEFAULT_RISK_TIERS,
+  type EventSource,
+  type FeatureColumn,
+  featureColumns,
+  type FeatureDerivation,
+  type FeatureDerivationInput,
+  FeatureDerivationSchema,
+  featureNames,
+  type LabelDerivation,
+  LabelDerivationSchema,
+  type RiskTiers,
+  tierOf,
+} from './schemas/features';
+export { inputJsonSchema, type JsonSchema, planJsonSchema } from './schemas/plan-json-schema';
+export {
+  DATA_RULES,
+  DataSchema,
+  DEFAULT_MIN_EXAMPLES_PER_SITE,
+  maxExamplesPerSite,
+  type Plan,
+  PLAN_RULES,
+  planEpsilon,
+  type PlanInput,
+  PlanSchema,
+  sharesContributorsWithSites,
+  type StrategyConfig,
+  type StrategyName,
+  StrategySchema,
+  type TrainingConfig,
+} from './schemas/plan';
+export { ageBandNames, ageBandOf, DEFAULT_MIN_CELL, type PopulationReport, PopulationReportSchema, PopulationSettingsSchema } from './schemas/population';
+export {
+  type SecaggAck,
+  SecaggAckSchema,
+  type SecaggConsistency,
+  SecaggConsistencySchema,
+  type SecaggReveal,
+  SecaggRevealSchema,
+  type SecaggShares,
+  SecaggSharesSchema,
+  type SecaggState,
+  SecaggStateSchema,
+} from './schemas/secagg';
+
+// Weight sets: layouts and the binary wire format
+export { deserializeWeights, serializeWeights } from './weights/serialize';
+export { type Layout, layoutSize, sameLayout, type WeightSet } from './weights/types';

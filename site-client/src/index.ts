@@ -2,36 +2,50 @@
  * @twinfed/site-client — a hospital's side of twinfed: enrollment and pinned coordinator keys, the signed
  * HTTP client and push event stream, the runner that trains, uploads and evaluates in a federation, and the
  * digital twins: twin store, ingestion (FHIR, CSV, wearable stream), features, scoring, population reports,
- * the local streaming and scoring API, and the hospital simulator.
+ * the local streaming and scoring API, and the hospital simulator. Most of it is reached through the
+ * `twinfed-site` CLI; exported here is what another workspace (the tests, demos and benchmarks) imports
+ * (tests/src/hygiene/public-surface.test.ts checks both ways).
  */
-export { loadSiteConfig, DEFAULT_DATA_DIR, LOG_LEVELS, type LogLevel, type SiteConfig, type SiteConfigOverrides } from './config';
-export { createLogger, silentLogger, REDACTED_KEYS, type Logger, type CreateLoggerOptions } from './logger';
-export * from './identity';
-export { HttpTransport, errorFromResponse, type FetchLike, type HttpRequest, type HttpResponse, type HttpTransportOptions, type SiteCredentials } from './transport/http';
-export { CoordinatorClient, type ModelWeightsDownload, type SignedModelVersion, type SiteApi } from './transport/coordinator-client';
-export { EventStream, type ConnectionListener, type EventStreamOptions, type SiteSocket, type SiteStatus, type SocketFactory } from './transport/event-stream';
-export { DEFAULT_BACKOFF, backoffDelay, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './transport/retry';
-export { splitDataset, takeRows, type LocalDataset } from './training/dataset';
-export { normalizeDataset, type Normalization } from './training/normalize';
-export { Journal, JOURNAL_FILE, type EvaluationEntry, type JournalData, type UploadEntry } from './training/journal';
-export { FederationSession, defaultModelOps, siteSeed, type FederationSessionOptions, type ModelOps } from './training/federation-session';
-export { fetchVerifiedModel, isModelRejection, type FetchVerifiedModelOptions, type VerifiedModel } from './training/verified-model';
-export { SiteRunner, type PushSource, type SiteRunnerOptions, type VersionHook, type VersionHookInput } from './training/runner';
-export type { DatasetSource } from './training/dataset-source';
-export { readTwins, stableTestPids, trainingPreprocessing, TwinDatasetSource, twinLocalDataset, type TwinDatasetSourceOptions, type TwinLocalDatasetOptions } from './training/twin-dataset';
-export { ModelStore, MODELS_DIR, type SaveModelOptions, type StoredModel } from './training/model-store';
-export { HttpPopulationApi, POPULATION_OUTBOX_FILE, PopulationOutbox, type PopulationApi } from './training/population-outbox';
-export { twinVersionHook, type TwinVersionHookOptions } from './training/twin-publisher';
-export type { ProgressListener, RunnerProgress, RunSummary, SkipReason } from './training/progress';
-export { loadLocalData, type DataSource, type LoadedData } from './cli/load-data';
-export { createProgram, runCli, CLI_VERSION } from './cli/program';
-export type { CliDeps, TextOut } from './cli/context';
-export { SIMULATION_FILES } from './cli/commands/simulate';
-export * from './twins';
-export * from './ingest';
-export * from './features';
-export * from './scoring';
-export * from './population';
-export * from './simulate';
-export * from './stream';
-export * from './local-api';
+// cli
+export type { CliDeps } from './cli/context';
+export { loadLocalData } from './cli/load-data';
+export { runCli } from './cli/program';
+
+// identity
+export { enroll } from './identity/enroll';
+export { type Enrollment, loadEnrollment } from './identity/load';
+
+// ingest
+export { CsvIngestMappingSchema } from './ingest/csv-mapping';
+export { importCsv } from './ingest/csv';
+export { importFhir } from './ingest/fhir/import';
+export type { IngestReport } from './ingest/report';
+
+// local-api
+export { startLocalApi } from './local-api/server';
+
+// simulate
+export { SIM_NAMED_PATIENTS } from './simulate/people';
+export { TWIN_SCENARIO_PLAN, twinScenarioPlan } from './simulate/plan';
+
+// stream
+export { IngestQueue } from './stream/ingest-queue';
+export { LiveScorer } from './stream/live-scorer';
+
+// training
+export type { LocalDataset } from './training/dataset';
+export { defaultModelOps, type ModelOps } from './training/federation-session';
+export { Journal, type UploadEntry } from './training/journal';
+export type { RunnerProgress, RunSummary } from './training/progress';
+export { SiteRunner } from './training/runner';
+export { readTwins, twinLocalDataset } from './training/twin-dataset';
+
+// transport
+export { CoordinatorClient } from './transport/coordinator-client';
+export { EventStream } from './transport/event-stream';
+
+// twins
+export { MemoryTwinStore } from './twins/memory-store';
+export { SqliteTwinStore } from './twins/sqlite-store';
+export type { TwinStore } from './twins/store-types';
+export { openTwinStore } from './twins/store';

@@ -10,7 +10,7 @@ import { TwinfedError } from '@twinfed/shared';
 /** A connection. */
 export type Db = Database.Database;
 /** A prepared statement. */
-export type Statement = Database.Statement;
+type Statement = Database.Statement;
 /** The driver itself, for tests that inspect a database file directly (read-only, raw). */
 export { Database };
 
@@ -22,13 +22,13 @@ export interface Migration {
 }
 
 /** Who owns a schema, for the message when a database is newer than the code (e.g. "database schema" / "coordinator"). */
-export interface SchemaOwner {
+interface SchemaOwner {
   schema: string;
   app: string;
 }
 
 /** Options of {@link openSqlite}. */
-export interface OpenSqliteOptions {
+interface OpenSqliteOptions {
   /** File path, or ':memory:' (no file, no WAL). */
   path: string;
   /** SQLite busy timeout in ms (default 5000). */

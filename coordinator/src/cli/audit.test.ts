@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Database } from '@twinfed/sqlite-kit';
 import { generateIdentity, toB64 } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan } from '../__tests__/harness';
 import { run } from './__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;

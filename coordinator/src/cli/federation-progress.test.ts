@@ -1,5 +1,5 @@
 import { deserializeWeights, routes, verifyModelVersion, type CurrentRound, type WeightSet } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 import { run } from './__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;

@@ -1,5 +1,5 @@
 import { routes } from '@twinfed/shared';
-import { operator, startTestCoordinator, testPlan } from '../testing/harness';
+import { operator, startTestCoordinator, testPlan } from '../__tests__/harness';
 import { run } from './__tests__/harness';
 
 const view = {

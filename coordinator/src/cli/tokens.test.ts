@@ -1,4 +1,4 @@
-import { startTestCoordinator } from '../testing/harness';
+import { startTestCoordinator } from '../__tests__/harness';
 import { run } from './__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { deserializeWeights, routes, type ApiTokenCreated, type CurrentRound, type WeightSet } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Launch flags that work on these machines (env machines/node.md): no sandbox as root, no background networking.

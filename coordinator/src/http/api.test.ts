@@ -5,7 +5,7 @@ import {
   type CurrentRound,
   type WeightSet,
 } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 

@@ -1,6 +1,6 @@
 /** The audit routes over real HTTP: paging, signed heads, verification, no secrets, failed-authentication bursts. */
 import { AuditListResponseSchema, AuditVerifyReportSchema, fromB64, routes, verifyAuditHead, type SignedAuditHead } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan } from '../__tests__/harness';
 
 /** Polls until `check` holds (the burst entry is appended after the 401 is sent). */
 async function until(check: () => Promise<boolean>): Promise<void> {

@@ -1,6 +1,6 @@
 import { routes } from '@twinfed/shared';
 import { PROTOCOL_VERSION, generateIdentity, publicPart } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator } from '../__tests__/harness';
 
 describe('failed authentications are rate limited per client address and credential', () => {
   test('after N 401s an address gets 429 RATE_LIMITED with Retry-After for every request; successes never count', async () => {

@@ -1,5 +1,5 @@
 import { deserializeWeights, routes, verifyModelVersion, type CurrentRound, type FederationView, type WeightSet } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 /**
  * Issue 10, "membership everywhere": a site of the federation learns who else contributed only as a count, unless

@@ -7,7 +7,7 @@ import { routes } from '@twinfed/shared';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startCoordinator, type RunningCoordinator } from '../main';
-import { enrollTestSite, type TestSite } from '../testing/harness';
+import { enrollTestSite, type TestSite } from '../__tests__/harness';
 
 /** Finding 8: compressed-looking bodies and client aborts are the client's problem, never a 500. */
 describe('request encodings and aborted requests', () => {

@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION, generateIdentity, publicPart, routes, signEnrollProof, signRequest, type Identity } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator } from '../__tests__/harness';
 
 type Coordinator = Awaited<ReturnType<typeof startTestCoordinator>>;
 

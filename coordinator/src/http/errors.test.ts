@@ -1,6 +1,6 @@
 import { routeTable } from './route-table';
 import { toTwinfedError } from './errors';
-import { startTestCoordinator } from '../testing/harness';
+import { startTestCoordinator } from '../__tests__/harness';
 
 /**
  * Found by the fuzz suite (fuzz.test.ts): a path parameter that is not valid percent-encoding (`%E0%A4%A`, `%ZZ`,

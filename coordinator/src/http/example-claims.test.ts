@@ -1,5 +1,5 @@
 import { deserializeWeights, routes, type CurrentRound, type FederationView, type WeightSet } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 /** A site's claimed example count weights its update: the claim is bounded, so no site can take the model over. */
 describe('numExamples claims (issue 10, finding 4)', () => {

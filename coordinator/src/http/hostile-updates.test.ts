@@ -1,6 +1,6 @@
 import { deserializeWeights, routes, serializeWeights, type CurrentRound } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
-import { sealRawUpdate } from '../testing/hostile-envelope';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { sealRawUpdate } from '../__tests__/hostile-envelope';
 
 /** Updates from a client that does not use our library: the server's own checks must hold. */
 describe('hostile update envelopes', () => {

@@ -1,5 +1,5 @@
 import { deserializeWeights, fromB64, maskContribution, normalizationStatsContext, routes, toB64, verifyModelVersion, type CurrentRound, type PopulationReport, type StatsSession, type WeightSet } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 

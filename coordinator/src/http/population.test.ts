@@ -1,5 +1,5 @@
 import { routes, type PopulationReport } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 function report(versionId: string, high: number): PopulationReport {
   return {

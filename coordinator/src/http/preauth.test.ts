@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { deserializeWeights, routes, signRequest, type CurrentRound } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 type Coordinator = Awaited<ReturnType<typeof startTestCoordinator>>;
 const MiB = 1024 * 1024;

@@ -1,6 +1,6 @@
 import { routes, type CurrentRound, type PopulationReport } from '@twinfed/shared';
-import { sealRawUpdate } from '../testing/hostile-envelope';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { sealRawUpdate } from '../__tests__/hostile-envelope';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 /**
  * Names that reach an operator's terminal or must tell principals apart (issue 10, findings 6 and 11): letters,

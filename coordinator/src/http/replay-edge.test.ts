@@ -1,5 +1,5 @@
 import { routes, signRequest } from '@twinfed/shared';
-import { enrollTestSite, startTestCoordinator } from '../testing/harness';
+import { enrollTestSite, startTestCoordinator } from '../__tests__/harness';
 
 /** Finding 7: a request signed exactly one window ago must never be accepted, however often it is replayed. */
 describe('replay window without an edge', () => {

@@ -1,5 +1,5 @@
 import { generateToken, hashToken, routes } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 import { routeTable } from './route-table';
 import type { Role } from './auth';
 

@@ -6,7 +6,7 @@ import { routes, signRequest } from '@twinfed/shared';
 import { SERVER_LIMIT_DEFAULTS, loadConfig, type CoordinatorConfig } from '../config';
 import { createLogger } from '../logger';
 import { startCoordinator, type RunningCoordinator } from '../main';
-import { enrollTestSite, type TestSite } from '../testing/harness';
+import { enrollTestSite, type TestSite } from '../__tests__/harness';
 
 async function start(overrides: Partial<CoordinatorConfig>): Promise<{ c: RunningCoordinator; operatorToken: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-limits-'));

@@ -1,5 +1,5 @@
 import { PlanSchema, planDigest, routes, verifyModelVersion, verifySignedPlan, type CurrentRound, type FederationView } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan } from '../__tests__/harness';
 
 /** Issue 16, finding 6: the federation a site reads carries the coordinator's signed statement of its plan. */
 describe('signed plans', () => {

@@ -1,5 +1,5 @@
 import { NormalizationViewSchema, StatsSessionSchema, decodeSecureSum, fromB64, maskContribution, normalizationStatsContext, routes, toB64, type StatsSession } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 /** The secure sum of federated normalisation statistics over real HTTP: the coordinator only ever sees masked vectors and their sum. */
 describe('federated normalisation statistics (secure sum) over HTTP', () => {

@@ -1,5 +1,5 @@
 import { routes, type ApiTokenCreated, type ApiTokenView } from '@twinfed/shared';
-import { operator, startTestCoordinator } from '../testing/harness';
+import { operator, startTestCoordinator } from '../__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 

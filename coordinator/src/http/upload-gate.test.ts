@@ -6,7 +6,7 @@ import { deserializeWeights, routes, signRequest, type CurrentRound } from '@twi
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startCoordinator, type RunningCoordinator } from '../main';
-import { enrollTestSite, testPlan, type TestSite } from '../testing/harness';
+import { enrollTestSite, testPlan, type TestSite } from '../__tests__/harness';
 import { MemoryStore } from '../store';
 import { Presence } from './presence';
 

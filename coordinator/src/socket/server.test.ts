@@ -1,6 +1,6 @@
 import { Manager, io as connect } from 'socket.io-client';
 import { SITE_NAMESPACE, generateIdentity, routes, signHandshake } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator } from '../testing/harness';
+import { enrollTestSite, operator, startTestCoordinator } from '../__tests__/harness';
 
 type Coordinator = Awaited<ReturnType<typeof startTestCoordinator>>;
 

@@ -1,4 +1,4 @@
-import { describeStoreContract } from './contract';
+import { describeStoreContract } from './__tests__/contract';
 import { MemoryStore } from './memory-store';
 
 describeStoreContract('memory', async () => {

@@ -23,7 +23,6 @@ export type {
   StrategyState,
 } from './types';
 export { isDeltaStrategy } from './types';
-export { benchAggregation, type AggregationBenchOptions, type AggregationBenchResult } from './bench';
 export { centeredClip, centeredClipping } from './centered-clip';
 export { withUpdateClipping, clipUpdate } from './clipping';
 export { withCentralDp, type CentralDpOptions } from './central-dp';

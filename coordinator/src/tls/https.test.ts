@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { createFetch, isTwinfedError, routes } from '@twinfed/shared';
 import { createAdminClient } from '../cli/admin-client';
 import { loadConfig } from '../config';
-import { startTestCoordinator } from '../testing/harness';
+import { startTestCoordinator } from '../__tests__/harness';
 import { createCertificates, renewServerCertificate, writeCertificates, type CertificateSet } from './certificates';
 
 let dir: string;

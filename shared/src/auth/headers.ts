@@ -21,15 +21,6 @@ export const SIGNATURE_HEADER = 'x-twinfed-signature';
  */
 export const CONTENT_SHA256_HEADER = 'x-twinfed-content-sha256';
 
-/** All authentication header names. */
-export const AUTH_HEADERS = {
-  site: SITE_HEADER,
-  timestamp: TIMESTAMP_HEADER,
-  nonce: NONCE_HEADER,
-  signature: SIGNATURE_HEADER,
-  contentSha256: CONTENT_SHA256_HEADER,
-} as const;
-
 /**
  * How much longer than the freshness window a used nonce is remembered. A request is fresh only while
  * |now − timestamp| < window, so a nonce kept until timestamp + window + margin outlives every instant at which

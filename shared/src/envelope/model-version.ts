@@ -68,8 +68,6 @@ export const ModelVersionMetaSchema = z.union([FullModelVersionMetaSchema, SiteM
 
 /** A validated model version's metadata (either form). */
 export type ModelVersionMeta = z.infer<typeof ModelVersionMetaSchema>;
-/** The full form (see {@link FullModelVersionMetaSchema}). */
-export type FullModelVersionMeta = z.infer<typeof FullModelVersionMetaSchema>;
 /** The count-only form (see {@link SiteModelVersionMetaSchema}). */
 export type SiteModelVersionMeta = z.infer<typeof SiteModelVersionMetaSchema>;
 

@@ -73,9 +73,6 @@ export const SiteViewSchema = z.object({
 });
 export type SiteView = z.infer<typeof SiteViewSchema>;
 
-/** POST /v1/federations (operator). */
-export const CreateFederationSchema = z.object({ plan: PlanSchema }).strict();
-
 export const FederationStateSchema = z.enum(['running', 'completed', 'failed', 'stopped']);
 export type FederationState = z.infer<typeof FederationStateSchema>;
 
@@ -177,9 +174,6 @@ export const FederationEvaluationsSchema = z.object({
   versions: z.array(z.object({ versionId: id, round: z.number().int(), createdAt: iso, evaluations: z.array(EvaluationViewSchema) })),
 });
 export type FederationEvaluations = z.infer<typeof FederationEvaluationsSchema>;
-
-/** Metric values as sites send them (finite numbers, at most 64). */
-export const MetricRecordSchema = metricRecord;
 
 const releasedCount = z.number().int().min(0).nullable();
 

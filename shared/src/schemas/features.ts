@@ -58,8 +58,6 @@ export const MissingPolicySchema = z
   .strict()
   .refine((m) => m.policy !== 'value' || m.value !== undefined, { message: 'policy "value" needs a value' })
   .describe('What a site does when a twin has no data for the feature.');
-/** A missing-value policy (see {@link MissingPolicySchema}). */
-export type MissingPolicy = z.infer<typeof MissingPolicySchema>;
 
 const windowDays = z.number().int().min(1).max(36_500).describe('Look-back window in whole days before the snapshot time (`at − windowDays·1 day < t ≤ at`); absent: all history up to the snapshot.');
 const common = {
@@ -124,8 +122,6 @@ export const FeatureDerivationSchema = z
 export type FeatureDerivation = z.infer<typeof FeatureDerivationSchema>;
 /** A feature derivation as written in a plan, before defaults. */
 export type FeatureDerivationInput = z.input<typeof FeatureDerivationSchema>;
-/** The kinds of feature derivation. */
-export type FeatureKind = FeatureDerivation['kind'];
 
 /** One model input column: a derivation's value, or the 0/1 missing indicator the `indicator` policy adds. */
 export interface FeatureColumn {

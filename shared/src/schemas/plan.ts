@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { gaussianDpEpsilon } from '../dp';
+import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
 import { ModelSpecSchema } from '../model-spec';
 import { featureNames, FeatureDerivationSchema, LabelDerivationSchema, RiskTiersSchema } from './features';
 import { PopulationSettingsSchema } from './population';
@@ -244,8 +244,6 @@ export const DataSchema = z
     }
   })
   .describe('What the model sees: the ordered inputs, the label, normalisation and, for twin federations, how inputs and labels are derived.');
-/** The data part of a plan (see {@link DataSchema}). */
-export type DataConfig = z.infer<typeof DataSchema>;
 
 /** The cross-field rules of {@link PlanSchema}, in words (the docs list them; the refinement below enforces them). */
 export const PLAN_RULES: readonly string[] = [

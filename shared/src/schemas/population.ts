@@ -59,8 +59,6 @@ export const PopulationSettingsSchema = z
   })
   .strict()
   .describe('What a site may tell the consortium about its scored twins: counts per risk tier × age band, each at least k.');
-/** Population reporting settings (see {@link PopulationSettingsSchema}). */
-export type PopulationSettings = z.infer<typeof PopulationSettingsSchema>;
 
 const count = z.number().int().min(0).max(1e9).nullable();
 /** A tier name (a printable name, see schemas/names). */
@@ -70,8 +68,6 @@ const bandName = z.string().regex(/^(?:\d{1,3}-\d{1,3}|\d{1,3}\+|unknown)$/, 'an
 
 /** One released cell: the number of scored twins of a tier in an age band, or null when suppressed. */
 export const PopulationCellSchema = z.object({ tier: name, ageBand: bandName, count }).strict();
-/** A population cell (see {@link PopulationCellSchema}). */
-export type PopulationCell = z.infer<typeof PopulationCellSchema>;
 
 /**
  * A site's population report for one model version. Every released count (cells and totals) is at least `k`;

@@ -53,14 +53,3 @@ export function emptyReport(): IngestReport {
 export function skip(report: IngestReport, key: string): void {
   report.skipped.byType[key] = (report.skipped.byType[key] ?? 0) + 1;
 }
-
-/** Sum of two reports (a new object). */
-export function mergeReports(a: IngestReport, b: IngestReport): IngestReport {
-  const out = emptyReport();
-  for (const k of Object.keys(out.accepted) as (keyof AcceptedCounts)[]) out.accepted[k] = a.accepted[k] + b.accepted[k];
-  out.updated = a.updated + b.updated;
-  out.duplicates = a.duplicates + b.duplicates;
-  for (const r of [a, b]) for (const [k, n] of Object.entries(r.skipped.byType)) out.skipped.byType[k] = (out.skipped.byType[k] ?? 0) + n;
-  out.rejected = [...a.rejected, ...b.rejected];
-  return out;
-}

@@ -23,8 +23,6 @@ export const WearableBatchSchema = z.object({
   patientRef: z.string().min(1).max(200),
   samples: z.array(z.unknown()).min(1).max(MAX_STREAM_BATCH),
 });
-/** A wearable batch as posted (samples validated one by one). */
-export type WearableBatchBody = z.infer<typeof WearableBatchSchema>;
 
 /** One wearable sample: `t` is an ISO 8601 instant with a zone or milliseconds since epoch; value in `unit`. */
 export const WearableSampleSchema = z.object({

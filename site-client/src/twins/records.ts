@@ -22,9 +22,6 @@ export const RECORD_TABLES = {
   label: { table: 'labels', columns: ['value', 't'] },
 } as const satisfies Record<RecordType, { table: string; columns: readonly string[] }>;
 
-/** Every record type. */
-export const RECORD_TYPES = Object.keys(RECORD_TABLES) as RecordType[];
-
 /** The stored tuple of a record write. */
 export function contentOf(w: RecordWrite): RecordContent {
   switch (w.type) {

@@ -66,8 +66,6 @@ export interface LabelWrite extends RecordWriteBase {
 
 /** One normalised record, the unit every importer (FHIR, CSV, wearable stream) hands the store. */
 export type TwinWrite = PatientWrite | ObservationWrite | ConditionWrite | ImmunizationWrite | ExposureWrite | ConsentWrite | LabelWrite;
-/** The record types of {@link TwinWrite}. */
-export type TwinWriteType = TwinWrite['type'];
 
 /**
  * What happened to one write: new row, changed row, identical to what is stored (idempotent re-import),

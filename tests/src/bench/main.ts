@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import os from 'node:os';
 import { Command } from 'commander';
-import { strategies } from '@twinfed/coordinator';
-import { benchEnvelope, benchSecureAggregation, type TrainingConfig } from '@twinfed/shared';
+import { initialWeights, type TrainingConfig } from '@twinfed/shared';
 import { createTrainer, initBackend, loadHeartDisease } from '@twinfed/models';
-import { benchFhirImport, benchStream } from '@twinfed/site-client';
-import { initialWeights } from '@twinfed/shared';
 import { benchLoad } from '../load/bench-load';
+import { benchAggregation } from './aggregation';
+import { benchEnvelope } from './envelope';
+import { benchFhirImport } from './fhir-import';
+import { benchSecureAggregation } from './secure-aggregation';
+import { benchStream } from './stream';
 import { toMarkdown, writeResults, type BenchTable } from './report';
 
 async function trainingSpeed(backend: 'cpu' | 'wasm', optimizer: 'sgd' | 'adam', steps: number): Promise<number> {
@@ -44,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
     { sites: 10, size: 1_000_000 },
     { sites: 100, size: 100_000 },
     { sites: 1000, size: 10_000 },
-  ].map((c) => ({ ...c, ...strategies.benchAggregation({ ...c, iterations: it }) }));
+  ].map((c) => ({ ...c, ...benchAggregation({ ...c, iterations: it }) }));
   tables.push({
     title: 'Aggregation throughput (FedAvg, streaming fold)',
     note: 'MiB/s of client updates folded into the aggregate, against a bare typed-array weighted-sum loop over the same bytes (the memory-bandwidth limit). Ratio = ours / reference.',

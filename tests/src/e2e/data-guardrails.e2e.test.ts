@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { routes } from '@twinfed/shared';
 import { runCli, type CliDeps } from '@twinfed/site-client';
-import { operator, startTestCoordinator } from '@twinfed/coordinator/testing/harness';
+import { operator, startTestCoordinator } from '@twinfed/coordinator/__tests__/harness';
 import { repoRoot } from '../support/paths';
 
 function io(): { deps: CliDeps; out: () => string; err: () => string } {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient } from '@twinfed/coordinator';
-import { enrollTestSite, testPlan, type TestSite } from '@twinfed/coordinator/testing/harness';
+import { enrollTestSite, testPlan, type TestSite } from '@twinfed/coordinator/__tests__/harness';
 import { deserializeWeights, fromB64, routes, verifyModelVersion, type CurrentRound, type WeightSet } from '@twinfed/shared';
 import { startCoordinatorProcess } from '../demo/federation-run';
 import type { Child } from '../support/processes';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Database } from '@twinfed/sqlite-kit';
 import { auditEntryHash, generateIdentity, signAuditHead } from '@twinfed/shared';
 import { verifyAuditDatabase } from '../../audit/verify';
-import { bytes, seedFederation, t, version } from '../contract/fixtures';
+import { bytes, seedFederation, t, version } from '../__tests__/contract/fixtures';
 import { MIGRATIONS } from '../migrations';
 import { SqliteStore } from '../sqlite-store';
 

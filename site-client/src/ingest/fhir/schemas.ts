@@ -46,7 +46,6 @@ export const PatientSchema = z.object({
   birthDate: z.string().regex(FHIR_DATE, 'must be a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD)').optional(),
   gender: z.enum(['male', 'female', 'other', 'unknown']).optional(),
 });
-export type FhirPatient = z.infer<typeof PatientSchema>;
 
 export const ObservationSchema = z.object({
   resourceType: z.literal('Observation'),
@@ -79,7 +78,6 @@ export const ConditionSchema = z.object({
   abatementPeriod: Period.optional(),
   recordedDate: z.string().optional(),
 });
-export type FhirCondition = z.infer<typeof ConditionSchema>;
 
 export const ImmunizationSchema = z.object({
   resourceType: z.literal('Immunization'),
@@ -90,7 +88,6 @@ export const ImmunizationSchema = z.object({
   occurrenceDateTime: z.string().optional(),
   occurrenceString: z.string().optional(),
 });
-export type FhirImmunization = z.infer<typeof ImmunizationSchema>;
 
 export const ConsentSchema = z.object({
   resourceType: z.literal('Consent'),

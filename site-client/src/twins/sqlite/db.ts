@@ -1,4 +1,4 @@
-import { openSqlite, runMigrations, type Db } from '@twinfed/sqlite-kit';
+import { openSqlite, type Db } from '@twinfed/sqlite-kit';
 import { TWIN_MIGRATIONS, type TwinMigration } from './migrations';
 
 export type { Db };
@@ -17,9 +17,4 @@ export interface OpenTwinDatabaseOptions {
 /** Opens the twin database (0600, WAL, synchronous FULL, foreign keys), then pending migrations. */
 export function openTwinDatabase(options: OpenTwinDatabaseOptions): Db {
   return openSqlite({ path: options.path, ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }), migrations: options.migrations ?? TWIN_MIGRATIONS, owner: OWNER });
-}
-
-/** Applies pending twin-store migrations; returns the versions applied. Refuses a store newer than this site client. */
-export function runTwinMigrations(db: Db, migrations: readonly TwinMigration[]): number[] {
-  return runMigrations(db, migrations, OWNER);
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { createAdminClient, store as stores, type AdminClient } from '@twinfed/coordinator';
+import { createAdminClient, SqliteStore, type AdminClient } from '@twinfed/coordinator';
 import { sha256Hex } from '@twinfed/shared';
 import { coordinatorCli } from '../../support/paths';
 import { startNode, type Child } from '../../support/processes';
@@ -54,7 +54,7 @@ export interface DbCheck {
  * atomic) and that every published round points at an existing version.
  */
 export async function checkDatabase(o: { dataDir: string; acks: Ack[] }): Promise<DbCheck> {
-  const db = await stores.SqliteStore.open({ path: path.join(o.dataDir, 'coordinator.db') });
+  const db = await SqliteStore.open({ path: path.join(o.dataDir, 'coordinator.db') });
   try {
     for (const ack of o.acks) {
       const stored = await db.getUpdate(ack.federationId, ack.round, ack.siteId);

@@ -12,8 +12,8 @@ import {
   serializeWeights,
   toB64,
 } from '@twinfed/shared';
-import { testPlan } from '../../../testing/harness';
-import { sealRawUpdate } from '../../../testing/hostile-envelope';
+import { testPlan } from '../../../__tests__/harness';
+import { sealRawUpdate } from '../../../__tests__/hostile-envelope';
 import { enrollBody, type Signer, type World } from './world';
 
 /** A request body, described; bytes are made when the request leaves (envelopes are sealed then). */

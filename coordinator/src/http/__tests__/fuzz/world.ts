@@ -6,7 +6,7 @@ import { PROTOCOL_VERSION, deserializeWeights, generateIdentity, publicPart, rou
 import { loadConfig } from '../../../config';
 import { createLogger } from '../../../logger';
 import { startCoordinator, type RunningCoordinator } from '../../../main';
-import { enrollTestSite, operator, testPlan, type TestSite } from '../../../testing/harness';
+import { enrollTestSite, operator, testPlan, type TestSite } from '../../../__tests__/harness';
 
 /** A signer the fuzz may present: an enrolled site (member, outsider, revoked) or a stranger nobody enrolled. */
 export interface Signer {

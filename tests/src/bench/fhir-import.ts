@@ -7,11 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { MemoryTwinStore } from '../twins/memory-store';
-import { SqliteTwinStore } from '../twins/sqlite-store';
-import type { TwinStore } from '../twins/store-types';
-import { importFhir } from './fhir/import';
-import type { IngestReport } from './report';
+import { MemoryTwinStore, SqliteTwinStore, importFhir, type IngestReport, type TwinStore } from '@twinfed/site-client';
 
 export interface BenchFhirImportOptions {
   /** Resources in the generated NDJSON file (one Patient per 50, the rest vitals). */

@@ -1,4 +1,4 @@
-import { benchAggregation } from './bench';
+import { benchAggregation } from './aggregation';
 
 describe('benchAggregation', () => {
   it('reports both throughputs over the same bytes and their ratio (no timing asserted)', () => {

@@ -1,8 +1,8 @@
 /** Contract: the hash-chained audit log — chaining, writes that append in the same step, signed heads, verification. */
 import { describe, expect, it } from '@jest/globals';
 import { AUDIT_GENESIS, auditEntryHash, generateIdentity, signAuditHead } from '@twinfed/shared';
-import { verifyStoreAudit } from '../../audit/verify';
-import type { NewAuditEntry, Store } from '../types';
+import { verifyStoreAudit } from '../../../audit/verify';
+import type { NewAuditEntry, Store } from '../../types';
 import { bytes, federation, type HarnessRef, round, seedFederation, site, t, version } from './fixtures';
 
 const entry = (action: string, subject: string, i = 0): NewAuditEntry => ({ at: t(i), actor: 'operator:ops', action, subject, detail: { i } });

@@ -1,6 +1,6 @@
 /** Contract: insert-once secure-aggregation messages per (federation, round, site, kind) and each round's fixed cohort. */
 import { describe, expect, it } from '@jest/globals';
-import type { SecaggKind, SecaggMessageRecord } from '../types';
+import type { SecaggKind, SecaggMessageRecord } from '../../types';
 import { type HarnessRef, seedFederation, t } from './fixtures';
 
 const message = (federationId: string, round: number, siteId: string, kind: SecaggKind, payload = `{"from":"${siteId}"}`): SecaggMessageRecord => ({

@@ -1,5 +1,5 @@
 /** Record builders and the harness handle shared by the store contract suites. */
-import type { Evaluation, ModelVersion, NewFederation, NewRound, NewSite, Store, Update } from '../types';
+import type { Evaluation, ModelVersion, NewFederation, NewRound, NewSite, Store, Update } from '../../types';
 
 /** What a store factory hands the contract suite. */
 export interface StoreHarness {

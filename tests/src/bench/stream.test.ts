@@ -1,4 +1,4 @@
-import { benchStream } from './bench';
+import { benchStream } from './stream';
 
 describe('benchStream', () => {
   it('posts every sample through the local API into SQLite and reports a rate (no timing asserted)', async () => {

@@ -1,4 +1,4 @@
-import { benchEnvelope } from './bench';
+import { benchEnvelope } from './envelope';
 
 describe('benchEnvelope', () => {
   it('reports positive finite throughputs for every measurement (no timing assertions)', () => {

@@ -1,6 +1,6 @@
 /** Contract: atomic publication, the model registry, evaluations. */
 import { describe, expect, it } from '@jest/globals';
-import type { Store } from '../types';
+import type { Store } from '../../types';
 import { bytes, evaluation, type HarnessRef, seedFederation, t, version } from './fixtures';
 
 /** Federation fed-1 with initial version v0 (strategy state [1,2,3]) and round 1 moved to `state`. */

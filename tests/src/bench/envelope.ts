@@ -3,13 +3,19 @@
  * (the reference every benchmark reports against). No I/O and no clock assumptions: callers print or store the result.
  */
 import nacl from 'tweetnacl';
-import { TwinfedError } from '../errors';
-import { PROTOCOL_VERSION } from '../protocol';
-import { openUpdate, parseUpdate, sealUpdate, verifyUpdateSignature } from '../envelope/update-envelope';
-import type { WeightSet } from '../weights/types';
-import { openBox, sealBox } from './box';
-import { randomBytes } from './hash';
-import { generateIdentity } from './identity';
+import {
+  PROTOCOL_VERSION,
+  TwinfedError,
+  generateIdentity,
+  openBox,
+  openUpdate,
+  parseUpdate,
+  randomBytes,
+  sealBox,
+  sealUpdate,
+  verifyUpdateSignature,
+  type WeightSet,
+} from '@twinfed/shared';
 
 /** Throughputs in MiB/s of plaintext weight bytes. */
 export interface EnvelopeBenchResult {

@@ -8,12 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startLocalApi } from '../local-api/server';
-import { MemoryTwinStore } from '../twins/memory-store';
-import { SqliteTwinStore } from '../twins/sqlite-store';
-import type { TwinStore } from '../twins/store-types';
-import { IngestQueue } from './ingest-queue';
-import { LiveScorer } from './live-scorer';
+import { IngestQueue, LiveScorer, MemoryTwinStore, SqliteTwinStore, startLocalApi, type TwinStore } from '@twinfed/site-client';
 
 /** Options of {@link benchStream}. */
 export interface BenchStreamOptions {

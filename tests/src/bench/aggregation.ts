@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { SeededRandom, TwinfedError } from '@twinfed/shared';
-import { fedAvg } from './fedavg';
-import type { ClientResult } from './types';
+import { fedAvg, type ClientResult } from '@twinfed/coordinator';
 
 /** Options of {@link benchAggregation}. */
 export interface AggregationBenchOptions {
@@ -27,7 +26,7 @@ export interface AggregationBenchResult {
 /**
  * Measures FedAvg aggregation against a bare typed-array weighted sum over the same client buffers in
  * the same run. The two alternate round by round so drift in machine load hits both.
- * The only clock in strategies/; nothing here is asserted on in tests.
+ * Nothing here is asserted on in tests.
  */
 export function benchAggregation(opts: AggregationBenchOptions): AggregationBenchResult {
   const rng = new SeededRandom(opts.seed ?? 7);

@@ -1,4 +1,4 @@
-import { benchSecureAggregation } from './secagg-bench';
+import { benchSecureAggregation } from './secure-aggregation';
 
 describe('benchSecureAggregation', () => {
   it('runs every step on a small cohort and reports positive times', async () => {

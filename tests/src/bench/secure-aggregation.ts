@@ -5,12 +5,10 @@
  * after sharing) next to a bare example-weighted sum of the same float vectors; and the signatures that hold it
  * against a lying coordinator (envelope/secagg-statements, envelope/site-directory), per site and round.
  */
-import { shareBoxesDigest, signSecaggConsistency, signSecaggKeys, verifySecaggConsistency, verifySecaggKeys } from '../envelope/secagg-statements';
-import { signSiteDirectoryEntry, verifySiteDirectoryEntry } from '../envelope/site-directory';
-import { toB64 } from './encoding';
-import { generateIdentity } from './identity';
-import { addRing64, fromBytesRing64, ringToBytes64 } from './ring64';
 import {
+  addRing64,
+  fromBytesRing64,
+  generateIdentity,
   maskKeyPair,
   maskUpdate,
   openShares,
@@ -21,8 +19,17 @@ import {
   selfMaskCommitment,
   selfMaskSeed,
   shareSecrets,
+  ringToBytes64,
+  shareBoxesDigest,
+  signSecaggConsistency,
+  signSecaggKeys,
+  signSiteDirectoryEntry,
+  toB64,
   unmaskSum,
-} from './secagg';
+  verifySecaggConsistency,
+  verifySecaggKeys,
+  verifySiteDirectoryEntry,
+} from '@twinfed/shared';
 
 /** Milliseconds of each step for one configuration. */
 export interface SecaggBenchResult {

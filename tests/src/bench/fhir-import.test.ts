@@ -1,4 +1,4 @@
-import { benchFhirImport, benchFhirNdjson } from './bench';
+import { benchFhirImport, benchFhirNdjson } from './fhir-import';
 
 describe('benchFhirImport', () => {
   it('imports every generated resource into SQLite and reports a rate (no timing asserted)', async () => {

@@ -1,2 +1,0 @@
-export * from './gaussian-accountant';
-export * from './skellam';

@@ -1,2 +1,0 @@
-export * from './secure-url';
-export * from './tls-client';

@@ -1,3 +1,0 @@
-export * from './site-state';
-export * from './enroll';
-export * from './load';
