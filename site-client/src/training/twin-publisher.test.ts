@@ -71,4 +71,10 @@ describe('twinVersionHook', () => {
     expect(posted).toHaveLength(3); // sent: never again
     expect(events.filter((e) => e.type === 'population').map((e) => (e as { status: string }).status)).toEqual(['refused', 'sent', 'already-sent']);
   });
+  it.each(['SITE_REVOKED', 'UNKNOWN_FEDERATION', 'FORBIDDEN', 'PROTOCOL_MISMATCH'] as const)('%s (fatal for the site or the federation, as the runner says) is not a refusal of one report: the hook throws', async (code) => {
+    const plan = twinTestPlan({ data: { ...twinTestPlan().data, population: { k: 3, epsilon: 0.5, ageBands: [45, 65] } } });
+    const { call, events } = await setup(plan, { postPopulationReport: async () => { throw new TwinfedError(code); } });
+    await expect(call('v1')).rejects.toMatchObject({ code });
+    expect(events.filter((e) => e.type === 'population')).toEqual([]);
+  });
 });
