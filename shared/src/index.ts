@@ -4,6 +4,7 @@
  * serialisation, crypto (the only tweetnacl importer), model layouts and seeded randomness.
  */
 export * from './errors';
+export * from './client-behaviour';
 export * from './protocol';
 export * from './events';
 export * from './random';

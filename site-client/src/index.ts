@@ -10,7 +10,7 @@ export * from './identity';
 export { HttpTransport, errorFromResponse, type FetchLike, type HttpRequest, type HttpResponse, type HttpTransportOptions, type SiteCredentials } from './transport/http';
 export { CoordinatorClient, type ModelWeightsDownload, type SignedModelVersion, type SiteApi } from './transport/coordinator-client';
 export { EventStream, type ConnectionListener, type EventStreamOptions, type SiteSocket, type SiteStatus, type SocketFactory } from './transport/event-stream';
-export { DEFAULT_BACKOFF, backoffDelay, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './transport/retry';
+export { DEFAULT_BACKOFF, backoffDelay, isRetryableAnswer, parseRetryAfter, type BackoffPolicy } from './transport/retry';
 export { splitDataset, takeRows, type LocalDataset } from './training/dataset';
 export { normalizeDataset, type Normalization } from './training/normalize';
 export { Journal, JOURNAL_FILE, type EvaluationEntry, type JournalData, type UploadEntry } from './training/journal';

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep } from './retry';
+import { ERROR_CODES, clientBehaviour, httpStatus, type ErrorCode } from '@twinfed/shared';
+import { backoffDelay, isRetryableAnswer, parseRetryAfter, sleep } from './retry';
 
 describe('backoffDelay', () => {
   test('stays within [1, min(maxMs, baseMs·2^attempt)] for any attempt and randomness', () => {
@@ -30,9 +31,16 @@ describe('parseRetryAfter', () => {
   test.each([[null], [undefined], ['soon'], ['-3'], ['1.5']])('%s → undefined', (header) => expect(parseRetryAfter(header, now)).toBeUndefined());
 });
 
-test('retryable statuses are 429 and the transient 5xx only', () => {
-  expect([429, 502, 503, 504].every(isRetryableStatus)).toBe(true);
-  expect([400, 401, 403, 404, 409, 413, 500].some(isRetryableStatus)).toBe(false);
+describe('the transport repeats an answer when the error table says retry-later, or a proxy could not reach the coordinator', () => {
+  test.each(Object.keys(ERROR_CODES) as ErrorCode[])('%s', (code) => {
+    const status = httpStatus(code);
+    expect(isRetryableAnswer(status, code)).toBe(clientBehaviour(code) === 'retry-later');
+  });
+  test('a proxy\'s 502 and 504 (read as INTERNAL) are repeated; the coordinator\'s own 500 is not', () => {
+    expect(isRetryableAnswer(502, 'INTERNAL')).toBe(true);
+    expect(isRetryableAnswer(504, 'INTERNAL')).toBe(true);
+    expect(isRetryableAnswer(500, 'INTERNAL')).toBe(false);
+  });
 });
 
 test('sleep ends early when its signal aborts', async () => {
