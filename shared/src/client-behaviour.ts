@@ -8,7 +8,7 @@ import { ERROR_CODES, isTwinfedError, type ErrorCode, type HTTP_ERROR_CODES, typ
 /** Each behaviour and what a client does on it (the generated docs/errors.md shows these texts). */
 export const CLIENT_BEHAVIOURS = {
   retry:
-    'Transient: the same request may succeed later. The transport repeats a connection failure after an exponential backoff; the site loop tries the step again at its next wake-up.',
+    'Transient: the same step may succeed later. The site loop tries it again at its next wake-up (a poll or a push event); a connection failure is first repeated by the transport with exponential backoff (NETWORK once its retries are spent).',
   'retry-later':
     'The server is up but asks to come back later (429/503): the transport waits at least the Retry-After it names, then repeats; the local API sends Retry-After with it.',
   refused:

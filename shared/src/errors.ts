@@ -13,14 +13,14 @@
 import type { ClientBehaviour } from './client-behaviour';
 
 /** A code a server answers with: its HTTP status, public message and client behaviour (all required). */
-interface HttpErrorSpec {
+export interface HttpErrorSpec {
   readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 429 | 500 | 503;
   readonly message: string;
   readonly client: ClientBehaviour;
 }
 
 /** A local failure (never an HTTP answer): public message and client behaviour, no status. */
-interface LocalErrorSpec {
+export interface LocalErrorSpec {
   readonly status?: never;
   readonly message: string;
   readonly client: ClientBehaviour;

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { ERROR_CODES, clientBehaviour, httpStatus, type ErrorCode } from '@twinfed/shared';
 import { backoffDelay, isRetryableAnswer, parseRetryAfter, sleep } from './retry';
 
 describe('backoffDelay', () => {
@@ -31,16 +30,13 @@ describe('parseRetryAfter', () => {
   test.each([[null], [undefined], ['soon'], ['-3'], ['1.5']])('%s → undefined', (header) => expect(parseRetryAfter(header, now)).toBeUndefined());
 });
 
-describe('the transport repeats an answer when the error table says retry-later, or a proxy could not reach the coordinator', () => {
-  test.each(Object.keys(ERROR_CODES) as ErrorCode[])('%s', (code) => {
-    const status = httpStatus(code);
-    expect(isRetryableAnswer(status, code)).toBe(clientBehaviour(code) === 'retry-later');
-  });
-  test('a proxy\'s 502 and 504 (read as INTERNAL) are repeated; the coordinator\'s own 500 is not', () => {
-    expect(isRetryableAnswer(502, 'INTERNAL')).toBe(true);
-    expect(isRetryableAnswer(504, 'INTERNAL')).toBe(true);
-    expect(isRetryableAnswer(500, 'INTERNAL')).toBe(false);
-  });
+test('repeated answers: what the error table makes retry-later, and a proxy\'s 502/504; not the coordinator\'s own 500', () => {
+  expect(isRetryableAnswer(429, 'RATE_LIMITED')).toBe(true);
+  expect(isRetryableAnswer(503, 'NOT_READY')).toBe(true);
+  expect(isRetryableAnswer(502, 'INTERNAL')).toBe(true);
+  expect(isRetryableAnswer(504, 'INTERNAL')).toBe(true);
+  expect(isRetryableAnswer(500, 'INTERNAL')).toBe(false);
+  expect(isRetryableAnswer(409, 'ROUND_CLOSED')).toBe(false);
 });
 
 test('sleep ends early when its signal aborts', async () => {
