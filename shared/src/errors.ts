@@ -1,84 +1,139 @@
 /**
  * The one error class of twinfed and its code table.
  *
- * Every failure that crosses a process boundary carries a stable `code` from {@link ERROR_CODES}.
- * The table maps each code to its HTTP status and a public message (no internals, no stack traces).
+ * Every failure that crosses a process boundary carries a stable `code` from {@link ERROR_CODES}. The table has two
+ * parts: {@link HTTP_ERROR_CODES}, the codes a server (the coordinator or the site's local API) answers with, each with
+ * its HTTP status; and {@link LOCAL_ERROR_CODES}, failures on one machine (a site, a CLI) that are never sent over
+ * HTTP and so have no status of their own. Every code has a public message (no internals, no stack traces) and a
+ * `client` behaviour ({@link ClientBehaviour}: retry, retry later, refused, skip the round, reject the version, fatal
+ * for the federation or for the site) that every client reads through `clientBehaviour` (client-behaviour.ts).
  * Servers turn a {@link TwinfedError} into `{ error: { code, message, details? } }`; clients turn that
  * body back into the same class with {@link TwinfedError.fromBody}.
  */
-export const ERROR_CODES = {
+import type { ClientBehaviour } from './client-behaviour';
+
+/** A code a server answers with: its HTTP status, public message and client behaviour (all required). */
+export interface HttpErrorSpec {
+  readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 429 | 500 | 503;
+  readonly message: string;
+  readonly client: ClientBehaviour;
+}
+
+/** A local failure (never an HTTP answer): public message and client behaviour, no status. */
+export interface LocalErrorSpec {
+  readonly status?: never;
+  readonly message: string;
+  readonly client: ClientBehaviour;
+}
+
+/** The codes servers answer with. A new code needs all three fields: a missing `client` does not compile. */
+export const HTTP_ERROR_CODES = {
   // 400: malformed input
-  BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
-  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON.' },
-  VALIDATION_FAILED: { status: 400, message: 'The request does not match the expected schema.' },
-  INVALID_PLAN: { status: 400, message: 'The federation plan is invalid.' },
-  INVALID_ENVELOPE: { status: 400, message: 'The update envelope is malformed.' },
-  INVALID_WEIGHTS: { status: 400, message: 'The weights do not match the model layout.' },
-  NON_FINITE_WEIGHTS: { status: 400, message: 'The weights contain NaN or infinite values.' },
-  PROTOCOL_MISMATCH: { status: 400, message: 'The protocol version is not supported.' },
-  EXAMPLES_OUT_OF_RANGE: { status: 400, message: 'The claimed number of training examples is outside the range the plan allows.' },
+  BAD_REQUEST: { status: 400, message: 'The request is malformed.', client: 'refused' },
+  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON.', client: 'refused' },
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the expected schema.', client: 'refused' },
+  INVALID_PLAN: { status: 400, message: 'The federation plan is invalid.', client: 'fatal-federation' },
+  INVALID_ENVELOPE: { status: 400, message: 'The update envelope is malformed.', client: 'refused' },
+  INVALID_WEIGHTS: { status: 400, message: 'The weights do not match the model layout.', client: 'reject-version' },
+  NON_FINITE_WEIGHTS: { status: 400, message: 'The weights contain NaN or infinite values.', client: 'reject-version' },
+  PROTOCOL_MISMATCH: { status: 400, message: 'The protocol version is not supported.', client: 'fatal-site' },
+  EXAMPLES_OUT_OF_RANGE: { status: 400, message: 'The claimed number of training examples is outside the range the plan allows.', client: 'refused' },
+  DECRYPT_FAILED: { status: 400, message: 'The payload could not be decrypted.', client: 'refused' },
   // 401: identity
-  UNAUTHENTICATED: { status: 401, message: 'Authentication is required.' },
-  BAD_SIGNATURE: { status: 401, message: 'The signature does not verify.' },
-  STALE_REQUEST: { status: 401, message: 'The request timestamp is outside the accepted window.' },
-  REPLAYED_REQUEST: { status: 401, message: 'The request nonce was already used.' },
-  INVALID_TOKEN: { status: 401, message: 'The token is invalid, expired or already used.' },
-  UNKNOWN_SITE: { status: 401, message: 'The site is not enrolled.' },
-  ENROLL_PROOF_INVALID: { status: 401, message: 'The enrollment does not prove possession of the presented keys.' },
-  DECRYPT_FAILED: { status: 400, message: 'The payload could not be decrypted.' },
+  UNAUTHENTICATED: { status: 401, message: 'Authentication is required.', client: 'fatal-site' },
+  BAD_SIGNATURE: { status: 401, message: 'The signature does not verify.', client: 'fatal-site' },
+  STALE_REQUEST: { status: 401, message: 'The request timestamp is outside the accepted window.', client: 'retry' },
+  REPLAYED_REQUEST: { status: 401, message: 'The request nonce was already used.', client: 'retry' },
+  INVALID_TOKEN: { status: 401, message: 'The token is invalid, expired or already used.', client: 'refused' },
+  UNKNOWN_SITE: { status: 401, message: 'The site is not enrolled.', client: 'fatal-site' },
+  ENROLL_PROOF_INVALID: { status: 401, message: 'The enrollment does not prove possession of the presented keys.', client: 'refused' },
   // 403: authorisation
-  FORBIDDEN: { status: 403, message: 'This role may not perform this action.' },
-  SITE_REVOKED: { status: 403, message: 'The site has been revoked.' },
-  SITE_NOT_SELECTED: { status: 403, message: 'The site is not selected for this round.' },
-  NOT_A_MEMBER: { status: 403, message: 'The site does not belong to this federation (not in its founding cohort and not yet selected for one of its rounds).' },
+  FORBIDDEN: { status: 403, message: 'This role may not perform this action.', client: 'fatal-federation' },
+  SITE_REVOKED: { status: 403, message: 'The site has been revoked.', client: 'fatal-site' },
+  SITE_NOT_SELECTED: { status: 403, message: 'The site is not selected for this round.', client: 'skip-round' },
+  NOT_A_MEMBER: { status: 403, message: 'The site does not belong to this federation (not in its founding cohort and not yet selected for one of its rounds).', client: 'retry' },
   // 404
-  NOT_FOUND: { status: 404, message: 'The resource does not exist.' },
-  UNKNOWN_FEDERATION: { status: 404, message: 'The federation does not exist.' },
-  UNKNOWN_ROUND: { status: 404, message: 'The round does not exist.' },
-  UNKNOWN_MODEL_VERSION: { status: 404, message: 'The model version does not exist.' },
+  NOT_FOUND: { status: 404, message: 'The resource does not exist.', client: 'refused' },
+  UNKNOWN_FEDERATION: { status: 404, message: 'The federation does not exist.', client: 'fatal-federation' },
+  UNKNOWN_ROUND: { status: 404, message: 'The round does not exist.', client: 'refused' },
+  UNKNOWN_MODEL_VERSION: { status: 404, message: 'The model version does not exist.', client: 'refused' },
   // 409: state conflicts
-  ROUND_CLOSED: { status: 409, message: 'The round is not accepting updates.' },
-  WRONG_BASE_VERSION: { status: 409, message: 'The update was trained from a different model version.' },
-  UPDATE_CONFLICT: { status: 409, message: 'A different update for this round was already accepted from this site.' },
-  ALREADY_EXISTS: { status: 409, message: 'The resource already exists.' },
-  KEY_IN_USE: { status: 409, message: 'These public keys are already registered to a site.' },
-  AUDIT_CHAIN_INVALID: { status: 409, message: 'The audit trail does not verify: an entry or a signed head was altered, removed or reordered.' },
-  FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.' },
-  SECAGG_PHASE: { status: 409, message: 'The secure-aggregation round is not in the phase this message belongs to.' },
-  SECAGG_INCONSISTENT: { status: 409, message: 'The secure-aggregation round is not the one this site saw or signed (cohort, threshold, survivors or the signed U3 differ).' },
-  SECAGG_COHORT_TOO_SMALL: { status: 409, message: 'Secure aggregation needs a larger cohort in this round.' },
-  SECAGG_UNTRUSTED_KEY: { status: 400, message: 'A key in secure aggregation is not signed by its owner\'s enrolled identity, or differs from the key pinned before.' },
-  SECAGG_MASK_REUSE: { status: 409, message: 'The masks of this round were already used for another vector; only the stored one may be sent again.' },
-  // 413, 415, 429, 503
-  REQUEST_TIMEOUT: { status: 408, message: 'The request body arrived too slowly.' },
-  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.' },
-  RATE_LIMITED: { status: 429, message: 'Too many requests.' },
-  OVERLOADED: { status: 503, message: 'The server is busy; retry later.' },
-  NOT_READY: { status: 503, message: 'The service is not ready.' },
-  // local (site / CLI) failures that never come from HTTP
-  MODEL_SIGNATURE_INVALID: { status: 502, message: 'The model version signature does not verify against the pinned coordinator key.' },
-  MODEL_DIGEST_MISMATCH: { status: 502, message: 'The model weights do not match their signed digest.' },
-  PLAN_SIGNATURE_INVALID: { status: 502, message: "The federation's plan is not signed by the pinned coordinator key, or is not the plan it signed." },
-  PLAN_CHANGED: { status: 502, message: "The federation's plan differs from the one this site already took part with." },
-  PLAN_BELOW_SITE_FLOOR: { status: 422, message: "The federation's plan is below this site's privacy floors." },
-  CONFIG_INVALID: { status: 500, message: 'The configuration is invalid.' },
-  BUNDLE_INVALID: { status: 400, message: 'The model bundle is malformed or disagrees with its signed metadata.' },
-  FEATURE_MISMATCH: { status: 400, message: "The data's features are not the model's features in the model's order." },
+  ROUND_CLOSED: { status: 409, message: 'The round is not accepting updates.', client: 'skip-round' },
+  WRONG_BASE_VERSION: { status: 409, message: 'The update was trained from a different model version.', client: 'skip-round' },
+  UPDATE_CONFLICT: { status: 409, message: 'A different update for this round was already accepted from this site.', client: 'skip-round' },
+  ALREADY_EXISTS: { status: 409, message: 'The resource already exists.', client: 'refused' },
+  KEY_IN_USE: { status: 409, message: 'These public keys are already registered to a site.', client: 'refused' },
+  FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.', client: 'skip-round' },
+  SECAGG_PHASE: { status: 409, message: 'The secure-aggregation round is not in the phase this message belongs to.', client: 'retry' },
+  SECAGG_INCONSISTENT: { status: 409, message: 'The secure-aggregation round is not the one this site saw or signed (cohort, threshold, survivors or the signed U3 differ).', client: 'skip-round' },
+  SECAGG_COHORT_TOO_SMALL: { status: 409, message: 'Secure aggregation needs a larger cohort in this round.', client: 'skip-round' },
+  SECAGG_UNTRUSTED_KEY: { status: 400, message: 'A key in secure aggregation is not signed by its owner\'s enrolled identity, or differs from the key pinned before.', client: 'skip-round' },
+  // 408, 413, 415, 429, 500, 503
+  REQUEST_TIMEOUT: { status: 408, message: 'The request body arrived too slowly.', client: 'retry' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.', client: 'refused' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.', client: 'refused' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests.', client: 'retry-later' },
+  OVERLOADED: { status: 503, message: 'The server is busy; retry later.', client: 'retry-later' },
+  NOT_READY: { status: 503, message: 'The service is not ready.', client: 'retry-later' },
+  INTERNAL: { status: 500, message: 'Internal error.', client: 'retry' },
+} as const satisfies Record<string, HttpErrorSpec>;
+
+/** Failures on one machine (a site, a CLI) that never come from HTTP. */
+export const LOCAL_ERROR_CODES = {
+  // what a site verifies before it uses anything the coordinator sends
+  MODEL_SIGNATURE_INVALID: { message: 'The model version signature does not verify against the pinned coordinator key.', client: 'reject-version' },
+  MODEL_DIGEST_MISMATCH: { message: 'The model weights do not match their signed digest.', client: 'reject-version' },
+  PLAN_SIGNATURE_INVALID: { message: "The federation's plan is not signed by the pinned coordinator key, or is not the plan it signed.", client: 'fatal-federation' },
+  PLAN_CHANGED: { message: "The federation's plan differs from the one this site already took part with.", client: 'fatal-federation' },
+  PLAN_BELOW_SITE_FLOOR: { message: "The federation's plan is below this site's privacy floors.", client: 'fatal-federation' },
+  SECAGG_MASK_REUSE: { message: 'The masks of this round were already used for another vector; only the stored one may be sent again.', client: 'skip-round' },
+  // setup and files
+  CONFIG_INVALID: { message: 'The configuration is invalid.', client: 'fatal-site' },
+  BUNDLE_INVALID: { message: 'The model bundle is malformed or disagrees with its signed metadata.', client: 'refused' },
+  FEATURE_MISMATCH: { message: "The data's features are not the model's features in the model's order.", client: 'refused' },
+  AUDIT_CHAIN_INVALID: { message: 'The audit trail does not verify: an entry or a signed head was altered, removed or reordered.', client: 'refused' },
   // local data guardrails: a site refuses to train (and sends nothing) on data that cannot teach the model
-  DATA_SINGLE_CLASS: { status: 422, message: 'The local data have only one label class.' },
-  DATA_FEATURE_CONSTANT: { status: 422, message: 'A feature column has the same value in every row.' },
-  DATA_FEATURE_MISSING: { status: 422, message: 'A feature column has no usable value in any row.' },
-  DATA_TOO_FEW_ROWS: { status: 422, message: "The local data have fewer training rows than the plan's minimum." },
-  POPULATION_BUDGET_EXHAUSTED: { status: 422, message: "A new population report would exceed this site's privacy budget for population reports." },
-  NETWORK: { status: 503, message: 'The coordinator could not be reached.' },
-  INSECURE_URL: { status: 400, message: 'Plain http is only allowed to a loopback address; use https.' },
-  TLS_UNTRUSTED: { status: 502, message: "The coordinator's TLS certificate is not trusted; pass --ca <pem> for a private CA." },
-  INTERNAL: { status: 500, message: 'Internal error.' },
-} as const satisfies Record<string, { status: number; message: string }>;
+  DATA_SINGLE_CLASS: { message: 'The local data have only one label class.', client: 'fatal-federation' },
+  DATA_FEATURE_CONSTANT: { message: 'A feature column has the same value in every row.', client: 'fatal-federation' },
+  DATA_FEATURE_MISSING: { message: 'A feature column has no usable value in any row.', client: 'fatal-federation' },
+  DATA_TOO_FEW_ROWS: { message: "The local data have fewer training rows than the plan's minimum.", client: 'fatal-federation' },
+  POPULATION_BUDGET_EXHAUSTED: { message: "A new population report would exceed this site's privacy budget for population reports.", client: 'refused' },
+  // reaching the coordinator
+  NETWORK: { message: 'The coordinator could not be reached.', client: 'retry' },
+  INSECURE_URL: { message: 'Plain http is only allowed to a loopback address; use https.', client: 'fatal-site' },
+  TLS_UNTRUSTED: { message: "The coordinator's TLS certificate is not trusted; pass --ca <pem> for a private CA.", client: 'fatal-site' },
+} as const satisfies Record<string, LocalErrorSpec>;
+
+/** A code servers answer with (a key of {@link HTTP_ERROR_CODES}). */
+export type HttpErrorCode = keyof typeof HTTP_ERROR_CODES;
+/** A local failure's code (a key of {@link LOCAL_ERROR_CODES}). */
+export type LocalErrorCode = keyof typeof LOCAL_ERROR_CODES;
+
+// No code is both: a key in both tables does not compile.
+const noCodeInBothTables: [Extract<HttpErrorCode, LocalErrorCode>] extends [never] ? true : never = true;
+void noCodeInBothTables;
+
+/** The whole table: every code with its message and client behaviour (HTTP codes also with their status). */
+export const ERROR_CODES: { readonly [C in HttpErrorCode | LocalErrorCode]: HttpErrorSpec | LocalErrorSpec } = { ...HTTP_ERROR_CODES, ...LOCAL_ERROR_CODES };
 
 /** A stable error code (a key of {@link ERROR_CODES}). */
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode = HttpErrorCode | LocalErrorCode;
+
+/**
+ * The status a server answers with when a local failure escapes into a response (it should not: a server's own
+ * fault, hence 500). The code and message still go out.
+ */
+export const LOCAL_FAILURE_STATUS = 500;
+
+/** True when servers may answer with `code` (it has an HTTP status of its own). */
+export function isHttpErrorCode(code: ErrorCode): code is HttpErrorCode {
+  return Object.prototype.hasOwnProperty.call(HTTP_ERROR_CODES, code);
+}
+
+/** The HTTP status of `code`: its own for an HTTP code, {@link LOCAL_FAILURE_STATUS} for a local one. */
+export function httpStatus(code: ErrorCode): number {
+  return isHttpErrorCode(code) ? HTTP_ERROR_CODES[code].status : LOCAL_FAILURE_STATUS;
+}
 
 /** The JSON body every twinfed HTTP error response carries. */
 export interface ErrorBody {
@@ -100,7 +155,7 @@ export class TwinfedError extends Error {
     super(message ?? ERROR_CODES[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TwinfedError';
     this.code = code;
-    this.status = ERROR_CODES[code].status;
+    this.status = httpStatus(code);
     if (options?.details !== undefined) this.details = options.details;
   }
 

@@ -7,7 +7,17 @@
  * (tests/src/hygiene/public-surface.test.ts checks both ways). Everything else stays module-internal.
  */
 // Errors, protocol constants, socket.io event maps, model layouts, seeded randomness, printable names
-export { ERROR_CODES, type ErrorCode, isErrorCode, isTwinfedError, TwinfedError } from './errors';
+export { ERROR_CODES, type ErrorCode, HTTP_ERROR_CODES, type HttpErrorCode, httpStatus, isErrorCode, isTwinfedError, LOCAL_ERROR_CODES, TwinfedError } from './errors';
+export {
+  behaviourOf,
+  CLIENT_BEHAVIOURS,
+  type ClientBehaviour,
+  clientBehaviour,
+  type CodeWithBehaviour,
+  hasBehaviour,
+  isFatal,
+  refusesRequest,
+} from './client-behaviour';
 export type {
   ClientToServerEvents,
   FederationEndedEvent,

@@ -1,8 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TwinfedError, isTwinfedError } from '@twinfed/shared';
-
-/** Codes answered with a `Retry-After` header. */
-const RETRY_LATER = new Set(['OVERLOADED', 'RATE_LIMITED', 'NOT_READY']);
+import { TwinfedError, clientBehaviour, isTwinfedError } from '@twinfed/shared';
 
 /** Sends a JSON body. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -11,11 +8,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** Sends an error as `{error: {code, message}}` with the code's status; unknown errors become a public `INTERNAL`. */
+/**
+ * Sends an error as `{error: {code, message}}` with the code's status; unknown errors become a public `INTERNAL`.
+ * Codes the error table makes `retry-later` carry a `Retry-After` header.
+ */
 export function sendError(res: ServerResponse, e: unknown, retryAfterSeconds: number): void {
   const err = isTwinfedError(e) ? e : new TwinfedError('INTERNAL');
   const headers: Record<string, string> = {};
-  if (RETRY_LATER.has(err.code)) headers['retry-after'] = String(retryAfterSeconds);
+  if (clientBehaviour(err.code) === 'retry-later') headers['retry-after'] = String(retryAfterSeconds);
   if (err.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer realm="twinfed-site"';
   if (res.headersSent) return void res.end();
   sendJson(res, err.status, err.toBody(), headers);

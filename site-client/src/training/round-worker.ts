@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, TwinfedError, maxExamplesPerSite, sealUpdate, type CurrentRound } from '@twinfed/shared';
+import { PROTOCOL_VERSION, TwinfedError, clientBehaviour, hasBehaviour, maxExamplesPerSite, refusesRequest, sealUpdate, type CodeWithBehaviour, type CurrentRound } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
 import type { Logger } from '../logger';
 import type { SiteApi } from '../transport/coordinator-client';
@@ -32,8 +32,11 @@ export interface RoundWorkerOptions {
   refresh?: (round: number | null) => Promise<void>;
 }
 
-/** Server answers that close a round for this site for good (no retry). */
-const ROUND_REFUSALS: Partial<Record<string, SkipReason>> = {
+/**
+ * How a skipped round is reported, for every code the error table makes `skip-round` (the table decides which codes
+ * end a round for this site; a new `skip-round` code does not compile until it has its reason here).
+ */
+const SKIP_REASONS: Record<CodeWithBehaviour<'skip-round'>, SkipReason> = {
   ROUND_CLOSED: 'round-closed',
   FEDERATION_NOT_RUNNING: 'round-closed',
   WRONG_BASE_VERSION: 'wrong-base-version',
@@ -46,8 +49,10 @@ const ROUND_REFUSALS: Partial<Record<string, SkipReason>> = {
   SECAGG_COHORT_TOO_SMALL: 'secagg-refused',
 };
 
-/** Identity failures that must reach the runner (which stops) rather than be swallowed per version. */
-const IDENTITY_FAILURES = new Set(['SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNAUTHENTICATED', 'STALE_REQUEST', 'REPLAYED_REQUEST']);
+/** Why the round is over for this site when `e` is a `skip-round` error; undefined otherwise. */
+function skipReason(e: unknown): SkipReason | undefined {
+  return e instanceof TwinfedError && hasBehaviour(e.code, 'skip-round') ? SKIP_REASONS[e.code] : undefined;
+}
 
 interface Sealed {
   round: number;
@@ -99,7 +104,7 @@ export class RoundWorker {
         this.abandoned.add(r.round);
         return this.skip(r.round, 'model-rejected', e.message);
       }
-      const reason = e instanceof TwinfedError ? ROUND_REFUSALS[e.code] : undefined;
+      const reason = skipReason(e);
       if (!reason) throw e;
       this.abandoned.add(r.round);
       this.sealed = undefined;
@@ -127,8 +132,8 @@ export class RoundWorker {
       try {
         await api.postEvaluation({ versionId, report, signal });
       } catch (e) {
-        const transient = !(e instanceof TwinfedError) || IDENTITY_FAILURES.has(e.code) || e.status >= 500 || e.status === 429;
-        if (transient) throw e;
+        // A refusal of this evaluation is reported and dropped; anything to retry or fatal goes up to the runner.
+        if (!(e instanceof TwinfedError) || !refusesRequest(clientBehaviour(e.code))) throw e;
         if (e.code !== 'ALREADY_EXISTS') {
           this.doneVersions.add(versionId);
           this.o.emit({ type: 'warning', message: `The coordinator refused the evaluation of ${versionId}: ${e.message}`, code: e.code });
@@ -204,12 +209,14 @@ export class RoundWorker {
       await this.secure!.reveal(r);
     } catch (e) {
       if (!(e instanceof TwinfedError)) throw e;
-      if (ROUND_REFUSALS[e.code] === 'secagg-refused') {
+      const reason = skipReason(e);
+      if (reason === 'secagg-refused') {
         this.abandoned.add(r.round);
         this.refusedSecure(r.round, e);
         return this.skip(r.round, 'secagg-refused', e.message);
       }
-      if (e.code !== 'SECAGG_PHASE' && e.code !== 'ROUND_CLOSED' && e.code !== 'SITE_NOT_SELECTED') throw e;
+      // The round is over for this site, or past its reveal phase (SECAGG_PHASE here): nothing to reveal.
+      if (!reason && e.code !== 'SECAGG_PHASE') throw e;
       this.o.logger.info({ round: r.round, code: e.code }, 'secure aggregation: no reveal needed');
     }
   }

@@ -203,6 +203,16 @@ describe('SiteRunner', () => {
     await expect(r.run()).rejects.toMatchObject({ code: 'SITE_REVOKED' });
   });
 
+  test('stops when an evaluation is answered with a code fatal for the federation (not a refusal of one evaluation)', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.postEvaluation = async () => {
+      throw new TwinfedError('UNKNOWN_FEDERATION');
+    };
+    const { runner: r, events } = runner({ coordinator, enrollment, dir });
+    await expect(r.run()).rejects.toMatchObject({ code: 'UNKNOWN_FEDERATION' });
+    expect(events.filter((e) => e.type === 'warning' && e.code === 'UNKNOWN_FEDERATION')).toEqual([]);
+  });
+
   test('keeps going after a transient failure of the coordinator', async () => {
     const { dir, enrollment, coordinator } = setup();
     const current = coordinator.currentRound.bind(coordinator);

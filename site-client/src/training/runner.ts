@@ -1,4 +1,4 @@
-import { TwinfedError, isTwinfedError, verifySignedPlan, type CurrentRound } from '@twinfed/shared';
+import { TwinfedError, behaviourOf, isFatal, isTwinfedError, verifySignedPlan, type CurrentRound } from '@twinfed/shared';
 import { silentLogger, type Logger } from '../logger';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
@@ -11,15 +11,6 @@ import type { SiteRunnerOptions } from './runner-options';
 import { isModelRejection } from './verified-model';
 
 export type { PushSource, SiteRunnerOptions, VersionHook, VersionHookInput } from './runner-options';
-
-/** Errors after which running on is pointless: the site's identity, the federation or the local setup is wrong. */
-const FATAL = new Set([
-  'SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNKNOWN_FEDERATION', 'FORBIDDEN', 'PROTOCOL_MISMATCH', 'CONFIG_INVALID', 'INVALID_PLAN', 'UNAUTHENTICATED',
-  // the data guardrails: a refused site stops at once (exit with the message) rather than wait in silence
-  'DATA_SINGLE_CLASS', 'DATA_FEATURE_CONSTANT', 'DATA_FEATURE_MISSING', 'DATA_TOO_FEW_ROWS',
-  // the plan: unsigned or altered on the way, changed since the site took part, or below the site's privacy floors
-  'PLAN_SIGNATURE_INVALID', 'PLAN_CHANGED', 'PLAN_BELOW_SITE_FLOOR',
-]);
 
 /**
  * A site's work loop in one federation. On every wake-up (a push event, or the poll timer) it asks the
@@ -89,7 +80,8 @@ export class SiteRunner {
           if (ended) return this.summary(ended);
         } catch (e) {
           if (this.controller.signal.aborted) return this.summary('stopped');
-          if (isTwinfedError(e) && FATAL.has(e.code)) {
+          // The error table decides: fatal for the federation or the site ends the run; anything else waits for the next wake-up.
+          if (isTwinfedError(e) && isFatal(behaviourOf(e))) {
             const refused = e.code.startsWith('DATA_') ? 'data.refused' : e.code.startsWith('PLAN_') ? 'plan.refused' : undefined;
             if (refused) {
               this.options.audit?.record(

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataSchema, TwinfedError, layoutOf, planDigest, type Plan, type PopulationReport } from '@twinfed/shared';
+import { DataSchema, ERROR_CODES, TwinfedError, clientBehaviour, layoutOf, planDigest, refusesRequest, type ErrorCode, type Plan, type PopulationReport } from '@twinfed/shared';
 import { FakeCoordinator } from '../__tests__/fake-coordinator';
 import { T_AT, lrWeights, seedTwins, twinTestPlan } from '../__tests__/twin-site';
 import { seededUniform } from '../population/noise';
@@ -70,5 +70,23 @@ describe('twinVersionHook', () => {
     await call('v1');
     expect(posted).toHaveLength(3); // sent: never again
     expect(events.filter((e) => e.type === 'population').map((e) => (e as { status: string }).status)).toEqual(['refused', 'sent', 'already-sent']);
+  });
+  // The error table decides, code by code: a refusal of this one report is reported; anything to retry or fatal (a
+  // revoked site, an unknown federation) is thrown to the runner, which tries again at its next wake-up or stops.
+  it.each(Object.keys(ERROR_CODES) as ErrorCode[])('a report answered %s: refused, sent (ALREADY_EXISTS) or thrown, as the table says', async (code) => {
+    const plan = twinTestPlan({ data: { ...twinTestPlan().data, population: { k: 3, epsilon: 0.5, ageBands: [45, 65] } } });
+    const { call, events } = await setup(plan, {
+      postPopulationReport: async () => {
+        throw new TwinfedError(code);
+      },
+    });
+    const statuses = () => events.filter((e) => e.type === 'population').map((e) => (e as { status: string }).status);
+    if (!refusesRequest(clientBehaviour(code))) {
+      await expect(call('v1')).rejects.toMatchObject({ code });
+      expect(statuses()).toEqual([]);
+    } else {
+      await call('v1');
+      expect(statuses()).toEqual([code === 'ALREADY_EXISTS' ? 'sent' : 'refused']);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { TwinfedError, cryptoUniform, type PopulationReport } from '@twinfed/shared';
+import { TwinfedError, clientBehaviour, cryptoUniform, refusesRequest, type PopulationReport } from '@twinfed/shared';
 import type { TwinLocalDataset } from '../features/dataset';
 import type { UniformSource } from '../population/noise';
 import { exactPopulationTable } from '../population/report';
@@ -25,9 +25,6 @@ export interface TwinVersionHookOptions {
   /** Uniform source of the Laplace noise (default the OS CSPRNG; seeded only in tests). */
   rng?: UniformSource;
 }
-
-/** Identity or server trouble: try again later. Anything else is a refusal of this report. */
-const RETRY_CODES = new Set(['SITE_REVOKED', 'UNKNOWN_SITE', 'BAD_SIGNATURE', 'UNAUTHENTICATED', 'STALE_REQUEST', 'REPLAYED_REQUEST', 'NETWORK', 'RATE_LIMITED', 'OVERLOADED', 'NOT_READY']);
 
 function isTwinDataset(d: LocalDataset): d is TwinLocalDataset {
   return 'fill' in d && 'trainPids' in d;
@@ -68,7 +65,9 @@ export function twinVersionHook(options: TwinVersionHookOptions): VersionHook {
     try {
       await options.api.postPopulationReport({ report, signal: input.signal });
     } catch (e) {
-      if (!(e instanceof TwinfedError) || RETRY_CODES.has(e.code) || e.status >= 500) throw e;
+      // The error table decides: a refusal of this report is reported and dropped; anything to retry or fatal
+      // (a revoked site, an unknown federation) goes up to the runner, which retries at its next wake-up or stops.
+      if (!(e instanceof TwinfedError) || !refusesRequest(clientBehaviour(e.code))) throw e;
       if (e.code !== 'ALREADY_EXISTS') return emit({ type: 'population', versionId, status: 'refused', reason: `${e.message} [${e.code}]` });
     }
     options.outbox.markSent(versionId);

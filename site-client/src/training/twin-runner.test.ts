@@ -115,4 +115,32 @@ describe('SiteRunner over the twin store', () => {
     // A restarted site does not report again: the outbox remembers what was sent.
     expect(PopulationOutbox.open(dir).get('v2')).toEqual({ report: posted.find((r) => r.versionId === 'v2'), sent: true });
   });
+  it('stops like the runner when the coordinator answers a population report with SITE_REVOKED (no retry, no later report)', async () => {
+    const plan = twinTestPlan({ rounds: 2, data: { ...twinTestPlan().data, population: { k: 5, ageBands: [45, 65] } } });
+    const { dir, coordinator, enrollment, store } = await setup(plan);
+    const posted: string[] = [];
+    const api: PopulationApi = {
+      async postPopulationReport({ report }) {
+        posted.push(report.versionId);
+        throw new TwinfedError('SITE_REVOKED');
+      },
+    };
+    const models = new ModelStore(dir, coordinator.identity.sign.publicKey);
+    const afterVersion = twinVersionHook({ federationId: 'fed-1', store, models, outbox: PopulationOutbox.open(dir), api, at: T_AT, rng: seededUniform(1) });
+    const events: RunnerProgress[] = [];
+    const runner = new SiteRunner({
+      federationId: 'fed-1',
+      enrollment,
+      api: coordinator,
+      datasetSource: new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 3 }),
+      afterVersion,
+      journal: Journal.open(dir),
+      pollIntervalMs: 10,
+      modelOps: fakeModelOps(),
+      onProgress: (e) => events.push(e),
+    });
+    await expect(runner.run()).rejects.toMatchObject({ code: 'SITE_REVOKED' });
+    expect(posted).toEqual(['v1']);
+    expect(events.filter((e) => e.type === 'warning' && e.code === 'SITE_REVOKED')).toEqual([]);
+  });
 });

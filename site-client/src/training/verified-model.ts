@@ -1,4 +1,4 @@
-import { TwinfedError, deserializeWeights, sameLayout, verifyModelVersion, type Layout, type ModelVersionMeta, type WeightSet } from '@twinfed/shared';
+import { TwinfedError, behaviourOf, deserializeWeights, sameLayout, verifyModelVersion, type Layout, type ModelVersionMeta, type WeightSet } from '@twinfed/shared';
 import type { SiteApi } from '../transport/coordinator-client';
 
 /** A model version whose signature and digest verified against the pinned coordinator key. */
@@ -56,7 +56,7 @@ export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Pr
   return { meta, weights, signature: signed.signature, bytes: download.bytes };
 }
 
-/** True for the errors that mean "this model version must not be used" (as opposed to "try again"). */
+/** True for the errors that mean "this model version must not be used" (`reject-version` in the error table). */
 export function isModelRejection(e: unknown): e is TwinfedError {
-  return e instanceof TwinfedError && ['MODEL_SIGNATURE_INVALID', 'MODEL_DIGEST_MISMATCH', 'INVALID_WEIGHTS', 'NON_FINITE_WEIGHTS'].includes(e.code);
+  return e instanceof TwinfedError && behaviourOf(e) === 'reject-version';
 }

@@ -1,4 +1,4 @@
-import { generateIdentity, limits, routes, verifyRequest, type UploadAck } from '@twinfed/shared';
+import { HTTP_ERROR_CODES, clientBehaviour, generateIdentity, limits, routes, verifyRequest, type HttpErrorCode, type UploadAck } from '@twinfed/shared';
 import { CoordinatorClient } from './coordinator-client';
 import { HttpTransport, type FetchLike } from './http';
 
@@ -129,6 +129,22 @@ describe('retries', () => {
     await expect(t.send({ method: 'POST', path: '/v1/x', binary: new Uint8Array(1) })).rejects.toMatchObject({ name: 'TwinfedError', code: 'ROUND_CLOSED', status: 409 });
     expect(fetch.seen).toHaveLength(1);
     expect(sleeps).toEqual([]);
+  });
+
+  // The error table decides, code by code: the transport repeats exactly the answers it makes retry-later.
+  test.each(Object.keys(HTTP_ERROR_CODES) as HttpErrorCode[])('an answer %s is repeated exactly when the table says retry-later', async (code) => {
+    const fetch = scriptedFetch([json(HTTP_ERROR_CODES[code].status, { error: { code, message: 'x' } }), json(200, { ok: true })]);
+    const { t } = transport(fetch);
+    const sent = t.send({ method: 'GET', path: '/v1/x' });
+    if (clientBehaviour(code) === 'retry-later') await expect(sent).resolves.toMatchObject({ status: 200 });
+    else await expect(sent).rejects.toMatchObject({ code, status: HTTP_ERROR_CODES[code].status });
+    expect(fetch.seen).toHaveLength(clientBehaviour(code) === 'retry-later' ? 2 : 1);
+  });
+
+  test('a proxy\'s 502 or 504 (no twinfed body: the coordinator was not reached) is repeated like a connection failure', async () => {
+    const fetch = scriptedFetch([new Response('bad gateway', { status: 502 }), new Response('timeout', { status: 504 }), json(200, { ok: true })]);
+    await expect(transport(fetch).t.send({ method: 'GET', path: '/v1/x' })).resolves.toMatchObject({ status: 200 });
+    expect(fetch.seen).toHaveLength(3);
   });
 
   test('a non-twinfed error body keeps a meaningful code', async () => {

@@ -1,7 +1,7 @@
 import type { ZodType } from 'zod';
 import { BINARY_MEDIA_TYPE, TwinfedError, signRequest, tlsFailure } from '@twinfed/shared';
 import type { Logger } from '../logger';
-import { DEFAULT_BACKOFF, backoffDelay, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './retry';
+import { DEFAULT_BACKOFF, backoffDelay, isRetryableAnswer, parseRetryAfter, sleep, type BackoffPolicy } from './retry';
 
 /** The `fetch` the client uses (injectable for tests). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -47,9 +47,9 @@ export interface HttpResponse {
 
 /**
  * Signed HTTP with timeouts and retries. Every attempt is signed afresh (new timestamp and nonce, so a retry
- * is never a replay). Network errors, timeouts, 429, 502, 503 and 504 are retried with full-jitter exponential
- * backoff, or after `Retry-After` plus up to half of it again (jitter); other 4xx/5xx fail at once as the
- * {@link TwinfedError} the server sent.
+ * is never a replay). Network errors, timeouts, a proxy's 502/504 and the answers the error table makes
+ * `retry-later` (429, 503) are retried with full-jitter exponential backoff, or after `Retry-After` plus up to half
+ * of it again (jitter); other 4xx/5xx fail at once as the {@link TwinfedError} the server sent.
  * After the last retry, a network failure becomes `NETWORK`. A TLS certificate the client does not trust is
  * `TLS_UNTRUSTED` at once (retrying cannot help; the message says to pass `--ca <pem>`).
  */
@@ -111,11 +111,12 @@ export class HttpTransport {
       }
       const bytes = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
       if (res.ok) return { status: res.status, headers: res.headers, body: bytes };
-      if (!last && isRetryableStatus(res.status) && !req.signal?.aborted) {
+      const err = errorFromResponse(res.status, bytes);
+      if (!last && isRetryableAnswer(res.status, err.code) && !req.signal?.aborted) {
         await this.pause({ attempt, req, reason: `HTTP ${res.status}`, retryAfter: parseRetryAfter(res.headers.get('retry-after'), this.now()) });
         continue;
       }
-      throw errorFromResponse(res.status, bytes);
+      throw err;
     }
   }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep } from './retry';
+import { backoffDelay, isRetryableAnswer, parseRetryAfter, sleep } from './retry';
 
 describe('backoffDelay', () => {
   test('stays within [1, min(maxMs, baseMs·2^attempt)] for any attempt and randomness', () => {
@@ -30,9 +30,13 @@ describe('parseRetryAfter', () => {
   test.each([[null], [undefined], ['soon'], ['-3'], ['1.5']])('%s → undefined', (header) => expect(parseRetryAfter(header, now)).toBeUndefined());
 });
 
-test('retryable statuses are 429 and the transient 5xx only', () => {
-  expect([429, 502, 503, 504].every(isRetryableStatus)).toBe(true);
-  expect([400, 401, 403, 404, 409, 413, 500].some(isRetryableStatus)).toBe(false);
+test('repeated answers: what the error table makes retry-later, and a proxy\'s 502/504; not the coordinator\'s own 500', () => {
+  expect(isRetryableAnswer(429, 'RATE_LIMITED')).toBe(true);
+  expect(isRetryableAnswer(503, 'NOT_READY')).toBe(true);
+  expect(isRetryableAnswer(502, 'INTERNAL')).toBe(true);
+  expect(isRetryableAnswer(504, 'INTERNAL')).toBe(true);
+  expect(isRetryableAnswer(500, 'INTERNAL')).toBe(false);
+  expect(isRetryableAnswer(409, 'ROUND_CLOSED')).toBe(false);
 });
 
 test('sleep ends early when its signal aborts', async () => {

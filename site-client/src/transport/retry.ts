@@ -1,3 +1,5 @@
+import { clientBehaviour, type ErrorCode } from '@twinfed/shared';
+
 /** Backoff policy of the coordinator client and the event stream. */
 export interface BackoffPolicy {
   /** Retries after the first attempt (0 = no retry). */
@@ -35,9 +37,14 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   return Math.max(0, at - nowMs);
 }
 
-/** HTTP statuses worth retrying: rate limited, and the transient 5xx a proxy or a busy server returns. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 429 || status === 502 || status === 503 || status === 504;
+/**
+ * Whether the transport repeats a request that was answered `status` with error `code` (as {@link errorFromResponse}
+ * reads it): when the error table says `retry-later` (429/503: the server asks to come back after its Retry-After),
+ * or when a proxy answered 502/504 (no twinfed server answers with those: the coordinator could not be reached,
+ * which is a connection failure, retried with backoff like one).
+ */
+export function isRetryableAnswer(status: number, code: ErrorCode): boolean {
+  return clientBehaviour(code) === 'retry-later' || status === 502 || status === 504;
 }
 
 /** Sleeps `ms`, resolving early (without error) when `signal` aborts. */

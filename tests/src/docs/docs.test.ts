@@ -5,7 +5,7 @@ import { repoRoot } from '../support/paths';
 import { DOCS_COMMAND, generatedDocs } from './generate';
 
 describe('generated docs', () => {
-  test('docs/plan.md and docs/data-mapping.md match the schemas', async () => {
+  test('docs/plan.md, docs/data-mapping.md and docs/errors.md match the schemas and the error table', async () => {
     const stale: string[] = [];
     for (const { file, text } of await generatedDocs()) {
       const target = path.join(repoRoot(), file);
@@ -22,5 +22,13 @@ describe('generated docs', () => {
     }
     expect(plan).toContain('`krum` needs `minSites` ≥ 2 × `byzantine` + 3.');
     expect(plan).toMatch(/\| `data\.minExamplesPerSite` \| integer \| default `20` \| ≥ 1 and ≤ 1000000000 \| A site with fewer training rows/);
+  });
+
+  test('the error reference gives every code its client behaviour, and HTTP codes their status', async () => {
+    const errors = (await generatedDocs()).find((d) => d.file === 'docs/errors.md')!.text;
+    expect(errors).toContain('| `SITE_REVOKED` | 403 | `fatal-site` | The site has been revoked. |');
+    expect(errors).toContain('| `RATE_LIMITED` | 429 | `retry-later` |');
+    expect(errors).toMatch(/## Local failures[\s\S]*\| `NETWORK` \| `retry` \|/);
+    expect(errors).toContain('| `fatal-federation` |');
   });
 });

@@ -1,5 +1,6 @@
 /** Every generated document: its path (from the repository root) and its text. */
 import { dataMappingDoc } from './data-mapping-doc';
+import { errorsDoc } from './errors-doc';
 import { planDoc } from './plan-doc';
 
 /** The command that regenerates the documents. */
@@ -9,5 +10,6 @@ export async function generatedDocs(): Promise<Array<{ file: string; text: strin
   return [
     { file: 'docs/plan.md', text: planDoc() },
     { file: 'docs/data-mapping.md', text: await dataMappingDoc() },
+    { file: 'docs/errors.md', text: errorsDoc() },
   ];
 }

@@ -1,4 +1,4 @@
-import { ERROR_CODES, isErrorCode } from '@twinfed/shared';
+import { httpStatus, isErrorCode } from '@twinfed/shared';
 import { targetOf, type FuzzCase } from './cases';
 import { mayAuthenticate } from './credentials';
 import { routeOf } from './paths';
@@ -39,7 +39,7 @@ export function violation(c: FuzzCase, o: Outcome): string | null {
   const noCode = c.transport === 'http' && (targetOf(c).startsWith('/socket.io') || c.method === 'HEAD');
   if (o.status >= 400 && o.type?.startsWith('application/json') && !noCode) {
     if (!o.code || !isErrorCode(o.code)) return `error body without a known code (${o.code})`;
-    if (ERROR_CODES[o.code].status !== o.status) return `${o.code} answered with ${o.status}`;
+    if (httpStatus(o.code) !== o.status) return `${o.code} answered with ${o.status}`;
   }
   return null;
 }
