@@ -10,5 +10,6 @@ export * from './secure-sum';
 export * from './uniform';
 export * from './ring64';
 export * from './secagg';
+export * from './secagg-payload';
 export * from './bench';
 export * from './secagg-bench';
