@@ -7,6 +7,7 @@ export * from './box';
 export * from './key-file';
 export * from './token';
 export * from './secure-sum';
+export * from './secure-sum-cohort';
 export * from './uniform';
 export * from './ring64';
 export * from './secagg';

@@ -19,6 +19,9 @@ const FATAL = new Set([
   'DATA_SINGLE_CLASS', 'DATA_FEATURE_CONSTANT', 'DATA_FEATURE_MISSING', 'DATA_TOO_FEW_ROWS',
   // the plan: unsigned or altered on the way, changed since the site took part, or below the site's privacy floors
   'PLAN_SIGNATURE_INVALID', 'PLAN_CHANGED', 'PLAN_BELOW_SITE_FLOOR',
+  // the statistics secure sum: its cohort is frozen too small, or this site's values would wrap it (a secure round
+  // refuses SECAGG_COHORT_TOO_SMALL per round, in the round worker, before it gets here)
+  'SECAGG_COHORT_TOO_SMALL', 'SECURE_SUM_OVERFLOW',
 ]);
 
 /**
