@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   SECAGG_INCONSISTENT: { status: 409, message: 'The secure-aggregation round is not the one this site saw or signed (cohort, threshold, survivors or the signed U3 differ).' },
   SECAGG_COHORT_TOO_SMALL: { status: 409, message: 'Secure aggregation needs a larger cohort in this round.' },
   SECAGG_UNTRUSTED_KEY: { status: 400, message: 'A key in secure aggregation is not signed by its owner\'s enrolled identity, or differs from the key pinned before.' },
+  DP_NOT_COVERED: { status: 409, message: 'This federation publishes under differential privacy: a per-site evaluation is not covered by its ε, so the coordinator does not take one.' },
   SECURE_SUM_OVERFLOW: { status: 422, message: "A value is too large for this cohort's secure sum: added up over the cohort it could wrap around." },
   SECAGG_MASK_REUSE: { status: 409, message: 'The masks of this round were already used for another vector; only the stored one may be sent again.' },
   // 413, 415, 429, 503

@@ -125,7 +125,8 @@ export class RoundWorker {
       await this.o.refresh?.(null);
       const report = await this.o.session.evaluate(model.weights);
       try {
-        await api.postEvaluation({ versionId, report, signal });
+        // Under DP a per-site evaluation is an exact number about this site's patients that ε does not cover: kept local.
+        if (!this.o.session.plan.privacy.dp) await api.postEvaluation({ versionId, report, signal });
       } catch (e) {
         const transient = !(e instanceof TwinfedError) || IDENTITY_FAILURES.has(e.code) || e.status >= 500 || e.status === 429;
         if (transient) throw e;
