@@ -68,6 +68,7 @@ export const HTTP_ERROR_CODES = {
   SECAGG_INCONSISTENT: { status: 409, message: 'The secure-aggregation round is not the one this site saw or signed (cohort, threshold, survivors or the signed U3 differ).', client: 'skip-round' },
   SECAGG_COHORT_TOO_SMALL: { status: 409, message: 'Secure aggregation needs a larger cohort in this round.', client: 'skip-round' },
   SECAGG_UNTRUSTED_KEY: { status: 400, message: 'A key in secure aggregation is not signed by its owner\'s enrolled identity, or differs from the key pinned before.', client: 'skip-round' },
+  DP_NOT_COVERED: { status: 409, message: 'This federation publishes under differential privacy: a per-site evaluation is not covered by its ε, so the coordinator does not take one.', client: 'refused' },
   // 408, 413, 415, 429, 500, 503
   REQUEST_TIMEOUT: { status: 408, message: 'The request body arrived too slowly.', client: 'retry' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.', client: 'refused' },
@@ -86,6 +87,7 @@ export const LOCAL_ERROR_CODES = {
   PLAN_SIGNATURE_INVALID: { message: "The federation's plan is not signed by the pinned coordinator key, or is not the plan it signed.", client: 'fatal-federation' },
   PLAN_CHANGED: { message: "The federation's plan differs from the one this site already took part with.", client: 'fatal-federation' },
   PLAN_BELOW_SITE_FLOOR: { message: "The federation's plan is below this site's privacy floors.", client: 'fatal-federation' },
+  SECURE_SUM_OVERFLOW: { message: "A value is too large for this cohort's secure sum: added up over the cohort it could wrap around.", client: 'fatal-federation' },
   SECAGG_MASK_REUSE: { message: 'The masks of this round were already used for another vector; only the stored one may be sent again.', client: 'skip-round' },
   // setup and files
   CONFIG_INVALID: { message: 'The configuration is invalid.', client: 'fatal-site' },

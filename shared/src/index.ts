@@ -75,10 +75,11 @@ export { concatBytes, fromB64, toB64, utf8 } from './crypto/encoding';
 export { randomBytes, sha256, sha256Hex, sha256Parts } from './crypto/hash';
 export { decodePublicIdentity, fingerprint, generateIdentity, type Identity, publicPart } from './crypto/identity';
 export { identityPath, loadIdentity, loadOrCreateIdentity, saveIdentity } from './crypto/key-file';
-export { addRing64, decodeRing64, expandRing64, fromBytesRing64, ringToBytes64, subRing64 } from './crypto/ring64';
+export { addRing64, decodeRing64, expandRing64, fromBytesRing64, type Ring64, ringToBytes64, subRing64 } from './crypto/ring64';
 export {
   assertSecaggCohort,
   maskKeyPair,
+  maskRing64,
   maskUpdate,
   openShares,
   recoverMaskSecretKey,
@@ -92,6 +93,8 @@ export {
   shareSecrets,
   unmaskSum,
 } from './crypto/secagg';
+export { decodeSecaggSum, encodeSecaggInput, SECAGG_HEADER_EXAMPLES, SECAGG_MAX_EXAMPLES, type SecaggSum, secaggVectorLength } from './crypto/secagg-payload';
+export { assertStatsCohort } from './crypto/secure-sum-cohort';
 export { decodeSecureSum, maskContribution, ringFromBytes, SECURE_SUM_FRACTION_BITS, sumMaskedContributions } from './crypto/secure-sum';
 export { signDigest } from './crypto/signature';
 export { generateToken, hashToken } from './crypto/token';

@@ -36,6 +36,7 @@ describe('federation membership of sites', () => {
   let c: Coord;
   let a: TestSite;
   let b: TestSite;
+  let g: TestSite;
   let outsider: TestSite;
   let fid: string;
   let statsFid: string;
@@ -48,6 +49,7 @@ describe('federation membership of sites', () => {
     const fed = await json<{ id: string; latestVersionId: string }>(operator(c, 'POST', routes.federations, { plan: testPlan({ rounds: 3 }) }));
     fid = fed.id;
     v0 = fed.latestVersionId;
+    g = await enrollTestSite(c, 'Gamma'); // the statistics cohort needs three sites (a, b, g); fid's founders stay a, b
     statsFid = (await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan: testPlan({ data: { features: ['a', 'b', 'c'], normalization: 'federated' } }) }))).id;
     outsider = await enrollTestSite(c, 'Outsider');
   });
@@ -108,17 +110,17 @@ describe('federation membership of sites', () => {
   });
 
   test('a late member of a federated-statistics federation reads the pooled sum but cannot contribute to it', async () => {
-    const values = [[10, 5, -3, 100.5, 7, 9, 1200], [20, 8, 4, 250.25, 11, 12, 3300]];
+    const values = [[10, 5, -3, 100.5, 7, 9, 1200], [20, 8, 4, 250.25, 11, 12, 3300], [5, 1, 0, 40, 1, 2, 400]];
     const cohort = (await json<StatsSession>(a.request('GET', routes.federationStats(statsFid)))).cohort;
-    expect(cohort.map((m) => m.siteId)).toEqual([a.siteId, b.siteId].sort());
-    for (const [i, s] of [a, b].entries()) {
+    expect(cohort.map((m) => m.siteId)).toEqual([a.siteId, b.siteId, g.siteId].sort());
+    for (const [i, s] of [a, b, g].entries()) {
       const masked = maskContribution({ values: values[i]!, siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort: cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) })), context: normalizationStatsContext(statsFid) });
       expect((await s.request('POST', routes.federationStats(statsFid), { masked: toB64(masked) })).status).toBe(201);
     }
     await refusedOutsider(outsider.request('GET', routes.federationStats(statsFid)));
     const fed = await json<{ latestVersionId: string }>(a.request('GET', routes.federation(statsFid)));
     const base = await weightsOf(a, fed.latestVersionId);
-    for (const s of [a, b]) {
+    for (const s of [a, b, g]) {
       const bytes = s.seal({ federationId: statsFid, round: 1, baseVersion: fed.latestVersionId, weights: base, numExamples: 10 });
       expect((await s.request('POST', routes.updates(statsFid, 1), bytes)).status).toBe(201);
     }

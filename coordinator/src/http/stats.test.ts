@@ -91,4 +91,27 @@ describe('federated normalisation statistics (secure sum) over HTTP', () => {
     expect((await operator(c, 'GET', routes.normalization(perSite))).status).toBe(400);
     expect((await sites[0]!.request('GET', routes.normalization(fid))).status).toBe(403);
   });
+
+  test('the cohort rule of secure aggregation: a statistics cohort under 3 sites, or under minSites, never sums', async () => {
+    const small = await startTestCoordinator();
+    try {
+      const pair = [await enrollTestSite(small, 'One'), await enrollTestSite(small, 'Two')];
+      const two = ((await (await operator(small, 'POST', routes.federations, { plan })).json()) as { id: string }).id;
+      const third = await enrollTestSite(small, 'Three');
+      const big = ((await (await operator(small, 'POST', routes.federations, { plan: testPlan({ minSites: 4, data: { features: ['a', 'b', 'c'], normalization: 'federated' } }) })).json()) as { id: string }).id;
+      for (const [f, members] of [[two, pair], [big, [...pair, third]]] as const) {
+        const cohort = StatsSessionSchema.parse(await (await members[0]!.request('GET', routes.federationStats(f))).json()).cohort;
+        expect(cohort).toHaveLength(members.length);
+        for (const [i, s] of members.entries()) {
+          const body = toB64(maskContribution({ values: values[i]!, siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort: cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) })), context: normalizationStatsContext(f) }));
+          const res = await s.request('POST', routes.federationStats(f), { masked: body });
+          expect(res.status).toBe(409);
+          expect(((await res.json()) as { error: { code: string } }).error.code).toBe('SECAGG_COHORT_TOO_SMALL');
+        }
+        expect(await small.store.listStatsContributions(f)).toEqual([]);
+      }
+    } finally {
+      await small.close();
+    }
+  });
 });

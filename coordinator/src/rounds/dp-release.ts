@@ -1,4 +1,4 @@
-import type { Plan } from '@twinfed/shared';
+import { TwinfedError, type Plan } from '@twinfed/shared';
 
 /**
  * The metrics a DP federation's versions may publish beside ε: the plan's own parameters (`clipNorm`), the noise it
@@ -20,4 +20,13 @@ export function releasedRoundFacts(
     metrics: Object.fromEntries(Object.entries(facts.metrics).filter(([k]) => DP_PUBLIC_METRICS.has(k))),
     contributors: facts.contributors.map((c) => ({ siteId: c.siteId })),
   };
+}
+
+/**
+ * Throws `DP_NOT_COVERED` for a per-site evaluation of a DP federation's version: a site's n and metrics on its
+ * held-out patients are exact numbers about them that ε does not cover, and researchers read every evaluation the
+ * coordinator takes. (Sites of a DP federation keep their evaluations local and do not send them.)
+ */
+export function assertEvaluationTaken(plan: Plan): void {
+  if (plan.privacy.dp) throw new TwinfedError('DP_NOT_COVERED');
 }

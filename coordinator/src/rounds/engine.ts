@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PlanSchema, TwinfedError, planDigest, layoutOf, layoutSize, type CurrentRound, type SecaggAck, type SecaggState, type UploadAck } from '@twinfed/shared';
+import { PlanSchema, TwinfedError, planDigest, layoutOf, layoutSize, secaggVectorLength, type CurrentRound, type SecaggAck, type SecaggState, type UploadAck } from '@twinfed/shared';
 import type { Federation, Round } from '../store';
 import { AnsweredCache } from './answered';
 import { EngineCore, closeTarget, type EngineDeps } from './core';
@@ -8,7 +8,7 @@ import { RoundTransitions } from './transitions';
 import { SiteDirectory } from '../registry/site-directory';
 import { SecureAggregation } from './secagg';
 import { UpdateOpener, type OpenedUpdate, type ParsedUpdate } from './update-opener';
-import { checkExampleClaim, checkRoundAccepts } from './upload-check';
+import { checkExampleClaim, checkMaskedHeader, checkRoundAccepts } from './upload-check';
 import { federationView, roundView } from './views';
 
 export type { EngineDeps } from './core';
@@ -113,8 +113,9 @@ export class RoundEngine {
       }
       let opened: OpenedUpdate | undefined;
       if (secure) {
+        checkMaskedHeader(parsed.header);
         await this.secagg.acceptsMasked(loaded, target, siteId);
-        await this.opener.decryptMasked(parsed, layoutSize(layoutOf(loaded.plan.model))); // verified and well-formed; the mask hides the rest
+        await this.opener.decryptMasked(parsed, secaggVectorLength(layoutSize(layoutOf(loaded.plan.model)))); // verified and well-formed; the mask hides the rest
       } else {
         opened = await this.opener.decrypt(parsed, layoutOf(loaded.plan.model));
       }

@@ -1,10 +1,12 @@
 import {
   PROTOCOL_VERSION,
+  SECAGG_HEADER_EXAMPLES,
   deserializeWeights,
+  encodeSecaggInput,
   fingerprint,
   fromB64,
   maskKeyPair,
-  maskUpdate,
+  maskRing64,
   openShares,
   ringToBytes64,
   routes,
@@ -51,14 +53,16 @@ function secureSite(site: TestSite, fid: string, baseVersionId: string) {
     async share(round: number): Promise<Response> {
       return site.request('POST', routes.secaggShares(fid, round), await this.sharesBody(round));
     },
-    async upload(round: number, base: string, weights: WeightSet, numExamples: number): Promise<Response> {
+    /** Its masked update: n and the loss inside the vector; `clear` puts them in the header as well (refused). */
+    async upload(round: number, base: string, weights: WeightSet, numExamples: number, opts: { trainLoss?: number; clear?: boolean } = {}): Promise<Response> {
       const s = await state(round);
       const survivors = (s.survivors ?? []).map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
-      const values = Float64Array.from(weights.data, (w) => w * numExamples);
-      const masked = survivors.some((m) => m.siteId === site.siteId) ? ringToBytes64(maskUpdate({ ...ctx(round), values, siteId: site.siteId, survivors })) : new Uint8Array(weights.data.length * 8);
+      const encoded = encodeSecaggInput({ weights: weights.data, numExamples, ...(opts.trainLoss === undefined ? {} : { trainLoss: opts.trainLoss }) });
+      const masked = survivors.some((m) => m.siteId === site.siteId) ? ringToBytes64(maskRing64({ ...ctx(round), encoded, siteId: site.siteId, survivors })) : new Uint8Array(encoded.length * 4);
       const commitment = selfMaskCommitment({ ...rd(round), seed: selfMaskSeed(ctx(round)), siteId: site.siteId });
+      const clear: { numExamples: number; metrics: Record<string, number> } = opts.clear ? { numExamples, metrics: { trainLoss: opts.trainLoss ?? 0 } } : { numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} };
       const envelope = sealMaskedUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: fid, round, siteId: site.siteId, baseVersion: base, numExamples, metrics: {}, sentAt: new Date().toISOString(), secagg: { commitment } },
+        header: { protocol: PROTOCOL_VERSION, federationId: fid, round, siteId: site.siteId, baseVersion: base, ...clear, sentAt: new Date().toISOString(), secagg: { commitment } },
         masked,
         identity: site.identity,
         coordinatorBoxPublicKey: site.coordinatorBoxPublicKey,
@@ -126,7 +130,12 @@ describe('secure aggregation over real HTTP', () => {
       // Reveals before the round stopped taking updates are refused.
       expect((await sites[0]!.reveal(1)).status).toBe(409);
       const n = [10, 20, 30, 40];
-      for (const [i, s] of sites.entries()) expect((await s.upload(1, baseVersion, trained(i), n[i]!)).status).toBe(201);
+      const loss = [0.5, 0.25, 1, 0.75];
+      // A masked update with its example count or loss in the clear header is refused: the coordinator must never hold one site's.
+      const clear = await sites[0]!.upload(1, baseVersion, trained(0), n[0]!, { trainLoss: loss[0]!, clear: true });
+      expect(clear.status).toBe(400);
+      expect((await json<{ error: { code: string } }>(clear)).error.code).toBe('INVALID_ENVELOPE');
+      for (const [i, s] of sites.entries()) expect((await s.upload(1, baseVersion, trained(i), n[i]!, { trainLoss: loss[i]! })).status).toBe(201);
       const unmasking = await sites[0]!.state(1);
       expect(unmasking.phase).toBe('unmasking');
       expect(unmasking.maskedBy).toHaveLength(4);
@@ -148,8 +157,13 @@ describe('secure aggregation over real HTTP', () => {
       const want = trained(0).data.map((_, k) => n.reduce((a, ni, i) => a + ni * trained(i).data[k]!, 0) / 100);
       got.forEach((w, k) => expect(w).toBeCloseTo(want[k]!, 5));
       const v1 = await json<{ meta: { contributors: unknown[]; metrics: Record<string, number> } }>(operator(c, 'GET', routes.model(fed.latestVersionId)));
-      expect(v1.meta.contributors).toHaveLength(4);
-      expect(v1.meta.metrics).toMatchObject({ secureAggregation: 1, sites: 4, examples: 100, secaggDropped: 0 });
+      // The signed metadata holds aggregates only: who contributed, Σn and the example-weighted loss — no one site's n or loss.
+      expect(v1.meta.contributors).toEqual(sites.map((s) => ({ siteId: s.site.siteId })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1)));
+      expect(Object.keys(v1.meta.metrics).sort()).toEqual(['examples', 'numExamples', 'secaggDropped', 'secureAggregation', 'sites', 'trainLoss', 'updateNorm']); // updateNorm: of the mean delta
+      expect(v1.meta.metrics).toMatchObject({ secureAggregation: 1, sites: 4, examples: 100, numExamples: 100, secaggDropped: 0 });
+      expect(v1.meta.metrics.trainLoss).toBeCloseTo(n.reduce((a, ni, i) => a + ni * loss[i]!, 0) / 100, 3);
+      // Nor does the coordinator's store: every stored header carries the fixed count and no metrics.
+      for (const u of await c.store.listUpdateHeaders(fid, 1)) expect(u).toMatchObject({ numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} });
       expect((await sites[0]!.state(1)).phase).toBe('closed');
     } finally {
       await c.close();

@@ -7,22 +7,23 @@
  * itself. Everything lives in the store, so a restart resumes it.
  */
 import {
-  SECAGG_FRACTION_BITS,
   SecaggConsistencySchema,
   SecaggRevealSchema,
   SecaggSharesSchema,
   TwinfedError,
   addRing64,
   assertSecaggCohort,
-  decodeRing64,
+  decodeSecaggSum,
   fingerprint,
   fromB64,
   fromBytesRing64,
+  maxExamplesPerSite,
   publicPart,
   recoverMaskSecretKey,
   recoverSelfMaskSeed,
   secaggPairKey,
   secaggThreshold,
+  secaggVectorLength,
   shareBoxesDigest,
   unmaskSum,
   verifySecaggConsistency,
@@ -32,6 +33,7 @@ import {
   type SecaggConsistency,
   type SecaggReveal,
   type SecaggRound,
+  type SecaggSum,
   type SecaggShares,
   type SecaggState,
   type UpdateHeader,
@@ -40,7 +42,6 @@ import type { SiteDirectory } from '../registry/site-directory';
 import type { Round, SecaggCohortRecord } from '../store';
 import type { MeanDelta } from '../strategies';
 import type { EngineCore, Loaded } from './core';
-import { trainingMetrics } from './results';
 import type { UpdateOpener } from './update-opener';
 
 const SHARE_BYTES = 33;
@@ -54,7 +55,15 @@ export function secaggDeadlines(round: Round): { sharesAt: number; unmaskAt: num
 }
 
 /** The outcome of an unmasking attempt. */
-export type Unmasked = { status: 'pending'; unmaskAt: number; revealed: number; threshold: number } | { status: 'done'; mean: MeanDelta; contributors: Array<{ siteId: string; numExamples: number }> };
+export type Unmasked = { status: 'pending'; unmaskAt: number; revealed: number; threshold: number } | { status: 'done'; mean: MeanDelta; contributors: Array<{ siteId: string }> };
+
+/**
+ * The round metrics a secure sum yields: Σn (as `examples` and `numExamples`) and the example-weighted training loss
+ * of the sites that sent one — aggregates over U3, never one site's (those stay inside the masked vectors).
+ */
+export function securedMetrics(sum: SecaggSum): Record<string, number> {
+  return { ...(sum.lossExamples > 0 ? { trainLoss: sum.lossSum / sum.lossExamples } : {}), numExamples: sum.examples, examples: sum.examples };
+}
 
 const phaseError = (message: string) => new TwinfedError('SECAGG_PHASE', message);
 
@@ -230,11 +239,12 @@ export class SecureAggregation {
     const used = reveals.slice(0, t).map((m) => JSON.parse(m.payload) as SecaggReveal);
     const sharesOf = (v: string, kind: 'seedShares' | 'maskKeyShares') => used.map((r) => fromB64(r[kind].find((s) => s.of === v)!.share));
     const headers = new Map<string, UpdateHeader>();
-    const sum = new Uint32Array(global.length * 2);
+    const elements = secaggVectorLength(global.length);
+    const sum = new Uint32Array(elements * 2);
     for (const siteId of u3) {
-      const { header, masked } = await this.opener.openStoredMasked({ federationId: round.federationId, round: round.round, siteId, elements: global.length });
+      const { header, masked } = await this.opener.openStoredMasked({ federationId: round.federationId, round: round.round, siteId, elements });
       headers.set(siteId, header);
-      addRing64(sum, fromBytesRing64(masked, global.length));
+      addRing64(sum, fromBytesRing64(masked, elements));
     }
     const ctx = this.context(round);
     const selfSeeds = await Promise.all(u3.map((v) => recoverSelfMaskSeed({ ...ctx, shares: sharesOf(v, 'seedShares'), commitment: headers.get(v)!.secagg!.commitment, siteId: v })));
@@ -245,18 +255,10 @@ export class SecureAggregation {
       const maskSecretKey = await recoverMaskSecretKey({ shares: sharesOf(v, 'maskKeyShares'), publicKey: maskPublic(v).boxPublicKey, siteId: v });
       for (const u of u3) droppedPairs.push({ survivor: u, dropped: v, key: secaggPairKey({ ...ctx, maskSecretKey, siteId: v, peer: maskPublic(u) }) });
     }
-    const total = decodeRing64(unmaskSum({ sum, selfSeeds, droppedPairs }), SECAGG_FRACTION_BITS);
-    const contributors = u3.map((siteId) => ({ siteId, numExamples: headers.get(siteId)!.numExamples }));
-    const examples = contributors.reduce((n, c) => n + c.numExamples, 0);
-    const delta = Float64Array.from(total, (x, i) => x / examples - global[i]!);
-    const metrics = {
-      ...trainingMetrics([...headers.values()].map((h) => ({ numExamples: h.numExamples, metrics: h.metrics }))),
-      sites: u3.length,
-      examples,
-      secureAggregation: 1,
-      secaggDropped: round.selectedSiteIds.length - u3.length,
-    };
-    return { status: 'done', mean: { delta, metrics, contributors: u3 }, contributors };
+    const total = decodeSecaggSum(unmaskSum({ sum, selfSeeds, droppedPairs }), { weights: global.length, sites: u3.length, maxExamples: maxExamplesPerSite(loaded.plan.training) });
+    const delta = Float64Array.from(total.weighted, (x, i) => x / total.examples - global[i]!);
+    const metrics = { ...securedMetrics(total), sites: u3.length, secureAggregation: 1, secaggDropped: round.selectedSiteIds.length - u3.length };
+    return { status: 'done', mean: { delta, metrics, contributors: u3 }, contributors: u3.map((siteId) => ({ siteId })) };
   }
 
   private async sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {

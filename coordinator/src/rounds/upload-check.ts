@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, maxExamplesPerSite, TwinfedError, type Plan, type UpdateHeader } from '@twinfed/shared';
+import { PROTOCOL_VERSION, SECAGG_HEADER_EXAMPLES, maxExamplesPerSite, TwinfedError, type Plan, type UpdateHeader } from '@twinfed/shared';
 import type { Round } from '../store';
 
 /**
@@ -34,5 +34,16 @@ export function checkExampleClaim(opts: { header: UpdateHeader; plan: Plan }): v
   const max = maxExamplesPerSite(opts.plan.training);
   if (!Number.isSafeInteger(n) || n < 1 || n > max) {
     throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', `numExamples must be an integer from 1 to ${max} (training.maxExamplesPerSite).`);
+  }
+}
+
+/**
+ * Checks that a masked (secure-aggregation) update keeps its side facts inside the masked vector: the clear header
+ * carries the fixed count `SECAGG_HEADER_EXAMPLES` and no metrics. A site's own n, loss or steps in the clear would
+ * undo what the masks hide, so such an update is refused (`INVALID_ENVELOPE`) and never stored.
+ */
+export function checkMaskedHeader(header: UpdateHeader): void {
+  if (header.numExamples !== SECAGG_HEADER_EXAMPLES || Object.keys(header.metrics).length > 0) {
+    throw new TwinfedError('INVALID_ENVELOPE', `A masked update carries its example count and metrics inside the masked vector: its header has numExamples ${SECAGG_HEADER_EXAMPLES} and no metrics.`);
   }
 }

@@ -2,6 +2,7 @@ import {
   PlanSchema,
   SECURE_SUM_FRACTION_BITS,
   TwinfedError,
+  assertStatsCohort,
   decodeSecureSum,
   normalizationFromSums,
   normalizationStatsLength,
@@ -26,20 +27,30 @@ export function statsCohort(federation: Federation, sites: readonly Site[]): Sit
   return sites.filter((s) => foundingMember(federation, s)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** Whether a cohort of `size` may be summed under the plan's `minSites` (see `assertStatsCohort`). */
+function cohortAllowed(size: number, minSites: number): boolean {
+  try {
+    assertStatsCohort(size, minSites);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function load(store: Store, federationId: string) {
   const federation = await store.getFederation(federationId);
   if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
   const plan = PlanSchema.parse(federation.plan);
   if (plan.data.normalization !== 'federated') throw new TwinfedError('BAD_REQUEST', 'This federation does not use federated normalisation statistics.');
   const cohort = statsCohort(federation, await store.listSites());
-  return { federation, cohort, length: normalizationStatsLength(plan.data.features.length) };
+  return { federation, plan, cohort, length: normalizationStatsLength(plan.data.features.length) };
 }
 
 async function session(store: Store, federationId: string) {
-  const { cohort, length } = await load(store, federationId);
+  const { plan, cohort, length } = await load(store, federationId);
   const members = new Set(cohort.map((s) => s.id));
   const contributions = (await store.listStatsContributions(federationId)).filter((c) => members.has(c.siteId));
-  const complete = cohort.length >= 2 && contributions.length === cohort.length;
+  const complete = cohortAllowed(cohort.length, plan.minSites) && contributions.length === cohort.length;
   return {
     cohort,
     length,
@@ -76,14 +87,15 @@ export async function pooledNormalization(store: Store, federationId: string): P
 
 /**
  * Stores a cohort member's masked contribution once (the same bytes again are a duplicate). Throws FORBIDDEN
- * outside the cohort, BAD_REQUEST for a cohort under two sites (a "sum" of one would be that site's numbers),
+ * outside the cohort, SECAGG_COHORT_TOO_SMALL for a cohort under max(3, minSites) sites (the cohort rule of secure
+ * aggregation: a "sum" of two would be the other site's numbers to each),
  * VALIDATION_FAILED for a vector of the wrong length, ALREADY_EXISTS when different bytes are already stored.
  */
 export async function contributeStats(opts: { store: Store; federationId: string; siteId: string; masked: Uint8Array; now: string }): Promise<StatsAck> {
   const { store, federationId, siteId, masked } = opts;
-  const { cohort, length } = await load(store, federationId);
+  const { plan, cohort, length } = await load(store, federationId);
   if (!cohort.some((s) => s.id === siteId)) throw new TwinfedError('FORBIDDEN', 'This site is not in the federation\'s statistics cohort (it enrolled after the federation was created).');
-  if (cohort.length < 2) throw new TwinfedError('BAD_REQUEST', 'A secure sum needs at least two sites in the cohort.');
+  assertStatsCohort(cohort.length, plan.minSites);
   ringFromBytes(masked, length);
   const put = await store.putStatsContribution({ federationId, siteId, masked, createdAt: opts.now });
   if (put.status === 'conflict') throw new TwinfedError('ALREADY_EXISTS', 'A different statistics contribution from this site is already stored.');

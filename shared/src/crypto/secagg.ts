@@ -14,7 +14,8 @@
  *                  shares (GF(2^8), threshold t) of b_u and of m_u, and its Ed25519 signature (identity key) over
  *                  M_u and the digest of the boxes (envelope/secagg-statements). The coordinator relays what it
  *                  cannot read. U2 = the sites whose message arrived.
- *   2. masked input y_u = encode(n_u · w_u) + PRG(b_u) + Σ_{v ∈ U2, v > u} PRG(k_uv) − Σ_{v ∈ U2, v < u} PRG(k_uv)
+ *   2. masked input y_u = encode(x_u) + PRG(b_u) + Σ_{v ∈ U2, v > u} PRG(k_uv) − Σ_{v ∈ U2, v < u} PRG(k_uv), with
+ *                  x_u = [n_u · w_u | n_u | n_u · loss_u | n_u] (secagg-payload: the side facts are masked too)
  *                  (PRG = AES-256-CTR, ring Z/2^64), with every M_v checked against v's signature first.
  *                  U3 = the sites whose masked input arrived.
  *   3. consistency every u ∈ U3 signs (C, S, t, U2, U3) and waits for t such signatures from distinct members of U3
@@ -198,13 +199,29 @@ export function maskUpdate(
     survivors: readonly SecaggMember[];
   },
 ): Ring64 {
+  return maskRing64({ ...opts, encoded: encodeRing64(opts.values, SECAGG_FRACTION_BITS) });
+}
+
+/**
+ * Step 2 on a vector already encoded in the ring (e.g. `encodeSecaggInput`: weights and side facts): adds u's self
+ * mask and pairwise masks, in place, and returns it.
+ */
+export function maskRing64(
+  opts: SecaggRound & {
+    encoded: Ring64;
+    boxSecretKey: Uint8Array;
+    siteId: string;
+    survivors: readonly SecaggMember[];
+  },
+): Ring64 {
   checkCohort(opts.survivors.map((m) => m.siteId), opts.siteId);
-  const y = encodeRing64(opts.values, SECAGG_FRACTION_BITS);
-  addRing64(y, expandRing64(selfMaskSeed(opts), opts.values.length));
+  const y = opts.encoded;
+  const length = y.length / 2;
+  addRing64(y, expandRing64(selfMaskSeed(opts), length));
   const maskSecretKey = maskKeyPair(opts).secretKey;
   for (const peer of opts.survivors) {
     if (peer.siteId === opts.siteId) continue;
-    const mask = expandRing64(secaggPairKey({ ...roundOf(opts), maskSecretKey, siteId: opts.siteId, peer }), opts.values.length);
+    const mask = expandRing64(secaggPairKey({ ...roundOf(opts), maskSecretKey, siteId: opts.siteId, peer }), length);
     if (opts.siteId < peer.siteId) addRing64(y, mask);
     else subRing64(y, mask);
   }

@@ -7,6 +7,7 @@ import {
   encodeFixedPoint,
   maskContribution,
   ringFromBytes,
+  secureSumMaxEncoded,
   ringToBytes,
   sumMaskedContributions,
   type SecureSumMember,
@@ -89,5 +90,22 @@ describe('secure sum', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('cannot wrap around, whatever the cohort size: each value is bounded by 2^63 / the cohort (a 129-site cohort wrapped at the old 2^56 limit)', () => {
+    const n = 129;
+    const sites = Array.from({ length: n }, (_, i) => ({ siteId: `site-${String(i).padStart(3, '0')}`, identity: generateIdentity() }));
+    const cohort: SecureSumMember[] = sites.map((s) => ({ siteId: s.siteId, boxPublicKey: s.identity.box.publicKey }));
+    const contribute = (x: number) => sites.map((s) => maskContribution({ values: [x], siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort, context }));
+    // Just under the old per-value limit (2^56 encoded): 129 of them sum past 2^63 and the ring sum wraps negative.
+    const old = (2 ** 56 - 2 ** 20) / 2 ** SECURE_SUM_FRACTION_BITS;
+    expect(BigInt(n) * BigInt(old * 2 ** SECURE_SUM_FRACTION_BITS)).toBeGreaterThan(2n ** 63n);
+    expect(() => contribute(old)).toThrow(expect.objectContaining({ code: 'SECURE_SUM_OVERFLOW' }));
+    // Within this cohort's limit (2^55 encoded for 129–256 sites) the total is exact.
+    expect(secureSumMaxEncoded(n)).toBe(2 ** 55);
+    const fits = (2 ** 55 - 2 ** 20) / 2 ** SECURE_SUM_FRACTION_BITS;
+    const total = decodeSecureSum(sumMaskedContributions(contribute(fits), 1), { length: 1 });
+    expect(total[0]).toBe(n * fits);
+    expect([2, 3, 4, 128, 129, 256, 257, 10_000].map(secureSumMaxEncoded)).toEqual([2 ** 56, 2 ** 56, 2 ** 56, 2 ** 56, 2 ** 55, 2 ** 55, 2 ** 54, 2 ** 49]);
   });
 });

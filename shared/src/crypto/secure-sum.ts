@@ -12,6 +12,7 @@
  *   mask_ij   = AES-256-CTR(key_ij, iv = 0) keystream, read as little-endian uint64s
  *   masked_i  = encode(values_i) + Σ_{j > i} mask_ij − Σ_{j < i} mask_ij    (ids compared as strings)
  * Σ_i masked_i = Σ_i encode(values_i), because each mask_ij is added once (by the lower id) and subtracted once.
+ * No wrap-around: each |encode(value)| stays below secureSumMaxEncoded(|cohort|) ≤ 2^63 / |cohort|, whatever the size.
  *
  * The masks are deterministic for (keys, context): re-sending a contribution gives the very same bytes, and one
  * context must never be used for two different value vectors (their difference would leak). Callers only see the
@@ -25,8 +26,17 @@ import { x25519 } from './primitives';
 /** Default fixed-point precision of {@link maskContribution} (about 1e-6). */
 export const SECURE_SUM_FRACTION_BITS = 20;
 
-/** |x · 2^fractionBits| must stay below this, so that sums of up to 128 sites cannot wrap around the ring. */
+/** |x · 2^fractionBits| must stay below this in any cohort (and below {@link secureSumMaxEncoded} in a cohort). */
 const MAX_ENCODED = 2 ** 56;
+
+/**
+ * The bound on |x · 2^fractionBits| of every value in a secure sum over `cohortSize` sites: the largest power of two
+ * with cohortSize · bound ≤ 2^63 (and at most 2^56), so the ring sum of the whole cohort stays in (−2^63, 2^63) and
+ * never wraps around: 2^56 up to 128 sites, 2^55 up to 256, … {@link maskContribution} refuses larger values.
+ */
+export function secureSumMaxEncoded(cohortSize: number): number {
+  return Math.min(MAX_ENCODED, 2 ** (63 - Math.ceil(Math.log2(Math.max(1, cohortSize)))));
+}
 const LABEL = 'twinfed/secure-sum/v1';
 
 /** A member of the cohort: its site id and X25519 public key (raw bytes). */
@@ -108,6 +118,7 @@ export function maskContribution(opts: MaskContributionOptions): Uint8Array {
   if (new Set(ids).size !== ids.length) throw new TwinfedError('VALIDATION_FAILED', 'A site appears twice in the cohort.');
   if (!ids.includes(opts.siteId)) throw new TwinfedError('VALIDATION_FAILED', `Site ${opts.siteId} is not in the cohort.`);
   const out = encodeFixedPoint(opts.values, opts.fractionBits ?? SECURE_SUM_FRACTION_BITS);
+  assertFitsCohort(out, opts.cohort.length);
   for (const peer of opts.cohort) {
     if (peer.siteId === opts.siteId) continue;
     const mask = pairwiseMask({ boxSecretKey: opts.boxSecretKey, siteId: opts.siteId, peer, context: opts.context, length: out.length });
@@ -115,6 +126,17 @@ export function maskContribution(opts: MaskContributionOptions): Uint8Array {
     for (let k = 0; k < out.length; k++) out[k] = out[k]! + sign * mask[k]!;
   }
   return ringToBytes(out);
+}
+
+/** Throws `SECURE_SUM_OVERFLOW` when an encoded value could make the sum over `cohortSize` sites wrap around. */
+function assertFitsCohort(encoded: BigUint64Array, cohortSize: number): void {
+  const bound = BigInt(secureSumMaxEncoded(cohortSize));
+  encoded.forEach((u, i) => {
+    const v = BigInt.asIntN(64, u);
+    if (v >= bound || -v >= bound) {
+      throw new TwinfedError('SECURE_SUM_OVERFLOW', `Value ${i} is too large for a secure sum over ${cohortSize} sites (|x · 2^fractionBits| must stay below 2^${Math.log2(Number(bound))}): the total could wrap around.`);
+    }
+  });
 }
 
 /** The ring sum of masked contributions of `length` elements each (what the coordinator computes). */

@@ -23,6 +23,7 @@ import {
   recoverMaskSecretKey,
   recoverSelfMaskSeed,
   secaggPairKey,
+  secaggVectorLength,
   shareBoxesDigest,
   signSecaggConsistency,
   signSiteDirectoryEntry,
@@ -197,8 +198,8 @@ export class LyingCoordinator {
     return { y: fromBytesRing64(bytes, this.elements), commitment: header.secagg!.commitment, numExamples: header.numExamples, view: got.view };
   }
 
-  /** Weights per update in the tests (a 2-element layout). */
-  elements = 2;
+  /** Ring elements per masked update in the tests: a 2-element layout and the side facts (n, n·loss, n_loss). */
+  elements = secaggVectorLength(2);
 
   /** The distinct shares of `v`'s `kind` secret among everything revealed (a share's last byte is its x coordinate). */
   private revealedShares(v: string, kind: 'seedShares' | 'maskKeyShares', extra: Uint8Array[] = []): Uint8Array[] {

@@ -109,17 +109,27 @@ describe('federated normalisation statistics (site side)', () => {
     last.standardizer.std.forEach((s, j) => expect(s).toBeCloseTo(want.std[j]!, 4));
   });
 
-  test('a site outside the cohort only reads; a cohort of one is refused', async () => {
-    const [a, b, late] = ['site-a', 'site-b', 'site-z'].map(enrolled);
-    const hub = new StatsHub([member(a!), member(b!)]);
+  test('a site outside the cohort only reads', async () => {
+    const [a, b, c, late] = ['site-a', 'site-b', 'site-c', 'site-z'].map(enrolled);
+    const hub = new StatsHub([member(a!), member(b!), member(c!)]);
     const lateStep = () => federatedStandardizer({ api: hub.as('site-z'), federationId: 'fed-1', enrollment: late!, train: splits[2]!, journal: journalOf(late!) });
-    expect(await lateStep()).toEqual({ state: 'waiting', contributed: 0, cohort: 2 });
-    await federatedStandardizer({ api: hub.as('site-a'), federationId: 'fed-1', enrollment: a!, train: splits[0]!, journal: journalOf(a!) });
-    await federatedStandardizer({ api: hub.as('site-b'), federationId: 'fed-1', enrollment: b!, train: splits[1]!, journal: journalOf(b!) });
+    expect(await lateStep()).toEqual({ state: 'waiting', contributed: 0, cohort: 3 });
+    for (const [i, s] of [a!, b!, c!].entries()) await federatedStandardizer({ api: hub.as(s.state.siteId), federationId: 'fed-1', enrollment: s, train: splits[i]!, journal: journalOf(s) });
     expect((await lateStep()).state).toBe('ready');
     expect(hub.masked.has('site-z')).toBe(false);
-    const alone = new StatsHub([member(a!)]);
-    await expect(federatedStandardizer({ api: alone.as('site-a'), federationId: 'fed-1', enrollment: a!, train: splits[0]!, journal: journalOf(a!) })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  test('the cohort rule of secure aggregation: fewer than 3 sites, or than the plan\'s minSites, and the site sends nothing', async () => {
+    const [a, b, c] = ['site-a', 'site-b', 'site-c'].map(enrolled);
+    const refused = async (members: Enrollment[], minSites?: number) => {
+      const hub = new StatsHub(members.map(member));
+      const got = federatedStandardizer({ api: hub.as('site-a'), federationId: 'fed-1', enrollment: a!, train: splits[0]!, journal: journalOf(a!), ...(minSites === undefined ? {} : { minSites }) });
+      await expect(got).rejects.toMatchObject({ code: 'SECAGG_COHORT_TOO_SMALL' });
+      expect(hub.masked.size).toBe(0);
+    };
+    await refused([a!]);
+    await refused([a!, b!]); // a "sum" of two sites is the other site's numbers to each of them
+    await refused([a!, b!, c!], 4); // the plan aggregates at least 4 sites
   });
 });
 
@@ -141,7 +151,10 @@ describe('SiteRunner with federated normalisation', () => {
     coordinator.trust(enrollment);
     const peer = testEnrollment(coordinator.identity, 'site-b');
     const peerTrain = syntheticSplit(30, 9);
-    coordinator.hub = new StatsHub([member(enrollment), member(peer)], 3, coordinator.identity);
+    const third = testEnrollment(coordinator.identity, 'site-c');
+    const thirdTrain = syntheticSplit(20, 4);
+    coordinator.hub = new StatsHub([member(enrollment), member(peer), member(third)], 3, coordinator.identity);
+    await federatedStandardizer({ api: coordinator.hub.as('site-c'), federationId: 'fed-1', enrollment: third, train: thirdTrain, journal: journalOf(third) });
     const ops = fakeModelOps();
     const events: RunnerProgress[] = [];
     const dataset = syntheticDataset();
@@ -157,10 +170,10 @@ describe('SiteRunner with federated normalisation', () => {
     const summary = await runner.run();
     expect(summary.state).toBe('completed');
     const stats = events.filter((e) => e.type === 'stats');
-    expect(stats).toEqual([{ type: 'stats', state: 'waiting', contributed: 1, cohort: 2 }, { type: 'stats', state: 'ready', cohort: 2 }]);
+    expect(stats).toEqual([{ type: 'stats', state: 'waiting', contributed: 2, cohort: 3 }, { type: 'stats', state: 'ready', cohort: 3 }]);
     expect(events.findIndex((e) => e.type === 'training')).toBeGreaterThan(events.findIndex((e) => e.type === 'stats' && e.state === 'ready'));
-    // Training rows are z-scored with the pooled statistics of both sites' train rows, not this site's own.
-    const pooled = fitStandardizer(concatSplits([dataset.train, peerTrain]));
+    // Training rows are z-scored with the pooled statistics of the three sites' train rows, not this site's own.
+    const pooled = fitStandardizer(concatSplits([dataset.train, peerTrain, thirdTrain]));
     const row0 = ops.trainData[0]!.x.slice(0, 3);
     for (let j = 0; j < 3; j++) expect(row0[j]).toBeCloseTo((dataset.train.x[j]! - pooled.mean[j]!) / pooled.std[j]!, 3);
     expect(events.some((e) => e.type === 'warning')).toBe(false);

@@ -1,6 +1,7 @@
 import type { Split, Standardizer } from '@twinfed/models';
 import {
   TwinfedError,
+  assertStatsCohort,
   decodeSecureSum,
   fromB64,
   maskContribution,
@@ -62,6 +63,8 @@ export interface FederatedStandardizerOptions {
   train: Split;
   /** Where the masked contribution is recorded before it is sent (and the peers' keys are pinned). */
   journal: Journal;
+  /** The plan's `minSites`: the cohort must be at least max(3, minSites), as in secure aggregation (default 1). */
+  minSites?: number;
   signal?: AbortSignal;
 }
 
@@ -72,14 +75,16 @@ export interface FederatedStandardizerOptions {
  * them; once every member has, decodes the sum into pooled z-score statistics. Only counts and per-feature sums leave
  * the site, and only masked. A site asked again (after a restart, or told it has not contributed) re-sends the very
  * bytes it recorded, never a masking of its current data: two vectors under the same masks would give away their
- * difference. Callable on every wake-up until it answers `ready`. Throws `CONFIG_INVALID` when the cohort has fewer
- * than two sites, `SECAGG_UNTRUSTED_KEY` when a peer's keys are not vouched for or changed since pinned.
+ * difference. Callable on every wake-up until it answers `ready`. Throws `SECAGG_COHORT_TOO_SMALL` when the cohort has
+ * fewer than max(3, minSites) sites (the cohort rule of secure aggregation; the sum needs every member, so its
+ * threshold is the whole cohort), `SECURE_SUM_OVERFLOW` when a value could wrap the cohort's sum,
+ * `SECAGG_UNTRUSTED_KEY` when a peer's keys are not vouched for or changed since pinned.
  */
 export async function federatedStandardizer(opts: FederatedStandardizerOptions): Promise<FederatedStatsState> {
   const { api, federationId, enrollment, train, journal, signal } = opts;
   const siteId = enrollment.state.siteId;
   let session = await api.statsSession(federationId, signal ? { signal } : {});
-  if (session.cohort.length < 2) throw new TwinfedError('CONFIG_INVALID', 'Federated normalisation needs at least two sites in the federation; use per-site normalisation.');
+  assertStatsCohort(session.cohort.length, opts.minSites ?? 1);
   if (session.length !== normalizationStatsLength(train.d)) throw new TwinfedError('CONFIG_INVALID', `The coordinator expects ${session.length} statistics; this site's ${train.d} features give ${normalizationStatsLength(train.d)}.`);
   if (session.sum === null && session.cohort.some((m) => m.siteId === siteId) && !session.contributed.includes(siteId)) {
     const peers = trustedPeers({ members: session.cohort, enrollment, journal });
@@ -126,7 +131,7 @@ export class FederatedStatsStep {
   async run(opts: { api: SiteApi; federationId: string; enrollment: Enrollment; journal: Journal; plan: Plan; dataset: LocalDataset; signal: AbortSignal }): Promise<Standardizer | null | undefined> {
     const { api, plan } = opts;
     if (plan.data.normalization !== 'federated' || !hasStatsApi(api)) return undefined;
-    const r = await federatedStandardizer({ api, federationId: opts.federationId, enrollment: opts.enrollment, journal: opts.journal, train: opts.dataset.train, signal: opts.signal });
+    const r = await federatedStandardizer({ api, federationId: opts.federationId, enrollment: opts.enrollment, journal: opts.journal, train: opts.dataset.train, minSites: plan.minSites, signal: opts.signal });
     const event: RunnerProgress = r.state === 'ready' ? { type: 'stats', state: r.state, cohort: r.cohort } : { type: 'stats', state: r.state, contributed: r.contributed, cohort: r.cohort };
     const key = JSON.stringify(event);
     if (key !== this.last) {

@@ -130,7 +130,8 @@ export class RoundWorker {
       await this.o.refresh?.(null);
       const report = await this.o.session.evaluate(model.weights);
       try {
-        await api.postEvaluation({ versionId, report, signal });
+        // Under DP a per-site evaluation is an exact number about this site's patients that ε does not cover: kept local.
+        if (!this.o.session.plan.privacy.dp) await api.postEvaluation({ versionId, report, signal });
       } catch (e) {
         // A refusal of this evaluation is reported and dropped; anything to retry or fatal goes up to the runner.
         if (!(e instanceof TwinfedError) || !refusesRequest(clientBehaviour(e.code))) throw e;

@@ -51,6 +51,18 @@ describe('SiteRunner', () => {
     expect(events[events.length - 1]).toEqual({ type: 'ended', federationId: 'fed-1', state: 'completed' });
   });
 
+  test('under DP the site evaluates each version for itself but sends no evaluation (ε does not cover it)', async () => {
+    const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } })));
+    const { runner: r, events } = runner({ coordinator, enrollment, dir });
+    const summary = await r.run();
+    expect(summary.state).toBe('completed');
+    expect(summary.versionsEvaluated).toEqual(expect.arrayContaining(['v0', 'v1', 'v2']));
+    expect(coordinator.evaluations).toEqual([]);
+    expect(coordinator.calls.filter((c) => c.startsWith('evaluate:'))).toEqual([]);
+    expect(events.filter((e) => e.type === 'evaluated')).toHaveLength(3);
+    expect(Journal.open(dir).hasEvaluation('v1')).toBe(true); // kept locally, so it is not evaluated again after a restart
+  });
+
   test('normalises per site with the train statistics before training', async () => {
     const { dir, enrollment, coordinator } = setup();
     const { runner: r, ops } = runner({ coordinator, enrollment, dir });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { maskKeyPair, parseUpdate, toB64, type WeightSet } from '@twinfed/shared';
+import { SECAGG_HEADER_EXAMPLES, SECAGG_MAX_EXAMPLES, decodeRing64, maskKeyPair, parseUpdate, secaggVectorLength, toB64, type WeightSet } from '@twinfed/shared';
 import { testEnrollment } from '../__tests__/fake-coordinator';
 import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
 import type { Enrollment } from '../identity/load';
@@ -61,6 +61,25 @@ describe('SecureRound (site side of secure aggregation)', () => {
     await expect(round(sites[1]!).sealMasked({ header: secureHeader(c.federationId, 'site-b', 10), weights })).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
     c.phase = 'closed';
     await expect(round(sites[2]!).sealMasked({ header: secureHeader(c.federationId, 'site-c', 10), weights })).rejects.toMatchObject({ code: 'ROUND_CLOSED' });
+  });
+
+  it('keeps the site\'s example count and training loss out of the clear header: both travel inside the masked vector', async () => {
+    const { c, sites, round } = setup();
+    for (const s of sites) await round(s).share(R);
+    c.u2 = sites.map((s) => s.state.siteId).sort();
+    c.phase = 'masking';
+    const header = { ...secureHeader(c.federationId, 'site-a', 37), metrics: { steps: 12, trainLoss: 0.625 } };
+    const envelope = await round(sites[0]!).sealMasked({ header, weights });
+    await c.apiFor('site-a').uploadUpdate({ federationId: c.federationId, round: 1, envelope });
+    const clear = parseUpdate(envelope).header;
+    expect(clear.numExamples).toBe(SECAGG_HEADER_EXAMPLES);
+    expect(clear.metrics).toEqual({});
+    // What the coordinator can open is masked: n = 37 is not in it (only the sum over U3 gives Σn).
+    const { y } = c.maskedVector('site-a');
+    expect(y.length).toBe(2 * secaggVectorLength(weights.data.length));
+    expect(Array.from(decodeRing64(y, 0))).not.toContain(37);
+    // A count that could wrap the sums is refused by the site itself.
+    await expect(round(sites[1]!).sealMasked({ header: secureHeader(c.federationId, 'site-b', SECAGG_MAX_EXAMPLES + 1), weights })).rejects.toMatchObject({ code: 'EXAMPLES_OUT_OF_RANGE' });
   });
 
   it('signs the round, waits for t signatures, then reveals seeds of U3 and mask keys of the dropped; nothing when not a survivor or fewer than t', async () => {

@@ -3,8 +3,10 @@ import {
   assertSecaggCohort,
   fingerprint,
   fromB64,
+  SECAGG_HEADER_EXAMPLES,
+  encodeSecaggInput,
   maskKeyPair,
-  maskUpdate,
+  maskRing64,
   openShares,
   ringToBytes64,
   sealMaskedUpdate,
@@ -19,6 +21,7 @@ import {
   toB64,
   verifySecaggConsistency,
   verifySecaggKeys,
+  type Ring64,
   type SecaggReveal,
   type SecaggRound,
   type SecaggShares,
@@ -56,6 +59,18 @@ export interface SecureRoundRef {
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && sorted(a).every((x, i) => x === sorted(b)[i]);
 const inconsistent = (message: string) => new TwinfedError('SECAGG_INCONSISTENT', message);
+
+/**
+ * What a site masks and what stays in the clear: the example count and the training loss go into the masked vector
+ * (`encodeSecaggInput`), so the coordinator learns them only summed over U3; the clear header carries the fixed
+ * count {@link SECAGG_HEADER_EXAMPLES} and no metrics (`steps` would tell n too). Throws `EXAMPLES_OUT_OF_RANGE` for a
+ * count that could wrap the sums.
+ */
+export function maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet }): { encoded: Ring64; header: UpdateHeaderInput } {
+  const loss = opts.header.metrics.trainLoss;
+  const encoded = encodeSecaggInput({ weights: opts.weights.data, numExamples: opts.header.numExamples, ...(typeof loss === 'number' ? { trainLoss: loss } : {}) });
+  return { encoded, header: { ...opts.header, numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} } };
+}
 
 /**
  * A site's side of secure aggregation (crypto/secagg in shared), holding against a coordinator that lies: it takes
@@ -191,11 +206,11 @@ export class SecureRound {
     const { peers, t } = this.cohort(s, r);
     const u2 = this.survivors(s, r, peers, t);
     const survivors = u2.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
-    const values = Float64Array.from(opts.weights.data, (w) => w * opts.header.numExamples);
-    const masked = maskUpdate({ ...this.ctx(r), values, siteId: this.siteId, survivors });
+    const { encoded, header } = maskedInput(opts);
+    const masked = maskRing64({ ...this.ctx(r), encoded, siteId: this.siteId, survivors });
     const commitment = selfMaskCommitment({ ...this.rd(r), seed: selfMaskSeed(this.ctx(r)), siteId: this.siteId });
     const envelope = sealMaskedUpdate({
-      header: { ...opts.header, secagg: { commitment } },
+      header: { ...header, secagg: { commitment } },
       masked: ringToBytes64(masked),
       identity: this.o.enrollment.identity,
       coordinatorBoxPublicKey: this.o.enrollment.coordinator.boxPublicKey,

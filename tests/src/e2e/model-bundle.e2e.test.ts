@@ -16,6 +16,7 @@ import { runNode } from '../support/processes';
 const SITES: RunSite[] = [
   { name: 'Cleveland', center: 0 },
   { name: 'Hungarian', center: 1 },
+  { name: 'VA', center: 3 }, // federated normalisation needs a statistics cohort of at least three sites
 ];
 
 function demoPlan(normalization: 'per-site' | 'federated'): Plan {
@@ -98,9 +99,9 @@ describe('model bundles from a real federation', () => {
     await coordinatorExport(versionId, coordDir);
     const m = manifestOf(coordDir);
     expect(m.preprocessing).toMatchObject({ normalization: 'federated', statistics: 'federated-pooled' });
-    const pooled = fitStandardizer([raw[0]!.train, raw[1]!.train]);
+    const pooled = fitStandardizer([raw[0]!.train, raw[1]!.train, raw[3]!.train]);
     const z = m.preprocessing.zScore!;
-    expect(z.rows).toBe(raw[0]!.train.n + raw[1]!.train.n);
+    expect(z.rows).toBe(raw[0]!.train.n + raw[1]!.train.n + raw[3]!.train.n);
     z.mean.forEach((v, j) => expect(v).toBeCloseTo(pooled.mean[j]!, 3));
     z.std.forEach((v, j) => expect(v).toBeCloseTo(pooled.std[j]!, 3));
     // The site trained with the same pooled statistics and exports them.

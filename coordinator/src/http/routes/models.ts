@@ -5,6 +5,7 @@ import type { HttpDeps } from '../deps';
 import { memberSite, requireSiteMember } from '../membership';
 import { siteVersionView, versionView } from '../views';
 import { maxEvaluationExamples } from '../../registry/evaluation-limits';
+import { assertEvaluationTaken } from '../../rounds/dp-release';
 
 /** Handlers for the model registry: versions, weights, evaluations. */
 export function modelHandlers(deps: HttpDeps) {
@@ -53,7 +54,9 @@ export function modelHandlers(deps: HttpDeps) {
       const v = await getVersion(idParam(req, 'vid'));
       const { siteId, federation } = await memberSite(req, deps, v.federationId);
       const body = jsonBody(req, EvaluationReportSchema);
-      const max = maxEvaluationExamples(PlanSchema.parse(federation.plan));
+      const plan = PlanSchema.parse(federation.plan);
+      assertEvaluationTaken(plan);
+      const max = maxEvaluationExamples(plan);
       if (body.n > max) throw new TwinfedError('VALIDATION_FAILED', undefined, { details: [{ path: 'n', message: `at most ${max} examples per site` }] });
       const stored = await deps.store.putEvaluation({ versionId: v.id, siteId, n: body.n, metrics: body.metrics, createdAt: new Date(deps.now()).toISOString() });
       res.status(201).json(stored);
