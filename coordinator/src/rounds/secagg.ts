@@ -40,6 +40,7 @@ import type { SiteDirectory } from '../registry/site-directory';
 import type { Round, SecaggCohortRecord } from '../store';
 import type { MeanDelta } from '../strategies';
 import type { EngineCore, Loaded } from './core';
+import { ddpMean } from './ddp';
 import { trainingMetrics } from './results';
 import type { UpdateOpener } from './update-opener';
 
@@ -245,8 +246,11 @@ export class SecureAggregation {
       const maskSecretKey = await recoverMaskSecretKey({ shares: sharesOf(v, 'maskKeyShares'), publicKey: maskPublic(v).boxPublicKey, siteId: v });
       for (const u of u3) droppedPairs.push({ survivor: u, dropped: v, key: secaggPairKey({ ...ctx, maskSecretKey, siteId: v, peer: maskPublic(u) }) });
     }
-    const total = decodeRing64(unmaskSum({ sum, selfSeeds, droppedPairs }), SECAGG_FRACTION_BITS);
+    const unmasked = unmaskSum({ sum, selfSeeds, droppedPairs });
     const contributors = u3.map((siteId) => ({ siteId, numExamples: headers.get(siteId)!.numExamples }));
+    // Distributed DP: the sum is of clipped, noised integer deltas; only the noisy mean leaves this function.
+    if (loaded.plan.privacy.dp) return { status: 'done', mean: ddpMean({ plan: loaded.plan, sum: unmasked, selectedSites: round.selectedSiteIds.length, survivors: u3, threshold: t }), contributors };
+    const total = decodeRing64(unmasked, SECAGG_FRACTION_BITS);
     const examples = contributors.reduce((n, c) => n + c.numExamples, 0);
     const delta = Float64Array.from(total, (x, i) => x / examples - global[i]!);
     const metrics = {

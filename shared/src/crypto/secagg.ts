@@ -196,10 +196,12 @@ export function maskUpdate(
     boxSecretKey: Uint8Array;
     siteId: string;
     survivors: readonly SecaggMember[];
+    /** Fixed-point precision of `values` (default {@link SECAGG_FRACTION_BITS}; 0 for values that are integers already: distributed DP). */
+    fractionBits?: number;
   },
 ): Ring64 {
   checkCohort(opts.survivors.map((m) => m.siteId), opts.siteId);
-  const y = encodeRing64(opts.values, SECAGG_FRACTION_BITS);
+  const y = encodeRing64(opts.values, opts.fractionBits ?? SECAGG_FRACTION_BITS);
   addRing64(y, expandRing64(selfMaskSeed(opts), opts.values.length));
   const maskSecretKey = maskKeyPair(opts).secretKey;
   for (const peer of opts.survivors) {

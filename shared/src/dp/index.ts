@@ -1,2 +1,4 @@
 export * from './gaussian-accountant';
 export * from './skellam';
+export * from './distributed';
+export * from './ddp-codec';

@@ -1,6 +1,8 @@
 import {
   TwinfedError,
   assertSecaggCohort,
+  cryptoUniform,
+  encodeDdpUpdate,
   fingerprint,
   fromB64,
   maskKeyPair,
@@ -23,6 +25,7 @@ import {
   type SecaggRound,
   type SecaggShares,
   type SecaggState,
+  type DdpParameters,
   type UpdateHeaderInput,
   type WeightSet,
 } from '@twinfed/shared';
@@ -45,6 +48,11 @@ export interface SecureRoundOptions {
   signal: AbortSignal;
   /** How often to ask the coordinator whether the next step may start (default 500 ms). */
   pollMs?: number;
+  /**
+   * Distributed DP (`planDdpParameters` of the plan): mask the clipped, scaled delta with this site's share of Skellam
+   * noise (ddp-codec in shared) instead of the example-weighted weights.
+   */
+  ddp?: DdpParameters;
 }
 
 /** A round of a federation and the version it trains from (both bind the round's secrets). */
@@ -183,7 +191,7 @@ export class SecureRound {
    * caller re-sends {@link storedEnvelope} instead), `ROUND_CLOSED` when the round ended first, `SITE_NOT_SELECTED`
    * when this site's shares did not make it into the round.
    */
-  async sealMasked(opts: { header: UpdateHeaderInput; weights: WeightSet }): Promise<Uint8Array> {
+  async sealMasked(opts: { header: UpdateHeaderInput; weights: WeightSet; base?: WeightSet }): Promise<Uint8Array> {
     const r = { round: opts.header.round, baseVersionId: opts.header.baseVersion };
     if (this.entry(r.round)?.maskedSha256 !== undefined) throw new TwinfedError('SECAGG_MASK_REUSE', `This site already masked an update for round ${r.round}; it never masks a second one.`);
     const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing');
@@ -191,8 +199,8 @@ export class SecureRound {
     const { peers, t } = this.cohort(s, r);
     const u2 = this.survivors(s, r, peers, t);
     const survivors = u2.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
-    const values = Float64Array.from(opts.weights.data, (w) => w * opts.header.numExamples);
-    const masked = maskUpdate({ ...this.ctx(r), values, siteId: this.siteId, survivors });
+    const { values, fractionBits } = this.maskedValues(opts, t);
+    const masked = maskUpdate({ ...this.ctx(r), values, siteId: this.siteId, survivors, ...(fractionBits === undefined ? {} : { fractionBits }) });
     const commitment = selfMaskCommitment({ ...this.rd(r), seed: selfMaskSeed(this.ctx(r)), siteId: this.siteId });
     const envelope = sealMaskedUpdate({
       header: { ...opts.header, secagg: { commitment } },
@@ -202,6 +210,19 @@ export class SecureRound {
     });
     this.o.journal.storeMaskedEnvelope(this.o.federationId, r.round, envelope);
     return envelope;
+  }
+
+  /**
+   * What this site masks: its example-weighted weights, or with distributed DP its clipped delta in integer units plus
+   * Sk(μ/t) from the OS CSPRNG (t: the threshold computed here, so any t survivors carry at least Sk(μ)).
+   */
+  private maskedValues(opts: { header: UpdateHeaderInput; weights: WeightSet; base?: WeightSet }, t: number): { values: Float64Array; fractionBits?: number } {
+    const { ddp } = this.o;
+    if (!ddp) return { values: Float64Array.from(opts.weights.data, (w) => w * opts.header.numExamples) };
+    if (!opts.base) throw new TwinfedError('INTERNAL', 'Distributed DP needs the round\'s base weights.');
+    const encoded = encodeDdpUpdate({ trained: opts.weights.data, base: opts.base.data, params: ddp, threshold: t, uniform: cryptoUniform() });
+    this.o.logger.info({ round: opts.header.round, clipped: encoded.clipped }, 'distributed DP: update clipped, scaled and noised');
+    return { values: encoded.values, fractionBits: 0 };
   }
 
   /**
