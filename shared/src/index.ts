@@ -75,7 +75,7 @@ export { concatBytes, fromB64, toB64, utf8 } from './crypto/encoding';
 export { randomBytes, sha256, sha256Hex, sha256Parts } from './crypto/hash';
 export { decodePublicIdentity, fingerprint, generateIdentity, type Identity, publicPart } from './crypto/identity';
 export { identityPath, loadIdentity, loadOrCreateIdentity, saveIdentity } from './crypto/key-file';
-export { addRing64, decodeRing64, expandRing64, fromBytesRing64, type Ring64, ringToBytes64, subRing64 } from './crypto/ring64';
+export { addRing64, decodeRing64, encodeRing64, expandRing64, fromBytesRing64, type Ring64, ringToBytes64, subRing64 } from './crypto/ring64';
 export {
   assertSecaggCohort,
   maskKeyPair,
@@ -102,6 +102,8 @@ export { cryptoUniform, type Uniform } from './crypto/uniform';
 
 // Differential privacy accounting
 export { gaussianDpEpsilon } from './dp/gaussian-accountant';
+export { type DdpParameters } from './dp/distributed';
+export { ddpMeanNoiseStd, decodeDdpSum, encodeDdpUpdate } from './dp/ddp-codec';
 
 // Wire envelopes: canonical JSON, encrypted and signed updates, signed model versions, plans and secure-aggregation statements
 export { canonicalJson } from './envelope/canonical-json';
@@ -205,10 +207,16 @@ export {
   DATA_RULES,
   DataSchema,
   DEFAULT_MIN_EXAMPLES_PER_SITE,
+  type DpMechanism,
+  dpMechanism,
+  MAX_DP_NOISE_MULTIPLIER,
   maxExamplesPerSite,
+  MIN_DP_NOISE_MULTIPLIER,
   type Plan,
   PLAN_RULES,
+  planDdpParameters,
   planEpsilon,
+  planEpsilonAfter,
   type PlanInput,
   PlanSchema,
   sharesContributorsWithSites,

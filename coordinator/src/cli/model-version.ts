@@ -28,6 +28,7 @@ const MetaFieldsSchema = z.object({
   contributors: z.array(z.object({ siteId: z.string(), numExamples: z.number() })).optional().catch(undefined),
   metrics: z.record(z.string(), z.number()).optional().catch(undefined),
   dpEpsilon: z.number().optional().catch(undefined),
+  dpMechanism: z.enum(['gaussian', 'skellam']).optional().catch(undefined),
   weightsSha256: z.string().optional().catch(undefined),
 });
 

@@ -1,15 +1,18 @@
 /** Short human-readable lines about a plan, shared by `federations status` and `plan check`. */
-import { gaussianDpEpsilon, type Plan } from '@twinfed/shared';
+import { dpMechanism, planEpsilon, type Plan } from '@twinfed/shared';
 
 /** `logistic-regression (13 inputs)` or `mlp 13→32→16→1`. */
 export function modelLine(model: Plan['model']): string {
   return model.kind === 'mlp' ? `mlp ${model.inputs}→${model.hidden.join('→')}→1` : `${model.kind} (${model.inputs} inputs)`;
 }
 
-/** The plan's DP settings and the ε all its rounds would spend (exact Gaussian accounting, site-level). */
-export function dpLine(dp: NonNullable<Plan['privacy']['dp']>, rounds: number): string {
-  const eps = gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: rounds, delta: dp.delta });
-  return `clip ${dp.clip}, noise ×${dp.noiseMultiplier}, δ ${dp.delta}: ε ≤ ${eps.toFixed(2)} after ${rounds} rounds`;
+/** The plan's DP settings and the ε all its rounds would spend (site-level; exact Gaussian accounting, or Skellam for distributed DP). */
+export function dpLine(plan: Pick<Plan, 'privacy' | 'rounds' | 'model'>): string {
+  const dp = plan.privacy.dp;
+  if (!dp) return 'off';
+  const eps = planEpsilon(plan)!;
+  const kind = dpMechanism(plan) === 'skellam' ? 'distributed (Skellam, noise added by the sites), ' : '';
+  return `${kind}clip ${dp.clip}, noise ×${dp.noiseMultiplier}, δ ${dp.delta}: ε ≤ ${eps.toFixed(2)} after ${plan.rounds} rounds`;
 }
 
 /** `100 steps of sgd, batch 32, lr 0.01`. */
@@ -32,6 +35,6 @@ export function dataLine(d: Plan['data']): string {
 export function planWarnings(plan: Plan): string[] {
   const dp = plan.privacy.dp;
   if (!dp || dp.maxEpsilon !== undefined) return [];
-  const eps = gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: plan.rounds, delta: dp.delta });
+  const eps = planEpsilon(plan)!;
   return [`warning: privacy.dp has no maxEpsilon: these ${plan.rounds} rounds spend ε = ${eps.toFixed(2)} (δ = ${dp.delta}) and nothing caps it; set privacy.dp.maxEpsilon to refuse plans that spend more.`];
 }

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PlanSchema } from '@twinfed/shared';
+import { PlanSchema, planEpsilon } from '@twinfed/shared';
 import { fakeCoordinatorCli, run } from './__tests__/harness';
 
 const cli = fakeCoordinatorCli();
@@ -72,5 +72,15 @@ describe('twinfed plan', () => {
     const capped = await run(['--url', cli.fake.url, 'plan', 'check', await planFile({ ...GOOD, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp: { ...dp, maxEpsilon: 25 } } })]);
     expect(capped.code).toBe(0);
     expect(capped.stderr).toBe('');
+  });
+
+  test('check: distributed DP (secure aggregation + dp) shows the Skellam ε, the one the coordinator will sign', async () => {
+    const plan = { ...GOOD, strategy: { name: 'fedavg' }, rounds: 15, minSites: 3, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } };
+    const eps = planEpsilon(PlanSchema.parse(plan))!;
+    const r = await run(['--url', cli.fake.url, 'plan', 'check', await planFile(plan)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`distributed (Skellam, noise added by the sites), clip 1, noise ×1.1, δ 0.00001: ε ≤ ${eps.toFixed(2)} after 15 rounds`);
+    expect(r.stderr).toContain(`these 15 rounds spend ε = ${eps.toFixed(2)}`);
+    expect(eps.toFixed(2)).not.toBe('20.56'); // not the central (Gaussian) figure
   });
 });

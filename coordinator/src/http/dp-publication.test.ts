@@ -41,10 +41,11 @@ describe('what a DP federation publishes to researchers', () => {
   test('version metadata: lineage, layout, digests, plan digest, ε and the DP parameters — no loss, example counts or clipping count', async () => {
     const { vid } = await roundOne(testPlan({ rounds: 1, privacy: { dp: { clip: 0.3, noiseMultiplier: 1.1, delta: 1e-5 } } }));
     const v = await json<{ meta: Record<string, unknown> }>(asResearcher(routes.model(vid)));
-    expect(Object.keys(v.meta).sort()).toEqual(['contributors', 'createdAt', 'dpEpsilon', 'federationId', 'layout', 'metrics', 'parentVersionId', 'planSha256', 'protocol', 'round', 'strategy', 'versionId', 'weightsSha256']);
+    expect(Object.keys(v.meta).sort()).toEqual(['contributors', 'createdAt', 'dpEpsilon', 'dpMechanism', 'federationId', 'layout', 'metrics', 'parentVersionId', 'planSha256', 'protocol', 'round', 'strategy', 'versionId', 'weightsSha256']);
     expect(Object.keys(v.meta.metrics as object).sort()).toEqual([...DP_PUBLIC_METRICS].sort());
     expect(v.meta.contributors).toEqual(sites.map((s) => ({ siteId: s.siteId })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1)));
     expect(v.meta.dpEpsilon).toEqual(expect.any(Number));
+    expect(v.meta.dpMechanism).toBe('gaussian');
     // No number a site reported is anywhere in it.
     const text = JSON.stringify(v.meta);
     for (const reported of ['40', '41', '42', '0.5', '1.5', '2.5']) expect(text).not.toMatch(new RegExp(`[:,\\[]${reported.replace('.', '\\.')}[,}\\]]`));

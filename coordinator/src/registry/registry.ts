@@ -23,6 +23,8 @@ export interface VersionInput {
   metrics: Record<string, number>;
   /** The differential-privacy ε spent by the federation up to and including this version (DP federations only). */
   dpEpsilon?: number;
+  /** How that DP noise was added (`gaussian` central, `skellam` distributed). */
+  dpMechanism?: 'gaussian' | 'skellam';
   createdAt: string;
   /** The federation's plan; its {@link planDigest} is signed into the metadata. */
   plan?: Plan;
@@ -58,6 +60,7 @@ export function buildVersion(input: VersionInput, identity: Identity): BuiltVers
     contributors: input.contributors,
     metrics: input.metrics,
     ...(input.dpEpsilon === undefined ? {} : { dpEpsilon: input.dpEpsilon }),
+    ...(input.dpMechanism === undefined ? {} : { dpMechanism: input.dpMechanism }),
     ...(input.plan === undefined ? {} : { planSha256: planDigest(input.plan) }),
     createdAt: input.createdAt,
   };

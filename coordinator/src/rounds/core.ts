@@ -1,4 +1,4 @@
-import { PlanSchema, TwinfedError, deserializeWeights, gaussianDpEpsilon, type Identity, type Plan, type WeightSet } from '@twinfed/shared';
+import { PlanSchema, TwinfedError, deserializeWeights, planEpsilonAfter, type Identity, type Plan, type WeightSet } from '@twinfed/shared';
 import type { Logger } from '../logger';
 import type { Federation, Round, Store } from '../store';
 import { createStrategy, withCentralDp, withUpdateClipping, type RoundContext, type Strategy, type StrategyState } from '../strategies';
@@ -144,11 +144,11 @@ export function strategyFor(plan: Plan): Strategy {
   const inner = createStrategy(plan.strategy);
   if (plan.clipping) return withUpdateClipping(inner, { maxNorm: plan.clipping.maxNorm });
   const dp = plan.privacy.dp;
-  return dp ? withCentralDp(inner, { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, normal: secureNormal() }) : inner;
+  // With secure aggregation, DP is distributed: the sites clip and add the noise (rounds/ddp.ts decodes the noisy mean).
+  return dp && !plan.privacy.secureAggregation ? withCentralDp(inner, { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, normal: secureNormal() }) : inner;
 }
 
-/** The ε a DP federation has spent after `releases` published rounds; undefined without DP. */
+/** The ε a DP federation has spent after `releases` published rounds (Gaussian or Skellam accounting); undefined without DP. */
 export function dpEpsilonAfter(plan: Plan, releases: number): number | undefined {
-  const dp = plan.privacy.dp;
-  return dp ? gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases, delta: dp.delta }) : undefined;
+  return planEpsilonAfter(plan, releases) ?? undefined;
 }

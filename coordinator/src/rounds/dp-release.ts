@@ -13,7 +13,7 @@ export const DP_PUBLIC_METRICS: ReadonlySet<string> = new Set(['clipNorm', 'dpNo
 /** What a version of `plan` publishes of a round's metrics and contributors (unchanged without DP). */
 export function releasedRoundFacts(
   plan: Plan,
-  facts: { metrics: Record<string, number>; contributors: ReadonlyArray<{ siteId: string; numExamples: number }> },
+  facts: { metrics: Record<string, number>; contributors: ReadonlyArray<{ siteId: string; numExamples?: number }> },
 ): { metrics: Record<string, number>; contributors: Array<{ siteId: string; numExamples?: number }> } {
   if (!plan.privacy.dp) return { metrics: facts.metrics, contributors: [...facts.contributors] };
   return {

@@ -115,7 +115,7 @@ export class RoundEngine {
       if (secure) {
         checkMaskedHeader(parsed.header);
         await this.secagg.acceptsMasked(loaded, target, siteId);
-        await this.opener.decryptMasked(parsed, secaggVectorLength(layoutSize(layoutOf(loaded.plan.model)))); // verified and well-formed; the mask hides the rest
+        await this.opener.decryptMasked(parsed, secaggVectorLength(layoutSize(layoutOf(loaded.plan.model)), { distributedDp: loaded.plan.privacy.dp !== undefined })); // verified and well-formed; the mask hides the rest
       } else {
         opened = await this.opener.decrypt(parsed, layoutOf(loaded.plan.model));
       }

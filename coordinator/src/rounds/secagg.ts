@@ -42,6 +42,7 @@ import type { SiteDirectory } from '../registry/site-directory';
 import type { Round, SecaggCohortRecord } from '../store';
 import type { MeanDelta } from '../strategies';
 import type { EngineCore, Loaded } from './core';
+import { ddpMean } from './ddp';
 import type { UpdateOpener } from './update-opener';
 
 const SHARE_BYTES = 33;
@@ -239,7 +240,7 @@ export class SecureAggregation {
     const used = reveals.slice(0, t).map((m) => JSON.parse(m.payload) as SecaggReveal);
     const sharesOf = (v: string, kind: 'seedShares' | 'maskKeyShares') => used.map((r) => fromB64(r[kind].find((s) => s.of === v)!.share));
     const headers = new Map<string, UpdateHeader>();
-    const elements = secaggVectorLength(global.length);
+    const elements = secaggVectorLength(global.length, { distributedDp: loaded.plan.privacy.dp !== undefined });
     const sum = new Uint32Array(elements * 2);
     for (const siteId of u3) {
       const { header, masked } = await this.opener.openStoredMasked({ federationId: round.federationId, round: round.round, siteId, elements });
@@ -255,10 +256,14 @@ export class SecureAggregation {
       const maskSecretKey = await recoverMaskSecretKey({ shares: sharesOf(v, 'maskKeyShares'), publicKey: maskPublic(v).boxPublicKey, siteId: v });
       for (const u of u3) droppedPairs.push({ survivor: u, dropped: v, key: secaggPairKey({ ...ctx, maskSecretKey, siteId: v, peer: maskPublic(u) }) });
     }
-    const total = decodeSecaggSum(unmaskSum({ sum, selfSeeds, droppedPairs }), { weights: global.length, sites: u3.length, maxExamples: maxExamplesPerSite(loaded.plan.training) });
+    const unmasked = unmaskSum({ sum, selfSeeds, droppedPairs });
+    const contributors = u3.map((siteId) => ({ siteId }));
+    // Distributed DP: the sum is of clipped, noised integer deltas (no n, no loss); only the noisy mean leaves here.
+    if (loaded.plan.privacy.dp) return { status: 'done', mean: ddpMean({ plan: loaded.plan, sum: unmasked, selectedSites: round.selectedSiteIds.length, survivors: u3, threshold: t }), contributors };
+    const total = decodeSecaggSum(unmasked, { weights: global.length, sites: u3.length, maxExamples: maxExamplesPerSite(loaded.plan.training) });
     const delta = Float64Array.from(total.weighted, (x, i) => x / total.examples - global[i]!);
     const metrics = { ...securedMetrics(total), sites: u3.length, secureAggregation: 1, secaggDropped: round.selectedSiteIds.length - u3.length };
-    return { status: 'done', mean: { delta, metrics, contributors: u3 }, contributors: u3.map((siteId) => ({ siteId })) };
+    return { status: 'done', mean: { delta, metrics, contributors: u3 }, contributors };
   }
 
   private async sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {

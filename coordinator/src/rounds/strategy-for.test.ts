@@ -40,3 +40,18 @@ describe('strategyFor with plan.clipping', () => {
     expect(r.metrics.clippedSites).toBe(1);
   });
 });
+
+describe('strategyFor with privacy.dp', () => {
+  const dp = { clip: 1, noiseMultiplier: 1, delta: 1e-5 };
+  const updates = [result('a', 10, [0.3, 0.4]), result('b', 10, [0.3, 0.4])];
+
+  it('wraps the strategy in central DP (coordinator noise) without secure aggregation', () => {
+    expect(runRound(strategyFor(plan({ privacy: { dp } })), ctxOf([0, 0], { selectedSites: 2 }), updates).metrics.dpNoiseStd).toBe(0.5);
+  });
+
+  it('leaves it unwrapped with secure aggregation: the sites add the noise (distributed DP), the coordinator adds none', () => {
+    const r = runRound(strategyFor(plan({ privacy: { secureAggregation: true, dp } })), ctxOf([0, 0]), updates);
+    expect(r.metrics.dpNoiseStd).toBeUndefined();
+    expect(Array.from(r.weights).map((v) => Number(v.toFixed(5)))).toEqual([0.3, 0.4]);
+  });
+});

@@ -1,4 +1,4 @@
-import { initialWeights, layoutOf, type Plan } from '@twinfed/shared';
+import { dpMechanism, initialWeights, layoutOf, type DpMechanism, type Plan } from '@twinfed/shared';
 import type { Round } from '../store';
 import { isDeltaStrategy, type Strategy } from '../strategies';
 import { buildVersion, type BuiltVersion } from '../registry/registry';
@@ -159,10 +159,14 @@ export class RoundTransitions {
     if (!isDeltaStrategy(strategy)) return this.fail({ round, from: ['aggregating'], reason: `${strategy.name} cannot aggregate a secure sum` });
     const out = strategy.step(ctx, outcome.mean);
     const layout = layoutOf(plan.model);
+    // Distributed DP: one more Skellam release; the version carries ε and no per-site fact (releasedRoundFacts).
+    const releases = plan.privacy.dp ? (await this.dpRoundsOf(round.baseVersionId)) + 1 : 0;
+    const dp = dpFields(plan, releases);
+    const released = releasedRoundFacts(plan, { metrics: { ...out.metrics, ...(dp.dpEpsilon === undefined ? {} : { dpRounds: releases }) }, contributors: outcome.contributors });
     const built = buildVersion(
       {
         federationId, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name, weights: { layout, data: out.weights },
-        contributors: outcome.contributors, metrics: out.metrics, plan, createdAt: core.iso(),
+        ...released, ...dp, plan, createdAt: core.iso(),
       },
       core.deps.identity,
     );
@@ -340,8 +344,9 @@ export class RoundTransitions {
   }
 }
 
-/** `dpEpsilon` for a version after `releases` DP releases, or nothing for a federation without DP. */
-function dpFields(plan: Plan, releases: number): { dpEpsilon?: number } {
+/** `dpEpsilon` and `dpMechanism` for a version after `releases` DP releases, or nothing for a federation without DP. */
+function dpFields(plan: Plan, releases: number): { dpEpsilon?: number; dpMechanism?: DpMechanism } {
   const eps = dpEpsilonAfter(plan, releases);
-  return eps === undefined ? {} : { dpEpsilon: eps };
+  const mechanism = dpMechanism(plan);
+  return eps === undefined || mechanism === null ? {} : { dpEpsilon: eps, dpMechanism: mechanism };
 }

@@ -71,3 +71,11 @@ describe('what a site masks under secure aggregation: weights and side facts', (
     expect(() => decodeSecaggSum(new Uint32Array(4), { weights: 1, sites: 1, maxExamples: 50 })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 });
+
+describe('secaggVectorLength', () => {
+  it('carries the side facts (n, n·loss, n with a loss) after the weights, except under distributed DP where ε does not cover them', () => {
+    expect(secaggVectorLength(10)).toBe(10 + SECAGG_SIDE_FACTS);
+    expect(secaggVectorLength(10, { distributedDp: false })).toBe(10 + SECAGG_SIDE_FACTS);
+    expect(secaggVectorLength(10, { distributedDp: true })).toBe(10);
+  });
+});

@@ -33,9 +33,12 @@ export const SECAGG_MAX_LOSS = 2 ** 10;
  */
 export const SECAGG_HEADER_EXAMPLES = 1;
 
-/** Ring elements of a masked vector for a model of `weights` elements. */
-export function secaggVectorLength(weights: number): number {
-  return weights + SECAGG_SIDE_FACTS;
+/**
+ * Ring elements of a masked vector for a model of `weights` elements: the weights and the side facts, or under
+ * distributed DP the noised delta alone (n and the loss are not covered by ε, so they are not sent at all).
+ */
+export function secaggVectorLength(weights: number, opts: { distributedDp?: boolean } = {}): number {
+  return opts.distributedDp ? weights : weights + SECAGG_SIDE_FACTS;
 }
 
 /** What a site puts into its masked vector. */

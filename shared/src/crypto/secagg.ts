@@ -197,9 +197,11 @@ export function maskUpdate(
     boxSecretKey: Uint8Array;
     siteId: string;
     survivors: readonly SecaggMember[];
+    /** Fixed-point precision of `values` (default {@link SECAGG_FRACTION_BITS}; 0 for values that are integers already: distributed DP). */
+    fractionBits?: number;
   },
 ): Ring64 {
-  return maskRing64({ ...opts, encoded: encodeRing64(opts.values, SECAGG_FRACTION_BITS) });
+  return maskRing64({ ...opts, encoded: encodeRing64(opts.values, opts.fractionBits ?? SECAGG_FRACTION_BITS) });
 }
 
 /**

@@ -30,6 +30,7 @@ const meta: ModelVersionMeta = {
   ],
   metrics: { auc: 0.81, loss: 0.4 },
   dpEpsilon: 1.5,
+  dpMechanism: 'skellam' as const,
   planSha256: 'a'.repeat(64),
   createdAt: '2025-03-01T12:00:00.000Z',
 };
@@ -46,8 +47,8 @@ describe('model version signing', () => {
     expect(verify({ meta: { ...meta, dpEpsilon: undefined } })).toBe('MODEL_SIGNATURE_INVALID');
   });
 
-  it('accepts the initial version (round 0, no parent) and an absent dpEpsilon', () => {
-    const { dpEpsilon: _drop, ...rest } = meta;
+  it('accepts the initial version (round 0, no parent) and an absent dpEpsilon and dpMechanism', () => {
+    const { dpEpsilon: _drop, dpMechanism: _mechanism, ...rest } = meta;
     const initial = { ...rest, round: 0, parentVersionId: null, contributors: [] };
     const sig = signModelVersion(initial, coord.sign.secretKey);
     expect(codeOf(() => verifyModelVersion({ meta: initial, signature: sig, coordinatorSignPublicKey: coord.sign.publicKey }))).toBe('none');
@@ -65,6 +66,7 @@ describe('model version signing', () => {
     ['contributors', [{ siteId: 'site-a', numExamples: 100 }]],
     ['metrics', { auc: 0.82, loss: 0.4 }],
     ['dpEpsilon', 1.25],
+    ['dpMechanism', 'gaussian'],
     ['planSha256', 'b'.repeat(64)],
     ['createdAt', '2025-03-01T12:00:00.001Z'],
   ];

@@ -39,6 +39,8 @@ const metaFields = {
   weightsSha256: Sha256HexSchema,
   metrics: metricsSchema(MAX_MODEL_METRICS),
   dpEpsilon: z.number().min(0).optional(),
+  /** How the DP noise behind `dpEpsilon` was added: `gaussian` (central DP) or `skellam` (distributed DP). Absent on versions signed before it existed. */
+  dpMechanism: z.enum(['gaussian', 'skellam']).optional(),
   /**
    * {@link planDigest} of the federation's plan (features, label, tiers, normalisation policy, model), so an exported
    * bundle's plan verifies offline. Absent on versions signed before it existed.

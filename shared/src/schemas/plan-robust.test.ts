@@ -49,7 +49,7 @@ describe('PlanSchema geomed and centeredclip', () => {
       expect(problems({ ...PLAN, minSites, strategy })).toEqual([]);
       expect(problems({ ...PLAN, minSites, strategy, privacy: { secureAggregation: true } })).toEqual([`strategy.name: ${name} needs individual updates and cannot run with secure aggregation`]);
       expect(problems({ ...PLAN, minSites, strategy, privacy: { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([
-        `privacy.dp: central DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not ${name}`,
+        `privacy.dp: DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not ${name}`,
       ]);
     }
   });

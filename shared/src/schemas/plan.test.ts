@@ -1,4 +1,6 @@
-import { DEFAULT_MAX_EXAMPLES_PER_SITE, PlanSchema, maxExamplesPerSite } from './plan';
+import { ddpEpsilon, ddpParameters } from '../dp/distributed';
+import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
+import { DEFAULT_MAX_EXAMPLES_PER_SITE, PlanSchema, dpMechanism, maxExamplesPerSite, planDdpParameters, planEpsilon, planEpsilonAfter } from './plan';
 
 const PLAN = {
   name: 'plan',
@@ -21,11 +23,9 @@ describe('PlanSchema privacy options', () => {
     expect(problems({ ...PLAN, privacy: { secureAggregation: false, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([]);
   });
 
-  it('takes secure aggregation with a mean-delta strategy, not with central DP or fewer than 2 sites', () => {
+  it('takes secure aggregation with a mean-delta strategy, with or without DP (distributed DP), not with fewer than 2 sites', () => {
     expect(problems({ ...PLAN, privacy: { secureAggregation: true } })).toEqual([]);
-    expect(problems({ ...PLAN, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([
-      'privacy.dp: central DP clips each update, which secure aggregation hides from the coordinator: choose one',
-    ]);
+    expect(problems({ ...PLAN, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([]);
     expect(problems({ ...PLAN, minSites: 1, privacy: { secureAggregation: true } })).toEqual(['minSites: secure aggregation needs minSites ≥ 2 (the sum of one site is that site)']);
   });
 
@@ -46,6 +46,42 @@ describe('PlanSchema differential privacy', () => {
   it('refuses a plan whose rounds would spend more than maxEpsilon, and accepts one within it', () => {
     expect(problems(dp({ maxEpsilon: 10 }))).toEqual(['privacy.dp.maxEpsilon: 15 rounds at noise ×1.1 spend ε = 20.56 (δ = 0.00001), over the maximum 10']);
     expect(problems(dp({ maxEpsilon: 25 }))).toEqual([]);
+  });
+});
+
+describe('PlanSchema distributed DP (secure aggregation + privacy.dp)', () => {
+  const dp = { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 };
+  const ddp = (extra: Record<string, unknown> = {}, dpExtra: Record<string, unknown> = {}) => ({ ...PLAN, rounds: 15, ...extra, privacy: { secureAggregation: true, dp: { ...dp, ...dpExtra } } });
+
+  it('is the Skellam mechanism, accounted with the Skellam RDP bound for the plan’s model size (central DP keeps exact Gaussian accounting)', () => {
+    const distributed = PlanSchema.parse(ddp());
+    const central = PlanSchema.parse({ ...ddp(), privacy: { dp } });
+    expect(dpMechanism(distributed)).toBe('skellam');
+    expect(dpMechanism(central)).toBe('gaussian');
+    expect(dpMechanism(PlanSchema.parse(PLAN))).toBeNull();
+    const params = ddpParameters({ clip: 1, noiseMultiplier: 1.1, dimension: 3 }); // logistic regression over 2 inputs: 2 weights + bias
+    expect(planDdpParameters(distributed)).toEqual(params);
+    expect(planDdpParameters(central)).toBeNull();
+    expect(planEpsilon(distributed)).toBe(ddpEpsilon(params, 15, 1e-5));
+    expect(planEpsilonAfter(distributed, 4)).toBe(ddpEpsilon(params, 4, 1e-5));
+    expect(planEpsilon(central)).toBe(gaussianDpEpsilon({ noiseMultiplier: 1.1, releases: 15, delta: 1e-5 }));
+    expect(planEpsilon(distributed)!).toBeGreaterThan(planEpsilon(central)!); // RDP conversion is looser than exact GDP
+  });
+
+  it('checks maxEpsilon with the Skellam accountant', () => {
+    // 15 rounds at ×1.1: central ε = 20.56, distributed ε ≈ 22.1
+    expect(problems({ ...ddp(), privacy: { dp: { ...dp, maxEpsilon: 21 } } })).toEqual([]);
+    expect(problems(ddp({}, { maxEpsilon: 21 }))).toEqual([expect.stringMatching(/^privacy\.dp\.maxEpsilon: 15 rounds at noise ×1\.1 spend ε = 22\.\d\d \(δ = 0\.00001\), over the maximum 21$/)]);
+    expect(problems(ddp({}, { maxEpsilon: 23 }))).toEqual([]);
+  });
+
+  it('still refuses what cannot work: robust strategies, cyclic, plain clipping', () => {
+    expect(problems(ddp({ strategy: { name: 'krum' }, minSites: 3 }))).toEqual([
+      'strategy.name: krum needs individual updates and cannot run with secure aggregation',
+      'privacy.dp: DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not krum',
+    ]);
+    expect(problems(ddp({ strategy: { name: 'cyclic' }, minSites: 1 }))).toContain('strategy.name: cyclic passes one site’s weights on and cannot run with secure aggregation');
+    expect(problems(ddp({ clipping: { maxNorm: 1 } }))).toEqual(['clipping: clipping needs individual updates, which secure aggregation hides from the coordinator']);
   });
 });
 

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { SECAGG_MAX_COHORT } from '../crypto/secagg';
+import { DDP_SUM_LIMIT, ddpEpsilon, ddpParameters, ddpSumBound, type DdpParameters } from '../dp/distributed';
 import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
-import { ModelSpecSchema } from '../model-spec';
+import { layoutOf, ModelSpecSchema } from '../model-spec';
+import { layoutSize } from '../weights/types';
 import { featureNames, FeatureDerivationSchema, LabelDerivationSchema, RiskTiersSchema } from './features';
 import { PopulationSettingsSchema } from './population';
 
@@ -141,14 +144,14 @@ export const PrivacySchema = z
         /** L2 bound on each site's update delta. */
         clip: z.number().positive().max(MAX_DP_CLIP).describe(`L2 norm bound on each site’s update (delta from the base model); larger updates are scaled down. In (0, ${MAX_DP_CLIP}].`),
         /** Noise std ÷ sensitivity (> 0: clipping without noise is no privacy). */
-        noiseMultiplier: z.number().min(MIN_DP_NOISE_MULTIPLIER).max(MAX_DP_NOISE_MULTIPLIER).describe(`Noise standard deviation ÷ the L2 sensitivity of the mean update (clip ÷ the sites selected for the round, under add/remove of one site). In [${MIN_DP_NOISE_MULTIPLIER}, ${MAX_DP_NOISE_MULTIPLIER}]: below ${MIN_DP_NOISE_MULTIPLIER} one round alone spends a meaningless ε.`),
+        noiseMultiplier: z.number().min(MIN_DP_NOISE_MULTIPLIER).max(MAX_DP_NOISE_MULTIPLIER).describe(`Noise standard deviation ÷ the L2 sensitivity of the mean update (clip ÷ the sites selected for the round, under add/remove of one site). With secure aggregation this is the noise the sum of the fewest survivors the round accepts carries at least (each site adds its share). In [${MIN_DP_NOISE_MULTIPLIER}, ${MAX_DP_NOISE_MULTIPLIER}]: below ${MIN_DP_NOISE_MULTIPLIER} one round alone spends a meaningless ε.`),
         delta: z.number().positive().max(MAX_DP_DELTA).describe(`δ of (ε, δ)-differential privacy: the chance the guarantee fails. In (0, ${MAX_DP_DELTA}]; choose it below 1 / the number of patients of the federation.`),
         /** Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting). */
-        maxEpsilon: z.number().positive().max(1000).optional().describe('Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting over all rounds). Without it, `plan check` and `federations create` warn: nothing caps ε.'),
+        maxEpsilon: z.number().positive().max(1000).optional().describe('Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting over all rounds for central DP, the Skellam RDP bound for distributed DP). Without it, `plan check` and `federations create` warn: nothing caps ε.'),
       })
       .strict()
       .optional()
-      .describe('Central differential privacy: the coordinator clips each update and adds Gaussian noise to the aggregate.'),
+      .describe('Differential privacy at site level (add/remove of one site). Without secure aggregation it is central: the coordinator clips each update and adds Gaussian noise to the aggregate. With secure aggregation it is distributed: each site clips its update, rounds it to integers and adds its share of Skellam noise before masking, so no one sees an update without noise.'),
     /** Absent means false; optional rather than defaulted so that plans written before it keep their digest. */
     shareContributorsWithSites: z
       .boolean()
@@ -156,15 +159,42 @@ export const PrivacySchema = z
       .describe('Show sites which sites contributed to each version (site ids and example counts) and which were selected for a round. Absent or false: sites see only counts (`contributorCount` in the count-only metadata the coordinator signs for them); operators and researchers always see the full list.'),
   })
   .strict()
-  .describe('Privacy options: secure aggregation or central differential privacy (not both).');
+  .describe('Privacy options: secure aggregation, differential privacy, or both (distributed DP).');
 
 /**
- * The ε of (ε, δ = `privacy.dp.delta`) differential privacy that a plan's `rounds` releases spend at its noise
- * multiplier (exact Gaussian accounting); null when the plan has no DP (its ε is unbounded).
+ * How a plan's DP noise is added: `gaussian` (central DP: the coordinator clips and adds Gaussian noise), `skellam`
+ * (distributed DP: with secure aggregation each site adds its share of Skellam noise before masking), or null.
  */
-export function planEpsilon(plan: Pick<Plan, 'privacy' | 'rounds'>): number | null {
+export type DpMechanism = 'gaussian' | 'skellam';
+
+/** The plan's {@link DpMechanism}, or null without `privacy.dp`. */
+export function dpMechanism(plan: Pick<Plan, 'privacy'>): DpMechanism | null {
+  if (!plan.privacy.dp) return null;
+  return plan.privacy.secureAggregation ? 'skellam' : 'gaussian';
+}
+
+/** The Skellam mechanism's parameters of a distributed-DP plan (scale, variance, sensitivities), or null for another plan. */
+export function planDdpParameters(plan: Pick<Plan, 'privacy' | 'model'>): DdpParameters | null {
   const dp = plan.privacy.dp;
-  return dp ? gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: plan.rounds, delta: dp.delta }) : null;
+  if (!dp || !plan.privacy.secureAggregation) return null;
+  return ddpParameters({ clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, dimension: layoutSize(layoutOf(plan.model)) });
+}
+
+/**
+ * The ε of (ε, δ = `privacy.dp.delta`) differential privacy spent after `releases` published rounds: exact Gaussian
+ * accounting for central DP, the Skellam mechanism's RDP bound for distributed DP; null when the plan has no DP.
+ * The coordinator signs it into each version; sites check it against their `--max-epsilon` floor with this same function.
+ */
+export function planEpsilonAfter(plan: Pick<Plan, 'privacy' | 'model'>, releases: number): number | null {
+  const dp = plan.privacy.dp;
+  if (!dp) return null;
+  const ddp = planDdpParameters(plan);
+  return ddp ? ddpEpsilon(ddp, releases, dp.delta) : gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases, delta: dp.delta });
+}
+
+/** The ε a plan's `rounds` releases spend (see {@link planEpsilonAfter}); null when the plan has no DP (its ε is unbounded). */
+export function planEpsilon(plan: Pick<Plan, 'privacy' | 'rounds' | 'model'>): number | null {
+  return planEpsilonAfter(plan, plan.rounds);
 }
 
 /** Whether a plan lets sites see other sites' ids and example counts (`privacy.shareContributorsWithSites`; default false). */
@@ -250,10 +280,11 @@ export const PLAN_RULES: readonly string[] = [
   '`model.inputs` must equal the number of `data.features`.',
   'Secure aggregation hides individual updates, so it cannot run with the robust strategies (' +
     ROBUST_STRATEGIES.map((n) => '`' + n + '`').join(', ') +
-    '), with `cyclic`, or with central DP (`privacy.dp`); with it, `minSites` must be at least 2.',
+    '), or with `cyclic`; with it, `minSites` must be at least 2. With `privacy.dp` too it is distributed DP (Skellam noise added by each site).',
   '`cyclic` trains one site per round: `minSites` must be 1.',
-  'Central DP (`privacy.dp`) needs a mean-delta strategy: `fedavg`, `fedprox`, `scaffold`, `fedadam`, `fedyogi` or `fedadagrad`.',
-  'With `privacy.dp.maxEpsilon`, the ε that `rounds` releases at `noiseMultiplier` spend (δ = `privacy.dp.delta`) must not exceed it.',
+  'DP (`privacy.dp`, central or distributed) needs a mean-delta strategy: `fedavg`, `fedprox`, `scaffold`, `fedadam`, `fedyogi` or `fedadagrad`.',
+  'With `privacy.dp.maxEpsilon`, the ε that `rounds` releases at `noiseMultiplier` spend (δ = `privacy.dp.delta`; Gaussian accounting for central DP, Skellam for distributed DP) must not exceed it.',
+  'Distributed DP (secure aggregation with `privacy.dp`): the masked sum of the largest possible cohort (`sitesPerRound`, at most 255 sites), noise included, must stay below 2^53 except with probability 2^-64.',
   '`krum` needs `minSites` ≥ 2 × `byzantine` + 3.',
   '`clipping` needs individual updates: not with secure aggregation, nor with central DP (`privacy.dp` clips at its own `clip`).',
   '`sitesPerRound`, when given, must be at least `minSites`.',
@@ -330,15 +361,21 @@ export const PlanSchema = z
     if (p.strategy.name === 'cyclic' && p.privacy.secureAggregation) {
       ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: 'cyclic passes one site’s weights on and cannot run with secure aggregation' });
     } else if (!robust && p.privacy.secureAggregation) {
-      if (p.privacy.dp) {
-        ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: 'central DP clips each update, which secure aggregation hides from the coordinator: choose one' });
-      }
       if (p.minSites < 2) {
         ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'secure aggregation needs minSites ≥ 2 (the sum of one site is that site)' });
       }
     }
     if (p.strategy.name === 'cyclic' && p.minSites !== 1) {
       ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'cyclic trains one site per round: minSites must be 1' });
+    }
+    const ddp = planDdpParameters(p);
+    if (ddp) {
+      // The unmasked sum of a full cohort (plus its noise) must stay where it decodes exactly, with overwhelming probability.
+      const cohort = Math.min(p.sitesPerRound ?? SECAGG_MAX_COHORT, SECAGG_MAX_COHORT);
+      const bound = ddpSumBound(ddp, { cohort, coordinates: ddp.dimension * p.rounds });
+      if (!(bound < DDP_SUM_LIMIT)) {
+        ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: `distributed DP: the masked sum of ${cohort} sites could reach ${bound.toExponential(2)}, beyond the exactly decodable 2^53; lower the clip or the cohort` });
+      }
     }
     const dp = p.privacy.dp;
     if (dp?.maxEpsilon !== undefined) {
@@ -348,7 +385,7 @@ export const PlanSchema = z
       }
     }
     if (p.privacy.dp && (robust || p.strategy.name === 'cyclic')) {
-      ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: `central DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not ${p.strategy.name}` });
+      ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: `DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not ${p.strategy.name}` });
     }
     if (p.strategy.name === 'krum' && p.minSites < 2 * p.strategy.byzantine + 3) {
       ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'krum needs minSites ≥ 2·byzantine + 3' });

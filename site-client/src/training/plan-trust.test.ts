@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initialWeights, planDigest, type Plan, type PlanInput } from '@twinfed/shared';
+import { initialWeights, planDigest, planEpsilon, type Plan, type PlanInput } from '@twinfed/shared';
 import { FakeCoordinator, TEST_FEATURES, testEnrollment, testPlan } from '../__tests__/fake-coordinator';
 import { fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
 import { SiteAuditLog } from '../audit/site-audit';
@@ -112,6 +112,18 @@ describe('local privacy floors', () => {
     const c = new FakeCoordinator(p);
     const { promise, ops } = run(c, { floors });
     await expect(promise).rejects.toMatchObject({ code: 'PLAN_BELOW_SITE_FLOOR', message: expect.stringMatching(message) });
+    nothingSent(c, ops);
+  });
+
+  test('a distributed-DP plan is checked with the Skellam accountant the coordinator signs versions with, not the Gaussian one', async () => {
+    const dp = { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 };
+    const distributed = plan({ minSites: 2, privacy: { secureAggregation: true, dp } });
+    const central = planEpsilon(plan({ privacy: { dp } }))!;
+    const skellam = planEpsilon(distributed)!;
+    expect(skellam).toBeGreaterThan(central);
+    const c = new FakeCoordinator(distributed);
+    const { promise, ops } = run(c, { floors: { maxEpsilon: (central + skellam) / 2 } }); // central DP at ×1.1 would pass this floor
+    await expect(promise).rejects.toMatchObject({ code: 'PLAN_BELOW_SITE_FLOOR', message: expect.stringContaining(`distributed (Skellam) noise ×1.1 spend ε = ${skellam.toFixed(2)}`) });
     nothingSent(c, ops);
   });
 

@@ -1,4 +1,4 @@
-import { DEFAULT_MIN_CELL, TwinfedError, planEpsilon, type Plan } from '@twinfed/shared';
+import { DEFAULT_MIN_CELL, TwinfedError, dpMechanism, planEpsilon, type Plan } from '@twinfed/shared';
 
 /**
  * A site's own minimum privacy requirements (`privacy.*` of the site configuration; flags of `twinfed-site run`):
@@ -9,7 +9,10 @@ export interface PrivacyFloors {
   readonly requireSecureAggregation?: boolean;
   /** Train only when the plan uses differential privacy (`privacy.dp`). */
   readonly requireDp?: boolean;
-  /** Train only when the plan's DP spends at most this ε over all its rounds (a plan without DP spends an unbounded ε). */
+  /**
+   * Train only when the plan's DP spends at most this ε over all its rounds (a plan without DP spends an unbounded ε),
+   * computed here with the accountant the coordinator signs versions with (`planEpsilon`: Gaussian or Skellam).
+   */
   readonly maxEpsilon?: number;
   /** Train only when the plan's population reports suppress cells below at least this k. */
   readonly minPopulationK?: number;
@@ -43,7 +46,8 @@ function shortfalls(plan: Plan, floors: PrivacyFloors): Shortfall[] {
       out.push({ floor: 'maxEpsilon', message: `this site allows at most ε = ${floors.maxEpsilon} (privacy.maxEpsilon); the plan has no differential privacy, so its ε is unbounded` });
     } else if (eps > floors.maxEpsilon) {
       const dp = plan.privacy.dp!;
-      out.push({ floor: 'maxEpsilon', message: `this site allows at most ε = ${floors.maxEpsilon} (privacy.maxEpsilon); the plan's ${plan.rounds} rounds at noise ×${dp.noiseMultiplier} spend ε = ${eps.toFixed(2)} (δ = ${dp.delta})` });
+      const how = dpMechanism(plan) === 'skellam' ? 'distributed (Skellam) noise' : 'noise';
+      out.push({ floor: 'maxEpsilon', message: `this site allows at most ε = ${floors.maxEpsilon} (privacy.maxEpsilon); the plan's ${plan.rounds} rounds at ${how} ×${dp.noiseMultiplier} spend ε = ${eps.toFixed(2)} (δ = ${dp.delta})` });
     }
   }
   if (floors.minPopulationK !== undefined) {

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, TwinfedError, clientBehaviour, hasBehaviour, maxExamplesPerSite, refusesRequest, sealUpdate, type CodeWithBehaviour, type CurrentRound } from '@twinfed/shared';
+import { PROTOCOL_VERSION, TwinfedError, clientBehaviour, hasBehaviour, maxExamplesPerSite, planDdpParameters, refusesRequest, sealUpdate, type CodeWithBehaviour, type CurrentRound } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
 import type { Logger } from '../logger';
 import type { SiteApi } from '../transport/coordinator-client';
@@ -75,11 +75,15 @@ export class RoundWorker {
   private cached: VerifiedModel | undefined;
   /** Secure aggregation, when the plan asks for it. */
   private readonly secure: SecureRound | undefined;
+  /** Distributed DP (secure aggregation + `privacy.dp`): the header tells the coordinator nothing about the site's data. */
+  private readonly distributedDp: boolean;
 
   constructor(private readonly o: RoundWorkerOptions) {
+    const ddp = planDdpParameters(o.session.plan);
     this.secure = o.session.plan.privacy.secureAggregation
-      ? new SecureRound({ api: o.api, enrollment: o.enrollment, journal: o.journal, federationId: o.federationId, minSites: o.session.plan.minSites, logger: o.logger, signal: o.signal })
+      ? new SecureRound({ api: o.api, enrollment: o.enrollment, journal: o.journal, federationId: o.federationId, minSites: o.session.plan.minSites, logger: o.logger, signal: o.signal, ...(ddp ? { ddp } : {}) })
       : undefined;
+    this.distributedDp = ddp !== null;
   }
 
   /** Trains and uploads for the current round if this site should; errors other than refusals propagate. */
@@ -180,9 +184,10 @@ export class RoundWorker {
       if (Number.isFinite(result.meanLoss)) metrics.trainLoss = result.meanLoss;
       // The plan bounds the weight one site may claim: a larger site trains on all its rows and claims the maximum.
       const numExamples = Math.min(result.numExamples, maxExamplesPerSite(this.o.session.plan.training));
-      const header = { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: enrollment.state.siteId, baseVersion: r.baseVersionId, numExamples, metrics, sentAt: new Date().toISOString() };
+      // Distributed DP: every site counts once; its loss and steps (with epochs, a function of its row count) stay here: the noise covers neither.
+      const header = { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: enrollment.state.siteId, baseVersion: r.baseVersionId, ...(this.distributedDp ? { numExamples: 1, metrics: {} } : { numExamples, metrics }), sentAt: new Date().toISOString() };
       const envelope = this.secure
-        ? await this.secure.sealMasked({ header, weights: result.weights })
+        ? await this.secure.sealMasked({ header, weights: result.weights, base: base.weights })
         : sealUpdate({ header, weights: result.weights, identity: enrollment.identity, coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey });
       sealed = { round: r.round, baseVersionId: r.baseVersionId, envelope };
       this.sealed = sealed;

@@ -1,9 +1,12 @@
 import {
   TwinfedError,
   assertSecaggCohort,
+  cryptoUniform,
+  encodeDdpUpdate,
   fingerprint,
   fromB64,
   SECAGG_HEADER_EXAMPLES,
+  encodeRing64,
   encodeSecaggInput,
   maskKeyPair,
   maskRing64,
@@ -26,6 +29,7 @@ import {
   type SecaggRound,
   type SecaggShares,
   type SecaggState,
+  type DdpParameters,
   type UpdateHeaderInput,
   type WeightSet,
 } from '@twinfed/shared';
@@ -48,6 +52,11 @@ export interface SecureRoundOptions {
   signal: AbortSignal;
   /** How often to ask the coordinator whether the next step may start (default 500 ms). */
   pollMs?: number;
+  /**
+   * Distributed DP (`planDdpParameters` of the plan): mask the clipped, scaled delta with this site's share of Skellam
+   * noise (ddp-codec in shared) instead of the example-weighted weights.
+   */
+  ddp?: DdpParameters;
 }
 
 /** A round of a federation and the version it trains from (both bind the round's secrets). */
@@ -198,7 +207,7 @@ export class SecureRound {
    * caller re-sends {@link storedEnvelope} instead), `ROUND_CLOSED` when the round ended first, `SITE_NOT_SELECTED`
    * when this site's shares did not make it into the round.
    */
-  async sealMasked(opts: { header: UpdateHeaderInput; weights: WeightSet }): Promise<Uint8Array> {
+  async sealMasked(opts: { header: UpdateHeaderInput; weights: WeightSet; base?: WeightSet }): Promise<Uint8Array> {
     const r = { round: opts.header.round, baseVersionId: opts.header.baseVersion };
     if (this.entry(r.round)?.maskedSha256 !== undefined) throw new TwinfedError('SECAGG_MASK_REUSE', `This site already masked an update for round ${r.round}; it never masks a second one.`);
     const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing');
@@ -206,7 +215,7 @@ export class SecureRound {
     const { peers, t } = this.cohort(s, r);
     const u2 = this.survivors(s, r, peers, t);
     const survivors = u2.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
-    const { encoded, header } = maskedInput(opts);
+    const { encoded, header } = this.maskedInput(opts, t);
     const masked = maskRing64({ ...this.ctx(r), encoded, siteId: this.siteId, survivors });
     const commitment = selfMaskCommitment({ ...this.rd(r), seed: selfMaskSeed(this.ctx(r)), siteId: this.siteId });
     const envelope = sealMaskedUpdate({
@@ -217,6 +226,21 @@ export class SecureRound {
     });
     this.o.journal.storeMaskedEnvelope(this.o.federationId, r.round, envelope);
     return envelope;
+  }
+
+  /**
+   * What this site masks: its example-weighted weights with n and the loss inside the vector ({@link maskedInput}),
+   * or with distributed DP only its clipped delta in integer units plus Sk(μ/t) from the OS CSPRNG (t: the threshold
+   * computed here, so any t survivors carry at least Sk(μ)) — no n, no loss: ε does not cover them. The header then
+   * carries neither.
+   */
+  private maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet; base?: WeightSet }, t: number): { encoded: Ring64; header: UpdateHeaderInput } {
+    const { ddp } = this.o;
+    if (!ddp) return maskedInput(opts);
+    if (!opts.base) throw new TwinfedError('INTERNAL', 'Distributed DP needs the round\'s base weights.');
+    const noised = encodeDdpUpdate({ trained: opts.weights.data, base: opts.base.data, params: ddp, threshold: t, uniform: cryptoUniform() });
+    this.o.logger.info({ round: opts.header.round, clipped: noised.clipped }, 'distributed DP: update clipped, scaled and noised');
+    return { encoded: encodeRing64(noised.values, 0), header: { ...opts.header, numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} } };
   }
 
   /**

@@ -50,13 +50,14 @@ describe('examples/plans', () => {
     }
   });
 
-  test('cover every model kind, every strategy, secure aggregation, central DP with maxEpsilon, a twin plan and a CSV plan', () => {
+  test('cover every model kind, every strategy, secure aggregation, central and distributed DP with maxEpsilon, a twin plan and a CSV plan', () => {
     const all = [...plans.values()];
     expect(new Set(all.map((p) => p.model.kind))).toEqual(new Set(['logistic-regression', 'mlp']));
     const strategies = StrategySchema.options.map((o) => o.shape.name.value);
     expect(new Set(all.map((p) => p.strategy.name))).toEqual(new Set(strategies));
     expect(all.some((p) => p.privacy.secureAggregation)).toBe(true);
     expect(all.some((p) => p.privacy.dp?.maxEpsilon !== undefined)).toBe(true);
+    expect(all.some((p) => p.privacy.secureAggregation && p.privacy.dp?.maxEpsilon !== undefined)).toBe(true); // distributed DP
     expect(all.some((p) => p.data.derive && p.data.labelRule && p.data.tiers && p.data.population)).toBe(true);
     expect(files.some((f) => f.endsWith('.mapping.json'))).toBe(true);
     expect(files.some((f) => f.endsWith('.import-mapping.json'))).toBe(true);

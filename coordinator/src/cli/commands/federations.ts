@@ -36,7 +36,7 @@ function describe(f: FederationView, rounds: readonly RoundView[]): string {
     ['open round', openRound(rounds)],
     ['min sites', p.minSites],
     ['secure aggregation', p.privacy.secureAggregation ? 'on' : 'off'],
-    ['differential privacy', p.privacy.dp ? dpLine(p.privacy.dp, p.rounds) : 'off'],
+    ['differential privacy', dpLine(p)],
     ['latest version', f.latestVersionId],
     ['created', f.createdAt],
     ['updated', f.updatedAt],

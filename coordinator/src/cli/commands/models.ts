@@ -49,6 +49,7 @@ function showText(v: ModelVersionView, more: ShowExtras): string {
     ['contributors', contributors],
     ['metrics', formatMetrics(m.metrics)],
     ['DP ε spent', m.dpEpsilon],
+    ...(m.dpMechanism ? [['DP mechanism', m.dpMechanism === 'skellam' ? 'distributed (Skellam, noise added by the sites)' : 'central (Gaussian, noise added by the coordinator)'] as const] : []),
     ['weights sha256', v.weightsSha256],
     ['signature', `${short(v.signature, 24)} ${more.signatureValid ? 'valid' : 'DOES NOT VERIFY'}`],
     ['signer key', more.signer.fingerprint],

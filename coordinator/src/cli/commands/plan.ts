@@ -24,7 +24,7 @@ export function planSummary(plan: Plan): string {
     ['rounds', `${plan.rounds}, deadline ${plan.roundDeadlineSeconds} s, close at ${plan.closeAt}`],
     ['sites', `at least ${plan.minSites}${plan.sitesPerRound !== undefined ? `, ${plan.sitesPerRound} selected per round` : ''}`],
     ['secure aggregation', plan.privacy.secureAggregation ? 'on' : 'off'],
-    ['differential privacy', plan.privacy.dp ? dpLine(plan.privacy.dp, plan.rounds) : 'off'],
+    ['differential privacy', dpLine(plan)],
     ['update clipping', plan.clipping ? `each site update to L2 ≤ ${plan.clipping.maxNorm}` : 'off'],
   ]);
 }
