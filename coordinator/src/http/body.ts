@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
-import { TwinfedError } from '@twinfed/shared';
+import { IdSchema, TwinfedError } from '@twinfed/shared';
 
 /** The raw request body as bytes (every route reads raw bytes: site signatures cover them). */
 export function rawBody(req: Request): Uint8Array {
@@ -23,11 +23,11 @@ export function jsonBody<S extends z.ZodType>(req: Request, schema: S): z.infer<
   return parsed.data;
 }
 
-/** A route parameter that must be a short identifier. */
+/** A route parameter that must be an identifier (`IdSchema`). */
 export function idParam(req: Request, name: string): string {
-  const v = req.params[name];
-  if (typeof v !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(v)) throw new TwinfedError('NOT_FOUND');
-  return v;
+  const parsed = IdSchema.safeParse(req.params[name]);
+  if (!parsed.success) throw new TwinfedError('NOT_FOUND');
+  return parsed.data;
 }
 
 /** A route parameter that must be a positive integer. */

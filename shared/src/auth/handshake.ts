@@ -7,7 +7,8 @@ import { TwinfedError } from '../errors';
 import { fromB64, toB64 } from '../crypto/encoding';
 import { randomBytes, sha256 } from '../crypto/hash';
 import { signDigest, verifyDigest } from '../crypto/signature';
-import { AUTH_NONCE_BYTES, SITE_ID_RE, assertFresh, checkAuthFields, type AuthFields } from './headers';
+import { ID_RE } from '../schemas/ids';
+import { AUTH_NONCE_BYTES, assertFresh, checkAuthFields, type AuthFields } from './headers';
 
 /** The socket handshake `auth` payload. */
 export type HandshakeAuth = AuthFields;
@@ -20,7 +21,7 @@ function canonicalHandshake(f: { siteId: string; timestamp: number; nonce: strin
 export function signHandshake(opts: { siteId: string; signSecretKey: Uint8Array; now?: number }): HandshakeAuth {
   const timestamp = Math.floor(opts.now ?? Date.now());
   const nonce = toB64(randomBytes(AUTH_NONCE_BYTES));
-  if (!SITE_ID_RE.test(opts.siteId)) throw new TwinfedError('BAD_REQUEST', 'Malformed site id.');
+  if (!ID_RE.test(opts.siteId)) throw new TwinfedError('BAD_REQUEST', 'Malformed site id.');
   const signature = toB64(signDigest(sha256(canonicalHandshake({ siteId: opts.siteId, timestamp, nonce })), opts.signSecretKey));
   return { siteId: opts.siteId, timestamp, nonce, signature };
 }

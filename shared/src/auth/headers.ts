@@ -5,6 +5,7 @@
 import { TwinfedError } from '../errors';
 import { fromB64 } from '../crypto/encoding';
 import { KEY_BYTES } from '../crypto/identity';
+import { ID_RE } from '../schemas/ids';
 
 /** Header carrying the site id. */
 export const SITE_HEADER = 'x-twinfed-site';
@@ -44,9 +45,6 @@ export function contentSha256Header(headers: HeaderSource): string | undefined {
 /** Random bytes in a request or handshake nonce. */
 export const AUTH_NONCE_BYTES = 16;
 
-/** Site ids in signed material: 1–128 visible ASCII characters (no whitespace, so no line injection). */
-export const SITE_ID_RE = /^[\x21-\x7e]{1,128}$/;
-
 /** Request headers as node/express (`IncomingHttpHeaders`) or a plain record gives them, or a fetch `Headers`. */
 export type HeaderSource = Readonly<Record<string, string | readonly string[] | undefined>> | { get(name: string): string | null };
 
@@ -82,7 +80,7 @@ function required(headers: HeaderSource, name: string): string {
 
 /** Checks the shape of the shared auth fields (site id, timestamp, nonce, signature); throws `code` if bad. */
 export function checkAuthFields(fields: AuthFields, code: 'UNAUTHENTICATED' | 'BAD_REQUEST' = 'UNAUTHENTICATED'): AuthFields {
-  if (typeof fields.siteId !== 'string' || !SITE_ID_RE.test(fields.siteId)) throw new TwinfedError(code, 'Malformed site id.');
+  if (typeof fields.siteId !== 'string' || !ID_RE.test(fields.siteId)) throw new TwinfedError(code, 'Malformed site id.');
   if (!Number.isSafeInteger(fields.timestamp) || fields.timestamp < 0) throw new TwinfedError(code, 'Malformed timestamp.');
   if (fromB64(fields.nonce, code).byteLength !== AUTH_NONCE_BYTES) throw new TwinfedError(code, 'Malformed nonce.');
   if (fromB64(fields.signature, code).byteLength !== KEY_BYTES.signature) throw new TwinfedError(code, 'Malformed signature.');

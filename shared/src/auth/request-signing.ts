@@ -12,13 +12,13 @@ import { TwinfedError } from '../errors';
 import { fromB64, toB64 } from '../crypto/encoding';
 import { randomBytes, sha256, sha256Hex } from '../crypto/hash';
 import { signDigest, verifyDigest } from '../crypto/signature';
+import { ID_RE } from '../schemas/ids';
 import {
   AUTH_NONCE_BYTES,
   CONTENT_SHA256_HEADER,
   NONCE_HEADER,
   SIGNATURE_HEADER,
   SITE_HEADER,
-  SITE_ID_RE,
   TIMESTAMP_HEADER,
   assertFresh,
   parseAuthHeaders,
@@ -49,7 +49,7 @@ export function canonicalRequest(parts: RequestParts): string {
   const method = parts.method.toUpperCase();
   if (!METHOD_RE.test(method)) throw new TwinfedError('BAD_REQUEST', 'Malformed method.');
   if (!PATH_RE.test(parts.path)) throw new TwinfedError('BAD_REQUEST', 'Malformed path.');
-  if (!SITE_ID_RE.test(parts.siteId)) throw new TwinfedError('BAD_REQUEST', 'Malformed site id.');
+  if (!ID_RE.test(parts.siteId)) throw new TwinfedError('BAD_REQUEST', 'Malformed site id.');
   const digest = parts.bodySha256 ?? sha256Hex(parts.body ?? '');
   return ['TWINFED-REQUEST-V1', method, parts.path, digest, String(parts.timestamp), parts.nonce, parts.siteId].join('\n');
 }

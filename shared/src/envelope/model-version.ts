@@ -11,14 +11,15 @@ import { signDigest, verifyDigest } from '../crypto/signature';
 import { LayoutSchema } from '../weights/layout-schema';
 import type { Plan } from '../schemas/plan';
 import { canonicalJson } from './canonical-json';
-import { IdSchema, Sha256HexSchema, SiteIdSchema, metricsSchema } from './schema-helpers';
+import { IdSchema } from '../schemas/ids';
+import { Sha256HexSchema, metricsSchema } from './schema-helpers';
 
 /** Most metrics a model version may carry. */
 export const MAX_MODEL_METRICS = 256;
 
 /** One contributing site of a model version and the examples it trained on (not published in DP federations: ε does not cover it). */
 export const ContributorSchema = z.strictObject({
-  siteId: SiteIdSchema,
+  siteId: IdSchema,
   numExamples: z.int().min(0).optional(),
 });
 /** A contributor of a model version (see {@link ContributorSchema}). */

@@ -1,7 +1,6 @@
 /** Small zod building blocks shared by the envelope and model-version schemas. */
 import { z } from 'zod';
 import { fromB64 } from '../crypto/encoding';
-import { SITE_ID_RE } from '../auth/headers';
 import { nameKeySchema } from '../schemas/names';
 
 /** Canonical standard base64 that decodes to exactly `n` bytes. */
@@ -17,12 +16,6 @@ export function b64OfLength(n: number) {
     { message: `must be canonical base64 of ${n} bytes` },
   );
 }
-
-/** An identifier (federation, version, base version): 1–128 visible ASCII characters. */
-export const IdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/);
-
-/** A site id, as accepted by request signing. */
-export const SiteIdSchema = z.string().regex(SITE_ID_RE);
 
 /** A metrics map: at most `maxKeys` printable names (1–128 chars, see schemas/names) to finite numbers. */
 export function metricsSchema(maxKeys: number) {

@@ -14,7 +14,8 @@ import { signDigest, verifyDigest } from '../crypto/signature';
 import type { Plan } from '../schemas/plan';
 import { canonicalJson } from './canonical-json';
 import { planDigest } from './model-version';
-import { IdSchema, Sha256HexSchema } from './schema-helpers';
+import { IdSchema } from '../schemas/ids';
+import { Sha256HexSchema } from './schema-helpers';
 
 /** What the coordinator signs about a federation's plan. */
 export const PlanStatementSchema = z.strictObject({

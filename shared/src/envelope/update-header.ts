@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { BOX_NONCE_BYTES } from '../crypto/box';
 import { KEY_BYTES } from '../crypto/identity';
-import { IdSchema, SiteIdSchema, b64OfLength, metricsSchema } from './schema-helpers';
+import { IdSchema } from '../schemas/ids';
+import { b64OfLength, metricsSchema } from './schema-helpers';
 
 /** Most metrics an update may report. */
 export const MAX_UPDATE_METRICS = 64;
@@ -16,7 +17,7 @@ export const UpdateHeaderSchema = z.strictObject({
   protocol: z.int().min(1),
   federationId: IdSchema,
   round: z.int().min(1),
-  siteId: SiteIdSchema,
+  siteId: IdSchema,
   baseVersion: IdSchema,
   numExamples: z.int().min(1),
   metrics: metricsSchema(MAX_UPDATE_METRICS),

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { nameKeySchema, nameSchema } from './names';
 import { PlanSchema } from './plan';
+import { IdSchema } from './ids';
 import { SignedPlanSchema } from '../envelope/signed-plan';
 
 const b64 = z.string().min(1).max(200).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
-const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'identifier');
+const id = IdSchema;
 const iso = z.string().min(1).max(40);
 const metricRecord = z.record(nameKeySchema(64), z.number().refine(Number.isFinite, 'finite')).refine((r) => Object.keys(r).length <= 64, 'at most 64 metrics');
 
-/** Short identifiers (sites, federations, versions). */
-export const IdSchema = id;
+export { IdSchema };
 
 /** The coordinator's public identity, pinned by sites at enrollment. */
 export const CoordinatorKeysSchema = z.object({
