@@ -3,6 +3,7 @@
  * client: `Socket<ServerToClientEvents, ClientToServerEvents>`). Events are notifications only: sites
  * always fetch state and weights over HTTP, so a missed event costs latency, never correctness.
  */
+import type { FederationState } from './schemas/api';
 
 /** A round opened. Sites fetch `rounds/current` to learn whether they are selected. */
 export interface RoundOpenedEvent {
@@ -29,7 +30,7 @@ export interface ModelPublishedEvent {
 /** The federation reached a final state. */
 export interface FederationEndedEvent {
   federationId: string;
-  state: 'completed' | 'failed' | 'stopped';
+  state: Exclude<FederationState, 'running'>;
 }
 
 /** Coordinator → site. */

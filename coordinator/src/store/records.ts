@@ -2,7 +2,9 @@
  * Record types of the coordinator store. Times are ISO-8601 UTC strings as produced by
  * `Date.prototype.toISOString()` (the store compares them as strings, so keep that one format);
  * blobs are `Uint8Array`; JSON fields must be JSON-serialisable (they are stored as text).
+ * Federation and round states are the shared API enums (`FederationStateSchema`, `RoundStateSchema`).
  */
+import type { FederationState, RoundState } from '@twinfed/shared';
 
 /** A JSON object stored as text (plans, metrics, metadata, client config, audit detail). */
 export type JsonObject = Record<string, unknown>;
@@ -45,8 +47,6 @@ export interface Site {
 }
 export type NewSite = Pick<Site, 'id' | 'name' | 'signPublicKey' | 'boxPublicKey' | 'enrolledAt'>;
 
-export type FederationState = 'running' | 'completed' | 'failed' | 'stopped';
-
 /** A federation: a plan being run for a number of rounds. */
 export interface Federation {
   id: string;
@@ -63,8 +63,6 @@ export type NewFederation = Pick<Federation, 'id' | 'name' | 'plan' | 'createdAt
   Partial<Pick<Federation, 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
 /** A partial update; `updatedAt` defaults to the current time (in publishVersion: the version's createdAt). */
 export type FederationPatch = Partial<Pick<Federation, 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
-
-export type RoundState = 'open' | 'collecting' | 'aggregating' | 'published' | 'failed';
 
 /** One round of a federation, persisted at every state transition. */
 export interface Round {

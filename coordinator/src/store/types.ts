@@ -6,6 +6,7 @@
  * UNKNOWN_ROUND, UNKNOWN_MODEL_VERSION (missing parent record), NOT_READY (store closed).
  * "Not found" on reads is `null`, never an error. Every write is durable when its promise resolves.
  */
+import type { RoundState } from '@twinfed/shared';
 import type {
   ApiToken,
   AuditEntry,
@@ -31,7 +32,6 @@ import type {
   PutUpdateResult,
   Round,
   RoundPatch,
-  RoundState,
   Site,
   Update,
   UpdateHeader,
