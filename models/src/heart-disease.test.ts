@@ -70,7 +70,7 @@ describe('Fed-Heart-Disease loader (FLamby recipe)', () => {
     expect([pooled.train.n, pooled.test.n, sum(pooled.train.y)]).toEqual([486, 254, 252]);
     const mean0 = sum(Array.from({ length: 486 }, (_, i) => pooled.train.x[i * 13]!)) / 486;
     expect(mean0).toBeCloseTo(0, 5);
-    const perPooled = loadHeartDisease({ normalization: 'pooled' });
+    const perPooled = loadHeartDisease({ normalization: 'federated' });
     expect(perPooled[1]!.test.x[0]).toBeCloseTo(pooled.test.x[104 * 13]!, 6);
     expect(perPooled[1]!.stats).toEqual(pooled.stats);
   });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import type { Normalization } from '@twinfed/shared';
 import { applyStandardizer, concatSplits, fitStandardizer, type Matrix, type Split, type Standardizer } from './dataset';
 
 /**
@@ -33,10 +34,10 @@ export interface ClientDataset {
 }
 
 /**
- * How features are z-scored. `per-client`: each client's own train statistics (FLamby's default and
- * its per-client test sets). `pooled`: statistics of all 486 train rows, for every client. `none`: raw.
+ * How features are z-scored, in the plan's vocabulary (`Normalization`): `per-site`: each client's own train
+ * statistics (FLamby's default and its per-client test sets). `federated`: the pooled statistics of all 486 train
+ * rows, for every client (what federated normalisation's secure sum computes). `none`: raw.
  */
-export type Normalization = 'per-client' | 'pooled' | 'none';
 
 /** Options of the loaders. */
 export interface HeartDiseaseOptions {
@@ -151,8 +152,8 @@ function loadRaw(dir: string): { train: RawSplit; test: RawSplit }[] {
  */
 export function loadHeartDisease(options: HeartDiseaseOptions = {}): ClientDataset[] {
   const raw = loadRaw(options.dir ?? dataDir());
-  const normalization = options.normalization ?? 'per-client';
-  const pooledStats = normalization === 'pooled' ? fitStandardizer(raw.map((r) => r.train)) : undefined;
+  const normalization = options.normalization ?? 'per-site';
+  const pooledStats = normalization === 'federated' ? fitStandardizer(raw.map((r) => r.train)) : undefined;
   return raw.map((r, k) => {
     const c = HEART_DISEASE_CENTERS[k]!;
     const base = { center: c.center, name: c.name, featureNames: [...HEART_DISEASE_FEATURES] };
@@ -168,7 +169,7 @@ export function loadHeartDisease(options: HeartDiseaseOptions = {}): ClientDatas
  * the per-client test sets with per-client statistics; take those from {@link loadHeartDisease}.)
  */
 export function loadHeartDiseasePooled(options: Omit<HeartDiseaseOptions, 'normalization'> = {}): ClientDataset {
-  const clients = loadHeartDisease({ ...options, normalization: 'pooled' });
+  const clients = loadHeartDisease({ ...options, normalization: 'federated' });
   return {
     center: -1,
     name: 'pooled',

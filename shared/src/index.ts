@@ -212,6 +212,7 @@ export {
   MAX_DP_NOISE_MULTIPLIER,
   maxExamplesPerSite,
   MIN_DP_NOISE_MULTIPLIER,
+  type Normalization,
   type Plan,
   PLAN_RULES,
   planDdpParameters,

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ModelSpecSchema, layoutOf } from '../model-spec';
 import { ModelVersionMetaSchema, type ModelVersionMeta } from '../envelope/model-version';
 import { DEFAULT_RISK_TIERS, FeatureDerivationSchema, LabelDerivationSchema, featureColumns, type FeatureDerivation } from '../schemas/features';
-import { PlanSchema, type Plan } from '../schemas/plan';
+import { NormalizationSchema, PlanSchema, type Plan } from '../schemas/plan';
 import { LayoutSchema } from '../weights/layout-schema';
 import { denseLayers } from './layers-model';
 
@@ -58,7 +58,7 @@ export type ZScore = z.infer<typeof ZScoreSchema>;
  * (per-site normalisation exported by the coordinator, which never sees any site's statistics).
  */
 export const PreprocessingSchema = z.strictObject({
-  normalization: z.enum(['none', 'per-site', 'federated']),
+  normalization: NormalizationSchema,
   statistics: z.enum(['none', 'federated-pooled', 'site', 'absent']),
   zScore: ZScoreSchema.nullable(),
   /** Twin plans, site export: the value each missing input is filled with (the site's training fill values). */

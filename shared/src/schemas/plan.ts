@@ -230,6 +230,14 @@ export const DATA_RULES: readonly string[] = [
  * risk `tiers` on the score and `population` reporting settings. Without `derive`, `features` names columns of
  * a tabular data set (the heart-disease demo).
  */
+/**
+ * How a plan scales features (`data.normalization`), the one vocabulary of the whole tree: `none`; `per-site`
+ * z-scores with each site's own training rows; `federated` z-scores with the pooled statistics of all sites.
+ */
+export const NormalizationSchema = z.enum(['none', 'per-site', 'federated']);
+/** A normalisation policy. */
+export type Normalization = z.infer<typeof NormalizationSchema>;
+
 export const DataSchema = z
   .object({
     features: z
@@ -238,9 +246,7 @@ export const DataSchema = z
       .max(100_000)
       .describe('The model inputs, in order. Tabular: the feature names of the site mappings (their `name`s). Twins: exactly the derived inputs (see derive).'),
     label: z.string().min(1).max(200).default('target').describe('Name of the outcome (shown in reports and errors).'),
-    normalization: z
-      .enum(['none', 'per-site', 'federated'])
-      .default('per-site')
+    normalization: NormalizationSchema.default('per-site')
       .describe('Feature scaling: `none`; `per-site` z-scores with each site’s training rows; `federated` z-scores with the pooled statistics of all sites (a secure sum of counts and sums, before round 1).'),
     derive: z
       .array(FeatureDerivationSchema)

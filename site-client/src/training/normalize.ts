@@ -1,8 +1,6 @@
 import { applyStandardizer, fitStandardizer, type Standardizer } from '@twinfed/models';
+import type { Normalization } from '@twinfed/shared';
 import type { LocalDataset } from './dataset';
-
-/** Normalisation policies of a plan (`plan.data.normalization`). */
-export type Normalization = 'none' | 'per-site' | 'federated';
 
 /**
  * Applies a normalisation policy to a local dataset. `per-site` z-scores train and test with the site's own

@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<void> {
     // Final comparison: the federated model (verified like a site would) vs each site's local-only model.
     const vid = final.federation.latestVersionId!;
     const federated = await verifiedWeights(consortium.admin, vid);
-    const datasets = loadHeartDisease({ normalization: 'per-client' });
+    const datasets = loadHeartDisease({ normalization: 'per-site' });
     const rows = await compareWithLocalOnly({ spec: plan.model, federated, datasets, seed: plan.seed, names: (ds) => HEART_SITES.find((s) => s.center === ds.center)?.name ?? ds.name });
     const mean = { federated: meanScore(rows.map((r) => r.federated)), localOnly: meanScore(rows.map((r) => r.localOnly)) };
     console.log(comparisonTable(rows, mean));

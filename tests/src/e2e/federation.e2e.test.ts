@@ -42,7 +42,7 @@ describe('federation across processes', () => {
     for (const r of done.rounds) expect(r.received).toBe(3);
 
     const keys = await c.admin.coordinatorKeys();
-    const data = loadHeartDisease({ normalization: 'per-client' }).filter((d) => SITES.some((s) => s.center === d.center));
+    const data = loadHeartDisease({ normalization: 'per-site' }).filter((d) => SITES.some((s) => s.center === d.center));
     const losses: number[] = [];
     for (let v = 0; v <= 3; v++) {
       const vid = `${fed.id}.v${v}`;

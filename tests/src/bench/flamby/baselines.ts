@@ -42,14 +42,14 @@ export async function runPooled(opts: { spec: ModelSpec; seed: number; trainerSe
   const pooled = loadHeartDiseasePooled();
   const weights = await trainCentral({ ...opts, data: pooled.train });
   return {
-    flamby: await scoreOnCenters(opts.spec, weights, loadHeartDisease({ normalization: 'per-client' })),
-    consistent: await scoreOnCenters(opts.spec, weights, loadHeartDisease({ normalization: 'pooled' })),
+    flamby: await scoreOnCenters(opts.spec, weights, loadHeartDisease({ normalization: 'per-site' })),
+    consistent: await scoreOnCenters(opts.spec, weights, loadHeartDisease({ normalization: 'federated' })),
   };
 }
 
 /** FLamby's "Local i": center i's train rows only (its own z-score), scored on all four centers' test sets. */
 export async function runLocal(opts: { spec: ModelSpec; center: number; seed: number; trainerSeed: number }): Promise<CenterScores> {
-  const centers = loadHeartDisease({ normalization: 'per-client' });
+  const centers = loadHeartDisease({ normalization: 'per-site' });
   const weights = await trainCentral({ ...opts, data: centers[opts.center]!.train });
   return scoreOnCenters(opts.spec, weights, centers);
 }
