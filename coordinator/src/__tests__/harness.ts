@@ -53,7 +53,7 @@ export interface TestSite {
   /** A signed request (returns the raw Response). */
   request(method: string, p: string, body?: Uint8Array | object): Promise<Response>;
   /** Seals an update for a round of a federation. */
-  seal(opts: { federationId: string; round: number; baseVersion: string; weights: WeightSet; numExamples: number; metrics?: Record<string, number> }): Uint8Array;
+  seal(opts: { federationId: string; round: number; baseVersionId: string; weights: WeightSet; numExamples: number; metrics?: Record<string, number> }): Uint8Array;
 }
 
 /** Operator JSON request with the bearer token. */
@@ -91,7 +91,7 @@ export async function enrollTestSite(c: { url: string; operatorToken: string }, 
     },
     seal: (o) =>
       sealUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: o.federationId, round: o.round, siteId, baseVersion: o.baseVersion, numExamples: o.numExamples, metrics: o.metrics ?? {}, sentAt: new Date().toISOString() },
+        header: { protocol: PROTOCOL_VERSION, federationId: o.federationId, round: o.round, siteId, baseVersionId: o.baseVersionId, numExamples: o.numExamples, metrics: o.metrics ?? {}, sentAt: new Date().toISOString() },
         weights: o.weights,
         identity,
         coordinatorBoxPublicKey: body.coordinator.boxPublicKey ? fromB64(body.coordinator.boxPublicKey) : new Uint8Array(),

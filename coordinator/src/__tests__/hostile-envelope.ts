@@ -18,7 +18,7 @@ import {
  * It follows the wire format of `shared/src/envelope/update-envelope.ts` field by field.
  */
 export function sealRawUpdate(opts: {
-  header: { federationId: string; round: number; siteId: string; baseVersion: string; numExamples: number; metrics?: Record<string, number> };
+  header: { federationId: string; round: number; siteId: string; baseVersionId: string; numExamples: number; metrics?: Record<string, number> };
   plaintext: Uint8Array;
   identity: Identity;
   coordinatorBoxPublicKey: Uint8Array;

@@ -48,7 +48,7 @@ describe('twinfed federations status against a real coordinator', () => {
     const cur = await json<CurrentRound>(alpha.request('GET', routes.currentRound(fid)));
     const base = await baseWeights(alpha, cur.round!.baseVersionId);
     for (const s of [alpha, beta, gamma]) {
-      const bytes = s.seal({ federationId: fid, round: 1, baseVersion: cur.round!.baseVersionId, weights: base, numExamples: 10 });
+      const bytes = s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: base, numExamples: 10 });
       expect((await s.request('POST', routes.updates(fid, 1), bytes)).status).toBe(201);
     }
     expect((await json<{ latestVersionId: string }>(operator(c, 'GET', routes.federation(fid)))).latestVersionId).toBe(`${fid}.v1`);

@@ -44,11 +44,11 @@ describe('coordinator REST API over real HTTP', () => {
     expect(cur.selected).toBe(true);
     const base = await baseWeights(a, cur.round!.baseVersionId);
     const up = (s: TestSite, v: number, n: number) =>
-      s.request('POST', routes.updates(fid, 1), s.seal({ federationId: fid, round: 1, baseVersion: cur.round!.baseVersionId, weights: filled(base, v), numExamples: n, metrics: { loss: v } }));
+      s.request('POST', routes.updates(fid, 1), s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: filled(base, v), numExamples: n, metrics: { loss: v } }));
     const ra = await up(a, 1, 10);
     expect(ra.status).toBe(201);
     // The same bytes again are acknowledged as a duplicate; different bytes conflict.
-    const bytes = a.seal({ federationId: fid, round: 1, baseVersion: cur.round!.baseVersionId, weights: filled(base, 5), numExamples: 10 });
+    const bytes = a.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: filled(base, 5), numExamples: 10 });
     expect((await a.request('POST', routes.updates(fid, 1), bytes)).status).toBe(409);
     expect((await up(b, 2, 30)).status).toBe(201);
     expect((await up(g, 4, 60)).status).toBe(201);
@@ -81,15 +81,15 @@ describe('coordinator REST API over real HTTP', () => {
       const x = await res;
       return `${x.status} ${((await x.json()) as { error: { code: string } }).error.code}`;
     };
-    const seal = (s: TestSite, w: WeightSet, o: Partial<{ round: number; baseVersion: string }> = {}) =>
-      s.seal({ federationId: fid, round: o.round ?? r, baseVersion: o.baseVersion ?? cur.round!.baseVersionId, weights: w, numExamples: 5 });
+    const seal = (s: TestSite, w: WeightSet, o: Partial<{ round: number; baseVersionId: string }> = {}) =>
+      s.seal({ federationId: fid, round: o.round ?? r, baseVersionId: o.baseVersionId ?? cur.round!.baseVersionId, weights: w, numExamples: 5 });
     const nan = filled(base, 0.5);
     nan.data[1] = Number.NaN;
     // The envelope refuses to seal NaN, so forge one by sealing first and checking the server path with a wrong layout instead.
     expect(() => seal(a, nan)).toThrow();
     const wrongShape: WeightSet = { layout: [{ name: 'dense/kernel', shape: [4, 1], dtype: 'float32' }, { name: 'dense/bias', shape: [1], dtype: 'float32' }], data: new Float32Array(5) };
     expect(await code(a.request('POST', routes.updates(fid, r), seal(a, wrongShape)))).toBe('400 INVALID_WEIGHTS');
-    expect(await code(a.request('POST', routes.updates(fid, r), seal(a, base, { baseVersion: `${fid}.v0` })))).toBe('409 WRONG_BASE_VERSION');
+    expect(await code(a.request('POST', routes.updates(fid, r), seal(a, base, { baseVersionId: `${fid}.v0` })))).toBe('409 WRONG_BASE_VERSION');
     const late = await enrollTestSite(c, 'Delta');
     // Enrolled after the federation started and not selected yet: it does not belong to the federation (membership.test).
     expect(await code(late.request('POST', routes.updates(fid, 1), seal(late, base, { round: 1 })))).toBe('403 NOT_A_MEMBER');
@@ -133,7 +133,7 @@ describe('coordinator REST API over real HTTP', () => {
     const base = await baseWeights(g, cur.round!.baseVersionId);
     const revoke = await operator(c, 'POST', routes.revokeSite(g.siteId));
     expect(revoke.status).toBe(200);
-    const res = await g.request('POST', routes.updates(fid, cur.round!.round), g.seal({ federationId: fid, round: cur.round!.round, baseVersion: cur.round!.baseVersionId, weights: base, numExamples: 3 }));
+    const res = await g.request('POST', routes.updates(fid, cur.round!.round), g.seal({ federationId: fid, round: cur.round!.round, baseVersionId: cur.round!.baseVersionId, weights: base, numExamples: 3 }));
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('SITE_REVOKED');
   });

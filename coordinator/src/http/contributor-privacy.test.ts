@@ -26,7 +26,7 @@ describe('contributors are shown to sites only as counts', () => {
     const base = deserializeWeights(new Uint8Array(await (await a.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
     const shifted = (w: WeightSet, by: number): WeightSet => ({ ...w, data: w.data.map((x) => x + by) });
     for (const [i, s] of [a, b].entries()) {
-      const bytes = s.seal({ federationId: fid, round: 1, baseVersion: cur.round!.baseVersionId, weights: shifted(base, i), numExamples: 17 + i });
+      const bytes = s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: shifted(base, i), numExamples: 17 + i });
       expect((await s.request('POST', routes.updates(fid, 1), bytes)).status).toBe(201);
     }
     for (;;) {

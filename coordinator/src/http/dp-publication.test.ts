@@ -28,7 +28,7 @@ describe('what a DP federation publishes to researchers', () => {
     const base = deserializeWeights(new Uint8Array(await (await sites[0]!.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
     const shifted = (w: WeightSet, by: number): WeightSet => ({ ...w, data: w.data.map((x) => x + by) });
     for (const [i, s] of sites.entries()) {
-      const bytes = s.seal({ federationId: fid, round: 1, baseVersion: cur.round!.baseVersionId, weights: shifted(base, 0.01 * (i + 1)), numExamples: 40 + i, metrics: { trainLoss: 0.5 + i, loss: 0.5 + i, steps: 10 + i } });
+      const bytes = s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: shifted(base, 0.01 * (i + 1)), numExamples: 40 + i, metrics: { trainLoss: 0.5 + i, loss: 0.5 + i, steps: 10 + i } });
       expect((await s.request('POST', routes.updates(fid, 1), bytes)).status).toBe(201);
     }
     for (;;) {

@@ -21,7 +21,7 @@ describe('numExamples claims (issue 10, finding 4)', () => {
     const fid = ((await (await operator(c, 'POST', routes.federations, { plan })).json()) as { id: string }).id;
     const cur = (await (await mallory.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
     const base = deserializeWeights(new Uint8Array(await (await mallory.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
-    return { fid, round: cur.round!.round, baseVersion: cur.round!.baseVersionId, base };
+    return { fid, round: cur.round!.round, baseVersionId: cur.round!.baseVersionId, base };
   }
 
   async function published(fid: string): Promise<string> {
@@ -33,14 +33,14 @@ describe('numExamples claims (issue 10, finding 4)', () => {
   }
 
   test('a site claiming 2^53 − 1 examples is refused with EXAMPLES_OUT_OF_RANGE; the round closes from the honest sites', async () => {
-    const { fid, round, baseVersion, base } = await start(testPlan({ minSites: 2, closeAt: 'quorum' }));
-    const evil = mallory.seal({ federationId: fid, round, baseVersion, weights: shifted(base, 100), numExamples: Number.MAX_SAFE_INTEGER });
+    const { fid, round, baseVersionId, base } = await start(testPlan({ minSites: 2, closeAt: 'quorum' }));
+    const evil = mallory.seal({ federationId: fid, round, baseVersionId, weights: shifted(base, 100), numExamples: Number.MAX_SAFE_INTEGER });
     expect(await code(await mallory.request('POST', routes.updates(fid, round), evil))).toBe('400 EXAMPLES_OUT_OF_RANGE');
     expect(await c.store.countUpdates(fid, round)).toBe(0);
 
     const [a, b] = honest as [TestSite, TestSite];
-    expect(await code(await a.request('POST', routes.updates(fid, round), a.seal({ federationId: fid, round, baseVersion, weights: shifted(base, 1), numExamples: 30 })))).toBe('201 ok');
-    expect(await code(await b.request('POST', routes.updates(fid, round), b.seal({ federationId: fid, round, baseVersion, weights: shifted(base, 2), numExamples: 10 })))).toBe('201 ok');
+    expect(await code(await a.request('POST', routes.updates(fid, round), a.seal({ federationId: fid, round, baseVersionId, weights: shifted(base, 1), numExamples: 30 })))).toBe('201 ok');
+    expect(await code(await b.request('POST', routes.updates(fid, round), b.seal({ federationId: fid, round, baseVersionId, weights: shifted(base, 2), numExamples: 10 })))).toBe('201 ok');
 
     const vid = await published(fid);
     const v = deserializeWeights(new Uint8Array(await (await mallory.request('GET', routes.modelWeights(vid))).arrayBuffer()));
@@ -49,8 +49,8 @@ describe('numExamples claims (issue 10, finding 4)', () => {
   });
 
   test('the plan’s training.maxExamplesPerSite bounds the claim; the maximum itself is accepted', async () => {
-    const { fid, round, baseVersion, base } = await start(testPlan({ minSites: 2, training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1, maxExamplesPerSite: 500 } }));
-    const seal = (n: number) => mallory.seal({ federationId: fid, round, baseVersion, weights: base, numExamples: n });
+    const { fid, round, baseVersionId, base } = await start(testPlan({ minSites: 2, training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1, maxExamplesPerSite: 500 } }));
+    const seal = (n: number) => mallory.seal({ federationId: fid, round, baseVersionId, weights: base, numExamples: n });
     expect(await code(await mallory.request('POST', routes.updates(fid, round), seal(501)))).toBe('400 EXAMPLES_OUT_OF_RANGE');
     expect(await code(await mallory.request('POST', routes.updates(fid, round), seal(500)))).toBe('201 ok');
   });

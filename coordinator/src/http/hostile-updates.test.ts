@@ -23,7 +23,7 @@ describe('hostile update envelopes', () => {
 
   const send = async (plaintext: Uint8Array) => {
     const bytes = sealRawUpdate({
-      header: { federationId: fid, round: cur.round!.round, siteId: site.siteId, baseVersion: cur.round!.baseVersionId, numExamples: 7 },
+      header: { federationId: fid, round: cur.round!.round, siteId: site.siteId, baseVersionId: cur.round!.baseVersionId, numExamples: 7 },
       plaintext,
       identity: site.identity,
       coordinatorBoxPublicKey: site.coordinatorBoxPublicKey,

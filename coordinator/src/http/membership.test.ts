@@ -70,7 +70,7 @@ describe('federation membership of sites', () => {
     await refusedOutsider(outsider.request('POST', routes.populationReports, report(v0)));
     await refusedOutsider(outsider.request('POST', routes.federationStats(statsFid), { masked: 'AAAA' }));
     const base = await weightsOf(a, v0);
-    const bytes = outsider.seal({ federationId: fid, round: 1, baseVersion: v0, weights: base, numExamples: 10 });
+    const bytes = outsider.seal({ federationId: fid, round: 1, baseVersionId: v0, weights: base, numExamples: 10 });
     await refusedOutsider(outsider.request('POST', routes.updates(fid, 1), bytes));
     expect(await c.store.listEvaluations(v0)).toEqual([]);
     expect(await c.store.listPopulationReports({ versionId: v0 })).toEqual([]);
@@ -100,7 +100,7 @@ describe('federation membership of sites', () => {
   test('a site enrolled after the federation started joins it when a round selects it', async () => {
     const base = await weightsOf(a, v0);
     for (const s of [a, b]) {
-      const bytes = s.seal({ federationId: fid, round: 1, baseVersion: v0, weights: base, numExamples: 10 });
+      const bytes = s.seal({ federationId: fid, round: 1, baseVersionId: v0, weights: base, numExamples: 10 });
       expect((await s.request('POST', routes.updates(fid, 1), bytes)).status).toBe(201);
     }
     const cur = await json<CurrentRound>(outsider.request('GET', routes.currentRound(fid)));
@@ -121,7 +121,7 @@ describe('federation membership of sites', () => {
     const fed = await json<{ latestVersionId: string }>(a.request('GET', routes.federation(statsFid)));
     const base = await weightsOf(a, fed.latestVersionId);
     for (const s of [a, b, g]) {
-      const bytes = s.seal({ federationId: statsFid, round: 1, baseVersion: fed.latestVersionId, weights: base, numExamples: 10 });
+      const bytes = s.seal({ federationId: statsFid, round: 1, baseVersionId: fed.latestVersionId, weights: base, numExamples: 10 });
       expect((await s.request('POST', routes.updates(statsFid, 1), bytes)).status).toBe(201);
     }
     expect((await json<CurrentRound>(outsider.request('GET', routes.currentRound(statsFid)))).selected).toBe(true);

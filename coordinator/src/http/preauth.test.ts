@@ -144,7 +144,7 @@ describe('authenticate before reading a body (findings 1 and 2)', () => {
             return v.round?.round === round && (v.round.state === 'open' || v.round.state === 'collecting') && !v.submitted ? v : undefined;
           });
           const base = deserializeWeights(new Uint8Array(await (await req(s, 'GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
-          const sealed = s.seal({ federationId: fid, round, baseVersion: cur.round!.baseVersionId, weights: { layout: base.layout, data: base.data.map((x) => x + 0.1) }, numExamples: 10 });
+          const sealed = s.seal({ federationId: fid, round, baseVersionId: cur.round!.baseVersionId, weights: { layout: base.layout, data: base.data.map((x) => x + 0.1) }, numExamples: 10 });
           expect((await req(s, 'POST', routes.updates(fid, round), sealed)).status).toBe(201);
         }
       }

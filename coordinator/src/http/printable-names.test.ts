@@ -62,7 +62,7 @@ describe('printable names at the API', () => {
   test('a metric name with ESC is refused in an update header (400 INVALID_ENVELOPE), nothing stored', async () => {
     const weights = new Uint8Array(await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer());
     // Our own sealUpdate refuses such a header: build it the way a client that does not use our library could.
-    const header = { federationId: fid, round: cur.round!.round, siteId: site.siteId, baseVersion: cur.round!.baseVersionId, numExamples: 10, metrics: { [ESC_NAME]: 1 } };
+    const header = { federationId: fid, round: cur.round!.round, siteId: site.siteId, baseVersionId: cur.round!.baseVersionId, numExamples: 10, metrics: { [ESC_NAME]: 1 } };
     const bytes = sealRawUpdate({ header, plaintext: weights, identity: site.identity, coordinatorBoxPublicKey: site.coordinatorBoxPublicKey });
     expect(await code(await site.request('POST', routes.updates(fid, cur.round!.round), bytes))).toBe('400 INVALID_ENVELOPE');
     expect(await c.store.countUpdates(fid, cur.round!.round)).toBe(0);

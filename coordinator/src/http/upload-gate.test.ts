@@ -58,7 +58,7 @@ describe('upload admission control', () => {
   test('beyond concurrency + queue an upload gets 503 OVERLOADED with Retry-After, and gets in once there is room', async () => {
     const cur = (await (await sites[0]!.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
     const base = deserializeWeights(new Uint8Array(await (await sites[0]!.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
-    const seal = (s: TestSite) => s.seal({ federationId: fid, round: 1, baseVersion: cur.round!.baseVersionId, weights: { layout: base.layout, data: base.data.map(() => 0.5) }, numExamples: 5 });
+    const seal = (s: TestSite) => s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: { layout: base.layout, data: base.data.map(() => 0.5) }, numExamples: 5 });
     const p = routes.updates(fid, 1);
     const first = heldUpload(c.url, sites[0]!, p, seal(sites[0]!));
     const second = heldUpload(c.url, sites[1]!, p, seal(sites[1]!));

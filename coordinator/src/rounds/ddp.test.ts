@@ -55,7 +55,7 @@ function ddpSite(site: TestSite, fid: string, baseVersionId: string) {
       const masked = ringToBytes64(maskUpdate({ ...ctx, values, siteId: site.siteId, survivors, fractionBits: 0 }));
       const commitment = selfMaskCommitment({ ...rd, seed: selfMaskSeed(ctx), siteId: site.siteId });
       const envelope = sealMaskedUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: fid, round: 1, siteId: site.siteId, baseVersion: baseVersionId, numExamples: 1, metrics: {}, sentAt: new Date().toISOString(), secagg: { commitment } },
+        header: { protocol: PROTOCOL_VERSION, federationId: fid, round: 1, siteId: site.siteId, baseVersionId: baseVersionId, numExamples: 1, metrics: {}, sentAt: new Date().toISOString(), secagg: { commitment } },
         masked,
         identity: site.identity,
         coordinatorBoxPublicKey: site.coordinatorBoxPublicKey,
@@ -94,10 +94,10 @@ describe('distributed DP over real HTTP', () => {
       for (let i = 0; i < 4; i++) sites.push(await enrollTestSite({ url: c.url, operatorToken: c.operatorToken }, `DDP ${String.fromCharCode(65 + i)}`));
       const fed = await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan: planInput }));
       const cur = await json<CurrentRound>(sites[0]!.request('GET', routes.currentRound(fed.id)));
-      const baseVersion = cur.round!.baseVersionId;
-      const base = deserializeWeights(new Uint8Array(await (await operator(c, 'GET', routes.modelWeights(baseVersion))).arrayBuffer())).data;
+      const baseVersionId = cur.round!.baseVersionId;
+      const base = deserializeWeights(new Uint8Array(await (await operator(c, 'GET', routes.modelWeights(baseVersionId))).arrayBuffer())).data;
       const trained = (i: number) => Float32Array.from(base, (w, k) => w + 0.02 * (i + 1) * (k % 2 === 0 ? 1 : -1)); // norms 0.04, 0.08, 0.12: two clipped
-      const ds = sites.map((s) => ddpSite(s, fed.id, baseVersion));
+      const ds = sites.map((s) => ddpSite(s, fed.id, baseVersionId));
       for (const s of ds) expect((await s.share()).status).toBe(201);
       const { threshold } = await ds[0]!.state();
       expect(threshold).toBe(3);
@@ -126,7 +126,7 @@ describe('distributed DP over real HTTP', () => {
       expect(Object.keys(meta.metrics).every((k) => DP_PUBLIC_METRICS.has(k))).toBe(true);
       expect(meta.metrics).toEqual({ clipNorm: 0.05, dpNoiseStd: ddpMeanNoiseStd(params, { survivors: 3, threshold: 3, selectedSites: 4 }), dpRounds: 1, sites: 3, failures: 1 });
       expect('contributors' in meta && meta.contributors.every((x) => x.numExamples === undefined)).toBe(true);
-      const v0 = await json<{ meta: Record<string, unknown> }>(operator(c, 'GET', routes.model(baseVersion)));
+      const v0 = await json<{ meta: Record<string, unknown> }>(operator(c, 'GET', routes.model(baseVersionId)));
       expect(v0.meta).toMatchObject({ dpMechanism: 'skellam', dpEpsilon: 0 });
     } finally {
       await c.close();

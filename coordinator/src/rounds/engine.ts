@@ -218,7 +218,7 @@ export class RoundEngine {
    */
   private accepts(round: Round | null, siteId: string, parsed: ParsedUpdate): Round {
     try {
-      return checkRoundAccepts({ round, siteId, baseVersion: parsed.header.baseVersion });
+      return checkRoundAccepts({ round, siteId, baseVersionId: parsed.header.baseVersionId });
     } catch (err) {
       if (err instanceof TwinfedError && err.code === 'ROUND_CLOSED' && round) {
         if (round.selectedSiteIds.includes(siteId)) this.core.metrics.late(round.federationId, round.round);

@@ -15,12 +15,12 @@ export function checkUpdateHeader(opts: { header: UpdateHeader; federationId: st
 }
 
 /** Checks that a round accepts this site's update now. */
-export function checkRoundAccepts(opts: { round: Round | null; siteId: string; baseVersion: string }): Round {
+export function checkRoundAccepts(opts: { round: Round | null; siteId: string; baseVersionId: string }): Round {
   const { round } = opts;
   if (!round) throw new TwinfedError('UNKNOWN_ROUND');
   if (round.state !== 'open' && round.state !== 'collecting') throw new TwinfedError('ROUND_CLOSED');
   if (!round.selectedSiteIds.includes(opts.siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
-  if (round.baseVersionId !== opts.baseVersion) throw new TwinfedError('WRONG_BASE_VERSION');
+  if (round.baseVersionId !== opts.baseVersionId) throw new TwinfedError('WRONG_BASE_VERSION');
   return round;
 }
 

@@ -9,7 +9,7 @@ const site = generateIdentity();
 const coord = generateIdentity();
 const commitment = toB64(new Uint8Array(32).fill(7));
 const header: UpdateHeaderInput = {
-  protocol: PROTOCOL_VERSION, federationId: 'fed-1', round: 2, siteId: 'site-a', baseVersion: 'v1', numExamples: 10, metrics: {}, sentAt: '2025-01-02T03:04:05.678Z',
+  protocol: PROTOCOL_VERSION, federationId: 'fed-1', round: 2, siteId: 'site-a', baseVersionId: 'v1', numExamples: 10, metrics: {}, sentAt: '2025-01-02T03:04:05.678Z',
   secagg: { commitment },
 };
 const masked = Uint8Array.from({ length: 24 }, (_, i) => i * 11);

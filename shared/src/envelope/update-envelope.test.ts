@@ -17,7 +17,7 @@ const header: UpdateHeaderInput = {
   federationId: 'fed-1',
   round: 2,
   siteId: 'site-a',
-  baseVersion: 'v1',
+  baseVersionId: 'v1',
   numExamples: 120,
   metrics: { loss: 0.5, auc: 0.8 },
   sentAt: '2025-01-02T03:04:05.678Z',

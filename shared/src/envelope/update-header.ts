@@ -18,7 +18,7 @@ export const UpdateHeaderSchema = z.strictObject({
   federationId: IdSchema,
   round: z.int().min(1),
   siteId: IdSchema,
-  baseVersion: IdSchema,
+  baseVersionId: IdSchema,
   numExamples: z.int().min(1),
   metrics: metricsSchema(MAX_UPDATE_METRICS),
   nonce: b64OfLength(BOX_NONCE_BYTES),

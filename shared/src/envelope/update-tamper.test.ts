@@ -11,7 +11,7 @@ const coord = generateIdentity();
 const layout: Layout = [{ name: 'w', shape: [2], dtype: 'float32' }];
 const weights: WeightSet = { layout, data: Float32Array.from([1, -2]) };
 const envelope = sealUpdate({
-  header: { protocol: PROTOCOL_VERSION, federationId: 'f', round: 1, siteId: 's', baseVersion: 'v0', numExamples: 9, metrics: { l: 0.5 }, sentAt: '2025-01-01T00:00:00.000Z' },
+  header: { protocol: PROTOCOL_VERSION, federationId: 'f', round: 1, siteId: 's', baseVersionId: 'v0', numExamples: 9, metrics: { l: 0.5 }, sentAt: '2025-01-01T00:00:00.000Z' },
   weights,
   identity: site,
   coordinatorBoxPublicKey: coord.box.publicKey,

@@ -73,7 +73,7 @@ interface StoredVersion {
 /** Received update, decrypted with the coordinator key (proves the envelope is well-formed). */
 export interface ReceivedUpdate {
   round: number;
-  baseVersion: string;
+  baseVersionId: string;
   numExamples: number;
   weights: WeightSet;
   digest: string;
@@ -201,7 +201,7 @@ export class FakeCoordinator implements SiteApi {
     verifyUpdateSignature({ header, ciphertext, siteSignPublicKey: this.siteSignPublicKey! });
     const weights = openUpdate({ header, ciphertext, siteBoxPublicKey: this.siteBoxPublicKey!, coordinatorBoxSecretKey: this.identity.box.secretKey, expectedLayout: layoutOf(this.plan.model) });
     const digest = sha256Hex(opts.envelope);
-    this.updates.push({ round: header.round, baseVersion: header.baseVersion, numExamples: header.numExamples, weights, digest });
+    this.updates.push({ round: header.round, baseVersionId: header.baseVersionId, numExamples: header.numExamples, weights, digest });
     const ack: UploadAck = { federationId: this.federationId, round: opts.round, siteId: header.siteId, digest, status: 'accepted', receivedAt: new Date().toISOString() };
     const versionId = `v${this.round}`;
     this.publish({ versionId, round: this.round, weights: this.aggregate(weights), parent: this.baseVersionId });

@@ -264,5 +264,5 @@ export class LyingCoordinator {
 
 /** An update header for `siteId` in round 1 of `federationId`, trained from v0. */
 export function secureHeader(federationId: string, siteId: string, numExamples: number) {
-  return { protocol: PROTOCOL_VERSION, federationId, round: 1, siteId, baseVersion: 'v0', numExamples, metrics: {}, sentAt: new Date().toISOString() };
+  return { protocol: PROTOCOL_VERSION, federationId, round: 1, siteId, baseVersionId: 'v0', numExamples, metrics: {}, sentAt: new Date().toISOString() };
 }

@@ -185,7 +185,7 @@ export class RoundWorker {
       // The plan bounds the weight one site may claim: a larger site trains on all its rows and claims the maximum.
       const numExamples = Math.min(result.numExamples, maxExamplesPerSite(this.o.session.plan.training));
       // Distributed DP: every site counts once; its loss and steps (with epochs, a function of its row count) stay here: the noise covers neither.
-      const header = { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: enrollment.state.siteId, baseVersion: r.baseVersionId, ...(this.distributedDp ? { numExamples: 1, metrics: {} } : { numExamples, metrics }), sentAt: new Date().toISOString() };
+      const header = { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: enrollment.state.siteId, baseVersionId: r.baseVersionId, ...(this.distributedDp ? { numExamples: 1, metrics: {} } : { numExamples, metrics }), sentAt: new Date().toISOString() };
       const envelope = this.secure
         ? await this.secure.sealMasked({ header, weights: result.weights, base: base.weights })
         : sealUpdate({ header, weights: result.weights, identity: enrollment.identity, coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey });

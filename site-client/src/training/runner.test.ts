@@ -37,7 +37,7 @@ describe('SiteRunner', () => {
     const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
     const summary = await r.run();
     expect(summary).toEqual({ federationId: 'fed-1', state: 'completed', roundsUploaded: [1, 2], versionsEvaluated: expect.arrayContaining(['v0', 'v1', 'v2']) });
-    expect(coordinator.updates.map((u) => [u.round, u.baseVersion, u.numExamples])).toEqual([[1, 'v0', 40], [2, 'v1', 40]]);
+    expect(coordinator.updates.map((u) => [u.round, u.baseVersionId, u.numExamples])).toEqual([[1, 'v0', 40], [2, 'v1', 40]]);
     // The fake trainer adds 0.5: the decrypted updates are the verified bases + 0.5, so the right weights were used.
     const v0 = deserializeWeights(coordinator.versions.get('v0')!.bytes).data;
     coordinator.updates[0]!.weights.data.forEach((v, i) => expect(v).toBeCloseTo(v0[i]! + 0.5, 5));

@@ -208,7 +208,7 @@ export class SecureRound {
    * when this site's shares did not make it into the round.
    */
   async sealMasked(opts: { header: UpdateHeaderInput; weights: WeightSet; base?: WeightSet }): Promise<Uint8Array> {
-    const r = { round: opts.header.round, baseVersionId: opts.header.baseVersion };
+    const r = { round: opts.header.round, baseVersionId: opts.header.baseVersionId };
     if (this.entry(r.round)?.maskedSha256 !== undefined) throw new TwinfedError('SECAGG_MASK_REUSE', `This site already masked an update for round ${r.round}; it never masks a second one.`);
     const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing');
     if (s.phase !== 'masking') throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');

@@ -69,7 +69,7 @@ export function benchEnvelope(opts: { sizeBytes: number; iterations: number }): 
     federationId: 'bench',
     round: 1,
     siteId: 'bench-site',
-    baseVersion: 'v0',
+    baseVersionId: 'v0',
     numExamples: 1,
     metrics: {},
     sentAt: new Date(0).toISOString(),

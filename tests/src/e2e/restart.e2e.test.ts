@@ -16,7 +16,7 @@ async function upload(site: TestSite, fid: string, value: number): Promise<numbe
   const bytes = new Uint8Array(await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer());
   const base = deserializeWeights(bytes);
   const weights: WeightSet = { layout: base.layout, data: base.data.map(() => value) };
-  const res = await site.request('POST', routes.updates(fid, cur.round!.round), site.seal({ federationId: fid, round: cur.round!.round, baseVersion: cur.round!.baseVersionId, weights, numExamples: 10 }));
+  const res = await site.request('POST', routes.updates(fid, cur.round!.round), site.seal({ federationId: fid, round: cur.round!.round, baseVersionId: cur.round!.baseVersionId, weights, numExamples: 10 }));
   return res.status;
 }
 

@@ -152,7 +152,7 @@ function envelope(variant: EnvelopeVariant, n: number, w: World, sealer: Signer,
   // As a site would: sealed for the round it posts to (when the path names a real federation and a round number).
   const federationId = [w.plain.id, w.secure.id].includes(params.fid ?? '') ? params.fid! : w.plain.id;
   const round = /^[1-9][0-9]{0,8}$/.test(params.round ?? '') ? Number(params.round) : w.plain.openRound;
-  const header = { federationId, round, siteId: sealer.siteId, baseVersion: w.plain.versions.at(-1)!, numExamples: 20 };
+  const header = { federationId, round, siteId: sealer.siteId, baseVersionId: w.plain.versions.at(-1)!, numExamples: 20 };
   const seal = (h: Partial<typeof header>, plaintext: Uint8Array = weights) => sealRawUpdate({ header: { ...header, ...h }, plaintext, identity: sealer.identity, coordinatorBoxPublicKey: w.coordinatorBoxPublicKey });
   switch (variant) {
     case 'random-plaintext': return seal({}, new Uint8Array(n % 300).map((_, i) => (i * 131 + n) & 0xff));
@@ -161,7 +161,7 @@ function envelope(variant: EnvelopeVariant, n: number, w: World, sealer: Signer,
       p.set([0x00, 0x00, 0xc0, 0x7f], p.length - 4);
       return seal({}, p);
     }
-    case 'wrong-base': return seal({ baseVersion: w.plain.versions[0]! });
+    case 'wrong-base': return seal({ baseVersionId: w.plain.versions[0]! });
     case 'wrong-round': return seal({ round: [round + 1, round - 1, 0, -1][n % 4]! });
     case 'wrong-federation': return seal({ federationId: [federationId === w.plain.id ? w.secure.id : w.plain.id, 'fed-00000000'][n % 2]! });
     case 'other-site': {

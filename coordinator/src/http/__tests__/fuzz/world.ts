@@ -123,7 +123,7 @@ async function completeRound(c: RunningCoordinator, sites: TestSite[], fid: stri
     const cur = (await (await s.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
     if (cur.round?.round !== round) throw new Error(`world setup: expected round ${round}, got ${JSON.stringify(cur.round)}`);
     const base = await weightsOf(s, cur.round.baseVersionId);
-    const sealed = s.seal({ federationId: fid, round, baseVersion: cur.round.baseVersionId, weights: { layout: base.layout, data: base.data.map((x) => x + 0.05) }, numExamples: 20 });
+    const sealed = s.seal({ federationId: fid, round, baseVersionId: cur.round.baseVersionId, weights: { layout: base.layout, data: base.data.map((x) => x + 0.05) }, numExamples: 20 });
     sent[s.siteId] = sealed;
     const up = await s.request('POST', routes.updates(fid, round), sealed);
     if (up.status !== 201) throw new Error(`world setup: upload ${up.status} ${await up.text()}`);
