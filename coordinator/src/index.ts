@@ -5,7 +5,6 @@
  */
 export { createAdminClient, type AdminClient } from './cli/admin-client';
 export { loadConfig } from './config';
-export { createLogger } from './logger';
 export { DP_PUBLIC_METRICS } from './rounds/dp-release';
 export { startCoordinator, type RunningCoordinator } from './main';
 export { SqliteStore } from './store/sqlite-store';

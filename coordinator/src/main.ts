@@ -3,13 +3,12 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { TwinfedError, fingerprint, loadOrCreateIdentity, publicPart, type Identity } from '@twinfed/shared';
+import { TwinfedError, fingerprint, loadOrCreateIdentity, publicPart, type Identity, createLogger, type Logger } from '@twinfed/shared';
 import type { CoordinatorConfig } from './config';
 import { createApp } from './http/app';
 import { AuthFailureLimiter } from './http/auth-failures';
 import { auditAuthFailureBursts } from './audit/auth-bursts';
 import { clientAddress } from './http/client-address';
-import { createLogger, type Logger } from './logger';
 import { Presence } from './http/presence';
 import { UploadGate } from './http/upload-gate';
 import type { CrashPoints } from './rounds/crash-points';
@@ -57,10 +56,13 @@ export interface StartOptions {
   crashPoints?: CrashPoints;
 }
 
+/** Fields on every coordinator log line. */
+export const LOG_BINDINGS = { name: 'twinfed-coordinator' } as const;
+
 /** The composition root: keys, store, round engine, HTTP + socket.io, resume of every running federation. */
 export async function startCoordinator(config: CoordinatorConfig, options: StartOptions = {}): Promise<RunningCoordinator> {
   const now = options.now ?? Date.now;
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, bindings: LOG_BINDINGS, destination: 'stdout' });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { identity, created } = loadOrCreateIdentity({ dir: config.dataDir, name: 'coordinator' });
   const store = options.store ?? (await openStore(config.store === 'sqlite' ? { kind: 'sqlite', path: path.join(config.dataDir, 'coordinator.db') } : { kind: 'memory' }));

@@ -6,7 +6,7 @@
  * The public surface is explicit: a name is exported here only when another workspace imports it
  * (tests/src/hygiene/public-surface.test.ts checks both ways). Everything else stays module-internal.
  */
-// Errors, protocol constants, socket.io event maps, model layouts, seeded randomness, printable names
+// Errors, protocol constants, socket.io event maps, model layouts, seeded randomness, printable names, the logger
 export { ERROR_CODES, type ErrorCode, HTTP_ERROR_CODES, type HttpErrorCode, httpStatus, isErrorCode, isTwinfedError, LOCAL_ERROR_CODES, TwinfedError } from './errors';
 export {
   behaviourOf,
@@ -27,6 +27,7 @@ export type {
   ServerToClientEvents,
   SocketData,
 } from './events';
+export { createLogger, type Logger, silentLogger } from './logger';
 export { initialWeights, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
 export { normalizationFromSums } from './normalization';
 export { printable, printableJson } from './printable';

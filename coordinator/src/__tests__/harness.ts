@@ -12,9 +12,9 @@ import {
   signRequest,
   type Identity,
   type WeightSet,
+  silentLogger,
 } from '@twinfed/shared';
 import { loadConfig } from '../config';
-import { createLogger } from '../logger';
 import { startCoordinator, type RunningCoordinator } from '../main';
 
 /** A coordinator on 127.0.0.1:0 with a temp data dir, silent logs, for tests. */
@@ -39,7 +39,7 @@ export async function startTestCoordinator(
       ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
     },
   );
-  const running = await startCoordinator(config, { logger: createLogger({ level: 'silent' }), ...(opts.now ? { now: opts.now } : {}) });
+  const running = await startCoordinator(config, { logger: silentLogger(), ...(opts.now ? { now: opts.now } : {}) });
   const operatorToken = fs.readFileSync(running.operatorTokenFile, 'utf8').trim();
   return Object.assign(running, { dataDir, operatorToken });
 }

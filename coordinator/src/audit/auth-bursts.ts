@@ -3,8 +3,7 @@
  * one entry per (kind, key) per minute at most, so a flood cannot flood the chain. Credential keys (token ids,
  * enrollment-token prefixes) are recorded only as a short SHA-256 prefix; addresses as they are.
  */
-import { sha256Hex } from '@twinfed/shared';
-import type { Logger } from '../logger';
+import { sha256Hex, type Logger } from '@twinfed/shared';
 import type { Store } from '../store';
 
 /** What the limiter reports when it trips (starts refusing a key). */

@@ -1,6 +1,5 @@
-import type { Identity } from '@twinfed/shared';
+import type { Identity, Logger } from '@twinfed/shared';
 import type { CoordinatorConfig } from '../config';
-import type { Logger } from '../logger';
 import type { CrashPoints } from '../rounds/crash-points';
 import type { RoundEngine } from '../rounds/engine';
 import type { Store } from '../store';

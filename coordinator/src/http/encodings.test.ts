@@ -3,9 +3,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { routes } from '@twinfed/shared';
+import { routes, createLogger } from '@twinfed/shared';
 import { loadConfig } from '../config';
-import { createLogger } from '../logger';
 import { startCoordinator, type RunningCoordinator } from '../main';
 import { enrollTestSite, type TestSite } from '../__tests__/harness';
 
@@ -19,7 +18,7 @@ describe('request encodings and aborted requests', () => {
   beforeAll(async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-enc-'));
     const destination = new Writable({ write: (chunk: Buffer, _enc, cb) => { for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l)); cb(); } });
-    c = await startCoordinator(loadConfig({}, { dataDir, port: 0, store: 'memory', maxAuthFailuresPerMinute: 0 }), { logger: createLogger({ level: 'info', destination }) });
+    c = await startCoordinator(loadConfig({}, { dataDir, port: 0, store: 'memory', maxAuthFailuresPerMinute: 0 }), { logger: createLogger({ level: 'info', bindings: { name: 'twinfed-coordinator' }, destination }) });
     operatorToken = fs.readFileSync(c.operatorTokenFile, 'utf8').trim();
     site = await enrollTestSite({ url: c.url, operatorToken }, 'Enc');
   });

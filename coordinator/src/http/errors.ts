@@ -1,7 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { TwinfedError } from '@twinfed/shared';
-import type { Logger } from '../logger';
+import { TwinfedError, type Logger } from '@twinfed/shared';
 
 /** Turns anything thrown into the one error class; body-reader, router (malformed path) and zod errors get their stable codes. */
 export function toTwinfedError(err: unknown): TwinfedError {

@@ -2,15 +2,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { routes, signRequest } from '@twinfed/shared';
+import { routes, signRequest, silentLogger } from '@twinfed/shared';
 import { SERVER_LIMIT_DEFAULTS, loadConfig, type CoordinatorConfig } from '../config';
-import { createLogger } from '../logger';
 import { startCoordinator, type RunningCoordinator } from '../main';
 import { enrollTestSite, type TestSite } from '../__tests__/harness';
 
 async function start(overrides: Partial<CoordinatorConfig>): Promise<{ c: RunningCoordinator; operatorToken: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-limits-'));
-  const c = await startCoordinator(loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'silent', maxAuthFailuresPerMinute: 0, ...overrides }), { logger: createLogger({ level: 'silent' }) });
+  const c = await startCoordinator(loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'silent', maxAuthFailuresPerMinute: 0, ...overrides }), { logger: silentLogger() });
   return { c, operatorToken: fs.readFileSync(c.operatorTokenFile, 'utf8').trim() };
 }
 

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { deserializeWeights, routes, signRequest, type CurrentRound } from '@twinfed/shared';
+import { deserializeWeights, routes, signRequest, type CurrentRound, silentLogger } from '@twinfed/shared';
 import { loadConfig } from '../config';
-import { createLogger } from '../logger';
 import { startCoordinator, type RunningCoordinator } from '../main';
 import { enrollTestSite, testPlan, type TestSite } from '../__tests__/harness';
 import { MemoryStore } from '../store';
@@ -35,7 +34,7 @@ describe('upload admission control', () => {
   beforeAll(async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-gate-'));
     const config = loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'silent', maxConcurrentUploads: 1, maxQueuedUploads: 1 });
-    c = await startCoordinator(config, { logger: createLogger({ level: 'silent' }) });
+    c = await startCoordinator(config, { logger: silentLogger() });
     operatorToken = fs.readFileSync(c.operatorTokenFile, 'utf8').trim();
     const op = { url: c.url, operatorToken };
     sites = [await enrollTestSite(op, 'A'), await enrollTestSite(op, 'B'), await enrollTestSite(op, 'C')];

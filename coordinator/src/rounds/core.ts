@@ -1,5 +1,4 @@
-import { PlanSchema, TwinfedError, deserializeWeights, planEpsilonAfter, type Identity, type Plan, type WeightSet } from '@twinfed/shared';
-import type { Logger } from '../logger';
+import { PlanSchema, TwinfedError, deserializeWeights, planEpsilonAfter, type Identity, type Plan, type WeightSet, type Logger } from '@twinfed/shared';
 import type { Federation, Round, Store } from '../store';
 import { createStrategy, withCentralDp, withUpdateClipping, type RoundContext, type Strategy, type StrategyState } from '../strategies';
 import { secureNormal } from '../strategies/secure-normal';

@@ -12,9 +12,9 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
   type SocketData,
+  type Logger,
 } from '@twinfed/shared';
 import type { AuthFailureAccounting } from '../http/auth-failures';
-import type { Logger } from '../logger';
 import type { EngineEvents } from '../rounds/events';
 import type { Store } from '../store';
 import { AnonymousConnections, type EngineSocket } from './anonymous-connections';

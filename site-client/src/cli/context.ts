@@ -1,6 +1,5 @@
-import { TwinfedError, createFetch, printableJson, readCaFile, requireSecureUrl } from '@twinfed/shared';
+import { TwinfedError, createFetch, printableJson, readCaFile, requireSecureUrl, createLogger, type Logger } from '@twinfed/shared';
 import { loadSiteConfig, type LogLevel, type SiteConfig } from '../config';
-import { createLogger, type Logger } from '../logger';
 import type { PrivacyFloors } from '../training/privacy-floors';
 import type { FetchLike } from '../transport/http';
 
@@ -49,7 +48,7 @@ export function commandContext(
     insecureHttp: flags.insecureHttp === true ? true : undefined,
     privacy: flags.privacy,
   });
-  const logger = createLogger({ level: config.logLevel, pretty: deps.stderr.isTTY === true });
+  const logger = createLogger({ level: config.logLevel, bindings: { component: 'site-client' }, pretty: deps.stderr.isTTY === true });
   return { config, logger };
 }
 

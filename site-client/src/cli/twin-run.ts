@@ -1,7 +1,6 @@
-import { TwinfedError } from '@twinfed/shared';
+import { TwinfedError, type Logger } from '@twinfed/shared';
 import type { SiteConfig } from '../config';
 import type { Enrollment } from '../identity/load';
-import type { Logger } from '../logger';
 import { ModelStore } from '../training/model-store';
 import { HttpPopulationApi, PopulationOutbox } from '../training/population-outbox';
 import type { VersionHook } from '../training/runner-options';

@@ -1,8 +1,7 @@
 import * as path from 'node:path';
-import { TwinfedError } from '@twinfed/shared';
+import { TwinfedError, type Logger } from '@twinfed/shared';
 import { startLocalApi, type LocalApi } from '../local-api/server';
 import { loadOrCreateLocalApiToken, LOCAL_API_TOKEN_FILE } from '../local-api/token';
-import type { Logger } from '../logger';
 import { IngestQueue } from '../stream/ingest-queue';
 import { LiveScorer } from '../stream/live-scorer';
 import type { ModelStore } from '../training/model-store';

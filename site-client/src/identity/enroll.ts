@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROTOCOL_VERSION, TwinfedError, createFetch, fingerprint, generateIdentity, publicPart, requireSecureUrl, saveIdentity, signEnrollProof } from '@twinfed/shared';
-import type { Logger } from '../logger';
+import { PROTOCOL_VERSION, TwinfedError, createFetch, fingerprint, generateIdentity, publicPart, requireSecureUrl, saveIdentity, signEnrollProof, type Logger } from '@twinfed/shared';
 import { CoordinatorClient } from '../transport/coordinator-client';
 import type { FetchLike } from '../transport/http';
 import { JOURNAL_FILE } from '../training/journal';

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TwinfedError } from '@twinfed/shared';
-import { silentLogger, type Logger } from '../logger';
+import { TwinfedError, silentLogger, type Logger } from '@twinfed/shared';
 import { ingestStream } from '../stream/ingest';
 import type { IngestQueue } from '../stream/ingest-queue';
 import type { LiveScorer } from '../stream/live-scorer';

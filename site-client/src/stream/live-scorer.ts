@@ -1,7 +1,6 @@
 import { deriveFeatures } from '../features/derive';
 import { twinSchemaOf } from '../features/dataset';
-import type { Logger } from '../logger';
-import { silentLogger } from '../logger';
+import { silentLogger, type Logger } from '@twinfed/shared';
 import { fitPreprocessing, type Preprocessing } from '../scoring/preprocess';
 import { scoreTwins, type TwinScore } from '../scoring/score';
 import type { StoredModel } from '../training/model-store';

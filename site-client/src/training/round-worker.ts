@@ -1,6 +1,5 @@
-import { PROTOCOL_VERSION, TwinfedError, clientBehaviour, hasBehaviour, maxExamplesPerSite, planDdpParameters, refusesRequest, sealUpdate, type CodeWithBehaviour, type CurrentRound } from '@twinfed/shared';
+import { PROTOCOL_VERSION, TwinfedError, clientBehaviour, hasBehaviour, maxExamplesPerSite, planDdpParameters, refusesRequest, sealUpdate, type CodeWithBehaviour, type CurrentRound, type Logger } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
-import type { Logger } from '../logger';
 import type { SiteApi } from '../transport/coordinator-client';
 import type { SiteStatus } from '../transport/event-stream';
 import type { FederationSession } from './federation-session';

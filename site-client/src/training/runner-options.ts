@@ -1,7 +1,6 @@
 import type { Standardizer } from '@twinfed/models';
-import type { Plan, ServerToClientEvents } from '@twinfed/shared';
+import type { Plan, ServerToClientEvents, Logger } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
-import type { Logger } from '../logger';
 import type { SiteApi } from '../transport/coordinator-client';
 import type { ConnectionListener, SiteStatus } from '../transport/event-stream';
 import type { LocalDataset } from './dataset';

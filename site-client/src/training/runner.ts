@@ -1,5 +1,4 @@
-import { TwinfedError, behaviourOf, isFatal, isTwinfedError, verifySignedPlan, type CurrentRound } from '@twinfed/shared';
-import { silentLogger, type Logger } from '../logger';
+import { TwinfedError, behaviourOf, isFatal, isTwinfedError, verifySignedPlan, type CurrentRound, silentLogger, type Logger } from '@twinfed/shared';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
 import { FederatedStatsStep } from './federated-stats';

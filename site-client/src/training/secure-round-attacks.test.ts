@@ -6,13 +6,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateIdentity, maskKeyPair, planDigest, signSecaggKeys, toB64, type WeightSet } from '@twinfed/shared';
+import { generateIdentity, maskKeyPair, planDigest, signSecaggKeys, toB64, type WeightSet, silentLogger } from '@twinfed/shared';
 import { testEnrollment, testPlan } from '../__tests__/fake-coordinator';
 import { fakeModelOps, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
 import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
 import { SiteAuditLog } from '../audit/site-audit';
 import type { Enrollment } from '../identity/load';
-import { silentLogger } from '../logger';
 import { FederationSession } from './federation-session';
 import { Journal } from './journal';
 import { RoundWorker } from './round-worker';

@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SECAGG_HEADER_EXAMPLES, SECAGG_MAX_EXAMPLES, decodeRing64, maskKeyPair, parseUpdate, secaggVectorLength, toB64, type WeightSet } from '@twinfed/shared';
+import { SECAGG_HEADER_EXAMPLES, SECAGG_MAX_EXAMPLES, decodeRing64, maskKeyPair, parseUpdate, secaggVectorLength, toB64, type WeightSet, silentLogger } from '@twinfed/shared';
 import { testEnrollment } from '../__tests__/fake-coordinator';
 import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
 import type { Enrollment } from '../identity/load';
-import { silentLogger } from '../logger';
 import { Journal } from './journal';
 import { SecureRound } from './secure-round';
 

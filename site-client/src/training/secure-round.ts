@@ -32,9 +32,9 @@ import {
   type DdpParameters,
   type UpdateHeaderInput,
   type WeightSet,
+  type Logger,
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
-import type { Logger } from '../logger';
 import type { SiteApi } from '../transport/coordinator-client';
 import type { Journal, SecaggEntry } from './journal';
 import { trustedPeers, type TrustedPeer } from './peer-directory';

@@ -1,6 +1,5 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { SITE_NAMESPACE, signHandshake, tlsFailureCode, type ClientToServerEvents, type ServerToClientEvents } from '@twinfed/shared';
-import type { Logger } from '../logger';
+import { SITE_NAMESPACE, signHandshake, tlsFailureCode, type ClientToServerEvents, type ServerToClientEvents, type Logger } from '@twinfed/shared';
 import type { SiteCredentials } from './http';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './retry';
 

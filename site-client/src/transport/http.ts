@@ -1,6 +1,5 @@
 import type { ZodType } from 'zod';
-import { BINARY_MEDIA_TYPE, TwinfedError, signRequest, tlsFailure } from '@twinfed/shared';
-import type { Logger } from '../logger';
+import { BINARY_MEDIA_TYPE, TwinfedError, signRequest, tlsFailure, type Logger } from '@twinfed/shared';
 import { DEFAULT_BACKOFF, backoffDelay, isRetryableAnswer, parseRetryAfter, sleep, type BackoffPolicy } from './retry';
 
 /** The `fetch` the client uses (injectable for tests). */

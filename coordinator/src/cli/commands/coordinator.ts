@@ -8,16 +8,16 @@ import { renderKeyValues } from '../format';
 
 /** Loads the real coordinator only when `coordinator start` runs. */
 async function realRuntime(): Promise<CoordinatorRuntime> {
-  const [{ loadConfig }, { startCoordinator }, { createLogger }, { crashPointsFrom }] = await Promise.all([
+  const [{ loadConfig }, { LOG_BINDINGS, startCoordinator }, { createLogger }, { crashPointsFrom }] = await Promise.all([
     import('../../config'),
     import('../../main'),
-    import('../../logger'),
+    import('@twinfed/shared'),
     import('../../rounds/crash-points'),
   ]);
   return {
     async start({ env, overrides, log }) {
       const config = loadConfig(env, overrides);
-      const logger = createLogger({ level: config.logLevel, destination: { write: (line: string) => void log.write(line) } });
+      const logger = createLogger({ level: config.logLevel, bindings: LOG_BINDINGS, destination: { write: (line: string) => void log.write(line) } });
       // Fault tests only: die with SIGKILL at a named point of the round engine (see rounds/crash-points.ts).
       const crashPoints = crashPointsFrom(env.TWINFED_TEST_CRASH_AT, () => process.kill(process.pid, 'SIGKILL'));
       return { config, coordinator: await startCoordinator(config, { logger, ...(crashPoints ? { crashPoints } : {}) }) };

@@ -9,8 +9,8 @@ import {
   type Identity,
   type PlanInput,
   type UploadAck,
+  silentLogger,
 } from '@twinfed/shared';
-import { createLogger } from '../../logger';
 import { MemoryStore, type Store } from '../../store';
 import type { CrashPoint } from '../crash-points';
 import { RoundEngine } from '../engine';
@@ -75,7 +75,7 @@ export async function engineFixture(opts: { sites: number }) {
     let seen = 0;
     crashed = null;
     return new RoundEngine({
-      store, identity, logger: createLogger({ level: 'silent' }), metrics: new EngineMetrics(), retryDelayMs: 50,
+      store, identity, logger: silentLogger(), metrics: new EngineMetrics(), retryDelayMs: 50,
       crashPoints: {
         hit: (p) => {
           if (!o.crashAt || p !== o.crashAt.point || ++seen !== o.crashAt.nth) return;

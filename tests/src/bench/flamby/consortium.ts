@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createAdminClient, createLogger, loadConfig, startCoordinator, type AdminClient, type RunningCoordinator } from '@twinfed/coordinator';
+import { createAdminClient, loadConfig, startCoordinator, type AdminClient, type RunningCoordinator } from '@twinfed/coordinator';
+import { silentLogger } from '@twinfed/shared';
 import { enroll, loadEnrollment, type Enrollment } from '@twinfed/site-client';
 
 /** One enrolled benchmark site: the FLamby center it holds and its enrollment (keys, pinned coordinator keys). */
@@ -38,7 +39,7 @@ export const FLAMBY_SITES = [
 export async function startBenchConsortium(): Promise<BenchConsortium> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-flamby-'));
   const config = loadConfig({}, { dataDir: path.join(workDir, 'coordinator'), host: '127.0.0.1', port: 0, store: 'memory', logLevel: 'silent' });
-  const coordinator = await startCoordinator(config, { logger: createLogger({ level: 'silent' }) });
+  const coordinator = await startCoordinator(config, { logger: silentLogger() });
   try {
     const token = fs.readFileSync(coordinator.operatorTokenFile, 'utf8').trim();
     const admin = createAdminClient({ baseUrl: coordinator.url, token });

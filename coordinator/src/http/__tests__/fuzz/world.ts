@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { PROTOCOL_VERSION, deserializeWeights, generateIdentity, publicPart, routes, signEnrollProof, type CurrentRound, type Identity, type WeightSet } from '@twinfed/shared';
+import { PROTOCOL_VERSION, deserializeWeights, generateIdentity, publicPart, routes, signEnrollProof, type CurrentRound, type Identity, type WeightSet, createLogger } from '@twinfed/shared';
 import { loadConfig } from '../../../config';
-import { createLogger } from '../../../logger';
 import { startCoordinator, type RunningCoordinator } from '../../../main';
 import { enrollTestSite, operator, testPlan, type TestSite } from '../../../__tests__/harness';
 
@@ -64,7 +63,7 @@ export async function buildWorld(opts: { onError: (line: { msg: string; code?: s
   const config = loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'error', maxAuthFailuresPerMinute: 0, bodyRateGraceMs: 100 });
   // Every line the coordinator logs at error level or above (an internal error, even one the client never saw as a 5xx).
   const errors = new Writable({ write: (chunk: Buffer, _enc, cb) => { for (const l of chunk.toString('utf8').split('\n')) if (l) opts.onError(JSON.parse(l) as { msg: string }); cb(); } });
-  const c = await startCoordinator(config, { logger: createLogger({ level: 'error', destination: errors }) });
+  const c = await startCoordinator(config, { logger: createLogger({ level: 'error', bindings: { name: 'twinfed-coordinator' }, destination: errors }) });
   try {
     return await populate(c);
   } catch (e) {
