@@ -5,6 +5,7 @@
  * Codes not in the table are still stored: a unit this table knows is converted to its canonical form,
  * any other unit is kept as given.
  */
+import { LOINC } from './fhir/codes';
 
 /** A unit's canonical UCUM code and the conversion into it. */
 interface UnitRule {
@@ -79,18 +80,18 @@ const count: Record<string, UnitRule> = { '1': { canonical: '{steps}', convert: 
 
 /** Known LOINC codes: the vitals the twin features use. */
 export const CODE_UNITS: Readonly<Record<string, CodeUnitRule>> = {
-  '8867-4': { name: 'heart rate', canonical: '/min', min: 10, max: 350 },
-  '40443-4': { name: 'resting heart rate', canonical: '/min', min: 10, max: 350 },
-  '9279-1': { name: 'respiratory rate', canonical: '/min', min: 1, max: 150 },
-  '59408-5': { name: 'SpO2 (pulse oximetry)', canonical: '%', extra: fraction, min: 0, max: 100 },
-  '2708-6': { name: 'SpO2 (arterial)', canonical: '%', extra: fraction, min: 0, max: 100 },
-  '8310-5': { name: 'body temperature', canonical: 'Cel', min: 20, max: 46 },
-  '8480-6': { name: 'systolic blood pressure', canonical: 'mm[Hg]', min: 20, max: 320 },
-  '8462-4': { name: 'diastolic blood pressure', canonical: 'mm[Hg]', min: 10, max: 250 },
-  '39156-5': { name: 'body mass index', canonical: 'kg/m2', min: 5, max: 150 },
-  '29463-7': { name: 'body weight', canonical: 'kg', min: 0.2, max: 700 },
-  '8302-2': { name: 'body height', canonical: 'cm', min: 20, max: 280 },
-  '55423-8': { name: 'step count', canonical: '{steps}', extra: count, min: 0, max: 1_000_000 },
+  [LOINC.heartRate]: { name: 'heart rate', canonical: '/min', min: 10, max: 350 },
+  [LOINC.restingHeartRate]: { name: 'resting heart rate', canonical: '/min', min: 10, max: 350 },
+  [LOINC.respiratoryRate]: { name: 'respiratory rate', canonical: '/min', min: 1, max: 150 },
+  [LOINC.spo2]: { name: 'SpO2 (pulse oximetry)', canonical: '%', extra: fraction, min: 0, max: 100 },
+  [LOINC.spo2Arterial]: { name: 'SpO2 (arterial)', canonical: '%', extra: fraction, min: 0, max: 100 },
+  [LOINC.bodyTemperature]: { name: 'body temperature', canonical: 'Cel', min: 20, max: 46 },
+  [LOINC.systolic]: { name: 'systolic blood pressure', canonical: 'mm[Hg]', min: 20, max: 320 },
+  [LOINC.diastolic]: { name: 'diastolic blood pressure', canonical: 'mm[Hg]', min: 10, max: 250 },
+  [LOINC.bmi]: { name: 'body mass index', canonical: 'kg/m2', min: 5, max: 150 },
+  [LOINC.bodyWeight]: { name: 'body weight', canonical: 'kg', min: 0.2, max: 700 },
+  [LOINC.bodyHeight]: { name: 'body height', canonical: 'cm', min: 20, max: 280 },
+  [LOINC.steps]: { name: 'step count', canonical: '{steps}', extra: count, min: 0, max: 1_000_000 },
 };
 
 /** A quantity to normalise. `unit` is the UCUM code when the source gives one, else its display unit. */

@@ -1,4 +1,5 @@
 import type { FeatureColumn, FeatureDerivation } from '@twinfed/shared';
+import { LOINC } from '../ingest/fhir/codes';
 
 /**
  * Words a clinician reads: names of LOINC codes, display forms of canonical UCUM units, and the sentence
@@ -7,18 +8,18 @@ import type { FeatureColumn, FeatureDerivation } from '@twinfed/shared';
 
 /** Clinical names of the LOINC codes the twin scenario uses; the unit overrides the UCUM display where clearer. */
 export const LOINC_NAMES: Readonly<Record<string, { name: string; unit?: string }>> = {
-  '8867-4': { name: 'heart rate', unit: 'bpm' },
-  '40443-4': { name: 'resting heart rate', unit: 'bpm' },
-  '59408-5': { name: 'SpO2' },
-  '2708-6': { name: 'SpO2' },
-  '8310-5': { name: 'body temperature' },
-  '9279-1': { name: 'respiratory rate', unit: 'breaths/min' },
-  '8480-6': { name: 'systolic blood pressure' },
-  '8462-4': { name: 'diastolic blood pressure' },
-  '39156-5': { name: 'BMI' },
-  '55423-8': { name: 'step count', unit: 'steps' },
-  '4548-4': { name: 'HbA1c' },
-  '33914-3': { name: 'eGFR' },
+  [LOINC.heartRate]: { name: 'heart rate', unit: 'bpm' },
+  [LOINC.restingHeartRate]: { name: 'resting heart rate', unit: 'bpm' },
+  [LOINC.spo2]: { name: 'SpO2' },
+  [LOINC.spo2Arterial]: { name: 'SpO2' },
+  [LOINC.bodyTemperature]: { name: 'body temperature' },
+  [LOINC.respiratoryRate]: { name: 'respiratory rate', unit: 'breaths/min' },
+  [LOINC.systolic]: { name: 'systolic blood pressure' },
+  [LOINC.diastolic]: { name: 'diastolic blood pressure' },
+  [LOINC.bmi]: { name: 'BMI' },
+  [LOINC.steps]: { name: 'step count', unit: 'steps' },
+  [LOINC.hba1c]: { name: 'HbA1c' },
+  [LOINC.egfr]: { name: 'eGFR' },
 };
 
 /** Display forms of canonical UCUM units. */

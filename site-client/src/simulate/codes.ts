@@ -30,19 +30,5 @@ export type Comorbidity = (typeof COMORBIDITIES)[number];
 /** Seasonal influenza vaccines (CVX). The generator gives 158 (standard) under 65 and 197 (high-dose) from 65. */
 export const INFLUENZA_CVX = ['140', '141', '150', '153', '155', '158', '161', '171', '185', '186', '197', '205'] as const;
 
-/** LOINC codes the generator writes. */
-export const SIM_LOINC = {
-  heartRate: '8867-4',
-  restingHeartRate: '40443-4',
-  spo2: '59408-5',
-  bodyTemperature: '8310-5',
-  respiratoryRate: '9279-1',
-  bloodPressurePanel: '85354-9',
-  systolic: '8480-6',
-  diastolic: '8462-4',
-  bmi: '39156-5',
-  steps: '55423-8',
-} as const;
-
 /** The exposure kind the generator records (a household contact with a confirmed case). */
 export const EXPOSURE_KIND = 'household-contact';

@@ -1,6 +1,6 @@
-import { CVX_SYSTEM, ICD10_SYSTEMS, LOINC_SYSTEM, SNOMED_SYSTEM, TWINFED_CODES, TWINFED_SYSTEM, UCUM_SYSTEM, V3_ACT_REASON } from '../ingest/fhir/codes';
+import { CVX_SYSTEM, ICD10_SYSTEMS, LOINC, LOINC_SYSTEM, SNOMED_SYSTEM, TWINFED_CODES, TWINFED_SYSTEM, UCUM_SYSTEM, V3_ACT_REASON } from '../ingest/fhir/codes';
 import { LOINC_NAMES, UCUM_DISPLAY } from '../scoring/describe';
-import { DIAGNOSES, SIM_LOINC } from './codes';
+import { DIAGNOSES } from './codes';
 import type { SimCohort, SimPatient } from './cohort';
 import type { HospitalProfile } from './profiles';
 import type { SimObservation } from './series';
@@ -12,7 +12,7 @@ const iso = (t: number) => new Date(t).toISOString();
 const cc = (system: string, code: string, display?: string) => ({ coding: [{ system, code, ...(display ? { display } : {}) }], ...(display ? { text: display } : {}) });
 
 function quantity(o: Pick<SimObservation, 'code' | 'value' | 'unit'>, profile: HospitalProfile): FhirJson {
-  if (o.code === SIM_LOINC.bodyTemperature && profile.temperatureUnit === '[degF]') {
+  if (o.code === LOINC.bodyTemperature && profile.temperatureUnit === '[degF]') {
     return { value: Math.round(((o.value * 9) / 5 + 32) * 10) / 10, unit: '°F', system: UCUM_SYSTEM, code: '[degF]' };
   }
   return { value: o.value, unit: UCUM_DISPLAY[o.unit] ?? o.unit, system: UCUM_SYSTEM, code: o.unit };
@@ -21,7 +21,7 @@ function quantity(o: Pick<SimObservation, 'code' | 'value' | 'unit'>, profile: H
 function observationResources(p: SimPatient, profile: HospitalProfile): FhirJson[] {
   const subject = { reference: `Patient/${p.id}` };
   const category = [cc('http://terminology.hl7.org/CodeSystem/observation-category', 'vital-signs')];
-  const loinc = (code: string) => cc(LOINC_SYSTEM, code, LOINC_NAMES[code]?.name ?? (code === SIM_LOINC.bloodPressurePanel ? 'Blood pressure panel' : undefined));
+  const loinc = (code: string) => cc(LOINC_SYSTEM, code, LOINC_NAMES[code]?.name ?? (code === LOINC.bloodPressurePanel ? 'Blood pressure panel' : undefined));
   const out: FhirJson[] = [];
   const panels = new Map<string, SimObservation[]>();
   for (const o of p.observations) {
@@ -34,7 +34,7 @@ function observationResources(p: SimPatient, profile: HospitalProfile): FhirJson
   }
   for (const [id, parts] of panels) {
     const component = parts.map((o) => ({ code: loinc(o.code), valueQuantity: quantity(o, profile) }));
-    out.push({ resourceType: 'Observation', id, status: 'final', category, code: loinc(SIM_LOINC.bloodPressurePanel), subject, effectiveDateTime: iso(parts[0]!.t), component });
+    out.push({ resourceType: 'Observation', id, status: 'final', category, code: loinc(LOINC.bloodPressurePanel), subject, effectiveDateTime: iso(parts[0]!.t), component });
   }
   p.exposures.forEach((e, i) =>
     out.push({
@@ -97,7 +97,7 @@ export function patientBundle(p: SimPatient, profile: HospitalProfile): FhirJson
     id: `${p.id.slice(0, 8)}-consent-${i}`,
     status: 'active',
     scope: cc('http://terminology.hl7.org/CodeSystem/consentscope', 'research'),
-    category: [cc(LOINC_SYSTEM, '59284-0', 'Consent Document')],
+    category: [cc(LOINC_SYSTEM, LOINC.consentDocument, 'Consent Document')],
     patient: { reference: `Patient/${p.id}` },
     dateTime: iso(c.t),
     provision: { type: c.decision, purpose: [{ system: V3_ACT_REASON, code: 'HRESCH', display: 'healthcare research' }] },

@@ -1,5 +1,6 @@
 import { PlanSchema, type FeatureDerivationInput, type Plan, type PlanInput } from '@twinfed/shared';
-import { DIAGNOSES, EXPOSURE_KIND, INFLUENZA_CVX, SIM_LOINC, type DiagnosisCodes } from './codes';
+import { LOINC } from '../ingest/fhir/codes';
+import { DIAGNOSES, EXPOSURE_KIND, INFLUENZA_CVX, type DiagnosisCodes } from './codes';
 import { OUTCOME } from './ground-truth';
 
 /**
@@ -44,11 +45,11 @@ export const TWIN_SCENARIO_DERIVE: FeatureDerivationInput[] = [
   diagnosis('hypertension', 'hypertension', DIAGNOSES.hypertension),
   { name: 'flu_vaccine_365d', label: 'influenza vaccine in the past year', kind: 'vaccinated', source: { cvx: [...INFLUENZA_CVX] }, windowDays: 365 },
   { name: 'exposed_14d', label: 'household contact with a case in the past 14 days', kind: 'exposed', source: { exposureKind: [EXPOSURE_KIND, 'contact'] }, windowDays: 14 },
-  { name: 'rhr_mean_7d', kind: 'mean', source: { loinc: [SIM_LOINC.restingHeartRate] }, unit: '/min', windowDays: 7, missing: { policy: 'indicator' }, clip: [30, 200] },
-  { name: 'spo2_slope_14d', kind: 'slope', source: { loinc: [SIM_LOINC.spo2] }, unit: '%', windowDays: 14, missing: { policy: 'zero' }, clip: [-5, 5] },
-  { name: 'spo2_mean_7d', kind: 'mean', source: { loinc: [SIM_LOINC.spo2] }, unit: '%', windowDays: 7, missing: { policy: 'mean' }, clip: [50, 100] },
-  { name: 'steps_mean_7d', label: 'daily steps 7-day mean', kind: 'mean', source: { loinc: [SIM_LOINC.steps] }, unit: '{steps}', windowDays: 7, missing: { policy: 'mean' } },
-  { name: 'bmi', label: 'BMI', kind: 'latest', source: { loinc: [SIM_LOINC.bmi] }, unit: 'kg/m2', missing: { policy: 'mean' }, clip: [10, 80] },
+  { name: 'rhr_mean_7d', kind: 'mean', source: { loinc: [LOINC.restingHeartRate] }, unit: '/min', windowDays: 7, missing: { policy: 'indicator' }, clip: [30, 200] },
+  { name: 'spo2_slope_14d', kind: 'slope', source: { loinc: [LOINC.spo2] }, unit: '%', windowDays: 14, missing: { policy: 'zero' }, clip: [-5, 5] },
+  { name: 'spo2_mean_7d', kind: 'mean', source: { loinc: [LOINC.spo2] }, unit: '%', windowDays: 7, missing: { policy: 'mean' }, clip: [50, 100] },
+  { name: 'steps_mean_7d', label: 'daily steps 7-day mean', kind: 'mean', source: { loinc: [LOINC.steps] }, unit: '{steps}', windowDays: 7, missing: { policy: 'mean' } },
+  { name: 'bmi', label: 'BMI', kind: 'latest', source: { loinc: [LOINC.bmi] }, unit: 'kg/m2', missing: { policy: 'mean' }, clip: [10, 80] },
 ];
 
 /** The model inputs of {@link TWIN_SCENARIO_DERIVE}, in order (the indicator column follows its feature). */

@@ -31,18 +31,27 @@ export const TWINFED_CODES = {
   scoring: 'scoring',
 } as const;
 
-/** LOINC codes of the panels and vitals the importer knows by name. */
+/**
+ * The LOINC codes twinfed knows by name: the one table the importer's unit rules (`ingest/units.ts`), the
+ * scoring labels (`scoring/describe.ts`), the synthetic generator and its plan read. Pinned by codes.test.ts.
+ */
 export const LOINC = {
   heartRate: '8867-4',
+  restingHeartRate: '40443-4',
+  respiratoryRate: '9279-1',
   spo2: '59408-5',
   spo2Arterial: '2708-6',
   bodyTemperature: '8310-5',
-  respiratoryRate: '9279-1',
   bloodPressurePanel: '85354-9',
   systolic: '8480-6',
   diastolic: '8462-4',
   bmi: '39156-5',
+  bodyWeight: '29463-7',
+  bodyHeight: '8302-2',
   steps: '55423-8',
+  hba1c: '4548-4',
+  egfr: '33914-3',
+  consentDocument: '59284-0',
 } as const;
 
 /** Consent purpose codings accepted, as `system|code` → purpose. */
