@@ -93,14 +93,13 @@ export interface TwinLocalDataset extends LocalDataset {
   readonly excluded: TwinDataset['excluded'];
 }
 
-/**
- * Splits the consenting, labelled twins into train and test (seeded, stratified by label, split by twin
- * before any statistics), fills missing values with the train rows' statistics (or federated `means`) and
- * returns the two splits in the shape training expects. Throws `CONFIG_INVALID` when a split would be empty.
- */
-export function buildLocalDataset(options: BuildLocalDatasetOptions): TwinLocalDataset {
-  const { testFraction, seed, ...rest } = options;
+/** Throws `CONFIG_INVALID` unless the test fraction is strictly between 0 and 1. */
+export function checkTestFraction(testFraction: number): void {
   if (!(testFraction > 0 && testFraction < 1)) throw new TwinfedError('CONFIG_INVALID', 'The test fraction must be strictly between 0 and 1.');
+}
+
+/** The pids of the consenting twins that have a label at `at`, grouped by label: what a train/test split draws from. */
+export function labelledPids(options: Pick<BuildDatasetOptions, 'twins' | 'plan' | 'at'>): Map<number, string[]> {
   const { labelRule } = twinSchemaOf(options.plan);
   const byLabel = new Map<number, string[]>();
   for (const twin of options.twins) {
@@ -108,16 +107,29 @@ export function buildLocalDataset(options: BuildLocalDatasetOptions): TwinLocalD
     const label = deriveLabel({ twin, rule: labelRule, at: options.at });
     if (label !== null) byLabel.set(label, [...(byLabel.get(label) ?? []), twin.pid]);
   }
-  const rng = new SeededRandom(seed);
-  const test = new Set<string>();
-  for (const label of [...byLabel.keys()].sort((a, b) => a - b)) {
-    const pids = rng.shuffle([...byLabel.get(label)!].sort());
-    pids.slice(0, Math.round(pids.length * testFraction)).forEach((p) => test.add(p));
-  }
+  return byLabel;
+}
+
+/** Options of {@link splitLabelled}. */
+export interface SplitLabelledOptions extends Omit<BuildDatasetOptions, 'trainPids'> {
+  /** From {@link labelledPids}. */
+  byLabel: ReadonlyMap<number, readonly string[]>;
+  /** The held-out pids; every other labelled pid trains. */
+  test: ReadonlySet<string>;
+  /** Only for the error message. */
+  testFraction: number;
+}
+
+/**
+ * The labelled twins split into train and `test`: missing values filled with the train rows' statistics (or
+ * federated `means`), both splits in the shape training expects. Throws `CONFIG_INVALID` when a split is empty.
+ */
+export function splitLabelled(options: SplitLabelledOptions): TwinLocalDataset {
+  const { byLabel, test, testFraction, ...rest } = options;
   const all = [...byLabel.values()].flat();
   const trainPids = new Set(all.filter((p) => !test.has(p)));
   if (trainPids.size === 0 || test.size === 0) {
-    throw new TwinfedError('CONFIG_INVALID', `Cannot split ${all.length} labelled twins into non-empty train and test sets with fraction ${testFraction}.`);
+    throw new TwinfedError('CONFIG_INVALID', `Cannot split ${all.length} consenting, labelled twins into non-empty train and test sets with fraction ${testFraction}.`);
   }
   const data = buildDataset({ ...rest, trainPids });
   const pick = (keep: (pid: string) => boolean): { split: Split; pids: string[] } => {
@@ -129,4 +141,22 @@ export function buildLocalDataset(options: BuildLocalDatasetOptions): TwinLocalD
   const tr = pick((p) => trainPids.has(p));
   const te = pick((p) => test.has(p));
   return { features: data.features, train: tr.split, test: te.split, trainPids: tr.pids, testPids: te.pids, fill: data.fill, excluded: data.excluded };
+}
+
+/**
+ * Splits the consenting, labelled twins into train and test (seeded, stratified by label, split by twin
+ * before any statistics), fills missing values with the train rows' statistics (or federated `means`) and
+ * returns the two splits in the shape training expects. Throws `CONFIG_INVALID` when a split would be empty.
+ */
+export function buildLocalDataset(options: BuildLocalDatasetOptions): TwinLocalDataset {
+  const { testFraction, seed, ...rest } = options;
+  checkTestFraction(testFraction);
+  const byLabel = labelledPids(rest);
+  const rng = new SeededRandom(seed);
+  const test = new Set<string>();
+  for (const label of [...byLabel.keys()].sort((a, b) => a - b)) {
+    const pids = rng.shuffle([...byLabel.get(label)!].sort());
+    pids.slice(0, Math.round(pids.length * testFraction)).forEach((p) => test.add(p));
+  }
+  return splitLabelled({ ...rest, byLabel, test, testFraction });
 }

@@ -1,8 +1,6 @@
-import { DAY_MS, sha256Hex, TwinfedError, type Plan } from '@twinfed/shared';
+import { DAY_MS, sha256Hex, type Plan } from '@twinfed/shared';
 import { fitStandardizer, type Standardizer } from '@twinfed/models';
-import { hasConsent } from '../features/consent';
-import { buildDataset, twinSchemaOf, type TwinLocalDataset } from '../features/dataset';
-import { deriveLabel } from '../features/label';
+import { checkTestFraction, labelledPids, splitLabelled, type TwinLocalDataset } from '../features/dataset';
 import type { Preprocessing } from '../scoring/preprocess';
 import type { TwinStore } from '../twins/store-types';
 import type { TwinSnapshot } from '../twins/types';
@@ -55,30 +53,9 @@ export interface TwinLocalDatasetOptions {
  */
 export function twinLocalDataset(options: TwinLocalDatasetOptions): TwinLocalDataset {
   const { twins, plan, at, testFraction, seed } = options;
-  if (!(testFraction > 0 && testFraction < 1)) throw new TwinfedError('CONFIG_INVALID', 'The test fraction must be strictly between 0 and 1.');
-  const { labelRule } = twinSchemaOf(plan);
-  const byLabel = new Map<number, string[]>();
-  for (const twin of twins) {
-    if (!hasConsent(twin, 'model-training')) continue;
-    const label = deriveLabel({ twin, rule: labelRule, at });
-    if (label !== null) byLabel.set(label, [...(byLabel.get(label) ?? []), twin.pid]);
-  }
-  const test = stableTestPids({ byLabel, testFraction, seed });
-  const all = [...byLabel.values()].flat();
-  const trainPids = new Set(all.filter((p) => !test.has(p)));
-  if (trainPids.size === 0 || test.size === 0) {
-    throw new TwinfedError('CONFIG_INVALID', `Cannot split ${all.length} consenting, labelled twins into non-empty train and test sets with fraction ${testFraction}.`);
-  }
-  const data = buildDataset({ twins, plan, at, trainPids });
-  const pick = (keep: (pid: string) => boolean): { split: Split; pids: string[] } => {
-    const idx = data.pids.map((p, i) => (keep(p) ? i : -1)).filter((i) => i >= 0);
-    const x = new Float32Array(idx.length * data.d);
-    idx.forEach((r, i) => x.set(data.x.subarray(r * data.d, (r + 1) * data.d), i * data.d));
-    return { split: { x, y: Float32Array.from(idx, (r) => data.y[r]!), n: idx.length, d: data.d }, pids: idx.map((r) => data.pids[r]!) };
-  };
-  const tr = pick((p) => trainPids.has(p));
-  const te = pick((p) => test.has(p));
-  return { features: data.features, train: tr.split, test: te.split, trainPids: tr.pids, testPids: te.pids, fill: data.fill, excluded: data.excluded };
+  checkTestFraction(testFraction);
+  const byLabel = labelledPids({ twins, plan, at });
+  return splitLabelled({ twins, plan, at, byLabel, test: stableTestPids({ byLabel, testFraction, seed }), testFraction });
 }
 
 /** The std given to a column that was constant in training: its z-score stays 0 at scoring, as in training. */
