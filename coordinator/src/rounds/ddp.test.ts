@@ -27,10 +27,8 @@ import {
   type DdpParameters,
   type SecaggState,
 } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 import { DP_PUBLIC_METRICS } from './dp-release';
-
-const json = async <T>(res: Response | Promise<Response>): Promise<T> => (await (await res).json()) as T;
 
 /** A site of a distributed-DP round, by hand: the site client's SecureRound does the same (and checks more). */
 function ddpSite(site: TestSite, fid: string, baseVersionId: string) {

@@ -25,11 +25,9 @@ import {
   type SecaggState,
   type WeightSet,
 } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
-
-const json = async <T>(res: Response | Promise<Response>): Promise<T> => (await (await res).json()) as T;
 
 /** A site following the secure-aggregation protocol by hand (the site client does the same in production, and checks more). */
 function secureSite(site: TestSite, fid: string, baseVersionId: string) {
