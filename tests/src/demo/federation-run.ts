@@ -4,6 +4,7 @@ import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
 import type { EvaluationView, FederationView, PlanInput, RoundView } from '@twinfed/shared';
 import { coordinatorCli, siteCli } from '../support/paths';
 import { runNode, startNode, stop, type Child } from '../support/processes';
+import { roundHeader, roundLine } from './render';
 
 /** A site of the run: its display name and the bundled Fed-Heart-Disease center it holds. */
 export interface RunSite {
@@ -119,6 +120,24 @@ export async function watchFederation(c: Consortium, opts: { federationId: strin
     if (dead) throw new Error(`site ${dead.name} exited with ${dead.proc.exitCode}:\n${dead.lines.slice(-15).join('\n')}`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/** Watches the federation to its end (10 minutes at most), printing the per-round table as rounds publish; returns the final view. */
+export async function watchAndPrintRounds(c: Consortium, federationId: string, names: string[]): Promise<Progress> {
+  console.log(roundHeader(names));
+  let printed = 0;
+  const final = await watchFederation(c, {
+    federationId,
+    timeoutMs: 10 * 60 * 1000,
+    onProgress: (p) => {
+      for (let line = roundLine(p, printed + 1, names); line; line = roundLine(p, printed + 1, names)) {
+        console.log(line);
+        printed++;
+      }
+    },
+  });
+  for (let r = printed + 1; r <= final.rounds.length; r++) console.log(roundLine(final, r, names) ?? `round ${r}: ${final.rounds[r - 1]?.state}`);
+  return final;
 }
 
 function tryJson(line: string): Record<string, unknown> | null {
