@@ -1,83 +1,35 @@
 import {
-  PROTOCOL_VERSION,
   PlanSchema,
   ddpMeanNoiseStd,
   deserializeWeights,
   encodeDdpUpdate,
-  fingerprint,
-  fromB64,
-  maskKeyPair,
   maskUpdate,
-  openShares,
   planDdpParameters,
   planDigest,
   planEpsilonAfter,
   ringToBytes64,
   routes,
-  sealMaskedUpdate,
-  selfMaskCommitment,
-  selfMaskSeed,
-  shareBoxesDigest,
-  shareSecrets,
-  signSecaggConsistency,
-  signSecaggKeys,
-  toB64,
   verifyModelVersion,
   type CurrentRound,
   type DdpParameters,
-  type SecaggState,
 } from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { secaggSite } from './__tests__/secagg-site';
 import { DP_PUBLIC_METRICS } from './dp-release';
 
-/** A site of a distributed-DP round, by hand: the site client's SecureRound does the same (and checks more). */
+/** A site of a distributed-DP round (round 1), by hand: its masked vector is the encoded, noised delta only (n = 1 in the header). */
 function ddpSite(site: TestSite, fid: string, baseVersionId: string) {
-  const coordinatorFingerprint = fingerprint({ signPublicKey: site.coordinatorSignPublicKey, boxPublicKey: site.coordinatorBoxPublicKey });
-  const rd = { federationId: fid, round: 1, baseVersionId, coordinatorFingerprint };
-  const ctx = { ...rd, boxSecretKey: site.identity.box.secretKey };
-  const state = () => json<SecaggState>(site.request('GET', routes.secagg(fid, 1)));
+  const hand = secaggSite(site, fid, baseVersionId);
   return {
     site,
-    state,
-    async share() {
-      const s = await state();
-      const cohort = s.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) }));
-      const shares = await shareSecrets({ ...ctx, siteId: site.siteId, cohort, threshold: s.threshold });
-      const maskPublicKey = toB64(maskKeyPair(ctx).publicKey);
-      const signature = signSecaggKeys({ ...rd, siteId: site.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) }, site.identity.sign.secretKey);
-      return site.request('POST', routes.secaggShares(fid, 1), { maskPublicKey, shares, signature });
-    },
+    state: () => hand.state(1),
+    share: () => hand.share(1),
     async upload(values: Float64Array) {
-      const s = await state();
-      const survivors = (s.survivors ?? []).map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
-      const masked = ringToBytes64(maskUpdate({ ...ctx, values, siteId: site.siteId, survivors, fractionBits: 0 }));
-      const commitment = selfMaskCommitment({ ...rd, seed: selfMaskSeed(ctx), siteId: site.siteId });
-      const envelope = sealMaskedUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: fid, round: 1, siteId: site.siteId, baseVersion: baseVersionId, numExamples: 1, metrics: {}, sentAt: new Date().toISOString(), secagg: { commitment } },
-        masked,
-        identity: site.identity,
-        coordinatorBoxPublicKey: site.coordinatorBoxPublicKey,
-      });
-      return site.request('POST', routes.updates(fid, 1), envelope);
+      const masked = ringToBytes64(maskUpdate({ ...hand.ctx(1), values, siteId: site.siteId, survivors: await hand.survivors(1), fractionBits: 0 }));
+      return hand.postMasked(1, masked, { numExamples: 1, metrics: {} });
     },
-    async consistency() {
-      const s = await state();
-      const statement = { ...rd, threshold: s.threshold, cohort: s.cohort.map((m) => m.siteId), u2: (s.survivors ?? []).map((m) => m.siteId), u3: s.maskedBy ?? [] };
-      return site.request('POST', routes.secaggConsistency(fid, 1), { signature: signSecaggConsistency(statement, site.identity.sign.secretKey) });
-    },
-    async reveal() {
-      const s = await state();
-      const u3 = s.maskedBy ?? [];
-      const dropped = (s.survivors ?? []).map((m) => m.siteId).filter((id) => !u3.includes(id));
-      const boxKey = new Map(s.cohort.map((m) => [m.siteId, fromB64(m.boxPublicKey)]));
-      const maskKey = new Map((s.survivors ?? []).map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
-      const open = (from: string) =>
-        openShares({ ...ctx, share: { ...s.sharesForMe.find((x) => x.from === from)!, to: site.siteId }, from: { siteId: from, boxPublicKey: boxKey.get(from)! }, fromMaskPublicKey: maskKey.get(from)!, siteId: site.siteId });
-      return site.request('POST', routes.secaggReveal(fid, 1), {
-        seedShares: u3.map((of) => ({ of, share: toB64(open(of).seed) })),
-        maskKeyShares: dropped.map((of) => ({ of, share: toB64(open(of).maskKey) })),
-      });
-    },
+    consistency: () => hand.consistency(1),
+    reveal: () => hand.reveal(1),
   };
 }
 

@@ -1,90 +1,35 @@
 import {
-  PROTOCOL_VERSION,
   SECAGG_HEADER_EXAMPLES,
   deserializeWeights,
   encodeSecaggInput,
-  fingerprint,
   fromB64,
-  maskKeyPair,
   maskRing64,
-  openShares,
   ringToBytes64,
   routes,
-  sealMaskedUpdate,
   secaggThreshold,
-  selfMaskCommitment,
-  selfMaskSeed,
-  shareBoxesDigest,
-  shareSecrets,
-  signSecaggConsistency,
-  signSecaggKeys,
   toB64,
   verifySecaggKeys,
   verifySiteDirectoryEntry,
   type CurrentRound,
-  type SecaggState,
   type WeightSet,
 } from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { secaggSite } from './__tests__/secagg-site';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
-/** A site following the secure-aggregation protocol by hand (the site client does the same in production, and checks more). */
+/** A site following the secure-aggregation protocol by hand; its masked vector carries the weights, n and the loss. */
 function secureSite(site: TestSite, fid: string, baseVersionId: string) {
-  const coordinatorFingerprint = fingerprint({ signPublicKey: site.coordinatorSignPublicKey, boxPublicKey: site.coordinatorBoxPublicKey });
-  const rd = (round: number) => ({ federationId: fid, round, baseVersionId, coordinatorFingerprint });
-  const ctx = (round: number) => ({ ...rd(round), boxSecretKey: site.identity.box.secretKey });
-  const state = (round: number) => json<SecaggState>(site.request('GET', routes.secagg(fid, round)));
+  const hand = secaggSite(site, fid, baseVersionId);
   return {
-    site,
-    state,
-    rd,
-    /** The body of its key-share message (signed with `signWith`, by default its own key). */
-    async sharesBody(round: number, signWith = site.identity.sign.secretKey) {
-      const s = await state(round);
-      const cohort = s.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) }));
-      const shares = await shareSecrets({ ...ctx(round), siteId: site.siteId, cohort, threshold: s.threshold });
-      const maskPublicKey = toB64(maskKeyPair(ctx(round)).publicKey);
-      const signature = signSecaggKeys({ ...rd(round), siteId: site.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) }, signWith);
-      return { maskPublicKey, shares, signature };
-    },
-    async share(round: number): Promise<Response> {
-      return site.request('POST', routes.secaggShares(fid, round), await this.sharesBody(round));
-    },
+    ...hand,
     /** Its masked update: n and the loss inside the vector; `clear` puts them in the header as well (refused). */
     async upload(round: number, base: string, weights: WeightSet, numExamples: number, opts: { trainLoss?: number; clear?: boolean } = {}): Promise<Response> {
-      const s = await state(round);
-      const survivors = (s.survivors ?? []).map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
+      const survivors = await hand.survivors(round);
       const encoded = encodeSecaggInput({ weights: weights.data, numExamples, ...(opts.trainLoss === undefined ? {} : { trainLoss: opts.trainLoss }) });
-      const masked = survivors.some((m) => m.siteId === site.siteId) ? ringToBytes64(maskRing64({ ...ctx(round), encoded, siteId: site.siteId, survivors })) : new Uint8Array(encoded.length * 4);
-      const commitment = selfMaskCommitment({ ...rd(round), seed: selfMaskSeed(ctx(round)), siteId: site.siteId });
+      const masked = survivors.some((m) => m.siteId === site.siteId) ? ringToBytes64(maskRing64({ ...hand.ctx(round), encoded, siteId: site.siteId, survivors })) : new Uint8Array(encoded.length * 4);
       const clear: { numExamples: number; metrics: Record<string, number> } = opts.clear ? { numExamples, metrics: { trainLoss: opts.trainLoss ?? 0 } } : { numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} };
-      const envelope = sealMaskedUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: fid, round, siteId: site.siteId, baseVersion: base, ...clear, sentAt: new Date().toISOString(), secagg: { commitment } },
-        masked,
-        identity: site.identity,
-        coordinatorBoxPublicKey: site.coordinatorBoxPublicKey,
-      });
-      return site.request('POST', routes.updates(fid, round), envelope);
-    },
-    /** Its signature over the round as it sees it (`u3` overrides what it was shown). */
-    async consistency(round: number, u3?: string[]): Promise<Response> {
-      const s = await state(round);
-      const statement = { ...rd(round), threshold: s.threshold, cohort: s.cohort.map((m) => m.siteId), u2: (s.survivors ?? []).map((m) => m.siteId), u3: u3 ?? s.maskedBy ?? [] };
-      return site.request('POST', routes.secaggConsistency(fid, round), { signature: signSecaggConsistency(statement, site.identity.sign.secretKey) });
-    },
-    async reveal(round: number): Promise<Response> {
-      const s = await state(round);
-      const u3 = s.maskedBy ?? [];
-      const dropped = (s.survivors ?? []).map((m) => m.siteId).filter((id) => !u3.includes(id));
-      const boxKey = new Map(s.cohort.map((m) => [m.siteId, fromB64(m.boxPublicKey)]));
-      const maskKey = new Map((s.survivors ?? []).map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
-      const open = (from: string) =>
-        openShares({ ...ctx(round), share: { ...s.sharesForMe.find((x) => x.from === from)!, to: site.siteId }, from: { siteId: from, boxPublicKey: boxKey.get(from)! }, fromMaskPublicKey: maskKey.get(from)!, siteId: site.siteId });
-      return site.request('POST', routes.secaggReveal(fid, round), {
-        seedShares: u3.map((of) => ({ of, share: toB64(open(of).seed) })),
-        maskKeyShares: dropped.map((of) => ({ of, share: toB64(open(of).maskKey) })),
-      });
+      return hand.postMasked(round, masked, clear, base);
     },
   };
 }
