@@ -4,7 +4,7 @@ import { readSiteState } from '../../identity/site-state';
 import { DEFAULT_LOCAL_API_PORT } from '../../local-api/server';
 import { ModelStore } from '../../training/model-store';
 import { openTwinStore } from '../../twins/store';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { listenArg, positiveInt, type ListenAddress } from '../parse';
 import { pickFederation, startTwinServices } from '../twin-services';
 
@@ -30,7 +30,7 @@ export function addServeCommand(program: Command, deps: CliDeps): void {
     .option('--listen <host:port>', 'where to listen', listenArg, { host: '127.0.0.1', port: DEFAULT_LOCAL_API_PORT })
     .option('--federation <id>', 'federation whose model scores the twins (default: the only one stored)')
     .option('--model-poll <ms>', 'how often to look for a newer stored model', positiveInt('the model poll interval'), 5000)
-    .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption())
     .addHelpText(
       'after',
       '\nExamples:\n' +
