@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { exportSiteBundle } from '../../bundle/site-export';
-import { loadEnrollment } from '../../identity/load';
-import { ModelStore } from '../../training/model-store';
+import { openSiteModels } from '../site-models';
 import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 interface ExportFlags extends CommonFlags {
@@ -33,8 +32,7 @@ export function addExportCommand(program: Command, deps: CliDeps): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ExportFlags>();
       const { config } = commandContext(deps, flags);
-      const enrollment = loadEnrollment(config.dataDir);
-      const models = new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey);
+      const { enrollment, models } = openSiteModels(config.dataDir);
       const result = exportSiteBundle({ models, enrollment, federationId: flags.federation, version: flags.modelVersion, out: flags.out, force: flags.force === true });
       if (flags.json) return writeJsonLine(deps.stdout, { type: 'exported', ...result });
       deps.stdout.write(`Wrote bundle ${result.dir}: ${result.versionId} (federation ${result.federationId}, round ${result.round}), normalisation ${result.normalization}, statistics ${result.statistics}.\n`);

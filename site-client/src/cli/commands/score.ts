@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { TwinfedError } from '@twinfed/shared';
-import { loadEnrollment } from '../../identity/load';
 import { scoreView } from '../../local-api/server';
 import { scoreTwins, type TwinScore } from '../../scoring/score';
-import { ModelStore } from '../../training/model-store';
 import { readTwins } from '../../training/twin-dataset';
 import { openTwinStore } from '../../twins/store';
+import { openSiteModels } from '../site-models';
 import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { instantArg, numberArg, positiveInt } from '../parse';
 import { pickFederation } from '../twin-services';
@@ -47,8 +46,7 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ScoreFlags>();
       const { config } = commandContext(deps, flags);
-      const enrollment = loadEnrollment(config.dataDir);
-      const models = new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey);
+      const { enrollment, models } = openSiteModels(config.dataDir);
       const federationId = pickFederation(models, flags.federation);
       const model = federationId ? models.load(federationId) : null;
       if (!federationId || !model) {
