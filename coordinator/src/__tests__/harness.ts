@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   PROTOCOL_VERSION,
+  deserializeWeights,
   fromB64,
   generateIdentity,
   publicPart,
@@ -10,6 +11,7 @@ import {
   sealUpdate,
   signEnrollProof,
   signRequest,
+  verifyModelVersion,
   type Identity,
   type WeightSet,
   silentLogger,
@@ -113,4 +115,17 @@ export function testPlan(overrides: Record<string, unknown> = {}): Record<string
     roundDeadlineSeconds: 60,
     ...overrides,
   };
+}
+
+/** A response's JSON body, typed by the caller (tests only: no validation). */
+export async function json<T>(res: Response | Promise<Response>): Promise<T> {
+  return (await (await res).json()) as T;
+}
+
+/** A version's weights as `site` downloads them, checked against the coordinator-signed metadata. */
+export async function baseWeights(site: TestSite, versionId: string): Promise<WeightSet> {
+  const meta = await json<{ meta: unknown; signature: string }>(site.request('GET', routes.model(versionId)));
+  const bytes = new Uint8Array(await (await site.request('GET', routes.modelWeights(versionId))).arrayBuffer());
+  const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: bytes, coordinatorSignPublicKey: site.coordinatorSignPublicKey });
+  return deserializeWeights(bytes, { expectedLayout: verified.layout });
 }

@@ -1,34 +1,10 @@
-import { deserializeWeights, routes, verifyModelVersion, type CurrentRound, type WeightSet } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
-import { run } from './__tests__/harness';
+import { routes, type CurrentRound } from '@twinfed/shared';
+import { baseWeights, enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { run, tableAfter } from './__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
 const HOSTILE = 'x\u001b]0;owned\u0007\u001b[2J\u009b31m';
-
-async function json<T>(res: Response | Promise<Response>): Promise<T> {
-  return (await (await res).json()) as T;
-}
-
-async function baseWeights(site: TestSite, versionId: string): Promise<WeightSet> {
-  const meta = await json<{ meta: unknown; signature: string }>(site.request('GET', routes.model(versionId)));
-  const bytes = new Uint8Array(await (await site.request('GET', routes.modelWeights(versionId))).arrayBuffer());
-  const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: bytes, coordinatorSignPublicKey: site.coordinatorSignPublicKey });
-  return deserializeWeights(bytes, { expectedLayout: verified.layout });
-}
-
-/** The table printed after the line starting with `title`, as rows of cells (cells are separated by 2+ spaces). */
-function tableAfter(stdout: string, title: string): string[][] {
-  const lines = stdout.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(title));
-  expect(start).toBeGreaterThanOrEqual(0);
-  const rows: string[][] = [];
-  for (const line of lines.slice(start + 1)) {
-    if (line.trim() === '' || line.startsWith('(')) break;
-    rows.push(line.trim().split(/ {2,}/));
-  }
-  return rows;
-}
 
 describe('twinfed federations status against a real coordinator', () => {
   let c: Coord;

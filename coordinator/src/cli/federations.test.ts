@@ -1,52 +1,25 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fakeCoordinatorCli, run } from './__tests__/harness';
+import { GOOD_PLAN, fakeCoordinatorCli, run, tableAfter, writePlanFile } from './__tests__/harness';
 
 const cli = fakeCoordinatorCli();
 const op = cli.op;
-const GOOD = {
-  name: 'heart-prox',
-  model: { kind: 'logistic-regression', inputs: 2 },
-  data: { features: ['age', 'chol'] },
-  strategy: { name: 'fedprox', mu: 0.01 },
-  training: { steps: 10 },
-  rounds: 3,
-};
-
-/** The table printed after the line starting with `title`, as rows of cells (cells are separated by 2+ spaces). */
-function tableAfter(stdout: string, title: string): string[][] {
-  const lines = stdout.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(title));
-  expect(start).toBeGreaterThanOrEqual(0);
-  const rows: string[][] = [];
-  for (const line of lines.slice(start + 1)) {
-    if (line.trim() === '' || line.startsWith('(')) break;
-    rows.push(line.trim().split(/ {2,}/));
-  }
-  return rows;
-}
-
-async function planFile(content: unknown): Promise<string> {
-  const file = path.join(cli.dir, 'plan.json');
-  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
-  return file;
-}
 
 describe('federations create', () => {
   it('validates the plan locally, sends it with defaults filled in and prints the new id', async () => {
-    const r = await run(op('federations', 'create', '--plan', await planFile(GOOD)));
+    const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, GOOD_PLAN)));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(cli.fake.seen).toHaveLength(1);
     expect(cli.fake.seen[0]).toMatchObject({ method: 'POST', path: '/v1/federations' });
-    expect((cli.fake.seen[0]?.body as { plan: Record<string, unknown> }).plan).toMatchObject({ ...GOOD, minSites: 1, roundDeadlineSeconds: 600 });
+    expect((cli.fake.seen[0]?.body as { plan: Record<string, unknown> }).plan).toMatchObject({ ...GOOD_PLAN, minSites: 1, roundDeadlineSeconds: 600 });
     expect(r.stdout).toContain('Created federation fed-2 (heart-prox): 3 rounds of fedprox, state running.');
     expect(r.stdout).toContain('twinfed federations status fed-2');
   });
 
   it('lists every problem of an invalid plan with its path, exits 2 and sends nothing', async () => {
-    const bad = { ...GOOD, model: { kind: 'logistic-regression', inputs: 3 }, strategy: { name: 'fedsgd' }, training: { steps: 1, epochs: 1 }, rounds: 0, extra: true };
-    const file = await planFile(bad);
+    const bad = { ...GOOD_PLAN, model: { kind: 'logistic-regression', inputs: 3 }, strategy: { name: 'fedsgd' }, training: { steps: 1, epochs: 1 }, rounds: 0, extra: true };
+    const file = await writePlanFile(cli.dir, bad);
     const r = await run(op('federations', 'create', '--plan', file));
     expect(r.code).toBe(2);
     expect(cli.fake.seen).toHaveLength(0);
@@ -62,21 +35,21 @@ describe('federations create', () => {
   });
 
   it('reports cross-field rules and array indices', async () => {
-    const r = await run(op('federations', 'create', '--plan', await planFile({ ...GOOD, data: { features: ['age', ''] }, model: { kind: 'logistic-regression', inputs: 3 } })));
+    const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, { ...GOOD_PLAN, data: { features: ['age', ''] }, model: { kind: 'logistic-regression', inputs: 3 } })));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('  - data.features[1]: Too small: expected string to have >=1 characters\n');
     expect(r.stderr).toContain('  - model.inputs: model.inputs (3) must equal the number of data.features (2)\n');
   });
 
   it('reports a rule of an otherwise valid plan (robust strategy with secure aggregation)', async () => {
-    const plan = { ...GOOD, strategy: { name: 'fedmedian' }, privacy: { secureAggregation: true } };
-    const r = await run(op('federations', 'create', '--plan', await planFile(plan)));
+    const plan = { ...GOOD_PLAN, strategy: { name: 'fedmedian' }, privacy: { secureAggregation: true } };
+    const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, plan)));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/: 1 problem \(INVALID_PLAN\)\n {2}- strategy\.name: fedmedian needs individual updates and cannot run with secure aggregation\n$/);
   });
 
   it('a file that is not JSON exits 2 with one line', async () => {
-    const file = await planFile('{ "name": ');
+    const file = await writePlanFile(cli.dir, '{ "name": ');
     const r = await run(op('federations', 'create', '--plan', file));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^twinfed: The plan file ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON: .+ \\(INVALID_PLAN\\)\\n$`));
@@ -93,7 +66,7 @@ describe('federations create', () => {
       status: 400,
       body: { error: { code: 'VALIDATION_FAILED', message: 'The request does not match the expected schema.', details: [{ path: 'plan.rounds', message: 'too many' }] } },
     });
-    const r = await run(op('federations', 'create', '--plan', await planFile(GOOD)));
+    const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, GOOD_PLAN)));
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('twinfed: The request does not match the expected schema. (VALIDATION_FAILED)\n  - plan.rounds: too many\n');
   });
@@ -166,7 +139,7 @@ describe('federations status', () => {
   });
 
   it('a DP federation shows its settings and the ε its rounds will spend', async () => {
-    const created = await run(op('federations', 'create', '--plan', await planFile({ ...GOOD, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } })));
+    const created = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, { ...GOOD_PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } })));
     expect(created.code).toBe(0);
     expect(created.stderr).toMatch(/^warning: privacy\.dp has no maxEpsilon/m);
     const r = await run(op('federations', 'status', 'fed-2'));

@@ -1,23 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PlanSchema, planEpsilon } from '@twinfed/shared';
-import { fakeCoordinatorCli, run } from './__tests__/harness';
+import { GOOD_PLAN, fakeCoordinatorCli, run, writePlanFile } from './__tests__/harness';
 
 const cli = fakeCoordinatorCli();
-const GOOD = {
-  name: 'heart-prox',
-  model: { kind: 'logistic-regression', inputs: 2 },
-  data: { features: ['age', 'chol'] },
-  strategy: { name: 'fedprox', mu: 0.01 },
-  training: { steps: 10 },
-  rounds: 3,
-};
-
-async function planFile(content: unknown): Promise<string> {
-  const file = path.join(cli.dir, 'plan.json');
-  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
-  return file;
-}
 
 describe('twinfed plan', () => {
   test('schema prints the plan’s JSON Schema with descriptions and defaults, without contacting the coordinator', async () => {
@@ -32,7 +18,7 @@ describe('twinfed plan', () => {
   });
 
   test('check: a valid plan gets a short summary with the defaults filled in, exit 0, nothing sent', async () => {
-    const r = await run(['--url', cli.fake.url, 'plan', 'check', await planFile(GOOD)]);
+    const r = await run(['--url', cli.fake.url, 'plan', 'check', await writePlanFile(cli.dir, GOOD_PLAN)]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('a valid plan');
@@ -41,13 +27,13 @@ describe('twinfed plan', () => {
     expect(r.stdout).toMatch(/training: +10 steps of sgd, batch 32, lr 0\.01/);
     expect(r.stdout).toMatch(/≥ 20 training rows per site/);
     expect(cli.fake.seen).toHaveLength(0);
-    const json = await run(['--json', 'plan', 'check', await planFile(GOOD)]);
-    expect(JSON.parse(json.stdout)).toEqual({ valid: true, plan: PlanSchema.parse(GOOD) });
+    const json = await run(['--json', 'plan', 'check', await writePlanFile(cli.dir, GOOD_PLAN)]);
+    expect(JSON.parse(json.stdout)).toEqual({ valid: true, plan: PlanSchema.parse(GOOD_PLAN) });
   });
 
   test('check: an invalid plan lists every problem with its path and exits 2', async () => {
-    const bad = { ...GOOD, model: { kind: 'logistic-regression', inputs: 3 }, strategy: { name: 'krum' }, data: { features: ['age', 'chol'], minExamplesPerSite: 0 }, minSites: 2 };
-    const r = await run(['plan', 'check', await planFile(bad)]);
+    const bad = { ...GOOD_PLAN, model: { kind: 'logistic-regression', inputs: 3 }, strategy: { name: 'krum' }, data: { features: ['age', 'chol'], minExamplesPerSite: 0 }, minSites: 2 };
+    const r = await run(['plan', 'check', await writePlanFile(cli.dir, bad)]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
@@ -59,25 +45,25 @@ describe('twinfed plan', () => {
 
   test('check: unreadable or non-JSON files are input errors (exit 2)', async () => {
     expect((await run(['plan', 'check', path.join(cli.dir, 'nope.json')])).code).toBe(2);
-    const r = await run(['plan', 'check', await planFile('{ not json')]);
+    const r = await run(['plan', 'check', await writePlanFile(cli.dir, '{ not json')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not valid JSON/);
   });
 
   test('check: central DP without maxEpsilon is valid but warns on stderr (nothing caps ε); with it, no warning', async () => {
     const dp = { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 };
-    const r = await run(['--url', cli.fake.url, 'plan', 'check', await planFile({ ...GOOD, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp } })]);
+    const r = await run(['--url', cli.fake.url, 'plan', 'check', await writePlanFile(cli.dir, { ...GOOD_PLAN, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp } })]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^warning: privacy\.dp has no maxEpsilon: these 15 rounds spend ε = 20\.56 \(δ = 0\.00001\) and nothing caps it/m);
-    const capped = await run(['--url', cli.fake.url, 'plan', 'check', await planFile({ ...GOOD, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp: { ...dp, maxEpsilon: 25 } } })]);
+    const capped = await run(['--url', cli.fake.url, 'plan', 'check', await writePlanFile(cli.dir, { ...GOOD_PLAN, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp: { ...dp, maxEpsilon: 25 } } })]);
     expect(capped.code).toBe(0);
     expect(capped.stderr).toBe('');
   });
 
   test('check: distributed DP (secure aggregation + dp) shows the Skellam ε, the one the coordinator will sign', async () => {
-    const plan = { ...GOOD, strategy: { name: 'fedavg' }, rounds: 15, minSites: 3, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } };
+    const plan = { ...GOOD_PLAN, strategy: { name: 'fedavg' }, rounds: 15, minSites: 3, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } };
     const eps = planEpsilon(PlanSchema.parse(plan))!;
-    const r = await run(['--url', cli.fake.url, 'plan', 'check', await planFile(plan)]);
+    const r = await run(['--url', cli.fake.url, 'plan', 'check', await writePlanFile(cli.dir, plan)]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`distributed (Skellam, noise added by the sites), clip 1, noise ×1.1, δ 0.00001: ε ≤ ${eps.toFixed(2)} after 15 rounds`);
     expect(r.stderr).toContain(`these 15 rounds spend ε = ${eps.toFixed(2)}`);

@@ -1,24 +1,7 @@
-import {
-  deserializeWeights,
-  routes,
-  verifyModelVersion,
-  type CurrentRound,
-  type WeightSet,
-} from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { routes, type CurrentRound, type WeightSet } from '@twinfed/shared';
+import { baseWeights, enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
-
-async function json<T>(res: Response | Promise<Response>): Promise<T> {
-  return (await (await res).json()) as T;
-}
-
-async function baseWeights(site: TestSite, versionId: string): Promise<WeightSet> {
-  const meta = await json<{ meta: unknown; signature: string }>(site.request('GET', routes.model(versionId)));
-  const bytes = new Uint8Array(await (await site.request('GET', routes.modelWeights(versionId))).arrayBuffer());
-  const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: bytes, coordinatorSignPublicKey: site.coordinatorSignPublicKey });
-  return deserializeWeights(bytes, { expectedLayout: verified.layout });
-}
 
 function filled(base: WeightSet, value: number): WeightSet {
   return { layout: base.layout, data: new Float32Array(base.data.length).fill(value) };

@@ -1,5 +1,5 @@
 import { deserializeWeights, routes, verifyModelVersion, type CurrentRound, type FederationView, type WeightSet } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 /**
  * Issue 10, "membership everywhere": a site of the federation learns who else contributed only as a count, unless
@@ -16,8 +16,6 @@ describe('contributors are shown to sites only as counts', () => {
     b = await enrollTestSite(c, 'Beta');
   });
   afterAll(async () => c.close());
-
-  const json = async <T>(res: Response | Promise<Response>): Promise<T> => (await (await res).json()) as T;
 
   /** A federation whose round 1 both sites answered: returns it and the version round 1 published. */
   async function roundOne(plan: Record<string, unknown>): Promise<{ fid: string; vid: string }> {

@@ -1,6 +1,6 @@
 import { deserializeWeights, routes, type CurrentRound, type FederationView, type WeightSet } from '@twinfed/shared';
 import { DP_PUBLIC_METRICS } from '../rounds/dp-release';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 /**
  * Issue 16, finding 8: beside a published ε, a DP federation publishes nothing its ε does not cover. This walks every
@@ -19,7 +19,6 @@ describe('what a DP federation publishes to researchers', () => {
   });
   afterAll(async () => c.close());
 
-  const json = async <T>(res: Response | Promise<Response>): Promise<T> => (await (await res).json()) as T;
   const asResearcher = (p: string) => fetch(c.url + p, { headers: { authorization: `Bearer ${researcher}` } });
 
   async function roundOne(plan: Record<string, unknown>): Promise<{ fid: string; vid: string }> {

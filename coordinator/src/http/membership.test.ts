@@ -1,9 +1,8 @@
 import { deserializeWeights, fromB64, maskContribution, normalizationStatsContext, routes, toB64, verifyModelVersion, type CurrentRound, type PopulationReport, type StatsSession, type WeightSet } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
-const json = async <T>(res: Response | Promise<Response>): Promise<T> => (await (await res).json()) as T;
 const codeOf = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code });
 
 function report(versionId: string): PopulationReport {

@@ -1,85 +1,35 @@
 import {
-  PROTOCOL_VERSION,
   PlanSchema,
   ddpMeanNoiseStd,
   deserializeWeights,
   encodeDdpUpdate,
-  fingerprint,
-  fromB64,
-  maskKeyPair,
   maskUpdate,
-  openShares,
   planDdpParameters,
   planDigest,
   planEpsilonAfter,
   ringToBytes64,
   routes,
-  sealMaskedUpdate,
-  selfMaskCommitment,
-  selfMaskSeed,
-  shareBoxesDigest,
-  shareSecrets,
-  signSecaggConsistency,
-  signSecaggKeys,
-  toB64,
   verifyModelVersion,
   type CurrentRound,
   type DdpParameters,
-  type SecaggState,
 } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { secaggSite } from './__tests__/secagg-site';
 import { DP_PUBLIC_METRICS } from './dp-release';
 
-const json = async <T>(res: Response | Promise<Response>): Promise<T> => (await (await res).json()) as T;
-
-/** A site of a distributed-DP round, by hand: the site client's SecureRound does the same (and checks more). */
+/** A site of a distributed-DP round (round 1), by hand: its masked vector is the encoded, noised delta only (n = 1 in the header). */
 function ddpSite(site: TestSite, fid: string, baseVersionId: string) {
-  const coordinatorFingerprint = fingerprint({ signPublicKey: site.coordinatorSignPublicKey, boxPublicKey: site.coordinatorBoxPublicKey });
-  const rd = { federationId: fid, round: 1, baseVersionId, coordinatorFingerprint };
-  const ctx = { ...rd, boxSecretKey: site.identity.box.secretKey };
-  const state = () => json<SecaggState>(site.request('GET', routes.secagg(fid, 1)));
+  const hand = secaggSite(site, fid, baseVersionId);
   return {
     site,
-    state,
-    async share() {
-      const s = await state();
-      const cohort = s.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) }));
-      const shares = await shareSecrets({ ...ctx, siteId: site.siteId, cohort, threshold: s.threshold });
-      const maskPublicKey = toB64(maskKeyPair(ctx).publicKey);
-      const signature = signSecaggKeys({ ...rd, siteId: site.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) }, site.identity.sign.secretKey);
-      return site.request('POST', routes.secaggShares(fid, 1), { maskPublicKey, shares, signature });
-    },
+    state: () => hand.state(1),
+    share: () => hand.share(1),
     async upload(values: Float64Array) {
-      const s = await state();
-      const survivors = (s.survivors ?? []).map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
-      const masked = ringToBytes64(maskUpdate({ ...ctx, values, siteId: site.siteId, survivors, fractionBits: 0 }));
-      const commitment = selfMaskCommitment({ ...rd, seed: selfMaskSeed(ctx), siteId: site.siteId });
-      const envelope = sealMaskedUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: fid, round: 1, siteId: site.siteId, baseVersionId: baseVersionId, numExamples: 1, metrics: {}, sentAt: new Date().toISOString(), secagg: { commitment } },
-        masked,
-        identity: site.identity,
-        coordinatorBoxPublicKey: site.coordinatorBoxPublicKey,
-      });
-      return site.request('POST', routes.updates(fid, 1), envelope);
+      const masked = ringToBytes64(maskUpdate({ ...hand.ctx(1), values, siteId: site.siteId, survivors: await hand.survivors(1), fractionBits: 0 }));
+      return hand.postMasked(1, masked, { numExamples: 1, metrics: {} });
     },
-    async consistency() {
-      const s = await state();
-      const statement = { ...rd, threshold: s.threshold, cohort: s.cohort.map((m) => m.siteId), u2: (s.survivors ?? []).map((m) => m.siteId), u3: s.maskedBy ?? [] };
-      return site.request('POST', routes.secaggConsistency(fid, 1), { signature: signSecaggConsistency(statement, site.identity.sign.secretKey) });
-    },
-    async reveal() {
-      const s = await state();
-      const u3 = s.maskedBy ?? [];
-      const dropped = (s.survivors ?? []).map((m) => m.siteId).filter((id) => !u3.includes(id));
-      const boxKey = new Map(s.cohort.map((m) => [m.siteId, fromB64(m.boxPublicKey)]));
-      const maskKey = new Map((s.survivors ?? []).map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
-      const open = (from: string) =>
-        openShares({ ...ctx, share: { ...s.sharesForMe.find((x) => x.from === from)!, to: site.siteId }, from: { siteId: from, boxPublicKey: boxKey.get(from)! }, fromMaskPublicKey: maskKey.get(from)!, siteId: site.siteId });
-      return site.request('POST', routes.secaggReveal(fid, 1), {
-        seedShares: u3.map((of) => ({ of, share: toB64(open(of).seed) })),
-        maskKeyShares: dropped.map((of) => ({ of, share: toB64(open(of).maskKey) })),
-      });
-    },
+    consistency: () => hand.consistency(1),
+    reveal: () => hand.reveal(1),
   };
 }
 
@@ -94,10 +44,10 @@ describe('distributed DP over real HTTP', () => {
       for (let i = 0; i < 4; i++) sites.push(await enrollTestSite({ url: c.url, operatorToken: c.operatorToken }, `DDP ${String.fromCharCode(65 + i)}`));
       const fed = await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan: planInput }));
       const cur = await json<CurrentRound>(sites[0]!.request('GET', routes.currentRound(fed.id)));
-      const baseVersionId = cur.round!.baseVersionId;
-      const base = deserializeWeights(new Uint8Array(await (await operator(c, 'GET', routes.modelWeights(baseVersionId))).arrayBuffer())).data;
+      const baseVersion = cur.round!.baseVersionId;
+      const base = deserializeWeights(new Uint8Array(await (await operator(c, 'GET', routes.modelWeights(baseVersion))).arrayBuffer())).data;
       const trained = (i: number) => Float32Array.from(base, (w, k) => w + 0.02 * (i + 1) * (k % 2 === 0 ? 1 : -1)); // norms 0.04, 0.08, 0.12: two clipped
-      const ds = sites.map((s) => ddpSite(s, fed.id, baseVersionId));
+      const ds = sites.map((s) => ddpSite(s, fed.id, baseVersion));
       for (const s of ds) expect((await s.share()).status).toBe(201);
       const { threshold } = await ds[0]!.state();
       expect(threshold).toBe(3);
@@ -126,7 +76,7 @@ describe('distributed DP over real HTTP', () => {
       expect(Object.keys(meta.metrics).every((k) => DP_PUBLIC_METRICS.has(k))).toBe(true);
       expect(meta.metrics).toEqual({ clipNorm: 0.05, dpNoiseStd: ddpMeanNoiseStd(params, { survivors: 3, threshold: 3, selectedSites: 4 }), dpRounds: 1, sites: 3, failures: 1 });
       expect('contributors' in meta && meta.contributors.every((x) => x.numExamples === undefined)).toBe(true);
-      const v0 = await json<{ meta: Record<string, unknown> }>(operator(c, 'GET', routes.model(baseVersionId)));
+      const v0 = await json<{ meta: Record<string, unknown> }>(operator(c, 'GET', routes.model(baseVersion)));
       expect(v0.meta).toMatchObject({ dpMechanism: 'skellam', dpEpsilon: 0 });
     } finally {
       await c.close();

@@ -1,92 +1,35 @@
 import {
-  PROTOCOL_VERSION,
   SECAGG_HEADER_EXAMPLES,
   deserializeWeights,
   encodeSecaggInput,
-  fingerprint,
   fromB64,
-  maskKeyPair,
   maskRing64,
-  openShares,
   ringToBytes64,
   routes,
-  sealMaskedUpdate,
   secaggThreshold,
-  selfMaskCommitment,
-  selfMaskSeed,
-  shareBoxesDigest,
-  shareSecrets,
-  signSecaggConsistency,
-  signSecaggKeys,
   toB64,
   verifySecaggKeys,
   verifySiteDirectoryEntry,
   type CurrentRound,
-  type SecaggState,
   type WeightSet,
 } from '@twinfed/shared';
-import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { secaggSite } from './__tests__/secagg-site';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
-const json = async <T>(res: Response | Promise<Response>): Promise<T> => (await (await res).json()) as T;
-
-/** A site following the secure-aggregation protocol by hand (the site client does the same in production, and checks more). */
+/** A site following the secure-aggregation protocol by hand; its masked vector carries the weights, n and the loss. */
 function secureSite(site: TestSite, fid: string, baseVersionId: string) {
-  const coordinatorFingerprint = fingerprint({ signPublicKey: site.coordinatorSignPublicKey, boxPublicKey: site.coordinatorBoxPublicKey });
-  const rd = (round: number) => ({ federationId: fid, round, baseVersionId, coordinatorFingerprint });
-  const ctx = (round: number) => ({ ...rd(round), boxSecretKey: site.identity.box.secretKey });
-  const state = (round: number) => json<SecaggState>(site.request('GET', routes.secagg(fid, round)));
+  const hand = secaggSite(site, fid, baseVersionId);
   return {
-    site,
-    state,
-    rd,
-    /** The body of its key-share message (signed with `signWith`, by default its own key). */
-    async sharesBody(round: number, signWith = site.identity.sign.secretKey) {
-      const s = await state(round);
-      const cohort = s.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) }));
-      const shares = await shareSecrets({ ...ctx(round), siteId: site.siteId, cohort, threshold: s.threshold });
-      const maskPublicKey = toB64(maskKeyPair(ctx(round)).publicKey);
-      const signature = signSecaggKeys({ ...rd(round), siteId: site.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) }, signWith);
-      return { maskPublicKey, shares, signature };
-    },
-    async share(round: number): Promise<Response> {
-      return site.request('POST', routes.secaggShares(fid, round), await this.sharesBody(round));
-    },
+    ...hand,
     /** Its masked update: n and the loss inside the vector; `clear` puts them in the header as well (refused). */
     async upload(round: number, base: string, weights: WeightSet, numExamples: number, opts: { trainLoss?: number; clear?: boolean } = {}): Promise<Response> {
-      const s = await state(round);
-      const survivors = (s.survivors ?? []).map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
+      const survivors = await hand.survivors(round);
       const encoded = encodeSecaggInput({ weights: weights.data, numExamples, ...(opts.trainLoss === undefined ? {} : { trainLoss: opts.trainLoss }) });
-      const masked = survivors.some((m) => m.siteId === site.siteId) ? ringToBytes64(maskRing64({ ...ctx(round), encoded, siteId: site.siteId, survivors })) : new Uint8Array(encoded.length * 4);
-      const commitment = selfMaskCommitment({ ...rd(round), seed: selfMaskSeed(ctx(round)), siteId: site.siteId });
+      const masked = survivors.some((m) => m.siteId === site.siteId) ? ringToBytes64(maskRing64({ ...hand.ctx(round), encoded, siteId: site.siteId, survivors })) : new Uint8Array(encoded.length * 4);
       const clear: { numExamples: number; metrics: Record<string, number> } = opts.clear ? { numExamples, metrics: { trainLoss: opts.trainLoss ?? 0 } } : { numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} };
-      const envelope = sealMaskedUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: fid, round, siteId: site.siteId, baseVersionId: base, ...clear, sentAt: new Date().toISOString(), secagg: { commitment } },
-        masked,
-        identity: site.identity,
-        coordinatorBoxPublicKey: site.coordinatorBoxPublicKey,
-      });
-      return site.request('POST', routes.updates(fid, round), envelope);
-    },
-    /** Its signature over the round as it sees it (`u3` overrides what it was shown). */
-    async consistency(round: number, u3?: string[]): Promise<Response> {
-      const s = await state(round);
-      const statement = { ...rd(round), threshold: s.threshold, cohort: s.cohort.map((m) => m.siteId), u2: (s.survivors ?? []).map((m) => m.siteId), u3: u3 ?? s.maskedBy ?? [] };
-      return site.request('POST', routes.secaggConsistency(fid, round), { signature: signSecaggConsistency(statement, site.identity.sign.secretKey) });
-    },
-    async reveal(round: number): Promise<Response> {
-      const s = await state(round);
-      const u3 = s.maskedBy ?? [];
-      const dropped = (s.survivors ?? []).map((m) => m.siteId).filter((id) => !u3.includes(id));
-      const boxKey = new Map(s.cohort.map((m) => [m.siteId, fromB64(m.boxPublicKey)]));
-      const maskKey = new Map((s.survivors ?? []).map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
-      const open = (from: string) =>
-        openShares({ ...ctx(round), share: { ...s.sharesForMe.find((x) => x.from === from)!, to: site.siteId }, from: { siteId: from, boxPublicKey: boxKey.get(from)! }, fromMaskPublicKey: maskKey.get(from)!, siteId: site.siteId });
-      return site.request('POST', routes.secaggReveal(fid, round), {
-        seedShares: u3.map((of) => ({ of, share: toB64(open(of).seed) })),
-        maskKeyShares: dropped.map((of) => ({ of, share: toB64(open(of).maskKey) })),
-      });
+      return hand.postMasked(round, masked, clear, base);
     },
   };
 }
@@ -107,35 +50,35 @@ async function setup(n: number, plan: Record<string, unknown>, opts: { store?: '
   const base = await weightsOf(c, cur.round!.baseVersionId);
   const layout = [{ name: 'dense/kernel', shape: [3, 1], dtype: 'float32' as const }, { name: 'dense/bias', shape: [1], dtype: 'float32' as const }];
   const trained = (i: number): WeightSet => ({ layout, data: Float32Array.from(base, (w, k) => w + 0.1 * (i + 1) + 0.01 * k) });
-  return { c, at, sites: sites.map((s) => secureSite(s, fed.id, cur.round!.baseVersionId)), fid: fed.id, baseVersionId: cur.round!.baseVersionId, trained };
+  return { c, at, sites: sites.map((s) => secureSite(s, fed.id, cur.round!.baseVersionId)), fid: fed.id, baseVersion: cur.round!.baseVersionId, trained };
 }
 
 describe('secure aggregation over real HTTP', () => {
   test('four sites: shares, masked updates, reveals; the version is the example-weighted mean and no update is ever readable', async () => {
-    const { c, sites, fid, baseVersionId, trained } = await setup(4, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
+    const { c, sites, fid, baseVersion, trained } = await setup(4, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
     try {
       const first = await sites[0]!.state(1);
       expect(first).toMatchObject({ phase: 'sharing', threshold: secaggThreshold(4, 2), shared: false, survivors: null, maskedBy: null });
       expect(first.cohort.map((m) => m.siteId).sort()).toEqual(sites.map((s) => s.site.siteId).sort());
       // Uploading before the key shares close is refused with its own code.
-      const early = await sites[0]!.upload(1, baseVersionId, trained(0), 10);
+      const early = await sites[0]!.upload(1, baseVersion, trained(0), 10);
       expect(early.status).toBe(409);
       expect((await json<{ error: { code: string } }>(early)).error.code).toBe('SECAGG_PHASE');
       for (const s of sites) expect((await s.share(1)).status).toBe(201);
       expect((await sites[0]!.share(1)).status).toBe(200); // again: a restarted site
       expect((await sites[0]!.state(1)).phase).toBe('masking');
       // A plain (unmasked) update is refused in a secure federation.
-      const plain = sites[1]!.site.seal({ federationId: fid, round: 1, baseVersionId, weights: trained(1), numExamples: 20 });
+      const plain = sites[1]!.site.seal({ federationId: fid, round: 1, baseVersionId: baseVersion, weights: trained(1), numExamples: 20 });
       expect((await json<{ error: { code: string } }>(sites[1]!.site.request('POST', routes.updates(fid, 1), plain))).error.code).toBe('INVALID_ENVELOPE');
       // Reveals before the round stopped taking updates are refused.
       expect((await sites[0]!.reveal(1)).status).toBe(409);
       const n = [10, 20, 30, 40];
       const loss = [0.5, 0.25, 1, 0.75];
       // A masked update with its example count or loss in the clear header is refused: the coordinator must never hold one site's.
-      const clear = await sites[0]!.upload(1, baseVersionId, trained(0), n[0]!, { trainLoss: loss[0]!, clear: true });
+      const clear = await sites[0]!.upload(1, baseVersion, trained(0), n[0]!, { trainLoss: loss[0]!, clear: true });
       expect(clear.status).toBe(400);
       expect((await json<{ error: { code: string } }>(clear)).error.code).toBe('INVALID_ENVELOPE');
-      for (const [i, s] of sites.entries()) expect((await s.upload(1, baseVersionId, trained(i), n[i]!, { trainLoss: loss[i]! })).status).toBe(201);
+      for (const [i, s] of sites.entries()) expect((await s.upload(1, baseVersion, trained(i), n[i]!, { trainLoss: loss[i]! })).status).toBe(201);
       const unmasking = await sites[0]!.state(1);
       expect(unmasking.phase).toBe('unmasking');
       expect(unmasking.maskedBy).toHaveLength(4);
@@ -172,7 +115,7 @@ describe('secure aggregation over real HTTP', () => {
 
   test('seven sites (t = 5): one never shares, one shares but never uploads; the five left unmask the sum, the dropped site\'s masks removed with its recovered key', async () => {
     // A 6 s round: key shares close at 2 s, updates at 6 s, reveals at 9 s — room for seven sites on a loaded machine.
-    const { c, sites, fid, baseVersionId, trained } = await setup(7, { rounds: 1, minSites: 2, roundDeadlineSeconds: 6 });
+    const { c, sites, fid, baseVersion, trained } = await setup(7, { rounds: 1, minSites: 2, roundDeadlineSeconds: 6 });
     const phase = async (s: ReturnType<typeof secureSite>, want: string) => {
       for (let i = 0; i < 200; i++) {
         const st = await s.state(1);
@@ -189,7 +132,7 @@ describe('secure aggregation over real HTTP', () => {
       const masking = await phase(a!, 'masking'); // a third of the round: the key shares close with those that came
       expect(masking.survivors!.map((m) => m.siteId).sort()).toEqual([...u3, f!].map((s) => s.site.siteId).sort());
       const n = [10, 20, 30, 40, 50];
-      for (const [i, s] of u3.entries()) expect((await s.upload(1, baseVersionId, trained(i), n[i]!)).status).toBe(201); // f never uploads
+      for (const [i, s] of u3.entries()) expect((await s.upload(1, baseVersion, trained(i), n[i]!)).status).toBe(201); // f never uploads
       const unmasking = await phase(a!, 'unmasking'); // the round deadline: U3 = a…e
       expect(unmasking.threshold).toBe(5);
       for (const s of u3) expect((await s.consistency(1)).status).toBe(201);
@@ -230,10 +173,10 @@ describe('secure aggregation over real HTTP', () => {
   });
 
   test('a reveal that does not cover exactly U3 and the dropped sites is refused; a round without t reveals fails at its deadline', async () => {
-    const { c, sites, fid, baseVersionId, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 2 });
+    const { c, sites, fid, baseVersion, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 2 });
     try {
       for (const s of sites) await s.share(1);
-      for (const [i, s] of sites.entries()) await s.upload(1, baseVersionId, trained(i), 10);
+      for (const [i, s] of sites.entries()) await s.upload(1, baseVersion, trained(i), 10);
       const bad = await sites[0]!.site.request('POST', routes.secaggReveal(fid, 1), { seedShares: [], maskKeyShares: [] });
       expect(bad.status).toBe(400);
       expect((await sites[0]!.reveal(1)).status).toBe(201); // t = 3: one reveal is not enough
@@ -247,11 +190,11 @@ describe('secure aggregation over real HTTP', () => {
   });
 
   test('a coordinator restarted while it waits for reveals resumes the unmasking from its store', async () => {
-    const { c, at, sites, fid, baseVersionId, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 }, { store: 'sqlite' });
+    const { c, at, sites, fid, baseVersion, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 }, { store: 'sqlite' });
     let restarted: Coord | undefined;
     try {
       for (const s of sites) await s.share(1);
-      for (const [i, s] of sites.entries()) await s.upload(1, baseVersionId, trained(i), 10 * (i + 1));
+      for (const [i, s] of sites.entries()) await s.upload(1, baseVersion, trained(i), 10 * (i + 1));
       expect((await sites[0]!.reveal(1)).status).toBe(201); // t = 3: still waiting
       await c.close();
       restarted = await startTestCoordinator({ store: 'sqlite', dataDir: c.dataDir });
@@ -270,11 +213,11 @@ describe('secure aggregation over real HTTP', () => {
   });
 
   test('a coordinator that was down past the unmasking deadline gives the sites a grace period to reveal, as it does for uploads', async () => {
-    const { c, at, sites, fid, baseVersionId, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 10 }, { store: 'sqlite' });
+    const { c, at, sites, fid, baseVersion, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 10 }, { store: 'sqlite' });
     let restarted: Coord | undefined;
     try {
       for (const s of sites) await s.share(1);
-      for (const [i, s] of sites.entries()) await s.upload(1, baseVersionId, trained(i), 10 * (i + 1));
+      for (const [i, s] of sites.entries()) await s.upload(1, baseVersion, trained(i), 10 * (i + 1));
       await c.close();
       // Back 60 s later: the round's unmasking deadline (deadline + 5 s) passed while nobody could reveal.
       restarted = await startTestCoordinator({ store: 'sqlite', dataDir: c.dataDir, now: () => Date.now() + 60_000 });

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateIdentity, fingerprint, publicPart } from '../crypto/identity';
 import { countOnlyMeta, planDigest, signModelVersion, type ModelVersionMeta } from '../envelope/model-version';
-import { initialWeights, layoutOf } from '../model-spec';
-import { PROTOCOL_VERSION } from '../protocol';
+import { initialWeights } from '../model-spec';
 import { PlanSchema, type Plan } from '../schemas/plan';
-import { serializeWeights, weightsDigest } from '../weights/serialize';
+import { serializeWeights } from '../weights/serialize';
 import { codeOf } from '../__tests__/code-of';
+import { versionMetaFor } from '../__tests__/version-meta';
 import { buildBundle, openBundle, writeBundle, type BundleInput } from './files';
 import { preprocessingFor, type BundleManifest } from './manifest';
 import { verifyBundle } from './verify';
@@ -39,20 +39,7 @@ const twinPlan: Plan = PlanSchema.parse({
 function input(plan: Plan, over: Partial<BundleInput> = {}): BundleInput {
   const weights = initialWeights(plan.model, 3);
   const weightsBytes = serializeWeights(weights);
-  const meta: ModelVersionMeta = {
-    protocol: PROTOCOL_VERSION,
-    federationId: 'fed-1',
-    versionId: 'fed-1.v2',
-    parentVersionId: 'fed-1.v1',
-    round: 2,
-    strategy: 'fedavg',
-    layout: layoutOf(plan.model).map((t) => ({ name: t.name, shape: [...t.shape], dtype: t.dtype })),
-    weightsSha256: weightsDigest(weights),
-    contributors: [{ siteId: 'site-a', numExamples: 10 }],
-    metrics: { loss: 0.5 },
-    planSha256: planDigest(plan),
-    createdAt: '2025-01-01T00:00:00.000Z',
-  };
+  const meta: ModelVersionMeta = versionMetaFor(weights, { planSha256: planDigest(plan) });
   return {
     meta,
     signature: signModelVersion(meta, coordinator.sign.secretKey),

@@ -3,6 +3,7 @@
  * callers hash (with a domain-separating prefix) and sign the digest, so signing cost is independent of size.
  */
 import { TwinfedError } from '../errors';
+import { fromB64, toB64 } from './encoding';
 import { KEY_BYTES } from './identity';
 import { ed25519Sign, ed25519Verify } from './primitives';
 
@@ -30,4 +31,20 @@ export function verifyDigest(opts: { digest: Uint8Array; signature: Uint8Array; 
     return false;
   }
   return ed25519Verify(digest, signature, publicKey);
+}
+
+/** {@link signDigest}, the signature in base64 (as signed statements carry it). */
+export function signDigestB64(digest: Uint8Array, secretKey: Uint8Array): string {
+  return toB64(signDigest(digest, secretKey));
+}
+
+/** {@link verifyDigest} of a base64 signature; never throws: a signature that is not base64 is simply false. */
+export function verifyDigestB64(digest: Uint8Array, signature: string, publicKey: Uint8Array): boolean {
+  let sig: Uint8Array;
+  try {
+    sig = fromB64(signature);
+  } catch {
+    return false;
+  }
+  return verifyDigest({ digest, signature: sig, publicKey });
 }

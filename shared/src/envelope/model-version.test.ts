@@ -1,10 +1,11 @@
 import { PROTOCOL_VERSION } from '../protocol';
 import { generateIdentity } from '../crypto/identity';
-import { serializeWeights, weightsDigest } from '../weights/serialize';
+import { serializeWeights } from '../weights/serialize';
 import type { WeightSet } from '../weights/types';
-import { FullModelVersionMetaSchema, ModelVersionMetaSchema, SiteModelVersionMetaSchema, contributorCountOf, countOnlyMeta, planDigest, signModelVersion, verifyModelVersion, type ModelVersionMeta } from './model-version';
+import { FullModelVersionMetaSchema, ModelVersionMetaSchema, SiteModelVersionMetaSchema, contributorCountOf, countOnlyMeta, planDigest, signModelVersion, verifyModelVersion } from './model-version';
 import { PlanSchema } from '../schemas/plan';
 import { codeOf } from '../__tests__/code-of';
+import { versionMetaFor } from '../__tests__/version-meta';
 
 const coord = generateIdentity();
 const weights: WeightSet = {
@@ -15,25 +16,15 @@ const weights: WeightSet = {
   data: Float32Array.from([1, 2, 3, 4, 0.5, -0.5]),
 };
 const weightsBytes = serializeWeights(weights);
-const meta: ModelVersionMeta = {
-  protocol: PROTOCOL_VERSION,
-  federationId: 'fed-1',
-  versionId: 'v3',
-  parentVersionId: 'v2',
-  round: 3,
-  strategy: 'fedavg',
-  layout: weights.layout.map((t) => ({ ...t, shape: [...t.shape] })),
-  weightsSha256: weightsDigest(weights),
+const meta = versionMetaFor(weights, {
   contributors: [
     { siteId: 'site-a', numExamples: 100 },
     { siteId: 'site-b', numExamples: 50 },
   ],
   metrics: { auc: 0.81, loss: 0.4 },
   dpEpsilon: 1.5,
-  dpMechanism: 'skellam' as const,
-  planSha256: 'a'.repeat(64),
-  createdAt: '2025-03-01T12:00:00.000Z',
-};
+  dpMechanism: 'skellam',
+});
 const signature = signModelVersion(meta, coord.sign.secretKey);
 
 const verify = (over: Partial<Parameters<typeof verifyModelVersion>[0]> = {}) =>

@@ -9,10 +9,9 @@
  * `context` is `secaggContext` (federation, round, base version, coordinator fingerprint), so no signature can be
  * replayed into another round, federation or coordinator.
  */
-import { fromB64, toB64 } from '../crypto/encoding';
 import { sha256, sha256Hex } from '../crypto/hash';
 import { secaggContext, type SealedShare, type SecaggRound } from '../crypto/secagg';
-import { signDigest, verifyDigest } from '../crypto/signature';
+import { signDigestB64, verifyDigestB64 } from '../crypto/signature';
 import { canonicalJson } from './canonical-json';
 
 const KEYS_PURPOSE = 'TWINFED-SECAGG-KEYS-V2\n';
@@ -40,18 +39,12 @@ const keysDigest = (s: SecaggKeysStatement): Uint8Array =>
 
 /** The site's signature (base64) over its round keys. */
 export function signSecaggKeys(statement: SecaggKeysStatement, signSecretKey: Uint8Array): string {
-  return toB64(signDigest(keysDigest(statement), signSecretKey));
+  return signDigestB64(keysDigest(statement), signSecretKey);
 }
 
 /** True when `signature` is `statement.siteId`'s signature (under `signPublicKey`, its enrolled key) over `statement`. */
 export function verifySecaggKeys(statement: SecaggKeysStatement, signature: string, signPublicKey: Uint8Array): boolean {
-  let sig: Uint8Array;
-  try {
-    sig = fromB64(signature);
-  } catch {
-    return false;
-  }
-  return verifyDigest({ digest: keysDigest(statement), signature: sig, publicKey: signPublicKey });
+  return verifyDigestB64(keysDigest(statement), signature, signPublicKey);
 }
 
 /** The round as a site saw it when U3 was announced. */
@@ -72,16 +65,10 @@ export function secaggConsistencyDigest(s: SecaggConsistencyStatement): Uint8Arr
 
 /** The site's signature (base64) over the round as it saw it. */
 export function signSecaggConsistency(statement: SecaggConsistencyStatement, signSecretKey: Uint8Array): string {
-  return toB64(signDigest(secaggConsistencyDigest(statement), signSecretKey));
+  return signDigestB64(secaggConsistencyDigest(statement), signSecretKey);
 }
 
 /** True when `signature` verifies over `statement` under `signPublicKey`. */
 export function verifySecaggConsistency(statement: SecaggConsistencyStatement, signature: string, signPublicKey: Uint8Array): boolean {
-  let sig: Uint8Array;
-  try {
-    sig = fromB64(signature);
-  } catch {
-    return false;
-  }
-  return verifyDigest({ digest: secaggConsistencyDigest(statement), signature: sig, publicKey: signPublicKey });
+  return verifyDigestB64(secaggConsistencyDigest(statement), signature, signPublicKey);
 }

@@ -7,9 +7,8 @@
  * The first entry of a peer is trusted on the coordinator's word (an operator who enrolls look-alike sites is not
  * stopped by this; see SECURITY.md). Ed25519 is deterministic: the same entry always has the same signature.
  */
-import { fromB64, toB64 } from '../crypto/encoding';
 import { sha256 } from '../crypto/hash';
-import { signDigest, verifyDigest } from '../crypto/signature';
+import { signDigestB64, verifyDigestB64 } from '../crypto/signature';
 import { canonicalJson } from './canonical-json';
 
 const PURPOSE = 'TWINFED-SITE-DIRECTORY-V1\n';
@@ -25,16 +24,10 @@ const digest = (e: SiteDirectoryEntry): Uint8Array => sha256(PURPOSE + canonical
 
 /** The coordinator's signature (base64) over a directory entry. */
 export function signSiteDirectoryEntry(entry: SiteDirectoryEntry, coordinatorSignSecretKey: Uint8Array): string {
-  return toB64(signDigest(digest(entry), coordinatorSignSecretKey));
+  return signDigestB64(digest(entry), coordinatorSignSecretKey);
 }
 
 /** True when `signature` is the coordinator's (under `coordinatorSignPublicKey`) over `entry`. */
 export function verifySiteDirectoryEntry(entry: SiteDirectoryEntry, signature: string, coordinatorSignPublicKey: Uint8Array): boolean {
-  let sig: Uint8Array;
-  try {
-    sig = fromB64(signature);
-  } catch {
-    return false;
-  }
-  return verifyDigest({ digest: digest(entry), signature: sig, publicKey: coordinatorSignPublicKey });
+  return verifyDigestB64(digest(entry), signature, coordinatorSignPublicKey);
 }

@@ -1,19 +1,5 @@
 import { PlanSchema } from './plan';
-
-const PLAN = {
-  name: 'plan',
-  model: { kind: 'logistic-regression', inputs: 2 },
-  data: { features: ['a', 'b'] },
-  strategy: { name: 'fedavg' },
-  training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1 },
-  rounds: 2,
-  minSites: 2,
-};
-
-const problems = (plan: unknown): string[] => {
-  const r = PlanSchema.safeParse(plan);
-  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-};
+import { PLAN, problems } from '../__tests__/plan-fixture';
 
 describe('PlanSchema clipping (update-norm clipping without DP noise)', () => {
   it('accepts clipping.maxNorm on averaging and robust strategies', () => {

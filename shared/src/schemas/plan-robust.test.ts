@@ -1,19 +1,5 @@
 import { PlanSchema, ROBUST_STRATEGIES } from './plan';
-
-const PLAN = {
-  name: 'plan',
-  model: { kind: 'logistic-regression', inputs: 2 },
-  data: { features: ['a', 'b'] },
-  strategy: { name: 'fedavg' },
-  training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1 },
-  rounds: 2,
-  minSites: 2,
-};
-
-const problems = (plan: unknown): string[] => {
-  const r = PlanSchema.safeParse(plan);
-  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-};
+import { PLAN, problems } from '../__tests__/plan-fixture';
 
 describe('PlanSchema geomed and centeredclip', () => {
   it('fills geomed’s defaults and takes its own values', () => {

@@ -1,21 +1,7 @@
 import { ddpEpsilon, ddpParameters } from '../dp/distributed';
 import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
 import { DEFAULT_MAX_EXAMPLES_PER_SITE, PlanSchema, dpMechanism, maxExamplesPerSite, planDdpParameters, planEpsilon, planEpsilonAfter } from './plan';
-
-const PLAN = {
-  name: 'plan',
-  model: { kind: 'logistic-regression', inputs: 2 },
-  data: { features: ['a', 'b'] },
-  strategy: { name: 'fedavg' },
-  training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1 },
-  rounds: 2,
-  minSites: 2,
-};
-
-const problems = (plan: unknown): string[] => {
-  const r = PlanSchema.safeParse(plan);
-  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-};
+import { PLAN, problems } from '../__tests__/plan-fixture';
 
 describe('PlanSchema privacy options', () => {
   it('accepts a plan without secure aggregation, and central DP on a mean-delta strategy', () => {

@@ -10,19 +10,10 @@ import { applyStandardizer, fitStandardizer, parseCsvDataset, predict } from '@t
 import { DEFAULT_RISK_TIERS, SeededRandom, buildBundle, fingerprint, generateIdentity, publicPart, signModelVersion, tierOf, type BundleManifest } from '@twinfed/shared';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
+import { cli, io } from '../__tests__/cli';
 import { loadLocalData } from '../cli/load-data';
-import type { CliDeps } from '../cli/context';
-import { runCli } from '../cli/program';
 import { loadEnrollment } from '../identity/load';
 import { ModelStore } from '../training/model-store';
-
-function io(extra: Partial<CliDeps> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CliDeps = { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, ...extra };
-  return { deps, out: () => out.join(''), err: () => err.join('') };
-}
-const cli = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
 
 /** A CSV of patients (age, chol, thalach, target) with an id column; one row has a missing value. */
 function patientsCsv(n: number): string {

@@ -4,18 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROTOCOL_VERSION, fingerprint, publicPart, routes } from '@twinfed/shared';
 import { FakeCoordinator } from '../__tests__/fake-coordinator';
+import { cli, io } from '../__tests__/cli';
 import { SITE_AUDIT_FILE, SiteAuditLog } from '../audit/site-audit';
 import type { FetchLike } from '../transport/http';
-import type { CliDeps } from './context';
-import { runCli } from './program';
-
-function io(extra: Partial<CliDeps> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CliDeps = { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, ...extra };
-  return { deps, out: () => out.join(''), err: () => err.join('') };
-}
-const cli = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
 
 /** Only the public keys and the enrollment route of a fake coordinator. */
 function enrollFetch(c: FakeCoordinator): FetchLike {

@@ -1,7 +1,13 @@
+import { Option } from 'commander';
 import { TwinfedError, createFetch, printableJson, readCaFile, requireSecureUrl, createLogger, type Logger } from '@twinfed/shared';
 import { loadSiteConfig, type LogLevel, type SiteConfig } from '../config';
 import type { PrivacyFloors } from '../training/privacy-floors';
 import type { FetchLike } from '../transport/http';
+
+/** The `--data-dir` option every site command takes (`description` when a command says more about what it uses it for). */
+export function dataDirOption(description = 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)'): Option {
+  return new Option('--data-dir <dir>', description);
+}
 
 /** A writable text stream (stdout, stderr, or a buffer in tests). */
 export interface TextOut {

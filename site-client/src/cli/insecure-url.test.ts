@@ -2,22 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROTOCOL_VERSION, fingerprint, generateIdentity, publicPart, routes } from '@twinfed/shared';
+import { cli, io, tmpSiteDir } from '../__tests__/cli';
 import { siteStatePath } from '../identity/site-state';
 import type { FetchLike } from '../transport/http';
-import type { CliDeps } from './context';
-import { runCli } from './program';
 
 const TOKEN = 'tfe_secret-one-time-token-0123456789';
 const REMOTE = 'http://coordinator.invalid:8470';
-
-function io(extra: Partial<CliDeps> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CliDeps = { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, ...extra };
-  return { deps, out: () => out.join(''), err: () => err.join('') };
-}
-const cli = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
-const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-insecure-')), 'site');
 
 /** A fetch spy standing in for the network: records every call; answers enrollment like a coordinator. */
 function spy() {
@@ -36,7 +26,7 @@ function spy() {
 describe('plain http to a remote coordinator is refused before anything is sent', () => {
   test('enroll --coordinator http://<remote>: INSECURE_URL, no request, token nowhere, nothing enrolled', async () => {
     const s = spy();
-    const dataDir = tmp();
+    const dataDir = tmpSiteDir('insecure');
     const t = io({ fetch: s.fetch });
     expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', dataDir], t.deps)).toBe(1);
     expect(t.err()).toMatch(/^error: Refusing plain http to coordinator\.invalid:8470: .*Use https:\/\/.*\[INSECURE_URL\]\n$/);
@@ -48,21 +38,21 @@ describe('plain http to a remote coordinator is refused before anything is sent'
   test('the same through TWINFED_COORDINATOR_URL', async () => {
     const s = spy();
     const t = io({ fetch: s.fetch, env: { TWINFED_COORDINATOR_URL: REMOTE } });
-    expect(await cli(['enroll', '--token', TOKEN, '--data-dir', tmp()], t.deps)).toBe(1);
+    expect(await cli(['enroll', '--token', TOKEN, '--data-dir', tmpSiteDir('insecure')], t.deps)).toBe(1);
     expect(t.err()).toContain('[INSECURE_URL]');
     expect(s.calls).toEqual([]);
   });
 
   test('without an injected fetch the refusal comes before any DNS lookup or connection (INSECURE_URL, not NETWORK)', async () => {
     const t = io();
-    expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', tmp()], t.deps)).toBe(1);
+    expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', tmpSiteDir('insecure')], t.deps)).toBe(1);
     expect(t.err()).toContain('[INSECURE_URL]');
   });
 
   test('--insecure-http (or TWINFED_INSECURE_HTTP=1) lets plain http through', async () => {
     for (const [args, env] of [[['--insecure-http'], {}], [[], { TWINFED_INSECURE_HTTP: '1' }]] as const) {
       const s = spy();
-      const dataDir = tmp();
+      const dataDir = tmpSiteDir('insecure');
       const t = io({ fetch: s.fetch, env });
       expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', dataDir, ...args], t.deps)).toBe(0);
       expect(s.calls.map((c) => c.url)).toEqual([`${REMOTE}${routes.coordinatorKeys}`, `${REMOTE}${routes.enroll}`]);
@@ -75,13 +65,13 @@ describe('plain http to a remote coordinator is refused before anything is sent'
     for (const url of ['http://127.0.0.1:8470', 'http://localhost:8470', 'http://[::1]:8470']) {
       const s = spy();
       const t = io({ fetch: s.fetch });
-      expect(await cli(['enroll', '--coordinator', url, '--token', TOKEN, '--data-dir', tmp()], t.deps)).toBe(0);
+      expect(await cli(['enroll', '--coordinator', url, '--token', TOKEN, '--data-dir', tmpSiteDir('insecure')], t.deps)).toBe(0);
       expect(s.calls).toHaveLength(2); // the keys, then the enrollment
     }
   });
 
   test('run refuses a remote http coordinator, recorded at enrollment or given with --coordinator, unless --insecure-http', async () => {
-    const dataDir = tmp();
+    const dataDir = tmpSiteDir('insecure');
     const s = spy();
     expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', dataDir, '--insecure-http'], io({ fetch: s.fetch }).deps)).toBe(0);
     s.calls.length = 0;
@@ -103,7 +93,7 @@ describe('plain http to a remote coordinator is refused before anything is sent'
 
 describe('--ca at enrollment', () => {
   test('is recorded in site.json and shown by status; a missing CA file is CONFIG_INVALID before any request', async () => {
-    const dataDir = tmp();
+    const dataDir = tmpSiteDir('insecure');
     const pem = '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n';
     const caFile = path.join(path.dirname(dataDir), 'ca.pem');
     fs.writeFileSync(caFile, pem);

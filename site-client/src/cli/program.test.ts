@@ -1,62 +1,13 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { HEART_DISEASE_FEATURES } from '@twinfed/models';
-import { PROTOCOL_VERSION, TwinfedError, fingerprint, generateIdentity, publicPart, routes, toB64 } from '@twinfed/shared';
+import { fingerprint, generateIdentity, publicPart, toB64 } from '@twinfed/shared';
+import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
+import { cli, io, tmpSiteDir } from '../__tests__/cli';
 import { loadEnrollment } from '../identity/load';
 import { readSiteState, writeSiteState } from '../identity/site-state';
 import { JOURNAL_FILE, Journal } from '../training/journal';
-import type { FetchLike } from '../transport/http';
-import { runCli } from './program';
-import type { CliDeps } from './context';
-
-function io(extra: Partial<CliDeps> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CliDeps = { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, ...extra };
-  return { deps, out: () => out.join(''), err: () => err.join('') };
-}
-
-const cli = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
-const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-cli-')), 'site');
-
-/** Serves a FakeCoordinator over a fetch function (enrollment + the site routes). */
-function fetchFor(c: FakeCoordinator): FetchLike {
-  const keys = { protocol: PROTOCOL_VERSION, ...publicPart(c.identity), fingerprint: fingerprint(publicPart(c.identity)) };
-  const fid = c.federationId;
-  return async (url, init) => {
-    const p = new URL(url).pathname;
-    try {
-      if (p === routes.coordinatorKeys) return Response.json(keys);
-      if (p === routes.enroll) {
-        const body = JSON.parse(String(init.body)) as { signPublicKey: string; boxPublicKey: string };
-        c.siteSignPublicKey = Buffer.from(body.signPublicKey, 'base64');
-        c.siteBoxPublicKey = Buffer.from(body.boxPublicKey, 'base64');
-        return Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys });
-      }
-      if (p === routes.currentRound(fid)) return Response.json(await c.currentRound(fid));
-      const weights = /^\/v1\/models\/([^/]+)\/weights$/.exec(p);
-      if (weights) {
-        const w = await c.modelWeights(weights[1]!);
-        return new Response(w.bytes, { headers: { etag: `"${w.etag}"` } });
-      }
-      const evaluation = /^\/v1\/models\/([^/]+)\/evaluations$/.exec(p);
-      if (evaluation) {
-        await c.postEvaluation({ versionId: evaluation[1]!, report: JSON.parse(String(init.body)) });
-        return Response.json({}, { status: 201 });
-      }
-      const model = /^\/v1\/models\/([^/]+)$/.exec(p);
-      if (model) return Response.json(await c.model(model[1]!));
-      const upload = /\/rounds\/(\d+)\/updates$/.exec(p);
-      if (upload) return Response.json(await c.uploadUpdate({ federationId: fid, round: Number(upload[1]), envelope: init.body as Uint8Array }));
-      return Response.json({ error: { code: 'NOT_FOUND', message: 'no' } }, { status: 404 });
-    } catch (e) {
-      if (e instanceof TwinfedError) return Response.json(e.toBody(), { status: e.status });
-      throw e;
-    }
-  };
-}
 
 describe('twinfed-site CLI', () => {
   test('--help explains the commands, with a getting-started section, and exits 0', async () => {
@@ -70,17 +21,17 @@ describe('twinfed-site CLI', () => {
 
   test('errors are one line on stderr with a non-zero exit and no stack trace', async () => {
     const t = io();
-    expect(await cli(['run', '--federation', 'fed-1', '--data-dir', tmp()], t.deps)).toBe(1);
+    expect(await cli(['run', '--federation', 'fed-1', '--data-dir', tmpSiteDir('cli')], t.deps)).toBe(1);
     expect(t.err()).toBe('error: Give the local data: --twins, --heart-disease <center>, or both --data <csv> and --mapping <json>. [CONFIG_INVALID]\n');
     const s = io();
-    expect(await cli(['status', '--data-dir', tmp()], s.deps)).toBe(1);
+    expect(await cli(['status', '--data-dir', tmpSiteDir('cli')], s.deps)).toBe(1);
     expect(s.err().trim().split('\n')).toHaveLength(1);
     expect(s.err()).toMatch(/^error: Not enrolled: .* \[UNKNOWN_SITE\]\n$/);
   });
 
   test('--debug adds the stack trace', async () => {
     const t = io();
-    expect(await cli(['--debug', 'status', '--data-dir', tmp()], t.deps)).toBe(1);
+    expect(await cli(['--debug', 'status', '--data-dir', tmpSiteDir('cli')], t.deps)).toBe(1);
     expect(t.err()).toContain('[UNKNOWN_SITE]');
     expect(t.err()).toMatch(/\n\s+at /);
   });
@@ -99,12 +50,12 @@ describe('twinfed-site CLI', () => {
 
   test('enroll prints the pinned fingerprint, refuses a second enrollment, and status shows it', async () => {
     const c = new FakeCoordinator();
-    const dataDir = tmp();
-    const e = io({ fetch: fetchFor(c) });
+    const dataDir = tmpSiteDir('cli');
+    const e = io({ fetch: coordinatorFetch(c).fetch });
     expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], e.deps)).toBe(0);
     const fp = fingerprint(publicPart(c.identity));
     expect(e.out()).toContain(`Coordinator fingerprint (pinned): ${fp}`);
-    const again = io({ fetch: fetchFor(c) });
+    const again = io({ fetch: coordinatorFetch(c).fetch });
     expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], again.deps)).toBe(1);
     expect(again.err()).toContain('[ALREADY_EXISTS]');
     const s = io();
@@ -121,17 +72,17 @@ describe('twinfed-site CLI', () => {
     const j = io();
     expect(await cli(['status', '--data-dir', dataDir, '--json'], j.deps)).toBe(0);
     expect(JSON.parse(j.out())).toMatchObject({ site: { siteId: 'site-a', coordinator: { fingerprint: fp } }, journal: { uploads: [] } });
-    const machine = io({ fetch: fetchFor(c) });
-    expect(await cli(['--json', 'enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', tmp()], machine.deps)).toBe(0);
+    const machine = io({ fetch: coordinatorFetch(c).fetch });
+    expect(await cli(['--json', 'enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', tmpSiteDir('cli')], machine.deps)).toBe(0);
     const lines = machine.out().trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ siteId: 'site-a', name: 'Cleveland', coordinatorFingerprint: fp });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ siteId: 'site-a', name: 'Site A', coordinatorFingerprint: fp });
   });
 
   test('status prints each evaluation’s metric values (n/a when missing), says when an old journal lacks them, and escapes server text', async () => {
     const c = new FakeCoordinator();
-    const dataDir = tmp();
-    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: fetchFor(c) }).deps)).toBe(0);
+    const dataDir = tmpSiteDir('cli');
+    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: coordinatorFetch(c).fetch }).deps)).toBe(0);
     writeSiteState(dataDir, { ...readSiteState(dataDir)!, name: 'Evil\u001b[2J\u001b]0;owned\u0007' });
     const at = '2025-01-01T00:00:00Z';
     fs.writeFileSync(
@@ -167,8 +118,8 @@ describe('twinfed-site CLI', () => {
     const c = new FakeCoordinator(
       testPlan({ model: { kind: 'logistic-regression', inputs: 13 }, data: { features: [...HEART_DISEASE_FEATURES] }, training: { steps: 5, batchSize: 4, lr: 0.01 }, rounds: 2 }),
     );
-    const dataDir = tmp();
-    const fetch = fetchFor(c);
+    const dataDir = tmpSiteDir('cli');
+    const fetch = coordinatorFetch(c).fetch;
     expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch }).deps)).toBe(0);
     c.trust(loadEnrollment(dataDir));
     const r = io({ fetch });

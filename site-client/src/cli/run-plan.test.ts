@@ -3,17 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
+import { cli, io } from '../__tests__/cli';
 import { loadEnrollment } from '../identity/load';
-import type { CliDeps } from './context';
-import { runCli } from './program';
-
-function io(extra: Partial<CliDeps> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CliDeps = { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, ...extra };
-  return { deps, out: () => out.join(''), err: () => err.join('') };
-}
-const cli = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
 
 /** An enrolled site directory (https://coord.test, the fake behind a recording fetch) and a CSV the plan accepts. */
 async function site(plan = testPlan()) {

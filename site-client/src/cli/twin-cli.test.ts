@@ -3,20 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator } from '../__tests__/fake-coordinator';
+import { cli, io } from '../__tests__/cli';
 import { loadEnrollment } from '../identity/load';
 import { SIM_NAMED_PATIENTS } from '../simulate/people';
 import { twinScenarioPlan } from '../simulate/plan';
 import { openTwinStore } from '../twins/store';
 import type { CliDeps } from './context';
-import { runCli } from './program';
-
-function io(extra: Partial<CliDeps> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CliDeps = { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, ...extra };
-  return { deps, out: () => out.join(''), err: () => err.join(''), lines: () => out.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
-const cli = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-twin-cli-'));
 
 describe('twinfed-site twin commands', () => {

@@ -48,6 +48,17 @@ async function mask(k: Consortium, sites = k.sites): Promise<void> {
   }
 }
 
+/** A consortium past masking: every site shared and uploaded, the coordinator announces U3 = all and unmasks. */
+async function unmasking(names: string[], threshold: number): Promise<{ k: Consortium; all: string[] }> {
+  const k = consortium(names, threshold);
+  await share(k);
+  await mask(k);
+  const all = k.sites.map((s) => s.state.siteId).sort();
+  k.c.u3 = all;
+  k.c.phase = 'unmasking';
+  return { k, all };
+}
+
 const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'returned', (e: { code?: string }) => e.code ?? String(e));
 
 /** True when `got` is site i's n · w (the attack worked). */
@@ -60,12 +71,7 @@ async function until(cond: () => boolean): Promise<void> {
 
 describe('secure aggregation against a lying coordinator', () => {
   test('(a) after an honest reveal, a second one for a U3 without site-d is refused: site-d\'s seed and mask key never both leak', async () => {
-    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 3);
-    await share(k);
-    await mask(k);
-    const all = k.sites.map((s) => s.state.siteId).sort();
-    k.c.u3 = all;
-    k.c.phase = 'unmasking';
+    const { k, all } = await unmasking(['site-a', 'site-b', 'site-c', 'site-d'], 3);
     expect(await Promise.all(k.sites.map((s) => outcome(k.round(s).reveal(R))))).toEqual(['returned', 'returned', 'returned', 'returned']);
     expect(k.c.reveals).toHaveLength(4);
     // The coordinator now claims that site-d's update never arrived and that nobody has revealed yet.
@@ -120,15 +126,10 @@ describe('secure aggregation against a lying coordinator', () => {
 
   test('(c) different U3 to different sites, with a Sybil: neither group reaches t = 4 signatures, nobody reveals, site-d stays masked', async () => {
     // Four hospitals and one Sybil (site-e) the coordinator enrolled itself and holds the keys of; t = ⌊10/3⌋ + 1 = 4.
-    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d', 'site-e'], 4);
+    const { k, all } = await unmasking(['site-a', 'site-b', 'site-c', 'site-d', 'site-e'], 4);
     const sybil = k.sites[4]!;
     const honest = k.sites.slice(0, 4);
-    await share(k);
-    await mask(k);
-    const all = k.sites.map((s) => s.state.siteId).sort();
     const withoutD = all.filter((id) => id !== 'site-d');
-    k.c.u3 = all;
-    k.c.phase = 'unmasking';
     // Group A (site-d itself and site-a) is told site-d's update arrived; group B (site-b, site-c) that it did not. Each
     // group is shown only the signatures over its own U3, plus the Sybil's over the same.
     const groupB = new Set(['site-b', 'site-c']);
@@ -147,12 +148,7 @@ describe('secure aggregation against a lying coordinator', () => {
   });
 
   test('(c″) signatures over another U3 than the one a site signed are refused at once; the consistent majority may reveal, site-d stays masked', async () => {
-    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 3);
-    await share(k);
-    await mask(k);
-    const all = k.sites.map((s) => s.state.siteId).sort();
-    k.c.u3 = all;
-    k.c.phase = 'unmasking';
+    const { k, all } = await unmasking(['site-a', 'site-b', 'site-c', 'site-d'], 3);
     k.c.lie = (siteId, v) => (siteId === 'site-b' ? { ...v, maskedBy: all.filter((id) => id !== 'site-d') } : v);
     const outcomes = await Promise.all(k.sites.map((s) => outcome(k.round(s).reveal(R))));
     // site-b sees the others' signatures over U3 = all: it refuses. The others either reach t = 3 signatures over the

@@ -28,6 +28,25 @@ async function setup(plan: Plan, n = 20) {
   return { dir, coordinator, enrollment, store, pids };
 }
 
+/** A runner over the twin store whose version hook scores the twins and posts population reports to `api`; progress events collected. */
+function twinRunner({ dir, coordinator, enrollment, store }: Awaited<ReturnType<typeof setup>>, api: PopulationApi, onModel?: (m: StoredModel) => void) {
+  const models = new ModelStore(dir, coordinator.identity.sign.publicKey);
+  const afterVersion = twinVersionHook({ federationId: 'fed-1', store, models, outbox: PopulationOutbox.open(dir), api, at: T_AT, rng: seededUniform(1), ...(onModel ? { onModel } : {}) });
+  const events: RunnerProgress[] = [];
+  const runner = new SiteRunner({
+    federationId: 'fed-1',
+    enrollment,
+    api: coordinator,
+    datasetSource: new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 3 }),
+    afterVersion,
+    journal: Journal.open(dir),
+    pollIntervalMs: 10,
+    modelOps: fakeModelOps(),
+    onProgress: (e) => events.push(e),
+  });
+  return { runner, models, events };
+}
+
 describe('SiteRunner over the twin store', () => {
   it('rebuilds the training set every round: a consent withdrawn after round 1 is absent from round 2’s training data', async () => {
     const plan = twinTestPlan({ rounds: 3 });
@@ -66,7 +85,8 @@ describe('SiteRunner over the twin store', () => {
 
   it('after each published version: stores it, scores the twins and sends one k-anonymous population report (retried unchanged)', async () => {
     const plan = twinTestPlan({ rounds: 2, data: { ...twinTestPlan().data, population: { k: 5, ageBands: [45, 65] } } });
-    const { dir, coordinator, enrollment, store } = await setup(plan);
+    const site = await setup(plan);
+    const { dir, coordinator } = site;
     coordinator.aggregate = () => lrWeights(plan, [0.05, 0], -2); // score = σ(0.05·age − 2): ages 34–48 medium, 49–53 high
     const posted: PopulationReport[] = [];
     let failures = 1;
@@ -76,21 +96,8 @@ describe('SiteRunner over the twin store', () => {
         if (failures-- > 0) throw new TwinfedError('OVERLOADED');
       },
     };
-    const models = new ModelStore(dir, coordinator.identity.sign.publicKey);
     const active: StoredModel[] = [];
-    const afterVersion = twinVersionHook({ federationId: 'fed-1', store, models, outbox: PopulationOutbox.open(dir), api, at: T_AT, rng: seededUniform(1), onModel: (m) => active.push(m) });
-    const events: RunnerProgress[] = [];
-    const runner = new SiteRunner({
-      federationId: 'fed-1',
-      enrollment,
-      api: coordinator,
-      datasetSource: new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 3 }),
-      afterVersion,
-      journal: Journal.open(dir),
-      pollIntervalMs: 10,
-      modelOps: fakeModelOps(),
-      onProgress: (e) => events.push(e),
-    });
+    const { runner, models, events } = twinRunner(site, api, (m) => active.push(m));
     await runner.run();
     // v0 (untrained) is not reported; v1 twice (the first attempt failed, the retry sends the very same report,
     // even though v2 was out by then); v2 once
@@ -117,7 +124,7 @@ describe('SiteRunner over the twin store', () => {
   });
   it('stops like the runner when the coordinator answers a population report with SITE_REVOKED (no retry, no later report)', async () => {
     const plan = twinTestPlan({ rounds: 2, data: { ...twinTestPlan().data, population: { k: 5, ageBands: [45, 65] } } });
-    const { dir, coordinator, enrollment, store } = await setup(plan);
+    const site = await setup(plan);
     const posted: string[] = [];
     const api: PopulationApi = {
       async postPopulationReport({ report }) {
@@ -125,20 +132,7 @@ describe('SiteRunner over the twin store', () => {
         throw new TwinfedError('SITE_REVOKED');
       },
     };
-    const models = new ModelStore(dir, coordinator.identity.sign.publicKey);
-    const afterVersion = twinVersionHook({ federationId: 'fed-1', store, models, outbox: PopulationOutbox.open(dir), api, at: T_AT, rng: seededUniform(1) });
-    const events: RunnerProgress[] = [];
-    const runner = new SiteRunner({
-      federationId: 'fed-1',
-      enrollment,
-      api: coordinator,
-      datasetSource: new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 3 }),
-      afterVersion,
-      journal: Journal.open(dir),
-      pollIntervalMs: 10,
-      modelOps: fakeModelOps(),
-      onProgress: (e) => events.push(e),
-    });
+    const { runner, events } = twinRunner(site, api);
     await expect(runner.run()).rejects.toMatchObject({ code: 'SITE_REVOKED' });
     expect(posted).toEqual(['v1']);
     expect(events.filter((e) => e.type === 'warning' && e.code === 'SITE_REVOKED')).toEqual([]);

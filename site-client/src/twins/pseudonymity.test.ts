@@ -3,14 +3,13 @@
  * identifiers and names in the source files) appear in no row of any table except the mapping table, and in
  * nothing the store's read API returns except `resolveHospitalId`.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Database } from '@twinfed/sqlite-kit';
 import { bundle, condition, consent, immunization, ndjson, patient, vital } from '../ingest/__tests__/fhir-fixtures';
 import { importCsv } from '../ingest/csv';
 import { importFhir } from '../ingest/fhir/import';
 import { openTwinStore, TWIN_DB_FILE } from './store';
+import { tempDirEach } from '../__tests__/temp-dir';
 
 const MRNS = ['MRN-900001', 'MRN-900002', 'MRN-900003'];
 const SECRETS = [...MRNS, 'SSN-MRN-900001', 'Ada Lovelace', 'Lovelace'];
@@ -34,16 +33,10 @@ function cellsOutsideMapping(file: string): { table: string; text: string }[] {
 }
 
 describe('twin store pseudonymity', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-pseudo-'));
-  });
-  afterEach(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const tmp = tempDirEach('pseudo');
 
   it('keeps hospital ids, other identifiers and names out of every table but the mapping table', async () => {
-    const store = await openTwinStore({ dataDir: dir });
+    const store = await openTwinStore({ dataDir: tmp.path });
     // Resource ids that embed the MRN on purpose: source ids are stored only as keyed hashes.
     const named = { name: [{ family: 'Lovelace', given: ['Ada'], text: 'Ada Lovelace' }] };
     const fhir = bundle([
@@ -75,7 +68,7 @@ describe('twin store pseudonymity', () => {
     for (const s of SECRETS) expect(api).not.toContain(s);
     await store.close();
 
-    const file = path.join(dir, TWIN_DB_FILE);
+    const file = path.join(tmp.path, TWIN_DB_FILE);
     const cells = cellsOutsideMapping(file);
     expect(cells.length).toBeGreaterThan(50);
     for (const s of SECRETS) expect(cells.filter((c) => c.text.includes(s))).toEqual([]);

@@ -10,6 +10,7 @@ import { benchFhirImport } from './fhir-import';
 import { benchSecureAggregation } from './secure-aggregation';
 import { benchStream } from './stream';
 import { toMarkdown, writeResults, type BenchTable } from './report';
+import { runMain } from '../support/main';
 
 async function trainingSpeed(backend: 'cpu' | 'wasm', optimizer: 'sgd' | 'adam', steps: number): Promise<number> {
   await initBackend({ prefer: backend });
@@ -108,7 +109,4 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`${md}\nwritten: ${out.json}, ${out.md}\n`);
 }
 
-main(process.argv).catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runMain('bench', main);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
 import type { EvaluationView, FederationView, PlanInput, RoundView } from '@twinfed/shared';
 import { coordinatorCli, siteCli } from '../support/paths';
-import { runNode, startNode, stop, type Child } from '../support/processes';
+import { jsonLine, runNode, startNode, stop, type Child } from '../support/processes';
+import { roundHeader, roundLine } from './render';
 
 /** A site of the run: its display name and the bundled Fed-Heart-Disease center it holds. */
 export interface RunSite {
@@ -55,7 +56,7 @@ export async function startConsortium(opts: { workDir: string; sites: RunSite[];
   for (const s of opts.sites) {
     const inv = await admin.createInvitation({ siteName: s.name });
     const lines = await runNode({ name: `enroll ${s.name}`, script: siteCli(), args: ['--json', 'enroll', '--coordinator', coord.url, '--token', inv.token, '--data-dir', siteDir(opts.workDir, s)] });
-    const info = lines.map((l) => tryJson(l)).find((j) => j && typeof j.siteId === 'string');
+    const info = lines.map(jsonLine).find((j) => j && typeof j.siteId === 'string');
     if (!info) throw new Error(`enroll ${s.name}: no site id in output:\n${lines.join('\n')}`);
     siteIds.set(s.name, String(info.siteId));
   }
@@ -121,11 +122,20 @@ export async function watchFederation(c: Consortium, opts: { federationId: strin
   }
 }
 
-function tryJson(line: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(line);
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+/** Watches the federation to its end (10 minutes at most), printing the per-round table as rounds publish; returns the final view. */
+export async function watchAndPrintRounds(c: Consortium, federationId: string, names: string[]): Promise<Progress> {
+  console.log(roundHeader(names));
+  let printed = 0;
+  const final = await watchFederation(c, {
+    federationId,
+    timeoutMs: 10 * 60 * 1000,
+    onProgress: (p) => {
+      for (let line = roundLine(p, printed + 1, names); line; line = roundLine(p, printed + 1, names)) {
+        console.log(line);
+        printed++;
+      }
+    },
+  });
+  for (let r = printed + 1; r <= final.rounds.length; r++) console.log(roundLine(final, r, names) ?? `round ${r}: ${final.rounds[r - 1]?.state}`);
+  return final;
 }

@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AdminClient } from '@twinfed/coordinator';
 import { deserializeWeights, fromB64, verifyModelVersion, type WeightSet } from '@twinfed/shared';
+import { meanScore, type SiteComparison } from './compare';
+import type { Consortium, Progress } from './federation-run';
+import { comparisonTable } from './render';
 
 /** Downloads a published version and verifies it against the coordinator's key, as a site would. */
 export async function verifiedWeights(admin: AdminClient, versionId: string): Promise<WeightSet> {
@@ -21,3 +24,22 @@ export function finish(summary: { seconds: number }, file: string | undefined): 
   }
   console.log(`done in ${summary.seconds} s`);
 }
+
+/**
+ * Prints the federated vs local-only table and returns the summary's common part: published rounds, versions,
+ * each site's scores (with its enrolled id) and the mean scores.
+ */
+export async function comparisonSummary(c: Consortium, final: Progress, rows: SiteComparison[]) {
+  const mean = { federated: meanScore(rows.map((r) => r.federated)), localOnly: meanScore(rows.map((r) => r.localOnly)) };
+  console.log(comparisonTable(rows, mean));
+  return {
+    rounds: final.rounds.filter((r) => r.state === 'published').length,
+    versions: (await c.admin.listModels({ federationId: final.federation.id })).length,
+    sites: rows.map((r) => ({ name: r.site, siteId: c.siteIds.get(r.site), federated: r.federated, localOnly: r.localOnly })),
+    federated: mean.federated,
+    localOnly: mean.localOnly,
+  };
+}
+
+/** Seconds since `started` (a Date.now()), to one decimal. */
+export const secondsSince = (started: number): number => Math.round((Date.now() - started) / 100) / 10;

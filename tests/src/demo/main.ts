@@ -5,11 +5,11 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { loadHeartDisease } from '@twinfed/models';
 import { PlanSchema } from '@twinfed/shared';
-import { compareWithLocalOnly, meanScore } from './compare';
-import { runFederation, startConsortium, watchFederation } from './federation-run';
+import { compareWithLocalOnly } from './compare';
+import { runFederation, startConsortium, watchAndPrintRounds } from './federation-run';
 import { HEART_SITES, heartPlan } from './heart-plan';
-import { comparisonTable, roundHeader, roundLine } from './render';
-import { finish, verifiedWeights } from './final-model';
+import { comparisonSummary, finish, secondsSince, verifiedWeights } from './final-model';
+import { runMain } from '../support/main';
 
 interface Flags {
   summary?: string;
@@ -45,21 +45,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`coordinator ${consortium.url}; enrolled ${[...consortium.siteIds.values()].join(', ')}`);
     const fed = await runFederation(consortium, { workDir, sites: HEART_SITES, plan });
     console.log(`federation ${fed.id}: accuracy and AUC of each published version on each site's own held-out rows`);
-    console.log(roundHeader(names));
-    let printed = 0;
-    const final = await watchFederation(consortium, {
-      federationId: fed.id,
-      timeoutMs: 10 * 60 * 1000,
-      onProgress: (p) => {
-        for (;;) {
-          const line = roundLine(p, printed + 1, names);
-          if (!line) break;
-          console.log(line);
-          printed++;
-        }
-      },
-    });
-    for (let r = printed + 1; r <= final.rounds.length; r++) console.log(roundLine(final, r, names) ?? `round ${r}: ${final.rounds[r - 1]?.state}`);
+    const final = await watchAndPrintRounds(consortium, fed.id, names);
     console.log(`federation ${final.federation.state}; latest version ${final.federation.latestVersionId}`);
 
     // Final comparison: the federated model (verified like a site would) vs each site's local-only model.
@@ -67,25 +53,11 @@ async function main(argv: string[]): Promise<void> {
     const federated = await verifiedWeights(consortium.admin, vid);
     const datasets = loadHeartDisease({ normalization: 'per-site' });
     const rows = await compareWithLocalOnly({ spec: plan.model, federated, datasets, seed: plan.seed, names: (ds) => HEART_SITES.find((s) => s.center === ds.center)?.name ?? ds.name });
-    const mean = { federated: meanScore(rows.map((r) => r.federated)), localOnly: meanScore(rows.map((r) => r.localOnly)) };
-    console.log(comparisonTable(rows, mean));
-    const versions = (await consortium.admin.listModels({ federationId: fed.id })).length;
-    const summary = {
-      rounds: final.rounds.filter((r) => r.state === 'published').length,
-      versions,
-      sites: rows.map((r) => ({ name: r.site, siteId: consortium.siteIds.get(r.site), federated: r.federated, localOnly: r.localOnly })),
-      federated: mean.federated,
-      localOnly: mean.localOnly,
-      federationId: fed.id,
-      seconds: Math.round((Date.now() - started) / 100) / 10,
-    };
+    const summary = { ...(await comparisonSummary(consortium, final, rows)), federationId: fed.id, seconds: secondsSince(started) };
     finish(summary, flags.summary);
   } finally {
     await cleanup();
   }
 }
 
-main(process.argv).catch((err: unknown) => {
-  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runMain('demo', main, { stack: false });

@@ -1,12 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { DP_PUBLIC_METRICS } from '@twinfed/coordinator';
 import { PlanSchema, deserializeWeights, fromB64, planDigest, planEpsilon, planEpsilonAfter, verifyModelVersion, type PlanInput } from '@twinfed/shared';
-import { siteDir, startConsortium, watchFederation, type Consortium, type RunSite } from '../demo/federation-run';
+import { siteDir, watchFederation, type RunSite } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { siteCli } from '../support/paths';
 import { startNode } from '../support/processes';
+import { suiteConsortium } from './__tests__/consortium';
 
 const SITES: RunSite[] = [
   { name: 'Cleveland', center: 0 },
@@ -29,42 +27,32 @@ const planInput: PlanInput = {
  * mechanism and the plan digest, and nothing per site.
  */
 describe('distributed DP (secure aggregation + privacy.dp) across processes', () => {
-  let workDir: string;
-  let c: Consortium;
-
-  beforeAll(async () => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-ddp-'));
-    c = await startConsortium({ workDir, sites: SITES });
-  });
-  afterAll(async () => {
-    await c?.stopAll();
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  const suite = suiteConsortium('ddp', SITES);
 
   test('sites under ε floors train; every version is signed with the Skellam ε spent so far, the plan digest, and only public metrics', async () => {
     const plan = PlanSchema.parse(planInput);
     const total = planEpsilon(plan)!;
-    const fed = await c.admin.createFederation(plan);
+    const fed = await suite.c.admin.createFederation(plan);
     for (const s of SITES) {
-      c.sites.push(
+      suite.c.sites.push(
         startNode({
           name: s.name,
           script: siteCli(),
-          args: ['run', '--heart-disease', String(s.center), '--federation', fed.id, '--data-dir', siteDir(workDir, s), '--require-secure-aggregation', '--require-dp', '--max-epsilon', String(Math.ceil(total))],
+          args: ['run', '--heart-disease', String(s.center), '--federation', fed.id, '--data-dir', siteDir(suite.workDir, s), '--require-secure-aggregation', '--require-dp', '--max-epsilon', String(Math.ceil(total))],
           env: { TWINFED_LOG_LEVEL: 'warn' },
         }),
       );
     }
-    const done = await watchFederation(c, { federationId: fed.id, timeoutMs: 180_000 });
+    const done = await watchFederation(suite.c, { federationId: fed.id, timeoutMs: 180_000 });
     expect(done.federation.state).toBe('completed');
     expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published']);
 
-    const keys = await c.admin.coordinatorKeys();
+    const keys = await suite.c.admin.coordinatorKeys();
     const coordinatorSignPublicKey = fromB64(keys.signPublicKey);
-    const base = deserializeWeights((await c.admin.downloadWeights(`${fed.id}.v0`)).bytes).data;
+    const base = deserializeWeights((await suite.c.admin.downloadWeights(`${fed.id}.v0`)).bytes).data;
     for (const round of [1, 2]) {
-      const v = await c.admin.getModel(`${fed.id}.v${round}`);
-      const weights = await c.admin.downloadWeights(v.id);
+      const v = await suite.c.admin.getModel(`${fed.id}.v${round}`);
+      const weights = await suite.c.admin.downloadWeights(v.id);
       const meta = verifyModelVersion({ meta: v.meta, signature: v.signature, weightsBytes: weights.bytes, coordinatorSignPublicKey });
       expect(meta).toMatchObject({ dpMechanism: 'skellam', dpEpsilon: planEpsilonAfter(plan, round), planSha256: planDigest(plan) });
       expect(meta.metrics).toMatchObject({ dpRounds: round, clipNorm: 0.5, sites: 3, failures: 0 });

@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { PlanSchema, deserializeWeights, type PlanInput } from '@twinfed/shared';
-import { runFederation, startConsortium, watchFederation, type Consortium, type RunSite } from '../demo/federation-run';
+import { runFederation, watchFederation, type RunSite } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
+import { suiteConsortium } from './__tests__/consortium';
 
 const SITES: RunSite[] = [
   { name: 'Cleveland', center: 0 },
@@ -21,26 +19,16 @@ const plan = (secureAggregation: boolean): PlanInput => ({
 
 /** Real site processes (twinfed-site run) against a real coordinator, with and without secure aggregation. */
 describe('secure aggregation across processes', () => {
-  let workDir: string;
-  let c: Consortium;
-
-  beforeAll(async () => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-secagg-'));
-    c = await startConsortium({ workDir, sites: SITES });
-  });
-  afterAll(async () => {
-    await c?.stopAll();
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  const suite = suiteConsortium('secagg', SITES);
 
   async function finalWeights(p: PlanInput): Promise<{ weights: Float32Array; metrics: Record<string, number> }> {
-    const fed = await runFederation(c, { workDir, sites: SITES, plan: PlanSchema.parse(p) });
-    const done = await watchFederation(c, { federationId: fed.id, timeoutMs: 120_000 });
+    const fed = await runFederation(suite.c, { workDir: suite.workDir, sites: SITES, plan: PlanSchema.parse(p) });
+    const done = await watchFederation(suite.c, { federationId: fed.id, timeoutMs: 120_000 });
     expect(done.federation.state).toBe('completed');
     expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published']);
     const vid = done.federation.latestVersionId!;
-    const meta = await c.admin.getModel(vid);
-    return { weights: deserializeWeights((await c.admin.downloadWeights(vid)).bytes).data, metrics: (meta.meta as { metrics: Record<string, number> }).metrics };
+    const meta = await suite.c.admin.getModel(vid);
+    return { weights: deserializeWeights((await suite.c.admin.downloadWeights(vid)).bytes).data, metrics: (meta.meta as { metrics: Record<string, number> }).metrics };
   }
 
   test('the same sites and plan give the same global model, within fixed-point precision, with masked updates only', async () => {

@@ -1,12 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { PlanSchema } from '@twinfed/shared';
 import { heartPlan } from '../demo/heart-plan';
-import { siteDir, startConsortium, type Consortium, type RunSite } from '../demo/federation-run';
+import { siteDir, type RunSite } from '../demo/federation-run';
 import { siteCli } from '../support/paths';
 import { startNode, stop } from '../support/processes';
 import { startTamperProxy } from '../support/tamper-proxy';
+import { suiteConsortium } from './__tests__/consortium';
 
 const SITES: RunSite[] = [
   { name: 'Cleveland', center: 0 },
@@ -19,23 +17,14 @@ const SITES: RunSite[] = [
  * plan without it. Neither sends anything but its `rounds/current` requests.
  */
 describe('signed plans and site privacy floors, across processes', () => {
-  let workDir: string;
-  let c: Consortium;
-  beforeAll(async () => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-e2e-plan-'));
-    c = await startConsortium({ workDir, sites: SITES });
-  });
-  afterAll(async () => {
-    await c?.stopAll();
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  const suite = suiteConsortium('e2e-plan', SITES);
 
   test('a tampered plan and a plan below a floor are refused with their codes; no update arrives', async () => {
     const plan = PlanSchema.parse({ ...heartPlan({ rounds: 1, minSites: 2 }), strategy: { name: 'fedavg' }, privacy: { secureAggregation: true }, data: { ...heartPlan().data, population: { k: 10 } } });
-    const fed = await c.admin.createFederation(plan);
+    const fed = await suite.c.admin.createFederation(plan);
     const sent: string[] = [];
     const proxy = await startTamperProxy({
-      target: c.url,
+      target: suite.c.url,
       onRequest: (r) => sent.push(`${r.method} ${r.path}`),
       tamper: (p, body) => {
         if (!p.endsWith('/rounds/current')) return null;
@@ -43,7 +32,7 @@ describe('signed plans and site privacy floors, across processes', () => {
         return { ...body, federation: { ...f, plan: { ...f.plan, privacy: { secureAggregation: false }, data: { ...f.plan.data, population: { ...f.plan.data.population, k: 2 } } } } };
       },
     });
-    const args = (s: RunSite) => ['run', '--heart-disease', String(s.center), '--federation', fed.id, '--data-dir', siteDir(workDir, s), '--no-push', '--poll-interval', '200'];
+    const args = (s: RunSite) => ['run', '--heart-disease', String(s.center), '--federation', fed.id, '--data-dir', siteDir(suite.workDir, s), '--no-push', '--poll-interval', '200'];
     const tampered = startNode({ name: 'Cleveland (tampered)', script: siteCli(), args: [...args(SITES[0]!), '--coordinator', proxy.url] });
     const floor = startNode({ name: 'Hungarian (requires DP)', script: siteCli(), args: [...args(SITES[1]!), '--require-dp'] });
     try {
@@ -53,7 +42,7 @@ describe('signed plans and site privacy floors, across processes', () => {
       expect(floor.lines.join('\n')).toMatch(/requires differential privacy.*--require-dp.*PLAN_BELOW_SITE_FLOOR/s);
       expect(sent.length).toBeGreaterThan(0);
       expect(sent.every((s) => /^GET .*\/rounds\/current$/.test(s))).toBe(true);
-      const rounds = await c.admin.listRounds(fed.id);
+      const rounds = await suite.c.admin.listRounds(fed.id);
       expect(rounds.map((r) => r.received)).toEqual([0]);
     } finally {
       await Promise.all([stop(tampered), stop(floor)]);

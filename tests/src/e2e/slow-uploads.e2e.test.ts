@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { PlanSchema, routes, type PlanInput } from '@twinfed/shared';
-import { runFederation, startConsortium, watchFederation, type Consortium, type RunSite } from '../demo/federation-run';
+import { runFederation, watchFederation, type RunSite } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
+import { suiteConsortium } from './__tests__/consortium';
 
 const SITES: RunSite[] = [
   { name: 'Cleveland', center: 0 },
@@ -50,39 +50,29 @@ function slowUploads(url: string, p: string, n: number): { attempts: () => numbe
 
 /** Finding 1: anonymous slow uploads must not take the upload slots real sites need. */
 describe('100 anonymous slow uploads against a real federation', () => {
-  let workDir: string;
-  let c: Consortium;
-
-  beforeAll(async () => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-slow-'));
-    c = await startConsortium({ workDir, sites: SITES });
-  });
-  afterAll(async () => {
-    await c?.stopAll();
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  const suite = suiteConsortium('slow', SITES);
 
   test('two site processes complete a federation without a single 503 while 100 anonymous uploads trickle', async () => {
-    const token = fs.readFileSync(path.join(workDir, 'coordinator', 'operator.token'), 'utf8').trim();
-    const rssBefore = rssMiB(c.coordinator.proc.pid);
-    const attack = slowUploads(c.url, routes.updates('f-target', 1), 100);
+    const token = fs.readFileSync(path.join(suite.workDir, 'coordinator', 'operator.token'), 'utf8').trim();
+    const rssBefore = rssMiB(suite.c.coordinator.proc.pid);
+    const attack = slowUploads(suite.c.url, routes.updates('f-target', 1), 100);
     try {
       await new Promise((r) => setTimeout(r, 3000));
-      const rssHeld = rssMiB(c.coordinator.proc.pid);
+      const rssHeld = rssMiB(suite.c.coordinator.proc.pid);
       const plan: PlanInput = { ...heartPlan({ rounds: 2, minSites: 2 }), strategy: { name: 'fedavg' }, training: { steps: 20, batchSize: 4, optimizer: 'sgd', lr: 0.01 } };
-      const fed = await runFederation(c, { workDir, sites: SITES, plan: PlanSchema.parse(plan) });
-      const done = await watchFederation(c, { federationId: fed.id, timeoutMs: 120_000 });
-      const rssEnd = rssMiB(c.coordinator.proc.pid);
+      const fed = await runFederation(suite.c, { workDir: suite.workDir, sites: SITES, plan: PlanSchema.parse(plan) });
+      const done = await watchFederation(suite.c, { federationId: fed.id, timeoutMs: 120_000 });
+      const rssEnd = rssMiB(suite.c.coordinator.proc.pid);
       console.log(`coordinator RSS: ${rssBefore.toFixed(0)} MiB before, ${rssHeld.toFixed(0)} MiB with 100 anonymous slow uploads held, ${rssEnd.toFixed(0)} MiB after the federation; attacker connections opened: ${attack.attempts()}, answers: ${JSON.stringify(Object.fromEntries(attack.statuses))}`);
       expect(done.federation.state).toBe('completed');
       expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published']);
-      const metrics = await (await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      const metrics = await (await fetch(`${suite.c.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
       // Not a single upload was refused for want of a slot, and no site saw a 503.
       expect(metrics).toMatch(/^twinfed_uploads_total\{outcome="accepted"\} 4$/m);
       expect(metrics).not.toMatch(/^twinfed_uploads_total\{outcome="overloaded"\} [1-9]/m);
-      for (const s of c.sites) expect(s.lines.filter((l) => /OVERLOADED|\b503\b/.test(l))).toEqual([]);
+      for (const s of suite.c.sites) expect(s.lines.filter((l) => /OVERLOADED|\b503\b/.test(l))).toEqual([]);
       expect(attack.statuses.get(503) ?? 0).toBe(0);
-      for (const s of c.sites) expect(await s.exited).toBe(0);
+      for (const s of suite.c.sites) expect(await s.exited).toBe(0);
     } finally {
       attack.stop();
     }

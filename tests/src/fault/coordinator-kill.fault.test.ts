@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SeededRandom, fromB64, verifyModelVersion, type PlanInput } from '@twinfed/shared';
 import type { Child } from '../support/processes';
 import { adminOf, checkDatabase, freePort, spawnCoordinator, until } from './__tests__/coordinator-process';
-import { LightSite } from './__tests__/light-site';
+import { LightSite, lightPlan } from './__tests__/light-site';
 
 const SEED = 20_251;
 const KILLS = 20;
@@ -12,17 +12,7 @@ const SITES = 4;
 const ROUNDS = 10;
 
 /** FedAdam: its server moments are state that must survive every crash too. */
-const PLAN: PlanInput = {
-  name: 'kill test',
-  model: { kind: 'logistic-regression', inputs: 3 },
-  data: { features: ['a', 'b', 'c'] },
-  strategy: { name: 'fedadam', serverLr: 0.05 },
-  training: { steps: 1 },
-  rounds: ROUNDS,
-  minSites: SITES,
-  roundDeadlineSeconds: 300,
-  seed: 7,
-};
+const PLAN: PlanInput = lightPlan({ name: 'kill test', strategy: { name: 'fedadam', serverLr: 0.05 }, rounds: ROUNDS, minSites: SITES, roundDeadlineSeconds: 300, seed: 7 });
 
 /** A moment to die: a named crash point (its nth hit in that process), or SIGKILL from outside after a delay. */
 type Moment = { kind: 'point'; spec: string } | { kind: 'timer'; afterReadyMs: number };

@@ -5,21 +5,11 @@ import type { AdminClient } from '@twinfed/coordinator';
 import type { PlanInput } from '@twinfed/shared';
 import type { Child } from '../support/processes';
 import { adminOf, freePort, spawnCoordinator, until } from './__tests__/coordinator-process';
-import { LightSite } from './__tests__/light-site';
+import { LightSite, lightPlan } from './__tests__/light-site';
 
 const DEADLINE_S = 3;
 
-const PLAN: PlanInput = {
-  name: 'dropouts',
-  model: { kind: 'logistic-regression', inputs: 3 },
-  data: { features: ['a', 'b', 'c'] },
-  strategy: { name: 'fedavg' },
-  training: { steps: 1 },
-  rounds: 4,
-  minSites: 7,
-  maxMissedRounds: 1,
-  roundDeadlineSeconds: DEADLINE_S,
-};
+const PLAN: PlanInput = lightPlan({ name: 'dropouts', rounds: 4, minSites: 7, maxMissedRounds: 1, roundDeadlineSeconds: DEADLINE_S });
 
 async function metric(url: string, token: string, line: RegExp): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();

@@ -7,19 +7,10 @@ import { heartPlan } from '../demo/heart-plan';
 import type { Child } from '../support/processes';
 import { adminOf, checkDatabase, freePort, spawnCoordinator, until } from './__tests__/coordinator-process';
 import { startFaultProxy } from './__tests__/fault-proxy';
-import { LightSite } from './__tests__/light-site';
+import { LightSite, lightPlan } from './__tests__/light-site';
 import { enrollRealSite, events, journalUploads, runRealSite } from './__tests__/site-process';
 
-const PLAN: PlanInput = {
-  name: 'sigterm',
-  model: { kind: 'logistic-regression', inputs: 3 },
-  data: { features: ['a', 'b', 'c'] },
-  strategy: { name: 'fedavg' },
-  training: { steps: 1 },
-  rounds: 2,
-  minSites: 2,
-  roundDeadlineSeconds: 120,
-};
+const PLAN: PlanInput = lightPlan({ name: 'sigterm', rounds: 2, minSites: 2, roundDeadlineSeconds: 120 });
 
 /** GET over a kept-alive connection of `agent`: the status (or the network error code). */
 function get(agent: http.Agent, url: string): Promise<string> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { runLoad } from './load-run';
+import { runMain } from '../support/main';
 
 /** `node tests/dist/load/cli.js --sites 500 --rounds 5`: one load run; prints its result as one JSON line. */
 async function main(argv: string[]): Promise<void> {
@@ -13,7 +14,4 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-main(process.argv).catch((err: unknown) => {
-  process.stderr.write(`load failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runMain('load', main);

@@ -72,3 +72,13 @@ export async function stop(child: Child, graceMs = 5000): Promise<void> {
   await child.exited;
   clearTimeout(timer);
 }
+
+/** A line a child printed, as a JSON object; null when it is not one (a log line, a table row). */
+export function jsonLine(line: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

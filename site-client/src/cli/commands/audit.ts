@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { TwinfedError, printable } from '@twinfed/shared';
 import { SiteAuditLog } from '../../audit/site-audit';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 function intArg(min: number, max: number) {
   return (value: string): number => {
@@ -24,7 +24,7 @@ export function addAuditCommand(program: Command, deps: CliDeps): void {
   audit
     .command('verify')
     .description('Check the whole chain; names the first entry that was edited, removed, inserted or moved and exits 1.')
-    .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption())
     .action((_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CommonFlags>();
       const { config } = commandContext(deps, flags);
@@ -44,7 +44,7 @@ export function addAuditCommand(program: Command, deps: CliDeps): void {
   audit
     .command('list')
     .description('Page through the chain, oldest first.')
-    .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption())
     .option('--after <seq>', 'only entries after this seq', intArg(0, Number.MAX_SAFE_INTEGER), 0)
     .option('--limit <n>', 'at most this many entries (1–10000)', intArg(1, 10_000), 50)
     .action((opts: { after: number; limit: number }, cmd: Command) => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { enroll } from '../../identity/enroll';
-import { commandContext, coordinatorAccess, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, coordinatorAccess, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 interface EnrollFlags extends CommonFlags {
   coordinator?: string;
@@ -23,7 +23,7 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
     )
     .option('--coordinator <url>', 'coordinator base URL (or TWINFED_COORDINATOR_URL)')
     .requiredOption('--token <token>', 'one-time enrollment token from `twinfed sites invite <name>`')
-    .option('--data-dir <dir>', 'where to keep keys, pinned keys and the journal (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption('where to keep keys, pinned keys and the journal (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)'))
     .option('--fingerprint <fp>', "the coordinator fingerprint the operator gave you; enrollment stops before using the token if it differs")
     .option('--ca <pem>', "CA certificate (PEM) that signed the coordinator's TLS certificate, for a private consortium CA (or TWINFED_CA); recorded for later commands")
     .option('--insecure-http', 'allow plain http:// to a coordinator that is not on this machine: the token would cross the network in clear (or TWINFED_INSECURE_HTTP=1)')

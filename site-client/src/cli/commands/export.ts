@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { exportSiteBundle } from '../../bundle/site-export';
-import { loadEnrollment } from '../../identity/load';
-import { ModelStore } from '../../training/model-store';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { openSiteModels } from '../site-models';
+import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 interface ExportFlags extends CommonFlags {
   federation: string;
@@ -28,13 +27,12 @@ export function addExportCommand(program: Command, deps: CliDeps): void {
     .option('--model-version <id>', 'the version to export: its id, or latest (the site keeps the latest verified version); also accepted as --version', 'latest')
     .requiredOption('--out <dir>', 'the bundle directory to write (must not exist or be empty)')
     .option('--force', 'replace an existing bundle directory')
-    .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption())
     .addHelpText('after', '\nExample:\n  $ twinfed-site export --federation fed-1 --version latest --out ./fed-1-model\n  $ twinfed-site predict --model ./fed-1-model --data patients.csv --mapping mapping.json --out scores.csv')
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ExportFlags>();
       const { config } = commandContext(deps, flags);
-      const enrollment = loadEnrollment(config.dataDir);
-      const models = new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey);
+      const { enrollment, models } = openSiteModels(config.dataDir);
       const result = exportSiteBundle({ models, enrollment, federationId: flags.federation, version: flags.modelVersion, out: flags.out, force: flags.force === true });
       if (flags.json) return writeJsonLine(deps.stdout, { type: 'exported', ...result });
       deps.stdout.write(`Wrote bundle ${result.dir}: ${result.versionId} (federation ${result.federationId}, round ${result.round}), normalisation ${result.normalization}, statistics ${result.statistics}.\n`);

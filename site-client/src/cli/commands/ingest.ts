@@ -5,7 +5,7 @@ import type { IngestRejection, IngestReport } from '../../ingest/report';
 import { openTwinStore } from '../../twins/store';
 import type { TwinStore } from '../../twins/store-types';
 import { writeRejectsFile } from '../rejects-file';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 interface IngestFlags extends CommonFlags {
   identifierSystem?: string;
@@ -73,7 +73,7 @@ export function addIngestCommand(program: Command, deps: CliDeps, setExitCode: (
     );
   const common = (c: Command) =>
     c
-      .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+      .addOption(dataDirOption())
       .option('--strict', `exit with status ${INGEST_REJECTED_EXIT} when any record was rejected`);
   common(
     ingest

@@ -5,7 +5,7 @@ import { PredictMappingSchema, predictCsv, predictionsCsv } from '../../bundle/p
 import { writeFileAtomic } from '../../fs-atomic';
 import { loadEnrollment } from '../../identity/load';
 import { readSiteState } from '../../identity/site-state';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 
 interface PredictFlags extends CommonFlags {
   model: string;
@@ -68,7 +68,7 @@ export function addPredictCommand(program: Command, deps: CliDeps): void {
     .requiredOption('--mapping <json>', 'JSON mapping: {"features":[{"column","name"}…] in model order, "id": optional column copied to the output}')
     .option('--out <csv>', 'write the scores here (default: stdout)')
     .option('--fingerprint <fp>', 'the coordinator fingerprint the bundle must be signed by (when --data-dir is not an enrolled site)')
-    .option('--data-dir <dir>', 'the site data directory whose pinned coordinator key verifies the bundle (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption('the site data directory whose pinned coordinator key verifies the bundle (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)'))
     .addHelpText('after', '\nExamples:\n  $ twinfed-site predict --model ./fed-1-model --data patients.csv --mapping mapping.json --out scores.csv\n  $ twinfed-site predict --model ./bundle --data rows.csv --mapping m.json --fingerprint 1a2b-…')
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<PredictFlags>();

@@ -9,7 +9,7 @@ import { SiteRunner } from '../../training/runner';
 import { tabularVersionHook } from '../../training/tabular-publisher';
 import { CoordinatorClient } from '../../transport/coordinator-client';
 import { EventStream } from '../../transport/event-stream';
-import { commandContext, coordinatorAccess, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, coordinatorAccess, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { loadLocalData, type DataSource, type LoadedData } from '../load-data';
 import { instantArg, listenArg, numberArg as number, type ListenAddress } from '../parse';
 import { rejectedLinesText } from '../rejects-file';
@@ -73,7 +73,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
     .option('--rejects <file>', 'with --data: write every rejected CSV row (line, column, reason; no cell values) to this file: CSV if it ends in .csv, else NDJSON')
     .option('--test-fraction <f>', 'share of CSV rows (or twins) held out for evaluation', number('the test fraction must be between 0 and 1', (n) => n > 0 && n < 1), 0.34)
     .option('--split-seed <n>', 'seed of the stratified train/test split', number('the split seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0), 43)
-    .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption())
     .option('--coordinator <url>', 'override the coordinator URL stored at enrollment')
     .option('--ca <pem>', 'CA certificate (PEM) to trust for the coordinator, instead of the one recorded at enrollment (or TWINFED_CA)')
     .option('--insecure-http', 'allow plain http:// to a coordinator that is not on this machine (or TWINFED_INSECURE_HTTP=1)')

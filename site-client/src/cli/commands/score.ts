@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { TwinfedError } from '@twinfed/shared';
-import { loadEnrollment } from '../../identity/load';
 import { scoreView } from '../../local-api/server';
 import { scoreTwins, type TwinScore } from '../../scoring/score';
-import { ModelStore } from '../../training/model-store';
 import { readTwins } from '../../training/twin-dataset';
 import { openTwinStore } from '../../twins/store';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { openSiteModels } from '../site-models';
+import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { instantArg, numberArg, positiveInt } from '../parse';
 import { pickFederation } from '../twin-services';
 
@@ -42,13 +41,12 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
     .option('--contributions <n>', 'contributions shown per score', numberArg('contributions must be an integer from 0 to 50', (n) => Number.isInteger(n) && n >= 0 && n <= 50), 3)
     .option('--at <instant>', 'snapshot time of the features (default: the --at the model was trained with, else now)', instantArg)
     .option('--actor <name>', 'who looks a patient up, for the audit log (default $USER)')
-    .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption())
     .addHelpText('after', '\nExamples:\n  $ twinfed-site score --top 10\n  $ twinfed-site score --patient MRN-00042 --actor dr.lee\n  $ twinfed-site score --federation fed-1 --json')
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ScoreFlags>();
       const { config } = commandContext(deps, flags);
-      const enrollment = loadEnrollment(config.dataDir);
-      const models = new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey);
+      const { enrollment, models } = openSiteModels(config.dataDir);
       const federationId = pickFederation(models, flags.federation);
       const model = federationId ? models.load(federationId) : null;
       if (!federationId || !model) {

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { loadEnrollment } from '../../identity/load';
 import { readSiteState } from '../../identity/site-state';
 import { DEFAULT_LOCAL_API_PORT } from '../../local-api/server';
-import { ModelStore } from '../../training/model-store';
 import { openTwinStore } from '../../twins/store';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { openSiteModels } from '../site-models';
+import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { listenArg, positiveInt, type ListenAddress } from '../parse';
 import { pickFederation, startTwinServices } from '../twin-services';
 
@@ -30,7 +29,7 @@ export function addServeCommand(program: Command, deps: CliDeps): void {
     .option('--listen <host:port>', 'where to listen', listenArg, { host: '127.0.0.1', port: DEFAULT_LOCAL_API_PORT })
     .option('--federation <id>', 'federation whose model scores the twins (default: the only one stored)')
     .option('--model-poll <ms>', 'how often to look for a newer stored model', positiveInt('the model poll interval'), 5000)
-    .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption())
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -43,7 +42,7 @@ export function addServeCommand(program: Command, deps: CliDeps): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ServeFlags>();
       const { config, logger } = commandContext(deps, flags);
-      const models = readSiteState(config.dataDir) ? new ModelStore(config.dataDir, loadEnrollment(config.dataDir).coordinator.signPublicKey) : null;
+      const models = readSiteState(config.dataDir) ? openSiteModels(config.dataDir).models : null;
       if (!models) deps.stderr.write('warning: this site is not enrolled, so no verified model can be used: observations are stored, no scores are served.\n');
       const store = await openTwinStore({ dataDir: config.dataDir });
       const services = await startTwinServices({ deps, json: flags.json === true, dataDir: config.dataDir, store, listen: flags.listen, logger }).catch(async (e: unknown) => {

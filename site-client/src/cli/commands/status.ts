@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readSiteState, siteStatePath } from '../../identity/site-state';
 import { TwinfedError, fingerprint, printable } from '@twinfed/shared';
 import { Journal } from '../../training/journal';
-import { commandContext, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { metricsText } from '../render';
 
 /** `twinfed-site status`: enrollment, pinned fingerprint and journal, read from the data directory only. */
@@ -11,7 +11,7 @@ export function addStatusCommand(program: Command, deps: CliDeps): void {
     .command('status')
     .summary('show enrollment, pinned coordinator fingerprint and the local journal')
     .description('Show what the data directory holds: who this site is, which coordinator keys it pinned, the uploads it journalled and each evaluation with its metric values (accuracy, AUC, loss, Brier) on the local held-out rows. Works offline.')
-    .option('--data-dir <dir>', 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)')
+    .addOption(dataDirOption())
     .addHelpText('after', '\nExamples:\n  $ twinfed-site status\n  $ twinfed-site status --data-dir ./site-a --json')
     .action((_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CommonFlags>();

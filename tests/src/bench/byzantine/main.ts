@@ -9,6 +9,7 @@ import { ATTACKS } from './attacks';
 import { CONFIGS } from './configs';
 import { byzantineMarkdown, summarise } from './report';
 import { runByzantineBench, type ByzantineRun, type Scenario } from './run';
+import { runMain } from '../../support/main';
 
 interface Flags {
   seeds: number[];
@@ -123,7 +124,4 @@ function readEarlier(file: string, attacker: number, rounds: number): { runs: By
   return { runs: data.runs, honestNorms: data.honestNorms ?? [] };
 }
 
-main(process.argv).catch((err: unknown) => {
-  process.stderr.write(`bench:byzantine failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runMain('bench:byzantine', main);

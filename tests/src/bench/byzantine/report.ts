@@ -15,10 +15,8 @@ const sd = (xs: readonly number[]): number => {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 };
 
-/** Seed-mean of one configuration × scenario. */
-export interface Cell {
-  config: string;
-  scenario: Scenario;
+/** Seed-means over a set of runs (one per seed), compared with clean FedAvg. */
+export interface SeedMean {
   /** Seed-mean of the 4-centre average accuracy. */
   accuracy: number;
   /** Standard deviation over seeds of the 4-centre average accuracy. */
@@ -29,6 +27,12 @@ export interface Cell {
   /** accuracy − clean FedAvg's. */
   vsCleanFedAvg: number;
   seeds: number;
+}
+
+/** Seed-mean of one configuration × scenario. */
+export interface Cell extends SeedMean {
+  config: string;
+  scenario: Scenario;
 }
 
 /** Per attack: the best configuration and whether it meets the goal. */
@@ -49,14 +53,7 @@ export interface FirstRoundGeometry {
 }
 
 /** FedAvg with the attacker taking no part (scenario `excluded`): the best a rule that always drops it can reach. */
-export interface Ceiling {
-  accuracy: number;
-  sd: number;
-  auc: number;
-  perCentre: number[];
-  vsCleanFedAvg: number;
-  seeds: number;
-}
+export type Ceiling = SeedMean;
 
 export interface ByzantineSummary {
   cleanFedAvg: { accuracy: number; auc: number };
@@ -67,6 +64,20 @@ export interface ByzantineSummary {
   verdicts: Verdict[];
   /** The configuration whose worst case over the scenarios (no attack included) is highest. */
   recommended: { config: string; worst: number; worstScenario: Scenario };
+}
+
+/** The seed-means of `runs` (one per seed), with the accuracy's difference to `cleanAcc`. */
+function seedMean(runs: readonly ByzantineRun[], cleanAcc: number): SeedMean {
+  const avg = runs.map((r) => mean(r.accuracy));
+  const accuracy = mean(avg);
+  return {
+    accuracy,
+    sd: sd(avg),
+    auc: mean(runs.map((r) => mean(r.auc))),
+    perCentre: [0, 1, 2, 3].map((k) => mean(runs.map((r) => r.accuracy[k]!))),
+    vsCleanFedAvg: accuracy - cleanAcc,
+    seeds: runs.length,
+  };
 }
 
 /** Seed-means, the comparison with clean FedAvg and the verdicts. */
@@ -80,17 +91,7 @@ export function summarise(runs: readonly ByzantineRun[], configs: readonly Byzan
     for (const s of scenarios) {
       const rs = runs.filter((r) => r.config === c.key && r.scenario === s);
       if (!rs.length) continue;
-      const accuracy = mean(rs.map(avg));
-      cells.push({
-        config: c.key,
-        scenario: s,
-        accuracy,
-        sd: sd(rs.map(avg)),
-        auc: mean(rs.map((r) => mean(r.auc))),
-        perCentre: [0, 1, 2, 3].map((k) => mean(rs.map((r) => r.accuracy[k]!))),
-        vsCleanFedAvg: accuracy - cleanAcc,
-        seeds: rs.length,
-      });
+      cells.push({ config: c.key, scenario: s, ...seedMean(rs, cleanAcc) });
     }
   }
   const verdicts: Verdict[] = scenarios
@@ -101,16 +102,7 @@ export function summarise(runs: readonly ByzantineRun[], configs: readonly Byzan
       return { scenario: s, best: best.config, accuracy: best.accuracy, vsCleanFedAvg: best.vsCleanFedAvg, pass: best.vsCleanFedAvg >= -TOLERANCE };
     });
   const out = runs.filter((r) => r.config === 'fedavg' && r.scenario === 'excluded');
-  const ceiling: Ceiling | undefined = out.length
-    ? {
-        accuracy: mean(out.map(avg)),
-        sd: sd(out.map(avg)),
-        auc: mean(out.map((r) => mean(r.auc))),
-        perCentre: [0, 1, 2, 3].map((k) => mean(out.map((r) => r.accuracy[k]!))),
-        vsCleanFedAvg: mean(out.map(avg)) - cleanAcc,
-        seeds: out.length,
-      }
-    : undefined;
+  const ceiling: Ceiling | undefined = out.length ? seedMean(out, cleanAcc) : undefined;
   let recommended = { config: '–', worst: Number.NEGATIVE_INFINITY, worstScenario: 'none' as Scenario };
   for (const c of configs) {
     const mine = cells.filter((x) => x.config === c.key);

@@ -8,6 +8,7 @@ import { runBenchFederation } from '../flamby/federated';
 import { benchSiteSeed } from '../flamby/methods';
 import { FLAMBY_SEEDS } from '../flamby/published';
 import { DDP_BENCH_CLIP, DDP_BENCH_DELTA, DDP_BENCH_EPSILONS, DDP_MECHANISMS, calibratedNoise, ddpBenchPlan, meanNoiseStd, type DdpMechanism } from './configs';
+import { runMain } from '../../support/main';
 
 /** One federation of the bench. */
 interface DdpRun {
@@ -121,7 +122,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv).catch((err: unknown) => {
-  process.stderr.write(`bench:ddp failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runMain('bench:ddp', main);

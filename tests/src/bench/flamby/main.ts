@@ -5,6 +5,7 @@ import { writeResults } from '../report';
 import { FLAMBY_SEEDS } from './published';
 import { flambyJson, flambyMarkdown } from './report';
 import { ALL_KEYS, runFlambyBench } from './run';
+import { runMain } from '../../support/main';
 
 interface Flags {
   seeds: number[];
@@ -61,7 +62,4 @@ async function main(argv: string[]): Promise<void> {
   if (failed.length && full) process.exitCode = 2;
 }
 
-main(process.argv).catch((err: unknown) => {
-  process.stderr.write(`bench:flamby failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runMain('bench:flamby', main);

@@ -6,13 +6,12 @@ import { Command } from 'commander';
 import { twinScenarioPlan } from '@twinfed/site-client';
 import { siteCli } from '../../support/paths';
 import { runNode, startNode, stop, type Child } from '../../support/processes';
-import { meanScore } from '../compare';
-import { siteDir, startConsortium, watchFederation } from '../federation-run';
-import { comparisonTable, roundHeader, roundLine } from '../render';
-import { finish, verifiedWeights } from '../final-model';
+import { siteDir, startConsortium, watchAndPrintRounds } from '../federation-run';
+import { comparisonSummary, finish, secondsSince, verifiedWeights } from '../final-model';
 import { compareTwins, loadHospitalData } from './compare';
 import { TWIN_HOSPITALS, type TwinHospital } from './hospitals';
 import { streamWearables, type StreamResult } from './stream';
+import { runMain } from '../../support/main';
 
 interface Flags {
   patients: number;
@@ -106,19 +105,7 @@ async function main(argv: string[]): Promise<void> {
       consortium.sites.push(startNode({ name: h.name, script: siteCli(), args: ['run', '--federation', fed.id, '--twins', '--at', at, '--data-dir', dirOf(h)], env: { TWINFED_LOG_LEVEL: 'warn' } }));
     }
     console.log(`\nfederation ${fed.id} (${plan.strategy.name}, ${plan.rounds} rounds${plan.privacy.secureAggregation ? ', secure aggregation: masked updates only' : ''}): accuracy and AUC of each version on each site's own held-out twins`);
-    console.log(roundHeader(names));
-    let printed = 0;
-    const final = await watchFederation(consortium, {
-      federationId: fed.id,
-      timeoutMs: 10 * 60 * 1000,
-      onProgress: (p) => {
-        for (let line = roundLine(p, printed + 1, names); line; line = roundLine(p, printed + 1, names)) {
-          console.log(line);
-          printed++;
-        }
-      },
-    });
-    for (let r = printed + 1; r <= final.rounds.length; r++) console.log(roundLine(final, r, names) ?? `round ${r}: ${final.rounds[r - 1]?.state}`);
+    const final = await watchAndPrintRounds(consortium, fed.id, names);
     await Promise.all(consortium.sites.map((s) => s.exited));
 
     // 5. The consortium's population view (k-anonymous, noisy counts per risk tier).
@@ -139,19 +126,14 @@ async function main(argv: string[]): Promise<void> {
     const federated = await verifiedWeights(consortium.admin, vid);
     const data = await loadHospitalData({ hospitals, siteDir: dirOf, plan, at: Date.parse(at), testFraction: 0.34, splitSeed: 43 });
     const rows = await compareTwins({ plan, federated, data });
-    const mean = { federated: meanScore(rows.map((r) => r.federated)), localOnly: meanScore(rows.map((r) => r.localOnly)) };
-    console.log(`\n${comparisonTable(rows, mean)}`);
+    console.log('');
     const summary = {
       scenario: 'digital twins',
-      rounds: final.rounds.filter((r) => r.state === 'published').length,
-      versions: (await consortium.admin.listModels({ federationId: fed.id })).length,
-      sites: rows.map((r) => ({ name: r.site, siteId: consortium.siteIds.get(r.site), federated: r.federated, localOnly: r.localOnly })),
-      federated: mean.federated,
-      localOnly: mean.localOnly,
+      ...(await comparisonSummary(consortium, final, rows)),
       stream: { samples: streams.reduce((a, s) => a + s.samples, 0), samplesPerSecond: Math.round(streams.reduce((a, s) => a + s.samples, 0) / streams.reduce((a, s) => a + s.seconds, 0)) },
       population: view.ranking,
       federationId: fed.id,
-      seconds: Math.round((Date.now() - started) / 100) / 10,
+      seconds: secondsSince(started),
     };
     finish(summary, flags.summary);
   } finally {
@@ -159,7 +141,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv).catch((err: unknown) => {
-  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runMain('demo', main, { stack: false });

@@ -11,8 +11,14 @@ import {
   signRequest,
   type CurrentRound,
   type Identity,
+  type PlanInput,
   type UploadAck,
 } from '@twinfed/shared';
+
+/** A plan light sites can take part in (logistic regression over three features, one step); `over` sets the rest. */
+export function lightPlan(over: Partial<PlanInput> & Pick<PlanInput, 'name' | 'rounds'>): PlanInput {
+  return { model: { kind: 'logistic-regression', inputs: 3 }, data: { features: ['a', 'b', 'c'] }, strategy: { name: 'fedavg' }, training: { steps: 1 }, ...over };
+}
 
 /** An upload the coordinator acknowledged, as the site saw it. */
 export interface Ack {

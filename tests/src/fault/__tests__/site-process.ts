@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Journal, type UploadEntry } from '@twinfed/site-client';
 import { siteCli } from '../../support/paths';
-import { runNode, startNode, type Child } from '../../support/processes';
+import { jsonLine, runNode, startNode, type Child } from '../../support/processes';
 
 /** A hospital of the bundled heart-disease data, run as a real `twinfed-site` process. */
 export interface RealSite {
@@ -15,7 +15,7 @@ export interface RealSite {
 export async function enrollRealSite(o: { name: string; center: number; workDir: string; url: string; token: string }): Promise<RealSite> {
   const dir = path.join(o.workDir, `site-${o.center}`);
   const lines = await runNode({ name: `enroll ${o.name}`, script: siteCli(), args: ['--json', 'enroll', '--coordinator', o.url, '--token', o.token, '--data-dir', dir] });
-  const info = lines.map(parse).find((j) => typeof j?.siteId === 'string');
+  const info = lines.map(jsonLine).find((j) => typeof j?.siteId === 'string');
   if (!info) throw new Error(`enroll ${o.name}: no site id:\n${lines.join('\n')}`);
   return { name: o.name, center: o.center, dir, siteId: String(info.siteId) };
 }
@@ -35,19 +35,10 @@ export function runRealSite(site: RealSite, o: { federationId: string; url: stri
 
 /** The progress events a site process printed (JSON lines with a `type`). */
 export function events(child: Child): Array<Record<string, unknown> & { type: string }> {
-  return child.lines.map(parse).filter((j): j is Record<string, unknown> & { type: string } => typeof j?.type === 'string');
+  return child.lines.map(jsonLine).filter((j): j is Record<string, unknown> & { type: string } => typeof j?.type === 'string');
 }
 
 /** The site's journalled uploads in a federation. */
 export function journalUploads(site: RealSite, federationId: string): UploadEntry[] {
   return Journal.open(site.dir).snapshot().uploads.filter((u) => u.federationId === federationId);
-}
-
-function parse(line: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(line);
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
