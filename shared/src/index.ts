@@ -227,6 +227,7 @@ export {
   StrategySchema,
   type TrainingConfig,
 } from './schemas/plan';
+export { clientTermsFor } from './strategies/registry';
 export { ageBandNames, ageBandOf, DEFAULT_MIN_CELL, type PopulationReport, PopulationReportSchema, PopulationSettingsSchema } from './schemas/population';
 export {
   type SecaggAck,

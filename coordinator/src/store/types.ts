@@ -102,7 +102,8 @@ export interface ListAuditOptions {
   order?: 'asc' | 'desc';
 }
 
-export interface Store {
+/** API tokens, invitations and enrollment, sites, request nonces. */
+export interface IdentityStore {
   // --- operator / researcher tokens
   /** `audit`, when given, is appended to the audit chain in the same transaction (here and in every write below that takes one). */
   createApiToken(token: NewApiToken, audit?: NewAuditEntry): Promise<ApiToken>;
@@ -135,8 +136,10 @@ export interface Store {
   useNonce(input: UseNonceInput): Promise<boolean>;
   /** Deletes nonces with expiresAt <= now; returns how many. */
   pruneNonces(now: string): Promise<number>;
+}
 
-  // --- federations and rounds
+/** Federations and their rounds. */
+export interface FederationStore {
   createFederation(federation: NewFederation, audit?: NewAuditEntry): Promise<Federation>;
   getFederation(id: string): Promise<Federation | null>;
   listFederations(): Promise<Federation[]>;
@@ -149,8 +152,10 @@ export interface Store {
   listRounds(federationId: string): Promise<Round[]>;
   /** Compare-and-set: the updated round, or null when the round is unknown or its state is not in `from`. */
   transitionRound(input: TransitionRoundInput): Promise<Round | null>;
+}
 
-  // --- updates
+/** Site updates (encrypted envelopes) per round. */
+export interface UpdateStore {
   /** Idempotent by digest; rejects UNKNOWN_ROUND when the round does not exist. */
   putUpdate(update: Update, options?: PutUpdateOptions): Promise<PutUpdateResult>;
   getUpdate(federationId: string, round: number, siteId: string): Promise<Update | null>;
@@ -159,8 +164,10 @@ export interface Store {
   /** Ordered by siteId, without envelopes. */
   listUpdateHeaders(federationId: string, round: number): Promise<UpdateHeader[]>;
   countUpdates(federationId: string, round: number): Promise<number>;
+}
 
-  // --- model registry
+/** The model registry (versions, weights, strategy state) and evaluations of versions. */
+export interface VersionStore {
   /**
    * One transaction: insert version + weights, save strategy state, CAS the round to 'published',
    * patch the federation. Null (nothing written) when the round CAS fails. Rejects ALREADY_EXISTS
@@ -175,25 +182,32 @@ export interface Store {
   latestVersion(federationId: string): Promise<ModelVersion | null>;
   getStrategyState(federationId: string): Promise<Uint8Array | null>;
 
-  // --- evaluations
   /** Upsert per (versionId, siteId); rejects UNKNOWN_MODEL_VERSION. */
   putEvaluation(evaluation: Evaluation): Promise<Evaluation>;
   /** Ordered by siteId. */
   listEvaluations(versionId: string): Promise<Evaluation[]>;
   /** Every evaluation of every version of a federation, in version publication order then by siteId. */
   listFederationEvaluations(federationId: string): Promise<Evaluation[]>;
+}
+
+/** Population reports per model version and site. */
+export interface PopulationStore {
   /** Upsert per (version, site); rejects UNKNOWN_MODEL_VERSION. */
   putPopulationReport(report: PopulationReportRecord): Promise<PopulationReportRecord>;
   /** Ordered by version publication then siteId; filter by version or federation. */
   listPopulationReports(filter?: { versionId?: string; federationId?: string }): Promise<PopulationReportRecord[]>;
+}
 
-  // --- secure-sum contributions (federated normalisation statistics)
+/** Secure-sum contributions (federated normalisation statistics). */
+export interface StatsStore {
   /** Insert-once per (federation, site): 'accepted'; same bytes again: 'duplicate'; other bytes: 'conflict' (first kept). Rejects UNKNOWN_FEDERATION. */
   putStatsContribution(contribution: StatsContributionRecord): Promise<PutStatsContributionResult>;
   /** Ordered by siteId. */
   listStatsContributions(federationId: string): Promise<StatsContributionRecord[]>;
+}
 
-  // --- secure aggregation (per-round key shares, unmasking reveals and the fixed cohort)
+/** Secure aggregation: per-round key shares, unmasking reveals and the fixed cohort. */
+export interface SecaggStore {
   /**
    * Insert-once per (federation, round, site, kind): 'accepted'; the same payload again: 'duplicate'; another payload:
    * 'conflict' (the first is kept). Both carry `existing`. Rejects UNKNOWN_ROUND when the round does not exist.
@@ -208,8 +222,10 @@ export interface Store {
   fixSecaggCohort(cohort: SecaggCohortRecord): Promise<SecaggCohortRecord>;
   /** The round's fixed cohort, or null when none was fixed (or the round is unknown). */
   getSecaggCohort(federationId: string, round: number): Promise<SecaggCohortRecord | null>;
+}
 
-  // --- audit log (hash chain; see shared/src/audit)
+/** The audit log (hash chain; see shared/src/audit) and its signed heads. */
+export interface AuditStore {
   /** Appends one entry on its own (chained to the current head). */
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   listAudit(options: ListAuditOptions): Promise<AuditEntry[]>;
@@ -220,10 +236,39 @@ export interface Store {
    * detected; null when the store cannot tell.
    */
   auditSequenceEnd(): Promise<number | null>;
+}
 
-  // --- lifecycle
+export interface StoreLifecycle {
   /** A write probe: true when the store can durably write. False after close. */
   health(): Promise<boolean>;
   /** Idempotent. Every other method rejects NOT_READY afterwards. */
   close(): Promise<void>;
 }
+
+/**
+ * The domains of a Store. Each implementation builds one part per domain (memory/<domain>.ts, sqlite/<domain>.ts)
+ * and `storeClass` (compose.ts) joins them into one object; a missing or mistyped part is a compile error.
+ */
+export interface StoreDomains {
+  identity: IdentityStore;
+  federations: FederationStore;
+  updates: UpdateStore;
+  versions: VersionStore;
+  population: PopulationStore;
+  stats: StatsStore;
+  secagg: SecaggStore;
+  audit: AuditStore;
+  lifecycle: StoreLifecycle;
+}
+
+/** The whole persistence contract: every domain's methods on one object (see the file comment). */
+export interface Store
+  extends IdentityStore,
+    FederationStore,
+    UpdateStore,
+    VersionStore,
+    PopulationStore,
+    StatsStore,
+    SecaggStore,
+    AuditStore,
+    StoreLifecycle {}

@@ -3,87 +3,27 @@ import { SECAGG_MAX_COHORT } from '../crypto/secagg';
 import { DDP_SUM_LIMIT, ddpEpsilon, ddpParameters, ddpSumBound, type DdpParameters } from '../dp/distributed';
 import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
 import { layoutOf, ModelSpecSchema } from '../model-spec';
+import { STRATEGIES, STRATEGY_SCHEMAS, strategiesAggregating, strategyDeclaration, type StrategyName } from '../strategies/registry';
 import { layoutSize } from '../weights/types';
 import { featureNames, FeatureDerivationSchema, LabelDerivationSchema, RiskTiersSchema } from './features';
 import { PopulationSettingsSchema } from './population';
 
-
 const lr = z.number().positive().max(100);
-const SERVER_LR = 'Server learning rate: the global model moves by serverLr × the aggregated update (1 = plain averaging).';
-const serverLrRequired = lr.describe(SERVER_LR);
-const serverLr1 = lr.default(1).describe(SERVER_LR);
-const fedOpt = {
-  serverLr: serverLrRequired,
-  beta1: z.number().min(0).lt(1).default(0.9).describe('First-moment decay of the server optimiser (Adam β1).'),
-  beta2: z.number().min(0).lt(1).default(0.999).describe('Second-moment decay of the server optimiser (Adam β2; unused by fedadagrad).'),
-  tau: z.number().positive().default(1e-8).describe('Adaptivity constant τ added to the root of the second moment (numerical floor).'),
-};
-const strategyName = <const N extends string>(name: N, meaning: string) => z.literal(name).describe(meaning);
 
-/** Server-side strategy and its hyperparameters, selected by name (FLamby's formulas). */
+/** Server-side strategy and its hyperparameters, selected by name (FLamby's formulas); the registered strategies (../strategies). */
 export const StrategySchema = z
-  .discriminatedUnion('name', [
-    z.object({ name: strategyName('fedavg', 'FedAvg: the mean of the site models weighted by their training rows.'), serverLr: serverLr1 }).strict(),
-    z
-      .object({
-        name: strategyName('fedprox', 'FedProx: FedAvg with a proximal term μ/2·‖w − w_global‖² in each site’s local loss (robust to heterogeneous sites).'),
-        mu: z.number().min(0).max(100).describe('Weight μ of the proximal term (0 is FedAvg).'),
-        serverLr: serverLr1,
-      })
-      .strict(),
-    z.object({ name: strategyName('scaffold', 'SCAFFOLD: FedAvg with control variates that correct each site’s client drift.'), serverLr: serverLr1 }).strict(),
-    z.object({ name: strategyName('fedadam', 'FedAdam: the mean update applied by an Adam optimiser on the server.'), ...fedOpt }).strict(),
-    z.object({ name: strategyName('fedyogi', 'FedYogi: like FedAdam with Yogi’s additive second-moment update.'), ...fedOpt }).strict(),
-    z.object({ name: strategyName('fedadagrad', 'FedAdagrad: the mean update applied by Adagrad on the server.'), ...fedOpt }).strict(),
-    z
-      .object({
-        name: strategyName('cyclic', 'Cyclic: one site per round trains the model and passes it on (no averaging).'),
-        deterministic: z.boolean().default(false).describe('Visit the sites in sorted order every cycle (true), or reshuffle the order each cycle from the seed (false).'),
-      })
-      .strict(),
-    z.object({ name: strategyName('fedmedian', 'FedMedian: the coordinate-wise median of the site models (robust to outliers).') }).strict(),
-    z
-      .object({
-        name: strategyName('fedtrimmedavg', 'Trimmed mean: per coordinate, drop the beta share of highest and lowest values, average the rest.'),
-        beta: z.number().min(0).lt(0.5).default(0.2).describe('Share trimmed at each end, in [0, 0.5).'),
-      })
-      .strict(),
-    z
-      .object({
-        name: strategyName('krum', 'Krum / Multi-Krum: keep the update(s) closest to their neighbours, robust to byzantine sites.'),
-        byzantine: z.number().int().min(0).default(0).describe('Number of byzantine (malicious or broken) sites to tolerate, f.'),
-        multi: z.number().int().min(1).default(1).describe('How many of the best-scored updates are averaged (1 = Krum, more = Multi-Krum).'),
-      })
-      .strict(),
-    z
-      .object({
-        name: strategyName(
-          'geomed',
-          'Geometric median (RFA, Pillutla et al. 2022): the point with the least summed distance to the site models, one vote per site, by smoothed Weiszfeld; while fewer than half the sites are byzantine they move it a bounded distance.',
-        ),
-        maxIterations: z.number().int().min(1).max(1000).default(100).describe('Most Weiszfeld steps per round (it stops earlier once the summed distance no longer decreases).'),
-        smoothing: z.number().positive().max(1).default(1e-6).describe('ν: a distance below ν counts as ν, which keeps a step defined when the estimate reaches a site model (in weight units).'),
-      })
-      .strict(),
-    z
-      .object({
-        name: strategyName(
-          'centeredclip',
-          'Centered clipping (Karimireddy et al. 2021): from the previous round’s aggregate update, move towards each site’s update by at most `radius`, averaged over the sites; one site shifts a round by at most radius × iterations ÷ sites.',
-        ),
-        radius: z.number().positive().finite().max(1e6).describe('τ: L2 bound on each site’s deviation from the centre (weight units). Choose it near the honest sites’ typical update norm (the `updateNorm` and `centeredClipClipped` round metrics show its effect).'),
-        iterations: z.number().int().min(1).max(100).default(1).describe('L: clipping iterations per round (the paper uses 1).'),
-      })
-      .strict(),
-  ])
+  .discriminatedUnion('name', STRATEGY_SCHEMAS)
   .describe('The server-side aggregation strategy, selected by `name`, with its hyperparameters.');
-/** A strategy selection (see {@link StrategySchema}). */
-export type StrategyConfig = z.infer<typeof StrategySchema>;
-/** Names of the available strategies. */
-export type StrategyName = StrategyConfig['name'];
+export type { StrategyConfig, StrategyName } from '../strategies/registry';
 
 /** Strategies that need every site's update on its own (robust aggregation): never with secure aggregation or central DP. */
-export const ROBUST_STRATEGIES: readonly StrategyName[] = ['fedmedian', 'fedtrimmedavg', 'krum', 'geomed', 'centeredclip'];
+export const ROBUST_STRATEGIES: readonly StrategyName[] = strategiesAggregating('individual');
+const MEAN_STRATEGIES = strategiesAggregating('mean');
+const RELAY_STRATEGIES = strategiesAggregating('relay');
+const quoted = (names: readonly string[], last = 'and'): string => {
+  const q = names.map((n) => '`' + n + '`');
+  return q.length < 2 ? q.join('') : `${q.slice(0, -1).join(', ')} ${last} ${q[q.length - 1]}`;
+};
 
 /** Default of `training.maxExamplesPerSite`: the most training rows one site may claim (and so its weight in a mean). */
 export const DEFAULT_MAX_EXAMPLES_PER_SITE = 1_000_000;
@@ -286,12 +226,11 @@ export const PLAN_RULES: readonly string[] = [
   '`model.inputs` must equal the number of `data.features`.',
   'Secure aggregation hides individual updates, so it cannot run with the robust strategies (' +
     ROBUST_STRATEGIES.map((n) => '`' + n + '`').join(', ') +
-    '), or with `cyclic`; with it, `minSites` must be at least 2. With `privacy.dp` too it is distributed DP (Skellam noise added by each site).',
-  '`cyclic` trains one site per round: `minSites` must be 1.',
-  'DP (`privacy.dp`, central or distributed) needs a mean-delta strategy: `fedavg`, `fedprox`, `scaffold`, `fedadam`, `fedyogi` or `fedadagrad`.',
+    `), or with ${quoted(RELAY_STRATEGIES, 'or')}; with it, \`minSites\` must be at least 2. With \`privacy.dp\` too it is distributed DP (Skellam noise added by each site).`,
+  ...STRATEGIES.flatMap((d) => d.rules),
+  `DP (\`privacy.dp\`, central or distributed) needs a mean-delta strategy: ${quoted(MEAN_STRATEGIES, 'or')}.`,
   'With `privacy.dp.maxEpsilon`, the ε that `rounds` releases at `noiseMultiplier` spend (δ = `privacy.dp.delta`; Gaussian accounting for central DP, Skellam for distributed DP) must not exceed it.',
   'Distributed DP (secure aggregation with `privacy.dp`): the masked sum of the largest possible cohort (`sitesPerRound`, at most 255 sites), noise included, must stay below 2^53 except with probability 2^-64.',
-  '`krum` needs `minSites` ≥ 2 × `byzantine` + 3.',
   '`clipping` needs individual updates: not with secure aggregation, nor with central DP (`privacy.dp` clips at its own `clip`).',
   '`sitesPerRound`, when given, must be at least `minSites`.',
   'Exactly one of `training.steps` and `training.epochs`.',
@@ -360,20 +299,18 @@ export const PlanSchema = z
     if (p.model.inputs !== p.data.features.length) {
       ctx.addIssue({ code: 'custom', path: ['model', 'inputs'], message: `model.inputs (${p.model.inputs}) must equal the number of data.features (${p.data.features.length})` });
     }
-    const robust = ROBUST_STRATEGIES.includes(p.strategy.name);
-    if (robust && p.privacy.secureAggregation) {
+    const strategy = strategyDeclaration(p.strategy.name);
+    if (strategy.aggregation === 'individual' && p.privacy.secureAggregation) {
       ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${p.strategy.name} needs individual updates and cannot run with secure aggregation` });
     }
-    if (p.strategy.name === 'cyclic' && p.privacy.secureAggregation) {
-      ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: 'cyclic passes one site’s weights on and cannot run with secure aggregation' });
-    } else if (!robust && p.privacy.secureAggregation) {
+    if (strategy.aggregation === 'relay' && p.privacy.secureAggregation) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${p.strategy.name} passes one site’s weights on and cannot run with secure aggregation` });
+    } else if (strategy.aggregation === 'mean' && p.privacy.secureAggregation) {
       if (p.minSites < 2) {
         ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'secure aggregation needs minSites ≥ 2 (the sum of one site is that site)' });
       }
     }
-    if (p.strategy.name === 'cyclic' && p.minSites !== 1) {
-      ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'cyclic trains one site per round: minSites must be 1' });
-    }
+    for (const issue of strategy.checkPlan(p.strategy, p)) ctx.addIssue({ code: 'custom', ...issue });
     const ddp = planDdpParameters(p);
     if (ddp) {
       // The unmasked sum of a full cohort (plus its noise) must stay where it decodes exactly, with overwhelming probability.
@@ -390,11 +327,8 @@ export const PlanSchema = z
         ctx.addIssue({ code: 'custom', path: ['privacy', 'dp', 'maxEpsilon'], message: `${p.rounds} rounds at noise ×${dp.noiseMultiplier} spend ε = ${eps.toFixed(2)} (δ = ${dp.delta}), over the maximum ${dp.maxEpsilon}` });
       }
     }
-    if (p.privacy.dp && (robust || p.strategy.name === 'cyclic')) {
-      ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: `DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not ${p.strategy.name}` });
-    }
-    if (p.strategy.name === 'krum' && p.minSites < 2 * p.strategy.byzantine + 3) {
-      ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'krum needs minSites ≥ 2·byzantine + 3' });
+    if (p.privacy.dp && strategy.aggregation !== 'mean') {
+      ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: `DP needs a mean-delta strategy (${MEAN_STRATEGIES.join(', ')}), not ${p.strategy.name}` });
     }
     if (p.clipping && p.privacy.secureAggregation) {
       ctx.addIssue({ code: 'custom', path: ['clipping'], message: 'clipping needs individual updates, which secure aggregation hides from the coordinator' });

@@ -1,5 +1,5 @@
 import { createTrainer, evaluate, fitStandardizer, type CreateTrainerOptions, type EvaluateOptions, type Evaluation, type Standardizer, type Trainer, type TrainRoundResult } from '@twinfed/models';
-import { TwinfedError, layoutOf, sha256, type ClientConfig, type Layout, type Plan, type WeightSet } from '@twinfed/shared';
+import { TwinfedError, clientTermsFor, layoutOf, sha256, type ClientConfig, type Layout, type Plan, type WeightSet } from '@twinfed/shared';
 import type { LocalDataset } from './dataset';
 import { normalizeDataset, standardizeDataset } from './normalize';
 import { ScaffoldState } from './scaffold';
@@ -97,26 +97,20 @@ export class FederationSession {
   }
 
   /**
-   * One round of local training from the verified global model, with the strategy's client-side terms:
-   * FedProx's proximal term (`clientConfig.proximalMu`, else the plan's mu) or SCAFFOLD's correction
-   * (`clientConfig.scaffold.serverLr`, see {@link ScaffoldState}).
+   * One round of local training from the verified global model, with the client terms the plan's strategy declares
+   * for this round (shared/src/strategies): a proximal term (FedProx) and/or a control-variate correction (SCAFFOLD,
+   * see {@link ScaffoldState}).
    */
   async train(opts: { base: VerifiedModel; clientConfig: ClientConfig }): Promise<TrainRoundResult> {
     const { base, clientConfig } = opts;
-    const strategy = this.plan.strategy;
-    if (strategy.name === 'fedprox') {
-      const mu = typeof clientConfig.proximalMu === 'number' ? clientConfig.proximalMu : strategy.mu;
-      return this.trainer.trainRound({ weights: base.weights, proximal: { mu } });
-    }
-    if (strategy.name === 'scaffold') {
-      const cfg = clientConfig.scaffold as { serverLr?: unknown } | undefined;
-      const serverLr = typeof cfg?.serverLr === 'number' && cfg.serverLr > 0 ? cfg.serverLr : strategy.serverLr;
-      const correction = this.scaffold.correctionFor({ meta: base.meta, base: base.weights.data, serverLr, clientLr: this.plan.training.lr, localSteps: this.trainer.stepsPerRound });
-      const result = await this.trainer.trainRound({ weights: base.weights, scaffold: { correction } });
-      this.pending = { baseVersionId: base.meta.versionId, base: base.weights.data, trained: result.weights.data };
-      return result;
-    }
-    return this.trainer.trainRound({ weights: base.weights });
+    const terms = clientTermsFor(this.plan.strategy, clientConfig);
+    const proximal = terms.proximal ? { proximal: terms.proximal } : {};
+    if (!terms.controlVariates) return this.trainer.trainRound({ weights: base.weights, ...proximal });
+    const { serverLr } = terms.controlVariates;
+    const correction = this.scaffold.correctionFor({ meta: base.meta, base: base.weights.data, serverLr, clientLr: this.plan.training.lr, localSteps: this.trainer.stepsPerRound });
+    const result = await this.trainer.trainRound({ weights: base.weights, ...proximal, scaffold: { correction } });
+    this.pending = { baseVersionId: base.meta.versionId, base: base.weights.data, trained: result.weights.data };
+    return result;
   }
 
   /** The coordinator acknowledged the update trained last: SCAFFOLD may use it to update its control state. */

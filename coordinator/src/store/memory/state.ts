@@ -1,49 +1,34 @@
-import type {
-  ApiToken,
-  AuditEntry,
-  AuditHead,
-  Evaluation,
-  PopulationReportRecord,
-  SecaggCohortRecord,
-  SecaggMessageRecord,
-  StatsContributionRecord,
-  Federation,
-  Invitation,
-  ModelVersion,
-  Round,
-  Site,
-  Update,
-} from '../records';
+import type * as R from '../records';
 
 /** Everything the in-memory store holds. Records in here are never handed out; callers get copies. */
 export interface MemoryState {
-  tokens: Map<string, ApiToken>;
-  invitations: Map<string, Invitation>;
-  sites: Map<string, Site>;
+  tokens: Map<string, R.ApiToken>;
+  invitations: Map<string, R.Invitation>;
+  sites: Map<string, R.Site>;
   /** key(siteId, nonce) → expiresAt */
   nonces: Map<string, string>;
-  federations: Map<string, Federation>;
+  federations: Map<string, R.Federation>;
   /** key(federationId, round) */
-  rounds: Map<string, Round>;
+  rounds: Map<string, R.Round>;
   /** key(federationId, round, siteId) */
-  updates: Map<string, Update>;
+  updates: Map<string, R.Update>;
   /** Insertion order is publication order. */
-  versions: Map<string, ModelVersion>;
+  versions: Map<string, R.ModelVersion>;
   weights: Map<string, Uint8Array>;
   strategyStates: Map<string, Uint8Array>;
   /** key(versionId, siteId) */
-  evaluations: Map<string, Evaluation>;
+  evaluations: Map<string, R.Evaluation>;
   /** key(versionId, siteId) */
-  populationReports: Map<string, PopulationReportRecord>;
+  populationReports: Map<string, R.PopulationReportRecord>;
   /** key(federationId, siteId) */
-  statsContributions: Map<string, StatsContributionRecord>;
+  statsContributions: Map<string, R.StatsContributionRecord>;
   /** key(federationId, round, siteId, kind) */
-  secaggMessages: Map<string, SecaggMessageRecord>;
+  secaggMessages: Map<string, R.SecaggMessageRecord>;
   /** key(federationId, round) */
-  secaggCohorts: Map<string, SecaggCohortRecord>;
-  audit: AuditEntry[];
+  secaggCohorts: Map<string, R.SecaggCohortRecord>;
+  audit: R.AuditEntry[];
   /** Ascending by seq. */
-  auditHeads: AuditHead[];
+  auditHeads: R.AuditHead[];
 }
 
 export function emptyState(): MemoryState {

@@ -1,25 +1,32 @@
 /** In memory: masked secure-sum contributions per federation and site. */
 import { unknownFederation } from '../errors';
 import { STATS_CONTRIBUTION_KEYS } from '../keys';
-import type { PutStatsContributionResult, StatsContributionRecord } from '../records';
+import type { StatsContributionRecord } from '../records';
+import type { StatsStore } from '../types';
 import { cloneRecord, compareStrings } from '../util';
-import { key, type MemoryState } from './state';
+import type { MemoryContext } from './context';
+import { key } from './state';
 
 const copy = (c: StatsContributionRecord): StatsContributionRecord => cloneRecord(c, STATS_CONTRIBUTION_KEYS);
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 
-export function putStatsContribution(s: MemoryState, c: StatsContributionRecord): PutStatsContributionResult {
-  if (!s.federations.has(c.federationId)) throw unknownFederation();
-  const existing = s.statsContributions.get(key(c.federationId, c.siteId));
-  if (existing) return { status: sameBytes(existing.masked, c.masked) ? 'duplicate' : 'conflict', existing: copy(existing) };
-  s.statsContributions.set(key(c.federationId, c.siteId), copy(c));
-  return { status: 'accepted' };
-}
+export function stats(x: MemoryContext): StatsStore {
+  return {
+    async putStatsContribution(c) {
+      const s = x.s;
+      if (!s.federations.has(c.federationId)) throw unknownFederation();
+      const existing = s.statsContributions.get(key(c.federationId, c.siteId));
+      if (existing) return { status: sameBytes(existing.masked, c.masked) ? 'duplicate' : 'conflict', existing: copy(existing) };
+      s.statsContributions.set(key(c.federationId, c.siteId), copy(c));
+      return { status: 'accepted' };
+    },
 
-export function listStatsContributions(s: MemoryState, federationId: string): StatsContributionRecord[] {
-  return [...s.statsContributions.values()]
-    .filter((c) => c.federationId === federationId)
-    .sort((a, b) => compareStrings(a.siteId, b.siteId))
-    .map(copy);
+    async listStatsContributions(federationId) {
+      return [...x.s.statsContributions.values()]
+        .filter((c) => c.federationId === federationId)
+        .sort((a, b) => compareStrings(a.siteId, b.siteId))
+        .map(copy);
+    },
+  };
 }

@@ -1,8 +1,8 @@
 /** SQLite: the hash-chained audit log, its signed heads, and the readiness write probe. */
 import { AUDIT_GENESIS, auditEntryHash, chainAuditEntry } from '@twinfed/shared';
 import type { AuditEntry, AuditHead, NewAuditEntry } from '../records';
-import type { AuditHeadPayload, ListAuditOptions } from '../types';
-import type { SqlContext } from './context';
+import type { AuditHeadPayload, AuditStore, ListAuditOptions } from '../types';
+import type { SqlContext, SqliteContext } from './context';
 
 interface AuditRow extends Omit<AuditEntry, 'detail'> {
   detail: string;
@@ -55,6 +55,24 @@ export function listAuditHeads(c: SqlContext): AuditHead[] {
 export function auditSequenceEnd(c: SqlContext): number {
   const n = c.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").pluck().get() as number | undefined;
   return n ?? 0;
+}
+
+/** The audit domain of the store; the reads are shared with the read-only forensic reader (audit-file.ts). */
+export function audit(x: SqliteContext): AuditStore {
+  return {
+    async appendAudit(e) {
+      return appendAudit(x.c, e);
+    },
+    async listAudit(options) {
+      return listAudit(x.c, options);
+    },
+    async listAuditHeads() {
+      return listAuditHeads(x.c);
+    },
+    async auditSequenceEnd() {
+      return auditSequenceEnd(x.c);
+    },
+  };
 }
 
 /**

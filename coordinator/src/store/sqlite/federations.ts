@@ -1,9 +1,9 @@
 /** SQLite: federations and rounds. */
 import { unknownFederation } from '../errors';
-import type { Federation, FederationPatch, NewFederation, NewRound, Round } from '../records';
-import type { TransitionRoundInput } from '../types';
+import type { Federation, FederationPatch, Round } from '../records';
+import type { FederationStore, TransitionRoundInput } from '../types';
 import { applyPatch } from '../util';
-import { insertUnique, type SqlContext } from './context';
+import { insertUnique, type SqlContext, type SqliteContext } from './context';
 
 interface FederationRow extends Omit<Federation, 'plan'> {
   plan: string;
@@ -32,34 +32,9 @@ function toRound(row: RoundRow): Round {
   };
 }
 
-export function createFederation(c: SqlContext, f: NewFederation): Federation {
-  insertUnique('Federation', () =>
-    c
-      .stmt(
-        `INSERT INTO federations (id, name, plan, state, created_at, updated_at, current_round, latest_version_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        f.id,
-        f.name,
-        JSON.stringify(f.plan),
-        f.state ?? 'running',
-        f.createdAt,
-        f.updatedAt ?? f.createdAt,
-        f.currentRound ?? 0,
-        f.latestVersionId ?? null,
-      ),
-  );
-  return getFederation(c, f.id) as Federation;
-}
-
 export function getFederation(c: SqlContext, id: string): Federation | null {
   const row = c.stmt(`${FEDERATIONS} WHERE id = ?`).get(id) as FederationRow | undefined;
   return row ? toFederation(row) : null;
-}
-
-export function listFederations(c: SqlContext): Federation[] {
-  return (c.stmt(`${FEDERATIONS} ORDER BY created_at, id`).all() as FederationRow[]).map(toFederation);
 }
 
 /** Read-modify-write of the patchable columns; call inside a transaction. */
@@ -71,46 +46,11 @@ export function patchFederation(c: SqlContext, current: Federation, patch: Feder
   return next;
 }
 
-export function updateFederation(c: SqlContext, id: string, patch: FederationPatch): Federation | null {
-  return c.tx(() => {
-    const current = getFederation(c, id);
-    return current ? patchFederation(c, current, patch) : null;
-  });
-}
-
-export function createRound(c: SqlContext, r: NewRound): Round {
-  return c.tx(() => {
-    if (!getFederation(c, r.federationId)) throw unknownFederation();
-    insertUnique('Round', () =>
-      c
-        .stmt(
-          `INSERT INTO rounds (federation_id, round, state, base_version_id, selected_site_ids, client_config,
-             opened_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          r.federationId,
-          r.round,
-          r.state ?? 'open',
-          r.baseVersionId,
-          JSON.stringify(r.selectedSiteIds),
-          JSON.stringify(r.clientConfig),
-          r.openedAt,
-          r.deadlineAt,
-        ),
-    );
-    return getRound(c, r.federationId, r.round) as Round;
-  });
-}
-
 export function getRound(c: SqlContext, federationId: string, round: number): Round | null {
   const row = c.stmt(`${ROUNDS} WHERE federation_id = ? AND round = ?`).get(federationId, round) as
     | RoundRow
     | undefined;
   return row ? toRound(row) : null;
-}
-
-export function listRounds(c: SqlContext, federationId: string): Round[] {
-  return (c.stmt(`${ROUNDS} WHERE federation_id = ? ORDER BY round`).all(federationId) as RoundRow[]).map(toRound);
 }
 
 /** The CAS, callable inside an outer transaction (publishVersion). */
@@ -138,6 +78,83 @@ export function casRound(c: SqlContext, input: TransitionRoundInput): Round | nu
   return result.changes === 1 ? getRound(c, current.federationId, current.round) : null;
 }
 
-export function transitionRound(c: SqlContext, input: TransitionRoundInput): Round | null {
-  return c.tx(() => casRound(c, input));
+export function federations(x: SqliteContext): FederationStore {
+  return {
+    async createFederation(f, audit) {
+      return x.audited(audit, (c) => {
+        insertUnique('Federation', () =>
+          c
+            .stmt(
+              `INSERT INTO federations (id, name, plan, state, created_at, updated_at, current_round, latest_version_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              f.id,
+              f.name,
+              JSON.stringify(f.plan),
+              f.state ?? 'running',
+              f.createdAt,
+              f.updatedAt ?? f.createdAt,
+              f.currentRound ?? 0,
+              f.latestVersionId ?? null,
+            ),
+        );
+        return getFederation(c, f.id) as Federation;
+      });
+    },
+
+    async getFederation(id) {
+      return getFederation(x.c, id);
+    },
+
+    async listFederations() {
+      return (x.c.stmt(`${FEDERATIONS} ORDER BY created_at, id`).all() as FederationRow[]).map(toFederation);
+    },
+
+    async updateFederation(id, patch) {
+      const c = x.c;
+      return c.tx(() => {
+        const current = getFederation(c, id);
+        return current ? patchFederation(c, current, patch) : null;
+      });
+    },
+
+    async createRound(r, audit) {
+      return x.audited(audit, (c) =>
+        c.tx(() => {
+          if (!getFederation(c, r.federationId)) throw unknownFederation();
+          insertUnique('Round', () =>
+            c
+              .stmt(
+                `INSERT INTO rounds (federation_id, round, state, base_version_id, selected_site_ids, client_config,
+                   opened_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+              )
+              .run(
+                r.federationId,
+                r.round,
+                r.state ?? 'open',
+                r.baseVersionId,
+                JSON.stringify(r.selectedSiteIds),
+                JSON.stringify(r.clientConfig),
+                r.openedAt,
+                r.deadlineAt,
+              ),
+          );
+          return getRound(c, r.federationId, r.round) as Round;
+        }),
+      );
+    },
+
+    async getRound(federationId, round) {
+      return getRound(x.c, federationId, round);
+    },
+
+    async listRounds(federationId) {
+      return (x.c.stmt(`${ROUNDS} WHERE federation_id = ? ORDER BY round`).all(federationId) as RoundRow[]).map(toRound);
+    },
+
+    async transitionRound(input) {
+      return x.audited(input.audit, (c) => c.tx(() => casRound(c, input)), (r) => r !== null);
+    },
+  };
 }

@@ -1,8 +1,8 @@
 /** SQLite: API tokens, invitations and enrollment, sites, nonces. */
 import { alreadyExists, keyInUse } from '../errors';
-import type { ApiToken, Invitation, NewApiToken, NewInvitation, Site } from '../records';
-import type { EnrollSiteInput, UseNonceInput } from '../types';
-import { insertUnique, type SqlContext } from './context';
+import type { ApiToken, Invitation, Site } from '../records';
+import type { IdentityStore } from '../types';
+import { insertUnique, type SqlContext, type SqliteContext } from './context';
 
 const TOKENS = `SELECT id, name, role, token_hash AS tokenHash, created_at AS createdAt, revoked_at AS revokedAt
   FROM api_tokens`;
@@ -12,94 +12,121 @@ const SITES = `SELECT id, name, sign_public_key AS signPublicKey, box_public_key
   enrolled_at AS enrolledAt, revoked_at AS revokedAt, last_seen_at AS lastSeenAt, missed_rounds AS missedRounds
   FROM sites`;
 
-export function createApiToken(c: SqlContext, t: NewApiToken): ApiToken {
-  insertUnique('API token', () =>
-    c
-      .stmt('INSERT INTO api_tokens (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(t.id, t.name, t.role, t.tokenHash, t.createdAt),
-  );
-  return { id: t.id, name: t.name, role: t.role, tokenHash: t.tokenHash, createdAt: t.createdAt, revokedAt: null };
-}
-
-export function findApiTokenByHash(c: SqlContext, tokenHash: string): ApiToken | null {
-  return (c.stmt(`${TOKENS} WHERE token_hash = ?`).get(tokenHash) as ApiToken | undefined) ?? null;
-}
-
-export function listApiTokens(c: SqlContext): ApiToken[] {
-  return c.stmt(`${TOKENS} ORDER BY created_at, id`).all() as ApiToken[];
-}
-
-export function revokeApiToken(c: SqlContext, id: string, at: string): boolean {
-  return c.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
-}
-
-export function createInvitation(c: SqlContext, i: NewInvitation): Invitation {
-  insertUnique('Invitation', () =>
-    c
-      .stmt('INSERT INTO invitations (id, site_name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(i.id, i.siteName, i.tokenHash, i.createdAt, i.expiresAt),
-  );
-  const { id, siteName, tokenHash, createdAt, expiresAt } = i;
-  return { id, siteName, tokenHash, createdAt, expiresAt, usedAt: null, siteId: null };
-}
-
-export function listInvitations(c: SqlContext): Invitation[] {
-  return c.stmt(`${INVITATIONS} ORDER BY created_at, id`).all() as Invitation[];
-}
-
-export function getSite(c: SqlContext, id: string): Site | null {
+function getSite(c: SqlContext, id: string): Site | null {
   return (c.stmt(`${SITES} WHERE id = ?`).get(id) as Site | undefined) ?? null;
 }
 
-export function enrollSite(c: SqlContext, input: EnrollSiteInput): Site | null {
-  const { tokenHash, now, site } = input;
-  return c.tx(() => {
-    const inv = c.stmt(`${INVITATIONS} WHERE token_hash = ?`).get(tokenHash) as Invitation | undefined;
-    if (!inv || inv.usedAt !== null || !(inv.expiresAt > now)) return null;
-    if (getSite(c, site.id)) throw alreadyExists('Site');
-    // Every key once registered stays taken (revoked sites included); the partial unique indexes of migration 5 back this.
-    if (c.stmt('SELECT 1 FROM sites WHERE sign_public_key = ? OR box_public_key = ? LIMIT 1').get(site.signPublicKey, site.boxPublicKey)) throw keyInUse();
-    const used = c
-      .stmt('UPDATE invitations SET used_at = ?, site_id = ? WHERE id = ? AND used_at IS NULL')
-      .run(now, site.id, inv.id);
-    if (used.changes !== 1) return null;
-    c.stmt(
-      'INSERT INTO sites (id, name, sign_public_key, box_public_key, enrolled_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(site.id, site.name, site.signPublicKey, site.boxPublicKey, site.enrolledAt);
-    return getSite(c, site.id);
-  });
-}
+export function identity(x: SqliteContext): IdentityStore {
+  return {
+    async createApiToken(t, audit) {
+      return x.audited(audit, (c) => {
+        insertUnique('API token', () =>
+          c
+            .stmt('INSERT INTO api_tokens (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+            .run(t.id, t.name, t.role, t.tokenHash, t.createdAt),
+        );
+        return { id: t.id, name: t.name, role: t.role, tokenHash: t.tokenHash, createdAt: t.createdAt, revokedAt: null };
+      });
+    },
 
-export function listSites(c: SqlContext): Site[] {
-  return c.stmt(`${SITES} ORDER BY enrolled_at, id`).all() as Site[];
-}
+    async findApiTokenByHash(tokenHash) {
+      return (x.c.stmt(`${TOKENS} WHERE token_hash = ?`).get(tokenHash) as ApiToken | undefined) ?? null;
+    },
 
-export function revokeSite(c: SqlContext, id: string, at: string): Site | null {
-  return c.tx(() => {
-    c.stmt('UPDATE sites SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
-    return getSite(c, id);
-  });
-}
+    async listApiTokens() {
+      return x.c.stmt(`${TOKENS} ORDER BY created_at, id`).all() as ApiToken[];
+    },
 
-export function touchSite(c: SqlContext, id: string, at: string): boolean {
-  return c.stmt('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(at, id).changes > 0;
-}
+    async revokeApiToken(id, at, audit) {
+      return x.audited(
+        audit,
+        (c) => c.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0,
+        (ok) => ok,
+      );
+    },
 
-export function setMissedRounds(c: SqlContext, id: string, missedRounds: number): boolean {
-  return c.stmt('UPDATE sites SET missed_rounds = ? WHERE id = ?').run(missedRounds, id).changes > 0;
-}
+    async createInvitation(i, audit) {
+      return x.audited(audit, (c): Invitation => {
+        insertUnique('Invitation', () =>
+          c
+            .stmt('INSERT INTO invitations (id, site_name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+            .run(i.id, i.siteName, i.tokenHash, i.createdAt, i.expiresAt),
+        );
+        const { id, siteName, tokenHash, createdAt, expiresAt } = i;
+        return { id, siteName, tokenHash, createdAt, expiresAt, usedAt: null, siteId: null };
+      });
+    },
 
-/** One statement: insert, or take over an expired row; a live row makes it a no-op (changes = 0). */
-export function useNonce(c: SqlContext, input: UseNonceInput): boolean {
-  const result = c
-    .stmt(
-      `INSERT INTO nonces (site_id, nonce, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (site_id, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= ?`,
-    )
-    .run(input.siteId, input.nonce, input.expiresAt, input.now);
-  return result.changes > 0;
-}
+    async listInvitations() {
+      return x.c.stmt(`${INVITATIONS} ORDER BY created_at, id`).all() as Invitation[];
+    },
 
-export function pruneNonces(c: SqlContext, now: string): number {
-  return c.stmt('DELETE FROM nonces WHERE expires_at <= ?').run(now).changes;
+    async enrollSite(input) {
+      const { tokenHash, now, site } = input;
+      const enroll = (c: SqlContext): Site | null =>
+        c.tx(() => {
+          const inv = c.stmt(`${INVITATIONS} WHERE token_hash = ?`).get(tokenHash) as Invitation | undefined;
+          if (!inv || inv.usedAt !== null || !(inv.expiresAt > now)) return null;
+          if (getSite(c, site.id)) throw alreadyExists('Site');
+          // Every key once registered stays taken (revoked sites included); the partial unique indexes of migration 5 back this.
+          if (c.stmt('SELECT 1 FROM sites WHERE sign_public_key = ? OR box_public_key = ? LIMIT 1').get(site.signPublicKey, site.boxPublicKey)) throw keyInUse();
+          const used = c
+            .stmt('UPDATE invitations SET used_at = ?, site_id = ? WHERE id = ? AND used_at IS NULL')
+            .run(now, site.id, inv.id);
+          if (used.changes !== 1) return null;
+          c.stmt(
+            'INSERT INTO sites (id, name, sign_public_key, box_public_key, enrolled_at) VALUES (?, ?, ?, ?, ?)',
+          ).run(site.id, site.name, site.signPublicKey, site.boxPublicKey, site.enrolledAt);
+          return getSite(c, site.id);
+        });
+      return x.audited(input.audit, enroll, (enrolled) => enrolled !== null);
+    },
+
+    async getSite(id) {
+      return getSite(x.c, id);
+    },
+
+    async listSites() {
+      return x.c.stmt(`${SITES} ORDER BY enrolled_at, id`).all() as Site[];
+    },
+
+    async revokeSite(id, at, audit) {
+      let first = false;
+      return x.audited(
+        audit,
+        (c) =>
+          c.tx(() => {
+            first = getSite(c, id)?.revokedAt === null;
+            c.stmt('UPDATE sites SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
+            return getSite(c, id);
+          }),
+        () => first,
+      );
+    },
+
+    async touchSite(id, at) {
+      return x.batch.run((c) => c.stmt('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(at, id).changes > 0);
+    },
+
+    async setMissedRounds(id, missedRounds) {
+      return x.c.stmt('UPDATE sites SET missed_rounds = ? WHERE id = ?').run(missedRounds, id).changes > 0;
+    },
+
+    /** One statement: insert, or take over an expired row; a live row makes it a no-op (changes = 0). */
+    async useNonce(input) {
+      return x.batch.run(
+        (c) =>
+          c
+            .stmt(
+              `INSERT INTO nonces (site_id, nonce, expires_at) VALUES (?, ?, ?)
+               ON CONFLICT (site_id, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= ?`,
+            )
+            .run(input.siteId, input.nonce, input.expiresAt, input.now).changes > 0,
+      );
+    },
+
+    async pruneNonces(now) {
+      return x.c.stmt('DELETE FROM nonces WHERE expires_at <= ?').run(now).changes;
+    },
+  };
 }

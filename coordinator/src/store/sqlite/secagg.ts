@@ -1,7 +1,8 @@
 /** SQLite: secure-aggregation messages (key shares, reveals) per round and site, and each round's fixed cohort. */
 import { unknownRound } from '../errors';
-import type { PutSecaggMessageResult, SecaggCohortRecord, SecaggKind, SecaggMessageRecord } from '../records';
-import type { SqlContext } from './context';
+import type { PutSecaggMessageResult, SecaggCohortRecord, SecaggMessageRecord } from '../records';
+import type { SecaggStore } from '../types';
+import type { SqlContext, SqliteContext } from './context';
 import { getRound } from './federations';
 
 interface CohortRow extends Omit<SecaggCohortRecord, 'siteIds'> {
@@ -14,40 +15,50 @@ const SELECT_COHORT = 'SELECT federation_id AS federationId, round, site_ids AS 
 
 const toCohort = (row: CohortRow): SecaggCohortRecord => ({ ...row, siteIds: JSON.parse(row.siteIds) as string[] });
 
-export function putSecaggMessage(c: SqlContext, m: SecaggMessageRecord): PutSecaggMessageResult {
-  return c.tx((): PutSecaggMessageResult => {
-    if (!getRound(c, m.federationId, m.round)) throw unknownRound();
-    const existing = c
-      .stmt(`${SELECT_MESSAGE} WHERE federation_id = ? AND round = ? AND site_id = ? AND kind = ?`)
-      .get(m.federationId, m.round, m.siteId, m.kind) as SecaggMessageRecord | undefined;
-    if (existing) return { status: existing.payload === m.payload ? 'duplicate' : 'conflict', existing };
-    c.stmt(
-      'INSERT INTO secagg_messages (federation_id, round, site_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(m.federationId, m.round, m.siteId, m.kind, m.payload, m.createdAt);
-    return { status: 'accepted' };
-  });
-}
-
-export function listSecaggMessages(c: SqlContext, federationId: string, round: number, kind: SecaggKind): SecaggMessageRecord[] {
-  return c
-    .stmt(`${SELECT_MESSAGE} WHERE federation_id = ? AND round = ? AND kind = ? ORDER BY site_id`)
-    .all(federationId, round, kind) as SecaggMessageRecord[];
-}
-
-export function getSecaggCohort(c: SqlContext, federationId: string, round: number): SecaggCohortRecord | null {
+function getSecaggCohort(c: SqlContext, federationId: string, round: number): SecaggCohortRecord | null {
   const row = c.stmt(`${SELECT_COHORT} WHERE federation_id = ? AND round = ?`).get(federationId, round) as CohortRow | undefined;
   return row ? toCohort(row) : null;
 }
 
-export function fixSecaggCohort(c: SqlContext, cohort: SecaggCohortRecord): SecaggCohortRecord {
-  return c.tx((): SecaggCohortRecord => {
-    if (!getRound(c, cohort.federationId, cohort.round)) throw unknownRound();
-    c.stmt('INSERT INTO secagg_cohorts (federation_id, round, site_ids, fixed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
-      cohort.federationId,
-      cohort.round,
-      JSON.stringify(cohort.siteIds),
-      cohort.fixedAt,
-    );
-    return getSecaggCohort(c, cohort.federationId, cohort.round)!;
-  });
+export function secagg(x: SqliteContext): SecaggStore {
+  return {
+    async putSecaggMessage(m) {
+      const c = x.c;
+      return c.tx((): PutSecaggMessageResult => {
+        if (!getRound(c, m.federationId, m.round)) throw unknownRound();
+        const existing = c
+          .stmt(`${SELECT_MESSAGE} WHERE federation_id = ? AND round = ? AND site_id = ? AND kind = ?`)
+          .get(m.federationId, m.round, m.siteId, m.kind) as SecaggMessageRecord | undefined;
+        if (existing) return { status: existing.payload === m.payload ? 'duplicate' : 'conflict', existing };
+        c.stmt(
+          'INSERT INTO secagg_messages (federation_id, round, site_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(m.federationId, m.round, m.siteId, m.kind, m.payload, m.createdAt);
+        return { status: 'accepted' };
+      });
+    },
+
+    async listSecaggMessages(federationId, round, kind) {
+      return x.c
+        .stmt(`${SELECT_MESSAGE} WHERE federation_id = ? AND round = ? AND kind = ? ORDER BY site_id`)
+        .all(federationId, round, kind) as SecaggMessageRecord[];
+    },
+
+    async fixSecaggCohort(cohort) {
+      const c = x.c;
+      return c.tx((): SecaggCohortRecord => {
+        if (!getRound(c, cohort.federationId, cohort.round)) throw unknownRound();
+        c.stmt('INSERT INTO secagg_cohorts (federation_id, round, site_ids, fixed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
+          cohort.federationId,
+          cohort.round,
+          JSON.stringify(cohort.siteIds),
+          cohort.fixedAt,
+        );
+        return getSecaggCohort(c, cohort.federationId, cohort.round)!;
+      });
+    },
+
+    async getSecaggCohort(federationId, round) {
+      return getSecaggCohort(x.c, federationId, round);
+    },
+  };
 }

@@ -1,7 +1,8 @@
 /** SQLite: masked secure-sum contributions per federation and site. */
 import { unknownFederation } from '../errors';
 import type { PutStatsContributionResult, StatsContributionRecord } from '../records';
-import { fromBlob, toBlob, type SqlContext } from './context';
+import type { StatsStore } from '../types';
+import { fromBlob, toBlob, type SqliteContext } from './context';
 import { getFederation } from './federations';
 
 interface Row extends Omit<StatsContributionRecord, 'masked'> {
@@ -12,19 +13,24 @@ const SELECT = 'SELECT federation_id AS federationId, site_id AS siteId, masked,
 
 const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBlob(row.masked) });
 
-export function putStatsContribution(c: SqlContext, r: StatsContributionRecord): PutStatsContributionResult {
-  return c.tx((): PutStatsContributionResult => {
-    if (!getFederation(c, r.federationId)) throw unknownFederation();
-    const row = c.stmt(`${SELECT} WHERE federation_id = ? AND site_id = ?`).get(r.federationId, r.siteId) as Row | undefined;
-    if (row) {
-      const existing = toRecord(row);
-      return { status: Buffer.from(existing.masked).equals(Buffer.from(r.masked)) ? 'duplicate' : 'conflict', existing };
-    }
-    c.stmt('INSERT INTO stats_contributions (federation_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)').run(r.federationId, r.siteId, toBlob(r.masked), r.createdAt);
-    return { status: 'accepted' };
-  });
-}
+export function stats(x: SqliteContext): StatsStore {
+  return {
+    async putStatsContribution(r) {
+      const c = x.c;
+      return c.tx((): PutStatsContributionResult => {
+        if (!getFederation(c, r.federationId)) throw unknownFederation();
+        const row = c.stmt(`${SELECT} WHERE federation_id = ? AND site_id = ?`).get(r.federationId, r.siteId) as Row | undefined;
+        if (row) {
+          const existing = toRecord(row);
+          return { status: Buffer.from(existing.masked).equals(Buffer.from(r.masked)) ? 'duplicate' : 'conflict', existing };
+        }
+        c.stmt('INSERT INTO stats_contributions (federation_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)').run(r.federationId, r.siteId, toBlob(r.masked), r.createdAt);
+        return { status: 'accepted' };
+      });
+    },
 
-export function listStatsContributions(c: SqlContext, federationId: string): StatsContributionRecord[] {
-  return (c.stmt(`${SELECT} WHERE federation_id = ? ORDER BY site_id`).all(federationId) as Row[]).map(toRecord);
+    async listStatsContributions(federationId) {
+      return (x.c.stmt(`${SELECT} WHERE federation_id = ? ORDER BY site_id`).all(federationId) as Row[]).map(toRecord);
+    },
+  };
 }

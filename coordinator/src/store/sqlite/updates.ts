@@ -1,8 +1,8 @@
 /** SQLite: site updates (encrypted envelopes) per round. */
 import { unknownRound } from '../errors';
 import type { PutUpdateResult, Update, UpdateHeader } from '../records';
-import type { PutUpdateOptions } from '../types';
-import { fromBlob, toBlob, type SqlContext } from './context';
+import type { UpdateStore } from '../types';
+import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
 import { getRound } from './federations';
 
 interface HeaderRow extends Omit<UpdateHeader, 'metrics'> {
@@ -25,51 +25,61 @@ function toUpdate(row: UpdateRow): Update {
   return { ...toHeader(header), envelope: fromBlob(envelope) };
 }
 
-export function getUpdate(c: SqlContext, federationId: string, round: number, siteId: string): Update | null {
+function getUpdate(c: SqlContext, federationId: string, round: number, siteId: string): Update | null {
   const row = c
     .stmt(`SELECT ${HEADER_COLS}, envelope FROM updates WHERE ${KEY} AND site_id = ?`)
     .get(federationId, round, siteId) as UpdateRow | undefined;
   return row ? toUpdate(row) : null;
 }
 
-export function putUpdate(c: SqlContext, u: Update, options?: PutUpdateOptions): PutUpdateResult {
-  return c.tx((): PutUpdateResult => {
-    const round = getRound(c, u.federationId, u.round);
-    if (!round) throw unknownRound();
-    const existing = getUpdate(c, u.federationId, u.round, u.siteId);
-    if (existing) return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing };
-    if (options?.acceptStates && !options.acceptStates.includes(round.state)) return { status: 'round-closed' };
-    c.stmt(
-      `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      u.federationId,
-      u.round,
-      u.siteId,
-      u.digest,
-      toBlob(u.envelope),
-      u.numExamples,
-      JSON.stringify(u.metrics),
-      u.receivedAt,
-    );
-    return { status: 'inserted' };
-  });
-}
+export function updates(x: SqliteContext): UpdateStore {
+  return {
+    async putUpdate(u, options) {
+      return x.batch.run((c) =>
+        c.tx((): PutUpdateResult => {
+          const round = getRound(c, u.federationId, u.round);
+          if (!round) throw unknownRound();
+          const existing = getUpdate(c, u.federationId, u.round, u.siteId);
+          if (existing) return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing };
+          if (options?.acceptStates && !options.acceptStates.includes(round.state)) return { status: 'round-closed' };
+          c.stmt(
+            `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(
+            u.federationId,
+            u.round,
+            u.siteId,
+            u.digest,
+            toBlob(u.envelope),
+            u.numExamples,
+            JSON.stringify(u.metrics),
+            u.receivedAt,
+          );
+          return { status: 'inserted' };
+        }),
+      );
+    },
 
-export function listUpdates(c: SqlContext, federationId: string, round: number): Update[] {
-  const rows = c
-    .stmt(`SELECT ${HEADER_COLS}, envelope FROM updates WHERE ${KEY} ORDER BY site_id`)
-    .all(federationId, round) as UpdateRow[];
-  return rows.map(toUpdate);
-}
+    async getUpdate(federationId, round, siteId) {
+      return getUpdate(x.c, federationId, round, siteId);
+    },
 
-export function listUpdateHeaders(c: SqlContext, federationId: string, round: number): UpdateHeader[] {
-  const rows = c
-    .stmt(`SELECT ${HEADER_COLS} FROM updates WHERE ${KEY} ORDER BY site_id`)
-    .all(federationId, round) as HeaderRow[];
-  return rows.map(toHeader);
-}
+    async listUpdates(federationId, round) {
+      const rows = x.c
+        .stmt(`SELECT ${HEADER_COLS}, envelope FROM updates WHERE ${KEY} ORDER BY site_id`)
+        .all(federationId, round) as UpdateRow[];
+      return rows.map(toUpdate);
+    },
 
-export function countUpdates(c: SqlContext, federationId: string, round: number): number {
-  return c.stmt(`SELECT COUNT(*) FROM updates WHERE ${KEY}`).pluck().get(federationId, round) as number;
+    async listUpdateHeaders(federationId, round) {
+      const rows = x.c
+        .stmt(`SELECT ${HEADER_COLS} FROM updates WHERE ${KEY} ORDER BY site_id`)
+        .all(federationId, round) as HeaderRow[];
+      return rows.map(toHeader);
+    },
+
+    async countUpdates(federationId, round) {
+      return x.c.stmt(`SELECT COUNT(*) FROM updates WHERE ${KEY}`).pluck().get(federationId, round) as number;
+    },
+  };
 }

@@ -1,9 +1,10 @@
 /** SQLite: model registry (versions, weights, strategy state) and evaluations. */
 import { alreadyExists, unknownFederation, unknownVersion } from '../errors';
 import type { Evaluation, FederationPatch, ModelVersion } from '../records';
-import type { PublishVersionInput } from '../types';
+import type { VersionStore } from '../types';
 import { applyPatch } from '../util';
-import { fromBlob, toBlob, type SqlContext } from './context';
+import { appendAudit, signHead } from './audit';
+import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
 
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
@@ -31,89 +32,105 @@ export function getVersion(c: SqlContext, id: string): ModelVersion | null {
   return row ? toVersion(row) : null;
 }
 
-export function publishVersion(c: SqlContext, input: PublishVersionInput): ModelVersion | null {
-  const { version: v } = input;
-  return c.tx(() => {
-    const federation = getFederation(c, v.federationId);
-    if (!federation) throw unknownFederation();
-    if (getVersion(c, v.id)) throw alreadyExists('Model version');
-    if (input.round) {
-      const current = getRound(c, input.round.federationId, input.round.round);
-      const patch = { versionId: v.id, closedAt: current?.closedAt ?? v.createdAt };
-      if (!casRound(c, { ...input.round, to: 'published', patch })) return null; // nothing written yet
-    }
-    c.stmt(
-      `INSERT INTO model_versions (id, federation_id, parent_version_id, round, meta, signature, weights_sha256,
-         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(v.id, v.federationId, v.parentVersionId, v.round, JSON.stringify(v.meta), v.signature, v.weightsSha256, v.createdAt);
-    c.stmt('INSERT INTO version_weights (version_id, weights) VALUES (?, ?)').run(v.id, toBlob(input.weights));
-    if (input.strategyState === null) {
-      c.stmt('DELETE FROM strategy_states WHERE federation_id = ?').run(v.federationId);
-    } else if (input.strategyState !== undefined) {
-      c.stmt(
-        `INSERT INTO strategy_states (federation_id, state) VALUES (?, ?)
-         ON CONFLICT (federation_id) DO UPDATE SET state = excluded.state`,
-      ).run(v.federationId, toBlob(input.strategyState));
-    }
-    const defaults: FederationPatch = { latestVersionId: v.id, updatedAt: v.createdAt };
-    patchFederation(c, federation, applyPatch(defaults, input.federationPatch));
-    return getVersion(c, v.id);
-  });
-}
-
-export function getVersionWeights(c: SqlContext, id: string): Uint8Array | null {
-  const blob = c.stmt('SELECT weights FROM version_weights WHERE version_id = ?').pluck().get(id) as
-    | Buffer
-    | undefined;
+/** The one blob column `sql` selects for `key`, copied; null when no row. */
+function readBlob(c: SqlContext, sql: string, key: string): Uint8Array | null {
+  const blob = c.stmt(sql).pluck().get(key) as Buffer | undefined;
   return blob ? fromBlob(blob) : null;
 }
 
-export function listVersions(c: SqlContext, filter?: { federationId?: string }): ModelVersion[] {
-  const rows =
-    filter?.federationId === undefined
-      ? c.stmt(`${VERSIONS} ORDER BY seq`).all()
-      : c.stmt(`${VERSIONS} WHERE federation_id = ? ORDER BY seq`).all(filter.federationId);
-  return (rows as VersionRow[]).map(toVersion);
-}
+export function versions(x: SqliteContext): VersionStore {
+  return {
+    async publishVersion(input) {
+      const { version: v } = input;
+      const c = x.c;
+      return c.tx(() => {
+        const federation = getFederation(c, v.federationId);
+        if (!federation) throw unknownFederation();
+        if (getVersion(c, v.id)) throw alreadyExists('Model version');
+        if (input.round) {
+          const current = getRound(c, input.round.federationId, input.round.round);
+          const patch = { versionId: v.id, closedAt: current?.closedAt ?? v.createdAt };
+          if (!casRound(c, { ...input.round, to: 'published', patch })) return null; // nothing written yet
+        }
+        c.stmt(
+          `INSERT INTO model_versions (id, federation_id, parent_version_id, round, meta, signature, weights_sha256,
+             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(v.id, v.federationId, v.parentVersionId, v.round, JSON.stringify(v.meta), v.signature, v.weightsSha256, v.createdAt);
+        c.stmt('INSERT INTO version_weights (version_id, weights) VALUES (?, ?)').run(v.id, toBlob(input.weights));
+        if (input.strategyState === null) {
+          c.stmt('DELETE FROM strategy_states WHERE federation_id = ?').run(v.federationId);
+        } else if (input.strategyState !== undefined) {
+          c.stmt(
+            `INSERT INTO strategy_states (federation_id, state) VALUES (?, ?)
+             ON CONFLICT (federation_id) DO UPDATE SET state = excluded.state`,
+          ).run(v.federationId, toBlob(input.strategyState));
+        }
+        const defaults: FederationPatch = { latestVersionId: v.id, updatedAt: v.createdAt };
+        patchFederation(c, federation, applyPatch(defaults, input.federationPatch));
+        if (input.audit) {
+          const appended = appendAudit(c, input.audit);
+          if (input.signAuditHead) signHead(c, { seq: appended.seq, hash: appended.hash, at: appended.at }, input.signAuditHead);
+        }
+        return getVersion(c, v.id);
+      });
+    },
 
-export function latestVersion(c: SqlContext, federationId: string): ModelVersion | null {
-  const row = c.stmt(`${VERSIONS} WHERE federation_id = ? ORDER BY seq DESC LIMIT 1`).get(federationId) as
-    | VersionRow
-    | undefined;
-  return row ? toVersion(row) : null;
-}
+    async getVersion(id) {
+      return getVersion(x.c, id);
+    },
 
-export function getStrategyState(c: SqlContext, federationId: string): Uint8Array | null {
-  const blob = c.stmt('SELECT state FROM strategy_states WHERE federation_id = ?').pluck().get(federationId) as
-    | Buffer
-    | undefined;
-  return blob ? fromBlob(blob) : null;
-}
+    async getVersionWeights(id) {
+      return readBlob(x.c, 'SELECT weights FROM version_weights WHERE version_id = ?', id);
+    },
 
-export function putEvaluation(c: SqlContext, e: Evaluation): Evaluation {
-  return c.tx(() => {
-    if (!getVersion(c, e.versionId)) throw unknownVersion();
-    c.stmt(
-      `INSERT INTO evaluations (version_id, site_id, metrics, n, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = excluded.metrics, n = excluded.n,
-         created_at = excluded.created_at`,
-    ).run(e.versionId, e.siteId, JSON.stringify(e.metrics), e.n, e.createdAt);
-    return toEvaluation(c.stmt(`${EVALUATIONS} WHERE version_id = ? AND site_id = ?`).get(e.versionId, e.siteId) as EvaluationRow);
-  });
-}
+    async listVersions(filter) {
+      const c = x.c;
+      const rows =
+        filter?.federationId === undefined
+          ? c.stmt(`${VERSIONS} ORDER BY seq`).all()
+          : c.stmt(`${VERSIONS} WHERE federation_id = ? ORDER BY seq`).all(filter.federationId);
+      return (rows as VersionRow[]).map(toVersion);
+    },
 
-export function listFederationEvaluations(c: SqlContext, federationId: string): Evaluation[] {
-  const rows = c
-    .stmt(
-      `SELECT e.version_id AS versionId, e.site_id AS siteId, e.metrics, e.n, e.created_at AS createdAt
-       FROM evaluations e JOIN model_versions v ON v.id = e.version_id
-       WHERE v.federation_id = ? ORDER BY v.seq, e.site_id`,
-    )
-    .all(federationId) as EvaluationRow[];
-  return rows.map(toEvaluation);
-}
+    async latestVersion(federationId) {
+      const row = x.c.stmt(`${VERSIONS} WHERE federation_id = ? ORDER BY seq DESC LIMIT 1`).get(federationId) as
+        | VersionRow
+        | undefined;
+      return row ? toVersion(row) : null;
+    },
 
-export function listEvaluations(c: SqlContext, versionId: string): Evaluation[] {
-  const rows = c.stmt(`${EVALUATIONS} WHERE version_id = ? ORDER BY site_id`).all(versionId) as EvaluationRow[];
-  return rows.map(toEvaluation);
+    async getStrategyState(federationId) {
+      return readBlob(x.c, 'SELECT state FROM strategy_states WHERE federation_id = ?', federationId);
+    },
+
+    async putEvaluation(e) {
+      return x.batch.run((c) =>
+        c.tx(() => {
+          if (!getVersion(c, e.versionId)) throw unknownVersion();
+          c.stmt(
+            `INSERT INTO evaluations (version_id, site_id, metrics, n, created_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = excluded.metrics, n = excluded.n,
+               created_at = excluded.created_at`,
+          ).run(e.versionId, e.siteId, JSON.stringify(e.metrics), e.n, e.createdAt);
+          return toEvaluation(c.stmt(`${EVALUATIONS} WHERE version_id = ? AND site_id = ?`).get(e.versionId, e.siteId) as EvaluationRow);
+        }),
+      );
+    },
+
+    async listEvaluations(versionId) {
+      const rows = x.c.stmt(`${EVALUATIONS} WHERE version_id = ? ORDER BY site_id`).all(versionId) as EvaluationRow[];
+      return rows.map(toEvaluation);
+    },
+
+    async listFederationEvaluations(federationId) {
+      const rows = x.c
+        .stmt(
+          `SELECT e.version_id AS versionId, e.site_id AS siteId, e.metrics, e.n, e.created_at AS createdAt
+           FROM evaluations e JOIN model_versions v ON v.id = e.version_id
+           WHERE v.federation_id = ? ORDER BY v.seq, e.site_id`,
+        )
+        .all(federationId) as EvaluationRow[];
+      return rows.map(toEvaluation);
+    },
+  };
 }
