@@ -96,7 +96,7 @@ export async function engineFixture(opts: { sites: number }) {
     if (!bytes) {
       const base = deserializeWeights((await store.getVersionWeights(round.baseVersionId))!);
       bytes = sealUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: fid, round: round.round, siteId: site.id, baseVersion: round.baseVersionId, numExamples: 10 * (site.index + 1), metrics: { loss: 1 / (site.index + 1) }, sentAt: '2025-01-01T00:00:00.000Z' },
+        header: { protocol: PROTOCOL_VERSION, federationId: fid, round: round.round, siteId: site.id, baseVersion: round.baseVersionId, numExamples: 10 * (site.index + 1), metrics: { steps: 1, trainLoss: 1 / (site.index + 1) }, sentAt: '2025-01-01T00:00:00.000Z' },
         weights: { layout: base.layout, data: trainedWeights(base.data, site.index, round.round) },
         identity: site.identity,
         coordinatorBoxPublicKey: identity.box.publicKey,
