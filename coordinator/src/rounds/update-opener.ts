@@ -11,7 +11,7 @@ import {
   type UpdateHeader,
   type WeightSet,
 } from '@twinfed/shared';
-import type { Store } from '../store';
+import type { Site, Store } from '../store';
 import { Semaphore } from '../util/semaphore';
 import { checkUpdateHeader } from './upload-check';
 
@@ -43,22 +43,24 @@ export class UpdateOpener {
     return this.slots.queued;
   }
 
-  /** Framing, schema and header-vs-URL checks; no cryptography. */
+  /** Framing, size, schema, protocol and header-vs-URL checks (each once); no cryptography. */
   parse(opts: { federationId: string; round: number; siteId: string; bytes: Uint8Array }): ParsedUpdate {
-    if (opts.bytes.byteLength > this.deps.maxUpdateBytes) throw new TwinfedError('PAYLOAD_TOO_LARGE');
     const { header, ciphertext } = parseUpdate(opts.bytes, { maxBytes: this.deps.maxUpdateBytes });
     checkUpdateHeader({ header, federationId: opts.federationId, round: opts.round, siteId: opts.siteId });
     return { header, ciphertext, digest: updateDigest(opts.bytes) };
   }
 
-  /** Verifies the site's signature and decrypts against the expected layout (rejects NaN/Inf, wrong shapes). */
-  async decrypt(parsed: ParsedUpdate, layout: Layout): Promise<OpenedUpdate> {
+  /**
+   * Verifies the site's signature and decrypts against the expected layout (rejects NaN/Inf, wrong shapes). `site` is
+   * the sender's record when the caller has it (the authenticated principal's); otherwise it is read from the store.
+   */
+  async decrypt(parsed: ParsedUpdate, layout: Layout, site?: Site): Promise<OpenedUpdate> {
     return this.slots.run(async () => {
-      const site = await this.verified(parsed);
+      const sender = await this.verified(parsed, site);
       const weights = openUpdate({
         header: parsed.header,
         ciphertext: parsed.ciphertext,
-        siteBoxPublicKey: fromB64(site.boxPublicKey),
+        siteBoxPublicKey: fromB64(sender.boxPublicKey),
         coordinatorBoxSecretKey: this.deps.identity.box.secretKey,
         expectedLayout: layout,
         maxBytes: this.deps.maxUpdateBytes,
@@ -68,10 +70,10 @@ export class UpdateOpener {
   }
 
   /** Verifies the site's signature and decrypts a masked (secure-aggregation) update of `elements` ring elements. */
-  async decryptMasked(parsed: ParsedUpdate, elements: number): Promise<Uint8Array> {
+  async decryptMasked(parsed: ParsedUpdate, elements: number, site?: Site): Promise<Uint8Array> {
     return this.slots.run(async () => {
-      const site = await this.verified(parsed);
-      return openMaskedUpdate({ header: parsed.header, ciphertext: parsed.ciphertext, siteBoxPublicKey: fromB64(site.boxPublicKey), coordinatorBoxSecretKey: this.deps.identity.box.secretKey, expectedElements: elements });
+      const sender = await this.verified(parsed, site);
+      return openMaskedUpdate({ header: parsed.header, ciphertext: parsed.ciphertext, siteBoxPublicKey: fromB64(sender.boxPublicKey), coordinatorBoxSecretKey: this.deps.identity.box.secretKey, expectedElements: elements });
     });
   }
 
@@ -92,9 +94,10 @@ export class UpdateOpener {
     return this.parse({ ...opts, bytes: stored.envelope });
   }
 
-  /** The enrolled site of an update whose signature verifies under its key. */
-  private async verified(parsed: ParsedUpdate) {
-    const site = await this.deps.store.getSite(parsed.header.siteId);
+  /** The enrolled site of an update whose signature verifies under its key (`known`: its record, already read). */
+  private async verified(parsed: ParsedUpdate, known?: Site): Promise<Site> {
+    if (known && known.id !== parsed.header.siteId) throw new TwinfedError('INTERNAL', 'The update was opened with another site\'s keys.');
+    const site = known ?? (await this.deps.store.getSite(parsed.header.siteId));
     if (!site) throw new TwinfedError('UNKNOWN_SITE');
     verifyUpdateSignature({ header: parsed.header, ciphertext: parsed.ciphertext, siteSignPublicKey: fromB64(site.signPublicKey) });
     return site;
