@@ -1,5 +1,5 @@
 import { layoutOf } from '@twinfed/shared';
-import type { Round, UpdateHeader } from '../store';
+import type { Round, UpdateSummary } from '../store';
 import { isDeltaStrategy } from '../strategies';
 import type { AccumulatorCache } from './accumulators';
 import type { EngineCore, Loaded } from './core';
@@ -62,7 +62,7 @@ export class RoundClosing {
       if (!moved) return;
       core.crash('round.aggregating');
     }
-    const updates = await core.store.listUpdateHeaders(federationId, roundNo); // read once per close
+    const updates = await core.store.listUpdateSummaries(federationId, roundNo); // read once per close
     if (updates.length < loaded.plan.minSites) {
       const why = `${reason}: ${updates.length} of ${round.selectedSiteIds.length} selected sites answered, minSites is ${loaded.plan.minSites}`;
       return this.fail({ round, from: ['aggregating'], reason: why });
@@ -109,7 +109,7 @@ export class RoundClosing {
     await this.publish(loaded, round, built);
   }
 
-  private async aggregate(loaded: Loaded, round: Round, updates: UpdateHeader[]): Promise<Aggregated> {
+  private async aggregate(loaded: Loaded, round: Round, updates: UpdateSummary[]): Promise<Aggregated> {
     const { core, accumulators, opener } = this.o;
     const { federation, plan, strategy } = loaded;
     const answered = updates.map((u) => u.siteId);

@@ -12,7 +12,7 @@ import { toResult } from './results';
 import { RoundScheduler } from './scheduler';
 import { SiteDirectory } from '../registry/site-directory';
 import { SecureAggregation } from './secagg';
-import { UpdateOpener, type OpenedUpdate, type ParsedUpdate } from './update-opener';
+import { UpdateOpener, type OpenedUpdate, type ReceivedUpdate } from './update-opener';
 import { checkExampleClaim, checkMaskedHeader, checkRoundAccepts } from './upload-check';
 import { federationView, roundView } from './views';
 
@@ -186,7 +186,7 @@ export class RoundEngine {
   async currentRoundFor(federationId: string, siteId: string): Promise<CurrentRound> {
     const { federation, plan } = await this.core.load(federationId);
     const round = federation.currentRound > 0 ? await this.core.store.getRound(federationId, federation.currentRound) : null;
-    const answered = round ? await this.answered.get(federationId, round.round, () => this.core.store.listUpdateHeaders(federationId, round.round)) : new Set<string>();
+    const answered = round ? await this.answered.get(federationId, round.round, () => this.core.store.listUpdateSummaries(federationId, round.round)) : new Set<string>();
     const selected = round ? round.selectedSiteIds.includes(siteId) : false;
     return {
       federation: federationView(federation, this.core.deps.identity),
@@ -248,7 +248,7 @@ export class RoundEngine {
    * Checks that the round accepts this site's update now. A refusal because the round closed is counted
    * as a late upload of that round (when the site was selected for it) and says when and why it closed.
    */
-  private accepts(round: Round | null, siteId: string, parsed: ParsedUpdate): Round {
+  private accepts(round: Round | null, siteId: string, parsed: ReceivedUpdate): Round {
     try {
       return checkRoundAccepts({ round, siteId, baseVersion: parsed.header.baseVersion });
     } catch (err) {

@@ -64,7 +64,7 @@ export class MemoryStore implements T.Store {
   async putUpdate(u: R.Update, options?: T.PutUpdateOptions) { return fed.putUpdate(this.s, u, options); }
   async getUpdate(fid: string, round: number, siteId: string) { return fed.getUpdate(this.s, fid, round, siteId); }
   async listUpdates(fid: string, round: number) { return fed.listUpdates(this.s, fid, round); }
-  async listUpdateHeaders(fid: string, round: number) { return fed.listUpdateHeaders(this.s, fid, round); }
+  async listUpdateSummaries(fid: string, round: number) { return fed.listUpdateSummaries(this.s, fid, round); }
   async countUpdates(fid: string, round: number) { return fed.countUpdates(this.s, fid, round); }
 
   async publishVersion(input: T.PublishVersionInput) {

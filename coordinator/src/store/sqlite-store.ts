@@ -86,7 +86,7 @@ export class SqliteStore implements T.Store {
   async putUpdate(u: R.Update, options?: T.PutUpdateOptions) { return this.batch.run((c) => upd.putUpdate(c, u, options)); }
   async getUpdate(fid: string, round: number, siteId: string) { return upd.getUpdate(this.c, fid, round, siteId); }
   async listUpdates(fid: string, round: number) { return upd.listUpdates(this.c, fid, round); }
-  async listUpdateHeaders(fid: string, round: number) { return upd.listUpdateHeaders(this.c, fid, round); }
+  async listUpdateSummaries(fid: string, round: number) { return upd.listUpdateSummaries(this.c, fid, round); }
   async countUpdates(fid: string, round: number) { return upd.countUpdates(this.c, fid, round); }
 
   async publishVersion(input: T.PublishVersionInput) {

@@ -112,7 +112,7 @@ export async function engineFixture(opts: { sites: number }) {
       const fed = (await store.getFederation(fid))!;
       if (fed.state !== 'running') return;
       const round = (await store.getRound(fid, fed.currentRound))!;
-      const stored = new Set((await store.listUpdateHeaders(fid, round.round)).map((u) => u.siteId));
+      const stored = new Set((await store.listUpdateSummaries(fid, round.round)).map((u) => u.siteId));
       // Reverse order: live folds see the sites out of order, a rebuild after a crash sees them sorted.
       const todo = who.filter((s) => round.selectedSiteIds.includes(s.id) && !stored.has(s.id)).reverse();
       if (todo.length === 0) throw new Error(`round ${round.round} (${round.state}) is waiting for nobody the test drives`);

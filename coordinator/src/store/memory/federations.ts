@@ -1,7 +1,7 @@
 /** In memory: federations, rounds and updates. */
 import { alreadyExists, unknownFederation, unknownRound } from '../errors';
 import { FEDERATION_KEYS, ROUND_KEYS, UPDATE_KEYS } from '../keys';
-import type { Federation, FederationPatch, NewFederation, NewRound, PutUpdateResult, Round, Update, UpdateHeader } from '../records';
+import type { Federation, FederationPatch, NewFederation, NewRound, PutUpdateResult, Round, Update, UpdateSummary } from '../records';
 import type { PutUpdateOptions, TransitionRoundInput } from '../types';
 import { applyPatch, cloneRecord, compareStrings, sortByKeys } from '../util';
 import { key, type MemoryState } from './state';
@@ -9,8 +9,8 @@ import { key, type MemoryState } from './state';
 const copyFederation = (f: Federation): Federation => cloneRecord(f, FEDERATION_KEYS);
 const copyRound = (r: Round): Round => cloneRecord(r, ROUND_KEYS);
 const copyUpdate = (u: Update): Update => cloneRecord(u, UPDATE_KEYS);
-const HEADER_KEYS = UPDATE_KEYS.filter((k): k is keyof UpdateHeader => k !== 'envelope');
-const copyHeader = (u: Update): UpdateHeader => cloneRecord<UpdateHeader>(u, HEADER_KEYS);
+const HEADER_KEYS = UPDATE_KEYS.filter((k): k is keyof UpdateSummary => k !== 'envelope');
+const copyHeader = (u: Update): UpdateSummary => cloneRecord<UpdateSummary>(u, HEADER_KEYS);
 
 export function createFederation(s: MemoryState, f: NewFederation): Federation {
   if (s.federations.has(f.id)) throw alreadyExists('Federation');
@@ -110,7 +110,7 @@ export function listUpdates(s: MemoryState, federationId: string, round: number)
   return roundUpdates(s, federationId, round).map(copyUpdate);
 }
 
-export function listUpdateHeaders(s: MemoryState, federationId: string, round: number): UpdateHeader[] {
+export function listUpdateSummaries(s: MemoryState, federationId: string, round: number): UpdateSummary[] {
   return roundUpdates(s, federationId, round).map(copyHeader);
 }
 

@@ -1,11 +1,11 @@
 /** SQLite: site updates (encrypted envelopes) per round. */
 import { unknownRound } from '../errors';
-import type { PutUpdateResult, Update, UpdateHeader } from '../records';
+import type { PutUpdateResult, Update, UpdateSummary } from '../records';
 import type { PutUpdateOptions } from '../types';
 import { fromBlob, toBlob, type SqlContext } from './context';
 import { getRound } from './federations';
 
-interface HeaderRow extends Omit<UpdateHeader, 'metrics'> {
+interface HeaderRow extends Omit<UpdateSummary, 'metrics'> {
   metrics: string;
 }
 interface UpdateRow extends HeaderRow {
@@ -16,8 +16,8 @@ const HEADER_COLS = `federation_id AS federationId, round, site_id AS siteId, di
   metrics, received_at AS receivedAt`;
 const KEY = 'federation_id = ? AND round = ?';
 
-function toHeader(row: HeaderRow): UpdateHeader {
-  return { ...row, metrics: JSON.parse(row.metrics) as UpdateHeader['metrics'] };
+function toHeader(row: HeaderRow): UpdateSummary {
+  return { ...row, metrics: JSON.parse(row.metrics) as UpdateSummary['metrics'] };
 }
 
 function toUpdate(row: UpdateRow): Update {
@@ -63,7 +63,7 @@ export function listUpdates(c: SqlContext, federationId: string, round: number):
   return rows.map(toUpdate);
 }
 
-export function listUpdateHeaders(c: SqlContext, federationId: string, round: number): UpdateHeader[] {
+export function listUpdateSummaries(c: SqlContext, federationId: string, round: number): UpdateSummary[] {
   const rows = c
     .stmt(`SELECT ${HEADER_COLS} FROM updates WHERE ${KEY} ORDER BY site_id`)
     .all(federationId, round) as HeaderRow[];
