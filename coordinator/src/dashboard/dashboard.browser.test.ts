@@ -35,7 +35,7 @@ async function publishRound(c: Coord, fid: string, sites: TestSite[], values: nu
   const w = deserializeWeights(bytes, { expectedLayout: layout });
   for (const [i, s] of sites.entries()) {
     const weights = { layout: w.layout, data: new Float32Array(w.data.length).fill(values[i]!) };
-    const res = await s.request('POST', routes.updates(fid, cur.round!.round), s.seal({ federationId: fid, round: cur.round!.round, baseVersionId: base, weights, numExamples: 10 * (i + 1), metrics: { loss: values[i]! } }));
+    const res = await s.request('POST', routes.updates(fid, cur.round!.round), s.seal({ federationId: fid, round: cur.round!.round, baseVersionId: base, weights, numExamples: 10 * (i + 1), metrics: { trainLoss: values[i]! } }));
     if (res.status !== 201) throw new Error(`upload ${res.status}`);
   }
 }

@@ -27,7 +27,7 @@ describe('coordinator REST API over real HTTP', () => {
     expect(cur.selected).toBe(true);
     const base = await baseWeights(a, cur.round!.baseVersionId);
     const up = (s: TestSite, v: number, n: number) =>
-      s.request('POST', routes.updates(fid, 1), s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: filled(base, v), numExamples: n, metrics: { loss: v } }));
+      s.request('POST', routes.updates(fid, 1), s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: filled(base, v), numExamples: n, metrics: { trainLoss: v } }));
     const ra = await up(a, 1, 10);
     expect(ra.status).toBe(201);
     // The same bytes again are acknowledged as a duplicate; different bytes conflict.

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { TwinfedError } from '@twinfed/shared';
-import type { Federation } from '../store';
+import type { Federation, Site } from '../store';
 import { requireMember } from '../rounds/membership';
 import { principalOf } from './auth';
 import type { HttpDeps } from './deps';
@@ -17,9 +17,9 @@ export async function requireSiteMember(req: Request, deps: Pick<HttpDeps, 'stor
   return p.siteId;
 }
 
-/** Like {@link requireSiteMember} for a route that only sites call: the site id and the federation. */
-export async function memberSite(req: Request, deps: Pick<HttpDeps, 'store'>, federationId: string): Promise<{ siteId: string; federation: Federation }> {
+/** Like {@link requireSiteMember} for a route that only sites call: the site (as authentication read it) and the federation. */
+export async function memberSite(req: Request, deps: Pick<HttpDeps, 'store'>, federationId: string): Promise<{ siteId: string; site: Site; federation: Federation }> {
   const p = principalOf(req);
   if (p.kind !== 'site') throw new TwinfedError('FORBIDDEN');
-  return { siteId: p.siteId, federation: await requireMember(deps.store, federationId, p.site) };
+  return { siteId: p.siteId, site: p.site, federation: await requireMember(deps.store, federationId, p.site) };
 }

@@ -35,12 +35,26 @@ export class AccumulatorCache {
 
   /** Offers one verified result of the federation's current round. */
   offer(opts: { federationId: string; strategy: Strategy; ctx: RoundContext; selected: readonly string[]; result: ClientResult }): void {
-    const entry = this.entryFor(opts);
-    const { siteId } = opts.result;
+    this.fold(this.entryFor(opts), opts.result);
+  }
+
+  /**
+   * Offers a result to the federation's accumulator of `round` when it exists (then the caller needs no round context);
+   * false when there is none yet (call {@link offer}).
+   */
+  add(federationId: string, round: number, result: ClientResult): boolean {
+    const entry = this.entries.get(federationId);
+    if (!entry || entry.round !== round) return false;
+    this.fold(entry, result);
+    return true;
+  }
+
+  private fold(entry: Entry, result: ClientResult): void {
+    const { siteId } = result;
     if (entry.waiting.has(siteId) || entry.order.indexOf(siteId) < entry.next) return;
-    const bytes = opts.result.weights.byteLength;
+    const bytes = result.weights.byteLength;
     const keep = entry.order[entry.next] === siteId || entry.waitingBytes + bytes <= this.bufferBytes;
-    entry.waiting.set(siteId, keep ? opts.result : null);
+    entry.waiting.set(siteId, keep ? result : null);
     if (keep) entry.waitingBytes += bytes;
     for (;;) {
       const head = entry.order[entry.next];

@@ -25,7 +25,7 @@ export async function attendanceOf(opts: { store: Store; rounds: readonly Round[
     if (open.size === 0) break;
     const selected = round.selectedSiteIds.filter((s) => open.has(s));
     if (selected.length === 0) continue;
-    const answered = new Set((await opts.store.listUpdateHeaders(round.federationId, round.round)).map((u) => u.siteId));
+    const answered = new Set((await opts.store.listUpdateSummaries(round.federationId, round.round)).map((u) => u.siteId));
     for (const siteId of selected) {
       const a = out.get(siteId)!;
       if (answered.has(siteId)) {

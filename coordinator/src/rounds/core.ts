@@ -2,12 +2,9 @@ import { PlanSchema, TwinfedError, deserializeWeights, planEpsilonAfter, type Id
 import type { Federation, Round, Store } from '../store';
 import { createStrategy, withCentralDp, withUpdateClipping, type RoundContext, type Strategy, type StrategyState } from '../strategies';
 import { secureNormal } from '../strategies/secure-normal';
-import { KeyedMutex } from '../util/keyed-mutex';
-import { AccumulatorCache } from './accumulators';
 import { noCrashPoints, type CrashPoint, type CrashPoints } from './crash-points';
 import { noEvents, type EngineEvents } from './events';
 import { EngineMetrics } from './metrics';
-import { FederationTimers } from './timers';
 
 /** What the round engine needs. */
 export interface EngineDeps {
@@ -40,9 +37,11 @@ export interface Loaded {
 }
 
 /**
- * State shared by the parts of the round engine: the store and clock, caches of decoded global weights,
- * the accumulators, the per-federation mutex (all transitions of one federation run one at a time) and
- * its timers. Tracks every task it runs so shutdown can wait for them.
+ * What the parts of the round engine read in common, and nothing they change: the store, clock, logger, events and
+ * metrics, and read-through caches of what never changes once written (a federation's parsed plan and strategy,
+ * decoded global weights). The state that changes has one owner each: timers and the serial sections in
+ * `RoundScheduler` (scheduler.ts), the in-progress aggregates in `AccumulatorCache` (accumulators.ts), which rounds
+ * were closed in `RoundClosing` (closing.ts), whether the engine is stopped in the engine.
  */
 export class EngineCore {
   readonly store: Store;
@@ -50,13 +49,10 @@ export class EngineCore {
   readonly events: EngineEvents;
   readonly now: () => number;
   readonly metrics: EngineMetrics;
-  readonly accumulators = new AccumulatorCache();
-  readonly timers = new FederationTimers();
-  closed = false;
   private readonly crashPoints: CrashPoints;
-  private readonly mutex = new KeyedMutex();
-  private readonly tasks = new Set<Promise<unknown>>();
   private readonly globals = new Map<string, WeightSet>();
+  /** Each federation's validated plan and strategy (a plan never changes once its federation exists). */
+  private readonly plans = new Map<string, { createdAt: string; plan: Plan; strategy: Strategy }>();
 
   constructor(readonly deps: EngineDeps) {
     this.store = deps.store;
@@ -67,22 +63,6 @@ export class EngineCore {
     this.crashPoints = deps.crashPoints ?? noCrashPoints;
   }
 
-  /** Runs `fn` after every earlier task of the federation has settled (tracked for {@link drain}). */
-  serial<T>(federationId: string, fn: () => Promise<T>): Promise<T> {
-    const task = this.mutex.run(federationId, fn);
-    this.tasks.add(task);
-    void task.then(
-      () => this.tasks.delete(task),
-      () => this.tasks.delete(task),
-    );
-    return task;
-  }
-
-  /** Resolves once every task started so far (and any they started) has settled. */
-  async drain(): Promise<void> {
-    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
-  }
-
   crash(point: CrashPoint): void {
     this.crashPoints.hit(point);
   }
@@ -91,11 +71,26 @@ export class EngineCore {
     return new Date(this.now()).toISOString();
   }
 
+  /** The federation as stored now, with its plan and strategy. */
   async load(federationId: string): Promise<Loaded> {
     const federation = await this.store.getFederation(federationId);
     if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
-    const plan = PlanSchema.parse(federation.plan);
-    return { federation, plan, strategy: strategyFor(plan) };
+    return this.loaded(federation);
+  }
+
+  /**
+   * A federation record the caller has just read, with its plan and strategy: parsed once per federation and
+   * cached (the plan is immutable; the cache entry is checked against the record's `createdAt`, so a federation id
+   * that names another federation, e.g. in a replaced store, is parsed again).
+   */
+  loaded(federation: Federation): Loaded {
+    let cached = this.plans.get(federation.id);
+    if (!cached || cached.createdAt !== federation.createdAt) {
+      const plan = PlanSchema.parse(federation.plan);
+      cached = { createdAt: federation.createdAt, plan, strategy: strategyFor(plan) };
+      this.plans.set(federation.id, cached);
+    }
+    return { federation, plan: cached.plan, strategy: cached.strategy };
   }
 
   /** The strategy's view of a round: its base weights, the federation's strategy state and the seed. */

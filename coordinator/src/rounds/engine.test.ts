@@ -49,7 +49,7 @@ describe('a crash at any point of the round engine', () => {
     expect(fed.state).toBe('completed');
     const rounds = await fx.store.listRounds(fid);
     expect(rounds.map((r) => r.state)).toEqual(['published', 'published', 'published']);
-    for (const r of rounds) expect((await fx.store.listUpdateHeaders(fid, r.round)).map((u) => u.siteId)).toEqual(['site-a', 'site-b', 'site-c']);
+    for (const r of rounds) expect((await fx.store.listUpdateSummaries(fid, r.round)).map((u) => u.siteId)).toEqual(['site-a', 'site-b', 'site-c']);
     expect((await fx.store.listVersions({ federationId: fid })).map((v) => v.round)).toEqual([0, 1, 2, 3]);
     expect(await fx.finalBytes(fid)).toEqual(reference);
   });

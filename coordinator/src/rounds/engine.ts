@@ -1,13 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { PlanSchema, TwinfedError, planDigest, layoutOf, layoutSize, secaggVectorLength, type CurrentRound, type SecaggAck, type SecaggState, type UploadAck } from '@twinfed/shared';
-import type { Federation, Round } from '../store';
+import type { Federation, Round, Site } from '../store';
+import { AccumulatorCache } from './accumulators';
 import { AnsweredCache } from './answered';
+import { RoundClosing } from './closing';
 import { EngineCore, closeTarget, type EngineDeps } from './core';
+import { Deadlines } from './deadlines';
+import { RoundOpening } from './opening';
+import { Publishing } from './publishing';
 import { toResult } from './results';
-import { RoundTransitions } from './transitions';
+import { RoundScheduler } from './scheduler';
 import { SiteDirectory } from '../registry/site-directory';
 import { SecureAggregation } from './secagg';
-import { UpdateOpener, type OpenedUpdate, type ParsedUpdate } from './update-opener';
+import { UpdateOpener, type OpenedUpdate, type ReceivedUpdate } from './update-opener';
 import { checkExampleClaim, checkMaskedHeader, checkRoundAccepts } from './upload-check';
 import { federationView, roundView } from './views';
 
@@ -21,9 +26,15 @@ export type { EngineDeps } from './core';
 export class RoundEngine {
   private readonly core: EngineCore;
   private readonly opener: UpdateOpener;
-  private readonly rounds: RoundTransitions;
+  private readonly scheduler: RoundScheduler;
+  private readonly accumulators = new AccumulatorCache();
+  private readonly publishing: Publishing;
+  private readonly closing: RoundClosing;
+  private readonly opening: RoundOpening;
   private readonly secagg: SecureAggregation;
   private readonly answered = new AnsweredCache();
+  /** Set by {@link close}: no new round opens. */
+  private stopped = false;
   /** The coordinator-signed site directory: how sites receive their peers' enrolled keys. */
   readonly directory: SiteDirectory;
 
@@ -37,7 +48,19 @@ export class RoundEngine {
       maxUpdateBytes: deps.maxUpdateBytes ?? 64 * 1024 * 1024,
     });
     this.secagg = new SecureAggregation(this.core, this.opener, this.directory);
-    this.rounds = new RoundTransitions(this.core, this.opener, this.secagg);
+    // Who owns what: the scheduler the timers and serial sections, the accumulator cache the in-progress aggregates,
+    // closing which rounds were closed, this engine whether it is stopped. The parts call each other through these lambdas.
+    this.scheduler = new RoundScheduler({ logger: this.core.logger, metrics: this.core.metrics, retryDelayMs: deps.retryDelayMs ?? 5000, recover: (fid) => this.opening.resume(fid) });
+    this.publishing = new Publishing(this.core);
+    const deadlines = new Deadlines(this.core, this.scheduler, (fid, round, reason) => this.closing.close(fid, round, reason));
+    this.closing = new RoundClosing({
+      core: this.core, opener: this.opener, secagg: this.secagg, accumulators: this.accumulators, publishing: this.publishing, deadlines, scheduler: this.scheduler,
+      openNext: (fid) => this.opening.openNext(fid),
+    });
+    this.opening = new RoundOpening({
+      core: this.core, secagg: this.secagg, publishing: this.publishing, deadlines, closing: this.closing,
+      stopped: () => this.stopped, clearTimer: (fid) => this.scheduler.clear(fid),
+    });
   }
 
   /** The engine's counters (uploads by outcome, late uploads per round, rounds, recoveries). */
@@ -66,9 +89,9 @@ export class RoundEngine {
       { at, actor, action: 'federation.create', subject: id, detail: { name: plan.name, strategy: plan.strategy.name, rounds: plan.rounds, planSha256: planDigest(plan) } },
     );
     this.core.crash('federation.created');
-    await this.core.serial(id, async () => {
-      await this.rounds.publishInitial(await this.core.load(id));
-      await this.rounds.openNext(id);
+    await this.scheduler.serial(id, async () => {
+      await this.publishing.publishInitial(await this.core.load(id));
+      await this.opening.openNext(id);
     });
     return (await store.getFederation(id))!;
   }
@@ -80,7 +103,7 @@ export class RoundEngine {
   async resume(): Promise<void> {
     for (const fed of await this.core.store.listFederations()) {
       if (fed.state !== 'running') continue;
-      await this.core.serial(fed.id, () => this.rounds.resume(fed.id)).catch((err: unknown) => this.rounds.retryLater(fed.id, err));
+      await this.scheduler.run(fed.id, () => this.opening.resume(fed.id));
     }
   }
 
@@ -93,11 +116,13 @@ export class RoundEngine {
    * are stored outside the federation's serial section (and share commits); closing a round first moves it
    * to `aggregating` and only then reads which updates it has, so no accepted update can miss its round.
    */
-  async submitUpdate(opts: { federationId: string; round: number; siteId: string; bytes: Uint8Array }): Promise<UploadAck> {
+  async submitUpdate(opts: { federationId: string; round: number; siteId: string; bytes: Uint8Array; site?: Site; federation?: Federation }): Promise<UploadAck> {
     const { federationId, round, siteId } = opts;
     const { core } = this;
     try {
-      const loaded = await core.load(federationId);
+      // The caller's records when it has them (the HTTP route: the authenticated site, the federation its membership check read).
+      const loaded = opts.federation?.id === federationId ? core.loaded(opts.federation) : await core.load(federationId);
+      const site = opts.site?.id === siteId ? opts.site : undefined;
       const parsed = this.opener.parse(opts);
       checkExampleClaim({ header: parsed.header, plan: loaded.plan });
       const ack = (status: UploadAck['status'], receivedAt: string): UploadAck => {
@@ -106,6 +131,8 @@ export class RoundEngine {
       };
       const earlier = await this.earlierUpload(opts, parsed.digest);
       if (earlier) return ack('duplicate', earlier);
+      // The one read of the round: its selection and base version never change, and once the store has admitted the
+      // update (atomically, only while the round accepts), only this engine's closing can move it on (see below).
       const target = this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
       const secure = loaded.plan.privacy.secureAggregation;
       if (secure !== (parsed.header.secagg !== undefined)) {
@@ -115,9 +142,9 @@ export class RoundEngine {
       if (secure) {
         checkMaskedHeader(parsed.header);
         await this.secagg.acceptsMasked(loaded, target, siteId);
-        await this.opener.decryptMasked(parsed, secaggVectorLength(layoutSize(layoutOf(loaded.plan.model)), { distributedDp: loaded.plan.privacy.dp !== undefined })); // verified and well-formed; the mask hides the rest
+        await this.opener.decryptMasked(parsed, secaggVectorLength(layoutSize(layoutOf(loaded.plan.model)), { distributedDp: loaded.plan.privacy.dp !== undefined }), site); // verified and well-formed; the mask hides the rest
       } else {
-        opened = await this.opener.decrypt(parsed, layoutOf(loaded.plan.model));
+        opened = await this.opener.decrypt(parsed, layoutOf(loaded.plan.model), site);
       }
       core.crash('upload.verified');
       const receivedAt = core.iso();
@@ -133,16 +160,21 @@ export class RoundEngine {
       if (put.status === 'duplicate') return ack('duplicate', put.existing?.receivedAt ?? receivedAt);
       core.crash('upload.stored');
       this.answered.add(federationId, round, siteId);
-      await core.serial(federationId, async () => {
-        const current = await core.store.getRound(federationId, round);
-        if (!current || (current.state !== 'open' && current.state !== 'collecting')) return; // closed with this update in it
-        await core.store.transitionRound({ federationId, round, from: ['open'], to: 'collecting' });
-        if (opened) core.accumulators.offer({ federationId, strategy: loaded.strategy, ctx: await core.context(loaded, current), selected: current.selectedSiteIds, result: toResult(opened) });
-        const closeAt = opened ? closeTarget(loaded.plan, current) : await this.secagg.closeTarget(loaded, current);
-        if (closeAt > 0 && (await core.store.countUpdates(federationId, round)) >= closeAt) {
-          await this.rounds.close(federationId, round, 'enough sites answered');
+      await this.scheduler.run(federationId, async () => {
+        // Closed (by this engine: every close runs in this serial section) since the store admitted the update: it is in that round.
+        if (this.closing.closedAlready(federationId, round)) return;
+        if (target.state === 'open') await core.store.transitionRound({ federationId, round, from: ['open'], to: 'collecting' });
+        if (opened) {
+          const result = toResult(opened);
+          if (!this.accumulators.add(federationId, round, result)) {
+            this.accumulators.offer({ federationId, strategy: loaded.strategy, ctx: await core.context(loaded, target), selected: target.selectedSiteIds, result });
+          }
         }
-      }).catch((err: unknown) => this.rounds.retryLater(federationId, err)); // durable already: ack, and try the rest again
+        const closeAt = opened ? closeTarget(loaded.plan, target) : await this.secagg.closeTarget(loaded, target);
+        if (closeAt > 0 && (await core.store.countUpdates(federationId, round)) >= closeAt) {
+          await this.closing.close(federationId, round, 'enough sites answered');
+        }
+      }); // durable already: ack (a failure here is retried from the stored state)
       return ack('accepted', receivedAt);
     } catch (err) {
       if (!(err instanceof TwinfedError) || err.code !== 'ROUND_CLOSED') core.metrics.upload('rejected');
@@ -154,7 +186,7 @@ export class RoundEngine {
   async currentRoundFor(federationId: string, siteId: string): Promise<CurrentRound> {
     const { federation, plan } = await this.core.load(federationId);
     const round = federation.currentRound > 0 ? await this.core.store.getRound(federationId, federation.currentRound) : null;
-    const answered = round ? await this.answered.get(federationId, round.round, () => this.core.store.listUpdateHeaders(federationId, round.round)) : new Set<string>();
+    const answered = round ? await this.answered.get(federationId, round.round, () => this.core.store.listUpdateSummaries(federationId, round.round)) : new Set<string>();
     const selected = round ? round.selectedSiteIds.includes(siteId) : false;
     return {
       federation: federationView(federation, this.core.deps.identity),
@@ -188,7 +220,7 @@ export class RoundEngine {
     const { loaded, round } = await this.secureRound(o);
     const ack = await this.secagg.submitReveal(loaded, round, o.siteId, o.body);
     if (ack.status === 'accepted') {
-      await this.core.serial(o.federationId, () => this.rounds.close(o.federationId, o.round, 'reveals arrived')).catch((err: unknown) => this.rounds.retryLater(o.federationId, err));
+      await this.scheduler.run(o.federationId, () => this.closing.close(o.federationId, o.round, 'reveals arrived'));
     }
     return ack;
   }
@@ -203,20 +235,20 @@ export class RoundEngine {
 
   /** Stops timers and the opening of new rounds; in-flight work finishes on its own (see {@link drain}). */
   close(): void {
-    this.core.closed = true;
-    this.core.timers.close();
+    this.stopped = true;
+    this.scheduler.close();
   }
 
   /** Resolves once every round transition and upload started so far has settled. */
   drain(): Promise<void> {
-    return this.core.drain();
+    return this.scheduler.drain();
   }
 
   /**
    * Checks that the round accepts this site's update now. A refusal because the round closed is counted
    * as a late upload of that round (when the site was selected for it) and says when and why it closed.
    */
-  private accepts(round: Round | null, siteId: string, parsed: ParsedUpdate): Round {
+  private accepts(round: Round | null, siteId: string, parsed: ReceivedUpdate): Round {
     try {
       return checkRoundAccepts({ round, siteId, baseVersionId: parsed.header.baseVersionId });
     } catch (err) {

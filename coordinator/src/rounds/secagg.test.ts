@@ -106,7 +106,7 @@ describe('secure aggregation over real HTTP', () => {
       expect(v1.meta.metrics).toMatchObject({ secureAggregation: 1, sites: 4, examples: 100, numExamples: 100, secaggDropped: 0 });
       expect(v1.meta.metrics.trainLoss).toBeCloseTo(n.reduce((a, ni, i) => a + ni * loss[i]!, 0) / 100, 3);
       // Nor does the coordinator's store: every stored header carries the fixed count and no metrics.
-      for (const u of await c.store.listUpdateHeaders(fid, 1)) expect(u).toMatchObject({ numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} });
+      for (const u of await c.store.listUpdateSummaries(fid, 1)) expect(u).toMatchObject({ numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} });
       expect((await sites[0]!.state(1)).phase).toBe('closed');
     } finally {
       await c.close();

@@ -269,7 +269,7 @@ export class SecureAggregation {
   private async sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
     const cohort = await this.core.store.getSecaggCohort(round.federationId, round.round);
     const u2 = cohort?.siteIds ?? [];
-    const u3 = (await this.core.store.listUpdateHeaders(round.federationId, round.round)).map((u) => u.siteId).filter((id) => u2.includes(id)).sort();
+    const u3 = (await this.core.store.listUpdateSummaries(round.federationId, round.round)).map((u) => u.siteId).filter((id) => u2.includes(id)).sort();
     return { u2, u3, dropped: u2.filter((id) => !u3.includes(id)) };
   }
 }

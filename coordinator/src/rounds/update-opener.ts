@@ -11,19 +11,22 @@ import {
   type UpdateHeader,
   type WeightSet,
 } from '@twinfed/shared';
-import type { Store } from '../store';
+import type { Site, Store } from '../store';
 import { Semaphore } from '../util/semaphore';
 import { checkUpdateHeader } from './upload-check';
 
-/** An envelope whose framing and header were checked, not yet its cryptography. */
-export interface ParsedUpdate {
+/**
+ * An upload as received: shared's `ParsedUpdate` (framing, schema and protocol checked) whose header matches the URL and
+ * the authenticated site, with the digest of its bytes. Not yet verified or decrypted.
+ */
+export interface ReceivedUpdate {
   header: UpdateHeader;
   ciphertext: Uint8Array;
   digest: string;
 }
 
 /** A verified, decrypted update. The weights live only in memory, never in the store or a log. */
-export interface OpenedUpdate extends ParsedUpdate {
+export interface OpenedUpdate extends ReceivedUpdate {
   weights: WeightSet;
 }
 
@@ -43,22 +46,24 @@ export class UpdateOpener {
     return this.slots.queued;
   }
 
-  /** Framing, schema and header-vs-URL checks; no cryptography. */
-  parse(opts: { federationId: string; round: number; siteId: string; bytes: Uint8Array }): ParsedUpdate {
-    if (opts.bytes.byteLength > this.deps.maxUpdateBytes) throw new TwinfedError('PAYLOAD_TOO_LARGE');
+  /** Framing, size, schema, protocol and header-vs-URL checks (each once); no cryptography. */
+  parse(opts: { federationId: string; round: number; siteId: string; bytes: Uint8Array }): ReceivedUpdate {
     const { header, ciphertext } = parseUpdate(opts.bytes, { maxBytes: this.deps.maxUpdateBytes });
     checkUpdateHeader({ header, federationId: opts.federationId, round: opts.round, siteId: opts.siteId });
     return { header, ciphertext, digest: updateDigest(opts.bytes) };
   }
 
-  /** Verifies the site's signature and decrypts against the expected layout (rejects NaN/Inf, wrong shapes). */
-  async decrypt(parsed: ParsedUpdate, layout: Layout): Promise<OpenedUpdate> {
+  /**
+   * Verifies the site's signature and decrypts against the expected layout (rejects NaN/Inf, wrong shapes). `site` is
+   * the sender's record when the caller has it (the authenticated principal's); otherwise it is read from the store.
+   */
+  async decrypt(parsed: ReceivedUpdate, layout: Layout, site?: Site): Promise<OpenedUpdate> {
     return this.slots.run(async () => {
-      const site = await this.verified(parsed);
+      const sender = await this.verified(parsed, site);
       const weights = openUpdate({
         header: parsed.header,
         ciphertext: parsed.ciphertext,
-        siteBoxPublicKey: fromB64(site.boxPublicKey),
+        siteBoxPublicKey: fromB64(sender.boxPublicKey),
         coordinatorBoxSecretKey: this.deps.identity.box.secretKey,
         expectedLayout: layout,
         maxBytes: this.deps.maxUpdateBytes,
@@ -68,10 +73,10 @@ export class UpdateOpener {
   }
 
   /** Verifies the site's signature and decrypts a masked (secure-aggregation) update of `elements` ring elements. */
-  async decryptMasked(parsed: ParsedUpdate, elements: number): Promise<Uint8Array> {
+  async decryptMasked(parsed: ReceivedUpdate, elements: number, site?: Site): Promise<Uint8Array> {
     return this.slots.run(async () => {
-      const site = await this.verified(parsed);
-      return openMaskedUpdate({ header: parsed.header, ciphertext: parsed.ciphertext, siteBoxPublicKey: fromB64(site.boxPublicKey), coordinatorBoxSecretKey: this.deps.identity.box.secretKey, expectedElements: elements });
+      const sender = await this.verified(parsed, site);
+      return openMaskedUpdate({ header: parsed.header, ciphertext: parsed.ciphertext, siteBoxPublicKey: fromB64(sender.boxPublicKey), coordinatorBoxSecretKey: this.deps.identity.box.secretKey, expectedElements: elements });
     });
   }
 
@@ -86,15 +91,16 @@ export class UpdateOpener {
     return { header: parsed.header, masked: await this.decryptMasked(parsed, opts.elements) };
   }
 
-  private async parseStored(opts: { federationId: string; round: number; siteId: string }): Promise<ParsedUpdate> {
+  private async parseStored(opts: { federationId: string; round: number; siteId: string }): Promise<ReceivedUpdate> {
     const stored = await this.deps.store.getUpdate(opts.federationId, opts.round, opts.siteId);
     if (!stored) throw new TwinfedError('INTERNAL', 'A stored update disappeared.');
     return this.parse({ ...opts, bytes: stored.envelope });
   }
 
-  /** The enrolled site of an update whose signature verifies under its key. */
-  private async verified(parsed: ParsedUpdate) {
-    const site = await this.deps.store.getSite(parsed.header.siteId);
+  /** The enrolled site of an update whose signature verifies under its key (`known`: its record, already read). */
+  private async verified(parsed: ReceivedUpdate, known?: Site): Promise<Site> {
+    if (known && known.id !== parsed.header.siteId) throw new TwinfedError('INTERNAL', 'The update was opened with another site\'s keys.');
+    const site = known ?? (await this.deps.store.getSite(parsed.header.siteId));
     if (!site) throw new TwinfedError('UNKNOWN_SITE');
     verifyUpdateSignature({ header: parsed.header, ciphertext: parsed.ciphertext, siteSignPublicKey: fromB64(site.signPublicKey) });
     return site;

@@ -1,13 +1,12 @@
-import { PROTOCOL_VERSION, SECAGG_HEADER_EXAMPLES, maxExamplesPerSite, TwinfedError, type Plan, type UpdateHeader } from '@twinfed/shared';
+import { SECAGG_HEADER_EXAMPLES, maxExamplesPerSite, TwinfedError, type Plan, type UpdateHeader } from '@twinfed/shared';
 import type { Round } from '../store';
 
 /**
- * Checks an update's plaintext header against the URL, the authenticated site and the round, before any
- * expensive cryptography runs. Every rejection is a stable code; nothing is stored.
+ * Checks an update's plaintext header against the URL and the authenticated site, before any expensive cryptography
+ * runs (its size, framing, schema and protocol are `parseUpdate`'s checks). Every rejection is a stable code; nothing is stored.
  */
 export function checkUpdateHeader(opts: { header: UpdateHeader; federationId: string; round: number; siteId: string }): void {
   const { header } = opts;
-  if (header.protocol !== PROTOCOL_VERSION) throw new TwinfedError('PROTOCOL_MISMATCH');
   if (header.siteId !== opts.siteId) throw new TwinfedError('FORBIDDEN', 'The envelope names another site.');
   if (header.federationId !== opts.federationId || header.round !== opts.round) {
     throw new TwinfedError('INVALID_ENVELOPE', 'The envelope names another federation or round than the URL.');

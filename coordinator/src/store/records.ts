@@ -99,8 +99,8 @@ export interface Update {
   metrics: JsonObject;
   receivedAt: string;
 }
-/** An update without its (possibly large) envelope. */
-export type UpdateHeader = Omit<Update, 'envelope'>;
+/** A stored update without its envelope (what the store lists per round). The signed header inside an envelope is shared's `UpdateSummary`. */
+export type UpdateSummary = Omit<Update, 'envelope'>;
 
 /**
  * Outcome of putUpdate. `duplicate`: the same digest was already stored (idempotent retry);

@@ -34,7 +34,7 @@ import type {
   RoundPatch,
   Site,
   Update,
-  UpdateHeader,
+  UpdateSummary,
 } from './records';
 
 export * from './records';
@@ -159,10 +159,10 @@ export interface UpdateStore {
   /** Idempotent by digest; rejects UNKNOWN_ROUND when the round does not exist. */
   putUpdate(update: Update, options?: PutUpdateOptions): Promise<PutUpdateResult>;
   getUpdate(federationId: string, round: number, siteId: string): Promise<Update | null>;
-  /** Ordered by siteId. Loads every envelope: prefer listUpdateHeaders + getUpdate to stream. */
+  /** Ordered by siteId. Loads every envelope: prefer listUpdateSummaries + getUpdate to stream. */
   listUpdates(federationId: string, round: number): Promise<Update[]>;
   /** Ordered by siteId, without envelopes. */
-  listUpdateHeaders(federationId: string, round: number): Promise<UpdateHeader[]>;
+  listUpdateSummaries(federationId: string, round: number): Promise<UpdateSummary[]>;
   countUpdates(federationId: string, round: number): Promise<number>;
 }
 

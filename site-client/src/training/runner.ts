@@ -34,6 +34,11 @@ export class SiteRunner {
   private readonly stats = new FederatedStatsStep((e) => this.emit(e));
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /**
+   * False while every wake-up since the last `rounds/current` was a `model:published` event, which carries the
+   * version id: then the next tick evaluates the announced versions without asking for `rounds/current` again.
+   */
+  private pollNeeded = true;
 
   constructor(private readonly options: SiteRunnerOptions) {
     this.logger = (options.logger ?? silentLogger()).child({ federationId: options.federationId, siteId: options.enrollment.state.siteId });
@@ -90,6 +95,7 @@ export class SiteRunner {
             }
             throw e;
           }
+          this.pollNeeded = true;
           const err = e instanceof TwinfedError ? e : new TwinfedError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
           this.logger.warn({ code: err.code, err: err.message }, 'tick failed; will retry');
           this.emit({ type: 'warning', message: err.message, code: err.code });
@@ -107,6 +113,12 @@ export class SiteRunner {
 
   private async tick(): Promise<RunSummary['state'] | undefined> {
     const { api, federationId } = this.options;
+    if (!this.pollNeeded && this.worker) {
+      // Woken only by model:published: the event named the versions; rounds/current has nothing else new (the poll is the fallback).
+      await this.evaluateVersions(this.worker, this.pendingVersions);
+      return undefined;
+    }
+    this.pollNeeded = false;
     const current = await api.currentRound(federationId, { signal: this.hard.signal });
     const planSha256 = this.trustedPlan(current);
     const worker = await this.ensureWorker(current, planSha256);
@@ -119,12 +131,8 @@ export class SiteRunner {
     this.reportRound(current);
     if (current.round && current.federation.state === 'running') await worker.maybeTrain(current);
     const latest = current.federation.latestVersionId;
-    const versions = new Set([...(latest ? [latest] : []), ...this.pendingVersions]);
-    for (const versionId of versions) {
-      if (this.controller.signal.aborted) return undefined;
-      const evaluated = await worker.maybeEvaluate(versionId);
-      if ((await this.afterVersion(worker, versionId)) && evaluated) this.pendingVersions.delete(versionId);
-    }
+    await this.evaluateVersions(worker, new Set([...(latest ? [latest] : []), ...this.pendingVersions]));
+    if (this.controller.signal.aborted) return undefined;
     if (current.federation.state !== 'running') {
       this.emit({ type: 'ended', federationId, state: current.federation.state });
       return current.federation.state;
@@ -204,6 +212,15 @@ export class SiteRunner {
     if (await session.refresh(dataset)) this.emit({ type: 'dataset', round, trainRows: session.dataset.train.n, testRows: session.dataset.test.n });
   }
 
+  /** Verifies, evaluates and hands each version to the version hook once; a version not done yet stays pending. */
+  private async evaluateVersions(worker: RoundWorker, versions: ReadonlySet<string>): Promise<void> {
+    for (const versionId of [...versions]) {
+      if (this.controller.signal.aborted) return;
+      const evaluated = await worker.maybeEvaluate(versionId);
+      if ((await this.afterVersion(worker, versionId)) && evaluated) this.pendingVersions.delete(versionId);
+    }
+  }
+
   /** Runs the version hook once per version (true when done, or nothing to do). */
   private async afterVersion(worker: RoundWorker, versionId: string): Promise<boolean> {
     const hook = this.options.afterVersion;
@@ -236,23 +253,25 @@ export class SiteRunner {
     if (!events) return () => undefined;
     const mine = (e: { federationId: string }): boolean => e.federationId === this.options.federationId;
     const offs = [
-      events.on('round:opened', (e) => mine(e) && this.wake()),
-      events.on('round:failed', (e) => mine(e) && this.wake()),
-      events.on('federation:ended', (e) => mine(e) && this.wake()),
+      events.on('round:opened', (e) => mine(e) && this.wake(true)),
+      events.on('round:failed', (e) => mine(e) && this.wake(true)),
+      events.on('federation:ended', (e) => mine(e) && this.wake(true)),
       events.on('model:published', (e) => {
         if (!mine(e)) return;
         this.pendingVersions.add(e.versionId);
-        this.wake();
+        this.wake(false);
       }),
       events.onConnection((s) => {
         this.emit({ type: 'connection', connected: s.connected, ...(s.reason ? { reason: s.reason } : {}) });
-        if (s.connected) this.wake();
+        if (s.connected) this.wake(true);
       }),
     ];
     return () => offs.forEach((off) => off());
   }
 
-  private wake(): void {
+  /** Wakes the loop; `poll`: the next tick asks for rounds/current (anything but a version announcement needs it). */
+  private wake(poll = true): void {
+    if (poll) this.pollNeeded = true;
     this.woken = true;
     this.wakeUp?.();
   }
@@ -265,6 +284,7 @@ export class SiteRunner {
     const wake = new AbortController();
     this.wakeUp = () => wake.abort();
     await sleep(this.options.pollIntervalMs ?? 3000, AbortSignal.any([wake.signal, this.controller.signal]));
+    if (!wake.signal.aborted) this.pollNeeded = true; // the poll timer: the fallback when events are missed
     this.wakeUp = undefined;
     this.woken = false;
   }

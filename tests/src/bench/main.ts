@@ -9,6 +9,7 @@ import { benchEnvelope } from './envelope';
 import { benchFhirImport } from './fhir-import';
 import { benchSecureAggregation } from './secure-aggregation';
 import { benchStream } from './stream';
+import { benchUploadPath } from './upload-path';
 import { toMarkdown, writeResults, type BenchTable } from './report';
 import { runMain } from '../support/main';
 
@@ -34,8 +35,16 @@ async function main(argv: string[]): Promise<void> {
     .option('--quick', 'fewer iterations (a smoke run)')
     .option('--no-load', 'skip the load section (500 and 1,000 simulated sites; writes bench/results/load.{json,md})')
     .option('--load-only', 'run only the load section')
+    .option('--no-upload-path', 'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})')
+    .option('--upload-path-only', 'run only the upload-path section')
+    .option('--upload-path-label <label>', 'the name of this upload-path run in bench/results/upload-path.md (e.g. before, after)', 'latest')
     .parse(argv)
-    .opts<{ quick?: boolean; load: boolean; loadOnly?: boolean }>();
+    .opts<{ quick?: boolean; load: boolean; loadOnly?: boolean; uploadPath: boolean; uploadPathOnly?: boolean; uploadPathLabel: string }>();
+  if (flags.uploadPath || flags.uploadPathOnly) {
+    const [sites, rounds] = flags.quick ? [20, 3] : [100, 6];
+    await benchUploadPath({ sites, rounds, label: flags.uploadPathLabel, log: (line) => void process.stdout.write(`${line}\n`) });
+    if (flags.uploadPathOnly) return;
+  }
   if (flags.load || flags.loadOnly) {
     await benchLoad({ sizes: flags.quick ? [100, 200] : [500, 1000], rounds: flags.quick ? 3 : 5, log: (line) => void process.stdout.write(`${line}\n`) });
     if (flags.loadOnly) return;

@@ -60,13 +60,8 @@ export function federationHandlers(deps: HttpDeps) {
     upload: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
       const round = intParam(req, 'round');
-      const { siteId } = await memberSite(req, deps, fid);
-      const ack = await deps.engine.submitUpdate({
-        federationId: fid,
-        round,
-        siteId,
-        bytes: rawBody(req),
-      });
+      const { siteId, site, federation } = await memberSite(req, deps, fid);
+      const ack = await deps.engine.submitUpdate({ federationId: fid, round, siteId, site, federation, bytes: rawBody(req) });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
       deps.crashPoints?.hit('upload.responded');
     },

@@ -96,7 +96,7 @@ export async function engineFixture(opts: { sites: number }) {
     if (!bytes) {
       const base = deserializeWeights((await store.getVersionWeights(round.baseVersionId))!);
       bytes = sealUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: fid, round: round.round, siteId: site.id, baseVersionId: round.baseVersionId, numExamples: 10 * (site.index + 1), metrics: { loss: 1 / (site.index + 1) }, sentAt: '2025-01-01T00:00:00.000Z' },
+        header: { protocol: PROTOCOL_VERSION, federationId: fid, round: round.round, siteId: site.id, baseVersionId: round.baseVersionId, numExamples: 10 * (site.index + 1), metrics: { steps: 1, trainLoss: 1 / (site.index + 1) }, sentAt: '2025-01-01T00:00:00.000Z' },
         weights: { layout: base.layout, data: trainedWeights(base.data, site.index, round.round) },
         identity: site.identity,
         coordinatorBoxPublicKey: identity.box.publicKey,
@@ -112,7 +112,7 @@ export async function engineFixture(opts: { sites: number }) {
       const fed = (await store.getFederation(fid))!;
       if (fed.state !== 'running') return;
       const round = (await store.getRound(fid, fed.currentRound))!;
-      const stored = new Set((await store.listUpdateHeaders(fid, round.round)).map((u) => u.siteId));
+      const stored = new Set((await store.listUpdateSummaries(fid, round.round)).map((u) => u.siteId));
       // Reverse order: live folds see the sites out of order, a rebuild after a crash sees them sorted.
       const todo = who.filter((s) => round.selectedSiteIds.includes(s.id) && !stored.has(s.id)).reverse();
       if (todo.length === 0) throw new Error(`round ${round.round} (${round.state}) is waiting for nobody the test drives`);

@@ -1,15 +1,15 @@
 /** In memory: site updates (encrypted envelopes) per round. */
 import { unknownRound } from '../errors';
 import { UPDATE_KEYS } from '../keys';
-import type { Update, UpdateHeader } from '../records';
+import type { Update, UpdateSummary } from '../records';
 import type { UpdateStore } from '../types';
 import { cloneRecord, compareStrings } from '../util';
 import type { MemoryContext } from './context';
 import { key, type MemoryState } from './state';
 
 const copyUpdate = (u: Update): Update => cloneRecord(u, UPDATE_KEYS);
-const HEADER_KEYS = UPDATE_KEYS.filter((k): k is keyof UpdateHeader => k !== 'envelope');
-const copyHeader = (u: Update): UpdateHeader => cloneRecord<UpdateHeader>(u, HEADER_KEYS);
+const HEADER_KEYS = UPDATE_KEYS.filter((k): k is keyof UpdateSummary => k !== 'envelope');
+const copyHeader = (u: Update): UpdateSummary => cloneRecord<UpdateSummary>(u, HEADER_KEYS);
 
 function roundUpdates(s: MemoryState, federationId: string, round: number): Update[] {
   return [...s.updates.values()]
@@ -42,7 +42,7 @@ export function updates(x: MemoryContext): UpdateStore {
       return roundUpdates(x.s, federationId, round).map(copyUpdate);
     },
 
-    async listUpdateHeaders(federationId, round) {
+    async listUpdateSummaries(federationId, round) {
       return roundUpdates(x.s, federationId, round).map(copyHeader);
     },
 

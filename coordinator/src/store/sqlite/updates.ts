@@ -1,11 +1,11 @@
 /** SQLite: site updates (encrypted envelopes) per round. */
 import { unknownRound } from '../errors';
-import type { PutUpdateResult, Update, UpdateHeader } from '../records';
+import type { PutUpdateResult, Update, UpdateSummary } from '../records';
 import type { UpdateStore } from '../types';
 import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
 import { getRound } from './federations';
 
-interface HeaderRow extends Omit<UpdateHeader, 'metrics'> {
+interface HeaderRow extends Omit<UpdateSummary, 'metrics'> {
   metrics: string;
 }
 interface UpdateRow extends HeaderRow {
@@ -16,8 +16,8 @@ const HEADER_COLS = `federation_id AS federationId, round, site_id AS siteId, di
   metrics, received_at AS receivedAt`;
 const KEY = 'federation_id = ? AND round = ?';
 
-function toHeader(row: HeaderRow): UpdateHeader {
-  return { ...row, metrics: JSON.parse(row.metrics) as UpdateHeader['metrics'] };
+function toHeader(row: HeaderRow): UpdateSummary {
+  return { ...row, metrics: JSON.parse(row.metrics) as UpdateSummary['metrics'] };
 }
 
 function toUpdate(row: UpdateRow): Update {
@@ -71,7 +71,7 @@ export function updates(x: SqliteContext): UpdateStore {
       return rows.map(toUpdate);
     },
 
-    async listUpdateHeaders(federationId, round) {
+    async listUpdateSummaries(federationId, round) {
       const rows = x.c
         .stmt(`SELECT ${HEADER_COLS} FROM updates WHERE ${KEY} ORDER BY site_id`)
         .all(federationId, round) as HeaderRow[];

@@ -109,7 +109,7 @@ export class LightSite {
     if (wres.status !== 200) throw new Error(`weights: HTTP ${wres.status}`);
     const base = deserializeWeights(new Uint8Array(await wres.arrayBuffer()));
     this.sealed.set(key, sealUpdate({
-      header: { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: this.siteId, baseVersionId: r.baseVersionId, numExamples: 10 + 5 * this.index, metrics: { loss: 1 / (1 + this.index) }, sentAt: new Date().toISOString() },
+      header: { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: this.siteId, baseVersionId: r.baseVersionId, numExamples: 10 + 5 * this.index, metrics: { trainLoss: 1 / (1 + this.index) }, sentAt: new Date().toISOString() },
       weights: { layout: base.layout, data: lightWeights(base.data, this.index, r.round) },
       identity: this.identity,
       coordinatorBoxPublicKey: this.coordinatorBoxPublicKey,

@@ -16,7 +16,7 @@ export async function snapshotStore(store: Store): Promise<string> {
       const perRound = await Promise.all(
         rounds.map(async (r) => ({
           round: r,
-          updates: await store.listUpdateHeaders(f.id, r.round),
+          updates: await store.listUpdateSummaries(f.id, r.round),
           shares: await store.listSecaggMessages(f.id, r.round, 'shares'),
           reveals: await store.listSecaggMessages(f.id, r.round, 'reveal'),
           cohort: await store.getSecaggCohort(f.id, r.round),

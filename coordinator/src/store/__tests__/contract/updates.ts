@@ -48,7 +48,7 @@ export function updateContract(h: HarnessRef): void {
       expect(bigHeader).toEqual(expectedHeader);
       expect(bigEnvelope).toBeInstanceOf(Uint8Array);
       expect(Buffer.compare(bigEnvelope, big.envelope)).toBe(0);
-      const headers = await s.listUpdateHeaders('fed-1', 1);
+      const headers = await s.listUpdateSummaries('fed-1', 1);
       expect(headers.map((u) => u.siteId)).toEqual(['site-a', 'site-c']);
       expect(headers[0]).not.toHaveProperty('envelope');
       const { envelope: _dropped, ...header } = update('fed-1', 1, 'site-a');

@@ -1,0 +1,69 @@
+import type { Logger } from '@twinfed/shared';
+import { KeyedMutex } from '../util/keyed-mutex';
+import type { EngineMetrics } from './metrics';
+import { FederationTimers } from './timers';
+
+/**
+ * When and in what order the round engine's work runs: each federation's serial section (all its transitions one at
+ * a time), its one pending timer (deadline, unmasking deadline or retry) and the retry after a failed transition.
+ * Owns the timers and the tracked tasks (so shutdown can wait for them); owns no round state.
+ */
+export class RoundScheduler {
+  private readonly timers = new FederationTimers();
+  private readonly mutex = new KeyedMutex();
+  private readonly tasks = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly o: {
+      logger: Logger;
+      metrics: EngineMetrics;
+      /** Delay before a federation whose transition failed is tried again. */
+      retryDelayMs: number;
+      /** What a retry runs: continue the federation from its stored state. */
+      recover: (federationId: string) => Promise<void>;
+    },
+  ) {}
+
+  /** Runs `fn` after every earlier task of the federation has settled (tracked for {@link drain}). */
+  serial<T>(federationId: string, fn: () => Promise<T>): Promise<T> {
+    const task = this.mutex.run(federationId, fn);
+    this.tasks.add(task);
+    void task.then(
+      () => this.tasks.delete(task),
+      () => this.tasks.delete(task),
+    );
+    return task;
+  }
+
+  /** Runs `fn` in the federation's serial section; if it fails, tries the federation again later ({@link retryLater}). */
+  run(federationId: string, fn: () => Promise<void>): Promise<void> {
+    return this.serial(federationId, fn).catch((err: unknown) => this.retryLater(federationId, err));
+  }
+
+  /** {@link run} after `delayMs`, replacing the federation's pending timer. */
+  after(federationId: string, delayMs: number, fn: () => Promise<void>): void {
+    this.timers.set(federationId, delayMs, () => void this.run(federationId, fn));
+  }
+
+  /** After an error, tries the federation again from its stored state a little later (never hangs). */
+  retryLater(federationId: string, err: unknown): void {
+    this.o.metrics.recoveries++;
+    this.o.logger.error({ err, federationId }, 'round transition failed; retrying from the stored state');
+    this.after(federationId, this.o.retryDelayMs, () => this.o.recover(federationId));
+  }
+
+  /** Cancels the federation's pending timer. */
+  clear(federationId: string): void {
+    this.timers.clear(federationId);
+  }
+
+  /** Stops every timer; nothing is scheduled any more. Tasks already running finish ({@link drain}). */
+  close(): void {
+    this.timers.close();
+  }
+
+  /** Resolves once every task started so far (and any they started) has settled. */
+  async drain(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+}
