@@ -30,7 +30,13 @@ export type {
 export { initialWeights, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
 export { normalizationFromSums } from './normalization';
 export { printable, printableJson } from './printable';
-export { BINARY_MEDIA_TYPE, DEFAULT_COORDINATOR_PORT, limits, PROTOCOL_VERSION, routes, SITE_NAMESPACE } from './protocol';
+export { BINARY_MEDIA_TYPE, DEFAULT_COORDINATOR_PORT, limits, PROTOCOL_VERSION, SITE_NAMESPACE } from './protocol';
+
+// The REST API, each endpoint defined once; routes, clients, the dashboard's paths and the OpenAPI document derive from it
+export { type Api, api } from './api/contract';
+export { type BodyKind, type BodyOf, type Call, callOf, type Method, type Operation, type PathParams, pathOf, type ResponseOf, responseSchema, type Role } from './api/endpoint';
+export { openApiDocument } from './api/openapi';
+export { pathPatterns, routes } from './api/routes';
 export { SeededRandom } from './random';
 
 // Tamper-evident audit logs: hash chain, signed heads, trails
@@ -185,6 +191,8 @@ export {
   StatsSessionSchema,
   type UploadAck,
   UploadAckSchema,
+  type ModelVersionView,
+  ModelVersionViewSchema,
 } from './schemas/api';
 export {
   type CodeSet,
