@@ -34,7 +34,7 @@ export { BINARY_MEDIA_TYPE, DEFAULT_COORDINATOR_PORT, limits, PROTOCOL_VERSION, 
 
 // The REST API, each endpoint defined once; routes, clients, the dashboard's paths and the OpenAPI document derive from it
 export { type Api, api } from './api/contract';
-export { type BodyKind, type BodyOf, type Call, callOf, type Method, type Operation, type PathParams, pathOf, type ResponseOf, responseSchema, type Role } from './api/endpoint';
+export { type BodyKind, type BodyOf, type Call, callOf, errorCodesOf, type Method, type Operation, type PathParams, pathOf, type ResponseOf, responseSchema, type Role } from './api/endpoint';
 export { openApiDocument } from './api/openapi';
 export { pathPatterns, routes } from './api/routes';
 export { SeededRandom } from './random';

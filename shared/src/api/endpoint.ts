@@ -88,9 +88,10 @@ export function pathBuilder<P extends string>(pattern: P): PathBuilder<P> {
 }
 
 /** Codes the common request pipeline may answer with before or around any handler (coordinator/src/http/app.ts). */
-const PIPELINE_ERRORS: readonly HttpErrorCode[] = ['UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'REQUEST_TIMEOUT', 'RATE_LIMITED', 'NOT_READY', 'INTERNAL'];
+const PIPELINE_ERRORS: readonly HttpErrorCode[] = ['BAD_REQUEST', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'REQUEST_TIMEOUT', 'RATE_LIMITED', 'NOT_READY', 'INTERNAL'];
 const TOKEN_ERRORS: readonly HttpErrorCode[] = ['UNAUTHENTICATED', 'INVALID_TOKEN', 'FORBIDDEN'];
-const SITE_ERRORS: readonly HttpErrorCode[] = ['UNAUTHENTICATED', 'BAD_SIGNATURE', 'STALE_REQUEST', 'REPLAYED_REQUEST', 'UNKNOWN_SITE', 'SITE_REVOKED', 'FORBIDDEN'];
+/** A bearer token is checked before the role, so a site route may refuse one too. */
+const SITE_ERRORS: readonly HttpErrorCode[] = ['UNAUTHENTICATED', 'INVALID_TOKEN', 'BAD_SIGNATURE', 'STALE_REQUEST', 'REPLAYED_REQUEST', 'UNKNOWN_SITE', 'SITE_REVOKED', 'FORBIDDEN'];
 const JSON_BODY_ERRORS: readonly HttpErrorCode[] = ['INVALID_JSON', 'VALIDATION_FAILED'];
 
 /** Every code an operation may answer with: its own, its authentication's, its body's and the pipeline's. */
