@@ -58,6 +58,9 @@ export interface SiteApi {
   secaggReveal?(opts: { federationId: string; round: number; body: SecaggReveal; signal?: AbortSignal }): Promise<SecaggAck>;
 }
 
+/** What a site reads of a served version: the signed metadata and its signature (the rest restates them, unsigned). */
+const SignedPartSchema = api.model.get.response.schema.pick({ meta: true, signature: true });
+
 /**
  * The site's HTTP client of the coordinator: signs every request with the site key (when credentials are
  * given), times out each attempt, retries transient failures (see {@link HttpTransport}) and validates every
@@ -103,7 +106,8 @@ export class CoordinatorClient implements SiteApi {
 
   /** `GET /v1/models/:id`: signed metadata (verify before use). */
   model(versionId: string, options: { signal?: AbortSignal } = {}): Promise<SignedModelVersion> {
-    return this.call(callOf(api.model, 'get', { vid: versionId }), options);
+    const { method, path } = callOf(api.model, 'get', { vid: versionId });
+    return this.http.json({ method, path, ...options }, SignedPartSchema);
   }
 
   /** `GET /v1/models/:id/weights`: the serialised weights (verify their digest before use). */
@@ -121,7 +125,9 @@ export class CoordinatorClient implements SiteApi {
 
   /** `POST /v1/models/:id/evaluations`: this site's metrics of a version on its held-out rows. */
   async postEvaluation(opts: { versionId: string; report: EvaluationReport; signal?: AbortSignal }): Promise<void> {
-    await this.call(callOf(api.modelEvaluations, 'post', { vid: opts.versionId }), { json: opts.report, signal: opts.signal });
+    // The answer (the stored evaluation) tells the site nothing it does not know: success is enough.
+    const { method, path } = callOf(api.modelEvaluations, 'post', { vid: opts.versionId });
+    await this.http.send({ method, path, json: opts.report, ...(opts.signal ? { signal: opts.signal } : {}) });
   }
 
   /** `GET /v1/federations/:id/stats`: the cohort of the secure sum, who contributed, and the sum once complete. */
