@@ -31,7 +31,13 @@ export { createLogger, type Logger, silentLogger } from './logger';
 export { initialWeights, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
 export { normalizationFromSums } from './normalization';
 export { printable, printableJson } from './printable';
-export { BINARY_MEDIA_TYPE, DEFAULT_COORDINATOR_PORT, limits, PROTOCOL_VERSION, routes, SITE_NAMESPACE } from './protocol';
+export { BINARY_MEDIA_TYPE, DEFAULT_COORDINATOR_PORT, limits, PROTOCOL_VERSION, SITE_NAMESPACE } from './protocol';
+
+// The REST API, each endpoint defined once; routes, clients, the dashboard's paths and the OpenAPI document derive from it
+export { type Api, api } from './api/contract';
+export { type BodyKind, type BodyOf, type Call, callOf, errorCodesOf, type Method, type Operation, pathOf, type ResponseOf, responseSchema, type Role } from './api/endpoint';
+export { openApiDocument } from './api/openapi';
+export { pathPatterns, routes } from './api/routes';
 export { SeededRandom } from './random';
 
 // Tamper-evident audit logs: hash chain, signed heads, trails
@@ -45,7 +51,7 @@ export {
   type ChainedAuditEntry,
 } from './audit/chain';
 export { type AuditListResponse, AuditListResponseSchema, type AuditVerifyReport, AuditVerifyReportSchema } from './audit/schemas';
-export { type AuditHeadPayload, signAuditHead, type SignedAuditHead, SignedAuditHeadSchema, verifyAuditHead } from './audit/signed-head';
+export { type AuditHeadPayload, signAuditHead, type SignedAuditHead, verifyAuditHead } from './audit/signed-head';
 export { verifyAuditTrail } from './audit/trail';
 
 // Authentication of site → coordinator traffic: signed requests, signed socket handshakes, enrollment proofs
@@ -137,55 +143,42 @@ export { createFetch, readCaFile, tlsFailure, tlsFailureCode } from './net/tls-c
 // zod schemas of every message: plan, features, population, API bodies, secure aggregation
 export {
   type ApiTokenCreated,
-  ApiTokenCreatedSchema,
   type ApiTokenView,
-  ApiTokenViewSchema,
   type ClientConfig,
   type CohortMember,
   type CoordinatorKeys,
-  CoordinatorKeysSchema,
   type CreateApiToken,
   CreateApiTokenSchema,
   type CreateInvitation,
   CreateInvitationSchema,
   type CurrentRound,
-  CurrentRoundSchema,
   DEFAULT_MAX_EVALUATION_EXAMPLES,
   type EnrollRequest,
   EnrollRequestSchema,
   type EnrollResponse,
-  EnrollResponseSchema,
   type EvaluationReport,
   EvaluationReportSchema,
   type EvaluationView,
-  EvaluationViewSchema,
   type FederationEvaluations,
-  FederationEvaluationsSchema,
   type FederationState,
   type FederationView,
-  FederationViewSchema,
   IdSchema,
   type InvitationResponse,
-  InvitationResponseSchema,
   normalizationStatsContext,
   normalizationStatsLength,
   type NormalizationView,
   NormalizationViewSchema,
   type PopulationView,
-  PopulationViewSchema,
   type RoundState,
   type RoundView,
-  RoundViewSchema,
   type SiteView,
-  SiteViewSchema,
   type StatsAck,
-  StatsAckSchema,
   type StatsContribution,
   StatsContributionSchema,
   type StatsSession,
   StatsSessionSchema,
   type UploadAck,
-  UploadAckSchema,
+  type ModelVersionView,
 } from './schemas/api';
 export {
   type CodeSet,
@@ -231,7 +224,6 @@ export { clientTermsFor } from './strategies/registry';
 export { ageBandNames, ageBandOf, DEFAULT_MIN_CELL, type PopulationReport, PopulationReportSchema, PopulationSettingsSchema } from './schemas/population';
 export {
   type SecaggAck,
-  SecaggAckSchema,
   type SecaggConsistency,
   SecaggConsistencySchema,
   type SecaggReveal,
@@ -239,7 +231,6 @@ export {
   type SecaggShares,
   SecaggSharesSchema,
   type SecaggState,
-  SecaggStateSchema,
 } from './schemas/secagg';
 
 // Weight sets: layouts and the binary wire format

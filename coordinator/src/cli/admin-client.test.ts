@@ -54,7 +54,7 @@ describe('admin client against the fake coordinator', () => {
     fake.canned.set('GET /v1/admin/sites', { status: 200, body: { sites: [{ id: 'x' }] } });
     const e = await failure(createAdminClient({ baseUrl: fake.url, token: OPERATOR_TOKEN }).listSites());
     expect(e.code).toBe('INTERNAL');
-    expect(e.message).toBe('Unexpected response to GET /v1/admin/sites at [0].name: Invalid input: expected string, received undefined.');
+    expect(e.message).toBe('Unexpected response to GET /v1/admin/sites at sites[0].name: Invalid input: expected string, received undefined.');
   });
 
   it('downloads weights with their unquoted ETag', async () => {
@@ -71,8 +71,8 @@ describe('admin client against the fake coordinator', () => {
 });
 
 describe('admin client with an injected fetch', () => {
-  it('accepts bare arrays as lists and a weak ETag', async () => {
-    const client = createAdminClient({ baseUrl: 'http://x', token: 't', fetch: respond([]) });
+  it('reads lists as the contract wraps them and a weak ETag', async () => {
+    const client = createAdminClient({ baseUrl: 'http://x', token: 't', fetch: respond({ models: [] }) });
     expect(await client.listModels({ federationId: 'f' })).toEqual([]);
     const weights = createAdminClient({ baseUrl: 'http://x', token: 't', fetch: respond('abc', { headers: { etag: 'W/"00ff"' } }) });
     expect((await weights.downloadWeights('v')).etag).toBe('00ff');
@@ -104,8 +104,9 @@ describe('admin client with an injected fetch', () => {
     expect(fetch).not.toHaveBeenCalled();
   });
 
-  it('treats an empty revoke answer as null', async () => {
+  it('refuses an answer outside the contract (an empty revoke answer) as INTERNAL', async () => {
     const client = createAdminClient({ baseUrl: 'http://x', token: 't', fetch: async () => new Response(null, { status: 204 }) });
-    expect(await client.revokeSite('s')).toBeNull();
+    const e = await failure(client.revokeSite('s'));
+    expect([e.code, e.message]).toEqual(['INTERNAL', 'Unexpected response to POST /v1/admin/sites/s/revoke: Invalid input: expected object, received null.']);
   });
 });

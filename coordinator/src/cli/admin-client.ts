@@ -4,30 +4,17 @@
  */
 import { z } from 'zod';
 import {
-  AuditListResponseSchema,
-  AuditVerifyReportSchema,
-  SignedAuditHeadSchema,
-  type AuditListResponse,
-  type AuditVerifyReport,
-  type SignedAuditHead,
-  ApiTokenCreatedSchema,
-  ApiTokenViewSchema,
-  CoordinatorKeysSchema,
-  CreateApiTokenSchema,
-  CreateInvitationSchema,
-  EvaluationViewSchema,
-  FederationEvaluationsSchema,
-  FederationViewSchema,
-  InvitationResponseSchema,
-  NormalizationViewSchema,
-  PopulationViewSchema,
-  RoundViewSchema,
-  SiteViewSchema,
+  api,
+  callOf,
+  responseSchema,
   TwinfedError,
-  routes,
   tlsFailure,
   type ApiTokenCreated,
   type ApiTokenView,
+  type AuditListResponse,
+  type AuditVerifyReport,
+  type BodyOf,
+  type Call,
   type CoordinatorKeys,
   type CreateApiToken,
   type CreateInvitation,
@@ -35,13 +22,16 @@ import {
   type FederationEvaluations,
   type FederationView,
   type InvitationResponse,
+  type ModelVersionView,
   type NormalizationView,
+  type Operation,
   type PlanInput,
-  type RoundView,
   type PopulationView,
+  type ResponseOf,
+  type RoundView,
+  type SignedAuditHead,
   type SiteView,
 } from '@twinfed/shared';
-import { ModelVersionViewSchema, type ModelVersionView } from './model-version';
 import { formatPath } from './report-error';
 
 /** How the client is built. */
@@ -71,21 +61,6 @@ interface RequestOptions {
   auth?: boolean;
   binary?: boolean;
 }
-
-/** A list either as a bare array or wrapped as `{ [key]: [...] }` (the coordinator wraps). */
-function listOf<T extends z.ZodType>(item: T, key: string) {
-  const unwrap = (v: unknown): unknown => (v !== null && typeof v === 'object' && !Array.isArray(v) && key in v ? (v as Record<string, unknown>)[key] : v);
-  return z.preprocess(unwrap, z.array(item));
-}
-
-const SiteListSchema = listOf(SiteViewSchema, 'sites');
-const TokenListSchema = listOf(ApiTokenViewSchema, 'tokens');
-const FederationListSchema = listOf(FederationViewSchema, 'federations');
-const RoundListSchema = listOf(RoundViewSchema, 'rounds');
-const ModelListSchema = listOf(ModelVersionViewSchema, 'models');
-const EvaluationListSchema = listOf(EvaluationViewSchema, 'evaluations');
-/** Revocation may answer with the updated site or with nothing (204). */
-const RevokeResponseSchema = z.union([SiteViewSchema, z.object({ site: SiteViewSchema }).transform((o) => o.site), z.null()]);
 
 /** The typed client. Create one with {@link createAdminClient}. */
 export type AdminClient = ReturnType<typeof createAdminClient>;
@@ -135,16 +110,19 @@ export function createAdminClient(options: AdminClientOptions) {
     return res;
   }
 
-  async function json<T extends z.ZodType>(method: Method, path: string, schema: T, opts: RequestOptions = {}): Promise<z.infer<T>> {
-    const res = await send(method, path, opts);
+  /** Sends a call of the contract (bearer token unless the operation is public) and parses the answer with its response schema. */
+  async function json<O extends Operation>(call: Call<O>, input?: BodyOf<O>): Promise<ResponseOf<O>> {
+    const { method, path } = call;
+    const res = await send(method, path, { ...(input === undefined ? {} : { body: input }), auth: !call.operation.roles.includes('public') });
+    const schema = responseSchema(call.operation);
     const text = await res.text();
-    let body: unknown = null;
+    let answer: unknown = null;
     try {
-      body = text === '' ? null : JSON.parse(text);
+      answer = text === '' ? null : JSON.parse(text);
     } catch {
       throw new TwinfedError('INTERNAL', `The coordinator answered ${method} ${path} with a body that is not JSON.`);
     }
-    const parsed = schema.safeParse(body);
+    const parsed = schema.safeParse(answer);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       const where = first && first.path.length > 0 ? ` at ${formatPath(first.path)}` : '';
@@ -163,50 +141,50 @@ export function createAdminClient(options: AdminClientOptions) {
     throw new TwinfedError('VALIDATION_FAILED', message, { details: issues });
   }
 
+  /** Validates a request body locally against the operation's schema, so a bad one fails before anything is sent. */
+  const body = <O extends Operation & { request: { body: 'json'; schema: z.ZodType } }>(operation: O, input: unknown, message: string): Promise<BodyOf<O>> =>
+    checked(operation.request.schema, input, message) as Promise<BodyOf<O>>;
+
   return {
     /** The coordinator's public keys and their fingerprint (public route). */
-    coordinatorKeys: (): Promise<CoordinatorKeys> => json('GET', routes.coordinatorKeys, CoordinatorKeysSchema, { auth: false }),
+    coordinatorKeys: (): Promise<CoordinatorKeys> => json(callOf(api.coordinatorKeys, 'get', {})),
     /** Creates a one-time enrollment token for a new site. */
-    createInvitation: (input: CreateInvitation): Promise<InvitationResponse> =>
-      checked(CreateInvitationSchema, input, 'The invitation is not valid.').then((body) => json('POST', routes.invitations, InvitationResponseSchema, { body })),
+    createInvitation: async (input: CreateInvitation): Promise<InvitationResponse> =>
+      json(callOf(api.invitations, 'post', {}), await body(api.invitations.post, input, 'The invitation is not valid.')),
     /** Creates a researcher or operator bearer token (its value is in the answer, once). */
-    createToken: (input: CreateApiToken): Promise<ApiTokenCreated> =>
-      checked(CreateApiTokenSchema, input, 'The token request is not valid.').then((body) => json('POST', routes.tokens, ApiTokenCreatedSchema, { body })),
-    listTokens: (): Promise<ApiTokenView[]> => json('GET', routes.tokens, TokenListSchema),
-    revokeToken: (tokenId: string): Promise<ApiTokenView> => json('POST', routes.revokeToken(tokenId), ApiTokenViewSchema, { body: {} }),
-    listSites: (): Promise<SiteView[]> => json('GET', routes.adminSites, SiteListSchema),
-    /** Revokes a site; resolves to its updated record when the coordinator returns one. */
-    revokeSite: (siteId: string): Promise<SiteView | null> => json('POST', routes.revokeSite(siteId), RevokeResponseSchema, { body: {} }),
+    createToken: async (input: CreateApiToken): Promise<ApiTokenCreated> =>
+      json(callOf(api.tokens, 'post', {}), await body(api.tokens.post, input, 'The token request is not valid.')),
+    listTokens: async (): Promise<ApiTokenView[]> => (await json(callOf(api.tokens, 'get', {}))).tokens,
+    revokeToken: (tokenId: string): Promise<ApiTokenView> => json(callOf(api.revokeToken, 'post', { tokenId }), {}),
+    listSites: async (): Promise<SiteView[]> => (await json(callOf(api.adminSites, 'get', {}))).sites,
+    /** Revokes a site; resolves to its updated record. */
+    revokeSite: async (siteId: string): Promise<SiteView> => (await json(callOf(api.revokeSite, 'post', { siteId }), {})).site,
     /** Creates a federation from a plan (validated again by the coordinator). */
-    createFederation: (plan: PlanInput): Promise<FederationView> => json('POST', routes.federations, FederationViewSchema, { body: { plan } }),
-    listFederations: (): Promise<FederationView[]> => json('GET', routes.federations, FederationListSchema),
-    getFederation: (id: string): Promise<FederationView> => json('GET', routes.federation(id), FederationViewSchema),
+    createFederation: (plan: PlanInput): Promise<FederationView> => json(callOf(api.federations, 'post', {}), { plan }),
+    listFederations: async (): Promise<FederationView[]> => (await json(callOf(api.federations, 'get', {}))).federations,
+    getFederation: (id: string): Promise<FederationView> => json(callOf(api.federation, 'get', { fid: id })),
     /** The pooled normalisation statistics of a federated-normalisation federation. */
-    normalization: (id: string): Promise<NormalizationView> => json('GET', routes.normalization(id), NormalizationViewSchema),
-    listRounds: (id: string): Promise<RoundView[]> => json('GET', routes.rounds(id), RoundListSchema),
+    normalization: (id: string): Promise<NormalizationView> => json(callOf(api.normalization, 'get', { fid: id })),
+    listRounds: async (id: string): Promise<RoundView[]> => (await json(callOf(api.rounds, 'get', { fid: id }))).rounds,
     /** Every version of a federation with the sites' evaluations of it, in one request. */
-    federationEvaluations: (id: string): Promise<FederationEvaluations> => json('GET', routes.federationEvaluations(id), FederationEvaluationsSchema),
-    listModels(filter: { federationId?: string } = {}): Promise<ModelVersionView[]> {
-      const q = filter.federationId ? `?federation=${encodeURIComponent(filter.federationId)}` : '';
-      return json('GET', `${routes.models}${q}`, ModelListSchema);
-    },
-    getModel: (versionId: string): Promise<ModelVersionView> => json('GET', routes.model(versionId), ModelVersionViewSchema),
-    listEvaluations: (versionId: string): Promise<EvaluationView[]> => json('GET', routes.modelEvaluations(versionId), EvaluationListSchema),
+    federationEvaluations: (id: string): Promise<FederationEvaluations> => json(callOf(api.federationEvaluations, 'get', { fid: id })),
+    listModels: async (filter: { federationId?: string } = {}): Promise<ModelVersionView[]> =>
+      (await json(callOf(api.models, 'get', {}, { federation: filter.federationId }))).models,
+    getModel: (versionId: string): Promise<ModelVersionView> => json(callOf(api.model, 'get', { vid: versionId })),
+    listEvaluations: async (versionId: string): Promise<EvaluationView[]> => (await json(callOf(api.modelEvaluations, 'get', { vid: versionId }))).evaluations,
     /** The population view (latest report per site), of one federation or model version. */
-    population(filter: { federationId?: string; versionId?: string } = {}): Promise<PopulationView> {
-      const q = new URLSearchParams({ ...(filter.federationId ? { federation: filter.federationId } : {}), ...(filter.versionId ? { version: filter.versionId } : {}) }).toString();
-      return json('GET', `${routes.population}${q ? `?${q}` : ''}`, PopulationViewSchema);
-    },
+    population: (filter: { federationId?: string; versionId?: string } = {}): Promise<PopulationView> =>
+      json(callOf(api.population, 'get', {}, { federation: filter.federationId, version: filter.versionId })),
     /** One page of the audit chain, oldest first, after `after` (0: from the start). */
-    auditPage: (after: number, limit: number): Promise<AuditListResponse> =>
-      json('GET', `${routes.audit}?${new URLSearchParams({ after: String(after), limit: String(limit) }).toString()}`, AuditListResponseSchema),
+    auditPage: (after: number, limit: number): Promise<AuditListResponse> => json(callOf(api.audit, 'get', {}, { after: String(after), limit: String(limit) })),
     /** The coordinator's signed audit heads. */
-    auditHeads: async (): Promise<SignedAuditHead[]> => (await json('GET', routes.auditHeads, z.object({ heads: z.array(SignedAuditHeadSchema) }))).heads,
+    auditHeads: async (): Promise<SignedAuditHead[]> => (await json(callOf(api.auditHeads, 'get', {}))).heads,
     /** The coordinator's own verification of its trail (it also checks what only the store knows, e.g. a cut tail). */
-    auditVerify: (): Promise<AuditVerifyReport> => json('GET', routes.auditVerify, AuditVerifyReportSchema),
+    auditVerify: (): Promise<AuditVerifyReport> => json(callOf(api.auditVerify, 'get', {})),
     /** Downloads the weights binary of a version. */
     async downloadWeights(versionId: string): Promise<WeightsDownload> {
-      const res = await send('GET', routes.modelWeights(versionId), { binary: true });
+      const { method, path } = callOf(api.modelWeights, 'get', { vid: versionId });
+      const res = await send(method, path, { binary: true });
       const bytes = new Uint8Array(await res.arrayBuffer());
       const etag = res.headers.get('etag');
       return { bytes, etag: etag ? etag.replace(/^W\//, '').replace(/^"|"$/g, '') : null };

@@ -1,27 +1,6 @@
-/**
- * The model-version view the CLI reads from `GET /v1/models[/:id]`. The shared contract has no schema for it
- * yet, so this mirrors the store's `ModelVersion` record (id, lineage, round, meta, signature, weights digest)
- * and lets extra fields through. Replace with the shared schema once `schemas/api.ts` has one.
- */
+/** The well-known fields of a model version's `meta` (the version itself is the shared `ModelVersionViewSchema`). */
 import { z } from 'zod';
-import { IdSchema } from '@twinfed/shared';
-
-/** A published, signed model version as the coordinator serves it. */
-export const ModelVersionViewSchema = z.looseObject({
-  id: IdSchema,
-  federationId: IdSchema,
-  parentVersionId: IdSchema.nullable(),
-  round: z.number().int(),
-  /** Lowercase hex sha256 of the weights binary served at `routes.modelWeights(id)`. */
-  weightsSha256: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex sha256'),
-  /** The coordinator's Ed25519 signature over the version (base64). */
-  signature: z.string().min(1),
-  createdAt: z.string().min(1),
-  /** Strategy, contributing sites, metrics, DP ε … as the coordinator recorded them. */
-  meta: z.record(z.string(), z.unknown()).default({}),
-});
-/** A model version (see {@link ModelVersionViewSchema}). */
-export type ModelVersionView = z.infer<typeof ModelVersionViewSchema>;
+import type { ModelVersionView } from '@twinfed/shared';
 
 const MetaFieldsSchema = z.object({
   strategy: z.string().optional().catch(undefined),

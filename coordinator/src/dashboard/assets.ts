@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Request, Response } from 'express';
-import { TwinfedError } from '@twinfed/shared';
+import { TwinfedError, pathPatterns } from '@twinfed/shared';
 
 interface Asset {
   type: string;
@@ -32,8 +32,17 @@ function loadAssets(): { page: Asset; files: ReadonlyMap<string, Asset> } {
       ['app.css', read(path.join(STATIC_DIR, 'app.css'), CSS)],
       ['uplot.js', read(uplotFile('uPlot.iife.min.js'), JS)],
       ['uplot.css', read(uplotFile('uPlot.min.css'), CSS)],
+      ['api-paths.js', { type: JS, body: Buffer.from(apiPathsScript()) }],
     ]),
   };
+}
+
+/**
+ * `api-paths.js`: the API's path patterns from the shared contract, as the global `TWINFED_PATHS` that app.js builds
+ * its requests from (so the page holds no path of its own).
+ */
+export function apiPathsScript(): string {
+  return `// Generated from the shared API contract (@twinfed/shared, api/contract.ts) when the dashboard is served.\nwindow.TWINFED_PATHS = ${JSON.stringify(pathPatterns())};\n`;
 }
 
 /** Handlers for `GET /dashboard` and `GET /dashboard/:asset`; the files are read once, on first use. */

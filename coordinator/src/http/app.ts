@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { BINARY_MEDIA_TYPE, TwinfedError } from '@twinfed/shared';
+import { BINARY_MEDIA_TYPE, TwinfedError, api } from '@twinfed/shared';
 import { Admission } from './admission';
 import { authenticateBody, authenticateHeaders, type AuthOptions, type BodyCheck, type Principal } from './auth';
 import { AuthFailureLimiter } from './auth-failures';
@@ -34,7 +34,7 @@ export function createApp(deps: HttpDeps): express.Express {
   const auth: AuthOptions = { store: deps.store, requestWindowMs: deps.config.requestWindowMs, now: deps.now, ...(deps.presence ? { presence: deps.presence } : {}) };
   const body = { minBytesPerSecond: deps.config.minBodyBytesPerSecond, graceMs: deps.config.bodyRateGraceMs };
   for (const route of routeTable(deps)) {
-    const enrollment = route.method === 'post' && route.path === '/v1/enroll';
+    const enrollment = route.operation === api.enroll.post;
     const gate = route.body === 'binary' && deps.uploadGate ? [deps.uploadGate.middleware()] : [];
     app[route.method](
       route.path,

@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { routes, signRequest } from '@twinfed/shared';
+import { errorCodesOf, routes, signRequest } from '@twinfed/shared';
 import { fuzzCase, targetOf, type FuzzCase } from './__tests__/fuzz/cases';
 import { ROUTES } from './__tests__/fuzz/paths';
 import { send, type Outcome } from './__tests__/fuzz/send';
@@ -77,6 +77,8 @@ describe('fuzz: every route and socket event of the coordinator', () => {
   let before: string;
   let agent: http.Agent;
   const tally = new Tally();
+  /** `route code` of every error answer whose code the route's operation in the contract does not list. */
+  const undeclared = new Set<string>();
   const sockets = new Map<string, number>();
   const errorLines: Array<{ msg: string }> = [];
   const unhandled: unknown[] = [];
@@ -119,6 +121,8 @@ describe('fuzz: every route and socket event of the coordinator', () => {
       const bad: string[] = [];
       cases.forEach((c, i) => {
         tally.add(c, outcomes[i]!);
+        const o = outcomes[i]!;
+        if (c.transport === 'http' && c.route && c.method === c.route.method.toUpperCase() && c.shape === 'same' && o.status !== null && o.status >= 400 && o.code && !errorCodesOf(c.route.operation).includes(o.code as never)) undeclared.add(`${c.route.key} ${o.code}`);
         const v = violation(c, outcomes[i]!);
         if (v) bad.push(`${v}\n  request: ${describeCase(c)}\n  answer: ${JSON.stringify(outcomes[i])}`);
       });
@@ -136,6 +140,10 @@ describe('fuzz: every route and socket event of the coordinator', () => {
     expect(errorLines).toEqual([]);
     expect(unhandled).toEqual([]);
   }, 30_000);
+
+  test('every error code a route answered with is one its operation in the contract lists (shared/src/api/contract.ts)', () => {
+    expect([...undeclared].sort()).toEqual([]);
+  });
 
   test('meta: the run was not vacuous — every route hit, most requests reached authentication, every kind of answer seen', () => {
     const report = tally.report({ sockets: Object.fromEntries(sockets), 'HTTP wall time (ms)': Math.round(httpMs), 'socket wall time (ms)': Math.round(socketMs), seed: SEED });

@@ -1,7 +1,10 @@
-import { generateToken, hashToken, routes } from '@twinfed/shared';
+import { api, generateToken, hashToken, pathOf, routes } from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 import { routeTable } from './route-table';
 import type { Role } from './auth';
+
+/** A value for every path parameter of the contract (none of them exists: the matrix looks at 401/403 only). */
+const NONE = { fid: 'fed-none', round: 1, vid: 'fed-none.v0', siteId: 'site-none', tokenId: 'tok-none', asset: 'app.js' };
 
 /** Walks every route × caller: a caller outside the route's roles gets 401/403; one inside never does. */
 describe('route × role matrix', () => {
@@ -20,16 +23,17 @@ describe('route × role matrix', () => {
   const table = routeTable({} as never);
   const callers: Array<Exclude<Role, 'public'> | 'anonymous'> = ['anonymous', 'site', 'operator', 'researcher'];
 
-  test('the table has no duplicate method + path', () => {
+  test('the table has no duplicate method + path, and serves every operation of the contract', () => {
     const keys = table.map((r) => `${r.method} ${r.path}`);
     expect(new Set(keys).size).toBe(keys.length);
+    expect(table.length).toBe(Object.values(api).reduce((n, r) => n + ('get' in r ? 1 : 0) + ('post' in r ? 1 : 0), 0));
   });
 
   for (const route of table) {
     for (const caller of callers) {
       const allowed = route.roles.includes('public') || (caller !== 'anonymous' && route.roles.includes(caller));
       test(`${route.method.toUpperCase()} ${route.path} as ${caller} → ${allowed ? 'admitted' : 'refused'}`, async () => {
-        const path = route.path.replace(':fid', 'fed-none').replace(':round', '1').replace(':vid', 'fed-none.v0').replace(':siteId', 'site-none').replace(':tokenId', 'tok-none').replace(':asset', 'app.js');
+        const path = pathOf(route.path, NONE);
         const body = route.method === 'post' ? (route.body === 'binary' ? new Uint8Array([0]) : {}) : undefined;
         let res: Response;
         if (caller === 'site') {
@@ -83,19 +87,19 @@ describe('route × role matrix: a site outside the federation', () => {
   });
   afterAll(async () => c.close());
 
-  const siteRoutes = routeTable({} as never).filter((r) => r.roles.includes('site') && r.path !== '/v1/sites/self');
+  const siteRoutes = routeTable({} as never).filter((r) => r.roles.includes('site') && r.path !== api.siteSelf.path);
 
   test('every site route but /v1/sites/self is federation-scoped', () => {
     expect(siteRoutes.length).toBeGreaterThanOrEqual(12);
-    for (const r of siteRoutes) expect(r.path.includes(':fid') || r.path.includes(':vid') || r.path === '/v1/population/reports').toBe(true);
+    for (const r of siteRoutes) expect(r.path.includes(':fid') || r.path.includes(':vid') || r.path === api.populationReports.path).toBe(true);
   });
 
   for (const route of siteRoutes) {
     test(`${route.method.toUpperCase()} ${route.path} as a site outside the federation → 403 NOT_A_MEMBER`, async () => {
-      const path = route.path.replace(':fid', fid).replace(':round', '1').replace(':vid', v0);
+      const path = pathOf(route.path, { ...NONE, fid, vid: v0 });
       const body = route.method === 'get' ? undefined
         : route.body === 'binary' ? new Uint8Array([0])
-        : route.path === '/v1/population/reports' ? populationReport(v0)
+        : route.path === api.populationReports.path ? populationReport(v0)
         : {};
       const res = await outsider.request(route.method.toUpperCase(), path, body);
       expect({ status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code }).toEqual({ status: 403, code: 'NOT_A_MEMBER' });

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Role } from './auth';
+import { api, type Api, type BodyKind, type Method, type Operation, type Role } from '@twinfed/shared';
 import type { HttpDeps } from './deps';
 import { federationHandlers } from './routes/federations';
 import { modelHandlers } from './routes/models';
@@ -7,78 +7,69 @@ import { siteHandlers } from './routes/sites';
 import { healthHandlers } from './routes/health';
 import { populationHandlers } from './routes/population';
 import { metricsHandlers } from './routes/metrics';
+import { openApiHandlers } from './routes/openapi';
 import { statsHandlers } from './routes/stats';
 import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
 import { auditHandlers } from './routes/audit';
 import { dashboardHandlers } from '../dashboard/assets';
 
-/** How a route's body is read: JSON (≤ maxJsonBytes) or binary (≤ maxUpdateBytes). Both are read raw: signatures cover the bytes. */
-export type BodyKind = 'json' | 'binary';
+export type { BodyKind };
 
-/** One route: the single source of truth for its path, method, admitted roles and handler. */
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** A handler for every operation of the contract: a missing or extra one does not compile. */
+type Handlers = { readonly [K in keyof Api]: { readonly [M in keyof Api[K] & Method]: Handler } };
+
+/** One route: the contract's operation (path, method, roles, body kind) and the handler that serves it. */
 export interface RouteDef {
-  method: 'get' | 'post';
+  /** The resource's name in the contract (`api`). */
+  name: keyof Api;
+  method: Method;
   path: string;
   roles: readonly Role[];
   body: BodyKind;
-  handler: (req: Request, res: Response) => Promise<void>;
+  operation: Operation;
+  handler: Handler;
 }
 
-const READERS = ['operator', 'researcher'] as const;
-
-/** Every route of the coordinator's REST API with the roles that may call it. A test walks every route × role. */
+/** Every route of the coordinator's REST API: the contract's operations, each with its handler. A test walks every route × role. */
 export function routeTable(deps: HttpDeps): RouteDef[] {
   const sites = siteHandlers(deps);
   const feds = federationHandlers(deps);
   const models = modelHandlers(deps);
   const health = healthHandlers(deps);
-  const population = populationHandlers(deps);
-  const metrics = metricsHandlers(deps);
   const stats = statsHandlers(deps);
   const secagg = secaggHandlers(deps);
   const tokens = tokenHandlers(deps);
   const audit = auditHandlers(deps);
+  const population = populationHandlers(deps);
   const dashboard = dashboardHandlers();
-  const r = (method: RouteDef['method'], path: string, roles: readonly Role[], handler: RouteDef['handler'], body: BodyKind = 'json'): RouteDef => ({ method, path, roles, body, handler });
-  return [
-    r('get', '/healthz', ['public'], health.live),
-    r('get', '/readyz', ['public'], health.ready),
-    r('get', '/metrics', READERS, metrics.get),
-    r('get', '/dashboard', ['public'], dashboard.page),
-    r('get', '/dashboard/:asset', ['public'], dashboard.asset),
-    r('get', '/v1/coordinator', ['public'], sites.coordinatorKeys),
-    r('post', '/v1/enroll', ['public'], sites.enroll),
-    r('get', '/v1/sites/self', ['site'], sites.self),
-    r('get', '/v1/federations', READERS, feds.list),
-    r('post', '/v1/federations', ['operator'], feds.create),
-    r('get', '/v1/federations/:fid', [...READERS, 'site'], feds.get),
-    r('get', '/v1/federations/:fid/rounds', READERS, feds.rounds),
-    r('get', '/v1/federations/:fid/evaluations', READERS, feds.evaluations),
-    r('get', '/v1/federations/:fid/rounds/current', ['site'], feds.current),
-    r('post', '/v1/federations/:fid/rounds/:round/updates', ['site'], feds.upload, 'binary'),
-    r('get', '/v1/federations/:fid/rounds/:round/secagg', ['site'], secagg.state),
-    r('post', '/v1/federations/:fid/rounds/:round/secagg/shares', ['site'], secagg.shares),
-    r('post', '/v1/federations/:fid/rounds/:round/secagg/consistency', ['site'], secagg.consistency),
-    r('post', '/v1/federations/:fid/rounds/:round/secagg/reveal', ['site'], secagg.reveal),
-    r('get', '/v1/federations/:fid/stats', ['site'], stats.session),
-    r('post', '/v1/federations/:fid/stats', ['site'], stats.contribute),
-    r('get', '/v1/federations/:fid/normalization', READERS, stats.pooled),
-    r('get', '/v1/models', READERS, models.list),
-    r('get', '/v1/models/:vid', [...READERS, 'site'], models.get),
-    r('get', '/v1/models/:vid/weights', [...READERS, 'site'], models.weights),
-    r('get', '/v1/models/:vid/evaluations', READERS, models.evaluations),
-    r('post', '/v1/models/:vid/evaluations', ['site'], models.report),
-    r('post', '/v1/population/reports', ['site'], population.report),
-    r('get', '/v1/population', READERS, population.view),
-    r('post', '/v1/admin/invitations', ['operator'], sites.invite),
-    r('get', '/v1/admin/sites', READERS, sites.list),
-    r('post', '/v1/admin/sites/:siteId/revoke', ['operator'], sites.revoke),
-    r('get', '/v1/admin/audit', ['operator'], audit.list),
-    r('get', '/v1/admin/audit/heads', ['operator'], audit.heads),
-    r('get', '/v1/admin/audit/verify', ['operator'], audit.verify),
-    r('post', '/v1/admin/tokens', ['operator'], tokens.create),
-    r('get', '/v1/admin/tokens', ['operator'], tokens.list),
-    r('post', '/v1/admin/tokens/:tokenId/revoke', ['operator'], tokens.revoke),
-  ];
+  // One line per family of handlers, each entry `contract name: { method: handler }`.
+  const handlers: Handlers = {
+    healthz: { get: health.live }, readyz: { get: health.ready }, metrics: { get: metricsHandlers(deps).get }, openapi: { get: openApiHandlers().get },
+    dashboard: { get: dashboard.page }, dashboardAsset: { get: dashboard.asset },
+    coordinatorKeys: { get: sites.coordinatorKeys }, enroll: { post: sites.enroll }, siteSelf: { get: sites.self },
+    invitations: { post: sites.invite }, adminSites: { get: sites.list }, revokeSite: { post: sites.revoke },
+    federations: { get: feds.list, post: feds.create }, federation: { get: feds.get }, rounds: { get: feds.rounds }, federationEvaluations: { get: feds.evaluations },
+    currentRound: { get: feds.current }, updates: { post: feds.upload },
+    secagg: { get: secagg.state }, secaggShares: { post: secagg.shares }, secaggConsistency: { post: secagg.consistency }, secaggReveal: { post: secagg.reveal },
+    federationStats: { get: stats.session, post: stats.contribute }, normalization: { get: stats.pooled },
+    models: { get: models.list }, model: { get: models.get }, modelWeights: { get: models.weights }, modelEvaluations: { get: models.evaluations, post: models.report },
+    populationReports: { post: population.report }, population: { get: population.view },
+    audit: { get: audit.list }, auditHeads: { get: audit.heads }, auditVerify: { get: audit.verify },
+    tokens: { get: tokens.list, post: tokens.create }, revokeToken: { post: tokens.revoke },
+  };
+  const routes: RouteDef[] = [];
+  for (const name of Object.keys(api) as Array<keyof Api>) {
+    const resource: { path: string } & Partial<Record<Method, Operation>> = api[name];
+    const served = handlers[name] as Partial<Record<Method, Handler>>;
+    for (const method of ['get', 'post'] as const) {
+      const operation = resource[method];
+      const handler = served[method];
+      if (!operation || !handler) continue;
+      routes.push({ name, method, path: resource.path, roles: operation.roles, body: operation.request.body === 'binary' ? 'binary' : 'json', operation, handler });
+    }
+  }
+  return routes;
 }

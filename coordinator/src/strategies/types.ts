@@ -1,4 +1,4 @@
-import type { StrategyName } from '@twinfed/shared';
+import type { ClientConfig, StrategyName } from '@twinfed/shared';
 
 /**
  * Server-side state a strategy carries from round to round (e.g. FedAdam's `m` and `v`), as named
@@ -30,18 +30,8 @@ export interface SelectionContext extends RoundContext {
   readonly sitesPerRound?: number;
 }
 
-/** Round instructions a site needs besides the plan's training settings (JSON-safe; a type alias so it fits `Record<string, unknown>`). */
-export type ClientConfig = {
-  /** FedProx: add (mu/2)·‖w − w_round_start‖² to the local loss. */
-  readonly proximalMu?: number;
-  /**
-   * SCAFFOLD (FLamby's efficient variant): the site keeps its own control variate c_i and, at the start
-   * of each round, updates c_i ← c_i + (x_server − y_i,prev) / (serverLr · clientLr · localSteps), where
-   * y_i,prev = serverLr·y_i + (1 − serverLr)·x_prev is its previous round's model scaled the way FLamby
-   * scales it. The site uploads its raw trained weights y_i: the server applies serverLr itself.
-   */
-  readonly scaffold?: { readonly serverLr: number };
-};
+/** Round instructions a site needs besides the plan's training settings: the wire type of `clientConfig` (shared schemas/api.ts). */
+export type { ClientConfig };
 
 /** The sites chosen for a round and what to tell them. */
 export interface RoundPlan {

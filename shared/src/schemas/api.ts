@@ -37,6 +37,13 @@ export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
 export const EnrollResponseSchema = z.object({ siteId: id, name: z.string(), coordinator: CoordinatorKeysSchema });
 export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 
+/** POST /v1/federations (operator): the plan is checked by the coordinator itself (`INVALID_PLAN` with the issues; see `PlanSchema`). */
+export const CreateFederationSchema = z.object({ plan: z.unknown().describe('A federation plan (docs/plan.md; `twinfed plan schema` prints its JSON Schema).') }).strict();
+export type CreateFederation = z.infer<typeof CreateFederationSchema>;
+
+/** The body of an action that takes no input (revocations): `{}`. */
+export const EmptyBodySchema = z.object({}).strict();
+
 /** POST /v1/admin/invitations (operator). */
 export const CreateInvitationSchema = z
   .object({ siteName: nameSchema({ max: 100, unique: true }), ttlSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600) })
@@ -94,10 +101,12 @@ export const FederationViewSchema = z.object({
 });
 export type FederationView = z.infer<typeof FederationViewSchema>;
 
+/** What names a round: its federation and number. */
+const roundKey = { federationId: id, round: z.number().int() };
+
 /** One round's public state. */
 export const RoundViewSchema = z.object({
-  federationId: id,
-  round: z.number().int(),
+  ...roundKey,
   state: RoundStateSchema,
   baseVersionId: id,
   /** Sites see only themselves here unless the plan sets `privacy.shareContributorsWithSites`; operators and researchers see all. */
@@ -113,8 +122,18 @@ export const RoundViewSchema = z.object({
 });
 export type RoundView = z.infer<typeof RoundViewSchema>;
 
-/** Strategy-specific instructions a site needs for a round (e.g. FedProx mu). */
-export const ClientConfigSchema = z.record(z.string(), z.unknown());
+/** Round instructions a site needs besides the plan's training settings, set by the federation's strategy (empty for most). */
+export const ClientConfigSchema = z.object({
+  /** FedProx: add (mu/2)·‖w − w_round_start‖² to the local loss. */
+  proximalMu: z.number().optional(),
+  /**
+   * SCAFFOLD (FLamby's efficient variant): the site keeps its own control variate c_i and, at the start
+   * of each round, updates c_i ← c_i + (x_server − y_i,prev) / (serverLr · clientLr · localSteps), where
+   * y_i,prev = serverLr·y_i + (1 − serverLr)·x_prev is its previous round's model scaled the way FLamby
+   * scales it. The site uploads its raw trained weights y_i: the server applies serverLr itself.
+   */
+  scaffold: z.object({ serverLr: z.number() }).optional(),
+});
 export type ClientConfig = z.infer<typeof ClientConfigSchema>;
 
 /** GET …/rounds/current (site): what this site should do now. */
@@ -129,8 +148,7 @@ export type CurrentRound = z.infer<typeof CurrentRoundSchema>;
 
 /** Acknowledgement of an upload, sent only once the envelope is durable. */
 export const UploadAckSchema = z.object({
-  federationId: id,
-  round: z.number().int(),
+  ...roundKey,
   siteId: id,
   digest: z.string(),
   status: z.enum(['accepted', 'duplicate']),
@@ -167,6 +185,26 @@ export type EvaluationReport = z.infer<typeof EvaluationReportSchema>;
 /** An evaluation as stored. */
 export const EvaluationViewSchema = z.object({ versionId: id, siteId: id, n: z.number().int(), metrics: z.record(z.string(), z.number()), createdAt: iso });
 export type EvaluationView = z.infer<typeof EvaluationViewSchema>;
+
+/** POST /v1/population/reports: the stored report's key. */
+export const PopulationReportAckSchema = z.object({ versionId: id, siteId: id, createdAt: iso });
+export type PopulationReportAck = z.infer<typeof PopulationReportAckSchema>;
+
+/** A published, signed model version as the coordinator serves it (`GET /v1/models[/:vid]`); extra fields pass through. */
+export const ModelVersionViewSchema = z.looseObject({
+  id,
+  federationId: id,
+  parentVersionId: id.nullable(),
+  round: z.number().int(),
+  /** Lowercase hex sha256 of the weights binary served at `GET /v1/models/:vid/weights`. */
+  weightsSha256: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex sha256'),
+  /** The coordinator's Ed25519 signature over `meta` (base64). */
+  signature: z.string().min(1),
+  createdAt: iso,
+  /** Strategy, contributing sites, metrics, DP ε … as the coordinator signed them: untrusted until verified against the pinned key. */
+  meta: z.record(z.string(), z.unknown()).default({}),
+});
+export type ModelVersionView = z.infer<typeof ModelVersionViewSchema>;
 
 /** GET /v1/federations/:fid/evaluations: each version of a federation (publication order) with the sites' evaluations of it (by site). */
 export const FederationEvaluationsSchema = z.object({

@@ -1,24 +1,22 @@
-import { z } from 'zod';
 import {
-  CoordinatorKeysSchema,
-  CurrentRoundSchema,
-  EnrollResponseSchema,
-  SecaggAckSchema,
-  SecaggStateSchema,
-  StatsAckSchema,
-  StatsSessionSchema,
-  UploadAckSchema,
-  routes,
+  api,
+  callOf,
+  responseSchema,
+  type BodyOf,
+  type Call,
   type CoordinatorKeys,
   type CurrentRound,
   type EnrollRequest,
   type EnrollResponse,
   type EvaluationReport,
+  type Operation,
+  type ResponseOf,
   type SecaggAck,
   type SecaggConsistency,
   type SecaggReveal,
   type SecaggShares,
   type SecaggState,
+  type SiteView,
   type StatsAck,
   type StatsContribution,
   type StatsSession,
@@ -60,8 +58,8 @@ export interface SiteApi {
   secaggReveal?(opts: { federationId: string; round: number; body: SecaggReveal; signal?: AbortSignal }): Promise<SecaggAck>;
 }
 
-const SignedModelSchema = z.object({ meta: z.unknown(), signature: z.string().min(1).max(200) });
-const AnySchema = z.unknown();
+/** What a site reads of a served version: the signed metadata and its signature (the rest restates them, unsigned). */
+const SignedPartSchema = api.model.get.response.schema.pick({ meta: true, signature: true });
 
 /**
  * The site's HTTP client of the coordinator: signs every request with the site key (when credentials are
@@ -80,82 +78,85 @@ export class CoordinatorClient implements SiteApi {
     return this.http.baseUrl;
   }
 
+  /** Sends `call` (with a JSON or binary body, if any) and parses the answer with the operation's response schema. */
+  private call<O extends Operation>(c: Call<O>, body: { json?: BodyOf<O>; binary?: Uint8Array; signal?: AbortSignal | undefined } = {}): Promise<ResponseOf<O>> {
+    const { signal, ...payload } = body;
+    return this.http.json({ method: c.method, path: c.path, ...payload, ...(signal ? { signal } : {}) }, responseSchema(c.operation));
+  }
+
   /** `GET /v1/coordinator` (public): the coordinator's keys and fingerprint. */
   coordinatorKeys(): Promise<CoordinatorKeys> {
-    return this.http.json({ method: 'GET', path: routes.coordinatorKeys }, CoordinatorKeysSchema);
+    return this.call(callOf(api.coordinatorKeys, 'get', {}));
   }
 
   /** `POST /v1/enroll` (anonymous, token-authenticated). */
   enroll(body: EnrollRequest): Promise<EnrollResponse> {
-    return this.http.json({ method: 'POST', path: routes.enroll, json: body }, EnrollResponseSchema);
+    return this.call(callOf(api.enroll, 'post', {}), { json: body });
   }
 
   /** `GET /v1/sites/self`: the coordinator's record of this site (checks that the key is accepted). */
-  self(): Promise<unknown> {
-    return this.http.json({ method: 'GET', path: routes.siteSelf }, AnySchema);
+  self(): Promise<SiteView> {
+    return this.call(callOf(api.siteSelf, 'get', {}));
   }
 
   /** `GET …/rounds/current`: what this site should do now in `federationId`. */
   currentRound(federationId: string, options: { signal?: AbortSignal } = {}): Promise<CurrentRound> {
-    return this.http.json({ method: 'GET', path: routes.currentRound(federationId), ...options }, CurrentRoundSchema);
+    return this.call(callOf(api.currentRound, 'get', { fid: federationId }), options);
   }
 
   /** `GET /v1/models/:id`: signed metadata (verify before use). */
   model(versionId: string, options: { signal?: AbortSignal } = {}): Promise<SignedModelVersion> {
-    return this.http.json({ method: 'GET', path: routes.model(versionId), ...options }, SignedModelSchema);
+    const { method, path } = callOf(api.model, 'get', { vid: versionId });
+    return this.http.json({ method, path, ...options }, SignedPartSchema);
   }
 
   /** `GET /v1/models/:id/weights`: the serialised weights (verify their digest before use). */
   async modelWeights(versionId: string, options: { signal?: AbortSignal } = {}): Promise<ModelWeightsDownload> {
-    const res = await this.http.send({ method: 'GET', path: routes.modelWeights(versionId), ...options });
+    const { method, path } = callOf(api.modelWeights, 'get', { vid: versionId });
+    const res = await this.http.send({ method, path, ...options });
     const etag = res.headers.get('etag')?.replace(/^W\//, '').replace(/"/g, '');
     return { bytes: res.body, etag: etag || undefined };
   }
 
   /** `POST …/rounds/:round/updates`: the sealed envelope; resolves once the coordinator stored it durably. */
   uploadUpdate(opts: { federationId: string; round: number; envelope: Uint8Array; signal?: AbortSignal }): Promise<UploadAck> {
-    const req = { method: 'POST' as const, path: routes.updates(opts.federationId, opts.round), binary: opts.envelope };
-    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, UploadAckSchema);
+    return this.call(callOf(api.updates, 'post', { fid: opts.federationId, round: opts.round }), { binary: opts.envelope, signal: opts.signal });
   }
 
   /** `POST /v1/models/:id/evaluations`: this site's metrics of a version on its held-out rows. */
   async postEvaluation(opts: { versionId: string; report: EvaluationReport; signal?: AbortSignal }): Promise<void> {
-    const req = { method: 'POST' as const, path: routes.modelEvaluations(opts.versionId), json: opts.report };
-    await this.http.send(opts.signal ? { ...req, signal: opts.signal } : req);
+    // The answer (the stored evaluation) tells the site nothing it does not know: success is enough.
+    const { method, path } = callOf(api.modelEvaluations, 'post', { vid: opts.versionId });
+    await this.http.send({ method, path, json: opts.report, ...(opts.signal ? { signal: opts.signal } : {}) });
   }
 
   /** `GET /v1/federations/:id/stats`: the cohort of the secure sum, who contributed, and the sum once complete. */
   statsSession(federationId: string, options: { signal?: AbortSignal } = {}): Promise<StatsSession> {
-    return this.http.json({ method: 'GET', path: routes.federationStats(federationId), ...options }, StatsSessionSchema);
+    return this.call(callOf(api.federationStats, 'get', { fid: federationId }), options);
   }
 
   /** `POST /v1/federations/:id/stats`: this site's masked statistics (idempotent for the same bytes). */
   contributeStats(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck> {
-    const req = { method: 'POST' as const, path: routes.federationStats(opts.federationId), json: opts.contribution };
-    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, StatsAckSchema);
+    return this.call(callOf(api.federationStats, 'post', { fid: opts.federationId }), { json: opts.contribution, signal: opts.signal });
   }
 
   /** `GET …/rounds/:round/secagg`: the round's secure aggregation as this site sees it. */
   secaggState(opts: { federationId: string; round: number; signal?: AbortSignal }): Promise<SecaggState> {
-    const req = { method: 'GET' as const, path: routes.secagg(opts.federationId, opts.round) };
-    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, SecaggStateSchema);
+    return this.call(callOf(api.secagg, 'get', { fid: opts.federationId, round: opts.round }), { signal: opts.signal });
   }
 
   /** `POST …/secagg/shares`: this site's round mask public key and share boxes (idempotent). */
   secaggShares(opts: { federationId: string; round: number; body: SecaggShares; signal?: AbortSignal }): Promise<SecaggAck> {
-    const req = { method: 'POST' as const, path: routes.secaggShares(opts.federationId, opts.round), json: opts.body };
-    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, SecaggAckSchema);
+    return this.call(callOf(api.secaggShares, 'post', { fid: opts.federationId, round: opts.round }), { json: opts.body, signal: opts.signal });
   }
 
   /** `POST …/secagg/consistency`: this site's signature over the round as it saw it (idempotent). */
   secaggConsistency(opts: { federationId: string; round: number; body: SecaggConsistency; signal?: AbortSignal }): Promise<SecaggAck> {
-    const req = { method: 'POST' as const, path: routes.secaggConsistency(opts.federationId, opts.round), json: opts.body };
-    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, SecaggAckSchema);
+    return this.call(callOf(api.secaggConsistency, 'post', { fid: opts.federationId, round: opts.round }), { json: opts.body, signal: opts.signal });
   }
 
   /** `POST …/secagg/reveal`: this site's shares of the survivors' seeds and the dropped sites' mask keys (idempotent). */
   secaggReveal(opts: { federationId: string; round: number; body: SecaggReveal; signal?: AbortSignal }): Promise<SecaggAck> {
-    const req = { method: 'POST' as const, path: routes.secaggReveal(opts.federationId, opts.round), json: opts.body };
-    return this.http.json(opts.signal ? { ...req, signal: opts.signal } : req, SecaggAckSchema);
+    return this.call(callOf(api.secaggReveal, 'post', { fid: opts.federationId, round: opts.round }), { json: opts.body, signal: opts.signal });
   }
 }

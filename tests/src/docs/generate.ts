@@ -1,4 +1,5 @@
 /** Every generated document: its path (from the repository root) and its text. */
+import { openApiDocument } from '@twinfed/shared';
 import { dataMappingDoc } from './data-mapping-doc';
 import { errorsDoc } from './errors-doc';
 import { planDoc } from './plan-doc';
@@ -11,5 +12,6 @@ export async function generatedDocs(): Promise<Array<{ file: string; text: strin
     { file: 'docs/plan.md', text: planDoc() },
     { file: 'docs/data-mapping.md', text: await dataMappingDoc() },
     { file: 'docs/errors.md', text: errorsDoc() },
+    { file: 'docs/openapi.json', text: `${JSON.stringify(openApiDocument(), null, 2)}\n` },
   ];
 }

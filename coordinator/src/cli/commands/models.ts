@@ -1,9 +1,9 @@
 /** `twinfed models list|show|export`: the registry of signed global model versions. */
 import type { Command } from 'commander';
-import { fromB64, verifyModelVersion, type CoordinatorKeys, type EvaluationView } from '@twinfed/shared';
+import { fromB64, verifyModelVersion, type CoordinatorKeys, type EvaluationView, type ModelVersionView } from '@twinfed/shared';
 import { createContext, type CliDeps, type CommandContext } from '../context';
 import { formatMetrics, renderKeyValues, renderTable, short } from '../format';
-import { metaFields, type ModelVersionView } from '../model-version';
+import { metaFields } from '../model-version';
 import { exportModel } from './model-export';
 
 /** Longest parent chain `models show` walks. */

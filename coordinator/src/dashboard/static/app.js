@@ -21,6 +21,20 @@
     }
   }
 
+  /** The API's path patterns, from /dashboard/api-paths.js (generated from the shared contract). */
+  // @ts-ignore TWINFED_PATHS is the global of /dashboard/api-paths.js
+  const PATHS = /** @type {Record<string, string>} */ (window.TWINFED_PATHS);
+
+  /**
+   * A concrete path: the named pattern with its `:params` filled (URI-encoded), then the query, if any.
+   * @param {string} name @param {Record<string, string>} [params] @param {Record<string, string>} [query]
+   */
+  function path(name, params = {}, query = {}) {
+    const p = PATHS[name].replace(/:([A-Za-z][A-Za-z0-9]*)/g, (_, k) => encodeURIComponent(params[k]));
+    const q = new URLSearchParams(query).toString();
+    return q ? `${p}?${q}` : p;
+  }
+
   /** GET a JSON route with the bearer token. @param {string} path */
   async function api(path) {
     const res = await fetch(path, { headers: { authorization: `Bearer ${state.token}`, accept: 'application/json' } });
@@ -66,7 +80,7 @@
   async function signIn(token) {
     state.token = token;
     try {
-      await api('/v1/federations');
+      await api(path('federations'));
     } catch (e) {
       state.token = '';
       sessionStorage.removeItem(TOKEN_KEY);
@@ -93,7 +107,7 @@
 
   async function refresh() {
     try {
-      const [feds, sites, population] = await Promise.all([api('/v1/federations'), api('/v1/admin/sites'), api('/v1/population')]);
+      const [feds, sites, population] = await Promise.all([api(path('federations')), api(path('adminSites')), api(path('population'))]);
       renderFederations(feds.federations);
       renderSites(sites.sites);
       renderPopulation(population);
@@ -138,9 +152,9 @@
   async function renderFederation(fed, sites) {
     if (!fed) return;
     const names = new Map(sites.map((s) => [s.id, s.name]));
-    const { models } = await api(`/v1/models?federation=${encodeURIComponent(fed.id)}`);
+    const { models } = await api(path('models', {}, { federation: fed.id }));
     const versions = [...models].sort((a, b) => a.round - b.round).slice(-MAX_VERSIONS);
-    const evals = await Promise.all(versions.map((v) => api(`/v1/models/${encodeURIComponent(v.id)}/evaluations`).then((r) => r.evaluations)));
+    const evals = await Promise.all(versions.map((v) => api(path('modelEvaluations', { vid: v.id })).then((r) => r.evaluations)));
     $('federation').hidden = false;
     $('federation-title').textContent = `${fed.name} (${fed.id})`;
     const p = fed.plan;

@@ -1,14 +1,10 @@
 /** Operator routes of the audit trail: page the chain, read the signed heads, verify both. */
 import type { Request, Response } from 'express';
-import { z } from 'zod';
-import { TwinfedError, type AuditListResponse } from '@twinfed/shared';
+import { TwinfedError, api, type AuditListResponse } from '@twinfed/shared';
 import { verifyStoreAudit } from '../../audit/verify';
 import type { HttpDeps } from '../deps';
 
-const ListQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+const ListQuery = api.audit.get.request.query;
 
 /** Handlers for `GET /v1/admin/audit`, `/v1/admin/audit/heads` and `/v1/admin/audit/verify` (operator only). */
 export function auditHandlers(deps: HttpDeps) {
