@@ -42,7 +42,7 @@ describe('twin store pseudonymity', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps hospital ids, other identifiers and names out of every table but the mapping table', async () => {
+  test('keeps hospital ids, other identifiers and names out of every table but the mapping table', async () => {
     const store = await openTwinStore({ dataDir: dir });
     // Resource ids that embed the MRN on purpose: source ids are stored only as keyed hashes.
     const named = { name: [{ family: 'Lovelace', given: ['Ada'], text: 'Ada Lovelace' }] };

@@ -12,7 +12,7 @@ describe('site secret', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is created once with 32 random bytes and mode 0600, then loaded unchanged', () => {
+  test('is created once with 32 random bytes and mode 0600, then loaded unchanged', () => {
     const sub = path.join(dir, 'data');
     const a = loadOrCreateSiteSecret(sub);
     expect(a).toHaveLength(32);
@@ -24,7 +24,7 @@ describe('site secret', () => {
     expect(other.equals(a)).toBe(false);
   });
 
-  it('refuses a secret readable by other users and a malformed one', () => {
+  test('refuses a secret readable by other users and a malformed one', () => {
     loadOrCreateSiteSecret(dir);
     const file = path.join(dir, SITE_SECRET_FILE);
     fs.chmodSync(file, 0o644);
