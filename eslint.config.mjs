@@ -72,7 +72,8 @@ export default tseslint.config(
   { files: ['**/*.mjs'], languageOptions: { sourceType: 'module' } },
   {
     files: ['coordinator/src/dashboard/static/**/*.js'],
-    languageOptions: { globals: globals.browser, sourceType: 'script' },
+    // uPlot: the global of /dashboard/uplot.js, loaded by index.html before app.js.
+    languageOptions: { globals: { ...globals.browser, uPlot: 'readonly' }, sourceType: 'script' },
   },
   prettier,
 );

@@ -23,6 +23,7 @@ describe('printable', () => {
   test('printableJson escapes what JSON.stringify leaves raw and parses back to the same value', () => {
     const value = { 'x\u001b[2Jy': 'a\u009b31m\u202Eb\u2028', n: [1, 'Charité'] };
     const text = printableJson(value);
+    // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e\u2028]/);
     expect(text).toContain('\\u009b');
     expect(JSON.parse(text)).toEqual(value);

@@ -88,6 +88,7 @@ describe('twinfed federations status against a real coordinator', () => {
   test('--json gives the same summaries, every metric the sites reported, and the sites’ values with --sites', async () => {
     const r = await op('--json', 'federations', 'status', fid, '--sites');
     expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     const out = JSON.parse(r.stdout) as { progress: Array<{ round: number; evaluatedBy: number; metrics: Record<string, { mean: number | null; min: number | null; max: number | null; count: number; missing: number }>; sites: Array<{ siteId: string; name: string; metrics: Record<string, number> }> }> };
     expect(out.progress.map((p) => [p.round, p.evaluatedBy])).toEqual([[0, 2], [1, 3], [2, 0]]);
@@ -109,6 +110,7 @@ describe('twinfed federations status against a real coordinator', () => {
   test('a metric name with terminal escape sequences prints harmlessly (models show)', async () => {
     const r = await op('models', 'show', `${fid}.v1`);
     expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(r.stdout).toContain('x\\x1b]0;owned\\x07\\x1b[2J\\x9b31m=1');
   });

@@ -141,6 +141,7 @@ describe('federations status', () => {
     cli.fake.sites[1]!.name = 'Evil\u001b[2J\u001b]0;owned\u0007\u009b31m';
     const r = await run(op('federations', 'status', 'fed-1', '--sites'));
     expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(tableAfter(r.stdout, 'Per site (')).toEqual([
       ['SITE', 'ID', 'R0', 'R1'],

@@ -30,7 +30,7 @@ function fetchFor(c: FakeCoordinator): FetchLike {
     try {
       if (p === routes.coordinatorKeys) return Response.json(keys);
       if (p === routes.enroll) {
-        const body = JSON.parse(String(init.body)) as { signPublicKey: string; boxPublicKey: string };
+        const body = JSON.parse(init.body as string) as { signPublicKey: string; boxPublicKey: string };
         c.siteSignPublicKey = Buffer.from(body.signPublicKey, 'base64');
         c.siteBoxPublicKey = Buffer.from(body.boxPublicKey, 'base64');
         return Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys });
@@ -43,7 +43,7 @@ function fetchFor(c: FakeCoordinator): FetchLike {
       }
       const evaluation = /^\/v1\/models\/([^/]+)\/evaluations$/.exec(p);
       if (evaluation) {
-        await c.postEvaluation({ versionId: evaluation[1]!, report: JSON.parse(String(init.body)) });
+        await c.postEvaluation({ versionId: evaluation[1]!, report: JSON.parse(init.body as string) });
         return Response.json({}, { status: 201 });
       }
       const model = /^\/v1\/models\/([^/]+)$/.exec(p);
@@ -148,6 +148,7 @@ describe('twinfed-site CLI', () => {
     );
     const s = io();
     expect(await cli(['status', '--data-dir', dataDir], s.deps)).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(s.out()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(s.out()).toContain('Site:          "Evil\\x1b[2J\\x1b]0;owned\\x07" (id site-a)\n');
     expect(s.out()).toContain(

@@ -27,8 +27,14 @@ export function putPopulationReport(c: SqlContext, r: PopulationReportRecord): P
 export function listPopulationReports(c: SqlContext, filter: { versionId?: string; federationId?: string } = {}): PopulationReportRecord[] {
   const where: string[] = [];
   const args: string[] = [];
-  if (filter.versionId !== undefined) (where.push('p.version_id = ?'), args.push(filter.versionId));
-  if (filter.federationId !== undefined) (where.push('p.federation_id = ?'), args.push(filter.federationId));
+  if (filter.versionId !== undefined) {
+    where.push('p.version_id = ?');
+    args.push(filter.versionId);
+  }
+  if (filter.federationId !== undefined) {
+    where.push('p.federation_id = ?');
+    args.push(filter.federationId);
+  }
   const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY v.rowid, p.site_id`;
   return (c.stmt(sql).all(...args) as Row[]).map(toRecord);
 }

@@ -73,7 +73,7 @@ function fakeOps(step: readonly number[], created: CreateTrainerOptions[]): Mode
         dispose: () => undefined,
       };
     },
-    evaluate: async () => ({ n: 1, accuracy: 0.5, auc: 0.5, loss: 1, brier: 0.25 }) as never,
+    evaluate: async () => ({ n: 1, accuracy: 0.5, auc: 0.5, loss: 1, brier: 0.25 }),
   };
 }
 
