@@ -97,7 +97,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   });
   const initialTls = config.tlsCert && config.tlsKey ? loadServerTls(config.tlsCert, config.tlsKey) : null;
   // An https.Server is an http.Server with TLS underneath (same 'request' and 'upgrade' events): socket.io attaches alike.
-  const server: http.Server = initialTls ? (https.createServer({ cert: initialTls.cert, key: initialTls.key }, app) as unknown as http.Server) : http.createServer(app);
+  const server: http.Server = initialTls ? https.createServer({ cert: initialTls.cert, key: initialTls.key }, app) : http.createServer(app);
   applyServerTimeouts(server, config);
   const inFlight = trackRequests(server);
   sockets = attachSockets({
@@ -145,7 +145,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
         logger.info({ inFlight: inFlight.count() }, 'coordinator stopping: finishing in-flight requests');
         await inFlight.idle(until);
         await withDeadline(engine.drain(), until);
-        const socketsClosed = sockets!.close(); // tells every site socket goodbye, then closes the HTTP server
+        const socketsClosed = sockets.close(); // tells every site socket goodbye, then closes the HTTP server
         server.closeAllConnections(); // idle keep-alive connections must not hold the shutdown up
         await socketsClosed;
         if (!options.store) await store.close();

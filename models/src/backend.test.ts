@@ -4,12 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, wasmDistDir } from './backend';
 
 describe('initBackend', () => {
-  it('locates the wasm binaries in the package dist directory', () => {
+  test('locates the wasm binaries in the package dist directory', () => {
     expect(fs.existsSync(path.join(wasmDistDir(), 'tfjs-backend-wasm.wasm'))).toBe(true);
     expect(fs.existsSync(path.join(wasmDistDir(), 'tfjs-backend-wasm-simd.wasm'))).toBe(true);
   });
 
-  it('falls back from node (tfjs-node is not installed) to wasm, and computes there', async () => {
+  test('falls back from node (tfjs-node is not installed) to wasm, and computes there', async () => {
     expect(await initBackend({ prefer: 'node' })).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     const t = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
@@ -17,7 +17,7 @@ describe('initBackend', () => {
     t.dispose();
   });
 
-  it('does not re-initialise (or re-require) for the same preference', async () => {
+  test('does not re-initialise (or re-require) for the same preference', async () => {
     const calls: string[] = [];
     const name = await initBackend({
       prefer: 'node',
@@ -30,7 +30,7 @@ describe('initBackend', () => {
     expect(name).toBe('wasm');
   });
 
-  it('is idempotent and switches only on a different explicit preference', async () => {
+  test('is idempotent and switches only on a different explicit preference', async () => {
     const a = initBackend({ prefer: 'wasm' });
     expect(initBackend({ prefer: 'wasm' })).toBe(a);
     expect(await a).toBe('wasm');

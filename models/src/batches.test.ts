@@ -8,7 +8,7 @@ function take(s: BatchSchedule, k: number): number[][] {
 }
 
 describe('BatchSchedule', () => {
-  it('cuts each epoch into batches, keeps the last partial batch, reshuffles when exhausted', () => {
+  test('cuts each epoch into batches, keeps the last partial batch, reshuffles when exhausted', () => {
     const s = new BatchSchedule({ n: 10, batchSize: 4, seed: 1 });
     expect(s.batchesPerEpoch).toBe(3);
     const first = take(s, 3);
@@ -20,7 +20,7 @@ describe('BatchSchedule', () => {
     expect(second.flat()).not.toEqual(first.flat());
   });
 
-  it('continues mid-epoch: two rounds of 2 steps equal one run of 4 steps', () => {
+  test('continues mid-epoch: two rounds of 2 steps equal one run of 4 steps', () => {
     const a = new BatchSchedule({ n: 10, batchSize: 4, seed: 9 });
     const b = new BatchSchedule({ n: 10, batchSize: 4, seed: 9 });
     expect([...take(a, 2), ...take(a, 2)]).toEqual(take(b, 4));
@@ -28,7 +28,7 @@ describe('BatchSchedule', () => {
     expect(take(c, 4)).not.toEqual(take(new BatchSchedule({ n: 10, batchSize: 4, seed: 9 }), 4));
   });
 
-  it('marks new epochs and rejects empty data', () => {
+  test('marks new epochs and rejects empty data', () => {
     const s = new BatchSchedule({ n: 3, batchSize: 5, seed: 0 });
     expect([s.next().newEpoch, s.next().newEpoch]).toEqual([true, true]);
     expect(() => new BatchSchedule({ n: 0, batchSize: 4, seed: 0 })).toThrow(RangeError);

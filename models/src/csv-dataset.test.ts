@@ -9,7 +9,7 @@ const mapping = CsvMappingSchema.parse({
 });
 
 describe('parseCsvDataset', () => {
-  it('maps columns in mapping order and labels by positive values', () => {
+  test('maps columns in mapping order and labels by positive values', () => {
     const text = 'id,Chol,Age,Outcome\n1,200,63,yes\n2,180.5,40,no\n3,210,55,1.0\n';
     const ds = parseCsvDataset({ text, ...mapping });
     expect(ds.n).toBe(3);
@@ -20,7 +20,7 @@ describe('parseCsvDataset', () => {
     expect(ds.rejected).toEqual([]);
   });
 
-  it('rejects bad rows with reasons and keeps the good ones', () => {
+  test('rejects bad rows with reasons and keeps the good ones', () => {
     const text = 'Age,Chol,Outcome\n63,200,yes\n,180,no\n50,abc,no\n41,190,\n"39",170,no\r\n';
     const ds = parseCsvDataset({ text, ...mapping });
     expect(ds.n).toBe(2);
@@ -32,18 +32,18 @@ describe('parseCsvDataset', () => {
     ]);
   });
 
-  it('rejects unknown labels when negatives are declared', () => {
+  test('rejects unknown labels when negatives are declared', () => {
     const strict = CsvMappingSchema.parse({ ...mapping, label: { column: 'Outcome', positive: ['yes'], negative: ['no'] } });
     const ds = parseCsvDataset({ text: 'Age,Chol,Outcome\n1,2,yes\n3,4,maybe\n5,6,no\n', ...strict });
     expect(Array.from(ds.y)).toEqual([1, 0]);
     expect(ds.rejected).toEqual([{ line: 3, column: 'Outcome', reason: 'unknown label value in Outcome' }]);
   });
 
-  it('throws when a mapped column is missing from the header', () => {
+  test('throws when a mapped column is missing from the header', () => {
     expect(() => parseCsvDataset({ text: 'Age,Outcome\n1,yes\n', ...mapping })).toThrow(/Chol is not in the CSV header/);
   });
 
-  it('validates mappings', () => {
+  test('validates mappings', () => {
     expect(CsvMappingSchema.safeParse({ features: [], label: { column: 'y', positive: [1] } }).success).toBe(false);
     expect(CsvMappingSchema.safeParse({ features: [{ column: 'a', name: 'x' }, { column: 'b', name: 'x' }], label: { column: 'y', positive: [1] } }).success).toBe(false);
     expect(CsvMappingSchema.safeParse({ features: [{ column: 'a', name: 'x' }], label: { column: 'y', positive: [] } }).success).toBe(false);

@@ -13,7 +13,7 @@ const logit = (p: number): number => Math.log(p / (1 - p));
 beforeAll(() => initBackend({ prefer: 'cpu' }));
 
 describe('explain', () => {
-  it('linear model: weight × value, sorted by |contribution|', async () => {
+  test('linear model: weight × value, sorted by |contribution|', async () => {
     const out = await explain({ spec: lr, weights: lrWeights, x, featureNames: names });
     expect(out).toEqual([
       { feature: 'c', value: -3, contribution: -3 },
@@ -22,7 +22,7 @@ describe('explain', () => {
     ]);
   });
 
-  it('integrated gradients reduce to weight × value on a linear model', async () => {
+  test('integrated gradients reduce to weight × value on a linear model', async () => {
     const ig = await explain({ spec: lr, weights: lrWeights, x, featureNames: names, method: 'integrated-gradients', steps: 8 });
     const lin = await explain({ spec: lr, weights: lrWeights, x, featureNames: names });
     ig.forEach((c, i) => {
@@ -31,7 +31,7 @@ describe('explain', () => {
     });
   });
 
-  it('MLP integrated gradients are complete: they sum to logit(x) − logit(0)', async () => {
+  test('MLP integrated gradients are complete: they sum to logit(x) − logit(0)', async () => {
     const before = tf.memory().numTensors;
     const spec: ModelSpec = { kind: 'mlp', inputs: 3, hidden: [8, 4], activation: 'tanh' };
     const weights = initialWeights(spec, 3);
@@ -44,7 +44,7 @@ describe('explain', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('rejects bad requests', async () => {
+  test('rejects bad requests', async () => {
     const spec: ModelSpec = { kind: 'mlp', inputs: 3, hidden: [2], activation: 'relu' };
     await expect(explain({ spec, weights: initialWeights(spec, 0), x, featureNames: names, method: 'linear' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(explain({ spec: lr, weights: lrWeights, x: new Float32Array(2), featureNames: names })).rejects.toMatchObject({ code: 'BAD_REQUEST' });

@@ -59,7 +59,7 @@ async function integratedGradients(args: { spec: ModelSpec; weights: WeightSet; 
     const params = weightTensors(weights);
     const alphas = tf.tensor2d(Array.from({ length: steps }, (_, k) => (k + 0.5) / steps), [steps, 1]);
     const row = tf.tensor2d(x, [1, d]);
-    const path = tf.mul(alphas, row) as tf.Tensor2D;
+    const path = tf.mul<tf.Tensor2D>(alphas, row);
     // Rows are independent, so the gradient of the summed logits is each row's own gradient.
     const grads = tf.grad((inputs: tf.Tensor) => tf.sum(forwardLogits(spec, params, inputs as tf.Tensor2D)))(path);
     return tf.mul(tf.mean(grads, 0), tf.reshape(row, [d]));

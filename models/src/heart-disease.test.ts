@@ -8,12 +8,12 @@ const sum = (a: ArrayLike<number>): number => Array.from(a).reduce((s, v) => s +
 describe('Fed-Heart-Disease loader (FLamby recipe)', () => {
   const clients = loadHeartDisease();
 
-  it('finds the data directory from the source tree', () => {
+  test('finds the data directory from the source tree', () => {
     expect(fs.existsSync(path.join(dataDir(), 'processed.va.data'))).toBe(true);
     expect(() => dataDir(os.tmpdir())).toThrow(/not found/);
   });
 
-  it('reproduces FLamby train/test counts and positives per client', () => {
+  test('reproduces FLamby train/test counts and positives per client', () => {
     expect(clients.map((c) => [c.name, c.train.n, c.test.n])).toEqual([
       ['cleveland', 199, 104],
       ['hungarian', 172, 89],
@@ -23,7 +23,7 @@ describe('Fed-Heart-Disease loader (FLamby recipe)', () => {
     expect(clients.map((c) => [sum(c.train.y), sum(c.test.y)])).toEqual([[91, 48], [65, 33], [30, 15], [66, 35]]);
   });
 
-  it('has the 13 features in FLamby order', () => {
+  test('has the 13 features in FLamby order', () => {
     expect(HEART_DISEASE_FEATURES).toEqual(['age', 'sex', 'trestbps', 'chol', 'fbs', 'thalach', 'exang', 'oldpeak', 'cp_2', 'cp_3', 'cp_4', 'restecg_1', 'restecg_2']);
     for (const c of clients) {
       expect(c.featureNames).toEqual([...HEART_DISEASE_FEATURES]);
@@ -32,7 +32,7 @@ describe('Fed-Heart-Disease loader (FLamby recipe)', () => {
     }
   });
 
-  it('z-scores with the client train statistics (values cross-checked in Python)', () => {
+  test('z-scores with the client train statistics (values cross-checked in Python)', () => {
     const cle = clients[0]!;
     // Cleveland line 1: 63,1,cp 1,145,233,1,restecg 2,150,0,2.3 (first train row).
     const row0 = Array.from(cle.train.x.subarray(0, 13));
@@ -54,18 +54,18 @@ describe('Fed-Heart-Disease loader (FLamby recipe)', () => {
     }
   });
 
-  it('maps Switzerland chol (constant 0) to 0 everywhere', () => {
+  test('maps Switzerland chol (constant 0) to 0 everywhere', () => {
     const ch = clients[2]!;
     for (const split of [ch.train, ch.test]) for (let i = 0; i < split.n; i++) expect(split.x[i * 13 + 3]).toBe(0);
     expect(ch.train.x[0]).toBeCloseTo(-2.0183794912045236, 5);
   });
 
-  it('keeps raw values with normalization none', () => {
+  test('keeps raw values with normalization none', () => {
     const raw = loadHeartDisease({ normalization: 'none' });
     expect(Array.from(raw[0]!.train.x.subarray(0, 13))).toEqual([63, 1, 145, 233, 1, 150, 0, Math.fround(2.3), 0, 0, 0, 0, 1]);
   });
 
-  it('pools 486 train and 254 test rows with pooled statistics', () => {
+  test('pools 486 train and 254 test rows with pooled statistics', () => {
     const pooled = loadHeartDiseasePooled();
     expect([pooled.train.n, pooled.test.n, sum(pooled.train.y)]).toEqual([486, 254, 252]);
     const mean0 = sum(Array.from({ length: 486 }, (_, i) => pooled.train.x[i * 13]!)) / 486;
@@ -75,14 +75,14 @@ describe('Fed-Heart-Disease loader (FLamby recipe)', () => {
     expect(perPooled[1]!.stats).toEqual(pooled.stats);
   });
 
-  it('drops columns 10-12 before dropping rows with missing values', () => {
+  test('drops columns 10-12 before dropping rows with missing values', () => {
     const rows = readRawCenter('63,1,1,145,233,1,2,150,0,2.3,?,?,?,2\n60,1,1,?,233,1,2,150,0,2.3,3,0,6,0\n');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ line: 1, label: 1 });
     expect(() => readRawCenter('1,2,3\n')).toThrow(/14 fields/);
   });
 
-  it('refuses a split file that does not match the raw rows', () => {
+  test('refuses a split file that does not match the raw rows', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hd-'));
     for (const f of fs.readdirSync(dataDir())) fs.copyFileSync(path.join(dataDir(), f), path.join(dir, f));
     const split = fs.readFileSync(path.join(dir, 'flamby_split.csv'), 'utf8');

@@ -86,7 +86,7 @@ export function readRawCenter(text: string): RawRow[] {
 interface SplitRecord { line: number; row: number; split: 'train' | 'test'; target: number }
 
 function readSplitFile(dir: string): Map<string, SplitRecord> {
-  const records = parse(fs.readFileSync(path.join(dir, 'flamby_split.csv'), 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const records = parse<Record<string, string>>(fs.readFileSync(path.join(dir, 'flamby_split.csv'), 'utf8'), { columns: true, skip_empty_lines: true });
   const out = new Map<string, SplitRecord>();
   for (const r of records) {
     const split = r['split'];

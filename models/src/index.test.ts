@@ -1,7 +1,7 @@
 import * as api from '@twinfed/models';
 
 describe('@twinfed/models public API', () => {
-  it('exports the entry points the site client and the benchmarks use', () => {
+  test('exports the entry points the site client and the benchmarks use', () => {
     for (const name of [
       'initBackend', 'loadHeartDisease', 'loadHeartDiseasePooled', 'parseCsvDataset', 'checkCsvDataset', 'fitStandardizer', 'applyStandardizer',
       'createTrainer', 'predict', 'evaluate', 'explain',

@@ -77,7 +77,7 @@ afterAll(async () => {
 describe('TensorFlow.js layers export', () => {
   SPECS.forEach((spec, k) => {
     const name = spec.kind === 'mlp' ? `mlp ${spec.hidden.join('×')} ${spec.activation}` : spec.kind;
-    it(`${name}: tf.loadLayersModel over HTTP predicts what predict() does (within 1e-6)`, async () => {
+    test(`${name}: tf.loadLayersModel over HTTP predicts what predict() does (within 1e-6)`, async () => {
       const weights = weightsOf(spec, 11 + k);
       const sub = path.join(dir, `m${k}`);
       mkdirSync(sub);
@@ -102,7 +102,7 @@ describe('TensorFlow.js layers export', () => {
     });
   });
 
-  it('loads from memory (io.fromMemory) with the same predictions', async () => {
+  test('loads from memory (io.fromMemory) with the same predictions', async () => {
     const spec = SPECS[1]!;
     const weights = weightsOf(spec, 3);
     const json = layersModelJson(spec) as { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };

@@ -5,7 +5,7 @@ import { bceWithLogits } from './loss';
 beforeAll(() => initBackend({ prefer: 'cpu' }));
 
 describe('bceWithLogits', () => {
-  it('equals the textbook BCE of sigmoid(z), stably for large |z|', () => {
+  test('equals the textbook BCE of sigmoid(z), stably for large |z|', () => {
     const z = [-3, -0.5, 0, 2, 40, -40];
     const y = [0, 1, 1, 0, 1, 0];
     const expected = z.reduce((s, zi, i) => {
@@ -18,7 +18,7 @@ describe('bceWithLogits', () => {
     expect(big).toBeCloseTo(100, 4);
   });
 
-  it('has gradient (sigmoid(z) − y) / n with respect to z, matching autodiff of the formula', () => {
+  test('has gradient (sigmoid(z) − y) / n with respect to z, matching autodiff of the formula', () => {
     const z = tf.tensor2d([-1, 0.5, 2], [3, 1]);
     const y = tf.tensor2d([1, 0, 1], [3, 1]);
     const ours = tf.grad((t: tf.Tensor) => bceWithLogits(t, y))(z).dataSync();

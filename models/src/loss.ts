@@ -10,7 +10,7 @@ export function bceWithLogits(z: tf.Tensor, y: tf.Tensor): tf.Scalar {
   const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [logits, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([logits]);
-    const value = tf.mean(tf.sub(tf.softplus(logits), tf.mul(logits, y))) as tf.Scalar;
+    const value = tf.mean<tf.Scalar>(tf.sub(tf.softplus(logits), tf.mul(logits, y)));
     const gradFunc = (dy: tf.Scalar, saved: tf.Tensor[]): tf.Tensor => {
       const zs = saved[0]!;
       return tf.mul(tf.sub(tf.sigmoid(zs), y), tf.div(dy, zs.shape[0] ?? 1));

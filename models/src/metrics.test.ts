@@ -19,11 +19,11 @@ function pairwiseAuc(ys: number[], ps: number[]): number {
 }
 
 describe('metrics', () => {
-  it('AUC with ties: (1.5 + 2.5 + 3) / 9', () => {
+  test('AUC with ties: (1.5 + 2.5 + 3) / 9', () => {
     expect(rocAuc({ y, p })).toBeCloseTo(7 / 9, 12);
   });
 
-  it('AUC edge cases', () => {
+  test('AUC edge cases', () => {
     expect(rocAuc({ y: [0, 1, 0, 1], p: [0.5, 0.5, 0.5, 0.5] })).toBe(0.5);
     expect(rocAuc({ y: [0, 0, 1], p: [0.1, 0.2, 0.9] })).toBe(1);
     expect(rocAuc({ y: [1, 1, 0], p: [0.1, 0.2, 0.9] })).toBe(0);
@@ -31,7 +31,7 @@ describe('metrics', () => {
     expect(rocAuc({ y: [], p: [] })).toBeNaN();
   });
 
-  it('AUC equals the pairwise definition on random data', () => {
+  test('AUC equals the pairwise definition on random data', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 5 })), { maxLength: 40 }), (rows) => {
         const ys = rows.map((r) => r[0]);
@@ -43,7 +43,7 @@ describe('metrics', () => {
     );
   });
 
-  it('accuracy counts p > 0.5 as positive, p = 0.5 as negative', () => {
+  test('accuracy counts p > 0.5 as positive, p = 0.5 as negative', () => {
     expect(accuracy({ y, p })).toBeCloseTo(4 / 6, 12);
     expect(accuracy({ y: [0, 1], p: [0.5, 0.5] })).toBe(0.5);
     expect(accuracy({ y: [1], p: [Math.fround(0.5000001)] })).toBe(1);
@@ -51,7 +51,7 @@ describe('metrics', () => {
     expect(() => accuracy({ y: [1], p: [] })).toThrow(RangeError);
   });
 
-  it('log loss and Brier score', () => {
+  test('log loss and Brier score', () => {
     const ll = -(Math.log(0.9) + Math.log(0.6) + Math.log(0.4) + Math.log(0.8) + Math.log(0.2) + Math.log(0.9)) / 6;
     expect(logLoss({ y, p })).toBeCloseTo(ll, 12);
     expect(brierScore({ y, p })).toBeCloseTo((0.01 + 0.16 + 0.36 + 0.04 + 0.64 + 0.01) / 6, 12);
@@ -59,7 +59,7 @@ describe('metrics', () => {
     expect(Number.isFinite(clipped) && clipped > 34 && clipped < 35).toBe(true);
   });
 
-  it('calibration bins and ECE', () => {
+  test('calibration bins and ECE', () => {
     const bins = calibrationBins({ y, p }, 2);
     expect(bins.map((b) => [b.lo, b.hi, b.count])).toEqual([[0, 0.5, 3], [0.5, 1, 3]]);
     expect(bins[0]!.meanPredicted).toBeCloseTo(0.3, 12);

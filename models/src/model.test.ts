@@ -8,7 +8,7 @@ const mlp: ModelSpec = { kind: 'mlp', inputs: 3, hidden: [4, 2], activation: 'ta
 beforeAll(() => initBackend({ prefer: 'cpu' }));
 
 describe('createModel', () => {
-  it('has one variable per layer ([kernel; bias] stacked), and round-trips weights in layout order', () => {
+  test('has one variable per layer ([kernel; bias] stacked), and round-trips weights in layout order', () => {
     const w = initialWeights(mlp, 7);
     const model = createModel({ spec: mlp, weights: w });
     expect(layoutOf(mlp).map((t) => [...t.shape])).toEqual([[3, 4], [4], [4, 2], [2], [2, 1], [1]]);
@@ -22,7 +22,7 @@ describe('createModel', () => {
     model.dispose();
   });
 
-  it('computes logistic regression as x·w + b', () => {
+  test('computes logistic regression as x·w + b', () => {
     const spec: ModelSpec = { kind: 'logistic-regression', inputs: 2 };
     const model = createModel({ spec, weights: { layout: layoutOf(spec), data: Float32Array.from([2, -1, 0.5]) } });
     const z = tf.tidy(() => model.logits(tf.tensor2d([[1, 1], [3, 2]])).dataSync());
@@ -30,7 +30,7 @@ describe('createModel', () => {
     model.dispose();
   });
 
-  it('computes an MLP layer by layer (row-major kernels [fanIn, units])', () => {
+  test('computes an MLP layer by layer (row-major kernels [fanIn, units])', () => {
     const spec: ModelSpec = { kind: 'mlp', inputs: 2, hidden: [2], activation: 'relu' };
     // hidden kernel [[1,-1],[2,1]], bias [0,-10]; output kernel [[3],[5]], bias [1]
     const data = Float32Array.from([1, -1, 2, 1, 0, -10, 3, 5, 1]);
@@ -43,7 +43,7 @@ describe('createModel', () => {
     model.dispose();
   });
 
-  it('rejects weights of another layout or with NaN, and leaves no tensors behind', () => {
+  test('rejects weights of another layout or with NaN, and leaves no tensors behind', () => {
     const before = tf.memory().numTensors;
     const model = createModel({ spec: mlp, seed: 1 });
     const lr: ModelSpec = { kind: 'logistic-regression', inputs: 3 };

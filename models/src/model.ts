@@ -47,7 +47,7 @@ export function withOnes(x: tf.Tensor2D): tf.Tensor2D {
 export function forwardLogits(spec: ModelSpec, params: readonly tf.Tensor[], x: tf.Tensor2D, options: { augmented?: boolean } = {}): tf.Tensor2D {
   let h = options.augmented ? x : withOnes(x);
   for (let i = 0; i < params.length; i++) {
-    const z = tf.matMul(h, params[i] as tf.Tensor2D) as tf.Tensor2D;
+    const z = tf.matMul<tf.Tensor2D>(h, params[i] as tf.Tensor2D);
     if (i === params.length - 1) return z;
     h = withOnes(spec.kind === 'mlp' && spec.activation === 'tanh' ? tf.tanh(z) : tf.relu(z));
   }

@@ -10,13 +10,13 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 beforeAll(() => initBackend({ prefer: 'wasm' }));
 
 describe('predict / evaluate', () => {
-  it('returns sigmoid(x·w + b) per row', async () => {
+  test('returns sigmoid(x·w + b) per row', async () => {
     const p = await predict({ spec, weights, x: Float32Array.from([2, 0, 0, 3, 1, 1]), n: 3 });
     expect(Array.from(p).map((v) => +v.toFixed(6))).toEqual([sigmoid(2), sigmoid(-3), 0.5].map((v) => +v.toFixed(6)));
     expect(await predict({ spec, weights, x: new Float32Array(0), n: 0 })).toEqual(new Float32Array(0));
   });
 
-  it('scores a data set (hand-computed) and leaks no tensors', async () => {
+  test('scores a data set (hand-computed) and leaks no tensors', async () => {
     const before = tf.memory().numTensors;
     // p = [σ(2), σ(-3), 0.5, σ(1)] for labels [1, 0, 1, 0]: 0.5 counts as negative.
     const ev = await evaluate({ spec, weights, data: { x: Float32Array.from([2, 0, 0, 3, 1, 1, 1, 0]), y: Float32Array.from([1, 0, 1, 0]), n: 4, d: 2 } });
@@ -29,7 +29,7 @@ describe('predict / evaluate', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('rejects mismatched inputs and weights', async () => {
+  test('rejects mismatched inputs and weights', async () => {
     await expect(predict({ spec, weights, x: new Float32Array(3), n: 2 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     const mlp: ModelSpec = { kind: 'mlp', inputs: 2, hidden: [3], activation: 'relu' };
     await expect(predict({ spec, weights: initialWeights(mlp, 0), x: new Float32Array(2), n: 1 })).rejects.toMatchObject({ code: 'INVALID_WEIGHTS' });

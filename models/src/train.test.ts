@@ -25,7 +25,7 @@ async function run(opts: { seed: number; training: TrainingConfig; rounds: numbe
 }
 
 describe('createTrainer', () => {
-  it('is deterministic: same seed and inputs give bit-identical weights; another seed does not', async () => {
+  test('is deterministic: same seed and inputs give bit-identical weights; another seed does not', async () => {
     const a = await run({ seed: 3, training: sgd(60), rounds: 2 });
     const b = await run({ seed: 3, training: sgd(60), rounds: 2 });
     const c = await run({ seed: 4, training: sgd(60), rounds: 2 });
@@ -35,7 +35,7 @@ describe('createTrainer', () => {
     expect(await run(adamMlp)).toEqual(await run(adamMlp));
   });
 
-  it('is deterministic on the wasm backend too', async () => {
+  test('is deterministic on the wasm backend too', async () => {
     await initBackend({ prefer: 'wasm' });
     try {
       const mlp = { kind: 'mlp', inputs: 13, hidden: [8], activation: 'relu' } as ModelSpec;
@@ -47,7 +47,7 @@ describe('createTrainer', () => {
     }
   });
 
-  it('FedProx with mu = 0 equals plain training bit for bit; mu > 0 stays closer to the round start', async () => {
+  test('FedProx with mu = 0 equals plain training bit for bit; mu > 0 stays closer to the round start', async () => {
     const plain = await run({ seed: 1, training: sgd(50), rounds: 3 });
     const prox0 = await run({ seed: 1, training: sgd(50), rounds: 3, proximal: { mu: 0 } });
     expect(Buffer.from(prox0.buffer).equals(Buffer.from(plain.buffer))).toBe(true);
@@ -57,7 +57,7 @@ describe('createTrainer', () => {
     expect(dist(prox)).toBeLessThan(dist(await run({ seed: 1, training: sgd(50), rounds: 1 })) * 0.9);
   });
 
-  it('SCAFFOLD subtracts <w, c>: where the BCE gradient is zero, SGD moves w by lr·c per step', async () => {
+  test('SCAFFOLD subtracts <w, c>: where the BCE gradient is zero, SGD moves w by lr·c per step', async () => {
     // All-zero features: the kernel's BCE gradient is 0, so 10 steps of lr 0.5 move it by exactly 5·c.
     const spec: ModelSpec = { kind: 'logistic-regression', inputs: 2 };
     const data: Split = { x: new Float32Array(8), y: Float32Array.from([0.5, 0.5, 0.5, 0.5]), n: 4, d: 2 };
@@ -74,7 +74,7 @@ describe('createTrainer', () => {
     trainer.dispose();
   });
 
-  it('does not leak tensors over repeated rounds, and frees everything on dispose', async () => {
+  test('does not leak tensors over repeated rounds, and frees everything on dispose', async () => {
     const before = tf.memory().numTensors;
     const trainer = await createTrainer({ spec: lr13, data: cleveland.train, training: { ...sgd(30), optimizer: 'adam' }, seed: 2 });
     let weights = initialWeights(lr13, 1);
@@ -88,7 +88,7 @@ describe('createTrainer', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('counts steps from epochs and reports the training-set size', async () => {
+  test('counts steps from epochs and reports the training-set size', async () => {
     const trainer = await createTrainer({ spec: lr13, data: cleveland.train, training: { epochs: 2, batchSize: 4, optimizer: 'sgd', lr: 0.001 }, seed: 0 });
     expect(trainer.stepsPerRound).toBe(100); // ceil(199 / 4) = 50 per epoch
     const res = await trainer.trainRound({ weights: initialWeights(lr13, 0) });
@@ -98,7 +98,7 @@ describe('createTrainer', () => {
     await expect(createTrainer({ spec: { kind: 'logistic-regression', inputs: 5 }, data: cleveland.train, training: sgd(1), seed: 0 })).rejects.toMatchObject({ code: 'INVALID_PLAN' });
   });
 
-  it("FLamby's Local 0: Adam 1e-3, batch 4, 50 epochs on Cleveland; mean test accuracy over seeds 42-46 in 0.746 ± 0.05", async () => {
+  test("FLamby's Local 0: Adam 1e-3, batch 4, 50 epochs on Cleveland; mean test accuracy over seeds 42-46 in 0.746 ± 0.05", async () => {
     const training: TrainingConfig = { epochs: 50, batchSize: 4, optimizer: 'adam', lr: 0.001 };
     const accuracies: number[] = [];
     for (const seed of [42, 43, 44, 45, 46]) {

@@ -142,7 +142,7 @@ function trainStep(args: { model: TfModel; optimizer: tf.Optimizer; batches: Ten
     true,
     model.variables as tf.Variable[],
   );
-  const kept = bce as tf.Scalar | undefined;
+  const kept = bce;
   const value = (kept ?? cost)!.dataSync()[0]!;
   tf.dispose([xb, yb]);
   if (cost) cost.dispose();

@@ -2,7 +2,7 @@ import { initialWeights } from './model-spec';
 import { TorchCpuGenerator } from './torch-random';
 
 describe('TorchCpuGenerator', () => {
-  it('reproduces torch.rand after torch.manual_seed (PyTorch documented outputs)', () => {
+  test('reproduces torch.rand after torch.manual_seed (PyTorch documented outputs)', () => {
     const rand = (seed: number, n: number): number[] => {
       const g = new TorchCpuGenerator(seed);
       return Array.from({ length: n }, () => g.uniformFloat32(0, 1));
@@ -13,14 +13,14 @@ describe('TorchCpuGenerator', () => {
     expect(rand(0, 2).map((v) => v.toFixed(4))).toEqual(['0.4963', '0.7682']);
   });
 
-  it('is the standard MT19937 stream (std::mt19937(5489) 10,000th output is 4123659995)', () => {
+  test('is the standard MT19937 stream (std::mt19937(5489) 10,000th output is 4123659995)', () => {
     const g = new TorchCpuGenerator(5489);
     let v = 0;
     for (let i = 0; i < 10_000; i++) v = g.nextUint32();
     expect(v).toBe(4123659995);
   });
 
-  it('rejects seeds outside 32 bits', () => {
+  test('rejects seeds outside 32 bits', () => {
     expect(() => new TorchCpuGenerator(-1)).toThrow(RangeError);
     expect(() => new TorchCpuGenerator(2 ** 32)).toThrow(RangeError);
     expect(() => new TorchCpuGenerator(1.5)).toThrow(RangeError);
@@ -28,13 +28,13 @@ describe('TorchCpuGenerator', () => {
 });
 
 describe('initialWeights', () => {
-  it('equals torch.manual_seed(42); nn.Linear(2, 1)', () => {
+  test('equals torch.manual_seed(42); nn.Linear(2, 1)', () => {
     // PyTorch: weight [[0.5406, 0.5869]], bias [-0.1657]
     const w = initialWeights({ kind: 'logistic-regression', inputs: 2 }, 42);
     expect(Array.from(w.data, (v) => v.toFixed(4))).toEqual(['0.5406', '0.5869', '-0.1657']);
   });
 
-  it('places PyTorch [out, in] draws into our [in, out] kernels, layer by layer, kernel then bias', () => {
+  test('places PyTorch [out, in] draws into our [in, out] kernels, layer by layer, kernel then bias', () => {
     const w = initialWeights({ kind: 'mlp', inputs: 2, hidden: [3], activation: 'relu' }, 7);
     const g = new TorchCpuGenerator(7);
     const b1 = 1 / Math.sqrt(2);
@@ -51,7 +51,7 @@ describe('initialWeights', () => {
     for (const v of w.data.subarray(0, 9)) expect(Math.abs(v)).toBeLessThanOrEqual(b1);
   });
 
-  it('is deterministic per seed and differs across seeds', () => {
+  test('is deterministic per seed and differs across seeds', () => {
     const spec = { kind: 'logistic-regression', inputs: 13 } as const;
     expect(initialWeights(spec, 43).data).toEqual(initialWeights(spec, 43).data);
     expect(initialWeights(spec, 43).data).not.toEqual(initialWeights(spec, 44).data);

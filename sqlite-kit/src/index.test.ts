@@ -14,7 +14,7 @@ describe('sqlite-kit', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('opens a 0600 file durably (WAL, synchronous FULL, foreign keys) and applies migrations once, in order', () => {
+  test('opens a 0600 file durably (WAL, synchronous FULL, foreign keys) and applies migrations once, in order', () => {
     const file = path.join(dir, 'sub', 'x.db');
     const db = openSqlite({ path: file, busyTimeoutMs: 1234, migrations: [m2, m1], owner: OWNER });
     try {
@@ -30,13 +30,13 @@ describe('sqlite-kit', () => {
     }
   });
 
-  it('refuses a database whose schema is newer than the code', () => {
+  test('refuses a database whose schema is newer than the code', () => {
     const file = path.join(dir, 'y.db');
     openSqlite({ path: file, migrations: [m1, m2], owner: OWNER }).close();
     expect(() => openSqlite({ path: file, migrations: [m1], owner: OWNER })).toThrow('The test schema (v2) is newer than this test app (v1).');
   });
 
-  it('caches prepared statements and runs immediate transactions that roll back on error', () => {
+  test('caches prepared statements and runs immediate transactions that roll back on error', () => {
     const c = new SqlContext(openSqlite({ path: ':memory:', migrations: [m1], owner: OWNER }));
     try {
       expect(c.stmt('SELECT 1')).toBe(c.stmt('SELECT 1'));

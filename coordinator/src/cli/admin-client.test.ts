@@ -25,7 +25,7 @@ describe('admin client against the fake coordinator', () => {
     fake.canned.clear();
   });
 
-  it('unwraps lists and validates them', async () => {
+  test('unwraps lists and validates them', async () => {
     const client = createAdminClient({ baseUrl: `${fake.url}/`, token: OPERATOR_TOKEN });
     expect((await client.listSites()).map((s) => s.id)).toEqual(['site-a', 'site-b']);
     expect((await client.listFederations())[0]?.plan.strategy.name).toBe('fedavg');
@@ -34,7 +34,7 @@ describe('admin client against the fake coordinator', () => {
     expect(fake.seen.every((s) => s.authorization === `Bearer ${OPERATOR_TOKEN}`)).toBe(true);
   });
 
-  it('sends no token to the public keys route and asks for one only when needed', async () => {
+  test('sends no token to the public keys route and asks for one only when needed', async () => {
     const token = jest.fn(async () => OPERATOR_TOKEN);
     const client = createAdminClient({ baseUrl: fake.url, token });
     expect((await client.coordinatorKeys()).fingerprint).toBe(fake.keys.fingerprint);
@@ -44,26 +44,26 @@ describe('admin client against the fake coordinator', () => {
     expect(token).toHaveBeenCalledTimes(1);
   });
 
-  it('turns an error body into the same TwinfedError', async () => {
+  test('turns an error body into the same TwinfedError', async () => {
     fake.canned.set('GET /v1/admin/sites', { status: 403, body: { error: { code: 'FORBIDDEN', message: 'no', details: { role: 'researcher' } } } });
     const e = await failure(createAdminClient({ baseUrl: fake.url, token: OPERATOR_TOKEN }).listSites());
     expect([e.code, e.status, e.message, e.details]).toEqual(['FORBIDDEN', 403, 'no', { role: 'researcher' }]);
   });
 
-  it('rejects a response that does not match the schema', async () => {
+  test('rejects a response that does not match the schema', async () => {
     fake.canned.set('GET /v1/admin/sites', { status: 200, body: { sites: [{ id: 'x' }] } });
     const e = await failure(createAdminClient({ baseUrl: fake.url, token: OPERATOR_TOKEN }).listSites());
     expect(e.code).toBe('INTERNAL');
     expect(e.message).toBe('Unexpected response to GET /v1/admin/sites at sites[0].name: Invalid input: expected string, received undefined.');
   });
 
-  it('downloads weights with their unquoted ETag', async () => {
+  test('downloads weights with their unquoted ETag', async () => {
     const w = await createAdminClient({ baseUrl: fake.url, token: OPERATOR_TOKEN }).downloadWeights('fed-1.v1');
     expect(Buffer.from(w.bytes).equals(Buffer.from(fake.weights.get('fed-1.v1')!))).toBe(true);
     expect(w.etag).toBe(fake.versions[1]!.weightsSha256);
   });
 
-  it('without any token, fails before sending', async () => {
+  test('without any token, fails before sending', async () => {
     const e = await failure(createAdminClient({ baseUrl: fake.url }).listSites());
     expect(e.code).toBe('UNAUTHENTICATED');
     expect(fake.seen).toHaveLength(0);
@@ -71,32 +71,32 @@ describe('admin client against the fake coordinator', () => {
 });
 
 describe('admin client with an injected fetch', () => {
-  it('reads lists as the contract wraps them and a weak ETag', async () => {
+  test('reads lists as the contract wraps them and a weak ETag', async () => {
     const client = createAdminClient({ baseUrl: 'http://x', token: 't', fetch: respond({ models: [] }) });
     expect(await client.listModels({ federationId: 'f' })).toEqual([]);
     const weights = createAdminClient({ baseUrl: 'http://x', token: 't', fetch: respond('abc', { headers: { etag: 'W/"00ff"' } }) });
     expect((await weights.downloadWeights('v')).etag).toBe('00ff');
   });
 
-  it('a body that is not a twinfed error keeps the HTTP status in the message', async () => {
+  test('a body that is not a twinfed error keeps the HTTP status in the message', async () => {
     const client = createAdminClient({ baseUrl: 'http://x', token: 't', fetch: respond('<html>bad gateway</html>', { status: 502 }) });
     const e = await failure(client.listSites());
     expect([e.code, e.message]).toEqual(['INTERNAL', 'Unexpected response (HTTP 502).']);
   });
 
-  it('a 2xx body that is not JSON is INTERNAL', async () => {
+  test('a 2xx body that is not JSON is INTERNAL', async () => {
     const e = await failure(createAdminClient({ baseUrl: 'http://x', token: 't', fetch: respond('<html>') }).listSites());
     expect(e.message).toBe('The coordinator answered GET /v1/admin/sites with a body that is not JSON.');
   });
 
-  it('times out with a NETWORK error', async () => {
+  test('times out with a NETWORK error', async () => {
     const hang: typeof fetch = (_url, init) =>
       new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason as Error)));
     const e = await failure(createAdminClient({ baseUrl: 'http://x', token: 't', fetch: hang, timeoutMs: 50 }).listSites());
     expect([e.code, e.message]).toEqual(['NETWORK', 'The coordinator at http://x did not answer within 0.05 s.']);
   });
 
-  it('validates an invitation before sending it', async () => {
+  test('validates an invitation before sending it', async () => {
     const fetch = jest.fn(respond({}));
     const e = await failure(createAdminClient({ baseUrl: 'http://x', token: 't', fetch }).createInvitation({ siteName: '-bad', ttlSeconds: 60 }));
     expect(e.code).toBe('VALIDATION_FAILED');
@@ -104,7 +104,7 @@ describe('admin client with an injected fetch', () => {
     expect(fetch).not.toHaveBeenCalled();
   });
 
-  it('refuses an answer outside the contract (an empty revoke answer) as INTERNAL', async () => {
+  test('refuses an answer outside the contract (an empty revoke answer) as INTERNAL', async () => {
     const client = createAdminClient({ baseUrl: 'http://x', token: 't', fetch: async () => new Response(null, { status: 204 }) });
     const e = await failure(client.revokeSite('s'));
     expect([e.code, e.message]).toEqual(['INTERNAL', 'Unexpected response to POST /v1/admin/sites/s/revoke: Invalid input: expected object, received null.']);

@@ -29,7 +29,7 @@ describe('twinfed audit', () => {
   });
   afterEach(async () => c.close());
 
-  it('verify over the API: intact, exit 0; list pages oldest first with a hint for the next page', async () => {
+  test('verify over the API: intact, exit 0; list pages oldest first with a hint for the next page', async () => {
     const ok = await op('audit', 'verify');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/INTACT/);
@@ -46,7 +46,7 @@ describe('twinfed audit', () => {
     expect((await op('audit', 'list', '--limit', '0')).code).not.toBe(0);
   });
 
-  it('verify over the API names the first edited entry and exits non-zero', async () => {
+  test('verify over the API names the first edited entry and exits non-zero', async () => {
     tamper(dbFile, "UPDATE audit_log SET actor = 'operator:someone-else' WHERE seq = 2");
     const bad = await op('audit', 'verify');
     expect(bad.code).not.toBe(0);
@@ -55,7 +55,7 @@ describe('twinfed audit', () => {
     expect(bad.stderr).toMatch(/AUDIT_CHAIN_INVALID/);
   });
 
-  it('--db verifies the file offline with the key from the data dir; deleting or reordering a row is named', async () => {
+  test('--db verifies the file offline with the key from the data dir; deleting or reordering a row is named', async () => {
     await c.close();
     const dataDir = ['--data-dir', c.dataDir];
     const ok = await run([...dataDir, 'audit', 'verify', '--db', dbFile]);
@@ -69,7 +69,7 @@ describe('twinfed audit', () => {
     expect(deleted.stdout).toMatch(/first bad entry:\s+seq 4: entries 3…3 are missing/);
   });
 
-  it('--db with reordered rows, and with another coordinator key (heads do not verify)', async () => {
+  test('--db with reordered rows, and with another coordinator key (heads do not verify)', async () => {
     await c.close();
     tamper(dbFile, 'UPDATE audit_log SET seq = 1000 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 1000');
     const reordered = await run(['--data-dir', c.dataDir, 'audit', 'verify', '--db', dbFile]);
@@ -77,7 +77,7 @@ describe('twinfed audit', () => {
     expect(reordered.stdout).toMatch(/first bad entry:\s+seq 2:/);
   });
 
-  it('--db with a public key that did not sign the heads reports the bad head', async () => {
+  test('--db with a public key that did not sign the heads reports the bad head', async () => {
     await c.close();
     const other = toB64(generateIdentity().sign.publicKey);
     const res = await run(['audit', 'verify', '--db', dbFile, '--public-key', other]);

@@ -42,7 +42,7 @@ function runtime(over: { fingerprint?: string; fail?: Error } = {}) {
 }
 
 describe('coordinator start', () => {
-  it('starts with the flags as overrides, prints URL, fingerprint and token file, and closes on SIGTERM', async () => {
+  test('starts with the flags as overrides, prints URL, fingerprint and token file, and closes on SIGTERM', async () => {
     const { rt, seen, close } = runtime();
     const sig = signals();
     const stdout = buffer();
@@ -70,7 +70,7 @@ describe('coordinator start', () => {
     expect(stderr.text).toBe('');
   });
 
-  it('leaves unset flags to the environment and prefers the fingerprint the coordinator reports', async () => {
+  test('leaves unset flags to the environment and prefers the fingerprint the coordinator reports', async () => {
     const { rt, seen } = runtime({ fingerprint: 'abcd-1234' });
     const sig = signals();
     const stdout = buffer();
@@ -84,7 +84,7 @@ describe('coordinator start', () => {
     expect(await done).toBe(0);
   });
 
-  it('a configuration error is one line and a non-zero exit', async () => {
+  test('a configuration error is one line and a non-zero exit', async () => {
     const { rt } = runtime({ fail: new TwinfedError('CONFIG_INVALID', 'Invalid coordinator configuration: port: Too big') });
     const stderr = buffer();
     const code = await runCli(['coordinator', 'start'], { env: {}, stdout: buffer(), stderr, runtime: async () => rt, onSignal: signals().onSignal });
@@ -92,7 +92,7 @@ describe('coordinator start', () => {
     expect(stderr.text).toBe('twinfed: Invalid coordinator configuration: port: Too big (CONFIG_INVALID)\n');
   });
 
-  it('refuses a port that is not a number', async () => {
+  test('refuses a port that is not a number', async () => {
     const { rt, seen } = runtime();
     const stderr = buffer();
     const code = await runCli(['coordinator', 'start', '--port', '99999'], { env: {}, stdout: buffer(), stderr, runtime: async () => rt });
@@ -131,7 +131,7 @@ describe('coordinator start with TLS', () => {
     return { rt, seen, close };
   }
 
-  it('passes --tls-cert/--tls-key/--trust-proxy, prints the https URL, and reloads the certificate on SIGHUP while it keeps running', async () => {
+  test('passes --tls-cert/--tls-key/--trust-proxy, prints the https URL, and reloads the certificate on SIGHUP while it keeps running', async () => {
     let reloads = 0;
     const { rt, seen, close } = tlsRuntime(() => {
       reloads++;
@@ -160,7 +160,7 @@ describe('coordinator start with TLS', () => {
     expect(sig.subscribed()).toEqual([]);
   });
 
-  it('refuses an invalid --trust-proxy before starting', async () => {
+  test('refuses an invalid --trust-proxy before starting', async () => {
     const { rt, seen } = tlsRuntime(() => undefined);
     const stderr = buffer();
     const code = await runCli(['coordinator', 'start', '--trust-proxy', 'proxy.example.org'], { env: {}, stdout: buffer(), stderr, runtime: async () => rt });

@@ -38,7 +38,7 @@ describe('twinfed federations status against a real coordinator', () => {
   });
   afterAll(async () => c.close());
 
-  it('prints per round the version, how many sites evaluated it and the mean (min–max) of their accuracy and AUC', async () => {
+  test('prints per round the version, how many sites evaluated it and the mean (min–max) of their accuracy and AUC', async () => {
     const r = await op('federations', 'status', fid);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -50,7 +50,7 @@ describe('twinfed federations status against a real coordinator', () => {
     ]);
   });
 
-  it('--sites adds each site × round with its accuracy/AUC', async () => {
+  test('--sites adds each site × round with its accuracy/AUC', async () => {
     const r = await op('federations', 'status', fid, '--sites');
     expect(r.code).toBe(0);
     expect(tableAfter(r.stdout, 'Per site (')).toEqual([
@@ -61,9 +61,10 @@ describe('twinfed federations status against a real coordinator', () => {
     ]);
   });
 
-  it('--json gives the same summaries, every metric the sites reported, and the sites’ values with --sites', async () => {
+  test('--json gives the same summaries, every metric the sites reported, and the sites’ values with --sites', async () => {
     const r = await op('--json', 'federations', 'status', fid, '--sites');
     expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     const out = JSON.parse(r.stdout) as { progress: Array<{ round: number; evaluatedBy: number; metrics: Record<string, { mean: number | null; min: number | null; max: number | null; count: number; missing: number }>; sites: Array<{ siteId: string; name: string; metrics: Record<string, number> }> }> };
     expect(out.progress.map((p) => [p.round, p.evaluatedBy])).toEqual([[0, 2], [1, 3], [2, 0]]);
@@ -82,14 +83,15 @@ describe('twinfed federations status against a real coordinator', () => {
     });
   });
 
-  it('a metric name with terminal escape sequences prints harmlessly (models show)', async () => {
+  test('a metric name with terminal escape sequences prints harmlessly (models show)', async () => {
     const r = await op('models', 'show', `${fid}.v1`);
     expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(r.stdout).toContain('x\\x1b]0;owned\\x07\\x1b[2J\\x9b31m=1');
   });
 
-  it('the evaluations route lists every version of the federation with its evaluations, for operators', async () => {
+  test('the evaluations route lists every version of the federation with its evaluations, for operators', async () => {
     const body = await json<{ federationId: string; versions: Array<{ versionId: string; round: number; evaluations: Array<{ siteId: string }> }> }>(operator(c, 'GET', routes.federationEvaluations(fid)));
     expect(body.federationId).toBe(fid);
     expect(body.versions.map((v) => [v.versionId, v.round, v.evaluations.length])).toEqual([[`${fid}.v0`, 0, 2], [`${fid}.v1`, 1, 3]]);

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GOOD_PLAN, fakeCoordinatorCli, run, tableAfter, writePlanFile } from './__tests__/harness';
 
@@ -6,7 +5,7 @@ const cli = fakeCoordinatorCli();
 const op = cli.op;
 
 describe('federations create', () => {
-  it('validates the plan locally, sends it with defaults filled in and prints the new id', async () => {
+  test('validates the plan locally, sends it with defaults filled in and prints the new id', async () => {
     const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, GOOD_PLAN)));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -17,7 +16,7 @@ describe('federations create', () => {
     expect(r.stdout).toContain('twinfed federations status fed-2');
   });
 
-  it('lists every problem of an invalid plan with its path, exits 2 and sends nothing', async () => {
+  test('lists every problem of an invalid plan with its path, exits 2 and sends nothing', async () => {
     const bad = { ...GOOD_PLAN, model: { kind: 'logistic-regression', inputs: 3 }, strategy: { name: 'fedsgd' }, training: { steps: 1, epochs: 1 }, rounds: 0, extra: true };
     const file = await writePlanFile(cli.dir, bad);
     const r = await run(op('federations', 'create', '--plan', file));
@@ -34,34 +33,34 @@ describe('federations create', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('reports cross-field rules and array indices', async () => {
+  test('reports cross-field rules and array indices', async () => {
     const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, { ...GOOD_PLAN, data: { features: ['age', ''] }, model: { kind: 'logistic-regression', inputs: 3 } })));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('  - data.features[1]: Too small: expected string to have >=1 characters\n');
     expect(r.stderr).toContain('  - model.inputs: model.inputs (3) must equal the number of data.features (2)\n');
   });
 
-  it('reports a rule of an otherwise valid plan (robust strategy with secure aggregation)', async () => {
+  test('reports a rule of an otherwise valid plan (robust strategy with secure aggregation)', async () => {
     const plan = { ...GOOD_PLAN, strategy: { name: 'fedmedian' }, privacy: { secureAggregation: true } };
     const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, plan)));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/: 1 problem \(INVALID_PLAN\)\n {2}- strategy\.name: fedmedian needs individual updates and cannot run with secure aggregation\n$/);
   });
 
-  it('a file that is not JSON exits 2 with one line', async () => {
+  test('a file that is not JSON exits 2 with one line', async () => {
     const file = await writePlanFile(cli.dir, '{ "name": ');
     const r = await run(op('federations', 'create', '--plan', file));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^twinfed: The plan file ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON: .+ \\(INVALID_PLAN\\)\\n$`));
   });
 
-  it('a missing file exits 2', async () => {
+  test('a missing file exits 2', async () => {
     const r = await run(op('federations', 'create', '--plan', path.join(cli.dir, 'nope.json')));
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`twinfed: Cannot read the plan file ${path.join(cli.dir, 'nope.json')} (ENOENT). (INVALID_PLAN)\n`);
   });
 
-  it('shows the issues of a server-side validation failure (details as an array)', async () => {
+  test('shows the issues of a server-side validation failure (details as an array)', async () => {
     cli.fake.canned.set('POST /v1/federations', {
       status: 400,
       body: { error: { code: 'VALIDATION_FAILED', message: 'The request does not match the expected schema.', details: [{ path: 'plan.rounds', message: 'too many' }] } },
@@ -73,7 +72,7 @@ describe('federations create', () => {
 });
 
 describe('federations status', () => {
-  it('without an id prints a table of federations', async () => {
+  test('without an id prints a table of federations', async () => {
     const r = await run(op('federations', 'status'));
     expect(r.code).toBe(0);
     const [head, row] = r.stdout.split('\n');
@@ -81,7 +80,7 @@ describe('federations status', () => {
     expect(row).toMatch(/^fed-1\s+heart-fedavg\s+running\s+2\/5\s+fedavg\s+fed-1\.v1\s+2025-01-02T03:04:05\.000Z$/);
   });
 
-  it('with an id prints the federation, its open round and its rounds in order with the sites’ metrics', async () => {
+  test('with an id prints the federation, its open round and its rounds in order with the sites’ metrics', async () => {
     const r = await run(op('federations', 'status', 'fed-1'));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^federation:\s+fed-1$/m);
@@ -98,7 +97,7 @@ describe('federations status', () => {
     expect(cli.fake.seen.map((s) => s.path)).not.toContain('/v1/admin/sites');
   });
 
-  it('counts the sites without a metric as n/a, and shows n/a alone when no site has it', async () => {
+  test('counts the sites without a metric as n/a, and shows n/a alone when no site has it', async () => {
     cli.fake.evaluations.push(
       { versionId: 'fed-1.v1', siteId: 'site-b', n: 30, metrics: { accuracy: 0.65 }, createdAt: '2025-01-02T03:04:05.000Z' },
       { versionId: 'fed-1.v0', siteId: 'site-b', n: 30, metrics: { accuracy: 0.5 }, createdAt: '2025-01-02T03:04:05.000Z' },
@@ -109,11 +108,12 @@ describe('federations status', () => {
     expect(rows[2]).toEqual(['1', 'published', '2/2', 'fed-1.v1', '2', '0.700 (0.650–0.750)', '0.812 (0.812–0.812); n/a: 1', '-']);
   });
 
-  it('--sites adds the site × round table of accuracy/AUC; names from the server are escaped', async () => {
+  test('--sites adds the site × round table of accuracy/AUC; names from the server are escaped', async () => {
     cli.fake.evaluations.push({ versionId: 'fed-1.v0', siteId: 'site-b', n: 30, metrics: { accuracy: 0.5, auc: 0.25 }, createdAt: '2025-01-02T03:04:05.000Z' });
     cli.fake.sites[1]!.name = 'Evil\u001b[2J\u001b]0;owned\u0007\u009b31m';
     const r = await run(op('federations', 'status', 'fed-1', '--sites'));
     expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(tableAfter(r.stdout, 'Per site (')).toEqual([
       ['SITE', 'ID', 'R0', 'R1'],
@@ -122,7 +122,7 @@ describe('federations status', () => {
     ]);
   });
 
-  it('thins more than 20 rounds to the first, every k-th and the last; --all shows them all', async () => {
+  test('thins more than 20 rounds to the first, every k-th and the last; --all shows them all', async () => {
     const at = '2025-01-02T03:04:05.000Z';
     cli.fake.rounds = Array.from({ length: 30 }, (_, i) => ({
       federationId: 'fed-1', round: i + 1, state: 'published' as const, baseVersionId: `fed-1.v${i}`, selectedSiteIds: ['site-a'], selectedCount: 1, received: 1,
@@ -138,7 +138,7 @@ describe('federations status', () => {
     expect(json.progress).toHaveLength(31);
   });
 
-  it('a DP federation shows its settings and the ε its rounds will spend', async () => {
+  test('a DP federation shows its settings and the ε its rounds will spend', async () => {
     const created = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, { ...GOOD_PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } })));
     expect(created.code).toBe(0);
     expect(created.stderr).toMatch(/^warning: privacy\.dp has no maxEpsilon/m);
@@ -147,7 +147,7 @@ describe('federations status', () => {
     expect(r.stdout).toMatch(/^secure aggregation:\s+off$/m);
   });
 
-  it('--json gives the federation, its rounds and the per-round metric summaries (with --sites, each site’s values)', async () => {
+  test('--json gives the federation, its rounds and the per-round metric summaries (with --sites, each site’s values)', async () => {
     const r = await run(op('federations', 'status', 'fed-1', '--json'));
     const out = JSON.parse(r.stdout) as { federation: { id: string }; rounds: Array<{ round: number }>; progress: Array<Record<string, unknown>> };
     expect(out.federation.id).toBe('fed-1');
@@ -159,7 +159,7 @@ describe('federations status', () => {
     expect(withSites.progress[1]!.sites).toEqual([{ siteId: 'site-a', name: 'St Mary Hospital', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 } }]);
   });
 
-  it('an unknown federation is one line', async () => {
+  test('an unknown federation is one line', async () => {
     const r = await run(op('federations', 'status', 'fed-9'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: The federation does not exist. (UNKNOWN_FEDERATION)\n');

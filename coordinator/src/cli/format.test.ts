@@ -11,31 +11,31 @@ describe('format', () => {
     { header: 'NOTE', cell: (r: (typeof rows)[number]) => r.note },
   ];
 
-  it('aligns columns, right-aligns numbers, shows missing cells as "-" and trims trailing space', () => {
+  test('aligns columns, right-aligns numbers, shows missing cells as "-" and trims trailing space', () => {
     expect(renderTable(rows, cols)).toBe(['ID         N  NOTE', 'a          5  first', 'long-id  123  -', ''].join('\n'));
   });
 
-  it('renders an empty list as its placeholder', () => {
+  test('renders an empty list as its placeholder', () => {
     expect(renderTable([], cols)).toBe('(none)\n');
     expect(renderTable([], cols, 'nothing here')).toBe('nothing here\n');
   });
 
-  it('aligns key/value blocks', () => {
+  test('aligns key/value blocks', () => {
     expect(renderKeyValues([['id', 'x'], ['long key', 3], ['empty', null]])).toBe('id:       x\nlong key: 3\nempty:    -\n');
   });
 
-  it('formats metrics sorted with 4 significant digits', () => {
+  test('formats metrics sorted with 4 significant digits', () => {
     expect(formatMetrics({ loss: 0.123456, auc: 0.9, n: 12345.6 })).toBe('auc=0.9 loss=0.1235 n=12350');
     expect(formatMetrics(undefined)).toBe('');
   });
 
-  it('shortens long values', () => {
+  test('shortens long values', () => {
     expect(short('0123456789abcdef0123')).toBe('0123456789abcdef…');
     expect(short('abc')).toBe('abc');
     expect(short(null)).toBe('');
   });
 
-  it('escapes control characters in cells, headers, keys, values and metric names (text from the server)', () => {
+  test('escapes control characters in cells, headers, keys, values and metric names (text from the server)', () => {
     const evil = 'a\u001b[2J\u001b]0;owned\u0007\u009bb\nc';
     const table = renderTable([{ v: evil }], [{ header: `H${evil}`, cell: (r: { v: string }) => r.v }]);
     expect(table).toBe('Ha\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac\na\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac\n');

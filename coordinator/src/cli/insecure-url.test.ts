@@ -9,7 +9,7 @@ const TOKEN = 'tfo_secret-operator-token-0123456789';
 function spy() {
   const calls: Array<{ url: string; authorization: string | null }> = [];
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    calls.push({ url: String(input), authorization: new Headers(init?.headers).get('authorization') });
+    calls.push({ url: input instanceof Request ? input.url : input.toString(), authorization: new Headers(init?.headers).get('authorization') });
     return Response.json({ sites: [] });
   }) as typeof globalThis.fetch;
   return { fetch, calls };

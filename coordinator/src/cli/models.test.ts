@@ -7,7 +7,7 @@ const cli = fakeCoordinatorCli();
 const op = cli.op;
 
 describe('models list', () => {
-  it('filters by federation and prints a table', async () => {
+  test('filters by federation and prints a table', async () => {
     const r = await run(op('models', 'list', '--federation', 'fed-1'));
     expect(r.code).toBe(0);
     expect(cli.fake.seen[0]?.path).toBe('/v1/models?federation=fed-1');
@@ -17,14 +17,14 @@ describe('models list', () => {
     expect(lines[2]).toMatch(/^fed-1\.v1\s+fed-1\s+1\s+fed-1\.v0\s+fedavg\s+2\s+accuracy=0\.7 loss=0\.6123\s+\S+$/);
   });
 
-  it('without a filter asks for all versions', async () => {
+  test('without a filter asks for all versions', async () => {
     await run(op('models', 'list', '--json'));
     expect(cli.fake.seen[0]?.path).toBe('/v1/models');
   });
 });
 
 describe('models show', () => {
-  it('shows meta, lineage, a verified signature with the signer fingerprint and evaluations per site', async () => {
+  test('shows meta, lineage, a verified signature with the signer fingerprint and evaluations per site', async () => {
     const r = await run(op('models', 'show', 'fed-1.v1'));
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^contributors:\s+site-a \(120\), site-b \(80\)$/m);
@@ -35,7 +35,7 @@ describe('models show', () => {
     expect(r.stdout).toMatch(/^site-a\s+40\s+accuracy=0\.75 auc=0\.8123\s+\S+$/m);
   });
 
-  it('flags metadata whose signature does not verify', async () => {
+  test('flags metadata whose signature does not verify', async () => {
     const v = cli.fake.versions[1]!;
     v.meta = { ...v.meta, metrics: { ...v.meta.metrics, accuracy: 0.99 } };
     const r = await run(op('models', 'show', 'fed-1.v1', '--json'));
@@ -45,7 +45,7 @@ describe('models show', () => {
     expect(out.signer.fingerprint).toBe(cli.fake.keys.fingerprint);
   });
 
-  it('an unknown version is one line', async () => {
+  test('an unknown version is one line', async () => {
     const r = await run(op('models', 'show', 'nope'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: The model version does not exist. (UNKNOWN_MODEL_VERSION)\n');
@@ -55,7 +55,7 @@ describe('models show', () => {
 describe('models export', () => {
   const manifestOf = async (dir: string) => JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
 
-  it('writes a bundle: signed weights, tfjs files and a manifest that verifies offline', async () => {
+  test('writes a bundle: signed weights, tfjs files and a manifest that verifies offline', async () => {
     const out = path.join(cli.dir, 'bundle');
     const r = await run(op('models', 'export', 'fed-1.v1', '--out', out));
     expect(r.code).toBe(0);
@@ -82,7 +82,7 @@ describe('models export', () => {
     expect(verified.warnings).toEqual([]);
   });
 
-  it('a federated-normalisation bundle carries the pooled statistics, and waits for them', async () => {
+  test('a federated-normalisation bundle carries the pooled statistics, and waits for them', async () => {
     cli.fake.setPlan({ ...cli.fake.federations[0]!.plan, data: { features: ['age', 'chol'], normalization: 'federated' } });
     const out = path.join(cli.dir, 'fed');
     const waiting = await run(op('models', 'export', 'fed-1.v1', '--out', out));
@@ -98,7 +98,7 @@ describe('models export', () => {
     expect(verifyBundle(openBundle(out)).trust).toBe('bundle-key');
   });
 
-  it('refuses weights that do not match the digest in the metadata and writes nothing', async () => {
+  test('refuses weights that do not match the digest in the metadata and writes nothing', async () => {
     const good = cli.fake.weights.get('fed-1.v1')!;
     const tampered = Uint8Array.from(good);
     tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0xff;
@@ -109,7 +109,7 @@ describe('models export', () => {
     expect(await readdir(cli.dir)).toEqual([]);
   });
 
-  it('refuses a version whose digest was changed consistently but whose signature no longer verifies', async () => {
+  test('refuses a version whose digest was changed consistently but whose signature no longer verifies', async () => {
     const tampered = Uint8Array.from(cli.fake.weights.get('fed-1.v1')!);
     tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0xff;
     const v = cli.fake.versions[1]!;
@@ -122,7 +122,7 @@ describe('models export', () => {
     expect(await readdir(cli.dir)).toEqual([]);
   });
 
-  it('refuses a federation plan that is not the one signed into the version', async () => {
+  test('refuses a federation plan that is not the one signed into the version', async () => {
     cli.fake.federations[0]!.plan = { ...cli.fake.federations[0]!.plan, data: { ...cli.fake.federations[0]!.plan.data, features: ['chol', 'age'] } };
     const r = await run(op('models', 'export', 'fed-1.v1', '--out', path.join(cli.dir, 'bundle')));
     expect(r.code).toBe(1);
@@ -130,7 +130,7 @@ describe('models export', () => {
     expect(await readdir(cli.dir)).toEqual([]);
   });
 
-  it('does not overwrite a non-empty directory without --force', async () => {
+  test('does not overwrite a non-empty directory without --force', async () => {
     const out = path.join(cli.dir, 'bundle');
     await mkdir(out);
     await writeFile(path.join(out, 'keep'), 'keep');

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PlanSchema, planEpsilon } from '@twinfed/shared';
 import { GOOD_PLAN, fakeCoordinatorCli, run, writePlanFile } from './__tests__/harness';

@@ -15,7 +15,7 @@ const view = {
 };
 
 describe('twinfed population', () => {
-  it('prints the vaccine-priority ranking and shows suppressed counts as <k', async () => {
+  test('prints the vaccine-priority ranking and shows suppressed counts as <k', async () => {
     const urls: string[] = [];
     const fetch = (async (url: string) => {
       urls.push(url);
@@ -29,7 +29,7 @@ describe('twinfed population', () => {
     expect(lines.find((l) => l.includes('Beta'))).toMatch(/2\s+Beta\s+<k\s+<k/);
   });
 
-  it('a malformed answer is one error line', async () => {
+  test('a malformed answer is one error line', async () => {
     const fetch = (async () => new Response(JSON.stringify({ nope: 1 }), { status: 200, headers: { 'content-type': 'application/json' } })) as unknown as typeof globalThis.fetch;
     const out = await run(['--url', 'https://coord', '--token', 'tok-123456789', 'population'], { fetch });
     expect(out.code).not.toBe(0);
@@ -46,7 +46,7 @@ describe('twinfed population with no reports (against a real coordinator)', () =
   const op = (...args: string[]) => run(['--url', c.url, '--token', c.operatorToken, ...args]);
   const create = async (plan: Record<string, unknown>) => ((await (await operator(c, 'POST', routes.federations, { plan })).json()) as { id: string }).id;
 
-  it('says why the view is empty: no federation, a plan without population settings, or no site reported yet', async () => {
+  test('says why the view is empty: no federation, a plan without population settings, or no site reported yet', async () => {
     const none = await op('population');
     expect(none.code).toBe(0);
     expect(none.stdout).toBe('Population view\nNo population reports: there is no federation yet.\n');

@@ -16,7 +16,7 @@ const LEAVES = [
 ];
 
 describe('twinfed help', () => {
-  it('lists every command group and a typical session at the top level', async () => {
+  test('lists every command group and a typical session at the top level', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     for (const group of ['coordinator', 'sites', 'federations', 'models']) expect(r.stdout).toMatch(new RegExp(`^\\s+${group}\\b`, 'm'));
@@ -25,7 +25,7 @@ describe('twinfed help', () => {
     expect(r.stderr).toBe('');
   });
 
-  it.each(LEAVES)('`%s --help` explains the command, shows an example and the global options', async (leaf) => {
+  test.each(LEAVES)('`%s --help` explains the command, shows an example and the global options', async (leaf) => {
     const r = await run([...leaf.split(' '), '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: twinfed ${leaf}`);
@@ -34,27 +34,27 @@ describe('twinfed help', () => {
     expect(r.stdout).toContain('--url <url>');
   });
 
-  it('each group lists its subcommands', () => {
+  test('each group lists its subcommands', () => {
     const program = createProgram({ env: {}, stdout: buffer(), stderr: buffer() });
     const names = program.commands.map((c) => `${c.name()}: ${c.commands.map((s) => s.name()).join(',')}`);
     expect(names).toEqual(['coordinator: start', 'sites: invite,list,revoke', 'tokens: create,list,revoke', 'plan: schema,check', 'federations: create,status', 'models: list,show,export', 'population: ', 'tls: init', 'audit: verify,list']);
   });
 
-  it('invite help tells how the hospital uses the token', async () => {
+  test('invite help tells how the hospital uses the token', async () => {
     const r = await run(['sites', 'invite', '--help']);
     expect(r.stdout).toContain('twinfed-site enroll --coordinator <url> --token <token>');
   });
 });
 
 describe('usage errors', () => {
-  it('an unknown option is one line with a code and exit status 2', async () => {
+  test('an unknown option is one line with a code and exit status 2', async () => {
     const r = await run(['sites', 'list', '--nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("twinfed: unknown option '--nope'; see --help (BAD_REQUEST)\n");
     expect(r.stdout).toBe('');
   });
 
-  it('a missing argument is reported without contacting anything', async () => {
+  test('a missing argument is reported without contacting anything', async () => {
     const fetch = jest.fn();
     const r = await run(['sites', 'invite'], { fetch });
     expect(r.code).toBe(2);
@@ -62,19 +62,19 @@ describe('usage errors', () => {
     expect(fetch).not.toHaveBeenCalled();
   });
 
-  it('a non-numeric --ttl is refused by the parser', async () => {
+  test('a non-numeric --ttl is refused by the parser', async () => {
     const r = await run(['sites', 'invite', 'X', '--ttl', 'soon']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('expected a whole number of seconds');
   });
 
-  it('a group without a subcommand prints its help to stderr and fails', async () => {
+  test('a group without a subcommand prints its help to stderr and fails', async () => {
     const r = await run(['models']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Usage: twinfed models');
   });
 
-  it('a URL that is not http(s) is refused', async () => {
+  test('a URL that is not http(s) is refused', async () => {
     const r = await run(['--url', 'ftp://x', 'sites', 'list', '--token', 't']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: The coordinator URL must be http(s): ftp://x (BAD_REQUEST)\n');

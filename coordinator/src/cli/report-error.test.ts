@@ -4,19 +4,19 @@ import { formatPath, issueLines, reportError } from './report-error';
 import { buffer } from './__tests__/harness';
 
 describe('report-error', () => {
-  it('formats paths', () => {
+  test('formats paths', () => {
     expect(formatPath(['data', 'features', 3, 'x'])).toBe('data.features[3].x');
     expect(formatPath([])).toBe('(root)');
   });
 
-  it('reads issues from arrays, {issues} and zod issues', () => {
+  test('reads issues from arrays, {issues} and zod issues', () => {
     expect(issueLines([{ path: 'a.b', message: 'm' }, { nope: 1 }])).toEqual([{ path: 'a.b', message: 'm' }]);
     expect(issueLines({ issues: [{ path: ['x', 0], message: 'bad' }] })).toEqual([{ path: 'x[0]', message: 'bad' }]);
     expect(issueLines({ role: 'x' })).toEqual([]);
     expect(issueLines(undefined)).toEqual([]);
   });
 
-  it('writes one line for a TwinfedError, newlines folded, stack only with debug', () => {
+  test('writes one line for a TwinfedError, newlines folded, stack only with debug', () => {
     const err = buffer();
     expect(reportError(new TwinfedError('ROUND_CLOSED', 'closed\n  now'), { stderr: err, debug: false })).toBe(1);
     expect(err.text).toBe('twinfed: closed now (ROUND_CLOSED)\n');
@@ -26,14 +26,14 @@ describe('report-error', () => {
     expect(dbg.text).toContain('TwinfedError: The round is not accepting updates.\n    at ');
   });
 
-  it('input errors exit 2, unknown errors are INTERNAL', () => {
+  test('input errors exit 2, unknown errors are INTERNAL', () => {
     expect(reportError(new TwinfedError('INVALID_PLAN'), { stderr: buffer(), debug: false })).toBe(2);
     const err = buffer();
     expect(reportError(new Error('boom'), { stderr: err, debug: false })).toBe(1);
     expect(err.text).toBe('twinfed: boom (INTERNAL)\n');
   });
 
-  it('maps commander outcomes to exit codes without writing again', () => {
+  test('maps commander outcomes to exit codes without writing again', () => {
     const err = buffer();
     expect(reportError(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'), { stderr: err, debug: false })).toBe(0);
     expect(reportError(new CommanderError(1, 'commander.unknownOption', 'x'), { stderr: err, debug: false })).toBe(2);

@@ -7,7 +7,7 @@ const cli = fakeCoordinatorCli();
 const op = cli.op;
 
 describe('sites invite', () => {
-  it('creates an invitation and prints the token with the enroll command', async () => {
+  test('creates an invitation and prints the token with the enroll command', async () => {
     const r = await run(op('sites', 'invite', 'St Mary Hospital', '--ttl', '3600'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -19,7 +19,7 @@ describe('sites invite', () => {
     expect(r.stdout).toMatch(/^expires:\s+2025-01-02T04:04:05.000Z$/m);
   });
 
-  it('--json prints the invitation and the enroll command as one JSON line', async () => {
+  test('--json prints the invitation and the enroll command as one JSON line', async () => {
     const r = await run(op('--json', 'sites', 'invite', 'Charite Berlin'));
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
@@ -29,7 +29,7 @@ describe('sites invite', () => {
     expect(cli.fake.seen[1]?.body).toEqual({ siteName: 'Charite Berlin', ttlSeconds: 86400 });
   });
 
-  it('refuses a TTL outside the allowed range before sending anything (exit 2)', async () => {
+  test('refuses a TTL outside the allowed range before sending anything (exit 2)', async () => {
     const r = await run(op('sites', 'invite', 'X', '--ttl', '10'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^twinfed: The invitation is not valid\. \(VALIDATION_FAILED\)\n {2}- ttlSeconds: Too small/);
@@ -38,20 +38,20 @@ describe('sites invite', () => {
 });
 
 describe('operator token resolution', () => {
-  it('reads <data-dir>/operator.token when no token is given', async () => {
+  test('reads <data-dir>/operator.token when no token is given', async () => {
     await writeFile(path.join(cli.dir, 'operator.token'), `${OPERATOR_TOKEN}\n`, { mode: 0o600 });
     const r = await run(['--url', cli.fake.url, '--data-dir', cli.dir, 'sites', 'list']);
     expect(r.stderr).toBe('');
     expect(cli.fake.seen[0]?.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
   });
 
-  it('takes TWINFED_TOKEN and TWINFED_URL from the injected environment', async () => {
+  test('takes TWINFED_TOKEN and TWINFED_URL from the injected environment', async () => {
     const r = await run(['sites', 'list'], { env: { TWINFED_URL: cli.fake.url, TWINFED_TOKEN: OPERATOR_TOKEN, TWINFED_DATA_DIR: cli.dir } });
     expect(r.code).toBe(0);
     expect(cli.fake.seen[0]?.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
   });
 
-  it('explains where it looked when there is no token at all', async () => {
+  test('explains where it looked when there is no token at all', async () => {
     const r = await run(['--url', cli.fake.url, '--data-dir', cli.dir, 'sites', 'list']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
@@ -62,7 +62,7 @@ describe('operator token resolution', () => {
 });
 
 describe('sites list and revoke', () => {
-  it('prints an aligned table', async () => {
+  test('prints an aligned table', async () => {
     const r = await run(op('sites', 'list'));
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+NAME\s+STATUS\s+FINGERPRINT\s+ENROLLED\s+LAST SEEN\s+MISSED$/);
@@ -71,20 +71,20 @@ describe('sites list and revoke', () => {
     expect(lines[1]!.indexOf('St Mary')).toBe(lines[0]!.indexOf('NAME'));
   });
 
-  it('says how to invite when there are no sites', async () => {
+  test('says how to invite when there are no sites', async () => {
     cli.fake.sites.length = 0;
     const r = await run(op('sites', 'list'));
     expect(r.stdout).toContain('no sites enrolled yet');
   });
 
-  it('revokes a site', async () => {
+  test('revokes a site', async () => {
     const r = await run(op('sites', 'revoke', 'site-b'));
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Revoked site Charité (site-b) at 2025-01-02T03:04:05.000Z.\n');
     expect(cli.fake.seen[0]).toMatchObject({ method: 'POST', path: '/v1/admin/sites/site-b/revoke' });
   });
 
-  it('an unknown site id is one error line', async () => {
+  test('an unknown site id is one error line', async () => {
     const r = await run(op('sites', 'revoke', 'site-zz'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: The site does not exist. (NOT_FOUND)\n');
@@ -92,28 +92,28 @@ describe('sites list and revoke', () => {
 });
 
 describe('error bodies from the coordinator', () => {
-  it('401: a wrong token becomes one line with its code, no stack trace', async () => {
+  test('401: a wrong token becomes one line with its code, no stack trace', async () => {
     const r = await run(['--url', cli.fake.url, '--token', 'wrong-token-123', 'sites', 'list']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: The token is invalid, expired or already used. (INVALID_TOKEN)\n');
     expect(r.stdout).toBe('');
   });
 
-  it('403: a researcher token may not invite', async () => {
+  test('403: a researcher token may not invite', async () => {
     cli.fake.canned.set('POST /v1/admin/invitations', { status: 403, body: { error: { code: 'FORBIDDEN', message: 'This role may not perform this action.' } } });
     const r = await run(op('sites', 'invite', 'X'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: This role may not perform this action. (FORBIDDEN)\n');
   });
 
-  it('409: a conflict keeps the server message', async () => {
+  test('409: a conflict keeps the server message', async () => {
     cli.fake.canned.set('POST /v1/admin/invitations', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'A site named X already exists.' } } });
     const r = await run(op('sites', 'invite', 'X'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: A site named X already exists. (ALREADY_EXISTS)\n');
   });
 
-  it('--debug adds the request log and the stack trace', async () => {
+  test('--debug adds the request log and the stack trace', async () => {
     cli.fake.canned.set('GET /v1/admin/sites', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'x' } } });
     const r = await run(op('--debug', 'sites', 'list'));
     expect(r.code).toBe(1);
@@ -123,7 +123,7 @@ describe('error bodies from the coordinator', () => {
     expect(r.stderr).toMatch(/\n\s+at /);
   });
 
-  it('an unreachable coordinator is a NETWORK error', async () => {
+  test('an unreachable coordinator is a NETWORK error', async () => {
     const gone = await startFakeCoordinator();
     const url = gone.url;
     await gone.close();

@@ -11,7 +11,7 @@ describe('twinfed tokens (against a real coordinator)', () => {
   afterAll(async () => c.close());
   const op = (...args: string[]) => run(['--url', c.url, '--token', c.operatorToken, ...args]);
 
-  it('creates a researcher token shown once with the dashboard address, lists it without its value, revokes it', async () => {
+  test('creates a researcher token shown once with the dashboard address, lists it without its value, revokes it', async () => {
     const created = await op('tokens', 'create', 'Dr Ada Lovelace');
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
@@ -33,7 +33,7 @@ describe('twinfed tokens (against a real coordinator)', () => {
     expect((await fetch(`${c.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
   });
 
-  it('refuses an unknown role before sending anything, and an unknown id with its code', async () => {
+  test('refuses an unknown role before sending anything, and an unknown id with its code', async () => {
     const bad = await op('tokens', 'create', 'X', '--role', 'admin');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/admin/);

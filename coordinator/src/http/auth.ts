@@ -98,7 +98,7 @@ export async function authenticateBody(req: Request, check: BodyCheck, body: Uin
     method: req.method,
     path: req.originalUrl,
     body,
-    headers: req.headers as Record<string, string | string[] | undefined>,
+    headers: req.headers,
     signPublicKey: fromB64(check.signPublicKey),
     now,
     windowMs: opts.requestWindowMs,

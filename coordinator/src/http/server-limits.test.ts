@@ -18,7 +18,6 @@ function trickle(url: string, site: TestSite, p: string, declared: number, every
   const body = new Uint8Array(declared);
   const headers = { ...signRequest({ method: 'POST', path: p, body, siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }), 'content-type': 'application/octet-stream', 'content-length': String(declared) };
   return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
     const req = http.request(url + p, { method: 'POST', headers, agent: false }, (res) => {
       clearInterval(timer);
       let text = '';
@@ -30,7 +29,7 @@ function trickle(url: string, site: TestSite, p: string, declared: number, every
     });
     req.on('error', reject);
     req.write(body.subarray(0, 1));
-    timer = setInterval(() => { if (!req.destroyed) req.write(body.subarray(0, 1)); }, everyMs);
+    const timer = setInterval(() => { if (!req.destroyed) req.write(body.subarray(0, 1)); }, everyMs);
   });
 }
 

@@ -193,7 +193,7 @@ export class RoundEngine {
       round: round ? roundView(round, answered.size, { siteId, plan }) : null,
       selected,
       submitted: answered.has(siteId),
-      clientConfig: round && selected ? (round.clientConfig as Record<string, unknown>) : {},
+      clientConfig: round && selected ? round.clientConfig : {},
     };
   }
 

@@ -125,7 +125,7 @@ describe('secure aggregation over real HTTP', () => {
       throw new Error(`round 1 never reached ${want}`);
     };
     try {
-      const [a, b, cc, d, e, f] = sites as Array<ReturnType<typeof secureSite>>;
+      const [a, b, cc, d, e, f] = sites;
       const u3 = [a!, b!, cc!, d!, e!];
       for (const s of [...u3, f!]) expect((await s.share(1)).status).toBe(201); // g never shares
       expect((await a!.state(1)).phase).toBe('sharing');
@@ -153,7 +153,7 @@ describe('secure aggregation over real HTTP', () => {
   test('the coordinator checks what it relays: key shares not signed by the sender\'s enrolled key, and cohorts under three sites, are refused', async () => {
     const { c, sites } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
     try {
-      const [a, b] = sites as Array<ReturnType<typeof secureSite>>;
+      const [a, b] = sites;
       const forged = await a!.site.request('POST', routes.secaggShares(sites[0]!.rd(1).federationId, 1), await a!.sharesBody(1, b!.site.identity.sign.secretKey));
       expect(forged.status).toBe(400);
       expect((await json<{ error: { code: string } }>(forged)).error.code).toBe('SECAGG_UNTRUSTED_KEY');

@@ -5,7 +5,7 @@ const site = (id: string, enrolledAt: string, revokedAt: string | null = null): 
 const fed = { id: 'fed-1', createdAt: '2026-01-01T00:00:10.000Z' } as Federation;
 
 describe('statsCohort', () => {
-  it('is frozen at federation creation: enrolled by then and not yet revoked, sorted by id', () => {
+  test('is frozen at federation creation: enrolled by then and not yet revoked, sorted by id', () => {
     const sites = [
       site('site-c', '2026-01-01T00:00:01.000Z', '2026-01-01T00:05:00.000Z'), // revoked later: still a member (the sum then never completes)
       site('site-a', '2026-01-01T00:00:10.000Z'), // enrolled in the same millisecond

@@ -4,14 +4,14 @@ import path from 'node:path';
 import { MemoryStore, openStore, SqliteStore } from './index';
 
 describe('openStore', () => {
-  it('opens a memory store', async () => {
+  test('opens a memory store', async () => {
     const store = await openStore({ kind: 'memory' });
     expect(store).toBeInstanceOf(MemoryStore);
     expect(await store.health()).toBe(true);
     await store.close();
   });
 
-  it('opens a sqlite store at a path and requires one', async () => {
+  test('opens a sqlite store at a path and requires one', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-open-'));
     try {
       const store = await openStore({ kind: 'sqlite', path: path.join(dir, 'c.db'), busyTimeoutMs: 100 });

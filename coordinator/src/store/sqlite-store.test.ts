@@ -49,7 +49,7 @@ describe('SqliteStore on disk', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates the database (and its WAL) with mode 0600 in a new directory', async () => {
+  test('creates the database (and its WAL) with mode 0600 in a new directory', async () => {
     const file = path.join(dir, 'nested', 'data', 'coordinator.db');
     const store = await openAt(file);
     await store.appendAudit({ at: t(0), actor: 'a', action: 'b', subject: 'c', detail: {} });
@@ -58,14 +58,14 @@ describe('SqliteStore on disk', () => {
     expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
   });
 
-  it('tightens the mode of an existing file to 0600', async () => {
+  test('tightens the mode of an existing file to 0600', async () => {
     const file = path.join(dir, 'coordinator.db');
     fs.writeFileSync(file, '', { mode: 0o644 });
     await openAt(file);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   });
 
-  it('sets WAL, synchronous=FULL, foreign keys and a busy timeout', async () => {
+  test('sets WAL, synchronous=FULL, foreign keys and a busy timeout', async () => {
     const db = openDatabase({ path: path.join(dir, 'p.db'), busyTimeoutMs: 1234 });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -77,7 +77,7 @@ describe('SqliteStore on disk', () => {
     }
   });
 
-  it('runs each migration once: reopening applies nothing', async () => {
+  test('runs each migration once: reopening applies nothing', async () => {
     const file = path.join(dir, 'm.db');
     await (await openAt(file)).close();
     const raw = new Database(file);
@@ -92,7 +92,7 @@ describe('SqliteStore on disk', () => {
     again.close();
   });
 
-  it('applies only new migrations, in order, and refuses a schema newer than the code', () => {
+  test('applies only new migrations, in order, and refuses a schema newer than the code', () => {
     const db = new Database(path.join(dir, 'n.db'));
     try {
       const m1 = { version: 1, name: 'one', sql: 'CREATE TABLE log (v INTEGER)' };
@@ -107,7 +107,7 @@ describe('SqliteStore on disk', () => {
     }
   });
 
-  it('an older database where two sites share keys migrates: the later one is revoked, the keys become unique', () => {
+  test('an older database where two sites share keys migrates: the later one is revoked, the keys become unique', () => {
     const db = new Database(path.join(dir, 'dup.db'));
     try {
       runMigrations(db, MIGRATIONS.filter((m) => m.version <= 4));
@@ -126,7 +126,7 @@ describe('SqliteStore on disk', () => {
     }
   });
 
-  it('rolls back a failing migration entirely', () => {
+  test('rolls back a failing migration entirely', () => {
     const db = new Database(path.join(dir, 'r.db'));
     try {
       const good = { version: 1, name: 'good', sql: 'CREATE TABLE a (v INTEGER)' };
@@ -138,7 +138,7 @@ describe('SqliteStore on disk', () => {
     }
   });
 
-  it('two connections to one file: a token enrolls once, a write is visible as soon as it resolves', async () => {
+  test('two connections to one file: a token enrolls once, a write is visible as soon as it resolves', async () => {
     const file = path.join(dir, 'shared.db');
     const a = await openAt(file);
     const b = await openAt(file);
@@ -154,7 +154,7 @@ describe('SqliteStore on disk', () => {
     expect((await a.putUpdate(update('fed-1', 1, 'site-a'))).status).toBe('duplicate');
   });
 
-  it('health turns false when the file can no longer be written', async () => {
+  test('health turns false when the file can no longer be written', async () => {
     const file = path.join(dir, 'ro.db');
     await (await openAt(file)).close();
     const ro = new Database(file, { readonly: true });

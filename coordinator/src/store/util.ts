@@ -6,7 +6,7 @@ export function applyPatch<T extends object>(base: T, patch: Partial<NoInfer<T>>
   if (!patch) return out;
   for (const key of Object.keys(patch) as (keyof T)[]) {
     const value = patch[key];
-    if (value !== undefined) out[key] = value as T[keyof T];
+    if (value !== undefined) out[key] = value;
   }
   return out;
 }

@@ -37,7 +37,7 @@ describe.each(strategies)('%s accumulator', (name, s) => {
     return Array.from(s.aggregate(ctx, acc, []).weights);
   };
 
-  it('rejects a second result from the same site and stays as it was', () => {
+  test('rejects a second result from the same site and stays as it was', () => {
     const acc = s.createAccumulator(ctx);
     for (const r of valid) acc.add(r);
     expect(codeOf(() => acc.add(result('a', 2, [9, 9, 9])))).toBe('UPDATE_CONFLICT');
@@ -45,7 +45,7 @@ describe.each(strategies)('%s accumulator', (name, s) => {
     expect(Array.from(s.aggregate(ctx, acc, []).weights)).toEqual(clean());
   });
 
-  it('rejects a wrong length, non-finite weights and a bad example count without folding them', () => {
+  test('rejects a wrong length, non-finite weights and a bad example count without folding them', () => {
     const acc = s.createAccumulator(ctx);
     expect(codeOf(() => acc.add(result('x', 2, [1, 2])))).toBe('INVALID_WEIGHTS');
     expect(codeOf(() => acc.add(result('x', 2, [1, 2, 3, 4])))).toBe('INVALID_WEIGHTS');
@@ -60,7 +60,7 @@ describe.each(strategies)('%s accumulator', (name, s) => {
     expect(Array.from(s.aggregate(ctx, acc, []).weights)).toEqual(clean());
   });
 
-  it('accepts the largest claim (2^29) and stays exact: n·w is exact in float64 and the total an exact integer', () => {
+  test('accepts the largest claim (2^29) and stays exact: n·w is exact in float64 and the total an exact integer', () => {
     if (name === 'cyclic' || name === 'krum') return; // one site per round / keeps the best-scored update only
     const acc = s.createAccumulator(ctx);
     acc.add(result('big', 2 ** 29, [1, 2, 3]));
@@ -69,13 +69,13 @@ describe.each(strategies)('%s accumulator', (name, s) => {
     expect(out.metrics.examples).toBe(2 ** 29 + 1);
   });
 
-  it('fails to aggregate an empty round, or an accumulator it did not create', () => {
+  test('fails to aggregate an empty round, or an accumulator it did not create', () => {
     expect(codeOf(() => s.aggregate(ctx, s.createAccumulator(ctx), [{ siteId: 'a', reason: 'timeout' }]))).toBe('INTERNAL');
     const foreign = { add: () => undefined, siteIds: [] };
     expect(codeOf(() => s.aggregate(ctx, foreign, []))).toBe('INTERNAL');
   });
 
-  it('keeps no reference to the caller’s buffer', () => {
+  test('keeps no reference to the caller’s buffer', () => {
     const acc = s.createAccumulator(ctx);
     const buffers = valid.map((r) => r.weights.slice());
     valid.forEach((r, i) => acc.add({ ...r, weights: buffers[i]! }));
@@ -84,6 +84,6 @@ describe.each(strategies)('%s accumulator', (name, s) => {
   });
 });
 
-it('rejects a context whose round is not a positive integer', () => {
+test('rejects a context whose round is not a positive integer', () => {
   expect(codeOf(() => fedAvg({ serverLr: 1 }).createAccumulator(ctxOf([0], { round: 0 })))).toBe('INTERNAL');
 });

@@ -10,7 +10,7 @@ const dist = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 };
 
 describe('centeredclip strategy', () => {
-  it('is the unweighted mean delta when every site lies within the radius of the centre', () => {
+  test('is the unweighted mean delta when every site lies within the radius of the centre', () => {
     const s = centeredClip({ radius: 10, iterations: 1 });
     const out = runRound(s, ctxOf([1, 1], { state: s.initialState(2) }), [result('a', 1, [2, 1]), result('b', 1000, [1, 3]), result('c', 1, [0, 2])]);
     // deltas (1,0), (0,2), (−1,1): mean (0, 1)
@@ -19,7 +19,7 @@ describe('centeredclip strategy', () => {
     expectClose(out.state[CENTER]!, [0, 1]);
   });
 
-  it('clips each deviation from the centre to the radius before averaging', () => {
+  test('clips each deviation from the centre to the radius before averaging', () => {
     const s = centeredClip({ radius: 1, iterations: 1 });
     // deviations from centre 0: (0.3,0.4) and (0.45,0.6) pass, (−30,−40) is scaled to (−0.6,−0.8): mean (0.05, 0.2/3)
     const out = runRound(s, ctxOf([0, 0], { state: s.initialState(2) }), [result('a', 1, [0.3, 0.4]), result('b', 1, [0.45, 0.6]), result('evil', 1, [-30, -40])]);
@@ -28,7 +28,7 @@ describe('centeredclip strategy', () => {
     expect(out.contributors).toEqual(['a', 'b', 'evil']);
   });
 
-  it('starts from the previous round’s aggregate update (the state), not from zero', () => {
+  test('starts from the previous round’s aggregate update (the state), not from zero', () => {
     const s = centeredClip({ radius: 0.5, iterations: 1 });
     const state = { [CENTER]: Float64Array.from([1, 0]) };
     // every site sent the base + (1, 0): no deviation from the centre, so the round moves by exactly (1, 0)
@@ -38,7 +38,7 @@ describe('centeredclip strategy', () => {
     expectClose(runRound(s, ctxOf([5, 5], { state: s.initialState(2) }), [result('a', 1, [6, 5]), result('b', 1, [6, 5])]).weights, [5.5, 5]);
   });
 
-  it('with more iterations re-centres and gets closer to the honest sites', () => {
+  test('with more iterations re-centres and gets closer to the honest sites', () => {
     const deltas = [Float64Array.from([1, 0]), Float64Array.from([1, 0]), Float64Array.from([1, 0])];
     const one = centeredClipping({ deltas, center: new Float64Array(2), radius: 0.25, iterations: 1 }).center;
     const three = centeredClipping({ deltas, center: new Float64Array(2), radius: 0.25, iterations: 3 }).center;
@@ -46,7 +46,7 @@ describe('centeredclip strategy', () => {
     expectClose(three, [0.75, 0]);
   });
 
-  it('keeps its state through encode/decode and refuses a state without the centre', () => {
+  test('keeps its state through encode/decode and refuses a state without the centre', () => {
     const s = centeredClip({ radius: 1, iterations: 2 });
     const state = { [CENTER]: Float64Array.from([0.25, -3]) };
     expect(s.decodeState(s.encodeState(state), 2)).toEqual(state);
@@ -54,7 +54,7 @@ describe('centeredclip strategy', () => {
     expect(() => runRound(s, ctxOf([0, 0]), [result('a', 1, [1, 1])])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
 
-  it('refuses hyperparameters outside their range', () => {
+  test('refuses hyperparameters outside their range', () => {
     for (const bad of [{ radius: 0, iterations: 1 }, { radius: Number.POSITIVE_INFINITY, iterations: 1 }, { radius: 1, iterations: 0 }, { radius: 1, iterations: 1.5 }]) {
       let err: unknown;
       try {
@@ -88,7 +88,7 @@ describe('centeredclip strategy', () => {
    * the τ-ball), and an attacker's term differs from any other value's by at most 2τ. So changing f of n updates
    * to anything moves the result of L iterations by at most 2·f·L·τ/n, and each iteration moves v by at most τ.
    */
-  it('f updates of arbitrary values shift the result by at most 2·f·L·τ/n from any other values', () => {
+  test('f updates of arbitrary values shift the result by at most 2·f·L·τ/n from any other values', () => {
     fc.assert(
       fc.property(scenario, ({ f, radius, iterations, global, center, honest, attackers, replacements }) => {
         const n = honest.length;

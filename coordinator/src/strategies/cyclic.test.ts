@@ -14,7 +14,7 @@ function pick(opts: { round: number; seed?: number; deterministic?: boolean; ava
 }
 
 describe('cyclic', () => {
-  it('visits every site exactly once per cycle', () => {
+  test('visits every site exactly once per cycle', () => {
     for (const deterministic of [true, false]) {
       for (let cycle = 0; cycle < 5; cycle++) {
         const visited = [1, 2, 3, 4].map((k) => pick({ round: cycle * 4 + k, deterministic }));
@@ -23,11 +23,11 @@ describe('cyclic', () => {
     }
   });
 
-  it('keeps the sorted order when deterministic', () => {
+  test('keeps the sorted order when deterministic', () => {
     expect([1, 2, 3, 4, 5].map((round) => pick({ round, deterministic: true }))).toEqual(['a', 'b', 'c', 'd', 'a']);
   });
 
-  it('reshuffles each cycle, reproducibly from (seed, round) alone', () => {
+  test('reshuffles each cycle, reproducibly from (seed, round) alone', () => {
     const orders = (seed: number) => Array.from({ length: 24 }, (_, r) => pick({ round: r + 1, seed }));
     expect(orders(7)).toEqual(orders(7));
     expect(orders(7)).not.toEqual(orders(8));
@@ -38,7 +38,7 @@ describe('cyclic', () => {
     expect(cycleOrder({ sites, seed: 7, cycle: 2, deterministic: false })[2]).toBe(orders(7)[10]);
   });
 
-  it('passes the weights on: each round returns the selected site’s weights exactly', () => {
+  test('passes the weights on: each round returns the selected site’s weights exactly', () => {
     const s = cyclic({ deterministic: false });
     let global: Float32Array = Float32Array.of(0.1, -2, 3.3);
     for (let round = 1; round <= 8; round++) {
@@ -53,7 +53,7 @@ describe('cyclic', () => {
     expect(Array.from(global)).toEqual(Array.from(Float32Array.of(8.1, 6, 11.3)));
   });
 
-  it('takes one update per round and fails without one', () => {
+  test('takes one update per round and fails without one', () => {
     const s = cyclic({ deterministic: true });
     const acc = s.createAccumulator(ctxOf([0]));
     acc.add(result('a', 1, [1]));

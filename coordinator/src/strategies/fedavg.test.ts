@@ -11,7 +11,7 @@ const global = [1, -1];
 const results = [result('a', 10, [2, 0], { loss: 1 }), result('b', 20, [4, 1], { loss: 4 }), result('c', 70, [1, -1])];
 
 describe('FedAvg', () => {
-  it('averages client weights by example count (serverLr 1)', () => {
+  test('averages client weights by example count (serverLr 1)', () => {
     const out = runRound(fedAvg({ serverLr: 1 }), ctxOf(global), results);
     expectClose(out.weights, [1.7, -0.5]);
     expect(out.weights).toBeInstanceOf(Float32Array);
@@ -19,12 +19,12 @@ describe('FedAvg', () => {
     expect(out.contributors).toEqual(['a', 'b', 'c']);
   });
 
-  it('moves serverLr of the way towards the mean (serverLr 0.5)', () => {
+  test('moves serverLr of the way towards the mean (serverLr 0.5)', () => {
     const out = runRound(fedAvg({ serverLr: 0.5 }), ctxOf(global), results);
     expectClose(out.weights, [1.35, -0.75]);
   });
 
-  it('reports sites, examples, failures, norms and example-weighted client metrics', () => {
+  test('reports sites, examples, failures, norms and example-weighted client metrics', () => {
     const out = runRound(fedAvg({ serverLr: 0.5 }), ctxOf(global), results, [{ siteId: 'd', reason: 'timeout' }]);
     expect(out.metrics.sites).toBe(3);
     expect(out.metrics.examples).toBe(100);
@@ -35,7 +35,7 @@ describe('FedAvg', () => {
     expect(out.metrics.updateNorm).toBeCloseTo(Math.hypot(0.35, 0.25), 6);
   });
 
-  it('gives the same weights whatever the arrival order (within float tolerance)', () => {
+  test('gives the same weights whatever the arrival order (within float tolerance)', () => {
     const update = fc.record({
       n: fc.integer({ min: 1, max: 10_000 }),
       w: fc.array(fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true }), { minLength: 5, maxLength: 5 }),
@@ -55,7 +55,7 @@ describe('FedAvg', () => {
     );
   });
 
-  it('leaves a coordinate no site changed exactly where it was', () => {
+  test('leaves a coordinate no site changed exactly where it was', () => {
     const g = [0.1, 12345.678, -3e-7];
     const out = runRound(fedAvg({ serverLr: 1 }), ctxOf(g), [result('a', 3, [0.1, 12345.678, 5]), result('b', 7, [0.1, 12345.678, -3e-7])]);
     expect(out.weights[0]).toBe(Math.fround(0.1));
@@ -64,13 +64,13 @@ describe('FedAvg', () => {
 });
 
 describe('FedProx and SCAFFOLD', () => {
-  it('FedProx aggregates like FedAvg and sends mu to the sites', () => {
+  test('FedProx aggregates like FedAvg and sends mu to the sites', () => {
     const s = fedProx({ mu: 0.01, serverLr: 0.5 });
     expect(s.configureRound({ ...ctxOf(global), available: ['b', 'a'], minSites: 1 })).toEqual({ selected: ['a', 'b'], clientConfig: { proximalMu: 0.01 } });
     expectClose(runRound(s, ctxOf(global), results).weights, [1.35, -0.75]);
   });
 
-  it('SCAFFOLD applies serverLr to the weighted mean delta and sends serverLr to the sites', () => {
+  test('SCAFFOLD applies serverLr to the weighted mean delta and sends serverLr to the sites', () => {
     const s = scaffold({ serverLr: 0.5 });
     expect(s.configureRound({ ...ctxOf(global), available: ['a'], minSites: 1 }).clientConfig).toEqual({ scaffold: { serverLr: 0.5 } });
     expectClose(runRound(s, ctxOf(global), results).weights, [1.35, -0.75]);
@@ -82,11 +82,11 @@ describe('selection', () => {
   const sel = (round: number, extra: { sitesPerRound?: number; seed?: number; minSites?: number } = {}) =>
     fedAvg({ serverLr: 1 }).configureRound({ ...ctxOf([0], { round, seed: extra.seed ?? 1 }), available: sites, minSites: extra.minSites ?? 1, ...(extra.sitesPerRound ? { sitesPerRound: extra.sitesPerRound } : {}) });
 
-  it('selects every available site, sorted and de-duplicated', () => {
+  test('selects every available site, sorted and de-duplicated', () => {
     expect(sel(1).selected).toEqual(['s1', 's2', 's3', 's4', 's5']);
   });
 
-  it('samples sitesPerRound sites reproducibly from (seed, round)', () => {
+  test('samples sitesPerRound sites reproducibly from (seed, round)', () => {
     const a = sel(3, { sitesPerRound: 2 }).selected;
     expect(a).toHaveLength(2);
     expect([...a].sort()).toEqual(a);
@@ -99,13 +99,13 @@ describe('selection', () => {
     expect(other).not.toEqual(mine);
   });
 
-  it('refuses to start a round below minSites', () => {
+  test('refuses to start a round below minSites', () => {
     expect(() => sel(1, { minSites: 6 })).toThrow(expect.objectContaining({ code: 'NOT_READY' }));
   });
 });
 
 describe('createStrategy', () => {
-  it('builds every strategy the plan schema names', () => {
+  test('builds every strategy the plan schema names', () => {
     const configs = [
       { name: 'fedavg', serverLr: 1 },
       { name: 'fedprox', mu: 0.01, serverLr: 1 },
@@ -128,7 +128,7 @@ describe('createStrategy', () => {
     }
   });
 
-  it('rejects hyperparameters outside their range', () => {
+  test('rejects hyperparameters outside their range', () => {
     let err: unknown;
     try {
       createStrategy({ name: 'fedtrimmedavg', beta: 0.5 });

@@ -28,7 +28,7 @@ const m2 = [-0.025, 0.136];
 describe.each(Object.keys(expected) as FedOptVariant[])('%s', (variant) => {
   const e = expected[variant];
 
-  it('matches two hand-computed rounds, state carried through encode/decode', () => {
+  test('matches two hand-computed rounds, state carried through encode/decode', () => {
     const s = fedOpt(variant, opts);
     const state0 = s.initialState(2);
     expect(Array.from(state0.m!)).toEqual([0, 0]);
@@ -55,7 +55,7 @@ describe.each(Object.keys(expected) as FedOptVariant[])('%s', (variant) => {
     expectClose(a.state.v!, e.v2, 1e-7);
   });
 
-  it('encodes state deterministically and rejects a state of the wrong size', () => {
+  test('encodes state deterministically and rejects a state of the wrong size', () => {
     const s = fedOpt(variant, opts);
     const st = { v: Float64Array.of(1, 2), m: Float64Array.of(3, 4) };
     expect(s.encodeState(st)).toEqual(s.encodeState({ m: Float64Array.of(3, 4), v: Float64Array.of(1, 2) }));
@@ -65,7 +65,7 @@ describe.each(Object.keys(expected) as FedOptVariant[])('%s', (variant) => {
 });
 
 describe('FedOpt family', () => {
-  it('differ only in the second moment: Adam and Yogi agree in round 1 and part in round 2', () => {
+  test('differ only in the second moment: Adam and Yogi agree in round 1 and part in round 2', () => {
     const run = (variant: FedOptVariant) => {
       const s = fedOpt(variant, opts);
       const r1 = runRound(s, ctxOf([0, 1], { state: s.initialState(2) }), [result('a', 1, [1, 1]), result('b', 3, [-1, 3])]);
@@ -78,7 +78,7 @@ describe('FedOpt family', () => {
     expect(yogi2.weights[0]).not.toBe(adam2.weights[0]);
   });
 
-  it('rejects invalid hyperparameters', () => {
+  test('rejects invalid hyperparameters', () => {
     expect(() => fedOpt('fedadam', { ...opts, beta1: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_PLAN' }));
     expect(() => fedOpt('fedyogi', { ...opts, tau: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_PLAN' }));
   });

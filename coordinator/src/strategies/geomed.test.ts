@@ -13,19 +13,19 @@ const dist = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 };
 
 describe('geometricMedian (smoothed Weiszfeld)', () => {
-  it('finds the Fermat point of a triangle, where each side subtends 120°', () => {
+  test('finds the Fermat point of a triangle, where each side subtends 120°', () => {
     // right isosceles triangle (0,0), (1,0), (0,1): the Fermat point is (t, t), t = (3 − √3)/6
     const t = (3 - Math.sqrt(3)) / 6;
     const { median } = geometricMedian([Float32Array.from([0, 0]), Float32Array.from([1, 0]), Float32Array.from([0, 1])], { maxIterations: 1000, smoothing: 1e-12 });
     expectClose(median, [t, t], 1e-5);
   });
 
-  it('finds the middle point of collinear points (the 1-D median), however far the others', () => {
+  test('finds the middle point of collinear points (the 1-D median), however far the others', () => {
     const pts = [[0, 0], [1, 1], [1e6, 1e6]].map((p) => Float32Array.from(p));
     expectClose(geometricMedian(pts, { maxIterations: 1000, smoothing: 1e-9 }).median, [1, 1], 1e-5);
   });
 
-  it('sums no more distance than the mean, the coordinate median or any input point', () => {
+  test('sums no more distance than the mean, the coordinate median or any input point', () => {
     const sumDist = (z: ArrayLike<number>, pts: readonly Float32Array[]) => pts.reduce((a, p) => a + dist(z, p), 0);
     const cloud = fc.integer({ min: 1, max: 5 }).chain((d) => fc.array(fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: d, maxLength: d }), { minLength: 1, maxLength: 8 }));
     fc.assert(
@@ -45,7 +45,7 @@ describe('geometricMedian (smoothed Weiszfeld)', () => {
     );
   });
 
-  it('never increases the summed distance from one step to the next, and stops early once stationary', () => {
+  test('never increases the summed distance from one step to the next, and stops early once stationary', () => {
     // five points, one of them (0,0) the coordinate median where the iteration starts (the Vardi–Zhang step)
     const pts = [[0, 0], [3, 0], [0, 4], [-1, 5], [2, -2]].map((p) => Float32Array.from(p));
     const objectives = Array.from({ length: 30 }, (_, k) => geometricMedian(pts, { maxIterations: k, smoothing: 1e-9 }).objective);
@@ -58,7 +58,7 @@ describe('geometricMedian (smoothed Weiszfeld)', () => {
 });
 
 describe('geomed strategy', () => {
-  it('gives every site one vote whatever its example count', () => {
+  test('gives every site one vote whatever its example count', () => {
     // the Fermat point of (0,0), (1,0), (0,1), although (0,1) claims 1000× the rows of the others
     const t = (3 - Math.sqrt(3)) / 6;
     const out = runRound(gm(), g, [result('a', 1, [0, 0]), result('b', 1, [1, 0]), result('c', 1000, [0, 1])]);
@@ -68,12 +68,12 @@ describe('geomed strategy', () => {
     expect(out.metrics.geomedStationarity).toBeLessThanOrEqual(3e-9);
   });
 
-  it('gives the same weights whatever the arrival order', () => {
+  test('gives the same weights whatever the arrival order', () => {
     const rs = [result('a', 3, [0, 0.3]), result('b', 5, [1, -2]), result('c', 7, [0.2, 4]), result('d', 9, [-8, 1])];
     expect(Array.from(runRound(gm(), g, [...rs].reverse()).weights)).toEqual(Array.from(runRound(gm(), g, rs).weights));
   });
 
-  it('refuses hyperparameters outside their range', () => {
+  test('refuses hyperparameters outside their range', () => {
     for (const bad of [{ maxIterations: 0, smoothing: 1e-6 }, { maxIterations: 1.5, smoothing: 1e-6 }, { maxIterations: 10, smoothing: 0 }, { maxIterations: 10, smoothing: Number.POSITIVE_INFINITY }]) {
       let err: unknown;
       try {
@@ -91,7 +91,7 @@ describe('geomed strategy', () => {
    * point within r of x, α = f/n gives ‖z − x‖ ≤ C_α·r, whatever the attackers send. The bound is checked on the
    * float32 weights the strategy publishes; the slack covers Weiszfeld stopping short and float32 rounding.
    */
-  it('stays within C_α·r of the honest centre with f < n/2 attackers of arbitrary finite values', () => {
+  test('stays within C_α·r of the honest centre with f < n/2 attackers of arbitrary finite values', () => {
     const finite = fc.float({ noNaN: true, noDefaultInfinity: true });
     const scenario = fc
       .record({ n: fc.integer({ min: 1, max: 9 }), d: fc.integer({ min: 1, max: 6 }) })

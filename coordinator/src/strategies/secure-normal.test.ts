@@ -1,7 +1,7 @@
 import { secureNormal } from './secure-normal';
 
 describe('secureNormal', () => {
-  it('draws standard normals (moments of 200,000 draws) and never repeats a stream', () => {
+  test('draws standard normals (moments of 200,000 draws) and never repeats a stream', () => {
     const draw = secureNormal();
     const n = 200_000;
     let sum = 0;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { decodeStateBytes, encodeStateBytes } from './state-codec';
 
 describe('strategy state codec', () => {
-  it('round-trips any float64 values bit for bit', () => {
+  test('round-trips any float64 values bit for bit', () => {
     const vec = fc.array(fc.double(), { minLength: 3, maxLength: 3 });
     fc.assert(
       fc.property(vec, vec, (m, v) => {
@@ -14,7 +14,7 @@ describe('strategy state codec', () => {
     );
   });
 
-  it('gives the same bytes for the same state, whatever the key order', () => {
+  test('gives the same bytes for the same state, whatever the key order', () => {
     const a = encodeStateBytes({ m: Float64Array.of(1, 2), v: Float64Array.of(3, 4) });
     const b = encodeStateBytes({ v: Float64Array.of(3, 4), m: Float64Array.of(1, 2) });
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
@@ -22,7 +22,7 @@ describe('strategy state codec', () => {
     expect(encodeStateBytes({})).toHaveLength(9);
   });
 
-  it('rejects corrupt or mismatched bytes', () => {
+  test('rejects corrupt or mismatched bytes', () => {
     const good = encodeStateBytes({ m: Float64Array.of(1, 2) });
     const opts = { expected: ['m'], size: 2 };
     const bad = (bytes: Uint8Array, o = opts) => () => decodeStateBytes(bytes, o);

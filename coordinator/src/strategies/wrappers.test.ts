@@ -14,7 +14,7 @@ import { ctxOf, expectClose, result, runRound } from './__tests__/fixtures';
 const adamOpts = { serverLr: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 };
 
 describe('withUpdateClipping', () => {
-  it('bounds every client delta by maxNorm, exactly after float32 rounding', () => {
+  test('bounds every client delta by maxNorm, exactly after float32 rounding', () => {
     const vec = fc.array(fc.float({ min: -1e4, max: 1e4, noNaN: true, noDefaultInfinity: true }), { minLength: 6, maxLength: 6 });
     fc.assert(
       fc.property(vec, vec, fc.double({ min: 1e-3, max: 1e3, noNaN: true }), (g, w, maxNorm) => {
@@ -28,7 +28,7 @@ describe('withUpdateClipping', () => {
     );
   });
 
-  it('clips inside the strategy: a far update is shrunk, a near one passes unchanged', () => {
+  test('clips inside the strategy: a far update is shrunk, a near one passes unchanged', () => {
     const s = withUpdateClipping(fedAvg({ serverLr: 1 }), { maxNorm: 1 });
     const far = runRound(s, ctxOf([0, 0]), [result('a', 1, [30, 40])]);
     expectClose(far.weights, [0.6, 0.8]);
@@ -38,7 +38,7 @@ describe('withUpdateClipping', () => {
     expect(near.metrics.clippedSites).toBe(0);
   });
 
-  it('wraps any strategy and keeps mean-delta strategies composable', () => {
+  test('wraps any strategy and keeps mean-delta strategies composable', () => {
     const med = withUpdateClipping(fedMedian(), { maxNorm: 5 });
     expect(isDeltaStrategy(med)).toBe(false);
     expectClose(runRound(med, ctxOf([0]), [result('a', 1, [1]), result('b', 1, [100]), result('c', 1, [3])]).weights, [3]);
@@ -54,7 +54,7 @@ describe('withCentralDp', () => {
 
   const noNoise = { noiseMultiplier: 0, normal: () => 0 };
 
-  it('with noiseMultiplier 0, no clipping and every selected site contributing equals the inner strategy on equal sites', () => {
+  test('with noiseMultiplier 0, no clipping and every selected site contributing equals the inner strategy on equal sites', () => {
     for (const inner of [fedAvg({ serverLr: 0.7 }), fedOpt('fedadam', adamOpts)]) {
       const ctx = ctxOf(g, { state: inner.initialState(3), selectedSites: 3 });
       const dp = runRound(withCentralDp(inner, { clip: 10, ...noNoise }), ctx, equal);
@@ -63,24 +63,24 @@ describe('withCentralDp', () => {
     }
   });
 
-  it('weights sites uniformly, so one site moves the mean by at most clip/n', () => {
+  test('weights sites uniformly, so one site moves the mean by at most clip/n', () => {
     const out = runRound(withCentralDp(fedAvg({ serverLr: 1 }), { clip: 10, ...noNoise }), ctxOf(g, { selectedSites: 3 }), unequal);
     expectClose(out.weights, [0, 0, 0.35 / 3]);
     expect(out.metrics.examples).toBe(100);
   });
 
-  it('divides by the sites selected, not those that arrived: a dropped site shrinks the mean', () => {
+  test('divides by the sites selected, not those that arrived: a dropped site shrinks the mean', () => {
     const out = runRound(withCentralDp(fedAvg({ serverLr: 1 }), { clip: 10, ...noNoise }), ctxOf(g, { selectedSites: 5 }), unequal);
     expectClose(out.weights, [0, 0, 0.35 / 5]);
   });
 
-  it('refuses to run without the selected site count, or with fewer selected than contributed', () => {
+  test('refuses to run without the selected site count, or with fewer selected than contributed', () => {
     const s = withCentralDp(fedAvg({ serverLr: 1 }), { clip: 10, ...noNoise });
     expect(() => runRound(s, ctxOf(g), unequal)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
     expect(() => runRound(s, ctxOf(g, { selectedSites: 2 }), unequal)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
 
-  it('adds N(0, (z·clip/n)²) to each coordinate of the mean delta, from the source it is given', () => {
+  test('adds N(0, (z·clip/n)²) to each coordinate of the mean delta, from the source it is given', () => {
     const size = 20_000;
     const zeros = new Array<number>(size).fill(0);
     const rs = ['a', 'b', 'c', 'd'].map((id) => result(id, 1, zeros));
@@ -96,7 +96,7 @@ describe('withCentralDp', () => {
     expect(std).toBeLessThan(0.26);
   });
 
-  it('adds the noise before a stateful server step, from an injectable normal source', () => {
+  test('adds the noise before a stateful server step, from an injectable normal source', () => {
     const s = withCentralDp(fedOpt('fedadam', adamOpts), { clip: 1, noiseMultiplier: 2, normal: () => 1 });
     const ctx = ctxOf(g, { state: s.initialState(3), selectedSites: 2 });
     const out = runRound(s, ctx, [result('a', 1, g), result('b', 1, g)]);
@@ -106,7 +106,7 @@ describe('withCentralDp', () => {
     expectClose(out.weights, [0.1 * 0.1 / (0.1 + 1e-3), 0.1 * 0.1 / (0.1 + 1e-3), 0.1 * 0.1 / (0.1 + 1e-3)]);
   });
 
-  it('calibrates σ to add/remove of one site: its presence moves the released mean by at most σ/z', () => {
+  test('calibrates σ to add/remove of one site: its presence moves the released mean by at most σ/z', () => {
     const vec = fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 3, maxLength: 3 });
     fc.assert(
       fc.property(fc.array(vec, { minLength: 2, maxLength: 6 }), (deltas) => {
@@ -122,14 +122,14 @@ describe('withCentralDp', () => {
     );
   });
 
-  it('clips each site before averaging', () => {
+  test('clips each site before averaging', () => {
     const s = withCentralDp(fedAvg({ serverLr: 1 }), { clip: 1, ...noNoise });
     const out = runRound(s, ctxOf([0, 0], { selectedSites: 2 }), [result('a', 1, [30, 40]), result('b', 1, [0, 0])]);
     expectClose(out.weights, [0.3, 0.4]);
     expect(out.metrics.clippedSites).toBe(1);
   });
 
-  it('refuses strategies without a mean delta', () => {
+  test('refuses strategies without a mean delta', () => {
     for (const inner of [krum({ byzantine: 0, multi: 1 }), fedMedian(), cyclic({ deterministic: true })]) {
       expect(() => withCentralDp(inner, { clip: 1, noiseMultiplier: 1, normal: () => 0 })).toThrow(expect.objectContaining({ code: 'INVALID_PLAN' }));
     }

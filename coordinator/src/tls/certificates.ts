@@ -11,9 +11,8 @@ import * as x509 from '@peculiar/x509';
 import { TwinfedError } from '@twinfed/shared';
 
 type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-type X509Crypto = NonNullable<Parameters<typeof x509.X509CertificateGenerator.create>[1]>;
-const crypto = webcrypto as unknown as X509Crypto;
+/** Node's WebCrypto. x509 types its crypto parameter with the DOM's Crypto, which this Node-only build does not load. */
+const crypto = webcrypto;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86_400_000;
 /** Certificates start a little in the past: clocks of hosts differ. */
@@ -65,7 +64,7 @@ export function checkSubjectNames(hosts: readonly string[], ips: readonly string
 export async function createCertificates(req: CertificateRequest): Promise<CertificateSet> {
   checkSubjectNames(req.hosts, req.ips ?? []);
   const now = req.now ?? new Date();
-  const caKeys = (await crypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const caKeys = await crypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const ca = await x509.X509CertificateGenerator.createSelfSigned(
     {
       name: dn(req.caName ?? 'twinfed consortium CA'),
@@ -109,7 +108,7 @@ export async function renewServerCertificate(req: CertificateRequest & { caCert:
 async function issue(ca: x509.X509Certificate, caKey: CryptoKey, req: CertificateRequest): Promise<Pick<CertificateSet, 'serverCert' | 'serverKey'>> {
   const ips = req.ips ?? [];
   const now = req.now ?? new Date();
-  const serverKeys = (await crypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const serverKeys = await crypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const names: x509.JsonGeneralName[] = [...req.hosts.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))];
   const server = await x509.X509CertificateGenerator.create(
     {

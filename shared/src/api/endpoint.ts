@@ -140,7 +140,7 @@ export function callOf<R extends Resource, M extends Method & keyof R>(
   params: PathParams<R['path']>,
   query?: Record<string, string | undefined>,
 ): Call<NonNullable<R[M]> & Operation> {
-  const operation = resource[method] as (NonNullable<R[M]> & Operation) | undefined;
+  const operation = resource[method];
   if (!operation) throw new Error(`${method.toUpperCase()} ${resource.path} is not in the contract`);
   const entries = Object.entries(query ?? {}).filter((e): e is [string, string] => e[1] !== undefined);
   const search = entries.length > 0 ? `?${new URLSearchParams(entries).toString()}` : '';

@@ -40,7 +40,7 @@ function bare(schema: Json): Json {
   return rest;
 }
 
-const toSchema = (s: z.ZodType, io: 'input' | 'output'): Json => bare(z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json);
+const toSchema = (s: z.ZodType, io: 'input' | 'output'): Json => bare(z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }));
 
 /** Names request (input) and response (output) schemas and turns each set into components that refer to each other. */
 function components(ops: Array<{ name: string; method: string; op: Operation }>) {

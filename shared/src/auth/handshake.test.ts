@@ -12,12 +12,12 @@ const verify = (a: unknown, over: Partial<Parameters<typeof verifyHandshake>[0]>
   verifyHandshake({ auth: a, signPublicKey: site.sign.publicKey, now: NOW, windowMs: WINDOW, ...over });
 
 describe('socket handshake auth', () => {
-  it('round-trips', () => {
+  test('round-trips', () => {
     expect(verify(auth)).toEqual({ siteId: 'site-a', nonce: auth.nonce, timestamp: NOW });
     expect(parseHandshake(auth).siteId).toBe('site-a');
   });
 
-  it.each<[string, object]>([
+  test.each<[string, object]>([
     ['siteId', { siteId: 'site-b' }],
     ['timestamp', { timestamp: NOW + 1 }],
     ['nonce', { nonce: Buffer.alloc(16, 1).toString('base64') }],
@@ -26,7 +26,7 @@ describe('socket handshake auth', () => {
     expect(codeOf(() => verify({ ...auth, ...over }))).toBe('BAD_SIGNATURE');
   });
 
-  it('rejects another key and stale or future timestamps', () => {
+  test('rejects another key and stale or future timestamps', () => {
     expect(codeOf(() => verify(auth, { signPublicKey: generateIdentity().sign.publicKey }))).toBe('BAD_SIGNATURE');
     expect(codeOf(() => verify(auth, { now: NOW + WINDOW + 1 }))).toBe('STALE_REQUEST');
     expect(codeOf(() => verify(auth, { now: NOW - WINDOW - 1 }))).toBe('STALE_REQUEST');
@@ -34,20 +34,20 @@ describe('socket handshake auth', () => {
     expect(codeOf(() => verify(auth, { now: NOW + WINDOW }))).toBe('STALE_REQUEST'); // the window has no inclusive edge
   });
 
-  it('rejects missing or malformed auth with UNAUTHENTICATED', () => {
+  test('rejects missing or malformed auth with UNAUTHENTICATED', () => {
     for (const bad of [undefined, null, 'x', {}, { ...auth, timestamp: String(NOW) }, { ...auth, nonce: 'AAAA' }, { ...auth, siteId: '' }]) {
       expect(codeOf(() => verify(bad))).toBe('UNAUTHENTICATED');
     }
   });
 
-  it('is domain-separated from request signatures', () => {
+  test('is domain-separated from request signatures', () => {
     // A request signature with the same site, timestamp and nonce must not pass as a handshake.
     const h = signRequest({ method: 'GET', path: '/', siteId: 'site-a', signSecretKey: site.sign.secretKey, now: NOW });
     const forged = { siteId: 'site-a', timestamp: NOW, nonce: h['x-twinfed-nonce'], signature: h['x-twinfed-signature'] };
     expect(codeOf(() => verify(forged))).toBe('BAD_SIGNATURE');
   });
 
-  it('refuses to sign a malformed site id', () => {
+  test('refuses to sign a malformed site id', () => {
     expect(codeOf(() => signHandshake({ siteId: 'a\nb', signSecretKey: site.sign.secretKey }))).toBe('BAD_REQUEST');
   });
 });

@@ -16,7 +16,7 @@ function verify(over: Partial<Parameters<typeof verifyRequest>[0]> = {}) {
 }
 
 describe('request signing', () => {
-  it('signs with the four headers and the body digest, and verifies', () => {
+  test('signs with the four headers and the body digest, and verifies', () => {
     expect(Object.keys(headers).sort()).toEqual([CONTENT_SHA256_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER].sort());
     expect(headers[CONTENT_SHA256_HEADER]).toBe(Buffer.from(sha256(req.body)).toString('hex'));
     // The signature verifies from the digest alone (before the body is read), and not with another digest.
@@ -27,19 +27,19 @@ describe('request signing', () => {
     expect(verify()).toEqual({ siteId: 'site-a', nonce: headers[NONCE_HEADER], timestamp: NOW });
   });
 
-  it('has the documented canonical form', () => {
+  test('has the documented canonical form', () => {
     const c = canonicalRequest({ method: 'get', path: '/v1/x?a=b', siteId: 's', timestamp: 5, nonce: 'bm9uY2U=' });
     expect(c).toBe('TWINFED-REQUEST-V1\nGET\n/v1/x?a=b\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n5\nbm9uY2U=\ns');
   });
 
-  it('treats an empty body, a missing body and "" alike', () => {
+  test('treats an empty body, a missing body and "" alike', () => {
     const h = signRequest({ method: 'GET', path: '/v1/models', siteId: 's1', signSecretKey: site.sign.secretKey, now: NOW });
     for (const body of [undefined, null, '', new Uint8Array(0)]) {
       expect(codeOf(() => verifyRequest({ method: 'GET', path: '/v1/models', body, headers: h, signPublicKey: site.sign.publicKey, now: NOW, windowMs: WINDOW }))).toBe('none');
     }
   });
 
-  it.each<[string, Partial<Parameters<typeof verifyRequest>[0]>]>([
+  test.each<[string, Partial<Parameters<typeof verifyRequest>[0]>]>([
     ['method', { method: 'PUT' }],
     ['path', { path: '/v1/federations/f1/rounds/4/updates?x=1' }],
     ['query', { path: '/v1/federations/f1/rounds/3/updates?x=2' }],
@@ -50,7 +50,7 @@ describe('request signing', () => {
     expect(codeOf(() => verify(over))).toBe('BAD_SIGNATURE');
   });
 
-  it.each([
+  test.each([
     ['timestamp', TIMESTAMP_HEADER, String(NOW + 1)],
     ['nonce', NONCE_HEADER, Buffer.alloc(16, 7).toString('base64')],
     ['siteId', SITE_HEADER, 'site-b'],
@@ -58,7 +58,7 @@ describe('request signing', () => {
     expect(codeOf(() => verify({ headers: { ...headers, [name]: value } }))).toBe('BAD_SIGNATURE');
   });
 
-  it('rejects every single-character change of the signature', () => {
+  test('rejects every single-character change of the signature', () => {
     const sig = headers[SIGNATURE_HEADER]!;
     for (let i = 0; i < sig.length; i++) {
       const ch = sig[i] === 'A' ? 'B' : 'A';
@@ -67,19 +67,19 @@ describe('request signing', () => {
     }
   });
 
-  it('enforces the replay window on both sides', () => {
+  test('enforces the replay window on both sides', () => {
     expect(codeOf(() => verify({ now: NOW + WINDOW + 1 }))).toBe('STALE_REQUEST');
     expect(codeOf(() => verify({ now: NOW - WINDOW - 1 }))).toBe('STALE_REQUEST'); // future-dated
     expect(codeOf(() => verify({ now: NOW, windowMs: 1 }))).toBe('none');
   });
 
-  it('draws a fresh nonce for every request', () => {
+  test('draws a fresh nonce for every request', () => {
     const a = signRequest({ ...req, signSecretKey: site.sign.secretKey, now: NOW });
     const b = signRequest({ ...req, signSecretKey: site.sign.secretKey, now: NOW });
     expect(a[NONCE_HEADER]).not.toBe(b[NONCE_HEADER]);
   });
 
-  it('refuses to sign material that could inject lines', () => {
+  test('refuses to sign material that could inject lines', () => {
     const sign = (over: object) => codeOf(() => signRequest({ ...req, signSecretKey: site.sign.secretKey, ...over }));
     expect(sign({ path: '/v1/x\nGET' })).toBe('BAD_REQUEST');
     expect(sign({ path: 'v1/x' })).toBe('BAD_REQUEST');
@@ -89,21 +89,21 @@ describe('request signing', () => {
 });
 
 describe('parseAuthHeaders', () => {
-  it('extracts fields without a key, from records (any case) and fetch Headers', () => {
+  test('extracts fields without a key, from records (any case) and fetch Headers', () => {
     expect(parseAuthHeaders(headers)).toMatchObject({ siteId: 'site-a', timestamp: NOW });
     const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]));
     expect(parseAuthHeaders(upper).nonce).toBe(headers[NONCE_HEADER]);
     expect(parseAuthHeaders(new Headers(headers)).signature).toBe(headers[SIGNATURE_HEADER]);
   });
 
-  it.each([SITE_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER])('rejects a missing %s with UNAUTHENTICATED', (name) => {
+  test.each([SITE_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER])('rejects a missing %s with UNAUTHENTICATED', (name) => {
     const h: Record<string, string> = { ...headers };
     delete h[name];
     expect(codeOf(() => parseAuthHeaders(h))).toBe('UNAUTHENTICATED');
     expect(codeOf(() => verify({ headers: h }))).toBe('UNAUTHENTICATED');
   });
 
-  it.each([
+  test.each([
     [TIMESTAMP_HEADER, '12.5'],
     [TIMESTAMP_HEADER, '-1'],
     [TIMESTAMP_HEADER, '99999999999999999'],
@@ -116,21 +116,21 @@ describe('parseAuthHeaders', () => {
     expect(codeOf(() => parseAuthHeaders({ ...headers, [name]: value }))).toBe('UNAUTHENTICATED');
   });
 
-  it('rejects duplicated headers', () => {
+  test('rejects duplicated headers', () => {
     expect(codeOf(() => parseAuthHeaders({ ...headers, [SITE_HEADER]: ['a', 'b'] }))).toBe('UNAUTHENTICATED');
     expect(codeOf(() => parseAuthHeaders({ ...headers, 'X-Twinfed-Site': 'site-b' }))).toBe('UNAUTHENTICATED');
   });
 });
 
 describe('the freshness window has no edge (finding 7)', () => {
-  it('accepts strictly inside the window and refuses exactly at its edge, in the past and the future', () => {
+  test('accepts strictly inside the window and refuses exactly at its edge, in the past and the future', () => {
     expect(codeOf(() => verify({ now: NOW + WINDOW - 1 }))).toBe('none');
     expect(codeOf(() => verify({ now: NOW - WINDOW + 1 }))).toBe('none');
     expect(codeOf(() => verify({ now: NOW + WINDOW }))).toBe('STALE_REQUEST');
     expect(codeOf(() => verify({ now: NOW - WINDOW }))).toBe('STALE_REQUEST');
   });
 
-  it('keeps a nonce strictly longer than any moment its timestamp is fresh', async () => {
+  test('keeps a nonce strictly longer than any moment its timestamp is fresh', async () => {
     const { nonceExpiresAt } = await import('./headers');
     expect(nonceExpiresAt(NOW, WINDOW)).toBeGreaterThan(NOW + WINDOW);
   });

@@ -62,7 +62,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('model bundles', () => {
-  it('a twin-plan bundle round-trips and verifies against the pinned key: derivations, label rule and tiers included', () => {
+  test('a twin-plan bundle round-trips and verifies against the pinned key: derivations, label rule and tiers included', () => {
     const out = path.join(dir, 'b');
     writeBundle(out, buildBundle(input(twinPlan)));
     expect(readdirSync(dir)).toEqual(['b']);
@@ -78,7 +78,7 @@ describe('model bundles', () => {
     expect(v.manifest.preprocessing).toMatchObject({ statistics: 'federated-pooled', fill: [70, 0, 50, 0], zScore: { rows: 80 } });
   });
 
-  it('preprocessing says what each policy and exporter carries', () => {
+  test('preprocessing says what each policy and exporter carries', () => {
     const plan = (normalization: string) => PlanSchema.parse({ ...twinPlan, data: { ...twinPlan.data, normalization } });
     const site = { kind: 'site' as const, mean: [1, 2, 3, 4], std: [1, 1, 1, 1], rows: null };
     expect(preprocessingFor(plan('per-site'), { kind: 'none' })).toMatchObject({ statistics: 'absent', zScore: null, fill: null });
@@ -88,7 +88,7 @@ describe('model bundles', () => {
     expect(preprocessingFor(plan('per-site'), { kind: 'none' }).steps.join(' ')).toMatch(/this coordinator export carries none/);
   });
 
-  it('refuses a plan not signed into the version, a foreign pinned key, a wrong fingerprint and files outside the bundle', () => {
+  test('refuses a plan not signed into the version, a foreign pinned key, a wrong fingerprint and files outside the bundle', () => {
     const out = path.join(dir, 'b');
     const good = input(twinPlan);
     const other = PlanSchema.parse({ ...twinPlan, data: { ...twinPlan.data, tiers: { thresholds: [0.5], names: ['low', 'high'] } } });
@@ -106,7 +106,7 @@ describe('model bundles', () => {
     expect(codeOf(() => writeBundle(out, buildBundle(good)))).toBe('ALREADY_EXISTS');
   });
 
-  it('statistics that do not fit the model or the exporter are refused', () => {
+  test('statistics that do not fit the model or the exporter are refused', () => {
     const out = path.join(dir, 'b');
     writeBundle(out, buildBundle(input(twinPlan, { statistics: { kind: 'federated-pooled', mean: [1, 2], std: [1, 1], rows: null } })));
     expect(codeOf(() => verifyBundle(openBundle(out)))).toBe('BUNDLE_INVALID');
@@ -115,7 +115,7 @@ describe('model bundles', () => {
     expect(codeOf(() => verifyBundle(openBundle(out)))).toBe('BUNDLE_INVALID');
   });
 
-  it('a site export of the count-only metadata verifies; its lineage carries the count, not the sites', () => {
+  test('a site export of the count-only metadata verifies; its lineage carries the count, not the sites', () => {
     const base = input(twinPlan);
     const meta = countOnlyMeta({ ...base.meta, contributors: [{ siteId: 'site-other', numExamples: 10 }] });
     const out = path.join(dir, 'site');
@@ -130,7 +130,7 @@ describe('model bundles', () => {
     expect(codeOf(() => verifyBundle(openBundle(out)))).toBe('BUNDLE_INVALID');
   });
 
-  it('a version without a signed plan digest verifies with a warning', () => {
+  test('a version without a signed plan digest verifies with a warning', () => {
     const base = input(twinPlan);
     const { planSha256: _omit, ...meta } = base.meta;
     const out = path.join(dir, 'old');

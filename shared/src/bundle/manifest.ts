@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ModelSpecSchema, layoutOf } from '../model-spec';
 import { ModelVersionMetaSchema, type ModelVersionMeta } from '../envelope/model-version';
-import { DEFAULT_RISK_TIERS, FeatureDerivationSchema, LabelDerivationSchema, featureColumns, type FeatureDerivation } from '../schemas/features';
+import { DEFAULT_RISK_TIERS, FeatureDerivationSchema, LabelDerivationSchema, featureColumns } from '../schemas/features';
 import { NormalizationSchema, PlanSchema, type Plan } from '../schemas/plan';
 import { LayoutSchema } from '../weights/layout-schema';
 import { denseLayers } from './layers-model';
@@ -133,7 +133,7 @@ export type BundleManifest = z.infer<typeof BundleManifestSchema>;
 
 function describeFeatures(plan: Plan): BundleDescription['features'] {
   if (!plan.data.derive) return plan.data.features.map((name, index) => ({ index, name, role: 'column' as const, derivation: null }));
-  return featureColumns(plan.data.derive).map((c, index) => ({ index, name: c.name, role: c.role, derivation: c.derivation as FeatureDerivation }));
+  return featureColumns(plan.data.derive).map((c, index) => ({ index, name: c.name, role: c.role, derivation: c.derivation }));
 }
 
 /** The description of a version under a plan: what a bundle says and what verification re-derives. */

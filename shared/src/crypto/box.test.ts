@@ -19,7 +19,7 @@ function open(ciphertext: Uint8Array, nonce: Uint8Array, extra: Partial<Paramete
 const decryptFailed = expect.objectContaining({ code: 'DECRYPT_FAILED' });
 
 describe('sealBox / openBox', () => {
-  it('round-trips arbitrary plaintexts', () => {
+  test('round-trips arbitrary plaintexts', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (pt) => {
         const { nonce, ciphertext } = seal(pt);
@@ -31,14 +31,14 @@ describe('sealBox / openBox', () => {
     );
   });
 
-  it('sealBoxParts over split plaintext equals one box over the whole plaintext', () => {
+  test('sealBoxParts over split plaintext equals one box over the whole plaintext', () => {
     const nonce = newBoxNonce();
     const whole = seal(utf8('hello, world'), { nonce });
     const { parts } = sealBoxParts({ plaintext: [utf8('hello'), utf8(', '), utf8('world')], aad, recipientBoxPublicKey: coord.box.publicKey, senderBoxSecretKey: site.box.secretKey, nonce });
     expect(concatBytes(parts)).toEqual(whole.ciphertext);
   });
 
-  it('follows the documented construction (X25519 → HKDF-SHA256 → AES-256-GCM)', () => {
+  test('follows the documented construction (X25519 → HKDF-SHA256 → AES-256-GCM)', () => {
     const pt = utf8('spec check');
     const { nonce, ciphertext } = seal(pt);
     const shared = nacl.scalarMult(coord.box.secretKey, site.box.publicKey);
@@ -50,7 +50,7 @@ describe('sealBox / openBox', () => {
     expect(Buffer.concat([d.update(ciphertext.subarray(0, -16)), d.final()]).toString()).toBe('spec check');
   });
 
-  it('uses a fresh nonce per message', () => {
+  test('uses a fresh nonce per message', () => {
     const pt = utf8('same');
     const a = seal(pt);
     const b = seal(pt);
@@ -58,14 +58,14 @@ describe('sealBox / openBox', () => {
     expect(a.ciphertext).not.toEqual(b.ciphertext);
   });
 
-  it('accepts a caller-drawn nonce', () => {
+  test('accepts a caller-drawn nonce', () => {
     const nonce = newBoxNonce();
     const box = seal(utf8('x'), { nonce });
     expect(box.nonce).toBe(nonce);
     expect(open(box.ciphertext, nonce)).toEqual(utf8('x'));
   });
 
-  it('rejects every single-byte tamper of ciphertext and nonce', () => {
+  test('rejects every single-byte tamper of ciphertext and nonce', () => {
     const { nonce, ciphertext } = seal(utf8('sixteen bytes!!!'));
     for (let i = 0; i < ciphertext.length; i++) {
       const bad = new Uint8Array(ciphertext);
@@ -79,7 +79,7 @@ describe('sealBox / openBox', () => {
     }
   });
 
-  it('rejects other AAD, wrong keys, reflection and truncation', () => {
+  test('rejects other AAD, wrong keys, reflection and truncation', () => {
     const { nonce, ciphertext } = seal(utf8('payload'));
     expect(() => open(ciphertext, nonce, { aad: utf8('headeR') })).toThrow(decryptFailed);
     expect(() => open(ciphertext, nonce, { aad: undefined })).toThrow(decryptFailed);
@@ -92,7 +92,7 @@ describe('sealBox / openBox', () => {
     expect(() => open(ciphertext, nonce, { senderBoxPublicKey: new Uint8Array(31) })).toThrow(decryptFailed);
   });
 
-  it('rejects low-order (all-zero) public keys', () => {
+  test('rejects low-order (all-zero) public keys', () => {
     expect(() => sealBox({ plaintext: utf8('x'), recipientBoxPublicKey: new Uint8Array(32), senderBoxSecretKey: site.box.secretKey })).toThrow(
       expect.objectContaining({ code: 'INTERNAL' }),
     );
@@ -100,7 +100,7 @@ describe('sealBox / openBox', () => {
     expect(() => open(ciphertext, nonce, { senderBoxPublicKey: new Uint8Array(32) })).toThrow(decryptFailed);
   });
 
-  it('throws INTERNAL on malformed seal arguments', () => {
+  test('throws INTERNAL on malformed seal arguments', () => {
     expect(() => sealBox({ plaintext: utf8('x'), recipientBoxPublicKey: coord.box.publicKey, senderBoxSecretKey: new Uint8Array(16) })).toThrow(
       expect.objectContaining({ code: 'INTERNAL' }),
     );

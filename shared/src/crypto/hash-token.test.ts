@@ -4,17 +4,17 @@ import { TOKEN_RANDOM_BYTES, generateToken, hashToken } from './token';
 import { fromB64Url } from './encoding';
 
 describe('hashes', () => {
-  it('matches known SHA-256 vectors', () => {
+  test('matches known SHA-256 vectors', () => {
     expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(Buffer.from(sha256(new Uint8Array([0x61, 0x62, 0x63]))).toString('hex')).toBe(sha256Hex('abc'));
   });
 
-  it('hashes parts like their concatenation', () => {
+  test('hashes parts like their concatenation', () => {
     expect(sha256Parts(['a', new Uint8Array([0x62]), 'c'])).toEqual(sha256('abc'));
   });
 
-  it('draws random bytes of the requested length', () => {
+  test('draws random bytes of the requested length', () => {
     expect(randomBytes(0)).toHaveLength(0);
     const a = randomBytes(32);
     expect(a).toHaveLength(32);
@@ -22,7 +22,7 @@ describe('hashes', () => {
     expect(() => randomBytes(-1)).toThrow();
   });
 
-  it('compares hex in constant time, false on junk', () => {
+  test('compares hex in constant time, false on junk', () => {
     const h = sha256Hex('x');
     expect(timingSafeEqualHex(h, h)).toBe(true);
     expect(timingSafeEqualHex(h, h.toUpperCase())).toBe(true);
@@ -36,19 +36,19 @@ describe('hashes', () => {
 });
 
 describe('tokens', () => {
-  it('generates prefixed 256-bit tokens, all different', () => {
+  test('generates prefixed 256-bit tokens, all different', () => {
     const t = generateToken('tfe_');
     expect(t.startsWith('tfe_')).toBe(true);
     expect(fromB64Url(t.slice(4))).toHaveLength(TOKEN_RANDOM_BYTES);
     expect(new Set(Array.from({ length: 50 }, () => generateToken('tfo_'))).size).toBe(50);
   });
 
-  it('rejects bad prefixes', () => {
+  test('rejects bad prefixes', () => {
     expect(() => generateToken('TFE_')).toThrow();
     expect(() => generateToken('tfe')).toThrow();
   });
 
-  it('hashes tokens with SHA-256', () => {
+  test('hashes tokens with SHA-256', () => {
     const t = generateToken('tfr_');
     expect(hashToken(t)).toBe(createHash('sha256').update(t, 'utf8').digest('hex'));
     expect(timingSafeEqualHex(hashToken(t), hashToken(t))).toBe(true);

@@ -8,7 +8,7 @@ const alice = generateIdentity();
 const bob = generateIdentity();
 
 describe('identity', () => {
-  it('has keys of the right lengths and a consistent public part', () => {
+  test('has keys of the right lengths and a consistent public part', () => {
     expect(alice.sign.publicKey).toHaveLength(KEY_BYTES.signPublicKey);
     expect(alice.sign.secretKey).toHaveLength(KEY_BYTES.signSecretKey);
     expect(alice.box.publicKey).toHaveLength(KEY_BYTES.boxPublicKey);
@@ -18,7 +18,7 @@ describe('identity', () => {
     expect(decodePublicIdentity(pub).boxPublicKey).toEqual(alice.box.publicKey);
   });
 
-  it('rebuilds from secret keys and rejects inconsistent material', () => {
+  test('rebuilds from secret keys and rejects inconsistent material', () => {
     const again = identityFromSecretKeys({ signSecretKey: alice.sign.secretKey, boxSecretKey: alice.box.secretKey });
     expect(again.sign.publicKey).toEqual(alice.sign.publicKey);
     expect(again.box.publicKey).toEqual(alice.box.publicKey);
@@ -28,11 +28,11 @@ describe('identity', () => {
     expect(() => identityFromSecretKeys({ signSecretKey: new Uint8Array(63), boxSecretKey: alice.box.secretKey })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
-  it('rejects malformed public identities', () => {
+  test('rejects malformed public identities', () => {
     expect(() => decodePublicIdentity({ signPublicKey: 'AAAA', boxPublicKey: publicPart(alice).boxPublicKey })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 
-  it('fingerprints: 8 groups of 4 hex, stable, key-sensitive, same for bytes and base64', () => {
+  test('fingerprints: 8 groups of 4 hex, stable, key-sensitive, same for bytes and base64', () => {
     const fp = fingerprint(publicPart(alice));
     expect(fp).toMatch(/^[0-9a-f]{4}(-[0-9a-f]{4}){7}$/);
     expect(fingerprint({ signPublicKey: alice.sign.publicKey, boxPublicKey: alice.box.publicKey })).toBe(fp);
@@ -45,12 +45,12 @@ describe('signatures over digests', () => {
   const digest = sha256('hello');
   const sig = signDigest(digest, alice.sign.secretKey);
 
-  it('verifies and matches tweetnacl', () => {
+  test('verifies and matches tweetnacl', () => {
     expect(verifyDigest({ digest, signature: sig, publicKey: alice.sign.publicKey })).toBe(true);
     expect(nacl.sign.detached.verify(digest, sig, alice.sign.publicKey)).toBe(true);
   });
 
-  it('rejects another key, another digest, a flipped signature bit', () => {
+  test('rejects another key, another digest, a flipped signature bit', () => {
     expect(verifyDigest({ digest, signature: sig, publicKey: bob.sign.publicKey })).toBe(false);
     expect(verifyDigest({ digest: sha256('hellO'), signature: sig, publicKey: alice.sign.publicKey })).toBe(false);
     const bad = new Uint8Array(sig);
@@ -58,14 +58,14 @@ describe('signatures over digests', () => {
     expect(verifyDigest({ digest, signature: bad, publicKey: alice.sign.publicKey })).toBe(false);
   });
 
-  it('returns false, never throws, on bad lengths or types', () => {
+  test('returns false, never throws, on bad lengths or types', () => {
     expect(verifyDigest({ digest: digest.subarray(1), signature: sig, publicKey: alice.sign.publicKey })).toBe(false);
     expect(verifyDigest({ digest, signature: sig.subarray(1), publicKey: alice.sign.publicKey })).toBe(false);
     expect(verifyDigest({ digest, signature: sig, publicKey: new Uint8Array(31) })).toBe(false);
     expect(verifyDigest({ digest, signature: 'x' as unknown as Uint8Array, publicKey: alice.sign.publicKey })).toBe(false);
   });
 
-  it('refuses to sign anything but a 32-byte digest', () => {
+  test('refuses to sign anything but a 32-byte digest', () => {
     expect(() => signDigest(new Uint8Array(33), alice.sign.secretKey)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
     expect(() => signDigest(digest, alice.box.secretKey)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });

@@ -14,7 +14,7 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 const configInvalid = expect.objectContaining({ code: 'CONFIG_INVALID' });
 
 describe('key files', () => {
-  it('saves with mode 0600 in a 0700 directory and loads the same identity', () => {
+  test('saves with mode 0600 in a 0700 directory and loads the same identity', () => {
     const dir = join(root, 'keys');
     const identity = generateIdentity();
     const path = saveIdentity({ dir, identity, name: 'coordinator' });
@@ -31,7 +31,7 @@ describe('key files', () => {
     expect(readdirSync(dir)).toEqual(['coordinator.key.json']); // no temp file left behind
   });
 
-  it('refuses a group/world-readable file (0644, 0640)', () => {
+  test('refuses a group/world-readable file (0644, 0640)', () => {
     const path = saveIdentity({ dir: root, identity: generateIdentity(), name: 'site' });
     chmodSync(path, 0o644);
     expect(() => loadIdentity({ dir: root, name: 'site' })).toThrow(configInvalid);
@@ -41,7 +41,7 @@ describe('key files', () => {
     expect(() => loadIdentity({ dir: root, name: 'site' })).not.toThrow();
   });
 
-  it('overwrites atomically and keeps mode 0600', () => {
+  test('overwrites atomically and keeps mode 0600', () => {
     const a = generateIdentity();
     const b = generateIdentity();
     saveIdentity({ dir: root, identity: a, name: 'x' });
@@ -50,7 +50,7 @@ describe('key files', () => {
     if (posix) expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
-  it('rejects missing, malformed and inconsistent files', () => {
+  test('rejects missing, malformed and inconsistent files', () => {
     expect(() => loadIdentity({ dir: root, name: 'none' })).toThrow(configInvalid);
     const path = saveIdentity({ dir: root, identity: generateIdentity(), name: 'k' });
     const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
@@ -63,12 +63,12 @@ describe('key files', () => {
     expect(() => loadIdentity({ dir: root, name: 'k' })).toThrow(configInvalid);
   });
 
-  it('rejects names that could escape the directory', () => {
+  test('rejects names that could escape the directory', () => {
     expect(() => saveIdentity({ dir: root, identity: generateIdentity(), name: '../evil' })).toThrow(configInvalid);
     expect(() => loadIdentity({ dir: root, name: '' })).toThrow(configInvalid);
   });
 
-  it('loadOrCreateIdentity creates once, then loads', () => {
+  test('loadOrCreateIdentity creates once, then loads', () => {
     const dir = join(root, 'data');
     expect(identityExists({ dir, name: 'coordinator' })).toBe(false);
     const first = loadOrCreateIdentity({ dir, name: 'coordinator' });

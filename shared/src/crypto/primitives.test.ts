@@ -5,7 +5,7 @@ import { ed25519FromSeed, ed25519KeyPair, ed25519Sign, ed25519Verify, timingSafe
 
 // tweetnacl is the oracle: the native primitives must be byte-identical to it.
 describe('native primitives are interoperable with tweetnacl', () => {
-  it('Ed25519 keys from a seed and signatures match tweetnacl byte for byte', () => {
+  test('Ed25519 keys from a seed and signatures match tweetnacl byte for byte', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 64 }), (seed, msg) => {
         const ours = ed25519FromSeed(seed);
@@ -20,7 +20,7 @@ describe('native primitives are interoperable with tweetnacl', () => {
     );
   });
 
-  it('verifies tweetnacl signatures and rejects tampered ones', () => {
+  test('verifies tweetnacl signatures and rejects tampered ones', () => {
     const kp = nacl.sign.keyPair();
     const msg = randomBytes(32);
     const sig = nacl.sign.detached(msg, kp.secretKey);
@@ -32,7 +32,7 @@ describe('native primitives are interoperable with tweetnacl', () => {
     expect(ed25519Verify(msg, sig.subarray(1), kp.publicKey)).toBe(false);
   });
 
-  it('generated key pairs are consistent', () => {
+  test('generated key pairs are consistent', () => {
     const s = ed25519KeyPair();
     expect(s.secretKey.subarray(32)).toEqual(s.publicKey);
     expect(nacl.sign.keyPair.fromSecretKey(s.secretKey).publicKey).toEqual(s.publicKey);
@@ -41,7 +41,7 @@ describe('native primitives are interoperable with tweetnacl', () => {
     expect(x25519PublicKey(b.secretKey)).toEqual(b.publicKey);
   });
 
-  it('X25519 matches nacl.scalarMult, including unclamped secret keys', () => {
+  test('X25519 matches nacl.scalarMult, including unclamped secret keys', () => {
     const a = nacl.box.keyPair();
     const b = nacl.box.keyPair();
     expect(x25519PublicKey(a.secretKey)).toEqual(a.publicKey);
@@ -51,7 +51,7 @@ describe('native primitives are interoperable with tweetnacl', () => {
     expect(x25519PublicKey(unclamped)).toEqual(nacl.scalarMult.base(unclamped));
   });
 
-  it('X25519 returns null for low-order points and bad lengths', () => {
+  test('X25519 returns null for low-order points and bad lengths', () => {
     const a = x25519KeyPair();
     expect(x25519(a.secretKey, new Uint8Array(32))).toBeNull();
     const one = new Uint8Array(32);
@@ -60,7 +60,7 @@ describe('native primitives are interoperable with tweetnacl', () => {
     expect(x25519(a.secretKey, new Uint8Array(31))).toBeNull();
   });
 
-  it('compares keys', () => {
+  test('compares keys', () => {
     expect(timingSafeEqualKeys(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
     expect(timingSafeEqualKeys(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);
     expect(timingSafeEqualKeys(new Uint8Array([1]), new Uint8Array([1, 3]))).toBe(false);

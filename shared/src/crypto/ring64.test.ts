@@ -6,7 +6,7 @@ const toBig = (r: Uint32Array): bigint[] => Array.from({ length: r.length / 2 },
 const M = 1n << 64n;
 
 describe('ring64', () => {
-  it('encodes like the secure sum (two\'s complement little-endian uint64) and decodes back', () => {
+  test('encodes like the secure sum (two\'s complement little-endian uint64) and decodes back', () => {
     const values = [0, 1, -1, 0.5, -0.5, 1234.000001, -98765.4321, 2 ** 30, -(2 ** 30)];
     const ring = encodeRing64(values, 20);
     expect(Buffer.from(ringToBytes64(ring))).toEqual(Buffer.from(ringToBytes(encodeFixedPoint(values, 20))));
@@ -15,7 +15,7 @@ describe('ring64', () => {
     expect(fromBytesRing64(ringToBytes64(ring), values.length)).toEqual(ring);
   });
 
-  it('adds and subtracts mod 2^64 exactly as BigInt does (random words, carries and borrows)', () => {
+  test('adds and subtracts mod 2^64 exactly as BigInt does (random words, carries and borrows)', () => {
     const rng = new SeededRandom(7);
     for (let trial = 0; trial < 50; trial++) {
       const a = Uint32Array.from({ length: 64 }, () => rng.nextUint32());
@@ -30,7 +30,7 @@ describe('ring64', () => {
     }
   });
 
-  it('a masked value comes back once its mask is removed, and masks are deterministic per key', () => {
+  test('a masked value comes back once its mask is removed, and masks are deterministic per key', () => {
     const key = new Uint8Array(32).fill(9);
     const x = encodeRing64([3.25, -7.5, 0], 20);
     const y = x.slice();
@@ -40,7 +40,7 @@ describe('ring64', () => {
     expect(Array.from(decodeRing64(y, 20))).toEqual([3.25, -7.5, 0]);
   });
 
-  it('refuses non-finite and too large values, and mismatched lengths', () => {
+  test('refuses non-finite and too large values, and mismatched lengths', () => {
     expect(() => encodeRing64([Number.NaN], 20)).toThrow(/cannot be encoded/);
     expect(() => encodeRing64([2 ** 40], 20)).toThrow(/cannot be encoded/);
     expect(() => addRing64(new Uint32Array(2), new Uint32Array(4))).toThrow(/different lengths/);

@@ -7,7 +7,7 @@ import { SECAGG_MAX_EXAMPLES, SECAGG_MAX_LOSS, SECAGG_SIDE_FACTS, decodeSecaggSu
 const RD = { federationId: 'fed-1', round: 2, baseVersionId: 'fed-1.v1', coordinatorFingerprint: 'aaaa-bbbb' };
 
 describe('what a site masks under secure aggregation: weights and side facts', () => {
-  it('n and the loss are masked with the weights: the sum gives Σn·w, Σn and the example-weighted loss, one vector gives nothing', () => {
+  test('n and the loss are masked with the weights: the sum gives Σn·w, Σn and the example-weighted loss, one vector gives nothing', () => {
     const sites = [
       { id: 'site-a', n: 10, loss: 0.5, w: [0.25, -1] },
       { id: 'site-b', n: 30, loss: 0.7, w: [0.5, 2] },
@@ -35,7 +35,7 @@ describe('what a site masks under secure aggregation: weights and side facts', (
     expect(Math.abs(decodeRing64(a.subarray(4, 6), 0)[0]! - 10)).toBeGreaterThan(1e6);
   });
 
-  it('refuses an example count that could wrap the ring or lose exactness; leaves out a loss it cannot encode', () => {
+  test('refuses an example count that could wrap the ring or lose exactness; leaves out a loss it cannot encode', () => {
     expect(SECAGG_MAX_EXAMPLES).toBe(MAX_EXAMPLES_PER_SITE_LIMIT);
     for (const n of [0, -1, 1.5, SECAGG_MAX_EXAMPLES + 1, 2 ** 53, Number.NaN]) {
       expect(() => encodeSecaggInput({ weights: [0], numExamples: n })).toThrow(expect.objectContaining({ code: 'EXAMPLES_OUT_OF_RANGE' }));
@@ -46,7 +46,7 @@ describe('what a site masks under secure aggregation: weights and side facts', (
     }
   });
 
-  it('the largest inputs of the largest cohort sum without wrap-around, and exactly in the integer side facts', () => {
+  test('the largest inputs of the largest cohort sum without wrap-around, and exactly in the integer side facts', () => {
     const wMax = (2 ** 53 - 2 ** 30) / 2 ** SECAGG_FRACTION_BITS / SECAGG_MAX_EXAMPLES; // the largest |w| encodable at n = 2^29
     const one = encodeSecaggInput({ weights: [wMax, -wMax], numExamples: SECAGG_MAX_EXAMPLES, trainLoss: SECAGG_MAX_LOSS });
     const sum = new Uint32Array(one.length);
@@ -59,7 +59,7 @@ describe('what a site masks under secure aggregation: weights and side facts', (
     expect(got.weighted[1]).toBe(-got.weighted[0]!); // signs intact: nothing wrapped
   });
 
-  it('the coordinator refuses sums no honest sites can send (Σn outside [sites, sites · max], loss counts above Σn)', () => {
+  test('the coordinator refuses sums no honest sites can send (Σn outside [sites, sites · max], loss counts above Σn)', () => {
     const add = (...vs: Uint32Array[]) => vs.reduce((acc, v) => (addRing64(acc, v), acc), new Uint32Array(vs[0]!.length));
     const a = encodeSecaggInput({ weights: [1], numExamples: 50, trainLoss: 0.5 });
     expect(decodeSecaggSum(add(a, a), { weights: 1, sites: 2, maxExamples: 50 }).examples).toBe(100);
@@ -73,7 +73,7 @@ describe('what a site masks under secure aggregation: weights and side facts', (
 });
 
 describe('secaggVectorLength', () => {
-  it('carries the side facts (n, n·loss, n with a loss) after the weights, except under distributed DP where ε does not cover them', () => {
+  test('carries the side facts (n, n·loss, n with a loss) after the weights, except under distributed DP where ε does not cover them', () => {
     expect(secaggVectorLength(10)).toBe(10 + SECAGG_SIDE_FACTS);
     expect(secaggVectorLength(10, { distributedDp: false })).toBe(10 + SECAGG_SIDE_FACTS);
     expect(secaggVectorLength(10, { distributedDp: true })).toBe(10);

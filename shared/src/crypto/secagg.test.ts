@@ -88,7 +88,7 @@ async function simulate(opts: { sites: Site[]; inU2: (s: Site) => boolean; inU3:
 }
 
 describe('secure aggregation of updates (Bonawitz et al.)', () => {
-  it('with every site present, the coordinator recovers exactly the sum and one masked update alone says nothing', async () => {
+  test('with every site present, the coordinator recovers exactly the sum and one masked update alone says nothing', async () => {
     const sites = makeSites(4, 50);
     const { plain, expected, masked } = await simulate({ sites, inU2: () => true, inU3: () => true, reveals: () => true });
     plain.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 4));
@@ -100,7 +100,7 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     expect(guess.some((g, k) => Math.abs(g - a.values[k]!) > 1e6)).toBe(true);
   });
 
-  it('survives a site that never sent shares, one that sent shares but no update, and one that never reveals', async () => {
+  test('survives a site that never sent shares, one that sent shares but no update, and one that never reveals', async () => {
     const sites = makeSites(10, 20); // t = ⌊20/3⌋ + 1 = 7
     const [, b, c, , , f, g] = sites;
     // b never sends shares (not in U2), c sends shares but no update (U2, not U3), f never reveals.
@@ -111,7 +111,7 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     await expect(simulate({ sites, inU2: (s) => s !== b, inU3: (s) => s !== c, reveals: (s) => s !== f && s !== g })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
-  it('a tampered or foreign share is caught by the box, the commitment or the public key', async () => {
+  test('a tampered or foreign share is caught by the box, the commitment or the public key', async () => {
     const sites = makeSites(3, 4);
     const cohort = sites.map((s) => s.member);
     const [a, b] = sites as [Site, Site];
@@ -134,7 +134,7 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     await expect(recoverMaskSecretKey({ shares: badKey, publicKey: a.mask.boxPublicKey, siteId: a.id })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
-  it('masks are deterministic per (site key, federation, round, base version, coordinator): a restarted site holds the same secrets', () => {
+  test('masks are deterministic per (site key, federation, round, base version, coordinator): a restarted site holds the same secrets', () => {
     const sites = makeSites(3, 8);
     const a = sites[0]!;
     const again = selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD });
@@ -147,7 +147,7 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     expect(mask()).toEqual(mask());
   });
 
-  it('thresholds are more than two thirds of the cohort and at least minSites; cohorts under 3 and bad cohorts are refused', async () => {
+  test('thresholds are more than two thirds of the cohort and at least minSites; cohorts under 3 and bad cohorts are refused', async () => {
     expect([3, 4, 5, 6, 7, 9, 10, 30].map((n) => secaggThreshold(n, 2))).toEqual([3, 3, 4, 5, 5, 7, 7, 21]);
     for (let n = 3; n <= 255; n++) expect(3 * secaggThreshold(n, 2)).toBeGreaterThan(2 * n);
     expect(secaggThreshold(10, 8)).toBe(8);

@@ -22,14 +22,14 @@ function cohortOf(n: number) {
 const EPS = 2 ** -SECURE_SUM_FRACTION_BITS;
 
 describe('fixed point', () => {
-  it('round-trips reals, negatives included, to 2^-20', () => {
+  test('round-trips reals, negatives included, to 2^-20', () => {
     const xs = [0, 1, -1, 3.141592653589793, -2.5e9, 1234567.891, -1e-7];
     const back = decodeFixedPoint(encodeFixedPoint(xs));
     xs.forEach((x, i) => expect(Math.abs(back[i]! - x)).toBeLessThanOrEqual(EPS / 2));
     expect(ringFromBytes(ringToBytes(encodeFixedPoint(xs)), xs.length)).toEqual(encodeFixedPoint(xs));
   });
 
-  it('refuses values it cannot represent', () => {
+  test('refuses values it cannot represent', () => {
     expect(() => encodeFixedPoint([Number.NaN])).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     expect(() => encodeFixedPoint([Number.POSITIVE_INFINITY])).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     expect(() => encodeFixedPoint([2 ** 40])).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
@@ -40,7 +40,7 @@ describe('fixed point', () => {
 describe('secure sum', () => {
   const context = 'fed-1/normalization';
 
-  it('adds up to the cohort total while each contribution looks unrelated to its values', () => {
+  test('adds up to the cohort total while each contribution looks unrelated to its values', () => {
     const { sites, cohort } = cohortOf(4);
     const values = sites.map((_, i) => [i + 1, 10.25 * i, -3.5, 1e6 + i]);
     const masked = sites.map((s, i) => maskContribution({ values: values[i]!, siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort, context }));
@@ -52,14 +52,14 @@ describe('secure sum', () => {
     expect(alone.some((v, k) => Math.abs(v - values[0]![k]!) > 1e6)).toBe(true);
   });
 
-  it('does not complete without every member: a missing contribution leaves the masks in', () => {
+  test('does not complete without every member: a missing contribution leaves the masks in', () => {
     const { sites, cohort } = cohortOf(3);
     const masked = sites.map((s) => maskContribution({ values: [1, 2], siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort, context }));
     const partial = decodeSecureSum(sumMaskedContributions(masked.slice(0, 2), 2), { length: 2 });
     expect(Math.abs(partial[0]! - 2)).toBeGreaterThan(1e6);
   });
 
-  it('is deterministic per context, and another context gives other masks', () => {
+  test('is deterministic per context, and another context gives other masks', () => {
     const { sites, cohort } = cohortOf(2);
     const s = sites[0]!;
     const a = maskContribution({ values: [5], siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort, context });
@@ -67,7 +67,7 @@ describe('secure sum', () => {
     expect(maskContribution({ values: [5], siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort, context: 'fed-2/normalization' })).not.toEqual(a);
   });
 
-  it('refuses a site outside the cohort, duplicate members and invalid keys', () => {
+  test('refuses a site outside the cohort, duplicate members and invalid keys', () => {
     const { sites, cohort } = cohortOf(2);
     const s = sites[0]!;
     const base = { values: [1], boxSecretKey: s.identity.box.secretKey, context };
@@ -76,7 +76,7 @@ describe('secure sum', () => {
     expect(() => maskContribution({ ...base, siteId: s.siteId, cohort: [cohort[0]!, { siteId: 'site-b', boxPublicKey: new Uint8Array(32) }] })).toThrow(/invalid/);
   });
 
-  it('sums any cohort of 2–6 sites exactly to the fixed-point total (property)', () => {
+  test('sums any cohort of 2–6 sites exactly to the fixed-point total (property)', () => {
     const { sites, cohort } = cohortOf(6);
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 6 }), fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 6 * 3, maxLength: 6 * 3 }), (n, flat) => {
@@ -92,7 +92,7 @@ describe('secure sum', () => {
     );
   });
 
-  it('cannot wrap around, whatever the cohort size: each value is bounded by 2^63 / the cohort (a 129-site cohort wrapped at the old 2^56 limit)', () => {
+  test('cannot wrap around, whatever the cohort size: each value is bounded by 2^63 / the cohort (a 129-site cohort wrapped at the old 2^56 limit)', () => {
     const n = 129;
     const sites = Array.from({ length: n }, (_, i) => ({ siteId: `site-${String(i).padStart(3, '0')}`, identity: generateIdentity() }));
     const cohort: SecureSumMember[] = sites.map((s) => ({ siteId: s.siteId, boxPublicKey: s.identity.box.publicKey }));

@@ -15,7 +15,7 @@ const l2 = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s 
 const vec = (d: number) => fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: d, maxLength: d });
 
 describe('distributed DP encoding', () => {
-  it('decoding the sum of encoded clipped deltas (no noise) gives their sum ÷ selected sites, within the rounding of each site', () => {
+  test('decoding the sum of encoded clipped deltas (no noise) gives their sum ÷ selected sites, within the rounding of each site', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 6 }).chain((d) => fc.tuple(fc.constant(d), vec(d), fc.array(vec(d), { minLength: 3, maxLength: 8 }))),
@@ -42,7 +42,7 @@ describe('distributed DP encoding', () => {
     );
   });
 
-  it('an encoded update without noise never exceeds the sensitivity Δ2 = C·s + √d/2 the accountant assumes', () => {
+  test('an encoded update without noise never exceeds the sensitivity Δ2 = C·s + √d/2 the accountant assumes', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 50 }).chain((d) => fc.tuple(vec(d), vec(d))),
@@ -59,7 +59,7 @@ describe('distributed DP encoding', () => {
     );
   });
 
-  it('adds integer Skellam noise of variance μ/t per site, so t sites’ noise has variance μ and the mean’s noise std is as published', () => {
+  test('adds integer Skellam noise of variance μ/t per site, so t sites’ noise has variance μ and the mean’s noise std is as published', () => {
     const d = 40_000;
     const params = ddpParameters({ clip: 0.05, noiseMultiplier: 2, dimension: d });
     const zeros = new Float32Array(d);
@@ -82,7 +82,7 @@ describe('distributed DP encoding', () => {
     expect(Math.abs(std / published - 1)).toBeLessThan(0.03);
   });
 
-  it('refuses non-finite weights, wrong lengths and a sum that is not an exact integer vector', () => {
+  test('refuses non-finite weights, wrong lengths and a sum that is not an exact integer vector', () => {
     const params = ddpParameters({ clip: 1, noiseMultiplier: 1, dimension: 2 });
     const code = (f: () => unknown) => {
       try {

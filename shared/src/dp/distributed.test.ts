@@ -40,7 +40,7 @@ function exactRenyi(mu: number, shift: number, alpha: number, K: number): number
 }
 
 describe('distributed DP parameters', () => {
-  it('picks the scale so the noise std of the sum, z·C·2^bits, is in (2^19, 2^20]', () => {
+  test('picks the scale so the noise std of the sum, z·C·2^bits, is in (2^19, 2^20]', () => {
     fc.assert(
       fc.property(fc.double({ min: 1e-6, max: 10_000, noNaN: true }), fc.double({ min: 0.3, max: 100, noNaN: true }), (clip, z) => {
         const bits = ddpScaleBits(clip, z);
@@ -51,7 +51,7 @@ describe('distributed DP parameters', () => {
     );
   });
 
-  it('includes the rounding error in the sensitivities: Δ2 = C·s + √d/2, Δ1 = min(Δ2², √d·Δ2)', () => {
+  test('includes the rounding error in the sensitivities: Δ2 = C·s + √d/2, Δ1 = min(Δ2², √d·Δ2)', () => {
     const p = ddpParameters({ clip: 0.05, noiseMultiplier: 2, dimension: 14 });
     expect(p.scale).toBe(2 ** p.bits);
     expect(p.l2).toBe(0.05 * p.scale + Math.sqrt(14) / 2);
@@ -64,7 +64,7 @@ describe('distributed DP parameters', () => {
 });
 
 describe('distributed DP accountant', () => {
-  it('bounds the exact Rényi divergence of a shifted Skellam (computed from its pmf), and is close to it', () => {
+  test('bounds the exact Rényi divergence of a shifted Skellam (computed from its pmf), and is close to it', () => {
     for (const [mu, shift] of [
       [50, 1],
       [200, 3],
@@ -81,7 +81,7 @@ describe('distributed DP accountant', () => {
     }
   });
 
-  it('on the heart-disease model (d = 14) spends what the Gaussian mechanism’s RDP bound spends, a little above the exact Gaussian ε', () => {
+  test('on the heart-disease model (d = 14) spends what the Gaussian mechanism’s RDP bound spends, a little above the exact Gaussian ε', () => {
     for (const z of [1, 2, 5, 15]) {
       for (const rounds of [1, 15]) {
         const p = ddpParameters({ clip: 0.05, noiseMultiplier: z, dimension: 14 });
@@ -94,7 +94,7 @@ describe('distributed DP accountant', () => {
     }
   });
 
-  it('grows with rounds and with the model size (rounding error), shrinks with noise; 0 before any round', () => {
+  test('grows with rounds and with the model size (rounding error), shrinks with noise; 0 before any round', () => {
     const p = (z: number, d = 14) => ddpParameters({ clip: 1, noiseMultiplier: z, dimension: d });
     expect(ddpEpsilon(p(1), 0, 1e-5)).toBe(0);
     expect(ddpEpsilon(p(1), 10, 1e-5)).toBeGreaterThan(ddpEpsilon(p(1), 5, 1e-5));
@@ -104,7 +104,7 @@ describe('distributed DP accountant', () => {
 });
 
 describe('distributed DP sum bound', () => {
-  it('the Chernoff tail bounds the exact Skellam tail', () => {
+  test('the Chernoff tail bounds the exact Skellam tail', () => {
     const mu = 100;
     const K = 600;
     const lp = skellamLogPmf(mu, K);
@@ -116,7 +116,7 @@ describe('distributed DP sum bound', () => {
     }
   });
 
-  it('is the cohort’s clipped contributions plus a noise tail of ≈ √(2·1.5μ·ln(2·coords/failure)), far below 2^53 for any plan the schema allows', () => {
+  test('is the cohort’s clipped contributions plus a noise tail of ≈ √(2·1.5μ·ln(2·coords/failure)), far below 2^53 for any plan the schema allows', () => {
     const p = ddpParameters({ clip: 10_000, noiseMultiplier: 0.3, dimension: 1_000_000 });
     const coordinates = 1_000_000 * 100_000;
     const bound = ddpSumBound(p, { cohort: 255, coordinates });

@@ -14,7 +14,7 @@ describe('gaussianDpEpsilon (exact μ-GDP → (ε, δ))', () => {
     expect(gaussianDpEpsilon({ noiseMultiplier, releases, delta })).toBeCloseTo(expected, 4);
   });
 
-  it('is 0 before any release, grows with releases, shrinks with noise and with a looser δ', () => {
+  test('is 0 before any release, grows with releases, shrinks with noise and with a looser δ', () => {
     expect(gaussianDpEpsilon({ noiseMultiplier: 1, releases: 0, delta: 1e-5 })).toBe(0);
     const e = (z: number, t: number, d = 1e-5) => gaussianDpEpsilon({ noiseMultiplier: z, releases: t, delta: d });
     expect(e(1, 2)).toBeGreaterThan(e(1, 1));
@@ -23,7 +23,7 @@ describe('gaussianDpEpsilon (exact μ-GDP → (ε, δ))', () => {
     expect(e(1e6, 1)).toBe(0); // δ(0) ≈ 4e-7 is already below the target: ε = 0
   });
 
-  it('refuses inputs that have no meaning', () => {
+  test('refuses inputs that have no meaning', () => {
     expect(() => gaussianDpEpsilon({ noiseMultiplier: 0, releases: 1, delta: 1e-5 })).toThrow(RangeError);
     expect(() => gaussianDpEpsilon({ noiseMultiplier: 1, releases: 1.5, delta: 1e-5 })).toThrow(RangeError);
     expect(() => gaussianDpEpsilon({ noiseMultiplier: 1, releases: 1, delta: 1 })).toThrow(RangeError);

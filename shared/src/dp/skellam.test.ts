@@ -8,7 +8,7 @@ const seeded = (seed: number) => {
 };
 
 describe('Skellam noise', () => {
-  it.each([0.5, 8, 100, 1e6, 2 ** 34])('Sk(%d) is integer, centred, with the variance asked for', (variance) => {
+  test.each([0.5, 8, 100, 1e6, 2 ** 34])('Sk(%d) is integer, centred, with the variance asked for', (variance) => {
     const n = 100_000;
     const v = new Float64Array(n);
     addSkellamNoise(v, { variance, uniform: seeded(7) });
@@ -19,7 +19,7 @@ describe('Skellam noise', () => {
     expect(Math.abs(sampleVar / variance - 1)).toBeLessThan(0.03); // the sample variance's relative sd is ~0.45 %
   });
 
-  it('adds to what is there, and a sum of two sites’ noise has the sum of their variances', () => {
+  test('adds to what is there, and a sum of two sites’ noise has the sum of their variances', () => {
     const a = new Float64Array(100_000).fill(1000);
     addSkellamNoise(a, { variance: 300, uniform: seeded(1) });
     addSkellamNoise(a, { variance: 700, uniform: seeded(2) });
@@ -29,7 +29,7 @@ describe('Skellam noise', () => {
     expect(Math.abs(v / 1000 - 1)).toBeLessThan(0.03);
   });
 
-  it('refuses a variance that is negative, not finite or too large for exact Poisson draws', () => {
+  test('refuses a variance that is negative, not finite or too large for exact Poisson draws', () => {
     for (const variance of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 41]) {
       expect(() => addSkellamNoise(new Float64Array(1), { variance, uniform: seeded(1) })).toThrow(RangeError);
     }
@@ -37,7 +37,7 @@ describe('Skellam noise', () => {
 });
 
 describe('Skellam accountant', () => {
-  it('is the paper’s bound: the Gaussian term plus the smaller discretisation surcharge', () => {
+  test('is the paper’s bound: the Gaussian term plus the smaller discretisation surcharge', () => {
     // α = 2, Δ2 = 10, Δ1 = 40, μ = 50: 2·100/100 = 2; min((3·100 + 240)/10000, 120/100) = 0.054
     expect(skellamRdp({ alpha: 2, l2: 10, l1: 40, variance: 50 })).toBeCloseTo(2.054, 12);
     // small μ: the second branch wins — α = 3, Δ2 = 1, Δ1 = 1, μ = 0.5: 3 + min((5 + 6)/1, 3) = 6
@@ -45,7 +45,7 @@ describe('Skellam accountant', () => {
     expect(() => skellamRdp({ alpha: 1.5, l2: 1, l1: 1, variance: 1 })).toThrow(RangeError);
   });
 
-  it('converts RDP like the standard conversion and composes over releases', () => {
+  test('converts RDP like the standard conversion and composes over releases', () => {
     // A single order: ε = r + log((α−1)/α) − (log δ + log α)/(α−1)
     expect(rdpToEpsilon([1], 1e-5, [10])).toBeCloseTo(1 + Math.log(0.9) - (Math.log(1e-5) + Math.log(10)) / 9, 12);
     const one = skellamEpsilon({ l2: 1e4, l1: 1e6, variance: 1e8, releases: 1, delta: 1e-5 });
@@ -54,7 +54,7 @@ describe('Skellam accountant', () => {
     expect(skellamEpsilon({ l2: 1e4, l1: 1e6, variance: 1e8, releases: 0, delta: 1e-5 })).toBe(0);
   });
 
-  it('approaches the Gaussian mechanism when the noise is coarse on the integer grid, and never beats the exact Gaussian ε', () => {
+  test('approaches the Gaussian mechanism when the noise is coarse on the integer grid, and never beats the exact Gaussian ε', () => {
     for (const z of [0.5, 1, 2, 4]) {
       for (const releases of [1, 10, 100]) {
         const l2 = 2 ** 16;

@@ -2,15 +2,15 @@ import fc from 'fast-check';
 import { canonicalJson } from './canonical-json';
 
 describe('canonicalJson', () => {
-  it('sorts keys recursively and drops whitespace', () => {
+  test('sorts keys recursively and drops whitespace', () => {
     expect(canonicalJson({ b: 1, a: [true, null, { d: 'x', c: -0 }], 'é': 2, B: 3 })).toBe('{"B":3,"a":[true,null,{"c":0,"d":"x"}],"b":1,"é":2}');
   });
 
-  it('omits undefined object values, like JSON', () => {
+  test('omits undefined object values, like JSON', () => {
     expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
   });
 
-  it('is independent of key insertion order and parses back to the same value (property)', () => {
+  test('is independent of key insertion order and parses back to the same value (property)', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (v) => {
         const text = canonicalJson(v);
@@ -21,7 +21,7 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ x: 1, y: { p: 1, q: 2 } })).toBe(canonicalJson({ y: { q: 2, p: 1 }, x: 1 }));
   });
 
-  it.each<[string, unknown]>([
+  test.each<[string, unknown]>([
     ['NaN', { a: NaN }],
     ['Infinity', [Infinity]],
     ['undefined in array', [1, undefined]],
@@ -35,7 +35,7 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson(v)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 
-  it('rejects cycles but allows shared subtrees', () => {
+  test('rejects cycles but allows shared subtrees', () => {
     const a: Record<string, unknown> = {};
     a.self = a;
     expect(() => canonicalJson(a)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));

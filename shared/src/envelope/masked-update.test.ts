@@ -19,13 +19,13 @@ describe('masked (secure-aggregation) update envelopes', () => {
   const parsed = parseUpdate(bytes);
   const open = (expectedElements: number) => openMaskedUpdate({ ...parsed, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey, expectedElements });
 
-  it('round-trip: signed header with the commitment, the ring bytes back', () => {
+  test('round-trip: signed header with the commitment, the ring bytes back', () => {
     expect(parsed.header.secagg).toEqual({ commitment });
     verifyUpdateSignature({ ...parsed, siteSignPublicKey: site.sign.publicKey });
     expect(Buffer.from(open(3))).toEqual(Buffer.from(masked));
   });
 
-  it('is never read as weights, a weights update never as masked, and the size must match the model', () => {
+  test('is never read as weights, a weights update never as masked, and the size must match the model', () => {
     expect(codeOf(() => openUpdate({ ...parsed, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey }))).toBe('INVALID_ENVELOPE');
     expect(codeOf(() => open(4))).toBe('INVALID_ENVELOPE');
     const { secagg: _c, ...plainHeader } = header;
@@ -33,14 +33,14 @@ describe('masked (secure-aggregation) update envelopes', () => {
     expect(codeOf(() => openMaskedUpdate({ ...plain, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey, expectedElements: 1 }))).toBe('INVALID_ENVELOPE');
   });
 
-  it('refuses to seal without a commitment, weights with one, or a ragged vector', () => {
+  test('refuses to seal without a commitment, weights with one, or a ragged vector', () => {
     const { secagg: _c, ...plainHeader } = header;
     expect(codeOf(() => sealMaskedUpdate({ header: plainHeader, masked, identity: site, coordinatorBoxPublicKey: coord.box.publicKey }))).toBe('INVALID_ENVELOPE');
     expect(codeOf(() => sealMaskedUpdate({ header, masked: masked.subarray(0, 5), identity: site, coordinatorBoxPublicKey: coord.box.publicKey }))).toBe('INVALID_ENVELOPE');
     expect(codeOf(() => sealUpdate({ header, weights: { layout: [{ name: 'w', shape: [1], dtype: 'float32' }], data: Float32Array.from([1]) }, identity: site, coordinatorBoxPublicKey: coord.box.publicKey }))).toBe('INVALID_ENVELOPE');
   });
 
-  it('a swapped commitment breaks the signature', () => {
+  test('a swapped commitment breaks the signature', () => {
     const text = Buffer.from(bytes).toString('latin1').replace(commitment, toB64(new Uint8Array(32).fill(8)));
     const tampered = parseUpdate(Uint8Array.from(Buffer.from(text, 'latin1')));
     expect(codeOf(() => verifyUpdateSignature({ ...tampered, siteSignPublicKey: site.sign.publicKey }))).toBe('BAD_SIGNATURE');

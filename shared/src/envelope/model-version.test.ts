@@ -31,14 +31,14 @@ const verify = (over: Partial<Parameters<typeof verifyModelVersion>[0]> = {}) =>
   codeOf(() => verifyModelVersion({ meta, signature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey, ...over }));
 
 describe('model version signing', () => {
-  it('verifies and returns the validated metadata', () => {
+  test('verifies and returns the validated metadata', () => {
     expect(verifyModelVersion({ meta, signature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey })).toEqual(meta);
     expect(verify({ weightsBytes: undefined })).toBe('none');
     expect(verify({ meta: JSON.parse(JSON.stringify(meta)) })).toBe('none'); // survives a JSON round trip
     expect(verify({ meta: { ...meta, dpEpsilon: undefined } })).toBe('MODEL_SIGNATURE_INVALID');
   });
 
-  it('accepts the initial version (round 0, no parent) and an absent dpEpsilon and dpMechanism', () => {
+  test('accepts the initial version (round 0, no parent) and an absent dpEpsilon and dpMechanism', () => {
     const { dpEpsilon: _drop, dpMechanism: _mechanism, ...rest } = meta;
     const initial = { ...rest, round: 0, parentVersionId: null, contributors: [] };
     const sig = signModelVersion(initial, coord.sign.secretKey);
@@ -61,21 +61,21 @@ describe('model version signing', () => {
     ['planSha256', 'b'.repeat(64)],
     ['createdAt', '2025-03-01T12:00:00.001Z'],
   ];
-  it('covers every field of the schema', () => {
+  test('covers every field of the schema', () => {
     expect(tampered.map(([k]) => k).sort()).toEqual(Object.keys(FullModelVersionMetaSchema.shape).sort());
   });
-  it.each(tampered)('rejects a tampered %s', (field, value) => {
+  test.each(tampered)('rejects a tampered %s', (field, value) => {
     expect(verify({ meta: { ...meta, [field]: value } })).toBe('MODEL_SIGNATURE_INVALID');
   });
 
-  it('rejects nested tampering, extra fields and malformed metadata', () => {
+  test('rejects nested tampering, extra fields and malformed metadata', () => {
     expect(verify({ meta: { ...meta, contributors: [{ siteId: 'site-a', numExamples: 101 }, meta.contributors[1]] } })).toBe('MODEL_SIGNATURE_INVALID');
     expect(verify({ meta: { ...meta, extra: 1 } })).toBe('MODEL_SIGNATURE_INVALID');
     expect(verify({ meta: { ...meta, round: -1 } })).toBe('MODEL_SIGNATURE_INVALID');
     expect(verify({ meta: null })).toBe('MODEL_SIGNATURE_INVALID');
   });
 
-  it('rejects a wrong key and a malformed or flipped signature', () => {
+  test('rejects a wrong key and a malformed or flipped signature', () => {
     expect(verify({ coordinatorSignPublicKey: generateIdentity().sign.publicKey })).toBe('MODEL_SIGNATURE_INVALID');
     expect(verify({ signature: 'nope' })).toBe('MODEL_SIGNATURE_INVALID');
     const raw = Buffer.from(signature, 'base64');
@@ -83,7 +83,7 @@ describe('model version signing', () => {
     expect(verify({ signature: raw.toString('base64') })).toBe('MODEL_SIGNATURE_INVALID');
   });
 
-  it('rejects every single-byte change of the weights bytes and any truncation', () => {
+  test('rejects every single-byte change of the weights bytes and any truncation', () => {
     for (let pos = 0; pos < weightsBytes.length; pos++) {
       const bad = new Uint8Array(weightsBytes);
       bad[pos] = bad[pos]! ^ 0x01;
@@ -92,7 +92,7 @@ describe('model version signing', () => {
     expect(verify({ weightsBytes: weightsBytes.subarray(0, weightsBytes.length - 4) })).toBe('MODEL_DIGEST_MISMATCH');
   });
 
-  it('refuses to sign invalid metadata', () => {
+  test('refuses to sign invalid metadata', () => {
     expect(codeOf(() => signModelVersion({ ...meta, weightsSha256: 'XYZ' }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
     expect(codeOf(() => signModelVersion({ ...meta, metrics: { a: NaN } }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
   });
@@ -102,7 +102,7 @@ describe('count-only metadata (what sites receive)', () => {
   const site = countOnlyMeta(meta);
   const siteSignature = signModelVersion(site, coord.sign.secretKey);
 
-  it('replaces the contributor list with its length and keeps every other field', () => {
+  test('replaces the contributor list with its length and keeps every other field', () => {
     const { contributors: _drop, ...rest } = meta;
     expect(site).toEqual({ ...rest, contributorCount: 2 });
     expect(countOnlyMeta(site)).toEqual(site);
@@ -111,7 +111,7 @@ describe('count-only metadata (what sites receive)', () => {
     expect(Object.keys(SiteModelVersionMetaSchema.shape).sort()).toEqual([...Object.keys(FullModelVersionMetaSchema.shape).filter((k) => k !== 'contributors'), 'contributorCount'].sort());
   });
 
-  it('verifies on its own signature, with the weights, and not on the full one', () => {
+  test('verifies on its own signature, with the weights, and not on the full one', () => {
     expect(verifyModelVersion({ meta: site, signature: siteSignature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey })).toEqual(site);
     expect(verify({ meta: site })).toBe('MODEL_SIGNATURE_INVALID');
     expect(verify({ meta: site, signature: siteSignature, weightsBytes: weightsBytes.subarray(1) })).toBe('MODEL_DIGEST_MISMATCH');
@@ -119,7 +119,7 @@ describe('count-only metadata (what sites receive)', () => {
     expect(verify({ meta: JSON.parse(JSON.stringify(site)), signature: siteSignature })).toBe('none');
   });
 
-  it('is one form or the other: both fields, or neither, is malformed', () => {
+  test('is one form or the other: both fields, or neither, is malformed', () => {
     expect(ModelVersionMetaSchema.safeParse({ ...meta, contributorCount: 2 }).success).toBe(false);
     const { contributors: _drop, ...neither } = meta;
     expect(ModelVersionMetaSchema.safeParse(neither).success).toBe(false);
@@ -129,12 +129,12 @@ describe('count-only metadata (what sites receive)', () => {
 
 describe('planDigest', () => {
   const input = { name: 'p', model: { kind: 'logistic-regression', inputs: 2 }, data: { features: ['a', 'b'] }, strategy: { name: 'fedavg' }, training: { steps: 1 }, rounds: 1 };
-  it('is stable across parses and changes with the feature order', () => {
+  test('is stable across parses and changes with the feature order', () => {
     const plan = PlanSchema.parse(input);
     expect(planDigest(PlanSchema.parse(JSON.parse(JSON.stringify(plan))))).toBe(planDigest(plan));
     expect(planDigest(PlanSchema.parse({ ...input, data: { features: ['b', 'a'] } }))).not.toBe(planDigest(plan));
   });
-  it('is unchanged for plans written before privacy.shareContributorsWithSites (the option is not defaulted in)', () => {
+  test('is unchanged for plans written before privacy.shareContributorsWithSites (the option is not defaulted in)', () => {
     const plan = PlanSchema.parse(input);
     expect(plan.privacy).toEqual({ secureAggregation: false });
     expect(planDigest(PlanSchema.parse({ ...input, privacy: { shareContributorsWithSites: true } }))).not.toBe(planDigest(plan));

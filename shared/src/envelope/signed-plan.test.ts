@@ -20,19 +20,19 @@ const verify = (over: Partial<Parameters<typeof verifySignedPlan>[0]> = {}) =>
   codeOf(() => verifySignedPlan({ federationId: 'fed-1', plan, signedPlan, coordinatorSignPublicKey: coord.sign.publicKey, ...over }));
 
 describe('signed plans', () => {
-  it('verifies and returns the plan digest; survives a JSON round trip of plan and statement', () => {
+  test('verifies and returns the plan digest; survives a JSON round trip of plan and statement', () => {
     expect(verifySignedPlan({ federationId: 'fed-1', plan, signedPlan, coordinatorSignPublicKey: coord.sign.publicKey })).toBe(planDigest(plan));
     expect(signedPlan).toMatchObject({ federationId: 'fed-1', planSha256: planDigest(plan), createdAt: '2025-01-01T00:00:00.000Z' });
     expect(verify({ plan: PlanSchema.parse(JSON.parse(JSON.stringify(plan))), signedPlan: JSON.parse(JSON.stringify(signedPlan)) })).toBe('none');
   });
 
-  it('refuses a plan altered on the way: secure aggregation off, population k lowered, DP dropped, a round more', () => {
+  test('refuses a plan altered on the way: secure aggregation off, population k lowered, DP dropped, a round more', () => {
     expect(verify({ plan: { ...plan, privacy: { secureAggregation: false } } })).toBe('PLAN_SIGNATURE_INVALID');
     expect(verify({ plan: { ...plan, data: { ...plan.data, population: { ...plan.data.population!, k: 2 } } } })).toBe('PLAN_SIGNATURE_INVALID');
     expect(verify({ plan: { ...plan, rounds: 4 } })).toBe('PLAN_SIGNATURE_INVALID');
   });
 
-  it('refuses a missing, malformed, re-signed, re-targeted or re-dated statement', () => {
+  test('refuses a missing, malformed, re-signed, re-targeted or re-dated statement', () => {
     expect(verify({ signedPlan: undefined })).toBe('PLAN_SIGNATURE_INVALID');
     expect(verify({ signedPlan: { ...signedPlan, extra: 1 } })).toBe('PLAN_SIGNATURE_INVALID');
     expect(verify({ signedPlan: { ...signedPlan, signature: 'not base64!' } })).toBe('PLAN_SIGNATURE_INVALID');
@@ -45,7 +45,7 @@ describe('signed plans', () => {
     expect(verify({ coordinatorSignPublicKey: other.sign.publicKey })).toBe('PLAN_SIGNATURE_INVALID');
   });
 
-  it('names what failed', () => {
+  test('names what failed', () => {
     expect(() => verifySignedPlan({ federationId: 'fed-1', plan: { ...plan, rounds: 4 }, signedPlan, coordinatorSignPublicKey: coord.sign.publicKey })).toThrow(/not the plan the coordinator signed/);
     expect(() => verifySignedPlan({ federationId: 'fed-1', plan, signedPlan: undefined, coordinatorSignPublicKey: coord.sign.publicKey })).toThrow(/without its signature/);
   });

@@ -32,7 +32,7 @@ function receive(bytes: Uint8Array): WeightSet {
 }
 
 describe('update envelope', () => {
-  it('round-trips weights and header', () => {
+  test('round-trips weights and header', () => {
     const bytes = seal();
     expect(Buffer.from(bytes.subarray(0, 4)).toString()).toBe('TWFU');
     expect(bytes[4]).toBe(1);
@@ -43,7 +43,7 @@ describe('update envelope', () => {
     expect(Array.from(receive(bytes).data)).toEqual([0.25, -1.5, 3]);
   });
 
-  it('writes a canonical header and encrypts (no plaintext float bytes visible)', () => {
+  test('writes a canonical header and encrypts (no plaintext float bytes visible)', () => {
     const bytes = seal();
     const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(5, true);
     const text = Buffer.from(bytes.subarray(9, 9 + len)).toString();
@@ -52,7 +52,7 @@ describe('update envelope', () => {
     expect(Buffer.from(bytes).indexOf(needle)).toBe(-1);
   });
 
-  it('gives each seal a fresh nonce and a distinct digest; digest is stable per bytes', () => {
+  test('gives each seal a fresh nonce and a distinct digest; digest is stable per bytes', () => {
     const a = seal();
     const b = seal();
     expect(updateDigest(a)).not.toBe(updateDigest(b));
@@ -60,7 +60,7 @@ describe('update envelope', () => {
     expect(updateDigest(new Uint8Array(a))).toBe(updateDigest(a));
   });
 
-  it('rejects the wrong site keys, coordinator key and layout', () => {
+  test('rejects the wrong site keys, coordinator key and layout', () => {
     const { header: h, ciphertext } = parseUpdate(seal());
     const mallory = generateIdentity();
     expect(codeOf(() => verifyUpdateSignature({ header: h, ciphertext, siteSignPublicKey: mallory.sign.publicKey }))).toBe('BAD_SIGNATURE');
@@ -76,7 +76,7 @@ describe('update envelope', () => {
     expect(codeOf(() => openUpdate({ ...elsewhere, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey }))).toBe('DECRYPT_FAILED');
   });
 
-  it('does not let a ciphertext move under another header, even one the site signs itself', () => {
+  test('does not let a ciphertext move under another header, even one the site signs itself', () => {
     const a = parseUpdate(seal());
     const b = parseUpdate(seal({ header: { ...header, round: 3 } }));
     // b's header with a's ciphertext: the signature of b does not cover a's ciphertext…
@@ -85,7 +85,7 @@ describe('update envelope', () => {
     expect(codeOf(() => openUpdate({ header: b.header, ciphertext: a.ciphertext, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey }))).toBe('DECRYPT_FAILED');
   });
 
-  it('refuses invalid headers and weights when sealing', () => {
+  test('refuses invalid headers and weights when sealing', () => {
     expect(codeOf(() => seal({ header: { ...header, round: 0 } }))).toBe('INVALID_ENVELOPE');
     expect(codeOf(() => seal({ header: { ...header, numExamples: 1.5 } }))).toBe('INVALID_ENVELOPE');
     expect(codeOf(() => seal({ header: { ...header, sentAt: 'yesterday' } }))).toBe('INVALID_ENVELOPE');
@@ -97,7 +97,7 @@ describe('update envelope', () => {
     expect(codeOf(() => seal({ weights: { layout, data: Float32Array.from([0, NaN, 1]) } }))).toBe('NON_FINITE_WEIGHTS');
   });
 
-  it('parseUpdate validates framing and schema without crypto', () => {
+  test('parseUpdate validates framing and schema without crypto', () => {
     const bytes = seal();
     expect(codeOf(() => parseUpdate(bytes, { maxBytes: bytes.length - 1 }))).toBe('PAYLOAD_TOO_LARGE');
     expect(codeOf(() => parseUpdate(bytes.subarray(0, 8)))).toBe('INVALID_ENVELOPE');

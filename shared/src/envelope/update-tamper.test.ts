@@ -43,17 +43,17 @@ const sigValue = JSON.parse(headerText).signature as string;
 const sigStart = 9 + headerText.indexOf(sigValue);
 
 describe('tampering with a sealed update', () => {
-  it('the untampered envelope is accepted', () => {
+  test('the untampered envelope is accepted', () => {
     expect(Array.from(pipeline(envelope).data)).toEqual([1, -2]);
   });
 
-  it(`rejects EVERY single-byte flip (all ${envelope.length} positions) in the full pipeline`, () => {
+  test(`rejects EVERY single-byte flip (all ${envelope.length} positions) in the full pipeline`, () => {
     for (let pos = 0; pos < envelope.length; pos++) {
       expect(rejected(() => pipeline(flip(envelope, pos, 0x01)))).toBe(true);
     }
   });
 
-  it('the AEAD alone rejects every flip outside the signature value (header bound as AAD)', () => {
+  test('the AEAD alone rejects every flip outside the signature value (header bound as AAD)', () => {
     let checked = 0;
     for (let pos = 0; pos < envelope.length; pos++) {
       if (pos >= sigStart && pos < sigStart + sigValue.length) continue;
@@ -69,13 +69,13 @@ describe('tampering with a sealed update', () => {
     expect(checked).toBe(envelope.length - sigValue.length);
   });
 
-  it('rejects every single-byte flip of the signature value (signature check)', () => {
+  test('rejects every single-byte flip of the signature value (signature check)', () => {
     for (let pos = sigStart; pos < sigStart + sigValue.length; pos++) {
       expect(rejected(() => pipeline(flip(envelope, pos, 0x02)))).toBe(true);
     }
   });
 
-  it('rejects random flips with any mask, truncations and extensions (property)', () => {
+  test('rejects random flips with any mask, truncations and extensions (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: envelope.length - 1 }), fc.integer({ min: 1, max: 255 }), (pos, mask) => {
         expect(rejected(() => pipeline(flip(envelope, pos, mask)))).toBe(true);

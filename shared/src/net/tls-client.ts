@@ -39,7 +39,7 @@ export function createFetch(options: { ca?: string | undefined } = {}): FetchFn 
   if (options.ca === undefined) return Object.assign((...args: Parameters<FetchFn>) => fetch(...args), { close: async () => undefined });
   const agent = new Agent({ connect: { ca: options.ca } });
   const tlsFetch = (input: Parameters<FetchFn>[0], init?: RequestInit): Promise<Response> =>
-    undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as object), dispatcher: agent } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+    undiciFetch(input, { ...(init as object), dispatcher: agent });
   return Object.assign(tlsFetch, { close: () => agent.close() });
 }
 

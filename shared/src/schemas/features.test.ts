@@ -1,13 +1,13 @@
 import { FeatureDerivationSchema, featureNames, LabelDerivationSchema, RiskTiersSchema, tierOf, DEFAULT_RISK_TIERS } from './features';
 
 describe('risk tiers', () => {
-  it('low < 0.2 ≤ medium < 0.5 ≤ high by default', () => {
+  test('low < 0.2 ≤ medium < 0.5 ≤ high by default', () => {
     expect([0, 0.1999, 0.2, 0.4999, 0.5, 1].map((s) => tierOf(s))).toEqual(['low', 'low', 'medium', 'medium', 'high', 'high']);
     expect(tierOf(0.3, { thresholds: [0.3], names: ['a', 'b'] })).toBe('b');
     expect(() => tierOf(NaN, DEFAULT_RISK_TIERS)).toThrow(RangeError);
   });
 
-  it('needs increasing thresholds in (0, 1), one more name than thresholds, distinct names', () => {
+  test('needs increasing thresholds in (0, 1), one more name than thresholds, distinct names', () => {
     expect(RiskTiersSchema.safeParse({ thresholds: [0.2, 0.5], names: ['low', 'medium', 'high'] }).success).toBe(true);
     expect(RiskTiersSchema.safeParse({ thresholds: [0.5, 0.2], names: ['low', 'medium', 'high'] }).success).toBe(false);
     expect(RiskTiersSchema.safeParse({ thresholds: [0.2, 0.2], names: ['low', 'medium', 'high'] }).success).toBe(false);
@@ -18,7 +18,7 @@ describe('risk tiers', () => {
 });
 
 describe('feature derivations', () => {
-  it('fill defaults and check kinds against sources', () => {
+  test('fill defaults and check kinds against sources', () => {
     const age = FeatureDerivationSchema.parse({ name: 'age', kind: 'age' });
     expect(age.missing).toEqual({ policy: 'zero' });
     expect(FeatureDerivationSchema.parse({ name: 'female', kind: 'sex' })).toMatchObject({ equals: 'female' });
@@ -31,7 +31,7 @@ describe('feature derivations', () => {
     expect(FeatureDerivationSchema.safeParse({ name: 'x', kind: 'median' }).success).toBe(false);
   });
 
-  it('names indicator columns after their feature', () => {
+  test('names indicator columns after their feature', () => {
     const d = [
       FeatureDerivationSchema.parse({ name: 'rhr', kind: 'mean', source: { loinc: ['40443-4'] }, unit: '/min', missing: { policy: 'indicator' } }),
       FeatureDerivationSchema.parse({ name: 'age', kind: 'age' }),
@@ -39,7 +39,7 @@ describe('feature derivations', () => {
     expect(featureNames(d)).toEqual(['rhr', 'rhr.missing', 'age']);
   });
 
-  it('label rules exclude prior outcomes by default', () => {
+  test('label rules exclude prior outcomes by default', () => {
     expect(LabelDerivationSchema.parse({ kind: 'condition-onset', conditionCodes: [{ system: 'snomed', codes: ['233604007'] }], horizonDays: 30 })).toMatchObject({ excludePrior: true });
     expect(LabelDerivationSchema.safeParse({ kind: 'condition-onset', conditionCodes: [], horizonDays: 30 }).success).toBe(false);
   });

@@ -8,16 +8,16 @@ describe('printable names', () => {
     return r.success ? r.data : `refused: ${r.error.issues[0]!.message}`;
   };
 
-  it.each(['St Mary Hospital', 'Clinique Médicale: Nord', 'site_01.eu-west', 'Москва Больница 1', 'Αθήνα', '東京病院', '東京 Clinic', 'ソウル', '서울 병원'])('accepts %p unchanged', (s) => {
+  test.each(['St Mary Hospital', 'Clinique Médicale: Nord', 'site_01.eu-west', 'Москва Больница 1', 'Αθήνα', '東京病院', '東京 Clinic', 'ソウル', '서울 병원'])('accepts %p unchanged', (s) => {
     expect(parsed(s)).toBe(s);
   });
 
-  it('NFKC-normalises full-width letters and ligatures before checking', () => {
+  test('NFKC-normalises full-width letters and ligatures before checking', () => {
     expect(parsed('\uff28\uff4f\uff53\uff50\uff49\uff54\uff41\uff4c')).toBe('Hospital');
     expect(parsed('\ufb01rst clinic')).toBe('first clinic');
   });
 
-  it.each([
+  test.each([
     ['', 'Too small'],
     [' leading space', 'letters'],
     ['trailing space ', 'letters'],
@@ -38,12 +38,12 @@ describe('printable names', () => {
     expect(parsed(s)).toContain(why);
   });
 
-  it('checks look-alikes only for names that must be unique', () => {
+  test('checks look-alikes only for names that must be unique', () => {
     expect(parsed('Hospit\u0430l', plain)).toBe('Hospit\u0430l');
     expect(lookAlikeProblem('Hospital')).toBeNull();
   });
 
-  it('takes map keys (metrics, tiers) only when already NFKC-normalised, never rewriting them', () => {
+  test('takes map keys (metrics, tiers) only when already NFKC-normalised, never rewriting them', () => {
     const key = nameKeySchema(64);
     expect(key.safeParse('client.trainLoss').success).toBe(true);
     expect(key.safeParse('auc:macro').success).toBe(true);
@@ -53,7 +53,7 @@ describe('printable names', () => {
     expect(isPrintableName('high')).toBe(true);
   });
 
-  it('bounds the length after normalisation', () => {
+  test('bounds the length after normalisation', () => {
     expect(parsed('a'.repeat(100))).toBe('a'.repeat(100));
     expect(parsed('a'.repeat(101))).toContain('refused');
   });

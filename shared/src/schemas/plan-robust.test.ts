@@ -2,17 +2,17 @@ import { PlanSchema, ROBUST_STRATEGIES } from './plan';
 import { PLAN, problems } from '../__tests__/plan-fixture';
 
 describe('PlanSchema geomed and centeredclip', () => {
-  it('fills geomed’s defaults and takes its own values', () => {
+  test('fills geomed’s defaults and takes its own values', () => {
     expect(PlanSchema.parse({ ...PLAN, strategy: { name: 'geomed' } }).strategy).toEqual({ name: 'geomed', maxIterations: 100, smoothing: 1e-6 });
     expect(PlanSchema.parse({ ...PLAN, strategy: { name: 'geomed', maxIterations: 5, smoothing: 1e-3 } }).strategy).toEqual({ name: 'geomed', maxIterations: 5, smoothing: 1e-3 });
   });
 
-  it('needs centeredclip’s radius and defaults its iterations to 1', () => {
+  test('needs centeredclip’s radius and defaults its iterations to 1', () => {
     expect(PlanSchema.parse({ ...PLAN, strategy: { name: 'centeredclip', radius: 0.05 } }).strategy).toEqual({ name: 'centeredclip', radius: 0.05, iterations: 1 });
     expect(problems({ ...PLAN, strategy: { name: 'centeredclip' } })).toHaveLength(1);
   });
 
-  it('refuses values outside their ranges and unknown keys', () => {
+  test('refuses values outside their ranges and unknown keys', () => {
     for (const strategy of [
       { name: 'geomed', maxIterations: 0 },
       { name: 'geomed', maxIterations: 2.5 },
@@ -26,7 +26,7 @@ describe('PlanSchema geomed and centeredclip', () => {
     }
   });
 
-  it('refuses every robust strategy with secure aggregation and with central DP', () => {
+  test('refuses every robust strategy with secure aggregation and with central DP', () => {
     const strategies = { fedmedian: {}, fedtrimmedavg: {}, krum: {}, geomed: {}, centeredclip: { radius: 1 } };
     expect(Object.keys(strategies).sort()).toEqual([...ROBUST_STRATEGIES].sort());
     for (const [name, extra] of Object.entries(strategies)) {

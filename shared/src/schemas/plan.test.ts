@@ -4,18 +4,18 @@ import { DEFAULT_MAX_EXAMPLES_PER_SITE, PlanSchema, dpMechanism, maxExamplesPerS
 import { PLAN, problems } from '../__tests__/plan-fixture';
 
 describe('PlanSchema privacy options', () => {
-  it('accepts a plan without secure aggregation, and central DP on a mean-delta strategy', () => {
+  test('accepts a plan without secure aggregation, and central DP on a mean-delta strategy', () => {
     expect(problems(PLAN)).toEqual([]);
     expect(problems({ ...PLAN, privacy: { secureAggregation: false, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([]);
   });
 
-  it('takes secure aggregation with a mean-delta strategy, with or without DP (distributed DP), not with fewer than 2 sites', () => {
+  test('takes secure aggregation with a mean-delta strategy, with or without DP (distributed DP), not with fewer than 2 sites', () => {
     expect(problems({ ...PLAN, privacy: { secureAggregation: true } })).toEqual([]);
     expect(problems({ ...PLAN, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([]);
     expect(problems({ ...PLAN, minSites: 1, privacy: { secureAggregation: true } })).toEqual(['minSites: secure aggregation needs minSites ≥ 2 (the sum of one site is that site)']);
   });
 
-  it('names the strategy as the problem when it could never run with secure aggregation', () => {
+  test('names the strategy as the problem when it could never run with secure aggregation', () => {
     expect(problems({ ...PLAN, strategy: { name: 'fedmedian' }, privacy: { secureAggregation: true } })).toEqual([
       'strategy.name: fedmedian needs individual updates and cannot run with secure aggregation',
     ]);
@@ -25,11 +25,11 @@ describe('PlanSchema privacy options', () => {
 describe('PlanSchema differential privacy', () => {
   const dp = (extra: Record<string, unknown>) => ({ ...PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } } });
 
-  it('refuses noise ×0 (clipping alone gives no privacy)', () => {
+  test('refuses noise ×0 (clipping alone gives no privacy)', () => {
     expect(problems(dp({ noiseMultiplier: 0 }))).toEqual(['privacy.dp.noiseMultiplier: Too small: expected number to be >=0.3']);
   });
 
-  it('refuses a plan whose rounds would spend more than maxEpsilon, and accepts one within it', () => {
+  test('refuses a plan whose rounds would spend more than maxEpsilon, and accepts one within it', () => {
     expect(problems(dp({ maxEpsilon: 10 }))).toEqual(['privacy.dp.maxEpsilon: 15 rounds at noise ×1.1 spend ε = 20.56 (δ = 0.00001), over the maximum 10']);
     expect(problems(dp({ maxEpsilon: 25 }))).toEqual([]);
   });
@@ -39,7 +39,7 @@ describe('PlanSchema distributed DP (secure aggregation + privacy.dp)', () => {
   const dp = { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 };
   const ddp = (extra: Record<string, unknown> = {}, dpExtra: Record<string, unknown> = {}) => ({ ...PLAN, rounds: 15, ...extra, privacy: { secureAggregation: true, dp: { ...dp, ...dpExtra } } });
 
-  it('is the Skellam mechanism, accounted with the Skellam RDP bound for the plan’s model size (central DP keeps exact Gaussian accounting)', () => {
+  test('is the Skellam mechanism, accounted with the Skellam RDP bound for the plan’s model size (central DP keeps exact Gaussian accounting)', () => {
     const distributed = PlanSchema.parse(ddp());
     const central = PlanSchema.parse({ ...ddp(), privacy: { dp } });
     expect(dpMechanism(distributed)).toBe('skellam');
@@ -54,14 +54,14 @@ describe('PlanSchema distributed DP (secure aggregation + privacy.dp)', () => {
     expect(planEpsilon(distributed)!).toBeGreaterThan(planEpsilon(central)!); // RDP conversion is looser than exact GDP
   });
 
-  it('checks maxEpsilon with the Skellam accountant', () => {
+  test('checks maxEpsilon with the Skellam accountant', () => {
     // 15 rounds at ×1.1: central ε = 20.56, distributed ε ≈ 22.1
     expect(problems({ ...ddp(), privacy: { dp: { ...dp, maxEpsilon: 21 } } })).toEqual([]);
     expect(problems(ddp({}, { maxEpsilon: 21 }))).toEqual([expect.stringMatching(/^privacy\.dp\.maxEpsilon: 15 rounds at noise ×1\.1 spend ε = 22\.\d\d \(δ = 0\.00001\), over the maximum 21$/)]);
     expect(problems(ddp({}, { maxEpsilon: 23 }))).toEqual([]);
   });
 
-  it('still refuses what cannot work: robust strategies, cyclic, plain clipping', () => {
+  test('still refuses what cannot work: robust strategies, cyclic, plain clipping', () => {
     expect(problems(ddp({ strategy: { name: 'krum' }, minSites: 3 }))).toEqual([
       'strategy.name: krum needs individual updates and cannot run with secure aggregation',
       'privacy.dp: DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not krum',
@@ -74,13 +74,13 @@ describe('PlanSchema distributed DP (secure aggregation + privacy.dp)', () => {
 describe('PlanSchema training.maxExamplesPerSite', () => {
   const training = (extra: Record<string, unknown>) => ({ ...PLAN, training: { ...PLAN.training, ...extra } });
 
-  it('defaults to 1,000,000 and takes a positive integer up to 2^29', () => {
+  test('defaults to 1,000,000 and takes a positive integer up to 2^29', () => {
     expect(maxExamplesPerSite(PlanSchema.parse(PLAN).training)).toBe(DEFAULT_MAX_EXAMPLES_PER_SITE);
     expect(DEFAULT_MAX_EXAMPLES_PER_SITE).toBe(1_000_000);
     expect(maxExamplesPerSite(PlanSchema.parse(training({ maxExamplesPerSite: 2 ** 29 })).training)).toBe(2 ** 29);
   });
 
-  it.each([0, -5, 1.5, 2 ** 29 + 1, Number.MAX_SAFE_INTEGER])('refuses %p', (n) => {
+  test.each([0, -5, 1.5, 2 ** 29 + 1, Number.MAX_SAFE_INTEGER])('refuses %p', (n) => {
     expect(problems(training({ maxExamplesPerSite: n }))).toEqual([expect.stringMatching(/^training\.maxExamplesPerSite: /)]);
   });
 });
@@ -88,7 +88,7 @@ describe('PlanSchema training.maxExamplesPerSite', () => {
 describe('PlanSchema DP parameter ranges (issue 10, finding 11)', () => {
   const dp = (extra: Record<string, unknown>) => ({ ...PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } } });
 
-  it.each([
+  test.each([
     ['noiseMultiplier', 1e-300],
     ['noiseMultiplier', 0.29],
     ['noiseMultiplier', Number.POSITIVE_INFINITY],
@@ -100,7 +100,7 @@ describe('PlanSchema DP parameter ranges (issue 10, finding 11)', () => {
     expect(problems(dp({ [key]: value }))).toEqual([expect.stringMatching(new RegExp(`^privacy\\.dp\\.${key}: `))]);
   });
 
-  it('accepts the documented edges: noise ×0.3, δ = 1e-3, clip 10,000', () => {
+  test('accepts the documented edges: noise ×0.3, δ = 1e-3, clip 10,000', () => {
     expect(problems(dp({ noiseMultiplier: 0.3, delta: 1e-3, clip: 10_000 }))).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { ageBandNames, ageBandOf, PopulationReportSchema, PopulationSettingsSchema } from './population';
 
 describe('age bands', () => {
-  it('names bands from cut points and places ages', () => {
+  test('names bands from cut points and places ages', () => {
     expect(ageBandNames([18, 65])).toEqual(['0-17', '18-64', '65+', 'unknown']);
     expect(ageBandNames()).toEqual(['0-17', '18-44', '45-64', '65-79', '80+', 'unknown']);
     expect([0, 17, 18, 64, 65, 120].map((a) => ageBandOf(a, [18, 65]))).toEqual(['0-17', '0-17', '18-64', '18-64', '65+', '65+']);
@@ -29,11 +29,11 @@ describe('PopulationReportSchema', () => {
     suppressedCells: 2,
   };
 
-  it('accepts a k-anonymous report', () => {
+  test('accepts a k-anonymous report', () => {
     expect(PopulationReportSchema.safeParse(report).success).toBe(true);
   });
 
-  it('refuses a released count below k, missing or repeated cells, a wrong suppressed count', () => {
+  test('refuses a released count below k, missing or repeated cells, a wrong suppressed count', () => {
     const small = { ...report, cells: report.cells.map((c, i) => (i === 1 ? { ...c, count: 3 } : c)), suppressedCells: 1 };
     expect(PopulationReportSchema.safeParse(small).success).toBe(false);
     expect(PopulationReportSchema.safeParse({ ...report, totals: { ...report.totals, all: 9 } }).success).toBe(false);

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { LITTLE_ENDIAN_HOST, float32FromLE, float32ToLE } from './endian';
 
 describe('little-endian float32 conversion', () => {
-  it('detects the host byte order', () => {
+  test('detects the host byte order', () => {
     expect(LITTLE_ENDIAN_HOST).toBe(new Uint8Array(new Uint32Array([0x01020304]).buffer)[0] === 0x04);
   });
 
-  it('fast (LE host) and DataView (BE host) paths produce identical bytes and values', () => {
+  test('fast (LE host) and DataView (BE host) paths produce identical bytes and values', () => {
     fc.assert(
       fc.property(fc.array(fc.float({ noNaN: true }), { maxLength: 50 }), (xs) => {
         const data = Float32Array.from(xs);
@@ -21,7 +21,7 @@ describe('little-endian float32 conversion', () => {
     );
   });
 
-  it('reads from odd byte offsets and copies', () => {
+  test('reads from odd byte offsets and copies', () => {
     const src = new Uint8Array(9);
     new DataView(src.buffer).setFloat32(1, 1.5, true);
     new DataView(src.buffer).setFloat32(5, -2, true);

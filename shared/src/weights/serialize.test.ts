@@ -27,7 +27,7 @@ const weightSetArb = layoutArb.chain((l) =>
 );
 
 describe('serializeWeights / deserializeWeights', () => {
-  it('has the documented framing', () => {
+  test('has the documented framing', () => {
     const bytes = serializeWeights(ws);
     expect(Buffer.from(bytes.subarray(0, 4)).toString()).toBe('TWFW');
     expect(bytes[4]).toBe(1);
@@ -41,7 +41,7 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(view.getFloat32(4, true)).toBe(-1);
   });
 
-  it('round-trips bit-exactly (property)', () => {
+  test('round-trips bit-exactly (property)', () => {
     fc.assert(
       fc.property(weightSetArb, (w) => {
         const bytes = serializeWeights(w);
@@ -55,7 +55,7 @@ describe('serializeWeights / deserializeWeights', () => {
     );
   });
 
-  it('reads from an unaligned, offset buffer and returns its own memory', () => {
+  test('reads from an unaligned, offset buffer and returns its own memory', () => {
     const bytes = serializeWeights(ws);
     const host = new Uint8Array(bytes.length + 3);
     host.set(bytes, 3);
@@ -66,11 +66,11 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(back.data[0]).toBe(0.5);
   });
 
-  it('serializeWeightsParts concatenates to the canonical bytes', () => {
+  test('serializeWeightsParts concatenates to the canonical bytes', () => {
     expect(concatBytes(serializeWeightsParts(ws))).toEqual(serializeWeights(ws));
   });
 
-  it('deserializeOwnedWeights views aligned input without copying and copies unaligned input', () => {
+  test('deserializeOwnedWeights views aligned input without copying and copies unaligned input', () => {
     const bytes = serializeWeights(ws);
     const owned = deserializeOwnedWeights(bytes);
     expect(Array.from(owned.data)).toEqual(Array.from(ws.data));
@@ -85,7 +85,7 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(codeOf(() => deserializeOwnedWeights(bad))).toBe('NON_FINITE_WEIGHTS');
   });
 
-  it('any single-byte flip in the header region is rejected or changes the digest (property)', () => {
+  test('any single-byte flip in the header region is rejected or changes the digest (property)', () => {
     const bytes = serializeWeights(ws);
     const h = new DataView(bytes.buffer, bytes.byteOffset).getUint32(5, true);
     const end = (9 + h + 3) & ~3;
@@ -105,7 +105,7 @@ describe('serializeWeights / deserializeWeights', () => {
     );
   });
 
-  it('every truncation is rejected (property) and so are trailing bytes', () => {
+  test('every truncation is rejected (property) and so are trailing bytes', () => {
     const bytes = serializeWeights(ws);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: bytes.length - 1 }), (n) => {
@@ -117,7 +117,7 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(codeOf(() => deserializeWeights(longer))).toBe('INVALID_WEIGHTS');
   });
 
-  it('rejects NaN and ±Infinity in input bytes', () => {
+  test('rejects NaN and ±Infinity in input bytes', () => {
     for (const bad of [NaN, Infinity, -Infinity]) {
       const bytes = serializeWeights(ws);
       const dataOffset = bytes.length - 8 * 4;
@@ -126,7 +126,7 @@ describe('serializeWeights / deserializeWeights', () => {
     }
   });
 
-  it('refuses to serialise non-finite or mis-sized data', () => {
+  test('refuses to serialise non-finite or mis-sized data', () => {
     const nan = new Float32Array(ws.data);
     nan[7] = NaN;
     expect(codeOf(() => serializeWeights({ layout, data: nan }))).toBe('NON_FINITE_WEIGHTS');
@@ -136,7 +136,7 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(codeOf(() => serializeWeights({ layout: [...layout, layout[0]!], data: new Float32Array(14) }))).toBe('INVALID_WEIGHTS');
   });
 
-  it('enforces the expected layout (wrong shape, name, order)', () => {
+  test('enforces the expected layout (wrong shape, name, order)', () => {
     const bytes = serializeWeights(ws);
     const wrongShape: Layout = [{ name: 'dense/kernel', shape: [2, 3], dtype: 'float32' }, layout[1]!];
     const wrongName: Layout = [layout[0]!, { name: 'dense/b', shape: [2], dtype: 'float32' }];
@@ -146,7 +146,7 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(codeOf(() => deserializeWeights(bytes, { expectedLayout: layout }))).toBe('none');
   });
 
-  it('rejects oversize input before parsing it', () => {
+  test('rejects oversize input before parsing it', () => {
     const bytes = serializeWeights(ws);
     expect(codeOf(() => deserializeWeights(bytes, { maxBytes: bytes.length - 1 }))).toBe('PAYLOAD_TOO_LARGE');
     expect(codeOf(() => deserializeWeights(bytes, { maxBytes: bytes.length }))).toBe('none');
@@ -165,7 +165,7 @@ describe('serializeWeights / deserializeWeights', () => {
   }
   const good = '{"layout":[{"dtype":"float32","name":"w","shape":[2]}]}';
 
-  it('never trusts declared lengths or headers', () => {
+  test('never trusts declared lengths or headers', () => {
     expect(codeOf(() => deserializeWeights(frame(good, 8)))).toBe('none');
     expect(codeOf(() => deserializeWeights(frame(good, 8, { version: 2 })))).toBe('INVALID_WEIGHTS');
     expect(codeOf(() => deserializeWeights(frame(good, 8, { headerLength: 0xffffffff })))).toBe('INVALID_WEIGHTS');
@@ -182,7 +182,7 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(codeOf(() => deserializeWeights('TWFW' as unknown as Uint8Array))).toBe('INVALID_WEIGHTS');
   });
 
-  it('rejects non-zero padding', () => {
+  test('rejects non-zero padding', () => {
     const header = '{"layout":[{"dtype":"float32","name":"ab","shape":[1]}]}';
     expect((9 + utf8(header).length) % 4).not.toBe(0);
     expect(codeOf(() => deserializeWeights(frame(header, 4)))).toBe('none');
@@ -191,7 +191,7 @@ describe('serializeWeights / deserializeWeights', () => {
 });
 
 describe('assertFinite', () => {
-  it('passes finite data and reports the first bad index', () => {
+  test('passes finite data and reports the first bad index', () => {
     expect(() => assertFinite(Float32Array.from([0, -0, 3.4e38, -1e-45]))).not.toThrow();
     try {
       assertFinite(Float32Array.from([1, 2, Infinity, NaN]));

@@ -23,7 +23,7 @@ function bodyText(body: RequestInit['body']): string {
   if (body === undefined || body === null) return '';
   if (typeof body === 'string') return body;
   if (body instanceof Uint8Array) return Buffer.from(body).toString('latin1');
-  return String(body);
+  throw new Error(`coordinatorFetch: unexpected request body type ${Object.prototype.toString.call(body)}`);
 }
 
 /** Serves `c` (enrollment + the site routes + population reports) and records each request. */
@@ -39,13 +39,13 @@ export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
     try {
       if (p === routes.coordinatorKeys) return Response.json(keys);
       if (p === routes.enroll) {
-        const body = JSON.parse(String(init.body)) as { signPublicKey: string; boxPublicKey: string };
+        const body = JSON.parse(bodyText(init.body)) as { signPublicKey: string; boxPublicKey: string };
         c.siteSignPublicKey = Buffer.from(body.signPublicKey, 'base64');
         c.siteBoxPublicKey = Buffer.from(body.boxPublicKey, 'base64');
         return Response.json({ siteId: 'site-a', name: 'Site A', coordinator: keys });
       }
       if (p === routes.populationReports) {
-        populationReports.push(PopulationReportSchema.parse(JSON.parse(String(init.body))));
+        populationReports.push(PopulationReportSchema.parse(JSON.parse(bodyText(init.body))));
         return Response.json({}, { status: 201 });
       }
       if (p === routes.currentRound(fid)) return Response.json(await c.currentRound(fid));
@@ -56,7 +56,7 @@ export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
       }
       const evaluation = /^\/v1\/models\/([^/]+)\/evaluations$/.exec(p);
       if (evaluation) {
-        await c.postEvaluation({ versionId: evaluation[1]!, report: JSON.parse(String(init.body)) });
+        await c.postEvaluation({ versionId: evaluation[1]!, report: JSON.parse(bodyText(init.body)) });
         return Response.json({}, { status: 201 });
       }
       const model = /^\/v1\/models\/([^/]+)$/.exec(p);

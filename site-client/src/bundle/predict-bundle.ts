@@ -66,7 +66,7 @@ export async function predictCsv(opts: { bundle: VerifiedBundle; mapping: Predic
   if (pre.statistics === 'absent') {
     throw new TwinfedError('CONFIG_INVALID', "This bundle was exported by the coordinator from a per-site-normalised federation and carries no normalisation statistics: score with a site's export (`twinfed-site export`), which carries that site's.");
   }
-  const records = parse(opts.csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true }) as string[][];
+  const records = parse(opts.csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true });
   const header = records[0] ?? [];
   const col = (name: string): number => {
     const i = header.indexOf(name);

@@ -15,7 +15,7 @@ function spy() {
   const coordinator = generateIdentity();
   const keys = { protocol: PROTOCOL_VERSION, ...publicPart(coordinator), fingerprint: fingerprint(publicPart(coordinator)) };
   const fetch: FetchLike = async (url, init) => {
-    calls.push({ url, body: init.body === undefined ? '' : String(init.body) });
+    calls.push({ url, body: init.body === undefined ? '' : (init.body as string) });
     if (new URL(url).pathname === routes.coordinatorKeys) return Response.json(keys);
     if (new URL(url).pathname === routes.enroll) return Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys });
     return Response.json({ error: { code: 'UNKNOWN_SITE', message: 'no such site' } }, { status: 401 });

@@ -99,6 +99,7 @@ describe('twinfed-site CLI', () => {
     );
     const s = io();
     expect(await cli(['status', '--data-dir', dataDir], s.deps)).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(s.out()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(s.out()).toContain('Site:          "Evil\\x1b[2J\\x1b]0;owned\\x07" (id site-a)\n');
     expect(s.out()).toContain(

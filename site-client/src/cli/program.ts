@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Command, CommanderError, Option } from 'commander';
 import { isTwinfedError } from '@twinfed/shared';
 import { LOG_LEVELS } from '../config';
@@ -99,7 +100,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     const debug = argv.includes('--debug');
     const message = e instanceof Error ? e.message : String(e);
     deps.stderr.write(`error: ${message}${isTwinfedError(e) ? ` [${e.code}]` : ''}\n`);
-    if (debug && e instanceof Error) deps.stderr.write(`${e.stack ?? ''}\n${e.cause ? `cause: ${String((e.cause as Error).stack ?? e.cause)}\n` : ''}`);
+    if (debug && e instanceof Error) deps.stderr.write(`${e.stack ?? ''}\n${e.cause ? `cause: ${e.cause instanceof Error ? (e.cause.stack ?? String(e.cause)) : inspect(e.cause)}\n` : ''}`);
     return 1;
   }
 }

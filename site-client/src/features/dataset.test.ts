@@ -14,7 +14,7 @@ describe('missing-value policies', () => {
   const derivations = [rhr('mean'), rhr('zero'), rhr('value', 65), rhr('indicator'), rhr('indicator', 99)];
   const rows = [twin({ observations: [obs(RHR, -1, 60)] }), twin({ observations: [obs(RHR, -1, 90)] }), twin()].map((t) => deriveFeatures({ twin: t, derivations, at: AT }));
 
-  it('fills by hand: mean of observed rows, zero, value, indicator (mean or its value)', () => {
+  test('fills by hand: mean of observed rows, zero, value, indicator (mean or its value)', () => {
     const fill = fitFillValues({ rows, derivations });
     // columns: mean, zero, value, indicator(value, flag), indicator 99 (value, flag)
     expect(fill).toEqual([75, 0, 65, 75, 0, 99, 0]);
@@ -22,7 +22,7 @@ describe('missing-value policies', () => {
     expect(Array.from(imputeRow(rows[0]!, fill))).toEqual([60, 60, 60, 60, 0, 60, 0]);
   });
 
-  it('takes the mean from the given rows only, or from federated statistics', () => {
+  test('takes the mean from the given rows only, or from federated statistics', () => {
     expect(fitFillValues({ rows: [rows[1]!], derivations })[0]).toBe(90);
     expect(fitFillValues({ rows: [rows[2]!], derivations })[0]).toBe(0); // nobody observed it
     const means = [70, 1, 2, 71, 5, 6, 7];
@@ -36,26 +36,26 @@ describe('labels and consent', () => {
   if (rule.kind !== 'condition-onset') throw new Error('unreachable');
   const withOnset = (onset: number | null, abatement: number | null = null) => twin({ conditions: [{ system: 'snomed', code: '233604007', onset, abatement }] });
 
-  it('labels onsets in (at, at + horizon]', () => {
+  test('labels onsets in (at, at + horizon]', () => {
     expect(deriveLabel({ twin: withOnset(day(1)), rule, at: AT })).toBe(1);
     expect(deriveLabel({ twin: withOnset(day(30)), rule, at: AT })).toBe(1);
     expect(deriveLabel({ twin: withOnset(day(30) + 1), rule, at: AT })).toBe(0);
     expect(deriveLabel({ twin: twin(), rule, at: AT })).toBe(0);
   });
 
-  it('leaves out twins already ill at the snapshot unless told otherwise', () => {
+  test('leaves out twins already ill at the snapshot unless told otherwise', () => {
     expect(deriveLabel({ twin: withOnset(AT), rule, at: AT })).toBeNull();
     expect(deriveLabel({ twin: withOnset(null), rule, at: AT })).toBeNull();
     expect(deriveLabel({ twin: withOnset(day(-90), day(-60)), rule, at: AT })).toBe(0); // recovered before
     expect(deriveLabel({ twin: withOnset(AT), rule: { ...rule, excludePrior: false }, at: AT })).toBe(0);
   });
 
-  it('uses the stored label with the stored rule', () => {
+  test('uses the stored label with the stored rule', () => {
     expect(deriveLabel({ twin: twin({ label: 1 }), rule: { kind: 'stored' }, at: AT })).toBe(1);
     expect(deriveLabel({ twin: twin({ label: null }), rule: { kind: 'stored' }, at: AT })).toBeNull();
   });
 
-  it('the latest consent decision wins, whenever it was made', () => {
+  test('the latest consent decision wins, whenever it was made', () => {
     const t = (events: [string, 'permit' | 'deny', number][]) =>
       twin({ consent: events.map(([purpose, decision, t]) => ({ purpose: purpose as 'model-training', decision, t })) });
     expect(hasConsent(t([['model-training', 'permit', 1]]), 'model-training')).toBe(true);
@@ -82,7 +82,7 @@ describe('buildDataset', () => {
     twin({ pid: 'e', label: 1, consent: [{ purpose: 'model-training', decision: 'deny', t: day(-1) }] }),
   ];
 
-  it('keeps consenting, labelled twins in order and fills from the train rows only', () => {
+  test('keeps consenting, labelled twins in order and fills from the train rows only', () => {
     const ds = buildDataset({ twins, plan, at: AT, trainPids: new Set(['b', 'c']) });
     expect(ds.pids).toEqual(['a', 'b', 'c']);
     expect(ds.excluded).toEqual({ consent: 1, unlabelled: 1 });
@@ -93,11 +93,11 @@ describe('buildDataset', () => {
     expect(buildDataset({ twins, plan, at: AT }).x[4]).toBe(70);
   });
 
-  it('refuses a plan without derivations', () => {
+  test('refuses a plan without derivations', () => {
     expect(() => buildDataset({ twins, plan: { data: DataSchema.parse({ features: ['x'] }) }, at: AT })).toThrow(/data.derive/);
   });
 
-  it('splits by twin, stratified and reproducibly, filling from train statistics', () => {
+  test('splits by twin, stratified and reproducibly, filling from train statistics', () => {
     const many = Array.from({ length: 40 }, (_, i) => twin({ pid: `p${String(i).padStart(2, '0')}`, label: i % 4 === 0 ? 1 : 0, observations: i % 3 === 0 ? [] : [obs(RHR, -1, 50 + i)] }));
     const a = buildLocalDataset({ twins: many, plan, at: AT, testFraction: 0.25, seed: 7 });
     const b = buildLocalDataset({ twins: many, plan, at: AT, testFraction: 0.25, seed: 7 });
@@ -112,7 +112,7 @@ describe('buildDataset', () => {
 });
 
 describe('DataSchema with derivations', () => {
-  it('requires features to list the derived inputs in order, indicators included', () => {
+  test('requires features to list the derived inputs in order, indicators included', () => {
     const derive = [rhr('indicator'), derivation({ name: 'age', kind: 'age' })];
     expect(DataSchema.safeParse({ features: ['rhr_indicator', 'rhr_indicator.missing', 'age'], derive }).success).toBe(true);
     expect(DataSchema.safeParse({ features: ['rhr_indicator', 'age'], derive }).success).toBe(false);

@@ -24,7 +24,7 @@ describe('deriveFeatures: observation aggregates', () => {
   });
   const src = { source: { loinc: [RHR] }, unit: '/min' };
 
-  it('latest, mean, min, max by hand', () => {
+  test('latest, mean, min, max by hand', () => {
     expect(one(t, { name: 'f', kind: 'latest', ...src }).value).toBe(90);
     expect(one(t, { name: 'f', kind: 'mean', windowDays: 7, ...src }).value).toBeCloseTo((70 + 80 + 90) / 3, 12);
     expect(one(t, { name: 'f', kind: 'mean', ...src }).value).toBeCloseTo((60 + 200 + 70 + 80 + 90) / 5, 12);
@@ -33,18 +33,18 @@ describe('deriveFeatures: observation aggregates', () => {
     expect(one(t, { name: 'f', kind: 'max', windowDays: 8, ...src }).value).toBe(200);
   });
 
-  it('takes the window as (at − days, at]: 1 ms inside the start counts', () => {
+  test('takes the window as (at − days, at]: 1 ms inside the start counts', () => {
     const edge = twin({ observations: [{ code: RHR, t: AT - 7 * DAY_MS + 1, value: 50, unit: '/min', source: 'fhir' }, { code: RHR, t: AT - 7 * DAY_MS, value: 10, unit: '/min', source: 'fhir' }] });
     expect(one(edge, { name: 'f', kind: 'mean', windowDays: 7, ...src }).value).toBe(50);
   });
 
-  it('is missing (NaN) when no observation falls in the window', () => {
+  test('is missing (NaN) when no observation falls in the window', () => {
     const r = one(t, { name: 'f', kind: 'mean', windowDays: 1, source: { loinc: ['59408-5'] }, unit: '%' });
     expect(r.missing).toBe(true);
     expect(r.value).toBeNaN();
   });
 
-  it('slope is the least-squares change per day', () => {
+  test('slope is the least-squares change per day', () => {
     const s = twin({ observations: [obs('59408-5', -3, 95, '%'), obs('59408-5', -2, 94, '%'), obs('59408-5', -1, 92, '%'), obs('59408-5', 0, 91, '%')] });
     // t̄ = −1.5, v̄ = 93: Σ(t−t̄)(v−v̄) = −7, Σ(t−t̄)² = 5.
     expect(one(s, { name: 's', kind: 'slope', windowDays: 14, source: { loinc: ['59408-5'] }, unit: '%' }).value).toBeCloseTo(-1.4, 12);
@@ -53,7 +53,7 @@ describe('deriveFeatures: observation aggregates', () => {
     expect(leastSquaresSlopePerDay([{ t: 0, value: 1 }, { t: DAY_MS / 2, value: 2 }])).toBeCloseTo(2, 12);
   });
 
-  it('clips raw values', () => {
+  test('clips raw values', () => {
     expect(one(t, { name: 'f', kind: 'latest', clip: [30, 85], ...src }).value).toBe(85);
   });
 });
@@ -71,7 +71,7 @@ describe('deriveFeatures: events, codes, demographics', () => {
     observations: [obs(RHR, -1, 70), obs(RHR, -2, 71, 'other'), obs(RHR, -9, 72)],
   });
 
-  it('onehot: active conditions of the code set (prefix, dots, abatement, future onset)', () => {
+  test('onehot: active conditions of the code set (prefix, dots, abatement, future onset)', () => {
     const set = (system: 'icd10' | 'snomed', codes: string[]) => ({ name: 'c', kind: 'onehot' as const, source: { conditionCodes: [{ system, codes }] } });
     expect(one(t, set('icd10', ['E11*'])).value).toBe(1);
     expect(one(t, set('icd10', ['e119'])).value).toBe(1);
@@ -83,14 +83,14 @@ describe('deriveFeatures: events, codes, demographics', () => {
     expect(one(t, set('snomed', ['E11*'])).value).toBe(0); // another system
   });
 
-  it('count: observations (any unit), conditions, immunizations, exposures in the window', () => {
+  test('count: observations (any unit), conditions, immunizations, exposures in the window', () => {
     expect(one(t, { name: 'n', kind: 'count', source: { loinc: [RHR] }, windowDays: 7 }).value).toBe(2);
     expect(one(t, { name: 'n', kind: 'count', source: { conditionCodes: [{ system: 'snomed', codes: ['13645005', '709044004'] }] } }).value).toBe(1);
     expect(one(t, { name: 'n', kind: 'count', source: { cvx: ['158'] }, windowDays: 365 }).value).toBe(1);
     expect(one(t, { name: 'n', kind: 'count', source: { exposureKind: ['household-contact'] } }).value).toBe(2);
   });
 
-  it('vaccinated and exposed honour their window boundaries', () => {
+  test('vaccinated and exposed honour their window boundaries', () => {
     expect(one(t, { name: 'v', kind: 'vaccinated', source: { cvx: ['158'] }, windowDays: 365 }).value).toBe(1); // day −364 inside, −365 not
     expect(one(t, { name: 'v', kind: 'vaccinated', source: { cvx: ['158'] }, windowDays: 364 }).value).toBe(0);
     expect(one(t, { name: 'v', kind: 'vaccinated', source: { cvx: ['141'] } }).value).toBe(0);
@@ -98,7 +98,7 @@ describe('deriveFeatures: events, codes, demographics', () => {
     expect(one(t, { name: 'e', kind: 'exposed', source: { exposureKind: ['household-contact'] }, windowDays: 13 }).value).toBe(0);
   });
 
-  it('age in completed years, sex as a 0/1 with unknown missing', () => {
+  test('age in completed years, sex as a 0/1 with unknown missing', () => {
     expect(one(t, { name: 'a', kind: 'age' }).value).toBe(73); // birthday 1 Feb, snapshot 31 Jan
     expect(one(twin({ birthDate: '1950-01-31' }), { name: 'a', kind: 'age' }).value).toBe(74);
     expect(one(twin({ birthDate: null }), { name: 'a', kind: 'age' }).missing).toBe(true);
@@ -108,7 +108,7 @@ describe('deriveFeatures: events, codes, demographics', () => {
     expect(one(twin({ sex: 'unknown' }), { name: 's', kind: 'sex' }).missing).toBe(true);
   });
 
-  it('an indicator derivation adds a 0/1 column after its value', () => {
+  test('an indicator derivation adds a 0/1 column after its value', () => {
     const derivations = [derivation({ name: 'rhr', kind: 'mean', source: { loinc: [RHR] }, unit: '/min', windowDays: 7, missing: { policy: 'indicator' } }), derivation({ name: 'age', kind: 'age' })];
     const present = deriveFeatures({ twin: t, derivations, at: AT });
     expect(Array.from(present.values)).toEqual([70, 0, 73]);
@@ -121,7 +121,7 @@ describe('deriveFeatures: events, codes, demographics', () => {
 });
 
 describe('ageAt', () => {
-  it('handles partial and bad dates', () => {
+  test('handles partial and bad dates', () => {
     const at = Date.UTC(2024, 6, 1);
     expect(ageAt('2000', at)).toBe(24); // counts from 1 July
     expect(ageAt('2000', at - 1)).toBe(23);

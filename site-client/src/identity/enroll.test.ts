@@ -19,7 +19,7 @@ function fakeCoordinator(keys: typeof coordinatorKeys = coordinatorKeys, answerK
     const { pathname } = new URL(url);
     if (pathname === '/v1/coordinator') return Response.json(keys);
     if (pathname === '/v1/enroll' && init.method === 'POST') {
-      const body = JSON.parse(String(init.body)) as EnrollRequest;
+      const body = JSON.parse(init.body as string) as EnrollRequest;
       if (!verifyEnrollProof({ token: body.token, coordinator, site: body, proof: body.proof })) return Response.json({ error: { code: 'ENROLL_PROOF_INVALID', message: 'no proof' } }, { status: 401 });
       if (body.token !== TOKEN || used.has(body.token)) return Response.json({ error: { code: 'INVALID_TOKEN', message: 'The token is invalid, expired or already used.' } }, { status: 401 });
       used.add(body.token);

@@ -35,7 +35,7 @@ const MAPPING = {
 };
 
 describe('importCsv', () => {
-  it('imports a long table: demographics once per patient, canonical units, conditions, vaccines, consent, labels', async () => {
+  test('imports a long table: demographics once per patient, canonical units, conditions, vaccines, consent, labels', async () => {
     const store = newStore();
     const report = await importCsv({ store, text: LONG, mapping: MAPPING });
     expect(report.accepted).toEqual({ patients: 3, observations: 10, conditions: 2, immunizations: 1, consents: 2, exposures: 0, labels: 2 });
@@ -58,7 +58,7 @@ describe('importCsv', () => {
     expect(await store.listPids({ consentFor: 'model-training', at: Date.UTC(2025, 0, 1) })).toEqual([store.pidFor('MRN-1')]);
   });
 
-  it('rejects bad cells with line, column and reason (never the cell content) while the rest of the row lands', async () => {
+  test('rejects bad cells with line, column and reason (never the cell content) while the rest of the row lands', async () => {
     const store = newStore();
     const report = await importCsv({ store, text: LONG, mapping: MAPPING });
     expect(report.rejected).toEqual([
@@ -78,7 +78,7 @@ describe('importCsv', () => {
     expect(JSON.stringify(report)).not.toMatch(/MRN-|abc|maybe|01\/02\/1950/);
   });
 
-  it('is idempotent: the same export again adds nothing; a corrected value is an update', async () => {
+  test('is idempotent: the same export again adds nothing; a corrected value is an update', async () => {
     const store = newStore();
     const first = await importCsv({ store, text: LONG, mapping: MAPPING });
     const counts = await store.counts();
@@ -91,7 +91,7 @@ describe('importCsv', () => {
     expect(await store.counts()).toEqual(counts);
   });
 
-  it('reads a wide table with flag columns, a fixed time, a time zone, exposures and a custom delimiter', async () => {
+  test('reads a wide table with flag columns, a fixed time, a time zone, exposures and a custom delimiter', async () => {
     const store = newStore();
     const text = ['id;diabetes;copd;covid_vax;exposed;rhr;steps', 'A;1;no;2024-01-10;2024-02-01 10:00;58;9000', 'B;0;x;;;66;', 'C;maybe;;;;;'].join('\n');
     const mapping = {
@@ -123,7 +123,7 @@ describe('importCsv', () => {
     expect((await store.getTwin(store.pidFor('B')))?.conditions.map((c) => c.code)).toEqual(['13645005']);
   });
 
-  it('refuses an invalid mapping, a header without the mapped columns, duplicate header columns; rejects an unparseable row', async () => {
+  test('refuses an invalid mapping, a header without the mapped columns, duplicate header columns; rejects an unparseable row', async () => {
     const store = newStore();
     await expect(importCsv({ store, text: LONG, mapping: { patient: {} } })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('patient.idColumn') });
     await expect(importCsv({ store, text: LONG, mapping: { ...MAPPING, observations: [{ column: 'weight', code: '29463-7' }] } })).rejects.toThrow(/weight/);
@@ -134,7 +134,7 @@ describe('importCsv', () => {
     expect(broken.accepted.patients).toBe(1);
   });
 
-  it('imports from files', async () => {
+  test('imports from files', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-csv-'));
     try {
       fs.writeFileSync(path.join(dir, 'data.csv'), LONG);

@@ -31,7 +31,7 @@ function parseRows(text: string, mapping: CsvIngestMapping, rejected: IngestReje
   let header: string[] = [];
   let rows: { record: CsvRecord; info: { lines: number } }[];
   try {
-    rows = parse(text, {
+    rows = parse<{ record: CsvRecord; info: { lines: number } }>(text, {
       delimiter: mapping.delimiter,
       bom: true,
       skip_empty_lines: true,
@@ -49,7 +49,7 @@ function parseRows(text: string, mapping: CsvIngestMapping, rejected: IngestReje
         rejected.push({ resourceType: 'Row', ...line, reason });
         return undefined;
       },
-    }) as { record: CsvRecord; info: { lines: number } }[];
+    });
   } catch (e) {
     if (e instanceof TwinfedError) throw e;
     throw new TwinfedError('BAD_REQUEST', `The CSV cannot be parsed: ${e instanceof Error ? e.message : String(e)}`);

@@ -12,7 +12,7 @@ const reason = (code: string, value: number, unit: string | undefined): string =
 };
 
 describe('normalizeQuantity', () => {
-  it.each([
+  test.each([
     ['8310-5', 98.6, '[degF]', 37, 'Cel'],
     ['8310-5', 100.4, '°F', 38, 'Cel'],
     ['8310-5', 99.6, 'degF', 37.5555555556, 'Cel'],
@@ -40,7 +40,7 @@ describe('normalizeQuantity', () => {
     expect(v).toBeCloseTo(want, 6);
   });
 
-  it('rejects a unit of the wrong dimension for a known code, naming the unit and the code', () => {
+  test('rejects a unit of the wrong dimension for a known code, naming the unit and the code', () => {
     expect(reason('8867-4', 70, 'kg')).toBe("unit 'kg' is not a unit of heart rate (LOINC 8867-4, expected /min or a convertible unit)");
     expect(reason('8310-5', 37, undefined)).toMatch(/^no unit is not a unit of body temperature/);
     expect(reason('8310-5', 37, 'furlongs')).toMatch(/'furlongs'/);
@@ -48,21 +48,21 @@ describe('normalizeQuantity', () => {
     expect(reason('8867-4', 0.5, '1')).toMatch(/heart rate/);
   });
 
-  it('rejects implausible values after conversion (e.g. Fahrenheit mislabelled as Celsius)', () => {
+  test('rejects implausible values after conversion (e.g. Fahrenheit mislabelled as Celsius)', () => {
     expect(reason('8310-5', 98.6, 'Cel')).toBe('body temperature 98.6 Cel is outside the plausible range 20-46');
     expect(reason('59408-5', 97, '1')).toMatch(/outside the plausible range/);
     expect(reason('8867-4', -1, '/min')).toMatch(/outside/);
     expect(reason('8867-4', Number.NaN, '/min')).toBe('value is not a finite number');
   });
 
-  it('converts known units of unknown codes and keeps unknown units as given', () => {
+  test('converts known units of unknown codes and keeps unknown units as given', () => {
     expect(ok('1234-5', 212, '[degF]')).toEqual([100, 'Cel']);
     expect(ok('1234-5', 5, 'mmol/L')).toEqual([5, 'mmol/L']);
     expect(ok('1234-5', 5, undefined)).toEqual([5, '1']);
     expect(ok('1234-5', 5, ' mg/dL ')).toEqual([5, 'mg/dL']);
   });
 
-  it('takes a replacement code table', () => {
+  test('takes a replacement code table', () => {
     const codes = { '2339-0': { name: 'glucose', canonical: 'mg/dL', extra: { 'mg/dL': { canonical: 'mg/dL', convert: (v: number) => v } }, min: 10, max: 2000 } };
     expect(normalizeQuantity({ code: '2339-0', value: 90, unit: 'mg/dL' }, { codes })).toEqual({ ok: true, value: 90, unit: 'mg/dL' });
     expect(normalizeQuantity({ code: '2339-0', value: 5, unit: 'mmol/L' }, { codes }).ok).toBe(false);
@@ -70,7 +70,7 @@ describe('normalizeQuantity', () => {
     expect(normalizeQuantity({ code: '8867-4', value: 70, unit: 'kg' }, { codes })).toEqual({ ok: true, value: 70, unit: 'kg' });
   });
 
-  it('every known code accepts its own canonical unit and every table rule converts to a canonical unit of the table', () => {
+  test('every known code accepts its own canonical unit and every table rule converts to a canonical unit of the table', () => {
     for (const [code, rule] of Object.entries(CODE_UNITS)) {
       const mid = (rule.min + rule.max) / 2;
       expect(normalizeQuantity({ code, value: mid, unit: rule.canonical })).toEqual({ ok: true, value: mid, unit: rule.canonical });

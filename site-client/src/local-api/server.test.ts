@@ -65,7 +65,7 @@ describe('local API', () => {
     s = undefined;
   });
 
-  it('requires the bearer token on every route but /healthz', async () => {
+  test('requires the bearer token on every route but /healthz', async () => {
     s = await setup();
     expect((await get(s, '/healthz', {})).status).toBe(200);
     for (const [p, h] of [['/v1/scores', {}], ['/v1/status', { authorization: 'Bearer wrong' }], [`/v1/twins/${s.pids[0]}/score`, { authorization: TOKEN }]] as const) {
@@ -79,7 +79,7 @@ describe('local API', () => {
     expect((await s.store.counts()).observations).toBe(3); // nothing written
   });
 
-  it('posted samples change the twin’s features and score; duplicates are ignored and counted', async () => {
+  test('posted samples change the twin’s features and score; duplicates are ignored and counted', async () => {
     s = await setup();
     const pid = s.pids[1]!;
     const before = (await (await get(s, `/v1/twins/${pid}/score`)).json()) as { score: number; versionId: string; tier: string };
@@ -107,7 +107,7 @@ describe('local API', () => {
     expect(top.scores.map((x) => x.pid)).toEqual([pid, s.pids[2]]);
   });
 
-  it('answers 503 with Retry-After when the ingest queue is full, and 429 when too many requests run at once', async () => {
+  test('answers 503 with Retry-After when the ingest queue is full, and 429 when too many requests run at once', async () => {
     const inner = new MemoryTwinStore({ secret: new Uint8Array(32).fill(5) });
     await seedTwins(inner, 3);
     let release: () => void = () => undefined;
@@ -134,7 +134,7 @@ describe('local API', () => {
     expect((await get(s, '/v1/status')).status).toBe(200);
   });
 
-  it('refuses oversized, non-JSON and malformed bodies with their codes; scores wait for a model', async () => {
+  test('refuses oversized, non-JSON and malformed bodies with their codes; scores wait for a model', async () => {
     s = await setup({ maxBodyBytes: 2000, model: false });
     const big = await post(s, batch(Array.from({ length: 40 }, (_, i) => `s${i}`), 70));
     expect(big.status).toBe(413);
@@ -150,7 +150,7 @@ describe('local API', () => {
     expect(((await scores.json()) as { error: { code: string } }).error.code).toBe('NOT_READY');
   });
 
-  it('serves pids only; a lookup by hospital id is resolved locally and audited', async () => {
+  test('serves pids only; a lookup by hospital id is resolved locally and audited', async () => {
     s = await setup();
     const res = await get(s, `/v1/scores?hospitalId=${encodeURIComponent(mrn(2))}`, { ...auth, 'x-twinfed-actor': 'nurse.kim' });
     const body = await res.text();
@@ -167,7 +167,7 @@ describe('local API', () => {
 });
 
 describe('local API token', () => {
-  it('is created once with mode 0600 and compared by digest', () => {
+  test('is created once with mode 0600 and compared by digest', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-token-'));
     const token = loadOrCreateLocalApiToken(dir);
     expect(loadOrCreateLocalApiToken(dir)).toBe(token);

@@ -27,7 +27,7 @@ function cohort(groups: [tier: string, age: number | null, n: number][]): { scor
 const cell = (r: PopulationReport, tier: string, ageBand: string) => r.cells.find((c) => c.tier === tier && c.ageBand === ageBand)!.count;
 
 describe('populationReport', () => {
-  it('counts tier × age band exactly without ε, hides cells below k and a rectangle around them', () => {
+  test('counts tier × age band exactly without ε, hides cells below k and a rectangle around them', () => {
     const bands65 = { data: { ...plan.data, population: { k: 10, ageBands: [65] } } };
     const { scores, twins } = cohort([
       ['low', 30, 20], ['low', 70, 15], ['low', null, 12],
@@ -49,7 +49,7 @@ describe('populationReport', () => {
     expect(r).toMatchObject({ versionId: 'v3', k: 10, epsilon: null, at: '2024-01-31T00:00:00.000Z' });
   });
 
-  it('hides a band total that the grand total minus the other band totals would reveal', () => {
+  test('hides a band total that the grand total minus the other band totals would reveal', () => {
     const { scores, twins } = cohort([['low', 30, 20], ['low', 70, 15], ['medium', 30, 25], ['high', 80, 30], ['high', 50, 40], ['high', null, 3]]);
     const r = populationReport({ scores, twins, plan, k: 10, rng: seededUniform(1) });
     expect(cell(r, 'high', 'unknown')).toBeNull();
@@ -58,7 +58,7 @@ describe('populationReport', () => {
     expect(r.totals.byAgeBand.filter((b) => b.count === null).length).toBeGreaterThan(1);
   });
 
-  it('adds Laplace noise when ε is given (rounded, clamped, still ≥ k)', () => {
+  test('adds Laplace noise when ε is given (rounded, clamped, still ≥ k)', () => {
     const ages = [30, 50, 70, null];
     const { scores, twins } = cohort(['low', 'medium', 'high'].flatMap((tier, r) => ages.map((age, c) => [tier, age, 100 + 37 * r + 11 * c] as [string, number | null, number])));
     const exact = populationReport({ scores, twins, plan, rng: seededUniform(2) });
@@ -72,14 +72,14 @@ describe('populationReport', () => {
     expect(PopulationReportSchema.safeParse(noisy).success).toBe(true);
   });
 
-  it('refuses mixed model versions and unknown tiers', () => {
+  test('refuses mixed model versions and unknown tiers', () => {
     const { scores, twins } = cohort([['low', 30, 12]]);
     expect(() => populationReport({ scores: [...scores, { ...scores[0]!, versionId: 'v4' }], twins, plan, rng: seededUniform(1) })).toThrow(/different model versions/);
     expect(() => populationReport({ scores: [{ ...scores[0]!, tier: 'extreme' }], twins, plan, rng: seededUniform(1) })).toThrow(/extreme/);
     expect(() => populationReport({ scores: [], twins, plan, rng: seededUniform(1) })).toThrow(/No scores/);
   });
 
-  it('property: no released count is below k, and no hidden count is the difference of a released line', () => {
+  test('property: no released count is below k, and no hidden count is the difference of a released line', () => {
     const tiers = ['low', 'medium', 'high'];
     const group = fc.tuple(fc.integer({ min: 0, max: 2 }), fc.option(fc.integer({ min: 18, max: 95 }), { nil: null }), fc.integer({ min: 1, max: 30 }));
     fc.assert(
@@ -109,7 +109,7 @@ describe('populationReport', () => {
 });
 
 describe('suppressTable', () => {
-  it('hides a bridge between two hidden blocks that line checks alone would miss', () => {
+  test('hides a bridge between two hidden blocks that line checks alone would miss', () => {
     // Hidden blocks rows 0–1 × cols 0–1 and rows 2–3 × cols 2–3, plus cell (1,2): every line with a hidden
     // cell has two, yet (1,2) = R0 + R1 − C0 − C1 + released cells. Secondary suppression must break that.
     const small = new Set(['0,0', '0,1', '1,0', '1,1', '2,2', '2,3', '3,2', '3,3', '1,2']);
@@ -121,14 +121,14 @@ describe('suppressTable', () => {
     expect(s.rows.every((h) => !h) && s.cols.every((h) => !h) && !s.all).toBe(true);
   });
 
-  it('hides nothing when every count reaches k', () => {
+  test('hides nothing when every count reaches k', () => {
     const s = suppressTable({ released: [[10, 11], [12, 13]], exact: [[10, 11], [12, 13]], k: 10 });
     expect([...s.cells.flat(), ...s.rows, ...s.cols, s.all].some(Boolean)).toBe(false);
   });
 });
 
 describe('noise', () => {
-  it('Laplace draws have mean 0 and mean |x| equal to the scale', () => {
+  test('Laplace draws have mean 0 and mean |x| equal to the scale', () => {
     const u = seededUniform(11);
     const draws = Array.from({ length: 40_000 }, () => laplace(2, u));
     const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
@@ -139,7 +139,7 @@ describe('noise', () => {
     expect(() => laplace(0, u)).toThrow(RangeError);
   });
 
-  it('the crypto source gives distinct floats in [0, 1)', () => {
+  test('the crypto source gives distinct floats in [0, 1)', () => {
     const u = cryptoUniform();
     const xs = Array.from({ length: 1000 }, u);
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
@@ -159,14 +159,14 @@ describe('suppressTable against an attacker who solves the table', () => {
     };
   };
 
-  it('does not let two hidden cells of a line add up to less than k', () => {
+  test('does not let two hidden cells of a line add up to less than k', () => {
     // Primary suppression hides 7, 7, 3 and 2; row 2's total minus its 43 gives 3 + 2 = 5 < k.
     const table = [[52, 19, 7], [39, 7, 13], [3, 2, 43]];
     const leaks = derivableSums(publish(table, 10)).filter((d) => d.sum < 10);
     expect(leaks).toEqual([]);
   });
 
-  it('property: every sum of hidden cells the published table determines is at least k', () => {
+  test('property: every sum of hidden cells the published table determines is at least k', () => {
     const table = fc.integer({ min: 2, max: 3 }).chain((R) =>
       fc.integer({ min: 2, max: 4 }).chain((C) => fc.array(fc.array(fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 10, max: 80 })), { minLength: C, maxLength: C }), { minLength: R, maxLength: R })),
     );

@@ -26,7 +26,7 @@ const unknown = twin({ pid: 'unknown', birthDate: '1960-05-05' });
 describe('scoreTwins with a logistic regression', () => {
   const weights = lr([0.05, 0.7, 0.03], -8);
 
-  it('scores by hand with raw inputs and explains in clinical words', async () => {
+  test('scores by hand with raw inputs and explains in clinical words', async () => {
     const [s] = await scoreTwins({ twins: [sick], plan: planWith('none'), weights, versionId: 'v7', at: AT, top: 3 });
     const z = 0.05 * 96 + 0.7 + 0.03 * 73 - 8;
     expect(s!.score).toBeCloseTo(sigmoid(z), 5);
@@ -36,7 +36,7 @@ describe('scoreTwins with a logistic regression', () => {
     expect(s!.contributions[0]).toMatchObject({ feature: 'rhr_mean_7d', value: 96 });
   });
 
-  it('contributions plus the bias logit sum to the logit of the score (per-site z-scores)', async () => {
+  test('contributions plus the bias logit sum to the logit of the score (per-site z-scores)', async () => {
     const plan = planWith('per-site');
     const scored = await scoreTwins({ twins: [sick, well, unknown], plan, weights: lr([0.9, 0.4, 1.3], -1.1), versionId: 'v1', at: AT, top: Infinity });
     expect(scored).toHaveLength(3);
@@ -52,7 +52,7 @@ describe('scoreTwins with a logistic regression', () => {
     expect(scored[1]!.contributions.find((c) => c.feature === 'age')!.value).toBe(34);
   });
 
-  it('keeps the top contributions by magnitude, uses the plan’s tiers and notes the version', async () => {
+  test('keeps the top contributions by magnitude, uses the plan’s tiers and notes the version', async () => {
     const plan = planWith('none', { thresholds: [0.1, 0.3, 0.9], names: ['minimal', 'low', 'elevated', 'very-high'] });
     const scored = await scoreTwins({ twins: [sick, well], plan, weights, versionId: 'v9', at: AT, top: 1 });
     expect(scored.map((s) => s.contributions.length)).toEqual([1, 1]);
@@ -61,7 +61,7 @@ describe('scoreTwins with a logistic regression', () => {
     expect(scored.every((s) => s.versionId === 'v9' && s.at === AT)).toBe(true);
   });
 
-  it('skips twins who refused scoring and refuses a mismatched model', async () => {
+  test('skips twins who refused scoring and refuses a mismatched model', async () => {
     const refused = twin({ pid: 'no', consent: [{ purpose: 'scoring', decision: 'permit', t: day(-9) }, { purpose: 'scoring', decision: 'deny', t: day(-1) }] });
     const scored = await scoreTwins({ twins: [refused, well], plan: planWith('none'), weights, versionId: 'v', at: AT });
     expect(scored.map((s) => s.pid)).toEqual(['well']);
@@ -69,7 +69,7 @@ describe('scoreTwins with a logistic regression', () => {
     await expect(scoreTwins({ twins: [well], plan: bad, weights: lr([1, 1], 0), versionId: 'v', at: AT })).rejects.toThrow(/3/);
   });
 
-  it('explains an MLP with integrated gradients', async () => {
+  test('explains an MLP with integrated gradients', async () => {
     const model = ModelSpecSchema.parse({ kind: 'mlp', inputs: 3, hidden: [4] });
     const plan = { ...planWith('per-site'), model };
     const [s] = await scoreTwins({ twins: [sick, well], plan, weights: initialWeights(model, 3), versionId: 'm1', at: AT, top: 2 });
@@ -80,12 +80,12 @@ describe('scoreTwins with a logistic regression', () => {
 });
 
 describe('describe', () => {
-  it('formats numbers and signed contributions', () => {
+  test('formats numbers and signed contributions', () => {
     expect([formatNumber(96), formatNumber(96.43), formatNumber(0.123), formatNumber(123.6)]).toEqual(['96', '96.4', '0.12', '124']);
     expect([formatContribution(0.8), formatContribution(-1.25), formatContribution(0.012), formatContribution(-0.0001)]).toEqual(['+0.8', '-1.3', '+0.01', '+0.00']);
   });
 
-  it('describes indicators, slopes and sex', () => {
+  test('describes indicators, slopes and sex', () => {
     const d = DataSchema.parse({
       features: ['spo2', 'spo2.missing', 'female'],
       derive: [

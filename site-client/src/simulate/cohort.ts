@@ -72,7 +72,7 @@ function nameHash(s: string): number {
  */
 export function generateCohort(options: GenerateCohortOptions): SimCohort {
   const profile = typeof options.profile === 'string' ? HOSPITAL_PROFILES[options.profile] : options.profile;
-  if (!profile) throw new TwinfedError('BAD_REQUEST', `Unknown hospital profile "${String(options.profile)}".`);
+  if (!profile) throw new TwinfedError('BAD_REQUEST', `Unknown hospital profile ${JSON.stringify(options.profile)}.`);
   const start = typeof options.start === 'string' ? Date.parse(options.start) : options.start;
   if (!Number.isFinite(start)) throw new TwinfedError('BAD_REQUEST', 'The start time is not a valid date.');
   if (!Number.isInteger(options.patients) || options.patients < 0) throw new TwinfedError('BAD_REQUEST', 'patients must be a non-negative integer');

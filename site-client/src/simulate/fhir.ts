@@ -104,7 +104,7 @@ export function patientBundle(p: SimPatient, profile: HospitalProfile): FhirJson
   }));
   const resources = [patient, ...observationResources(p, profile), ...p.conditions.map((c, i) => conditionResource(p, c, i, profile)), ...immunizations, ...consents];
   const base = `https://${profile.name}.hospital.example/fhir`;
-  return { resourceType: 'Bundle', id: `${p.id.slice(0, 8)}-bundle`, type: 'collection', entry: resources.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource })) };
+  return { resourceType: 'Bundle', id: `${p.id.slice(0, 8)}-bundle`, type: 'collection', entry: resources.map((resource) => ({ fullUrl: `${base}/${String(resource.resourceType)}/${String(resource.id)}`, resource })) };
 }
 
 /** One wearable batch: what a device gateway posts to the site's stream endpoint. */

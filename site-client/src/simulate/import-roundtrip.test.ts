@@ -14,7 +14,7 @@ const derivations = TWIN_SCENARIO_DERIVE.map((d) => FeatureDerivationSchema.pars
  * rejection, and the twins that come out derive exactly the features of the twins built directly.
  */
 describe.each<HospitalProfileName>(['urban-teaching', 'rural-elderly'])('simulated %s through FHIR import', (profile) => {
-  it('imports cleanly and derives the same features as cohortTwins', async () => {
+  test('imports cleanly and derives the same features as cohortTwins', async () => {
     const h = simulateHospital({ patients: 25, profile, seed: 9, start: '2024-01-01T00:00:00Z', days: 21 });
     const store = new MemoryTwinStore({ secret: new Uint8Array(32).fill(7), now: () => h.at });
     for (const bundle of h.bundles) {

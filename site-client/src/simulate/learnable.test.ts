@@ -22,7 +22,7 @@ describe('the twin scenario is learnable', () => {
     return weights;
   };
 
-  it('a logistic regression trained at one hospital reaches AUC > 0.65 at two others', async () => {
+  test('a logistic regression trained at one hospital reaches AUC > 0.65 at two others', async () => {
     const train = siteData('urban-teaching', 21);
     expect(train.excluded.consent).toBeGreaterThan(0); // refused and withdrawn consents stay out
     const weights = await fit(plan.model, train.data);

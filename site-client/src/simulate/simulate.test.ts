@@ -10,7 +10,7 @@ const START = '2024-01-01T00:00:00Z';
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('simulateHospital', () => {
-  it('is reproducible from its seed, and patient i does not depend on the cohort size', () => {
+  test('is reproducible from its seed, and patient i does not depend on the cohort size', () => {
     const a = simulateHospital({ patients: 40, profile: 'urban-teaching', seed: 5, start: START, days: 30 });
     const b = simulateHospital({ patients: 40, profile: 'urban-teaching', seed: 5, start: START, days: 30 });
     expect(JSON.stringify(a.bundles)).toBe(JSON.stringify(b.bundles));
@@ -23,7 +23,7 @@ describe('simulateHospital', () => {
     expect(other.cohort.patients[0]!.id).not.toBe(a.cohort.patients[0]!.id);
   });
 
-  it('writes FHIR R4 bundles with hospital identities, consents (some refused or withdrawn) and a dated outcome', () => {
+  test('writes FHIR R4 bundles with hospital identities, consents (some refused or withdrawn) and a dated outcome', () => {
     const h = simulateHospital({ patients: 300, profile: 'oncology-center', seed: 1, start: START, days: 30 });
     expect(h.at).toBe(Date.parse(START) + 30 * 86_400_000);
     const resources = h.bundles.flatMap((b) => (b.entry as { resource: Record<string, unknown> }[]).map((e) => e.resource));
@@ -46,7 +46,7 @@ describe('simulateHospital', () => {
     expect(new Set(h.wearable.flatMap((w) => w.samples.map((s) => s.id))).size).toBe(h.wearable.reduce((n, w) => n + w.samples.length, 0));
   });
 
-  it('writes Fahrenheit temperatures and ICD-10 codes for the rural hospital, SNOMED for the suburban one', () => {
+  test('writes Fahrenheit temperatures and ICD-10 codes for the rural hospital, SNOMED for the suburban one', () => {
     const rural = JSON.stringify(simulateHospital({ patients: 20, profile: 'rural-elderly', seed: 2, start: START, days: 14 }).bundles);
     expect(rural).toContain('"code":"[degF]"');
     expect(rural).toContain('http://hl7.org/fhir/sid/icd-10-cm');
@@ -56,7 +56,7 @@ describe('simulateHospital', () => {
     expect(suburban).not.toContain('icd-10');
   });
 
-  it('refuses bad options', () => {
+  test('refuses bad options', () => {
     expect(() => generateCohort({ patients: 5, profile: 'nowhere' as 'urban-teaching', seed: 1, start: START, days: 30 })).toThrow(/profile/);
     expect(() => generateCohort({ patients: 5, profile: 'urban-teaching', seed: 1, start: 'yesterday', days: 30 })).toThrow(/start/);
     expect(() => generateCohort({ patients: 5, profile: 'urban-teaching', seed: 1, start: START, days: 7 })).toThrow(/days/);
@@ -67,7 +67,7 @@ describe('hospital populations', () => {
   const cohorts = Object.fromEntries(HOSPITAL_PROFILE_NAMES.map((name) => [name, generateCohort({ patients: 2000, profile: name, seed: 11, start: START, days: 14 })]));
   const stat = (name: string, f: (p: (typeof cohorts)[string]['patients'][number]) => number) => mean(cohorts[name]!.patients.map(f));
 
-  it('are not identically distributed: age, comorbidities, vaccination, devices differ', () => {
+  test('are not identically distributed: age, comorbidities, vaccination, devices differ', () => {
     expect(stat('rural-elderly', (p) => p.truth.inputs.age) - stat('suburban-community', (p) => p.truth.inputs.age)).toBeGreaterThan(20);
     expect(stat('rural-elderly', (p) => Number(p.truth.inputs.heartFailure))).toBeGreaterThan(2 * stat('suburban-community', (p) => Number(p.truth.inputs.heartFailure)));
     expect(stat('oncology-center', (p) => Number(p.truth.inputs.immunosuppressed))).toBeGreaterThan(0.35);
@@ -77,7 +77,7 @@ describe('hospital populations', () => {
     expect(stat('oncology-center', (p) => Number(p.truth.inputs.vaccinated)) - stat('suburban-community', (p) => Number(p.truth.inputs.vaccinated))).toBeGreaterThan(0.25);
   });
 
-  it('have outcome prevalences inside their documented ranges', () => {
+  test('have outcome prevalences inside their documented ranges', () => {
     for (const name of HOSPITAL_PROFILE_NAMES) {
       const [lo, hi] = HOSPITAL_PROFILES[name].expectedPrevalence;
       const prevalence = stat(name, (p) => Number(p.truth.outcome));
@@ -89,7 +89,7 @@ describe('hospital populations', () => {
 describe('ground truth', () => {
   const base: SusceptibilityInputs = { age: 60, diabetes: false, copd: false, ckd: false, heartFailure: false, immunosuppressed: false, vaccinated: false, restingHr7: 70, spo2Slope14: 0, exposed: false };
 
-  it('follows the documented coefficients', () => {
+  test('follows the documented coefficients', () => {
     expect(susceptibilityLogit(base)).toBeCloseTo(-3.0, 12);
     expect(susceptibilityLogit({ ...base, age: 70 }) - susceptibilityLogit(base)).toBeCloseTo(0.35, 12);
     expect(susceptibilityLogit({ ...base, vaccinated: true }) - susceptibilityLogit(base)).toBeCloseTo(-0.9, 12);
@@ -100,7 +100,7 @@ describe('ground truth', () => {
 });
 
 describe('the twin scenario plan', () => {
-  it('validates, derives 16 inputs and keeps the heart-disease shape working', () => {
+  test('validates, derives 16 inputs and keeps the heart-disease shape working', () => {
     const plan = twinScenarioPlan({ rounds: 3 });
     expect(plan.rounds).toBe(3);
     expect(plan.data.features).toEqual(TWIN_SCENARIO_FEATURES);

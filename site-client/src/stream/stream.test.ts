@@ -13,7 +13,7 @@ const iso = (t: number) => new Date(t).toISOString();
 const sample = (id: string, value: number, daysBefore = 1) => ({ id, t: iso(T_AT - daysBefore * DAY_MS), code: RHR, value, unit: '/min' });
 
 describe('stream items', () => {
-  it('turns a wearable batch into observation writes keyed by device and sample id, refusing bad samples by index', () => {
+  test('turns a wearable batch into observation writes keyed by device and sample id, refusing bad samples by index', () => {
     const items = streamItems({ deviceId: 'w-1', patientRef: 'Patient/p0', samples: [sample('a', 80), { id: 'b', t: 'yesterday', code: RHR, value: 1 }, { ...sample('c', 98.6), code: '8310-5', unit: '[degF]' }, { id: 'd' }] });
     expect(items[0]).toEqual({ index: 0, write: expect.objectContaining({ type: 'observation', sourceId: 'stream:w-1:a', patient: { alias: 'Patient/p0' }, value: 80, unit: '/min', source: 'stream' }) });
     expect(items[1]).toEqual({ index: 1, reason: 't: not an ISO 8601 instant with a zone' });
@@ -22,20 +22,20 @@ describe('stream items', () => {
     expect(items[3]).toMatchObject({ index: 3, reason: expect.stringContaining('t:') });
   });
 
-  it('accepts a pseudonymous id as patientRef but not a hospital id', () => {
+  test('accepts a pseudonymous id as patientRef but not a hospital id', () => {
     const pid = 'a'.repeat(64);
     expect(streamItems({ deviceId: 'w', patientRef: pid, samples: [sample('a', 70)] })[0]).toMatchObject({ write: { patient: { pid } } });
     expect(() => streamItems({ deviceId: 'w', patientRef: 'MRN-00042', samples: [sample('a', 70)] })).toThrow(/patientRef must be a FHIR reference/);
   });
 
-  it('refuses bodies that are neither form, and batches over the limit', () => {
+  test('refuses bodies that are neither form, and batches over the limit', () => {
     expect(() => streamItems([1, 2])).toThrow(TwinfedError);
     expect(() => streamItems({ resourceType: 'Patient' })).toThrow(/FHIR Observation, a Bundle of Observations, or a wearable batch/);
     const big = { deviceId: 'w', patientRef: 'Patient/p0', samples: Array.from({ length: MAX_STREAM_BATCH + 1 }, (_, i) => sample(`s${i}`, 70)) };
     expect(() => streamItems(big)).toThrow(expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }));
   });
 
-  it('takes FHIR Observations (a panel gives two writes with one index) and refuses other resources in a Bundle', () => {
+  test('takes FHIR Observations (a panel gives two writes with one index) and refuses other resources in a Bundle', () => {
     const obs = (id: string, extra: Record<string, unknown>) => ({ resourceType: 'Observation', id, status: 'final', subject: { reference: 'Patient/p0' }, effectiveDateTime: iso(T_AT - DAY_MS), ...extra });
     const bp = obs('bp', {
       code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
@@ -51,7 +51,7 @@ describe('stream items', () => {
 });
 
 describe('ingestStream and the ingest queue', () => {
-  it('counts accepted, duplicate (same sample id) and rejected items', async () => {
+  test('counts accepted, duplicate (same sample id) and rejected items', async () => {
     const store = new MemoryTwinStore({ secret });
     await seedTwins(store, 2);
     const queue = new IngestQueue({ store });
@@ -63,7 +63,7 @@ describe('ingestStream and the ingest queue', () => {
     expect((await store.getTwin(store.pidFor(mrn(1))))!.observations.filter((o) => o.source === 'stream').map((o) => o.value)).toEqual([90, 91]);
   });
 
-  it('applies what queued up meanwhile in one transaction and refuses work beyond capacity with OVERLOADED', async () => {
+  test('applies what queued up meanwhile in one transaction and refuses work beyond capacity with OVERLOADED', async () => {
     const inner = new MemoryTwinStore({ secret });
     await seedTwins(inner, 1);
     let release: () => void = () => undefined;
@@ -96,7 +96,7 @@ describe('LiveScorer', () => {
   const plan = twinTestPlan();
   const weights = lrWeights(plan, [0, 0.1], -8);
 
-  it('rescores exactly the changed twins soon after a change, and a new model rescores everyone', async () => {
+  test('rescores exactly the changed twins soon after a change, and a new model rescores everyone', async () => {
     const store = new MemoryTwinStore({ secret });
     const [p0, p1] = await seedTwins(store, 2);
     const scorer = new LiveScorer({ store, debounceMs: 5 });
@@ -121,7 +121,7 @@ describe('LiveScorer', () => {
     scorer.close();
   });
 
-  it('drops the score of a twin whose scoring consent is withdrawn', async () => {
+  test('drops the score of a twin whose scoring consent is withdrawn', async () => {
     const store = new MemoryTwinStore({ secret });
     const [p0] = await seedTwins(store, 2);
     const scorer = new LiveScorer({ store, debounceMs: 1 });

@@ -187,7 +187,7 @@ export class Journal {
    */
   recordSecagg(federationId: string, round: number, fields: Partial<SecaggFields>): void {
     const current = this.data.secagg.find((x) => x.federationId === federationId && x.round === round) ?? { federationId, round };
-    let changed = !this.data.secagg.includes(current as SecaggEntry);
+    let changed = !this.data.secagg.includes(current);
     const next: Record<string, unknown> = { ...current };
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;

@@ -19,7 +19,7 @@ async function setup() {
 }
 
 describe('ModelStore', () => {
-  it('keeps the latest verified version per federation with its plan and preprocessing, verified again on load', async () => {
+  test('keeps the latest verified version per federation with its plan and preprocessing, verified again on load', async () => {
     const { c, dir, store, verified } = await setup();
     const preprocessing = { fill: [50, 70], standardizer: null };
     expect(store.save({ federationId: 'fed-1', model: await verified('v2'), plan, preprocessing, at: 1234 })).toBe(true);
@@ -47,7 +47,7 @@ describe('ModelStore', () => {
     expect(c.federationId).toBe('fed-1');
   });
 
-  it('stores federation ids that are not safe file names under an encoded directory', async () => {
+  test('stores federation ids that are not safe file names under an encoded directory', async () => {
     const { dir, store, verified } = await setup();
     const model = await verified('v1');
     expect(() => store.save({ federationId: '../evil', model, plan, preprocessing: null, at: null })).not.toThrow();
@@ -57,7 +57,7 @@ describe('ModelStore', () => {
     expect(() => store.load('../evil')).toThrow(expect.objectContaining({ code: 'MODEL_SIGNATURE_INVALID' }));
   });
 
-  it('lists twin federations apart from tabular ones, and hands out the signature and signed bytes for export', async () => {
+  test('lists twin federations apart from tabular ones, and hands out the signature and signed bytes for export', async () => {
     const { c, dir, store, verified } = await setup();
     store.save({ federationId: 'fed-1', model: await verified('v1'), plan, preprocessing: null, at: null });
     const tabular = new FakeCoordinator(testPlan());

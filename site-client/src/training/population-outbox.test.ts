@@ -13,7 +13,7 @@ const counts = [[40, 30, 12], [25, 18, 9]];
 const values = (r: { cells: { count: number | null }[] }) => r.cells.map((c) => c.count);
 
 describe('PopulationOutbox: the site’s ε ledger for population reports', () => {
-  it('re-sends the released values of unchanged counts: a second version of the same table spends nothing', () => {
+  test('re-sends the released values of unchanged counts: a second version of the same table spends nothing', () => {
     const outbox = PopulationOutbox.open(dirOf(), { epsilonBudget: 10 });
     const first = outbox.stage({ federationId: 'f', table: table('v1', counts), rng: seededUniform(1) });
     const second = outbox.stage({ federationId: 'f', table: table('v2', counts), rng: seededUniform(2) });
@@ -25,7 +25,7 @@ describe('PopulationOutbox: the site’s ε ledger for population reports', () =
     expect(outbox.spentEpsilon).toBe(2);
   });
 
-  it('refuses a fresh draw past the budget, stages nothing, and still re-sends a table it already released', () => {
+  test('refuses a fresh draw past the budget, stages nothing, and still re-sends a table it already released', () => {
     const dir = dirOf();
     const outbox = PopulationOutbox.open(dir, { epsilonBudget: 2.5 });
     outbox.stage({ federationId: 'f', table: table('v1', counts), rng: seededUniform(1) });
@@ -40,7 +40,7 @@ describe('PopulationOutbox: the site’s ε ledger for population reports', () =
     expect(PopulationOutbox.open(dir, { epsilonBudget: 2.5 }).spentEpsilon).toBe(2);
   });
 
-  it('keeps what was spent across restarts even after old reports are dropped from the file', () => {
+  test('keeps what was spent across restarts even after old reports are dropped from the file', () => {
     const dir = dirOf();
     const outbox = PopulationOutbox.open(dir, { epsilonBudget: 1000 });
     for (let v = 0; v < 60; v++) {
@@ -53,7 +53,7 @@ describe('PopulationOutbox: the site’s ε ledger for population reports', () =
     expect(fs.statSync(path.join(dir, POPULATION_OUTBOX_FILE)).mode & 0o777).toBe(0o600);
   });
 
-  it('reads an outbox written before the ledger, counting the ε of the reports it holds', () => {
+  test('reads an outbox written before the ledger, counting the ε of the reports it holds', () => {
     const dir = dirOf();
     const old = PopulationOutbox.open(dirOf(), { epsilonBudget: 10 }).stage({ federationId: 'f', table: table('v1', counts, 0.75), rng: seededUniform(1) });
     fs.writeFileSync(path.join(dir, POPULATION_OUTBOX_FILE), JSON.stringify({ version: 1, entries: [{ federationId: 'f', versionId: 'v1', report: old, sentAt: null }] }));

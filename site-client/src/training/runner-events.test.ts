@@ -12,7 +12,7 @@ import type { PushSource } from './runner-options';
 class ManualPush implements PushSource {
   private readonly handlers = new Map<string, Array<(e: never) => void>>();
   on<E extends keyof ServerToClientEvents>(event: E, handler: ServerToClientEvents[E]): () => void {
-    this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler as (e: never) => void]);
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
     return () => undefined;
   }
   onConnection(): () => void {

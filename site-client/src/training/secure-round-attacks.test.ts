@@ -59,7 +59,7 @@ async function unmasking(names: string[], threshold: number): Promise<{ k: Conso
   return { k, all };
 }
 
-const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'returned', (e: { code?: string }) => e.code ?? String(e));
+const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'returned', (e: Error & { code?: string }) => e.code ?? e.toString());
 
 /** True when `got` is site i's n · w (the attack worked). */
 const isUpdateOf = (got: Float64Array | null, i: number): boolean => got !== null && Array.from(weightsOf(i).data, (w) => w * EXAMPLES).every((w, k) => Math.abs(got[k]! - w) < 1e-3);

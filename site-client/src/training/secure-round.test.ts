@@ -23,7 +23,7 @@ function setup(names = ['site-a', 'site-b', 'site-c']) {
 }
 
 describe('SecureRound (site side of secure aggregation)', () => {
-  it('shares once: a signed message with a box for every cohort member, recorded first and only ever re-sent verbatim; too late means no training', async () => {
+  test('shares once: a signed message with a box for every cohort member, recorded first and only ever re-sent verbatim; too late means no training', async () => {
     const { c, sites, round } = setup();
     const a = sites[0]!;
     await round(a).share(R);
@@ -44,7 +44,7 @@ describe('SecureRound (site side of secure aggregation)', () => {
     expect(late.c.shares.size).toBe(0);
   });
 
-  it('waits for the key shares to close, then seals a masked update with its commitment and stores it; refuses when left out or closed', async () => {
+  test('waits for the key shares to close, then seals a masked update with its commitment and stores it; refuses when left out or closed', async () => {
     const { c, sites, round } = setup();
     for (const s of sites) await round(s).share(R);
     setTimeout(() => {
@@ -62,7 +62,7 @@ describe('SecureRound (site side of secure aggregation)', () => {
     await expect(round(sites[2]!).sealMasked({ header: secureHeader(c.federationId, 'site-c', 10), weights })).rejects.toMatchObject({ code: 'ROUND_CLOSED' });
   });
 
-  it('keeps the site\'s example count and training loss out of the clear header: both travel inside the masked vector', async () => {
+  test('keeps the site\'s example count and training loss out of the clear header: both travel inside the masked vector', async () => {
     const { c, sites, round } = setup();
     for (const s of sites) await round(s).share(R);
     c.u2 = sites.map((s) => s.state.siteId).sort();
@@ -81,7 +81,7 @@ describe('SecureRound (site side of secure aggregation)', () => {
     await expect(round(sites[1]!).sealMasked({ header: secureHeader(c.federationId, 'site-b', SECAGG_MAX_EXAMPLES + 1), weights })).rejects.toMatchObject({ code: 'EXAMPLES_OUT_OF_RANGE' });
   });
 
-  it('signs the round, waits for t signatures, then reveals seeds of U3 and mask keys of the dropped; nothing when not a survivor or fewer than t', async () => {
+  test('signs the round, waits for t signatures, then reveals seeds of U3 and mask keys of the dropped; nothing when not a survivor or fewer than t', async () => {
     const { c, sites, round, dirs } = setup(['site-a', 'site-b', 'site-c', 'site-d']); // t = 3
     for (const s of sites) await round(s).share(R);
     c.u2 = sites.map((s) => s.state.siteId).sort();

@@ -12,7 +12,7 @@ const secret = new Uint8Array(32).fill(9);
 describe('stableTestPids', () => {
   const pids = (label: number, n: number) => Array.from({ length: n }, (_, i) => `pid-${label}-${i}`);
 
-  it('holds out about the fraction of each label, and nobody changes side when twins join or leave', () => {
+  test('holds out about the fraction of each label, and nobody changes side when twins join or leave', () => {
     const byLabel = new Map([[0, pids(0, 400)], [1, pids(1, 60)]]);
     const test = stableTestPids({ byLabel, testFraction: 0.25, seed: 7 });
     const share = (label: number, n: number) => [...test].filter((p) => p.startsWith(`pid-${label}-`)).length / n;
@@ -30,7 +30,7 @@ describe('stableTestPids', () => {
     expect(stableTestPids({ byLabel, testFraction: 0.25, seed: 8 })).not.toEqual(test);
   });
 
-  it('keeps at least one twin of each label with two or more twins on each side', () => {
+  test('keeps at least one twin of each label with two or more twins on each side', () => {
     const small = new Map([[0, pids(0, 50)], [1, pids(1, 2)], [2, pids(2, 1)]]);
     for (const fraction of [0.001, 0.999]) {
       const test = stableTestPids({ byLabel: small, testFraction: fraction, seed: 1 });
@@ -40,7 +40,7 @@ describe('stableTestPids', () => {
 });
 
 describe('twin datasets', () => {
-  it('enter only twins with a current training permit and a label; fill values come from the training rows', async () => {
+  test('enter only twins with a current training permit and a label; fill values come from the training rows', async () => {
     const store = new MemoryTwinStore({ secret });
     const pids = await seedTwins(store, 12);
     await store.apply([
@@ -66,7 +66,7 @@ describe('twin datasets', () => {
     expect(trainingPreprocessing(ds, twinTestPlan({ data: { ...plan.data, normalization: 'federated' } }), pooled).standardizer).toEqual(pooled);
   });
 
-  it('TwinDatasetSource returns the same object until the store changes', async () => {
+  test('TwinDatasetSource returns the same object until the store changes', async () => {
     const store = new MemoryTwinStore({ secret });
     const pids = await seedTwins(store, 12);
     const source = new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 1 });
@@ -82,7 +82,7 @@ describe('twin datasets', () => {
     expect(await source.load({ plan })).toBe(b);
   });
 
-  it('trains at now minus the label horizon by default, so the outcome window has passed', async () => {
+  test('trains at now minus the label horizon by default, so the outcome window has passed', async () => {
     const now = Date.UTC(2025, 5, 1);
     const scenario = twinScenarioPlan();
     expect(trainingSnapshot(scenario, now)).toBe(now - 30 * DAY_MS);
@@ -93,7 +93,7 @@ describe('twin datasets', () => {
 });
 
 describe('neutralizeConstantColumns', () => {
-  it('keeps a column that was constant in training at z = 0 when a twin later has data for it', async () => {
+  test('keeps a column that was constant in training at z = 0 when a twin later has data for it', async () => {
     const pre = neutralizeConstantColumns({ fill: [50, 70], standardizer: { mean: [50, 70], std: [12, 0] } });
     expect(pre.standardizer!.std).toEqual([12, CONSTANT_COLUMN_STD]);
     const store = new MemoryTwinStore({ secret });

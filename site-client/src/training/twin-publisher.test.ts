@@ -31,7 +31,7 @@ async function setup(plan: Plan, api: PopulationApi) {
 }
 
 describe('twinVersionHook', () => {
-  it('skips the untrained initial version and sends nothing when the plan has no population settings', async () => {
+  test('skips the untrained initial version and sends nothing when the plan has no population settings', async () => {
     const base = twinTestPlan();
     const { population: _p, ...data } = base.data;
     const plan = { ...base, data: DataSchema.parse(data) };
@@ -47,7 +47,7 @@ describe('twinVersionHook', () => {
     expect(events).toEqual([{ type: 'population', versionId: 'v1', status: 'skipped', reason: 'the plan has no population settings' }]);
   });
 
-  it('a refusal (4xx) ends the attempt without throwing; a transient failure throws for the runner to retry; noise is drawn once', async () => {
+  test('a refusal (4xx) ends the attempt without throwing; a transient failure throws for the runner to retry; noise is drawn once', async () => {
     const plan = twinTestPlan({ data: { ...twinTestPlan().data, population: { k: 3, epsilon: 0.5, ageBands: [45, 65] } } });
     let answer: TwinfedError | null = new TwinfedError('NETWORK');
     const posted: PopulationReport[] = [];
@@ -73,7 +73,7 @@ describe('twinVersionHook', () => {
   });
   // The error table decides, code by code: a refusal of this one report is reported; anything to retry or fatal (a
   // revoked site, an unknown federation) is thrown to the runner, which tries again at its next wake-up or stops.
-  it.each(Object.keys(ERROR_CODES) as ErrorCode[])('a report answered %s: refused, sent (ALREADY_EXISTS) or thrown, as the table says', async (code) => {
+  test.each(Object.keys(ERROR_CODES) as ErrorCode[])('a report answered %s: refused, sent (ALREADY_EXISTS) or thrown, as the table says', async (code) => {
     const plan = twinTestPlan({ data: { ...twinTestPlan().data, population: { k: 3, epsilon: 0.5, ageBands: [45, 65] } } });
     const { call, events } = await setup(plan, {
       postPopulationReport: async () => {

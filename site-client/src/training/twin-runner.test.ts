@@ -48,7 +48,7 @@ function twinRunner({ dir, coordinator, enrollment, store }: Awaited<ReturnType<
 }
 
 describe('SiteRunner over the twin store', () => {
-  it('rebuilds the training set every round: a consent withdrawn after round 1 is absent from round 2’s training data', async () => {
+  test('rebuilds the training set every round: a consent withdrawn after round 1 is absent from round 2’s training data', async () => {
     const plan = twinTestPlan({ rounds: 3 });
     const { dir, coordinator, enrollment, store } = await setup(plan);
     const inner = new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 3 });
@@ -83,7 +83,7 @@ describe('SiteRunner over the twin store', () => {
     expect(events).toContainEqual({ type: 'dataset', round: 2, trainRows: ops.trainData[1]!.n, testRows: expect.any(Number) });
   });
 
-  it('after each published version: stores it, scores the twins and sends one k-anonymous population report (retried unchanged)', async () => {
+  test('after each published version: stores it, scores the twins and sends one k-anonymous population report (retried unchanged)', async () => {
     const plan = twinTestPlan({ rounds: 2, data: { ...twinTestPlan().data, population: { k: 5, ageBands: [45, 65] } } });
     const site = await setup(plan);
     const { dir, coordinator } = site;
@@ -122,7 +122,7 @@ describe('SiteRunner over the twin store', () => {
     // A restarted site does not report again: the outbox remembers what was sent.
     expect(PopulationOutbox.open(dir).get('v2')).toEqual({ report: posted.find((r) => r.versionId === 'v2'), sent: true });
   });
-  it('stops like the runner when the coordinator answers a population report with SITE_REVOKED (no retry, no later report)', async () => {
+  test('stops like the runner when the coordinator answers a population report with SITE_REVOKED (no retry, no later report)', async () => {
     const plan = twinTestPlan({ rounds: 2, data: { ...twinTestPlan().data, population: { k: 5, ageBands: [45, 65] } } });
     const site = await setup(plan);
     const posted: string[] = [];

@@ -46,7 +46,9 @@ async function startServer(): Promise<Harness> {
 }
 
 async function stopServer(h: Harness): Promise<void> {
-  await new Promise<void>((resolve) => h.io.close(() => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    h.io.close(() => resolve()).catch(reject);
+  });
 }
 
 function until(stream: EventStream, connected: boolean): Promise<void> {

@@ -54,7 +54,7 @@ export class EventStream {
 
   /** Subscribes to a coordinator event; returns the unsubscribe function. Works before and after `start`. */
   on<E extends keyof ServerToClientEvents>(event: E, handler: ServerToClientEvents[E]): () => void {
-    const entry: [keyof ServerToClientEvents, (...args: never[]) => void] = [event, handler as (...args: never[]) => void];
+    const entry: [keyof ServerToClientEvents, (...args: never[]) => void] = [event, handler];
     this.handlers.push(entry);
     this.socket?.on(event, handler as never);
     return () => {
@@ -76,7 +76,7 @@ export class EventStream {
     const base = new URL(this.options.baseUrl);
     const prefix = base.pathname.replace(/\/+$/, '');
     const { siteId, signSecretKey } = this.options.credentials;
-    const factory: SocketFactory = this.options.connect ?? ((url, opts) => io(url, opts) as SiteSocket);
+    const factory: SocketFactory = this.options.connect ?? ((url, opts) => io(url, opts));
     const socket = factory(base.origin + SITE_NAMESPACE, {
       path: `${prefix}/socket.io`,
       transports: ['websocket'],
@@ -113,7 +113,8 @@ export class EventStream {
     const socket = this.socket;
     if (!socket?.connected) return undefined;
     try {
-      return await socket.timeout(timeoutMs).emitWithAck('site:status', status);
+      // socket.io's types lose the ack's argument type under timeout(); shared/src/events.ts says it is a string.
+      return (await socket.timeout(timeoutMs).emitWithAck('site:status', status)) as string;
     } catch {
       return undefined;
     }

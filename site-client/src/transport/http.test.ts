@@ -168,7 +168,7 @@ describe('retries', () => {
     const fetch: FetchLike = (_url, init) => {
       calls += 1;
       if (calls === 1) {
-        return new Promise((_resolve, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason)));
+        return new Promise((_resolve, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason as Error)));
       }
       return Promise.resolve(json(200, {}));
     };

@@ -35,7 +35,7 @@ function cellsOutsideMapping(file: string): { table: string; text: string }[] {
 describe('twin store pseudonymity', () => {
   const tmp = tempDirEach('pseudo');
 
-  it('keeps hospital ids, other identifiers and names out of every table but the mapping table', async () => {
+  test('keeps hospital ids, other identifiers and names out of every table but the mapping table', async () => {
     const store = await openTwinStore({ dataDir: tmp.path });
     // Resource ids that embed the MRN on purpose: source ids are stored only as keyed hashes.
     const named = { name: [{ family: 'Lovelace', given: ['Ada'], text: 'Ada Lovelace' }] };

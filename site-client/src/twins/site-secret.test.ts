@@ -6,7 +6,7 @@ import { tempDirEach } from '../__tests__/temp-dir';
 describe('site secret', () => {
   const tmp = tempDirEach('secret');
 
-  it('is created once with 32 random bytes and mode 0600, then loaded unchanged', () => {
+  test('is created once with 32 random bytes and mode 0600, then loaded unchanged', () => {
     const sub = path.join(tmp.path, 'data');
     const a = loadOrCreateSiteSecret(sub);
     expect(a).toHaveLength(32);
@@ -18,7 +18,7 @@ describe('site secret', () => {
     expect(other.equals(a)).toBe(false);
   });
 
-  it('refuses a secret readable by other users and a malformed one', () => {
+  test('refuses a secret readable by other users and a malformed one', () => {
     loadOrCreateSiteSecret(tmp.path);
     const file = path.join(tmp.path, SITE_SECRET_FILE);
     fs.chmodSync(file, 0o644);

@@ -39,7 +39,7 @@ describe('SqliteTwinStore on disk', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates the database and its WAL with mode 0600 in a 0700 directory, with WAL and synchronous FULL', async () => {
+  test('creates the database and its WAL with mode 0600 in a 0700 directory, with WAL and synchronous FULL', async () => {
     const file = path.join(dir, 'nested', 'twins.db');
     const store = await SqliteTwinStore.open({ path: file, secret: SECRET });
     await store.apply([patient('MRN-1')]);
@@ -53,7 +53,7 @@ describe('SqliteTwinStore on disk', () => {
     db.close();
   });
 
-  it('records applied migrations once and refuses a schema newer than the code', () => {
+  test('records applied migrations once and refuses a schema newer than the code', () => {
     const file = path.join(dir, 'twins.db');
     openTwinDatabase({ path: file }).close();
     openTwinDatabase({ path: file }).close();
@@ -64,7 +64,7 @@ describe('SqliteTwinStore on disk', () => {
     expect(() => openTwinDatabase({ path: file })).toThrow(/newer/);
   });
 
-  it('rolls back a whole batch when the database fails mid-transaction', async () => {
+  test('rolls back a whole batch when the database fails mid-transaction', async () => {
     const file = path.join(dir, 'twins.db');
     const store = await SqliteTwinStore.open({ path: file, secret: SECRET });
     await store.apply([patient('MRN-1')]);
@@ -83,7 +83,7 @@ describe('SqliteTwinStore on disk', () => {
     await store.close();
   });
 
-  it('openTwinStore creates the site secret once and reopens the same pseudonyms', async () => {
+  test('openTwinStore creates the site secret once and reopens the same pseudonyms', async () => {
     const first = await openTwinStore({ dataDir: dir });
     await first.apply([patient('MRN-1')]);
     const pid = first.pidFor('MRN-1');

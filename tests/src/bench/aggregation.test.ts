@@ -1,7 +1,7 @@
 import { benchAggregation } from './aggregation';
 
 describe('benchAggregation', () => {
-  it('reports both throughputs over the same bytes and their ratio (no timing asserted)', () => {
+  test('reports both throughputs over the same bytes and their ratio (no timing asserted)', () => {
     const r = benchAggregation({ sites: 3, size: 1000, iterations: 2 });
     expect(r.bytesPerRound).toBe(3 * 1000 * 4);
     for (const x of [r.fedavgMiBs, r.referenceMiBs, r.ratio]) {

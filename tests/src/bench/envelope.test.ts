@@ -1,7 +1,7 @@
 import { benchEnvelope } from './envelope';
 
 describe('benchEnvelope', () => {
-  it('reports positive finite throughputs for every measurement (no timing assertions)', () => {
+  test('reports positive finite throughputs for every measurement (no timing assertions)', () => {
     const r = benchEnvelope({ sizeBytes: 256, iterations: 1 });
     expect(r.sizeBytes).toBe(256);
     expect(r.iterations).toBe(1);
@@ -11,7 +11,7 @@ describe('benchEnvelope', () => {
     }
   });
 
-  it('rejects nonsensical arguments', () => {
+  test('rejects nonsensical arguments', () => {
     expect(() => benchEnvelope({ sizeBytes: 2, iterations: 1 })).toThrow();
     expect(() => benchEnvelope({ sizeBytes: 64, iterations: 0 })).toThrow();
   });

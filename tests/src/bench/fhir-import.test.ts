@@ -1,7 +1,7 @@
 import { benchFhirImport, benchFhirNdjson } from './fhir-import';
 
 describe('benchFhirImport', () => {
-  it('imports every generated resource into SQLite and reports a rate (no timing asserted)', async () => {
+  test('imports every generated resource into SQLite and reports a rate (no timing asserted)', async () => {
     const r = await benchFhirImport({ resources: 500 });
     expect(r.report.accepted.patients).toBe(10);
     expect(r.report.accepted.observations).toBe(490);
@@ -11,7 +11,7 @@ describe('benchFhirImport', () => {
     expect(r.bytes).toBe(Buffer.byteLength(benchFhirNdjson(500)));
   });
 
-  it('runs against the memory store too, and generates exactly the requested count', async () => {
+  test('runs against the memory store too, and generates exactly the requested count', async () => {
     const r = await benchFhirImport({ resources: 3, store: 'memory' });
     expect(r.report.accepted).toMatchObject({ patients: 1, observations: 2 });
     expect(benchFhirNdjson(120).trim().split('\n')).toHaveLength(120);

@@ -53,7 +53,7 @@ export interface SecaggBenchResult {
 }
 
 /** Median milliseconds of `iterations` runs after one warm-up run (robust to JIT warm-up and GC pauses). */
-async function ms(fn: () => unknown | Promise<unknown>, iterations: number): Promise<number> {
+async function ms(fn: () => unknown, iterations: number): Promise<number> {
   await fn();
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {

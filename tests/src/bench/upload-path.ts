@@ -122,7 +122,7 @@ export async function runUploadPath(o: { sites: number; rounds: number; label: s
       const envelopes = enrollments.map((e, i) => {
         const data = Float32Array.from({ length: parameters }, (_, k) => Math.sin(i + k + r) * 0.01);
         const weights: WeightSet = { layout, data };
-        const header = { protocol: PROTOCOL_VERSION, federationId: fed.id, round: r, siteId: e.state.siteId, baseVersionId: round!.baseVersionId, numExamples: 8, metrics: { steps: 1, trainLoss: 0.5 }, sentAt: new Date().toISOString() };
+        const header = { protocol: PROTOCOL_VERSION, federationId: fed.id, round: r, siteId: e.state.siteId, baseVersionId: round.baseVersionId, numExamples: 8, metrics: { steps: 1, trainLoss: 0.5 }, sentAt: new Date().toISOString() };
         return sealUpdate({ header, weights, identity: e.identity, coordinatorBoxPublicKey: e.coordinator.boxPublicKey });
       });
       envelopeBytes = envelopes[0]!.byteLength;

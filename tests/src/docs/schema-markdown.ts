@@ -55,10 +55,12 @@ function bounds(s: JsonSchema): string[] {
   const high = hi !== undefined && hi < MAX_SAFE ? `≤ ${hi}` : xhi !== undefined ? `< ${xhi}` : undefined;
   if (low && high) out.push(`${low} and ${high}`);
   else if (low ?? high) out.push((low ?? high)!);
-  if (s.minLength !== undefined || s.maxLength !== undefined) {
-    if (s.minLength === s.maxLength) out.push(`exactly ${s.minLength} character${s.minLength === 1 ? '' : 's'}`);
-    else if (s.maxLength === undefined) out.push(s.minLength === 1 ? 'non-empty' : `at least ${s.minLength} characters`);
-    else out.push(`${s.minLength ?? 0}–${s.maxLength} characters`);
+  const minLength = s.minLength as number | undefined;
+  const maxLength = s.maxLength as number | undefined;
+  if (minLength !== undefined || maxLength !== undefined) {
+    if (minLength === maxLength) out.push(`exactly ${minLength} character${minLength === 1 ? '' : 's'}`);
+    else if (maxLength === undefined) out.push(minLength === 1 ? 'non-empty' : `at least ${minLength} characters`);
+    else out.push(`${minLength ?? 0}–${maxLength} characters`);
   }
   if (s.pattern !== undefined) out.push(`pattern ${code(s.pattern)}`);
   if (s.enum !== undefined) out.push((s.enum as unknown[]).map(code).join(', '));
@@ -71,7 +73,9 @@ function allowed(s: JsonSchema): string {
   if (u && u.every((m) => !isObject(m))) return u.flatMap(bounds).join('; ');
   const out = bounds(s);
   if (s.type === 'array' && !Array.isArray(s.prefixItems)) {
-    if (s.minItems !== undefined || s.maxItems !== undefined) out.push(s.maxItems === undefined ? `at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}` : `${s.minItems ?? 0}–${s.maxItems} items`);
+    const minItems = s.minItems as number | undefined;
+    const maxItems = s.maxItems as number | undefined;
+    if (minItems !== undefined || maxItems !== undefined) out.push(maxItems === undefined ? `at least ${minItems} item${minItems === 1 ? '' : 's'}` : `${minItems ?? 0}–${maxItems} items`);
     const items = s.items as JsonSchema | undefined;
     if (items && typeof items === 'object' && !isObject(items) && !variants(items)) {
       const each = bounds(items);

@@ -19,7 +19,7 @@ function tracked(file: string): boolean {
 }
 
 describe('the CLIs after npm ci', () => {
-  it.each(CLIS)('$bin is a committed file, outside dist/, linked into node_modules/.bin', ({ pkg, bin }) => {
+  test.each(CLIS)('$bin is a committed file, outside dist/, linked into node_modules/.bin', ({ pkg, bin }) => {
     const manifest = JSON.parse(fs.readFileSync(path.join(root, pkg, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     const target = manifest.bin[bin]!;
     expect(target.startsWith('dist/')).toBe(false);
@@ -27,12 +27,12 @@ describe('the CLIs after npm ci', () => {
     expect(fs.realpathSync(path.join(root, 'node_modules', '.bin', bin))).toBe(fs.realpathSync(path.join(root, pkg, target)));
   });
 
-  it('the root prepare script builds during npm ci', () => {
+  test('the root prepare script builds during npm ci', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(manifest.scripts.prepare).toBe('npm run build');
   });
 
-  it.each(CLIS)('npx --no $bin --help runs the local CLI and never the registry', ({ bin, banner }) => {
+  test.each(CLIS)('npx --no $bin --help runs the local CLI and never the registry', ({ bin, banner }) => {
     // --no: npx must not offer to download a package of that name; it has to find the local link.
     const r = spawnSync('npx', ['--no', '--', bin, '--help'], { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_offline: 'true' } });
     expect(r.stderr).not.toMatch(/could not determine executable|npm error/);

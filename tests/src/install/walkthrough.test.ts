@@ -22,11 +22,11 @@ function readmeWalkthrough(): string {
 }
 
 describe('the README walkthrough (a consortium by hand over HTTPS)', () => {
-  it('the README shows examples/by-hand/walkthrough.sh verbatim', () => {
+  test('the README shows examples/by-hand/walkthrough.sh verbatim', () => {
     expect(readmeWalkthrough()).toBe(fs.readFileSync(script, 'utf8'));
   });
 
-  it('federates three hospitals from CSV over HTTPS to completion', () => {
+  test('federates three hospitals from CSV over HTTPS to completion', () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-walkthrough-'));
     try {
       const r = spawnSync('bash', [script], { cwd: os.tmpdir(), encoding: 'utf8', timeout: 240_000, env: { ...process.env, TWINFED_TRIAL_DIR: work } });

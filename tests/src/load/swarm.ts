@@ -52,7 +52,7 @@ export function lightModelOps(seed: number): ModelOps {
 
 /** Enrolls `count` sites with the real site-client enrollment (keys and pinned coordinator key in `dir/site-i`). */
 export async function enrollSwarm(o: { count: number; dir: string; coordinatorUrl: string; invite: (name: string) => Promise<string>; concurrency?: number }): Promise<Enrollment[]> {
-  const out: Enrollment[] = new Array(o.count);
+  const out: Enrollment[] = new Array<Enrollment>(o.count);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < o.count; i = next++) {

@@ -31,8 +31,8 @@ export function startNode(opts: { name: string; script: string; args: string[]; 
       }
     }
   };
-  readline.createInterface({ input: proc.stdout! }).on('line', onLine);
-  readline.createInterface({ input: proc.stderr! }).on('line', onLine);
+  readline.createInterface({ input: proc.stdout }).on('line', onLine);
+  readline.createInterface({ input: proc.stderr }).on('line', onLine);
   // 'close', not 'exit': 'exit' can come before the last lines of the pipes have been read.
   const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
   return {

@@ -54,11 +54,11 @@ beforeEach(async () => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('audit chain in the SQLite file', () => {
-  it('an untouched file verifies: six entries, two signed heads', async () => {
+  test('an untouched file verifies: six entries, two signed heads', async () => {
     expect(await verifyAuditDatabase(file, key.sign.publicKey)).toMatchObject({ ok: true, entries: 6, heads: 2, firstBad: null, badHead: null, lastSignedHead: { seq: 6 } });
   });
 
-  it('the coordinator itself cannot update or delete an entry (append-only triggers)', () => {
+  test('the coordinator itself cannot update or delete an entry (append-only triggers)', () => {
     const db = new Database(file);
     expect(() => db.prepare("UPDATE audit_log SET actor = 'x' WHERE seq = 2").run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM audit_log WHERE seq = 6').run()).toThrow(/append-only/);
@@ -66,19 +66,19 @@ describe('audit chain in the SQLite file', () => {
     db.close();
   });
 
-  it('an edited entry is named', async () => {
+  test('an edited entry is named', async () => {
     tamper((db) => db.prepare(`UPDATE audit_log SET detail = '{"role":"operator"}' WHERE seq = 1`).run());
     const report = await verifyAuditDatabase(file, key.sign.publicKey);
     expect(report.ok).toBe(false);
     expect(report.firstBad).toMatchObject({ seq: 1, reason: expect.stringMatching(/changed/) });
   });
 
-  it('a deleted entry is named (the one after the gap)', async () => {
+  test('a deleted entry is named (the one after the gap)', async () => {
     tamper((db) => db.prepare('DELETE FROM audit_log WHERE seq = 4').run());
     expect((await verifyAuditDatabase(file, key.sign.publicKey)).firstBad).toMatchObject({ seq: 5, reason: expect.stringMatching(/missing/) });
   });
 
-  it('a deleted tail is named; cutting entries after the last signed head together with the counter is the limit', async () => {
+  test('a deleted tail is named; cutting entries after the last signed head together with the counter is the limit', async () => {
     tamper((db) => db.prepare('DELETE FROM audit_log WHERE seq >= 5').run());
     expect((await verifyAuditDatabase(file, key.sign.publicKey)).firstBad).toMatchObject({ seq: 5 });
     tamper((db) => {
@@ -91,7 +91,7 @@ describe('audit chain in the SQLite file', () => {
     expect(await verifyAuditDatabase(file, key.sign.publicKey)).toMatchObject({ ok: true, entries: 3, lastSignedHead: { seq: 3 } });
   });
 
-  it('two reordered entries are named', async () => {
+  test('two reordered entries are named', async () => {
     tamper((db) => {
       db.prepare('UPDATE audit_log SET seq = 100 WHERE seq = 4').run();
       db.prepare('UPDATE audit_log SET seq = 4 WHERE seq = 5').run();
@@ -100,7 +100,7 @@ describe('audit chain in the SQLite file', () => {
     expect((await verifyAuditDatabase(file, key.sign.publicKey)).firstBad).toMatchObject({ seq: 4 });
   });
 
-  it('an edit with every later hash recomputed is caught by the signed head it no longer matches', async () => {
+  test('an edit with every later hash recomputed is caught by the signed head it no longer matches', async () => {
     tamper((db) => {
       db.prepare("UPDATE audit_log SET subject = 'site-c' WHERE seq = 5").run();
       rehash(db);
@@ -111,13 +111,13 @@ describe('audit chain in the SQLite file', () => {
     expect(report.firstBad).toMatchObject({ seq: 4, reason: expect.stringMatching(/between seq 4 and 6/) });
   });
 
-  it('a head whose signature does not verify is detected (forged head or another key)', async () => {
+  test('a head whose signature does not verify is detected (forged head or another key)', async () => {
     tamper((db) => db.prepare('UPDATE audit_heads SET at = ? WHERE seq = 3').run(t(99)));
     expect((await verifyAuditDatabase(file, key.sign.publicKey)).badHead).toMatchObject({ seq: 3, reason: expect.stringMatching(/signature/) });
     expect(await verifyAuditDatabase(path.join(dir, 'none.db'), key.sign.publicKey).catch((e: { code: string }) => e.code)).toBe('NOT_FOUND');
   });
 
-  it('verification opens the file read-only (the file is unchanged)', async () => {
+  test('verification opens the file read-only (the file is unchanged)', async () => {
     const before = fs.readFileSync(file);
     await verifyAuditDatabase(file, key.sign.publicKey);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
@@ -125,7 +125,7 @@ describe('audit chain in the SQLite file', () => {
 });
 
 describe('audit rows written before the chain existed', () => {
-  it('are chained once when the store opens after migration 5', async () => {
+  test('are chained once when the store opens after migration 5', async () => {
     const legacy = path.join(dir, 'legacy.db');
     const db = new Database(legacy);
     db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');

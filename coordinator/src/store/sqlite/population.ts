@@ -31,8 +31,14 @@ export function population(x: SqliteContext): PopulationStore {
     async listPopulationReports(filter = {}) {
       const where: string[] = [];
       const args: string[] = [];
-      if (filter.versionId !== undefined) (where.push('p.version_id = ?'), args.push(filter.versionId));
-      if (filter.federationId !== undefined) (where.push('p.federation_id = ?'), args.push(filter.federationId));
+      if (filter.versionId !== undefined) {
+        where.push('p.version_id = ?');
+        args.push(filter.versionId);
+      }
+      if (filter.federationId !== undefined) {
+        where.push('p.federation_id = ?');
+        args.push(filter.federationId);
+      }
       const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY v.rowid, p.site_id`;
       return (x.c.stmt(sql).all(...args) as Row[]).map(toRecord);
     },

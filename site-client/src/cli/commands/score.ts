@@ -46,7 +46,7 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ScoreFlags>();
       const { config } = commandContext(deps, flags);
-      const { enrollment, models } = openSiteModels(config.dataDir);
+      const { models } = openSiteModels(config.dataDir);
       const federationId = pickFederation(models, flags.federation);
       const model = federationId ? models.load(federationId) : null;
       if (!federationId || !model) {

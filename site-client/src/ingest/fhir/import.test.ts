@@ -28,7 +28,7 @@ function goodBundle(): string {
 }
 
 describe('importFhir', () => {
-  it('imports a good bundle: counts, canonical units, panel components, references by urn:uuid and Patient/id', async () => {
+  test('imports a good bundle: counts, canonical units, panel components, references by urn:uuid and Patient/id', async () => {
     const store = newStore();
     const report = await importFhir({ store, text: goodBundle() });
     expect(report).toEqual({
@@ -62,7 +62,7 @@ describe('importFhir', () => {
     expect(b?.observations.find((o) => o.code === '2339-0')).toMatchObject({ value: 104, unit: 'mg/dL' });
   });
 
-  it('rejects invalid resources with type, id, entry, path and reason; skips unknown types; lands the valid ones', async () => {
+  test('rejects invalid resources with type, id, entry, path and reason; skips unknown types; lands the valid ones', async () => {
     const store = newStore();
     const text = bundle([
       [null, patient('pa', 'MRN-2001')],
@@ -110,7 +110,7 @@ describe('importFhir', () => {
     expect((await store.counts()).observations).toBe(1);
   });
 
-  it('re-importing the same file changes nothing: zero accepted, every row a duplicate, no change events', async () => {
+  test('re-importing the same file changes nothing: zero accepted, every row a duplicate, no change events', async () => {
     const store = newStore();
     const first = await importFhir({ store, text: goodBundle() });
     const countsBefore = await store.counts();
@@ -124,7 +124,7 @@ describe('importFhir', () => {
     expect(await store.changedSince(seq)).toEqual({ changes: [], seq });
   });
 
-  it('reads NDJSON in any order, rejects a broken line by number, and resolves references across files', async () => {
+  test('reads NDJSON in any order, rejects a broken line by number, and resolves references across files', async () => {
     const store = newStore();
     const text = ndjson([vital('o1', 'Patient/p1', '8867-4', 61, '/min'), patient('p1', 'MRN-3001')]) + '{"resourceType": "Observation",\n';
     const report = await importFhir({ store, text });
@@ -136,7 +136,7 @@ describe('importFhir', () => {
     expect((await store.getTwin(store.pidFor('MRN-3001')))?.observations.map((o) => o.value)).toEqual([61, 64]);
   });
 
-  it('updates a corrected observation and resolves logical references by identifier', async () => {
+  test('updates a corrected observation and resolves logical references by identifier', async () => {
     const store = newStore();
     await importFhir({ store, text: ndjson([patient('p1', 'MRN-4001'), vital('o1', 'Patient/p1', '8867-4', 61, '/min')]) });
     const byIdentifier = { ...vital('o1', 'Patient/p1', '8867-4', 66, '/min'), subject: { identifier: { system: MRN_SYSTEM, value: 'MRN-4001' } } };
@@ -145,7 +145,7 @@ describe('importFhir', () => {
     expect((await store.getTwin(store.pidFor('MRN-4001')))?.observations.map((o) => o.value)).toEqual([66]);
   });
 
-  it('picks the hospital id from the configured identifier system', async () => {
+  test('picks the hospital id from the configured identifier system', async () => {
     const store = newStore();
     await importFhir({ store, text: ndjson([patient('p1', 'MRN-5001')]), identifierSystem: 'urn:ssn' });
     expect(await store.listPids()).toEqual([store.pidFor('SSN-MRN-5001')]);
@@ -153,7 +153,7 @@ describe('importFhir', () => {
     expect(none.rejected).toEqual([{ resourceType: 'Patient', line: 1, path: 'identifier', reason: expect.stringContaining('configured patient identifier system') }]);
   });
 
-  it('keeps consent history: a withdrawn consent excludes the patient after the withdrawal, not before', async () => {
+  test('keeps consent history: a withdrawn consent excludes the patient after the withdrawal, not before', async () => {
     const store = newStore();
     await importFhir({ store, text: ndjson([patient('p1', 'MRN-6001'), patient('p2', 'MRN-6002'), consent('c1', 'Patient/p1', 'permit', '2024-01-01'), consent('c2', 'Patient/p2', 'permit', '2024-01-01')]) });
     const withdrawn = { ...consent('c1', 'Patient/p1', 'permit', '2024-01-01'), status: 'inactive', meta: { lastUpdated: '2024-06-01T00:00:00Z' } };
@@ -167,12 +167,12 @@ describe('importFhir', () => {
     expect((await store.listAudit({ pid: p1 })).filter((e) => e.action === 'consent-recorded')).toHaveLength(4);
   });
 
-  it('refuses a file that is neither JSON nor NDJSON as a whole', async () => {
+  test('refuses a file that is neither JSON nor NDJSON as a whole', async () => {
     const truncated = goodBundle().slice(0, 400);
     await expect(importFhir({ store: newStore(), text: truncated })).rejects.toMatchObject({ code: 'INVALID_JSON' });
   });
 
-  it('imports resources without ids idempotently (source id from fullUrl or content)', async () => {
+  test('imports resources without ids idempotently (source id from fullUrl or content)', async () => {
     const store = newStore();
     const { id: _drop, ...anonymous } = vital('x', 'Patient/p1', '8867-4', 75, '/min');
     const text = bundle([[null, patient('p1', 'MRN-7001')], ['urn:uuid:aaaa', anonymous], [null, { ...anonymous, effectiveDateTime: '2024-03-02T08:00:00Z' }]]);

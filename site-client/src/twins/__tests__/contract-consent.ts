@@ -1,8 +1,8 @@
-import { expect, it } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { consent, day, patient, type HarnessRef } from './harness';
 
 export function consentContract(h: HarnessRef): void {
-  it('keeps the consent history and lists a patient for a purpose only while the latest decision is permit', async () => {
+  test('keeps the consent history and lists a patient for a purpose only while the latest decision is permit', async () => {
     await h.store.apply([patient('A'), patient('B'), patient('C')]);
     await h.store.apply([
       consent('A', 'fhir:a1', 'permit', day(10)),
@@ -24,7 +24,7 @@ export function consentContract(h: HarnessRef): void {
     ]);
   });
 
-  it('defaults the consent check to the store clock', async () => {
+  test('defaults the consent check to the store clock', async () => {
     await h.store.apply([patient('A'), consent('A', 'x1', 'permit', day(10))]);
     h.clock.value = day(9);
     expect(await h.store.listPids({ consentFor: 'model-training' })).toEqual([]);
@@ -32,14 +32,14 @@ export function consentContract(h: HarnessRef): void {
     expect(await h.store.listPids({ consentFor: 'model-training' })).toEqual([h.store.pidFor('A')]);
   });
 
-  it('breaks a tie at the same time in favour of the decision recorded last', async () => {
+  test('breaks a tie at the same time in favour of the decision recorded last', async () => {
     await h.store.apply([patient('A'), consent('A', 'x1', 'permit', day(10)), consent('A', 'x2', 'deny', day(10))]);
     await h.store.apply([patient('B'), consent('B', 'y1', 'deny', day(10)), consent('B', 'y2', 'permit', day(10))]);
     const s = await h.again();
     expect(await s.listPids({ consentFor: 'model-training', at: day(10) })).toEqual([s.pidFor('B')]);
   });
 
-  it('treats consent events as immutable: same content is a duplicate, changed content under the same id is refused', async () => {
+  test('treats consent events as immutable: same content is a duplicate, changed content under the same id is refused', async () => {
     await h.store.apply([patient('A'), consent('A', 'x1', 'permit', day(10))]);
     expect(await h.store.apply([consent('A', 'x1', 'permit', day(10))])).toEqual([{ status: 'duplicate' }]);
     const [changed] = await h.store.apply([consent('A', 'x1', 'deny', day(10))]);
@@ -47,7 +47,7 @@ export function consentContract(h: HarnessRef): void {
     expect((await (await h.again()).counts()).consents).toBe(1);
   });
 
-  it('audits every recorded consent decision, without the hospital id', async () => {
+  test('audits every recorded consent decision, without the hospital id', async () => {
     h.clock.value = day(100);
     await h.store.apply([patient('MRN-55'), consent('MRN-55', 'fhir:Consent/1', 'permit', day(10)), consent('MRN-55', 'csv:r2', 'deny', day(20), 'scoring')]);
     await h.store.apply([consent('MRN-55', 'fhir:Consent/1', 'permit', day(10))]);

@@ -1,15 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { expect, it } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { hr, patient, SECRET, type HarnessRef } from './harness';
 
 export function patientContract(h: HarnessRef): void {
-  it('derives the pid as HMAC-SHA256 of the hospital id keyed with the site secret', () => {
+  test('derives the pid as HMAC-SHA256 of the hospital id keyed with the site secret', () => {
     const expected = createHmac('sha256', SECRET).update('MRN-1').digest('hex');
     expect(h.store.pidFor('MRN-1')).toBe(expected);
     expect(h.store.pidFor('MRN-2')).not.toBe(expected);
   });
 
-  it('creates a patient, keeps demographics, and treats the same write again as a duplicate', async () => {
+  test('creates a patient, keeps demographics, and treats the same write again as a duplicate', async () => {
     expect(await h.store.apply([patient('MRN-1')])).toEqual([{ status: 'inserted' }]);
     expect(await h.store.apply([patient('MRN-1')])).toEqual([{ status: 'duplicate' }]);
     const s = await h.again();
@@ -28,7 +28,7 @@ export function patientContract(h: HarnessRef): void {
     expect(await s.getTwin(s.pidFor('nobody'))).toBeNull();
   });
 
-  it('updates changed demographics; undefined fields keep the stored value, null clears', async () => {
+  test('updates changed demographics; undefined fields keep the stored value, null clears', async () => {
     await h.store.apply([patient('MRN-1')]);
     expect(await h.store.apply([{ type: 'patient', hospitalId: 'MRN-1', sex: 'male' }])).toEqual([{ status: 'updated' }]);
     let twin = await (await h.again()).getTwin(h.store.pidFor('MRN-1'));
@@ -42,7 +42,7 @@ export function patientContract(h: HarnessRef): void {
     expect([t2?.birthDate, t2?.sex]).toEqual([null, 'unknown']);
   });
 
-  it('resolves patients by hospital id, alias and pid; unknown references resolve to null', async () => {
+  test('resolves patients by hospital id, alias and pid; unknown references resolve to null', async () => {
     await h.store.apply([patient('MRN-1', { aliases: ['Patient/p1', 'urn:uuid:1111'] })]);
     const s = await h.again();
     const pid = s.pidFor('MRN-1');
@@ -57,7 +57,7 @@ export function patientContract(h: HarnessRef): void {
     expect(await s.resolvePatient({ alias: 'MRN-1' })).toBeNull();
   });
 
-  it('adds new aliases as an update and refuses an alias that names another patient', async () => {
+  test('adds new aliases as an update and refuses an alias that names another patient', async () => {
     await h.store.apply([patient('MRN-1', { aliases: ['Patient/p1'] }), patient('MRN-2', { aliases: ['Patient/p2'] })]);
     expect(await h.store.apply([patient('MRN-1', { aliases: ['Patient/p1', 'Patient/p1-old'] })])).toEqual([{ status: 'updated' }]);
     const [clash] = await h.store.apply([patient('MRN-1', { aliases: ['Patient/p2'] })]);
@@ -67,7 +67,7 @@ export function patientContract(h: HarnessRef): void {
     expect(await s.resolvePatient({ alias: 'Patient/p2' })).toBe(s.pidFor('MRN-2'));
   });
 
-  it('rejects malformed patient writes with a reason that does not echo the id', async () => {
+  test('rejects malformed patient writes with a reason that does not echo the id', async () => {
     const out = await h.store.apply([
       { type: 'patient', hospitalId: '' },
       { type: 'patient', hospitalId: 'MRN-9', birthDate: '04/03/1950' },
@@ -78,14 +78,14 @@ export function patientContract(h: HarnessRef): void {
     expect((await h.store.counts()).patients).toBe(0);
   });
 
-  it('lists pids sorted and counts rows', async () => {
+  test('lists pids sorted and counts rows', async () => {
     await h.store.apply([patient('b'), patient('a'), patient('c'), hr('a', 'o1', 1000)]);
     const s = await h.again();
     expect(await s.listPids()).toEqual([s.pidFor('a'), s.pidFor('b'), s.pidFor('c')].sort());
     expect(await s.counts()).toEqual({ patients: 3, observations: 1, conditions: 0, immunizations: 0, exposures: 0, consents: 0, labels: 0 });
   });
 
-  it('resolves the hospital id only through resolveHospitalId, and audits every resolution', async () => {
+  test('resolves the hospital id only through resolveHospitalId, and audits every resolution', async () => {
     await h.store.apply([patient('MRN-7')]);
     h.clock.value += 5000;
     const pid = h.store.pidFor('MRN-7');
@@ -96,7 +96,7 @@ export function patientContract(h: HarnessRef): void {
     expect(JSON.stringify(await h.store.listAudit())).not.toContain('MRN-7');
   });
 
-  it('refuses calls after close', async () => {
+  test('refuses calls after close', async () => {
     await h.store.close();
     await expect(h.store.counts()).rejects.toThrow(/closed/);
   });

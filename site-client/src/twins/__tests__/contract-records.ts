@@ -1,11 +1,11 @@
-import { expect, it } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import type { PatientChange, TwinWrite } from '../store-types';
 import { day, hr, patient, type HarnessRef } from './harness';
 
 const ref = { hospitalId: 'MRN-1' };
 
 export function recordContract(h: HarnessRef): void {
-  it('stores observations idempotently by source id, updates a corrected one, and orders by time', async () => {
+  test('stores observations idempotently by source id, updates a corrected one, and orders by time', async () => {
     await h.store.apply([patient('MRN-1')]);
     expect(await h.store.apply([hr('MRN-1', 'o2', day(2), 80), hr('MRN-1', 'o1', day(1), 70)])).toEqual([{ status: 'inserted' }, { status: 'inserted' }]);
     expect(await h.store.apply([hr('MRN-1', 'o2', day(2), 80), hr('MRN-1', 'o1', day(1), 70)])).toEqual([{ status: 'duplicate' }, { status: 'duplicate' }]);
@@ -19,7 +19,7 @@ export function recordContract(h: HarnessRef): void {
     expect((await s.counts()).observations).toBe(2);
   });
 
-  it('keeps the same source id apart per record type and filters observations by time window', async () => {
+  test('keeps the same source id apart per record type and filters observations by time window', async () => {
     await h.store.apply([patient('MRN-1')]);
     const out = await h.store.apply([
       hr('MRN-1', 'x', day(1)),
@@ -33,7 +33,7 @@ export function recordContract(h: HarnessRef): void {
     expect(twin?.observations.map((o) => o.t)).toEqual([day(5), day(9)]);
   });
 
-  it('rejects records for unknown patients and malformed records, while the rest of the batch lands', async () => {
+  test('rejects records for unknown patients and malformed records, while the rest of the batch lands', async () => {
     const out = await h.store.apply([
       patient('MRN-1'),
       hr('MRN-1', 'ok', day(1)),
@@ -49,7 +49,7 @@ export function recordContract(h: HarnessRef): void {
     expect((await (await h.again()).counts()).observations).toBe(1);
   });
 
-  it('stores conditions, immunizations, exposures and the latest label', async () => {
+  test('stores conditions, immunizations, exposures and the latest label', async () => {
     const writes: TwinWrite[] = [
       patient('MRN-1'),
       { type: 'condition', patient: ref, sourceId: 'c1', system: 'snomed', code: '44054006', onset: day(10), abatement: null },
@@ -75,7 +75,7 @@ export function recordContract(h: HarnessRef): void {
     expect((await s.counts()).conditions).toBe(2);
   });
 
-  it('moves a record to another patient when its source now names that patient', async () => {
+  test('moves a record to another patient when its source now names that patient', async () => {
     await h.store.apply([patient('MRN-1'), patient('MRN-2'), hr('MRN-1', 'o1', day(1))]);
     expect(await h.store.apply([hr('MRN-2', 'o1', day(1))])).toEqual([{ status: 'updated' }]);
     const s = await h.again();
@@ -83,7 +83,7 @@ export function recordContract(h: HarnessRef): void {
     expect((await s.getTwin(s.pidFor('MRN-2')))?.observations).toHaveLength(1);
   });
 
-  it('advances a change sequence per changed patient; duplicates change nothing', async () => {
+  test('advances a change sequence per changed patient; duplicates change nothing', async () => {
     const start = await h.store.changedSince(0);
     expect(start).toEqual({ changes: [], seq: 0 });
     await h.store.apply([patient('MRN-1'), patient('MRN-2')]);
@@ -98,7 +98,7 @@ export function recordContract(h: HarnessRef): void {
     expect(next.seq).toBeGreaterThan(first.seq);
   });
 
-  it('notifies change listeners after commit, isolates a throwing listener, and stops after unsubscribe', async () => {
+  test('notifies change listeners after commit, isolates a throwing listener, and stops after unsubscribe', async () => {
     const seen: PatientChange[][] = [];
     const off = h.store.onChange((c) => void seen.push([...c]));
     h.store.onChange(() => {

@@ -1,6 +1,6 @@
 /** The SQLite primitives behind the shared write algorithm ({@link applyWrites}). */
 import { aliasKey, hospitalKey, type ApplyBackend } from '../apply';
-import { RECORD_TABLES, type RecordContent, type RecordType } from '../records';
+import { RECORD_TABLES, type RecordType } from '../records';
 import type { PatientChange, TwinSex } from '../store-types';
 import type { SqlContext } from './context';
 
@@ -39,7 +39,7 @@ export function sqliteBackend(c: SqlContext): ApplyBackend {
     },
     updateRecord: ({ type, key, pid, content }) => {
       const sql = `UPDATE ${table(type)} SET pid = ?, ${cols(type).map((n) => `${n} = ?`).join(', ')} WHERE source_key = ?`;
-      c.stmt(sql).run(pid, ...(content as RecordContent as unknown[]), key);
+      c.stmt(sql).run(pid, ...(content as unknown[]), key);
     },
     appendAudit: (e) => {
       c.stmt('INSERT INTO audit (at, action, pid, detail) VALUES (?, ?, ?, ?)').run(e.at, e.action, e.pid, JSON.stringify(e.detail));

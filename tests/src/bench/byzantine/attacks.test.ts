@@ -13,12 +13,12 @@ describe('attack transforms', () => {
   const base = f32([1, 2, -1]);
   const trained = f32([1.5, 1, -1]); // delta (0.5, −1, 0)
 
-  it('sign flip ×10 sends base − 10·delta', () => {
+  test('sign flip ×10 sends base − 10·delta', () => {
     close(signFlip(base, trained), [1 - 5, 2 + 10, -1]);
     close(signFlip(base, trained, 2), [0, 4, -1]);
   });
 
-  it('label flip turns every 0 into 1 and back, keeping the features', () => {
+  test('label flip turns every 0 into 1 and back, keeping the features', () => {
     const split: Split = { x: f32([1, 2, 3, 4]), y: f32([0, 1]), n: 2, d: 2 };
     const flipped = flipLabels(split);
     expect(Array.from(flipped.y)).toEqual([1, 0]);
@@ -26,7 +26,7 @@ describe('attack transforms', () => {
     expect(Array.from(split.y)).toEqual([0, 1]);
   });
 
-  it('gaussian noise has the norm of the real update, another direction, and is reproducible by seed', () => {
+  test('gaussian noise has the norm of the real update, another direction, and is reproducible by seed', () => {
     const a = gaussianLike(base, trained, new SeededRandom(7));
     expect(deltaNorm(base, a)).toBeCloseTo(deltaNorm(base, trained), 5);
     expect(Array.from(a)).not.toEqual(Array.from(trained));
@@ -34,7 +34,7 @@ describe('attack transforms', () => {
     expect(Array.from(gaussianLike(base, trained, new SeededRandom(8)))).not.toEqual(Array.from(a));
   });
 
-  it('a little is enough sends base + mean − z·std of the simulated deltas, per coordinate', () => {
+  test('a little is enough sends base + mean − z·std of the simulated deltas, per coordinate', () => {
     const sims = [f32([2, 2, -1]), f32([4, 2, 0]), f32([3, 2, 1])]; // deltas (1,0,0), (3,0,1), (2,0,2)
     // mean (2, 0, 1); sample std (1, 0, 1)
     close(littleIsEnough(base, sims, 1), [1 + 2 - 1, 2, -1 + 1 - 1]);
@@ -42,7 +42,7 @@ describe('attack transforms', () => {
     expect(() => littleIsEnough(base, [sims[0]!])).toThrow();
   });
 
-  it('bootstrap resamples whole rows', () => {
+  test('bootstrap resamples whole rows', () => {
     const split: Split = { x: f32([0, 0, 1, 1, 2, 2]), y: f32([0, 1, 0]), n: 3, d: 2 };
     const b = bootstrap(split, new SeededRandom(3));
     expect(b.n).toBe(3);
@@ -73,7 +73,7 @@ function fakeOps(step: readonly number[], created: CreateTrainerOptions[]): Mode
         dispose: () => undefined,
       };
     },
-    evaluate: async () => ({ n: 1, accuracy: 0.5, auc: 0.5, loss: 1, brier: 0.25 }) as never,
+    evaluate: async () => ({ n: 1, accuracy: 0.5, auc: 0.5, loss: 1, brier: 0.25 }),
   };
 }
 
@@ -83,7 +83,7 @@ describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
   const weights = { layout: [{ name: 'w', shape: [3] }], data: f32([1, 1, 1]) } as never;
   const step = [0.1, -0.2, 0.3];
 
-  it.each(ATTACKS)('%s changes the update the site sends and keeps its real example count', async (attack) => {
+  test.each(ATTACKS)('%s changes the update the site sends and keeps its real example count', async (attack) => {
     const created: CreateTrainerOptions[] = [];
     const honest = await fakeOps(step, []).createTrainer(options);
     const real = await honest.trainRound({ weights });
@@ -120,7 +120,7 @@ describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
     trainer.dispose();
   });
 
-  it('excludedOps trains, then sends the base unchanged with one example (the "attacker dropped" reference)', async () => {
+  test('excludedOps trains, then sends the base unchanged with one example (the "attacker dropped" reference)', async () => {
     const created: CreateTrainerOptions[] = [];
     const trainer = await excludedOps(fakeOps(step, created)).createTrainer(options);
     const sent = await trainer.trainRound({ weights });
@@ -133,12 +133,12 @@ describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
     trainer.dispose();
   });
 
-  it('evaluation goes to the real operations', async () => {
+  test('evaluation goes to the real operations', async () => {
     const ops = attackingOps({ attack: 'sign-flip', seed: 1, inner: fakeOps(step, []) });
     await expect(ops.evaluate({} as never)).resolves.toMatchObject({ accuracy: 0.5 });
   });
 
-  it('measuringOps records the norm of every honest update and sends it unchanged', async () => {
+  test('measuringOps records the norm of every honest update and sends it unchanged', async () => {
     const sink: number[] = [];
     const trainer = await measuringOps(sink, fakeOps(step, [])).createTrainer(options);
     const r = await trainer.trainRound({ weights });
@@ -147,7 +147,7 @@ describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
     expect(sink[0]).toBeCloseTo(1.2 * Math.hypot(...step), 5);
   });
 
-  it('observingOps shows the update as sent (after an attack it wraps) and changes nothing', async () => {
+  test('observingOps shows the update as sent (after an attack it wraps) and changes nothing', async () => {
     const seen: Array<{ base: number[]; sent: number[] }> = [];
     const ops = observingOps(attackingOps({ attack: 'sign-flip', seed: 1, inner: fakeOps(step, []) }), (b, s) => seen.push({ base: Array.from(b), sent: Array.from(s) }));
     const trainer = await ops.createTrainer(options);
@@ -162,7 +162,7 @@ describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
 });
 
 describe('deltaCosine', () => {
-  it('is the cosine of the two deltas from the base, 0 for a zero delta', () => {
+  test('is the cosine of the two deltas from the base, 0 for a zero delta', () => {
     const base = f32([1, 1]);
     expect(deltaCosine(base, f32([2, 1]), f32([1, 3]))).toBeCloseTo(0, 10);
     expect(deltaCosine(base, f32([2, 2]), f32([3, 3]))).toBeCloseTo(1, 6);

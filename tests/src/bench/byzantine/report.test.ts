@@ -28,7 +28,7 @@ describe('byzantine summary', () => {
   ];
   const runs = table.flatMap(([config, scenario, seed1, seed2]) => [run(config, scenario, 1, seed1), run(config, scenario, 2, seed2)]);
 
-  it('compares every cell with clean FedAvg and judges the best configuration per attack against 0.03', () => {
+  test('compares every cell with clean FedAvg and judges the best configuration per attack against 0.03', () => {
     const s = summarise(runs, configs, scenarios);
     expect(s.cleanFedAvg.accuracy).toBeCloseTo(0.69, 10);
     expect(s.cleanFedAvg.auc).toBeCloseTo(0.8, 10);
@@ -44,7 +44,7 @@ describe('byzantine summary', () => {
     expect(s.recommended).toEqual({ config: 'median', worst: expect.closeTo(0.6, 10), worstScenario: 'gaussian' });
   });
 
-  it('averages the round-1 geometry over seeds, one run per seed and scenario', () => {
+  test('averages the round-1 geometry over seeds, one run per seed and scenario', () => {
     const g = summarise(runs, configs, scenarios).firstRound;
     expect(g.map((x) => x.scenario)).toEqual(scenarios);
     expect(g[0]).toEqual({ scenario: 'none', norms: [1.5, 1, 1, 1], cosines: [0.8, 0, 0, 0, 0, 0], seeds: 2 });
@@ -53,7 +53,7 @@ describe('byzantine summary', () => {
     expect(md).toMatch(/\| sign-flip \| 1\.500 \| 1\.000 \| 1\.000 \| 1\.000 \| −0\.60 \| \+0\.00 \|/);
   });
 
-  it('fails an attack no configuration survives', () => {
+  test('fails an attack no configuration survives', () => {
     const worse = runs.map((r) => (r.config === 'median' && r.scenario === 'sign-flip' ? { ...r, accuracy: r.accuracy.map((a) => a - 0.05) } : r));
     const v = summarise(worse, configs, scenarios).verdicts.find((x) => x.scenario === 'sign-flip')!;
     expect(v.pass).toBe(false);
@@ -62,7 +62,7 @@ describe('byzantine summary', () => {
     expect(md).toMatch(/Not reached: sign-flip\./);
   });
 
-  it('reports the ceiling (attacker excluded) apart from the attacks, and says what a missed attack would need', () => {
+  test('reports the ceiling (attacker excluded) apart from the attacks, and says what a missed attack would need', () => {
     const withCeiling = [...runs, { ...run('fedavg', 'excluded', 1, 0.67), firstRound: undefined }, { ...run('fedavg', 'excluded', 2, 0.65), firstRound: undefined }];
     const worse = withCeiling.map((r) => (r.config === 'median' && r.scenario === 'sign-flip' ? { ...r, accuracy: r.accuracy.map((a) => a - 0.05) } : r));
     const s = summarise(worse, configs, scenarios);

@@ -43,7 +43,7 @@ describe('Byzantine bench wiring (real site runners over loopback)', () => {
     await consortium?.close();
   });
 
-  it('a sign-flipping Cleveland moves the published FedAvg model by exactly its weighted, flipped ×10 update', async () => {
+  test('a sign-flipping Cleveland moves the published FedAvg model by exactly its weighted, flipped ×10 update', async () => {
     const fedavg = CONFIGS.find((c) => c.key === 'fedavg')!;
     const plan = { ...byzantinePlan(fedavg, 42), rounds: 1 };
     const published = async (ops: ModelOps | undefined): Promise<Float32Array> => {

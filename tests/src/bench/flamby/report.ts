@@ -23,7 +23,7 @@ export function flambyMarkdown(result: FlambyBenchResult, meta: Record<string, s
     ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`),
     '',
     'Accuracy of the final model on each center\'s own test rows (0 Cleveland n=104, 1 Hungarian n=89, 2 Switzerland n=16, 3 VA n=45), ' +
-      `mean over seeds ${result.seeds.join(', ')}; "avg" is the unweighted 4-center average (FLamby\'s bar). ` +
+      `mean over seeds ${result.seeds.join(', ')}; "avg" is the unweighted 4-center average (FLamby's bar). ` +
       '"FLamby" is the published mean over seeds 42–46 (BENCHMARK.md §4). AUC is the mean ROC-AUC over the four centers. ' +
       '"rounds→final" is the first round from which the 4-center average accuracy stays within 0.01 of its final value (seed-mean curve).',
     '',

@@ -4,7 +4,7 @@ import { roundsToFinal, seedMatch, summarise, type SeedResult } from './summary'
 const result = (method: string, seed: number, accuracy: number[], curve?: number[]): SeedResult => ({ method, seed, accuracy, auc: [0.8, 0.7, Number.NaN, 0.6], seconds: 1, ...(curve ? { curve } : {}) });
 
 describe('FLamby published numbers', () => {
-  it('reproduce BENCHMARK.md §4 means', () => {
+  test('reproduce BENCHMARK.md §4 means', () => {
     expect(published('Pooled')!.average).toBeCloseTo(0.7353, 4);
     expect(published('FedAvg')!.average).toBeCloseTo(0.6850, 4);
     expect(published('Scaffold')!.average).toBeCloseTo(0.6840, 4);
@@ -17,7 +17,7 @@ describe('FLamby published numbers', () => {
 });
 
 describe('roundsToFinal', () => {
-  it('is the first round from which the curve stays within 0.01 of its end', () => {
+  test('is the first round from which the curve stays within 0.01 of its end', () => {
     expect(roundsToFinal([0.5, 0.6, 0.7, 0.705, 0.71])).toBe(3);
     expect(roundsToFinal([0.7, 0.5, 0.71])).toBe(3);
     expect(roundsToFinal([0.7, 0.705, 0.71])).toBe(1);
@@ -27,7 +27,7 @@ describe('roundsToFinal', () => {
 });
 
 describe('summarise', () => {
-  it('averages seeds and judges the row against its tolerance band', () => {
+  test('averages seeds and judges the row against its tolerance band', () => {
     const row = summarise('FedAvg', [result('FedAvg', 42, [0.7, 0.7, 0.7, 0.7], [0.5, 0.7]), result('FedAvg', 43, [0.8, 0.6, 0.6, 0.6], [0.6, 0.7])], { flamby: 'FedAvg', tolerance: 0.03 });
     expect(row.perCentre.map((x) => +x.toFixed(6))).toEqual([0.75, 0.65, 0.65, 0.65]);
     expect(row.average).toBeCloseTo(0.675, 10);
@@ -39,7 +39,7 @@ describe('summarise', () => {
     expect(row.seeds).toEqual([42, 43]);
   });
 
-  it('fails outside the band, has no verdict without a tolerance, and holds our rows to at least Pooled − 0.01', () => {
+  test('fails outside the band, has no verdict without a tolerance, and holds our rows to at least Pooled − 0.01', () => {
     expect(summarise('Scaffold', [result('Scaffold', 42, [0.72, 0.72, 0.72, 0.72])], { flamby: 'Scaffold', tolerance: 0.03 }).pass).toBe(false);
     expect(summarise('Cyclic', [result('Cyclic', 42, [0.9, 0.9, 0.9, 0.9])], { flamby: 'Cyclic' }).pass).toBeNull();
     const ours = (acc: number) => summarise('Ours', [result('Ours', 42, [acc, acc, acc, acc])], { flamby: 'Pooled', tolerance: 0.01, atLeast: true });
@@ -50,7 +50,7 @@ describe('summarise', () => {
 });
 
 describe('seedMatch', () => {
-  it('counts (seed, center) cells with the same number of correct test rows as FLamby, seed for seed', () => {
+  test('counts (seed, center) cells with the same number of correct test rows as FLamby, seed for seed', () => {
     const theirs42 = FLAMBY_ACCURACY['FedAvg']![0]!;
     const theirs43 = FLAMBY_ACCURACY['FedAvg']![1]!;
     // seed 42 identical (up to FLamby's 6-digit rounding); seed 43 one more Cleveland row right; seed 99 not run by FLamby.

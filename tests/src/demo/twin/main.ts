@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
       const rep = (await site(['ingest', 'fhir', String(out.fhirFile), '--data-dir', dirOf(h)], `ingest ${h.name}`)).find((l) => l.type === 'ingest')!;
       const acc = rep.accepted as Record<string, number>;
       const total = Object.values(acc).reduce((a, b) => a + b, 0);
-      console.log(`  ${h.name.padEnd(20)} ${String(total).padStart(6)} records (${acc.patients} patients, ${acc.observations} observations, ${acc.conditions} conditions) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${rep.rejectedCount} rejected`);
+      console.log(`  ${h.name.padEnd(20)} ${String(total).padStart(6)} records (${acc.patients} patients, ${acc.observations} observations, ${acc.conditions} conditions) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${String(rep.rejectedCount)} rejected`);
     }
 
     // 3. Wearable streams into each site's local, authenticated endpoint (twins update as samples arrive).

@@ -65,7 +65,7 @@ export class Tally {
     if (c.transport === 'http' && c.route && c.method === c.route.method.toUpperCase()) bump(this.byRoute, c.route.key);
     bump(this.byStatus, status);
     if (o.code) bump(this.byCode, o.code);
-    bump(this.byStage, stageOf(c, o) as never);
+    bump(this.byStage, stageOf(c, o));
     const per = this.routeStatuses.get(c.target) ?? new Map<string, number>();
     bump(per, status);
     this.routeStatuses.set(c.target, per);
@@ -81,7 +81,7 @@ export class Tally {
     const lines = [
       `requests: ${this.total}`,
       `by status: ${sorted(this.byStatus)}`,
-      `by stage: ${sorted(this.byStage as Map<string, number>)}`,
+      `by stage: ${sorted(this.byStage)}`,
       `by code: ${sorted(this.byCode)}`,
       ...Object.entries(extra).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
       'by target:',

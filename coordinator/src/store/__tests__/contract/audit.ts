@@ -1,5 +1,5 @@
 /** Contract: the hash-chained audit log — chaining, writes that append in the same step, signed heads, verification. */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { AUDIT_GENESIS, auditEntryHash, generateIdentity, signAuditHead } from '@twinfed/shared';
 import { verifyStoreAudit } from '../../../audit/verify';
 import type { NewAuditEntry, Store } from '../../types';
@@ -16,7 +16,7 @@ export function auditContract(h: HarnessRef): void {
   const signer = (head: { seq: number; headHash: string; at: string }) => signAuditHead(head, key.sign.secretKey);
 
   describe('audit chain', () => {
-    it('chains entries: seq from 1, prevHash is the previous hash, hash covers the entry', async () => {
+    test('chains entries: seq from 1, prevHash is the previous hash, hash covers the entry', async () => {
       for (let i = 1; i <= 4; i++) await h.store.appendAudit(entry('a', `s${i}`, i));
       const s = await h.again();
       const all = await s.listAudit({ limit: 100 });
@@ -30,7 +30,7 @@ export function auditContract(h: HarnessRef): void {
       expect(await s.auditSequenceEnd()).toBe(4);
     });
 
-    it('identity writes append their entry only when they take effect', async () => {
+    test('identity writes append their entry only when they take effect', async () => {
       await h.store.createApiToken({ id: 'tok-1', name: 'ops', role: 'operator', tokenHash: 'h-1', createdAt: t(0) }, entry('token.create', 'tok-1'));
       await expect(h.store.createApiToken({ id: 'tok-1', name: 'x', role: 'operator', tokenHash: 'h-2', createdAt: t(0) }, entry('token.create', 'dup'))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
       expect(await h.store.revokeApiToken('tok-1', t(1), entry('token.revoke', 'tok-1'))).toBe(true);
@@ -46,7 +46,7 @@ export function auditContract(h: HarnessRef): void {
       expect((await verifyStoreAudit(s, key.sign.publicKey)).ok).toBe(true);
     });
 
-    it('federation, round and publish writes append in the same step; a failed CAS appends nothing', async () => {
+    test('federation, round and publish writes append in the same step; a failed CAS appends nothing', async () => {
       await h.store.createFederation(federation('fed-1'), entry('federation.create', 'fed-1'));
       await expect(h.store.createFederation(federation('fed-1'), entry('federation.create', 'dup'))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
       await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8), audit: entry('version.publish', 'v0'), signAuditHead: signer });
@@ -67,7 +67,7 @@ export function auditContract(h: HarnessRef): void {
       expect(await verifyStoreAudit(s, key.sign.publicKey)).toMatchObject({ ok: true, entries: 5, heads: 2, lastSignedHead: { seq: 5 } });
     });
 
-    it('a head that does not verify under the coordinator key is reported', async () => {
+    test('a head that does not verify under the coordinator key is reported', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8), audit: entry('version.publish', 'v0'), signAuditHead: signer });
       const report = await verifyStoreAudit(await h.again(), generateIdentity().sign.publicKey);

@@ -1,10 +1,10 @@
 /** Contract: federations and the round compare-and-set. */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { federation, type HarnessRef, round, seedFederation, t } from './fixtures';
 
 export function federationContract(h: HarnessRef): void {
   describe('federations', () => {
-    it('creates with defaults, round-trips the plan and lists in creation order', async () => {
+    test('creates with defaults, round-trips the plan and lists in creation order', async () => {
       const created = await h.store.createFederation(federation('fed-b', t(5)));
       expect(created).toEqual({
         ...federation('fed-b', t(5)), state: 'running', updatedAt: t(5), currentRound: 0, latestVersionId: null,
@@ -18,7 +18,7 @@ export function federationContract(h: HarnessRef): void {
       expect((await s.listFederations()).map((f) => f.id)).toEqual(['fed-a', 'fed-b']);
     });
 
-    it('patches only the given fields', async () => {
+    test('patches only the given fields', async () => {
       const before = await h.store.createFederation(federation('fed-1'));
       const patched = await h.store.updateFederation('fed-1', { currentRound: 2, updatedAt: t(50), state: undefined });
       expect(patched).toEqual({ ...before, currentRound: 2, updatedAt: t(50) });
@@ -32,7 +32,7 @@ export function federationContract(h: HarnessRef): void {
   });
 
   describe('rounds', () => {
-    it('creates with defaults, rejects unknown federations and duplicates, lists by number', async () => {
+    test('creates with defaults, rejects unknown federations and duplicates, lists by number', async () => {
       await h.store.createFederation(federation('fed-1'));
       const r3 = await h.store.createRound(round('fed-1', 3));
       expect(r3).toEqual({ ...round('fed-1', 3), state: 'open', closedAt: null, failureReason: null, versionId: null });
@@ -48,7 +48,7 @@ export function federationContract(h: HarnessRef): void {
       expect(await s.listRounds('nope')).toEqual([]);
     });
 
-    it('transitions only from an expected state (compare-and-set)', async () => {
+    test('transitions only from an expected state (compare-and-set)', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const moved = await h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'collecting' });
       expect(moved?.state).toBe('collecting');
@@ -64,7 +64,7 @@ export function federationContract(h: HarnessRef): void {
       expect(await (await h.again()).getRound('fed-1', 1)).toEqual(failed);
     });
 
-    it('patches deadline, selection and client config during a transition', async () => {
+    test('patches deadline, selection and client config during a transition', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const next = await h.store.transitionRound({
         federationId: 'fed-1', round: 1, from: ['open'], to: 'collecting',
@@ -74,7 +74,7 @@ export function federationContract(h: HarnessRef): void {
       expect(await h.store.getRound('fed-1', 1)).toEqual(next);
     });
 
-    it('concurrent transitions from the same state: exactly one wins', async () => {
+    test('concurrent transitions from the same state: exactly one wins', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const results = await Promise.all([
         h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'aggregating' }),

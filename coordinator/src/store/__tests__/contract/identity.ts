@@ -1,10 +1,10 @@
 /** Contract: API tokens, invitations, enrollment, sites, nonces. */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { type HarnessRef, site, t } from './fixtures';
 
 export function identityContract(h: HarnessRef): void {
   describe('api tokens', () => {
-    it('creates, finds by hash, lists in creation order and revokes once', async () => {
+    test('creates, finds by hash, lists in creation order and revokes once', async () => {
       const created = await h.store.createApiToken({ id: 'tok-2', name: 'ops', role: 'operator', tokenHash: 'h2', createdAt: t(2) });
       expect(created).toEqual({ id: 'tok-2', name: 'ops', role: 'operator', tokenHash: 'h2', createdAt: t(2), revokedAt: null });
       await h.store.createApiToken({ id: 'tok-1', name: 'res', role: 'researcher', tokenHash: 'h1', createdAt: t(1) });
@@ -18,7 +18,7 @@ export function identityContract(h: HarnessRef): void {
       expect((await s.listApiTokens()).map((x) => x.id)).toEqual(['tok-1', 'tok-2']);
     });
 
-    it('rejects a duplicate id or token hash', async () => {
+    test('rejects a duplicate id or token hash', async () => {
       await h.store.createApiToken({ id: 'a', name: 'a', role: 'operator', tokenHash: 'ha', createdAt: t(0) });
       await expect(
         h.store.createApiToken({ id: 'a', name: 'b', role: 'operator', tokenHash: 'hb', createdAt: t(0) }),
@@ -34,7 +34,7 @@ export function identityContract(h: HarnessRef): void {
     const invite = (id: string, tokenHash: string, expiresAt = t(600)) =>
       h.store.createInvitation({ id, siteName: `site ${id}`, tokenHash, createdAt: t(0), expiresAt });
 
-    it('creates invitations unused and rejects duplicates', async () => {
+    test('creates invitations unused and rejects duplicates', async () => {
       expect(await invite('inv-1', 'th-1')).toEqual({
         id: 'inv-1', siteName: 'site inv-1', tokenHash: 'th-1', createdAt: t(0), expiresAt: t(600), usedAt: null, siteId: null,
       });
@@ -43,7 +43,7 @@ export function identityContract(h: HarnessRef): void {
       expect(await h.store.listInvitations()).toHaveLength(1);
     });
 
-    it('a token enrolls exactly one site, once', async () => {
+    test('a token enrolls exactly one site, once', async () => {
       await invite('inv-1', 'th-1');
       const enrolled = await h.store.enrollSite({ tokenHash: 'th-1', now: t(10), site: site('site-a', t(10)) });
       expect(enrolled).toEqual({ ...site('site-a', t(10)), revokedAt: null, lastSeenAt: null, missedRounds: 0 });
@@ -54,7 +54,7 @@ export function identityContract(h: HarnessRef): void {
       expect(await s.listInvitations()).toEqual([expect.objectContaining({ usedAt: t(10), siteId: 'site-a' })]);
     });
 
-    it('refuses unknown and expired tokens without writing', async () => {
+    test('refuses unknown and expired tokens without writing', async () => {
       await invite('inv-1', 'th-1', t(100));
       expect(await h.store.enrollSite({ tokenHash: 'other', now: t(10), site: site('x') })).toBeNull();
       expect(await h.store.enrollSite({ tokenHash: 'th-1', now: t(100), site: site('y') })).toBeNull();
@@ -64,7 +64,7 @@ export function identityContract(h: HarnessRef): void {
       expect(await h.store.enrollSite({ tokenHash: 'th-1', now: t(99), site: site('w') })).not.toBeNull();
     });
 
-    it('concurrent use of one token: exactly one enrollment succeeds', async () => {
+    test('concurrent use of one token: exactly one enrollment succeeds', async () => {
       await invite('inv-1', 'th-1');
       const attempts = Array.from({ length: 8 }, (_, i) =>
         h.store.enrollSite({ tokenHash: 'th-1', now: t(10), site: site(`site-${i}`) }),
@@ -74,7 +74,7 @@ export function identityContract(h: HarnessRef): void {
       expect(await h.store.listSites()).toHaveLength(1);
     });
 
-    it('a taken site id rejects ALREADY_EXISTS and leaves the token usable', async () => {
+    test('a taken site id rejects ALREADY_EXISTS and leaves the token usable', async () => {
       await invite('inv-1', 'th-1');
       await invite('inv-2', 'th-2');
       await h.store.enrollSite({ tokenHash: 'th-1', now: t(10), site: site('site-a') });
@@ -85,7 +85,7 @@ export function identityContract(h: HarnessRef): void {
       expect(await h.store.enrollSite({ tokenHash: 'th-2', now: t(12), site: site('site-b') })).not.toBeNull();
     });
 
-    it('public keys are unique across sites, revoked ones included: KEY_IN_USE leaves the token usable', async () => {
+    test('public keys are unique across sites, revoked ones included: KEY_IN_USE leaves the token usable', async () => {
       for (const n of [1, 2, 3, 4]) await invite(`inv-${n}`, `th-${n}`);
       await h.store.enrollSite({ tokenHash: 'th-1', now: t(10), site: site('site-a') });
       const keyInUse = { code: 'KEY_IN_USE' };
@@ -106,7 +106,7 @@ export function identityContract(h: HarnessRef): void {
       await h.store.enrollSite({ tokenHash: `th-${id}`, now: at, site: site(id, at) });
     }
 
-    it('revokes (first time wins), touches and counts missed rounds', async () => {
+    test('revokes (first time wins), touches and counts missed rounds', async () => {
       await enroll('site-b', t(1));
       await enroll('site-a', t(2));
       expect((await h.store.revokeSite('site-b', t(20)))?.revokedAt).toBe(t(20));
@@ -125,7 +125,7 @@ export function identityContract(h: HarnessRef): void {
   });
 
   describe('nonces', () => {
-    it('rejects a replay until the nonce expires, per site', async () => {
+    test('rejects a replay until the nonce expires, per site', async () => {
       const use = (siteId: string, nonce: string, now: string, expiresAt = t(300)) =>
         h.store.useNonce({ siteId, nonce, expiresAt, now });
       expect(await use('site-a', 'n1', t(0))).toBe(true);
@@ -137,14 +137,14 @@ export function identityContract(h: HarnessRef): void {
       expect(await s.useNonce({ siteId: 'site-a', nonce: 'n1', expiresAt: t(900), now: t(500) })).toBe(false);
     });
 
-    it('concurrent use of one nonce: exactly one succeeds', async () => {
+    test('concurrent use of one nonce: exactly one succeeds', async () => {
       const results = await Promise.all(
         Array.from({ length: 6 }, () => h.store.useNonce({ siteId: 's', nonce: 'n', expiresAt: t(60), now: t(0) })),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
-    it('prunes expired nonces only', async () => {
+    test('prunes expired nonces only', async () => {
       await h.store.useNonce({ siteId: 's', nonce: 'old', expiresAt: t(10), now: t(0) });
       await h.store.useNonce({ siteId: 's', nonce: 'edge', expiresAt: t(20), now: t(0) });
       await h.store.useNonce({ siteId: 's', nonce: 'live', expiresAt: t(30), now: t(0) });

@@ -1,10 +1,10 @@
 /** Contract: audit log, copy isolation, JSON semantics, health and close. */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { bytes, evaluation, federation, type HarnessRef, round, seedFederation, site, t, update, version } from './fixtures';
 
 export function lifecycleContract(h: HarnessRef): void {
   describe('audit log', () => {
-    it('assigns increasing seq and pages by afterSeq, limit and order', async () => {
+    test('assigns increasing seq and pages by afterSeq, limit and order', async () => {
       const first = await h.store.appendAudit({ at: t(1), actor: 'op', action: 'site.revoke', subject: 's1', detail: { why: 'lost key' } });
       expect(first).toEqual({ seq: first.seq, at: t(1), actor: 'op', action: 'site.revoke', subject: 's1', detail: { why: 'lost key' }, prevHash: first.prevHash, hash: first.hash });
       for (let i = 2; i <= 5; i++) await h.store.appendAudit({ at: t(i), actor: 'op', action: 'a', subject: `s${i}`, detail: { i } });
@@ -23,7 +23,7 @@ export function lifecycleContract(h: HarnessRef): void {
   });
 
   describe('copy isolation and JSON semantics', () => {
-    it('callers cannot change stored records through inputs or outputs', async () => {
+    test('callers cannot change stored records through inputs or outputs', async () => {
       const f = federation('fed-1');
       await h.store.createFederation(f);
       (f.plan as { rounds: number }).rounds = 99;
@@ -65,7 +65,7 @@ export function lifecycleContract(h: HarnessRef): void {
       expect((await h.store.listEvaluations('v0'))[0]?.metrics).toEqual({ auc: 0.8, brier: 0.2 });
     });
 
-    it('returned records are not shared between calls', async () => {
+    test('returned records are not shared between calls', async () => {
       await h.store.createInvitation({ id: 'i', siteName: 'a', tokenHash: 'th', createdAt: t(0), expiresAt: t(99) });
       const s = await h.store.enrollSite({ tokenHash: 'th', now: t(1), site: site('site-a') });
       if (s) s.revokedAt = t(2);
@@ -73,7 +73,7 @@ export function lifecycleContract(h: HarnessRef): void {
       expect(await h.store.getSite('site-a')).toMatchObject({ revokedAt: null, missedRounds: 0 });
     });
 
-    it('stores JSON as JSON: undefined members vanish, extra record fields are not kept', async () => {
+    test('stores JSON as JSON: undefined members vanish, extra record fields are not kept', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const u = { ...update('fed-1', 1, 'site-a'), metrics: { loss: 0.1, note: undefined, nested: [1, { a: null }] }, extra: 1 };
       await h.store.putUpdate(u);
@@ -84,7 +84,7 @@ export function lifecycleContract(h: HarnessRef): void {
   });
 
   describe('health and close', () => {
-    it('is healthy while open; after close every call rejects NOT_READY', async () => {
+    test('is healthy while open; after close every call rejects NOT_READY', async () => {
       expect(await h.store.health()).toBe(true);
       await h.store.close();
       await h.store.close();

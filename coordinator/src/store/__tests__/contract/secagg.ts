@@ -1,5 +1,5 @@
 /** Contract: insert-once secure-aggregation messages per (federation, round, site, kind) and each round's fixed cohort. */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import type { SecaggKind, SecaggMessageRecord } from '../../types';
 import { type HarnessRef, seedFederation, t } from './fixtures';
 
@@ -9,7 +9,7 @@ const message = (federationId: string, round: number, siteId: string, kind: Seca
 
 export function secaggContract(h: HarnessRef): void {
   describe('secure aggregation messages', () => {
-    it.each<SecaggKind>(['shares', 'consistency', 'reveal'])('%s: accepts once, then duplicate (same payload) or conflict (other payload), keeping the first', async (kind) => {
+    test.each<SecaggKind>(['shares', 'consistency', 'reveal'])('%s: accepts once, then duplicate (same payload) or conflict (other payload), keeping the first', async (kind) => {
       await seedFederation(h.store, 'fed-1', 1);
       const a = message('fed-1', 1, 'site-a', kind);
       expect(await h.store.putSecaggMessage(a)).toEqual({ status: 'accepted' });
@@ -20,7 +20,7 @@ export function secaggContract(h: HarnessRef): void {
       expect(await s.putSecaggMessage({ ...a, payload: '{"later":1}' })).toEqual({ status: 'conflict', existing: a });
     });
 
-    it('keeps the two kinds independent for one site', async () => {
+    test('keeps the two kinds independent for one site', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const shares = message('fed-1', 1, 'site-a', 'shares', '{"shares":[1,2]}');
       const reveal = message('fed-1', 1, 'site-a', 'reveal', '{"reveal":[3]}');
@@ -33,7 +33,7 @@ export function secaggContract(h: HarnessRef): void {
       expect(await s.listSecaggMessages('fed-1', 1, 'reveal')).toEqual([reveal]);
     });
 
-    it('rejects an unknown round or federation, writing nothing', async () => {
+    test('rejects an unknown round or federation, writing nothing', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       await expect(h.store.putSecaggMessage(message('fed-1', 2, 'site-a', 'shares'))).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
       await expect(h.store.putSecaggMessage(message('nope', 1, 'site-a', 'reveal'))).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
@@ -41,7 +41,7 @@ export function secaggContract(h: HarnessRef): void {
       expect(await h.store.listSecaggMessages('nope', 1, 'reveal')).toEqual([]);
     });
 
-    it('lists one round and kind ordered by site id', async () => {
+    test('lists one round and kind ordered by site id', async () => {
       await seedFederation(h.store, 'fed-1', 2);
       await seedFederation(h.store, 'fed-2', 1);
       await h.store.putSecaggMessage(message('fed-1', 1, 'site-c', 'shares'));
@@ -60,7 +60,7 @@ export function secaggContract(h: HarnessRef): void {
       expect(await s.listSecaggMessages('fed-1', 3, 'shares')).toEqual([]);
     });
 
-    it('does not keep extra fields nor share records with callers', async () => {
+    test('does not keep extra fields nor share records with callers', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const m = { ...message('fed-1', 1, 'site-a', 'shares'), extra: 1 };
       await h.store.putSecaggMessage(m);
@@ -73,7 +73,7 @@ export function secaggContract(h: HarnessRef): void {
   });
 
   describe('secure aggregation cohort', () => {
-    it('is fixed once: the first record wins and later calls get it back unchanged', async () => {
+    test('is fixed once: the first record wins and later calls get it back unchanged', async () => {
       await seedFederation(h.store, 'fed-1', 2);
       expect(await h.store.getSecaggCohort('fed-1', 1)).toBeNull();
       const first = { federationId: 'fed-1', round: 1, siteIds: ['site-a', 'site-c'], fixedAt: t(150) };
@@ -87,7 +87,7 @@ export function secaggContract(h: HarnessRef): void {
       expect(await s.getSecaggCohort('nope', 1)).toBeNull();
     });
 
-    it('keeps siteIds as given (order, empty) per round', async () => {
+    test('keeps siteIds as given (order, empty) per round', async () => {
       await seedFederation(h.store, 'fed-1', 2);
       const one = { federationId: 'fed-1', round: 1, siteIds: ['site-b', 'site-a'], fixedAt: t(150) };
       const two = { federationId: 'fed-1', round: 2, siteIds: [], fixedAt: t(250) };
@@ -98,14 +98,14 @@ export function secaggContract(h: HarnessRef): void {
       expect(await s.getSecaggCohort('fed-1', 2)).toEqual(two);
     });
 
-    it('rejects an unknown round or federation', async () => {
+    test('rejects an unknown round or federation', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       await expect(h.store.fixSecaggCohort({ federationId: 'fed-1', round: 2, siteIds: ['site-a'], fixedAt: t(1) })).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
       await expect(h.store.fixSecaggCohort({ federationId: 'nope', round: 1, siteIds: ['site-a'], fixedAt: t(1) })).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
       expect(await h.store.getSecaggCohort('fed-1', 2)).toBeNull();
     });
 
-    it('concurrent fixes for one round: all get the same single record', async () => {
+    test('concurrent fixes for one round: all get the same single record', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const results = await Promise.all(
         [['site-a'], ['site-b'], ['site-c']].map((siteIds, i) => h.store.fixSecaggCohort({ federationId: 'fed-1', round: 1, siteIds, fixedAt: t(150 + i) })),
@@ -115,7 +115,7 @@ export function secaggContract(h: HarnessRef): void {
       expect(await h.store.getSecaggCohort('fed-1', 1)).toEqual(results[0]);
     });
 
-    it('callers cannot change the stored cohort through inputs or outputs', async () => {
+    test('callers cannot change the stored cohort through inputs or outputs', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const c = { federationId: 'fed-1', round: 1, siteIds: ['site-a', 'site-b'], fixedAt: t(150) };
       const out = await h.store.fixSecaggCohort(c);

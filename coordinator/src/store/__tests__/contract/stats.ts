@@ -1,12 +1,12 @@
 /** Contract: insert-once masked secure-sum contributions per (federation, site). */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { bytes, type HarnessRef, seedFederation } from './fixtures';
 
 const contribution = (federationId: string, siteId: string, fill = 1) => ({ federationId, siteId, masked: bytes(24, fill), createdAt: '2026-01-01T00:00:05.000Z' });
 
 export function statsContract(h: HarnessRef): void {
   describe('stats contributions', () => {
-    it('accepts once, then reports duplicate (same bytes) or conflict (other bytes) and keeps the first', async () => {
+    test('accepts once, then reports duplicate (same bytes) or conflict (other bytes) and keeps the first', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       const a = contribution('fed-1', 'site-a');
       expect(await h.store.putStatsContribution(a)).toEqual({ status: 'accepted' });
@@ -16,7 +16,7 @@ export function statsContract(h: HarnessRef): void {
       expect(await s.listStatsContributions('fed-1')).toEqual([a]);
     });
 
-    it('lists one federation ordered by site id and rejects an unknown federation', async () => {
+    test('lists one federation ordered by site id and rejects an unknown federation', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await seedFederation(h.store, 'fed-2', 0);
       await h.store.putStatsContribution(contribution('fed-1', 'site-c', 3));

@@ -1,10 +1,10 @@
 /** Contract: idempotent updates per (federation, round, site). */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { bytes, type HarnessRef, seedFederation, update } from './fixtures';
 
 export function updateContract(h: HarnessRef): void {
   describe('updates', () => {
-    it('inserts, then reports duplicate (same digest) or conflict (other digest) without overwriting', async () => {
+    test('inserts, then reports duplicate (same digest) or conflict (other digest) without overwriting', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const u = update('fed-1', 1, 'site-a', 'digest-1');
       expect(await h.store.putUpdate(u)).toEqual({ status: 'inserted' });
@@ -16,13 +16,13 @@ export function updateContract(h: HarnessRef): void {
       expect(await s.countUpdates('fed-1', 1)).toBe(1);
     });
 
-    it('rejects an update for an unknown round', async () => {
+    test('rejects an update for an unknown round', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       await expect(h.store.putUpdate(update('fed-1', 2, 'site-a'))).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
       await expect(h.store.putUpdate(update('nope', 1, 'site-a'))).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
     });
 
-    it('with acceptStates: refuses a closed round atomically but still recognises a retry', async () => {
+    test('with acceptStates: refuses a closed round atomically but still recognises a retry', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const accept = { acceptStates: ['open' as const, 'collecting' as const] };
       const a = update('fed-1', 1, 'site-a');
@@ -34,7 +34,7 @@ export function updateContract(h: HarnessRef): void {
       expect(await h.store.putUpdate(update('fed-1', 1, 'site-c'))).toEqual({ status: 'inserted' });
     });
 
-    it('lists by site id, with and without envelopes, per round', async () => {
+    test('lists by site id, with and without envelopes, per round', async () => {
       await seedFederation(h.store, 'fed-1', 2);
       const big = { ...update('fed-1', 1, 'site-c'), envelope: bytes(1 << 20, 3) };
       await h.store.putUpdate(big);

@@ -1,5 +1,5 @@
 /** Contract: atomic publication, the model registry, evaluations. */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import type { Store } from '../../types';
 import { bytes, evaluation, type HarnessRef, seedFederation, t, version } from './fixtures';
 
@@ -21,7 +21,7 @@ async function snapshot(store: Store) {
 
 export function versionContract(h: HarnessRef): void {
   describe('publishVersion', () => {
-    it('publishes an initial version: weights, strategy state, federation pointer', async () => {
+    test('publishes an initial version: weights, strategy state, federation pointer', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       const v0 = version('v0', 'fed-1', 0);
       expect(await h.store.publishVersion({ version: v0, weights: bytes(4096, 5), strategyState: bytes(16, 2) })).toEqual(v0);
@@ -33,7 +33,7 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.latestVersion('fed-1')).toEqual(v0);
     });
 
-    it('moves the round to published and patches the federation in the same step', async () => {
+    test('moves the round to published and patches the federation in the same step', async () => {
       await publishedBase(h.store);
       const v1 = version('v1', 'fed-1', 1, 'v0');
       const out = await h.store.publishVersion({
@@ -50,7 +50,7 @@ export function versionContract(h: HarnessRef): void {
       expect((await s.listVersions({ federationId: 'fed-1' })).map((v) => v.id)).toEqual(['v0', 'v1']);
     });
 
-    it('keeps an existing closedAt of the round', async () => {
+    test('keeps an existing closedAt of the round', async () => {
       await publishedBase(h.store, 'collecting');
       await h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['collecting'], to: 'aggregating', patch: { closedAt: t(150) } });
       await h.store.publishVersion({
@@ -60,7 +60,7 @@ export function versionContract(h: HarnessRef): void {
       expect((await h.store.getRound('fed-1', 1))?.closedAt).toBe(t(150));
     });
 
-    it('writes nothing when the round CAS fails', async () => {
+    test('writes nothing when the round CAS fails', async () => {
       await publishedBase(h.store, 'collecting');
       const before = await snapshot(h.store);
       const out = await h.store.publishVersion({
@@ -77,7 +77,7 @@ export function versionContract(h: HarnessRef): void {
       expect(await snapshot(s)).toEqual(before);
     });
 
-    it('concurrent publications for one round: exactly one wins', async () => {
+    test('concurrent publications for one round: exactly one wins', async () => {
       await publishedBase(h.store);
       const round = { federationId: 'fed-1', round: 1, from: ['aggregating' as const] };
       const results = await Promise.all(
@@ -89,7 +89,7 @@ export function versionContract(h: HarnessRef): void {
       expect((await h.store.getRound('fed-1', 1))?.versionId).toBe(winners[0]?.id);
     });
 
-    it('rejects a duplicate version id or an unknown federation, writing nothing', async () => {
+    test('rejects a duplicate version id or an unknown federation, writing nothing', async () => {
       await publishedBase(h.store);
       const before = await snapshot(h.store);
       await expect(
@@ -104,7 +104,7 @@ export function versionContract(h: HarnessRef): void {
       expect(await snapshot(h.store)).toEqual(before);
     });
 
-    it('strategy state: null deletes, undefined keeps', async () => {
+    test('strategy state: null deletes, undefined keeps', async () => {
       await publishedBase(h.store);
       await h.store.publishVersion({ version: version('v1', 'fed-1', 1, 'v0'), weights: bytes(8) });
       expect(await h.store.getStrategyState('fed-1')).toEqual(bytes(3, 1));
@@ -114,7 +114,7 @@ export function versionContract(h: HarnessRef): void {
   });
 
   describe('registry reads and evaluations', () => {
-    it('lists versions in publication order across federations; unknown ids are null', async () => {
+    test('lists versions in publication order across federations; unknown ids are null', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await seedFederation(h.store, 'fed-2', 0);
       await h.store.publishVersion({ version: version('z', 'fed-2', 0), weights: bytes(8) });
@@ -130,7 +130,7 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.getStrategyState('fed-1')).toBeNull();
     });
 
-    it('upserts evaluations per (version, site) and lists them by site', async () => {
+    test('upserts evaluations per (version, site) and lists them by site', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });
       expect(await h.store.putEvaluation(evaluation('v0', 'site-b', 0.7))).toEqual(evaluation('v0', 'site-b', 0.7));
@@ -142,7 +142,7 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.listEvaluations('nope')).toEqual([]);
     });
 
-    it('lists the evaluations of a federation in version publication order, then by site', async () => {
+    test('lists the evaluations of a federation in version publication order, then by site', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await seedFederation(h.store, 'fed-2', 0);
       await h.store.publishVersion({ version: version('b', 'fed-1', 0), weights: bytes(8) });
@@ -158,7 +158,7 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.listFederationEvaluations('nope')).toEqual([]);
     });
 
-    it('keeps one population report per (version, site), filtered by version or federation', async () => {
+    test('keeps one population report per (version, site), filtered by version or federation', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });
       await h.store.publishVersion({ version: version('v1', 'fed-1', 1, 'v0'), weights: bytes(8) });
