@@ -5,7 +5,14 @@ const map = {
 };
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/shared/src', '<rootDir>/sqlite-kit/src', '<rootDir>/models/src', '<rootDir>/coordinator/src', '<rootDir>/site-client/src', '<rootDir>/tests/src'],
+  roots: [
+    '<rootDir>/shared/src',
+    '<rootDir>/sqlite-kit/src',
+    '<rootDir>/models/src',
+    '<rootDir>/coordinator/src',
+    '<rootDir>/site-client/src',
+    '<rootDir>/tests/src',
+  ],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   moduleNameMapper: map,

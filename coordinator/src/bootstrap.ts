@@ -13,14 +13,24 @@ export function operatorTokenPath(dataDir: string): string {
  * On first start, creates an operator bearer token, stores only its hash and writes the token to
  * `<dataDir>/operator.token` with mode 0600. Returns the path when a token was created.
  */
-export async function ensureOperatorToken(opts: { store: Store; dataDir: string; now: () => number }): Promise<string | null> {
+export async function ensureOperatorToken(opts: {
+  store: Store;
+  dataDir: string;
+  now: () => number;
+}): Promise<string | null> {
   if ((await opts.store.listApiTokens()).length > 0) return null;
   const token = generateToken('tfo_');
   const at = new Date(opts.now()).toISOString();
   const id = `tok-${randomBytes(6).toString('hex')}`;
   await opts.store.createApiToken(
     { id, name: 'bootstrap-operator', role: 'operator', tokenHash: hashToken(token), createdAt: at },
-    { at, actor: 'system', action: 'token.create', subject: id, detail: { name: 'bootstrap-operator', role: 'operator' } },
+    {
+      at,
+      actor: 'system',
+      action: 'token.create',
+      subject: id,
+      detail: { name: 'bootstrap-operator', role: 'operator' },
+    },
   );
   const file = operatorTokenPath(opts.dataDir);
   const tmp = `${file}.${process.pid}.tmp`;

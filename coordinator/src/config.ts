@@ -3,56 +3,60 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_COORDINATOR_PORT, TwinfedError, limits } from '@twinfed/shared';
 
-const ConfigSchema = z.object({
-  dataDir: z.string().min(1),
-  host: z.string().min(1),
-  port: z.number().int().min(0).max(65535),
-  store: z.enum(['sqlite', 'memory']),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  /** Accepted clock skew of a signed site request. */
-  requestWindowMs: z.number().int().min(1000),
-  /** Largest update envelope accepted. */
-  maxUpdateBytes: z.number().int().min(1024),
-  /** Largest JSON body accepted. */
-  maxJsonBytes: z.number().int().min(1024),
-  /** Update envelopes verified and decrypted at once; up to `maxQueuedUploads` more wait. */
-  maxConcurrentUploads: z.number().int().min(1),
-  /** Uploads admitted beyond the concurrent ones; any more are refused with 503 OVERLOADED + Retry-After. */
-  maxQueuedUploads: z.number().int().min(0),
-  /** On SIGTERM, how long in-flight requests and round transitions may take before the database closes anyway. */
-  shutdownGraceMs: z.number().int().min(0),
-  /** 401 answers per client address (IPv6: per /64) or credential and minute before further failing attempts get 429 (0: no limit). */
-  maxAuthFailuresPerMinute: z.number().int().min(0),
-  /** Time a client has to send the request headers (node `server.headersTimeout`). */
-  headersTimeoutMs: z.number().int().min(1000),
-  /** Time a client has to send the whole request, body included (node `server.requestTimeout`; 0: none). */
-  requestTimeoutMs: z.number().int().min(0),
-  /** Idle time after which a keep-alive connection is closed (node `server.keepAliveTimeout`). */
-  keepAliveTimeoutMs: z.number().int().min(0),
-  /** After the grace period, a request body averaging fewer bytes per second is cut with 408 (0: off). */
-  minBodyBytesPerSecond: z.number().int().min(0),
-  bodyRateGraceMs: z.number().int().min(0),
-  /** Requests one site or token may have in progress at once; more get 429 (0: no cap). */
-  maxRequestsPerPrincipal: z.number().int().min(0),
-  /** Requests without credentials (public routes) one client address may have in progress at once; more get 429 (0: no cap). */
-  maxAnonymousRequestsPerAddress: z.number().int().min(0),
-  /** socket.io connections per client address (IPv6: per /64) that have not authenticated a site yet; more are refused. */
-  maxAnonymousSocketsPerAddress: z.number().int().min(1),
-  /** PEM files of the server certificate (chain) and its private key: both given, the coordinator serves HTTPS + WSS. */
-  tlsCert: z.string().min(1).optional(),
-  tlsKey: z.string().min(1).optional(),
-  /**
-   * Addresses or CIDRs (comma-separated) of TLS-terminating reverse proxies whose X-Forwarded-For is believed
-   * (express `trust proxy`); absent: trust nobody, the client address is the TCP peer.
-   */
-  trustProxy: z.array(z.string().min(1)).optional(),
-}).refine((c) => c.requestTimeoutMs === 0 || c.headersTimeoutMs <= c.requestTimeoutMs, {
-  message: 'headersTimeoutMs must not exceed requestTimeoutMs',
-  path: ['headersTimeoutMs'],
-}).refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
-  message: 'give both the certificate and the key (--tls-cert and --tls-key, or TWINFED_TLS_CERT and TWINFED_TLS_KEY), or neither',
-  path: ['tlsCert'],
-});
+const ConfigSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    store: z.enum(['sqlite', 'memory']),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    /** Accepted clock skew of a signed site request. */
+    requestWindowMs: z.number().int().min(1000),
+    /** Largest update envelope accepted. */
+    maxUpdateBytes: z.number().int().min(1024),
+    /** Largest JSON body accepted. */
+    maxJsonBytes: z.number().int().min(1024),
+    /** Update envelopes verified and decrypted at once; up to `maxQueuedUploads` more wait. */
+    maxConcurrentUploads: z.number().int().min(1),
+    /** Uploads admitted beyond the concurrent ones; any more are refused with 503 OVERLOADED + Retry-After. */
+    maxQueuedUploads: z.number().int().min(0),
+    /** On SIGTERM, how long in-flight requests and round transitions may take before the database closes anyway. */
+    shutdownGraceMs: z.number().int().min(0),
+    /** 401 answers per client address (IPv6: per /64) or credential and minute before further failing attempts get 429 (0: no limit). */
+    maxAuthFailuresPerMinute: z.number().int().min(0),
+    /** Time a client has to send the request headers (node `server.headersTimeout`). */
+    headersTimeoutMs: z.number().int().min(1000),
+    /** Time a client has to send the whole request, body included (node `server.requestTimeout`; 0: none). */
+    requestTimeoutMs: z.number().int().min(0),
+    /** Idle time after which a keep-alive connection is closed (node `server.keepAliveTimeout`). */
+    keepAliveTimeoutMs: z.number().int().min(0),
+    /** After the grace period, a request body averaging fewer bytes per second is cut with 408 (0: off). */
+    minBodyBytesPerSecond: z.number().int().min(0),
+    bodyRateGraceMs: z.number().int().min(0),
+    /** Requests one site or token may have in progress at once; more get 429 (0: no cap). */
+    maxRequestsPerPrincipal: z.number().int().min(0),
+    /** Requests without credentials (public routes) one client address may have in progress at once; more get 429 (0: no cap). */
+    maxAnonymousRequestsPerAddress: z.number().int().min(0),
+    /** socket.io connections per client address (IPv6: per /64) that have not authenticated a site yet; more are refused. */
+    maxAnonymousSocketsPerAddress: z.number().int().min(1),
+    /** PEM files of the server certificate (chain) and its private key: both given, the coordinator serves HTTPS + WSS. */
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    /**
+     * Addresses or CIDRs (comma-separated) of TLS-terminating reverse proxies whose X-Forwarded-For is believed
+     * (express `trust proxy`); absent: trust nobody, the client address is the TCP peer.
+     */
+    trustProxy: z.array(z.string().min(1)).optional(),
+  })
+  .refine((c) => c.requestTimeoutMs === 0 || c.headersTimeoutMs <= c.requestTimeoutMs, {
+    message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+    path: ['headersTimeoutMs'],
+  })
+  .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
+    message:
+      'give both the certificate and the key (--tls-cert and --tls-key, or TWINFED_TLS_CERT and TWINFED_TLS_KEY), or neither',
+    path: ['tlsCert'],
+  });
 
 /** Defaults of the server's timeouts and per-caller limits (documented in docs/server-limits.md). */
 export const SERVER_LIMIT_DEFAULTS = {
@@ -97,8 +101,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     keepAliveTimeoutMs: num(env.TWINFED_KEEP_ALIVE_TIMEOUT_MS) ?? SERVER_LIMIT_DEFAULTS.keepAliveTimeoutMs,
     minBodyBytesPerSecond: num(env.TWINFED_MIN_BODY_BYTES_PER_SECOND) ?? SERVER_LIMIT_DEFAULTS.minBodyBytesPerSecond,
     bodyRateGraceMs: num(env.TWINFED_BODY_RATE_GRACE_MS) ?? SERVER_LIMIT_DEFAULTS.bodyRateGraceMs,
-    maxRequestsPerPrincipal: num(env.TWINFED_MAX_REQUESTS_PER_PRINCIPAL) ?? SERVER_LIMIT_DEFAULTS.maxRequestsPerPrincipal,
-    maxAnonymousRequestsPerAddress: num(env.TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS) ?? SERVER_LIMIT_DEFAULTS.maxAnonymousRequestsPerAddress,
+    maxRequestsPerPrincipal:
+      num(env.TWINFED_MAX_REQUESTS_PER_PRINCIPAL) ?? SERVER_LIMIT_DEFAULTS.maxRequestsPerPrincipal,
+    maxAnonymousRequestsPerAddress:
+      num(env.TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS) ?? SERVER_LIMIT_DEFAULTS.maxAnonymousRequestsPerAddress,
     maxAnonymousSocketsPerAddress: num(env.TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS) ?? 16,
     tlsCert: env.TWINFED_TLS_CERT || undefined,
     tlsKey: env.TWINFED_TLS_KEY || undefined,
@@ -114,7 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
   return Object.freeze({
     ...c,
     dataDir: path.resolve(c.dataDir),
-    ...(c.tlsCert !== undefined && c.tlsKey !== undefined ? { tlsCert: path.resolve(c.tlsCert), tlsKey: path.resolve(c.tlsKey) } : {}),
+    ...(c.tlsCert !== undefined && c.tlsKey !== undefined
+      ? { tlsCert: path.resolve(c.tlsCert), tlsKey: path.resolve(c.tlsKey) }
+      : {}),
   });
 }
 
@@ -124,14 +132,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
  */
 export function parseTrustProxy(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   for (const e of entries) {
     const [addr, bits, extra] = e.split('/');
     const named = ['loopback', 'linklocal', 'uniquelocal'].includes(e);
     const family = isIP(addr ?? '');
     const okBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
     if (!named && (family === 0 || !okBits || extra !== undefined)) {
-      throw new TwinfedError('CONFIG_INVALID', `Invalid coordinator configuration: trustProxy: "${e}" is not an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/24).`);
+      throw new TwinfedError(
+        'CONFIG_INVALID',
+        `Invalid coordinator configuration: trustProxy: "${e}" is not an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/24).`,
+      );
     }
   }
   return entries;

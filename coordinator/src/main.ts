@@ -3,7 +3,15 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { TwinfedError, fingerprint, loadOrCreateIdentity, publicPart, type Identity, createLogger, type Logger } from '@twinfed/shared';
+import {
+  TwinfedError,
+  fingerprint,
+  loadOrCreateIdentity,
+  publicPart,
+  type Identity,
+  createLogger,
+  type Logger,
+} from '@twinfed/shared';
 import type { CoordinatorConfig } from './config';
 import { createApp } from './http/app';
 import { AuthFailureLimiter } from './http/auth-failures';
@@ -60,12 +68,22 @@ export interface StartOptions {
 export const LOG_BINDINGS = { name: 'twinfed-coordinator' } as const;
 
 /** The composition root: keys, store, round engine, HTTP + socket.io, resume of every running federation. */
-export async function startCoordinator(config: CoordinatorConfig, options: StartOptions = {}): Promise<RunningCoordinator> {
+export async function startCoordinator(
+  config: CoordinatorConfig,
+  options: StartOptions = {},
+): Promise<RunningCoordinator> {
   const now = options.now ?? Date.now;
-  const logger = options.logger ?? createLogger({ level: config.logLevel, bindings: LOG_BINDINGS, destination: 'stdout' });
+  const logger =
+    options.logger ?? createLogger({ level: config.logLevel, bindings: LOG_BINDINGS, destination: 'stdout' });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { identity, created } = loadOrCreateIdentity({ dir: config.dataDir, name: 'coordinator' });
-  const store = options.store ?? (await openStore(config.store === 'sqlite' ? { kind: 'sqlite', path: path.join(config.dataDir, 'coordinator.db') } : { kind: 'memory' }));
+  const store =
+    options.store ??
+    (await openStore(
+      config.store === 'sqlite'
+        ? { kind: 'sqlite', path: path.join(config.dataDir, 'coordinator.db') }
+        : { kind: 'memory' },
+    ));
   await ensureOperatorToken({ store, dataDir: config.dataDir, now });
 
   let push: EngineEvents | null = null;
@@ -79,17 +97,42 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   const crashPoints = options.crashPoints;
   const presence = new Presence({ store, now });
   const engine = new RoundEngine({
-    store, identity, logger, events, now, metrics, maxConcurrentUploads: config.maxConcurrentUploads, maxUpdateBytes: config.maxUpdateBytes,
+    store,
+    identity,
+    logger,
+    events,
+    now,
+    metrics,
+    maxConcurrentUploads: config.maxConcurrentUploads,
+    maxUpdateBytes: config.maxUpdateBytes,
     lastSeen: (id) => presence.lastSeen(id),
     ...(crashPoints ? { crashPoints } : {}),
   });
-  const uploadGate = new UploadGate({ concurrency: config.maxConcurrentUploads, queue: config.maxQueuedUploads, metrics, now });
+  const uploadGate = new UploadGate({
+    concurrency: config.maxConcurrentUploads,
+    queue: config.maxQueuedUploads,
+    metrics,
+    now,
+  });
   let sockets: ReturnType<typeof attachSockets> | null = null;
   let draining = false;
   // One failed-authentication account for HTTP and socket handshakes.
-  const authFailures = new AuthFailureLimiter({ maxFailures: config.maxAuthFailuresPerMinute, windowMs: 60_000, now, onTrip: auditAuthFailureBursts({ store, now, logger }) });
+  const authFailures = new AuthFailureLimiter({
+    maxFailures: config.maxAuthFailuresPerMinute,
+    windowMs: 60_000,
+    now,
+    onTrip: auditAuthFailureBursts({ store, now, logger }),
+  });
   const app = createApp({
-    config, store, engine, identity, logger, now, uploadGate, presence, authFailures,
+    config,
+    store,
+    engine,
+    identity,
+    logger,
+    now,
+    uploadGate,
+    presence,
+    authFailures,
     onSiteRevoked: (id) => sockets?.disconnectSite(id),
     draining: () => draining,
     connectedSites: () => sockets?.connectedSites() ?? 0,
@@ -97,12 +140,21 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   });
   const initialTls = config.tlsCert && config.tlsKey ? loadServerTls(config.tlsCert, config.tlsKey) : null;
   // An https.Server is an http.Server with TLS underneath (same 'request' and 'upgrade' events): socket.io attaches alike.
-  const server: http.Server = initialTls ? https.createServer({ cert: initialTls.cert, key: initialTls.key }, app) : http.createServer(app);
+  const server: http.Server = initialTls
+    ? https.createServer({ cert: initialTls.cert, key: initialTls.key }, app)
+    : http.createServer(app);
   applyServerTimeouts(server, config);
   const inFlight = trackRequests(server);
   sockets = attachSockets({
-    httpServer: server, store, logger, requestWindowMs: config.requestWindowMs, now, touch: (id) => presence.seen(id),
-    clientAddress: (req) => clientAddress(app, req), authFailures, maxAnonymousPerAddress: config.maxAnonymousSocketsPerAddress,
+    httpServer: server,
+    store,
+    logger,
+    requestWindowMs: config.requestWindowMs,
+    now,
+    touch: (id) => presence.seen(id),
+    clientAddress: (req) => clientAddress(app, req),
+    authFailures,
+    maxAnonymousPerAddress: config.maxAnonymousSocketsPerAddress,
   });
   push = sockets.events;
 
@@ -113,23 +165,49 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
   const port = (server.address() as AddressInfo).port;
   const url = `${initialTls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const fp = fingerprint(publicPart(identity));
-  logger.info({ url, fingerprint: fp, newKeys: created, store: config.store, ...(initialTls ? { certificate: initialTls.summary } : {}) }, 'coordinator listening');
+  logger.info(
+    {
+      url,
+      fingerprint: fp,
+      newKeys: created,
+      store: config.store,
+      ...(initialTls ? { certificate: initialTls.summary } : {}),
+    },
+    'coordinator listening',
+  );
   await engine.resume();
 
-  const pruner = setInterval(() => void store.pruneNonces(new Date(now()).toISOString()).catch(() => undefined), 60_000);
+  const pruner = setInterval(
+    () => void store.pruneNonces(new Date(now()).toISOString()).catch(() => undefined),
+    60_000,
+  );
   pruner.unref();
   let closing: Promise<void> | null = null;
   return {
-    url, port, fingerprint: fp, operatorTokenFile: operatorTokenPath(config.dataDir), store, engine, identity, logger,
+    url,
+    port,
+    fingerprint: fp,
+    operatorTokenFile: operatorTokenPath(config.dataDir),
+    store,
+    engine,
+    identity,
+    logger,
     tls: initialTls !== null,
     server,
     reloadTls: () => {
-      if (!config.tlsCert || !config.tlsKey) throw new TwinfedError('CONFIG_INVALID', 'The coordinator does not serve TLS: there is no certificate to reload.');
+      if (!config.tlsCert || !config.tlsKey)
+        throw new TwinfedError(
+          'CONFIG_INVALID',
+          'The coordinator does not serve TLS: there is no certificate to reload.',
+        );
       let next: ReturnType<typeof loadServerTls>;
       try {
         next = loadServerTls(config.tlsCert, config.tlsKey);
       } catch (e) {
-        logger.error({ err: (e as Error).message }, 'TLS certificate reload failed; still serving the previous certificate');
+        logger.error(
+          { err: (e as Error).message },
+          'TLS certificate reload failed; still serving the previous certificate',
+        );
         throw e;
       }
       (server as unknown as https.Server).setSecureContext({ cert: next.cert, key: next.key });
@@ -181,7 +259,8 @@ function trackRequests(server: http.Server): { count(): number; idle(until: numb
   });
   return {
     count: () => active,
-    idle: (until) => (active === 0 ? Promise.resolve() : withDeadline(new Promise<void>((resolve) => waiters.push(resolve)), until)),
+    idle: (until) =>
+      active === 0 ? Promise.resolve() : withDeadline(new Promise<void>((resolve) => waiters.push(resolve)), until),
   };
 }
 
@@ -191,6 +270,12 @@ async function withDeadline(p: Promise<unknown>, until: number): Promise<void> {
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, Math.max(0, until - Date.now()));
   });
-  await Promise.race([p.then(() => undefined, () => undefined), timeout]);
+  await Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    timeout,
+  ]);
   clearTimeout(timer);
 }

@@ -22,7 +22,8 @@ export class BatchSchedule {
 
   constructor(readonly options: { n: number; batchSize: number; seed: number }) {
     if (!Number.isInteger(options.n) || options.n < 1) throw new RangeError('a training set needs at least one row');
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError('batchSize must be a positive integer');
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1)
+      throw new RangeError('batchSize must be a positive integer');
     this.rng = new SeededRandom(options.seed);
     this.perm = new Int32Array(0);
     this.pos = options.n;
@@ -80,7 +81,10 @@ export class TensorBatches {
       });
     }
     const d = this.permX.shape[1];
-    return [tf.slice(this.permX, [slot.start, 0], [slot.size, d]), tf.slice(this.permY, [slot.start, 0], [slot.size, 1])];
+    return [
+      tf.slice(this.permX, [slot.start, 0], [slot.size, d]),
+      tf.slice(this.permY, [slot.start, 0], [slot.size, 1]),
+    ];
   }
 
   /** Frees the permuted copies (not the source tensors). */

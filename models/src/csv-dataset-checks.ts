@@ -16,14 +16,23 @@ function labelValues(ds: CsvDataset): string {
   if (values.length === 0) return 'no non-missing value';
   const shown = values.slice(0, SHOWN_VALUES).map((v) => `${quote(v.value)} ×${v.count}`);
   const hidden = values.length - shown.length;
-  return hidden > 0 || otherValues > 0 ? `${shown.join(', ')} and ${hidden}${otherValues > 0 ? '+' : ''} more` : shown.join(', ');
+  return hidden > 0 || otherValues > 0
+    ? `${shown.join(', ')} and ${hidden}${otherValues > 0 ? '+' : ''} more`
+    : shown.join(', ');
 }
 
-function singleClass(ds: CsvDataset, mapping: Pick<CsvMapping, 'label'>, counts: { positive: number; negative: number }, usable: boolean): TwinfedError {
+function singleClass(
+  ds: CsvDataset,
+  mapping: Pick<CsvMapping, 'label'>,
+  counts: { positive: number; negative: number },
+  usable: boolean,
+): TwinfedError {
   const { label } = mapping;
   const lookedFor = label.positive.map(quote).join(', ');
   const negatives = label.negative ? `; negative values: ${label.negative.map(quote).join(', ')}` : '';
-  const rows = usable ? `${counts.positive} positive and ${counts.negative} negative usable rows (after ${ds.rejected.length} rejected)` : `${counts.positive} positive and ${counts.negative} negative rows`;
+  const rows = usable
+    ? `${counts.positive} positive and ${counts.negative} negative usable rows (after ${ds.rejected.length} rejected)`
+    : `${counts.positive} positive and ${counts.negative} negative rows`;
   return new TwinfedError(
     'DATA_SINGLE_CLASS',
     `The label column "${label.column}" gives a single class: ${rows}. Values found: ${labelValues(ds)}. ` +
@@ -50,7 +59,10 @@ function singleClass(ds: CsvDataset, mapping: Pick<CsvMapping, 'label'>, counts:
  * - `DATA_FEATURE_CONSTANT`: a feature column has the same value in every accepted row (unless `allowConstant`).
  * The plan's minimum number of rows is checked later, once the site knows the plan.
  */
-export function checkCsvDataset(ds: CsvDataset, mapping: Pick<CsvMapping, 'label'> & { features: readonly { column: string; allowConstant?: boolean }[] }): void {
+export function checkCsvDataset(
+  ds: CsvDataset,
+  mapping: Pick<CsvMapping, 'label'> & { features: readonly { column: string; allowConstant?: boolean }[] },
+): void {
   const { profile } = ds;
   for (const f of profile.features) {
     if (profile.rows > 0 && f.usable === 0) {
@@ -66,12 +78,21 @@ export function checkCsvDataset(ds: CsvDataset, mapping: Pick<CsvMapping, 'label
   if (ds.n === 0) {
     const reasons = new Map<string, number>();
     for (const r of ds.rejected) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
-    const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, n]) => `${n}× ${r}`).join(', ');
-    throw new TwinfedError('DATA_TOO_FEW_ROWS', `The CSV has no usable row: all ${ds.rejected.length} rows rejected (${top}).`, { details: { rows: profile.rows, rejected: ds.rejected.length } });
+    const top = [...reasons]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([r, n]) => `${n}× ${r}`)
+      .join(', ');
+    throw new TwinfedError(
+      'DATA_TOO_FEW_ROWS',
+      `The CSV has no usable row: all ${ds.rejected.length} rows rejected (${top}).`,
+      { details: { rows: profile.rows, rejected: ds.rejected.length } },
+    );
   }
   let positive = 0;
   for (let i = 0; i < ds.n; i++) positive += ds.y[i] === 1 ? 1 : 0;
-  if (positive === 0 || positive === ds.n) throw singleClass(ds, mapping, { positive, negative: ds.n - positive }, true);
+  if (positive === 0 || positive === ds.n)
+    throw singleClass(ds, mapping, { positive, negative: ds.n - positive }, true);
   for (let j = 0; j < ds.d; j++) {
     if (mapping.features[j]?.allowConstant) continue;
     const first = ds.x[j]!;

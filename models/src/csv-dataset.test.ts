@@ -33,20 +33,41 @@ describe('parseCsvDataset', () => {
   });
 
   test('rejects unknown labels when negatives are declared', () => {
-    const strict = CsvMappingSchema.parse({ ...mapping, label: { column: 'Outcome', positive: ['yes'], negative: ['no'] } });
+    const strict = CsvMappingSchema.parse({
+      ...mapping,
+      label: { column: 'Outcome', positive: ['yes'], negative: ['no'] },
+    });
     const ds = parseCsvDataset({ text: 'Age,Chol,Outcome\n1,2,yes\n3,4,maybe\n5,6,no\n', ...strict });
     expect(Array.from(ds.y)).toEqual([1, 0]);
     expect(ds.rejected).toEqual([{ line: 3, column: 'Outcome', reason: 'unknown label value in Outcome' }]);
   });
 
   test('throws when a mapped column is missing from the header', () => {
-    expect(() => parseCsvDataset({ text: 'Age,Outcome\n1,yes\n', ...mapping })).toThrow(/Chol is not in the CSV header/);
+    expect(() => parseCsvDataset({ text: 'Age,Outcome\n1,yes\n', ...mapping })).toThrow(
+      /Chol is not in the CSV header/,
+    );
   });
 
   test('validates mappings', () => {
     expect(CsvMappingSchema.safeParse({ features: [], label: { column: 'y', positive: [1] } }).success).toBe(false);
-    expect(CsvMappingSchema.safeParse({ features: [{ column: 'a', name: 'x' }, { column: 'b', name: 'x' }], label: { column: 'y', positive: [1] } }).success).toBe(false);
-    expect(CsvMappingSchema.safeParse({ features: [{ column: 'a', name: 'x' }], label: { column: 'y', positive: [] } }).success).toBe(false);
-    expect(CsvMappingSchema.safeParse({ features: [{ column: 'a', name: 'x', extra: 1 }], label: { column: 'y', positive: [1] } }).success).toBe(false);
+    expect(
+      CsvMappingSchema.safeParse({
+        features: [
+          { column: 'a', name: 'x' },
+          { column: 'b', name: 'x' },
+        ],
+        label: { column: 'y', positive: [1] },
+      }).success,
+    ).toBe(false);
+    expect(
+      CsvMappingSchema.safeParse({ features: [{ column: 'a', name: 'x' }], label: { column: 'y', positive: [] } })
+        .success,
+    ).toBe(false);
+    expect(
+      CsvMappingSchema.safeParse({
+        features: [{ column: 'a', name: 'x', extra: 1 }],
+        label: { column: 'y', positive: [1] },
+      }).success,
+    ).toBe(false);
   });
 });

@@ -12,30 +12,46 @@ export const CsvMappingSchema = z
       .array(
         z
           .object({
-            column: z.string().min(1).max(200).describe('The CSV header of the column to read (exact, after trimming).'),
-            name: z.string().min(1).max(200).describe("The model input name it becomes; the features are listed in the plan's data.features order."),
+            column: z
+              .string()
+              .min(1)
+              .max(200)
+              .describe('The CSV header of the column to read (exact, after trimming).'),
+            name: z
+              .string()
+              .min(1)
+              .max(200)
+              .describe("The model input name it becomes; the features are listed in the plan's data.features order."),
             allowConstant: z
               .boolean()
               .default(false)
-              .describe('Accept a column that has the same value in every usable row (the site refuses it otherwise, DATA_FEATURE_CONSTANT): set it when the column really is constant at this site.'),
+              .describe(
+                'Accept a column that has the same value in every usable row (the site refuses it otherwise, DATA_FEATURE_CONSTANT): set it when the column really is constant at this site.',
+              ),
           })
           .strict(),
       )
       .min(1)
       .max(100_000)
-      .describe("The model's input columns, in the plan's data.features order: each CSV column and the feature name it becomes."),
+      .describe(
+        "The model's input columns, in the plan's data.features order: each CSV column and the feature name it becomes.",
+      ),
     label: z
       .object({
         column: z.string().min(1).max(200).describe('The CSV header of the outcome column.'),
         positive: z
           .array(z.union([z.string(), z.number()]))
           .min(1)
-          .describe('Cell values that mean "positive" (label 1). A number also matches numerically ("1.0" matches 1); a string matches exactly (case-sensitive).'),
+          .describe(
+            'Cell values that mean "positive" (label 1). A number also matches numerically ("1.0" matches 1); a string matches exactly (case-sensitive).',
+          ),
         negative: z
           .array(z.union([z.string(), z.number()]))
           .min(1)
           .optional()
-          .describe('Cell values that mean "negative" (label 0). Without it every non-missing value that is not positive is negative; with it, any other value rejects the row ("unknown label value").'),
+          .describe(
+            'Cell values that mean "negative" (label 0). Without it every non-missing value that is not positive is negative; with it, any other value rejects the row ("unknown label value").',
+          ),
       })
       .strict()
       .describe('The outcome column and which of its values are positive.'),
@@ -44,7 +60,8 @@ export const CsvMappingSchema = z
   .superRefine((m, ctx) => {
     const names = new Set<string>();
     m.features.forEach((f, i) => {
-      if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `duplicate feature name ${f.name}` });
+      if (names.has(f.name))
+        ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `duplicate feature name ${f.name}` });
       names.add(f.name);
     });
   });
@@ -129,7 +146,13 @@ type CellState = 'usable' | 'missing' | 'nonNumeric';
  * Throws if a mapped column is absent from the header. Values are raw: normalise afterwards.
  */
 export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
-  const records = parse(options.text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+  const records = parse(options.text, {
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    trim: true,
+    info: true,
+  }) as unknown as { record: string[]; info: { lines: number } }[];
   const header = records[0]?.record ?? [];
   const index = (column: string): number => {
     const i = header.indexOf(column);
@@ -172,13 +195,21 @@ export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
     const line = info.lines;
     if (y === 'missing' || y === 'unknown') {
       const column = options.label.column;
-      rejected.push({ line, column, reason: y === 'missing' ? `missing label ${column}` : `unknown label value in ${column}` });
+      rejected.push({
+        line,
+        column,
+        reason: y === 'missing' ? `missing label ${column}` : `unknown label value in ${column}`,
+      });
       continue;
     }
     const bad = states.findIndex((st) => st !== 'usable');
     if (bad >= 0) {
       const column = options.features[bad]!.column;
-      rejected.push({ line, column, reason: states[bad] === 'missing' ? `missing value in ${column}` : `non-numeric value in ${column}` });
+      rejected.push({
+        line,
+        column,
+        reason: states[bad] === 'missing' ? `missing value in ${column}` : `non-numeric value in ${column}`,
+      });
       continue;
     }
     for (const v of row) xs.push(v);
@@ -187,7 +218,20 @@ export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
   const profile: CsvProfile = {
     rows: Math.max(0, records.length - 1),
     features: counts,
-    label: { column: options.label.column, values: [...values].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count), otherValues, ...label },
+    label: {
+      column: options.label.column,
+      values: [...values].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count),
+      otherValues,
+      ...label,
+    },
   };
-  return { x: Float32Array.from(xs), y: Float32Array.from(ys), n: ys.length, d, featureNames: options.features.map((f) => f.name), rejected, profile };
+  return {
+    x: Float32Array.from(xs),
+    y: Float32Array.from(ys),
+    n: ys.length,
+    d,
+    featureNames: options.features.map((f) => f.name),
+    rejected,
+    profile,
+  };
 }

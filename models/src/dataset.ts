@@ -32,7 +32,8 @@ export function assertSplit(split: Split): void {
   if (!Number.isInteger(split.n) || split.n < 0 || !Number.isInteger(split.d) || split.d < 1) {
     throw new RangeError(`bad split shape n=${split.n} d=${split.d}`);
   }
-  if (split.x.length !== split.n * split.d) throw new RangeError(`x has ${split.x.length} values, expected n·d = ${split.n * split.d}`);
+  if (split.x.length !== split.n * split.d)
+    throw new RangeError(`x has ${split.x.length} values, expected n·d = ${split.n * split.d}`);
   if (split.y.length !== split.n) throw new RangeError(`y has ${split.y.length} values, expected n = ${split.n}`);
 }
 
@@ -65,7 +66,8 @@ function isMatrixList(m: Matrix | readonly Matrix[]): m is readonly Matrix[] {
 
 /** A new float32 split with every feature z-scored by `stats` (labels are shared, not copied). */
 export function applyStandardizer(split: Matrix & { readonly y: Float32Array }, stats: Standardizer): Split {
-  if (stats.mean.length !== split.d || stats.std.length !== split.d) throw new RangeError('standardizer width differs from the split');
+  if (stats.mean.length !== split.d || stats.std.length !== split.d)
+    throw new RangeError('standardizer width differs from the split');
   const x = new Float32Array(split.x.length);
   for (let i = 0; i < split.n; i++) {
     for (let j = 0; j < split.d; j++) {

@@ -23,7 +23,14 @@ describe('explain', () => {
   });
 
   test('integrated gradients reduce to weight × value on a linear model', async () => {
-    const ig = await explain({ spec: lr, weights: lrWeights, x, featureNames: names, method: 'integrated-gradients', steps: 8 });
+    const ig = await explain({
+      spec: lr,
+      weights: lrWeights,
+      x,
+      featureNames: names,
+      method: 'integrated-gradients',
+      steps: 8,
+    });
     const lin = await explain({ spec: lr, weights: lrWeights, x, featureNames: names });
     ig.forEach((c, i) => {
       expect(c.feature).toBe(lin[i]!.feature);
@@ -39,15 +46,23 @@ describe('explain', () => {
     const [px, p0] = Array.from(await predict({ spec, weights, x: Float32Array.from([...x, 0, 0, 0]), n: 2 }));
     const total = out.reduce((s, c) => s + c.contribution, 0);
     expect(total).toBeCloseTo(logit(px!) - logit(p0!), 3);
-    expect(out.map((c) => Math.abs(c.contribution))).toEqual([...out.map((c) => Math.abs(c.contribution))].sort((a, b) => b - a));
+    expect(out.map((c) => Math.abs(c.contribution))).toEqual(
+      [...out.map((c) => Math.abs(c.contribution))].sort((a, b) => b - a),
+    );
     expect(out.map((c) => c.feature).sort()).toEqual(names);
     expect(tf.memory().numTensors).toBe(before);
   });
 
   test('rejects bad requests', async () => {
     const spec: ModelSpec = { kind: 'mlp', inputs: 3, hidden: [2], activation: 'relu' };
-    await expect(explain({ spec, weights: initialWeights(spec, 0), x, featureNames: names, method: 'linear' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(explain({ spec: lr, weights: lrWeights, x: new Float32Array(2), featureNames: names })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(explain({ spec: lr, weights: lrWeights, x, featureNames: names, method: 'integrated-gradients', steps: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      explain({ spec, weights: initialWeights(spec, 0), x, featureNames: names, method: 'linear' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      explain({ spec: lr, weights: lrWeights, x: new Float32Array(2), featureNames: names }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      explain({ spec: lr, weights: lrWeights, x, featureNames: names, method: 'integrated-gradients', steps: 0 }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });

@@ -37,10 +37,16 @@ export async function explain(options: ExplainOptions): Promise<Contribution[]> 
   if (x.length !== spec.inputs || featureNames.length !== spec.inputs) {
     throw new TwinfedError('BAD_REQUEST', `explain needs ${spec.inputs} values and feature names`);
   }
-  const method = options.method === undefined || options.method === 'auto' ? (spec.kind === 'logistic-regression' ? 'linear' : 'integrated-gradients') : options.method;
+  const method =
+    options.method === undefined || options.method === 'auto'
+      ? spec.kind === 'logistic-regression'
+        ? 'linear'
+        : 'integrated-gradients'
+      : options.method;
   let attributions: ArrayLike<number>;
   if (method === 'linear') {
-    if (spec.kind !== 'logistic-regression') throw new TwinfedError('BAD_REQUEST', 'linear contributions need a logistic-regression model');
+    if (spec.kind !== 'logistic-regression')
+      throw new TwinfedError('BAD_REQUEST', 'linear contributions need a logistic-regression model');
     attributions = Array.from(x, (v, j) => v * weights.data[j]!);
   } else {
     attributions = await integratedGradients({ spec, weights, x, steps: options.steps ?? 32 });
@@ -50,14 +56,22 @@ export async function explain(options: ExplainOptions): Promise<Contribution[]> 
   );
 }
 
-async function integratedGradients(args: { spec: ModelSpec; weights: WeightSet; x: Float32Array; steps: number }): Promise<Float32Array> {
+async function integratedGradients(args: {
+  spec: ModelSpec;
+  weights: WeightSet;
+  x: Float32Array;
+  steps: number;
+}): Promise<Float32Array> {
   const { spec, weights, x, steps } = args;
   if (!Number.isInteger(steps) || steps < 1) throw new TwinfedError('BAD_REQUEST', 'steps must be a positive integer');
   await initBackend();
   const d = spec.inputs;
   const result = tf.tidy(() => {
     const params = weightTensors(weights);
-    const alphas = tf.tensor2d(Array.from({ length: steps }, (_, k) => (k + 0.5) / steps), [steps, 1]);
+    const alphas = tf.tensor2d(
+      Array.from({ length: steps }, (_, k) => (k + 0.5) / steps),
+      [steps, 1],
+    );
     const row = tf.tensor2d(x, [1, d]);
     const path = tf.mul<tf.Tensor2D>(alphas, row);
     // Rows are independent, so the gradient of the summed logits is each row's own gradient.

@@ -1,7 +1,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { dataDir, HEART_DISEASE_FEATURES, loadHeartDisease, loadHeartDiseasePooled, readRawCenter } from './heart-disease';
+import {
+  dataDir,
+  HEART_DISEASE_FEATURES,
+  loadHeartDisease,
+  loadHeartDiseasePooled,
+  readRawCenter,
+} from './heart-disease';
 
 const sum = (a: ArrayLike<number>): number => Array.from(a).reduce((s, v) => s + v, 0);
 
@@ -20,11 +26,30 @@ describe('Fed-Heart-Disease loader (FLamby recipe)', () => {
       ['switzerland', 30, 16],
       ['va', 85, 45],
     ]);
-    expect(clients.map((c) => [sum(c.train.y), sum(c.test.y)])).toEqual([[91, 48], [65, 33], [30, 15], [66, 35]]);
+    expect(clients.map((c) => [sum(c.train.y), sum(c.test.y)])).toEqual([
+      [91, 48],
+      [65, 33],
+      [30, 15],
+      [66, 35],
+    ]);
   });
 
   test('has the 13 features in FLamby order', () => {
-    expect(HEART_DISEASE_FEATURES).toEqual(['age', 'sex', 'trestbps', 'chol', 'fbs', 'thalach', 'exang', 'oldpeak', 'cp_2', 'cp_3', 'cp_4', 'restecg_1', 'restecg_2']);
+    expect(HEART_DISEASE_FEATURES).toEqual([
+      'age',
+      'sex',
+      'trestbps',
+      'chol',
+      'fbs',
+      'thalach',
+      'exang',
+      'oldpeak',
+      'cp_2',
+      'cp_3',
+      'cp_4',
+      'restecg_1',
+      'restecg_2',
+    ]);
     for (const c of clients) {
       expect(c.featureNames).toEqual([...HEART_DISEASE_FEATURES]);
       expect(c.train.d).toBe(13);
@@ -62,7 +87,21 @@ describe('Fed-Heart-Disease loader (FLamby recipe)', () => {
 
   test('keeps raw values with normalization none', () => {
     const raw = loadHeartDisease({ normalization: 'none' });
-    expect(Array.from(raw[0]!.train.x.subarray(0, 13))).toEqual([63, 1, 145, 233, 1, 150, 0, Math.fround(2.3), 0, 0, 0, 0, 1]);
+    expect(Array.from(raw[0]!.train.x.subarray(0, 13))).toEqual([
+      63,
+      1,
+      145,
+      233,
+      1,
+      150,
+      0,
+      Math.fround(2.3),
+      0,
+      0,
+      0,
+      0,
+      1,
+    ]);
   });
 
   test('pools 486 train and 254 test rows with pooled statistics', () => {
@@ -86,9 +125,15 @@ describe('Fed-Heart-Disease loader (FLamby recipe)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hd-'));
     for (const f of fs.readdirSync(dataDir())) fs.copyFileSync(path.join(dataDir(), f), path.join(dir, f));
     const split = fs.readFileSync(path.join(dir, 'flamby_split.csv'), 'utf8');
-    fs.writeFileSync(path.join(dir, 'flamby_split.csv'), split.replace('0,cleveland,1,0,train,0,0', '0,cleveland,1,0,test,0,0'));
+    fs.writeFileSync(
+      path.join(dir, 'flamby_split.csv'),
+      split.replace('0,cleveland,1,0,train,0,0', '0,cleveland,1,0,test,0,0'),
+    );
     expect(() => loadHeartDisease({ dir })).toThrow(/FLamby has 199\/104/);
-    fs.writeFileSync(path.join(dir, 'flamby_split.csv'), split.replace('0,cleveland,1,0,train,0,0', '0,cleveland,1,0,train,0,1'));
+    fs.writeFileSync(
+      path.join(dir, 'flamby_split.csv'),
+      split.replace('0,cleveland,1,0,train,0,0', '0,cleveland,1,0,train,0,1'),
+    );
     expect(() => loadHeartDisease({ dir })).toThrow(/not in flamby_split/);
     fs.rmSync(dir, { recursive: true, force: true });
   });

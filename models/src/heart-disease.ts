@@ -2,7 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Normalization } from '@twinfed/shared';
-import { applyStandardizer, concatSplits, fitStandardizer, type Matrix, type Split, type Standardizer } from './dataset';
+import {
+  applyStandardizer,
+  concatSplits,
+  fitStandardizer,
+  type Matrix,
+  type Split,
+  type Standardizer,
+} from './dataset';
 
 /**
  * FLamby's Fed-Heart-Disease: the four UCI hospitals, preprocessed exactly as FLamby does
@@ -11,15 +18,48 @@ import { applyStandardizer, concatSplits, fitStandardizer, type Matrix, type Spl
 
 /** The four clients, in FLamby's center order. */
 export const HEART_DISEASE_CENTERS = [
-  { center: 0, name: 'cleveland', file: 'processed.cleveland.data', site: 'Cleveland Clinic Foundation', train: 199, test: 104 },
-  { center: 1, name: 'hungarian', file: 'processed.hungarian.data', site: 'Hungarian Institute of Cardiology', train: 172, test: 89 },
-  { center: 2, name: 'switzerland', file: 'processed.switzerland.data', site: 'University Hospitals of Zurich and Basel', train: 30, test: 16 },
+  {
+    center: 0,
+    name: 'cleveland',
+    file: 'processed.cleveland.data',
+    site: 'Cleveland Clinic Foundation',
+    train: 199,
+    test: 104,
+  },
+  {
+    center: 1,
+    name: 'hungarian',
+    file: 'processed.hungarian.data',
+    site: 'Hungarian Institute of Cardiology',
+    train: 172,
+    test: 89,
+  },
+  {
+    center: 2,
+    name: 'switzerland',
+    file: 'processed.switzerland.data',
+    site: 'University Hospitals of Zurich and Basel',
+    train: 30,
+    test: 16,
+  },
   { center: 3, name: 'va', file: 'processed.va.data', site: 'V.A. Medical Center, Long Beach', train: 85, test: 45 },
 ] as const;
 
 /** The 13 model inputs in FLamby's order: 8 numeric columns, then one-hot cp (2,3,4) and restecg (1,2). */
 export const HEART_DISEASE_FEATURES = [
-  'age', 'sex', 'trestbps', 'chol', 'fbs', 'thalach', 'exang', 'oldpeak', 'cp_2', 'cp_3', 'cp_4', 'restecg_1', 'restecg_2',
+  'age',
+  'sex',
+  'trestbps',
+  'chol',
+  'fbs',
+  'thalach',
+  'exang',
+  'oldpeak',
+  'cp_2',
+  'cp_3',
+  'cp_4',
+  'restecg_1',
+  'restecg_2',
 ] as const;
 
 /** One client's data: train and test splits over {@link HEART_DISEASE_FEATURES}. */
@@ -47,7 +87,10 @@ export interface HeartDiseaseOptions {
 }
 
 const NUMERIC_COLUMNS = [0, 1, 3, 4, 5, 7, 8, 9];
-const ONE_HOT = [{ column: 2, name: 'cp' }, { column: 6, name: 'restecg' }];
+const ONE_HOT = [
+  { column: 2, name: 'cp' },
+  { column: 6, name: 'restecg' },
+];
 const DROPPED_COLUMNS = new Set([10, 11, 12]);
 const LABEL_COLUMN = 13;
 
@@ -66,7 +109,11 @@ export function dataDir(start: string = __dirname): string {
   }
 }
 
-interface RawRow { line: number; values: number[]; label: number }
+interface RawRow {
+  line: number;
+  values: number[];
+  label: number;
+}
 
 /** Rows FLamby keeps from one raw file: columns 10-12 dropped, then every row with a missing value dropped. */
 export function readRawCenter(text: string): RawRow[] {
@@ -83,15 +130,28 @@ export function readRawCenter(text: string): RawRow[] {
   return rows;
 }
 
-interface SplitRecord { line: number; row: number; split: 'train' | 'test'; target: number }
+interface SplitRecord {
+  line: number;
+  row: number;
+  split: 'train' | 'test';
+  target: number;
+}
 
 function readSplitFile(dir: string): Map<string, SplitRecord> {
-  const records = parse<Record<string, string>>(fs.readFileSync(path.join(dir, 'flamby_split.csv'), 'utf8'), { columns: true, skip_empty_lines: true });
+  const records = parse<Record<string, string>>(fs.readFileSync(path.join(dir, 'flamby_split.csv'), 'utf8'), {
+    columns: true,
+    skip_empty_lines: true,
+  });
   const out = new Map<string, SplitRecord>();
   for (const r of records) {
     const split = r['split'];
     if (split !== 'train' && split !== 'test') throw new Error(`flamby_split.csv: bad split ${String(split)}`);
-    out.set(`${r['center_id']}:${r['line']}`, { line: Number(r['line']), row: Number(r['row_after_dropna']), split, target: Number(r['target']) });
+    out.set(`${r['center_id']}:${r['line']}`, {
+      line: Number(r['line']),
+      row: Number(r['row_after_dropna']),
+      split,
+      target: Number(r['target']),
+    });
   }
   return out;
 }
@@ -128,19 +188,28 @@ function toFloat32(raw: RawSplit): Split {
 function loadRaw(dir: string): { train: RawSplit; test: RawSplit }[] {
   const rows = HEART_DISEASE_CENTERS.map((c) => readRawCenter(fs.readFileSync(path.join(dir, c.file), 'utf8')));
   const levels = ONE_HOT.map((oh) => levelsOf(rows, oh.column));
-  const names = [...NUMERIC_COLUMNS.map((_, i) => HEART_DISEASE_FEATURES[i]), ...ONE_HOT.flatMap((oh, k) => levels[k]!.slice(1).map((l) => `${oh.name}_${l}`))];
+  const names = [
+    ...NUMERIC_COLUMNS.map((_, i) => HEART_DISEASE_FEATURES[i]),
+    ...ONE_HOT.flatMap((oh, k) => levels[k]!.slice(1).map((l) => `${oh.name}_${l}`)),
+  ];
   if (names.join() !== HEART_DISEASE_FEATURES.join()) throw new Error(`unexpected one-hot levels: ${names.join()}`);
   const assignment = readSplitFile(dir);
   return HEART_DISEASE_CENTERS.map((c, k) => {
-    const parts = { train: { x: [] as number[][], y: [] as number[] }, test: { x: [] as number[][], y: [] as number[] } };
+    const parts = {
+      train: { x: [] as number[][], y: [] as number[] },
+      test: { x: [] as number[][], y: [] as number[] },
+    };
     rows[k]!.forEach((r, index) => {
       const rec = assignment.get(`${c.center}:${r.line}`);
-      if (!rec || rec.row !== index || rec.target !== r.label) throw new Error(`${c.name} line ${r.line}: not in flamby_split.csv as row ${index}`);
+      if (!rec || rec.row !== index || rec.target !== r.label)
+        throw new Error(`${c.name} line ${r.line}: not in flamby_split.csv as row ${index}`);
       parts[rec.split].x.push(encode(r, levels));
       parts[rec.split].y.push(r.label);
     });
     if (parts.train.y.length !== c.train || parts.test.y.length !== c.test) {
-      throw new Error(`${c.name}: ${parts.train.y.length}/${parts.test.y.length} rows, FLamby has ${c.train}/${c.test}`);
+      throw new Error(
+        `${c.name}: ${parts.train.y.length}/${parts.test.y.length} rows, FLamby has ${c.train}/${c.test}`,
+      );
     }
     return { train: toRawSplit(parts.train.x, parts.train.y), test: toRawSplit(parts.test.x, parts.test.y) };
   });

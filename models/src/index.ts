@@ -8,8 +8,28 @@
 export { type BackendPreference, initBackend } from './backend';
 export { checkCsvDataset } from './csv-dataset-checks';
 export { CsvMappingSchema, parseCsvDataset, type RejectedRow } from './csv-dataset';
-export { applyStandardizer, assertSplit, concatSplits, fitStandardizer, type Split, type Standardizer, STD_EPSILON } from './dataset';
+export {
+  applyStandardizer,
+  assertSplit,
+  concatSplits,
+  fitStandardizer,
+  type Split,
+  type Standardizer,
+  STD_EPSILON,
+} from './dataset';
 export { explain } from './explain';
-export { type ClientDataset, HEART_DISEASE_CENTERS, HEART_DISEASE_FEATURES, loadHeartDisease, loadHeartDiseasePooled } from './heart-disease';
+export {
+  type ClientDataset,
+  HEART_DISEASE_CENTERS,
+  HEART_DISEASE_FEATURES,
+  loadHeartDisease,
+  loadHeartDiseasePooled,
+} from './heart-disease';
 export { evaluate, type EvaluateOptions, type Evaluation, predict } from './predict';
-export { createTrainer, type CreateTrainerOptions, type Trainer, type TrainRoundOptions, type TrainRoundResult } from './train';
+export {
+  createTrainer,
+  type CreateTrainerOptions,
+  type Trainer,
+  type TrainRoundOptions,
+  type TrainRoundResult,
+} from './train';

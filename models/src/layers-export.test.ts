@@ -9,7 +9,15 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { LAYERS_SHARD_FILE, SeededRandom, initialWeights, layersModelJson, layersShard, type ModelSpec, type WeightSet } from '@twinfed/shared';
+import {
+  LAYERS_SHARD_FILE,
+  SeededRandom,
+  initialWeights,
+  layersModelJson,
+  layersShard,
+  type ModelSpec,
+  type WeightSet,
+} from '@twinfed/shared';
 import { initBackend } from './backend';
 import { predict } from './predict';
 
@@ -60,7 +68,9 @@ beforeAll(async () => {
     if (!file.startsWith(dir)) return void res.writeHead(404).end();
     try {
       const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream' }).end(body);
+      res
+        .writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream' })
+        .end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -105,10 +115,17 @@ describe('TensorFlow.js layers export', () => {
   test('loads from memory (io.fromMemory) with the same predictions', async () => {
     const spec = SPECS[1]!;
     const weights = weightsOf(spec, 3);
-    const json = layersModelJson(spec) as { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
+    const json = layersModelJson(spec) as {
+      modelTopology: object;
+      weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }>;
+    };
     const shard = layersShard(weights);
     const model = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData: shard.buffer.slice(shard.byteOffset, shard.byteOffset + shard.byteLength) as ArrayBuffer }),
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0]!.weights,
+        weightData: shard.buffer.slice(shard.byteOffset, shard.byteOffset + shard.byteLength) as ArrayBuffer,
+      }),
     );
     const x = inputs(10, spec.inputs, 5);
     const ours = await predict({ spec, weights, x, n: 10 });

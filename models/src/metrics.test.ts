@@ -9,12 +9,14 @@ const p = [0.1, 0.4, 0.4, 0.8, 0.8, 0.9];
 function pairwiseAuc(ys: number[], ps: number[]): number {
   let wins = 0;
   let pairs = 0;
-  ys.forEach((yi, i) => ys.forEach((yj, j) => {
-    if (yi === 1 && yj === 0) {
-      pairs++;
-      wins += ps[i]! > ps[j]! ? 1 : ps[i] === ps[j] ? 0.5 : 0;
-    }
-  }));
+  ys.forEach((yi, i) =>
+    ys.forEach((yj, j) => {
+      if (yi === 1 && yj === 0) {
+        pairs++;
+        wins += ps[i]! > ps[j]! ? 1 : ps[i] === ps[j] ? 0.5 : 0;
+      }
+    }),
+  );
   return pairs === 0 ? NaN : wins / pairs;
 }
 
@@ -33,13 +35,16 @@ describe('metrics', () => {
 
   test('AUC equals the pairwise definition on random data', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 5 })), { maxLength: 40 }), (rows) => {
-        const ys = rows.map((r) => r[0]);
-        const ps = rows.map((r) => r[1] / 5);
-        const expected = pairwiseAuc(ys, ps);
-        const got = rocAuc({ y: ys, p: ps });
-        return Number.isNaN(expected) ? Number.isNaN(got) : Math.abs(got - expected) < 1e-12;
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 5 })), { maxLength: 40 }),
+        (rows) => {
+          const ys = rows.map((r) => r[0]);
+          const ps = rows.map((r) => r[1] / 5);
+          const expected = pairwiseAuc(ys, ps);
+          const got = rocAuc({ y: ys, p: ps });
+          return Number.isNaN(expected) ? Number.isNaN(got) : Math.abs(got - expected) < 1e-12;
+        },
+      ),
     );
   });
 
@@ -61,13 +66,19 @@ describe('metrics', () => {
 
   test('calibration bins and ECE', () => {
     const bins = calibrationBins({ y, p }, 2);
-    expect(bins.map((b) => [b.lo, b.hi, b.count])).toEqual([[0, 0.5, 3], [0.5, 1, 3]]);
+    expect(bins.map((b) => [b.lo, b.hi, b.count])).toEqual([
+      [0, 0.5, 3],
+      [0.5, 1, 3],
+    ]);
     expect(bins[0]!.meanPredicted).toBeCloseTo(0.3, 12);
     expect(bins[0]!.fractionPositive).toBeCloseTo(1 / 3, 12);
     expect(bins[1]!.meanPredicted).toBeCloseTo(2.5 / 3, 12);
     expect(bins[1]!.fractionPositive).toBeCloseTo(2 / 3, 12);
     expect(calibrationBins({ y: [1], p: [1] }, 4)[3]!.count).toBe(1);
     expect(calibrationBins({ y: [1], p: [1] }, 4)[0]!.meanPredicted).toBeNaN();
-    expect(expectedCalibrationError({ y, p }, 2)).toBeCloseTo(0.5 * Math.abs(0.3 - 1 / 3) + 0.5 * Math.abs(2.5 / 3 - 2 / 3), 12);
+    expect(expectedCalibrationError({ y, p }, 2)).toBeCloseTo(
+      0.5 * Math.abs(0.3 - 1 / 3) + 0.5 * Math.abs(2.5 / 3 - 2 / 3),
+      12,
+    );
   });
 });

@@ -34,7 +34,7 @@ export function rocAuc(scored: Scored): number {
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scored.p[a]! - scored.p[b]!);
   let positives = 0;
   let rankSum = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && scored.p[order[j + 1]!] === scored.p[order[i]!]) j++;
     const rank = (i + j + 2) / 2; // average of 1-based ranks i+1 .. j+1
@@ -109,5 +109,8 @@ export function expectedCalibrationError(scored: Scored, bins = 10): number {
   const table = calibrationBins(scored, bins);
   const n = table.reduce((a, b) => a + b.count, 0);
   if (n === 0) return NaN;
-  return table.reduce((acc, b) => (b.count === 0 ? acc : acc + (b.count / n) * Math.abs(b.meanPredicted - b.fractionPositive)), 0);
+  return table.reduce(
+    (acc, b) => (b.count === 0 ? acc : acc + (b.count / n) * Math.abs(b.meanPredicted - b.fractionPositive)),
+    0,
+  );
 }

@@ -12,7 +12,11 @@ describe('createModel', () => {
     const w = initialWeights(mlp, 7);
     const model = createModel({ spec: mlp, weights: w });
     expect(layoutOf(mlp).map((t) => [...t.shape])).toEqual([[3, 4], [4], [4, 2], [2], [2, 1], [1]]);
-    expect(model.variables.map((v) => v.shape)).toEqual([[4, 4], [5, 2], [3, 1]]);
+    expect(model.variables.map((v) => v.shape)).toEqual([
+      [4, 4],
+      [5, 2],
+      [3, 1],
+    ]);
     // Layer 0's stacked variable: rows 0-2 are the kernel, row 3 the bias, i.e. the first 16 layout values.
     expect(Array.from(model.variables[0]!.dataSync())).toEqual(Array.from(w.data.subarray(0, 16)));
     expect(model.getWeights().data).toEqual(w.data);
@@ -25,7 +29,16 @@ describe('createModel', () => {
   test('computes logistic regression as x·w + b', () => {
     const spec: ModelSpec = { kind: 'logistic-regression', inputs: 2 };
     const model = createModel({ spec, weights: { layout: layoutOf(spec), data: Float32Array.from([2, -1, 0.5]) } });
-    const z = tf.tidy(() => model.logits(tf.tensor2d([[1, 1], [3, 2]])).dataSync());
+    const z = tf.tidy(() =>
+      model
+        .logits(
+          tf.tensor2d([
+            [1, 1],
+            [3, 2],
+          ]),
+        )
+        .dataSync(),
+    );
     expect(Array.from(z)).toEqual([1.5, 4.5]);
     model.dispose();
   });

@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { initialWeights, layoutOf, layoutSize, sameLayout, TwinfedError, type Layout, type ModelSpec, type WeightSet } from '@twinfed/shared';
+import {
+  initialWeights,
+  layoutOf,
+  layoutSize,
+  sameLayout,
+  TwinfedError,
+  type Layout,
+  type ModelSpec,
+  type WeightSet,
+} from '@twinfed/shared';
 
 /**
  * A model of a {@link ModelSpec} as tfjs variables. Each dense layer is ONE variable, its kernel and
@@ -44,7 +53,12 @@ export function withOnes(x: tf.Tensor2D): tf.Tensor2D {
  * predicting; see {@link TfModel}): dense layers with the spec's activation, then one output unit.
  * Returns logits `[n, 1]`. With `augmented`, `x` already ends in a ones column.
  */
-export function forwardLogits(spec: ModelSpec, params: readonly tf.Tensor[], x: tf.Tensor2D, options: { augmented?: boolean } = {}): tf.Tensor2D {
+export function forwardLogits(
+  spec: ModelSpec,
+  params: readonly tf.Tensor[],
+  x: tf.Tensor2D,
+  options: { augmented?: boolean } = {},
+): tf.Tensor2D {
   let h = options.augmented ? x : withOnes(x);
   for (let i = 0; i < params.length; i++) {
     const z = tf.matMul<tf.Tensor2D>(h, params[i] as tf.Tensor2D);
@@ -57,7 +71,9 @@ export function forwardLogits(spec: ModelSpec, params: readonly tf.Tensor[], x: 
 /** Checks a weight set against a layout; throws `INVALID_WEIGHTS` / `NON_FINITE_WEIGHTS`. */
 export function assertWeights(layout: Layout, weights: WeightSet): void {
   if (!sameLayout(layout, weights.layout) || weights.data.length !== layoutSize(layout)) {
-    throw new TwinfedError('INVALID_WEIGHTS', undefined, { details: { expected: layout.map((t) => `${t.name}[${t.shape.join(',')}]`) } });
+    throw new TwinfedError('INVALID_WEIGHTS', undefined, {
+      details: { expected: layout.map((t) => `${t.name}[${t.shape.join(',')}]`) },
+    });
   }
   for (let i = 0; i < weights.data.length; i++) {
     if (!Number.isFinite(weights.data[i]!)) throw new TwinfedError('NON_FINITE_WEIGHTS');

@@ -19,7 +19,11 @@ describe('predict / evaluate', () => {
   test('scores a data set (hand-computed) and leaks no tensors', async () => {
     const before = tf.memory().numTensors;
     // p = [σ(2), σ(-3), 0.5, σ(1)] for labels [1, 0, 1, 0]: 0.5 counts as negative.
-    const ev = await evaluate({ spec, weights, data: { x: Float32Array.from([2, 0, 0, 3, 1, 1, 1, 0]), y: Float32Array.from([1, 0, 1, 0]), n: 4, d: 2 } });
+    const ev = await evaluate({
+      spec,
+      weights,
+      data: { x: Float32Array.from([2, 0, 0, 3, 1, 1, 1, 0]), y: Float32Array.from([1, 0, 1, 0]), n: 4, d: 2 },
+    });
     expect(ev.n).toBe(4);
     expect(ev.accuracy).toBe(0.5);
     expect(ev.auc).toBeCloseTo(0.75, 6); // positives 0.88, 0.5 vs negatives 0.05, 0.73: 3 of 4 pairs
@@ -30,8 +34,12 @@ describe('predict / evaluate', () => {
   });
 
   test('rejects mismatched inputs and weights', async () => {
-    await expect(predict({ spec, weights, x: new Float32Array(3), n: 2 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(predict({ spec, weights, x: new Float32Array(3), n: 2 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
     const mlp: ModelSpec = { kind: 'mlp', inputs: 2, hidden: [3], activation: 'relu' };
-    await expect(predict({ spec, weights: initialWeights(mlp, 0), x: new Float32Array(2), n: 1 })).rejects.toMatchObject({ code: 'INVALID_WEIGHTS' });
+    await expect(
+      predict({ spec, weights: initialWeights(mlp, 0), x: new Float32Array(2), n: 1 }),
+    ).rejects.toMatchObject({ code: 'INVALID_WEIGHTS' });
   });
 });

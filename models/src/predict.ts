@@ -18,7 +18,8 @@ export async function predict(options: PredictOptions): Promise<Float32Array> {
   await initBackend();
   const { spec, weights, x, n } = options;
   assertWeights(layoutOf(spec), weights);
-  if (x.length !== n * spec.inputs) throw new TwinfedError('BAD_REQUEST', `x has ${x.length} values, expected ${n}×${spec.inputs}`);
+  if (x.length !== n * spec.inputs)
+    throw new TwinfedError('BAD_REQUEST', `x has ${x.length} values, expected ${n}×${spec.inputs}`);
   if (n === 0) return new Float32Array(0);
   const probs = tf.tidy(() => {
     const params = weightTensors(weights);
@@ -53,5 +54,11 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const { spec, weights, data } = options;
   const p = await predict({ spec, weights, x: data.x, n: data.n });
   const scored = { y: data.y, p };
-  return { n: data.n, accuracy: accuracy(scored), auc: rocAuc(scored), loss: logLoss(scored), brier: brierScore(scored) };
+  return {
+    n: data.n,
+    accuracy: accuracy(scored),
+    auc: rocAuc(scored),
+    loss: logLoss(scored),
+    brier: brierScore(scored),
+  };
 }

@@ -15,11 +15,18 @@ beforeAll(async () => {
   cleveland = loadHeartDisease()[0]!;
 });
 
-async function run(opts: { seed: number; training: TrainingConfig; rounds: number; spec?: ModelSpec; proximal?: { mu: number } }): Promise<Float32Array> {
+async function run(opts: {
+  seed: number;
+  training: TrainingConfig;
+  rounds: number;
+  spec?: ModelSpec;
+  proximal?: { mu: number };
+}): Promise<Float32Array> {
   const spec = opts.spec ?? lr13;
   const trainer = await createTrainer({ spec, data: cleveland.train, training: opts.training, seed: opts.seed });
   let weights = initialWeights(spec, 42);
-  for (let r = 0; r < opts.rounds; r++) weights = (await trainer.trainRound({ weights, ...(opts.proximal ? { proximal: opts.proximal } : {}) })).weights;
+  for (let r = 0; r < opts.rounds; r++)
+    weights = (await trainer.trainRound({ weights, ...(opts.proximal ? { proximal: opts.proximal } : {}) })).weights;
   trainer.dispose();
   return weights.data;
 }
@@ -31,7 +38,12 @@ describe('createTrainer', () => {
     const c = await run({ seed: 4, training: sgd(60), rounds: 2 });
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
     expect(Buffer.from(a.buffer).equals(Buffer.from(c.buffer))).toBe(false);
-    const adamMlp = { seed: 5, spec: { kind: 'mlp', inputs: 13, hidden: [8], activation: 'relu' } as ModelSpec, training: { ...sgd(40), optimizer: 'adam' } as TrainingConfig, rounds: 2 };
+    const adamMlp = {
+      seed: 5,
+      spec: { kind: 'mlp', inputs: 13, hidden: [8], activation: 'relu' } as ModelSpec,
+      training: { ...sgd(40), optimizer: 'adam' } as TrainingConfig,
+      rounds: 2,
+    };
     expect(await run(adamMlp)).toEqual(await run(adamMlp));
   });
 
@@ -70,18 +82,27 @@ describe('createTrainer', () => {
     expect(res.weights.data[2]).toBeGreaterThan(0);
     expect(res.weights.data[2]).toBeLessThan(1.25);
     expect(res.meanLoss).toBeGreaterThan(Math.log(2));
-    await expect(trainer.trainRound({ weights, scaffold: { correction: new Float32Array(2) } })).rejects.toMatchObject({ code: 'INVALID_WEIGHTS' });
+    await expect(trainer.trainRound({ weights, scaffold: { correction: new Float32Array(2) } })).rejects.toMatchObject({
+      code: 'INVALID_WEIGHTS',
+    });
     trainer.dispose();
   });
 
   test('does not leak tensors over repeated rounds, and frees everything on dispose', async () => {
     const before = tf.memory().numTensors;
-    const trainer = await createTrainer({ spec: lr13, data: cleveland.train, training: { ...sgd(30), optimizer: 'adam' }, seed: 2 });
+    const trainer = await createTrainer({
+      spec: lr13,
+      data: cleveland.train,
+      training: { ...sgd(30), optimizer: 'adam' },
+      seed: 2,
+    });
     let weights = initialWeights(lr13, 1);
     weights = (await trainer.trainRound({ weights, proximal: { mu: 0.01 } })).weights;
     const held = tf.memory().numTensors;
     for (let r = 0; r < 5; r++) {
-      weights = (await trainer.trainRound({ weights, proximal: { mu: 0.01 }, scaffold: { correction: new Float32Array(14) } })).weights;
+      weights = (
+        await trainer.trainRound({ weights, proximal: { mu: 0.01 }, scaffold: { correction: new Float32Array(14) } })
+      ).weights;
       expect(tf.memory().numTensors).toBe(held);
     }
     trainer.dispose();
@@ -89,13 +110,25 @@ describe('createTrainer', () => {
   });
 
   test('counts steps from epochs and reports the training-set size', async () => {
-    const trainer = await createTrainer({ spec: lr13, data: cleveland.train, training: { epochs: 2, batchSize: 4, optimizer: 'sgd', lr: 0.001 }, seed: 0 });
+    const trainer = await createTrainer({
+      spec: lr13,
+      data: cleveland.train,
+      training: { epochs: 2, batchSize: 4, optimizer: 'sgd', lr: 0.001 },
+      seed: 0,
+    });
     expect(trainer.stepsPerRound).toBe(100); // ceil(199 / 4) = 50 per epoch
     const res = await trainer.trainRound({ weights: initialWeights(lr13, 0) });
     expect([res.steps, res.numExamples]).toEqual([100, 199]);
     expect(res.meanLoss).toBeGreaterThan(0);
     trainer.dispose();
-    await expect(createTrainer({ spec: { kind: 'logistic-regression', inputs: 5 }, data: cleveland.train, training: sgd(1), seed: 0 })).rejects.toMatchObject({ code: 'INVALID_PLAN' });
+    await expect(
+      createTrainer({
+        spec: { kind: 'logistic-regression', inputs: 5 },
+        data: cleveland.train,
+        training: sgd(1),
+        seed: 0,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_PLAN' });
   });
 
   test("FLamby's Local 0: Adam 1e-3, batch 4, 50 epochs on Cleveland; mean test accuracy over seeds 42-46 in 0.746 ± 0.05", async () => {

@@ -62,7 +62,8 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
   await initBackend();
   const { spec, data, training, seed } = options;
   assertSplit(data);
-  if (data.d !== spec.inputs) throw new TwinfedError('INVALID_PLAN', `the data has ${data.d} features, the model expects ${spec.inputs}`);
+  if (data.d !== spec.inputs)
+    throw new TwinfedError('INVALID_PLAN', `the data has ${data.d} features, the model expects ${spec.inputs}`);
   if (data.n < 1) throw new TwinfedError('BAD_REQUEST', 'no training rows');
   // A ones column appended once: the first layer's bias rides in its stacked kernel (see TfModel).
   const x = tf.tidy(() => withOnes(tf.tensor2d(data.x, [data.n, data.d], 'float32')));
@@ -87,7 +88,12 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
             lastYield = performance.now();
           }
         }
-        return { weights: model.getWeights(), numExamples: data.n, steps: stepsPerRound, meanLoss: lossSum / stepsPerRound };
+        return {
+          weights: model.getWeights(),
+          numExamples: data.n,
+          steps: stepsPerRound,
+          meanLoss: lossSum / stepsPerRound,
+        };
       } finally {
         extra.dispose();
       }
@@ -110,14 +116,18 @@ function roundTerms(model: TfModel, round: TrainRoundOptions): { loss?: ExtraLos
   const vars = model.variables;
   if (round.proximal) {
     const mu = round.proximal.mu;
-    if (!(mu >= 0) || !Number.isFinite(mu)) throw new TwinfedError('INVALID_PLAN', 'FedProx mu must be a finite number ≥ 0');
+    if (!(mu >= 0) || !Number.isFinite(mu))
+      throw new TwinfedError('INVALID_PLAN', 'FedProx mu must be a finite number ≥ 0');
     const anchor = weightTensors(round.weights);
     held.push(...anchor);
-    terms.push((loss) => tf.add(loss, tf.mul(mu / 2, tf.addN(vars.map((v, i) => tf.sum(tf.squaredDifference(v, anchor[i]!)))))));
+    terms.push((loss) =>
+      tf.add(loss, tf.mul(mu / 2, tf.addN(vars.map((v, i) => tf.sum(tf.squaredDifference(v, anchor[i]!)))))),
+    );
   }
   if (round.scaffold) {
     const { correction } = round.scaffold;
-    if (correction.length !== layoutSize(model.layout)) throw new TwinfedError('INVALID_WEIGHTS', 'the SCAFFOLD correction does not match the model layout');
+    if (correction.length !== layoutSize(model.layout))
+      throw new TwinfedError('INVALID_WEIGHTS', 'the SCAFFOLD correction does not match the model layout');
     const c = weightTensors({ layout: model.layout, data: correction });
     held.push(...c);
     terms.push((loss) => tf.sub(loss, tf.addN(vars.map((v, i) => tf.sum(tf.mul(v, c[i]!))))));
@@ -128,7 +138,12 @@ function roundTerms(model: TfModel, round: TrainRoundOptions): { loss?: ExtraLos
 }
 
 /** One optimiser step on the next batch; returns that batch's BCE. */
-function trainStep(args: { model: TfModel; optimizer: tf.Optimizer; batches: TensorBatches; extra: ExtraLoss | undefined }): number {
+function trainStep(args: {
+  model: TfModel;
+  optimizer: tf.Optimizer;
+  batches: TensorBatches;
+  extra: ExtraLoss | undefined;
+}): number {
   const { model, optimizer, batches, extra } = args;
   const [xb, yb] = batches.next();
   let bce: tf.Scalar | undefined;

@@ -58,7 +58,8 @@ describe('the error table', () => {
   });
 
   test('a server fault (5xx) is retried', () => {
-    for (const code of HTTP.filter((c) => HTTP_ERROR_CODES[c].status >= 500)) expect(['retry', 'retry-later']).toContain(clientBehaviour(code));
+    for (const code of HTTP.filter((c) => HTTP_ERROR_CODES[c].status >= 500))
+      expect(['retry', 'retry-later']).toContain(clientBehaviour(code));
   });
 
   test('no server answers 502 or 504 (the transport reads those as a proxy that could not reach the coordinator)', () => {
@@ -77,11 +78,13 @@ describe('the error table', () => {
   });
 
   test('an answer fatal for the site is about identity or protocol (400, 401, 403), never a state conflict or a busy server', () => {
-    for (const code of HTTP.filter((c) => clientBehaviour(c) === 'fatal-site')) expect([400, 401, 403]).toContain(HTTP_ERROR_CODES[code].status);
+    for (const code of HTTP.filter((c) => clientBehaviour(c) === 'fatal-site'))
+      expect([400, 401, 403]).toContain(HTTP_ERROR_CODES[code].status);
   });
 
   test('a round refusal is a conflict or a refusal of this site in this round (400, 403, 409)', () => {
-    for (const code of HTTP.filter((c) => clientBehaviour(c) === 'skip-round')) expect([400, 403, 409]).toContain(HTTP_ERROR_CODES[code].status);
+    for (const code of HTTP.filter((c) => clientBehaviour(c) === 'skip-round'))
+      expect([400, 403, 409]).toContain(HTTP_ERROR_CODES[code].status);
   });
 });
 
@@ -93,14 +96,15 @@ describe('reading the behaviour', () => {
     }
   });
 
-  test('behaviourOf: a twinfed error its code\'s, anything else an unexpected local failure (INTERNAL)', () => {
+  test("behaviourOf: a twinfed error its code's, anything else an unexpected local failure (INTERNAL)", () => {
     expect(behaviourOf(new TwinfedError('SITE_REVOKED'))).toBe('fatal-site');
     expect(behaviourOf(new Error('boom'))).toBe(clientBehaviour('INTERNAL'));
     expect(behaviourOf('boom')).toBe(clientBehaviour('INTERNAL'));
   });
 
   test('hasBehaviour matches the table', () => {
-    for (const code of CODES) for (const b of BEHAVIOURS) expect(hasBehaviour(code, b)).toBe(clientBehaviour(code) === b);
+    for (const code of CODES)
+      for (const b of BEHAVIOURS) expect(hasBehaviour(code, b)).toBe(clientBehaviour(code) === b);
   });
 });
 

@@ -53,7 +53,9 @@ export function refusesRequest(behaviour: ClientBehaviour): boolean {
 type Table = typeof HTTP_ERROR_CODES & typeof LOCAL_ERROR_CODES;
 
 /** The codes the error table gives behaviour `B` (e.g. a record keyed by every `skip-round` code must name them all). */
-export type CodeWithBehaviour<B extends ClientBehaviour> = { [C in ErrorCode]: Table[C]['client'] extends B ? C : never }[ErrorCode];
+export type CodeWithBehaviour<B extends ClientBehaviour> = {
+  [C in ErrorCode]: Table[C]['client'] extends B ? C : never;
+}[ErrorCode];
 
 /** True when the error table gives `code` the behaviour `behaviour` (narrows the code). */
 export function hasBehaviour<B extends ClientBehaviour>(code: ErrorCode, behaviour: B): code is CodeWithBehaviour<B> {

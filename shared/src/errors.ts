@@ -37,7 +37,11 @@ export const HTTP_ERROR_CODES = {
   INVALID_WEIGHTS: { status: 400, message: 'The weights do not match the model layout.', client: 'reject-version' },
   NON_FINITE_WEIGHTS: { status: 400, message: 'The weights contain NaN or infinite values.', client: 'reject-version' },
   PROTOCOL_MISMATCH: { status: 400, message: 'The protocol version is not supported.', client: 'fatal-site' },
-  EXAMPLES_OUT_OF_RANGE: { status: 400, message: 'The claimed number of training examples is outside the range the plan allows.', client: 'refused' },
+  EXAMPLES_OUT_OF_RANGE: {
+    status: 400,
+    message: 'The claimed number of training examples is outside the range the plan allows.',
+    client: 'refused',
+  },
   DECRYPT_FAILED: { status: 400, message: 'The payload could not be decrypted.', client: 'refused' },
   // 401: identity
   UNAUTHENTICATED: { status: 401, message: 'Authentication is required.', client: 'fatal-site' },
@@ -46,12 +50,21 @@ export const HTTP_ERROR_CODES = {
   REPLAYED_REQUEST: { status: 401, message: 'The request nonce was already used.', client: 'retry' },
   INVALID_TOKEN: { status: 401, message: 'The token is invalid, expired or already used.', client: 'refused' },
   UNKNOWN_SITE: { status: 401, message: 'The site is not enrolled.', client: 'fatal-site' },
-  ENROLL_PROOF_INVALID: { status: 401, message: 'The enrollment does not prove possession of the presented keys.', client: 'refused' },
+  ENROLL_PROOF_INVALID: {
+    status: 401,
+    message: 'The enrollment does not prove possession of the presented keys.',
+    client: 'refused',
+  },
   // 403: authorisation
   FORBIDDEN: { status: 403, message: 'This role may not perform this action.', client: 'fatal-federation' },
   SITE_REVOKED: { status: 403, message: 'The site has been revoked.', client: 'fatal-site' },
   SITE_NOT_SELECTED: { status: 403, message: 'The site is not selected for this round.', client: 'skip-round' },
-  NOT_A_MEMBER: { status: 403, message: 'The site does not belong to this federation (not in its founding cohort and not yet selected for one of its rounds).', client: 'retry' },
+  NOT_A_MEMBER: {
+    status: 403,
+    message:
+      'The site does not belong to this federation (not in its founding cohort and not yet selected for one of its rounds).',
+    client: 'retry',
+  },
   // 404
   NOT_FOUND: { status: 404, message: 'The resource does not exist.', client: 'refused' },
   UNKNOWN_FEDERATION: { status: 404, message: 'The federation does not exist.', client: 'fatal-federation' },
@@ -59,16 +72,47 @@ export const HTTP_ERROR_CODES = {
   UNKNOWN_MODEL_VERSION: { status: 404, message: 'The model version does not exist.', client: 'refused' },
   // 409: state conflicts
   ROUND_CLOSED: { status: 409, message: 'The round is not accepting updates.', client: 'skip-round' },
-  WRONG_BASE_VERSION: { status: 409, message: 'The update was trained from a different model version.', client: 'skip-round' },
-  UPDATE_CONFLICT: { status: 409, message: 'A different update for this round was already accepted from this site.', client: 'skip-round' },
+  WRONG_BASE_VERSION: {
+    status: 409,
+    message: 'The update was trained from a different model version.',
+    client: 'skip-round',
+  },
+  UPDATE_CONFLICT: {
+    status: 409,
+    message: 'A different update for this round was already accepted from this site.',
+    client: 'skip-round',
+  },
   ALREADY_EXISTS: { status: 409, message: 'The resource already exists.', client: 'refused' },
   KEY_IN_USE: { status: 409, message: 'These public keys are already registered to a site.', client: 'refused' },
   FEDERATION_NOT_RUNNING: { status: 409, message: 'The federation is not running.', client: 'skip-round' },
-  SECAGG_PHASE: { status: 409, message: 'The secure-aggregation round is not in the phase this message belongs to.', client: 'retry' },
-  SECAGG_INCONSISTENT: { status: 409, message: 'The secure-aggregation round is not the one this site saw or signed (cohort, threshold, survivors or the signed U3 differ).', client: 'skip-round' },
-  SECAGG_COHORT_TOO_SMALL: { status: 409, message: 'Secure aggregation needs a larger cohort in this round.', client: 'skip-round' },
-  SECAGG_UNTRUSTED_KEY: { status: 400, message: 'A key in secure aggregation is not signed by its owner\'s enrolled identity, or differs from the key pinned before.', client: 'skip-round' },
-  DP_NOT_COVERED: { status: 409, message: 'This federation publishes under differential privacy: a per-site evaluation is not covered by its ε, so the coordinator does not take one.', client: 'refused' },
+  SECAGG_PHASE: {
+    status: 409,
+    message: 'The secure-aggregation round is not in the phase this message belongs to.',
+    client: 'retry',
+  },
+  SECAGG_INCONSISTENT: {
+    status: 409,
+    message:
+      'The secure-aggregation round is not the one this site saw or signed (cohort, threshold, survivors or the signed U3 differ).',
+    client: 'skip-round',
+  },
+  SECAGG_COHORT_TOO_SMALL: {
+    status: 409,
+    message: 'Secure aggregation needs a larger cohort in this round.',
+    client: 'skip-round',
+  },
+  SECAGG_UNTRUSTED_KEY: {
+    status: 400,
+    message:
+      "A key in secure aggregation is not signed by its owner's enrolled identity, or differs from the key pinned before.",
+    client: 'skip-round',
+  },
+  DP_NOT_COVERED: {
+    status: 409,
+    message:
+      'This federation publishes under differential privacy: a per-site evaluation is not covered by its ε, so the coordinator does not take one.',
+    client: 'refused',
+  },
   // 408, 413, 415, 429, 500, 503
   REQUEST_TIMEOUT: { status: 408, message: 'The request body arrived too slowly.', client: 'retry' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.', client: 'refused' },
@@ -82,28 +126,64 @@ export const HTTP_ERROR_CODES = {
 /** Failures on one machine (a site, a CLI) that never come from HTTP. */
 export const LOCAL_ERROR_CODES = {
   // what a site verifies before it uses anything the coordinator sends
-  MODEL_SIGNATURE_INVALID: { message: 'The model version signature does not verify against the pinned coordinator key.', client: 'reject-version' },
+  MODEL_SIGNATURE_INVALID: {
+    message: 'The model version signature does not verify against the pinned coordinator key.',
+    client: 'reject-version',
+  },
   MODEL_DIGEST_MISMATCH: { message: 'The model weights do not match their signed digest.', client: 'reject-version' },
-  PLAN_SIGNATURE_INVALID: { message: "The federation's plan is not signed by the pinned coordinator key, or is not the plan it signed.", client: 'fatal-federation' },
-  PLAN_CHANGED: { message: "The federation's plan differs from the one this site already took part with.", client: 'fatal-federation' },
-  PLAN_BELOW_SITE_FLOOR: { message: "The federation's plan is below this site's privacy floors.", client: 'fatal-federation' },
-  SECURE_SUM_OVERFLOW: { message: "A value is too large for this cohort's secure sum: added up over the cohort it could wrap around.", client: 'fatal-federation' },
-  SECAGG_MASK_REUSE: { message: 'The masks of this round were already used for another vector; only the stored one may be sent again.', client: 'skip-round' },
+  PLAN_SIGNATURE_INVALID: {
+    message: "The federation's plan is not signed by the pinned coordinator key, or is not the plan it signed.",
+    client: 'fatal-federation',
+  },
+  PLAN_CHANGED: {
+    message: "The federation's plan differs from the one this site already took part with.",
+    client: 'fatal-federation',
+  },
+  PLAN_BELOW_SITE_FLOOR: {
+    message: "The federation's plan is below this site's privacy floors.",
+    client: 'fatal-federation',
+  },
+  SECURE_SUM_OVERFLOW: {
+    message: "A value is too large for this cohort's secure sum: added up over the cohort it could wrap around.",
+    client: 'fatal-federation',
+  },
+  SECAGG_MASK_REUSE: {
+    message: 'The masks of this round were already used for another vector; only the stored one may be sent again.',
+    client: 'skip-round',
+  },
   // setup and files
   CONFIG_INVALID: { message: 'The configuration is invalid.', client: 'fatal-site' },
-  BUNDLE_INVALID: { message: 'The model bundle is malformed or disagrees with its signed metadata.', client: 'refused' },
-  FEATURE_MISMATCH: { message: "The data's features are not the model's features in the model's order.", client: 'refused' },
-  AUDIT_CHAIN_INVALID: { message: 'The audit trail does not verify: an entry or a signed head was altered, removed or reordered.', client: 'refused' },
+  BUNDLE_INVALID: {
+    message: 'The model bundle is malformed or disagrees with its signed metadata.',
+    client: 'refused',
+  },
+  FEATURE_MISMATCH: {
+    message: "The data's features are not the model's features in the model's order.",
+    client: 'refused',
+  },
+  AUDIT_CHAIN_INVALID: {
+    message: 'The audit trail does not verify: an entry or a signed head was altered, removed or reordered.',
+    client: 'refused',
+  },
   // local data guardrails: a site refuses to train (and sends nothing) on data that cannot teach the model
   DATA_SINGLE_CLASS: { message: 'The local data have only one label class.', client: 'fatal-federation' },
   DATA_FEATURE_CONSTANT: { message: 'A feature column has the same value in every row.', client: 'fatal-federation' },
   DATA_FEATURE_MISSING: { message: 'A feature column has no usable value in any row.', client: 'fatal-federation' },
-  DATA_TOO_FEW_ROWS: { message: "The local data have fewer training rows than the plan's minimum.", client: 'fatal-federation' },
-  POPULATION_BUDGET_EXHAUSTED: { message: "A new population report would exceed this site's privacy budget for population reports.", client: 'refused' },
+  DATA_TOO_FEW_ROWS: {
+    message: "The local data have fewer training rows than the plan's minimum.",
+    client: 'fatal-federation',
+  },
+  POPULATION_BUDGET_EXHAUSTED: {
+    message: "A new population report would exceed this site's privacy budget for population reports.",
+    client: 'refused',
+  },
   // reaching the coordinator
   NETWORK: { message: 'The coordinator could not be reached.', client: 'retry' },
   INSECURE_URL: { message: 'Plain http is only allowed to a loopback address; use https.', client: 'fatal-site' },
-  TLS_UNTRUSTED: { message: "The coordinator's TLS certificate is not trusted; pass --ca <pem> for a private CA.", client: 'fatal-site' },
+  TLS_UNTRUSTED: {
+    message: "The coordinator's TLS certificate is not trusted; pass --ca <pem> for a private CA.",
+    client: 'fatal-site',
+  },
 } as const satisfies Record<string, LocalErrorSpec>;
 
 /** A code servers answer with (a key of {@link HTTP_ERROR_CODES}). */
@@ -116,7 +196,10 @@ const noCodeInBothTables: [Extract<HttpErrorCode, LocalErrorCode>] extends [neve
 void noCodeInBothTables;
 
 /** The whole table: every code with its message and client behaviour (HTTP codes also with their status). */
-export const ERROR_CODES: { readonly [C in HttpErrorCode | LocalErrorCode]: HttpErrorSpec | LocalErrorSpec } = { ...HTTP_ERROR_CODES, ...LOCAL_ERROR_CODES };
+export const ERROR_CODES: { readonly [C in HttpErrorCode | LocalErrorCode]: HttpErrorSpec | LocalErrorSpec } = {
+  ...HTTP_ERROR_CODES,
+  ...LOCAL_ERROR_CODES,
+};
 
 /** A stable error code (a key of {@link ERROR_CODES}). */
 export type ErrorCode = HttpErrorCode | LocalErrorCode;

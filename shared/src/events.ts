@@ -44,7 +44,10 @@ export interface ServerToClientEvents {
 /** Site → coordinator. */
 export interface ClientToServerEvents {
   /** Liveness and progress, shown to operators. The ack returns the server time (clock-skew check). */
-  'site:status': (s: { state: 'idle' | 'training' | 'uploading' | 'evaluating'; federationId?: string; round?: number }, ack: (serverTime: string) => void) => void;
+  'site:status': (
+    s: { state: 'idle' | 'training' | 'uploading' | 'evaluating'; federationId?: string; round?: number },
+    ack: (serverTime: string) => void,
+  ) => void;
 }
 
 /** Data attached to an authenticated site socket. */

@@ -7,7 +7,17 @@
  * (tests/src/hygiene/public-surface.test.ts checks both ways). Everything else stays module-internal.
  */
 // Errors, protocol constants, socket.io event maps, model layouts, seeded randomness, printable names, the logger
-export { ERROR_CODES, type ErrorCode, HTTP_ERROR_CODES, type HttpErrorCode, httpStatus, isErrorCode, isTwinfedError, LOCAL_ERROR_CODES, TwinfedError } from './errors';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  HTTP_ERROR_CODES,
+  type HttpErrorCode,
+  httpStatus,
+  isErrorCode,
+  isTwinfedError,
+  LOCAL_ERROR_CODES,
+  TwinfedError,
+} from './errors';
 export {
   behaviourOf,
   CLIENT_BEHAVIOURS,
@@ -35,7 +45,19 @@ export { BINARY_MEDIA_TYPE, DEFAULT_COORDINATOR_PORT, limits, PROTOCOL_VERSION, 
 
 // The REST API, each endpoint defined once; routes, clients, the dashboard's paths and the OpenAPI document derive from it
 export { type Api, api } from './api/contract';
-export { type BodyKind, type BodyOf, type Call, callOf, errorCodesOf, type Method, type Operation, pathOf, type ResponseOf, responseSchema, type Role } from './api/endpoint';
+export {
+  type BodyKind,
+  type BodyOf,
+  type Call,
+  callOf,
+  errorCodesOf,
+  type Method,
+  type Operation,
+  pathOf,
+  type ResponseOf,
+  responseSchema,
+  type Role,
+} from './api/endpoint';
 export { openApiDocument } from './api/openapi';
 export { pathPatterns, routes } from './api/routes';
 export { SeededRandom } from './random';
@@ -50,7 +72,12 @@ export {
   chainAuditEntry,
   type ChainedAuditEntry,
 } from './audit/chain';
-export { type AuditListResponse, AuditListResponseSchema, type AuditVerifyReport, AuditVerifyReportSchema } from './audit/schemas';
+export {
+  type AuditListResponse,
+  AuditListResponseSchema,
+  type AuditVerifyReport,
+  AuditVerifyReportSchema,
+} from './audit/schemas';
 export { type AuditHeadPayload, signAuditHead, type SignedAuditHead, verifyAuditHead } from './audit/signed-head';
 export { verifyAuditTrail } from './audit/trail';
 
@@ -82,7 +109,16 @@ export { concatBytes, fromB64, toB64, utf8 } from './crypto/encoding';
 export { randomBytes, sha256, sha256Hex, sha256Parts } from './crypto/hash';
 export { decodePublicIdentity, fingerprint, generateIdentity, type Identity, publicPart } from './crypto/identity';
 export { identityPath, loadIdentity, loadOrCreateIdentity, saveIdentity } from './crypto/key-file';
-export { addRing64, decodeRing64, encodeRing64, expandRing64, fromBytesRing64, type Ring64, ringToBytes64, subRing64 } from './crypto/ring64';
+export {
+  addRing64,
+  decodeRing64,
+  encodeRing64,
+  expandRing64,
+  fromBytesRing64,
+  type Ring64,
+  ringToBytes64,
+  subRing64,
+} from './crypto/ring64';
 export {
   assertSecaggCohort,
   maskKeyPair,
@@ -100,9 +136,22 @@ export {
   shareSecrets,
   unmaskSum,
 } from './crypto/secagg';
-export { decodeSecaggSum, encodeSecaggInput, SECAGG_HEADER_EXAMPLES, SECAGG_MAX_EXAMPLES, type SecaggSum, secaggVectorLength } from './crypto/secagg-payload';
+export {
+  decodeSecaggSum,
+  encodeSecaggInput,
+  SECAGG_HEADER_EXAMPLES,
+  SECAGG_MAX_EXAMPLES,
+  type SecaggSum,
+  secaggVectorLength,
+} from './crypto/secagg-payload';
 export { assertStatsCohort } from './crypto/secure-sum-cohort';
-export { decodeSecureSum, maskContribution, ringFromBytes, SECURE_SUM_FRACTION_BITS, sumMaskedContributions } from './crypto/secure-sum';
+export {
+  decodeSecureSum,
+  maskContribution,
+  ringFromBytes,
+  SECURE_SUM_FRACTION_BITS,
+  sumMaskedContributions,
+} from './crypto/secure-sum';
 export { signDigest } from './crypto/signature';
 export { generateToken, hashToken } from './crypto/token';
 export { cryptoUniform, type Uniform } from './crypto/uniform';
@@ -133,7 +182,15 @@ export {
 } from './envelope/secagg-statements';
 export { signPlan, verifySignedPlan } from './envelope/signed-plan';
 export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';
-export { openMaskedUpdate, openUpdate, parseUpdate, sealMaskedUpdate, sealUpdate, updateDigest, verifyUpdateSignature } from './envelope/update-envelope';
+export {
+  openMaskedUpdate,
+  openUpdate,
+  parseUpdate,
+  sealMaskedUpdate,
+  sealUpdate,
+  updateDigest,
+  verifyUpdateSignature,
+} from './envelope/update-envelope';
 export type { UpdateHeader, UpdateHeaderInput } from './envelope/update-header';
 
 // Outbound connections: secure URLs, TLS client
@@ -221,7 +278,14 @@ export {
   type TrainingConfig,
 } from './schemas/plan';
 export { clientTermsFor } from './strategies/registry';
-export { ageBandNames, ageBandOf, DEFAULT_MIN_CELL, type PopulationReport, PopulationReportSchema, PopulationSettingsSchema } from './schemas/population';
+export {
+  ageBandNames,
+  ageBandOf,
+  DEFAULT_MIN_CELL,
+  type PopulationReport,
+  PopulationReportSchema,
+  PopulationSettingsSchema,
+} from './schemas/population';
 export {
   type SecaggAck,
   type SecaggConsistency,

@@ -14,7 +14,18 @@ export type Logger = pino.Logger;
  * Keys whose values never reach a log line, at the top level of a log object or one level down: tokens, keys,
  * the request-signature header, weights and patient rows (`rows`, `x`, `y`).
  */
-const REDACTED_KEYS = ['token', 'secretKey', 'signSecretKey', 'boxSecretKey', 'authorization', SIGNATURE_HEADER, 'weights', 'rows', 'x', 'y'];
+const REDACTED_KEYS = [
+  'token',
+  'secretKey',
+  'signSecretKey',
+  'boxSecretKey',
+  'authorization',
+  SIGNATURE_HEADER,
+  'weights',
+  'rows',
+  'x',
+  'y',
+];
 
 /** Request headers that carry credentials, wherever an HTTP request object is logged as `req`. */
 const REDACTED_HEADERS = ['authorization', SIGNATURE_HEADER];
@@ -40,9 +51,21 @@ export interface CreateLoggerOptions {
 
 /** A pino logger with the redaction list applied: JSON lines without pid or hostname, or pretty lines. */
 export function createLogger(options: CreateLoggerOptions): Logger {
-  const config = { level: options.level, redact: { paths: [...REDACT_PATHS], censor: '[redacted]' }, base: { ...options.bindings } };
+  const config = {
+    level: options.level,
+    redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+    base: { ...options.bindings },
+  };
   if (options.pretty) {
-    return pino(config, pinoPretty({ destination: 2, colorize: true, ignore: ['pid', 'hostname', ...Object.keys(options.bindings)].join(','), sync: true }));
+    return pino(
+      config,
+      pinoPretty({
+        destination: 2,
+        colorize: true,
+        ignore: ['pid', 'hostname', ...Object.keys(options.bindings)].join(','),
+        sync: true,
+      }),
+    );
   }
   const d = options.destination ?? 'stderr';
   return pino(config, typeof d === 'string' ? pino.destination({ dest: d === 'stdout' ? 1 : 2, sync: true }) : d);

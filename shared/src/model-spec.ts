@@ -7,20 +7,40 @@ export const ModelSpecSchema = z
   .discriminatedUnion('kind', [
     z
       .object({
-        kind: z.literal('logistic-regression').describe('Logistic regression: one dense layer and a sigmoid (weights `dense/kernel [inputs,1]`, `dense/bias [1]`).'),
-        inputs: z.number().int().min(1).max(100_000).describe('Number of model inputs; must equal the number of data.features.'),
+        kind: z
+          .literal('logistic-regression')
+          .describe(
+            'Logistic regression: one dense layer and a sigmoid (weights `dense/kernel [inputs,1]`, `dense/bias [1]`).',
+          ),
+        inputs: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .describe('Number of model inputs; must equal the number of data.features.'),
       })
       .strict(),
     z
       .object({
         kind: z.literal('mlp').describe('Multi-layer perceptron: dense hidden layers, then one sigmoid output unit.'),
-        inputs: z.number().int().min(1).max(100_000).describe('Number of model inputs; must equal the number of data.features.'),
-        hidden: z.array(z.number().int().min(1).max(4096)).min(1).max(8).describe('Units of each hidden layer, input side first (1 to 8 layers of 1 to 4096 units).'),
+        inputs: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .describe('Number of model inputs; must equal the number of data.features.'),
+        hidden: z
+          .array(z.number().int().min(1).max(4096))
+          .min(1)
+          .max(8)
+          .describe('Units of each hidden layer, input side first (1 to 8 layers of 1 to 4096 units).'),
         activation: z.enum(['relu', 'tanh']).default('relu').describe('Activation of the hidden layers.'),
       })
       .strict(),
   ])
-  .describe('The model the federation trains, selected by `kind`. Initial weights are seeded exactly as PyTorch’s nn.Linear with the plan’s seed.');
+  .describe(
+    'The model the federation trains, selected by `kind`. Initial weights are seeded exactly as PyTorch’s nn.Linear with the plan’s seed.',
+  );
 
 /** A model spec (see {@link ModelSpecSchema}). */
 export type ModelSpec = z.infer<typeof ModelSpecSchema>;

@@ -14,7 +14,11 @@ export interface PooledNormalization {
  * rows were pooled. Throws `CONFIG_INVALID` on a vector of the wrong length or without rows.
  */
 export function normalizationFromSums(sum: ArrayLike<number>, d: number): PooledNormalization {
-  if (sum.length !== normalizationStatsLength(d)) throw new TwinfedError('CONFIG_INVALID', `The statistics have ${sum.length} values; ${d} features need ${normalizationStatsLength(d)}.`);
+  if (sum.length !== normalizationStatsLength(d))
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The statistics have ${sum.length} values; ${d} features need ${normalizationStatsLength(d)}.`,
+    );
   const n = Math.round(sum[0]!);
   if (!(n >= 1)) throw new TwinfedError('CONFIG_INVALID', 'The federated statistics count no training rows.');
   const mean: number[] = [];

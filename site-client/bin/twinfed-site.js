@@ -6,7 +6,9 @@ const path = require('node:path');
 const fs = require('node:fs');
 const entry = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 if (!fs.existsSync(entry)) {
-  process.stderr.write(`twinfed-site: the CLI is not built (${entry} is missing). Run \`npm run build\` in the repository root.\n`);
+  process.stderr.write(
+    `twinfed-site: the CLI is not built (${entry} is missing). Run \`npm run build\` in the repository root.\n`,
+  );
   process.exit(1);
 }
 require(entry);

@@ -71,8 +71,12 @@ const ConfigSchema = z.object({
  * `TWINFED_POPULATION_EPSILON_BUDGET`. The only
  * place the site client reads the environment.
  */
-export function loadSiteConfig(env: Record<string, string | undefined>, overrides: SiteConfigOverrides = {}): SiteConfig {
-  const pick = <T>(o: T | undefined, e: string | undefined, d: T | string): T | string => (o !== undefined ? o : e !== undefined && e !== '' ? e : d);
+export function loadSiteConfig(
+  env: Record<string, string | undefined>,
+  overrides: SiteConfigOverrides = {},
+): SiteConfig {
+  const pick = <T>(o: T | undefined, e: string | undefined, d: T | string): T | string =>
+    o !== undefined ? o : e !== undefined && e !== '' ? e : d;
   const raw = {
     dataDir: pick(overrides.dataDir, env.TWINFED_SITE_DATA_DIR, DEFAULT_DATA_DIR),
     coordinatorUrl: overrides.coordinatorUrl ?? (env.TWINFED_COORDINATOR_URL || undefined),
@@ -83,12 +87,17 @@ export function loadSiteConfig(env: Record<string, string | undefined>, override
     caFile: overrides.caFile ?? (env.TWINFED_CA || undefined),
     insecureHttp: overrides.insecureHttp ?? envFlag(env.TWINFED_INSECURE_HTTP),
     privacy: {
-      requireSecureAggregation: overrides.privacy?.requireSecureAggregation ?? envFlag(env.TWINFED_REQUIRE_SECURE_AGGREGATION),
+      requireSecureAggregation:
+        overrides.privacy?.requireSecureAggregation ?? envFlag(env.TWINFED_REQUIRE_SECURE_AGGREGATION),
       requireDp: overrides.privacy?.requireDp ?? envFlag(env.TWINFED_REQUIRE_DP),
       maxEpsilon: overrides.privacy?.maxEpsilon ?? (env.TWINFED_MAX_EPSILON || undefined),
       minPopulationK: overrides.privacy?.minPopulationK ?? (env.TWINFED_MIN_POPULATION_K || undefined),
     },
-    populationEpsilonBudget: pick(overrides.populationEpsilonBudget, env.TWINFED_POPULATION_EPSILON_BUDGET, DEFAULT_POPULATION_EPSILON_BUDGET),
+    populationEpsilonBudget: pick(
+      overrides.populationEpsilonBudget,
+      env.TWINFED_POPULATION_EPSILON_BUDGET,
+      DEFAULT_POPULATION_EPSILON_BUDGET,
+    ),
   };
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -98,6 +107,16 @@ export function loadSiteConfig(env: Record<string, string | undefined>, override
   }
   const c = parsed.data;
   const { maxEpsilon, minPopulationK, ...flags } = c.privacy;
-  const privacy: PrivacyFloors = Object.freeze({ ...flags, ...(maxEpsilon === undefined ? {} : { maxEpsilon }), ...(minPopulationK === undefined ? {} : { minPopulationK }) });
-  return Object.freeze({ ...c, dataDir: path.resolve(c.dataDir), coordinatorUrl: c.coordinatorUrl, caFile: c.caFile === undefined ? undefined : path.resolve(c.caFile), privacy });
+  const privacy: PrivacyFloors = Object.freeze({
+    ...flags,
+    ...(maxEpsilon === undefined ? {} : { maxEpsilon }),
+    ...(minPopulationK === undefined ? {} : { minPopulationK }),
+  });
+  return Object.freeze({
+    ...c,
+    dataDir: path.resolve(c.dataDir),
+    coordinatorUrl: c.coordinatorUrl,
+    caFile: c.caFile === undefined ? undefined : path.resolve(c.caFile),
+    privacy,
+  });
 }

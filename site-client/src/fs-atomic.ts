@@ -54,7 +54,12 @@ export function readJsonIfExists(file: string): unknown {
  * starting together end up with the same content. Refuses a file that other users may read, or whose trimmed text
  * `parse` rejects (returns null); `what` names the file in those errors (e.g. 'site secret').
  */
-export function loadOrCreatePrivateFile<T>(opts: { file: string; what: string; create: () => string; parse: (text: string) => T | null }): T {
+export function loadOrCreatePrivateFile<T>(opts: {
+  file: string;
+  what: string;
+  create: () => string;
+  parse: (text: string) => T | null;
+}): T {
   const existing = readPrivateFile(opts);
   if (existing !== null) return existing;
   const dir = path.dirname(opts.file);

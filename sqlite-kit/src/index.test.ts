@@ -33,7 +33,9 @@ describe('sqlite-kit', () => {
   test('refuses a database whose schema is newer than the code', () => {
     const file = path.join(dir, 'y.db');
     openSqlite({ path: file, migrations: [m1, m2], owner: OWNER }).close();
-    expect(() => openSqlite({ path: file, migrations: [m1], owner: OWNER })).toThrow('The test schema (v2) is newer than this test app (v1).');
+    expect(() => openSqlite({ path: file, migrations: [m1], owner: OWNER })).toThrow(
+      'The test schema (v2) is newer than this test app (v1).',
+    );
   });
 
   test('caches prepared statements and runs immediate transactions that roll back on error', () => {

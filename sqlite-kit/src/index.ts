@@ -71,10 +71,16 @@ export function runMigrations(db: Db, migrations: readonly Migration[], owner: S
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   const known = sorted[sorted.length - 1]?.version ?? 0;
   const apply = db.transaction((): number[] => {
-    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
     const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
     const newest = Math.max(0, ...applied);
-    if (newest > known) throw new TwinfedError('CONFIG_INVALID', `The ${owner.schema} (v${newest}) is newer than this ${owner.app} (v${known}).`);
+    if (newest > known)
+      throw new TwinfedError(
+        'CONFIG_INVALID',
+        `The ${owner.schema} (v${newest}) is newer than this ${owner.app} (v${known}).`,
+      );
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     const done: number[] = [];
     for (const m of sorted) {

@@ -36,7 +36,11 @@ export async function startTestCoordinator(
   const config = loadConfig(
     {},
     {
-      dataDir, port: 0, store: opts.store ?? 'memory', logLevel: 'silent', maxAuthFailuresPerMinute: opts.maxAuthFailuresPerMinute ?? 0,
+      dataDir,
+      port: 0,
+      store: opts.store ?? 'memory',
+      logLevel: 'silent',
+      maxAuthFailuresPerMinute: opts.maxAuthFailuresPerMinute ?? 0,
       ...(opts.tls ? { tlsCert: opts.tls.cert, tlsKey: opts.tls.key } : {}),
       ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
     },
@@ -55,14 +59,29 @@ export interface TestSite {
   /** A signed request (returns the raw Response). */
   request(method: string, p: string, body?: Uint8Array | object): Promise<Response>;
   /** Seals an update for a round of a federation. */
-  seal(opts: { federationId: string; round: number; baseVersionId: string; weights: WeightSet; numExamples: number; metrics?: Record<string, number> }): Uint8Array;
+  seal(opts: {
+    federationId: string;
+    round: number;
+    baseVersionId: string;
+    weights: WeightSet;
+    numExamples: number;
+    metrics?: Record<string, number>;
+  }): Uint8Array;
 }
 
 /** Operator JSON request with the bearer token. */
-export async function operator(c: { url: string; operatorToken: string }, method: string, p: string, body?: unknown): Promise<Response> {
+export async function operator(
+  c: { url: string; operatorToken: string },
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<Response> {
   return fetch(c.url + p, {
     method,
-    headers: { authorization: `Bearer ${c.operatorToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${c.operatorToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 }
@@ -71,11 +90,19 @@ export async function operator(c: { url: string; operatorToken: string }, method
 export async function enrollTestSite(c: { url: string; operatorToken: string }, name: string): Promise<TestSite> {
   const inv = (await (await operator(c, 'POST', routes.invitations, { siteName: name })).json()) as { token: string };
   const identity = generateIdentity();
-  const coordinator = (await (await fetch(c.url + routes.coordinatorKeys)).json()) as { signPublicKey: string; boxPublicKey: string };
+  const coordinator = (await (await fetch(c.url + routes.coordinatorKeys)).json()) as {
+    signPublicKey: string;
+    boxPublicKey: string;
+  };
   const res = await fetch(c.url + routes.enroll, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ protocol: PROTOCOL_VERSION, token: inv.token, ...publicPart(identity), proof: signEnrollProof({ token: inv.token, coordinator, identity }) }),
+    body: JSON.stringify({
+      protocol: PROTOCOL_VERSION,
+      token: inv.token,
+      ...publicPart(identity),
+      proof: signEnrollProof({ token: inv.token, coordinator, identity }),
+    }),
   });
   if (res.status !== 201) throw new Error(`enroll failed: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { siteId: string; coordinator: { boxPublicKey: string; signPublicKey: string } };
@@ -86,17 +113,36 @@ export async function enrollTestSite(c: { url: string; operatorToken: string }, 
     coordinatorBoxPublicKey: fromB64(body.coordinator.boxPublicKey),
     coordinatorSignPublicKey: fromB64(body.coordinator.signPublicKey),
     request: async (method, p, b) => {
-      const bytes = b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
-      const headers: Record<string, string> = signRequest({ method, path: p, body: bytes, siteId, signSecretKey: identity.sign.secretKey });
-      if (b !== undefined) headers['content-type'] = b instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
+      const bytes =
+        b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
+      const headers: Record<string, string> = signRequest({
+        method,
+        path: p,
+        body: bytes,
+        siteId,
+        signSecretKey: identity.sign.secretKey,
+      });
+      if (b !== undefined)
+        headers['content-type'] = b instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
       return fetch(c.url + p, { method, headers, ...(b === undefined ? {} : { body: bytes }) });
     },
     seal: (o) =>
       sealUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: o.federationId, round: o.round, siteId, baseVersionId: o.baseVersionId, numExamples: o.numExamples, metrics: o.metrics ?? {}, sentAt: new Date().toISOString() },
+        header: {
+          protocol: PROTOCOL_VERSION,
+          federationId: o.federationId,
+          round: o.round,
+          siteId,
+          baseVersionId: o.baseVersionId,
+          numExamples: o.numExamples,
+          metrics: o.metrics ?? {},
+          sentAt: new Date().toISOString(),
+        },
         weights: o.weights,
         identity,
-        coordinatorBoxPublicKey: body.coordinator.boxPublicKey ? fromB64(body.coordinator.boxPublicKey) : new Uint8Array(),
+        coordinatorBoxPublicKey: body.coordinator.boxPublicKey
+          ? fromB64(body.coordinator.boxPublicKey)
+          : new Uint8Array(),
       }),
   };
 }
@@ -126,6 +172,11 @@ export async function json<T>(res: Response | Promise<Response>): Promise<T> {
 export async function baseWeights(site: TestSite, versionId: string): Promise<WeightSet> {
   const meta = await json<{ meta: unknown; signature: string }>(site.request('GET', routes.model(versionId)));
   const bytes = new Uint8Array(await (await site.request('GET', routes.modelWeights(versionId))).arrayBuffer());
-  const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: bytes, coordinatorSignPublicKey: site.coordinatorSignPublicKey });
+  const verified = verifyModelVersion({
+    meta: meta.meta,
+    signature: meta.signature,
+    weightsBytes: bytes,
+    coordinatorSignPublicKey: site.coordinatorSignPublicKey,
+  });
   return deserializeWeights(bytes, { expectedLayout: verified.layout });
 }

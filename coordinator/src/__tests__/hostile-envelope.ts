@@ -18,16 +18,37 @@ import {
  * It follows the wire format of `shared/src/envelope/update-envelope.ts` field by field.
  */
 export function sealRawUpdate(opts: {
-  header: { federationId: string; round: number; siteId: string; baseVersionId: string; numExamples: number; metrics?: Record<string, number> };
+  header: {
+    federationId: string;
+    round: number;
+    siteId: string;
+    baseVersionId: string;
+    numExamples: number;
+    metrics?: Record<string, number>;
+  };
   plaintext: Uint8Array;
   identity: Identity;
   coordinatorBoxPublicKey: Uint8Array;
 }): Uint8Array {
   const nonce = newBoxNonce();
-  const unsigned = { protocol: PROTOCOL_VERSION, metrics: {}, ...opts.header, sentAt: new Date().toISOString(), nonce: toB64(nonce) };
+  const unsigned = {
+    protocol: PROTOCOL_VERSION,
+    metrics: {},
+    ...opts.header,
+    sentAt: new Date().toISOString(),
+    nonce: toB64(nonce),
+  };
   const aad = utf8(canonicalJson(unsigned));
-  const { ciphertext } = sealBox({ plaintext: opts.plaintext, aad, recipientBoxPublicKey: opts.coordinatorBoxPublicKey, senderBoxSecretKey: opts.identity.box.secretKey, nonce });
-  const signature = toB64(signDigest(sha256Parts(['TWINFED-UPDATE-V1\n', aad, sha256(ciphertext)]), opts.identity.sign.secretKey));
+  const { ciphertext } = sealBox({
+    plaintext: opts.plaintext,
+    aad,
+    recipientBoxPublicKey: opts.coordinatorBoxPublicKey,
+    senderBoxSecretKey: opts.identity.box.secretKey,
+    nonce,
+  });
+  const signature = toB64(
+    signDigest(sha256Parts(['TWINFED-UPDATE-V1\n', aad, sha256(ciphertext)]), opts.identity.sign.secretKey),
+  );
   const header = utf8(canonicalJson({ ...unsigned, signature }));
   const prefix = new Uint8Array(9);
   prefix.set(utf8('TWFU'), 0);

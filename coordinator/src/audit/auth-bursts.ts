@@ -19,7 +19,11 @@ const MINUTE_MS = 60_000;
 const MAX_TRACKED = 10_000;
 
 /** Returns the limiter's `onTrip` callback: never throws, never awaits the limiter (the append runs on its own). */
-export function auditAuthFailureBursts(opts: { store: Store; now: () => number; logger: Logger }): (trip: AuthFailureTrip) => void {
+export function auditAuthFailureBursts(opts: {
+  store: Store;
+  now: () => number;
+  logger: Logger;
+}): (trip: AuthFailureTrip) => void {
   const lastMinute = new Map<string, number>();
   return (trip) => {
     const now = opts.now();
@@ -31,7 +35,15 @@ export function auditAuthFailureBursts(opts: { store: Store; now: () => number; 
     const subject = trip.kind === 'address' ? `address:${trip.key}` : `credential:${sha256Hex(trip.key).slice(0, 16)}`;
     const at = new Date(now).toISOString();
     opts.store
-      .appendAudit({ at, actor: 'public', action: 'auth.failure-burst', subject, detail: { kind: trip.kind, failures: trip.failures } })
-      .catch((err: unknown) => opts.logger.warn({ err }, 'could not record a failed-authentication burst in the audit log'));
+      .appendAudit({
+        at,
+        actor: 'public',
+        action: 'auth.failure-burst',
+        subject,
+        detail: { kind: trip.kind, failures: trip.failures },
+      })
+      .catch((err: unknown) =>
+        opts.logger.warn({ err }, 'could not record a failed-authentication burst in the audit log'),
+      );
   };
 }

@@ -97,7 +97,9 @@ export function createAdminClient(options: AdminClientOptions) {
     } catch (e) {
       const name = (e as { name?: string } | null)?.name;
       if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new TwinfedError('NETWORK', `The coordinator at ${base} did not answer within ${ms / 1000} s.`, { cause: e });
+        throw new TwinfedError('NETWORK', `The coordinator at ${base} did not answer within ${ms / 1000} s.`, {
+          cause: e,
+        });
       }
       const untrusted = tlsFailure(e, base);
       if (untrusted) throw untrusted;
@@ -113,7 +115,10 @@ export function createAdminClient(options: AdminClientOptions) {
   /** Sends a call of the contract (bearer token unless the operation is public) and parses the answer with its response schema. */
   async function json<O extends Operation>(call: Call<O>, input?: BodyOf<O>): Promise<ResponseOf<O>> {
     const { method, path } = call;
-    const res = await send(method, path, { ...(input === undefined ? {} : { body: input }), auth: !call.operation.roles.includes('public') });
+    const res = await send(method, path, {
+      ...(input === undefined ? {} : { body: input }),
+      auth: !call.operation.roles.includes('public'),
+    });
     const schema = responseSchema(call.operation);
     const text = await res.text();
     let answer: unknown = null;
@@ -126,9 +131,13 @@ export function createAdminClient(options: AdminClientOptions) {
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       const where = first && first.path.length > 0 ? ` at ${formatPath(first.path)}` : '';
-      throw new TwinfedError('INTERNAL', `Unexpected response to ${method} ${path}${where}: ${first?.message ?? 'invalid'}.`, {
-        details: { issues: parsed.error.issues },
-      });
+      throw new TwinfedError(
+        'INTERNAL',
+        `Unexpected response to ${method} ${path}${where}: ${first?.message ?? 'invalid'}.`,
+        {
+          details: { issues: parsed.error.issues },
+        },
+      );
     }
     return parsed.data;
   }
@@ -142,15 +151,21 @@ export function createAdminClient(options: AdminClientOptions) {
   }
 
   /** Validates a request body locally against the operation's schema, so a bad one fails before anything is sent. */
-  const body = <O extends Operation & { request: { body: 'json'; schema: z.ZodType } }>(operation: O, input: unknown, message: string): Promise<BodyOf<O>> =>
-    checked(operation.request.schema, input, message) as Promise<BodyOf<O>>;
+  const body = <O extends Operation & { request: { body: 'json'; schema: z.ZodType } }>(
+    operation: O,
+    input: unknown,
+    message: string,
+  ): Promise<BodyOf<O>> => checked(operation.request.schema, input, message) as Promise<BodyOf<O>>;
 
   return {
     /** The coordinator's public keys and their fingerprint (public route). */
     coordinatorKeys: (): Promise<CoordinatorKeys> => json(callOf(api.coordinatorKeys, 'get', {})),
     /** Creates a one-time enrollment token for a new site. */
     createInvitation: async (input: CreateInvitation): Promise<InvitationResponse> =>
-      json(callOf(api.invitations, 'post', {}), await body(api.invitations.post, input, 'The invitation is not valid.')),
+      json(
+        callOf(api.invitations, 'post', {}),
+        await body(api.invitations.post, input, 'The invitation is not valid.'),
+      ),
     /** Creates a researcher or operator bearer token (its value is in the answer, once). */
     createToken: async (input: CreateApiToken): Promise<ApiTokenCreated> =>
       json(callOf(api.tokens, 'post', {}), await body(api.tokens.post, input, 'The token request is not valid.')),
@@ -158,25 +173,30 @@ export function createAdminClient(options: AdminClientOptions) {
     revokeToken: (tokenId: string): Promise<ApiTokenView> => json(callOf(api.revokeToken, 'post', { tokenId }), {}),
     listSites: async (): Promise<SiteView[]> => (await json(callOf(api.adminSites, 'get', {}))).sites,
     /** Revokes a site; resolves to its updated record. */
-    revokeSite: async (siteId: string): Promise<SiteView> => (await json(callOf(api.revokeSite, 'post', { siteId }), {})).site,
+    revokeSite: async (siteId: string): Promise<SiteView> =>
+      (await json(callOf(api.revokeSite, 'post', { siteId }), {})).site,
     /** Creates a federation from a plan (validated again by the coordinator). */
     createFederation: (plan: PlanInput): Promise<FederationView> => json(callOf(api.federations, 'post', {}), { plan }),
-    listFederations: async (): Promise<FederationView[]> => (await json(callOf(api.federations, 'get', {}))).federations,
+    listFederations: async (): Promise<FederationView[]> =>
+      (await json(callOf(api.federations, 'get', {}))).federations,
     getFederation: (id: string): Promise<FederationView> => json(callOf(api.federation, 'get', { fid: id })),
     /** The pooled normalisation statistics of a federated-normalisation federation. */
     normalization: (id: string): Promise<NormalizationView> => json(callOf(api.normalization, 'get', { fid: id })),
     listRounds: async (id: string): Promise<RoundView[]> => (await json(callOf(api.rounds, 'get', { fid: id }))).rounds,
     /** Every version of a federation with the sites' evaluations of it, in one request. */
-    federationEvaluations: (id: string): Promise<FederationEvaluations> => json(callOf(api.federationEvaluations, 'get', { fid: id })),
+    federationEvaluations: (id: string): Promise<FederationEvaluations> =>
+      json(callOf(api.federationEvaluations, 'get', { fid: id })),
     listModels: async (filter: { federationId?: string } = {}): Promise<ModelVersionView[]> =>
       (await json(callOf(api.models, 'get', {}, { federation: filter.federationId }))).models,
     getModel: (versionId: string): Promise<ModelVersionView> => json(callOf(api.model, 'get', { vid: versionId })),
-    listEvaluations: async (versionId: string): Promise<EvaluationView[]> => (await json(callOf(api.modelEvaluations, 'get', { vid: versionId }))).evaluations,
+    listEvaluations: async (versionId: string): Promise<EvaluationView[]> =>
+      (await json(callOf(api.modelEvaluations, 'get', { vid: versionId }))).evaluations,
     /** The population view (latest report per site), of one federation or model version. */
     population: (filter: { federationId?: string; versionId?: string } = {}): Promise<PopulationView> =>
       json(callOf(api.population, 'get', {}, { federation: filter.federationId, version: filter.versionId })),
     /** One page of the audit chain, oldest first, after `after` (0: from the start). */
-    auditPage: (after: number, limit: number): Promise<AuditListResponse> => json(callOf(api.audit, 'get', {}, { after: String(after), limit: String(limit) })),
+    auditPage: (after: number, limit: number): Promise<AuditListResponse> =>
+      json(callOf(api.audit, 'get', {}, { after: String(after), limit: String(limit) })),
     /** The coordinator's signed audit heads. */
     auditHeads: async (): Promise<SignedAuditHead[]> => (await json(callOf(api.auditHeads, 'get', {}))).heads,
     /** The coordinator's own verification of its trail (it also checks what only the store knows, e.g. a cut tail). */

@@ -10,7 +10,9 @@ type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 /** Edits the database as someone holding the file would (the append-only triggers dropped first). */
 function tamper(file: string, sql: string): void {
   const db = new Database(file);
-  db.exec('DROP TRIGGER IF EXISTS audit_log_append_only_update; DROP TRIGGER IF EXISTS audit_log_append_only_delete; DROP TRIGGER IF EXISTS audit_heads_append_only_update');
+  db.exec(
+    'DROP TRIGGER IF EXISTS audit_log_append_only_update; DROP TRIGGER IF EXISTS audit_log_append_only_delete; DROP TRIGGER IF EXISTS audit_heads_append_only_update',
+  );
   db.exec(sql);
   db.close();
 }
@@ -71,7 +73,10 @@ describe('twinfed audit', () => {
 
   test('--db with reordered rows, and with another coordinator key (heads do not verify)', async () => {
     await c.close();
-    tamper(dbFile, 'UPDATE audit_log SET seq = 1000 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 1000');
+    tamper(
+      dbFile,
+      'UPDATE audit_log SET seq = 1000 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 1000',
+    );
     const reordered = await run(['--data-dir', c.dataDir, 'audit', 'verify', '--db', dbFile]);
     expect(reordered.code).not.toBe(0);
     expect(reordered.stdout).toMatch(/first bad entry:\s+seq 2:/);

@@ -5,7 +5,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_COORDINATOR_PORT, TwinfedError, createFetch, envFlag, printable, printableJson, readCaFile, requireSecureUrl } from '@twinfed/shared';
+import {
+  DEFAULT_COORDINATOR_PORT,
+  TwinfedError,
+  createFetch,
+  envFlag,
+  printable,
+  printableJson,
+  readCaFile,
+  requireSecureUrl,
+} from '@twinfed/shared';
 import { createAdminClient, type AdminClient } from './admin-client';
 
 /** Anything with a `write(text)` (process.stdout, a test buffer). */
@@ -108,7 +117,8 @@ export function resolveUrl(opts: GlobalOptions, env: NodeJS.ProcessEnv): string 
   } catch {
     throw new TwinfedError('BAD_REQUEST', `Not a URL: ${raw}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TwinfedError('BAD_REQUEST', `The coordinator URL must be http(s): ${raw}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new TwinfedError('BAD_REQUEST', `The coordinator URL must be http(s): ${raw}`);
   return raw.replace(/\/+$/, '');
 }
 
@@ -144,7 +154,11 @@ export function createContext(command: Command, deps: CliDeps, mode: { offline?:
   const json = opts.json === true;
   const debug = opts.debug === true;
   const url = resolveUrl(opts, deps.env);
-  if (!mode.offline) requireSecureUrl(url, { insecureHttp: opts.insecureHttp === true || envFlag(deps.env.TWINFED_INSECURE_HTTP), what: 'The coordinator URL (--url or TWINFED_URL)' });
+  if (!mode.offline)
+    requireSecureUrl(url, {
+      insecureHttp: opts.insecureHttp === true || envFlag(deps.env.TWINFED_INSECURE_HTTP),
+      what: 'The coordinator URL (--url or TWINFED_URL)',
+    });
   const caFile = mode.offline ? undefined : resolveCaFile(opts, deps.env);
   const ca = caFile === undefined ? undefined : readCaFile(caFile, opts.ca !== undefined ? '--ca' : 'TWINFED_CA');
   const fetchImpl = deps.fetch ?? (ca !== undefined ? createFetch({ ca }) : undefined);

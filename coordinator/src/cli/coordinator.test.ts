@@ -33,7 +33,12 @@ function runtime(over: { fingerprint?: string; fail?: Error } = {}) {
       seen.push({ env, overrides });
       if (over.fail) throw over.fail;
       return {
-        config: { dataDir: overrides.dataDir ?? '/srv/twinfed', host: overrides.host ?? '127.0.0.1', port: overrides.port ?? 8470, store: overrides.store ?? 'sqlite' },
+        config: {
+          dataDir: overrides.dataDir ?? '/srv/twinfed',
+          host: overrides.host ?? '127.0.0.1',
+          port: overrides.port ?? 8470,
+          store: overrides.store ?? 'sqlite',
+        },
         coordinator: { url: fake.url, close, ...(over.fingerprint ? { fingerprint: over.fingerprint } : {}) },
       };
     },
@@ -48,18 +53,28 @@ describe('coordinator start', () => {
     const stdout = buffer();
     const stderr = buffer();
     const env = { TWINFED_LOG_LEVEL: 'warn' };
-    const done = runCli(['coordinator', 'start', '--data-dir', 'consortium', '--host', '0.0.0.0', '--port', '0', '--memory'], {
-      env,
-      stdout,
-      stderr,
-      runtime: async () => rt,
-      onSignal: sig.onSignal,
-    });
+    const done = runCli(
+      ['coordinator', 'start', '--data-dir', 'consortium', '--host', '0.0.0.0', '--port', '0', '--memory'],
+      {
+        env,
+        stdout,
+        stderr,
+        runtime: async () => rt,
+        onSignal: sig.onSignal,
+      },
+    );
     await sig.ready;
-    expect(seen).toEqual([{ env, overrides: { dataDir: path.resolve('consortium'), host: '0.0.0.0', port: 0, store: 'memory' } }]);
+    expect(seen).toEqual([
+      { env, overrides: { dataDir: path.resolve('consortium'), host: '0.0.0.0', port: 0, store: 'memory' } },
+    ]);
     expect(stdout.text).toContain(`twinfed coordinator listening on ${fake.url}\n`);
     expect(stdout.text).toMatch(new RegExp(`^fingerprint:\\s+${fake.keys.fingerprint}$`, 'm'));
-    expect(stdout.text).toMatch(new RegExp(`^operator token:\\s+${path.resolve('consortium', 'operator.token').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} `, 'm'));
+    expect(stdout.text).toMatch(
+      new RegExp(
+        `^operator token:\\s+${path.resolve('consortium', 'operator.token').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} `,
+        'm',
+      ),
+    );
     expect(stdout.text).toMatch(/^data dir:\s+\S+ \(memory\)$/m);
     expect(close).not.toHaveBeenCalled();
     sig.fire('SIGTERM');
@@ -74,20 +89,40 @@ describe('coordinator start', () => {
     const { rt, seen } = runtime({ fingerprint: 'abcd-1234' });
     const sig = signals();
     const stdout = buffer();
-    const done = runCli(['coordinator', 'start', '--json'], { env: {}, stdout, stderr: buffer(), runtime: async () => rt, onSignal: sig.onSignal });
+    const done = runCli(['coordinator', 'start', '--json'], {
+      env: {},
+      stdout,
+      stderr: buffer(),
+      runtime: async () => rt,
+      onSignal: sig.onSignal,
+    });
     await sig.ready;
     expect(seen[0]?.overrides).toEqual({});
     const first = JSON.parse(stdout.text.split('\n')[0]!) as Record<string, unknown>;
-    expect(first).toEqual({ url: fake.url, fingerprint: 'abcd-1234', dataDir: '/srv/twinfed', store: 'sqlite', tokenFile: '/srv/twinfed/operator.token' });
+    expect(first).toEqual({
+      url: fake.url,
+      fingerprint: 'abcd-1234',
+      dataDir: '/srv/twinfed',
+      store: 'sqlite',
+      tokenFile: '/srv/twinfed/operator.token',
+    });
     expect(fake.seen).toHaveLength(0);
     sig.fire('SIGINT');
     expect(await done).toBe(0);
   });
 
   test('a configuration error is one line and a non-zero exit', async () => {
-    const { rt } = runtime({ fail: new TwinfedError('CONFIG_INVALID', 'Invalid coordinator configuration: port: Too big') });
+    const { rt } = runtime({
+      fail: new TwinfedError('CONFIG_INVALID', 'Invalid coordinator configuration: port: Too big'),
+    });
     const stderr = buffer();
-    const code = await runCli(['coordinator', 'start'], { env: {}, stdout: buffer(), stderr, runtime: async () => rt, onSignal: signals().onSignal });
+    const code = await runCli(['coordinator', 'start'], {
+      env: {},
+      stdout: buffer(),
+      stderr,
+      runtime: async () => rt,
+      onSignal: signals().onSignal,
+    });
     expect(code).toBe(1);
     expect(stderr.text).toBe('twinfed: Invalid coordinator configuration: port: Too big (CONFIG_INVALID)\n');
   });
@@ -95,7 +130,12 @@ describe('coordinator start', () => {
   test('refuses a port that is not a number', async () => {
     const { rt, seen } = runtime();
     const stderr = buffer();
-    const code = await runCli(['coordinator', 'start', '--port', '99999'], { env: {}, stdout: buffer(), stderr, runtime: async () => rt });
+    const code = await runCli(['coordinator', 'start', '--port', '99999'], {
+      env: {},
+      stdout: buffer(),
+      stderr,
+      runtime: async () => rt,
+    });
     expect(code).toBe(2);
     expect(stderr.text).toContain('expected a port number');
     expect(seen).toHaveLength(0);
@@ -113,7 +153,12 @@ describe('coordinator start with TLS', () => {
       if (sigs.includes('SIGTERM')) waiting();
       return () => sigs.forEach((s) => handlers.delete(s));
     };
-    return { onSignal, ready, fire: (s: NodeJS.Signals) => handlers.get(s)?.(s), subscribed: () => [...handlers.keys()] };
+    return {
+      onSignal,
+      ready,
+      fire: (s: NodeJS.Signals) => handlers.get(s)?.(s),
+      subscribed: () => [...handlers.keys()],
+    };
   }
 
   function tlsRuntime(reloadTls: () => void) {
@@ -124,7 +169,13 @@ describe('coordinator start with TLS', () => {
         seen.push(overrides);
         return {
           config: { dataDir: '/srv/twinfed', host: '0.0.0.0', port: 8470, store: 'sqlite' },
-          coordinator: { url: 'https://coordinator.invalid:8470', fingerprint: 'abcd-1234', tls: true, reloadTls, close },
+          coordinator: {
+            url: 'https://coordinator.invalid:8470',
+            fingerprint: 'abcd-1234',
+            tls: true,
+            reloadTls,
+            close,
+          },
         };
       },
     };
@@ -135,16 +186,39 @@ describe('coordinator start with TLS', () => {
     let reloads = 0;
     const { rt, seen, close } = tlsRuntime(() => {
       reloads++;
-      if (reloads === 2) throw new TwinfedError('CONFIG_INVALID', 'The TLS key k.pem does not fit the certificate c.pem.');
+      if (reloads === 2)
+        throw new TwinfedError('CONFIG_INVALID', 'The TLS key k.pem does not fit the certificate c.pem.');
     });
     const sig = multiSignals();
     const stdout = buffer();
     const stderr = buffer();
-    const done = runCli(['coordinator', 'start', '--tls-cert', 'tls/server.pem', '--tls-key', 'tls/server-key.pem', '--trust-proxy', '10.0.0.5, 10.1.0.0/16'], {
-      env: {}, stdout, stderr, runtime: async () => rt, onSignal: sig.onSignal,
-    });
+    const done = runCli(
+      [
+        'coordinator',
+        'start',
+        '--tls-cert',
+        'tls/server.pem',
+        '--tls-key',
+        'tls/server-key.pem',
+        '--trust-proxy',
+        '10.0.0.5, 10.1.0.0/16',
+      ],
+      {
+        env: {},
+        stdout,
+        stderr,
+        runtime: async () => rt,
+        onSignal: sig.onSignal,
+      },
+    );
     await sig.ready;
-    expect(seen).toEqual([{ tlsCert: path.resolve('tls/server.pem'), tlsKey: path.resolve('tls/server-key.pem'), trustProxy: ['10.0.0.5', '10.1.0.0/16'] }]);
+    expect(seen).toEqual([
+      {
+        tlsCert: path.resolve('tls/server.pem'),
+        tlsKey: path.resolve('tls/server-key.pem'),
+        trustProxy: ['10.0.0.5', '10.1.0.0/16'],
+      },
+    ]);
     expect(stdout.text).toContain('twinfed coordinator listening on https://coordinator.invalid:8470\n');
     expect(sig.subscribed().sort()).toEqual(['SIGHUP', 'SIGINT', 'SIGTERM']);
     sig.fire('SIGHUP');
@@ -152,7 +226,9 @@ describe('coordinator start with TLS', () => {
     expect(stderr.text).toBe('');
     sig.fire('SIGHUP'); // a failing reload: reported, the coordinator keeps running on the old certificate
     expect(reloads).toBe(2);
-    expect(stderr.text).toBe('twinfed: TLS reload failed, still serving the previous certificate: The TLS key k.pem does not fit the certificate c.pem.\n');
+    expect(stderr.text).toBe(
+      'twinfed: TLS reload failed, still serving the previous certificate: The TLS key k.pem does not fit the certificate c.pem.\n',
+    );
     expect(close).not.toHaveBeenCalled();
     sig.fire('SIGTERM');
     expect(await done).toBe(0);
@@ -163,7 +239,12 @@ describe('coordinator start with TLS', () => {
   test('refuses an invalid --trust-proxy before starting', async () => {
     const { rt, seen } = tlsRuntime(() => undefined);
     const stderr = buffer();
-    const code = await runCli(['coordinator', 'start', '--trust-proxy', 'proxy.example.org'], { env: {}, stdout: buffer(), stderr, runtime: async () => rt });
+    const code = await runCli(['coordinator', 'start', '--trust-proxy', 'proxy.example.org'], {
+      env: {},
+      stdout: buffer(),
+      stderr,
+      runtime: async () => rt,
+    });
     expect(code).toBe(1);
     expect(stderr.text).toMatch(/"proxy\.example\.org" is not an IP address or CIDR .*\(CONFIG_INVALID\)/);
     expect(seen).toHaveLength(0);

@@ -1,5 +1,13 @@
 import { routes, type CurrentRound } from '@twinfed/shared';
-import { baseWeights, enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import {
+  baseWeights,
+  enrollTestSite,
+  json,
+  operator,
+  startTestCoordinator,
+  testPlan,
+  type TestSite,
+} from '../__tests__/harness';
 import { run, tableAfter } from './__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
@@ -18,23 +26,47 @@ describe('twinfed federations status against a real coordinator', () => {
 
   beforeAll(async () => {
     c = await startTestCoordinator();
-    [alpha, beta, gamma] = [await enrollTestSite(c, 'Alpha'), await enrollTestSite(c, 'Beta'), await enrollTestSite(c, 'Gamma')];
-    fid = (await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan: testPlan({ rounds: 3, minSites: 3 }) }))).id;
+    [alpha, beta, gamma] = [
+      await enrollTestSite(c, 'Alpha'),
+      await enrollTestSite(c, 'Beta'),
+      await enrollTestSite(c, 'Gamma'),
+    ];
+    fid = (
+      await json<{ id: string }>(
+        operator(c, 'POST', routes.federations, { plan: testPlan({ rounds: 3, minSites: 3 }) }),
+      )
+    ).id;
     // Round 1: every site uploads, the coordinator publishes v1 and opens round 2.
     const cur = await json<CurrentRound>(alpha.request('GET', routes.currentRound(fid)));
     const base = await baseWeights(alpha, cur.round!.baseVersionId);
     for (const s of [alpha, beta, gamma]) {
-      const bytes = s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: base, numExamples: 10 });
+      const bytes = s.seal({
+        federationId: fid,
+        round: 1,
+        baseVersionId: cur.round!.baseVersionId,
+        weights: base,
+        numExamples: 10,
+      });
       expect((await s.request('POST', routes.updates(fid, 1), bytes)).status).toBe(201);
     }
-    expect((await json<{ latestVersionId: string }>(operator(c, 'GET', routes.federation(fid)))).latestVersionId).toBe(`${fid}.v1`);
+    expect((await json<{ latestVersionId: string }>(operator(c, 'GET', routes.federation(fid)))).latestVersionId).toBe(
+      `${fid}.v1`,
+    );
     await evaluate(alpha, `${fid}.v0`, 40, { accuracy: 0.5, auc: 0.6, loss: 0.7 });
     await evaluate(beta, `${fid}.v0`, 60, { accuracy: 0.7, auc: 0.8 });
     await evaluate(alpha, `${fid}.v1`, 40, { accuracy: 0.75, auc: 0.9 });
     await evaluate(beta, `${fid}.v1`, 60, { accuracy: 0.8 }); // single-class test set: no AUC
     // The API now refuses such a metric name (schemas/names); one stored before that, or by another coordinator, must still print harmlessly.
-    expect((await gamma.request('POST', routes.modelEvaluations(`${fid}.v1`), { n: 20, metrics: { [HOSTILE]: 1 } })).status).toBe(400);
-    await c.store.putEvaluation({ versionId: `${fid}.v1`, siteId: gamma.siteId, n: 20, metrics: { accuracy: 0.85, auc: 0.7, [HOSTILE]: 1 }, createdAt: new Date().toISOString() });
+    expect(
+      (await gamma.request('POST', routes.modelEvaluations(`${fid}.v1`), { n: 20, metrics: { [HOSTILE]: 1 } })).status,
+    ).toBe(400);
+    await c.store.putEvaluation({
+      versionId: `${fid}.v1`,
+      siteId: gamma.siteId,
+      n: 20,
+      metrics: { accuracy: 0.85, auc: 0.7, [HOSTILE]: 1 },
+      createdAt: new Date().toISOString(),
+    });
   });
   afterAll(async () => c.close());
 
@@ -66,8 +98,22 @@ describe('twinfed federations status against a real coordinator', () => {
     expect(r.code).toBe(0);
     // eslint-disable-next-line no-control-regex -- the test asserts that no control character reaches the output
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
-    const out = JSON.parse(r.stdout) as { progress: Array<{ round: number; evaluatedBy: number; metrics: Record<string, { mean: number | null; min: number | null; max: number | null; count: number; missing: number }>; sites: Array<{ siteId: string; name: string; metrics: Record<string, number> }> }> };
-    expect(out.progress.map((p) => [p.round, p.evaluatedBy])).toEqual([[0, 2], [1, 3], [2, 0]]);
+    const out = JSON.parse(r.stdout) as {
+      progress: Array<{
+        round: number;
+        evaluatedBy: number;
+        metrics: Record<
+          string,
+          { mean: number | null; min: number | null; max: number | null; count: number; missing: number }
+        >;
+        sites: Array<{ siteId: string; name: string; metrics: Record<string, number> }>;
+      }>;
+    };
+    expect(out.progress.map((p) => [p.round, p.evaluatedBy])).toEqual([
+      [0, 2],
+      [1, 3],
+      [2, 0],
+    ]);
     const v0 = out.progress[0]!.metrics;
     expect(v0.accuracy).toMatchObject({ min: 0.5, max: 0.7, count: 2, missing: 0 });
     expect(v0.accuracy!.mean).toBeCloseTo(0.6, 12);
@@ -92,9 +138,15 @@ describe('twinfed federations status against a real coordinator', () => {
   });
 
   test('the evaluations route lists every version of the federation with its evaluations, for operators', async () => {
-    const body = await json<{ federationId: string; versions: Array<{ versionId: string; round: number; evaluations: Array<{ siteId: string }> }> }>(operator(c, 'GET', routes.federationEvaluations(fid)));
+    const body = await json<{
+      federationId: string;
+      versions: Array<{ versionId: string; round: number; evaluations: Array<{ siteId: string }> }>;
+    }>(operator(c, 'GET', routes.federationEvaluations(fid)));
     expect(body.federationId).toBe(fid);
-    expect(body.versions.map((v) => [v.versionId, v.round, v.evaluations.length])).toEqual([[`${fid}.v0`, 0, 2], [`${fid}.v1`, 1, 3]]);
+    expect(body.versions.map((v) => [v.versionId, v.round, v.evaluations.length])).toEqual([
+      [`${fid}.v0`, 0, 2],
+      [`${fid}.v1`, 1, 3],
+    ]);
     expect((await operator(c, 'GET', routes.federationEvaluations('fed-nope'))).status).toBe(404);
   });
 });

@@ -11,13 +11,24 @@ describe('federations create', () => {
     expect(r.code).toBe(0);
     expect(cli.fake.seen).toHaveLength(1);
     expect(cli.fake.seen[0]).toMatchObject({ method: 'POST', path: '/v1/federations' });
-    expect((cli.fake.seen[0]?.body as { plan: Record<string, unknown> }).plan).toMatchObject({ ...GOOD_PLAN, minSites: 1, roundDeadlineSeconds: 600 });
+    expect((cli.fake.seen[0]?.body as { plan: Record<string, unknown> }).plan).toMatchObject({
+      ...GOOD_PLAN,
+      minSites: 1,
+      roundDeadlineSeconds: 600,
+    });
     expect(r.stdout).toContain('Created federation fed-2 (heart-prox): 3 rounds of fedprox, state running.');
     expect(r.stdout).toContain('twinfed federations status fed-2');
   });
 
   test('lists every problem of an invalid plan with its path, exits 2 and sends nothing', async () => {
-    const bad = { ...GOOD_PLAN, model: { kind: 'logistic-regression', inputs: 3 }, strategy: { name: 'fedsgd' }, training: { steps: 1, epochs: 1 }, rounds: 0, extra: true };
+    const bad = {
+      ...GOOD_PLAN,
+      model: { kind: 'logistic-regression', inputs: 3 },
+      strategy: { name: 'fedsgd' },
+      training: { steps: 1, epochs: 1 },
+      rounds: 0,
+      extra: true,
+    };
     const file = await writePlanFile(cli.dir, bad);
     const r = await run(op('federations', 'create', '--plan', file));
     expect(r.code).toBe(2);
@@ -34,7 +45,18 @@ describe('federations create', () => {
   });
 
   test('reports cross-field rules and array indices', async () => {
-    const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, { ...GOOD_PLAN, data: { features: ['age', ''] }, model: { kind: 'logistic-regression', inputs: 3 } })));
+    const r = await run(
+      op(
+        'federations',
+        'create',
+        '--plan',
+        await writePlanFile(cli.dir, {
+          ...GOOD_PLAN,
+          data: { features: ['age', ''] },
+          model: { kind: 'logistic-regression', inputs: 3 },
+        }),
+      ),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('  - data.features[1]: Too small: expected string to have >=1 characters\n');
     expect(r.stderr).toContain('  - model.inputs: model.inputs (3) must equal the number of data.features (2)\n');
@@ -44,30 +66,46 @@ describe('federations create', () => {
     const plan = { ...GOOD_PLAN, strategy: { name: 'fedmedian' }, privacy: { secureAggregation: true } };
     const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, plan)));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/: 1 problem \(INVALID_PLAN\)\n {2}- strategy\.name: fedmedian needs individual updates and cannot run with secure aggregation\n$/);
+    expect(r.stderr).toMatch(
+      /: 1 problem \(INVALID_PLAN\)\n {2}- strategy\.name: fedmedian needs individual updates and cannot run with secure aggregation\n$/,
+    );
   });
 
   test('a file that is not JSON exits 2 with one line', async () => {
     const file = await writePlanFile(cli.dir, '{ "name": ');
     const r = await run(op('federations', 'create', '--plan', file));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^twinfed: The plan file ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON: .+ \\(INVALID_PLAN\\)\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^twinfed: The plan file ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON: .+ \\(INVALID_PLAN\\)\\n$`,
+      ),
+    );
   });
 
   test('a missing file exits 2', async () => {
     const r = await run(op('federations', 'create', '--plan', path.join(cli.dir, 'nope.json')));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`twinfed: Cannot read the plan file ${path.join(cli.dir, 'nope.json')} (ENOENT). (INVALID_PLAN)\n`);
+    expect(r.stderr).toBe(
+      `twinfed: Cannot read the plan file ${path.join(cli.dir, 'nope.json')} (ENOENT). (INVALID_PLAN)\n`,
+    );
   });
 
   test('shows the issues of a server-side validation failure (details as an array)', async () => {
     cli.fake.canned.set('POST /v1/federations', {
       status: 400,
-      body: { error: { code: 'VALIDATION_FAILED', message: 'The request does not match the expected schema.', details: [{ path: 'plan.rounds', message: 'too many' }] } },
+      body: {
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'The request does not match the expected schema.',
+          details: [{ path: 'plan.rounds', message: 'too many' }],
+        },
+      },
     });
     const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, GOOD_PLAN)));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('twinfed: The request does not match the expected schema. (VALIDATION_FAILED)\n  - plan.rounds: too many\n');
+    expect(r.stderr).toBe(
+      'twinfed: The request does not match the expected schema. (VALIDATION_FAILED)\n  - plan.rounds: too many\n',
+    );
   });
 });
 
@@ -86,7 +124,9 @@ describe('federations status', () => {
     expect(r.stdout).toMatch(/^federation:\s+fed-1$/m);
     expect(r.stdout).toMatch(/^model:\s+logistic-regression \(2 inputs\)$/m);
     expect(r.stdout).toMatch(/^round:\s+2 of 5$/m);
-    expect(r.stdout).toMatch(/^open round:\s+2 \(collecting, 1\/2 received, base fed-1\.v1, deadline 2025-01-02T03:04:05\.000Z\)$/m);
+    expect(r.stdout).toMatch(
+      /^open round:\s+2 \(collecting, 1\/2 received, base fed-1\.v1, deadline 2025-01-02T03:04:05\.000Z\)$/m,
+    );
     expect(tableAfter(r.stdout, 'Rounds (')).toEqual([
       ['ROUND', 'STATE', 'RECEIVED', 'VERSION', 'EVALUATED', 'ACCURACY', 'AUC', 'FAILURE'],
       ['0', 'initial', '-', 'fed-1.v0', '0', '-', '-', '-'],
@@ -99,17 +139,44 @@ describe('federations status', () => {
 
   test('counts the sites without a metric as n/a, and shows n/a alone when no site has it', async () => {
     cli.fake.evaluations.push(
-      { versionId: 'fed-1.v1', siteId: 'site-b', n: 30, metrics: { accuracy: 0.65 }, createdAt: '2025-01-02T03:04:05.000Z' },
-      { versionId: 'fed-1.v0', siteId: 'site-b', n: 30, metrics: { accuracy: 0.5 }, createdAt: '2025-01-02T03:04:05.000Z' },
+      {
+        versionId: 'fed-1.v1',
+        siteId: 'site-b',
+        n: 30,
+        metrics: { accuracy: 0.65 },
+        createdAt: '2025-01-02T03:04:05.000Z',
+      },
+      {
+        versionId: 'fed-1.v0',
+        siteId: 'site-b',
+        n: 30,
+        metrics: { accuracy: 0.5 },
+        createdAt: '2025-01-02T03:04:05.000Z',
+      },
     );
     const r = await run(op('federations', 'status', 'fed-1'));
     const rows = tableAfter(r.stdout, 'Rounds (');
     expect(rows[1]).toEqual(['0', 'initial', '-', 'fed-1.v0', '1', '0.500 (0.500–0.500)', 'n/a: 1', '-']);
-    expect(rows[2]).toEqual(['1', 'published', '2/2', 'fed-1.v1', '2', '0.700 (0.650–0.750)', '0.812 (0.812–0.812); n/a: 1', '-']);
+    expect(rows[2]).toEqual([
+      '1',
+      'published',
+      '2/2',
+      'fed-1.v1',
+      '2',
+      '0.700 (0.650–0.750)',
+      '0.812 (0.812–0.812); n/a: 1',
+      '-',
+    ]);
   });
 
   test('--sites adds the site × round table of accuracy/AUC; names from the server are escaped', async () => {
-    cli.fake.evaluations.push({ versionId: 'fed-1.v0', siteId: 'site-b', n: 30, metrics: { accuracy: 0.5, auc: 0.25 }, createdAt: '2025-01-02T03:04:05.000Z' });
+    cli.fake.evaluations.push({
+      versionId: 'fed-1.v0',
+      siteId: 'site-b',
+      n: 30,
+      metrics: { accuracy: 0.5, auc: 0.25 },
+      createdAt: '2025-01-02T03:04:05.000Z',
+    });
     cli.fake.sites[1]!.name = 'Evil\u001b[2J\u001b]0;owned\u0007\u009b31m';
     const r = await run(op('federations', 'status', 'fed-1', '--sites'));
     expect(r.code).toBe(0);
@@ -125,21 +192,52 @@ describe('federations status', () => {
   test('thins more than 20 rounds to the first, every k-th and the last; --all shows them all', async () => {
     const at = '2025-01-02T03:04:05.000Z';
     cli.fake.rounds = Array.from({ length: 30 }, (_, i) => ({
-      federationId: 'fed-1', round: i + 1, state: 'published' as const, baseVersionId: `fed-1.v${i}`, selectedSiteIds: ['site-a'], selectedCount: 1, received: 1,
-      openedAt: at, deadlineAt: at, closedAt: at, failureReason: null, versionId: `fed-1.v${i + 1}`,
+      federationId: 'fed-1',
+      round: i + 1,
+      state: 'published' as const,
+      baseVersionId: `fed-1.v${i}`,
+      selectedSiteIds: ['site-a'],
+      selectedCount: 1,
+      received: 1,
+      openedAt: at,
+      deadlineAt: at,
+      closedAt: at,
+      failureReason: null,
+      versionId: `fed-1.v${i + 1}`,
     }));
     const r = await run(op('federations', 'status', 'fed-1'));
-    expect(tableAfter(r.stdout, 'Rounds (').slice(1).map((row) => row[0])).toEqual(['0', '4', '8', '12', '16', '20', '24', '28', '30']);
+    expect(
+      tableAfter(r.stdout, 'Rounds (')
+        .slice(1)
+        .map((row) => row[0]),
+    ).toEqual(['0', '4', '8', '12', '16', '20', '24', '28', '30']);
     expect(r.stdout).toContain('(9 of 31 rounds shown: the first, every 4th and the last; --all shows every round)\n');
     const all = await run(op('federations', 'status', 'fed-1', '--all'));
-    expect(tableAfter(all.stdout, 'Rounds (').slice(1).map((row) => row[0])).toEqual(Array.from({ length: 31 }, (_, i) => String(i)));
+    expect(
+      tableAfter(all.stdout, 'Rounds (')
+        .slice(1)
+        .map((row) => row[0]),
+    ).toEqual(Array.from({ length: 31 }, (_, i) => String(i)));
     expect(all.stdout).not.toContain('rounds shown');
-    const json = JSON.parse((await run(op('federations', 'status', 'fed-1', '--json'))).stdout) as { progress: unknown[] };
+    const json = JSON.parse((await run(op('federations', 'status', 'fed-1', '--json'))).stdout) as {
+      progress: unknown[];
+    };
     expect(json.progress).toHaveLength(31);
   });
 
   test('a DP federation shows its settings and the ε its rounds will spend', async () => {
-    const created = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, { ...GOOD_PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } })));
+    const created = await run(
+      op(
+        'federations',
+        'create',
+        '--plan',
+        await writePlanFile(cli.dir, {
+          ...GOOD_PLAN,
+          rounds: 15,
+          privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } },
+        }),
+      ),
+    );
     expect(created.code).toBe(0);
     expect(created.stderr).toMatch(/^warning: privacy\.dp has no maxEpsilon/m);
     const r = await run(op('federations', 'status', 'fed-2'));
@@ -149,14 +247,29 @@ describe('federations status', () => {
 
   test('--json gives the federation, its rounds and the per-round metric summaries (with --sites, each site’s values)', async () => {
     const r = await run(op('federations', 'status', 'fed-1', '--json'));
-    const out = JSON.parse(r.stdout) as { federation: { id: string }; rounds: Array<{ round: number }>; progress: Array<Record<string, unknown>> };
+    const out = JSON.parse(r.stdout) as {
+      federation: { id: string };
+      rounds: Array<{ round: number }>;
+      progress: Array<Record<string, unknown>>;
+    };
     expect(out.federation.id).toBe('fed-1');
     expect(out.rounds.map((x) => x.round)).toEqual([1, 2]);
-    expect(out.progress.map((p) => [p.round, p.state, p.versionId, p.evaluatedBy])).toEqual([[0, 'initial', 'fed-1.v0', 0], [1, 'published', 'fed-1.v1', 1], [2, 'collecting', null, 0]]);
-    expect(out.progress[1]!.metrics).toEqual({ accuracy: { mean: 0.75, min: 0.75, max: 0.75, count: 1, missing: 0 }, auc: { mean: 0.81234, min: 0.81234, max: 0.81234, count: 1, missing: 0 } });
+    expect(out.progress.map((p) => [p.round, p.state, p.versionId, p.evaluatedBy])).toEqual([
+      [0, 'initial', 'fed-1.v0', 0],
+      [1, 'published', 'fed-1.v1', 1],
+      [2, 'collecting', null, 0],
+    ]);
+    expect(out.progress[1]!.metrics).toEqual({
+      accuracy: { mean: 0.75, min: 0.75, max: 0.75, count: 1, missing: 0 },
+      auc: { mean: 0.81234, min: 0.81234, max: 0.81234, count: 1, missing: 0 },
+    });
     expect(out.progress[1]!.sites).toBeUndefined();
-    const withSites = JSON.parse((await run(op('federations', 'status', 'fed-1', '--json', '--sites'))).stdout) as typeof out;
-    expect(withSites.progress[1]!.sites).toEqual([{ siteId: 'site-a', name: 'St Mary Hospital', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 } }]);
+    const withSites = JSON.parse(
+      (await run(op('federations', 'status', 'fed-1', '--json', '--sites'))).stdout,
+    ) as typeof out;
+    expect(withSites.progress[1]!.sites).toEqual([
+      { siteId: 'site-a', name: 'St Mary Hospital', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 } },
+    ]);
   });
 
   test('an unknown federation is one line', async () => {

@@ -12,7 +12,9 @@ describe('format', () => {
   ];
 
   test('aligns columns, right-aligns numbers, shows missing cells as "-" and trims trailing space', () => {
-    expect(renderTable(rows, cols)).toBe(['ID         N  NOTE', 'a          5  first', 'long-id  123  -', ''].join('\n'));
+    expect(renderTable(rows, cols)).toBe(
+      ['ID         N  NOTE', 'a          5  first', 'long-id  123  -', ''].join('\n'),
+    );
   });
 
   test('renders an empty list as its placeholder', () => {
@@ -21,7 +23,13 @@ describe('format', () => {
   });
 
   test('aligns key/value blocks', () => {
-    expect(renderKeyValues([['id', 'x'], ['long key', 3], ['empty', null]])).toBe('id:       x\nlong key: 3\nempty:    -\n');
+    expect(
+      renderKeyValues([
+        ['id', 'x'],
+        ['long key', 3],
+        ['empty', null],
+      ]),
+    ).toBe('id:       x\nlong key: 3\nempty:    -\n');
   });
 
   test('formats metrics sorted with 4 significant digits', () => {
@@ -39,7 +47,9 @@ describe('format', () => {
     const evil = 'a\u001b[2J\u001b]0;owned\u0007\u009bb\nc';
     const table = renderTable([{ v: evil }], [{ header: `H${evil}`, cell: (r: { v: string }) => r.v }]);
     expect(table).toBe('Ha\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac\na\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac\n');
-    expect(renderKeyValues([[evil, evil]])).toBe('a\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac: a\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac\n');
+    expect(renderKeyValues([[evil, evil]])).toBe(
+      'a\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac: a\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac\n',
+    );
     expect(formatMetrics({ [evil]: 0.5 })).toBe('a\\x1b[2J\\x1b]0;owned\\x07\\x9bb\\x0ac=0.5');
   });
 });

@@ -14,7 +14,8 @@ export interface Column<T> {
   right?: boolean;
 }
 
-const text = (v: string | number | null | undefined): string => (v === null || v === undefined || v === '' ? '-' : printable(String(v)));
+const text = (v: string | number | null | undefined): string =>
+  v === null || v === undefined || v === '' ? '-' : printable(String(v));
 
 /** Renders rows as an aligned table with a header line; an empty list renders as `empty` (default "(none)"). */
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty = '(none)'): string {

@@ -4,7 +4,10 @@ import type { ModelVersionView } from '@twinfed/shared';
 
 const MetaFieldsSchema = z.object({
   strategy: z.string().optional().catch(undefined),
-  contributors: z.array(z.object({ siteId: z.string(), numExamples: z.number() })).optional().catch(undefined),
+  contributors: z
+    .array(z.object({ siteId: z.string(), numExamples: z.number() }))
+    .optional()
+    .catch(undefined),
   metrics: z.record(z.string(), z.number()).optional().catch(undefined),
   dpEpsilon: z.number().optional().catch(undefined),
   dpMechanism: z.enum(['gaussian', 'skellam']).optional().catch(undefined),

@@ -53,7 +53,8 @@ describe('models show', () => {
 });
 
 describe('models export', () => {
-  const manifestOf = async (dir: string) => JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
+  const manifestOf = async (dir: string) =>
+    JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
 
   test('writes a bundle: signed weights, tfjs files and a manifest that verifies offline', async () => {
     const out = path.join(cli.dir, 'bundle');
@@ -69,10 +70,19 @@ describe('models export', () => {
     const m = await manifestOf(out);
     expect(m.description.features.map((f) => f.name)).toEqual(['age', 'chol']);
     expect(m.description.model.spec).toEqual({ kind: 'logistic-regression', inputs: 2 });
-    expect(m.description.lineage.contributors).toEqual([{ siteId: 'site-a', numExamples: 120 }, { siteId: 'site-b', numExamples: 80 }]);
-    expect(m.description.tiers).toMatchObject({ thresholds: [0.2, 0.5], names: ['low', 'medium', 'high'], source: 'default' });
+    expect(m.description.lineage.contributors).toEqual([
+      { siteId: 'site-a', numExamples: 120 },
+      { siteId: 'site-b', numExamples: 80 },
+    ]);
+    expect(m.description.tiers).toMatchObject({
+      thresholds: [0.2, 0.5],
+      names: ['low', 'medium', 'high'],
+      source: 'default',
+    });
     expect(m.preprocessing).toMatchObject({ normalization: 'per-site', statistics: 'absent', zScore: null });
-    expect(m.siteMetrics).toEqual([{ siteId: 'site-a', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 }, createdAt: expect.any(String) }]);
+    expect(m.siteMetrics).toEqual([
+      { siteId: 'site-a', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 }, createdAt: expect.any(String) },
+    ]);
     expect(m.ancestors).toEqual(['fed-1.v0']);
     expect(m.files.weights.sha256).toBe(sha256Hex(bytes));
     expect(m.signature.value).toBe(cli.fake.versions[1]!.signature);
@@ -83,18 +93,40 @@ describe('models export', () => {
   });
 
   test('a federated-normalisation bundle carries the pooled statistics, and waits for them', async () => {
-    cli.fake.setPlan({ ...cli.fake.federations[0]!.plan, data: { features: ['age', 'chol'], normalization: 'federated' } });
+    cli.fake.setPlan({
+      ...cli.fake.federations[0]!.plan,
+      data: { features: ['age', 'chol'], normalization: 'federated' },
+    });
     const out = path.join(cli.dir, 'fed');
     const waiting = await run(op('models', 'export', 'fed-1.v1', '--out', out));
     expect(waiting.code).toBe(1);
-    expect(waiting.stderr).toMatch(/pooled statistics are not complete \(1 of 2 sites contributed\); nothing was written\. \(NOT_READY\)/);
+    expect(waiting.stderr).toMatch(
+      /pooled statistics are not complete \(1 of 2 sites contributed\); nothing was written\. \(NOT_READY\)/,
+    );
     expect(await readdir(cli.dir)).toEqual([]);
-    cli.fake.normalization = { federationId: 'fed-1', state: 'ready', contributed: 2, cohort: 2, rows: 200, mean: [54.5, 230.25], std: [9.5, 51] };
+    cli.fake.normalization = {
+      federationId: 'fed-1',
+      state: 'ready',
+      contributed: 2,
+      cohort: 2,
+      rows: 200,
+      mean: [54.5, 230.25],
+      std: [9.5, 51],
+    };
     const r = await run(op('models', 'export', 'fed-1.v1', '--out', out, '--json'));
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ versionId: 'fed-1.v1', normalization: 'federated', statistics: 'federated-pooled', warnings: [] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      versionId: 'fed-1.v1',
+      normalization: 'federated',
+      statistics: 'federated-pooled',
+      warnings: [],
+    });
     const m = await manifestOf(out);
-    expect(m.preprocessing).toMatchObject({ normalization: 'federated', statistics: 'federated-pooled', zScore: { mean: [54.5, 230.25], std: [9.5, 51], epsilon: 1e-9, rows: 200 } });
+    expect(m.preprocessing).toMatchObject({
+      normalization: 'federated',
+      statistics: 'federated-pooled',
+      zScore: { mean: [54.5, 230.25], std: [9.5, 51], epsilon: 1e-9, rows: 200 },
+    });
     expect(verifyBundle(openBundle(out)).trust).toBe('bundle-key');
   });
 
@@ -105,7 +137,9 @@ describe('models export', () => {
     cli.fake.weights.set('fed-1.v1', tampered);
     const r = await run(op('models', 'export', 'fed-1.v1', '--out', path.join(cli.dir, 'bundle')));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^twinfed: The downloaded weights of fed-1\.v1 have sha256 [0-9a-f]{16}… but the version metadata says [0-9a-f]{16}…; nothing was written\. \(MODEL_DIGEST_MISMATCH\)\n$/);
+    expect(r.stderr).toMatch(
+      /^twinfed: The downloaded weights of fed-1\.v1 have sha256 [0-9a-f]{16}… but the version metadata says [0-9a-f]{16}…; nothing was written\. \(MODEL_DIGEST_MISMATCH\)\n$/,
+    );
     expect(await readdir(cli.dir)).toEqual([]);
   });
 
@@ -118,15 +152,22 @@ describe('models export', () => {
     cli.fake.weights.set('fed-1.v1', tampered);
     const r = await run(op('models', 'export', 'fed-1.v1', '--out', path.join(cli.dir, 'bundle')));
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`twinfed: Version fed-1.v1: the signature does not verify against coordinator key ${cli.fake.keys.fingerprint}; nothing was written. (MODEL_SIGNATURE_INVALID)\n`);
+    expect(r.stderr).toBe(
+      `twinfed: Version fed-1.v1: the signature does not verify against coordinator key ${cli.fake.keys.fingerprint}; nothing was written. (MODEL_SIGNATURE_INVALID)\n`,
+    );
     expect(await readdir(cli.dir)).toEqual([]);
   });
 
   test('refuses a federation plan that is not the one signed into the version', async () => {
-    cli.fake.federations[0]!.plan = { ...cli.fake.federations[0]!.plan, data: { ...cli.fake.federations[0]!.plan.data, features: ['chol', 'age'] } };
+    cli.fake.federations[0]!.plan = {
+      ...cli.fake.federations[0]!.plan,
+      data: { ...cli.fake.federations[0]!.plan.data, features: ['chol', 'age'] },
+    };
     const r = await run(op('models', 'export', 'fed-1.v1', '--out', path.join(cli.dir, 'bundle')));
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('twinfed: The plan of federation fed-1 is not the plan signed into fed-1.v1; nothing was written. (MODEL_SIGNATURE_INVALID)\n');
+    expect(r.stderr).toBe(
+      'twinfed: The plan of federation fed-1 is not the plan signed into fed-1.v1; nothing was written. (MODEL_SIGNATURE_INVALID)\n',
+    );
     expect(await readdir(cli.dir)).toEqual([]);
   });
 
@@ -136,7 +177,9 @@ describe('models export', () => {
     await writeFile(path.join(out, 'keep'), 'keep');
     const r = await run(op('models', 'export', 'fed-1.v0', '--out', out));
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`twinfed: ${out} already exists and is not empty; pass --force to replace it. (ALREADY_EXISTS)\n`);
+    expect(r.stderr).toBe(
+      `twinfed: ${out} already exists and is not empty; pass --force to replace it. (ALREADY_EXISTS)\n`,
+    );
     expect(await readFile(path.join(out, 'keep'), 'utf8')).toBe('keep');
     const forced = await run(op('models', 'export', 'fed-1.v0', '--out', out, '--force', '--json'));
     expect(forced.code).toBe(0);

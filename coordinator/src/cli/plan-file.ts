@@ -25,9 +25,13 @@ export async function readPlanFile(file: string): Promise<Plan> {
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
     const n = issues.length;
-    throw new TwinfedError('INVALID_PLAN', `The plan file ${file} is not a valid federation plan: ${n} problem${n === 1 ? '' : 's'}`, {
-      details: { issues },
-    });
+    throw new TwinfedError(
+      'INVALID_PLAN',
+      `The plan file ${file} is not a valid federation plan: ${n} problem${n === 1 ? '' : 's'}`,
+      {
+        details: { issues },
+      },
+    );
   }
   return parsed.data;
 }

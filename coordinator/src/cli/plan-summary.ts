@@ -3,7 +3,9 @@ import { dpMechanism, planEpsilon, type Plan } from '@twinfed/shared';
 
 /** `logistic-regression (13 inputs)` or `mlp 13→32→16→1`. */
 export function modelLine(model: Plan['model']): string {
-  return model.kind === 'mlp' ? `mlp ${model.inputs}→${model.hidden.join('→')}→1` : `${model.kind} (${model.inputs} inputs)`;
+  return model.kind === 'mlp'
+    ? `mlp ${model.inputs}→${model.hidden.join('→')}→1`
+    : `${model.kind} (${model.inputs} inputs)`;
 }
 
 /** The plan's DP settings and the ε all its rounds would spend (site-level; exact Gaussian accounting, or Skellam for distributed DP). */
@@ -36,5 +38,7 @@ export function planWarnings(plan: Plan): string[] {
   const dp = plan.privacy.dp;
   if (!dp || dp.maxEpsilon !== undefined) return [];
   const eps = planEpsilon(plan)!;
-  return [`warning: privacy.dp has no maxEpsilon: these ${plan.rounds} rounds spend ε = ${eps.toFixed(2)} (δ = ${dp.delta}) and nothing caps it; set privacy.dp.maxEpsilon to refuse plans that spend more.`];
+  return [
+    `warning: privacy.dp has no maxEpsilon: these ${plan.rounds} rounds spend ε = ${eps.toFixed(2)} (δ = ${dp.delta}) and nothing caps it; set privacy.dp.maxEpsilon to refuse plans that spend more.`,
+  ];
 }

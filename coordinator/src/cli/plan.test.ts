@@ -8,7 +8,11 @@ describe('twinfed plan', () => {
   test('schema prints the plan’s JSON Schema with descriptions and defaults, without contacting the coordinator', async () => {
     const r = await run(['--url', cli.fake.url, 'plan', 'schema']);
     expect(r.code).toBe(0);
-    const schema = JSON.parse(r.stdout) as { title: string; required: string[]; properties: Record<string, { description?: string; properties?: Record<string, { default?: unknown }> }> };
+    const schema = JSON.parse(r.stdout) as {
+      title: string;
+      required: string[];
+      properties: Record<string, { description?: string; properties?: Record<string, { default?: unknown }> }>;
+    };
     expect(schema.title).toBe('twinfed federation plan');
     expect(schema.required).toEqual(['name', 'model', 'data', 'strategy', 'training', 'rounds']);
     expect(schema.properties.rounds?.description).toMatch(/rounds/i);
@@ -31,12 +35,20 @@ describe('twinfed plan', () => {
   });
 
   test('check: an invalid plan lists every problem with its path and exits 2', async () => {
-    const bad = { ...GOOD_PLAN, model: { kind: 'logistic-regression', inputs: 3 }, strategy: { name: 'krum' }, data: { features: ['age', 'chol'], minExamplesPerSite: 0 }, minSites: 2 };
+    const bad = {
+      ...GOOD_PLAN,
+      model: { kind: 'logistic-regression', inputs: 3 },
+      strategy: { name: 'krum' },
+      data: { features: ['age', 'chol'], minExamplesPerSite: 0 },
+      minSites: 2,
+    };
     const r = await run(['plan', 'check', await writePlanFile(cli.dir, bad)]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^twinfed: The plan file .* is not a valid federation plan: \d+ problems? \(INVALID_PLAN\)$/);
+    expect(lines[0]).toMatch(
+      /^twinfed: The plan file .* is not a valid federation plan: \d+ problems? \(INVALID_PLAN\)$/,
+    );
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}- data\.minExamplesPerSite: /));
     expect(r.stderr).toMatch(/- model\.inputs: model\.inputs \(3\) must equal the number of data\.features \(2\)/);
     expect(r.stderr).toMatch(/- minSites: krum needs minSites ≥ 2·byzantine \+ 3/);
@@ -51,20 +63,47 @@ describe('twinfed plan', () => {
 
   test('check: central DP without maxEpsilon is valid but warns on stderr (nothing caps ε); with it, no warning', async () => {
     const dp = { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 };
-    const r = await run(['--url', cli.fake.url, 'plan', 'check', await writePlanFile(cli.dir, { ...GOOD_PLAN, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp } })]);
+    const r = await run([
+      '--url',
+      cli.fake.url,
+      'plan',
+      'check',
+      await writePlanFile(cli.dir, { ...GOOD_PLAN, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp } }),
+    ]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^warning: privacy\.dp has no maxEpsilon: these 15 rounds spend ε = 20\.56 \(δ = 0\.00001\) and nothing caps it/m);
-    const capped = await run(['--url', cli.fake.url, 'plan', 'check', await writePlanFile(cli.dir, { ...GOOD_PLAN, strategy: { name: 'fedavg' }, rounds: 15, privacy: { dp: { ...dp, maxEpsilon: 25 } } })]);
+    expect(r.stderr).toMatch(
+      /^warning: privacy\.dp has no maxEpsilon: these 15 rounds spend ε = 20\.56 \(δ = 0\.00001\) and nothing caps it/m,
+    );
+    const capped = await run([
+      '--url',
+      cli.fake.url,
+      'plan',
+      'check',
+      await writePlanFile(cli.dir, {
+        ...GOOD_PLAN,
+        strategy: { name: 'fedavg' },
+        rounds: 15,
+        privacy: { dp: { ...dp, maxEpsilon: 25 } },
+      }),
+    ]);
     expect(capped.code).toBe(0);
     expect(capped.stderr).toBe('');
   });
 
   test('check: distributed DP (secure aggregation + dp) shows the Skellam ε, the one the coordinator will sign', async () => {
-    const plan = { ...GOOD_PLAN, strategy: { name: 'fedavg' }, rounds: 15, minSites: 3, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } };
+    const plan = {
+      ...GOOD_PLAN,
+      strategy: { name: 'fedavg' },
+      rounds: 15,
+      minSites: 3,
+      privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } },
+    };
     const eps = planEpsilon(PlanSchema.parse(plan))!;
     const r = await run(['--url', cli.fake.url, 'plan', 'check', await writePlanFile(cli.dir, plan)]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`distributed (Skellam, noise added by the sites), clip 1, noise ×1.1, δ 0.00001: ε ≤ ${eps.toFixed(2)} after 15 rounds`);
+    expect(r.stdout).toContain(
+      `distributed (Skellam, noise added by the sites), clip 1, noise ×1.1, δ 0.00001: ε ≤ ${eps.toFixed(2)} after 15 rounds`,
+    );
     expect(r.stderr).toContain(`these 15 rounds spend ε = ${eps.toFixed(2)}`);
     expect(eps.toFixed(2)).not.toBe('20.56'); // not the central (Gaussian) figure
   });

@@ -6,12 +6,44 @@ const view = {
   federationId: 'fed-1',
   versionIds: ['fed-1.v3'],
   sites: [
-    { siteId: 's-a', name: 'Alpha', versionId: 'fed-1.v3', at: '2026-11-26T00:00:00.000Z', k: 10, epsilon: 1, total: 120, byTier: [{ tier: 'low', count: 100 }, { tier: 'high', count: 20 }], highRisk: 20 },
-    { siteId: 's-b', name: 'Beta', versionId: 'fed-1.v3', at: '2026-11-26T00:00:00.000Z', k: 10, epsilon: 1, total: null, byTier: [{ tier: 'low', count: 50 }, { tier: 'high', count: null }], highRisk: null },
+    {
+      siteId: 's-a',
+      name: 'Alpha',
+      versionId: 'fed-1.v3',
+      at: '2026-11-26T00:00:00.000Z',
+      k: 10,
+      epsilon: 1,
+      total: 120,
+      byTier: [
+        { tier: 'low', count: 100 },
+        { tier: 'high', count: 20 },
+      ],
+      highRisk: 20,
+    },
+    {
+      siteId: 's-b',
+      name: 'Beta',
+      versionId: 'fed-1.v3',
+      at: '2026-11-26T00:00:00.000Z',
+      k: 10,
+      epsilon: 1,
+      total: null,
+      byTier: [
+        { tier: 'low', count: 50 },
+        { tier: 'high', count: null },
+      ],
+      highRisk: null,
+    },
   ],
-  tiers: [{ tier: 'low', count: 150, suppressedSites: 0 }, { tier: 'high', count: 20, suppressedSites: 1 }],
+  tiers: [
+    { tier: 'low', count: 150, suppressedSites: 0 },
+    { tier: 'high', count: 20, suppressedSites: 1 },
+  ],
   cells: [],
-  ranking: [{ rank: 1, siteId: 's-a', name: 'Alpha', highRisk: 20 }, { rank: 2, siteId: 's-b', name: 'Beta', highRisk: null }],
+  ranking: [
+    { rank: 1, siteId: 's-a', name: 'Alpha', highRisk: 20 },
+    { rank: 2, siteId: 's-b', name: 'Beta', highRisk: null },
+  ],
 };
 
 describe('twinfed population', () => {
@@ -21,7 +53,10 @@ describe('twinfed population', () => {
       urls.push(url);
       return new Response(JSON.stringify(view), { status: 200, headers: { 'content-type': 'application/json' } });
     }) as unknown as typeof globalThis.fetch;
-    const out = await run(['--url', 'https://coord', '--token', 'tok-123456789', 'population', '--federation', 'fed-1'], { fetch });
+    const out = await run(
+      ['--url', 'https://coord', '--token', 'tok-123456789', 'population', '--federation', 'fed-1'],
+      { fetch },
+    );
     expect(out.code).toBe(0);
     expect(urls[0]).toBe('https://coord/v1/population?federation=fed-1');
     const lines = out.stdout.split('\n');
@@ -30,7 +65,11 @@ describe('twinfed population', () => {
   });
 
   test('a malformed answer is one error line', async () => {
-    const fetch = (async () => new Response(JSON.stringify({ nope: 1 }), { status: 200, headers: { 'content-type': 'application/json' } })) as unknown as typeof globalThis.fetch;
+    const fetch = (async () =>
+      new Response(JSON.stringify({ nope: 1 }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      })) as unknown as typeof globalThis.fetch;
     const out = await run(['--url', 'https://coord', '--token', 'tok-123456789', 'population'], { fetch });
     expect(out.code).not.toBe(0);
     expect(out.stderr.trim().split('\n')[0]).toMatch(/^twinfed: .*\(INTERNAL\)$/);
@@ -44,7 +83,8 @@ describe('twinfed population with no reports (against a real coordinator)', () =
   });
   afterAll(async () => c.close());
   const op = (...args: string[]) => run(['--url', c.url, '--token', c.operatorToken, ...args]);
-  const create = async (plan: Record<string, unknown>) => ((await (await operator(c, 'POST', routes.federations, { plan })).json()) as { id: string }).id;
+  const create = async (plan: Record<string, unknown>) =>
+    ((await (await operator(c, 'POST', routes.federations, { plan })).json()) as { id: string }).id;
 
   test('says why the view is empty: no federation, a plan without population settings, or no site reported yet', async () => {
     const none = await op('population');
@@ -60,13 +100,17 @@ describe('twinfed population with no reports (against a real coordinator)', () =
         'Start a federation whose plan has data.population (and run the sites with --twins) to get this view.\n',
     );
 
-    const twins = await create(testPlan({ name: 'with population', data: { features: ['a', 'b', 'c'], population: { k: 5 } } }));
+    const twins = await create(
+      testPlan({ name: 'with population', data: { features: ['a', 'b', 'c'], population: { k: 5 } } }),
+    );
     const waiting = await op('population', '--federation', twins);
     expect(waiting.code).toBe(0);
     expect(waiting.stdout).toBe(
       `Population view of ${twins}\nNo population reports yet: only sites that run with --twins report population counts, after the first published version.\n`,
     );
-    expect((await op('population', '--version', `${plain}.v0`)).stdout).toContain(`the plan of federation ${plain} has no population settings`);
+    expect((await op('population', '--version', `${plain}.v0`)).stdout).toContain(
+      `the plan of federation ${plain} has no population settings`,
+    );
 
     const json = await op('--json', 'population', '--federation', twins);
     expect(JSON.parse(json.stdout)).toMatchObject({ federationId: twins, sites: [], ranking: [] });

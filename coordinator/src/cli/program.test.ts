@@ -19,7 +19,8 @@ describe('twinfed help', () => {
   test('lists every command group and a typical session at the top level', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const group of ['coordinator', 'sites', 'federations', 'models']) expect(r.stdout).toMatch(new RegExp(`^\\s+${group}\\b`, 'm'));
+    for (const group of ['coordinator', 'sites', 'federations', 'models'])
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${group}\\b`, 'm'));
     for (const flag of ['--url', '--token', '--data-dir', '--json', '--debug']) expect(r.stdout).toContain(flag);
     expect(r.stdout).toContain('Typical session');
     expect(r.stderr).toBe('');
@@ -37,7 +38,17 @@ describe('twinfed help', () => {
   test('each group lists its subcommands', () => {
     const program = createProgram({ env: {}, stdout: buffer(), stderr: buffer() });
     const names = program.commands.map((c) => `${c.name()}: ${c.commands.map((s) => s.name()).join(',')}`);
-    expect(names).toEqual(['coordinator: start', 'sites: invite,list,revoke', 'tokens: create,list,revoke', 'plan: schema,check', 'federations: create,status', 'models: list,show,export', 'population: ', 'tls: init', 'audit: verify,list']);
+    expect(names).toEqual([
+      'coordinator: start',
+      'sites: invite,list,revoke',
+      'tokens: create,list,revoke',
+      'plan: schema,check',
+      'federations: create,status',
+      'models: list,show,export',
+      'population: ',
+      'tls: init',
+      'audit: verify,list',
+    ]);
   });
 
   test('invite help tells how the hospital uses the token', async () => {

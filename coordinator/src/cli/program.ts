@@ -39,12 +39,20 @@ Errors print one line "twinfed: <message> (<CODE>)"; exit status 1, or 2 for inv
 export function createProgram(deps: CliDeps): Command {
   const program = new Command('twinfed');
   program
-    .description('Operator CLI of a twinfed coordinator: run it, enroll hospitals, start federations, inspect and export models.')
+    .description(
+      'Operator CLI of a twinfed coordinator: run it, enroll hospitals, start federations, inspect and export models.',
+    )
     .option('--url <url>', 'coordinator URL (default TWINFED_URL or http://127.0.0.1:8470)')
     .option('--token <token>', 'operator bearer token (default TWINFED_TOKEN, else <data-dir>/operator.token)')
     .option('--data-dir <dir>', "the coordinator's data directory (default TWINFED_DATA_DIR or ./.twinfed)")
-    .option('--ca <pem>', "CA certificate (PEM) that signed the coordinator's TLS certificate, for a private consortium CA (default TWINFED_CA; else the system's CAs)")
-    .option('--insecure-http', 'allow plain http:// to a host that is not this machine (default: refused; or TWINFED_INSECURE_HTTP=1)')
+    .option(
+      '--ca <pem>',
+      "CA certificate (PEM) that signed the coordinator's TLS certificate, for a private consortium CA (default TWINFED_CA; else the system's CAs)",
+    )
+    .option(
+      '--insecure-http',
+      'allow plain http:// to a host that is not this machine (default: refused; or TWINFED_INSECURE_HTTP=1)',
+    )
     .option('--json', 'print machine-readable JSON (one line) instead of text')
     .option('--debug', 'log each request to stderr and show stack traces on errors')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -78,4 +86,3 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     return reportError(e, { stderr: deps.stderr, debug });
   }
 }
-

@@ -35,7 +35,9 @@ describe('report-error', () => {
 
   test('maps commander outcomes to exit codes without writing again', () => {
     const err = buffer();
-    expect(reportError(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'), { stderr: err, debug: false })).toBe(0);
+    expect(
+      reportError(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'), { stderr: err, debug: false }),
+    ).toBe(0);
     expect(reportError(new CommanderError(1, 'commander.unknownOption', 'x'), { stderr: err, debug: false })).toBe(2);
     expect(reportError(new CommanderError(1, 'commander.help', 'x'), { stderr: err, debug: false })).toBe(1);
     expect(err.text).toBe('');

@@ -22,9 +22,7 @@ export interface IssueLine {
 /** Formats a zod-style path (`['data', 'features', 3]`) as `data.features[3]`; the empty path is `(root)`. */
 export function formatPath(segments: readonly PropertyKey[]): string {
   if (segments.length === 0) return '(root)';
-  return segments
-    .map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i === 0 ? '' : '.'}${String(s)}`))
-    .join('');
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i === 0 ? '' : '.'}${String(s)}`)).join('');
 }
 
 /**
@@ -37,7 +35,11 @@ export function issueLines(details: unknown): IssueLine[] {
   return issues.flatMap((i: unknown) => {
     const { path, message } = (i ?? {}) as { path?: unknown; message?: unknown };
     if (typeof message !== 'string') return [];
-    const where = Array.isArray(path) ? formatPath(path as PropertyKey[]) : typeof path === 'string' && path ? path : '(root)';
+    const where = Array.isArray(path)
+      ? formatPath(path as PropertyKey[])
+      : typeof path === 'string' && path
+        ? path
+        : '(root)';
     return [{ path: where, message }];
   });
 }

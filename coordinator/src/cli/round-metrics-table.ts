@@ -16,7 +16,8 @@ const fixed = (v: number): string => v.toFixed(3);
 /** 2 → `2nd`, 4 → `4th`, 11 → `11th`. */
 function ordinal(n: number): string {
   const tens = n % 100;
-  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  const suffix =
+    tens >= 11 && tens <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
   return `${n}${suffix}`;
 }
 
@@ -34,13 +35,21 @@ const roundColumns: Column<RoundMetrics>[] = [
   { header: 'RECEIVED', cell: (r) => (r.selected === null ? null : `${r.received}/${r.selected}`), right: true },
   { header: 'VERSION', cell: (r) => r.versionId },
   { header: 'EVALUATED', cell: (r) => (r.versionId ? r.evaluatedBy : null), right: true },
-  ...SHOWN.map((m): Column<RoundMetrics> => ({ header: m.label, cell: (r) => summaryCell(r.metrics[m.name], r.evaluatedBy) })),
+  ...SHOWN.map((m): Column<RoundMetrics> => ({
+    header: m.label,
+    cell: (r) => summaryCell(r.metrics[m.name], r.evaluatedBy),
+  })),
   { header: 'FAILURE', cell: (r) => r.failureReason },
 ];
 
 /** The rounds table with its legend, and a note when rows were thinned. */
-export function renderRoundMetrics(rows: readonly RoundMetrics[], shown: readonly RoundMetrics[], step: number): string {
-  const legend = 'Rounds (ACCURACY, AUC: of the round’s version on the sites’ own held-out data, mean over the EVALUATED sites (min–max)):\n';
+export function renderRoundMetrics(
+  rows: readonly RoundMetrics[],
+  shown: readonly RoundMetrics[],
+  step: number,
+): string {
+  const legend =
+    'Rounds (ACCURACY, AUC: of the round’s version on the sites’ own held-out data, mean over the EVALUATED sites (min–max)):\n';
   const note =
     shown.length < rows.length
       ? `(${shown.length} of ${rows.length} rounds shown: the first, every ${ordinal(step)} and the last; --all shows every round)\n`
@@ -49,14 +58,19 @@ export function renderRoundMetrics(rows: readonly RoundMetrics[], shown: readonl
 }
 
 const siteCell = (metrics: Record<string, number> | undefined): string =>
-  metrics === undefined ? '-' : SHOWN.map((m) => (typeof metrics[m.name] === 'number' ? fixed(metrics[m.name]!) : 'n/a')).join('/');
+  metrics === undefined
+    ? '-'
+    : SHOWN.map((m) => (typeof metrics[m.name] === 'number' ? fixed(metrics[m.name]!) : 'n/a')).join('/');
 
 /** Site × round table of `accuracy/AUC` (`-`: the site did not evaluate that version), in blocks of rounds. */
 export function renderSiteMetrics(rows: readonly RoundMetrics[]): string {
   const withVersion = rows.filter((r) => r.versionId !== null);
   const sites = new Map<string, string | null>();
-  for (const r of withVersion) for (const s of r.sites ?? []) if (!sites.has(s.siteId)) sites.set(s.siteId, s.name ?? null);
-  const ids = [...sites.keys()].sort((a, b) => (sites.get(a) ?? a).localeCompare(sites.get(b) ?? b) || a.localeCompare(b));
+  for (const r of withVersion)
+    for (const s of r.sites ?? []) if (!sites.has(s.siteId)) sites.set(s.siteId, s.name ?? null);
+  const ids = [...sites.keys()].sort(
+    (a, b) => (sites.get(a) ?? a).localeCompare(sites.get(b) ?? b) || a.localeCompare(b),
+  );
   const head = 'Per site (accuracy/AUC of each version on the site’s own held-out data; - not evaluated):\n';
   if (ids.length === 0 || withVersion.length === 0) return `${head}(no evaluations yet)\n`;
   const blocks: string[] = [];
@@ -65,7 +79,10 @@ export function renderSiteMetrics(rows: readonly RoundMetrics[]): string {
     const columns: Column<string>[] = [
       { header: 'SITE', cell: (id) => sites.get(id) },
       { header: 'ID', cell: (id) => id },
-      ...block.map((r): Column<string> => ({ header: `R${r.round}`, cell: (id) => siteCell(r.sites?.find((s) => s.siteId === id)?.metrics) })),
+      ...block.map((r): Column<string> => ({
+        header: `R${r.round}`,
+        cell: (id) => siteCell(r.sites?.find((s) => s.siteId === id)?.metrics),
+      })),
     ];
     blocks.push(renderTable(ids, columns));
   }

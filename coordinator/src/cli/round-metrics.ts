@@ -44,18 +44,33 @@ export interface RoundMetrics {
 }
 
 /** Summarises `name` over evaluations: mean and range of the finite values, and how many lacked it. */
-export function summarizeMetric(evaluations: ReadonlyArray<{ metrics: Record<string, number> }>, name: string): MetricSummary {
-  const values = evaluations.map((e) => e.metrics[name]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+export function summarizeMetric(
+  evaluations: ReadonlyArray<{ metrics: Record<string, number> }>,
+  name: string,
+): MetricSummary {
+  const values = evaluations
+    .map((e) => e.metrics[name])
+    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   if (values.length === 0) return { mean: null, min: null, max: null, count: 0, missing: evaluations.length };
   const sum = values.reduce((a, b) => a + b, 0);
-  return { mean: sum / values.length, min: Math.min(...values), max: Math.max(...values), count: values.length, missing: evaluations.length - values.length };
+  return {
+    mean: sum / values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    count: values.length,
+    missing: evaluations.length - values.length,
+  };
 }
 
 /**
  * The rows of a federation's progress: the initial version (when published) then every round in order, each with
  * the summary of its version's evaluations. `siteNames` (id → name) adds per-site values to every row.
  */
-export function roundMetrics(rounds: readonly RoundView[], data: FederationEvaluations, siteNames?: ReadonlyMap<string, string>): RoundMetrics[] {
+export function roundMetrics(
+  rounds: readonly RoundView[],
+  data: FederationEvaluations,
+  siteNames?: ReadonlyMap<string, string>,
+): RoundMetrics[] {
   const byVersion = new Map(data.versions.map((v) => [v.versionId, v.evaluations]));
   const row = (base: Omit<RoundMetrics, 'evaluatedBy' | 'metrics' | 'sites'>): RoundMetrics => {
     const evaluations = base.versionId ? (byVersion.get(base.versionId) ?? []) : [];
@@ -64,15 +79,44 @@ export function roundMetrics(rounds: readonly RoundView[], data: FederationEvalu
       ...base,
       evaluatedBy: evaluations.length,
       metrics: Object.fromEntries(names.map((m) => [m, summarizeMetric(evaluations, m)])),
-      ...(siteNames ? { sites: evaluations.map((e) => ({ siteId: e.siteId, name: siteNames.get(e.siteId) ?? null, n: e.n, metrics: e.metrics })) } : {}),
+      ...(siteNames
+        ? {
+            sites: evaluations.map((e) => ({
+              siteId: e.siteId,
+              name: siteNames.get(e.siteId) ?? null,
+              n: e.n,
+              metrics: e.metrics,
+            })),
+          }
+        : {}),
     };
   };
   const initial = data.versions.find((v) => v.round === 0);
   return [
-    ...(initial ? [row({ round: 0, state: 'initial', versionId: initial.versionId, received: null, selected: null, failureReason: null })] : []),
+    ...(initial
+      ? [
+          row({
+            round: 0,
+            state: 'initial',
+            versionId: initial.versionId,
+            received: null,
+            selected: null,
+            failureReason: null,
+          }),
+        ]
+      : []),
     ...[...rounds]
       .sort((a, b) => a.round - b.round)
-      .map((r) => row({ round: r.round, state: r.state, versionId: r.versionId, received: r.received, selected: r.selectedSiteIds.length, failureReason: r.failureReason })),
+      .map((r) =>
+        row({
+          round: r.round,
+          state: r.state,
+          versionId: r.versionId,
+          received: r.received,
+          selected: r.selectedSiteIds.length,
+          failureReason: r.failureReason,
+        }),
+      ),
   ];
 }
 

@@ -11,11 +11,21 @@ describe('sites invite', () => {
     const r = await run(op('sites', 'invite', 'St Mary Hospital', '--ttl', '3600'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(cli.fake.seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /v1/coordinator', 'POST /v1/admin/invitations']);
-    expect(cli.fake.seen[1]).toEqual({ method: 'POST', path: '/v1/admin/invitations', authorization: `Bearer ${OPERATOR_TOKEN}`, body: { siteName: 'St Mary Hospital', ttlSeconds: 3600 } });
+    expect(cli.fake.seen.map((s) => `${s.method} ${s.path}`)).toEqual([
+      'GET /v1/coordinator',
+      'POST /v1/admin/invitations',
+    ]);
+    expect(cli.fake.seen[1]).toEqual({
+      method: 'POST',
+      path: '/v1/admin/invitations',
+      authorization: `Bearer ${OPERATOR_TOKEN}`,
+      body: { siteName: 'St Mary Hospital', ttlSeconds: 3600 },
+    });
     expect(r.stdout).toMatch(/^token:\s+tfe_one-time-token-abcdef$/m);
     // The full command: URL, token and the fingerprint the site checks before it spends the token (no --ca over http).
-    expect(r.stdout).toContain(`twinfed-site enroll --coordinator ${cli.fake.url} --token tfe_one-time-token-abcdef --fingerprint ${cli.fake.keys.fingerprint}\n`);
+    expect(r.stdout).toContain(
+      `twinfed-site enroll --coordinator ${cli.fake.url} --token tfe_one-time-token-abcdef --fingerprint ${cli.fake.keys.fingerprint}\n`,
+    );
     expect(r.stdout).toMatch(/^expires:\s+2025-01-02T04:04:05.000Z$/m);
   });
 
@@ -24,15 +34,25 @@ describe('sites invite', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(out).toMatchObject({ invitationId: 'inv-1', siteName: 'Charite Berlin', token: 'tfe_one-time-token-abcdef', coordinatorUrl: cli.fake.url, fingerprint: cli.fake.keys.fingerprint });
-    expect(out.enrollCommand).toBe(`twinfed-site enroll --coordinator ${cli.fake.url} --token tfe_one-time-token-abcdef --fingerprint ${cli.fake.keys.fingerprint}`);
+    expect(out).toMatchObject({
+      invitationId: 'inv-1',
+      siteName: 'Charite Berlin',
+      token: 'tfe_one-time-token-abcdef',
+      coordinatorUrl: cli.fake.url,
+      fingerprint: cli.fake.keys.fingerprint,
+    });
+    expect(out.enrollCommand).toBe(
+      `twinfed-site enroll --coordinator ${cli.fake.url} --token tfe_one-time-token-abcdef --fingerprint ${cli.fake.keys.fingerprint}`,
+    );
     expect(cli.fake.seen[1]?.body).toEqual({ siteName: 'Charite Berlin', ttlSeconds: 86400 });
   });
 
   test('refuses a TTL outside the allowed range before sending anything (exit 2)', async () => {
     const r = await run(op('sites', 'invite', 'X', '--ttl', '10'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^twinfed: The invitation is not valid\. \(VALIDATION_FAILED\)\n {2}- ttlSeconds: Too small/);
+    expect(r.stderr).toMatch(
+      /^twinfed: The invitation is not valid\. \(VALIDATION_FAILED\)\n {2}- ttlSeconds: Too small/,
+    );
     expect(cli.fake.seen.filter((s) => s.method === 'POST')).toHaveLength(0);
   });
 });
@@ -46,7 +66,9 @@ describe('operator token resolution', () => {
   });
 
   test('takes TWINFED_TOKEN and TWINFED_URL from the injected environment', async () => {
-    const r = await run(['sites', 'list'], { env: { TWINFED_URL: cli.fake.url, TWINFED_TOKEN: OPERATOR_TOKEN, TWINFED_DATA_DIR: cli.dir } });
+    const r = await run(['sites', 'list'], {
+      env: { TWINFED_URL: cli.fake.url, TWINFED_TOKEN: OPERATOR_TOKEN, TWINFED_DATA_DIR: cli.dir },
+    });
     expect(r.code).toBe(0);
     expect(cli.fake.seen[0]?.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
   });
@@ -66,7 +88,9 @@ describe('sites list and revoke', () => {
     const r = await run(op('sites', 'list'));
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+NAME\s+STATUS\s+FINGERPRINT\s+ENROLLED\s+LAST SEEN\s+MISSED$/);
-    expect(lines[1]).toMatch(/^site-a\s+St Mary Hospital\s+active\s+aaaa-bbbb-cccc-dddd\s+2025-01-02T03:04:05.000Z\s+2025-01-02T03:04:05.000Z\s+0$/);
+    expect(lines[1]).toMatch(
+      /^site-a\s+St Mary Hospital\s+active\s+aaaa-bbbb-cccc-dddd\s+2025-01-02T03:04:05.000Z\s+2025-01-02T03:04:05.000Z\s+0$/,
+    );
     expect(lines[2]).toMatch(/^site-b\s+Charité\s+active\s+eeee-ffff-0000-1111\s+\S+\s+-\s+3$/);
     expect(lines[1]!.indexOf('St Mary')).toBe(lines[0]!.indexOf('NAME'));
   });
@@ -100,21 +124,30 @@ describe('error bodies from the coordinator', () => {
   });
 
   test('403: a researcher token may not invite', async () => {
-    cli.fake.canned.set('POST /v1/admin/invitations', { status: 403, body: { error: { code: 'FORBIDDEN', message: 'This role may not perform this action.' } } });
+    cli.fake.canned.set('POST /v1/admin/invitations', {
+      status: 403,
+      body: { error: { code: 'FORBIDDEN', message: 'This role may not perform this action.' } },
+    });
     const r = await run(op('sites', 'invite', 'X'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: This role may not perform this action. (FORBIDDEN)\n');
   });
 
   test('409: a conflict keeps the server message', async () => {
-    cli.fake.canned.set('POST /v1/admin/invitations', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'A site named X already exists.' } } });
+    cli.fake.canned.set('POST /v1/admin/invitations', {
+      status: 409,
+      body: { error: { code: 'ALREADY_EXISTS', message: 'A site named X already exists.' } },
+    });
     const r = await run(op('sites', 'invite', 'X'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: A site named X already exists. (ALREADY_EXISTS)\n');
   });
 
   test('--debug adds the request log and the stack trace', async () => {
-    cli.fake.canned.set('GET /v1/admin/sites', { status: 409, body: { error: { code: 'ALREADY_EXISTS', message: 'x' } } });
+    cli.fake.canned.set('GET /v1/admin/sites', {
+      status: 409,
+      body: { error: { code: 'ALREADY_EXISTS', message: 'x' } },
+    });
     const r = await run(op('--debug', 'sites', 'list'));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`[debug] → GET ${cli.fake.url}/v1/admin/sites`);
@@ -129,6 +162,8 @@ describe('error bodies from the coordinator', () => {
     await gone.close();
     const r = await run(['--url', url, '--token', 't', 'sites', 'list']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^twinfed: Could not reach the coordinator at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. \(NETWORK\)\n$/);
+    expect(r.stderr).toMatch(
+      /^twinfed: Could not reach the coordinator at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. \(NETWORK\)\n$/,
+    );
   });
 });

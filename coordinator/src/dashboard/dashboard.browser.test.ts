@@ -9,7 +9,15 @@ import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite
 
 const CHROMIUM = '/usr/bin/chromium';
 // Launch flags that work on these machines (env machines/node.md): no sandbox as root, no background networking.
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const XSS = '<img src=x onerror="window.__xss=1">';
 
@@ -31,11 +39,24 @@ async function publishRound(c: Coord, fid: string, sites: TestSite[], values: nu
   const cur = (await (await sites[0]!.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
   const base = cur.round!.baseVersionId;
   const bytes = new Uint8Array(await (await sites[0]!.request('GET', routes.modelWeights(base))).arrayBuffer());
-  const layout = ((await (await sites[0]!.request('GET', routes.model(base))).json()) as { meta: { layout: WeightSet['layout'] } }).meta.layout;
+  const layout = (
+    (await (await sites[0]!.request('GET', routes.model(base))).json()) as { meta: { layout: WeightSet['layout'] } }
+  ).meta.layout;
   const w = deserializeWeights(bytes, { expectedLayout: layout });
   for (const [i, s] of sites.entries()) {
     const weights = { layout: w.layout, data: new Float32Array(w.data.length).fill(values[i]!) };
-    const res = await s.request('POST', routes.updates(fid, cur.round!.round), s.seal({ federationId: fid, round: cur.round!.round, baseVersionId: base, weights, numExamples: 10 * (i + 1), metrics: { trainLoss: values[i]! } }));
+    const res = await s.request(
+      'POST',
+      routes.updates(fid, cur.round!.round),
+      s.seal({
+        federationId: fid,
+        round: cur.round!.round,
+        baseVersionId: base,
+        weights,
+        numExamples: 10 * (i + 1),
+        metrics: { trainLoss: values[i]! },
+      }),
+    );
     if (res.status !== 201) throw new Error(`upload ${res.status}`);
   }
 }
@@ -50,24 +71,49 @@ describe('researcher dashboard in headless Chromium', () => {
   const methods = new Set<string>();
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    if (!fs.existsSync(CHROMIUM))
+      throw new Error(
+        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`,
+      );
     c = await startTestCoordinator();
     const sites = [await enrollTestSite(c, 'Alpha Hospital'), await enrollTestSite(c, 'Beta Clinic')];
-    fid = ((await (await operator(c, 'POST', routes.federations, { plan: testPlan({ name: 'Sepsis risk 2026', rounds: 2, minSites: 2 }) })).json()) as { id: string }).id;
+    fid = (
+      (await (
+        await operator(c, 'POST', routes.federations, {
+          plan: testPlan({ name: 'Sepsis risk 2026', rounds: 2, minSites: 2 }),
+        })
+      ).json()) as { id: string }
+    ).id;
     await publishRound(c, fid, sites, [0.1, 0.2]);
     await publishRound(c, fid, sites, [0.3, 0.4]);
     for (const round of [0, 1, 2]) {
       for (const [i, s] of sites.entries()) {
-        const res = await s.request('POST', routes.modelEvaluations(`${fid}.v${round}`), { n: 50, metrics: { auc: 0.6 + 0.1 * round + 0.01 * i, accuracy: 0.7 } });
+        const res = await s.request('POST', routes.modelEvaluations(`${fid}.v${round}`), {
+          n: 50,
+          metrics: { auc: 0.6 + 0.1 * round + 0.01 * i, accuracy: 0.7 },
+        });
         if (res.status !== 201) throw new Error(`evaluation ${res.status}`);
       }
     }
     // A metric name that is markup: the API refuses it now (printable names only)...
-    const hostile = await sites[1]!.request('POST', routes.modelEvaluations(`${fid}.v2`), { n: 50, metrics: { auc: 0.81, [XSS]: 1 } });
+    const hostile = await sites[1]!.request('POST', routes.modelEvaluations(`${fid}.v2`), {
+      n: 50,
+      metrics: { auc: 0.81, [XSS]: 1 },
+    });
     if (hostile.status !== 400) throw new Error(`a markup metric name was not refused: ${hostile.status}`);
     // ...and the dashboard must still render one as text if it ever reaches the store (defence in depth).
-    await c.store.putEvaluation({ versionId: `${fid}.v2`, siteId: sites[1]!.siteId, n: 50, metrics: { auc: 0.81, [XSS]: 1 }, createdAt: new Date().toISOString() });
-    researcher = ((await (await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher' })).json()) as ApiTokenCreated).token;
+    await c.store.putEvaluation({
+      versionId: `${fid}.v2`,
+      siteId: sites[1]!.siteId,
+      n: 50,
+      metrics: { auc: 0.81, [XSS]: 1 },
+      createdAt: new Date().toISOString(),
+    });
+    researcher = (
+      (await (
+        await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher' })
+      ).json()) as ApiTokenCreated
+    ).token;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     page = await browser.newPage();
     page.on('console', (m) => {
@@ -95,7 +141,7 @@ describe('researcher dashboard in headless Chromium', () => {
     expect((await fetch(`${c.url}/dashboard/secret.txt`)).status).toBe(404);
   });
 
-  test('a refused token shows the coordinator\'s error code and nothing else', async () => {
+  test("a refused token shows the coordinator's error code and nothing else", async () => {
     await page.goto(`${c.url}/dashboard`);
     await page.fill('#token', 'tfr_not-a-real-token');
     await page.click('button[type=submit]');
@@ -110,9 +156,13 @@ describe('researcher dashboard in headless Chromium', () => {
     await page.waitForSelector('#versions tbody tr');
     expect(await page.textContent('#federations')).toContain('Sepsis risk 2026');
     expect(await page.textContent('#federation-title')).toContain(fid);
-    expect(await page.textContent('#federation-summary')).toMatch(/^fedavg · logistic-regression on 3 features · 2 rounds, at least 2 sites per round · normalisation per-site · secure aggregation off · DP off$/);
+    expect(await page.textContent('#federation-summary')).toMatch(
+      /^fedavg · logistic-regression on 3 features · 2 rounds, at least 2 sites per round · normalisation per-site · secure aggregation off · DP off$/,
+    );
 
-    const versions = await page.$$eval('#versions tbody tr', (rows) => rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')));
+    const versions = await page.$$eval('#versions tbody tr', (rows) =>
+      rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
     expect(versions.map((r) => [r[0], r[1], r[2]])).toEqual([
       ['2', `${fid}.v2`, `${fid}.v1`],
       ['1', `${fid}.v1`, `${fid}.v0`],
@@ -127,14 +177,20 @@ describe('researcher dashboard in headless Chromium', () => {
     const legend = await page.textContent('#chart-canvas .u-legend');
     expect(legend).toContain('Alpha Hospital');
     expect(legend).toContain('Beta Clinic');
-    expect(await page.$$eval('#metric option', (o) => o.map((x) => (x as unknown as Element).value))).toEqual([XSS, 'accuracy', 'auc'].sort());
+    expect(await page.$$eval('#metric option', (o) => o.map((x) => (x as unknown as Element).value))).toEqual(
+      [XSS, 'accuracy', 'auc'].sort(),
+    );
     expect(await page.locator('img').count()).toBe(0); // the hostile metric name is text, never markup
     expect(await page.evaluate(() => (globalThis as unknown as Dom).__xss)).toBeUndefined();
     await page.selectOption('#metric', 'accuracy');
-    await page.waitForFunction(() => (globalThis as unknown as Dom).document.querySelector('#chart-canvas .u-legend')?.textContent?.includes('Alpha'));
+    await page.waitForFunction(() =>
+      (globalThis as unknown as Dom).document.querySelector('#chart-canvas .u-legend')?.textContent?.includes('Alpha'),
+    );
 
     expect(await page.textContent('#sites')).toContain('Beta Clinic');
-    expect(await page.textContent('#population')).toContain('No population reports yet: only sites that run with --twins report population counts');
+    expect(await page.textContent('#population')).toContain(
+      'No population reports yet: only sites that run with --twins report population counts',
+    );
     expect([...methods]).toEqual(['GET']);
     expect(problems).toEqual([]);
   });
@@ -144,7 +200,9 @@ describe('researcher dashboard in headless Chromium', () => {
     await page.waitForSelector('#versions tbody tr');
     await page.click('#sign-out');
     expect(await page.isVisible('#sign-in')).toBe(true);
-    expect(await page.evaluate(() => (globalThis as unknown as Dom).sessionStorage.getItem('twinfed.token'))).toBeNull();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as Dom).sessionStorage.getItem('twinfed.token')),
+    ).toBeNull();
     await page.reload();
     expect(await page.isVisible('#sign-in')).toBe(true);
   });

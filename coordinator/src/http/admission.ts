@@ -32,7 +32,12 @@ export class Admission {
   middleware(principalOf: (req: Request) => Principal) {
     return (req: Request, res: Response, next: NextFunction): void => {
       const p = principalOf(req);
-      const key = p.kind === 'site' ? `site:${p.siteId}` : p.kind === 'token' ? `token:${p.tokenId}` : addressKey(req.ip ?? req.socket.remoteAddress);
+      const key =
+        p.kind === 'site'
+          ? `site:${p.siteId}`
+          : p.kind === 'token'
+            ? `token:${p.tokenId}`
+            : addressKey(req.ip ?? req.socket.remoteAddress);
       const cap = p.kind === 'public' ? this.opts.maxAnonymousPerAddress : this.opts.maxPerPrincipal;
       const n = this.count(key);
       if (cap > 0 && n >= cap) {

@@ -29,9 +29,24 @@ export function createApp(deps: HttpDeps): express.Express {
   app.set('trust proxy', deps.config.trustProxy ?? false);
   app.use(helmet());
   app.use(refuseWhileDraining(deps));
-  const limiter = deps.authFailures ?? new AuthFailureLimiter({ maxFailures: deps.config.maxAuthFailuresPerMinute, windowMs: 60_000, now: deps.now, onTrip: auditAuthFailureBursts({ store: deps.store, now: deps.now, logger: deps.logger }) });
-  const admission = new Admission({ maxPerPrincipal: deps.config.maxRequestsPerPrincipal, maxAnonymousPerAddress: deps.config.maxAnonymousRequestsPerAddress });
-  const auth: AuthOptions = { store: deps.store, requestWindowMs: deps.config.requestWindowMs, now: deps.now, ...(deps.presence ? { presence: deps.presence } : {}) };
+  const limiter =
+    deps.authFailures ??
+    new AuthFailureLimiter({
+      maxFailures: deps.config.maxAuthFailuresPerMinute,
+      windowMs: 60_000,
+      now: deps.now,
+      onTrip: auditAuthFailureBursts({ store: deps.store, now: deps.now, logger: deps.logger }),
+    });
+  const admission = new Admission({
+    maxPerPrincipal: deps.config.maxRequestsPerPrincipal,
+    maxAnonymousPerAddress: deps.config.maxAnonymousRequestsPerAddress,
+  });
+  const auth: AuthOptions = {
+    store: deps.store,
+    requestWindowMs: deps.config.requestWindowMs,
+    now: deps.now,
+    ...(deps.presence ? { presence: deps.presence } : {}),
+  };
   const body = { minBytesPerSecond: deps.config.minBodyBytesPerSecond, graceMs: deps.config.bodyRateGraceMs };
   for (const route of routeTable(deps)) {
     const enrollment = route.operation === api.enroll.post;
@@ -101,7 +116,12 @@ function bodyStage(auth: AuthOptions, limiter: AuthFailureLimiter) {
     const check = (req as Authed).bodyCheck ?? { kind: 'none' };
     const bytes: unknown = req.body;
     try {
-      await authenticateBody(req, check, Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(0), auth);
+      await authenticateBody(
+        req,
+        check,
+        Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(0),
+        auth,
+      );
     } catch (e) {
       throw limiter.escalate(req, res, e);
     }

@@ -1,5 +1,12 @@
 /** The audit routes over real HTTP: paging, signed heads, verification, no secrets, failed-authentication bursts. */
-import { AuditListResponseSchema, AuditVerifyReportSchema, fromB64, routes, verifyAuditHead, type SignedAuditHead } from '@twinfed/shared';
+import {
+  AuditListResponseSchema,
+  AuditVerifyReportSchema,
+  fromB64,
+  routes,
+  verifyAuditHead,
+  type SignedAuditHead,
+} from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan } from '../__tests__/harness';
 
 /** Polls until `check` holds (the burst entry is appended after the 401 is sent). */
@@ -23,9 +30,13 @@ describe('audit routes', () => {
   afterAll(async () => c.close());
 
   test('every security-relevant action is chained, paged oldest first, heads signed, and the whole trail verifies', async () => {
-    const created = (await (await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher' })).json()) as { id: string; token: string };
+    const created = (await (
+      await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher' })
+    ).json()) as { id: string; token: string };
     await operator(c, 'POST', routes.revokeToken(created.id), {});
-    const invite = (await (await operator(c, 'POST', routes.invitations, { siteName: 'Spare' })).json()) as { token: string };
+    const invite = (await (await operator(c, 'POST', routes.invitations, { siteName: 'Spare' })).json()) as {
+      token: string;
+    };
     const a = await enrollTestSite(c, 'Alpha');
     await enrollTestSite(c, 'Beta');
     await operator(c, 'POST', routes.revokeSite(a.siteId), {});
@@ -38,7 +49,16 @@ describe('audit routes', () => {
     expect(rest.next).toBeNull();
     const all = [...first.entries, ...rest.entries];
     const actions = all.map((e) => e.action);
-    for (const action of ['token.create', 'token.revoke', 'site.invite', 'site.enroll', 'site.revoke', 'federation.create', 'version.publish', 'round.open']) {
+    for (const action of [
+      'token.create',
+      'token.revoke',
+      'site.invite',
+      'site.enroll',
+      'site.revoke',
+      'federation.create',
+      'version.publish',
+      'round.open',
+    ]) {
       expect(actions).toContain(action);
     }
     expect(all.find((e) => e.action === 'federation.create')?.subject).toBe(fed.id);
@@ -49,7 +69,9 @@ describe('audit routes', () => {
 
     const { heads } = (await getJson(c, routes.auditHeads)) as { heads: SignedAuditHead[] };
     expect(heads).toHaveLength(1); // the initial version of the federation
-    const coordinatorKey = fromB64(((await (await fetch(c.url + routes.coordinatorKeys)).json()) as { signPublicKey: string }).signPublicKey);
+    const coordinatorKey = fromB64(
+      ((await (await fetch(c.url + routes.coordinatorKeys)).json()) as { signPublicKey: string }).signPublicKey,
+    );
     expect(verifyAuditHead(heads[0]!, coordinatorKey)).toBe(true);
     expect(heads[0]!.headHash).toBe(all.find((e) => e.seq === heads[0]!.seq)?.hash);
 
@@ -71,8 +93,10 @@ describe('failed-authentication bursts', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 3, now: () => now });
     try {
-      const guess = () => fetch(c.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000' } });
-      const bursts = async () => (await c.store.listAudit({ limit: 1000 })).filter((e) => e.action === 'auth.failure-burst');
+      const guess = () =>
+        fetch(c.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000' } });
+      const bursts = async () =>
+        (await c.store.listAudit({ limit: 1000 })).filter((e) => e.action === 'auth.failure-burst');
       for (let i = 0; i < 2; i++) expect((await guess()).status).toBe(401);
       expect(await bursts()).toHaveLength(0); // below the limit: nothing recorded
       expect((await guess()).status).toBe(401);
@@ -81,8 +105,16 @@ describe('failed-authentication bursts', () => {
       const recorded = await bursts();
       // The same guessed token trips both keys it counts against: the client address and the credential.
       expect(recorded).toHaveLength(2);
-      expect(recorded.find((e) => e.detail?.kind === 'address')).toMatchObject({ actor: 'public', subject: expect.stringMatching(/^address:/), detail: { failures: 3 } });
-      expect(recorded.find((e) => e.detail?.kind === 'credential')).toMatchObject({ actor: 'public', subject: expect.stringMatching(/^credential:[0-9a-f]{16}$/), detail: { failures: 3 } });
+      expect(recorded.find((e) => e.detail?.kind === 'address')).toMatchObject({
+        actor: 'public',
+        subject: expect.stringMatching(/^address:/),
+        detail: { failures: 3 },
+      });
+      expect(recorded.find((e) => e.detail?.kind === 'credential')).toMatchObject({
+        actor: 'public',
+        subject: expect.stringMatching(/^credential:[0-9a-f]{16}$/),
+        detail: { failures: 3 },
+      });
       expect(JSON.stringify(recorded)).not.toContain('guessing-a-token');
       now += 61_000;
       for (let i = 0; i < 3; i++) await guess();

@@ -9,7 +9,8 @@ describe('failed authentications are rate limited per client address and credent
     try {
       // Many successful requests first: they never count.
       for (let i = 0; i < 20; i++) expect((await operator(c, 'GET', routes.federations)).status).toBe(200);
-      const guess = () => fetch(c.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000' } });
+      const guess = () =>
+        fetch(c.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000' } });
       for (let i = 0; i < 5; i++) expect((await guess()).status).toBe(401);
       const limited = await guess();
       expect(limited.status).toBe(429);
@@ -30,14 +31,21 @@ describe('failed authentications are rate limited per client address and credent
   test('the default configuration limits (30 a minute); 0 turns it off', async () => {
     const { loadConfig } = await import('../config');
     expect(loadConfig({}, { dataDir: '/tmp/x' }).maxAuthFailuresPerMinute).toBe(30);
-    expect(loadConfig({ TWINFED_MAX_AUTH_FAILURES_PER_MINUTE: '0' }, { dataDir: '/tmp/x' }).maxAuthFailuresPerMinute).toBe(0);
+    expect(
+      loadConfig({ TWINFED_MAX_AUTH_FAILURES_PER_MINUTE: '0' }, { dataDir: '/tmp/x' }).maxAuthFailuresPerMinute,
+    ).toBe(0);
   });
 });
 
 describe('behind a TLS-terminating reverse proxy (trust proxy)', () => {
   // Each client guesses its own tokens, so only the address budget is at stake (one token has its own budget).
   const guessFrom = (c: { url: string }, forwardedFor: string) =>
-    fetch(c.url + routes.federations, { headers: { authorization: `Bearer tfr_guessing-${forwardedFor.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}`, 'x-forwarded-for': forwardedFor } });
+    fetch(c.url + routes.federations, {
+      headers: {
+        authorization: `Bearer tfr_guessing-${forwardedFor.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}`,
+        'x-forwarded-for': forwardedFor,
+      },
+    });
 
   test('with the proxy trusted, X-Forwarded-For is the key: one client is limited, another behind the same proxy is not', async () => {
     const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 2, trustProxy: ['127.0.0.1'] });
@@ -67,9 +75,14 @@ describe('behind a TLS-terminating reverse proxy (trust proxy)', () => {
   test('TWINFED_TRUST_PROXY takes addresses, CIDRs and loopback; anything else is CONFIG_INVALID', async () => {
     const { loadConfig } = await import('../config');
     expect(loadConfig({}, { dataDir: '/tmp/x' }).trustProxy).toBeUndefined();
-    expect(loadConfig({ TWINFED_TRUST_PROXY: ' 10.0.0.5, 10.1.0.0/16,fd00::/8 ,loopback' }, { dataDir: '/tmp/x' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
+    expect(
+      loadConfig({ TWINFED_TRUST_PROXY: ' 10.0.0.5, 10.1.0.0/16,fd00::/8 ,loopback' }, { dataDir: '/tmp/x' })
+        .trustProxy,
+    ).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
     for (const bad of ['proxy.example.org', '10.0.0.0/33', '10.0.0.1/8/1', '*']) {
-      expect(() => loadConfig({ TWINFED_TRUST_PROXY: bad }, { dataDir: '/tmp/x' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+      expect(() => loadConfig({ TWINFED_TRUST_PROXY: bad }, { dataDir: '/tmp/x' })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
     }
   });
 });
@@ -86,14 +99,22 @@ describe('the limiter cannot be turned against others (finding 3)', () => {
     const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 30 });
     try {
       const site = await enrollTestSite(c, 'Valid');
-      for (let i = 0; i < 30; i++) expect((await badEnroll(c, `tfe_bad-guess-${String(i).padStart(4, '0')}-xxxxxxxx`)).status).toBe(401);
+      for (let i = 0; i < 30; i++)
+        expect((await badEnroll(c, `tfe_bad-guess-${String(i).padStart(4, '0')}-xxxxxxxx`)).status).toBe(401);
       const refused = await badEnroll(c, 'tfe_bad-guess-9999-xxxxxxxx');
       expect(refused.status).toBe(429);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
       expect((await site.request('GET', routes.siteSelf)).status).toBe(200);
       expect((await operator(c, 'GET', routes.federations)).status).toBe(200);
       // A site whose signature fails (a forger using its id) does not lock the real site out.
-      const forged = await fetch(c.url + routes.siteSelf, { headers: { 'x-twinfed-site': site.siteId, 'x-twinfed-timestamp': String(Date.now()), 'x-twinfed-nonce': Buffer.alloc(16, 1).toString('base64'), 'x-twinfed-signature': Buffer.alloc(64, 2).toString('base64') } });
+      const forged = await fetch(c.url + routes.siteSelf, {
+        headers: {
+          'x-twinfed-site': site.siteId,
+          'x-twinfed-timestamp': String(Date.now()),
+          'x-twinfed-nonce': Buffer.alloc(16, 1).toString('base64'),
+          'x-twinfed-signature': Buffer.alloc(64, 2).toString('base64'),
+        },
+      });
       expect([401, 429]).toContain(forged.status);
       expect((await site.request('GET', routes.siteSelf)).status).toBe(200);
     } finally {
@@ -115,8 +136,13 @@ describe('the limiter cannot be turned against others (finding 3)', () => {
   test('IPv6 addresses share one budget per /64', async () => {
     const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 4, trustProxy: ['127.0.0.1'] });
     try {
-      for (let i = 1; i <= 4; i++) expect((await badEnroll(c, `tfe_v6-guess-${i}-aaaaaaaaaaaaaa`, `2001:db8:1:2::${i.toString(16)}`)).status).toBe(401);
-      expect((await badEnroll(c, 'tfe_v6-guess-5-aaaaaaaaaaaaaa', '2001:db8:1:2:ffff:ffff:ffff:fffe')).status).toBe(429);
+      for (let i = 1; i <= 4; i++)
+        expect((await badEnroll(c, `tfe_v6-guess-${i}-aaaaaaaaaaaaaa`, `2001:db8:1:2::${i.toString(16)}`)).status).toBe(
+          401,
+        );
+      expect((await badEnroll(c, 'tfe_v6-guess-5-aaaaaaaaaaaaaa', '2001:db8:1:2:ffff:ffff:ffff:fffe')).status).toBe(
+        429,
+      );
       expect((await badEnroll(c, 'tfe_v6-guess-6-aaaaaaaaaaaaaa', '2001:db8:1:3::1')).status).toBe(401); // another /64
     } finally {
       await c.close();

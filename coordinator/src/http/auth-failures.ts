@@ -90,7 +90,8 @@ export class AuthFailureLimiter implements AuthFailureAccounting {
     if (!w || w.resetAt <= at) this.windows.set(key, { failures: 1, resetAt: at + this.opts.windowMs });
     else w.failures++;
     const failures = this.windows.get(key)?.failures ?? 0;
-    if (failures === this.opts.maxFailures) this.opts.onTrip?.({ kind: key.startsWith('addr:') ? 'address' : 'credential', key, failures });
+    if (failures === this.opts.maxFailures)
+      this.opts.onTrip?.({ kind: key.startsWith('addr:') ? 'address' : 'credential', key, failures });
   }
 
   private refusal(res: Response, seconds: number): TwinfedError {

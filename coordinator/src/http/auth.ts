@@ -52,7 +52,11 @@ export interface HeaderAuth {
  * timestamp; when it carries the body digest header (every twinfed client sends it; routes with binary bodies require
  * it) the signature is verified and the nonce consumed here, so only authenticated requests get their body read.
  */
-export async function authenticateHeaders(req: Request, roles: readonly Role[], opts: AuthOptions & { requireDigest?: boolean }): Promise<HeaderAuth> {
+export async function authenticateHeaders(
+  req: Request,
+  roles: readonly Role[],
+  opts: AuthOptions & { requireDigest?: boolean },
+): Promise<HeaderAuth> {
   if (roles.includes('public')) return { principal: { kind: 'public' }, body: { kind: 'none' } };
   const hasSiteHeaders = req.header('x-twinfed-signature') !== undefined;
   const bearer = /^Bearer (\S{8,512})$/.exec(req.header('authorization') ?? '')?.[1];
@@ -64,33 +68,55 @@ export async function authenticateHeaders(req: Request, roles: readonly Role[], 
     const token = await opts.store.findApiTokenByHash(hashToken(bearer));
     if (!token || token.revokedAt) throw new TwinfedError('INVALID_TOKEN');
     if (!roles.includes(token.role)) throw new TwinfedError('FORBIDDEN');
-    return { principal: { kind: 'token', role: token.role, tokenId: token.id, name: token.name }, body: { kind: 'none' } };
+    return {
+      principal: { kind: 'token', role: token.role, tokenId: token.id, name: token.name },
+      body: { kind: 'none' },
+    };
   }
   throw new TwinfedError('UNAUTHENTICATED');
 }
 
-async function authenticateSiteHeaders(req: Request, opts: AuthOptions & { requireDigest?: boolean }): Promise<HeaderAuth> {
+async function authenticateSiteHeaders(
+  req: Request,
+  opts: AuthOptions & { requireDigest?: boolean },
+): Promise<HeaderAuth> {
   const headers = req.headers as Record<string, string | string[] | undefined>;
   const claimed = parseAuthHeaders(headers);
   const now = opts.now();
   assertFresh({ timestamp: claimed.timestamp, now, windowMs: opts.requestWindowMs });
   const digest = contentSha256Header(headers);
-  if (digest === undefined && opts.requireDigest) throw new TwinfedError('UNAUTHENTICATED', 'This route needs the x-twinfed-content-sha256 header.');
+  if (digest === undefined && opts.requireDigest)
+    throw new TwinfedError('UNAUTHENTICATED', 'This route needs the x-twinfed-content-sha256 header.');
   const site = await opts.store.getSite(claimed.siteId);
   if (!site) throw new TwinfedError('UNKNOWN_SITE');
   if (site.revokedAt) throw new TwinfedError('SITE_REVOKED');
   const principal: Principal = { kind: 'site', siteId: site.id, site };
-  if (digest === undefined) return { principal, body: { kind: 'signature', siteId: site.id, signPublicKey: site.signPublicKey } };
-  const verified = verifyRequest({ method: req.method, path: req.originalUrl, bodySha256: digest, headers, signPublicKey: fromB64(site.signPublicKey), now, windowMs: opts.requestWindowMs });
+  if (digest === undefined)
+    return { principal, body: { kind: 'signature', siteId: site.id, signPublicKey: site.signPublicKey } };
+  const verified = verifyRequest({
+    method: req.method,
+    path: req.originalUrl,
+    bodySha256: digest,
+    headers,
+    signPublicKey: fromB64(site.signPublicKey),
+    now,
+    windowMs: opts.requestWindowMs,
+  });
   await consumeNonce(site.id, verified, opts);
   return { principal, body: { kind: 'digest', sha256: digest } };
 }
 
 /** The body stage: the body matches the signed digest, or (without one) the signature verifies over it. */
-export async function authenticateBody(req: Request, check: BodyCheck, body: Uint8Array, opts: AuthOptions): Promise<void> {
+export async function authenticateBody(
+  req: Request,
+  check: BodyCheck,
+  body: Uint8Array,
+  opts: AuthOptions,
+): Promise<void> {
   if (check.kind === 'none') return;
   if (check.kind === 'digest') {
-    if (sha256Hex(body) !== check.sha256) throw new TwinfedError('BAD_SIGNATURE', 'The body does not match its signed digest.');
+    if (sha256Hex(body) !== check.sha256)
+      throw new TwinfedError('BAD_SIGNATURE', 'The body does not match its signed digest.');
     return;
   }
   const now = opts.now();
@@ -106,7 +132,11 @@ export async function authenticateBody(req: Request, check: BodyCheck, body: Uin
   await consumeNonce(check.siteId, verified, opts);
 }
 
-async function consumeNonce(siteId: string, verified: { nonce: string; timestamp: number }, opts: AuthOptions): Promise<void> {
+async function consumeNonce(
+  siteId: string,
+  verified: { nonce: string; timestamp: number },
+  opts: AuthOptions,
+): Promise<void> {
   const now = opts.now();
   const fresh = await opts.store.useNonce({
     siteId,

@@ -29,8 +29,13 @@ export function readBody(opts: BodyReaderOptions) {
       return next();
     }
     const declared = req.headers['content-length'];
-    if (declared !== undefined && !(Number(declared) <= opts.limit)) throw new TwinfedError('PAYLOAD_TOO_LARGE', undefined, { details: { limit: opts.limit } });
-    req.body = await withMinimumRate(req, opts, getRawBody(req, { limit: opts.limit, ...(declared !== undefined ? { length: declared } : {}) }));
+    if (declared !== undefined && !(Number(declared) <= opts.limit))
+      throw new TwinfedError('PAYLOAD_TOO_LARGE', undefined, { details: { limit: opts.limit } });
+    req.body = await withMinimumRate(
+      req,
+      opts,
+      getRawBody(req, { limit: opts.limit, ...(declared !== undefined ? { length: declared } : {}) }),
+    );
     next();
   };
 }

@@ -8,7 +8,10 @@ import ipaddr from 'ipaddr.js';
  * TWINFED_TRUST_PROXY) the client address it forwards. One rule for HTTP and sockets, kept by express.
  */
 export function clientAddress(app: Express, req: IncomingMessage): string {
-  const view = Object.create(app.request as object, { headers: { value: req.headers }, socket: { value: req.socket } }) as Request;
+  const view = Object.create(app.request as object, {
+    headers: { value: req.headers },
+    socket: { value: req.socket },
+  }) as Request;
   return view.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
@@ -21,5 +24,8 @@ export function addressKey(ip: string | undefined): string {
   if (!ip || !ipaddr.isValid(ip)) return ip ?? 'unknown';
   const parsed = ipaddr.process(ip); // IPv4-mapped IPv6 → IPv4
   if (parsed.kind() === 'ipv4') return parsed.toString();
-  return `${(parsed as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`;
+  return `${(parsed as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((p) => p.toString(16))
+    .join(':')}::/64`;
 }

@@ -1,4 +1,11 @@
-import { deserializeWeights, routes, verifyModelVersion, type CurrentRound, type FederationView, type WeightSet } from '@twinfed/shared';
+import {
+  deserializeWeights,
+  routes,
+  verifyModelVersion,
+  type CurrentRound,
+  type FederationView,
+  type WeightSet,
+} from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 /**
@@ -21,10 +28,18 @@ describe('contributors are shown to sites only as counts', () => {
   async function roundOne(plan: Record<string, unknown>): Promise<{ fid: string; vid: string }> {
     const fid = (await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan }))).id;
     const cur = await json<CurrentRound>(a.request('GET', routes.currentRound(fid)));
-    const base = deserializeWeights(new Uint8Array(await (await a.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
+    const base = deserializeWeights(
+      new Uint8Array(await (await a.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()),
+    );
     const shifted = (w: WeightSet, by: number): WeightSet => ({ ...w, data: w.data.map((x) => x + by) });
     for (const [i, s] of [a, b].entries()) {
-      const bytes = s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: shifted(base, i), numExamples: 17 + i });
+      const bytes = s.seal({
+        federationId: fid,
+        round: 1,
+        baseVersionId: cur.round!.baseVersionId,
+        weights: shifted(base, i),
+        numExamples: 17 + i,
+      });
       expect((await s.request('POST', routes.updates(fid, 1), bytes)).status).toBe(201);
     }
     for (;;) {
@@ -44,12 +59,27 @@ describe('contributors are shown to sites only as counts', () => {
     expect(served.meta.contributors).toBeUndefined();
     expect(served.meta.contributorCount).toBe(2);
     const bytes = new Uint8Array(await (await a.request('GET', routes.modelWeights(vid))).arrayBuffer());
-    const meta = verifyModelVersion({ meta: served.meta, signature: served.signature, weightsBytes: bytes, coordinatorSignPublicKey: a.coordinatorSignPublicKey });
+    const meta = verifyModelVersion({
+      meta: served.meta,
+      signature: served.signature,
+      weightsBytes: bytes,
+      coordinatorSignPublicKey: a.coordinatorSignPublicKey,
+    });
     expect(meta.versionId).toBe(vid);
 
     const full = await json<{ meta: unknown; signature: string }>(operator(c, 'GET', routes.model(vid)));
-    const fullMeta = verifyModelVersion({ meta: full.meta, signature: full.signature, weightsBytes: bytes, coordinatorSignPublicKey: a.coordinatorSignPublicKey });
-    expect('contributors' in fullMeta && fullMeta.contributors).toEqual([{ siteId: a.siteId, numExamples: 17 }, { siteId: b.siteId, numExamples: 18 }].sort((x, y) => x.siteId.localeCompare(y.siteId)));
+    const fullMeta = verifyModelVersion({
+      meta: full.meta,
+      signature: full.signature,
+      weightsBytes: bytes,
+      coordinatorSignPublicKey: a.coordinatorSignPublicKey,
+    });
+    expect('contributors' in fullMeta && fullMeta.contributors).toEqual(
+      [
+        { siteId: a.siteId, numExamples: 17 },
+        { siteId: b.siteId, numExamples: 18 },
+      ].sort((x, y) => x.siteId.localeCompare(y.siteId)),
+    );
     // Everything else is the very metadata the operator sees.
     const { contributors: _c, ...rest } = full.meta as Record<string, unknown>;
     const { contributorCount: _n, ...siteRest } = served.meta;
@@ -72,7 +102,9 @@ describe('contributors are shown to sites only as counts', () => {
 
   test('with privacy.shareContributorsWithSites the site gets the full list', async () => {
     const { fid, vid } = await roundOne(testPlan({ rounds: 3, privacy: { shareContributorsWithSites: true } }));
-    const served = await json<{ meta: { contributors?: Array<{ siteId: string }> } }>(a.request('GET', routes.model(vid)));
+    const served = await json<{ meta: { contributors?: Array<{ siteId: string }> } }>(
+      a.request('GET', routes.model(vid)),
+    );
     expect(served.meta.contributors?.map((x) => x.siteId).sort()).toEqual([a.siteId, b.siteId].sort());
     const cur = await json<CurrentRound>(a.request('GET', routes.currentRound(fid)));
     expect(cur.round!.selectedSiteIds).toEqual([a.siteId, b.siteId].sort());

@@ -1,4 +1,12 @@
-import { PROTOCOL_VERSION, generateIdentity, publicPart, routes, signEnrollProof, signRequest, type Identity } from '@twinfed/shared';
+import {
+  PROTOCOL_VERSION,
+  generateIdentity,
+  publicPart,
+  routes,
+  signEnrollProof,
+  signRequest,
+  type Identity,
+} from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator } from '../__tests__/harness';
 
 type Coordinator = Awaited<ReturnType<typeof startTestCoordinator>>;
@@ -7,9 +15,14 @@ const invite = async (c: Coordinator, siteName: string): Promise<string> =>
   ((await (await operator(c, 'POST', routes.invitations, { siteName })).json()) as { token: string }).token;
 
 const post = (c: Coordinator, body: unknown) =>
-  fetch(c.url + routes.enroll, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(c.url + routes.enroll, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
-const errorCode = async (res: Response) => `${res.status} ${((await res.json()) as { error?: { code?: string } }).error?.code}`;
+const errorCode = async (res: Response) =>
+  `${res.status} ${((await res.json()) as { error?: { code?: string } }).error?.code}`;
 
 describe("enrollment with another site's public keys", () => {
   let c: Coordinator;
@@ -23,12 +36,22 @@ describe("enrollment with another site's public keys", () => {
   test("is refused without proof of possession, the token stays unused, and the victim's key gains no second identity", async () => {
     const victim = await enrollTestSite(c, 'Alpha');
     const token = await invite(c, 'Mallory');
-    expect(await errorCode(await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(victim.identity) }))).toBe('401 ENROLL_PROOF_INVALID');
+    expect(await errorCode(await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(victim.identity) }))).toBe(
+      '401 ENROLL_PROOF_INVALID',
+    );
     const sites = (await (await operator(c, 'GET', routes.adminSites)).json()) as { sites: Array<{ id: string }> };
     expect(sites.sites.map((s) => s.id)).toEqual([victim.siteId]);
     expect((await c.store.listInvitations()).find((i) => i.siteName === 'Mallory')?.usedAt).toBeNull();
     // The victim's key still signs as the victim only.
-    const self = await fetch(c.url + routes.siteSelf, { headers: signRequest({ method: 'GET', path: routes.siteSelf, body: new Uint8Array(0), siteId: victim.siteId, signSecretKey: victim.identity.sign.secretKey }) });
+    const self = await fetch(c.url + routes.siteSelf, {
+      headers: signRequest({
+        method: 'GET',
+        path: routes.siteSelf,
+        body: new Uint8Array(0),
+        siteId: victim.siteId,
+        signSecretKey: victim.identity.sign.secretKey,
+      }),
+    });
     expect(self.status).toBe(200);
   });
 });
@@ -41,7 +64,8 @@ describe('enrollment proves possession of both keys', () => {
   afterAll(async () => {
     await c.close();
   });
-  const keys = async () => (await (await fetch(c.url + routes.coordinatorKeys)).json()) as { signPublicKey: string; boxPublicKey: string };
+  const keys = async () =>
+    (await (await fetch(c.url + routes.coordinatorKeys)).json()) as { signPublicKey: string; boxPublicKey: string };
 
   test('a proof by other keys, for another token or for another coordinator is refused; the token then enrolls its owner', async () => {
     const victim = await enrollTestSite(c, 'Alpha');
@@ -50,19 +74,72 @@ describe('enrollment proves possession of both keys', () => {
     const coordinator = await keys();
     const refused = '401 ENROLL_PROOF_INVALID';
     // Signed by Mallory's keys, presenting the victim's keys.
-    expect(await errorCode(await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(victim.identity), proof: signEnrollProof({ token, coordinator, identity: mallory }) }))).toBe(refused);
+    expect(
+      await errorCode(
+        await post(c, {
+          protocol: PROTOCOL_VERSION,
+          token,
+          ...publicPart(victim.identity),
+          proof: signEnrollProof({ token, coordinator, identity: mallory }),
+        }),
+      ),
+    ).toBe(refused);
     // Mallory's signing key with the victim's box key: the signature verifies but the box MAC cannot be made.
-    const mixed: Identity = { sign: mallory.sign, box: { publicKey: victim.identity.box.publicKey, secretKey: mallory.box.secretKey } };
-    expect(await errorCode(await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(mixed), proof: signEnrollProof({ token, coordinator, identity: mixed }) }))).toBe(refused);
+    const mixed: Identity = {
+      sign: mallory.sign,
+      box: { publicKey: victim.identity.box.publicKey, secretKey: mallory.box.secretKey },
+    };
+    expect(
+      await errorCode(
+        await post(c, {
+          protocol: PROTOCOL_VERSION,
+          token,
+          ...publicPart(mixed),
+          proof: signEnrollProof({ token, coordinator, identity: mixed }),
+        }),
+      ),
+    ).toBe(refused);
     // A genuine proof, but made for another token or for another coordinator's keys.
     const otherToken = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
-    expect(await errorCode(await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(mallory), proof: signEnrollProof({ token: otherToken, coordinator, identity: mallory }) }))).toBe(refused);
-    expect(await errorCode(await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(mallory), proof: signEnrollProof({ token, coordinator: publicPart(generateIdentity()), identity: mallory }) }))).toBe(refused);
+    expect(
+      await errorCode(
+        await post(c, {
+          protocol: PROTOCOL_VERSION,
+          token,
+          ...publicPart(mallory),
+          proof: signEnrollProof({ token: otherToken, coordinator, identity: mallory }),
+        }),
+      ),
+    ).toBe(refused);
+    expect(
+      await errorCode(
+        await post(c, {
+          protocol: PROTOCOL_VERSION,
+          token,
+          ...publicPart(mallory),
+          proof: signEnrollProof({ token, coordinator: publicPart(generateIdentity()), identity: mallory }),
+        }),
+      ),
+    ).toBe(refused);
     // Garbage in the proof fields.
-    expect(await errorCode(await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(mallory), proof: { signature: 'AAAA', boxProof: 'AAAA' } }))).toBe(refused);
+    expect(
+      await errorCode(
+        await post(c, {
+          protocol: PROTOCOL_VERSION,
+          token,
+          ...publicPart(mallory),
+          proof: { signature: 'AAAA', boxProof: 'AAAA' },
+        }),
+      ),
+    ).toBe(refused);
     expect((await c.store.listInvitations()).find((i) => i.siteName === 'Mallory')?.usedAt).toBeNull();
     // None of that spent the token: Mallory enrolls her own keys with it.
-    const ok = await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(mallory), proof: signEnrollProof({ token, coordinator, identity: mallory }) });
+    const ok = await post(c, {
+      protocol: PROTOCOL_VERSION,
+      token,
+      ...publicPart(mallory),
+      proof: signEnrollProof({ token, coordinator, identity: mallory }),
+    });
     expect(ok.status).toBe(201);
   });
 
@@ -70,10 +147,24 @@ describe('enrollment proves possession of both keys', () => {
     const site = await enrollTestSite(c, 'Beta');
     const token = await invite(c, 'Beta again');
     const coordinator = await keys();
-    const res = await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(site.identity), proof: signEnrollProof({ token, coordinator, identity: site.identity }) });
+    const res = await post(c, {
+      protocol: PROTOCOL_VERSION,
+      token,
+      ...publicPart(site.identity),
+      proof: signEnrollProof({ token, coordinator, identity: site.identity }),
+    });
     expect(await errorCode(res)).toBe('409 KEY_IN_USE');
     expect((await c.store.listInvitations()).find((i) => i.siteName === 'Beta again')?.usedAt).toBeNull();
     const fresh = generateIdentity();
-    expect((await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(fresh), proof: signEnrollProof({ token, coordinator, identity: fresh }) })).status).toBe(201);
+    expect(
+      (
+        await post(c, {
+          protocol: PROTOCOL_VERSION,
+          token,
+          ...publicPart(fresh),
+          proof: signEnrollProof({ token, coordinator, identity: fresh }),
+        })
+      ).status,
+    ).toBe(201);
   });
 });

@@ -23,8 +23,14 @@ describe('malformed percent-encoding in a path parameter', () => {
   for (const route of withParams) {
     for (const bad of ['%E0%A4%A', '%ZZ', '%FF', 'a%']) {
       test(`${route.method.toUpperCase()} ${route.path} with "${bad}" → 400 BAD_REQUEST`, async () => {
-        const path = route.path.replace(/:[a-zA-Z]+/, bad).replace(/:fid|:vid|:siteId|:tokenId|:asset/g, 'x').replace(':round', '1');
-        const res = await fetch(c.url + path, { method: route.method.toUpperCase(), headers: { authorization: `Bearer ${c.operatorToken}` } });
+        const path = route.path
+          .replace(/:[a-zA-Z]+/, bad)
+          .replace(/:fid|:vid|:siteId|:tokenId|:asset/g, 'x')
+          .replace(':round', '1');
+        const res = await fetch(c.url + path, {
+          method: route.method.toUpperCase(),
+          headers: { authorization: `Bearer ${c.operatorToken}` },
+        });
         const body = (await res.json()) as { error: { code: string } };
         expect({ status: res.status, code: body.error.code }).toEqual({ status: 400, code: 'BAD_REQUEST' });
       });

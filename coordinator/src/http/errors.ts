@@ -12,9 +12,12 @@ export function toTwinfedError(err: unknown): TwinfedError {
   const type = (err as { type?: string } | null)?.type;
   if (type === 'entity.too.large') return new TwinfedError('PAYLOAD_TOO_LARGE');
   if (type === 'entity.parse.failed') return new TwinfedError('INVALID_JSON');
-  if (type === 'request.size.invalid') return new TwinfedError('BAD_REQUEST', 'The body is not the length its Content-Length says.');
-  if (type === 'request.aborted') return new TwinfedError('BAD_REQUEST', 'The client closed the request before its body arrived.');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new TwinfedError('UNSUPPORTED_MEDIA_TYPE');
+  if (type === 'request.size.invalid')
+    return new TwinfedError('BAD_REQUEST', 'The body is not the length its Content-Length says.');
+  if (type === 'request.aborted')
+    return new TwinfedError('BAD_REQUEST', 'The client closed the request before its body arrived.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return new TwinfedError('UNSUPPORTED_MEDIA_TYPE');
   // express's router decodes path parameters and throws a URIError on malformed percent-encoding (`%E0%A4%A`).
   if (err instanceof URIError) return new TwinfedError('BAD_REQUEST', 'The path is not valid percent-encoding.');
   return new TwinfedError('INTERNAL', undefined, { cause: err });
@@ -23,7 +26,9 @@ export function toTwinfedError(err: unknown): TwinfedError {
 /** True when the client went away before its request was read: nothing to answer, nothing wrong with the server. */
 function clientAborted(err: unknown, req: { socket: { destroyed: boolean } }): boolean {
   const e = err as { type?: string; code?: string } | null;
-  return e?.type === 'request.aborted' || e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED' || req.socket.destroyed;
+  return (
+    e?.type === 'request.aborted' || e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED' || req.socket.destroyed
+  );
 }
 
 /**
@@ -39,7 +44,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const e = toTwinfedError(err);
-    if (e.status >= 500) logger.error({ ...entry, code: e.code, status: e.status, err: e.cause ?? e }, 'request failed');
+    if (e.status >= 500)
+      logger.error({ ...entry, code: e.code, status: e.status, err: e.cause ?? e }, 'request failed');
     else logger.warn({ ...entry, code: e.code, status: e.status }, 'request rejected');
     if (res.headersSent) return;
     if (!req.complete) res.setHeader('Connection', 'close');

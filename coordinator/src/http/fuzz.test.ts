@@ -39,12 +39,14 @@ const REQUEST_TIMEOUT_MS = 10_000;
 async function pool<T, R>(items: readonly T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await f(items[i]!);
+      }
+    }),
+  );
   return out;
 }
 
@@ -59,7 +61,16 @@ function firstDifference(a: string, b: string): string | null {
 function describeCase(c: FuzzCase): string {
   const cut = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…(${s.length})` : s);
   if (c.transport === 'raw') return cut(JSON.stringify(c.text));
-  const body = c.body.kind === 'json' ? cut(JSON.stringify(c.body.value) ?? '') : c.body.kind === 'text' ? cut(JSON.stringify(c.body.text)) : c.body.kind === 'bytes' ? `${c.body.bytes.length} bytes` : c.body.kind === 'envelope' ? `envelope ${c.body.variant}` : 'none';
+  const body =
+    c.body.kind === 'json'
+      ? cut(JSON.stringify(c.body.value) ?? '')
+      : c.body.kind === 'text'
+        ? cut(JSON.stringify(c.body.text))
+        : c.body.kind === 'bytes'
+          ? `${c.body.bytes.length} bytes`
+          : c.body.kind === 'envelope'
+            ? `envelope ${c.body.variant}`
+            : 'none';
   return `${c.method} ${cut(targetOf(c))} credential=${JSON.stringify(c.credential)} body=${body} headers=${JSON.stringify(c.headers)}`;
 }
 
@@ -68,7 +79,9 @@ async function check<T>(arb: fc.Arbitrary<T>, runs: number, property: (t: T) => 
   const details = await fc.check(fc.asyncProperty(arb, property), { seed: SEED, numRuns: runs, endOnFailure: !SHRINK });
   if (details.failed) {
     const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-    throw new Error(`fuzz failure (reproduce: TWINFED_FUZZ_SEED=${details.seed} TWINFED_FUZZ_RUNS=${RUNS}; fast-check path ${details.counterexamplePath}):\n${why}`);
+    throw new Error(
+      `fuzz failure (reproduce: TWINFED_FUZZ_SEED=${details.seed} TWINFED_FUZZ_RUNS=${RUNS}; fast-check path ${details.counterexamplePath}):\n${why}`,
+    );
   }
 }
 
@@ -91,7 +104,9 @@ describe('fuzz: every route and socket event of the coordinator', () => {
     w = await buildWorld({ onError: (l) => void errorLines.push(l) });
     agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     before = await snapshotStore(w.c.store);
-    console.log(`fuzz: seed ${SEED} (TWINFED_FUZZ_SEED), ${RUNS} HTTP requests (TWINFED_FUZZ_RUNS), ${SOCKET_RUNS} socket cases`);
+    console.log(
+      `fuzz: seed ${SEED} (TWINFED_FUZZ_SEED), ${RUNS} HTTP requests (TWINFED_FUZZ_RUNS), ${SOCKET_RUNS} socket cases`,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -104,30 +119,52 @@ describe('fuzz: every route and socket event of the coordinator', () => {
     const started = performance.now();
     await check(fc.array(socketCase, { minLength: 25, maxLength: 25 }), Math.ceil(SOCKET_RUNS / 25), async (cases) => {
       const outcomes: SocketOutcome[] = await pool(cases, 6, (c) => runSocketCase(c, w, REQUEST_TIMEOUT_MS));
-      const bad = outcomes.map((o, i) => (o.violation ? `${o.violation}: ${JSON.stringify(cases[i]).slice(0, 400)} → ${JSON.stringify(o)}` : null)).filter((x) => x !== null);
+      const bad = outcomes
+        .map((o, i) =>
+          o.violation ? `${o.violation}: ${JSON.stringify(cases[i]).slice(0, 400)} → ${JSON.stringify(o)}` : null,
+        )
+        .filter((x) => x !== null);
       for (const o of outcomes) {
         sockets.set(o.result, (sockets.get(o.result) ?? 0) + 1);
         sockets.set('acks', (sockets.get('acks') ?? 0) + o.acks);
       }
-      if (bad.length > 0) throw new Error(`${bad.length} socket cases broke a promise; first ones:\n${bad.slice(0, 3).join('\n')}`);
+      if (bad.length > 0)
+        throw new Error(`${bad.length} socket cases broke a promise; first ones:\n${bad.slice(0, 3).join('\n')}`);
     });
     socketMs = performance.now() - started;
   }, 120_000);
 
   test(`HTTP: generated requests to every route get an answer, never a 5xx, never a 2xx without a valid credential`, async () => {
     const started = performance.now();
-    await check(fc.array(fuzzCase(w), { minLength: CHUNK, maxLength: CHUNK }), Math.ceil(RUNS / CHUNK), async (cases) => {
-      const outcomes: Outcome[] = await pool(cases, CONCURRENCY, (c) => send(c, w, agent, REQUEST_TIMEOUT_MS));
-      const bad: string[] = [];
-      cases.forEach((c, i) => {
-        tally.add(c, outcomes[i]!);
-        const o = outcomes[i]!;
-        if (c.transport === 'http' && c.route && c.method === c.route.method.toUpperCase() && c.shape === 'same' && o.status !== null && o.status >= 400 && o.code && !errorCodesOf(c.route.operation).includes(o.code as never)) undeclared.add(`${c.route.key} ${o.code}`);
-        const v = violation(c, outcomes[i]!);
-        if (v) bad.push(`${v}\n  request: ${describeCase(c)}\n  answer: ${JSON.stringify(outcomes[i])}`);
-      });
-      if (bad.length > 0) throw new Error(`${bad.length} of ${cases.length} requests broke a promise; first ones:\n${bad.slice(0, 3).join('\n')}`);
-    });
+    await check(
+      fc.array(fuzzCase(w), { minLength: CHUNK, maxLength: CHUNK }),
+      Math.ceil(RUNS / CHUNK),
+      async (cases) => {
+        const outcomes: Outcome[] = await pool(cases, CONCURRENCY, (c) => send(c, w, agent, REQUEST_TIMEOUT_MS));
+        const bad: string[] = [];
+        cases.forEach((c, i) => {
+          tally.add(c, outcomes[i]!);
+          const o = outcomes[i]!;
+          if (
+            c.transport === 'http' &&
+            c.route &&
+            c.method === c.route.method.toUpperCase() &&
+            c.shape === 'same' &&
+            o.status !== null &&
+            o.status >= 400 &&
+            o.code &&
+            !errorCodesOf(c.route.operation).includes(o.code as never)
+          )
+            undeclared.add(`${c.route.key} ${o.code}`);
+          const v = violation(c, outcomes[i]!);
+          if (v) bad.push(`${v}\n  request: ${describeCase(c)}\n  answer: ${JSON.stringify(outcomes[i])}`);
+        });
+        if (bad.length > 0)
+          throw new Error(
+            `${bad.length} of ${cases.length} requests broke a promise; first ones:\n${bad.slice(0, 3).join('\n')}`,
+          );
+      },
+    );
     httpMs = performance.now() - started;
   }, 240_000);
 
@@ -146,7 +183,12 @@ describe('fuzz: every route and socket event of the coordinator', () => {
   });
 
   test('meta: the run was not vacuous — every route hit, most requests reached authentication, every kind of answer seen', () => {
-    const report = tally.report({ sockets: Object.fromEntries(sockets), 'HTTP wall time (ms)': Math.round(httpMs), 'socket wall time (ms)': Math.round(socketMs), seed: SEED });
+    const report = tally.report({
+      sockets: Object.fromEntries(sockets),
+      'HTTP wall time (ms)': Math.round(httpMs),
+      'socket wall time (ms)': Math.round(socketMs),
+      seed: SEED,
+    });
     fs.writeFileSync(REPORT, report + '\n');
     console.log(`fuzz report (also in ${REPORT}):\n${report}`);
 
@@ -155,7 +197,9 @@ describe('fuzz: every route and socket event of the coordinator', () => {
     const missing = ROUTES.filter((r) => (tally.byRoute.get(r.key) ?? 0) < Math.min(20, RUNS / 500)).map((r) => r.key);
     expect(missing).toEqual([]);
     // Every read route answered 2xx to some valid caller.
-    const reads = ROUTES.filter((r) => r.method === 'get').filter((r) => ![...(tally.routeStatuses.get(r.key) ?? new Map<string, number>()).keys()].some((s) => /^2/.test(s)));
+    const reads = ROUTES.filter((r) => r.method === 'get').filter(
+      (r) => ![...(tally.routeStatuses.get(r.key) ?? new Map<string, number>()).keys()].some((s) => /^2/.test(s)),
+    );
     expect(reads.map((r) => r.key)).toEqual([]);
     const stage = (s: string) => tally.byStage.get(s as never) ?? 0;
     expect(stage('refused-at-auth') + stage('past-auth')).toBeGreaterThan(0.5 * tally.total);
@@ -173,15 +217,38 @@ describe('fuzz: every route and socket event of the coordinator', () => {
   test('the snapshot check can fail: each valid write changes the store snapshot', async () => {
     const [member, , outsider] = w.signers;
     const op = (method: string, p: string, body?: unknown) =>
-      fetch(w.c.url + p, { method, headers: { authorization: `Bearer ${w.operatorToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      fetch(w.c.url + p, {
+        method,
+        headers: {
+          authorization: `Bearer ${w.operatorToken}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
     const site = (p: string, body: unknown) => {
       const bytes = new TextEncoder().encode(JSON.stringify(body));
-      return fetch(w.c.url + p, { method: 'POST', headers: { ...signRequest({ method: 'POST', path: p, body: bytes, siteId: member!.siteId, signSecretKey: member!.identity.sign.secretKey }), 'content-type': 'application/json' }, body: bytes });
+      return fetch(w.c.url + p, {
+        method: 'POST',
+        headers: {
+          ...signRequest({
+            method: 'POST',
+            path: p,
+            body: bytes,
+            siteId: member!.siteId,
+            signSecretKey: member!.identity.sign.secretKey,
+          }),
+          'content-type': 'application/json',
+        },
+        body: bytes,
+      });
     };
     const writes: Array<[string, () => Promise<Response>]> = [
       ['create a token', () => op('POST', routes.tokens, { name: 'after fuzz', role: 'researcher' })],
       ['invite a site', () => op('POST', routes.invitations, { siteName: 'After Fuzz' })],
-      ['report an evaluation', () => site(routes.modelEvaluations(w.plain.versions.at(-1)!), { n: 10, metrics: { accuracy: 0.9 } })],
+      [
+        'report an evaluation',
+        () => site(routes.modelEvaluations(w.plain.versions.at(-1)!), { n: 10, metrics: { accuracy: 0.9 } }),
+      ],
       ['revoke a token', () => op('POST', routes.revokeToken(w.researcherTokenId))],
       ['revoke a site', () => op('POST', routes.revokeSite(outsider!.siteId))],
     ];

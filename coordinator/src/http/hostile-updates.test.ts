@@ -16,14 +16,22 @@ describe('hostile update envelopes', () => {
     await enrollTestSite(c, 'Other');
     fid = ((await (await operator(c, 'POST', routes.federations, { plan: testPlan() })).json()) as { id: string }).id;
     cur = (await (await site.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
-    const base = deserializeWeights(new Uint8Array(await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
+    const base = deserializeWeights(
+      new Uint8Array(await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()),
+    );
     finite = serializeWeights(base);
   });
   afterAll(async () => c.close());
 
   const send = async (plaintext: Uint8Array) => {
     const bytes = sealRawUpdate({
-      header: { federationId: fid, round: cur.round!.round, siteId: site.siteId, baseVersionId: cur.round!.baseVersionId, numExamples: 7 },
+      header: {
+        federationId: fid,
+        round: cur.round!.round,
+        siteId: site.siteId,
+        baseVersionId: cur.round!.baseVersionId,
+        numExamples: 7,
+      },
       plaintext,
       identity: site.identity,
       coordinatorBoxPublicKey: site.coordinatorBoxPublicKey,

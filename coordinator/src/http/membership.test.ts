@@ -1,20 +1,50 @@
-import { deserializeWeights, fromB64, maskContribution, normalizationStatsContext, routes, toB64, verifyModelVersion, type CurrentRound, type PopulationReport, type StatsSession, type WeightSet } from '@twinfed/shared';
+import {
+  deserializeWeights,
+  fromB64,
+  maskContribution,
+  normalizationStatsContext,
+  routes,
+  toB64,
+  verifyModelVersion,
+  type CurrentRound,
+  type PopulationReport,
+  type StatsSession,
+  type WeightSet,
+} from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
-const codeOf = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code });
+const codeOf = async (res: Response) => ({
+  status: res.status,
+  code: ((await res.json()) as { error?: { code?: string } }).error?.code,
+});
 
 function report(versionId: string): PopulationReport {
   return {
-    versionId, at: new Date().toISOString(), k: 10, epsilon: 1, tiers: ['low', 'high'], ageBands: ['0-64', '65+'],
+    versionId,
+    at: new Date().toISOString(),
+    k: 10,
+    epsilon: 1,
+    tiers: ['low', 'high'],
+    ageBands: ['0-64', '65+'],
     cells: [
       { tier: 'low', ageBand: '0-64', count: 40 },
       { tier: 'low', ageBand: '65+', count: 30 },
       { tier: 'high', ageBand: '0-64', count: 500 },
       { tier: 'high', ageBand: '65+', count: 500 },
     ],
-    totals: { all: 1070, byTier: [{ tier: 'low', count: 70 }, { tier: 'high', count: 1000 }], byAgeBand: [{ ageBand: '0-64', count: 540 }, { ageBand: '65+', count: 530 }] },
+    totals: {
+      all: 1070,
+      byTier: [
+        { tier: 'low', count: 70 },
+        { tier: 'high', count: 1000 },
+      ],
+      byAgeBand: [
+        { ageBand: '0-64', count: 540 },
+        { ageBand: '65+', count: 530 },
+      ],
+    },
     suppressedCells: 0,
   };
 }
@@ -22,7 +52,12 @@ function report(versionId: string): PopulationReport {
 async function weightsOf(site: TestSite, versionId: string): Promise<WeightSet> {
   const meta = await json<{ meta: unknown; signature: string }>(site.request('GET', routes.model(versionId)));
   const bytes = new Uint8Array(await (await site.request('GET', routes.modelWeights(versionId))).arrayBuffer());
-  const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: bytes, coordinatorSignPublicKey: site.coordinatorSignPublicKey });
+  const verified = verifyModelVersion({
+    meta: meta.meta,
+    signature: meta.signature,
+    weightsBytes: bytes,
+    coordinatorSignPublicKey: site.coordinatorSignPublicKey,
+  });
   return deserializeWeights(bytes, { expectedLayout: verified.layout });
 }
 
@@ -45,16 +80,25 @@ describe('federation membership of sites', () => {
     c = await startTestCoordinator();
     a = await enrollTestSite(c, 'Alpha');
     b = await enrollTestSite(c, 'Beta');
-    const fed = await json<{ id: string; latestVersionId: string }>(operator(c, 'POST', routes.federations, { plan: testPlan({ rounds: 3 }) }));
+    const fed = await json<{ id: string; latestVersionId: string }>(
+      operator(c, 'POST', routes.federations, { plan: testPlan({ rounds: 3 }) }),
+    );
     fid = fed.id;
     v0 = fed.latestVersionId;
     g = await enrollTestSite(c, 'Gamma'); // the statistics cohort needs three sites (a, b, g); fid's founders stay a, b
-    statsFid = (await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan: testPlan({ data: { features: ['a', 'b', 'c'], normalization: 'federated' } }) }))).id;
+    statsFid = (
+      await json<{ id: string }>(
+        operator(c, 'POST', routes.federations, {
+          plan: testPlan({ data: { features: ['a', 'b', 'c'], normalization: 'federated' } }),
+        }),
+      )
+    ).id;
     outsider = await enrollTestSite(c, 'Outsider');
   });
   afterAll(async () => c.close());
 
-  const refusedOutsider = async (res: Promise<Response>) => expect(await codeOf(await res)).toEqual({ status: 403, code: 'NOT_A_MEMBER' });
+  const refusedOutsider = async (res: Promise<Response>) =>
+    expect(await codeOf(await res)).toEqual({ status: 403, code: 'NOT_A_MEMBER' });
 
   test('an outsider cannot read the federation, its round, its versions, weights or statistics', async () => {
     await refusedOutsider(outsider.request('GET', routes.federation(fid)));
@@ -77,22 +121,39 @@ describe('federation membership of sites', () => {
   });
 
   test('an unknown federation or version is still 404 for everyone', async () => {
-    expect(await codeOf(await outsider.request('GET', routes.federation('fed-none')))).toEqual({ status: 404, code: 'UNKNOWN_FEDERATION' });
-    expect(await codeOf(await a.request('GET', routes.model('fed-none.v0')))).toEqual({ status: 404, code: 'UNKNOWN_MODEL_VERSION' });
+    expect(await codeOf(await outsider.request('GET', routes.federation('fed-none')))).toEqual({
+      status: 404,
+      code: 'UNKNOWN_FEDERATION',
+    });
+    expect(await codeOf(await a.request('GET', routes.model('fed-none.v0')))).toEqual({
+      status: 404,
+      code: 'UNKNOWN_MODEL_VERSION',
+    });
   });
 
   test('members read and write as before', async () => {
     expect((await a.request('GET', routes.federation(fid))).status).toBe(200);
     expect((await b.request('GET', routes.federationStats(statsFid))).status).toBe(200);
-    expect((await a.request('POST', routes.modelEvaluations(v0), { n: 50, metrics: { auc: 0.8, accuracy: 0.7, loss: 0.5 } })).status).toBe(201);
+    expect(
+      (await a.request('POST', routes.modelEvaluations(v0), { n: 50, metrics: { auc: 0.8, accuracy: 0.7, loss: 0.5 } }))
+        .status,
+    ).toBe(201);
     expect((await b.request('POST', routes.populationReports, report(v0))).status).toBe(201);
   });
 
   test('evaluations are bounded: n at most the per-site cap, AUC and accuracy within [0, 1]', async () => {
-    expect(await codeOf(await b.request('POST', routes.modelEvaluations(v0), { n: 1e9, metrics: { auc: 0.5 } }))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
-    expect(await codeOf(await b.request('POST', routes.modelEvaluations(v0), { n: 10, metrics: { auc: 1.5 } }))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
-    expect(await codeOf(await b.request('POST', routes.modelEvaluations(v0), { n: 10, metrics: { accuracy: -0.1 } }))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
-    expect(await codeOf(await b.request('POST', routes.modelEvaluations(v0), { n: 10, metrics: { loss: -1 } }))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(
+      await codeOf(await b.request('POST', routes.modelEvaluations(v0), { n: 1e9, metrics: { auc: 0.5 } })),
+    ).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(
+      await codeOf(await b.request('POST', routes.modelEvaluations(v0), { n: 10, metrics: { auc: 1.5 } })),
+    ).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(
+      await codeOf(await b.request('POST', routes.modelEvaluations(v0), { n: 10, metrics: { accuracy: -0.1 } })),
+    ).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(
+      await codeOf(await b.request('POST', routes.modelEvaluations(v0), { n: 10, metrics: { loss: -1 } })),
+    ).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     expect((await c.store.listEvaluations(v0)).map((e) => e.siteId)).toEqual([a.siteId]);
   });
 
@@ -109,22 +170,42 @@ describe('federation membership of sites', () => {
   });
 
   test('a late member of a federated-statistics federation reads the pooled sum but cannot contribute to it', async () => {
-    const values = [[10, 5, -3, 100.5, 7, 9, 1200], [20, 8, 4, 250.25, 11, 12, 3300], [5, 1, 0, 40, 1, 2, 400]];
+    const values = [
+      [10, 5, -3, 100.5, 7, 9, 1200],
+      [20, 8, 4, 250.25, 11, 12, 3300],
+      [5, 1, 0, 40, 1, 2, 400],
+    ];
     const cohort = (await json<StatsSession>(a.request('GET', routes.federationStats(statsFid)))).cohort;
     expect(cohort.map((m) => m.siteId)).toEqual([a.siteId, b.siteId, g.siteId].sort());
     for (const [i, s] of [a, b, g].entries()) {
-      const masked = maskContribution({ values: values[i]!, siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort: cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) })), context: normalizationStatsContext(statsFid) });
+      const masked = maskContribution({
+        values: values[i]!,
+        siteId: s.siteId,
+        boxSecretKey: s.identity.box.secretKey,
+        cohort: cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) })),
+        context: normalizationStatsContext(statsFid),
+      });
       expect((await s.request('POST', routes.federationStats(statsFid), { masked: toB64(masked) })).status).toBe(201);
     }
     await refusedOutsider(outsider.request('GET', routes.federationStats(statsFid)));
     const fed = await json<{ latestVersionId: string }>(a.request('GET', routes.federation(statsFid)));
     const base = await weightsOf(a, fed.latestVersionId);
     for (const s of [a, b, g]) {
-      const bytes = s.seal({ federationId: statsFid, round: 1, baseVersionId: fed.latestVersionId, weights: base, numExamples: 10 });
+      const bytes = s.seal({
+        federationId: statsFid,
+        round: 1,
+        baseVersionId: fed.latestVersionId,
+        weights: base,
+        numExamples: 10,
+      });
       expect((await s.request('POST', routes.updates(statsFid, 1), bytes)).status).toBe(201);
     }
     expect((await json<CurrentRound>(outsider.request('GET', routes.currentRound(statsFid)))).selected).toBe(true);
     expect((await json<StatsSession>(outsider.request('GET', routes.federationStats(statsFid)))).sum).not.toBeNull();
-    expect(await codeOf(await outsider.request('POST', routes.federationStats(statsFid), { masked: toB64(new Uint8Array(56)) }))).toEqual({ status: 403, code: 'FORBIDDEN' });
+    expect(
+      await codeOf(
+        await outsider.request('POST', routes.federationStats(statsFid), { masked: toB64(new Uint8Array(56)) }),
+      ),
+    ).toEqual({ status: 403, code: 'FORBIDDEN' });
   });
 });

@@ -15,11 +15,14 @@ function servedRoutes(): string[] {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-openapi-'));
   const config = loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'silent' });
   const app = createApp({ config, logger: silentLogger(), now: Date.now, store: {} } as unknown as HttpDeps);
-  const stack = (app as unknown as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } }).router.stack;
+  const stack = (
+    app as unknown as { router: { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> } }
+  ).router.stack;
   const out: string[] = [];
   for (const layer of stack) {
     if (!layer.route) continue;
-    for (const [method, on] of Object.entries(layer.route.methods)) if (on) out.push(`${method.toUpperCase()} ${layer.route.path}`);
+    for (const [method, on] of Object.entries(layer.route.methods))
+      if (on) out.push(`${method.toUpperCase()} ${layer.route.path}`);
   }
   return out.sort();
 }
@@ -58,7 +61,11 @@ describe('GET /openapi.json', () => {
     const upload = doc.paths['/v1/federations/{fid}/rounds/{round}/updates']?.post as Record<string, unknown>;
     expect(upload['x-twinfed-roles']).toEqual(['site']);
     expect(upload.requestBody).toMatchObject({ content: { 'application/octet-stream': {} } });
-    expect(Object.keys(upload.responses as object)).toEqual(expect.arrayContaining(['200', '201', '401', '403', '409', '413', '503']));
-    expect((upload.responses as Record<string, { 'x-twinfed-error-codes'?: string[] }>)['409']?.['x-twinfed-error-codes']).toContain('WRONG_BASE_VERSION');
+    expect(Object.keys(upload.responses as object)).toEqual(
+      expect.arrayContaining(['200', '201', '401', '403', '409', '413', '503']),
+    );
+    expect(
+      (upload.responses as Record<string, { 'x-twinfed-error-codes'?: string[] }>)['409']?.['x-twinfed-error-codes'],
+    ).toContain('WRONG_BASE_VERSION');
   });
 });

@@ -3,14 +3,29 @@ import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite
 
 function report(versionId: string, high: number): PopulationReport {
   return {
-    versionId, at: new Date().toISOString(), k: 10, epsilon: 1, tiers: ['low', 'high'], ageBands: ['0-64', '65+'],
+    versionId,
+    at: new Date().toISOString(),
+    k: 10,
+    epsilon: 1,
+    tiers: ['low', 'high'],
+    ageBands: ['0-64', '65+'],
     cells: [
       { tier: 'low', ageBand: '0-64', count: 40 },
       { tier: 'low', ageBand: '65+', count: 30 },
       { tier: 'high', ageBand: '0-64', count: null },
       { tier: 'high', ageBand: '65+', count: null },
     ],
-    totals: { all: 70 + high, byTier: [{ tier: 'low', count: 70 }, { tier: 'high', count: high }], byAgeBand: [{ ageBand: '0-64', count: null }, { ageBand: '65+', count: null }] },
+    totals: {
+      all: 70 + high,
+      byTier: [
+        { tier: 'low', count: 70 },
+        { tier: 'high', count: high },
+      ],
+      byAgeBand: [
+        { ageBand: '0-64', count: null },
+        { ageBand: '65+', count: null },
+      ],
+    },
     suppressedCells: 2,
   };
 }
@@ -25,7 +40,10 @@ describe('population reports and view over HTTP', () => {
     c = await startTestCoordinator();
     a = await enrollTestSite(c, 'Alpha');
     b = await enrollTestSite(c, 'Beta');
-    const fed = (await (await operator(c, 'POST', routes.federations, { plan: testPlan() })).json()) as { id: string; latestVersionId: string };
+    const fed = (await (await operator(c, 'POST', routes.federations, { plan: testPlan() })).json()) as {
+      id: string;
+      latestVersionId: string;
+    };
     v0 = fed.latestVersionId;
   });
   afterAll(async () => c.close());
@@ -35,9 +53,18 @@ describe('population reports and view over HTTP', () => {
     expect((await b.request('POST', routes.populationReports, report(v0, 33))).status).toBe(201);
     // A retry replaces, it does not double count.
     expect((await b.request('POST', routes.populationReports, report(v0, 33))).status).toBe(201);
-    const view = (await (await operator(c, 'GET', routes.population)).json()) as { ranking: Array<{ name: string; highRisk: number }>; tiers: Array<{ tier: string; count: number }> };
-    expect(view.ranking.map((r) => [r.name, r.highRisk])).toEqual([['Beta', 33], ['Alpha', 12]]);
-    expect(view.tiers).toEqual([{ tier: 'low', count: 140, suppressedSites: 0 }, { tier: 'high', count: 45, suppressedSites: 0 }]);
+    const view = (await (await operator(c, 'GET', routes.population)).json()) as {
+      ranking: Array<{ name: string; highRisk: number }>;
+      tiers: Array<{ tier: string; count: number }>;
+    };
+    expect(view.ranking.map((r) => [r.name, r.highRisk])).toEqual([
+      ['Beta', 33],
+      ['Alpha', 12],
+    ]);
+    expect(view.tiers).toEqual([
+      { tier: 'low', count: 140, suppressedSites: 0 },
+      { tier: 'high', count: 45, suppressedSites: 0 },
+    ]);
   });
 
   test('a report with a released count below k is refused and nothing is stored', async () => {
@@ -47,7 +74,9 @@ describe('population reports and view over HTTP', () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
     const stored = await c.store.listPopulationReports({ versionId: v0 });
-    expect(stored.find((r) => r.siteId === a.siteId)?.report).toMatchObject({ cells: expect.arrayContaining([{ tier: 'low', ageBand: '0-64', count: 40 }]) });
+    expect(stored.find((r) => r.siteId === a.siteId)?.report).toMatchObject({
+      cells: expect.arrayContaining([{ tier: 'low', ageBand: '0-64', count: 40 }]),
+    });
   });
 
   test('an unknown version is 404', async () => {

@@ -22,7 +22,8 @@ describe('printable names at the API', () => {
   });
   afterAll(async () => c.close());
 
-  const code = async (res: Response) => `${res.status} ${((await res.json()) as { error?: { code: string } }).error?.code ?? 'ok'}`;
+  const code = async (res: Response) =>
+    `${res.status} ${((await res.json()) as { error?: { code: string } }).error?.code ?? 'ok'}`;
   const ESC_NAME = 'auc\u001b]0;pwned\u0007\u001b[2K';
 
   test.each([
@@ -37,7 +38,9 @@ describe('printable names at the API', () => {
   });
 
   test('full-width letters are NFKC-normalised to ASCII and accepted', async () => {
-    const res = await operator(c, 'POST', routes.invitations, { siteName: '\uff28\uff4f\uff53\uff50\uff49\uff54\uff41\uff4c 2' });
+    const res = await operator(c, 'POST', routes.invitations, {
+      siteName: '\uff28\uff4f\uff53\uff50\uff49\uff54\uff41\uff4c 2',
+    });
     expect(res.status).toBe(201);
     expect(((await res.json()) as { siteName: string }).siteName).toBe('Hospital 2');
   });
@@ -49,36 +52,80 @@ describe('printable names at the API', () => {
   });
 
   test('a token name with a Cyrillic look-alike is refused; a plain one is accepted', async () => {
-    expect(await code(await operator(c, 'POST', routes.tokens, { name: 'r\u0435searcher', role: 'researcher' }))).toBe('400 VALIDATION_FAILED');
-    expect(await code(await operator(c, 'POST', routes.tokens, { name: 'researcher: Jane Doe', role: 'researcher' }))).toBe('201 ok');
+    expect(await code(await operator(c, 'POST', routes.tokens, { name: 'r\u0435searcher', role: 'researcher' }))).toBe(
+      '400 VALIDATION_FAILED',
+    );
+    expect(
+      await code(await operator(c, 'POST', routes.tokens, { name: 'researcher: Jane Doe', role: 'researcher' })),
+    ).toBe('201 ok');
   });
 
   test('a metric name with ESC is refused in an evaluation (400 VALIDATION_FAILED); a plain one is accepted', async () => {
     const vid = cur.round!.baseVersionId;
-    expect(await code(await site.request('POST', routes.modelEvaluations(vid), { n: 10, metrics: { [ESC_NAME]: 0.5 } }))).toBe('400 VALIDATION_FAILED');
-    expect(await code(await site.request('POST', routes.modelEvaluations(vid), { n: 10, metrics: { 'auc': 0.5, 'f1_score.macro': 0.4 } }))).toBe('201 ok');
+    expect(
+      await code(await site.request('POST', routes.modelEvaluations(vid), { n: 10, metrics: { [ESC_NAME]: 0.5 } })),
+    ).toBe('400 VALIDATION_FAILED');
+    expect(
+      await code(
+        await site.request('POST', routes.modelEvaluations(vid), {
+          n: 10,
+          metrics: { auc: 0.5, 'f1_score.macro': 0.4 },
+        }),
+      ),
+    ).toBe('201 ok');
   });
 
   test('a metric name with ESC is refused in an update header (400 INVALID_ENVELOPE), nothing stored', async () => {
-    const weights = new Uint8Array(await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer());
+    const weights = new Uint8Array(
+      await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer(),
+    );
     // Our own sealUpdate refuses such a header: build it the way a client that does not use our library could.
-    const header = { federationId: fid, round: cur.round!.round, siteId: site.siteId, baseVersionId: cur.round!.baseVersionId, numExamples: 10, metrics: { [ESC_NAME]: 1 } };
-    const bytes = sealRawUpdate({ header, plaintext: weights, identity: site.identity, coordinatorBoxPublicKey: site.coordinatorBoxPublicKey });
-    expect(await code(await site.request('POST', routes.updates(fid, cur.round!.round), bytes))).toBe('400 INVALID_ENVELOPE');
+    const header = {
+      federationId: fid,
+      round: cur.round!.round,
+      siteId: site.siteId,
+      baseVersionId: cur.round!.baseVersionId,
+      numExamples: 10,
+      metrics: { [ESC_NAME]: 1 },
+    };
+    const bytes = sealRawUpdate({
+      header,
+      plaintext: weights,
+      identity: site.identity,
+      coordinatorBoxPublicKey: site.coordinatorBoxPublicKey,
+    });
+    expect(await code(await site.request('POST', routes.updates(fid, cur.round!.round), bytes))).toBe(
+      '400 INVALID_ENVELOPE',
+    );
     expect(await c.store.countUpdates(fid, cur.round!.round)).toBe(0);
   });
 
   test('a population report with an escape sequence in a tier name is refused (400 VALIDATION_FAILED)', async () => {
     const tier = `high${ESC_NAME}`;
     const report: PopulationReport = {
-      versionId: cur.round!.baseVersionId, at: new Date().toISOString(), k: 10, epsilon: null, tiers: ['low', tier], ageBands: ['0-64', '65+'],
+      versionId: cur.round!.baseVersionId,
+      at: new Date().toISOString(),
+      k: 10,
+      epsilon: null,
+      tiers: ['low', tier],
+      ageBands: ['0-64', '65+'],
       cells: [
         { tier: 'low', ageBand: '0-64', count: 40 },
         { tier: 'low', ageBand: '65+', count: 30 },
         { tier, ageBand: '0-64', count: null },
         { tier, ageBand: '65+', count: null },
       ],
-      totals: { all: 70, byTier: [{ tier: 'low', count: 70 }, { tier, count: null }], byAgeBand: [{ ageBand: '0-64', count: null }, { ageBand: '65+', count: null }] },
+      totals: {
+        all: 70,
+        byTier: [
+          { tier: 'low', count: 70 },
+          { tier, count: null },
+        ],
+        byAgeBand: [
+          { ageBand: '0-64', count: null },
+          { ageBand: '65+', count: null },
+        ],
+      },
       suppressedCells: 2,
     };
     expect(await code(await site.request('POST', routes.populationReports, report))).toBe('400 VALIDATION_FAILED');

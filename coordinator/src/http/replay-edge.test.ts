@@ -10,7 +10,15 @@ describe('replay window without an edge', () => {
       const site = await enrollTestSite(c, 'Edge');
       const W = 5 * 60 * 1000;
       const send = (headers: Record<string, string>) => fetch(c.url + routes.siteSelf, { headers });
-      const sign = (at: number) => signRequest({ method: 'GET', path: routes.siteSelf, body: '', siteId: site.siteId, signSecretKey: site.identity.sign.secretKey, now: at });
+      const sign = (at: number) =>
+        signRequest({
+          method: 'GET',
+          path: routes.siteSelf,
+          body: '',
+          siteId: site.siteId,
+          signSecretKey: site.identity.sign.secretKey,
+          now: at,
+        });
 
       const edge = sign(now - W);
       const statuses: number[] = [];

@@ -4,7 +4,14 @@ import { routeTable } from './route-table';
 import type { Role } from './auth';
 
 /** A value for every path parameter of the contract (none of them exists: the matrix looks at 401/403 only). */
-const NONE = { fid: 'fed-none', round: 1, vid: 'fed-none.v0', siteId: 'site-none', tokenId: 'tok-none', asset: 'app.js' };
+const NONE = {
+  fid: 'fed-none',
+  round: 1,
+  vid: 'fed-none.v0',
+  siteId: 'site-none',
+  tokenId: 'tok-none',
+  asset: 'app.js',
+};
 
 /** Walks every route × caller: a caller outside the route's roles gets 401/403; one inside never does. */
 describe('route × role matrix', () => {
@@ -16,7 +23,13 @@ describe('route × role matrix', () => {
     c = await startTestCoordinator();
     site = await enrollTestSite(c, 'Matrix');
     researcherToken = generateToken('tfr_');
-    await c.store.createApiToken({ id: 'tok-r', name: 'researcher', role: 'researcher', tokenHash: hashToken(researcherToken), createdAt: new Date().toISOString() });
+    await c.store.createApiToken({
+      id: 'tok-r',
+      name: 'researcher',
+      role: 'researcher',
+      tokenHash: hashToken(researcherToken),
+      createdAt: new Date().toISOString(),
+    });
   });
   afterAll(async () => c.close());
 
@@ -42,7 +55,8 @@ describe('route × role matrix', () => {
           const headers: Record<string, string> = {};
           if (caller === 'operator') headers.authorization = `Bearer ${c.operatorToken}`;
           if (caller === 'researcher') headers.authorization = `Bearer ${researcherToken}`;
-          if (body !== undefined) headers['content-type'] = body instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
+          if (body !== undefined)
+            headers['content-type'] = body instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
           res = await fetch(c.url + path, {
             method: route.method.toUpperCase(),
             headers,
@@ -58,9 +72,29 @@ describe('route × role matrix', () => {
 
 /** A population report a member could post (valid: every released count ≥ k). */
 const populationReport = (versionId: string) => ({
-  versionId, at: new Date().toISOString(), k: 10, epsilon: 1, tiers: ['low', 'high'], ageBands: ['0-64', '65+'],
-  cells: [{ tier: 'low', ageBand: '0-64', count: 40 }, { tier: 'low', ageBand: '65+', count: 30 }, { tier: 'high', ageBand: '0-64', count: 12 }, { tier: 'high', ageBand: '65+', count: 11 }],
-  totals: { all: 93, byTier: [{ tier: 'low', count: 70 }, { tier: 'high', count: 23 }], byAgeBand: [{ ageBand: '0-64', count: 52 }, { ageBand: '65+', count: 41 }] },
+  versionId,
+  at: new Date().toISOString(),
+  k: 10,
+  epsilon: 1,
+  tiers: ['low', 'high'],
+  ageBands: ['0-64', '65+'],
+  cells: [
+    { tier: 'low', ageBand: '0-64', count: 40 },
+    { tier: 'low', ageBand: '65+', count: 30 },
+    { tier: 'high', ageBand: '0-64', count: 12 },
+    { tier: 'high', ageBand: '65+', count: 11 },
+  ],
+  totals: {
+    all: 93,
+    byTier: [
+      { tier: 'low', count: 70 },
+      { tier: 'high', count: 23 },
+    ],
+    byAgeBand: [
+      { ageBand: '0-64', count: 52 },
+      { ageBand: '65+', count: 41 },
+    ],
+  },
   suppressedCells: 0,
 });
 
@@ -79,8 +113,14 @@ describe('route × role matrix: a site outside the federation', () => {
     c = await startTestCoordinator();
     await enrollTestSite(c, 'Member A');
     await enrollTestSite(c, 'Member B');
-    const plan = testPlan({ data: { features: ['a', 'b', 'c'], normalization: 'federated' }, privacy: { secureAggregation: true } });
-    const fed = (await (await operator(c, 'POST', routes.federations, { plan })).json()) as { id: string; latestVersionId: string };
+    const plan = testPlan({
+      data: { features: ['a', 'b', 'c'], normalization: 'federated' },
+      privacy: { secureAggregation: true },
+    });
+    const fed = (await (await operator(c, 'POST', routes.federations, { plan })).json()) as {
+      id: string;
+      latestVersionId: string;
+    };
     fid = fed.id;
     v0 = fed.latestVersionId;
     outsider = await enrollTestSite(c, 'Outsider');
@@ -91,18 +131,26 @@ describe('route × role matrix: a site outside the federation', () => {
 
   test('every site route but /v1/sites/self is federation-scoped', () => {
     expect(siteRoutes.length).toBeGreaterThanOrEqual(12);
-    for (const r of siteRoutes) expect(r.path.includes(':fid') || r.path.includes(':vid') || r.path === api.populationReports.path).toBe(true);
+    for (const r of siteRoutes)
+      expect(r.path.includes(':fid') || r.path.includes(':vid') || r.path === api.populationReports.path).toBe(true);
   });
 
   for (const route of siteRoutes) {
     test(`${route.method.toUpperCase()} ${route.path} as a site outside the federation → 403 NOT_A_MEMBER`, async () => {
       const path = pathOf(route.path, { ...NONE, fid, vid: v0 });
-      const body = route.method === 'get' ? undefined
-        : route.body === 'binary' ? new Uint8Array([0])
-        : route.path === api.populationReports.path ? populationReport(v0)
-        : {};
+      const body =
+        route.method === 'get'
+          ? undefined
+          : route.body === 'binary'
+            ? new Uint8Array([0])
+            : route.path === api.populationReports.path
+              ? populationReport(v0)
+              : {};
       const res = await outsider.request(route.method.toUpperCase(), path, body);
-      expect({ status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code }).toEqual({ status: 403, code: 'NOT_A_MEMBER' });
+      expect({ status: res.status, code: ((await res.json()) as { error?: { code?: string } }).error?.code }).toEqual({
+        status: 403,
+        code: 'NOT_A_MEMBER',
+      });
     });
   }
 });

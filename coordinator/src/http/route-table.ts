@@ -47,18 +47,41 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const dashboard = dashboardHandlers();
   // One line per family of handlers, each entry `contract name: { method: handler }`.
   const handlers: Handlers = {
-    healthz: { get: health.live }, readyz: { get: health.ready }, metrics: { get: metricsHandlers(deps).get }, openapi: { get: openApiHandlers().get },
-    dashboard: { get: dashboard.page }, dashboardAsset: { get: dashboard.asset },
-    coordinatorKeys: { get: sites.coordinatorKeys }, enroll: { post: sites.enroll }, siteSelf: { get: sites.self },
-    invitations: { post: sites.invite }, adminSites: { get: sites.list }, revokeSite: { post: sites.revoke },
-    federations: { get: feds.list, post: feds.create }, federation: { get: feds.get }, rounds: { get: feds.rounds }, federationEvaluations: { get: feds.evaluations },
-    currentRound: { get: feds.current }, updates: { post: feds.upload },
-    secagg: { get: secagg.state }, secaggShares: { post: secagg.shares }, secaggConsistency: { post: secagg.consistency }, secaggReveal: { post: secagg.reveal },
-    federationStats: { get: stats.session, post: stats.contribute }, normalization: { get: stats.pooled },
-    models: { get: models.list }, model: { get: models.get }, modelWeights: { get: models.weights }, modelEvaluations: { get: models.evaluations, post: models.report },
-    populationReports: { post: population.report }, population: { get: population.view },
-    audit: { get: audit.list }, auditHeads: { get: audit.heads }, auditVerify: { get: audit.verify },
-    tokens: { get: tokens.list, post: tokens.create }, revokeToken: { post: tokens.revoke },
+    healthz: { get: health.live },
+    readyz: { get: health.ready },
+    metrics: { get: metricsHandlers(deps).get },
+    openapi: { get: openApiHandlers().get },
+    dashboard: { get: dashboard.page },
+    dashboardAsset: { get: dashboard.asset },
+    coordinatorKeys: { get: sites.coordinatorKeys },
+    enroll: { post: sites.enroll },
+    siteSelf: { get: sites.self },
+    invitations: { post: sites.invite },
+    adminSites: { get: sites.list },
+    revokeSite: { post: sites.revoke },
+    federations: { get: feds.list, post: feds.create },
+    federation: { get: feds.get },
+    rounds: { get: feds.rounds },
+    federationEvaluations: { get: feds.evaluations },
+    currentRound: { get: feds.current },
+    updates: { post: feds.upload },
+    secagg: { get: secagg.state },
+    secaggShares: { post: secagg.shares },
+    secaggConsistency: { post: secagg.consistency },
+    secaggReveal: { post: secagg.reveal },
+    federationStats: { get: stats.session, post: stats.contribute },
+    normalization: { get: stats.pooled },
+    models: { get: models.list },
+    model: { get: models.get },
+    modelWeights: { get: models.weights },
+    modelEvaluations: { get: models.evaluations, post: models.report },
+    populationReports: { post: population.report },
+    population: { get: population.view },
+    audit: { get: audit.list },
+    auditHeads: { get: audit.heads },
+    auditVerify: { get: audit.verify },
+    tokens: { get: tokens.list, post: tokens.create },
+    revokeToken: { post: tokens.revoke },
   };
   const routes: RouteDef[] = [];
   for (const name of Object.keys(api) as Array<keyof Api>) {
@@ -68,7 +91,15 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
       const operation = resource[method];
       const handler = served[method];
       if (!operation || !handler) continue;
-      routes.push({ name, method, path: resource.path, roles: operation.roles, body: operation.request.body === 'binary' ? 'binary' : 'json', operation, handler });
+      routes.push({
+        name,
+        method,
+        path: resource.path,
+        roles: operation.roles,
+        body: operation.request.body === 'binary' ? 'binary' : 'json',
+        operation,
+        handler,
+      });
     }
   }
   return routes;

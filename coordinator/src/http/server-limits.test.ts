@@ -9,39 +9,92 @@ import { enrollTestSite, type TestSite } from '../__tests__/harness';
 
 async function start(overrides: Partial<CoordinatorConfig>): Promise<{ c: RunningCoordinator; operatorToken: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-limits-'));
-  const c = await startCoordinator(loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'silent', maxAuthFailuresPerMinute: 0, ...overrides }), { logger: silentLogger() });
+  const c = await startCoordinator(
+    loadConfig(
+      {},
+      { dataDir, port: 0, store: 'memory', logLevel: 'silent', maxAuthFailuresPerMinute: 0, ...overrides },
+    ),
+    { logger: silentLogger() },
+  );
   return { c, operatorToken: fs.readFileSync(c.operatorTokenFile, 'utf8').trim() };
 }
 
 /** A signed request whose body (of `declared` bytes) is sent one byte per `everyMs` until the answer comes. */
-function trickle(url: string, site: TestSite, p: string, declared: number, everyMs: number): Promise<{ status: number; code: string; connection: string | undefined }> {
+function trickle(
+  url: string,
+  site: TestSite,
+  p: string,
+  declared: number,
+  everyMs: number,
+): Promise<{ status: number; code: string; connection: string | undefined }> {
   const body = new Uint8Array(declared);
-  const headers = { ...signRequest({ method: 'POST', path: p, body, siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }), 'content-type': 'application/octet-stream', 'content-length': String(declared) };
+  const headers = {
+    ...signRequest({ method: 'POST', path: p, body, siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }),
+    'content-type': 'application/octet-stream',
+    'content-length': String(declared),
+  };
   return new Promise((resolve, reject) => {
     const req = http.request(url + p, { method: 'POST', headers, agent: false }, (res) => {
       clearInterval(timer);
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString('utf8')));
       res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { error: { code: string } }).error.code, connection: res.headers.connection });
+        resolve({
+          status: res.statusCode ?? 0,
+          code: (JSON.parse(text) as { error: { code: string } }).error.code,
+          connection: res.headers.connection,
+        });
         req.destroy();
       });
     });
     req.on('error', reject);
     req.write(body.subarray(0, 1));
-    const timer = setInterval(() => { if (!req.destroyed) req.write(body.subarray(0, 1)); }, everyMs);
+    const timer = setInterval(() => {
+      if (!req.destroyed) req.write(body.subarray(0, 1));
+    }, everyMs);
   });
 }
 
 describe('server timeouts and per-caller limits', () => {
   test('timeouts are set from the configuration, with documented defaults and environment names', async () => {
     const d = loadConfig({}, { dataDir: '/tmp/x' });
-    expect({ h: d.headersTimeoutMs, r: d.requestTimeoutMs, k: d.keepAliveTimeoutMs, m: d.minBodyBytesPerSecond, g: d.bodyRateGraceMs }).toEqual({
-      h: SERVER_LIMIT_DEFAULTS.headersTimeoutMs, r: SERVER_LIMIT_DEFAULTS.requestTimeoutMs, k: SERVER_LIMIT_DEFAULTS.keepAliveTimeoutMs, m: SERVER_LIMIT_DEFAULTS.minBodyBytesPerSecond, g: SERVER_LIMIT_DEFAULTS.bodyRateGraceMs,
+    expect({
+      h: d.headersTimeoutMs,
+      r: d.requestTimeoutMs,
+      k: d.keepAliveTimeoutMs,
+      m: d.minBodyBytesPerSecond,
+      g: d.bodyRateGraceMs,
+    }).toEqual({
+      h: SERVER_LIMIT_DEFAULTS.headersTimeoutMs,
+      r: SERVER_LIMIT_DEFAULTS.requestTimeoutMs,
+      k: SERVER_LIMIT_DEFAULTS.keepAliveTimeoutMs,
+      m: SERVER_LIMIT_DEFAULTS.minBodyBytesPerSecond,
+      g: SERVER_LIMIT_DEFAULTS.bodyRateGraceMs,
     });
-    const e = loadConfig({ TWINFED_HEADERS_TIMEOUT_MS: '7000', TWINFED_REQUEST_TIMEOUT_MS: '9000', TWINFED_KEEP_ALIVE_TIMEOUT_MS: '1000', TWINFED_MIN_BODY_BYTES_PER_SECOND: '10', TWINFED_BODY_RATE_GRACE_MS: '50', TWINFED_MAX_REQUESTS_PER_PRINCIPAL: '3', TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS: '4' }, { dataDir: '/tmp/x' });
-    expect([e.headersTimeoutMs, e.requestTimeoutMs, e.keepAliveTimeoutMs, e.minBodyBytesPerSecond, e.bodyRateGraceMs, e.maxRequestsPerPrincipal, e.maxAnonymousRequestsPerAddress]).toEqual([7000, 9000, 1000, 10, 50, 3, 4]);
-    expect(() => loadConfig({ TWINFED_HEADERS_TIMEOUT_MS: '60000', TWINFED_REQUEST_TIMEOUT_MS: '30000' }, { dataDir: '/tmp/x' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    const e = loadConfig(
+      {
+        TWINFED_HEADERS_TIMEOUT_MS: '7000',
+        TWINFED_REQUEST_TIMEOUT_MS: '9000',
+        TWINFED_KEEP_ALIVE_TIMEOUT_MS: '1000',
+        TWINFED_MIN_BODY_BYTES_PER_SECOND: '10',
+        TWINFED_BODY_RATE_GRACE_MS: '50',
+        TWINFED_MAX_REQUESTS_PER_PRINCIPAL: '3',
+        TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS: '4',
+      },
+      { dataDir: '/tmp/x' },
+    );
+    expect([
+      e.headersTimeoutMs,
+      e.requestTimeoutMs,
+      e.keepAliveTimeoutMs,
+      e.minBodyBytesPerSecond,
+      e.bodyRateGraceMs,
+      e.maxRequestsPerPrincipal,
+      e.maxAnonymousRequestsPerAddress,
+    ]).toEqual([7000, 9000, 1000, 10, 50, 3, 4]);
+    expect(() =>
+      loadConfig({ TWINFED_HEADERS_TIMEOUT_MS: '60000', TWINFED_REQUEST_TIMEOUT_MS: '30000' }, { dataDir: '/tmp/x' }),
+    ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     const { c } = await start({ headersTimeoutMs: 7000, requestTimeoutMs: 9000, keepAliveTimeoutMs: 1000 });
     try {
       expect([c.server.headersTimeout, c.server.requestTimeout, c.server.keepAliveTimeout]).toEqual([7000, 9000, 1000]);
@@ -65,11 +118,18 @@ describe('server timeouts and per-caller limits', () => {
     const { c, operatorToken } = await start({ maxRequestsPerPrincipal: 2, minBodyBytesPerSecond: 0 });
     const held: http.ClientRequest[] = [];
     try {
-      const [a, b] = [await enrollTestSite({ url: c.url, operatorToken }, 'A'), await enrollTestSite({ url: c.url, operatorToken }, 'B')];
+      const [a, b] = [
+        await enrollTestSite({ url: c.url, operatorToken }, 'A'),
+        await enrollTestSite({ url: c.url, operatorToken }, 'B'),
+      ];
       const p = routes.populationReports;
       for (let i = 0; i < 2; i++) {
         const body = Buffer.from('{"x":1}');
-        const headers = { ...signRequest({ method: 'POST', path: p, body, siteId: a.siteId, signSecretKey: a.identity.sign.secretKey }), 'content-type': 'application/json', 'content-length': String(body.length) };
+        const headers = {
+          ...signRequest({ method: 'POST', path: p, body, siteId: a.siteId, signSecretKey: a.identity.sign.secretKey }),
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+        };
         const req = http.request(c.url + p, { method: 'POST', headers, agent: false });
         req.on('error', () => undefined);
         req.write(body.subarray(0, 1)); // admitted, its body unfinished

@@ -1,4 +1,14 @@
-import { NormalizationViewSchema, StatsSessionSchema, decodeSecureSum, fromB64, maskContribution, normalizationStatsContext, routes, toB64, type StatsSession } from '@twinfed/shared';
+import {
+  NormalizationViewSchema,
+  StatsSessionSchema,
+  decodeSecureSum,
+  fromB64,
+  maskContribution,
+  normalizationStatsContext,
+  routes,
+  toB64,
+  type StatsSession,
+} from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 /** The secure sum of federated normalisation statistics over real HTTP: the coordinator only ever sees masked vectors and their sum. */
@@ -20,7 +30,15 @@ describe('federated normalisation statistics (secure sum) over HTTP', () => {
     return StatsSessionSchema.parse(await res.json());
   };
   const masked = (s: TestSite, i: number, cohort: StatsSession['cohort']) =>
-    toB64(maskContribution({ values: values[i]!, siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort: cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) })), context: normalizationStatsContext(fid) }));
+    toB64(
+      maskContribution({
+        values: values[i]!,
+        siteId: s.siteId,
+        boxSecretKey: s.identity.box.secretKey,
+        cohort: cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) })),
+        context: normalizationStatsContext(fid),
+      }),
+    );
 
   beforeAll(async () => {
     c = await startTestCoordinator();
@@ -33,7 +51,15 @@ describe('federated normalisation statistics (secure sum) over HTTP', () => {
     const first = await session(sites[0]!);
     const waiting = await operator(c, 'GET', routes.normalization(fid));
     expect(waiting.status).toBe(200);
-    expect(await waiting.json()).toEqual({ federationId: fid, state: 'waiting', contributed: 0, cohort: 3, rows: null, mean: null, std: null });
+    expect(await waiting.json()).toEqual({
+      federationId: fid,
+      state: 'waiting',
+      contributed: 0,
+      cohort: 3,
+      rows: null,
+      mean: null,
+      std: null,
+    });
     expect(first.cohort.map((m) => m.siteId)).toEqual(sites.map((s) => s.siteId).sort());
     expect(first.length).toBe(7);
     expect(first.sum).toBeNull();
@@ -84,7 +110,9 @@ describe('federated normalisation statistics (secure sum) over HTTP', () => {
     expect(refused.status).toBe(403);
     const short = await sites[2]!.request('POST', routes.federationStats(fid), { masked: toB64(new Uint8Array(16)) });
     expect(short.status).toBe(400);
-    const perSite = ((await (await operator(c, 'POST', routes.federations, { plan: testPlan() })).json()) as { id: string }).id;
+    const perSite = (
+      (await (await operator(c, 'POST', routes.federations, { plan: testPlan() })).json()) as { id: string }
+    ).id;
     expect((await sites[0]!.request('GET', routes.federationStats(perSite))).status).toBe(400);
     expect((await sites[0]!.request('GET', routes.federationStats('fed-nope'))).status).toBe(404);
     expect((await operator(c, 'GET', routes.federationStats(fid))).status).toBe(403);
@@ -98,12 +126,31 @@ describe('federated normalisation statistics (secure sum) over HTTP', () => {
       const pair = [await enrollTestSite(small, 'One'), await enrollTestSite(small, 'Two')];
       const two = ((await (await operator(small, 'POST', routes.federations, { plan })).json()) as { id: string }).id;
       const third = await enrollTestSite(small, 'Three');
-      const big = ((await (await operator(small, 'POST', routes.federations, { plan: testPlan({ minSites: 4, data: { features: ['a', 'b', 'c'], normalization: 'federated' } }) })).json()) as { id: string }).id;
-      for (const [f, members] of [[two, pair], [big, [...pair, third]]] as const) {
-        const cohort = StatsSessionSchema.parse(await (await members[0]!.request('GET', routes.federationStats(f))).json()).cohort;
+      const big = (
+        (await (
+          await operator(small, 'POST', routes.federations, {
+            plan: testPlan({ minSites: 4, data: { features: ['a', 'b', 'c'], normalization: 'federated' } }),
+          })
+        ).json()) as { id: string }
+      ).id;
+      for (const [f, members] of [
+        [two, pair],
+        [big, [...pair, third]],
+      ] as const) {
+        const cohort = StatsSessionSchema.parse(
+          await (await members[0]!.request('GET', routes.federationStats(f))).json(),
+        ).cohort;
         expect(cohort).toHaveLength(members.length);
         for (const [i, s] of members.entries()) {
-          const body = toB64(maskContribution({ values: values[i]!, siteId: s.siteId, boxSecretKey: s.identity.box.secretKey, cohort: cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) })), context: normalizationStatsContext(f) }));
+          const body = toB64(
+            maskContribution({
+              values: values[i]!,
+              siteId: s.siteId,
+              boxSecretKey: s.identity.box.secretKey,
+              cohort: cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) })),
+              context: normalizationStatsContext(f),
+            }),
+          );
           const res = await s.request('POST', routes.federationStats(f), { masked: body });
           expect(res.status).toBe(409);
           expect(((await res.json()) as { error: { code: string } }).error.code).toBe('SECAGG_COHORT_TOO_SMALL');

@@ -3,7 +3,8 @@ import { operator, startTestCoordinator } from '../__tests__/harness';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
-const asBearer = (c: Coord, token: string, p: string) => fetch(c.url + p, { headers: { authorization: `Bearer ${token}` } });
+const asBearer = (c: Coord, token: string, p: string) =>
+  fetch(c.url + p, { headers: { authorization: `Bearer ${token}` } });
 
 describe('operator and researcher tokens over real HTTP', () => {
   let c: Coord;
@@ -21,12 +22,22 @@ describe('operator and researcher tokens over real HTTP', () => {
 
     expect((await asBearer(c, created.token, routes.federations)).status).toBe(200);
     expect((await asBearer(c, created.token, routes.tokens)).status).toBe(403);
-    const write = await fetch(c.url + routes.tokens, { method: 'POST', headers: { authorization: `Bearer ${created.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', role: 'operator' }) });
+    const write = await fetch(c.url + routes.tokens, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${created.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x', role: 'operator' }),
+    });
     expect(write.status).toBe(403);
 
     const listed = (await (await operator(c, 'GET', routes.tokens)).json()) as { tokens: ApiTokenView[] };
     const mine = listed.tokens.find((t) => t.id === created.id)!;
-    expect(mine).toEqual({ id: created.id, name: 'Dr Ada Lovelace', role: 'researcher', createdAt: created.createdAt, revokedAt: null });
+    expect(mine).toEqual({
+      id: created.id,
+      name: 'Dr Ada Lovelace',
+      role: 'researcher',
+      createdAt: created.createdAt,
+      revokedAt: null,
+    });
     expect(JSON.stringify(listed)).not.toContain(created.token); // neither value nor hash is ever listed
     expect(JSON.stringify(listed)).not.toMatch(/tokenHash|token_hash/);
 
@@ -35,8 +46,15 @@ describe('operator and researcher tokens over real HTTP', () => {
     expect(((await revoked.json()) as ApiTokenView).revokedAt).not.toBeNull();
     expect((await asBearer(c, created.token, routes.federations)).status).toBe(401);
 
-    const audit = (await (await operator(c, 'GET', `${routes.audit}?limit=50`)).json()) as { entries: Array<{ action: string; subject: string }> };
-    expect(audit.entries.filter((e) => e.subject === created.id).map((e) => e.action).sort()).toEqual(['token.create', 'token.revoke']);
+    const audit = (await (await operator(c, 'GET', `${routes.audit}?limit=50`)).json()) as {
+      entries: Array<{ action: string; subject: string }>;
+    };
+    expect(
+      audit.entries
+        .filter((e) => e.subject === created.id)
+        .map((e) => e.action)
+        .sort(),
+    ).toEqual(['token.create', 'token.revoke']);
   });
 
   test('bad input gets a stable 4xx code', async () => {

@@ -10,10 +10,25 @@ import { MemoryStore } from '../store';
 import { Presence } from './presence';
 
 /** Sends a signed upload whose body arrives in two halves; the second half only when `release` is called. */
-function heldUpload(url: string, site: TestSite, p: string, body: Uint8Array): { release: () => void; done: Promise<number> } {
+function heldUpload(
+  url: string,
+  site: TestSite,
+  p: string,
+  body: Uint8Array,
+): { release: () => void; done: Promise<number> } {
   let release: () => void = () => undefined;
   const done = new Promise<number>((resolve, reject) => {
-    const headers = { ...signRequest({ method: 'POST', path: p, body, siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }), 'content-type': 'application/octet-stream', 'content-length': String(body.length) };
+    const headers = {
+      ...signRequest({
+        method: 'POST',
+        path: p,
+        body,
+        siteId: site.siteId,
+        signSecretKey: site.identity.sign.secretKey,
+      }),
+      'content-type': 'application/octet-stream',
+      'content-length': String(body.length),
+    };
     const req = http.request(url + p, { method: 'POST', headers }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
@@ -33,12 +48,19 @@ describe('upload admission control', () => {
 
   beforeAll(async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-gate-'));
-    const config = loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'silent', maxConcurrentUploads: 1, maxQueuedUploads: 1 });
+    const config = loadConfig(
+      {},
+      { dataDir, port: 0, store: 'memory', logLevel: 'silent', maxConcurrentUploads: 1, maxQueuedUploads: 1 },
+    );
     c = await startCoordinator(config, { logger: silentLogger() });
     operatorToken = fs.readFileSync(c.operatorTokenFile, 'utf8').trim();
     const op = { url: c.url, operatorToken };
     sites = [await enrollTestSite(op, 'A'), await enrollTestSite(op, 'B'), await enrollTestSite(op, 'C')];
-    const res = await fetch(c.url + routes.federations, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ plan: testPlan({ minSites: 3, rounds: 1 }) }) });
+    const res = await fetch(c.url + routes.federations, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ plan: testPlan({ minSites: 3, rounds: 1 }) }),
+    });
     fid = ((await res.json()) as { id: string }).id;
   });
   afterAll(async () => c.close());
@@ -47,7 +69,9 @@ describe('upload admission control', () => {
   async function admitted(n: number, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const metrics = await (await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } })).text();
+      const metrics = await (
+        await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } })
+      ).text();
       if (new RegExp(`^twinfed_uploads_in_flight ${n}$`, 'm').test(metrics)) return;
       if (Date.now() > deadline) throw new Error(`${n} uploads not admitted within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 10));
@@ -56,8 +80,19 @@ describe('upload admission control', () => {
 
   test('beyond concurrency + queue an upload gets 503 OVERLOADED with Retry-After, and gets in once there is room', async () => {
     const cur = (await (await sites[0]!.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
-    const base = deserializeWeights(new Uint8Array(await (await sites[0]!.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()));
-    const seal = (s: TestSite) => s.seal({ federationId: fid, round: 1, baseVersionId: cur.round!.baseVersionId, weights: { layout: base.layout, data: base.data.map(() => 0.5) }, numExamples: 5 });
+    const base = deserializeWeights(
+      new Uint8Array(
+        await (await sites[0]!.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer(),
+      ),
+    );
+    const seal = (s: TestSite) =>
+      s.seal({
+        federationId: fid,
+        round: 1,
+        baseVersionId: cur.round!.baseVersionId,
+        weights: { layout: base.layout, data: base.data.map(() => 0.5) },
+        numExamples: 5,
+      });
     const p = routes.updates(fid, 1);
     const first = heldUpload(c.url, sites[0]!, p, seal(sites[0]!));
     const second = heldUpload(c.url, sites[1]!, p, seal(sites[1]!));
@@ -73,7 +108,9 @@ describe('upload admission control', () => {
     expect(await second.done).toBe(201);
     const again = await sites[2]!.request('POST', p, third);
     expect(again.status).toBe(201);
-    const metrics = await (await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } })).text();
+    const metrics = await (
+      await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } })
+    ).text();
     expect(metrics).toMatch(/^twinfed_uploads_total\{outcome="overloaded"\} 1$/m);
     expect(metrics).toMatch(/^twinfed_uploads_total\{outcome="accepted"\} 3$/m);
     expect(metrics).toMatch(/^twinfed_rounds_total\{outcome="published"\} 1$/m);
@@ -86,7 +123,12 @@ describe('Presence', () => {
     const store = new MemoryStore();
     let now = Date.parse('2030-01-01T00:00:00Z');
     const touched: string[] = [];
-    const spy = new Proxy(store, { get: (t, k) => (k === 'touchSite' ? async (id: string, at: string) => void touched.push(`${id}@${at}`) : (Reflect.get(t, k) as unknown)) });
+    const spy = new Proxy(store, {
+      get: (t, k) =>
+        k === 'touchSite'
+          ? async (id: string, at: string) => void touched.push(`${id}@${at}`)
+          : (Reflect.get(t, k) as unknown),
+    });
     const presence = new Presence({ store: spy, now: () => now, intervalMs: 5000 });
     await presence.seen('a');
     now += 1000;

@@ -52,7 +52,9 @@ export class UploadGate {
       if (this.active >= this.capacity) {
         this.options.metrics?.upload('overloaded');
         res.setHeader('Retry-After', String(this.retryAfterSeconds()));
-        return next(new TwinfedError('OVERLOADED', 'Too many uploads are being verified; retry after the time in Retry-After.'));
+        return next(
+          new TwinfedError('OVERLOADED', 'Too many uploads are being verified; retry after the time in Retry-After.'),
+        );
       }
       this.active++;
       const started = this.now();

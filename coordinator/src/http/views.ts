@@ -1,4 +1,13 @@
-import { TwinfedError, countOnlyMeta, fingerprint, signModelVersion, verifyModelVersion, type EvaluationView, type Identity, type SiteView } from '@twinfed/shared';
+import {
+  TwinfedError,
+  countOnlyMeta,
+  fingerprint,
+  signModelVersion,
+  verifyModelVersion,
+  type EvaluationView,
+  type Identity,
+  type SiteView,
+} from '@twinfed/shared';
 import type { Evaluation, ModelVersion, Site } from '../store';
 
 /** A site as operators and researchers see it (public keys only as a fingerprint). */
@@ -37,7 +46,11 @@ export function versionView(v: ModelVersion) {
 export function siteVersionView(v: ModelVersion, identity: Identity) {
   let full;
   try {
-    full = verifyModelVersion({ meta: v.meta, signature: v.signature, coordinatorSignPublicKey: identity.sign.publicKey });
+    full = verifyModelVersion({
+      meta: v.meta,
+      signature: v.signature,
+      coordinatorSignPublicKey: identity.sign.publicKey,
+    });
   } catch {
     throw new TwinfedError('INTERNAL', `The stored metadata of ${v.id} does not verify under this coordinator's key.`);
   }
@@ -47,5 +60,11 @@ export function siteVersionView(v: ModelVersion, identity: Identity) {
 
 /** A site's evaluation of a version as served (metrics are finite numbers: the report schema admits nothing else). */
 export function evaluationView(e: Evaluation): EvaluationView {
-  return { versionId: e.versionId, siteId: e.siteId, n: e.n, metrics: e.metrics as Record<string, number>, createdAt: e.createdAt };
+  return {
+    versionId: e.versionId,
+    siteId: e.siteId,
+    n: e.n,
+    metrics: e.metrics as Record<string, number>,
+    createdAt: e.createdAt,
+  };
 }

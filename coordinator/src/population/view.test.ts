@@ -4,14 +4,29 @@ import { populationView } from './view';
 function report(versionId: string, counts: { low: number | null; high: number | null }): PopulationReport {
   const all = counts.low !== null && counts.high !== null ? counts.low + counts.high : null;
   return {
-    versionId, at: '2026-11-26T00:00:00.000Z', k: 10, epsilon: null, tiers: ['low', 'high'], ageBands: ['0-64', '65+'],
+    versionId,
+    at: '2026-11-26T00:00:00.000Z',
+    k: 10,
+    epsilon: null,
+    tiers: ['low', 'high'],
+    ageBands: ['0-64', '65+'],
     cells: [
       { tier: 'low', ageBand: '0-64', count: counts.low },
       { tier: 'low', ageBand: '65+', count: null },
       { tier: 'high', ageBand: '0-64', count: null },
       { tier: 'high', ageBand: '65+', count: counts.high },
     ],
-    totals: { all, byTier: [{ tier: 'low', count: counts.low }, { tier: 'high', count: counts.high }], byAgeBand: [{ ageBand: '0-64', count: null }, { ageBand: '65+', count: null }] },
+    totals: {
+      all,
+      byTier: [
+        { tier: 'low', count: counts.low },
+        { tier: 'high', count: counts.high },
+      ],
+      byAgeBand: [
+        { ageBand: '0-64', count: null },
+        { ageBand: '65+', count: null },
+      ],
+    },
     suppressedCells: 2 + (counts.low === null ? 1 : 0) + (counts.high === null ? 1 : 0),
   };
 }
@@ -34,7 +49,12 @@ describe('populationView', () => {
       { tier: 'low', count: 90 + 50 + 80, suppressedSites: 0 },
       { tier: 'high', count: 25 + 40, suppressedSites: 1 },
     ]);
-    expect(view.cells.find((c) => c.tier === 'low' && c.ageBand === '65+')).toEqual({ tier: 'low', ageBand: '65+', count: 0, suppressedSites: 3 });
+    expect(view.cells.find((c) => c.tier === 'low' && c.ageBand === '65+')).toEqual({
+      tier: 'low',
+      ageBand: '65+',
+      count: 0,
+      suppressedSites: 3,
+    });
   });
 
   test('ranks sites by high-risk count for vaccine priority, suppressed last', () => {

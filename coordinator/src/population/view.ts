@@ -31,13 +31,20 @@ export interface PopulationView {
  * Rolls up the latest report of each site. Only what the sites released is summed: a suppressed cell stays
  * unknown (counted in `suppressedSites`), never inferred. Pure: the caller loads the reports.
  */
-export function populationView(reports: Array<{ siteId: string; name: string; versionId: string; report: PopulationReport }>): PopulationView {
+export function populationView(
+  reports: Array<{ siteId: string; name: string; versionId: string; report: PopulationReport }>,
+): PopulationView {
   const latest = new Map<string, (typeof reports)[number]>();
   for (const r of reports) latest.set(r.siteId, r); // reports arrive in publication order: the last wins
   const sites: SiteRollup[] = [...latest.values()].map(({ siteId, name, versionId, report }) => {
     const high = report.tiers[report.tiers.length - 1]!;
     return {
-      siteId, name, versionId, at: report.at, k: report.k, epsilon: report.epsilon,
+      siteId,
+      name,
+      versionId,
+      at: report.at,
+      k: report.k,
+      epsilon: report.epsilon,
       total: report.totals.all,
       byTier: report.totals.byTier,
       highRisk: report.totals.byTier.find((t) => t.tier === high)?.count ?? null,

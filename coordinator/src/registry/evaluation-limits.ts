@@ -7,5 +7,7 @@ import { DEFAULT_MAX_EVALUATION_EXAMPLES, type Plan } from '@twinfed/shared';
  */
 export function maxEvaluationExamples(plan: Plan): number {
   const perSite = (plan.training as { maxExamplesPerSite?: unknown }).maxExamplesPerSite;
-  return typeof perSite === 'number' && Number.isInteger(perSite) && perSite > 0 ? perSite : DEFAULT_MAX_EVALUATION_EXAMPLES;
+  return typeof perSite === 'number' && Number.isInteger(perSite) && perSite > 0
+    ? perSite
+    : DEFAULT_MAX_EVALUATION_EXAMPLES;
 }

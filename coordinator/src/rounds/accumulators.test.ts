@@ -17,19 +17,35 @@ function results(seed: number): ClientResult[] {
 
 function ctx(strategy: Strategy) {
   const rng = new SeededRandom(7);
-  return { round: 3, global: Float32Array.from({ length: SIZE }, () => rng.normal()), state: strategy.initialState(SIZE), seed: 42 };
+  return {
+    round: 3,
+    global: Float32Array.from({ length: SIZE }, () => rng.normal()),
+    state: strategy.initialState(SIZE),
+    seed: 42,
+  };
 }
 
-async function aggregate(opts: { strategy: Strategy; arrival: ClientResult[]; answered: string[]; bufferBytes?: number; live?: boolean }): Promise<{ weights: Float32Array; loads: string[] }> {
+async function aggregate(opts: {
+  strategy: Strategy;
+  arrival: ClientResult[];
+  answered: string[];
+  bufferBytes?: number;
+  live?: boolean;
+}): Promise<{ weights: Float32Array; loads: string[] }> {
   const cache = new AccumulatorCache(opts.bufferBytes);
   const c = ctx(opts.strategy);
   const loads: string[] = [];
   const byId = new Map(opts.arrival.map((r) => [r.siteId, r]));
   if (opts.live !== false) {
-    for (const result of opts.arrival) cache.offer({ federationId: 'f', strategy: opts.strategy, ctx: c, selected: SITES, result });
+    for (const result of opts.arrival)
+      cache.offer({ federationId: 'f', strategy: opts.strategy, ctx: c, selected: SITES, result });
   }
   const acc = await cache.finish({
-    federationId: 'f', strategy: opts.strategy, ctx: c, selected: SITES, answered: opts.answered,
+    federationId: 'f',
+    strategy: opts.strategy,
+    ctx: c,
+    selected: SITES,
+    answered: opts.answered,
     load: async (siteId) => {
       loads.push(siteId);
       return byId.get(siteId)!;
@@ -45,34 +61,42 @@ describe('AccumulatorCache folds in sorted site order whatever the arrival order
     ['fedadam', fedOpt('fedadam', { serverLr: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 })],
   ];
 
-  test.each(strategies)('%s: every arrival order and a rebuild from the store give the same bits', async (_name, strategy) => {
-    const all = results(1);
-    const answered = all.map((r) => r.siteId);
-    const rebuilt = await aggregate({ strategy, arrival: all, answered, live: false });
-    expect(rebuilt.loads).toEqual(sortSiteIds(answered));
-    const rng = new SeededRandom(99);
-    let differentFromArrivalOrderSum = false;
-    for (let i = 0; i < 12; i++) {
-      const arrival = rng.shuffle([...all]);
-      const live = await aggregate({ strategy, arrival, answered });
-      expect(Buffer.from(live.weights.buffer)).toEqual(Buffer.from(rebuilt.weights.buffer));
-      expect(live.loads).toEqual([]);
-      // The naive fold in arrival order is not always the same bits: that is what sorting is for.
-      const naive = strategy.createAccumulator(ctx(strategy));
-      for (const r of arrival) naive.add(r);
-      const w = strategy.aggregate(ctx(strategy), naive, []).weights;
-      if (!Buffer.from(w.buffer).equals(Buffer.from(rebuilt.weights.buffer))) differentFromArrivalOrderSum = true;
-    }
-    // (FedAdam's normalised step hides the difference in coordinate 0; FedAvg shows it.)
-    if (strategy.name === 'fedavg') expect(differentFromArrivalOrderSum).toBe(true);
-  });
+  test.each(strategies)(
+    '%s: every arrival order and a rebuild from the store give the same bits',
+    async (_name, strategy) => {
+      const all = results(1);
+      const answered = all.map((r) => r.siteId);
+      const rebuilt = await aggregate({ strategy, arrival: all, answered, live: false });
+      expect(rebuilt.loads).toEqual(sortSiteIds(answered));
+      const rng = new SeededRandom(99);
+      let differentFromArrivalOrderSum = false;
+      for (let i = 0; i < 12; i++) {
+        const arrival = rng.shuffle([...all]);
+        const live = await aggregate({ strategy, arrival, answered });
+        expect(Buffer.from(live.weights.buffer)).toEqual(Buffer.from(rebuilt.weights.buffer));
+        expect(live.loads).toEqual([]);
+        // The naive fold in arrival order is not always the same bits: that is what sorting is for.
+        const naive = strategy.createAccumulator(ctx(strategy));
+        for (const r of arrival) naive.add(r);
+        const w = strategy.aggregate(ctx(strategy), naive, []).weights;
+        if (!Buffer.from(w.buffer).equals(Buffer.from(rebuilt.weights.buffer))) differentFromArrivalOrderSum = true;
+      }
+      // (FedAdam's normalised step hides the difference in coordinate 0; FedAvg shows it.)
+      if (strategy.name === 'fedavg') expect(differentFromArrivalOrderSum).toBe(true);
+    },
+  );
 
   test('a site that never answers: the rest still fold in sorted order at close', async () => {
     const strategy = fedAvg({ serverLr: 1 });
     const all = results(2);
     const answered = all.filter((r) => r.siteId !== 'site-b');
     const live = await aggregate({ strategy, arrival: answered, answered: answered.map((r) => r.siteId) });
-    const rebuilt = await aggregate({ strategy, arrival: answered, answered: answered.map((r) => r.siteId), live: false });
+    const rebuilt = await aggregate({
+      strategy,
+      arrival: answered,
+      answered: answered.map((r) => r.siteId),
+      live: false,
+    });
     expect(Buffer.from(live.weights.buffer)).toEqual(Buffer.from(rebuilt.weights.buffer));
     // site-a folded live; everything after the missing site-b waited in memory, nothing was re-opened.
     expect(live.loads).toEqual([]);
@@ -95,7 +119,11 @@ describe('AccumulatorCache folds in sorted site order whatever the arrival order
     const strategy = fedAvg({ serverLr: 1 });
     const all = results(4);
     const stranger = { ...all[0]!, siteId: 'site-zzz' };
-    const live = await aggregate({ strategy, arrival: [...all, all[1]!, stranger], answered: all.map((r) => r.siteId) });
+    const live = await aggregate({
+      strategy,
+      arrival: [...all, all[1]!, stranger],
+      answered: all.map((r) => r.siteId),
+    });
     const rebuilt = await aggregate({ strategy, arrival: all, answered: all.map((r) => r.siteId), live: false });
     expect(Buffer.from(live.weights.buffer)).toEqual(Buffer.from(rebuilt.weights.buffer));
   });

@@ -34,7 +34,13 @@ export class AccumulatorCache {
   constructor(private readonly bufferBytes = 64 * 1024 * 1024) {}
 
   /** Offers one verified result of the federation's current round. */
-  offer(opts: { federationId: string; strategy: Strategy; ctx: RoundContext; selected: readonly string[]; result: ClientResult }): void {
+  offer(opts: {
+    federationId: string;
+    strategy: Strategy;
+    ctx: RoundContext;
+    selected: readonly string[];
+    result: ClientResult;
+  }): void {
     this.fold(this.entryFor(opts), opts.result);
   }
 
@@ -102,10 +108,22 @@ export class AccumulatorCache {
     this.entries.delete(federationId);
   }
 
-  private entryFor(opts: { federationId: string; strategy: Strategy; ctx: RoundContext; selected: readonly string[] }): Entry {
+  private entryFor(opts: {
+    federationId: string;
+    strategy: Strategy;
+    ctx: RoundContext;
+    selected: readonly string[];
+  }): Entry {
     let entry = this.entries.get(opts.federationId);
     if (!entry || entry.round !== opts.ctx.round) {
-      entry = { round: opts.ctx.round, acc: opts.strategy.createAccumulator(opts.ctx), order: sortSiteIds(new Set(opts.selected)), next: 0, waiting: new Map(), waitingBytes: 0 };
+      entry = {
+        round: opts.ctx.round,
+        acc: opts.strategy.createAccumulator(opts.ctx),
+        order: sortSiteIds(new Set(opts.selected)),
+        next: 0,
+        waiting: new Map(),
+        waitingBytes: 0,
+      };
       this.entries.set(opts.federationId, entry);
     }
     return entry;

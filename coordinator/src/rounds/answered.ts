@@ -20,7 +20,11 @@ export class AnsweredCache {
   }
 
   /** The sites with an update stored for the round (read through `load` the first time). */
-  async get(federationId: string, round: number, load: () => Promise<Array<{ siteId: string }>>): Promise<ReadonlySet<string>> {
+  async get(
+    federationId: string,
+    round: number,
+    load: () => Promise<Array<{ siteId: string }>>,
+  ): Promise<ReadonlySet<string>> {
     const entry = this.entryFor(federationId, round);
     if (!entry.loaded) {
       const stored = await load();

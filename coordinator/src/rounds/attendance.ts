@@ -17,15 +17,24 @@ export const ATTENDANCE_LOOKBACK = 100;
  * incremented, so a crash at any point can neither lose nor double-count a miss (the result is a pure
  * function of the store). Walks closed rounds from the newest until every site's streak has ended.
  */
-export async function attendanceOf(opts: { store: Store; rounds: readonly Round[]; siteIds: readonly string[]; lookback?: number }): Promise<Map<string, SiteAttendance>> {
+export async function attendanceOf(opts: {
+  store: Store;
+  rounds: readonly Round[];
+  siteIds: readonly string[];
+  lookback?: number;
+}): Promise<Map<string, SiteAttendance>> {
   const out = new Map<string, SiteAttendance>(opts.siteIds.map((id) => [id, { missed: 0, lastMissedAt: null }]));
   const open = new Set(opts.siteIds);
-  const closed = opts.rounds.filter((r) => r.state === 'published' || r.state === 'failed').sort((a, b) => b.round - a.round);
+  const closed = opts.rounds
+    .filter((r) => r.state === 'published' || r.state === 'failed')
+    .sort((a, b) => b.round - a.round);
   for (const round of closed.slice(0, opts.lookback ?? ATTENDANCE_LOOKBACK)) {
     if (open.size === 0) break;
     const selected = round.selectedSiteIds.filter((s) => open.has(s));
     if (selected.length === 0) continue;
-    const answered = new Set((await opts.store.listUpdateSummaries(round.federationId, round.round)).map((u) => u.siteId));
+    const answered = new Set(
+      (await opts.store.listUpdateSummaries(round.federationId, round.round)).map((u) => u.siteId),
+    );
     for (const siteId of selected) {
       const a = out.get(siteId)!;
       if (answered.has(siteId)) {
@@ -70,7 +79,8 @@ export async function eligibleSites(opts: {
     const a = record.get(site.id)!;
     if (a.missed !== site.missedRounds) await opts.store.setMissedRounds(site.id, a.missed);
     const fresh = opts.lastSeen?.(site.id) ?? null;
-    const lastSeenAt = fresh !== null && (site.lastSeenAt === null || fresh > site.lastSeenAt) ? fresh : site.lastSeenAt;
+    const lastSeenAt =
+      fresh !== null && (site.lastSeenAt === null || fresh > site.lastSeenAt) ? fresh : site.lastSeenAt;
     (isAbsent({ ...site, lastSeenAt }, a, opts.maxMissedRounds) ? absent : present).push(site.id);
   }
   if (present.length < opts.minSites) return { available: sortSiteIds([...present, ...absent]), skipped: [] };

@@ -10,7 +10,8 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise
   }
 }
 
-const trail = async (fx: Awaited<ReturnType<typeof engineFixture>>) => (await fx.store.listAudit({ limit: 1000 })).map((e) => `${e.action} ${e.subject}`);
+const trail = async (fx: Awaited<ReturnType<typeof engineFixture>>) =>
+  (await fx.store.listAudit({ limit: 1000 })).map((e) => `${e.action} ${e.subject}`);
 
 describe('audit trail of the round engine', () => {
   test('plan create, every round open/close, every version publish; one signed head per version; the chain verifies', async () => {
@@ -21,15 +22,27 @@ describe('audit trail of the round engine', () => {
     e.close();
     const f = fed.id;
     expect(await trail(fx)).toEqual([
-      `federation.create ${f}`, `version.publish ${f}.v0`,
-      `round.open ${f}/1`, `round.close ${f}/1`, `version.publish ${f}.v1`,
-      `round.open ${f}/2`, `round.close ${f}/2`, `version.publish ${f}.v2`,
+      `federation.create ${f}`,
+      `version.publish ${f}.v0`,
+      `round.open ${f}/1`,
+      `round.close ${f}/1`,
+      `version.publish ${f}.v1`,
+      `round.open ${f}/2`,
+      `round.close ${f}/2`,
+      `version.publish ${f}.v2`,
     ]);
     const entries = await fx.store.listAudit({ limit: 1000 });
-    expect(entries[0]).toMatchObject({ actor: 'operator:ops', detail: { rounds: 2, planSha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(entries[0]).toMatchObject({
+      actor: 'operator:ops',
+      detail: { rounds: 2, planSha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     const heads = await fx.store.listAuditHeads();
     expect(heads.map((h) => h.seq)).toEqual(entries.filter((x) => x.action === 'version.publish').map((x) => x.seq));
-    expect(await verifyStoreAudit(fx.store, fx.identity.sign.publicKey)).toMatchObject({ ok: true, heads: 3, lastSignedHead: { seq: 8 } });
+    expect(await verifyStoreAudit(fx.store, fx.identity.sign.publicKey)).toMatchObject({
+      ok: true,
+      heads: 3,
+      lastSignedHead: { seq: 8 },
+    });
     // No secrets: weights are referred to by digest only, and no key material appears.
     const text = JSON.stringify(entries);
     expect(text).not.toContain(Buffer.from(fx.identity.sign.secretKey).toString('base64'));
@@ -39,12 +52,18 @@ describe('audit trail of the round engine', () => {
   test('a round that fails is recorded as round.fail with its reason', async () => {
     const fx = await engineFixture({ sites: 3 });
     const e = fx.engine();
-    const fed = await e.createFederation(fixturePlan({ rounds: 1, minSites: 2, roundDeadlineSeconds: 1, maxConsecutiveFailedRounds: 1 }), 'operator:ops');
+    const fed = await e.createFederation(
+      fixturePlan({ rounds: 1, minSites: 2, roundDeadlineSeconds: 1, maxConsecutiveFailedRounds: 1 }),
+      'operator:ops',
+    );
     await fx.upload(e, fed.id, fx.sites[0]!);
     await waitFor(async () => (await fx.store.getRound(fed.id, 1))!.state === 'failed');
     e.close();
     const fail = (await fx.store.listAudit({ limit: 1000 })).find((x) => x.action === 'round.fail');
-    expect(fail).toMatchObject({ subject: `${fed.id}/1`, detail: { round: 1, reason: expect.stringMatching(/1 of 3 selected sites answered/) } });
+    expect(fail).toMatchObject({
+      subject: `${fed.id}/1`,
+      detail: { round: 1, reason: expect.stringMatching(/1 of 3 selected sites answered/) },
+    });
     expect((await verifyStoreAudit(fx.store, fx.identity.sign.publicKey)).ok).toBe(true);
   });
 
@@ -52,10 +71,12 @@ describe('audit trail of the round engine', () => {
     const fx = await engineFixture({ sites: 3 });
     const first = fx.engine({ crashAt: { point: 'version.published', nth: 2 } });
     let fid: string | undefined;
-    await expect((async () => {
-      fid = (await first.createFederation(fixturePlan({ rounds: 2 }), 'operator:ops')).id;
-      await fx.drive(first, fid);
-    })()).rejects.toBeInstanceOf(Crash);
+    await expect(
+      (async () => {
+        fid = (await first.createFederation(fixturePlan({ rounds: 2 }), 'operator:ops')).id;
+        await fx.drive(first, fid);
+      })(),
+    ).rejects.toBeInstanceOf(Crash);
     first.close();
     const second = fx.engine();
     await second.resume();

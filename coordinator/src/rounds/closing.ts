@@ -56,8 +56,20 @@ export class RoundClosing {
     if (!round || (round.state !== 'open' && round.state !== 'collecting' && round.state !== 'aggregating')) return;
     scheduler.clear(federationId);
     if (round.state !== 'aggregating') {
-      const audit = { at: core.iso(), actor: 'system', action: 'round.close', subject: `${federationId}/${roundNo}`, detail: { federationId, round: roundNo, reason } };
-      const moved = await core.store.transitionRound({ federationId, round: roundNo, from: ['open', 'collecting'], to: 'aggregating', audit });
+      const audit = {
+        at: core.iso(),
+        actor: 'system',
+        action: 'round.close',
+        subject: `${federationId}/${roundNo}`,
+        detail: { federationId, round: roundNo, reason },
+      };
+      const moved = await core.store.transitionRound({
+        federationId,
+        round: roundNo,
+        from: ['open', 'collecting'],
+        to: 'aggregating',
+        audit,
+      });
       this.markClosed(federationId, roundNo); // moved now, or by someone else before: either way it takes no more updates
       if (!moved) return;
       core.crash('round.aggregating');
@@ -75,7 +87,11 @@ export class RoundClosing {
       this.o.accumulators.drop(federationId);
       core.logger.error({ err, federationId, round: roundNo }, 'aggregation failed');
       const code = (err as { code?: unknown }).code;
-      return this.fail({ round, from: ['aggregating'], reason: `aggregation failed (${typeof code === 'string' ? code : 'INTERNAL'}): ${(err as Error).message}` });
+      return this.fail({
+        round,
+        from: ['aggregating'],
+        reason: `aggregation failed (${typeof code === 'string' ? code : 'INTERNAL'}): ${(err as Error).message}`,
+      });
     }
     await this.publish(loaded, round, built);
   }
@@ -93,19 +109,33 @@ export class RoundClosing {
       outcome = await this.o.secagg.unmask(loaded, round, ctx.global);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      return this.fail({ round, from: ['aggregating'], reason: `secure aggregation failed (${typeof code === 'string' ? code : 'INTERNAL'}): ${(err as Error).message}` });
+      return this.fail({
+        round,
+        from: ['aggregating'],
+        reason: `secure aggregation failed (${typeof code === 'string' ? code : 'INTERNAL'}): ${(err as Error).message}`,
+      });
     }
     if (outcome.status === 'pending') {
       if (core.now() >= outcome.unmaskAt) {
-        return this.fail({ round, from: ['aggregating'], reason: `${reason}: ${outcome.revealed} of the ${outcome.threshold} reveals secure aggregation needs arrived before the unmasking deadline` });
+        return this.fail({
+          round,
+          from: ['aggregating'],
+          reason: `${reason}: ${outcome.revealed} of the ${outcome.threshold} reveals secure aggregation needs arrived before the unmasking deadline`,
+        });
       }
       this.o.deadlines.armUnmask(round, outcome.unmaskAt);
       return;
     }
     const { strategy } = loaded;
-    if (!isDeltaStrategy(strategy)) return this.fail({ round, from: ['aggregating'], reason: `${strategy.name} cannot aggregate a secure sum` });
+    if (!isDeltaStrategy(strategy))
+      return this.fail({ round, from: ['aggregating'], reason: `${strategy.name} cannot aggregate a secure sum` });
     const out = strategy.step(ctx, outcome.mean);
-    const built = await this.o.publishing.buildPublishedVersion(loaded, round, { weights: out.weights, strategyState: strategy.encodeState(out.state), metrics: out.metrics, contributors: outcome.contributors });
+    const built = await this.o.publishing.buildPublishedVersion(loaded, round, {
+      weights: out.weights,
+      strategyState: strategy.encodeState(out.state),
+      metrics: out.metrics,
+      contributors: outcome.contributors,
+    });
     await this.publish(loaded, round, built);
   }
 
@@ -116,15 +146,30 @@ export class RoundClosing {
     const ctx = await core.context(loaded, round);
     const layout = layoutOf(plan.model);
     const acc = await accumulators.finish({
-      federationId: federation.id, strategy, ctx, selected: round.selectedSiteIds, answered,
-      load: async (siteId) => toResult(await opener.openStored({ federationId: federation.id, round: round.round, siteId, layout })),
+      federationId: federation.id,
+      strategy,
+      ctx,
+      selected: round.selectedSiteIds,
+      answered,
+      load: async (siteId) =>
+        toResult(await opener.openStored({ federationId: federation.id, round: round.round, siteId, layout })),
     });
-    const failures = round.selectedSiteIds.filter((s) => !answered.includes(s)).map((siteId) => ({ siteId, reason: 'no update before the round closed' }));
+    const failures = round.selectedSiteIds
+      .filter((s) => !answered.includes(s))
+      .map((siteId) => ({ siteId, reason: 'no update before the round closed' }));
     const out = strategy.aggregate(ctx, acc, failures);
     // Contributors are the sites whose updates the strategy kept (Krum keeps a subset), with their example counts.
     const kept = new Set(out.contributors);
-    const contributors = updates.filter((u) => kept.has(u.siteId)).map((u) => ({ siteId: u.siteId, numExamples: u.numExamples })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
-    return this.o.publishing.buildPublishedVersion(loaded, round, { weights: out.weights, strategyState: strategy.encodeState(out.state), metrics: { ...out.metrics, ...trainingMetrics(updates) }, contributors });
+    const contributors = updates
+      .filter((u) => kept.has(u.siteId))
+      .map((u) => ({ siteId: u.siteId, numExamples: u.numExamples }))
+      .sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
+    return this.o.publishing.buildPublishedVersion(loaded, round, {
+      weights: out.weights,
+      strategyState: strategy.encodeState(out.state),
+      metrics: { ...out.metrics, ...trainingMetrics(updates) },
+      contributors,
+    });
   }
 
   /** Publishes the round's version (atomically), forgets its aggregate, then opens the next round. */
@@ -141,8 +186,21 @@ export class RoundClosing {
     const { core } = this.o;
     const { federationId, round } = o.round;
     const closedAt = core.iso();
-    const audit = { at: closedAt, actor: 'system', action: 'round.fail', subject: `${federationId}/${round}`, detail: { federationId, round, reason: o.reason } };
-    const failed = await core.store.transitionRound({ federationId, round, from: o.from, to: 'failed', patch: { closedAt, failureReason: o.reason }, audit });
+    const audit = {
+      at: closedAt,
+      actor: 'system',
+      action: 'round.fail',
+      subject: `${federationId}/${round}`,
+      detail: { federationId, round, reason: o.reason },
+    };
+    const failed = await core.store.transitionRound({
+      federationId,
+      round,
+      from: o.from,
+      to: 'failed',
+      patch: { closedAt, failureReason: o.reason },
+      audit,
+    });
     this.o.accumulators.drop(federationId);
     if (failed) {
       core.metrics.round('failed', (Date.parse(closedAt) - Date.parse(o.round.openedAt)) / 1000);

@@ -1,6 +1,22 @@
-import { PlanSchema, TwinfedError, deserializeWeights, planEpsilonAfter, type Identity, type Plan, type WeightSet, type Logger } from '@twinfed/shared';
+import {
+  PlanSchema,
+  TwinfedError,
+  deserializeWeights,
+  planEpsilonAfter,
+  type Identity,
+  type Plan,
+  type WeightSet,
+  type Logger,
+} from '@twinfed/shared';
 import type { Federation, Round, Store } from '../store';
-import { createStrategy, withCentralDp, withUpdateClipping, type RoundContext, type Strategy, type StrategyState } from '../strategies';
+import {
+  createStrategy,
+  withCentralDp,
+  withUpdateClipping,
+  type RoundContext,
+  type Strategy,
+  type StrategyState,
+} from '../strategies';
 import { secureNormal } from '../strategies/secure-normal';
 import { noCrashPoints, type CrashPoint, type CrashPoints } from './crash-points';
 import { noEvents, type EngineEvents } from './events';
@@ -97,7 +113,13 @@ export class EngineCore {
   async context(loaded: Loaded, round: Round): Promise<RoundContext> {
     const global = await this.global(round.baseVersionId);
     const state = await this.strategyState(loaded.federation.id, loaded.strategy, global.data.length);
-    return { round: round.round, global: global.data, state, seed: loaded.plan.seed, selectedSites: round.selectedSiteIds.length };
+    return {
+      round: round.round,
+      global: global.data,
+      state,
+      seed: loaded.plan.seed,
+      selectedSites: round.selectedSiteIds.length,
+    };
   }
 
   async global(versionId: string): Promise<WeightSet> {
@@ -139,7 +161,9 @@ export function strategyFor(plan: Plan): Strategy {
   if (plan.clipping) return withUpdateClipping(inner, { maxNorm: plan.clipping.maxNorm });
   const dp = plan.privacy.dp;
   // With secure aggregation, DP is distributed: the sites clip and add the noise (rounds/ddp.ts decodes the noisy mean).
-  return dp && !plan.privacy.secureAggregation ? withCentralDp(inner, { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, normal: secureNormal() }) : inner;
+  return dp && !plan.privacy.secureAggregation
+    ? withCentralDp(inner, { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, normal: secureNormal() })
+    : inner;
 }
 
 /** The ε a DP federation has spent after `releases` published rounds (Gaussian or Skellam accounting); undefined without DP. */

@@ -40,9 +40,11 @@ export const noCrashPoints: CrashPoints = { hit: () => undefined };
 export function crashPointsFrom(spec: string | undefined, kill: () => void): CrashPoints | null {
   if (!spec) return null;
   const [name, nthText] = spec.split(':');
-  if (!(CRASH_POINTS as readonly string[]).includes(name ?? '')) throw new Error(`unknown crash point "${name}" (one of ${CRASH_POINTS.join(', ')})`);
+  if (!(CRASH_POINTS as readonly string[]).includes(name ?? ''))
+    throw new Error(`unknown crash point "${name}" (one of ${CRASH_POINTS.join(', ')})`);
   const nth = nthText === undefined ? 1 : Number(nthText);
-  if (!Number.isInteger(nth) || nth < 1) throw new Error(`crash point count must be a positive integer, got "${nthText}"`);
+  if (!Number.isInteger(nth) || nth < 1)
+    throw new Error(`crash point count must be a positive integer, got "${nthText}"`);
   let seen = 0;
   return {
     hit: (point) => {

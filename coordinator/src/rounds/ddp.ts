@@ -1,4 +1,12 @@
-import { TwinfedError, ddpMeanNoiseStd, decodeDdpSum, decodeRing64, planDdpParameters, type Plan, type Ring64 } from '@twinfed/shared';
+import {
+  TwinfedError,
+  ddpMeanNoiseStd,
+  decodeDdpSum,
+  decodeRing64,
+  planDdpParameters,
+  type Plan,
+  type Ring64,
+} from '@twinfed/shared';
 import type { MeanDelta } from '../strategies';
 
 /**
@@ -8,13 +16,23 @@ import type { MeanDelta } from '../strategies';
  * (`clipNorm`, `dpNoiseStd`: the std of the noise in this mean, `sites`, `failures`); nothing per site. The strategy's
  * server step (serverLr, FedAdam's moments …) then runs on this noisy mean exactly as after central DP.
  */
-export function ddpMean(o: { plan: Plan; sum: Ring64; selectedSites: number; survivors: readonly string[]; threshold: number }): MeanDelta {
+export function ddpMean(o: {
+  plan: Plan;
+  sum: Ring64;
+  selectedSites: number;
+  survivors: readonly string[];
+  threshold: number;
+}): MeanDelta {
   const params = planDdpParameters(o.plan);
   if (!params) throw new TwinfedError('INTERNAL', 'ddpMean needs a plan with secure aggregation and privacy.dp.');
   const delta = decodeDdpSum({ sum: decodeRing64(o.sum, 0), params, selectedSites: o.selectedSites });
   const metrics = {
     clipNorm: params.clip,
-    dpNoiseStd: ddpMeanNoiseStd(params, { survivors: o.survivors.length, threshold: o.threshold, selectedSites: o.selectedSites }),
+    dpNoiseStd: ddpMeanNoiseStd(params, {
+      survivors: o.survivors.length,
+      threshold: o.threshold,
+      selectedSites: o.selectedSites,
+    }),
     sites: o.survivors.length,
     failures: o.selectedSites - o.survivors.length,
     secureAggregation: 1,

@@ -19,12 +19,16 @@ export class Deadlines {
 
   /** Arms a round's deadline; at the deadline the round closes. */
   arm(round: Round): void {
-    this.scheduler.after(round.federationId, Date.parse(round.deadlineAt) - this.core.now(), () => this.close(round.federationId, round.round, 'deadline reached'));
+    this.scheduler.after(round.federationId, Date.parse(round.deadlineAt) - this.core.now(), () =>
+      this.close(round.federationId, round.round, 'deadline reached'),
+    );
   }
 
   /** Arms a secure round's unmasking deadline; then it is closed again (and fails if the reveals are still missing). */
   armUnmask(round: Round, unmaskAt: number): void {
-    this.scheduler.after(round.federationId, unmaskAt - this.core.now(), () => this.close(round.federationId, round.round, 'unmasking deadline reached'));
+    this.scheduler.after(round.federationId, unmaskAt - this.core.now(), () =>
+      this.close(round.federationId, round.round, 'unmasking deadline reached'),
+    );
   }
 
   /** Persists a later deadline when a resumed round has less than its grace period left. */
@@ -33,8 +37,17 @@ export class Deadlines {
     const earliest = core.now() + this.grace(plan);
     if (Date.parse(round.deadlineAt) >= earliest) return round;
     const deadlineAt = new Date(earliest).toISOString();
-    const moved = await core.store.transitionRound({ federationId: round.federationId, round: round.round, from: [round.state], to: round.state, patch: { deadlineAt } });
-    core.logger.info({ federationId: round.federationId, round: round.round, deadlineAt }, 'resumed round: deadline extended for sites that were retrying');
+    const moved = await core.store.transitionRound({
+      federationId: round.federationId,
+      round: round.round,
+      from: [round.state],
+      to: round.state,
+      patch: { deadlineAt },
+    });
+    core.logger.info(
+      { federationId: round.federationId, round: round.round, deadlineAt },
+      'resumed round: deadline extended for sites that were retrying',
+    );
     return moved ?? round;
   }
 
@@ -48,8 +61,17 @@ export class Deadlines {
     if (secaggDeadlines(round).unmaskAt >= earliest) return;
     // unmaskAt = deadline + (deadline − openedAt) / 2  ⇒  deadline = (2 · unmaskAt + openedAt) / 3
     const deadlineAt = new Date(Math.ceil((2 * earliest + Date.parse(round.openedAt)) / 3)).toISOString();
-    await core.store.transitionRound({ federationId: round.federationId, round: round.round, from: ['aggregating'], to: 'aggregating', patch: { deadlineAt } });
-    core.logger.info({ federationId: round.federationId, round: round.round, deadlineAt }, 'resumed secure round: unmasking deadline extended for sites that were waiting');
+    await core.store.transitionRound({
+      federationId: round.federationId,
+      round: round.round,
+      from: ['aggregating'],
+      to: 'aggregating',
+      patch: { deadlineAt },
+    });
+    core.logger.info(
+      { federationId: round.federationId, round: round.round, deadlineAt },
+      'resumed secure round: unmasking deadline extended for sites that were waiting',
+    );
   }
 
   private grace(plan: Plan): number {

@@ -8,7 +8,13 @@ import { TwinfedError, type Plan } from '@twinfed/shared';
  * would be a side channel beside the published ε, so it is dropped, and contributors are listed without their example
  * counts.
  */
-export const DP_PUBLIC_METRICS: ReadonlySet<string> = new Set(['clipNorm', 'dpNoiseStd', 'dpRounds', 'sites', 'failures']);
+export const DP_PUBLIC_METRICS: ReadonlySet<string> = new Set([
+  'clipNorm',
+  'dpNoiseStd',
+  'dpRounds',
+  'sites',
+  'failures',
+]);
 
 /** What a version of `plan` publishes of a round's metrics and contributors (unchanged without DP). */
 export function releasedRoundFacts(

@@ -8,7 +8,10 @@ describe('central differential privacy from the plan', () => {
   async function run(privacy: Record<string, unknown>) {
     const fx = await engineFixture({ sites: 3 });
     const e = fx.engine();
-    const fed = await e.createFederation(fixturePlan({ rounds: 2, strategy: { name: 'fedavg' }, privacy } as never), 'test');
+    const fed = await e.createFederation(
+      fixturePlan({ rounds: 2, strategy: { name: 'fedavg' }, privacy } as never),
+      'test',
+    );
     await fx.drive(e, fed.id);
     e.close();
     const versions = await fx.store.listVersions({ federationId: fed.id });
@@ -28,7 +31,10 @@ describe('central differential privacy from the plan', () => {
       const m = v.meta.metrics as Record<string, number>;
       expect(m.dpNoiseStd).toBeCloseTo((dp.noiseMultiplier * dp.clip) / 3, 10);
       expect(m.dpRounds).toBe(k + 1);
-      expect(v.meta.dpEpsilon as number).toBeCloseTo(gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: k + 1, delta: dp.delta }), 10);
+      expect(v.meta.dpEpsilon as number).toBeCloseTo(
+        gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases: k + 1, delta: dp.delta }),
+        10,
+      );
     }
     expect(versions[2]!.meta.dpEpsilon as number).toBeGreaterThan(versions[1]!.meta.dpEpsilon as number);
     expect(versions[0]!.meta.dpEpsilon).toBe(0);
@@ -37,14 +43,22 @@ describe('central differential privacy from the plan', () => {
   test('a DP version publishes nothing beside ε that ε does not cover: no training loss, example counts or clipping count', async () => {
     const { versions } = await run({ secureAggregation: false, dp });
     for (const v of versions.slice(1)) {
-      expect(Object.keys(v.meta.metrics as Record<string, number>).sort()).toEqual(['clipNorm', 'dpNoiseStd', 'dpRounds', 'failures', 'sites']);
+      expect(Object.keys(v.meta.metrics as Record<string, number>).sort()).toEqual([
+        'clipNorm',
+        'dpNoiseStd',
+        'dpRounds',
+        'failures',
+        'sites',
+      ]);
       const contributors = v.meta.contributors as Array<{ siteId: string; numExamples?: number }>;
       expect(contributors.length).toBe(3);
       for (const c of contributors) expect(c).toEqual({ siteId: c.siteId });
     }
     const plain = await run({ secureAggregation: false });
     expect((plain.versions[1]!.meta.metrics as Record<string, number>).trainLoss).toEqual(expect.any(Number));
-    expect((plain.versions[1]!.meta.contributors as Array<{ numExamples?: number }>)[0]!.numExamples).toEqual(expect.any(Number));
+    expect((plain.versions[1]!.meta.contributors as Array<{ numExamples?: number }>)[0]!.numExamples).toEqual(
+      expect.any(Number),
+    );
   });
 
   test('the noise comes from a CSPRNG: two identical federations publish different round-1 weights', async () => {

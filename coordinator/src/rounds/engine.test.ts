@@ -29,37 +29,58 @@ describe('a crash at any point of the round engine', () => {
     reference = await uninterrupted();
   });
 
-  const cases: Array<[CrashPoint, number]> = ENGINE_POINTS.flatMap((p) => (p === 'federation.created' ? [[p, 1]] : [[p, 1], [p, 3]]) as Array<[CrashPoint, number]>);
-  test.each(cases)('%s (hit %i): a new engine resumes and ends with the bits of an uninterrupted run', async (point, nth) => {
-    const fx = await engineFixture({ sites: 3 });
-    const first = fx.engine({ crashAt: { point, nth } });
-    let fid: string | undefined;
-    await expect((async () => {
-      fid = (await first.createFederation(fixturePlan(), 'test')).id;
-      await fx.drive(first, fid);
-    })()).rejects.toBeInstanceOf(Crash);
-    first.close();
-    fid ??= (await fx.store.listFederations())[0]!.id;
+  const cases: Array<[CrashPoint, number]> = ENGINE_POINTS.flatMap(
+    (p) =>
+      (p === 'federation.created'
+        ? [[p, 1]]
+        : [
+            [p, 1],
+            [p, 3],
+          ]) as Array<[CrashPoint, number]>,
+  );
+  test.each(cases)(
+    '%s (hit %i): a new engine resumes and ends with the bits of an uninterrupted run',
+    async (point, nth) => {
+      const fx = await engineFixture({ sites: 3 });
+      const first = fx.engine({ crashAt: { point, nth } });
+      let fid: string | undefined;
+      await expect(
+        (async () => {
+          fid = (await first.createFederation(fixturePlan(), 'test')).id;
+          await fx.drive(first, fid);
+        })(),
+      ).rejects.toBeInstanceOf(Crash);
+      first.close();
+      fid ??= (await fx.store.listFederations())[0]!.id;
 
-    const second = fx.engine();
-    await second.resume();
-    await fx.drive(second, fid);
-    second.close();
-    const fed = (await fx.store.getFederation(fid))!;
-    expect(fed.state).toBe('completed');
-    const rounds = await fx.store.listRounds(fid);
-    expect(rounds.map((r) => r.state)).toEqual(['published', 'published', 'published']);
-    for (const r of rounds) expect((await fx.store.listUpdateSummaries(fid, r.round)).map((u) => u.siteId)).toEqual(['site-a', 'site-b', 'site-c']);
-    expect((await fx.store.listVersions({ federationId: fid })).map((v) => v.round)).toEqual([0, 1, 2, 3]);
-    expect(await fx.finalBytes(fid)).toEqual(reference);
-  });
+      const second = fx.engine();
+      await second.resume();
+      await fx.drive(second, fid);
+      second.close();
+      const fed = (await fx.store.getFederation(fid))!;
+      expect(fed.state).toBe('completed');
+      const rounds = await fx.store.listRounds(fid);
+      expect(rounds.map((r) => r.state)).toEqual(['published', 'published', 'published']);
+      for (const r of rounds)
+        expect((await fx.store.listUpdateSummaries(fid, r.round)).map((u) => u.siteId)).toEqual([
+          'site-a',
+          'site-b',
+          'site-c',
+        ]);
+      expect((await fx.store.listVersions({ federationId: fid })).map((v) => v.round)).toEqual([0, 1, 2, 3]);
+      expect(await fx.finalBytes(fid)).toEqual(reference);
+    },
+  );
 });
 
 describe('closing rounds', () => {
   test("closeAt 'quorum' with over-selection closes at the first minSites and counts later uploads as late", async () => {
     const fx = await engineFixture({ sites: 4 });
     const e = fx.engine();
-    const fed = await e.createFederation(fixturePlan({ rounds: 1, minSites: 2, sitesPerRound: 4, closeAt: 'quorum' }), 'test');
+    const fed = await e.createFederation(
+      fixturePlan({ rounds: 1, minSites: 2, sitesPerRound: 4, closeAt: 'quorum' }),
+      'test',
+    );
     const [a, b, c] = fx.sites;
     expect((await fx.upload(e, fed.id, a!)).status).toBe('accepted');
     expect((await fx.upload(e, fed.id, b!)).status).toBe('accepted');
@@ -98,8 +119,11 @@ describe('sites that miss rounds', () => {
   test('are skipped by selection until they are seen again', async () => {
     const fx = await engineFixture({ sites: 3 });
     const e = fx.engine();
-    const fed = await e.createFederation(fixturePlan({ rounds: 4, minSites: 2, maxMissedRounds: 1, roundDeadlineSeconds: 1 }), 'test');
-    const [a, b, c] = fx.sites as [typeof fx.sites[0], typeof fx.sites[0], typeof fx.sites[0]];
+    const fed = await e.createFederation(
+      fixturePlan({ rounds: 4, minSites: 2, maxMissedRounds: 1, roundDeadlineSeconds: 1 }),
+      'test',
+    );
+    const [a, b, c] = fx.sites as [(typeof fx.sites)[0], (typeof fx.sites)[0], (typeof fx.sites)[0]];
     const selected = async (r: number) => (await fx.store.getRound(fed.id, r))?.selectedSiteIds;
     expect(await selected(1)).toEqual(['site-a', 'site-b', 'site-c']);
     await fx.upload(e, fed.id, a);
@@ -130,10 +154,15 @@ describe('sites that miss rounds', () => {
   test('are not skipped when that would leave fewer than minSites', async () => {
     const fx = await engineFixture({ sites: 2 });
     const e = fx.engine();
-    const fed = await e.createFederation(fixturePlan({ rounds: 2, minSites: 2, maxMissedRounds: 1, roundDeadlineSeconds: 1 }), 'test');
+    const fed = await e.createFederation(
+      fixturePlan({ rounds: 2, minSites: 2, maxMissedRounds: 1, roundDeadlineSeconds: 1 }),
+      'test',
+    );
     await fx.upload(e, fed.id, fx.sites[0]!);
     await waitFor(async () => (await fx.store.getRound(fed.id, 1))!.state === 'failed');
-    expect((await fx.store.getRound(fed.id, 1))!.failureReason).toMatch(/deadline reached: 1 of 2 selected sites answered, minSites is 2/);
+    expect((await fx.store.getRound(fed.id, 1))!.failureReason).toMatch(
+      /deadline reached: 1 of 2 selected sites answered, minSites is 2/,
+    );
     await waitFor(async () => (await fx.store.getRound(fed.id, 2)) !== null);
     expect((await fx.store.getRound(fed.id, 2))!.selectedSiteIds).toEqual(['site-a', 'site-b']);
     e.close();
@@ -222,7 +251,10 @@ describe('resume after downtime', () => {
   test('a round with time left keeps its deadline', async () => {
     const fx = await engineFixture({ sites: 2 });
     const first = fx.engine();
-    const fed = await first.createFederation(fixturePlan({ rounds: 1, minSites: 2, roundDeadlineSeconds: 600 }), 'test');
+    const fed = await first.createFederation(
+      fixturePlan({ rounds: 1, minSites: 2, roundDeadlineSeconds: 600 }),
+      'test',
+    );
     first.close();
     const before = (await fx.store.getRound(fed.id, 1))!.deadlineAt;
     const second = fx.engine();

@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { PlanSchema, TwinfedError, planDigest, layoutOf, layoutSize, secaggVectorLength, type CurrentRound, type SecaggAck, type SecaggState, type UploadAck } from '@twinfed/shared';
+import {
+  PlanSchema,
+  TwinfedError,
+  planDigest,
+  layoutOf,
+  layoutSize,
+  secaggVectorLength,
+  type CurrentRound,
+  type SecaggAck,
+  type SecaggState,
+  type UploadAck,
+} from '@twinfed/shared';
 import type { Federation, Round, Site } from '../store';
 import { AccumulatorCache } from './accumulators';
 import { AnsweredCache } from './answered';
@@ -50,16 +61,34 @@ export class RoundEngine {
     this.secagg = new SecureAggregation(this.core, this.opener, this.directory);
     // Who owns what: the scheduler the timers and serial sections, the accumulator cache the in-progress aggregates,
     // closing which rounds were closed, this engine whether it is stopped. The parts call each other through these lambdas.
-    this.scheduler = new RoundScheduler({ logger: this.core.logger, metrics: this.core.metrics, retryDelayMs: deps.retryDelayMs ?? 5000, recover: (fid) => this.opening.resume(fid) });
+    this.scheduler = new RoundScheduler({
+      logger: this.core.logger,
+      metrics: this.core.metrics,
+      retryDelayMs: deps.retryDelayMs ?? 5000,
+      recover: (fid) => this.opening.resume(fid),
+    });
     this.publishing = new Publishing(this.core);
-    const deadlines = new Deadlines(this.core, this.scheduler, (fid, round, reason) => this.closing.close(fid, round, reason));
+    const deadlines = new Deadlines(this.core, this.scheduler, (fid, round, reason) =>
+      this.closing.close(fid, round, reason),
+    );
     this.closing = new RoundClosing({
-      core: this.core, opener: this.opener, secagg: this.secagg, accumulators: this.accumulators, publishing: this.publishing, deadlines, scheduler: this.scheduler,
+      core: this.core,
+      opener: this.opener,
+      secagg: this.secagg,
+      accumulators: this.accumulators,
+      publishing: this.publishing,
+      deadlines,
+      scheduler: this.scheduler,
       openNext: (fid) => this.opening.openNext(fid),
     });
     this.opening = new RoundOpening({
-      core: this.core, secagg: this.secagg, publishing: this.publishing, deadlines, closing: this.closing,
-      stopped: () => this.stopped, clearTimer: (fid) => this.scheduler.clear(fid),
+      core: this.core,
+      secagg: this.secagg,
+      publishing: this.publishing,
+      deadlines,
+      closing: this.closing,
+      stopped: () => this.stopped,
+      clearTimer: (fid) => this.scheduler.clear(fid),
     });
   }
 
@@ -85,8 +114,23 @@ export class RoundEngine {
     const at = this.core.iso();
     const { store } = this.core;
     await store.createFederation(
-      { id, name: plan.name, plan, state: 'running', createdAt: at, updatedAt: at, currentRound: 0, latestVersionId: null },
-      { at, actor, action: 'federation.create', subject: id, detail: { name: plan.name, strategy: plan.strategy.name, rounds: plan.rounds, planSha256: planDigest(plan) } },
+      {
+        id,
+        name: plan.name,
+        plan,
+        state: 'running',
+        createdAt: at,
+        updatedAt: at,
+        currentRound: 0,
+        latestVersionId: null,
+      },
+      {
+        at,
+        actor,
+        action: 'federation.create',
+        subject: id,
+        detail: { name: plan.name, strategy: plan.strategy.name, rounds: plan.rounds, planSha256: planDigest(plan) },
+      },
     );
     this.core.crash('federation.created');
     await this.scheduler.serial(id, async () => {
@@ -116,12 +160,20 @@ export class RoundEngine {
    * are stored outside the federation's serial section (and share commits); closing a round first moves it
    * to `aggregating` and only then reads which updates it has, so no accepted update can miss its round.
    */
-  async submitUpdate(opts: { federationId: string; round: number; siteId: string; bytes: Uint8Array; site?: Site; federation?: Federation }): Promise<UploadAck> {
+  async submitUpdate(opts: {
+    federationId: string;
+    round: number;
+    siteId: string;
+    bytes: Uint8Array;
+    site?: Site;
+    federation?: Federation;
+  }): Promise<UploadAck> {
     const { federationId, round, siteId } = opts;
     const { core } = this;
     try {
       // The caller's records when it has them (the HTTP route: the authenticated site, the federation its membership check read).
-      const loaded = opts.federation?.id === federationId ? core.loaded(opts.federation) : await core.load(federationId);
+      const loaded =
+        opts.federation?.id === federationId ? core.loaded(opts.federation) : await core.load(federationId);
       const site = opts.site?.id === siteId ? opts.site : undefined;
       const parsed = this.opener.parse(opts);
       checkExampleClaim({ header: parsed.header, plan: loaded.plan });
@@ -136,22 +188,42 @@ export class RoundEngine {
       const target = this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
       const secure = loaded.plan.privacy.secureAggregation;
       if (secure !== (parsed.header.secagg !== undefined)) {
-        throw new TwinfedError('INVALID_ENVELOPE', secure ? 'This federation takes only masked updates (secure aggregation).' : 'This federation does not use secure aggregation: send weights.');
+        throw new TwinfedError(
+          'INVALID_ENVELOPE',
+          secure
+            ? 'This federation takes only masked updates (secure aggregation).'
+            : 'This federation does not use secure aggregation: send weights.',
+        );
       }
       let opened: OpenedUpdate | undefined;
       if (secure) {
         checkMaskedHeader(parsed.header);
         await this.secagg.acceptsMasked(loaded, target, siteId);
-        await this.opener.decryptMasked(parsed, secaggVectorLength(layoutSize(layoutOf(loaded.plan.model)), { distributedDp: loaded.plan.privacy.dp !== undefined }), site); // verified and well-formed; the mask hides the rest
+        await this.opener.decryptMasked(
+          parsed,
+          secaggVectorLength(layoutSize(layoutOf(loaded.plan.model)), {
+            distributedDp: loaded.plan.privacy.dp !== undefined,
+          }),
+          site,
+        ); // verified and well-formed; the mask hides the rest
       } else {
         opened = await this.opener.decrypt(parsed, layoutOf(loaded.plan.model), site);
       }
       core.crash('upload.verified');
       const receivedAt = core.iso();
-      const put = await core.store.putUpdate({
-        federationId, round, siteId, digest: parsed.digest, envelope: opts.bytes,
-        numExamples: parsed.header.numExamples, metrics: parsed.header.metrics, receivedAt,
-      }, { acceptStates: ['open', 'collecting'] });
+      const put = await core.store.putUpdate(
+        {
+          federationId,
+          round,
+          siteId,
+          digest: parsed.digest,
+          envelope: opts.bytes,
+          numExamples: parsed.header.numExamples,
+          metrics: parsed.header.metrics,
+          receivedAt,
+        },
+        { acceptStates: ['open', 'collecting'] },
+      );
       if (put.status === 'conflict') throw new TwinfedError('UPDATE_CONFLICT');
       if (put.status === 'round-closed') {
         this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
@@ -163,11 +235,18 @@ export class RoundEngine {
       await this.scheduler.run(federationId, async () => {
         // Closed (by this engine: every close runs in this serial section) since the store admitted the update: it is in that round.
         if (this.closing.closedAlready(federationId, round)) return;
-        if (target.state === 'open') await core.store.transitionRound({ federationId, round, from: ['open'], to: 'collecting' });
+        if (target.state === 'open')
+          await core.store.transitionRound({ federationId, round, from: ['open'], to: 'collecting' });
         if (opened) {
           const result = toResult(opened);
           if (!this.accumulators.add(federationId, round, result)) {
-            this.accumulators.offer({ federationId, strategy: loaded.strategy, ctx: await core.context(loaded, target), selected: target.selectedSiteIds, result });
+            this.accumulators.offer({
+              federationId,
+              strategy: loaded.strategy,
+              ctx: await core.context(loaded, target),
+              selected: target.selectedSiteIds,
+              result,
+            });
           }
         }
         const closeAt = opened ? closeTarget(loaded.plan, target) : await this.secagg.closeTarget(loaded, target);
@@ -185,8 +264,13 @@ export class RoundEngine {
   /** What a site should do now in a federation. */
   async currentRoundFor(federationId: string, siteId: string): Promise<CurrentRound> {
     const { federation, plan } = await this.core.load(federationId);
-    const round = federation.currentRound > 0 ? await this.core.store.getRound(federationId, federation.currentRound) : null;
-    const answered = round ? await this.answered.get(federationId, round.round, () => this.core.store.listUpdateSummaries(federationId, round.round)) : new Set<string>();
+    const round =
+      federation.currentRound > 0 ? await this.core.store.getRound(federationId, federation.currentRound) : null;
+    const answered = round
+      ? await this.answered.get(federationId, round.round, () =>
+          this.core.store.listUpdateSummaries(federationId, round.round),
+        )
+      : new Set<string>();
     const selected = round ? round.selectedSiteIds.includes(siteId) : false;
     return {
       federation: federationView(federation, this.core.deps.identity),
@@ -210,7 +294,12 @@ export class RoundEngine {
   }
 
   /** Secure aggregation (site), step 3: its signature over the round as it saw it (U3 announced). */
-  async secaggConsistency(o: { federationId: string; round: number; siteId: string; body: unknown }): Promise<SecaggAck> {
+  async secaggConsistency(o: {
+    federationId: string;
+    round: number;
+    siteId: string;
+    body: unknown;
+  }): Promise<SecaggAck> {
     const { loaded, round } = await this.secureRound(o);
     return this.secagg.submitConsistency(loaded, round, o.siteId, o.body);
   }
@@ -227,7 +316,8 @@ export class RoundEngine {
 
   private async secureRound(o: { federationId: string; round: number }) {
     const loaded = await this.core.load(o.federationId);
-    if (!loaded.plan.privacy.secureAggregation) throw new TwinfedError('NOT_FOUND', 'This federation does not use secure aggregation.');
+    if (!loaded.plan.privacy.secureAggregation)
+      throw new TwinfedError('NOT_FOUND', 'This federation does not use secure aggregation.');
     const round = await this.core.store.getRound(o.federationId, o.round);
     if (!round) throw new TwinfedError('UNKNOWN_ROUND');
     return { loaded, round };
@@ -254,18 +344,28 @@ export class RoundEngine {
     } catch (err) {
       if (err instanceof TwinfedError && err.code === 'ROUND_CLOSED' && round) {
         if (round.selectedSiteIds.includes(siteId)) this.core.metrics.late(round.federationId, round.round);
-        this.core.logger.info({ federationId: round.federationId, round: round.round, siteId, state: round.state }, 'late update refused');
+        this.core.logger.info(
+          { federationId: round.federationId, round: round.round, siteId, state: round.state },
+          'late update refused',
+        );
         const why = round.failureReason ? `failed: ${round.failureReason}` : round.state;
-        throw new TwinfedError('ROUND_CLOSED', `Round ${round.round} closed${round.closedAt ? ` at ${round.closedAt}` : ''} (${why}) before this update arrived.`, {
-          details: { round: round.round, state: round.state, closedAt: round.closedAt, deadlineAt: round.deadlineAt },
-        });
+        throw new TwinfedError(
+          'ROUND_CLOSED',
+          `Round ${round.round} closed${round.closedAt ? ` at ${round.closedAt}` : ''} (${why}) before this update arrived.`,
+          {
+            details: { round: round.round, state: round.state, closedAt: round.closedAt, deadlineAt: round.deadlineAt },
+          },
+        );
       }
       throw err;
     }
   }
 
   /** The receipt time of this site's stored update for the round if it has the same digest; CONFLICT if another. */
-  private async earlierUpload(opts: { federationId: string; round: number; siteId: string }, digest: string): Promise<string | null> {
+  private async earlierUpload(
+    opts: { federationId: string; round: number; siteId: string },
+    digest: string,
+  ): Promise<string | null> {
     const stored = await this.core.store.getUpdate(opts.federationId, opts.round, opts.siteId);
     if (!stored) return null;
     if (stored.digest !== digest) throw new TwinfedError('UPDATE_CONFLICT');

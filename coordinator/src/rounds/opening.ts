@@ -50,7 +50,9 @@ export class RoundOpening {
       if (plan.privacy.secureAggregation) await deadlines.withUnmaskGrace(plan, round);
       return closing.close(federationId, round.round, 'resumed after restart');
     }
-    const target = plan.privacy.secureAggregation ? await this.o.secagg.closeTarget(loaded, round) : closeTarget(plan, round);
+    const target = plan.privacy.secureAggregation
+      ? await this.o.secagg.closeTarget(loaded, round)
+      : closeTarget(plan, round);
     const count = await core.store.countUpdates(federationId, round.round);
     if (target > 0 && count >= target) return closing.close(federationId, round.round, 'enough sites answered');
     deadlines.arm(await deadlines.withGrace(plan, round));
@@ -71,42 +73,89 @@ export class RoundOpening {
     const roundNo = federation.currentRound + 1;
     let round = await core.store.getRound(federationId, roundNo);
     if (!round) {
-      round = await this.createRound({ federationId, roundNo, plan, strategy, rounds, baseVersionId: federation.latestVersionId! });
+      round = await this.createRound({
+        federationId,
+        roundNo,
+        plan,
+        strategy,
+        rounds,
+        baseVersionId: federation.latestVersionId!,
+      });
       core.crash('round.created');
     }
     await core.store.updateFederation(federationId, { currentRound: roundNo, updatedAt: core.iso() });
     core.crash('round.opened');
     core.logger.info({ federationId, round: roundNo, selected: round.selectedSiteIds.length }, 'round opened');
     this.o.deadlines.arm(round);
-    core.events.roundOpened({ federationId, round: roundNo, baseVersionId: round.baseVersionId, deadlineAt: round.deadlineAt });
+    core.events.roundOpened({
+      federationId,
+      round: roundNo,
+      baseVersionId: round.baseVersionId,
+      deadlineAt: round.deadlineAt,
+    });
   }
 
-  private async createRound(o: { federationId: string; roundNo: number; plan: Plan; strategy: Strategy; rounds: Round[]; baseVersionId: string }): Promise<Round> {
+  private async createRound(o: {
+    federationId: string;
+    roundNo: number;
+    plan: Plan;
+    strategy: Strategy;
+    rounds: Round[];
+    baseVersionId: string;
+  }): Promise<Round> {
     const { core } = this.o;
     const global = await core.global(o.baseVersionId);
     const state = await core.strategyState(o.federationId, o.strategy, global.data.length);
     const { available, skipped } = await eligibleSites({
-      store: core.store, rounds: o.rounds, maxMissedRounds: o.plan.maxMissedRounds, minSites: o.plan.minSites,
+      store: core.store,
+      rounds: o.rounds,
+      maxMissedRounds: o.plan.maxMissedRounds,
+      minSites: o.plan.minSites,
       ...(core.deps.lastSeen ? { lastSeen: core.deps.lastSeen } : {}),
     });
-    if (skipped.length > 0) core.logger.info({ federationId: o.federationId, round: o.roundNo, skipped }, 'skipping sites that missed rounds and have not been seen since');
+    if (skipped.length > 0)
+      core.logger.info(
+        { federationId: o.federationId, round: o.roundNo, skipped },
+        'skipping sites that missed rounds and have not been seen since',
+      );
     // Too few sites: the round still opens with those there are and fails at its deadline (never wait forever).
-    const { selected, clientConfig } = available.length === 0
-      ? { selected: [], clientConfig: {} }
-      : o.strategy.configureRound({
-          round: o.roundNo, global: global.data, state, seed: o.plan.seed, available,
-          minSites: Math.min(o.plan.minSites, available.length), ...(o.plan.sitesPerRound ? { sitesPerRound: o.plan.sitesPerRound } : {}),
-        });
+    const { selected, clientConfig } =
+      available.length === 0
+        ? { selected: [], clientConfig: {} }
+        : o.strategy.configureRound({
+            round: o.roundNo,
+            global: global.data,
+            state,
+            seed: o.plan.seed,
+            available,
+            minSites: Math.min(o.plan.minSites, available.length),
+            ...(o.plan.sitesPerRound ? { sitesPerRound: o.plan.sitesPerRound } : {}),
+          });
     const openedAt = core.now();
     const deadlineAt = new Date(openedAt + o.plan.roundDeadlineSeconds * 1000).toISOString();
     return core.store.createRound(
       {
-        federationId: o.federationId, round: o.roundNo, state: 'open', baseVersionId: o.baseVersionId, selectedSiteIds: selected, clientConfig,
-        openedAt: new Date(openedAt).toISOString(), deadlineAt,
+        federationId: o.federationId,
+        round: o.roundNo,
+        state: 'open',
+        baseVersionId: o.baseVersionId,
+        selectedSiteIds: selected,
+        clientConfig,
+        openedAt: new Date(openedAt).toISOString(),
+        deadlineAt,
       },
       {
-        at: new Date(openedAt).toISOString(), actor: 'system', action: 'round.open', subject: `${o.federationId}/${o.roundNo}`,
-        detail: { federationId: o.federationId, round: o.roundNo, baseVersionId: o.baseVersionId, selectedSiteIds: selected, deadlineAt },
+        at: new Date(openedAt).toISOString(),
+        actor: 'system',
+        action: 'round.open',
+        subject: `${o.federationId}/${o.roundNo}`,
+        detail: {
+          federationId: o.federationId,
+          round: o.roundNo,
+          baseVersionId: o.baseVersionId,
+          selectedSiteIds: selected,
+          deadlineAt,
+        },
       },
     );
   }

@@ -28,7 +28,18 @@ export class Publishing {
     const { federation, plan, strategy } = loaded;
     const weights = initialWeights(plan.model, plan.seed);
     const built = buildVersion(
-      { federationId: federation.id, parentVersionId: null, round: 0, strategy: plan.strategy.name, weights, contributors: [], metrics: {}, ...dpFields(plan, 0), plan, createdAt: this.core.iso() },
+      {
+        federationId: federation.id,
+        parentVersionId: null,
+        round: 0,
+        strategy: plan.strategy.name,
+        weights,
+        contributors: [],
+        metrics: {},
+        ...dpFields(plan, 0),
+        plan,
+        createdAt: this.core.iso(),
+      },
       this.core.deps.identity,
     );
     await this.core.store.publishVersion({
@@ -50,11 +61,21 @@ export class Publishing {
     // Every published round of a DP federation is one more release (Gaussian, or Skellam under secure aggregation).
     const releases = plan.privacy.dp ? (await this.dpRoundsOf(round.baseVersionId)) + 1 : 0;
     const dp = dpFields(plan, releases);
-    const released = releasedRoundFacts(plan, { metrics: { ...outcome.metrics, ...(dp.dpEpsilon === undefined ? {} : { dpRounds: releases }) }, contributors: outcome.contributors });
+    const released = releasedRoundFacts(plan, {
+      metrics: { ...outcome.metrics, ...(dp.dpEpsilon === undefined ? {} : { dpRounds: releases }) },
+      contributors: outcome.contributors,
+    });
     const built = buildVersion(
       {
-        federationId: federation.id, parentVersionId: round.baseVersionId, round: round.round, strategy: plan.strategy.name,
-        weights: { layout: layoutOf(plan.model), data: outcome.weights }, ...released, ...dp, plan, createdAt: this.core.iso(),
+        federationId: federation.id,
+        parentVersionId: round.baseVersionId,
+        round: round.round,
+        strategy: plan.strategy.name,
+        weights: { layout: layoutOf(plan.model), data: outcome.weights },
+        ...released,
+        ...dp,
+        plan,
+        createdAt: this.core.iso(),
       },
       this.core.deps.identity,
     );
@@ -66,7 +87,9 @@ export class Publishing {
     const { core } = this;
     const federationId = loaded.federation.id;
     const published = await core.store.publishVersion({
-      version: built.version, weights: built.weights, strategyState: built.strategyState,
+      version: built.version,
+      weights: built.weights,
+      strategyState: built.strategyState,
       round: { federationId, round: round.round, from: ['aggregating'] },
       federationPatch: { latestVersionId: built.version.id, updatedAt: built.version.createdAt },
       ...this.publishAudit(built),
@@ -75,7 +98,15 @@ export class Publishing {
     core.crash('version.published');
     core.remember(built.version.id, { layout: layoutOf(loaded.plan.model), data: built.data });
     core.metrics.round('published', (Date.parse(built.version.createdAt) - Date.parse(round.openedAt)) / 1000);
-    core.logger.info({ federationId, round: round.round, versionId: built.version.id, contributors: (built.version.meta.contributors as unknown[]).length }, 'model version published');
+    core.logger.info(
+      {
+        federationId,
+        round: round.round,
+        versionId: built.version.id,
+        contributors: (built.version.meta.contributors as unknown[]).length,
+      },
+      'model version published',
+    );
     core.events.modelPublished({ federationId, round: round.round, versionId: built.version.id });
   }
 
@@ -92,8 +123,17 @@ export class Publishing {
     const contributors = (v.meta.contributors as Array<{ siteId: string; numExamples: number }> | undefined) ?? [];
     return {
       audit: {
-        at: v.createdAt, actor: 'system', action: 'version.publish', subject: v.id,
-        detail: { federationId: v.federationId, round: v.round, parentVersionId: v.parentVersionId, weightsSha256: v.weightsSha256, contributors: contributors.map((c) => c.siteId) },
+        at: v.createdAt,
+        actor: 'system',
+        action: 'version.publish',
+        subject: v.id,
+        detail: {
+          federationId: v.federationId,
+          round: v.round,
+          parentVersionId: v.parentVersionId,
+          weightsSha256: v.weightsSha256,
+          contributors: contributors.map((c) => c.siteId),
+        },
       },
       signAuditHead: auditHeadSigner(this.core.deps.identity),
     };

@@ -10,7 +10,13 @@ describe('trainingMetrics', () => {
   });
 
   test('sites without a finite trainLoss are left out of the mean; none at all: no trainLoss', () => {
-    expect(trainingMetrics([{ numExamples: 10, metrics: { trainLoss: 2 } }, { numExamples: 5, metrics: { steps: 1 } }, { numExamples: 5, metrics: null }])).toEqual({ trainLoss: 2, numExamples: 20 });
+    expect(
+      trainingMetrics([
+        { numExamples: 10, metrics: { trainLoss: 2 } },
+        { numExamples: 5, metrics: { steps: 1 } },
+        { numExamples: 5, metrics: null },
+      ]),
+    ).toEqual({ trainLoss: 2, numExamples: 20 });
     expect(trainingMetrics([{ numExamples: 3, metrics: { steps: 1 } }])).toEqual({ numExamples: 3 });
   });
 });

@@ -2,7 +2,12 @@ import type { OpenedUpdate } from './update-opener';
 
 /** A decrypted update as the strategy sees it. */
 export function toResult(opened: OpenedUpdate) {
-  return { siteId: opened.header.siteId, numExamples: opened.header.numExamples, weights: opened.weights.data, metrics: opened.header.metrics };
+  return {
+    siteId: opened.header.siteId,
+    numExamples: opened.header.numExamples,
+    weights: opened.weights.data,
+    metrics: opened.header.metrics,
+  };
 }
 
 /** Example-weighted mean of the training loss the sites reported (header `metrics.trainLoss`, as plain-mode sites send it), and the total number of examples. */

@@ -24,11 +24,25 @@ function secureSite(site: TestSite, fid: string, baseVersionId: string) {
   return {
     ...hand,
     /** Its masked update: n and the loss inside the vector; `clear` puts them in the header as well (refused). */
-    async upload(round: number, base: string, weights: WeightSet, numExamples: number, opts: { trainLoss?: number; clear?: boolean } = {}): Promise<Response> {
+    async upload(
+      round: number,
+      base: string,
+      weights: WeightSet,
+      numExamples: number,
+      opts: { trainLoss?: number; clear?: boolean } = {},
+    ): Promise<Response> {
       const survivors = await hand.survivors(round);
-      const encoded = encodeSecaggInput({ weights: weights.data, numExamples, ...(opts.trainLoss === undefined ? {} : { trainLoss: opts.trainLoss }) });
-      const masked = survivors.some((m) => m.siteId === site.siteId) ? ringToBytes64(maskRing64({ ...hand.ctx(round), encoded, siteId: site.siteId, survivors })) : new Uint8Array(encoded.length * 4);
-      const clear: { numExamples: number; metrics: Record<string, number> } = opts.clear ? { numExamples, metrics: { trainLoss: opts.trainLoss ?? 0 } } : { numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} };
+      const encoded = encodeSecaggInput({
+        weights: weights.data,
+        numExamples,
+        ...(opts.trainLoss === undefined ? {} : { trainLoss: opts.trainLoss }),
+      });
+      const masked = survivors.some((m) => m.siteId === site.siteId)
+        ? ringToBytes64(maskRing64({ ...hand.ctx(round), encoded, siteId: site.siteId, survivors }))
+        : new Uint8Array(encoded.length * 4);
+      const clear: { numExamples: number; metrics: Record<string, number> } = opts.clear
+        ? { numExamples, metrics: { trainLoss: opts.trainLoss ?? 0 } }
+        : { numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} };
       return hand.postMasked(round, masked, clear, base);
     },
   };
@@ -45,20 +59,45 @@ async function setup(n: number, plan: Record<string, unknown>, opts: { store?: '
   const at = { url: c.url, operatorToken: c.operatorToken };
   const sites: TestSite[] = [];
   for (let i = 0; i < n; i++) sites.push(await enrollTestSite(at, `Secure ${String.fromCharCode(65 + i)}`));
-  const fed = await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan: testPlan({ privacy: { secureAggregation: true }, ...plan }) }));
+  const fed = await json<{ id: string }>(
+    operator(c, 'POST', routes.federations, { plan: testPlan({ privacy: { secureAggregation: true }, ...plan }) }),
+  );
   const cur = await json<CurrentRound>(sites[0]!.request('GET', routes.currentRound(fed.id)));
   const base = await weightsOf(c, cur.round!.baseVersionId);
-  const layout = [{ name: 'dense/kernel', shape: [3, 1], dtype: 'float32' as const }, { name: 'dense/bias', shape: [1], dtype: 'float32' as const }];
-  const trained = (i: number): WeightSet => ({ layout, data: Float32Array.from(base, (w, k) => w + 0.1 * (i + 1) + 0.01 * k) });
-  return { c, at, sites: sites.map((s) => secureSite(s, fed.id, cur.round!.baseVersionId)), fid: fed.id, baseVersion: cur.round!.baseVersionId, trained };
+  const layout = [
+    { name: 'dense/kernel', shape: [3, 1], dtype: 'float32' as const },
+    { name: 'dense/bias', shape: [1], dtype: 'float32' as const },
+  ];
+  const trained = (i: number): WeightSet => ({
+    layout,
+    data: Float32Array.from(base, (w, k) => w + 0.1 * (i + 1) + 0.01 * k),
+  });
+  return {
+    c,
+    at,
+    sites: sites.map((s) => secureSite(s, fed.id, cur.round!.baseVersionId)),
+    fid: fed.id,
+    baseVersion: cur.round!.baseVersionId,
+    trained,
+  };
 }
 
 describe('secure aggregation over real HTTP', () => {
   test('four sites: shares, masked updates, reveals; the version is the example-weighted mean and no update is ever readable', async () => {
-    const { c, sites, fid, baseVersion, trained } = await setup(4, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
+    const { c, sites, fid, baseVersion, trained } = await setup(4, {
+      rounds: 1,
+      minSites: 2,
+      roundDeadlineSeconds: 60,
+    });
     try {
       const first = await sites[0]!.state(1);
-      expect(first).toMatchObject({ phase: 'sharing', threshold: secaggThreshold(4, 2), shared: false, survivors: null, maskedBy: null });
+      expect(first).toMatchObject({
+        phase: 'sharing',
+        threshold: secaggThreshold(4, 2),
+        shared: false,
+        survivors: null,
+        maskedBy: null,
+      });
       expect(first.cohort.map((m) => m.siteId).sort()).toEqual(sites.map((s) => s.site.siteId).sort());
       // Uploading before the key shares close is refused with its own code.
       const early = await sites[0]!.upload(1, baseVersion, trained(0), 10);
@@ -68,8 +107,17 @@ describe('secure aggregation over real HTTP', () => {
       expect((await sites[0]!.share(1)).status).toBe(200); // again: a restarted site
       expect((await sites[0]!.state(1)).phase).toBe('masking');
       // A plain (unmasked) update is refused in a secure federation.
-      const plain = sites[1]!.site.seal({ federationId: fid, round: 1, baseVersionId: baseVersion, weights: trained(1), numExamples: 20 });
-      expect((await json<{ error: { code: string } }>(sites[1]!.site.request('POST', routes.updates(fid, 1), plain))).error.code).toBe('INVALID_ENVELOPE');
+      const plain = sites[1]!.site.seal({
+        federationId: fid,
+        round: 1,
+        baseVersionId: baseVersion,
+        weights: trained(1),
+        numExamples: 20,
+      });
+      expect(
+        (await json<{ error: { code: string } }>(sites[1]!.site.request('POST', routes.updates(fid, 1), plain))).error
+          .code,
+      ).toBe('INVALID_ENVELOPE');
       // Reveals before the round stopped taking updates are refused.
       expect((await sites[0]!.reveal(1)).status).toBe(409);
       const n = [10, 20, 30, 40];
@@ -78,42 +126,72 @@ describe('secure aggregation over real HTTP', () => {
       const clear = await sites[0]!.upload(1, baseVersion, trained(0), n[0]!, { trainLoss: loss[0]!, clear: true });
       expect(clear.status).toBe(400);
       expect((await json<{ error: { code: string } }>(clear)).error.code).toBe('INVALID_ENVELOPE');
-      for (const [i, s] of sites.entries()) expect((await s.upload(1, baseVersion, trained(i), n[i]!, { trainLoss: loss[i]! })).status).toBe(201);
+      for (const [i, s] of sites.entries())
+        expect((await s.upload(1, baseVersion, trained(i), n[i]!, { trainLoss: loss[i]! })).status).toBe(201);
       const unmasking = await sites[0]!.state(1);
       expect(unmasking.phase).toBe('unmasking');
       expect(unmasking.maskedBy).toHaveLength(4);
       // What a site checks before it uses anything: the directory entries (coordinator key) and the peers' key signatures.
-      for (const m of unmasking.cohort) expect(verifySiteDirectoryEntry(m, m.directorySignature, sites[0]!.site.coordinatorSignPublicKey)).toBe(true);
+      for (const m of unmasking.cohort)
+        expect(verifySiteDirectoryEntry(m, m.directorySignature, sites[0]!.site.coordinatorSignPublicKey)).toBe(true);
       const signKeys = new Map(unmasking.cohort.map((m) => [m.siteId, fromB64(m.signPublicKey)]));
-      for (const m of unmasking.survivors!) expect(verifySecaggKeys({ ...sites[0]!.rd(1), siteId: m.siteId, maskPublicKey: m.maskPublicKey, boxesSha256: m.boxesSha256 }, m.signature, signKeys.get(m.siteId)!)).toBe(true);
+      for (const m of unmasking.survivors!)
+        expect(
+          verifySecaggKeys(
+            { ...sites[0]!.rd(1), siteId: m.siteId, maskPublicKey: m.maskPublicKey, boxesSha256: m.boxesSha256 },
+            m.signature,
+            signKeys.get(m.siteId)!,
+          ),
+        ).toBe(true);
       // Consistency: every site signs the round; a signature over another U3 is refused; the signatures are relayed.
       const wrong = await sites[0]!.consistency(1, unmasking.maskedBy!.slice(1));
       expect(wrong.status).toBe(409);
       expect((await json<{ error: { code: string } }>(wrong)).error.code).toBe('SECAGG_INCONSISTENT');
       for (const s of sites) expect((await s.consistency(1)).status).toBe(201);
       expect((await sites[0]!.consistency(1)).status).toBe(200);
-      expect((await sites[1]!.state(1)).consistency.map((x) => x.siteId).sort()).toEqual(sites.map((x) => x.site.siteId).sort());
+      expect((await sites[1]!.state(1)).consistency.map((x) => x.siteId).sort()).toEqual(
+        sites.map((x) => x.site.siteId).sort(),
+      );
       for (const s of sites.slice(0, unmasking.threshold)) expect((await s.reveal(1)).status).toBe(201);
       const fed = await json<{ latestVersionId: string; state: string }>(operator(c, 'GET', routes.federation(fid)));
       expect(fed.latestVersionId).toBe(`${fid}.v1`);
       const got = await weightsOf(c, fed.latestVersionId);
       const want = trained(0).data.map((_, k) => n.reduce((a, ni, i) => a + ni * trained(i).data[k]!, 0) / 100);
       got.forEach((w, k) => expect(w).toBeCloseTo(want[k]!, 5));
-      const v1 = await json<{ meta: { contributors: unknown[]; metrics: Record<string, number> } }>(operator(c, 'GET', routes.model(fed.latestVersionId)));
+      const v1 = await json<{ meta: { contributors: unknown[]; metrics: Record<string, number> } }>(
+        operator(c, 'GET', routes.model(fed.latestVersionId)),
+      );
       // The signed metadata holds aggregates only: who contributed, Σn and the example-weighted loss — no one site's n or loss.
-      expect(v1.meta.contributors).toEqual(sites.map((s) => ({ siteId: s.site.siteId })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1)));
-      expect(Object.keys(v1.meta.metrics).sort()).toEqual(['examples', 'numExamples', 'secaggDropped', 'secureAggregation', 'sites', 'trainLoss', 'updateNorm']); // updateNorm: of the mean delta
-      expect(v1.meta.metrics).toMatchObject({ secureAggregation: 1, sites: 4, examples: 100, numExamples: 100, secaggDropped: 0 });
+      expect(v1.meta.contributors).toEqual(
+        sites.map((s) => ({ siteId: s.site.siteId })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1)),
+      );
+      expect(Object.keys(v1.meta.metrics).sort()).toEqual([
+        'examples',
+        'numExamples',
+        'secaggDropped',
+        'secureAggregation',
+        'sites',
+        'trainLoss',
+        'updateNorm',
+      ]); // updateNorm: of the mean delta
+      expect(v1.meta.metrics).toMatchObject({
+        secureAggregation: 1,
+        sites: 4,
+        examples: 100,
+        numExamples: 100,
+        secaggDropped: 0,
+      });
       expect(v1.meta.metrics.trainLoss).toBeCloseTo(n.reduce((a, ni, i) => a + ni * loss[i]!, 0) / 100, 3);
       // Nor does the coordinator's store: every stored header carries the fixed count and no metrics.
-      for (const u of await c.store.listUpdateSummaries(fid, 1)) expect(u).toMatchObject({ numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} });
+      for (const u of await c.store.listUpdateSummaries(fid, 1))
+        expect(u).toMatchObject({ numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} });
       expect((await sites[0]!.state(1)).phase).toBe('closed');
     } finally {
       await c.close();
     }
   });
 
-  test('seven sites (t = 5): one never shares, one shares but never uploads; the five left unmask the sum, the dropped site\'s masks removed with its recovered key', async () => {
+  test("seven sites (t = 5): one never shares, one shares but never uploads; the five left unmask the sum, the dropped site's masks removed with its recovered key", async () => {
     // A 6 s round: key shares close at 2 s, updates at 6 s, reveals at 9 s — room for seven sites on a loaded machine.
     const { c, sites, fid, baseVersion, trained } = await setup(7, { rounds: 1, minSites: 2, roundDeadlineSeconds: 6 });
     const phase = async (s: ReturnType<typeof secureSite>, want: string) => {
@@ -138,23 +216,32 @@ describe('secure aggregation over real HTTP', () => {
       for (const s of u3) expect((await s.consistency(1)).status).toBe(201);
       for (const s of u3.slice(0, 4)) expect((await s.reveal(1)).status).toBe(201);
       expect((await a!.reveal(1)).status).toBe(200);
-      expect((await operator(c, 'GET', routes.federation(fid)).then((r) => r.json()) as { latestVersionId: string }).latestVersionId).toBe(`${fid}.v0`);
+      expect(
+        ((await operator(c, 'GET', routes.federation(fid)).then((r) => r.json())) as { latestVersionId: string })
+          .latestVersionId,
+      ).toBe(`${fid}.v0`);
       expect((await e!.reveal(1)).status).toBe(201);
       const got = await weightsOf(c, `${fid}.v1`);
       const want = trained(0).data.map((_, k) => n.reduce((acc, ni, i) => acc + ni * trained(i).data[k]!, 0) / 150);
       got.forEach((w, k) => expect(w).toBeCloseTo(want[k]!, 5));
-      const v1 = await json<{ meta: { metrics: Record<string, number> } }>(operator(c, 'GET', routes.model(`${fid}.v1`)));
+      const v1 = await json<{ meta: { metrics: Record<string, number> } }>(
+        operator(c, 'GET', routes.model(`${fid}.v1`)),
+      );
       expect(v1.meta.metrics).toMatchObject({ sites: 5, examples: 150, secaggDropped: 2 });
     } finally {
       await c.close();
     }
   });
 
-  test('the coordinator checks what it relays: key shares not signed by the sender\'s enrolled key, and cohorts under three sites, are refused', async () => {
+  test("the coordinator checks what it relays: key shares not signed by the sender's enrolled key, and cohorts under three sites, are refused", async () => {
     const { c, sites } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
     try {
       const [a, b] = sites;
-      const forged = await a!.site.request('POST', routes.secaggShares(sites[0]!.rd(1).federationId, 1), await a!.sharesBody(1, b!.site.identity.sign.secretKey));
+      const forged = await a!.site.request(
+        'POST',
+        routes.secaggShares(sites[0]!.rd(1).federationId, 1),
+        await a!.sharesBody(1, b!.site.identity.sign.secretKey),
+      );
       expect(forged.status).toBe(400);
       expect((await json<{ error: { code: string } }>(forged)).error.code).toBe('SECAGG_UNTRUSTED_KEY');
       expect((await a!.state(1)).shared).toBe(false);
@@ -164,7 +251,11 @@ describe('secure aggregation over real HTTP', () => {
     const two = await setup(2, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
     try {
       await expect(two.sites[0]!.sharesBody(1)).rejects.toMatchObject({ code: 'SECAGG_COHORT_TOO_SMALL' }); // the library refuses to split among two
-      const res = await two.sites[0]!.site.request('POST', routes.secaggShares(two.fid, 1), { maskPublicKey: toB64(new Uint8Array(32)), shares: two.sites.map((s) => ({ to: s.site.siteId, nonce: 'AAAA', ciphertext: 'AAAA' })), signature: toB64(new Uint8Array(64)) });
+      const res = await two.sites[0]!.site.request('POST', routes.secaggShares(two.fid, 1), {
+        maskPublicKey: toB64(new Uint8Array(32)),
+        shares: two.sites.map((s) => ({ to: s.site.siteId, nonce: 'AAAA', ciphertext: 'AAAA' })),
+        signature: toB64(new Uint8Array(64)),
+      });
       expect(res.status).toBe(409);
       expect((await json<{ error: { code: string } }>(res)).error.code).toBe('SECAGG_COHORT_TOO_SMALL');
     } finally {
@@ -177,20 +268,31 @@ describe('secure aggregation over real HTTP', () => {
     try {
       for (const s of sites) await s.share(1);
       for (const [i, s] of sites.entries()) await s.upload(1, baseVersion, trained(i), 10);
-      const bad = await sites[0]!.site.request('POST', routes.secaggReveal(fid, 1), { seedShares: [], maskKeyShares: [] });
+      const bad = await sites[0]!.site.request('POST', routes.secaggReveal(fid, 1), {
+        seedShares: [],
+        maskKeyShares: [],
+      });
       expect(bad.status).toBe(400);
       expect((await sites[0]!.reveal(1)).status).toBe(201); // t = 3: one reveal is not enough
       await new Promise((r) => setTimeout(r, 3200)); // the unmasking deadline: round deadline + half a round
-      const rounds = await json<{ rounds: Array<{ state: string; failureReason: string | null }> }>(operator(c, 'GET', routes.rounds(fid)));
+      const rounds = await json<{ rounds: Array<{ state: string; failureReason: string | null }> }>(
+        operator(c, 'GET', routes.rounds(fid)),
+      );
       expect(rounds.rounds[0]).toMatchObject({ state: 'failed' });
-      expect(rounds.rounds[0]!.failureReason).toMatch(/1 of the 3 reveals secure aggregation needs arrived before the unmasking deadline/);
+      expect(rounds.rounds[0]!.failureReason).toMatch(
+        /1 of the 3 reveals secure aggregation needs arrived before the unmasking deadline/,
+      );
     } finally {
       await c.close();
     }
   });
 
   test('a coordinator restarted while it waits for reveals resumes the unmasking from its store', async () => {
-    const { c, at, sites, fid, baseVersion, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 }, { store: 'sqlite' });
+    const { c, at, sites, fid, baseVersion, trained } = await setup(
+      3,
+      { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 },
+      { store: 'sqlite' },
+    );
     let restarted: Coord | undefined;
     try {
       for (const s of sites) await s.share(1);
@@ -204,7 +306,9 @@ describe('secure aggregation over real HTTP', () => {
       expect((await sites[1]!.reveal(1)).status).toBe(201);
       expect((await sites[2]!.reveal(1)).status).toBe(201);
       const got = await weightsOf(restarted, `${fid}.v1`);
-      const want = trained(0).data.map((_, k) => [10, 20, 30].reduce((a, ni, i) => a + ni * trained(i).data[k]!, 0) / 60);
+      const want = trained(0).data.map(
+        (_, k) => [10, 20, 30].reduce((a, ni, i) => a + ni * trained(i).data[k]!, 0) / 60,
+      );
       got.forEach((w, k) => expect(w).toBeCloseTo(want[k]!, 5));
     } finally {
       await restarted?.close();
@@ -213,7 +317,11 @@ describe('secure aggregation over real HTTP', () => {
   });
 
   test('a coordinator that was down past the unmasking deadline gives the sites a grace period to reveal, as it does for uploads', async () => {
-    const { c, at, sites, fid, baseVersion, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 10 }, { store: 'sqlite' });
+    const { c, at, sites, fid, baseVersion, trained } = await setup(
+      3,
+      { rounds: 1, minSites: 2, roundDeadlineSeconds: 10 },
+      { store: 'sqlite' },
+    );
     let restarted: Coord | undefined;
     try {
       for (const s of sites) await s.share(1);

@@ -35,7 +35,11 @@ describe('strategyFor with plan.clipping', () => {
 
   test('clips before a robust strategy too', () => {
     const three = [...updates, result('other', 10, [0.3, 0.4])];
-    const r = runRound(strategyFor(plan({ strategy: { name: 'fedmedian' }, clipping: { maxNorm: 1 } })), ctxOf([0, 0]), three);
+    const r = runRound(
+      strategyFor(plan({ strategy: { name: 'fedmedian' }, clipping: { maxNorm: 1 } })),
+      ctxOf([0, 0]),
+      three,
+    );
     expect(Array.from(r.weights).map((v) => Number(v.toFixed(5)))).toEqual([0.3, 0.4]);
     expect(r.metrics.clippedSites).toBe(1);
   });
@@ -46,7 +50,9 @@ describe('strategyFor with privacy.dp', () => {
   const updates = [result('a', 10, [0.3, 0.4]), result('b', 10, [0.3, 0.4])];
 
   test('wraps the strategy in central DP (coordinator noise) without secure aggregation', () => {
-    expect(runRound(strategyFor(plan({ privacy: { dp } })), ctxOf([0, 0], { selectedSites: 2 }), updates).metrics.dpNoiseStd).toBe(0.5);
+    expect(
+      runRound(strategyFor(plan({ privacy: { dp } })), ctxOf([0, 0], { selectedSites: 2 }), updates).metrics.dpNoiseStd,
+    ).toBe(0.5);
   });
 
   test('leaves it unwrapped with secure aggregation: the sites add the noise (distributed DP), the coordinator adds none', () => {

@@ -10,10 +10,13 @@ export class FederationTimers {
   set(federationId: string, delayMs: number, fn: () => void): void {
     this.clear(federationId);
     if (this.closed) return;
-    const timer = setTimeout(() => {
-      if (this.timers.get(federationId) === timer) this.timers.delete(federationId);
-      fn();
-    }, Math.min(Math.max(0, delayMs), 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        if (this.timers.get(federationId) === timer) this.timers.delete(federationId);
+        fn();
+      },
+      Math.min(Math.max(0, delayMs), 2 ** 31 - 1),
+    );
     this.timers.set(federationId, timer);
   }
 

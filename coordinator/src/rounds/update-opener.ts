@@ -37,7 +37,9 @@ export interface OpenedUpdate extends ReceivedUpdate {
 export class UpdateOpener {
   private readonly slots: Semaphore;
 
-  constructor(private readonly deps: { store: Store; identity: Identity; maxConcurrent: number; maxUpdateBytes: number }) {
+  constructor(
+    private readonly deps: { store: Store; identity: Identity; maxConcurrent: number; maxUpdateBytes: number },
+  ) {
     this.slots = new Semaphore(deps.maxConcurrent);
   }
 
@@ -76,17 +78,33 @@ export class UpdateOpener {
   async decryptMasked(parsed: ReceivedUpdate, elements: number, site?: Site): Promise<Uint8Array> {
     return this.slots.run(async () => {
       const sender = await this.verified(parsed, site);
-      return openMaskedUpdate({ header: parsed.header, ciphertext: parsed.ciphertext, siteBoxPublicKey: fromB64(sender.boxPublicKey), coordinatorBoxSecretKey: this.deps.identity.box.secretKey, expectedElements: elements });
+      return openMaskedUpdate({
+        header: parsed.header,
+        ciphertext: parsed.ciphertext,
+        siteBoxPublicKey: fromB64(sender.boxPublicKey),
+        coordinatorBoxSecretKey: this.deps.identity.box.secretKey,
+        expectedElements: elements,
+      });
     });
   }
 
   /** Re-opens an envelope already in the store (to rebuild an aggregate after a restart). */
-  async openStored(opts: { federationId: string; round: number; siteId: string; layout: Layout }): Promise<OpenedUpdate> {
+  async openStored(opts: {
+    federationId: string;
+    round: number;
+    siteId: string;
+    layout: Layout;
+  }): Promise<OpenedUpdate> {
     return this.decrypt(await this.parseStored(opts), opts.layout);
   }
 
   /** Re-opens a stored masked update: its signed header (with the commitment) and its ring bytes. */
-  async openStoredMasked(opts: { federationId: string; round: number; siteId: string; elements: number }): Promise<{ header: UpdateHeader; masked: Uint8Array }> {
+  async openStoredMasked(opts: {
+    federationId: string;
+    round: number;
+    siteId: string;
+    elements: number;
+  }): Promise<{ header: UpdateHeader; masked: Uint8Array }> {
     const parsed = await this.parseStored(opts);
     return { header: parsed.header, masked: await this.decryptMasked(parsed, opts.elements) };
   }
@@ -99,10 +117,15 @@ export class UpdateOpener {
 
   /** The enrolled site of an update whose signature verifies under its key (`known`: its record, already read). */
   private async verified(parsed: ReceivedUpdate, known?: Site): Promise<Site> {
-    if (known && known.id !== parsed.header.siteId) throw new TwinfedError('INTERNAL', 'The update was opened with another site\'s keys.');
+    if (known && known.id !== parsed.header.siteId)
+      throw new TwinfedError('INTERNAL', "The update was opened with another site's keys.");
     const site = known ?? (await this.deps.store.getSite(parsed.header.siteId));
     if (!site) throw new TwinfedError('UNKNOWN_SITE');
-    verifyUpdateSignature({ header: parsed.header, ciphertext: parsed.ciphertext, siteSignPublicKey: fromB64(site.signPublicKey) });
+    verifyUpdateSignature({
+      header: parsed.header,
+      ciphertext: parsed.ciphertext,
+      siteSignPublicKey: fromB64(site.signPublicKey),
+    });
     return site;
   }
 }

@@ -1,11 +1,22 @@
-import { SECAGG_HEADER_EXAMPLES, maxExamplesPerSite, TwinfedError, type Plan, type UpdateHeader } from '@twinfed/shared';
+import {
+  SECAGG_HEADER_EXAMPLES,
+  maxExamplesPerSite,
+  TwinfedError,
+  type Plan,
+  type UpdateHeader,
+} from '@twinfed/shared';
 import type { Round } from '../store';
 
 /**
  * Checks an update's plaintext header against the URL and the authenticated site, before any expensive cryptography
  * runs (its size, framing, schema and protocol are `parseUpdate`'s checks). Every rejection is a stable code; nothing is stored.
  */
-export function checkUpdateHeader(opts: { header: UpdateHeader; federationId: string; round: number; siteId: string }): void {
+export function checkUpdateHeader(opts: {
+  header: UpdateHeader;
+  federationId: string;
+  round: number;
+  siteId: string;
+}): void {
   const { header } = opts;
   if (header.siteId !== opts.siteId) throw new TwinfedError('FORBIDDEN', 'The envelope names another site.');
   if (header.federationId !== opts.federationId || header.round !== opts.round) {
@@ -32,7 +43,10 @@ export function checkExampleClaim(opts: { header: UpdateHeader; plan: Plan }): v
   const n = opts.header.numExamples;
   const max = maxExamplesPerSite(opts.plan.training);
   if (!Number.isSafeInteger(n) || n < 1 || n > max) {
-    throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', `numExamples must be an integer from 1 to ${max} (training.maxExamplesPerSite).`);
+    throw new TwinfedError(
+      'EXAMPLES_OUT_OF_RANGE',
+      `numExamples must be an integer from 1 to ${max} (training.maxExamplesPerSite).`,
+    );
   }
 }
 
@@ -43,6 +57,9 @@ export function checkExampleClaim(opts: { header: UpdateHeader; plan: Plan }): v
  */
 export function checkMaskedHeader(header: UpdateHeader): void {
   if (header.numExamples !== SECAGG_HEADER_EXAMPLES || Object.keys(header.metrics).length > 0) {
-    throw new TwinfedError('INVALID_ENVELOPE', `A masked update carries its example count and metrics inside the masked vector: its header has numExamples ${SECAGG_HEADER_EXAMPLES} and no metrics.`);
+    throw new TwinfedError(
+      'INVALID_ENVELOPE',
+      `A masked update carries its example count and metrics inside the masked vector: its header has numExamples ${SECAGG_HEADER_EXAMPLES} and no metrics.`,
+    );
   }
 }

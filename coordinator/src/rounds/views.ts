@@ -1,4 +1,12 @@
-import { PlanSchema, sharesContributorsWithSites, signPlan, type FederationView, type Identity, type Plan, type RoundView } from '@twinfed/shared';
+import {
+  PlanSchema,
+  sharesContributorsWithSites,
+  signPlan,
+  type FederationView,
+  type Identity,
+  type Plan,
+  type RoundView,
+} from '@twinfed/shared';
 import type { Federation, Round } from '../store';
 
 /**
@@ -12,7 +20,12 @@ export function federationView(f: Federation, identity: Identity): FederationVie
     name: f.name,
     state: f.state,
     plan,
-    signedPlan: signPlan({ federationId: f.id, plan, createdAt: f.createdAt, coordinatorSignSecretKey: identity.sign.secretKey }),
+    signedPlan: signPlan({
+      federationId: f.id,
+      plan,
+      createdAt: f.createdAt,
+      coordinatorSignSecretKey: identity.sign.secretKey,
+    }),
     currentRound: f.currentRound,
     latestVersionId: f.latestVersionId,
     createdAt: f.createdAt,

@@ -12,7 +12,11 @@ interface Attempt {
 }
 
 /** One socket.io connection attempt to `nsp` (no reconnection); resolves on its first outcome, then disconnects. */
-function attempt(url: string, nsp: string, opts: { auth?: object; headers?: Record<string, string> } = {}): Promise<Attempt> {
+function attempt(
+  url: string,
+  nsp: string,
+  opts: { auth?: object; headers?: Record<string, string> } = {},
+): Promise<Attempt> {
   return new Promise((resolve) => {
     const s = connect(url + nsp, {
       transports: ['websocket'],
@@ -27,14 +31,21 @@ function attempt(url: string, nsp: string, opts: { auth?: object; headers?: Reco
       resolve(a);
     };
     s.once('connect', () => done({ connected: true }));
-    s.once('connect_error', (err) => done({ connected: false, message: err.message, data: (err as { data?: unknown }).data }));
+    s.once('connect_error', (err) =>
+      done({ connected: false, message: err.message, data: (err as { data?: unknown }).data }),
+    );
     s.once('disconnect', (reason) => done({ connected: false, message: reason }));
   });
 }
 
 /** Opens an engine.io connection that never joins a namespace (an anonymous connection); null when refused. */
 function openAnonymous(url: string, headers?: Record<string, string>): Promise<Manager | null> {
-  const m = new Manager(url, { transports: ['websocket'], reconnection: false, autoConnect: false, ...(headers ? { extraHeaders: headers } : {}) });
+  const m = new Manager(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    autoConnect: false,
+    ...(headers ? { extraHeaders: headers } : {}),
+  });
   return new Promise((resolve) => {
     m.open((err) => resolve(err ? null : m));
   });
@@ -64,7 +75,12 @@ describe('socket.io: anonymous connections', () => {
 
   test('connections that have not authenticated are capped per client address (16 by default); authenticated sites do not count', async () => {
     const site = await enrollTestSite(c, 'Alpha');
-    const siteSocket = connect(c.url + SITE_NAMESPACE, { transports: ['websocket'], reconnection: false, forceNew: true, auth: signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }) });
+    const siteSocket = connect(c.url + SITE_NAMESPACE, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }),
+    });
     await new Promise<void>((resolve, reject) => {
       siteSocket.once('connect', () => resolve());
       siteSocket.once('connect_error', reject);
@@ -117,13 +133,18 @@ describe('socket.io: handshake failures', () => {
       const causes: Record<string, object> = {
         unknownSite: signHandshake({ siteId: 'site-nobody-000000', signSecretKey: stranger.sign.secretKey }),
         badSignature: signHandshake({ siteId: known.siteId, signSecretKey: stranger.sign.secretKey }),
-        stale: signHandshake({ siteId: known.siteId, signSecretKey: known.identity.sign.secretKey, now: Date.now() - 3_600_000 }),
+        stale: signHandshake({
+          siteId: known.siteId,
+          signSecretKey: known.identity.sign.secretKey,
+          now: Date.now() - 3_600_000,
+        }),
         revoked: signHandshake({ siteId: revoked.siteId, signSecretKey: revoked.identity.sign.secretKey }),
         replayed,
         malformed: { siteId: known.siteId },
       };
       const answers: Record<string, Attempt> = {};
-      for (const [cause, auth] of Object.entries(causes)) answers[cause] = await attempt(c.url, SITE_NAMESPACE, { auth });
+      for (const [cause, auth] of Object.entries(causes))
+        answers[cause] = await attempt(c.url, SITE_NAMESPACE, { auth });
       for (const a of Object.values(answers)) expect(a.connected).toBe(false);
       const first = answers.unknownSite;
       expect(first).toEqual({ connected: false, message: 'UNAUTHENTICATED', data: { code: 'UNAUTHENTICATED' } });
@@ -137,8 +158,12 @@ describe('socket.io: handshake failures', () => {
     const c = await startTestCoordinator({ maxAuthFailuresPerMinute: 3 });
     try {
       const stranger = generateIdentity();
-      const badHandshake = () => attempt(c.url, SITE_NAMESPACE, { auth: signHandshake({ siteId: 'site-nobody-000000', signSecretKey: stranger.sign.secretKey }) });
-      const guess = () => fetch(c.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000' } });
+      const badHandshake = () =>
+        attempt(c.url, SITE_NAMESPACE, {
+          auth: signHandshake({ siteId: 'site-nobody-000000', signSecretKey: stranger.sign.secretKey }),
+        });
+      const guess = () =>
+        fetch(c.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000' } });
       for (let i = 0; i < 3; i++) expect((await badHandshake()).connected).toBe(false);
       expect((await guess()).status).toBe(429); // the three socket failures count for HTTP
     } finally {
@@ -146,10 +171,13 @@ describe('socket.io: handshake failures', () => {
     }
     const d = await startTestCoordinator({ maxAuthFailuresPerMinute: 3 });
     try {
-      const guess = () => fetch(d.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000' } });
+      const guess = () =>
+        fetch(d.url + routes.federations, { headers: { authorization: 'Bearer tfr_guessing-a-token-0000' } });
       for (let i = 0; i < 3; i++) expect((await guess()).status).toBe(401);
       const stranger = generateIdentity();
-      const refused = await attempt(d.url, SITE_NAMESPACE, { auth: signHandshake({ siteId: 'site-nobody-000000', signSecretKey: stranger.sign.secretKey }) });
+      const refused = await attempt(d.url, SITE_NAMESPACE, {
+        auth: signHandshake({ siteId: 'site-nobody-000000', signSecretKey: stranger.sign.secretKey }),
+      });
       expect(refused).toEqual({ connected: false, message: 'RATE_LIMITED', data: { code: 'RATE_LIMITED' } });
     } finally {
       await d.close();
@@ -167,7 +195,9 @@ describe('socket.io: transports', () => {
     const c = await startTestCoordinator();
     try {
       const site = await enrollTestSite(c, 'Alpha');
-      const polls = await Promise.all(Array.from({ length: 20 }, () => fetch(`${c.url}/socket.io/?EIO=4&transport=polling`)));
+      const polls = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`${c.url}/socket.io/?EIO=4&transport=polling`)),
+      );
       const auth = signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey });
       expect(await attempt(c.url, SITE_NAMESPACE, { auth })).toEqual({ connected: true });
       expect(polls.map((r) => r.status)).toEqual(Array(20).fill(400));
@@ -181,7 +211,12 @@ describe('socket.io: configuration', () => {
   test('the anonymous cap defaults to 16 per address and is set with TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS (at least 1)', async () => {
     const { loadConfig } = await import('../config');
     expect(loadConfig({}, { dataDir: '/tmp/x' }).maxAnonymousSocketsPerAddress).toBe(16);
-    expect(loadConfig({ TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS: '64' }, { dataDir: '/tmp/x' }).maxAnonymousSocketsPerAddress).toBe(64);
-    expect(() => loadConfig({ TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS: '0' }, { dataDir: '/tmp/x' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(
+      loadConfig({ TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS: '64' }, { dataDir: '/tmp/x' })
+        .maxAnonymousSocketsPerAddress,
+    ).toBe(64);
+    expect(() => loadConfig({ TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS: '0' }, { dataDir: '/tmp/x' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
   });
 });

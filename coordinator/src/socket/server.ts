@@ -74,18 +74,21 @@ export function attachSockets(opts: {
   const addressOf = opts.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
   const cap = opts.maxAnonymousPerAddress ?? MAX_ANONYMOUS_SOCKETS_PER_ADDRESS;
   const anonymous = new AnonymousConnections(cap);
-  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(opts.httpServer, {
-    serveClient: false,
-    // WebSocket only, as every twinfed client connects: a long-polling session is opened by one plain GET and outlives
-    // its client (ping timeout, then a 30 s close timer), holding an anonymous slot and a stopping process meanwhile.
-    transports: ['websocket'],
-    maxHttpBufferSize: 64 * 1024,
-    pingInterval: 10_000,
-    pingTimeout: 10_000,
-    connectTimeout: opts.connectTimeoutMs ?? SOCKET_CONNECT_TIMEOUT_MS,
-    // Cheap refusal (HTTP 403) of a new connection from an address already at its cap.
-    allowRequest: (req, callback) => callback(null, !anonymous.full(addressOf(req))),
-  });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(
+    opts.httpServer,
+    {
+      serveClient: false,
+      // WebSocket only, as every twinfed client connects: a long-polling session is opened by one plain GET and outlives
+      // its client (ping timeout, then a 30 s close timer), holding an anonymous slot and a stopping process meanwhile.
+      transports: ['websocket'],
+      maxHttpBufferSize: 64 * 1024,
+      pingInterval: 10_000,
+      pingTimeout: 10_000,
+      connectTimeout: opts.connectTimeoutMs ?? SOCKET_CONNECT_TIMEOUT_MS,
+      // Cheap refusal (HTTP 403) of a new connection from an address already at its cap.
+      allowRequest: (req, callback) => callback(null, !anonymous.full(addressOf(req))),
+    },
+  );
   // Exact count: connections that passed allowRequest together are closed here beyond the cap.
   io.engine.on('connection', (conn: EngineSocket) => {
     if (!anonymous.admit(conn, addressOf(conn.request))) conn.close();
@@ -112,7 +115,12 @@ export function attachSockets(opts: {
       const v = verifyHandshake({ auth: socket.handshake.auth, signPublicKey, now, windowMs: opts.requestWindowMs });
       if (!site) throw new TwinfedError('UNKNOWN_SITE');
       if (site.revokedAt) throw new TwinfedError('SITE_REVOKED');
-      const fresh = await opts.store.useNonce({ siteId: site.id, nonce: v.nonce, expiresAt: new Date(nonceExpiresAt(v.timestamp, opts.requestWindowMs)).toISOString(), now: new Date(now).toISOString() });
+      const fresh = await opts.store.useNonce({
+        siteId: site.id,
+        nonce: v.nonce,
+        expiresAt: new Date(nonceExpiresAt(v.timestamp, opts.requestWindowMs)).toISOString(),
+        now: new Date(now).toISOString(),
+      });
       if (!fresh) throw new TwinfedError('REPLAYED_REQUEST');
       await touch(site.id);
       socket.data.siteId = site.id;

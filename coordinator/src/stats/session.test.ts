@@ -1,7 +1,16 @@
 import type { Federation, Site } from '../store';
 import { statsCohort } from './session';
 
-const site = (id: string, enrolledAt: string, revokedAt: string | null = null): Site => ({ id, name: id, signPublicKey: 'x', boxPublicKey: 'y', enrolledAt, revokedAt, lastSeenAt: null, missedRounds: 0 });
+const site = (id: string, enrolledAt: string, revokedAt: string | null = null): Site => ({
+  id,
+  name: id,
+  signPublicKey: 'x',
+  boxPublicKey: 'y',
+  enrolledAt,
+  revokedAt,
+  lastSeenAt: null,
+  missedRounds: 0,
+});
 const fed = { id: 'fed-1', createdAt: '2026-01-01T00:00:10.000Z' } as Federation;
 
 describe('statsCohort', () => {

@@ -41,7 +41,8 @@ async function load(store: Store, federationId: string) {
   const federation = await store.getFederation(federationId);
   if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
   const plan = PlanSchema.parse(federation.plan);
-  if (plan.data.normalization !== 'federated') throw new TwinfedError('BAD_REQUEST', 'This federation does not use federated normalisation statistics.');
+  if (plan.data.normalization !== 'federated')
+    throw new TwinfedError('BAD_REQUEST', 'This federation does not use federated normalisation statistics.');
   const cohort = statsCohort(federation, await store.listSites());
   return { federation, plan, cohort, length: normalizationStatsLength(plan.data.features.length) };
 }
@@ -55,7 +56,14 @@ async function session(store: Store, federationId: string) {
     cohort,
     length,
     contributed: contributions.map((c) => c.siteId),
-    sum: complete ? toB64(sumMaskedContributions(contributions.map((c) => c.masked), length)) : null,
+    sum: complete
+      ? toB64(
+          sumMaskedContributions(
+            contributions.map((c) => c.masked),
+            length,
+          ),
+        )
+      : null,
   };
 }
 
@@ -65,9 +73,20 @@ async function session(store: Store, federationId: string) {
  * sum of the masked vectors (the only thing the coordinator ever learns). Throws UNKNOWN_FEDERATION, or BAD_REQUEST
  * when the plan does not ask for it.
  */
-export async function statsSession(store: Store, federationId: string, directory: SiteDirectory): Promise<StatsSession> {
+export async function statsSession(
+  store: Store,
+  federationId: string,
+  directory: SiteDirectory,
+): Promise<StatsSession> {
   const s = await session(store, federationId);
-  return { federationId, length: s.length, fractionBits: SECURE_SUM_FRACTION_BITS, cohort: s.cohort.map((m) => directory.entry(m)), contributed: s.contributed, sum: s.sum };
+  return {
+    federationId,
+    length: s.length,
+    fractionBits: SECURE_SUM_FRACTION_BITS,
+    cohort: s.cohort.map((m) => directory.entry(m)),
+    contributed: s.contributed,
+    sum: s.sum,
+  };
 }
 
 /**
@@ -80,7 +99,10 @@ export async function pooledNormalization(store: Store, federationId: string): P
   const base = { federationId, contributed: s.contributed.length, cohort: s.cohort.length };
   if (s.sum === null) return { ...base, state: 'waiting', rows: null, mean: null, std: null };
   const d = (s.length - 1) / 2;
-  const sum = decodeSecureSum(Buffer.from(s.sum, 'base64'), { length: s.length, fractionBits: SECURE_SUM_FRACTION_BITS });
+  const sum = decodeSecureSum(Buffer.from(s.sum, 'base64'), {
+    length: s.length,
+    fractionBits: SECURE_SUM_FRACTION_BITS,
+  });
   const pooled = normalizationFromSums(sum, d);
   return { ...base, state: 'ready', rows: pooled.n, mean: pooled.mean, std: pooled.std };
 }
@@ -91,15 +113,35 @@ export async function pooledNormalization(store: Store, federationId: string): P
  * aggregation: a "sum" of two would be the other site's numbers to each),
  * VALIDATION_FAILED for a vector of the wrong length, ALREADY_EXISTS when different bytes are already stored.
  */
-export async function contributeStats(opts: { store: Store; federationId: string; siteId: string; masked: Uint8Array; now: string }): Promise<StatsAck> {
+export async function contributeStats(opts: {
+  store: Store;
+  federationId: string;
+  siteId: string;
+  masked: Uint8Array;
+  now: string;
+}): Promise<StatsAck> {
   const { store, federationId, siteId, masked } = opts;
   const { plan, cohort, length } = await load(store, federationId);
-  if (!cohort.some((s) => s.id === siteId)) throw new TwinfedError('FORBIDDEN', 'This site is not in the federation\'s statistics cohort (it enrolled after the federation was created).');
+  if (!cohort.some((s) => s.id === siteId))
+    throw new TwinfedError(
+      'FORBIDDEN',
+      "This site is not in the federation's statistics cohort (it enrolled after the federation was created).",
+    );
   assertStatsCohort(cohort.length, plan.minSites);
   ringFromBytes(masked, length);
   const put = await store.putStatsContribution({ federationId, siteId, masked, createdAt: opts.now });
-  if (put.status === 'conflict') throw new TwinfedError('ALREADY_EXISTS', 'A different statistics contribution from this site is already stored.');
-  if (put.status === 'accepted') await store.appendAudit({ at: opts.now, actor: `site:${siteId}`, action: 'stats.contribute', subject: federationId, detail: {} });
-  const contributed = (await store.listStatsContributions(federationId)).filter((c) => cohort.some((s) => s.id === c.siteId)).length;
+  if (put.status === 'conflict')
+    throw new TwinfedError('ALREADY_EXISTS', 'A different statistics contribution from this site is already stored.');
+  if (put.status === 'accepted')
+    await store.appendAudit({
+      at: opts.now,
+      actor: `site:${siteId}`,
+      action: 'stats.contribute',
+      subject: federationId,
+      detail: {},
+    });
+  const contributed = (await store.listStatsContributions(federationId)).filter((c) =>
+    cohort.some((s) => s.id === c.siteId),
+  ).length;
   return { federationId, siteId, status: put.status, contributed, cohort: cohort.length };
 }

@@ -14,7 +14,10 @@ export function composeStore<X>(x: X, parts: StoreParts<X>): Store {
  * an implementation stays a class (`new MemoryStore()`, `instanceof SqliteStore`) while its methods live in its
  * per-domain modules.
  */
-export function storeClass<A extends unknown[], X>(context: (...args: A) => X, parts: StoreParts<X>): new (...args: A) => Store {
+export function storeClass<A extends unknown[], X>(
+  context: (...args: A) => X,
+  parts: StoreParts<X>,
+): new (...args: A) => Store {
   class Composed {
     constructor(...args: A) {
       Object.assign(this, composeStore(context(...args), parts));

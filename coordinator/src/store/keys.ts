@@ -20,46 +20,116 @@ function recordKeys<T>(keys: Record<keyof T, true>): readonly (keyof T)[] {
 }
 
 export const API_TOKEN_KEYS = recordKeys<ApiToken>({
-  id: true, name: true, role: true, tokenHash: true, createdAt: true, revokedAt: true,
+  id: true,
+  name: true,
+  role: true,
+  tokenHash: true,
+  createdAt: true,
+  revokedAt: true,
 });
 export const INVITATION_KEYS = recordKeys<Invitation>({
-  id: true, siteName: true, tokenHash: true, createdAt: true, expiresAt: true, usedAt: true, siteId: true,
+  id: true,
+  siteName: true,
+  tokenHash: true,
+  createdAt: true,
+  expiresAt: true,
+  usedAt: true,
+  siteId: true,
 });
 export const SITE_KEYS = recordKeys<Site>({
-  id: true, name: true, signPublicKey: true, boxPublicKey: true, enrolledAt: true,
-  revokedAt: true, lastSeenAt: true, missedRounds: true,
+  id: true,
+  name: true,
+  signPublicKey: true,
+  boxPublicKey: true,
+  enrolledAt: true,
+  revokedAt: true,
+  lastSeenAt: true,
+  missedRounds: true,
 });
 export const FEDERATION_KEYS = recordKeys<Federation>({
-  id: true, name: true, plan: true, state: true, createdAt: true, updatedAt: true,
-  currentRound: true, latestVersionId: true,
+  id: true,
+  name: true,
+  plan: true,
+  state: true,
+  createdAt: true,
+  updatedAt: true,
+  currentRound: true,
+  latestVersionId: true,
 });
 export const ROUND_KEYS = recordKeys<Round>({
-  federationId: true, round: true, state: true, baseVersionId: true, selectedSiteIds: true,
-  clientConfig: true, openedAt: true, deadlineAt: true, closedAt: true, failureReason: true, versionId: true,
+  federationId: true,
+  round: true,
+  state: true,
+  baseVersionId: true,
+  selectedSiteIds: true,
+  clientConfig: true,
+  openedAt: true,
+  deadlineAt: true,
+  closedAt: true,
+  failureReason: true,
+  versionId: true,
 });
 export const UPDATE_KEYS = recordKeys<Update>({
-  federationId: true, round: true, siteId: true, digest: true, envelope: true,
-  numExamples: true, metrics: true, receivedAt: true,
+  federationId: true,
+  round: true,
+  siteId: true,
+  digest: true,
+  envelope: true,
+  numExamples: true,
+  metrics: true,
+  receivedAt: true,
 });
 export const VERSION_KEYS = recordKeys<ModelVersion>({
-  id: true, federationId: true, parentVersionId: true, round: true, meta: true,
-  signature: true, weightsSha256: true, createdAt: true,
+  id: true,
+  federationId: true,
+  parentVersionId: true,
+  round: true,
+  meta: true,
+  signature: true,
+  weightsSha256: true,
+  createdAt: true,
 });
 export const EVALUATION_KEYS = recordKeys<Evaluation>({
-  versionId: true, siteId: true, metrics: true, n: true, createdAt: true,
+  versionId: true,
+  siteId: true,
+  metrics: true,
+  n: true,
+  createdAt: true,
 });
 export const POPULATION_KEYS = recordKeys<PopulationReportRecord>({
-  versionId: true, federationId: true, siteId: true, report: true, createdAt: true,
+  versionId: true,
+  federationId: true,
+  siteId: true,
+  report: true,
+  createdAt: true,
 });
 export const STATS_CONTRIBUTION_KEYS = recordKeys<StatsContributionRecord>({
-  federationId: true, siteId: true, masked: true, createdAt: true,
+  federationId: true,
+  siteId: true,
+  masked: true,
+  createdAt: true,
 });
 export const SECAGG_MESSAGE_KEYS = recordKeys<SecaggMessageRecord>({
-  federationId: true, round: true, siteId: true, kind: true, payload: true, createdAt: true,
+  federationId: true,
+  round: true,
+  siteId: true,
+  kind: true,
+  payload: true,
+  createdAt: true,
 });
 export const SECAGG_COHORT_KEYS = recordKeys<SecaggCohortRecord>({
-  federationId: true, round: true, siteIds: true, fixedAt: true,
+  federationId: true,
+  round: true,
+  siteIds: true,
+  fixedAt: true,
 });
 export const AUDIT_KEYS = recordKeys<AuditEntry>({
-  seq: true, at: true, actor: true, action: true, subject: true, detail: true, prevHash: true, hash: true,
+  seq: true,
+  at: true,
+  actor: true,
+  action: true,
+  subject: true,
+  detail: true,
+  prevHash: true,
+  hash: true,
 });

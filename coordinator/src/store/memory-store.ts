@@ -13,4 +13,14 @@ import { stats } from './memory/stats';
 import { updates } from './memory/updates';
 import { versions } from './memory/versions';
 
-export class MemoryStore extends storeClass(() => new MemoryContext(), { identity, federations, updates, versions, population, stats, secagg, audit, lifecycle }) {}
+export class MemoryStore extends storeClass(() => new MemoryContext(), {
+  identity,
+  federations,
+  updates,
+  versions,
+  population,
+  stats,
+  secagg,
+  audit,
+  lifecycle,
+}) {}

@@ -155,8 +155,7 @@ export interface StatsContributionRecord {
 
 /** Outcome of storing a contribution: new, the same bytes again, or different bytes (the first ones are kept). */
 export type PutStatsContributionResult =
-  | { status: 'accepted' }
-  | { status: 'duplicate' | 'conflict'; existing: StatsContributionRecord };
+  { status: 'accepted' } | { status: 'duplicate' | 'conflict'; existing: StatsContributionRecord };
 
 /** What a site sends in a phase of a secure-aggregation round: its signed keys and encrypted shares, its signature over the round (consistency), or its unmasking reveal. */
 export type SecaggKind = 'shares' | 'consistency' | 'reveal';

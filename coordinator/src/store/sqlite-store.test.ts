@@ -88,7 +88,9 @@ describe('SqliteStore on disk', () => {
     raw.close();
     await (await openAt(file)).close();
     const again = new Database(file);
-    expect(again.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all()).toEqual(first);
+    expect(again.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all()).toEqual(
+      first,
+    );
     again.close();
   });
 
@@ -110,8 +112,13 @@ describe('SqliteStore on disk', () => {
   test('an older database where two sites share keys migrates: the later one is revoked, the keys become unique', () => {
     const db = new Database(path.join(dir, 'dup.db'));
     try {
-      runMigrations(db, MIGRATIONS.filter((m) => m.version <= 4));
-      const insert = db.prepare('INSERT INTO sites (id, name, sign_public_key, box_public_key, enrolled_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)');
+      runMigrations(
+        db,
+        MIGRATIONS.filter((m) => m.version <= 4),
+      );
+      const insert = db.prepare(
+        'INSERT INTO sites (id, name, sign_public_key, box_public_key, enrolled_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+      );
       insert.run('site-owner', 'Owner', 'S1', 'B1', t(1), null);
       insert.run('site-copy', 'Copy', 'S1', 'B9', t(2), null); // enrolled with the owner's signing key
       insert.run('site-copy-box', 'Copy box', 'S8', 'B1', t(3), null); // with the owner's box key
@@ -119,8 +126,12 @@ describe('SqliteStore on disk', () => {
       runMigrations(db, MIGRATIONS);
       const revoked = db.prepare('SELECT id FROM sites WHERE revoked_at IS NOT NULL ORDER BY id').pluck().all();
       expect(revoked).toEqual(['site-copy', 'site-copy-box']);
-      expect(() => insert.run('site-late', 'Late', 'S2', 'B7', t(5), null)).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }));
-      expect(() => insert.run('site-late', 'Late', 'S7', 'B2', t(5), null)).toThrow(expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }));
+      expect(() => insert.run('site-late', 'Late', 'S2', 'B7', t(5), null)).toThrow(
+        expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }),
+      );
+      expect(() => insert.run('site-late', 'Late', 'S7', 'B2', t(5), null)).toThrow(
+        expect.objectContaining({ code: 'SQLITE_CONSTRAINT_UNIQUE' }),
+      );
     } finally {
       db.close();
     }

@@ -17,7 +17,17 @@ import { versions } from './sqlite/versions';
 
 export type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
 
-export class SqliteStore extends storeClass((context: SqlContext) => new SqliteContext(context), { identity, federations, updates, versions, population, stats, secagg, audit, lifecycle }) {
+export class SqliteStore extends storeClass((context: SqlContext) => new SqliteContext(context), {
+  identity,
+  federations,
+  updates,
+  versions,
+  population,
+  stats,
+  secagg,
+  audit,
+  lifecycle,
+}) {
   /** Opens (creating with mode 0600 if needed) and migrates the database file. */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     const context = new SqlContext(openDatabase(options));

@@ -263,7 +263,8 @@ export interface StoreDomains {
 
 /** The whole persistence contract: every domain's methods on one object (see the file comment). */
 export interface Store
-  extends IdentityStore,
+  extends
+    IdentityStore,
     FederationStore,
     UpdateStore,
     VersionStore,

@@ -30,7 +30,10 @@ function codeOf(fn: () => void): string | undefined {
 
 describe.each(strategies)('%s accumulator', (name, s) => {
   const ctx = ctxOf([0, 0, 0], { state: s.initialState(3), selectedSites: 3 });
-  const valid = [result('a', 2, [1, 2, 3]), result('b', 3, [2, 1, 0]), result('c', 1, [1.5, 2, 2.5])].slice(0, name === 'cyclic' ? 1 : 3);
+  const valid = [result('a', 2, [1, 2, 3]), result('b', 3, [2, 1, 0]), result('c', 1, [1.5, 2, 2.5])].slice(
+    0,
+    name === 'cyclic' ? 1 : 3,
+  );
   const clean = (): number[] => {
     const acc = s.createAccumulator(ctx);
     for (const r of valid) acc.add(r);
@@ -70,7 +73,9 @@ describe.each(strategies)('%s accumulator', (name, s) => {
   });
 
   test('fails to aggregate an empty round, or an accumulator it did not create', () => {
-    expect(codeOf(() => s.aggregate(ctx, s.createAccumulator(ctx), [{ siteId: 'a', reason: 'timeout' }]))).toBe('INTERNAL');
+    expect(codeOf(() => s.aggregate(ctx, s.createAccumulator(ctx), [{ siteId: 'a', reason: 'timeout' }]))).toBe(
+      'INTERNAL',
+    );
     const foreign = { add: () => undefined, siteIds: [] };
     expect(codeOf(() => s.aggregate(ctx, foreign, []))).toBe('INTERNAL');
   });

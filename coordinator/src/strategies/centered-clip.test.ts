@@ -12,7 +12,11 @@ const dist = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 describe('centeredclip strategy', () => {
   test('is the unweighted mean delta when every site lies within the radius of the centre', () => {
     const s = centeredClip({ radius: 10, iterations: 1 });
-    const out = runRound(s, ctxOf([1, 1], { state: s.initialState(2) }), [result('a', 1, [2, 1]), result('b', 1000, [1, 3]), result('c', 1, [0, 2])]);
+    const out = runRound(s, ctxOf([1, 1], { state: s.initialState(2) }), [
+      result('a', 1, [2, 1]),
+      result('b', 1000, [1, 3]),
+      result('c', 1, [0, 2]),
+    ]);
     // deltas (1,0), (0,2), (−1,1): mean (0, 1)
     expectClose(out.weights, [1, 2]);
     expect(out.metrics.centeredClipClipped).toBe(0);
@@ -22,7 +26,11 @@ describe('centeredclip strategy', () => {
   test('clips each deviation from the centre to the radius before averaging', () => {
     const s = centeredClip({ radius: 1, iterations: 1 });
     // deviations from centre 0: (0.3,0.4) and (0.45,0.6) pass, (−30,−40) is scaled to (−0.6,−0.8): mean (0.05, 0.2/3)
-    const out = runRound(s, ctxOf([0, 0], { state: s.initialState(2) }), [result('a', 1, [0.3, 0.4]), result('b', 1, [0.45, 0.6]), result('evil', 1, [-30, -40])]);
+    const out = runRound(s, ctxOf([0, 0], { state: s.initialState(2) }), [
+      result('a', 1, [0.3, 0.4]),
+      result('b', 1, [0.45, 0.6]),
+      result('evil', 1, [-30, -40]),
+    ]);
     expectClose(out.weights, [0.05, 0.2 / 3]);
     expect(out.metrics.centeredClipClipped).toBe(1);
     expect(out.contributors).toEqual(['a', 'b', 'evil']);
@@ -35,7 +43,11 @@ describe('centeredclip strategy', () => {
     const out = runRound(s, ctxOf([5, 5], { round: 2, state }), [result('a', 1, [6, 5]), result('b', 1, [6, 5])]);
     expectClose(out.weights, [6, 5]);
     // from zero, the same round would have moved by only 0.5 (each deviation (1,0) clipped to 0.5)
-    expectClose(runRound(s, ctxOf([5, 5], { state: s.initialState(2) }), [result('a', 1, [6, 5]), result('b', 1, [6, 5])]).weights, [5.5, 5]);
+    expectClose(
+      runRound(s, ctxOf([5, 5], { state: s.initialState(2) }), [result('a', 1, [6, 5]), result('b', 1, [6, 5])])
+        .weights,
+      [5.5, 5],
+    );
   });
 
   test('with more iterations re-centres and gets closer to the honest sites', () => {
@@ -51,11 +63,18 @@ describe('centeredclip strategy', () => {
     const state = { [CENTER]: Float64Array.from([0.25, -3]) };
     expect(s.decodeState(s.encodeState(state), 2)).toEqual(state);
     expect(() => s.decodeState(s.encodeState({}), 2)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
-    expect(() => runRound(s, ctxOf([0, 0]), [result('a', 1, [1, 1])])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => runRound(s, ctxOf([0, 0]), [result('a', 1, [1, 1])])).toThrow(
+      expect.objectContaining({ code: 'INTERNAL' }),
+    );
   });
 
   test('refuses hyperparameters outside their range', () => {
-    for (const bad of [{ radius: 0, iterations: 1 }, { radius: Number.POSITIVE_INFINITY, iterations: 1 }, { radius: 1, iterations: 0 }, { radius: 1, iterations: 1.5 }]) {
+    for (const bad of [
+      { radius: 0, iterations: 1 },
+      { radius: Number.POSITIVE_INFINITY, iterations: 1 },
+      { radius: 1, iterations: 0 },
+      { radius: 1, iterations: 1.5 },
+    ]) {
       let err: unknown;
       try {
         centeredClip(bad);
@@ -67,7 +86,8 @@ describe('centeredclip strategy', () => {
   });
 
   const finite = fc.float({ noNaN: true, noDefaultInfinity: true });
-  const vec = (d: number, v = fc.double({ min: -5, max: 5, noNaN: true })) => fc.array(v, { minLength: d, maxLength: d });
+  const vec = (d: number, v = fc.double({ min: -5, max: 5, noNaN: true })) =>
+    fc.array(v, { minLength: d, maxLength: d });
   const scenario = fc
     .record({ n: fc.integer({ min: 1, max: 8 }), d: fc.integer({ min: 1, max: 6 }) })
     .chain(({ n, d }) =>
@@ -95,12 +115,19 @@ describe('centeredclip strategy', () => {
         const s = centeredClip({ radius, iterations });
         const state = { [CENTER]: Float64Array.from(center) };
         const ctx = ctxOf(global, { round: 3, state });
-        const run = (bad: number[][]) => runRound(s, ctx, honest.map((h, i) => result(`s${i}`, 1 + i, i < f ? bad[i]! : h.map((v, j) => global[j]! + v))));
+        const run = (bad: number[][]) =>
+          runRound(
+            s,
+            ctx,
+            honest.map((h, i) => result(`s${i}`, 1 + i, i < f ? bad[i]! : h.map((v, j) => global[j]! + v))),
+          );
         const attacked = run(attackers);
         const other = run(replacements.map((r) => r.map((v, j) => global[j]! + v)));
         const scale = 1 + Math.max(...global.map(Math.abs), ...center.map(Math.abs)) + iterations * radius;
         const rounding = 4 * 2 ** -23 * scale * Math.sqrt(global.length);
-        expect(dist(attacked.weights, other.weights)).toBeLessThanOrEqual((2 * f * iterations * radius) / n + 2 * rounding);
+        expect(dist(attacked.weights, other.weights)).toBeLessThanOrEqual(
+          (2 * f * iterations * radius) / n + 2 * rounding,
+        );
         // and the round never moves further than L·τ from the previous aggregate update
         const moved = Float64Array.from(attacked.weights, (w, j) => w - global[j]!);
         expect(dist(moved, center)).toBeLessThanOrEqual(iterations * radius + rounding);

@@ -10,7 +10,12 @@ export const CENTER = 'center';
  * `deltas` are the sites' deltas from the round's base (float64). Each iteration moves v by at most τ, and one
  * site's term is bounded by τ/n whatever it sent. Returns v and how many sites the first iteration clipped.
  */
-export function centeredClipping(opts: { deltas: readonly Float64Array[]; center: Float64Array; radius: number; iterations: number }): { center: Float64Array; clipped: number } {
+export function centeredClipping(opts: {
+  deltas: readonly Float64Array[];
+  center: Float64Array;
+  radius: number;
+  iterations: number;
+}): { center: Float64Array; clipped: number } {
   const { deltas, radius } = opts;
   const n = deltas.length;
   const size = opts.center.length;
@@ -47,8 +52,10 @@ export function centeredClipping(opts: { deltas: readonly Float64Array[]; center
  */
 export function centeredClip(opts: { radius: number; iterations: number }): Strategy {
   const { radius, iterations } = opts;
-  if (!(radius > 0) || !Number.isFinite(radius)) throw new TwinfedError('INVALID_PLAN', 'centeredclip needs a positive, finite radius.');
-  if (!Number.isInteger(iterations) || iterations < 1) throw new TwinfedError('INVALID_PLAN', 'centeredclip needs an integer iterations ≥ 1.');
+  if (!(radius > 0) || !Number.isFinite(radius))
+    throw new TwinfedError('INVALID_PLAN', 'centeredclip needs a positive, finite radius.');
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw new TwinfedError('INVALID_PLAN', 'centeredclip needs an integer iterations ≥ 1.');
   return robustStrategy({
     name: 'centeredclip',
     minResults: 1,
@@ -60,7 +67,12 @@ export function centeredClip(opts: { radius: number; iterations: number }): Stra
       if (!previous) throw new TwinfedError('INTERNAL', 'centeredclip was given a state without its centre.');
       const { center, clipped } = centeredClipping({ deltas, center: previous, radius, iterations });
       const weights = Float32Array.from(g, (w, j) => w + center[j]!);
-      return { weights, contributors: updates.map((u) => u.siteId), metrics: { centeredClipClipped: clipped, centeredClipRadius: radius }, state: { [CENTER]: center } };
+      return {
+        weights,
+        contributors: updates.map((u) => u.siteId),
+        metrics: { centeredClipClipped: clipped, centeredClipRadius: radius },
+        state: { [CENTER]: center },
+      };
     },
   });
 }

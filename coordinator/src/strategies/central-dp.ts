@@ -44,14 +44,18 @@ class DpAccumulator implements Accumulator {
  */
 export function withCentralDp(inner: Strategy, opts: CentralDpOptions): DeltaStrategy {
   if (!isDeltaStrategy(inner)) {
-    throw new TwinfedError('INVALID_PLAN', `Central DP needs a mean-delta strategy; ${inner.name} does not aggregate a mean.`);
+    throw new TwinfedError(
+      'INVALID_PLAN',
+      `Central DP needs a mean-delta strategy; ${inner.name} does not aggregate a mean.`,
+    );
   }
   if (!(opts.noiseMultiplier >= 0) || !Number.isFinite(opts.noiseMultiplier)) {
     throw new TwinfedError('INVALID_PLAN', 'The DP noise multiplier must be a non-negative number.');
   }
   const clipped = withUpdateClipping(inner, { maxNorm: opts.clip });
   const unwrap = (acc: Accumulator): DpAccumulator => {
-    if (!(acc instanceof DpAccumulator)) throw new TwinfedError('INTERNAL', 'The DP wrapper was given an accumulator it did not create.');
+    if (!(acc instanceof DpAccumulator))
+      throw new TwinfedError('INTERNAL', 'The DP wrapper was given an accumulator it did not create.');
     return acc;
   };
   const strategy: DeltaStrategy = {
@@ -65,7 +69,10 @@ export function withCentralDp(inner: Strategy, opts: CentralDpOptions): DeltaStr
       const selected = ctx.selectedSites;
       const sites = own.siteIds.length;
       if (selected === undefined || !Number.isSafeInteger(selected) || selected < sites) {
-        throw new TwinfedError('INTERNAL', `Central DP needs the round's selected site count (got ${selected}, ${sites} sites contributed).`);
+        throw new TwinfedError(
+          'INTERNAL',
+          `Central DP needs the round's selected site count (got ${selected}, ${sites} sites contributed).`,
+        );
       }
       const std = (opts.noiseMultiplier * opts.clip) / selected;
       const delta = Float64Array.from(mean.delta, (d) => (d * sites) / selected);

@@ -1,6 +1,13 @@
 import { TwinfedError } from '@twinfed/shared';
 import { deltaNorm } from './ledger';
-import { type Accumulator, type ClientResult, type DeltaStrategy, type RoundContext, type Strategy, isDeltaStrategy } from './types';
+import {
+  type Accumulator,
+  type ClientResult,
+  type DeltaStrategy,
+  type RoundContext,
+  type Strategy,
+  isDeltaStrategy,
+} from './types';
 
 /**
  * `weights` moved towards `global` so that ‖result − global‖₂ ≤ maxNorm; `weights` itself when it is
@@ -9,7 +16,11 @@ import { type Accumulator, type ClientResult, type DeltaStrategy, type RoundCont
  * exactly on the float32 result. Where float32 cannot express so small a move around these weights,
  * the result is `global` itself (a zero delta).
  */
-export function clipUpdate(opts: { weights: Float32Array; global: Float32Array; maxNorm: number }): { weights: Float32Array; norm: number; clipped: boolean } {
+export function clipUpdate(opts: { weights: Float32Array; global: Float32Array; maxNorm: number }): {
+  weights: Float32Array;
+  norm: number;
+  clipped: boolean;
+} {
   const { weights, global, maxNorm } = opts;
   const norm = deltaNorm(weights, global);
   if (!(norm > maxNorm)) return { weights, norm, clipped: false };
@@ -37,7 +48,9 @@ export class ClippingAccumulator implements Accumulator {
     const { global, maxNorm } = this.opts;
     // A wrong length or non-finite update goes through untouched: the inner accumulator rejects it.
     const measurable = result.weights.length === global.length && Number.isFinite(deltaNorm(result.weights, global));
-    const c = measurable ? clipUpdate({ weights: result.weights, global, maxNorm }) : { weights: result.weights, clipped: false };
+    const c = measurable
+      ? clipUpdate({ weights: result.weights, global, maxNorm })
+      : { weights: result.weights, clipped: false };
     this.inner.add(c.clipped ? { ...result, weights: c.weights } : result);
     if (c.clipped) this.clippedSites++;
   }
@@ -48,7 +61,8 @@ export class ClippingAccumulator implements Accumulator {
 }
 
 function unwrap(acc: Accumulator): ClippingAccumulator {
-  if (!(acc instanceof ClippingAccumulator)) throw new TwinfedError('INTERNAL', 'The clipping wrapper was given an accumulator it did not create.');
+  if (!(acc instanceof ClippingAccumulator))
+    throw new TwinfedError('INTERNAL', 'The clipping wrapper was given an accumulator it did not create.');
   return acc;
 }
 
@@ -57,15 +71,20 @@ function unwrap(acc: Accumulator): ClippingAccumulator {
  * L2 norm ≤ `maxNorm` before the inner strategy sees it. Everything else is the inner strategy's; a
  * {@link DeltaStrategy} stays one, so central DP can wrap the result. Adds metric `clippedSites`.
  */
-export function withUpdateClipping<S extends Strategy>(inner: S, opts: { maxNorm: number }): S extends DeltaStrategy ? DeltaStrategy : Strategy;
+export function withUpdateClipping<S extends Strategy>(
+  inner: S,
+  opts: { maxNorm: number },
+): S extends DeltaStrategy ? DeltaStrategy : Strategy;
 export function withUpdateClipping(inner: Strategy, opts: { maxNorm: number }): Strategy {
-  if (!(opts.maxNorm > 0) || !Number.isFinite(opts.maxNorm)) throw new TwinfedError('INVALID_PLAN', 'The clipping norm must be a positive number.');
+  if (!(opts.maxNorm > 0) || !Number.isFinite(opts.maxNorm))
+    throw new TwinfedError('INVALID_PLAN', 'The clipping norm must be a positive number.');
   const extra = (acc: ClippingAccumulator) => ({ clippedSites: acc.clippedSites, clipNorm: opts.maxNorm });
   const base: Strategy = {
     name: inner.name,
     initialState: (size) => inner.initialState(size),
     configureRound: (ctx) => inner.configureRound(ctx),
-    createAccumulator: (ctx: RoundContext) => new ClippingAccumulator(inner.createAccumulator(ctx), { global: ctx.global, maxNorm: opts.maxNorm }),
+    createAccumulator: (ctx: RoundContext) =>
+      new ClippingAccumulator(inner.createAccumulator(ctx), { global: ctx.global, maxNorm: opts.maxNorm }),
     aggregate: (ctx, acc, failures) => {
       const own = unwrap(acc);
       const r = inner.aggregate(ctx, own.inner, failures);

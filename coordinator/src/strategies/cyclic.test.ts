@@ -31,7 +31,11 @@ describe('cyclic', () => {
     const orders = (seed: number) => Array.from({ length: 24 }, (_, r) => pick({ round: r + 1, seed }));
     expect(orders(7)).toEqual(orders(7));
     expect(orders(7)).not.toEqual(orders(8));
-    const cycles = Array.from({ length: 6 }, (_, c) => orders(7).slice(c * 4, c * 4 + 4).join(''));
+    const cycles = Array.from({ length: 6 }, (_, c) =>
+      orders(7)
+        .slice(c * 4, c * 4 + 4)
+        .join(''),
+    );
     expect(new Set(cycles).size).toBeGreaterThan(1);
     // the same answer for a round asked on its own, and for any order of the available list
     expect(pick({ round: 11, seed: 7, available: ['c', 'a', 'd', 'b'] })).toBe(orders(7)[10]);
@@ -60,7 +64,9 @@ describe('cyclic', () => {
     expect(() => acc.add(result('b', 1, [2]))).toThrow(expect.objectContaining({ code: 'SITE_NOT_SELECTED' }));
     expect(Array.from(s.aggregate(ctxOf([0]), acc, []).weights)).toEqual([1]);
     const empty = s.createAccumulator(ctxOf([0]));
-    expect(() => s.aggregate(ctxOf([0]), empty, [{ siteId: 'a', reason: 'timeout' }])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => s.aggregate(ctxOf([0]), empty, [{ siteId: 'a', reason: 'timeout' }])).toThrow(
+      expect.objectContaining({ code: 'INTERNAL' }),
+    );
     expect(() => pick({ round: 1, available: [] })).toThrow(expect.objectContaining({ code: 'NOT_READY' }));
   });
 });

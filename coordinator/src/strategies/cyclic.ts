@@ -8,7 +8,12 @@ import type { Accumulator, ClientResult, RoundContext, Strategy } from './types'
  * The visiting order of one cycle: the sorted sites, reshuffled per cycle from (seed, cycle) unless
  * `deterministic`. Pure, so any coordinator process recomputes the same order from the round number.
  */
-export function cycleOrder(opts: { sites: readonly string[]; seed: number; cycle: number; deterministic: boolean }): string[] {
+export function cycleOrder(opts: {
+  sites: readonly string[];
+  seed: number;
+  cycle: number;
+  deterministic: boolean;
+}): string[] {
   const sorted = sortedAvailable(opts.sites);
   if (opts.deterministic) return sorted;
   return new SeededRandom(mixSeed({ seed: opts.seed, round: opts.cycle, stream: STREAM.cyclic })).shuffle(sorted);
@@ -56,12 +61,18 @@ export function cyclic(opts: { deterministic: boolean }): Strategy {
       const sites = sortedAvailable(ctx.available);
       if (sites.length === 0) throw new TwinfedError('NOT_READY', 'No site is available for the cyclic round.');
       const r = ctx.round - 1;
-      const order = cycleOrder({ sites, seed: ctx.seed, cycle: Math.floor(r / sites.length), deterministic: opts.deterministic });
+      const order = cycleOrder({
+        sites,
+        seed: ctx.seed,
+        cycle: Math.floor(r / sites.length),
+        deterministic: opts.deterministic,
+      });
       return { selected: [order[r % sites.length]!], clientConfig: {} };
     },
     createAccumulator: (ctx) => new SingleResultAccumulator(ctx),
     aggregate: (ctx, acc, failures) => {
-      if (!(acc instanceof SingleResultAccumulator)) throw new TwinfedError('INTERNAL', 'cyclic was given an accumulator it did not create.');
+      if (!(acc instanceof SingleResultAccumulator))
+        throw new TwinfedError('INTERNAL', 'cyclic was given an accumulator it did not create.');
       acc.ledger.requireAtLeast(1, 'cyclic');
       const weights = acc.weights!.slice();
       const metrics = acc.ledger.metrics(failures);

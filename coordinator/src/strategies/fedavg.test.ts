@@ -38,17 +38,26 @@ describe('FedAvg', () => {
   test('gives the same weights whatever the arrival order (within float tolerance)', () => {
     const update = fc.record({
       n: fc.integer({ min: 1, max: 10_000 }),
-      w: fc.array(fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true }), { minLength: 5, maxLength: 5 }),
+      w: fc.array(fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true }), {
+        minLength: 5,
+        maxLength: 5,
+      }),
     });
     const updatesAndOrder = fc
       .array(update, { minLength: 1, maxLength: 8 })
-      .chain((us) => fc.tuple(fc.constant(us), fc.shuffledSubarray([...us.keys()], { minLength: us.length, maxLength: us.length })));
+      .chain((us) =>
+        fc.tuple(fc.constant(us), fc.shuffledSubarray([...us.keys()], { minLength: us.length, maxLength: us.length })),
+      );
     fc.assert(
       fc.property(updatesAndOrder, ([updates, order]) => {
         const rs = updates.map((u, i) => result(`s${i}`, u.n, u.w));
         const s = fedAvg({ serverLr: 1 });
         const a = runRound(s, ctxOf([0, 0, 0, 0, 0]), rs).weights;
-        const b = runRound(s, ctxOf([0, 0, 0, 0, 0]), order.map((i) => rs[i]!)).weights;
+        const b = runRound(
+          s,
+          ctxOf([0, 0, 0, 0, 0]),
+          order.map((i) => rs[i]!),
+        ).weights;
         return a.every((x, i) => Math.abs(x - b[i]!) <= 1e-6 * Math.max(1, Math.abs(x)));
       }),
       { numRuns: 100 },
@@ -57,7 +66,10 @@ describe('FedAvg', () => {
 
   test('leaves a coordinate no site changed exactly where it was', () => {
     const g = [0.1, 12345.678, -3e-7];
-    const out = runRound(fedAvg({ serverLr: 1 }), ctxOf(g), [result('a', 3, [0.1, 12345.678, 5]), result('b', 7, [0.1, 12345.678, -3e-7])]);
+    const out = runRound(fedAvg({ serverLr: 1 }), ctxOf(g), [
+      result('a', 3, [0.1, 12345.678, 5]),
+      result('b', 7, [0.1, 12345.678, -3e-7]),
+    ]);
     expect(out.weights[0]).toBe(Math.fround(0.1));
     expect(out.weights[1]).toBe(Math.fround(12345.678));
   });
@@ -66,13 +78,18 @@ describe('FedAvg', () => {
 describe('FedProx and SCAFFOLD', () => {
   test('FedProx aggregates like FedAvg and sends mu to the sites', () => {
     const s = fedProx({ mu: 0.01, serverLr: 0.5 });
-    expect(s.configureRound({ ...ctxOf(global), available: ['b', 'a'], minSites: 1 })).toEqual({ selected: ['a', 'b'], clientConfig: { proximalMu: 0.01 } });
+    expect(s.configureRound({ ...ctxOf(global), available: ['b', 'a'], minSites: 1 })).toEqual({
+      selected: ['a', 'b'],
+      clientConfig: { proximalMu: 0.01 },
+    });
     expectClose(runRound(s, ctxOf(global), results).weights, [1.35, -0.75]);
   });
 
   test('SCAFFOLD applies serverLr to the weighted mean delta and sends serverLr to the sites', () => {
     const s = scaffold({ serverLr: 0.5 });
-    expect(s.configureRound({ ...ctxOf(global), available: ['a'], minSites: 1 }).clientConfig).toEqual({ scaffold: { serverLr: 0.5 } });
+    expect(s.configureRound({ ...ctxOf(global), available: ['a'], minSites: 1 }).clientConfig).toEqual({
+      scaffold: { serverLr: 0.5 },
+    });
     expectClose(runRound(s, ctxOf(global), results).weights, [1.35, -0.75]);
   });
 });
@@ -80,7 +97,12 @@ describe('FedProx and SCAFFOLD', () => {
 describe('selection', () => {
   const sites = ['s3', 's1', 's5', 's2', 's4', 's1'];
   const sel = (round: number, extra: { sitesPerRound?: number; seed?: number; minSites?: number } = {}) =>
-    fedAvg({ serverLr: 1 }).configureRound({ ...ctxOf([0], { round, seed: extra.seed ?? 1 }), available: sites, minSites: extra.minSites ?? 1, ...(extra.sitesPerRound ? { sitesPerRound: extra.sitesPerRound } : {}) });
+    fedAvg({ serverLr: 1 }).configureRound({
+      ...ctxOf([0], { round, seed: extra.seed ?? 1 }),
+      available: sites,
+      minSites: extra.minSites ?? 1,
+      ...(extra.sitesPerRound ? { sitesPerRound: extra.sitesPerRound } : {}),
+    });
 
   test('selects every available site, sorted and de-duplicated', () => {
     expect(sel(1).selected).toEqual(['s1', 's2', 's3', 's4', 's5']);

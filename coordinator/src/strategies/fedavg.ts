@@ -12,7 +12,10 @@ export interface MeanDeltaSpec {
   /** Names of the Float64 state vectors (each of model size); [] for stateless strategies. */
   readonly stateNames: readonly string[];
   /** The server step: from the base weights, the mean delta and the old state to new weights and state. */
-  step(ctx: RoundContext, delta: Float64Array): { weights: Float32Array; state: StrategyState; metrics?: Record<string, number> };
+  step(
+    ctx: RoundContext,
+    delta: Float64Array,
+  ): { weights: Float32Array; state: StrategyState; metrics?: Record<string, number> };
 }
 
 /**
@@ -50,7 +53,12 @@ export function fedAvg(opts: { serverLr: number }): DeltaStrategy {
 
 /** FedProx (Li et al. 2020): FedAvg on the server; sites add (mu/2)·‖w − w_start‖² to their loss. */
 export function fedProx(opts: { mu: number; serverLr: number }): DeltaStrategy {
-  return meanDeltaStrategy({ name: 'fedprox', clientConfig: { proximalMu: opts.mu }, stateNames: [], step: sgdStep(opts.serverLr) });
+  return meanDeltaStrategy({
+    name: 'fedprox',
+    clientConfig: { proximalMu: opts.mu },
+    stateNames: [],
+    step: sgdStep(opts.serverLr),
+  });
 }
 
 /**

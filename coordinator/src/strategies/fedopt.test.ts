@@ -46,7 +46,8 @@ describe.each(Object.keys(expected) as FedOptVariant[])('%s', (variant) => {
 
     const g1 = r1.weights;
     const send = Float32Array.from(g1, (x, i) => x + [0.2, 0.01][i]!);
-    const round2 = (state: StrategyState) => runRound(s, { round: 2, global: g1, state, seed: 42 }, [result('a', 5, send), result('b', 1, send)]);
+    const round2 = (state: StrategyState) =>
+      runRound(s, { round: 2, global: g1, state, seed: 42 }, [result('a', 5, send), result('b', 1, send)]);
     const a = round2(r1.state);
     const b = round2(restored);
     expect(Array.from(b.weights)).toEqual(Array.from(a.weights));
@@ -68,9 +69,15 @@ describe('FedOpt family', () => {
   test('differ only in the second moment: Adam and Yogi agree in round 1 and part in round 2', () => {
     const run = (variant: FedOptVariant) => {
       const s = fedOpt(variant, opts);
-      const r1 = runRound(s, ctxOf([0, 1], { state: s.initialState(2) }), [result('a', 1, [1, 1]), result('b', 3, [-1, 3])]);
+      const r1 = runRound(s, ctxOf([0, 1], { state: s.initialState(2) }), [
+        result('a', 1, [1, 1]),
+        result('b', 3, [-1, 3]),
+      ]);
       const send = Float32Array.from(r1.weights, (x, i) => x + [0.2, 0.01][i]!);
-      return [r1, runRound(s, { round: 2, global: r1.weights, state: r1.state, seed: 1 }, [result('a', 1, send)])] as const;
+      return [
+        r1,
+        runRound(s, { round: 2, global: r1.weights, state: r1.state, seed: 1 }, [result('a', 1, send)]),
+      ] as const;
     };
     const [adam1, adam2] = run('fedadam');
     const [yogi1, yogi2] = run('fedyogi');

@@ -16,18 +16,30 @@ describe('geometricMedian (smoothed Weiszfeld)', () => {
   test('finds the Fermat point of a triangle, where each side subtends 120°', () => {
     // right isosceles triangle (0,0), (1,0), (0,1): the Fermat point is (t, t), t = (3 − √3)/6
     const t = (3 - Math.sqrt(3)) / 6;
-    const { median } = geometricMedian([Float32Array.from([0, 0]), Float32Array.from([1, 0]), Float32Array.from([0, 1])], { maxIterations: 1000, smoothing: 1e-12 });
+    const { median } = geometricMedian(
+      [Float32Array.from([0, 0]), Float32Array.from([1, 0]), Float32Array.from([0, 1])],
+      { maxIterations: 1000, smoothing: 1e-12 },
+    );
     expectClose(median, [t, t], 1e-5);
   });
 
   test('finds the middle point of collinear points (the 1-D median), however far the others', () => {
-    const pts = [[0, 0], [1, 1], [1e6, 1e6]].map((p) => Float32Array.from(p));
+    const pts = [
+      [0, 0],
+      [1, 1],
+      [1e6, 1e6],
+    ].map((p) => Float32Array.from(p));
     expectClose(geometricMedian(pts, { maxIterations: 1000, smoothing: 1e-9 }).median, [1, 1], 1e-5);
   });
 
   test('sums no more distance than the mean, the coordinate median or any input point', () => {
     const sumDist = (z: ArrayLike<number>, pts: readonly Float32Array[]) => pts.reduce((a, p) => a + dist(z, p), 0);
-    const cloud = fc.integer({ min: 1, max: 5 }).chain((d) => fc.array(fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: d, maxLength: d }), { minLength: 1, maxLength: 8 }));
+    const cloud = fc.integer({ min: 1, max: 5 }).chain((d) =>
+      fc.array(fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: d, maxLength: d }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+    );
     fc.assert(
       fc.property(cloud, (raw) => {
         const pts = raw.map((p) => Float32Array.from(p));
@@ -39,7 +51,8 @@ describe('geometricMedian (smoothed Weiszfeld)', () => {
           const h = c.length >> 1;
           return c.length % 2 ? c[h]! : (c[h - 1]! + c[h]!) / 2;
         });
-        for (const other of [mean, median, ...pts]) expect(mine).toBeLessThanOrEqual(sumDist(other, pts) * (1 + 1e-9) + 1e-6);
+        for (const other of [mean, median, ...pts])
+          expect(mine).toBeLessThanOrEqual(sumDist(other, pts) * (1 + 1e-9) + 1e-6);
       }),
       { numRuns: 300 },
     );
@@ -47,9 +60,19 @@ describe('geometricMedian (smoothed Weiszfeld)', () => {
 
   test('never increases the summed distance from one step to the next, and stops early once stationary', () => {
     // five points, one of them (0,0) the coordinate median where the iteration starts (the Vardi–Zhang step)
-    const pts = [[0, 0], [3, 0], [0, 4], [-1, 5], [2, -2]].map((p) => Float32Array.from(p));
-    const objectives = Array.from({ length: 30 }, (_, k) => geometricMedian(pts, { maxIterations: k, smoothing: 1e-9 }).objective);
-    for (let k = 1; k < objectives.length; k++) expect(objectives[k]!).toBeLessThanOrEqual(objectives[k - 1]! * (1 + 1e-12));
+    const pts = [
+      [0, 0],
+      [3, 0],
+      [0, 4],
+      [-1, 5],
+      [2, -2],
+    ].map((p) => Float32Array.from(p));
+    const objectives = Array.from(
+      { length: 30 },
+      (_, k) => geometricMedian(pts, { maxIterations: k, smoothing: 1e-9 }).objective,
+    );
+    for (let k = 1; k < objectives.length; k++)
+      expect(objectives[k]!).toBeLessThanOrEqual(objectives[k - 1]! * (1 + 1e-12));
     expect(objectives[29]!).toBeLessThan(objectives[0]!);
     const done = geometricMedian(pts, { maxIterations: 1000, smoothing: 1e-9 });
     expect(done.iterations).toBeLessThan(1000);
@@ -74,7 +97,12 @@ describe('geomed strategy', () => {
   });
 
   test('refuses hyperparameters outside their range', () => {
-    for (const bad of [{ maxIterations: 0, smoothing: 1e-6 }, { maxIterations: 1.5, smoothing: 1e-6 }, { maxIterations: 10, smoothing: 0 }, { maxIterations: 10, smoothing: Number.POSITIVE_INFINITY }]) {
+    for (const bad of [
+      { maxIterations: 0, smoothing: 1e-6 },
+      { maxIterations: 1.5, smoothing: 1e-6 },
+      { maxIterations: 10, smoothing: 0 },
+      { maxIterations: 10, smoothing: Number.POSITIVE_INFINITY },
+    ]) {
       let err: unknown;
       try {
         geomed(bad);
@@ -99,7 +127,10 @@ describe('geomed strategy', () => {
         fc.record({
           f: fc.integer({ min: 0, max: Math.ceil(n / 2) - 1 }),
           centre: fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: d, maxLength: d }),
-          offsets: fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: d, maxLength: d }), { minLength: n, maxLength: n }),
+          offsets: fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: d, maxLength: d }), {
+            minLength: n,
+            maxLength: n,
+          }),
           attackers: fc.array(fc.array(finite, { minLength: d, maxLength: d }), { minLength: n, maxLength: n }),
           order: fc.array(fc.nat(), { minLength: n, maxLength: n }),
         }),

@@ -37,7 +37,12 @@ export function geometricMedian(points: readonly Float32Array[], opts: Geometric
   const n = points.length;
   if (n === 0) throw new TwinfedError('INTERNAL', 'The geometric median of no points is undefined.');
   const size = points[0]!.length;
-  const z = Float64Array.from(coordinateWise(points.map((weights) => ({ siteId: '', numExamples: 1, weights })), sortedMedian));
+  const z = Float64Array.from(
+    coordinateWise(
+      points.map((weights) => ({ siteId: '', numExamples: 1, weights })),
+      sortedMedian,
+    ),
+  );
   const dist = new Float64Array(n);
   const pull = new Float64Array(size);
   const target = new Float64Array(size);
@@ -86,8 +91,10 @@ export function geometricMedian(points: readonly Float32Array[], opts: Geometric
  */
 export function geomed(opts: { maxIterations: number; smoothing: number }): Strategy {
   const { maxIterations, smoothing } = opts;
-  if (!Number.isInteger(maxIterations) || maxIterations < 1) throw new TwinfedError('INVALID_PLAN', 'geomed needs an integer maxIterations ≥ 1.');
-  if (!(smoothing > 0) || !Number.isFinite(smoothing)) throw new TwinfedError('INVALID_PLAN', 'geomed needs a positive, finite smoothing.');
+  if (!Number.isInteger(maxIterations) || maxIterations < 1)
+    throw new TwinfedError('INVALID_PLAN', 'geomed needs an integer maxIterations ≥ 1.');
+  if (!(smoothing > 0) || !Number.isFinite(smoothing))
+    throw new TwinfedError('INVALID_PLAN', 'geomed needs a positive, finite smoothing.');
   return robustStrategy({
     name: 'geomed',
     minResults: 1,
@@ -96,7 +103,11 @@ export function geomed(opts: { maxIterations: number; smoothing: number }): Stra
         updates.map((u) => u.weights),
         { maxIterations, smoothing },
       );
-      return { weights: Float32Array.from(median), contributors: updates.map((u) => u.siteId), metrics: { geomedIterations: iterations, geomedStationarity: stationarity } };
+      return {
+        weights: Float32Array.from(median),
+        contributors: updates.map((u) => u.siteId),
+        metrics: { geomedIterations: iterations, geomedStationarity: stationarity },
+      };
     },
   });
 }

@@ -24,4 +24,3 @@ export { krum } from './krum';
 export { fedMedian, fedTrimmedAvg } from './robust';
 export { mixSeed, selectSites } from './selection';
 export { createStrategy } from './registry';
-

@@ -32,13 +32,22 @@ export class SiteLedger {
       throw new TwinfedError('UPDATE_CONFLICT', `Site ${result.siteId} already contributed to this round.`);
     }
     if (result.weights.length !== this.size) {
-      throw new TwinfedError('INVALID_WEIGHTS', `Update from ${result.siteId} has ${result.weights.length} weights, the model has ${this.size}.`);
+      throw new TwinfedError(
+        'INVALID_WEIGHTS',
+        `Update from ${result.siteId} has ${result.weights.length} weights, the model has ${this.size}.`,
+      );
     }
     if (!isValidClaim(result.numExamples)) {
-      throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', `numExamples must be an integer from 1 to 2^29 (site ${result.siteId}).`);
+      throw new TwinfedError(
+        'EXAMPLES_OUT_OF_RANGE',
+        `numExamples must be an integer from 1 to 2^29 (site ${result.siteId}).`,
+      );
     }
     if (!Number.isSafeInteger(this.examples + result.numExamples)) {
-      throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', `The round's example total would no longer be an exact integer (site ${result.siteId}).`);
+      throw new TwinfedError(
+        'EXAMPLES_OUT_OF_RANGE',
+        `The round's example total would no longer be an exact integer (site ${result.siteId}).`,
+      );
     }
     assertFinite(result.weights, result.siteId);
   }
@@ -78,7 +87,10 @@ export class SiteLedger {
   /** Throws `INTERNAL` unless at least `min` results were folded in. */
   requireAtLeast(min: number, strategy: string): void {
     if (this.count < min) {
-      throw new TwinfedError('INTERNAL', `${strategy} needs at least ${min} update(s) to aggregate, got ${this.count}.`);
+      throw new TwinfedError(
+        'INTERNAL',
+        `${strategy} needs at least ${min} update(s) to aggregate, got ${this.count}.`,
+      );
     }
   }
 
@@ -119,7 +131,10 @@ export function checkContext(ctx: RoundContext): void {
   }
   for (const [name, v] of Object.entries(ctx.state)) {
     if (v.length !== ctx.global.length) {
-      throw new TwinfedError('INTERNAL', `Strategy state ${name} has ${v.length} elements, the model has ${ctx.global.length}.`);
+      throw new TwinfedError(
+        'INTERNAL',
+        `Strategy state ${name} has ${v.length} elements, the model has ${ctx.global.length}.`,
+      );
     }
   }
 }

@@ -58,7 +58,12 @@ export type RobustRule = (
  * A strategy over all kept updates: all available sites, then `rule` (needs ≥ `minResults`). Stateless unless
  * `stateNames` names Float64 vectors of model size (zero before round 1) that the rule carries from round to round.
  */
-export function robustStrategy(opts: { name: StrategyName; minResults: number; rule: RobustRule; stateNames?: readonly string[] }): Strategy {
+export function robustStrategy(opts: {
+  name: StrategyName;
+  minResults: number;
+  rule: RobustRule;
+  stateNames?: readonly string[];
+}): Strategy {
   const stateNames = opts.stateNames ?? [];
   return {
     name: opts.name,
@@ -67,7 +72,8 @@ export function robustStrategy(opts: { name: StrategyName; minResults: number; r
     createAccumulator: (ctx) => new KeepAllAccumulator(ctx),
     aggregate: (ctx, acc, failures) => {
       checkContext(ctx);
-      if (!(acc instanceof KeepAllAccumulator)) throw new TwinfedError('INTERNAL', `${opts.name} was given an accumulator it did not create.`);
+      if (!(acc instanceof KeepAllAccumulator))
+        throw new TwinfedError('INTERNAL', `${opts.name} was given an accumulator it did not create.`);
       acc.ledger.requireAtLeast(opts.minResults, opts.name);
       const { weights, contributors, metrics, state } = opts.rule(acc.sorted(), ctx);
       const all = { ...acc.ledger.metrics(failures), ...metrics, updateNorm: deltaNorm(weights, ctx.global) };
@@ -129,7 +135,8 @@ export function fedMedian(): Strategy {
 
 /** FedTrimmedAvg (Yin et al. 2018): per coordinate, drop the ⌊beta·n⌋ smallest and largest values, average the rest. */
 export function fedTrimmedAvg(opts: { beta: number }): Strategy {
-  if (!(opts.beta >= 0 && opts.beta < 0.5)) throw new TwinfedError('INVALID_PLAN', 'fedtrimmedavg needs 0 ≤ beta < 0.5.');
+  if (!(opts.beta >= 0 && opts.beta < 0.5))
+    throw new TwinfedError('INVALID_PLAN', 'fedtrimmedavg needs 0 ≤ beta < 0.5.');
   return robustStrategy({
     name: 'fedtrimmedavg',
     minResults: 1,

@@ -8,7 +8,10 @@ describe('strategy state codec', () => {
       fc.property(vec, vec, (m, v) => {
         const state = { m: Float64Array.from(m), v: Float64Array.from(v) };
         const back = decodeStateBytes(encodeStateBytes(state), { expected: ['v', 'm'], size: 3 });
-        return Buffer.from(back.m!.buffer).equals(Buffer.from(state.m.buffer)) && Buffer.from(back.v!.buffer).equals(Buffer.from(state.v.buffer));
+        return (
+          Buffer.from(back.m!.buffer).equals(Buffer.from(state.m.buffer)) &&
+          Buffer.from(back.v!.buffer).equals(Buffer.from(state.v.buffer))
+        );
       }),
       { numRuns: 100 },
     );
@@ -25,7 +28,10 @@ describe('strategy state codec', () => {
   test('rejects corrupt or mismatched bytes', () => {
     const good = encodeStateBytes({ m: Float64Array.of(1, 2) });
     const opts = { expected: ['m'], size: 2 };
-    const bad = (bytes: Uint8Array, o = opts) => () => decodeStateBytes(bytes, o);
+    const bad =
+      (bytes: Uint8Array, o = opts) =>
+      () =>
+        decodeStateBytes(bytes, o);
     const internal = expect.objectContaining({ code: 'INTERNAL' });
     expect(decodeStateBytes(good, opts).m).toEqual(Float64Array.of(1, 2));
     expect(bad(good.subarray(0, good.length - 1))).toThrow(internal);

@@ -41,7 +41,10 @@ export function encodeStateBytes(state: StrategyState): Uint8Array {
  * Decodes bytes from {@link encodeStateBytes} and checks they hold exactly the `expected` names,
  * each a vector of `size` elements. Throws `INTERNAL` otherwise (state is the coordinator's own data).
  */
-export function decodeStateBytes(bytes: Uint8Array, opts: { expected: readonly string[]; size: number }): StrategyState {
+export function decodeStateBytes(
+  bytes: Uint8Array,
+  opts: { expected: readonly string[]; size: number },
+): StrategyState {
   const fail = (why: string): never => {
     throw new TwinfedError('INTERNAL', `Corrupt strategy state: ${why}.`);
   };

@@ -15,7 +15,10 @@ const adamOpts = { serverLr: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 };
 
 describe('withUpdateClipping', () => {
   test('bounds every client delta by maxNorm, exactly after float32 rounding', () => {
-    const vec = fc.array(fc.float({ min: -1e4, max: 1e4, noNaN: true, noDefaultInfinity: true }), { minLength: 6, maxLength: 6 });
+    const vec = fc.array(fc.float({ min: -1e4, max: 1e4, noNaN: true, noDefaultInfinity: true }), {
+      minLength: 6,
+      maxLength: 6,
+    });
     fc.assert(
       fc.property(vec, vec, fc.double({ min: 1e-3, max: 1e3, noNaN: true }), (g, w, maxNorm) => {
         const global = Float32Array.from(g);
@@ -34,21 +37,35 @@ describe('withUpdateClipping', () => {
     expectClose(far.weights, [0.6, 0.8]);
     expect(far.metrics.clippedSites).toBe(1);
     const near = runRound(s, ctxOf([0, 0]), [result('a', 1, [0.3, 0.4]), result('b', 3, [0.5, 0])]);
-    expect(Array.from(near.weights)).toEqual(Array.from(runRound(fedAvg({ serverLr: 1 }), ctxOf([0, 0]), [result('a', 1, [0.3, 0.4]), result('b', 3, [0.5, 0])]).weights));
+    expect(Array.from(near.weights)).toEqual(
+      Array.from(
+        runRound(fedAvg({ serverLr: 1 }), ctxOf([0, 0]), [result('a', 1, [0.3, 0.4]), result('b', 3, [0.5, 0])])
+          .weights,
+      ),
+    );
     expect(near.metrics.clippedSites).toBe(0);
   });
 
   test('wraps any strategy and keeps mean-delta strategies composable', () => {
     const med = withUpdateClipping(fedMedian(), { maxNorm: 5 });
     expect(isDeltaStrategy(med)).toBe(false);
-    expectClose(runRound(med, ctxOf([0]), [result('a', 1, [1]), result('b', 1, [100]), result('c', 1, [3])]).weights, [3]);
+    expectClose(
+      runRound(med, ctxOf([0]), [result('a', 1, [1]), result('b', 1, [100]), result('c', 1, [3])]).weights,
+      [3],
+    );
     expect(isDeltaStrategy(withUpdateClipping(fedOpt('fedadam', adamOpts), { maxNorm: 5 }))).toBe(true);
-    expect(() => withUpdateClipping(fedMedian(), { maxNorm: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_PLAN' }));
+    expect(() => withUpdateClipping(fedMedian(), { maxNorm: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_PLAN' }),
+    );
   });
 });
 
 describe('withCentralDp', () => {
-  const unequal = [result('a', 10, [0.2, -0.1, 0.05]), result('b', 30, [0.1, 0.1, 0.1]), result('c', 60, [-0.3, 0, 0.2])];
+  const unequal = [
+    result('a', 10, [0.2, -0.1, 0.05]),
+    result('b', 30, [0.1, 0.1, 0.1]),
+    result('c', 60, [-0.3, 0, 0.2]),
+  ];
   const equal = unequal.map((r) => ({ ...r, numExamples: 5 }));
   const g = [0, 0, 0];
 
@@ -64,20 +81,30 @@ describe('withCentralDp', () => {
   });
 
   test('weights sites uniformly, so one site moves the mean by at most clip/n', () => {
-    const out = runRound(withCentralDp(fedAvg({ serverLr: 1 }), { clip: 10, ...noNoise }), ctxOf(g, { selectedSites: 3 }), unequal);
+    const out = runRound(
+      withCentralDp(fedAvg({ serverLr: 1 }), { clip: 10, ...noNoise }),
+      ctxOf(g, { selectedSites: 3 }),
+      unequal,
+    );
     expectClose(out.weights, [0, 0, 0.35 / 3]);
     expect(out.metrics.examples).toBe(100);
   });
 
   test('divides by the sites selected, not those that arrived: a dropped site shrinks the mean', () => {
-    const out = runRound(withCentralDp(fedAvg({ serverLr: 1 }), { clip: 10, ...noNoise }), ctxOf(g, { selectedSites: 5 }), unequal);
+    const out = runRound(
+      withCentralDp(fedAvg({ serverLr: 1 }), { clip: 10, ...noNoise }),
+      ctxOf(g, { selectedSites: 5 }),
+      unequal,
+    );
     expectClose(out.weights, [0, 0, 0.35 / 5]);
   });
 
   test('refuses to run without the selected site count, or with fewer selected than contributed', () => {
     const s = withCentralDp(fedAvg({ serverLr: 1 }), { clip: 10, ...noNoise });
     expect(() => runRound(s, ctxOf(g), unequal)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
-    expect(() => runRound(s, ctxOf(g, { selectedSites: 2 }), unequal)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => runRound(s, ctxOf(g, { selectedSites: 2 }), unequal)).toThrow(
+      expect.objectContaining({ code: 'INTERNAL' }),
+    );
   });
 
   test('adds N(0, (z·clip/n)²) to each coordinate of the mean delta, from the source it is given', () => {
@@ -103,7 +130,7 @@ describe('withCentralDp', () => {
     // σ = 2·1/2 = 1; every noisy Δ coordinate is exactly 1, so m = 0.1·1 and v = 0.01·1
     expectClose(out.state.m!, [0.1, 0.1, 0.1], 1e-12);
     expectClose(out.state.v!, [0.01, 0.01, 0.01], 1e-12);
-    expectClose(out.weights, [0.1 * 0.1 / (0.1 + 1e-3), 0.1 * 0.1 / (0.1 + 1e-3), 0.1 * 0.1 / (0.1 + 1e-3)]);
+    expectClose(out.weights, [(0.1 * 0.1) / (0.1 + 1e-3), (0.1 * 0.1) / (0.1 + 1e-3), (0.1 * 0.1) / (0.1 + 1e-3)]);
   });
 
   test('calibrates σ to add/remove of one site: its presence moves the released mean by at most σ/z', () => {
@@ -131,7 +158,9 @@ describe('withCentralDp', () => {
 
   test('refuses strategies without a mean delta', () => {
     for (const inner of [krum({ byzantine: 0, multi: 1 }), fedMedian(), cyclic({ deterministic: true })]) {
-      expect(() => withCentralDp(inner, { clip: 1, noiseMultiplier: 1, normal: () => 0 })).toThrow(expect.objectContaining({ code: 'INVALID_PLAN' }));
+      expect(() => withCentralDp(inner, { clip: 1, noiseMultiplier: 1, normal: () => 0 })).toThrow(
+        expect.objectContaining({ code: 'INVALID_PLAN' }),
+      );
     }
   });
 });

@@ -41,7 +41,12 @@ export interface CertificateSet {
 }
 
 /** File names inside the `--out` directory. */
-export const TLS_FILES = { caCert: 'ca.pem', caKey: 'ca-key.pem', serverCert: 'server.pem', serverKey: 'server-key.pem' } as const;
+export const TLS_FILES = {
+  caCert: 'ca.pem',
+  caKey: 'ca-key.pem',
+  serverCert: 'server.pem',
+  serverKey: 'server-key.pem',
+} as const;
 
 async function pkcs8Pem(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
@@ -51,10 +56,20 @@ const dn = (cn: string): string => `CN=${cn.replace(/([,+"\\<>;=])/g, '\\$1')}`;
 
 /** Checks the names: DNS labels (a wildcard first label allowed) and IP addresses. `CONFIG_INVALID` otherwise. */
 export function checkSubjectNames(hosts: readonly string[], ips: readonly string[]): void {
-  if (hosts.length + ips.length === 0) throw new TwinfedError('CONFIG_INVALID', 'Give at least one --host <name> or --ip <address> the coordinator is reached by.');
+  if (hosts.length + ips.length === 0)
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      'Give at least one --host <name> or --ip <address> the coordinator is reached by.',
+    );
   for (const h of hosts) {
-    if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(h) || isIP(h) !== 0) {
-      throw new TwinfedError('CONFIG_INVALID', `--host ${h}: not a DNS name${isIP(h) !== 0 ? ' (give addresses with --ip)' : ''}.`);
+    if (
+      !/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(h) ||
+      isIP(h) !== 0
+    ) {
+      throw new TwinfedError(
+        'CONFIG_INVALID',
+        `--host ${h}: not a DNS name${isIP(h) !== 0 ? ' (give addresses with --ip)' : ''}.`,
+      );
     }
   }
   for (const ip of ips) if (isIP(ip) === 0) throw new TwinfedError('CONFIG_INVALID', `--ip ${ip}: not an IP address.`);
@@ -88,7 +103,9 @@ export async function createCertificates(req: CertificateRequest): Promise<Certi
  * A new server certificate signed by an existing CA (PEM certificate and PKCS#8 key, as `createCertificates`
  * wrote them): renewal without handing sites a new CA. `CONFIG_INVALID` when the CA files are unusable.
  */
-export async function renewServerCertificate(req: CertificateRequest & { caCert: string; caKey: string }): Promise<CertificateSet> {
+export async function renewServerCertificate(
+  req: CertificateRequest & { caCert: string; caKey: string },
+): Promise<CertificateSet> {
   checkSubjectNames(req.hosts, req.ips ?? []);
   let ca: x509.X509Certificate;
   let caKey: CryptoKey;
@@ -96,20 +113,35 @@ export async function renewServerCertificate(req: CertificateRequest & { caCert:
     ca = new x509.X509Certificate(req.caCert);
     caKey = await crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(req.caKey), ALG, false, ['sign']);
   } catch (e) {
-    throw new TwinfedError('CONFIG_INVALID', `The CA certificate or key cannot be used (${(e as Error).message}); expected the ca.pem and ca-key.pem of \`twinfed tls init\`.`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The CA certificate or key cannot be used (${(e as Error).message}); expected the ca.pem and ca-key.pem of \`twinfed tls init\`.`,
+    );
   }
   const server = await issue(ca, caKey, req);
-  if (!(await new x509.X509Certificate(server.serverCert).verify({ publicKey: ca.publicKey, signatureOnly: true }, crypto))) {
+  if (
+    !(await new x509.X509Certificate(server.serverCert).verify(
+      { publicKey: ca.publicKey, signatureOnly: true },
+      crypto,
+    ))
+  ) {
     throw new TwinfedError('CONFIG_INVALID', 'The CA key does not belong to the CA certificate.');
   }
   return { caCert: req.caCert, caKey: req.caKey, ...server };
 }
 
-async function issue(ca: x509.X509Certificate, caKey: CryptoKey, req: CertificateRequest): Promise<Pick<CertificateSet, 'serverCert' | 'serverKey'>> {
+async function issue(
+  ca: x509.X509Certificate,
+  caKey: CryptoKey,
+  req: CertificateRequest,
+): Promise<Pick<CertificateSet, 'serverCert' | 'serverKey'>> {
   const ips = req.ips ?? [];
   const now = req.now ?? new Date();
   const serverKeys = await crypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
-  const names: x509.JsonGeneralName[] = [...req.hosts.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))];
+  const names: x509.JsonGeneralName[] = [
+    ...req.hosts.map((value) => ({ type: 'dns' as const, value })),
+    ...ips.map((value) => ({ type: 'ip' as const, value })),
+  ];
   const server = await x509.X509CertificateGenerator.create(
     {
       subject: dn(req.hosts[0] ?? ips[0]!),
@@ -134,7 +166,11 @@ async function issue(ca: x509.X509Certificate, caKey: CryptoKey, req: Certificat
 }
 
 /** Writes a {@link CertificateSet} into `dir` (created 0700); keys 0600, certificates 0644. Refuses to overwrite unless `force`. */
-export function writeCertificates(dir: string, set: CertificateSet, opts: { force?: boolean } = {}): Record<keyof CertificateSet, string> {
+export function writeCertificates(
+  dir: string,
+  set: CertificateSet,
+  opts: { force?: boolean } = {},
+): Record<keyof CertificateSet, string> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = {
     caCert: path.join(dir, TLS_FILES.caCert),
@@ -144,7 +180,11 @@ export function writeCertificates(dir: string, set: CertificateSet, opts: { forc
   };
   if (!opts.force) {
     const existing = Object.values(files).filter((f) => fs.existsSync(f));
-    if (existing.length > 0) throw new TwinfedError('ALREADY_EXISTS', `${existing.join(', ')} already exist; use --force to replace them, or another --out.`);
+    if (existing.length > 0)
+      throw new TwinfedError(
+        'ALREADY_EXISTS',
+        `${existing.join(', ')} already exist; use --force to replace them, or another --out.`,
+      );
   }
   const write = (file: string, text: string, mode: number) => {
     fs.writeFileSync(file, text, { mode });

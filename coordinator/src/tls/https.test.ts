@@ -13,7 +13,10 @@ let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-https-'))));
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function issue(into: string, force = false): Promise<CertificateSet & { files: ReturnType<typeof writeCertificates> }> {
+async function issue(
+  into: string,
+  force = false,
+): Promise<CertificateSet & { files: ReturnType<typeof writeCertificates> }> {
   const set = await createCertificates({ hosts: ['localhost'], ips: ['127.0.0.1'] });
   return { ...set, files: writeCertificates(into, set, { force }) };
 }
@@ -23,7 +26,9 @@ const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
 /** Opens a new TLS connection trusting `ca` and returns it with the fingerprint of the certificate the server showed. */
 function connect(port: number, ca: string): Promise<{ socket: tls.TLSSocket; fingerprint: string }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ca }, () => resolve({ socket, fingerprint: socket.getPeerCertificate().fingerprint256 }));
+    const socket = tls.connect({ host: '127.0.0.1', port, ca }, () =>
+      resolve({ socket, fingerprint: socket.getPeerCertificate().fingerprint256 }),
+    );
     socket.once('error', reject);
   });
 }
@@ -48,12 +53,16 @@ describe('the coordinator over HTTPS', () => {
       expect((await trusting(c.url + routes.healthz)).status).toBe(200);
       const keys = await createAdminClient({ baseUrl: c.url, fetch: trusting }).coordinatorKeys();
       expect(keys.fingerprint).toBe(c.fingerprint);
-      const e = await createAdminClient({ baseUrl: c.url }).coordinatorKeys().catch((x: unknown) => x);
+      const e = await createAdminClient({ baseUrl: c.url })
+        .coordinatorKeys()
+        .catch((x: unknown) => x);
       expect(isTwinfedError(e, 'TLS_UNTRUSTED')).toBe(true);
       expect((e as Error).message).toMatch(/not signed by a CA this client trusts .*pass --ca <pem>/);
       // Another consortium's CA is not enough either.
       const other = await createCertificates({ hosts: ['localhost'] });
-      const wrong = await createAdminClient({ baseUrl: c.url, fetch: createFetch({ ca: other.caCert }) }).coordinatorKeys().catch((x: unknown) => x);
+      const wrong = await createAdminClient({ baseUrl: c.url, fetch: createFetch({ ca: other.caCert }) })
+        .coordinatorKeys()
+        .catch((x: unknown) => x);
       expect(isTwinfedError(wrong, 'TLS_UNTRUSTED')).toBe(true);
     } finally {
       await trusting.close();
@@ -67,7 +76,9 @@ describe('the coordinator over HTTPS', () => {
     const c = await startTestCoordinator({ tls: { cert: files.serverCert, key: files.serverKey } });
     const f = createFetch({ ca: set.caCert });
     try {
-      const e = await createAdminClient({ baseUrl: c.url, fetch: f }).coordinatorKeys().catch((x: unknown) => x);
+      const e = await createAdminClient({ baseUrl: c.url, fetch: f })
+        .coordinatorKeys()
+        .catch((x: unknown) => x);
       expect(isTwinfedError(e, 'TLS_UNTRUSTED')).toBe(true);
       expect((e as Error).message).toMatch(/not issued for the host name "127\.0\.0\.1"/);
     } finally {
@@ -95,10 +106,20 @@ describe('the coordinator over HTTPS', () => {
       // A key that does not fit the certificate: refused, B still served.
       const stray = await createCertificates({ hosts: ['localhost'] });
       fs.writeFileSync(a.files.serverKey, stray.serverKey);
-      expect(() => c.reloadTls()).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/does not fit the certificate/) }));
+      expect(() => c.reloadTls()).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringMatching(/does not fit the certificate/),
+        }),
+      );
       // An unreadable certificate: refused, B still served.
       fs.rmSync(a.files.serverCert);
-      expect(() => c.reloadTls()).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/Cannot read the TLS certificate/) }));
+      expect(() => c.reloadTls()).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringMatching(/Cannot read the TLS certificate/),
+        }),
+      );
       const still = await connect(c.port, b.caCert);
       expect(still.fingerprint).toBe(fp(b.serverCert));
       expect(await healthz(still.socket)).toBe('HTTP/1.1 200 OK');
@@ -112,7 +133,9 @@ describe('the coordinator over HTTPS', () => {
     const a = await issue(dir);
     const other = await createCertificates({ hosts: ['localhost'] });
     fs.writeFileSync(path.join(dir, 'other-key.pem'), other.serverKey);
-    await expect(startTestCoordinator({ tls: { cert: a.files.serverCert, key: path.join(dir, 'other-key.pem') } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      startTestCoordinator({ tls: { cert: a.files.serverCert, key: path.join(dir, 'other-key.pem') } }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     const plain = await startTestCoordinator();
     try {
       expect(plain.url).toMatch(/^http:\/\//);
@@ -125,8 +148,15 @@ describe('the coordinator over HTTPS', () => {
 
 describe('TLS configuration', () => {
   test('TWINFED_TLS_CERT and TWINFED_TLS_KEY go together (both or neither) and are made absolute', () => {
-    expect(() => loadConfig({ TWINFED_TLS_CERT: 'server.pem' }, { dataDir: dir })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/both the certificate and the key/) }));
-    expect(() => loadConfig({}, { dataDir: dir, tlsKey: 'k.pem' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => loadConfig({ TWINFED_TLS_CERT: 'server.pem' }, { dataDir: dir })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(/both the certificate and the key/),
+      }),
+    );
+    expect(() => loadConfig({}, { dataDir: dir, tlsKey: 'k.pem' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
     const c = loadConfig({ TWINFED_TLS_CERT: 'server.pem', TWINFED_TLS_KEY: 'server-key.pem' }, { dataDir: dir });
     expect([c.tlsCert, c.tlsKey]).toEqual([path.resolve('server.pem'), path.resolve('server-key.pem')]);
     expect(loadConfig({}, { dataDir: dir }).tlsCert).toBeUndefined();
@@ -135,13 +165,18 @@ describe('TLS configuration', () => {
 
 describe('tls init files', () => {
   test('the CA and server keys are mode 0600, the server certificate carries the SANs and is signed by the CA; no overwrite without force', async () => {
-    const set = await createCertificates({ hosts: ['coordinator.consortium.example', 'localhost'], ips: ['127.0.0.1', '::1'] });
+    const set = await createCertificates({
+      hosts: ['coordinator.consortium.example', 'localhost'],
+      ips: ['127.0.0.1', '::1'],
+    });
     const files = writeCertificates(dir, set);
     expect(fs.statSync(files.caKey).mode & 0o777).toBe(0o600);
     expect(fs.statSync(files.serverKey).mode & 0o777).toBe(0o600);
     const server = new X509Certificate(fs.readFileSync(files.serverCert));
     const ca = new X509Certificate(fs.readFileSync(files.caCert));
-    expect(server.subjectAltName).toBe('DNS:coordinator.consortium.example, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    expect(server.subjectAltName).toBe(
+      'DNS:coordinator.consortium.example, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1',
+    );
     expect(ca.ca).toBe(true);
     expect(server.ca).toBe(false);
     expect(server.verify(ca.publicKey)).toBe(true);
@@ -149,20 +184,31 @@ describe('tls init files', () => {
     expect(() => writeCertificates(dir, set)).toThrow(expect.objectContaining({ code: 'ALREADY_EXISTS' }));
     await expect(createCertificates({ hosts: [] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(createCertificates({ hosts: ['10.0.0.1'] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    await expect(createCertificates({ hosts: [], ips: ['not-an-ip'] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(createCertificates({ hosts: [], ips: ['not-an-ip'] })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
   });
 });
 
 describe('renewal with the same CA', () => {
   test('a renewed server certificate is new, signed by the same CA; a CA key of another CA is CONFIG_INVALID', async () => {
     const first = await createCertificates({ hosts: ['localhost'] });
-    const renewed = await renewServerCertificate({ hosts: ['localhost'], ips: ['127.0.0.1'], caCert: first.caCert, caKey: first.caKey });
+    const renewed = await renewServerCertificate({
+      hosts: ['localhost'],
+      ips: ['127.0.0.1'],
+      caCert: first.caCert,
+      caKey: first.caKey,
+    });
     expect(renewed.caCert).toBe(first.caCert);
     expect(fp(renewed.serverCert)).not.toBe(fp(first.serverCert));
     expect(new X509Certificate(renewed.serverCert).checkIssued(new X509Certificate(first.caCert))).toBe(true);
     expect(new X509Certificate(renewed.serverCert).verify(new X509Certificate(first.caCert).publicKey)).toBe(true);
     const other = await createCertificates({ hosts: ['localhost'] });
-    await expect(renewServerCertificate({ hosts: ['localhost'], caCert: first.caCert, caKey: other.caKey })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    await expect(renewServerCertificate({ hosts: ['localhost'], caCert: 'junk', caKey: first.caKey })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      renewServerCertificate({ hosts: ['localhost'], caCert: first.caCert, caKey: other.caKey }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      renewServerCertificate({ hosts: ['localhost'], caCert: 'junk', caKey: first.caKey }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });

@@ -19,7 +19,10 @@ function read(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new TwinfedError('CONFIG_INVALID', `Cannot read the TLS ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}).`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `Cannot read the TLS ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}).`,
+    );
   }
 }
 
@@ -39,7 +42,19 @@ export function loadServerTls(certFile: string, keyFile: string): ServerTls {
   try {
     tls.createSecureContext({ cert, key }); // fails when the key is not the certificate's
   } catch (e) {
-    throw new TwinfedError('CONFIG_INVALID', `The TLS key ${keyFile} does not fit the certificate ${certFile} (${(e as Error).message}).`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The TLS key ${keyFile} does not fit the certificate ${certFile} (${(e as Error).message}).`,
+    );
   }
-  return { cert, key, summary: { subject: leaf.subject.replace(/\n/g, ', '), subjectAltName: leaf.subjectAltName, validTo: leaf.validTo, fingerprint256: leaf.fingerprint256 } };
+  return {
+    cert,
+    key,
+    summary: {
+      subject: leaf.subject.replace(/\n/g, ', '),
+      subjectAltName: leaf.subjectAltName,
+      validTo: leaf.validTo,
+      fingerprint256: leaf.fingerprint256,
+    },
+  };
 }

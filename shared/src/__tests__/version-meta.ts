@@ -5,7 +5,10 @@ import { weightsDigest } from '../weights/serialize';
 import type { WeightSet } from '../weights/types';
 
 /** A full-form version meta for tests: round 2 of fed-1 over `weights` (layout and digest from them), one contributor; `over` replaces fields. */
-export function versionMetaFor(weights: WeightSet, over: Partial<z.infer<typeof FullModelVersionMetaSchema>> = {}): z.infer<typeof FullModelVersionMetaSchema> {
+export function versionMetaFor(
+  weights: WeightSet,
+  over: Partial<z.infer<typeof FullModelVersionMetaSchema>> = {},
+): z.infer<typeof FullModelVersionMetaSchema> {
   return {
     protocol: PROTOCOL_VERSION,
     federationId: 'fed-1',

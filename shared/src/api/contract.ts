@@ -9,7 +9,13 @@ import { z } from 'zod';
 import { AuditListResponseSchema, AuditVerifyReportSchema } from '../audit/schemas';
 import { SignedAuditHeadSchema } from '../audit/signed-head';
 import { PopulationReportSchema } from '../schemas/population';
-import { SecaggAckSchema, SecaggConsistencySchema, SecaggRevealSchema, SecaggSharesSchema, SecaggStateSchema } from '../schemas/secagg';
+import {
+  SecaggAckSchema,
+  SecaggConsistencySchema,
+  SecaggRevealSchema,
+  SecaggSharesSchema,
+  SecaggStateSchema,
+} from '../schemas/secagg';
 import {
   ApiTokenCreatedSchema,
   ApiTokenViewSchema,
@@ -68,41 +74,166 @@ export const PATH_PARAMETERS: Readonly<Record<string, z.ZodType>> = {
 const FEDERATION: readonly HttpErrorCode[] = ['NOT_FOUND', 'UNKNOWN_FEDERATION'];
 const MEMBER: readonly HttpErrorCode[] = [...FEDERATION, 'NOT_A_MEMBER'];
 const ROUND: readonly HttpErrorCode[] = [...MEMBER, 'UNKNOWN_ROUND', 'SITE_NOT_SELECTED', 'FEDERATION_NOT_RUNNING'];
-const SECAGG: readonly HttpErrorCode[] = [...ROUND, 'ROUND_CLOSED', 'SECAGG_PHASE', 'SECAGG_INCONSISTENT', 'SECAGG_COHORT_TOO_SMALL', 'SECAGG_UNTRUSTED_KEY'];
+const SECAGG: readonly HttpErrorCode[] = [
+  ...ROUND,
+  'ROUND_CLOSED',
+  'SECAGG_PHASE',
+  'SECAGG_INCONSISTENT',
+  'SECAGG_COHORT_TOO_SMALL',
+  'SECAGG_UNTRUSTED_KEY',
+];
 const VERSION: readonly HttpErrorCode[] = ['NOT_FOUND', 'UNKNOWN_MODEL_VERSION'];
 const READABLE_VERSION: readonly HttpErrorCode[] = [...VERSION, 'UNKNOWN_FEDERATION', 'NOT_A_MEMBER'];
 
 const status = <V extends string>(value: V) => z.object({ status: z.literal(value) });
-const list = <K extends string, S extends z.ZodType>(key: K, item: S) => z.object({ [key]: z.array(item) } as { [P in K]: z.ZodArray<S> });
+const list = <K extends string, S extends z.ZodType>(key: K, item: S) =>
+  z.object({ [key]: z.array(item) } as { [P in K]: z.ZodArray<S> });
 
 const text = (...mediaTypes: string[]): ResponseSpec => ({ kind: 'text', status: [200], mediaTypes });
 
 /** The REST API, relative to the coordinator's base URL, by resource (one path each) and method. */
 export const api = {
-  healthz: { path: '/healthz', get: op({ summary: 'Liveness.', roles: PUBLIC, request: none, response: ok(status('ok')), errors: [] }) },
-  readyz: { path: '/readyz', get: op({ summary: 'Readiness: the database is writable and the keys are loaded.', roles: PUBLIC, request: none, response: ok(status('ready')), errors: ['NOT_READY'] }) },
-  metrics: { path: '/metrics', get: op({ summary: 'Prometheus metrics.', roles: READERS, request: none, response: text('text/plain; version=0.0.4'), errors: [] }) },
-  openapi: { path: '/openapi.json', get: op({ summary: 'This API as an OpenAPI 3.1 document.', roles: PUBLIC, request: none, response: ok(z.record(z.string(), z.unknown())), errors: [] }) },
-  dashboard: { path: '/dashboard', get: op({ summary: "The researchers' read-only web dashboard (static; it reads the API with the researcher's token).", roles: PUBLIC, request: none, response: text('text/html; charset=utf-8'), errors: [] }) },
-  dashboardAsset: { path: '/dashboard/:asset', get: op({ summary: "A file of the dashboard (scripts, styles, the API's paths).", roles: PUBLIC, request: none, response: text('text/javascript; charset=utf-8', 'text/css; charset=utf-8'), errors: ['NOT_FOUND'] }) },
-  coordinatorKeys: { path: '/v1/coordinator', get: op({ summary: "The coordinator's public keys and fingerprint.", roles: PUBLIC, request: none, response: ok(CoordinatorKeysSchema), errors: [] }) },
+  healthz: {
+    path: '/healthz',
+    get: op({ summary: 'Liveness.', roles: PUBLIC, request: none, response: ok(status('ok')), errors: [] }),
+  },
+  readyz: {
+    path: '/readyz',
+    get: op({
+      summary: 'Readiness: the database is writable and the keys are loaded.',
+      roles: PUBLIC,
+      request: none,
+      response: ok(status('ready')),
+      errors: ['NOT_READY'],
+    }),
+  },
+  metrics: {
+    path: '/metrics',
+    get: op({
+      summary: 'Prometheus metrics.',
+      roles: READERS,
+      request: none,
+      response: text('text/plain; version=0.0.4'),
+      errors: [],
+    }),
+  },
+  openapi: {
+    path: '/openapi.json',
+    get: op({
+      summary: 'This API as an OpenAPI 3.1 document.',
+      roles: PUBLIC,
+      request: none,
+      response: ok(z.record(z.string(), z.unknown())),
+      errors: [],
+    }),
+  },
+  dashboard: {
+    path: '/dashboard',
+    get: op({
+      summary: "The researchers' read-only web dashboard (static; it reads the API with the researcher's token).",
+      roles: PUBLIC,
+      request: none,
+      response: text('text/html; charset=utf-8'),
+      errors: [],
+    }),
+  },
+  dashboardAsset: {
+    path: '/dashboard/:asset',
+    get: op({
+      summary: "A file of the dashboard (scripts, styles, the API's paths).",
+      roles: PUBLIC,
+      request: none,
+      response: text('text/javascript; charset=utf-8', 'text/css; charset=utf-8'),
+      errors: ['NOT_FOUND'],
+    }),
+  },
+  coordinatorKeys: {
+    path: '/v1/coordinator',
+    get: op({
+      summary: "The coordinator's public keys and fingerprint.",
+      roles: PUBLIC,
+      request: none,
+      response: ok(CoordinatorKeysSchema),
+      errors: [],
+    }),
+  },
   enroll: {
     path: '/v1/enroll',
-    post: op({ summary: 'Enroll a site with a one-time token and its public keys.', roles: PUBLIC, request: jsonBody(EnrollRequestSchema), response: created(EnrollResponseSchema), errors: ['PROTOCOL_MISMATCH', 'ENROLL_PROOF_INVALID', 'INVALID_TOKEN', 'KEY_IN_USE'] }),
+    post: op({
+      summary: 'Enroll a site with a one-time token and its public keys.',
+      roles: PUBLIC,
+      request: jsonBody(EnrollRequestSchema),
+      response: created(EnrollResponseSchema),
+      errors: ['PROTOCOL_MISMATCH', 'ENROLL_PROOF_INVALID', 'INVALID_TOKEN', 'KEY_IN_USE'],
+    }),
   },
-  siteSelf: { path: '/v1/sites/self', get: op({ summary: "The calling site's own record.", roles: SITE, request: none, response: ok(SiteViewSchema), errors: ['UNKNOWN_SITE'] }) },
+  siteSelf: {
+    path: '/v1/sites/self',
+    get: op({
+      summary: "The calling site's own record.",
+      roles: SITE,
+      request: none,
+      response: ok(SiteViewSchema),
+      errors: ['UNKNOWN_SITE'],
+    }),
+  },
   federations: {
     path: '/v1/federations',
-    get: op({ summary: 'Every federation.', roles: READERS, request: none, response: ok(list('federations', FederationViewSchema)), errors: [] }),
-    post: op({ summary: 'Create a federation from a plan.', roles: OPERATOR, request: jsonBody(CreateFederationSchema), response: created(FederationViewSchema), errors: ['INVALID_PLAN'] }),
+    get: op({
+      summary: 'Every federation.',
+      roles: READERS,
+      request: none,
+      response: ok(list('federations', FederationViewSchema)),
+      errors: [],
+    }),
+    post: op({
+      summary: 'Create a federation from a plan.',
+      roles: OPERATOR,
+      request: jsonBody(CreateFederationSchema),
+      response: created(FederationViewSchema),
+      errors: ['INVALID_PLAN'],
+    }),
   },
-  federation: { path: '/v1/federations/:fid', get: op({ summary: 'One federation.', roles: [...READERS, 'site'], request: none, response: ok(FederationViewSchema), errors: MEMBER }) },
-  rounds: { path: '/v1/federations/:fid/rounds', get: op({ summary: "The federation's rounds.", roles: READERS, request: none, response: ok(list('rounds', RoundViewSchema)), errors: FEDERATION }) },
+  federation: {
+    path: '/v1/federations/:fid',
+    get: op({
+      summary: 'One federation.',
+      roles: [...READERS, 'site'],
+      request: none,
+      response: ok(FederationViewSchema),
+      errors: MEMBER,
+    }),
+  },
+  rounds: {
+    path: '/v1/federations/:fid/rounds',
+    get: op({
+      summary: "The federation's rounds.",
+      roles: READERS,
+      request: none,
+      response: ok(list('rounds', RoundViewSchema)),
+      errors: FEDERATION,
+    }),
+  },
   federationEvaluations: {
     path: '/v1/federations/:fid/evaluations',
-    get: op({ summary: 'Every version of the federation with the sites\u2019 evaluations of it.', roles: READERS, request: none, response: ok(FederationEvaluationsSchema), errors: FEDERATION }),
+    get: op({
+      summary: 'Every version of the federation with the sites\u2019 evaluations of it.',
+      roles: READERS,
+      request: none,
+      response: ok(FederationEvaluationsSchema),
+      errors: FEDERATION,
+    }),
   },
-  currentRound: { path: '/v1/federations/:fid/rounds/current', get: op({ summary: 'The round the calling site should work on now, with its instructions.', roles: SITE, request: none, response: ok(CurrentRoundSchema), errors: MEMBER }) },
+  currentRound: {
+    path: '/v1/federations/:fid/rounds/current',
+    get: op({
+      summary: 'The round the calling site should work on now, with its instructions.',
+      roles: SITE,
+      request: none,
+      response: ok(CurrentRoundSchema),
+      errors: MEMBER,
+    }),
+  },
   updates: {
     path: '/v1/federations/:fid/rounds/:round/updates',
     post: op({
@@ -110,64 +241,184 @@ export const api = {
       roles: SITE,
       request: { body: 'binary' },
       response: stored(UploadAckSchema),
-      errors: [...ROUND, 'OVERLOADED', 'ROUND_CLOSED', 'WRONG_BASE_VERSION', 'UPDATE_CONFLICT', 'INVALID_ENVELOPE', 'DECRYPT_FAILED', 'INVALID_WEIGHTS', 'NON_FINITE_WEIGHTS', 'EXAMPLES_OUT_OF_RANGE', 'PROTOCOL_MISMATCH'],
+      errors: [
+        ...ROUND,
+        'OVERLOADED',
+        'ROUND_CLOSED',
+        'WRONG_BASE_VERSION',
+        'UPDATE_CONFLICT',
+        'INVALID_ENVELOPE',
+        'DECRYPT_FAILED',
+        'INVALID_WEIGHTS',
+        'NON_FINITE_WEIGHTS',
+        'EXAMPLES_OUT_OF_RANGE',
+        'PROTOCOL_MISMATCH',
+      ],
     }),
   },
-  secagg: { path: '/v1/federations/:fid/rounds/:round/secagg', get: op({ summary: "The round's secure aggregation as the calling site sees it.", roles: SITE, request: none, response: ok(SecaggStateSchema), errors: ROUND }) },
+  secagg: {
+    path: '/v1/federations/:fid/rounds/:round/secagg',
+    get: op({
+      summary: "The round's secure aggregation as the calling site sees it.",
+      roles: SITE,
+      request: none,
+      response: ok(SecaggStateSchema),
+      errors: ROUND,
+    }),
+  },
   secaggShares: {
     path: '/v1/federations/:fid/rounds/:round/secagg/shares',
-    post: op({ summary: "The site's round mask public key and share boxes (idempotent).", roles: SITE, request: jsonBody(SecaggSharesSchema), response: stored(SecaggAckSchema), errors: SECAGG }),
+    post: op({
+      summary: "The site's round mask public key and share boxes (idempotent).",
+      roles: SITE,
+      request: jsonBody(SecaggSharesSchema),
+      response: stored(SecaggAckSchema),
+      errors: SECAGG,
+    }),
   },
   secaggConsistency: {
     path: '/v1/federations/:fid/rounds/:round/secagg/consistency',
-    post: op({ summary: "The site's signature over the round as it saw it (idempotent).", roles: SITE, request: jsonBody(SecaggConsistencySchema), response: stored(SecaggAckSchema), errors: SECAGG }),
+    post: op({
+      summary: "The site's signature over the round as it saw it (idempotent).",
+      roles: SITE,
+      request: jsonBody(SecaggConsistencySchema),
+      response: stored(SecaggAckSchema),
+      errors: SECAGG,
+    }),
   },
   secaggReveal: {
     path: '/v1/federations/:fid/rounds/:round/secagg/reveal',
-    post: op({ summary: "The site's shares of the survivors' seeds and the dropped sites' mask keys (idempotent).", roles: SITE, request: jsonBody(SecaggRevealSchema), response: stored(SecaggAckSchema), errors: SECAGG }),
+    post: op({
+      summary: "The site's shares of the survivors' seeds and the dropped sites' mask keys (idempotent).",
+      roles: SITE,
+      request: jsonBody(SecaggRevealSchema),
+      response: stored(SecaggAckSchema),
+      errors: SECAGG,
+    }),
   },
   federationStats: {
     path: '/v1/federations/:fid/stats',
-    get: op({ summary: 'The secure sum of normalisation statistics: its cohort, who contributed, the sum once complete.', roles: SITE, request: none, response: ok(StatsSessionSchema), errors: MEMBER }),
-    post: op({ summary: "The site's masked statistics (idempotent for the same bytes).", roles: SITE, request: jsonBody(StatsContributionSchema), response: stored(StatsAckSchema), errors: [...MEMBER, 'ALREADY_EXISTS', 'FEDERATION_NOT_RUNNING'] }),
+    get: op({
+      summary: 'The secure sum of normalisation statistics: its cohort, who contributed, the sum once complete.',
+      roles: SITE,
+      request: none,
+      response: ok(StatsSessionSchema),
+      errors: MEMBER,
+    }),
+    post: op({
+      summary: "The site's masked statistics (idempotent for the same bytes).",
+      roles: SITE,
+      request: jsonBody(StatsContributionSchema),
+      response: stored(StatsAckSchema),
+      errors: [...MEMBER, 'ALREADY_EXISTS', 'FEDERATION_NOT_RUNNING'],
+    }),
   },
   normalization: {
     path: '/v1/federations/:fid/normalization',
-    get: op({ summary: 'The pooled normalisation statistics of a federated-normalisation federation.', roles: READERS, request: none, response: ok(NormalizationViewSchema), errors: FEDERATION }),
+    get: op({
+      summary: 'The pooled normalisation statistics of a federated-normalisation federation.',
+      roles: READERS,
+      request: none,
+      response: ok(NormalizationViewSchema),
+      errors: FEDERATION,
+    }),
   },
   models: {
     path: '/v1/models',
-    get: op({ summary: 'Model versions, of every federation or of one.', roles: READERS, request: query(z.object({ federation: IdSchema.optional() })), response: ok(list('models', ModelVersionViewSchema)), errors: [] }),
+    get: op({
+      summary: 'Model versions, of every federation or of one.',
+      roles: READERS,
+      request: query(z.object({ federation: IdSchema.optional() })),
+      response: ok(list('models', ModelVersionViewSchema)),
+      errors: [],
+    }),
   },
   model: {
     path: '/v1/models/:vid',
-    get: op({ summary: "One version's signed metadata (sites get the count-only metadata unless the plan shares contributors).", roles: [...READERS, 'site'], request: none, response: ok(ModelVersionViewSchema), errors: READABLE_VERSION }),
+    get: op({
+      summary: "One version's signed metadata (sites get the count-only metadata unless the plan shares contributors).",
+      roles: [...READERS, 'site'],
+      request: none,
+      response: ok(ModelVersionViewSchema),
+      errors: READABLE_VERSION,
+    }),
   },
   modelWeights: {
     path: '/v1/models/:vid/weights',
-    get: op({ summary: 'The weights of a version, binary, with an ETag (their sha256); 304 for a matching If-None-Match.', roles: [...READERS, 'site'], request: none, response: { kind: 'binary', status: [200, 304] }, errors: READABLE_VERSION }),
+    get: op({
+      summary: 'The weights of a version, binary, with an ETag (their sha256); 304 for a matching If-None-Match.',
+      roles: [...READERS, 'site'],
+      request: none,
+      response: { kind: 'binary', status: [200, 304] },
+      errors: READABLE_VERSION,
+    }),
   },
   modelEvaluations: {
     path: '/v1/models/:vid/evaluations',
-    get: op({ summary: "The sites' evaluations of a version.", roles: READERS, request: none, response: ok(list('evaluations', EvaluationViewSchema)), errors: VERSION }),
-    post: op({ summary: "The site's evaluation of a version on its own held-out rows.", roles: SITE, request: jsonBody(EvaluationReportSchema), response: created(EvaluationViewSchema), errors: [...READABLE_VERSION, 'DP_NOT_COVERED'] }),
+    get: op({
+      summary: "The sites' evaluations of a version.",
+      roles: READERS,
+      request: none,
+      response: ok(list('evaluations', EvaluationViewSchema)),
+      errors: VERSION,
+    }),
+    post: op({
+      summary: "The site's evaluation of a version on its own held-out rows.",
+      roles: SITE,
+      request: jsonBody(EvaluationReportSchema),
+      response: created(EvaluationViewSchema),
+      errors: [...READABLE_VERSION, 'DP_NOT_COVERED'],
+    }),
   },
   populationReports: {
     path: '/v1/population/reports',
-    post: op({ summary: "The site's privacy-safe population report (risk tier × age band counts) for a model version.", roles: SITE, request: jsonBody(PopulationReportSchema), response: created(PopulationReportAckSchema), errors: ['UNKNOWN_MODEL_VERSION', 'NOT_A_MEMBER'] }),
+    post: op({
+      summary: "The site's privacy-safe population report (risk tier × age band counts) for a model version.",
+      roles: SITE,
+      request: jsonBody(PopulationReportSchema),
+      response: created(PopulationReportAckSchema),
+      errors: ['UNKNOWN_MODEL_VERSION', 'NOT_A_MEMBER'],
+    }),
   },
   population: {
     path: '/v1/population',
-    get: op({ summary: 'The population view across sites, of one federation (default: the latest) or one version.', roles: READERS, request: query(z.object({ federation: IdSchema.optional(), version: IdSchema.optional() })), response: ok(PopulationViewSchema), errors: [] }),
+    get: op({
+      summary: 'The population view across sites, of one federation (default: the latest) or one version.',
+      roles: READERS,
+      request: query(z.object({ federation: IdSchema.optional(), version: IdSchema.optional() })),
+      response: ok(PopulationViewSchema),
+      errors: [],
+    }),
   },
   invitations: {
     path: '/v1/admin/invitations',
-    post: op({ summary: 'Create a one-time enrollment token for a new site (shown once).', roles: OPERATOR, request: jsonBody(CreateInvitationSchema), response: created(InvitationResponseSchema), errors: ['ALREADY_EXISTS'] }),
+    post: op({
+      summary: 'Create a one-time enrollment token for a new site (shown once).',
+      roles: OPERATOR,
+      request: jsonBody(CreateInvitationSchema),
+      response: created(InvitationResponseSchema),
+      errors: ['ALREADY_EXISTS'],
+    }),
   },
-  adminSites: { path: '/v1/admin/sites', get: op({ summary: 'Every enrolled site.', roles: READERS, request: none, response: ok(list('sites', SiteViewSchema)), errors: [] }) },
+  adminSites: {
+    path: '/v1/admin/sites',
+    get: op({
+      summary: 'Every enrolled site.',
+      roles: READERS,
+      request: none,
+      response: ok(list('sites', SiteViewSchema)),
+      errors: [],
+    }),
+  },
   revokeSite: {
     path: '/v1/admin/sites/:siteId/revoke',
-    post: op({ summary: 'Revoke a site.', roles: OPERATOR, request: jsonBody(EmptyBodySchema), response: ok(z.object({ site: SiteViewSchema })), errors: ['NOT_FOUND'] }),
+    post: op({
+      summary: 'Revoke a site.',
+      roles: OPERATOR,
+      request: jsonBody(EmptyBodySchema),
+      response: ok(z.object({ site: SiteViewSchema })),
+      errors: ['NOT_FOUND'],
+    }),
   },
   audit: {
     path: '/v1/admin/audit',
@@ -184,16 +435,52 @@ export const api = {
       errors: [],
     }),
   },
-  auditHeads: { path: '/v1/admin/audit/heads', get: op({ summary: "The coordinator's signed audit heads (one per published version), oldest first.", roles: OPERATOR, request: none, response: ok(list('heads', SignedAuditHeadSchema)), errors: [] }) },
-  auditVerify: { path: '/v1/admin/audit/verify', get: op({ summary: 'The coordinator verifies its whole chain and signed heads.', roles: OPERATOR, request: none, response: ok(AuditVerifyReportSchema), errors: [] }) },
+  auditHeads: {
+    path: '/v1/admin/audit/heads',
+    get: op({
+      summary: "The coordinator's signed audit heads (one per published version), oldest first.",
+      roles: OPERATOR,
+      request: none,
+      response: ok(list('heads', SignedAuditHeadSchema)),
+      errors: [],
+    }),
+  },
+  auditVerify: {
+    path: '/v1/admin/audit/verify',
+    get: op({
+      summary: 'The coordinator verifies its whole chain and signed heads.',
+      roles: OPERATOR,
+      request: none,
+      response: ok(AuditVerifyReportSchema),
+      errors: [],
+    }),
+  },
   tokens: {
     path: '/v1/admin/tokens',
-    get: op({ summary: 'Every researcher and operator bearer token (never their values).', roles: OPERATOR, request: none, response: ok(list('tokens', ApiTokenViewSchema)), errors: [] }),
-    post: op({ summary: 'Create a researcher or operator bearer token (its value is shown once).', roles: OPERATOR, request: jsonBody(CreateApiTokenSchema), response: created(ApiTokenCreatedSchema), errors: ['ALREADY_EXISTS'] }),
+    get: op({
+      summary: 'Every researcher and operator bearer token (never their values).',
+      roles: OPERATOR,
+      request: none,
+      response: ok(list('tokens', ApiTokenViewSchema)),
+      errors: [],
+    }),
+    post: op({
+      summary: 'Create a researcher or operator bearer token (its value is shown once).',
+      roles: OPERATOR,
+      request: jsonBody(CreateApiTokenSchema),
+      response: created(ApiTokenCreatedSchema),
+      errors: ['ALREADY_EXISTS'],
+    }),
   },
   revokeToken: {
     path: '/v1/admin/tokens/:tokenId/revoke',
-    post: op({ summary: 'Revoke a bearer token.', roles: OPERATOR, request: jsonBody(EmptyBodySchema), response: ok(ApiTokenViewSchema), errors: ['NOT_FOUND'] }),
+    post: op({
+      summary: 'Revoke a bearer token.',
+      roles: OPERATOR,
+      request: jsonBody(EmptyBodySchema),
+      response: ok(ApiTokenViewSchema),
+      errors: ['NOT_FOUND'],
+    }),
   },
 } as const satisfies Record<string, Resource>;
 

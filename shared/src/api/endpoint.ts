@@ -58,7 +58,8 @@ export type ParamNames<P extends string> = P extends `${string}:${infer Name}/${
 export type PathParams<P extends string> = { [K in ParamNames<P>[number]]: string | number };
 
 /** A concrete path builder: a string for a fixed path, else a function of the parameters in order. */
-export type PathBuilder<P extends string> = ParamNames<P> extends [] ? P : (...args: ParamValues<ParamNames<P>>) => string;
+export type PathBuilder<P extends string> =
+  ParamNames<P> extends [] ? P : (...args: ParamValues<ParamNames<P>>) => string;
 
 type ParamValues<N extends string[]> = { [I in keyof N]: string | number } & unknown[];
 
@@ -83,15 +84,33 @@ export function pathOf<P extends string>(pattern: P, params: PathParams<P>): str
 export function pathBuilder<P extends string>(pattern: P): PathBuilder<P> {
   const names = paramNames(pattern);
   if (names.length === 0) return pattern as PathBuilder<P>;
-  const build = (...args: Array<string | number>) => pathOf(pattern, Object.fromEntries(names.map((n, i) => [n, args[i]!])) as PathParams<P>);
+  const build = (...args: Array<string | number>) =>
+    pathOf(pattern, Object.fromEntries(names.map((n, i) => [n, args[i]!])) as PathParams<P>);
   return build as PathBuilder<P>;
 }
 
 /** Codes the common request pipeline may answer with before or around any handler (coordinator/src/http/app.ts). */
-const PIPELINE_ERRORS: readonly HttpErrorCode[] = ['BAD_REQUEST', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'REQUEST_TIMEOUT', 'RATE_LIMITED', 'NOT_READY', 'INTERNAL'];
+const PIPELINE_ERRORS: readonly HttpErrorCode[] = [
+  'BAD_REQUEST',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'REQUEST_TIMEOUT',
+  'RATE_LIMITED',
+  'NOT_READY',
+  'INTERNAL',
+];
 const TOKEN_ERRORS: readonly HttpErrorCode[] = ['UNAUTHENTICATED', 'INVALID_TOKEN', 'FORBIDDEN'];
 /** A bearer token is checked before the role, so a site route may refuse one too. */
-const SITE_ERRORS: readonly HttpErrorCode[] = ['UNAUTHENTICATED', 'INVALID_TOKEN', 'BAD_SIGNATURE', 'STALE_REQUEST', 'REPLAYED_REQUEST', 'UNKNOWN_SITE', 'SITE_REVOKED', 'FORBIDDEN'];
+const SITE_ERRORS: readonly HttpErrorCode[] = [
+  'UNAUTHENTICATED',
+  'INVALID_TOKEN',
+  'BAD_SIGNATURE',
+  'STALE_REQUEST',
+  'REPLAYED_REQUEST',
+  'UNKNOWN_SITE',
+  'SITE_REVOKED',
+  'FORBIDDEN',
+];
 const JSON_BODY_ERRORS: readonly HttpErrorCode[] = ['INVALID_JSON', 'VALIDATION_FAILED'];
 
 /** Every code an operation may answer with: its own, its authentication's, its body's and the pipeline's. */
@@ -109,7 +128,9 @@ export function errorCodesOf(op: Operation): HttpErrorCode[] {
 }
 
 /** The operations of a contract as a flat list, in table order. */
-export function operationsOf<C extends Record<string, Resource>>(contract: C): Array<{ name: keyof C & string; method: Method; path: string; op: Operation }> {
+export function operationsOf<C extends Record<string, Resource>>(
+  contract: C,
+): Array<{ name: keyof C & string; method: Method; path: string; op: Operation }> {
   const out: Array<{ name: keyof C & string; method: Method; path: string; op: Operation }> = [];
   for (const [name, resource] of Object.entries(contract)) {
     for (const method of ['get', 'post'] as const) {
@@ -121,10 +142,18 @@ export function operationsOf<C extends Record<string, Resource>>(contract: C): A
 }
 
 /** The parsed JSON answer of an operation (`never` for binary and text answers). */
-export type ResponseOf<O> = O extends { readonly response: { readonly kind: 'json'; readonly schema: infer S extends z.ZodType } } ? z.output<S> : never;
+export type ResponseOf<O> = O extends {
+  readonly response: { readonly kind: 'json'; readonly schema: infer S extends z.ZodType };
+}
+  ? z.output<S>
+  : never;
 
 /** The JSON body an operation takes, as a caller writes it (`never` for none and binary bodies). */
-export type BodyOf<O> = O extends { readonly request: { readonly body: 'json'; readonly schema: infer S extends z.ZodType } } ? z.input<S> : never;
+export type BodyOf<O> = O extends {
+  readonly request: { readonly body: 'json'; readonly schema: infer S extends z.ZodType };
+}
+  ? z.input<S>
+  : never;
 
 /** One call of an operation: the HTTP method and concrete path to send, and the operation (its response schema). */
 export interface Call<O extends Operation> {

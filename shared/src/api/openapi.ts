@@ -19,9 +19,12 @@ type Json = Record<string, unknown>;
 /** The names of the shared schemas (export name less `Schema`), so the document's components read like the code. */
 function schemaNames(): Map<z.ZodType, string> {
   const names = new Map<z.ZodType, string>();
-  for (const mod of [apiSchemas, secaggSchemas, populationSchemas, auditSchemas, signedHead] as Array<Record<string, unknown>>) {
+  for (const mod of [apiSchemas, secaggSchemas, populationSchemas, auditSchemas, signedHead] as Array<
+    Record<string, unknown>
+  >) {
     for (const [key, value] of Object.entries(mod)) {
-      if (key.endsWith('Schema') && value instanceof z.ZodType && !names.has(value)) names.set(value, key.slice(0, -'Schema'.length));
+      if (key.endsWith('Schema') && value instanceof z.ZodType && !names.has(value))
+        names.set(value, key.slice(0, -'Schema'.length));
     }
   }
   return names;
@@ -40,7 +43,8 @@ function bare(schema: Json): Json {
   return rest;
 }
 
-const toSchema = (s: z.ZodType, io: 'input' | 'output'): Json => bare(z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }));
+const toSchema = (s: z.ZodType, io: 'input' | 'output'): Json =>
+  bare(z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }));
 
 /** Names request (input) and response (output) schemas and turns each set into components that refer to each other. */
 function components(ops: Array<{ name: string; method: string; op: Operation }>) {
@@ -66,13 +70,22 @@ function components(ops: Array<{ name: string; method: string; op: Operation }>)
   }
   const uri = (id: string) => `#/components/schemas/${id}`;
   const schemas: Record<string, Json> = {};
-  for (const [reg, io] of [[input, 'input'], [output, 'output']] as const) {
-    const out = z.toJSONSchema(reg, { target: 'draft-2020-12', io, unrepresentable: 'any', uri }) as { schemas: Record<string, Json> };
+  for (const [reg, io] of [
+    [input, 'input'],
+    [output, 'output'],
+  ] as const) {
+    const out = z.toJSONSchema(reg, { target: 'draft-2020-12', io, unrepresentable: 'any', uri }) as {
+      schemas: Record<string, Json>;
+    };
     for (const [id, schema] of Object.entries(out.schemas)) schemas[id] = bare(schema);
   }
   schemas.ErrorBody = toSchema(
     z.object({
-      error: z.object({ code: z.enum(Object.keys(HTTP_ERROR_CODES) as [HttpErrorCode, ...HttpErrorCode[]]), message: z.string(), details: z.unknown().optional() }),
+      error: z.object({
+        code: z.enum(Object.keys(HTTP_ERROR_CODES) as [HttpErrorCode, ...HttpErrorCode[]]),
+        message: z.string(),
+        details: z.unknown().optional(),
+      }),
     }),
     'output',
   );
@@ -80,7 +93,11 @@ function components(ops: Array<{ name: string; method: string; op: Operation }>)
   return { schemas: sorted, request, response, ref: (id: string) => ({ $ref: uri(id) }) };
 }
 
-const SECURITY: Record<Exclude<Role, 'public'>, string> = { site: 'siteSignature', operator: 'bearerToken', researcher: 'bearerToken' };
+const SECURITY: Record<Exclude<Role, 'public'>, string> = {
+  site: 'siteSignature',
+  operator: 'bearerToken',
+  researcher: 'bearerToken',
+};
 
 function security(roles: readonly Role[]): Array<Record<string, string[]>> {
   if (roles.includes('public')) return [];
@@ -89,10 +106,16 @@ function security(roles: readonly Role[]): Array<Record<string, string[]>> {
 }
 
 function parameters(path: string, op: Operation): Json[] {
-  const out: Json[] = paramNames(path).map((name) => ({ name, in: 'path', required: true, schema: toSchema(PATH_PARAMETERS[name] ?? z.string(), 'input') }));
+  const out: Json[] = paramNames(path).map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: toSchema(PATH_PARAMETERS[name] ?? z.string(), 'input'),
+  }));
   if (op.request.body === 'none' && op.request.query) {
     const q = toSchema(op.request.query, 'input') as { properties?: Record<string, Json>; required?: string[] };
-    for (const [name, schema] of Object.entries(q.properties ?? {})) out.push({ name, in: 'query', required: (q.required ?? []).includes(name), schema });
+    for (const [name, schema] of Object.entries(q.properties ?? {}))
+      out.push({ name, in: 'query', required: (q.required ?? []).includes(name), schema });
   }
   return out;
 }
@@ -105,7 +128,11 @@ function errorResponses(op: Operation, ref: (id: string) => Json): Record<string
   }
   const out: Record<string, Json> = {};
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
-    out[String(status)] = { description: codes.join(', '), 'x-twinfed-error-codes': codes, content: { 'application/json': { schema: ref('ErrorBody') } } };
+    out[String(status)] = {
+      description: codes.join(', '),
+      'x-twinfed-error-codes': codes,
+      content: { 'application/json': { schema: ref('ErrorBody') } },
+    };
   }
   return out;
 }
@@ -118,19 +145,36 @@ export function openApiDocument(): Json {
   for (const { name, method, path, op } of ops) {
     const success: Record<string, Json> = {};
     for (const status of op.response.status) {
-      const description = status === 304 ? 'Not modified (the If-None-Match ETag matches).' : status === 201 ? 'Created.' : 'OK.';
+      const description =
+        status === 304 ? 'Not modified (the If-None-Match ETag matches).' : status === 201 ? 'Created.' : 'OK.';
       const r = op.response;
       const content =
-        status === 304 ? undefined
-        : r.kind === 'json' ? { 'application/json': { schema: c.ref(c.response.get(op)!) } }
-        : r.kind === 'binary' ? { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } }
-        : Object.fromEntries(r.mediaTypes.map((m) => [m, { schema: { type: 'string' } }]));
+        status === 304
+          ? undefined
+          : r.kind === 'json'
+            ? { 'application/json': { schema: c.ref(c.response.get(op)!) } }
+            : r.kind === 'binary'
+              ? {
+                  'application/octet-stream': {
+                    schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+                  },
+                }
+              : Object.fromEntries(r.mediaTypes.map((m) => [m, { schema: { type: 'string' } }]));
       success[String(status)] = content ? { description, content } : { description };
     }
     const requestBody =
-      op.request.body === 'json' ? { required: true, content: { 'application/json': { schema: c.ref(c.request.get(op)!) } } }
-      : op.request.body === 'binary' ? { required: true, content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } }
-      : undefined;
+      op.request.body === 'json'
+        ? { required: true, content: { 'application/json': { schema: c.ref(c.request.get(op)!) } } }
+        : op.request.body === 'binary'
+          ? {
+              required: true,
+              content: {
+                'application/octet-stream': {
+                  schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+                },
+              },
+            }
+          : undefined;
     const params = parameters(path, op);
     const operation: Json = {
       operationId: operationId(method, name),
@@ -156,8 +200,18 @@ export function openApiDocument(): Json {
     components: {
       schemas: c.schemas,
       securitySchemes: {
-        bearerToken: { type: 'http', scheme: 'bearer', description: 'An operator or researcher token (`twinfed tokens create`).' },
-        siteSignature: { type: 'apiKey', in: 'header', name: 'x-twinfed-signature', description: 'A site request signature over method, path, timestamp, nonce and body digest (shared/src/auth/request-signing.ts).' },
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An operator or researcher token (`twinfed tokens create`).',
+        },
+        siteSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-twinfed-signature',
+          description:
+            'A site request signature over method, path, timestamp, nonce and body digest (shared/src/auth/request-signing.ts).',
+        },
       },
     },
   };

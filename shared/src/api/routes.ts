@@ -9,7 +9,9 @@ import { pathBuilder, type PathBuilder } from './endpoint';
 export type Routes = { readonly [K in keyof Api]: PathBuilder<Api[K]['path']> };
 
 /** Paths relative to the coordinator's base URL, one builder per resource of the contract. */
-export const routes: Routes = Object.fromEntries(Object.entries(api).map(([name, r]) => [name, pathBuilder(r.path)])) as unknown as Routes;
+export const routes: Routes = Object.fromEntries(
+  Object.entries(api).map(([name, r]) => [name, pathBuilder(r.path)]),
+) as unknown as Routes;
 
 /** Every resource's path pattern by name (`:param` segments), e.g. for the dashboard, which builds paths itself. */
 export function pathPatterns(): Record<keyof Api, string> {

@@ -29,13 +29,32 @@ export interface ChainedAuditEntry extends AuditEntryBody {
 
 /** The SHA-256 (hex) of an entry's body. */
 export function auditEntryHash(e: AuditEntryBody): string {
-  const body = { seq: e.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: e.detail, prevHash: e.prevHash };
+  const body = {
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    detail: e.detail,
+    prevHash: e.prevHash,
+  };
   return sha256Hex('TWINFED-AUDIT-ENTRY-V1\n' + canonicalJson(body));
 }
 
 /** The next entry of a chain whose last entry is `last` (null: the chain is empty). */
-export function chainAuditEntry(last: { seq: number; hash: string } | null, e: Omit<AuditEntryBody, 'seq' | 'prevHash'>): ChainedAuditEntry {
-  const body: AuditEntryBody = { seq: last ? last.seq + 1 : 1, at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: e.detail, prevHash: last ? last.hash : AUDIT_GENESIS };
+export function chainAuditEntry(
+  last: { seq: number; hash: string } | null,
+  e: Omit<AuditEntryBody, 'seq' | 'prevHash'>,
+): ChainedAuditEntry {
+  const body: AuditEntryBody = {
+    seq: last ? last.seq + 1 : 1,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    detail: e.detail,
+    prevHash: last ? last.hash : AUDIT_GENESIS,
+  };
   return { ...body, hash: auditEntryHash(body) };
 }
 
@@ -64,9 +83,10 @@ export class AuditChainVerifier {
     const expectedPrev = this.last ? this.last.hash : AUDIT_GENESIS;
     let reason: string | null = null;
     if (!Number.isSafeInteger(e.seq) || e.seq !== expectedSeq) {
-      reason = e.seq > expectedSeq
-        ? `entries ${expectedSeq}…${e.seq - 1} are missing or were moved (found seq ${e.seq} where seq ${expectedSeq} belongs)`
-        : `out of order (found seq ${e.seq} where seq ${expectedSeq} belongs)`;
+      reason =
+        e.seq > expectedSeq
+          ? `entries ${expectedSeq}…${e.seq - 1} are missing or were moved (found seq ${e.seq} where seq ${expectedSeq} belongs)`
+          : `out of order (found seq ${e.seq} where seq ${expectedSeq} belongs)`;
     } else if (typeof e.hash !== 'string' || typeof e.prevHash !== 'string') {
       reason = 'the entry has no hash';
     } else if (e.prevHash !== expectedPrev) {

@@ -27,7 +27,10 @@ export async function verifyAuditTrail(opts: {
   }
   const end = chain.head?.seq ?? 0;
   if (!chain.firstBad && opts.sequenceEnd != null && opts.sequenceEnd > end) {
-    chain.fail({ seq: end + 1, reason: `entries ${end + 1}…${opts.sequenceEnd} were deleted from the end of the chain` });
+    chain.fail({
+      seq: end + 1,
+      reason: `entries ${end + 1}…${opts.sequenceEnd} were deleted from the end of the chain`,
+    });
   }
   let badHead: AuditVerifyReport['badHead'] = null;
   let lastSignedHead: SignedAuditHead | null = null;
@@ -43,13 +46,19 @@ export async function verifyAuditTrail(opts: {
     if (expected === undefined) {
       if (chain.firstBad) break; // the chain broke before this head: the break is the finding
       badHead = { seq: h.seq, reason: `a signed head covers seq ${h.seq} but the chain ends at seq ${end}` };
-      chain.fail({ seq: end + 1, reason: `entries ${end + 1}…${h.seq} were deleted from the end of the chain (a signed head covers them)` });
+      chain.fail({
+        seq: end + 1,
+        reason: `entries ${end + 1}…${h.seq} were deleted from the end of the chain (a signed head covers them)`,
+      });
       break;
     }
     if (expected !== h.headHash) {
       const from = (lastSignedHead?.seq ?? 0) + 1;
       badHead = { seq: h.seq, reason: 'the chain does not match the head signed at this seq' };
-      chain.fail({ seq: from, reason: `an entry between seq ${from} and ${h.seq} was rewritten (the chain no longer matches the head signed at seq ${h.seq})` });
+      chain.fail({
+        seq: from,
+        reason: `an entry between seq ${from} and ${h.seq} was rewritten (the chain no longer matches the head signed at seq ${h.seq})`,
+      });
       break;
     }
     lastSignedHead = h;
@@ -60,7 +69,14 @@ export async function verifyAuditTrail(opts: {
     entries: chain.checked,
     heads,
     head: chain.head,
-    lastSignedHead: lastSignedHead ? { seq: lastSignedHead.seq, headHash: lastSignedHead.headHash, at: lastSignedHead.at, signature: lastSignedHead.signature } : null,
+    lastSignedHead: lastSignedHead
+      ? {
+          seq: lastSignedHead.seq,
+          headHash: lastSignedHead.headHash,
+          at: lastSignedHead.at,
+          signature: lastSignedHead.signature,
+        }
+      : null,
     firstBad,
     badHead,
   };

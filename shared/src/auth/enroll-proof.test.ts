@@ -30,7 +30,8 @@ describe('enrollment proof of possession', () => {
   });
 
   test('any flipped bit of either half fails; malformed fields are false, never a throw', () => {
-    for (const i of [0, 31, 63]) expect(verify({ proof: { ...proof, signature: flip(proof.signature, i) } })).toBe(false);
+    for (const i of [0, 31, 63])
+      expect(verify({ proof: { ...proof, signature: flip(proof.signature, i) } })).toBe(false);
     for (const i of [0, 15, 31]) expect(verify({ proof: { ...proof, boxProof: flip(proof.boxProof, i) } })).toBe(false);
     expect(verify({ proof: { signature: '', boxProof: '' } })).toBe(false);
     expect(verify({ proof: { ...proof, boxProof: '!!' } })).toBe(false);

@@ -36,21 +36,47 @@ const BOX_PURPOSE = 'TWINFED-ENROLL-BOX-V1\n';
 const BOX_INFO = utf8('twinfed/enroll-box-proof/v1');
 
 function statement(o: { token: string; coordinator: PublicIdentity; site: PublicIdentity }): Uint8Array {
-  return sha256Parts([STATEMENT_PURPOSE, hashToken(o.token), '\n', fingerprint(o.coordinator), '\n', o.site.signPublicKey, '\n', o.site.boxPublicKey]);
+  return sha256Parts([
+    STATEMENT_PURPOSE,
+    hashToken(o.token),
+    '\n',
+    fingerprint(o.coordinator),
+    '\n',
+    o.site.signPublicKey,
+    '\n',
+    o.site.boxPublicKey,
+  ]);
 }
 
-function boxMac(o: { secretKey: Uint8Array; peerPublicKey: Uint8Array; siteBox: Uint8Array; coordinatorBox: Uint8Array; statement: Uint8Array }): Uint8Array | null {
+function boxMac(o: {
+  secretKey: Uint8Array;
+  peerPublicKey: Uint8Array;
+  siteBox: Uint8Array;
+  coordinatorBox: Uint8Array;
+  statement: Uint8Array;
+}): Uint8Array | null {
   const shared = x25519(o.secretKey, o.peerPublicKey);
   if (shared === null) return null;
-  const key = Buffer.from(hkdfSync('sha256', shared, o.statement, concatBytes([BOX_INFO, o.siteBox, o.coordinatorBox]), 32));
+  const key = Buffer.from(
+    hkdfSync('sha256', shared, o.statement, concatBytes([BOX_INFO, o.siteBox, o.coordinatorBox]), 32),
+  );
   return new Uint8Array(createHmac('sha256', key).update(BOX_PURPOSE).update(o.statement).digest());
 }
 
 /** The site's proof for enrolling `identity` with `token` at the coordinator whose public keys are `coordinator`. */
 export function signEnrollProof(o: { token: string; coordinator: PublicIdentity; identity: Identity }): EnrollProof {
-  const site: PublicIdentity = { signPublicKey: toB64(o.identity.sign.publicKey), boxPublicKey: toB64(o.identity.box.publicKey) };
+  const site: PublicIdentity = {
+    signPublicKey: toB64(o.identity.sign.publicKey),
+    boxPublicKey: toB64(o.identity.box.publicKey),
+  };
   const digest = statement({ token: o.token, coordinator: o.coordinator, site });
-  const mac = boxMac({ secretKey: o.identity.box.secretKey, peerPublicKey: fromB64(o.coordinator.boxPublicKey), siteBox: o.identity.box.publicKey, coordinatorBox: fromB64(o.coordinator.boxPublicKey), statement: digest });
+  const mac = boxMac({
+    secretKey: o.identity.box.secretKey,
+    peerPublicKey: fromB64(o.coordinator.boxPublicKey),
+    siteBox: o.identity.box.publicKey,
+    coordinatorBox: fromB64(o.coordinator.boxPublicKey),
+    statement: digest,
+  });
   if (mac === null) throw new TwinfedError('BAD_SIGNATURE', "The coordinator's box key is not a usable X25519 key.");
   return { signature: toB64(signDigest(digest, o.identity.sign.secretKey)), boxProof: toB64(mac) };
 }
@@ -59,16 +85,31 @@ export function signEnrollProof(o: { token: string; coordinator: PublicIdentity;
  * True when `proof` shows possession of both site keys for this token and this coordinator (`coordinator` is the
  * coordinator's own identity: its box secret checks the MAC). Never throws: malformed input is simply false.
  */
-export function verifyEnrollProof(o: { token: string; coordinator: Identity; site: PublicIdentity; proof: EnrollProof | undefined }): boolean {
+export function verifyEnrollProof(o: {
+  token: string;
+  coordinator: Identity;
+  site: PublicIdentity;
+  proof: EnrollProof | undefined;
+}): boolean {
   try {
     if (!o.proof) return false;
     const signPublicKey = fromB64(o.site.signPublicKey);
     const boxPublicKey = fromB64(o.site.boxPublicKey);
-    if (signPublicKey.byteLength !== KEY_BYTES.signPublicKey || boxPublicKey.byteLength !== KEY_BYTES.boxPublicKey) return false;
-    const coordinator: PublicIdentity = { signPublicKey: toB64(o.coordinator.sign.publicKey), boxPublicKey: toB64(o.coordinator.box.publicKey) };
+    if (signPublicKey.byteLength !== KEY_BYTES.signPublicKey || boxPublicKey.byteLength !== KEY_BYTES.boxPublicKey)
+      return false;
+    const coordinator: PublicIdentity = {
+      signPublicKey: toB64(o.coordinator.sign.publicKey),
+      boxPublicKey: toB64(o.coordinator.box.publicKey),
+    };
     const digest = statement({ token: o.token, coordinator, site: o.site });
     if (!verifyDigest({ digest, signature: fromB64(o.proof.signature), publicKey: signPublicKey })) return false;
-    const expected = boxMac({ secretKey: o.coordinator.box.secretKey, peerPublicKey: boxPublicKey, siteBox: boxPublicKey, coordinatorBox: o.coordinator.box.publicKey, statement: digest });
+    const expected = boxMac({
+      secretKey: o.coordinator.box.secretKey,
+      peerPublicKey: boxPublicKey,
+      siteBox: boxPublicKey,
+      coordinatorBox: o.coordinator.box.publicKey,
+      statement: digest,
+    });
     return expected !== null && timingSafeEqualBytes(expected, fromB64(o.proof.boxProof));
   } catch {
     return false;

@@ -35,7 +35,15 @@ describe('socket handshake auth', () => {
   });
 
   test('rejects missing or malformed auth with UNAUTHENTICATED', () => {
-    for (const bad of [undefined, null, 'x', {}, { ...auth, timestamp: String(NOW) }, { ...auth, nonce: 'AAAA' }, { ...auth, siteId: '' }]) {
+    for (const bad of [
+      undefined,
+      null,
+      'x',
+      {},
+      { ...auth, timestamp: String(NOW) },
+      { ...auth, nonce: 'AAAA' },
+      { ...auth, siteId: '' },
+    ]) {
       expect(codeOf(() => verify(bad))).toBe('UNAUTHENTICATED');
     }
   });
@@ -43,7 +51,12 @@ describe('socket handshake auth', () => {
   test('is domain-separated from request signatures', () => {
     // A request signature with the same site, timestamp and nonce must not pass as a handshake.
     const h = signRequest({ method: 'GET', path: '/', siteId: 'site-a', signSecretKey: site.sign.secretKey, now: NOW });
-    const forged = { siteId: 'site-a', timestamp: NOW, nonce: h['x-twinfed-nonce'], signature: h['x-twinfed-signature'] };
+    const forged = {
+      siteId: 'site-a',
+      timestamp: NOW,
+      nonce: h['x-twinfed-nonce'],
+      signature: h['x-twinfed-signature'],
+    };
     expect(codeOf(() => verify(forged))).toBe('BAD_SIGNATURE');
   });
 

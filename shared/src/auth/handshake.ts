@@ -22,7 +22,9 @@ export function signHandshake(opts: { siteId: string; signSecretKey: Uint8Array;
   const timestamp = Math.floor(opts.now ?? Date.now());
   const nonce = toB64(randomBytes(AUTH_NONCE_BYTES));
   if (!ID_RE.test(opts.siteId)) throw new TwinfedError('BAD_REQUEST', 'Malformed site id.');
-  const signature = toB64(signDigest(sha256(canonicalHandshake({ siteId: opts.siteId, timestamp, nonce })), opts.signSecretKey));
+  const signature = toB64(
+    signDigest(sha256(canonicalHandshake({ siteId: opts.siteId, timestamp, nonce })), opts.signSecretKey),
+  );
   return { siteId: opts.siteId, timestamp, nonce, signature };
 }
 
@@ -33,7 +35,12 @@ export function signHandshake(opts: { siteId: string; signSecretKey: Uint8Array;
 export function parseHandshake(auth: unknown): HandshakeAuth {
   if (typeof auth !== 'object' || auth === null) throw new TwinfedError('UNAUTHENTICATED', 'Missing handshake auth.');
   const a = auth as Record<string, unknown>;
-  if (typeof a.siteId !== 'string' || typeof a.timestamp !== 'number' || typeof a.nonce !== 'string' || typeof a.signature !== 'string') {
+  if (
+    typeof a.siteId !== 'string' ||
+    typeof a.timestamp !== 'number' ||
+    typeof a.nonce !== 'string' ||
+    typeof a.signature !== 'string'
+  ) {
     throw new TwinfedError('UNAUTHENTICATED', 'Malformed handshake auth.');
   }
   return checkAuthFields({ siteId: a.siteId, timestamp: a.timestamp, nonce: a.nonce, signature: a.signature });
@@ -50,7 +57,11 @@ export function verifyHandshake(opts: { auth: unknown; signPublicKey: Uint8Array
 } {
   const h = parseHandshake(opts.auth);
   assertFresh({ timestamp: h.timestamp, now: opts.now, windowMs: opts.windowMs });
-  const ok = verifyDigest({ digest: sha256(canonicalHandshake(h)), signature: fromB64(h.signature, 'BAD_SIGNATURE'), publicKey: opts.signPublicKey });
+  const ok = verifyDigest({
+    digest: sha256(canonicalHandshake(h)),
+    signature: fromB64(h.signature, 'BAD_SIGNATURE'),
+    publicKey: opts.signPublicKey,
+  });
   if (!ok) throw new TwinfedError('BAD_SIGNATURE');
   return { siteId: h.siteId, nonce: h.nonce, timestamp: h.timestamp };
 }

@@ -38,7 +38,8 @@ export function nonceExpiresAt(timestamp: number, windowMs: number): number {
 export function contentSha256Header(headers: HeaderSource): string | undefined {
   const v = getHeader(headers, CONTENT_SHA256_HEADER);
   if (v === undefined) return undefined;
-  if (!/^[0-9a-f]{64}$/.test(v)) throw new TwinfedError('UNAUTHENTICATED', `Malformed header ${CONTENT_SHA256_HEADER}.`);
+  if (!/^[0-9a-f]{64}$/.test(v))
+    throw new TwinfedError('UNAUTHENTICATED', `Malformed header ${CONTENT_SHA256_HEADER}.`);
   return v;
 }
 
@@ -46,7 +47,8 @@ export function contentSha256Header(headers: HeaderSource): string | undefined {
 export const AUTH_NONCE_BYTES = 16;
 
 /** Request headers as node/express (`IncomingHttpHeaders`) or a plain record gives them, or a fetch `Headers`. */
-export type HeaderSource = Readonly<Record<string, string | readonly string[] | undefined>> | { get(name: string): string | null };
+export type HeaderSource =
+  Readonly<Record<string, string | readonly string[] | undefined>> | { get(name: string): string | null };
 
 /** The authentication fields of a request, parsed but NOT verified. */
 export interface AuthFields {
@@ -79,11 +81,17 @@ function required(headers: HeaderSource, name: string): string {
 }
 
 /** Checks the shape of the shared auth fields (site id, timestamp, nonce, signature); throws `code` if bad. */
-export function checkAuthFields(fields: AuthFields, code: 'UNAUTHENTICATED' | 'BAD_REQUEST' = 'UNAUTHENTICATED'): AuthFields {
-  if (typeof fields.siteId !== 'string' || !ID_RE.test(fields.siteId)) throw new TwinfedError(code, 'Malformed site id.');
-  if (!Number.isSafeInteger(fields.timestamp) || fields.timestamp < 0) throw new TwinfedError(code, 'Malformed timestamp.');
+export function checkAuthFields(
+  fields: AuthFields,
+  code: 'UNAUTHENTICATED' | 'BAD_REQUEST' = 'UNAUTHENTICATED',
+): AuthFields {
+  if (typeof fields.siteId !== 'string' || !ID_RE.test(fields.siteId))
+    throw new TwinfedError(code, 'Malformed site id.');
+  if (!Number.isSafeInteger(fields.timestamp) || fields.timestamp < 0)
+    throw new TwinfedError(code, 'Malformed timestamp.');
   if (fromB64(fields.nonce, code).byteLength !== AUTH_NONCE_BYTES) throw new TwinfedError(code, 'Malformed nonce.');
-  if (fromB64(fields.signature, code).byteLength !== KEY_BYTES.signature) throw new TwinfedError(code, 'Malformed signature.');
+  if (fromB64(fields.signature, code).byteLength !== KEY_BYTES.signature)
+    throw new TwinfedError(code, 'Malformed signature.');
   return fields;
 }
 

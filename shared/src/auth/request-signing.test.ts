@@ -1,6 +1,13 @@
 import { generateIdentity } from '../crypto/identity';
 import { sha256 } from '../crypto/hash';
-import { CONTENT_SHA256_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER, parseAuthHeaders } from './headers';
+import {
+  CONTENT_SHA256_HEADER,
+  NONCE_HEADER,
+  SIGNATURE_HEADER,
+  SITE_HEADER,
+  TIMESTAMP_HEADER,
+  parseAuthHeaders,
+} from './headers';
 import { canonicalRequest, signRequest, verifyRequest } from './request-signing';
 import { codeOf } from '../__tests__/code-of';
 
@@ -8,16 +15,32 @@ const site = generateIdentity();
 const other = generateIdentity();
 const NOW = 1_750_000_000_000;
 const WINDOW = 5 * 60 * 1000;
-const req = { method: 'post', path: '/v1/federations/f1/rounds/3/updates?x=1', body: new Uint8Array([1, 2, 3]), siteId: 'site-a' };
+const req = {
+  method: 'post',
+  path: '/v1/federations/f1/rounds/3/updates?x=1',
+  body: new Uint8Array([1, 2, 3]),
+  siteId: 'site-a',
+};
 const headers = signRequest({ ...req, signSecretKey: site.sign.secretKey, now: NOW });
 
 function verify(over: Partial<Parameters<typeof verifyRequest>[0]> = {}) {
-  return verifyRequest({ method: 'POST', path: req.path, body: req.body, headers, signPublicKey: site.sign.publicKey, now: NOW, windowMs: WINDOW, ...over });
+  return verifyRequest({
+    method: 'POST',
+    path: req.path,
+    body: req.body,
+    headers,
+    signPublicKey: site.sign.publicKey,
+    now: NOW,
+    windowMs: WINDOW,
+    ...over,
+  });
 }
 
 describe('request signing', () => {
   test('signs with the four headers and the body digest, and verifies', () => {
-    expect(Object.keys(headers).sort()).toEqual([CONTENT_SHA256_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER].sort());
+    expect(Object.keys(headers).sort()).toEqual(
+      [CONTENT_SHA256_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SITE_HEADER, TIMESTAMP_HEADER].sort(),
+    );
     expect(headers[CONTENT_SHA256_HEADER]).toBe(Buffer.from(sha256(req.body)).toString('hex'));
     // The signature verifies from the digest alone (before the body is read), and not with another digest.
     expect(codeOf(() => verify({ body: undefined, bodySha256: headers[CONTENT_SHA256_HEADER]! }))).toBe('none');
@@ -29,13 +52,33 @@ describe('request signing', () => {
 
   test('has the documented canonical form', () => {
     const c = canonicalRequest({ method: 'get', path: '/v1/x?a=b', siteId: 's', timestamp: 5, nonce: 'bm9uY2U=' });
-    expect(c).toBe('TWINFED-REQUEST-V1\nGET\n/v1/x?a=b\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n5\nbm9uY2U=\ns');
+    expect(c).toBe(
+      'TWINFED-REQUEST-V1\nGET\n/v1/x?a=b\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n5\nbm9uY2U=\ns',
+    );
   });
 
   test('treats an empty body, a missing body and "" alike', () => {
-    const h = signRequest({ method: 'GET', path: '/v1/models', siteId: 's1', signSecretKey: site.sign.secretKey, now: NOW });
+    const h = signRequest({
+      method: 'GET',
+      path: '/v1/models',
+      siteId: 's1',
+      signSecretKey: site.sign.secretKey,
+      now: NOW,
+    });
     for (const body of [undefined, null, '', new Uint8Array(0)]) {
-      expect(codeOf(() => verifyRequest({ method: 'GET', path: '/v1/models', body, headers: h, signPublicKey: site.sign.publicKey, now: NOW, windowMs: WINDOW }))).toBe('none');
+      expect(
+        codeOf(() =>
+          verifyRequest({
+            method: 'GET',
+            path: '/v1/models',
+            body,
+            headers: h,
+            signPublicKey: site.sign.publicKey,
+            now: NOW,
+            windowMs: WINDOW,
+          }),
+        ),
+      ).toBe('none');
     }
   });
 
@@ -63,7 +106,9 @@ describe('request signing', () => {
     for (let i = 0; i < sig.length; i++) {
       const ch = sig[i] === 'A' ? 'B' : 'A';
       const bad = sig.slice(0, i) + ch + sig.slice(i + 1);
-      expect(['BAD_SIGNATURE', 'UNAUTHENTICATED']).toContain(codeOf(() => verify({ headers: { ...headers, [SIGNATURE_HEADER]: bad } })));
+      expect(['BAD_SIGNATURE', 'UNAUTHENTICATED']).toContain(
+        codeOf(() => verify({ headers: { ...headers, [SIGNATURE_HEADER]: bad } })),
+      );
     }
   });
 
@@ -96,12 +141,15 @@ describe('parseAuthHeaders', () => {
     expect(parseAuthHeaders(new Headers(headers)).signature).toBe(headers[SIGNATURE_HEADER]);
   });
 
-  test.each([SITE_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER])('rejects a missing %s with UNAUTHENTICATED', (name) => {
-    const h: Record<string, string> = { ...headers };
-    delete h[name];
-    expect(codeOf(() => parseAuthHeaders(h))).toBe('UNAUTHENTICATED');
-    expect(codeOf(() => verify({ headers: h }))).toBe('UNAUTHENTICATED');
-  });
+  test.each([SITE_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER])(
+    'rejects a missing %s with UNAUTHENTICATED',
+    (name) => {
+      const h: Record<string, string> = { ...headers };
+      delete h[name];
+      expect(codeOf(() => parseAuthHeaders(h))).toBe('UNAUTHENTICATED');
+      expect(codeOf(() => verify({ headers: h }))).toBe('UNAUTHENTICATED');
+    },
+  );
 
   test.each([
     [TIMESTAMP_HEADER, '12.5'],

@@ -51,7 +51,9 @@ export function canonicalRequest(parts: RequestParts): string {
   if (!PATH_RE.test(parts.path)) throw new TwinfedError('BAD_REQUEST', 'Malformed path.');
   if (!ID_RE.test(parts.siteId)) throw new TwinfedError('BAD_REQUEST', 'Malformed site id.');
   const digest = parts.bodySha256 ?? sha256Hex(parts.body ?? '');
-  return ['TWINFED-REQUEST-V1', method, parts.path, digest, String(parts.timestamp), parts.nonce, parts.siteId].join('\n');
+  return ['TWINFED-REQUEST-V1', method, parts.path, digest, String(parts.timestamp), parts.nonce, parts.siteId].join(
+    '\n',
+  );
 }
 
 /**
@@ -69,7 +71,9 @@ export function signRequest(opts: {
   const timestamp = Math.floor(opts.now ?? Date.now());
   const nonce = toB64(randomBytes(AUTH_NONCE_BYTES));
   const bodySha256 = sha256Hex(opts.body ?? '');
-  const digest = sha256(canonicalRequest({ method: opts.method, path: opts.path, bodySha256, siteId: opts.siteId, timestamp, nonce }));
+  const digest = sha256(
+    canonicalRequest({ method: opts.method, path: opts.path, bodySha256, siteId: opts.siteId, timestamp, nonce }),
+  );
   return {
     [CONTENT_SHA256_HEADER]: bodySha256,
     [SITE_HEADER]: opts.siteId,
@@ -99,11 +103,23 @@ export function verifyRequest(opts: {
   assertFresh({ timestamp: auth.timestamp, now: opts.now, windowMs: opts.windowMs });
   let canonical: string;
   try {
-    canonical = canonicalRequest({ method: opts.method, path: opts.path, body: opts.body, ...(opts.bodySha256 !== undefined ? { bodySha256: opts.bodySha256 } : {}), siteId: auth.siteId, timestamp: auth.timestamp, nonce: auth.nonce });
+    canonical = canonicalRequest({
+      method: opts.method,
+      path: opts.path,
+      body: opts.body,
+      ...(opts.bodySha256 !== undefined ? { bodySha256: opts.bodySha256 } : {}),
+      siteId: auth.siteId,
+      timestamp: auth.timestamp,
+      nonce: auth.nonce,
+    });
   } catch {
     throw new TwinfedError('BAD_SIGNATURE');
   }
-  const ok = verifyDigest({ digest: sha256(canonical), signature: fromB64(auth.signature, 'BAD_SIGNATURE'), publicKey: opts.signPublicKey });
+  const ok = verifyDigest({
+    digest: sha256(canonical),
+    signature: fromB64(auth.signature, 'BAD_SIGNATURE'),
+    publicKey: opts.signPublicKey,
+  });
   if (!ok) throw new TwinfedError('BAD_SIGNATURE');
   return { siteId: auth.siteId, nonce: auth.nonce, timestamp: auth.timestamp };
 }

@@ -24,7 +24,14 @@ const twinPlan: Plan = PlanSchema.parse({
     label: 'pneumonia',
     normalization: 'federated',
     derive: [
-      { name: 'rhr', kind: 'mean', source: { loinc: ['40443-4'] }, unit: '/min', windowDays: 7, missing: { policy: 'indicator' } },
+      {
+        name: 'rhr',
+        kind: 'mean',
+        source: { loinc: ['40443-4'] },
+        unit: '/min',
+        windowDays: 7,
+        missing: { policy: 'indicator' },
+      },
       { name: 'age', kind: 'age', missing: { policy: 'mean' } },
       { name: 'diabetes', kind: 'onehot', source: { conditionCodes: [{ system: 'icd10', codes: ['E11*'] }] } },
     ],
@@ -47,7 +54,13 @@ function input(plan: Plan, over: Partial<BundleInput> = {}): BundleInput {
     plan,
     weightsBytes,
     weights,
-    statistics: { kind: 'federated-pooled', mean: [70, 0.1, 50, 0.2], std: [9, 0.3, 12, 0.4], rows: 80, fill: [70, 0, 50, 0] },
+    statistics: {
+      kind: 'federated-pooled',
+      mean: [70, 0.1, 50, 0.2],
+      std: [9, 0.3, 12, 0.4],
+      rows: 80,
+      fill: [70, 0, 50, 0],
+    },
     exportedBy: 'site',
     siteId: 'site-a',
     siteMetrics: null,
@@ -70,33 +83,69 @@ describe('model bundles', () => {
     expect(v.trust).toBe('pinned');
     expect(v.warnings).toEqual([]);
     const d = v.manifest.description;
-    expect(d.features.map((f) => [f.name, f.role])).toEqual([['rhr', 'value'], ['rhr.missing', 'indicator'], ['age', 'value'], ['diabetes', 'value']]);
+    expect(d.features.map((f) => [f.name, f.role])).toEqual([
+      ['rhr', 'value'],
+      ['rhr.missing', 'indicator'],
+      ['age', 'value'],
+      ['diabetes', 'value'],
+    ]);
     expect(d.features[0]!.derivation).toMatchObject({ kind: 'mean', unit: '/min', windowDays: 7 });
-    expect(d.label).toMatchObject({ name: 'pneumonia', rule: { kind: 'condition-onset', horizonDays: 30, excludePrior: true } });
+    expect(d.label).toMatchObject({
+      name: 'pneumonia',
+      rule: { kind: 'condition-onset', horizonDays: 30, excludePrior: true },
+    });
     expect(d.tiers).toMatchObject({ thresholds: [0.1, 0.4], names: ['low', 'watch', 'high'], source: 'plan' });
-    expect(d.model.layers.map((l) => [l.name, l.activation, l.kernelShape])).toEqual([['hidden_0', 'relu', [4, 3]], ['output', 'sigmoid', [3, 1]]]);
-    expect(v.manifest.preprocessing).toMatchObject({ statistics: 'federated-pooled', fill: [70, 0, 50, 0], zScore: { rows: 80 } });
+    expect(d.model.layers.map((l) => [l.name, l.activation, l.kernelShape])).toEqual([
+      ['hidden_0', 'relu', [4, 3]],
+      ['output', 'sigmoid', [3, 1]],
+    ]);
+    expect(v.manifest.preprocessing).toMatchObject({
+      statistics: 'federated-pooled',
+      fill: [70, 0, 50, 0],
+      zScore: { rows: 80 },
+    });
   });
 
   test('preprocessing says what each policy and exporter carries', () => {
-    const plan = (normalization: string) => PlanSchema.parse({ ...twinPlan, data: { ...twinPlan.data, normalization } });
+    const plan = (normalization: string) =>
+      PlanSchema.parse({ ...twinPlan, data: { ...twinPlan.data, normalization } });
     const site = { kind: 'site' as const, mean: [1, 2, 3, 4], std: [1, 1, 1, 1], rows: null };
-    expect(preprocessingFor(plan('per-site'), { kind: 'none' })).toMatchObject({ statistics: 'absent', zScore: null, fill: null });
-    expect(preprocessingFor(plan('per-site'), site)).toMatchObject({ statistics: 'site', zScore: { mean: [1, 2, 3, 4], epsilon: 1e-9 } });
-    expect(preprocessingFor(plan('none'), { kind: 'none', fill: [1, 0, 2, 0] })).toMatchObject({ statistics: 'none', zScore: null, fill: [1, 0, 2, 0] });
+    expect(preprocessingFor(plan('per-site'), { kind: 'none' })).toMatchObject({
+      statistics: 'absent',
+      zScore: null,
+      fill: null,
+    });
+    expect(preprocessingFor(plan('per-site'), site)).toMatchObject({
+      statistics: 'site',
+      zScore: { mean: [1, 2, 3, 4], epsilon: 1e-9 },
+    });
+    expect(preprocessingFor(plan('none'), { kind: 'none', fill: [1, 0, 2, 0] })).toMatchObject({
+      statistics: 'none',
+      zScore: null,
+      fill: [1, 0, 2, 0],
+    });
     expect(() => preprocessingFor(plan('federated'), { kind: 'none' })).toThrow(RangeError);
-    expect(preprocessingFor(plan('per-site'), { kind: 'none' }).steps.join(' ')).toMatch(/this coordinator export carries none/);
+    expect(preprocessingFor(plan('per-site'), { kind: 'none' }).steps.join(' ')).toMatch(
+      /this coordinator export carries none/,
+    );
   });
 
   test('refuses a plan not signed into the version, a foreign pinned key, a wrong fingerprint and files outside the bundle', () => {
     const out = path.join(dir, 'b');
     const good = input(twinPlan);
-    const other = PlanSchema.parse({ ...twinPlan, data: { ...twinPlan.data, tiers: { thresholds: [0.5], names: ['low', 'high'] } } });
+    const other = PlanSchema.parse({
+      ...twinPlan,
+      data: { ...twinPlan.data, tiers: { thresholds: [0.5], names: ['low', 'high'] } },
+    });
     writeBundle(out, buildBundle({ ...good, plan: other }));
     expect(codeOf(() => verifyBundle(openBundle(out)))).toBe('MODEL_SIGNATURE_INVALID');
     writeBundle(out, buildBundle(good), { force: true });
-    expect(codeOf(() => verifyBundle(openBundle(out), { pinnedSignPublicKey: generateIdentity().sign.publicKey }))).toBe('MODEL_SIGNATURE_INVALID');
-    expect(codeOf(() => verifyBundle(openBundle(out), { fingerprint: '0000-0000-0000-0000-0000-0000-0000-0000' }))).toBe('MODEL_SIGNATURE_INVALID');
+    expect(
+      codeOf(() => verifyBundle(openBundle(out), { pinnedSignPublicKey: generateIdentity().sign.publicKey })),
+    ).toBe('MODEL_SIGNATURE_INVALID');
+    expect(
+      codeOf(() => verifyBundle(openBundle(out), { fingerprint: '0000-0000-0000-0000-0000-0000-0000-0000' })),
+    ).toBe('MODEL_SIGNATURE_INVALID');
     expect(verifyBundle(openBundle(out), { fingerprint: keys.fingerprint.toUpperCase() }).trust).toBe('fingerprint');
     const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as BundleManifest;
     m.files.weights.path = '../../etc/passwd';
@@ -108,10 +157,22 @@ describe('model bundles', () => {
 
   test('statistics that do not fit the model or the exporter are refused', () => {
     const out = path.join(dir, 'b');
-    writeBundle(out, buildBundle(input(twinPlan, { statistics: { kind: 'federated-pooled', mean: [1, 2], std: [1, 1], rows: null } })));
+    writeBundle(
+      out,
+      buildBundle(input(twinPlan, { statistics: { kind: 'federated-pooled', mean: [1, 2], std: [1, 1], rows: null } })),
+    );
     expect(codeOf(() => verifyBundle(openBundle(out)))).toBe('BUNDLE_INVALID');
     const perSite = PlanSchema.parse({ ...twinPlan, data: { ...twinPlan.data, normalization: 'per-site' } });
-    writeBundle(out, buildBundle(input(perSite, { exportedBy: 'coordinator', statistics: { kind: 'site', mean: [1, 2, 3, 4], std: [1, 1, 1, 1], rows: null } })), { force: true });
+    writeBundle(
+      out,
+      buildBundle(
+        input(perSite, {
+          exportedBy: 'coordinator',
+          statistics: { kind: 'site', mean: [1, 2, 3, 4], std: [1, 1, 1, 1], rows: null },
+        }),
+      ),
+      { force: true },
+    );
     expect(codeOf(() => verifyBundle(openBundle(out)))).toBe('BUNDLE_INVALID');
   });
 

@@ -12,7 +12,16 @@ import type { ModelVersionMeta } from '../envelope/model-version';
 import type { Plan } from '../schemas/plan';
 import type { WeightSet } from '../weights/types';
 import { LAYERS_SHARD_FILE, layersModelJson, layersShard } from './layers-model';
-import { BUNDLE_FILES, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, describeVersion, preprocessingFor, type BundleManifest, type SiteMetrics, type StatisticsInput } from './manifest';
+import {
+  BUNDLE_FILES,
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  describeVersion,
+  preprocessingFor,
+  type BundleManifest,
+  type SiteMetrics,
+  type StatisticsInput,
+} from './manifest';
 
 /** What a bundle is made of. The caller has verified `signature` over `meta` and the weights' digest. */
 export interface BundleInput {
@@ -47,18 +56,30 @@ export function buildBundle(input: BundleInput): BundleFiles {
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
-    exported: { by: input.exportedBy, siteId: input.siteId ?? null, at: (input.now ?? (() => new Date()))().toISOString() },
+    exported: {
+      by: input.exportedBy,
+      siteId: input.siteId ?? null,
+      at: (input.now ?? (() => new Date()))().toISOString(),
+    },
     description: describeVersion(input.meta, input.plan),
     preprocessing: preprocessingFor(input.plan, input.statistics),
     siteMetrics: input.siteMetrics,
     ancestors: input.ancestors ?? [],
-    files: { weights: ref(BUNDLE_FILES.weights, input.weightsBytes), tfjsModel: ref(BUNDLE_FILES.tfjsModel, modelJson), tfjsShards: [ref(shardPath, shard)] },
+    files: {
+      weights: ref(BUNDLE_FILES.weights, input.weightsBytes),
+      tfjsModel: ref(BUNDLE_FILES.tfjsModel, modelJson),
+      tfjsShards: [ref(shardPath, shard)],
+    },
     signature: {
       algorithm: 'ed25519',
       signs: 'sha256("TWINFED-MODEL-V1\\n" + canonicalJson(meta))',
       value: input.signature,
       meta: input.meta,
-      coordinator: { signPublicKey: input.coordinator.signPublicKey, boxPublicKey: input.coordinator.boxPublicKey, fingerprint: input.coordinator.fingerprint },
+      coordinator: {
+        signPublicKey: input.coordinator.signPublicKey,
+        boxPublicKey: input.coordinator.boxPublicKey,
+        fingerprint: input.coordinator.fingerprint,
+      },
     },
     plan: input.plan,
   };
@@ -76,12 +97,17 @@ export function buildBundle(input: BundleInput): BundleFiles {
  * `ALREADY_EXISTS` when `dir` exists and is not empty, unless `force` (the old directory is then replaced).
  * `private` makes the directories 0700 and the files 0600 (a site's export holds its own statistics).
  */
-export function writeBundle(dir: string, bundle: BundleFiles, options: { force?: boolean; private?: boolean } = {}): void {
+export function writeBundle(
+  dir: string,
+  bundle: BundleFiles,
+  options: { force?: boolean; private?: boolean } = {},
+): void {
   const fileMode = options.private ? 0o600 : 0o644;
   const dirMode = options.private ? 0o700 : 0o755;
   const target = path.resolve(dir);
   const occupied = existsSync(target) && readdirSync(target).length > 0;
-  if (occupied && !options.force) throw new TwinfedError('ALREADY_EXISTS', `${target} already exists and is not empty; pass --force to replace it.`);
+  if (occupied && !options.force)
+    throw new TwinfedError('ALREADY_EXISTS', `${target} already exists and is not empty; pass --force to replace it.`);
   const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
   try {
     for (const [rel, bytes] of bundle.files) {
@@ -119,14 +145,20 @@ export function openBundle(dir: string): RawBundle {
     manifest = JSON.parse(readFileSync(path.join(root, BUNDLE_FILES.manifest), 'utf8'));
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR';
-    throw new TwinfedError('BUNDLE_INVALID', missing ? `${root} is not a model bundle (no ${BUNDLE_FILES.manifest}).` : `${path.join(root, BUNDLE_FILES.manifest)} is not valid JSON.`);
+    throw new TwinfedError(
+      'BUNDLE_INVALID',
+      missing
+        ? `${root} is not a model bundle (no ${BUNDLE_FILES.manifest}).`
+        : `${path.join(root, BUNDLE_FILES.manifest)} is not valid JSON.`,
+    );
   }
   return {
     dir: root,
     manifest,
     read(rel: string): Uint8Array {
       const file = path.resolve(root, rel);
-      if (path.relative(root, file).startsWith('..') || path.isAbsolute(rel)) throw new TwinfedError('BUNDLE_INVALID', `The manifest names a file outside the bundle: ${rel}.`);
+      if (path.relative(root, file).startsWith('..') || path.isAbsolute(rel))
+        throw new TwinfedError('BUNDLE_INVALID', `The manifest names a file outside the bundle: ${rel}.`);
       try {
         return new Uint8Array(readFileSync(file));
       } catch {

@@ -22,7 +22,8 @@ export interface LayersDense {
 
 /** The Dense layers a spec becomes, in order: hidden layers with the spec's activation, then one sigmoid unit. */
 export function denseLayers(spec: ModelSpec): LayersDense[] {
-  if (spec.kind === 'logistic-regression') return [{ name: 'dense', units: 1, activation: 'sigmoid', inputs: spec.inputs }];
+  if (spec.kind === 'logistic-regression')
+    return [{ name: 'dense', units: 1, activation: 'sigmoid', inputs: spec.inputs }];
   const out: LayersDense[] = [];
   let fanIn = spec.inputs;
   spec.hidden.forEach((units, i) => {
@@ -68,7 +69,12 @@ export function layersModelJson(spec: ModelSpec): Record<string, unknown> {
       keras_version: 'tfjs-layers 4.22.0',
       backend: 'tensor_flow.js',
     },
-    weightsManifest: [{ paths: [LAYERS_SHARD_FILE], weights: layoutOf(spec).map((t) => ({ name: t.name, shape: [...t.shape], dtype: t.dtype })) }],
+    weightsManifest: [
+      {
+        paths: [LAYERS_SHARD_FILE],
+        weights: layoutOf(spec).map((t) => ({ name: t.name, shape: [...t.shape], dtype: t.dtype })),
+      },
+    ],
   };
 }
 

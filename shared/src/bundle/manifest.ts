@@ -7,7 +7,12 @@
 import { z } from 'zod';
 import { ModelSpecSchema, layoutOf } from '../model-spec';
 import { ModelVersionMetaSchema, type ModelVersionMeta } from '../envelope/model-version';
-import { DEFAULT_RISK_TIERS, FeatureDerivationSchema, LabelDerivationSchema, featureColumns } from '../schemas/features';
+import {
+  DEFAULT_RISK_TIERS,
+  FeatureDerivationSchema,
+  LabelDerivationSchema,
+  featureColumns,
+} from '../schemas/features';
 import { NormalizationSchema, PlanSchema, type Plan } from '../schemas/plan';
 import { LayoutSchema } from '../weights/layout-schema';
 import { denseLayers } from './layers-model';
@@ -29,7 +34,11 @@ export const BUNDLE_FILES = {
 
 const finite = z.number().refine(Number.isFinite, 'finite');
 const sha = z.string().regex(/^[0-9a-f]{64}$/);
-const b64 = z.string().min(1).max(200).regex(/^[A-Za-z0-9+/]+={0,2}$/);
+const b64 = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/);
 
 /** One model input, in input order. */
 export const BundleFeatureSchema = z.strictObject({
@@ -70,24 +79,48 @@ export const PreprocessingSchema = z.strictObject({
 export type BundlePreprocessing = z.infer<typeof PreprocessingSchema>;
 
 /** A site's evaluation of the version on its own held-out rows. */
-export const SiteMetricsSchema = z.strictObject({ siteId: z.string().min(1), n: z.int().min(0), metrics: z.record(z.string(), finite), createdAt: z.string().nullable() });
+export const SiteMetricsSchema = z.strictObject({
+  siteId: z.string().min(1),
+  n: z.int().min(0),
+  metrics: z.record(z.string(), finite),
+  createdAt: z.string().nullable(),
+});
 /** A site's evaluation (see {@link SiteMetricsSchema}). */
 export type SiteMetrics = z.infer<typeof SiteMetricsSchema>;
 
 /** The part of a manifest that follows from the signed metadata and the plan (re-derived when verifying). */
 export const BundleDescriptionSchema = z.strictObject({
   federation: z.strictObject({ id: z.string(), planName: z.string() }),
-  version: z.strictObject({ id: z.string(), round: z.int(), parentVersionId: z.string().nullable(), strategy: z.string(), createdAt: z.string() }),
+  version: z.strictObject({
+    id: z.string(),
+    round: z.int(),
+    parentVersionId: z.string().nullable(),
+    strategy: z.string(),
+    createdAt: z.string(),
+  }),
   model: z.strictObject({
     spec: ModelSpecSchema,
     inputs: z.int().min(1),
-    layers: z.array(z.strictObject({ name: z.string(), units: z.int(), activation: z.enum(['relu', 'tanh', 'sigmoid']), kernelShape: z.array(z.int()), biasShape: z.array(z.int()) })),
+    layers: z.array(
+      z.strictObject({
+        name: z.string(),
+        units: z.int(),
+        activation: z.enum(['relu', 'tanh', 'sigmoid']),
+        kernelShape: z.array(z.int()),
+        biasShape: z.array(z.int()),
+      }),
+    ),
     layout: LayoutSchema,
     output: z.string(),
   }),
   features: z.array(BundleFeatureSchema),
   label: z.strictObject({ name: z.string(), rule: LabelDerivationSchema.nullable(), positive: z.string() }),
-  tiers: z.strictObject({ thresholds: z.array(z.number()), names: z.array(z.string()), source: z.enum(['plan', 'default']), rule: z.string() }),
+  tiers: z.strictObject({
+    thresholds: z.array(z.number()),
+    names: z.array(z.string()),
+    source: z.enum(['plan', 'default']),
+    rule: z.string(),
+  }),
   /**
    * `contributors` when the signed metadata lists them (coordinator exports; sites of a plan that shares them),
    * `contributorCount` when it is the count-only form a site was given.
@@ -98,7 +131,11 @@ export const BundleDescriptionSchema = z.strictObject({
     contributors: z.array(z.strictObject({ siteId: z.string(), numExamples: z.int().optional() })).optional(),
     contributorCount: z.int().min(0).optional(),
   }),
-  privacy: z.strictObject({ dpEpsilon: z.number().nullable(), dpDelta: z.number().nullable(), secureAggregation: z.boolean() }),
+  privacy: z.strictObject({
+    dpEpsilon: z.number().nullable(),
+    dpDelta: z.number().nullable(),
+    secureAggregation: z.boolean(),
+  }),
   metrics: z.record(z.string(), z.number()),
 });
 /** See {@link BundleDescriptionSchema}. */
@@ -118,7 +155,11 @@ export const BundleManifestSchema = z.strictObject({
   siteMetrics: z.array(SiteMetricsSchema).nullable(),
   /** Ancestor version ids, newest first, as the exporter found them (informational). */
   ancestors: z.array(z.string()),
-  files: z.strictObject({ weights: FileRefSchema, tfjsModel: FileRefSchema, tfjsShards: z.array(FileRefSchema).min(1) }),
+  files: z.strictObject({
+    weights: FileRefSchema,
+    tfjsModel: FileRefSchema,
+    tfjsShards: z.array(FileRefSchema).min(1),
+  }),
   signature: z.strictObject({
     algorithm: z.literal('ed25519'),
     signs: z.literal('sha256("TWINFED-MODEL-V1\\n" + canonicalJson(meta))'),
@@ -132,8 +173,14 @@ export const BundleManifestSchema = z.strictObject({
 export type BundleManifest = z.infer<typeof BundleManifestSchema>;
 
 function describeFeatures(plan: Plan): BundleDescription['features'] {
-  if (!plan.data.derive) return plan.data.features.map((name, index) => ({ index, name, role: 'column' as const, derivation: null }));
-  return featureColumns(plan.data.derive).map((c, index) => ({ index, name: c.name, role: c.role, derivation: c.derivation }));
+  if (!plan.data.derive)
+    return plan.data.features.map((name, index) => ({ index, name, role: 'column' as const, derivation: null }));
+  return featureColumns(plan.data.derive).map((c, index) => ({
+    index,
+    name: c.name,
+    role: c.role,
+    derivation: c.derivation,
+  }));
 }
 
 /** The description of a version under a plan: what a bundle says and what verification re-derives. */
@@ -142,11 +189,23 @@ export function describeVersion(meta: ModelVersionMeta, plan: Plan): BundleDescr
   const tiers = plan.data.tiers ?? DEFAULT_RISK_TIERS;
   return {
     federation: { id: meta.federationId, planName: plan.name },
-    version: { id: meta.versionId, round: meta.round, parentVersionId: meta.parentVersionId, strategy: meta.strategy, createdAt: meta.createdAt },
+    version: {
+      id: meta.versionId,
+      round: meta.round,
+      parentVersionId: meta.parentVersionId,
+      strategy: meta.strategy,
+      createdAt: meta.createdAt,
+    },
     model: {
       spec: plan.model,
       inputs: plan.model.inputs,
-      layers: denseLayers(plan.model).map((l) => ({ name: l.name, units: l.units, activation: l.activation, kernelShape: [l.inputs, l.units], biasShape: [l.units] })),
+      layers: denseLayers(plan.model).map((l) => ({
+        name: l.name,
+        units: l.units,
+        activation: l.activation,
+        kernelShape: [l.inputs, l.units],
+        biasShape: [l.units],
+      })),
       layout: layout.map((t) => ({ name: t.name, shape: [...t.shape], dtype: t.dtype })),
       output: `probability that ${plan.data.label} = 1 (sigmoid of the last layer)`,
     },
@@ -154,22 +213,46 @@ export function describeVersion(meta: ModelVersionMeta, plan: Plan): BundleDescr
     label: {
       name: plan.data.label,
       rule: plan.data.labelRule ?? null,
-      positive: plan.data.labelRule ? `1 when the label rule holds (${plan.data.labelRule.kind})` : `1 for the values the site's CSV mapping lists as positive for ${plan.data.label}`,
+      positive: plan.data.labelRule
+        ? `1 when the label rule holds (${plan.data.labelRule.kind})`
+        : `1 for the values the site's CSV mapping lists as positive for ${plan.data.label}`,
     },
-    tiers: { thresholds: [...tiers.thresholds], names: [...tiers.names], source: plan.data.tiers ? 'plan' : 'default', rule: 'a score s is in tier i when thresholds[i-1] <= s < thresholds[i]' },
+    tiers: {
+      thresholds: [...tiers.thresholds],
+      names: [...tiers.names],
+      source: plan.data.tiers ? 'plan' : 'default',
+      rule: 'a score s is in tier i when thresholds[i-1] <= s < thresholds[i]',
+    },
     lineage: {
       round: meta.round,
       parentVersionId: meta.parentVersionId,
-      ...('contributors' in meta ? { contributors: meta.contributors.map((c) => ({ siteId: c.siteId, ...(c.numExamples === undefined ? {} : { numExamples: c.numExamples }) })) } : { contributorCount: meta.contributorCount }),
+      ...('contributors' in meta
+        ? {
+            contributors: meta.contributors.map((c) => ({
+              siteId: c.siteId,
+              ...(c.numExamples === undefined ? {} : { numExamples: c.numExamples }),
+            })),
+          }
+        : { contributorCount: meta.contributorCount }),
     },
-    privacy: { dpEpsilon: meta.dpEpsilon ?? null, dpDelta: plan.privacy.dp?.delta ?? null, secureAggregation: plan.privacy.secureAggregation },
+    privacy: {
+      dpEpsilon: meta.dpEpsilon ?? null,
+      dpDelta: plan.privacy.dp?.delta ?? null,
+      secureAggregation: plan.privacy.secureAggregation,
+    },
     metrics: { ...meta.metrics },
   };
 }
 
 /** What an exporter knows about normalisation statistics. */
 export type StatisticsInput =
-  | { kind: 'federated-pooled' | 'site'; mean: readonly number[]; std: readonly number[]; rows: number | null; fill?: readonly number[] | null }
+  | {
+      kind: 'federated-pooled' | 'site';
+      mean: readonly number[];
+      std: readonly number[];
+      rows: number | null;
+      fill?: readonly number[] | null;
+    }
   | { kind: 'none'; fill?: readonly number[] | null };
 
 /**
@@ -181,20 +264,52 @@ export function preprocessingFor(plan: Plan, stats: StatisticsInput): BundlePrep
   const policy = plan.data.normalization;
   const fill = stats.fill ? [...stats.fill] : null;
   const fillStep = fill ? ['fill each missing input with preprocessing.fill[j]'] : [];
-  const z = (s: { mean: readonly number[]; std: readonly number[]; rows: number | null }): ZScore => ({ mean: [...s.mean], std: [...s.std], epsilon: BUNDLE_STD_EPSILON, rows: s.rows });
+  const z = (s: { mean: readonly number[]; std: readonly number[]; rows: number | null }): ZScore => ({
+    mean: [...s.mean],
+    std: [...s.std],
+    epsilon: BUNDLE_STD_EPSILON,
+    rows: s.rows,
+  });
   const order = 'arrange the raw values in description.features order';
   const zStep = 'z-score each input j: (x[j] - zScore.mean[j]) / (zScore.std[j] + zScore.epsilon)';
-  if (policy === 'none') return { normalization: policy, statistics: 'none', zScore: null, fill, steps: [order, ...fillStep, 'use the raw values as they are (the plan does not normalise)'] };
+  if (policy === 'none')
+    return {
+      normalization: policy,
+      statistics: 'none',
+      zScore: null,
+      fill,
+      steps: [order, ...fillStep, 'use the raw values as they are (the plan does not normalise)'],
+    };
   if (policy === 'federated') {
     if (stats.kind === 'none') throw new RangeError('a federated-normalisation bundle needs the pooled statistics');
-    return { normalization: policy, statistics: 'federated-pooled', zScore: z(stats), fill, steps: [order, ...fillStep, `${zStep} — the cohort's pooled statistics, the same at every site`] };
+    return {
+      normalization: policy,
+      statistics: 'federated-pooled',
+      zScore: z(stats),
+      fill,
+      steps: [order, ...fillStep, `${zStep} — the cohort's pooled statistics, the same at every site`],
+    };
   }
-  if (stats.kind === 'site') return { normalization: policy, statistics: 'site', zScore: z(stats), fill, steps: [order, ...fillStep, `${zStep} — the exporting site's own training statistics (per-site normalisation: another site's data need that site's export)`] };
+  if (stats.kind === 'site')
+    return {
+      normalization: policy,
+      statistics: 'site',
+      zScore: z(stats),
+      fill,
+      steps: [
+        order,
+        ...fillStep,
+        `${zStep} — the exporting site's own training statistics (per-site normalisation: another site's data need that site's export)`,
+      ],
+    };
   return {
     normalization: policy,
     statistics: 'absent',
     zScore: null,
     fill: null,
-    steps: [order, "z-score each input with the statistics of the site whose data you score (per-site normalisation): this coordinator export carries none; use that site's `twinfed-site export`"],
+    steps: [
+      order,
+      "z-score each input with the statistics of the site whose data you score (per-site normalisation): this coordinator export carries none; use that site's `twinfed-site export`",
+    ],
   };
 }

@@ -44,12 +44,19 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.byteLength === b.byteLength &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }
 
 function checkFile(raw: RawBundle, f: { path: string; sha256: string; bytes: number }): Uint8Array {
   const bytes = raw.read(f.path);
-  if (sha256Hex(bytes) !== f.sha256 || bytes.byteLength !== f.bytes) throw new TwinfedError('MODEL_DIGEST_MISMATCH', `The bundle file ${f.path} does not match the digest its manifest lists.`);
+  if (sha256Hex(bytes) !== f.sha256 || bytes.byteLength !== f.bytes)
+    throw new TwinfedError(
+      'MODEL_DIGEST_MISMATCH',
+      `The bundle file ${f.path} does not match the digest its manifest lists.`,
+    );
   return bytes;
 }
 
@@ -63,7 +70,10 @@ export function verifyBundle(raw: RawBundle, trust: BundleTrust = {}): VerifiedB
   const parsed = BundleManifestSchema.safeParse(raw.manifest);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new TwinfedError('BUNDLE_INVALID', `The bundle manifest is malformed: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`);
+    throw new TwinfedError(
+      'BUNDLE_INVALID',
+      `The bundle manifest is malformed: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
+    );
   }
   const manifest = parsed.data;
   const sig = manifest.signature;
@@ -76,30 +86,61 @@ export function verifyBundle(raw: RawBundle, trust: BundleTrust = {}): VerifiedB
   } catch {
     throw new TwinfedError('MODEL_SIGNATURE_INVALID', 'The coordinator key in the bundle is malformed.');
   }
-  if (actual !== sig.coordinator.fingerprint) throw new TwinfedError('MODEL_SIGNATURE_INVALID', `The coordinator keys in the bundle have fingerprint ${actual}, not the ${sig.coordinator.fingerprint} the manifest states.`);
+  if (actual !== sig.coordinator.fingerprint)
+    throw new TwinfedError(
+      'MODEL_SIGNATURE_INVALID',
+      `The coordinator keys in the bundle have fingerprint ${actual}, not the ${sig.coordinator.fingerprint} the manifest states.`,
+    );
   if (trust.pinnedSignPublicKey) {
-    if (!bytesEqual(trust.pinnedSignPublicKey, signKey)) throw new TwinfedError('MODEL_SIGNATURE_INVALID', `The bundle is signed by coordinator ${actual}, not by the coordinator this site is enrolled with.`);
+    if (!bytesEqual(trust.pinnedSignPublicKey, signKey))
+      throw new TwinfedError(
+        'MODEL_SIGNATURE_INVALID',
+        `The bundle is signed by coordinator ${actual}, not by the coordinator this site is enrolled with.`,
+      );
     kind = 'pinned';
   } else if (trust.fingerprint !== undefined) {
-    if (trust.fingerprint.trim().toLowerCase() !== actual) throw new TwinfedError('MODEL_SIGNATURE_INVALID', `The bundle is signed by coordinator ${actual}, not ${trust.fingerprint}.`);
+    if (trust.fingerprint.trim().toLowerCase() !== actual)
+      throw new TwinfedError(
+        'MODEL_SIGNATURE_INVALID',
+        `The bundle is signed by coordinator ${actual}, not ${trust.fingerprint}.`,
+      );
     kind = 'fingerprint';
   } else {
-    warnings.push(`The signature was checked against the coordinator key inside the bundle (fingerprint ${actual}) only: this proves the bundle is intact, not who made it. Compare the fingerprint with your coordinator's, or pass --fingerprint.`);
+    warnings.push(
+      `The signature was checked against the coordinator key inside the bundle (fingerprint ${actual}) only: this proves the bundle is intact, not who made it. Compare the fingerprint with your coordinator's, or pass --fingerprint.`,
+    );
   }
 
   const weightsBytes = checkFile(raw, manifest.files.weights);
-  const meta = verifyModelVersion({ meta: sig.meta, signature: sig.value, weightsBytes, coordinatorSignPublicKey: signKey });
-  if (manifest.files.weights.sha256 !== meta.weightsSha256) throw new TwinfedError('MODEL_DIGEST_MISMATCH', 'The weights file is not the one the coordinator signed.');
+  const meta = verifyModelVersion({
+    meta: sig.meta,
+    signature: sig.value,
+    weightsBytes,
+    coordinatorSignPublicKey: signKey,
+  });
+  if (manifest.files.weights.sha256 !== meta.weightsSha256)
+    throw new TwinfedError('MODEL_DIGEST_MISMATCH', 'The weights file is not the one the coordinator signed.');
   const plan = manifest.plan;
   if (meta.planSha256 !== undefined) {
-    if (planDigest(plan) !== meta.planSha256) throw new TwinfedError('MODEL_SIGNATURE_INVALID', 'The plan in the bundle is not the plan the coordinator signed into this version.');
+    if (planDigest(plan) !== meta.planSha256)
+      throw new TwinfedError(
+        'MODEL_SIGNATURE_INVALID',
+        'The plan in the bundle is not the plan the coordinator signed into this version.',
+      );
   } else {
-    warnings.push('This version predates signed plan digests: the features, label and tiers in the bundle are not covered by the coordinator signature.');
+    warnings.push(
+      'This version predates signed plan digests: the features, label and tiers in the bundle are not covered by the coordinator signature.',
+    );
   }
   const layout = layoutOf(plan.model);
-  if (!sameLayout(meta.layout, layout)) throw new TwinfedError('BUNDLE_INVALID', "The signed layout does not fit the bundle plan's model.");
+  if (!sameLayout(meta.layout, layout))
+    throw new TwinfedError('BUNDLE_INVALID', "The signed layout does not fit the bundle plan's model.");
   const weights = deserializeWeights(weightsBytes, { expectedLayout: layout });
-  if (!same(manifest.description, describeVersion(meta, plan))) throw new TwinfedError('BUNDLE_INVALID', 'The manifest description (features, label, tiers, model or lineage) disagrees with the signed metadata and plan.');
+  if (!same(manifest.description, describeVersion(meta, plan)))
+    throw new TwinfedError(
+      'BUNDLE_INVALID',
+      'The manifest description (features, label, tiers, model or lineage) disagrees with the signed metadata and plan.',
+    );
 
   const modelJson = checkFile(raw, manifest.files.tfjsModel);
   let topology: unknown;
@@ -108,10 +149,16 @@ export function verifyBundle(raw: RawBundle, trust: BundleTrust = {}): VerifiedB
   } catch {
     throw new TwinfedError('BUNDLE_INVALID', `${BUNDLE_FILES.tfjsModel} is not valid JSON.`);
   }
-  if (!same(topology, layersModelJson(plan.model))) throw new TwinfedError('BUNDLE_INVALID', `${BUNDLE_FILES.tfjsModel} is not the model the plan describes.`);
-  if (manifest.files.tfjsShards.length !== 1 || manifest.files.tfjsShards[0]!.path !== `${BUNDLE_FILES.tfjsDir}/${LAYERS_SHARD_FILE}`) throw new TwinfedError('BUNDLE_INVALID', 'The manifest lists unexpected tfjs weight shards.');
+  if (!same(topology, layersModelJson(plan.model)))
+    throw new TwinfedError('BUNDLE_INVALID', `${BUNDLE_FILES.tfjsModel} is not the model the plan describes.`);
+  if (
+    manifest.files.tfjsShards.length !== 1 ||
+    manifest.files.tfjsShards[0]!.path !== `${BUNDLE_FILES.tfjsDir}/${LAYERS_SHARD_FILE}`
+  )
+    throw new TwinfedError('BUNDLE_INVALID', 'The manifest lists unexpected tfjs weight shards.');
   const shard = checkFile(raw, manifest.files.tfjsShards[0]!);
-  if (!bytesEqual(shard, layersShard(weights))) throw new TwinfedError('MODEL_DIGEST_MISMATCH', 'The tfjs weight shard is not the signed weights.');
+  if (!bytesEqual(shard, layersShard(weights)))
+    throw new TwinfedError('MODEL_DIGEST_MISMATCH', 'The tfjs weight shard is not the signed weights.');
 
   checkPreprocessing(manifest, plan);
   return { manifest, meta, plan, weights, trust: kind, warnings };
@@ -121,11 +168,32 @@ function checkPreprocessing(manifest: BundleManifest, plan: Plan): void {
   const pre = manifest.preprocessing;
   const d = plan.model.inputs;
   const policy = plan.data.normalization;
-  if (pre.normalization !== policy) throw new TwinfedError('BUNDLE_INVALID', `The manifest says normalisation ${pre.normalization}; the signed plan says ${policy}.`);
-  const want = { none: ['none'], federated: ['federated-pooled'], 'per-site': manifest.exported.by === 'site' ? ['site'] : ['absent'] }[policy];
-  if (!want.includes(pre.statistics)) throw new TwinfedError('BUNDLE_INVALID', `A ${manifest.exported.by} export of a ${policy} plan cannot carry "${pre.statistics}" statistics.`);
+  if (pre.normalization !== policy)
+    throw new TwinfedError(
+      'BUNDLE_INVALID',
+      `The manifest says normalisation ${pre.normalization}; the signed plan says ${policy}.`,
+    );
+  const want = {
+    none: ['none'],
+    federated: ['federated-pooled'],
+    'per-site': manifest.exported.by === 'site' ? ['site'] : ['absent'],
+  }[policy];
+  if (!want.includes(pre.statistics))
+    throw new TwinfedError(
+      'BUNDLE_INVALID',
+      `A ${manifest.exported.by} export of a ${policy} plan cannot carry "${pre.statistics}" statistics.`,
+    );
   const needsZ = pre.statistics === 'federated-pooled' || pre.statistics === 'site';
-  if (needsZ !== (pre.zScore !== null)) throw new TwinfedError('BUNDLE_INVALID', 'The manifest’s z-score statistics do not match its normalisation.');
-  if (pre.zScore && (pre.zScore.mean.length !== d || pre.zScore.std.length !== d)) throw new TwinfedError('BUNDLE_INVALID', `The z-score statistics have ${pre.zScore.mean.length} means and ${pre.zScore.std.length} stds; the model takes ${d} inputs.`);
-  if (pre.fill && pre.fill.length !== d) throw new TwinfedError('BUNDLE_INVALID', `The manifest has ${pre.fill.length} fill values; the model takes ${d} inputs.`);
+  if (needsZ !== (pre.zScore !== null))
+    throw new TwinfedError('BUNDLE_INVALID', 'The manifest’s z-score statistics do not match its normalisation.');
+  if (pre.zScore && (pre.zScore.mean.length !== d || pre.zScore.std.length !== d))
+    throw new TwinfedError(
+      'BUNDLE_INVALID',
+      `The z-score statistics have ${pre.zScore.mean.length} means and ${pre.zScore.std.length} stds; the model takes ${d} inputs.`,
+    );
+  if (pre.fill && pre.fill.length !== d)
+    throw new TwinfedError(
+      'BUNDLE_INVALID',
+      `The manifest has ${pre.fill.length} fill values; the model takes ${d} inputs.`,
+    );
 }

@@ -11,10 +11,23 @@ const other = generateIdentity();
 const aad = utf8('header');
 
 function seal(plaintext: Uint8Array, extra: { aad?: Uint8Array; nonce?: Uint8Array } = {}) {
-  return sealBox({ plaintext, aad, recipientBoxPublicKey: coord.box.publicKey, senderBoxSecretKey: site.box.secretKey, ...extra });
+  return sealBox({
+    plaintext,
+    aad,
+    recipientBoxPublicKey: coord.box.publicKey,
+    senderBoxSecretKey: site.box.secretKey,
+    ...extra,
+  });
 }
 function open(ciphertext: Uint8Array, nonce: Uint8Array, extra: Partial<Parameters<typeof openBox>[0]> = {}) {
-  return openBox({ ciphertext, nonce, aad, senderBoxPublicKey: site.box.publicKey, recipientBoxSecretKey: coord.box.secretKey, ...extra });
+  return openBox({
+    ciphertext,
+    nonce,
+    aad,
+    senderBoxPublicKey: site.box.publicKey,
+    recipientBoxSecretKey: coord.box.secretKey,
+    ...extra,
+  });
 }
 const decryptFailed = expect.objectContaining({ code: 'DECRYPT_FAILED' });
 
@@ -34,7 +47,13 @@ describe('sealBox / openBox', () => {
   test('sealBoxParts over split plaintext equals one box over the whole plaintext', () => {
     const nonce = newBoxNonce();
     const whole = seal(utf8('hello, world'), { nonce });
-    const { parts } = sealBoxParts({ plaintext: [utf8('hello'), utf8(', '), utf8('world')], aad, recipientBoxPublicKey: coord.box.publicKey, senderBoxSecretKey: site.box.secretKey, nonce });
+    const { parts } = sealBoxParts({
+      plaintext: [utf8('hello'), utf8(', '), utf8('world')],
+      aad,
+      recipientBoxPublicKey: coord.box.publicKey,
+      senderBoxSecretKey: site.box.secretKey,
+      nonce,
+    });
     expect(concatBytes(parts)).toEqual(whole.ciphertext);
   });
 
@@ -86,24 +105,34 @@ describe('sealBox / openBox', () => {
     expect(() => open(ciphertext, nonce, { senderBoxPublicKey: other.box.publicKey })).toThrow(decryptFailed);
     expect(() => open(ciphertext, nonce, { recipientBoxSecretKey: other.box.secretKey })).toThrow(decryptFailed);
     // Same shared secret, opposite direction: the site "receiving" its own box as if the coordinator sent it.
-    expect(() => open(ciphertext, nonce, { senderBoxPublicKey: coord.box.publicKey, recipientBoxSecretKey: site.box.secretKey })).toThrow(decryptFailed);
+    expect(() =>
+      open(ciphertext, nonce, { senderBoxPublicKey: coord.box.publicKey, recipientBoxSecretKey: site.box.secretKey }),
+    ).toThrow(decryptFailed);
     expect(() => open(ciphertext.subarray(0, 15), nonce)).toThrow(decryptFailed);
     expect(() => open(ciphertext, nonce.subarray(1))).toThrow(decryptFailed);
     expect(() => open(ciphertext, nonce, { senderBoxPublicKey: new Uint8Array(31) })).toThrow(decryptFailed);
   });
 
   test('rejects low-order (all-zero) public keys', () => {
-    expect(() => sealBox({ plaintext: utf8('x'), recipientBoxPublicKey: new Uint8Array(32), senderBoxSecretKey: site.box.secretKey })).toThrow(
-      expect.objectContaining({ code: 'INTERNAL' }),
-    );
+    expect(() =>
+      sealBox({
+        plaintext: utf8('x'),
+        recipientBoxPublicKey: new Uint8Array(32),
+        senderBoxSecretKey: site.box.secretKey,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
     const { nonce, ciphertext } = seal(utf8('x'));
     expect(() => open(ciphertext, nonce, { senderBoxPublicKey: new Uint8Array(32) })).toThrow(decryptFailed);
   });
 
   test('throws INTERNAL on malformed seal arguments', () => {
-    expect(() => sealBox({ plaintext: utf8('x'), recipientBoxPublicKey: coord.box.publicKey, senderBoxSecretKey: new Uint8Array(16) })).toThrow(
-      expect.objectContaining({ code: 'INTERNAL' }),
-    );
+    expect(() =>
+      sealBox({
+        plaintext: utf8('x'),
+        recipientBoxPublicKey: coord.box.publicKey,
+        senderBoxSecretKey: new Uint8Array(16),
+      }),
+    ).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
     expect(() => seal(utf8('x'), { nonce: new Uint8Array(12) })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
 });

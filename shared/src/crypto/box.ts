@@ -46,7 +46,14 @@ export function newBoxNonce(): Uint8Array {
   return randomBytes(BOX_NONCE_BYTES);
 }
 
-function deriveKeyIv(opts: { secretKey: Uint8Array; peerPublicKey: Uint8Array; senderPublicKey: Uint8Array; recipientPublicKey: Uint8Array; nonce: Uint8Array; code: ErrorCode }): { key: Buffer; iv: Buffer } {
+function deriveKeyIv(opts: {
+  secretKey: Uint8Array;
+  peerPublicKey: Uint8Array;
+  senderPublicKey: Uint8Array;
+  recipientPublicKey: Uint8Array;
+  nonce: Uint8Array;
+  code: ErrorCode;
+}): { key: Buffer; iv: Buffer } {
   const shared = x25519(opts.secretKey, opts.peerPublicKey);
   if (shared === null) throw new TwinfedError(opts.code, 'Invalid public key.');
   const info = concatBytes([INFO_PREFIX, opts.senderPublicKey, opts.recipientPublicKey]);
@@ -72,9 +79,17 @@ export interface SealBoxOptions {
  * (their concatenation is the `ciphertext` sealBox would return). Lets callers that frame the result
  * (the update envelope) avoid copying megabytes twice.
  */
-export function sealBoxParts(opts: Omit<SealBoxOptions, 'plaintext'> & { plaintext: readonly Uint8Array[] }): { nonce: Uint8Array; parts: Uint8Array[] } {
+export function sealBoxParts(opts: Omit<SealBoxOptions, 'plaintext'> & { plaintext: readonly Uint8Array[] }): {
+  nonce: Uint8Array;
+  parts: Uint8Array[];
+} {
   const nonce = opts.nonce ?? newBoxNonce();
-  if (!isBytes(opts.recipientBoxPublicKey, KEY_BYTES.boxPublicKey) || !isBytes(opts.senderBoxSecretKey, KEY_BYTES.boxSecretKey) || !isBytes(nonce, BOX_NONCE_BYTES) || !opts.plaintext.every((p) => isBytes(p))) {
+  if (
+    !isBytes(opts.recipientBoxPublicKey, KEY_BYTES.boxPublicKey) ||
+    !isBytes(opts.senderBoxSecretKey, KEY_BYTES.boxSecretKey) ||
+    !isBytes(nonce, BOX_NONCE_BYTES) ||
+    !opts.plaintext.every((p) => isBytes(p))
+  ) {
     throw new TwinfedError('INTERNAL', 'sealBox: bad key, nonce or plaintext.');
   }
   const { key, iv } = deriveKeyIv({
@@ -116,7 +131,13 @@ export function openBox(opts: {
   recipientBoxSecretKey: Uint8Array;
 }): Uint8Array {
   const { ciphertext, nonce } = opts;
-  if (!isBytes(opts.senderBoxPublicKey, KEY_BYTES.boxPublicKey) || !isBytes(opts.recipientBoxSecretKey, KEY_BYTES.boxSecretKey) || !isBytes(nonce, BOX_NONCE_BYTES) || !isBytes(ciphertext) || ciphertext.byteLength < BOX_OVERHEAD_BYTES) {
+  if (
+    !isBytes(opts.senderBoxPublicKey, KEY_BYTES.boxPublicKey) ||
+    !isBytes(opts.recipientBoxSecretKey, KEY_BYTES.boxSecretKey) ||
+    !isBytes(nonce, BOX_NONCE_BYTES) ||
+    !isBytes(ciphertext) ||
+    ciphertext.byteLength < BOX_OVERHEAD_BYTES
+  ) {
     throw new TwinfedError('DECRYPT_FAILED');
   }
   try {

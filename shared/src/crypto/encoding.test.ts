@@ -44,10 +44,14 @@ describe('base64', () => {
 describe('utf8', () => {
   test('round-trips text and rejects malformed bytes', () => {
     expect(fromUtf8(utf8('héllo ✓'))).toBe('héllo ✓');
-    expect(() => fromUtf8(new Uint8Array([0xc3, 0x28]), 'INVALID_ENVELOPE')).toThrow(expect.objectContaining({ code: 'INVALID_ENVELOPE' }));
+    expect(() => fromUtf8(new Uint8Array([0xc3, 0x28]), 'INVALID_ENVELOPE')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ENVELOPE' }),
+    );
   });
 
   test('concatenates', () => {
-    expect(concatBytes([new Uint8Array([1]), new Uint8Array([]), new Uint8Array([2, 3])])).toEqual(new Uint8Array([1, 2, 3]));
+    expect(concatBytes([new Uint8Array([1]), new Uint8Array([]), new Uint8Array([2, 3])])).toEqual(
+      new Uint8Array([1, 2, 3]),
+    );
   });
 });

@@ -24,7 +24,8 @@ export function sha256Parts(parts: readonly HashInput[]): Uint8Array {
 
 /** Cryptographically secure random bytes (`n` ≥ 0). */
 export function randomBytes(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new TwinfedError('INTERNAL', 'randomBytes: n must be a non-negative integer.');
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new TwinfedError('INTERNAL', 'randomBytes: n must be a non-negative integer.');
   const buf = nodeRandomBytes(n);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

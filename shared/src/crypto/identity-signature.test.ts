@@ -1,7 +1,14 @@
 import nacl from 'tweetnacl';
 import { fromB64 } from './encoding';
 import { sha256 } from './hash';
-import { KEY_BYTES, decodePublicIdentity, fingerprint, generateIdentity, identityFromSecretKeys, publicPart } from './identity';
+import {
+  KEY_BYTES,
+  decodePublicIdentity,
+  fingerprint,
+  generateIdentity,
+  identityFromSecretKeys,
+  publicPart,
+} from './identity';
 import { signDigest, verifyDigest } from './signature';
 
 const alice = generateIdentity();
@@ -24,12 +31,18 @@ describe('identity', () => {
     expect(again.box.publicKey).toEqual(alice.box.publicKey);
     const franken = new Uint8Array(alice.sign.secretKey);
     franken.set(bob.sign.publicKey, 32);
-    expect(() => identityFromSecretKeys({ signSecretKey: franken, boxSecretKey: alice.box.secretKey })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
-    expect(() => identityFromSecretKeys({ signSecretKey: new Uint8Array(63), boxSecretKey: alice.box.secretKey })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => identityFromSecretKeys({ signSecretKey: franken, boxSecretKey: alice.box.secretKey })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+    expect(() =>
+      identityFromSecretKeys({ signSecretKey: new Uint8Array(63), boxSecretKey: alice.box.secretKey }),
+    ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   test('rejects malformed public identities', () => {
-    expect(() => decodePublicIdentity({ signPublicKey: 'AAAA', boxPublicKey: publicPart(alice).boxPublicKey })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(() => decodePublicIdentity({ signPublicKey: 'AAAA', boxPublicKey: publicPart(alice).boxPublicKey })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
   });
 
   test('fingerprints: 8 groups of 4 hex, stable, key-sensitive, same for bytes and base64', () => {
@@ -62,11 +75,15 @@ describe('signatures over digests', () => {
     expect(verifyDigest({ digest: digest.subarray(1), signature: sig, publicKey: alice.sign.publicKey })).toBe(false);
     expect(verifyDigest({ digest, signature: sig.subarray(1), publicKey: alice.sign.publicKey })).toBe(false);
     expect(verifyDigest({ digest, signature: sig, publicKey: new Uint8Array(31) })).toBe(false);
-    expect(verifyDigest({ digest, signature: 'x' as unknown as Uint8Array, publicKey: alice.sign.publicKey })).toBe(false);
+    expect(verifyDigest({ digest, signature: 'x' as unknown as Uint8Array, publicKey: alice.sign.publicKey })).toBe(
+      false,
+    );
   });
 
   test('refuses to sign anything but a 32-byte digest', () => {
-    expect(() => signDigest(new Uint8Array(33), alice.sign.secretKey)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => signDigest(new Uint8Array(33), alice.sign.secretKey)).toThrow(
+      expect.objectContaining({ code: 'INTERNAL' }),
+    );
     expect(() => signDigest(digest, alice.box.secretKey)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
 });

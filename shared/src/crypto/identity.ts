@@ -57,7 +57,10 @@ export function publicPart(identity: Identity): PublicIdentity {
  * Throws `CONFIG_INVALID` on bad material.
  */
 export function identityFromSecretKeys(opts: { signSecretKey: Uint8Array; boxSecretKey: Uint8Array }): Identity {
-  if (opts.signSecretKey.byteLength !== KEY_BYTES.signSecretKey || opts.boxSecretKey.byteLength !== KEY_BYTES.boxSecretKey) {
+  if (
+    opts.signSecretKey.byteLength !== KEY_BYTES.signSecretKey ||
+    opts.boxSecretKey.byteLength !== KEY_BYTES.boxSecretKey
+  ) {
     throw new TwinfedError('CONFIG_INVALID', 'Identity key material has the wrong length.');
   }
   // The 64-byte secret key is seed ‖ public key: check the embedded public key is the seed's.
@@ -96,6 +99,8 @@ export function fingerprint(pub: PublicKeysInput): string {
     signPublicKey: typeof pub.signPublicKey === 'string' ? pub.signPublicKey : toB64(pub.signPublicKey),
     boxPublicKey: typeof pub.boxPublicKey === 'string' ? pub.boxPublicKey : toB64(pub.boxPublicKey),
   });
-  const hex = Buffer.from(sha256Parts(['twinfed/fingerprint/v1\n', keys.signPublicKey, keys.boxPublicKey])).toString('hex');
+  const hex = Buffer.from(sha256Parts(['twinfed/fingerprint/v1\n', keys.signPublicKey, keys.boxPublicKey])).toString(
+    'hex',
+  );
   return (hex.slice(0, 32).match(/.{4}/g) ?? []).join('-');
 }

@@ -3,7 +3,18 @@
  * (temp file + fsync + rename), refused on load when group or world can read them.
  * POSIX permissions only: on Windows the mode check is skipped (NTFS ACLs are out of scope).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, fchmodSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  fchmodSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TwinfedError } from '../errors';
@@ -24,7 +35,8 @@ const KeyFileSchema = z.strictObject({
 
 /** Path of the key file for identity `name` in `dir` (`<dir>/<name>.key.json`). */
 export function identityPath(opts: { dir: string; name: string }): string {
-  if (!NAME_RE.test(opts.name)) throw new TwinfedError('CONFIG_INVALID', 'Identity name must be 1–64 characters [A-Za-z0-9._-].');
+  if (!NAME_RE.test(opts.name))
+    throw new TwinfedError('CONFIG_INVALID', 'Identity name must be 1–64 characters [A-Za-z0-9._-].');
   return join(opts.dir, `${opts.name}.key.json`);
 }
 
@@ -84,7 +96,10 @@ export function loadIdentity(opts: { dir: string; name: string }): Identity {
     const st = statSync(path);
     if (!st.isFile()) throw new TwinfedError('CONFIG_INVALID', `Identity ${opts.name} is not a regular file.`);
     if (isPosix() && (st.mode & 0o077) !== 0) {
-      throw new TwinfedError('CONFIG_INVALID', `Identity file ${path} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it.`);
+      throw new TwinfedError(
+        'CONFIG_INVALID',
+        `Identity file ${path} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it.`,
+      );
     }
     text = readFileSync(path, 'utf8');
   } catch (e) {

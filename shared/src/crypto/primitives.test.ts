@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import nacl from 'tweetnacl';
 import { randomBytes } from './hash';
-import { ed25519FromSeed, ed25519KeyPair, ed25519Sign, ed25519Verify, timingSafeEqualKeys, x25519, x25519KeyPair, x25519PublicKey } from './primitives';
+import {
+  ed25519FromSeed,
+  ed25519KeyPair,
+  ed25519Sign,
+  ed25519Verify,
+  timingSafeEqualKeys,
+  x25519,
+  x25519KeyPair,
+  x25519PublicKey,
+} from './primitives';
 
 // tweetnacl is the oracle: the native primitives must be byte-identical to it.
 describe('native primitives are interoperable with tweetnacl', () => {

@@ -10,7 +10,16 @@
  * tweetnacl, and keys, signatures and wire formats are unchanged. This file is the only place to touch to
  * switch back.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  randomBytes,
+  sign,
+  timingSafeEqual,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 
 /** A raw key pair in tweetnacl's formats. */
 export interface RawKeyPair {
@@ -32,7 +41,10 @@ const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.by
  */
 const PUBLIC_CACHE_SIZE = 4096;
 const publicKeys = new Map<string, KeyObject>();
-const secretKeys = { ed25519: new WeakMap<Uint8Array, { copy: Uint8Array; key: KeyObject }>(), x25519: new WeakMap<Uint8Array, { copy: Uint8Array; key: KeyObject }>() };
+const secretKeys = {
+  ed25519: new WeakMap<Uint8Array, { copy: Uint8Array; key: KeyObject }>(),
+  x25519: new WeakMap<Uint8Array, { copy: Uint8Array; key: KeyObject }>(),
+};
 
 function cachedSecret(kind: 'ed25519' | 'x25519', secret: Uint8Array, make: () => KeyObject): KeyObject {
   const hit = secretKeys[kind].get(secret);
@@ -84,7 +96,12 @@ export function ed25519KeyPair(): RawKeyPair {
 
 /** Ed25519 signature (64 bytes) of `message` with a 64-byte secret key (seed ‖ public key). */
 export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  const key = cachedSecret('ed25519', secretKey, () => createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: b64u(secretKey.subarray(0, 32)), x: b64u(secretKey.subarray(32, 64)) }, format: 'jwk' }));
+  const key = cachedSecret('ed25519', secretKey, () =>
+    createPrivateKey({
+      key: { kty: 'OKP', crv: 'Ed25519', d: b64u(secretKey.subarray(0, 32)), x: b64u(secretKey.subarray(32, 64)) },
+      format: 'jwk',
+    }),
+  );
   return bytes(sign(null, message, key));
 }
 
@@ -98,7 +115,9 @@ export function ed25519Verify(message: Uint8Array, signature: Uint8Array, public
 }
 
 function x25519Private(secretKey: Uint8Array): KeyObject {
-  return cachedSecret('x25519', secretKey, () => createPrivateKey({ key: Buffer.concat([X25519_PKCS8, secretKey]), format: 'der', type: 'pkcs8' }));
+  return cachedSecret('x25519', secretKey, () =>
+    createPrivateKey({ key: Buffer.concat([X25519_PKCS8, secretKey]), format: 'der', type: 'pkcs8' }),
+  );
 }
 
 /** The X25519 public key of a 32-byte secret key. */
@@ -115,7 +134,9 @@ export function x25519KeyPair(): RawKeyPair {
 /** X25519(secretKey, publicKey), or null when it fails or is all-zero (low-order public key). */
 export function x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | null {
   try {
-    const shared = bytes(diffieHellman({ privateKey: x25519Private(secretKey), publicKey: cachedPublic('X25519', publicKey) }));
+    const shared = bytes(
+      diffieHellman({ privateKey: x25519Private(secretKey), publicKey: cachedPublic('X25519', publicKey) }),
+    );
     return shared.byteLength === 32 && shared.some((b) => b !== 0) ? shared : null;
   } catch {
     return null;

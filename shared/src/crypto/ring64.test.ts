@@ -1,12 +1,21 @@
 import { SeededRandom } from '../random';
-import { addRing64, decodeRing64, encodeRing64, expandRing64, fromBytesRing64, ringToBytes64, subRing64 } from './ring64';
+import {
+  addRing64,
+  decodeRing64,
+  encodeRing64,
+  expandRing64,
+  fromBytesRing64,
+  ringToBytes64,
+  subRing64,
+} from './ring64';
 import { encodeFixedPoint, ringToBytes } from './secure-sum';
 
-const toBig = (r: Uint32Array): bigint[] => Array.from({ length: r.length / 2 }, (_, i) => (BigInt(r[2 * i + 1]!) << 32n) | BigInt(r[2 * i]!));
+const toBig = (r: Uint32Array): bigint[] =>
+  Array.from({ length: r.length / 2 }, (_, i) => (BigInt(r[2 * i + 1]!) << 32n) | BigInt(r[2 * i]!));
 const M = 1n << 64n;
 
 describe('ring64', () => {
-  test('encodes like the secure sum (two\'s complement little-endian uint64) and decodes back', () => {
+  test("encodes like the secure sum (two's complement little-endian uint64) and decodes back", () => {
     const values = [0, 1, -1, 0.5, -0.5, 1234.000001, -98765.4321, 2 ** 30, -(2 ** 30)];
     const ring = encodeRing64(values, 20);
     expect(Buffer.from(ringToBytes64(ring))).toEqual(Buffer.from(ringToBytes(encodeFixedPoint(values, 20))));

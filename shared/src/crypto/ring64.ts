@@ -19,7 +19,11 @@ export function encodeRing64(values: ArrayLike<number>, fractionBits: number): R
   const out = new Uint32Array(values.length * 2);
   for (let i = 0; i < values.length; i++) {
     const v = Math.round(values[i]! * scale);
-    if (!Number.isFinite(v) || Math.abs(v) >= MAX_ABS) throw new TwinfedError('VALIDATION_FAILED', `Value ${i} cannot be encoded in fixed point (|x| too large or not finite).`);
+    if (!Number.isFinite(v) || Math.abs(v) >= MAX_ABS)
+      throw new TwinfedError(
+        'VALIDATION_FAILED',
+        `Value ${i} cannot be encoded in fixed point (|x| too large or not finite).`,
+      );
     const hi = Math.floor(v / TWO32); // negative v: floor keeps two's complement (hi = -1 … ) once taken mod 2^32
     out[2 * i] = v - hi * TWO32;
     out[2 * i + 1] = hi >>> 0;
@@ -76,7 +80,11 @@ export function ringToBytes64(ring: Ring64): Uint8Array {
 
 /** A ring vector of `length` elements from little-endian uint64 bytes; `VALIDATION_FAILED` on a wrong size. */
 export function fromBytesRing64(bytes: Uint8Array, length: number): Ring64 {
-  if (bytes.byteLength !== length * 8) throw new TwinfedError('VALIDATION_FAILED', `Expected ${length} ring elements (${length * 8} bytes), got ${bytes.byteLength} bytes.`);
+  if (bytes.byteLength !== length * 8)
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      `Expected ${length} ring elements (${length * 8} bytes), got ${bytes.byteLength} bytes.`,
+    );
   const out = new Uint32Array(length * 2);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, true);

@@ -2,7 +2,14 @@ import { MAX_EXAMPLES_PER_SITE_LIMIT } from '../schemas/plan';
 import { generateIdentity } from './identity';
 import { addRing64, decodeRing64, expandRing64, subRing64 } from './ring64';
 import { SECAGG_FRACTION_BITS, SECAGG_MAX_COHORT, maskKeyPair, maskRing64, selfMaskSeed } from './secagg';
-import { SECAGG_MAX_EXAMPLES, SECAGG_MAX_LOSS, SECAGG_SIDE_FACTS, decodeSecaggSum, encodeSecaggInput, secaggVectorLength } from './secagg-payload';
+import {
+  SECAGG_MAX_EXAMPLES,
+  SECAGG_MAX_LOSS,
+  SECAGG_SIDE_FACTS,
+  decodeSecaggSum,
+  encodeSecaggInput,
+  secaggVectorLength,
+} from './secagg-payload';
 
 const RD = { federationId: 'fed-1', round: 2, baseVersionId: 'fed-1.v1', coordinatorFingerprint: 'aaaa-bbbb' };
 
@@ -13,17 +20,27 @@ describe('what a site masks under secure aggregation: weights and side facts', (
       { id: 'site-b', n: 30, loss: 0.7, w: [0.5, 2] },
       { id: 'site-c', n: 60, loss: Number.NaN, w: [-0.75, 0.125] }, // no usable loss: counted in Σn only
     ].map((s) => ({ ...s, identity: generateIdentity() }));
-    const survivors = sites.map((s) => ({ siteId: s.id, boxPublicKey: maskKeyPair({ ...RD, boxSecretKey: s.identity.box.secretKey }).publicKey }));
+    const survivors = sites.map((s) => ({
+      siteId: s.id,
+      boxPublicKey: maskKeyPair({ ...RD, boxSecretKey: s.identity.box.secretKey }).publicKey,
+    }));
     const length = secaggVectorLength(2);
     expect(length).toBe(2 + SECAGG_SIDE_FACTS);
     const sum = new Uint32Array(2 * length);
     const masked = sites.map((s) => {
-      const y = maskRing64({ ...RD, encoded: encodeSecaggInput({ weights: s.w, numExamples: s.n, trainLoss: s.loss }), boxSecretKey: s.identity.box.secretKey, siteId: s.id, survivors });
+      const y = maskRing64({
+        ...RD,
+        encoded: encodeSecaggInput({ weights: s.w, numExamples: s.n, trainLoss: s.loss }),
+        boxSecretKey: s.identity.box.secretKey,
+        siteId: s.id,
+        survivors,
+      });
       addRing64(sum, y);
       return y;
     });
     // The coordinator removes the self masks (after the reveals); the pairwise masks cancel in the sum.
-    for (const s of sites) subRing64(sum, expandRing64(selfMaskSeed({ ...RD, boxSecretKey: s.identity.box.secretKey }), length));
+    for (const s of sites)
+      subRing64(sum, expandRing64(selfMaskSeed({ ...RD, boxSecretKey: s.identity.box.secretKey }), length));
     const got = decodeSecaggSum(sum, { weights: 2, sites: 3, maxExamples: 1000 });
     expect(got.examples).toBe(100);
     expect(got.lossExamples).toBe(40);
@@ -38,7 +55,9 @@ describe('what a site masks under secure aggregation: weights and side facts', (
   test('refuses an example count that could wrap the ring or lose exactness; leaves out a loss it cannot encode', () => {
     expect(SECAGG_MAX_EXAMPLES).toBe(MAX_EXAMPLES_PER_SITE_LIMIT);
     for (const n of [0, -1, 1.5, SECAGG_MAX_EXAMPLES + 1, 2 ** 53, Number.NaN]) {
-      expect(() => encodeSecaggInput({ weights: [0], numExamples: n })).toThrow(expect.objectContaining({ code: 'EXAMPLES_OUT_OF_RANGE' }));
+      expect(() => encodeSecaggInput({ weights: [0], numExamples: n })).toThrow(
+        expect.objectContaining({ code: 'EXAMPLES_OUT_OF_RANGE' }),
+      );
     }
     for (const loss of [-0.1, SECAGG_MAX_LOSS * 2, Number.POSITIVE_INFINITY]) {
       const y = encodeSecaggInput({ weights: [0], numExamples: 7, trainLoss: loss });
@@ -48,7 +67,11 @@ describe('what a site masks under secure aggregation: weights and side facts', (
 
   test('the largest inputs of the largest cohort sum without wrap-around, and exactly in the integer side facts', () => {
     const wMax = (2 ** 53 - 2 ** 30) / 2 ** SECAGG_FRACTION_BITS / SECAGG_MAX_EXAMPLES; // the largest |w| encodable at n = 2^29
-    const one = encodeSecaggInput({ weights: [wMax, -wMax], numExamples: SECAGG_MAX_EXAMPLES, trainLoss: SECAGG_MAX_LOSS });
+    const one = encodeSecaggInput({
+      weights: [wMax, -wMax],
+      numExamples: SECAGG_MAX_EXAMPLES,
+      trainLoss: SECAGG_MAX_LOSS,
+    });
     const sum = new Uint32Array(one.length);
     for (let i = 0; i < SECAGG_MAX_COHORT; i++) addRing64(sum, one);
     const got = decodeSecaggSum(sum, { weights: 2, sites: SECAGG_MAX_COHORT, maxExamples: SECAGG_MAX_EXAMPLES });
@@ -60,15 +83,24 @@ describe('what a site masks under secure aggregation: weights and side facts', (
   });
 
   test('the coordinator refuses sums no honest sites can send (Σn outside [sites, sites · max], loss counts above Σn)', () => {
-    const add = (...vs: Uint32Array[]) => vs.reduce((acc, v) => (addRing64(acc, v), acc), new Uint32Array(vs[0]!.length));
+    const add = (...vs: Uint32Array[]) =>
+      vs.reduce((acc, v) => (addRing64(acc, v), acc), new Uint32Array(vs[0]!.length));
     const a = encodeSecaggInput({ weights: [1], numExamples: 50, trainLoss: 0.5 });
     expect(decodeSecaggSum(add(a, a), { weights: 1, sites: 2, maxExamples: 50 }).examples).toBe(100);
-    expect(() => decodeSecaggSum(add(a, a), { weights: 1, sites: 2, maxExamples: 49 })).toThrow(expect.objectContaining({ code: 'EXAMPLES_OUT_OF_RANGE' }));
-    expect(() => decodeSecaggSum(add(a, a), { weights: 1, sites: 101, maxExamples: 1000 })).toThrow(expect.objectContaining({ code: 'EXAMPLES_OUT_OF_RANGE' }));
+    expect(() => decodeSecaggSum(add(a, a), { weights: 1, sites: 2, maxExamples: 49 })).toThrow(
+      expect.objectContaining({ code: 'EXAMPLES_OUT_OF_RANGE' }),
+    );
+    expect(() => decodeSecaggSum(add(a, a), { weights: 1, sites: 101, maxExamples: 1000 })).toThrow(
+      expect.objectContaining({ code: 'EXAMPLES_OUT_OF_RANGE' }),
+    );
     const lying = encodeSecaggInput({ weights: [1], numExamples: 5 });
     lying.set(encodeSecaggInput({ weights: [1], numExamples: 9, trainLoss: 0 }).subarray(6, 8), 6); // claims a loss over 9 of its 5 examples
-    expect(() => decodeSecaggSum(lying, { weights: 1, sites: 1, maxExamples: 50 })).toThrow(expect.objectContaining({ code: 'EXAMPLES_OUT_OF_RANGE' }));
-    expect(() => decodeSecaggSum(new Uint32Array(4), { weights: 1, sites: 1, maxExamples: 50 })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(() => decodeSecaggSum(lying, { weights: 1, sites: 1, maxExamples: 50 })).toThrow(
+      expect.objectContaining({ code: 'EXAMPLES_OUT_OF_RANGE' }),
+    );
+    expect(() => decodeSecaggSum(new Uint32Array(4), { weights: 1, sites: 1, maxExamples: 50 })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
   });
 });
 

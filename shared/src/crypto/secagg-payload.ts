@@ -60,11 +60,20 @@ export interface SecaggInput {
 export function encodeSecaggInput(input: SecaggInput): Ring64 {
   const n = input.numExamples;
   if (!Number.isSafeInteger(n) || n < 1 || n > SECAGG_MAX_EXAMPLES) {
-    throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', `A masked update claims 1 to ${SECAGG_MAX_EXAMPLES} examples, not ${n}.`);
+    throw new TwinfedError(
+      'EXAMPLES_OUT_OF_RANGE',
+      `A masked update claims 1 to ${SECAGG_MAX_EXAMPLES} examples, not ${n}.`,
+    );
   }
   const L = input.weights.length;
   const out = new Uint32Array(2 * secaggVectorLength(L));
-  out.set(encodeRing64(Float64Array.from(input.weights, (w) => w * n), SECAGG_FRACTION_BITS), 0);
+  out.set(
+    encodeRing64(
+      Float64Array.from(input.weights, (w) => w * n),
+      SECAGG_FRACTION_BITS,
+    ),
+    0,
+  );
   const loss = input.trainLoss;
   const withLoss = loss !== undefined && Number.isFinite(loss) && loss >= 0 && loss <= SECAGG_MAX_LOSS;
   out.set(encodeRing64([n], 0), 2 * L);
@@ -92,17 +101,33 @@ export interface SecaggSum {
  */
 export function decodeSecaggSum(sum: Ring64, opts: { weights: number; sites: number; maxExamples: number }): SecaggSum {
   const L = opts.weights;
-  if (sum.length !== 2 * secaggVectorLength(L)) throw new TwinfedError('VALIDATION_FAILED', `A masked sum of a ${L}-weight model has ${secaggVectorLength(L)} elements.`);
+  if (sum.length !== 2 * secaggVectorLength(L))
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      `A masked sum of a ${L}-weight model has ${secaggVectorLength(L)} elements.`,
+    );
   const weighted = decodeRing64(sum.subarray(0, 2 * L), SECAGG_FRACTION_BITS);
   const [examples] = decodeRing64(sum.subarray(2 * L, 2 * (L + 1)), 0);
   const [lossSum] = decodeRing64(sum.subarray(2 * (L + 1), 2 * (L + 2)), SECAGG_LOSS_FRACTION_BITS);
   const [lossExamples] = decodeRing64(sum.subarray(2 * (L + 2)), 0);
   const max = opts.sites * Math.min(opts.maxExamples, SECAGG_MAX_EXAMPLES);
   if (!Number.isSafeInteger(examples) || examples! < opts.sites || examples! > max) {
-    throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', `The ${opts.sites} masked updates sum to ${examples} examples, outside [${opts.sites}, ${max}]: a site's masked vector does not hold what the protocol asks.`);
+    throw new TwinfedError(
+      'EXAMPLES_OUT_OF_RANGE',
+      `The ${opts.sites} masked updates sum to ${examples} examples, outside [${opts.sites}, ${max}]: a site's masked vector does not hold what the protocol asks.`,
+    );
   }
-  if (!Number.isSafeInteger(lossExamples) || lossExamples! < 0 || lossExamples! > examples! || lossSum! < 0 || lossSum! > lossExamples! * SECAGG_MAX_LOSS) {
-    throw new TwinfedError('EXAMPLES_OUT_OF_RANGE', 'The masked updates\' summed training loss is outside what the sites can send.');
+  if (
+    !Number.isSafeInteger(lossExamples) ||
+    lossExamples! < 0 ||
+    lossExamples! > examples! ||
+    lossSum! < 0 ||
+    lossSum! > lossExamples! * SECAGG_MAX_LOSS
+  ) {
+    throw new TwinfedError(
+      'EXAMPLES_OUT_OF_RANGE',
+      "The masked updates' summed training loss is outside what the sites can send.",
+    );
   }
   return { weighted, examples: examples!, lossSum: lossSum!, lossExamples: lossExamples! };
 }

@@ -1,5 +1,13 @@
 import { generateIdentity, type Identity } from './identity';
-import { addRing64, decodeRing64, encodeRing64, expandRing64, fromBytesRing64, ringToBytes64, subRing64 } from './ring64';
+import {
+  addRing64,
+  decodeRing64,
+  encodeRing64,
+  expandRing64,
+  fromBytesRing64,
+  ringToBytes64,
+  subRing64,
+} from './ring64';
 import {
   SECAGG_FRACTION_BITS,
   maskKeyPair,
@@ -48,17 +56,32 @@ function makeSites(n: number, length: number): Site[] {
 }
 
 /** Runs the whole protocol in memory; `u2`, `u3` and `revealers` pick who reaches each step. */
-async function simulate(opts: { sites: Site[]; inU2: (s: Site) => boolean; inU3: (s: Site) => boolean; reveals: (s: Site) => boolean }) {
+async function simulate(opts: {
+  sites: Site[];
+  inU2: (s: Site) => boolean;
+  inU3: (s: Site) => boolean;
+  reveals: (s: Site) => boolean;
+}) {
   const { sites } = opts;
   const cohort = sites.map((s) => s.member);
   const t = secaggThreshold(sites.length, 2);
   const shares = new Map<string, SealedShare[]>();
-  for (const s of sites.filter(opts.inU2)) shares.set(s.id, await shareSecrets({ siteId: s.id, boxSecretKey: s.identity.box.secretKey, cohort, threshold: t, ...RD }));
+  for (const s of sites.filter(opts.inU2))
+    shares.set(
+      s.id,
+      await shareSecrets({ siteId: s.id, boxSecretKey: s.identity.box.secretKey, cohort, threshold: t, ...RD }),
+    );
   const u2 = sites.filter((s) => shares.has(s.id));
   const length = sites[0]!.values.length;
   const masked = new Map<string, Uint8Array>();
   for (const s of u2.filter(opts.inU3)) {
-    const y = maskUpdate({ values: s.values, siteId: s.id, boxSecretKey: s.identity.box.secretKey, survivors: u2.map((x) => x.mask), ...RD });
+    const y = maskUpdate({
+      values: s.values,
+      siteId: s.id,
+      boxSecretKey: s.identity.box.secretKey,
+      survivors: u2.map((x) => x.mask),
+      ...RD,
+    });
     masked.set(s.id, ringToBytes64(y));
   }
   const u3 = u2.filter((s) => masked.has(s.id));
@@ -68,19 +91,43 @@ async function simulate(opts: { sites: Site[]; inU2: (s: Site) => boolean; inU3:
   const keyShares = new Map<string, Uint8Array[]>();
   const push = (m: Map<string, Uint8Array[]>, k: string, v: Uint8Array) => m.set(k, [...(m.get(k) ?? []), v]);
   for (const u of u3.filter(opts.reveals)) {
-    const open = (v: Site) => openShares({ share: shares.get(v.id)!.find((x) => x.to === u.id)!, from: v.member, fromMaskPublicKey: v.mask.boxPublicKey, siteId: u.id, boxSecretKey: u.identity.box.secretKey, ...RD });
+    const open = (v: Site) =>
+      openShares({
+        share: shares.get(v.id)!.find((x) => x.to === u.id)!,
+        from: v.member,
+        fromMaskPublicKey: v.mask.boxPublicKey,
+        siteId: u.id,
+        boxSecretKey: u.identity.box.secretKey,
+        ...RD,
+      });
     for (const v of u3) push(seedShares, v.id, open(v).seed);
     for (const v of dropped) push(keyShares, v.id, open(v).maskKey);
   }
   const sum = new Uint32Array(length * 2);
   for (const u of u3) addRing64(sum, fromBytesRing64(masked.get(u.id)!, length));
   const selfSeeds = await Promise.all(
-    u3.map((v) => recoverSelfMaskSeed({ shares: (seedShares.get(v.id) ?? []).slice(0, t), commitment: selfMaskCommitment({ seed: v.seed, siteId: v.id, ...RD }), siteId: v.id, ...RD })),
+    u3.map((v) =>
+      recoverSelfMaskSeed({
+        shares: (seedShares.get(v.id) ?? []).slice(0, t),
+        commitment: selfMaskCommitment({ seed: v.seed, siteId: v.id, ...RD }),
+        siteId: v.id,
+        ...RD,
+      }),
+    ),
   );
   const droppedPairs: Array<{ survivor: string; dropped: string; key: Uint8Array }> = [];
   for (const v of dropped) {
-    const maskSecretKey = await recoverMaskSecretKey({ shares: (keyShares.get(v.id) ?? []).slice(0, t), publicKey: v.mask.boxPublicKey, siteId: v.id });
-    for (const u of u3) droppedPairs.push({ survivor: u.id, dropped: v.id, key: secaggPairKey({ maskSecretKey, siteId: v.id, peer: u.mask, ...RD }) });
+    const maskSecretKey = await recoverMaskSecretKey({
+      shares: (keyShares.get(v.id) ?? []).slice(0, t),
+      publicKey: v.mask.boxPublicKey,
+      siteId: v.id,
+    });
+    for (const u of u3)
+      droppedPairs.push({
+        survivor: u.id,
+        dropped: v.id,
+        key: secaggPairKey({ maskSecretKey, siteId: v.id, peer: u.mask, ...RD }),
+      });
   }
   const plain = decodeRing64(unmaskSum({ sum, selfSeeds, droppedPairs }), SECAGG_FRACTION_BITS);
   const expected = Float64Array.from({ length }, (_, k) => u3.reduce((a, s) => a + s.values[k]!, 0));
@@ -90,7 +137,12 @@ async function simulate(opts: { sites: Site[]; inU2: (s: Site) => boolean; inU3:
 describe('secure aggregation of updates (Bonawitz et al.)', () => {
   test('with every site present, the coordinator recovers exactly the sum and one masked update alone says nothing', async () => {
     const sites = makeSites(4, 50);
-    const { plain, expected, masked } = await simulate({ sites, inU2: () => true, inU3: () => true, reveals: () => true });
+    const { plain, expected, masked } = await simulate({
+      sites,
+      inU2: () => true,
+      inU3: () => true,
+      reveals: () => true,
+    });
     plain.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 4));
     // y_a minus its own self mask is still hidden by the pairwise masks: nowhere near encode(x_a).
     const a = sites[0]!;
@@ -104,34 +156,115 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     const sites = makeSites(10, 20); // t = ⌊20/3⌋ + 1 = 7
     const [, b, c, , , f, g] = sites;
     // b never sends shares (not in U2), c sends shares but no update (U2, not U3), f never reveals.
-    const { plain, expected, u3 } = await simulate({ sites, inU2: (s) => s !== b, inU3: (s) => s !== c, reveals: (s) => s !== f });
-    expect(u3.map((s: Site) => s.id)).toEqual(['site-a', 'site-d', 'site-e', 'site-f', 'site-g', 'site-h', 'site-i', 'site-j']);
+    const { plain, expected, u3 } = await simulate({
+      sites,
+      inU2: (s) => s !== b,
+      inU3: (s) => s !== c,
+      reveals: (s) => s !== f,
+    });
+    expect(u3.map((s: Site) => s.id)).toEqual([
+      'site-a',
+      'site-d',
+      'site-e',
+      'site-f',
+      'site-g',
+      'site-h',
+      'site-i',
+      'site-j',
+    ]);
     plain.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 4));
     // With one more silent site only 6 < t shares reach the coordinator: the seeds cannot be recovered.
-    await expect(simulate({ sites, inU2: (s) => s !== b, inU3: (s) => s !== c, reveals: (s) => s !== f && s !== g })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(
+      simulate({ sites, inU2: (s) => s !== b, inU3: (s) => s !== c, reveals: (s) => s !== f && s !== g }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   test('a tampered or foreign share is caught by the box, the commitment or the public key', async () => {
     const sites = makeSites(3, 4);
     const cohort = sites.map((s) => s.member);
     const [a, b] = sites as [Site, Site];
-    const sealed = await shareSecrets({ siteId: a.id, boxSecretKey: a.identity.box.secretKey, cohort, threshold: 2, ...RD });
+    const sealed = await shareSecrets({
+      siteId: a.id,
+      boxSecretKey: a.identity.box.secretKey,
+      cohort,
+      threshold: 2,
+      ...RD,
+    });
     const toB = sealed.find((s) => s.to === b.id)!;
     // The box is bound to the sender's round mask key: a coordinator that substitutes M_a gets a box that does not open.
-    expect(() => openShares({ share: toB, from: a.member, fromMaskPublicKey: b.mask.boxPublicKey, siteId: b.id, boxSecretKey: b.identity.box.secretKey, ...RD })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
-    expect(() => openShares({ share: toB, from: a.member, fromMaskPublicKey: a.mask.boxPublicKey, siteId: b.id, boxSecretKey: b.identity.box.secretKey, ...RD, baseVersionId: 'other' })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
-    expect(() => openShares({ share: toB, from: a.member, fromMaskPublicKey: a.mask.boxPublicKey, siteId: b.id, boxSecretKey: b.identity.box.secretKey, ...RD, round: R + 1 })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
-    expect(() => openShares({ share: toB, from: b.member, fromMaskPublicKey: a.mask.boxPublicKey, siteId: b.id, boxSecretKey: b.identity.box.secretKey, ...RD })).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
-    const opened = [0, 1].map((i) => openShares({ share: sealed[i]!, from: a.member, fromMaskPublicKey: a.mask.boxPublicKey, siteId: sites[i]!.id, boxSecretKey: sites[i]!.identity.box.secretKey, ...RD }));
+    expect(() =>
+      openShares({
+        share: toB,
+        from: a.member,
+        fromMaskPublicKey: b.mask.boxPublicKey,
+        siteId: b.id,
+        boxSecretKey: b.identity.box.secretKey,
+        ...RD,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    expect(() =>
+      openShares({
+        share: toB,
+        from: a.member,
+        fromMaskPublicKey: a.mask.boxPublicKey,
+        siteId: b.id,
+        boxSecretKey: b.identity.box.secretKey,
+        ...RD,
+        baseVersionId: 'other',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    expect(() =>
+      openShares({
+        share: toB,
+        from: a.member,
+        fromMaskPublicKey: a.mask.boxPublicKey,
+        siteId: b.id,
+        boxSecretKey: b.identity.box.secretKey,
+        ...RD,
+        round: R + 1,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    expect(() =>
+      openShares({
+        share: toB,
+        from: b.member,
+        fromMaskPublicKey: a.mask.boxPublicKey,
+        siteId: b.id,
+        boxSecretKey: b.identity.box.secretKey,
+        ...RD,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'DECRYPT_FAILED' }));
+    const opened = [0, 1].map((i) =>
+      openShares({
+        share: sealed[i]!,
+        from: a.member,
+        fromMaskPublicKey: a.mask.boxPublicKey,
+        siteId: sites[i]!.id,
+        boxSecretKey: sites[i]!.identity.box.secretKey,
+        ...RD,
+      }),
+    );
     const commitment = selfMaskCommitment({ seed: a.seed, siteId: a.id, ...RD });
-    expect(await recoverSelfMaskSeed({ shares: opened.map((o) => o.seed), commitment, siteId: a.id, ...RD })).toEqual(a.seed);
-    expect(await recoverMaskSecretKey({ shares: opened.map((o) => o.maskKey), publicKey: a.mask.boxPublicKey, siteId: a.id })).toEqual(maskKeyPair({ boxSecretKey: a.identity.box.secretKey, ...RD }).secretKey);
+    expect(await recoverSelfMaskSeed({ shares: opened.map((o) => o.seed), commitment, siteId: a.id, ...RD })).toEqual(
+      a.seed,
+    );
+    expect(
+      await recoverMaskSecretKey({
+        shares: opened.map((o) => o.maskKey),
+        publicKey: a.mask.boxPublicKey,
+        siteId: a.id,
+      }),
+    ).toEqual(maskKeyPair({ boxSecretKey: a.identity.box.secretKey, ...RD }).secretKey);
     const bad = opened.map((o) => o.seed.slice());
     bad[0]!.set([bad[0]![3]! ^ 1], 3);
-    await expect(recoverSelfMaskSeed({ shares: bad, commitment, siteId: a.id, ...RD })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(recoverSelfMaskSeed({ shares: bad, commitment, siteId: a.id, ...RD })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
     const badKey = opened.map((o) => o.maskKey.slice());
     badKey[1]!.set([badKey[1]![0]! ^ 1], 0);
-    await expect(recoverMaskSecretKey({ shares: badKey, publicKey: a.mask.boxPublicKey, siteId: a.id })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(
+      recoverMaskSecretKey({ shares: badKey, publicKey: a.mask.boxPublicKey, siteId: a.id }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   test('masks are deterministic per (site key, federation, round, base version, coordinator): a restarted site holds the same secrets', () => {
@@ -140,10 +273,23 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     const again = selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD });
     expect(again).toEqual(a.seed);
     expect(selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD, round: R + 1 })).not.toEqual(a.seed);
-    expect(selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD, baseVersionId: 'fed-1.v1' })).not.toEqual(a.seed);
-    expect(selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD, coordinatorFingerprint: 'cccc-dddd' })).not.toEqual(a.seed);
-    expect(maskKeyPair({ boxSecretKey: a.identity.box.secretKey, ...RD, coordinatorFingerprint: 'cccc-dddd' }).publicKey).not.toEqual(a.mask.boxPublicKey);
-    const mask = () => maskUpdate({ values: a.values, siteId: a.id, boxSecretKey: a.identity.box.secretKey, survivors: sites.map((s) => s.mask), ...RD });
+    expect(selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD, baseVersionId: 'fed-1.v1' })).not.toEqual(
+      a.seed,
+    );
+    expect(
+      selfMaskSeed({ boxSecretKey: a.identity.box.secretKey, ...RD, coordinatorFingerprint: 'cccc-dddd' }),
+    ).not.toEqual(a.seed);
+    expect(
+      maskKeyPair({ boxSecretKey: a.identity.box.secretKey, ...RD, coordinatorFingerprint: 'cccc-dddd' }).publicKey,
+    ).not.toEqual(a.mask.boxPublicKey);
+    const mask = () =>
+      maskUpdate({
+        values: a.values,
+        siteId: a.id,
+        boxSecretKey: a.identity.box.secretKey,
+        survivors: sites.map((s) => s.mask),
+        ...RD,
+      });
     expect(mask()).toEqual(mask());
   });
 
@@ -154,11 +300,25 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     const sites = makeSites(3, 2);
     const a = sites[0]!;
     const base = { siteId: a.id, boxSecretKey: a.identity.box.secretKey, ...RD };
-    await expect(shareSecrets({ ...base, cohort: [a.member], threshold: 2 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(shareSecrets({ ...base, cohort: [a.member, sites[1]!.member], threshold: 2 })).rejects.toMatchObject({ code: 'SECAGG_COHORT_TOO_SMALL' });
-    await expect(shareSecrets({ ...base, cohort: [a.member, sites[1]!.member, sites[1]!.member], threshold: 2 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(shareSecrets({ ...base, cohort: sites.map((s) => s.member), threshold: 4 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect(() => maskUpdate({ ...base, values: [1, 2], survivors: [sites[1]!.member, { siteId: 'site-z', boxPublicKey: a.identity.box.publicKey }] })).toThrow(/not in the cohort/);
+    await expect(shareSecrets({ ...base, cohort: [a.member], threshold: 2 })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(shareSecrets({ ...base, cohort: [a.member, sites[1]!.member], threshold: 2 })).rejects.toMatchObject({
+      code: 'SECAGG_COHORT_TOO_SMALL',
+    });
+    await expect(
+      shareSecrets({ ...base, cohort: [a.member, sites[1]!.member, sites[1]!.member], threshold: 2 }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(shareSecrets({ ...base, cohort: sites.map((s) => s.member), threshold: 4 })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    expect(() =>
+      maskUpdate({
+        ...base,
+        values: [1, 2],
+        survivors: [sites[1]!.member, { siteId: 'site-z', boxPublicKey: a.identity.box.publicKey }],
+      }),
+    ).toThrow(/not in the cohort/);
     expect(encodeRing64([1], SECAGG_FRACTION_BITS)).toBeDefined();
   });
 });

@@ -58,7 +58,11 @@ export function secaggThreshold(size: number, minSites: number): number {
 
 /** Throws `SECAGG_COHORT_TOO_SMALL` below {@link SECAGG_MIN_COHORT} sites. */
 export function assertSecaggCohort(size: number): void {
-  if (size < SECAGG_MIN_COHORT) throw new TwinfedError('SECAGG_COHORT_TOO_SMALL', `Secure aggregation needs at least ${SECAGG_MIN_COHORT} sites in a round, not ${size}.`);
+  if (size < SECAGG_MIN_COHORT)
+    throw new TwinfedError(
+      'SECAGG_COHORT_TOO_SMALL',
+      `Secure aggregation needs at least ${SECAGG_MIN_COHORT} sites in a round, not ${size}.`,
+    );
 }
 
 /** What binds a round's secrets and messages: the federation, the round, its base version and the coordinator's key. */
@@ -76,7 +80,12 @@ export function secaggContext(r: SecaggRound): string {
 }
 
 /** The fields of {@link SecaggRound} alone (callers often pass wider objects). */
-const roundOf = (r: SecaggRound): SecaggRound => ({ federationId: r.federationId, round: r.round, baseVersionId: r.baseVersionId, coordinatorFingerprint: r.coordinatorFingerprint });
+const roundOf = (r: SecaggRound): SecaggRound => ({
+  federationId: r.federationId,
+  round: r.round,
+  baseVersionId: r.baseVersionId,
+  coordinatorFingerprint: r.coordinatorFingerprint,
+});
 
 function derive(opts: SecaggRound & { boxSecretKey: Uint8Array }, what: string): Uint8Array {
   const info = utf8(`${SECAGG_LABEL}/${what}\n${secaggContext(opts)}`);
@@ -89,7 +98,10 @@ export function selfMaskSeed(opts: SecaggRound & { boxSecretKey: Uint8Array }): 
 }
 
 /** (m_u, M_u): the site's mask key pair for a round. */
-export function maskKeyPair(opts: SecaggRound & { boxSecretKey: Uint8Array }): { secretKey: Uint8Array; publicKey: Uint8Array } {
+export function maskKeyPair(opts: SecaggRound & { boxSecretKey: Uint8Array }): {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+} {
   const secretKey = derive(opts, 'mask-key');
   return { secretKey, publicKey: x25519PublicKey(secretKey) };
 }
@@ -123,9 +135,14 @@ const shareAad = (o: SecaggRound & { from: string; to: string; senderMaskPublicK
   utf8(`${secaggContext(o)}\n${o.from}\n${o.to}\n${toB64(o.senderMaskPublicKey)}`);
 
 function checkCohort(ids: readonly string[], siteId: string): void {
-  if (new Set(ids).size !== ids.length) throw new TwinfedError('VALIDATION_FAILED', 'A site appears twice in the cohort.');
+  if (new Set(ids).size !== ids.length)
+    throw new TwinfedError('VALIDATION_FAILED', 'A site appears twice in the cohort.');
   if (!ids.includes(siteId)) throw new TwinfedError('VALIDATION_FAILED', `Site ${siteId} is not in the cohort.`);
-  if (ids.length < 2 || ids.length > SECAGG_MAX_COHORT) throw new TwinfedError('VALIDATION_FAILED', `A secure-aggregation cohort has 2 to ${SECAGG_MAX_COHORT} sites, not ${ids.length}.`);
+  if (ids.length < 2 || ids.length > SECAGG_MAX_COHORT)
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      `A secure-aggregation cohort has 2 to ${SECAGG_MAX_COHORT} sites, not ${ids.length}.`,
+    );
 }
 
 /**
@@ -141,10 +158,16 @@ export async function shareSecrets(
     threshold: number;
   },
 ): Promise<SealedShare[]> {
-  checkCohort(opts.cohort.map((m) => m.siteId), opts.siteId);
+  checkCohort(
+    opts.cohort.map((m) => m.siteId),
+    opts.siteId,
+  );
   assertSecaggCohort(opts.cohort.length);
   if (!Number.isInteger(opts.threshold) || opts.threshold < 2 || opts.threshold > opts.cohort.length) {
-    throw new TwinfedError('VALIDATION_FAILED', `The threshold must be between 2 and the cohort size (${opts.cohort.length}).`);
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      `The threshold must be between 2 and the cohort size (${opts.cohort.length}).`,
+    );
   }
   const seedShares = await split(selfMaskSeed(opts), opts.cohort.length, opts.threshold);
   const mask = maskKeyPair(opts);
@@ -168,13 +191,24 @@ export async function shareSecrets(
  * `fromMaskPublicKey`. Throws `DECRYPT_FAILED` on anything wrong.
  */
 export function openShares(
-  opts: SecaggRound & { share: SealedShare; from: SecureSumMember; fromMaskPublicKey: Uint8Array; siteId: string; boxSecretKey: Uint8Array },
+  opts: SecaggRound & {
+    share: SealedShare;
+    from: SecureSumMember;
+    fromMaskPublicKey: Uint8Array;
+    siteId: string;
+    boxSecretKey: Uint8Array;
+  },
 ): OpenedShares {
   if (opts.share.to !== opts.siteId) throw new TwinfedError('DECRYPT_FAILED');
   const plain = openBox({
     ciphertext: fromB64(opts.share.ciphertext, 'DECRYPT_FAILED'),
     nonce: fromB64(opts.share.nonce, 'DECRYPT_FAILED'),
-    aad: shareAad({ ...roundOf(opts), from: opts.from.siteId, to: opts.siteId, senderMaskPublicKey: opts.fromMaskPublicKey }),
+    aad: shareAad({
+      ...roundOf(opts),
+      from: opts.from.siteId,
+      to: opts.siteId,
+      senderMaskPublicKey: opts.fromMaskPublicKey,
+    }),
     senderBoxPublicKey: opts.from.boxPublicKey,
     recipientBoxSecretKey: opts.boxSecretKey,
   });
@@ -183,8 +217,15 @@ export function openShares(
 }
 
 /** k_uv: the key of the pairwise mask between u (its round mask secret) and v (its round mask public key). */
-export function secaggPairKey(opts: SecaggRound & { maskSecretKey: Uint8Array; siteId: string; peer: SecaggMember }): Uint8Array {
-  return pairwiseKey({ boxSecretKey: opts.maskSecretKey, siteId: opts.siteId, peer: opts.peer, context: secaggContext(opts) });
+export function secaggPairKey(
+  opts: SecaggRound & { maskSecretKey: Uint8Array; siteId: string; peer: SecaggMember },
+): Uint8Array {
+  return pairwiseKey({
+    boxSecretKey: opts.maskSecretKey,
+    siteId: opts.siteId,
+    peer: opts.peer,
+    context: secaggContext(opts),
+  });
 }
 
 /**
@@ -216,7 +257,10 @@ export function maskRing64(
     survivors: readonly SecaggMember[];
   },
 ): Ring64 {
-  checkCohort(opts.survivors.map((m) => m.siteId), opts.siteId);
+  checkCohort(
+    opts.survivors.map((m) => m.siteId),
+    opts.siteId,
+  );
   const y = opts.encoded;
   const length = y.length / 2;
   addRing64(y, expandRing64(selfMaskSeed(opts), length));
@@ -239,20 +283,32 @@ async function combineShares(shares: readonly Uint8Array[], siteId: string, what
 }
 
 /** b_v recombined from at least t shares; `VALIDATION_FAILED` when it does not match v's commitment. */
-export async function recoverSelfMaskSeed(opts: SecaggRound & { shares: readonly Uint8Array[]; commitment: string; siteId: string }): Promise<Uint8Array> {
+export async function recoverSelfMaskSeed(
+  opts: SecaggRound & { shares: readonly Uint8Array[]; commitment: string; siteId: string },
+): Promise<Uint8Array> {
   const seed = await combineShares(opts.shares, opts.siteId, 'mask seed');
   if (selfMaskCommitment({ ...roundOf(opts), seed, siteId: opts.siteId }) !== opts.commitment) {
-    throw new TwinfedError('VALIDATION_FAILED', `The shares of site ${opts.siteId}'s mask seed do not match its commitment.`);
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      `The shares of site ${opts.siteId}'s mask seed do not match its commitment.`,
+    );
   }
   return seed;
 }
 
 /** m_v recombined from at least t shares; `VALIDATION_FAILED` unless it is the secret of v's round mask public key. */
-export async function recoverMaskSecretKey(opts: { shares: readonly Uint8Array[]; publicKey: Uint8Array; siteId: string }): Promise<Uint8Array> {
+export async function recoverMaskSecretKey(opts: {
+  shares: readonly Uint8Array[];
+  publicKey: Uint8Array;
+  siteId: string;
+}): Promise<Uint8Array> {
   const secretKey = await combineShares(opts.shares, opts.siteId, 'mask key');
   const derived = x25519PublicKey(secretKey);
   if (derived.byteLength !== opts.publicKey.byteLength || !derived.every((b, i) => b === opts.publicKey[i])) {
-    throw new TwinfedError('VALIDATION_FAILED', `The shares of site ${opts.siteId}'s mask key do not match its public key.`);
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      `The shares of site ${opts.siteId}'s mask key do not match its public key.`,
+    );
   }
   return secretKey;
 }
@@ -261,7 +317,11 @@ export async function recoverMaskSecretKey(opts: { shares: readonly Uint8Array[]
  * The coordinator's last step, in place on `sum` (Σ y_u over U3): subtracts every survivor's self mask and the
  * pairwise masks between each survivor u and each dropped v (u added +PRG(k_uv) when u < v). Leaves Σ encode(n_u · w_u).
  */
-export function unmaskSum(opts: { sum: Ring64; selfSeeds: readonly Uint8Array[]; droppedPairs: ReadonlyArray<{ survivor: string; dropped: string; key: Uint8Array }> }): Ring64 {
+export function unmaskSum(opts: {
+  sum: Ring64;
+  selfSeeds: readonly Uint8Array[];
+  droppedPairs: ReadonlyArray<{ survivor: string; dropped: string; key: Uint8Array }>;
+}): Ring64 {
   const length = opts.sum.length / 2;
   for (const seed of opts.selfSeeds) subRing64(opts.sum, expandRing64(seed, length));
   for (const p of opts.droppedPairs) {

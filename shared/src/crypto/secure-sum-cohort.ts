@@ -10,6 +10,9 @@ import { SECAGG_MIN_COHORT, secaggThreshold } from './secagg';
 /** Throws `SECAGG_COHORT_TOO_SMALL` unless a statistics cohort of `size` sites may be summed under a plan's `minSites`. */
 export function assertStatsCohort(size: number, minSites: number): void {
   if (size < SECAGG_MIN_COHORT || secaggThreshold(size, minSites) > size) {
-    throw new TwinfedError('SECAGG_COHORT_TOO_SMALL', `A secure sum of statistics needs at least ${Math.max(SECAGG_MIN_COHORT, minSites)} sites in its cohort (3, and the plan's minSites), not ${size}: a smaller sum would give away too much of one site's data.`);
+    throw new TwinfedError(
+      'SECAGG_COHORT_TOO_SMALL',
+      `A secure sum of statistics needs at least ${Math.max(SECAGG_MIN_COHORT, minSites)} sites in its cohort (3, and the plan's minSites), not ${size}: a smaller sum would give away too much of one site's data.`,
+    );
   }
 }

@@ -51,7 +51,11 @@ export function encodeFixedPoint(values: ArrayLike<number>, fractionBits = SECUR
   const out = new BigUint64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = Math.round(values[i]! * scale);
-    if (!Number.isFinite(v) || Math.abs(v) >= MAX_ENCODED) throw new TwinfedError('VALIDATION_FAILED', `Value ${i} cannot be encoded in fixed point (|x| too large or not finite).`);
+    if (!Number.isFinite(v) || Math.abs(v) >= MAX_ENCODED)
+      throw new TwinfedError(
+        'VALIDATION_FAILED',
+        `Value ${i} cannot be encoded in fixed point (|x| too large or not finite).`,
+      );
     out[i] = BigInt(v); // BigUint64Array stores it mod 2^64 (two's complement for negatives)
   }
   return out;
@@ -73,21 +77,37 @@ export function ringToBytes(ring: BigUint64Array): Uint8Array {
 
 /** Ring elements of little-endian bytes; throws `VALIDATION_FAILED` unless there are exactly `length` of them. */
 export function ringFromBytes(bytes: Uint8Array, length: number): BigUint64Array {
-  if (bytes.byteLength !== length * 8) throw new TwinfedError('VALIDATION_FAILED', `Expected ${length} ring elements (${length * 8} bytes), got ${bytes.byteLength} bytes.`);
+  if (bytes.byteLength !== length * 8)
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      `Expected ${length} ring elements (${length * 8} bytes), got ${bytes.byteLength} bytes.`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return BigUint64Array.from({ length }, (_, i) => view.getBigUint64(i * 8, true));
 }
 
 /** key_ij of the construction above: the same 32 bytes on both sides of the pair, bound to `context`. */
-export function pairwiseKey(opts: { boxSecretKey: Uint8Array; siteId: string; peer: SecureSumMember; context: string }): Uint8Array {
+export function pairwiseKey(opts: {
+  boxSecretKey: Uint8Array;
+  siteId: string;
+  peer: SecureSumMember;
+  context: string;
+}): Uint8Array {
   const shared = x25519(opts.boxSecretKey, opts.peer.boxPublicKey);
-  if (shared === null) throw new TwinfedError('VALIDATION_FAILED', `The public key of cohort member ${opts.peer.siteId} is invalid.`);
+  if (shared === null)
+    throw new TwinfedError('VALIDATION_FAILED', `The public key of cohort member ${opts.peer.siteId} is invalid.`);
   const [lo, hi] = opts.siteId < opts.peer.siteId ? [opts.siteId, opts.peer.siteId] : [opts.peer.siteId, opts.siteId];
   return new Uint8Array(hkdfSync('sha256', shared, utf8(LABEL), utf8(`${LABEL}\n${opts.context}\n${lo}\n${hi}`), 32));
 }
 
 /** The pairwise mask between this site and `peer` for `context` (the same vector on both sides). */
-function pairwiseMask(opts: { boxSecretKey: Uint8Array; siteId: string; peer: SecureSumMember; context: string; length: number }): BigUint64Array {
+function pairwiseMask(opts: {
+  boxSecretKey: Uint8Array;
+  siteId: string;
+  peer: SecureSumMember;
+  context: string;
+  length: number;
+}): BigUint64Array {
   const key = pairwiseKey(opts);
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
   const stream = cipher.update(Buffer.alloc(opts.length * 8));
@@ -115,13 +135,21 @@ export interface MaskContributionOptions {
  */
 export function maskContribution(opts: MaskContributionOptions): Uint8Array {
   const ids = opts.cohort.map((m) => m.siteId);
-  if (new Set(ids).size !== ids.length) throw new TwinfedError('VALIDATION_FAILED', 'A site appears twice in the cohort.');
-  if (!ids.includes(opts.siteId)) throw new TwinfedError('VALIDATION_FAILED', `Site ${opts.siteId} is not in the cohort.`);
+  if (new Set(ids).size !== ids.length)
+    throw new TwinfedError('VALIDATION_FAILED', 'A site appears twice in the cohort.');
+  if (!ids.includes(opts.siteId))
+    throw new TwinfedError('VALIDATION_FAILED', `Site ${opts.siteId} is not in the cohort.`);
   const out = encodeFixedPoint(opts.values, opts.fractionBits ?? SECURE_SUM_FRACTION_BITS);
   assertFitsCohort(out, opts.cohort.length);
   for (const peer of opts.cohort) {
     if (peer.siteId === opts.siteId) continue;
-    const mask = pairwiseMask({ boxSecretKey: opts.boxSecretKey, siteId: opts.siteId, peer, context: opts.context, length: out.length });
+    const mask = pairwiseMask({
+      boxSecretKey: opts.boxSecretKey,
+      siteId: opts.siteId,
+      peer,
+      context: opts.context,
+      length: out.length,
+    });
     const sign = opts.siteId < peer.siteId ? 1n : -1n;
     for (let k = 0; k < out.length; k++) out[k] = out[k]! + sign * mask[k]!;
   }
@@ -134,7 +162,10 @@ function assertFitsCohort(encoded: BigUint64Array, cohortSize: number): void {
   encoded.forEach((u, i) => {
     const v = BigInt.asIntN(64, u);
     if (v >= bound || -v >= bound) {
-      throw new TwinfedError('SECURE_SUM_OVERFLOW', `Value ${i} is too large for a secure sum over ${cohortSize} sites (|x · 2^fractionBits| must stay below 2^${Math.log2(Number(bound))}): the total could wrap around.`);
+      throw new TwinfedError(
+        'SECURE_SUM_OVERFLOW',
+        `Value ${i} is too large for a secure sum over ${cohortSize} sites (|x · 2^fractionBits| must stay below 2^${Math.log2(Number(bound))}): the total could wrap around.`,
+      );
     }
   });
 }

@@ -16,7 +16,8 @@ export const DIGEST_BYTES = 32;
  */
 export function signDigest(digest: Uint8Array, secretKey: Uint8Array): Uint8Array {
   if (digest.byteLength !== DIGEST_BYTES) throw new TwinfedError('INTERNAL', 'signDigest: digest must be 32 bytes.');
-  if (secretKey.byteLength !== KEY_BYTES.signSecretKey) throw new TwinfedError('INTERNAL', 'signDigest: secret key must be 64 bytes.');
+  if (secretKey.byteLength !== KEY_BYTES.signSecretKey)
+    throw new TwinfedError('INTERNAL', 'signDigest: secret key must be 64 bytes.');
   return ed25519Sign(digest, secretKey);
 }
 
@@ -26,8 +27,13 @@ export function signDigest(digest: Uint8Array, secretKey: Uint8Array): Uint8Arra
  */
 export function verifyDigest(opts: { digest: Uint8Array; signature: Uint8Array; publicKey: Uint8Array }): boolean {
   const { digest, signature, publicKey } = opts;
-  if (!(digest instanceof Uint8Array) || !(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array)) return false;
-  if (digest.byteLength !== DIGEST_BYTES || signature.byteLength !== KEY_BYTES.signature || publicKey.byteLength !== KEY_BYTES.signPublicKey) {
+  if (!(digest instanceof Uint8Array) || !(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array))
+    return false;
+  if (
+    digest.byteLength !== DIGEST_BYTES ||
+    signature.byteLength !== KEY_BYTES.signature ||
+    publicKey.byteLength !== KEY_BYTES.signPublicKey
+  ) {
     return false;
   }
   return ed25519Verify(digest, signature, publicKey);

@@ -18,7 +18,9 @@ describe('distributed DP encoding', () => {
   test('decoding the sum of encoded clipped deltas (no noise) gives their sum ÷ selected sites, within the rounding of each site', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 6 }).chain((d) => fc.tuple(fc.constant(d), vec(d), fc.array(vec(d), { minLength: 3, maxLength: 8 }))),
+        fc
+          .integer({ min: 1, max: 6 })
+          .chain((d) => fc.tuple(fc.constant(d), vec(d), fc.array(vec(d), { minLength: 3, maxLength: 8 }))),
         fc.double({ min: 0.01, max: 5, noNaN: true }),
         fc.double({ min: 0.3, max: 20, noNaN: true }),
         fc.integer({ min: 0, max: 3 }),
@@ -28,7 +30,13 @@ describe('distributed DP encoding', () => {
           const ring = new Uint32Array(2 * d);
           const expected = new Float64Array(d);
           for (const t of trained) {
-            const e = encodeDdpUpdate({ trained: t, base, params: noiseless(params), threshold: 3, uniform: seeded(1) });
+            const e = encodeDdpUpdate({
+              trained: t,
+              base,
+              params: noiseless(params),
+              threshold: 3,
+              uniform: seeded(1),
+            });
             addRing64(ring, encodeRing64(e.values, 0)); // the masked path: integers in Z/2^64
             const delta = t.map((x, i) => x - base[i]!);
             const f = Math.min(1, clip / l2(delta));
@@ -36,7 +44,9 @@ describe('distributed DP encoding', () => {
           }
           const mean = decodeDdpSum({ sum: decodeRing64(ring, 0), params, selectedSites: selected });
           const tolerance = (trained.length * 0.5) / params.scale / selected;
-          mean.forEach((m, i) => expect(Math.abs(m - expected[i]! / selected)).toBeLessThanOrEqual(tolerance * (1 + 1e-9) + 1e-12));
+          mean.forEach((m, i) =>
+            expect(Math.abs(m - expected[i]! / selected)).toBeLessThanOrEqual(tolerance * (1 + 1e-9) + 1e-12),
+          );
         },
       ),
     );
@@ -93,8 +103,12 @@ describe('distributed DP encoding', () => {
       return 'none';
     };
     const u = seeded(1);
-    expect(code(() => encodeDdpUpdate({ trained: [Number.NaN, 0], base: [0, 0], params, threshold: 3, uniform: u }))).toBe('NON_FINITE_WEIGHTS');
-    expect(code(() => encodeDdpUpdate({ trained: [0, 0, 0], base: [0, 0, 0], params, threshold: 3, uniform: u }))).toBe('INVALID_WEIGHTS');
+    expect(
+      code(() => encodeDdpUpdate({ trained: [Number.NaN, 0], base: [0, 0], params, threshold: 3, uniform: u })),
+    ).toBe('NON_FINITE_WEIGHTS');
+    expect(code(() => encodeDdpUpdate({ trained: [0, 0, 0], base: [0, 0, 0], params, threshold: 3, uniform: u }))).toBe(
+      'INVALID_WEIGHTS',
+    );
     expect(code(() => decodeDdpSum({ sum: [0.5, 1], params, selectedSites: 3 }))).toBe('VALIDATION_FAILED');
     expect(code(() => decodeDdpSum({ sum: [1], params, selectedSites: 3 }))).toBe('VALIDATION_FAILED');
   });

@@ -22,10 +22,19 @@ export interface DdpEncoded {
  * `cryptoUniform()`). Throws `NON_FINITE_WEIGHTS` on a NaN or infinite weight, `INVALID_WEIGHTS` on lengths that
  * differ from each other or from the plan's model.
  */
-export function encodeDdpUpdate(o: { trained: ArrayLike<number>; base: ArrayLike<number>; params: DdpParameters; threshold: number; uniform: Uniform }): DdpEncoded {
+export function encodeDdpUpdate(o: {
+  trained: ArrayLike<number>;
+  base: ArrayLike<number>;
+  params: DdpParameters;
+  threshold: number;
+  uniform: Uniform;
+}): DdpEncoded {
   const { trained, base, params } = o;
   if (trained.length !== base.length || trained.length !== params.dimension) {
-    throw new TwinfedError('INVALID_WEIGHTS', `A distributed-DP update has ${params.dimension} weights; got ${trained.length} trained and ${base.length} base weights.`);
+    throw new TwinfedError(
+      'INVALID_WEIGHTS',
+      `A distributed-DP update has ${params.dimension} weights; got ${trained.length} trained and ${base.length} base weights.`,
+    );
   }
   const delta = new Float64Array(trained.length);
   let sq = 0;
@@ -48,21 +57,34 @@ export function encodeDdpUpdate(o: { trained: ArrayLike<number>; base: ArrayLike
  * central DP: one site's presence moves the mean by at most C/selected, whoever else dropped out). Throws
  * `VALIDATION_FAILED` on a sum that is not integral or of the wrong length.
  */
-export function decodeDdpSum(o: { sum: ArrayLike<number>; params: DdpParameters; selectedSites: number }): Float64Array {
+export function decodeDdpSum(o: {
+  sum: ArrayLike<number>;
+  params: DdpParameters;
+  selectedSites: number;
+}): Float64Array {
   const { sum, params, selectedSites } = o;
-  if (sum.length !== params.dimension) throw new TwinfedError('VALIDATION_FAILED', `The unmasked sum has ${sum.length} coordinates, not ${params.dimension}.`);
-  if (!Number.isSafeInteger(selectedSites) || selectedSites < 1) throw new TwinfedError('INTERNAL', `A distributed-DP round needs its selected site count (got ${selectedSites}).`);
+  if (sum.length !== params.dimension)
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      `The unmasked sum has ${sum.length} coordinates, not ${params.dimension}.`,
+    );
+  if (!Number.isSafeInteger(selectedSites) || selectedSites < 1)
+    throw new TwinfedError('INTERNAL', `A distributed-DP round needs its selected site count (got ${selectedSites}).`);
   const div = params.scale * selectedSites;
   const out = new Float64Array(sum.length);
   for (let i = 0; i < out.length; i++) {
     const v = sum[i]!;
-    if (!Number.isSafeInteger(v)) throw new TwinfedError('VALIDATION_FAILED', 'The unmasked distributed-DP sum is not an exact integer vector.');
+    if (!Number.isSafeInteger(v))
+      throw new TwinfedError('VALIDATION_FAILED', 'The unmasked distributed-DP sum is not an exact integer vector.');
     out[i] = v / div;
   }
   return out;
 }
 
 /** The standard deviation, in weight units, of the noise in the decoded mean when `survivors` sites each added μ/t. */
-export function ddpMeanNoiseStd(params: DdpParameters, o: { survivors: number; threshold: number; selectedSites: number }): number {
+export function ddpMeanNoiseStd(
+  params: DdpParameters,
+  o: { survivors: number; threshold: number; selectedSites: number },
+): number {
   return Math.sqrt(o.survivors * ddpSiteVariance(params, o.threshold)) / params.scale / o.selectedSites;
 }

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { gaussianDpEpsilon } from './gaussian-accountant';
-import { DDP_NOISE_STD_BITS, DDP_SUM_LIMIT, DDP_WRAP_FAILURE, ddpEpsilon, ddpParameters, ddpScaleBits, ddpSumBound, skellamLogTail } from './distributed';
+import {
+  DDP_NOISE_STD_BITS,
+  DDP_SUM_LIMIT,
+  DDP_WRAP_FAILURE,
+  ddpEpsilon,
+  ddpParameters,
+  ddpScaleBits,
+  ddpSumBound,
+  skellamLogTail,
+} from './distributed';
 import { RDP_ORDERS, rdpToEpsilon, skellamRdp } from './skellam';
 
 /** log of the Skellam pmf Sk(μ/2, μ/2) at k ∈ [−K, K], by direct summation of Poisson products (independent of the accountant). */
@@ -42,12 +51,16 @@ function exactRenyi(mu: number, shift: number, alpha: number, K: number): number
 describe('distributed DP parameters', () => {
   test('picks the scale so the noise std of the sum, z·C·2^bits, is in (2^19, 2^20]', () => {
     fc.assert(
-      fc.property(fc.double({ min: 1e-6, max: 10_000, noNaN: true }), fc.double({ min: 0.3, max: 100, noNaN: true }), (clip, z) => {
-        const bits = ddpScaleBits(clip, z);
-        const std = z * clip * 2 ** bits;
-        expect(std).toBeLessThanOrEqual(2 ** DDP_NOISE_STD_BITS);
-        expect(std).toBeGreaterThan(2 ** (DDP_NOISE_STD_BITS - 1));
-      }),
+      fc.property(
+        fc.double({ min: 1e-6, max: 10_000, noNaN: true }),
+        fc.double({ min: 0.3, max: 100, noNaN: true }),
+        (clip, z) => {
+          const bits = ddpScaleBits(clip, z);
+          const std = z * clip * 2 ** bits;
+          expect(std).toBeLessThanOrEqual(2 ** DDP_NOISE_STD_BITS);
+          expect(std).toBeGreaterThan(2 ** (DDP_NOISE_STD_BITS - 1));
+        },
+      ),
     );
   });
 
@@ -86,7 +99,10 @@ describe('distributed DP accountant', () => {
       for (const rounds of [1, 15]) {
         const p = ddpParameters({ clip: 0.05, noiseMultiplier: z, dimension: 14 });
         const eps = ddpEpsilon(p, rounds, 1e-5);
-        const gaussianRdp = rdpToEpsilon(RDP_ORDERS.map((a) => (rounds * a) / (2 * z * z)), 1e-5);
+        const gaussianRdp = rdpToEpsilon(
+          RDP_ORDERS.map((a) => (rounds * a) / (2 * z * z)),
+          1e-5,
+        );
         expect(Math.abs(eps / gaussianRdp - 1)).toBeLessThan(1e-3);
         expect(eps).toBeGreaterThan(gaussianDpEpsilon({ noiseMultiplier: z, releases: rounds, delta: 1e-5 }));
         expect(eps).toBeLessThan(1.15 * gaussianDpEpsilon({ noiseMultiplier: z, releases: rounds, delta: 1e-5 }));

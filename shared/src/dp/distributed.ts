@@ -63,7 +63,16 @@ export function ddpParameters(o: { clip: number; noiseMultiplier: number; dimens
   const scale = 2 ** bits;
   const root = Math.sqrt(o.dimension);
   const l2 = o.clip * scale + root / 2;
-  return { clip: o.clip, noiseMultiplier: o.noiseMultiplier, dimension: o.dimension, bits, scale, variance: (o.noiseMultiplier * o.clip * scale) ** 2, l2, l1: Math.min(l2 * l2, root * l2) };
+  return {
+    clip: o.clip,
+    noiseMultiplier: o.noiseMultiplier,
+    dimension: o.dimension,
+    bits,
+    scale,
+    variance: (o.noiseMultiplier * o.clip * scale) ** 2,
+    l2,
+    l1: Math.min(l2 * l2, root * l2),
+  };
 }
 
 /** The Skellam variance one site adds per coordinate when the round unmasks with at least `threshold` survivors: μ/t. */

@@ -60,7 +60,10 @@ describe('Skellam accountant', () => {
         const l2 = 2 ** 16;
         const variance = (z * l2) ** 2;
         const eps = skellamEpsilon({ l2, l1: l2 * 1000, variance, releases, delta: 1e-5 });
-        const gaussianRdp = rdpToEpsilon(RDP_ORDERS.map((a) => (releases * a) / (2 * z * z)), 1e-5);
+        const gaussianRdp = rdpToEpsilon(
+          RDP_ORDERS.map((a) => (releases * a) / (2 * z * z)),
+          1e-5,
+        );
         expect(eps).toBeGreaterThanOrEqual(gaussianDpEpsilon({ noiseMultiplier: z, releases, delta: 1e-5 }));
         expect(Math.abs(eps / gaussianRdp - 1)).toBeLessThan(0.01);
       }

@@ -18,12 +18,16 @@ import poisson from '@stdlib/random-base-poisson';
 import type { Uniform } from '../crypto/uniform';
 
 /** Rényi orders the accountant minimises over. */
-export const RDP_ORDERS: readonly number[] = [...Array.from({ length: 63 }, (_, i) => i + 2), ...Array.from({ length: 121 }, (_, i) => 72 + i * 8)];
+export const RDP_ORDERS: readonly number[] = [
+  ...Array.from({ length: 63 }, (_, i) => i + 2),
+  ...Array.from({ length: 121 }, (_, i) => 72 + i * 8),
+];
 
 /** Adds Sk(variance) to every element of `values` (integers stay integers). Throws RangeError on a bad variance. */
 export function addSkellamNoise(values: Float64Array, opts: { variance: number; uniform: Uniform }): void {
   const { variance } = opts;
-  if (!(variance >= 0) || !Number.isFinite(variance) || variance > 2 ** 40) throw new RangeError(`Skellam variance must be in [0, 2^40], got ${variance}`);
+  if (!(variance >= 0) || !Number.isFinite(variance) || variance > 2 ** 40)
+    throw new RangeError(`Skellam variance must be in [0, 2^40], got ${variance}`);
   if (variance === 0) return;
   const draw = poisson.factory(variance / 2, { prng: opts.uniform });
   for (let i = 0; i < values.length; i++) values[i]! += draw() - draw();
@@ -74,5 +78,8 @@ export interface SkellamEpsilonOptions {
 export function skellamEpsilon(o: SkellamEpsilonOptions): number {
   if (!Number.isInteger(o.releases) || o.releases < 0) throw new RangeError('releases must be a non-negative integer');
   if (o.releases === 0) return 0;
-  return rdpToEpsilon(RDP_ORDERS.map((alpha) => o.releases * skellamRdp({ alpha, l2: o.l2, l1: o.l1, variance: o.variance })), o.delta);
+  return rdpToEpsilon(
+    RDP_ORDERS.map((alpha) => o.releases * skellamRdp({ alpha, l2: o.l2, l1: o.l1, variance: o.variance })),
+    o.delta,
+  );
 }

@@ -3,7 +3,9 @@ import { canonicalJson } from './canonical-json';
 
 describe('canonicalJson', () => {
   test('sorts keys recursively and drops whitespace', () => {
-    expect(canonicalJson({ b: 1, a: [true, null, { d: 'x', c: -0 }], 'é': 2, B: 3 })).toBe('{"B":3,"a":[true,null,{"c":0,"d":"x"}],"b":1,"é":2}');
+    expect(canonicalJson({ b: 1, a: [true, null, { d: 'x', c: -0 }], é: 2, B: 3 })).toBe(
+      '{"B":3,"a":[true,null,{"c":0,"d":"x"}],"b":1,"é":2}',
+    );
   });
 
   test('omits undefined object values, like JSON', () => {

@@ -2,7 +2,16 @@ import { PROTOCOL_VERSION } from '../protocol';
 import { generateIdentity } from '../crypto/identity';
 import { serializeWeights } from '../weights/serialize';
 import type { WeightSet } from '../weights/types';
-import { FullModelVersionMetaSchema, ModelVersionMetaSchema, SiteModelVersionMetaSchema, contributorCountOf, countOnlyMeta, planDigest, signModelVersion, verifyModelVersion } from './model-version';
+import {
+  FullModelVersionMetaSchema,
+  ModelVersionMetaSchema,
+  SiteModelVersionMetaSchema,
+  contributorCountOf,
+  countOnlyMeta,
+  planDigest,
+  signModelVersion,
+  verifyModelVersion,
+} from './model-version';
 import { PlanSchema } from '../schemas/plan';
 import { codeOf } from '../__tests__/code-of';
 import { versionMetaFor } from '../__tests__/version-meta';
@@ -28,11 +37,15 @@ const meta = versionMetaFor(weights, {
 const signature = signModelVersion(meta, coord.sign.secretKey);
 
 const verify = (over: Partial<Parameters<typeof verifyModelVersion>[0]> = {}) =>
-  codeOf(() => verifyModelVersion({ meta, signature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey, ...over }));
+  codeOf(() =>
+    verifyModelVersion({ meta, signature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey, ...over }),
+  );
 
 describe('model version signing', () => {
   test('verifies and returns the validated metadata', () => {
-    expect(verifyModelVersion({ meta, signature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey })).toEqual(meta);
+    expect(
+      verifyModelVersion({ meta, signature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey }),
+    ).toEqual(meta);
     expect(verify({ weightsBytes: undefined })).toBe('none');
     expect(verify({ meta: JSON.parse(JSON.stringify(meta)) })).toBe('none'); // survives a JSON round trip
     expect(verify({ meta: { ...meta, dpEpsilon: undefined } })).toBe('MODEL_SIGNATURE_INVALID');
@@ -42,7 +55,11 @@ describe('model version signing', () => {
     const { dpEpsilon: _drop, dpMechanism: _mechanism, ...rest } = meta;
     const initial = { ...rest, round: 0, parentVersionId: null, contributors: [] };
     const sig = signModelVersion(initial, coord.sign.secretKey);
-    expect(codeOf(() => verifyModelVersion({ meta: initial, signature: sig, coordinatorSignPublicKey: coord.sign.publicKey }))).toBe('none');
+    expect(
+      codeOf(() =>
+        verifyModelVersion({ meta: initial, signature: sig, coordinatorSignPublicKey: coord.sign.publicKey }),
+      ),
+    ).toBe('none');
   });
 
   const tampered: Array<[string, unknown]> = [
@@ -52,7 +69,13 @@ describe('model version signing', () => {
     ['parentVersionId', null],
     ['round', 4],
     ['strategy', 'fedprox'],
-    ['layout', [{ name: 'k', shape: [4], dtype: 'float32' }, { name: 'b', shape: [2], dtype: 'float32' }]],
+    [
+      'layout',
+      [
+        { name: 'k', shape: [4], dtype: 'float32' },
+        { name: 'b', shape: [2], dtype: 'float32' },
+      ],
+    ],
     ['weightsSha256', 'f'.repeat(64)],
     ['contributors', [{ siteId: 'site-a', numExamples: 100 }]],
     ['metrics', { auc: 0.82, loss: 0.4 }],
@@ -69,7 +92,9 @@ describe('model version signing', () => {
   });
 
   test('rejects nested tampering, extra fields and malformed metadata', () => {
-    expect(verify({ meta: { ...meta, contributors: [{ siteId: 'site-a', numExamples: 101 }, meta.contributors[1]] } })).toBe('MODEL_SIGNATURE_INVALID');
+    expect(
+      verify({ meta: { ...meta, contributors: [{ siteId: 'site-a', numExamples: 101 }, meta.contributors[1]] } }),
+    ).toBe('MODEL_SIGNATURE_INVALID');
     expect(verify({ meta: { ...meta, extra: 1 } })).toBe('MODEL_SIGNATURE_INVALID');
     expect(verify({ meta: { ...meta, round: -1 } })).toBe('MODEL_SIGNATURE_INVALID');
     expect(verify({ meta: null })).toBe('MODEL_SIGNATURE_INVALID');
@@ -93,8 +118,12 @@ describe('model version signing', () => {
   });
 
   test('refuses to sign invalid metadata', () => {
-    expect(codeOf(() => signModelVersion({ ...meta, weightsSha256: 'XYZ' }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
-    expect(codeOf(() => signModelVersion({ ...meta, metrics: { a: NaN } }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
+    expect(codeOf(() => signModelVersion({ ...meta, weightsSha256: 'XYZ' }, coord.sign.secretKey))).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect(codeOf(() => signModelVersion({ ...meta, metrics: { a: NaN } }, coord.sign.secretKey))).toBe(
+      'VALIDATION_FAILED',
+    );
   });
 });
 
@@ -108,14 +137,27 @@ describe('count-only metadata (what sites receive)', () => {
     expect(countOnlyMeta(site)).toEqual(site);
     expect(contributorCountOf(meta)).toBe(2);
     expect(contributorCountOf(site)).toBe(2);
-    expect(Object.keys(SiteModelVersionMetaSchema.shape).sort()).toEqual([...Object.keys(FullModelVersionMetaSchema.shape).filter((k) => k !== 'contributors'), 'contributorCount'].sort());
+    expect(Object.keys(SiteModelVersionMetaSchema.shape).sort()).toEqual(
+      [...Object.keys(FullModelVersionMetaSchema.shape).filter((k) => k !== 'contributors'), 'contributorCount'].sort(),
+    );
   });
 
   test('verifies on its own signature, with the weights, and not on the full one', () => {
-    expect(verifyModelVersion({ meta: site, signature: siteSignature, weightsBytes, coordinatorSignPublicKey: coord.sign.publicKey })).toEqual(site);
+    expect(
+      verifyModelVersion({
+        meta: site,
+        signature: siteSignature,
+        weightsBytes,
+        coordinatorSignPublicKey: coord.sign.publicKey,
+      }),
+    ).toEqual(site);
     expect(verify({ meta: site })).toBe('MODEL_SIGNATURE_INVALID');
-    expect(verify({ meta: site, signature: siteSignature, weightsBytes: weightsBytes.subarray(1) })).toBe('MODEL_DIGEST_MISMATCH');
-    expect(verify({ meta: { ...site, contributorCount: 3 }, signature: siteSignature })).toBe('MODEL_SIGNATURE_INVALID');
+    expect(verify({ meta: site, signature: siteSignature, weightsBytes: weightsBytes.subarray(1) })).toBe(
+      'MODEL_DIGEST_MISMATCH',
+    );
+    expect(verify({ meta: { ...site, contributorCount: 3 }, signature: siteSignature })).toBe(
+      'MODEL_SIGNATURE_INVALID',
+    );
     expect(verify({ meta: JSON.parse(JSON.stringify(site)), signature: siteSignature })).toBe('none');
   });
 
@@ -123,12 +165,21 @@ describe('count-only metadata (what sites receive)', () => {
     expect(ModelVersionMetaSchema.safeParse({ ...meta, contributorCount: 2 }).success).toBe(false);
     const { contributors: _drop, ...neither } = meta;
     expect(ModelVersionMetaSchema.safeParse(neither).success).toBe(false);
-    expect(codeOf(() => signModelVersion({ ...site, contributorCount: -1 }, coord.sign.secretKey))).toBe('VALIDATION_FAILED');
+    expect(codeOf(() => signModelVersion({ ...site, contributorCount: -1 }, coord.sign.secretKey))).toBe(
+      'VALIDATION_FAILED',
+    );
   });
 });
 
 describe('planDigest', () => {
-  const input = { name: 'p', model: { kind: 'logistic-regression', inputs: 2 }, data: { features: ['a', 'b'] }, strategy: { name: 'fedavg' }, training: { steps: 1 }, rounds: 1 };
+  const input = {
+    name: 'p',
+    model: { kind: 'logistic-regression', inputs: 2 },
+    data: { features: ['a', 'b'] },
+    strategy: { name: 'fedavg' },
+    training: { steps: 1 },
+    rounds: 1,
+  };
   test('is stable across parses and changes with the feature order', () => {
     const plan = PlanSchema.parse(input);
     expect(planDigest(PlanSchema.parse(JSON.parse(JSON.stringify(plan))))).toBe(planDigest(plan));
@@ -137,6 +188,8 @@ describe('planDigest', () => {
   test('is unchanged for plans written before privacy.shareContributorsWithSites (the option is not defaulted in)', () => {
     const plan = PlanSchema.parse(input);
     expect(plan.privacy).toEqual({ secureAggregation: false });
-    expect(planDigest(PlanSchema.parse({ ...input, privacy: { shareContributorsWithSites: true } }))).not.toBe(planDigest(plan));
+    expect(planDigest(PlanSchema.parse({ ...input, privacy: { shareContributorsWithSites: true } }))).not.toBe(
+      planDigest(plan),
+    );
   });
 });

@@ -54,13 +54,19 @@ const metaFields = {
  * The full metadata of a version, as the coordinator stores, publishes and shows operators and researchers:
  * `contributors` lists every contributing site and its example count.
  */
-export const FullModelVersionMetaSchema = z.strictObject({ ...metaFields, contributors: z.array(ContributorSchema).max(MAX_MODEL_CONTRIBUTORS) });
+export const FullModelVersionMetaSchema = z.strictObject({
+  ...metaFields,
+  contributors: z.array(ContributorSchema).max(MAX_MODEL_CONTRIBUTORS),
+});
 
 /**
  * The count-only metadata sites receive (unless the plan sets `privacy.shareContributorsWithSites`): the same fields,
  * with `contributorCount` instead of the per-site list, signed by the coordinator with the same key.
  */
-export const SiteModelVersionMetaSchema = z.strictObject({ ...metaFields, contributorCount: z.int().min(0).max(MAX_MODEL_CONTRIBUTORS) });
+export const SiteModelVersionMetaSchema = z.strictObject({
+  ...metaFields,
+  contributorCount: z.int().min(0).max(MAX_MODEL_CONTRIBUTORS),
+});
 
 /**
  * Metadata of an immutable model version (strict): the full form (`contributors`) or the count-only form sites get

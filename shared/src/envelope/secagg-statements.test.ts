@@ -1,6 +1,12 @@
 import { generateIdentity } from '../crypto/identity';
 import { toB64 } from '../crypto/encoding';
-import { shareBoxesDigest, signSecaggConsistency, signSecaggKeys, verifySecaggConsistency, verifySecaggKeys } from './secagg-statements';
+import {
+  shareBoxesDigest,
+  signSecaggConsistency,
+  signSecaggKeys,
+  verifySecaggConsistency,
+  verifySecaggKeys,
+} from './secagg-statements';
 import { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './site-directory';
 
 const round = { federationId: 'fed-1', round: 2, baseVersionId: 'fed-1.v1', coordinatorFingerprint: 'aaaa-bbbb' };
@@ -14,7 +20,12 @@ describe('secure-aggregation statements', () => {
   const other = generateIdentity();
 
   test('keys: bound to the mask key, the boxes, the site and the whole round context', () => {
-    const statement = { ...round, siteId: 'site-a', maskPublicKey: toB64(generateIdentity().box.publicKey), boxesSha256: shareBoxesDigest(boxes) };
+    const statement = {
+      ...round,
+      siteId: 'site-a',
+      maskPublicKey: toB64(generateIdentity().box.publicKey),
+      boxesSha256: shareBoxesDigest(boxes),
+    };
     const sig = signSecaggKeys(statement, site.sign.secretKey);
     expect(verifySecaggKeys(statement, sig, site.sign.publicKey)).toBe(true);
     expect(verifySecaggKeys(statement, sig, other.sign.publicKey)).toBe(false);
@@ -27,28 +38,55 @@ describe('secure-aggregation statements', () => {
       { federationId: 'fed-2' },
       { baseVersionId: 'fed-1.v0' },
       { coordinatorFingerprint: 'cccc-dddd' },
-    ]) expect(verifySecaggKeys({ ...statement, ...changed }, sig, site.sign.publicKey)).toBe(false);
+    ])
+      expect(verifySecaggKeys({ ...statement, ...changed }, sig, site.sign.publicKey)).toBe(false);
     expect(verifySecaggKeys(statement, 'not base64!', site.sign.publicKey)).toBe(false);
   });
 
   test('consistency: the same sets in any order verify; another U3, U2, cohort or threshold does not', () => {
-    const statement = { ...round, threshold: 3, cohort: ['site-c', 'site-a', 'site-b', 'site-d'], u2: ['site-a', 'site-b', 'site-c', 'site-d'], u3: ['site-d', 'site-a', 'site-b'] };
+    const statement = {
+      ...round,
+      threshold: 3,
+      cohort: ['site-c', 'site-a', 'site-b', 'site-d'],
+      u2: ['site-a', 'site-b', 'site-c', 'site-d'],
+      u3: ['site-d', 'site-a', 'site-b'],
+    };
     const sig = signSecaggConsistency(statement, site.sign.secretKey);
-    expect(verifySecaggConsistency({ ...statement, u3: ['site-a', 'site-b', 'site-d'], cohort: [...statement.cohort].sort() }, sig, site.sign.publicKey)).toBe(true);
-    for (const changed of [{ u3: ['site-a', 'site-b', 'site-c'] }, { u2: ['site-a', 'site-b', 'site-d'] }, { cohort: ['site-a', 'site-b', 'site-d'] }, { threshold: 2 }, { baseVersionId: 'x' }]) {
+    expect(
+      verifySecaggConsistency(
+        { ...statement, u3: ['site-a', 'site-b', 'site-d'], cohort: [...statement.cohort].sort() },
+        sig,
+        site.sign.publicKey,
+      ),
+    ).toBe(true);
+    for (const changed of [
+      { u3: ['site-a', 'site-b', 'site-c'] },
+      { u2: ['site-a', 'site-b', 'site-d'] },
+      { cohort: ['site-a', 'site-b', 'site-d'] },
+      { threshold: 2 },
+      { baseVersionId: 'x' },
+    ]) {
       expect(verifySecaggConsistency({ ...statement, ...changed }, sig, site.sign.publicKey)).toBe(false);
     }
     expect(verifySecaggConsistency(statement, sig, other.sign.publicKey)).toBe(false);
   });
 
-  test('site directory: the coordinator vouches for a site\'s keys; any other key or signer fails', () => {
+  test("site directory: the coordinator vouches for a site's keys; any other key or signer fails", () => {
     const coordinator = generateIdentity();
-    const entry = { siteId: 'site-a', signPublicKey: toB64(site.sign.publicKey), boxPublicKey: toB64(site.box.publicKey) };
+    const entry = {
+      siteId: 'site-a',
+      signPublicKey: toB64(site.sign.publicKey),
+      boxPublicKey: toB64(site.box.publicKey),
+    };
     const sig = signSiteDirectoryEntry(entry, coordinator.sign.secretKey);
     expect(signSiteDirectoryEntry(entry, coordinator.sign.secretKey)).toBe(sig); // deterministic
     expect(verifySiteDirectoryEntry(entry, sig, coordinator.sign.publicKey)).toBe(true);
-    expect(verifySiteDirectoryEntry({ ...entry, boxPublicKey: toB64(other.box.publicKey) }, sig, coordinator.sign.publicKey)).toBe(false);
+    expect(
+      verifySiteDirectoryEntry({ ...entry, boxPublicKey: toB64(other.box.publicKey) }, sig, coordinator.sign.publicKey),
+    ).toBe(false);
     expect(verifySiteDirectoryEntry({ ...entry, siteId: 'site-b' }, sig, coordinator.sign.publicKey)).toBe(false);
-    expect(verifySiteDirectoryEntry(entry, signSiteDirectoryEntry(entry, other.sign.secretKey), coordinator.sign.publicKey)).toBe(false);
+    expect(
+      verifySiteDirectoryEntry(entry, signSiteDirectoryEntry(entry, other.sign.secretKey), coordinator.sign.publicKey),
+    ).toBe(false);
   });
 });

@@ -21,7 +21,9 @@ const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 
 /** SHA-256 (hex) of a site's share boxes: canonical JSON of `[{ to, nonce, ciphertext }]` sorted by recipient. */
 export function shareBoxesDigest(shares: readonly SealedShare[]): string {
-  const boxes = [...shares].sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0)).map((s) => ({ to: s.to, nonce: s.nonce, ciphertext: s.ciphertext }));
+  const boxes = [...shares]
+    .sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0))
+    .map((s) => ({ to: s.to, nonce: s.nonce, ciphertext: s.ciphertext }));
   return sha256Hex(canonicalJson(boxes));
 }
 
@@ -35,7 +37,15 @@ export interface SecaggKeysStatement extends SecaggRound {
 }
 
 const keysDigest = (s: SecaggKeysStatement): Uint8Array =>
-  sha256(KEYS_PURPOSE + canonicalJson({ context: secaggContext(s), siteId: s.siteId, maskPublicKey: s.maskPublicKey, boxesSha256: s.boxesSha256 }));
+  sha256(
+    KEYS_PURPOSE +
+      canonicalJson({
+        context: secaggContext(s),
+        siteId: s.siteId,
+        maskPublicKey: s.maskPublicKey,
+        boxesSha256: s.boxesSha256,
+      }),
+  );
 
 /** The site's signature (base64) over its round keys. */
 export function signSecaggKeys(statement: SecaggKeysStatement, signSecretKey: Uint8Array): string {
@@ -43,7 +53,11 @@ export function signSecaggKeys(statement: SecaggKeysStatement, signSecretKey: Ui
 }
 
 /** True when `signature` is `statement.siteId`'s signature (under `signPublicKey`, its enrolled key) over `statement`. */
-export function verifySecaggKeys(statement: SecaggKeysStatement, signature: string, signPublicKey: Uint8Array): boolean {
+export function verifySecaggKeys(
+  statement: SecaggKeysStatement,
+  signature: string,
+  signPublicKey: Uint8Array,
+): boolean {
   return verifyDigestB64(keysDigest(statement), signature, signPublicKey);
 }
 
@@ -60,7 +74,16 @@ export interface SecaggConsistencyStatement extends SecaggRound {
 
 /** The digest a site signs in the consistency step (also what its journal keeps of the statement). */
 export function secaggConsistencyDigest(s: SecaggConsistencyStatement): Uint8Array {
-  return sha256(CONSISTENCY_PURPOSE + canonicalJson({ context: secaggContext(s), threshold: s.threshold, cohort: sorted(s.cohort), u2: sorted(s.u2), u3: sorted(s.u3) }));
+  return sha256(
+    CONSISTENCY_PURPOSE +
+      canonicalJson({
+        context: secaggContext(s),
+        threshold: s.threshold,
+        cohort: sorted(s.cohort),
+        u2: sorted(s.u2),
+        u3: sorted(s.u3),
+      }),
+  );
 }
 
 /** The site's signature (base64) over the round as it saw it. */
@@ -69,6 +92,10 @@ export function signSecaggConsistency(statement: SecaggConsistencyStatement, sig
 }
 
 /** True when `signature` verifies over `statement` under `signPublicKey`. */
-export function verifySecaggConsistency(statement: SecaggConsistencyStatement, signature: string, signPublicKey: Uint8Array): boolean {
+export function verifySecaggConsistency(
+  statement: SecaggConsistencyStatement,
+  signature: string,
+  signPublicKey: Uint8Array,
+): boolean {
   return verifyDigestB64(secaggConsistencyDigest(statement), signature, signPublicKey);
 }

@@ -15,20 +15,46 @@ const plan = PlanSchema.parse({
   minSites: 2,
   privacy: { secureAggregation: true },
 });
-const signedPlan = signPlan({ federationId: 'fed-1', plan, createdAt: '2025-01-01T00:00:00.000Z', coordinatorSignSecretKey: coord.sign.secretKey });
+const signedPlan = signPlan({
+  federationId: 'fed-1',
+  plan,
+  createdAt: '2025-01-01T00:00:00.000Z',
+  coordinatorSignSecretKey: coord.sign.secretKey,
+});
 const verify = (over: Partial<Parameters<typeof verifySignedPlan>[0]> = {}) =>
-  codeOf(() => verifySignedPlan({ federationId: 'fed-1', plan, signedPlan, coordinatorSignPublicKey: coord.sign.publicKey, ...over }));
+  codeOf(() =>
+    verifySignedPlan({
+      federationId: 'fed-1',
+      plan,
+      signedPlan,
+      coordinatorSignPublicKey: coord.sign.publicKey,
+      ...over,
+    }),
+  );
 
 describe('signed plans', () => {
   test('verifies and returns the plan digest; survives a JSON round trip of plan and statement', () => {
-    expect(verifySignedPlan({ federationId: 'fed-1', plan, signedPlan, coordinatorSignPublicKey: coord.sign.publicKey })).toBe(planDigest(plan));
-    expect(signedPlan).toMatchObject({ federationId: 'fed-1', planSha256: planDigest(plan), createdAt: '2025-01-01T00:00:00.000Z' });
-    expect(verify({ plan: PlanSchema.parse(JSON.parse(JSON.stringify(plan))), signedPlan: JSON.parse(JSON.stringify(signedPlan)) })).toBe('none');
+    expect(
+      verifySignedPlan({ federationId: 'fed-1', plan, signedPlan, coordinatorSignPublicKey: coord.sign.publicKey }),
+    ).toBe(planDigest(plan));
+    expect(signedPlan).toMatchObject({
+      federationId: 'fed-1',
+      planSha256: planDigest(plan),
+      createdAt: '2025-01-01T00:00:00.000Z',
+    });
+    expect(
+      verify({
+        plan: PlanSchema.parse(JSON.parse(JSON.stringify(plan))),
+        signedPlan: JSON.parse(JSON.stringify(signedPlan)),
+      }),
+    ).toBe('none');
   });
 
   test('refuses a plan altered on the way: secure aggregation off, population k lowered, DP dropped, a round more', () => {
     expect(verify({ plan: { ...plan, privacy: { secureAggregation: false } } })).toBe('PLAN_SIGNATURE_INVALID');
-    expect(verify({ plan: { ...plan, data: { ...plan.data, population: { ...plan.data.population!, k: 2 } } } })).toBe('PLAN_SIGNATURE_INVALID');
+    expect(verify({ plan: { ...plan, data: { ...plan.data, population: { ...plan.data.population!, k: 2 } } } })).toBe(
+      'PLAN_SIGNATURE_INVALID',
+    );
     expect(verify({ plan: { ...plan, rounds: 4 } })).toBe('PLAN_SIGNATURE_INVALID');
   });
 
@@ -38,15 +64,41 @@ describe('signed plans', () => {
     expect(verify({ signedPlan: { ...signedPlan, signature: 'not base64!' } })).toBe('PLAN_SIGNATURE_INVALID');
     const other = generateIdentity();
     const forged = { plan: { ...plan, privacy: { secureAggregation: false } } };
-    expect(verify({ ...forged, signedPlan: signPlan({ federationId: 'fed-1', plan: forged.plan, createdAt: signedPlan.createdAt, coordinatorSignSecretKey: other.sign.secretKey }) })).toBe('PLAN_SIGNATURE_INVALID');
+    expect(
+      verify({
+        ...forged,
+        signedPlan: signPlan({
+          federationId: 'fed-1',
+          plan: forged.plan,
+          createdAt: signedPlan.createdAt,
+          coordinatorSignSecretKey: other.sign.secretKey,
+        }),
+      }),
+    ).toBe('PLAN_SIGNATURE_INVALID');
     expect(verify({ federationId: 'fed-2' })).toBe('PLAN_SIGNATURE_INVALID');
     expect(verify({ signedPlan: { ...signedPlan, federationId: 'fed-2' } })).toBe('PLAN_SIGNATURE_INVALID');
-    expect(verify({ signedPlan: { ...signedPlan, createdAt: '2025-01-02T00:00:00.000Z' } })).toBe('PLAN_SIGNATURE_INVALID');
+    expect(verify({ signedPlan: { ...signedPlan, createdAt: '2025-01-02T00:00:00.000Z' } })).toBe(
+      'PLAN_SIGNATURE_INVALID',
+    );
     expect(verify({ coordinatorSignPublicKey: other.sign.publicKey })).toBe('PLAN_SIGNATURE_INVALID');
   });
 
   test('names what failed', () => {
-    expect(() => verifySignedPlan({ federationId: 'fed-1', plan: { ...plan, rounds: 4 }, signedPlan, coordinatorSignPublicKey: coord.sign.publicKey })).toThrow(/not the plan the coordinator signed/);
-    expect(() => verifySignedPlan({ federationId: 'fed-1', plan, signedPlan: undefined, coordinatorSignPublicKey: coord.sign.publicKey })).toThrow(/without its signature/);
+    expect(() =>
+      verifySignedPlan({
+        federationId: 'fed-1',
+        plan: { ...plan, rounds: 4 },
+        signedPlan,
+        coordinatorSignPublicKey: coord.sign.publicKey,
+      }),
+    ).toThrow(/not the plan the coordinator signed/);
+    expect(() =>
+      verifySignedPlan({
+        federationId: 'fed-1',
+        plan,
+        signedPlan: undefined,
+        coordinatorSignPublicKey: coord.sign.publicKey,
+      }),
+    ).toThrow(/without its signature/);
   });
 });

@@ -30,18 +30,34 @@ export type PlanStatement = z.infer<typeof PlanStatementSchema>;
 
 /** The statement with the coordinator's base64 Ed25519 signature, as served in `federation.signedPlan`. */
 export const SignedPlanSchema = PlanStatementSchema.extend({
-  signature: z.string().min(1).max(200).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
+  signature: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
 });
 /** A signed plan statement (see {@link SignedPlanSchema}). */
 export type SignedPlan = z.infer<typeof SignedPlanSchema>;
 
 function statementDigest(s: PlanStatement): Uint8Array {
-  return sha256('TWINFED-SIGNED-PLAN-V1\n' + canonicalJson({ federationId: s.federationId, planSha256: s.planSha256, createdAt: s.createdAt }));
+  return sha256(
+    'TWINFED-SIGNED-PLAN-V1\n' +
+      canonicalJson({ federationId: s.federationId, planSha256: s.planSha256, createdAt: s.createdAt }),
+  );
 }
 
 /** The coordinator's signed statement of a federation's plan. */
-export function signPlan(opts: { federationId: string; plan: Plan; createdAt: string; coordinatorSignSecretKey: Uint8Array }): SignedPlan {
-  const statement: PlanStatement = { federationId: opts.federationId, planSha256: planDigest(opts.plan), createdAt: opts.createdAt };
+export function signPlan(opts: {
+  federationId: string;
+  plan: Plan;
+  createdAt: string;
+  coordinatorSignSecretKey: Uint8Array;
+}): SignedPlan {
+  const statement: PlanStatement = {
+    federationId: opts.federationId,
+    planSha256: planDigest(opts.plan),
+    createdAt: opts.createdAt,
+  };
   return { ...statement, signature: toB64(signDigest(statementDigest(statement), opts.coordinatorSignSecretKey)) };
 }
 
@@ -50,12 +66,21 @@ export function signPlan(opts: { federationId: string; plan: Plan; createdAt: st
  * coordinator key, name `federationId`, and carry the digest of `plan`. Returns that digest. Throws
  * `PLAN_SIGNATURE_INVALID` (with what failed) otherwise.
  */
-export function verifySignedPlan(opts: { federationId: string; plan: Plan; signedPlan: unknown; coordinatorSignPublicKey: Uint8Array }): string {
+export function verifySignedPlan(opts: {
+  federationId: string;
+  plan: Plan;
+  signedPlan: unknown;
+  coordinatorSignPublicKey: Uint8Array;
+}): string {
   if (opts.signedPlan === undefined || opts.signedPlan === null) {
-    throw new TwinfedError('PLAN_SIGNATURE_INVALID', `The coordinator served the plan of ${opts.federationId} without its signature: this site trains only on a plan the coordinator signed (upgrade the coordinator).`);
+    throw new TwinfedError(
+      'PLAN_SIGNATURE_INVALID',
+      `The coordinator served the plan of ${opts.federationId} without its signature: this site trains only on a plan the coordinator signed (upgrade the coordinator).`,
+    );
   }
   const parsed = SignedPlanSchema.safeParse(opts.signedPlan);
-  if (!parsed.success) throw new TwinfedError('PLAN_SIGNATURE_INVALID', `The signed plan statement of ${opts.federationId} is malformed.`);
+  if (!parsed.success)
+    throw new TwinfedError('PLAN_SIGNATURE_INVALID', `The signed plan statement of ${opts.federationId} is malformed.`);
   const s = parsed.data;
   let signature: Uint8Array;
   try {
@@ -64,14 +89,23 @@ export function verifySignedPlan(opts: { federationId: string; plan: Plan; signe
     throw new TwinfedError('PLAN_SIGNATURE_INVALID', `The signed plan statement of ${opts.federationId} is malformed.`);
   }
   if (!verifyDigest({ digest: statementDigest(s), signature, publicKey: opts.coordinatorSignPublicKey })) {
-    throw new TwinfedError('PLAN_SIGNATURE_INVALID', `The plan statement of ${opts.federationId} is not signed by the coordinator this site is enrolled with.`);
+    throw new TwinfedError(
+      'PLAN_SIGNATURE_INVALID',
+      `The plan statement of ${opts.federationId} is not signed by the coordinator this site is enrolled with.`,
+    );
   }
   if (s.federationId !== opts.federationId) {
-    throw new TwinfedError('PLAN_SIGNATURE_INVALID', `The signed plan statement is for federation ${s.federationId}, not ${opts.federationId}.`);
+    throw new TwinfedError(
+      'PLAN_SIGNATURE_INVALID',
+      `The signed plan statement is for federation ${s.federationId}, not ${opts.federationId}.`,
+    );
   }
   const digest = planDigest(opts.plan);
   if (digest !== s.planSha256) {
-    throw new TwinfedError('PLAN_SIGNATURE_INVALID', `The plan served for ${opts.federationId} is not the plan the coordinator signed (digest ${digest.slice(0, 12)}…, signed ${s.planSha256.slice(0, 12)}…): it was altered on the way.`);
+    throw new TwinfedError(
+      'PLAN_SIGNATURE_INVALID',
+      `The plan served for ${opts.federationId} is not the plan the coordinator signed (digest ${digest.slice(0, 12)}…, signed ${s.planSha256.slice(0, 12)}…): it was altered on the way.`,
+    );
   }
   return digest;
 }

@@ -20,7 +20,8 @@ export interface SiteDirectoryEntry {
   readonly boxPublicKey: string;
 }
 
-const digest = (e: SiteDirectoryEntry): Uint8Array => sha256(PURPOSE + canonicalJson({ siteId: e.siteId, signPublicKey: e.signPublicKey, boxPublicKey: e.boxPublicKey }));
+const digest = (e: SiteDirectoryEntry): Uint8Array =>
+  sha256(PURPOSE + canonicalJson({ siteId: e.siteId, signPublicKey: e.signPublicKey, boxPublicKey: e.boxPublicKey }));
 
 /** The coordinator's signature (base64) over a directory entry. */
 export function signSiteDirectoryEntry(entry: SiteDirectoryEntry, coordinatorSignSecretKey: Uint8Array): string {
@@ -28,6 +29,10 @@ export function signSiteDirectoryEntry(entry: SiteDirectoryEntry, coordinatorSig
 }
 
 /** True when `signature` is the coordinator's (under `coordinatorSignPublicKey`) over `entry`. */
-export function verifySiteDirectoryEntry(entry: SiteDirectoryEntry, signature: string, coordinatorSignPublicKey: Uint8Array): boolean {
+export function verifySiteDirectoryEntry(
+  entry: SiteDirectoryEntry,
+  signature: string,
+  coordinatorSignPublicKey: Uint8Array,
+): boolean {
   return verifyDigestB64(digest(entry), signature, coordinatorSignPublicKey);
 }

@@ -28,7 +28,14 @@ const seal = (over: Partial<Parameters<typeof sealUpdate>[0]> = {}) =>
 function receive(bytes: Uint8Array): WeightSet {
   const { header: h, ciphertext } = parseUpdate(bytes, { maxBytes: 1 << 20 });
   verifyUpdateSignature({ header: h, ciphertext, siteSignPublicKey: site.sign.publicKey });
-  return openUpdate({ header: h, ciphertext, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey, expectedLayout: layout, maxBytes: 1 << 20 });
+  return openUpdate({
+    header: h,
+    ciphertext,
+    siteBoxPublicKey: site.box.publicKey,
+    coordinatorBoxSecretKey: coord.box.secretKey,
+    expectedLayout: layout,
+    maxBytes: 1 << 20,
+  });
 }
 
 describe('update envelope', () => {
@@ -63,9 +70,19 @@ describe('update envelope', () => {
   test('rejects the wrong site keys, coordinator key and layout', () => {
     const { header: h, ciphertext } = parseUpdate(seal());
     const mallory = generateIdentity();
-    expect(codeOf(() => verifyUpdateSignature({ header: h, ciphertext, siteSignPublicKey: mallory.sign.publicKey }))).toBe('BAD_SIGNATURE');
+    expect(
+      codeOf(() => verifyUpdateSignature({ header: h, ciphertext, siteSignPublicKey: mallory.sign.publicKey })),
+    ).toBe('BAD_SIGNATURE');
     const open = (over: Partial<Parameters<typeof openUpdate>[0]>) =>
-      codeOf(() => openUpdate({ header: h, ciphertext, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey, ...over }));
+      codeOf(() =>
+        openUpdate({
+          header: h,
+          ciphertext,
+          siteBoxPublicKey: site.box.publicKey,
+          coordinatorBoxSecretKey: coord.box.secretKey,
+          ...over,
+        }),
+      );
     expect(open({})).toBe('none');
     expect(open({ siteBoxPublicKey: mallory.box.publicKey })).toBe('DECRYPT_FAILED');
     expect(open({ coordinatorBoxSecretKey: mallory.box.secretKey })).toBe('DECRYPT_FAILED');
@@ -73,16 +90,37 @@ describe('update envelope', () => {
     expect(open({ maxBytes: 16 })).toBe('PAYLOAD_TOO_LARGE');
     // Sealed to another coordinator.
     const elsewhere = parseUpdate(seal({ coordinatorBoxPublicKey: mallory.box.publicKey }));
-    expect(codeOf(() => openUpdate({ ...elsewhere, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey }))).toBe('DECRYPT_FAILED');
+    expect(
+      codeOf(() =>
+        openUpdate({
+          ...elsewhere,
+          siteBoxPublicKey: site.box.publicKey,
+          coordinatorBoxSecretKey: coord.box.secretKey,
+        }),
+      ),
+    ).toBe('DECRYPT_FAILED');
   });
 
   test('does not let a ciphertext move under another header, even one the site signs itself', () => {
     const a = parseUpdate(seal());
     const b = parseUpdate(seal({ header: { ...header, round: 3 } }));
     // b's header with a's ciphertext: the signature of b does not cover a's ciphertext…
-    expect(codeOf(() => verifyUpdateSignature({ header: b.header, ciphertext: a.ciphertext, siteSignPublicKey: site.sign.publicKey }))).toBe('BAD_SIGNATURE');
+    expect(
+      codeOf(() =>
+        verifyUpdateSignature({ header: b.header, ciphertext: a.ciphertext, siteSignPublicKey: site.sign.publicKey }),
+      ),
+    ).toBe('BAD_SIGNATURE');
     // …and the AEAD refuses it regardless of signatures.
-    expect(codeOf(() => openUpdate({ header: b.header, ciphertext: a.ciphertext, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey }))).toBe('DECRYPT_FAILED');
+    expect(
+      codeOf(() =>
+        openUpdate({
+          header: b.header,
+          ciphertext: a.ciphertext,
+          siteBoxPublicKey: site.box.publicKey,
+          coordinatorBoxSecretKey: coord.box.secretKey,
+        }),
+      ),
+    ).toBe('DECRYPT_FAILED');
   });
 
   test('refuses invalid headers and weights when sealing', () => {
@@ -94,7 +132,9 @@ describe('update envelope', () => {
     expect(codeOf(() => seal({ header: { ...header, metrics: many } }))).toBe('INVALID_ENVELOPE');
     expect(codeOf(() => seal({ header: { ...header, extra: 1 } as UpdateHeaderInput }))).toBe('INVALID_ENVELOPE');
     expect(codeOf(() => seal({ header: { ...header, protocol: PROTOCOL_VERSION + 1 } }))).toBe('PROTOCOL_MISMATCH');
-    expect(codeOf(() => seal({ weights: { layout, data: Float32Array.from([0, NaN, 1]) } }))).toBe('NON_FINITE_WEIGHTS');
+    expect(codeOf(() => seal({ weights: { layout, data: Float32Array.from([0, NaN, 1]) } }))).toBe(
+      'NON_FINITE_WEIGHTS',
+    );
   });
 
   test('parseUpdate validates framing and schema without crypto', () => {

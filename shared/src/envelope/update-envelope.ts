@@ -20,7 +20,13 @@ import { signDigest, verifyDigest } from '../crypto/signature';
 import { deserializeOwnedWeights, serializeWeightsParts } from '../weights/serialize';
 import type { Layout, WeightSet } from '../weights/types';
 import { canonicalJson } from './canonical-json';
-import { UnsignedUpdateHeaderSchema, UpdateHeaderSchema, type UnsignedUpdateHeader, type UpdateHeader, type UpdateHeaderInput } from './update-header';
+import {
+  UnsignedUpdateHeaderSchema,
+  UpdateHeaderSchema,
+  type UnsignedUpdateHeader,
+  type UpdateHeader,
+  type UpdateHeaderInput,
+} from './update-header';
 
 /** Magic bytes of an update envelope. */
 export const UPDATE_MAGIC = 'TWFU';
@@ -49,7 +55,12 @@ function signingDigest(aad: Uint8Array, ciphertextSha256: Uint8Array): Uint8Arra
  * `nonce`; `header.protocol` must be {@link PROTOCOL_VERSION}. Returns the envelope bytes.
  * Throws `INVALID_ENVELOPE` on a bad header, `INVALID_WEIGHTS`/`NON_FINITE_WEIGHTS` on bad weights.
  */
-export function sealUpdate(opts: { header: UpdateHeaderInput; weights: WeightSet; identity: Identity; coordinatorBoxPublicKey: Uint8Array }): Uint8Array {
+export function sealUpdate(opts: {
+  header: UpdateHeaderInput;
+  weights: WeightSet;
+  identity: Identity;
+  coordinatorBoxPublicKey: Uint8Array;
+}): Uint8Array {
   if (opts.header.secagg) throw invalid('A weights update has no secure-aggregation commitment.');
   return sealPayload({ ...opts, payload: serializeWeightsParts(opts.weights) });
 }
@@ -58,13 +69,24 @@ export function sealUpdate(opts: { header: UpdateHeaderInput; weights: WeightSet
  * Like {@link sealUpdate} for secure aggregation: the payload is the site's masked ring vector (little-endian
  * uint64 bytes), and the header must carry `secagg.commitment`.
  */
-export function sealMaskedUpdate(opts: { header: UpdateHeaderInput; masked: Uint8Array; identity: Identity; coordinatorBoxPublicKey: Uint8Array }): Uint8Array {
+export function sealMaskedUpdate(opts: {
+  header: UpdateHeaderInput;
+  masked: Uint8Array;
+  identity: Identity;
+  coordinatorBoxPublicKey: Uint8Array;
+}): Uint8Array {
   if (!opts.header.secagg) throw invalid('A masked update needs its secure-aggregation commitment.');
-  if (opts.masked.byteLength === 0 || opts.masked.byteLength % 8 !== 0) throw invalid('A masked update is a whole number of 8-byte ring elements.');
+  if (opts.masked.byteLength === 0 || opts.masked.byteLength % 8 !== 0)
+    throw invalid('A masked update is a whole number of 8-byte ring elements.');
   return sealPayload({ ...opts, payload: [opts.masked] });
 }
 
-function sealPayload(opts: { header: UpdateHeaderInput; payload: Uint8Array[]; identity: Identity; coordinatorBoxPublicKey: Uint8Array }): Uint8Array {
+function sealPayload(opts: {
+  header: UpdateHeaderInput;
+  payload: Uint8Array[];
+  identity: Identity;
+  coordinatorBoxPublicKey: Uint8Array;
+}): Uint8Array {
   const nonce = newBoxNonce();
   const parsed = UnsignedUpdateHeaderSchema.safeParse({ ...opts.header, nonce: toB64(nonce) });
   if (!parsed.success) throw invalid('The update header is invalid.');
@@ -105,7 +127,8 @@ export function parseUpdate(bytes: Uint8Array, options: { maxBytes?: number } = 
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw invalid('Not an update envelope.');
   if (bytes[4] !== UPDATE_FORMAT_VERSION) throw invalid('Unsupported envelope version.');
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(5, true);
-  if (headerLength > MAX_UPDATE_HEADER_BYTES || headerLength > bytes.byteLength - PREFIX_BYTES) throw invalid('Bad header length.');
+  if (headerLength > MAX_UPDATE_HEADER_BYTES || headerLength > bytes.byteLength - PREFIX_BYTES)
+    throw invalid('Bad header length.');
   const text = fromUtf8(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength), 'INVALID_ENVELOPE');
   let json: unknown;
   try {
@@ -121,7 +144,11 @@ export function parseUpdate(bytes: Uint8Array, options: { maxBytes?: number } = 
 }
 
 /** Throws `BAD_SIGNATURE` unless the header's signature verifies under the site's Ed25519 key. */
-export function verifyUpdateSignature(opts: { header: UpdateHeader; ciphertext: Uint8Array; siteSignPublicKey: Uint8Array }): void {
+export function verifyUpdateSignature(opts: {
+  header: UpdateHeader;
+  ciphertext: Uint8Array;
+  siteSignPublicKey: Uint8Array;
+}): void {
   const aad = utf8(canonicalJson(unsignedOf(opts.header)));
   const ok = verifyDigest({
     digest: signingDigest(aad, sha256(opts.ciphertext)),
@@ -131,7 +158,12 @@ export function verifyUpdateSignature(opts: { header: UpdateHeader; ciphertext: 
   if (!ok) throw new TwinfedError('BAD_SIGNATURE');
 }
 
-function decryptPayload(opts: { header: UpdateHeader; ciphertext: Uint8Array; siteBoxPublicKey: Uint8Array; coordinatorBoxSecretKey: Uint8Array }): Uint8Array {
+function decryptPayload(opts: {
+  header: UpdateHeader;
+  ciphertext: Uint8Array;
+  siteBoxPublicKey: Uint8Array;
+  coordinatorBoxSecretKey: Uint8Array;
+}): Uint8Array {
   return openBox({
     ciphertext: opts.ciphertext,
     nonce: fromB64(opts.header.nonce, 'DECRYPT_FAILED'),
@@ -166,10 +198,17 @@ export function openUpdate(opts: {
  * Decrypts a masked update's ring vector (after {@link verifyUpdateSignature}). Throws `DECRYPT_FAILED`, or
  * `INVALID_ENVELOPE` when the update is not masked or its vector does not have `expectedElements` elements.
  */
-export function openMaskedUpdate(opts: { header: UpdateHeader; ciphertext: Uint8Array; siteBoxPublicKey: Uint8Array; coordinatorBoxSecretKey: Uint8Array; expectedElements: number }): Uint8Array {
+export function openMaskedUpdate(opts: {
+  header: UpdateHeader;
+  ciphertext: Uint8Array;
+  siteBoxPublicKey: Uint8Array;
+  coordinatorBoxSecretKey: Uint8Array;
+  expectedElements: number;
+}): Uint8Array {
   if (!opts.header.secagg) throw invalid('This update is not masked for secure aggregation.');
   const plaintext = decryptPayload(opts);
-  if (plaintext.byteLength !== opts.expectedElements * 8) throw invalid(`A masked update of this model has ${opts.expectedElements} ring elements.`);
+  if (plaintext.byteLength !== opts.expectedElements * 8)
+    throw invalid(`A masked update of this model has ${opts.expectedElements} ring elements.`);
   return plaintext;
 }
 

@@ -11,7 +11,16 @@ const coord = generateIdentity();
 const layout: Layout = [{ name: 'w', shape: [2], dtype: 'float32' }];
 const weights: WeightSet = { layout, data: Float32Array.from([1, -2]) };
 const envelope = sealUpdate({
-  header: { protocol: PROTOCOL_VERSION, federationId: 'f', round: 1, siteId: 's', baseVersionId: 'v0', numExamples: 9, metrics: { l: 0.5 }, sentAt: '2025-01-01T00:00:00.000Z' },
+  header: {
+    protocol: PROTOCOL_VERSION,
+    federationId: 'f',
+    round: 1,
+    siteId: 's',
+    baseVersionId: 'v0',
+    numExamples: 9,
+    metrics: { l: 0.5 },
+    sentAt: '2025-01-01T00:00:00.000Z',
+  },
   weights,
   identity: site,
   coordinatorBoxPublicKey: coord.box.publicKey,
@@ -21,7 +30,13 @@ const SECURITY_CODES = ['INVALID_ENVELOPE', 'PROTOCOL_MISMATCH', 'BAD_SIGNATURE'
 function pipeline(bytes: Uint8Array): WeightSet {
   const { header, ciphertext } = parseUpdate(bytes);
   verifyUpdateSignature({ header, ciphertext, siteSignPublicKey: site.sign.publicKey });
-  return openUpdate({ header, ciphertext, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey, expectedLayout: layout });
+  return openUpdate({
+    header,
+    ciphertext,
+    siteBoxPublicKey: site.box.publicKey,
+    coordinatorBoxSecretKey: coord.box.secretKey,
+    expectedLayout: layout,
+  });
 }
 function rejected(fn: () => unknown): boolean {
   try {
@@ -61,7 +76,13 @@ describe('tampering with a sealed update', () => {
       expect(
         rejected(() => {
           const { header, ciphertext } = parseUpdate(bad);
-          openUpdate({ header, ciphertext, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey, expectedLayout: layout });
+          openUpdate({
+            header,
+            ciphertext,
+            siteBoxPublicKey: site.box.publicKey,
+            coordinatorBoxSecretKey: coord.box.secretKey,
+            expectedLayout: layout,
+          });
         }),
       ).toBe(true);
       checked++;

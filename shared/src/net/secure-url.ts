@@ -9,7 +9,11 @@ import { TwinfedError } from '../errors';
 
 /** True for `localhost`, 127.0.0.0/8 and `::1` (the host part of a URL; IPv6 may keep its brackets). */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   if (h === 'localhost') return true;
   if (isIP(h) === 4) return h.split('.')[0] === '127';
   if (isIP(h) === 6) return h === '::1'; // a URL's host is normalised: [0:0::1] is [::1]

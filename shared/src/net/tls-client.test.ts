@@ -20,13 +20,17 @@ describe('readCaFile', () => {
     expect(codeOf(() => readCaFile(path.join(dir, 'absent.pem')))).toBe('CONFIG_INVALID');
     fs.writeFileSync(path.join(dir, 'junk.pem'), 'hello');
     expect(codeOf(() => readCaFile(path.join(dir, 'junk.pem')))).toBe('CONFIG_INVALID');
-    fs.writeFileSync(path.join(dir, 'both.pem'), `${PEM}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n`);
+    fs.writeFileSync(
+      path.join(dir, 'both.pem'),
+      `${PEM}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n`,
+    );
     expect(() => readCaFile(path.join(dir, 'both.pem'))).toThrow(/private key/);
   });
 });
 
 describe('tlsFailure', () => {
-  const wrapped = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('x'), { code }) });
+  const wrapped = (code: string) =>
+    Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('x'), { code }) });
 
   test('an untrusted certificate deep in the cause chain becomes TLS_UNTRUSTED that says to pass --ca', () => {
     const e = tlsFailure(wrapped('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'https://coordinator.invalid:8470');
@@ -36,11 +40,15 @@ describe('tlsFailure', () => {
   });
 
   test('a host name mismatch names the host', () => {
-    expect(tlsFailure(wrapped('ERR_TLS_CERT_ALTNAME_INVALID'), 'https://coordinator.invalid')?.message).toMatch(/not issued for the host name "coordinator\.invalid"/);
+    expect(tlsFailure(wrapped('ERR_TLS_CERT_ALTNAME_INVALID'), 'https://coordinator.invalid')?.message).toMatch(
+      /not issued for the host name "coordinator\.invalid"/,
+    );
   });
 
   test('engine.io keeps the cause in `description`', () => {
-    expect(tlsFailureCode({ message: 'websocket error', description: { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' } })).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    expect(tlsFailureCode({ message: 'websocket error', description: { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' } })).toBe(
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+    );
   });
 
   test('other network failures are not TLS failures', () => {

@@ -23,10 +23,16 @@ export function readCaFile(file: string, flag = '--ca'): string {
     throw new TwinfedError('CONFIG_INVALID', `${flag} ${file}: cannot read the CA certificate (${code}).`);
   }
   if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text)) {
-    throw new TwinfedError('CONFIG_INVALID', `${flag} ${file}: not a PEM certificate (expected -----BEGIN CERTIFICATE-----).`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `${flag} ${file}: not a PEM certificate (expected -----BEGIN CERTIFICATE-----).`,
+    );
   }
   if (/PRIVATE KEY-----/.test(text)) {
-    throw new TwinfedError('CONFIG_INVALID', `${flag} ${file}: the file holds a private key; give the CA certificate (ca.pem) only.`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `${flag} ${file}: the file holds a private key; give the CA certificate (ca.pem) only.`,
+    );
   }
   return text;
 }
@@ -36,7 +42,8 @@ export function readCaFile(file: string, flag = '--ca'): string {
  * Connections are kept alive by the Agent; `close()` releases them.
  */
 export function createFetch(options: { ca?: string | undefined } = {}): FetchFn & { close(): Promise<void> } {
-  if (options.ca === undefined) return Object.assign((...args: Parameters<FetchFn>) => fetch(...args), { close: async () => undefined });
+  if (options.ca === undefined)
+    return Object.assign((...args: Parameters<FetchFn>) => fetch(...args), { close: async () => undefined });
   const agent = new Agent({ connect: { ca: options.ca } });
   const tlsFetch = (input: Parameters<FetchFn>[0], init?: RequestInit): Promise<Response> =>
     undiciFetch(input, { ...(init as object), dispatcher: agent });

@@ -4,10 +4,16 @@ import { PlanSchema } from './plan';
 import { IdSchema } from './ids';
 import { SignedPlanSchema } from '../envelope/signed-plan';
 
-const b64 = z.string().min(1).max(200).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
+const b64 = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 const id = IdSchema;
 const iso = z.string().min(1).max(40);
-const metricRecord = z.record(nameKeySchema(64), z.number().refine(Number.isFinite, 'finite')).refine((r) => Object.keys(r).length <= 64, 'at most 64 metrics');
+const metricRecord = z
+  .record(nameKeySchema(64), z.number().refine(Number.isFinite, 'finite'))
+  .refine((r) => Object.keys(r).length <= 64, 'at most 64 metrics');
 
 export { IdSchema };
 
@@ -38,7 +44,11 @@ export const EnrollResponseSchema = z.object({ siteId: id, name: z.string(), coo
 export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 
 /** POST /v1/federations (operator): the plan is checked by the coordinator itself (`INVALID_PLAN` with the issues; see `PlanSchema`). */
-export const CreateFederationSchema = z.object({ plan: z.unknown().describe('A federation plan (docs/plan.md; `twinfed plan schema` prints its JSON Schema).') }).strict();
+export const CreateFederationSchema = z
+  .object({
+    plan: z.unknown().describe('A federation plan (docs/plan.md; `twinfed plan schema` prints its JSON Schema).'),
+  })
+  .strict();
 export type CreateFederation = z.infer<typeof CreateFederationSchema>;
 
 /** The body of an action that takes no input (revocations): `{}`. */
@@ -46,12 +56,25 @@ export const EmptyBodySchema = z.object({}).strict();
 
 /** POST /v1/admin/invitations (operator). */
 export const CreateInvitationSchema = z
-  .object({ siteName: nameSchema({ max: 100, unique: true }), ttlSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600) })
+  .object({
+    siteName: nameSchema({ max: 100, unique: true }),
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 24 * 3600)
+      .default(24 * 3600),
+  })
   .strict();
 export type CreateInvitation = z.input<typeof CreateInvitationSchema>;
 
 /** The one-time token is shown once, here, and stored only hashed. */
-export const InvitationResponseSchema = z.object({ invitationId: id, siteName: z.string(), token: z.string(), expiresAt: iso });
+export const InvitationResponseSchema = z.object({
+  invitationId: id,
+  siteName: z.string(),
+  token: z.string(),
+  expiresAt: iso,
+});
 export type InvitationResponse = z.infer<typeof InvitationResponseSchema>;
 
 /** POST /v1/admin/tokens (operator): a bearer token for a researcher (read-only) or another operator. */
@@ -61,7 +84,13 @@ export const CreateApiTokenSchema = z
 export type CreateApiToken = z.infer<typeof CreateApiTokenSchema>;
 
 /** A bearer token as listed: never its value or hash. */
-export const ApiTokenViewSchema = z.object({ id, name: z.string(), role: z.enum(['operator', 'researcher']), createdAt: iso, revokedAt: iso.nullable() });
+export const ApiTokenViewSchema = z.object({
+  id,
+  name: z.string(),
+  role: z.enum(['operator', 'researcher']),
+  createdAt: iso,
+  revokedAt: iso.nullable(),
+});
 export type ApiTokenView = z.infer<typeof ApiTokenViewSchema>;
 
 /** The token value is shown once, here, and stored only hashed. */
@@ -162,7 +191,14 @@ export type UploadAck = z.infer<typeof UploadAckSchema>;
  * and the usual rates); a metric under another name need only be finite. A report outside these ranges is refused.
  */
 export const EVALUATION_METRIC_RANGES: Readonly<Record<string, readonly [number, number]>> = {
-  accuracy: [0, 1], auc: [0, 1], brier: [0, 1], precision: [0, 1], recall: [0, 1], sensitivity: [0, 1], specificity: [0, 1], f1: [0, 1],
+  accuracy: [0, 1],
+  auc: [0, 1],
+  brier: [0, 1],
+  precision: [0, 1],
+  recall: [0, 1],
+  sensitivity: [0, 1],
+  specificity: [0, 1],
+  f1: [0, 1],
   loss: [0, Number.POSITIVE_INFINITY],
 };
 
@@ -174,16 +210,28 @@ export const EvaluationReportSchema = z
   .strict()
   .superRefine((r, ctx) => {
     for (const [name, value] of Object.entries(r.metrics)) {
-      const range = Object.prototype.hasOwnProperty.call(EVALUATION_METRIC_RANGES, name) ? EVALUATION_METRIC_RANGES[name] : undefined;
+      const range = Object.prototype.hasOwnProperty.call(EVALUATION_METRIC_RANGES, name)
+        ? EVALUATION_METRIC_RANGES[name]
+        : undefined;
       if (range && (value < range[0] || value > range[1])) {
-        ctx.addIssue({ code: 'custom', path: ['metrics', name], message: `${name} must be within [${range[0]}, ${range[1]}]` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', name],
+          message: `${name} must be within [${range[0]}, ${range[1]}]`,
+        });
       }
     }
   });
 export type EvaluationReport = z.infer<typeof EvaluationReportSchema>;
 
 /** An evaluation as stored. */
-export const EvaluationViewSchema = z.object({ versionId: id, siteId: id, n: z.number().int(), metrics: z.record(z.string(), z.number()), createdAt: iso });
+export const EvaluationViewSchema = z.object({
+  versionId: id,
+  siteId: id,
+  n: z.number().int(),
+  metrics: z.record(z.string(), z.number()),
+  createdAt: iso,
+});
 export type EvaluationView = z.infer<typeof EvaluationViewSchema>;
 
 /** POST /v1/population/reports: the stored report's key. */
@@ -209,7 +257,9 @@ export type ModelVersionView = z.infer<typeof ModelVersionViewSchema>;
 /** GET /v1/federations/:fid/evaluations: each version of a federation (publication order) with the sites' evaluations of it (by site). */
 export const FederationEvaluationsSchema = z.object({
   federationId: id,
-  versions: z.array(z.object({ versionId: id, round: z.number().int(), createdAt: iso, evaluations: z.array(EvaluationViewSchema) })),
+  versions: z.array(
+    z.object({ versionId: id, round: z.number().int(), createdAt: iso, evaluations: z.array(EvaluationViewSchema) }),
+  ),
 });
 export type FederationEvaluations = z.infer<typeof FederationEvaluationsSchema>;
 
@@ -233,13 +283,19 @@ export const PopulationViewSchema = z.object({
     }),
   ),
   tiers: z.array(z.object({ tier: z.string(), count: z.number().int(), suppressedSites: z.number().int() })),
-  cells: z.array(z.object({ tier: z.string(), ageBand: z.string(), count: z.number().int(), suppressedSites: z.number().int() })),
+  cells: z.array(
+    z.object({ tier: z.string(), ageBand: z.string(), count: z.number().int(), suppressedSites: z.number().int() }),
+  ),
   ranking: z.array(z.object({ rank: z.number().int(), siteId: z.string(), name: z.string(), highRisk: releasedCount })),
 });
 export type PopulationView = z.infer<typeof PopulationViewSchema>;
 
 /** Base64 of a masked ring vector (up to the JSON body limit). */
-const maskedB64 = z.string().min(1).max(1_400_000).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
+const maskedB64 = z
+  .string()
+  .min(1)
+  .max(1_400_000)
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 
 /**
  * Ring elements of the normalisation statistics of `features` model inputs: the row count n, then Σx per feature,
@@ -254,7 +310,12 @@ export function normalizationStatsLength(features: number): number {
  * site directory entry, with the coordinator's signature over it (`signSiteDirectoryEntry`): sites verify it with
  * the pinned coordinator key and pin each peer's keys.
  */
-export const CohortMemberSchema = z.object({ siteId: id, boxPublicKey: b64, signPublicKey: b64, directorySignature: b64 });
+export const CohortMemberSchema = z.object({
+  siteId: id,
+  boxPublicKey: b64,
+  signPublicKey: b64,
+  directorySignature: b64,
+});
 export type CohortMember = z.infer<typeof CohortMemberSchema>;
 
 /**

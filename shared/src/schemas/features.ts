@@ -19,8 +19,12 @@ const codesOf = (what: string) => codes.describe(what);
  */
 export const CodeSetSchema = z
   .object({
-    system: z.enum(['snomed', 'icd10', 'other']).describe('The code system: SNOMED CT, ICD-10, or another local system.'),
-    codes: codesOf('Codes of that system; a code ending in `*` matches by prefix (`E11*` matches `E11.9`); ICD-10 codes compare upper-case without dots.'),
+    system: z
+      .enum(['snomed', 'icd10', 'other'])
+      .describe('The code system: SNOMED CT, ICD-10, or another local system.'),
+    codes: codesOf(
+      'Codes of that system; a code ending in `*` matches by prefix (`E11*` matches `E11.9`); ICD-10 codes compare upper-case without dots.',
+    ),
   })
   .strict()
   .describe('A set of diagnosis codes in one system.');
@@ -28,17 +32,37 @@ export const CodeSetSchema = z
 export type CodeSet = z.infer<typeof CodeSetSchema>;
 
 /** Observations with any of these LOINC codes (e.g. `['40443-4']`, resting heart rate). */
-export const ObservationSourceSchema = z.object({ loinc: codesOf('LOINC codes of the observations to use (e.g. `40443-4`, resting heart rate).') }).strict().describe('Observations with any of these LOINC codes.');
+export const ObservationSourceSchema = z
+  .object({ loinc: codesOf('LOINC codes of the observations to use (e.g. `40443-4`, resting heart rate).') })
+  .strict()
+  .describe('Observations with any of these LOINC codes.');
 /** Conditions in any of these code sets. */
-export const ConditionSourceSchema = z.object({ conditionCodes: z.array(CodeSetSchema).min(1).max(20).describe('Code sets; a condition matching any of them counts.') }).strict().describe('Conditions in any of these code sets.');
+export const ConditionSourceSchema = z
+  .object({
+    conditionCodes: z
+      .array(CodeSetSchema)
+      .min(1)
+      .max(20)
+      .describe('Code sets; a condition matching any of them counts.'),
+  })
+  .strict()
+  .describe('Conditions in any of these code sets.');
 /** Immunizations with any of these CVX codes. */
-export const ImmunizationSourceSchema = z.object({ cvx: codesOf('CVX vaccine codes.') }).strict().describe('Immunizations with any of these CVX codes.');
+export const ImmunizationSourceSchema = z
+  .object({ cvx: codesOf('CVX vaccine codes.') })
+  .strict()
+  .describe('Immunizations with any of these CVX codes.');
 /** Exposures of any of these kinds (e.g. `['household-contact']`). */
-export const ExposureSourceSchema = z.object({ exposureKind: codesOf('Exposure kinds (e.g. `household-contact`).') }).strict().describe('Exposures of any of these kinds.');
+export const ExposureSourceSchema = z
+  .object({ exposureKind: codesOf('Exposure kinds (e.g. `household-contact`).') })
+  .strict()
+  .describe('Exposures of any of these kinds.');
 /** Where a count looks: observations, conditions, immunizations or exposures. */
 export const EventSourceSchema = z
   .union([ObservationSourceSchema, ConditionSourceSchema, ImmunizationSourceSchema, ExposureSourceSchema])
-  .describe('Where a count looks: `{loinc}` observations, `{conditionCodes}` conditions, `{cvx}` immunizations or `{exposureKind}` exposures.');
+  .describe(
+    'Where a count looks: `{loinc}` observations, `{conditionCodes}` conditions, `{cvx}` immunizations or `{exposureKind}` exposures.',
+  );
 /** A source of events (see {@link EventSourceSchema}). */
 export type EventSource = z.infer<typeof EventSourceSchema>;
 
@@ -52,14 +76,23 @@ export const MissingPolicySchema = z
   .object({
     policy: z
       .enum(['mean', 'zero', 'value', 'indicator'])
-      .describe('`mean`: the mean of the observed values of the training rows (or the federated statistics); `zero`: 0; `value`: the given value; `indicator`: fills like `mean` (or with `value` when given) and adds a 0/1 input `<name>.missing` right after it.'),
+      .describe(
+        '`mean`: the mean of the observed values of the training rows (or the federated statistics); `zero`: 0; `value`: the given value; `indicator`: fills like `mean` (or with `value` when given) and adds a 0/1 input `<name>.missing` right after it.',
+      ),
     value: z.number().finite().optional().describe('The fill value (required by `value`, optional with `indicator`).'),
   })
   .strict()
   .refine((m) => m.policy !== 'value' || m.value !== undefined, { message: 'policy "value" needs a value' })
   .describe('What a site does when a twin has no data for the feature.');
 
-const windowDays = z.number().int().min(1).max(36_500).describe('Look-back window in whole days before the snapshot time (`at − windowDays·1 day < t ≤ at`); absent: all history up to the snapshot.');
+const windowDays = z
+  .number()
+  .int()
+  .min(1)
+  .max(36_500)
+  .describe(
+    'Look-back window in whole days before the snapshot time (`at − windowDays·1 day < t ≤ at`); absent: all history up to the snapshot.',
+  );
 const common = {
   /** Model input name: letters, digits and underscores, starting with a letter. */
   name: z
@@ -69,7 +102,14 @@ const common = {
     .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'letters, digits and underscores, starting with a letter')
     .describe('Model input name: letters, digits and underscores, starting with a letter.'),
   /** Words a clinician reads in explanations (e.g. `resting heart rate 7-day mean`); derived from the kind and codes when absent. */
-  label: z.string().min(1).max(120).optional().describe('Words a clinician reads in explanations (e.g. `resting heart rate 7-day mean`); derived from the kind and codes when absent.'),
+  label: z
+    .string()
+    .min(1)
+    .max(120)
+    .optional()
+    .describe(
+      'Words a clinician reads in explanations (e.g. `resting heart rate 7-day mean`); derived from the kind and codes when absent.',
+    ),
   missing: MissingPolicySchema.default({ policy: 'zero' }),
   /** Raw values are clipped into [lo, hi] before the missing-value policy applies. */
   clip: z
@@ -95,27 +135,72 @@ const common = {
  *   (unless `equals` is `other`).
  * - `vaccinated` | `exposed`: 1 when a matching immunization / exposure falls in the window, else 0.
  */
-const obsUnit = z.string().min(1).max(40).describe('The canonical UCUM unit of the values (e.g. `/min`, `%`, `mm[Hg]`); observations in another unit are ignored, never mixed.');
+const obsUnit = z
+  .string()
+  .min(1)
+  .max(40)
+  .describe(
+    'The canonical UCUM unit of the values (e.g. `/min`, `%`, `mm[Hg]`); observations in another unit are ignored, never mixed.',
+  );
 const kinds = {
   observation: z
     .enum(['latest', 'mean', 'min', 'max', 'slope'])
-    .describe('`latest`, `mean`, `min`, `max` of the observations in the window (missing when there are none); `slope`: least-squares slope of value against time in days (missing with fewer than two distinct times).'),
+    .describe(
+      '`latest`, `mean`, `min`, `max` of the observations in the window (missing when there are none); `slope`: least-squares slope of value against time in days (missing with fewer than two distinct times).',
+    ),
   count: z.literal('count').describe('Number of matching events in the window (never missing).'),
-  onehot: z.literal('onehot').describe('1 when a matching condition is active at the snapshot (onset ≤ at or unknown, not abated); with a window the onset must fall inside it. Never missing.'),
-  age: z.literal('age').describe('Completed years at the snapshot from the birth date (`YYYY` counts from 1 July, `YYYY-MM` from the 15th); missing without a valid birth date.'),
-  sex: z.literal('sex').describe('1 when the recorded sex equals `equals`, 0 for another known sex; missing when unknown or other (unless equals is other).'),
+  onehot: z
+    .literal('onehot')
+    .describe(
+      '1 when a matching condition is active at the snapshot (onset ≤ at or unknown, not abated); with a window the onset must fall inside it. Never missing.',
+    ),
+  age: z
+    .literal('age')
+    .describe(
+      'Completed years at the snapshot from the birth date (`YYYY` counts from 1 July, `YYYY-MM` from the 15th); missing without a valid birth date.',
+    ),
+  sex: z
+    .literal('sex')
+    .describe(
+      '1 when the recorded sex equals `equals`, 0 for another known sex; missing when unknown or other (unless equals is other).',
+    ),
   vaccinated: z.literal('vaccinated').describe('1 when a matching immunization falls in the window, else 0.'),
   exposed: z.literal('exposed').describe('1 when a matching exposure falls in the window, else 0.'),
 };
 export const FeatureDerivationSchema = z
   .discriminatedUnion('kind', [
-    z.object({ ...common, kind: kinds.observation, source: ObservationSourceSchema, unit: obsUnit, windowDays: windowDays.optional() }).strict(),
+    z
+      .object({
+        ...common,
+        kind: kinds.observation,
+        source: ObservationSourceSchema,
+        unit: obsUnit,
+        windowDays: windowDays.optional(),
+      })
+      .strict(),
     z.object({ ...common, kind: kinds.count, source: EventSourceSchema, windowDays: windowDays.optional() }).strict(),
-    z.object({ ...common, kind: kinds.onehot, source: ConditionSourceSchema, windowDays: windowDays.optional() }).strict(),
+    z
+      .object({ ...common, kind: kinds.onehot, source: ConditionSourceSchema, windowDays: windowDays.optional() })
+      .strict(),
     z.object({ ...common, kind: kinds.age }).strict(),
-    z.object({ ...common, kind: kinds.sex, equals: z.enum(['female', 'male', 'other']).default('female').describe('The sex that gives 1.') }).strict(),
-    z.object({ ...common, kind: kinds.vaccinated, source: ImmunizationSourceSchema, windowDays: windowDays.optional() }).strict(),
-    z.object({ ...common, kind: kinds.exposed, source: ExposureSourceSchema, windowDays: windowDays.optional() }).strict(),
+    z
+      .object({
+        ...common,
+        kind: kinds.sex,
+        equals: z.enum(['female', 'male', 'other']).default('female').describe('The sex that gives 1.'),
+      })
+      .strict(),
+    z
+      .object({
+        ...common,
+        kind: kinds.vaccinated,
+        source: ImmunizationSourceSchema,
+        windowDays: windowDays.optional(),
+      })
+      .strict(),
+    z
+      .object({ ...common, kind: kinds.exposed, source: ExposureSourceSchema, windowDays: windowDays.optional() })
+      .strict(),
   ])
   .describe('One model input derived from a twin at the snapshot time, selected by `kind`.');
 /** A feature derivation (see {@link FeatureDerivationSchema}). */
@@ -135,7 +220,8 @@ export function featureColumns(derivations: readonly FeatureDerivation[]): Featu
   const out: FeatureColumn[] = [];
   for (const derivation of derivations) {
     out.push({ name: derivation.name, derivation, role: 'value' });
-    if (derivation.missing.policy === 'indicator') out.push({ name: `${derivation.name}.missing`, derivation, role: 'indicator' });
+    if (derivation.missing.policy === 'indicator')
+      out.push({ name: `${derivation.name}.missing`, derivation, role: 'indicator' });
   }
   return out;
 }
@@ -156,13 +242,33 @@ export const LabelDerivationSchema = z
   .discriminatedUnion('kind', [
     z
       .object({
-        kind: z.literal('condition-onset').describe('1 when a condition in conditionCodes has its onset within horizonDays after the snapshot, else 0.'),
+        kind: z
+          .literal('condition-onset')
+          .describe(
+            '1 when a condition in conditionCodes has its onset within horizonDays after the snapshot, else 0.',
+          ),
         conditionCodes: z.array(CodeSetSchema).min(1).max(20).describe('The outcome’s code sets.'),
-        horizonDays: z.number().int().min(1).max(3650).describe('Days after the snapshot in which an onset counts as positive.'),
-        excludePrior: z.boolean().default(true).describe('A twin in whom such a condition is already active at the snapshot gets no label and stays out of training and evaluation.'),
+        horizonDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .describe('Days after the snapshot in which an onset counts as positive.'),
+        excludePrior: z
+          .boolean()
+          .default(true)
+          .describe(
+            'A twin in whom such a condition is already active at the snapshot gets no label and stays out of training and evaluation.',
+          ),
       })
       .strict(),
-    z.object({ kind: z.literal('stored').describe('The twin store’s own label (from an ingested label column or FHIR); twins without one stay out.') }).strict(),
+    z
+      .object({
+        kind: z
+          .literal('stored')
+          .describe('The twin store’s own label (from an ingested label column or FHIR); twins without one stay out.'),
+      })
+      .strict(),
   ])
   .describe('How a site labels a twin for training, selected by `kind`.');
 /** A label derivation (see {@link LabelDerivationSchema}). */
@@ -175,16 +281,34 @@ export type LabelDerivation = z.infer<typeof LabelDerivationSchema>;
  */
 export const RiskTiersSchema = z
   .object({
-    thresholds: z.array(z.number().gt(0).lt(1)).min(1).max(9).describe('Strictly increasing cut points in (0, 1): a score s is in tier i when thresholds[i−1] ≤ s < thresholds[i].'),
+    thresholds: z
+      .array(z.number().gt(0).lt(1))
+      .min(1)
+      .max(9)
+      .describe(
+        'Strictly increasing cut points in (0, 1): a score s is in tier i when thresholds[i−1] ≤ s < thresholds[i].',
+      ),
     names: z
-      .array(z.string().min(1).max(32).regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes'))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(32)
+          .regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+      )
       .min(2)
       .max(10)
-      .describe('Distinct tier names, lowest risk first (lower-case letters, digits, dashes): one more than thresholds.'),
+      .describe(
+        'Distinct tier names, lowest risk first (lower-case letters, digits, dashes): one more than thresholds.',
+      ),
   })
   .strict()
-  .refine((t) => t.names.length === t.thresholds.length + 1, { message: 'tiers need exactly one more name than thresholds' })
-  .refine((t) => t.thresholds.every((v, i) => i === 0 || v > t.thresholds[i - 1]!), { message: 'tier thresholds must increase strictly' })
+  .refine((t) => t.names.length === t.thresholds.length + 1, {
+    message: 'tiers need exactly one more name than thresholds',
+  })
+  .refine((t) => t.thresholds.every((v, i) => i === 0 || v > t.thresholds[i - 1]!), {
+    message: 'tier thresholds must increase strictly',
+  })
   .refine((t) => new Set(t.names).size === t.names.length, { message: 'tier names must be distinct' })
   .describe('Risk tiers on the susceptibility score.');
 /** Risk tiers (see {@link RiskTiersSchema}). */

@@ -4,13 +4,34 @@ import { EnrollResponseSchema } from './api';
 
 describe('the identifier grammar', () => {
   test('takes every id the coordinator mints', () => {
-    for (const id of ['fed-1a2b3c4d', 'fed-1a2b3c4d.v12', 'site-hopital-central-3f9a0c', 'tok-0123456789ab', 'inv-0123456789ab', 'v0', 'a:b_c.d-e', 'x'.repeat(128)]) {
+    for (const id of [
+      'fed-1a2b3c4d',
+      'fed-1a2b3c4d.v12',
+      'site-hopital-central-3f9a0c',
+      'tok-0123456789ab',
+      'inv-0123456789ab',
+      'v0',
+      'a:b_c.d-e',
+      'x'.repeat(128),
+    ]) {
       expect(IdSchema.safeParse(id).success).toBe(true);
     }
   });
 
   test('refuses what could break a header, a log line or a signed statement', () => {
-    for (const id of ['', 'x'.repeat(129), '-leading-dash', '.hidden', 'a b', 'a\nb', 'a,b', 'a=b', 'a"b', 'a/b', 'héllo']) {
+    for (const id of [
+      '',
+      'x'.repeat(129),
+      '-leading-dash',
+      '.hidden',
+      'a b',
+      'a\nb',
+      'a,b',
+      'a=b',
+      'a"b',
+      'a/b',
+      'héllo',
+    ]) {
       expect(ID_RE.test(id)).toBe(false);
       expect(IdSchema.safeParse(id).success).toBe(false);
     }

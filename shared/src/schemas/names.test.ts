@@ -8,7 +8,17 @@ describe('printable names', () => {
     return r.success ? r.data : `refused: ${r.error.issues[0]!.message}`;
   };
 
-  test.each(['St Mary Hospital', 'Clinique Médicale: Nord', 'site_01.eu-west', 'Москва Больница 1', 'Αθήνα', '東京病院', '東京 Clinic', 'ソウル', '서울 병원'])('accepts %p unchanged', (s) => {
+  test.each([
+    'St Mary Hospital',
+    'Clinique Médicale: Nord',
+    'site_01.eu-west',
+    'Москва Больница 1',
+    'Αθήνα',
+    '東京病院',
+    '東京 Clinic',
+    'ソウル',
+    '서울 병원',
+  ])('accepts %p unchanged', (s) => {
     expect(parsed(s)).toBe(s);
   });
 

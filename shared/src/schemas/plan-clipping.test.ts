@@ -19,8 +19,8 @@ describe('PlanSchema clipping (update-norm clipping without DP noise)', () => {
     expect(problems({ ...PLAN, clipping: { maxNorm: 1 }, privacy: { secureAggregation: true } })).toEqual([
       'clipping: clipping needs individual updates, which secure aggregation hides from the coordinator',
     ]);
-    expect(problems({ ...PLAN, clipping: { maxNorm: 1 }, privacy: { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([
-      'clipping: central DP already clips every update at privacy.dp.clip: remove clipping',
-    ]);
+    expect(
+      problems({ ...PLAN, clipping: { maxNorm: 1 }, privacy: { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } }),
+    ).toEqual(['clipping: central DP already clips every update at privacy.dp.clip: remove clipping']);
   });
 });

@@ -9,7 +9,8 @@ function properties(schema: JsonSchema, at = ''): Array<{ path: string; schema: 
     out.push(...properties(child, `${at}${at ? '.' : ''}${name}`));
   }
   for (const key of ['oneOf', 'anyOf', 'allOf', 'prefixItems'] as const) {
-    for (const [i, member] of ((schema[key] as JsonSchema[] | undefined) ?? []).entries()) out.push(...properties(member, `${at}<${key}${i}>`));
+    for (const [i, member] of ((schema[key] as JsonSchema[] | undefined) ?? []).entries())
+      out.push(...properties(member, `${at}<${key}${i}>`));
   }
   if (schema.items && typeof schema.items === 'object') out.push(...properties(schema.items as JsonSchema, `${at}[]`));
   return out;
@@ -21,7 +22,11 @@ describe('planJsonSchema', () => {
   test('every field of the plan, however deep, carries a description', () => {
     const all = properties(schema);
     expect(all.length).toBeGreaterThan(60);
-    expect(all.filter((p) => typeof p.schema.description !== 'string' || p.schema.description.length < 10).map((p) => p.path)).toEqual([]);
+    expect(
+      all
+        .filter((p) => typeof p.schema.description !== 'string' || p.schema.description.length < 10)
+        .map((p) => p.path),
+    ).toEqual([]);
   });
 
   test('is the input side: fields with defaults are optional and show their default', () => {

@@ -1,18 +1,32 @@
 import { ddpEpsilon, ddpParameters } from '../dp/distributed';
 import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
-import { DEFAULT_MAX_EXAMPLES_PER_SITE, PlanSchema, dpMechanism, maxExamplesPerSite, planDdpParameters, planEpsilon, planEpsilonAfter } from './plan';
+import {
+  DEFAULT_MAX_EXAMPLES_PER_SITE,
+  PlanSchema,
+  dpMechanism,
+  maxExamplesPerSite,
+  planDdpParameters,
+  planEpsilon,
+  planEpsilonAfter,
+} from './plan';
 import { PLAN, problems } from '../__tests__/plan-fixture';
 
 describe('PlanSchema privacy options', () => {
   test('accepts a plan without secure aggregation, and central DP on a mean-delta strategy', () => {
     expect(problems(PLAN)).toEqual([]);
-    expect(problems({ ...PLAN, privacy: { secureAggregation: false, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([]);
+    expect(
+      problems({ ...PLAN, privacy: { secureAggregation: false, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } }),
+    ).toEqual([]);
   });
 
   test('takes secure aggregation with a mean-delta strategy, with or without DP (distributed DP), not with fewer than 2 sites', () => {
     expect(problems({ ...PLAN, privacy: { secureAggregation: true } })).toEqual([]);
-    expect(problems({ ...PLAN, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } })).toEqual([]);
-    expect(problems({ ...PLAN, minSites: 1, privacy: { secureAggregation: true } })).toEqual(['minSites: secure aggregation needs minSites ≥ 2 (the sum of one site is that site)']);
+    expect(
+      problems({ ...PLAN, privacy: { secureAggregation: true, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } }),
+    ).toEqual([]);
+    expect(problems({ ...PLAN, minSites: 1, privacy: { secureAggregation: true } })).toEqual([
+      'minSites: secure aggregation needs minSites ≥ 2 (the sum of one site is that site)',
+    ]);
   });
 
   test('names the strategy as the problem when it could never run with secure aggregation', () => {
@@ -23,21 +37,34 @@ describe('PlanSchema privacy options', () => {
 });
 
 describe('PlanSchema differential privacy', () => {
-  const dp = (extra: Record<string, unknown>) => ({ ...PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } } });
+  const dp = (extra: Record<string, unknown>) => ({
+    ...PLAN,
+    rounds: 15,
+    privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } },
+  });
 
   test('refuses noise ×0 (clipping alone gives no privacy)', () => {
-    expect(problems(dp({ noiseMultiplier: 0 }))).toEqual(['privacy.dp.noiseMultiplier: Too small: expected number to be >=0.3']);
+    expect(problems(dp({ noiseMultiplier: 0 }))).toEqual([
+      'privacy.dp.noiseMultiplier: Too small: expected number to be >=0.3',
+    ]);
   });
 
   test('refuses a plan whose rounds would spend more than maxEpsilon, and accepts one within it', () => {
-    expect(problems(dp({ maxEpsilon: 10 }))).toEqual(['privacy.dp.maxEpsilon: 15 rounds at noise ×1.1 spend ε = 20.56 (δ = 0.00001), over the maximum 10']);
+    expect(problems(dp({ maxEpsilon: 10 }))).toEqual([
+      'privacy.dp.maxEpsilon: 15 rounds at noise ×1.1 spend ε = 20.56 (δ = 0.00001), over the maximum 10',
+    ]);
     expect(problems(dp({ maxEpsilon: 25 }))).toEqual([]);
   });
 });
 
 describe('PlanSchema distributed DP (secure aggregation + privacy.dp)', () => {
   const dp = { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 };
-  const ddp = (extra: Record<string, unknown> = {}, dpExtra: Record<string, unknown> = {}) => ({ ...PLAN, rounds: 15, ...extra, privacy: { secureAggregation: true, dp: { ...dp, ...dpExtra } } });
+  const ddp = (extra: Record<string, unknown> = {}, dpExtra: Record<string, unknown> = {}) => ({
+    ...PLAN,
+    rounds: 15,
+    ...extra,
+    privacy: { secureAggregation: true, dp: { ...dp, ...dpExtra } },
+  });
 
   test('is the Skellam mechanism, accounted with the Skellam RDP bound for the plan’s model size (central DP keeps exact Gaussian accounting)', () => {
     const distributed = PlanSchema.parse(ddp());
@@ -57,7 +84,11 @@ describe('PlanSchema distributed DP (secure aggregation + privacy.dp)', () => {
   test('checks maxEpsilon with the Skellam accountant', () => {
     // 15 rounds at ×1.1: central ε = 20.56, distributed ε ≈ 22.1
     expect(problems({ ...ddp(), privacy: { dp: { ...dp, maxEpsilon: 21 } } })).toEqual([]);
-    expect(problems(ddp({}, { maxEpsilon: 21 }))).toEqual([expect.stringMatching(/^privacy\.dp\.maxEpsilon: 15 rounds at noise ×1\.1 spend ε = 22\.\d\d \(δ = 0\.00001\), over the maximum 21$/)]);
+    expect(problems(ddp({}, { maxEpsilon: 21 }))).toEqual([
+      expect.stringMatching(
+        /^privacy\.dp\.maxEpsilon: 15 rounds at noise ×1\.1 spend ε = 22\.\d\d \(δ = 0\.00001\), over the maximum 21$/,
+      ),
+    ]);
     expect(problems(ddp({}, { maxEpsilon: 23 }))).toEqual([]);
   });
 
@@ -66,8 +97,12 @@ describe('PlanSchema distributed DP (secure aggregation + privacy.dp)', () => {
       'strategy.name: krum needs individual updates and cannot run with secure aggregation',
       'privacy.dp: DP needs a mean-delta strategy (fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad), not krum',
     ]);
-    expect(problems(ddp({ strategy: { name: 'cyclic' }, minSites: 1 }))).toContain('strategy.name: cyclic passes one site’s weights on and cannot run with secure aggregation');
-    expect(problems(ddp({ clipping: { maxNorm: 1 } }))).toEqual(['clipping: clipping needs individual updates, which secure aggregation hides from the coordinator']);
+    expect(problems(ddp({ strategy: { name: 'cyclic' }, minSites: 1 }))).toContain(
+      'strategy.name: cyclic passes one site’s weights on and cannot run with secure aggregation',
+    );
+    expect(problems(ddp({ clipping: { maxNorm: 1 } }))).toEqual([
+      'clipping: clipping needs individual updates, which secure aggregation hides from the coordinator',
+    ]);
   });
 });
 
@@ -81,12 +116,18 @@ describe('PlanSchema training.maxExamplesPerSite', () => {
   });
 
   test.each([0, -5, 1.5, 2 ** 29 + 1, Number.MAX_SAFE_INTEGER])('refuses %p', (n) => {
-    expect(problems(training({ maxExamplesPerSite: n }))).toEqual([expect.stringMatching(/^training\.maxExamplesPerSite: /)]);
+    expect(problems(training({ maxExamplesPerSite: n }))).toEqual([
+      expect.stringMatching(/^training\.maxExamplesPerSite: /),
+    ]);
   });
 });
 
 describe('PlanSchema DP parameter ranges (issue 10, finding 11)', () => {
-  const dp = (extra: Record<string, unknown>) => ({ ...PLAN, rounds: 15, privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } } });
+  const dp = (extra: Record<string, unknown>) => ({
+    ...PLAN,
+    rounds: 15,
+    privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5, ...extra } },
+  });
 
   test.each([
     ['noiseMultiplier', 1e-300],

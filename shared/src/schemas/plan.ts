@@ -3,7 +3,13 @@ import { SECAGG_MAX_COHORT } from '../crypto/secagg';
 import { DDP_SUM_LIMIT, ddpEpsilon, ddpParameters, ddpSumBound, type DdpParameters } from '../dp/distributed';
 import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
 import { layoutOf, ModelSpecSchema } from '../model-spec';
-import { STRATEGIES, STRATEGY_SCHEMAS, strategiesAggregating, strategyDeclaration, type StrategyName } from '../strategies/registry';
+import {
+  STRATEGIES,
+  STRATEGY_SCHEMAS,
+  strategiesAggregating,
+  strategyDeclaration,
+  type StrategyName,
+} from '../strategies/registry';
 import { layoutSize } from '../weights/types';
 import { featureNames, FeatureDerivationSchema, LabelDerivationSchema, RiskTiersSchema } from './features';
 import { PopulationSettingsSchema } from './population';
@@ -36,10 +42,25 @@ export const MAX_EXAMPLES_PER_SITE_LIMIT = 2 ** 29;
 /** Local training at each site, per round. Exactly one of `steps` (mini-batch steps) or `epochs`. */
 export const TrainingSchema = z
   .object({
-    steps: z.number().int().min(1).max(1_000_000).optional().describe('Mini-batch steps each site takes per round (give this or epochs).'),
-    epochs: z.number().int().min(1).max(10_000).optional().describe('Passes over the site’s training rows per round (give this or steps).'),
+    steps: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe('Mini-batch steps each site takes per round (give this or epochs).'),
+    epochs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('Passes over the site’s training rows per round (give this or steps).'),
     batchSize: z.number().int().min(1).max(65_536).default(32).describe('Rows per mini-batch.'),
-    optimizer: z.enum(['sgd', 'adam']).default('sgd').describe('Local optimiser; its state persists from round to round at each site.'),
+    optimizer: z
+      .enum(['sgd', 'adam'])
+      .default('sgd')
+      .describe('Local optimiser; its state persists from round to round at each site.'),
     lr: lr.default(0.01).describe('Local learning rate.'),
     maxExamplesPerSite: z
       .number()
@@ -47,7 +68,9 @@ export const TrainingSchema = z
       .min(1)
       .max(MAX_EXAMPLES_PER_SITE_LIMIT)
       .optional()
-      .describe(`The most training examples one site may claim for an update (its weight in example-weighted means); default ${DEFAULT_MAX_EXAMPLES_PER_SITE.toLocaleString('en-US')}. An update claiming more is refused (EXAMPLES_OUT_OF_RANGE); a site with more rows trains on all of them and claims this number. At most 2^29 (${MAX_EXAMPLES_PER_SITE_LIMIT.toLocaleString('en-US')}).`),
+      .describe(
+        `The most training examples one site may claim for an update (its weight in example-weighted means); default ${DEFAULT_MAX_EXAMPLES_PER_SITE.toLocaleString('en-US')}. An update claiming more is refused (EXAMPLES_OUT_OF_RANGE); a site with more rows trains on all of them and claims this number. At most 2^29 (${MAX_EXAMPLES_PER_SITE_LIMIT.toLocaleString('en-US')}).`,
+      ),
   })
   .strict()
   .refine((t) => (t.steps === undefined) !== (t.epochs === undefined), {
@@ -78,25 +101,56 @@ export const PrivacySchema = z
     secureAggregation: z
       .boolean()
       .default(false)
-      .describe('Secure aggregation (pairwise masks, Bonawitz et al.): the coordinator only learns the sum of the updates, never one site’s.'),
+      .describe(
+        'Secure aggregation (pairwise masks, Bonawitz et al.): the coordinator only learns the sum of the updates, never one site’s.',
+      ),
     dp: z
       .object({
         /** L2 bound on each site's update delta. */
-        clip: z.number().positive().max(MAX_DP_CLIP).describe(`L2 norm bound on each site’s update (delta from the base model); larger updates are scaled down. In (0, ${MAX_DP_CLIP}].`),
+        clip: z
+          .number()
+          .positive()
+          .max(MAX_DP_CLIP)
+          .describe(
+            `L2 norm bound on each site’s update (delta from the base model); larger updates are scaled down. In (0, ${MAX_DP_CLIP}].`,
+          ),
         /** Noise std ÷ sensitivity (> 0: clipping without noise is no privacy). */
-        noiseMultiplier: z.number().min(MIN_DP_NOISE_MULTIPLIER).max(MAX_DP_NOISE_MULTIPLIER).describe(`Noise standard deviation ÷ the L2 sensitivity of the mean update (clip ÷ the sites selected for the round, under add/remove of one site). With secure aggregation this is the noise the sum of the fewest survivors the round accepts carries at least (each site adds its share). In [${MIN_DP_NOISE_MULTIPLIER}, ${MAX_DP_NOISE_MULTIPLIER}]: below ${MIN_DP_NOISE_MULTIPLIER} one round alone spends a meaningless ε.`),
-        delta: z.number().positive().max(MAX_DP_DELTA).describe(`δ of (ε, δ)-differential privacy: the chance the guarantee fails. In (0, ${MAX_DP_DELTA}]; choose it below 1 / the number of patients of the federation.`),
+        noiseMultiplier: z
+          .number()
+          .min(MIN_DP_NOISE_MULTIPLIER)
+          .max(MAX_DP_NOISE_MULTIPLIER)
+          .describe(
+            `Noise standard deviation ÷ the L2 sensitivity of the mean update (clip ÷ the sites selected for the round, under add/remove of one site). With secure aggregation this is the noise the sum of the fewest survivors the round accepts carries at least (each site adds its share). In [${MIN_DP_NOISE_MULTIPLIER}, ${MAX_DP_NOISE_MULTIPLIER}]: below ${MIN_DP_NOISE_MULTIPLIER} one round alone spends a meaningless ε.`,
+          ),
+        delta: z
+          .number()
+          .positive()
+          .max(MAX_DP_DELTA)
+          .describe(
+            `δ of (ε, δ)-differential privacy: the chance the guarantee fails. In (0, ${MAX_DP_DELTA}]; choose it below 1 / the number of patients of the federation.`,
+          ),
         /** Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting). */
-        maxEpsilon: z.number().positive().max(1000).optional().describe('Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting over all rounds for central DP, the Skellam RDP bound for distributed DP). Without it, `plan check` and `federations create` warn: nothing caps ε.'),
+        maxEpsilon: z
+          .number()
+          .positive()
+          .max(1000)
+          .optional()
+          .describe(
+            'Refuse the plan when its rounds would spend more than this ε (exact Gaussian accounting over all rounds for central DP, the Skellam RDP bound for distributed DP). Without it, `plan check` and `federations create` warn: nothing caps ε.',
+          ),
       })
       .strict()
       .optional()
-      .describe('Differential privacy at site level (add/remove of one site). Without secure aggregation it is central: the coordinator clips each update and adds Gaussian noise to the aggregate. With secure aggregation it is distributed: each site clips its update, rounds it to integers and adds its share of Skellam noise before masking, so no one sees an update without noise.'),
+      .describe(
+        'Differential privacy at site level (add/remove of one site). Without secure aggregation it is central: the coordinator clips each update and adds Gaussian noise to the aggregate. With secure aggregation it is distributed: each site clips its update, rounds it to integers and adds its share of Skellam noise before masking, so no one sees an update without noise.',
+      ),
     /** Absent means false; optional rather than defaulted so that plans written before it keep their digest. */
     shareContributorsWithSites: z
       .boolean()
       .optional()
-      .describe('Show sites which sites contributed to each version (site ids and example counts) and which were selected for a round. Absent or false: sites see only counts (`contributorCount` in the count-only metadata the coordinator signs for them); operators and researchers always see the full list.'),
+      .describe(
+        'Show sites which sites contributed to each version (site ids and example counts) and which were selected for a round. Absent or false: sites see only counts (`contributorCount` in the count-only metadata the coordinator signs for them); operators and researchers always see the full list.',
+      ),
   })
   .strict()
   .describe('Privacy options: secure aggregation, differential privacy, or both (distributed DP).');
@@ -117,7 +171,11 @@ export function dpMechanism(plan: Pick<Plan, 'privacy'>): DpMechanism | null {
 export function planDdpParameters(plan: Pick<Plan, 'privacy' | 'model'>): DdpParameters | null {
   const dp = plan.privacy.dp;
   if (!dp || !plan.privacy.secureAggregation) return null;
-  return ddpParameters({ clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, dimension: layoutSize(layoutOf(plan.model)) });
+  return ddpParameters({
+    clip: dp.clip,
+    noiseMultiplier: dp.noiseMultiplier,
+    dimension: layoutSize(layoutOf(plan.model)),
+  });
 }
 
 /**
@@ -129,7 +187,9 @@ export function planEpsilonAfter(plan: Pick<Plan, 'privacy' | 'model'>, releases
   const dp = plan.privacy.dp;
   if (!dp) return null;
   const ddp = planDdpParameters(plan);
-  return ddp ? ddpEpsilon(ddp, releases, dp.delta) : gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases, delta: dp.delta });
+  return ddp
+    ? ddpEpsilon(ddp, releases, dp.delta)
+    : gaussianDpEpsilon({ noiseMultiplier: dp.noiseMultiplier, releases, delta: dp.delta });
 }
 
 /** The ε a plan's `rounds` releases spend (see {@link planEpsilonAfter}); null when the plan has no DP (its ε is unbounded). */
@@ -149,10 +209,14 @@ export const ClippingSchema = z
       .number()
       .positive()
       .finite()
-      .describe('L2 bound on each site’s update (its delta from the round’s base model); the coordinator scales a longer one down to this norm before the strategy aggregates. Choose it near the honest sites’ typical update norm (the `clipNorm`/`clippedSites` round metrics show its effect).'),
+      .describe(
+        'L2 bound on each site’s update (its delta from the round’s base model); the coordinator scales a longer one down to this norm before the strategy aggregates. Choose it near the honest sites’ typical update norm (the `clipNorm`/`clippedSites` round metrics show its effect).',
+      ),
   })
   .strict()
-  .describe('Update-norm clipping at the coordinator, without noise: bounds how far one site (faulty or malicious) can move the model in a round. Works with every strategy; not with secure aggregation or central DP (which clips at `privacy.dp.clip`).');
+  .describe(
+    'Update-norm clipping at the coordinator, without noise: bounds how far one site (faulty or malicious) can move the model in a round. Works with every strategy; not with secure aggregation or central DP (which clips at `privacy.dp.clip`).',
+  );
 
 /** Default of `data.minExamplesPerSite`: a site with fewer training rows refuses to take part. */
 export const DEFAULT_MIN_EXAMPLES_PER_SITE = 20;
@@ -184,42 +248,61 @@ export const DataSchema = z
       .array(z.string().min(1).max(200))
       .min(1)
       .max(100_000)
-      .describe('The model inputs, in order. Tabular: the feature names of the site mappings (their `name`s). Twins: exactly the derived inputs (see derive).'),
+      .describe(
+        'The model inputs, in order. Tabular: the feature names of the site mappings (their `name`s). Twins: exactly the derived inputs (see derive).',
+      ),
     label: z.string().min(1).max(200).default('target').describe('Name of the outcome (shown in reports and errors).'),
-    normalization: NormalizationSchema.default('per-site')
-      .describe('Feature scaling: `none`; `per-site` z-scores with each site’s training rows; `federated` z-scores with the pooled statistics of all sites (a secure sum of counts and sums, before round 1).'),
+    normalization: NormalizationSchema.default('per-site').describe(
+      'Feature scaling: `none`; `per-site` z-scores with each site’s training rows; `federated` z-scores with the pooled statistics of all sites (a secure sum of counts and sums, before round 1).',
+    ),
     derive: z
       .array(FeatureDerivationSchema)
       .min(1)
       .max(1000)
       .optional()
-      .describe('Twin federations: how each site derives every model input from a patient’s digital twin. Absent for tabular (CSV, heart-disease) plans.'),
-    labelRule: LabelDerivationSchema.optional().describe('Twin federations: how a twin is labelled for training (needs derive).'),
+      .describe(
+        'Twin federations: how each site derives every model input from a patient’s digital twin. Absent for tabular (CSV, heart-disease) plans.',
+      ),
+    labelRule: LabelDerivationSchema.optional().describe(
+      'Twin federations: how a twin is labelled for training (needs derive).',
+    ),
     tiers: RiskTiersSchema.optional().describe('Risk tiers on the score (default: low < 0.2 ≤ medium < 0.5 ≤ high).'),
-    population: PopulationSettingsSchema.optional().describe('Population reporting of scored twins: k-anonymous counts per risk tier × age band.'),
+    population: PopulationSettingsSchema.optional().describe(
+      'Population reporting of scored twins: k-anonymous counts per risk tier × age band.',
+    ),
     minExamplesPerSite: z
       .number()
       .int()
       .min(1)
       .max(1_000_000_000)
       .default(DEFAULT_MIN_EXAMPLES_PER_SITE)
-      .describe('A site with fewer training rows (after rejected rows and the test hold-out) refuses to take part and sends nothing (DATA_TOO_FEW_ROWS).'),
+      .describe(
+        'A site with fewer training rows (after rejected rows and the test hold-out) refuses to take part and sends nothing (DATA_TOO_FEW_ROWS).',
+      ),
   })
   .strict()
   .superRefine((d, ctx) => {
     if (d.derive === undefined) {
-      if (d.labelRule !== undefined) ctx.addIssue({ code: 'custom', path: ['labelRule'], message: 'labelRule needs derive' });
+      if (d.labelRule !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['labelRule'], message: 'labelRule needs derive' });
       return;
     }
     const names = d.derive.map((f) => f.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup !== undefined) ctx.addIssue({ code: 'custom', path: ['derive'], message: `feature "${dup}" is derived twice` });
+    if (dup !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['derive'], message: `feature "${dup}" is derived twice` });
     const want = featureNames(d.derive);
     if (want.length !== d.features.length || want.some((n, i) => d.features[i] !== n)) {
-      ctx.addIssue({ code: 'custom', path: ['features'], message: `features must list the derived inputs in order: ${want.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['features'],
+        message: `features must list the derived inputs in order: ${want.join(', ')}`,
+      });
     }
   })
-  .describe('What the model sees: the ordered inputs, the label, normalisation and, for twin federations, how inputs and labels are derived.');
+  .describe(
+    'What the model sees: the ordered inputs, the label, normalisation and, for twin federations, how inputs and labels are derived.',
+  );
 
 /** The cross-field rules of {@link PlanSchema}, in words (the docs list them; the refinement below enforces them). */
 export const PLAN_RULES: readonly string[] = [
@@ -252,8 +335,21 @@ export const PlanSchema = z
     data: DataSchema,
     strategy: StrategySchema,
     training: TrainingSchema,
-    rounds: z.number().int().min(1).max(100_000).describe('Number of rounds; each that succeeds publishes a signed model version.'),
-    minSites: z.number().int().min(1).max(100_000).default(1).describe('Quorum: how many updates a round needs to aggregate; a round opens only when at least this many sites are available.'),
+    rounds: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .describe('Number of rounds; each that succeeds publishes a signed model version.'),
+    minSites: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1)
+      .describe(
+        'Quorum: how many updates a round needs to aggregate; a round opens only when at least this many sites are available.',
+      ),
     /**
      * Optional number of sites selected per round (a seeded sample of the eligible sites). With
      * `closeAt: 'quorum'`, selecting more than `minSites` is over-selection: the round closes at the first
@@ -265,7 +361,9 @@ export const PlanSchema = z
       .min(1)
       .max(100_000)
       .optional()
-      .describe('Sites selected per round (a seeded sample of the eligible sites; default all). With closeAt `quorum`, more than minSites is over-selection: the round closes at the first minSites updates and later ones are refused as late.'),
+      .describe(
+        'Sites selected per round (a seeded sample of the eligible sites; default all). With closeAt `quorum`, more than minSites is over-selection: the round closes at the first minSites updates and later ones are refused as late.',
+      ),
     /**
      * When a round closes before its deadline: `'all'` (default) once every selected site has answered;
      * `'quorum'` as soon as `minSites` updates are stored. Either way, at the deadline it aggregates if at
@@ -274,7 +372,9 @@ export const PlanSchema = z
     closeAt: z
       .enum(['all', 'quorum'])
       .default('all')
-      .describe('When a round closes before its deadline: `all` once every selected site has answered, `quorum` as soon as minSites updates are stored. At the deadline it aggregates with at least minSites updates and fails otherwise.'),
+      .describe(
+        'When a round closes before its deadline: `all` once every selected site has answered, `quorum` as soon as minSites updates are stored. At the deadline it aggregates with at least minSites updates and fails otherwise.',
+      ),
     /**
      * A site that was selected and sent nothing in this many closed rounds in a row is skipped by selection
      * until it is seen again (a signed request or socket connection after the last round it missed), unless
@@ -286,28 +386,64 @@ export const PlanSchema = z
       .min(1)
       .max(1000)
       .default(2)
-      .describe('A selected site that sent nothing in this many closed rounds in a row is skipped by selection until it is seen again (unless fewer than minSites would be left).'),
-    roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(600).describe('Seconds a round stays open for updates.'),
+      .describe(
+        'A selected site that sent nothing in this many closed rounds in a row is skipped by selection until it is seen again (unless fewer than minSites would be left).',
+      ),
+    roundDeadlineSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(600)
+      .describe('Seconds a round stays open for updates.'),
     /** The federation fails after this many rounds in a row end without a version (never wait forever). */
-    maxConsecutiveFailedRounds: z.number().int().min(1).max(1000).default(5).describe('The federation fails after this many rounds in a row end without a version.'),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42).describe('Seed of the initial weights (PyTorch-identical), site selection and each site’s batch order.'),
+    maxConsecutiveFailedRounds: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(5)
+      .describe('The federation fails after this many rounds in a row end without a version.'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42)
+      .describe('Seed of the initial weights (PyTorch-identical), site selection and each site’s batch order.'),
     privacy: PrivacySchema.default({ secureAggregation: false }),
     clipping: ClippingSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
     if (p.model.inputs !== p.data.features.length) {
-      ctx.addIssue({ code: 'custom', path: ['model', 'inputs'], message: `model.inputs (${p.model.inputs}) must equal the number of data.features (${p.data.features.length})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model', 'inputs'],
+        message: `model.inputs (${p.model.inputs}) must equal the number of data.features (${p.data.features.length})`,
+      });
     }
     const strategy = strategyDeclaration(p.strategy.name);
     if (strategy.aggregation === 'individual' && p.privacy.secureAggregation) {
-      ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${p.strategy.name} needs individual updates and cannot run with secure aggregation` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'name'],
+        message: `${p.strategy.name} needs individual updates and cannot run with secure aggregation`,
+      });
     }
     if (strategy.aggregation === 'relay' && p.privacy.secureAggregation) {
-      ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${p.strategy.name} passes one site’s weights on and cannot run with secure aggregation` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'name'],
+        message: `${p.strategy.name} passes one site’s weights on and cannot run with secure aggregation`,
+      });
     } else if (strategy.aggregation === 'mean' && p.privacy.secureAggregation) {
       if (p.minSites < 2) {
-        ctx.addIssue({ code: 'custom', path: ['minSites'], message: 'secure aggregation needs minSites ≥ 2 (the sum of one site is that site)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['minSites'],
+          message: 'secure aggregation needs minSites ≥ 2 (the sum of one site is that site)',
+        });
       }
     }
     for (const issue of strategy.checkPlan(p.strategy, p)) ctx.addIssue({ code: 'custom', ...issue });
@@ -317,29 +453,51 @@ export const PlanSchema = z
       const cohort = Math.min(p.sitesPerRound ?? SECAGG_MAX_COHORT, SECAGG_MAX_COHORT);
       const bound = ddpSumBound(ddp, { cohort, coordinates: ddp.dimension * p.rounds });
       if (!(bound < DDP_SUM_LIMIT)) {
-        ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: `distributed DP: the masked sum of ${cohort} sites could reach ${bound.toExponential(2)}, beyond the exactly decodable 2^53; lower the clip or the cohort` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['privacy', 'dp'],
+          message: `distributed DP: the masked sum of ${cohort} sites could reach ${bound.toExponential(2)}, beyond the exactly decodable 2^53; lower the clip or the cohort`,
+        });
       }
     }
     const dp = p.privacy.dp;
     if (dp?.maxEpsilon !== undefined) {
       const eps = planEpsilon(p)!;
       if (eps > dp.maxEpsilon) {
-        ctx.addIssue({ code: 'custom', path: ['privacy', 'dp', 'maxEpsilon'], message: `${p.rounds} rounds at noise ×${dp.noiseMultiplier} spend ε = ${eps.toFixed(2)} (δ = ${dp.delta}), over the maximum ${dp.maxEpsilon}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['privacy', 'dp', 'maxEpsilon'],
+          message: `${p.rounds} rounds at noise ×${dp.noiseMultiplier} spend ε = ${eps.toFixed(2)} (δ = ${dp.delta}), over the maximum ${dp.maxEpsilon}`,
+        });
       }
     }
     if (p.privacy.dp && strategy.aggregation !== 'mean') {
-      ctx.addIssue({ code: 'custom', path: ['privacy', 'dp'], message: `DP needs a mean-delta strategy (${MEAN_STRATEGIES.join(', ')}), not ${p.strategy.name}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privacy', 'dp'],
+        message: `DP needs a mean-delta strategy (${MEAN_STRATEGIES.join(', ')}), not ${p.strategy.name}`,
+      });
     }
     if (p.clipping && p.privacy.secureAggregation) {
-      ctx.addIssue({ code: 'custom', path: ['clipping'], message: 'clipping needs individual updates, which secure aggregation hides from the coordinator' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clipping'],
+        message: 'clipping needs individual updates, which secure aggregation hides from the coordinator',
+      });
     } else if (p.clipping && p.privacy.dp) {
-      ctx.addIssue({ code: 'custom', path: ['clipping'], message: 'central DP already clips every update at privacy.dp.clip: remove clipping' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clipping'],
+        message: 'central DP already clips every update at privacy.dp.clip: remove clipping',
+      });
     }
     if (p.sitesPerRound !== undefined && p.sitesPerRound < p.minSites) {
       ctx.addIssue({ code: 'custom', path: ['sitesPerRound'], message: 'sitesPerRound must be at least minSites' });
     }
   })
-  .describe('A federation plan: what model, trained how, for how many rounds, with which quorum, deadline and privacy. Validated on creation, stored with the federation and sent to each site with the round.');
+  .describe(
+    'A federation plan: what model, trained how, for how many rounds, with which quorum, deadline and privacy. Validated on creation, stored with the federation and sent to each site with the round.',
+  );
 
 /** A validated federation plan (defaults filled in). */
 export type Plan = z.infer<typeof PlanSchema>;

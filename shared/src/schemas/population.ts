@@ -20,7 +20,9 @@ export const AgeBandsSchema = z
   .min(1)
   .max(20)
   .refine((a) => a.every((v, i) => i === 0 || v > a[i - 1]!), { message: 'age band cut points must increase strictly' })
-  .describe('Age band cut points: strictly increasing whole years in (0, 130), each the first age of a new band (`[18, 65]` → 0-17, 18-64, 65+, unknown).');
+  .describe(
+    'Age band cut points: strictly increasing whole years in (0, 130), each the first age of a new band (`[18, 65]` → 0-17, 18-64, 65+, unknown).',
+  );
 
 /**
  * The names of the bands that cut points make, youngest first, then `unknown`:
@@ -53,12 +55,25 @@ export function ageBandOf(age: number | null, cuts: readonly number[] = DEFAULT_
  */
 export const PopulationSettingsSchema = z
   .object({
-    k: z.number().int().min(2).max(1000).default(DEFAULT_MIN_CELL).describe('Minimum cell size: a count below k is suppressed before anything leaves the site.'),
-    epsilon: z.number().positive().max(100).optional().describe('Privacy budget ε of Laplace noise (scale 1/ε) on every released count; absent: exact counts.'),
+    k: z
+      .number()
+      .int()
+      .min(2)
+      .max(1000)
+      .default(DEFAULT_MIN_CELL)
+      .describe('Minimum cell size: a count below k is suppressed before anything leaves the site.'),
+    epsilon: z
+      .number()
+      .positive()
+      .max(100)
+      .optional()
+      .describe('Privacy budget ε of Laplace noise (scale 1/ε) on every released count; absent: exact counts.'),
     ageBands: AgeBandsSchema.default([...DEFAULT_AGE_BANDS]),
   })
   .strict()
-  .describe('What a site may tell the consortium about its scored twins: counts per risk tier × age band, each at least k.');
+  .describe(
+    'What a site may tell the consortium about its scored twins: counts per risk tier × age band, each at least k.',
+  );
 
 const count = z.number().int().min(0).max(1e9).nullable();
 /** A tier name (a printable name, see schemas/names). */
@@ -95,15 +110,25 @@ export const PopulationReportSchema = z
   })
   .strict()
   .superRefine((r, ctx) => {
-    const released = [...r.cells.map((c) => c.count), r.totals.all, ...r.totals.byTier.map((t) => t.count), ...r.totals.byAgeBand.map((b) => b.count)];
-    if (released.some((c) => c !== null && c < r.k)) ctx.addIssue({ code: 'custom', path: ['cells'], message: `a released count is below k = ${r.k}` });
+    const released = [
+      ...r.cells.map((c) => c.count),
+      r.totals.all,
+      ...r.totals.byTier.map((t) => t.count),
+      ...r.totals.byAgeBand.map((b) => b.count),
+    ];
+    if (released.some((c) => c !== null && c < r.k))
+      ctx.addIssue({ code: 'custom', path: ['cells'], message: `a released count is below k = ${r.k}` });
     const want = new Set(r.tiers.flatMap((t) => r.ageBands.map((b) => `${t}\u0000${b}`)));
     const have = r.cells.map((c) => `${c.tier}\u0000${c.ageBand}`);
     if (have.length !== want.size || new Set(have).size !== have.length || have.some((h) => !want.has(h))) {
       ctx.addIssue({ code: 'custom', path: ['cells'], message: 'cells must cover every tier × age band exactly once' });
     }
     if (r.suppressedCells !== r.cells.filter((c) => c.count === null).length) {
-      ctx.addIssue({ code: 'custom', path: ['suppressedCells'], message: 'suppressedCells must equal the number of null cells' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['suppressedCells'],
+        message: 'suppressedCells must equal the number of null cells',
+      });
     }
   });
 /** A site's population report (see {@link PopulationReportSchema}). */

@@ -9,7 +9,12 @@
 import { z } from 'zod';
 import { CohortMemberSchema, IdSchema } from './api';
 
-const b64 = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
+const b64 = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 const key = b64(64);
 const signature = b64(100);
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 hex');
@@ -21,7 +26,10 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 hex');
 export const SecaggSharesSchema = z
   .object({
     maskPublicKey: key,
-    shares: z.array(z.object({ to: IdSchema, nonce: b64(64), ciphertext: b64(200) }).strict()).min(2).max(255),
+    shares: z
+      .array(z.object({ to: IdSchema, nonce: b64(64), ciphertext: b64(200) }).strict())
+      .min(2)
+      .max(255),
     signature,
   })
   .strict();

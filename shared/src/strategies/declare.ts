@@ -43,9 +43,15 @@ export function declareStrategy<const N extends string, O extends z.ZodRawShape>
   meaning: string;
   options: O;
   aggregation: StrategyAggregation;
-  clientTerms?: (config: z.output<z.ZodObject<{ name: z.ZodLiteral<N> } & O>>, clientConfig: Record<string, unknown>) => ClientTerms;
+  clientTerms?: (
+    config: z.output<z.ZodObject<{ name: z.ZodLiteral<N> } & O>>,
+    clientConfig: Record<string, unknown>,
+  ) => ClientTerms;
   rules?: readonly string[];
-  checkPlan?: (config: z.output<z.ZodObject<{ name: z.ZodLiteral<N> } & O>>, plan: StrategyPlanView) => StrategyPlanIssue[];
+  checkPlan?: (
+    config: z.output<z.ZodObject<{ name: z.ZodLiteral<N> } & O>>,
+    plan: StrategyPlanView,
+  ) => StrategyPlanIssue[];
 }) {
   const shape = { name: z.literal(d.name).describe(d.meaning), ...d.options } as { name: z.ZodLiteral<N> } & O;
   const schema = z.object(shape).strict();
@@ -54,14 +60,16 @@ export function declareStrategy<const N extends string, O extends z.ZodRawShape>
     name: d.name,
     schema,
     aggregation: d.aggregation,
-    clientTerms: (config: Config, clientConfig: Record<string, unknown>): ClientTerms => d.clientTerms?.(config, clientConfig) ?? {},
+    clientTerms: (config: Config, clientConfig: Record<string, unknown>): ClientTerms =>
+      d.clientTerms?.(config, clientConfig) ?? {},
     rules: d.rules ?? [],
     checkPlan: (config: Config, plan: StrategyPlanView): StrategyPlanIssue[] => d.checkPlan?.(config, plan) ?? [],
   };
 }
 
 const lr = z.number().positive().max(100);
-const SERVER_LR = 'Server learning rate: the global model moves by serverLr × the aggregated update (1 = plain averaging).';
+const SERVER_LR =
+  'Server learning rate: the global model moves by serverLr × the aggregated update (1 = plain averaging).';
 /** `serverLr`, required (FedOpt). */
 export const serverLrRequired = lr.describe(SERVER_LR);
 /** `serverLr`, default 1 (FedAvg and its variants). */

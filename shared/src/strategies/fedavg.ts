@@ -11,7 +11,8 @@ export const fedavg = declareStrategy({
 
 export const fedprox = declareStrategy({
   name: 'fedprox',
-  meaning: 'FedProx: FedAvg with a proximal term μ/2·‖w − w_global‖² in each site’s local loss (robust to heterogeneous sites).',
+  meaning:
+    'FedProx: FedAvg with a proximal term μ/2·‖w − w_global‖² in each site’s local loss (robust to heterogeneous sites).',
   options: {
     mu: z.number().min(0).max(100).describe('Weight μ of the proximal term (0 is FedAvg).'),
     serverLr: serverLr1,

@@ -5,8 +5,17 @@ import { declareStrategy, serverLrRequired } from './declare';
 const options = {
   serverLr: serverLrRequired,
   beta1: z.number().min(0).lt(1).default(0.9).describe('First-moment decay of the server optimiser (Adam β1).'),
-  beta2: z.number().min(0).lt(1).default(0.999).describe('Second-moment decay of the server optimiser (Adam β2; unused by fedadagrad).'),
-  tau: z.number().positive().default(1e-8).describe('Adaptivity constant τ added to the root of the second moment (numerical floor).'),
+  beta2: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0.999)
+    .describe('Second-moment decay of the server optimiser (Adam β2; unused by fedadagrad).'),
+  tau: z
+    .number()
+    .positive()
+    .default(1e-8)
+    .describe('Adaptivity constant τ added to the root of the second moment (numerical floor).'),
 };
 
 export const fedadam = declareStrategy({

@@ -10,7 +10,20 @@ import { fedavg, fedprox, scaffold } from './fedavg';
 import { fedadagrad, fedadam, fedyogi } from './fedopt';
 import { centeredclip, fedmedian, fedtrimmedavg, geomed, krum } from './robust';
 
-export const STRATEGIES = [fedavg, fedprox, scaffold, fedadam, fedyogi, fedadagrad, cyclic, fedmedian, fedtrimmedavg, krum, geomed, centeredclip] as const;
+export const STRATEGIES = [
+  fedavg,
+  fedprox,
+  scaffold,
+  fedadam,
+  fedyogi,
+  fedadagrad,
+  cyclic,
+  fedmedian,
+  fedtrimmedavg,
+  krum,
+  geomed,
+  centeredclip,
+] as const;
 
 type Schemas<T extends readonly { schema: unknown }[]> = { -readonly [K in keyof T]: T[K]['schema'] };
 

@@ -10,7 +10,14 @@ export const MAX_LAYOUT_TENSORS = 4096;
 /** One tensor spec: non-empty name (≤ 256 chars), shape of positive integers (rank ≤ 8), dtype float32. */
 export const TensorSpecSchema = z.strictObject({
   name: z.string().min(1).max(256),
-  shape: z.array(z.int().min(1).max(2 ** 31 - 1)).max(MAX_TENSOR_RANK),
+  shape: z
+    .array(
+      z
+        .int()
+        .min(1)
+        .max(2 ** 31 - 1),
+    )
+    .max(MAX_TENSOR_RANK),
   dtype: z.literal('float32'),
 });
 

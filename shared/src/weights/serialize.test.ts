@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { sha256Hex } from '../crypto/hash';
 import { utf8 } from '../crypto/encoding';
 import { isTwinfedError } from '../errors';
-import { assertFinite, deserializeOwnedWeights, deserializeWeights, serializeWeights, serializeWeightsParts, weightsDigest } from './serialize';
+import {
+  assertFinite,
+  deserializeOwnedWeights,
+  deserializeWeights,
+  serializeWeights,
+  serializeWeightsParts,
+  weightsDigest,
+} from './serialize';
 import { concatBytes } from '../crypto/encoding';
 import { layoutSize, type Layout, type WeightSet } from './types';
 import { codeOf } from '../__tests__/code-of';
@@ -13,17 +20,24 @@ const layout: Layout = [
 ];
 const ws: WeightSet = { layout, data: Float32Array.from([0.5, -1, 2.25, 0, -0, 1e-30, 3, -4]) };
 
-
 const finiteF32 = fc.float({ noNaN: true, noDefaultInfinity: true });
 const layoutArb = fc
-  .uniqueArray(fc.record({ name: fc.string({ minLength: 1, maxLength: 12 }), shape: fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 }) }), {
-    minLength: 1,
-    maxLength: 4,
-    selector: (t) => t.name,
-  })
+  .uniqueArray(
+    fc.record({
+      name: fc.string({ minLength: 1, maxLength: 12 }),
+      shape: fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 }),
+    }),
+    {
+      minLength: 1,
+      maxLength: 4,
+      selector: (t) => t.name,
+    },
+  )
   .map((ts): Layout => ts.map((t) => ({ ...t, dtype: 'float32' as const })));
 const weightSetArb = layoutArb.chain((l) =>
-  fc.array(finiteF32, { minLength: layoutSize(l), maxLength: layoutSize(l) }).map((xs): WeightSet => ({ layout: l, data: Float32Array.from(xs) })),
+  fc
+    .array(finiteF32, { minLength: layoutSize(l), maxLength: layoutSize(l) })
+    .map((xs): WeightSet => ({ layout: l, data: Float32Array.from(xs) })),
 );
 
 describe('serializeWeights / deserializeWeights', () => {
@@ -47,7 +61,9 @@ describe('serializeWeights / deserializeWeights', () => {
         const bytes = serializeWeights(w);
         const back = deserializeWeights(bytes, { expectedLayout: w.layout });
         expect(back.layout).toEqual(w.layout);
-        expect(new Uint8Array(back.data.buffer)).toEqual(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
+        expect(new Uint8Array(back.data.buffer)).toEqual(
+          new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength),
+        );
         expect(weightsDigest(back)).toBe(weightsDigest(w));
         expect(weightsDigest(w)).toBe(sha256Hex(bytes));
       }),
@@ -132,8 +148,14 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(codeOf(() => serializeWeights({ layout, data: nan }))).toBe('NON_FINITE_WEIGHTS');
     expect(codeOf(() => weightsDigest({ layout, data: nan }))).toBe('NON_FINITE_WEIGHTS');
     expect(codeOf(() => serializeWeights({ layout, data: new Float32Array(7) }))).toBe('INVALID_WEIGHTS');
-    expect(codeOf(() => serializeWeights({ layout: [{ name: 'a', shape: [0], dtype: 'float32' }], data: new Float32Array(0) }))).toBe('INVALID_WEIGHTS');
-    expect(codeOf(() => serializeWeights({ layout: [...layout, layout[0]!], data: new Float32Array(14) }))).toBe('INVALID_WEIGHTS');
+    expect(
+      codeOf(() =>
+        serializeWeights({ layout: [{ name: 'a', shape: [0], dtype: 'float32' }], data: new Float32Array(0) }),
+      ),
+    ).toBe('INVALID_WEIGHTS');
+    expect(codeOf(() => serializeWeights({ layout: [...layout, layout[0]!], data: new Float32Array(14) }))).toBe(
+      'INVALID_WEIGHTS',
+    );
   });
 
   test('enforces the expected layout (wrong shape, name, order)', () => {
@@ -142,7 +164,9 @@ describe('serializeWeights / deserializeWeights', () => {
     const wrongName: Layout = [layout[0]!, { name: 'dense/b', shape: [2], dtype: 'float32' }];
     expect(codeOf(() => deserializeWeights(bytes, { expectedLayout: wrongShape }))).toBe('INVALID_WEIGHTS');
     expect(codeOf(() => deserializeWeights(bytes, { expectedLayout: wrongName }))).toBe('INVALID_WEIGHTS');
-    expect(codeOf(() => deserializeWeights(bytes, { expectedLayout: [layout[1]!, layout[0]!] }))).toBe('INVALID_WEIGHTS');
+    expect(codeOf(() => deserializeWeights(bytes, { expectedLayout: [layout[1]!, layout[0]!] }))).toBe(
+      'INVALID_WEIGHTS',
+    );
     expect(codeOf(() => deserializeWeights(bytes, { expectedLayout: layout }))).toBe('none');
   });
 
@@ -152,7 +176,11 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(codeOf(() => deserializeWeights(bytes, { maxBytes: bytes.length }))).toBe('none');
   });
 
-  function frame(headerText: string, dataBytes: number, opts: { version?: number; headerLength?: number; pad?: number } = {}): Uint8Array {
+  function frame(
+    headerText: string,
+    dataBytes: number,
+    opts: { version?: number; headerLength?: number; pad?: number } = {},
+  ): Uint8Array {
     const header = utf8(headerText);
     const off = (9 + header.length + 3) & ~3;
     const out = new Uint8Array(off + dataBytes);
@@ -173,12 +201,18 @@ describe('serializeWeights / deserializeWeights', () => {
     expect(codeOf(() => deserializeWeights(frame(good + ' ', 8)))).toBe('INVALID_WEIGHTS'); // not canonical
     expect(codeOf(() => deserializeWeights(frame(good.replace('"dtype":"float32",', ''), 8)))).toBe('INVALID_WEIGHTS');
     expect(codeOf(() => deserializeWeights(frame(good.replace('float32', 'float64'), 8)))).toBe('INVALID_WEIGHTS');
-    expect(codeOf(() => deserializeWeights(frame(good.replace('"shape":[2]', '"shape":[2],"x":1'), 8)))).toBe('INVALID_WEIGHTS');
+    expect(codeOf(() => deserializeWeights(frame(good.replace('"shape":[2]', '"shape":[2],"x":1'), 8)))).toBe(
+      'INVALID_WEIGHTS',
+    );
     expect(codeOf(() => deserializeWeights(frame(good.replace('[2]', '[2.5]'), 8)))).toBe('INVALID_WEIGHTS');
-    expect(codeOf(() => deserializeWeights(frame(good.replace('[2]', '[2147483647,2147483647,2147483647]'), 8)))).toBe('INVALID_WEIGHTS');
+    expect(codeOf(() => deserializeWeights(frame(good.replace('[2]', '[2147483647,2147483647,2147483647]'), 8)))).toBe(
+      'INVALID_WEIGHTS',
+    );
     expect(codeOf(() => deserializeWeights(frame('{"layout":', 8)))).toBe('INVALID_WEIGHTS');
     expect(codeOf(() => deserializeWeights(frame(good, 12)))).toBe('INVALID_WEIGHTS');
-    expect(codeOf(() => deserializeWeights(new Uint8Array([0x54, 0x57, 0x46, 0x58, 1, 0, 0, 0, 0])))).toBe('INVALID_WEIGHTS');
+    expect(codeOf(() => deserializeWeights(new Uint8Array([0x54, 0x57, 0x46, 0x58, 1, 0, 0, 0, 0])))).toBe(
+      'INVALID_WEIGHTS',
+    );
     expect(codeOf(() => deserializeWeights('TWFW' as unknown as Uint8Array))).toBe('INVALID_WEIGHTS');
   });
 

@@ -99,7 +99,8 @@ function readHeader(bytes: Uint8Array): { layout: Layout; dataOffset: number } {
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw invalid('Not a twinfed weights file.');
   if (bytes[4] !== WEIGHTS_FORMAT_VERSION) throw invalid('Unsupported weights format version.');
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(5, true);
-  if (headerLength > MAX_WEIGHTS_HEADER_BYTES || headerLength > bytes.byteLength - PREFIX_BYTES) throw invalid('Bad header length.');
+  if (headerLength > MAX_WEIGHTS_HEADER_BYTES || headerLength > bytes.byteLength - PREFIX_BYTES)
+    throw invalid('Bad header length.');
   const text = fromUtf8(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength), 'INVALID_WEIGHTS');
   let json: unknown;
   try {
@@ -157,9 +158,13 @@ function decode(bytes: Uint8Array, options: DeserializeOptions, owned: boolean):
   const available = bytes.byteLength - dataOffset;
   const n = boundedSize(layout, available / 4);
   if (n < 0 || n * 4 !== available) throw invalid('The data length does not match the layout.');
-  if (options.expectedLayout && !sameLayout(layout, options.expectedLayout)) throw invalid('The layout differs from the expected one.');
+  if (options.expectedLayout && !sameLayout(layout, options.expectedLayout))
+    throw invalid('The layout differs from the expected one.');
   const start = bytes.byteOffset + dataOffset;
-  const data = owned && LITTLE_ENDIAN_HOST && start % 4 === 0 ? new Float32Array(bytes.buffer, start, n) : float32FromLE(bytes.subarray(dataOffset));
+  const data =
+    owned && LITTLE_ENDIAN_HOST && start % 4 === 0
+      ? new Float32Array(bytes.buffer, start, n)
+      : float32FromLE(bytes.subarray(dataOffset));
   assertFinite(data);
   return { layout, data };
 }

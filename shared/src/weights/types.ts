@@ -36,7 +36,12 @@ export function sameLayout(a: Layout, b: Layout): boolean {
     a.length === b.length &&
     a.every((t, i) => {
       const u = b[i]!;
-      return t.name === u.name && t.dtype === u.dtype && t.shape.length === u.shape.length && t.shape.every((d, j) => d === u.shape[j]);
+      return (
+        t.name === u.name &&
+        t.dtype === u.dtype &&
+        t.shape.length === u.shape.length &&
+        t.shape.every((d, j) => d === u.shape[j])
+      );
     })
   );
 }

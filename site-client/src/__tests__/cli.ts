@@ -9,13 +9,24 @@ import { runCli } from '../cli/program';
 export function io(extra: Partial<CliDeps> = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const deps: CliDeps = { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, ...extra };
+  const deps: CliDeps = {
+    env: {},
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s) },
+    ...extra,
+  };
   return {
     deps,
     out: () => out.join(''),
     err: () => err.join(''),
     /** stdout as JSON lines (for `--json`). */
-    lines: () => out.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: () =>
+      out
+        .join('')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
 
@@ -23,4 +34,5 @@ export function io(extra: Partial<CliDeps> = {}) {
 export const cli = (args: string[], deps: CliDeps): Promise<number> => runCli(['node', 'twinfed-site', ...args], deps);
 
 /** A path `site` inside a fresh temp directory named `twinfed-<prefix>-…` (the path itself is not created). */
-export const tmpSiteDir = (prefix: string): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), `twinfed-${prefix}-`)), 'site');
+export const tmpSiteDir = (prefix: string): string =>
+  path.join(fs.mkdtempSync(path.join(os.tmpdir(), `twinfed-${prefix}-`)), 'site');

@@ -1,5 +1,13 @@
 /** Test support: a FakeCoordinator served over a `fetch` function that records every request the site sends. */
-import { PROTOCOL_VERSION, PopulationReportSchema, TwinfedError, fingerprint, publicPart, routes, type PopulationReport } from '@twinfed/shared';
+import {
+  PROTOCOL_VERSION,
+  PopulationReportSchema,
+  TwinfedError,
+  fingerprint,
+  publicPart,
+  routes,
+  type PopulationReport,
+} from '@twinfed/shared';
 import type { FetchLike } from '../transport/http';
 import type { FakeCoordinator } from './fake-coordinator';
 
@@ -28,7 +36,11 @@ function bodyText(body: RequestInit['body']): string {
 
 /** Serves `c` (enrollment + the site routes + population reports) and records each request. */
 export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
-  const keys = { protocol: PROTOCOL_VERSION, ...publicPart(c.identity), fingerprint: fingerprint(publicPart(c.identity)) };
+  const keys = {
+    protocol: PROTOCOL_VERSION,
+    ...publicPart(c.identity),
+    fingerprint: fingerprint(publicPart(c.identity)),
+  };
   const fid = c.federationId;
   const requests: CapturedRequest[] = [];
   const populationReports: PopulationReport[] = [];
@@ -62,7 +74,10 @@ export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
       const model = /^\/v1\/models\/([^/]+)$/.exec(p);
       if (model) return Response.json(await c.model(model[1]!));
       const upload = /\/rounds\/(\d+)\/updates$/.exec(p);
-      if (upload) return Response.json(await c.uploadUpdate({ federationId: fid, round: Number(upload[1]), envelope: init.body as Uint8Array }));
+      if (upload)
+        return Response.json(
+          await c.uploadUpdate({ federationId: fid, round: Number(upload[1]), envelope: init.body as Uint8Array }),
+        );
       return Response.json({ error: { code: 'NOT_FOUND', message: 'no' } }, { status: 404 });
     } catch (e) {
       if (e instanceof TwinfedError) return Response.json(e.toBody(), { status: e.status });

@@ -121,7 +121,13 @@ export class FakeCoordinator implements SiteApi {
   }
 
   /** Publishes a signed version (`planSha256`: sign another plan's digest into it, as a lying coordinator could). */
-  publish(opts: { versionId: string; round: number; weights: WeightSet; parent: string | null; planSha256?: string }): void {
+  publish(opts: {
+    versionId: string;
+    round: number;
+    weights: WeightSet;
+    parent: string | null;
+    planSha256?: string;
+  }): void {
     const bytes = serializeWeights(opts.weights);
     const meta: ModelVersionMeta = {
       protocol: PROTOCOL_VERSION,
@@ -151,7 +157,16 @@ export class FakeCoordinator implements SiteApi {
         name: 'fed',
         state: this.state,
         plan: JSON.parse(JSON.stringify(this.tamper.plan ?? this.plan)) as Plan,
-        ...(this.tamper.unsignedPlan ? {} : { signedPlan: signPlan({ federationId: this.federationId, plan: this.plan, createdAt: this.createdAt, coordinatorSignSecretKey: this.identity.sign.secretKey }) }),
+        ...(this.tamper.unsignedPlan
+          ? {}
+          : {
+              signedPlan: signPlan({
+                federationId: this.federationId,
+                plan: this.plan,
+                createdAt: this.createdAt,
+                coordinatorSignSecretKey: this.identity.sign.secretKey,
+              }),
+            }),
         currentRound: this.round,
         latestVersionId: [...this.versions.keys()].pop() ?? null,
         createdAt: this.createdAt,
@@ -181,7 +196,9 @@ export class FakeCoordinator implements SiteApi {
     this.calls.push(`model:${versionId}`);
     const v = this.versions.get(versionId);
     if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
-    const signature = this.tamper.signWith ? signModelVersion(v.meta, this.tamper.signWith.sign.secretKey) : v.signature;
+    const signature = this.tamper.signWith
+      ? signModelVersion(v.meta, this.tamper.signWith.sign.secretKey)
+      : v.signature;
     return { meta: JSON.parse(JSON.stringify(v.meta)) as unknown, signature };
   }
 
@@ -199,10 +216,29 @@ export class FakeCoordinator implements SiteApi {
     if (opts.round !== this.round || this.state !== 'running') throw new TwinfedError('ROUND_CLOSED');
     const { header, ciphertext } = parseUpdate(opts.envelope);
     verifyUpdateSignature({ header, ciphertext, siteSignPublicKey: this.siteSignPublicKey! });
-    const weights = openUpdate({ header, ciphertext, siteBoxPublicKey: this.siteBoxPublicKey!, coordinatorBoxSecretKey: this.identity.box.secretKey, expectedLayout: layoutOf(this.plan.model) });
+    const weights = openUpdate({
+      header,
+      ciphertext,
+      siteBoxPublicKey: this.siteBoxPublicKey!,
+      coordinatorBoxSecretKey: this.identity.box.secretKey,
+      expectedLayout: layoutOf(this.plan.model),
+    });
     const digest = sha256Hex(opts.envelope);
-    this.updates.push({ round: header.round, baseVersionId: header.baseVersionId, numExamples: header.numExamples, weights, digest });
-    const ack: UploadAck = { federationId: this.federationId, round: opts.round, siteId: header.siteId, digest, status: 'accepted', receivedAt: new Date().toISOString() };
+    this.updates.push({
+      round: header.round,
+      baseVersionId: header.baseVersionId,
+      numExamples: header.numExamples,
+      weights,
+      digest,
+    });
+    const ack: UploadAck = {
+      federationId: this.federationId,
+      round: opts.round,
+      siteId: header.siteId,
+      digest,
+      status: 'accepted',
+      receivedAt: new Date().toISOString(),
+    };
     const versionId = `v${this.round}`;
     this.publish({ versionId, round: this.round, weights: this.aggregate(weights), parent: this.baseVersionId });
     if (this.round >= this.plan.rounds) this.state = 'completed';

@@ -37,7 +37,12 @@ export function fakeModelOps(): ModelOps & { trainCalls: number; trainData: Spli
         async trainRound(r: TrainRoundOptions) {
           ops.trainCalls += 1;
           ops.rounds.push({ ...r, ...(r.scaffold ? { scaffold: { correction: r.scaffold.correction.slice() } } : {}) });
-          return { weights: { layout: r.weights.layout, data: r.weights.data.map((v) => v + 0.5) }, numExamples: o.data.n, steps: 3, meanLoss: 0.5 };
+          return {
+            weights: { layout: r.weights.layout, data: r.weights.data.map((v) => v + 0.5) },
+            numExamples: o.data.n,
+            steps: 3,
+            meanLoss: 0.5,
+          };
         },
         dispose() {},
       };

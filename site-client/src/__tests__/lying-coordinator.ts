@@ -98,7 +98,12 @@ export class LyingCoordinator {
 
   /** The round context the sites bind everything to. */
   get rd(): SecaggRound {
-    return { federationId: this.federationId, round: this.round, baseVersionId: 'v0', coordinatorFingerprint: fingerprint(publicPart(this.identity)) };
+    return {
+      federationId: this.federationId,
+      round: this.round,
+      baseVersionId: 'v0',
+      coordinatorFingerprint: fingerprint(publicPart(this.identity)),
+    };
   }
 
   private enrollment(siteId: string): Enrollment {
@@ -109,7 +114,11 @@ export class LyingCoordinator {
 
   /** A directory entry for `siteId` with the keys of `identity`, signed with the coordinator's key (true or not). */
   directoryEntry(siteId: string, identity: Pick<Identity, 'sign' | 'box'>): CohortMember {
-    const entry = { siteId, signPublicKey: toB64(identity.sign.publicKey), boxPublicKey: toB64(identity.box.publicKey) };
+    const entry = {
+      siteId,
+      signPublicKey: toB64(identity.sign.publicKey),
+      boxPublicKey: toB64(identity.box.publicKey),
+    };
     return { ...entry, directorySignature: signSiteDirectoryEntry(entry, this.identity.sign.secretKey) };
   }
 
@@ -127,18 +136,31 @@ export class LyingCoordinator {
     const survivors = u2
       ? u2.map((id) => {
           const m = this.shares.get(id)!;
-          return { siteId: id, maskPublicKey: m.maskPublicKey, boxesSha256: shareBoxesDigest(m.shares), signature: m.signature };
+          return {
+            siteId: id,
+            maskPublicKey: m.maskPublicKey,
+            boxesSha256: shareBoxesDigest(m.shares),
+            signature: m.signature,
+          };
         })
       : null;
     const sharesForMe = u2 ? u2.map((from) => ({ from, ...this.boxFor(from, siteId) })) : [];
     const unmasking = this.phase === 'unmasking' || this.phase === 'closed';
     const now = new Date().toISOString();
     return {
-      federationId: this.federationId, round: this.round, phase: this.phase, threshold: this.threshold, cohort,
-      shared: !this.forget && this.shares.has(siteId), revealed: !this.forget && this.reveals.some((r) => r.siteId === siteId),
-      survivors, sharesForMe, maskedBy: unmasking ? this.u3 : null,
+      federationId: this.federationId,
+      round: this.round,
+      phase: this.phase,
+      threshold: this.threshold,
+      cohort,
+      shared: !this.forget && this.shares.has(siteId),
+      revealed: !this.forget && this.reveals.some((r) => r.siteId === siteId),
+      survivors,
+      sharesForMe,
+      maskedBy: unmasking ? this.u3 : null,
       consistency: unmasking ? this.consistency.filter((c) => this.u3?.includes(c.siteId)) : [],
-      sharesDeadlineAt: now, unmaskDeadlineAt: now,
+      sharesDeadlineAt: now,
+      unmaskDeadlineAt: now,
     };
   }
 
@@ -167,7 +189,8 @@ export class LyingCoordinator {
         return { status: 'accepted' };
       },
       secaggConsistency: async (o) => {
-        if (!this.consistency.some((c) => c.siteId === siteId)) this.consistency.push({ siteId, signature: o.body.signature });
+        if (!this.consistency.some((c) => c.siteId === siteId))
+          this.consistency.push({ siteId, signature: o.body.signature });
         return { status: 'accepted' };
       },
       secaggReveal: async (o) => {
@@ -186,7 +209,14 @@ export class LyingCoordinator {
       this.dropAcks -= 1;
       throw new TwinfedError('NETWORK', 'connection reset');
     }
-    return { federationId: this.federationId, round: this.round, siteId, digest: 'ab'.repeat(32), status: 'accepted', receivedAt: new Date().toISOString() };
+    return {
+      federationId: this.federationId,
+      round: this.round,
+      siteId,
+      digest: 'ab'.repeat(32),
+      status: 'accepted',
+      receivedAt: new Date().toISOString(),
+    };
   }
 
   /** The plaintext ring vector of a site's `i`-th masked update (the coordinator can open every envelope). */
@@ -194,8 +224,19 @@ export class LyingCoordinator {
     const got = this.masked.get(siteId)?.[i];
     if (!got) throw new Error(`no masked update ${i} from ${siteId}`);
     const { header, ciphertext } = parseUpdate(got.envelope);
-    const bytes = openMaskedUpdate({ header, ciphertext, siteBoxPublicKey: this.enrollment(siteId).identity.box.publicKey, coordinatorBoxSecretKey: this.identity.box.secretKey, expectedElements: this.elements });
-    return { y: fromBytesRing64(bytes, this.elements), commitment: header.secagg!.commitment, numExamples: header.numExamples, view: got.view };
+    const bytes = openMaskedUpdate({
+      header,
+      ciphertext,
+      siteBoxPublicKey: this.enrollment(siteId).identity.box.publicKey,
+      coordinatorBoxSecretKey: this.identity.box.secretKey,
+      expectedElements: this.elements,
+    });
+    return {
+      y: fromBytesRing64(bytes, this.elements),
+      commitment: header.secagg!.commitment,
+      numExamples: header.numExamples,
+      view: got.view,
+    };
   }
 
   /** Ring elements per masked update in the tests: a 2-element layout and the side facts (n, n·loss, n_loss). */
@@ -220,8 +261,12 @@ export class LyingCoordinator {
     const msg = this.shares.get(v)!;
     const box = msg.shares.find((s) => s.to === sybil.state.siteId)!;
     return openShares({
-      ...this.rd, boxSecretKey: sybil.identity.box.secretKey, share: box, from: { siteId: v, boxPublicKey: this.enrollment(v).identity.box.publicKey },
-      fromMaskPublicKey: fromB64(msg.maskPublicKey), siteId: sybil.state.siteId,
+      ...this.rd,
+      boxSecretKey: sybil.identity.box.secretKey,
+      share: box,
+      from: { siteId: v, boxPublicKey: this.enrollment(v).identity.box.publicKey },
+      fromMaskPublicKey: fromB64(msg.maskPublicKey),
+      siteId: sybil.state.siteId,
     });
   }
 
@@ -230,19 +275,39 @@ export class LyingCoordinator {
    * and each pairwise mask from v's revealed mask key, or from the secret of a mask key it substituted in v's view
    * (`known`). Returns n_v · w_v, or null when it cannot.
    */
-  async recover(v: string, opts: { known?: Map<string, Uint8Array>; sybils?: Enrollment[] } = {}): Promise<Float64Array | null> {
+  async recover(
+    v: string,
+    opts: { known?: Map<string, Uint8Array>; sybils?: Enrollment[] } = {},
+  ): Promise<Float64Array | null> {
     if (!this.masked.has(v)) return null;
     const { y, commitment, view } = this.maskedVector(v);
     const sybil = (opts.sybils ?? []).map((s) => this.sybilShares(v, s));
     let seed: Uint8Array;
     try {
-      seed = await recoverSelfMaskSeed({ ...this.rd, shares: this.revealedShares(v, 'seedShares', sybil.map((s) => s.seed)), commitment, siteId: v });
+      seed = await recoverSelfMaskSeed({
+        ...this.rd,
+        shares: this.revealedShares(
+          v,
+          'seedShares',
+          sybil.map((s) => s.seed),
+        ),
+        commitment,
+        siteId: v,
+      });
     } catch {
       return null;
     }
     let maskKey: Uint8Array | null;
     try {
-      maskKey = await recoverMaskSecretKey({ shares: this.revealedShares(v, 'maskKeyShares', sybil.map((s) => s.maskKey)), publicKey: fromB64(this.shares.get(v)!.maskPublicKey), siteId: v });
+      maskKey = await recoverMaskSecretKey({
+        shares: this.revealedShares(
+          v,
+          'maskKeyShares',
+          sybil.map((s) => s.maskKey),
+        ),
+        publicKey: fromB64(this.shares.get(v)!.maskPublicKey),
+        siteId: v,
+      });
     } catch {
       maskKey = null;
     }
@@ -251,8 +316,20 @@ export class LyingCoordinator {
     for (const w of view.survivors ?? []) {
       if (w.siteId === v) continue;
       let key: Uint8Array;
-      if (maskKey) key = secaggPairKey({ ...this.rd, maskSecretKey: maskKey, siteId: v, peer: { siteId: w.siteId, boxPublicKey: fromB64(w.maskPublicKey) } });
-      else if (opts.known?.has(w.maskPublicKey)) key = secaggPairKey({ ...this.rd, maskSecretKey: opts.known.get(w.maskPublicKey)!, siteId: w.siteId, peer: { siteId: v, boxPublicKey: fromB64(this.shares.get(v)!.maskPublicKey) } });
+      if (maskKey)
+        key = secaggPairKey({
+          ...this.rd,
+          maskSecretKey: maskKey,
+          siteId: v,
+          peer: { siteId: w.siteId, boxPublicKey: fromB64(w.maskPublicKey) },
+        });
+      else if (opts.known?.has(w.maskPublicKey))
+        key = secaggPairKey({
+          ...this.rd,
+          maskSecretKey: opts.known.get(w.maskPublicKey)!,
+          siteId: w.siteId,
+          peer: { siteId: v, boxPublicKey: fromB64(this.shares.get(v)!.maskPublicKey) },
+        });
       else return null;
       const mask = expandRing64(key, this.elements);
       if (v < w.siteId) subRing64(x, mask);
@@ -264,5 +341,14 @@ export class LyingCoordinator {
 
 /** An update header for `siteId` in round 1 of `federationId`, trained from v0. */
 export function secureHeader(federationId: string, siteId: string, numExamples: number) {
-  return { protocol: PROTOCOL_VERSION, federationId, round: 1, siteId, baseVersionId: 'v0', numExamples, metrics: {}, sentAt: new Date().toISOString() };
+  return {
+    protocol: PROTOCOL_VERSION,
+    federationId,
+    round: 1,
+    siteId,
+    baseVersionId: 'v0',
+    numExamples,
+    metrics: {},
+    sentAt: new Date().toISOString(),
+  };
 }

@@ -17,7 +17,14 @@ export function twinTestPlan(over: Partial<PlanInput> = {}): Plan {
       features: ['age', 'rhr_mean_7d'],
       derive: [
         { name: 'age', kind: 'age', missing: { policy: 'mean' } },
-        { name: 'rhr_mean_7d', kind: 'mean', source: { loinc: [RHR] }, unit: '/min', windowDays: 7, missing: { policy: 'mean' } },
+        {
+          name: 'rhr_mean_7d',
+          kind: 'mean',
+          source: { loinc: [RHR] },
+          unit: '/min',
+          windowDays: 7,
+          missing: { policy: 'mean' },
+        },
       ],
       labelRule: { kind: 'stored' },
       normalization: 'none',
@@ -44,11 +51,40 @@ export async function seedTwins(store: TwinStore, n: number): Promise<string[]> 
     const hospitalId = mrn(i);
     const patient = { hospitalId };
     writes.push(
-      { type: 'patient', hospitalId, aliases: [`Patient/p${i}`], birthDate: `${1989 - i}-06-01`, sex: i % 2 ? 'male' : 'female' },
-      { type: 'consent', patient, sourceId: `c:${i}:t`, purpose: 'model-training', decision: 'permit', t: T_AT - 100 * DAY_MS },
-      { type: 'consent', patient, sourceId: `c:${i}:s`, purpose: 'scoring', decision: 'permit', t: T_AT - 100 * DAY_MS },
+      {
+        type: 'patient',
+        hospitalId,
+        aliases: [`Patient/p${i}`],
+        birthDate: `${1989 - i}-06-01`,
+        sex: i % 2 ? 'male' : 'female',
+      },
+      {
+        type: 'consent',
+        patient,
+        sourceId: `c:${i}:t`,
+        purpose: 'model-training',
+        decision: 'permit',
+        t: T_AT - 100 * DAY_MS,
+      },
+      {
+        type: 'consent',
+        patient,
+        sourceId: `c:${i}:s`,
+        purpose: 'scoring',
+        decision: 'permit',
+        t: T_AT - 100 * DAY_MS,
+      },
       { type: 'label', patient, sourceId: `l:${i}`, value: i % 2, t: T_AT - DAY_MS },
-      { type: 'observation', patient, sourceId: `o:${i}`, code: RHR, t: T_AT - 2 * DAY_MS, value: 60 + i, unit: '/min', source: 'fhir' },
+      {
+        type: 'observation',
+        patient,
+        sourceId: `o:${i}`,
+        code: RHR,
+        t: T_AT - 2 * DAY_MS,
+        value: 60 + i,
+        unit: '/min',
+        source: 'fhir',
+      },
     );
   }
   const outcomes = await store.apply(writes);

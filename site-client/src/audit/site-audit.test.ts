@@ -23,7 +23,12 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('site audit chain', () => {
   test('entries are chained from the genesis hash, private to the site user, and verify', () => {
     const all = log.list();
-    expect(all.map((e) => [e.seq, e.action, e.actor])).toEqual([[1, 'site.enrolled', 'site:site-a'], [2, 'round.trained', 'site:site-a'], [3, 'update.uploaded', 'site:site-a'], [4, 'version.refused', 'site:site-a']]);
+    expect(all.map((e) => [e.seq, e.action, e.actor])).toEqual([
+      [1, 'site.enrolled', 'site:site-a'],
+      [2, 'round.trained', 'site:site-a'],
+      [3, 'update.uploaded', 'site:site-a'],
+      [4, 'version.refused', 'site:site-a'],
+    ]);
     expect(all[0]!.prevHash).toBe(AUDIT_GENESIS);
     all.forEach((e, i) => {
       expect(e.hash).toBe(auditEntryHash(e));
@@ -33,14 +38,21 @@ describe('site audit chain', () => {
     expect(log.verify()).toEqual({ ok: true, entries: 4, head: { seq: 4, hash: all[3]!.hash }, firstBad: null });
     expect(log.list({ after: 1, limit: 2 }).map((e) => e.seq)).toEqual([2, 3]);
     // A fresh instance continues the chain from the file.
-    expect(new SiteAuditLog(dir).append({ action: 'data.refused', subject: 'fed-1' })).toMatchObject({ seq: 5, prevHash: all[3]!.hash });
+    expect(new SiteAuditLog(dir).append({ action: 'data.refused', subject: 'fed-1' })).toMatchObject({
+      seq: 5,
+      prevHash: all[3]!.hash,
+    });
   });
 
   test('an edited entry is named', () => {
     const ls = lines();
     ls[1] = ls[1]!.replace('"numExamples":40', '"numExamples":4000');
     write(ls);
-    expect(log.verify()).toMatchObject({ ok: false, entries: 1, firstBad: { seq: 2, reason: expect.stringMatching(/changed/) } });
+    expect(log.verify()).toMatchObject({
+      ok: false,
+      entries: 1,
+      firstBad: { seq: 2, reason: expect.stringMatching(/changed/) },
+    });
   });
 
   test('a deleted entry is named', () => {
@@ -66,6 +78,11 @@ describe('site audit chain', () => {
   });
 
   test('a missing file is an empty, intact chain', () => {
-    expect(new SiteAuditLog(path.join(dir, 'none')).verify()).toEqual({ ok: true, entries: 0, head: null, firstBad: null });
+    expect(new SiteAuditLog(path.join(dir, 'none')).verify()).toEqual({
+      ok: true,
+      entries: 0,
+      head: null,
+      firstBad: null,
+    });
   });
 });

@@ -6,13 +6,26 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditChainVerifier, TwinfedError, chainAuditEntry, type AuditBreak, type ChainedAuditEntry } from '@twinfed/shared';
+import {
+  AuditChainVerifier,
+  TwinfedError,
+  chainAuditEntry,
+  type AuditBreak,
+  type ChainedAuditEntry,
+} from '@twinfed/shared';
 
 /** File name of the site's audit chain inside the data directory. */
 export const SITE_AUDIT_FILE = 'audit.jsonl';
 
 /** What the site records. */
-export type SiteAuditAction = 'site.enrolled' | 'round.trained' | 'update.uploaded' | 'version.refused' | 'data.refused' | 'plan.refused' | 'secagg.refused';
+export type SiteAuditAction =
+  | 'site.enrolled'
+  | 'round.trained'
+  | 'update.uploaded'
+  | 'version.refused'
+  | 'data.refused'
+  | 'plan.refused'
+  | 'secagg.refused';
 
 /** One entry to append. */
 export interface SiteAuditInput {
@@ -46,7 +59,14 @@ function parseLine(line: string): ChainedAuditEntry | null {
     const v = JSON.parse(line) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
     const e = v as Record<string, unknown>;
-    if (typeof e.seq !== 'number' || typeof e.hash !== 'string' || typeof e.prevHash !== 'string' || typeof e.detail !== 'object' || e.detail === null) return null;
+    if (
+      typeof e.seq !== 'number' ||
+      typeof e.hash !== 'string' ||
+      typeof e.prevHash !== 'string' ||
+      typeof e.detail !== 'object' ||
+      e.detail === null
+    )
+      return null;
     return v as ChainedAuditEntry;
   } catch {
     return null;
@@ -57,7 +77,10 @@ function parseLine(line: string): ChainedAuditEntry | null {
 export class SiteAuditLog {
   readonly file: string;
 
-  constructor(dataDir: string, private readonly actor: () => string = () => 'site') {
+  constructor(
+    dataDir: string,
+    private readonly actor: () => string = () => 'site',
+  ) {
     this.file = path.join(dataDir, SITE_AUDIT_FILE);
   }
 
@@ -70,11 +93,18 @@ export class SiteAuditLog {
       const start = Math.max(0, size - TAIL_BYTES);
       const buf = Buffer.alloc(size - start);
       fs.readSync(fd, buf, 0, buf.length, start);
-      const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+      const lines = buf
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
       const line = lines[lines.length - 1];
       if (line === undefined) return null;
       const e = parseLine(line);
-      if (!e) throw new TwinfedError('CONFIG_INVALID', `The site audit chain ${this.file} ends with a damaged entry; run \`twinfed-site audit verify\`.`);
+      if (!e)
+        throw new TwinfedError(
+          'CONFIG_INVALID',
+          `The site audit chain ${this.file} ends with a damaged entry; run \`twinfed-site audit verify\`.`,
+        );
       return { seq: e.seq, hash: e.hash };
     } finally {
       fs.closeSync(fd);

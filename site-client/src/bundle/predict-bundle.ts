@@ -10,7 +10,10 @@ import { TwinfedError, tierOf, type RiskTiers, type VerifiedBundle } from '@twin
  */
 export const PredictMappingSchema = z
   .object({
-    features: z.array(z.object({ column: z.string().min(1).max(200), name: z.string().min(1).max(200) }).strict()).min(1).max(100_000),
+    features: z
+      .array(z.object({ column: z.string().min(1).max(200), name: z.string().min(1).max(200) }).strict())
+      .min(1)
+      .max(100_000),
     id: z.string().min(1).max(200).optional(),
     label: z.unknown().optional(),
   })
@@ -59,12 +62,19 @@ export function checkMapping(mapping: PredictMapping, bundle: VerifiedBundle): v
  * manifest's risk tier. Throws `FEATURE_MISMATCH` (mapping), `CONFIG_INVALID` (a column absent from the CSV, or a
  * per-site bundle without statistics: only a site's export can score raw data).
  */
-export async function predictCsv(opts: { bundle: VerifiedBundle; mapping: PredictMapping; csv: string }): Promise<PredictResult> {
+export async function predictCsv(opts: {
+  bundle: VerifiedBundle;
+  mapping: PredictMapping;
+  csv: string;
+}): Promise<PredictResult> {
   const { bundle, mapping } = opts;
   checkMapping(mapping, bundle);
   const pre = bundle.manifest.preprocessing;
   if (pre.statistics === 'absent') {
-    throw new TwinfedError('CONFIG_INVALID', "This bundle was exported by the coordinator from a per-site-normalised federation and carries no normalisation statistics: score with a site's export (`twinfed-site export`), which carries that site's.");
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      "This bundle was exported by the coordinator from a per-site-normalised federation and carries no normalisation statistics: score with a site's export (`twinfed-site export`), which carries that site's.",
+    );
   }
   const records = parse(opts.csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true });
   const header = records[0] ?? [];
@@ -90,7 +100,8 @@ export async function predictCsv(opts: { bundle: VerifiedBundle; mapping: Predic
         v = pre.fill[j]!;
       } else {
         v = Number(cell);
-        if (!Number.isFinite(v)) return void rejected.push({ line, reason: `non-numeric value in ${mapping.features[j]!.column}` });
+        if (!Number.isFinite(v))
+          return void rejected.push({ line, reason: `non-numeric value in ${mapping.features[j]!.column}` });
       }
       row.push(v);
     }
@@ -109,8 +120,14 @@ export async function predictCsv(opts: { bundle: VerifiedBundle; mapping: Predic
     }
   }
   const scores = await predict({ spec: bundle.plan.model, weights: bundle.weights, x, n });
-  const tiers: RiskTiers = { thresholds: bundle.manifest.description.tiers.thresholds, names: bundle.manifest.description.tiers.names };
-  return { rows: kept.map((k, i) => ({ line: k.line, id: k.id, score: scores[i]!, tier: tierOf(scores[i]!, tiers) })), rejected };
+  const tiers: RiskTiers = {
+    thresholds: bundle.manifest.description.tiers.thresholds,
+    names: bundle.manifest.description.tiers.names,
+  };
+  return {
+    rows: kept.map((k, i) => ({ line: k.line, id: k.id, score: scores[i]!, tier: tierOf(scores[i]!, tiers) })),
+    rejected,
+  };
 }
 
 /** Quotes a CSV cell when it needs it. */
@@ -121,6 +138,8 @@ function cell(v: string): string {
 /** The output CSV: `line[,<id column>],score,tier`, one row per scored input row. */
 export function predictionsCsv(result: PredictResult, idColumn: string | undefined): string {
   const head = ['line', ...(idColumn !== undefined ? [idColumn] : []), 'score', 'tier'];
-  const lines = result.rows.map((r) => [String(r.line), ...(idColumn !== undefined ? [r.id ?? ''] : []), String(r.score), r.tier].map(cell).join(','));
+  const lines = result.rows.map((r) =>
+    [String(r.line), ...(idColumn !== undefined ? [r.id ?? ''] : []), String(r.score), r.tier].map(cell).join(','),
+  );
   return `${[head.map(cell).join(','), ...lines].join('\n')}\n`;
 }

@@ -29,10 +29,20 @@ function statisticsOf(model: SignedStoredModel): StatisticsInput {
   const fill = pre && pre.fill.length > 0 ? pre.fill : null;
   const policy = model.plan.data.normalization;
   if (policy === 'none' || !pre?.standardizer) {
-    if (policy !== 'none') throw new TwinfedError('CONFIG_INVALID', `The stored model of ${model.federationId} has no normalisation statistics although the plan normalises (${policy}); run the site again to store the version with them.`);
+    if (policy !== 'none')
+      throw new TwinfedError(
+        'CONFIG_INVALID',
+        `The stored model of ${model.federationId} has no normalisation statistics although the plan normalises (${policy}); run the site again to store the version with them.`,
+      );
     return { kind: 'none', fill };
   }
-  return { kind: policy === 'federated' ? 'federated-pooled' : 'site', mean: pre.standardizer.mean, std: pre.standardizer.std, rows: null, fill };
+  return {
+    kind: policy === 'federated' ? 'federated-pooled' : 'site',
+    mean: pre.standardizer.mean,
+    std: pre.standardizer.std,
+    rows: null,
+    fill,
+  };
 }
 
 /**
@@ -45,15 +55,26 @@ function statisticsOf(model: SignedStoredModel): StatisticsInput {
 export function exportSiteBundle(options: SiteExportOptions): SiteExportResult {
   const { models, federationId, enrollment } = options;
   const model = models.loadSigned(federationId);
-  if (!model) throw new TwinfedError('NOT_FOUND', `No verified model of federation ${federationId} is stored in this data directory: run \`twinfed-site run --federation ${federationId} …\` until a version is published.`);
+  if (!model)
+    throw new TwinfedError(
+      'NOT_FOUND',
+      `No verified model of federation ${federationId} is stored in this data directory: run \`twinfed-site run --federation ${federationId} …\` until a version is published.`,
+    );
   if (options.version !== 'latest' && options.version !== model.meta.versionId) {
-    throw new TwinfedError('NOT_FOUND', `This site keeps the latest verified version of ${federationId}, which is ${model.meta.versionId}, not ${options.version}: export it with --version latest.`);
+    throw new TwinfedError(
+      'NOT_FOUND',
+      `This site keeps the latest verified version of ${federationId}, which is ${model.meta.versionId}, not ${options.version}: export it with --version latest.`,
+    );
   }
   const coordinator = enrollment.state.coordinator;
   const bundle = buildBundle({
     meta: model.meta,
     signature: model.signature,
-    coordinator: { signPublicKey: coordinator.signPublicKey, boxPublicKey: coordinator.boxPublicKey, fingerprint: coordinator.fingerprint },
+    coordinator: {
+      signPublicKey: coordinator.signPublicKey,
+      boxPublicKey: coordinator.boxPublicKey,
+      fingerprint: coordinator.fingerprint,
+    },
     plan: model.plan,
     weightsBytes: model.weightsBytes,
     weights: model.weights,
@@ -66,5 +87,12 @@ export function exportSiteBundle(options: SiteExportOptions): SiteExportResult {
   });
   writeBundle(options.out, bundle, { force: options.force === true, private: true });
   const pre = bundle.manifest.preprocessing;
-  return { dir: options.out, federationId, versionId: model.meta.versionId, round: model.meta.round, normalization: pre.normalization, statistics: pre.statistics };
+  return {
+    dir: options.out,
+    federationId,
+    versionId: model.meta.versionId,
+    round: model.meta.round,
+    normalization: pre.normalization,
+    statistics: pre.statistics,
+  };
 }

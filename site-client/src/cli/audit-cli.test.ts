@@ -10,7 +10,11 @@ import type { FetchLike } from '../transport/http';
 
 /** Only the public keys and the enrollment route of a fake coordinator. */
 function enrollFetch(c: FakeCoordinator): FetchLike {
-  const keys = { protocol: PROTOCOL_VERSION, ...publicPart(c.identity), fingerprint: fingerprint(publicPart(c.identity)) };
+  const keys = {
+    protocol: PROTOCOL_VERSION,
+    ...publicPart(c.identity),
+    fingerprint: fingerprint(publicPart(c.identity)),
+  };
   return async (url) => {
     const p = new URL(url).pathname;
     if (p === routes.coordinatorKeys) return Response.json(keys);
@@ -27,7 +31,12 @@ describe('twinfed-site audit', () => {
 
   test('enroll starts the chain; verify says intact (exit 0); list pages it; a tampered line fails verify (exit 1) naming it', async () => {
     const e = io({ fetch: enrollFetch(new FakeCoordinator()) });
-    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], e.deps)).toBe(0);
+    expect(
+      await cli(
+        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
+        e.deps,
+      ),
+    ).toBe(0);
     const log = new SiteAuditLog(dataDir);
     log.append({ action: 'round.trained', subject: 'fed-1/1', detail: { round: 1 } });
     log.append({ action: 'update.uploaded', subject: 'fed-1/1', detail: { digest: 'd'.repeat(64) } });
@@ -39,7 +48,10 @@ describe('twinfed-site audit', () => {
 
     const listed = io();
     expect(await cli(['--json', 'audit', 'list', '--data-dir', dataDir, '--limit', '2'], listed.deps)).toBe(0);
-    const page = JSON.parse(listed.out()) as { entries: Array<{ seq: number; action: string; subject: string }>; next: number };
+    const page = JSON.parse(listed.out()) as {
+      entries: Array<{ seq: number; action: string; subject: string }>;
+      next: number;
+    };
     expect(page.entries.map((x) => x.action)).toEqual(['site.enrolled', 'round.trained']);
     expect(page.entries[0]!.subject).toBe('site-a');
     expect(page.next).toBe(2);

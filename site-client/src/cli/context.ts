@@ -1,11 +1,21 @@
 import { Option } from 'commander';
-import { TwinfedError, createFetch, printableJson, readCaFile, requireSecureUrl, createLogger, type Logger } from '@twinfed/shared';
+import {
+  TwinfedError,
+  createFetch,
+  printableJson,
+  readCaFile,
+  requireSecureUrl,
+  createLogger,
+  type Logger,
+} from '@twinfed/shared';
 import { loadSiteConfig, type LogLevel, type SiteConfig } from '../config';
 import type { PrivacyFloors } from '../training/privacy-floors';
 import type { FetchLike } from '../transport/http';
 
 /** The `--data-dir` option every site command takes (`description` when a command says more about what it uses it for). */
-export function dataDirOption(description = 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)'): Option {
+export function dataDirOption(
+  description = 'the site data directory (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)',
+): Option {
   return new Option('--data-dir <dir>', description);
 }
 
@@ -42,7 +52,13 @@ export function writeJsonLine(out: TextOut, value: unknown): void {
 /** Config and logger for one command invocation: flags over environment; the CLI logs `warn`+ unless asked. */
 export function commandContext(
   deps: CliDeps,
-  flags: CommonFlags & { coordinatorUrl?: string; pollIntervalMs?: number; ca?: string; insecureHttp?: boolean; privacy?: PrivacyFloors },
+  flags: CommonFlags & {
+    coordinatorUrl?: string;
+    pollIntervalMs?: number;
+    ca?: string;
+    insecureHttp?: boolean;
+    privacy?: PrivacyFloors;
+  },
 ): { config: SiteConfig; logger: Logger } {
   const quiet = deps.env.TWINFED_LOG_LEVEL ? undefined : 'warn';
   const config = loadSiteConfig(deps.env, {
@@ -54,7 +70,11 @@ export function commandContext(
     insecureHttp: flags.insecureHttp === true ? true : undefined,
     privacy: flags.privacy,
   });
-  const logger = createLogger({ level: config.logLevel, bindings: { component: 'site-client' }, pretty: deps.stderr.isTTY === true });
+  const logger = createLogger({
+    level: config.logLevel,
+    bindings: { component: 'site-client' },
+    pretty: deps.stderr.isTTY === true,
+  });
   return { config, logger };
 }
 
@@ -71,9 +91,17 @@ export interface CoordinatorAccess {
  * `recorded` (enrollment); plain http to a host that is not loopback is refused (`INSECURE_URL`) unless
  * --insecure-http; the CA from --ca/TWINFED_CA, else the one recorded at enrollment.
  */
-export function coordinatorAccess(deps: CliDeps, config: SiteConfig, recorded?: { coordinatorUrl: string; tlsCa?: string | undefined }): CoordinatorAccess {
+export function coordinatorAccess(
+  deps: CliDeps,
+  config: SiteConfig,
+  recorded?: { coordinatorUrl: string; tlsCa?: string | undefined },
+): CoordinatorAccess {
   const baseUrl = config.coordinatorUrl ?? recorded?.coordinatorUrl;
-  if (!baseUrl) throw new TwinfedError('CONFIG_INVALID', 'Give the coordinator URL with --coordinator <url> (or TWINFED_COORDINATOR_URL).');
+  if (!baseUrl)
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      'Give the coordinator URL with --coordinator <url> (or TWINFED_COORDINATOR_URL).',
+    );
   requireSecureUrl(baseUrl, { insecureHttp: config.insecureHttp, what: 'The coordinator URL' });
   const ca = config.caFile !== undefined ? readCaFile(config.caFile) : recorded?.tlsCa;
   const fetch = deps.fetch ?? (ca !== undefined ? createFetch({ ca }) : undefined);

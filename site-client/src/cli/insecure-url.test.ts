@@ -13,11 +13,16 @@ const REMOTE = 'http://coordinator.invalid:8470';
 function spy() {
   const calls: Array<{ url: string; body: string }> = [];
   const coordinator = generateIdentity();
-  const keys = { protocol: PROTOCOL_VERSION, ...publicPart(coordinator), fingerprint: fingerprint(publicPart(coordinator)) };
+  const keys = {
+    protocol: PROTOCOL_VERSION,
+    ...publicPart(coordinator),
+    fingerprint: fingerprint(publicPart(coordinator)),
+  };
   const fetch: FetchLike = async (url, init) => {
     calls.push({ url, body: init.body === undefined ? '' : (init.body as string) });
     if (new URL(url).pathname === routes.coordinatorKeys) return Response.json(keys);
-    if (new URL(url).pathname === routes.enroll) return Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys });
+    if (new URL(url).pathname === routes.enroll)
+      return Response.json({ siteId: 'site-a', name: 'Cleveland', coordinator: keys });
     return Response.json({ error: { code: 'UNKNOWN_SITE', message: 'no such site' } }, { status: 401 });
   };
   return { fetch, calls };
@@ -29,7 +34,9 @@ describe('plain http to a remote coordinator is refused before anything is sent'
     const dataDir = tmpSiteDir('insecure');
     const t = io({ fetch: s.fetch });
     expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', dataDir], t.deps)).toBe(1);
-    expect(t.err()).toMatch(/^error: Refusing plain http to coordinator\.invalid:8470: .*Use https:\/\/.*\[INSECURE_URL\]\n$/);
+    expect(t.err()).toMatch(
+      /^error: Refusing plain http to coordinator\.invalid:8470: .*Use https:\/\/.*\[INSECURE_URL\]\n$/,
+    );
     expect(s.calls).toEqual([]);
     expect(t.err() + t.out()).not.toContain(TOKEN);
     expect(fs.existsSync(siteStatePath(dataDir))).toBe(false);
@@ -45,16 +52,23 @@ describe('plain http to a remote coordinator is refused before anything is sent'
 
   test('without an injected fetch the refusal comes before any DNS lookup or connection (INSECURE_URL, not NETWORK)', async () => {
     const t = io();
-    expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', tmpSiteDir('insecure')], t.deps)).toBe(1);
+    expect(
+      await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', tmpSiteDir('insecure')], t.deps),
+    ).toBe(1);
     expect(t.err()).toContain('[INSECURE_URL]');
   });
 
   test('--insecure-http (or TWINFED_INSECURE_HTTP=1) lets plain http through', async () => {
-    for (const [args, env] of [[['--insecure-http'], {}], [[], { TWINFED_INSECURE_HTTP: '1' }]] as const) {
+    for (const [args, env] of [
+      [['--insecure-http'], {}],
+      [[], { TWINFED_INSECURE_HTTP: '1' }],
+    ] as const) {
       const s = spy();
       const dataDir = tmpSiteDir('insecure');
       const t = io({ fetch: s.fetch, env });
-      expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', dataDir, ...args], t.deps)).toBe(0);
+      expect(
+        await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', dataDir, ...args], t.deps),
+      ).toBe(0);
       expect(s.calls.map((c) => c.url)).toEqual([`${REMOTE}${routes.coordinatorKeys}`, `${REMOTE}${routes.enroll}`]);
       expect(s.calls[1]!.body).toContain(TOKEN);
       expect(fs.existsSync(siteStatePath(dataDir))).toBe(true);
@@ -65,7 +79,9 @@ describe('plain http to a remote coordinator is refused before anything is sent'
     for (const url of ['http://127.0.0.1:8470', 'http://localhost:8470', 'http://[::1]:8470']) {
       const s = spy();
       const t = io({ fetch: s.fetch });
-      expect(await cli(['enroll', '--coordinator', url, '--token', TOKEN, '--data-dir', tmpSiteDir('insecure')], t.deps)).toBe(0);
+      expect(
+        await cli(['enroll', '--coordinator', url, '--token', TOKEN, '--data-dir', tmpSiteDir('insecure')], t.deps),
+      ).toBe(0);
       expect(s.calls).toHaveLength(2); // the keys, then the enrollment
     }
   });
@@ -73,7 +89,12 @@ describe('plain http to a remote coordinator is refused before anything is sent'
   test('run refuses a remote http coordinator, recorded at enrollment or given with --coordinator, unless --insecure-http', async () => {
     const dataDir = tmpSiteDir('insecure');
     const s = spy();
-    expect(await cli(['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', dataDir, '--insecure-http'], io({ fetch: s.fetch }).deps)).toBe(0);
+    expect(
+      await cli(
+        ['enroll', '--coordinator', REMOTE, '--token', TOKEN, '--data-dir', dataDir, '--insecure-http'],
+        io({ fetch: s.fetch }).deps,
+      ),
+    ).toBe(0);
     s.calls.length = 0;
     const run = ['run', '--federation', 'fed-1', '--heart-disease', '0', '--data-dir', dataDir, '--no-push'];
     const recorded = io({ fetch: s.fetch });
@@ -99,10 +120,40 @@ describe('--ca at enrollment', () => {
     fs.writeFileSync(caFile, pem);
     const s = spy();
     const missing = io({ fetch: s.fetch });
-    expect(await cli(['enroll', '--coordinator', 'https://coordinator.invalid', '--token', TOKEN, '--data-dir', dataDir, '--ca', `${caFile}.absent`], missing.deps)).toBe(1);
+    expect(
+      await cli(
+        [
+          'enroll',
+          '--coordinator',
+          'https://coordinator.invalid',
+          '--token',
+          TOKEN,
+          '--data-dir',
+          dataDir,
+          '--ca',
+          `${caFile}.absent`,
+        ],
+        missing.deps,
+      ),
+    ).toBe(1);
     expect(missing.err()).toMatch(/--ca .*cannot read the CA certificate.*\[CONFIG_INVALID\]/);
     expect(s.calls).toEqual([]);
-    expect(await cli(['enroll', '--coordinator', 'https://coordinator.invalid', '--token', TOKEN, '--data-dir', dataDir, '--ca', caFile], io({ fetch: s.fetch }).deps)).toBe(0);
+    expect(
+      await cli(
+        [
+          'enroll',
+          '--coordinator',
+          'https://coordinator.invalid',
+          '--token',
+          TOKEN,
+          '--data-dir',
+          dataDir,
+          '--ca',
+          caFile,
+        ],
+        io({ fetch: s.fetch }).deps,
+      ),
+    ).toBe(0);
     expect((JSON.parse(fs.readFileSync(siteStatePath(dataDir), 'utf8')) as { tlsCa?: string }).tlsCa).toBe(pem);
     const st = io();
     expect(await cli(['status', '--data-dir', dataDir], st.deps)).toBe(0);
@@ -120,11 +171,23 @@ describe('coordinatorAccess', () => {
     const recorded = { coordinatorUrl: 'https://coordinator.invalid', tlsCa: 'RECORDED' };
     const deps = io().deps;
     const plain = coordinatorAccess(deps, loadSiteConfig({}), recorded);
-    expect([plain.baseUrl, plain.ca, typeof plain.fetch]).toEqual(['https://coordinator.invalid', 'RECORDED', 'function']);
-    expect(coordinatorAccess(deps, loadSiteConfig({}, { caFile: path.join(dir, 'new-ca.pem') }), recorded).ca).toBe(newer);
-    expect(coordinatorAccess(deps, loadSiteConfig({ TWINFED_CA: path.join(dir, 'new-ca.pem') }), recorded).ca).toBe(newer);
-    expect(coordinatorAccess(deps, loadSiteConfig({}, { coordinatorUrl: 'https://other.invalid' }), recorded).baseUrl).toBe('https://other.invalid');
-    expect(coordinatorAccess(deps, loadSiteConfig({}), { coordinatorUrl: 'https://coordinator.invalid' }).fetch).toBeUndefined(); // system CAs, global fetch
+    expect([plain.baseUrl, plain.ca, typeof plain.fetch]).toEqual([
+      'https://coordinator.invalid',
+      'RECORDED',
+      'function',
+    ]);
+    expect(coordinatorAccess(deps, loadSiteConfig({}, { caFile: path.join(dir, 'new-ca.pem') }), recorded).ca).toBe(
+      newer,
+    );
+    expect(coordinatorAccess(deps, loadSiteConfig({ TWINFED_CA: path.join(dir, 'new-ca.pem') }), recorded).ca).toBe(
+      newer,
+    );
+    expect(
+      coordinatorAccess(deps, loadSiteConfig({}, { coordinatorUrl: 'https://other.invalid' }), recorded).baseUrl,
+    ).toBe('https://other.invalid');
+    expect(
+      coordinatorAccess(deps, loadSiteConfig({}), { coordinatorUrl: 'https://coordinator.invalid' }).fetch,
+    ).toBeUndefined(); // system CAs, global fetch
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

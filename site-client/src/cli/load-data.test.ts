@@ -10,7 +10,13 @@ function files(csv: string, mapping: unknown) {
   return { csvPath: path.join(dir, 'p.csv'), mappingPath: path.join(dir, 'm.json') };
 }
 
-const mapping = { features: [{ column: 'Age', name: 'age' }, { column: 'Chol', name: 'chol' }], label: { column: 'Dx', positive: ['yes'], negative: ['no'] } };
+const mapping = {
+  features: [
+    { column: 'Age', name: 'age' },
+    { column: 'Chol', name: 'chol' },
+  ],
+  label: { column: 'Dx', positive: ['yes'], negative: ['no'] },
+};
 
 describe('loadLocalData', () => {
   test('CSV + mapping: features in mapping order, bad rows counted by reason, seeded split', () => {
@@ -30,12 +36,22 @@ describe('loadLocalData', () => {
 
   test('readable CONFIG_INVALID errors for a bad mapping, a missing column or file', () => {
     const bad = files('a,b\n1,2', { features: [], label: { column: 'b', positive: [1] } });
-    expect(() => loadLocalData({ kind: 'csv', ...bad, testFraction: 0.3, splitSeed: 1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('features') }));
-    const missing = files('a,b\n1,2', mapping);
-    expect(() => loadLocalData({ kind: 'csv', ...missing, testFraction: 0.3, splitSeed: 1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('Age') }));
-    expect(() => loadLocalData({ kind: 'csv', csvPath: '/nonexistent.csv', mappingPath: missing.mappingPath, testFraction: 0.3, splitSeed: 1 })).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('ENOENT') }),
+    expect(() => loadLocalData({ kind: 'csv', ...bad, testFraction: 0.3, splitSeed: 1 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('features') }),
     );
+    const missing = files('a,b\n1,2', mapping);
+    expect(() => loadLocalData({ kind: 'csv', ...missing, testFraction: 0.3, splitSeed: 1 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('Age') }),
+    );
+    expect(() =>
+      loadLocalData({
+        kind: 'csv',
+        csvPath: '/nonexistent.csv',
+        mappingPath: missing.mappingPath,
+        testFraction: 0.3,
+        splitSeed: 1,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('ENOENT') }));
   });
 
   test('the bundled heart-disease center keeps FLamby’s split and raw values', () => {
@@ -53,7 +69,9 @@ describe('loadLocalData', () => {
     for (const name of ['rejects.ndjson', 'rejects.csv']) {
       const rejectsFile = path.join(dir, name);
       // every accepted row is negative: the site is refused, but the rejects file is there to explain the data
-      expect(() => loadLocalData({ kind: 'csv', ...f, testFraction: 0.3, splitSeed: 1 }, { rejectsFile })).toThrow(expect.objectContaining({ code: 'DATA_SINGLE_CLASS' }));
+      expect(() => loadLocalData({ kind: 'csv', ...f, testFraction: 0.3, splitSeed: 1 }, { rejectsFile })).toThrow(
+        expect.objectContaining({ code: 'DATA_SINGLE_CLASS' }),
+      );
       const text = fs.readFileSync(rejectsFile, 'utf8');
       expect(text).not.toMatch(/Patient|\b2\d\d\b/); // neither the names nor the cholesterol values of the rows
       const lines = text.trim().split('\n');
@@ -71,9 +89,13 @@ describe('loadLocalData', () => {
   test('the CSV guardrails stop the site with their codes', () => {
     const constant = ['Chol,Age,Dx'];
     for (let i = 0; i < 30; i++) constant.push(`0,${40 + i},${i % 2 ? 'yes' : 'no'}`);
-    expect(() => loadLocalData({ kind: 'csv', ...files(constant.join('\n'), mapping), testFraction: 0.3, splitSeed: 1 })).toThrow(expect.objectContaining({ code: 'DATA_FEATURE_CONSTANT', message: expect.stringContaining('"Chol"') }));
+    expect(() =>
+      loadLocalData({ kind: 'csv', ...files(constant.join('\n'), mapping), testFraction: 0.3, splitSeed: 1 }),
+    ).toThrow(expect.objectContaining({ code: 'DATA_FEATURE_CONSTANT', message: expect.stringContaining('"Chol"') }));
     const empty = ['Chol,Age,Dx'];
     for (let i = 0; i < 30; i++) empty.push(`${200 + i},,${i % 2 ? 'yes' : 'no'}`);
-    expect(() => loadLocalData({ kind: 'csv', ...files(empty.join('\n'), mapping), testFraction: 0.3, splitSeed: 1 })).toThrow(expect.objectContaining({ code: 'DATA_FEATURE_MISSING', message: expect.stringContaining('"Age"') }));
+    expect(() =>
+      loadLocalData({ kind: 'csv', ...files(empty.join('\n'), mapping), testFraction: 0.3, splitSeed: 1 }),
+    ).toThrow(expect.objectContaining({ code: 'DATA_FEATURE_MISSING', message: expect.stringContaining('"Age"') }));
   });
 });

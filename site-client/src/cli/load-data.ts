@@ -1,5 +1,12 @@
 import * as fs from 'node:fs';
-import { CsvMappingSchema, HEART_DISEASE_CENTERS, checkCsvDataset, loadHeartDisease, parseCsvDataset, type RejectedRow } from '@twinfed/models';
+import {
+  CsvMappingSchema,
+  HEART_DISEASE_CENTERS,
+  checkCsvDataset,
+  loadHeartDisease,
+  parseCsvDataset,
+  type RejectedRow,
+} from '@twinfed/models';
 import { TwinfedError } from '@twinfed/shared';
 import { splitDataset, type LocalDataset } from '../training/dataset';
 import { writeRejectsFile } from './rejects-file';
@@ -35,19 +42,33 @@ export interface LoadOptions {
 export function loadLocalData(source: DataSource, options: LoadOptions = {}): LoadedData {
   if (source.kind === 'heart-disease') {
     const center = HEART_DISEASE_CENTERS.find((c) => c.center === source.center);
-    if (!center) throw new TwinfedError('CONFIG_INVALID', `--heart-disease takes a center id 0-3, not ${source.center}.`);
+    if (!center)
+      throw new TwinfedError('CONFIG_INVALID', `--heart-disease takes a center id 0-3, not ${source.center}.`);
     const client = loadHeartDisease({ normalization: 'none' })[source.center]!;
     const dataset = { features: client.featureNames, train: client.train, test: client.test };
-    return { dataset, description: `UCI Heart Disease, center ${center.center} (${center.site}), FLamby split`, rejectedRows: 0, rejectedReasons: {}, rejected: [] };
+    return {
+      dataset,
+      description: `UCI Heart Disease, center ${center.center} (${center.site}), FLamby split`,
+      rejectedRows: 0,
+      rejectedReasons: {},
+      rejected: [],
+    };
   }
   const mapping = CsvMappingSchema.safeParse(readJson(source.mappingPath));
   if (!mapping.success) {
     const issue = mapping.error.issues[0];
-    throw new TwinfedError('CONFIG_INVALID', `The mapping ${source.mappingPath} is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The mapping ${source.mappingPath} is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
+    );
   }
   let parsed;
   try {
-    parsed = parseCsvDataset({ text: readText(source.csvPath), features: mapping.data.features, label: mapping.data.label });
+    parsed = parseCsvDataset({
+      text: readText(source.csvPath),
+      features: mapping.data.features,
+      label: mapping.data.label,
+    });
   } catch (e) {
     throw new TwinfedError('CONFIG_INVALID', `${source.csvPath}: ${e instanceof Error ? e.message : String(e)}.`);
   }
@@ -55,8 +76,19 @@ export function loadLocalData(source: DataSource, options: LoadOptions = {}): Lo
   checkCsvDataset(parsed, mapping.data);
   const rejectedReasons: Record<string, number> = {};
   for (const r of parsed.rejected) rejectedReasons[r.reason] = (rejectedReasons[r.reason] ?? 0) + 1;
-  const dataset = splitDataset({ data: parsed, features: parsed.featureNames, testFraction: source.testFraction, seed: source.splitSeed });
-  return { dataset, description: `${source.csvPath} (${parsed.n} rows, test fraction ${source.testFraction}, split seed ${source.splitSeed})`, rejectedRows: parsed.rejected.length, rejectedReasons, rejected: parsed.rejected };
+  const dataset = splitDataset({
+    data: parsed,
+    features: parsed.featureNames,
+    testFraction: source.testFraction,
+    seed: source.splitSeed,
+  });
+  return {
+    dataset,
+    description: `${source.csvPath} (${parsed.n} rows, test fraction ${source.testFraction}, split seed ${source.splitSeed})`,
+    rejectedRows: parsed.rejected.length,
+    rejectedReasons,
+    rejected: parsed.rejected,
+  };
 }
 
 function readText(file: string): string {

@@ -2,14 +2,17 @@ import { InvalidArgumentError } from 'commander';
 import { parseInstant } from '../ingest/time';
 
 /** A commander parser of numbers that pass `check`; `what` is the error message. */
-export const numberArg = (what: string, check: (n: number) => boolean) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${what}.`);
-  return n;
-};
+export const numberArg =
+  (what: string, check: (n: number) => boolean) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${what}.`);
+    return n;
+  };
 
 /** A positive integer option. */
-export const positiveInt = (what: string) => numberArg(`${what} must be a positive integer`, (n) => Number.isInteger(n) && n >= 1);
+export const positiveInt = (what: string) =>
+  numberArg(`${what} must be a positive integer`, (n) => Number.isInteger(n) && n >= 1);
 
 /** Where a server listens. */
 export interface ListenAddress {
@@ -21,7 +24,8 @@ export interface ListenAddress {
 export function listenArg(v: string): ListenAddress {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):)?(\d{1,5})$/.exec(v.trim());
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new InvalidArgumentError('give host:port, e.g. 127.0.0.1:8471 (port 0 picks a free port).');
+  if (!m || port > 65535)
+    throw new InvalidArgumentError('give host:port, e.g. 127.0.0.1:8471 (port 0 picks a free port).');
   const host = (m[1] ?? '').replace(/^\[|\]$/g, '') || '127.0.0.1';
   return { host, port };
 }

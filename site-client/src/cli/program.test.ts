@@ -13,16 +13,28 @@ describe('twinfed-site CLI', () => {
   test('--help explains the commands, with a getting-started section, and exits 0', async () => {
     const t = io();
     expect(await cli(['--help'], t.deps)).toBe(0);
-    for (const word of ['enroll', 'run', 'status', 'Getting started', 'TWINFED_SITE_DATA_DIR']) expect(t.out()).toContain(word);
+    for (const word of ['enroll', 'run', 'status', 'Getting started', 'TWINFED_SITE_DATA_DIR'])
+      expect(t.out()).toContain(word);
     const r = io();
     expect(await cli(['run', '--help'], r.deps)).toBe(0);
-    for (const word of ['--federation <id>', '--heart-disease <center>', '--mapping <json>', '--test-fraction', '--split-seed', 'Examples:', 'Exit status']) expect(r.out()).toContain(word);
+    for (const word of [
+      '--federation <id>',
+      '--heart-disease <center>',
+      '--mapping <json>',
+      '--test-fraction',
+      '--split-seed',
+      'Examples:',
+      'Exit status',
+    ])
+      expect(r.out()).toContain(word);
   });
 
   test('errors are one line on stderr with a non-zero exit and no stack trace', async () => {
     const t = io();
     expect(await cli(['run', '--federation', 'fed-1', '--data-dir', tmpSiteDir('cli')], t.deps)).toBe(1);
-    expect(t.err()).toBe('error: Give the local data: --twins, --heart-disease <center>, or both --data <csv> and --mapping <json>. [CONFIG_INVALID]\n');
+    expect(t.err()).toBe(
+      'error: Give the local data: --twins, --heart-disease <center>, or both --data <csv> and --mapping <json>. [CONFIG_INVALID]\n',
+    );
     const s = io();
     expect(await cli(['status', '--data-dir', tmpSiteDir('cli')], s.deps)).toBe(1);
     expect(s.err().trim().split('\n')).toHaveLength(1);
@@ -52,11 +64,21 @@ describe('twinfed-site CLI', () => {
     const c = new FakeCoordinator();
     const dataDir = tmpSiteDir('cli');
     const e = io({ fetch: coordinatorFetch(c).fetch });
-    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], e.deps)).toBe(0);
+    expect(
+      await cli(
+        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
+        e.deps,
+      ),
+    ).toBe(0);
     const fp = fingerprint(publicPart(c.identity));
     expect(e.out()).toContain(`Coordinator fingerprint (pinned): ${fp}`);
     const again = io({ fetch: coordinatorFetch(c).fetch });
-    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], again.deps)).toBe(1);
+    expect(
+      await cli(
+        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
+        again.deps,
+      ),
+    ).toBe(1);
     expect(again.err()).toContain('[ALREADY_EXISTS]');
     const s = io();
     expect(await cli(['status', '--data-dir', dataDir], s.deps)).toBe(0);
@@ -65,15 +87,34 @@ describe('twinfed-site CLI', () => {
     expect(s.out()).toContain('Pinned peers:  0');
     // Peers' keys pinned from the coordinator-signed directory show with their fingerprints, to compare out of band.
     const peer = generateIdentity();
-    Journal.open(dataDir).pinPeers([{ siteId: 'site-b', signPublicKey: toB64(peer.sign.publicKey), boxPublicKey: toB64(peer.box.publicKey) }]);
+    Journal.open(dataDir).pinPeers([
+      { siteId: 'site-b', signPublicKey: toB64(peer.sign.publicKey), boxPublicKey: toB64(peer.box.publicKey) },
+    ]);
     const p = io();
     expect(await cli(['status', '--data-dir', dataDir], p.deps)).toBe(0);
     expect(p.out()).toContain(`  site-b: ${fingerprint(publicPart(peer))} (pinned at `);
     const j = io();
     expect(await cli(['status', '--data-dir', dataDir, '--json'], j.deps)).toBe(0);
-    expect(JSON.parse(j.out())).toMatchObject({ site: { siteId: 'site-a', coordinator: { fingerprint: fp } }, journal: { uploads: [] } });
+    expect(JSON.parse(j.out())).toMatchObject({
+      site: { siteId: 'site-a', coordinator: { fingerprint: fp } },
+      journal: { uploads: [] },
+    });
     const machine = io({ fetch: coordinatorFetch(c).fetch });
-    expect(await cli(['--json', 'enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', tmpSiteDir('cli')], machine.deps)).toBe(0);
+    expect(
+      await cli(
+        [
+          '--json',
+          'enroll',
+          '--coordinator',
+          'https://coord.test',
+          '--token',
+          'tok-0123456789abcdef',
+          '--data-dir',
+          tmpSiteDir('cli'),
+        ],
+        machine.deps,
+      ),
+    ).toBe(0);
     const lines = machine.out().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ siteId: 'site-a', name: 'Site A', coordinatorFingerprint: fp });
@@ -82,7 +123,12 @@ describe('twinfed-site CLI', () => {
   test('status prints each evaluation’s metric values (n/a when missing), says when an old journal lacks them, and escapes server text', async () => {
     const c = new FakeCoordinator();
     const dataDir = tmpSiteDir('cli');
-    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: coordinatorFetch(c).fetch }).deps)).toBe(0);
+    expect(
+      await cli(
+        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
+        io({ fetch: coordinatorFetch(c).fetch }).deps,
+      ),
+    ).toBe(0);
     writeSiteState(dataDir, { ...readSiteState(dataDir)!, name: 'Evil\u001b[2J\u001b]0;owned\u0007' });
     const at = '2025-01-01T00:00:00Z';
     fs.writeFileSync(
@@ -92,8 +138,20 @@ describe('twinfed-site CLI', () => {
         uploads: [],
         evaluations: [
           { federationId: 'fed-1', versionId: 'fed-1.v0', n: 120, at },
-          { federationId: 'fed-1', versionId: 'fed-1.v1', n: 120, metrics: { accuracy: 0.75, auc: 0.8125, loss: 0.51234, brier: 0.18 }, at },
-          { federationId: 'fed-1', versionId: 'fed-1.v2', n: 7, metrics: { accuracy: 1, loss: 0.2, 'x\u001b[31m': 2 }, at },
+          {
+            federationId: 'fed-1',
+            versionId: 'fed-1.v1',
+            n: 120,
+            metrics: { accuracy: 0.75, auc: 0.8125, loss: 0.51234, brier: 0.18 },
+            at,
+          },
+          {
+            federationId: 'fed-1',
+            versionId: 'fed-1.v2',
+            n: 7,
+            metrics: { accuracy: 1, loss: 0.2, 'x\u001b[31m': 2 },
+            at,
+          },
         ],
       }),
     );
@@ -112,19 +170,48 @@ describe('twinfed-site CLI', () => {
     );
     const j = io();
     expect(await cli(['status', '--data-dir', dataDir, '--json'], j.deps)).toBe(0);
-    expect((JSON.parse(j.out()) as { journal: { evaluations: Array<{ metrics?: unknown }> } }).journal.evaluations[1]!.metrics).toEqual({ accuracy: 0.75, auc: 0.8125, loss: 0.51234, brier: 0.18 });
+    expect(
+      (JSON.parse(j.out()) as { journal: { evaluations: Array<{ metrics?: unknown }> } }).journal.evaluations[1]!
+        .metrics,
+    ).toEqual({ accuracy: 0.75, auc: 0.8125, loss: 0.51234, brier: 0.18 });
   });
 
   test('run --heart-disease takes part in a federation until it completes (poll only)', async () => {
     const c = new FakeCoordinator(
-      testPlan({ model: { kind: 'logistic-regression', inputs: 13 }, data: { features: [...HEART_DISEASE_FEATURES] }, training: { steps: 5, batchSize: 4, lr: 0.01 }, rounds: 2 }),
+      testPlan({
+        model: { kind: 'logistic-regression', inputs: 13 },
+        data: { features: [...HEART_DISEASE_FEATURES] },
+        training: { steps: 5, batchSize: 4, lr: 0.01 },
+        rounds: 2,
+      }),
     );
     const dataDir = tmpSiteDir('cli');
     const fetch = coordinatorFetch(c).fetch;
-    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch }).deps)).toBe(0);
+    expect(
+      await cli(
+        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
+        io({ fetch }).deps,
+      ),
+    ).toBe(0);
     c.trust(loadEnrollment(dataDir));
     const r = io({ fetch });
-    const code = await cli(['run', '--federation', 'fed-1', '--heart-disease', '0', '--data-dir', dataDir, '--no-push', '--poll-interval', '50', '--backend', 'cpu'], r.deps);
+    const code = await cli(
+      [
+        'run',
+        '--federation',
+        'fed-1',
+        '--heart-disease',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--no-push',
+        '--poll-interval',
+        '50',
+        '--backend',
+        'cpu',
+      ],
+      r.deps,
+    );
     expect(r.err()).toBe('');
     expect(code).toBe(0);
     expect(r.out()).toContain('Local data: 303 rows from UCI Heart Disease, center 0');
@@ -139,14 +226,46 @@ describe('twinfed-site CLI', () => {
     // status shows the values the site reported, the same as the run printed when it evaluated
     const evaluated = /^Version v2 \(round 2\) on 104 local test rows: (.+)\.$/m.exec(r.out())?.[1];
     expect(evaluated).toMatch(/^accuracy \d\.\d{3}, AUC \d\.\d{3}, loss \d\.\d{3}, Brier \d\.\d{3}$/);
-    expect(s.out()).toMatch(new RegExp(`^  fed-1 version v2 on 104 test rows: ${evaluated!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(at \\S+\\)$`, 'm'));
+    expect(s.out()).toMatch(
+      new RegExp(
+        `^  fed-1 version v2 on 104 test rows: ${evaluated!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(at \\S+\\)$`,
+        'm',
+      ),
+    );
     // a restarted site with --json: nothing left to do, one JSON object per line, ends with the summary
     const again = io({ fetch });
-    expect(await cli(['run', '--json', '--federation', 'fed-1', '--heart-disease', '0', '--data-dir', dataDir, '--no-push', '--poll-interval', '50'], again.deps)).toBe(0);
-    const events = again.out().trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(
+      await cli(
+        [
+          'run',
+          '--json',
+          '--federation',
+          'fed-1',
+          '--heart-disease',
+          '0',
+          '--data-dir',
+          dataDir,
+          '--no-push',
+          '--poll-interval',
+          '50',
+        ],
+        again.deps,
+      ),
+    ).toBe(0);
+    const events = again
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
     expect(events[0]).toMatchObject({ type: 'data', trainRows: 199, testRows: 104 });
     expect(events.map((e) => e.type)).not.toContain('uploaded');
-    expect(events[events.length - 1]).toEqual({ type: 'done', federationId: 'fed-1', state: 'completed', roundsUploaded: [], versionsEvaluated: [] });
+    expect(events[events.length - 1]).toEqual({
+      type: 'done',
+      federationId: 'fed-1',
+      state: 'completed',
+      roundsUploaded: [],
+      versionsEvaluated: [],
+    });
     expect(s.out()).toContain('fed-1 round 2: accepted');
   });
 });

@@ -30,7 +30,11 @@ export function createProgram(deps: CliDeps, setExitCode: (code: number) => void
         'aggregate evaluation metrics and k-anonymous population counts go to the coordinator, over outbound HTTPS.',
     )
     .version(CLI_VERSION, '-V, --version', 'print the version')
-    .addOption(new Option('--log-level <level>', 'log verbosity on stderr (or TWINFED_LOG_LEVEL; default warn)').choices([...LOG_LEVELS]))
+    .addOption(
+      new Option('--log-level <level>', 'log verbosity on stderr (or TWINFED_LOG_LEVEL; default warn)').choices([
+        ...LOG_LEVELS,
+      ]),
+    )
     .option('--json', 'machine-readable output: one JSON object per line on stdout')
     .option('--debug', 'show stack traces and debug logs')
     .exitOverride()
@@ -100,7 +104,10 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     const debug = argv.includes('--debug');
     const message = e instanceof Error ? e.message : String(e);
     deps.stderr.write(`error: ${message}${isTwinfedError(e) ? ` [${e.code}]` : ''}\n`);
-    if (debug && e instanceof Error) deps.stderr.write(`${e.stack ?? ''}\n${e.cause ? `cause: ${e.cause instanceof Error ? (e.cause.stack ?? String(e.cause)) : inspect(e.cause)}\n` : ''}`);
+    if (debug && e instanceof Error)
+      deps.stderr.write(
+        `${e.stack ?? ''}\n${e.cause ? `cause: ${e.cause instanceof Error ? (e.cause.stack ?? String(e.cause)) : inspect(e.cause)}\n` : ''}`,
+      );
     return 1;
   }
 }

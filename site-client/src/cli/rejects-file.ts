@@ -22,7 +22,9 @@ function csvCell(value: string | number | null): string {
 /** The rejects file's text for `rows` (CSV when `file` ends in `.csv`, else NDJSON). */
 export function rejectsText(file: string, rows: readonly RejectLine[]): string {
   if (file.toLowerCase().endsWith('.csv')) {
-    return [HEADER.join(','), ...rows.map((r) => [r.line, r.column, r.reason].map(csvCell).join(','))].map((l) => `${l}\n`).join('');
+    return [HEADER.join(','), ...rows.map((r) => [r.line, r.column, r.reason].map(csvCell).join(','))]
+      .map((l) => `${l}\n`)
+      .join('');
   }
   return rows.map((r) => `${JSON.stringify({ line: r.line, column: r.column, reason: r.reason })}\n`).join('');
 }

@@ -5,7 +5,12 @@ import type { TextOut } from './context';
 const fmt = (v: number | undefined, digits = 3): string => (v === undefined ? 'n/a' : v.toFixed(digits));
 
 /** Display names of the metrics a site evaluates, in display order. */
-const METRIC_LABELS: ReadonlyArray<readonly [string, string]> = [['accuracy', 'accuracy'], ['auc', 'AUC'], ['loss', 'loss'], ['brier', 'Brier']];
+const METRIC_LABELS: ReadonlyArray<readonly [string, string]> = [
+  ['accuracy', 'accuracy'],
+  ['auc', 'AUC'],
+  ['loss', 'loss'],
+  ['brier', 'Brier'],
+];
 
 /** `accuracy 0.750, AUC 0.812, loss 0.512, Brier 0.180` (n/a when missing), then any other metric by name. */
 export function metricsText(m: Readonly<Record<string, number>>): string {
@@ -22,38 +27,66 @@ export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; st
   const line = (s: string): unknown => out.stdout.write(`${s}\n`);
   switch (event.type) {
     case 'started':
-      return void line(`Joined federation ${event.federationId} as site ${event.siteId}: ${event.trainRows} training rows, ${event.testRows} test rows.`);
+      return void line(
+        `Joined federation ${event.federationId} as site ${event.siteId}: ${event.trainRows} training rows, ${event.testRows} test rows.`,
+      );
     case 'connection':
-      return void line(event.connected ? 'Push events connected.' : `Push events disconnected${event.reason ? ` (${event.reason})` : ''}; polling continues.`);
+      return void line(
+        event.connected
+          ? 'Push events connected.'
+          : `Push events disconnected${event.reason ? ` (${event.reason})` : ''}; polling continues.`,
+      );
     case 'round':
       if (event.state !== 'open' && event.state !== 'collecting') return;
-      return void line(`Round ${event.round} is ${event.state}: this site is ${event.selected ? 'selected' : 'not selected'}${event.submitted ? ' (already submitted)' : ''}.`);
+      return void line(
+        `Round ${event.round} is ${event.state}: this site is ${event.selected ? 'selected' : 'not selected'}${event.submitted ? ' (already submitted)' : ''}.`,
+      );
     case 'dataset':
-      return void line(`${event.round === null ? 'Before evaluating' : `Round ${event.round}`}: training set rebuilt from the twin store: ${event.trainRows} training rows, ${event.testRows} test rows.`);
+      return void line(
+        `${event.round === null ? 'Before evaluating' : `Round ${event.round}`}: training set rebuilt from the twin store: ${event.trainRows} training rows, ${event.testRows} test rows.`,
+      );
     case 'stats':
-      if (event.state === 'ready') return void line(`Federated normalisation statistics ready (secure sum over ${event.cohort} sites).`);
-      return void line(`Federated normalisation: ${event.contributed ?? 0} of ${event.cohort} sites have sent their masked statistics; waiting for the rest.`);
+      if (event.state === 'ready')
+        return void line(`Federated normalisation statistics ready (secure sum over ${event.cohort} sites).`);
+      return void line(
+        `Federated normalisation: ${event.contributed ?? 0} of ${event.cohort} sites have sent their masked statistics; waiting for the rest.`,
+      );
     case 'scored': {
-      const tiers = Object.entries(event.byTier).map(([t, n]) => `${n} ${t}`).join(', ');
+      const tiers = Object.entries(event.byTier)
+        .map(([t, n]) => `${n} ${t}`)
+        .join(', ');
       return void line(`Version ${event.versionId}: scored ${event.twins} twins (${tiers || 'none'}).`);
     }
     case 'population':
-      if (event.status === 'sent') return void line(`Version ${event.versionId}: population report sent (${event.suppressedCells ?? 0} small cells suppressed).`);
-      if (event.status === 'refused') return void out.stderr.write(`warning: the coordinator refused the population report of ${event.versionId}: ${event.reason ?? ''}\n`);
-      if (event.status === 'skipped') return void line(`Version ${event.versionId}: no population report (${event.reason ?? 'skipped'}).`);
+      if (event.status === 'sent')
+        return void line(
+          `Version ${event.versionId}: population report sent (${event.suppressedCells ?? 0} small cells suppressed).`,
+        );
+      if (event.status === 'refused')
+        return void out.stderr.write(
+          `warning: the coordinator refused the population report of ${event.versionId}: ${event.reason ?? ''}\n`,
+        );
+      if (event.status === 'skipped')
+        return void line(`Version ${event.versionId}: no population report (${event.reason ?? 'skipped'}).`);
       return;
     case 'training':
       return void line(`Round ${event.round}: verified version ${event.baseVersionId}, training…`);
     case 'trained':
-      return void line(`Round ${event.round}: trained on ${event.numExamples} examples, ${event.steps} steps, mean loss ${fmt(event.loss, 4)} (${(event.durationMs / 1000).toFixed(1)} s).`);
+      return void line(
+        `Round ${event.round}: trained on ${event.numExamples} examples, ${event.steps} steps, mean loss ${fmt(event.loss, 4)} (${(event.durationMs / 1000).toFixed(1)} s).`,
+      );
     case 'uploaded':
-      return void line(`Round ${event.round}: update ${event.status} by the coordinator (digest ${event.digest.slice(0, 12)}…).`);
+      return void line(
+        `Round ${event.round}: update ${event.status} by the coordinator (digest ${event.digest.slice(0, 12)}…).`,
+      );
     case 'skipped':
       return void line(`Round ${event.round}: skipped (${event.reason})${event.message ? `: ${event.message}` : ''}.`);
     case 'model-rejected':
       return void out.stderr.write(`REFUSED model version ${event.versionId}: ${event.message} [${event.code}]\n`);
     case 'evaluated': {
-      return void line(`Version ${event.versionId} (round ${event.round}) on ${event.n} local test rows: ${metricsText(event.metrics)}.`);
+      return void line(
+        `Version ${event.versionId} (round ${event.round}) on ${event.n} local test rows: ${metricsText(event.metrics)}.`,
+      );
     }
     case 'warning':
       return void out.stderr.write(`warning: ${event.message}${event.code ? ` [${event.code}]` : ''}\n`);

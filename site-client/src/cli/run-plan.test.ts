@@ -12,26 +12,59 @@ async function site(plan = testPlan()) {
   const dataDir = path.join(work, 'site');
   const c = new FakeCoordinator(plan);
   const coord = coordinatorFetch(c);
-  expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: coord.fetch }).deps)).toBe(0);
+  expect(
+    await cli(
+      ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
+      io({ fetch: coord.fetch }).deps,
+    ),
+  ).toBe(0);
   c.trust(loadEnrollment(dataDir));
   coord.requests.length = 0;
   const csv = path.join(work, 'data.csv');
-  fs.writeFileSync(csv, ['age,chol,thalach,class', ...Array.from({ length: 60 }, (_, i) => `${40 + i},${200 + (i % 7)},${150 - (i % 5)},${i % 2 ? 4 : 2}`)].join('\n'));
+  fs.writeFileSync(
+    csv,
+    [
+      'age,chol,thalach,class',
+      ...Array.from({ length: 60 }, (_, i) => `${40 + i},${200 + (i % 7)},${150 - (i % 5)},${i % 2 ? 4 : 2}`),
+    ].join('\n'),
+  );
   const mapping = path.join(work, 'mapping.json');
-  fs.writeFileSync(mapping, JSON.stringify({ features: ['age', 'chol', 'thalach'].map((x) => ({ column: x, name: x })), label: { column: 'class', positive: [4] } }));
-  const args = ['run', '--federation', 'fed-1', '--data', csv, '--mapping', mapping, '--data-dir', dataDir, '--no-push', '--poll-interval', '50'];
+  fs.writeFileSync(
+    mapping,
+    JSON.stringify({
+      features: ['age', 'chol', 'thalach'].map((x) => ({ column: x, name: x })),
+      label: { column: 'class', positive: [4] },
+    }),
+  );
+  const args = [
+    'run',
+    '--federation',
+    'fed-1',
+    '--data',
+    csv,
+    '--mapping',
+    mapping,
+    '--data-dir',
+    dataDir,
+    '--no-push',
+    '--poll-interval',
+    '50',
+  ];
   return { c, coord, args, dataDir };
 }
 
 /** Only `rounds/current` was asked: no statistics, model, update or evaluation left the site. */
-const onlyRoundsCurrent = (coord: ReturnType<typeof coordinatorFetch>) => expect(coord.requests.every((q) => q.method === 'GET' && /rounds\/current$/.test(q.url))).toBe(true);
+const onlyRoundsCurrent = (coord: ReturnType<typeof coordinatorFetch>) =>
+  expect(coord.requests.every((q) => q.method === 'GET' && /rounds\/current$/.test(q.url))).toBe(true);
 
 describe('twinfed-site run: the plan', () => {
   test('--require-secure-aggregation: a plan without it is refused with PLAN_BELOW_SITE_FLOOR, naming the floor and how to change it', async () => {
     const { c, coord, args } = await site();
     const r = io({ fetch: coord.fetch });
     expect(await cli([...args, '--require-secure-aggregation'], r.deps)).toBe(1);
-    expect(r.err()).toMatch(/error: The plan of fed-1 is below this site's privacy floors: this site requires secure aggregation \(privacy\.requireSecureAggregation\); the plan does not use it.*--require-secure-aggregation \/ TWINFED_REQUIRE_SECURE_AGGREGATION.*\[PLAN_BELOW_SITE_FLOOR\]/s);
+    expect(r.err()).toMatch(
+      /error: The plan of fed-1 is below this site's privacy floors: this site requires secure aggregation \(privacy\.requireSecureAggregation\); the plan does not use it.*--require-secure-aggregation \/ TWINFED_REQUIRE_SECURE_AGGREGATION.*\[PLAN_BELOW_SITE_FLOOR\]/s,
+    );
     onlyRoundsCurrent(coord);
     expect(c.updates).toHaveLength(0);
   });
@@ -59,14 +92,24 @@ describe('twinfed-site run: the plan', () => {
   });
 
   test('a tampered plan (secure aggregation turned off, k lowered) is refused with PLAN_SIGNATURE_INVALID and recorded in the site audit chain', async () => {
-    const signed = testPlan({ minSites: 2, privacy: { secureAggregation: true }, data: { features: ['age', 'chol', 'thalach'], population: { k: 10 } } });
+    const signed = testPlan({
+      minSites: 2,
+      privacy: { secureAggregation: true },
+      data: { features: ['age', 'chol', 'thalach'], population: { k: 10 } },
+    });
     const { c, coord, args, dataDir } = await site(signed);
-    c.tamper.plan = { ...signed, privacy: { secureAggregation: false }, data: { ...signed.data, population: { ...signed.data.population!, k: 2 } } };
+    c.tamper.plan = {
+      ...signed,
+      privacy: { secureAggregation: false },
+      data: { ...signed.data, population: { ...signed.data.population!, k: 2 } },
+    };
     const r = io({ fetch: coord.fetch });
     expect(await cli(args, r.deps)).toBe(1);
     expect(r.err()).toMatch(/not the plan the coordinator signed.*\[PLAN_SIGNATURE_INVALID\]/s);
     onlyRoundsCurrent(coord);
-    expect(fs.readFileSync(path.join(dataDir, 'audit.jsonl'), 'utf8')).toMatch(/"plan\.refused".*PLAN_SIGNATURE_INVALID/);
+    expect(fs.readFileSync(path.join(dataDir, 'audit.jsonl'), 'utf8')).toMatch(
+      /"plan\.refused".*PLAN_SIGNATURE_INVALID/,
+    );
   });
 
   test('a plan that meets the floors runs to the end', async () => {

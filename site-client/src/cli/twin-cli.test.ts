@@ -17,34 +17,102 @@ describe('twinfed-site twin commands', () => {
     const dataDir = path.join(work, 'site');
     // simulate
     const sim = io();
-    expect(await cli(['--json', 'simulate', '--patients', '80', '--hospital', 'urban-teaching', '--seed', '5', '--out', path.join(work, 'sim'), '--days', '21', '--batch-size', '30'], sim.deps)).toBe(0);
+    expect(
+      await cli(
+        [
+          '--json',
+          'simulate',
+          '--patients',
+          '80',
+          '--hospital',
+          'urban-teaching',
+          '--seed',
+          '5',
+          '--out',
+          path.join(work, 'sim'),
+          '--days',
+          '21',
+          '--batch-size',
+          '30',
+        ],
+        sim.deps,
+      ),
+    ).toBe(0);
     const simulated = sim.lines()[0]!;
-    expect(simulated).toMatchObject({ type: 'simulated', profile: 'urban-teaching', patients: 80, documentedPrevalence: [0.055, 0.11], at: '2025-01-22T00:00:00.000Z' });
+    expect(simulated).toMatchObject({
+      type: 'simulated',
+      profile: 'urban-teaching',
+      patients: 80,
+      documentedPrevalence: [0.055, 0.11],
+      at: '2025-01-22T00:00:00.000Z',
+    });
     const fhirText = fs.readFileSync(String(simulated.fhirFile), 'utf8');
     expect(fhirText).toContain('MRN-00042'); // the hospital's own ids are in its export…
     expect(fhirText).toContain('"family":"Doe"');
-    const batches = fs.readFileSync(String(simulated.wearableFile), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { samples: unknown[] });
+    const batches = fs
+      .readFileSync(String(simulated.wearableFile), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { samples: unknown[] });
     expect(batches.every((b) => b.samples.length <= 30)).toBe(true);
     // enroll, then ingest
     const c = new FakeCoordinator(twinScenarioPlan({ rounds: 2, minSites: 1 }));
     const coord = coordinatorFetch(c);
-    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir], io({ fetch: coord.fetch }).deps)).toBe(0);
+    expect(
+      await cli(
+        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
+        io({ fetch: coord.fetch }).deps,
+      ),
+    ).toBe(0);
     c.trust(loadEnrollment(dataDir));
     const ing = io();
-    expect(await cli(['--json', 'ingest', 'fhir', String(simulated.fhirFile), '--data-dir', dataDir, '--strict'], ing.deps)).toBe(0);
+    expect(
+      await cli(['--json', 'ingest', 'fhir', String(simulated.fhirFile), '--data-dir', dataDir, '--strict'], ing.deps),
+    ).toBe(0);
     const report = ing.lines()[0]!;
     expect(report).toMatchObject({ type: 'ingest', format: 'fhir', rejectedCount: 0, accepted: { patients: 80 } });
     expect(JSON.stringify(report)).not.toMatch(/MRN-\d{5}|Doe/);
     // run over the twin store, with the local API
     const run = io({ fetch: coord.fetch });
-    const code = await cli(['--json', 'run', '--federation', 'fed-1', '--twins', '--at', String(simulated.at), '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--no-push', '--poll-interval', '50', '--backend', 'cpu'], run.deps);
+    const code = await cli(
+      [
+        '--json',
+        'run',
+        '--federation',
+        'fed-1',
+        '--twins',
+        '--at',
+        String(simulated.at),
+        '--listen',
+        '127.0.0.1:0',
+        '--data-dir',
+        dataDir,
+        '--no-push',
+        '--poll-interval',
+        '50',
+        '--backend',
+        'cpu',
+      ],
+      run.deps,
+    );
     expect(run.err()).toBe('');
     expect(code).toBe(0);
     const events = run.lines();
-    expect(events[0]).toMatchObject({ type: 'local-api', localApi: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
-    expect(events[1]).toMatchObject({ type: 'data', source: 'twin store', patients: 80, at: '2025-01-22T00:00:00.000Z' });
+    expect(events[0]).toMatchObject({
+      type: 'local-api',
+      localApi: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
+    expect(events[1]).toMatchObject({
+      type: 'data',
+      source: 'twin store',
+      patients: 80,
+      at: '2025-01-22T00:00:00.000Z',
+    });
     expect(events.filter((e) => e.type === 'uploaded')).toHaveLength(2);
-    expect(events.filter((e) => e.type === 'population').map((e) => [e.versionId, e.status])).toEqual([['v1', 'sent'], ['v2', 'sent']]);
+    expect(events.filter((e) => e.type === 'population').map((e) => [e.versionId, e.status])).toEqual([
+      ['v1', 'sent'],
+      ['v2', 'sent'],
+    ]);
     expect(events[events.length - 1]).toMatchObject({ type: 'done', state: 'completed' });
     // one report per version, k-anonymous
     expect(coord.populationReports.map((r) => r.versionId)).toEqual(['v1', 'v2']);
@@ -55,14 +123,25 @@ describe('twinfed-site twin commands', () => {
     // score from the stored, re-verified model
     const scored = io();
     expect(await cli(['--json', 'score', '--top', '5', '--data-dir', dataDir], scored.deps)).toBe(0);
-    const scores = scored.lines()[0] as { versionId: string; at: string; scores: { pid: string; tier: string; contributions: { text: string }[] }[] };
-    expect(scores).toMatchObject({ type: 'scores', federationId: 'fed-1', versionId: 'v2', at: '2025-01-22T00:00:00.000Z' });
+    const scores = scored.lines()[0] as {
+      versionId: string;
+      at: string;
+      scores: { pid: string; tier: string; contributions: { text: string }[] }[];
+    };
+    expect(scores).toMatchObject({
+      type: 'scores',
+      federationId: 'fed-1',
+      versionId: 'v2',
+      at: '2025-01-22T00:00:00.000Z',
+    });
     expect(scores.scores).toHaveLength(5);
     expect(scores.scores[0]!.contributions).toHaveLength(3);
     const jane = io({ env: { USER: 'dr.lee' } });
     expect(await cli(['score', '--patient', 'MRN-00042', '--data-dir', dataDir], jane.deps)).toBe(0);
     expect(jane.out()).toContain('do not replace clinical judgement');
-    expect(jane.out()).toMatch(/Patient MRN-00042 \(this lookup is audited\):\n {2}1\. twin [0-9a-f]{12}… {2}score \d\.\d\d {2}(low|medium|high)\n {7}\S/);
+    expect(jane.out()).toMatch(
+      /Patient MRN-00042 \(this lookup is audited\):\n {2}1\. twin [0-9a-f]{12}… {2}score \d\.\d\d {2}(low|medium|high)\n {7}\S/,
+    );
     // serve: the wearable stream lands, duplicates are counted, scores are served by pid
     let stop: () => void = () => undefined;
     let announced: (url: string) => void = () => undefined;
@@ -70,7 +149,12 @@ describe('twinfed-site twin commands', () => {
     const out: string[] = [];
     const serveDeps: CliDeps = {
       env: {},
-      stdout: { write: (s: string) => (out.push(s), s.includes('"localApi"') && announced(String((JSON.parse(s) as { localApi: string }).localApi))) },
+      stdout: {
+        write: (s: string) => (
+          out.push(s),
+          s.includes('"localApi"') && announced(String((JSON.parse(s) as { localApi: string }).localApi))
+        ),
+      },
       stderr: { write: () => undefined },
       onInterrupt: (h) => ((stop = h), () => undefined),
     };
@@ -79,12 +163,19 @@ describe('twinfed-site twin commands', () => {
     const token = fs.readFileSync(path.join(dataDir, 'local-api.token'), 'utf8').trim();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const body = JSON.stringify(batches[0]);
-    const first = (await (await fetch(`${base}/v1/observations`, { method: 'POST', headers, body })).json()) as { accepted: number };
+    const first = (await (await fetch(`${base}/v1/observations`, { method: 'POST', headers, body })).json()) as {
+      accepted: number;
+    };
     expect(first).toEqual({ accepted: batches[0]!.samples.length, duplicates: 0, rejected: [] });
-    const again = (await (await fetch(`${base}/v1/observations`, { method: 'POST', headers, body })).json()) as { duplicates: number };
+    const again = (await (await fetch(`${base}/v1/observations`, { method: 'POST', headers, body })).json()) as {
+      duplicates: number;
+    };
     expect(again).toEqual({ accepted: 0, duplicates: batches[0]!.samples.length, rejected: [] });
     const top = await (await fetch(`${base}/v1/scores?top=3`, { headers })).text();
-    expect(JSON.parse(top)).toMatchObject({ versionId: 'v2', scores: [{ pid: expect.stringMatching(/^[0-9a-f]{64}$/) }, {}, {}] });
+    expect(JSON.parse(top)).toMatchObject({
+      versionId: 'v2',
+      scores: [{ pid: expect.stringMatching(/^[0-9a-f]{64}$/) }, {}, {}],
+    });
     expect(top).not.toMatch(/MRN-\d{5}/);
     stop();
     expect(await serving).toBe(0);
@@ -92,11 +183,15 @@ describe('twinfed-site twin commands', () => {
     // the audit shows the score lookup by hospital id; no hospital id or name was ever sent to the coordinator
     const store = await openTwinStore({ dataDir });
     const pid = store.pidFor('MRN-00042');
-    expect((await store.listAudit({ pid })).filter((a) => a.action === 'hospital-id-resolved')).toEqual([expect.objectContaining({ detail: expect.objectContaining({ actor: 'dr.lee' }) })]);
+    expect((await store.listAudit({ pid })).filter((a) => a.action === 'hospital-id-resolved')).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ actor: 'dr.lee' }) }),
+    ]);
     await store.close();
     expect(coord.requests.length).toBeGreaterThan(10);
     const sent = coord.requests.map((r) => `${r.url}\n${JSON.stringify(r.headers)}\n${r.body}`).join('\n');
-    for (const named of SIM_NAMED_PATIENTS) for (const secret of [named.mrn, named.given, named.family, `${named.given} ${named.family}`]) expect(sent).not.toContain(secret);
+    for (const named of SIM_NAMED_PATIENTS)
+      for (const secret of [named.mrn, named.given, named.family, `${named.given} ${named.family}`])
+        expect(sent).not.toContain(secret);
     expect(sent).not.toMatch(/MRN-\d{5}/);
     expect(sent).not.toContain(pid); // not even pseudonymous ids leave the site
   }, 60_000);
@@ -106,25 +201,61 @@ describe('twinfed-site twin commands', () => {
     const dataDir = path.join(work, 'site');
     const csv = path.join(work, 'vitals.csv');
     const mapping = path.join(work, 'mapping.json');
-    fs.writeFileSync(csv, ['mrn,dob,taken_at,hr,consent', 'MRN-00042,1950-02-03,2024-03-01T08:00:00Z,72,yes', 'MRN-00042,1950-02-03,2024-03-02T08:00:00Z,abc,', 'MRN-00043,1960-01-01,2024-03-01T08:00:00Z,64,no'].join('\n'));
-    fs.writeFileSync(mapping, JSON.stringify({ patient: { idColumn: 'mrn', birthDateColumn: 'dob' }, timeColumn: 'taken_at', observations: [{ column: 'hr', code: '8867-4', unit: '/min' }], consent: [{ column: 'consent', purpose: 'model-training' }] }));
+    fs.writeFileSync(
+      csv,
+      [
+        'mrn,dob,taken_at,hr,consent',
+        'MRN-00042,1950-02-03,2024-03-01T08:00:00Z,72,yes',
+        'MRN-00042,1950-02-03,2024-03-02T08:00:00Z,abc,',
+        'MRN-00043,1960-01-01,2024-03-01T08:00:00Z,64,no',
+      ].join('\n'),
+    );
+    fs.writeFileSync(
+      mapping,
+      JSON.stringify({
+        patient: { idColumn: 'mrn', birthDateColumn: 'dob' },
+        timeColumn: 'taken_at',
+        observations: [{ column: 'hr', code: '8867-4', unit: '/min' }],
+        consent: [{ column: 'consent', purpose: 'model-training' }],
+      }),
+    );
     const first = io();
     const rejects = path.join(work, 'rejects.ndjson');
-    expect(await cli(['--json', 'ingest', 'csv', csv, '--mapping', mapping, '--data-dir', dataDir, '--strict', '--rejects', rejects], first.deps)).toBe(2);
-    expect(fs.readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ line: 3, column: 'hr', reason: expect.stringMatching(/^hr: /) }]);
+    expect(
+      await cli(
+        ['--json', 'ingest', 'csv', csv, '--mapping', mapping, '--data-dir', dataDir, '--strict', '--rejects', rejects],
+        first.deps,
+      ),
+    ).toBe(2);
+    expect(
+      fs
+        .readFileSync(rejects, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([{ line: 3, column: 'hr', reason: expect.stringMatching(/^hr: /) }]);
     expect(fs.readFileSync(rejects, 'utf8')).not.toMatch(/MRN|1950/);
     const r = first.lines()[0]!;
-    expect(r).toMatchObject({ type: 'ingest', format: 'csv', accepted: { patients: 2, observations: 2, consents: 2 }, rejectedCount: 1, rejected: [{ line: 3, path: 'hr', reason: expect.any(String) }] });
+    expect(r).toMatchObject({
+      type: 'ingest',
+      format: 'csv',
+      accepted: { patients: 2, observations: 2, consents: 2 },
+      rejectedCount: 1,
+      rejected: [{ line: 3, path: 'hr', reason: expect.any(String) }],
+    });
     expect(first.out()).not.toContain('MRN-000');
     const again = io();
     expect(await cli(['ingest', 'csv', csv, '--mapping', mapping, '--data-dir', dataDir], again.deps)).toBe(0);
-    expect(again.out()).toMatch(/: 0 patients, 0 observations, .* written \(0 updated\); 6 already stored; 1 rejected\.\n {2}rejected line 3: Observation hr: /);
+    expect(again.out()).toMatch(
+      /: 0 patients, 0 observations, .* written \(0 updated\); 6 already stored; 1 rejected\.\n {2}rejected line 3: Observation hr: /,
+    );
   });
 
   test('help explains the new commands to a newcomer', async () => {
     const top = io();
     expect(await cli(['--help'], top.deps)).toBe(0);
-    for (const word of ['simulate', 'ingest', 'score', 'serve', 'run --federation <id> --twins']) expect(top.out()).toContain(word);
+    for (const word of ['simulate', 'ingest', 'score', 'serve', 'run --federation <id> --twins'])
+      expect(top.out()).toContain(word);
     const help = async (args: string[]) => {
       const t = io();
       expect(await cli([...args, '--help'], t.deps)).toBe(0);
@@ -144,10 +275,22 @@ describe('twinfed-site twin commands', () => {
     const dir = path.join(tmp(), 'site');
     const cases: Array<[string[], RegExp]> = [
       [['score', '--data-dir', dir], /^error: This site is not enrolled: .* \[UNKNOWN_SITE\]\n$/],
-      [['run', '--federation', 'f', '--listen', '--data-dir', dir], /^error: --at and --listen go with --twins\. \[CONFIG_INVALID\]\n$/],
-      [['ingest', 'fhir', path.join(dir, 'missing.ndjson'), '--data-dir', dir], /^error: Cannot read .*missing\.ndjson: ENOENT\. \[BAD_REQUEST\]\n$/],
-      [['simulate', '--patients', '5', '--hospital', 'nowhere', '--seed', '1', '--out', dir], /argument 'nowhere' is invalid/],
-      [['simulate', '--patients', '5', '--hospital', 'rural-elderly', '--seed', '1', '--out', dir, '--days', '3'], /days must be an integer of at least 14/],
+      [
+        ['run', '--federation', 'f', '--listen', '--data-dir', dir],
+        /^error: --at and --listen go with --twins\. \[CONFIG_INVALID\]\n$/,
+      ],
+      [
+        ['ingest', 'fhir', path.join(dir, 'missing.ndjson'), '--data-dir', dir],
+        /^error: Cannot read .*missing\.ndjson: ENOENT\. \[BAD_REQUEST\]\n$/,
+      ],
+      [
+        ['simulate', '--patients', '5', '--hospital', 'nowhere', '--seed', '1', '--out', dir],
+        /argument 'nowhere' is invalid/,
+      ],
+      [
+        ['simulate', '--patients', '5', '--hospital', 'rural-elderly', '--seed', '1', '--out', dir, '--days', '3'],
+        /days must be an integer of at least 14/,
+      ],
       [['ingest', 'csv', 'x.csv'], /required option '--mapping <json>'/],
       [['serve', '--listen', 'nope:port'], /give host:port/],
     ];
@@ -159,10 +302,17 @@ describe('twinfed-site twin commands', () => {
     // the twin store is empty: run --twins says what to do
     const c = new FakeCoordinator(twinScenarioPlan());
     const coord = coordinatorFetch(c);
-    expect(await cli(['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dir], io({ fetch: coord.fetch }).deps)).toBe(0);
+    expect(
+      await cli(
+        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dir],
+        io({ fetch: coord.fetch }).deps,
+      ),
+    ).toBe(0);
     const empty = io({ fetch: coord.fetch });
     expect(await cli(['run', '--federation', 'fed-1', '--twins', '--data-dir', dir], empty.deps)).toBe(1);
-    expect(empty.err()).toBe('error: The twin store is empty: load patients first with `twinfed-site ingest fhir <file>`. [CONFIG_INVALID]\n');
+    expect(empty.err()).toBe(
+      'error: The twin store is empty: load patients first with `twinfed-site ingest fhir <file>`. [CONFIG_INVALID]\n',
+    );
     const none = io();
     expect(await cli(['score', '--data-dir', dir], none.deps)).toBe(1);
     expect(none.err()).toMatch(/^error: No verified model is stored yet: .* \[NOT_FOUND\]\n$/);

@@ -37,15 +37,35 @@ export interface TwinRun {
  * stores each verified version, rescores the twins and sends the population report, and (with --listen) the
  * local API with live scores, starting from the model stored by an earlier run.
  */
-export async function setupTwinRun(args: { deps: CliDeps; flags: TwinRunFlags; config: SiteConfig; logger: Logger; enrollment: Enrollment; http: HttpTransportOptions }): Promise<TwinRun> {
+export async function setupTwinRun(args: {
+  deps: CliDeps;
+  flags: TwinRunFlags;
+  config: SiteConfig;
+  logger: Logger;
+  enrollment: Enrollment;
+  http: HttpTransportOptions;
+}): Promise<TwinRun> {
   const { deps, flags, config, logger, enrollment } = args;
   const store = await openTwinStore({ dataDir: config.dataDir });
   let services: TwinServices | null = null;
   try {
     const counts = await store.counts();
-    if (counts.patients === 0) throw new TwinfedError('CONFIG_INVALID', 'The twin store is empty: load patients first with `twinfed-site ingest fhir <file>`.');
+    if (counts.patients === 0)
+      throw new TwinfedError(
+        'CONFIG_INVALID',
+        'The twin store is empty: load patients first with `twinfed-site ingest fhir <file>`.',
+      );
     const models = new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey);
-    services = flags.listen ? await startTwinServices({ deps, json: flags.json === true, dataDir: config.dataDir, store, listen: flags.listen, logger }) : null;
+    services = flags.listen
+      ? await startTwinServices({
+          deps,
+          json: flags.json === true,
+          dataDir: config.dataDir,
+          store,
+          listen: flags.listen,
+          logger,
+        })
+      : null;
     if (services) {
       try {
         const stored = models.load(flags.federation);
@@ -62,9 +82,26 @@ export async function setupTwinRun(args: { deps: CliDeps; flags: TwinRunFlags; c
       outbox: PopulationOutbox.open(config.dataDir, { epsilonBudget: config.populationEpsilonBudget }),
       api: new HttpPopulationApi(args.http),
       at: flags.at ?? null,
-      ...(scorer ? { onModel: (m) => void scorer.setModel(m).catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'live scorer could not switch model')) } : {}),
+      ...(scorer
+        ? {
+            onModel: (m) =>
+              void scorer
+                .setModel(m)
+                .catch((e: unknown) =>
+                  logger.error(
+                    { err: e instanceof Error ? e.message : String(e) },
+                    'live scorer could not switch model',
+                  ),
+                ),
+          }
+        : {}),
     });
-    const datasetSource = new TwinDatasetSource({ store, ...(flags.at !== undefined ? { at: flags.at } : {}), testFraction: flags.testFraction, seed: flags.splitSeed });
+    const datasetSource = new TwinDatasetSource({
+      store,
+      ...(flags.at !== undefined ? { at: flags.at } : {}),
+      testFraction: flags.testFraction,
+      seed: flags.splitSeed,
+    });
     const open = services;
     return {
       datasetSource,

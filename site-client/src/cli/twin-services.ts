@@ -20,7 +20,14 @@ export interface TwinServices {
  * Starts the live scorer over `store` and, with `listen`, the local API (token created once in the data dir).
  * Announces the API: `{"type":"local-api","localApi":"http://…","tokenFile":"…"}` with --json, a sentence otherwise.
  */
-export async function startTwinServices(args: { deps: CliDeps; json: boolean; dataDir: string; store: TwinStore; listen: ListenAddress | null; logger: Logger }): Promise<TwinServices> {
+export async function startTwinServices(args: {
+  deps: CliDeps;
+  json: boolean;
+  dataDir: string;
+  store: TwinStore;
+  listen: ListenAddress | null;
+  logger: Logger;
+}): Promise<TwinServices> {
   const { deps, store, listen, logger } = args;
   const scorer = new LiveScorer({ store, logger });
   scorer.start();
@@ -28,16 +35,31 @@ export async function startTwinServices(args: { deps: CliDeps; json: boolean; da
   if (listen) {
     const token = loadOrCreateLocalApiToken(args.dataDir);
     try {
-      api = await startLocalApi({ host: listen.host, port: listen.port, token, store, queue: new IngestQueue({ store }), scorer, logger });
+      api = await startLocalApi({
+        host: listen.host,
+        port: listen.port,
+        token,
+        store,
+        queue: new IngestQueue({ store }),
+        scorer,
+        logger,
+      });
     } catch (e) {
       scorer.close();
       const code = (e as NodeJS.ErrnoException).code;
-      throw new TwinfedError('CONFIG_INVALID', `The local API cannot listen on ${listen.host}:${listen.port} (${code ?? 'error'}).`, { cause: e });
+      throw new TwinfedError(
+        'CONFIG_INVALID',
+        `The local API cannot listen on ${listen.host}:${listen.port} (${code ?? 'error'}).`,
+        { cause: e },
+      );
     }
     const tokenFile = path.join(args.dataDir, LOCAL_API_TOKEN_FILE);
     if (args.json) writeJsonLine(deps.stdout, { type: 'local-api', localApi: api.url, tokenFile });
     else deps.stdout.write(`Local API listening on ${api.url} (bearer token in ${tokenFile}).\n`);
-    if (!isLoopback(listen.host)) deps.stderr.write(`warning: the local API listens on ${listen.host}, reachable from other machines; keep it behind the hospital firewall.\n`);
+    if (!isLoopback(listen.host))
+      deps.stderr.write(
+        `warning: the local API listens on ${listen.host}, reachable from other machines; keep it behind the hospital firewall.\n`,
+      );
   }
   return {
     scorer,
@@ -53,6 +75,10 @@ export async function startTwinServices(args: { deps: CliDeps; json: boolean; da
 export function pickFederation(models: ModelStore, given: string | undefined): string | null {
   if (given) return given;
   const stored = models.federations({ twins: true });
-  if (stored.length > 1) throw new TwinfedError('CONFIG_INVALID', `Models of several federations are stored (${stored.join(', ')}): choose one with --federation <id>.`);
+  if (stored.length > 1)
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `Models of several federations are stored (${stored.join(', ')}): choose one with --federation <id>.`,
+    );
   return stored[0] ?? null;
 }

@@ -7,6 +7,7 @@ import type { ConsentEvent, TwinSnapshot } from '../twins/types';
  */
 export function hasConsent(twin: Pick<TwinSnapshot, 'consent'>, purpose: ConsentEvent['purpose']): boolean {
   let latest: ConsentEvent | undefined;
-  for (const event of twin.consent) if (event.purpose === purpose && (latest === undefined || event.t >= latest.t)) latest = event;
+  for (const event of twin.consent)
+    if (event.purpose === purpose && (latest === undefined || event.t >= latest.t)) latest = event;
   return latest?.decision === 'permit';
 }

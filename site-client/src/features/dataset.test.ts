@@ -8,11 +8,19 @@ import { deriveLabel } from './label';
 
 const RHR = '40443-4';
 const rhr = (policy: 'mean' | 'zero' | 'value' | 'indicator', value?: number) =>
-  derivation({ name: `rhr_${policy}`, kind: 'latest', source: { loinc: [RHR] }, unit: '/min', missing: value === undefined ? { policy } : { policy, value } });
+  derivation({
+    name: `rhr_${policy}`,
+    kind: 'latest',
+    source: { loinc: [RHR] },
+    unit: '/min',
+    missing: value === undefined ? { policy } : { policy, value },
+  });
 
 describe('missing-value policies', () => {
   const derivations = [rhr('mean'), rhr('zero'), rhr('value', 65), rhr('indicator'), rhr('indicator', 99)];
-  const rows = [twin({ observations: [obs(RHR, -1, 60)] }), twin({ observations: [obs(RHR, -1, 90)] }), twin()].map((t) => deriveFeatures({ twin: t, derivations, at: AT }));
+  const rows = [twin({ observations: [obs(RHR, -1, 60)] }), twin({ observations: [obs(RHR, -1, 90)] }), twin()].map(
+    (t) => deriveFeatures({ twin: t, derivations, at: AT }),
+  );
 
   test('fills by hand: mean of observed rows, zero, value, indicator (mean or its value)', () => {
     const fill = fitFillValues({ rows, derivations });
@@ -32,9 +40,14 @@ describe('missing-value policies', () => {
 });
 
 describe('labels and consent', () => {
-  const rule = LabelDerivationSchema.parse({ kind: 'condition-onset', conditionCodes: [{ system: 'snomed', codes: ['233604007'] }], horizonDays: 30 });
+  const rule = LabelDerivationSchema.parse({
+    kind: 'condition-onset',
+    conditionCodes: [{ system: 'snomed', codes: ['233604007'] }],
+    horizonDays: 30,
+  });
   if (rule.kind !== 'condition-onset') throw new Error('unreachable');
-  const withOnset = (onset: number | null, abatement: number | null = null) => twin({ conditions: [{ system: 'snomed', code: '233604007', onset, abatement }] });
+  const withOnset = (onset: number | null, abatement: number | null = null) =>
+    twin({ conditions: [{ system: 'snomed', code: '233604007', onset, abatement }] });
 
   test('labels onsets in (at, at + horizon]', () => {
     expect(deriveLabel({ twin: withOnset(day(1)), rule, at: AT })).toBe(1);
@@ -57,10 +70,28 @@ describe('labels and consent', () => {
 
   test('the latest consent decision wins, whenever it was made', () => {
     const t = (events: [string, 'permit' | 'deny', number][]) =>
-      twin({ consent: events.map(([purpose, decision, t]) => ({ purpose: purpose as 'model-training', decision, t })) });
+      twin({
+        consent: events.map(([purpose, decision, t]) => ({ purpose: purpose as 'model-training', decision, t })),
+      });
     expect(hasConsent(t([['model-training', 'permit', 1]]), 'model-training')).toBe(true);
-    expect(hasConsent(t([['model-training', 'permit', 1], ['model-training', 'deny', 5]]), 'model-training')).toBe(false);
-    expect(hasConsent(t([['model-training', 'deny', 5], ['model-training', 'permit', 1]]), 'model-training')).toBe(false);
+    expect(
+      hasConsent(
+        t([
+          ['model-training', 'permit', 1],
+          ['model-training', 'deny', 5],
+        ]),
+        'model-training',
+      ),
+    ).toBe(false);
+    expect(
+      hasConsent(
+        t([
+          ['model-training', 'deny', 5],
+          ['model-training', 'permit', 1],
+        ]),
+        'model-training',
+      ),
+    ).toBe(false);
     expect(hasConsent(t([['scoring', 'permit', 1]]), 'model-training')).toBe(false);
     expect(hasConsent(t([]), 'model-training')).toBe(false);
   });
@@ -94,11 +125,19 @@ describe('buildDataset', () => {
   });
 
   test('refuses a plan without derivations', () => {
-    expect(() => buildDataset({ twins, plan: { data: DataSchema.parse({ features: ['x'] }) }, at: AT })).toThrow(/data.derive/);
+    expect(() => buildDataset({ twins, plan: { data: DataSchema.parse({ features: ['x'] }) }, at: AT })).toThrow(
+      /data.derive/,
+    );
   });
 
   test('splits by twin, stratified and reproducibly, filling from train statistics', () => {
-    const many = Array.from({ length: 40 }, (_, i) => twin({ pid: `p${String(i).padStart(2, '0')}`, label: i % 4 === 0 ? 1 : 0, observations: i % 3 === 0 ? [] : [obs(RHR, -1, 50 + i)] }));
+    const many = Array.from({ length: 40 }, (_, i) =>
+      twin({
+        pid: `p${String(i).padStart(2, '0')}`,
+        label: i % 4 === 0 ? 1 : 0,
+        observations: i % 3 === 0 ? [] : [obs(RHR, -1, 50 + i)],
+      }),
+    );
     const a = buildLocalDataset({ twins: many, plan, at: AT, testFraction: 0.25, seed: 7 });
     const b = buildLocalDataset({ twins: many, plan, at: AT, testFraction: 0.25, seed: 7 });
     expect(a.testPids).toEqual(b.testPids);
@@ -107,16 +146,22 @@ describe('buildDataset', () => {
     expect(Array.from(a.test.y).filter((y) => y === 1)).toHaveLength(3);
     const trainObserved = a.trainPids.map((p) => Number(p.slice(1))).filter((i) => i % 3 !== 0);
     expect(a.fill[0]).toBeCloseTo(trainObserved.reduce((s, i) => s + 50 + i, 0) / trainObserved.length, 5);
-    expect(buildLocalDataset({ twins: many, plan, at: AT, testFraction: 0.25, seed: 8 }).testPids).not.toEqual(a.testPids);
+    expect(buildLocalDataset({ twins: many, plan, at: AT, testFraction: 0.25, seed: 8 }).testPids).not.toEqual(
+      a.testPids,
+    );
   });
 });
 
 describe('DataSchema with derivations', () => {
   test('requires features to list the derived inputs in order, indicators included', () => {
     const derive = [rhr('indicator'), derivation({ name: 'age', kind: 'age' })];
-    expect(DataSchema.safeParse({ features: ['rhr_indicator', 'rhr_indicator.missing', 'age'], derive }).success).toBe(true);
+    expect(DataSchema.safeParse({ features: ['rhr_indicator', 'rhr_indicator.missing', 'age'], derive }).success).toBe(
+      true,
+    );
     expect(DataSchema.safeParse({ features: ['rhr_indicator', 'age'], derive }).success).toBe(false);
-    expect(DataSchema.safeParse({ features: ['age', 'rhr_indicator', 'rhr_indicator.missing'], derive }).success).toBe(false);
+    expect(DataSchema.safeParse({ features: ['age', 'rhr_indicator', 'rhr_indicator.missing'], derive }).success).toBe(
+      false,
+    );
     expect(DataSchema.safeParse({ features: ['age', 'age'], derive: [derive[1], derive[1]] }).success).toBe(false);
     expect(DataSchema.safeParse({ features: ['x'], labelRule: { kind: 'stored' } }).success).toBe(false);
     expect(DataSchema.safeParse({ features: ['x'], label: 'target', normalization: 'per-site' }).success).toBe(true);

@@ -1,4 +1,11 @@
-import { featureNames, SeededRandom, TwinfedError, type FeatureDerivation, type LabelDerivation, type Plan } from '@twinfed/shared';
+import {
+  featureNames,
+  SeededRandom,
+  TwinfedError,
+  type FeatureDerivation,
+  type LabelDerivation,
+  type Plan,
+} from '@twinfed/shared';
 import type { Split } from '@twinfed/models';
 import type { LocalDataset } from '../training/dataset';
 import type { TwinSnapshot } from '../twins/types';
@@ -8,9 +15,17 @@ import { fitFillValues, imputeRow } from './impute';
 import { deriveLabel } from './label';
 
 /** The twin part of a plan: its derivations and label rule (`stored` labels when the plan gives none). */
-export function twinSchemaOf(plan: Pick<Plan, 'data'>): { derivations: FeatureDerivation[]; labelRule: LabelDerivation; features: string[] } {
+export function twinSchemaOf(plan: Pick<Plan, 'data'>): {
+  derivations: FeatureDerivation[];
+  labelRule: LabelDerivation;
+  features: string[];
+} {
   const derivations = plan.data.derive;
-  if (!derivations) throw new TwinfedError('CONFIG_INVALID', 'The federation plan has no feature derivations (data.derive): it is not a twin federation.');
+  if (!derivations)
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      'The federation plan has no feature derivations (data.derive): it is not a twin federation.',
+    );
   return { derivations, labelRule: plan.data.labelRule ?? { kind: 'stored' }, features: featureNames(derivations) };
 }
 
@@ -95,7 +110,8 @@ export interface TwinLocalDataset extends LocalDataset {
 
 /** Throws `CONFIG_INVALID` unless the test fraction is strictly between 0 and 1. */
 export function checkTestFraction(testFraction: number): void {
-  if (!(testFraction > 0 && testFraction < 1)) throw new TwinfedError('CONFIG_INVALID', 'The test fraction must be strictly between 0 and 1.');
+  if (!(testFraction > 0 && testFraction < 1))
+    throw new TwinfedError('CONFIG_INVALID', 'The test fraction must be strictly between 0 and 1.');
 }
 
 /** The pids of the consenting twins that have a label at `at`, grouped by label: what a train/test split draws from. */
@@ -129,18 +145,32 @@ export function splitLabelled(options: SplitLabelledOptions): TwinLocalDataset {
   const all = [...byLabel.values()].flat();
   const trainPids = new Set(all.filter((p) => !test.has(p)));
   if (trainPids.size === 0 || test.size === 0) {
-    throw new TwinfedError('CONFIG_INVALID', `Cannot split ${all.length} consenting, labelled twins into non-empty train and test sets with fraction ${testFraction}.`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `Cannot split ${all.length} consenting, labelled twins into non-empty train and test sets with fraction ${testFraction}.`,
+    );
   }
   const data = buildDataset({ ...rest, trainPids });
   const pick = (keep: (pid: string) => boolean): { split: Split; pids: string[] } => {
     const idx = data.pids.map((p, i) => (keep(p) ? i : -1)).filter((i) => i >= 0);
     const x = new Float32Array(idx.length * data.d);
     idx.forEach((r, i) => x.set(data.x.subarray(r * data.d, (r + 1) * data.d), i * data.d));
-    return { split: { x, y: Float32Array.from(idx, (r) => data.y[r]!), n: idx.length, d: data.d }, pids: idx.map((r) => data.pids[r]!) };
+    return {
+      split: { x, y: Float32Array.from(idx, (r) => data.y[r]!), n: idx.length, d: data.d },
+      pids: idx.map((r) => data.pids[r]!),
+    };
   };
   const tr = pick((p) => trainPids.has(p));
   const te = pick((p) => test.has(p));
-  return { features: data.features, train: tr.split, test: te.split, trainPids: tr.pids, testPids: te.pids, fill: data.fill, excluded: data.excluded };
+  return {
+    features: data.features,
+    train: tr.split,
+    test: te.split,
+    trainPids: tr.pids,
+    testPids: te.pids,
+    fill: data.fill,
+    excluded: data.excluded,
+  };
 }
 
 /**

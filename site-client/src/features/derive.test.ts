@@ -4,7 +4,10 @@ import { ageAt } from './age';
 import { deriveFeatures, leastSquaresSlopePerDay } from './derive';
 
 const RHR = '40443-4';
-const one = (t: ReturnType<typeof twin>, input: Parameters<typeof derivation>[0]): { value: number; missing: boolean } => {
+const one = (
+  t: ReturnType<typeof twin>,
+  input: Parameters<typeof derivation>[0],
+): { value: number; missing: boolean } => {
   const row = deriveFeatures({ twin: t, derivations: [derivation(input)], at: AT });
   return { value: row.values[0]!, missing: row.missing[0]! };
 };
@@ -34,7 +37,12 @@ describe('deriveFeatures: observation aggregates', () => {
   });
 
   test('takes the window as (at − days, at]: 1 ms inside the start counts', () => {
-    const edge = twin({ observations: [{ code: RHR, t: AT - 7 * DAY_MS + 1, value: 50, unit: '/min', source: 'fhir' }, { code: RHR, t: AT - 7 * DAY_MS, value: 10, unit: '/min', source: 'fhir' }] });
+    const edge = twin({
+      observations: [
+        { code: RHR, t: AT - 7 * DAY_MS + 1, value: 50, unit: '/min', source: 'fhir' },
+        { code: RHR, t: AT - 7 * DAY_MS, value: 10, unit: '/min', source: 'fhir' },
+      ],
+    });
     expect(one(edge, { name: 'f', kind: 'mean', windowDays: 7, ...src }).value).toBe(50);
   });
 
@@ -45,12 +53,33 @@ describe('deriveFeatures: observation aggregates', () => {
   });
 
   test('slope is the least-squares change per day', () => {
-    const s = twin({ observations: [obs('59408-5', -3, 95, '%'), obs('59408-5', -2, 94, '%'), obs('59408-5', -1, 92, '%'), obs('59408-5', 0, 91, '%')] });
+    const s = twin({
+      observations: [
+        obs('59408-5', -3, 95, '%'),
+        obs('59408-5', -2, 94, '%'),
+        obs('59408-5', -1, 92, '%'),
+        obs('59408-5', 0, 91, '%'),
+      ],
+    });
     // t̄ = −1.5, v̄ = 93: Σ(t−t̄)(v−v̄) = −7, Σ(t−t̄)² = 5.
-    expect(one(s, { name: 's', kind: 'slope', windowDays: 14, source: { loinc: ['59408-5'] }, unit: '%' }).value).toBeCloseTo(-1.4, 12);
-    expect(one(s, { name: 's', kind: 'slope', windowDays: 1, source: { loinc: ['59408-5'] }, unit: '%' }).missing).toBe(true);
-    expect(leastSquaresSlopePerDay([{ t: 0, value: 1 }, { t: 0, value: 2 }])).toBeNull();
-    expect(leastSquaresSlopePerDay([{ t: 0, value: 1 }, { t: DAY_MS / 2, value: 2 }])).toBeCloseTo(2, 12);
+    expect(
+      one(s, { name: 's', kind: 'slope', windowDays: 14, source: { loinc: ['59408-5'] }, unit: '%' }).value,
+    ).toBeCloseTo(-1.4, 12);
+    expect(one(s, { name: 's', kind: 'slope', windowDays: 1, source: { loinc: ['59408-5'] }, unit: '%' }).missing).toBe(
+      true,
+    );
+    expect(
+      leastSquaresSlopePerDay([
+        { t: 0, value: 1 },
+        { t: 0, value: 2 },
+      ]),
+    ).toBeNull();
+    expect(
+      leastSquaresSlopePerDay([
+        { t: 0, value: 1 },
+        { t: DAY_MS / 2, value: 2 },
+      ]),
+    ).toBeCloseTo(2, 12);
   });
 
   test('clips raw values', () => {
@@ -66,13 +95,24 @@ describe('deriveFeatures: events, codes, demographics', () => {
       { system: 'snomed', code: '84114007', onset: null, abatement: null },
       { system: 'snomed', code: '709044004', onset: day(3), abatement: null },
     ],
-    immunizations: [{ cvx: '158', t: day(-365) }, { cvx: '158', t: day(-364) }, { cvx: '208', t: day(-20) }],
-    exposures: [{ kind: 'household-contact', t: day(-14) }, { kind: 'household-contact', t: day(-13.9) }],
+    immunizations: [
+      { cvx: '158', t: day(-365) },
+      { cvx: '158', t: day(-364) },
+      { cvx: '208', t: day(-20) },
+    ],
+    exposures: [
+      { kind: 'household-contact', t: day(-14) },
+      { kind: 'household-contact', t: day(-13.9) },
+    ],
     observations: [obs(RHR, -1, 70), obs(RHR, -2, 71, 'other'), obs(RHR, -9, 72)],
   });
 
   test('onehot: active conditions of the code set (prefix, dots, abatement, future onset)', () => {
-    const set = (system: 'icd10' | 'snomed', codes: string[]) => ({ name: 'c', kind: 'onehot' as const, source: { conditionCodes: [{ system, codes }] } });
+    const set = (system: 'icd10' | 'snomed', codes: string[]) => ({
+      name: 'c',
+      kind: 'onehot' as const,
+      source: { conditionCodes: [{ system, codes }] },
+    });
     expect(one(t, set('icd10', ['E11*'])).value).toBe(1);
     expect(one(t, set('icd10', ['e119'])).value).toBe(1);
     expect(one(t, set('icd10', ['E10*'])).value).toBe(0);
@@ -85,7 +125,13 @@ describe('deriveFeatures: events, codes, demographics', () => {
 
   test('count: observations (any unit), conditions, immunizations, exposures in the window', () => {
     expect(one(t, { name: 'n', kind: 'count', source: { loinc: [RHR] }, windowDays: 7 }).value).toBe(2);
-    expect(one(t, { name: 'n', kind: 'count', source: { conditionCodes: [{ system: 'snomed', codes: ['13645005', '709044004'] }] } }).value).toBe(1);
+    expect(
+      one(t, {
+        name: 'n',
+        kind: 'count',
+        source: { conditionCodes: [{ system: 'snomed', codes: ['13645005', '709044004'] }] },
+      }).value,
+    ).toBe(1);
     expect(one(t, { name: 'n', kind: 'count', source: { cvx: ['158'] }, windowDays: 365 }).value).toBe(1);
     expect(one(t, { name: 'n', kind: 'count', source: { exposureKind: ['household-contact'] } }).value).toBe(2);
   });
@@ -94,8 +140,12 @@ describe('deriveFeatures: events, codes, demographics', () => {
     expect(one(t, { name: 'v', kind: 'vaccinated', source: { cvx: ['158'] }, windowDays: 365 }).value).toBe(1); // day −364 inside, −365 not
     expect(one(t, { name: 'v', kind: 'vaccinated', source: { cvx: ['158'] }, windowDays: 364 }).value).toBe(0);
     expect(one(t, { name: 'v', kind: 'vaccinated', source: { cvx: ['141'] } }).value).toBe(0);
-    expect(one(t, { name: 'e', kind: 'exposed', source: { exposureKind: ['household-contact'] }, windowDays: 14 }).value).toBe(1);
-    expect(one(t, { name: 'e', kind: 'exposed', source: { exposureKind: ['household-contact'] }, windowDays: 13 }).value).toBe(0);
+    expect(
+      one(t, { name: 'e', kind: 'exposed', source: { exposureKind: ['household-contact'] }, windowDays: 14 }).value,
+    ).toBe(1);
+    expect(
+      one(t, { name: 'e', kind: 'exposed', source: { exposureKind: ['household-contact'] }, windowDays: 13 }).value,
+    ).toBe(0);
   });
 
   test('age in completed years, sex as a 0/1 with unknown missing', () => {
@@ -109,7 +159,17 @@ describe('deriveFeatures: events, codes, demographics', () => {
   });
 
   test('an indicator derivation adds a 0/1 column after its value', () => {
-    const derivations = [derivation({ name: 'rhr', kind: 'mean', source: { loinc: [RHR] }, unit: '/min', windowDays: 7, missing: { policy: 'indicator' } }), derivation({ name: 'age', kind: 'age' })];
+    const derivations = [
+      derivation({
+        name: 'rhr',
+        kind: 'mean',
+        source: { loinc: [RHR] },
+        unit: '/min',
+        windowDays: 7,
+        missing: { policy: 'indicator' },
+      }),
+      derivation({ name: 'age', kind: 'age' }),
+    ];
     const present = deriveFeatures({ twin: t, derivations, at: AT });
     expect(Array.from(present.values)).toEqual([70, 0, 73]);
     expect(present.missing).toEqual([false, false, false]);

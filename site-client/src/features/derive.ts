@@ -58,13 +58,17 @@ function rawValue(twin: TwinSnapshot, d: FeatureDerivation, at: number): number 
     case 'max':
     case 'slope': {
       const codes = new Set(d.source.loinc);
-      const obs = twin.observations.filter((o) => codes.has(o.code) && o.unit === d.unit && Number.isFinite(o.value) && inWindow(o.t, at, d.windowDays));
+      const obs = twin.observations.filter(
+        (o) => codes.has(o.code) && o.unit === d.unit && Number.isFinite(o.value) && inWindow(o.t, at, d.windowDays),
+      );
       return aggregate(d.kind, obs);
     }
     case 'count':
       return countEvents(twin, d.source, (t) => inWindow(t, at, d.windowDays));
     case 'onehot':
-      return twin.conditions.some((c) => conditionMatches(c, d.source.conditionCodes) && activeAt(c, at, d.windowDays)) ? 1 : 0;
+      return twin.conditions.some((c) => conditionMatches(c, d.source.conditionCodes) && activeAt(c, at, d.windowDays))
+        ? 1
+        : 0;
     case 'age':
       return ageAt(twin.birthDate, at);
     case 'sex':
@@ -93,7 +97,9 @@ function countEvents(twin: TwinSnapshot, source: EventSource, inside: (t: number
     return twin.observations.filter((o) => codes.has(o.code) && inside(o.t)).length;
   }
   if ('conditionCodes' in source) {
-    return twin.conditions.filter((c) => c.onset !== null && inside(c.onset) && conditionMatches(c, source.conditionCodes)).length;
+    return twin.conditions.filter(
+      (c) => c.onset !== null && inside(c.onset) && conditionMatches(c, source.conditionCodes),
+    ).length;
   }
   if ('cvx' in source) {
     const cvx = new Set(source.cvx);

@@ -19,7 +19,8 @@ export interface FitFillOptions {
 export function fitFillValues(options: FitFillOptions): number[] {
   const { rows, derivations, means } = options;
   const columns = featureColumns(derivations);
-  if (means !== undefined && means.length !== columns.length) throw new RangeError(`${means.length} federated means for ${columns.length} columns`);
+  if (means !== undefined && means.length !== columns.length)
+    throw new RangeError(`${means.length} federated means for ${columns.length} columns`);
   return columns.map((col, j) => {
     if (col.role === 'indicator') return 0;
     const { policy, value } = col.derivation.missing;
@@ -39,7 +40,8 @@ export function fitFillValues(options: FitFillOptions): number[] {
 
 /** A copy of a derived row's values with every missing entry replaced by its column's fill value. */
 export function imputeRow(row: DerivedRow, fill: readonly number[]): Float64Array {
-  if (fill.length !== row.values.length) throw new RangeError(`${fill.length} fill values for ${row.values.length} columns`);
+  if (fill.length !== row.values.length)
+    throw new RangeError(`${fill.length} fill values for ${row.values.length} columns`);
   const out = Float64Array.from(row.values);
   for (let j = 0; j < out.length; j++) if (row.missing[j]) out[j] = fill[j]!;
   return out;

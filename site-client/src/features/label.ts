@@ -19,7 +19,9 @@ export function deriveLabel(options: DeriveLabelOptions): 0 | 1 | null {
   if (rule.kind === 'stored') return twin.label === 1 ? 1 : twin.label === 0 ? 0 : null;
   const matching = twin.conditions.filter((c) => conditionMatches(c, rule.conditionCodes));
   if (rule.excludePrior) {
-    const prior = matching.some((c) => (c.onset === null || c.onset <= at) && (c.abatement === null || c.abatement > at));
+    const prior = matching.some(
+      (c) => (c.onset === null || c.onset <= at) && (c.abatement === null || c.abatement > at),
+    );
     if (prior) return null;
   }
   const end = at + rule.horizonDays * DAY_MS;

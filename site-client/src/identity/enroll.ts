@@ -1,6 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PROTOCOL_VERSION, TwinfedError, createFetch, fingerprint, generateIdentity, publicPart, requireSecureUrl, saveIdentity, signEnrollProof, type Logger } from '@twinfed/shared';
+import {
+  PROTOCOL_VERSION,
+  TwinfedError,
+  createFetch,
+  fingerprint,
+  generateIdentity,
+  publicPart,
+  requireSecureUrl,
+  saveIdentity,
+  signEnrollProof,
+  type Logger,
+} from '@twinfed/shared';
 import { CoordinatorClient } from '../transport/coordinator-client';
 import type { FetchLike } from '../transport/http';
 import { JOURNAL_FILE } from '../training/journal';
@@ -34,7 +45,11 @@ export interface EnrollResult {
   readonly identityFile: string;
 }
 
-const normalizeFingerprint = (f: string): string => f.trim().toLowerCase().replace(/[^0-9a-f]/g, '');
+const normalizeFingerprint = (f: string): string =>
+  f
+    .trim()
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, '');
 
 /**
  * Enrolls this site: reads the coordinator's keys (checked against `expectedFingerprint` before the token is used),
@@ -45,40 +60,68 @@ const normalizeFingerprint = (f: string): string => f.trim().toLowerCase().repla
  */
 export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
   const { dataDir, logger } = options;
-  requireSecureUrl(options.coordinatorUrl, { insecureHttp: options.insecureHttp === true, what: 'The coordinator URL (--coordinator)' });
+  requireSecureUrl(options.coordinatorUrl, {
+    insecureHttp: options.insecureHttp === true,
+    what: 'The coordinator URL (--coordinator)',
+  });
   if (isEnrolled(dataDir) && !options.force) {
     const existing = safeRead(dataDir);
     const who = existing ? ` (site ${existing.siteId} at ${existing.coordinatorUrl})` : '';
-    throw new TwinfedError('ALREADY_EXISTS', `${dataDir} already holds an enrollment${who}. Use --force to replace it, or another --data-dir.`);
+    throw new TwinfedError(
+      'ALREADY_EXISTS',
+      `${dataDir} already holds an enrollment${who}. Use --force to replace it, or another --data-dir.`,
+    );
   }
   const client = new CoordinatorClient({
     baseUrl: options.coordinatorUrl,
     retry: { retries: 2, baseMs: 250, maxMs: 2000 },
-    ...(options.fetch ? { fetch: options.fetch } : options.ca !== undefined ? { fetch: createFetch({ ca: options.ca }) } : {}),
+    ...(options.fetch
+      ? { fetch: options.fetch }
+      : options.ca !== undefined
+        ? { fetch: createFetch({ ca: options.ca }) }
+        : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(logger ? { logger } : {}),
   });
   const keys = await client.coordinatorKeys();
   const announced = { signPublicKey: keys.signPublicKey, boxPublicKey: keys.boxPublicKey };
-  if (options.expectedFingerprint !== undefined && normalizeFingerprint(fingerprint(announced)) !== normalizeFingerprint(options.expectedFingerprint)) {
-    throw new TwinfedError('BAD_SIGNATURE', `The coordinator's fingerprint ${fingerprint(announced)} is not the expected ${options.expectedFingerprint}; the token was not used.`);
+  if (
+    options.expectedFingerprint !== undefined &&
+    normalizeFingerprint(fingerprint(announced)) !== normalizeFingerprint(options.expectedFingerprint)
+  ) {
+    throw new TwinfedError(
+      'BAD_SIGNATURE',
+      `The coordinator's fingerprint ${fingerprint(announced)} is not the expected ${options.expectedFingerprint}; the token was not used.`,
+    );
   }
   const identity = generateIdentity();
   const pub = publicPart(identity);
   const proof = signEnrollProof({ token: options.token, coordinator: announced, identity });
   const res = await client.enroll({ protocol: PROTOCOL_VERSION, token: options.token, ...pub, proof });
   if (res.coordinator.protocol !== PROTOCOL_VERSION) {
-    throw new TwinfedError('PROTOCOL_MISMATCH', `The coordinator speaks protocol ${res.coordinator.protocol}; this site speaks ${PROTOCOL_VERSION}.`);
+    throw new TwinfedError(
+      'PROTOCOL_MISMATCH',
+      `The coordinator speaks protocol ${res.coordinator.protocol}; this site speaks ${PROTOCOL_VERSION}.`,
+    );
   }
   const coordinatorFingerprint = fingerprint(res.coordinator);
   if (coordinatorFingerprint !== fingerprint(announced)) {
-    throw new TwinfedError('BAD_SIGNATURE', "The coordinator answered the enrollment with other keys than it announced; nothing was pinned.");
+    throw new TwinfedError(
+      'BAD_SIGNATURE',
+      'The coordinator answered the enrollment with other keys than it announced; nothing was pinned.',
+    );
   }
   if (normalizeFingerprint(coordinatorFingerprint) !== normalizeFingerprint(res.coordinator.fingerprint)) {
     throw new TwinfedError('BAD_SIGNATURE', "The coordinator's keys do not match the fingerprint it announced.");
   }
-  if (options.expectedFingerprint !== undefined && normalizeFingerprint(coordinatorFingerprint) !== normalizeFingerprint(options.expectedFingerprint)) {
-    throw new TwinfedError('BAD_SIGNATURE', `The coordinator answered with fingerprint ${coordinatorFingerprint}, not the expected ${options.expectedFingerprint}.`);
+  if (
+    options.expectedFingerprint !== undefined &&
+    normalizeFingerprint(coordinatorFingerprint) !== normalizeFingerprint(options.expectedFingerprint)
+  ) {
+    throw new TwinfedError(
+      'BAD_SIGNATURE',
+      `The coordinator answered with fingerprint ${coordinatorFingerprint}, not the expected ${options.expectedFingerprint}.`,
+    );
   }
   if (options.force) moveAsideJournal(dataDir, options.now?.() ?? new Date());
   const identityFile = saveIdentity({ dir: dataDir, identity, name: SITE_FILES.identityName });
@@ -88,12 +131,28 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
     coordinatorUrl: client.baseUrl,
     enrolledAt: (options.now?.() ?? new Date()).toISOString(),
     fingerprint: fingerprint(pub),
-    coordinator: { signPublicKey: res.coordinator.signPublicKey, boxPublicKey: res.coordinator.boxPublicKey, fingerprint: coordinatorFingerprint },
+    coordinator: {
+      signPublicKey: res.coordinator.signPublicKey,
+      boxPublicKey: res.coordinator.boxPublicKey,
+      fingerprint: coordinatorFingerprint,
+    },
     ...(options.ca !== undefined ? { tlsCa: options.ca } : {}),
   };
   writeSiteState(dataDir, state);
   new SiteAuditLog(dataDir).record(
-    { action: 'site.enrolled', actor: `site:${state.siteId}`, at: state.enrolledAt, subject: state.siteId, detail: { name: state.name, coordinatorUrl: state.coordinatorUrl, coordinatorFingerprint, fingerprint: state.fingerprint, replaced: options.force === true } },
+    {
+      action: 'site.enrolled',
+      actor: `site:${state.siteId}`,
+      at: state.enrolledAt,
+      subject: state.siteId,
+      detail: {
+        name: state.name,
+        coordinatorUrl: state.coordinatorUrl,
+        coordinatorFingerprint,
+        fingerprint: state.fingerprint,
+        replaced: options.force === true,
+      },
+    },
     (err) => logger?.warn({ err }, 'could not append to the site audit chain'),
   );
   logger?.info({ siteId: state.siteId, coordinatorFingerprint }, 'enrolled');

@@ -1,4 +1,11 @@
-import { TwinfedError, decodePublicIdentity, fingerprint, loadIdentity, publicPart, type Identity } from '@twinfed/shared';
+import {
+  TwinfedError,
+  decodePublicIdentity,
+  fingerprint,
+  loadIdentity,
+  publicPart,
+  type Identity,
+} from '@twinfed/shared';
 import { SITE_FILES, readSiteState, siteStatePath, type SiteState } from './site-state';
 
 /** A loaded enrollment: the record, the site's keys and the pinned coordinator keys as bytes. */
@@ -14,10 +21,17 @@ export interface Enrollment {
  */
 export function loadEnrollment(dataDir: string): Enrollment {
   const state = readSiteState(dataDir);
-  if (!state) throw new TwinfedError('UNKNOWN_SITE', `This site is not enrolled: ${siteStatePath(dataDir)} does not exist. Run "twinfed-site enroll" first.`);
+  if (!state)
+    throw new TwinfedError(
+      'UNKNOWN_SITE',
+      `This site is not enrolled: ${siteStatePath(dataDir)} does not exist. Run "twinfed-site enroll" first.`,
+    );
   const identity = loadIdentity({ dir: dataDir, name: SITE_FILES.identityName });
   if (fingerprint(publicPart(identity)) !== state.fingerprint) {
-    throw new TwinfedError('CONFIG_INVALID', `The key file in ${dataDir} does not belong to site ${state.siteId} (fingerprint differs from site.json).`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The key file in ${dataDir} does not belong to site ${state.siteId} (fingerprint differs from site.json).`,
+    );
   }
   const coordinator = decodePublicIdentity(state.coordinator, 'CONFIG_INVALID');
   return { state, identity, coordinator };

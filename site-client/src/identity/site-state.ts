@@ -56,5 +56,7 @@ export function readSiteState(dataDir: string): SiteState | undefined {
 
 /** Writes `site.json` atomically (mode 0600: it is not secret, but it is nobody else's business). */
 export function writeSiteState(dataDir: string, state: SiteState): void {
-  writeFileAtomic(siteStatePath(dataDir), `${JSON.stringify(SiteStateSchema.parse(state), null, 2)}\n`, { mode: 0o600 });
+  writeFileAtomic(siteStatePath(dataDir), `${JSON.stringify(SiteStateSchema.parse(state), null, 2)}\n`, {
+    mode: 0o600,
+  });
 }

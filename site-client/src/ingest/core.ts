@@ -38,7 +38,11 @@ export interface IngestWritesOptions {
  * Applies the writes and accounts each outcome in the report. A source record refused by the store is
  * listed once, however many of its writes were refused.
  */
-export async function ingestWrites(store: TwinStore, items: readonly IngestItem[], options: IngestWritesOptions = {}): Promise<IngestReport> {
+export async function ingestWrites(
+  store: TwinStore,
+  items: readonly IngestItem[],
+  options: IngestWritesOptions = {},
+): Promise<IngestReport> {
   const report = options.report ?? emptyReport();
   const chunk = Math.max(1, Math.floor(options.chunkSize ?? 5000));
   let lastRejected: IngestOrigin | null = null;
@@ -77,9 +81,23 @@ export interface RawObservation {
 }
 
 /** The observation write with its value in the canonical unit of its code, or why it is refused. */
-export function observationWrite(raw: RawObservation, options: NormalizeOptions = {}): { write: TwinWrite } | { reason: string } {
+export function observationWrite(
+  raw: RawObservation,
+  options: NormalizeOptions = {},
+): { write: TwinWrite } | { reason: string } {
   if (!Number.isSafeInteger(raw.t)) return { reason: 'time is not a valid instant' };
   const q = normalizeQuantity({ code: raw.code, value: raw.value, unit: raw.unit }, options);
   if (!q.ok) return { reason: q.reason };
-  return { write: { type: 'observation', patient: raw.patient, sourceId: raw.sourceId, code: raw.code, t: raw.t, value: q.value, unit: q.unit, source: raw.source } };
+  return {
+    write: {
+      type: 'observation',
+      patient: raw.patient,
+      sourceId: raw.sourceId,
+      code: raw.code,
+      t: raw.t,
+      value: q.value,
+      unit: q.unit,
+      source: raw.source,
+    },
+  };
 }

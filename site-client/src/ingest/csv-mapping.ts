@@ -16,7 +16,9 @@ const zone = z.string().regex(/^(Z|[+-]\d{2}:\d{2})$/, "must be 'Z' or ±hh:mm")
 const instant = z.string().refine((s) => parseInstant(s) !== null, 'must be a FHIR dateTime with a zone, or a date');
 const time = {
   timeColumn: column.optional().describe('Column holding the time of the item (a FHIR dateTime or date).'),
-  fixedTime: instant.optional().describe('One time for every item (a FHIR dateTime with a zone, or a date), when the export has no time column.'),
+  fixedTime: instant
+    .optional()
+    .describe('One time for every item (a FHIR dateTime with a zone, or a date), when the export has no time column.'),
 };
 // Lists of these are given defaults with `prefault` (parsed like input) so that the JSON Schema and the docs show them.
 const lower = z.string().transform((s) => s.trim().toLowerCase());
@@ -26,7 +28,10 @@ const ObservationColumn = z
   .object({
     column: column.describe('Column holding the numeric value (one observation per non-empty cell).'),
     code: z.string().min(1).describe('The LOINC code of the observation (e.g. `8867-4`, heart rate).'),
-    unit: z.string().optional().describe('The unit of every value in the column (UCUM, or a common spelling converted to the canonical unit).'),
+    unit: z
+      .string()
+      .optional()
+      .describe('The unit of every value in the column (UCUM, or a common spelling converted to the canonical unit).'),
     unitColumn: column.optional().describe('Column holding each value’s unit, when it varies by row.'),
     ...time,
   })
@@ -37,8 +42,15 @@ const ConditionColumn = z
     system: z.enum(['snomed', 'icd10']).describe('The code system of the codes.'),
     /** With `code`, the column is a yes/no flag for that code; without, the cell holds the code(s). */
     code: z.string().min(1).optional().describe('The condition code a flag column stands for.'),
-    present: z.array(lower).min(1).prefault(['1', 'true', 'yes', 'y', 'x']).describe('Flag values meaning "has the condition" (case-insensitive).'),
-    absent: z.array(lower).prefault(['0', 'false', 'no', 'n']).describe('Flag values meaning "does not have it"; other values reject the item.'),
+    present: z
+      .array(lower)
+      .min(1)
+      .prefault(['1', 'true', 'yes', 'y', 'x'])
+      .describe('Flag values meaning "has the condition" (case-insensitive).'),
+    absent: z
+      .array(lower)
+      .prefault(['0', 'false', 'no', 'n'])
+      .describe('Flag values meaning "does not have it"; other values reject the item.'),
     /** Splits a cell holding several codes (code mode). */
     separator: z.string().min(1).default(';').describe('Splits a cell holding several codes (code mode).'),
     onsetColumn: column.optional().describe('Column with the onset date.'),
@@ -56,15 +68,27 @@ const ImmunizationColumn = z
 const ExposureColumn = z
   .object({
     column: column.describe('The cell is the exposure date.'),
-    /** The cell is the exposure date. */ kind: z.string().min(1).default('contact').describe('The exposure kind recorded (matched by a plan’s `exposed` feature).'),
+    /** The cell is the exposure date. */ kind: z
+      .string()
+      .min(1)
+      .default('contact')
+      .describe('The exposure kind recorded (matched by a plan’s `exposed` feature).'),
   })
   .describe('A column of exposure dates.');
 const ConsentColumn = z
   .object({
     column: column.describe('The cell is the patient’s decision.'),
-    purpose: z.enum(['model-training', 'scoring']).describe('What the consent covers: training federated models, or scoring the patient.'),
+    purpose: z
+      .enum(['model-training', 'scoring'])
+      .describe('What the consent covers: training federated models, or scoring the patient.'),
     permit: values('Values meaning "permit" (case-insensitive).').prefault(['permit', 'yes', 'y', '1', 'true']),
-    deny: values('Values meaning "deny" (case-insensitive); other values reject the item.').prefault(['deny', 'no', 'n', '0', 'false']),
+    deny: values('Values meaning "deny" (case-insensitive); other values reject the item.').prefault([
+      'deny',
+      'no',
+      'n',
+      '0',
+      'false',
+    ]),
     ...time,
   })
   .describe('A column of consent decisions.');
@@ -72,7 +96,12 @@ const LabelColumn = z
   .object({
     column: column.describe('The outcome column (a twin plan with `labelRule: {kind: "stored"}` trains on it).'),
     positive: values('Values meaning positive (1), case-insensitive.').prefault(['1', 'true', 'yes', 'y']),
-    negative: values('Values meaning negative (0), case-insensitive; other values reject the item.').prefault(['0', 'false', 'no', 'n']),
+    negative: values('Values meaning negative (0), case-insensitive; other values reject the item.').prefault([
+      '0',
+      'false',
+      'no',
+      'n',
+    ]),
     ...time,
   })
   .describe('The outcome label column.');
@@ -84,7 +113,9 @@ export const CsvIngestMappingSchema = z
     timeZone: zone.default('Z').describe("Zone of times without one: 'Z' or ±hh:mm."),
     patient: z
       .object({
-        idColumn: column.describe('The hospital’s patient id (MRN); it stays in the twin store, pseudonymised everywhere else.'),
+        idColumn: column.describe(
+          'The hospital’s patient id (MRN); it stays in the twin store, pseudonymised everywhere else.',
+        ),
         birthDateColumn: column.optional().describe('Birth date (YYYY, YYYY-MM or YYYY-MM-DD).'),
         sexColumn: column.optional().describe('Recorded sex.'),
         /** Cell value (case-insensitive) → sex; defaults cover f/female/w, m/male, o/other, u/unknown. */
@@ -102,7 +133,9 @@ export const CsvIngestMappingSchema = z
     consent: z.array(ConsentColumn).default([]).describe('Consent columns.'),
     label: LabelColumn.optional().describe('The outcome label column.'),
   })
-  .describe('A tabular export’s mapping into the twin store: long tables (one measurement per row) or wide ones (one patient per row).');
+  .describe(
+    'A tabular export’s mapping into the twin store: long tables (one measurement per row) or wide ones (one patient per row).',
+  );
 /** A validated CSV ingest mapping (defaults filled in). */
 export type CsvIngestMapping = z.infer<typeof CsvIngestMappingSchema>;
 
@@ -111,12 +144,20 @@ export function parseCsvIngestMapping(raw: unknown): CsvIngestMapping {
   const r = CsvIngestMappingSchema.safeParse(raw);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  throw new TwinfedError('VALIDATION_FAILED', `The CSV mapping is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`);
+  throw new TwinfedError(
+    'VALIDATION_FAILED',
+    `The CSV mapping is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
+  );
 }
 
 /** Every column the mapping reads. */
 export function mappedColumns(m: CsvIngestMapping): string[] {
-  const cols: (string | undefined)[] = [m.patient.idColumn, m.patient.birthDateColumn, m.patient.sexColumn, m.timeColumn];
+  const cols: (string | undefined)[] = [
+    m.patient.idColumn,
+    m.patient.birthDateColumn,
+    m.patient.sexColumn,
+    m.timeColumn,
+  ];
   for (const o of m.observations) cols.push(o.column, o.unitColumn, o.timeColumn);
   for (const c of m.conditions) cols.push(c.column, c.onsetColumn, c.abatementColumn);
   for (const i of m.immunizations) cols.push(i.column, i.timeColumn);

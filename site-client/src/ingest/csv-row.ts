@@ -32,7 +32,10 @@ interface RowContext {
 const cell = (row: CsvRecord, col: string | undefined): string => (col === undefined ? '' : (row[col] ?? '').trim());
 
 /** Time of an item: its own column or fixed time, else the mapping's; a message when missing or bad. */
-function timeOf(ctx: RowContext, spec: { timeColumn?: string | undefined; fixedTime?: string | undefined }): number | string {
+function timeOf(
+  ctx: RowContext,
+  spec: { timeColumn?: string | undefined; fixedTime?: string | undefined },
+): number | string {
   const col = spec.timeColumn ?? (spec.fixedTime === undefined ? ctx.mapping.timeColumn : undefined);
   const text = col !== undefined ? cell(ctx.row, col) : (spec.fixedTime ?? ctx.mapping.fixedTime);
   if (text === undefined) return 'no time: give a timeColumn or fixedTime in the mapping';
@@ -67,7 +70,10 @@ export function convertRow(input: Omit<RowContext, 'out'>): RowResult {
       continue;
     }
     const unit = o.unitColumn !== undefined ? cell(row, o.unitColumn) || undefined : o.unit;
-    const r = observationWrite({ patient, sourceId: `csv:${pid}:obs:${o.column}:${o.code}:${t}`, code: o.code, t, value, unit, source: 'csv' }, ctx.units);
+    const r = observationWrite(
+      { patient, sourceId: `csv:${pid}:obs:${o.column}:${o.code}:${t}`, code: o.code, t, value, unit, source: 'csv' },
+      ctx.units,
+    );
     if ('reason' in r) reject(ctx, 'Observation', o.column, r.reason);
     else add(ctx, 'Observation', o.column, r.write);
   }
@@ -91,7 +97,10 @@ function conditions(ctx: RowContext): void {
       }
       codes = [c.code];
     } else {
-      codes = text.split(c.separator).map((s) => s.trim()).filter((s) => s !== '');
+      codes = text
+        .split(c.separator)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
     }
     const onsetText = cell(row, c.onsetColumn);
     const endText = cell(row, c.abatementColumn);
@@ -103,7 +112,15 @@ function conditions(ctx: RowContext): void {
     }
     for (const raw of codes) {
       const code = c.system === 'icd10' ? raw.toUpperCase() : raw;
-      add(ctx, 'Condition', c.column, { type: 'condition', patient, sourceId: `csv:${pid}:condition:${c.column}:${c.system}:${code}`, system: c.system, code, onset, abatement });
+      add(ctx, 'Condition', c.column, {
+        type: 'condition',
+        patient,
+        sourceId: `csv:${pid}:condition:${c.column}:${c.system}:${code}`,
+        system: c.system,
+        code,
+        onset,
+        abatement,
+      });
     }
   }
 }
@@ -125,12 +142,25 @@ function events(ctx: RowContext): void {
       continue;
     }
     const cvx = i.cvx ?? text;
-    add(ctx, 'Immunization', i.column, { type: 'immunization', patient, sourceId: `csv:${pid}:imm:${i.column}:${cvx}:${t}`, cvx, t });
+    add(ctx, 'Immunization', i.column, {
+      type: 'immunization',
+      patient,
+      sourceId: `csv:${pid}:imm:${i.column}:${cvx}:${t}`,
+      cvx,
+      t,
+    });
   }
   for (const e of mapping.exposures) {
     if (cell(row, e.column) === '') continue;
     const t = dateCell(e.column, 'Exposure');
-    if (t !== null) add(ctx, 'Exposure', e.column, { type: 'exposure', patient, sourceId: `csv:${pid}:exposure:${e.column}:${t}`, kind: e.kind, t });
+    if (t !== null)
+      add(ctx, 'Exposure', e.column, {
+        type: 'exposure',
+        patient,
+        sourceId: `csv:${pid}:exposure:${e.column}:${t}`,
+        kind: e.kind,
+        t,
+      });
   }
   for (const c of mapping.consent) {
     const v = cell(row, c.column).toLowerCase();
@@ -139,7 +169,15 @@ function events(ctx: RowContext): void {
     const t = timeOf(ctx, c);
     if (decision === null) reject(ctx, 'Consent', c.column, 'not one of the declared permit/deny values');
     else if (typeof t === 'string') reject(ctx, 'Consent', c.column, t);
-    else add(ctx, 'Consent', c.column, { type: 'consent', patient, sourceId: `csv:${pid}:consent:${c.column}:${c.purpose}:${decision}:${t}`, purpose: c.purpose, decision, t });
+    else
+      add(ctx, 'Consent', c.column, {
+        type: 'consent',
+        patient,
+        sourceId: `csv:${pid}:consent:${c.column}:${c.purpose}:${decision}:${t}`,
+        purpose: c.purpose,
+        decision,
+        t,
+      });
   }
   const l = mapping.label;
   const v = l ? cell(row, l.column).toLowerCase() : '';
@@ -148,11 +186,22 @@ function events(ctx: RowContext): void {
     const t = timeOf(ctx, l);
     if (value === null) reject(ctx, 'Label', l.column, 'not one of the declared positive/negative values');
     else if (typeof t === 'string') reject(ctx, 'Label', l.column, t);
-    else add(ctx, 'Label', l.column, { type: 'label', patient, sourceId: `csv:${pid}:label:${l.column}:${t}`, value, t });
+    else
+      add(ctx, 'Label', l.column, { type: 'label', patient, sourceId: `csv:${pid}:label:${l.column}:${t}`, value, t });
   }
 }
 
-const DEFAULT_SEX: Readonly<Record<string, TwinSex>> = { f: 'female', female: 'female', w: 'female', m: 'male', male: 'male', o: 'other', other: 'other', u: 'unknown', unknown: 'unknown' };
+const DEFAULT_SEX: Readonly<Record<string, TwinSex>> = {
+  f: 'female',
+  female: 'female',
+  w: 'female',
+  m: 'male',
+  male: 'male',
+  o: 'other',
+  other: 'other',
+  u: 'unknown',
+  unknown: 'unknown',
+};
 
 /** The sex a cell names (mapping values first, then the defaults), or null. */
 export function sexOf(mapping: CsvIngestMapping, text: string): TwinSex | null {

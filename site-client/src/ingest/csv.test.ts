@@ -38,7 +38,15 @@ describe('importCsv', () => {
   test('imports a long table: demographics once per patient, canonical units, conditions, vaccines, consent, labels', async () => {
     const store = newStore();
     const report = await importCsv({ store, text: LONG, mapping: MAPPING });
-    expect(report.accepted).toEqual({ patients: 3, observations: 10, conditions: 2, immunizations: 1, consents: 2, exposures: 0, labels: 2 });
+    expect(report.accepted).toEqual({
+      patients: 3,
+      observations: 10,
+      conditions: 2,
+      immunizations: 1,
+      consents: 2,
+      exposures: 0,
+      labels: 2,
+    });
     const one = await store.getTwin(store.pidFor('MRN-1'));
     expect([one?.birthDate, one?.sex]).toEqual(['1950-02-03', 'female']);
     expect(one?.observations.filter((o) => o.code === '8310-5').map((o) => [o.value, o.unit])).toEqual([
@@ -55,7 +63,9 @@ describe('importCsv', () => {
     expect(two?.sex).toBe('male');
     expect(two?.observations.find((o) => o.code === '8867-4')?.t).toBe(Date.UTC(2024, 2, 1, 8));
     expect(two?.label).toBe(1);
-    expect(await store.listPids({ consentFor: 'model-training', at: Date.UTC(2025, 0, 1) })).toEqual([store.pidFor('MRN-1')]);
+    expect(await store.listPids({ consentFor: 'model-training', at: Date.UTC(2025, 0, 1) })).toEqual([
+      store.pidFor('MRN-1'),
+    ]);
   });
 
   test('rejects bad cells with line, column and reason (never the cell content) while the rest of the row lands', async () => {
@@ -65,9 +75,24 @@ describe('importCsv', () => {
       { resourceType: 'Observation', line: 5, path: 'hr', reason: 'hr: not a number' },
       { resourceType: 'Row', line: 6, path: 'mrn', reason: 'mrn: the patient id is empty' },
       { resourceType: 'Patient', line: 7, path: 'dob', reason: 'dob: not a date (YYYY-MM-DD)' },
-      { resourceType: 'Patient', line: 7, path: 'sex', reason: 'sex: not a known sex value (map it in patient.sexValues)' },
-      { resourceType: 'Observation', line: 7, path: 'temp_f', reason: 'temp_f: body temperature 93.3333333333 Cel is outside the plausible range 20-46' },
-      { resourceType: 'Consent', line: 7, path: 'consent', reason: 'consent: not one of the declared permit/deny values' },
+      {
+        resourceType: 'Patient',
+        line: 7,
+        path: 'sex',
+        reason: 'sex: not a known sex value (map it in patient.sexValues)',
+      },
+      {
+        resourceType: 'Observation',
+        line: 7,
+        path: 'temp_f',
+        reason: 'temp_f: body temperature 93.3333333333 Cel is outside the plausible range 20-46',
+      },
+      {
+        resourceType: 'Consent',
+        line: 7,
+        path: 'consent',
+        reason: 'consent: not one of the declared permit/deny values',
+      },
       { resourceType: 'Observation', line: 8, path: 'hr', reason: 'hr: the time column taken_at is empty' },
       { resourceType: 'Row', line: 9, reason: 'the row does not have as many fields as the header' },
     ]);
@@ -86,14 +111,23 @@ describe('importCsv', () => {
     expect(Object.values(again.accepted).every((n) => n === 0)).toBe(true);
     expect(again.duplicates).toBe(Object.values(first.accepted).reduce((a, b) => a + b, 0));
     expect(await store.counts()).toEqual(counts);
-    const corrected = await importCsv({ store, text: LONG.replace('MRN-1,1950-02-03,F,2024-03-01 08:00,72', 'MRN-1,1950-02-03,F,2024-03-01 08:00,74'), mapping: MAPPING });
+    const corrected = await importCsv({
+      store,
+      text: LONG.replace('MRN-1,1950-02-03,F,2024-03-01 08:00,72', 'MRN-1,1950-02-03,F,2024-03-01 08:00,74'),
+      mapping: MAPPING,
+    });
     expect(corrected).toMatchObject({ accepted: { observations: 1 }, updated: 1 });
     expect(await store.counts()).toEqual(counts);
   });
 
   test('reads a wide table with flag columns, a fixed time, a time zone, exposures and a custom delimiter', async () => {
     const store = newStore();
-    const text = ['id;diabetes;copd;covid_vax;exposed;rhr;steps', 'A;1;no;2024-01-10;2024-02-01 10:00;58;9000', 'B;0;x;;;66;', 'C;maybe;;;;;'].join('\n');
+    const text = [
+      'id;diabetes;copd;covid_vax;exposed;rhr;steps',
+      'A;1;no;2024-01-10;2024-02-01 10:00;58;9000',
+      'B;0;x;;;66;',
+      'C;maybe;;;;;',
+    ].join('\n');
     const mapping = {
       delimiter: ';',
       timeZone: '+02:00',
@@ -111,8 +145,23 @@ describe('importCsv', () => {
       exposures: [{ column: 'exposed', kind: 'household-contact' }],
     };
     const report = await importCsv({ store, text, mapping });
-    expect(report.accepted).toEqual({ patients: 3, observations: 3, conditions: 2, immunizations: 1, consents: 0, exposures: 1, labels: 0 });
-    expect(report.rejected).toEqual([{ resourceType: 'Condition', line: 4, path: 'diabetes', reason: 'diabetes: not one of the declared present/absent values' }]);
+    expect(report.accepted).toEqual({
+      patients: 3,
+      observations: 3,
+      conditions: 2,
+      immunizations: 1,
+      consents: 0,
+      exposures: 1,
+      labels: 0,
+    });
+    expect(report.rejected).toEqual([
+      {
+        resourceType: 'Condition',
+        line: 4,
+        path: 'diabetes',
+        reason: 'diabetes: not one of the declared present/absent values',
+      },
+    ]);
     const a = await store.getTwin(store.pidFor('A'));
     expect(a?.observations).toEqual([
       { code: '55423-8', t: Date.UTC(2024, 1, 1, 8), value: 9000, unit: '{steps}', source: 'csv' },
@@ -125,12 +174,25 @@ describe('importCsv', () => {
 
   test('refuses an invalid mapping, a header without the mapped columns, duplicate header columns; rejects an unparseable row', async () => {
     const store = newStore();
-    await expect(importCsv({ store, text: LONG, mapping: { patient: {} } })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('patient.idColumn') });
-    await expect(importCsv({ store, text: LONG, mapping: { ...MAPPING, observations: [{ column: 'weight', code: '29463-7' }] } })).rejects.toThrow(/weight/);
-    await expect(importCsv({ store, text: 'mrn,mrn\n1,2\n', mapping: { patient: { idColumn: 'mrn' } } })).rejects.toThrow(/repeats the column mrn/);
+    await expect(importCsv({ store, text: LONG, mapping: { patient: {} } })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('patient.idColumn'),
+    });
+    await expect(
+      importCsv({ store, text: LONG, mapping: { ...MAPPING, observations: [{ column: 'weight', code: '29463-7' }] } }),
+    ).rejects.toThrow(/weight/);
+    await expect(
+      importCsv({ store, text: 'mrn,mrn\n1,2\n', mapping: { patient: { idColumn: 'mrn' } } }),
+    ).rejects.toThrow(/repeats the column mrn/);
     expect((await store.counts()).patients).toBe(0);
-    const broken = await importCsv({ store, text: 'mrn,hr\nMRN-8,60\n"MRN-9,61\n', mapping: { patient: { idColumn: 'mrn' } } });
-    expect(broken.rejected).toEqual([{ resourceType: 'Row', line: 3, reason: 'the row cannot be parsed (CSV_QUOTE_NOT_CLOSED)' }]);
+    const broken = await importCsv({
+      store,
+      text: 'mrn,hr\nMRN-8,60\n"MRN-9,61\n',
+      mapping: { patient: { idColumn: 'mrn' } },
+    });
+    expect(broken.rejected).toEqual([
+      { resourceType: 'Row', line: 3, reason: 'the row cannot be parsed (CSV_QUOTE_NOT_CLOSED)' },
+    ]);
     expect(broken.accepted.patients).toBe(1);
   });
 
@@ -139,11 +201,23 @@ describe('importCsv', () => {
     try {
       fs.writeFileSync(path.join(dir, 'data.csv'), LONG);
       fs.writeFileSync(path.join(dir, 'mapping.json'), JSON.stringify(MAPPING));
-      const report = await importCsvFile({ store: newStore(), file: path.join(dir, 'data.csv'), mappingFile: path.join(dir, 'mapping.json') });
+      const report = await importCsvFile({
+        store: newStore(),
+        file: path.join(dir, 'data.csv'),
+        mappingFile: path.join(dir, 'mapping.json'),
+      });
       expect(report.accepted.patients).toBe(3);
       fs.writeFileSync(path.join(dir, 'bad.json'), '{');
-      await expect(importCsvFile({ store: newStore(), file: path.join(dir, 'data.csv'), mappingFile: path.join(dir, 'bad.json') })).rejects.toMatchObject({ code: 'INVALID_JSON' });
-      await expect(importCsvFile({ store: newStore(), file: path.join(dir, 'none.csv'), mappingFile: path.join(dir, 'mapping.json') })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await expect(
+        importCsvFile({ store: newStore(), file: path.join(dir, 'data.csv'), mappingFile: path.join(dir, 'bad.json') }),
+      ).rejects.toMatchObject({ code: 'INVALID_JSON' });
+      await expect(
+        importCsvFile({
+          store: newStore(),
+          file: path.join(dir, 'none.csv'),
+          mappingFile: path.join(dir, 'mapping.json'),
+        }),
+      ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -45,7 +45,10 @@ function parseRows(text: string, mapping: CsvIngestMapping, rejected: IngestReje
       skip_records_with_error: true,
       on_skip: (err) => {
         const line = typeof err?.lines === 'number' ? { line: err.lines } : {};
-        const reason = err?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' ? 'the row does not have as many fields as the header' : `the row cannot be parsed (${err?.code ?? 'error'})`;
+        const reason =
+          err?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS'
+            ? 'the row does not have as many fields as the header'
+            : `the row cannot be parsed (${err?.code ?? 'error'})`;
         rejected.push({ resourceType: 'Row', ...line, reason });
         return undefined;
       },
@@ -55,7 +58,8 @@ function parseRows(text: string, mapping: CsvIngestMapping, rejected: IngestReje
     throw new TwinfedError('BAD_REQUEST', `The CSV cannot be parsed: ${e instanceof Error ? e.message : String(e)}`);
   }
   const missing = mappedColumns(mapping).filter((c) => !header.includes(c));
-  if (missing.length > 0) throw new TwinfedError('VALIDATION_FAILED', `The CSV has no column(s) ${missing.join(', ')} named in the mapping.`);
+  if (missing.length > 0)
+    throw new TwinfedError('VALIDATION_FAILED', `The CSV has no column(s) ${missing.join(', ')} named in the mapping.`);
   return rows.map((r) => ({ record: r.record, line: r.info.lines }));
 }
 
@@ -71,7 +75,12 @@ export async function importCsv(options: ImportCsvOptions): Promise<IngestReport
   for (const { record, line } of rows) {
     const hospitalId = (record[p.idColumn] ?? '').trim();
     if (hospitalId === '') {
-      report.rejected.push({ resourceType: 'Row', line, path: p.idColumn, reason: `${p.idColumn}: the patient id is empty` });
+      report.rejected.push({
+        resourceType: 'Row',
+        line,
+        path: p.idColumn,
+        reason: `${p.idColumn}: the patient id is empty`,
+      });
       continue;
     }
     let entry = patients.get(hospitalId);
@@ -93,28 +102,55 @@ export async function importCsv(options: ImportCsvOptions): Promise<IngestReport
 }
 
 /** Birth date and sex of a row into the patient write: the first non-empty value wins; a conflicting later one is rejected. */
-function demographics(input: { mapping: CsvIngestMapping; record: CsvRecord; line: number; write: PatientWrite; rejected: IngestRejection[] }): void {
+function demographics(input: {
+  mapping: CsvIngestMapping;
+  record: CsvRecord;
+  line: number;
+  write: PatientWrite;
+  rejected: IngestRejection[];
+}): void {
   const { mapping, record, line, write, rejected } = input;
   const dobCol = mapping.patient.birthDateColumn;
   const dobText = dobCol === undefined ? '' : (record[dobCol] ?? '').trim();
   if (dobCol !== undefined && dobText !== '') {
     const dob = /^\d{4}-\d{2}-\d{2}T/.test(dobText) ? dobText.slice(0, 10) : dobText;
-    if (!FHIR_DATE.test(dob)) rejected.push({ resourceType: 'Patient', line, path: dobCol, reason: `${dobCol}: not a date (YYYY-MM-DD)` });
+    if (!FHIR_DATE.test(dob))
+      rejected.push({ resourceType: 'Patient', line, path: dobCol, reason: `${dobCol}: not a date (YYYY-MM-DD)` });
     else if (write.birthDate === undefined) write.birthDate = dob;
-    else if (write.birthDate !== dob) rejected.push({ resourceType: 'Patient', line, path: dobCol, reason: `${dobCol}: differs from an earlier row of the same patient` });
+    else if (write.birthDate !== dob)
+      rejected.push({
+        resourceType: 'Patient',
+        line,
+        path: dobCol,
+        reason: `${dobCol}: differs from an earlier row of the same patient`,
+      });
   }
   const sexCol = mapping.patient.sexColumn;
   const sexText = sexCol === undefined ? '' : (record[sexCol] ?? '').trim();
   if (sexCol !== undefined && sexText !== '') {
     const sex = sexOf(mapping, sexText);
-    if (sex === null) rejected.push({ resourceType: 'Patient', line, path: sexCol, reason: `${sexCol}: not a known sex value (map it in patient.sexValues)` });
+    if (sex === null)
+      rejected.push({
+        resourceType: 'Patient',
+        line,
+        path: sexCol,
+        reason: `${sexCol}: not a known sex value (map it in patient.sexValues)`,
+      });
     else if (write.sex === undefined) write.sex = sex;
-    else if (write.sex !== sex) rejected.push({ resourceType: 'Patient', line, path: sexCol, reason: `${sexCol}: differs from an earlier row of the same patient` });
+    else if (write.sex !== sex)
+      rejected.push({
+        resourceType: 'Patient',
+        line,
+        path: sexCol,
+        reason: `${sexCol}: differs from an earlier row of the same patient`,
+      });
   }
 }
 
 /** Reads the CSV file and the mapping JSON file and imports them; see {@link importCsv}. */
-export async function importCsvFile(options: Omit<ImportCsvOptions, 'text' | 'mapping'> & { file: string; mappingFile: string }): Promise<IngestReport> {
+export async function importCsvFile(
+  options: Omit<ImportCsvOptions, 'text' | 'mapping'> & { file: string; mappingFile: string },
+): Promise<IngestReport> {
   const read = (file: string): string => {
     try {
       return fs.readFileSync(file, 'utf8');

@@ -1,6 +1,7 @@
 /** Instants from FHIR and CSV time strings, in milliseconds since epoch (UTC). */
 
-const DATE_TIME = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+const DATE_TIME =
+  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
 /** Options of {@link parseInstant}. */
 export interface ParseInstantOptions {
@@ -29,8 +30,12 @@ export function parseInstant(text: string, options: ParseInstantOptions = {}): n
   if (month < 1 || month > 12 || dayOfMonth < 1 || hour > 23 || minute > 59 || second > 60) return null;
   const base = Date.UTC(year, month - 1, dayOfMonth, hour, minute, Math.min(second, 59));
   const check = new Date(base);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== dayOfMonth) return null;
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== dayOfMonth)
+    return null;
   const millis = frac === '' ? 0 : Math.floor(Number(`0${frac}`) * 1000);
-  const offset = zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+  const offset =
+    zone === 'Z'
+      ? 0
+      : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
   return base + millis - offset;
 }

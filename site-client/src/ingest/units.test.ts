@@ -41,7 +41,9 @@ describe('normalizeQuantity', () => {
   });
 
   test('rejects a unit of the wrong dimension for a known code, naming the unit and the code', () => {
-    expect(reason('8867-4', 70, 'kg')).toBe("unit 'kg' is not a unit of heart rate (LOINC 8867-4, expected /min or a convertible unit)");
+    expect(reason('8867-4', 70, 'kg')).toBe(
+      "unit 'kg' is not a unit of heart rate (LOINC 8867-4, expected /min or a convertible unit)",
+    );
     expect(reason('8310-5', 37, undefined)).toMatch(/^no unit is not a unit of body temperature/);
     expect(reason('8310-5', 37, 'furlongs')).toMatch(/'furlongs'/);
     // A fraction is only accepted for SpO2, not for heart rate.
@@ -63,17 +65,37 @@ describe('normalizeQuantity', () => {
   });
 
   test('takes a replacement code table', () => {
-    const codes = { '2339-0': { name: 'glucose', canonical: 'mg/dL', extra: { 'mg/dL': { canonical: 'mg/dL', convert: (v: number) => v } }, min: 10, max: 2000 } };
-    expect(normalizeQuantity({ code: '2339-0', value: 90, unit: 'mg/dL' }, { codes })).toEqual({ ok: true, value: 90, unit: 'mg/dL' });
+    const codes = {
+      '2339-0': {
+        name: 'glucose',
+        canonical: 'mg/dL',
+        extra: { 'mg/dL': { canonical: 'mg/dL', convert: (v: number) => v } },
+        min: 10,
+        max: 2000,
+      },
+    };
+    expect(normalizeQuantity({ code: '2339-0', value: 90, unit: 'mg/dL' }, { codes })).toEqual({
+      ok: true,
+      value: 90,
+      unit: 'mg/dL',
+    });
     expect(normalizeQuantity({ code: '2339-0', value: 5, unit: 'mmol/L' }, { codes }).ok).toBe(false);
     // Without the default table, heart rate is an unknown code and keeps any unit.
-    expect(normalizeQuantity({ code: '8867-4', value: 70, unit: 'kg' }, { codes })).toEqual({ ok: true, value: 70, unit: 'kg' });
+    expect(normalizeQuantity({ code: '8867-4', value: 70, unit: 'kg' }, { codes })).toEqual({
+      ok: true,
+      value: 70,
+      unit: 'kg',
+    });
   });
 
   test('every known code accepts its own canonical unit and every table rule converts to a canonical unit of the table', () => {
     for (const [code, rule] of Object.entries(CODE_UNITS)) {
       const mid = (rule.min + rule.max) / 2;
-      expect(normalizeQuantity({ code, value: mid, unit: rule.canonical })).toEqual({ ok: true, value: mid, unit: rule.canonical });
+      expect(normalizeQuantity({ code, value: mid, unit: rule.canonical })).toEqual({
+        ok: true,
+        value: mid,
+        unit: rule.canonical,
+      });
     }
     const canonicals = new Set(Object.values(UNIT_RULES).map((r) => r.canonical));
     for (const c of canonicals) expect(UNIT_RULES[c]?.canonical).toBe(c);

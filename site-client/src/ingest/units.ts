@@ -14,7 +14,10 @@ interface UnitRule {
 }
 
 const same = (v: number): number => v;
-const scale = (k: number) => (v: number): number => v * k;
+const scale =
+  (k: number) =>
+  (v: number): number =>
+    v * k;
 
 /** Accepted unit spellings (UCUM codes and common display forms) → canonical unit. */
 export const UNIT_RULES: Readonly<Record<string, UnitRule>> = {
@@ -75,8 +78,14 @@ export interface CodeUnitRule {
   max: number;
 }
 
-const fraction: Record<string, UnitRule> = { '1': { canonical: '%', convert: scale(100) }, '{ratio}': { canonical: '%', convert: scale(100) } };
-const count: Record<string, UnitRule> = { '1': { canonical: '{steps}', convert: same }, '{count}': { canonical: '{steps}', convert: same } };
+const fraction: Record<string, UnitRule> = {
+  '1': { canonical: '%', convert: scale(100) },
+  '{ratio}': { canonical: '%', convert: scale(100) },
+};
+const count: Record<string, UnitRule> = {
+  '1': { canonical: '{steps}', convert: same },
+  '{count}': { canonical: '{steps}', convert: same },
+};
 
 /** Known LOINC codes: the vitals the twin features use. */
 export const CODE_UNITS: Readonly<Record<string, CodeUnitRule>> = {
@@ -127,11 +136,17 @@ export function normalizeQuantity(q: QuantityInput, options: NormalizeOptions = 
   const conv = own ?? (generic?.canonical === rule.canonical ? generic : undefined);
   if (!conv) {
     const given = unit === '' ? 'no unit' : `unit '${unit}'`;
-    return { ok: false, reason: `${given} is not a unit of ${rule.name} (LOINC ${q.code}, expected ${rule.canonical} or a convertible unit)` };
+    return {
+      ok: false,
+      reason: `${given} is not a unit of ${rule.name} (LOINC ${q.code}, expected ${rule.canonical} or a convertible unit)`,
+    };
   }
   const value = tidy(conv.convert(q.value));
   if (value < rule.min || value > rule.max) {
-    return { ok: false, reason: `${rule.name} ${value} ${rule.canonical} is outside the plausible range ${rule.min}-${rule.max}` };
+    return {
+      ok: false,
+      reason: `${rule.name} ${value} ${rule.canonical} is outside the plausible range ${rule.min}-${rule.max}`,
+    };
   }
   return { ok: true, value, unit: rule.canonical };
 }

@@ -21,10 +21,13 @@ function recorder() {
 }
 
 // The error table decides, code by code: Retry-After goes with exactly the codes it makes retry-later.
-test.each(Object.keys(ERROR_CODES) as ErrorCode[])('%s: its status, its code, and Retry-After exactly when the table says retry-later', (code) => {
-  const { res, seen } = recorder();
-  sendError(res, new TwinfedError(code), 7);
-  expect(seen.status).toBe(httpStatus(code));
-  expect(JSON.parse(seen.body!)).toMatchObject({ error: { code } });
-  expect(seen.headers!['retry-after']).toBe(clientBehaviour(code) === 'retry-later' ? '7' : undefined);
-});
+test.each(Object.keys(ERROR_CODES) as ErrorCode[])(
+  '%s: its status, its code, and Retry-After exactly when the table says retry-later',
+  (code) => {
+    const { res, seen } = recorder();
+    sendError(res, new TwinfedError(code), 7);
+    expect(seen.status).toBe(httpStatus(code));
+    expect(JSON.parse(seen.body!)).toMatchObject({ error: { code } });
+    expect(seen.headers!['retry-after']).toBe(clientBehaviour(code) === 'retry-later' ? '7' : undefined);
+  },
+);

@@ -25,7 +25,9 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function setup(opts: { store?: TwinStore; model?: boolean; capacity?: number; maxBodyBytes?: number; maxConcurrent?: number } = {}): Promise<Setup> {
+async function setup(
+  opts: { store?: TwinStore; model?: boolean; capacity?: number; maxBodyBytes?: number; maxConcurrent?: number } = {},
+): Promise<Setup> {
   const store = opts.store ?? new MemoryTwinStore({ secret: new Uint8Array(32).fill(5) });
   const pids = opts.store ? [] : await seedTwins(store, 3);
   const scorer = new LiveScorer({ store, debounceMs: 10 });
@@ -54,9 +56,17 @@ async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 const post = (s: Setup, body: unknown, headers: Record<string, string> = auth) =>
-  fetch(`${s.api.url}/v1/observations`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${s.api.url}/v1/observations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 const get = (s: Setup, p: string, headers: Record<string, string> = auth) => fetch(`${s.api.url}${p}`, { headers });
-const batch = (ids: string[], value: number) => ({ deviceId: 'watch-7', patientRef: 'Patient/p1', samples: ids.map((id, i) => ({ id, t: iso(T_AT - DAY_MS + i * 60_000), code: RHR, value, unit: '/min' })) });
+const batch = (ids: string[], value: number) => ({
+  deviceId: 'watch-7',
+  patientRef: 'Patient/p1',
+  samples: ids.map((id, i) => ({ id, t: iso(T_AT - DAY_MS + i * 60_000), code: RHR, value, unit: '/min' })),
+});
 
 describe('local API', () => {
   let s: Setup | undefined;
@@ -68,7 +78,11 @@ describe('local API', () => {
   test('requires the bearer token on every route but /healthz', async () => {
     s = await setup();
     expect((await get(s, '/healthz', {})).status).toBe(200);
-    for (const [p, h] of [['/v1/scores', {}], ['/v1/status', { authorization: 'Bearer wrong' }], [`/v1/twins/${s.pids[0]}/score`, { authorization: TOKEN }]] as const) {
+    for (const [p, h] of [
+      ['/v1/scores', {}],
+      ['/v1/status', { authorization: 'Bearer wrong' }],
+      [`/v1/twins/${s.pids[0]}/score`, { authorization: TOKEN }],
+    ] as const) {
       const res = await get(s, p, h);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('Bearer');
@@ -82,7 +96,11 @@ describe('local API', () => {
   test('posted samples change the twin’s features and score; duplicates are ignored and counted', async () => {
     s = await setup();
     const pid = s.pids[1]!;
-    const before = (await (await get(s, `/v1/twins/${pid}/score`)).json()) as { score: number; versionId: string; tier: string };
+    const before = (await (await get(s, `/v1/twins/${pid}/score`)).json()) as {
+      score: number;
+      versionId: string;
+      tier: string;
+    };
     expect(before.score).toBeCloseTo(sigmoid(0.1 * 61 - 8), 5);
     const res = await post(s, batch(['s1', 's2', 's3'], 141));
     expect(res.status).toBe(200);
@@ -136,11 +154,25 @@ describe('local API', () => {
 
   test('refuses oversized, non-JSON and malformed bodies with their codes; scores wait for a model', async () => {
     s = await setup({ maxBodyBytes: 2000, model: false });
-    const big = await post(s, batch(Array.from({ length: 40 }, (_, i) => `s${i}`), 70));
+    const big = await post(
+      s,
+      batch(
+        Array.from({ length: 40 }, (_, i) => `s${i}`),
+        70,
+      ),
+    );
     expect(big.status).toBe(413);
-    const text = await fetch(`${s.api.url}/v1/observations`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hi' });
+    const text = await fetch(`${s.api.url}/v1/observations`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     expect(text.status).toBe(415);
-    const bad = await fetch(`${s.api.url}/v1/observations`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"deviceId":' });
+    const bad = await fetch(`${s.api.url}/v1/observations`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{"deviceId":',
+    });
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
     const invalid = await post(s, { deviceId: 'w', samples: [] });
     expect(invalid.status).toBe(400);
@@ -152,13 +184,18 @@ describe('local API', () => {
 
   test('serves pids only; a lookup by hospital id is resolved locally and audited', async () => {
     s = await setup();
-    const res = await get(s, `/v1/scores?hospitalId=${encodeURIComponent(mrn(2))}`, { ...auth, 'x-twinfed-actor': 'nurse.kim' });
+    const res = await get(s, `/v1/scores?hospitalId=${encodeURIComponent(mrn(2))}`, {
+      ...auth,
+      'x-twinfed-actor': 'nurse.kim',
+    });
     const body = await res.text();
     expect(res.status).toBe(200);
     expect(body).not.toContain(mrn(2));
     expect((JSON.parse(body) as { scores: { pid: string }[] }).scores.map((x) => x.pid)).toEqual([s.pids[2]]);
     const audit = await s.store.listAudit({ pid: s.pids[2]! });
-    expect(audit.filter((a) => a.action === 'hospital-id-resolved')).toEqual([expect.objectContaining({ detail: expect.objectContaining({ actor: 'nurse.kim' }) })]);
+    expect(audit.filter((a) => a.action === 'hospital-id-resolved')).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ actor: 'nurse.kim' }) }),
+    ]);
     expect((await get(s, '/v1/scores?hospitalId=MRN-99999')).status).toBe(404);
     const all = await (await get(s, '/v1/scores?top=10')).text();
     for (let i = 0; i < 3; i++) expect(all).not.toContain(mrn(i));

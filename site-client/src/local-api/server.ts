@@ -48,7 +48,12 @@ export function scoreView(s: TwinScore): Record<string, unknown> {
     tier: s.tier,
     versionId: s.versionId,
     at: new Date(s.at).toISOString(),
-    contributions: s.contributions.map((c) => ({ feature: c.feature, value: c.value, contribution: c.contribution, text: c.text })),
+    contributions: s.contributions.map((c) => ({
+      feature: c.feature,
+      value: c.value,
+      contribution: c.contribution,
+      text: c.text,
+    })),
   };
 }
 
@@ -71,7 +76,11 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     if (req.method === 'GET' && req.url === '/healthz') return sendJson(res, 200, { ok: true });
     if (!authorized(req.headers.authorization)) {
       req.resume();
-      return sendError(res, new TwinfedError('UNAUTHENTICATED', 'Present the local API token: Authorization: Bearer <token>.'), retryAfter);
+      return sendError(
+        res,
+        new TwinfedError('UNAUTHENTICATED', 'Present the local API token: Authorization: Bearer <token>.'),
+        retryAfter,
+      );
     }
     if (inFlight >= maxConcurrent) {
       req.resume();
@@ -80,7 +89,11 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     inFlight++;
     route(req, res, options)
       .catch((e: unknown) => {
-        if (!(e instanceof TwinfedError)) logger.error({ err: e instanceof Error ? e.message : String(e), method: req.method }, 'local API request failed');
+        if (!(e instanceof TwinfedError))
+          logger.error(
+            { err: e instanceof Error ? e.message : String(e), method: req.method },
+            'local API request failed',
+          );
         sendError(res, e, retryAfter);
       })
       .finally(() => inFlight--);
@@ -122,7 +135,8 @@ async function route(req: IncomingMessage, res: ServerResponse, o: LocalApiOptio
 
 function requireModel(o: LocalApiOptions): string {
   const model = o.scorer.current();
-  if (!model) throw new TwinfedError('NOT_READY', 'No verified model yet: scores appear after the first published version.');
+  if (!model)
+    throw new TwinfedError('NOT_READY', 'No verified model yet: scores appear after the first published version.');
   return model.meta.versionId;
 }
 
@@ -139,7 +153,8 @@ async function scores(url: URL, req: IncomingMessage, o: LocalApiOptions): Promi
   }
   const topText = url.searchParams.get('top') ?? '20';
   const top = Number(topText);
-  if (!Number.isInteger(top) || top < 1 || top > 10_000) throw new TwinfedError('BAD_REQUEST', 'top must be an integer from 1 to 10000.');
+  if (!Number.isInteger(top) || top < 1 || top > 10_000)
+    throw new TwinfedError('BAD_REQUEST', 'top must be an integer from 1 to 10000.');
   return { versionId, scores: o.scorer.top(top).map(scoreView) };
 }
 
@@ -151,6 +166,7 @@ async function scoreOf(pid: string, o: LocalApiOptions): Promise<TwinScore | und
 async function twinScore(pid: string, o: LocalApiOptions): Promise<unknown> {
   requireModel(o);
   const s = await scoreOf(pid, o);
-  if (!s) throw new TwinfedError('NOT_FOUND', 'No score for this twin (unknown, not yet scored, or scoring consent denied).');
+  if (!s)
+    throw new TwinfedError('NOT_FOUND', 'No score for this twin (unknown, not yet scored, or scoring consent denied).');
   return scoreView(s);
 }

@@ -66,11 +66,17 @@ export function exactPopulationTable(options: Omit<PopulationReportOptions, 'rng
   const k = options.k ?? settings.k;
   const epsilon = options.epsilon ?? settings.epsilon;
   if (!Number.isInteger(k) || k < 2) throw new TwinfedError('BAD_REQUEST', 'k must be an integer of at least 2');
-  if (epsilon !== undefined && !(epsilon > 0 && Number.isFinite(epsilon))) throw new TwinfedError('BAD_REQUEST', 'epsilon must be positive');
+  if (epsilon !== undefined && !(epsilon > 0 && Number.isFinite(epsilon)))
+    throw new TwinfedError('BAD_REQUEST', 'epsilon must be positive');
   const versions = new Set(scores.map((s) => s.versionId));
-  if (versions.size !== 1) throw new TwinfedError('BAD_REQUEST', versions.size === 0 ? 'No scores to report.' : 'The scores come from different model versions.');
+  if (versions.size !== 1)
+    throw new TwinfedError(
+      'BAD_REQUEST',
+      versions.size === 0 ? 'No scores to report.' : 'The scores come from different model versions.',
+    );
   const at = scores[0]!.at;
-  if (scores.some((s) => s.at !== at)) throw new TwinfedError('BAD_REQUEST', 'The scores have different snapshot times.');
+  if (scores.some((s) => s.at !== at))
+    throw new TwinfedError('BAD_REQUEST', 'The scores have different snapshot times.');
 
   const tiers = [...(plan.data.tiers ?? DEFAULT_RISK_TIERS).names];
   const bands = ageBandNames(settings.ageBands);
@@ -88,18 +94,25 @@ export function exactPopulationTable(options: Omit<PopulationReportOptions, 'rng
 /** Step 2 of {@link populationReport}: the cell values to release — exact without ε, else one fresh Laplace draw (spends ε). */
 export function noisyCounts(table: ExactPopulationTable, rng: UniformSource): number[][] {
   const { exact, epsilon } = table;
-  return exact.map((row) => row.map((n) => (epsilon === undefined ? n : Math.max(0, Math.round(n + laplace(1 / epsilon, rng))))));
+  return exact.map((row) =>
+    row.map((n) => (epsilon === undefined ? n : Math.max(0, Math.round(n + laplace(1 / epsilon, rng))))),
+  );
 }
 
 /**
  * Steps 3–5 of {@link populationReport}: totals and suppression of `released` cell values ({@link noisyCounts}, or the
  * values of an earlier report of the very same exact counts, re-sent so an unchanged table costs no further ε).
  */
-export function releasePopulationTable(table: ExactPopulationTable, released: readonly (readonly number[])[]): PopulationReport {
+export function releasePopulationTable(
+  table: ExactPopulationTable,
+  released: readonly (readonly number[])[],
+): PopulationReport {
   const { tiers, bands, exact, k, epsilon } = table;
   const hide = suppressTable({ released, exact, k });
   const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-  const cells = tiers.flatMap((tier, r) => bands.map((ageBand, c) => ({ tier, ageBand, count: hide.cells[r]![c] ? null : released[r]![c]! })));
+  const cells = tiers.flatMap((tier, r) =>
+    bands.map((ageBand, c) => ({ tier, ageBand, count: hide.cells[r]![c] ? null : released[r]![c]! })),
+  );
   return {
     versionId: table.versionId,
     at: new Date(table.at).toISOString(),
@@ -111,7 +124,10 @@ export function releasePopulationTable(table: ExactPopulationTable, released: re
     totals: {
       all: hide.all ? null : sum(released.map((row) => sum(row))),
       byTier: tiers.map((tier, r) => ({ tier, count: hide.rows[r] ? null : sum(released[r]!) })),
-      byAgeBand: bands.map((ageBand, c) => ({ ageBand, count: hide.cols[c] ? null : sum(released.map((row) => row[c]!)) })),
+      byAgeBand: bands.map((ageBand, c) => ({
+        ageBand,
+        count: hide.cols[c] ? null : sum(released.map((row) => row[c]!)),
+      })),
     },
     suppressedCells: cells.filter((c) => c.count === null).length,
   };

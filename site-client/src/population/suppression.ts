@@ -41,10 +41,11 @@ export function suppressTable(options: SuppressTableOptions): Suppression {
   const below = (rel: number, ex: number) => rel < k || ex < k;
   const hidden: boolean[] = [];
   const value: number[] = [];
-  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
-    hidden.push(below(released[r]![c]!, exact[r]![c]!));
-    value.push(released[r]![c]!);
-  }
+  for (let r = 0; r < R; r++)
+    for (let c = 0; c < C; c++) {
+      hidden.push(below(released[r]![c]!, exact[r]![c]!));
+      value.push(released[r]![c]!);
+    }
   for (let r = 0; r < R; r++) {
     hidden.push(below(sum(released[r]!), sum(exact[r]!)));
     value.push(sum(released[r]!));
@@ -59,12 +60,19 @@ export function suppressTable(options: SuppressTableOptions): Suppression {
   const exactCell = exact.flat();
   const equations = tableEquations(R, C);
   for (;;) {
-    const leak = recoverable(equations, hidden).find((i) => i >= 0) ?? smallDerivableSum({ equations, hidden, value, exactCell, k, R, C })?.[0];
+    const leak =
+      recoverable(equations, hidden).find((i) => i >= 0) ??
+      smallDerivableSum({ equations, hidden, value, exactCell, k, R, C })?.[0];
     if (leak === undefined) break;
     hidden[partnerOf(leak, { R, C, hidden, value })] = true;
   }
   const cells = Array.from({ length: R }, (_, r) => hidden.slice(r * C, (r + 1) * C));
-  return { cells, rows: hidden.slice(R * C, R * C + R), cols: hidden.slice(R * C + R, R * C + R + C), all: hidden[R * C + R + C]! };
+  return {
+    cells,
+    rows: hidden.slice(R * C, R * C + R),
+    cols: hidden.slice(R * C + R, R * C + R + C),
+    all: hidden[R * C + R + C]!,
+  };
 }
 
 /** Variable layout: cells r·C + c, then row totals, column totals, grand total. Each equation sums to 0. */
@@ -113,7 +121,13 @@ function smallDerivableSum(t: {
   const unknown = hidden.map((h, i) => (h ? i : -1)).filter((i) => i >= 0);
   const cells = unknown.filter((i) => i < R * C);
   if (cells.length === 0) return undefined;
-  const { rows, pivots } = echelon(t.equations.map((e) => [...unknown.map((i) => e[i]!), -e.reduce((s, coef, i) => s + (hidden[i] ? 0 : coef * value[i]!), 0)]), unknown.length);
+  const { rows, pivots } = echelon(
+    t.equations.map((e) => [
+      ...unknown.map((i) => e[i]!),
+      -e.reduce((s, coef, i) => s + (hidden[i] ? 0 : coef * value[i]!), 0),
+    ]),
+    unknown.length,
+  );
   // Residue and derived value of the set {cell}: e_cell minus its pivot row, if the cell is a pivot column.
   const single = cells.map((i) => {
     const col = unknown.indexOf(i);
@@ -127,7 +141,10 @@ function smallDerivableSum(t: {
   const leaks = (set: number[], derived: number, residue: Float64Array) =>
     residue.every((x) => Math.abs(x) < EPS) && (derived < k - EPS || sum(set.map((i) => exactCell[i]!)) < k);
   if (cells.length > EXHAUSTIVE_HIDDEN) {
-    const lines = [...Array.from({ length: R }, (_, r) => (i: number) => Math.floor(i / C) === r), ...Array.from({ length: C }, (_, c) => (i: number) => i % C === c)];
+    const lines = [
+      ...Array.from({ length: R }, (_, r) => (i: number) => Math.floor(i / C) === r),
+      ...Array.from({ length: C }, (_, c) => (i: number) => i % C === c),
+    ];
     for (const inLine of lines) {
       const members = cells.map((i, b) => (inLine(i) ? b : -1)).filter((b) => b >= 0);
       if (members.length === 0) continue;
@@ -188,7 +205,10 @@ function echelon(input: readonly number[][], columns: number): { rows: number[][
  */
 function recoverable(equations: readonly number[][], hidden: readonly boolean[]): number[] {
   const unknown = hidden.map((h, i) => (h ? i : -1)).filter((i) => i >= 0);
-  const { rows } = echelon(equations.map((e) => unknown.map((i) => e[i]!)), unknown.length);
+  const { rows } = echelon(
+    equations.map((e) => unknown.map((i) => e[i]!)),
+    unknown.length,
+  );
   const found: number[] = [];
   for (const e of rows) {
     const nz = e.map((v, j) => (Math.abs(v) > EPS ? j : -1)).filter((j) => j >= 0);
@@ -202,13 +222,18 @@ function recoverable(equations: readonly number[][], hidden: readonly boolean[])
  * preferring one whose other line already has a hidden cell (that closes a rectangle of hidden cells, which
  * sums cannot undo), then the smallest. For a total: the smallest released total of its kind. Else any margin.
  */
-function partnerOf(i: number, t: { R: number; C: number; hidden: readonly boolean[]; value: readonly number[] }): number {
+function partnerOf(
+  i: number,
+  t: { R: number; C: number; hidden: readonly boolean[]; value: readonly number[] },
+): number {
   const { R, C, hidden, value } = t;
   const range = (n: number, f: (x: number) => number) => Array.from({ length: n }, (_, x) => f(x));
   const hiddenInRow = (r: number) => range(C, (c) => r * C + c).some((j) => j !== i && hidden[j]);
   const hiddenInCol = (c: number) => range(R, (r) => r * C + c).some((j) => j !== i && hidden[j]);
   const smallest = (candidates: number[], good: (j: number) => boolean = () => false): number | undefined =>
-    candidates.filter((j) => !hidden[j]).sort((a, b) => Number(good(b)) - Number(good(a)) || value[a]! - value[b]! || a - b)[0];
+    candidates
+      .filter((j) => !hidden[j])
+      .sort((a, b) => Number(good(b)) - Number(good(a)) || value[a]! - value[b]! || a - b)[0];
   const all = R * C + R + C;
   let pick: number | undefined;
   if (i < R * C) {
@@ -216,7 +241,10 @@ function partnerOf(i: number, t: { R: number; C: number; hidden: readonly boolea
     const c = i % C;
     const inRow = range(C, (x) => r * C + x);
     const inCol = range(R, (x) => x * C + c);
-    pick = smallest([...inRow, ...inCol], (j) => (Math.floor(j / C) === r ? hiddenInCol(j % C) : hiddenInRow(Math.floor(j / C)))) ?? smallest([R * C + r, R * C + R + c]);
+    pick =
+      smallest([...inRow, ...inCol], (j) =>
+        Math.floor(j / C) === r ? hiddenInCol(j % C) : hiddenInRow(Math.floor(j / C)),
+      ) ?? smallest([R * C + r, R * C + R + c]);
   } else if (i < R * C + R) {
     pick = smallest(range(R, (r) => R * C + r)) ?? smallest(range(C, (x) => (i - R * C) * C + x));
   } else if (i < all) {

@@ -4,13 +4,25 @@ import { describeContribution, formatContribution, formatNumber } from './descri
 import { scoreTwins } from './score';
 
 const derive = [
-  { name: 'rhr_mean_7d', kind: 'mean', source: { loinc: ['40443-4'] }, unit: '/min', windowDays: 7, missing: { policy: 'mean' } },
+  {
+    name: 'rhr_mean_7d',
+    kind: 'mean',
+    source: { loinc: ['40443-4'] },
+    unit: '/min',
+    windowDays: 7,
+    missing: { policy: 'mean' },
+  },
   { name: 'diabetes', kind: 'onehot', source: { conditionCodes: [{ system: 'icd10', codes: ['E11*'] }] } },
   { name: 'age', kind: 'age', missing: { policy: 'mean' } },
 ] as const;
 const planWith = (normalization: 'none' | 'per-site', tiers?: { thresholds: number[]; names: string[] }) => ({
   model: ModelSpecSchema.parse({ kind: 'logistic-regression', inputs: 3 }),
-  data: DataSchema.parse({ features: ['rhr_mean_7d', 'diabetes', 'age'], derive, normalization, ...(tiers ? { tiers } : {}) }),
+  data: DataSchema.parse({
+    features: ['rhr_mean_7d', 'diabetes', 'age'],
+    derive,
+    normalization,
+    ...(tiers ? { tiers } : {}),
+  }),
 });
 const lr = (kernel: number[], bias: number): WeightSet => {
   const layout = layoutOf({ kind: 'logistic-regression', inputs: kernel.length });
@@ -19,7 +31,11 @@ const lr = (kernel: number[], bias: number): WeightSet => {
 const logit = (p: number) => Math.log(p / (1 - p));
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
-const sick = twin({ pid: 'sick', observations: [obs('40443-4', -1, 95), obs('40443-4', -2, 97)], conditions: [{ system: 'icd10', code: 'E11.9', onset: day(-900), abatement: null }] });
+const sick = twin({
+  pid: 'sick',
+  observations: [obs('40443-4', -1, 95), obs('40443-4', -2, 97)],
+  conditions: [{ system: 'icd10', code: 'E11.9', onset: day(-900), abatement: null }],
+});
 const well = twin({ pid: 'well', birthDate: '1990-01-01', sex: 'male', observations: [obs('40443-4', -1, 62)] });
 const unknown = twin({ pid: 'unknown', birthDate: '1960-05-05' });
 
@@ -32,13 +48,24 @@ describe('scoreTwins with a logistic regression', () => {
     expect(s!.score).toBeCloseTo(sigmoid(z), 5);
     expect(s!.tier).toBe('medium'); // sigmoid(−0.31) ≈ 0.42
     expect(s!.versionId).toBe('v7');
-    expect(s!.contributions.map((c) => c.text)).toEqual(['resting heart rate 7-day mean 96 bpm, +4.8', 'age 73 years, +2.2', 'diabetes: yes, +0.7']);
+    expect(s!.contributions.map((c) => c.text)).toEqual([
+      'resting heart rate 7-day mean 96 bpm, +4.8',
+      'age 73 years, +2.2',
+      'diabetes: yes, +0.7',
+    ]);
     expect(s!.contributions[0]).toMatchObject({ feature: 'rhr_mean_7d', value: 96 });
   });
 
   test('contributions plus the bias logit sum to the logit of the score (per-site z-scores)', async () => {
     const plan = planWith('per-site');
-    const scored = await scoreTwins({ twins: [sick, well, unknown], plan, weights: lr([0.9, 0.4, 1.3], -1.1), versionId: 'v1', at: AT, top: Infinity });
+    const scored = await scoreTwins({
+      twins: [sick, well, unknown],
+      plan,
+      weights: lr([0.9, 0.4, 1.3], -1.1),
+      versionId: 'v1',
+      at: AT,
+      top: Infinity,
+    });
     expect(scored).toHaveLength(3);
     for (const s of scored) {
       expect(s.contributions).toHaveLength(3);
@@ -48,7 +75,9 @@ describe('scoreTwins with a logistic regression', () => {
     // Raw values are reported, not z-scores; the missing one is said to be assumed.
     const u = scored[2]!;
     expect(u.contributions.find((c) => c.feature === 'rhr_mean_7d')).toMatchObject({ value: null });
-    expect(u.contributions.find((c) => c.feature === 'rhr_mean_7d')!.text).toMatch(/^resting heart rate 7-day mean not recorded \(79 bpm assumed\), \+0\.00$/); // (96 + 62) / 2, which z-scores to 0
+    expect(u.contributions.find((c) => c.feature === 'rhr_mean_7d')!.text).toMatch(
+      /^resting heart rate 7-day mean not recorded \(79 bpm assumed\), \+0\.00$/,
+    ); // (96 + 62) / 2, which z-scores to 0
     expect(scored[1]!.contributions.find((c) => c.feature === 'age')!.value).toBe(34);
   });
 
@@ -62,40 +91,88 @@ describe('scoreTwins with a logistic regression', () => {
   });
 
   test('skips twins who refused scoring and refuses a mismatched model', async () => {
-    const refused = twin({ pid: 'no', consent: [{ purpose: 'scoring', decision: 'permit', t: day(-9) }, { purpose: 'scoring', decision: 'deny', t: day(-1) }] });
-    const scored = await scoreTwins({ twins: [refused, well], plan: planWith('none'), weights, versionId: 'v', at: AT });
+    const refused = twin({
+      pid: 'no',
+      consent: [
+        { purpose: 'scoring', decision: 'permit', t: day(-9) },
+        { purpose: 'scoring', decision: 'deny', t: day(-1) },
+      ],
+    });
+    const scored = await scoreTwins({
+      twins: [refused, well],
+      plan: planWith('none'),
+      weights,
+      versionId: 'v',
+      at: AT,
+    });
     expect(scored.map((s) => s.pid)).toEqual(['well']);
     const bad = { ...planWith('none'), model: ModelSpecSchema.parse({ kind: 'logistic-regression', inputs: 2 }) };
-    await expect(scoreTwins({ twins: [well], plan: bad, weights: lr([1, 1], 0), versionId: 'v', at: AT })).rejects.toThrow(/3/);
+    await expect(
+      scoreTwins({ twins: [well], plan: bad, weights: lr([1, 1], 0), versionId: 'v', at: AT }),
+    ).rejects.toThrow(/3/);
   });
 
   test('explains an MLP with integrated gradients', async () => {
     const model = ModelSpecSchema.parse({ kind: 'mlp', inputs: 3, hidden: [4] });
     const plan = { ...planWith('per-site'), model };
-    const [s] = await scoreTwins({ twins: [sick, well], plan, weights: initialWeights(model, 3), versionId: 'm1', at: AT, top: 2 });
+    const [s] = await scoreTwins({
+      twins: [sick, well],
+      plan,
+      weights: initialWeights(model, 3),
+      versionId: 'm1',
+      at: AT,
+      top: 2,
+    });
     expect(s!.contributions).toHaveLength(2);
-    expect(Math.abs(s!.contributions[0]!.contribution)).toBeGreaterThanOrEqual(Math.abs(s!.contributions[1]!.contribution));
+    expect(Math.abs(s!.contributions[0]!.contribution)).toBeGreaterThanOrEqual(
+      Math.abs(s!.contributions[1]!.contribution),
+    );
     expect(s!.score).toBeGreaterThan(0);
   });
 });
 
 describe('describe', () => {
   test('formats numbers and signed contributions', () => {
-    expect([formatNumber(96), formatNumber(96.43), formatNumber(0.123), formatNumber(123.6)]).toEqual(['96', '96.4', '0.12', '124']);
-    expect([formatContribution(0.8), formatContribution(-1.25), formatContribution(0.012), formatContribution(-0.0001)]).toEqual(['+0.8', '-1.3', '+0.01', '+0.00']);
+    expect([formatNumber(96), formatNumber(96.43), formatNumber(0.123), formatNumber(123.6)]).toEqual([
+      '96',
+      '96.4',
+      '0.12',
+      '124',
+    ]);
+    expect([
+      formatContribution(0.8),
+      formatContribution(-1.25),
+      formatContribution(0.012),
+      formatContribution(-0.0001),
+    ]).toEqual(['+0.8', '-1.3', '+0.01', '+0.00']);
   });
 
   test('describes indicators, slopes and sex', () => {
     const d = DataSchema.parse({
       features: ['spo2', 'spo2.missing', 'female'],
       derive: [
-        { name: 'spo2', kind: 'slope', source: { loinc: ['59408-5'] }, unit: '%', windowDays: 14, missing: { policy: 'indicator' } },
+        {
+          name: 'spo2',
+          kind: 'slope',
+          source: { loinc: ['59408-5'] },
+          unit: '%',
+          windowDays: 14,
+          missing: { policy: 'indicator' },
+        },
         { name: 'female', kind: 'sex' },
       ],
     }).derive!;
-    const [slope, flag, sex] = [{ derivation: d[0]!, name: 'spo2', role: 'value' as const }, { derivation: d[0]!, name: 'spo2.missing', role: 'indicator' as const }, { derivation: d[1]!, name: 'female', role: 'value' as const }];
-    expect(describeContribution({ column: slope, raw: -0.25, filled: 0, contribution: 0.4 })).toBe('SpO2 14-day trend -0.25 %/day, +0.4');
-    expect(describeContribution({ column: flag, raw: 1, filled: 0, contribution: -0.2 })).toBe('SpO2 14-day trend not recorded, -0.2');
+    const [slope, flag, sex] = [
+      { derivation: d[0]!, name: 'spo2', role: 'value' as const },
+      { derivation: d[0]!, name: 'spo2.missing', role: 'indicator' as const },
+      { derivation: d[1]!, name: 'female', role: 'value' as const },
+    ];
+    expect(describeContribution({ column: slope, raw: -0.25, filled: 0, contribution: 0.4 })).toBe(
+      'SpO2 14-day trend -0.25 %/day, +0.4',
+    );
+    expect(describeContribution({ column: flag, raw: 1, filled: 0, contribution: -0.2 })).toBe(
+      'SpO2 14-day trend not recorded, -0.2',
+    );
     expect(describeContribution({ column: sex, raw: 0, filled: 0, contribution: -0.3 })).toBe('sex: not female, -0.3');
   });
 });

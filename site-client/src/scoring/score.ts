@@ -63,14 +63,19 @@ function scoringAllowed(consent: readonly ConsentEvent[]): boolean {
 export async function scoreTwins(options: ScoreTwinsOptions): Promise<TwinScore[]> {
   const { plan, weights, versionId, at } = options;
   const { derivations, features } = twinSchemaOf(plan);
-  if (plan.model.inputs !== features.length) throw new TwinfedError('CONFIG_INVALID', `The model takes ${plan.model.inputs} inputs; the plan derives ${features.length}.`);
+  if (plan.model.inputs !== features.length)
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The model takes ${plan.model.inputs} inputs; the plan derives ${features.length}.`,
+    );
   const top = options.top ?? 5;
   if (!(top >= 0)) throw new TwinfedError('BAD_REQUEST', 'top must be a non-negative number');
   const twins = options.twins.filter((t) => scoringAllowed(t.consent));
   const rows = twins.map((twin) => deriveFeatures({ twin, derivations, at }));
   const pre = options.preprocessing ?? fitPreprocessing({ rows, derivations, normalization: plan.data.normalization });
   const d = features.length;
-  if (pre.fill.length !== d || (pre.standardizer && pre.standardizer.mean.length !== d)) throw new TwinfedError('CONFIG_INVALID', 'The preprocessing statistics do not fit the plan’s features.');
+  if (pre.fill.length !== d || (pre.standardizer && pre.standardizer.mean.length !== d))
+    throw new TwinfedError('CONFIG_INVALID', 'The preprocessing statistics do not fit the plan’s features.');
   const x = new Float32Array(rows.length * d);
   rows.forEach((row, i) => x.set(modelInput(row, pre), i * d));
   const scores = await predict({ spec: plan.model, weights, x, n: rows.length });
@@ -80,11 +85,21 @@ export async function scoreTwins(options: ScoreTwinsOptions): Promise<TwinScore[
   const out: TwinScore[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    const explained = await explain({ spec: plan.model, weights, x: x.subarray(i * d, (i + 1) * d), featureNames: features });
+    const explained = await explain({
+      spec: plan.model,
+      weights,
+      x: x.subarray(i * d, (i + 1) * d),
+      featureNames: features,
+    });
     const contributions = explained.slice(0, Math.min(top, explained.length)).map((c) => {
       const j = index.get(c.feature)!;
       const raw = row.missing[j] ? null : row.values[j]!;
-      return { feature: c.feature, value: raw, contribution: c.contribution, text: describeContribution({ column: columns[j]!, raw, filled: pre.fill[j]!, contribution: c.contribution }) };
+      return {
+        feature: c.feature,
+        value: raw,
+        contribution: c.contribution,
+        text: describeContribution({ column: columns[j]!, raw, filled: pre.fill[j]!, contribution: c.contribution }),
+      };
     });
     const score = scores[i]!;
     out.push({ pid: twins[i]!.pid, score, tier: tierOf(score, tiers), versionId, at, contributions });

@@ -58,7 +58,14 @@ const logit = (p: number) => Math.log(p / (1 - p));
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const clip = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 /** Age slope (log-odds per 10 years from the hospital's mean age) of each comorbidity. */
-const AGE_SLOPE: Record<Comorbidity, number> = { diabetes: 0.35, copd: 0.5, ckd: 0.6, heartFailure: 0.7, immunosuppressed: 0, hypertension: 0.5 };
+const AGE_SLOPE: Record<Comorbidity, number> = {
+  diabetes: 0.35,
+  copd: 0.5,
+  ckd: 0.6,
+  heartFailure: 0.7,
+  immunosuppressed: 0,
+  hypertension: 0.5,
+};
 
 function nameHash(s: string): number {
   let h = 0x811c9dc5;
@@ -75,8 +82,10 @@ export function generateCohort(options: GenerateCohortOptions): SimCohort {
   if (!profile) throw new TwinfedError('BAD_REQUEST', `Unknown hospital profile ${JSON.stringify(options.profile)}.`);
   const start = typeof options.start === 'string' ? Date.parse(options.start) : options.start;
   if (!Number.isFinite(start)) throw new TwinfedError('BAD_REQUEST', 'The start time is not a valid date.');
-  if (!Number.isInteger(options.patients) || options.patients < 0) throw new TwinfedError('BAD_REQUEST', 'patients must be a non-negative integer');
-  if (!Number.isInteger(options.days) || options.days < 14) throw new TwinfedError('BAD_REQUEST', 'days must be an integer of at least 14');
+  if (!Number.isInteger(options.patients) || options.patients < 0)
+    throw new TwinfedError('BAD_REQUEST', 'patients must be a non-negative integer');
+  if (!Number.isInteger(options.days) || options.days < 14)
+    throw new TwinfedError('BAD_REQUEST', 'days must be an integer of at least 14');
   const at = start + options.days * DAY_MS;
   const salt = nameHash(profile.name);
   const patients = Array.from({ length: options.patients }, (_, index) => {
@@ -86,7 +95,13 @@ export function generateCohort(options: GenerateCohortOptions): SimCohort {
   return { profile, seed: options.seed, start, days: options.days, at, patients };
 }
 
-function simulatePatient(args: { index: number; profile: HospitalProfile; rng: SeededRandom; at: number; days: number }): SimPatient {
+function simulatePatient(args: {
+  index: number;
+  profile: HospitalProfile;
+  rng: SeededRandom;
+  at: number;
+  days: number;
+}): SimPatient {
   const { index, profile, rng, at, days } = args;
   const p = profile;
   const ago = (lo: number, hi: number) => at - rng.uniform(lo, hi) * DAY_MS;
@@ -94,7 +109,8 @@ function simulatePatient(args: { index: number; profile: HospitalProfile; rng: S
   const who = identityOf(index, p.female, rng);
   const age = Math.round(clip(p.age.mean + p.age.sd * rng.normal(), 18, 98));
   const atDate = new Date(at);
-  const birth = Date.UTC(atDate.getUTCFullYear() - age, atDate.getUTCMonth(), atDate.getUTCDate()) - (1 + rng.int(364)) * DAY_MS;
+  const birth =
+    Date.UTC(atDate.getUTCFullYear() - age, atDate.getUTCMonth(), atDate.getUTCDate()) - (1 + rng.int(364)) * DAY_MS;
   const ageZ = (age - p.age.mean) / 10;
 
   const has = {} as Record<Comorbidity, boolean>;
@@ -107,14 +123,25 @@ function simulatePatient(args: { index: number; profile: HospitalProfile; rng: S
 
   const vaccinated = rng.next() < sigmoid(logit(p.vaccination) + 0.35 * ageZ);
   const cvx = age >= 65 ? '197' : '158';
-  const immunizations = [...(vaccinated ? [{ cvx, t: ago(20, 300) }] : []), ...(rng.next() < 0.5 ? [{ cvx, t: ago(380, 700) }] : [])];
+  const immunizations = [
+    ...(vaccinated ? [{ cvx, t: ago(20, 300) }] : []),
+    ...(rng.next() < 0.5 ? [{ cvx, t: ago(380, 700) }] : []),
+  ];
   const exposed = rng.next() < p.exposure;
-  const exposures = [...(exposed ? [{ kind: EXPOSURE_KIND, t: ago(0.5, 13.5) }] : []), ...(rng.next() < 0.05 ? [{ kind: EXPOSURE_KIND, t: ago(30, 200) }] : [])];
+  const exposures = [
+    ...(exposed ? [{ kind: EXPOSURE_KIND, t: ago(0.5, 13.5) }] : []),
+    ...(rng.next() < 0.05 ? [{ kind: EXPOSURE_KIND, t: ago(30, 200) }] : []),
+  ];
   const device = rng.next() < sigmoid(logit(p.deviceCoverage) - 0.3 * ageZ);
 
   const b = (v: boolean) => (v ? 1 : 0);
-  const subclinical = rng.next() < 0.07 + 0.06 * b(has.copd) + 0.05 * b(has.heartFailure) + 0.04 * b(has.immunosuppressed);
-  const rhrBase = clip(66 + 4 * b(has.heartFailure) + 3 * b(has.copd) + 2 * b(has.diabetes) + 6 * rng.normal(), 45, 105);
+  const subclinical =
+    rng.next() < 0.07 + 0.06 * b(has.copd) + 0.05 * b(has.heartFailure) + 0.04 * b(has.immunosuppressed);
+  const rhrBase = clip(
+    66 + 4 * b(has.heartFailure) + 3 * b(has.copd) + 2 * b(has.diabetes) + 6 * rng.normal(),
+    45,
+    105,
+  );
   const physiology: Physiology = {
     age,
     hypertension: has.hypertension,
@@ -123,7 +150,11 @@ function simulatePatient(args: { index: number; profile: HospitalProfile; rng: S
     subclinical,
     rhrBase,
     rhr7: rhrBase + 8 * b(subclinical) + 2 * rng.normal(),
-    spo2Base: clip(97.3 - 2.2 * b(has.copd) - 0.8 * b(has.heartFailure) - 0.02 * (age - 60) + 0.9 * rng.normal(), 88, 99.5),
+    spo2Base: clip(
+      97.3 - 2.2 * b(has.copd) - 0.8 * b(has.heartFailure) - 0.02 * (age - 60) + 0.9 * rng.normal(),
+      88,
+      99.5,
+    ),
     spo2Slope14: 0.03 * rng.normal() - 0.22 * b(subclinical),
     bmi: Math.round(clip(p.bmiMean + 4.5 * rng.normal(), 16, 60) * 10) / 10,
   };
@@ -152,8 +183,24 @@ function simulatePatient(args: { index: number; profile: HospitalProfile; rng: S
     c < p.consent.deny
       ? [{ purpose: 'model-training', decision: 'deny', t: registered }]
       : c < p.consent.deny + p.consent.withdraw
-        ? [{ purpose: 'model-training', decision: 'permit', t: registered }, { purpose: 'model-training', decision: 'deny', t: ago(1, 30) }]
+        ? [
+            { purpose: 'model-training', decision: 'permit', t: registered },
+            { purpose: 'model-training', decision: 'deny', t: ago(1, 30) },
+          ]
         : [{ purpose: 'model-training', decision: 'permit', t: registered }];
   const birthDate = new Date(birth).toISOString().slice(0, 10);
-  return { index, id, mrn: mrnOf(index), ...who, birthDate, deviceId, conditions, immunizations, exposures, observations, consent, truth: { inputs, probability, outcome, outcomeAt } };
+  return {
+    index,
+    id,
+    mrn: mrnOf(index),
+    ...who,
+    birthDate,
+    deviceId,
+    conditions,
+    immunizations,
+    exposures,
+    observations,
+    consent,
+    truth: { inputs, probability, outcome, outcomeAt },
+  };
 }

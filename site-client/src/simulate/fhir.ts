@@ -1,4 +1,14 @@
-import { CVX_SYSTEM, ICD10_SYSTEMS, LOINC, LOINC_SYSTEM, SNOMED_SYSTEM, TWINFED_CODES, TWINFED_SYSTEM, UCUM_SYSTEM, V3_ACT_REASON } from '../ingest/fhir/codes';
+import {
+  CVX_SYSTEM,
+  ICD10_SYSTEMS,
+  LOINC,
+  LOINC_SYSTEM,
+  SNOMED_SYSTEM,
+  TWINFED_CODES,
+  TWINFED_SYSTEM,
+  UCUM_SYSTEM,
+  V3_ACT_REASON,
+} from '../ingest/fhir/codes';
 import { LOINC_NAMES, UCUM_DISPLAY } from '../scoring/describe';
 import { DIAGNOSES } from './codes';
 import type { SimCohort, SimPatient } from './cohort';
@@ -9,7 +19,10 @@ import type { SimObservation } from './series';
 export type FhirJson = Record<string, unknown>;
 
 const iso = (t: number) => new Date(t).toISOString();
-const cc = (system: string, code: string, display?: string) => ({ coding: [{ system, code, ...(display ? { display } : {}) }], ...(display ? { text: display } : {}) });
+const cc = (system: string, code: string, display?: string) => ({
+  coding: [{ system, code, ...(display ? { display } : {}) }],
+  ...(display ? { text: display } : {}),
+});
 
 function quantity(o: Pick<SimObservation, 'code' | 'value' | 'unit'>, profile: HospitalProfile): FhirJson {
   if (o.code === LOINC.bodyTemperature && profile.temperatureUnit === '[degF]') {
@@ -21,7 +34,12 @@ function quantity(o: Pick<SimObservation, 'code' | 'value' | 'unit'>, profile: H
 function observationResources(p: SimPatient, profile: HospitalProfile): FhirJson[] {
   const subject = { reference: `Patient/${p.id}` };
   const category = [cc('http://terminology.hl7.org/CodeSystem/observation-category', 'vital-signs')];
-  const loinc = (code: string) => cc(LOINC_SYSTEM, code, LOINC_NAMES[code]?.name ?? (code === LOINC.bloodPressurePanel ? 'Blood pressure panel' : undefined));
+  const loinc = (code: string) =>
+    cc(
+      LOINC_SYSTEM,
+      code,
+      LOINC_NAMES[code]?.name ?? (code === LOINC.bloodPressurePanel ? 'Blood pressure panel' : undefined),
+    );
   const out: FhirJson[] = [];
   const panels = new Map<string, SimObservation[]>();
   for (const o of p.observations) {
@@ -30,11 +48,29 @@ function observationResources(p: SimPatient, profile: HospitalProfile): FhirJson
       panels.set(o.panelId, [...(panels.get(o.panelId) ?? []), o]);
       continue;
     }
-    out.push({ resourceType: 'Observation', id: o.id, status: 'final', category, code: loinc(o.code), subject, effectiveDateTime: iso(o.t), valueQuantity: quantity(o, profile) });
+    out.push({
+      resourceType: 'Observation',
+      id: o.id,
+      status: 'final',
+      category,
+      code: loinc(o.code),
+      subject,
+      effectiveDateTime: iso(o.t),
+      valueQuantity: quantity(o, profile),
+    });
   }
   for (const [id, parts] of panels) {
     const component = parts.map((o) => ({ code: loinc(o.code), valueQuantity: quantity(o, profile) }));
-    out.push({ resourceType: 'Observation', id, status: 'final', category, code: loinc(LOINC.bloodPressurePanel), subject, effectiveDateTime: iso(parts[0]!.t), component });
+    out.push({
+      resourceType: 'Observation',
+      id,
+      status: 'final',
+      category,
+      code: loinc(LOINC.bloodPressurePanel),
+      subject,
+      effectiveDateTime: iso(parts[0]!.t),
+      component,
+    });
   }
   p.exposures.forEach((e, i) =>
     out.push({
@@ -50,16 +86,26 @@ function observationResources(p: SimPatient, profile: HospitalProfile): FhirJson
   return out;
 }
 
-function conditionResource(p: SimPatient, c: SimPatient['conditions'][number], i: number, profile: HospitalProfile): FhirJson {
+function conditionResource(
+  p: SimPatient,
+  c: SimPatient['conditions'][number],
+  i: number,
+  profile: HospitalProfile,
+): FhirJson {
   const dx = DIAGNOSES[c.key];
   const coding = [
     ...(profile.conditionCoding !== 'icd10' ? [{ system: SNOMED_SYSTEM, code: dx.snomed, display: dx.display }] : []),
-    ...(profile.conditionCoding !== 'snomed' ? [{ system: ICD10_SYSTEMS[1], code: dx.icd10, display: dx.display }] : []),
+    ...(profile.conditionCoding !== 'snomed'
+      ? [{ system: ICD10_SYSTEMS[1], code: dx.icd10, display: dx.display }]
+      : []),
   ];
   return {
     resourceType: 'Condition',
     id: `${p.id.slice(0, 8)}-cond-${i}`,
-    clinicalStatus: cc('http://terminology.hl7.org/CodeSystem/condition-clinical', c.abatement === null ? 'active' : 'resolved'),
+    clinicalStatus: cc(
+      'http://terminology.hl7.org/CodeSystem/condition-clinical',
+      c.abatement === null ? 'active' : 'resolved',
+    ),
     verificationStatus: cc('http://terminology.hl7.org/CodeSystem/condition-ver-status', 'confirmed'),
     code: { coding, text: dx.display },
     subject: { reference: `Patient/${p.id}` },
@@ -79,7 +125,14 @@ export function patientBundle(p: SimPatient, profile: HospitalProfile): FhirJson
   const patient = {
     resourceType: 'Patient',
     id: p.id,
-    identifier: [{ use: 'official', type: cc('http://terminology.hl7.org/CodeSystem/v2-0203', 'MR'), system: `https://${profile.name}.hospital.example/mrn`, value: p.mrn }],
+    identifier: [
+      {
+        use: 'official',
+        type: cc('http://terminology.hl7.org/CodeSystem/v2-0203', 'MR'),
+        system: `https://${profile.name}.hospital.example/mrn`,
+        value: p.mrn,
+      },
+    ],
     name: [{ use: 'official', family: p.family, given: [p.given] }],
     gender: p.sex,
     birthDate: p.birthDate,
@@ -88,7 +141,11 @@ export function patientBundle(p: SimPatient, profile: HospitalProfile): FhirJson
     resourceType: 'Immunization',
     id: `${p.id.slice(0, 8)}-imm-${i}`,
     status: 'completed',
-    vaccineCode: cc(CVX_SYSTEM, im.cvx, im.cvx === '197' ? 'Influenza, high-dose, quadrivalent' : 'Influenza, injectable, quadrivalent'),
+    vaccineCode: cc(
+      CVX_SYSTEM,
+      im.cvx,
+      im.cvx === '197' ? 'Influenza, high-dose, quadrivalent' : 'Influenza, injectable, quadrivalent',
+    ),
     patient: { reference: `Patient/${p.id}` },
     occurrenceDateTime: iso(im.t),
   }));
@@ -100,11 +157,28 @@ export function patientBundle(p: SimPatient, profile: HospitalProfile): FhirJson
     category: [cc(LOINC_SYSTEM, LOINC.consentDocument, 'Consent Document')],
     patient: { reference: `Patient/${p.id}` },
     dateTime: iso(c.t),
-    provision: { type: c.decision, purpose: [{ system: V3_ACT_REASON, code: 'HRESCH', display: 'healthcare research' }] },
+    provision: {
+      type: c.decision,
+      purpose: [{ system: V3_ACT_REASON, code: 'HRESCH', display: 'healthcare research' }],
+    },
   }));
-  const resources = [patient, ...observationResources(p, profile), ...p.conditions.map((c, i) => conditionResource(p, c, i, profile)), ...immunizations, ...consents];
+  const resources = [
+    patient,
+    ...observationResources(p, profile),
+    ...p.conditions.map((c, i) => conditionResource(p, c, i, profile)),
+    ...immunizations,
+    ...consents,
+  ];
   const base = `https://${profile.name}.hospital.example/fhir`;
-  return { resourceType: 'Bundle', id: `${p.id.slice(0, 8)}-bundle`, type: 'collection', entry: resources.map((resource) => ({ fullUrl: `${base}/${String(resource.resourceType)}/${String(resource.id)}`, resource })) };
+  return {
+    resourceType: 'Bundle',
+    id: `${p.id.slice(0, 8)}-bundle`,
+    type: 'collection',
+    entry: resources.map((resource) => ({
+      fullUrl: `${base}/${String(resource.resourceType)}/${String(resource.id)}`,
+      resource,
+    })),
+  };
 }
 
 /** One wearable batch: what a device gateway posts to the site's stream endpoint. */

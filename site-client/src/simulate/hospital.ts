@@ -19,5 +19,10 @@ export interface SimulatedHospital {
  */
 export function simulateHospital(options: GenerateCohortOptions): SimulatedHospital {
   const cohort = generateCohort(options);
-  return { bundles: cohort.patients.map((p) => patientBundle(p, cohort.profile)), wearable: wearableBatches(cohort), cohort, at: cohort.at };
+  return {
+    bundles: cohort.patients.map((p) => patientBundle(p, cohort.profile)),
+    wearable: wearableBatches(cohort),
+    cohort,
+    at: cohort.at,
+  };
 }

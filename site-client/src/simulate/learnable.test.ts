@@ -16,7 +16,12 @@ describe('the twin scenario is learnable', () => {
   };
 
   const fit = async (spec: ModelSpec, data: Split): Promise<WeightSet> => {
-    const trainer = await createTrainer({ spec, data, training: { epochs: 10, batchSize: 32, optimizer: 'adam', lr: 0.02 }, seed: 1 });
+    const trainer = await createTrainer({
+      spec,
+      data,
+      training: { epochs: 10, batchSize: 32, optimizer: 'adam', lr: 0.02 },
+      seed: 1,
+    });
     const { weights } = await trainer.trainRound({ weights: initialWeights(spec, 1) });
     trainer.dispose();
     return weights;

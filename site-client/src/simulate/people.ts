@@ -5,9 +5,60 @@ import type { SeededRandom } from '@twinfed/shared';
  * prove these never leave a site (pseudonymity): search every request, log line and report for them.
  */
 
-const GIVEN_FEMALE = ['Mary', 'Anna', 'Sofia', 'Grace', 'Amelia', 'Olivia', 'Maria', 'Emma', 'Lena', 'Chloe', 'Nora', 'Ruth', 'Ines', 'Aiko', 'Fatima', 'Priya'];
-const GIVEN_MALE = ['James', 'Lucas', 'Omar', 'Daniel', 'Henry', 'Mateo', 'Noah', 'Ivan', 'Samuel', 'Arjun', 'Kenji', 'Peter', 'Hugo', 'Elias', 'Tomas', 'Yusuf'];
-const FAMILY = ['Miller', 'Garcia', 'Nguyen', 'Kowalski', 'Okafor', 'Rossi', 'Schmidt', 'Haddad', 'Silva', 'Tanaka', 'Jensen', 'Moreau', 'Novak', 'Kaur', 'Murphy', 'Costa'];
+const GIVEN_FEMALE = [
+  'Mary',
+  'Anna',
+  'Sofia',
+  'Grace',
+  'Amelia',
+  'Olivia',
+  'Maria',
+  'Emma',
+  'Lena',
+  'Chloe',
+  'Nora',
+  'Ruth',
+  'Ines',
+  'Aiko',
+  'Fatima',
+  'Priya',
+];
+const GIVEN_MALE = [
+  'James',
+  'Lucas',
+  'Omar',
+  'Daniel',
+  'Henry',
+  'Mateo',
+  'Noah',
+  'Ivan',
+  'Samuel',
+  'Arjun',
+  'Kenji',
+  'Peter',
+  'Hugo',
+  'Elias',
+  'Tomas',
+  'Yusuf',
+];
+const FAMILY = [
+  'Miller',
+  'Garcia',
+  'Nguyen',
+  'Kowalski',
+  'Okafor',
+  'Rossi',
+  'Schmidt',
+  'Haddad',
+  'Silva',
+  'Tanaka',
+  'Jensen',
+  'Moreau',
+  'Novak',
+  'Kaur',
+  'Murphy',
+  'Costa',
+];
 
 /** Fixed identities at fixed record numbers in every simulated hospital. */
 export const SIM_NAMED_PATIENTS = [
@@ -21,7 +72,11 @@ export function mrnOf(index: number): string {
 }
 
 /** A patient's name and sex: a fixed identity at its record number, else drawn from the lists. */
-export function identityOf(index: number, femaleFraction: number, rng: SeededRandom): { given: string; family: string; sex: 'female' | 'male' } {
+export function identityOf(
+  index: number,
+  femaleFraction: number,
+  rng: SeededRandom,
+): { given: string; family: string; sex: 'female' | 'male' } {
   const named = SIM_NAMED_PATIENTS.find((p) => p.mrn === mrnOf(index));
   const sex = rng.next() < femaleFraction ? 'female' : 'male';
   const given = (sex === 'female' ? GIVEN_FEMALE : GIVEN_MALE)[rng.int(16)]!;

@@ -31,7 +31,12 @@ const codeSets = (dx: DiagnosisCodes) => [
   { system: 'snomed' as const, codes: [...dx.match.snomed] },
   { system: 'icd10' as const, codes: [...dx.match.icd10] },
 ];
-const diagnosis = (name: string, label: string, dx: DiagnosisCodes): FeatureDerivationInput => ({ name, label, kind: 'onehot', source: { conditionCodes: codeSets(dx) } });
+const diagnosis = (name: string, label: string, dx: DiagnosisCodes): FeatureDerivationInput => ({
+  name,
+  label,
+  kind: 'onehot',
+  source: { conditionCodes: codeSets(dx) },
+});
 
 /** The 16-input feature schema of the twin scenario (see the module comment). */
 export const TWIN_SCENARIO_DERIVE: FeatureDerivationInput[] = [
@@ -43,17 +48,71 @@ export const TWIN_SCENARIO_DERIVE: FeatureDerivationInput[] = [
   diagnosis('heart_failure', 'heart failure', DIAGNOSES.heartFailure),
   diagnosis('immunosuppressed', 'immunosuppression', DIAGNOSES.immunosuppressed),
   diagnosis('hypertension', 'hypertension', DIAGNOSES.hypertension),
-  { name: 'flu_vaccine_365d', label: 'influenza vaccine in the past year', kind: 'vaccinated', source: { cvx: [...INFLUENZA_CVX] }, windowDays: 365 },
-  { name: 'exposed_14d', label: 'household contact with a case in the past 14 days', kind: 'exposed', source: { exposureKind: [EXPOSURE_KIND, 'contact'] }, windowDays: 14 },
-  { name: 'rhr_mean_7d', kind: 'mean', source: { loinc: [LOINC.restingHeartRate] }, unit: '/min', windowDays: 7, missing: { policy: 'indicator' }, clip: [30, 200] },
-  { name: 'spo2_slope_14d', kind: 'slope', source: { loinc: [LOINC.spo2] }, unit: '%', windowDays: 14, missing: { policy: 'zero' }, clip: [-5, 5] },
-  { name: 'spo2_mean_7d', kind: 'mean', source: { loinc: [LOINC.spo2] }, unit: '%', windowDays: 7, missing: { policy: 'mean' }, clip: [50, 100] },
-  { name: 'steps_mean_7d', label: 'daily steps 7-day mean', kind: 'mean', source: { loinc: [LOINC.steps] }, unit: '{steps}', windowDays: 7, missing: { policy: 'mean' } },
-  { name: 'bmi', label: 'BMI', kind: 'latest', source: { loinc: [LOINC.bmi] }, unit: 'kg/m2', missing: { policy: 'mean' }, clip: [10, 80] },
+  {
+    name: 'flu_vaccine_365d',
+    label: 'influenza vaccine in the past year',
+    kind: 'vaccinated',
+    source: { cvx: [...INFLUENZA_CVX] },
+    windowDays: 365,
+  },
+  {
+    name: 'exposed_14d',
+    label: 'household contact with a case in the past 14 days',
+    kind: 'exposed',
+    source: { exposureKind: [EXPOSURE_KIND, 'contact'] },
+    windowDays: 14,
+  },
+  {
+    name: 'rhr_mean_7d',
+    kind: 'mean',
+    source: { loinc: [LOINC.restingHeartRate] },
+    unit: '/min',
+    windowDays: 7,
+    missing: { policy: 'indicator' },
+    clip: [30, 200],
+  },
+  {
+    name: 'spo2_slope_14d',
+    kind: 'slope',
+    source: { loinc: [LOINC.spo2] },
+    unit: '%',
+    windowDays: 14,
+    missing: { policy: 'zero' },
+    clip: [-5, 5],
+  },
+  {
+    name: 'spo2_mean_7d',
+    kind: 'mean',
+    source: { loinc: [LOINC.spo2] },
+    unit: '%',
+    windowDays: 7,
+    missing: { policy: 'mean' },
+    clip: [50, 100],
+  },
+  {
+    name: 'steps_mean_7d',
+    label: 'daily steps 7-day mean',
+    kind: 'mean',
+    source: { loinc: [LOINC.steps] },
+    unit: '{steps}',
+    windowDays: 7,
+    missing: { policy: 'mean' },
+  },
+  {
+    name: 'bmi',
+    label: 'BMI',
+    kind: 'latest',
+    source: { loinc: [LOINC.bmi] },
+    unit: 'kg/m2',
+    missing: { policy: 'mean' },
+    clip: [10, 80],
+  },
 ];
 
 /** The model inputs of {@link TWIN_SCENARIO_DERIVE}, in order (the indicator column follows its feature). */
-export const TWIN_SCENARIO_FEATURES = TWIN_SCENARIO_DERIVE.flatMap((d) => (d.missing?.policy === 'indicator' ? [d.name, `${d.name}.missing`] : [d.name]));
+export const TWIN_SCENARIO_FEATURES = TWIN_SCENARIO_DERIVE.flatMap((d) =>
+  d.missing?.policy === 'indicator' ? [d.name, `${d.name}.missing`] : [d.name],
+);
 
 /** The twin scenario's federation plan as a user would write it (see the module comment). */
 export const TWIN_SCENARIO_PLAN: PlanInput = {
@@ -64,7 +123,11 @@ export const TWIN_SCENARIO_PLAN: PlanInput = {
     label: 'pneumonia_30d',
     normalization: 'per-site',
     derive: TWIN_SCENARIO_DERIVE,
-    labelRule: { kind: 'condition-onset', conditionCodes: codeSets(DIAGNOSES.pneumonia), horizonDays: OUTCOME.horizonDays },
+    labelRule: {
+      kind: 'condition-onset',
+      conditionCodes: codeSets(DIAGNOSES.pneumonia),
+      horizonDays: OUTCOME.horizonDays,
+    },
     tiers: { thresholds: [0.1, 0.3], names: ['low', 'medium', 'high'] },
     population: { k: 10, epsilon: 1, ageBands: [45, 65, 80] },
   },

@@ -63,10 +63,36 @@ export function observationsOf(options: ObservationsOfOptions): SimObservation[]
     for (let i = days - 1; i >= 0; i--) {
       const t = at - i * DAY_MS - Math.round(rng.uniform(4, 20) * HOUR);
       const id = (code: string) => `${idPrefix}-w${i}-${code}`;
-      out.push({ id: id('rhr'), code: LOINC.restingHeartRate, t, value: round(rhrAt(i) + 2.5 * rng.normal()), unit: '/min', channel: 'wearable' });
-      out.push({ id: id('spo2'), code: LOINC.spo2, t: t + 60_000, value: round(Math.min(100, spo2At(i) + 0.5 * rng.normal()), 1), unit: '%', channel: 'wearable' });
-      const steps = 8000 - 70 * (ph.age - 50) - 1500 * Number(ph.heartFailure) - 1200 * Number(ph.copd) - (i < 7 && ph.subclinical ? 1500 : 0);
-      out.push({ id: id('steps'), code: LOINC.steps, t: t + 120_000, value: Math.max(300, Math.round(steps + 1500 * rng.normal())), unit: '{steps}', channel: 'wearable' });
+      out.push({
+        id: id('rhr'),
+        code: LOINC.restingHeartRate,
+        t,
+        value: round(rhrAt(i) + 2.5 * rng.normal()),
+        unit: '/min',
+        channel: 'wearable',
+      });
+      out.push({
+        id: id('spo2'),
+        code: LOINC.spo2,
+        t: t + 60_000,
+        value: round(Math.min(100, spo2At(i) + 0.5 * rng.normal()), 1),
+        unit: '%',
+        channel: 'wearable',
+      });
+      const steps =
+        8000 -
+        70 * (ph.age - 50) -
+        1500 * Number(ph.heartFailure) -
+        1200 * Number(ph.copd) -
+        (i < 7 && ph.subclinical ? 1500 : 0);
+      out.push({
+        id: id('steps'),
+        code: LOINC.steps,
+        t: t + 120_000,
+        value: Math.max(300, Math.round(steps + 1500 * rng.normal())),
+        unit: '{steps}',
+        channel: 'wearable',
+      });
     }
   }
   const visits = 1 + rng.int(3);
@@ -74,13 +100,36 @@ export function observationsOf(options: ObservationsOfOptions): SimObservation[]
     const t = at - Math.round(rng.uniform(1, days) * 24) * HOUR;
     const i = Math.floor(daysAgo(t));
     const id = (what: string) => `${idPrefix}-c${v}-${what}`;
-    const clinic = (what: string, code: string, value: number, unit: string, panelId?: string): SimObservation => ({ id: id(what), code, t, value, unit, channel: 'clinic', ...(panelId ? { panelId } : {}) });
+    const clinic = (what: string, code: string, value: number, unit: string, panelId?: string): SimObservation => ({
+      id: id(what),
+      code,
+      t,
+      value,
+      unit,
+      channel: 'clinic',
+      ...(panelId ? { panelId } : {}),
+    });
     out.push(clinic('hr', LOINC.heartRate, round(rhrAt(i) + 10 + 6 * rng.normal()), '/min'));
     out.push(clinic('spo2', LOINC.spo2, round(Math.min(100, spo2At(i) - 0.3 + 0.7 * rng.normal()), 1), '%'));
-    out.push(clinic('temp', LOINC.bodyTemperature, round(36.8 + (ph.subclinical && i < 14 ? 0.6 : 0) + 0.3 * rng.normal(), 1), 'Cel'));
+    out.push(
+      clinic(
+        'temp',
+        LOINC.bodyTemperature,
+        round(36.8 + (ph.subclinical && i < 14 ? 0.6 : 0) + 0.3 * rng.normal(), 1),
+        'Cel',
+      ),
+    );
     out.push(clinic('rr', LOINC.respiratoryRate, round(15 + 2 * Number(ph.copd) + 2 * rng.normal()), '/min'));
     const bp = id('bp');
-    out.push(clinic('sys', LOINC.systolic, round(124 + 0.4 * (ph.age - 60) + 8 * Number(ph.hypertension) + 12 * rng.normal()), 'mm[Hg]', bp));
+    out.push(
+      clinic(
+        'sys',
+        LOINC.systolic,
+        round(124 + 0.4 * (ph.age - 60) + 8 * Number(ph.hypertension) + 12 * rng.normal()),
+        'mm[Hg]',
+        bp,
+      ),
+    );
     out.push(clinic('dia', LOINC.diastolic, round(77 + 4 * Number(ph.hypertension) + 8 * rng.normal()), 'mm[Hg]', bp));
     if (v === 0) out.push(clinic('bmi', LOINC.bmi, ph.bmi, 'kg/m2'));
   }

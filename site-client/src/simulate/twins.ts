@@ -16,13 +16,20 @@ export interface CohortTwinsOptions {
  * `stream`, consent for model training, no stored label (the plan's label rule derives it).
  */
 export function cohortTwins(cohort: SimCohort, options: CohortTwinsOptions = {}): TwinSnapshot[] {
-  const pidOf = options.pidOf ?? ((p: SimPatient) => createHash('sha256').update(`${cohort.profile.name}\n${p.mrn}`).digest('hex'));
+  const pidOf =
+    options.pidOf ?? ((p: SimPatient) => createHash('sha256').update(`${cohort.profile.name}\n${p.mrn}`).digest('hex'));
   const icdOnly = cohort.profile.conditionCoding === 'icd10';
   return cohort.patients.map((p) => ({
     pid: pidOf(p),
     birthDate: p.birthDate,
     sex: p.sex,
-    observations: p.observations.map((o) => ({ code: o.code, t: o.t, value: o.value, unit: o.unit, source: o.channel === 'clinic' ? ('fhir' as const) : ('stream' as const) })),
+    observations: p.observations.map((o) => ({
+      code: o.code,
+      t: o.t,
+      value: o.value,
+      unit: o.unit,
+      source: o.channel === 'clinic' ? ('fhir' as const) : ('stream' as const),
+    })),
     conditions: p.conditions.map((c) => ({
       system: icdOnly ? ('icd10' as const) : ('snomed' as const),
       code: icdOnly ? DIAGNOSES[c.key].icd10 : DIAGNOSES[c.key].snomed,

@@ -44,7 +44,9 @@ export class IngestQueue {
   submit(writes: readonly TwinWrite[]): Promise<WriteOutcome[]> {
     if (writes.length === 0) return Promise.resolve([]);
     if (this.queued + writes.length > this.capacity) {
-      return Promise.reject(new TwinfedError('OVERLOADED', `The ingest queue is full (${this.queued} writes waiting); retry later.`));
+      return Promise.reject(
+        new TwinfedError('OVERLOADED', `The ingest queue is full (${this.queued} writes waiting); retry later.`),
+      );
     }
     this.queued += writes.length;
     return new Promise<WriteOutcome[]>((resolve, reject) => {

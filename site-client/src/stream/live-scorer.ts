@@ -64,7 +64,9 @@ export class LiveScorer {
   async setModel(model: ScoringModel): Promise<void> {
     if (this.model && this.model.meta.round > model.meta.round) return;
     this.model = model;
-    this.preprocessing = model.preprocessing ? neutralizeConstantColumns(model.preprocessing) : await this.fitOnStore(model);
+    this.preprocessing = model.preprocessing
+      ? neutralizeConstantColumns(model.preprocessing)
+      : await this.fitOnStore(model);
     for (const pid of await this.options.store.listPids()) this.dirty.add(pid);
     this.schedule(0);
     await this.settle();
@@ -82,7 +84,9 @@ export class LiveScorer {
 
   /** The `n` highest scores, highest first (ties by pid). */
   top(n: number): TwinScore[] {
-    return [...this.scores.values()].sort((a, b) => b.score - a.score || (a.pid < b.pid ? -1 : 1)).slice(0, Math.max(0, n));
+    return [...this.scores.values()]
+      .sort((a, b) => b.score - a.score || (a.pid < b.pid ? -1 : 1))
+      .slice(0, Math.max(0, n));
   }
 
   /** How many twins have a score, and how many changes wait. */
@@ -149,7 +153,15 @@ export class LiveScorer {
   private async rescore(model: ScoringModel, pids: readonly string[]): Promise<void> {
     const twins = await readTwins(this.options.store, pids);
     const at = model.at ?? (this.options.now ?? Date.now)();
-    const scored = await scoreTwins({ twins, plan: model.plan, weights: model.weights, versionId: model.meta.versionId, at, top: this.options.top ?? 5, ...(this.preprocessing ? { preprocessing: this.preprocessing } : {}) });
+    const scored = await scoreTwins({
+      twins,
+      plan: model.plan,
+      weights: model.weights,
+      versionId: model.meta.versionId,
+      at,
+      top: this.options.top ?? 5,
+      ...(this.preprocessing ? { preprocessing: this.preprocessing } : {}),
+    });
     if (this.model !== model) return; // a newer model arrived meanwhile and rescores everyone
     const byPid = new Map(scored.map((s) => [s.pid, s]));
     for (const pid of pids) {
@@ -166,6 +178,8 @@ export class LiveScorer {
     const { derivations } = twinSchemaOf(model.plan);
     const at = model.at ?? (this.options.now ?? Date.now)();
     const rows = twins.map((twin) => deriveFeatures({ twin, derivations, at }));
-    return neutralizeConstantColumns(fitPreprocessing({ rows, derivations, normalization: model.plan.data.normalization }));
+    return neutralizeConstantColumns(
+      fitPreprocessing({ rows, derivations, normalization: model.plan.data.normalization }),
+    );
   }
 }

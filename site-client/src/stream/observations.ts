@@ -14,7 +14,11 @@ import type { PatientRef, TwinWrite } from '../twins/store-types';
 /** Most samples (or Bundle entries) one request may carry. */
 export const MAX_STREAM_BATCH = 5000;
 
-const id = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 /** A wearable batch: one device, one patient, up to {@link MAX_STREAM_BATCH} samples. */
 export const WearableBatchSchema = z.object({
@@ -53,17 +57,34 @@ function wearableItems(body: unknown): StreamItem[] {
   const parsed = WearableBatchSchema.safeParse(body);
   if (!parsed.success) {
     const tooBig = parsed.error.issues.some((i) => i.path[0] === 'samples' && i.code === 'too_big');
-    throw new TwinfedError(tooBig ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_FAILED', tooBig ? `A batch carries at most ${MAX_STREAM_BATCH} samples.` : `The wearable batch is invalid: ${zodReason(parsed.error)}.`);
+    throw new TwinfedError(
+      tooBig ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_FAILED',
+      tooBig
+        ? `A batch carries at most ${MAX_STREAM_BATCH} samples.`
+        : `The wearable batch is invalid: ${zodReason(parsed.error)}.`,
+    );
   }
   const batch = parsed.data;
   const patient = patientOf(batch.patientRef);
-  if (!patient) throw new TwinfedError('VALIDATION_FAILED', 'patientRef must be a FHIR reference (Patient/<id> or urn:uuid:…) or a pseudonymous id.');
+  if (!patient)
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      'patientRef must be a FHIR reference (Patient/<id> or urn:uuid:…) or a pseudonymous id.',
+    );
   return batch.samples.map((raw, index): StreamItem => {
     const s = WearableSampleSchema.safeParse(raw);
     if (!s.success) return { index, reason: zodReason(s.error) };
     const t = typeof s.data.t === 'number' ? s.data.t : parseInstant(s.data.t);
     if (t === null) return { index, reason: 't: not an ISO 8601 instant with a zone' };
-    const w = observationWrite({ patient, sourceId: `stream:${batch.deviceId}:${s.data.id}`, code: s.data.code, t, value: s.data.value, unit: s.data.unit, source: 'stream' });
+    const w = observationWrite({
+      patient,
+      sourceId: `stream:${batch.deviceId}:${s.data.id}`,
+      code: s.data.code,
+      t,
+      value: s.data.value,
+      unit: s.data.unit,
+      source: 'stream',
+    });
     return 'write' in w ? { index, write: w.write } : { index, reason: w.reason };
   });
 }
@@ -72,14 +93,26 @@ function fhirItems(body: Record<string, unknown>): StreamItem[] {
   let resources: unknown[];
   if (body.resourceType === 'Observation') resources = [body];
   else if (body.resourceType === 'Bundle') {
-    if (!Array.isArray(body.entry)) throw new TwinfedError('VALIDATION_FAILED', 'Bundle.entry must be an array of Observations.');
-    if (body.entry.length > MAX_STREAM_BATCH) throw new TwinfedError('PAYLOAD_TOO_LARGE', `A Bundle carries at most ${MAX_STREAM_BATCH} entries.`);
-    resources = body.entry.map((e: unknown) => (typeof e === 'object' && e !== null ? (e as { resource?: unknown }).resource : undefined));
-  } else throw new TwinfedError('VALIDATION_FAILED', 'Send a FHIR Observation, a Bundle of Observations, or a wearable batch.');
+    if (!Array.isArray(body.entry))
+      throw new TwinfedError('VALIDATION_FAILED', 'Bundle.entry must be an array of Observations.');
+    if (body.entry.length > MAX_STREAM_BATCH)
+      throw new TwinfedError('PAYLOAD_TOO_LARGE', `A Bundle carries at most ${MAX_STREAM_BATCH} entries.`);
+    resources = body.entry.map((e: unknown) =>
+      typeof e === 'object' && e !== null ? (e as { resource?: unknown }).resource : undefined,
+    );
+  } else
+    throw new TwinfedError(
+      'VALIDATION_FAILED',
+      'Send a FHIR Observation, a Bundle of Observations, or a wearable batch.',
+    );
   const ctx = { resolver: new ReferenceResolver(), units: {} };
   const items: StreamItem[] = [];
   resources.forEach((resource, index) => {
-    if (typeof resource !== 'object' || resource === null || (resource as { resourceType?: unknown }).resourceType !== 'Observation') {
+    if (
+      typeof resource !== 'object' ||
+      resource === null ||
+      (resource as { resourceType?: unknown }).resourceType !== 'Observation'
+    ) {
       items.push({ index, reason: 'only Observation resources are accepted here' });
       return;
     }
@@ -99,7 +132,8 @@ function fhirItems(body: Record<string, unknown>): StreamItem[] {
  * items with the same index (a blood pressure panel's components).
  */
 export function streamItems(body: unknown): StreamItem[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new TwinfedError('VALIDATION_FAILED', 'The body must be a JSON object.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new TwinfedError('VALIDATION_FAILED', 'The body must be a JSON object.');
   const o = body as Record<string, unknown>;
   return 'resourceType' in o ? fhirItems(o) : wearableItems(o);
 }

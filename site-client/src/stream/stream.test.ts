@@ -10,12 +10,37 @@ import { MAX_STREAM_BATCH, streamItems } from './observations';
 
 const secret = new Uint8Array(32).fill(3);
 const iso = (t: number) => new Date(t).toISOString();
-const sample = (id: string, value: number, daysBefore = 1) => ({ id, t: iso(T_AT - daysBefore * DAY_MS), code: RHR, value, unit: '/min' });
+const sample = (id: string, value: number, daysBefore = 1) => ({
+  id,
+  t: iso(T_AT - daysBefore * DAY_MS),
+  code: RHR,
+  value,
+  unit: '/min',
+});
 
 describe('stream items', () => {
   test('turns a wearable batch into observation writes keyed by device and sample id, refusing bad samples by index', () => {
-    const items = streamItems({ deviceId: 'w-1', patientRef: 'Patient/p0', samples: [sample('a', 80), { id: 'b', t: 'yesterday', code: RHR, value: 1 }, { ...sample('c', 98.6), code: '8310-5', unit: '[degF]' }, { id: 'd' }] });
-    expect(items[0]).toEqual({ index: 0, write: expect.objectContaining({ type: 'observation', sourceId: 'stream:w-1:a', patient: { alias: 'Patient/p0' }, value: 80, unit: '/min', source: 'stream' }) });
+    const items = streamItems({
+      deviceId: 'w-1',
+      patientRef: 'Patient/p0',
+      samples: [
+        sample('a', 80),
+        { id: 'b', t: 'yesterday', code: RHR, value: 1 },
+        { ...sample('c', 98.6), code: '8310-5', unit: '[degF]' },
+        { id: 'd' },
+      ],
+    });
+    expect(items[0]).toEqual({
+      index: 0,
+      write: expect.objectContaining({
+        type: 'observation',
+        sourceId: 'stream:w-1:a',
+        patient: { alias: 'Patient/p0' },
+        value: 80,
+        unit: '/min',
+        source: 'stream',
+      }),
+    });
     expect(items[1]).toEqual({ index: 1, reason: 't: not an ISO 8601 instant with a zone' });
     expect(items[2]).toMatchObject({ index: 2, write: { code: '8310-5', unit: 'Cel' } });
     expect((items[2] as { write: { value: number } }).write.value).toBeCloseTo(37, 5);
@@ -24,27 +49,54 @@ describe('stream items', () => {
 
   test('accepts a pseudonymous id as patientRef but not a hospital id', () => {
     const pid = 'a'.repeat(64);
-    expect(streamItems({ deviceId: 'w', patientRef: pid, samples: [sample('a', 70)] })[0]).toMatchObject({ write: { patient: { pid } } });
-    expect(() => streamItems({ deviceId: 'w', patientRef: 'MRN-00042', samples: [sample('a', 70)] })).toThrow(/patientRef must be a FHIR reference/);
+    expect(streamItems({ deviceId: 'w', patientRef: pid, samples: [sample('a', 70)] })[0]).toMatchObject({
+      write: { patient: { pid } },
+    });
+    expect(() => streamItems({ deviceId: 'w', patientRef: 'MRN-00042', samples: [sample('a', 70)] })).toThrow(
+      /patientRef must be a FHIR reference/,
+    );
   });
 
   test('refuses bodies that are neither form, and batches over the limit', () => {
     expect(() => streamItems([1, 2])).toThrow(TwinfedError);
-    expect(() => streamItems({ resourceType: 'Patient' })).toThrow(/FHIR Observation, a Bundle of Observations, or a wearable batch/);
-    const big = { deviceId: 'w', patientRef: 'Patient/p0', samples: Array.from({ length: MAX_STREAM_BATCH + 1 }, (_, i) => sample(`s${i}`, 70)) };
+    expect(() => streamItems({ resourceType: 'Patient' })).toThrow(
+      /FHIR Observation, a Bundle of Observations, or a wearable batch/,
+    );
+    const big = {
+      deviceId: 'w',
+      patientRef: 'Patient/p0',
+      samples: Array.from({ length: MAX_STREAM_BATCH + 1 }, (_, i) => sample(`s${i}`, 70)),
+    };
     expect(() => streamItems(big)).toThrow(expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }));
   });
 
   test('takes FHIR Observations (a panel gives two writes with one index) and refuses other resources in a Bundle', () => {
-    const obs = (id: string, extra: Record<string, unknown>) => ({ resourceType: 'Observation', id, status: 'final', subject: { reference: 'Patient/p0' }, effectiveDateTime: iso(T_AT - DAY_MS), ...extra });
+    const obs = (id: string, extra: Record<string, unknown>) => ({
+      resourceType: 'Observation',
+      id,
+      status: 'final',
+      subject: { reference: 'Patient/p0' },
+      effectiveDateTime: iso(T_AT - DAY_MS),
+      ...extra,
+    });
     const bp = obs('bp', {
       code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
       component: [
-        { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: { value: 120, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
-        { code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] }, valueQuantity: { value: 80, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+        {
+          code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] },
+          valueQuantity: { value: 120, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+        },
+        {
+          code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] },
+          valueQuantity: { value: 80, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+        },
       ],
     });
-    const items = streamItems({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'x' } }, { resource: bp }] });
+    const items = streamItems({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ resource: { resourceType: 'Patient', id: 'x' } }, { resource: bp }],
+    });
     expect(items.filter((i) => i.index === 1 && 'write' in i)).toHaveLength(2);
     expect(items[0]).toEqual({ index: 0, reason: 'only Observation resources are accepted here' });
   });
@@ -55,12 +107,32 @@ describe('ingestStream and the ingest queue', () => {
     const store = new MemoryTwinStore({ secret });
     await seedTwins(store, 2);
     const queue = new IngestQueue({ store });
-    const body = { deviceId: 'w-1', patientRef: 'Patient/p1', samples: [sample('a', 90), sample('b', 91), { id: 'c', t: iso(T_AT), code: RHR, value: 80, unit: 'kg' }] };
-    expect(await ingestStream(queue, body)).toEqual({ accepted: 2, duplicates: 0, rejected: [{ index: 2, reason: expect.stringContaining('kg') }] });
-    expect(await ingestStream(queue, body)).toEqual({ accepted: 0, duplicates: 2, rejected: [{ index: 2, reason: expect.any(String) }] });
+    const body = {
+      deviceId: 'w-1',
+      patientRef: 'Patient/p1',
+      samples: [sample('a', 90), sample('b', 91), { id: 'c', t: iso(T_AT), code: RHR, value: 80, unit: 'kg' }],
+    };
+    expect(await ingestStream(queue, body)).toEqual({
+      accepted: 2,
+      duplicates: 0,
+      rejected: [{ index: 2, reason: expect.stringContaining('kg') }],
+    });
+    expect(await ingestStream(queue, body)).toEqual({
+      accepted: 0,
+      duplicates: 2,
+      rejected: [{ index: 2, reason: expect.any(String) }],
+    });
     const unknown = await ingestStream(queue, { ...body, patientRef: 'Patient/nobody', samples: [sample('z', 70)] });
-    expect(unknown).toEqual({ accepted: 0, duplicates: 0, rejected: [{ index: 0, reason: expect.stringContaining('not in the twin store') }] });
-    expect((await store.getTwin(store.pidFor(mrn(1))))!.observations.filter((o) => o.source === 'stream').map((o) => o.value)).toEqual([90, 91]);
+    expect(unknown).toEqual({
+      accepted: 0,
+      duplicates: 0,
+      rejected: [{ index: 0, reason: expect.stringContaining('not in the twin store') }],
+    });
+    expect(
+      (await store.getTwin(store.pidFor(mrn(1))))!.observations
+        .filter((o) => o.source === 'stream')
+        .map((o) => o.value),
+    ).toEqual([90, 91]);
   });
 
   test('applies what queued up meanwhile in one transaction and refuses work beyond capacity with OVERLOADED', async () => {
@@ -77,7 +149,12 @@ describe('ingestStream and the ingest queue', () => {
       },
     });
     const queue = new IngestQueue({ store, capacity: 10, maxTransaction: 100 });
-    const writes = (from: number, n: number) => streamItems({ deviceId: 'w', patientRef: 'Patient/p0', samples: Array.from({ length: n }, (_, i) => sample(`s${from + i}`, 70)) }).map((i) => (i as { write: TwinWrite }).write);
+    const writes = (from: number, n: number) =>
+      streamItems({
+        deviceId: 'w',
+        patientRef: 'Patient/p0',
+        samples: Array.from({ length: n }, (_, i) => sample(`s${from + i}`, 70)),
+      }).map((i) => (i as { write: TwinWrite }).write);
     const first = queue.submit(writes(0, 4));
     const second = queue.submit(writes(4, 3));
     const third = queue.submit(writes(7, 3));
@@ -105,7 +182,18 @@ describe('LiveScorer', () => {
     const before0 = scorer.get(p0!)!;
     const before1 = scorer.get(p1!)!;
     expect(before0.score).toBeCloseTo(1 / (1 + Math.exp(-(0.1 * 60 - 8))), 5);
-    await store.apply([{ type: 'observation', patient: { pid: p0! }, sourceId: 'stream:w:x', code: RHR, t: T_AT - DAY_MS, value: 140, unit: '/min', source: 'stream' }]);
+    await store.apply([
+      {
+        type: 'observation',
+        patient: { pid: p0! },
+        sourceId: 'stream:w:x',
+        code: RHR,
+        t: T_AT - DAY_MS,
+        value: 140,
+        unit: '/min',
+        source: 'stream',
+      },
+    ]);
     expect(scorer.isPending(p0!)).toBe(true);
     const t0 = Date.now();
     while (scorer.get(p0!) === before0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 5));
@@ -128,7 +216,9 @@ describe('LiveScorer', () => {
     scorer.start();
     await scorer.setModel(scoringModel(plan, weights));
     expect(scorer.get(p0!)).toBeDefined();
-    await store.apply([{ type: 'consent', patient: { pid: p0! }, sourceId: 'c:0:s:deny', purpose: 'scoring', decision: 'deny', t: T_AT }]);
+    await store.apply([
+      { type: 'consent', patient: { pid: p0! }, sourceId: 'c:0:s:deny', purpose: 'scoring', decision: 'deny', t: T_AT },
+    ]);
     await scorer.settle();
     expect(scorer.get(p0!)).toBeUndefined();
     expect(scorer.status()).toEqual({ versionId: 'v1', scored: 1, pending: 0 });

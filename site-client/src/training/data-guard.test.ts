@@ -15,8 +15,16 @@ function code(fn: () => void): ErrorCode | 'none' {
   }
 }
 
-const dataset = (train: number, test: number): LocalDataset => ({ features: TEST_FEATURES, train: syntheticSplit(train, 1), test: syntheticSplit(test, 2) });
-const allLabels = (ds: LocalDataset, y: number): LocalDataset => ({ ...ds, train: { ...ds.train, y: ds.train.y.map(() => y) }, test: { ...ds.test, y: ds.test.y.map(() => y) } });
+const dataset = (train: number, test: number): LocalDataset => ({
+  features: TEST_FEATURES,
+  train: syntheticSplit(train, 1),
+  test: syntheticSplit(test, 2),
+});
+const allLabels = (ds: LocalDataset, y: number): LocalDataset => ({
+  ...ds,
+  train: { ...ds.train, y: ds.train.y.map(() => y) },
+  test: { ...ds.test, y: ds.test.y.map(() => y) },
+});
 
 describe('assertTrainableData', () => {
   test('fewer training rows than the plan’s data.minExamplesPerSite are refused (DATA_TOO_FEW_ROWS)', () => {
@@ -38,12 +46,18 @@ describe('assertTrainableData', () => {
     for (const y of [0, 1]) {
       expect(code(() => assertTrainableData(plan, allLabels(dataset(40, 20), y)))).toBe('DATA_SINGLE_CLASS');
     }
-    expect(() => assertTrainableData(plan, allLabels(dataset(40, 20), 0))).toThrow(/label "target".*0 positive and 60 negative/);
+    expect(() => assertTrainableData(plan, allLabels(dataset(40, 20), 0))).toThrow(
+      /label "target".*0 positive and 60 negative/,
+    );
   });
 
   test('a training split of one class is fine while the site has both classes (FLamby’s Switzerland center)', () => {
     const ds = dataset(40, 20);
-    const trainAllPositive: LocalDataset = { ...ds, train: { ...ds.train, y: ds.train.y.map(() => 1) }, test: { ...ds.test, y: ds.test.y.map((_, i) => (i === 0 ? 0 : 1)) } };
+    const trainAllPositive: LocalDataset = {
+      ...ds,
+      train: { ...ds.train, y: ds.train.y.map(() => 1) },
+      test: { ...ds.test, y: ds.test.y.map((_, i) => (i === 0 ? 0 : 1)) },
+    };
     expect(code(() => assertTrainableData(testPlan(), trainAllPositive))).toBe('none');
   });
 

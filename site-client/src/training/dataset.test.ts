@@ -36,9 +36,15 @@ describe('splitDataset', () => {
 
   test('refuses impossible splits', () => {
     const data = syntheticSplit(2, 1);
-    expect(() => splitDataset({ data, features, testFraction: 1, seed: 1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
-    expect(() => splitDataset({ data, features, testFraction: 0.01, seed: 1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
-    expect(() => splitDataset({ data, features: ['a'], testFraction: 0.5, seed: 1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => splitDataset({ data, features, testFraction: 1, seed: 1 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+    expect(() => splitDataset({ data, features, testFraction: 0.01, seed: 1 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+    expect(() => splitDataset({ data, features: ['a'], testFraction: 0.5, seed: 1 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
   });
 });
 
@@ -46,12 +52,16 @@ describe('normalizeDataset', () => {
   test('per-site z-scores both splits with the train statistics only', () => {
     const ds = splitDataset({ data: syntheticSplit(60, 5), features, testFraction: 0.3, seed: 1 });
     const n = normalizeDataset(ds, 'per-site');
-    const mean = (x: Float32Array, rows: number, j: number) => Array.from({ length: rows }, (_, i) => x[i * 3 + j]!).reduce((a, b) => a + b, 0) / rows;
+    const mean = (x: Float32Array, rows: number, j: number) =>
+      Array.from({ length: rows }, (_, i) => x[i * 3 + j]!).reduce((a, b) => a + b, 0) / rows;
     for (let j = 0; j < 3; j++) {
       expect(mean(n.train.x, n.train.n, j)).toBeCloseTo(0, 4);
       const mu = mean(ds.train.x, ds.train.n, j);
       // a test value maps with the train mean/std: (x - mu_train) / std_train
-      const std = Math.sqrt(Array.from({ length: ds.train.n }, (_, i) => (ds.train.x[i * 3 + j]! - mu) ** 2).reduce((a, b) => a + b, 0) / (ds.train.n - 1));
+      const std = Math.sqrt(
+        Array.from({ length: ds.train.n }, (_, i) => (ds.train.x[i * 3 + j]! - mu) ** 2).reduce((a, b) => a + b, 0) /
+          (ds.train.n - 1),
+      );
       expect(n.test.x[j]).toBeCloseTo((ds.test.x[j]! - mu) / std, 3);
     }
     expect(normalizeDataset(ds, 'none')).toBe(ds);

@@ -25,11 +25,18 @@ export function takeRows(split: Split, indices: readonly number[]): Split {
  * `round(testFraction · count)` go to test. The same rows, fraction and seed always give the same split.
  * Throws `CONFIG_INVALID` on a bad fraction or when a split would be empty.
  */
-export function splitDataset(opts: { data: Split; features: readonly string[]; testFraction: number; seed: number }): LocalDataset {
+export function splitDataset(opts: {
+  data: Split;
+  features: readonly string[];
+  testFraction: number;
+  seed: number;
+}): LocalDataset {
   const { data, features, testFraction, seed } = opts;
   assertSplit(data);
-  if (data.d !== features.length) throw new TwinfedError('CONFIG_INVALID', `The data has ${data.d} features but ${features.length} names.`);
-  if (!(testFraction > 0 && testFraction < 1)) throw new TwinfedError('CONFIG_INVALID', 'The test fraction must be strictly between 0 and 1.');
+  if (data.d !== features.length)
+    throw new TwinfedError('CONFIG_INVALID', `The data has ${data.d} features but ${features.length} names.`);
+  if (!(testFraction > 0 && testFraction < 1))
+    throw new TwinfedError('CONFIG_INVALID', 'The test fraction must be strictly between 0 and 1.');
   const rng = new SeededRandom(seed);
   const byLabel = new Map<number, number[]>();
   for (let i = 0; i < data.n; i++) {
@@ -45,7 +52,10 @@ export function splitDataset(opts: { data: Split; features: readonly string[]; t
     train.push(...idx.slice(k));
   }
   if (train.length === 0 || test.length === 0) {
-    throw new TwinfedError('CONFIG_INVALID', `Cannot split ${data.n} rows into non-empty train and test sets with fraction ${testFraction}.`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `Cannot split ${data.n} rows into non-empty train and test sets with fraction ${testFraction}.`,
+    );
   }
   train.sort((a, b) => a - b);
   test.sort((a, b) => a - b);

@@ -86,7 +86,9 @@ describe('an evaluation answered with a code: dropped when refused, sent again w
     const behaviour = clientBehaviour(code);
     if (isFatal(behaviour)) return void (await expect(runner.run()).rejects.toMatchObject({ code }));
     const summary = await runner.run();
-    const refusedWarning = events.some((e) => e.type === 'warning' && e.code === code && e.message.includes('refused the evaluation'));
+    const refusedWarning = events.some(
+      (e) => e.type === 'warning' && e.code === code && e.message.includes('refused the evaluation'),
+    );
     if (behaviour === 'retry' || behaviour === 'retry-later') {
       expect(sent.filter((v) => v === 'v2')).toHaveLength(2);
       expect(summary.versionsEvaluated).toContain('v2');

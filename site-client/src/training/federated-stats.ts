@@ -24,7 +24,11 @@ import type { RunnerProgress } from './progress';
 /** The two coordinator calls of the secure sum (implemented by `CoordinatorClient`). */
 export interface StatsApi {
   statsSession(federationId: string, options?: { signal?: AbortSignal }): Promise<StatsSession>;
-  contributeStats(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck>;
+  contributeStats(opts: {
+    federationId: string;
+    contribution: StatsContribution;
+    signal?: AbortSignal;
+  }): Promise<StatsAck>;
 }
 
 /** This site's normalisation statistics of its raw train rows: [n, Σx per feature, Σx² per feature] (float64). */
@@ -52,7 +56,9 @@ export function standardizerFromSums(sum: ArrayLike<number>, d: number): Standar
 }
 
 /** What {@link federatedStandardizer} found: the statistics, or how far the cohort is. */
-export type FederatedStatsState = { state: 'ready'; standardizer: Standardizer; cohort: number } | { state: 'waiting'; contributed: number; cohort: number };
+export type FederatedStatsState =
+  | { state: 'ready'; standardizer: Standardizer; cohort: number }
+  | { state: 'waiting'; contributed: number; cohort: number };
 
 /** Options of {@link federatedStandardizer}. */
 export interface FederatedStandardizerOptions {
@@ -85,8 +91,16 @@ export async function federatedStandardizer(opts: FederatedStandardizerOptions):
   const siteId = enrollment.state.siteId;
   let session = await api.statsSession(federationId, signal ? { signal } : {});
   assertStatsCohort(session.cohort.length, opts.minSites ?? 1);
-  if (session.length !== normalizationStatsLength(train.d)) throw new TwinfedError('CONFIG_INVALID', `The coordinator expects ${session.length} statistics; this site's ${train.d} features give ${normalizationStatsLength(train.d)}.`);
-  if (session.sum === null && session.cohort.some((m) => m.siteId === siteId) && !session.contributed.includes(siteId)) {
+  if (session.length !== normalizationStatsLength(train.d))
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The coordinator expects ${session.length} statistics; this site's ${train.d} features give ${normalizationStatsLength(train.d)}.`,
+    );
+  if (
+    session.sum === null &&
+    session.cohort.some((m) => m.siteId === siteId) &&
+    !session.contributed.includes(siteId)
+  ) {
     const peers = trustedPeers({ members: session.cohort, enrollment, journal });
     let masked = journal.statsContribution(federationId);
     if (masked === undefined) {
@@ -106,8 +120,12 @@ export async function federatedStandardizer(opts: FederatedStandardizerOptions):
     if (ack.contributed < ack.cohort) return { state: 'waiting', contributed: ack.contributed, cohort: ack.cohort };
     session = await api.statsSession(federationId, signal ? { signal } : {});
   }
-  if (session.sum === null) return { state: 'waiting', contributed: session.contributed.length, cohort: session.cohort.length };
-  const sum = decodeSecureSum(fromB64(session.sum, 'CONFIG_INVALID'), { length: session.length, fractionBits: session.fractionBits });
+  if (session.sum === null)
+    return { state: 'waiting', contributed: session.contributed.length, cohort: session.cohort.length };
+  const sum = decodeSecureSum(fromB64(session.sum, 'CONFIG_INVALID'), {
+    length: session.length,
+    fractionBits: session.fractionBits,
+  });
   return { state: 'ready', standardizer: standardizerFromSums(sum, train.d), cohort: session.cohort.length };
 }
 
@@ -128,11 +146,30 @@ export class FederatedStatsStep {
 
   constructor(private readonly emit: (event: RunnerProgress) => void) {}
 
-  async run(opts: { api: SiteApi; federationId: string; enrollment: Enrollment; journal: Journal; plan: Plan; dataset: LocalDataset; signal: AbortSignal }): Promise<Standardizer | null | undefined> {
+  async run(opts: {
+    api: SiteApi;
+    federationId: string;
+    enrollment: Enrollment;
+    journal: Journal;
+    plan: Plan;
+    dataset: LocalDataset;
+    signal: AbortSignal;
+  }): Promise<Standardizer | null | undefined> {
     const { api, plan } = opts;
     if (plan.data.normalization !== 'federated' || !hasStatsApi(api)) return undefined;
-    const r = await federatedStandardizer({ api, federationId: opts.federationId, enrollment: opts.enrollment, journal: opts.journal, train: opts.dataset.train, minSites: plan.minSites, signal: opts.signal });
-    const event: RunnerProgress = r.state === 'ready' ? { type: 'stats', state: r.state, cohort: r.cohort } : { type: 'stats', state: r.state, contributed: r.contributed, cohort: r.cohort };
+    const r = await federatedStandardizer({
+      api,
+      federationId: opts.federationId,
+      enrollment: opts.enrollment,
+      journal: opts.journal,
+      train: opts.dataset.train,
+      minSites: plan.minSites,
+      signal: opts.signal,
+    });
+    const event: RunnerProgress =
+      r.state === 'ready'
+        ? { type: 'stats', state: r.state, cohort: r.cohort }
+        : { type: 'stats', state: r.state, contributed: r.contributed, cohort: r.cohort };
     const key = JSON.stringify(event);
     if (key !== this.last) {
       this.last = key;

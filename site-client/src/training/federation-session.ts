@@ -1,5 +1,24 @@
-import { createTrainer, evaluate, fitStandardizer, type CreateTrainerOptions, type EvaluateOptions, type Evaluation, type Standardizer, type Trainer, type TrainRoundResult } from '@twinfed/models';
-import { TwinfedError, clientTermsFor, layoutOf, sha256, type ClientConfig, type Layout, type Plan, type WeightSet } from '@twinfed/shared';
+import {
+  createTrainer,
+  evaluate,
+  fitStandardizer,
+  type CreateTrainerOptions,
+  type EvaluateOptions,
+  type Evaluation,
+  type Standardizer,
+  type Trainer,
+  type TrainRoundResult,
+} from '@twinfed/models';
+import {
+  TwinfedError,
+  clientTermsFor,
+  layoutOf,
+  sha256,
+  type ClientConfig,
+  type Layout,
+  type Plan,
+  type WeightSet,
+} from '@twinfed/shared';
 import type { LocalDataset } from './dataset';
 import { normalizeDataset, standardizeDataset } from './normalize';
 import { ScaffoldState } from './scaffold';
@@ -107,7 +126,13 @@ export class FederationSession {
     const proximal = terms.proximal ? { proximal: terms.proximal } : {};
     if (!terms.controlVariates) return this.trainer.trainRound({ weights: base.weights, ...proximal });
     const { serverLr } = terms.controlVariates;
-    const correction = this.scaffold.correctionFor({ meta: base.meta, base: base.weights.data, serverLr, clientLr: this.plan.training.lr, localSteps: this.trainer.stepsPerRound });
+    const correction = this.scaffold.correctionFor({
+      meta: base.meta,
+      base: base.weights.data,
+      serverLr,
+      clientLr: this.plan.training.lr,
+      localSteps: this.trainer.stepsPerRound,
+    });
     const result = await this.trainer.trainRound({ weights: base.weights, ...proximal, scaffold: { correction } });
     this.pending = { baseVersionId: base.meta.versionId, base: base.weights.data, trained: result.weights.data };
     return result;
@@ -124,7 +149,8 @@ export class FederationSession {
     const ops = this.options.ops ?? defaultModelOps;
     const e = await ops.evaluate({ spec: this.plan.model, weights, data: this.dataset.test });
     const metrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries({ accuracy: e.accuracy, auc: e.auc, loss: e.loss, brier: e.brier })) if (Number.isFinite(v)) metrics[k] = v;
+    for (const [k, v] of Object.entries({ accuracy: e.accuracy, auc: e.auc, loss: e.loss, brier: e.brier }))
+      if (Number.isFinite(v)) metrics[k] = v;
     return { n: e.n, metrics };
   }
 
@@ -134,18 +160,29 @@ export class FederationSession {
   }
 }
 
-async function prepare(options: FederationSessionOptions, dataset: LocalDataset): Promise<{ data: LocalDataset; trainer: Trainer }> {
+async function prepare(
+  options: FederationSessionOptions,
+  dataset: LocalDataset,
+): Promise<{ data: LocalDataset; trainer: Trainer }> {
   const { plan } = options;
   checkFeatures(plan, dataset);
   let policy = plan.data.normalization;
   if (policy === 'federated' && !options.standardizer) {
-    options.onWarning?.('The plan asks for federated normalisation but no federated statistics are available; using per-site statistics.');
+    options.onWarning?.(
+      'The plan asks for federated normalisation but no federated statistics are available; using per-site statistics.',
+    );
     policy = 'per-site';
   }
-  const data = policy === 'federated' ? standardizeDataset(dataset, options.standardizer!) : normalizeDataset(dataset, policy);
+  const data =
+    policy === 'federated' ? standardizeDataset(dataset, options.standardizer!) : normalizeDataset(dataset, policy);
   if (data.train.n < 1) throw new TwinfedError('CONFIG_INVALID', 'The local training split is empty.');
   const ops = options.ops ?? defaultModelOps;
-  const trainer = await ops.createTrainer({ spec: plan.model, data: data.train, training: plan.training, seed: options.seed ?? siteSeed(plan.seed, options.siteId) });
+  const trainer = await ops.createTrainer({
+    spec: plan.model,
+    data: data.train,
+    training: plan.training,
+    seed: options.seed ?? siteSeed(plan.seed, options.siteId),
+  });
   return { data, trainer };
 }
 
@@ -153,11 +190,17 @@ function checkFeatures(plan: Plan, dataset: LocalDataset): void {
   const want = plan.data.features;
   const have = dataset.features;
   if (dataset.train.d !== want.length || dataset.test.d !== want.length) {
-    throw new TwinfedError('CONFIG_INVALID', `The local data have ${dataset.train.d} features; the federation's plan expects ${want.length}.`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The local data have ${dataset.train.d} features; the federation's plan expects ${want.length}.`,
+    );
   }
   const i = want.findIndex((name, k) => have[k] !== name);
   if (i >= 0 || have.length !== want.length) {
     const k = i >= 0 ? i : want.length;
-    throw new TwinfedError('CONFIG_INVALID', `Feature ${k + 1} is "${have[k] ?? '(none)'}" locally but "${want[k] ?? '(none)'}" in the plan: map the columns in the plan's order.`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `Feature ${k + 1} is "${have[k] ?? '(none)'}" locally but "${want[k] ?? '(none)'}" in the plan: map the columns in the plan's order.`,
+    );
   }
 }

@@ -4,7 +4,14 @@ import * as path from 'node:path';
 import { JOURNAL_FILE, Journal } from './journal';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-journal-'));
-const upload = { federationId: 'fed-1', round: 1, baseVersionId: 'v0', digest: 'ab'.repeat(32), status: 'accepted' as const, receivedAt: '2025-01-01T00:00:00Z' };
+const upload = {
+  federationId: 'fed-1',
+  round: 1,
+  baseVersionId: 'v0',
+  digest: 'ab'.repeat(32),
+  status: 'accepted' as const,
+  receivedAt: '2025-01-01T00:00:00Z',
+};
 
 describe('Journal', () => {
   test('records uploads and evaluations durably and finds them after reopening', () => {
@@ -24,11 +31,26 @@ describe('Journal', () => {
 
   test('keeps the metric values of an evaluation, and still opens a journal written before they were recorded', () => {
     const dir = tmp();
-    Journal.open(dir).recordEvaluation({ federationId: 'fed-1', versionId: 'v1', n: 10, metrics: { accuracy: 0.75, auc: 0.5 }, at: '2025-01-01T00:00:00Z' });
+    Journal.open(dir).recordEvaluation({
+      federationId: 'fed-1',
+      versionId: 'v1',
+      n: 10,
+      metrics: { accuracy: 0.75, auc: 0.5 },
+      at: '2025-01-01T00:00:00Z',
+    });
     expect(Journal.open(dir).snapshot().evaluations[0]?.metrics).toEqual({ accuracy: 0.75, auc: 0.5 });
     const old = tmp();
-    fs.writeFileSync(path.join(old, JOURNAL_FILE), JSON.stringify({ version: 1, uploads: [], evaluations: [{ federationId: 'fed-1', versionId: 'v1', n: 10, at: '2025-01-01T00:00:00Z' }] }));
-    expect(Journal.open(old).snapshot().evaluations).toEqual([{ federationId: 'fed-1', versionId: 'v1', n: 10, at: '2025-01-01T00:00:00Z' }]);
+    fs.writeFileSync(
+      path.join(old, JOURNAL_FILE),
+      JSON.stringify({
+        version: 1,
+        uploads: [],
+        evaluations: [{ federationId: 'fed-1', versionId: 'v1', n: 10, at: '2025-01-01T00:00:00Z' }],
+      }),
+    );
+    expect(Journal.open(old).snapshot().evaluations).toEqual([
+      { federationId: 'fed-1', versionId: 'v1', n: 10, at: '2025-01-01T00:00:00Z' },
+    ]);
   });
 
   test('recording the same round twice keeps the first entry', () => {
@@ -53,10 +75,21 @@ describe('Journal: what holds against a lying coordinator', () => {
     const j = Journal.open(dir);
     j.recordSecagg('fed-1', 1, { baseVersionId: 'v0', cohort: ['a', 'b', 'c'], threshold: 3 });
     j.recordSecagg('fed-1', 1, { cohort: ['a', 'b', 'c'], consistency: { u3: ['a', 'b', 'c'], digest: 'd1' } });
-    expect(() => j.recordSecagg('fed-1', 1, { consistency: { u3: ['a', 'b'], digest: 'd2' } })).toThrow(expect.objectContaining({ code: 'SECAGG_INCONSISTENT' }));
-    expect(() => j.recordSecagg('fed-1', 1, { threshold: 2 })).toThrow(expect.objectContaining({ code: 'SECAGG_INCONSISTENT' }));
+    expect(() => j.recordSecagg('fed-1', 1, { consistency: { u3: ['a', 'b'], digest: 'd2' } })).toThrow(
+      expect.objectContaining({ code: 'SECAGG_INCONSISTENT' }),
+    );
+    expect(() => j.recordSecagg('fed-1', 1, { threshold: 2 })).toThrow(
+      expect.objectContaining({ code: 'SECAGG_INCONSISTENT' }),
+    );
     const again = Journal.open(dir);
-    expect(again.secagg('fed-1', 1)).toEqual({ federationId: 'fed-1', round: 1, baseVersionId: 'v0', cohort: ['a', 'b', 'c'], threshold: 3, consistency: { u3: ['a', 'b', 'c'], digest: 'd1' } });
+    expect(again.secagg('fed-1', 1)).toEqual({
+      federationId: 'fed-1',
+      round: 1,
+      baseVersionId: 'v0',
+      cohort: ['a', 'b', 'c'],
+      threshold: 3,
+      consistency: { u3: ['a', 'b', 'c'], digest: 'd1' },
+    });
     expect(again.secagg('fed-1', 2)).toBeUndefined();
   });
 
@@ -66,12 +99,16 @@ describe('Journal: what holds against a lying coordinator', () => {
     const envelope = Uint8Array.from([1, 2, 3]);
     j.storeMaskedEnvelope('fed-1', 1, envelope);
     j.storeMaskedEnvelope('fed-1', 1, envelope); // the same bytes again
-    expect(() => j.storeMaskedEnvelope('fed-1', 1, Uint8Array.from([1, 2, 4]))).toThrow(expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }));
+    expect(() => j.storeMaskedEnvelope('fed-1', 1, Uint8Array.from([1, 2, 4]))).toThrow(
+      expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }),
+    );
     expect(Journal.open(dir).maskedEnvelope('fed-1', 1)).toEqual(envelope);
     const file = fs.readdirSync(path.join(dir, 'secagg'))[0]!;
     expect((fs.statSync(path.join(dir, 'secagg', file)).mode & 0o777).toString(8)).toBe('600');
     fs.writeFileSync(path.join(dir, 'secagg', file), Uint8Array.from([9]));
-    expect(() => Journal.open(dir).maskedEnvelope('fed-1', 1)).toThrow(expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }));
+    expect(() => Journal.open(dir).maskedEnvelope('fed-1', 1)).toThrow(
+      expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }),
+    );
     j.dropMaskedEnvelope('fed-1', 1);
     expect(() => j.maskedEnvelope('fed-1', 1)).toThrow(expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }));
     expect(j.maskedEnvelope('fed-1', 2)).toBeUndefined();
@@ -81,12 +118,19 @@ describe('Journal: what holds against a lying coordinator', () => {
     const dir = tmp();
     const j = Journal.open(dir);
     j.pinPeers([{ siteId: 'b', signPublicKey: 'S1', boxPublicKey: 'B1' }]);
-    expect(() => Journal.open(dir).pinPeers([{ siteId: 'c', signPublicKey: 'S2', boxPublicKey: 'B2' }, { siteId: 'b', signPublicKey: 'S1', boxPublicKey: 'B9' }])).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
+    expect(() =>
+      Journal.open(dir).pinPeers([
+        { siteId: 'c', signPublicKey: 'S2', boxPublicKey: 'B2' },
+        { siteId: 'b', signPublicKey: 'S1', boxPublicKey: 'B9' },
+      ]),
+    ).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
     expect(Journal.open(dir).peer('c')).toBeUndefined();
     expect(Journal.open(dir).peer('b')).toMatchObject({ signPublicKey: 'S1', boxPublicKey: 'B1' });
     j.recordStatsContribution('fed-1', 'AAAA');
     j.recordStatsContribution('fed-1', 'AAAA');
-    expect(() => j.recordStatsContribution('fed-1', 'BBBB')).toThrow(expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }));
+    expect(() => j.recordStatsContribution('fed-1', 'BBBB')).toThrow(
+      expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }),
+    );
     expect(Journal.open(dir).statsContribution('fed-1')).toBe('AAAA');
   });
 });

@@ -32,7 +32,12 @@ const PlanEntrySchema = z.object({
   at: z.string(),
 });
 /** A peer's identity keys as first seen in the coordinator-signed site directory (base64). */
-const PeerEntrySchema = z.object({ siteId: z.string(), signPublicKey: z.string(), boxPublicKey: z.string(), pinnedAt: z.string() });
+const PeerEntrySchema = z.object({
+  siteId: z.string(),
+  signPublicKey: z.string(),
+  boxPublicKey: z.string(),
+  pinnedAt: z.string(),
+});
 /**
  * What this site did in one secure-aggregation round, each field written once and durably *before* the message it
  * describes is sent: the round as it saw it when it shared (base version, cohort S, threshold t), the exact share
@@ -51,7 +56,9 @@ const SecaggEntrySchema = z.object({
   maskedSha256: z.string().optional(),
   consistency: z.object({ u3: z.array(z.string()), digest: z.string() }).optional(),
   /** Whose seed share and whose mask-key share were revealed; the body (re-sent verbatim) is dropped once the round closed. */
-  reveal: z.object({ seedOf: z.array(z.string()), maskKeyOf: z.array(z.string()), body: z.string().optional() }).optional(),
+  reveal: z
+    .object({ seedOf: z.array(z.string()), maskKeyOf: z.array(z.string()), body: z.string().optional() })
+    .optional(),
   closed: z.boolean().optional(),
 });
 /** The masked statistics contribution of a federation (base64), stored before it is sent and only ever re-sent. */
@@ -109,7 +116,16 @@ export class Journal {
     } catch (e) {
       throw new TwinfedError('CONFIG_INVALID', `The journal ${file} is not valid JSON.`, { cause: e });
     }
-    if (raw === undefined) return new Journal(file, { version: 1, uploads: [], evaluations: [], plans: [], peers: [], secagg: [], stats: [] });
+    if (raw === undefined)
+      return new Journal(file, {
+        version: 1,
+        uploads: [],
+        evaluations: [],
+        plans: [],
+        peers: [],
+        secagg: [],
+        stats: [],
+      });
     const parsed = JournalSchema.safeParse(raw);
     if (!parsed.success) throw new TwinfedError('CONFIG_INVALID', `The journal ${file} is malformed.`);
     return new Journal(file, parsed.data);
@@ -166,9 +182,13 @@ export class Journal {
     const fresh: PeerEntry[] = [];
     for (const e of entries) {
       const known = this.peer(e.siteId) ?? fresh.find((p) => p.siteId === e.siteId);
-      if (!known) fresh.push({ siteId: e.siteId, signPublicKey: e.signPublicKey, boxPublicKey: e.boxPublicKey, pinnedAt: at });
+      if (!known)
+        fresh.push({ siteId: e.siteId, signPublicKey: e.signPublicKey, boxPublicKey: e.boxPublicKey, pinnedAt: at });
       else if (known.signPublicKey !== e.signPublicKey || known.boxPublicKey !== e.boxPublicKey) {
-        throw new TwinfedError('SECAGG_UNTRUSTED_KEY', `The coordinator now lists other keys for site ${e.siteId} than the ones this site pinned on ${known.pinnedAt}.`);
+        throw new TwinfedError(
+          'SECAGG_UNTRUSTED_KEY',
+          `The coordinator now lists other keys for site ${e.siteId} than the ones this site pinned on ${known.pinnedAt}.`,
+        );
       }
     }
     if (fresh.length > 0) this.save({ ...this.data, peers: [...this.data.peers, ...fresh] });
@@ -186,7 +206,10 @@ export class Journal {
    * this site another round than before) and writes nothing.
    */
   recordSecagg(federationId: string, round: number, fields: Partial<SecaggFields>): void {
-    const current = this.data.secagg.find((x) => x.federationId === federationId && x.round === round) ?? { federationId, round };
+    const current = this.data.secagg.find((x) => x.federationId === federationId && x.round === round) ?? {
+      federationId,
+      round,
+    };
     let changed = !this.data.secagg.includes(current);
     const next: Record<string, unknown> = { ...current };
     for (const [k, v] of Object.entries(fields)) {
@@ -196,12 +219,18 @@ export class Journal {
         next[k] = v;
         changed = true;
       } else if (!same(before, v)) {
-        throw new TwinfedError('SECAGG_INCONSISTENT', `Secure aggregation, ${federationId} round ${round}: this site already recorded another ${k} (${JSON.stringify(before).slice(0, 200)}); the coordinator now shows ${JSON.stringify(v).slice(0, 200)}.`);
+        throw new TwinfedError(
+          'SECAGG_INCONSISTENT',
+          `Secure aggregation, ${federationId} round ${round}: this site already recorded another ${k} (${JSON.stringify(before).slice(0, 200)}); the coordinator now shows ${JSON.stringify(v).slice(0, 200)}.`,
+        );
       }
     }
     if (!changed) return;
     const entry = SecaggEntrySchema.parse(next);
-    this.save({ ...this.data, secagg: [...this.data.secagg.filter((x) => !(x.federationId === federationId && x.round === round)), entry] });
+    this.save({
+      ...this.data,
+      secagg: [...this.data.secagg.filter((x) => !(x.federationId === federationId && x.round === round)), entry],
+    });
   }
 
   /**
@@ -212,13 +241,21 @@ export class Journal {
     const e = this.data.secagg.find((x) => x.federationId === federationId && x.round === round);
     if (!e || e.closed) return;
     const { shares: _shares, ...rest } = e;
-    const closed: SecaggEntry = { ...rest, closed: true, ...(e.reveal ? { reveal: { seedOf: e.reveal.seedOf, maskKeyOf: e.reveal.maskKeyOf } } : {}) };
+    const closed: SecaggEntry = {
+      ...rest,
+      closed: true,
+      ...(e.reveal ? { reveal: { seedOf: e.reveal.seedOf, maskKeyOf: e.reveal.maskKeyOf } } : {}),
+    };
     this.save({ ...this.data, secagg: this.data.secagg.map((x) => (x === e ? closed : x)) });
     this.dropMaskedEnvelope(federationId, round);
   }
 
   private envelopeFile(federationId: string, round: number): string {
-    return path.join(path.dirname(this.file), SECAGG_ENVELOPES_DIR, `${sha256Hex(`${federationId}\n${round}`).slice(0, 32)}.envelope`);
+    return path.join(
+      path.dirname(this.file),
+      SECAGG_ENVELOPES_DIR,
+      `${sha256Hex(`${federationId}\n${round}`).slice(0, 32)}.envelope`,
+    );
   }
 
   /**
@@ -229,7 +266,11 @@ export class Journal {
   storeMaskedEnvelope(federationId: string, round: number, envelope: Uint8Array): void {
     const digest = sha256Hex(envelope);
     const known = this.secagg(federationId, round)?.maskedSha256;
-    if (known !== undefined && known !== digest) throw new TwinfedError('SECAGG_MASK_REUSE', `The masks of ${federationId} round ${round} already cover another update; only that one may be sent.`);
+    if (known !== undefined && known !== digest)
+      throw new TwinfedError(
+        'SECAGG_MASK_REUSE',
+        `The masks of ${federationId} round ${round} already cover another update; only that one may be sent.`,
+      );
     writeFileAtomic(this.envelopeFile(federationId, round), envelope, { mode: 0o600 });
     this.recordSecagg(federationId, round, { maskedSha256: digest });
   }
@@ -245,9 +286,16 @@ export class Journal {
     try {
       bytes = new Uint8Array(fs.readFileSync(this.envelopeFile(federationId, round)));
     } catch {
-      throw new TwinfedError('SECAGG_MASK_REUSE', `The masked update of ${federationId} round ${round} was recorded but its stored bytes are gone; its masks cannot cover another one.`);
+      throw new TwinfedError(
+        'SECAGG_MASK_REUSE',
+        `The masked update of ${federationId} round ${round} was recorded but its stored bytes are gone; its masks cannot cover another one.`,
+      );
     }
-    if (sha256Hex(bytes) !== entry.maskedSha256) throw new TwinfedError('SECAGG_MASK_REUSE', `The stored masked update of ${federationId} round ${round} does not match its recorded digest.`);
+    if (sha256Hex(bytes) !== entry.maskedSha256)
+      throw new TwinfedError(
+        'SECAGG_MASK_REUSE',
+        `The stored masked update of ${federationId} round ${round} does not match its recorded digest.`,
+      );
     return bytes;
   }
 
@@ -265,7 +313,11 @@ export class Journal {
   recordStatsContribution(federationId: string, masked: string, at = new Date().toISOString()): void {
     const known = this.statsContribution(federationId);
     if (known === masked) return;
-    if (known !== undefined) throw new TwinfedError('SECAGG_MASK_REUSE', `A statistics contribution for ${federationId} was already recorded; only it may be sent again.`);
+    if (known !== undefined)
+      throw new TwinfedError(
+        'SECAGG_MASK_REUSE',
+        `A statistics contribution for ${federationId} was already recorded; only it may be sent again.`,
+      );
     this.save({ ...this.data, stats: [...this.data.stats, StatsEntrySchema.parse({ federationId, masked, at })] });
   }
 

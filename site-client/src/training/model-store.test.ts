@@ -13,7 +13,15 @@ async function setup() {
   const c = new FakeCoordinator(plan);
   c.publish({ versionId: 'v1', round: 1, weights: lrWeights(plan, [0.5, 0.25], -1), parent: 'v0' });
   c.publish({ versionId: 'v2', round: 2, weights: lrWeights(plan, [0.75, 0.5], -2), parent: 'v1' });
-  const verified = (versionId: string) => fetchVerifiedModel({ api: c, versionId, federationId: c.federationId, coordinatorSignPublicKey: c.identity.sign.publicKey, expectedLayout: layoutOf(plan.model), planSha256: planDigest(plan) });
+  const verified = (versionId: string) =>
+    fetchVerifiedModel({
+      api: c,
+      versionId,
+      federationId: c.federationId,
+      coordinatorSignPublicKey: c.identity.sign.publicKey,
+      expectedLayout: layoutOf(plan.model),
+      planSha256: planDigest(plan),
+    });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-models-'));
   return { c, dir, store: new ModelStore(dir, c.identity.sign.publicKey), verified };
 }
@@ -22,8 +30,12 @@ describe('ModelStore', () => {
   test('keeps the latest verified version per federation with its plan and preprocessing, verified again on load', async () => {
     const { c, dir, store, verified } = await setup();
     const preprocessing = { fill: [50, 70], standardizer: null };
-    expect(store.save({ federationId: 'fed-1', model: await verified('v2'), plan, preprocessing, at: 1234 })).toBe(true);
-    expect(store.save({ federationId: 'fed-1', model: await verified('v1'), plan, preprocessing: null, at: null })).toBe(false); // older round
+    expect(store.save({ federationId: 'fed-1', model: await verified('v2'), plan, preprocessing, at: 1234 })).toBe(
+      true,
+    );
+    expect(
+      store.save({ federationId: 'fed-1', model: await verified('v1'), plan, preprocessing: null, at: null }),
+    ).toBe(false); // older round
     const loaded = store.load('fed-1')!;
     expect(loaded.meta.versionId).toBe('v2');
     expect(Array.from(loaded.weights.data)).toEqual([0.75, 0.5, -2]);
@@ -43,7 +55,9 @@ describe('ModelStore', () => {
     // and a store pinned to another coordinator key refuses the signature
     bytes[bytes.length - 1]! ^= 1;
     fs.writeFileSync(path.join(fdir, wfile), bytes);
-    expect(() => new ModelStore(dir, generateIdentity().sign.publicKey).load('fed-1')).toThrow(expect.objectContaining({ code: 'MODEL_SIGNATURE_INVALID' }));
+    expect(() => new ModelStore(dir, generateIdentity().sign.publicKey).load('fed-1')).toThrow(
+      expect.objectContaining({ code: 'MODEL_SIGNATURE_INVALID' }),
+    );
     expect(c.federationId).toBe('fed-1');
   });
 
@@ -62,10 +76,23 @@ describe('ModelStore', () => {
     store.save({ federationId: 'fed-1', model: await verified('v1'), plan, preprocessing: null, at: null });
     const tabular = new FakeCoordinator(testPlan());
     tabular.publish({ versionId: 'v1', round: 1, weights: initialWeights(tabular.plan.model, 2), parent: 'v0' });
-    const tv = await fetchVerifiedModel({ api: tabular, versionId: 'v1', federationId: 'fed-1', coordinatorSignPublicKey: tabular.identity.sign.publicKey, expectedLayout: layoutOf(tabular.plan.model), planSha256: planDigest(tabular.plan) });
+    const tv = await fetchVerifiedModel({
+      api: tabular,
+      versionId: 'v1',
+      federationId: 'fed-1',
+      coordinatorSignPublicKey: tabular.identity.sign.publicKey,
+      expectedLayout: layoutOf(tabular.plan.model),
+      planSha256: planDigest(tabular.plan),
+    });
     const tabStore = new ModelStore(dir, tabular.identity.sign.publicKey);
     // stored under another id; the signature names fed-1, so only listing is exercised for it
-    tabStore.save({ federationId: 'tab', model: tv, plan: tabular.plan, preprocessing: { fill: [], standardizer: { mean: [1, 2, 3], std: [1, 1, 1] } }, at: null });
+    tabStore.save({
+      federationId: 'tab',
+      model: tv,
+      plan: tabular.plan,
+      preprocessing: { fill: [], standardizer: { mean: [1, 2, 3], std: [1, 1, 1] } },
+      at: null,
+    });
     expect(store.federations()).toEqual(['fed-1', 'tab']);
     expect(store.federations({ twins: true })).toEqual(['fed-1']);
     const signed = store.loadSigned('fed-1')!;

@@ -27,7 +27,12 @@ const StoredSchema = z.object({
   signature: z.string().min(1),
   weightsFile: z.string().regex(/^weights-[0-9a-f]{64}\.bin$/),
   plan: z.unknown(),
-  preprocessing: z.object({ fill: z.array(z.number()), standardizer: z.object({ mean: z.array(z.number()), std: z.array(z.number()) }).nullable() }).nullable(),
+  preprocessing: z
+    .object({
+      fill: z.array(z.number()),
+      standardizer: z.object({ mean: z.array(z.number()), std: z.array(z.number()) }).nullable(),
+    })
+    .nullable(),
   at: z.number().int().nullable(),
   savedAt: z.string(),
 });
@@ -116,12 +121,20 @@ export class ModelStore {
       signature: model.signature,
       weightsFile,
       plan,
-      preprocessing: options.preprocessing ? { fill: [...options.preprocessing.fill], standardizer: options.preprocessing.standardizer ? { mean: [...options.preprocessing.standardizer.mean], std: [...options.preprocessing.standardizer.std] } : null } : null,
+      preprocessing: options.preprocessing
+        ? {
+            fill: [...options.preprocessing.fill],
+            standardizer: options.preprocessing.standardizer
+              ? { mean: [...options.preprocessing.standardizer.mean], std: [...options.preprocessing.standardizer.std] }
+              : null,
+          }
+        : null,
       at: options.at,
       savedAt: new Date().toISOString(),
     };
     writeFileAtomic(path.join(dir, 'latest.json'), `${JSON.stringify(stored)}\n`, { mode: 0o600 });
-    for (const f of fs.readdirSync(dir)) if (/^weights-[0-9a-f]{64}\.bin$/.test(f) && f !== weightsFile) fs.rmSync(path.join(dir, f), { force: true });
+    for (const f of fs.readdirSync(dir))
+      if (/^weights-[0-9a-f]{64}\.bin$/.test(f) && f !== weightsFile) fs.rmSync(path.join(dir, f), { force: true });
     return true;
   }
 
@@ -147,15 +160,35 @@ export class ModelStore {
     } catch {
       throw new TwinfedError('MODEL_DIGEST_MISMATCH', `The stored weights of federation ${federationId} are missing.`);
     }
-    const meta = verifyModelVersion({ meta: stored.meta, signature: stored.signature, weightsBytes: bytes, coordinatorSignPublicKey: this.coordinatorSignPublicKey });
-    if (meta.federationId !== federationId) throw new TwinfedError('MODEL_SIGNATURE_INVALID', `The stored model is signed for federation ${meta.federationId}, not ${federationId}.`);
+    const meta = verifyModelVersion({
+      meta: stored.meta,
+      signature: stored.signature,
+      weightsBytes: bytes,
+      coordinatorSignPublicKey: this.coordinatorSignPublicKey,
+    });
+    if (meta.federationId !== federationId)
+      throw new TwinfedError(
+        'MODEL_SIGNATURE_INVALID',
+        `The stored model is signed for federation ${meta.federationId}, not ${federationId}.`,
+      );
     const plan = PlanSchema.safeParse(stored.plan);
-    if (!plan.success) throw new TwinfedError('CONFIG_INVALID', `The stored plan of federation ${federationId} is malformed.`);
+    if (!plan.success)
+      throw new TwinfedError('CONFIG_INVALID', `The stored plan of federation ${federationId} is malformed.`);
     const layout = layoutOf(plan.data.model);
-    if (!sameLayout(meta.layout, layout)) throw new TwinfedError('INVALID_WEIGHTS', `The stored model of ${federationId} does not fit its plan's model.`);
+    if (!sameLayout(meta.layout, layout))
+      throw new TwinfedError('INVALID_WEIGHTS', `The stored model of ${federationId} does not fit its plan's model.`);
     const weights = deserializeWeights(bytes, { expectedLayout: layout });
     const preprocessing = stored.preprocessing ? neutralizeConstantColumns(stored.preprocessing) : null;
-    return { federationId, meta, weights, plan: plan.data, preprocessing, at: stored.at, signature: stored.signature, weightsBytes: bytes };
+    return {
+      federationId,
+      meta,
+      weights,
+      plan: plan.data,
+      preprocessing,
+      at: stored.at,
+      signature: stored.signature,
+      weightsBytes: bytes,
+    };
   }
 
   private readRaw(federationId: string): z.infer<typeof StoredSchema> | null {
@@ -168,7 +201,8 @@ export class ModelStore {
     }
     if (raw === undefined) return null;
     const parsed = StoredSchema.safeParse(raw);
-    if (!parsed.success || parsed.data.federationId !== federationId) throw new TwinfedError('CONFIG_INVALID', `${file} is malformed.`);
+    if (!parsed.success || parsed.data.federationId !== federationId)
+      throw new TwinfedError('CONFIG_INVALID', `${file} is malformed.`);
     return parsed.data;
   }
 }

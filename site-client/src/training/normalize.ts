@@ -11,10 +11,18 @@ import type { LocalDataset } from './dataset';
 export function normalizeDataset(dataset: LocalDataset, policy: Exclude<Normalization, 'federated'>): LocalDataset {
   if (policy === 'none') return dataset;
   const stats = fitStandardizer(dataset.train);
-  return { features: dataset.features, train: applyStandardizer(dataset.train, stats), test: applyStandardizer(dataset.test, stats) };
+  return {
+    features: dataset.features,
+    train: applyStandardizer(dataset.train, stats),
+    test: applyStandardizer(dataset.test, stats),
+  };
 }
 
 /** Z-scores train and test with given statistics (e.g. the federation's pooled ones from the secure sum). */
 export function standardizeDataset(dataset: LocalDataset, stats: Standardizer): LocalDataset {
-  return { features: dataset.features, train: applyStandardizer(dataset.train, stats), test: applyStandardizer(dataset.test, stats) };
+  return {
+    features: dataset.features,
+    train: applyStandardizer(dataset.train, stats),
+    test: applyStandardizer(dataset.test, stats),
+  };
 }

@@ -19,7 +19,11 @@ describe('trustedPeers (the coordinator-signed site directory, pinned)', () => {
 
   test('takes signed entries, pins them, and returns the keys', () => {
     const j = journal();
-    const peers = trustedPeers({ members: [entry('site-a', me.identity), entry('site-b', b)], enrollment: me, journal: j });
+    const peers = trustedPeers({
+      members: [entry('site-a', me.identity), entry('site-b', b)],
+      enrollment: me,
+      journal: j,
+    });
     expect(peers.get('site-b')!.signPublicKey).toEqual(b.sign.publicKey);
     expect(j.peer('site-b')).toMatchObject({ signPublicKey: toB64(b.sign.publicKey) });
     expect(j.peer('site-a')).toBeUndefined();
@@ -27,7 +31,8 @@ describe('trustedPeers (the coordinator-signed site directory, pinned)', () => {
 
   test('refuses an entry not signed by the pinned coordinator key, this site listed with other keys, a site twice, a key changed since pinned', () => {
     const j = journal();
-    const refuse = (members: ReturnType<typeof entry>[], code: string) => expect(() => trustedPeers({ members, enrollment: me, journal: j })).toThrow(expect.objectContaining({ code }));
+    const refuse = (members: ReturnType<typeof entry>[], code: string) =>
+      expect(() => trustedPeers({ members, enrollment: me, journal: j })).toThrow(expect.objectContaining({ code }));
     refuse([entry('site-a', me.identity), entry('site-b', b, generateIdentity())], 'SECAGG_UNTRUSTED_KEY');
     refuse([entry('site-a', generateIdentity()), entry('site-b', b)], 'SECAGG_UNTRUSTED_KEY');
     refuse([entry('site-a', me.identity), entry('site-b', b), entry('site-b', b)], 'SECAGG_INCONSISTENT');

@@ -15,21 +15,41 @@ export interface TrustedPeer {
  * peer's keys equal to the ones pinned the first time it was seen (pinned now if new). Throws `SECAGG_UNTRUSTED_KEY`
  * (or `SECAGG_INCONSISTENT` for a repeated site); pins nothing then.
  */
-export function trustedPeers(opts: { members: readonly CohortMember[]; enrollment: Enrollment; journal: Journal }): Map<string, TrustedPeer> {
+export function trustedPeers(opts: {
+  members: readonly CohortMember[];
+  enrollment: Enrollment;
+  journal: Journal;
+}): Map<string, TrustedPeer> {
   const { members, enrollment, journal } = opts;
   const me = enrollment.state.siteId;
   const out = new Map<string, TrustedPeer>();
   for (const m of members) {
-    if (out.has(m.siteId)) throw new TwinfedError('SECAGG_INCONSISTENT', `The coordinator lists site ${m.siteId} twice in the cohort.`);
+    if (out.has(m.siteId))
+      throw new TwinfedError('SECAGG_INCONSISTENT', `The coordinator lists site ${m.siteId} twice in the cohort.`);
     const entry = { siteId: m.siteId, signPublicKey: m.signPublicKey, boxPublicKey: m.boxPublicKey };
     if (!verifySiteDirectoryEntry(entry, m.directorySignature, enrollment.coordinator.signPublicKey)) {
-      throw new TwinfedError('SECAGG_UNTRUSTED_KEY', `The keys listed for site ${m.siteId} are not signed by the coordinator key this site pinned at enrollment.`);
+      throw new TwinfedError(
+        'SECAGG_UNTRUSTED_KEY',
+        `The keys listed for site ${m.siteId} are not signed by the coordinator key this site pinned at enrollment.`,
+      );
     }
-    if (m.siteId === me && (m.signPublicKey !== toB64(enrollment.identity.sign.publicKey) || m.boxPublicKey !== toB64(enrollment.identity.box.publicKey))) {
+    if (
+      m.siteId === me &&
+      (m.signPublicKey !== toB64(enrollment.identity.sign.publicKey) ||
+        m.boxPublicKey !== toB64(enrollment.identity.box.publicKey))
+    ) {
       throw new TwinfedError('SECAGG_UNTRUSTED_KEY', 'The coordinator lists this site with keys that are not its own.');
     }
-    out.set(m.siteId, { siteId: m.siteId, signPublicKey: fromB64(m.signPublicKey, 'SECAGG_UNTRUSTED_KEY'), boxPublicKey: fromB64(m.boxPublicKey, 'SECAGG_UNTRUSTED_KEY') });
+    out.set(m.siteId, {
+      siteId: m.siteId,
+      signPublicKey: fromB64(m.signPublicKey, 'SECAGG_UNTRUSTED_KEY'),
+      boxPublicKey: fromB64(m.boxPublicKey, 'SECAGG_UNTRUSTED_KEY'),
+    });
   }
-  journal.pinPeers(members.filter((m) => m.siteId !== me).map((m) => ({ siteId: m.siteId, signPublicKey: m.signPublicKey, boxPublicKey: m.boxPublicKey })));
+  journal.pinPeers(
+    members
+      .filter((m) => m.siteId !== me)
+      .map((m) => ({ siteId: m.siteId, signPublicKey: m.signPublicKey, boxPublicKey: m.boxPublicKey })),
+  );
   return out;
 }

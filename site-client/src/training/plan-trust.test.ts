@@ -22,15 +22,23 @@ function run(coordinator: FakeCoordinator, o: { dir?: string; floors?: PrivacyFl
   const events: RunnerProgress[] = [];
   const ops = fakeModelOps();
   const runner = new SiteRunner({
-    federationId: coordinator.federationId, enrollment, api: coordinator, dataset: syntheticDataset(), modelOps: ops, pollIntervalMs: 10,
-    journal: Journal.open(dir), audit: new SiteAuditLog(dir, () => 'site:site-a'), onProgress: (e) => events.push(e),
+    federationId: coordinator.federationId,
+    enrollment,
+    api: coordinator,
+    dataset: syntheticDataset(),
+    modelOps: ops,
+    pollIntervalMs: 10,
+    journal: Journal.open(dir),
+    audit: new SiteAuditLog(dir, () => 'site:site-a'),
+    onProgress: (e) => events.push(e),
     ...(o.floors ? { privacyFloors: o.floors } : {}),
   });
   return { runner, promise: runner.run(), events, ops, dir };
 }
 
 const population = { k: 10 };
-const plan = (over: Partial<PlanInput> = {}): Plan => testPlan({ data: { features: TEST_FEATURES, normalization: 'per-site', population }, ...over });
+const plan = (over: Partial<PlanInput> = {}): Plan =>
+  testPlan({ data: { features: TEST_FEATURES, normalization: 'per-site', population }, ...over });
 
 /** Nothing left the site and nothing was trained: only `rounds/current` was asked. */
 function nothingSent(c: FakeCoordinator, ops: ReturnType<typeof fakeModelOps>): void {
@@ -44,17 +52,31 @@ describe('a site trains only on the plan the coordinator signed', () => {
   const secure = plan({ minSites: 2, privacy: { secureAggregation: true } });
   const dp = plan({ privacy: { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } });
   test.each([
-    ['secure aggregation turned off', secure, (p: Plan): Plan => ({ ...p, privacy: { ...p.privacy, secureAggregation: false } })],
-    ['population k lowered to 2', dp, (p: Plan): Plan => ({ ...p, data: { ...p.data, population: { ...p.data.population!, k: 2 } } })],
+    [
+      'secure aggregation turned off',
+      secure,
+      (p: Plan): Plan => ({ ...p, privacy: { ...p.privacy, secureAggregation: false } }),
+    ],
+    [
+      'population k lowered to 2',
+      dp,
+      (p: Plan): Plan => ({ ...p, data: { ...p.data, population: { ...p.data.population!, k: 2 } } }),
+    ],
     ['DP dropped', dp, (p: Plan): Plan => ({ ...p, privacy: { secureAggregation: false } })],
-  ])('a response with the plan tampered (%s) is refused with PLAN_SIGNATURE_INVALID before anything is sent', async (_name, signed, tamper) => {
-    const c = new FakeCoordinator(signed);
-    c.tamper.plan = tamper(signed);
-    const { promise, ops, dir } = run(c);
-    await expect(promise).rejects.toMatchObject({ code: 'PLAN_SIGNATURE_INVALID', message: expect.stringContaining('not the plan the coordinator signed') });
-    nothingSent(c, ops);
-    expect(fs.readFileSync(path.join(dir, 'audit.jsonl'), 'utf8')).toContain('"plan.refused"');
-  });
+  ])(
+    'a response with the plan tampered (%s) is refused with PLAN_SIGNATURE_INVALID before anything is sent',
+    async (_name, signed, tamper) => {
+      const c = new FakeCoordinator(signed);
+      c.tamper.plan = tamper(signed);
+      const { promise, ops, dir } = run(c);
+      await expect(promise).rejects.toMatchObject({
+        code: 'PLAN_SIGNATURE_INVALID',
+        message: expect.stringContaining('not the plan the coordinator signed'),
+      });
+      nothingSent(c, ops);
+      expect(fs.readFileSync(path.join(dir, 'audit.jsonl'), 'utf8')).toContain('"plan.refused"');
+    },
+  );
 
   test('a plan served without its signed statement is refused', async () => {
     const c = new FakeCoordinator(plan());
@@ -67,7 +89,15 @@ describe('a site trains only on the plan the coordinator signed', () => {
   test('a plan statement signed by another key (the pinned key is not the signer) is refused', async () => {
     const c = new FakeCoordinator(plan());
     const enrollment = testEnrollment(new FakeCoordinator().identity);
-    const runner = new SiteRunner({ federationId: c.federationId, enrollment, api: c, dataset: syntheticDataset(), modelOps: fakeModelOps(), pollIntervalMs: 10, journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-plan-'))) });
+    const runner = new SiteRunner({
+      federationId: c.federationId,
+      enrollment,
+      api: c,
+      dataset: syntheticDataset(),
+      modelOps: fakeModelOps(),
+      pollIntervalMs: 10,
+      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-plan-'))),
+    });
     await expect(runner.run()).rejects.toMatchObject({ code: 'PLAN_SIGNATURE_INVALID' });
     expect(c.updates).toHaveLength(0);
   });
@@ -83,18 +113,31 @@ describe('a site trains only on the plan the coordinator signed', () => {
     expect(uploaded).toBeGreaterThanOrEqual(1);
 
     const again = run(c, { dir: first.dir });
-    await expect(again.promise).rejects.toMatchObject({ code: 'PLAN_CHANGED', message: expect.stringContaining(planDigest(plan({ rounds: 3 })).slice(0, 12)) });
+    await expect(again.promise).rejects.toMatchObject({
+      code: 'PLAN_CHANGED',
+      message: expect.stringContaining(planDigest(plan({ rounds: 3 })).slice(0, 12)),
+    });
     expect(c.updates).toHaveLength(uploaded);
     expect(again.ops.trainCalls).toBe(0);
   });
 
   test('a version signed for another plan is refused (never trained on, never evaluated)', async () => {
     const c = new FakeCoordinator(plan());
-    c.publish({ versionId: 'v0', round: 0, weights: initialWeights(c.plan.model, 1), parent: null, planSha256: planDigest(plan({ rounds: 7 })) });
+    c.publish({
+      versionId: 'v0',
+      round: 0,
+      weights: initialWeights(c.plan.model, 1),
+      parent: null,
+      planSha256: planDigest(plan({ rounds: 7 })),
+    });
     const { runner, events, ops } = run(c);
     await new Promise<void>((resolve) => runner.onProgress((e) => e.type === 'model-rejected' && resolve()));
     runner.stop();
-    expect(events.find((e) => e.type === 'model-rejected')).toMatchObject({ versionId: 'v0', code: 'MODEL_SIGNATURE_INVALID', message: expect.stringContaining('plan') });
+    expect(events.find((e) => e.type === 'model-rejected')).toMatchObject({
+      versionId: 'v0',
+      code: 'MODEL_SIGNATURE_INVALID',
+      message: expect.stringContaining('plan'),
+    });
     expect(c.updates).toHaveLength(0);
     expect(c.evaluations).toHaveLength(0);
     expect(ops.trainCalls).toBe(0);
@@ -103,15 +146,33 @@ describe('a site trains only on the plan the coordinator signed', () => {
 
 describe('local privacy floors', () => {
   test.each<[string, PrivacyFloors, Plan, RegExp]>([
-    ['secure aggregation required', { requireSecureAggregation: true }, plan(), /requires secure aggregation \(privacy\.requireSecureAggregation\).*--require-secure-aggregation/s],
+    [
+      'secure aggregation required',
+      { requireSecureAggregation: true },
+      plan(),
+      /requires secure aggregation \(privacy\.requireSecureAggregation\).*--require-secure-aggregation/s,
+    ],
     ['DP required', { requireDp: true }, plan(), /requireDp/],
-    ['ε above the maximum', { maxEpsilon: 1 }, plan({ privacy: { dp: { clip: 1, noiseMultiplier: 0.8, delta: 1e-5 } } }), /maxEpsilon.*ε = \d/s],
+    [
+      'ε above the maximum',
+      { maxEpsilon: 1 },
+      plan({ privacy: { dp: { clip: 1, noiseMultiplier: 0.8, delta: 1e-5 } } }),
+      /maxEpsilon.*ε = \d/s,
+    ],
     ['no DP under a maximum ε', { maxEpsilon: 8 }, plan(), /maxEpsilon.*no differential privacy/s],
-    ['population k below the minimum', { minPopulationK: 20 }, plan(), /k = 20 at least \(privacy\.minPopulationK\); the plan's population k = 10/],
+    [
+      'population k below the minimum',
+      { minPopulationK: 20 },
+      plan(),
+      /k = 20 at least \(privacy\.minPopulationK\); the plan's population k = 10/,
+    ],
   ])('%s: the site refuses to train with PLAN_BELOW_SITE_FLOOR, sending nothing', async (_name, floors, p, message) => {
     const c = new FakeCoordinator(p);
     const { promise, ops } = run(c, { floors });
-    await expect(promise).rejects.toMatchObject({ code: 'PLAN_BELOW_SITE_FLOOR', message: expect.stringMatching(message) });
+    await expect(promise).rejects.toMatchObject({
+      code: 'PLAN_BELOW_SITE_FLOOR',
+      message: expect.stringMatching(message),
+    });
     nothingSent(c, ops);
   });
 
@@ -123,7 +184,10 @@ describe('local privacy floors', () => {
     expect(skellam).toBeGreaterThan(central);
     const c = new FakeCoordinator(distributed);
     const { promise, ops } = run(c, { floors: { maxEpsilon: (central + skellam) / 2 } }); // central DP at ×1.1 would pass this floor
-    await expect(promise).rejects.toMatchObject({ code: 'PLAN_BELOW_SITE_FLOOR', message: expect.stringContaining(`distributed (Skellam) noise ×1.1 spend ε = ${skellam.toFixed(2)}`) });
+    await expect(promise).rejects.toMatchObject({
+      code: 'PLAN_BELOW_SITE_FLOOR',
+      message: expect.stringContaining(`distributed (Skellam) noise ×1.1 spend ε = ${skellam.toFixed(2)}`),
+    });
     nothingSent(c, ops);
   });
 

@@ -43,7 +43,11 @@ const EntrySchema = z.object({
   released: z.array(z.array(z.number().int().min(0))).optional(),
 });
 const OutboxV1Schema = z.object({ version: z.literal(1), entries: z.array(EntrySchema) });
-const OutboxSchema = z.object({ version: z.literal(2), spentEpsilon: z.number().min(0), entries: z.array(EntrySchema) });
+const OutboxSchema = z.object({
+  version: z.literal(2),
+  spentEpsilon: z.number().min(0),
+  entries: z.array(EntrySchema),
+});
 type Entry = z.infer<typeof EntrySchema>;
 
 /** Default total ε a site spends on population reports over its lifetime, across every federation (site policy). */
@@ -55,7 +59,8 @@ export interface PopulationOutboxOptions {
   epsilonBudget: number;
 }
 
-const digestOf = (t: ExactPopulationTable): string => sha256Hex(JSON.stringify({ tiers: t.tiers, bands: t.bands, k: t.k, epsilon: t.epsilon ?? null, exact: t.exact }));
+const digestOf = (t: ExactPopulationTable): string =>
+  sha256Hex(JSON.stringify({ tiers: t.tiers, bands: t.bands, k: t.k, epsilon: t.epsilon ?? null, exact: t.exact }));
 
 /**
  * The population reports a site made, one per model version, and its ε ledger (`population-reports.json`, mode
@@ -74,9 +79,13 @@ export class PopulationOutbox {
   ) {}
 
   /** Opens (or starts) the outbox in `dataDir`; throws `CONFIG_INVALID` when the file is corrupt. */
-  static open(dataDir: string, options: PopulationOutboxOptions = { epsilonBudget: DEFAULT_POPULATION_EPSILON_BUDGET }): PopulationOutbox {
+  static open(
+    dataDir: string,
+    options: PopulationOutboxOptions = { epsilonBudget: DEFAULT_POPULATION_EPSILON_BUDGET },
+  ): PopulationOutbox {
     const file = path.join(dataDir, POPULATION_OUTBOX_FILE);
-    if (!(options.epsilonBudget >= 0) || !Number.isFinite(options.epsilonBudget)) throw new TwinfedError('CONFIG_INVALID', 'The population ε budget must be a finite number ≥ 0.');
+    if (!(options.epsilonBudget >= 0) || !Number.isFinite(options.epsilonBudget))
+      throw new TwinfedError('CONFIG_INVALID', 'The population ε budget must be a finite number ≥ 0.');
     let raw: unknown;
     try {
       raw = readJsonIfExists(file);
@@ -85,7 +94,13 @@ export class PopulationOutbox {
     }
     if (raw === undefined) return new PopulationOutbox(file, options.epsilonBudget, [], 0);
     const v1 = OutboxV1Schema.safeParse(raw);
-    if (v1.success) return new PopulationOutbox(file, options.epsilonBudget, v1.data.entries, v1.data.entries.reduce((s, e) => s + (e.report.epsilon ?? 0), 0));
+    if (v1.success)
+      return new PopulationOutbox(
+        file,
+        options.epsilonBudget,
+        v1.data.entries,
+        v1.data.entries.reduce((s, e) => s + (e.report.epsilon ?? 0), 0),
+      );
     const parsed = OutboxSchema.safeParse(raw);
     if (!parsed.success) throw new TwinfedError('CONFIG_INVALID', `${file} is malformed.`);
     return new PopulationOutbox(file, options.epsilonBudget, parsed.data.entries, parsed.data.spentEpsilon);
@@ -115,20 +130,34 @@ export class PopulationOutbox {
     const same = [...this.entries].reverse().find((e) => e.countsDigest === countsDigest && e.released !== undefined);
     const cost = same || table.epsilon === undefined ? 0 : table.epsilon;
     if (this.spent + cost > this.budget + 1e-9) {
-      throw new TwinfedError('POPULATION_BUDGET_EXHAUSTED', `A new population report would spend ε ${cost} more; ${this.spent} of this site's budget of ${this.budget} is spent.`);
+      throw new TwinfedError(
+        'POPULATION_BUDGET_EXHAUSTED',
+        `A new population report would spend ε ${cost} more; ${this.spent} of this site's budget of ${this.budget} is spent.`,
+      );
     }
     const released = same?.released ?? noisyCounts(table, input.rng);
     const report = PopulationReportSchema.parse(releasePopulationTable(table, released));
-    this.save([...this.entries, { federationId: input.federationId, versionId: report.versionId, report, sentAt: null, countsDigest, released }], this.spent + cost);
+    this.save(
+      [
+        ...this.entries,
+        { federationId: input.federationId, versionId: report.versionId, report, sentAt: null, countsDigest, released },
+      ],
+      this.spent + cost,
+    );
     return report;
   }
 
   /** Records that the coordinator accepted the version's report. */
   markSent(versionId: string): void {
-    const next = this.entries.map((e) => (e.versionId === versionId && e.sentAt === null ? { ...e, sentAt: new Date().toISOString() } : e));
+    const next = this.entries.map((e) =>
+      e.versionId === versionId && e.sentAt === null ? { ...e, sentAt: new Date().toISOString() } : e,
+    );
     const sent = next.filter((e) => e.sentAt !== null);
     const drop = new Set(sent.slice(0, Math.max(0, sent.length - KEEP_SENT)));
-    this.save(next.filter((e) => !drop.has(e)), this.spent);
+    this.save(
+      next.filter((e) => !drop.has(e)),
+      this.spent,
+    );
   }
 
   private save(entries: Entry[], spentEpsilon: number): void {

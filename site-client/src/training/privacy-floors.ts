@@ -35,25 +35,41 @@ const HOW_TO_CHANGE: Record<keyof PrivacyFloors, string> = {
 function shortfalls(plan: Plan, floors: PrivacyFloors): Shortfall[] {
   const out: Shortfall[] = [];
   if (floors.requireSecureAggregation && !plan.privacy.secureAggregation) {
-    out.push({ floor: 'requireSecureAggregation', message: 'this site requires secure aggregation (privacy.requireSecureAggregation); the plan does not use it (privacy.secureAggregation)' });
+    out.push({
+      floor: 'requireSecureAggregation',
+      message:
+        'this site requires secure aggregation (privacy.requireSecureAggregation); the plan does not use it (privacy.secureAggregation)',
+    });
   }
   if (floors.requireDp && !plan.privacy.dp) {
-    out.push({ floor: 'requireDp', message: 'this site requires differential privacy (privacy.requireDp); the plan has no privacy.dp' });
+    out.push({
+      floor: 'requireDp',
+      message: 'this site requires differential privacy (privacy.requireDp); the plan has no privacy.dp',
+    });
   }
   if (floors.maxEpsilon !== undefined) {
     const eps = planEpsilon(plan);
     if (eps === null) {
-      out.push({ floor: 'maxEpsilon', message: `this site allows at most ε = ${floors.maxEpsilon} (privacy.maxEpsilon); the plan has no differential privacy, so its ε is unbounded` });
+      out.push({
+        floor: 'maxEpsilon',
+        message: `this site allows at most ε = ${floors.maxEpsilon} (privacy.maxEpsilon); the plan has no differential privacy, so its ε is unbounded`,
+      });
     } else if (eps > floors.maxEpsilon) {
       const dp = plan.privacy.dp!;
       const how = dpMechanism(plan) === 'skellam' ? 'distributed (Skellam) noise' : 'noise';
-      out.push({ floor: 'maxEpsilon', message: `this site allows at most ε = ${floors.maxEpsilon} (privacy.maxEpsilon); the plan's ${plan.rounds} rounds at ${how} ×${dp.noiseMultiplier} spend ε = ${eps.toFixed(2)} (δ = ${dp.delta})` });
+      out.push({
+        floor: 'maxEpsilon',
+        message: `this site allows at most ε = ${floors.maxEpsilon} (privacy.maxEpsilon); the plan's ${plan.rounds} rounds at ${how} ×${dp.noiseMultiplier} spend ε = ${eps.toFixed(2)} (δ = ${dp.delta})`,
+      });
     }
   }
   if (floors.minPopulationK !== undefined) {
     const k = plan.data.population?.k ?? DEFAULT_MIN_CELL;
     if (k < floors.minPopulationK) {
-      out.push({ floor: 'minPopulationK', message: `this site suppresses population cells below k = ${floors.minPopulationK} at least (privacy.minPopulationK); the plan's population k = ${k}` });
+      out.push({
+        floor: 'minPopulationK',
+        message: `this site suppresses population cells below k = ${floors.minPopulationK} at least (privacy.minPopulationK); the plan's population k = ${k}`,
+      });
     }
   }
   return out;

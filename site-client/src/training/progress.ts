@@ -1,7 +1,14 @@
 import type { ErrorCode, FederationState, RoundState } from '@twinfed/shared';
 
 /** Why the runner did not train in a round it saw. */
-export type SkipReason = 'not-selected' | 'already-submitted' | 'round-closed' | 'wrong-base-version' | 'model-rejected' | 'update-conflict' | 'secagg-refused';
+export type SkipReason =
+  | 'not-selected'
+  | 'already-submitted'
+  | 'round-closed'
+  | 'wrong-base-version'
+  | 'model-rejected'
+  | 'update-conflict'
+  | 'secagg-refused';
 
 /**
  * What a {@link SiteRunner} reports as it works (discriminated by `type`). Nothing here ever carries
@@ -20,7 +27,13 @@ export type RunnerProgress =
   | { type: 'model-rejected'; versionId: string; code: ErrorCode; message: string }
   | { type: 'evaluated'; versionId: string; round: number; n: number; metrics: Record<string, number> }
   | { type: 'scored'; versionId: string; twins: number; byTier: Record<string, number> }
-  | { type: 'population'; versionId: string; status: 'sent' | 'already-sent' | 'skipped' | 'refused'; reason?: string; suppressedCells?: number }
+  | {
+      type: 'population';
+      versionId: string;
+      status: 'sent' | 'already-sent' | 'skipped' | 'refused';
+      reason?: string;
+      suppressedCells?: number;
+    }
   | { type: 'warning'; message: string; code?: ErrorCode }
   | { type: 'ended'; federationId: string; state: Exclude<FederationState, 'running'> };
 

@@ -1,4 +1,16 @@
-import { PROTOCOL_VERSION, TwinfedError, clientBehaviour, hasBehaviour, maxExamplesPerSite, planDdpParameters, refusesRequest, sealUpdate, type CodeWithBehaviour, type CurrentRound, type Logger } from '@twinfed/shared';
+import {
+  PROTOCOL_VERSION,
+  TwinfedError,
+  clientBehaviour,
+  hasBehaviour,
+  maxExamplesPerSite,
+  planDdpParameters,
+  refusesRequest,
+  sealUpdate,
+  type CodeWithBehaviour,
+  type CurrentRound,
+  type Logger,
+} from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
 import type { SiteApi } from '../transport/coordinator-client';
 import type { SiteStatus } from '../transport/event-stream';
@@ -80,7 +92,16 @@ export class RoundWorker {
   constructor(private readonly o: RoundWorkerOptions) {
     const ddp = planDdpParameters(o.session.plan);
     this.secure = o.session.plan.privacy.secureAggregation
-      ? new SecureRound({ api: o.api, enrollment: o.enrollment, journal: o.journal, federationId: o.federationId, minSites: o.session.plan.minSites, logger: o.logger, signal: o.signal, ...(ddp ? { ddp } : {}) })
+      ? new SecureRound({
+          api: o.api,
+          enrollment: o.enrollment,
+          journal: o.journal,
+          federationId: o.federationId,
+          minSites: o.session.plan.minSites,
+          logger: o.logger,
+          signal: o.signal,
+          ...(ddp ? { ddp } : {}),
+        })
       : undefined;
     this.distributedDp = ddp !== null;
   }
@@ -92,7 +113,8 @@ export class RoundWorker {
     if (!current.selected) return this.skip(r.round, 'not-selected');
     if (this.o.journal.upload(this.o.federationId, r.round)) {
       // Uploaded before (perhaps before a restart): a secure round still needs this site's reveal.
-      if (this.secure && !this.abandoned.has(r.round) && (r.state === 'collecting' || r.state === 'aggregating')) await this.revealOrSkip(r);
+      if (this.secure && !this.abandoned.has(r.round) && (r.state === 'collecting' || r.state === 'aggregating'))
+        await this.revealOrSkip(r);
       return;
     }
     if (current.submitted) return this.skip(r.round, 'already-submitted');
@@ -140,14 +162,27 @@ export class RoundWorker {
         if (!(e instanceof TwinfedError) || !refusesRequest(clientBehaviour(e.code))) throw e;
         if (e.code !== 'ALREADY_EXISTS') {
           this.doneVersions.add(versionId);
-          this.o.emit({ type: 'warning', message: `The coordinator refused the evaluation of ${versionId}: ${e.message}`, code: e.code });
+          this.o.emit({
+            type: 'warning',
+            message: `The coordinator refused the evaluation of ${versionId}: ${e.message}`,
+            code: e.code,
+          });
           return true;
         }
       }
-      this.o.journal.recordEvaluation({ federationId, versionId, n: report.n, metrics: report.metrics, at: new Date().toISOString() });
+      this.o.journal.recordEvaluation({
+        federationId,
+        versionId,
+        n: report.n,
+        metrics: report.metrics,
+        at: new Date().toISOString(),
+      });
       this.doneVersions.add(versionId);
       this.evaluated.push(versionId);
-      this.o.logger.info({ versionId, round: model.meta.round, n: report.n, metrics: report.metrics }, 'evaluated model version');
+      this.o.logger.info(
+        { versionId, round: model.meta.round, n: report.n, metrics: report.metrics },
+        'evaluated model version',
+      );
       this.o.emit({ type: 'evaluated', versionId, round: model.meta.round, n: report.n, metrics: report.metrics });
       return true;
     } finally {
@@ -158,7 +193,8 @@ export class RoundWorker {
   private async trainAndUpload(current: CurrentRound): Promise<void> {
     const r = current.round!;
     const { api, federationId, enrollment, signal, logger } = this.o;
-    let sealed = this.sealed?.round === r.round && this.sealed.baseVersionId === r.baseVersionId ? this.sealed : undefined;
+    let sealed =
+      this.sealed?.round === r.round && this.sealed.baseVersionId === r.baseVersionId ? this.sealed : undefined;
     // A masked update recorded before a restart is re-sent as it is: the round's masks never cover a second vector.
     const stored = sealed ? undefined : this.secure?.storedEnvelope(r.round);
     if (stored) {
@@ -176,25 +212,69 @@ export class RoundWorker {
       const started = Date.now();
       const result = await this.o.session.train({ base, clientConfig: current.clientConfig });
       const durationMs = Date.now() - started;
-      logger.info({ round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs }, 'trained');
-      this.o.emit({ type: 'trained', round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs });
-      this.record({ action: 'round.trained', subject: `${federationId}/${r.round}`, detail: { federationId, round: r.round, baseVersionId: r.baseVersionId, numExamples: result.numExamples, steps: result.steps } });
+      logger.info(
+        { round: r.round, numExamples: result.numExamples, steps: result.steps, loss: result.meanLoss, durationMs },
+        'trained',
+      );
+      this.o.emit({
+        type: 'trained',
+        round: r.round,
+        numExamples: result.numExamples,
+        steps: result.steps,
+        loss: result.meanLoss,
+        durationMs,
+      });
+      this.record({
+        action: 'round.trained',
+        subject: `${federationId}/${r.round}`,
+        detail: {
+          federationId,
+          round: r.round,
+          baseVersionId: r.baseVersionId,
+          numExamples: result.numExamples,
+          steps: result.steps,
+        },
+      });
       const metrics: Record<string, number> = { steps: result.steps };
       if (Number.isFinite(result.meanLoss)) metrics.trainLoss = result.meanLoss;
       // The plan bounds the weight one site may claim: a larger site trains on all its rows and claims the maximum.
       const numExamples = Math.min(result.numExamples, maxExamplesPerSite(this.o.session.plan.training));
       // Distributed DP: every site counts once; its loss and steps (with epochs, a function of its row count) stay here: the noise covers neither.
-      const header = { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: enrollment.state.siteId, baseVersionId: r.baseVersionId, ...(this.distributedDp ? { numExamples: 1, metrics: {} } : { numExamples, metrics }), sentAt: new Date().toISOString() };
+      const header = {
+        protocol: PROTOCOL_VERSION,
+        federationId,
+        round: r.round,
+        siteId: enrollment.state.siteId,
+        baseVersionId: r.baseVersionId,
+        ...(this.distributedDp ? { numExamples: 1, metrics: {} } : { numExamples, metrics }),
+        sentAt: new Date().toISOString(),
+      };
       const envelope = this.secure
         ? await this.secure.sealMasked({ header, weights: result.weights, base: base.weights })
-        : sealUpdate({ header, weights: result.weights, identity: enrollment.identity, coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey });
+        : sealUpdate({
+            header,
+            weights: result.weights,
+            identity: enrollment.identity,
+            coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey,
+          });
       sealed = { round: r.round, baseVersionId: r.baseVersionId, envelope };
       this.sealed = sealed;
     }
     this.o.status({ state: 'uploading', round: r.round });
     const ack = await api.uploadUpdate({ federationId, round: r.round, envelope: sealed.envelope, signal });
-    this.o.journal.recordUpload({ federationId, round: r.round, baseVersionId: r.baseVersionId, digest: ack.digest, status: ack.status, receivedAt: ack.receivedAt });
-    this.record({ action: 'update.uploaded', subject: `${federationId}/${r.round}`, detail: { federationId, round: r.round, digest: ack.digest, status: ack.status, receivedAt: ack.receivedAt } });
+    this.o.journal.recordUpload({
+      federationId,
+      round: r.round,
+      baseVersionId: r.baseVersionId,
+      digest: ack.digest,
+      status: ack.status,
+      receivedAt: ack.receivedAt,
+    });
+    this.record({
+      action: 'update.uploaded',
+      subject: `${federationId}/${r.round}`,
+      detail: { federationId, round: r.round, digest: ack.digest, status: ack.status, receivedAt: ack.receivedAt },
+    });
     this.sealed = undefined;
     this.secure?.acknowledged(r.round);
     this.o.session.acknowledged();
@@ -228,8 +308,15 @@ export class RoundWorker {
 
   /** A secure round this site refused: logged as an error and kept in the site's audit chain (the evidence stays in the journal). */
   private refusedSecure(round: number, e: TwinfedError): void {
-    this.o.logger.error({ round, code: e.code, err: e.message }, 'secure aggregation refused: the coordinator\'s view of the round cannot be trusted');
-    this.record({ action: 'secagg.refused', subject: `${this.o.federationId}/${round}`, detail: { federationId: this.o.federationId, round, code: e.code, message: e.message } });
+    this.o.logger.error(
+      { round, code: e.code, err: e.message },
+      "secure aggregation refused: the coordinator's view of the round cannot be trusted",
+    );
+    this.record({
+      action: 'secagg.refused',
+      subject: `${this.o.federationId}/${round}`,
+      detail: { federationId: this.o.federationId, round, code: e.code, message: e.message },
+    });
   }
 
   /** The version, fetched and verified against the pinned key (the last one is cached). */
@@ -257,7 +344,11 @@ export class RoundWorker {
     if (this.notified.has(`reject:${versionId}`)) return;
     this.notified.add(`reject:${versionId}`);
     this.o.logger.error({ versionId, code: e.code }, 'refused model version');
-    this.record({ action: 'version.refused', subject: versionId, detail: { federationId: this.o.federationId, versionId, code: e.code } });
+    this.record({
+      action: 'version.refused',
+      subject: versionId,
+      detail: { federationId: this.o.federationId, versionId, code: e.code },
+    });
     this.o.emit({ type: 'model-rejected', versionId, code: e.code, message: e.message });
   }
 

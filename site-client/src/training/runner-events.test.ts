@@ -44,8 +44,14 @@ describe('SiteRunner and push events', () => {
     coordinator.selected = false;
     const events = new ManualPush();
     const r = new SiteRunner({
-      federationId: coordinator.federationId, enrollment, api: coordinator, events, dataset: syntheticDataset(),
-      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-runner-events-'))), pollIntervalMs: 60_000, modelOps: fakeModelOps(),
+      federationId: coordinator.federationId,
+      enrollment,
+      api: coordinator,
+      events,
+      dataset: syntheticDataset(),
+      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-runner-events-'))),
+      pollIntervalMs: 60_000,
+      modelOps: fakeModelOps(),
     });
     const done = r.run();
     try {
@@ -53,12 +59,20 @@ describe('SiteRunner and push events', () => {
       const polls = () => coordinator.calls.filter((c) => c === 'currentRound').length;
       const before = polls();
 
-      coordinator.publish({ versionId: 'v1', round: 1, weights: initialWeights(coordinator.plan.model, 2), parent: 'v0' });
+      coordinator.publish({
+        versionId: 'v1',
+        round: 1,
+        weights: initialWeights(coordinator.plan.model, 2),
+        parent: 'v0',
+      });
       events.emit('model:published', { federationId: coordinator.federationId, round: 1, versionId: 'v1' });
       await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
       expect(polls()).toBe(before);
       // Each download verifies the signature once: one metadata fetch, one weights fetch for v1.
-      expect(coordinator.calls.filter((c) => c === 'model:v1' || c === 'weights:v1')).toEqual(['model:v1', 'weights:v1']);
+      expect(coordinator.calls.filter((c) => c === 'model:v1' || c === 'weights:v1')).toEqual([
+        'model:v1',
+        'weights:v1',
+      ]);
 
       coordinator.state = 'completed';
       events.emit('federation:ended', { federationId: coordinator.federationId, state: 'completed' });

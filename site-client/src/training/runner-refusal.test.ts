@@ -28,8 +28,14 @@ function run(coordinator: FakeCoordinator, data: { dataset?: LocalDataset; datas
   const events: RunnerProgress[] = [];
   const ops = fakeModelOps();
   const runner = new SiteRunner({
-    federationId: coordinator.federationId, enrollment, api: coordinator, ...data, modelOps: ops, pollIntervalMs: 10,
-    journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-refusal-'))), onProgress: (e) => events.push(e),
+    federationId: coordinator.federationId,
+    enrollment,
+    api: coordinator,
+    ...data,
+    modelOps: ops,
+    pollIntervalMs: 10,
+    journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-refusal-'))),
+    onProgress: (e) => events.push(e),
   });
   return { promise: runner.run(), events, ops };
 }
@@ -41,18 +47,31 @@ const singleClass = (): LocalDataset => {
 
 describe('a site refused by its data guardrails sends nothing', () => {
   test.each([
-    ['too few rows', { data: { features: TEST_FEATURES, normalization: 'federated' as const, minExamplesPerSite: 41 } }, syntheticDataset, 'DATA_TOO_FEW_ROWS'],
-    ['single class', { data: { features: TEST_FEATURES, normalization: 'federated' as const } }, singleClass, 'DATA_SINGLE_CLASS'],
-  ])('%s: the run ends with the error; no stats contribution, no model fetch, no upload, no evaluation', async (_name, over, data, code) => {
-    const coordinator = new RecordingCoordinator(testPlan(over));
-    const { promise, events, ops } = run(coordinator, { dataset: data() });
-    await expect(promise).rejects.toMatchObject({ code });
-    expect(coordinator.calls.every((c) => c === 'currentRound')).toBe(true);
-    expect(coordinator.updates).toHaveLength(0);
-    expect(coordinator.evaluations).toHaveLength(0);
-    expect(ops.trainCalls).toBe(0);
-    expect(events.some((e) => e.type === 'started')).toBe(false);
-  });
+    [
+      'too few rows',
+      { data: { features: TEST_FEATURES, normalization: 'federated' as const, minExamplesPerSite: 41 } },
+      syntheticDataset,
+      'DATA_TOO_FEW_ROWS',
+    ],
+    [
+      'single class',
+      { data: { features: TEST_FEATURES, normalization: 'federated' as const } },
+      singleClass,
+      'DATA_SINGLE_CLASS',
+    ],
+  ])(
+    '%s: the run ends with the error; no stats contribution, no model fetch, no upload, no evaluation',
+    async (_name, over, data, code) => {
+      const coordinator = new RecordingCoordinator(testPlan(over));
+      const { promise, events, ops } = run(coordinator, { dataset: data() });
+      await expect(promise).rejects.toMatchObject({ code });
+      expect(coordinator.calls.every((c) => c === 'currentRound')).toBe(true);
+      expect(coordinator.updates).toHaveLength(0);
+      expect(coordinator.evaluations).toHaveLength(0);
+      expect(ops.trainCalls).toBe(0);
+      expect(events.some((e) => e.type === 'started')).toBe(false);
+    },
+  );
 
   test('a dataset source (the twin store) whose data turn single-class at round 2 stops the site before it trains or evaluates again', async () => {
     const coordinator = new FakeCoordinator(testPlan({ rounds: 3 }));

@@ -15,7 +15,12 @@ function setup(coordinator = new FakeCoordinator()) {
   return { dir, enrollment, coordinator };
 }
 
-function runner(opts: { coordinator: FakeCoordinator; enrollment: ReturnType<typeof testEnrollment>; dir: string; ops?: ReturnType<typeof fakeModelOps> }) {
+function runner(opts: {
+  coordinator: FakeCoordinator;
+  enrollment: ReturnType<typeof testEnrollment>;
+  dir: string;
+  ops?: ReturnType<typeof fakeModelOps>;
+}) {
   const events: RunnerProgress[] = [];
   const ops = opts.ops ?? fakeModelOps();
   const r = new SiteRunner({
@@ -36,8 +41,16 @@ describe('SiteRunner', () => {
     const { dir, enrollment, coordinator } = setup();
     const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
     const summary = await r.run();
-    expect(summary).toEqual({ federationId: 'fed-1', state: 'completed', roundsUploaded: [1, 2], versionsEvaluated: expect.arrayContaining(['v0', 'v1', 'v2']) });
-    expect(coordinator.updates.map((u) => [u.round, u.baseVersionId, u.numExamples])).toEqual([[1, 'v0', 40], [2, 'v1', 40]]);
+    expect(summary).toEqual({
+      federationId: 'fed-1',
+      state: 'completed',
+      roundsUploaded: [1, 2],
+      versionsEvaluated: expect.arrayContaining(['v0', 'v1', 'v2']),
+    });
+    expect(coordinator.updates.map((u) => [u.round, u.baseVersionId, u.numExamples])).toEqual([
+      [1, 'v0', 40],
+      [2, 'v1', 40],
+    ]);
     // The fake trainer adds 0.5: the decrypted updates are the verified bases + 0.5, so the right weights were used.
     const v0 = deserializeWeights(coordinator.versions.get('v0')!.bytes).data;
     coordinator.updates[0]!.weights.data.forEach((v, i) => expect(v).toBeCloseTo(v0[i]! + 0.5, 5));
@@ -47,12 +60,16 @@ describe('SiteRunner', () => {
     expect(evaluated).toEqual(['v0', 'v1', 'v2']);
     // Non-finite metrics (AUC of a one-class split) are dropped, the rest are reported.
     expect(coordinator.evaluations[0]!.report).toEqual({ n: 20, metrics: { accuracy: 0.75, loss: 0.5, brier: 0.2 } });
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['started', 'training', 'trained', 'uploaded', 'evaluated', 'ended']));
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['started', 'training', 'trained', 'uploaded', 'evaluated', 'ended']),
+    );
     expect(events[events.length - 1]).toEqual({ type: 'ended', federationId: 'fed-1', state: 'completed' });
   });
 
   test('under DP the site evaluates each version for itself but sends no evaluation (ε does not cover it)', async () => {
-    const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } })));
+    const { dir, enrollment, coordinator } = setup(
+      new FakeCoordinator(testPlan({ privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } })),
+    );
     const { runner: r, events } = runner({ coordinator, enrollment, dir });
     const summary = await r.run();
     expect(summary.state).toBe('completed');
@@ -83,7 +100,9 @@ describe('SiteRunner', () => {
     await waitFor(() => events.some((e) => e.type === 'skipped' && e.reason === 'model-rejected'));
     r.stop();
     await done;
-    expect(events).toContainEqual(expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_SIGNATURE_INVALID' }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_SIGNATURE_INVALID' }),
+    );
     expect(ops.trainCalls).toBe(0);
     expect(coordinator.calls.some((c) => c.startsWith('upload'))).toBe(false);
     expect(coordinator.calls.some((c) => c.startsWith('weights'))).toBe(false); // signature checked before download
@@ -98,7 +117,9 @@ describe('SiteRunner', () => {
     await waitFor(() => events.some((e) => e.type === 'model-rejected'));
     r.stop();
     await done;
-    expect(events).toContainEqual(expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_DIGEST_MISMATCH' }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_DIGEST_MISMATCH' }),
+    );
     expect(ops.trainCalls).toBe(0);
     expect(coordinator.updates).toEqual([]);
   });
@@ -121,7 +142,9 @@ describe('SiteRunner', () => {
     first.runner.stop();
     await done;
     expect(coordinator.updates).toHaveLength(1);
-    expect(Journal.open(dir).upload('fed-1', 1)).toEqual(expect.objectContaining({ round: 1, status: 'accepted', baseVersionId: 'v0' }));
+    expect(Journal.open(dir).upload('fed-1', 1)).toEqual(
+      expect.objectContaining({ round: 1, status: 'accepted', baseVersionId: 'v0' }),
+    );
 
     const second = runner({ coordinator, enrollment, dir });
     const done2 = second.runner.run();
@@ -169,7 +192,11 @@ describe('SiteRunner', () => {
     let uploading = false;
     coordinator.uploadUpdate = (o) => {
       uploading = true;
-      return new Promise((_resolve, reject) => (o as { signal?: AbortSignal }).signal?.addEventListener('abort', () => reject(new TwinfedError('NETWORK', 'cancelled'))));
+      return new Promise((_resolve, reject) =>
+        (o as { signal?: AbortSignal }).signal?.addEventListener('abort', () =>
+          reject(new TwinfedError('NETWORK', 'cancelled')),
+        ),
+      );
     };
     const { runner: r } = runner({ coordinator, enrollment, dir });
     const done = r.run();
@@ -203,7 +230,10 @@ describe('SiteRunner', () => {
       pollIntervalMs: 10,
       modelOps: fakeModelOps(),
     });
-    await expect(r.run()).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('Feature 2') });
+    await expect(r.run()).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('Feature 2'),
+    });
   });
 
   test('stops with the error when the coordinator says the site is revoked', async () => {
@@ -242,7 +272,9 @@ describe('SiteRunner', () => {
 
 describe('strategy terms', () => {
   test('FedProx: the proximal mu comes from the round instructions', async () => {
-    const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ strategy: { name: 'fedprox', mu: 0.01 }, rounds: 1 })));
+    const { dir, enrollment, coordinator } = setup(
+      new FakeCoordinator(testPlan({ strategy: { name: 'fedprox', mu: 0.01 }, rounds: 1 })),
+    );
     coordinator.clientConfig = { proximalMu: 0.3 };
     const { runner: r, ops } = runner({ coordinator, enrollment, dir });
     await r.run();
@@ -250,7 +282,9 @@ describe('strategy terms', () => {
   });
 
   test('SCAFFOLD: zero correction first, then (x − (s·y + (1 − s)·x_prev)) / (s·lr·K) from the aggregate', async () => {
-    const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ strategy: { name: 'scaffold' }, rounds: 2 })));
+    const { dir, enrollment, coordinator } = setup(
+      new FakeCoordinator(testPlan({ strategy: { name: 'scaffold' }, rounds: 2 })),
+    );
     coordinator.clientConfig = { scaffold: { serverLr: 1 } };
     coordinator.aggregate = (w) => ({ layout: w.layout, data: w.data.map((v) => v + 1) }); // the others pulled the model up by 1
     const { runner: r, ops } = runner({ coordinator, enrollment, dir });
@@ -267,7 +301,15 @@ describe('SiteRunner with the real models package', () => {
     // The plan is fixed at creation: the coordinator signs it and every version with its digest.
     const { dir, enrollment, coordinator } = setup(new FakeCoordinator(testPlan({ rounds: 1 })));
     const events: RunnerProgress[] = [];
-    const r = new SiteRunner({ federationId: 'fed-1', enrollment, api: coordinator, dataset: syntheticDataset(), journal: Journal.open(dir), pollIntervalMs: 10, onProgress: (e) => events.push(e) });
+    const r = new SiteRunner({
+      federationId: 'fed-1',
+      enrollment,
+      api: coordinator,
+      dataset: syntheticDataset(),
+      journal: Journal.open(dir),
+      pollIntervalMs: 10,
+      onProgress: (e) => events.push(e),
+    });
     const summary = await r.run();
     expect(summary.roundsUploaded).toEqual([1]);
     const v0 = deserializeWeights(coordinator.versions.get('v0')!.bytes).data;

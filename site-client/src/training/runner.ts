@@ -1,4 +1,13 @@
-import { TwinfedError, behaviourOf, isFatal, isTwinfedError, verifySignedPlan, type CurrentRound, silentLogger, type Logger } from '@twinfed/shared';
+import {
+  TwinfedError,
+  behaviourOf,
+  isFatal,
+  isTwinfedError,
+  verifySignedPlan,
+  type CurrentRound,
+  silentLogger,
+  type Logger,
+} from '@twinfed/shared';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
 import { FederatedStatsStep } from './federated-stats';
@@ -41,7 +50,10 @@ export class SiteRunner {
   private pollNeeded = true;
 
   constructor(private readonly options: SiteRunnerOptions) {
-    this.logger = (options.logger ?? silentLogger()).child({ federationId: options.federationId, siteId: options.enrollment.state.siteId });
+    this.logger = (options.logger ?? silentLogger()).child({
+      federationId: options.federationId,
+      siteId: options.enrollment.state.siteId,
+    });
     if (options.onProgress) this.listeners.add(options.onProgress);
   }
 
@@ -86,17 +98,28 @@ export class SiteRunner {
           if (this.controller.signal.aborted) return this.summary('stopped');
           // The error table decides: fatal for the federation or the site ends the run; anything else waits for the next wake-up.
           if (isTwinfedError(e) && isFatal(behaviourOf(e))) {
-            const refused = e.code.startsWith('DATA_') ? 'data.refused' : e.code.startsWith('PLAN_') ? 'plan.refused' : undefined;
+            const refused = e.code.startsWith('DATA_')
+              ? 'data.refused'
+              : e.code.startsWith('PLAN_')
+                ? 'plan.refused'
+                : undefined;
             if (refused) {
               this.options.audit?.record(
-                { action: refused, subject: federationId, detail: { federationId, code: e.code, ...(e.details === undefined ? {} : { details: e.details }) } },
+                {
+                  action: refused,
+                  subject: federationId,
+                  detail: { federationId, code: e.code, ...(e.details === undefined ? {} : { details: e.details }) },
+                },
                 (err) => this.logger.warn({ err }, 'could not append to the site audit chain'),
               );
             }
             throw e;
           }
           this.pollNeeded = true;
-          const err = e instanceof TwinfedError ? e : new TwinfedError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+          const err =
+            e instanceof TwinfedError
+              ? e
+              : new TwinfedError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
           this.logger.warn({ code: err.code, err: err.message }, 'tick failed; will retry');
           this.emit({ type: 'warning', message: err.message, code: err.code });
         }
@@ -148,7 +171,12 @@ export class SiteRunner {
   private trustedPlan(current: CurrentRound): string {
     const { federationId, enrollment, journal } = this.options;
     const { plan, signedPlan } = current.federation;
-    const digest = verifySignedPlan({ federationId, plan, signedPlan, coordinatorSignPublicKey: enrollment.coordinator.signPublicKey });
+    const digest = verifySignedPlan({
+      federationId,
+      plan,
+      signedPlan,
+      coordinatorSignPublicKey: enrollment.coordinator.signPublicKey,
+    });
     const pinned = journal.pinnedPlan(federationId);
     if (pinned && pinned.planSha256 !== digest) {
       throw new TwinfedError(
@@ -165,14 +193,24 @@ export class SiteRunner {
     const plan = current.federation.plan;
     // The site's own floors come first: a plan below them gets nothing, not even the data loaded for it.
     checkPrivacyFloors(plan, options.privacyFloors ?? {}, options.federationId);
-    const dataset = options.dataset ?? (await options.datasetSource?.load({ plan, round: current.round?.round ?? null }));
-    if (!dataset) throw new TwinfedError('CONFIG_INVALID', 'The runner needs local data: a dataset or a dataset source.');
+    const dataset =
+      options.dataset ?? (await options.datasetSource?.load({ plan, round: current.round?.round ?? null }));
+    if (!dataset)
+      throw new TwinfedError('CONFIG_INVALID', 'The runner needs local data: a dataset or a dataset source.');
     // Before anything is contributed (statistics, updates, evaluations): data that cannot teach the model stop the site.
     assertTrainableData(plan, dataset);
     const { api, federationId, enrollment } = options;
     // From here on the site contributes (statistics, updates, evaluations): it pins the plan it accepted.
     options.journal.pinPlan({ federationId, planSha256, at: new Date().toISOString() });
-    const standardizer = await this.stats.run({ api, federationId, enrollment, journal: options.journal, plan, dataset, signal: this.hard.signal });
+    const standardizer = await this.stats.run({
+      api,
+      federationId,
+      enrollment,
+      journal: options.journal,
+      plan,
+      dataset,
+      signal: this.hard.signal,
+    });
     if (standardizer === null) return undefined;
     this.session = await FederationSession.create({
       plan,
@@ -195,10 +233,17 @@ export class SiteRunner {
       signal: this.hard.signal,
       stopping: this.controller.signal,
       emit: (e) => this.emit(e),
-      status: (s) => void options.events?.reportStatus({ ...s, federationId: options.federationId }).catch(() => undefined),
+      status: (s) =>
+        void options.events?.reportStatus({ ...s, federationId: options.federationId }).catch(() => undefined),
       ...(options.datasetSource ? { refresh: (round: number | null) => this.refresh(round) } : {}),
     });
-    this.emit({ type: 'started', federationId: options.federationId, siteId: options.enrollment.state.siteId, trainRows: this.session.dataset.train.n, testRows: this.session.dataset.test.n });
+    this.emit({
+      type: 'started',
+      federationId: options.federationId,
+      siteId: options.enrollment.state.siteId,
+      trainRows: this.session.dataset.train.n,
+      testRows: this.session.dataset.test.n,
+    });
     return this.worker;
   }
 
@@ -209,7 +254,8 @@ export class SiteRunner {
     if (!source || !session) return;
     const dataset = await source.load({ plan: session.plan, round });
     if (dataset !== session.rawDataset) assertTrainableData(session.plan, dataset);
-    if (await session.refresh(dataset)) this.emit({ type: 'dataset', round, trainRows: session.dataset.train.n, testRows: session.dataset.test.n });
+    if (await session.refresh(dataset))
+      this.emit({ type: 'dataset', round, trainRows: session.dataset.train.n, testRows: session.dataset.test.n });
   }
 
   /** Verifies, evaluates and hands each version to the version hook once; a version not done yet stays pending. */
@@ -228,7 +274,15 @@ export class SiteRunner {
     if (!hook || !session || this.hookedVersions.has(versionId)) return true;
     try {
       const model = await worker.verifiedModel(versionId);
-      await hook({ versionId, model, plan: session.plan, dataset: session.rawDataset, standardizer: session.standardizer, signal: this.hard.signal, emit: (e) => this.emit(e) });
+      await hook({
+        versionId,
+        model,
+        plan: session.plan,
+        dataset: session.rawDataset,
+        standardizer: session.standardizer,
+        signal: this.hard.signal,
+        emit: (e) => this.emit(e),
+      });
     } catch (e) {
       if (!isModelRejection(e)) {
         this.pendingVersions.add(versionId); // retried at the next wake-up even when a newer version is out by then
@@ -245,7 +299,14 @@ export class SiteRunner {
     const key = `${r.round}:${r.state}:${current.selected}:${current.submitted}`;
     if (key === this.lastRoundKey) return;
     this.lastRoundKey = key;
-    this.emit({ type: 'round', federationId: r.federationId, round: r.round, state: r.state, selected: current.selected, submitted: current.submitted });
+    this.emit({
+      type: 'round',
+      federationId: r.federationId,
+      round: r.round,
+      state: r.state,
+      selected: current.selected,
+      submitted: current.submitted,
+    });
   }
 
   private subscribe(): () => void {
@@ -300,6 +361,11 @@ export class SiteRunner {
   }
 
   private summary(state: RunSummary['state']): RunSummary {
-    return { federationId: this.options.federationId, state, roundsUploaded: this.worker?.uploaded ?? [], versionsEvaluated: this.worker?.evaluated ?? [] };
+    return {
+      federationId: this.options.federationId,
+      state,
+      roundsUploaded: this.worker?.uploaded ?? [],
+      versionsEvaluated: this.worker?.evaluated ?? [],
+    };
   }
 }

@@ -26,7 +26,13 @@ export class ScaffoldState {
    * When `base` is not the aggregate of the round this site last trained in (a round failed, the site missed
    * one, or the process restarted), the control state is carried over unchanged.
    */
-  correctionFor(opts: { meta: ModelVersionMeta; base: Float32Array; serverLr: number; clientLr: number; localSteps: number }): Float32Array {
+  correctionFor(opts: {
+    meta: ModelVersionMeta;
+    base: Float32Array;
+    serverLr: number;
+    clientLr: number;
+    localSteps: number;
+  }): Float32Array {
     const { meta, base, serverLr, clientLr, localSteps } = opts;
     const d = this.d ?? new Float32Array(base.length);
     const last = this.last;

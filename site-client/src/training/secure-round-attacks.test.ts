@@ -6,7 +6,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateIdentity, maskKeyPair, planDigest, signSecaggKeys, toB64, type WeightSet, silentLogger } from '@twinfed/shared';
+import {
+  generateIdentity,
+  maskKeyPair,
+  planDigest,
+  signSecaggKeys,
+  toB64,
+  type WeightSet,
+  silentLogger,
+} from '@twinfed/shared';
 import { testEnrollment, testPlan } from '../__tests__/fake-coordinator';
 import { fakeModelOps, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
 import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
@@ -18,7 +26,10 @@ import { RoundWorker } from './round-worker';
 import type { RunnerProgress } from './progress';
 import { SecureRound } from './secure-round';
 
-const weightsOf = (i: number): WeightSet => ({ layout: [{ name: 'w', shape: [2], dtype: 'float32' }], data: Float32Array.from([0.25 * (i + 1), -0.5 * (i + 1)]) });
+const weightsOf = (i: number): WeightSet => ({
+  layout: [{ name: 'w', shape: [2], dtype: 'float32' }],
+  data: Float32Array.from([0.25 * (i + 1), -0.5 * (i + 1)]),
+});
 const EXAMPLES = 10;
 const R = { round: 1, baseVersionId: 'v0' };
 
@@ -29,7 +40,16 @@ function consortium(names: string[], threshold: number) {
   const dirs = new Map(sites.map((s) => [s.state.siteId, fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-attack-'))]));
   /** A site's SecureRound over its data directory (a new one = the site restarted). */
   const round = (e: Enrollment) =>
-    new SecureRound({ api: c.apiFor(e.state.siteId), enrollment: e, journal: Journal.open(dirs.get(e.state.siteId)!), federationId: c.federationId, minSites: 2, logger: silentLogger(), signal: new AbortController().signal, pollMs: 1 });
+    new SecureRound({
+      api: c.apiFor(e.state.siteId),
+      enrollment: e,
+      journal: Journal.open(dirs.get(e.state.siteId)!),
+      federationId: c.federationId,
+      minSites: 2,
+      logger: silentLogger(),
+      signal: new AbortController().signal,
+      pollMs: 1,
+    });
   return { c, sites, dirs, round };
 }
 type Consortium = ReturnType<typeof consortium>;
@@ -43,7 +63,9 @@ async function share(k: Consortium): Promise<void> {
 async function mask(k: Consortium, sites = k.sites): Promise<void> {
   for (const s of sites) {
     const i = k.sites.indexOf(s);
-    const envelope = await k.round(s).sealMasked({ header: secureHeader(k.c.federationId, s.state.siteId, EXAMPLES), weights: weightsOf(i) });
+    const envelope = await k
+      .round(s)
+      .sealMasked({ header: secureHeader(k.c.federationId, s.state.siteId, EXAMPLES), weights: weightsOf(i) });
     await k.c.apiFor(s.state.siteId).uploadUpdate({ federationId: k.c.federationId, round: 1, envelope });
   }
 }
@@ -59,10 +81,15 @@ async function unmasking(names: string[], threshold: number): Promise<{ k: Conso
   return { k, all };
 }
 
-const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'returned', (e: Error & { code?: string }) => e.code ?? e.toString());
+const outcome = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'returned',
+    (e: Error & { code?: string }) => e.code ?? e.toString(),
+  );
 
 /** True when `got` is site i's n · w (the attack worked). */
-const isUpdateOf = (got: Float64Array | null, i: number): boolean => got !== null && Array.from(weightsOf(i).data, (w) => w * EXAMPLES).every((w, k) => Math.abs(got[k]! - w) < 1e-3);
+const isUpdateOf = (got: Float64Array | null, i: number): boolean =>
+  got !== null && Array.from(weightsOf(i).data, (w) => w * EXAMPLES).every((w, k) => Math.abs(got[k]! - w) < 1e-3);
 
 async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
@@ -70,14 +97,23 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 describe('secure aggregation against a lying coordinator', () => {
-  test('(a) after an honest reveal, a second one for a U3 without site-d is refused: site-d\'s seed and mask key never both leak', async () => {
+  test("(a) after an honest reveal, a second one for a U3 without site-d is refused: site-d's seed and mask key never both leak", async () => {
     const { k, all } = await unmasking(['site-a', 'site-b', 'site-c', 'site-d'], 3);
-    expect(await Promise.all(k.sites.map((s) => outcome(k.round(s).reveal(R))))).toEqual(['returned', 'returned', 'returned', 'returned']);
+    expect(await Promise.all(k.sites.map((s) => outcome(k.round(s).reveal(R))))).toEqual([
+      'returned',
+      'returned',
+      'returned',
+      'returned',
+    ]);
     expect(k.c.reveals).toHaveLength(4);
     // The coordinator now claims that site-d's update never arrived and that nobody has revealed yet.
     k.c.forget = true;
     k.c.lie = (_, v) => ({ ...v, maskedBy: all.filter((id) => id !== 'site-d') });
-    expect(await Promise.all(k.sites.slice(0, 3).map((s) => outcome(k.round(s).reveal(R))))).toEqual(['SECAGG_INCONSISTENT', 'SECAGG_INCONSISTENT', 'SECAGG_INCONSISTENT']);
+    expect(await Promise.all(k.sites.slice(0, 3).map((s) => outcome(k.round(s).reveal(R))))).toEqual([
+      'SECAGG_INCONSISTENT',
+      'SECAGG_INCONSISTENT',
+      'SECAGG_INCONSISTENT',
+    ]);
     expect(k.c.reveals).toHaveLength(4);
     expect(k.c.reveals.every((r) => r.body.maskKeyShares.length === 0)).toBe(true);
     expect(isUpdateOf(await k.c.recover('site-d'), 3)).toBe(false);
@@ -87,7 +123,7 @@ describe('secure aggregation against a lying coordinator', () => {
     expect(k.c.reveals[4]).toEqual({ siteId: 'site-a', body: k.c.reveals.find((r) => r.siteId === 'site-a')!.body });
   });
 
-  test('(b) mask public keys the coordinator substituted for a site\'s peers are refused before the site masks', async () => {
+  test("(b) mask public keys the coordinator substituted for a site's peers are refused before the site masks", async () => {
     const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 3);
     await share(k);
     const known = new Map<string, Uint8Array>();
@@ -100,23 +136,52 @@ describe('secure aggregation against a lying coordinator', () => {
       }),
     );
     // 1. Only the mask keys replaced: their owners' signatures no longer verify.
-    k.c.lie = (siteId, v) => (siteId !== 'site-a' || !v.survivors ? v : { ...v, survivors: v.survivors.map((m) => (fake.has(m.siteId) ? { ...m, maskPublicKey: fake.get(m.siteId)!.maskPublicKey } : m)) });
-    expect(await outcome(k.round(k.sites[0]!).sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) }))).toBe('SECAGG_UNTRUSTED_KEY');
+    k.c.lie = (siteId, v) =>
+      siteId !== 'site-a' || !v.survivors
+        ? v
+        : {
+            ...v,
+            survivors: v.survivors.map((m) =>
+              fake.has(m.siteId) ? { ...m, maskPublicKey: fake.get(m.siteId)!.maskPublicKey } : m,
+            ),
+          };
+    expect(
+      await outcome(
+        k
+          .round(k.sites[0]!)
+          .sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) }),
+      ),
+    ).toBe('SECAGG_UNTRUSTED_KEY');
     // 2. The peers' identities replaced too, with directory entries the coordinator signs and mask keys those fakes sign:
     //    site-a pinned the real keys when it shared, so the directory now contradicts its pins.
     k.c.lie = (siteId, v) => {
       if (siteId !== 'site-a' || !v.survivors) return v;
       return {
         ...v,
-        cohort: v.cohort.map((m) => (fake.has(m.siteId) ? k.c.directoryEntry(m.siteId, fake.get(m.siteId)!.identity) : m)),
+        cohort: v.cohort.map((m) =>
+          fake.has(m.siteId) ? k.c.directoryEntry(m.siteId, fake.get(m.siteId)!.identity) : m,
+        ),
         survivors: v.survivors.map((m) => {
           const f = fake.get(m.siteId);
           if (!f) return m;
-          return { ...m, maskPublicKey: f.maskPublicKey, signature: signSecaggKeys({ ...k.c.rd, siteId: m.siteId, maskPublicKey: f.maskPublicKey, boxesSha256: m.boxesSha256 }, f.identity.sign.secretKey) };
+          return {
+            ...m,
+            maskPublicKey: f.maskPublicKey,
+            signature: signSecaggKeys(
+              { ...k.c.rd, siteId: m.siteId, maskPublicKey: f.maskPublicKey, boxesSha256: m.boxesSha256 },
+              f.identity.sign.secretKey,
+            ),
+          };
         }),
       };
     };
-    expect(await outcome(k.round(k.sites[0]!).sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) }))).toBe('SECAGG_UNTRUSTED_KEY');
+    expect(
+      await outcome(
+        k
+          .round(k.sites[0]!)
+          .sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) }),
+      ),
+    ).toBe('SECAGG_UNTRUSTED_KEY');
     expect(k.c.masked.has('site-a')).toBe(false);
     // The honest rest of the round cannot give the coordinator site-a's update.
     await mask(k, k.sites.slice(1));
@@ -137,7 +202,10 @@ describe('secure aggregation against a lying coordinator', () => {
     k.c.lie = (siteId, v) => ({
       ...v,
       maskedBy: u3Of(siteId),
-      consistency: [...k.c.consistency.filter((c) => groupB.has(c.siteId) === groupB.has(siteId)), k.c.sybilConsistency(sybil, u3Of(siteId))],
+      consistency: [
+        ...k.c.consistency.filter((c) => groupB.has(c.siteId) === groupB.has(siteId)),
+        k.c.sybilConsistency(sybil, u3Of(siteId)),
+      ],
     });
     const outcomes = Promise.all(honest.map((s) => outcome(k.round(s).reveal(R))));
     await until(() => k.c.consistency.length === 4); // every honest site signed its view, and waits for t signatures
@@ -171,10 +239,18 @@ describe('secure aggregation against a lying coordinator', () => {
     const k = consortium(['site-a', 'site-b', 'site-c'], 3);
     await share(k);
     const a = k.sites[0]!;
-    const first = await k.round(a).sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) });
+    const first = await k
+      .round(a)
+      .sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) });
     await k.c.apiFor('site-a').uploadUpdate({ federationId: k.c.federationId, round: 1, envelope: first });
     // Restarted (a new SecureRound over the same data directory), told it has not submitted, retrained on new data.
-    expect(await outcome(k.round(a).sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES + 1), weights: weightsOf(5) }))).toBe('SECAGG_MASK_REUSE');
+    expect(
+      await outcome(
+        k
+          .round(a)
+          .sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES + 1), weights: weightsOf(5) }),
+      ),
+    ).toBe('SECAGG_MASK_REUSE');
     expect(k.round(a).storedEnvelope(1)).toEqual(first);
     expect(k.c.masked.get('site-a')).toHaveLength(1);
   });
@@ -189,9 +265,16 @@ describe('secure aggregation against a lying coordinator', () => {
       const events: RunnerProgress[] = [];
       const session = await FederationSession.create({ plan, dataset, siteId: 'site-a', ops });
       const w = new RoundWorker({
-        session, api: k.c.apiFor('site-a'), enrollment: a, journal: Journal.open(k.dirs.get('site-a')!), federationId: k.c.federationId, logger: silentLogger(),
+        session,
+        api: k.c.apiFor('site-a'),
+        enrollment: a,
+        journal: Journal.open(k.dirs.get('site-a')!),
+        federationId: k.c.federationId,
+        logger: silentLogger(),
         planSha256: planDigest(plan),
-        signal: new AbortController().signal, emit: (e) => events.push(e), status: () => undefined,
+        signal: new AbortController().signal,
+        emit: (e) => events.push(e),
+        status: () => undefined,
       });
       return { w, ops, events };
     };
@@ -224,13 +307,31 @@ describe('secure aggregation against a lying coordinator', () => {
     const dir = k.dirs.get('site-a')!;
     const audit = new SiteAuditLog(dir);
     const w = new RoundWorker({
-      session: await FederationSession.create({ plan, dataset: syntheticDataset(), siteId: 'site-a', ops }), api: k.c.apiFor('site-a'), enrollment: k.sites[0]!,
-      journal: Journal.open(dir), audit, federationId: k.c.federationId, planSha256: planDigest(plan), logger: silentLogger(), signal: new AbortController().signal, emit: (e) => events.push(e), status: () => undefined,
+      session: await FederationSession.create({ plan, dataset: syntheticDataset(), siteId: 'site-a', ops }),
+      api: k.c.apiFor('site-a'),
+      enrollment: k.sites[0]!,
+      journal: Journal.open(dir),
+      audit,
+      federationId: k.c.federationId,
+      planSha256: planDigest(plan),
+      logger: silentLogger(),
+      signal: new AbortController().signal,
+      emit: (e) => events.push(e),
+      status: () => undefined,
     });
     await w.maybeTrain(await k.c.models.currentRound(k.c.federationId));
     expect(ops.trainCalls).toBe(0);
     expect(k.c.shares.size).toBe(0);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'skipped', round: 1, reason: 'secagg-refused', message: expect.stringMatching(/threshold/) }));
-    expect(audit.list().map((e) => [e.action, (e.detail as { code?: string }).code])).toEqual([['secagg.refused', 'SECAGG_INCONSISTENT']]);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'skipped',
+        round: 1,
+        reason: 'secagg-refused',
+        message: expect.stringMatching(/threshold/),
+      }),
+    );
+    expect(audit.list().map((e) => [e.action, (e.detail as { code?: string }).code])).toEqual([
+      ['secagg.refused', 'SECAGG_INCONSISTENT'],
+    ]);
   });
 });

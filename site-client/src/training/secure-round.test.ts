@@ -1,7 +1,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SECAGG_HEADER_EXAMPLES, SECAGG_MAX_EXAMPLES, decodeRing64, maskKeyPair, parseUpdate, secaggVectorLength, toB64, type WeightSet, silentLogger } from '@twinfed/shared';
+import {
+  SECAGG_HEADER_EXAMPLES,
+  SECAGG_MAX_EXAMPLES,
+  decodeRing64,
+  maskKeyPair,
+  parseUpdate,
+  secaggVectorLength,
+  toB64,
+  type WeightSet,
+  silentLogger,
+} from '@twinfed/shared';
 import { testEnrollment } from '../__tests__/fake-coordinator';
 import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
 import type { Enrollment } from '../identity/load';
@@ -9,16 +19,30 @@ import { Journal } from './journal';
 import { SecureRound } from './secure-round';
 
 const R = { round: 1, baseVersionId: 'v0' };
-const weights: WeightSet = { layout: [{ name: 'w', shape: [2], dtype: 'float32' }], data: Float32Array.from([0.5, -1]) };
+const weights: WeightSet = {
+  layout: [{ name: 'w', shape: [2], dtype: 'float32' }],
+  data: Float32Array.from([0.5, -1]),
+};
 
 /** Three sites (t = 3) in front of an honest relay (the lying coordinator's double, not lying). */
 function setup(names = ['site-a', 'site-b', 'site-c']) {
   const holder = new LyingCoordinator([], { threshold: 3 });
   const sites = names.map((n) => testEnrollment(holder.identity, n));
   const c = new LyingCoordinator(sites, { threshold: 3, models: holder.models });
-  const dirs = new Map(sites.map((s) => [s.state.siteId, fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-secure-round-'))]));
+  const dirs = new Map(
+    sites.map((s) => [s.state.siteId, fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-secure-round-'))]),
+  );
   const round = (e: Enrollment) =>
-    new SecureRound({ api: c.apiFor(e.state.siteId), enrollment: e, journal: Journal.open(dirs.get(e.state.siteId)!), federationId: c.federationId, minSites: 2, logger: silentLogger(), signal: new AbortController().signal, pollMs: 1 });
+    new SecureRound({
+      api: c.apiFor(e.state.siteId),
+      enrollment: e,
+      journal: Journal.open(dirs.get(e.state.siteId)!),
+      federationId: c.federationId,
+      minSites: 2,
+      logger: silentLogger(),
+      signal: new AbortController().signal,
+      pollMs: 1,
+    });
   return { c, sites, round, dirs };
 }
 
@@ -57,12 +81,16 @@ describe('SecureRound (site side of secure aggregation)', () => {
     round(sites[0]!).acknowledged(1);
     await expect(async () => round(sites[0]!).storedEnvelope(1)).rejects.toMatchObject({ code: 'SECAGG_MASK_REUSE' }); // spent: never masked again
     c.u2 = ['site-b', 'site-c', 'site-a'].filter((id) => id !== 'site-b').sort();
-    await expect(round(sites[1]!).sealMasked({ header: secureHeader(c.federationId, 'site-b', 10), weights })).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
+    await expect(
+      round(sites[1]!).sealMasked({ header: secureHeader(c.federationId, 'site-b', 10), weights }),
+    ).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
     c.phase = 'closed';
-    await expect(round(sites[2]!).sealMasked({ header: secureHeader(c.federationId, 'site-c', 10), weights })).rejects.toMatchObject({ code: 'ROUND_CLOSED' });
+    await expect(
+      round(sites[2]!).sealMasked({ header: secureHeader(c.federationId, 'site-c', 10), weights }),
+    ).rejects.toMatchObject({ code: 'ROUND_CLOSED' });
   });
 
-  test('keeps the site\'s example count and training loss out of the clear header: both travel inside the masked vector', async () => {
+  test("keeps the site's example count and training loss out of the clear header: both travel inside the masked vector", async () => {
     const { c, sites, round } = setup();
     for (const s of sites) await round(s).share(R);
     c.u2 = sites.map((s) => s.state.siteId).sort();
@@ -78,7 +106,9 @@ describe('SecureRound (site side of secure aggregation)', () => {
     expect(y.length).toBe(2 * secaggVectorLength(weights.data.length));
     expect(Array.from(decodeRing64(y, 0))).not.toContain(37);
     // A count that could wrap the sums is refused by the site itself.
-    await expect(round(sites[1]!).sealMasked({ header: secureHeader(c.federationId, 'site-b', SECAGG_MAX_EXAMPLES + 1), weights })).rejects.toMatchObject({ code: 'EXAMPLES_OUT_OF_RANGE' });
+    await expect(
+      round(sites[1]!).sealMasked({ header: secureHeader(c.federationId, 'site-b', SECAGG_MAX_EXAMPLES + 1), weights }),
+    ).rejects.toMatchObject({ code: 'EXAMPLES_OUT_OF_RANGE' });
   });
 
   test('signs the round, waits for t signatures, then reveals seeds of U3 and mask keys of the dropped; nothing when not a survivor or fewer than t', async () => {
@@ -105,7 +135,10 @@ describe('SecureRound (site side of secure aggregation)', () => {
     c.phase = 'closed';
     await round(sites[0]!).reveal(R);
     const kept = Journal.open(dirs.get('site-a')!).secagg(c.federationId, 1)!;
-    expect(kept).toMatchObject({ closed: true, reveal: { seedOf: ['site-a', 'site-b', 'site-c'], maskKeyOf: ['site-d'] } });
+    expect(kept).toMatchObject({
+      closed: true,
+      reveal: { seedOf: ['site-a', 'site-b', 'site-c'], maskKeyOf: ['site-d'] },
+    });
     expect(kept.reveal!.body).toBeUndefined();
     expect(kept.shares).toBeUndefined();
 
@@ -114,7 +147,9 @@ describe('SecureRound (site side of secure aggregation)', () => {
     for (const s of few.sites) await few.round(s).share(R);
     few.c.u2 = few.sites.map((s) => s.state.siteId).sort();
     few.c.phase = 'masking';
-    const envelope = await few.round(few.sites[0]!).sealMasked({ header: secureHeader(few.c.federationId, 'site-a', 10), weights });
+    const envelope = await few
+      .round(few.sites[0]!)
+      .sealMasked({ header: secureHeader(few.c.federationId, 'site-a', 10), weights });
     await few.c.apiFor('site-a').uploadUpdate({ federationId: few.c.federationId, round: 1, envelope });
     few.c.u3 = ['site-a', 'site-b'];
     few.c.phase = 'unmasking';

@@ -66,7 +66,8 @@ export interface SecureRoundRef {
 }
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
-const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && sorted(a).every((x, i) => x === sorted(b)[i]);
+const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && sorted(a).every((x, i) => x === sorted(b)[i]);
 const inconsistent = (message: string) => new TwinfedError('SECAGG_INCONSISTENT', message);
 
 /**
@@ -75,9 +76,16 @@ const inconsistent = (message: string) => new TwinfedError('SECAGG_INCONSISTENT'
  * count {@link SECAGG_HEADER_EXAMPLES} and no metrics (`steps` would tell n too). Throws `EXAMPLES_OUT_OF_RANGE` for a
  * count that could wrap the sums.
  */
-export function maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet }): { encoded: Ring64; header: UpdateHeaderInput } {
+export function maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet }): {
+  encoded: Ring64;
+  header: UpdateHeaderInput;
+} {
   const loss = opts.header.metrics.trainLoss;
-  const encoded = encodeSecaggInput({ weights: opts.weights.data, numExamples: opts.header.numExamples, ...(typeof loss === 'number' ? { trainLoss: loss } : {}) });
+  const encoded = encodeSecaggInput({
+    weights: opts.weights.data,
+    numExamples: opts.header.numExamples,
+    ...(typeof loss === 'number' ? { trainLoss: loss } : {}),
+  });
   return { encoded, header: { ...opts.header, numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} } };
 }
 
@@ -98,12 +106,23 @@ export class SecureRound {
 
   private api() {
     const { api } = this.o;
-    if (!api.secaggState || !api.secaggShares || !api.secaggConsistency || !api.secaggReveal) throw new TwinfedError('CONFIG_INVALID', 'This coordinator client cannot do secure aggregation.');
-    return { state: api.secaggState.bind(api), shares: api.secaggShares.bind(api), consistency: api.secaggConsistency.bind(api), reveal: api.secaggReveal.bind(api) };
+    if (!api.secaggState || !api.secaggShares || !api.secaggConsistency || !api.secaggReveal)
+      throw new TwinfedError('CONFIG_INVALID', 'This coordinator client cannot do secure aggregation.');
+    return {
+      state: api.secaggState.bind(api),
+      shares: api.secaggShares.bind(api),
+      consistency: api.secaggConsistency.bind(api),
+      reveal: api.secaggReveal.bind(api),
+    };
   }
 
   private rd(r: SecureRoundRef): SecaggRound {
-    return { federationId: this.o.federationId, round: r.round, baseVersionId: r.baseVersionId, coordinatorFingerprint: this.coordinatorFingerprint };
+    return {
+      federationId: this.o.federationId,
+      round: r.round,
+      baseVersionId: r.baseVersionId,
+      coordinatorFingerprint: this.coordinatorFingerprint,
+    };
   }
 
   private ctx(r: SecureRoundRef) {
@@ -133,10 +152,13 @@ export class SecureRound {
   private cohort(s: SecaggState, r: SecureRoundRef): { peers: Map<string, TrustedPeer>; ids: string[]; t: number } {
     const peers = trustedPeers({ members: s.cohort, enrollment: this.o.enrollment, journal: this.o.journal });
     const ids = sorted([...peers.keys()]);
-    if (!peers.has(this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', 'This site is not in the round\'s cohort.');
+    if (!peers.has(this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', "This site is not in the round's cohort.");
     assertSecaggCohort(ids.length);
     const t = secaggThreshold(ids.length, this.o.minSites);
-    if (s.threshold !== t) throw inconsistent(`The coordinator announces the threshold t = ${s.threshold}; from the plan and the ${ids.length} sites of the round this site computes t = ${t}.`);
+    if (s.threshold !== t)
+      throw inconsistent(
+        `The coordinator announces the threshold t = ${s.threshold}; from the plan and the ${ids.length} sites of the round this site computes t = ${t}.`,
+      );
     this.record(r.round, { baseVersionId: r.baseVersionId, cohort: ids, threshold: t });
     return { peers, ids, t };
   }
@@ -150,16 +172,21 @@ export class SecureRound {
     const s = await this.state(r.round);
     const recorded = this.entry(r.round)?.shares;
     if (recorded !== undefined) {
-      if (!s.shared && s.phase === 'sharing') await this.sendShares(r.round, JSON.parse(recorded) as SecaggShares, 'resent');
+      if (!s.shared && s.phase === 'sharing')
+        await this.sendShares(r.round, JSON.parse(recorded) as SecaggShares, 'resent');
       return;
     }
     if (s.shared) return;
-    if (s.phase !== 'sharing') throw new TwinfedError('SITE_NOT_SELECTED', 'The key shares of this round closed before this site sent its own.');
+    if (s.phase !== 'sharing')
+      throw new TwinfedError('SITE_NOT_SELECTED', 'The key shares of this round closed before this site sent its own.');
     const { peers, t } = this.cohort(s, r);
     const cohort = [...peers.values()].map((p) => ({ siteId: p.siteId, boxPublicKey: p.boxPublicKey }));
     const shares = await shareSecrets({ ...this.ctx(r), siteId: this.siteId, cohort, threshold: t });
     const maskPublicKey = toB64(maskKeyPair(this.ctx(r)).publicKey);
-    const signature = signSecaggKeys({ ...this.rd(r), siteId: this.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) }, this.o.enrollment.identity.sign.secretKey);
+    const signature = signSecaggKeys(
+      { ...this.rd(r), siteId: this.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) },
+      this.o.enrollment.identity.sign.secretKey,
+    );
     const body: SecaggShares = { maskPublicKey, shares, signature };
     this.record(r.round, { shares: JSON.stringify(body) });
     await this.sendShares(r.round, body, 'sent');
@@ -167,7 +194,10 @@ export class SecureRound {
 
   private async sendShares(round: number, body: SecaggShares, what: string): Promise<void> {
     const ack = await this.api().shares({ federationId: this.o.federationId, round, body, signal: this.o.signal });
-    this.o.logger.info({ round, status: ack.status, cohort: body.shares.length }, `secure aggregation: key shares ${what}`);
+    this.o.logger.info(
+      { round, status: ack.status, cohort: body.shares.length },
+      `secure aggregation: key shares ${what}`,
+    );
   }
 
   /** The masked envelope already recorded for `round`, to be re-sent as it is (`SECAGG_MASK_REUSE` when its bytes are lost). */
@@ -184,19 +214,38 @@ export class SecureRound {
    * U2 as far as it can be trusted: within S, this site in it, at least t sites, every mask key signed by its owner's
    * pinned identity key; recorded, so a later view of another U2 or other keys is refused.
    */
-  private survivors(s: SecaggState, r: SecureRoundRef, peers: Map<string, TrustedPeer>, t: number): Array<{ siteId: string; maskPublicKey: string }> {
+  private survivors(
+    s: SecaggState,
+    r: SecureRoundRef,
+    peers: Map<string, TrustedPeer>,
+    t: number,
+  ): Array<{ siteId: string; maskPublicKey: string }> {
     const list = s.survivors ?? [];
-    if (!list.some((m) => m.siteId === this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', 'This site\'s key shares were not taken for the round.');
-    if (new Set(list.map((m) => m.siteId)).size !== list.length) throw inconsistent('The coordinator lists a survivor twice.');
-    if (list.length < t) throw inconsistent(`The coordinator lists ${list.length} survivors, fewer than the threshold t = ${t}.`);
+    if (!list.some((m) => m.siteId === this.siteId))
+      throw new TwinfedError('SITE_NOT_SELECTED', "This site's key shares were not taken for the round.");
+    if (new Set(list.map((m) => m.siteId)).size !== list.length)
+      throw inconsistent('The coordinator lists a survivor twice.');
+    if (list.length < t)
+      throw inconsistent(`The coordinator lists ${list.length} survivors, fewer than the threshold t = ${t}.`);
     for (const m of list) {
       const peer = peers.get(m.siteId);
       if (!peer) throw inconsistent(`The coordinator lists survivor ${m.siteId}, who is not in the round's cohort.`);
-      if (!verifySecaggKeys({ ...this.rd(r), siteId: m.siteId, maskPublicKey: m.maskPublicKey, boxesSha256: m.boxesSha256 }, m.signature, peer.signPublicKey)) {
-        throw new TwinfedError('SECAGG_UNTRUSTED_KEY', `The mask public key listed for ${m.siteId} is not signed by its enrolled identity key for this round.`);
+      if (
+        !verifySecaggKeys(
+          { ...this.rd(r), siteId: m.siteId, maskPublicKey: m.maskPublicKey, boxesSha256: m.boxesSha256 },
+          m.signature,
+          peer.signPublicKey,
+        )
+      ) {
+        throw new TwinfedError(
+          'SECAGG_UNTRUSTED_KEY',
+          `The mask public key listed for ${m.siteId} is not signed by its enrolled identity key for this round.`,
+        );
       }
     }
-    const u2 = list.map((m) => ({ siteId: m.siteId, maskPublicKey: m.maskPublicKey })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
+    const u2 = list
+      .map((m) => ({ siteId: m.siteId, maskPublicKey: m.maskPublicKey }))
+      .sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
     this.record(r.round, { u2 });
     return u2;
   }
@@ -209,9 +258,14 @@ export class SecureRound {
    */
   async sealMasked(opts: { header: UpdateHeaderInput; weights: WeightSet; base?: WeightSet }): Promise<Uint8Array> {
     const r = { round: opts.header.round, baseVersionId: opts.header.baseVersionId };
-    if (this.entry(r.round)?.maskedSha256 !== undefined) throw new TwinfedError('SECAGG_MASK_REUSE', `This site already masked an update for round ${r.round}; it never masks a second one.`);
+    if (this.entry(r.round)?.maskedSha256 !== undefined)
+      throw new TwinfedError(
+        'SECAGG_MASK_REUSE',
+        `This site already masked an update for round ${r.round}; it never masks a second one.`,
+      );
     const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing');
-    if (s.phase !== 'masking') throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');
+    if (s.phase !== 'masking')
+      throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');
     const { peers, t } = this.cohort(s, r);
     const u2 = this.survivors(s, r, peers, t);
     const survivors = u2.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
@@ -234,13 +288,28 @@ export class SecureRound {
    * computed here, so any t survivors carry at least Sk(μ)) — no n, no loss: ε does not cover them. The header then
    * carries neither.
    */
-  private maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet; base?: WeightSet }, t: number): { encoded: Ring64; header: UpdateHeaderInput } {
+  private maskedInput(
+    opts: { header: UpdateHeaderInput; weights: WeightSet; base?: WeightSet },
+    t: number,
+  ): { encoded: Ring64; header: UpdateHeaderInput } {
     const { ddp } = this.o;
     if (!ddp) return maskedInput(opts);
-    if (!opts.base) throw new TwinfedError('INTERNAL', 'Distributed DP needs the round\'s base weights.');
-    const noised = encodeDdpUpdate({ trained: opts.weights.data, base: opts.base.data, params: ddp, threshold: t, uniform: cryptoUniform() });
-    this.o.logger.info({ round: opts.header.round, clipped: noised.clipped }, 'distributed DP: update clipped, scaled and noised');
-    return { encoded: encodeRing64(noised.values, 0), header: { ...opts.header, numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} } };
+    if (!opts.base) throw new TwinfedError('INTERNAL', "Distributed DP needs the round's base weights.");
+    const noised = encodeDdpUpdate({
+      trained: opts.weights.data,
+      base: opts.base.data,
+      params: ddp,
+      threshold: t,
+      uniform: cryptoUniform(),
+    });
+    this.o.logger.info(
+      { round: opts.header.round, clipped: noised.clipped },
+      'distributed DP: update clipped, scaled and noised',
+    );
+    return {
+      encoded: encodeRing64(noised.values, 0),
+      header: { ...opts.header, numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} },
+    };
   }
 
   /**
@@ -255,47 +324,69 @@ export class SecureRound {
     if (s.phase === 'closed') return this.close(r.round);
     const u3 = sorted(s.maskedBy ?? []);
     if (entry?.consistency && !sameSet(entry.consistency.u3, u3)) {
-      throw inconsistent(`This site signed U3 = {${entry.consistency.u3.join(', ')}} for round ${r.round}; the coordinator now announces {${u3.join(', ')}}. It reveals for one U3 only.`);
+      throw inconsistent(
+        `This site signed U3 = {${entry.consistency.u3.join(', ')}} for round ${r.round}; the coordinator now announces {${u3.join(', ')}}. It reveals for one U3 only.`,
+      );
     }
     if (entry?.reveal) {
-      if (!s.revealed && entry.reveal.body !== undefined) await this.sendReveal(r.round, JSON.parse(entry.reveal.body) as SecaggReveal, 'resent');
+      if (!s.revealed && entry.reveal.body !== undefined)
+        await this.sendReveal(r.round, JSON.parse(entry.reveal.body) as SecaggReveal, 'resent');
       return;
     }
     if (!u3.includes(this.siteId)) return;
     const { peers, ids, t } = this.cohort(s, r);
     const u2 = entry?.u2;
-    if (!u2) throw inconsistent(`The coordinator lists this site in U3 of round ${r.round}, but it has no record of masking an update in it.`);
-    const shown = (s.survivors ?? []).map((m) => ({ siteId: m.siteId, maskPublicKey: m.maskPublicKey })).sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
-    if (JSON.stringify(shown) !== JSON.stringify(u2)) throw inconsistent('The coordinator now shows other survivors (U2) or mask keys than the ones this site masked with.');
+    if (!u2)
+      throw inconsistent(
+        `The coordinator lists this site in U3 of round ${r.round}, but it has no record of masking an update in it.`,
+      );
+    const shown = (s.survivors ?? [])
+      .map((m) => ({ siteId: m.siteId, maskPublicKey: m.maskPublicKey }))
+      .sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
+    if (JSON.stringify(shown) !== JSON.stringify(u2))
+      throw inconsistent(
+        'The coordinator now shows other survivors (U2) or mask keys than the ones this site masked with.',
+      );
     const u2ids = u2.map((m) => m.siteId);
-    if (!u3.every((id) => u2ids.includes(id))) throw inconsistent('The coordinator lists a masked update from outside the round\'s survivors.');
+    if (!u3.every((id) => u2ids.includes(id)))
+      throw inconsistent("The coordinator lists a masked update from outside the round's survivors.");
     if (u3.length < t) return; // too few survivors: revealing could only help unmask someone
 
     const statement = { ...this.rd(r), threshold: t, cohort: ids, u2: u2ids, u3 };
     this.record(r.round, { consistency: { u3, digest: toB64(secaggConsistencyDigest(statement)) } });
     if (!s.consistency.some((c) => c.siteId === this.siteId)) {
       const signature = signSecaggConsistency(statement, this.o.enrollment.identity.sign.secretKey);
-      await this.api().consistency({ federationId: this.o.federationId, round: r.round, body: { signature }, signal: this.o.signal });
+      await this.api().consistency({
+        federationId: this.o.federationId,
+        round: r.round,
+        body: { signature },
+        signal: this.o.signal,
+      });
     }
     // t signatures from distinct members of U3 over this very statement; any other signature is a refusal.
     const verified = new Set<string>();
     for (;;) {
       if (s.phase === 'closed') return this.close(r.round);
-      if (!sameSet(s.maskedBy ?? [], u3)) throw inconsistent('The coordinator changed U3 while this site waited for the consistency signatures.');
+      if (!sameSet(s.maskedBy ?? [], u3))
+        throw inconsistent('The coordinator changed U3 while this site waited for the consistency signatures.');
       const signers = new Set<string>();
       for (const c of s.consistency) {
         const peer = peers.get(c.siteId);
-        if (!peer || !u3.includes(c.siteId)) throw inconsistent(`The coordinator relays a consistency signature from ${c.siteId}, who is not in U3.`);
+        if (!peer || !u3.includes(c.siteId))
+          throw inconsistent(`The coordinator relays a consistency signature from ${c.siteId}, who is not in U3.`);
         if (!verified.has(`${c.siteId}\n${c.signature}`)) {
           if (!verifySecaggConsistency(statement, c.signature, peer.signPublicKey)) {
-            throw inconsistent(`Site ${c.siteId} signed another view of round ${r.round} than this site: the coordinator showed the sites different survivor sets.`);
+            throw inconsistent(
+              `Site ${c.siteId} signed another view of round ${r.round} than this site: the coordinator showed the sites different survivor sets.`,
+            );
           }
           verified.add(`${c.siteId}\n${c.signature}`);
         }
         signers.add(c.siteId);
       }
       if (signers.size >= t) break;
-      if (this.o.signal.aborted) throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the consistency signatures.');
+      if (this.o.signal.aborted)
+        throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the consistency signatures.');
       await new Promise((res) => setTimeout(res, this.o.pollMs ?? 500));
       s = await this.state(r.round);
     }
@@ -306,7 +397,13 @@ export class SecureRound {
       const share = s.sharesForMe.find((x) => x.from === from);
       const peer = peers.get(from);
       if (!share || !peer) throw inconsistent(`No key share from ${from} for this site.`);
-      return openShares({ ...this.ctx(r), share: { ...share, to: this.siteId }, from: { siteId: from, boxPublicKey: peer.boxPublicKey }, fromMaskPublicKey: maskKeys.get(from)!, siteId: this.siteId });
+      return openShares({
+        ...this.ctx(r),
+        share: { ...share, to: this.siteId },
+        from: { siteId: from, boxPublicKey: peer.boxPublicKey },
+        fromMaskPublicKey: maskKeys.get(from)!,
+        siteId: this.siteId,
+      });
     };
     const body: SecaggReveal = {
       seedShares: u3.map((of) => ({ of, share: toB64(open(of).seed) })),
@@ -319,7 +416,10 @@ export class SecureRound {
 
   private async sendReveal(round: number, body: SecaggReveal, what: string): Promise<void> {
     const ack = await this.api().reveal({ federationId: this.o.federationId, round, body, signal: this.o.signal });
-    this.o.logger.info({ round, status: ack.status, survivors: body.seedShares.length, dropped: body.maskKeyShares.length }, `secure aggregation: reveal ${what}`);
+    this.o.logger.info(
+      { round, status: ack.status, survivors: body.seedShares.length, dropped: body.maskKeyShares.length },
+      `secure aggregation: reveal ${what}`,
+    );
   }
 
   private close(round: number): void {

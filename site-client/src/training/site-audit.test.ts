@@ -19,8 +19,15 @@ function start(coordinator: FakeCoordinator, dataset: LocalDataset = syntheticDa
   const audit = new SiteAuditLog(dir, () => `site:${enrollment.state.siteId}`);
   const journal = Journal.open(dir);
   const runner = new SiteRunner({
-    federationId: coordinator.federationId, enrollment, api: coordinator, dataset, modelOps: fakeModelOps(), pollIntervalMs: 10,
-    journal, audit, onProgress: (e) => events.push(e),
+    federationId: coordinator.federationId,
+    enrollment,
+    api: coordinator,
+    dataset,
+    modelOps: fakeModelOps(),
+    pollIntervalMs: 10,
+    journal,
+    audit,
+    onProgress: (e) => events.push(e),
   });
   return { runner, events, audit, journal };
 }
@@ -38,10 +45,20 @@ describe("the site's audit chain during a run", () => {
     const { runner, audit, journal } = start(new FakeCoordinator());
     await runner.run();
     const entries = audit.list();
-    expect(entries.map((e) => `${e.action} ${e.subject}`)).toEqual(['round.trained fed-1/1', 'update.uploaded fed-1/1', 'round.trained fed-1/2', 'update.uploaded fed-1/2']);
+    expect(entries.map((e) => `${e.action} ${e.subject}`)).toEqual([
+      'round.trained fed-1/1',
+      'update.uploaded fed-1/1',
+      'round.trained fed-1/2',
+      'update.uploaded fed-1/2',
+    ]);
     const uploads = journal.snapshot().uploads;
-    expect(entries.filter((e) => e.action === 'update.uploaded').map((e) => e.detail.digest)).toEqual(uploads.map((u) => u.digest));
-    expect(entries[0]).toMatchObject({ actor: expect.stringMatching(/^site:/), detail: { federationId: 'fed-1', round: 1, baseVersionId: 'v0', numExamples: 40 } });
+    expect(entries.filter((e) => e.action === 'update.uploaded').map((e) => e.detail.digest)).toEqual(
+      uploads.map((u) => u.digest),
+    );
+    expect(entries[0]).toMatchObject({
+      actor: expect.stringMatching(/^site:/),
+      detail: { federationId: 'fed-1', round: 1, baseVersionId: 'v0', numExamples: 40 },
+    });
     expect(audit.verify().ok).toBe(true);
   });
 
@@ -53,15 +70,34 @@ describe("the site's audit chain during a run", () => {
     await waitFor(() => events.some((e) => e.type === 'model-rejected'));
     runner.stop();
     await done;
-    expect(audit.list()).toContainEqual(expect.objectContaining({ action: 'version.refused', subject: 'v0', detail: { federationId: 'fed-1', versionId: 'v0', code: 'MODEL_SIGNATURE_INVALID' } }));
+    expect(audit.list()).toContainEqual(
+      expect.objectContaining({
+        action: 'version.refused',
+        subject: 'v0',
+        detail: { federationId: 'fed-1', versionId: 'v0', code: 'MODEL_SIGNATURE_INVALID' },
+      }),
+    );
   });
 
   test('data refused by a guardrail are chained with the code (counts only, no rows)', async () => {
     const ds = syntheticDataset();
-    const oneClass = { ...ds, train: { ...ds.train, y: ds.train.y.map(() => 0) }, test: { ...ds.test, y: ds.test.y.map(() => 0) } };
+    const oneClass = {
+      ...ds,
+      train: { ...ds.train, y: ds.train.y.map(() => 0) },
+      test: { ...ds.test, y: ds.test.y.map(() => 0) },
+    };
     const { runner, audit } = start(new FakeCoordinator(testPlan({ data: { features: TEST_FEATURES } })), oneClass);
     await expect(runner.run()).rejects.toMatchObject({ code: 'DATA_SINGLE_CLASS' });
-    expect(audit.list()).toEqual([expect.objectContaining({ action: 'data.refused', subject: 'fed-1', detail: expect.objectContaining({ code: 'DATA_SINGLE_CLASS', details: expect.objectContaining({ positive: 0 }) }) })]);
+    expect(audit.list()).toEqual([
+      expect.objectContaining({
+        action: 'data.refused',
+        subject: 'fed-1',
+        detail: expect.objectContaining({
+          code: 'DATA_SINGLE_CLASS',
+          details: expect.objectContaining({ positive: 0 }),
+        }),
+      }),
+    ]);
     expect(audit.verify().ok).toBe(true);
   });
 });

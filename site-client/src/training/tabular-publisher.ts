@@ -10,7 +10,10 @@ import type { VersionHook } from './runner-options';
 export function tabularVersionHook(options: { federationId: string; models: ModelStore }): VersionHook {
   return async ({ model, plan, standardizer }) => {
     if (model.meta.round === 0) return;
-    const preprocessing = { fill: [], standardizer: standardizer ? { mean: [...standardizer.mean], std: [...standardizer.std] } : null };
+    const preprocessing = {
+      fill: [],
+      standardizer: standardizer ? { mean: [...standardizer.mean], std: [...standardizer.std] } : null,
+    };
     options.models.save({ federationId: options.federationId, model, plan, preprocessing, at: null });
   };
 }

@@ -4,7 +4,16 @@ import { DAY_MS } from '@twinfed/shared';
 import { twinScenarioPlan } from '../simulate/plan';
 import { lrWeights } from '../__tests__/twin-site';
 import { scoreTwins } from '../scoring/score';
-import { CONSTANT_COLUMN_STD, neutralizeConstantColumns, readTwins, stableTestPids, trainingPreprocessing, trainingSnapshot, TwinDatasetSource, twinLocalDataset } from './twin-dataset';
+import {
+  CONSTANT_COLUMN_STD,
+  neutralizeConstantColumns,
+  readTwins,
+  stableTestPids,
+  trainingPreprocessing,
+  trainingSnapshot,
+  TwinDatasetSource,
+  twinLocalDataset,
+} from './twin-dataset';
 
 const plan = twinTestPlan();
 const secret = new Uint8Array(32).fill(9);
@@ -13,7 +22,10 @@ describe('stableTestPids', () => {
   const pids = (label: number, n: number) => Array.from({ length: n }, (_, i) => `pid-${label}-${i}`);
 
   test('holds out about the fraction of each label, and nobody changes side when twins join or leave', () => {
-    const byLabel = new Map([[0, pids(0, 400)], [1, pids(1, 60)]]);
+    const byLabel = new Map([
+      [0, pids(0, 400)],
+      [1, pids(1, 60)],
+    ]);
     const test = stableTestPids({ byLabel, testFraction: 0.25, seed: 7 });
     const share = (label: number, n: number) => [...test].filter((p) => p.startsWith(`pid-${label}-`)).length / n;
     expect(share(0, 400)).toBeGreaterThan(0.18);
@@ -25,13 +37,24 @@ describe('stableTestPids', () => {
       const after = stableTestPids({ byLabel: fewer, testFraction: 0.25, seed: 7 });
       expect([...after].sort()).toEqual([...test].filter((p) => p !== leaving).sort());
     }
-    const more = stableTestPids({ byLabel: new Map([[0, [...pids(0, 400), 'newcomer']], [1, pids(1, 60)]]), testFraction: 0.25, seed: 7 });
+    const more = stableTestPids({
+      byLabel: new Map([
+        [0, [...pids(0, 400), 'newcomer']],
+        [1, pids(1, 60)],
+      ]),
+      testFraction: 0.25,
+      seed: 7,
+    });
     expect([...more].filter((p) => p !== 'newcomer').sort()).toEqual([...test].sort());
     expect(stableTestPids({ byLabel, testFraction: 0.25, seed: 8 })).not.toEqual(test);
   });
 
   test('keeps at least one twin of each label with two or more twins on each side', () => {
-    const small = new Map([[0, pids(0, 50)], [1, pids(1, 2)], [2, pids(2, 1)]]);
+    const small = new Map([
+      [0, pids(0, 50)],
+      [1, pids(1, 2)],
+      [2, pids(2, 1)],
+    ]);
     for (const fraction of [0.001, 0.999]) {
       const test = stableTestPids({ byLabel: small, testFraction: fraction, seed: 1 });
       expect([...test].filter((p) => p.startsWith('pid-1-'))).toHaveLength(1);
@@ -44,9 +67,23 @@ describe('twin datasets', () => {
     const store = new MemoryTwinStore({ secret });
     const pids = await seedTwins(store, 12);
     await store.apply([
-      { type: 'consent', patient: { pid: pids[0]! }, sourceId: 'withdraw', purpose: 'model-training', decision: 'deny', t: T_AT + 1 },
+      {
+        type: 'consent',
+        patient: { pid: pids[0]! },
+        sourceId: 'withdraw',
+        purpose: 'model-training',
+        decision: 'deny',
+        t: T_AT + 1,
+      },
       { type: 'patient', hospitalId: 'UNLABELLED' },
-      { type: 'consent', patient: { hospitalId: 'UNLABELLED' }, sourceId: 'u', purpose: 'model-training', decision: 'permit', t: 0 },
+      {
+        type: 'consent',
+        patient: { hospitalId: 'UNLABELLED' },
+        sourceId: 'u',
+        purpose: 'model-training',
+        decision: 'permit',
+        t: 0,
+      },
     ]);
     const twins = await readTwins(store);
     const ds = twinLocalDataset({ twins, plan, at: T_AT, testFraction: 0.25, seed: 1 });
@@ -60,10 +97,15 @@ describe('twin datasets', () => {
     expect(Array.from(split.x.subarray(row * 2, row * 2 + 2))).toEqual([39, 65]);
     const pre = trainingPreprocessing(ds, plan);
     expect(pre.standardizer).toBeNull();
-    expect(trainingPreprocessing(ds, twinTestPlan({ data: { ...plan.data, normalization: 'per-site' } })).standardizer!.mean).toHaveLength(2);
+    expect(
+      trainingPreprocessing(ds, twinTestPlan({ data: { ...plan.data, normalization: 'per-site' } })).standardizer!.mean,
+    ).toHaveLength(2);
     // the statistics training used (e.g. the federation's pooled ones) win over the site's own
     const pooled = { mean: [60, 70], std: [10, 5] };
-    expect(trainingPreprocessing(ds, twinTestPlan({ data: { ...plan.data, normalization: 'federated' } }), pooled).standardizer).toEqual(pooled);
+    expect(
+      trainingPreprocessing(ds, twinTestPlan({ data: { ...plan.data, normalization: 'federated' } }), pooled)
+        .standardizer,
+    ).toEqual(pooled);
   });
 
   test('TwinDatasetSource returns the same object until the store changes', async () => {
@@ -72,13 +114,33 @@ describe('twin datasets', () => {
     const source = new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 1 });
     const a = await source.load({ plan });
     expect(await source.load({ plan })).toBe(a);
-    await store.apply([{ type: 'consent', patient: { pid: pids[3]! }, sourceId: 'w3', purpose: 'model-training', decision: 'deny', t: T_AT + 5 }]);
+    await store.apply([
+      {
+        type: 'consent',
+        patient: { pid: pids[3]! },
+        sourceId: 'w3',
+        purpose: 'model-training',
+        decision: 'deny',
+        t: T_AT + 5,
+      },
+    ]);
     const b = await source.load({ plan });
     expect(b).not.toBe(a);
     expect([...b.trainPids, ...b.testPids]).not.toContain(pids[3]);
     expect(b.train.n + b.test.n).toBe(a.train.n + a.test.n - 1);
     // a change that derives the same rows (a code no feature reads) keeps the same object, so the trainer stays
-    await store.apply([{ type: 'observation', patient: { pid: pids[4]! }, sourceId: 'bmi', code: '39156-5', t: T_AT - DAY_MS, value: 24, unit: 'kg/m2', source: 'fhir' }]);
+    await store.apply([
+      {
+        type: 'observation',
+        patient: { pid: pids[4]! },
+        sourceId: 'bmi',
+        code: '39156-5',
+        t: T_AT - DAY_MS,
+        value: 24,
+        unit: 'kg/m2',
+        source: 'fhir',
+      },
+    ]);
     expect(await source.load({ plan })).toBe(b);
   });
 
@@ -87,7 +149,12 @@ describe('twin datasets', () => {
     const scenario = twinScenarioPlan();
     expect(trainingSnapshot(scenario, now)).toBe(now - 30 * DAY_MS);
     expect(trainingSnapshot(plan, now)).toBe(now); // stored labels
-    const source = new TwinDatasetSource({ store: new MemoryTwinStore({ secret }), now: () => now, testFraction: 0.3, seed: 1 });
+    const source = new TwinDatasetSource({
+      store: new MemoryTwinStore({ secret }),
+      now: () => now,
+      testFraction: 0.3,
+      seed: 1,
+    });
     expect(source.snapshotTime(scenario)).toBe(now - 30 * DAY_MS);
   });
 });
@@ -99,7 +166,15 @@ describe('neutralizeConstantColumns', () => {
     const store = new MemoryTwinStore({ secret });
     const [p0] = await seedTwins(store, 1); // age 34, resting heart rate 60
     const perSite = twinTestPlan({ data: { ...plan.data, normalization: 'per-site' } });
-    const [s] = await scoreTwins({ twins: [(await store.getTwin(p0!))!], plan: perSite, weights: lrWeights(perSite, [1, 1], 0), versionId: 'v1', at: T_AT, top: 2, preprocessing: pre });
+    const [s] = await scoreTwins({
+      twins: [(await store.getTwin(p0!))!],
+      plan: perSite,
+      weights: lrWeights(perSite, [1, 1], 0),
+      versionId: 'v1',
+      at: T_AT,
+      top: 2,
+      preprocessing: pre,
+    });
     const rhr = s!.contributions.find((c) => c.feature === 'rhr_mean_7d')!;
     expect(Math.abs(rhr.contribution)).toBeLessThan(1e-200);
     expect(s!.contributions.find((c) => c.feature === 'age')!.contribution).toBeCloseTo((34 - 50) / 12, 6);

@@ -25,10 +25,16 @@ export async function readTwins(store: TwinStore, pids?: readonly string[]): Pro
  * on rows an earlier round evaluated on. Per label, at least one twin is in test and one in train whenever
  * the label has two or more twins (the lowest u goes to test, the highest to train).
  */
-export function stableTestPids(input: { byLabel: ReadonlyMap<number, readonly string[]>; testFraction: number; seed: number }): Set<string> {
+export function stableTestPids(input: {
+  byLabel: ReadonlyMap<number, readonly string[]>;
+  testFraction: number;
+  seed: number;
+}): Set<string> {
   const test = new Set<string>();
   for (const pids of input.byLabel.values()) {
-    const ranked = pids.map((pid) => ({ pid, u: parseInt(sha256Hex(`${input.seed}\n${pid}`).slice(0, 13), 16) / 2 ** 52 })).sort((a, b) => a.u - b.u || (a.pid < b.pid ? -1 : 1));
+    const ranked = pids
+      .map((pid) => ({ pid, u: parseInt(sha256Hex(`${input.seed}\n${pid}`).slice(0, 13), 16) / 2 ** 52 }))
+      .sort((a, b) => a.u - b.u || (a.pid < b.pid ? -1 : 1));
     const chosen = ranked.filter((r) => r.u < input.testFraction);
     if (ranked.length >= 2 && chosen.length === 0) chosen.push(ranked[0]!);
     if (ranked.length >= 2 && chosen.length === ranked.length) chosen.pop();
@@ -55,7 +61,14 @@ export function twinLocalDataset(options: TwinLocalDatasetOptions): TwinLocalDat
   const { twins, plan, at, testFraction, seed } = options;
   checkTestFraction(testFraction);
   const byLabel = labelledPids({ twins, plan, at });
-  return splitLabelled({ twins, plan, at, byLabel, test: stableTestPids({ byLabel, testFraction, seed }), testFraction });
+  return splitLabelled({
+    twins,
+    plan,
+    at,
+    byLabel,
+    test: stableTestPids({ byLabel, testFraction, seed }),
+    testFraction,
+  });
 }
 
 /** The std given to a column that was constant in training: its z-score stays 0 at scoring, as in training. */
@@ -78,9 +91,21 @@ export function neutralizeConstantColumns(pre: Preprocessing): Preprocessing {
  * z-score statistics training used (`standardizer`, e.g. the federation's pooled ones; default the train rows'
  * own unless the plan says `none`), with columns constant in training neutralised (see {@link neutralizeConstantColumns}).
  */
-export function trainingPreprocessing(dataset: Pick<TwinLocalDataset, 'fill' | 'train'>, plan: Pick<Plan, 'data'>, standardizerUsed?: Standardizer | null): Preprocessing {
-  const standardizer = standardizerUsed !== undefined ? standardizerUsed : plan.data.normalization === 'none' ? null : fitStandardizer(dataset.train);
-  return neutralizeConstantColumns({ fill: [...dataset.fill], standardizer: standardizer ? { mean: [...standardizer.mean], std: [...standardizer.std] } : null });
+export function trainingPreprocessing(
+  dataset: Pick<TwinLocalDataset, 'fill' | 'train'>,
+  plan: Pick<Plan, 'data'>,
+  standardizerUsed?: Standardizer | null,
+): Preprocessing {
+  const standardizer =
+    standardizerUsed !== undefined
+      ? standardizerUsed
+      : plan.data.normalization === 'none'
+        ? null
+        : fitStandardizer(dataset.train);
+  return neutralizeConstantColumns({
+    fill: [...dataset.fill],
+    standardizer: standardizer ? { mean: [...standardizer.mean], std: [...standardizer.std] } : null,
+  });
 }
 
 /**
@@ -102,7 +127,12 @@ function sameSplit(a: Split, b: Split): boolean {
 
 function sameDataset(a: TwinLocalDataset, b: TwinLocalDataset): boolean {
   const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
-  return same(a.trainPids, b.trainPids) && same(a.testPids, b.testPids) && sameSplit(a.train, b.train) && sameSplit(a.test, b.test);
+  return (
+    same(a.trainPids, b.trainPids) &&
+    same(a.testPids, b.testPids) &&
+    sameSplit(a.train, b.train) &&
+    sameSplit(a.test, b.test)
+  );
 }
 
 /** Options of {@link TwinDatasetSource}. */

@@ -1,7 +1,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataSchema, ERROR_CODES, TwinfedError, clientBehaviour, layoutOf, planDigest, refusesRequest, type ErrorCode, type Plan, type PopulationReport } from '@twinfed/shared';
+import {
+  DataSchema,
+  ERROR_CODES,
+  TwinfedError,
+  clientBehaviour,
+  layoutOf,
+  planDigest,
+  refusesRequest,
+  type ErrorCode,
+  type Plan,
+  type PopulationReport,
+} from '@twinfed/shared';
 import { FakeCoordinator } from '../__tests__/fake-coordinator';
 import { T_AT, lrWeights, seedTwins, twinTestPlan } from '../__tests__/twin-site';
 import { seededUniform } from '../population/noise';
@@ -21,11 +32,34 @@ async function setup(plan: Plan, api: PopulationApi) {
   await seedTwins(store, 20);
   const dataset = await new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 1 }).load({ plan });
   const models = new ModelStore(dir, c.identity.sign.publicKey);
-  const hook = twinVersionHook({ federationId: 'fed-1', store, models, outbox: PopulationOutbox.open(dir), api, at: T_AT, rng: seededUniform(2) });
+  const hook = twinVersionHook({
+    federationId: 'fed-1',
+    store,
+    models,
+    outbox: PopulationOutbox.open(dir),
+    api,
+    at: T_AT,
+    rng: seededUniform(2),
+  });
   const events: RunnerProgress[] = [];
   const call = async (versionId: string) => {
-    const model = await fetchVerifiedModel({ api: c, versionId, federationId: 'fed-1', coordinatorSignPublicKey: c.identity.sign.publicKey, expectedLayout: layoutOf(plan.model), planSha256: planDigest(plan) });
-    await hook({ versionId, model, plan, dataset, standardizer: null, signal: new AbortController().signal, emit: (e) => events.push(e) });
+    const model = await fetchVerifiedModel({
+      api: c,
+      versionId,
+      federationId: 'fed-1',
+      coordinatorSignPublicKey: c.identity.sign.publicKey,
+      expectedLayout: layoutOf(plan.model),
+      planSha256: planDigest(plan),
+    });
+    await hook({
+      versionId,
+      model,
+      plan,
+      dataset,
+      standardizer: null,
+      signal: new AbortController().signal,
+      emit: (e) => events.push(e),
+    });
   };
   return { call, events, models, dir };
 }
@@ -36,7 +70,9 @@ describe('twinVersionHook', () => {
     const { population: _p, ...data } = base.data;
     const plan = { ...base, data: DataSchema.parse(data) };
     const posted: PopulationReport[] = [];
-    const { call, events, models } = await setup(plan, { postPopulationReport: async ({ report }) => void posted.push(report) });
+    const { call, events, models } = await setup(plan, {
+      postPopulationReport: async ({ report }) => void posted.push(report),
+    });
     await call('v0');
     expect(models.load('fed-1')).toBeNull();
     expect(events).toEqual([]);
@@ -44,11 +80,15 @@ describe('twinVersionHook', () => {
     expect(models.load('fed-1')!.meta.versionId).toBe('v1');
     expect(models.load('fed-1')!.preprocessing!.fill).toHaveLength(2);
     expect(posted).toEqual([]);
-    expect(events).toEqual([{ type: 'population', versionId: 'v1', status: 'skipped', reason: 'the plan has no population settings' }]);
+    expect(events).toEqual([
+      { type: 'population', versionId: 'v1', status: 'skipped', reason: 'the plan has no population settings' },
+    ]);
   });
 
   test('a refusal (4xx) ends the attempt without throwing; a transient failure throws for the runner to retry; noise is drawn once', async () => {
-    const plan = twinTestPlan({ data: { ...twinTestPlan().data, population: { k: 3, epsilon: 0.5, ageBands: [45, 65] } } });
+    const plan = twinTestPlan({
+      data: { ...twinTestPlan().data, population: { k: 3, epsilon: 0.5, ageBands: [45, 65] } },
+    });
     let answer: TwinfedError | null = new TwinfedError('NETWORK');
     const posted: PopulationReport[] = [];
     const { call, events } = await setup(plan, {
@@ -63,30 +103,41 @@ describe('twinVersionHook', () => {
     expect(posted).toHaveLength(2);
     expect(posted[1]).toEqual(posted[0]); // the same noisy draw, not a second one
     expect(posted[0]!.epsilon).toBe(0.5);
-    expect(events.filter((e) => e.type === 'population')).toEqual([{ type: 'population', versionId: 'v1', status: 'refused', reason: 'bad report [VALIDATION_FAILED]' }]);
+    expect(events.filter((e) => e.type === 'population')).toEqual([
+      { type: 'population', versionId: 'v1', status: 'refused', reason: 'bad report [VALIDATION_FAILED]' },
+    ]);
     answer = null;
     await call('v1');
     expect(posted).toHaveLength(3);
     await call('v1');
     expect(posted).toHaveLength(3); // sent: never again
-    expect(events.filter((e) => e.type === 'population').map((e) => (e as { status: string }).status)).toEqual(['refused', 'sent', 'already-sent']);
+    expect(events.filter((e) => e.type === 'population').map((e) => (e as { status: string }).status)).toEqual([
+      'refused',
+      'sent',
+      'already-sent',
+    ]);
   });
   // The error table decides, code by code: a refusal of this one report is reported; anything to retry or fatal (a
   // revoked site, an unknown federation) is thrown to the runner, which tries again at its next wake-up or stops.
-  test.each(Object.keys(ERROR_CODES) as ErrorCode[])('a report answered %s: refused, sent (ALREADY_EXISTS) or thrown, as the table says', async (code) => {
-    const plan = twinTestPlan({ data: { ...twinTestPlan().data, population: { k: 3, epsilon: 0.5, ageBands: [45, 65] } } });
-    const { call, events } = await setup(plan, {
-      postPopulationReport: async () => {
-        throw new TwinfedError(code);
-      },
-    });
-    const statuses = () => events.filter((e) => e.type === 'population').map((e) => (e as { status: string }).status);
-    if (!refusesRequest(clientBehaviour(code))) {
-      await expect(call('v1')).rejects.toMatchObject({ code });
-      expect(statuses()).toEqual([]);
-    } else {
-      await call('v1');
-      expect(statuses()).toEqual([code === 'ALREADY_EXISTS' ? 'sent' : 'refused']);
-    }
-  });
+  test.each(Object.keys(ERROR_CODES) as ErrorCode[])(
+    'a report answered %s: refused, sent (ALREADY_EXISTS) or thrown, as the table says',
+    async (code) => {
+      const plan = twinTestPlan({
+        data: { ...twinTestPlan().data, population: { k: 3, epsilon: 0.5, ageBands: [45, 65] } },
+      });
+      const { call, events } = await setup(plan, {
+        postPopulationReport: async () => {
+          throw new TwinfedError(code);
+        },
+      });
+      const statuses = () => events.filter((e) => e.type === 'population').map((e) => (e as { status: string }).status);
+      if (!refusesRequest(clientBehaviour(code))) {
+        await expect(call('v1')).rejects.toMatchObject({ code });
+        expect(statuses()).toEqual([]);
+      } else {
+        await call('v1');
+        expect(statuses()).toEqual([code === 'ALREADY_EXISTS' ? 'sent' : 'refused']);
+      }
+    },
+  );
 });

@@ -44,21 +44,38 @@ export function twinVersionHook(options: TwinVersionHookOptions): VersionHook {
   return async (input: VersionHookInput) => {
     const { model, plan, versionId, emit } = input;
     if (model.meta.round === 0) return;
-    const preprocessing = isTwinDataset(input.dataset) ? trainingPreprocessing(input.dataset, plan, input.standardizer) : null;
-    const stored: StoredModel = { federationId: options.federationId, meta: model.meta, weights: model.weights, plan, preprocessing, at: options.at };
+    const preprocessing = isTwinDataset(input.dataset)
+      ? trainingPreprocessing(input.dataset, plan, input.standardizer)
+      : null;
+    const stored: StoredModel = {
+      federationId: options.federationId,
+      meta: model.meta,
+      weights: model.weights,
+      plan,
+      preprocessing,
+      at: options.at,
+    };
     options.models.save({ federationId: options.federationId, model, plan, preprocessing, at: options.at });
     if (!active || active.meta.round <= model.meta.round) {
       active = stored;
       options.onModel?.(stored);
     }
-    if (!plan.data.population) return emit({ type: 'population', versionId, status: 'skipped', reason: 'the plan has no population settings' });
+    if (!plan.data.population)
+      return emit({ type: 'population', versionId, status: 'skipped', reason: 'the plan has no population settings' });
     const staged = options.outbox.get(versionId);
-    if (staged?.sent) return emit({ type: 'population', versionId, status: 'already-sent', suppressedCells: staged.report.suppressedCells });
+    if (staged?.sent)
+      return emit({
+        type: 'population',
+        versionId,
+        status: 'already-sent',
+        suppressedCells: staged.report.suppressedCells,
+      });
     let report: PopulationReport | null;
     try {
       report = staged?.report ?? (await makeReport({ options, input, stored, rng }));
     } catch (e) {
-      if (e instanceof TwinfedError && e.code === 'POPULATION_BUDGET_EXHAUSTED') return emit({ type: 'population', versionId, status: 'refused', reason: `${e.message} [${e.code}]` });
+      if (e instanceof TwinfedError && e.code === 'POPULATION_BUDGET_EXHAUSTED')
+        return emit({ type: 'population', versionId, status: 'refused', reason: `${e.message} [${e.code}]` });
       throw e;
     }
     if (!report) return emit({ type: 'population', versionId, status: 'skipped', reason: 'no twin may be scored' });
@@ -68,22 +85,40 @@ export function twinVersionHook(options: TwinVersionHookOptions): VersionHook {
       // The error table decides: a refusal of this report is reported and dropped; anything to retry or fatal
       // (a revoked site, an unknown federation) goes up to the runner, which retries at its next wake-up or stops.
       if (!(e instanceof TwinfedError) || !refusesRequest(clientBehaviour(e.code))) throw e;
-      if (e.code !== 'ALREADY_EXISTS') return emit({ type: 'population', versionId, status: 'refused', reason: `${e.message} [${e.code}]` });
+      if (e.code !== 'ALREADY_EXISTS')
+        return emit({ type: 'population', versionId, status: 'refused', reason: `${e.message} [${e.code}]` });
     }
     options.outbox.markSent(versionId);
     emit({ type: 'population', versionId, status: 'sent', suppressedCells: report.suppressedCells });
   };
 }
 
-async function makeReport(args: { options: TwinVersionHookOptions; input: VersionHookInput; stored: StoredModel; rng: UniformSource }): Promise<PopulationReport | null> {
+async function makeReport(args: {
+  options: TwinVersionHookOptions;
+  input: VersionHookInput;
+  stored: StoredModel;
+  rng: UniformSource;
+}): Promise<PopulationReport | null> {
   const { options, input, stored, rng } = args;
   const { plan, versionId } = input;
   const twins = await readTwins(options.store);
   const at = options.at ?? (options.now ?? Date.now)();
-  const scores = await scoreTwins({ twins, plan, weights: stored.weights, versionId, at, top: 0, ...(stored.preprocessing ? { preprocessing: stored.preprocessing } : {}) });
+  const scores = await scoreTwins({
+    twins,
+    plan,
+    weights: stored.weights,
+    versionId,
+    at,
+    top: 0,
+    ...(stored.preprocessing ? { preprocessing: stored.preprocessing } : {}),
+  });
   const byTier: Record<string, number> = {};
   for (const s of scores) byTier[s.tier] = (byTier[s.tier] ?? 0) + 1;
   input.emit({ type: 'scored', versionId, twins: scores.length, byTier });
   if (scores.length === 0) return null;
-  return options.outbox.stage({ federationId: options.federationId, table: exactPopulationTable({ scores, twins, plan }), rng });
+  return options.outbox.stage({
+    federationId: options.federationId,
+    table: exactPopulationTable({ scores, twins, plan }),
+    rng,
+  });
 }

@@ -29,9 +29,22 @@ async function setup(plan: Plan, n = 20) {
 }
 
 /** A runner over the twin store whose version hook scores the twins and posts population reports to `api`; progress events collected. */
-function twinRunner({ dir, coordinator, enrollment, store }: Awaited<ReturnType<typeof setup>>, api: PopulationApi, onModel?: (m: StoredModel) => void) {
+function twinRunner(
+  { dir, coordinator, enrollment, store }: Awaited<ReturnType<typeof setup>>,
+  api: PopulationApi,
+  onModel?: (m: StoredModel) => void,
+) {
   const models = new ModelStore(dir, coordinator.identity.sign.publicKey);
-  const afterVersion = twinVersionHook({ federationId: 'fed-1', store, models, outbox: PopulationOutbox.open(dir), api, at: T_AT, rng: seededUniform(1), ...(onModel ? { onModel } : {}) });
+  const afterVersion = twinVersionHook({
+    federationId: 'fed-1',
+    store,
+    models,
+    outbox: PopulationOutbox.open(dir),
+    api,
+    at: T_AT,
+    rng: seededUniform(1),
+    ...(onModel ? { onModel } : {}),
+  });
   const events: RunnerProgress[] = [];
   const runner = new SiteRunner({
     federationId: 'fed-1',
@@ -58,7 +71,16 @@ describe('SiteRunner over the twin store', () => {
       async load(input) {
         if (input.round === 2 && !withdrawn) {
           withdrawn = loaded[0]!.dataset.trainPids[0]!; // a twin that trained in round 1 withdraws before round 2
-          await store.apply([{ type: 'consent', patient: { pid: withdrawn }, sourceId: 'withdrawal', purpose: 'model-training', decision: 'deny', t: Date.now() }]);
+          await store.apply([
+            {
+              type: 'consent',
+              patient: { pid: withdrawn },
+              sourceId: 'withdrawal',
+              purpose: 'model-training',
+              decision: 'deny',
+              t: Date.now(),
+            },
+          ]);
         }
         const dataset = await inner.load(input);
         loaded.push({ round: input.round, dataset });
@@ -67,7 +89,16 @@ describe('SiteRunner over the twin store', () => {
     };
     const ops = fakeModelOps();
     const events: RunnerProgress[] = [];
-    const runner = new SiteRunner({ federationId: 'fed-1', enrollment, api: coordinator, datasetSource: source, journal: Journal.open(dir), pollIntervalMs: 10, modelOps: ops, onProgress: (e) => events.push(e) });
+    const runner = new SiteRunner({
+      federationId: 'fed-1',
+      enrollment,
+      api: coordinator,
+      datasetSource: source,
+      journal: Journal.open(dir),
+      pollIntervalMs: 10,
+      modelOps: ops,
+      onProgress: (e) => events.push(e),
+    });
     const summary = await runner.run();
     expect(summary.roundsUploaded).toEqual([1, 2, 3]);
     // The withdrawn twin's row (its age, 34 + i, is unique; no normalisation) is in the first trainer's data and not in the next.
@@ -78,13 +109,29 @@ describe('SiteRunner over the twin store', () => {
     expect(ages(0)).toContain(age);
     expect(ages(1)).not.toContain(age);
     expect(ops.trainData[1]!.n).toBe(ops.trainData[0]!.n - 1);
-    expect(coordinator.updates.map((u) => u.numExamples)).toEqual([ops.trainData[0]!.n, ops.trainData[1]!.n, ops.trainData[1]!.n]);
-    expect(loaded.filter((l) => l.round === 2).every((l) => !l.dataset.trainPids.includes(withdrawn!) && !l.dataset.testPids.includes(withdrawn!))).toBe(true);
-    expect(events).toContainEqual({ type: 'dataset', round: 2, trainRows: ops.trainData[1]!.n, testRows: expect.any(Number) });
+    expect(coordinator.updates.map((u) => u.numExamples)).toEqual([
+      ops.trainData[0]!.n,
+      ops.trainData[1]!.n,
+      ops.trainData[1]!.n,
+    ]);
+    expect(
+      loaded
+        .filter((l) => l.round === 2)
+        .every((l) => !l.dataset.trainPids.includes(withdrawn!) && !l.dataset.testPids.includes(withdrawn!)),
+    ).toBe(true);
+    expect(events).toContainEqual({
+      type: 'dataset',
+      round: 2,
+      trainRows: ops.trainData[1]!.n,
+      testRows: expect.any(Number),
+    });
   });
 
   test('after each published version: stores it, scores the twins and sends one k-anonymous population report (retried unchanged)', async () => {
-    const plan = twinTestPlan({ rounds: 2, data: { ...twinTestPlan().data, population: { k: 5, ageBands: [45, 65] } } });
+    const plan = twinTestPlan({
+      rounds: 2,
+      data: { ...twinTestPlan().data, population: { k: 5, ageBands: [45, 65] } },
+    });
     const site = await setup(plan);
     const { dir, coordinator } = site;
     coordinator.aggregate = () => lrWeights(plan, [0.05, 0], -2); // score = σ(0.05·age − 2): ages 34–48 medium, 49–53 high
@@ -106,7 +153,12 @@ describe('SiteRunner over the twin store', () => {
     expect(v1[1]).toEqual(v1[0]);
     for (const r of posted) {
       expect(PopulationReportSchema.safeParse(r).success).toBe(true);
-      const released = [...r.cells.map((c) => c.count), r.totals.all, ...r.totals.byTier.map((t) => t.count), ...r.totals.byAgeBand.map((b) => b.count)];
+      const released = [
+        ...r.cells.map((c) => c.count),
+        r.totals.all,
+        ...r.totals.byTier.map((t) => t.count),
+        ...r.totals.byAgeBand.map((b) => b.count),
+      ];
       for (const count of released) if (count !== null) expect(count).toBeGreaterThanOrEqual(5);
       expect(r.cells.find((c) => c.tier === 'medium' && c.ageBand === '45-64')!.count).toBeNull(); // 4 twins (ages 45–48) < k
       // Medium is 11 (ages 0–44) + 4: releasing the 11 beside the row total 15 would give away the hidden 4.
@@ -116,14 +168,25 @@ describe('SiteRunner over the twin store', () => {
       expect(r.suppressedCells).toBeGreaterThan(0);
     }
     expect(events).toContainEqual({ type: 'scored', versionId: 'v1', twins: 20, byTier: { medium: 15, high: 5 } });
-    expect(events.filter((e) => e.type === 'population' && e.status === 'sent').map((e) => (e as { versionId: string }).versionId).sort()).toEqual(['v1', 'v2']);
+    expect(
+      events
+        .filter((e) => e.type === 'population' && e.status === 'sent')
+        .map((e) => (e as { versionId: string }).versionId)
+        .sort(),
+    ).toEqual(['v1', 'v2']);
     expect(models.load('fed-1')!.meta.versionId).toBe('v2');
     expect(active.map((m) => m.meta.versionId)).toEqual(['v1', 'v2']);
     // A restarted site does not report again: the outbox remembers what was sent.
-    expect(PopulationOutbox.open(dir).get('v2')).toEqual({ report: posted.find((r) => r.versionId === 'v2'), sent: true });
+    expect(PopulationOutbox.open(dir).get('v2')).toEqual({
+      report: posted.find((r) => r.versionId === 'v2'),
+      sent: true,
+    });
   });
   test('stops like the runner when the coordinator answers a population report with SITE_REVOKED (no retry, no later report)', async () => {
-    const plan = twinTestPlan({ rounds: 2, data: { ...twinTestPlan().data, population: { k: 5, ageBands: [45, 65] } } });
+    const plan = twinTestPlan({
+      rounds: 2,
+      data: { ...twinTestPlan().data, population: { k: 5, ageBands: [45, 65] } },
+    });
     const site = await setup(plan);
     const posted: string[] = [];
     const api: PopulationApi = {

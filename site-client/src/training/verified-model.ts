@@ -1,4 +1,14 @@
-import { TwinfedError, behaviourOf, deserializeWeights, sameLayout, sha256Hex, verifyModelVersion, type Layout, type ModelVersionMeta, type WeightSet } from '@twinfed/shared';
+import {
+  TwinfedError,
+  behaviourOf,
+  deserializeWeights,
+  sameLayout,
+  sha256Hex,
+  verifyModelVersion,
+  type Layout,
+  type ModelVersionMeta,
+  type WeightSet,
+} from '@twinfed/shared';
 import type { SiteApi } from '../transport/coordinator-client';
 
 /** A model version whose signature and digest verified against the pinned coordinator key. */
@@ -38,18 +48,33 @@ export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Pr
   const signed = await api.model(versionId, signal);
   const meta = verifyModelVersion({ meta: signed.meta, signature: signed.signature, coordinatorSignPublicKey });
   if (meta.versionId !== versionId || meta.federationId !== federationId) {
-    throw new TwinfedError('MODEL_SIGNATURE_INVALID', `The signed metadata is for ${meta.federationId}/${meta.versionId}, not ${federationId}/${versionId}.`);
+    throw new TwinfedError(
+      'MODEL_SIGNATURE_INVALID',
+      `The signed metadata is for ${meta.federationId}/${meta.versionId}, not ${federationId}/${versionId}.`,
+    );
   }
   if (meta.planSha256 !== options.planSha256) {
-    const signed = meta.planSha256 === undefined ? 'no plan digest (it predates signed plans)' : `plan digest ${meta.planSha256.slice(0, 12)}…`;
-    throw new TwinfedError('MODEL_SIGNATURE_INVALID', `Version ${versionId} is signed with ${signed}, not the plan this site trains with (${options.planSha256.slice(0, 12)}…).`);
+    const signed =
+      meta.planSha256 === undefined
+        ? 'no plan digest (it predates signed plans)'
+        : `plan digest ${meta.planSha256.slice(0, 12)}…`;
+    throw new TwinfedError(
+      'MODEL_SIGNATURE_INVALID',
+      `Version ${versionId} is signed with ${signed}, not the plan this site trains with (${options.planSha256.slice(0, 12)}…).`,
+    );
   }
   if (!sameLayout(meta.layout, options.expectedLayout)) {
-    throw new TwinfedError('INVALID_WEIGHTS', `Version ${versionId} has a layout that does not match the federation's model.`);
+    throw new TwinfedError(
+      'INVALID_WEIGHTS',
+      `Version ${versionId} has a layout that does not match the federation's model.`,
+    );
   }
   const download = await api.modelWeights(versionId, signal);
   if (download.etag !== undefined && download.etag !== meta.weightsSha256) {
-    throw new TwinfedError('MODEL_DIGEST_MISMATCH', `The weights of ${versionId} were served with a digest that is not the signed one.`);
+    throw new TwinfedError(
+      'MODEL_DIGEST_MISMATCH',
+      `The weights of ${versionId} were served with a digest that is not the signed one.`,
+    );
   }
   // The signature verified above covers the digest: the bytes need only hash to it (one verification per download).
   if (sha256Hex(download.bytes) !== meta.weightsSha256) throw new TwinfedError('MODEL_DIGEST_MISMATCH');

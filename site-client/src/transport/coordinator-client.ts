@@ -45,17 +45,41 @@ export interface SiteApi {
   currentRound(federationId: string, options?: { signal?: AbortSignal }): Promise<CurrentRound>;
   model(versionId: string, options?: { signal?: AbortSignal }): Promise<SignedModelVersion>;
   modelWeights(versionId: string, options?: { signal?: AbortSignal }): Promise<ModelWeightsDownload>;
-  uploadUpdate(opts: { federationId: string; round: number; envelope: Uint8Array; signal?: AbortSignal }): Promise<UploadAck>;
+  uploadUpdate(opts: {
+    federationId: string;
+    round: number;
+    envelope: Uint8Array;
+    signal?: AbortSignal;
+  }): Promise<UploadAck>;
   postEvaluation(opts: { versionId: string; report: EvaluationReport; signal?: AbortSignal }): Promise<void>;
   /** `GET …/stats`: the secure sum of federated normalisation statistics (optional: without it a site falls back to per-site statistics). */
   statsSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<StatsSession>;
   /** `POST …/stats`: this site's masked contribution to that sum. */
-  contributeStats?(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck>;
+  contributeStats?(opts: {
+    federationId: string;
+    contribution: StatsContribution;
+    signal?: AbortSignal;
+  }): Promise<StatsAck>;
   /** Secure aggregation of a round: its state, this site's key shares, its consistency signature, then its reveal (needed only when the plan asks for it). */
   secaggState?(opts: { federationId: string; round: number; signal?: AbortSignal }): Promise<SecaggState>;
-  secaggShares?(opts: { federationId: string; round: number; body: SecaggShares; signal?: AbortSignal }): Promise<SecaggAck>;
-  secaggConsistency?(opts: { federationId: string; round: number; body: SecaggConsistency; signal?: AbortSignal }): Promise<SecaggAck>;
-  secaggReveal?(opts: { federationId: string; round: number; body: SecaggReveal; signal?: AbortSignal }): Promise<SecaggAck>;
+  secaggShares?(opts: {
+    federationId: string;
+    round: number;
+    body: SecaggShares;
+    signal?: AbortSignal;
+  }): Promise<SecaggAck>;
+  secaggConsistency?(opts: {
+    federationId: string;
+    round: number;
+    body: SecaggConsistency;
+    signal?: AbortSignal;
+  }): Promise<SecaggAck>;
+  secaggReveal?(opts: {
+    federationId: string;
+    round: number;
+    body: SecaggReveal;
+    signal?: AbortSignal;
+  }): Promise<SecaggAck>;
 }
 
 /** What a site reads of a served version: the signed metadata and its signature (the rest restates them, unsigned). */
@@ -79,9 +103,15 @@ export class CoordinatorClient implements SiteApi {
   }
 
   /** Sends `call` (with a JSON or binary body, if any) and parses the answer with the operation's response schema. */
-  private call<O extends Operation>(c: Call<O>, body: { json?: BodyOf<O>; binary?: Uint8Array; signal?: AbortSignal | undefined } = {}): Promise<ResponseOf<O>> {
+  private call<O extends Operation>(
+    c: Call<O>,
+    body: { json?: BodyOf<O>; binary?: Uint8Array; signal?: AbortSignal | undefined } = {},
+  ): Promise<ResponseOf<O>> {
     const { signal, ...payload } = body;
-    return this.http.json({ method: c.method, path: c.path, ...payload, ...(signal ? { signal } : {}) }, responseSchema(c.operation));
+    return this.http.json(
+      { method: c.method, path: c.path, ...payload, ...(signal ? { signal } : {}) },
+      responseSchema(c.operation),
+    );
   }
 
   /** `GET /v1/coordinator` (public): the coordinator's keys and fingerprint. */
@@ -119,8 +149,16 @@ export class CoordinatorClient implements SiteApi {
   }
 
   /** `POST …/rounds/:round/updates`: the sealed envelope; resolves once the coordinator stored it durably. */
-  uploadUpdate(opts: { federationId: string; round: number; envelope: Uint8Array; signal?: AbortSignal }): Promise<UploadAck> {
-    return this.call(callOf(api.updates, 'post', { fid: opts.federationId, round: opts.round }), { binary: opts.envelope, signal: opts.signal });
+  uploadUpdate(opts: {
+    federationId: string;
+    round: number;
+    envelope: Uint8Array;
+    signal?: AbortSignal;
+  }): Promise<UploadAck> {
+    return this.call(callOf(api.updates, 'post', { fid: opts.federationId, round: opts.round }), {
+      binary: opts.envelope,
+      signal: opts.signal,
+    });
   }
 
   /** `POST /v1/models/:id/evaluations`: this site's metrics of a version on its held-out rows. */
@@ -136,8 +174,15 @@ export class CoordinatorClient implements SiteApi {
   }
 
   /** `POST /v1/federations/:id/stats`: this site's masked statistics (idempotent for the same bytes). */
-  contributeStats(opts: { federationId: string; contribution: StatsContribution; signal?: AbortSignal }): Promise<StatsAck> {
-    return this.call(callOf(api.federationStats, 'post', { fid: opts.federationId }), { json: opts.contribution, signal: opts.signal });
+  contributeStats(opts: {
+    federationId: string;
+    contribution: StatsContribution;
+    signal?: AbortSignal;
+  }): Promise<StatsAck> {
+    return this.call(callOf(api.federationStats, 'post', { fid: opts.federationId }), {
+      json: opts.contribution,
+      signal: opts.signal,
+    });
   }
 
   /** `GET …/rounds/:round/secagg`: the round's secure aggregation as this site sees it. */
@@ -146,17 +191,41 @@ export class CoordinatorClient implements SiteApi {
   }
 
   /** `POST …/secagg/shares`: this site's round mask public key and share boxes (idempotent). */
-  secaggShares(opts: { federationId: string; round: number; body: SecaggShares; signal?: AbortSignal }): Promise<SecaggAck> {
-    return this.call(callOf(api.secaggShares, 'post', { fid: opts.federationId, round: opts.round }), { json: opts.body, signal: opts.signal });
+  secaggShares(opts: {
+    federationId: string;
+    round: number;
+    body: SecaggShares;
+    signal?: AbortSignal;
+  }): Promise<SecaggAck> {
+    return this.call(callOf(api.secaggShares, 'post', { fid: opts.federationId, round: opts.round }), {
+      json: opts.body,
+      signal: opts.signal,
+    });
   }
 
   /** `POST …/secagg/consistency`: this site's signature over the round as it saw it (idempotent). */
-  secaggConsistency(opts: { federationId: string; round: number; body: SecaggConsistency; signal?: AbortSignal }): Promise<SecaggAck> {
-    return this.call(callOf(api.secaggConsistency, 'post', { fid: opts.federationId, round: opts.round }), { json: opts.body, signal: opts.signal });
+  secaggConsistency(opts: {
+    federationId: string;
+    round: number;
+    body: SecaggConsistency;
+    signal?: AbortSignal;
+  }): Promise<SecaggAck> {
+    return this.call(callOf(api.secaggConsistency, 'post', { fid: opts.federationId, round: opts.round }), {
+      json: opts.body,
+      signal: opts.signal,
+    });
   }
 
   /** `POST …/secagg/reveal`: this site's shares of the survivors' seeds and the dropped sites' mask keys (idempotent). */
-  secaggReveal(opts: { federationId: string; round: number; body: SecaggReveal; signal?: AbortSignal }): Promise<SecaggAck> {
-    return this.call(callOf(api.secaggReveal, 'post', { fid: opts.federationId, round: opts.round }), { json: opts.body, signal: opts.signal });
+  secaggReveal(opts: {
+    federationId: string;
+    round: number;
+    body: SecaggReveal;
+    signal?: AbortSignal;
+  }): Promise<SecaggAck> {
+    return this.call(callOf(api.secaggReveal, 'post', { fid: opts.federationId, round: opts.round }), {
+      json: opts.body,
+      signal: opts.signal,
+    });
   }
 }

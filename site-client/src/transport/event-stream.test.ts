@@ -1,7 +1,14 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
-import { SITE_NAMESPACE, generateIdentity, limits, verifyHandshake, type ClientToServerEvents, type ServerToClientEvents } from '@twinfed/shared';
+import {
+  SITE_NAMESPACE,
+  generateIdentity,
+  limits,
+  verifyHandshake,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from '@twinfed/shared';
 import { EventStream } from './event-stream';
 
 const site = generateIdentity();
@@ -22,7 +29,12 @@ async function startServer(): Promise<Harness> {
   const ns = io.of(SITE_NAMESPACE);
   ns.use((socket, next) => {
     try {
-      const v = verifyHandshake({ auth: socket.handshake.auth, signPublicKey: site.sign.publicKey, now: Date.now(), windowMs: limits.requestWindowMs });
+      const v = verifyHandshake({
+        auth: socket.handshake.auth,
+        signPublicKey: site.sign.publicKey,
+        now: Date.now(),
+        windowMs: limits.requestWindowMs,
+      });
       if (h.nonces.includes(v.nonce)) throw new Error('replayed');
       h.nonces.push(v.nonce);
       if (h.refuseNext > 0) {
@@ -71,7 +83,11 @@ afterEach(async () => {
 });
 
 function open(h: Harness): EventStream {
-  const s = new EventStream({ baseUrl: h.url, credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey }, backoff: { retries: 0, baseMs: 20, maxMs: 100 } });
+  const s = new EventStream({
+    baseUrl: h.url,
+    credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey },
+    backoff: { retries: 0, baseMs: 20, maxMs: 100 },
+  });
   streams.push(s);
   return s;
 }
@@ -84,9 +100,13 @@ describe('EventStream', () => {
     const opened = new Promise((resolve) => stream.on('round:opened', resolve));
     stream.start();
     await until(stream, true);
-    h.io.of(SITE_NAMESPACE).emit('round:opened', { federationId: 'fed-1', round: 3, baseVersionId: 'v2', deadlineAt: 'x' });
+    h.io
+      .of(SITE_NAMESPACE)
+      .emit('round:opened', { federationId: 'fed-1', round: 3, baseVersionId: 'v2', deadlineAt: 'x' });
     await expect(opened).resolves.toEqual({ federationId: 'fed-1', round: 3, baseVersionId: 'v2', deadlineAt: 'x' });
-    await expect(stream.reportStatus({ state: 'training', federationId: 'fed-1', round: 3 })).resolves.toBe('2025-01-01T00:00:00.000Z');
+    await expect(stream.reportStatus({ state: 'training', federationId: 'fed-1', round: 3 })).resolves.toBe(
+      '2025-01-01T00:00:00.000Z',
+    );
     expect(h.statuses).toEqual([{ state: 'training', federationId: 'fed-1', round: 3 }]);
   });
 
@@ -120,7 +140,10 @@ describe('EventStream', () => {
   });
 
   test('reports status as undefined while offline', async () => {
-    const stream = new EventStream({ baseUrl: 'http://127.0.0.1:9', credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey } });
+    const stream = new EventStream({
+      baseUrl: 'http://127.0.0.1:9',
+      credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey },
+    });
     streams.push(stream);
     await expect(stream.reportStatus({ state: 'idle' })).resolves.toBeUndefined();
   });
@@ -130,7 +153,13 @@ describe('wss with a private CA', () => {
   test('the CA goes to the socket, and a refused certificate is reported by its TLS code', () => {
     const handlers = new Map<string, (arg: unknown) => void>();
     const seen: Array<{ url: string; ca: unknown }> = [];
-    const fake = { on: (e: string, h: (arg: unknown) => void) => (handlers.set(e, h), fake), active: true, connected: false, removeAllListeners: () => fake, disconnect: () => fake };
+    const fake = {
+      on: (e: string, h: (arg: unknown) => void) => (handlers.set(e, h), fake),
+      active: true,
+      connected: false,
+      removeAllListeners: () => fake,
+      disconnect: () => fake,
+    };
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
     const stream = new EventStream({
       baseUrl: 'https://coordinator.invalid:8470',
@@ -145,7 +174,11 @@ describe('wss with a private CA', () => {
     stream.onConnection((s) => states.push(s));
     stream.start();
     expect(seen).toEqual([{ url: `https://coordinator.invalid:8470${SITE_NAMESPACE}`, ca: pem }]);
-    handlers.get('connect_error')!(Object.assign(new Error('websocket error'), { description: Object.assign(new Error('self-signed'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }) }));
+    handlers.get('connect_error')!(
+      Object.assign(new Error('websocket error'), {
+        description: Object.assign(new Error('self-signed'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
+      }),
+    );
     expect(states).toEqual([{ connected: false, reason: 'SELF_SIGNED_CERT_IN_CHAIN' }]);
     stream.close();
   });

@@ -1,5 +1,12 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { SITE_NAMESPACE, signHandshake, tlsFailureCode, type ClientToServerEvents, type ServerToClientEvents, type Logger } from '@twinfed/shared';
+import {
+  SITE_NAMESPACE,
+  signHandshake,
+  tlsFailureCode,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type Logger,
+} from '@twinfed/shared';
 import type { SiteCredentials } from './http';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './retry';
 
@@ -132,7 +139,11 @@ export class EventStream {
   /** The server refused or dropped us, so socket.io will not retry by itself: retry with our backoff. */
   private scheduleReconnect(): void {
     if (this.closed || this.timer) return;
-    const delay = backoffDelay({ attempt: this.attempt++, policy: this.policy, random: this.options.random ?? Math.random });
+    const delay = backoffDelay({
+      attempt: this.attempt++,
+      policy: this.policy,
+      random: this.options.random ?? Math.random,
+    });
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.closed) this.socket?.connect();

@@ -86,7 +86,11 @@ export class HttpTransport {
       throw new TwinfedError('INTERNAL', `The coordinator sent invalid JSON for ${req.method} ${req.path}.`);
     }
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new TwinfedError('INTERNAL', `The coordinator's answer to ${req.method} ${req.path} does not match the protocol.`);
+    if (!parsed.success)
+      throw new TwinfedError(
+        'INTERNAL',
+        `The coordinator's answer to ${req.method} ${req.path} does not match the protocol.`,
+      );
     return parsed.data;
   }
 
@@ -94,7 +98,8 @@ export class HttpTransport {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const url = new URL(req.path.replace(/^\/+/, ''), this.base);
     const signedPath = url.pathname + url.search;
-    const body: string | Uint8Array | undefined = req.binary ?? (req.json === undefined ? undefined : JSON.stringify(req.json));
+    const body: string | Uint8Array | undefined =
+      req.binary ?? (req.json === undefined ? undefined : JSON.stringify(req.json));
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.policy.retries;
       let res: Response;
@@ -104,7 +109,12 @@ export class HttpTransport {
         if (req.signal?.aborted) throw new TwinfedError('NETWORK', 'The request was cancelled.', { cause: e });
         const untrusted = tlsFailure(e, this.baseUrl); // a refused certificate stays refused: no retry
         if (untrusted) throw untrusted;
-        if (last) throw new TwinfedError('NETWORK', `The coordinator at ${this.baseUrl} could not be reached (${describe(e)}).`, { cause: e });
+        if (last)
+          throw new TwinfedError(
+            'NETWORK',
+            `The coordinator at ${this.baseUrl} could not be reached (${describe(e)}).`,
+            { cause: e },
+          );
         await this.pause({ attempt, req, reason: describe(e) });
         continue;
       }
@@ -112,20 +122,40 @@ export class HttpTransport {
       if (res.ok) return { status: res.status, headers: res.headers, body: bytes };
       const err = errorFromResponse(res.status, bytes);
       if (!last && isRetryableAnswer(res.status, err.code) && !req.signal?.aborted) {
-        await this.pause({ attempt, req, reason: `HTTP ${res.status}`, retryAfter: parseRetryAfter(res.headers.get('retry-after'), this.now()) });
+        await this.pause({
+          attempt,
+          req,
+          reason: `HTTP ${res.status}`,
+          retryAfter: parseRetryAfter(res.headers.get('retry-after'), this.now()),
+        });
         continue;
       }
       throw err;
     }
   }
 
-  private async attempt(a: { req: HttpRequest; url: string; signedPath: string; body: string | Uint8Array | undefined }): Promise<Response> {
+  private async attempt(a: {
+    req: HttpRequest;
+    url: string;
+    signedPath: string;
+    body: string | Uint8Array | undefined;
+  }): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json, application/octet-stream' };
     if (a.req.binary) headers['content-type'] = BINARY_MEDIA_TYPE;
     else if (a.body !== undefined) headers['content-type'] = 'application/json';
     const creds = this.options.credentials;
     if (creds) {
-      Object.assign(headers, signRequest({ method: a.req.method, path: a.signedPath, body: a.body ?? '', siteId: creds.siteId, signSecretKey: creds.signSecretKey, now: this.now() }));
+      Object.assign(
+        headers,
+        signRequest({
+          method: a.req.method,
+          path: a.signedPath,
+          body: a.body ?? '',
+          siteId: creds.siteId,
+          signSecretKey: creds.signSecretKey,
+          now: this.now(),
+        }),
+      );
     }
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = a.req.signal ? AbortSignal.any([a.req.signal, timeout]) : timeout;
@@ -134,13 +164,22 @@ export class HttpTransport {
     return this.fetchImpl(a.url, init);
   }
 
-  private async pause(p: { attempt: number; req: HttpRequest; reason: string; retryAfter?: number | undefined }): Promise<void> {
+  private async pause(p: {
+    attempt: number;
+    req: HttpRequest;
+    reason: string;
+    retryAfter?: number | undefined;
+  }): Promise<void> {
     // Retry-After is a minimum; up to half of it again is added at random so that the many sites a busy
     // coordinator turned away together do not all come back in the same instant.
-    const delayMs = p.retryAfter !== undefined
-      ? Math.min(this.policy.maxMs, Math.max(1, Math.floor(p.retryAfter * (1 + 0.5 * this.random()))))
-      : backoffDelay({ attempt: p.attempt, policy: this.policy, random: this.random });
-    this.options.logger?.debug({ method: p.req.method, path: p.req.path, attempt: p.attempt + 1, delayMs, reason: p.reason }, 'retrying request');
+    const delayMs =
+      p.retryAfter !== undefined
+        ? Math.min(this.policy.maxMs, Math.max(1, Math.floor(p.retryAfter * (1 + 0.5 * this.random()))))
+        : backoffDelay({ attempt: p.attempt, policy: this.policy, random: this.random });
+    this.options.logger?.debug(
+      { method: p.req.method, path: p.req.path, attempt: p.attempt + 1, delayMs, reason: p.reason },
+      'retrying request',
+    );
     await this.sleepImpl(delayMs, p.req.signal);
   }
 }
@@ -164,7 +203,8 @@ export function errorFromResponse(status: number, body: Uint8Array): TwinfedErro
     // not JSON: a proxy's page, an empty body, …
   }
   const err = TwinfedError.fromBody(json, status);
-  if (err.code !== 'INTERNAL' || (json as { error?: { code?: unknown } } | null)?.error?.code === 'INTERNAL') return err;
+  if (err.code !== 'INTERNAL' || (json as { error?: { code?: unknown } } | null)?.error?.code === 'INTERNAL')
+    return err;
   if (status === 429) return new TwinfedError('RATE_LIMITED');
   if (status === 503) return new TwinfedError('OVERLOADED');
   if (status === 404) return new TwinfedError('NOT_FOUND');

@@ -4,11 +4,17 @@ import { backoffDelay, isRetryableAnswer, parseRetryAfter, sleep } from './retry
 describe('backoffDelay', () => {
   test('stays within [1, min(maxMs, baseMs·2^attempt)] for any attempt and randomness', () => {
     fc.assert(
-      fc.property(fc.nat(100), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 100_000 }), (attempt, r, baseMs, maxMs) => {
-        const d = backoffDelay({ attempt, policy: { retries: 5, baseMs, maxMs }, random: () => r });
-        expect(d).toBeGreaterThanOrEqual(1);
-        expect(d).toBeLessThanOrEqual(Math.max(1, Math.min(maxMs, baseMs * 2 ** attempt)));
-      }),
+      fc.property(
+        fc.nat(100),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        (attempt, r, baseMs, maxMs) => {
+          const d = backoffDelay({ attempt, policy: { retries: 5, baseMs, maxMs }, random: () => r });
+          expect(d).toBeGreaterThanOrEqual(1);
+          expect(d).toBeLessThanOrEqual(Math.max(1, Math.min(maxMs, baseMs * 2 ** attempt)));
+        },
+      ),
     );
   });
 
@@ -27,10 +33,12 @@ describe('parseRetryAfter', () => {
     ['Sun, 01 Jun 2025 12:00:30 GMT', 30_000],
     ['Sun, 01 Jun 2025 11:00:00 GMT', 0],
   ])('%s → %d ms', (header, ms) => expect(parseRetryAfter(header, now)).toBe(ms));
-  test.each([[null], [undefined], ['soon'], ['-3'], ['1.5']])('%s → undefined', (header) => expect(parseRetryAfter(header, now)).toBeUndefined());
+  test.each([[null], [undefined], ['soon'], ['-3'], ['1.5']])('%s → undefined', (header) =>
+    expect(parseRetryAfter(header, now)).toBeUndefined(),
+  );
 });
 
-test('repeated answers: what the error table makes retry-later, and a proxy\'s 502/504; not the coordinator\'s own 500', () => {
+test("repeated answers: what the error table makes retry-later, and a proxy's 502/504; not the coordinator's own 500", () => {
   expect(isRetryableAnswer(429, 'RATE_LIMITED')).toBe(true);
   expect(isRetryableAnswer(503, 'NOT_READY')).toBe(true);
   expect(isRetryableAnswer(502, 'INTERNAL')).toBe(true);
@@ -41,7 +49,8 @@ test('repeated answers: what the error table makes retry-later, and a proxy\'s 5
 
 test('sleep ends early when its signal aborts', async () => {
   // No wall clock: the abort must settle the sleep before the next turn of the event loop.
-  const settled = (p: Promise<void>) => Promise.race([p.then(() => 'settled'), new Promise((r) => setImmediate(() => r('pending')))]);
+  const settled = (p: Promise<void>) =>
+    Promise.race([p.then(() => 'settled'), new Promise((r) => setImmediate(() => r('pending')))]);
   const c = new AbortController();
   const asleep = sleep(600_000, c.signal);
   expect(await settled(asleep)).toBe('pending');

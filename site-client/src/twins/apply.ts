@@ -41,7 +41,10 @@ export interface ApplyResult {
   changes: PatientChange[];
 }
 
-const UNKNOWN_PATIENT: WriteOutcome = { status: 'rejected', reason: 'the patient is not in the twin store (import the Patient first)' };
+const UNKNOWN_PATIENT: WriteOutcome = {
+  status: 'rejected',
+  reason: 'the patient is not in the twin store (import the Patient first)',
+};
 
 /** Resolves a patient reference to a stored pid. */
 export function resolveRef(backend: ApplyBackend, secret: Uint8Array, ref: PatientRef): string | null {
@@ -55,13 +58,19 @@ export function resolveRef(backend: ApplyBackend, secret: Uint8Array, ref: Patie
 }
 
 /** Applies writes in order (call inside a transaction). */
-export function applyWrites(input: { backend: ApplyBackend; secret: Uint8Array; writes: readonly TwinWrite[]; now: number }): ApplyResult {
+export function applyWrites(input: {
+  backend: ApplyBackend;
+  secret: Uint8Array;
+  writes: readonly TwinWrite[];
+  now: number;
+}): ApplyResult {
   const { backend, secret, now } = input;
   const touched = new Set<string>();
   // Found patients per reference within this call (patients are never deleted, so a hit stays valid).
   const found = new Map<string, string>();
   const resolve = (ref: PatientRef): string | null => {
-    const key = 'pid' in ref ? `p\u0000${ref.pid}` : 'hospitalId' in ref ? `h\u0000${ref.hospitalId}` : `a\u0000${ref.alias}`;
+    const key =
+      'pid' in ref ? `p\u0000${ref.pid}` : 'hospitalId' in ref ? `h\u0000${ref.hospitalId}` : `a\u0000${ref.alias}`;
     const hit = found.get(key);
     if (hit !== undefined) return hit;
     const pid = resolveRef(backend, secret, ref);
@@ -82,12 +91,21 @@ export function applyWrites(input: { backend: ApplyBackend; secret: Uint8Array; 
       touched.add(pid);
       if (w.type === 'consent') {
         const channel = /^(fhir|csv|stream):/.exec(w.sourceId)?.[1] ?? 'other';
-        backend.appendAudit({ at: now, action: 'consent-recorded', pid, detail: { purpose: w.purpose, decision: w.decision, t: w.t, channel } });
+        backend.appendAudit({
+          at: now,
+          action: 'consent-recorded',
+          pid,
+          detail: { purpose: w.purpose, decision: w.decision, t: w.t, channel },
+        });
       }
       return { status: 'inserted' };
     }
     if (row.pid === pid && sameContent(row.content, content)) return { status: 'duplicate' };
-    if (w.type === 'consent') return { status: 'rejected', reason: 'consent events are immutable history; a changed decision needs a new source id' };
+    if (w.type === 'consent')
+      return {
+        status: 'rejected',
+        reason: 'consent events are immutable history; a changed decision needs a new source id',
+      };
     backend.updateRecord({ type: w.type, key, pid, content });
     touched.add(pid);
     touched.add(row.pid);
@@ -109,13 +127,19 @@ function applyPatient(input: {
   const newAliases: string[] = [];
   for (const alias of aliases) {
     const owner = backend.pidOfKey(aliasKey(alias));
-    if (owner && owner !== pid) return { status: 'rejected', reason: 'an alias of this patient already names another patient' };
+    if (owner && owner !== pid)
+      return { status: 'rejected', reason: 'an alias of this patient already names another patient' };
     if (!owner) newAliases.push(alias);
   }
   const existing = backend.demographics(pid);
   let status: 'inserted' | 'updated' | 'duplicate';
   if (!existing) {
-    backend.insertPatient({ pid, hospitalId: w.hospitalId, demographics: { birthDate: w.birthDate ?? null, sex: w.sex ?? 'unknown' }, at: input.now });
+    backend.insertPatient({
+      pid,
+      hospitalId: w.hospitalId,
+      demographics: { birthDate: w.birthDate ?? null, sex: w.sex ?? 'unknown' },
+      at: input.now,
+    });
     input.touched.add(pid);
     status = 'inserted';
   } else {

@@ -75,7 +75,8 @@ export class MemoryTwinStore implements T.TwinStore {
       for (const r of this.byPid.get(pid) ?? []) {
         const t = r.content[2] as number;
         if (r.type !== 'consent' || r.content[0] !== purpose || t > at) continue;
-        if (!latest || t > latest.t || (t === latest.t && r.id > latest.id)) latest = { t, id: r.id, decision: r.content[1] };
+        if (!latest || t > latest.t || (t === latest.t && r.id > latest.id))
+          latest = { t, id: r.id, decision: r.content[1] };
       }
       return latest?.decision === 'permit';
     });
@@ -83,7 +84,9 @@ export class MemoryTwinStore implements T.TwinStore {
 
   async changedSince(seq: number): Promise<{ changes: T.PatientChange[]; seq: number }> {
     this.open();
-    const changes = [...this.patients.entries()].filter(([, p]) => p.seq > seq).map(([pid, p]) => ({ pid, seq: p.seq }));
+    const changes = [...this.patients.entries()]
+      .filter(([, p]) => p.seq > seq)
+      .map(([pid, p]) => ({ pid, seq: p.seq }));
     changes.sort((a, b) => a.seq - b.seq);
     return { changes, seq: this.seq };
   }
@@ -110,13 +113,21 @@ export class MemoryTwinStore implements T.TwinStore {
     this.open();
     const p = this.patients.get(pid);
     if (!p) return null;
-    this.audit.push({ seq: this.audit.length + 1, at: this.now(), action: 'hospital-id-resolved', pid, detail: { actor: options.actor, reason: options.reason } });
+    this.audit.push({
+      seq: this.audit.length + 1,
+      at: this.now(),
+      action: 'hospital-id-resolved',
+      pid,
+      detail: { actor: options.actor, reason: options.reason },
+    });
     return p.hospitalId;
   }
 
   async listAudit(options: { pid?: string } = {}): Promise<T.TwinAuditEntry[]> {
     this.open();
-    return this.audit.filter((e) => options.pid === undefined || e.pid === options.pid).map((e) => ({ ...e, detail: { ...e.detail } }));
+    return this.audit
+      .filter((e) => options.pid === undefined || e.pid === options.pid)
+      .map((e) => ({ ...e, detail: { ...e.detail } }));
   }
 
   async close(): Promise<void> {

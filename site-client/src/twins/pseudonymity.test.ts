@@ -19,7 +19,21 @@ function cellsOutsideMapping(file: string): { table: string; text: string }[] {
   const db = new Database(file, { readonly: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-    expect(tables).toEqual(expect.arrayContaining(['patients', 'demographics', 'observations', 'conditions', 'immunizations', 'exposures', 'consent_events', 'labels', 'audit', 'meta', 'patient_keys']));
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'patients',
+        'demographics',
+        'observations',
+        'conditions',
+        'immunizations',
+        'exposures',
+        'consent_events',
+        'labels',
+        'audit',
+        'meta',
+        'patient_keys',
+      ]),
+    );
     const out: { table: string; text: string }[] = [];
     for (const table of tables.filter((t) => t !== 'patient_keys')) {
       for (const row of db.prepare(`SELECT * FROM "${table}"`).raw().all() as unknown[][]) {
@@ -50,12 +64,22 @@ describe('twin store pseudonymity', () => {
     ]);
     const fhirReport = await importFhir({ store, text: fhir });
     expect(fhirReport.rejected).toEqual([]);
-    await importFhir({ store, text: ndjson([{ ...vital('obs-x', 'Patient/p2', '8867-4', 70, '/min'), subject: { identifier: { value: 'MRN-900002' } } }]) });
+    await importFhir({
+      store,
+      text: ndjson([
+        { ...vital('obs-x', 'Patient/p2', '8867-4', 70, '/min'), subject: { identifier: { value: 'MRN-900002' } } },
+      ]),
+    });
     const csv = 'mrn,taken,hr,consent\nMRN-900003,2024-03-01T08:00:00Z,77,yes\nMRN-900001,2024-03-01T09:00:00Z,80,no\n';
     const csvReport = await importCsv({
       store,
       text: csv,
-      mapping: { patient: { idColumn: 'mrn' }, timeColumn: 'taken', observations: [{ column: 'hr', code: '8867-4', unit: '/min' }], consent: [{ column: 'consent', purpose: 'scoring' }] },
+      mapping: {
+        patient: { idColumn: 'mrn' },
+        timeColumn: 'taken',
+        observations: [{ column: 'hr', code: '8867-4', unit: '/min' }],
+        consent: [{ column: 'consent', purpose: 'scoring' }],
+      },
     });
     expect(csvReport.rejected).toEqual([]);
     const pid1 = store.pidFor('MRN-900001');
@@ -64,7 +88,14 @@ describe('twin store pseudonymity', () => {
     // Nothing the read API returns carries an identifier.
     const twins = await Promise.all((await store.listPids()).map((pid) => store.getTwin(pid)));
     expect(twins).toHaveLength(3);
-    const api = JSON.stringify([twins, await store.changedSince(0), await store.listAudit(), await store.counts(), fhirReport, csvReport]);
+    const api = JSON.stringify([
+      twins,
+      await store.changedSince(0),
+      await store.listAudit(),
+      await store.counts(),
+      fhirReport,
+      csvReport,
+    ]);
     for (const s of SECRETS) expect(api).not.toContain(s);
     await store.close();
 

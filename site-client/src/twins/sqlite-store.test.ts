@@ -58,7 +58,9 @@ describe('SqliteTwinStore on disk', () => {
     openTwinDatabase({ path: file }).close();
     openTwinDatabase({ path: file }).close();
     const raw = new Database(file);
-    expect(raw.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual(TWIN_MIGRATIONS.map((m) => m.version));
+    expect(raw.prepare('SELECT version FROM schema_migrations').pluck().all()).toEqual(
+      TWIN_MIGRATIONS.map((m) => m.version),
+    );
     raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(999, 'future', 'x');
     raw.close();
     expect(() => openTwinDatabase({ path: file })).toThrow(/newer/);
@@ -69,7 +71,9 @@ describe('SqliteTwinStore on disk', () => {
     const store = await SqliteTwinStore.open({ path: file, secret: SECRET });
     await store.apply([patient('MRN-1')]);
     const raw = new Database(file);
-    raw.exec("CREATE TRIGGER boom BEFORE INSERT ON observations WHEN NEW.value > 1000 BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    raw.exec(
+      "CREATE TRIGGER boom BEFORE INSERT ON observations WHEN NEW.value > 1000 BEGIN SELECT RAISE(ABORT, 'boom'); END",
+    );
     raw.close();
     // Not `rejects.toThrow`: better-sqlite3's native addon is loaded once per jest worker and keeps the
     // SqliteError class of the first test file that loaded it, so in a later file of the same worker the

@@ -39,7 +39,10 @@ export class SqliteTwinStore implements T.TwinStore {
 
   /** Opens (creating if needed) and migrates the database. */
   static async open(options: SqliteTwinStoreOptions): Promise<SqliteTwinStore> {
-    const db = openTwinDatabase({ path: options.path, ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) });
+    const db = openTwinDatabase({
+      path: options.path,
+      ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+    });
     return new SqliteTwinStore(new SqlContext(db), Uint8Array.from(options.secret), options.now ?? Date.now);
   }
 
@@ -55,7 +58,9 @@ export class SqliteTwinStore implements T.TwinStore {
   async apply(writes: readonly T.TwinWrite[]): Promise<T.WriteOutcome[]> {
     const c = this.c;
     const now = this.now();
-    const { outcomes, changes } = c.tx(() => applyWrites({ backend: sqliteBackend(c), secret: this.secret, writes, now }));
+    const { outcomes, changes } = c.tx(() =>
+      applyWrites({ backend: sqliteBackend(c), secret: this.secret, writes, now }),
+    );
     this.listeners.emit(changes);
     return outcomes;
   }
@@ -92,7 +97,13 @@ export class SqliteTwinStore implements T.TwinStore {
     const at = this.now();
     return c.tx(() => {
       const id = reads.hospitalIdOf(c, pid);
-      if (id !== null) sqliteBackend(c).appendAudit({ at, action: 'hospital-id-resolved', pid, detail: { actor: options.actor, reason: options.reason } });
+      if (id !== null)
+        sqliteBackend(c).appendAudit({
+          at,
+          action: 'hospital-id-resolved',
+          pid,
+          detail: { actor: options.actor, reason: options.reason },
+        });
       return id;
     });
   }

@@ -65,7 +65,8 @@ export interface LabelWrite extends RecordWriteBase {
 }
 
 /** One normalised record, the unit every importer (FHIR, CSV, wearable stream) hands the store. */
-export type TwinWrite = PatientWrite | ObservationWrite | ConditionWrite | ImmunizationWrite | ExposureWrite | ConsentWrite | LabelWrite;
+export type TwinWrite =
+  PatientWrite | ObservationWrite | ConditionWrite | ImmunizationWrite | ExposureWrite | ConsentWrite | LabelWrite;
 
 /**
  * What happened to one write: new row, changed row, identical to what is stored (idempotent re-import),

@@ -21,13 +21,18 @@ export function invalidWrite(w: TwinWrite): string | null {
   if (w.type === 'patient') {
     if (!text(w.hospitalId)) return 'hospital id must be a non-empty string of at most 256 characters';
     if (w.aliases !== undefined && !w.aliases.every(text)) return 'aliases must be non-empty strings';
-    if (w.birthDate !== undefined && w.birthDate !== null && !(typeof w.birthDate === 'string' && FHIR_DATE.test(w.birthDate))) {
+    if (
+      w.birthDate !== undefined &&
+      w.birthDate !== null &&
+      !(typeof w.birthDate === 'string' && FHIR_DATE.test(w.birthDate))
+    ) {
       return 'birthDate must be YYYY, YYYY-MM or YYYY-MM-DD';
     }
     if (w.sex !== undefined && !SEXES.has(w.sex)) return 'sex must be female, male, other or unknown';
     return null;
   }
-  if (typeof w.sourceId !== 'string' || w.sourceId.length === 0 || w.sourceId.length > 1024) return 'sourceId must be a non-empty string of at most 1024 characters';
+  if (typeof w.sourceId !== 'string' || w.sourceId.length === 0 || w.sourceId.length > 1024)
+    return 'sourceId must be a non-empty string of at most 1024 characters';
   switch (w.type) {
     case 'observation':
       if (!text(w.code)) return 'observation code is required';
@@ -39,7 +44,8 @@ export function invalidWrite(w: TwinWrite): string | null {
     case 'condition':
       if (!CONDITION_SYSTEMS.has(w.system)) return 'condition system must be snomed, icd10 or other';
       if (!text(w.code)) return 'condition code is required';
-      if (!msOrNull(w.onset) || !msOrNull(w.abatement)) return 'condition onset and abatement must be integer milliseconds or null';
+      if (!msOrNull(w.onset) || !msOrNull(w.abatement))
+        return 'condition onset and abatement must be integer milliseconds or null';
       return null;
     case 'immunization':
       if (!text(w.cvx)) return 'immunization CVX code is required';

@@ -75,13 +75,20 @@ export function benchEnvelope(opts: { sizeBytes: number; iterations: number }): 
     sentAt: new Date(0).toISOString(),
   };
   const bytes = n * 4;
-  const seal = (): Uint8Array => sealUpdate({ header, weights, identity: site, coordinatorBoxPublicKey: coord.box.publicKey });
+  const seal = (): Uint8Array =>
+    sealUpdate({ header, weights, identity: site, coordinatorBoxPublicKey: coord.box.publicKey });
   const envelope = seal();
   const sealMiBs = mibs(bytes, opts.iterations, seal);
   const openMiBs = mibs(bytes, opts.iterations, () => {
     const { header: h, ciphertext } = parseUpdate(envelope, { maxBytes: envelope.byteLength });
     verifyUpdateSignature({ header: h, ciphertext, siteSignPublicKey: site.sign.publicKey });
-    openUpdate({ header: h, ciphertext, siteBoxPublicKey: site.box.publicKey, coordinatorBoxSecretKey: coord.box.secretKey, maxBytes: envelope.byteLength });
+    openUpdate({
+      header: h,
+      ciphertext,
+      siteBoxPublicKey: site.box.publicKey,
+      coordinatorBoxSecretKey: coord.box.secretKey,
+      maxBytes: envelope.byteLength,
+    });
   });
 
   const plaintext = randomBytes(bytes);
@@ -89,14 +96,31 @@ export function benchEnvelope(opts: { sizeBytes: number; iterations: number }): 
   const box = sealBox(boxArgs);
   const boxSealMiBs = mibs(bytes, opts.iterations, () => sealBox(boxArgs));
   const boxOpenMiBs = mibs(bytes, opts.iterations, () =>
-    openBox({ ciphertext: box.ciphertext, nonce: box.nonce, senderBoxPublicKey: site.box.publicKey, recipientBoxSecretKey: coord.box.secretKey }),
+    openBox({
+      ciphertext: box.ciphertext,
+      nonce: box.nonce,
+      senderBoxPublicKey: site.box.publicKey,
+      recipientBoxSecretKey: coord.box.secretKey,
+    }),
   );
 
   const nonce = randomBytes(nacl.box.nonceLength);
   const naclCt = nacl.box(plaintext, nonce, coord.box.publicKey, site.box.secretKey);
-  const naclBoxMiBs = mibs(bytes, opts.iterations, () => nacl.box(plaintext, nonce, coord.box.publicKey, site.box.secretKey));
+  const naclBoxMiBs = mibs(bytes, opts.iterations, () =>
+    nacl.box(plaintext, nonce, coord.box.publicKey, site.box.secretKey),
+  );
   const naclOpenMiBs = mibs(bytes, opts.iterations, () => {
-    if (!nacl.box.open(naclCt, nonce, site.box.publicKey, coord.box.secretKey)) throw new TwinfedError('DECRYPT_FAILED');
+    if (!nacl.box.open(naclCt, nonce, site.box.publicKey, coord.box.secretKey))
+      throw new TwinfedError('DECRYPT_FAILED');
   });
-  return { sizeBytes: bytes, iterations: opts.iterations, sealMiBs, openMiBs, boxSealMiBs, boxOpenMiBs, naclBoxMiBs, naclOpenMiBs };
+  return {
+    sizeBytes: bytes,
+    iterations: opts.iterations,
+    sealMiBs,
+    openMiBs,
+    boxSealMiBs,
+    boxOpenMiBs,
+    naclBoxMiBs,
+    naclOpenMiBs,
+  };
 }

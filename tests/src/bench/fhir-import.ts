@@ -37,7 +37,15 @@ export function benchFhirNdjson(resources: number): string {
   const patients = Math.max(1, Math.floor(resources / 50));
   const lines: string[] = [];
   for (let p = 0; p < patients && lines.length < resources; p++) {
-    lines.push(JSON.stringify({ resourceType: 'Patient', id: `bp${p}`, identifier: [{ system: 'urn:bench', value: `BENCH-${p}` }], birthDate: `${1940 + (p % 60)}-01-01`, gender: p % 2 ? 'male' : 'female' }));
+    lines.push(
+      JSON.stringify({
+        resourceType: 'Patient',
+        id: `bp${p}`,
+        identifier: [{ system: 'urn:bench', value: `BENCH-${p}` }],
+        birthDate: `${1940 + (p % 60)}-01-01`,
+        gender: p % 2 ? 'male' : 'female',
+      }),
+    );
   }
   for (let i = 0; lines.length < resources; i++) {
     const [code, base, spread, unit] = CODES[i % CODES.length]!;
@@ -50,7 +58,11 @@ export function benchFhirNdjson(resources: number): string {
         code: { coding: [{ system: 'http://loinc.org', code }] },
         subject: { reference: `Patient/bp${i % patients}` },
         effectiveDateTime: t,
-        valueQuantity: { value: base + ((i * 7919) % 100) / (100 / spread), system: 'http://unitsofmeasure.org', code: unit },
+        valueQuantity: {
+          value: base + ((i * 7919) % 100) / (100 / spread),
+          system: 'http://unitsofmeasure.org',
+          code: unit,
+        },
       }),
     );
   }
@@ -64,11 +76,20 @@ export async function benchFhirImport(options: BenchFhirImportOptions): Promise<
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-bench-ingest-'));
   let store: TwinStore | null = null;
   try {
-    store = options.store === 'memory' ? new MemoryTwinStore({ secret }) : await SqliteTwinStore.open({ path: path.join(dir, 'twins.db'), secret });
+    store =
+      options.store === 'memory'
+        ? new MemoryTwinStore({ secret })
+        : await SqliteTwinStore.open({ path: path.join(dir, 'twins.db'), secret });
     const start = performance.now();
     const report = await importFhir({ store, text });
     const seconds = (performance.now() - start) / 1000;
-    return { resources: options.resources, seconds, resourcesPerSecond: options.resources / Math.max(seconds, 1e-9), bytes: Buffer.byteLength(text), report };
+    return {
+      resources: options.resources,
+      seconds,
+      resourcesPerSecond: options.resources / Math.max(seconds, 1e-9),
+      bytes: Buffer.byteLength(text),
+      report,
+    };
   } finally {
     await store?.close();
     fs.rmSync(dir, { recursive: true, force: true });

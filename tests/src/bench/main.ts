@@ -35,18 +35,41 @@ async function main(argv: string[]): Promise<void> {
     .option('--quick', 'fewer iterations (a smoke run)')
     .option('--no-load', 'skip the load section (500 and 1,000 simulated sites; writes bench/results/load.{json,md})')
     .option('--load-only', 'run only the load section')
-    .option('--no-upload-path', 'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})')
+    .option(
+      '--no-upload-path',
+      'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})',
+    )
     .option('--upload-path-only', 'run only the upload-path section')
-    .option('--upload-path-label <label>', 'the name of this upload-path run in bench/results/upload-path.md (e.g. before, after)', 'latest')
+    .option(
+      '--upload-path-label <label>',
+      'the name of this upload-path run in bench/results/upload-path.md (e.g. before, after)',
+      'latest',
+    )
     .parse(argv)
-    .opts<{ quick?: boolean; load: boolean; loadOnly?: boolean; uploadPath: boolean; uploadPathOnly?: boolean; uploadPathLabel: string }>();
+    .opts<{
+      quick?: boolean;
+      load: boolean;
+      loadOnly?: boolean;
+      uploadPath: boolean;
+      uploadPathOnly?: boolean;
+      uploadPathLabel: string;
+    }>();
   if (flags.uploadPath || flags.uploadPathOnly) {
     const [sites, rounds] = flags.quick ? [20, 3] : [100, 6];
-    await benchUploadPath({ sites, rounds, label: flags.uploadPathLabel, log: (line) => void process.stdout.write(`${line}\n`) });
+    await benchUploadPath({
+      sites,
+      rounds,
+      label: flags.uploadPathLabel,
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
     if (flags.uploadPathOnly) return;
   }
   if (flags.load || flags.loadOnly) {
-    await benchLoad({ sizes: flags.quick ? [100, 200] : [500, 1000], rounds: flags.quick ? 3 : 5, log: (line) => void process.stdout.write(`${line}\n`) });
+    await benchLoad({
+      sizes: flags.quick ? [100, 200] : [500, 1000],
+      rounds: flags.quick ? 3 : 5,
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
     if (flags.loadOnly) return;
   }
   const it = flags.quick ? 2 : 6;
@@ -64,23 +87,59 @@ async function main(argv: string[]): Promise<void> {
     rows: agg.map((a) => [`${a.sites} × ${a.size.toLocaleString('en')}`, a.fedavgMiBs, a.referenceMiBs, a.ratio]),
   });
 
-  const env = [64 * 1024, 1024 * 1024, 16 * 1024 * 1024].map((sizeBytes) => benchEnvelope({ sizeBytes, iterations: sizeBytes > 4e6 ? Math.max(2, it / 2) : it * 4 }));
+  const env = [64 * 1024, 1024 * 1024, 16 * 1024 * 1024].map((sizeBytes) =>
+    benchEnvelope({ sizeBytes, iterations: sizeBytes > 4e6 ? Math.max(2, it / 2) : it * 4 }),
+  );
   tables.push({
     title: 'Update envelope (encrypt + sign, verify + decrypt)',
     note: 'Full envelope (serialise, X25519 → HKDF → AES-256-GCM, Ed25519 over the digest) against raw tweetnacl `box` over the same bytes in the same run.',
     columns: ['payload', 'seal MiB/s', 'open MiB/s', 'tweetnacl box MiB/s', 'seal / nacl.box'],
-    rows: env.map((e) => [`${(e.sizeBytes / 1024).toFixed(0)} KiB`, e.sealMiBs, e.openMiBs, e.naclBoxMiBs, e.sealMiBs / e.naclBoxMiBs]),
+    rows: env.map((e) => [
+      `${(e.sizeBytes / 1024).toFixed(0)} KiB`,
+      e.sealMiBs,
+      e.openMiBs,
+      e.naclBoxMiBs,
+      e.sealMiBs / e.naclBoxMiBs,
+    ]),
   });
 
   const secagg = [];
-  for (const c of flags.quick ? [{ sites: 5, size: 10_000 }, { sites: 20, size: 10_000 }] : [{ sites: 5, size: 100_000 }, { sites: 20, size: 100_000 }, { sites: 50, size: 100_000 }, { sites: 20, size: 1_000_000 }]) {
+  for (const c of flags.quick
+    ? [
+        { sites: 5, size: 10_000 },
+        { sites: 20, size: 10_000 },
+      ]
+    : [
+        { sites: 5, size: 100_000 },
+        { sites: 20, size: 100_000 },
+        { sites: 50, size: 100_000 },
+        { sites: 20, size: 1_000_000 },
+      ]) {
     secagg.push(await benchSecureAggregation(c));
   }
   tables.push({
     title: 'Secure aggregation (Bonawitz et al.): cost per round',
-    note: 'Milliseconds. Site: share its secrets with every cohort member, then mask its update (one pairwise mask per other site); its signatures against a lying coordinator (verify every cohort member\'s signed directory entry, sign its keys, verify every survivor\'s key signature, sign the consistency statement, verify t of them). Coordinator: add the masked vectors, recombine t seeds, remove the masks; "1 dropped" also recombines a mask key and removes that site\'s pairwise masks. Reference: a bare example-weighted sum of the same float vectors (what plain FedAvg folds), same run.',
-    columns: ['sites × parameters', 'site: share ms', 'site: mask ms', 'site: signatures ms', 'coordinator ms', 'coordinator, 1 dropped ms', 'plain sum ms', 'coordinator / plain'],
-    rows: secagg.map((r) => [`${r.sites} × ${r.size.toLocaleString('en')}`, r.siteShareMs, r.siteMaskMs, r.siteSignaturesMs, r.serverMs, r.serverDroppedMs, r.plainSumMs, r.serverMs / r.plainSumMs]),
+    note: "Milliseconds. Site: share its secrets with every cohort member, then mask its update (one pairwise mask per other site); its signatures against a lying coordinator (verify every cohort member's signed directory entry, sign its keys, verify every survivor's key signature, sign the consistency statement, verify t of them). Coordinator: add the masked vectors, recombine t seeds, remove the masks; \"1 dropped\" also recombines a mask key and removes that site's pairwise masks. Reference: a bare example-weighted sum of the same float vectors (what plain FedAvg folds), same run.",
+    columns: [
+      'sites × parameters',
+      'site: share ms',
+      'site: mask ms',
+      'site: signatures ms',
+      'coordinator ms',
+      'coordinator, 1 dropped ms',
+      'plain sum ms',
+      'coordinator / plain',
+    ],
+    rows: secagg.map((r) => [
+      `${r.sites} × ${r.size.toLocaleString('en')}`,
+      r.siteShareMs,
+      r.siteMaskMs,
+      r.siteSignaturesMs,
+      r.serverMs,
+      r.serverDroppedMs,
+      r.plainSumMs,
+      r.serverMs / r.plainSumMs,
+    ]),
   });
 
   const steps = flags.quick ? 500 : 3000;
@@ -99,22 +158,35 @@ async function main(argv: string[]): Promise<void> {
 
   // Twin ingestion: FHIR import into the site's twin store, and the wearable stream endpoint.
   const fhir = [];
-  for (const store of ['sqlite', 'memory'] as const) fhir.push({ store, ...(await benchFhirImport({ resources: flags.quick ? 5_000 : 40_000, store })) });
+  for (const store of ['sqlite', 'memory'] as const)
+    fhir.push({ store, ...(await benchFhirImport({ resources: flags.quick ? 5_000 : 40_000, store })) });
   const stream = [];
-  for (const batch of [1, 100, 500]) stream.push(await benchStream({ samples: flags.quick ? 2_000 : batch === 1 ? 5_000 : 40_000, batch }));
+  for (const batch of [1, 100, 500])
+    stream.push(await benchStream({ samples: flags.quick ? 2_000 : batch === 1 ? 5_000 : 40_000, batch }));
   tables.push({
     title: 'Twin ingestion (site)',
     note: 'FHIR R4 resources imported per second (parse, validate, normalise units, pseudonymise, idempotent upsert), and wearable samples per second through the authenticated local endpoint (HTTP, zod, queue, SQLite, live rescoring), 4 requests in flight.',
     columns: ['what', 'store / batch', 'per second'],
     rows: [
       ...fhir.map((f) => ['FHIR import, resources', f.store, f.resourcesPerSecond] as Array<string | number>),
-      ...stream.map((r) => ['stream, samples', `sqlite / ${r.batch} per request`, r.samplesPerSecond] as Array<string | number>),
+      ...stream.map(
+        (r) => ['stream, samples', `sqlite / ${r.batch} per request`, r.samplesPerSecond] as Array<string | number>,
+      ),
     ],
   });
 
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`, mode: flags.quick ? 'quick' : 'full' };
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    mode: flags.quick ? 'quick' : 'full',
+  };
   const md = toMarkdown('twinfed benchmarks', meta, tables);
-  const out = writeResults('bench', { meta, aggregation: agg, envelope: env, secureAggregation: secagg, training: rows, ingestion: { fhir, stream } }, md);
+  const out = writeResults(
+    'bench',
+    { meta, aggregation: agg, envelope: env, secureAggregation: secagg, training: rows, ingestion: { fhir, stream } },
+    md,
+  );
   process.stdout.write(`${md}\nwritten: ${out.json}, ${out.md}\n`);
 }
 

@@ -10,13 +10,21 @@ export interface BenchTable {
   rows: Array<Array<string | number>>;
 }
 
-const cell = (v: string | number) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : v);
+const cell = (v: string | number) =>
+  typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : v;
 
 /** Markdown for a set of tables. */
 export function toMarkdown(title: string, meta: Record<string, string>, tables: BenchTable[]): string {
   const out = [`# ${title}`, '', ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`), ''];
   for (const t of tables) {
-    out.push(`## ${t.title}`, '', t.note, '', `| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`);
+    out.push(
+      `## ${t.title}`,
+      '',
+      t.note,
+      '',
+      `| ${t.columns.join(' | ')} |`,
+      `|${t.columns.map(() => '---').join('|')}|`,
+    );
     for (const r of t.rows) out.push(`| ${r.map(cell).join(' | ')} |`);
     out.push('');
   }

@@ -65,7 +65,11 @@ async function ms(fn: () => unknown, iterations: number): Promise<number> {
 }
 
 /** Times every step (median of `iterations`, default 3) on `sites` synthetic sites with `size` parameters each. */
-export async function benchSecureAggregation(opts: { sites: number; size: number; iterations?: number }): Promise<SecaggBenchResult> {
+export async function benchSecureAggregation(opts: {
+  sites: number;
+  size: number;
+  iterations?: number;
+}): Promise<SecaggBenchResult> {
   const it = opts.iterations ?? 3;
   const F = 'fed-bench';
   const R = 1;
@@ -74,25 +78,43 @@ export async function benchSecureAggregation(opts: { sites: number; size: number
     const identity = generateIdentity();
     const siteId = `site-${String(i).padStart(4, '0')}`;
     const ctx = { ...round, boxSecretKey: identity.box.secretKey };
-    return { siteId, identity, ctx, member: { siteId, boxPublicKey: identity.box.publicKey }, mask: { siteId, boxPublicKey: maskKeyPair(ctx).publicKey } };
+    return {
+      siteId,
+      identity,
+      ctx,
+      member: { siteId, boxPublicKey: identity.box.publicKey },
+      mask: { siteId, boxPublicKey: maskKeyPair(ctx).publicKey },
+    };
   });
   const values = Float64Array.from({ length: opts.size }, (_, k) => Math.sin(k) * 10);
   const t = secaggThreshold(opts.sites, 2);
   const cohort = sites.map((s) => s.member);
   const shares = new Map<string, Awaited<ReturnType<typeof shareSecrets>>>();
   for (const s of sites) shares.set(s.siteId, await shareSecrets({ ...s.ctx, siteId: s.siteId, cohort, threshold: t }));
-  const siteShareMs = await ms(() => shareSecrets({ ...sites[0]!.ctx, siteId: sites[0]!.siteId, cohort, threshold: t }), it);
+  const siteShareMs = await ms(
+    () => shareSecrets({ ...sites[0]!.ctx, siteId: sites[0]!.siteId, cohort, threshold: t }),
+    it,
+  );
   const survivors = sites.map((s) => s.mask);
   const masked = sites.map((s) => ringToBytes64(maskUpdate({ ...s.ctx, values, siteId: s.siteId, survivors })));
   const siteMaskMs = await ms(() => maskUpdate({ ...sites[0]!.ctx, values, siteId: sites[0]!.siteId, survivors }), it);
 
   const coordinator = generateIdentity();
   const directory = sites.map((s) => {
-    const entry = { siteId: s.siteId, signPublicKey: toB64(s.identity.sign.publicKey), boxPublicKey: toB64(s.identity.box.publicKey) };
+    const entry = {
+      siteId: s.siteId,
+      signPublicKey: toB64(s.identity.sign.publicKey),
+      boxPublicKey: toB64(s.identity.box.publicKey),
+    };
     return { entry, signature: signSiteDirectoryEntry(entry, coordinator.sign.secretKey) };
   });
   const keys = sites.map((s) => {
-    const statement = { ...round, siteId: s.siteId, maskPublicKey: toB64(s.mask.boxPublicKey), boxesSha256: shareBoxesDigest(shares.get(s.siteId)!) };
+    const statement = {
+      ...round,
+      siteId: s.siteId,
+      maskPublicKey: toB64(s.mask.boxPublicKey),
+      boxesSha256: shareBoxesDigest(shares.get(s.siteId)!),
+    };
     return { statement, signature: signSecaggKeys(statement, s.identity.sign.secretKey) };
   });
   const ids = sites.map((s) => s.siteId);
@@ -100,19 +122,37 @@ export async function benchSecureAggregation(opts: { sites: number; size: number
   const consistencySigs = sites.map((s) => signSecaggConsistency(consistency, s.identity.sign.secretKey));
   const siteSignaturesMs = await ms(() => {
     const me = sites[0]!;
-    for (const d of directory) if (!verifySiteDirectoryEntry(d.entry, d.signature, coordinator.sign.publicKey)) throw new Error('directory');
-    signSecaggKeys({ ...keys[0]!.statement, boxesSha256: shareBoxesDigest(shares.get(me.siteId)!) }, me.identity.sign.secretKey);
-    for (const [i, k] of keys.entries()) if (!verifySecaggKeys(k.statement, k.signature, sites[i]!.identity.sign.publicKey)) throw new Error('keys');
+    for (const d of directory)
+      if (!verifySiteDirectoryEntry(d.entry, d.signature, coordinator.sign.publicKey)) throw new Error('directory');
+    signSecaggKeys(
+      { ...keys[0]!.statement, boxesSha256: shareBoxesDigest(shares.get(me.siteId)!) },
+      me.identity.sign.secretKey,
+    );
+    for (const [i, k] of keys.entries())
+      if (!verifySecaggKeys(k.statement, k.signature, sites[i]!.identity.sign.publicKey)) throw new Error('keys');
     signSecaggConsistency(consistency, me.identity.sign.secretKey);
-    for (let i = 0; i < t; i++) if (!verifySecaggConsistency(consistency, consistencySigs[i]!, sites[i]!.identity.sign.publicKey)) throw new Error('consistency');
+    for (let i = 0; i < t; i++)
+      if (!verifySecaggConsistency(consistency, consistencySigs[i]!, sites[i]!.identity.sign.publicKey))
+        throw new Error('consistency');
   }, it);
 
   // What the revealing sites hand over (opened before the clock starts: that is the sites' work, not the server's).
   const opened = new Map<string, ReturnType<typeof openShares>>();
   for (const holder of sites) {
-    for (const of of sites) opened.set(`${holder.siteId}>${of.siteId}`, openShares({ ...holder.ctx, share: shares.get(of.siteId)!.find((x) => x.to === holder.siteId)!, from: of.member, fromMaskPublicKey: of.mask.boxPublicKey, siteId: holder.siteId }));
+    for (const of of sites)
+      opened.set(
+        `${holder.siteId}>${of.siteId}`,
+        openShares({
+          ...holder.ctx,
+          share: shares.get(of.siteId)!.find((x) => x.to === holder.siteId)!,
+          from: of.member,
+          fromMaskPublicKey: of.mask.boxPublicKey,
+          siteId: holder.siteId,
+        }),
+      );
   }
-  const open = (holder: (typeof sites)[number], of: (typeof sites)[number]) => opened.get(`${holder.siteId}>${of.siteId}`)!;
+  const open = (holder: (typeof sites)[number], of: (typeof sites)[number]) =>
+    opened.get(`${holder.siteId}>${of.siteId}`)!;
   async function server(dropped: number): Promise<void> {
     const u3 = sites.slice(0, sites.length - dropped);
     const gone = sites.slice(sites.length - dropped);
@@ -120,12 +160,28 @@ export async function benchSecureAggregation(opts: { sites: number; size: number
     const sum = new Uint32Array(opts.size * 2);
     for (let i = 0; i < u3.length; i++) addRing64(sum, fromBytesRing64(masked[i]!, opts.size));
     const seeds = await Promise.all(
-      u3.map((v) => recoverSelfMaskSeed({ ...round, siteId: v.siteId, shares: revealers.map((u) => open(u, v).seed), commitment: selfMaskCommitment({ ...round, seed: selfMaskSeed(v.ctx), siteId: v.siteId }) })),
+      u3.map((v) =>
+        recoverSelfMaskSeed({
+          ...round,
+          siteId: v.siteId,
+          shares: revealers.map((u) => open(u, v).seed),
+          commitment: selfMaskCommitment({ ...round, seed: selfMaskSeed(v.ctx), siteId: v.siteId }),
+        }),
+      ),
     );
     const droppedPairs: Array<{ survivor: string; dropped: string; key: Uint8Array }> = [];
     for (const v of gone) {
-      const maskSecretKey = await recoverMaskSecretKey({ shares: revealers.map((u) => open(u, v).maskKey), publicKey: v.mask.boxPublicKey, siteId: v.siteId });
-      for (const u of u3) droppedPairs.push({ survivor: u.siteId, dropped: v.siteId, key: secaggPairKey({ ...round, maskSecretKey, siteId: v.siteId, peer: u.mask }) });
+      const maskSecretKey = await recoverMaskSecretKey({
+        shares: revealers.map((u) => open(u, v).maskKey),
+        publicKey: v.mask.boxPublicKey,
+        siteId: v.siteId,
+      });
+      for (const u of u3)
+        droppedPairs.push({
+          survivor: u.siteId,
+          dropped: v.siteId,
+          key: secaggPairKey({ ...round, maskSecretKey, siteId: v.siteId, peer: u.mask }),
+        });
     }
     unmaskSum({ sum, selfSeeds: seeds, droppedPairs });
   }
@@ -141,5 +197,14 @@ export async function benchSecureAggregation(opts: { sites: number; size: number
     }
     return acc;
   }, it);
-  return { sites: opts.sites, size: opts.size, siteShareMs, siteMaskMs, siteSignaturesMs, serverMs, serverDroppedMs, plainSumMs };
+  return {
+    sites: opts.sites,
+    size: opts.size,
+    siteShareMs,
+    siteMaskMs,
+    siteSignaturesMs,
+    serverMs,
+    serverDroppedMs,
+    plainSumMs,
+  };
 }

@@ -8,7 +8,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { IngestQueue, LiveScorer, MemoryTwinStore, SqliteTwinStore, startLocalApi, type TwinStore } from '@twinfed/site-client';
+import {
+  IngestQueue,
+  LiveScorer,
+  MemoryTwinStore,
+  SqliteTwinStore,
+  startLocalApi,
+  type TwinStore,
+} from '@twinfed/site-client';
 
 /** Options of {@link benchStream}. */
 export interface BenchStreamOptions {
@@ -46,8 +53,17 @@ export async function benchStream(options: BenchStreamOptions): Promise<BenchStr
   let store: TwinStore | null = null;
   const token = randomBytes(32).toString('base64url');
   try {
-    store = options.store === 'memory' ? new MemoryTwinStore({ secret }) : await SqliteTwinStore.open({ path: path.join(dir, 'twins.db'), secret });
-    await store.apply(Array.from({ length: patients }, (_, p) => ({ type: 'patient' as const, hospitalId: `BENCH-${p}`, aliases: [`Patient/bench-${p}`] })));
+    store =
+      options.store === 'memory'
+        ? new MemoryTwinStore({ secret })
+        : await SqliteTwinStore.open({ path: path.join(dir, 'twins.db'), secret });
+    await store.apply(
+      Array.from({ length: patients }, (_, p) => ({
+        type: 'patient' as const,
+        hospitalId: `BENCH-${p}`,
+        aliases: [`Patient/bench-${p}`],
+      })),
+    );
     const scorer = new LiveScorer({ store });
     scorer.start();
     const api = await startLocalApi({ token, store, queue: new IngestQueue({ store }), scorer });
@@ -56,7 +72,13 @@ export async function benchStream(options: BenchStreamOptions): Promise<BenchStr
     for (let start = 0, b = 0; start < options.samples; start += options.batch, b++) {
       const n = Math.min(options.batch, options.samples - start);
       const p = b % patients;
-      const samples = Array.from({ length: n }, (_, i) => ({ id: `s${start + i}`, t: t0 + (start + i) * 60_000, code: '40443-4', value: 60 + ((start + i) % 30), unit: '/min' }));
+      const samples = Array.from({ length: n }, (_, i) => ({
+        id: `s${start + i}`,
+        t: t0 + (start + i) * 60_000,
+        code: '40443-4',
+        value: 60 + ((start + i) % 30),
+        unit: '/min',
+      }));
       bodies.push(JSON.stringify({ deviceId: `dev-${p}`, patientRef: `Patient/bench-${p}`, samples }));
     }
     const totals = { accepted: 0, duplicates: 0, rejected: 0 };
@@ -65,7 +87,11 @@ export async function benchStream(options: BenchStreamOptions): Promise<BenchStr
     const worker = async (): Promise<void> => {
       while (next < bodies.length) {
         const body = bodies[next++]!;
-        const res = await fetch(`${api.url}/v1/observations`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+        const res = await fetch(`${api.url}/v1/observations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body,
+        });
         const r = (await res.json()) as { accepted?: number; duplicates?: number; rejected?: unknown[] };
         if (!res.ok) throw new Error(`stream bench: HTTP ${res.status} ${JSON.stringify(r)}`);
         totals.accepted += r.accepted ?? 0;
@@ -77,7 +103,15 @@ export async function benchStream(options: BenchStreamOptions): Promise<BenchStr
     const seconds = (performance.now() - started) / 1000;
     await api.close();
     scorer.close();
-    return { samples: options.samples, batch: options.batch, concurrency, seconds, samplesPerSecond: options.samples / Math.max(seconds, 1e-9), requests: bodies.length, ...totals };
+    return {
+      samples: options.samples,
+      batch: options.batch,
+      concurrency,
+      seconds,
+      samplesPerSecond: options.samples / Math.max(seconds, 1e-9),
+      requests: bodies.length,
+      ...totals,
+    };
   } finally {
     await store?.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient } from '@twinfed/coordinator';
 import { CoordinatorClient, type Enrollment } from '@twinfed/site-client';
-import { PROTOCOL_VERSION, layoutOf, loadIdentity, openUpdate, parseUpdate, sealUpdate, verifyUpdateSignature, type PlanInput, type WeightSet } from '@twinfed/shared';
+import {
+  PROTOCOL_VERSION,
+  layoutOf,
+  loadIdentity,
+  openUpdate,
+  parseUpdate,
+  sealUpdate,
+  verifyUpdateSignature,
+  type PlanInput,
+  type WeightSet,
+} from '@twinfed/shared';
 import { coordinatorCli, repoRoot } from '../support/paths';
 import { startNode, stop } from '../support/processes';
 import { enrollSwarm } from '../load/swarm';
@@ -57,11 +67,22 @@ function plan(o: { sites: number; rounds: number }): PlanInput {
 }
 
 /** The crypto floor of one envelope: signature verify + key agreement + AEAD open, ms (median of batch means). */
-export function cryptoFloorMs(o: { envelope: Uint8Array; enrollment: Enrollment; coordinatorBoxSecretKey: Uint8Array; batches?: number; perBatch?: number }): number {
+export function cryptoFloorMs(o: {
+  envelope: Uint8Array;
+  enrollment: Enrollment;
+  coordinatorBoxSecretKey: Uint8Array;
+  batches?: number;
+  perBatch?: number;
+}): number {
   const { header, ciphertext } = parseUpdate(o.envelope);
   const once = () => {
     verifyUpdateSignature({ header, ciphertext, siteSignPublicKey: o.enrollment.identity.sign.publicKey });
-    openUpdate({ header, ciphertext, siteBoxPublicKey: o.enrollment.identity.box.publicKey, coordinatorBoxSecretKey: o.coordinatorBoxSecretKey });
+    openUpdate({
+      header,
+      ciphertext,
+      siteBoxPublicKey: o.enrollment.identity.box.publicKey,
+      coordinatorBoxSecretKey: o.coordinatorBoxSecretKey,
+    });
   };
   for (let i = 0; i < 50; i++) once(); // warm-up
   const means: number[] = [];
@@ -79,34 +100,62 @@ export function cryptoFloorMs(o: { envelope: Uint8Array; enrollment: Enrollment;
 /** Runs `fn` over `items` with at most `concurrency` at once. */
 async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < items.length; i = next++) await fn(items[i]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < items.length; i = next++) await fn(items[i]!);
+    }),
+  );
 }
 
 /**
  * One run: `sites` enrolled sites, `rounds` FedAvg rounds, every site uploading one sealed update per round
  * (`concurrency` uploads in flight). The floor is measured with the coordinator's own key (read from its data directory).
  */
-export async function runUploadPath(o: { sites: number; rounds: number; label: string; concurrency?: number; log?: (line: string) => void }): Promise<UploadPathResult> {
+export async function runUploadPath(o: {
+  sites: number;
+  rounds: number;
+  label: string;
+  concurrency?: number;
+  log?: (line: string) => void;
+}): Promise<UploadPathResult> {
   const log = o.log ?? (() => undefined);
   const coordinatorDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-upload-coord-'));
-  const sitesDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-upload-sites-'));
+  const sitesDir = fs.mkdtempSync(
+    path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-upload-sites-'),
+  );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const coordinator = startNode({ name: 'coordinator', script: coordinatorCli(), args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)], env: { TWINFED_LOG_LEVEL: 'warn' } });
+  const coordinator = startNode({
+    name: 'coordinator',
+    script: coordinatorCli(),
+    args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)],
+    env: { TWINFED_LOG_LEVEL: 'warn' },
+  });
   const errors: string[] = [];
   try {
     await coordinator.waitForLine(/"url"\s*:/, 30_000);
     const token = fs.readFileSync(path.join(coordinatorDir, 'operator.token'), 'utf8').trim();
     const admin = createAdminClient({ baseUrl: url, token, timeoutMs: 120_000 });
-    const enrollments = await enrollSwarm({ count: o.sites, dir: sitesDir, coordinatorUrl: url, invite: async (name) => (await admin.createInvitation({ siteName: name })).token });
+    const enrollments = await enrollSwarm({
+      count: o.sites,
+      dir: sitesDir,
+      coordinatorUrl: url,
+      invite: async (name) => (await admin.createInvitation({ siteName: name })).token,
+    });
     log(`upload path: ${o.sites} sites enrolled`);
     const p = plan(o);
     const fed = await admin.createFederation(p);
     const layout = layoutOf({ kind: 'logistic-regression', inputs: FEATURES.length });
     const parameters = layout.reduce((n, l) => n + l.shape.reduce((a, b) => a * b, 1), 0);
-    const clients = enrollments.map((e) => new CoordinatorClient({ baseUrl: url, credentials: { siteId: e.state.siteId, signSecretKey: e.identity.sign.secretKey }, timeoutMs: 120_000, retry: { retries: 10, baseMs: 100, maxMs: 2000 } }));
+    const clients = enrollments.map(
+      (e) =>
+        new CoordinatorClient({
+          baseUrl: url,
+          credentials: { siteId: e.state.siteId, signSecretKey: e.identity.sign.secretKey },
+          timeoutMs: 120_000,
+          retry: { retries: 10, baseMs: 100, maxMs: 2000 },
+        }),
+    );
     let cpuSeconds = 0;
     let uploads = 0;
     let envelopeBytes = 0;
@@ -122,21 +171,39 @@ export async function runUploadPath(o: { sites: number; rounds: number; label: s
       const envelopes = enrollments.map((e, i) => {
         const data = Float32Array.from({ length: parameters }, (_, k) => Math.sin(i + k + r) * 0.01);
         const weights: WeightSet = { layout, data };
-        const header = { protocol: PROTOCOL_VERSION, federationId: fed.id, round: r, siteId: e.state.siteId, baseVersionId: round.baseVersionId, numExamples: 8, metrics: { steps: 1, trainLoss: 0.5 }, sentAt: new Date().toISOString() };
-        return sealUpdate({ header, weights, identity: e.identity, coordinatorBoxPublicKey: e.coordinator.boxPublicKey });
+        const header = {
+          protocol: PROTOCOL_VERSION,
+          federationId: fed.id,
+          round: r,
+          siteId: e.state.siteId,
+          baseVersionId: round.baseVersionId,
+          numExamples: 8,
+          metrics: { steps: 1, trainLoss: 0.5 },
+          sentAt: new Date().toISOString(),
+        };
+        return sealUpdate({
+          header,
+          weights,
+          identity: e.identity,
+          coordinatorBoxPublicKey: e.coordinator.boxPublicKey,
+        });
       });
       envelopeBytes = envelopes[0]!.byteLength;
       lastEnvelope = envelopes[0]!;
       const cpu0 = cpuOf(coordinator.proc.pid!);
-      await pool(envelopes.map((envelope, i) => ({ envelope, i })), o.concurrency ?? 4, async ({ envelope, i }) => {
-        try {
-          const ack = await clients[i]!.uploadUpdate({ federationId: fed.id, round: r, envelope });
-          if (ack.status === 'accepted') uploads++;
-          else errors.push(`site ${i} round ${r}: ${ack.status}`);
-        } catch (e) {
-          errors.push(`site ${i} round ${r}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      });
+      await pool(
+        envelopes.map((envelope, i) => ({ envelope, i })),
+        o.concurrency ?? 4,
+        async ({ envelope, i }) => {
+          try {
+            const ack = await clients[i]!.uploadUpdate({ federationId: fed.id, round: r, envelope });
+            if (ack.status === 'accepted') uploads++;
+            else errors.push(`site ${i} round ${r}: ${ack.status}`);
+          } catch (e) {
+            errors.push(`site ${i} round ${r}: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        },
+      );
       cpuSeconds += cpuOf(coordinator.proc.pid!) - cpu0;
     }
     const wallSeconds = (Date.now() - t0) / 1000;
@@ -147,8 +214,18 @@ export async function runUploadPath(o: { sites: number; rounds: number; label: s
     const floor = cryptoFloorMs({ envelope: lastEnvelope!, enrollment: enrollments[0]!, coordinatorBoxSecretKey });
     const perUpload = (cpuSeconds * 1000) / Math.max(1, uploads);
     return {
-      label: o.label, date: new Date().toISOString(), sites: o.sites, rounds: o.rounds, uploads, parameters, envelopeBytes,
-      coordinatorCpuMsPerUpload: perUpload, cryptoFloorMsPerUpload: floor, ratioToFloor: perUpload / floor, wallSeconds, errors: errors.slice(0, 20),
+      label: o.label,
+      date: new Date().toISOString(),
+      sites: o.sites,
+      rounds: o.rounds,
+      uploads,
+      parameters,
+      envelopeBytes,
+      coordinatorCpuMsPerUpload: perUpload,
+      cryptoFloorMsPerUpload: floor,
+      ratioToFloor: perUpload / floor,
+      wallSeconds,
+      errors: errors.slice(0, 20),
     };
   } finally {
     await stop(coordinator, 15_000);
@@ -161,23 +238,60 @@ export async function runUploadPath(o: { sites: number; rounds: number; label: s
  * Runs the benchmark and records it under `label` in `bench/results/upload-path.{json,md}`, next to the runs of
  * other labels already there (e.g. `before` and `after` a change), so one table compares them.
  */
-export async function benchUploadPath(o: { sites: number; rounds: number; label: string; log?: (line: string) => void }): Promise<UploadPathResult> {
+export async function benchUploadPath(o: {
+  sites: number;
+  rounds: number;
+  label: string;
+  log?: (line: string) => void;
+}): Promise<UploadPathResult> {
   const result = await runUploadPath(o);
   const file = path.join(repoRoot(), 'bench', 'results', 'upload-path.json');
-  const previous = fs.existsSync(file) ? ((JSON.parse(fs.readFileSync(file, 'utf8')) as { runs?: Record<string, UploadPathResult> }).runs ?? {}) : {};
+  const previous = fs.existsSync(file)
+    ? ((JSON.parse(fs.readFileSync(file, 'utf8')) as { runs?: Record<string, UploadPathResult> }).runs ?? {})
+    : {};
   const runs = { ...previous, [o.label]: result };
   const table: BenchTable = {
     title: 'Upload path: coordinator CPU per accepted upload',
     note:
       'The coordinator runs as its own process (`twinfed coordinator start`, 127.0.0.1, SQLite WAL synchronous FULL on disk); its CPU (user + system, /proc) is summed over ' +
-      'the upload bursts only, so the sites\' work (sealing, request signing, HTTP client, in another process) is excluded and the close, aggregation and publication of ' +
+      "the upload bursts only, so the sites' work (sealing, request signing, HTTP client, in another process) is excluded and the close, aggregation and publication of " +
       'each round (paid by its closing upload) are included. Each site sends one signed request with a sealed envelope per round, 4 in flight. ' +
       'Crypto floor: `verifyUpdateSignature` (Ed25519) + `openUpdate` (X25519 → HKDF → AES-256-GCM open, decode) of the same envelope, CPU per call, measured in the same run. ' +
       'Ratio = coordinator CPU / floor.',
-    columns: ['run', 'date', 'sites × rounds', 'uploads', 'parameters', 'envelope bytes', 'coordinator CPU ms / upload', 'crypto floor ms', 'ratio', 'errors'],
-    rows: Object.values(runs).map((r) => [r.label, r.date.slice(0, 16), `${r.sites} × ${r.rounds}`, String(r.uploads), String(r.parameters), String(r.envelopeBytes), r.coordinatorCpuMsPerUpload, r.cryptoFloorMsPerUpload, r.ratioToFloor, String(r.errors.length)]),
+    columns: [
+      'run',
+      'date',
+      'sites × rounds',
+      'uploads',
+      'parameters',
+      'envelope bytes',
+      'coordinator CPU ms / upload',
+      'crypto floor ms',
+      'ratio',
+      'errors',
+    ],
+    rows: Object.values(runs).map((r) => [
+      r.label,
+      r.date.slice(0, 16),
+      `${r.sites} × ${r.rounds}`,
+      String(r.uploads),
+      String(r.parameters),
+      String(r.envelopeBytes),
+      r.coordinatorCpuMsPerUpload,
+      r.cryptoFloorMsPerUpload,
+      r.ratioToFloor,
+      String(r.errors.length),
+    ]),
   };
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`, loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' ') };
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    loadavg: os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+  };
   const md = toMarkdown('twinfed upload path', meta, [table]);
   const out = writeResults('upload-path', { meta, runs }, md);
   o.log?.(`${md}\nwritten: ${out.json}, ${out.md}`);

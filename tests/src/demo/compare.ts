@@ -38,14 +38,29 @@ async function scoreOn(spec: ModelSpec, weights: WeightSet, tests: ClientDataset
  * site): for each site, its local-only model and the federated global model, both scored on the OTHER
  * sites' test data. A local-only model is what a hospital gets without the consortium.
  */
-export async function compareWithLocalOnly(opts: { spec: ModelSpec; federated: WeightSet; datasets: ClientDataset[]; seed: number; names?: (ds: ClientDataset) => string }): Promise<SiteComparison[]> {
+export async function compareWithLocalOnly(opts: {
+  spec: ModelSpec;
+  federated: WeightSet;
+  datasets: ClientDataset[];
+  seed: number;
+  names?: (ds: ClientDataset) => string;
+}): Promise<SiteComparison[]> {
   const out: SiteComparison[] = [];
   for (const ds of opts.datasets) {
     const others = opts.datasets.filter((o) => o.center !== ds.center);
-    const trainer = await createTrainer({ spec: opts.spec, data: ds.train, training: LOCAL_ONLY_TRAINING, seed: opts.seed });
+    const trainer = await createTrainer({
+      spec: opts.spec,
+      data: ds.train,
+      training: LOCAL_ONLY_TRAINING,
+      seed: opts.seed,
+    });
     try {
       const local = await trainer.trainRound({ weights: initialWeights(opts.spec, opts.seed) });
-      out.push({ site: opts.names?.(ds) ?? ds.name, federated: await scoreOn(opts.spec, opts.federated, others), localOnly: await scoreOn(opts.spec, local.weights, others) });
+      out.push({
+        site: opts.names?.(ds) ?? ds.name,
+        federated: await scoreOn(opts.spec, opts.federated, others),
+        localOnly: await scoreOn(opts.spec, local.weights, others),
+      });
     } finally {
       trainer.dispose();
     }

@@ -32,7 +32,10 @@ export interface Consortium {
 }
 
 /** Starts `twinfed coordinator start` on 127.0.0.1:0 in its own process and waits for its URL. */
-export async function startCoordinatorProcess(opts: { dataDir: string; logLevel?: string }): Promise<{ child: Child; url: string; token: string }> {
+export async function startCoordinatorProcess(opts: {
+  dataDir: string;
+  logLevel?: string;
+}): Promise<{ child: Child; url: string; token: string }> {
   const child = startNode({
     name: 'coordinator',
     script: coordinatorCli(),
@@ -49,13 +52,33 @@ export async function startCoordinatorProcess(opts: { dataDir: string; logLevel?
  * Brings up a consortium as separate processes: a coordinator, then each site invited by the operator
  * and enrolled with its one-time token through `twinfed-site enroll`.
  */
-export async function startConsortium(opts: { workDir: string; sites: RunSite[]; logLevel?: string }): Promise<Consortium> {
-  const coord = await startCoordinatorProcess({ dataDir: path.join(opts.workDir, 'coordinator'), ...(opts.logLevel ? { logLevel: opts.logLevel } : {}) });
+export async function startConsortium(opts: {
+  workDir: string;
+  sites: RunSite[];
+  logLevel?: string;
+}): Promise<Consortium> {
+  const coord = await startCoordinatorProcess({
+    dataDir: path.join(opts.workDir, 'coordinator'),
+    ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+  });
   const admin = createAdminClient({ baseUrl: coord.url, token: coord.token });
   const siteIds = new Map<string, string>();
   for (const s of opts.sites) {
     const inv = await admin.createInvitation({ siteName: s.name });
-    const lines = await runNode({ name: `enroll ${s.name}`, script: siteCli(), args: ['--json', 'enroll', '--coordinator', coord.url, '--token', inv.token, '--data-dir', siteDir(opts.workDir, s)] });
+    const lines = await runNode({
+      name: `enroll ${s.name}`,
+      script: siteCli(),
+      args: [
+        '--json',
+        'enroll',
+        '--coordinator',
+        coord.url,
+        '--token',
+        inv.token,
+        '--data-dir',
+        siteDir(opts.workDir, s),
+      ],
+    });
     const info = lines.map(jsonLine).find((j) => j && typeof j.siteId === 'string');
     if (!info) throw new Error(`enroll ${s.name}: no site id in output:\n${lines.join('\n')}`);
     siteIds.set(s.name, String(info.siteId));
@@ -80,14 +103,25 @@ export function siteDir(workDir: string, s: RunSite): string {
 }
 
 /** Creates the federation and starts `twinfed-site run` for every site. */
-export async function runFederation(c: Consortium, opts: { workDir: string; sites: RunSite[]; plan: PlanInput; logLevel?: string }): Promise<FederationView> {
+export async function runFederation(
+  c: Consortium,
+  opts: { workDir: string; sites: RunSite[]; plan: PlanInput; logLevel?: string },
+): Promise<FederationView> {
   const fed = await c.admin.createFederation(opts.plan);
   for (const s of opts.sites) {
     c.sites.push(
       startNode({
         name: s.name,
         script: siteCli(),
-        args: ['run', '--heart-disease', String(s.center), '--federation', fed.id, '--data-dir', siteDir(opts.workDir, s)],
+        args: [
+          'run',
+          '--heart-disease',
+          String(s.center),
+          '--federation',
+          fed.id,
+          '--data-dir',
+          siteDir(opts.workDir, s),
+        ],
         env: { TWINFED_LOG_LEVEL: opts.logLevel ?? 'warn' },
       }),
     );
@@ -96,7 +130,10 @@ export async function runFederation(c: Consortium, opts: { workDir: string; site
 }
 
 /** Polls the coordinator until the federation ends, calling `onProgress` on every change. */
-export async function watchFederation(c: Consortium, opts: { federationId: string; timeoutMs: number; onProgress?: (p: Progress) => void }): Promise<Progress> {
+export async function watchFederation(
+  c: Consortium,
+  opts: { federationId: string; timeoutMs: number; onProgress?: (p: Progress) => void },
+): Promise<Progress> {
   const deadline = Date.now() + opts.timeoutMs;
   const evaluations = new Map<string, EvaluationView[]>();
   let last = '';
@@ -104,20 +141,31 @@ export async function watchFederation(c: Consortium, opts: { federationId: strin
     const federation = await c.admin.getFederation(opts.federationId);
     const rounds = await c.admin.listRounds(opts.federationId);
     for (const r of rounds) {
-      if (r.versionId && (evaluations.get(r.versionId)?.length ?? 0) < r.selectedSiteIds.length) evaluations.set(r.versionId, await c.admin.listEvaluations(r.versionId));
+      if (r.versionId && (evaluations.get(r.versionId)?.length ?? 0) < r.selectedSiteIds.length)
+        evaluations.set(r.versionId, await c.admin.listEvaluations(r.versionId));
     }
     const progress: Progress = { federation, rounds, evaluations, siteIds: c.siteIds };
-    const key = JSON.stringify([federation.state, rounds.map((r) => [r.state, r.received]), [...evaluations.values()].map((e) => e.length)]);
+    const key = JSON.stringify([
+      federation.state,
+      rounds.map((r) => [r.state, r.received]),
+      [...evaluations.values()].map((e) => e.length),
+    ]);
     if (key !== last) {
       last = key;
       opts.onProgress?.(progress);
     }
-    const evaluated = rounds.filter((r) => r.versionId).every((r) => (evaluations.get(r.versionId!)?.length ?? 0) >= r.selectedSiteIds.length);
+    const evaluated = rounds
+      .filter((r) => r.versionId)
+      .every((r) => (evaluations.get(r.versionId!)?.length ?? 0) >= r.selectedSiteIds.length);
     const sitesDone = c.sites.every((s) => s.proc.exitCode !== null);
     if (federation.state !== 'running' && (evaluated || sitesDone)) return progress;
-    if (Date.now() > deadline) throw new Error(`federation ${opts.federationId} did not finish within ${opts.timeoutMs} ms (state ${federation.state})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `federation ${opts.federationId} did not finish within ${opts.timeoutMs} ms (state ${federation.state})`,
+      );
     const dead = c.sites.find((s) => s.proc.exitCode !== null && s.proc.exitCode !== 0);
-    if (dead) throw new Error(`site ${dead.name} exited with ${dead.proc.exitCode}:\n${dead.lines.slice(-15).join('\n')}`);
+    if (dead)
+      throw new Error(`site ${dead.name} exited with ${dead.proc.exitCode}:\n${dead.lines.slice(-15).join('\n')}`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -136,6 +184,7 @@ export async function watchAndPrintRounds(c: Consortium, federationId: string, n
       }
     },
   });
-  for (let r = printed + 1; r <= final.rounds.length; r++) console.log(roundLine(final, r, names) ?? `round ${r}: ${final.rounds[r - 1]?.state}`);
+  for (let r = printed + 1; r <= final.rounds.length; r++)
+    console.log(roundLine(final, r, names) ?? `round ${r}: ${final.rounds[r - 1]?.state}`);
   return final;
 }

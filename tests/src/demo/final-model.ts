@@ -11,7 +11,12 @@ export async function verifiedWeights(admin: AdminClient, versionId: string): Pr
   const meta = await admin.getModel(versionId);
   const dl = await admin.downloadWeights(versionId);
   const keys = await admin.coordinatorKeys();
-  const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
+  const verified = verifyModelVersion({
+    meta: meta.meta,
+    signature: meta.signature,
+    weightsBytes: dl.bytes,
+    coordinatorSignPublicKey: fromB64(keys.signPublicKey),
+  });
   return deserializeWeights(dl.bytes, { expectedLayout: verified.layout });
 }
 
@@ -30,12 +35,20 @@ export function finish(summary: { seconds: number }, file: string | undefined): 
  * each site's scores (with its enrolled id) and the mean scores.
  */
 export async function comparisonSummary(c: Consortium, final: Progress, rows: SiteComparison[]) {
-  const mean = { federated: meanScore(rows.map((r) => r.federated)), localOnly: meanScore(rows.map((r) => r.localOnly)) };
+  const mean = {
+    federated: meanScore(rows.map((r) => r.federated)),
+    localOnly: meanScore(rows.map((r) => r.localOnly)),
+  };
   console.log(comparisonTable(rows, mean));
   return {
     rounds: final.rounds.filter((r) => r.state === 'published').length,
     versions: (await c.admin.listModels({ federationId: final.federation.id })).length,
-    sites: rows.map((r) => ({ name: r.site, siteId: c.siteIds.get(r.site), federated: r.federated, localOnly: r.localOnly })),
+    sites: rows.map((r) => ({
+      name: r.site,
+      siteId: c.siteIds.get(r.site),
+      federated: r.federated,
+      localOnly: r.localOnly,
+    })),
     federated: mean.federated,
     localOnly: mean.localOnly,
   };

@@ -21,7 +21,9 @@ interface Flags {
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('npm run demo --')
-    .description('Four hospitals (UCI Heart Disease) train a shared model with twinfed: a coordinator and four site clients as separate processes on 127.0.0.1.')
+    .description(
+      'Four hospitals (UCI Heart Disease) train a shared model with twinfed: a coordinator and four site clients as separate processes on 127.0.0.1.',
+    )
     .option('--summary <file>', 'also write the final comparison as JSON to this file')
     .option('--rounds <n>', 'federated rounds', (v) => Number.parseInt(v, 10), 15)
     .option('--seed <n>', 'seed of the initial model and the local batch order', (v) => Number.parseInt(v, 10), 42)
@@ -33,7 +35,9 @@ async function main(argv: string[]): Promise<void> {
   const workDir = flags.workDir ? path.resolve(flags.workDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-demo-'));
   const plan = PlanSchema.parse(heartPlan({ rounds: flags.rounds, seed: flags.seed }));
   const names = HEART_SITES.map((s) => s.name);
-  console.log(`twinfed demo — ${names.length} hospitals, ${plan.strategy.name}, ${plan.rounds} rounds × ${plan.training.steps} local steps; data dir ${workDir}`);
+  console.log(
+    `twinfed demo — ${names.length} hospitals, ${plan.strategy.name}, ${plan.rounds} rounds × ${plan.training.steps} local steps; data dir ${workDir}`,
+  );
 
   const consortium = await startConsortium({ workDir, sites: HEART_SITES });
   const cleanup = async () => {
@@ -52,8 +56,18 @@ async function main(argv: string[]): Promise<void> {
     const vid = final.federation.latestVersionId!;
     const federated = await verifiedWeights(consortium.admin, vid);
     const datasets = loadHeartDisease({ normalization: 'per-site' });
-    const rows = await compareWithLocalOnly({ spec: plan.model, federated, datasets, seed: plan.seed, names: (ds) => HEART_SITES.find((s) => s.center === ds.center)?.name ?? ds.name });
-    const summary = { ...(await comparisonSummary(consortium, final, rows)), federationId: fed.id, seconds: secondsSince(started) };
+    const rows = await compareWithLocalOnly({
+      spec: plan.model,
+      federated,
+      datasets,
+      seed: plan.seed,
+      names: (ds) => HEART_SITES.find((s) => s.center === ds.center)?.name ?? ds.name,
+    });
+    const summary = {
+      ...(await comparisonSummary(consortium, final, rows)),
+      federationId: fed.id,
+      seconds: secondsSince(started),
+    };
     finish(summary, flags.summary);
   } finally {
     await cleanup();

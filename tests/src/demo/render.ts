@@ -28,7 +28,10 @@ export function comparisonTable(rows: SiteComparison[], mean: { federated: Score
   const lines = [
     'Tested on the OTHER sites’ held-out data (mean over those sites):',
     `${pad('site', 21)}${pad('local-only acc', 16)}${pad('federated acc', 16)}${pad('local-only auc', 16)}federated auc`,
-    ...rows.map((r) => `${pad(r.site, 21)}${pad(f3(r.localOnly.accuracy), 16)}${pad(f3(r.federated.accuracy), 16)}${pad(f3(r.localOnly.auc), 16)}${f3(r.federated.auc)}`),
+    ...rows.map(
+      (r) =>
+        `${pad(r.site, 21)}${pad(f3(r.localOnly.accuracy), 16)}${pad(f3(r.federated.accuracy), 16)}${pad(f3(r.localOnly.auc), 16)}${f3(r.federated.auc)}`,
+    ),
     `${pad('mean', 21)}${pad(f3(mean.localOnly.accuracy), 16)}${pad(f3(mean.federated.accuracy), 16)}${pad(f3(mean.localOnly.auc), 16)}${f3(mean.federated.auc)}`,
   ];
   return lines.join('\n');

@@ -50,8 +50,8 @@ function siteSection(): string[] {
     '',
     '| Code | When |',
     '|---|---|',
-    "| `DATA_FEATURE_MISSING` | a feature column has no usable (numeric) value in any row; the message names the column with its missing and non-numeric counts. |",
-    "| `DATA_SINGLE_CLASS` | the label mapping gives only positive or only negative rows; the message names the label column, its most frequent values with counts and the positive values looked for. A mapping `\"positive\": [\"malignant\"]` on a column holding 2/4 is refused here. |",
+    '| `DATA_FEATURE_MISSING` | a feature column has no usable (numeric) value in any row; the message names the column with its missing and non-numeric counts. |',
+    '| `DATA_SINGLE_CLASS` | the label mapping gives only positive or only negative rows; the message names the label column, its most frequent values with counts and the positive values looked for. A mapping `"positive": ["malignant"]` on a column holding 2/4 is refused here. |',
     '| `DATA_TOO_FEW_ROWS` | no row is usable, or, once the plan is known, the site has fewer training rows than `data.minExamplesPerSite` (default 20). |',
     '| `DATA_FEATURE_CONSTANT` | a feature column has the same value in every usable row (often missing data coded as 0, or the wrong column); set `allowConstant` on that feature when it really is constant at this site. |',
     '',
@@ -71,7 +71,10 @@ function siteSection(): string[] {
     '',
     ...ds.rejected.map((r) => `- line ${r.line}, column \`${r.column}\`: ${r.reason}`),
     '',
-    ...fence('sh', `twinfed-site run --federation <id> --data ${CLINIC_DATA} --mapping ${CLINIC_MAPPING} --rejects rejects.csv`),
+    ...fence(
+      'sh',
+      `twinfed-site run --federation <id> --data ${CLINIC_DATA} --mapping ${CLINIC_MAPPING} --rejects rejects.csv`,
+    ),
     '',
   ];
 }
@@ -92,7 +95,11 @@ async function twinSection(): Promise<string[]> {
       'a time of day without a zone is read in `timeZone`. Invalid items are rejected one by one (with line, column and reason; `--rejects <file>` writes them all) while the rest land; ' +
       're-importing the same file changes nothing.',
     '',
-    ...schemaSections(inputJsonSchema(CsvIngestMappingSchema, 'twin CSV import mapping'), { path: '', level: 3, title: 'Fields' }),
+    ...schemaSections(inputJsonSchema(CsvIngestMappingSchema, 'twin CSV import mapping'), {
+      path: '',
+      level: 3,
+      title: 'Fields',
+    }),
     '### Worked example',
     '',
     `An export of vitals, diagnoses, vaccinations and consent (\`${TWIN_DATA}\`, synthetic):`,

@@ -10,18 +10,29 @@ describe('generated docs', () => {
     for (const { file, text } of await generatedDocs()) {
       const target = path.join(repoRoot(), file);
       const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
-      if (current !== text) stale.push(`${file} differs from what the schemas generate: run \`${DOCS_COMMAND}\` and commit it`);
+      if (current !== text)
+        stale.push(`${file} differs from what the schemas generate: run \`${DOCS_COMMAND}\` and commit it`);
     }
     expect(stale).toEqual([]);
   });
 
   test('the plan reference lists every field and the rules between fields', async () => {
     const plan = (await generatedDocs()).find((d) => d.file === 'docs/plan.md')!.text;
-    for (const field of ['`data.minExamplesPerSite`', '`privacy.dp.maxEpsilon`', '`strategy.byzantine`', '`data.derive[].windowDays`', '`data.population.ageBands`', '`model.hidden`', '`data.labelRule.horizonDays`']) {
+    for (const field of [
+      '`data.minExamplesPerSite`',
+      '`privacy.dp.maxEpsilon`',
+      '`strategy.byzantine`',
+      '`data.derive[].windowDays`',
+      '`data.population.ageBands`',
+      '`model.hidden`',
+      '`data.labelRule.horizonDays`',
+    ]) {
       expect(plan).toContain(field);
     }
     expect(plan).toContain('`krum` needs `minSites` ≥ 2 × `byzantine` + 3.');
-    expect(plan).toMatch(/\| `data\.minExamplesPerSite` \| integer \| default `20` \| ≥ 1 and ≤ 1000000000 \| A site with fewer training rows/);
+    expect(plan).toMatch(
+      /\| `data\.minExamplesPerSite` \| integer \| default `20` \| ≥ 1 and ≤ 1000000000 \| A site with fewer training rows/,
+    );
   });
 
   test('the error reference gives every code its client behaviour, and HTTP codes their status', async () => {

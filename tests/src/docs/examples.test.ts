@@ -7,7 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CsvMappingSchema } from '@twinfed/models';
 import { PlanSchema, StrategySchema, type Plan } from '@twinfed/shared';
-import { CsvIngestMappingSchema, MemoryTwinStore, TWIN_SCENARIO_PLAN, importCsv, loadLocalData } from '@twinfed/site-client';
+import {
+  CsvIngestMappingSchema,
+  MemoryTwinStore,
+  TWIN_SCENARIO_PLAN,
+  importCsv,
+  loadLocalData,
+} from '@twinfed/site-client';
 import { heartPlan } from '../demo/heart-plan';
 import { repoRoot } from '../support/paths';
 
@@ -17,10 +23,12 @@ const read = (file: string): unknown => JSON.parse(fs.readFileSync(file, 'utf8')
 const files = fs.readdirSync(plansDir).sort();
 const isMapping = (f: string): boolean => /mapping\.json$/.test(f);
 const planFiles = files.filter((f) => f.endsWith('.json') && !isMapping(f));
-const plans = new Map<string, Plan>(planFiles.flatMap((f) => {
-  const r = PlanSchema.safeParse(read(path.join(plansDir, f)));
-  return r.success ? [[f, r.data] as const] : [];
-}));
+const plans = new Map<string, Plan>(
+  planFiles.flatMap((f) => {
+    const r = PlanSchema.safeParse(read(path.join(plansDir, f)));
+    return r.success ? [[f, r.data] as const] : [];
+  }),
+);
 
 /** The sample data file of each tabular mapping, and the row count the example promises. */
 const SAMPLE_DATA: Record<string, string> = { 'csv-clinic-fedavg.mapping.json': 'examples/data/clinic-a.csv' };
@@ -63,18 +71,31 @@ describe('examples/plans', () => {
     expect(files.some((f) => f.endsWith('.import-mapping.json'))).toBe(true);
   });
 
-  test.each(Object.entries(SAMPLE_DATA))('%s loads its sample data through the site’s parser and guardrails, with enough training rows for the plan', (mappingFile, data) => {
-    const plan = plans.get(mappingFile.replace(/\.mapping\.json$/, '.json'))!;
-    const loaded = loadLocalData({ kind: 'csv', csvPath: path.join(root, data), mappingPath: path.join(plansDir, mappingFile), testFraction: 0.34, splitSeed: 43 });
-    expect(loaded.dataset.features).toEqual(plan.data.features);
-    expect(loaded.dataset.train.n).toBeGreaterThanOrEqual(plan.data.minExamplesPerSite);
-    expect(loaded.rejected.map((r) => r.column)).toEqual(['BMI', 'Systolic BP']); // the two gaps the sample shows on purpose
-  });
+  test.each(Object.entries(SAMPLE_DATA))(
+    '%s loads its sample data through the site’s parser and guardrails, with enough training rows for the plan',
+    (mappingFile, data) => {
+      const plan = plans.get(mappingFile.replace(/\.mapping\.json$/, '.json'))!;
+      const loaded = loadLocalData({
+        kind: 'csv',
+        csvPath: path.join(root, data),
+        mappingPath: path.join(plansDir, mappingFile),
+        testFraction: 0.34,
+        splitSeed: 43,
+      });
+      expect(loaded.dataset.features).toEqual(plan.data.features);
+      expect(loaded.dataset.train.n).toBeGreaterThanOrEqual(plan.data.minExamplesPerSite);
+      expect(loaded.rejected.map((r) => r.column)).toEqual(['BMI', 'Systolic BP']); // the two gaps the sample shows on purpose
+    },
+  );
 
   test('the twin import mapping imports its sample export without a rejection', async () => {
     const store = new MemoryTwinStore({ secret: new Uint8Array(32).fill(3), now: () => Date.UTC(2025, 0, 20) });
     const text = fs.readFileSync(path.join(root, 'examples/data/twin-vitals.csv'), 'utf8');
-    const report = await importCsv({ store, text, mapping: read(path.join(plansDir, 'twin-infection-risk.import-mapping.json')) });
+    const report = await importCsv({
+      store,
+      text,
+      mapping: read(path.join(plansDir, 'twin-infection-risk.import-mapping.json')),
+    });
     expect(report.rejected).toEqual([]);
     expect(report.accepted).toMatchObject({ patients: 3, consents: 6, immunizations: 1, exposures: 1 });
     expect(report.accepted.observations).toBe(11);
@@ -82,16 +103,24 @@ describe('examples/plans', () => {
   });
 
   test('the twin example is the simulator’s scenario plan, and the FedYogi example is the heart-disease demo’s plan', () => {
-    expect({ ...(read(path.join(plansDir, 'twin-infection-risk.json')) as object), name: TWIN_SCENARIO_PLAN.name }).toEqual(JSON.parse(JSON.stringify(TWIN_SCENARIO_PLAN)));
-    expect({ ...(read(path.join(plansDir, 'heart-fedyogi.json')) as object), name: heartPlan().name }).toEqual(heartPlan());
+    expect({
+      ...(read(path.join(plansDir, 'twin-infection-risk.json')) as object),
+      name: TWIN_SCENARIO_PLAN.name,
+    }).toEqual(JSON.parse(JSON.stringify(TWIN_SCENARIO_PLAN)));
+    expect({ ...(read(path.join(plansDir, 'heart-fedyogi.json')) as object), name: heartPlan().name }).toEqual(
+      heartPlan(),
+    );
   });
 });
 
 describe('docker/plans', () => {
   const dir = path.join(root, 'docker', 'plans');
-  test.each(fs.readdirSync(dir).filter((f) => f.endsWith('.json')))('%s is a valid plan, the same as its example', (file) => {
-    const raw = read(path.join(dir, file));
-    expect(PlanSchema.safeParse(raw).success).toBe(true);
-    expect({ ...(raw as object), name: 'heart-fedyogi' }).toEqual(read(path.join(plansDir, 'heart-fedyogi.json')));
-  });
+  test.each(fs.readdirSync(dir).filter((f) => f.endsWith('.json')))(
+    '%s is a valid plan, the same as its example',
+    (file) => {
+      const raw = read(path.join(dir, file));
+      expect(PlanSchema.safeParse(raw).success).toBe(true);
+      expect({ ...(raw as object), name: 'heart-fedyogi' }).toEqual(read(path.join(plansDir, 'heart-fedyogi.json')));
+    },
+  );
 });

@@ -12,13 +12,15 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const code = (v: unknown): string => `\`${(typeof v === 'string' ? v : JSON.stringify(v)).replace(/\|/g, '\\|')}\``;
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-const props = (s: JsonSchema): Record<string, JsonSchema> => (s.properties as Record<string, JsonSchema> | undefined) ?? {};
+const props = (s: JsonSchema): Record<string, JsonSchema> =>
+  (s.properties as Record<string, JsonSchema> | undefined) ?? {};
 const variants = (s: JsonSchema): JsonSchema[] | undefined => (s.oneOf ?? s.anyOf) as JsonSchema[] | undefined;
 const isObject = (s: JsonSchema): boolean => s.type === 'object' && s.properties !== undefined;
 
 /** The discriminator of a union member (`kind = "mlp"`, `kind is one of …`), or its required keys (`{ loinc }`). */
 function variantName(v: JsonSchema): string {
-  for (const [key, p] of Object.entries(props(v))) if (p.const !== undefined) return `${key} = ${JSON.stringify(p.const)}`;
+  for (const [key, p] of Object.entries(props(v)))
+    if (p.const !== undefined) return `${key} = ${JSON.stringify(p.const)}`;
   for (const key of ['kind', 'name']) {
     const values = props(v)[key]?.enum as unknown[] | undefined;
     if (values) return `${key} is one of ${values.map((x) => JSON.stringify(x)).join(', ')}`;
@@ -35,11 +37,14 @@ function constDescription(v: JsonSchema): string | undefined {
 
 function typeOf(s: JsonSchema): string {
   const u = variants(s);
-  if (u) return u.every((m) => !isObject(m) && m.type !== undefined) ? u.map(typeOf).join(' or ') : 'one of (see below)';
+  if (u)
+    return u.every((m) => !isObject(m) && m.type !== undefined) ? u.map(typeOf).join(' or ') : 'one of (see below)';
   if (s.const !== undefined) return typeof s.const;
   if (Array.isArray(s.prefixItems)) return `[${(s.prefixItems as JsonSchema[]).map(typeOf).join(', ')}]`;
-  if (s.type === 'array') return `array of ${s.items && typeof s.items === 'object' ? typeOf(s.items as JsonSchema) : 'any'}`;
-  if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object') return `object (${typeOf((s.propertyNames as JsonSchema | undefined) ?? { type: 'string' })} → ${typeOf(s.additionalProperties as JsonSchema)})`;
+  if (s.type === 'array')
+    return `array of ${s.items && typeof s.items === 'object' ? typeOf(s.items as JsonSchema) : 'any'}`;
+  if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object')
+    return `object (${typeOf((s.propertyNames as JsonSchema | undefined) ?? { type: 'string' })} → ${typeOf(s.additionalProperties as JsonSchema)})`;
   if (isObject(s)) return 'object (see below)';
   if (Array.isArray(s.type)) return (s.type as string[]).join(' or ');
   return typeof s.type === 'string' ? s.type : 'any';
@@ -75,7 +80,12 @@ function allowed(s: JsonSchema): string {
   if (s.type === 'array' && !Array.isArray(s.prefixItems)) {
     const minItems = s.minItems as number | undefined;
     const maxItems = s.maxItems as number | undefined;
-    if (minItems !== undefined || maxItems !== undefined) out.push(maxItems === undefined ? `at least ${minItems} item${minItems === 1 ? '' : 's'}` : `${minItems ?? 0}–${maxItems} items`);
+    if (minItems !== undefined || maxItems !== undefined)
+      out.push(
+        maxItems === undefined
+          ? `at least ${minItems} item${minItems === 1 ? '' : 's'}`
+          : `${minItems ?? 0}–${maxItems} items`,
+      );
     const items = s.items as JsonSchema | undefined;
     if (items && typeof items === 'object' && !isObject(items) && !variants(items)) {
       const each = bounds(items);
@@ -92,7 +102,9 @@ function allowed(s: JsonSchema): string {
 /** The sections of a schema: `title` then one table per object it contains (depth first, in field order). */
 export function schemaSections(schema: JsonSchema, opts: { path: string; level: number; title?: string }): string[] {
   const out: string[] = [];
-  const queue: Array<{ path: string; schema: JsonSchema; title?: string }> = [{ path: opts.path, schema, ...(opts.title ? { title: opts.title } : {}) }];
+  const queue: Array<{ path: string; schema: JsonSchema; title?: string }> = [
+    { path: opts.path, schema, ...(opts.title ? { title: opts.title } : {}) },
+  ];
   const heading = '#'.repeat(opts.level);
   // The same nested object under the same path (a field shared by several union members) is described once.
   const seen = new Set<string>();
@@ -108,12 +120,26 @@ export function schemaSections(schema: JsonSchema, opts: { path: string; level: 
     const nested: typeof queue = [];
     for (const [name, p] of Object.entries(props(s))) {
       const field = path ? `${path}.${name}` : name;
-      const need = required.has(name) ? 'required' : p.default !== undefined ? `default ${code(p.default)}` : 'optional';
-      out.push(`| ${code(field)} | ${cell(typeOf(p))} | ${need} | ${cell(allowed(p))} | ${cell(typeof p.description === 'string' ? p.description : '')} |`);
-      const inner = p.type === 'array' && p.items && typeof p.items === 'object' ? { path: `${field}[]`, schema: p.items as JsonSchema } : { path: field, schema: p };
+      const need = required.has(name)
+        ? 'required'
+        : p.default !== undefined
+          ? `default ${code(p.default)}`
+          : 'optional';
+      out.push(
+        `| ${code(field)} | ${cell(typeOf(p))} | ${need} | ${cell(allowed(p))} | ${cell(typeof p.description === 'string' ? p.description : '')} |`,
+      );
+      const inner =
+        p.type === 'array' && p.items && typeof p.items === 'object'
+          ? { path: `${field}[]`, schema: p.items as JsonSchema }
+          : { path: field, schema: p };
       const u = variants(inner.schema);
       if (u && u.some(isObject)) {
-        for (const v of u) nested.push({ path: inner.path, schema: { ...v, description: v.description ?? constDescription(v) }, title: `\`${inner.path}\` when ${variantName(v)}` });
+        for (const v of u)
+          nested.push({
+            path: inner.path,
+            schema: { ...v, description: v.description ?? constDescription(v) },
+            title: `\`${inner.path}\` when ${variantName(v)}`,
+          });
       } else if (isObject(inner.schema)) nested.push(inner);
     }
     out.push('');

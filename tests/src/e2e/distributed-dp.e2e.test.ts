@@ -1,5 +1,14 @@
 import { DP_PUBLIC_METRICS } from '@twinfed/coordinator';
-import { PlanSchema, deserializeWeights, fromB64, planDigest, planEpsilon, planEpsilonAfter, verifyModelVersion, type PlanInput } from '@twinfed/shared';
+import {
+  PlanSchema,
+  deserializeWeights,
+  fromB64,
+  planDigest,
+  planEpsilon,
+  planEpsilonAfter,
+  verifyModelVersion,
+  type PlanInput,
+} from '@twinfed/shared';
 import { siteDir, watchFederation, type RunSite } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { siteCli } from '../support/paths';
@@ -38,7 +47,19 @@ describe('distributed DP (secure aggregation + privacy.dp) across processes', ()
         startNode({
           name: s.name,
           script: siteCli(),
-          args: ['run', '--heart-disease', String(s.center), '--federation', fed.id, '--data-dir', siteDir(suite.workDir, s), '--require-secure-aggregation', '--require-dp', '--max-epsilon', String(Math.ceil(total))],
+          args: [
+            'run',
+            '--heart-disease',
+            String(s.center),
+            '--federation',
+            fed.id,
+            '--data-dir',
+            siteDir(suite.workDir, s),
+            '--require-secure-aggregation',
+            '--require-dp',
+            '--max-epsilon',
+            String(Math.ceil(total)),
+          ],
           env: { TWINFED_LOG_LEVEL: 'warn' },
         }),
       );
@@ -53,11 +74,24 @@ describe('distributed DP (secure aggregation + privacy.dp) across processes', ()
     for (const round of [1, 2]) {
       const v = await suite.c.admin.getModel(`${fed.id}.v${round}`);
       const weights = await suite.c.admin.downloadWeights(v.id);
-      const meta = verifyModelVersion({ meta: v.meta, signature: v.signature, weightsBytes: weights.bytes, coordinatorSignPublicKey });
-      expect(meta).toMatchObject({ dpMechanism: 'skellam', dpEpsilon: planEpsilonAfter(plan, round), planSha256: planDigest(plan) });
+      const meta = verifyModelVersion({
+        meta: v.meta,
+        signature: v.signature,
+        weightsBytes: weights.bytes,
+        coordinatorSignPublicKey,
+      });
+      expect(meta).toMatchObject({
+        dpMechanism: 'skellam',
+        dpEpsilon: planEpsilonAfter(plan, round),
+        planSha256: planDigest(plan),
+      });
       expect(meta.metrics).toMatchObject({ dpRounds: round, clipNorm: 0.5, sites: 3, failures: 0 });
       expect(Object.keys(meta.metrics).filter((k) => !DP_PUBLIC_METRICS.has(k))).toEqual([]);
-      expect('contributors' in meta && meta.contributors.map((x) => Object.keys(x))).toEqual([['siteId'], ['siteId'], ['siteId']]);
+      expect('contributors' in meta && meta.contributors.map((x) => Object.keys(x))).toEqual([
+        ['siteId'],
+        ['siteId'],
+        ['siteId'],
+      ]);
       const data = deserializeWeights(weights.bytes).data;
       expect(data.every((w) => Number.isFinite(w))).toBe(true);
       if (round === 1) {

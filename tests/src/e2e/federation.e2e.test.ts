@@ -1,7 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { evaluate, loadHeartDisease } from '@twinfed/models';
-import { FullModelVersionMetaSchema, PlanSchema, deserializeWeights, fromB64, generateIdentity, routes, signRequest, verifyModelVersion, type PlanInput } from '@twinfed/shared';
+import {
+  FullModelVersionMetaSchema,
+  PlanSchema,
+  deserializeWeights,
+  fromB64,
+  generateIdentity,
+  routes,
+  signRequest,
+  verifyModelVersion,
+  type PlanInput,
+} from '@twinfed/shared';
 import { runFederation, watchFederation, type RunSite } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { siteCli } from '../support/paths';
@@ -16,7 +26,12 @@ const SITES: RunSite[] = [
 ];
 
 function fedAvgPlan(overrides: Partial<PlanInput> = {}): PlanInput {
-  return { ...heartPlan({ rounds: 3, minSites: 3 }), strategy: { name: 'fedavg' }, training: { steps: 50, batchSize: 4, optimizer: 'sgd', lr: 0.01 }, ...overrides };
+  return {
+    ...heartPlan({ rounds: 3, minSites: 3 }),
+    strategy: { name: 'fedavg' },
+    training: { steps: 50, batchSize: 4, optimizer: 'sgd', lr: 0.01 },
+    ...overrides,
+  };
 }
 
 /** Coordinator, sites and this test are separate processes talking HTTP + socket.io on 127.0.0.1. */
@@ -32,13 +47,20 @@ describe('federation across processes', () => {
     for (const r of done.rounds) expect(r.received).toBe(3);
 
     const keys = await suite.c.admin.coordinatorKeys();
-    const data = loadHeartDisease({ normalization: 'per-site' }).filter((d) => SITES.some((s) => s.center === d.center));
+    const data = loadHeartDisease({ normalization: 'per-site' }).filter((d) =>
+      SITES.some((s) => s.center === d.center),
+    );
     const losses: number[] = [];
     for (let v = 0; v <= 3; v++) {
       const vid = `${fed.id}.v${v}`;
       const meta = await suite.c.admin.getModel(vid);
       const dl = await suite.c.admin.downloadWeights(vid);
-      const verified = verifyModelVersion({ meta: meta.meta, signature: meta.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
+      const verified = verifyModelVersion({
+        meta: meta.meta,
+        signature: meta.signature,
+        weightsBytes: dl.bytes,
+        coordinatorSignPublicKey: fromB64(keys.signPublicKey),
+      });
       expect(verified.round).toBe(v);
       if (v > 0) expect(FullModelVersionMetaSchema.parse(verified).contributors).toHaveLength(3);
       const weights = deserializeWeights(dl.bytes, { expectedLayout: verified.layout });
@@ -58,11 +80,15 @@ describe('federation across processes', () => {
     const p = routes.currentRound(fed.id);
     const victim = suite.c.siteIds.get('Cleveland')!;
     const forger = generateIdentity();
-    const forged = await fetch(suite.c.url + p, { headers: signRequest({ method: 'GET', path: p, siteId: victim, signSecretKey: forger.sign.secretKey }) });
+    const forged = await fetch(suite.c.url + p, {
+      headers: signRequest({ method: 'GET', path: p, siteId: victim, signSecretKey: forger.sign.secretKey }),
+    });
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('BAD_SIGNATURE');
     // A captured, genuinely signed request: accepted once, refused when replayed.
-    const key = JSON.parse(fs.readFileSync(path.join(suite.workDir, 'site-0', 'site.key.json'), 'utf8')) as { signSecretKey: string };
+    const key = JSON.parse(fs.readFileSync(path.join(suite.workDir, 'site-0', 'site.key.json'), 'utf8')) as {
+      signSecretKey: string;
+    };
     const headers = signRequest({ method: 'GET', path: p, siteId: victim, signSecretKey: fromB64(key.signSecretKey) });
     expect((await fetch(suite.c.url + p, { headers })).status).toBe(200);
     const replay = await fetch(suite.c.url + p, { headers });
@@ -74,28 +100,52 @@ describe('federation across processes', () => {
     // A fourth site enrolls, then runs through a man in the middle that corrupts model signatures.
     const inv = await suite.c.admin.createInvitation({ siteName: 'Switzerland' });
     const swissDir = path.join(suite.workDir, 'site-2');
-    await runNode({ name: 'enroll Switzerland', script: siteCli(), args: ['enroll', '--coordinator', suite.c.url, '--token', inv.token, '--data-dir', swissDir] });
+    await runNode({
+      name: 'enroll Switzerland',
+      script: siteCli(),
+      args: ['enroll', '--coordinator', suite.c.url, '--token', inv.token, '--data-dir', swissDir],
+    });
     const proxy = await startTamperProxy({
       target: suite.c.url,
-      tamper: (p, body) => (/^\/v1\/models\/[^/]+$/.test(p) && typeof body.signature === 'string' ? { ...body, signature: flipFirstChar(body.signature) } : null),
+      tamper: (p, body) =>
+        /^\/v1\/models\/[^/]+$/.test(p) && typeof body.signature === 'string'
+          ? { ...body, signature: flipFirstChar(body.signature) }
+          : null,
     });
     await suite.c.admin.revokeSite(suite.c.siteIds.get('VA')!);
     // The tampered site never uploads, so each round closes at its deadline; a round that closes before the two
     // healthy sites (cold processes on a busy machine) have answered fails and the next one starts — not a flake.
-    const plan = PlanSchema.parse(fedAvgPlan({ rounds: 1, minSites: 2, roundDeadlineSeconds: 8, maxConsecutiveFailedRounds: 5 }));
+    const plan = PlanSchema.parse(
+      fedAvgPlan({ rounds: 1, minSites: 2, roundDeadlineSeconds: 8, maxConsecutiveFailedRounds: 5 }),
+    );
     const fed = await suite.c.admin.createFederation(plan);
-    const args = (center: number) => ['run', '--heart-disease', String(center), '--federation', fed.id, '--data-dir', path.join(suite.workDir, `site-${center}`)];
+    const args = (center: number) => [
+      'run',
+      '--heart-disease',
+      String(center),
+      '--federation',
+      fed.id,
+      '--data-dir',
+      path.join(suite.workDir, `site-${center}`),
+    ];
     const runs = [
       startNode({ name: 'Cleveland', script: siteCli(), args: args(0) }),
       startNode({ name: 'Hungarian', script: siteCli(), args: args(1) }),
       startNode({ name: 'VA (revoked)', script: siteCli(), args: args(3) }),
-      startNode({ name: 'Switzerland (tampered)', script: siteCli(), args: [...args(2), '--coordinator', proxy.url, '--no-push', '--poll-interval', '300', '--json'] }),
+      startNode({
+        name: 'Switzerland (tampered)',
+        script: siteCli(),
+        args: [...args(2), '--coordinator', proxy.url, '--no-push', '--poll-interval', '300', '--json'],
+      }),
     ];
     try {
       expect(await runs[2]!.exited).toBe(1);
       expect(runs[2]!.lines.join('\n')).toMatch(/SITE_REVOKED/);
       await runs[3]!.waitForLine(/MODEL_SIGNATURE_INVALID/, 30_000);
-      const done = await watchFederation({ ...suite.c, sites: runs.slice(0, 2) }, { federationId: fed.id, timeoutMs: 90_000 });
+      const done = await watchFederation(
+        { ...suite.c, sites: runs.slice(0, 2) },
+        { federationId: fed.id, timeoutMs: 90_000 },
+      );
       expect(done.federation.state).toBe('completed');
       const published = done.rounds.filter((r) => r.state === 'published');
       expect(published).toHaveLength(1);

@@ -9,7 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { applyStandardizer, fitStandardizer, loadHeartDisease, predict, type Split } from '@twinfed/models';
 import { PlanSchema, countOnlyMeta, openBundle, verifyBundle, type BundleManifest, type Plan } from '@twinfed/shared';
-import { runFederation, siteDir, startConsortium, watchFederation, type Consortium, type RunSite } from '../demo/federation-run';
+import {
+  runFederation,
+  siteDir,
+  startConsortium,
+  watchFederation,
+  type Consortium,
+  type RunSite,
+} from '../demo/federation-run';
 import { coordinatorCli, repoRoot, siteCli } from '../support/paths';
 import { runNode } from '../support/processes';
 
@@ -20,11 +27,22 @@ const SITES: RunSite[] = [
 ];
 
 function demoPlan(normalization: 'per-site' | 'federated'): Plan {
-  const file = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'docker', 'plans', 'heart.json'), 'utf8')) as { data: object; training: object };
-  return PlanSchema.parse({ ...file, name: `heart ${normalization}`, rounds: 1, minSites: 2, data: { ...file.data, normalization }, training: { ...file.training, steps: 20 } });
+  const file = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'docker', 'plans', 'heart.json'), 'utf8')) as {
+    data: object;
+    training: object;
+  };
+  return PlanSchema.parse({
+    ...file,
+    name: `heart ${normalization}`,
+    rounds: 1,
+    minSites: 2,
+    data: { ...file.data, normalization },
+    training: { ...file.training, steps: 20 },
+  });
 }
 
-const manifestOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
+const manifestOf = (dir: string) =>
+  JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as BundleManifest;
 
 /** A CSV of a split with the features as columns, and the identity mapping. */
 function csvOf(split: Split, features: readonly string[]): string {
@@ -49,7 +67,9 @@ describe('model bundles from a real federation', () => {
     fs.rmSync(workDir, { recursive: true, force: true });
   });
 
-  async function trained(normalization: 'per-site' | 'federated'): Promise<{ fid: string; versionId: string; plan: Plan }> {
+  async function trained(
+    normalization: 'per-site' | 'federated',
+  ): Promise<{ fid: string; versionId: string; plan: Plan }> {
     const plan = demoPlan(normalization);
     const fed = await runFederation(c, { workDir, sites: SITES, plan });
     const done = await watchFederation(c, { federationId: fed.id, timeoutMs: 120_000 });
@@ -57,8 +77,18 @@ describe('model bundles from a real federation', () => {
     return { fid: fed.id, versionId: done.rounds[0]!.versionId!, plan };
   }
 
-  const coordinatorExport = (versionId: string, out: string) => runNode({ name: 'models export', script: coordinatorCli(), args: ['--url', c.url, '--token', token, 'models', 'export', versionId, '--out', out] });
-  const siteExport = (fid: string, s: RunSite, out: string) => runNode({ name: 'site export', script: siteCli(), args: ['export', '--federation', fid, '--version', 'latest', '--out', out, '--data-dir', siteDir(workDir, s)] });
+  const coordinatorExport = (versionId: string, out: string) =>
+    runNode({
+      name: 'models export',
+      script: coordinatorCli(),
+      args: ['--url', c.url, '--token', token, 'models', 'export', versionId, '--out', out],
+    });
+  const siteExport = (fid: string, s: RunSite, out: string) =>
+    runNode({
+      name: 'site export',
+      script: siteCli(),
+      args: ['export', '--federation', fid, '--version', 'latest', '--out', out, '--data-dir', siteDir(workDir, s)],
+    });
 
   test('per-site normalisation: the coordinator bundle says it carries no statistics; a site bundle carries that site’s', async () => {
     const { fid, versionId, plan } = await trained('per-site');
@@ -88,8 +118,14 @@ describe('model bundles from a real federation', () => {
     // The site was given the count-only metadata (signed for it by the coordinator): no other site's id in its bundle.
     expect(s.signature.meta).toEqual(countOnlyMeta(m.signature.meta));
     expect(s.signature.coordinator).toEqual(m.signature.coordinator);
-    expect(s.description.lineage).toEqual({ round: 1, parentVersionId: m.description.lineage.parentVersionId, contributorCount: c.siteIds.size });
-    for (const [name, id] of c.siteIds) if (name !== 'Cleveland') expect(fs.readFileSync(path.join(siteBundle, 'manifest.json'), 'utf8')).not.toContain(id);
+    expect(s.description.lineage).toEqual({
+      round: 1,
+      parentVersionId: m.description.lineage.parentVersionId,
+      contributorCount: c.siteIds.size,
+    });
+    for (const [name, id] of c.siteIds)
+      if (name !== 'Cleveland')
+        expect(fs.readFileSync(path.join(siteBundle, 'manifest.json'), 'utf8')).not.toContain(id);
     expect(verifyBundle(openBundle(siteBundle), { fingerprint: keys.fingerprint }).meta.versionId).toBe(versionId);
   }, 180_000);
 
@@ -119,8 +155,31 @@ describe('model bundles from a real federation', () => {
     fs.writeFileSync(mapping, JSON.stringify({ features: plan.data.features.map((f) => ({ column: f, name: f })) }));
     const out = path.join(workDir, 'scores.csv');
     const keys = await c.admin.coordinatorKeys();
-    await runNode({ name: 'predict', script: siteCli(), args: ['predict', '--model', coordDir, '--data', csv, '--mapping', mapping, '--out', out, '--fingerprint', keys.fingerprint, '--data-dir', path.join(workDir, 'nobody')] });
-    const rows = fs.readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    await runNode({
+      name: 'predict',
+      script: siteCli(),
+      args: [
+        'predict',
+        '--model',
+        coordDir,
+        '--data',
+        csv,
+        '--mapping',
+        mapping,
+        '--out',
+        out,
+        '--fingerprint',
+        keys.fingerprint,
+        '--data-dir',
+        path.join(workDir, 'nobody'),
+      ],
+    });
+    const rows = fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     expect(rows).toHaveLength(test.n);
     const verified = verifyBundle(openBundle(coordDir));
     const x = applyStandardizer(test, { mean: z.mean, std: z.std });

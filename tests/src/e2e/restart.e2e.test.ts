@@ -3,7 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient } from '@twinfed/coordinator';
 import { enrollTestSite, testPlan, type TestSite } from '@twinfed/coordinator/__tests__/harness';
-import { deserializeWeights, fromB64, routes, verifyModelVersion, type CurrentRound, type WeightSet } from '@twinfed/shared';
+import {
+  deserializeWeights,
+  fromB64,
+  routes,
+  verifyModelVersion,
+  type CurrentRound,
+  type WeightSet,
+} from '@twinfed/shared';
 import { startCoordinatorProcess } from '../demo/federation-run';
 import type { Child } from '../support/processes';
 
@@ -13,10 +20,22 @@ async function currentRound(site: TestSite, fid: string): Promise<CurrentRound> 
 
 async function upload(site: TestSite, fid: string, value: number): Promise<number> {
   const cur = await currentRound(site, fid);
-  const bytes = new Uint8Array(await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer());
+  const bytes = new Uint8Array(
+    await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer(),
+  );
   const base = deserializeWeights(bytes);
   const weights: WeightSet = { layout: base.layout, data: base.data.map(() => value) };
-  const res = await site.request('POST', routes.updates(fid, cur.round!.round), site.seal({ federationId: fid, round: cur.round!.round, baseVersionId: cur.round!.baseVersionId, weights, numExamples: 10 }));
+  const res = await site.request(
+    'POST',
+    routes.updates(fid, cur.round!.round),
+    site.seal({
+      federationId: fid,
+      round: cur.round!.round,
+      baseVersionId: cur.round!.baseVersionId,
+      weights,
+      numExamples: 10,
+    }),
+  );
   return res.status;
 }
 
@@ -58,7 +77,12 @@ describe('coordinator restart', () => {
     expect(fromB64(keys.signPublicKey)).toEqual(a.coordinatorSignPublicKey);
     for (const v of versions) {
       const dl = await admin2.downloadWeights(v.id);
-      verifyModelVersion({ meta: v.meta, signature: v.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: a.coordinatorSignPublicKey });
+      verifyModelVersion({
+        meta: v.meta,
+        signature: v.signature,
+        weightsBytes: dl.bytes,
+        coordinatorSignPublicKey: a.coordinatorSignPublicKey,
+      });
     }
     const after = await admin2.getFederation(fed.id);
     expect(after.currentRound).toBe(2);
@@ -83,9 +107,17 @@ async function rebind(site: TestSite, url: string): Promise<TestSite> {
   return {
     ...site,
     request: async (method, p, b) => {
-      const bytes = b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
-      const headers: Record<string, string> = signRequest({ method, path: p, body: bytes, siteId: site.siteId, signSecretKey: site.identity.sign.secretKey });
-      if (b !== undefined) headers['content-type'] = b instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
+      const bytes =
+        b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
+      const headers: Record<string, string> = signRequest({
+        method,
+        path: p,
+        body: bytes,
+        siteId: site.siteId,
+        signSecretKey: site.identity.sign.secretKey,
+      });
+      if (b !== undefined)
+        headers['content-type'] = b instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
       return fetch(url + p, { method, headers, ...(b === undefined ? {} : { body: bytes }) });
     },
   };

@@ -28,7 +28,10 @@ describe('secure aggregation across processes', () => {
     expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published']);
     const vid = done.federation.latestVersionId!;
     const meta = await suite.c.admin.getModel(vid);
-    return { weights: deserializeWeights((await suite.c.admin.downloadWeights(vid)).bytes).data, metrics: (meta.meta as { metrics: Record<string, number> }).metrics };
+    return {
+      weights: deserializeWeights((await suite.c.admin.downloadWeights(vid)).bytes).data,
+      metrics: (meta.meta as { metrics: Record<string, number> }).metrics,
+    };
   }
 
   test('the same sites and plan give the same global model, within fixed-point precision, with masked updates only', async () => {

@@ -20,7 +20,12 @@ describe('signed plans and site privacy floors, across processes', () => {
   const suite = suiteConsortium('e2e-plan', SITES);
 
   test('a tampered plan and a plan below a floor are refused with their codes; no update arrives', async () => {
-    const plan = PlanSchema.parse({ ...heartPlan({ rounds: 1, minSites: 2 }), strategy: { name: 'fedavg' }, privacy: { secureAggregation: true }, data: { ...heartPlan().data, population: { k: 10 } } });
+    const plan = PlanSchema.parse({
+      ...heartPlan({ rounds: 1, minSites: 2 }),
+      strategy: { name: 'fedavg' },
+      privacy: { secureAggregation: true },
+      data: { ...heartPlan().data, population: { k: 10 } },
+    });
     const fed = await suite.c.admin.createFederation(plan);
     const sent: string[] = [];
     const proxy = await startTamperProxy({
@@ -29,12 +34,41 @@ describe('signed plans and site privacy floors, across processes', () => {
       tamper: (p, body) => {
         if (!p.endsWith('/rounds/current')) return null;
         const f = body.federation as { plan: { privacy: object; data: { population: object } } };
-        return { ...body, federation: { ...f, plan: { ...f.plan, privacy: { secureAggregation: false }, data: { ...f.plan.data, population: { ...f.plan.data.population, k: 2 } } } } };
+        return {
+          ...body,
+          federation: {
+            ...f,
+            plan: {
+              ...f.plan,
+              privacy: { secureAggregation: false },
+              data: { ...f.plan.data, population: { ...f.plan.data.population, k: 2 } },
+            },
+          },
+        };
       },
     });
-    const args = (s: RunSite) => ['run', '--heart-disease', String(s.center), '--federation', fed.id, '--data-dir', siteDir(suite.workDir, s), '--no-push', '--poll-interval', '200'];
-    const tampered = startNode({ name: 'Cleveland (tampered)', script: siteCli(), args: [...args(SITES[0]!), '--coordinator', proxy.url] });
-    const floor = startNode({ name: 'Hungarian (requires DP)', script: siteCli(), args: [...args(SITES[1]!), '--require-dp'] });
+    const args = (s: RunSite) => [
+      'run',
+      '--heart-disease',
+      String(s.center),
+      '--federation',
+      fed.id,
+      '--data-dir',
+      siteDir(suite.workDir, s),
+      '--no-push',
+      '--poll-interval',
+      '200',
+    ];
+    const tampered = startNode({
+      name: 'Cleveland (tampered)',
+      script: siteCli(),
+      args: [...args(SITES[0]!), '--coordinator', proxy.url],
+    });
+    const floor = startNode({
+      name: 'Hungarian (requires DP)',
+      script: siteCli(),
+      args: [...args(SITES[1]!), '--require-dp'],
+    });
     try {
       expect(await tampered.exited).toBe(1);
       expect(tampered.lines.join('\n')).toMatch(/not the plan the coordinator signed.*PLAN_SIGNATURE_INVALID/s);

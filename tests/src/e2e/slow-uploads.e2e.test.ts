@@ -22,7 +22,11 @@ function rssMiB(pid: number | undefined): number {
 }
 
 /** `n` anonymous uploads declaring 1 MB and trickling a byte every 2 s, each reconnecting when it is closed. */
-function slowUploads(url: string, p: string, n: number): { attempts: () => number; statuses: Map<number, number>; stop(): void } {
+function slowUploads(
+  url: string,
+  p: string,
+  n: number,
+): { attempts: () => number; statuses: Map<number, number>; stop(): void } {
   let stopped = false;
   let attempts = 0;
   const statuses = new Map<number, number>();
@@ -30,11 +34,21 @@ function slowUploads(url: string, p: string, n: number): { attempts: () => numbe
   const open = (): void => {
     if (stopped) return;
     attempts++;
-    const req = http.request(url + p, { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream', 'content-length': '1000000' } }, (res) => {
-      statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
-      res.resume();
-    });
-    const timer = setInterval(() => { if (!req.destroyed) req.write('x'); }, 2000);
+    const req = http.request(
+      url + p,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': '1000000' },
+      },
+      (res) => {
+        statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
+        res.resume();
+      },
+    );
+    const timer = setInterval(() => {
+      if (!req.destroyed) req.write('x');
+    }, 2000);
     live.add(req);
     req.on('error', () => undefined);
     req.on('close', () => {
@@ -45,7 +59,14 @@ function slowUploads(url: string, p: string, n: number): { attempts: () => numbe
     req.write('x');
   };
   for (let i = 0; i < n; i++) open();
-  return { attempts: () => attempts, statuses, stop: () => { stopped = true; for (const r of live) r.destroy(); } };
+  return {
+    attempts: () => attempts,
+    statuses,
+    stop: () => {
+      stopped = true;
+      for (const r of live) r.destroy();
+    },
+  };
 }
 
 /** Finding 1: anonymous slow uploads must not take the upload slots real sites need. */
@@ -59,14 +80,22 @@ describe('100 anonymous slow uploads against a real federation', () => {
     try {
       await new Promise((r) => setTimeout(r, 3000));
       const rssHeld = rssMiB(suite.c.coordinator.proc.pid);
-      const plan: PlanInput = { ...heartPlan({ rounds: 2, minSites: 2 }), strategy: { name: 'fedavg' }, training: { steps: 20, batchSize: 4, optimizer: 'sgd', lr: 0.01 } };
+      const plan: PlanInput = {
+        ...heartPlan({ rounds: 2, minSites: 2 }),
+        strategy: { name: 'fedavg' },
+        training: { steps: 20, batchSize: 4, optimizer: 'sgd', lr: 0.01 },
+      };
       const fed = await runFederation(suite.c, { workDir: suite.workDir, sites: SITES, plan: PlanSchema.parse(plan) });
       const done = await watchFederation(suite.c, { federationId: fed.id, timeoutMs: 120_000 });
       const rssEnd = rssMiB(suite.c.coordinator.proc.pid);
-      console.log(`coordinator RSS: ${rssBefore.toFixed(0)} MiB before, ${rssHeld.toFixed(0)} MiB with 100 anonymous slow uploads held, ${rssEnd.toFixed(0)} MiB after the federation; attacker connections opened: ${attack.attempts()}, answers: ${JSON.stringify(Object.fromEntries(attack.statuses))}`);
+      console.log(
+        `coordinator RSS: ${rssBefore.toFixed(0)} MiB before, ${rssHeld.toFixed(0)} MiB with 100 anonymous slow uploads held, ${rssEnd.toFixed(0)} MiB after the federation; attacker connections opened: ${attack.attempts()}, answers: ${JSON.stringify(Object.fromEntries(attack.statuses))}`,
+      );
       expect(done.federation.state).toBe('completed');
       expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published']);
-      const metrics = await (await fetch(`${suite.c.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      const metrics = await (
+        await fetch(`${suite.c.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+      ).text();
       // Not a single upload was refused for want of a slot, and no site saw a 503.
       expect(metrics).toMatch(/^twinfed_uploads_total\{outcome="accepted"\} 4$/m);
       expect(metrics).not.toMatch(/^twinfed_uploads_total\{outcome="overloaded"\} [1-9]/m);

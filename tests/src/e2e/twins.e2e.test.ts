@@ -16,7 +16,10 @@ const HOSPITALS: TwinHospital[] = [
   // Secure aggregation needs a cohort of at least three sites.
   { name: 'Lakeside', center: 2, profile: 'suburban-community', seed: 9 },
 ];
-const FORBIDDEN = [/MRN-\d{5}/, ...SIM_NAMED_PATIENTS.flatMap((p) => [new RegExp(`\\b${p.given}\\b`), new RegExp(`\\b${p.family}\\b`)])];
+const FORBIDDEN = [
+  /MRN-\d{5}/,
+  ...SIM_NAMED_PATIENTS.flatMap((p) => [new RegExp(`\\b${p.given}\\b`), new RegExp(`\\b${p.family}\\b`)]),
+];
 
 /**
  * The twin scenario across processes with every site → coordinator request captured by a proxy and every
@@ -34,27 +37,70 @@ describe('digital twins end to end', () => {
     const bodies: string[] = [];
     const coord = await startCoordinatorProcess({ dataDir: path.join(workDir, 'coordinator'), logLevel: 'debug' });
     children.push(coord.child);
-    const proxy = await startTamperProxy({ target: coord.url, tamper: () => null, onRequest: (r) => bodies.push(`${r.method} ${r.path}\n${r.body.toString('latin1')}`) });
+    const proxy = await startTamperProxy({
+      target: coord.url,
+      tamper: () => null,
+      onRequest: (r) => bodies.push(`${r.method} ${r.path}\n${r.body.toString('latin1')}`),
+    });
     const admin = createAdminClient({ baseUrl: coord.url, token: coord.token });
     const logs: string[] = [];
     const site = async (args: string[], name: string) => {
-      const lines = await runNode({ name, script: siteCli(), args: ['--json', ...args], env: { TWINFED_LOG_LEVEL: 'debug' }, timeoutMs: 120_000 });
+      const lines = await runNode({
+        name,
+        script: siteCli(),
+        args: ['--json', ...args],
+        env: { TWINFED_LOG_LEVEL: 'debug' },
+        timeoutMs: 120_000,
+      });
       logs.push(...lines);
-      return lines.map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } });
+      return lines.map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      });
     };
     let fhirText = '';
     let at = '';
     const siteIds = new Map<string, string>();
     for (const h of HOSPITALS) {
-      const sim = (await site(['simulate', '--patients', '120', '--hospital', h.profile, '--seed', String(h.seed), '--out', path.join(workDir, `sim-${h.center}`)], `simulate ${h.name}`)).find((l) => l.type === 'simulated')!;
+      const sim = (
+        await site(
+          [
+            'simulate',
+            '--patients',
+            '120',
+            '--hospital',
+            h.profile,
+            '--seed',
+            String(h.seed),
+            '--out',
+            path.join(workDir, `sim-${h.center}`),
+          ],
+          `simulate ${h.name}`,
+        )
+      ).find((l) => l.type === 'simulated')!;
       at = String(sim.at);
       fhirText += fs.readFileSync(String(sim.fhirFile), 'utf8');
       const inv = await admin.createInvitation({ siteName: h.name });
-      const enrolled = (await site(['enroll', '--coordinator', proxy.url, '--token', inv.token, '--data-dir', siteDir(workDir, h)], `enroll ${h.name}`)).find((l) => typeof l.siteId === 'string')!;
+      const enrolled = (
+        await site(
+          ['enroll', '--coordinator', proxy.url, '--token', inv.token, '--data-dir', siteDir(workDir, h)],
+          `enroll ${h.name}`,
+        )
+      ).find((l) => typeof l.siteId === 'string')!;
       siteIds.set(h.name, String(enrolled.siteId));
-      const ingest = (await site(['ingest', 'fhir', String(sim.fhirFile), '--data-dir', siteDir(workDir, h)], `ingest ${h.name}`)).find((l) => l.type === 'ingest')!;
+      const ingest = (
+        await site(['ingest', 'fhir', String(sim.fhirFile), '--data-dir', siteDir(workDir, h)], `ingest ${h.name}`)
+      ).find((l) => l.type === 'ingest')!;
       expect((ingest.accepted as { patients: number }).patients).toBe(120);
-      const serve = startNode({ name: `serve ${h.name}`, script: siteCli(), args: ['--json', 'serve', '--listen', '127.0.0.1:0', '--data-dir', siteDir(workDir, h)], env: { TWINFED_LOG_LEVEL: 'debug' } });
+      const serve = startNode({
+        name: `serve ${h.name}`,
+        script: siteCli(),
+        args: ['--json', 'serve', '--listen', '127.0.0.1:0', '--data-dir', siteDir(workDir, h)],
+        env: { TWINFED_LOG_LEVEL: 'debug' },
+      });
       children.push(serve);
       const api = JSON.parse(await serve.waitForLine(/"localApi"/, 60_000)) as { localApi: string; tokenFile: string };
       const token = fs.readFileSync(api.tokenFile, 'utf8').trim();
@@ -69,9 +115,34 @@ describe('digital twins end to end', () => {
     expect(FORBIDDEN.every((re) => re.test(fhirText))).toBe(true);
 
     const base = twinScenarioPlan();
-    const plan = twinScenarioPlan({ rounds: 2, minSites: 2, data: { ...base.data, normalization: 'federated' }, privacy: { secureAggregation: true } });
+    const plan = twinScenarioPlan({
+      rounds: 2,
+      minSites: 2,
+      data: { ...base.data, normalization: 'federated' },
+      privacy: { secureAggregation: true },
+    });
     const fed = await admin.createFederation(plan);
-    const runs = HOSPITALS.map((h) => startNode({ name: h.name, script: siteCli(), args: ['--json', 'run', '--federation', fed.id, '--twins', '--at', at, '--no-push', '--poll-interval', '300', '--data-dir', siteDir(workDir, h)], env: { TWINFED_LOG_LEVEL: 'debug' } }));
+    const runs = HOSPITALS.map((h) =>
+      startNode({
+        name: h.name,
+        script: siteCli(),
+        args: [
+          '--json',
+          'run',
+          '--federation',
+          fed.id,
+          '--twins',
+          '--at',
+          at,
+          '--no-push',
+          '--poll-interval',
+          '300',
+          '--data-dir',
+          siteDir(workDir, h),
+        ],
+        env: { TWINFED_LOG_LEVEL: 'debug' },
+      }),
+    );
     children.push(...runs);
     const consortium = { admin, sites: runs, siteIds } as unknown as Consortium;
     const done = await watchFederation(consortium, { federationId: fed.id, timeoutMs: 120_000 });
@@ -85,8 +156,18 @@ describe('digital twins end to end', () => {
     for (const s of view.sites) expect(s.versionId).toBe(done.federation.latestVersionId);
 
     // Scores with explanations from the verified model, at the site.
-    const scores = (await site(['score', '--federation', fed.id, '--top', '3', '--at', at, '--data-dir', siteDir(workDir, HOSPITALS[0]!)], 'score')).find((l) => l.type === 'scores')!;
-    const top = scores.scores as Array<{ pid: string; tier: string; versionId: string; contributions: Array<{ text: string }> }>;
+    const scores = (
+      await site(
+        ['score', '--federation', fed.id, '--top', '3', '--at', at, '--data-dir', siteDir(workDir, HOSPITALS[0]!)],
+        'score',
+      )
+    ).find((l) => l.type === 'scores')!;
+    const top = scores.scores as Array<{
+      pid: string;
+      tier: string;
+      versionId: string;
+      contributions: Array<{ text: string }>;
+    }>;
     expect(top).toHaveLength(3);
     expect(top[0]!.versionId).toBe(done.federation.latestVersionId);
     expect(top[0]!.contributions[0]!.text).toMatch(/[+-]\d/);

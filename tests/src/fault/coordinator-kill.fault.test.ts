@@ -12,7 +12,14 @@ const SITES = 4;
 const ROUNDS = 10;
 
 /** FedAdam: its server moments are state that must survive every crash too. */
-const PLAN: PlanInput = lightPlan({ name: 'kill test', strategy: { name: 'fedadam', serverLr: 0.05 }, rounds: ROUNDS, minSites: SITES, roundDeadlineSeconds: 300, seed: 7 });
+const PLAN: PlanInput = lightPlan({
+  name: 'kill test',
+  strategy: { name: 'fedadam', serverLr: 0.05 },
+  rounds: ROUNDS,
+  minSites: SITES,
+  roundDeadlineSeconds: 300,
+  seed: 7,
+});
 
 /** A moment to die: a named crash point (its nth hit in that process), or SIGKILL from outside after a delay. */
 type Moment = { kind: 'point'; spec: string } | { kind: 'timer'; afterReadyMs: number };
@@ -59,7 +66,10 @@ async function runFederation(o: { dataDir: string; kills: Moment[] }): Promise<R
     const m = queue.shift();
     const c = spawnCoordinator({ dataDir: o.dataDir, port, ...(m?.kind === 'point' ? { crashAt: m.spec } : {}) });
     child = c;
-    const ready = until(async () => c.proc.exitCode !== null || c.proc.signalCode !== null || (await fetch(`${url}/healthz`)).ok, { timeoutMs: 30_000, what: 'coordinator start', intervalMs: 10 });
+    const ready = until(
+      async () => c.proc.exitCode !== null || c.proc.signalCode !== null || (await fetch(`${url}/healthz`)).ok,
+      { timeoutMs: 30_000, what: 'coordinator start', intervalMs: 10 },
+    );
     await ready;
     killLog.push(m ? (m.kind === 'point' ? m.spec : `SIGKILL +${m.afterReadyMs} ms`) : 'no fault');
     if (m?.kind === 'timer') setTimeout(() => c.proc.kill('SIGKILL'), m.afterReadyMs);
@@ -86,10 +96,18 @@ async function runFederation(o: { dataDir: string; kills: Moment[] }): Promise<R
     for (;;) {
       if (dead()) await restart();
       if (!fid) {
-        fid = await admin.listFederations().then((f) => f[0]?.id).catch(() => undefined);
+        fid = await admin
+          .listFederations()
+          .then((f) => f[0]?.id)
+          .catch(() => undefined);
         if (fid) for (const s of sites) loops.push(s.run(fid, { intervalMs: 100 }));
       }
-      const state = fid ? await admin.getFederation(fid).then((f) => f.state).catch(() => 'unknown') : 'unknown';
+      const state = fid
+        ? await admin
+            .getFederation(fid)
+            .then((f) => f.state)
+            .catch(() => 'unknown')
+        : 'unknown';
       if (state === 'completed') break;
       if (state === 'failed') throw new Error('the federation failed');
       await new Promise((r) => setTimeout(r, 20));
@@ -100,7 +118,12 @@ async function runFederation(o: { dataDir: string; kills: Moment[] }): Promise<R
     expect(versions.map((v) => v.round)).toEqual(Array.from({ length: ROUNDS + 1 }, (_, i) => i));
     for (const v of versions) {
       const dl = await admin.downloadWeights(v.id);
-      verifyModelVersion({ meta: v.meta, signature: v.signature, weightsBytes: dl.bytes, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
+      verifyModelVersion({
+        meta: v.meta,
+        signature: v.signature,
+        weightsBytes: dl.bytes,
+        coordinatorSignPublicKey: fromB64(keys.signPublicKey),
+      });
       if (v.round > 0) expect((v.meta.contributors as unknown[]).length).toBe(SITES);
     }
     const finalWeights = Buffer.from((await admin.downloadWeights(fed.latestVersionId!)).bytes);
@@ -134,9 +157,13 @@ describe('the coordinator is killed with SIGKILL at 20 seeded moments', () => {
     const killed = await runFederation({ dataDir: tmp(), kills: plan });
     // Every seeded moment happened: the federation outlived 20 kills.
     expect(killed.kills).toBe(KILLS);
-    expect(killed.killLog.slice(0, KILLS)).toEqual(plan.map((m) => (m.kind === 'point' ? m.spec : `SIGKILL +${m.afterReadyMs} ms`)));
+    expect(killed.killLog.slice(0, KILLS)).toEqual(
+      plan.map((m) => (m.kind === 'point' ? m.spec : `SIGKILL +${m.afterReadyMs} ms`)),
+    );
     expect(killed.acksChecked).toBeGreaterThan(0);
     expect(killed.finalWeights.equals(reference.finalWeights)).toBe(true);
-    process.stdout.write(`kill test: uninterrupted run ${t1 - t0} ms; ${killed.kills} kills survived in ${Date.now() - t1} ms, ${killed.acksChecked} acknowledged-upload checks; moments: ${killed.killLog.join(', ')}\n`);
+    process.stdout.write(
+      `kill test: uninterrupted run ${t1 - t0} ms; ${killed.kills} kills survived in ${Date.now() - t1} ms, ${killed.acksChecked} acknowledged-upload checks; moments: ${killed.killLog.join(', ')}\n`,
+    );
   }, 180_000);
 });

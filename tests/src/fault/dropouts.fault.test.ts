@@ -9,7 +9,13 @@ import { LightSite, lightPlan } from './__tests__/light-site';
 
 const DEADLINE_S = 3;
 
-const PLAN: PlanInput = lightPlan({ name: 'dropouts', rounds: 4, minSites: 7, maxMissedRounds: 1, roundDeadlineSeconds: DEADLINE_S });
+const PLAN: PlanInput = lightPlan({
+  name: 'dropouts',
+  rounds: 4,
+  minSites: 7,
+  maxMissedRounds: 1,
+  roundDeadlineSeconds: DEADLINE_S,
+});
 
 async function metric(url: string, token: string, line: RegExp): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
@@ -48,13 +54,19 @@ describe('30% of the sites drop out in a round', () => {
     const doomed = sites.slice(7);
     // Round 1 with everyone.
     for (const s of sites) await s.step(fed.id);
-    await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', { timeoutMs: 60_000, what: 'round 1' });
+    await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', {
+      timeoutMs: 60_000,
+      what: 'round 1',
+    });
     // Round 2: three sites (30%) die after training (their updates are sealed, never sent); the others deliver.
     const r2 = (await admin.listRounds(fed.id))[1]!;
     expect(r2.selectedSiteIds).toHaveLength(10);
     for (const d of doomed) await d.prepare(fed.id, r2);
     for (const s of sites.slice(0, 7)) await s.step(fed.id);
-    await until(async () => (await admin.listRounds(fed.id))[1]?.state === 'published', { timeoutMs: (DEADLINE_S + 60) * 1000, what: 'round 2 at its deadline' });
+    await until(async () => (await admin.listRounds(fed.id))[1]?.state === 'published', {
+      timeoutMs: (DEADLINE_S + 60) * 1000,
+      what: 'round 2 at its deadline',
+    });
     const closed = (await admin.listRounds(fed.id))[1]!;
     const tookMs = Date.parse(closed.closedAt!) - Date.parse(closed.openedAt);
     expect(tookMs).toBeGreaterThanOrEqual(DEADLINE_S * 1000 - 50);
@@ -67,7 +79,12 @@ describe('30% of the sites drop out in a round', () => {
     const r3 = (await admin.listRounds(fed.id))[2]!;
     expect(r3.selectedSiteIds).toHaveLength(7);
     expect(r3.selectedSiteIds.some((id) => doomed.some((d) => d.siteId === id))).toBe(false);
-    expect((await admin.listSites()).filter((v) => v.missedRounds === 1).map((v) => v.id).sort()).toEqual(doomed.map((d) => d.siteId).sort());
+    expect(
+      (await admin.listSites())
+        .filter((v) => v.missedRounds === 1)
+        .map((v) => v.id)
+        .sort(),
+    ).toEqual(doomed.map((d) => d.siteId).sort());
 
     // One of them comes back and delivers its round-2 update late: refused with a clear code, and counted.
     const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
@@ -92,6 +109,9 @@ describe('30% of the sites drop out in a round', () => {
     expect(r4.selectedSiteIds).not.toContain(doomed[1]!.siteId);
     expect(r4.selectedSiteIds).not.toContain(doomed[2]!.siteId);
     for (const s of sites.slice(0, 8)) await s.step(fed.id);
-    await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 60_000, what: 'the federation to complete' });
+    await until(async () => (await admin.getFederation(fed.id)).state === 'completed', {
+      timeoutMs: 60_000,
+      what: 'the federation to complete',
+    });
   }, 240_000);
 });

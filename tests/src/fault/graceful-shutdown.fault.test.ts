@@ -25,13 +25,26 @@ function get(agent: http.Agent, url: string): Promise<string> {
 }
 
 /** POSTs `body` in two halves with a pause between them; resolves with the status and body of the answer. */
-function slowUpload(o: { url: string; path: string; headers: Record<string, string>; body: Uint8Array; midway: () => Promise<void> }): Promise<{ status: number; body: string }> {
+function slowUpload(o: {
+  url: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  midway: () => Promise<void>;
+}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(o.url + o.path, { method: 'POST', headers: { ...o.headers, 'content-type': 'application/octet-stream', 'content-length': String(o.body.length) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      o.url + o.path,
+      {
+        method: 'POST',
+        headers: { ...o.headers, 'content-type': 'application/octet-stream', 'content-length': String(o.body.length) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     const half = Math.floor(o.body.length / 2);
     req.write(o.body.subarray(0, half));
@@ -56,7 +69,14 @@ describe('graceful shutdown on SIGTERM', () => {
     await until(async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 30_000, what: 'the coordinator' });
     const admin = adminOf({ dataDir, port });
     const sites: LightSite[] = [];
-    for (const name of ['Alpha', 'Beta']) sites.push(await LightSite.enroll({ index: sites.length, token: (await admin.createInvitation({ siteName: name })).token, url: () => url }));
+    for (const name of ['Alpha', 'Beta'])
+      sites.push(
+        await LightSite.enroll({
+          index: sites.length,
+          token: (await admin.createInvitation({ siteName: name })).token,
+          url: () => url,
+        }),
+      );
     const fed = await admin.createFederation(PLAN);
     const [a, b] = sites as [LightSite, LightSite];
     expect(await a.step(fed.id)).toBe('uploaded');
@@ -81,13 +101,18 @@ describe('graceful shutdown on SIGTERM', () => {
       }
     })();
     const answer = await slowUpload({
-      url, path: p, body,
+      url,
+      path: p,
+      body,
       headers: b.sign('POST', p, body),
       midway: async () => {
         await new Promise((r) => setTimeout(r, 100));
         coordinator.proc.kill('SIGTERM'); // half of the envelope is on the wire
         sigtermAt = Date.now();
-        void coordinator.waitForLine(/coordinator stopping/, 60_000).then(() => (stoppingAt = Date.now()), () => undefined);
+        void coordinator.waitForLine(/coordinator stopping/, 60_000).then(
+          () => (stoppingAt = Date.now()),
+          () => undefined,
+        );
         await new Promise((r) => setTimeout(r, 400));
       },
     });
@@ -101,11 +126,17 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(afterSigterm.length).toBeGreaterThan(0);
     expect(afterSigterm.filter((st) => !['503', 'ECONNREFUSED', 'ECONNRESET'].includes(st))).toEqual([]);
     const ack = JSON.parse(answer.body) as { digest: string };
-    await checkDatabase({ dataDir, acks: [...a.acks, { federationId: fed.id, round: 1, siteId: b.siteId, digest: ack.digest, status: 'accepted' }] });
+    await checkDatabase({
+      dataDir,
+      acks: [...a.acks, { federationId: fed.id, round: 1, siteId: b.siteId, digest: ack.digest, status: 'accepted' }],
+    });
 
     // The upload closed round 1, which was published before the process exited; round 2 opens on the next start.
     coordinator = spawnCoordinator({ dataDir, port });
-    await until(async () => (await admin.listRounds(fed.id)).length === 2, { timeoutMs: 30_000, what: 'round 2 after the restart' });
+    await until(async () => (await admin.listRounds(fed.id)).length === 2, {
+      timeoutMs: 30_000,
+      what: 'round 2 after the restart',
+    });
     const rounds = await admin.listRounds(fed.id);
     expect(rounds[0]).toMatchObject({ state: 'published', received: 2 });
     expect(rounds[1]).toMatchObject({ state: 'open' });
@@ -137,8 +168,18 @@ describe('graceful shutdown on SIGTERM', () => {
     try {
       await until(async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 30_000, what: 'the coordinator' });
       const admin = adminOf({ dataDir, port });
-      const site = await enrollRealSite({ name: 'Cleveland', center: 0, workDir, url, token: (await admin.createInvitation({ siteName: 'Cleveland' })).token });
-      const fed = await admin.createFederation({ ...heartPlan({ rounds: 1, minSites: 1 }), strategy: { name: 'fedavg' }, training: { steps: 20, batchSize: 4, optimizer: 'sgd', lr: 0.01 } });
+      const site = await enrollRealSite({
+        name: 'Cleveland',
+        center: 0,
+        workDir,
+        url,
+        token: (await admin.createInvitation({ siteName: 'Cleveland' })).token,
+      });
+      const fed = await admin.createFederation({
+        ...heartPlan({ rounds: 1, minSites: 1 }),
+        strategy: { name: 'fedavg' },
+        training: { steps: 20, batchSize: 4, optimizer: 'sgd', lr: 0.01 },
+      });
       const child = runRealSite(site, { federationId: fed.id, url: proxy.url });
       await uploading;
       child.proc.kill('SIGTERM');
@@ -147,7 +188,10 @@ describe('graceful shutdown on SIGTERM', () => {
       expect(await child.exited).toBe(130); // interrupted, but only after the ack
       expect(events(child).some((e) => e.type === 'uploaded' && e.round === 1)).toBe(true);
       expect(journalUploads(site, fed.id).map((u) => u.round)).toEqual([1]);
-      await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 10_000, what: 'the federation' });
+      await until(async () => (await admin.getFederation(fed.id)).state === 'completed', {
+        timeoutMs: 10_000,
+        what: 'the federation',
+      });
     } finally {
       await proxy.close();
       coordinator.proc.kill('SIGTERM');

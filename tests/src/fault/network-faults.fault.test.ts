@@ -9,7 +9,12 @@ import { startFaultProxy } from './__tests__/fault-proxy';
 import { enrollRealSite, events, journalUploads, runRealSite, type RealSite } from './__tests__/site-process';
 
 const ROUNDS = 4;
-const PLAN: PlanInput = { ...heartPlan({ rounds: ROUNDS, minSites: 3 }), strategy: { name: 'fedavg' }, training: { steps: 200, batchSize: 4, optimizer: 'sgd', lr: 0.01 }, roundDeadlineSeconds: 120 };
+const PLAN: PlanInput = {
+  ...heartPlan({ rounds: ROUNDS, minSites: 3 }),
+  strategy: { name: 'fedavg' },
+  training: { steps: 200, batchSize: 4, optimizer: 'sgd', lr: 0.01 },
+  roundDeadlineSeconds: 120,
+};
 
 function metric(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(name));
@@ -40,13 +45,33 @@ describe('a faulty network between sites and coordinator', () => {
     await until(async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 30_000, what: 'the coordinator' });
     const admin = adminOf({ dataDir, port });
     const sites: RealSite[] = [];
-    for (const [name, center] of [['Cleveland', 0], ['Hungarian', 1], ['VA', 3]] as const) {
-      sites.push(await enrollRealSite({ name, center, workDir, url, token: (await admin.createInvitation({ siteName: name })).token }));
+    for (const [name, center] of [
+      ['Cleveland', 0],
+      ['Hungarian', 1],
+      ['VA', 3],
+    ] as const) {
+      sites.push(
+        await enrollRealSite({
+          name,
+          center,
+          workDir,
+          url,
+          token: (await admin.createInvitation({ siteName: name })).token,
+        }),
+      );
     }
     const proxy = await startFaultProxy({
       target: { host: '127.0.0.1', port },
       seed: 42,
-      faults: { latencyMs: 5, jitterMs: 35, dropNewRate: 0.1, cutRate: 0.1, cutWithinMs: 2000, blockWebsocket: true, loseUploadAcks: 2 },
+      faults: {
+        latencyMs: 5,
+        jitterMs: 35,
+        dropNewRate: 0.1,
+        cutRate: 0.1,
+        cutWithinMs: 2000,
+        blockWebsocket: true,
+        loseUploadAcks: 2,
+      },
     });
     try {
       // 1. No WebSocket gets through for a whole federation: the sites work by polling alone.
@@ -54,7 +79,11 @@ describe('a faulty network between sites and coordinator', () => {
       const blockedAt = Date.now();
       const pollers = sites.map((s) => runRealSite(s, { federationId: polled.id, url: proxy.url }));
       children.push(...pollers);
-      await until(async () => (await admin.getFederation(polled.id)).state === 'completed', { timeoutMs: 150_000, what: 'the federation without push', intervalMs: 200 });
+      await until(async () => (await admin.getFederation(polled.id)).state === 'completed', {
+        timeoutMs: 150_000,
+        what: 'the federation without push',
+        intervalMs: 200,
+      });
       for (const c of pollers) expect(await c.exited).toBe(0);
       const blockedMs = Date.now() - blockedAt;
       expect(pollers.every((c) => !events(c).some((e) => e.type === 'connection' && e.connected === true))).toBe(true);
@@ -69,14 +98,30 @@ describe('a faulty network between sites and coordinator', () => {
       for (const s of sites) children.push(runRealSite(s, { federationId: fed.id, url: proxy.url }));
       const pushed = children.slice(sites.length);
       const connects = (c: Child) => events(c).filter((e) => e.type === 'connection' && e.connected === true).length;
-      await until(() => pushed.every((c) => connects(c) >= 1), { timeoutMs: 60_000, what: 'push to connect', intervalMs: 100 });
-      await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', { timeoutMs: 90_000, what: 'round 1', intervalMs: 100 });
+      await until(() => pushed.every((c) => connects(c) >= 1), {
+        timeoutMs: 60_000,
+        what: 'push to connect',
+        intervalMs: 100,
+      });
+      await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', {
+        timeoutMs: 90_000,
+        what: 'round 1',
+        intervalMs: 100,
+      });
       proxy.cutAll();
       // (A site may finish the federation by polling while its socket still backs off: it only has to reconnect while it runs.)
-      await until(() => pushed.every((c) => connects(c) >= 2 || c.proc.exitCode !== null), { timeoutMs: 60_000, what: 'push to reconnect after the blip', intervalMs: 100 });
+      await until(() => pushed.every((c) => connects(c) >= 2 || c.proc.exitCode !== null), {
+        timeoutMs: 60_000,
+        what: 'push to reconnect after the blip',
+        intervalMs: 100,
+      });
       expect(pushed.some((c) => connects(c) >= 2)).toBe(true);
 
-      await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 150_000, what: 'the federation', intervalMs: 200 });
+      await until(async () => (await admin.getFederation(fed.id)).state === 'completed', {
+        timeoutMs: 150_000,
+        what: 'the federation',
+        intervalMs: 200,
+      });
       for (const c of pushed) expect(await c.exited).toBe(0);
       expect(proxy.stats.acksLost).toBe(2);
       expect(proxy.stats.dropped + proxy.stats.cut).toBeGreaterThan(0);
@@ -94,7 +139,10 @@ describe('a faulty network between sites and coordinator', () => {
           const v = await admin.getModel(r.versionId!);
           const contributors = v.meta.contributors as Array<{ siteId: string; numExamples: number }>;
           expect(new Set(contributors.map((x) => x.siteId)).size).toBe(3);
-          expect(v.meta.metrics).toMatchObject({ sites: 3, examples: contributors.reduce((n, x) => n + x.numExamples, 0) });
+          expect(v.meta.metrics).toMatchObject({
+            sites: 3,
+            examples: contributors.reduce((n, x) => n + x.numExamples, 0),
+          });
           expect((await admin.listEvaluations(r.versionId!)).length).toBe(3);
         }
         // The lost acks were retried with the same bytes and recognised (or the site saw that it had submitted).

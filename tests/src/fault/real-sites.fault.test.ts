@@ -10,7 +10,12 @@ import { startFaultProxy } from './__tests__/fault-proxy';
 import { enrollRealSite, events, journalUploads, runRealSite, type RealSite } from './__tests__/site-process';
 
 function plan(o: { rounds: number; steps: number }): PlanInput {
-  return { ...heartPlan({ rounds: o.rounds, minSites: 3 }), strategy: { name: 'fedavg' }, training: { steps: o.steps, batchSize: 4, optimizer: 'sgd', lr: 0.01 }, roundDeadlineSeconds: 120 };
+  return {
+    ...heartPlan({ rounds: o.rounds, minSites: 3 }),
+    strategy: { name: 'fedavg' },
+    training: { steps: o.steps, batchSize: 4, optimizer: 'sgd', lr: 0.01 },
+    roundDeadlineSeconds: 120,
+  };
 }
 
 async function kill(child: Child): Promise<void> {
@@ -64,7 +69,11 @@ describe('real site processes under faults', () => {
       },
     });
     sites = [];
-    for (const [name, center] of [['Cleveland', 0], ['Hungarian', 1], ['VA', 3]] as const) {
+    for (const [name, center] of [
+      ['Cleveland', 0],
+      ['Hungarian', 1],
+      ['VA', 3],
+    ] as const) {
       const inv = await admin.createInvitation({ siteName: name });
       sites.push(await enrollRealSite({ name, center, workDir, url, token: inv.token }));
     }
@@ -104,7 +113,11 @@ describe('real site processes under faults', () => {
     await kill(second);
     const third = run(clev, fed.id);
 
-    await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 90_000, what: 'the federation to complete', intervalMs: 200 });
+    await until(async () => (await admin.getFederation(fed.id)).state === 'completed', {
+      timeoutMs: 90_000,
+      what: 'the federation to complete',
+      intervalMs: 200,
+    });
     for (const c of [third, hungarian, vaRun]) expect(await c.exited).toBe(0);
 
     // Hungarian was killed in the middle of training round 2 (it had started, not finished).
@@ -113,7 +126,11 @@ describe('real site processes under faults', () => {
     expect(killedEvents.some((e) => e.type === 'trained' && e.round === 2)).toBe(false);
     // Every round has exactly one update per site; the versions count each site once.
     const rounds = await admin.listRounds(fed.id);
-    expect(rounds.map((r) => [r.state, r.received])).toEqual([['published', 3], ['published', 3], ['published', 3]]);
+    expect(rounds.map((r) => [r.state, r.received])).toEqual([
+      ['published', 3],
+      ['published', 3],
+      ['published', 3],
+    ]);
     for (const r of rounds) {
       const v = await admin.getModel(r.versionId!);
       const contributors = (v.meta.contributors as Array<{ siteId: string }>).map((x) => x.siteId).sort();
@@ -122,7 +139,11 @@ describe('real site processes under faults', () => {
     // No process ever tried to upload a second, different update for a round.
     for (const c of [first, second, third, killedHungarian, hungarian, vaRun]) {
       expect(c.lines.join('\n')).not.toMatch(/UPDATE_CONFLICT|update-conflict/);
-      expect(events(c).filter((e) => e.type === 'started').map((e) => e.siteId)).toEqual([expect.stringMatching(/^site-/)]);
+      expect(
+        events(c)
+          .filter((e) => e.type === 'started')
+          .map((e) => e.siteId),
+      ).toEqual([expect.stringMatching(/^site-/)]);
     }
     // Journals: Cleveland never received the round-2 ack (it died), so only the coordinator has that update.
     expect(journalUploads(clev, fed.id).map((u) => u.round)).toEqual([1, 3]);
@@ -133,26 +154,43 @@ describe('real site processes under faults', () => {
   test('the coordinator is killed twice while real sites train; they reconnect and finish, and no acknowledged upload is lost', async () => {
     const fed = await admin.createFederation(plan({ rounds: 4, steps: 200 }));
     const children = sites.map((s) => run(s, fed.id));
-    await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', { timeoutMs: 60_000, what: 'round 1' });
+    await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', {
+      timeoutMs: 60_000,
+      what: 'round 1',
+    });
     await kill(coordinator);
     // The next lifetime dies right when round 2 starts aggregating (a crash point); the one after finishes.
     coordinator = spawnCoordinator({ dataDir, port, crashAt: 'round.aggregating:1' });
     await coordinator.exited;
     expect(coordinator.proc.signalCode).toBe('SIGKILL');
     coordinator = spawnCoordinator({ dataDir, port });
-    await until(async () => (await admin.getFederation(fed.id)).state === 'completed', { timeoutMs: 90_000, what: 'the federation to complete', intervalMs: 200 });
+    await until(async () => (await admin.getFederation(fed.id)).state === 'completed', {
+      timeoutMs: 90_000,
+      what: 'the federation to complete',
+      intervalMs: 200,
+    });
     for (const c of children) expect(await c.exited).toBe(0);
     const rounds = await admin.listRounds(fed.id);
     expect(rounds.map((r) => [r.state, r.received])).toEqual([1, 2, 3, 4].map(() => ['published', 3]));
     // Sites lost their event stream with each kill and reconnected it; a site whose socket was still backing off
     // when the federation completed finished by HTTP polling alone, so at least one (not every) site must show a
     // reconnection here — reconnection with backoff is asserted deterministically in network-faults.fault.test.ts.
-    const connects = children.map((c) => events(c).filter((e) => e.type === 'connection' && e.connected === true).length);
+    const connects = children.map(
+      (c) => events(c).filter((e) => e.type === 'connection' && e.connected === true).length,
+    );
     expect(Math.max(...connects)).toBeGreaterThanOrEqual(2);
     // Graceful stop, then every upload a site journalled as acknowledged is in the database with its digest.
     coordinator.proc.kill('SIGTERM');
     expect(await coordinator.exited).toBe(0);
-    const acks = sites.flatMap((s) => journalUploads(s, fed.id).map((u) => ({ federationId: fed.id, round: u.round, siteId: s.siteId, digest: u.digest, status: u.status })));
+    const acks = sites.flatMap((s) =>
+      journalUploads(s, fed.id).map((u) => ({
+        federationId: fed.id,
+        round: u.round,
+        siteId: s.siteId,
+        digest: u.digest,
+        status: u.status,
+      })),
+    );
     // (An ack can be lost with a killed coordinator: the site then sees the next round and never journals it.)
     expect(acks.length).toBeGreaterThanOrEqual(9);
     expect((await checkDatabase({ dataDir, acks })).acksChecked).toBe(acks.length);

@@ -20,7 +20,8 @@ describe('distProblems', () => {
       'package.json': JSON.stringify({ name: 'p', dependencies: { zod: '^4', '@scope/lib': '*' } }),
       'src/ok.ts': '',
       'src/crypto/box.ts': '',
-      'dist/ok.js': 'const z = require("zod"); const v = require("zod/v4"); const l = require("@scope/lib/sub"); const f = require("node:fs"); const p = require("path"); const b = require("./crypto/box");',
+      'dist/ok.js':
+        'const z = require("zod"); const v = require("zod/v4"); const l = require("@scope/lib/sub"); const f = require("node:fs"); const p = require("path"); const b = require("./crypto/box");',
       'dist/ok.d.ts': 'export {};',
       'dist/crypto/box.js': '"use strict";',
       'dist/.tsbuildinfo': '{}',
@@ -35,10 +36,14 @@ describe('distProblems', () => {
   test('fails a file that requires @jest/globals, fast-check, tweetnacl or a bench or test-support module', () => {
     write(dir, {
       'src/suite.ts': '',
-      'dist/suite.js': 'require("@jest/globals"); require(\'fast-check\'); require( "tweetnacl" ); require("./crypto/bench"); require("../__tests__/harness");',
+      'dist/suite.js':
+        'require("@jest/globals"); require(\'fast-check\'); require( "tweetnacl" ); require("./crypto/bench"); require("../__tests__/harness");',
     });
     expect(distProblems(dir)).toEqual([
-      { file: 'dist/suite.js', reason: "requires '@jest/globals', which is not among the package's runtime dependencies" },
+      {
+        file: 'dist/suite.js',
+        reason: "requires '@jest/globals', which is not among the package's runtime dependencies",
+      },
       { file: 'dist/suite.js', reason: "requires 'fast-check', which is not among the package's runtime dependencies" },
       { file: 'dist/suite.js', reason: "requires 'tweetnacl', which is not among the package's runtime dependencies" },
       { file: 'dist/suite.js', reason: "requires test or bench code './crypto/bench'" },
@@ -59,19 +64,36 @@ describe('distProblems', () => {
       'dist/crypto/secagg-bench.js': '',
       'dist/a.test.js': '',
     });
-    expect(distProblems(dir).map((p) => p.file)).toEqual(['dist/__tests__/harness.*', 'dist/a.test.*', 'dist/crypto/bench.*', 'dist/crypto/secagg-bench.*']);
-    expect(new Set(distProblems(dir).map((p) => p.reason))).toEqual(new Set(['test or bench code in the build output']));
+    expect(distProblems(dir).map((p) => p.file)).toEqual([
+      'dist/__tests__/harness.*',
+      'dist/a.test.*',
+      'dist/crypto/bench.*',
+      'dist/crypto/secagg-bench.*',
+    ]);
+    expect(new Set(distProblems(dir).map((p) => p.reason))).toEqual(
+      new Set(['test or bench code in the build output']),
+    );
   });
 
   test('fails stale output whose source was moved or deleted, and a missing dist', () => {
     write(dir, { 'dist/store/contract.js': 'require("@jest/globals");', 'dist/store/contract.d.ts': '' });
-    expect(distProblems(dir)).toEqual([{ file: 'dist/store/contract.*', reason: expect.stringMatching(/^stale output: src\/store\/contract\.ts does not exist/) }]);
+    expect(distProblems(dir)).toEqual([
+      {
+        file: 'dist/store/contract.*',
+        reason: expect.stringMatching(/^stale output: src\/store\/contract\.ts does not exist/),
+      },
+    ]);
     fs.rmSync(path.join(dir, 'dist'), { recursive: true });
     expect(distProblems(dir)).toEqual([{ file: 'dist', reason: expect.stringContaining('npm run build') }]);
   });
 
   test('does not take a name that merely contains "bench" for a bench module', () => {
-    write(dir, { 'src/benchmark-free.ts': '', 'src/workbench.ts': '', 'dist/benchmark-free.js': '', 'dist/workbench.js': '' });
+    write(dir, {
+      'src/benchmark-free.ts': '',
+      'src/workbench.ts': '',
+      'dist/benchmark-free.js': '',
+      'dist/workbench.js': '',
+    });
     expect(distProblems(dir)).toEqual([]);
   });
 });

@@ -47,7 +47,9 @@ function isBuiltin(specifier: string): boolean {
 export function distProblems(packageDir: string): DistProblem[] {
   const dist = path.join(packageDir, 'dist');
   if (!fs.existsSync(dist)) return [{ file: 'dist', reason: 'missing: run `npm run build` first' }];
-  const manifest = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   const allowed = new Set(Object.keys(manifest.dependencies ?? {}));
   const problems: DistProblem[] = [];
   const reported = new Set<string>(); // one line per source for its .js, .d.ts and maps
@@ -69,9 +71,13 @@ export function distProblems(packageDir: string): DistProblem[] {
     for (const m of fs.readFileSync(abs, 'utf8').matchAll(REQUIRE)) {
       const specifier = m[1]!;
       if (specifier.startsWith('.')) {
-        if (TEST_OR_BENCH.test(specifier.replace(/\.js$/, ''))) problems.push({ file, reason: `requires test or bench code '${specifier}'` });
+        if (TEST_OR_BENCH.test(specifier.replace(/\.js$/, '')))
+          problems.push({ file, reason: `requires test or bench code '${specifier}'` });
       } else if (!isBuiltin(specifier) && !allowed.has(packageOf(specifier))) {
-        problems.push({ file, reason: `requires '${specifier}', which is not among the package's runtime dependencies` });
+        problems.push({
+          file,
+          reason: `requires '${specifier}', which is not among the package's runtime dependencies`,
+        });
       }
     }
   }

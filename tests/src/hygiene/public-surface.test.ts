@@ -11,11 +11,16 @@ describe('public surface', () => {
   const exported = exportedNames(root);
   const imported = importedNames(root);
 
-  test.each(PRODUCT_PACKAGES)('@twinfed/%s exports only names another workspace imports, and every name they import', (pkg) => {
-    const used = new Set(imported[pkg].keys());
-    expect({ exportedButUnused: exported[pkg].filter((n) => !used.has(n)) }).toEqual({ exportedButUnused: [] });
-    expect({ importedButNotExported: [...used].filter((n) => !exported[pkg].includes(n)).sort() }).toEqual({ importedButNotExported: [] });
-  });
+  test.each(PRODUCT_PACKAGES)(
+    '@twinfed/%s exports only names another workspace imports, and every name they import',
+    (pkg) => {
+      const used = new Set(imported[pkg].keys());
+      expect({ exportedButUnused: exported[pkg].filter((n) => !used.has(n)) }).toEqual({ exportedButUnused: [] });
+      expect({ importedButNotExported: [...used].filter((n) => !exported[pkg].includes(n)).sort() }).toEqual({
+        importedButNotExported: [],
+      });
+    },
+  );
 
   test('the analysis finds the exports and the imports across workspaces, tests/ included', () => {
     expect(exported.coordinator).toContain('startCoordinator');

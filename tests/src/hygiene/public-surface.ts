@@ -13,7 +13,11 @@ const WORKSPACES = [...PRODUCT_PACKAGES, 'tests'] as const;
 
 /** Names exported by each package's `src/index.ts`, sorted; a namespace export contributes `ns.member` names. */
 export function exportedNames(root: string): Record<ProductPackage, string[]> {
-  const config = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.test.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    path.join(root, 'tsconfig.test.json'),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  );
   if (!config) throw new Error('tsconfig.test.json could not be read');
   const indexes = PRODUCT_PACKAGES.map((p) => path.join(root, p, 'src', 'index.ts'));
   const program = ts.createProgram(indexes, { ...config.options, noEmit: true });
@@ -25,7 +29,8 @@ export function exportedNames(root: string): Record<ProductPackage, string[]> {
     for (const sym of moduleSymbol ? checker.getExportsOfModule(moduleSymbol) : []) {
       const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
       const decl = target.declarations?.[0];
-      if (decl && ts.isSourceFile(decl)) for (const m of checker.getExportsOfModule(target)) names.push(`${sym.name}.${m.name}`);
+      if (decl && ts.isSourceFile(decl))
+        for (const m of checker.getExportsOfModule(target)) names.push(`${sym.name}.${m.name}`);
       else names.push(sym.name);
     }
     out[pkg] = names.sort();
@@ -47,7 +52,10 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
  * destructured dynamic imports, members of a namespace import), each with the files that import it.
  */
 export function importedNames(root: string): Record<ProductPackage, Map<string, string[]>> {
-  const out = Object.fromEntries(PRODUCT_PACKAGES.map((p) => [p, new Map<string, string[]>()])) as Record<ProductPackage, Map<string, string[]>>;
+  const out = Object.fromEntries(PRODUCT_PACKAGES.map((p) => [p, new Map<string, string[]>()])) as Record<
+    ProductPackage,
+    Map<string, string[]>
+  >;
   for (const workspace of WORKSPACES) {
     for (const file of sourceFiles(path.join(root, workspace, 'src'))) {
       const rel = path.relative(root, file);
@@ -61,21 +69,34 @@ export function importedNames(root: string): Record<ProductPackage, Map<string, 
       const sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
       const namespaces = new Map<string, string>();
       const visit = (n: ts.Node): void => {
-        if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
+        if (
+          (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) &&
+          n.moduleSpecifier &&
+          ts.isStringLiteral(n.moduleSpecifier)
+        ) {
           const spec = n.moduleSpecifier.text;
           const bindings = ts.isImportDeclaration(n) ? n.importClause?.namedBindings : n.exportClause;
-          if (bindings && (ts.isNamedImports(bindings) || ts.isNamedExports(bindings))) for (const e of bindings.elements) add(spec, (e.propertyName ?? e.name).text);
+          if (bindings && (ts.isNamedImports(bindings) || ts.isNamedExports(bindings)))
+            for (const e of bindings.elements) add(spec, (e.propertyName ?? e.name).text);
           if (bindings && ts.isNamespaceImport(bindings)) namespaces.set(bindings.name.text, spec);
           if (ts.isImportDeclaration(n) && n.importClause?.name) add(spec, 'default');
         }
         if (ts.isVariableDeclaration(n) && n.initializer && ts.isObjectBindingPattern(n.name)) {
           const init = ts.isAwaitExpression(n.initializer) ? n.initializer.expression : n.initializer;
-          if (ts.isCallExpression(init) && init.expression.kind === ts.SyntaxKind.ImportKeyword && init.arguments[0] && ts.isStringLiteral(init.arguments[0])) {
-            for (const e of n.name.elements) add(init.arguments[0].text, ((e.propertyName ?? e.name) as ts.Identifier).text);
+          if (
+            ts.isCallExpression(init) &&
+            init.expression.kind === ts.SyntaxKind.ImportKeyword &&
+            init.arguments[0] &&
+            ts.isStringLiteral(init.arguments[0])
+          ) {
+            for (const e of n.name.elements)
+              add(init.arguments[0].text, ((e.propertyName ?? e.name) as ts.Identifier).text);
           }
         }
-        if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && namespaces.has(n.expression.text)) add(namespaces.get(n.expression.text)!, n.name.text);
-        if (ts.isQualifiedName(n) && ts.isIdentifier(n.left) && namespaces.has(n.left.text)) add(namespaces.get(n.left.text)!, n.right.text);
+        if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && namespaces.has(n.expression.text))
+          add(namespaces.get(n.expression.text)!, n.name.text);
+        if (ts.isQualifiedName(n) && ts.isIdentifier(n.left) && namespaces.has(n.left.text))
+          add(namespaces.get(n.left.text)!, n.right.text);
         ts.forEachChild(n, visit);
       };
       visit(sf);

@@ -14,5 +14,6 @@ process.stdout.write(`| package | exported | imported by another workspace |\n|-
 for (const pkg of PRODUCT_PACKAGES) {
   const used = exported[pkg].filter((n) => imported[pkg].has(n));
   process.stdout.write(`| @twinfed/${pkg} | ${exported[pkg].length} | ${used.length} |\n`);
-  if (args.includes('--list')) for (const n of exported[pkg].filter((x) => !imported[pkg].has(x))) process.stdout.write(`  unused: ${n}\n`);
+  if (args.includes('--list'))
+    for (const n of exported[pkg].filter((x) => !imported[pkg].has(x))) process.stdout.write(`  unused: ${n}\n`);
 }

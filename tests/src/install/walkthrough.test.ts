@@ -17,7 +17,10 @@ const script = path.join(root, 'examples', 'by-hand', 'walkthrough.sh');
 function readmeWalkthrough(): string {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   const m = /<!-- walkthrough:begin -->\n```bash\n([\s\S]*?)```\n<!-- walkthrough:end -->/.exec(readme);
-  if (!m) throw new Error('README.md has no walkthrough block between <!-- walkthrough:begin --> and <!-- walkthrough:end -->');
+  if (!m)
+    throw new Error(
+      'README.md has no walkthrough block between <!-- walkthrough:begin --> and <!-- walkthrough:end -->',
+    );
   return m[1]!;
 }
 
@@ -29,9 +32,15 @@ describe('the README walkthrough (a consortium by hand over HTTPS)', () => {
   test('federates three hospitals from CSV over HTTPS to completion', () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-walkthrough-'));
     try {
-      const r = spawnSync('bash', [script], { cwd: os.tmpdir(), encoding: 'utf8', timeout: 240_000, env: { ...process.env, TWINFED_TRIAL_DIR: work } });
+      const r = spawnSync('bash', [script], {
+        cwd: os.tmpdir(),
+        encoding: 'utf8',
+        timeout: 240_000,
+        env: { ...process.env, TWINFED_TRIAL_DIR: work },
+      });
       const out = `${r.stdout}\n${r.stderr}`;
-      if (r.status !== 0) throw new Error(`walkthrough exited ${r.status} (${r.signal ?? 'no signal'}):\n${out.slice(-4000)}`);
+      if (r.status !== 0)
+        throw new Error(`walkthrough exited ${r.status} (${r.signal ?? 'no signal'}):\n${out.slice(-4000)}`);
       expect(out).toMatch(/coordinator: https:\/\/127\.0\.0\.1:\d+ \(fingerprint /);
       expect(out.match(/It matches the fingerprint you gave\./g)).toHaveLength(3);
       expect(out).toMatch(/^state:\s+completed$/m);

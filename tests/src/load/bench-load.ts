@@ -7,7 +7,11 @@ import { runLoad, type LoadResult } from './load-run';
  * enrollment, signed HTTP, socket.io, sealed uploads, evaluations) for `rounds` rounds on 127.0.0.1.
  * Writes `bench/results/load.{json,md}` and returns the results.
  */
-export async function benchLoad(o: { sizes: number[]; rounds: number; log?: (line: string) => void }): Promise<LoadResult[]> {
+export async function benchLoad(o: {
+  sizes: number[];
+  rounds: number;
+  log?: (line: string) => void;
+}): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
   for (const sites of o.sizes) {
     o.log?.(`load: ${sites} sites × ${o.rounds} rounds…`);
@@ -24,13 +28,49 @@ export async function benchLoad(o: { sizes: number[]; rounds: number; log?: (lin
         '(SQLite WAL, synchronous FULL, on disk), aggregates and signs the version. Sites also evaluate and report every version. ' +
         'The coordinator is one process; all simulated sites share a second one on the same 2 cores. p95 over the rounds of the run. ' +
         'The load average in the header shows how busy the machine was with other work during the run (it inflates the times, not the CPU seconds much).',
-      columns: ['sites', 'rounds', 'round p50 s', 'round p95 s', 'uploads', 'errors', '503 retried', 'coordinator RSS MiB (peak / end)', 'coordinator CPU s', 'sites CPU s', 'enroll s'],
-      rows: results.map((r) => [String(r.sites), String(r.roundsPublished), r.p50, r.p95, String(r.uploads), String(r.errors.length), String(r.overloaded), `${r.coordinatorPeakRssMiB.toFixed(0)} / ${r.coordinatorRssMiB.toFixed(0)}`, r.coordinatorCpuSeconds, r.swarmCpuSeconds, r.enrollSeconds]),
+      columns: [
+        'sites',
+        'rounds',
+        'round p50 s',
+        'round p95 s',
+        'uploads',
+        'errors',
+        '503 retried',
+        'coordinator RSS MiB (peak / end)',
+        'coordinator CPU s',
+        'sites CPU s',
+        'enroll s',
+      ],
+      rows: results.map((r) => [
+        String(r.sites),
+        String(r.roundsPublished),
+        r.p50,
+        r.p95,
+        String(r.uploads),
+        String(r.errors.length),
+        String(r.overloaded),
+        `${r.coordinatorPeakRssMiB.toFixed(0)} / ${r.coordinatorRssMiB.toFixed(0)}`,
+        r.coordinatorCpuSeconds,
+        r.swarmCpuSeconds,
+        r.enrollSeconds,
+      ]),
     },
   ];
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`, loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' ') };
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    loadavg: os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+  };
   const md = toMarkdown('twinfed load', meta, tables);
-  const out = writeResults('load', { meta, results: results.map((r) => ({ ...r, errors: r.errors.slice(0, 20) })) }, md);
+  const out = writeResults(
+    'load',
+    { meta, results: results.map((r) => ({ ...r, errors: r.errors.slice(0, 20) })) },
+    md,
+  );
   o.log?.(`${md}\nwritten: ${out.json}, ${out.md}`);
   return results;
 }

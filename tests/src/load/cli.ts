@@ -10,7 +10,11 @@ async function main(argv: string[]): Promise<void> {
     .option('--rounds <n>', 'rounds', (v) => Number(v), 5)
     .parse(argv)
     .opts<{ sites: number; rounds: number }>();
-  const result = await runLoad({ sites: flags.sites, rounds: flags.rounds, log: (line) => void process.stderr.write(`${line}\n`) });
+  const result = await runLoad({
+    sites: flags.sites,
+    rounds: flags.rounds,
+    log: (line) => void process.stderr.write(`${line}\n`),
+  });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -100,16 +100,28 @@ function plan(o: { sites: number; rounds: number }): PlanInput {
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const log = o.log ?? (() => undefined);
   const coordinatorDir = o.coordinatorDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-load-coord-'));
-  const sitesDir = o.sitesDir ?? fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-load-sites-'));
+  const sitesDir =
+    o.sitesDir ??
+    fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-load-sites-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const coordinator = startNode({ name: 'coordinator', script: coordinatorCli(), args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)], env: { TWINFED_LOG_LEVEL: 'warn' } });
+  const coordinator = startNode({
+    name: 'coordinator',
+    script: coordinatorCli(),
+    args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)],
+    env: { TWINFED_LOG_LEVEL: 'warn' },
+  });
   try {
     await coordinator.waitForLine(/"url"\s*:/, 30_000);
     const token = fs.readFileSync(path.join(coordinatorDir, 'operator.token'), 'utf8').trim();
     const admin = createAdminClient({ baseUrl: url, token, timeoutMs: 120_000 });
     const t0 = Date.now();
-    const enrollments = await enrollSwarm({ count: o.sites, dir: sitesDir, coordinatorUrl: url, invite: async (name) => (await admin.createInvitation({ siteName: name })).token });
+    const enrollments = await enrollSwarm({
+      count: o.sites,
+      dir: sitesDir,
+      coordinatorUrl: url,
+      invite: async (name) => (await admin.createInvitation({ siteName: name })).token,
+    });
     const enrollSeconds = (Date.now() - t0) / 1000;
     log(`enrolled ${o.sites} sites in ${enrollSeconds.toFixed(1)} s`);
     const fed = await admin.createFederation(plan(o));
@@ -120,11 +132,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const swarmCpu = process.cpuUsage(cpu0.swarm);
     const coordinatorCpuSeconds = cpuOf(coordinator.proc.pid!) - cpu0.coordinator;
     const rounds: RoundView[] = await admin.listRounds(fed.id);
-    const roundSeconds = rounds.filter((r) => r.closedAt).map((r) => (Date.parse(r.closedAt!) - Date.parse(r.openedAt)) / 1000);
+    const roundSeconds = rounds
+      .filter((r) => r.closedAt)
+      .map((r) => (Date.parse(r.closedAt!) - Date.parse(r.openedAt)) / 1000);
     const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     const overloaded = Number(/^twinfed_uploads_total\{outcome="overloaded"\} (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
     const rss = rssOf(coordinator.proc.pid!);
-    log(`federation of ${o.rounds} rounds in ${federationSeconds.toFixed(1)} s; rounds ${roundSeconds.map((s) => s.toFixed(2)).join(', ')} s`);
+    log(
+      `federation of ${o.rounds} rounds in ${federationSeconds.toFixed(1)} s; rounds ${roundSeconds.map((s) => s.toFixed(2)).join(', ')} s`,
+    );
     return {
       sites: o.sites,
       rounds: o.rounds,
@@ -135,7 +151,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       federationSeconds,
       uploads: swarm.uploads,
       evaluations: swarm.evaluations,
-      errors: [...swarm.errors, ...swarm.summaries.filter((s) => s.state !== 'completed').map((s) => `a site ended with ${s.state}`)],
+      errors: [
+        ...swarm.errors,
+        ...swarm.summaries.filter((s) => s.state !== 'completed').map((s) => `a site ended with ${s.state}`),
+      ],
       roundsPublished: rounds.filter((r) => r.state === 'published').length,
       everyRoundHadEverySite: rounds.every((r) => r.received === o.sites && r.selectedSiteIds.length === o.sites),
       overloaded,

@@ -14,7 +14,12 @@ const ROUNDS = 5;
  */
 describe(`load: ${SITES} sites × ${ROUNDS} rounds`, () => {
   test('zero errors, every round completes with every site, each site uploads once per round', async () => {
-    const lines = await runNode({ name: 'load', script: path.join(repoRoot(), 'tests', 'dist', 'load', 'cli.js'), args: ['--sites', String(SITES), '--rounds', String(ROUNDS)], timeoutMs: 290_000 });
+    const lines = await runNode({
+      name: 'load',
+      script: path.join(repoRoot(), 'tests', 'dist', 'load', 'cli.js'),
+      args: ['--sites', String(SITES), '--rounds', String(ROUNDS)],
+      timeoutMs: 290_000,
+    });
     const r = JSON.parse(lines.filter((l) => l.startsWith('{')).pop()!) as LoadResult;
     process.stdout.write(
       `load: ${SITES} sites, rounds ${r.roundSeconds.map((s) => s.toFixed(2)).join(' ')} s (p50 ${r.p50.toFixed(2)}, p95 ${r.p95.toFixed(2)}), ` +

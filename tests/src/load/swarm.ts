@@ -39,7 +39,12 @@ export function lightModelOps(seed: number): ModelOps {
       return {
         stepsPerRound: 1,
         async trainRound(r) {
-          return { weights: { layout: r.weights.layout, data: r.weights.data.map((w) => 0.9 * w + 0.1 * rng.normal()) }, numExamples: o.data.n, steps: 1, meanLoss: 0.5 };
+          return {
+            weights: { layout: r.weights.layout, data: r.weights.data.map((w) => 0.9 * w + 0.1 * rng.normal()) },
+            numExamples: o.data.n,
+            steps: 1,
+            meanLoss: 0.5,
+          };
         },
         dispose() {},
       };
@@ -51,7 +56,13 @@ export function lightModelOps(seed: number): ModelOps {
 }
 
 /** Enrolls `count` sites with the real site-client enrollment (keys and pinned coordinator key in `dir/site-i`). */
-export async function enrollSwarm(o: { count: number; dir: string; coordinatorUrl: string; invite: (name: string) => Promise<string>; concurrency?: number }): Promise<Enrollment[]> {
+export async function enrollSwarm(o: {
+  count: number;
+  dir: string;
+  coordinatorUrl: string;
+  invite: (name: string) => Promise<string>;
+  concurrency?: number;
+}): Promise<Enrollment[]> {
   const out: Enrollment[] = new Array<Enrollment>(o.count);
   let next = 0;
   const worker = async () => {
@@ -98,7 +109,8 @@ export async function runSwarm(o: {
     else if (e.type === 'evaluated') evaluations++;
     else if (e.type === 'warning') errors.push(`site ${i}: warning ${e.code ?? ''} ${e.message}`);
     else if (e.type === 'model-rejected') errors.push(`site ${i}: model rejected ${e.code}`);
-    else if (e.type === 'skipped' && e.reason !== 'not-selected' && e.reason !== 'already-submitted') errors.push(`site ${i}: skipped round ${e.round} (${e.reason})`);
+    else if (e.type === 'skipped' && e.reason !== 'not-selected' && e.reason !== 'already-submitted')
+      errors.push(`site ${i}: skipped round ${e.round} (${e.reason})`);
   };
   const runners = o.enrollments.map((enrollment, i) => {
     const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
@@ -107,7 +119,12 @@ export async function runSwarm(o: {
     return new SiteRunner({
       federationId: o.federationId,
       enrollment,
-      api: new CoordinatorClient({ baseUrl: o.baseUrl, credentials, timeoutMs: 120_000, retry: { retries: 10, baseMs: 250, maxMs: 10_000 } }),
+      api: new CoordinatorClient({
+        baseUrl: o.baseUrl,
+        credentials,
+        timeoutMs: 120_000,
+        retry: { retries: 10, baseMs: 250, maxMs: 10_000 },
+      }),
       events: new EventStream({ baseUrl: o.baseUrl, credentials }),
       dataset: tinyDataset(i),
       journal: Journal.open(dataDir),
@@ -116,9 +133,18 @@ export async function runSwarm(o: {
       onProgress: onProgress(i),
     });
   });
-  const summaries = await Promise.all(runners.map((r, i) => r.run().catch((e: unknown) => {
-    errors.push(`site ${i}: ${e instanceof Error ? e.message : String(e)}`);
-    return { federationId: o.federationId, state: 'failed', roundsUploaded: [], versionsEvaluated: [] } satisfies RunSummary;
-  })));
+  const summaries = await Promise.all(
+    runners.map((r, i) =>
+      r.run().catch((e: unknown) => {
+        errors.push(`site ${i}: ${e instanceof Error ? e.message : String(e)}`);
+        return {
+          federationId: o.federationId,
+          state: 'failed',
+          roundsUploaded: [],
+          versionsEvaluated: [],
+        } satisfies RunSummary;
+      }),
+    ),
+  );
   return { summaries, errors, uploads, evaluations };
 }

@@ -4,7 +4,8 @@
  */
 export function runMain(label: string, main: (argv: string[]) => Promise<void>, opts: { stack?: boolean } = {}): void {
   main(process.argv).catch((err: unknown) => {
-    const detail = err instanceof Error ? (opts.stack === false ? err.message : (err.stack ?? err.message)) : String(err);
+    const detail =
+      err instanceof Error ? (opts.stack === false ? err.message : (err.stack ?? err.message)) : String(err);
     process.stderr.write(`${label} failed: ${detail}\n`);
     process.exit(1);
   });

@@ -5,7 +5,8 @@ import path from 'node:path';
 export function repoRoot(): string {
   let dir = __dirname;
   for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'tsconfig.base.json'))) return dir;
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'tsconfig.base.json')))
+      return dir;
     const up = path.dirname(dir);
     if (up === dir) throw new Error('twinfed repository root not found');
     dir = up;

@@ -17,8 +17,17 @@ export interface Child {
  * Starts `node <script> ...args` with output captured (never inherited: site output may be verbose).
  * `onLine` sees every line (the demo forwards nothing but uses it for diagnostics on failure).
  */
-export function startNode(opts: { name: string; script: string; args: string[]; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void }): Child {
-  const proc = spawn(process.execPath, [opts.script, ...opts.args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startNode(opts: {
+  name: string;
+  script: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  onLine?: (line: string) => void;
+}): Child {
+  const proc = spawn(process.execPath, [opts.script, ...opts.args], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
   const onLine = (line: string) => {
@@ -44,7 +53,13 @@ export function startNode(opts: { name: string; script: string; args: string[]; 
       new Promise<string>((resolve, reject) => {
         const hit = lines.find((l) => re.test(l));
         if (hit) return resolve(hit);
-        const timer = setTimeout(() => reject(new Error(`${opts.name}: no line matching ${re} within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`${opts.name}: no line matching ${re} within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`),
+            ),
+          timeoutMs,
+        );
         waiters.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
         void exited.then((code) => {
           clearTimeout(timer);
@@ -55,7 +70,13 @@ export function startNode(opts: { name: string; script: string; args: string[]; 
 }
 
 /** Runs `node <script> ...args` to completion; rejects with its output on a non-zero exit. */
-export async function runNode(opts: { name: string; script: string; args: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<string[]> {
+export async function runNode(opts: {
+  name: string;
+  script: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}): Promise<string[]> {
   const child = startNode(opts);
   const timer = setTimeout(() => child.proc.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
   const code = await child.exited;

@@ -49,7 +49,16 @@ export interface FakeCoordinator {
   sites: SiteView[];
   federations: FederationView[];
   rounds: RoundView[];
-  versions: Array<{ id: string; federationId: string; parentVersionId: string | null; round: number; weightsSha256: string; signature: string; createdAt: string; meta: ModelVersionMeta }>;
+  versions: Array<{
+    id: string;
+    federationId: string;
+    parentVersionId: string | null;
+    round: number;
+    weightsSha256: string;
+    signature: string;
+    createdAt: string;
+    meta: ModelVersionMeta;
+  }>;
   weights: Map<string, Uint8Array>;
   evaluations: EvaluationView[];
   keys: { protocol: number; signPublicKey: string; boxPublicKey: string; fingerprint: string };
@@ -74,7 +83,16 @@ function fixtures(identity: ReturnType<typeof generateIdentity>) {
     rounds: 5,
     minSites: 2,
   });
-  const federation: FederationView = { id: 'fed-1', name: 'heart-fedavg', state: 'running', plan, currentRound: 2, latestVersionId: 'fed-1.v1', createdAt: AT, updatedAt: AT };
+  const federation: FederationView = {
+    id: 'fed-1',
+    name: 'heart-fedavg',
+    state: 'running',
+    plan,
+    currentRound: 2,
+    latestVersionId: 'fed-1.v1',
+    createdAt: AT,
+    updatedAt: AT,
+  };
   const versions: FakeCoordinator['versions'] = [];
   const weights = new Map<string, Uint8Array>();
   for (const round of [0, 1]) {
@@ -89,24 +107,83 @@ function fixtures(identity: ReturnType<typeof generateIdentity>) {
       strategy: 'fedavg',
       layout: layoutOf(SPEC).map((t) => ({ name: t.name, shape: [...t.shape], dtype: t.dtype })),
       weightsSha256: sha256Hex(bytes),
-      contributors: round === 0 ? [] : [{ siteId: 'site-a', numExamples: 120 }, { siteId: 'site-b', numExamples: 80 }],
+      contributors:
+        round === 0
+          ? []
+          : [
+              { siteId: 'site-a', numExamples: 120 },
+              { siteId: 'site-b', numExamples: 80 },
+            ],
       metrics: round === 0 ? {} : { loss: 0.61234, accuracy: 0.7 },
       planSha256: planDigest(plan),
       createdAt: AT,
     };
     const signature = signModelVersion(meta, identity.sign.secretKey);
-    versions.push({ id, federationId: 'fed-1', parentVersionId: meta.parentVersionId, round, weightsSha256: meta.weightsSha256, signature, createdAt: AT, meta });
+    versions.push({
+      id,
+      federationId: 'fed-1',
+      parentVersionId: meta.parentVersionId,
+      round,
+      weightsSha256: meta.weightsSha256,
+      signature,
+      createdAt: AT,
+      meta,
+    });
     weights.set(id, bytes);
   }
   const rounds: RoundView[] = [
-    { federationId: 'fed-1', round: 2, state: 'collecting', baseVersionId: 'fed-1.v1', selectedSiteIds: ['site-a', 'site-b'], selectedCount: 2, received: 1, openedAt: AT, deadlineAt: AT, closedAt: null, failureReason: null, versionId: null },
-    { federationId: 'fed-1', round: 1, state: 'published', baseVersionId: 'fed-1.v0', selectedSiteIds: ['site-a', 'site-b'], selectedCount: 2, received: 2, openedAt: AT, deadlineAt: AT, closedAt: AT, failureReason: null, versionId: 'fed-1.v1' },
+    {
+      federationId: 'fed-1',
+      round: 2,
+      state: 'collecting',
+      baseVersionId: 'fed-1.v1',
+      selectedSiteIds: ['site-a', 'site-b'],
+      selectedCount: 2,
+      received: 1,
+      openedAt: AT,
+      deadlineAt: AT,
+      closedAt: null,
+      failureReason: null,
+      versionId: null,
+    },
+    {
+      federationId: 'fed-1',
+      round: 1,
+      state: 'published',
+      baseVersionId: 'fed-1.v0',
+      selectedSiteIds: ['site-a', 'site-b'],
+      selectedCount: 2,
+      received: 2,
+      openedAt: AT,
+      deadlineAt: AT,
+      closedAt: AT,
+      failureReason: null,
+      versionId: 'fed-1.v1',
+    },
   ];
   const sites: SiteView[] = [
-    { id: 'site-a', name: 'St Mary Hospital', fingerprint: 'aaaa-bbbb-cccc-dddd', enrolledAt: AT, revokedAt: null, lastSeenAt: AT, missedRounds: 0 },
-    { id: 'site-b', name: 'Charité', fingerprint: 'eeee-ffff-0000-1111', enrolledAt: AT, revokedAt: null, lastSeenAt: null, missedRounds: 3 },
+    {
+      id: 'site-a',
+      name: 'St Mary Hospital',
+      fingerprint: 'aaaa-bbbb-cccc-dddd',
+      enrolledAt: AT,
+      revokedAt: null,
+      lastSeenAt: AT,
+      missedRounds: 0,
+    },
+    {
+      id: 'site-b',
+      name: 'Charité',
+      fingerprint: 'eeee-ffff-0000-1111',
+      enrolledAt: AT,
+      revokedAt: null,
+      lastSeenAt: null,
+      missedRounds: 3,
+    },
   ];
-  const evaluations: EvaluationView[] = [{ versionId: 'fed-1.v1', siteId: 'site-a', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 }, createdAt: AT }];
+  const evaluations: EvaluationView[] = [
+    { versionId: 'fed-1.v1', siteId: 'site-a', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 }, createdAt: AT },
+  ];
   return { federations: [federation], versions, weights, rounds, sites, evaluations };
 }
 
@@ -122,7 +199,15 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     seen: [],
     keys: { protocol: PROTOCOL_VERSION, ...pub, fingerprint: fingerprint(pub) },
     canned: new Map(),
-    normalization: { federationId: 'fed-1', state: 'waiting', contributed: 1, cohort: 2, rows: null, mean: null, std: null },
+    normalization: {
+      federationId: 'fed-1',
+      state: 'waiting',
+      contributed: 1,
+      cohort: 2,
+      rows: null,
+      mean: null,
+      std: null,
+    },
     setPlan(input: unknown) {
       const plan = PlanSchema.parse(input);
       fake.federations[0]!.plan = plan;
@@ -136,7 +221,12 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
   const app = express();
   app.use(express.json());
   app.use((req: Request, res: Response, next) => {
-    fake.seen.push({ method: req.method, path: req.originalUrl, authorization: req.header('authorization'), body: req.body });
+    fake.seen.push({
+      method: req.method,
+      path: req.originalUrl,
+      authorization: req.header('authorization'),
+      body: req.body,
+    });
     const canned = fake.canned.get(`${req.method} ${req.path}`);
     if (canned) return void res.status(canned.status).json(canned.body ?? null);
     if (req.path === '/v1/coordinator') return next();
@@ -148,7 +238,12 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
   app.get('/v1/coordinator', (_req, res) => void res.json(fake.keys));
   app.post('/v1/admin/invitations', (req, res) => {
     const { siteName, ttlSeconds } = req.body as { siteName: string; ttlSeconds: number };
-    res.status(201).json({ invitationId: 'inv-1', siteName, token: 'tfe_one-time-token-abcdef', expiresAt: new Date(Date.parse(AT) + ttlSeconds * 1000).toISOString() });
+    res.status(201).json({
+      invitationId: 'inv-1',
+      siteName,
+      token: 'tfe_one-time-token-abcdef',
+      expiresAt: new Date(Date.parse(AT) + ttlSeconds * 1000).toISOString(),
+    });
   });
   app.get('/v1/admin/sites', (_req, res) => void res.json({ sites: fake.sites }));
   app.post('/v1/admin/sites/:id/revoke', (req, res) => {
@@ -160,7 +255,16 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
   app.get('/v1/federations', (_req, res) => void res.json({ federations: fake.federations }));
   app.post('/v1/federations', (req, res) => {
     const plan = PlanSchema.parse((req.body as { plan: unknown }).plan);
-    const f: FederationView = { id: 'fed-2', name: plan.name, state: 'running', plan, currentRound: 0, latestVersionId: null, createdAt: AT, updatedAt: AT };
+    const f: FederationView = {
+      id: 'fed-2',
+      name: plan.name,
+      state: 'running',
+      plan,
+      currentRound: 0,
+      latestVersionId: null,
+      createdAt: AT,
+      updatedAt: AT,
+    };
     fake.federations.push(f);
     res.status(201).json(f);
   });
@@ -169,12 +273,20 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     return f ? void res.json(f) : fail(res, new TwinfedError('UNKNOWN_FEDERATION'));
   });
   app.get('/v1/federations/:fid/normalization', (_req, res) => void res.json(fake.normalization));
-  app.get('/v1/federations/:fid/rounds', (req, res) => void res.json({ rounds: fake.rounds.filter((r) => r.federationId === req.params.fid) }));
+  app.get(
+    '/v1/federations/:fid/rounds',
+    (req, res) => void res.json({ rounds: fake.rounds.filter((r) => r.federationId === req.params.fid) }),
+  );
   app.get('/v1/federations/:fid/evaluations', (req, res) => {
     const versions = fake.versions.filter((v) => v.federationId === req.params.fid);
     res.json({
       federationId: req.params.fid,
-      versions: versions.map((v) => ({ versionId: v.id, round: v.round, createdAt: v.createdAt, evaluations: fake.evaluations.filter((e) => e.versionId === v.id) })),
+      versions: versions.map((v) => ({
+        versionId: v.id,
+        round: v.round,
+        createdAt: v.createdAt,
+        evaluations: fake.evaluations.filter((e) => e.versionId === v.id),
+      })),
     });
   });
   app.get('/v1/models', (req, res) => {
@@ -193,7 +305,10 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     res.setHeader('ETag', `"${v.weightsSha256}"`);
     res.type('application/octet-stream').send(Buffer.from(bytes));
   });
-  app.get('/v1/models/:vid/evaluations', (req, res) => void res.json({ evaluations: fake.evaluations.filter((e) => e.versionId === req.params.vid) }));
+  app.get(
+    '/v1/models/:vid/evaluations',
+    (req, res) => void res.json({ evaluations: fake.evaluations.filter((e) => e.versionId === req.params.vid) }),
+  );
 
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -34,7 +34,11 @@ export async function run(argv: string[], extra: Partial<CliDeps> = {}): Promise
  * Registers beforeEach/afterEach hooks: a fresh fake coordinator and temp dir for every test. `op(...)` prefixes
  * the operator's `--url` and `--token`.
  */
-export function fakeCoordinatorCli(): { readonly fake: FakeCoordinator; readonly dir: string; op: (...args: string[]) => string[] } {
+export function fakeCoordinatorCli(): {
+  readonly fake: FakeCoordinator;
+  readonly dir: string;
+  op: (...args: string[]) => string[];
+} {
   let fake: FakeCoordinator | undefined;
   let dir = '';
   beforeEach(async () => {

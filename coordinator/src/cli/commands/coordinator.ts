@@ -2,25 +2,37 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createAdminClient } from '../admin-client';
-import { OPERATOR_TOKEN_FILE, createContext, type CliDeps, type CoordinatorRuntime, type GlobalOptions, type OnSignal, type StartOverrides } from '../context';
+import {
+  OPERATOR_TOKEN_FILE,
+  createContext,
+  type CliDeps,
+  type CoordinatorRuntime,
+  type GlobalOptions,
+  type OnSignal,
+  type StartOverrides,
+} from '../context';
 import { parseTrustProxy } from '../../config';
 import { renderKeyValues } from '../format';
 
 /** Loads the real coordinator only when `coordinator start` runs. */
 async function realRuntime(): Promise<CoordinatorRuntime> {
-  const [{ loadConfig }, { LOG_BINDINGS, startCoordinator }, { createLogger }, { crashPointsFrom }] = await Promise.all([
-    import('../../config'),
-    import('../../main'),
-    import('@twinfed/shared'),
-    import('../../rounds/crash-points'),
-  ]);
+  const [{ loadConfig }, { LOG_BINDINGS, startCoordinator }, { createLogger }, { crashPointsFrom }] = await Promise.all(
+    [import('../../config'), import('../../main'), import('@twinfed/shared'), import('../../rounds/crash-points')],
+  );
   return {
     async start({ env, overrides, log }) {
       const config = loadConfig(env, overrides);
-      const logger = createLogger({ level: config.logLevel, bindings: LOG_BINDINGS, destination: { write: (line: string) => void log.write(line) } });
+      const logger = createLogger({
+        level: config.logLevel,
+        bindings: LOG_BINDINGS,
+        destination: { write: (line: string) => void log.write(line) },
+      });
       // Fault tests only: die with SIGKILL at a named point of the round engine (see rounds/crash-points.ts).
       const crashPoints = crashPointsFrom(env.TWINFED_TEST_CRASH_AT, () => process.kill(process.pid, 'SIGKILL'));
-      return { config, coordinator: await startCoordinator(config, { logger, ...(crashPoints ? { crashPoints } : {}) }) };
+      return {
+        config,
+        coordinator: await startCoordinator(config, { logger, ...(crashPoints ? { crashPoints } : {}) }),
+      };
     },
   };
 }
@@ -50,7 +62,10 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
   const coordinator = program
     .command('coordinator')
     .description('Run the coordinator server of a consortium.')
-    .addHelpText('after', '\nExample:\n  $ twinfed coordinator start --data-dir /var/lib/twinfed --host 0.0.0.0 --port 8470\n');
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ twinfed coordinator start --data-dir /var/lib/twinfed --host 0.0.0.0 --port 8470\n',
+    );
 
   coordinator
     .command('start')
@@ -64,7 +79,10 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
     .option('--host <host>', 'interface to listen on (default TWINFED_HOST or 127.0.0.1)')
     .option('--port <port>', 'port to listen on, 0 for any free port (default TWINFED_PORT or 8470)', port)
     .addOption(new Option('--memory', 'keep everything in memory (nothing survives a restart; for trials and tests)'))
-    .option('--tls-cert <pem>', 'serve HTTPS + WSS with this certificate (chain, PEM); needs --tls-key (default TWINFED_TLS_CERT)')
+    .option(
+      '--tls-cert <pem>',
+      'serve HTTPS + WSS with this certificate (chain, PEM); needs --tls-key (default TWINFED_TLS_CERT)',
+    )
     .option('--tls-key <pem>', 'private key of --tls-cert (PEM, keep it mode 0600) (default TWINFED_TLS_KEY)')
     .option(
       '--trust-proxy <addrs>',
@@ -107,7 +125,8 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
         ].join('\n'),
       );
       const onSignal = deps.onSignal ?? processSignals;
-      const offReload = running.tls && running.reloadTls ? onSignal(['SIGHUP'], () => reload(running, deps)) : () => undefined;
+      const offReload =
+        running.tls && running.reloadTls ? onSignal(['SIGHUP'], () => reload(running, deps)) : () => undefined;
       await waitForSignal(onSignal);
       offReload();
       ctx.print('Stopping the coordinator…');

@@ -20,8 +20,12 @@ const federationColumns: Column<FederationView>[] = [
 
 /** The round still in progress, if any: `2 (collecting, 1/2 received, deadline …)`. */
 function openRound(rounds: readonly RoundView[]): string | null {
-  const r = [...rounds].reverse().find((x) => x.state === 'open' || x.state === 'collecting' || x.state === 'aggregating');
-  return r ? `${r.round} (${r.state}, ${r.received}/${r.selectedSiteIds.length} received, base ${r.baseVersionId}, deadline ${r.deadlineAt})` : null;
+  const r = [...rounds]
+    .reverse()
+    .find((x) => x.state === 'open' || x.state === 'collecting' || x.state === 'aggregating');
+  return r
+    ? `${r.round} (${r.state}, ${r.received}/${r.selectedSiteIds.length} received, base ${r.baseVersionId}, deadline ${r.deadlineAt})`
+    : null;
 }
 
 function describe(f: FederationView, rounds: readonly RoundView[]): string {
@@ -48,7 +52,10 @@ export function registerFederations(program: Command, deps: CliDeps): void {
   const federations = program
     .command('federations')
     .description('Create federations from plan files and follow their rounds.')
-    .addHelpText('after', '\nExamples:\n  $ twinfed federations create --plan plan.json\n  $ twinfed federations status\n  $ twinfed federations status heart-fedavg\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed federations create --plan plan.json\n  $ twinfed federations status\n  $ twinfed federations status heart-fedavg\n',
+    );
 
   federations
     .command('create')
@@ -75,8 +82,12 @@ export function registerFederations(program: Command, deps: CliDeps): void {
       const plan = await readPlanFile(opts.plan);
       for (const w of planWarnings(plan)) deps.stderr.write(`${w}\n`);
       const f = await ctx.client.createFederation(plan);
-      ctx.emit(f, () => `Created federation ${f.id} (${f.name}): ${f.plan.rounds} rounds of ${f.plan.strategy.name}, state ${f.state}.\n` +
-        `Follow it with: twinfed federations status ${f.id}`);
+      ctx.emit(
+        f,
+        () =>
+          `Created federation ${f.id} (${f.name}): ${f.plan.rounds} rounds of ${f.plan.strategy.name}, state ${f.state}.\n` +
+          `Follow it with: twinfed federations status ${f.id}`,
+      );
     });
 
   federations
@@ -100,7 +111,13 @@ export function registerFederations(program: Command, deps: CliDeps): void {
       const ctx = createContext(cmd, deps);
       if (id === undefined) {
         const list = await ctx.client.listFederations();
-        ctx.emit(list, () => renderTable(list, federationColumns, '(no federations yet — create one with `twinfed federations create --plan plan.json`)'));
+        ctx.emit(list, () =>
+          renderTable(
+            list,
+            federationColumns,
+            '(no federations yet — create one with `twinfed federations create --plan plan.json`)',
+          ),
+        );
         return;
       }
       const federation = await ctx.client.getFederation(id);

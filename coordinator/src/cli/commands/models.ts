@@ -1,6 +1,12 @@
 /** `twinfed models list|show|export`: the registry of signed global model versions. */
 import type { Command } from 'commander';
-import { fromB64, verifyModelVersion, type CoordinatorKeys, type EvaluationView, type ModelVersionView } from '@twinfed/shared';
+import {
+  fromB64,
+  verifyModelVersion,
+  type CoordinatorKeys,
+  type EvaluationView,
+  type ModelVersionView,
+} from '@twinfed/shared';
 import { createContext, type CliDeps, type CommandContext } from '../context';
 import { formatMetrics, renderKeyValues, renderTable, short } from '../format';
 import { metaFields } from '../model-version';
@@ -39,7 +45,9 @@ interface ShowExtras {
 
 function showText(v: ModelVersionView, more: ShowExtras): string {
   const m = metaFields(v);
-  const contributors = m.contributors?.map((c) => c.numExamples === undefined ? c.siteId : `${c.siteId} (${c.numExamples})`).join(', ');
+  const contributors = m.contributors
+    ?.map((c) => (c.numExamples === undefined ? c.siteId : `${c.siteId} (${c.numExamples})`))
+    .join(', ');
   const head = renderKeyValues([
     ['version', v.id],
     ['federation', v.federationId],
@@ -49,7 +57,16 @@ function showText(v: ModelVersionView, more: ShowExtras): string {
     ['contributors', contributors],
     ['metrics', formatMetrics(m.metrics)],
     ['DP ε spent', m.dpEpsilon],
-    ...(m.dpMechanism ? [['DP mechanism', m.dpMechanism === 'skellam' ? 'distributed (Skellam, noise added by the sites)' : 'central (Gaussian, noise added by the coordinator)'] as const] : []),
+    ...(m.dpMechanism
+      ? [
+          [
+            'DP mechanism',
+            m.dpMechanism === 'skellam'
+              ? 'distributed (Skellam, noise added by the sites)'
+              : 'central (Gaussian, noise added by the coordinator)',
+          ] as const,
+        ]
+      : []),
     ['weights sha256', v.weightsSha256],
     ['signature', `${short(v.signature, 24)} ${more.signatureValid ? 'valid' : 'DOES NOT VERIFY'}`],
     ['signer key', more.signer.fingerprint],
@@ -73,7 +90,10 @@ export function registerModels(program: Command, deps: CliDeps): void {
   const models = program
     .command('models')
     .description('Inspect and export the signed global model versions the federations published.')
-    .addHelpText('after', '\nExamples:\n  $ twinfed models list --federation heart-fedavg\n  $ twinfed models show heart-fedavg.v3\n  $ twinfed models export heart-fedavg.v3 --out ./heart-v3\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed models list --federation heart-fedavg\n  $ twinfed models show heart-fedavg.v3\n  $ twinfed models export heart-fedavg.v3 --out ./heart-v3\n',
+    );
 
   models
     .command('list')
@@ -103,7 +123,9 @@ export function registerModels(program: Command, deps: CliDeps): void {
 
   models
     .command('show')
-    .description('Show one version: metadata, lineage back to the initial model, signature and signer fingerprint, and each site’s evaluation.')
+    .description(
+      'Show one version: metadata, lineage back to the initial model, signature and signer fingerprint, and each site’s evaluation.',
+    )
     .argument('<version>', 'a model version id (see `twinfed models list`)')
     .addHelpText('after', '\nExample:\n  $ twinfed models show heart-fedavg.v3\n')
     .action(async (versionId: string, _opts: unknown, cmd: Command) => {
@@ -131,12 +153,18 @@ export function registerModels(program: Command, deps: CliDeps): void {
     .argument('<version>', 'a model version id')
     .requiredOption('--out <dir>', 'the bundle directory to write (created; must not exist or be empty)')
     .option('--force', 'replace an existing bundle directory')
-    .addHelpText('after', '\nExample:\n  $ twinfed models export heart-fedavg.v3 --out ./heart-v3\n  (writes heart-v3/manifest.json, heart-v3/weights.twfw, heart-v3/tfjs/model.json, heart-v3/tfjs/group1-shard1of1.bin)\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ twinfed models export heart-fedavg.v3 --out ./heart-v3\n  (writes heart-v3/manifest.json, heart-v3/weights.twfw, heart-v3/tfjs/model.json, heart-v3/tfjs/group1-shard1of1.bin)\n',
+    )
     .action(async (versionId: string, opts: { out: string; force?: boolean }, cmd: Command) => {
       const ctx = createContext(cmd, deps);
       const result = await exportModel(ctx, { versionId, out: opts.out, force: opts.force === true });
       ctx.emit(result, () =>
-        [`Wrote bundle ${result.dir} (${result.versionId}, weights ${result.bytes} bytes, sha256 ${short(result.sha256)}; normalisation ${result.normalization}, statistics ${result.statistics}).`, ...result.warnings.map((w) => `warning: ${w}`)].join('\n'),
+        [
+          `Wrote bundle ${result.dir} (${result.versionId}, weights ${result.bytes} bytes, sha256 ${short(result.sha256)}; normalisation ${result.normalization}, statistics ${result.statistics}).`,
+          ...result.warnings.map((w) => `warning: ${w}`),
+        ].join('\n'),
       );
     });
 }

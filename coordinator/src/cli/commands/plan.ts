@@ -22,7 +22,10 @@ export function planSummary(plan: Plan): string {
     ['strategy', strategyLine(plan.strategy)],
     ['training', trainingLine(plan.training)],
     ['rounds', `${plan.rounds}, deadline ${plan.roundDeadlineSeconds} s, close at ${plan.closeAt}`],
-    ['sites', `at least ${plan.minSites}${plan.sitesPerRound !== undefined ? `, ${plan.sitesPerRound} selected per round` : ''}`],
+    [
+      'sites',
+      `at least ${plan.minSites}${plan.sitesPerRound !== undefined ? `, ${plan.sitesPerRound} selected per round` : ''}`,
+    ],
     ['secure aggregation', plan.privacy.secureAggregation ? 'on' : 'off'],
     ['differential privacy', dpLine(plan)],
     ['update clipping', plan.clipping ? `each site update to L2 ≤ ${plan.clipping.maxNorm}` : 'off'],
@@ -33,22 +36,37 @@ export function planSummary(plan: Plan): string {
 export function registerPlan(program: Command, deps: CliDeps): void {
   const plan = program
     .command('plan')
-    .description('The federation plan format: print its JSON Schema, or check a plan file locally (nothing is sent). Every field is described in docs/plan.md.')
-    .addHelpText('after', '\nExamples:\n  $ twinfed plan schema > plan.schema.json\n  $ twinfed plan check examples/plans/heart-fedavg-lr.json\n');
+    .description(
+      'The federation plan format: print its JSON Schema, or check a plan file locally (nothing is sent). Every field is described in docs/plan.md.',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed plan schema > plan.schema.json\n  $ twinfed plan check examples/plans/heart-fedavg-lr.json\n',
+    );
 
   plan
     .command('schema')
-    .description('Print the JSON Schema (draft 2020-12) of a plan file: every field with its type, default, allowed values and meaning. Cross-field rules are checked by `plan check`.')
-    .addHelpText('after', '\nExample:\n  $ twinfed plan schema > plan.schema.json     # for editor completion and validation\n')
+    .description(
+      'Print the JSON Schema (draft 2020-12) of a plan file: every field with its type, default, allowed values and meaning. Cross-field rules are checked by `plan check`.',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ twinfed plan schema > plan.schema.json     # for editor completion and validation\n',
+    )
     .action(() => {
       deps.stdout.write(`${JSON.stringify(planJsonSchema(), null, 2)}\n`);
     });
 
   plan
     .command('check')
-    .description('Validate a plan file as `federations create` would, without contacting the coordinator. Prints a short summary, or every problem with its path (exit status 2).')
+    .description(
+      'Validate a plan file as `federations create` would, without contacting the coordinator. Prints a short summary, or every problem with its path (exit status 2).',
+    )
     .argument('<plan.json>', 'the plan file')
-    .addHelpText('after', '\nExamples:\n  $ twinfed plan check plan.json\n  $ twinfed plan check examples/plans/twin-infection-risk.json --json\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed plan check plan.json\n  $ twinfed plan check examples/plans/twin-infection-risk.json --json\n',
+    )
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const ctx = createContext(cmd, deps);
       const checked = await readPlanFile(file);

@@ -33,12 +33,20 @@ export function registerPopulation(program: Command, deps: CliDeps): void {
     )
     .option('--federation <id>', 'the federation (default: the newest)')
     .option('--version <id>', 'one model version instead of each site’s latest report')
-    .addHelpText('after', '\nExamples:\n  $ twinfed population\n  $ twinfed population --federation fed-1a2b3c4d --json\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed population\n  $ twinfed population --federation fed-1a2b3c4d --json\n',
+    )
     .action(async (opts: { federation?: string; version?: string }, cmd: Command) => {
       const ctx = createContext(cmd, deps);
-      const view = await ctx.client.population({ ...(opts.federation ? { federationId: opts.federation } : {}), ...(opts.version ? { versionId: opts.version } : {}) });
+      const view = await ctx.client.population({
+        ...(opts.federation ? { federationId: opts.federation } : {}),
+        ...(opts.version ? { versionId: opts.version } : {}),
+      });
       if (view.sites.length === 0 && !ctx.json) {
-        ctx.print(`Population view${view.federationId ? ` of ${view.federationId}` : ''}\n${await whyEmpty(ctx, view, opts.version)}`);
+        ctx.print(
+          `Population view${view.federationId ? ` of ${view.federationId}` : ''}\n${await whyEmpty(ctx, view, opts.version)}`,
+        );
         return;
       }
       ctx.emit(view, () =>

@@ -14,11 +14,16 @@ export function registerSites(program: Command, deps: CliDeps): void {
   const sites = program
     .command('sites')
     .description('Invite hospitals (sites) to the consortium, list them, revoke them.')
-    .addHelpText('after', '\nExamples:\n  $ twinfed sites invite "St Mary Hospital" --ttl 3600\n  $ twinfed sites list\n  $ twinfed sites revoke site-3f2a\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed sites invite "St Mary Hospital" --ttl 3600\n  $ twinfed sites list\n  $ twinfed sites revoke site-3f2a\n',
+    );
 
   sites
     .command('invite')
-    .description('Create a one-time enrollment token for a new site. The token is shown once; hand it to the hospital over a trusted channel.')
+    .description(
+      'Create a one-time enrollment token for a new site. The token is shown once; hand it to the hospital over a trusted channel.',
+    )
     .argument('<name>', 'the site name shown to operators (letters, digits, space, dot, dash, underscore)')
     .option('--ttl <seconds>', 'how long the token stays valid (60 s … 30 days)', seconds, 24 * 3600)
     .addHelpText(
@@ -46,7 +51,9 @@ export function registerSites(program: Command, deps: CliDeps): void {
           'The token is shown only this once. At the hospital, run:',
           `  ${enroll}`,
           ...(https
-            ? ["  (ca.pem: the consortium CA certificate from `twinfed tls init`; leave --ca out when the coordinator's certificate is publicly trusted.)"]
+            ? [
+                "  (ca.pem: the consortium CA certificate from `twinfed tls init`; leave --ca out when the coordinator's certificate is publicly trusted.)",
+              ]
             : []),
         ].join('\n'),
       );
@@ -84,6 +91,10 @@ export function registerSites(program: Command, deps: CliDeps): void {
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const ctx = createContext(cmd, deps);
       const site = await ctx.client.revokeSite(id);
-      ctx.emit(site ?? { id, revoked: true }, () => `Revoked site ${site ? `${site.name} (${site.id})` : id}${site?.revokedAt ? ` at ${site.revokedAt}` : ''}.`);
+      ctx.emit(
+        site ?? { id, revoked: true },
+        () =>
+          `Revoked site ${site ? `${site.name} (${site.id})` : id}${site?.revokedAt ? ` at ${site.revokedAt}` : ''}.`,
+      );
     });
 }

@@ -8,7 +8,8 @@ import { renderKeyValues } from '../format';
 
 function days(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new InvalidArgumentError('expected a whole number of days (1–3650).');
+  if (!Number.isInteger(n) || n < 1 || n > 3650)
+    throw new InvalidArgumentError('expected a whole number of days (1–3650).');
   return n;
 }
 
@@ -26,7 +27,10 @@ async function readText(file: string, flag: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (e) {
-    throw new TwinfedError('CONFIG_INVALID', `${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}).`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}).`,
+    );
   }
 }
 
@@ -48,7 +52,10 @@ export function registerTls(program: Command, deps: CliDeps): void {
     .option('--host <name>', 'DNS name of the coordinator (repeatable)', collect, [])
     .option('--ip <address>', 'IP address of the coordinator (repeatable)', collect, [])
     .option('--days <n>', 'validity of the server certificate in days', days, 397)
-    .option('--ca-cert <pem>', 'renewal: sign with this existing CA certificate (the ca.pem of an earlier run) instead of creating a new CA; needs --ca-key')
+    .option(
+      '--ca-cert <pem>',
+      'renewal: sign with this existing CA certificate (the ca.pem of an earlier run) instead of creating a new CA; needs --ca-key',
+    )
     .option('--ca-key <pem>', 'renewal: the private key of --ca-cert (ca-key.pem)')
     .option('--force', 'overwrite existing files in --out')
     .addHelpText(
@@ -65,12 +72,20 @@ export function registerTls(program: Command, deps: CliDeps): void {
     )
     .action(async (opts: TlsInitFlags, cmd: Command) => {
       const ctx = createContext(cmd, deps, { offline: true });
-      if ((opts.caCert === undefined) !== (opts.caKey === undefined)) throw new TwinfedError('CONFIG_INVALID', 'Give both --ca-cert and --ca-key (renewal with an existing CA), or neither (a new CA).');
+      if ((opts.caCert === undefined) !== (opts.caKey === undefined))
+        throw new TwinfedError(
+          'CONFIG_INVALID',
+          'Give both --ca-cert and --ca-key (renewal with an existing CA), or neither (a new CA).',
+        );
       const { createCertificates, renewServerCertificate, writeCertificates } = await import('../../tls/certificates');
       const names = { hosts: opts.host, ips: opts.ip, serverDays: opts.days };
       const set =
         opts.caCert !== undefined && opts.caKey !== undefined
-          ? await renewServerCertificate({ ...names, caCert: await readText(opts.caCert, '--ca-cert'), caKey: await readText(opts.caKey, '--ca-key') })
+          ? await renewServerCertificate({
+              ...names,
+              caCert: await readText(opts.caCert, '--ca-cert'),
+              caKey: await readText(opts.caKey, '--ca-key'),
+            })
           : await createCertificates(names);
       const files = writeCertificates(path.resolve(opts.out), set, { force: opts.force === true });
       ctx.emit({ ...files, hosts: opts.host, ips: opts.ip }, () =>

@@ -9,7 +9,10 @@ export function registerTokens(program: Command, deps: CliDeps): void {
   const tokens = program
     .command('tokens')
     .description('Bearer tokens for researchers (read-only API and dashboard) and operators: create, list, revoke.')
-    .addHelpText('after', '\nExamples:\n  $ twinfed tokens create "Dr Ada Lovelace" --role researcher\n  $ twinfed tokens list\n  $ twinfed tokens revoke tok-3f2a9c\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed tokens create "Dr Ada Lovelace" --role researcher\n  $ twinfed tokens list\n  $ twinfed tokens revoke tok-3f2a9c\n',
+    );
 
   tokens
     .command('create')

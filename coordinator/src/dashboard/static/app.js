@@ -10,7 +10,13 @@
 
   /** @param {string} id */
   const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-  const state = { token: sessionStorage.getItem(TOKEN_KEY) || '', federationId: '', metric: '', timer: 0, chart: /** @type {any} */ (null) };
+  const state = {
+    token: sessionStorage.getItem(TOKEN_KEY) || '',
+    federationId: '',
+    metric: '',
+    timer: 0,
+    chart: /** @type {any} */ (null),
+  };
 
   class ApiError extends Error {
     /** @param {string} message @param {string} code @param {number} status */
@@ -39,7 +45,8 @@
   async function api(path) {
     const res = await fetch(path, { headers: { authorization: `Bearer ${state.token}`, accept: 'application/json' } });
     const body = await res.json().catch(() => null);
-    if (!res.ok) throw new ApiError(body?.error?.message || res.statusText, body?.error?.code || `HTTP_${res.status}`, res.status);
+    if (!res.ok)
+      throw new ApiError(body?.error?.message || res.statusText, body?.error?.code || `HTTP_${res.status}`, res.status);
     return body;
   }
 
@@ -66,7 +73,8 @@
   /** @param {string} id @param {Node} node */
   const show = (id, node) => $(id).replaceChildren(node);
   /** @param {number|null|undefined} x @param {number} [d] */
-  const fmt = (x, d = 3) => (typeof x !== 'number' || !Number.isFinite(x) ? '–' : Number.isInteger(x) ? String(x) : x.toFixed(d));
+  const fmt = (x, d = 3) =>
+    typeof x !== 'number' || !Number.isFinite(x) ? '–' : Number.isInteger(x) ? String(x) : x.toFixed(d);
   /** @param {string|null|undefined} iso */
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
 
@@ -85,7 +93,10 @@
       state.token = '';
       sessionStorage.removeItem(TOKEN_KEY);
       const err = /** @type {ApiError} */ (e);
-      $('sign-in-error').textContent = err.status === 401 || err.status === 403 ? `The coordinator refused this token (${err.code}).` : `Could not reach the coordinator: ${err.message}`;
+      $('sign-in-error').textContent =
+        err.status === 401 || err.status === 403
+          ? `The coordinator refused this token (${err.code}).`
+          : `Could not reach the coordinator: ${err.message}`;
       $('sign-in-error').hidden = false;
       signedIn(false);
       return;
@@ -107,12 +118,21 @@
 
   async function refresh() {
     try {
-      const [feds, sites, population] = await Promise.all([api(path('federations')), api(path('adminSites')), api(path('population'))]);
+      const [feds, sites, population] = await Promise.all([
+        api(path('federations')),
+        api(path('adminSites')),
+        api(path('population')),
+      ]);
       renderFederations(feds.federations);
       renderSites(sites.sites);
       renderPopulation(population);
-      if (!state.federationId && feds.federations.length) state.federationId = feds.federations[feds.federations.length - 1].id;
-      if (state.federationId) await renderFederation(feds.federations.find((f) => f.id === state.federationId), sites.sites);
+      if (!state.federationId && feds.federations.length)
+        state.federationId = feds.federations[feds.federations.length - 1].id;
+      if (state.federationId)
+        await renderFederation(
+          feds.federations.find((f) => f.id === state.federationId),
+          sites.sites,
+        );
       $('status').textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
     } catch (e) {
       const err = /** @type {ApiError} */ (e);
@@ -124,7 +144,11 @@
   /** @param {any[]} feds */
   function renderFederations(feds) {
     const open = (/** @type {any} */ f) => {
-      const b = el('button', { type: 'button', 'data-federation': f.id }, f.id === state.federationId ? 'shown' : 'show');
+      const b = el(
+        'button',
+        { type: 'button', 'data-federation': f.id },
+        f.id === state.federationId ? 'shown' : 'show',
+      );
       b.addEventListener('click', () => {
         state.federationId = f.id;
         void refresh();
@@ -144,7 +168,8 @@
       feds,
       'No federations yet.',
     );
-    for (const row of t.querySelectorAll('tbody tr')) if (row.querySelector(`[data-federation="${CSS.escape(state.federationId)}"]`)) row.classList.add('selected');
+    for (const row of t.querySelectorAll('tbody tr'))
+      if (row.querySelector(`[data-federation="${CSS.escape(state.federationId)}"]`)) row.classList.add('selected');
     show('federations', t);
   }
 
@@ -154,7 +179,9 @@
     const names = new Map(sites.map((s) => [s.id, s.name]));
     const { models } = await api(path('models', {}, { federation: fed.id }));
     const versions = [...models].sort((a, b) => a.round - b.round).slice(-MAX_VERSIONS);
-    const evals = await Promise.all(versions.map((v) => api(path('modelEvaluations', { vid: v.id })).then((r) => r.evaluations)));
+    const evals = await Promise.all(
+      versions.map((v) => api(path('modelEvaluations', { vid: v.id })).then((r) => r.evaluations)),
+    );
     $('federation').hidden = false;
     $('federation-title').textContent = `${fed.name} (${fed.id})`;
     const p = fed.plan;
@@ -171,14 +198,20 @@
     const metrics = [...new Set(evals.flat().flatMap((e) => Object.keys(e.metrics)))].sort();
     const select = /** @type {HTMLSelectElement} */ ($('metric'));
     if (!metrics.includes(state.metric)) state.metric = metrics.includes('auc') ? 'auc' : metrics[0] || '';
-    select.replaceChildren(...metrics.map((m) => el('option', m === state.metric ? { value: m, selected: '' } : { value: m }, m)));
-    const siteIds = [...new Set(evals.flat().map((e) => e.siteId))].sort((a, b) => (names.get(a) || a).localeCompare(names.get(b) || b));
+    select.replaceChildren(
+      ...metrics.map((m) => el('option', m === state.metric ? { value: m, selected: '' } : { value: m }, m)),
+    );
+    const siteIds = [...new Set(evals.flat().map((e) => e.siteId))].sort((a, b) =>
+      (names.get(a) || a).localeCompare(names.get(b) || b),
+    );
     if (!state.metric || siteIds.length === 0) {
       show('chart', el('p', { class: 'muted' }, 'No site has reported an evaluation yet.'));
       return;
     }
     const rounds = versions.map((v) => v.round);
-    const series = siteIds.map((sid) => versions.map((_, i) => evals[i].find((e) => e.siteId === sid)?.metrics[state.metric] ?? null));
+    const series = siteIds.map((sid) =>
+      versions.map((_, i) => evals[i].find((e) => e.siteId === sid)?.metrics[state.metric] ?? null),
+    );
     const data = [rounds, ...series];
     const values = series.flat().filter((x) => typeof x === 'number');
     const unit = values.every((x) => x >= 0 && x <= 1);
@@ -187,10 +220,23 @@
       height: 280,
       scales: { x: { time: false }, y: unit ? { range: [0, 1] } : {} },
       axes: [{ label: 'round', incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: state.metric }],
-      series: [{ label: 'round' }, ...siteIds.map((sid, i) => ({ label: names.get(sid) || sid, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true, points: { size: 5 } }))],
+      series: [
+        { label: 'round' },
+        ...siteIds.map((sid, i) => ({
+          label: names.get(sid) || sid,
+          stroke: COLORS[i % COLORS.length],
+          width: 2,
+          spanGaps: true,
+          points: { size: 5 },
+        })),
+      ],
     };
     state.chart?.destroy();
-    const host = el('div', { id: 'chart-canvas', 'data-sites': String(siteIds.length), 'data-points': String(rounds.length) });
+    const host = el('div', {
+      id: 'chart-canvas',
+      'data-sites': String(siteIds.length),
+      'data-points': String(rounds.length),
+    });
     show('chart', host);
     // @ts-ignore uPlot is the global of /dashboard/uplot.js
     state.chart = new uPlot(opts, data, host);
@@ -198,8 +244,18 @@
 
   /** @param {any[]} versions @param {Map<string,string>} names */
   function renderVersions(versions, names) {
-    const contributors = (/** @type {any} */ v) => v.meta.contributors.map((c) => c.numExamples === undefined ? names.get(c.siteId) || c.siteId : `${names.get(c.siteId) || c.siteId} (${c.numExamples})`).join(', ');
-    const metric = (/** @type {any} */ v) => Object.entries(v.meta.metrics).map(([k, x]) => `${k} ${fmt(/** @type {number} */ (x))}`).join(' · ');
+    const contributors = (/** @type {any} */ v) =>
+      v.meta.contributors
+        .map((c) =>
+          c.numExamples === undefined
+            ? names.get(c.siteId) || c.siteId
+            : `${names.get(c.siteId) || c.siteId} (${c.numExamples})`,
+        )
+        .join(', ');
+    const metric = (/** @type {any} */ v) =>
+      Object.entries(v.meta.metrics)
+        .map(([k, x]) => `${k} ${fmt(/** @type {number} */ (x))}`)
+        .join(' · ');
     show(
       'versions',
       table(
@@ -241,7 +297,13 @@
       '',
     );
     const k = view.sites[0]?.k;
-    const note = el('p', { class: 'muted' }, view.sites.length ? `Counts below k = ${k} are suppressed by each site before they leave it; noisy counts where sites chose ε.` : '');
+    const note = el(
+      'p',
+      { class: 'muted' },
+      view.sites.length
+        ? `Counts below k = ${k} are suppressed by each site before they leave it; noisy counts where sites chose ε.`
+        : '',
+    );
     show('population', el('div', {}, ranking, view.tiers.length ? tiers : '', note));
   }
 

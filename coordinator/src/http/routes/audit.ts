@@ -13,7 +13,10 @@ export function auditHandlers(deps: HttpDeps) {
       const q = ListQuery.safeParse(req.query);
       if (!q.success) throw new TwinfedError('VALIDATION_FAILED', 'Use ?after=<seq ≥ 0>&limit=<1…1000>.');
       const entries = await deps.store.listAudit({ afterSeq: q.data.after, limit: q.data.limit });
-      const body: AuditListResponse = { entries, next: entries.length === q.data.limit ? entries[entries.length - 1]!.seq : null };
+      const body: AuditListResponse = {
+        entries,
+        next: entries.length === q.data.limit ? entries[entries.length - 1]!.seq : null,
+      };
       res.json(body);
     },
     heads: async (_req: Request, res: Response) => {

@@ -18,7 +18,9 @@ export function federationHandlers(deps: HttpDeps) {
     return fed;
   };
   const roundViews = async (fid: string) =>
-    Promise.all((await deps.store.listRounds(fid)).map(async (r) => roundView(r, await deps.store.countUpdates(fid, r.round))));
+    Promise.all(
+      (await deps.store.listRounds(fid)).map(async (r) => roundView(r, await deps.store.countUpdates(fid, r.round))),
+    );
   return {
     list: async (_req: Request, res: Response) => {
       res.json({ federations: (await deps.store.listFederations()).map((f) => federationView(f, deps.identity)) });
@@ -43,12 +45,21 @@ export function federationHandlers(deps: HttpDeps) {
     evaluations: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
       await getFederation(fid);
-      const [versions, evaluations] = await Promise.all([deps.store.listVersions({ federationId: fid }), deps.store.listFederationEvaluations(fid)]);
+      const [versions, evaluations] = await Promise.all([
+        deps.store.listVersions({ federationId: fid }),
+        deps.store.listFederationEvaluations(fid),
+      ]);
       const byVersion = new Map<string, EvaluationView[]>();
-      for (const e of evaluations) byVersion.set(e.versionId, [...(byVersion.get(e.versionId) ?? []), evaluationView(e)]);
+      for (const e of evaluations)
+        byVersion.set(e.versionId, [...(byVersion.get(e.versionId) ?? []), evaluationView(e)]);
       const body: FederationEvaluations = {
         federationId: fid,
-        versions: versions.map((v) => ({ versionId: v.id, round: v.round, createdAt: v.createdAt, evaluations: byVersion.get(v.id) ?? [] })),
+        versions: versions.map((v) => ({
+          versionId: v.id,
+          round: v.round,
+          createdAt: v.createdAt,
+          evaluations: byVersion.get(v.id) ?? [],
+        })),
       };
       res.json(body);
     },
@@ -61,7 +72,14 @@ export function federationHandlers(deps: HttpDeps) {
       const fid = idParam(req, 'fid');
       const round = intParam(req, 'round');
       const { siteId, site, federation } = await memberSite(req, deps, fid);
-      const ack = await deps.engine.submitUpdate({ federationId: fid, round, siteId, site, federation, bytes: rawBody(req) });
+      const ack = await deps.engine.submitUpdate({
+        federationId: fid,
+        round,
+        siteId,
+        site,
+        federation,
+        bytes: rawBody(req),
+      });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
       deps.crashPoints?.hit('upload.responded');
     },

@@ -1,5 +1,11 @@
 import type { Request, Response } from 'express';
-import { BINARY_MEDIA_TYPE, EvaluationReportSchema, PlanSchema, TwinfedError, sharesContributorsWithSites } from '@twinfed/shared';
+import {
+  BINARY_MEDIA_TYPE,
+  EvaluationReportSchema,
+  PlanSchema,
+  TwinfedError,
+  sharesContributorsWithSites,
+} from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
 import { memberSite, requireSiteMember } from '../membership';
@@ -31,7 +37,11 @@ export function modelHandlers(deps: HttpDeps) {
       // Sites get the count-only metadata unless the plan shares contributors with them.
       const federation = await deps.store.getFederation(v.federationId);
       if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
-      res.json(sharesContributorsWithSites(PlanSchema.parse(federation.plan)) ? versionView(v) : siteVersionView(v, deps.identity));
+      res.json(
+        sharesContributorsWithSites(PlanSchema.parse(federation.plan))
+          ? versionView(v)
+          : siteVersionView(v, deps.identity),
+      );
     },
     weights: async (req: Request, res: Response) => {
       const { v } = await readableVersion(req);
@@ -57,8 +67,17 @@ export function modelHandlers(deps: HttpDeps) {
       const plan = PlanSchema.parse(federation.plan);
       assertEvaluationTaken(plan);
       const max = maxEvaluationExamples(plan);
-      if (body.n > max) throw new TwinfedError('VALIDATION_FAILED', undefined, { details: [{ path: 'n', message: `at most ${max} examples per site` }] });
-      const stored = await deps.store.putEvaluation({ versionId: v.id, siteId, n: body.n, metrics: body.metrics, createdAt: new Date(deps.now()).toISOString() });
+      if (body.n > max)
+        throw new TwinfedError('VALIDATION_FAILED', undefined, {
+          details: [{ path: 'n', message: `at most ${max} examples per site` }],
+        });
+      const stored = await deps.store.putEvaluation({
+        versionId: v.id,
+        siteId,
+        n: body.n,
+        metrics: body.metrics,
+        createdAt: new Date(deps.now()).toISOString(),
+      });
       res.status(201).json(stored);
     },
   };

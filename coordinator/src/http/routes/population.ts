@@ -21,7 +21,11 @@ export function populationHandlers(deps: HttpDeps) {
       await requireSiteMember(req, deps, version.federationId);
       const report = jsonBody(req, PopulationReportSchema);
       const stored = await deps.store.putPopulationReport({
-        versionId: version.id, federationId: version.federationId, siteId, report, createdAt: new Date(deps.now()).toISOString(),
+        versionId: version.id,
+        federationId: version.federationId,
+        siteId,
+        report,
+        createdAt: new Date(deps.now()).toISOString(),
       });
       res.status(201).json({ versionId: stored.versionId, siteId: stored.siteId, createdAt: stored.createdAt });
     },
@@ -32,9 +36,19 @@ export function populationHandlers(deps: HttpDeps) {
         const feds = await deps.store.listFederations();
         federationId = feds.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1)?.id;
       }
-      const records = await deps.store.listPopulationReports({ ...(versionId ? { versionId } : {}), ...(federationId ? { federationId } : {}) });
+      const records = await deps.store.listPopulationReports({
+        ...(versionId ? { versionId } : {}),
+        ...(federationId ? { federationId } : {}),
+      });
       const names = new Map((await deps.store.listSites()).map((s) => [s.id, s.name]));
-      const view = populationView(records.map((r) => ({ siteId: r.siteId, name: names.get(r.siteId) ?? r.siteId, versionId: r.versionId, report: r.report as unknown as PopulationReport })));
+      const view = populationView(
+        records.map((r) => ({
+          siteId: r.siteId,
+          name: names.get(r.siteId) ?? r.siteId,
+          versionId: r.versionId,
+          report: r.report as unknown as PopulationReport,
+        })),
+      );
       res.json({ federationId: federationId ?? null, ...view });
     },
   };

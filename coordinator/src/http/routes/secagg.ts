@@ -22,7 +22,10 @@ export function secaggHandlers(deps: HttpDeps) {
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
     },
     consistency: async (req: Request, res: Response) => {
-      const ack = await deps.engine.secaggConsistency({ ...(await where(req)), body: jsonBody(req, SecaggConsistencySchema) });
+      const ack = await deps.engine.secaggConsistency({
+        ...(await where(req)),
+        body: jsonBody(req, SecaggConsistencySchema),
+      });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
     },
     reveal: async (req: Request, res: Response) => {

@@ -37,19 +37,37 @@ export function siteHandlers(deps: HttpDeps) {
       // Before the token is looked at or spent: the site must hold the secret halves of the keys it registers.
       const site = { signPublicKey: body.signPublicKey, boxPublicKey: body.boxPublicKey };
       if (!verifyEnrollProof({ token: body.token, coordinator: deps.identity, site, proof: body.proof })) {
-        throw new TwinfedError('ENROLL_PROOF_INVALID', body.proof ? undefined : 'The enrollment carries no proof of key possession; update twinfed-site.');
+        throw new TwinfedError(
+          'ENROLL_PROOF_INVALID',
+          body.proof ? undefined : 'The enrollment carries no proof of key possession; update twinfed-site.',
+        );
       }
       const tokenHash = hashToken(body.token);
       const invitations = await deps.store.listInvitations();
       const invitation = invitations.find((i) => i.tokenHash === tokenHash);
-      const slug = (invitation?.siteName ?? 'site').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'site';
+      const slug =
+        (invitation?.siteName ?? 'site')
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-|-$/g, '')
+          .slice(0, 40) || 'site';
       const id = `site-${slug}-${randomBytes(3).toString('hex')}`;
       const at = iso();
       const enrolled = await deps.store.enrollSite({
         tokenHash,
         now: at,
         site: { id, name: invitation?.siteName ?? slug, ...site, enrolledAt: at },
-        audit: { at, actor: `site:${id}`, action: 'site.enroll', subject: id, detail: { name: invitation?.siteName ?? slug, invitationId: invitation?.id ?? null, keyFingerprint: fingerprint(site) } },
+        audit: {
+          at,
+          actor: `site:${id}`,
+          action: 'site.enroll',
+          subject: id,
+          detail: {
+            name: invitation?.siteName ?? slug,
+            invitationId: invitation?.id ?? null,
+            keyFingerprint: fingerprint(site),
+          },
+        },
       });
       if (!enrolled) throw new TwinfedError('INVALID_TOKEN');
       deps.logger.info({ siteId: enrolled.id, name: enrolled.name }, 'site enrolled');
@@ -68,7 +86,13 @@ export function siteHandlers(deps: HttpDeps) {
       const invitationId = `inv-${randomBytes(6).toString('hex')}`;
       const inv = await deps.store.createInvitation(
         { id: invitationId, siteName: body.siteName, tokenHash: hashToken(token), createdAt: at, expiresAt },
-        { at, actor: actorOf(req), action: 'site.invite', subject: invitationId, detail: { siteName: body.siteName, expiresAt } },
+        {
+          at,
+          actor: actorOf(req),
+          action: 'site.invite',
+          subject: invitationId,
+          detail: { siteName: body.siteName, expiresAt },
+        },
       );
       res.status(201).json({ invitationId: inv.id, siteName: inv.siteName, token, expiresAt });
     },
@@ -78,7 +102,13 @@ export function siteHandlers(deps: HttpDeps) {
     revoke: async (req: Request, res: Response) => {
       const id = idParam(req, 'siteId');
       const at = iso();
-      const site = await deps.store.revokeSite(id, at, { at, actor: actorOf(req), action: 'site.revoke', subject: id, detail: {} });
+      const site = await deps.store.revokeSite(id, at, {
+        at,
+        actor: actorOf(req),
+        action: 'site.revoke',
+        subject: id,
+        detail: {},
+      });
       if (!site) throw new TwinfedError('NOT_FOUND', 'The site does not exist.');
       deps.onSiteRevoked?.(id);
       deps.logger.warn({ siteId: id }, 'site revoked');

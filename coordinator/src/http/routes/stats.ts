@@ -21,7 +21,13 @@ export function statsHandlers(deps: HttpDeps) {
       const fid = idParam(req, 'fid');
       const { siteId } = await memberSite(req, deps, fid);
       const body = jsonBody(req, StatsContributionSchema);
-      const ack = await contributeStats({ store: deps.store, federationId: fid, siteId, masked: fromB64(body.masked), now: new Date(deps.now()).toISOString() });
+      const ack = await contributeStats({
+        store: deps.store,
+        federationId: fid,
+        siteId,
+        masked: fromB64(body.masked),
+        now: new Date(deps.now()).toISOString(),
+      });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
     },
   };

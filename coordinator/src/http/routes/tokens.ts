@@ -35,7 +35,13 @@ export function tokenHandlers(deps: HttpDeps) {
       const at = iso();
       const existing = (await deps.store.listApiTokens()).find((t) => t.id === id);
       if (!existing) throw new TwinfedError('NOT_FOUND', 'The token does not exist.');
-      await deps.store.revokeApiToken(id, at, { at, actor: actorOf(req), action: 'token.revoke', subject: id, detail: { name: existing.name, role: existing.role } });
+      await deps.store.revokeApiToken(id, at, {
+        at,
+        actor: actorOf(req),
+        action: 'token.revoke',
+        subject: id,
+        detail: { name: existing.name, role: existing.role },
+      });
       res.json(tokenView({ ...existing, revokedAt: existing.revokedAt ?? at }));
     },
   };

@@ -62,9 +62,19 @@ export async function engineFixture(opts: { sites: number }) {
     const id = `site-${String.fromCharCode(97 + i)}`;
     const site = generateIdentity();
     const token = `token-of-${id}-0123456789`;
-    await store.createInvitation({ id: `inv-${id}`, siteName: id, tokenHash: hashToken(token), createdAt: at, expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await store.createInvitation({
+      id: `inv-${id}`,
+      siteName: id,
+      tokenHash: hashToken(token),
+      createdAt: at,
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     const pub = publicPart(site);
-    await store.enrollSite({ tokenHash: hashToken(token), now: at, site: { id, name: id, signPublicKey: pub.signPublicKey, boxPublicKey: pub.boxPublicKey, enrolledAt: at } });
+    await store.enrollSite({
+      tokenHash: hashToken(token),
+      now: at,
+      site: { id, name: id, signPublicKey: pub.signPublicKey, boxPublicKey: pub.boxPublicKey, enrolledAt: at },
+    });
     sites.push({ index: i, id, identity: site });
   }
   const sealed = new Map<string, Uint8Array>();
@@ -75,7 +85,11 @@ export async function engineFixture(opts: { sites: number }) {
     let seen = 0;
     crashed = null;
     return new RoundEngine({
-      store, identity, logger: silentLogger(), metrics: new EngineMetrics(), retryDelayMs: 50,
+      store,
+      identity,
+      logger: silentLogger(),
+      metrics: new EngineMetrics(),
+      retryDelayMs: 50,
       crashPoints: {
         hit: (p) => {
           if (!o.crashAt || p !== o.crashAt.point || ++seen !== o.crashAt.nth) return;
@@ -96,7 +110,16 @@ export async function engineFixture(opts: { sites: number }) {
     if (!bytes) {
       const base = deserializeWeights((await store.getVersionWeights(round.baseVersionId))!);
       bytes = sealUpdate({
-        header: { protocol: PROTOCOL_VERSION, federationId: fid, round: round.round, siteId: site.id, baseVersionId: round.baseVersionId, numExamples: 10 * (site.index + 1), metrics: { steps: 1, trainLoss: 1 / (site.index + 1) }, sentAt: '2025-01-01T00:00:00.000Z' },
+        header: {
+          protocol: PROTOCOL_VERSION,
+          federationId: fid,
+          round: round.round,
+          siteId: site.id,
+          baseVersionId: round.baseVersionId,
+          numExamples: 10 * (site.index + 1),
+          metrics: { steps: 1, trainLoss: 1 / (site.index + 1) },
+          sentAt: '2025-01-01T00:00:00.000Z',
+        },
         weights: { layout: base.layout, data: trainedWeights(base.data, site.index, round.round) },
         identity: site.identity,
         coordinatorBoxPublicKey: identity.box.publicKey,
@@ -115,7 +138,8 @@ export async function engineFixture(opts: { sites: number }) {
       const stored = new Set((await store.listUpdateSummaries(fid, round.round)).map((u) => u.siteId));
       // Reverse order: live folds see the sites out of order, a rebuild after a crash sees them sorted.
       const todo = who.filter((s) => round.selectedSiteIds.includes(s.id) && !stored.has(s.id)).reverse();
-      if (todo.length === 0) throw new Error(`round ${round.round} (${round.state}) is waiting for nobody the test drives`);
+      if (todo.length === 0)
+        throw new Error(`round ${round.round} (${round.state}) is waiting for nobody the test drives`);
       for (const s of todo) {
         await upload(e, fid, s);
         if (crashed) throw new Crash(crashed);

@@ -12,7 +12,13 @@ const copyAudit = (a: AuditEntry): AuditEntry => cloneRecord(a, AUDIT_KEYS);
 /** Chains and appends one entry (also the tail of every audited write). */
 export function appendAudit(s: MemoryState, e: NewAuditEntry): AuditEntry {
   const last = s.audit[s.audit.length - 1] ?? null;
-  const chained = chainAuditEntry(last, { at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: e.detail });
+  const chained = chainAuditEntry(last, {
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    detail: e.detail,
+  });
   const stored = copyAudit({ ...chained, detail: e.detail });
   s.audit.push(stored);
   return copyAudit(stored);

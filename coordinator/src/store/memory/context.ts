@@ -27,7 +27,11 @@ export class MemoryContext {
   }
 
   /** Runs a write and, when `done(result)` says it took effect, appends `entry` (synchronously, so atomically). */
-  audited<X>(entry: NewAuditEntry | undefined, write: (s: MemoryState) => X, done: (result: X) => boolean = () => true): X {
+  audited<X>(
+    entry: NewAuditEntry | undefined,
+    write: (s: MemoryState) => X,
+    done: (result: X) => boolean = () => true,
+  ): X {
     const s = this.s;
     const result = write(s);
     if (entry && done(result)) appendAudit(s, entry);

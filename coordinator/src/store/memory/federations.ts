@@ -24,8 +24,20 @@ export function casRound(s: MemoryState, input: TransitionRoundInput): Round | n
   const k = key(input.federationId, input.round);
   const current = s.rounds.get(k);
   if (!current || !input.from.includes(current.state)) return null;
-  const { closedAt, failureReason, versionId, deadlineAt, selectedSiteIds, clientConfig } = applyPatch(current, input.patch);
-  const next = copyRound({ ...current, state: input.to, closedAt, failureReason, versionId, deadlineAt, selectedSiteIds, clientConfig });
+  const { closedAt, failureReason, versionId, deadlineAt, selectedSiteIds, clientConfig } = applyPatch(
+    current,
+    input.patch,
+  );
+  const next = copyRound({
+    ...current,
+    state: input.to,
+    closedAt,
+    failureReason,
+    versionId,
+    deadlineAt,
+    selectedSiteIds,
+    clientConfig,
+  });
   s.rounds.set(k, next);
   return copyRound(next);
 }
@@ -70,7 +82,13 @@ export function federations(x: MemoryContext): FederationStore {
         if (!s.federations.has(r.federationId)) throw unknownFederation();
         const k = key(r.federationId, r.round);
         if (s.rounds.has(k)) throw alreadyExists('Round');
-        const stored = copyRound({ ...r, state: r.state ?? 'open', closedAt: null, failureReason: null, versionId: null });
+        const stored = copyRound({
+          ...r,
+          state: r.state ?? 'open',
+          closedAt: null,
+          failureReason: null,
+          versionId: null,
+        });
         s.rounds.set(k, stored);
         return copyRound(stored);
       });
@@ -89,7 +107,11 @@ export function federations(x: MemoryContext): FederationStore {
     },
 
     async transitionRound(input) {
-      return x.audited(input.audit, (s) => casRound(s, input), (r) => r !== null);
+      return x.audited(
+        input.audit,
+        (s) => casRound(s, input),
+        (r) => r !== null,
+      );
     },
   };
 }

@@ -67,7 +67,9 @@ export function identity(x: MemoryContext): IdentityStore {
           const inv = [...s.invitations.values()].find((i) => i.tokenHash === tokenHash);
           if (!inv || inv.usedAt !== null || !(inv.expiresAt > now)) return null;
           if (s.sites.has(site.id)) throw alreadyExists('Site');
-          for (const other of s.sites.values()) if (other.signPublicKey === site.signPublicKey || other.boxPublicKey === site.boxPublicKey) throw keyInUse();
+          for (const other of s.sites.values())
+            if (other.signPublicKey === site.signPublicKey || other.boxPublicKey === site.boxPublicKey)
+              throw keyInUse();
           const stored = copySite({ ...site, revokedAt: null, lastSeenAt: null, missedRounds: 0 });
           inv.usedAt = now;
           inv.siteId = site.id;

@@ -23,7 +23,11 @@ export function population(x: MemoryContext): PopulationStore {
       const s = x.s;
       const order = [...s.versions.keys()];
       return [...s.populationReports.values()]
-        .filter((r) => (filter.versionId === undefined || r.versionId === filter.versionId) && (filter.federationId === undefined || r.federationId === filter.federationId))
+        .filter(
+          (r) =>
+            (filter.versionId === undefined || r.versionId === filter.versionId) &&
+            (filter.federationId === undefined || r.federationId === filter.federationId),
+        )
         .sort((a, b) => order.indexOf(a.versionId) - order.indexOf(b.versionId) || compareStrings(a.siteId, b.siteId))
         .map(copy);
     },

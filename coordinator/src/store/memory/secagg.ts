@@ -17,7 +17,8 @@ export function secagg(x: MemoryContext): SecaggStore {
       if (!s.rounds.has(key(m.federationId, m.round))) throw unknownRound();
       const k = key(m.federationId, m.round, m.siteId, m.kind);
       const existing = s.secaggMessages.get(k);
-      if (existing) return { status: existing.payload === m.payload ? 'duplicate' : 'conflict', existing: copyMessage(existing) };
+      if (existing)
+        return { status: existing.payload === m.payload ? 'duplicate' : 'conflict', existing: copyMessage(existing) };
       s.secaggMessages.set(k, copyMessage(m));
       return { status: 'accepted' };
     },

@@ -9,7 +9,8 @@ import { key } from './state';
 
 const copy = (c: StatsContributionRecord): StatsContributionRecord => cloneRecord(c, STATS_CONTRIBUTION_KEYS);
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 
 export function stats(x: MemoryContext): StatsStore {
   return {
@@ -17,7 +18,8 @@ export function stats(x: MemoryContext): StatsStore {
       const s = x.s;
       if (!s.federations.has(c.federationId)) throw unknownFederation();
       const existing = s.statsContributions.get(key(c.federationId, c.siteId));
-      if (existing) return { status: sameBytes(existing.masked, c.masked) ? 'duplicate' : 'conflict', existing: copy(existing) };
+      if (existing)
+        return { status: sameBytes(existing.masked, c.masked) ? 'duplicate' : 'conflict', existing: copy(existing) };
       s.statsContributions.set(key(c.federationId, c.siteId), copy(c));
       return { status: 'accepted' };
     },

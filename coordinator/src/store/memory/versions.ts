@@ -37,7 +37,11 @@ export function versions(x: MemoryContext): VersionStore {
       s.weights.set(stored.id, cloneBytes(input.weights));
       if (input.strategyState === null) s.strategyStates.delete(v.federationId);
       else if (input.strategyState !== undefined) s.strategyStates.set(v.federationId, cloneBytes(input.strategyState));
-      patchFederation(s, federation, applyPatch<FederationPatch>({ latestVersionId: v.id, updatedAt: v.createdAt }, input.federationPatch));
+      patchFederation(
+        s,
+        federation,
+        applyPatch<FederationPatch>({ latestVersionId: v.id, updatedAt: v.createdAt }, input.federationPatch),
+      );
       if (input.audit) {
         const entry = appendAudit(s, input.audit);
         if (input.signAuditHead) signHead(s, entry, input.signAuditHead);
@@ -86,7 +90,9 @@ export function versions(x: MemoryContext): VersionStore {
 
     async listFederationEvaluations(federationId) {
       const s = x.s;
-      return [...s.versions.values()].filter((v) => v.federationId === federationId).flatMap((v) => versionEvaluations(s, v.id));
+      return [...s.versions.values()]
+        .filter((v) => v.federationId === federationId)
+        .flatMap((v) => versionEvaluations(s, v.id));
     },
   };
 }

@@ -22,8 +22,13 @@ export function openAuditFile(file: string): AuditFileReader {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const columns = db.prepare("SELECT name FROM pragma_table_info('audit_log')").pluck().all() as string[];
-    const hasHeads = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_heads'").get() !== undefined;
-    if (!columns.includes('hash') || !hasHeads) throw new TwinfedError('CONFIG_INVALID', `${file} is not a coordinator database with an audit chain (start the coordinator once to migrate it).`);
+    const hasHeads =
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_heads'").get() !== undefined;
+    if (!columns.includes('hash') || !hasHeads)
+      throw new TwinfedError(
+        'CONFIG_INVALID',
+        `${file} is not a coordinator database with an audit chain (start the coordinator once to migrate it).`,
+      );
   } catch (e) {
     db.close();
     throw e;

@@ -18,26 +18,71 @@ async function seed(): Promise<void> {
   const store = await SqliteStore.open({ path: file });
   const sign = (h: { seq: number; headHash: string; at: string }) => signAuditHead(h, key.sign.secretKey);
   await seedFederation(store, 'fed-1', 0);
-  await store.appendAudit({ at: t(1), actor: 'operator:ops', action: 'token.create', subject: 'tok-1', detail: { role: 'researcher' } });
-  await store.appendAudit({ at: t(2), actor: 'operator:ops', action: 'site.invite', subject: 'inv-1', detail: { siteName: 'A' } });
-  await store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8), audit: { at: t(3), actor: 'system', action: 'version.publish', subject: 'v0', detail: {} }, signAuditHead: sign });
-  await store.appendAudit({ at: t(4), actor: 'site:site-a', action: 'site.enroll', subject: 'site-a', detail: { name: 'A' } });
+  await store.appendAudit({
+    at: t(1),
+    actor: 'operator:ops',
+    action: 'token.create',
+    subject: 'tok-1',
+    detail: { role: 'researcher' },
+  });
+  await store.appendAudit({
+    at: t(2),
+    actor: 'operator:ops',
+    action: 'site.invite',
+    subject: 'inv-1',
+    detail: { siteName: 'A' },
+  });
+  await store.publishVersion({
+    version: version('v0', 'fed-1', 0),
+    weights: bytes(8),
+    audit: { at: t(3), actor: 'system', action: 'version.publish', subject: 'v0', detail: {} },
+    signAuditHead: sign,
+  });
+  await store.appendAudit({
+    at: t(4),
+    actor: 'site:site-a',
+    action: 'site.enroll',
+    subject: 'site-a',
+    detail: { name: 'A' },
+  });
   await store.appendAudit({ at: t(5), actor: 'operator:ops', action: 'site.revoke', subject: 'site-b', detail: {} });
-  await store.publishVersion({ version: version('v1', 'fed-1', 1, 'v0'), weights: bytes(8), audit: { at: t(6), actor: 'system', action: 'version.publish', subject: 'v1', detail: {} }, signAuditHead: sign });
+  await store.publishVersion({
+    version: version('v1', 'fed-1', 1, 'v0'),
+    weights: bytes(8),
+    audit: { at: t(6), actor: 'system', action: 'version.publish', subject: 'v1', detail: {} },
+    signAuditHead: sign,
+  });
   await store.close();
 }
 
 /** Runs SQL as someone holding the file would: the append-only triggers dropped first. */
 function tamper(sql: (db: Database.Database) => void): void {
   const db = new Database(file);
-  for (const name of ['audit_log_append_only_update', 'audit_log_append_only_delete', 'audit_heads_append_only_update', 'audit_heads_append_only_delete']) db.exec(`DROP TRIGGER IF EXISTS ${name}`);
+  for (const name of [
+    'audit_log_append_only_update',
+    'audit_log_append_only_delete',
+    'audit_heads_append_only_update',
+    'audit_heads_append_only_delete',
+  ])
+    db.exec(`DROP TRIGGER IF EXISTS ${name}`);
   sql(db);
   db.close();
 }
 
 /** Recomputes every hash from `fromSeq` on, as a careful attacker would after an edit. */
 function rehash(db: Database.Database): void {
-  const rows = db.prepare('SELECT seq, at, actor, action, subject, detail, prev_hash AS prevHash, hash FROM audit_log ORDER BY seq').all() as Array<{ seq: number; at: string; actor: string; action: string; subject: string; detail: string; prevHash: string; hash: string }>;
+  const rows = db
+    .prepare('SELECT seq, at, actor, action, subject, detail, prev_hash AS prevHash, hash FROM audit_log ORDER BY seq')
+    .all() as Array<{
+    seq: number;
+    at: string;
+    actor: string;
+    action: string;
+    subject: string;
+    detail: string;
+    prevHash: string;
+    hash: string;
+  }>;
   let prev = '0'.repeat(64);
   for (const r of rows) {
     const hash = auditEntryHash({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown>, prevHash: prev });
@@ -55,7 +100,14 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('audit chain in the SQLite file', () => {
   test('an untouched file verifies: six entries, two signed heads', async () => {
-    expect(await verifyAuditDatabase(file, key.sign.publicKey)).toMatchObject({ ok: true, entries: 6, heads: 2, firstBad: null, badHead: null, lastSignedHead: { seq: 6 } });
+    expect(await verifyAuditDatabase(file, key.sign.publicKey)).toMatchObject({
+      ok: true,
+      entries: 6,
+      heads: 2,
+      firstBad: null,
+      badHead: null,
+      lastSignedHead: { seq: 6 },
+    });
   });
 
   test('the coordinator itself cannot update or delete an entry (append-only triggers)', () => {
@@ -75,7 +127,10 @@ describe('audit chain in the SQLite file', () => {
 
   test('a deleted entry is named (the one after the gap)', async () => {
     tamper((db) => db.prepare('DELETE FROM audit_log WHERE seq = 4').run());
-    expect((await verifyAuditDatabase(file, key.sign.publicKey)).firstBad).toMatchObject({ seq: 5, reason: expect.stringMatching(/missing/) });
+    expect((await verifyAuditDatabase(file, key.sign.publicKey)).firstBad).toMatchObject({
+      seq: 5,
+      reason: expect.stringMatching(/missing/),
+    });
   });
 
   test('a deleted tail is named; cutting entries after the last signed head together with the counter is the limit', async () => {
@@ -88,7 +143,11 @@ describe('audit chain in the SQLite file', () => {
       db.prepare("UPDATE sqlite_sequence SET seq = 3 WHERE name = 'audit_log'").run();
     });
     // Entries after the last signed head can be cut by someone who also fixes the counter: the heads bound the loss.
-    expect(await verifyAuditDatabase(file, key.sign.publicKey)).toMatchObject({ ok: true, entries: 3, lastSignedHead: { seq: 3 } });
+    expect(await verifyAuditDatabase(file, key.sign.publicKey)).toMatchObject({
+      ok: true,
+      entries: 3,
+      lastSignedHead: { seq: 3 },
+    });
   });
 
   test('two reordered entries are named', async () => {
@@ -113,8 +172,13 @@ describe('audit chain in the SQLite file', () => {
 
   test('a head whose signature does not verify is detected (forged head or another key)', async () => {
     tamper((db) => db.prepare('UPDATE audit_heads SET at = ? WHERE seq = 3').run(t(99)));
-    expect((await verifyAuditDatabase(file, key.sign.publicKey)).badHead).toMatchObject({ seq: 3, reason: expect.stringMatching(/signature/) });
-    expect(await verifyAuditDatabase(path.join(dir, 'none.db'), key.sign.publicKey).catch((e: { code: string }) => e.code)).toBe('NOT_FOUND');
+    expect((await verifyAuditDatabase(file, key.sign.publicKey)).badHead).toMatchObject({
+      seq: 3,
+      reason: expect.stringMatching(/signature/),
+    });
+    expect(
+      await verifyAuditDatabase(path.join(dir, 'none.db'), key.sign.publicKey).catch((e: { code: string }) => e.code),
+    ).toBe('NOT_FOUND');
   });
 
   test('verification opens the file read-only (the file is unchanged)', async () => {
@@ -128,12 +192,21 @@ describe('audit rows written before the chain existed', () => {
   test('are chained once when the store opens after migration 5', async () => {
     const legacy = path.join(dir, 'legacy.db');
     const db = new Database(legacy);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    db.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
     for (const m of MIGRATIONS.filter((x) => x.version < 5)) {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, t(0));
     }
-    for (let i = 1; i <= 3; i++) db.prepare('INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(t(i), 'system', 'token.create', `t${i}`, '{}');
+    for (let i = 1; i <= 3; i++)
+      db.prepare('INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(
+        t(i),
+        'system',
+        'token.create',
+        `t${i}`,
+        '{}',
+      );
     db.close();
     const store = await SqliteStore.open({ path: legacy });
     await store.appendAudit({ at: t(9), actor: 'system', action: 'a', subject: 'after', detail: {} });

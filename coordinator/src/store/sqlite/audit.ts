@@ -16,25 +16,51 @@ function toEntry(row: AuditRow): AuditEntry {
 }
 
 function lastLink(c: SqlContext): { seq: number; hash: string } | null {
-  const row = c.stmt('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string | null } | undefined;
+  const row = c.stmt('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as
+    { seq: number; hash: string | null } | undefined;
   return row ? { seq: row.seq, hash: row.hash ?? '' } : null;
 }
 
 /** Chains and inserts one entry (in its own immediate transaction, or as a savepoint of the caller's). */
 export function appendAudit(c: SqlContext, e: NewAuditEntry): AuditEntry {
   return c.tx(() => {
-    const entry = chainAuditEntry(lastLink(c), { at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: e.detail });
-    c.stmt('INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(entry.seq, entry.at, entry.actor, entry.action, entry.subject, JSON.stringify(entry.detail), entry.prevHash, entry.hash);
+    const entry = chainAuditEntry(lastLink(c), {
+      at: e.at,
+      actor: e.actor,
+      action: e.action,
+      subject: e.subject,
+      detail: e.detail,
+    });
+    c.stmt(
+      'INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      entry.seq,
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      JSON.stringify(entry.detail),
+      entry.prevHash,
+      entry.hash,
+    );
     return { ...entry, detail: e.detail };
   });
 }
 
 /** Signs and stores the current head (call right after the entry it covers, in the same transaction). */
-export function signHead(c: SqlContext, head: { seq: number; hash: string; at: string }, sign: (h: AuditHeadPayload) => string): AuditHead {
+export function signHead(
+  c: SqlContext,
+  head: { seq: number; hash: string; at: string },
+  sign: (h: AuditHeadPayload) => string,
+): AuditHead {
   const payload = { seq: head.seq, headHash: head.hash, at: head.at };
   const stored = { ...payload, signature: sign(payload) };
-  c.stmt('INSERT INTO audit_heads (seq, head_hash, at, signature) VALUES (?, ?, ?, ?)').run(stored.seq, stored.headHash, stored.at, stored.signature);
+  c.stmt('INSERT INTO audit_heads (seq, head_hash, at, signature) VALUES (?, ?, ?, ?)').run(
+    stored.seq,
+    stored.headHash,
+    stored.at,
+    stored.signature,
+  );
   return stored;
 }
 
@@ -87,7 +113,15 @@ export function sealLegacyAudit(c: SqlContext): number {
     for (const row of rows) {
       const e = toEntry(row);
       // The stored seq is kept (a legacy gap is left for verification to name rather than renumbering history).
-      const hash = auditEntryHash({ seq: row.seq, at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: e.detail, prevHash });
+      const hash = auditEntryHash({
+        seq: row.seq,
+        at: e.at,
+        actor: e.actor,
+        action: e.action,
+        subject: e.subject,
+        detail: e.detail,
+        prevHash,
+      });
       c.stmt('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?').run(prevHash, hash, row.seq);
       prevHash = hash;
     }
@@ -98,9 +132,9 @@ export function sealLegacyAudit(c: SqlContext): number {
 /** Writes one row durably; false when the database cannot be written. */
 export function probe(c: SqlContext): boolean {
   try {
-    c.stmt(
-      'INSERT INTO health_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
-    ).run(new Date().toISOString());
+    c.stmt('INSERT INTO health_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(
+      new Date().toISOString(),
+    );
     return true;
   } catch {
     return false;

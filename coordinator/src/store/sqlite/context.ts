@@ -49,7 +49,11 @@ export class SqliteContext {
   }
 
   /** Runs a write and, when `done(result)` says it took effect, appends `entry` in the same immediate transaction. */
-  audited<X>(entry: NewAuditEntry | undefined, write: (c: SqlContext) => X, done: (result: X) => boolean = () => true): X {
+  audited<X>(
+    entry: NewAuditEntry | undefined,
+    write: (c: SqlContext) => X,
+    done: (result: X) => boolean = () => true,
+  ): X {
     const c = this.c;
     if (!entry) return write(c);
     return c.tx(() => {

@@ -16,7 +16,12 @@ export interface OpenDatabaseOptions {
 
 /** Opens the coordinator's database (0600, WAL, synchronous FULL, foreign keys) and applies pending migrations. */
 export function openDatabase(options: OpenDatabaseOptions): Db {
-  return openSqlite({ path: options.path, ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }), migrations: options.migrations ?? MIGRATIONS, owner: OWNER });
+  return openSqlite({
+    path: options.path,
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+    migrations: options.migrations ?? MIGRATIONS,
+    owner: OWNER,
+  });
 }
 
 /** Applies pending migrations; returns the versions applied. Refuses a database newer than this coordinator. */

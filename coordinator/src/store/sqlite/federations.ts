@@ -40,16 +40,19 @@ export function getFederation(c: SqlContext, id: string): Federation | null {
 /** Read-modify-write of the patchable columns; call inside a transaction. */
 export function patchFederation(c: SqlContext, current: Federation, patch: FederationPatch): Federation {
   const next = applyPatch(applyPatch(current, { updatedAt: new Date().toISOString() }), patch);
-  c.stmt(
-    'UPDATE federations SET state = ?, current_round = ?, latest_version_id = ?, updated_at = ? WHERE id = ?',
-  ).run(next.state, next.currentRound, next.latestVersionId, next.updatedAt, current.id);
+  c.stmt('UPDATE federations SET state = ?, current_round = ?, latest_version_id = ?, updated_at = ? WHERE id = ?').run(
+    next.state,
+    next.currentRound,
+    next.latestVersionId,
+    next.updatedAt,
+    current.id,
+  );
   return next;
 }
 
 export function getRound(c: SqlContext, federationId: string, round: number): Round | null {
   const row = c.stmt(`${ROUNDS} WHERE federation_id = ? AND round = ?`).get(federationId, round) as
-    | RoundRow
-    | undefined;
+    RoundRow | undefined;
   return row ? toRound(row) : null;
 }
 
@@ -150,11 +153,17 @@ export function federations(x: SqliteContext): FederationStore {
     },
 
     async listRounds(federationId) {
-      return (x.c.stmt(`${ROUNDS} WHERE federation_id = ? ORDER BY round`).all(federationId) as RoundRow[]).map(toRound);
+      return (x.c.stmt(`${ROUNDS} WHERE federation_id = ? ORDER BY round`).all(federationId) as RoundRow[]).map(
+        toRound,
+      );
     },
 
     async transitionRound(input) {
-      return x.audited(input.audit, (c) => c.tx(() => casRound(c, input)), (r) => r !== null);
+      return x.audited(
+        input.audit,
+        (c) => c.tx(() => casRound(c, input)),
+        (r) => r !== null,
+      );
     },
   };
 }

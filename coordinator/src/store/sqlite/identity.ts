@@ -25,7 +25,14 @@ export function identity(x: SqliteContext): IdentityStore {
             .stmt('INSERT INTO api_tokens (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
             .run(t.id, t.name, t.role, t.tokenHash, t.createdAt),
         );
-        return { id: t.id, name: t.name, role: t.role, tokenHash: t.tokenHash, createdAt: t.createdAt, revokedAt: null };
+        return {
+          id: t.id,
+          name: t.name,
+          role: t.role,
+          tokenHash: t.tokenHash,
+          createdAt: t.createdAt,
+          revokedAt: null,
+        };
       });
     },
 
@@ -40,7 +47,8 @@ export function identity(x: SqliteContext): IdentityStore {
     async revokeApiToken(id, at, audit) {
       return x.audited(
         audit,
-        (c) => c.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0,
+        (c) =>
+          c.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0,
         (ok) => ok,
       );
     },
@@ -69,7 +77,12 @@ export function identity(x: SqliteContext): IdentityStore {
           if (!inv || inv.usedAt !== null || !(inv.expiresAt > now)) return null;
           if (getSite(c, site.id)) throw alreadyExists('Site');
           // Every key once registered stays taken (revoked sites included); the partial unique indexes of migration 5 back this.
-          if (c.stmt('SELECT 1 FROM sites WHERE sign_public_key = ? OR box_public_key = ? LIMIT 1').get(site.signPublicKey, site.boxPublicKey)) throw keyInUse();
+          if (
+            c
+              .stmt('SELECT 1 FROM sites WHERE sign_public_key = ? OR box_public_key = ? LIMIT 1')
+              .get(site.signPublicKey, site.boxPublicKey)
+          )
+            throw keyInUse();
           const used = c
             .stmt('UPDATE invitations SET used_at = ?, site_id = ? WHERE id = ? AND used_at IS NULL')
             .run(now, site.id, inv.id);

@@ -12,7 +12,10 @@ interface Row extends Omit<PopulationReportRecord, 'report'> {
 const SELECT = `SELECT p.version_id AS versionId, p.federation_id AS federationId, p.site_id AS siteId, p.report,
   p.created_at AS createdAt FROM population_reports p JOIN model_versions v ON v.id = p.version_id`;
 
-const toRecord = (row: Row): PopulationReportRecord => ({ ...row, report: JSON.parse(row.report) as PopulationReportRecord['report'] });
+const toRecord = (row: Row): PopulationReportRecord => ({
+  ...row,
+  report: JSON.parse(row.report) as PopulationReportRecord['report'],
+});
 
 export function population(x: SqliteContext): PopulationStore {
   return {

@@ -11,12 +11,14 @@ interface CohortRow extends Omit<SecaggCohortRecord, 'siteIds'> {
 
 const SELECT_MESSAGE = `SELECT federation_id AS federationId, round, site_id AS siteId, kind, payload, created_at AS createdAt
   FROM secagg_messages`;
-const SELECT_COHORT = 'SELECT federation_id AS federationId, round, site_ids AS siteIds, fixed_at AS fixedAt FROM secagg_cohorts';
+const SELECT_COHORT =
+  'SELECT federation_id AS federationId, round, site_ids AS siteIds, fixed_at AS fixedAt FROM secagg_cohorts';
 
 const toCohort = (row: CohortRow): SecaggCohortRecord => ({ ...row, siteIds: JSON.parse(row.siteIds) as string[] });
 
 function getSecaggCohort(c: SqlContext, federationId: string, round: number): SecaggCohortRecord | null {
-  const row = c.stmt(`${SELECT_COHORT} WHERE federation_id = ? AND round = ?`).get(federationId, round) as CohortRow | undefined;
+  const row = c.stmt(`${SELECT_COHORT} WHERE federation_id = ? AND round = ?`).get(federationId, round) as
+    CohortRow | undefined;
   return row ? toCohort(row) : null;
 }
 
@@ -47,12 +49,9 @@ export function secagg(x: SqliteContext): SecaggStore {
       const c = x.c;
       return c.tx((): SecaggCohortRecord => {
         if (!getRound(c, cohort.federationId, cohort.round)) throw unknownRound();
-        c.stmt('INSERT INTO secagg_cohorts (federation_id, round, site_ids, fixed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
-          cohort.federationId,
-          cohort.round,
-          JSON.stringify(cohort.siteIds),
-          cohort.fixedAt,
-        );
+        c.stmt(
+          'INSERT INTO secagg_cohorts (federation_id, round, site_ids, fixed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        ).run(cohort.federationId, cohort.round, JSON.stringify(cohort.siteIds), cohort.fixedAt);
         return getSecaggCohort(c, cohort.federationId, cohort.round)!;
       });
     },

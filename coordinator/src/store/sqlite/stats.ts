@@ -9,7 +9,8 @@ interface Row extends Omit<StatsContributionRecord, 'masked'> {
   masked: Buffer;
 }
 
-const SELECT = 'SELECT federation_id AS federationId, site_id AS siteId, masked, created_at AS createdAt FROM stats_contributions';
+const SELECT =
+  'SELECT federation_id AS federationId, site_id AS siteId, masked, created_at AS createdAt FROM stats_contributions';
 
 const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBlob(row.masked) });
 
@@ -19,12 +20,21 @@ export function stats(x: SqliteContext): StatsStore {
       const c = x.c;
       return c.tx((): PutStatsContributionResult => {
         if (!getFederation(c, r.federationId)) throw unknownFederation();
-        const row = c.stmt(`${SELECT} WHERE federation_id = ? AND site_id = ?`).get(r.federationId, r.siteId) as Row | undefined;
+        const row = c.stmt(`${SELECT} WHERE federation_id = ? AND site_id = ?`).get(r.federationId, r.siteId) as
+          Row | undefined;
         if (row) {
           const existing = toRecord(row);
-          return { status: Buffer.from(existing.masked).equals(Buffer.from(r.masked)) ? 'duplicate' : 'conflict', existing };
+          return {
+            status: Buffer.from(existing.masked).equals(Buffer.from(r.masked)) ? 'duplicate' : 'conflict',
+            existing,
+          };
         }
-        c.stmt('INSERT INTO stats_contributions (federation_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)').run(r.federationId, r.siteId, toBlob(r.masked), r.createdAt);
+        c.stmt('INSERT INTO stats_contributions (federation_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)').run(
+          r.federationId,
+          r.siteId,
+          toBlob(r.masked),
+          r.createdAt,
+        );
         return { status: 'accepted' };
       });
     },

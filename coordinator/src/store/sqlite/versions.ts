@@ -55,7 +55,16 @@ export function versions(x: SqliteContext): VersionStore {
         c.stmt(
           `INSERT INTO model_versions (id, federation_id, parent_version_id, round, meta, signature, weights_sha256,
              created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(v.id, v.federationId, v.parentVersionId, v.round, JSON.stringify(v.meta), v.signature, v.weightsSha256, v.createdAt);
+        ).run(
+          v.id,
+          v.federationId,
+          v.parentVersionId,
+          v.round,
+          JSON.stringify(v.meta),
+          v.signature,
+          v.weightsSha256,
+          v.createdAt,
+        );
         c.stmt('INSERT INTO version_weights (version_id, weights) VALUES (?, ?)').run(v.id, toBlob(input.weights));
         if (input.strategyState === null) {
           c.stmt('DELETE FROM strategy_states WHERE federation_id = ?').run(v.federationId);
@@ -69,7 +78,8 @@ export function versions(x: SqliteContext): VersionStore {
         patchFederation(c, federation, applyPatch(defaults, input.federationPatch));
         if (input.audit) {
           const appended = appendAudit(c, input.audit);
-          if (input.signAuditHead) signHead(c, { seq: appended.seq, hash: appended.hash, at: appended.at }, input.signAuditHead);
+          if (input.signAuditHead)
+            signHead(c, { seq: appended.seq, hash: appended.hash, at: appended.at }, input.signAuditHead);
         }
         return getVersion(c, v.id);
       });
@@ -94,8 +104,7 @@ export function versions(x: SqliteContext): VersionStore {
 
     async latestVersion(federationId) {
       const row = x.c.stmt(`${VERSIONS} WHERE federation_id = ? ORDER BY seq DESC LIMIT 1`).get(federationId) as
-        | VersionRow
-        | undefined;
+        VersionRow | undefined;
       return row ? toVersion(row) : null;
     },
 
@@ -112,7 +121,9 @@ export function versions(x: SqliteContext): VersionStore {
              ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = excluded.metrics, n = excluded.n,
                created_at = excluded.created_at`,
           ).run(e.versionId, e.siteId, JSON.stringify(e.metrics), e.n, e.createdAt);
-          return toEvaluation(c.stmt(`${EVALUATIONS} WHERE version_id = ? AND site_id = ?`).get(e.versionId, e.siteId) as EvaluationRow);
+          return toEvaluation(
+            c.stmt(`${EVALUATIONS} WHERE version_id = ? AND site_id = ?`).get(e.versionId, e.siteId) as EvaluationRow,
+          );
         }),
       );
     },

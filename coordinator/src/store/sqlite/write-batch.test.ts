@@ -38,7 +38,12 @@ describe('WriteBatch (group commit)', () => {
     const file = path.join(dir, 'store.db');
     const store = await SqliteStore.open({ path: file });
     const at = new Date().toISOString();
-    const input = (nonce: string) => ({ siteId: 'site-a', nonce, expiresAt: new Date(Date.now() + 60_000).toISOString(), now: at });
+    const input = (nonce: string) => ({
+      siteId: 'site-a',
+      nonce,
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      now: at,
+    });
     const fresh = await Promise.all(['n1', 'n2', 'n1', 'n3'].map((n) => store.useNonce(input(n))));
     expect(fresh).toEqual([true, true, false, true]);
     const pending = store.useNonce(input('n4'));

@@ -7,7 +7,8 @@ import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type Common
 function intArg(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -23,7 +24,9 @@ export function addAuditCommand(program: Command, deps: CliDeps): void {
     );
   audit
     .command('verify')
-    .description('Check the whole chain; names the first entry that was edited, removed, inserted or moved and exits 1.')
+    .description(
+      'Check the whole chain; names the first entry that was edited, removed, inserted or moved and exits 1.',
+    )
     .addOption(dataDirOption())
     .action((_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CommonFlags>();
@@ -39,7 +42,11 @@ export function addAuditCommand(program: Command, deps: CliDeps): void {
         ];
         deps.stdout.write(printable(`${lines.join('\n')}\n`, { keepNewlines: true }));
       }
-      if (!report.ok) throw new TwinfedError('AUDIT_CHAIN_INVALID', `The site audit chain does not verify; first bad entry: seq ${report.firstBad!.seq} (${report.firstBad!.reason}).`);
+      if (!report.ok)
+        throw new TwinfedError(
+          'AUDIT_CHAIN_INVALID',
+          `The site audit chain does not verify; first bad entry: seq ${report.firstBad!.seq} (${report.firstBad!.reason}).`,
+        );
     });
   audit
     .command('list')
@@ -56,7 +63,10 @@ export function addAuditCommand(program: Command, deps: CliDeps): void {
         writeJsonLine(deps.stdout, { entries, next });
         return;
       }
-      const lines = entries.length === 0 ? ['(no entries)'] : entries.map((e) => `${e.seq}  ${e.at}  ${e.action}  ${e.subject}  ${JSON.stringify(e.detail)}`);
+      const lines =
+        entries.length === 0
+          ? ['(no entries)']
+          : entries.map((e) => `${e.seq}  ${e.at}  ${e.action}  ${e.subject}  ${JSON.stringify(e.detail)}`);
       if (next !== null) lines.push(`More: twinfed-site audit list --after ${next} --limit ${opts.limit}`);
       deps.stdout.write(printable(`${lines.join('\n')}\n`, { keepNewlines: true }));
     });

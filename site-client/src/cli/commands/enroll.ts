@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { enroll } from '../../identity/enroll';
-import { commandContext, coordinatorAccess, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import {
+  commandContext,
+  coordinatorAccess,
+  dataDirOption,
+  writeJsonLine,
+  type CliDeps,
+  type CommonFlags,
+} from '../context';
 
 interface EnrollFlags extends CommonFlags {
   coordinator?: string;
@@ -15,7 +22,7 @@ interface EnrollFlags extends CommonFlags {
 export function addEnrollCommand(program: Command, deps: CliDeps): void {
   program
     .command('enroll')
-    .summary("enroll this site with a coordinator (once per site)")
+    .summary('enroll this site with a coordinator (once per site)')
     .description(
       "Generate this site's signing and encryption keys, present the one-time enrollment token the operator gave you, " +
         "and pin the coordinator's public keys. Keys are written to the data directory (secret key file mode 0600). " +
@@ -23,10 +30,23 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
     )
     .option('--coordinator <url>', 'coordinator base URL (or TWINFED_COORDINATOR_URL)')
     .requiredOption('--token <token>', 'one-time enrollment token from `twinfed sites invite <name>`')
-    .addOption(dataDirOption('where to keep keys, pinned keys and the journal (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)'))
-    .option('--fingerprint <fp>', "the coordinator fingerprint the operator gave you; enrollment stops before using the token if it differs")
-    .option('--ca <pem>', "CA certificate (PEM) that signed the coordinator's TLS certificate, for a private consortium CA (or TWINFED_CA); recorded for later commands")
-    .option('--insecure-http', 'allow plain http:// to a coordinator that is not on this machine: the token would cross the network in clear (or TWINFED_INSECURE_HTTP=1)')
+    .addOption(
+      dataDirOption(
+        'where to keep keys, pinned keys and the journal (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)',
+      ),
+    )
+    .option(
+      '--fingerprint <fp>',
+      'the coordinator fingerprint the operator gave you; enrollment stops before using the token if it differs',
+    )
+    .option(
+      '--ca <pem>',
+      "CA certificate (PEM) that signed the coordinator's TLS certificate, for a private consortium CA (or TWINFED_CA); recorded for later commands",
+    )
+    .option(
+      '--insecure-http',
+      'allow plain http:// to a coordinator that is not on this machine: the token would cross the network in clear (or TWINFED_INSECURE_HTTP=1)',
+    )
     .option('--force', 'replace an existing enrollment in the data directory (its journal is moved aside)')
     .addHelpText(
       'after',
@@ -39,7 +59,10 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
     )
     .action(async (_opts: EnrollFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<EnrollFlags>();
-      const { config, logger } = commandContext(deps, { ...flags, ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}) });
+      const { config, logger } = commandContext(deps, {
+        ...flags,
+        ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}),
+      });
       const access = coordinatorAccess(deps, config); // refuses plain http to a remote host before the token goes anywhere
       const { state, identityFile } = await enroll({
         coordinatorUrl: access.baseUrl,
@@ -69,7 +92,9 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
         [
           `Enrolled as site "${state.name}" (id ${state.siteId}) with ${state.coordinatorUrl}.`,
           `Coordinator fingerprint (pinned): ${state.coordinator.fingerprint}`,
-          flags.fingerprint ? '  It matches the fingerprint you gave.' : '  Confirm it with the operator out of band before you run rounds.',
+          flags.fingerprint
+            ? '  It matches the fingerprint you gave.'
+            : '  Confirm it with the operator out of band before you run rounds.',
           `This site's fingerprint:          ${state.fingerprint}`,
           `Keys: ${identityFile} (mode 0600). Enrollment: ${config.dataDir}/site.json.`,
           '',

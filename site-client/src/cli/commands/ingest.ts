@@ -32,7 +32,14 @@ function where(r: IngestRejection): string {
   return `${at}: ${r.resourceType}${r.path ? ` ${r.path}` : ''}`;
 }
 
-async function report(args: { deps: CliDeps; flags: IngestFlags; file: string; format: 'fhir' | 'csv'; result: IngestReport; store: TwinStore }): Promise<void> {
+async function report(args: {
+  deps: CliDeps;
+  flags: IngestFlags;
+  file: string;
+  format: 'fhir' | 'csv';
+  result: IngestReport;
+  store: TwinStore;
+}): Promise<void> {
   const { deps, flags, file, format, result } = args;
   const a = result.accepted;
   if (flags.json) {
@@ -54,7 +61,9 @@ async function report(args: { deps: CliDeps; flags: IngestFlags; file: string; f
     `${file}: ${a.patients} patients, ${a.observations} observations, ${a.conditions} conditions, ${a.immunizations} immunizations, ${a.consents} consents, ${a.exposures} exposures, ${a.labels} labels written` +
       ` (${result.updated} updated); ${result.duplicates} already stored; ${skipped.length ? `skipped ${skipped.join(', ')}; ` : ''}${result.rejected.length} rejected.`,
     ...result.rejected.slice(0, SHOWN_REJECTIONS).map((r) => `  rejected ${where(r)}: ${r.reason}`),
-    ...(result.rejected.length > SHOWN_REJECTIONS ? [`  … and ${result.rejected.length - SHOWN_REJECTIONS} more (see --json).`] : []),
+    ...(result.rejected.length > SHOWN_REJECTIONS
+      ? [`  … and ${result.rejected.length - SHOWN_REJECTIONS} more (see --json).`]
+      : []),
   ];
   deps.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -79,11 +88,19 @@ export function addIngestCommand(program: Command, deps: CliDeps, setExitCode: (
     ingest
       .command('fhir')
       .summary('load FHIR R4 Bundle JSON or NDJSON files')
-      .description('Load FHIR R4 files: a Bundle (JSON), a single resource, or NDJSON. Patient, Observation (LOINC), Condition (SNOMED CT, ICD-10), Immunization (CVX), Consent; other resource types are skipped and counted.')
+      .description(
+        'Load FHIR R4 files: a Bundle (JSON), a single resource, or NDJSON. Patient, Observation (LOINC), Condition (SNOMED CT, ICD-10), Immunization (CVX), Consent; other resource types are skipped and counted.',
+      )
       .argument('<file...>', 'FHIR files')
-      .option('--identifier-system <uri>', "the system of the hospital's patient identifier (MRN); default: the official/MR identifier"),
+      .option(
+        '--identifier-system <uri>',
+        "the system of the hospital's patient identifier (MRN); default: the official/MR identifier",
+      ),
   )
-    .addHelpText('after', '\nExamples:\n  $ twinfed-site ingest fhir export.ndjson --data-dir ./site-a\n  $ twinfed-site ingest fhir bundles/*.json --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed-site ingest fhir export.ndjson --data-dir ./site-a\n  $ twinfed-site ingest fhir bundles/*.json --json',
+    )
     .action(async (files: string[], _opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<IngestFlags>();
       await run({ deps, flags, setExitCode, files, format: 'fhir' });
@@ -92,19 +109,33 @@ export function addIngestCommand(program: Command, deps: CliDeps, setExitCode: (
     ingest
       .command('csv')
       .summary('load a CSV export with a declared column mapping')
-      .description('Load a tabular export. The mapping (JSON) names the patient id column and which columns become observations (LOINC + unit), conditions, immunizations, exposures, consent decisions and labels; every field is described in docs/data-mapping.md.')
+      .description(
+        'Load a tabular export. The mapping (JSON) names the patient id column and which columns become observations (LOINC + unit), conditions, immunizations, exposures, consent decisions and labels; every field is described in docs/data-mapping.md.',
+      )
       .argument('<file>', 'CSV file with a header row')
       .requiredOption('--mapping <json>', 'the column mapping (JSON file)')
-      .option('--rejects <file>', 'write every rejected row item (line, column, reason) to this file: CSV if it ends in .csv, else NDJSON'),
+      .option(
+        '--rejects <file>',
+        'write every rejected row item (line, column, reason) to this file: CSV if it ends in .csv, else NDJSON',
+      ),
   )
-    .addHelpText('after', '\nExample:\n  $ twinfed-site ingest csv vitals.csv --mapping vitals-mapping.json --data-dir ./site-a')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ twinfed-site ingest csv vitals.csv --mapping vitals-mapping.json --data-dir ./site-a',
+    )
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<IngestFlags>();
       await run({ deps, flags, setExitCode, files: [file], format: 'csv' });
     });
 }
 
-async function run(args: { deps: CliDeps; flags: IngestFlags; setExitCode: (code: number) => void; files: string[]; format: 'fhir' | 'csv' }): Promise<void> {
+async function run(args: {
+  deps: CliDeps;
+  flags: IngestFlags;
+  setExitCode: (code: number) => void;
+  files: string[];
+  format: 'fhir' | 'csv';
+}): Promise<void> {
   const { deps, flags, files, format } = args;
   const { config } = commandContext(deps, flags);
   const store = await openTwinStore({ dataDir: config.dataDir });
@@ -113,10 +144,18 @@ async function run(args: { deps: CliDeps; flags: IngestFlags; setExitCode: (code
     for (const file of files) {
       const result =
         format === 'fhir'
-          ? await importFhirFile({ store, file, ...(flags.identifierSystem ? { identifierSystem: flags.identifierSystem } : {}) })
+          ? await importFhirFile({
+              store,
+              file,
+              ...(flags.identifierSystem ? { identifierSystem: flags.identifierSystem } : {}),
+            })
           : await importCsvFile({ store, file, mappingFile: flags.mapping! });
       rejected += result.rejected.length;
-      if (flags.rejects) writeRejectsFile(flags.rejects, result.rejected.map((r) => ({ line: r.line ?? null, column: r.path ?? null, reason: r.reason })));
+      if (flags.rejects)
+        writeRejectsFile(
+          flags.rejects,
+          result.rejected.map((r) => ({ line: r.line ?? null, column: r.path ?? null, reason: r.reason })),
+        );
       await report({ deps, flags, file, format, result, store });
     }
   } finally {

@@ -34,7 +34,10 @@ function readMapping(file: string) {
   const parsed = PredictMappingSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new TwinfedError('CONFIG_INVALID', `The mapping ${file} is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The mapping ${file} is invalid: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
+    );
   }
   return parsed.data;
 }
@@ -44,7 +47,11 @@ function readMapping(file: string) {
  * directory is enrolled; else the fingerprint given with --fingerprint; else only the key inside the bundle (with a warning).
  */
 function trustOf(dataDir: string, fingerprint: string | undefined): BundleTrust {
-  if (readSiteState(dataDir)) return { pinnedSignPublicKey: loadEnrollment(dataDir).coordinator.signPublicKey, ...(fingerprint ? { fingerprint } : {}) };
+  if (readSiteState(dataDir))
+    return {
+      pinnedSignPublicKey: loadEnrollment(dataDir).coordinator.signPublicKey,
+      ...(fingerprint ? { fingerprint } : {}),
+    };
   return fingerprint ? { fingerprint } : {};
 }
 
@@ -65,11 +72,24 @@ export function addPredictCommand(program: Command, deps: CliDeps): void {
     )
     .requiredOption('--model <bundle-dir>', 'the bundle directory')
     .requiredOption('--data <csv>', 'CSV file with a header row')
-    .requiredOption('--mapping <json>', 'JSON mapping: {"features":[{"column","name"}…] in model order, "id": optional column copied to the output}')
+    .requiredOption(
+      '--mapping <json>',
+      'JSON mapping: {"features":[{"column","name"}…] in model order, "id": optional column copied to the output}',
+    )
     .option('--out <csv>', 'write the scores here (default: stdout)')
-    .option('--fingerprint <fp>', 'the coordinator fingerprint the bundle must be signed by (when --data-dir is not an enrolled site)')
-    .addOption(dataDirOption('the site data directory whose pinned coordinator key verifies the bundle (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)'))
-    .addHelpText('after', '\nExamples:\n  $ twinfed-site predict --model ./fed-1-model --data patients.csv --mapping mapping.json --out scores.csv\n  $ twinfed-site predict --model ./bundle --data rows.csv --mapping m.json --fingerprint 1a2b-…')
+    .option(
+      '--fingerprint <fp>',
+      'the coordinator fingerprint the bundle must be signed by (when --data-dir is not an enrolled site)',
+    )
+    .addOption(
+      dataDirOption(
+        'the site data directory whose pinned coordinator key verifies the bundle (default ./.twinfed-site, or TWINFED_SITE_DATA_DIR)',
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed-site predict --model ./fed-1-model --data patients.csv --mapping mapping.json --out scores.csv\n  $ twinfed-site predict --model ./bundle --data rows.csv --mapping m.json --fingerprint 1a2b-…',
+    )
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<PredictFlags>();
       const { config } = commandContext(deps, flags);
@@ -80,11 +100,28 @@ export function addPredictCommand(program: Command, deps: CliDeps): void {
       const text = predictionsCsv(result, mapping.id);
       if (flags.out) writeFileAtomic(flags.out, text);
       else deps.stdout.write(text);
-      const summary = { type: 'predicted', versionId: bundle.meta.versionId, federationId: bundle.meta.federationId, trust: bundle.trust, scored: result.rows.length, rejected: result.rejected.length, ...(flags.out ? { out: flags.out } : {}) };
-      if (result.rejected.length > 0) deps.stderr.write(`warning: ${result.rejected.length} rows not scored (${result.rejected.slice(0, 5).map((r) => `line ${r.line}: ${r.reason}`).join('; ')}${result.rejected.length > 5 ? '; …' : ''}).\n`);
+      const summary = {
+        type: 'predicted',
+        versionId: bundle.meta.versionId,
+        federationId: bundle.meta.federationId,
+        trust: bundle.trust,
+        scored: result.rows.length,
+        rejected: result.rejected.length,
+        ...(flags.out ? { out: flags.out } : {}),
+      };
+      if (result.rejected.length > 0)
+        deps.stderr.write(
+          `warning: ${result.rejected.length} rows not scored (${result.rejected
+            .slice(0, 5)
+            .map((r) => `line ${r.line}: ${r.reason}`)
+            .join('; ')}${result.rejected.length > 5 ? '; …' : ''}).\n`,
+        );
       if (flags.out) {
         if (flags.json) writeJsonLine(deps.stdout, summary);
-        else deps.stdout.write(`Scored ${result.rows.length} rows with ${bundle.meta.versionId} (verified: ${bundle.trust}); wrote ${flags.out}.\n`);
+        else
+          deps.stdout.write(
+            `Scored ${result.rows.length} rows with ${bundle.meta.versionId} (verified: ${bundle.trust}); wrote ${flags.out}.\n`,
+          );
       }
     });
 }

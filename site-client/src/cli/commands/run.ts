@@ -9,7 +9,14 @@ import { SiteRunner } from '../../training/runner';
 import { tabularVersionHook } from '../../training/tabular-publisher';
 import { CoordinatorClient } from '../../transport/coordinator-client';
 import { EventStream } from '../../transport/event-stream';
-import { commandContext, coordinatorAccess, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import {
+  commandContext,
+  coordinatorAccess,
+  dataDirOption,
+  writeJsonLine,
+  type CliDeps,
+  type CommonFlags,
+} from '../context';
 import { loadLocalData, type DataSource, type LoadedData } from '../load-data';
 import { instantArg, listenArg, numberArg as number, type ListenAddress } from '../parse';
 import { rejectedLinesText } from '../rejects-file';
@@ -60,31 +67,102 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         'take effect at the next round), --heart-disease <center> (the bundled UCI file, FLamby split) or --data <csv> --mapping <json>. ' +
         'Every published version this site verified is stored in the data directory (for `twinfed-site export`). ' +
         'With --twins, every published version also scores the twins (scoring consent permitting) and yields the ' +
-        "population report (risk tier × age band counts, small cells suppressed, noised as the plan says): the only thing " +
+        'population report (risk tier × age band counts, small cells suppressed, noised as the plan says): the only thing ' +
         'about patients that leaves the site.',
     )
     .requiredOption('--federation <id>', 'the federation id the operator gave you')
-    .addOption(new Option('--twins', 'train on the twin store (features and labels derived as the plan says)').conflicts(['heartDisease', 'data', 'mapping']))
-    .option('--at <instant>', 'with --twins: fixed snapshot time of features, labels and scores (default: each round trains at now minus the label horizon, so outcomes are known; scores are at now)', instantArg)
-    .addOption(new Option('--listen [host:port]', 'with --twins: also run the local streaming and scoring API (default 127.0.0.1, any free port)').preset('127.0.0.1:0').argParser(listenArg))
-    .addOption(new Option('--heart-disease <center>', 'use the bundled UCI Heart Disease data of FLamby center 0-3 (0 Cleveland, 1 Hungary, 2 Switzerland, 3 VA)').argParser(number('center must be 0, 1, 2 or 3', (n) => Number.isInteger(n) && n >= 0 && n <= 3)).conflicts(['data', 'mapping']))
+    .addOption(
+      new Option('--twins', 'train on the twin store (features and labels derived as the plan says)').conflicts([
+        'heartDisease',
+        'data',
+        'mapping',
+      ]),
+    )
+    .option(
+      '--at <instant>',
+      'with --twins: fixed snapshot time of features, labels and scores (default: each round trains at now minus the label horizon, so outcomes are known; scores are at now)',
+      instantArg,
+    )
+    .addOption(
+      new Option(
+        '--listen [host:port]',
+        'with --twins: also run the local streaming and scoring API (default 127.0.0.1, any free port)',
+      )
+        .preset('127.0.0.1:0')
+        .argParser(listenArg),
+    )
+    .addOption(
+      new Option(
+        '--heart-disease <center>',
+        'use the bundled UCI Heart Disease data of FLamby center 0-3 (0 Cleveland, 1 Hungary, 2 Switzerland, 3 VA)',
+      )
+        .argParser(number('center must be 0, 1, 2 or 3', (n) => Number.isInteger(n) && n >= 0 && n <= 3))
+        .conflicts(['data', 'mapping']),
+    )
     .option('--data <csv>', 'CSV file with a header row (one row per patient)')
-    .option('--mapping <json>', 'JSON column mapping (every field in docs/data-mapping.md): {"features":[{"column","name"}…], "label":{"column","positive":[…]}}')
-    .option('--rejects <file>', 'with --data: write every rejected CSV row (line, column, reason; no cell values) to this file: CSV if it ends in .csv, else NDJSON')
-    .option('--test-fraction <f>', 'share of CSV rows (or twins) held out for evaluation', number('the test fraction must be between 0 and 1', (n) => n > 0 && n < 1), 0.34)
-    .option('--split-seed <n>', 'seed of the stratified train/test split', number('the split seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0), 43)
+    .option(
+      '--mapping <json>',
+      'JSON column mapping (every field in docs/data-mapping.md): {"features":[{"column","name"}…], "label":{"column","positive":[…]}}',
+    )
+    .option(
+      '--rejects <file>',
+      'with --data: write every rejected CSV row (line, column, reason; no cell values) to this file: CSV if it ends in .csv, else NDJSON',
+    )
+    .option(
+      '--test-fraction <f>',
+      'share of CSV rows (or twins) held out for evaluation',
+      number('the test fraction must be between 0 and 1', (n) => n > 0 && n < 1),
+      0.34,
+    )
+    .option(
+      '--split-seed <n>',
+      'seed of the stratified train/test split',
+      number('the split seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0),
+      43,
+    )
     .addOption(dataDirOption())
     .option('--coordinator <url>', 'override the coordinator URL stored at enrollment')
-    .option('--ca <pem>', 'CA certificate (PEM) to trust for the coordinator, instead of the one recorded at enrollment (or TWINFED_CA)')
-    .option('--insecure-http', 'allow plain http:// to a coordinator that is not on this machine (or TWINFED_INSECURE_HTTP=1)')
-    .option('--poll-interval <ms>', 'how often to ask the coordinator for the current round', number('the poll interval must be a positive number of ms', (n) => n >= 50))
+    .option(
+      '--ca <pem>',
+      'CA certificate (PEM) to trust for the coordinator, instead of the one recorded at enrollment (or TWINFED_CA)',
+    )
+    .option(
+      '--insecure-http',
+      'allow plain http:// to a coordinator that is not on this machine (or TWINFED_INSECURE_HTTP=1)',
+    )
+    .option(
+      '--poll-interval <ms>',
+      'how often to ask the coordinator for the current round',
+      number('the poll interval must be a positive number of ms', (n) => n >= 50),
+    )
     .option('--no-push', 'do not open the socket.io event stream; poll only')
     .addOption(new Option('--backend <name>', 'tfjs backend for local training').choices(['wasm', 'cpu']))
-    .option('--require-secure-aggregation', 'privacy floor: refuse to train unless the plan uses secure aggregation (or TWINFED_REQUIRE_SECURE_AGGREGATION=1)')
-    .option('--require-dp', 'privacy floor: refuse to train unless the plan uses differential privacy (or TWINFED_REQUIRE_DP=1)')
-    .option('--max-epsilon <ε>', "privacy floor: refuse to train when the plan's DP spends more than this ε over its rounds, or has no DP (or TWINFED_MAX_EPSILON)", number('the maximum ε must be a positive number', (n) => n > 0 && n <= 1000))
-    .option('--min-population-k <k>', "privacy floor: refuse to train when the plan's population reports suppress cells below a k smaller than this (or TWINFED_MIN_POPULATION_K)", number('the minimum population k must be an integer from 2 to 1000', (n) => Number.isInteger(n) && n >= 2 && n <= 1000))
-    .option('--population-epsilon-budget <ε>', 'total ε this site spends on fresh noisy population reports, all federations together; unchanged counts re-send their earlier values (default 10, or TWINFED_POPULATION_EPSILON_BUDGET)', number('the population ε budget must be a number from 0 to 1000', (n) => n >= 0 && n <= 1000))
+    .option(
+      '--require-secure-aggregation',
+      'privacy floor: refuse to train unless the plan uses secure aggregation (or TWINFED_REQUIRE_SECURE_AGGREGATION=1)',
+    )
+    .option(
+      '--require-dp',
+      'privacy floor: refuse to train unless the plan uses differential privacy (or TWINFED_REQUIRE_DP=1)',
+    )
+    .option(
+      '--max-epsilon <ε>',
+      "privacy floor: refuse to train when the plan's DP spends more than this ε over its rounds, or has no DP (or TWINFED_MAX_EPSILON)",
+      number('the maximum ε must be a positive number', (n) => n > 0 && n <= 1000),
+    )
+    .option(
+      '--min-population-k <k>',
+      "privacy floor: refuse to train when the plan's population reports suppress cells below a k smaller than this (or TWINFED_MIN_POPULATION_K)",
+      number(
+        'the minimum population k must be an integer from 2 to 1000',
+        (n) => Number.isInteger(n) && n >= 2 && n <= 1000,
+      ),
+    )
+    .option(
+      '--population-epsilon-budget <ε>',
+      'total ε this site spends on fresh noisy population reports, all federations together; unchanged counts re-send their earlier values (default 10, or TWINFED_POPULATION_EPSILON_BUDGET)',
+      number('the population ε budget must be a number from 0 to 1000', (n) => n >= 0 && n <= 1000),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -109,7 +187,9 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         ...flags,
         ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}),
         ...(flags.pollInterval !== undefined ? { pollIntervalMs: flags.pollInterval } : {}),
-        ...(flags.populationEpsilonBudget !== undefined ? { populationEpsilonBudget: flags.populationEpsilonBudget } : {}),
+        ...(flags.populationEpsilonBudget !== undefined
+          ? { populationEpsilonBudget: flags.populationEpsilonBudget }
+          : {}),
         privacy: {
           ...(flags.requireSecureAggregation ? { requireSecureAggregation: true } : {}),
           ...(flags.requireDp ? { requireDp: true } : {}),
@@ -122,24 +202,54 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
       const journal = Journal.open(config.dataDir);
       const baseUrl = access.baseUrl;
       const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
-      const http = { baseUrl, credentials, timeoutMs: config.requestTimeoutMs, retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 }, logger, ...(access.fetch ? { fetch: access.fetch } : {}) };
-      if (flags.rejects && source?.kind !== 'csv') throw new TwinfedError('CONFIG_INVALID', '--rejects goes with --data <csv> --mapping <json>.');
+      const http = {
+        baseUrl,
+        credentials,
+        timeoutMs: config.requestTimeoutMs,
+        retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 },
+        logger,
+        ...(access.fetch ? { fetch: access.fetch } : {}),
+      };
+      if (flags.rejects && source?.kind !== 'csv')
+        throw new TwinfedError('CONFIG_INVALID', '--rejects goes with --data <csv> --mapping <json>.');
       const loaded = source ? loadLocalData(source, flags.rejects ? { rejectsFile: flags.rejects } : {}) : null;
       if (loaded) announceData(loaded, flags, deps);
       if (flags.backend) await initBackend({ prefer: flags.backend });
-      const twins: TwinRun | null = source ? null : await setupTwinRun({ deps, flags, config, logger, enrollment, http });
+      const twins: TwinRun | null = source
+        ? null
+        : await setupTwinRun({ deps, flags, config, logger, enrollment, http });
       if (twins) {
         const c = twins.counts;
-        if (flags.json) writeJsonLine(deps.stdout, { type: 'data', source: 'twin store', patients: c.patients, observations: c.observations, at: flags.at !== undefined ? new Date(flags.at).toISOString() : null });
-        else deps.stdout.write(`Local data: the twin store (${c.patients} patients, ${c.observations} observations), rebuilt at the start of every round.\n`);
+        if (flags.json)
+          writeJsonLine(deps.stdout, {
+            type: 'data',
+            source: 'twin store',
+            patients: c.patients,
+            observations: c.observations,
+            at: flags.at !== undefined ? new Date(flags.at).toISOString() : null,
+          });
+        else
+          deps.stdout.write(
+            `Local data: the twin store (${c.patients} patients, ${c.observations} observations), rebuilt at the start of every round.\n`,
+          );
       }
       const api = new CoordinatorClient(http);
-      const events = flags.push ? new EventStream({ baseUrl, credentials, logger, ...(access.ca !== undefined ? { ca: access.ca } : {}) }) : undefined;
+      const events = flags.push
+        ? new EventStream({ baseUrl, credentials, logger, ...(access.ca !== undefined ? { ca: access.ca } : {}) })
+        : undefined;
       const runner = new SiteRunner({
         federationId: flags.federation,
         enrollment,
         api,
-        ...(loaded ? { dataset: loaded.dataset, afterVersion: tabularVersionHook({ federationId: flags.federation, models: new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey) }) } : {}),
+        ...(loaded
+          ? {
+              dataset: loaded.dataset,
+              afterVersion: tabularVersionHook({
+                federationId: flags.federation,
+                models: new ModelStore(config.dataDir, enrollment.coordinator.signPublicKey),
+              }),
+            }
+          : {}),
         ...(twins ? { datasetSource: twins.datasetSource, afterVersion: twins.afterVersion } : {}),
         journal,
         privacyFloors: config.privacy,
@@ -159,7 +269,10 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         const summary = await runner.run();
         if (interrupted) return setExitCode(RUN_EXIT.interrupted);
         if (flags.json) writeJsonLine(deps.stdout, { type: 'done', ...summary });
-        else deps.stdout.write(`Done: ${summary.roundsUploaded.length} updates uploaded, ${summary.versionsEvaluated.length} versions evaluated by this process.\n`);
+        else
+          deps.stdout.write(
+            `Done: ${summary.roundsUploaded.length} updates uploaded, ${summary.versionsEvaluated.length} versions evaluated by this process.\n`,
+          );
         setExitCode(summary.state === 'failed' ? RUN_EXIT.federationFailed : RUN_EXIT.ok);
       } finally {
         off();
@@ -171,22 +284,45 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
 function announceData(loaded: LoadedData, flags: RunFlags, deps: CliDeps): void {
   const { train, test } = loaded.dataset;
   const rejectedLines = loaded.rejected.slice(0, SHOWN_REJECTED_LINES).map((r) => r.line);
-  if (flags.json) writeJsonLine(deps.stdout, { type: 'data', source: loaded.description, trainRows: train.n, testRows: test.n, rejectedRows: loaded.rejectedRows, rejectedReasons: loaded.rejectedReasons, rejectedLines });
+  if (flags.json)
+    writeJsonLine(deps.stdout, {
+      type: 'data',
+      source: loaded.description,
+      trainRows: train.n,
+      testRows: test.n,
+      rejectedRows: loaded.rejectedRows,
+      rejectedReasons: loaded.rejectedReasons,
+      rejectedLines,
+    });
   else deps.stdout.write(`Local data: ${train.n + test.n} rows from ${loaded.description}.\n`);
   if (loaded.rejectedRows > 0 && !flags.json) {
-    const reasons = Object.entries(loaded.rejectedReasons).map(([r, n]) => `${n}× ${r}`).join(', ');
+    const reasons = Object.entries(loaded.rejectedReasons)
+      .map(([r, n]) => `${n}× ${r}`)
+      .join(', ');
     const all = flags.rejects ? `all of them in ${flags.rejects}` : 'all of them with --rejects <file>';
-    deps.stderr.write(`warning: ${loaded.rejectedRows} rows rejected (${reasons}): ${rejectedLinesText(loaded.rejected, SHOWN_REJECTED_LINES)}; ${all}.\n`);
+    deps.stderr.write(
+      `warning: ${loaded.rejectedRows} rows rejected (${reasons}): ${rejectedLinesText(loaded.rejected, SHOWN_REJECTED_LINES)}; ${all}.\n`,
+    );
   }
 }
 
 /** The tabular data source, or null for --twins. */
 function dataSource(flags: RunFlags): DataSource | null {
-  if (!flags.twins && (flags.at !== undefined || flags.listen)) throw new TwinfedError('CONFIG_INVALID', '--at and --listen go with --twins.');
+  if (!flags.twins && (flags.at !== undefined || flags.listen))
+    throw new TwinfedError('CONFIG_INVALID', '--at and --listen go with --twins.');
   if (flags.twins) return null;
   if (flags.heartDisease !== undefined) return { kind: 'heart-disease', center: flags.heartDisease };
   if (!flags.data || !flags.mapping) {
-    throw new TwinfedError('CONFIG_INVALID', 'Give the local data: --twins, --heart-disease <center>, or both --data <csv> and --mapping <json>.');
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      'Give the local data: --twins, --heart-disease <center>, or both --data <csv> and --mapping <json>.',
+    );
   }
-  return { kind: 'csv', csvPath: flags.data, mappingPath: flags.mapping, testFraction: flags.testFraction, splitSeed: flags.splitSeed };
+  return {
+    kind: 'csv',
+    csvPath: flags.data,
+    mappingPath: flags.mapping,
+    testFraction: flags.testFraction,
+    splitSeed: flags.splitSeed,
+  };
 }

@@ -38,11 +38,23 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
     .option('--federation <id>', 'federation whose model to use (default: the only one stored)')
     .option('--patient <hospital-id>', 'score one patient, named by the hospital id (resolved locally, audited)')
     .option('--top <n>', 'how many of the highest scores to show', positiveInt('top'), 20)
-    .option('--contributions <n>', 'contributions shown per score', numberArg('contributions must be an integer from 0 to 50', (n) => Number.isInteger(n) && n >= 0 && n <= 50), 3)
-    .option('--at <instant>', 'snapshot time of the features (default: the --at the model was trained with, else now)', instantArg)
+    .option(
+      '--contributions <n>',
+      'contributions shown per score',
+      numberArg('contributions must be an integer from 0 to 50', (n) => Number.isInteger(n) && n >= 0 && n <= 50),
+      3,
+    )
+    .option(
+      '--at <instant>',
+      'snapshot time of the features (default: the --at the model was trained with, else now)',
+      instantArg,
+    )
     .option('--actor <name>', 'who looks a patient up, for the audit log (default $USER)')
     .addOption(dataDirOption())
-    .addHelpText('after', '\nExamples:\n  $ twinfed-site score --top 10\n  $ twinfed-site score --patient MRN-00042 --actor dr.lee\n  $ twinfed-site score --federation fed-1 --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ twinfed-site score --top 10\n  $ twinfed-site score --patient MRN-00042 --actor dr.lee\n  $ twinfed-site score --federation fed-1 --json',
+    )
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ScoreFlags>();
       const { config } = commandContext(deps, flags);
@@ -50,7 +62,10 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
       const federationId = pickFederation(models, flags.federation);
       const model = federationId ? models.load(federationId) : null;
       if (!federationId || !model) {
-        throw new TwinfedError('NOT_FOUND', `No verified model is stored${federationId ? ` for federation ${federationId}` : ''} yet: run \`twinfed-site run --twins\` until a version is published.`);
+        throw new TwinfedError(
+          'NOT_FOUND',
+          `No verified model is stored${federationId ? ` for federation ${federationId}` : ''} yet: run \`twinfed-site run --twins\` until a version is published.`,
+        );
       }
       const store = await openTwinStore({ dataDir: config.dataDir });
       try {
@@ -58,21 +73,46 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
         if (flags.patient !== undefined) {
           const pid = await store.resolvePatient({ hospitalId: flags.patient });
           if (!pid) throw new TwinfedError('NOT_FOUND', 'No twin has this hospital id.');
-          await store.resolveHospitalId(pid, { actor: flags.actor ?? deps.env.USER ?? 'cli', reason: 'twinfed-site score --patient' });
+          await store.resolveHospitalId(pid, {
+            actor: flags.actor ?? deps.env.USER ?? 'cli',
+            reason: 'twinfed-site score --patient',
+          });
           pids = [pid];
         }
         const twins = await readTwins(store, pids);
         const at = flags.at ?? model.at ?? Date.now();
-        const all = await scoreTwins({ twins, plan: model.plan, weights: model.weights, versionId: model.meta.versionId, at, top: flags.contributions, ...(model.preprocessing ? { preprocessing: model.preprocessing } : {}) });
+        const all = await scoreTwins({
+          twins,
+          plan: model.plan,
+          weights: model.weights,
+          versionId: model.meta.versionId,
+          at,
+          top: flags.contributions,
+          ...(model.preprocessing ? { preprocessing: model.preprocessing } : {}),
+        });
         const scores = [...all].sort((a, b) => b.score - a.score).slice(0, flags.top);
-        if (flags.patient !== undefined && scores.length === 0) throw new TwinfedError('FORBIDDEN', "This patient's scoring consent is denied.");
-        const version = { federationId, versionId: model.meta.versionId, round: model.meta.round, at: new Date(at).toISOString() };
-        if (flags.json) return writeJsonLine(deps.stdout, { type: 'scores', ...version, scored: all.length, scores: scores.map(scoreView) });
+        if (flags.patient !== undefined && scores.length === 0)
+          throw new TwinfedError('FORBIDDEN', "This patient's scoring consent is denied.");
+        const version = {
+          federationId,
+          versionId: model.meta.versionId,
+          round: model.meta.round,
+          at: new Date(at).toISOString(),
+        };
+        if (flags.json)
+          return writeJsonLine(deps.stdout, {
+            type: 'scores',
+            ...version,
+            scored: all.length,
+            scores: scores.map(scoreView),
+          });
         deps.stdout.write(
           [
             `Susceptibility scores from model version ${version.versionId} (federation ${federationId}, round ${version.round}), snapshot ${version.at}.`,
             'Decision support for clinicians: the scores do not replace clinical judgement.',
-            flags.patient !== undefined ? `Patient ${flags.patient} (this lookup is audited):` : `Top ${scores.length} of ${all.length} scored twins:`,
+            flags.patient !== undefined
+              ? `Patient ${flags.patient} (this lookup is audited):`
+              : `Top ${scores.length} of ${all.length} scored twins:`,
             ...scores.map((s, i) => render(s, i + 1)),
             '',
           ].join('\n'),

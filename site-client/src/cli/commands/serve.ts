@@ -28,7 +28,12 @@ export function addServeCommand(program: Command, deps: CliDeps): void {
     )
     .option('--listen <host:port>', 'where to listen', listenArg, { host: '127.0.0.1', port: DEFAULT_LOCAL_API_PORT })
     .option('--federation <id>', 'federation whose model scores the twins (default: the only one stored)')
-    .option('--model-poll <ms>', 'how often to look for a newer stored model', positiveInt('the model poll interval'), 5000)
+    .option(
+      '--model-poll <ms>',
+      'how often to look for a newer stored model',
+      positiveInt('the model poll interval'),
+      5000,
+    )
     .addOption(dataDirOption())
     .addHelpText(
       'after',
@@ -43,9 +48,19 @@ export function addServeCommand(program: Command, deps: CliDeps): void {
       const flags = cmd.optsWithGlobals<ServeFlags>();
       const { config, logger } = commandContext(deps, flags);
       const models = readSiteState(config.dataDir) ? openSiteModels(config.dataDir).models : null;
-      if (!models) deps.stderr.write('warning: this site is not enrolled, so no verified model can be used: observations are stored, no scores are served.\n');
+      if (!models)
+        deps.stderr.write(
+          'warning: this site is not enrolled, so no verified model can be used: observations are stored, no scores are served.\n',
+        );
       const store = await openTwinStore({ dataDir: config.dataDir });
-      const services = await startTwinServices({ deps, json: flags.json === true, dataDir: config.dataDir, store, listen: flags.listen, logger }).catch(async (e: unknown) => {
+      const services = await startTwinServices({
+        deps,
+        json: flags.json === true,
+        dataDir: config.dataDir,
+        store,
+        listen: flags.listen,
+        logger,
+      }).catch(async (e: unknown) => {
         await store.close();
         throw e;
       });
@@ -56,13 +71,29 @@ export function addServeCommand(program: Command, deps: CliDeps): void {
         if (!model || `${fid}/${model.meta.versionId}` === loaded) return;
         loaded = `${fid}/${model.meta.versionId}`;
         await services.scorer.setModel(model);
-        if (flags.json) writeJsonLine(deps.stdout, { type: 'model', federationId: fid, versionId: model.meta.versionId, round: model.meta.round, scored: services.scorer.status().scored });
-        else deps.stdout.write(`Scoring with model version ${model.meta.versionId} of federation ${fid} (${services.scorer.status().scored} twins scored).\n`);
+        if (flags.json)
+          writeJsonLine(deps.stdout, {
+            type: 'model',
+            federationId: fid,
+            versionId: model.meta.versionId,
+            round: model.meta.round,
+            scored: services.scorer.status().scored,
+          });
+        else
+          deps.stdout.write(
+            `Scoring with model version ${model.meta.versionId} of federation ${fid} (${services.scorer.status().scored} twins scored).\n`,
+          );
       };
       try {
         await loadModel();
         await new Promise<void>((resolve) => {
-          const timer = setInterval(() => void loadModel().catch((e: unknown) => deps.stderr.write(`warning: ${e instanceof Error ? e.message : String(e)}\n`)), flags.modelPoll);
+          const timer = setInterval(
+            () =>
+              void loadModel().catch((e: unknown) =>
+                deps.stderr.write(`warning: ${e instanceof Error ? e.message : String(e)}\n`),
+              ),
+            flags.modelPoll,
+          );
           const off = (deps.onInterrupt ?? (() => () => undefined))(() => {
             clearInterval(timer);
             off();

@@ -21,26 +21,49 @@ interface SimulateFlags extends CommonFlags {
 }
 
 /** Names of the files `simulate` writes into its output directory. */
-export const SIMULATION_FILES = { ndjson: 'fhir.ndjson', bundle: 'fhir-bundle.json', wearable: 'wearable.ndjson', manifest: 'simulation.json' } as const;
+export const SIMULATION_FILES = {
+  ndjson: 'fhir.ndjson',
+  bundle: 'fhir-bundle.json',
+  wearable: 'wearable.ndjson',
+  manifest: 'simulation.json',
+} as const;
 
 /** The wearable stream as batches of at most `size` samples (what a device gateway posts). */
 function splitBatches(batches: readonly WearableBatch[], size: number): WearableBatch[] {
-  return batches.flatMap((b) => Array.from({ length: Math.ceil(b.samples.length / size) }, (_, i) => ({ ...b, samples: b.samples.slice(i * size, (i + 1) * size) })));
+  return batches.flatMap((b) =>
+    Array.from({ length: Math.ceil(b.samples.length / size) }, (_, i) => ({
+      ...b,
+      samples: b.samples.slice(i * size, (i + 1) * size),
+    })),
+  );
 }
 
-function writeFiles(sim: SimulatedHospital, flags: SimulateFlags): { fhir: string; wearable: string; resources: number; batches: number; samples: number } {
+function writeFiles(
+  sim: SimulatedHospital,
+  flags: SimulateFlags,
+): { fhir: string; wearable: string; resources: number; batches: number; samples: number } {
   fs.mkdirSync(flags.out, { recursive: true });
   const entries = sim.bundles.flatMap((b) => (b.entry as { resource: unknown }[]).map((e) => e.resource));
   const fhir = path.join(flags.out, flags.format === 'ndjson' ? SIMULATION_FILES.ndjson : SIMULATION_FILES.bundle);
   const text =
     flags.format === 'ndjson'
       ? entries.map((r) => JSON.stringify(r)).join('\n') + '\n'
-      : JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: sim.bundles.flatMap((b) => b.entry as unknown[]) });
+      : JSON.stringify({
+          resourceType: 'Bundle',
+          type: 'collection',
+          entry: sim.bundles.flatMap((b) => b.entry as unknown[]),
+        });
   writeFileAtomic(fhir, text);
   const batches = splitBatches(sim.wearable, flags.batchSize);
   const wearable = path.join(flags.out, SIMULATION_FILES.wearable);
   writeFileAtomic(wearable, batches.map((b) => JSON.stringify(b)).join('\n') + (batches.length ? '\n' : ''));
-  return { fhir, wearable, resources: entries.length, batches: batches.length, samples: batches.reduce((n, b) => n + b.samples.length, 0) };
+  return {
+    fhir,
+    wearable,
+    resources: entries.length,
+    batches: batches.length,
+    samples: batches.reduce((n, b) => n + b.samples.length, 0),
+  };
 }
 
 /** `twinfed-site simulate`: a synthetic hospital's EHR export and wearable stream, for demos and tests. */
@@ -54,13 +77,39 @@ export function addSimulateCommand(program: Command, deps: CliDeps): void {
         'stream file of device batches. The patients are fictitious; their outcomes follow a documented ground-truth ' +
         'susceptibility (simulate/ground-truth.ts). Load them with `ingest fhir` and post the stream to the local API.',
     )
-    .requiredOption('--patients <n>', 'number of patients', numberArg('patients must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0))
-    .addOption(new Option('--hospital <profile>', 'population profile').choices([...HOSPITAL_PROFILE_NAMES]).makeOptionMandatory())
-    .requiredOption('--seed <n>', 'random seed (same seed, same patients)', numberArg('the seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0))
+    .requiredOption(
+      '--patients <n>',
+      'number of patients',
+      numberArg('patients must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0),
+    )
+    .addOption(
+      new Option('--hospital <profile>', 'population profile')
+        .choices([...HOSPITAL_PROFILE_NAMES])
+        .makeOptionMandatory(),
+    )
+    .requiredOption(
+      '--seed <n>',
+      'random seed (same seed, same patients)',
+      numberArg('the seed must be a non-negative integer', (n) => Number.isInteger(n) && n >= 0),
+    )
     .requiredOption('--out <dir>', 'output directory (created if missing; files in it are replaced)')
-    .option('--days <d>', 'observed days of history before the snapshot (at least 14)', numberArg('days must be an integer of at least 14', (n) => Number.isInteger(n) && n >= 14), 28)
-    .option('--start <instant>', 'start of the observed period (ISO 8601)', instantArg, Date.parse('2025-01-01T00:00:00Z'))
-    .addOption(new Option('--format <format>', 'FHIR file format: NDJSON (one resource per line) or one collection Bundle').choices(['ndjson', 'bundle']).default('ndjson'))
+    .option(
+      '--days <d>',
+      'observed days of history before the snapshot (at least 14)',
+      numberArg('days must be an integer of at least 14', (n) => Number.isInteger(n) && n >= 14),
+      28,
+    )
+    .option(
+      '--start <instant>',
+      'start of the observed period (ISO 8601)',
+      instantArg,
+      Date.parse('2025-01-01T00:00:00Z'),
+    )
+    .addOption(
+      new Option('--format <format>', 'FHIR file format: NDJSON (one resource per line) or one collection Bundle')
+        .choices(['ndjson', 'bundle'])
+        .default('ndjson'),
+    )
     .option('--batch-size <n>', 'most samples per wearable batch', positiveInt('the batch size'), 500)
     .addHelpText(
       'after',
@@ -77,9 +126,17 @@ export function addSimulateCommand(program: Command, deps: CliDeps): void {
       const flags = cmd.optsWithGlobals<SimulateFlags>();
       let sim: SimulatedHospital;
       try {
-        sim = simulateHospital({ patients: flags.patients, profile: flags.hospital, seed: flags.seed, start: flags.start, days: flags.days });
+        sim = simulateHospital({
+          patients: flags.patients,
+          profile: flags.hospital,
+          seed: flags.seed,
+          start: flags.start,
+          days: flags.days,
+        });
       } catch (e) {
-        throw e instanceof TwinfedError ? e : new TwinfedError('BAD_REQUEST', e instanceof Error ? e.message : String(e));
+        throw e instanceof TwinfedError
+          ? e
+          : new TwinfedError('BAD_REQUEST', e instanceof Error ? e.message : String(e));
       }
       const files = writeFiles(sim, flags);
       const profile = HOSPITAL_PROFILES[flags.hospital];
@@ -102,7 +159,15 @@ export function addSimulateCommand(program: Command, deps: CliDeps): void {
       };
       const manifestFile = path.join(flags.out, SIMULATION_FILES.manifest);
       writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-      if (flags.json) return writeJsonLine(deps.stdout, { type: 'simulated', out: path.resolve(flags.out), fhirFile: path.resolve(files.fhir), wearableFile: path.resolve(files.wearable), manifestFile: path.resolve(manifestFile), ...manifest });
+      if (flags.json)
+        return writeJsonLine(deps.stdout, {
+          type: 'simulated',
+          out: path.resolve(flags.out),
+          fhirFile: path.resolve(files.fhir),
+          wearableFile: path.resolve(files.wearable),
+          manifestFile: path.resolve(manifestFile),
+          ...manifest,
+        });
       const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
       deps.stdout.write(
         [

@@ -7,15 +7,48 @@ const loinc = (code: string) => ({ coding: [{ system: 'http://loinc.org', code }
 const ucum = (value: number, code: string) => ({ value, unit: code, system: 'http://unitsofmeasure.org', code });
 
 export function patient(id: string, mrn: string | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const identifier = mrn === null ? undefined : [{ system: 'urn:ssn', value: `SSN-${mrn}` }, { type: MR, system: MRN_SYSTEM, value: mrn }];
-  return { resourceType: 'Patient', id, ...(identifier ? { identifier } : {}), birthDate: '1948-06-01', gender: 'male', ...extra };
+  const identifier =
+    mrn === null
+      ? undefined
+      : [
+          { system: 'urn:ssn', value: `SSN-${mrn}` },
+          { type: MR, system: MRN_SYSTEM, value: mrn },
+        ];
+  return {
+    resourceType: 'Patient',
+    id,
+    ...(identifier ? { identifier } : {}),
+    birthDate: '1948-06-01',
+    gender: 'male',
+    ...extra,
+  };
 }
 
-export function vital(id: string, subject: string, code: string, value: number, unit: string, when = '2024-03-01T08:00:00Z'): Record<string, unknown> {
-  return { resourceType: 'Observation', id, status: 'final', code: loinc(code), subject: { reference: subject }, effectiveDateTime: when, valueQuantity: ucum(value, unit) };
+export function vital(
+  id: string,
+  subject: string,
+  code: string,
+  value: number,
+  unit: string,
+  when = '2024-03-01T08:00:00Z',
+): Record<string, unknown> {
+  return {
+    resourceType: 'Observation',
+    id,
+    status: 'final',
+    code: loinc(code),
+    subject: { reference: subject },
+    effectiveDateTime: when,
+    valueQuantity: ucum(value, unit),
+  };
 }
 
-export function bloodPressure(id: string, subject: string, systolic: number, diastolic: number): Record<string, unknown> {
+export function bloodPressure(
+  id: string,
+  subject: string,
+  systolic: number,
+  diastolic: number,
+): Record<string, unknown> {
   return {
     resourceType: 'Observation',
     id,
@@ -30,11 +63,19 @@ export function bloodPressure(id: string, subject: string, systolic: number, dia
   };
 }
 
-export function condition(id: string, subject: string, system: string, code: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function condition(
+  id: string,
+  subject: string,
+  system: string,
+  code: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     resourceType: 'Condition',
     id,
-    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    clinicalStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
+    },
     code: { coding: [{ system, code }] },
     subject: { reference: subject },
     onsetDateTime: '2015-05-01',
@@ -42,11 +83,30 @@ export function condition(id: string, subject: string, system: string, code: str
   };
 }
 
-export function immunization(id: string, subject: string, cvx: string, when = '2023-10-01', status = 'completed'): Record<string, unknown> {
-  return { resourceType: 'Immunization', id, status, vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: cvx }] }, patient: { reference: subject }, occurrenceDateTime: when };
+export function immunization(
+  id: string,
+  subject: string,
+  cvx: string,
+  when = '2023-10-01',
+  status = 'completed',
+): Record<string, unknown> {
+  return {
+    resourceType: 'Immunization',
+    id,
+    status,
+    vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: cvx }] },
+    patient: { reference: subject },
+    occurrenceDateTime: when,
+  };
 }
 
-export function consent(id: string, subject: string, type: 'permit' | 'deny', when: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function consent(
+  id: string,
+  subject: string,
+  type: 'permit' | 'deny',
+  when: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     resourceType: 'Consent',
     id,
@@ -55,7 +115,13 @@ export function consent(id: string, subject: string, type: 'permit' | 'deny', wh
     category: [{ coding: [{ system: 'http://loinc.org', code: '57016-8' }] }],
     patient: { reference: subject },
     dateTime: when,
-    provision: { type, purpose: [{ system: TWINFED_SYSTEM, code: 'model-training' }, { system: V3_ACT_REASON, code: 'TREAT' }] },
+    provision: {
+      type,
+      purpose: [
+        { system: TWINFED_SYSTEM, code: 'model-training' },
+        { system: V3_ACT_REASON, code: 'TREAT' },
+      ],
+    },
     ...extra,
   };
 }
@@ -73,12 +139,29 @@ export function exposure(id: string, subject: string, when: string): Record<stri
 }
 
 export function outcome(id: string, subject: string, positive: boolean, when: string): Record<string, unknown> {
-  return { resourceType: 'Observation', id, status: 'final', code: { coding: [{ system: TWINFED_SYSTEM, code: 'outcome' }] }, subject: { reference: subject }, effectiveDateTime: when, valueBoolean: positive };
+  return {
+    resourceType: 'Observation',
+    id,
+    status: 'final',
+    code: { coding: [{ system: TWINFED_SYSTEM, code: 'outcome' }] },
+    subject: { reference: subject },
+    effectiveDateTime: when,
+    valueBoolean: positive,
+  };
 }
 
 /** A transaction-style Bundle; entries given as `[fullUrl | null, resource]`. */
 export function bundle(entries: readonly (readonly [string | null, unknown])[]): string {
-  return JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: entries.map(([fullUrl, resource]) => (fullUrl ? { fullUrl, resource } : { resource })) }, null, 2);
+  return JSON.stringify(
+    {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: entries.map(([fullUrl, resource]) => (fullUrl ? { fullUrl, resource } : { resource })),
+    },
+    null,
+    2,
+  );
 }
 
-export const ndjson = (resources: readonly unknown[]): string => resources.map((r) => JSON.stringify(r)).join('\n') + '\n';
+export const ndjson = (resources: readonly unknown[]): string =>
+  resources.map((r) => JSON.stringify(r)).join('\n') + '\n';

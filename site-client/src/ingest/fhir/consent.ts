@@ -34,7 +34,10 @@ export function convertConsent(entry: FhirEntry, ctx: ConvertContext): Converted
     when = { path: 'dateTime', value: c.dateTime };
   } else if (c.status === 'inactive' || c.status === 'rejected') {
     decision = 'deny';
-    when = c.meta?.lastUpdated !== undefined ? { path: 'meta.lastUpdated', value: c.meta.lastUpdated } : { path: 'dateTime', value: c.dateTime };
+    when =
+      c.meta?.lastUpdated !== undefined
+        ? { path: 'meta.lastUpdated', value: c.meta.lastUpdated }
+        : { path: 'dateTime', value: c.dateTime };
   } else {
     return rejectAt('status', `status: '${c.status}' is not a Consent status`);
   }
@@ -43,7 +46,10 @@ export function convertConsent(entry: FhirEntry, ctx: ConvertContext): Converted
   if (!t.ok) return t.converted;
   const purposes = purposesOf(c);
   if (purposes.length === 0) {
-    return rejectAt('provision.purpose', 'provision.purpose: no recognised purpose (twinfed model-training/scoring, or v3-ActReason HRESCH, CLINTRCH, TREAT)');
+    return rejectAt(
+      'provision.purpose',
+      'provision.purpose: no recognised purpose (twinfed model-training/scoring, or v3-ActReason HRESCH, CLINTRCH, TREAT)',
+    );
   }
   const subject = subjectOf(ctx, 'patient', c.patient);
   if (!subject.ok) return subject.converted;

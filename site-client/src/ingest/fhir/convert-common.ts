@@ -16,7 +16,9 @@ export interface ConvertContext {
 /** A converter's answer: the writes, a deliberate skip (`Type:status`), or a rejection. */
 export type Converted = { writes: TwinWrite[] } | { skip: string } | { reject: { path?: string; reason: string } };
 
-export const rejectAt = (path: string | undefined, reason: string): Converted => ({ reject: path === undefined ? { reason } : { path, reason } });
+export const rejectAt = (path: string | undefined, reason: string): Converted => ({
+  reject: path === undefined ? { reason } : { path, reason },
+});
 
 /**
  * The stable source id of a resource: `fhir:<Type>/<id>`, else its fullUrl, else a hash of its JSON (so a
@@ -29,19 +31,33 @@ export function sourceBase(type: string, id: string | undefined, entry: FhirEntr
 }
 
 /** The first coding of `concept` in one of `systems` with a non-empty code. */
-export function codingIn(concept: CodeableConcept | undefined, systems: readonly string[]): (Coding & { code: string }) | undefined {
-  return concept?.coding?.find((c): c is Coding & { code: string } => c.system !== undefined && systems.includes(c.system) && !!c.code?.trim());
+export function codingIn(
+  concept: CodeableConcept | undefined,
+  systems: readonly string[],
+): (Coding & { code: string }) | undefined {
+  return concept?.coding?.find(
+    (c): c is Coding & { code: string } => c.system !== undefined && systems.includes(c.system) && !!c.code?.trim(),
+  );
 }
 
 /** An optional FHIR time element: absent → null, unparseable → a rejection. */
-export function optionalTime(path: string, value: string | undefined): { ok: true; t: number | null } | { ok: false; converted: Converted } {
+export function optionalTime(
+  path: string,
+  value: string | undefined,
+): { ok: true; t: number | null } | { ok: false; converted: Converted } {
   if (value === undefined) return { ok: true, t: null };
   const t = parseInstant(value);
-  return t === null ? { ok: false, converted: rejectAt(path, `${path}: not a FHIR dateTime (a time of day needs a zone)`) } : { ok: true, t };
+  return t === null
+    ? { ok: false, converted: rejectAt(path, `${path}: not a FHIR dateTime (a time of day needs a zone)`) }
+    : { ok: true, t };
 }
 
 /** The patient a subject/patient reference names, or a rejection at `path`. */
-export function subjectOf(ctx: ConvertContext, path: string, ref: Reference): { ok: true; patient: PatientRef } | { ok: false; converted: Converted } {
+export function subjectOf(
+  ctx: ConvertContext,
+  path: string,
+  ref: Reference,
+): { ok: true; patient: PatientRef } | { ok: false; converted: Converted } {
   const r = ctx.resolver.resolve(ref);
   return r.ok ? r : { ok: false, converted: rejectAt(path, `${path}: ${r.reason}`) };
 }

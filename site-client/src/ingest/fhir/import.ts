@@ -97,12 +97,17 @@ export async function importFhir(options: ImportFhirOptions): Promise<IngestRepo
 }
 
 /** Reads a FHIR file (UTF-8) and imports it; see {@link importFhir}. */
-export async function importFhirFile(options: Omit<ImportFhirOptions, 'text'> & { file: string }): Promise<IngestReport> {
+export async function importFhirFile(
+  options: Omit<ImportFhirOptions, 'text'> & { file: string },
+): Promise<IngestReport> {
   let text: string;
   try {
     text = fs.readFileSync(options.file, 'utf8');
   } catch (e) {
-    throw new TwinfedError('BAD_REQUEST', `Cannot read ${options.file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}.`);
+    throw new TwinfedError(
+      'BAD_REQUEST',
+      `Cannot read ${options.file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}.`,
+    );
   }
   const { file: _file, ...rest } = options;
   return importFhir({ ...rest, text });

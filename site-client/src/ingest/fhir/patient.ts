@@ -9,7 +9,11 @@ import { parseResource, PatientSchema, type Identifier } from './schemas';
  * identifier typed `MR` (medical record number), else `use: official`, else `usual`, else the first with a
  * value; a Patient without identifiers is known by its resource id.
  */
-export function hospitalIdOf(identifiers: readonly Identifier[] | undefined, id: string | undefined, identifierSystem?: string): string | undefined {
+export function hospitalIdOf(
+  identifiers: readonly Identifier[] | undefined,
+  id: string | undefined,
+  identifierSystem?: string,
+): string | undefined {
   const withValue = (identifiers ?? []).filter((i) => (i.value ?? '').trim() !== '');
   if (identifierSystem !== undefined) return withValue.find((i) => i.system === identifierSystem)?.value?.trim();
   const pick =
@@ -20,7 +24,8 @@ export function hospitalIdOf(identifiers: readonly Identifier[] | undefined, id:
   return pick?.value?.trim() ?? id;
 }
 
-export type PatientConverted = { ok: true; write: PatientWrite; aliases: string[] } | { ok: false; path?: string; reason: string };
+export type PatientConverted =
+  { ok: true; write: PatientWrite; aliases: string[] } | { ok: false; path?: string; reason: string };
 
 export function convertPatient(entry: FhirEntry, identifierSystem?: string): PatientConverted {
   const parsed = parseResource(PatientSchema, entry.resource);
@@ -28,12 +33,16 @@ export function convertPatient(entry: FhirEntry, identifierSystem?: string): Pat
   const p = parsed.value;
   const hospitalId = hospitalIdOf(p.identifier, p.id, identifierSystem);
   if (!hospitalId) {
-    const which = identifierSystem !== undefined ? 'an identifier of the configured patient identifier system' : 'an identifier or an id';
+    const which =
+      identifierSystem !== undefined
+        ? 'an identifier of the configured patient identifier system'
+        : 'an identifier or an id';
     return { ok: false, path: 'identifier', reason: `identifier: the Patient has no ${which}` };
   }
-  const aliases = [p.id !== undefined ? `Patient/${p.id}` : null, entry.fullUrl !== undefined ? patientAlias(entry.fullUrl) : null].filter(
-    (a): a is string => a !== null,
-  );
+  const aliases = [
+    p.id !== undefined ? `Patient/${p.id}` : null,
+    entry.fullUrl !== undefined ? patientAlias(entry.fullUrl) : null,
+  ].filter((a): a is string => a !== null);
   const write: PatientWrite = { type: 'patient', hospitalId, aliases: [...new Set(aliases)] };
   if (p.birthDate !== undefined) write.birthDate = p.birthDate;
   if (p.gender !== undefined) write.sex = p.gender;

@@ -39,7 +39,13 @@ function expand(value: unknown, at: { line?: number }, out: ReadFhirResult): voi
     const resource = isObject(e) ? e.resource : undefined;
     if (isObject(resource) && resource.resourceType === 'Bundle') return expand(resource, at, out);
     if (!isObject(resource) || typeof resource.resourceType !== 'string') {
-      out.rejected.push({ resourceType: 'unknown', ...where, entry: i, path: `entry[${i}].resource`, reason: 'the entry has no resource with a resourceType' });
+      out.rejected.push({
+        resourceType: 'unknown',
+        ...where,
+        entry: i,
+        path: `entry[${i}].resource`,
+        reason: 'the entry has no resource with a resourceType',
+      });
       return;
     }
     const fullUrl = isObject(e) && typeof e.fullUrl === 'string' ? { fullUrl: e.fullUrl } : {};

@@ -12,7 +12,8 @@ import type { Reference } from './schemas';
  */
 export function patientAlias(reference: string): string | null {
   const ref = reference.trim();
-  if (/^urn:(uuid|oid):\S+$/i.test(ref)) return ref.toLowerCase().startsWith('urn:uuid:') ? `urn:uuid:${ref.slice(9).toLowerCase()}` : ref;
+  if (/^urn:(uuid|oid):\S+$/i.test(ref))
+    return ref.toLowerCase().startsWith('urn:uuid:') ? `urn:uuid:${ref.slice(9).toLowerCase()}` : ref;
   const m = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
   return m ? `Patient/${m[1]}` : null;
 }
@@ -32,12 +33,19 @@ export class ReferenceResolver {
   resolve(ref: Reference): { ok: true; patient: PatientRef } | { ok: false; reason: string } {
     if (ref.reference) {
       const alias = patientAlias(ref.reference);
-      if (!alias) return { ok: false, reason: 'the reference does not name a Patient (expected Patient/<id> or a urn:uuid full URL)' };
+      if (!alias)
+        return {
+          ok: false,
+          reason: 'the reference does not name a Patient (expected Patient/<id> or a urn:uuid full URL)',
+        };
       const hospitalId = this.local.get(alias);
       return { ok: true, patient: hospitalId !== undefined ? { hospitalId } : { alias } };
     }
     const id = ref.identifier;
-    if (id?.value && (this.identifierSystem === undefined || id.system === undefined || id.system === this.identifierSystem)) {
+    if (
+      id?.value &&
+      (this.identifierSystem === undefined || id.system === undefined || id.system === this.identifierSystem)
+    ) {
       return { ok: true, patient: { hospitalId: id.value } };
     }
     return { ok: false, reason: 'the identifier is not of the patient identifier system' };

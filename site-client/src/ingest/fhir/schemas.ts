@@ -9,7 +9,11 @@ import { FHIR_DATE } from '../../twins/validate-write';
 /** FHIR `id`: 1-64 of [A-Za-z0-9-.]. */
 export const FhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id (1-64 letters, digits, - or .)');
 
-export const Coding = z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
+export const Coding = z.object({
+  system: z.string().optional(),
+  code: z.string().optional(),
+  display: z.string().optional(),
+});
 export type Coding = z.infer<typeof Coding>;
 
 export const CodeableConcept = z.object({ coding: z.array(Coding).optional(), text: z.string().optional() });
@@ -25,7 +29,10 @@ export type Identifier = z.infer<typeof Identifier>;
 
 export const Reference = z
   .object({ reference: z.string().optional(), identifier: Identifier.optional() })
-  .refine((r) => (r.reference ?? '') !== '' || (r.identifier?.value ?? '') !== '', 'a reference or identifier.value is required');
+  .refine(
+    (r) => (r.reference ?? '') !== '' || (r.identifier?.value ?? '') !== '',
+    'a reference or identifier.value is required',
+  );
 export type Reference = z.infer<typeof Reference>;
 
 export const Quantity = z.object({
@@ -109,7 +116,10 @@ export function jsonPath(path: readonly PropertyKey[]): string {
 }
 
 /** Parses a resource; on failure, the first issue as `{path, reason}`. */
-export function parseResource<T>(schema: z.ZodType<T>, resource: unknown): { ok: true; value: T } | { ok: false; path: string; reason: string } {
+export function parseResource<T>(
+  schema: z.ZodType<T>,
+  resource: unknown,
+): { ok: true; value: T } | { ok: false; path: string; reason: string } {
   const r = schema.safeParse(resource);
   if (r.success) return { ok: true, value: r.data };
   const issue = r.error.issues[0];

@@ -43,12 +43,24 @@ export function derivableSums(t: PublishedTable, maxHidden = 12): Derived[] {
   const V = vars.length;
   const eqs: number[][] = [];
   const eq = () => new Array<number>(V).fill(0);
-  for (let r = 0; r < R; r++) { const e = eq(); for (let c = 0; c < C; c++) e[r * C + c] = 1; e[R * C + r] = -1; eqs.push(e); }
-  for (let c = 0; c < C; c++) { const e = eq(); for (let r = 0; r < R; r++) e[r * C + c] = 1; e[R * C + R + c] = -1; eqs.push(e); }
-  const tiers = eq(); const bands = eq();
+  for (let r = 0; r < R; r++) {
+    const e = eq();
+    for (let c = 0; c < C; c++) e[r * C + c] = 1;
+    e[R * C + r] = -1;
+    eqs.push(e);
+  }
+  for (let c = 0; c < C; c++) {
+    const e = eq();
+    for (let r = 0; r < R; r++) e[r * C + c] = 1;
+    e[R * C + R + c] = -1;
+    eqs.push(e);
+  }
+  const tiers = eq();
+  const bands = eq();
   for (let r = 0; r < R; r++) tiers[R * C + r] = 1;
   for (let c = 0; c < C; c++) bands[R * C + R + c] = 1;
-  tiers[V - 1] = -1; bands[V - 1] = -1;
+  tiers[V - 1] = -1;
+  bands[V - 1] = -1;
   eqs.push(tiers, bands);
 
   const hidden = vars.map((v, i) => (v === null ? i : -1)).filter((i) => i >= 0);
@@ -88,7 +100,9 @@ export function derivableSums(t: PublishedTable, maxHidden = 12): Derived[] {
       value = sub(value, mul([-lambda[0], lambda[1]], b[hidden.length]!)); // value += λ·rhs
     });
     if (residue.every(isZero)) {
-      const cells = hiddenCells.filter((_, b) => (mask >> b) & 1).map((i) => [Math.floor(i / C), i % C] as [number, number]);
+      const cells = hiddenCells
+        .filter((_, b) => (mask >> b) & 1)
+        .map((i) => [Math.floor(i / C), i % C] as [number, number]);
       out.push({ cells, sum: Number(value[0]) / Number(value[1]) });
     }
   }

@@ -49,14 +49,26 @@ export function consentContract(h: HarnessRef): void {
 
   test('audits every recorded consent decision, without the hospital id', async () => {
     h.clock.value = day(100);
-    await h.store.apply([patient('MRN-55'), consent('MRN-55', 'fhir:Consent/1', 'permit', day(10)), consent('MRN-55', 'csv:r2', 'deny', day(20), 'scoring')]);
+    await h.store.apply([
+      patient('MRN-55'),
+      consent('MRN-55', 'fhir:Consent/1', 'permit', day(10)),
+      consent('MRN-55', 'csv:r2', 'deny', day(20), 'scoring'),
+    ]);
     await h.store.apply([consent('MRN-55', 'fhir:Consent/1', 'permit', day(10))]);
     const s = await h.again();
     const pid = s.pidFor('MRN-55');
     const audit = await s.listAudit({ pid });
     expect(audit.map(({ action, at, detail }) => ({ action, at, detail }))).toEqual([
-      { action: 'consent-recorded', at: day(100), detail: { purpose: 'model-training', decision: 'permit', t: day(10), channel: 'fhir' } },
-      { action: 'consent-recorded', at: day(100), detail: { purpose: 'scoring', decision: 'deny', t: day(20), channel: 'csv' } },
+      {
+        action: 'consent-recorded',
+        at: day(100),
+        detail: { purpose: 'model-training', decision: 'permit', t: day(10), channel: 'fhir' },
+      },
+      {
+        action: 'consent-recorded',
+        at: day(100),
+        detail: { purpose: 'scoring', decision: 'deny', t: day(20), channel: 'csv' },
+      },
     ]);
     expect(audit[1]!.seq).toBeGreaterThan(audit[0]!.seq);
     expect(await s.listAudit({ pid: s.pidFor('other') })).toEqual([]);

@@ -30,7 +30,9 @@ export function patientContract(h: HarnessRef): void {
 
   test('updates changed demographics; undefined fields keep the stored value, null clears', async () => {
     await h.store.apply([patient('MRN-1')]);
-    expect(await h.store.apply([{ type: 'patient', hospitalId: 'MRN-1', sex: 'male' }])).toEqual([{ status: 'updated' }]);
+    expect(await h.store.apply([{ type: 'patient', hospitalId: 'MRN-1', sex: 'male' }])).toEqual([
+      { status: 'updated' },
+    ]);
     let twin = await (await h.again()).getTwin(h.store.pidFor('MRN-1'));
     expect([twin?.birthDate, twin?.sex]).toEqual(['1950-03-04', 'male']);
     await h.store.apply([{ type: 'patient', hospitalId: 'MRN-1', birthDate: null }]);
@@ -59,7 +61,9 @@ export function patientContract(h: HarnessRef): void {
 
   test('adds new aliases as an update and refuses an alias that names another patient', async () => {
     await h.store.apply([patient('MRN-1', { aliases: ['Patient/p1'] }), patient('MRN-2', { aliases: ['Patient/p2'] })]);
-    expect(await h.store.apply([patient('MRN-1', { aliases: ['Patient/p1', 'Patient/p1-old'] })])).toEqual([{ status: 'updated' }]);
+    expect(await h.store.apply([patient('MRN-1', { aliases: ['Patient/p1', 'Patient/p1-old'] })])).toEqual([
+      { status: 'updated' },
+    ]);
     const [clash] = await h.store.apply([patient('MRN-1', { aliases: ['Patient/p2'] })]);
     expect(clash).toEqual({ status: 'rejected', reason: expect.stringContaining('another patient') });
     const s = await h.again();
@@ -82,7 +86,15 @@ export function patientContract(h: HarnessRef): void {
     await h.store.apply([patient('b'), patient('a'), patient('c'), hr('a', 'o1', 1000)]);
     const s = await h.again();
     expect(await s.listPids()).toEqual([s.pidFor('a'), s.pidFor('b'), s.pidFor('c')].sort());
-    expect(await s.counts()).toEqual({ patients: 3, observations: 1, conditions: 0, immunizations: 0, exposures: 0, consents: 0, labels: 0 });
+    expect(await s.counts()).toEqual({
+      patients: 3,
+      observations: 1,
+      conditions: 0,
+      immunizations: 0,
+      exposures: 0,
+      consents: 0,
+      labels: 0,
+    });
   });
 
   test('resolves the hospital id only through resolveHospitalId, and audits every resolution', async () => {
@@ -92,7 +104,15 @@ export function patientContract(h: HarnessRef): void {
     expect(await h.store.resolveHospitalId(pid, { actor: 'nurse-a', reason: 'follow-up call' })).toBe('MRN-7');
     expect(await h.store.resolveHospitalId('0'.repeat(64), { actor: 'nurse-a', reason: 'x' })).toBeNull();
     const audit = await (await h.again()).listAudit({ pid });
-    expect(audit).toEqual([{ seq: expect.any(Number), at: h.clock.value, action: 'hospital-id-resolved', pid, detail: { actor: 'nurse-a', reason: 'follow-up call' } }]);
+    expect(audit).toEqual([
+      {
+        seq: expect.any(Number),
+        at: h.clock.value,
+        action: 'hospital-id-resolved',
+        pid,
+        detail: { actor: 'nurse-a', reason: 'follow-up call' },
+      },
+    ]);
     expect(JSON.stringify(await h.store.listAudit())).not.toContain('MRN-7');
   });
 

@@ -7,8 +7,14 @@ const ref = { hospitalId: 'MRN-1' };
 export function recordContract(h: HarnessRef): void {
   test('stores observations idempotently by source id, updates a corrected one, and orders by time', async () => {
     await h.store.apply([patient('MRN-1')]);
-    expect(await h.store.apply([hr('MRN-1', 'o2', day(2), 80), hr('MRN-1', 'o1', day(1), 70)])).toEqual([{ status: 'inserted' }, { status: 'inserted' }]);
-    expect(await h.store.apply([hr('MRN-1', 'o2', day(2), 80), hr('MRN-1', 'o1', day(1), 70)])).toEqual([{ status: 'duplicate' }, { status: 'duplicate' }]);
+    expect(await h.store.apply([hr('MRN-1', 'o2', day(2), 80), hr('MRN-1', 'o1', day(1), 70)])).toEqual([
+      { status: 'inserted' },
+      { status: 'inserted' },
+    ]);
+    expect(await h.store.apply([hr('MRN-1', 'o2', day(2), 80), hr('MRN-1', 'o1', day(1), 70)])).toEqual([
+      { status: 'duplicate' },
+      { status: 'duplicate' },
+    ]);
     expect(await h.store.apply([hr('MRN-1', 'o2', day(2), 82)])).toEqual([{ status: 'updated' }]);
     const s = await h.again();
     const twin = await s.getTwin(s.pidFor('MRN-1'));
@@ -41,9 +47,26 @@ export function recordContract(h: HarnessRef): void {
       { ...hr('MRN-1', 'nan', day(1)), value: Number.NaN },
       { ...hr('MRN-1', 'frac', day(1)), t: 1.5 },
       { ...hr('MRN-1', '', day(1)) },
-      { type: 'observation', patient: { alias: 'Patient/none' }, sourceId: 'a', code: '8867-4', t: 1, value: 1, unit: '/min', source: 'csv' },
+      {
+        type: 'observation',
+        patient: { alias: 'Patient/none' },
+        sourceId: 'a',
+        code: '8867-4',
+        t: 1,
+        value: 1,
+        unit: '/min',
+        source: 'csv',
+      },
     ]);
-    expect(out.map((o) => o.status)).toEqual(['inserted', 'inserted', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected']);
+    expect(out.map((o) => o.status)).toEqual([
+      'inserted',
+      'inserted',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
     expect(out[2]).toEqual({ status: 'rejected', reason: expect.stringContaining('not in the twin store') });
     expect(JSON.stringify(out)).not.toContain('MRN-404');
     expect((await (await h.again()).counts()).observations).toBe(1);
@@ -52,7 +75,15 @@ export function recordContract(h: HarnessRef): void {
   test('stores conditions, immunizations, exposures and the latest label', async () => {
     const writes: TwinWrite[] = [
       patient('MRN-1'),
-      { type: 'condition', patient: ref, sourceId: 'c1', system: 'snomed', code: '44054006', onset: day(10), abatement: null },
+      {
+        type: 'condition',
+        patient: ref,
+        sourceId: 'c1',
+        system: 'snomed',
+        code: '44054006',
+        onset: day(10),
+        abatement: null,
+      },
       { type: 'condition', patient: ref, sourceId: 'c2', system: 'icd10', code: 'I10', onset: null, abatement: day(3) },
       { type: 'immunization', patient: ref, sourceId: 'i1', cvx: '208', t: day(20) },
       { type: 'immunization', patient: ref, sourceId: 'i0', cvx: '141', t: day(2) },
@@ -67,11 +98,16 @@ export function recordContract(h: HarnessRef): void {
       { system: 'icd10', code: 'I10', onset: null, abatement: day(3) },
       { system: 'snomed', code: '44054006', onset: day(10), abatement: null },
     ]);
-    expect(twin?.immunizations).toEqual([{ cvx: '141', t: day(2) }, { cvx: '208', t: day(20) }]);
+    expect(twin?.immunizations).toEqual([
+      { cvx: '141', t: day(2) },
+      { cvx: '208', t: day(20) },
+    ]);
     expect(twin?.exposures).toEqual([{ kind: 'contact', t: day(30) }]);
     expect(twin?.label).toBe(1);
     // Resolving a condition (abatement set) is an update of the same record.
-    expect(await s.apply([{ ...(writes[1] as Extract<TwinWrite, { type: 'condition' }>), abatement: day(50) }])).toEqual([{ status: 'updated' }]);
+    expect(
+      await s.apply([{ ...(writes[1] as Extract<TwinWrite, { type: 'condition' }>), abatement: day(50) }]),
+    ).toEqual([{ status: 'updated' }]);
     expect((await s.counts()).conditions).toBe(2);
   });
 

@@ -62,9 +62,24 @@ export function patient(hospitalId: string, extra: Partial<PatientWrite> = {}): 
 }
 
 export function hr(hospitalId: string, sourceId: string, t: number, value = 70): ObservationWrite {
-  return { type: 'observation', patient: { hospitalId }, sourceId, code: '8867-4', t, value, unit: '/min', source: 'fhir' };
+  return {
+    type: 'observation',
+    patient: { hospitalId },
+    sourceId,
+    code: '8867-4',
+    t,
+    value,
+    unit: '/min',
+    source: 'fhir',
+  };
 }
 
-export function consent(hospitalId: string, sourceId: string, decision: 'permit' | 'deny', t: number, purpose: 'model-training' | 'scoring' = 'model-training'): TwinWrite {
+export function consent(
+  hospitalId: string,
+  sourceId: string,
+  decision: 'permit' | 'deny',
+  t: number,
+  purpose: 'model-training' | 'scoring' = 'model-training',
+): TwinWrite {
   return { type: 'consent', patient: { hospitalId }, sourceId, purpose, decision, t };
 }

@@ -16,5 +16,10 @@ export interface OpenTwinDatabaseOptions {
 
 /** Opens the twin database (0600, WAL, synchronous FULL, foreign keys), then pending migrations. */
 export function openTwinDatabase(options: OpenTwinDatabaseOptions): Db {
-  return openSqlite({ path: options.path, ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }), migrations: options.migrations ?? TWIN_MIGRATIONS, owner: OWNER });
+  return openSqlite({
+    path: options.path,
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+    migrations: options.migrations ?? TWIN_MIGRATIONS,
+    owner: OWNER,
+  });
 }

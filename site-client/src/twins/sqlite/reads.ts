@@ -7,20 +7,42 @@ import type { SqlContext } from './context';
 /** The twin of one patient, ordered like the in-memory store. */
 export function getTwin(c: SqlContext, pid: string, options: T.GetTwinOptions): TwinSnapshot | null {
   const demo = c.stmt('SELECT birth_date AS birthDate, sex FROM demographics WHERE pid = ?').get(pid) as
-    | { birthDate: string | null; sex: T.TwinSex }
-    | undefined;
+    { birthDate: string | null; sex: T.TwinSex } | undefined;
   if (!demo) return null;
   const from = options.from ?? Number.MIN_SAFE_INTEGER;
   const to = options.to ?? Number.MAX_SAFE_INTEGER;
   const observations = c
-    .stmt('SELECT code, t, value, unit, source FROM observations WHERE pid = ? AND t >= ? AND t <= ? ORDER BY t, code, id')
+    .stmt(
+      'SELECT code, t, value, unit, source FROM observations WHERE pid = ? AND t >= ? AND t <= ? ORDER BY t, code, id',
+    )
     .all(pid, from, to) as TwinObservation[];
-  const conditions = c.stmt('SELECT system, code, onset, abatement FROM conditions WHERE pid = ? ORDER BY onset, id').all(pid) as TwinCondition[];
-  const immunizations = c.stmt('SELECT cvx, t FROM immunizations WHERE pid = ? ORDER BY t, id').all(pid) as { cvx: string; t: number }[];
-  const exposures = c.stmt('SELECT kind, t FROM exposures WHERE pid = ? ORDER BY t, id').all(pid) as { kind: string; t: number }[];
-  const consent = c.stmt('SELECT purpose, decision, t FROM consent_events WHERE pid = ? ORDER BY t, id').all(pid) as ConsentEvent[];
-  const label = c.stmt('SELECT value FROM labels WHERE pid = ? ORDER BY t DESC, id DESC LIMIT 1').pluck().get(pid) as number | undefined;
-  return { pid, birthDate: demo.birthDate, sex: demo.sex, observations, conditions, immunizations, exposures, consent, label: label ?? null };
+  const conditions = c
+    .stmt('SELECT system, code, onset, abatement FROM conditions WHERE pid = ? ORDER BY onset, id')
+    .all(pid) as TwinCondition[];
+  const immunizations = c.stmt('SELECT cvx, t FROM immunizations WHERE pid = ? ORDER BY t, id').all(pid) as {
+    cvx: string;
+    t: number;
+  }[];
+  const exposures = c.stmt('SELECT kind, t FROM exposures WHERE pid = ? ORDER BY t, id').all(pid) as {
+    kind: string;
+    t: number;
+  }[];
+  const consent = c
+    .stmt('SELECT purpose, decision, t FROM consent_events WHERE pid = ? ORDER BY t, id')
+    .all(pid) as ConsentEvent[];
+  const label = c.stmt('SELECT value FROM labels WHERE pid = ? ORDER BY t DESC, id DESC LIMIT 1').pluck().get(pid) as
+    number | undefined;
+  return {
+    pid,
+    birthDate: demo.birthDate,
+    sex: demo.sex,
+    observations,
+    conditions,
+    immunizations,
+    exposures,
+    consent,
+    label: label ?? null,
+  };
 }
 
 /** Sorted pids; with a purpose, those whose latest decision at `at` (ties: latest recorded) is permit. */
@@ -57,7 +79,8 @@ export function counts(c: SqlContext): T.TwinCounts {
 
 /** The hospital id of a pid (the mapping table is read nowhere else). */
 export function hospitalIdOf(c: SqlContext, pid: string): string | null {
-  const key = c.stmt("SELECT key FROM patient_keys WHERE pid = ? AND kind = 'hospital-id'").pluck().get(pid) as string | undefined;
+  const key = c.stmt("SELECT key FROM patient_keys WHERE pid = ? AND kind = 'hospital-id'").pluck().get(pid) as
+    string | undefined;
   return key === undefined ? null : hospitalIdOfKey(key);
 }
 

@@ -1,7 +1,20 @@
 import type { CreateTrainerOptions, Split, Trainer, TrainRoundOptions } from '@twinfed/models';
 import { SeededRandom } from '@twinfed/shared';
 import type { ModelOps } from '@twinfed/site-client';
-import { ATTACKS, attackingOps, bootstrap, deltaCosine, deltaNorm, excludedOps, flipLabels, gaussianLike, littleIsEnough, measuringOps, observingOps, signFlip } from './attacks';
+import {
+  ATTACKS,
+  attackingOps,
+  bootstrap,
+  deltaCosine,
+  deltaNorm,
+  excludedOps,
+  flipLabels,
+  gaussianLike,
+  littleIsEnough,
+  measuringOps,
+  observingOps,
+  signFlip,
+} from './attacks';
 
 const f32 = (xs: readonly number[]) => Float32Array.from(xs);
 const close = (got: ArrayLike<number>, want: readonly number[], digits = 5) => {
@@ -65,7 +78,10 @@ function fakeOps(step: readonly number[], created: CreateTrainerOptions[]): Mode
       return {
         stepsPerRound: 1,
         trainRound: async (o: TrainRoundOptions) => ({
-          weights: { layout: o.weights.layout, data: Float32Array.from(o.weights.data, (w, i) => w + step[i]! * scaleOf(options)) },
+          weights: {
+            layout: o.weights.layout,
+            data: Float32Array.from(o.weights.data, (w, i) => w + step[i]! * scaleOf(options)),
+          },
           numExamples: options.data.n,
           steps: 1,
           meanLoss: 0.5,
@@ -79,7 +95,12 @@ function fakeOps(step: readonly number[], created: CreateTrainerOptions[]): Mode
 
 describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
   const data: Split = { x: f32([0, 1, 2, 3, 4, 5]), y: f32([0, 1, 1]), n: 3, d: 2 };
-  const options = { spec: { kind: 'logistic-regression', inputs: 2 }, data, training: { steps: 1, batchSize: 1, optimizer: 'sgd', lr: 0.1 }, seed: 0 } as unknown as CreateTrainerOptions;
+  const options = {
+    spec: { kind: 'logistic-regression', inputs: 2 },
+    data,
+    training: { steps: 1, batchSize: 1, optimizer: 'sgd', lr: 0.1 },
+    seed: 0,
+  } as unknown as CreateTrainerOptions;
   const weights = { layout: [{ name: 'w', shape: [3] }], data: f32([1, 1, 1]) } as never;
   const step = [0.1, -0.2, 0.3];
 
@@ -100,7 +121,10 @@ describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
       case 'label-flip':
         // The real trainer was built on flipped labels (and so moved by step × 1.1 instead of × 1.2).
         expect(Array.from(created[0]!.data.y)).toEqual([1, 0, 0]);
-        close(sent.weights.data, step.map((s) => 1 + 1.1 * s));
+        close(
+          sent.weights.data,
+          step.map((s) => 1 + 1.1 * s),
+        );
         break;
       case 'gaussian':
         expect(deltaNorm(base, sent.weights.data)).toBeCloseTo(deltaNorm(base, real.weights.data), 5);
@@ -149,14 +173,22 @@ describe('attackingOps: the site trainer is swapped, evaluation is not', () => {
 
   test('observingOps shows the update as sent (after an attack it wraps) and changes nothing', async () => {
     const seen: Array<{ base: number[]; sent: number[] }> = [];
-    const ops = observingOps(attackingOps({ attack: 'sign-flip', seed: 1, inner: fakeOps(step, []) }), (b, s) => seen.push({ base: Array.from(b), sent: Array.from(s) }));
+    const ops = observingOps(attackingOps({ attack: 'sign-flip', seed: 1, inner: fakeOps(step, []) }), (b, s) =>
+      seen.push({ base: Array.from(b), sent: Array.from(s) }),
+    );
     const trainer = await ops.createTrainer(options);
     const r = await trainer.trainRound({ weights });
     expect(seen).toHaveLength(1);
     expect(seen[0]!.sent).toEqual(Array.from(r.weights.data));
     const base = f32([1, 1, 1]); // the data of `weights`
     expect(seen[0]!.base).toEqual(Array.from(base));
-    expect(deltaCosine(base, r.weights.data, Float32Array.from(base, (w, i) => w + step[i]!))).toBeCloseTo(-1, 5);
+    expect(
+      deltaCosine(
+        base,
+        r.weights.data,
+        Float32Array.from(base, (w, i) => w + step[i]!),
+      ),
+    ).toBeCloseTo(-1, 5);
     trainer.dispose();
   });
 });

@@ -89,7 +89,11 @@ const withData = (base: WeightSet, data: Float32Array): WeightSet => ({ layout: 
 class TamperingTrainer implements Trainer {
   constructor(
     private readonly real: Trainer,
-    private readonly tamper: (base: Float32Array, result: TrainRoundResult, options: TrainRoundOptions) => Promise<Float32Array>,
+    private readonly tamper: (
+      base: Float32Array,
+      result: TrainRoundResult,
+      options: TrainRoundOptions,
+    ) => Promise<Float32Array>,
     private readonly helpers: readonly Trainer[] = [],
   ) {}
 
@@ -128,13 +132,23 @@ export function attackingOps(opts: AttackingOpsOptions): ModelOps {
       case 'label-flip':
         return inner.createTrainer({ ...options, data: flipLabels(options.data) });
       case 'sign-flip':
-        return new TamperingTrainer(await inner.createTrainer(options), async (base, r) => signFlip(base, r.weights.data));
+        return new TamperingTrainer(await inner.createTrainer(options), async (base, r) =>
+          signFlip(base, r.weights.data),
+        );
       case 'gaussian':
-        return new TamperingTrainer(await inner.createTrainer(options), async (base, r) => gaussianLike(base, r.weights.data, rng));
+        return new TamperingTrainer(await inner.createTrainer(options), async (base, r) =>
+          gaussianLike(base, r.weights.data, rng),
+        );
       case 'alie': {
         const helpers: Trainer[] = [];
         for (let k = 1; k < ALIE_SIMULATED; k++) {
-          helpers.push(await inner.createTrainer({ ...options, data: bootstrap(options.data, rng), seed: (options.seed + 7919 * k) >>> 0 }));
+          helpers.push(
+            await inner.createTrainer({
+              ...options,
+              data: bootstrap(options.data, rng),
+              seed: (options.seed + 7919 * k) >>> 0,
+            }),
+          );
         }
         const tamper = async (base: Float32Array, r: TrainRoundResult, o: TrainRoundOptions): Promise<Float32Array> => {
           const simulated = [r.weights.data];

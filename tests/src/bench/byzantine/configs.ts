@@ -19,14 +19,24 @@ export interface ByzantineConfig {
 export const CLIP_NORM = 0.05;
 
 export const CONFIGS: readonly ByzantineConfig[] = [
-  { key: 'fedavg', label: 'FedAvg', plan: { strategy: { name: 'fedavg', serverLr: 1 } }, note: 'weighted mean (no defence)' },
+  {
+    key: 'fedavg',
+    label: 'FedAvg',
+    plan: { strategy: { name: 'fedavg', serverLr: 1 } },
+    note: 'weighted mean (no defence)',
+  },
   {
     key: 'fedavg-clip',
     label: `FedAvg + clipping ${CLIP_NORM}`,
     plan: { strategy: { name: 'fedavg', serverLr: 1 }, clipping: { maxNorm: CLIP_NORM } },
     note: `plan \`clipping: { maxNorm: ${CLIP_NORM} }\`: each site's delta scaled down to L2 ≤ ${CLIP_NORM} before the weighted mean`,
   },
-  { key: 'median', label: 'Median', plan: { strategy: { name: 'fedmedian' } }, note: 'coordinate-wise median of the 4 site models (the mean of the middle two)' },
+  {
+    key: 'median',
+    label: 'Median',
+    plan: { strategy: { name: 'fedmedian' } },
+    note: 'coordinate-wise median of the 4 site models (the mean of the middle two)',
+  },
   {
     key: 'trimmed',
     label: 'Trimmed mean β 0.25',
@@ -43,7 +53,7 @@ export const CONFIGS: readonly ByzantineConfig[] = [
     key: 'multikrum',
     label: 'Multi-Krum f 0 m 3',
     plan: { strategy: { name: 'krum', byzantine: 0, multi: 3 } },
-    note: 'the unweighted mean of the 3 site models with the best Krum scores, i.e. the one farthest from its neighbours is dropped (added after the seed-42 pilot showed single-model Krum pays for using one site\'s model)',
+    note: "the unweighted mean of the 3 site models with the best Krum scores, i.e. the one farthest from its neighbours is dropped (added after the seed-42 pilot showed single-model Krum pays for using one site's model)",
   },
   {
     key: 'multikrum2',
@@ -69,5 +79,10 @@ export const CONFIGS: readonly ByzantineConfig[] = [
 export function byzantinePlan(config: ByzantineConfig, seed: number): PlanInput {
   const fedavg = FLAMBY_METHODS.find((m) => m.key === 'fedavg')!;
   const base = planFor(fedavg, seed);
-  return { ...base, name: `byzantine-${config.key}-${seed}`, strategy: config.plan.strategy, ...(config.plan.clipping ? { clipping: config.plan.clipping } : {}) };
+  return {
+    ...base,
+    name: `byzantine-${config.key}-${seed}`,
+    strategy: config.plan.strategy,
+    ...(config.plan.clipping ? { clipping: config.plan.clipping } : {}),
+  };
 }

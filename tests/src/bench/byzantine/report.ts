@@ -81,7 +81,11 @@ function seedMean(runs: readonly ByzantineRun[], cleanAcc: number): SeedMean {
 }
 
 /** Seed-means, the comparison with clean FedAvg and the verdicts. */
-export function summarise(runs: readonly ByzantineRun[], configs: readonly ByzantineConfig[], scenarios: readonly Scenario[]): ByzantineSummary {
+export function summarise(
+  runs: readonly ByzantineRun[],
+  configs: readonly ByzantineConfig[],
+  scenarios: readonly Scenario[],
+): ByzantineSummary {
   const avg = (r: ByzantineRun) => mean(r.accuracy);
   const clean = runs.filter((r) => r.config === 'fedavg' && r.scenario === 'none');
   const cleanAcc = clean.length ? mean(clean.map(avg)) : Number.NaN;
@@ -99,7 +103,13 @@ export function summarise(runs: readonly ByzantineRun[], configs: readonly Byzan
     .map((s) => {
       const best = cells.filter((c) => c.scenario === s).sort((a, b) => b.accuracy - a.accuracy)[0];
       if (!best) return { scenario: s, best: '–', accuracy: Number.NaN, vsCleanFedAvg: Number.NaN, pass: false };
-      return { scenario: s, best: best.config, accuracy: best.accuracy, vsCleanFedAvg: best.vsCleanFedAvg, pass: best.vsCleanFedAvg >= -TOLERANCE };
+      return {
+        scenario: s,
+        best: best.config,
+        accuracy: best.accuracy,
+        vsCleanFedAvg: best.vsCleanFedAvg,
+        pass: best.vsCleanFedAvg >= -TOLERANCE,
+      };
     });
   const out = runs.filter((r) => r.config === 'fedavg' && r.scenario === 'excluded');
   const ceiling: Ceiling | undefined = out.length ? seedMean(out, cleanAcc) : undefined;
@@ -108,9 +118,17 @@ export function summarise(runs: readonly ByzantineRun[], configs: readonly Byzan
     const mine = cells.filter((x) => x.config === c.key);
     if (mine.length !== scenarios.length) continue;
     const worst = mine.reduce((w, x) => (x.accuracy < w.accuracy ? x : w));
-    if (worst.accuracy > recommended.worst) recommended = { config: c.key, worst: worst.accuracy, worstScenario: worst.scenario };
+    if (worst.accuracy > recommended.worst)
+      recommended = { config: c.key, worst: worst.accuracy, worstScenario: worst.scenario };
   }
-  return { cleanFedAvg: { accuracy: cleanAcc, auc: cleanAuc }, ...(ceiling ? { ceiling } : {}), firstRound: firstRoundGeometry(runs, scenarios), cells, verdicts, recommended };
+  return {
+    cleanFedAvg: { accuracy: cleanAcc, auc: cleanAuc },
+    ...(ceiling ? { ceiling } : {}),
+    firstRound: firstRoundGeometry(runs, scenarios),
+    cells,
+    verdicts,
+    recommended,
+  };
 }
 
 /** Per scenario, the round-1 geometry averaged over seeds (one run per seed: round 1 is the same in every configuration). */
@@ -121,8 +139,14 @@ function firstRoundGeometry(runs: readonly ByzantineRun[], scenarios: readonly S
     for (const r of runs) if (r.scenario === s && r.firstRound && !bySeed.has(r.seed)) bySeed.set(r.seed, r.firstRound);
     const all = [...bySeed.values()];
     if (!all.length) continue;
-    const avg = (pick: (g: NonNullable<ByzantineRun['firstRound']>) => number[], k: number) => mean(all.map((g) => pick(g)[k]!));
-    out.push({ scenario: s, norms: [0, 1, 2, 3].map((k) => avg((g) => g.norms, k)), cosines: CENTRE_PAIRS.map((_, k) => avg((g) => g.cosines, k)), seeds: all.length });
+    const avg = (pick: (g: NonNullable<ByzantineRun['firstRound']>) => number[], k: number) =>
+      mean(all.map((g) => pick(g)[k]!));
+    out.push({
+      scenario: s,
+      norms: [0, 1, 2, 3].map((k) => avg((g) => g.norms, k)),
+      cosines: CENTRE_PAIRS.map((_, k) => avg((g) => g.cosines, k)),
+      seeds: all.length,
+    });
   }
   return out;
 }
@@ -149,7 +173,7 @@ export function byzantineMarkdown(opts: {
     `Four FLamby heart-disease centres, one real site process each (the product's \`SiteRunner\`: signed HTTP uploads of sealed updates, socket.io events, loopback). ` +
       `One site — **${opts.attackerName}** — is malicious: its runner's trainer is wrapped by the attack (bench code, \`tests/src/bench/byzantine/attacks.ts\`); ` +
       "it claims its real example count and evaluates honestly. Every configuration runs FLamby's FedAvg settings (15 rounds × 100 SGD steps, batch 4, lr 0.001, per-site z-score) with a different server rule; " +
-      'accuracy is the final model on each centre\'s own test rows, averaged over the 4 centres (the attacker\'s centre included) and then over seeds.',
+      "accuracy is the final model on each centre's own test rows, averaged over the 4 centres (the attacker's centre included) and then over seeds.",
     '',
     `Clean FedAvg (the reference): **${f3(summary.cleanFedAvg.accuracy)}** accuracy, ${f3(summary.cleanFedAvg.auc)} AUC. Goal: under each attack the best configuration stays within ${TOLERANCE} of it.`,
     '',
@@ -165,10 +189,23 @@ export function byzantineMarkdown(opts: {
     });
     out.push(`| ${c.label} | ${cells.join(' | ')} |`);
   }
-  out.push('', '## Which to choose', '', '| attack | best configuration | accuracy | vs clean FedAvg | within 0.03 |', '|---|---|---|---|---|');
-  for (const v of summary.verdicts) out.push(`| ${v.scenario} | ${label(v.best)} | ${f3(v.accuracy)} | ${signed(v.vsCleanFedAvg)} | ${v.pass ? 'yes' : '**no**'} |`);
+  out.push(
+    '',
+    '## Which to choose',
+    '',
+    '| attack | best configuration | accuracy | vs clean FedAvg | within 0.03 |',
+    '|---|---|---|---|---|',
+  );
+  for (const v of summary.verdicts)
+    out.push(
+      `| ${v.scenario} | ${label(v.best)} | ${f3(v.accuracy)} | ${signed(v.vsCleanFedAvg)} | ${v.pass ? 'yes' : '**no**'} |`,
+    );
   const r = summary.recommended;
-  out.push('', `**Recommended: ${label(r.config)}** — the highest worst case over no attack and every attack (${f3(r.worst)}, under ${r.worstScenario}).`, '');
+  out.push(
+    '',
+    `**Recommended: ${label(r.config)}** — the highest worst case over no attack and every attack (${f3(r.worst)}, under ${r.worstScenario}).`,
+    '',
+  );
   const ceiling = summary.ceiling;
   if (ceiling) {
     out.push(
@@ -185,14 +222,24 @@ export function byzantineMarkdown(opts: {
   }
   const missed = summary.verdicts.filter((v) => !v.pass && Number.isFinite(v.accuracy));
   if (missed.length) {
-    const reach = ceiling ? ` Dropping the attacker in every round would reach ${signed(ceiling.vsCleanFedAvg)} (the ceiling above), so what is missing is telling the attacker apart from an honest centre.` : '';
+    const reach = ceiling
+      ? ` Dropping the attacker in every round would reach ${signed(ceiling.vsCleanFedAvg)} (the ceiling above), so what is missing is telling the attacker apart from an honest centre.`
+      : '';
     out.push(
       `Not reached: ${missed.map((v) => v.scenario).join(', ')}.${reach} Why, with the evidence (the round-1 geometry below): docs/decisions.md, "Byzantine goal: what a data-free rule can and cannot reach".`,
       '',
     );
   }
-  out.push('## Per centre (seed-mean accuracy: c0 Cleveland, c1 Hungarian, c2 Switzerland, c3 VA)', '', '| configuration | scenario | c0 | c1 | c2 | c3 | avg | sd over seeds |', '|---|---|---|---|---|---|---|---|');
-  for (const x of summary.cells) out.push(`| ${label(x.config)} | ${x.scenario} | ${x.perCentre.map(f3).join(' | ')} | ${f3(x.accuracy)} | ${f3(x.sd)} |`);
+  out.push(
+    '## Per centre (seed-mean accuracy: c0 Cleveland, c1 Hungarian, c2 Switzerland, c3 VA)',
+    '',
+    '| configuration | scenario | c0 | c1 | c2 | c3 | avg | sd over seeds |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const x of summary.cells)
+    out.push(
+      `| ${label(x.config)} | ${x.scenario} | ${x.perCentre.map(f3).join(' | ')} | ${f3(x.accuracy)} | ${f3(x.sd)} |`,
+    );
   if (summary.firstRound.length) {
     const c = (k: number) => `c${k}`;
     out.push(
@@ -205,7 +252,8 @@ export function byzantineMarkdown(opts: {
       `|---|${[0, 1, 2, 3].map(() => '---').join('|')}|${CENTRE_PAIRS.map(() => '---').join('|')}|`,
     );
     const signed2 = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
-    for (const g of summary.firstRound) out.push(`| ${g.scenario} | ${g.norms.map(f3).join(' | ')} | ${g.cosines.map(signed2).join(' | ')} |`);
+    for (const g of summary.firstRound)
+      out.push(`| ${g.scenario} | ${g.norms.map(f3).join(' | ')} | ${g.cosines.map(signed2).join(' | ')} |`);
   }
   out.push('', '## Attacks', '');
   for (const a of ATTACKS) if (scenarios.includes(a)) out.push(`- **${a}**: ${ATTACK_NOTES[a]}.`);
@@ -213,7 +261,10 @@ export function byzantineMarkdown(opts: {
   for (const c of configs) out.push(`- **${c.label}** (\`${JSON.stringify(c.plan)}\`): ${c.note}.`);
   if (opts.clipNorms) {
     const n = opts.clipNorms;
-    out.push('', `Honest update norms (L2 of a site's delta from the round's base; ${n.count} updates: every centre, round and seed of clean FedAvg): median ${n.median.toFixed(3)}, 90th percentile ${n.p90.toFixed(3)}, max ${n.max.toFixed(3)}. The clip norm was chosen from these before the attacked runs.`);
+    out.push(
+      '',
+      `Honest update norms (L2 of a site's delta from the round's base; ${n.count} updates: every centre, round and seed of clean FedAvg): median ${n.median.toFixed(3)}, 90th percentile ${n.p90.toFixed(3)}, max ${n.max.toFixed(3)}. The clip norm was chosen from these before the attacked runs.`,
+    );
   }
   out.push('');
   return out.join('\n');

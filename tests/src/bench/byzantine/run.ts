@@ -2,7 +2,15 @@ import { startBenchConsortium } from '../flamby/consortium';
 import { runBenchFederation } from '../flamby/federated';
 import { benchSiteSeed } from '../flamby/methods';
 import { defaultModelOps } from '@twinfed/site-client';
-import { attackingOps, deltaCosine, deltaNorm, excludedOps, measuringOps, observingOps, type AttackName } from './attacks';
+import {
+  attackingOps,
+  deltaCosine,
+  deltaNorm,
+  excludedOps,
+  measuringOps,
+  observingOps,
+  type AttackName,
+} from './attacks';
 import { byzantinePlan, CONFIGS, type ByzantineConfig } from './configs';
 
 /**
@@ -63,7 +71,9 @@ export const CENTRE_PAIRS: ReadonlyArray<readonly [number, number]> = [
  * and four `SiteRunner`s over signed HTTP and socket.io; under attack, the attacker centre's runner gets
  * `attackingOps` as its model operations (its trainer wrapped), the other three are untouched.
  */
-export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ runs: ByzantineRun[]; honestNorms: number[]; seconds: number }> {
+export async function runByzantineBench(
+  opts: ByzantineBenchOptions,
+): Promise<{ runs: ByzantineRun[]; honestNorms: number[]; seconds: number }> {
   const started = Date.now();
   const log = opts.log ?? (() => undefined);
   const runs: ByzantineRun[] = [];
@@ -76,14 +86,21 @@ export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ 
     const first: Array<{ base: Float32Array; sent: Float32Array } | undefined> = [];
     const opsOf = (center: number) => {
       if (scenario === 'excluded') return center === opts.attacker ? excludedOps() : defaultModelOps;
-      if (scenario !== 'none') return center === opts.attacker ? attackingOps({ attack: scenario, seed: benchSiteSeed(seed, 100 + center) }) : defaultModelOps;
+      if (scenario !== 'none')
+        return center === opts.attacker
+          ? attackingOps({ attack: scenario, seed: benchSiteSeed(seed, 100 + center) })
+          : defaultModelOps;
       return config.key === 'fedavg' ? measuringOps(honestNorms) : defaultModelOps;
     };
     const out = await runBenchFederation({
       consortium,
       plan,
       siteSeed: (center) => benchSiteSeed(seed, center),
-      modelOps: (center) => observingOps(opsOf(center), (base, sent) => void (first[center] ??= { base: base.slice(), sent: sent.slice() })),
+      modelOps: (center) =>
+        observingOps(
+          opsOf(center),
+          (base, sent) => void (first[center] ??= { base: base.slice(), sent: sent.slice() }),
+        ),
     });
     const last = out.versions[out.versions.length - 1];
     if (!last) throw new Error(`${config.key} × ${scenario} seed ${seed}: no published version`);
@@ -100,13 +117,16 @@ export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ 
       seconds: (Date.now() - t) / 1000,
     };
     runs.push(run);
-    log(`seed ${seed} ${config.label.padEnd(22)} ${scenario.padEnd(10)} acc ${run.accuracy.map((a) => a.toFixed(3)).join(' ')} avg ${mean(run.accuracy).toFixed(4)} auc ${mean(run.auc).toFixed(3)} (${run.seconds.toFixed(1)} s)`);
+    log(
+      `seed ${seed} ${config.label.padEnd(22)} ${scenario.padEnd(10)} acc ${run.accuracy.map((a) => a.toFixed(3)).join(' ')} avg ${mean(run.accuracy).toFixed(4)} auc ${mean(run.auc).toFixed(3)} (${run.seconds.toFixed(1)} s)`,
+    );
   };
   const fedavg = CONFIGS.find((c) => c.key === 'fedavg')!;
   try {
     const seeds = [...new Set([...opts.seeds, ...(opts.ceilingSeeds ?? [])])];
     for (const [i, seed] of seeds.entries()) {
-      if (opts.seeds.includes(seed)) for (const config of opts.configs) for (const scenario of opts.scenarios) await runOne(config, scenario, seed);
+      if (opts.seeds.includes(seed))
+        for (const config of opts.configs) for (const scenario of opts.scenarios) await runOne(config, scenario, seed);
       if (opts.ceilingSeeds?.includes(seed)) await runOne(fedavg, 'excluded', seed);
       opts.onSeed?.({ runs, honestNorms, seeds: seeds.slice(0, i + 1) });
     }
@@ -117,7 +137,9 @@ export async function runByzantineBench(opts: ByzantineBenchOptions): Promise<{ 
 }
 
 /** Norms and pairwise cosines of the four round-1 updates as sent. */
-function firstRoundGeometry(first: ReadonlyArray<{ base: Float32Array; sent: Float32Array } | undefined>): NonNullable<ByzantineRun['firstRound']> {
+function firstRoundGeometry(
+  first: ReadonlyArray<{ base: Float32Array; sent: Float32Array } | undefined>,
+): NonNullable<ByzantineRun['firstRound']> {
   const got = [0, 1, 2, 3].map((c) => {
     const f = first[c];
     if (!f) throw new Error(`centre ${c} sent no round-1 update`);

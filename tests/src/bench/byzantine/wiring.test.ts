@@ -47,7 +47,12 @@ describe('Byzantine bench wiring (real site runners over loopback)', () => {
     const fedavg = CONFIGS.find((c) => c.key === 'fedavg')!;
     const plan = { ...byzantinePlan(fedavg, 42), rounds: 1 };
     const published = async (ops: ModelOps | undefined): Promise<Float32Array> => {
-      const out = await runBenchFederation({ consortium, plan, siteSeed: (c) => benchSiteSeed(42, c), modelOps: (c) => (c === 0 ? ops : undefined) });
+      const out = await runBenchFederation({
+        consortium,
+        plan,
+        siteSeed: (c) => benchSiteSeed(42, c),
+        modelOps: (c) => (c === 0 ? ops : undefined),
+      });
       expect(out.versions).toHaveLength(1);
       return deserializeWeights((await consortium.admin.downloadWeights(out.versions[0]!.versionId)).bytes).data;
     };

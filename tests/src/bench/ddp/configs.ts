@@ -1,4 +1,13 @@
-import { MAX_DP_NOISE_MULTIPLIER, MIN_DP_NOISE_MULTIPLIER, PlanSchema, ddpMeanNoiseStd, planDdpParameters, planEpsilon, secaggThreshold, type PlanInput } from '@twinfed/shared';
+import {
+  MAX_DP_NOISE_MULTIPLIER,
+  MIN_DP_NOISE_MULTIPLIER,
+  PlanSchema,
+  ddpMeanNoiseStd,
+  planDdpParameters,
+  planEpsilon,
+  secaggThreshold,
+  type PlanInput,
+} from '@twinfed/shared';
 import { FLAMBY_METHODS, planFor } from '../flamby/methods';
 import { CLIP_NORM } from '../byzantine/configs';
 
@@ -17,8 +26,12 @@ export interface DdpMechanism {
 }
 
 export const DDP_MECHANISMS: readonly DdpMechanism[] = [
-  { key: 'none', label: 'FedAvg, no DP', note: 'the reference: FLamby\'s FedAvg plan without clipping or noise' },
-  { key: 'central', label: 'central DP (Gaussian)', note: 'the coordinator clips each update and adds N(0, (zC/4)²) to the mean; exact GDP accounting' },
+  { key: 'none', label: 'FedAvg, no DP', note: "the reference: FLamby's FedAvg plan without clipping or noise" },
+  {
+    key: 'central',
+    label: 'central DP (Gaussian)',
+    note: 'the coordinator clips each update and adds N(0, (zC/4)²) to the mean; exact GDP accounting',
+  },
   {
     key: 'distributed',
     label: 'distributed DP (Skellam), t = 4',
@@ -33,7 +46,13 @@ export const DDP_MECHANISMS: readonly DdpMechanism[] = [
 
 /** The plan of a bench run: FLamby's FedAvg (15 rounds × 100 SGD steps, batch 4, lr 0.001, four sites) with the mechanism's privacy at noise ×z. */
 export function ddpBenchPlan(m: DdpMechanism['key'], seed: number, noiseMultiplier?: number): PlanInput {
-  const base = { ...planFor(FLAMBY_METHODS.find((x) => x.key === 'fedavg')!, seed), name: `ddp-${m}-${seed}` };
+  const base = {
+    ...planFor(
+      FLAMBY_METHODS.find((x) => x.key === 'fedavg')!,
+      seed,
+    ),
+    name: `ddp-${m}-${seed}`,
+  };
   if (m === 'none') return base;
   const dp = { clip: DDP_BENCH_CLIP, noiseMultiplier: noiseMultiplier ?? 1, delta: DDP_BENCH_DELTA };
   if (m === 'central') return { ...base, privacy: { dp } };
@@ -45,7 +64,8 @@ export function calibratedNoise(m: Exclude<DdpMechanism['key'], 'none'>, epsilon
   const eps = (z: number) => planEpsilon(PlanSchema.parse(ddpBenchPlan(m, 42, z)))!;
   let lo = MIN_DP_NOISE_MULTIPLIER;
   let hi = MAX_DP_NOISE_MULTIPLIER;
-  if (eps(hi) > epsilon || eps(lo) < epsilon) throw new Error(`ε = ${epsilon} is out of reach of noise ×[${lo}, ${hi}]`);
+  if (eps(hi) > epsilon || eps(lo) < epsilon)
+    throw new Error(`ε = ${epsilon} is out of reach of noise ×[${lo}, ${hi}]`);
   for (let i = 0; i < 60; i++) {
     const mid = (lo + hi) / 2;
     if (eps(mid) > epsilon) lo = mid;
@@ -58,5 +78,9 @@ export function calibratedNoise(m: Exclude<DdpMechanism['key'], 'none'>, epsilon
 export function meanNoiseStd(m: Exclude<DdpMechanism['key'], 'none'>, z: number): number {
   const plan = PlanSchema.parse(ddpBenchPlan(m, 42, z));
   if (m === 'central') return (z * DDP_BENCH_CLIP) / 4;
-  return ddpMeanNoiseStd(planDdpParameters(plan)!, { survivors: 4, threshold: secaggThreshold(4, plan.minSites), selectedSites: 4 });
+  return ddpMeanNoiseStd(planDdpParameters(plan)!, {
+    survivors: 4,
+    threshold: secaggThreshold(4, plan.minSites),
+    selectedSites: 4,
+  });
 }

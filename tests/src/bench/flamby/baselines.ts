@@ -1,4 +1,11 @@
-import { createTrainer, evaluate, loadHeartDisease, loadHeartDiseasePooled, type ClientDataset, type Split } from '@twinfed/models';
+import {
+  createTrainer,
+  evaluate,
+  loadHeartDisease,
+  loadHeartDiseasePooled,
+  type ClientDataset,
+  type Split,
+} from '@twinfed/models';
 import { initialWeights, type ModelSpec, type TrainingConfig, type WeightSet } from '@twinfed/shared';
 import { FLAMBY_BATCH } from './methods';
 
@@ -12,7 +19,11 @@ export interface CenterScores {
 }
 
 /** Scores `weights` on each center's test rows (z-scored with that center's own train statistics, as FLamby does). */
-export async function scoreOnCenters(spec: ModelSpec, weights: WeightSet, centers: readonly ClientDataset[]): Promise<CenterScores> {
+export async function scoreOnCenters(
+  spec: ModelSpec,
+  weights: WeightSet,
+  centers: readonly ClientDataset[],
+): Promise<CenterScores> {
   const accuracy: number[] = [];
   const auc: number[] = [];
   for (const c of centers) {
@@ -23,8 +34,18 @@ export async function scoreOnCenters(spec: ModelSpec, weights: WeightSet, center
   return { accuracy, auc };
 }
 
-async function trainCentral(opts: { spec: ModelSpec; data: Split; seed: number; trainerSeed: number }): Promise<WeightSet> {
-  const trainer = await createTrainer({ spec: opts.spec, data: opts.data, training: BASELINE_TRAINING, seed: opts.trainerSeed });
+async function trainCentral(opts: {
+  spec: ModelSpec;
+  data: Split;
+  seed: number;
+  trainerSeed: number;
+}): Promise<WeightSet> {
+  const trainer = await createTrainer({
+    spec: opts.spec,
+    data: opts.data,
+    training: BASELINE_TRAINING,
+    seed: opts.trainerSeed,
+  });
   try {
     return (await trainer.trainRound({ weights: initialWeights(opts.spec, opts.seed) })).weights;
   } finally {
@@ -38,7 +59,11 @@ async function trainCentral(opts: { spec: ModelSpec; data: Split; seed: number; 
  * test set z-scored with that center's own statistics (`flamby`). `consistent` scores the same model on the test
  * sets z-scored with the pooled statistics it was trained with (the fair centralised reference, not in FLamby's table).
  */
-export async function runPooled(opts: { spec: ModelSpec; seed: number; trainerSeed: number }): Promise<{ flamby: CenterScores; consistent: CenterScores }> {
+export async function runPooled(opts: {
+  spec: ModelSpec;
+  seed: number;
+  trainerSeed: number;
+}): Promise<{ flamby: CenterScores; consistent: CenterScores }> {
   const pooled = loadHeartDiseasePooled();
   const weights = await trainCentral({ ...opts, data: pooled.train });
   return {
@@ -48,7 +73,12 @@ export async function runPooled(opts: { spec: ModelSpec; seed: number; trainerSe
 }
 
 /** FLamby's "Local i": center i's train rows only (its own z-score), scored on all four centers' test sets. */
-export async function runLocal(opts: { spec: ModelSpec; center: number; seed: number; trainerSeed: number }): Promise<CenterScores> {
+export async function runLocal(opts: {
+  spec: ModelSpec;
+  center: number;
+  seed: number;
+  trainerSeed: number;
+}): Promise<CenterScores> {
   const centers = loadHeartDisease({ normalization: 'per-site' });
   const weights = await trainCentral({ ...opts, data: centers[opts.center]!.train });
   return scoreOnCenters(opts.spec, weights, centers);

@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createAdminClient, loadConfig, startCoordinator, type AdminClient, type RunningCoordinator } from '@twinfed/coordinator';
+import {
+  createAdminClient,
+  loadConfig,
+  startCoordinator,
+  type AdminClient,
+  type RunningCoordinator,
+} from '@twinfed/coordinator';
 import { silentLogger } from '@twinfed/shared';
 import { enroll, loadEnrollment, type Enrollment } from '@twinfed/site-client';
 
@@ -38,7 +44,10 @@ export const FLAMBY_SITES = [
  */
 export async function startBenchConsortium(): Promise<BenchConsortium> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-flamby-'));
-  const config = loadConfig({}, { dataDir: path.join(workDir, 'coordinator'), host: '127.0.0.1', port: 0, store: 'memory', logLevel: 'silent' });
+  const config = loadConfig(
+    {},
+    { dataDir: path.join(workDir, 'coordinator'), host: '127.0.0.1', port: 0, store: 'memory', logLevel: 'silent' },
+  );
   const coordinator = await startCoordinator(config, { logger: silentLogger() });
   try {
     const token = fs.readFileSync(coordinator.operatorTokenFile, 'utf8').trim();
@@ -47,7 +56,12 @@ export async function startBenchConsortium(): Promise<BenchConsortium> {
     for (const s of FLAMBY_SITES) {
       const dataDir = path.join(workDir, `site-${s.center}`);
       const invitation = await admin.createInvitation({ siteName: s.name });
-      await enroll({ coordinatorUrl: coordinator.url, token: invitation.token, dataDir, expectedFingerprint: coordinator.fingerprint });
+      await enroll({
+        coordinatorUrl: coordinator.url,
+        token: invitation.token,
+        dataDir,
+        expectedFingerprint: coordinator.fingerprint,
+      });
       sites.push({ ...s, dataDir, enrollment: loadEnrollment(dataDir) });
     }
     return {

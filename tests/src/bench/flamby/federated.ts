@@ -1,5 +1,13 @@
 import { loadHeartDisease } from '@twinfed/models';
-import { CoordinatorClient, EventStream, Journal, SiteRunner, type LocalDataset, type ModelOps, type RunSummary } from '@twinfed/site-client';
+import {
+  CoordinatorClient,
+  EventStream,
+  Journal,
+  SiteRunner,
+  type LocalDataset,
+  type ModelOps,
+  type RunSummary,
+} from '@twinfed/site-client';
 import type { PlanInput } from '@twinfed/shared';
 import type { BenchConsortium } from './consortium';
 
@@ -39,7 +47,11 @@ export interface BenchFederationOptions {
 
 /** Each center's raw (un-normalised) FLamby train/test rows, as a site loads them; the runner normalises per the plan. */
 export function rawSiteData(): LocalDataset[] {
-  return loadHeartDisease({ normalization: 'none' }).map((c) => ({ features: c.featureNames, train: c.train, test: c.test }));
+  return loadHeartDisease({ normalization: 'none' }).map((c) => ({
+    features: c.featureNames,
+    train: c.train,
+    test: c.test,
+  }));
 }
 
 /**
@@ -55,7 +67,10 @@ export async function runBenchFederation(opts: BenchFederationOptions): Promise<
   const fed = await consortium.admin.createFederation(opts.plan);
   const runners = consortium.sites.map((site) => {
     const baseUrl = consortium.coordinator.url;
-    const credentials = { siteId: site.enrollment.state.siteId, signSecretKey: site.enrollment.identity.sign.secretKey };
+    const credentials = {
+      siteId: site.enrollment.state.siteId,
+      signSecretKey: site.enrollment.identity.sign.secretKey,
+    };
     return new SiteRunner({
       federationId: fed.id,
       enrollment: site.enrollment,
@@ -79,13 +94,21 @@ export async function runBenchFederation(opts: BenchFederationOptions): Promise<
     clearTimeout(timeout);
   }
   const state = summaries[0]!.state;
-  if (summaries.some((s) => s.state !== 'completed')) throw new Error(`federation ${fed.id} ended ${summaries.map((s) => s.state).join('/')}`);
-  return { federationId: fed.id, state, versions: await versionScores(consortium, fed.id), seconds: (Date.now() - started) / 1000 };
+  if (summaries.some((s) => s.state !== 'completed'))
+    throw new Error(`federation ${fed.id} ended ${summaries.map((s) => s.state).join('/')}`);
+  return {
+    federationId: fed.id,
+    state,
+    versions: await versionScores(consortium, fed.id),
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 async function versionScores(consortium: BenchConsortium, federationId: string): Promise<VersionScores[]> {
   const centerOf = new Map(consortium.sites.map((s) => [s.enrollment.state.siteId, s.center]));
-  const models = (await consortium.admin.listModels({ federationId })).filter((m) => m.round > 0).sort((a, b) => a.round - b.round);
+  const models = (await consortium.admin.listModels({ federationId }))
+    .filter((m) => m.round > 0)
+    .sort((a, b) => a.round - b.round);
   const out: VersionScores[] = [];
   for (const m of models) {
     const evals = await consortium.admin.listEvaluations(m.id);
@@ -97,7 +120,8 @@ async function versionScores(consortium: BenchConsortium, federationId: string):
       accuracy[c] = e.metrics.accuracy ?? Number.NaN;
       auc[c] = e.metrics.auc ?? Number.NaN;
     }
-    if (accuracy.some((a) => Number.isNaN(a))) throw new Error(`version ${m.id} (round ${m.round}) lacks a site evaluation: ${evals.length} of 4`);
+    if (accuracy.some((a) => Number.isNaN(a)))
+      throw new Error(`version ${m.id} (round ${m.round}) lacks a site evaluation: ${evals.length} of 4`);
     out.push({ round: m.round, versionId: m.id, accuracy, auc });
   }
   return out;

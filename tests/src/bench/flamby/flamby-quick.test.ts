@@ -7,7 +7,7 @@ import { published } from './published';
  * in the tolerance band of FLamby's published FedAvg (0.685 ± 0.03).
  */
 describe('bench:flamby quick (FedAvg, one seed)', () => {
-  test('lands in the tolerance band of FLamby\'s published FedAvg', async () => {
+  test("lands in the tolerance band of FLamby's published FedAvg", async () => {
     const result = await runFlambyBench({ seeds: [42], keys: ['fedavg'] });
     expect(result.rows).toHaveLength(1);
     const row = result.rows[0]!;
@@ -25,7 +25,7 @@ describe('bench:flamby quick (FedAvg, one seed)', () => {
     expect(row.auc).toBeGreaterThan(0.5);
   }, 120_000);
 
-  test('federated z-score through the secure sum (one seed) reaches FLamby\'s Pooled average', async () => {
+  test("federated z-score through the secure sum (one seed) reaches FLamby's Pooled average", async () => {
     const result = await runFlambyBench({ seeds: [42], keys: ['fedyogi-fednorm'] });
     const row = result.rows[0]!;
     expect(row.method).toBe('FedYogi + federated z-score');

@@ -16,15 +16,20 @@ interface Flags {
 
 const seedList = (v: string): number[] => {
   const seeds = v.split(',').map((s) => Number(s.trim()));
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new InvalidArgumentError('seeds are non-negative integers, comma-separated');
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new InvalidArgumentError('seeds are non-negative integers, comma-separated');
   return seeds;
 };
 
 const keyList = (v: string): string[] => {
   if (v.trim() === 'all') return [...ALL_KEYS];
-  const keys = v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const keys = v
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const bad = keys.filter((k) => !ALL_KEYS.includes(k));
-  if (bad.length) throw new InvalidArgumentError(`unknown: ${bad.join(', ')} (choose from all, ${ALL_KEYS.join(', ')})`);
+  if (bad.length)
+    throw new InvalidArgumentError(`unknown: ${bad.join(', ')} (choose from all, ${ALL_KEYS.join(', ')})`);
   return keys;
 };
 
@@ -35,13 +40,16 @@ async function main(argv: string[]): Promise<void> {
         'A full run (all seeds, all methods) writes bench/results/flamby-heart.{md,json}; a partial run prints its table and writes only with --out.',
     )
     .option('--seeds <list>', 'benchmark seeds', seedList, [...FLAMBY_SEEDS])
-    .option('--strategies <list>', `all, or a comma-separated subset of: ${ALL_KEYS.join(', ')}`, keyList, [...ALL_KEYS])
+    .option('--strategies <list>', `all, or a comma-separated subset of: ${ALL_KEYS.join(', ')}`, keyList, [
+      ...ALL_KEYS,
+    ])
     .option('--quick', 'one seed (the first of --seeds)')
     .option('--out <name>', 'write bench/results/<name>.{md,json} (default for a full run: flamby-heart)')
     .parse(argv)
     .opts<Flags>();
   const seeds = flags.quick ? flags.seeds.slice(0, 1) : flags.seeds;
-  const full = !flags.quick && FLAMBY_SEEDS.every((s) => seeds.includes(s)) && ALL_KEYS.every((k) => flags.strategies.includes(k));
+  const full =
+    !flags.quick && FLAMBY_SEEDS.every((s) => seeds.includes(s)) && ALL_KEYS.every((k) => flags.strategies.includes(k));
   const result = await runFlambyBench({ seeds, keys: flags.strategies, log: (l) => process.stdout.write(`${l}\n`) });
   const meta = {
     date: new Date().toISOString(),

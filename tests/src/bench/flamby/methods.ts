@@ -28,12 +28,48 @@ const fedOpt = { beta1: 0.9, beta2: 0.999, tau: 1e-8 };
 /** Every FLamby strategy with `config_heart_disease.json`'s hyperparameters (BENCHMARK.md §3 table). */
 export const FLAMBY_METHODS: readonly FederatedMethod[] = [
   { method: 'FedAvg', key: 'fedavg', strategy: { name: 'fedavg', serverLr: 1 }, clientLr: 0.001, flamby: 'FedAvg' },
-  { method: 'FedProx', key: 'fedprox', strategy: { name: 'fedprox', mu: 0.01, serverLr: 1 }, clientLr: 0.001, flamby: 'FedProx' },
-  { method: 'Scaffold', key: 'scaffold', strategy: { name: 'scaffold', serverLr: 1 }, clientLr: 0.001, flamby: 'Scaffold' },
-  { method: 'Cyclic', key: 'cyclic', strategy: { name: 'cyclic', deterministic: false }, clientLr: 0.01, flamby: 'Cyclic' },
-  { method: 'FedAdam', key: 'fedadam', strategy: { name: 'fedadam', serverLr: 0.01, ...fedOpt }, clientLr: 0.01, flamby: 'FedAdam' },
-  { method: 'FedYogi', key: 'fedyogi', strategy: { name: 'fedyogi', serverLr: 0.01, ...fedOpt }, clientLr: 0.003162, flamby: 'FedYogi' },
-  { method: 'FedAdagrad', key: 'fedadagrad', strategy: { name: 'fedadagrad', serverLr: 0.316228, ...fedOpt }, clientLr: 0.003162, flamby: 'FedAdagrad' },
+  {
+    method: 'FedProx',
+    key: 'fedprox',
+    strategy: { name: 'fedprox', mu: 0.01, serverLr: 1 },
+    clientLr: 0.001,
+    flamby: 'FedProx',
+  },
+  {
+    method: 'Scaffold',
+    key: 'scaffold',
+    strategy: { name: 'scaffold', serverLr: 1 },
+    clientLr: 0.001,
+    flamby: 'Scaffold',
+  },
+  {
+    method: 'Cyclic',
+    key: 'cyclic',
+    strategy: { name: 'cyclic', deterministic: false },
+    clientLr: 0.01,
+    flamby: 'Cyclic',
+  },
+  {
+    method: 'FedAdam',
+    key: 'fedadam',
+    strategy: { name: 'fedadam', serverLr: 0.01, ...fedOpt },
+    clientLr: 0.01,
+    flamby: 'FedAdam',
+  },
+  {
+    method: 'FedYogi',
+    key: 'fedyogi',
+    strategy: { name: 'fedyogi', serverLr: 0.01, ...fedOpt },
+    clientLr: 0.003162,
+    flamby: 'FedYogi',
+  },
+  {
+    method: 'FedAdagrad',
+    key: 'fedadagrad',
+    strategy: { name: 'fedadagrad', serverLr: 0.316228, ...fedOpt },
+    clientLr: 0.003162,
+    flamby: 'FedAdagrad',
+  },
 ];
 
 /** The federation plan of a method for one benchmark seed (the seed fixes the shared initial model). */

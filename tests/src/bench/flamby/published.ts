@@ -7,7 +7,7 @@ export const FLAMBY_SEEDS = [42, 43, 44, 45, 46] as const;
 
 /** Method → per seed (42..46) → accuracy on test centers 0..3. */
 export const FLAMBY_ACCURACY: Readonly<Record<string, readonly (readonly number[])[]>> = {
-  'Pooled': [
+  Pooled: [
     [0.798077, 0.764045, 0.75, 0.644444],
     [0.778846, 0.764045, 0.75, 0.644444],
     [0.788462, 0.764045, 0.75, 0.644444],
@@ -42,49 +42,49 @@ export const FLAMBY_ACCURACY: Readonly<Record<string, readonly (readonly number[
     [0.548077, 0.460674, 0.6875, 0.644444],
     [0.605769, 0.47191, 0.8125, 0.755556],
   ],
-  'FedAvg': [
+  FedAvg: [
     [0.759615, 0.696629, 0.6875, 0.622222],
     [0.721154, 0.741573, 0.75, 0.666667],
     [0.740385, 0.752809, 0.5, 0.577778],
     [0.730769, 0.674157, 0.75, 0.622222],
     [0.701923, 0.730337, 0.5625, 0.711111],
   ],
-  'FedProx': [
+  FedProx: [
     [0.759615, 0.696629, 0.6875, 0.622222],
     [0.721154, 0.741573, 0.75, 0.666667],
     [0.740385, 0.752809, 0.5, 0.577778],
     [0.730769, 0.674157, 0.75, 0.622222],
     [0.701923, 0.730337, 0.5625, 0.711111],
   ],
-  'Scaffold': [
+  Scaffold: [
     [0.75, 0.696629, 0.6875, 0.622222],
     [0.721154, 0.741573, 0.75, 0.666667],
     [0.740385, 0.752809, 0.5, 0.577778],
     [0.721154, 0.674157, 0.75, 0.622222],
     [0.701923, 0.730337, 0.5625, 0.711111],
   ],
-  'Cyclic': [
+  Cyclic: [
     [0.759615, 0.764045, 0.75, 0.622222],
     [0.759615, 0.741573, 0.75, 0.666667],
     [0.740385, 0.775281, 0.5625, 0.622222],
     [0.778846, 0.775281, 0.8125, 0.644444],
     [0.75, 0.752809, 0.6875, 0.644444],
   ],
-  'FedAdam': [
+  FedAdam: [
     [0.759615, 0.752809, 0.75, 0.622222],
     [0.721154, 0.730337, 0.75, 0.644444],
     [0.759615, 0.741573, 0.75, 0.733333],
     [0.759615, 0.730337, 0.75, 0.688889],
     [0.759615, 0.775281, 0.6875, 0.644444],
   ],
-  'FedYogi': [
+  FedYogi: [
     [0.759615, 0.764045, 0.75, 0.622222],
     [0.730769, 0.730337, 0.75, 0.666667],
     [0.769231, 0.752809, 0.75, 0.733333],
     [0.759615, 0.741573, 0.75, 0.688889],
     [0.778846, 0.775281, 0.6875, 0.666667],
   ],
-  'FedAdagrad': [
+  FedAdagrad: [
     [0.759615, 0.764045, 0.75, 0.622222],
     [0.730769, 0.730337, 0.75, 0.666667],
     [0.769231, 0.752809, 0.75, 0.733333],
@@ -105,7 +105,10 @@ export interface Published {
 export function published(method: string, seeds: readonly number[] = FLAMBY_SEEDS): Published | undefined {
   const table = FLAMBY_ACCURACY[method];
   if (!table) return undefined;
-  const picked = seeds.map((s) => FLAMBY_SEEDS.indexOf(s as (typeof FLAMBY_SEEDS)[number])).filter((i) => i >= 0).map((i) => table[i]!);
+  const picked = seeds
+    .map((s) => FLAMBY_SEEDS.indexOf(s as (typeof FLAMBY_SEEDS)[number]))
+    .filter((i) => i >= 0)
+    .map((i) => table[i]!);
   if (picked.length === 0) return undefined;
   const perCentre = [0, 1, 2, 3].map((c) => picked.reduce((a, r) => a + r[c]!, 0) / picked.length);
   return { perCentre, average: perCentre.reduce((a, b) => a + b, 0) / 4 };

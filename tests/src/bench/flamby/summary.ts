@@ -112,7 +112,8 @@ export function summarise(method: string, results: readonly SeedResult[], rule: 
   const ref = rule.flamby ? published(rule.flamby) : undefined;
   const diff = ref ? average - ref.average : null;
   let pass: boolean | null = null;
-  if (ref && rule.tolerance !== undefined && diff !== null) pass = rule.atLeast ? diff >= -rule.tolerance - 1e-12 : Math.abs(diff) <= rule.tolerance + 1e-12;
+  if (ref && rule.tolerance !== undefined && diff !== null)
+    pass = rule.atLeast ? diff >= -rule.tolerance - 1e-12 : Math.abs(diff) <= rule.tolerance + 1e-12;
   const curves = results.map((r) => r.curve).filter((c): c is number[] => Array.isArray(c) && c.length > 0);
   const rounds = curves.length ? Math.min(...curves.map((c) => c.length)) : null;
   const meanCurve = rounds ? Array.from({ length: rounds }, (_, i) => mean(curves.map((c) => c[i]!))) : [];

@@ -15,12 +15,25 @@ export interface HospitalData {
  * Reads each hospital's twin store (after its site stopped) and derives the same split the site trained on.
  * The harness does this only to score the comparison; in production nothing reads another site's store.
  */
-export async function loadHospitalData(opts: { hospitals: TwinHospital[]; siteDir: (h: TwinHospital) => string; plan: Plan; at: number; testFraction: number; splitSeed: number }): Promise<HospitalData[]> {
+export async function loadHospitalData(opts: {
+  hospitals: TwinHospital[];
+  siteDir: (h: TwinHospital) => string;
+  plan: Plan;
+  at: number;
+  testFraction: number;
+  splitSeed: number;
+}): Promise<HospitalData[]> {
   const out: HospitalData[] = [];
   for (const h of opts.hospitals) {
     const store = await openTwinStore({ dataDir: opts.siteDir(h) });
     try {
-      const ds = twinLocalDataset({ twins: await readTwins(store), plan: opts.plan, at: opts.at, testFraction: opts.testFraction, seed: opts.splitSeed });
+      const ds = twinLocalDataset({
+        twins: await readTwins(store),
+        plan: opts.plan,
+        at: opts.at,
+        testFraction: opts.testFraction,
+        seed: opts.splitSeed,
+      });
       out.push({ name: h.name, train: ds.train, test: ds.test });
     } finally {
       await store.close();
@@ -44,21 +57,35 @@ async function scoreOn(plan: Plan, weights: WeightSet, tests: Split[]): Promise<
  * preprocessing: a local-only model z-scores any input with its hospital's train statistics; the federated
  * model with each scoring site's own statistics (per-site) or the federation's pooled ones (federated).
  */
-export async function compareTwins(opts: { plan: Plan; federated: WeightSet; data: HospitalData[] }): Promise<SiteComparison[]> {
+export async function compareTwins(opts: {
+  plan: Plan;
+  federated: WeightSet;
+  data: HospitalData[];
+}): Promise<SiteComparison[]> {
   const rows: SiteComparison[] = [];
   const epochs = (opts.plan.training.epochs ?? 1) * opts.plan.rounds;
   const pooled = fitStandardizer(concatSplits(opts.data.map((d) => d.train)));
-  const federatedView = (d: HospitalData) => applyStandardizer(d.test, opts.plan.data.normalization === 'federated' ? pooled : fitStandardizer(d.train));
+  const federatedView = (d: HospitalData) =>
+    applyStandardizer(d.test, opts.plan.data.normalization === 'federated' ? pooled : fitStandardizer(d.train));
   for (const d of opts.data) {
     const others = opts.data.filter((o) => o !== d);
     const own = fitStandardizer(d.train);
-    const trainer = await createTrainer({ spec: opts.plan.model, data: applyStandardizer(d.train, own), training: { ...opts.plan.training, epochs, steps: undefined }, seed: opts.plan.seed });
+    const trainer = await createTrainer({
+      spec: opts.plan.model,
+      data: applyStandardizer(d.train, own),
+      training: { ...opts.plan.training, epochs, steps: undefined },
+      seed: opts.plan.seed,
+    });
     try {
       const local = await trainer.trainRound({ weights: initialWeights(opts.plan.model, opts.plan.seed) });
       rows.push({
         site: d.name,
         federated: await scoreOn(opts.plan, opts.federated, others.map(federatedView)),
-        localOnly: await scoreOn(opts.plan, local.weights, others.map((o) => applyStandardizer(o.test, own))),
+        localOnly: await scoreOn(
+          opts.plan,
+          local.weights,
+          others.map((o) => applyStandardizer(o.test, own)),
+        ),
       });
     } finally {
       trainer.dispose();

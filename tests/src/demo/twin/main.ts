@@ -23,14 +23,15 @@ interface Flags {
   secureAggregation: boolean;
 }
 
-const jsonLines = (lines: string[]) => lines.flatMap((l) => {
-  try {
-    const v = JSON.parse(l) as Record<string, unknown>;
-    return v && typeof v === 'object' ? [v] : [];
-  } catch {
-    return [];
-  }
-});
+const jsonLines = (lines: string[]) =>
+  lines.flatMap((l) => {
+    try {
+      const v = JSON.parse(l) as Record<string, unknown>;
+      return v && typeof v === 'object' ? [v] : [];
+    } catch {
+      return [];
+    }
+  });
 
 async function site(args: string[], name: string): Promise<Record<string, unknown>[]> {
   return jsonLines(await runNode({ name, script: siteCli(), args: ['--json', ...args], timeoutMs: 300_000 }));
@@ -38,7 +39,9 @@ async function site(args: string[], name: string): Promise<Record<string, unknow
 
 async function main(argv: string[]): Promise<void> {
   const flags = new Command('npm run demo --')
-    .description('Four simulated hospitals keep digital twins (FHIR + wearable streams), train a susceptibility model together, score their patients and report a k-anonymous population view.')
+    .description(
+      'Four simulated hospitals keep digital twins (FHIR + wearable streams), train a susceptibility model together, score their patients and report a k-anonymous population view.',
+    )
     .option('--patients <n>', 'patients per hospital', (v) => Number.parseInt(v, 10), 1000)
     .option('--rounds <n>', 'federated rounds', (v) => Number.parseInt(v, 10), 15)
     .option('--summary <file>', 'also write the final comparison as JSON')
@@ -49,14 +52,38 @@ async function main(argv: string[]): Promise<void> {
     .parse(argv)
     .opts<Flags>();
   const started = Date.now();
-  const workDir = flags.workDir ? path.resolve(flags.workDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-twins-'));
+  const workDir = flags.workDir
+    ? path.resolve(flags.workDir)
+    : fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-twins-'));
   const hospitals = TWIN_HOSPITALS;
   const names = hospitals.map((h) => h.name);
   const dirOf = (h: TwinHospital) => siteDir(workDir, h);
-  console.log(`twinfed twin demo — ${hospitals.length} simulated hospitals × ${flags.patients} patients; data dir ${workDir}`);
+  console.log(
+    `twinfed twin demo — ${hospitals.length} simulated hospitals × ${flags.patients} patients; data dir ${workDir}`,
+  );
 
   // 1. Each hospital's EHR export and wearable stream (synthetic, with a documented ground truth).
-  const sims = await Promise.all(hospitals.map(async (h) => ({ h, out: (await site(['simulate', '--patients', String(flags.patients), '--hospital', h.profile, '--seed', String(h.seed), '--out', path.join(workDir, `sim-${h.center}`)], `simulate ${h.name}`)).find((l) => l.type === 'simulated')! })));
+  const sims = await Promise.all(
+    hospitals.map(async (h) => ({
+      h,
+      out: (
+        await site(
+          [
+            'simulate',
+            '--patients',
+            String(flags.patients),
+            '--hospital',
+            h.profile,
+            '--seed',
+            String(h.seed),
+            '--out',
+            path.join(workDir, `sim-${h.center}`),
+          ],
+          `simulate ${h.name}`,
+        )
+      ).find((l) => l.type === 'simulated')!,
+    })),
+  );
   const at = String(sims[0]!.out.at);
 
   const consortium = await startConsortium({ workDir, sites: hospitals });
@@ -73,23 +100,33 @@ async function main(argv: string[]): Promise<void> {
     console.log('\nFHIR import (Patient, Observation, Condition, Immunization, Consent):');
     for (const { h, out } of sims) {
       const t0 = performance.now();
-      const rep = (await site(['ingest', 'fhir', String(out.fhirFile), '--data-dir', dirOf(h)], `ingest ${h.name}`)).find((l) => l.type === 'ingest')!;
+      const rep = (
+        await site(['ingest', 'fhir', String(out.fhirFile), '--data-dir', dirOf(h)], `ingest ${h.name}`)
+      ).find((l) => l.type === 'ingest')!;
       const acc = rep.accepted as Record<string, number>;
       const total = Object.values(acc).reduce((a, b) => a + b, 0);
-      console.log(`  ${h.name.padEnd(20)} ${String(total).padStart(6)} records (${acc.patients} patients, ${acc.observations} observations, ${acc.conditions} conditions) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${String(rep.rejectedCount)} rejected`);
+      console.log(
+        `  ${h.name.padEnd(20)} ${String(total).padStart(6)} records (${acc.patients} patients, ${acc.observations} observations, ${acc.conditions} conditions) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${String(rep.rejectedCount)} rejected`,
+      );
     }
 
     // 3. Wearable streams into each site's local, authenticated endpoint (twins update as samples arrive).
     console.log('\nWearable streams → each site’s local endpoint:');
     const streams: StreamResult[] = [];
     for (const { h, out } of sims) {
-      const serve = startNode({ name: `serve ${h.name}`, script: siteCli(), args: ['--json', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dirOf(h)] });
+      const serve = startNode({
+        name: `serve ${h.name}`,
+        script: siteCli(),
+        args: ['--json', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dirOf(h)],
+      });
       running.push(serve);
       const line = JSON.parse(await serve.waitForLine(/"localApi"/, 60_000)) as { localApi: string; tokenFile: string };
       const token = fs.readFileSync(line.tokenFile, 'utf8').trim();
       const r = await streamWearables({ file: String(out.wearableFile), localApi: line.localApi, token });
       streams.push(r);
-      console.log(`  ${h.name.padEnd(20)} ${String(r.samples).padStart(6)} samples, ${r.accepted} accepted, ${r.duplicates} duplicates, ${Math.round(r.samples / r.seconds)} samples/s`);
+      console.log(
+        `  ${h.name.padEnd(20)} ${String(r.samples).padStart(6)} samples, ${r.accepted} accepted, ${r.duplicates} duplicates, ${Math.round(r.samples / r.seconds)} samples/s`,
+      );
       await stop(serve);
       running.splice(running.indexOf(serve), 1);
     }
@@ -99,38 +136,81 @@ async function main(argv: string[]): Promise<void> {
     // Federated normalisation: every site z-scores with the pooled statistics from a secure sum, so a score means
     // the same at every hospital and the population view compares like with like.
     // Secure aggregation: each site's update is masked; the coordinator only ever learns the sum of the round.
-    const plan = twinScenarioPlan({ rounds: flags.rounds, data: { ...base.data, normalization: flags.normalization }, privacy: { secureAggregation: flags.secureAggregation } });
+    const plan = twinScenarioPlan({
+      rounds: flags.rounds,
+      data: { ...base.data, normalization: flags.normalization },
+      privacy: { secureAggregation: flags.secureAggregation },
+    });
     const fed = await consortium.admin.createFederation(plan);
     for (const h of hospitals) {
-      consortium.sites.push(startNode({ name: h.name, script: siteCli(), args: ['run', '--federation', fed.id, '--twins', '--at', at, '--data-dir', dirOf(h)], env: { TWINFED_LOG_LEVEL: 'warn' } }));
+      consortium.sites.push(
+        startNode({
+          name: h.name,
+          script: siteCli(),
+          args: ['run', '--federation', fed.id, '--twins', '--at', at, '--data-dir', dirOf(h)],
+          env: { TWINFED_LOG_LEVEL: 'warn' },
+        }),
+      );
     }
-    console.log(`\nfederation ${fed.id} (${plan.strategy.name}, ${plan.rounds} rounds${plan.privacy.secureAggregation ? ', secure aggregation: masked updates only' : ''}): accuracy and AUC of each version on each site's own held-out twins`);
+    console.log(
+      `\nfederation ${fed.id} (${plan.strategy.name}, ${plan.rounds} rounds${plan.privacy.secureAggregation ? ', secure aggregation: masked updates only' : ''}): accuracy and AUC of each version on each site's own held-out twins`,
+    );
     const final = await watchAndPrintRounds(consortium, fed.id, names);
     await Promise.all(consortium.sites.map((s) => s.exited));
 
     // 5. The consortium's population view (k-anonymous, noisy counts per risk tier).
     const view = await consortium.admin.population({ federationId: fed.id });
-    console.log(`\nPopulation view (k = ${view.sites[0]?.k ?? '?'}, ε = ${view.sites[0]?.epsilon ?? '—'}): sites ranked by high-risk twins — where to send vaccines first`);
+    console.log(
+      `\nPopulation view (k = ${view.sites[0]?.k ?? '?'}, ε = ${view.sites[0]?.epsilon ?? '—'}): sites ranked by high-risk twins — where to send vaccines first`,
+    );
     for (const r of view.ranking) console.log(`  ${r.rank}. ${r.name.padEnd(20)} high risk: ${r.highRisk ?? '<k'}`);
-    console.log(`  across sites: ${view.tiers.map((t) => `${t.tier} ${t.count}${t.suppressedSites ? ` (+${t.suppressedSites} suppressed)` : ''}`).join(', ')}`);
+    console.log(
+      `  across sites: ${view.tiers.map((t) => `${t.tier} ${t.count}${t.suppressedSites ? ` (+${t.suppressedSites} suppressed)` : ''}`).join(', ')}`,
+    );
 
     // 6. One hospital's worklist: scores with explanations (pseudonymous ids; the site resolves them locally).
-    const scores = (await site(['score', '--federation', fed.id, '--top', '3', '--at', at, '--data-dir', dirOf(hospitals[0]!)], 'score')).find((l) => l.type === 'scores');
-    console.log(`\n${hospitals[0]!.name}: highest susceptibility (decision support for clinicians, model ${String(scores?.versionId)}):`);
-    for (const s of (scores?.scores ?? []) as Array<{ pid: string; score: number; tier: string; contributions: Array<{ text: string }> }>) {
-      console.log(`  ${s.pid.slice(0, 12)}…  ${s.score.toFixed(2)} ${s.tier.padEnd(6)}  ${s.contributions.map((c) => c.text).join('; ')}`);
+    const scores = (
+      await site(
+        ['score', '--federation', fed.id, '--top', '3', '--at', at, '--data-dir', dirOf(hospitals[0]!)],
+        'score',
+      )
+    ).find((l) => l.type === 'scores');
+    console.log(
+      `\n${hospitals[0]!.name}: highest susceptibility (decision support for clinicians, model ${String(scores?.versionId)}):`,
+    );
+    for (const s of (scores?.scores ?? []) as Array<{
+      pid: string;
+      score: number;
+      tier: string;
+      contributions: Array<{ text: string }>;
+    }>) {
+      console.log(
+        `  ${s.pid.slice(0, 12)}…  ${s.score.toFixed(2)} ${s.tier.padEnd(6)}  ${s.contributions.map((c) => c.text).join('; ')}`,
+      );
     }
 
     // 7. Federated vs local-only, on the other hospitals' held-out twins.
     const vid = final.federation.latestVersionId!;
     const federated = await verifiedWeights(consortium.admin, vid);
-    const data = await loadHospitalData({ hospitals, siteDir: dirOf, plan, at: Date.parse(at), testFraction: 0.34, splitSeed: 43 });
+    const data = await loadHospitalData({
+      hospitals,
+      siteDir: dirOf,
+      plan,
+      at: Date.parse(at),
+      testFraction: 0.34,
+      splitSeed: 43,
+    });
     const rows = await compareTwins({ plan, federated, data });
     console.log('');
     const summary = {
       scenario: 'digital twins',
       ...(await comparisonSummary(consortium, final, rows)),
-      stream: { samples: streams.reduce((a, s) => a + s.samples, 0), samplesPerSecond: Math.round(streams.reduce((a, s) => a + s.samples, 0) / streams.reduce((a, s) => a + s.seconds, 0)) },
+      stream: {
+        samples: streams.reduce((a, s) => a + s.samples, 0),
+        samplesPerSecond: Math.round(
+          streams.reduce((a, s) => a + s.samples, 0) / streams.reduce((a, s) => a + s.seconds, 0),
+        ),
+      },
       population: view.ranking,
       federationId: fed.id,
       seconds: secondsSince(started),

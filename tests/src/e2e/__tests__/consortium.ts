@@ -7,7 +7,10 @@ import { startConsortium, type Consortium, type RunSite } from '../../demo/feder
  * Registers beforeAll/afterAll hooks: one consortium (a coordinator process and a site process per entry of `sites`)
  * in a fresh temp dir `twinfed-<prefix>-…` for the whole suite, stopped and removed afterwards.
  */
-export function suiteConsortium(prefix: string, sites: RunSite[]): { readonly c: Consortium; readonly workDir: string } {
+export function suiteConsortium(
+  prefix: string,
+  sites: RunSite[],
+): { readonly c: Consortium; readonly workDir: string } {
   let c: Consortium | undefined;
   let workDir = '';
   beforeAll(async () => {

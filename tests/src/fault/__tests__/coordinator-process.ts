@@ -17,12 +17,22 @@ export async function freePort(): Promise<number> {
 }
 
 /** `twinfed coordinator start` as a child process on a fixed port; optionally dying at a crash point. */
-export function spawnCoordinator(o: { dataDir: string; port: number; crashAt?: string; env?: NodeJS.ProcessEnv; logLevel?: string }): Child {
+export function spawnCoordinator(o: {
+  dataDir: string;
+  port: number;
+  crashAt?: string;
+  env?: NodeJS.ProcessEnv;
+  logLevel?: string;
+}): Child {
   return startNode({
     name: 'coordinator',
     script: coordinatorCli(),
     args: ['--json', '--data-dir', o.dataDir, 'coordinator', 'start', '--port', String(o.port)],
-    env: { TWINFED_LOG_LEVEL: o.logLevel ?? 'warn', ...(o.crashAt ? { TWINFED_TEST_CRASH_AT: o.crashAt } : {}), ...o.env },
+    env: {
+      TWINFED_LOG_LEVEL: o.logLevel ?? 'warn',
+      ...(o.crashAt ? { TWINFED_TEST_CRASH_AT: o.crashAt } : {}),
+      ...o.env,
+    },
   });
 }
 
@@ -33,10 +43,18 @@ export function adminOf(o: { dataDir: string; port: number }): AdminClient {
 }
 
 /** Resolves once `check` is true (errors count as false), or rejects after `timeoutMs`. */
-export async function until(check: () => Promise<boolean> | boolean, o: { timeoutMs: number; what: string; intervalMs?: number }): Promise<void> {
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  o: { timeoutMs: number; what: string; intervalMs?: number },
+): Promise<void> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     if (Date.now() > deadline) throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}`);
     await new Promise((r) => setTimeout(r, o.intervalMs ?? 50));
   }
@@ -58,8 +76,10 @@ export async function checkDatabase(o: { dataDir: string; acks: Ack[] }): Promis
   try {
     for (const ack of o.acks) {
       const stored = await db.getUpdate(ack.federationId, ack.round, ack.siteId);
-      if (!stored) throw new Error(`acknowledged upload of ${ack.siteId} for round ${ack.round} is not in the database`);
-      if (stored.digest !== ack.digest) throw new Error(`stored upload of ${ack.siteId} round ${ack.round} has another digest`);
+      if (!stored)
+        throw new Error(`acknowledged upload of ${ack.siteId} for round ${ack.round} is not in the database`);
+      if (stored.digest !== ack.digest)
+        throw new Error(`stored upload of ${ack.siteId} round ${ack.round} has another digest`);
     }
     const versions = await db.listVersions();
     for (const v of versions) {
@@ -68,9 +88,11 @@ export async function checkDatabase(o: { dataDir: string; acks: Ack[] }): Promis
     }
     for (const fed of await db.listFederations()) {
       for (const r of await db.listRounds(fed.id)) {
-        if (r.state === 'published' && !versions.some((v) => v.id === r.versionId)) throw new Error(`round ${r.round} is published without its version`);
+        if (r.state === 'published' && !versions.some((v) => v.id === r.versionId))
+          throw new Error(`round ${r.round} is published without its version`);
       }
-      if (fed.latestVersionId && !versions.some((v) => v.id === fed.latestVersionId)) throw new Error('the federation points at a missing version');
+      if (fed.latestVersionId && !versions.some((v) => v.id === fed.latestVersionId))
+        throw new Error('the federation points at a missing version');
     }
     return { acksChecked: o.acks.length, versions: versions.length };
   } finally {

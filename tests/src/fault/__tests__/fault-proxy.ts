@@ -37,14 +37,27 @@ export interface ProxyHooks {
   onResponse?: (head: string, requestHead: string) => Verdict;
 }
 
-const NO_FAULTS: Faults = { latencyMs: 0, jitterMs: 0, dropNewRate: 0, cutRate: 0, cutWithinMs: 1000, blockWebsocket: false, loseUploadAcks: 0 };
+const NO_FAULTS: Faults = {
+  latencyMs: 0,
+  jitterMs: 0,
+  dropNewRate: 0,
+  cutRate: 0,
+  cutWithinMs: 1000,
+  blockWebsocket: false,
+  loseUploadAcks: 0,
+};
 
 /**
  * A TCP proxy on 127.0.0.1:0 in front of the coordinator that delays, drops and cuts connections, refuses
  * WebSockets and loses upload acknowledgements, with seeded randomness. It forwards bytes in order per
  * direction, so HTTP and WebSocket framing survive the delays.
  */
-export async function startFaultProxy(opts: { target: { host: string; port: number }; seed: number; faults?: Partial<Faults>; hooks?: ProxyHooks }) {
+export async function startFaultProxy(opts: {
+  target: { host: string; port: number };
+  seed: number;
+  faults?: Partial<Faults>;
+  hooks?: ProxyHooks;
+}) {
   const faults: Faults = { ...NO_FAULTS, ...opts.faults };
   const stats: ProxyStats = { connections: 0, dropped: 0, cut: 0, websocketsRefused: 0, acksLost: 0 };
   const rng = new SeededRandom(opts.seed);
@@ -85,27 +98,39 @@ export async function startFaultProxy(opts: { target: { host: string; port: numb
       if ((await v) === 'hold') held = true;
       return !held;
     };
-    pipe({ from: client, to: upstream, faults, rng, inspect: (chunk) => {
-      const text = chunk.subarray(0, 512).toString('latin1');
-      if (/^(GET|POST) /.test(text)) requestHead = text;
-      if (faults.blockWebsocket && /\r\nupgrade: websocket/i.test(text)) {
-        stats.websocketsRefused++;
-        kill();
-        return false;
-      }
-      return held ? false : verdict(opts.hooks?.onRequest?.(text, requestHead));
-    } });
-    pipe({ from: upstream, to: client, faults, rng, inspect: (chunk) => {
-      const text = chunk.subarray(0, 512).toString('latin1');
-      if (held || !text.startsWith('HTTP/1.1 ')) return !held;
-      if (faults.loseUploadAcks > 0 && text.startsWith('HTTP/1.1 201') && /\/updates /.test(requestHead)) {
-        faults.loseUploadAcks--;
-        stats.acksLost++;
-        kill();
-        return false;
-      }
-      return verdict(opts.hooks?.onResponse?.(text, requestHead));
-    } });
+    pipe({
+      from: client,
+      to: upstream,
+      faults,
+      rng,
+      inspect: (chunk) => {
+        const text = chunk.subarray(0, 512).toString('latin1');
+        if (/^(GET|POST) /.test(text)) requestHead = text;
+        if (faults.blockWebsocket && /\r\nupgrade: websocket/i.test(text)) {
+          stats.websocketsRefused++;
+          kill();
+          return false;
+        }
+        return held ? false : verdict(opts.hooks?.onRequest?.(text, requestHead));
+      },
+    });
+    pipe({
+      from: upstream,
+      to: client,
+      faults,
+      rng,
+      inspect: (chunk) => {
+        const text = chunk.subarray(0, 512).toString('latin1');
+        if (held || !text.startsWith('HTTP/1.1 ')) return !held;
+        if (faults.loseUploadAcks > 0 && text.startsWith('HTTP/1.1 201') && /\/updates /.test(requestHead)) {
+          faults.loseUploadAcks--;
+          stats.acksLost++;
+          kill();
+          return false;
+        }
+        return verdict(opts.hooks?.onResponse?.(text, requestHead));
+      },
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -127,7 +152,13 @@ export async function startFaultProxy(opts: { target: { host: string; port: numb
 }
 
 /** Forwards `from` → `to` chunk by chunk, each after the configured delay, in order. */
-function pipe(o: { from: net.Socket; to: net.Socket; faults: Faults; rng: SeededRandom; inspect: (chunk: Buffer) => boolean | Promise<boolean> }): void {
+function pipe(o: {
+  from: net.Socket;
+  to: net.Socket;
+  faults: Faults;
+  rng: SeededRandom;
+  inspect: (chunk: Buffer) => boolean | Promise<boolean>;
+}): void {
   let chain = Promise.resolve();
   o.from.on('data', (chunk: Buffer) => {
     const delay = o.faults.latencyMs + o.rng.next() * o.faults.jitterMs;

@@ -17,7 +17,13 @@ import {
 
 /** A plan light sites can take part in (logistic regression over three features, one step); `over` sets the rest. */
 export function lightPlan(over: Partial<PlanInput> & Pick<PlanInput, 'name' | 'rounds'>): PlanInput {
-  return { model: { kind: 'logistic-regression', inputs: 3 }, data: { features: ['a', 'b', 'c'] }, strategy: { name: 'fedavg' }, training: { steps: 1 }, ...over };
+  return {
+    model: { kind: 'logistic-regression', inputs: 3 },
+    data: { features: ['a', 'b', 'c'] },
+    strategy: { name: 'fedavg' },
+    training: { steps: 1 },
+    ...over,
+  };
 }
 
 /** An upload the coordinator acknowledged, as the site saw it. */
@@ -56,11 +62,19 @@ export class LightSite {
   /** Enrolls through the public API with a token the operator created. */
   static async enroll(o: { index: number; token: string; url: () => string }): Promise<LightSite> {
     const identity = generateIdentity();
-    const coordinator = (await (await fetch(o.url() + routes.coordinatorKeys)).json()) as { signPublicKey: string; boxPublicKey: string };
+    const coordinator = (await (await fetch(o.url() + routes.coordinatorKeys)).json()) as {
+      signPublicKey: string;
+      boxPublicKey: string;
+    };
     const res = await fetch(o.url() + routes.enroll, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: PROTOCOL_VERSION, token: o.token, ...publicPart(identity), proof: signEnrollProof({ token: o.token, coordinator, identity }) }),
+      body: JSON.stringify({
+        protocol: PROTOCOL_VERSION,
+        token: o.token,
+        ...publicPart(identity),
+        proof: signEnrollProof({ token: o.token, coordinator, identity }),
+      }),
     });
     if (res.status !== 201) throw new Error(`enroll failed: ${res.status} ${await res.text()}`);
     const body = (await res.json()) as { siteId: string; coordinator: { boxPublicKey: string } };
@@ -80,7 +94,13 @@ export class LightSite {
   /** A signed request. */
   async request(method: 'GET' | 'POST', p: string, body?: Uint8Array): Promise<Response> {
     const bytes = body ?? new Uint8Array(0);
-    const headers: Record<string, string> = signRequest({ method, path: p, body: bytes, siteId: this.siteId, signSecretKey: this.identity.sign.secretKey });
+    const headers: Record<string, string> = signRequest({
+      method,
+      path: p,
+      body: bytes,
+      siteId: this.siteId,
+      signSecretKey: this.identity.sign.secretKey,
+    });
     if (body) headers['content-type'] = 'application/octet-stream';
     return fetch(this.url() + p, { method, headers, ...(body ? { body } : {}), signal: AbortSignal.timeout(10_000) });
   }
@@ -108,12 +128,24 @@ export class LightSite {
     const wres = await this.request('GET', routes.modelWeights(r.baseVersionId));
     if (wres.status !== 200) throw new Error(`weights: HTTP ${wres.status}`);
     const base = deserializeWeights(new Uint8Array(await wres.arrayBuffer()));
-    this.sealed.set(key, sealUpdate({
-      header: { protocol: PROTOCOL_VERSION, federationId, round: r.round, siteId: this.siteId, baseVersionId: r.baseVersionId, numExamples: 10 + 5 * this.index, metrics: { trainLoss: 1 / (1 + this.index) }, sentAt: new Date().toISOString() },
-      weights: { layout: base.layout, data: lightWeights(base.data, this.index, r.round) },
-      identity: this.identity,
-      coordinatorBoxPublicKey: this.coordinatorBoxPublicKey,
-    }));
+    this.sealed.set(
+      key,
+      sealUpdate({
+        header: {
+          protocol: PROTOCOL_VERSION,
+          federationId,
+          round: r.round,
+          siteId: this.siteId,
+          baseVersionId: r.baseVersionId,
+          numExamples: 10 + 5 * this.index,
+          metrics: { trainLoss: 1 / (1 + this.index) },
+          sentAt: new Date().toISOString(),
+        },
+        weights: { layout: base.layout, data: lightWeights(base.data, this.index, r.round) },
+        identity: this.identity,
+        coordinatorBoxPublicKey: this.coordinatorBoxPublicKey,
+      }),
+    );
   }
 
   /** Uploads the sealed update of a round (the same bytes every time); records an acknowledgement. */
@@ -129,7 +161,10 @@ export class LightSite {
   }
 
   /** Steps until the federation ends or {@link stop}; errors (a dead coordinator) are retried after `errorDelayMs`. */
-  async run(federationId: string, o: { intervalMs?: number; errorDelayMs?: number; onError?: (e: unknown) => void } = {}): Promise<'ended' | 'stopped'> {
+  async run(
+    federationId: string,
+    o: { intervalMs?: number; errorDelayMs?: number; onError?: (e: unknown) => void } = {},
+  ): Promise<'ended' | 'stopped'> {
     while (!this.stopped) {
       try {
         if ((await this.step(federationId)) === 'ended') return 'ended';

@@ -12,22 +12,46 @@ export interface RealSite {
 }
 
 /** Enrolls a site with `twinfed-site enroll` (its keys and the pinned coordinator key land in `dir`). */
-export async function enrollRealSite(o: { name: string; center: number; workDir: string; url: string; token: string }): Promise<RealSite> {
+export async function enrollRealSite(o: {
+  name: string;
+  center: number;
+  workDir: string;
+  url: string;
+  token: string;
+}): Promise<RealSite> {
   const dir = path.join(o.workDir, `site-${o.center}`);
-  const lines = await runNode({ name: `enroll ${o.name}`, script: siteCli(), args: ['--json', 'enroll', '--coordinator', o.url, '--token', o.token, '--data-dir', dir] });
+  const lines = await runNode({
+    name: `enroll ${o.name}`,
+    script: siteCli(),
+    args: ['--json', 'enroll', '--coordinator', o.url, '--token', o.token, '--data-dir', dir],
+  });
   const info = lines.map(jsonLine).find((j) => typeof j?.siteId === 'string');
   if (!info) throw new Error(`enroll ${o.name}: no site id:\n${lines.join('\n')}`);
   return { name: o.name, center: o.center, dir, siteId: String(info.siteId) };
 }
 
 /** `twinfed-site --json run` in the federation (through `url`, e.g. a fault proxy); progress events are JSON lines. */
-export function runRealSite(site: RealSite, o: { federationId: string; url: string; pollMs?: number; push?: boolean }): Child {
+export function runRealSite(
+  site: RealSite,
+  o: { federationId: string; url: string; pollMs?: number; push?: boolean },
+): Child {
   return startNode({
     name: site.name,
     script: siteCli(),
     args: [
-      '--json', 'run', '--heart-disease', String(site.center), '--federation', o.federationId, '--data-dir', site.dir,
-      '--coordinator', o.url, '--poll-interval', String(o.pollMs ?? 300), ...(o.push === false ? ['--no-push'] : []),
+      '--json',
+      'run',
+      '--heart-disease',
+      String(site.center),
+      '--federation',
+      o.federationId,
+      '--data-dir',
+      site.dir,
+      '--coordinator',
+      o.url,
+      '--poll-interval',
+      String(o.pollMs ?? 300),
+      ...(o.push === false ? ['--no-push'] : []),
     ],
     env: { TWINFED_LOG_LEVEL: 'warn', TWINFED_HTTP_RETRIES: '3' },
   });
@@ -35,10 +59,14 @@ export function runRealSite(site: RealSite, o: { federationId: string; url: stri
 
 /** The progress events a site process printed (JSON lines with a `type`). */
 export function events(child: Child): Array<Record<string, unknown> & { type: string }> {
-  return child.lines.map(jsonLine).filter((j): j is Record<string, unknown> & { type: string } => typeof j?.type === 'string');
+  return child.lines
+    .map(jsonLine)
+    .filter((j): j is Record<string, unknown> & { type: string } => typeof j?.type === 'string');
 }
 
 /** The site's journalled uploads in a federation. */
 export function journalUploads(site: RealSite, federationId: string): UploadEntry[] {
-  return Journal.open(site.dir).snapshot().uploads.filter((u) => u.federationId === federationId);
+  return Journal.open(site.dir)
+    .snapshot()
+    .uploads.filter((u) => u.federationId === federationId);
 }

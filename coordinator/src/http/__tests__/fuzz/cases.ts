@@ -52,28 +52,84 @@ const contentType: fc.Arbitrary<string | null> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.constantFrom(
-      'application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'application/json; charset=x-bogus', 'APPLICATION/JSON', 'application/octet-stream',
-      'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json+fuzz', 'application/vnd.api+json', ';;;', '', 'application/', '*/*', 'json', 'application/json, text/plain',
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/json; charset=utf-16',
+      'application/json; charset=x-bogus',
+      'APPLICATION/JSON',
+      'application/octet-stream',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json+fuzz',
+      'application/vnd.api+json',
+      ';;;',
+      '',
+      'application/',
+      '*/*',
+      'json',
+      'application/json, text/plain',
     ),
   },
 );
 
 const contentEncoding: fc.Arbitrary<string | null> = fc.oneof(
   { weight: 16, arbitrary: fc.constant(null) },
-  { weight: 4, arbitrary: fc.constantFrom('gzip', 'br', 'deflate', 'identity', 'IDENTITY', 'x-unknown', 'gzip, identity', 'identity, gzip', 'compress', ' ') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      'gzip',
+      'br',
+      'deflate',
+      'identity',
+      'IDENTITY',
+      'x-unknown',
+      'gzip, identity',
+      'identity, gzip',
+      'compress',
+      ' ',
+    ),
+  },
 );
 
 const framing: fc.Arbitrary<Framing> = fc.oneof(
   { weight: 16, arbitrary: fc.constant<Framing>({ kind: 'auto' }) },
   { weight: 1, arbitrary: fc.constant<Framing>({ kind: 'chunked' }) },
-  { weight: 3, arbitrary: fc.constantFrom('1000000000000', String(1024 * 1024 + 1), String(64 * 1024 * 1024 + 1), '4096', '99999999999999999999').map<Framing>((length) => ({ kind: 'declared', length })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .constantFrom(
+        '1000000000000',
+        String(1024 * 1024 + 1),
+        String(64 * 1024 * 1024 + 1),
+        '4096',
+        '99999999999999999999',
+      )
+      .map<Framing>((length) => ({ kind: 'declared', length })),
+  },
 );
 
 const extraHeader: fc.Arbitrary<[string, string]> = fc.oneof(
   fc.constantFrom<[string, string]>(
-    ['x-forwarded-for', '1.2.3.4'], ['x-forwarded-for', '::1, 10.0.0.1, garbage'], ['x-real-ip', '10.0.0.1'], ['host', 'evil.example'], ['host', ''], ['expect', '100-continue'], ['expect', 'tea'],
-    ['accept-encoding', 'gzip, br'], ['accept', 'text/html'], ['range', 'bytes=0-10'], ['if-none-match', '"x"'], ['cookie', 'a=b'], ['origin', 'http://evil.example'], ['x-http-method-override', 'POST'],
-    ['x-twinfed-content-sha256', 'ab'.repeat(32)], ['x-twinfed-site', 'site-stranger-000000'], ['content-language', 'xx'], ['te', 'trailers'], ['referer', 'javascript:alert(1)'],
+    ['x-forwarded-for', '1.2.3.4'],
+    ['x-forwarded-for', '::1, 10.0.0.1, garbage'],
+    ['x-real-ip', '10.0.0.1'],
+    ['host', 'evil.example'],
+    ['host', ''],
+    ['expect', '100-continue'],
+    ['expect', 'tea'],
+    ['accept-encoding', 'gzip, br'],
+    ['accept', 'text/html'],
+    ['range', 'bytes=0-10'],
+    ['if-none-match', '"x"'],
+    ['cookie', 'a=b'],
+    ['origin', 'http://evil.example'],
+    ['x-http-method-override', 'POST'],
+    ['x-twinfed-content-sha256', 'ab'.repeat(32)],
+    ['x-twinfed-site', 'site-stranger-000000'],
+    ['content-language', 'xx'],
+    ['te', 'trailers'],
+    ['referer', 'javascript:alert(1)'],
   ),
   fc.tuple(fc.stringMatching(/^x-[a-z0-9-]{1,20}$/), fc.string({ unit: 'grapheme-ascii', maxLength: 60 })),
 );
@@ -92,23 +148,62 @@ function routedCase(w: World): fc.Arbitrary<HttpCase> {
       route.key,
       fc
         .record({
-          method: fc.oneof({ weight: 9, arbitrary: fc.constant(route.method.toUpperCase()) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
+          method: fc.oneof(
+            { weight: 9, arbitrary: fc.constant(route.method.toUpperCase()) },
+            { weight: 1, arbitrary: fc.constantFrom(...METHODS) },
+          ),
           at: paramsFor(route, w),
           query: query(w),
           credential: credentialFor(route.roles),
           body: bodyFor(route.key, route.body === 'binary', route.method === 'get', w),
           headers: headerSpec,
         })
-        .map(({ method, at, query: q, credential: cred, body, headers }): HttpCase => neutralise({ transport: 'http', target: route.key, route, method, params: at.params, shape: at.shape, strayPath: '', query: q, credential: cred, body, headers }, w)),
+        .map(({ method, at, query: q, credential: cred, body, headers }): HttpCase =>
+          neutralise(
+            {
+              transport: 'http',
+              target: route.key,
+              route,
+              method,
+              params: at.params,
+              shape: at.shape,
+              strayPath: '',
+              query: q,
+              credential: cred,
+              body,
+              headers,
+            },
+            w,
+          ),
+        ),
     ]),
   );
   return fc.constantFrom(...ROUTES).chain((route) => perRoute.get(route.key)!);
 }
 
 function strayCase(w: World): fc.Arbitrary<HttpCase> {
-  return fc.record({ method: fc.constantFrom(...METHODS), path: strayPath(), query: query(w), credential: credentialFor(['public']), body: bodyFor('stray', false, false, w), headers: headerSpec }).map(
-    ({ method, path, query: q, credential: cred, body, headers }): HttpCase => ({ transport: 'http', target: 'stray', route: null, method, params: {}, shape: 'same', strayPath: path, query: q, credential: cred, body, headers }),
-  );
+  return fc
+    .record({
+      method: fc.constantFrom(...METHODS),
+      path: strayPath(),
+      query: query(w),
+      credential: credentialFor(['public']),
+      body: bodyFor('stray', false, false, w),
+      headers: headerSpec,
+    })
+    .map(({ method, path, query: q, credential: cred, body, headers }): HttpCase => ({
+      transport: 'http',
+      target: 'stray',
+      route: null,
+      method,
+      params: {},
+      shape: 'same',
+      strayPath: path,
+      query: q,
+      credential: cred,
+      body,
+      headers,
+    }));
 }
 
 /**
@@ -119,11 +214,15 @@ function strayCase(w: World): fc.Arbitrary<HttpCase> {
  */
 export function neutralise(c: HttpCase, w: World): HttpCase {
   if (!c.route || c.method !== 'POST' || !mayAuthenticate(c.credential, c.route.roles)) return c;
-  if (c.route.key === 'POST /v1/admin/sites/:siteId/revoke' || c.route.key === 'POST /v1/admin/tokens/:tokenId/revoke') {
+  if (
+    c.route.key === 'POST /v1/admin/sites/:siteId/revoke' ||
+    c.route.key === 'POST /v1/admin/tokens/:tokenId/revoke'
+  ) {
     const existing = [...w.signers.map((s) => s.siteId), ...w.tokenIds].map((id) => id.toLowerCase());
     const name = c.route.key.includes(':siteId') ? 'siteId' : 'tokenId';
     const value = c.params[name] ?? '';
-    if (existing.some((id) => decodeLoose(value).toLowerCase().includes(id))) return { ...c, params: { ...c.params, [name]: 'gone-000000' } };
+    if (existing.some((id) => decodeLoose(value).toLowerCase().includes(id)))
+      return { ...c, params: { ...c.params, [name]: 'gone-000000' } };
     return c;
   }
   const accepts = WRITE_SCHEMAS[c.route.key];
@@ -155,27 +254,81 @@ export function targetOf(c: HttpCase): string {
 /** Malformed HTTP on a raw connection: request lines, duplicated or contradictory framing, header syntax, raw bytes. */
 function rawCase(w: World): fc.Arbitrary<RawCase> {
   const requestLine = fc.constantFrom(
-    'GET /healthz HTTP/1.0', 'GET /healthz HTTP/2.0', 'GET /healthz HTTP/9.9', 'GET /healthz', 'G@T /healthz HTTP/1.1', 'get /healthz HTTP/1.1', 'GET  /healthz HTTP/1.1',
-    'GET http://evil.example/healthz HTTP/1.1', 'GET * HTTP/1.1', 'OPTIONS * HTTP/1.1', 'TRACE / HTTP/1.1', 'PRI * HTTP/2.0', 'GET /v1/federations/\u00e9\u4e2d HTTP/1.1',
-    `GET /v1/federations/${w.plain.id}\u0000 HTTP/1.1`, `GET /${'a'.repeat(20_000)} HTTP/1.1`, 'POST /v1/enroll HTTP/1.1', `POST /v1/federations/${w.plain.id}/rounds/2/updates HTTP/1.1`,
-    'POST /v1/admin/tokens HTTP/1.1', 'GET /v1/admin/audit HTTP/1.1', 'GET /socket.io/?EIO=4&transport=polling HTTP/1.1', 'POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1',
+    'GET /healthz HTTP/1.0',
+    'GET /healthz HTTP/2.0',
+    'GET /healthz HTTP/9.9',
+    'GET /healthz',
+    'G@T /healthz HTTP/1.1',
+    'get /healthz HTTP/1.1',
+    'GET  /healthz HTTP/1.1',
+    'GET http://evil.example/healthz HTTP/1.1',
+    'GET * HTTP/1.1',
+    'OPTIONS * HTTP/1.1',
+    'TRACE / HTTP/1.1',
+    'PRI * HTTP/2.0',
+    'GET /v1/federations/\u00e9\u4e2d HTTP/1.1',
+    `GET /v1/federations/${w.plain.id}\u0000 HTTP/1.1`,
+    `GET /${'a'.repeat(20_000)} HTTP/1.1`,
+    'POST /v1/enroll HTTP/1.1',
+    `POST /v1/federations/${w.plain.id}/rounds/2/updates HTTP/1.1`,
+    'POST /v1/admin/tokens HTTP/1.1',
+    'GET /v1/admin/audit HTTP/1.1',
+    'GET /socket.io/?EIO=4&transport=polling HTTP/1.1',
+    'POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1',
   );
   const headerBlock = fc.constantFrom(
-    '', 'Content-Length: 5\r\nContent-Length: 6', 'Content-Length: -1', 'Content-Length: abc', 'Content-Length: 1e3', 'Content-Length: 0x10', 'Content-Length: 3',
-    'Transfer-Encoding: chunked\r\nContent-Length: 5', 'Transfer-Encoding: gzip', 'Transfer-Encoding: chunked, identity', 'Transfer-Encoding: chunked',
-    'X Bad: 1', 'NoColon', ' folded: x', 'X-Test:\x7f\x01', `Authorization: Bearer ${w.operatorToken}`, `Authorization: Bearer ${w.operatorToken}\r\nContent-Type: application/json`,
-    'Content-Type: application/json\r\nContent-Encoding: gzip', 'X-Utf8: \u00e9\u4e2d\ud83d\ude00', `X-Long: ${'v'.repeat(20_000)}`, Array.from({ length: 150 }, (_, i) => `X-N${i}: ${i}`).join('\r\n'),
+    '',
+    'Content-Length: 5\r\nContent-Length: 6',
+    'Content-Length: -1',
+    'Content-Length: abc',
+    'Content-Length: 1e3',
+    'Content-Length: 0x10',
+    'Content-Length: 3',
+    'Transfer-Encoding: chunked\r\nContent-Length: 5',
+    'Transfer-Encoding: gzip',
+    'Transfer-Encoding: chunked, identity',
+    'Transfer-Encoding: chunked',
+    'X Bad: 1',
+    'NoColon',
+    ' folded: x',
+    'X-Test:\x7f\x01',
+    `Authorization: Bearer ${w.operatorToken}`,
+    `Authorization: Bearer ${w.operatorToken}\r\nContent-Type: application/json`,
+    'Content-Type: application/json\r\nContent-Encoding: gzip',
+    'X-Utf8: \u00e9\u4e2d\ud83d\ude00',
+    `X-Long: ${'v'.repeat(20_000)}`,
+    Array.from({ length: 150 }, (_, i) => `X-N${i}: ${i}`).join('\r\n'),
   );
-  const body = fc.constantFrom('', '{}', 'zz\r\n', '5\r\nhello\r\n0\r\n\r\n', 'ffffffffffffffff\r\n', '-1\r\n', '5\r\nhello\r\n', '{"plan":');
-  return fc.record({ line: requestLine, headers: headerBlock, body, abort: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat(30) }) }).map(({ line, headers, body: b, abort }) => ({
-    transport: 'raw' as const,
-    target: abort === null ? 'raw' : 'raw-abort',
-    text: `${line}\r\nHost: 127.0.0.1\r\n${headers ? headers + '\r\n' : ''}Connection: close\r\n\r\n${b}`,
-    abortAfterMs: abort,
-  }));
+  const body = fc.constantFrom(
+    '',
+    '{}',
+    'zz\r\n',
+    '5\r\nhello\r\n0\r\n\r\n',
+    'ffffffffffffffff\r\n',
+    '-1\r\n',
+    '5\r\nhello\r\n',
+    '{"plan":',
+  );
+  return fc
+    .record({
+      line: requestLine,
+      headers: headerBlock,
+      body,
+      abort: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat(30) }),
+    })
+    .map(({ line, headers, body: b, abort }) => ({
+      transport: 'raw' as const,
+      target: abort === null ? 'raw' : 'raw-abort',
+      text: `${line}\r\nHost: 127.0.0.1\r\n${headers ? headers + '\r\n' : ''}Connection: close\r\n\r\n${b}`,
+      abortAfterMs: abort,
+    }));
 }
 
 /** Every case the fuzz sends: mostly routed requests, some stray paths, some raw malformed HTTP and hang-ups. */
 export function fuzzCase(w: World): fc.Arbitrary<FuzzCase> {
-  return fc.oneof({ weight: 88, arbitrary: routedCase(w) }, { weight: 6, arbitrary: strayCase(w) }, { weight: 6, arbitrary: rawCase(w) });
+  return fc.oneof(
+    { weight: 88, arbitrary: routedCase(w) },
+    { weight: 6, arbitrary: strayCase(w) },
+    { weight: 6, arbitrary: rawCase(w) },
+  );
 }

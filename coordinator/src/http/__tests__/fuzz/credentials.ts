@@ -33,7 +33,8 @@ export type SignMode =
   | 'duplicate-header';
 
 /** How a bearer token is presented. */
-export type BearerForm = 'ok' | 'trailing-space' | 'duplicate' | 'lowercase-scheme' | 'no-scheme' | 'double-space' | 'basic';
+export type BearerForm =
+  'ok' | 'trailing-space' | 'duplicate' | 'lowercase-scheme' | 'no-scheme' | 'double-space' | 'basic';
 
 /** The credential of a generated request. */
 export type Credential =
@@ -41,7 +42,19 @@ export type Credential =
   | { kind: 'bearer'; token: 'operator' | 'researcher' | 'revoked' | 'random'; random: string; form: BearerForm }
   | { kind: 'site'; signer: Signer['label']; mode: SignMode; garble: number; nonceSlot: number; alsoBearer: boolean };
 
-const SIGN_MODES: SignMode[] = ['wrong-path', 'wrong-method', 'wrong-body', 'stale', 'future', 'bad-signature', 'other-key', 'garbled', 'duplicate-header', 'fixed-nonce', 'no-digest'];
+const SIGN_MODES: SignMode[] = [
+  'wrong-path',
+  'wrong-method',
+  'wrong-body',
+  'stale',
+  'future',
+  'bad-signature',
+  'other-key',
+  'garbled',
+  'duplicate-header',
+  'fixed-nonce',
+  'no-digest',
+];
 
 /** Credentials: mostly real ones (so requests get past authentication), the rest broken in one way. */
 export const credential: fc.Arbitrary<Credential> = fc.oneof(
@@ -50,17 +63,41 @@ export const credential: fc.Arbitrary<Credential> = fc.oneof(
     weight: 4,
     arbitrary: fc.record({
       kind: fc.constant('bearer' as const),
-      token: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('operator' as const, 'researcher' as const) }, fc.constantFrom('revoked' as const, 'random' as const)),
-      random: fc.oneof(fc.string({ unit: 'grapheme-ascii', minLength: 0, maxLength: 80 }), fc.constantFrom('tfo_', 'tfr_').chain((p) => fc.base64String({ minLength: 40, maxLength: 48 }).map((s) => p + s))),
-      form: fc.oneof({ weight: 8, arbitrary: fc.constant<BearerForm>('ok') }, fc.constantFrom<BearerForm>('trailing-space', 'duplicate', 'lowercase-scheme', 'no-scheme', 'double-space', 'basic')),
+      token: fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom('operator' as const, 'researcher' as const) },
+        fc.constantFrom('revoked' as const, 'random' as const),
+      ),
+      random: fc.oneof(
+        fc.string({ unit: 'grapheme-ascii', minLength: 0, maxLength: 80 }),
+        fc
+          .constantFrom('tfo_', 'tfr_')
+          .chain((p) => fc.base64String({ minLength: 40, maxLength: 48 }).map((s) => p + s)),
+      ),
+      form: fc.oneof(
+        { weight: 8, arbitrary: fc.constant<BearerForm>('ok') },
+        fc.constantFrom<BearerForm>(
+          'trailing-space',
+          'duplicate',
+          'lowercase-scheme',
+          'no-scheme',
+          'double-space',
+          'basic',
+        ),
+      ),
     }),
   },
   {
     weight: 5,
     arbitrary: fc.record({
       kind: fc.constant('site' as const),
-      signer: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<Signer['label']>('member', 'member2') }, fc.constantFrom<Signer['label']>('outsider', 'revoked', 'stranger')),
-      mode: fc.oneof({ weight: 8, arbitrary: fc.constant<SignMode>('valid') }, { weight: 4, arbitrary: fc.constantFrom(...SIGN_MODES) }),
+      signer: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom<Signer['label']>('member', 'member2') },
+        fc.constantFrom<Signer['label']>('outsider', 'revoked', 'stranger'),
+      ),
+      mode: fc.oneof(
+        { weight: 8, arbitrary: fc.constant<SignMode>('valid') },
+        { weight: 4, arbitrary: fc.constantFrom(...SIGN_MODES) },
+      ),
       garble: fc.nat(12),
       nonceSlot: fc.nat(3),
       alsoBearer: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, fc.constant(true)),
@@ -71,9 +108,20 @@ export const credential: fc.Arbitrary<Credential> = fc.oneof(
 /** A credential for a route with `roles`: half the time one of the route's own (so the request gets past authentication), else any. */
 export function credentialFor(roles: readonly Role[]): fc.Arbitrary<Credential> {
   const own: Array<fc.Arbitrary<Credential>> = [];
-  if (roles.includes('site')) own.push(fc.record({ kind: fc.constant('site' as const), signer: fc.constantFrom<Signer['label']>('member', 'member2'), mode: fc.constant<SignMode>('valid'), garble: fc.constant(0), nonceSlot: fc.constant(0), alsoBearer: fc.constant(false) }));
+  if (roles.includes('site'))
+    own.push(
+      fc.record({
+        kind: fc.constant('site' as const),
+        signer: fc.constantFrom<Signer['label']>('member', 'member2'),
+        mode: fc.constant<SignMode>('valid'),
+        garble: fc.constant(0),
+        nonceSlot: fc.constant(0),
+        alsoBearer: fc.constant(false),
+      }),
+    );
   for (const role of ['operator', 'researcher'] as const) {
-    if (roles.includes(role)) own.push(fc.constant<Credential>({ kind: 'bearer', token: role, random: '', form: 'ok' }));
+    if (roles.includes(role))
+      own.push(fc.constant<Credential>({ kind: 'bearer', token: role, random: '', form: 'ok' }));
   }
   return own.length === 0 ? credential : fc.oneof(fc.oneof(...own), credential);
 }
@@ -81,8 +129,18 @@ export function credentialFor(roles: readonly Role[]): fc.Arbitrary<Credential> 
 /** True when the credential could authenticate as one of `roles` (conservative: may say true for a refusal). */
 export function mayAuthenticate(cred: Credential, roles: readonly Role[]): boolean {
   if (roles.includes('public')) return true;
-  if (cred.kind === 'bearer') return (cred.token === 'operator' || cred.token === 'researcher') && ['ok', 'trailing-space', 'duplicate'].includes(cred.form) && roles.includes(cred.token);
-  if (cred.kind === 'site') return ['member', 'member2', 'outsider'].includes(cred.signer) && ['valid', 'no-digest', 'fixed-nonce'].includes(cred.mode) && roles.includes('site');
+  if (cred.kind === 'bearer')
+    return (
+      (cred.token === 'operator' || cred.token === 'researcher') &&
+      ['ok', 'trailing-space', 'duplicate'].includes(cred.form) &&
+      roles.includes(cred.token)
+    );
+  if (cred.kind === 'site')
+    return (
+      ['member', 'member2', 'outsider'].includes(cred.signer) &&
+      ['valid', 'no-digest', 'fixed-nonce'].includes(cred.mode) &&
+      roles.includes('site')
+    );
   return false;
 }
 
@@ -91,7 +149,11 @@ const strangerKey = generateIdentity().sign.secretKey;
 const FIXED_NONCES = [0, 1, 2, 3].map((i) => toB64(new Uint8Array(16).fill(0xa0 + i)));
 
 /** Authentication headers for `cred` on a request (signed now: timestamps must be fresh when the request leaves). */
-export function credentialHeaders(cred: Credential, w: World, req: { method: string; path: string; body: Uint8Array }): Record<string, string | string[]> {
+export function credentialHeaders(
+  cred: Credential,
+  w: World,
+  req: { method: string; path: string; body: Uint8Array },
+): Record<string, string | string[]> {
   if (cred.kind === 'none') return {};
   if (cred.kind === 'bearer') return bearerHeaders(cred, w);
   const signer = w.signers.find((s) => s.label === cred.signer)!;
@@ -100,27 +162,57 @@ export function credentialHeaders(cred: Credential, w: World, req: { method: str
 }
 
 function bearerHeaders(cred: Extract<Credential, { kind: 'bearer' }>, w: World): Record<string, string | string[]> {
-  const token = { operator: w.operatorToken, researcher: w.researcherToken, revoked: w.revokedToken, random: cred.random }[cred.token];
+  const token = {
+    operator: w.operatorToken,
+    researcher: w.researcherToken,
+    revoked: w.revokedToken,
+    random: cred.random,
+  }[cred.token];
   // Header values must be latin-1 without control characters to leave node's client at all.
   const safe = token.replace(/[^\x20-\x7e]/g, '?');
   switch (cred.form) {
-    case 'ok': return { authorization: `Bearer ${safe}` };
-    case 'trailing-space': return { authorization: `Bearer ${safe}   ` };
-    case 'duplicate': return { authorization: [`Bearer ${safe}`, 'Bearer junkjunkjunk'] };
-    case 'lowercase-scheme': return { authorization: `bearer ${safe}` };
-    case 'no-scheme': return { authorization: safe };
-    case 'double-space': return { authorization: `Bearer  ${safe}` };
-    case 'basic': return { authorization: `Basic ${Buffer.from(`operator:${safe}`).toString('base64')}` };
+    case 'ok':
+      return { authorization: `Bearer ${safe}` };
+    case 'trailing-space':
+      return { authorization: `Bearer ${safe}   ` };
+    case 'duplicate':
+      return { authorization: [`Bearer ${safe}`, 'Bearer junkjunkjunk'] };
+    case 'lowercase-scheme':
+      return { authorization: `bearer ${safe}` };
+    case 'no-scheme':
+      return { authorization: safe };
+    case 'double-space':
+      return { authorization: `Bearer  ${safe}` };
+    case 'basic':
+      return { authorization: `Basic ${Buffer.from(`operator:${safe}`).toString('base64')}` };
   }
 }
 
-function siteHeaders(cred: Extract<Credential, { kind: 'site' }>, signer: Signer, req: { method: string; path: string; body: Uint8Array }): Record<string, string | string[]> {
+function siteHeaders(
+  cred: Extract<Credential, { kind: 'site' }>,
+  signer: Signer,
+  req: { method: string; path: string; body: Uint8Array },
+): Record<string, string | string[]> {
   const now = Date.now();
-  const sign = (o: { method?: string; path?: string; bodySha256?: string; timestamp?: number; nonce?: string; key?: Uint8Array }) => {
+  const sign = (o: {
+    method?: string;
+    path?: string;
+    bodySha256?: string;
+    timestamp?: number;
+    nonce?: string;
+    key?: Uint8Array;
+  }) => {
     const timestamp = o.timestamp ?? now;
     const nonce = o.nonce ?? toB64(randomBytes(16));
     const bodySha256 = o.bodySha256 ?? sha256Hex(req.body);
-    const canonical = canonicalRequest({ method: o.method ?? req.method, path: o.path ?? req.path, bodySha256, siteId: signer.siteId, timestamp, nonce });
+    const canonical = canonicalRequest({
+      method: o.method ?? req.method,
+      path: o.path ?? req.path,
+      bodySha256,
+      siteId: signer.siteId,
+      timestamp,
+      nonce,
+    });
     return {
       [CONTENT_SHA256_HEADER]: bodySha256,
       [SITE_HEADER]: signer.siteId,
@@ -131,21 +223,32 @@ function siteHeaders(cred: Extract<Credential, { kind: 'site' }>, signer: Signer
   };
   const window = limits.requestWindowMs;
   switch (cred.mode) {
-    case 'valid': return sign({});
+    case 'valid':
+      return sign({});
     case 'no-digest': {
       const { [CONTENT_SHA256_HEADER]: _digest, ...rest } = sign({});
       return rest;
     }
-    case 'fixed-nonce': return sign({ nonce: FIXED_NONCES[cred.nonceSlot % FIXED_NONCES.length]! });
-    case 'wrong-path': return sign({ path: req.path + 'x' });
-    case 'wrong-method': return sign({ method: req.method === 'GET' ? 'POST' : 'GET' });
-    case 'wrong-body': return sign({ bodySha256: sha256Hex(new Uint8Array([...req.body, 0x20])) });
-    case 'stale': return sign({ timestamp: now - window - 1000 });
-    case 'future': return sign({ timestamp: now + window + 1000 });
-    case 'bad-signature': return { ...sign({}), [SIGNATURE_HEADER]: toB64(randomBytes(64)) };
-    case 'other-key': return sign({ key: strangerKey });
-    case 'duplicate-header': return { ...sign({}), [SITE_HEADER]: [signer.siteId, signer.siteId] };
-    case 'garbled': return garbled(sign({}), cred.garble);
+    case 'fixed-nonce':
+      return sign({ nonce: FIXED_NONCES[cred.nonceSlot % FIXED_NONCES.length]! });
+    case 'wrong-path':
+      return sign({ path: req.path + 'x' });
+    case 'wrong-method':
+      return sign({ method: req.method === 'GET' ? 'POST' : 'GET' });
+    case 'wrong-body':
+      return sign({ bodySha256: sha256Hex(new Uint8Array([...req.body, 0x20])) });
+    case 'stale':
+      return sign({ timestamp: now - window - 1000 });
+    case 'future':
+      return sign({ timestamp: now + window + 1000 });
+    case 'bad-signature':
+      return { ...sign({}), [SIGNATURE_HEADER]: toB64(randomBytes(64)) };
+    case 'other-key':
+      return sign({ key: strangerKey });
+    case 'duplicate-header':
+      return { ...sign({}), [SITE_HEADER]: [signer.siteId, signer.siteId] };
+    case 'garbled':
+      return garbled(sign({}), cred.garble);
   }
 }
 

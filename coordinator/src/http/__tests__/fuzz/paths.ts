@@ -3,11 +3,34 @@ import { routeTable, type RouteDef } from '../../route-table';
 import type { World } from './world';
 
 /** The coordinator's routes (the one table), each with its key `GET /v1/...`. */
-export const ROUTES: ReadonlyArray<RouteDef & { key: string }> = routeTable({} as never).map((r) => ({ ...r, key: `${r.method.toUpperCase()} ${r.path}` }));
+export const ROUTES: ReadonlyArray<RouteDef & { key: string }> = routeTable({} as never).map((r) => ({
+  ...r,
+  key: `${r.method.toUpperCase()} ${r.path}`,
+}));
 
 /** Path segments nobody should be able to route anywhere useful: traversal, encodings, unicode, control bytes, length. */
 const hostileSegment: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('..', '.', '%2e%2e', '%2E%2E%2F', '..%2f..%2fetc%2fpasswd', '%2F', '..;', '%00', '%0d%0a', '%E0%A4%A', '%ZZ', '%FF', 'a%', '%', '~', '*', '%20', '+', '%u002e'),
+  fc.constantFrom(
+    '..',
+    '.',
+    '%2e%2e',
+    '%2E%2E%2F',
+    '..%2f..%2fetc%2fpasswd',
+    '%2F',
+    '..;',
+    '%00',
+    '%0d%0a',
+    '%E0%A4%A',
+    '%ZZ',
+    '%FF',
+    'a%',
+    '%',
+    '~',
+    '*',
+    '%20',
+    '+',
+    '%u002e',
+  ),
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).map((s) => encodeURIComponent(s)),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }).map((s) => encodeURIComponent(s)),
   fc.constantFrom(129, 1000, 5000, 12000).map((n) => 'a'.repeat(n)),
@@ -32,7 +55,11 @@ function param(name: string, w: World): fc.Arbitrary<string> {
     asset: ['index.html', 'app.js.map', '..%2fapp.js', 'APP.JS', 'app.js%00'],
     round: ['0', '-1', '01', '3', '999999999', '9999999999', 'current', '1e3', '0x1', '1.0'],
   };
-  return fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...(real[name] ?? ['x'])) }, { weight: 2, arbitrary: fc.constantFrom(...(unknown[name] ?? ['y'])) }, { weight: 2, arbitrary: hostileSegment });
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...(real[name] ?? ['x'])) },
+    { weight: 2, arbitrary: fc.constantFrom(...(unknown[name] ?? ['y'])) },
+    { weight: 2, arbitrary: hostileSegment },
+  );
 }
 
 /** A query string (with its `?`) or nothing: the routes' own parameters, duplicates, prototype keys, bad encodings, junk. */
@@ -43,9 +70,29 @@ export function query(w: World): fc.Arbitrary<string> {
     {
       weight: 3,
       arbitrary: fc.constantFrom(
-        '?after=0&limit=1', '?after=2&limit=1000', '?limit=0', '?limit=100000', '?after=-1', '?after=abc', '?limit=1&limit=2', '?limit=1e2', '?extra=1',
-        `?version=${w.plain.versions[0]}`, `?federation=${w.plain.id}`, `?federation=${w.secure.id}`, '?federation=', '?federation[]=x', '?version=&federation=',
-        '?__proto__[polluted]=1', '?constructor[prototype][x]=1', '?a=%E0%A4%A', '?%ZZ', `?${'q'.repeat(9000)}`, '?&&&', '?=', '?a==b',
+        '?after=0&limit=1',
+        '?after=2&limit=1000',
+        '?limit=0',
+        '?limit=100000',
+        '?after=-1',
+        '?after=abc',
+        '?limit=1&limit=2',
+        '?limit=1e2',
+        '?extra=1',
+        `?version=${w.plain.versions[0]}`,
+        `?federation=${w.plain.id}`,
+        `?federation=${w.secure.id}`,
+        '?federation=',
+        '?federation[]=x',
+        '?version=&federation=',
+        '?__proto__[polluted]=1',
+        '?constructor[prototype][x]=1',
+        '?a=%E0%A4%A',
+        '?%ZZ',
+        `?${'q'.repeat(9000)}`,
+        '?&&&',
+        '?=',
+        '?a==b',
       ),
     },
   );
@@ -55,15 +102,28 @@ export function query(w: World): fc.Arbitrary<string> {
 export type PathShape = 'same' | 'trailing-slash' | 'double-slash' | 'upper' | 'dot-segment';
 
 /** Parameter values for `route` and the shape of the path. */
-export function paramsFor(route: RouteDef, w: World): fc.Arbitrary<{ params: Record<string, string>; shape: PathShape }> {
+export function paramsFor(
+  route: RouteDef,
+  w: World,
+): fc.Arbitrary<{ params: Record<string, string>; shape: PathShape }> {
   const names = paramNames(route);
-  const shape = fc.oneof({ weight: 24, arbitrary: fc.constant<PathShape>('same') }, fc.constantFrom<PathShape>('trailing-slash', 'double-slash', 'upper', 'dot-segment'));
-  const independent = fc.tuple(...names.map((n) => param(n, w))).map((values) => Object.fromEntries(names.map((n, i) => [n, values[i]!])));
+  const shape = fc.oneof(
+    { weight: 24, arbitrary: fc.constant<PathShape>('same') },
+    fc.constantFrom<PathShape>('trailing-slash', 'double-slash', 'upper', 'dot-segment'),
+  );
+  const independent = fc
+    .tuple(...names.map((n) => param(n, w)))
+    .map((values) => Object.fromEntries(names.map((n, i) => [n, values[i]!])));
   // Half the time the federation, its open round and its latest version agree, so requests reach the handlers' depths.
-  const coherent = fc.tuple(independent, fc.constantFrom(
-    { fid: w.plain.id, round: String(w.plain.openRound), vid: w.plain.versions.at(-1)! },
-    { fid: w.secure.id, round: String(w.secure.openRound), vid: w.secure.versions.at(-1)! },
-  )).map(([p, c]) => Object.fromEntries(names.map((n) => [n, n in c ? c[n as keyof typeof c] : p[n]!])));
+  const coherent = fc
+    .tuple(
+      independent,
+      fc.constantFrom(
+        { fid: w.plain.id, round: String(w.plain.openRound), vid: w.plain.versions.at(-1)! },
+        { fid: w.secure.id, round: String(w.secure.openRound), vid: w.secure.versions.at(-1)! },
+      ),
+    )
+    .map(([p, c]) => Object.fromEntries(names.map((n) => [n, n in c ? c[n as keyof typeof c] : p[n]!])));
   return fc.record({ params: fc.oneof(independent, coherent), shape });
 }
 
@@ -86,12 +146,37 @@ export function buildPath(route: RouteDef, params: Record<string, string>, shape
 export function strayPath(): fc.Arbitrary<string> {
   return fc.oneof(
     fc.webPath().map((p) => (p.startsWith('/') ? p : `/${p}`)),
-    fc.constantFrom('/', '/v1', '/v1/', '/v2/federations', '/v1/admin', '/v1/admin/audit/x', '/dashboard/', '/dashboard/static/app.js', '/v1/federations/x/rounds/1/updates/x', '/socket.io/', '/socket.io/?EIO=4&transport=polling', '/socket.io/?EIO=3&transport=polling', '/socket.io/?EIO=4&transport=polling&sid=nope', '/socket.io/?EIO=4&transport=websocket', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2f', '/healthz/..', '/HEALTHZ', '/favicon.ico', '/.env', '/v1/../v1/admin/tokens'),
+    fc.constantFrom(
+      '/',
+      '/v1',
+      '/v1/',
+      '/v2/federations',
+      '/v1/admin',
+      '/v1/admin/audit/x',
+      '/dashboard/',
+      '/dashboard/static/app.js',
+      '/v1/federations/x/rounds/1/updates/x',
+      '/socket.io/',
+      '/socket.io/?EIO=4&transport=polling',
+      '/socket.io/?EIO=3&transport=polling',
+      '/socket.io/?EIO=4&transport=polling&sid=nope',
+      '/socket.io/?EIO=4&transport=websocket',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/..%2f..%2f',
+      '/healthz/..',
+      '/HEALTHZ',
+      '/favicon.ico',
+      '/.env',
+      '/v1/../v1/admin/tokens',
+    ),
     hostileSegment.map((s) => `/v1/${s}`),
   );
 }
 
-const matchers = ROUTES.map((r) => ({ route: r, re: new RegExp(`^${r.path.replace(/:[a-zA-Z]+/g, '[^/]+')}/?$`, 'i') }));
+const matchers = ROUTES.map((r) => ({
+  route: r,
+  re: new RegExp(`^${r.path.replace(/:[a-zA-Z]+/g, '[^/]+')}/?$`, 'i'),
+}));
 
 /** The route express would run for `method` and a request-target (case-insensitive, optional trailing slash, HEAD as GET). */
 export function routeOf(method: string, target: string): (RouteDef & { key: string }) | null {

@@ -32,9 +32,12 @@ export async function send(c: FuzzCase, w: World, agent: http.Agent, timeoutMs: 
 
 function sendHttp(c: HttpCase, w: World, agent: http.Agent, timeoutMs: number, retry: boolean): Promise<Outcome> {
   const path = targetOf(c);
-  const sealer = w.signers.find((s) => c.credential.kind === 'site' && s.label === c.credential.signer) ?? w.signers[0]!;
+  const sealer =
+    w.signers.find((s) => c.credential.kind === 'site' && s.label === c.credential.signer) ?? w.signers[0]!;
   const body = bodyBytes(c.body, w, sealer, c.params);
-  const headers: Record<string, string | string[]> = { ...credentialHeaders(c.credential, w, { method: c.method, path, body: body ?? new Uint8Array(0) }) };
+  const headers: Record<string, string | string[]> = {
+    ...credentialHeaders(c.credential, w, { method: c.method, path, body: body ?? new Uint8Array(0) }),
+  };
   const binary = c.route?.body === 'binary';
   if (c.headers.contentType === 'auto') {
     if (body) headers['content-type'] = binary ? 'application/octet-stream' : 'application/json';
@@ -62,28 +65,46 @@ function sendHttp(c: HttpCase, w: World, agent: http.Agent, timeoutMs: number, r
     const signal = AbortSignal.timeout(timeoutMs);
     let req: http.ClientRequest;
     try {
-      req = http.request(w.c.url + '/', { method: c.method, path, headers, agent: fresh ? false : agent, signal, setHost: !('host' in headers) }, (res) => {
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        res.on('data', (d: Buffer) => {
-          if (kept < KEEP_BYTES) chunks.push(d);
-          kept += d.length;
-        });
-        res.on('error', (e) => done({ status: res.statusCode ?? null, error: `response: ${e.message}`, timedOut: signal.aborted, aborted: false }));
-        res.on('end', () => {
-          const type = res.headers['content-type'];
-          let code: string | undefined;
-          if (type?.startsWith('application/json') && c.method !== 'HEAD') {
-            try {
-              code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string } }).error?.code;
-            } catch {
-              code = '<unparsable json>';
+      req = http.request(
+        w.c.url + '/',
+        { method: c.method, path, headers, agent: fresh ? false : agent, signal, setHost: !('host' in headers) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let kept = 0;
+          res.on('data', (d: Buffer) => {
+            if (kept < KEEP_BYTES) chunks.push(d);
+            kept += d.length;
+          });
+          res.on('error', (e) =>
+            done({
+              status: res.statusCode ?? null,
+              error: `response: ${e.message}`,
+              timedOut: signal.aborted,
+              aborted: false,
+            }),
+          );
+          res.on('end', () => {
+            const type = res.headers['content-type'];
+            let code: string | undefined;
+            if (type?.startsWith('application/json') && c.method !== 'HEAD') {
+              try {
+                code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string } }).error
+                  ?.code;
+              } catch {
+                code = '<unparsable json>';
+              }
             }
-          }
-          done({ status: res.statusCode ?? null, ...(code ? { code } : {}), ...(type ? { type } : {}), timedOut: false, aborted: false });
-          if (fresh) req.destroy();
-        });
-      });
+            done({
+              status: res.statusCode ?? null,
+              ...(code ? { code } : {}),
+              ...(type ? { type } : {}),
+              timedOut: false,
+              aborted: false,
+            });
+            if (fresh) req.destroy();
+          });
+        },
+      );
     } catch (e) {
       // node's client refused to send it (e.g. a header value it will not encode): not a request, not counted.
       done({ status: null, error: `client refused: ${(e as Error).message}`, timedOut: false, aborted: false });
@@ -125,15 +146,31 @@ function sendRaw(c: RawCase, w: World, timeoutMs: number): Promise<Outcome> {
     const parsed = (): Outcome => {
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1];
       const code = /"code":"([A-Z_]+)"/.exec(data)?.[1];
-      return { status: status ? Number(status) : null, ...(code ? { code } : {}), ...(status ? {} : { error: 'closed without an answer' }), timedOut: false, aborted: false };
+      return {
+        status: status ? Number(status) : null,
+        ...(code ? { code } : {}),
+        ...(status ? {} : { error: 'closed without an answer' }),
+        timedOut: false,
+        aborted: false,
+      };
     };
-    const timer = setTimeout(() => finish(c.abortAfterMs !== null ? { status: null, timedOut: false, aborted: true } : { ...parsed(), status: null, error: 'timeout', timedOut: true }), c.abortAfterMs ?? timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          c.abortAfterMs !== null
+            ? { status: null, timedOut: false, aborted: true }
+            : { ...parsed(), status: null, error: 'timeout', timedOut: true },
+        ),
+      c.abortAfterMs ?? timeoutMs,
+    );
     socket.on('data', (d: Buffer) => {
       data += d.toString('latin1');
       if (data.length > KEEP_BYTES) finish(parsed());
     });
     socket.on('error', () => undefined); // the outcome is read at close
-    socket.on('close', () => finish(c.abortAfterMs !== null && !data ? { status: null, timedOut: false, aborted: true } : parsed()));
+    socket.on('close', () =>
+      finish(c.abortAfterMs !== null && !data ? { status: null, timedOut: false, aborted: true } : parsed()),
+    );
     socket.write(Buffer.from(c.text, 'utf8'));
   });
 }

@@ -23,14 +23,23 @@ export async function snapshotStore(store: Store): Promise<string> {
         })),
       );
       const strategy = await store.getStrategyState(f.id);
-      return { federation: f, rounds: perRound, stats: await store.listStatsContributions(f.id), strategyState: strategy ? sha256Hex(strategy) : null };
+      return {
+        federation: f,
+        rounds: perRound,
+        stats: await store.listStatsContributions(f.id),
+        strategyState: strategy ? sha256Hex(strategy) : null,
+      };
     }),
   );
   const versions = await store.listVersions();
   const perVersion = await Promise.all(
     versions.map(async (v) => {
       const weights = await store.getVersionWeights(v.id);
-      return { version: v, weights: weights ? sha256Hex(weights) : null, evaluations: await store.listEvaluations(v.id) };
+      return {
+        version: v,
+        weights: weights ? sha256Hex(weights) : null,
+        evaluations: await store.listEvaluations(v.id),
+      };
     }),
   );
   const sites = (await store.listSites()).map(({ lastSeenAt: _seen, ...rest }) => rest);
@@ -51,7 +60,10 @@ export async function snapshotStore(store: Store): Promise<string> {
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v instanceof Uint8Array) return `bytes:${sha256Hex(v)}`;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    if (v && typeof v === 'object' && !Array.isArray(v))
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
     return v;
   });
 }

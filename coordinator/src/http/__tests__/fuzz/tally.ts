@@ -8,7 +8,16 @@ import type { Outcome } from './send';
 export type Stage = 'before-auth' | 'refused-at-auth' | 'past-auth' | 'no-answer' | 'hung-up';
 
 /** Codes the credential stage answers with. */
-const AUTH_CODES = new Set(['UNAUTHENTICATED', 'BAD_SIGNATURE', 'STALE_REQUEST', 'REPLAYED_REQUEST', 'INVALID_TOKEN', 'UNKNOWN_SITE', 'FORBIDDEN', 'SITE_REVOKED']);
+const AUTH_CODES = new Set([
+  'UNAUTHENTICATED',
+  'BAD_SIGNATURE',
+  'STALE_REQUEST',
+  'REPLAYED_REQUEST',
+  'INVALID_TOKEN',
+  'UNKNOWN_SITE',
+  'FORBIDDEN',
+  'SITE_REVOKED',
+]);
 
 export function stageOf(c: FuzzCase, o: Outcome): Stage {
   if (o.aborted) return 'hung-up';
@@ -17,7 +26,14 @@ export function stageOf(c: FuzzCase, o: Outcome): Stage {
   if (c.transport === 'http' && o.status < 300 && routeOf(c.method, targetOf(c))) return 'past-auth';
   // Decided before a credential was looked at: no route for it, malformed path (400), media type or encoding (415),
   // node's parser (no JSON code), Expect (417), header size (431), engine.io.
-  if (c.transport === 'raw' || !routeOf(c.method, targetOf(c)) || !o.code || o.status === 415 || (o.status === 400 && o.code === 'BAD_REQUEST')) return 'before-auth';
+  if (
+    c.transport === 'raw' ||
+    !routeOf(c.method, targetOf(c)) ||
+    !o.code ||
+    o.status === 415 ||
+    (o.status === 400 && o.code === 'BAD_REQUEST')
+  )
+    return 'before-auth';
   return 'past-auth';
 }
 
@@ -25,7 +41,8 @@ export function stageOf(c: FuzzCase, o: Outcome): Stage {
 export function violation(c: FuzzCase, o: Outcome): string | null {
   if (o.timedOut) return 'no answer within the deadline';
   if (o.aborted) return null;
-  if (o.status === null) return c.transport === 'raw' || o.error?.startsWith('client refused') ? null : `no answer (${o.error})`;
+  if (o.status === null)
+    return c.transport === 'raw' || o.error?.startsWith('client refused') ? null : `no answer (${o.error})`;
   if (o.status >= 500) return `${o.status} ${o.code ?? ''}`;
   // Every route that creates something answers 201; the fuzz never sends a request that may write (cases.ts).
   if (o.status === 201) return '201: the request wrote something';
@@ -33,7 +50,8 @@ export function violation(c: FuzzCase, o: Outcome): string | null {
     // The route that answered: express serves HEAD with the GET route of the path, and a path may have both methods.
     const answered = routeOf(c.method, targetOf(c));
     if (!answered) return `${o.status} to ${c.method} ${targetOf(c)}, which no route serves`;
-    if (!mayAuthenticate(c.credential, answered.roles)) return `${o.status} without a credential valid for ${answered.key}`;
+    if (!mayAuthenticate(c.credential, answered.roles))
+      return `${o.status} without a credential valid for ${answered.key}`;
   }
   // engine.io answers its own errors ({code: 0}); a HEAD answer has no body to read a code from.
   const noCode = c.transport === 'http' && (targetOf(c).startsWith('/socket.io') || c.method === 'HEAD');
@@ -77,7 +95,11 @@ export class Tally {
 
   /** A plain-text report for the log. */
   report(extra: Record<string, unknown> = {}): string {
-    const sorted = (m: Map<string, number>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}: ${v}`).join(', ');
+    const sorted = (m: Map<string, number>) =>
+      [...m.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ');
     const lines = [
       `requests: ${this.total}`,
       `by status: ${sorted(this.byStatus)}`,
@@ -85,7 +107,9 @@ export class Tally {
       `by code: ${sorted(this.byCode)}`,
       ...Object.entries(extra).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
       'by target:',
-      ...[...this.routeStatuses.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, m]) => `  ${t} (${this.byTarget.get(t)}): ${sorted(m)}`),
+      ...[...this.routeStatuses.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([t, m]) => `  ${t} (${this.byTarget.get(t)}): ${sorted(m)}`),
     ];
     return lines.join('\n');
   }

@@ -2,7 +2,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { PROTOCOL_VERSION, deserializeWeights, generateIdentity, publicPart, routes, signEnrollProof, type CurrentRound, type Identity, type WeightSet, createLogger } from '@twinfed/shared';
+import {
+  PROTOCOL_VERSION,
+  deserializeWeights,
+  generateIdentity,
+  publicPart,
+  routes,
+  signEnrollProof,
+  type CurrentRound,
+  type Identity,
+  type WeightSet,
+  createLogger,
+} from '@twinfed/shared';
 import { loadConfig } from '../../../config';
 import { startCoordinator, type RunningCoordinator } from '../../../main';
 import { enrollTestSite, operator, testPlan, type TestSite } from '../../../__tests__/harness';
@@ -58,12 +69,24 @@ const json = async <T>(res: Promise<Response>): Promise<T> => {
  * Limits as shipped, except: the failure limiter is off (it would answer most of the fuzz 429 within a second and
  * hide the paths behind it) and the body-rate grace is short, so a declared-but-never-sent body is cut in 100 ms.
  */
-export async function buildWorld(opts: { onError: (line: { msg: string; code?: string; err?: unknown }) => void }): Promise<World> {
+export async function buildWorld(opts: {
+  onError: (line: { msg: string; code?: string; err?: unknown }) => void;
+}): Promise<World> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-fuzz-'));
-  const config = loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'error', maxAuthFailuresPerMinute: 0, bodyRateGraceMs: 100 });
+  const config = loadConfig(
+    {},
+    { dataDir, port: 0, store: 'memory', logLevel: 'error', maxAuthFailuresPerMinute: 0, bodyRateGraceMs: 100 },
+  );
   // Every line the coordinator logs at error level or above (an internal error, even one the client never saw as a 5xx).
-  const errors = new Writable({ write: (chunk: Buffer, _enc, cb) => { for (const l of chunk.toString('utf8').split('\n')) if (l) opts.onError(JSON.parse(l) as { msg: string }); cb(); } });
-  const c = await startCoordinator(config, { logger: createLogger({ level: 'error', bindings: { name: 'twinfed-coordinator' }, destination: errors }) });
+  const errors = new Writable({
+    write: (chunk: Buffer, _enc, cb) => {
+      for (const l of chunk.toString('utf8').split('\n')) if (l) opts.onError(JSON.parse(l) as { msg: string });
+      cb();
+    },
+  });
+  const c = await startCoordinator(config, {
+    logger: createLogger({ level: 'error', bindings: { name: 'twinfed-coordinator' }, destination: errors }),
+  });
   try {
     return await populate(c);
   } catch (e) {
@@ -77,9 +100,17 @@ async function populate(c: RunningCoordinator): Promise<World> {
   const api = { url: c.url, operatorToken };
   const a = await enrollTestSite(api, 'Fuzz North');
   const b = await enrollTestSite(api, 'Fuzz South');
-  const plainFed = await json<{ id: string; latestVersionId: string }>(operator(api, 'POST', routes.federations, { plan: testPlan({ rounds: 3, roundDeadlineSeconds: 3600 }) }));
+  const plainFed = await json<{ id: string; latestVersionId: string }>(
+    operator(api, 'POST', routes.federations, { plan: testPlan({ rounds: 3, roundDeadlineSeconds: 3600 }) }),
+  );
   const secureFed = await json<{ id: string; latestVersionId: string }>(
-    operator(api, 'POST', routes.federations, { plan: testPlan({ roundDeadlineSeconds: 3600, data: { features: ['a', 'b', 'c'], normalization: 'federated' }, privacy: { secureAggregation: true } }) }),
+    operator(api, 'POST', routes.federations, {
+      plan: testPlan({
+        roundDeadlineSeconds: 3600,
+        data: { features: ['a', 'b', 'c'], normalization: 'federated' },
+        privacy: { secureAggregation: true },
+      }),
+    }),
   );
   const outsider = await enrollTestSite(api, 'Fuzz Outside');
   const revoked = await enrollTestSite(api, 'Fuzz Gone');
@@ -87,18 +118,33 @@ async function populate(c: RunningCoordinator): Promise<World> {
 
   // Round 1 of the plain federation, completed by both members: v1 published, round 2 open.
   const roundOneEnvelopes = await completeRound(c, [a, b], plainFed.id, 1);
-  const plainVersions = (await json<{ models: Array<{ id: string }> }>(operator(api, 'GET', `${routes.models}?federation=${plainFed.id}`))).models.map((m) => m.id);
+  const plainVersions = (
+    await json<{ models: Array<{ id: string }> }>(operator(api, 'GET', `${routes.models}?federation=${plainFed.id}`))
+  ).models.map((m) => m.id);
 
-  const researcher = await json<{ id: string; token: string }>(operator(api, 'POST', routes.tokens, { name: 'fuzz researcher', role: 'researcher' }));
-  const gone = await json<{ id: string; token: string }>(operator(api, 'POST', routes.tokens, { name: 'fuzz revoked', role: 'researcher' }));
+  const researcher = await json<{ id: string; token: string }>(
+    operator(api, 'POST', routes.tokens, { name: 'fuzz researcher', role: 'researcher' }),
+  );
+  const gone = await json<{ id: string; token: string }>(
+    operator(api, 'POST', routes.tokens, { name: 'fuzz revoked', role: 'researcher' }),
+  );
   await json(operator(api, 'POST', routes.revokeToken(gone.id)));
-  const coordinatorKeys = await json<{ signPublicKey: string; boxPublicKey: string }>(fetch(c.url + routes.coordinatorKeys));
+  const coordinatorKeys = await json<{ signPublicKey: string; boxPublicKey: string }>(
+    fetch(c.url + routes.coordinatorKeys),
+  );
   const spentInvitation = await spentInvitationToken(api, coordinatorKeys);
   const tokens = await json<{ tokens: Array<{ id: string }> }>(operator(api, 'GET', routes.tokens));
 
   const stranger = generateIdentity();
   return {
-    c, operatorToken, coordinatorKeys, researcherToken: researcher.token, researcherTokenId: researcher.id, revokedToken: gone.token, tokenIds: tokens.tokens.map((t) => t.id), spentInvitation,
+    c,
+    operatorToken,
+    coordinatorKeys,
+    researcherToken: researcher.token,
+    researcherTokenId: researcher.id,
+    revokedToken: gone.token,
+    tokenIds: tokens.tokens.map((t) => t.id),
+    spentInvitation,
     signers: [
       { label: 'member', siteId: a.siteId, identity: a.identity },
       { label: 'member2', siteId: b.siteId, identity: b.identity },
@@ -116,20 +162,38 @@ async function populate(c: RunningCoordinator): Promise<World> {
 }
 
 /** Both sites upload round `round`; resolves once the next round is open, with the envelopes by site id. */
-async function completeRound(c: RunningCoordinator, sites: TestSite[], fid: string, round: number): Promise<Record<string, Uint8Array>> {
+async function completeRound(
+  c: RunningCoordinator,
+  sites: TestSite[],
+  fid: string,
+  round: number,
+): Promise<Record<string, Uint8Array>> {
   const sent: Record<string, Uint8Array> = {};
   for (const s of sites) {
     const cur = (await (await s.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
-    if (cur.round?.round !== round) throw new Error(`world setup: expected round ${round}, got ${JSON.stringify(cur.round)}`);
+    if (cur.round?.round !== round)
+      throw new Error(`world setup: expected round ${round}, got ${JSON.stringify(cur.round)}`);
     const base = await weightsOf(s, cur.round.baseVersionId);
-    const sealed = s.seal({ federationId: fid, round, baseVersionId: cur.round.baseVersionId, weights: { layout: base.layout, data: base.data.map((x) => x + 0.05) }, numExamples: 20 });
+    const sealed = s.seal({
+      federationId: fid,
+      round,
+      baseVersionId: cur.round.baseVersionId,
+      weights: { layout: base.layout, data: base.data.map((x) => x + 0.05) },
+      numExamples: 20,
+    });
     sent[s.siteId] = sealed;
     const up = await s.request('POST', routes.updates(fid, round), sealed);
     if (up.status !== 201) throw new Error(`world setup: upload ${up.status} ${await up.text()}`);
   }
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const f = await json<{ currentRound: number }>(operator({ url: c.url, operatorToken: fs.readFileSync(c.operatorTokenFile, 'utf8').trim() }, 'GET', routes.federation(fid)));
+    const f = await json<{ currentRound: number }>(
+      operator(
+        { url: c.url, operatorToken: fs.readFileSync(c.operatorTokenFile, 'utf8').trim() },
+        'GET',
+        routes.federation(fid),
+      ),
+    );
     if (f.currentRound === round + 1) return sent;
     if (Date.now() > deadline) throw new Error('world setup: the round did not publish');
     await new Promise((r) => setTimeout(r, 20));
@@ -137,17 +201,33 @@ async function completeRound(c: RunningCoordinator, sites: TestSite[], fid: stri
 }
 
 async function weightsOf(s: TestSite, versionId: string): Promise<WeightSet> {
-  return deserializeWeights(new Uint8Array(await (await s.request('GET', routes.modelWeights(versionId))).arrayBuffer()));
+  return deserializeWeights(
+    new Uint8Array(await (await s.request('GET', routes.modelWeights(versionId))).arrayBuffer()),
+  );
 }
 
 /** An enrollment request with a valid proof of key possession for `token`. */
 export function enrollBody(coordinator: CoordinatorKeys, token: string, identity: Identity): Record<string, unknown> {
-  return { protocol: PROTOCOL_VERSION, token, ...publicPart(identity), proof: signEnrollProof({ token, coordinator, identity }) };
+  return {
+    protocol: PROTOCOL_VERSION,
+    token,
+    ...publicPart(identity),
+    proof: signEnrollProof({ token, coordinator, identity }),
+  };
 }
 
 /** Invites a site and enrolls it, returning the (now spent) invitation token; the site itself is never used. */
-async function spentInvitationToken(api: { url: string; operatorToken: string }, coordinator: CoordinatorKeys): Promise<string> {
+async function spentInvitationToken(
+  api: { url: string; operatorToken: string },
+  coordinator: CoordinatorKeys,
+): Promise<string> {
   const inv = await json<{ token: string }>(operator(api, 'POST', routes.invitations, { siteName: 'Fuzz Spent' }));
-  await json(fetch(api.url + routes.enroll, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(enrollBody(coordinator, inv.token, generateIdentity())) }));
+  await json(
+    fetch(api.url + routes.enroll, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(enrollBody(coordinator, inv.token, generateIdentity())),
+    }),
+  );
   return inv.token;
 }

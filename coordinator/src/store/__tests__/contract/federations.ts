@@ -7,9 +7,18 @@ export function federationContract(h: HarnessRef): void {
     test('creates with defaults, round-trips the plan and lists in creation order', async () => {
       const created = await h.store.createFederation(federation('fed-b', t(5)));
       expect(created).toEqual({
-        ...federation('fed-b', t(5)), state: 'running', updatedAt: t(5), currentRound: 0, latestVersionId: null,
+        ...federation('fed-b', t(5)),
+        state: 'running',
+        updatedAt: t(5),
+        currentRound: 0,
+        latestVersionId: null,
       });
-      await h.store.createFederation({ ...federation('fed-a', t(1)), state: 'stopped', currentRound: 4, updatedAt: t(2) });
+      await h.store.createFederation({
+        ...federation('fed-a', t(1)),
+        state: 'stopped',
+        currentRound: 4,
+        updatedAt: t(2),
+      });
       await expect(h.store.createFederation(federation('fed-b'))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
       const s = await h.again();
       expect(await s.getFederation('fed-b')).toEqual(created);
@@ -50,16 +59,32 @@ export function federationContract(h: HarnessRef): void {
 
     test('transitions only from an expected state (compare-and-set)', async () => {
       await seedFederation(h.store, 'fed-1', 1);
-      const moved = await h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'collecting' });
+      const moved = await h.store.transitionRound({
+        federationId: 'fed-1',
+        round: 1,
+        from: ['open'],
+        to: 'collecting',
+      });
       expect(moved?.state).toBe('collecting');
-      expect(await h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'aggregating' })).toBeNull();
-      expect(await h.store.transitionRound({ federationId: 'fed-1', round: 7, from: ['open'], to: 'collecting' })).toBeNull();
+      expect(
+        await h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'aggregating' }),
+      ).toBeNull();
+      expect(
+        await h.store.transitionRound({ federationId: 'fed-1', round: 7, from: ['open'], to: 'collecting' }),
+      ).toBeNull();
       const failed = await h.store.transitionRound({
-        federationId: 'fed-1', round: 1, from: ['open', 'collecting'], to: 'failed',
+        federationId: 'fed-1',
+        round: 1,
+        from: ['open', 'collecting'],
+        to: 'failed',
         patch: { closedAt: t(160), failureReason: 'deadline: 1 of 2 answered', versionId: undefined },
       });
       expect(failed).toEqual({
-        ...round('fed-1', 1), state: 'failed', closedAt: t(160), failureReason: 'deadline: 1 of 2 answered', versionId: null,
+        ...round('fed-1', 1),
+        state: 'failed',
+        closedAt: t(160),
+        failureReason: 'deadline: 1 of 2 answered',
+        versionId: null,
       });
       expect(await (await h.again()).getRound('fed-1', 1)).toEqual(failed);
     });
@@ -67,7 +92,10 @@ export function federationContract(h: HarnessRef): void {
     test('patches deadline, selection and client config during a transition', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const next = await h.store.transitionRound({
-        federationId: 'fed-1', round: 1, from: ['open'], to: 'collecting',
+        federationId: 'fed-1',
+        round: 1,
+        from: ['open'],
+        to: 'collecting',
         patch: { deadlineAt: t(999), selectedSiteIds: ['site-c'], clientConfig: { epochs: 3 } },
       });
       expect(next).toMatchObject({ deadlineAt: t(999), selectedSiteIds: ['site-c'], clientConfig: { epochs: 3 } });
@@ -78,7 +106,13 @@ export function federationContract(h: HarnessRef): void {
       await seedFederation(h.store, 'fed-1', 1);
       const results = await Promise.all([
         h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'aggregating' }),
-        h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'failed', patch: { failureReason: 'x' } }),
+        h.store.transitionRound({
+          federationId: 'fed-1',
+          round: 1,
+          from: ['open'],
+          to: 'failed',
+          patch: { failureReason: 'x' },
+        }),
         h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'collecting' }),
       ]);
       const winners = results.filter((r) => r !== null);

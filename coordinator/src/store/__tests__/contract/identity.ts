@@ -5,8 +5,21 @@ import { type HarnessRef, site, t } from './fixtures';
 export function identityContract(h: HarnessRef): void {
   describe('api tokens', () => {
     test('creates, finds by hash, lists in creation order and revokes once', async () => {
-      const created = await h.store.createApiToken({ id: 'tok-2', name: 'ops', role: 'operator', tokenHash: 'h2', createdAt: t(2) });
-      expect(created).toEqual({ id: 'tok-2', name: 'ops', role: 'operator', tokenHash: 'h2', createdAt: t(2), revokedAt: null });
+      const created = await h.store.createApiToken({
+        id: 'tok-2',
+        name: 'ops',
+        role: 'operator',
+        tokenHash: 'h2',
+        createdAt: t(2),
+      });
+      expect(created).toEqual({
+        id: 'tok-2',
+        name: 'ops',
+        role: 'operator',
+        tokenHash: 'h2',
+        createdAt: t(2),
+        revokedAt: null,
+      });
       await h.store.createApiToken({ id: 'tok-1', name: 'res', role: 'researcher', tokenHash: 'h1', createdAt: t(1) });
       expect(await h.store.revokeApiToken('tok-1', t(5))).toBe(true);
       expect(await h.store.revokeApiToken('tok-1', t(6))).toBe(false);
@@ -36,7 +49,13 @@ export function identityContract(h: HarnessRef): void {
 
     test('creates invitations unused and rejects duplicates', async () => {
       expect(await invite('inv-1', 'th-1')).toEqual({
-        id: 'inv-1', siteName: 'site inv-1', tokenHash: 'th-1', createdAt: t(0), expiresAt: t(600), usedAt: null, siteId: null,
+        id: 'inv-1',
+        siteName: 'site inv-1',
+        tokenHash: 'th-1',
+        createdAt: t(0),
+        expiresAt: t(600),
+        usedAt: null,
+        siteId: null,
       });
       await expect(invite('inv-1', 'th-2')).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
       await expect(invite('inv-2', 'th-1')).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
@@ -89,10 +108,24 @@ export function identityContract(h: HarnessRef): void {
       for (const n of [1, 2, 3, 4]) await invite(`inv-${n}`, `th-${n}`);
       await h.store.enrollSite({ tokenHash: 'th-1', now: t(10), site: site('site-a') });
       const keyInUse = { code: 'KEY_IN_USE' };
-      await expect(h.store.enrollSite({ tokenHash: 'th-2', now: t(11), site: { ...site('site-b'), signPublicKey: 'sign-site-a' } })).rejects.toMatchObject(keyInUse);
-      await expect(h.store.enrollSite({ tokenHash: 'th-2', now: t(11), site: { ...site('site-b'), boxPublicKey: 'box-site-a' } })).rejects.toMatchObject(keyInUse);
+      await expect(
+        h.store.enrollSite({
+          tokenHash: 'th-2',
+          now: t(11),
+          site: { ...site('site-b'), signPublicKey: 'sign-site-a' },
+        }),
+      ).rejects.toMatchObject(keyInUse);
+      await expect(
+        h.store.enrollSite({ tokenHash: 'th-2', now: t(11), site: { ...site('site-b'), boxPublicKey: 'box-site-a' } }),
+      ).rejects.toMatchObject(keyInUse);
       await h.store.revokeSite('site-a', t(12));
-      await expect(h.store.enrollSite({ tokenHash: 'th-3', now: t(13), site: { ...site('site-c'), signPublicKey: 'sign-site-a', boxPublicKey: 'box-site-a' } })).rejects.toMatchObject(keyInUse);
+      await expect(
+        h.store.enrollSite({
+          tokenHash: 'th-3',
+          now: t(13),
+          site: { ...site('site-c'), signPublicKey: 'sign-site-a', boxPublicKey: 'box-site-a' },
+        }),
+      ).rejects.toMatchObject(keyInUse);
       const s = await h.again();
       expect((await s.listSites()).map((x) => x.id)).toEqual(['site-a']);
       expect((await s.listInvitations()).filter((i) => i.usedAt !== null).map((i) => i.id)).toEqual(['inv-1']);
@@ -102,7 +135,13 @@ export function identityContract(h: HarnessRef): void {
 
   describe('sites', () => {
     async function enroll(id: string, at: string): Promise<void> {
-      await h.store.createInvitation({ id: `inv-${id}`, siteName: id, tokenHash: `th-${id}`, createdAt: t(0), expiresAt: t(9999) });
+      await h.store.createInvitation({
+        id: `inv-${id}`,
+        siteName: id,
+        tokenHash: `th-${id}`,
+        createdAt: t(0),
+        expiresAt: t(9999),
+      });
       await h.store.enrollSite({ tokenHash: `th-${id}`, now: at, site: site(id, at) });
     }
 

@@ -1,13 +1,40 @@
 /** Contract: audit log, copy isolation, JSON semantics, health and close. */
 import { describe, expect, test } from '@jest/globals';
-import { bytes, evaluation, federation, type HarnessRef, round, seedFederation, site, t, update, version } from './fixtures';
+import {
+  bytes,
+  evaluation,
+  federation,
+  type HarnessRef,
+  round,
+  seedFederation,
+  site,
+  t,
+  update,
+  version,
+} from './fixtures';
 
 export function lifecycleContract(h: HarnessRef): void {
   describe('audit log', () => {
     test('assigns increasing seq and pages by afterSeq, limit and order', async () => {
-      const first = await h.store.appendAudit({ at: t(1), actor: 'op', action: 'site.revoke', subject: 's1', detail: { why: 'lost key' } });
-      expect(first).toEqual({ seq: first.seq, at: t(1), actor: 'op', action: 'site.revoke', subject: 's1', detail: { why: 'lost key' }, prevHash: first.prevHash, hash: first.hash });
-      for (let i = 2; i <= 5; i++) await h.store.appendAudit({ at: t(i), actor: 'op', action: 'a', subject: `s${i}`, detail: { i } });
+      const first = await h.store.appendAudit({
+        at: t(1),
+        actor: 'op',
+        action: 'site.revoke',
+        subject: 's1',
+        detail: { why: 'lost key' },
+      });
+      expect(first).toEqual({
+        seq: first.seq,
+        at: t(1),
+        actor: 'op',
+        action: 'site.revoke',
+        subject: 's1',
+        detail: { why: 'lost key' },
+        prevHash: first.prevHash,
+        hash: first.hash,
+      });
+      for (let i = 2; i <= 5; i++)
+        await h.store.appendAudit({ at: t(i), actor: 'op', action: 'a', subject: `s${i}`, detail: { i } });
       const s = await h.again();
       const all = await s.listAudit({ limit: 100 });
       expect(all.map((e) => e.subject)).toEqual(['s1', 's2', 's3', 's4', 's5']);
@@ -29,14 +56,20 @@ export function lifecycleContract(h: HarnessRef): void {
       (f.plan as { rounds: number }).rounds = 99;
       const got = await h.store.getFederation('fed-1');
       (got?.plan as { rounds: number }).rounds = 42;
-      expect((await h.store.getFederation('fed-1'))?.plan).toEqual({ model: { kind: 'logreg', features: 13 }, rounds: 5 });
+      expect((await h.store.getFederation('fed-1'))?.plan).toEqual({
+        model: { kind: 'logreg', features: 13 },
+        rounds: 5,
+      });
 
       const r = round('fed-1', 1);
       const createdRound = await h.store.createRound(r);
       r.selectedSiteIds.push('intruder');
       createdRound.selectedSiteIds.push('intruder');
       (createdRound.clientConfig as { lr: number }).lr = 9;
-      expect(await h.store.getRound('fed-1', 1)).toMatchObject({ selectedSiteIds: ['site-b', 'site-a'], clientConfig: { lr: 0.05 } });
+      expect(await h.store.getRound('fed-1', 1)).toMatchObject({
+        selectedSiteIds: ['site-b', 'site-a'],
+        clientConfig: { lr: 0.05 },
+      });
 
       const u = update('fed-1', 1, 'site-a');
       await h.store.putUpdate(u);
@@ -75,7 +108,11 @@ export function lifecycleContract(h: HarnessRef): void {
 
     test('stores JSON as JSON: undefined members vanish, extra record fields are not kept', async () => {
       await seedFederation(h.store, 'fed-1', 1);
-      const u = { ...update('fed-1', 1, 'site-a'), metrics: { loss: 0.1, note: undefined, nested: [1, { a: null }] }, extra: 1 };
+      const u = {
+        ...update('fed-1', 1, 'site-a'),
+        metrics: { loss: 0.1, note: undefined, nested: [1, { a: null }] },
+        extra: 1,
+      };
       await h.store.putUpdate(u);
       const got = await (await h.again()).getUpdate('fed-1', 1, 'site-a');
       expect(got?.metrics).toStrictEqual({ loss: 0.1, nested: [1, { a: null }] });

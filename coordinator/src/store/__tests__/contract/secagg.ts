@@ -3,22 +3,42 @@ import { describe, expect, test } from '@jest/globals';
 import type { SecaggKind, SecaggMessageRecord } from '../../types';
 import { type HarnessRef, seedFederation, t } from './fixtures';
 
-const message = (federationId: string, round: number, siteId: string, kind: SecaggKind, payload = `{"from":"${siteId}"}`): SecaggMessageRecord => ({
-  federationId, round, siteId, kind, payload, createdAt: t(100 * round + 20),
+const message = (
+  federationId: string,
+  round: number,
+  siteId: string,
+  kind: SecaggKind,
+  payload = `{"from":"${siteId}"}`,
+): SecaggMessageRecord => ({
+  federationId,
+  round,
+  siteId,
+  kind,
+  payload,
+  createdAt: t(100 * round + 20),
 });
 
 export function secaggContract(h: HarnessRef): void {
   describe('secure aggregation messages', () => {
-    test.each<SecaggKind>(['shares', 'consistency', 'reveal'])('%s: accepts once, then duplicate (same payload) or conflict (other payload), keeping the first', async (kind) => {
-      await seedFederation(h.store, 'fed-1', 1);
-      const a = message('fed-1', 1, 'site-a', kind);
-      expect(await h.store.putSecaggMessage(a)).toEqual({ status: 'accepted' });
-      expect(await h.store.putSecaggMessage({ ...a, createdAt: t(999) })).toEqual({ status: 'duplicate', existing: a });
-      expect(await h.store.putSecaggMessage({ ...a, payload: '{"other":true}', createdAt: t(999) })).toEqual({ status: 'conflict', existing: a });
-      const s = await h.again();
-      expect(await s.listSecaggMessages('fed-1', 1, kind)).toEqual([a]);
-      expect(await s.putSecaggMessage({ ...a, payload: '{"later":1}' })).toEqual({ status: 'conflict', existing: a });
-    });
+    test.each<SecaggKind>(['shares', 'consistency', 'reveal'])(
+      '%s: accepts once, then duplicate (same payload) or conflict (other payload), keeping the first',
+      async (kind) => {
+        await seedFederation(h.store, 'fed-1', 1);
+        const a = message('fed-1', 1, 'site-a', kind);
+        expect(await h.store.putSecaggMessage(a)).toEqual({ status: 'accepted' });
+        expect(await h.store.putSecaggMessage({ ...a, createdAt: t(999) })).toEqual({
+          status: 'duplicate',
+          existing: a,
+        });
+        expect(await h.store.putSecaggMessage({ ...a, payload: '{"other":true}', createdAt: t(999) })).toEqual({
+          status: 'conflict',
+          existing: a,
+        });
+        const s = await h.again();
+        expect(await s.listSecaggMessages('fed-1', 1, kind)).toEqual([a]);
+        expect(await s.putSecaggMessage({ ...a, payload: '{"later":1}' })).toEqual({ status: 'conflict', existing: a });
+      },
+    );
 
     test('keeps the two kinds independent for one site', async () => {
       await seedFederation(h.store, 'fed-1', 1);
@@ -26,7 +46,10 @@ export function secaggContract(h: HarnessRef): void {
       const reveal = message('fed-1', 1, 'site-a', 'reveal', '{"reveal":[3]}');
       expect(await h.store.putSecaggMessage(shares)).toEqual({ status: 'accepted' });
       expect(await h.store.putSecaggMessage(reveal)).toEqual({ status: 'accepted' });
-      expect(await h.store.putSecaggMessage({ ...reveal, payload: shares.payload })).toEqual({ status: 'conflict', existing: reveal });
+      expect(await h.store.putSecaggMessage({ ...reveal, payload: shares.payload })).toEqual({
+        status: 'conflict',
+        existing: reveal,
+      });
       expect(await h.store.putSecaggMessage(shares)).toEqual({ status: 'duplicate', existing: shares });
       const s = await h.again();
       expect(await s.listSecaggMessages('fed-1', 1, 'shares')).toEqual([shares]);
@@ -35,8 +58,12 @@ export function secaggContract(h: HarnessRef): void {
 
     test('rejects an unknown round or federation, writing nothing', async () => {
       await seedFederation(h.store, 'fed-1', 1);
-      await expect(h.store.putSecaggMessage(message('fed-1', 2, 'site-a', 'shares'))).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
-      await expect(h.store.putSecaggMessage(message('nope', 1, 'site-a', 'reveal'))).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
+      await expect(h.store.putSecaggMessage(message('fed-1', 2, 'site-a', 'shares'))).rejects.toMatchObject({
+        code: 'UNKNOWN_ROUND',
+      });
+      await expect(h.store.putSecaggMessage(message('nope', 1, 'site-a', 'reveal'))).rejects.toMatchObject({
+        code: 'UNKNOWN_ROUND',
+      });
       expect(await h.store.listSecaggMessages('fed-1', 2, 'shares')).toEqual([]);
       expect(await h.store.listSecaggMessages('nope', 1, 'reveal')).toEqual([]);
     });
@@ -51,7 +78,11 @@ export function secaggContract(h: HarnessRef): void {
       await h.store.putSecaggMessage(message('fed-1', 2, 'site-d', 'shares'));
       await h.store.putSecaggMessage(message('fed-2', 1, 'site-e', 'shares'));
       const s = await h.again();
-      expect((await s.listSecaggMessages('fed-1', 1, 'shares')).map((m) => m.siteId)).toEqual(['site-B', 'site-a', 'site-c']);
+      expect((await s.listSecaggMessages('fed-1', 1, 'shares')).map((m) => m.siteId)).toEqual([
+        'site-B',
+        'site-a',
+        'site-c',
+      ]);
       expect((await s.listSecaggMessages('fed-1', 1, 'shares'))[2]).toEqual(message('fed-1', 1, 'site-c', 'shares'));
       expect(await s.listSecaggMessages('fed-1', 1, 'reveal')).toEqual([message('fed-1', 1, 'site-b', 'reveal')]);
       expect((await s.listSecaggMessages('fed-1', 2, 'shares')).map((m) => m.siteId)).toEqual(['site-d']);
@@ -68,7 +99,9 @@ export function secaggContract(h: HarnessRef): void {
       const [listed] = await h.store.listSecaggMessages('fed-1', 1, 'shares');
       expect(listed).toStrictEqual(message('fed-1', 1, 'site-a', 'shares'));
       listed!.payload = 'tampered';
-      expect((await h.store.listSecaggMessages('fed-1', 1, 'shares'))[0]?.payload).toBe(message('fed-1', 1, 'site-a', 'shares').payload);
+      expect((await h.store.listSecaggMessages('fed-1', 1, 'shares'))[0]?.payload).toBe(
+        message('fed-1', 1, 'site-a', 'shares').payload,
+      );
     });
   });
 
@@ -78,7 +111,9 @@ export function secaggContract(h: HarnessRef): void {
       expect(await h.store.getSecaggCohort('fed-1', 1)).toBeNull();
       const first = { federationId: 'fed-1', round: 1, siteIds: ['site-a', 'site-c'], fixedAt: t(150) };
       expect(await h.store.fixSecaggCohort(first)).toEqual(first);
-      expect(await h.store.fixSecaggCohort({ ...first, siteIds: ['site-a', 'site-b', 'site-c'], fixedAt: t(151) })).toEqual(first);
+      expect(
+        await h.store.fixSecaggCohort({ ...first, siteIds: ['site-a', 'site-b', 'site-c'], fixedAt: t(151) }),
+      ).toEqual(first);
       expect(await h.store.fixSecaggCohort(first)).toEqual(first);
       const s = await h.again();
       expect(await s.getSecaggCohort('fed-1', 1)).toEqual(first);
@@ -100,15 +135,21 @@ export function secaggContract(h: HarnessRef): void {
 
     test('rejects an unknown round or federation', async () => {
       await seedFederation(h.store, 'fed-1', 1);
-      await expect(h.store.fixSecaggCohort({ federationId: 'fed-1', round: 2, siteIds: ['site-a'], fixedAt: t(1) })).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
-      await expect(h.store.fixSecaggCohort({ federationId: 'nope', round: 1, siteIds: ['site-a'], fixedAt: t(1) })).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
+      await expect(
+        h.store.fixSecaggCohort({ federationId: 'fed-1', round: 2, siteIds: ['site-a'], fixedAt: t(1) }),
+      ).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
+      await expect(
+        h.store.fixSecaggCohort({ federationId: 'nope', round: 1, siteIds: ['site-a'], fixedAt: t(1) }),
+      ).rejects.toMatchObject({ code: 'UNKNOWN_ROUND' });
       expect(await h.store.getSecaggCohort('fed-1', 2)).toBeNull();
     });
 
     test('concurrent fixes for one round: all get the same single record', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const results = await Promise.all(
-        [['site-a'], ['site-b'], ['site-c']].map((siteIds, i) => h.store.fixSecaggCohort({ federationId: 'fed-1', round: 1, siteIds, fixedAt: t(150 + i) })),
+        [['site-a'], ['site-b'], ['site-c']].map((siteIds, i) =>
+          h.store.fixSecaggCohort({ federationId: 'fed-1', round: 1, siteIds, fixedAt: t(150 + i) }),
+        ),
       );
       expect(results[1]).toEqual(results[0]);
       expect(results[2]).toEqual(results[0]);

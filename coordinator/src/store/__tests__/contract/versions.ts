@@ -24,12 +24,18 @@ export function versionContract(h: HarnessRef): void {
     test('publishes an initial version: weights, strategy state, federation pointer', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       const v0 = version('v0', 'fed-1', 0);
-      expect(await h.store.publishVersion({ version: v0, weights: bytes(4096, 5), strategyState: bytes(16, 2) })).toEqual(v0);
+      expect(
+        await h.store.publishVersion({ version: v0, weights: bytes(4096, 5), strategyState: bytes(16, 2) }),
+      ).toEqual(v0);
       const s = await h.again();
       expect(await s.getVersion('v0')).toEqual(v0);
       expect(await s.getVersionWeights('v0')).toEqual(bytes(4096, 5));
       expect(await s.getStrategyState('fed-1')).toEqual(bytes(16, 2));
-      expect(await s.getFederation('fed-1')).toMatchObject({ latestVersionId: 'v0', updatedAt: v0.createdAt, currentRound: 0 });
+      expect(await s.getFederation('fed-1')).toMatchObject({
+        latestVersionId: 'v0',
+        updatedAt: v0.createdAt,
+        currentRound: 0,
+      });
       expect(await s.latestVersion('fed-1')).toEqual(v0);
     });
 
@@ -37,14 +43,24 @@ export function versionContract(h: HarnessRef): void {
       await publishedBase(h.store);
       const v1 = version('v1', 'fed-1', 1, 'v0');
       const out = await h.store.publishVersion({
-        version: v1, weights: bytes(32, 1), strategyState: bytes(3, 9),
+        version: v1,
+        weights: bytes(32, 1),
+        strategyState: bytes(3, 9),
         round: { federationId: 'fed-1', round: 1, from: ['aggregating'] },
         federationPatch: { currentRound: 1, updatedAt: t(777) },
       });
       expect(out).toEqual(v1);
       const s = await h.again();
-      expect(await s.getRound('fed-1', 1)).toMatchObject({ state: 'published', versionId: 'v1', closedAt: v1.createdAt });
-      expect(await s.getFederation('fed-1')).toMatchObject({ latestVersionId: 'v1', currentRound: 1, updatedAt: t(777) });
+      expect(await s.getRound('fed-1', 1)).toMatchObject({
+        state: 'published',
+        versionId: 'v1',
+        closedAt: v1.createdAt,
+      });
+      expect(await s.getFederation('fed-1')).toMatchObject({
+        latestVersionId: 'v1',
+        currentRound: 1,
+        updatedAt: t(777),
+      });
       expect(await s.getStrategyState('fed-1')).toEqual(bytes(3, 9));
       expect(await s.latestVersion('fed-1')).toEqual(v1);
       expect((await s.listVersions({ federationId: 'fed-1' })).map((v) => v.id)).toEqual(['v0', 'v1']);
@@ -52,9 +68,16 @@ export function versionContract(h: HarnessRef): void {
 
     test('keeps an existing closedAt of the round', async () => {
       await publishedBase(h.store, 'collecting');
-      await h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['collecting'], to: 'aggregating', patch: { closedAt: t(150) } });
+      await h.store.transitionRound({
+        federationId: 'fed-1',
+        round: 1,
+        from: ['collecting'],
+        to: 'aggregating',
+        patch: { closedAt: t(150) },
+      });
       await h.store.publishVersion({
-        version: version('v1', 'fed-1', 1, 'v0'), weights: bytes(8),
+        version: version('v1', 'fed-1', 1, 'v0'),
+        weights: bytes(8),
         round: { federationId: 'fed-1', round: 1, from: ['aggregating'] },
       });
       expect((await h.store.getRound('fed-1', 1))?.closedAt).toBe(t(150));
@@ -64,8 +87,11 @@ export function versionContract(h: HarnessRef): void {
       await publishedBase(h.store, 'collecting');
       const before = await snapshot(h.store);
       const out = await h.store.publishVersion({
-        version: version('v1', 'fed-1', 1, 'v0'), weights: bytes(32, 1), strategyState: bytes(3, 9),
-        round: { federationId: 'fed-1', round: 1, from: ['aggregating'] }, federationPatch: { currentRound: 1, state: 'completed' },
+        version: version('v1', 'fed-1', 1, 'v0'),
+        weights: bytes(32, 1),
+        strategyState: bytes(3, 9),
+        round: { federationId: 'fed-1', round: 1, from: ['aggregating'] },
+        federationPatch: { currentRound: 1, state: 'completed' },
       });
       expect(out).toBeNull();
       const s = await h.again();
@@ -73,7 +99,9 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.getVersion('v1')).toBeNull();
       expect(await s.getVersionWeights('v1')).toBeNull();
       const missing = { federationId: 'fed-1', round: 5, from: ['aggregating' as const] };
-      expect(await s.publishVersion({ version: version('v5', 'fed-1', 5), weights: bytes(8), round: missing })).toBeNull();
+      expect(
+        await s.publishVersion({ version: version('v5', 'fed-1', 5), weights: bytes(8), round: missing }),
+      ).toBeNull();
       expect(await snapshot(s)).toEqual(before);
     });
 
@@ -81,7 +109,9 @@ export function versionContract(h: HarnessRef): void {
       await publishedBase(h.store);
       const round = { federationId: 'fed-1', round: 1, from: ['aggregating' as const] };
       const results = await Promise.all(
-        ['v1a', 'v1b', 'v1c'].map((id) => h.store.publishVersion({ version: version(id, 'fed-1', 1, 'v0'), weights: bytes(8), round })),
+        ['v1a', 'v1b', 'v1c'].map((id) =>
+          h.store.publishVersion({ version: version(id, 'fed-1', 1, 'v0'), weights: bytes(8), round }),
+        ),
       );
       const winners = results.filter((r) => r !== null);
       expect(winners).toHaveLength(1);
@@ -94,11 +124,15 @@ export function versionContract(h: HarnessRef): void {
       const before = await snapshot(h.store);
       await expect(
         h.store.publishVersion({
-          version: { ...version('v0', 'fed-1', 1), signature: 'other' }, weights: bytes(8), strategyState: null,
+          version: { ...version('v0', 'fed-1', 1), signature: 'other' },
+          weights: bytes(8),
+          strategyState: null,
           round: { federationId: 'fed-1', round: 1, from: ['aggregating'] },
         }),
       ).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
-      await expect(h.store.publishVersion({ version: version('vx', 'nope', 0), weights: bytes(8) })).rejects.toMatchObject({
+      await expect(
+        h.store.publishVersion({ version: version('vx', 'nope', 0), weights: bytes(8) }),
+      ).rejects.toMatchObject({
         code: 'UNKNOWN_FEDERATION',
       });
       expect(await snapshot(h.store)).toEqual(before);
@@ -108,7 +142,11 @@ export function versionContract(h: HarnessRef): void {
       await publishedBase(h.store);
       await h.store.publishVersion({ version: version('v1', 'fed-1', 1, 'v0'), weights: bytes(8) });
       expect(await h.store.getStrategyState('fed-1')).toEqual(bytes(3, 1));
-      await h.store.publishVersion({ version: version('v2', 'fed-1', 2, 'v1'), weights: bytes(8), strategyState: null });
+      await h.store.publishVersion({
+        version: version('v2', 'fed-1', 2, 'v1'),
+        weights: bytes(8),
+        strategyState: null,
+      });
       expect(await (await h.again()).getStrategyState('fed-1')).toBeNull();
     });
   });
@@ -136,9 +174,14 @@ export function versionContract(h: HarnessRef): void {
       expect(await h.store.putEvaluation(evaluation('v0', 'site-b', 0.7))).toEqual(evaluation('v0', 'site-b', 0.7));
       await h.store.putEvaluation(evaluation('v0', 'site-a', 0.6));
       await h.store.putEvaluation({ ...evaluation('v0', 'site-b', 0.9), n: 70 });
-      await expect(h.store.putEvaluation(evaluation('nope', 'site-a'))).rejects.toMatchObject({ code: 'UNKNOWN_MODEL_VERSION' });
+      await expect(h.store.putEvaluation(evaluation('nope', 'site-a'))).rejects.toMatchObject({
+        code: 'UNKNOWN_MODEL_VERSION',
+      });
       const s = await h.again();
-      expect(await s.listEvaluations('v0')).toEqual([evaluation('v0', 'site-a', 0.6), { ...evaluation('v0', 'site-b', 0.9), n: 70 }]);
+      expect(await s.listEvaluations('v0')).toEqual([
+        evaluation('v0', 'site-a', 0.6),
+        { ...evaluation('v0', 'site-b', 0.9), n: 70 },
+      ]);
       expect(await s.listEvaluations('nope')).toEqual([]);
     });
 
@@ -153,7 +196,11 @@ export function versionContract(h: HarnessRef): void {
       await h.store.putEvaluation(evaluation('x', 'site-a', 0.1));
       await h.store.putEvaluation(evaluation('b', 'site-a', 0.6));
       const s = await h.again();
-      expect(await s.listFederationEvaluations('fed-1')).toEqual([evaluation('b', 'site-a', 0.6), evaluation('b', 'site-c', 0.5), evaluation('a', 'site-a', 0.9)]);
+      expect(await s.listFederationEvaluations('fed-1')).toEqual([
+        evaluation('b', 'site-a', 0.6),
+        evaluation('b', 'site-c', 0.5),
+        evaluation('a', 'site-a', 0.9),
+      ]);
       expect(await s.listFederationEvaluations('fed-2')).toEqual([evaluation('x', 'site-a', 0.1)]);
       expect(await s.listFederationEvaluations('nope')).toEqual([]);
     });
@@ -162,15 +209,30 @@ export function versionContract(h: HarnessRef): void {
       await seedFederation(h.store, 'fed-1', 0);
       await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });
       await h.store.publishVersion({ version: version('v1', 'fed-1', 1, 'v0'), weights: bytes(8) });
-      const rep = (versionId: string, siteId: string, high: number) => ({ versionId, federationId: 'fed-1', siteId, report: { totals: { high } }, createdAt: t(5) });
+      const rep = (versionId: string, siteId: string, high: number) => ({
+        versionId,
+        federationId: 'fed-1',
+        siteId,
+        report: { totals: { high } },
+        createdAt: t(5),
+      });
       await h.store.putPopulationReport(rep('v1', 'site-b', 12));
       await h.store.putPopulationReport(rep('v0', 'site-a', 10));
       await h.store.putPopulationReport(rep('v1', 'site-a', 11));
       expect(await h.store.putPopulationReport(rep('v1', 'site-a', 30))).toEqual(rep('v1', 'site-a', 30));
-      await expect(h.store.putPopulationReport(rep('nope', 'site-a', 1))).rejects.toMatchObject({ code: 'UNKNOWN_MODEL_VERSION' });
+      await expect(h.store.putPopulationReport(rep('nope', 'site-a', 1))).rejects.toMatchObject({
+        code: 'UNKNOWN_MODEL_VERSION',
+      });
       const s = await h.again();
-      expect(await s.listPopulationReports({ versionId: 'v1' })).toEqual([rep('v1', 'site-a', 30), rep('v1', 'site-b', 12)]);
-      expect(await s.listPopulationReports({ federationId: 'fed-1' })).toEqual([rep('v0', 'site-a', 10), rep('v1', 'site-a', 30), rep('v1', 'site-b', 12)]);
+      expect(await s.listPopulationReports({ versionId: 'v1' })).toEqual([
+        rep('v1', 'site-a', 30),
+        rep('v1', 'site-b', 12),
+      ]);
+      expect(await s.listPopulationReports({ federationId: 'fed-1' })).toEqual([
+        rep('v0', 'site-a', 10),
+        rep('v1', 'site-a', 30),
+        rep('v1', 'site-b', 12),
+      ]);
       expect(await s.listPopulationReports({ federationId: 'other' })).toEqual([]);
     });
   });
