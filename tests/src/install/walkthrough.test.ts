@@ -16,7 +16,7 @@ const script = path.join(root, 'examples', 'by-hand', 'walkthrough.sh');
 /** The fenced block between `<!-- walkthrough:begin -->` and `<!-- walkthrough:end -->` in the README. */
 function readmeWalkthrough(): string {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const m = /<!-- walkthrough:begin -->\n```bash\n([\s\S]*?)```\n<!-- walkthrough:end -->/.exec(readme);
+  const m = /<!-- walkthrough:begin -->\n+```bash\n([\s\S]*?)```\n+<!-- walkthrough:end -->/.exec(readme);
   if (!m)
     throw new Error(
       'README.md has no walkthrough block between <!-- walkthrough:begin --> and <!-- walkthrough:end -->',
