@@ -28,8 +28,9 @@ import {
 import { coordinatorCli, repoRoot } from '../support/paths';
 import { startNode, stop } from '../support/processes';
 import { enrollSwarm } from '../load/swarm';
-import { cpuOf, freePort } from '../load/load-run';
-import { toMarkdown, writeResults, type BenchTable } from './report';
+import { cpuOf, tinyPlan } from '../load/load-run';
+import { freePort } from '../support/net';
+import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 
 /** What one run measured. */
 export interface UploadPathResult {
@@ -54,16 +55,7 @@ export interface UploadPathResult {
 const FEATURES = Array.from({ length: 16 }, (_, i) => `f${i}`);
 
 function plan(o: { sites: number; rounds: number }): PlanInput {
-  return {
-    name: `upload path ${o.sites} sites`,
-    model: { kind: 'logistic-regression', inputs: FEATURES.length },
-    data: { features: FEATURES, minExamplesPerSite: 1 },
-    strategy: { name: 'fedavg' },
-    training: { steps: 1, batchSize: 4 },
-    rounds: o.rounds,
-    minSites: o.sites,
-    roundDeadlineSeconds: 3600,
-  };
+  return tinyPlan({ ...o, name: `upload path ${o.sites} sites`, features: FEATURES, roundDeadlineSeconds: 3600 });
 }
 
 /** The crypto floor of one envelope: signature verify + key agreement + AEAD open, ms (median of batch means). */
@@ -284,13 +276,8 @@ export async function benchUploadPath(o: {
     ]),
   };
   const meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
-    loadavg: os
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' '),
+    ...machineMeta(),
+    loadavg: loadAverage(),
   };
   const md = toMarkdown('twinfed upload path', meta, [table]);
   const out = writeResults('upload-path', { meta, runs }, md);
