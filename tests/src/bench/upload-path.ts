@@ -25,11 +25,10 @@ import {
   type PlanInput,
   type WeightSet,
 } from '@twinfed/shared';
-import { coordinatorCli, repoRoot } from '../support/paths';
-import { startNode, stop } from '../support/processes';
+import { repoRoot } from '../support/paths';
+import { stop } from '../support/processes';
 import { enrollSwarm } from '../load/swarm';
-import { cpuOf, tinyPlan } from '../load/load-run';
-import { freePort } from '../support/net';
+import { cpuOf, startLocalCoordinator, tinyPlan } from '../load/load-run';
 import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 
 /** What one run measured. */
@@ -115,14 +114,7 @@ export async function runUploadPath(o: {
   const sitesDir = fs.mkdtempSync(
     path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-upload-sites-'),
   );
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const coordinator = startNode({
-    name: 'coordinator',
-    script: coordinatorCli(),
-    args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)],
-    env: { TWINFED_LOG_LEVEL: 'warn' },
-  });
+  const { coordinator, url } = await startLocalCoordinator(coordinatorDir);
   const errors: string[] = [];
   try {
     await coordinator.waitForLine(/"url"\s*:/, 30_000);

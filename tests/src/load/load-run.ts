@@ -5,7 +5,7 @@ import { createAdminClient } from '@twinfed/coordinator';
 import type { PlanInput, RoundView } from '@twinfed/shared';
 import { coordinatorCli } from '../support/paths';
 import { freePort } from '../support/net';
-import { startNode, stop } from '../support/processes';
+import { startNode, stop, type Child } from '../support/processes';
 import { LOAD_FEATURES, enrollSwarm, runSwarm } from './swarm';
 
 /** Options of {@link runLoad}. */
@@ -42,6 +42,18 @@ export interface LoadResult {
   /** CPU seconds used during the federation by the coordinator and by the process simulating the sites. */
   coordinatorCpuSeconds: number;
   swarmCpuSeconds: number;
+}
+
+/** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
+export async function startLocalCoordinator(coordinatorDir: string): Promise<{ coordinator: Child; url: string }> {
+  const port = await freePort();
+  const coordinator = startNode({
+    name: 'coordinator',
+    script: coordinatorCli(),
+    args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)],
+    env: { TWINFED_LOG_LEVEL: 'warn' },
+  });
+  return { coordinator, url: `http://127.0.0.1:${port}` };
 }
 
 /** The q-quantile (nearest rank) of `xs`. */
@@ -106,14 +118,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const sitesDir =
     o.sitesDir ??
     fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-load-sites-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const coordinator = startNode({
-    name: 'coordinator',
-    script: coordinatorCli(),
-    args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)],
-    env: { TWINFED_LOG_LEVEL: 'warn' },
-  });
+  const { coordinator, url } = await startLocalCoordinator(coordinatorDir);
   try {
     await coordinator.waitForLine(/"url"\s*:/, 30_000);
     const token = fs.readFileSync(path.join(coordinatorDir, 'operator.token'), 'utf8').trim();
