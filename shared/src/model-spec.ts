@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { TorchCpuGenerator } from './torch-random';
 import { layoutSize, type Layout, type TensorSpec, type WeightSet } from './weights/types';
 
+/** The number of model inputs, shared by every model kind. */
+const ModelInputsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(100_000)
+  .describe('Number of model inputs; must equal the number of data.features.');
+
 /** A model the federation trains. The coordinator only needs its layout; `models/` builds it with tfjs. */
 export const ModelSpecSchema = z
   .discriminatedUnion('kind', [
@@ -12,23 +20,13 @@ export const ModelSpecSchema = z
           .describe(
             'Logistic regression: one dense layer and a sigmoid (weights `dense/kernel [inputs,1]`, `dense/bias [1]`).',
           ),
-        inputs: z
-          .number()
-          .int()
-          .min(1)
-          .max(100_000)
-          .describe('Number of model inputs; must equal the number of data.features.'),
+        inputs: ModelInputsSchema,
       })
       .strict(),
     z
       .object({
         kind: z.literal('mlp').describe('Multi-layer perceptron: dense hidden layers, then one sigmoid output unit.'),
-        inputs: z
-          .number()
-          .int()
-          .min(1)
-          .max(100_000)
-          .describe('Number of model inputs; must equal the number of data.features.'),
+        inputs: ModelInputsSchema,
         hidden: z
           .array(z.number().int().min(1).max(4096))
           .min(1)

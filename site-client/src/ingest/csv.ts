@@ -110,40 +110,25 @@ function demographics(input: {
   rejected: IngestRejection[];
 }): void {
   const { mapping, record, line, write, rejected } = input;
+  const DIFFERS = 'differs from an earlier row of the same patient';
+  const reject = (col: string, why: string): void => {
+    rejected.push({ resourceType: 'Patient', line, path: col, reason: `${col}: ${why}` });
+  };
   const dobCol = mapping.patient.birthDateColumn;
   const dobText = dobCol === undefined ? '' : (record[dobCol] ?? '').trim();
   if (dobCol !== undefined && dobText !== '') {
     const dob = /^\d{4}-\d{2}-\d{2}T/.test(dobText) ? dobText.slice(0, 10) : dobText;
-    if (!FHIR_DATE.test(dob))
-      rejected.push({ resourceType: 'Patient', line, path: dobCol, reason: `${dobCol}: not a date (YYYY-MM-DD)` });
+    if (!FHIR_DATE.test(dob)) reject(dobCol, 'not a date (YYYY-MM-DD)');
     else if (write.birthDate === undefined) write.birthDate = dob;
-    else if (write.birthDate !== dob)
-      rejected.push({
-        resourceType: 'Patient',
-        line,
-        path: dobCol,
-        reason: `${dobCol}: differs from an earlier row of the same patient`,
-      });
+    else if (write.birthDate !== dob) reject(dobCol, DIFFERS);
   }
   const sexCol = mapping.patient.sexColumn;
   const sexText = sexCol === undefined ? '' : (record[sexCol] ?? '').trim();
   if (sexCol !== undefined && sexText !== '') {
     const sex = sexOf(mapping, sexText);
-    if (sex === null)
-      rejected.push({
-        resourceType: 'Patient',
-        line,
-        path: sexCol,
-        reason: `${sexCol}: not a known sex value (map it in patient.sexValues)`,
-      });
+    if (sex === null) reject(sexCol, 'not a known sex value (map it in patient.sexValues)');
     else if (write.sex === undefined) write.sex = sex;
-    else if (write.sex !== sex)
-      rejected.push({
-        resourceType: 'Patient',
-        line,
-        path: sexCol,
-        reason: `${sexCol}: differs from an earlier row of the same patient`,
-      });
+    else if (write.sex !== sex) reject(sexCol, DIFFERS);
   }
 }
 

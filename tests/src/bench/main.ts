@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import os from 'node:os';
 import { Command } from 'commander';
 import { initialWeights, type TrainingConfig } from '@twinfed/shared';
 import { createTrainer, initBackend, loadHeartDisease } from '@twinfed/models';
@@ -10,7 +9,7 @@ import { benchFhirImport } from './fhir-import';
 import { benchSecureAggregation } from './secure-aggregation';
 import { benchStream } from './stream';
 import { benchUploadPath } from './upload-path';
-import { toMarkdown, writeResults, type BenchTable } from './report';
+import { machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 import { runMain } from '../support/main';
 
 async function trainingSpeed(backend: 'cpu' | 'wasm', optimizer: 'sgd' | 'adam', steps: number): Promise<number> {
@@ -176,9 +175,7 @@ async function main(argv: string[]): Promise<void> {
   });
 
   const meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    ...machineMeta(),
     mode: flags.quick ? 'quick' : 'full',
   };
   const md = toMarkdown('twinfed benchmarks', meta, tables);

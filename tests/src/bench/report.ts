@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../support/paths';
 
@@ -12,6 +13,23 @@ export interface BenchTable {
 
 const cell = (v: string | number) =>
   typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : v;
+
+/** The run's date and machine, the first lines of every benchmark report's meta. */
+export function machineMeta(): { date: string; node: string; cpus: string } {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+  };
+}
+
+/** The 1, 5 and 15 minute load averages, e.g. `0.52 0.40 0.31`. */
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+}
 
 /** Markdown for a set of tables. */
 export function toMarkdown(title: string, meta: Record<string, string>, tables: BenchTable[]): string {

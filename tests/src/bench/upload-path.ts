@@ -25,11 +25,11 @@ import {
   type PlanInput,
   type WeightSet,
 } from '@twinfed/shared';
-import { coordinatorCli, repoRoot } from '../support/paths';
-import { startNode, stop } from '../support/processes';
+import { repoRoot } from '../support/paths';
+import { stop } from '../support/processes';
 import { enrollSwarm } from '../load/swarm';
-import { cpuOf, freePort } from '../load/load-run';
-import { toMarkdown, writeResults, type BenchTable } from './report';
+import { cpuOf, startLocalCoordinator, tinyPlan } from '../load/load-run';
+import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 
 /** What one run measured. */
 export interface UploadPathResult {
@@ -54,16 +54,7 @@ export interface UploadPathResult {
 const FEATURES = Array.from({ length: 16 }, (_, i) => `f${i}`);
 
 function plan(o: { sites: number; rounds: number }): PlanInput {
-  return {
-    name: `upload path ${o.sites} sites`,
-    model: { kind: 'logistic-regression', inputs: FEATURES.length },
-    data: { features: FEATURES, minExamplesPerSite: 1 },
-    strategy: { name: 'fedavg' },
-    training: { steps: 1, batchSize: 4 },
-    rounds: o.rounds,
-    minSites: o.sites,
-    roundDeadlineSeconds: 3600,
-  };
+  return tinyPlan({ ...o, name: `upload path ${o.sites} sites`, features: FEATURES, roundDeadlineSeconds: 3600 });
 }
 
 /** The crypto floor of one envelope: signature verify + key agreement + AEAD open, ms (median of batch means). */
@@ -123,14 +114,7 @@ export async function runUploadPath(o: {
   const sitesDir = fs.mkdtempSync(
     path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-upload-sites-'),
   );
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const coordinator = startNode({
-    name: 'coordinator',
-    script: coordinatorCli(),
-    args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)],
-    env: { TWINFED_LOG_LEVEL: 'warn' },
-  });
+  const { coordinator, url } = await startLocalCoordinator(coordinatorDir);
   const errors: string[] = [];
   try {
     await coordinator.waitForLine(/"url"\s*:/, 30_000);
@@ -284,13 +268,8 @@ export async function benchUploadPath(o: {
     ]),
   };
   const meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
-    loadavg: os
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' '),
+    ...machineMeta(),
+    loadavg: loadAverage(),
   };
   const md = toMarkdown('twinfed upload path', meta, [table]);
   const out = writeResults('upload-path', { meta, runs }, md);

@@ -1,4 +1,4 @@
-import { createTrainer, evaluate, type ClientDataset } from '@twinfed/models';
+import { createTrainer, evaluate, type ClientDataset, type Split } from '@twinfed/models';
 import { initialWeights, type ModelSpec, type TrainingConfig, type WeightSet } from '@twinfed/shared';
 
 /** Accuracy and AUC of one model on one or more test sets (unweighted mean over the sets, as FLamby reports). */
@@ -48,24 +48,38 @@ export async function compareWithLocalOnly(opts: {
   const out: SiteComparison[] = [];
   for (const ds of opts.datasets) {
     const others = opts.datasets.filter((o) => o.center !== ds.center);
-    const trainer = await createTrainer({
+    const local = await trainFromInitial({
       spec: opts.spec,
       data: ds.train,
       training: LOCAL_ONLY_TRAINING,
       seed: opts.seed,
     });
-    try {
-      const local = await trainer.trainRound({ weights: initialWeights(opts.spec, opts.seed) });
-      out.push({
-        site: opts.names?.(ds) ?? ds.name,
-        federated: await scoreOn(opts.spec, opts.federated, others),
-        localOnly: await scoreOn(opts.spec, local.weights, others),
-      });
-    } finally {
-      trainer.dispose();
-    }
+    out.push({
+      site: opts.names?.(ds) ?? ds.name,
+      federated: await scoreOn(opts.spec, opts.federated, others),
+      localOnly: await scoreOn(opts.spec, local, others),
+    });
   }
   return out;
+}
+
+/**
+ * One training run of `training` on `data` from the initial model of `initSeed` (default: `seed`, the trainer's
+ * seed); the trainer is disposed before returning.
+ */
+export async function trainFromInitial(opts: {
+  spec: ModelSpec;
+  data: Split;
+  training: TrainingConfig;
+  seed: number;
+  initSeed?: number;
+}): Promise<WeightSet> {
+  const trainer = await createTrainer({ spec: opts.spec, data: opts.data, training: opts.training, seed: opts.seed });
+  try {
+    return (await trainer.trainRound({ weights: initialWeights(opts.spec, opts.initSeed ?? opts.seed) })).weights;
+  } finally {
+    trainer.dispose();
+  }
 }
 
 /** Unweighted mean of scores. */

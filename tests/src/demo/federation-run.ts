@@ -102,6 +102,19 @@ export function siteDir(workDir: string, s: RunSite): string {
   return path.join(workDir, `site-${s.center}`);
 }
 
+/** The arguments of `twinfed-site run` for a site training its bundled center in a federation. */
+export function siteRunArgs(o: { workDir: string; site: RunSite; federationId: string }): string[] {
+  return [
+    'run',
+    '--heart-disease',
+    String(o.site.center),
+    '--federation',
+    o.federationId,
+    '--data-dir',
+    siteDir(o.workDir, o.site),
+  ];
+}
+
 /** Creates the federation and starts `twinfed-site run` for every site. */
 export async function runFederation(
   c: Consortium,
@@ -113,15 +126,7 @@ export async function runFederation(
       startNode({
         name: s.name,
         script: siteCli(),
-        args: [
-          'run',
-          '--heart-disease',
-          String(s.center),
-          '--federation',
-          fed.id,
-          '--data-dir',
-          siteDir(opts.workDir, s),
-        ],
+        args: siteRunArgs({ workDir: opts.workDir, site: s, federationId: fed.id }),
         env: { TWINFED_LOG_LEVEL: opts.logLevel ?? 'warn' },
       }),
     );

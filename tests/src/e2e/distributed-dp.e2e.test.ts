@@ -9,7 +9,7 @@ import {
   verifyModelVersion,
   type PlanInput,
 } from '@twinfed/shared';
-import { siteDir, watchFederation, type RunSite } from '../demo/federation-run';
+import { siteRunArgs, watchFederation, type RunSite } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { siteCli } from '../support/paths';
 import { startNode } from '../support/processes';
@@ -48,13 +48,7 @@ describe('distributed DP (secure aggregation + privacy.dp) across processes', ()
           name: s.name,
           script: siteCli(),
           args: [
-            'run',
-            '--heart-disease',
-            String(s.center),
-            '--federation',
-            fed.id,
-            '--data-dir',
-            siteDir(suite.workDir, s),
+            ...siteRunArgs({ workDir: suite.workDir, site: s, federationId: fed.id }),
             '--require-secure-aggregation',
             '--require-dp',
             '--max-epsilon',

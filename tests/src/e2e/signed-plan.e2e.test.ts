@@ -1,6 +1,6 @@
 import { PlanSchema } from '@twinfed/shared';
 import { heartPlan } from '../demo/heart-plan';
-import { siteDir, type RunSite } from '../demo/federation-run';
+import { siteRunArgs, type RunSite } from '../demo/federation-run';
 import { siteCli } from '../support/paths';
 import { startNode, stop } from '../support/processes';
 import { startTamperProxy } from '../support/tamper-proxy';
@@ -48,13 +48,7 @@ describe('signed plans and site privacy floors, across processes', () => {
       },
     });
     const args = (s: RunSite) => [
-      'run',
-      '--heart-disease',
-      String(s.center),
-      '--federation',
-      fed.id,
-      '--data-dir',
-      siteDir(suite.workDir, s),
+      ...siteRunArgs({ workDir: suite.workDir, site: s, federationId: fed.id }),
       '--no-push',
       '--poll-interval',
       '200',

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { SeededRandom, fromB64, verifyModelVersion, type PlanInput } from '@twinfed/shared';
 import type { Child } from '../support/processes';
-import { adminOf, checkDatabase, freePort, spawnCoordinator, until } from './__tests__/coordinator-process';
+import { adminOf, checkDatabase, spawnCoordinator, until } from './__tests__/coordinator-process';
+import { freePort } from '../support/net';
 import { LightSite, lightPlan } from './__tests__/light-site';
 
 const SEED = 20_251;

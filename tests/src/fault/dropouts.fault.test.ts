@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { AdminClient } from '@twinfed/coordinator';
 import type { PlanInput } from '@twinfed/shared';
 import type { Child } from '../support/processes';
-import { adminOf, freePort, spawnCoordinator, until } from './__tests__/coordinator-process';
+import { adminOf, spawnCoordinator, until } from './__tests__/coordinator-process';
+import { freePort } from '../support/net';
 import { LightSite, lightPlan } from './__tests__/light-site';
 
 const DEADLINE_S = 3;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { PlanInput } from '@twinfed/shared';
 import { heartPlan } from '../demo/heart-plan';
 import type { Child } from '../support/processes';
-import { adminOf, freePort, spawnCoordinator, until } from './__tests__/coordinator-process';
+import { adminOf, spawnCoordinator, until } from './__tests__/coordinator-process';
+import { freePort } from '../support/net';
 import { startFaultProxy } from './__tests__/fault-proxy';
 import { enrollRealSite, events, journalUploads, runRealSite, type RealSite } from './__tests__/site-process';
 

@@ -5,7 +5,8 @@ import type { AdminClient } from '@twinfed/coordinator';
 import type { PlanInput } from '@twinfed/shared';
 import { heartPlan } from '../demo/heart-plan';
 import type { Child } from '../support/processes';
-import { adminOf, checkDatabase, freePort, spawnCoordinator, until } from './__tests__/coordinator-process';
+import { adminOf, checkDatabase, spawnCoordinator, until } from './__tests__/coordinator-process';
+import { freePort } from '../support/net';
 import { startFaultProxy } from './__tests__/fault-proxy';
 import { enrollRealSite, events, journalUploads, runRealSite, type RealSite } from './__tests__/site-process';
 

@@ -1,5 +1,4 @@
-import os from 'node:os';
-import { toMarkdown, writeResults, type BenchTable } from '../bench/report';
+import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from '../bench/report';
 import { runLoad, type LoadResult } from './load-run';
 
 /**
@@ -57,13 +56,8 @@ export async function benchLoad(o: {
     },
   ];
   const meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
-    loadavg: os
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' '),
+    ...machineMeta(),
+    loadavg: loadAverage(),
   };
   const md = toMarkdown('twinfed load', meta, tables);
   const out = writeResults(

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient } from '@twinfed/coordinator';
 import type { PlanInput, RoundView } from '@twinfed/shared';
 import { coordinatorCli } from '../support/paths';
-import { startNode, stop } from '../support/processes';
+import { freePort } from '../support/net';
+import { startNode, stop, type Child } from '../support/processes';
 import { LOAD_FEATURES, enrollSwarm, runSwarm } from './swarm';
 
 /** Options of {@link runLoad}. */
@@ -44,18 +44,22 @@ export interface LoadResult {
   swarmCpuSeconds: number;
 }
 
+/** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
+export async function startLocalCoordinator(coordinatorDir: string): Promise<{ coordinator: Child; url: string }> {
+  const port = await freePort();
+  const coordinator = startNode({
+    name: 'coordinator',
+    script: coordinatorCli(),
+    args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)],
+    env: { TWINFED_LOG_LEVEL: 'warn' },
+  });
+  return { coordinator, url: `http://127.0.0.1:${port}` };
+}
+
 /** The q-quantile (nearest rank) of `xs`. */
 export function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** CPU seconds (user + system) a process used so far (Linux); NaN elsewhere. */
@@ -79,18 +83,29 @@ function rssOf(pid: number): { peak: number; now: number } {
   }
 }
 
-function plan(o: { sites: number; rounds: number }): PlanInput {
+/** A one-step FedAvg logistic-regression plan over `features`, for load and upload benchmarks. */
+export function tinyPlan(o: {
+  name: string;
+  features: string[];
+  sites: number;
+  rounds: number;
+  roundDeadlineSeconds: number;
+}): PlanInput {
   return {
-    name: `load ${o.sites} sites`,
-    model: { kind: 'logistic-regression', inputs: LOAD_FEATURES.length },
+    name: o.name,
+    model: { kind: 'logistic-regression', inputs: o.features.length },
     // A few rows per site (see tinyDataset): below the guardrail's default minimum of training rows.
-    data: { features: LOAD_FEATURES, minExamplesPerSite: 1 },
+    data: { features: o.features, minExamplesPerSite: 1 },
     strategy: { name: 'fedavg' },
     training: { steps: 1, batchSize: 4 },
     rounds: o.rounds,
     minSites: o.sites,
-    roundDeadlineSeconds: 600,
+    roundDeadlineSeconds: o.roundDeadlineSeconds,
   };
+}
+
+function plan(o: { sites: number; rounds: number }): PlanInput {
+  return tinyPlan({ ...o, name: `load ${o.sites} sites`, features: LOAD_FEATURES, roundDeadlineSeconds: 600 });
 }
 
 /**
@@ -103,14 +118,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const sitesDir =
     o.sitesDir ??
     fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-load-sites-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const coordinator = startNode({
-    name: 'coordinator',
-    script: coordinatorCli(),
-    args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)],
-    env: { TWINFED_LOG_LEVEL: 'warn' },
-  });
+  const { coordinator, url } = await startLocalCoordinator(coordinatorDir);
   try {
     await coordinator.waitForLine(/"url"\s*:/, 30_000);
     const token = fs.readFileSync(path.join(coordinatorDir, 'operator.token'), 'utf8').trim();

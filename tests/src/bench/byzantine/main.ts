@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import fs from 'node:fs';
-import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { writeResults } from '../report';
+import { machineMeta, writeResults } from '../report';
 import { FLAMBY_SITES } from '../flamby/consortium';
 import { FLAMBY_SEEDS } from '../flamby/published';
 import { ATTACKS } from './attacks';
@@ -127,9 +126,7 @@ async function main(argv: string[]): Promise<void> {
       : undefined;
     const full = isFull(done.seeds);
     const meta = {
-      date: new Date().toISOString(),
-      node: process.version,
-      cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+      ...machineMeta(),
       mode: full ? 'full' : final ? 'partial' : 'partial (run in progress)',
       seeds: allSeeds(done.seeds).join(', '),
       rounds: String(flags.rounds ?? 15),

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { PlanSchema, planEpsilon } from '@twinfed/shared';
-import { toMarkdown, writeResults, type BenchTable } from '../report';
+import { machineMeta, toMarkdown, writeResults, type BenchTable } from '../report';
 import { startBenchConsortium } from '../flamby/consortium';
 import { runBenchFederation } from '../flamby/federated';
 import { benchSiteSeed } from '../flamby/methods';
@@ -114,9 +113,7 @@ async function main(argv: string[]): Promise<void> {
 
   function report(final: boolean): string {
     const meta = {
-      date: new Date().toISOString(),
-      node: process.version,
-      cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+      ...machineMeta(),
       mode: final ? (isDefault ? 'full' : 'partial') : 'partial (run in progress)',
       seeds: [...new Set(runs.map((r) => r.seed))].join(', '),
       plan: `FLamby FedAvg (15 rounds × 100 SGD steps, batch 4, lr 0.001, 4 sites, per-site z-score), clip C = ${DDP_BENCH_CLIP}, δ = ${DDP_BENCH_DELTA}`,

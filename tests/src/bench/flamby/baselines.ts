@@ -1,12 +1,6 @@
-import {
-  createTrainer,
-  evaluate,
-  loadHeartDisease,
-  loadHeartDiseasePooled,
-  type ClientDataset,
-  type Split,
-} from '@twinfed/models';
-import { initialWeights, type ModelSpec, type TrainingConfig, type WeightSet } from '@twinfed/shared';
+import { evaluate, loadHeartDisease, loadHeartDiseasePooled, type ClientDataset, type Split } from '@twinfed/models';
+import { type ModelSpec, type TrainingConfig, type WeightSet } from '@twinfed/shared';
+import { trainFromInitial } from '../../demo/compare';
 import { FLAMBY_BATCH } from './methods';
 
 /** FLamby's Pooled and Local i recipe (BENCHMARK.md §3): Adam, lr 1e-3, batch 4, 50 epochs. */
@@ -40,17 +34,13 @@ async function trainCentral(opts: {
   seed: number;
   trainerSeed: number;
 }): Promise<WeightSet> {
-  const trainer = await createTrainer({
+  return trainFromInitial({
     spec: opts.spec,
     data: opts.data,
     training: BASELINE_TRAINING,
     seed: opts.trainerSeed,
+    initSeed: opts.seed,
   });
-  try {
-    return (await trainer.trainRound({ weights: initialWeights(opts.spec, opts.seed) })).weights;
-  } finally {
-    trainer.dispose();
-  }
 }
 
 /**

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { writeResults } from '../report';
+import { machineMeta, writeResults } from '../report';
 import { FLAMBY_SEEDS } from './published';
 import { flambyJson, flambyMarkdown } from './report';
 import { ALL_KEYS, runFlambyBench } from './run';
@@ -52,9 +51,7 @@ async function main(argv: string[]): Promise<void> {
     !flags.quick && FLAMBY_SEEDS.every((s) => seeds.includes(s)) && ALL_KEYS.every((k) => flags.strategies.includes(k));
   const result = await runFlambyBench({ seeds, keys: flags.strategies, log: (l) => process.stdout.write(`${l}\n`) });
   const meta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    ...machineMeta(),
     mode: full ? 'full' : flags.quick ? 'quick' : 'partial',
     seeds: seeds.join(', '),
     runtime: `${result.seconds.toFixed(0)} s`,

@@ -1,20 +1,10 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { createAdminClient, SqliteStore, type AdminClient } from '@twinfed/coordinator';
 import { sha256Hex } from '@twinfed/shared';
 import { coordinatorCli } from '../../support/paths';
 import { startNode, type Child } from '../../support/processes';
 import type { Ack } from './light-site';
-
-/** A free TCP port on 127.0.0.1 (so a restarted coordinator comes back on the same address). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** `twinfed coordinator start` as a child process on a fixed port; optionally dying at a crash point. */
 export function spawnCoordinator(o: {
