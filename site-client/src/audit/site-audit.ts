@@ -1,6 +1,7 @@
 /**
  * The site's own tamper-evident record of what it did (enrolled, trained round N of federation F, uploaded update
- * digest D, refused version V, refused its data by a guardrail): `audit.jsonl` in the data directory, one hash-chained
+ * digest D, refused version V, refused its data by a guardrail) and decided (approved, rejected or revoked plan P of
+ * federation F, by hand or by policy; changed its policy): `audit.jsonl` in the data directory, one hash-chained
  * entry per line (the same chain as the coordinator's, see @twinfed/shared audit), appended with O_APPEND and fsync,
  * mode 0600. No secrets and no patient data: ids, digests, counts and error codes only.
  */
@@ -25,7 +26,12 @@ export type SiteAuditAction =
   | 'version.refused'
   | 'data.refused'
   | 'plan.refused'
-  | 'secagg.refused';
+  | 'secagg.refused'
+  // governance: the site's decisions about plans (by hand or by policy), and changes of its policy file
+  | 'plan.approved'
+  | 'plan.rejected'
+  | 'plan.revoked'
+  | 'policy.changed';
 
 /** One entry to append. */
 export interface SiteAuditInput {

@@ -89,6 +89,27 @@ describe('populationReport', () => {
     expect(r.totals.byAgeBand.filter((b) => b.count === null).length).toBeGreaterThan(1);
   });
 
+  test("the site's own k floor wins over a lower plan k: a cell of 15 is shown with the plan's k = 10, suppressed with the site's k = 20", () => {
+    const k10 = { data: { ...plan.data, population: { k: 10, ageBands: [65] } } };
+    const { scores, twins } = cohort(
+      ['low', 'medium', 'high'].flatMap((tier, r) =>
+        [30, 70, null].map(
+          (age, c) => [tier, age, r === 0 && c === 1 ? 15 : 40 + 10 * r + c] as [string, number | null, number],
+        ),
+      ),
+    );
+    const byPlan = populationReport({ scores, twins, plan: k10, rng: seededUniform(1) });
+    expect(byPlan.k).toBe(10);
+    expect(cell(byPlan, 'low', '65+')).toBe(15);
+    const bySite = populationReport({ scores, twins, plan: k10, siteK: 20, rng: seededUniform(1) });
+    expect(bySite.k).toBe(20);
+    expect(cell(bySite, 'low', '65+')).toBeNull();
+    expect(bySite.suppressedCells).toBeGreaterThan(1); // and a partner in its row and column, or the totals give it back
+    expect(byPlan.suppressedCells).toBe(0);
+    // A plan k above the site's floor stays.
+    expect(populationReport({ scores, twins, plan: k10, k: 30, siteK: 20, rng: seededUniform(1) }).k).toBe(30);
+  });
+
   test('adds Laplace noise when ε is given (rounded, clamped, still ≥ k)', () => {
     const ages = [30, 50, 70, null];
     const { scores, twins } = cohort(

@@ -20,8 +20,13 @@ export interface PopulationReportOptions {
   /** The scored twins (their birth dates give the age bands; nothing else is read). */
   twins: readonly Pick<TwinSnapshot, 'pid' | 'birthDate'>[];
   plan: Pick<Plan, 'data'>;
-  /** Minimum cell size; default the plan's `data.population.k`, else 10. */
+  /** Minimum cell size; default the plan's `data.population.k`, else 10 (raised to `siteK`). */
   k?: number;
+  /**
+   * The site's own k floor (its policy's `populationReports.k`, or `--min-population-k`): cells are suppressed below
+   * the larger of it and the plan's k, whatever the plan says.
+   */
+  siteK?: number;
   /** Laplace privacy budget; default the plan's `data.population.epsilon`; absent means exact counts. */
   epsilon?: number;
   /** Uniform source of the noise: `cryptoUniform()` for real reports, a seeded one in tests. */
@@ -63,7 +68,7 @@ export function populationReport(options: PopulationReportOptions): PopulationRe
 export function exactPopulationTable(options: Omit<PopulationReportOptions, 'rng'>): ExactPopulationTable {
   const { scores, twins, plan } = options;
   const settings = PopulationSettingsSchema.parse(plan.data.population ?? {});
-  const k = options.k ?? settings.k;
+  const k = Math.max(options.k ?? settings.k, options.siteK ?? 0);
   const epsilon = options.epsilon ?? settings.epsilon;
   if (!Number.isInteger(k) || k < 2) throw new TwinfedError('BAD_REQUEST', 'k must be an integer of at least 2');
   if (epsilon !== undefined && !(epsilon > 0 && Number.isFinite(epsilon)))

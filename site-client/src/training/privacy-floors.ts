@@ -1,22 +1,7 @@
 import { DEFAULT_MIN_CELL, TwinfedError, dpMechanism, planEpsilon, type Plan } from '@twinfed/shared';
+import type { PrivacyFloors } from '../governance/policy';
 
-/**
- * A site's own minimum privacy requirements (`privacy.*` of the site configuration; flags of `twinfed-site run`):
- * it refuses a plan below any of them, whatever the coordinator says.
- */
-export interface PrivacyFloors {
-  /** Train only when the plan uses secure aggregation. */
-  readonly requireSecureAggregation?: boolean;
-  /** Train only when the plan uses differential privacy (`privacy.dp`). */
-  readonly requireDp?: boolean;
-  /**
-   * Train only when the plan's DP spends at most this ε over all its rounds (a plan without DP spends an unbounded ε),
-   * computed here with the accountant the coordinator signs versions with (`planEpsilon`: Gaussian or Skellam).
-   */
-  readonly maxEpsilon?: number;
-  /** Train only when the plan's population reports suppress cells below at least this k. */
-  readonly minPopulationK?: number;
-}
+export type { PrivacyFloors } from '../governance/policy';
 
 /** One floor the plan is below, in words. */
 interface Shortfall {
