@@ -139,14 +139,7 @@ export const LOCAL_ERROR_CODES = {
     message: "The federation's plan differs from the one this site already took part with.",
     client: 'fatal-federation',
   },
-  PLAN_BELOW_SITE_FLOOR: {
-    message: "The federation's plan is below this site's privacy floors.",
-    client: 'fatal-federation',
-  },
-  PLAN_NOT_APPROVED: {
-    message: "This site has not approved the federation's plan.",
-    client: 'fatal-federation',
-  },
+  PLAN_NOT_APPROVED: { message: "This site has not approved the federation's plan.", client: 'fatal-federation' },
   PLAN_REJECTED: { message: "This site rejected the federation's plan.", client: 'fatal-federation' },
   SECURE_SUM_OVERFLOW: {
     message: "A value is too large for this cohort's secure sum: added up over the cohort it could wrap around.",

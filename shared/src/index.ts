@@ -253,7 +253,7 @@ export {
   type RiskTiers,
   tierOf,
 } from './schemas/features';
-export { type PlanDecision, PlanDecisionSchema } from './schemas/governance';
+export { type PlanDecision } from './schemas/governance';
 export { inputJsonSchema, type JsonSchema, planJsonSchema } from './schemas/plan-json-schema';
 export {
   DATA_RULES,

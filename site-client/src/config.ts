@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { TwinfedError, envFlag } from '@twinfed/shared';
 import { DEFAULT_POPULATION_EPSILON_BUDGET } from './training/population-outbox';
-import type { PrivacyFloors } from './training/privacy-floors';
+import type { PrivacyFloors } from './governance/policy';
 
 /** Log levels the site client understands (pino's). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

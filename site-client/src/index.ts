@@ -6,6 +6,9 @@
  * `twinfed-site` CLI; exported here is what another workspace (the tests, demos and benchmarks) imports
  * (tests/src/hygiene/public-surface.test.ts checks both ways).
  */
+// audit
+export { SiteAuditLog } from './audit/site-audit';
+
 // cli
 export type { CliDeps } from './cli/context';
 export { loadLocalData } from './cli/load-data';

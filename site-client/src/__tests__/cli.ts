@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CliDeps } from '../cli/context';
+import { POLICY_FILE, type SitePolicy } from '../governance/policy';
 import { runCli } from '../cli/program';
 
 /** Deps for one CLI run (empty env, stdout and stderr collected, `extra` on top) and what was written. */
@@ -36,3 +37,9 @@ export const cli = (args: string[], deps: CliDeps): Promise<number> => runCli(['
 /** A path `site` inside a fresh temp directory named `twinfed-<prefix>-…` (the path itself is not created). */
 export const tmpSiteDir = (prefix: string): string =>
   path.join(fs.mkdtempSync(path.join(os.tmpdir(), `twinfed-${prefix}-`)), 'site');
+
+/** Writes the site policy `<dataDir>/policy.json` (`{ autoApprove: true }`: plans within its rules run without a person). */
+export function writeSitePolicy(dataDir: string, policy: SitePolicy): void {
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(path.join(dataDir, POLICY_FILE), JSON.stringify(policy, null, 2));
+}

@@ -61,6 +61,7 @@ export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
         return Response.json({}, { status: 201 });
       }
       if (p === routes.currentRound(fid)) return Response.json(await c.currentRound(fid));
+      if (p === routes.federation(fid)) return Response.json((await c.currentRound(fid)).federation);
       const weights = /^\/v1\/models\/([^/]+)\/weights$/.exec(p);
       if (weights) {
         const w = await c.modelWeights(weights[1]!);

@@ -25,10 +25,12 @@ import {
   type Identity,
   type ModelVersionMeta,
   type Plan,
+  type PlanDecision,
   type PlanInput,
   type UploadAck,
   type WeightSet,
 } from '@twinfed/shared';
+import type { OfferedPlan, PlanDecisionChannel } from '../governance/channel';
 import type { Enrollment } from '../identity/load';
 import type { ModelWeightsDownload, SignedModelVersion, SiteApi } from '../transport/coordinator-client';
 
@@ -83,12 +85,14 @@ export interface ReceivedUpdate {
  * A one-federation coordinator: round r opens from version v(r-1); an accepted upload publishes v(r) (the
  * uploaded weights) and opens the next round, or completes the federation after `plan.rounds`.
  */
-export class FakeCoordinator implements SiteApi {
+export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
   readonly identity = generateIdentity();
   readonly federationId = 'fed-1';
   readonly versions = new Map<string, StoredVersion>();
   readonly updates: ReceivedUpdate[] = [];
   readonly evaluations: Array<{ versionId: string; report: EvaluationReport }> = [];
+  /** The decisions the site reported, in order (only the decision and the plan hash travel). */
+  readonly decisions: Array<{ federationId: string; decision: PlanDecision; planSha256: string }> = [];
   state: FederationState = 'running';
   round = 1;
   baseVersionId = 'v0';
@@ -252,5 +256,21 @@ export class FakeCoordinator implements SiteApi {
   async postEvaluation(opts: { versionId: string; report: EvaluationReport }): Promise<void> {
     this.calls.push(`evaluate:${opts.versionId}`);
     this.evaluations.push({ versionId: opts.versionId, report: opts.report });
+  }
+
+  /** The one federation, while it runs, with the decision the site last reported about its current plan. */
+  async offered(): Promise<OfferedPlan[]> {
+    this.calls.push('offered');
+    if (this.state !== 'running') return [];
+    const { federation } = await this.currentRound(this.federationId);
+    const hash = planDigest(this.plan);
+    const last = this.decisions.filter((d) => d.planSha256 === hash).pop();
+    return [{ federation, reported: last?.decision ?? 'pending' }];
+  }
+
+  async report(federationId: string, decision: PlanDecision, planSha256: string): Promise<void> {
+    this.calls.push(`decision:${decision}`);
+    if (federationId !== this.federationId) throw new TwinfedError('UNKNOWN_FEDERATION');
+    this.decisions.push({ federationId, decision, planSha256 });
   }
 }

@@ -1,9 +1,20 @@
 /** Test support: a small synthetic dataset and deterministic stand-ins for the model operations. */
 import { SeededRandom } from '@twinfed/shared';
 import type { Split, TrainRoundOptions } from '@twinfed/models';
+import { SiteAuditLog } from '../audit/site-audit';
+import type { SitePolicy } from '../governance/policy';
 import type { LocalDataset } from '../training/dataset';
 import type { ModelOps } from '../training/federation-session';
+import { Journal } from '../training/journal';
 import { TEST_FEATURES } from './fake-coordinator';
+
+/** A site policy that approves every plan without a person (a legitimate choice for a test site; no rule). */
+export const APPROVE_EVERY_PLAN: SitePolicy = { autoApprove: true };
+
+/** A test site's journal and audit chain (where its plan decisions are recorded), both in `dir`. */
+export function siteRecords(dir: string): { journal: Journal; audit: SiteAuditLog } {
+  return { journal: Journal.open(dir), audit: new SiteAuditLog(dir, () => 'site:site-a') };
+}
 
 /** `n` rows of 3 features where the label depends on the first feature. */
 export function syntheticSplit(n: number, seed: number): Split {

@@ -20,7 +20,7 @@ import {
 } from '@twinfed/shared';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, io } from '../__tests__/cli';
+import { cli, io, writeSitePolicy } from '../__tests__/cli';
 import { loadLocalData } from '../cli/load-data';
 import { loadEnrollment } from '../identity/load';
 import { ModelStore } from '../training/model-store';
@@ -75,6 +75,7 @@ describe('twinfed-site export and predict', () => {
       ),
     ).toBe(0);
     c.trust(loadEnrollment(dataDir));
+    writeSitePolicy(dataDir, { autoApprove: true });
     const run = io({ fetch: coord.fetch });
     expect(
       await cli(

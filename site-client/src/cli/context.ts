@@ -9,8 +9,9 @@ import {
   type Logger,
 } from '@twinfed/shared';
 import { loadSiteConfig, type LogLevel, type SiteConfig } from '../config';
-import type { PrivacyFloors } from '../training/privacy-floors';
-import type { FetchLike } from '../transport/http';
+import type { PrivacyFloors } from '../governance/policy';
+import type { Enrollment } from '../identity/load';
+import type { FetchLike, HttpTransportOptions, SiteCredentials } from '../transport/http';
 
 /** The `--data-dir` option every site command takes (`description` when a command says more about what it uses it for). */
 export function dataDirOption(
@@ -106,4 +107,27 @@ export function coordinatorAccess(
   const ca = config.caFile !== undefined ? readCaFile(config.caFile) : recorded?.tlsCa;
   const fetch = deps.fetch ?? (ca !== undefined ? createFetch({ ca }) : undefined);
   return { baseUrl, ca, fetch };
+}
+
+/**
+ * How an enrolled site's command talks to the coordinator: {@link coordinatorAccess} checked against what enrollment
+ * recorded, and the signed HTTP transport options (site key, timeout, retries, logger).
+ */
+export function siteHttp(
+  deps: CliDeps,
+  config: SiteConfig,
+  enrollment: Enrollment,
+  logger: Logger,
+): { access: CoordinatorAccess; http: HttpTransportOptions; credentials: SiteCredentials } {
+  const access = coordinatorAccess(deps, config, enrollment.state); // https, or http to this machine only
+  const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
+  const http: HttpTransportOptions = {
+    baseUrl: access.baseUrl,
+    credentials,
+    timeoutMs: config.requestTimeoutMs,
+    retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 },
+    logger,
+    ...(access.fetch ? { fetch: access.fetch } : {}),
+  };
+  return { access, http, credentials };
 }

@@ -41,3 +41,14 @@ export function instantArg(v: string): number {
   if (t === null) throw new InvalidArgumentError('give an ISO 8601 instant with a zone, e.g. 2025-01-29T00:00:00Z.');
   return t;
 }
+
+/** A line of text of 1 to `max` characters, without control characters (a name or a note kept in the audit chain). */
+export const textArg =
+  (what: string, max: number) =>
+  (v: string): string => {
+    const t = v.trim();
+    // eslint-disable-next-line no-control-regex
+    if (t === '' || t.length > max || /[\u0000-\u001f\u007f]/.test(t))
+      throw new InvalidArgumentError(`${what} must be 1 to ${max} characters on one line.`);
+    return t;
+  };

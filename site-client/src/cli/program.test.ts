@@ -4,7 +4,7 @@ import { HEART_DISEASE_FEATURES } from '@twinfed/models';
 import { fingerprint, generateIdentity, publicPart, toB64 } from '@twinfed/shared';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, io, tmpSiteDir } from '../__tests__/cli';
+import { cli, io, tmpSiteDir, writeSitePolicy } from '../__tests__/cli';
 import { loadEnrollment } from '../identity/load';
 import { readSiteState, writeSiteState } from '../identity/site-state';
 import { JOURNAL_FILE, Journal } from '../training/journal';
@@ -194,6 +194,7 @@ describe('twinfed-site CLI', () => {
       ),
     ).toBe(0);
     c.trust(loadEnrollment(dataDir));
+    writeSitePolicy(dataDir, { autoApprove: true });
     const r = io({ fetch });
     const code = await cli(
       [

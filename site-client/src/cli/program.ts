@@ -6,6 +6,8 @@ import { addAuditCommand } from './commands/audit';
 import { addEnrollCommand } from './commands/enroll';
 import { addExportCommand } from './commands/export';
 import { addIngestCommand } from './commands/ingest';
+import { addPlansCommand } from './commands/plans';
+import { addPolicyCommand } from './commands/policy';
 import { addPredictCommand } from './commands/predict';
 import { addRunCommand } from './commands/run';
 import { addScoreCommand } from './commands/score';
@@ -60,6 +62,8 @@ export function createProgram(deps: CliDeps, setExitCode: (code: number) => void
   addEnrollCommand(program, deps);
   addExportCommand(program, deps);
   addIngestCommand(program, deps, setExitCode);
+  addPlansCommand(program, deps);
+  addPolicyCommand(program, deps, setExitCode);
   addPredictCommand(program, deps);
   addRunCommand(program, deps, setExitCode);
   addScoreCommand(program, deps);

@@ -26,6 +26,10 @@ export function metricsText(m: Readonly<Record<string, number>>): string {
 export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; stderr: TextOut }): void {
   const line = (s: string): unknown => out.stdout.write(`${s}\n`);
   switch (event.type) {
+    case 'plan':
+      return void line(
+        `Plan ${event.planSha256.slice(0, 12)}… of ${event.federationId}: approved ${event.decidedBy === 'policy' ? "by this site's policy" : `by ${event.by}`} on ${event.at}.`,
+      );
     case 'started':
       return void line(
         `Joined federation ${event.federationId} as site ${event.siteId}: ${event.trainRows} training rows, ${event.testRows} test rows.`,

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, io } from '../__tests__/cli';
+import { cli, io, writeSitePolicy } from '../__tests__/cli';
 import { loadEnrollment } from '../identity/load';
 
 /** An enrolled site directory, the fake coordinator behind a recording fetch, and a CSV of `n` rows. */
@@ -24,6 +24,7 @@ async function site(opts: {
     ),
   ).toBe(0);
   c.trust(loadEnrollment(dataDir));
+  writeSitePolicy(dataDir, { autoApprove: true });
   coord.requests.length = 0;
   const csv = path.join(work, 'data.csv');
   fs.writeFileSync(

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, io } from '../__tests__/cli';
+import { cli, io, writeSitePolicy } from '../__tests__/cli';
+import { SiteAuditLog } from '../audit/site-audit';
 import { loadEnrollment } from '../identity/load';
 
 /** An enrolled site directory (https://coord.test, the fake behind a recording fetch) and a CSV the plan accepts. */
@@ -58,36 +59,88 @@ const onlyRoundsCurrent = (coord: ReturnType<typeof coordinatorFetch>) =>
   expect(coord.requests.every((q) => q.method === 'GET' && /rounds\/current$/.test(q.url))).toBe(true);
 
 describe('twinfed-site run: the plan', () => {
-  test('--require-secure-aggregation: a plan without it is refused with PLAN_BELOW_SITE_FLOOR, naming the floor and how to change it', async () => {
+  test('no policy and no approval: refused with PLAN_NOT_APPROVED, saying how to approve; nothing but rounds/current is sent', async () => {
     const { c, coord, args } = await site();
     const r = io({ fetch: coord.fetch });
-    expect(await cli([...args, '--require-secure-aggregation'], r.deps)).toBe(1);
+    expect(await cli(args, r.deps)).toBe(1);
     expect(r.err()).toMatch(
-      /error: The plan of fed-1 is below this site's privacy floors: this site requires secure aggregation \(privacy\.requireSecureAggregation\); the plan does not use it.*--require-secure-aggregation \/ TWINFED_REQUIRE_SECURE_AGGREGATION.*\[PLAN_BELOW_SITE_FLOOR\]/s,
+      /error: This site has not approved the plan of fed-1 \([0-9a-f]{12}…\)\. .*run `twinfed-site plans show fed-1` then `twinfed-site plans approve fed-1`\. \[PLAN_NOT_APPROVED\]/s,
     );
     onlyRoundsCurrent(coord);
     expect(c.updates).toHaveLength(0);
   });
 
-  test('floors from the environment: TWINFED_MIN_POPULATION_K above the plan’s k; TWINFED_MAX_EPSILON with a plan without DP', async () => {
-    const { coord, args } = await site();
-    const k = io({ fetch: coord.fetch, env: { TWINFED_MIN_POPULATION_K: '20' } });
-    expect(await cli(args, k.deps)).toBe(1);
-    expect(k.err()).toMatch(/population k = 10.*\[PLAN_BELOW_SITE_FLOOR\]/s);
+  test('approved with `plans approve`: runs to the end; the approval and the training are in the site audit chain', async () => {
+    const { c, coord, args, dataDir } = await site();
+    const approve = io({ fetch: coord.fetch });
+    expect(await cli(['plans', 'approve', 'fed-1', '--by', 'dr.jones', '--data-dir', dataDir], approve.deps)).toBe(0);
+    const r = io({ fetch: coord.fetch });
+    expect(await cli(args, r.deps)).toBe(0);
+    expect(r.out()).toMatch(/Plan [0-9a-f]{12}… of fed-1: approved by dr\.jones on /);
+    expect(c.updates.map((u) => u.round)).toEqual([1, 2]);
+    expect(
+      new SiteAuditLog(dataDir)
+        .list()
+        .map((e) => `${e.action} ${e.actor}`)
+        .slice(1, 3),
+    ).toEqual(['plan.approved dr.jones', 'round.trained site:site-a']);
+  });
+
+  test('--require-secure-aggregation: a plan without it is rejected by the policy (PLAN_REJECTED naming the rule), recorded once', async () => {
+    const { c, coord, args, dataDir } = await site();
+    const r = io({ fetch: coord.fetch });
+    expect(await cli([...args, '--require-secure-aggregation'], r.deps)).toBe(1);
+    expect(r.err()).toMatch(
+      /error: This site's policy rejects the plan of fed-1 \([0-9a-f]{12}…\): secure aggregation: required by this site; the plan does not use it \(privacy\.secureAggregation\) \(requireSecureAggregation\).*--require-secure-aggregation.*\[PLAN_REJECTED\]/s,
+    );
+    onlyRoundsCurrent(coord);
+    expect(c.updates).toHaveLength(0);
+    const rejections = () => new SiteAuditLog(dataDir).list().filter((e) => e.action === 'plan.rejected');
+    expect(rejections()).toEqual([
+      expect.objectContaining({
+        detail: expect.objectContaining({ decidedBy: 'policy', rules: ['requireSecureAggregation'] }),
+      }),
+    ]);
+    expect(await cli([...args, '--require-secure-aggregation'], io({ fetch: coord.fetch }).deps)).toBe(1);
+    expect(rejections()).toHaveLength(1);
+  });
+
+  test('floors from the environment add to the policy file, the stricter winning: TWINFED_MAX_EPSILON refuses a plan without DP', async () => {
+    const { coord, args, dataDir } = await site();
+    writeSitePolicy(dataDir, { autoApprove: true, dp: { maxEpsilon: 100 } });
     const eps = io({ fetch: coord.fetch, env: { TWINFED_MAX_EPSILON: '3' } });
     expect(await cli(args, eps.deps)).toBe(1);
-    expect(eps.err()).toMatch(/at most ε = 3.*no differential privacy.*\[PLAN_BELOW_SITE_FLOOR\]/s);
+    expect(eps.err()).toMatch(/at most ε = 3; the plan has no differential privacy.*\[PLAN_REJECTED\]/s);
     onlyRoundsCurrent(coord);
   });
 
-  test('an invalid floor is a usage error', async () => {
-    const { coord, args } = await site();
+  test('TWINFED_MIN_POPULATION_K no longer refuses a plan with a smaller k: the site applies its own k (plans show says so)', async () => {
+    const { c, coord, args, dataDir } = await site(
+      testPlan({ data: { features: ['age', 'chol', 'thalach'], population: { k: 10 } } }),
+    );
+    writeSitePolicy(dataDir, { autoApprove: true });
+    const show = io({ fetch: coord.fetch, env: { TWINFED_MIN_POPULATION_K: '20' } });
+    expect(await cli(['plans', 'show', 'fed-1', '--data-dir', dataDir], show.deps)).toBe(0);
+    expect(show.out()).toContain("cells below k = 20 (this site's own; the plan's k is 10) suppressed");
+    expect(show.out()).toContain(
+      "ok    population reports: the plan's k = 10; this site suppresses cells below its own k = 20",
+    );
+    expect(await cli(args, io({ fetch: coord.fetch, env: { TWINFED_MIN_POPULATION_K: '20' } }).deps)).toBe(0);
+    expect(c.updates.map((u) => u.round)).toEqual([1, 2]);
+  });
+
+  test('an invalid floor is a usage error; an invalid policy file is POLICY_INVALID before anything is sent', async () => {
+    const { coord, args, dataDir } = await site();
     const r = io({ fetch: coord.fetch });
     expect(await cli([...args, '--min-population-k', '1'], r.deps)).not.toBe(0);
     expect(r.err()).toContain('the minimum population k must be an integer from 2 to 1000');
     const env = io({ fetch: coord.fetch, env: { TWINFED_MAX_EPSILON: 'lots' } });
     expect(await cli(args, env.deps)).toBe(1);
     expect(env.err()).toMatch(/privacy\.maxEpsilon.*\[CONFIG_INVALID\]/s);
+    fs.writeFileSync(path.join(dataDir, 'policy.json'), '{"autoAprove": true}');
+    const bad = io({ fetch: coord.fetch });
+    expect(await cli(args, bad.deps)).toBe(1);
+    expect(bad.err()).toMatch(/policy\.json is invalid: .*autoAprove.*\[POLICY_INVALID\]/s);
     expect(coord.requests).toEqual([]);
   });
 
@@ -98,6 +151,7 @@ describe('twinfed-site run: the plan', () => {
       data: { features: ['age', 'chol', 'thalach'], population: { k: 10 } },
     });
     const { c, coord, args, dataDir } = await site(signed);
+    writeSitePolicy(dataDir, { autoApprove: true });
     c.tamper.plan = {
       ...signed,
       privacy: { secureAggregation: false },
@@ -110,12 +164,5 @@ describe('twinfed-site run: the plan', () => {
     expect(fs.readFileSync(path.join(dataDir, 'audit.jsonl'), 'utf8')).toMatch(
       /"plan\.refused".*PLAN_SIGNATURE_INVALID/,
     );
-  });
-
-  test('a plan that meets the floors runs to the end', async () => {
-    const { c, coord, args } = await site();
-    const r = io({ fetch: coord.fetch });
-    expect(await cli([...args, '--min-population-k', '10'], r.deps)).toBe(0);
-    expect(c.updates.map((u) => u.round)).toEqual([1, 2]);
   });
 });

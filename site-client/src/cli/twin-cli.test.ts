@@ -72,6 +72,15 @@ describe('twinfed-site twin commands', () => {
     const report = ing.lines()[0]!;
     expect(report).toMatchObject({ type: 'ingest', format: 'fhir', rejectedCount: 0, accepted: { patients: 80 } });
     expect(JSON.stringify(report)).not.toMatch(/MRN-\d{5}|Doe/);
+    // a person approves the plan (without a policy file nothing is approved without a person)
+    const approve = io({ fetch: coord.fetch });
+    expect(
+      await cli(
+        ['plans', 'approve', 'fed-1', '--by', 'Dr. Lee', '--note', 'IRB 2025-04', '--data-dir', dataDir],
+        approve.deps,
+      ),
+    ).toBe(0);
+    expect(approve.out()).toMatch(/^Approved: the plan [0-9a-f]{12}… of fed-1, by Dr\. Lee on \S+ \("IRB 2025-04"\)/);
     // run over the twin store, with the local API
     const run = io({ fetch: coord.fetch });
     const code = await cli(
@@ -194,6 +203,7 @@ describe('twinfed-site twin commands', () => {
         expect(sent).not.toContain(secret);
     expect(sent).not.toMatch(/MRN-\d{5}/);
     expect(sent).not.toContain(pid); // not even pseudonymous ids leave the site
+    expect(sent).not.toMatch(/Dr\. Lee|IRB 2025-04/); // nor who approved the plan, nor why
   }, 60_000);
 
   test('ingest csv: counts, rejections by line without identifiers in --json, idempotent, --strict exit status', async () => {

@@ -1,5 +1,6 @@
 import { TwinfedError, type Logger } from '@twinfed/shared';
 import type { SiteConfig } from '../config';
+import type { SitePolicy } from '../governance/policy';
 import type { Enrollment } from '../identity/load';
 import { ModelStore } from '../training/model-store';
 import { HttpPopulationApi, PopulationOutbox } from '../training/population-outbox';
@@ -44,6 +45,8 @@ export async function setupTwinRun(args: {
   logger: Logger;
   enrollment: Enrollment;
   http: HttpTransportOptions;
+  /** The site policy in force (its `populationReports.k` raises the plan's k). */
+  policy: () => SitePolicy;
 }): Promise<TwinRun> {
   const { deps, flags, config, logger, enrollment } = args;
   const store = await openTwinStore({ dataDir: config.dataDir });
@@ -82,6 +85,7 @@ export async function setupTwinRun(args: {
       outbox: PopulationOutbox.open(config.dataDir, { epsilonBudget: config.populationEpsilonBudget }),
       api: new HttpPopulationApi(args.http),
       at: flags.at ?? null,
+      siteK: () => args.policy().populationReports?.k,
       ...(scorer
         ? {
             onModel: (m) =>

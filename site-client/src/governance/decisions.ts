@@ -6,7 +6,7 @@
  */
 import * as os from 'node:os';
 import { z } from 'zod';
-import { PlanDecisionSchema, type PlanDecision } from '@twinfed/shared';
+import type { PlanDecision } from '@twinfed/shared';
 import type { SiteAuditAction, SiteAuditLog } from '../audit/site-audit';
 
 /** A decision about one plan hash, or `pending`: none yet about the plan served now. */
@@ -42,7 +42,9 @@ const ACTIONS: Record<PlanDecision, SiteAuditAction> = {
   rejected: 'plan.rejected',
   revoked: 'plan.revoked',
 };
-const DECISION_OF = new Map<string, PlanDecision>(PlanDecisionSchema.options.map((d) => [ACTIONS[d], d] as const));
+const DECISION_OF = new Map<string, PlanDecision>(
+  (Object.entries(ACTIONS) as Array<[PlanDecision, SiteAuditAction]>).map(([d, action]) => [action, d]),
+);
 
 /** The detail of a decision entry (read back from the chain; an entry that does not match is not a decision). */
 const DecisionDetailSchema = z.object({

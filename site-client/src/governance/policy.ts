@@ -332,3 +332,24 @@ function epsilonLine(plan: Plan, max: number): PolicyLine {
 export function failedRules(evaluation: PolicyEvaluation): PolicyRule[] {
   return evaluation.lines.filter((l) => !l.ok).map((l) => l.rule);
 }
+
+/**
+ * The policy in force at a site, read again at each call: `<dataDir>/policy.json` with the configuration's privacy
+ * floors added. When the file's digest differs from the last one noted, `onFileChange` gets the new digest (null: no
+ * file), so that the change is recorded in the site's audit chain (`policy.changed`).
+ */
+export function sitePolicySource(o: {
+  dataDir: string;
+  floors: PrivacyFloors;
+  onFileChange: (digest: string | null) => void;
+}): () => SitePolicy {
+  let noted: string | null | undefined;
+  return () => {
+    const { policy, digest } = readPolicyFile(o.dataDir);
+    if (digest !== noted) {
+      o.onFileChange(digest);
+      noted = digest;
+    }
+    return withPrivacyFloors(policy, o.floors);
+  };
+}

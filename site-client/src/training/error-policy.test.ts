@@ -8,8 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ERROR_CODES, TwinfedError, clientBehaviour, isFatal, type ErrorCode } from '@twinfed/shared';
 import { FakeCoordinator, testEnrollment } from '../__tests__/fake-coordinator';
-import { fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
-import { Journal } from './journal';
+import { APPROVE_EVERY_PLAN, fakeModelOps, siteRecords, syntheticDataset } from '../__tests__/fixtures';
 import type { RunnerProgress } from './progress';
 import { SiteRunner } from './runner';
 import { isModelRejection } from './verified-model';
@@ -26,7 +25,8 @@ function site() {
     enrollment,
     api: coordinator,
     dataset: syntheticDataset(),
-    journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-policy-'))),
+    ...siteRecords(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-policy-'))),
+    policy: APPROVE_EVERY_PLAN,
     pollIntervalMs: 1,
     modelOps: fakeModelOps(),
     onProgress: (e) => events.push(e),

@@ -20,7 +20,7 @@ import {
   type StatsSession,
 } from '@twinfed/shared';
 import { FakeCoordinator, TEST_FEATURES, testEnrollment, testPlan } from '../__tests__/fake-coordinator';
-import { fakeModelOps, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
+import { APPROVE_EVERY_PLAN, fakeModelOps, siteRecords, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
 import type { Enrollment } from '../identity/load';
 import { federatedStandardizer, localStatsVector, standardizerFromSums, type StatsApi } from './federated-stats';
 import { Journal } from './journal';
@@ -220,7 +220,8 @@ describe('SiteRunner with federated normalisation', () => {
       dataset,
       modelOps: ops,
       pollIntervalMs: 10,
-      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-fedstats-'))),
+      ...siteRecords(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-fedstats-'))),
+      policy: APPROVE_EVERY_PLAN,
       onProgress: (e) => {
         events.push(e);
         // The peer contributes only after this site said it is waiting.
@@ -266,7 +267,8 @@ describe('SiteRunner with federated normalisation', () => {
       dataset: syntheticDataset(),
       modelOps: fakeModelOps(),
       pollIntervalMs: 10,
-      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-fedstats-'))),
+      ...siteRecords(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-fedstats-'))),
+      policy: APPROVE_EVERY_PLAN,
       onProgress: (e) => events.push(e),
     });
     expect((await runner.run()).state).toBe('completed');

@@ -163,10 +163,28 @@ export class Journal {
     return this.data.plans.find((p) => p.federationId === federationId);
   }
 
-  /** Pins a federation's plan digest (durably, before returning). A federation already pinned keeps its first digest. */
+  /**
+   * Pins a federation's plan digest (durably, before returning). A federation already pinned keeps its digest, unless
+   * this site has not taken part in it yet ({@link tookPart}): a plan amended before its first round is pinned anew.
+   */
   pinPlan(entry: PlanEntry): void {
-    if (this.pinnedPlan(entry.federationId)) return;
-    this.save({ ...this.data, plans: [...this.data.plans, PlanEntrySchema.parse(entry)] });
+    const pinned = this.pinnedPlan(entry.federationId);
+    if (pinned && (pinned.planSha256 === entry.planSha256 || this.tookPart(entry.federationId))) return;
+    const others = this.data.plans.filter((p) => p.federationId !== entry.federationId);
+    this.save({ ...this.data, plans: [...others, PlanEntrySchema.parse(entry)] });
+  }
+
+  /**
+   * True once this site contributed to the federation something computed under its plan that it cannot take back: an
+   * update (acknowledged, or masked for secure aggregation) or its normalisation statistics. From then on the plan it
+   * pinned is the only one it works with (an evaluation of the initial model does not count).
+   */
+  tookPart(federationId: string): boolean {
+    return (
+      this.data.uploads.some((u) => u.federationId === federationId) ||
+      this.data.secagg.some((s) => s.federationId === federationId) ||
+      this.data.stats.some((s) => s.federationId === federationId)
+    );
   }
 
   /** The pinned keys of peer `siteId`, if it was ever seen. */

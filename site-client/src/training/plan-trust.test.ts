@@ -1,21 +1,20 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initialWeights, planDigest, planEpsilon, type Plan, type PlanInput } from '@twinfed/shared';
+import { initialWeights, planDigest, type Plan, type PlanInput } from '@twinfed/shared';
 import { FakeCoordinator, TEST_FEATURES, testEnrollment, testPlan } from '../__tests__/fake-coordinator';
-import { fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
+import { APPROVE_EVERY_PLAN, fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
 import { SiteAuditLog } from '../audit/site-audit';
 import { Journal } from './journal';
-import type { PrivacyFloors } from './privacy-floors';
 import type { RunnerProgress } from './progress';
 import { SiteRunner } from './runner';
 
 /**
  * Issue 16, finding 6: the plan a site obeys arrives in `federation.plan`. The site trains only on a plan the pinned
- * coordinator key signed, never on one that changed after it took part, never on versions signed for another plan,
- * and never below its own privacy floors.
+ * coordinator key signed, never on one that changed after it took part, and never on versions signed for another plan
+ * (its own policy and approvals: runner-governance.test.ts). These sites approve every plan by policy.
  */
-function run(coordinator: FakeCoordinator, o: { dir?: string; floors?: PrivacyFloors } = {}) {
+function run(coordinator: FakeCoordinator, o: { dir?: string } = {}) {
   const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-plan-'));
   const enrollment = testEnrollment(coordinator.identity);
   coordinator.trust(enrollment);
@@ -30,8 +29,8 @@ function run(coordinator: FakeCoordinator, o: { dir?: string; floors?: PrivacyFl
     pollIntervalMs: 10,
     journal: Journal.open(dir),
     audit: new SiteAuditLog(dir, () => 'site:site-a'),
+    policy: APPROVE_EVERY_PLAN,
     onProgress: (e) => events.push(e),
-    ...(o.floors ? { privacyFloors: o.floors } : {}),
   });
   return { runner, promise: runner.run(), events, ops, dir };
 }
@@ -89,6 +88,7 @@ describe('a site trains only on the plan the coordinator signed', () => {
   test('a plan statement signed by another key (the pinned key is not the signer) is refused', async () => {
     const c = new FakeCoordinator(plan());
     const enrollment = testEnrollment(new FakeCoordinator().identity);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-plan-'));
     const runner = new SiteRunner({
       federationId: c.federationId,
       enrollment,
@@ -96,7 +96,9 @@ describe('a site trains only on the plan the coordinator signed', () => {
       dataset: syntheticDataset(),
       modelOps: fakeModelOps(),
       pollIntervalMs: 10,
-      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-plan-'))),
+      journal: Journal.open(dir),
+      audit: new SiteAuditLog(dir),
+      policy: APPROVE_EVERY_PLAN,
     });
     await expect(runner.run()).rejects.toMatchObject({ code: 'PLAN_SIGNATURE_INVALID' });
     expect(c.updates).toHaveLength(0);
@@ -141,59 +143,5 @@ describe('a site trains only on the plan the coordinator signed', () => {
     expect(c.updates).toHaveLength(0);
     expect(c.evaluations).toHaveLength(0);
     expect(ops.trainCalls).toBe(0);
-  });
-});
-
-describe('local privacy floors', () => {
-  test.each<[string, PrivacyFloors, Plan, RegExp]>([
-    [
-      'secure aggregation required',
-      { requireSecureAggregation: true },
-      plan(),
-      /requires secure aggregation \(privacy\.requireSecureAggregation\).*--require-secure-aggregation/s,
-    ],
-    ['DP required', { requireDp: true }, plan(), /requireDp/],
-    [
-      'ε above the maximum',
-      { maxEpsilon: 1 },
-      plan({ privacy: { dp: { clip: 1, noiseMultiplier: 0.8, delta: 1e-5 } } }),
-      /maxEpsilon.*ε = \d/s,
-    ],
-    ['no DP under a maximum ε', { maxEpsilon: 8 }, plan(), /maxEpsilon.*no differential privacy/s],
-    [
-      'population k below the minimum',
-      { minPopulationK: 20 },
-      plan(),
-      /k = 20 at least \(privacy\.minPopulationK\); the plan's population k = 10/,
-    ],
-  ])('%s: the site refuses to train with PLAN_BELOW_SITE_FLOOR, sending nothing', async (_name, floors, p, message) => {
-    const c = new FakeCoordinator(p);
-    const { promise, ops } = run(c, { floors });
-    await expect(promise).rejects.toMatchObject({
-      code: 'PLAN_BELOW_SITE_FLOOR',
-      message: expect.stringMatching(message),
-    });
-    nothingSent(c, ops);
-  });
-
-  test('a distributed-DP plan is checked with the Skellam accountant the coordinator signs versions with, not the Gaussian one', async () => {
-    const dp = { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 };
-    const distributed = plan({ minSites: 2, privacy: { secureAggregation: true, dp } });
-    const central = planEpsilon(plan({ privacy: { dp } }))!;
-    const skellam = planEpsilon(distributed)!;
-    expect(skellam).toBeGreaterThan(central);
-    const c = new FakeCoordinator(distributed);
-    const { promise, ops } = run(c, { floors: { maxEpsilon: (central + skellam) / 2 } }); // central DP at ×1.1 would pass this floor
-    await expect(promise).rejects.toMatchObject({
-      code: 'PLAN_BELOW_SITE_FLOOR',
-      message: expect.stringContaining(`distributed (Skellam) noise ×1.1 spend ε = ${skellam.toFixed(2)}`),
-    });
-    nothingSent(c, ops);
-  });
-
-  test('a plan that meets every floor trains', async () => {
-    const c = new FakeCoordinator(plan({ privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } } }));
-    const { promise } = run(c, { floors: { requireDp: true, maxEpsilon: 8, minPopulationK: 10 } });
-    await expect(promise).resolves.toMatchObject({ state: 'completed', roundsUploaded: [1, 2] });
   });
 });

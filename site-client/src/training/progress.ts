@@ -1,4 +1,5 @@
 import type { ErrorCode, FederationState, RoundState } from '@twinfed/shared';
+import type { DecidedBy } from '../governance/decisions';
 
 /** Why the runner did not train in a round it saw. */
 export type SkipReason =
@@ -15,6 +16,15 @@ export type SkipReason =
  * weights, keys, tokens or patient rows: counts and aggregate metrics only.
  */
 export type RunnerProgress =
+  | {
+      /** The plan passed this site's gate: approved for this hash, by a person (`by` = the name) or by its policy. */
+      type: 'plan';
+      federationId: string;
+      planSha256: string;
+      decidedBy: DecidedBy;
+      by: string;
+      at: string;
+    }
   | { type: 'started'; federationId: string; siteId: string; trainRows: number; testRows: number }
   | { type: 'connection'; connected: boolean; reason?: string }
   | { type: 'round'; federationId: string; round: number; state: RoundState; selected: boolean; submitted: boolean }

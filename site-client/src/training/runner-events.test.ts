@@ -3,8 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initialWeights, type ServerToClientEvents } from '@twinfed/shared';
 import { FakeCoordinator, testEnrollment } from '../__tests__/fake-coordinator';
-import { fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
-import { Journal } from './journal';
+import { APPROVE_EVERY_PLAN, fakeModelOps, siteRecords, syntheticDataset } from '../__tests__/fixtures';
 import { SiteRunner } from './runner';
 import type { PushSource } from './runner-options';
 
@@ -49,7 +48,8 @@ describe('SiteRunner and push events', () => {
       api: coordinator,
       events,
       dataset: syntheticDataset(),
-      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-runner-events-'))),
+      ...siteRecords(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-runner-events-'))),
+      policy: APPROVE_EVERY_PLAN,
       pollIntervalMs: 60_000,
       modelOps: fakeModelOps(),
     });

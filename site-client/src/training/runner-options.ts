@@ -6,9 +6,10 @@ import type { ConnectionListener, SiteStatus } from '../transport/event-stream';
 import type { LocalDataset } from './dataset';
 import type { DatasetSource } from './dataset-source';
 import type { ModelOps } from './federation-session';
-import type { PrivacyFloors } from './privacy-floors';
 import type { Journal } from './journal';
 import type { SiteAuditLog } from '../audit/site-audit';
+import type { PlanDecisionChannel } from '../governance/channel';
+import type { SitePolicy } from '../governance/policy';
 import type { ProgressListener, RunnerProgress } from './progress';
 import type { VerifiedModel } from './verified-model';
 
@@ -58,11 +59,20 @@ export interface SiteRunnerOptions {
   /** Runs once per published version after its evaluation (see {@link VersionHook}). */
   afterVersion?: VersionHook;
   journal: Journal;
-  /** The site's own audit chain (what it trained, uploaded and refused). */
-  audit?: SiteAuditLog;
+  /**
+   * The site's own audit chain: what it trained, uploaded and refused, and its decisions about plans (the runner
+   * trains only on a plan hash approved there, by a person or by `policy`).
+   */
+  audit: SiteAuditLog;
+  /**
+   * The site's policy in force, evaluated again at every round (a function is asked each time: the CLI re-reads the
+   * policy file with the privacy floors added). A plan that breaks a rule is refused (`PLAN_REJECTED`); one nobody
+   * approved is refused (`PLAN_NOT_APPROVED`) unless the policy has `autoApprove`.
+   */
+  policy: SitePolicy | (() => SitePolicy);
+  /** Where the site's decisions go to the coordinator (only the decision and the plan hash); without it they stay local. */
+  decisionChannel?: PlanDecisionChannel;
   logger?: Logger;
-  /** This site's privacy floors: it refuses (`PLAN_BELOW_SITE_FLOOR`) a plan below any of them. */
-  privacyFloors?: PrivacyFloors;
   /** Poll interval of `rounds/current` (default 3000 ms). */
   pollIntervalMs?: number;
   modelOps?: ModelOps;

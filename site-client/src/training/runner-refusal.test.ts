@@ -3,10 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type StatsAck, type StatsContribution, type StatsSession } from '@twinfed/shared';
 import { FakeCoordinator, TEST_FEATURES, testEnrollment, testPlan } from '../__tests__/fake-coordinator';
-import { fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
+import { APPROVE_EVERY_PLAN, fakeModelOps, siteRecords, syntheticDataset } from '../__tests__/fixtures';
 import type { LocalDataset } from './dataset';
 import type { DatasetSource } from './dataset-source';
-import { Journal } from './journal';
 import type { RunnerProgress } from './progress';
 import { SiteRunner } from './runner';
 
@@ -34,7 +33,8 @@ function run(coordinator: FakeCoordinator, data: { dataset?: LocalDataset; datas
     ...data,
     modelOps: ops,
     pollIntervalMs: 10,
-    journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-refusal-'))),
+    ...siteRecords(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-refusal-'))),
+    policy: APPROVE_EVERY_PLAN,
     onProgress: (e) => events.push(e),
   });
   return { promise: runner.run(), events, ops };

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TwinfedError, deserializeWeights, generateIdentity } from '@twinfed/shared';
 import { FakeCoordinator, testEnrollment, testPlan } from '../__tests__/fake-coordinator';
-import { fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
+import { APPROVE_EVERY_PLAN, fakeModelOps, siteRecords, syntheticDataset } from '../__tests__/fixtures';
 import { Journal } from './journal';
 import type { RunnerProgress } from './progress';
 import { SiteRunner } from './runner';
@@ -28,7 +28,8 @@ function runner(opts: {
     enrollment: opts.enrollment,
     api: opts.coordinator,
     dataset: syntheticDataset(),
-    journal: Journal.open(opts.dir),
+    ...siteRecords(opts.dir),
+    policy: APPROVE_EVERY_PLAN,
     pollIntervalMs: 10,
     modelOps: ops,
     onProgress: (e) => events.push(e),
@@ -226,7 +227,8 @@ describe('SiteRunner', () => {
       enrollment,
       api: coordinator,
       dataset: { ...syntheticDataset(), features: ['age', 'thalach', 'chol'] },
-      journal: Journal.open(dir),
+      ...siteRecords(dir),
+      policy: APPROVE_EVERY_PLAN,
       pollIntervalMs: 10,
       modelOps: fakeModelOps(),
     });
@@ -306,7 +308,8 @@ describe('SiteRunner with the real models package', () => {
       enrollment,
       api: coordinator,
       dataset: syntheticDataset(),
-      journal: Journal.open(dir),
+      ...siteRecords(dir),
+      policy: APPROVE_EVERY_PLAN,
       pollIntervalMs: 10,
       onProgress: (e) => events.push(e),
     });

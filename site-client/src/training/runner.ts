@@ -8,11 +8,12 @@ import {
   silentLogger,
   type Logger,
 } from '@twinfed/shared';
+import { PlanDecisions } from '../governance/decisions';
+import { PlanGate } from '../governance/gate';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
 import { FederatedStatsStep } from './federated-stats';
 import { FederationSession } from './federation-session';
-import { checkPrivacyFloors } from './privacy-floors';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
 import { RoundWorker } from './round-worker';
 import type { SiteRunnerOptions } from './runner-options';
@@ -39,8 +40,11 @@ export class SiteRunner {
   private readonly hookedVersions = new Set<string>();
   private session: FederationSession | undefined;
   private worker: RoundWorker | undefined;
+  /** The plan hash the worker was built for. */
+  private workerPlan: string | undefined;
   private lastRoundKey = '';
-  private readonly stats = new FederatedStatsStep((e) => this.emit(e));
+  private stats = new FederatedStatsStep((e) => this.emit(e));
+  private readonly gate: PlanGate;
   private wakeUp: (() => void) | undefined;
   private woken = false;
   /**
@@ -55,6 +59,22 @@ export class SiteRunner {
       siteId: options.enrollment.state.siteId,
     });
     if (options.onProgress) this.listeners.add(options.onProgress);
+    const { policy } = options;
+    this.gate = new PlanGate({
+      decisions: new PlanDecisions(options.audit),
+      policy: typeof policy === 'function' ? policy : () => policy,
+      ...(options.decisionChannel ? { channel: options.decisionChannel } : {}),
+      onWarning: (message, code) => this.emit({ type: 'warning', message, ...(code ? { code } : {}) }),
+      onApproved: (a) =>
+        this.emit({
+          type: 'plan',
+          federationId: a.federationId,
+          planSha256: a.planSha256,
+          decidedBy: a.decidedBy,
+          by: a.actor,
+          at: a.at,
+        }),
+    });
   }
 
   /** Subscribes to progress; returns the unsubscribe function. */
@@ -104,7 +124,7 @@ export class SiteRunner {
                 ? 'plan.refused'
                 : undefined;
             if (refused) {
-              this.options.audit?.record(
+              this.options.audit.record(
                 {
                   action: refused,
                   subject: federationId,
@@ -144,6 +164,9 @@ export class SiteRunner {
     this.pollNeeded = false;
     const current = await api.currentRound(federationId, { signal: this.hard.signal });
     const planSha256 = this.trustedPlan(current);
+    // The site's own say, at every round: its policy, then its decision about this very plan hash.
+    await this.gate.check(federationId, current.federation.plan, planSha256, this.hard.signal);
+    if (this.workerPlan !== undefined && this.workerPlan !== planSha256) this.dropWorker();
     const worker = await this.ensureWorker(current, planSha256);
     if (!worker) {
       // Waiting for the cohort's federated statistics: nothing to train or evaluate yet.
@@ -165,8 +188,10 @@ export class SiteRunner {
 
   /**
    * The digest of the plan served with the federation, checked at every wake-up: signed by the pinned coordinator
-   * key for this federation (`PLAN_SIGNATURE_INVALID`) and, once this site took part, the plan it pinned then
-   * (`PLAN_CHANGED`: a federation's plan never changes; a new plan is a new federation).
+   * key for this federation (`PLAN_SIGNATURE_INVALID`) and, once this site took part (an update or its statistics),
+   * the plan it pinned then (`PLAN_CHANGED`: the operator may amend a plan only before its first round; after that a
+   * new plan is a new federation). A plan amended before this site took part is a new plan hash: the gate asks for a
+   * decision about it, and the work is set up again for it.
    */
   private trustedPlan(current: CurrentRound): string {
     const { federationId, enrollment, journal } = this.options;
@@ -178,7 +203,7 @@ export class SiteRunner {
       coordinatorSignPublicKey: enrollment.coordinator.signPublicKey,
     });
     const pinned = journal.pinnedPlan(federationId);
-    if (pinned && pinned.planSha256 !== digest) {
+    if (pinned && pinned.planSha256 !== digest && journal.tookPart(federationId)) {
       throw new TwinfedError(
         'PLAN_CHANGED',
         `The coordinator now serves another plan for ${federationId} (digest ${digest.slice(0, 12)}…) than the one this site took part with since ${pinned.at} (${pinned.planSha256.slice(0, 12)}…). A federation's plan never changes: this site will not train on it. Ask the operator; a new plan is a new federation.`,
@@ -191,8 +216,6 @@ export class SiteRunner {
     if (this.worker) return this.worker;
     const { options } = this;
     const plan = current.federation.plan;
-    // The site's own floors come first: a plan below them gets nothing, not even the data loaded for it.
-    checkPrivacyFloors(plan, options.privacyFloors ?? {}, options.federationId);
     const dataset =
       options.dataset ?? (await options.datasetSource?.load({ plan, round: current.round?.round ?? null }));
     if (!dataset)
@@ -212,6 +235,7 @@ export class SiteRunner {
       signal: this.hard.signal,
     });
     if (standardizer === null) return undefined;
+    this.workerPlan = planSha256;
     this.session = await FederationSession.create({
       plan,
       dataset,
@@ -245,6 +269,15 @@ export class SiteRunner {
       testRows: this.session.dataset.test.n,
     });
     return this.worker;
+  }
+
+  /** Forgets the work set up for an earlier plan (amended before this site took part): the next tick sets it up anew. */
+  private dropWorker(): void {
+    this.session?.dispose();
+    this.session = undefined;
+    this.worker = undefined;
+    this.workerPlan = undefined;
+    this.stats = new FederatedStatsStep((e) => this.emit(e));
   }
 
   /** Asks the dataset source for the current data; a changed dataset gets a fresh trainer. */

@@ -1,10 +1,13 @@
-/** The runner records what the site did in its own audit chain: trained, uploaded (digest), refused versions and data. */
+/**
+ * The runner records what the site did in its own audit chain: approved the plan (here by its policy), trained,
+ * uploaded (digest), refused versions and data.
+ */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateIdentity } from '@twinfed/shared';
+import { generateIdentity, planDigest } from '@twinfed/shared';
 import { FakeCoordinator, TEST_FEATURES, testEnrollment, testPlan } from '../__tests__/fake-coordinator';
-import { fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
+import { APPROVE_EVERY_PLAN, fakeModelOps, syntheticDataset } from '../__tests__/fixtures';
 import { SiteAuditLog } from '../audit/site-audit';
 import type { LocalDataset } from './dataset';
 import { Journal } from './journal';
@@ -27,6 +30,7 @@ function start(coordinator: FakeCoordinator, dataset: LocalDataset = syntheticDa
     pollIntervalMs: 10,
     journal,
     audit,
+    policy: APPROVE_EVERY_PLAN,
     onProgress: (e) => events.push(e),
   });
   return { runner, events, audit, journal };
@@ -41,11 +45,13 @@ async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
 }
 
 describe("the site's audit chain during a run", () => {
-  test('each trained round and each uploaded digest (the one the coordinator acknowledged) is chained', async () => {
-    const { runner, audit, journal } = start(new FakeCoordinator());
+  test('the approval of the plan (by policy), each trained round and each uploaded digest (the one the coordinator acknowledged) is chained', async () => {
+    const coordinator = new FakeCoordinator();
+    const { runner, audit, journal } = start(coordinator);
     await runner.run();
     const entries = audit.list();
     expect(entries.map((e) => `${e.action} ${e.subject}`)).toEqual([
+      'plan.approved fed-1',
       'round.trained fed-1/1',
       'update.uploaded fed-1/1',
       'round.trained fed-1/2',
@@ -56,6 +62,10 @@ describe("the site's audit chain during a run", () => {
       uploads.map((u) => u.digest),
     );
     expect(entries[0]).toMatchObject({
+      actor: 'site:site-a',
+      detail: { federationId: 'fed-1', planSha256: planDigest(coordinator.plan), decidedBy: 'policy' },
+    });
+    expect(entries[1]).toMatchObject({
       actor: expect.stringMatching(/^site:/),
       detail: { federationId: 'fed-1', round: 1, baseVersionId: 'v0', numExamples: 40 },
     });
@@ -89,6 +99,7 @@ describe("the site's audit chain during a run", () => {
     const { runner, audit } = start(new FakeCoordinator(testPlan({ data: { features: TEST_FEATURES } })), oneClass);
     await expect(runner.run()).rejects.toMatchObject({ code: 'DATA_SINGLE_CLASS' });
     expect(audit.list()).toEqual([
+      expect.objectContaining({ action: 'plan.approved' }),
       expect.objectContaining({
         action: 'data.refused',
         subject: 'fed-1',

@@ -24,7 +24,7 @@ import { TwinDatasetSource } from './twin-dataset';
 import { twinVersionHook } from './twin-publisher';
 import { fetchVerifiedModel } from './verified-model';
 
-async function setup(plan: Plan, api: PopulationApi) {
+async function setup(plan: Plan, api: PopulationApi, siteK?: () => number | undefined) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-publisher-'));
   const c = new FakeCoordinator(plan);
   c.publish({ versionId: 'v1', round: 1, weights: lrWeights(plan, [0.05, 0], -2), parent: 'v0' });
@@ -40,6 +40,7 @@ async function setup(plan: Plan, api: PopulationApi) {
     api,
     at: T_AT,
     rng: seededUniform(2),
+    ...(siteK ? { siteK } : {}),
   });
   const events: RunnerProgress[] = [];
   const call = async (versionId: string) => {
@@ -83,6 +84,18 @@ describe('twinVersionHook', () => {
     expect(events).toEqual([
       { type: 'population', versionId: 'v1', status: 'skipped', reason: 'the plan has no population settings' },
     ]);
+  });
+
+  test("the site's own k floor (its policy, read when the report is made) raises the plan's k", async () => {
+    const plan = twinTestPlan({ data: { ...twinTestPlan().data, population: { k: 3, ageBands: [45, 65] } } });
+    const posted: PopulationReport[] = [];
+    const api: PopulationApi = { postPopulationReport: async ({ report }) => void posted.push(report) };
+    await (await setup(plan, api)).call('v1');
+    await (await setup(plan, api, () => 20)).call('v1');
+    await (await setup(plan, api, () => undefined)).call('v1');
+    expect(posted.map((r) => r.k)).toEqual([3, 20, 3]);
+    expect(posted[0]!.cells.some((c) => c.count !== null)).toBe(true); // 20 twins: some cell of at least 3
+    expect(posted[1]!.cells.every((c) => c.count === null)).toBe(true); // none of at least 20 in one cell
   });
 
   test('a refusal (4xx) ends the attempt without throwing; a transient failure throws for the runner to retry; noise is drawn once', async () => {

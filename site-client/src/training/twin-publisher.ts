@@ -24,6 +24,11 @@ export interface TwinVersionHookOptions {
   onModel?: (model: StoredModel) => void;
   /** Uniform source of the Laplace noise (default the OS CSPRNG; seeded only in tests). */
   rng?: UniformSource;
+  /**
+   * The site's own k floor at the time of a report (its policy's `populationReports.k`): cells are suppressed below the
+   * larger of it and the plan's k.
+   */
+  siteK?: () => number | undefined;
 }
 
 function isTwinDataset(d: LocalDataset): d is TwinLocalDataset {
@@ -34,7 +39,8 @@ function isTwinDataset(d: LocalDataset): d is TwinLocalDataset {
  * What a twin site does with each published version it verified (see `VersionHook`): keeps it as the latest
  * verified model of the federation (with the site's preprocessing statistics, so scoring matches training),
  * hands it to the live scorer, scores every twin whose scoring consent allows it and sends the population
- * report (tier × age band counts, k-suppressed, Laplace-noised as `plan.data.population` says). Only that
+ * report (tier × age band counts, suppressed below the plan's k or the site's own if larger, Laplace-noised as
+ * `plan.data.population` says). Only that
  * report leaves the site. The report is staged in the outbox before it is sent, once per version. The
  * initial version (round 0, untrained) is skipped.
  */
@@ -118,7 +124,7 @@ async function makeReport(args: {
   if (scores.length === 0) return null;
   return options.outbox.stage({
     federationId: options.federationId,
-    table: exactPopulationTable({ scores, twins, plan }),
+    table: exactPopulationTable({ scores, twins, plan, siteK: options.siteK?.() ?? 0 }),
     rng,
   });
 }

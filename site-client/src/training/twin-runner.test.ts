@@ -3,12 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PopulationReportSchema, TwinfedError, type Plan, type PopulationReport } from '@twinfed/shared';
 import { FakeCoordinator, testEnrollment } from '../__tests__/fake-coordinator';
-import { fakeModelOps } from '../__tests__/fixtures';
+import { APPROVE_EVERY_PLAN, fakeModelOps, siteRecords } from '../__tests__/fixtures';
 import { T_AT, lrWeights, seedTwins, twinTestPlan } from '../__tests__/twin-site';
 import { seededUniform } from '../population/noise';
 import { MemoryTwinStore } from '../twins/memory-store';
 import type { DatasetSource } from './dataset-source';
-import { Journal } from './journal';
 import { ModelStore } from './model-store';
 import { PopulationOutbox, type PopulationApi } from './population-outbox';
 import type { RunnerProgress } from './progress';
@@ -52,7 +51,8 @@ function twinRunner(
     api: coordinator,
     datasetSource: new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 3 }),
     afterVersion,
-    journal: Journal.open(dir),
+    ...siteRecords(dir),
+    policy: APPROVE_EVERY_PLAN,
     pollIntervalMs: 10,
     modelOps: fakeModelOps(),
     onProgress: (e) => events.push(e),
@@ -94,7 +94,8 @@ describe('SiteRunner over the twin store', () => {
       enrollment,
       api: coordinator,
       datasetSource: source,
-      journal: Journal.open(dir),
+      ...siteRecords(dir),
+      policy: APPROVE_EVERY_PLAN,
       pollIntervalMs: 10,
       modelOps: ops,
       onProgress: (e) => events.push(e),

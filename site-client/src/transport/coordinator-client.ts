@@ -9,6 +9,7 @@ import {
   type EnrollRequest,
   type EnrollResponse,
   type EvaluationReport,
+  type FederationView,
   type Operation,
   type ResponseOf,
   type SecaggAck,
@@ -127,6 +128,11 @@ export class CoordinatorClient implements SiteApi {
   /** `GET /v1/sites/self`: the coordinator's record of this site (checks that the key is accepted). */
   self(): Promise<SiteView> {
     return this.call(callOf(api.siteSelf, 'get', {}));
+  }
+
+  /** `GET /v1/federations/:id` (a member site): the federation with its plan and signed plan statement (verify before use). */
+  federation(federationId: string, options: { signal?: AbortSignal } = {}): Promise<FederationView> {
+    return this.call(callOf(api.federation, 'get', { fid: federationId }), options);
   }
 
   /** `GET …/rounds/current`: what this site should do now in `federationId`. */

@@ -4,6 +4,7 @@ import {
   CoordinatorClient,
   EventStream,
   Journal,
+  SiteAuditLog,
   SiteRunner,
   enroll,
   loadEnrollment,
@@ -128,6 +129,8 @@ export async function runSwarm(o: {
       events: new EventStream({ baseUrl: o.baseUrl, credentials }),
       dataset: tinyDataset(i),
       journal: Journal.open(dataDir),
+      audit: new SiteAuditLog(dataDir),
+      policy: { autoApprove: true }, // a swarm site approves every plan by its policy (recorded in its audit chain)
       modelOps: lightModelOps(i),
       pollIntervalMs: o.pollIntervalMs ?? 15_000,
       onProgress: onProgress(i),

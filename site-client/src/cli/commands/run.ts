@@ -4,19 +4,14 @@ import { TwinfedError } from '@twinfed/shared';
 import { loadEnrollment } from '../../identity/load';
 import { Journal } from '../../training/journal';
 import { SiteAuditLog } from '../../audit/site-audit';
+import { PlanDecisions } from '../../governance/decisions';
+import { sitePolicySource } from '../../governance/policy';
 import { ModelStore } from '../../training/model-store';
 import { SiteRunner } from '../../training/runner';
 import { tabularVersionHook } from '../../training/tabular-publisher';
 import { CoordinatorClient } from '../../transport/coordinator-client';
 import { EventStream } from '../../transport/event-stream';
-import {
-  commandContext,
-  coordinatorAccess,
-  dataDirOption,
-  writeJsonLine,
-  type CliDeps,
-  type CommonFlags,
-} from '../context';
+import { commandContext, dataDirOption, siteHttp, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { loadLocalData, type DataSource, type LoadedData } from '../load-data';
 import { instantArg, listenArg, numberArg as number, type ListenAddress } from '../parse';
 import { rejectedLinesText } from '../rejects-file';
@@ -50,7 +45,7 @@ interface RunFlags extends CommonFlags {
 /** How many rejected line numbers the warning and the --json data event list. */
 const SHOWN_REJECTED_LINES = 20;
 
-/** Exit codes of `run`. */
+/** Exit codes of `run` (any error, a refused plan included, is 1). */
 export const RUN_EXIT = { ok: 0, federationFailed: 3, interrupted: 130 } as const;
 
 /** `twinfed-site run`: take part in a federation until it ends. */
@@ -139,20 +134,20 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
     .addOption(new Option('--backend <name>', 'tfjs backend for local training').choices(['wasm', 'cpu']))
     .option(
       '--require-secure-aggregation',
-      'privacy floor: refuse to train unless the plan uses secure aggregation (or TWINFED_REQUIRE_SECURE_AGGREGATION=1)',
+      'privacy floor, added to the site policy: refuse plans without secure aggregation (or TWINFED_REQUIRE_SECURE_AGGREGATION=1)',
     )
     .option(
       '--require-dp',
-      'privacy floor: refuse to train unless the plan uses differential privacy (or TWINFED_REQUIRE_DP=1)',
+      'privacy floor, added to the site policy: refuse plans without differential privacy (or TWINFED_REQUIRE_DP=1)',
     )
     .option(
       '--max-epsilon <ε>',
-      "privacy floor: refuse to train when the plan's DP spends more than this ε over its rounds, or has no DP (or TWINFED_MAX_EPSILON)",
+      'privacy floor, added to the site policy: refuse plans whose DP spends more than this ε over their rounds, or that have no DP (or TWINFED_MAX_EPSILON)',
       number('the maximum ε must be a positive number', (n) => n > 0 && n <= 1000),
     )
     .option(
       '--min-population-k <k>',
-      "privacy floor: refuse to train when the plan's population reports suppress cells below a k smaller than this (or TWINFED_MIN_POPULATION_K)",
+      "privacy floor, added to the site policy: suppress population cells below at least this k, even when the plan's k is smaller (or TWINFED_MIN_POPULATION_K)",
       number(
         'the minimum population k must be an integer from 2 to 1000',
         (n) => Number.isInteger(n) && n >= 2 && n <= 1000,
@@ -176,9 +171,16 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         'mapping yields one class (DATA_SINGLE_CLASS), a feature column is constant (DATA_FEATURE_CONSTANT) or has no usable\n' +
         "value (DATA_FEATURE_MISSING), or it has fewer training rows than the plan's data.minExamplesPerSite (DATA_TOO_FEW_ROWS).\n" +
         '\nThe plan: the site trains only on the plan the coordinator signed (PLAN_SIGNATURE_INVALID otherwise), never on a plan\n' +
-        'that changed since it took part (PLAN_CHANGED), and never below its privacy floors (PLAN_BELOW_SITE_FLOOR): the\n' +
-        '--require-secure-aggregation, --require-dp, --max-epsilon and --min-population-k options, whatever the plan says.\n' +
-        '\nExit status: 0 when the federation completes or is stopped, 3 when it fails, 130 on Ctrl-C, 1 on errors.',
+        'that changed since it took part (PLAN_CHANGED), and only on a plan this site approved, checked again at every round:\n' +
+        '  - a plan that breaks a rule of the site policy (<data-dir>/policy.json, docs/site-policy.md) or of the privacy floors\n' +
+        '    --require-secure-aggregation, --require-dp, --max-epsilon (the stricter of the two wins) is refused (PLAN_REJECTED,\n' +
+        '    naming the rules; recorded as rejected by policy unless the policy sets "autoReject": false);\n' +
+        '  - a plan a person rejected is refused (PLAN_REJECTED); one nobody approved, or whose approval was revoked, or whose\n' +
+        '    hash changed since it was approved, is refused (PLAN_NOT_APPROVED) unless the policy sets "autoApprove": true:\n' +
+        '    run `twinfed-site plans show <federation>` then `twinfed-site plans approve <federation>`.\n' +
+        '--min-population-k raises the k below which this site suppresses population cells, whatever the plan says.\n' +
+        '\nExit status: 0 when the federation completes or is stopped, 3 when it fails, 130 on Ctrl-C, 1 on errors\n' +
+        '(PLAN_NOT_APPROVED, PLAN_REJECTED, POLICY_INVALID, a data guardrail, …: one line naming the code).',
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<RunFlags>();
@@ -198,18 +200,16 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         },
       });
       const enrollment = loadEnrollment(config.dataDir);
-      const access = coordinatorAccess(deps, config, enrollment.state); // https, or http to this machine only
+      const { access, http, credentials } = siteHttp(deps, config, enrollment, logger);
       const journal = Journal.open(config.dataDir);
-      const baseUrl = access.baseUrl;
-      const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
-      const http = {
-        baseUrl,
-        credentials,
-        timeoutMs: config.requestTimeoutMs,
-        retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 },
-        logger,
-        ...(access.fetch ? { fetch: access.fetch } : {}),
-      };
+      const audit = new SiteAuditLog(config.dataDir, () => `site:${enrollment.state.siteId}`);
+      const decisions = new PlanDecisions(audit);
+      const policy = sitePolicySource({
+        dataDir: config.dataDir,
+        floors: config.privacy,
+        onFileChange: (digest) => decisions.notePolicy(digest),
+      });
+      policy(); // an invalid policy file stops the site before anything else (POLICY_INVALID)
       if (flags.rejects && source?.kind !== 'csv')
         throw new TwinfedError('CONFIG_INVALID', '--rejects goes with --data <csv> --mapping <json>.');
       const loaded = source ? loadLocalData(source, flags.rejects ? { rejectsFile: flags.rejects } : {}) : null;
@@ -217,7 +217,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
       if (flags.backend) await initBackend({ prefer: flags.backend });
       const twins: TwinRun | null = source
         ? null
-        : await setupTwinRun({ deps, flags, config, logger, enrollment, http });
+        : await setupTwinRun({ deps, flags, config, logger, enrollment, http, policy });
       if (twins) {
         const c = twins.counts;
         if (flags.json)
@@ -234,6 +234,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
           );
       }
       const api = new CoordinatorClient(http);
+      const { baseUrl } = http;
       const events = flags.push
         ? new EventStream({ baseUrl, credentials, logger, ...(access.ca !== undefined ? { ca: access.ca } : {}) })
         : undefined;
@@ -252,8 +253,8 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
           : {}),
         ...(twins ? { datasetSource: twins.datasetSource, afterVersion: twins.afterVersion } : {}),
         journal,
-        privacyFloors: config.privacy,
-        audit: new SiteAuditLog(config.dataDir, () => `site:${enrollment.state.siteId}`),
+        policy,
+        audit,
         logger,
         pollIntervalMs: config.pollIntervalMs,
         onProgress: (e) => (flags.json ? writeJsonLine(deps.stdout, e) : renderProgress(e, deps)),

@@ -3,6 +3,7 @@ import {
   CoordinatorClient,
   EventStream,
   Journal,
+  SiteAuditLog,
   SiteRunner,
   type LocalDataset,
   type ModelOps,
@@ -78,6 +79,8 @@ export async function runBenchFederation(opts: BenchFederationOptions): Promise<
       events: new EventStream({ baseUrl, credentials }),
       dataset: data[site.center]!,
       journal: Journal.open(site.dataDir),
+      audit: new SiteAuditLog(site.dataDir),
+      policy: { autoApprove: true }, // a benchmark site approves every plan by its policy (recorded in its audit chain)
       pollIntervalMs: opts.pollIntervalMs ?? 100,
       seed: opts.siteSeed(site.center),
       modelOps: opts.modelOps?.(site.center),
