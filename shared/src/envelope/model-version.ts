@@ -18,7 +18,7 @@ import { Sha256HexSchema, metricsSchema } from './schema-helpers';
 const MAX_MODEL_METRICS = 256;
 
 /** One contributing site of a model version and the examples it trained on (not published in DP federations: ε does not cover it). */
-export const ContributorSchema = z.strictObject({
+const ContributorSchema = z.strictObject({
   siteId: IdSchema,
   numExamples: z.int().min(0).optional(),
 });

@@ -17,7 +17,7 @@ const codesOf = (what: string) => codes.describe(what);
  * A set of diagnosis codes in one system. A code ending in `*` matches by prefix (`E11*` matches `E11.9`);
  * ICD-10 codes are compared upper-case and without dots (`J18.9` ≡ `J189`).
  */
-export const CodeSetSchema = z
+const CodeSetSchema = z
   .object({
     system: z
       .enum(['snomed', 'icd10', 'other'])
@@ -58,7 +58,7 @@ const ExposureSourceSchema = z
   .strict()
   .describe('Exposures of any of these kinds.');
 /** Where a count looks: observations, conditions, immunizations or exposures. */
-export const EventSourceSchema = z
+const EventSourceSchema = z
   .union([ObservationSourceSchema, ConditionSourceSchema, ImmunizationSourceSchema, ExposureSourceSchema])
   .describe(
     'Where a count looks: `{loinc}` observations, `{conditionCodes}` conditions, `{cvx}` immunizations or `{exposureKind}` exposures.',

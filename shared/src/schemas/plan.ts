@@ -40,7 +40,7 @@ export const DEFAULT_MAX_EXAMPLES_PER_SITE = 1_000_000;
 export const MAX_EXAMPLES_PER_SITE_LIMIT = 2 ** 29;
 
 /** Local training at each site, per round. Exactly one of `steps` (mini-batch steps) or `epochs`. */
-export const TrainingSchema = z
+const TrainingSchema = z
   .object({
     steps: z
       .number()
