@@ -18,7 +18,7 @@ import {
 export const SITE_AUDIT_FILE = 'audit.jsonl';
 
 /** What the site records. */
-export type SiteAuditAction =
+type SiteAuditAction =
   | 'site.enrolled'
   | 'round.trained'
   | 'update.uploaded'
@@ -28,7 +28,7 @@ export type SiteAuditAction =
   | 'secagg.refused';
 
 /** One entry to append. */
-export interface SiteAuditInput {
+interface SiteAuditInput {
   action: SiteAuditAction;
   subject: string;
   detail?: Record<string, unknown>;
@@ -38,7 +38,7 @@ export interface SiteAuditInput {
 }
 
 /** The result of {@link SiteAuditLog.verify}. */
-export interface SiteAuditReport {
+interface SiteAuditReport {
   ok: boolean;
   entries: number;
   head: { seq: number; hash: string } | null;
