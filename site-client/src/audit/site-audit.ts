@@ -19,7 +19,7 @@ import {
 export const SITE_AUDIT_FILE = 'audit.jsonl';
 
 /** What the site records. */
-export type SiteAuditAction =
+type SiteAuditAction =
   | 'site.enrolled'
   | 'round.trained'
   | 'update.uploaded'
@@ -34,7 +34,7 @@ export type SiteAuditAction =
   | 'policy.changed';
 
 /** One entry to append. */
-export interface SiteAuditInput {
+interface SiteAuditInput {
   action: SiteAuditAction;
   subject: string;
   detail?: Record<string, unknown>;
@@ -44,7 +44,7 @@ export interface SiteAuditInput {
 }
 
 /** The result of {@link SiteAuditLog.verify}. */
-export interface SiteAuditReport {
+interface SiteAuditReport {
   ok: boolean;
   entries: number;
   head: { seq: number; hash: string } | null;

@@ -7,8 +7,6 @@ import { migration006 } from './006-audit-chain';
 import { migration007 } from './007-secagg-consistency';
 import type { Migration } from './types';
 
-export type { Migration } from './types';
-
 /** Every migration, in order. Append new ones; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
   migration001,

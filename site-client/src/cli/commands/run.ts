@@ -46,7 +46,7 @@ interface RunFlags extends CommonFlags {
 const SHOWN_REJECTED_LINES = 20;
 
 /** Exit codes of `run` (any error, a refused plan included, is 1). */
-export const RUN_EXIT = { ok: 0, federationFailed: 3, interrupted: 130 } as const;
+const RUN_EXIT = { ok: 0, federationFailed: 3, interrupted: 130 } as const;
 
 /** `twinfed-site run`: take part in a federation until it ends. */
 export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
