@@ -19,7 +19,7 @@ import {
 export const SITE_AUDIT_FILE = 'audit.jsonl';
 
 /** What the site records. */
-type SiteAuditAction =
+export type SiteAuditAction =
   | 'site.enrolled'
   | 'round.trained'
   | 'update.uploaded'

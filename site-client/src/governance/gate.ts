@@ -10,7 +10,7 @@ import type { DecisionRecord, PlanDecisions } from './decisions';
 import { evaluatePolicy, failedRules, type SitePolicy } from './policy';
 
 /** Options of {@link PlanGate}. */
-export interface PlanGateOptions {
+interface PlanGateOptions {
   decisions: PlanDecisions;
   /** The policy in force, asked at every check (the CLI re-reads the policy file: it may change while the site runs). */
   policy: () => SitePolicy;

@@ -7,13 +7,13 @@ import { dpMechanism, planEpsilon, type Plan } from '@twinfed/shared';
 import { effectivePopulationK, type SitePolicy } from './policy';
 
 /** One aspect of the plan: a short label and what the plan says. */
-export interface PlanFact {
+interface PlanFact {
   label: string;
   text: string;
 }
 
 /** The plan's facts, in the order `plans show` prints them. */
-export interface PlanInWords {
+interface PlanInWords {
   facts: PlanFact[];
   /** What leaves the site, one item per line. */
   leaves: string[];

@@ -93,7 +93,7 @@ const out = (deps: CliDeps, lines: string[]): void =>
   void deps.stdout.write(printable(`${lines.join('\n')}\n`, { keepNewlines: true }));
 
 /** The decision in words: `approved by dr.house on … ("note")`, or what pending means. */
-export function decisionText(current: CurrentDecision, federationId: string): string {
+function decisionText(current: CurrentDecision, federationId: string): string {
   const last = current.last;
   if (current.state === 'pending') {
     const earlier =

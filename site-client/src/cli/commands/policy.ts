@@ -16,7 +16,7 @@ interface PolicyFlags extends CommonFlags {
 }
 
 /** Exit codes of `policy check`. */
-export const POLICY_CHECK_EXIT = { conforms: 0, violates: 1 } as const;
+const POLICY_CHECK_EXIT = { conforms: 0, violates: 1 } as const;
 
 const out = (deps: CliDeps, lines: string[]): void =>
   void deps.stdout.write(printable(`${lines.join('\n')}\n`, { keepNewlines: true }));
