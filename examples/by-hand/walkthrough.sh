@@ -25,8 +25,15 @@ for site in cleveland budapest long-beach; do
   npx twinfed-site enroll --data-dir "$work/$site" --coordinator "$url" --token "$token" --fingerprint "$fp" --ca "$work/tls/ca.pem"
 done
 
-# Operator starts the federation; each hospital checks its CSV against the plan and trains until it completes.
+# Operator starts the federation. Each hospital reads its plan in words (checked against the coordinator's signature)
+# and approves it for its data: without an approval (or a site policy that approves it), a site refuses to train.
 fed=$(npx twinfed "${op[@]}" federations create --plan $ex/plan.json --json | value id)
+for site in cleveland budapest long-beach; do
+  npx twinfed-site plans show "$fed" --data-dir "$work/$site"
+  npx twinfed-site plans approve "$fed" --data-dir "$work/$site" --by "$site data steward" --note "reviewed with the DPO"
+done
+
+# Each hospital checks its CSV against the plan and trains until the federation completes.
 for site in cleveland budapest long-beach; do
   npx twinfed-site run --data-dir "$work/$site" --federation "$fed" --data $ex/data/$site.csv --mapping $ex/mapping.json > "$work/$site.log" 2>&1 &
 done

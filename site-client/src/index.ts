@@ -14,6 +14,9 @@ export type { CliDeps } from './cli/context';
 export { loadLocalData } from './cli/load-data';
 export { runCli } from './cli/program';
 
+// governance
+export { POLICY_FILE, SitePolicySchema, evaluatePolicy, policyLineText, type SitePolicy } from './governance/policy';
+
 // identity
 export { enroll } from './identity/enroll';
 export { type Enrollment, loadEnrollment } from './identity/load';

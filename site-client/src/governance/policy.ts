@@ -328,6 +328,11 @@ function epsilonLine(plan: Plan, max: number): PolicyLine {
   };
 }
 
+/** A verdict line as the CLI prints it: `ok    <message>` or `FAIL  <message>`. */
+export function policyLineText(line: PolicyLine): string {
+  return `${line.ok ? 'ok  ' : 'FAIL'}  ${line.message}`;
+}
+
 /** The rules a plan breaks, by name (empty when it conforms). */
 export function failedRules(evaluation: PolicyEvaluation): PolicyRule[] {
   return evaluation.lines.filter((l) => !l.ok).map((l) => l.rule);

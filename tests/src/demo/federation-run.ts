@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
 import type { EvaluationView, FederationView, PlanInput, RoundView } from '@twinfed/shared';
+import { SiteAuditLog, type SitePolicy } from '@twinfed/site-client';
 import { coordinatorCli, siteCli } from '../support/paths';
 import { jsonLine, runNode, startNode, stop, type Child } from '../support/processes';
+import { writeSitePolicy } from '../support/site-policy';
 import { roundHeader, roundLine } from './render';
 
 /** A site of the run: its display name and the bundled Fed-Heart-Disease center it holds. */
@@ -50,11 +52,13 @@ export async function startCoordinatorProcess(opts: {
 
 /**
  * Brings up a consortium as separate processes: a coordinator, then each site invited by the operator
- * and enrolled with its one-time token through `twinfed-site enroll`.
+ * and enrolled with its one-time token through `twinfed-site enroll`. Each site gets `sitePolicy` as its policy file
+ * (null: none, so that a person must approve every plan with `twinfed-site plans approve`).
  */
 export async function startConsortium(opts: {
   workDir: string;
   sites: RunSite[];
+  sitePolicy: SitePolicy | null;
   logLevel?: string;
 }): Promise<Consortium> {
   const coord = await startCoordinatorProcess({
@@ -82,6 +86,7 @@ export async function startConsortium(opts: {
     const info = lines.map(jsonLine).find((j) => j && typeof j.siteId === 'string');
     if (!info) throw new Error(`enroll ${s.name}: no site id in output:\n${lines.join('\n')}`);
     siteIds.set(s.name, String(info.siteId));
+    if (opts.sitePolicy) writeSitePolicy(siteDir(opts.workDir, s), opts.sitePolicy);
   }
   const consortium: Consortium = {
     url: coord.url,
@@ -192,4 +197,22 @@ export async function watchAndPrintRounds(c: Consortium, federationId: string, n
   for (let r = printed + 1; r <= final.rounds.length; r++)
     console.log(roundLine(final, r, names) ?? `round ${r}: ${final.rounds[r - 1]?.state}`);
   return final;
+}
+
+/**
+ * Prints, from each site's own audit chain, how it decided on the federation's plan: who approved which plan hash
+ * (here each hospital's policy), the record the hospital keeps of what ran on its data.
+ */
+export function printPlanApprovals(o: { workDir: string; sites: RunSite[]; federationId: string }): void {
+  console.log("\nEach hospital's decision on the plan, from its own audit chain (`twinfed-site audit list`):");
+  for (const s of o.sites) {
+    const decision = new SiteAuditLog(siteDir(o.workDir, s))
+      .list()
+      .filter((e) => e.subject === o.federationId && /^plan\.(approved|rejected|revoked)$/.test(e.action))
+      .pop();
+    const d = decision?.detail as { planSha256?: string; decidedBy?: string } | undefined;
+    console.log(
+      `  ${s.name.padEnd(20)} ${decision ? `${decision.action.slice('plan.'.length)} plan ${String(d?.planSha256).slice(0, 12)}… by ${d?.decidedBy === 'policy' ? 'its policy' : decision.actor} at ${decision.at}` : 'no decision'}`,
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { HEART_DISEASE_FEATURES } from '@twinfed/models';
 import type { PlanInput } from '@twinfed/shared';
+import type { SitePolicy } from '@twinfed/site-client';
 import type { RunSite } from './federation-run';
 
 /** The four hospitals of UCI Heart Disease, as FLamby numbers them. */
@@ -27,3 +28,19 @@ export function heartPlan(opts: { rounds?: number; seed?: number; minSites?: num
     seed: opts.seed ?? 42,
   };
 }
+
+/**
+ * Each demo hospital's policy (docs/site-policy.md): the inputs and the outcome it agreed to share a model of, the
+ * model kinds and mean-based strategies it accepts, at most 100 rounds, at least 3 hospitals in every round, no
+ * population reports; plans within it are approved without a person (recorded in its audit chain as by policy).
+ */
+export const HEART_SITE_POLICY: SitePolicy = {
+  allowedFeatures: [...HEART_DISEASE_FEATURES],
+  allowedLabels: ['target'],
+  allowedModelKinds: ['logistic-regression', 'mlp'],
+  allowedStrategies: ['fedavg', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad'],
+  maxRounds: 100,
+  minSitesPerRound: 3,
+  populationReports: { allowed: false },
+  autoApprove: true,
+};

@@ -6,8 +6,8 @@ import { Command } from 'commander';
 import { loadHeartDisease } from '@twinfed/models';
 import { PlanSchema } from '@twinfed/shared';
 import { compareWithLocalOnly } from './compare';
-import { runFederation, startConsortium, watchAndPrintRounds } from './federation-run';
-import { HEART_SITES, heartPlan } from './heart-plan';
+import { printPlanApprovals, runFederation, startConsortium, watchAndPrintRounds } from './federation-run';
+import { HEART_SITES, HEART_SITE_POLICY, heartPlan } from './heart-plan';
 import { comparisonSummary, finish, secondsSince, verifiedWeights } from './final-model';
 import { runMain } from '../support/main';
 
@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<void> {
     `twinfed demo — ${names.length} hospitals, ${plan.strategy.name}, ${plan.rounds} rounds × ${plan.training.steps} local steps; data dir ${workDir}`,
   );
 
-  const consortium = await startConsortium({ workDir, sites: HEART_SITES });
+  const consortium = await startConsortium({ workDir, sites: HEART_SITES, sitePolicy: HEART_SITE_POLICY });
   const cleanup = async () => {
     await consortium.stopAll();
     if (!flags.keep && !flags.workDir) fs.rmSync(workDir, { recursive: true, force: true });
@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`federation ${fed.id}: accuracy and AUC of each published version on each site's own held-out rows`);
     const final = await watchAndPrintRounds(consortium, fed.id, names);
     console.log(`federation ${final.federation.state}; latest version ${final.federation.latestVersionId}`);
+    printPlanApprovals({ workDir, sites: HEART_SITES, federationId: fed.id });
 
     // Final comparison: the federated model (verified like a site would) vs each site's local-only model.
     const vid = final.federation.latestVersionId!;

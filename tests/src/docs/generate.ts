@@ -3,6 +3,7 @@ import { openApiDocument } from '@twinfed/shared';
 import { dataMappingDoc } from './data-mapping-doc';
 import { errorsDoc } from './errors-doc';
 import { planDoc } from './plan-doc';
+import { sitePolicyDoc } from './site-policy-doc';
 
 /** The command that regenerates the documents. */
 export const DOCS_COMMAND = 'npm run docs';
@@ -12,6 +13,7 @@ export async function generatedDocs(): Promise<Array<{ file: string; text: strin
     { file: 'docs/plan.md', text: planDoc() },
     { file: 'docs/data-mapping.md', text: await dataMappingDoc() },
     { file: 'docs/errors.md', text: errorsDoc() },
+    { file: 'docs/site-policy.md', text: sitePolicyDoc() },
     { file: 'docs/openapi.json', text: `${JSON.stringify(openApiDocument(), null, 2)}\n` },
   ];
 }

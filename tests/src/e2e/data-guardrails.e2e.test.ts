@@ -80,6 +80,13 @@ describe('data guardrails against a real coordinator', () => {
       '50',
     ];
 
+    // Each hospital approved the plan (by hand): the guardrails, not the approval, stop them.
+    for (const dir of dirs) {
+      const approve = io();
+      expect(await site(['plans', 'approve', fid, '--by', 'data steward', '--data-dir', dir], approve.deps)).toBe(0);
+      expect(approve.out()).toMatch(/^Approved: the plan [0-9a-f]{12}… of /);
+    }
+
     const single = io();
     expect(await site(run(dirs[0]!, wrong), single.deps)).toBe(1);
     expect(single.err()).toMatch(

@@ -30,7 +30,7 @@ const planInput: PlanInput = {
  * mechanism and the plan digest, and nothing per site.
  */
 describe('distributed DP (secure aggregation + privacy.dp) across processes', () => {
-  const suite = suiteConsortium('ddp', THREE_SITES);
+  const suite = suiteConsortium('ddp', THREE_SITES, { autoApprove: true }); // each site's policy approves every plan
 
   test('sites under ε floors train; every version is signed with the Skellam ε spent so far, the plan digest, and only public metrics', async () => {
     const plan = PlanSchema.parse(planInput);

@@ -16,6 +16,7 @@ import { runFederation, watchFederation } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { siteCli } from '../support/paths';
 import { runNode, startNode, stop } from '../support/processes';
+import { writeSitePolicy } from '../support/site-policy';
 import { startTamperProxy } from '../support/tamper-proxy';
 import { THREE_SITES, suiteConsortium } from './__tests__/consortium';
 
@@ -30,7 +31,7 @@ function fedAvgPlan(overrides: Partial<PlanInput> = {}): PlanInput {
 
 /** Coordinator, sites and this test are separate processes talking HTTP + socket.io on 127.0.0.1. */
 describe('federation across processes', () => {
-  const suite = suiteConsortium('e2e', THREE_SITES);
+  const suite = suiteConsortium('e2e', THREE_SITES, { autoApprove: true }); // each site's policy approves every plan
 
   test('three sites, three rounds: every version is signed and the global model’s loss falls', async () => {
     const plan = PlanSchema.parse(fedAvgPlan());
@@ -99,6 +100,7 @@ describe('federation across processes', () => {
       script: siteCli(),
       args: ['enroll', '--coordinator', suite.c.url, '--token', inv.token, '--data-dir', swissDir],
     });
+    writeSitePolicy(swissDir, { autoApprove: true });
     const proxy = await startTamperProxy({
       target: suite.c.url,
       tamper: (p, body) =>

@@ -9,6 +9,7 @@ import { watchFederation, type Consortium } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { coordinatorCli, siteCli } from '../support/paths';
 import { runNode, startNode, stop, type Child } from '../support/processes';
+import { writeSitePolicy } from '../support/site-policy';
 
 /** The fingerprint of the certificate a new TLS connection to 127.0.0.1:`port` sees (trusting `ca`). */
 function servedCertificate(port: number, ca: string): Promise<string> {
@@ -203,6 +204,8 @@ describe('federation over HTTPS with a private consortium CA', () => {
       const fed = await admin.createFederation(PlanSchema.parse(plan));
       // No --ca: `run` uses the CA recorded at enrollment. A one-hour poll interval: after its first look, a site only
       // learns of a new round, a new model or the end of the federation from the socket push, so completion proves WSS.
+      // Each hospital's policy approves every plan (recorded in its audit chain).
+      for (const center of [0, 1]) writeSitePolicy(path.join(workDir, `site-${center}`), { autoApprove: true });
       const runSite = (center: number) =>
         startNode({
           name: `site ${center}`,

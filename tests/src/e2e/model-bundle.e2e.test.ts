@@ -54,7 +54,7 @@ describe('model bundles from a real federation', () => {
 
   beforeAll(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-bundle-e2e-'));
-    c = await startConsortium({ workDir, sites: THREE_SITES });
+    c = await startConsortium({ workDir, sites: THREE_SITES, sitePolicy: { autoApprove: true } });
     token = fs.readFileSync(path.join(workDir, 'coordinator', 'operator.token'), 'utf8').trim();
   }, 60_000);
   afterAll(async () => {

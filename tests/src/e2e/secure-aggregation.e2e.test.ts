@@ -13,7 +13,7 @@ const plan = (secureAggregation: boolean): PlanInput => ({
 
 /** Real site processes (twinfed-site run) against a real coordinator, with and without secure aggregation. */
 describe('secure aggregation across processes', () => {
-  const suite = suiteConsortium('secagg', THREE_SITES);
+  const suite = suiteConsortium('secagg', THREE_SITES, { autoApprove: true }); // each site's policy approves every plan
 
   async function finalWeights(p: PlanInput): Promise<{ weights: Float32Array; metrics: Record<string, number> }> {
     const fed = await runFederation(suite.c, { workDir: suite.workDir, sites: THREE_SITES, plan: PlanSchema.parse(p) });

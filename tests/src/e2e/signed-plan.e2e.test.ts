@@ -13,13 +13,13 @@ const SITES: RunSite[] = [
 
 /**
  * Issue 16, finding 6, across processes: a site behind a man in the middle that turns secure aggregation off and lowers
- * the population k refuses the plan (the coordinator signed another one); a site whose own floor asks for DP refuses a
- * plan without it. Neither sends anything but its `rounds/current` requests.
+ * the population k refuses the plan (the coordinator signed another one); a site whose own floor asks for DP rejects a
+ * plan without it by its policy. Neither trains nor uploads anything.
  */
 describe('signed plans and site privacy floors, across processes', () => {
-  const suite = suiteConsortium('e2e-plan', SITES);
+  const suite = suiteConsortium('e2e-plan', SITES, { autoApprove: true }); // each site's policy approves every plan
 
-  test('a tampered plan and a plan below a floor are refused with their codes; no update arrives', async () => {
+  test('a tampered plan and a plan that breaks a floor are refused with their codes; no update arrives', async () => {
     const plan = PlanSchema.parse({
       ...heartPlan({ rounds: 1, minSites: 2 }),
       strategy: { name: 'fedavg' },
@@ -67,7 +67,9 @@ describe('signed plans and site privacy floors, across processes', () => {
       expect(await tampered.exited).toBe(1);
       expect(tampered.lines.join('\n')).toMatch(/not the plan the coordinator signed.*PLAN_SIGNATURE_INVALID/s);
       expect(await floor.exited).toBe(1);
-      expect(floor.lines.join('\n')).toMatch(/requires differential privacy.*--require-dp.*PLAN_BELOW_SITE_FLOOR/s);
+      expect(floor.lines.join('\n')).toMatch(
+        /policy rejects the plan.*differential privacy: required by this site; the plan has no privacy\.dp \(dp\.required\).*--require-dp.*PLAN_REJECTED/s,
+      );
       expect(sent.length).toBeGreaterThan(0);
       expect(sent.every((s) => /^GET .*\/rounds\/current$/.test(s))).toBe(true);
       const rounds = await suite.c.admin.listRounds(fed.id);

@@ -8,6 +8,7 @@ import { simulateArgs, type TwinHospital } from '../demo/twin/hospitals';
 import { streamWearables } from '../demo/twin/stream';
 import { siteCli } from '../support/paths';
 import { runNode, startNode, stop, type Child } from '../support/processes';
+import { writeSitePolicy } from '../support/site-policy';
 import { startTamperProxy } from '../support/tamper-proxy';
 
 const HOSPITALS: TwinHospital[] = [
@@ -78,6 +79,7 @@ describe('digital twins end to end', () => {
         )
       ).find((l) => typeof l.siteId === 'string')!;
       siteIds.set(h.name, String(enrolled.siteId));
+      writeSitePolicy(siteDir(workDir, h), { autoApprove: true }); // each hospital's policy approves every plan
       const ingest = (
         await site(['ingest', 'fhir', String(sim.fhirFile), '--data-dir', siteDir(workDir, h)], `ingest ${h.name}`)
       ).find((l) => l.type === 'ingest')!;

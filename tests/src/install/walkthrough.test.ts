@@ -1,8 +1,8 @@
 /**
  * The README's by-hand walkthrough, run as a newcomer runs it: `bash examples/by-hand/walkthrough.sh` from the
  * checkout after `npm ci`. It makes a private CA, starts a coordinator over HTTPS, invites and enrolls three
- * hospitals, federates them from their CSV exports to completion, exports the final model and scores new rows
- * with it. The README shows this very script, byte for byte (the first test), so the two cannot drift apart.
+ * hospitals, has each read and approve the plan, federates them from their CSV exports to completion, exports the final
+ * model and scores new rows with it. The README shows this very script, byte for byte (the first test), so the two cannot drift apart.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,6 +43,13 @@ describe('the README walkthrough (a consortium by hand over HTTPS)', () => {
         throw new Error(`walkthrough exited ${r.status} (${r.signal ?? 'no signal'}):\n${out.slice(-4000)}`);
       expect(out).toMatch(/coordinator: https:\/\/127\.0\.0\.1:\d+ \(fingerprint /);
       expect(out.match(/It matches the fingerprint you gave\./g)).toHaveLength(3);
+      // Each hospital read the plan (verified) and approved it; the approvals are in its audit chain.
+      expect(
+        out.match(/^Plan [0-9a-f]{64} \(signed by the coordinator; signature verified with the pinned key\)$/gm),
+      ).toHaveLength(3);
+      expect(out.match(/^Approved: the plan [0-9a-f]{12}… of fed-[0-9a-f]+, by \S+ data steward on /gm)).toHaveLength(
+        3,
+      );
       expect(out).toMatch(/^state:\s+completed$/m);
       const rounds = out.split('\n').filter((l) => /^\s+\d+\s+published\s+3\/3\s/.test(l));
       expect(rounds).toHaveLength(10);

@@ -13,6 +13,7 @@ import { approveHint } from '../../governance/gate';
 import { planInWords } from '../../governance/plan-words';
 import {
   evaluatePolicy,
+  policyLineText,
   failedRules,
   readPolicyFile,
   sitePolicySource,
@@ -117,7 +118,7 @@ function verdictLines(evaluation: PolicyEvaluation, policy: SitePolicy, policyFi
     `This site's policy (${policyFile}, and the privacy floors of the configuration): ${evaluation.verdict === 'conforms' ? 'the plan CONFORMS' : 'the plan VIOLATES it'}`,
     ...(evaluation.lines.length === 0
       ? ['  (no rules: every plan needs a person’s approval unless autoApprove is set)']
-      : evaluation.lines.map((l) => `  ${l.ok ? 'ok  ' : 'FAIL'}  ${l.message}`)),
+      : evaluation.lines.map((l) => `  ${policyLineText(l)}`)),
     ...automatic.map((l) => `  ${l}`),
   ];
 }

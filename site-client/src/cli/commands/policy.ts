@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { PlanSchema, TwinfedError, printable, type Plan } from '@twinfed/shared';
 import {
   evaluatePolicy,
+  policyLineText,
   parsePolicy,
   readPolicyFile,
   withPrivacyFloors,
@@ -80,7 +81,7 @@ export function addPolicyCommand(program: Command, deps: CliDeps, setExitCode: (
           `Plan "${plan.name}" against ${loaded.digest === null ? `no policy file (${loaded.file})` : loaded.file}${hasFloors(config.privacy) ? ' with the privacy floors' : ''}: ${evaluation.verdict === 'conforms' ? 'CONFORMS' : 'VIOLATES'}`,
           ...(evaluation.lines.length === 0
             ? ['  (no rules: every plan conforms, and needs a person’s approval unless autoApprove is set)']
-            : evaluation.lines.map((l) => `  ${l.ok ? 'ok  ' : 'FAIL'}  ${l.message}`)),
+            : evaluation.lines.map((l) => `  ${policyLineText(l)}`)),
         ]);
       setExitCode(evaluation.verdict === 'conforms' ? POLICY_CHECK_EXIT.conforms : POLICY_CHECK_EXIT.violates);
     });

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import type { Plan } from '@twinfed/shared';
+import type { SitePolicy } from '@twinfed/site-client';
 import type { RunSite } from '../federation-run';
 
 /** A simulated hospital of the twin scenario: a display name, its simulator profile and seed. */
@@ -28,4 +30,24 @@ export function simulateArgs(o: { workDir: string; hospital: TwinHospital; patie
     '--out',
     path.join(o.workDir, `sim-${o.hospital.center}`),
   ];
+}
+
+/**
+ * Each demo hospital's policy (docs/site-policy.md): the plan's derived inputs and outcome (what its data protection
+ * officer reviewed), logistic regression or an MLP, FedAvg-family strategies, secure aggregation required (unless the
+ * demo runs without it), at least 2 hospitals in every round, at most 100 rounds, population reports with cells below
+ * 10 suppressed; plans within it are approved without a person (recorded in its audit chain as by policy).
+ */
+export function twinSitePolicy(plan: Plan): SitePolicy {
+  return {
+    allowedFeatures: [...plan.data.features],
+    allowedLabels: [plan.data.label],
+    allowedModelKinds: ['logistic-regression', 'mlp'],
+    allowedStrategies: ['fedavg', 'fedprox', 'scaffold'],
+    ...(plan.privacy.secureAggregation ? { requireSecureAggregation: true } : {}),
+    maxRounds: 100,
+    minSitesPerRound: 2,
+    populationReports: { allowed: true, k: 10 },
+    autoApprove: true,
+  };
 }

@@ -6,10 +6,10 @@ import { Command } from 'commander';
 import { twinScenarioPlan } from '@twinfed/site-client';
 import { siteCli } from '../../support/paths';
 import { runNode, startNode, stop, type Child } from '../../support/processes';
-import { siteDir, startConsortium, watchAndPrintRounds } from '../federation-run';
+import { printPlanApprovals, siteDir, startConsortium, watchAndPrintRounds } from '../federation-run';
 import { comparisonSummary, finish, secondsSince, verifiedWeights } from '../final-model';
 import { compareTwins, loadHospitalData } from './compare';
-import { TWIN_HOSPITALS, simulateArgs, type TwinHospital } from './hospitals';
+import { TWIN_HOSPITALS, simulateArgs, twinSitePolicy, type TwinHospital } from './hospitals';
 import { streamWearables, type StreamResult } from './stream';
 import { runMain } from '../../support/main';
 
@@ -73,7 +73,17 @@ async function main(argv: string[]): Promise<void> {
   );
   const at = String(sims[0]!.out.at);
 
-  const consortium = await startConsortium({ workDir, sites: hospitals });
+  // The federation's plan (4. below) is known up front: each hospital's policy is written with its enrollment.
+  const base = twinScenarioPlan();
+  // Federated normalisation: every site z-scores with the pooled statistics from a secure sum, so a score means
+  // the same at every hospital and the population view compares like with like.
+  // Secure aggregation: each site's update is masked; the coordinator only ever learns the sum of the round.
+  const plan = twinScenarioPlan({
+    rounds: flags.rounds,
+    data: { ...base.data, normalization: flags.normalization },
+    privacy: { secureAggregation: flags.secureAggregation },
+  });
+  const consortium = await startConsortium({ workDir, sites: hospitals, sitePolicy: twinSitePolicy(plan) });
   const running: Child[] = [];
   const cleanup = async () => {
     await Promise.all(running.map((c) => stop(c)));
@@ -118,16 +128,7 @@ async function main(argv: string[]): Promise<void> {
       running.splice(running.indexOf(serve), 1);
     }
 
-    // 4. Federated training of the susceptibility model from the twins.
-    const base = twinScenarioPlan();
-    // Federated normalisation: every site z-scores with the pooled statistics from a secure sum, so a score means
-    // the same at every hospital and the population view compares like with like.
-    // Secure aggregation: each site's update is masked; the coordinator only ever learns the sum of the round.
-    const plan = twinScenarioPlan({
-      rounds: flags.rounds,
-      data: { ...base.data, normalization: flags.normalization },
-      privacy: { secureAggregation: flags.secureAggregation },
-    });
+    // 4. Federated training of the susceptibility model from the twins (each hospital's policy approves the plan).
     const fed = await consortium.admin.createFederation(plan);
     for (const h of hospitals) {
       consortium.sites.push(
@@ -144,6 +145,7 @@ async function main(argv: string[]): Promise<void> {
     );
     const final = await watchAndPrintRounds(consortium, fed.id, names);
     await Promise.all(consortium.sites.map((s) => s.exited));
+    printPlanApprovals({ workDir, sites: hospitals, federationId: fed.id });
 
     // 5. The consortium's population view (k-anonymous, noisy counts per risk tier).
     const view = await consortium.admin.population({ federationId: fed.id });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { SitePolicy } from '@twinfed/site-client';
 import { startConsortium, type Consortium, type RunSite } from '../../demo/federation-run';
 
 /**
@@ -14,18 +15,20 @@ export const THREE_SITES: RunSite[] = [
 ];
 
 /**
- * Registers beforeAll/afterAll hooks: one consortium (a coordinator process and a site process per entry of `sites`)
- * in a fresh temp dir `twinfed-<prefix>-…` for the whole suite, stopped and removed afterwards.
+ * Registers beforeAll/afterAll hooks: one consortium (a coordinator process and a site process per entry of `sites`,
+ * each with `sitePolicy` as its policy file, null for none) in a fresh temp dir `twinfed-<prefix>-…` for the whole
+ * suite, stopped and removed afterwards.
  */
 export function suiteConsortium(
   prefix: string,
   sites: RunSite[],
+  sitePolicy: SitePolicy | null,
 ): { readonly c: Consortium; readonly workDir: string } {
   let c: Consortium | undefined;
   let workDir = '';
   beforeAll(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), `twinfed-${prefix}-`));
-    c = await startConsortium({ workDir, sites });
+    c = await startConsortium({ workDir, sites, sitePolicy });
   });
   afterAll(async () => {
     await c?.stopAll();

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Journal, type UploadEntry } from '@twinfed/site-client';
 import { siteCli } from '../../support/paths';
 import { jsonLine, runNode, startNode, type Child } from '../../support/processes';
+import { writeSitePolicy } from '../../support/site-policy';
 
 /** A hospital of the bundled heart-disease data, run as a real `twinfed-site` process. */
 export interface RealSite {
@@ -11,7 +12,10 @@ export interface RealSite {
   siteId: string;
 }
 
-/** Enrolls a site with `twinfed-site enroll` (its keys and the pinned coordinator key land in `dir`). */
+/**
+ * Enrolls a site with `twinfed-site enroll` (its keys and the pinned coordinator key land in `dir`), with a policy that
+ * approves every plan (these tests are about faults, not about who approves).
+ */
 export async function enrollRealSite(o: {
   name: string;
   center: number;
@@ -27,6 +31,7 @@ export async function enrollRealSite(o: {
   });
   const info = lines.map(jsonLine).find((j) => typeof j?.siteId === 'string');
   if (!info) throw new Error(`enroll ${o.name}: no site id:\n${lines.join('\n')}`);
+  writeSitePolicy(dir, { autoApprove: true });
   return { name: o.name, center: o.center, dir, siteId: String(info.siteId) };
 }
 
