@@ -177,6 +177,14 @@ export const LOCAL_ERROR_CODES = {
     message: "A new population report would exceed this site's privacy budget for population reports.",
     client: 'refused',
   },
+  COHORT_QUERY_NOT_ALLOWED: {
+    message: "This site's policy does not allow answering this cohort query.",
+    client: 'refused',
+  },
+  COHORT_QUERY_UNANSWERABLE: {
+    message: "This site's data cannot answer the cohort query (another data source, or a feature the data lack).",
+    client: 'refused',
+  },
   // reaching the coordinator
   NETWORK: { message: 'The coordinator could not be reached.', client: 'retry' },
   INSECURE_URL: { message: 'Plain http is only allowed to a loopback address; use https.', client: 'fatal-site' },

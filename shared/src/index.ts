@@ -52,6 +52,7 @@ export {
   callOf,
   errorCodesOf,
   type Method,
+  METHODS,
   type Operation,
   pathOf,
   type ResponseOf,
@@ -278,6 +279,22 @@ export {
   type TrainingConfig,
 } from './schemas/plan';
 export { clientTermsFor } from './strategies/registry';
+export {
+  type CohortAnswer,
+  type CohortAnswerAck,
+  CohortAnswerSchema,
+  type CohortQuery,
+  type CohortQueryInput,
+  CohortQuerySchema,
+  type CohortQueryView,
+  type CohortResult,
+  type CohortTable,
+  COHORT_MIN_K,
+  cohortGrid,
+  type CreateCohortQuery,
+  CreateCohortQuerySchema,
+  type SiteCohortQuery,
+} from './schemas/cohort';
 export {
   ageBandNames,
   ageBandOf,

@@ -55,7 +55,7 @@ export interface WeightsDownload {
   etag: string | null;
 }
 
-type Method = 'GET' | 'POST';
+type Method = 'GET' | 'POST' | 'PUT';
 interface RequestOptions {
   body?: unknown;
   auth?: boolean;

@@ -1,4 +1,4 @@
-import { api, generateToken, hashToken, pathOf, routes } from '@twinfed/shared';
+import { METHODS, api, generateToken, hashToken, pathOf, routes } from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 import { routeTable } from './route-table';
 import type { Role } from './auth';
@@ -10,6 +10,7 @@ const NONE = {
   vid: 'fed-none.v0',
   siteId: 'site-none',
   tokenId: 'tok-none',
+  qid: 'cq-none',
   asset: 'app.js',
 };
 
@@ -39,7 +40,7 @@ describe('route × role matrix', () => {
   test('the table has no duplicate method + path, and serves every operation of the contract', () => {
     const keys = table.map((r) => `${r.method} ${r.path}`);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(table.length).toBe(Object.values(api).reduce((n, r) => n + ('get' in r ? 1 : 0) + ('post' in r ? 1 : 0), 0));
+    expect(table.length).toBe(Object.values(api).reduce((n, r) => n + METHODS.filter((m) => m in r).length, 0));
   });
 
   for (const route of table) {
@@ -47,7 +48,7 @@ describe('route × role matrix', () => {
       const allowed = route.roles.includes('public') || (caller !== 'anonymous' && route.roles.includes(caller));
       test(`${route.method.toUpperCase()} ${route.path} as ${caller} → ${allowed ? 'admitted' : 'refused'}`, async () => {
         const path = pathOf(route.path, NONE);
-        const body = route.method === 'post' ? (route.body === 'binary' ? new Uint8Array([0]) : {}) : undefined;
+        const body = route.method !== 'get' ? (route.body === 'binary' ? new Uint8Array([0]) : {}) : undefined;
         let res: Response;
         if (caller === 'site') {
           res = await site.request(route.method.toUpperCase(), path, body);
@@ -100,9 +101,16 @@ const populationReport = (versionId: string) => ({
 
 /**
  * The "site outside the federation" column: a site enrolled after a federation was created and never selected for
- * one of its rounds. Every site route but `/v1/sites/self` is scoped to a federation (by :fid, by :vid or by the
- * report's version) and refuses it with 403 NOT_A_MEMBER, on a federation and a version that do exist.
+ * one of its rounds. Every site route but `/v1/sites/self` and the cohort statistics routes (a query belongs to a
+ * study, not a federation: every enrolled site may see and answer it) is scoped to a federation (by :fid, by :vid or
+ * by the report's version) and refuses it with 403 NOT_A_MEMBER, on a federation and a version that do exist.
  */
+const NOT_FEDERATION_SCOPED: readonly string[] = [
+  api.siteSelf.path,
+  api.siteCohortQueries.path,
+  api.cohortAnswers.path,
+];
+
 describe('route × role matrix: a site outside the federation', () => {
   let c: Awaited<ReturnType<typeof startTestCoordinator>>;
   let outsider: TestSite;
@@ -127,9 +135,11 @@ describe('route × role matrix: a site outside the federation', () => {
   });
   afterAll(async () => c.close());
 
-  const siteRoutes = routeTable({} as never).filter((r) => r.roles.includes('site') && r.path !== api.siteSelf.path);
+  const siteRoutes = routeTable({} as never).filter(
+    (r) => r.roles.includes('site') && !NOT_FEDERATION_SCOPED.includes(r.path),
+  );
 
-  test('every site route but /v1/sites/self is federation-scoped', () => {
+  test('every site route but /v1/sites/self and the cohort statistics routes is federation-scoped', () => {
     expect(siteRoutes.length).toBeGreaterThanOrEqual(12);
     for (const r of siteRoutes)
       expect(r.path.includes(':fid') || r.path.includes(':vid') || r.path === api.populationReports.path).toBe(true);

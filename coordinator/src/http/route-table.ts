@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { api, type Api, type BodyKind, type Method, type Operation, type Role } from '@twinfed/shared';
+import { METHODS, api, type Api, type BodyKind, type Method, type Operation, type Role } from '@twinfed/shared';
 import type { HttpDeps } from './deps';
 import { federationHandlers } from './routes/federations';
 import { modelHandlers } from './routes/models';
@@ -12,6 +12,7 @@ import { statsHandlers } from './routes/stats';
 import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
 import { auditHandlers } from './routes/audit';
+import { cohortHandlers } from './routes/cohort';
 import { dashboardHandlers } from '../dashboard/assets';
 
 export type { BodyKind };
@@ -44,6 +45,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const tokens = tokenHandlers(deps);
   const audit = auditHandlers(deps);
   const population = populationHandlers(deps);
+  const cohort = cohortHandlers(deps);
   const dashboard = dashboardHandlers();
   // One line per family of handlers, each entry `contract name: { method: handler }`.
   const handlers: Handlers = {
@@ -77,6 +79,10 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     modelEvaluations: { get: models.evaluations, post: models.report },
     populationReports: { post: population.report },
     population: { get: population.view },
+    cohortQueries: { get: cohort.list, post: cohort.create },
+    cohortQuery: { get: cohort.result },
+    cohortAnswers: { put: cohort.answer },
+    siteCohortQueries: { get: cohort.forSite },
     audit: { get: audit.list },
     auditHeads: { get: audit.heads },
     auditVerify: { get: audit.verify },
@@ -87,7 +93,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   for (const name of Object.keys(api) as Array<keyof Api>) {
     const resource: { path: string } & Partial<Record<Method, Operation>> = api[name];
     const served = handlers[name] as Partial<Record<Method, Handler>>;
-    for (const method of ['get', 'post'] as const) {
+    for (const method of METHODS) {
       const operation = resource[method];
       const handler = served[method];
       if (!operation || !handler) continue;

@@ -19,6 +19,10 @@ export function unknownFederation(): TwinfedError {
   return new TwinfedError('UNKNOWN_FEDERATION');
 }
 
+export function unknownCohortQuery(): TwinfedError {
+  return new TwinfedError('NOT_FOUND', 'The cohort query does not exist.');
+}
+
 export function unknownRound(): TwinfedError {
   return new TwinfedError('UNKNOWN_ROUND');
 }

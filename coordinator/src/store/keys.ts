@@ -1,6 +1,8 @@
 import type {
   ApiToken,
   AuditEntry,
+  CohortAnswerRecord,
+  CohortQueryRecord,
   Evaluation,
   PopulationReportRecord,
   SecaggCohortRecord,
@@ -101,6 +103,20 @@ export const POPULATION_KEYS = recordKeys<PopulationReportRecord>({
   federationId: true,
   siteId: true,
   report: true,
+  createdAt: true,
+});
+export const COHORT_QUERY_KEYS = recordKeys<CohortQueryRecord>({
+  id: true,
+  studyId: true,
+  query: true,
+  createdBy: true,
+  createdAt: true,
+});
+export const COHORT_ANSWER_KEYS = recordKeys<CohortAnswerRecord>({
+  queryId: true,
+  siteId: true,
+  answer: true,
+  digest: true,
   createdAt: true,
 });
 export const STATS_CONTRIBUTION_KEYS = recordKeys<StatsContributionRecord>({

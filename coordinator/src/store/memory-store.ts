@@ -4,6 +4,7 @@
  */
 import { storeClass } from './compose';
 import { audit } from './memory/audit';
+import { cohort } from './memory/cohort';
 import { lifecycle, MemoryContext } from './memory/context';
 import { federations } from './memory/federations';
 import { identity } from './memory/identity';
@@ -19,6 +20,7 @@ export class MemoryStore extends storeClass(() => new MemoryContext(), {
   updates,
   versions,
   population,
+  cohort,
   stats,
   secagg,
   audit,

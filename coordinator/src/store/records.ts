@@ -142,6 +142,30 @@ export interface PopulationReportRecord {
   createdAt: string;
 }
 
+/** A federated cohort statistics query of a study (the query JSON as validated by `CohortQuerySchema`). */
+export interface CohortQueryRecord {
+  id: string;
+  studyId: string;
+  query: JsonObject;
+  /** The audit actor who posted it (`researcher:<name>`, `operator:<name>`). */
+  createdBy: string;
+  createdAt: string;
+}
+
+/** A site's answer to a cohort query: its released table or a refusal (`CohortAnswerSchema`), as received. */
+export interface CohortAnswerRecord {
+  queryId: string;
+  siteId: string;
+  answer: JsonObject;
+  /** sha256 of the answer's canonical JSON: the same answer again is a duplicate, another one a conflict. */
+  digest: string;
+  createdAt: string;
+}
+
+/** Insert-once result of a cohort answer: 'accepted', 'duplicate' (same digest stored) or 'conflict' (another kept). */
+export type PutCohortAnswerResult =
+  { status: 'accepted' } | { status: 'duplicate' | 'conflict'; existing: CohortAnswerRecord };
+
 /**
  * A site's masked contribution to a federation's secure sum of normalisation statistics: ring elements that mean
  * nothing on their own (pairwise masks cancel only in the cohort's sum). One per (federation, site).

@@ -5,6 +5,7 @@
  */
 import { storeClass } from './compose';
 import { audit, sealLegacyAudit } from './sqlite/audit';
+import { cohort } from './sqlite/cohort';
 import { lifecycle, SqlContext, SqliteContext } from './sqlite/context';
 import { openDatabase, type OpenDatabaseOptions } from './sqlite/db';
 import { federations } from './sqlite/federations';
@@ -23,6 +24,7 @@ export class SqliteStore extends storeClass((context: SqlContext) => new SqliteC
   updates,
   versions,
   population,
+  cohort,
   stats,
   secagg,
   audit,

@@ -11,8 +11,11 @@ import type {
   ApiToken,
   AuditEntry,
   AuditHead,
+  CohortAnswerRecord,
+  CohortQueryRecord,
   Evaluation,
   PopulationReportRecord,
+  PutCohortAnswerResult,
   PutSecaggMessageResult,
   PutStatsContributionResult,
   SecaggCohortRecord,
@@ -198,6 +201,24 @@ export interface PopulationStore {
   listPopulationReports(filter?: { versionId?: string; federationId?: string }): Promise<PopulationReportRecord[]>;
 }
 
+/** Federated cohort statistics: the queries of studies and the sites' answers (one per query and site). */
+export interface CohortStore {
+  /** Rejects ALREADY_EXISTS for a taken id; `audit` is appended in the same transaction. */
+  createCohortQuery(query: CohortQueryRecord, audit?: NewAuditEntry): Promise<CohortQueryRecord>;
+  getCohortQuery(id: string): Promise<CohortQueryRecord | null>;
+  /** In creation order, optionally of one study. */
+  listCohortQueries(filter?: { studyId?: string }): Promise<CohortQueryRecord[]>;
+  /**
+   * Insert-once per (query, site): 'accepted' (and `audit` appended); the same digest again: 'duplicate'; another
+   * digest: 'conflict' (the first is kept). Rejects NOT_FOUND when the query does not exist.
+   */
+  putCohortAnswer(answer: CohortAnswerRecord, audit?: NewAuditEntry): Promise<PutCohortAnswerResult>;
+  /** One query's answers, ordered by siteId. */
+  listCohortAnswers(queryId: string): Promise<CohortAnswerRecord[]>;
+  /** One site's answers to every query, ordered by queryId. */
+  listSiteCohortAnswers(siteId: string): Promise<CohortAnswerRecord[]>;
+}
+
 /** Secure-sum contributions (federated normalisation statistics). */
 export interface StatsStore {
   /** Insert-once per (federation, site): 'accepted'; same bytes again: 'duplicate'; other bytes: 'conflict' (first kept). Rejects UNKNOWN_FEDERATION. */
@@ -255,6 +276,7 @@ export interface StoreDomains {
   updates: UpdateStore;
   versions: VersionStore;
   population: PopulationStore;
+  cohort: CohortStore;
   stats: StatsStore;
   secagg: SecaggStore;
   audit: AuditStore;
@@ -269,6 +291,7 @@ export interface Store
     UpdateStore,
     VersionStore,
     PopulationStore,
+    CohortStore,
     StatsStore,
     SecaggStore,
     AuditStore,

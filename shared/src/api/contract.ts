@@ -10,6 +10,14 @@ import { AuditListResponseSchema, AuditVerifyReportSchema } from '../audit/schem
 import { SignedAuditHeadSchema } from '../audit/signed-head';
 import { PopulationReportSchema } from '../schemas/population';
 import {
+  CohortAnswerAckSchema,
+  CohortAnswerSchema,
+  CohortQueryViewSchema,
+  CohortResultSchema,
+  CreateCohortQuerySchema,
+  SiteCohortQuerySchema,
+} from '../schemas/cohort';
+import {
   SecaggAckSchema,
   SecaggConsistencySchema,
   SecaggRevealSchema,
@@ -67,6 +75,7 @@ export const PATH_PARAMETERS: Readonly<Record<string, z.ZodType>> = {
   vid: IdSchema,
   siteId: IdSchema,
   tokenId: IdSchema,
+  qid: IdSchema,
   round: z.int().min(1).max(999_999_999),
   asset: z.string().min(1).max(64),
 };
@@ -387,6 +396,53 @@ export const api = {
       roles: READERS,
       request: query(z.object({ federation: IdSchema.optional(), version: IdSchema.optional() })),
       response: ok(PopulationViewSchema),
+      errors: [],
+    }),
+  },
+  cohortQueries: {
+    path: '/v1/cohort-queries',
+    get: op({
+      summary: 'Federated cohort statistics queries, of every study or of one (newest last).',
+      roles: READERS,
+      request: query(z.strictObject({ study: IdSchema.optional() })),
+      response: ok(list('queries', CohortQueryViewSchema)),
+      errors: [],
+    }),
+    post: op({
+      summary: 'Ask the sites for cohort statistics of a study (counts and summaries, per site k floor and noise).',
+      roles: READERS,
+      request: jsonBody(CreateCohortQuerySchema),
+      response: created(CohortQueryViewSchema),
+      errors: [],
+    }),
+  },
+  cohortQuery: {
+    path: '/v1/cohort-queries/:qid',
+    get: op({
+      summary: "A cohort query's answers: each site's table as sent, and the combined table.",
+      roles: READERS,
+      request: none,
+      response: ok(CohortResultSchema),
+      errors: ['NOT_FOUND'],
+    }),
+  },
+  cohortAnswers: {
+    path: '/v1/cohort-queries/:qid/answers',
+    put: op({
+      summary: "The site's answer to a cohort query: its released table, or a refusal with a reason (idempotent).",
+      roles: SITE,
+      request: jsonBody(CohortAnswerSchema),
+      response: stored(CohortAnswerAckSchema),
+      errors: ['NOT_FOUND', 'ALREADY_EXISTS'],
+    }),
+  },
+  siteCohortQueries: {
+    path: '/v1/sites/self/cohort-queries',
+    get: op({
+      summary: 'The cohort queries for the calling site: those it has not answered yet, or all of them.',
+      roles: SITE,
+      request: query(z.strictObject({ state: z.enum(['pending', 'all']).default('pending') })),
+      response: ok(list('queries', SiteCohortQuerySchema)),
       errors: [],
     }),
   },

@@ -30,7 +30,7 @@ export interface HttpTransportOptions {
 
 /** One request: a JSON body, a binary body, or none. */
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   json?: unknown;
   binary?: Uint8Array;

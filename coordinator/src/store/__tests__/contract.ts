@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe } from '@jest/globals';
 import { auditContract } from './contract/audit';
+import { cohortContract } from './contract/cohort';
 import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
 import { identityContract } from './contract/identity';
@@ -31,6 +32,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     updateContract(h);
     versionContract(h);
     statsContract(h);
+    cohortContract(h);
     secaggContract(h);
     lifecycleContract(h);
     auditContract(h);

@@ -20,6 +20,10 @@ export interface MemoryState {
   evaluations: Map<string, R.Evaluation>;
   /** key(versionId, siteId) */
   populationReports: Map<string, R.PopulationReportRecord>;
+  /** Insertion order is creation order. */
+  cohortQueries: Map<string, R.CohortQueryRecord>;
+  /** key(queryId, siteId) */
+  cohortAnswers: Map<string, R.CohortAnswerRecord>;
   /** key(federationId, siteId) */
   statsContributions: Map<string, R.StatsContributionRecord>;
   /** key(federationId, round, siteId, kind) */
@@ -45,6 +49,8 @@ export function emptyState(): MemoryState {
     strategyStates: new Map(),
     evaluations: new Map(),
     populationReports: new Map(),
+    cohortQueries: new Map(),
+    cohortAnswers: new Map(),
     statsContributions: new Map(),
     secaggMessages: new Map(),
     secaggCohorts: new Map(),

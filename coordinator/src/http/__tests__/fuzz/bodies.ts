@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import {
+  CohortAnswerSchema,
   CreateApiTokenSchema,
+  CreateCohortQuerySchema,
   CreateInvitationSchema,
   EvaluationReportSchema,
   PlanSchema,
@@ -62,6 +64,8 @@ export const WRITE_SCHEMAS: Readonly<Record<string, (v: unknown) => boolean>> = 
   'POST /v1/federations/:fid/stats': (v) => StatsContributionSchema.safeParse(v).success,
   'POST /v1/federations/:fid/rounds/:round/secagg/shares': (v) => SecaggSharesSchema.safeParse(v).success,
   'POST /v1/federations/:fid/rounds/:round/secagg/reveal': (v) => SecaggRevealSchema.safeParse(v).success,
+  'POST /v1/cohort-queries': (v) => CreateCohortQuerySchema.safeParse(v).success,
+  'PUT /v1/cohort-queries/:qid/answers': (v) => CohortAnswerSchema.safeParse(v).success,
 };
 
 const identities = [generateIdentity(), generateIdentity()];
@@ -88,6 +92,25 @@ function templates(w: World): Record<string, unknown[]> {
     'POST /v1/federations/:fid/stats': [{ masked: b64(56, 7) }],
     'POST /v1/federations/:fid/rounds/:round/secagg/shares': [
       { maskPublicKey: b64(32, 1), shares: [a, b].map((to) => ({ to, nonce: b64(24, 2), ciphertext: b64(80, 3) })) },
+    ],
+    'POST /v1/cohort-queries': [
+      { studyId: 'study-fuzz', query: { title: 'fuzz', source: { kind: 'csv' } } },
+      {
+        studyId: 'study-fuzz',
+        query: {
+          title: 'fuzz twins',
+          source: { kind: 'twins' },
+          groupBy: [{ kind: 'ageBand', cuts: [18, 65] }],
+          summaries: { features: ['age'], pooled: true },
+        },
+      },
+    ],
+    'PUT /v1/cohort-queries/:qid/answers': [
+      { kind: 'refusal', reason: 'NO_DATA' },
+      {
+        kind: 'table',
+        table: { k: 10, epsilon: null, cells: [{ levels: [], count: 12 }], total: 12, suppressedCells: 0 },
+      },
     ],
     'POST /v1/federations/:fid/rounds/:round/secagg/reveal': [
       { seedShares: [], maskKeyShares: [] },

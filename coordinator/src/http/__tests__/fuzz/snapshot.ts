@@ -50,6 +50,8 @@ export async function snapshotStore(store: Store): Promise<string> {
     federations: perFederation,
     versions: perVersion,
     populationReports: await store.listPopulationReports(),
+    cohortQueries: await store.listCohortQueries(),
+    cohortAnswers: await Promise.all((await store.listSites()).map(async (s) => store.listSiteCohortAnswers(s.id))),
     audit: await store.listAudit({ limit: 1_000_000 }),
     auditHeads: await store.listAuditHeads(),
     auditSequenceEnd: await store.auditSequenceEnd(),

@@ -53,6 +53,8 @@ export interface World {
   coordinatorBoxPublicKey: Uint8Array;
   /** The envelopes the two members uploaded in round 1, by site id (sent again: an idempotent 200 "duplicate"). */
   roundOneEnvelopes: Record<string, Uint8Array>;
+  /** A cohort statistics query nobody has answered (one cell, counts only). */
+  cohortQueryId: string;
   close(): Promise<void>;
 }
 
@@ -134,6 +136,12 @@ async function populate(c: RunningCoordinator): Promise<World> {
   );
   const spentInvitation = await spentInvitationToken(api, coordinatorKeys);
   const tokens = await json<{ tokens: Array<{ id: string }> }>(operator(api, 'GET', routes.tokens));
+  const cohortQuery = await json<{ id: string }>(
+    operator(api, 'POST', routes.cohortQueries, {
+      studyId: 'study-fuzz',
+      query: { title: 'fuzz', source: { kind: 'csv' } },
+    }),
+  );
 
   const stranger = generateIdentity();
   return {
@@ -157,6 +165,7 @@ async function populate(c: RunningCoordinator): Promise<World> {
     baseWeights: await weightsOf(a, plainVersions.at(-1)!),
     coordinatorBoxPublicKey: a.coordinatorBoxPublicKey,
     roundOneEnvelopes,
+    cohortQueryId: cohortQuery.id,
     close: () => c.close(),
   };
 }
