@@ -3,10 +3,12 @@ import { GOOD_PLAN, fakeCoordinatorCli, run, tableAfter, writePlanFile } from '.
 
 const cli = fakeCoordinatorCli();
 const op = cli.op;
+/** `twinfed federations create --plan <file>`, the file holding `plan` (an object as JSON, a string as is). */
+const create = async (plan: unknown) => run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, plan)));
 
 describe('federations create', () => {
   test('validates the plan locally, sends it with defaults filled in and prints the new id', async () => {
-    const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, GOOD_PLAN)));
+    const r = await create(GOOD_PLAN);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(cli.fake.seen).toHaveLength(1);
@@ -45,18 +47,11 @@ describe('federations create', () => {
   });
 
   test('reports cross-field rules and array indices', async () => {
-    const r = await run(
-      op(
-        'federations',
-        'create',
-        '--plan',
-        await writePlanFile(cli.dir, {
-          ...GOOD_PLAN,
-          data: { features: ['age', ''] },
-          model: { kind: 'logistic-regression', inputs: 3 },
-        }),
-      ),
-    );
+    const r = await create({
+      ...GOOD_PLAN,
+      data: { features: ['age', ''] },
+      model: { kind: 'logistic-regression', inputs: 3 },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('  - data.features[1]: Too small: expected string to have >=1 characters\n');
     expect(r.stderr).toContain('  - model.inputs: model.inputs (3) must equal the number of data.features (2)\n');
@@ -64,7 +59,7 @@ describe('federations create', () => {
 
   test('reports a rule of an otherwise valid plan (robust strategy with secure aggregation)', async () => {
     const plan = { ...GOOD_PLAN, strategy: { name: 'fedmedian' }, privacy: { secureAggregation: true } };
-    const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, plan)));
+    const r = await create(plan);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /: 1 problem \(INVALID_PLAN\)\n {2}- strategy\.name: fedmedian needs individual updates and cannot run with secure aggregation\n$/,
@@ -101,7 +96,7 @@ describe('federations create', () => {
         },
       },
     });
-    const r = await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, GOOD_PLAN)));
+    const r = await create(GOOD_PLAN);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       'twinfed: The request does not match the expected schema. (VALIDATION_FAILED)\n  - plan.rounds: too many\n',
@@ -226,18 +221,11 @@ describe('federations status', () => {
   });
 
   test('a DP federation shows its settings and the ε its rounds will spend', async () => {
-    const created = await run(
-      op(
-        'federations',
-        'create',
-        '--plan',
-        await writePlanFile(cli.dir, {
-          ...GOOD_PLAN,
-          rounds: 15,
-          privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } },
-        }),
-      ),
-    );
+    const created = await create({
+      ...GOOD_PLAN,
+      rounds: 15,
+      privacy: { dp: { clip: 1, noiseMultiplier: 1.1, delta: 1e-5 } },
+    });
     expect(created.code).toBe(0);
     expect(created.stderr).toMatch(/^warning: privacy\.dp has no maxEpsilon/m);
     const r = await run(op('federations', 'status', 'fed-2'));

@@ -123,24 +123,24 @@ describe('error bodies from the coordinator', () => {
     expect(r.stdout).toBe('');
   });
 
-  test('403: a researcher token may not invite', async () => {
-    cli.fake.canned.set('POST /v1/admin/invitations', {
+  test.each([
+    {
       status: 403,
-      body: { error: { code: 'FORBIDDEN', message: 'This role may not perform this action.' } },
-    });
-    const r = await run(op('sites', 'invite', 'X'));
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe('twinfed: This role may not perform this action. (FORBIDDEN)\n');
-  });
-
-  test('409: a conflict keeps the server message', async () => {
-    cli.fake.canned.set('POST /v1/admin/invitations', {
+      why: 'a researcher token may not invite',
+      error: { code: 'FORBIDDEN', message: 'This role may not perform this action.' },
+      stderr: 'twinfed: This role may not perform this action. (FORBIDDEN)\n',
+    },
+    {
       status: 409,
-      body: { error: { code: 'ALREADY_EXISTS', message: 'A site named X already exists.' } },
-    });
+      why: 'a conflict keeps the server message',
+      error: { code: 'ALREADY_EXISTS', message: 'A site named X already exists.' },
+      stderr: 'twinfed: A site named X already exists. (ALREADY_EXISTS)\n',
+    },
+  ])('$status: $why', async ({ status, error, stderr }) => {
+    cli.fake.canned.set('POST /v1/admin/invitations', { status, body: { error } });
     const r = await run(op('sites', 'invite', 'X'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('twinfed: A site named X already exists. (ALREADY_EXISTS)\n');
+    expect(r.stderr).toBe(stderr);
   });
 
   test('--debug adds the request log and the stack trace', async () => {

@@ -14,11 +14,12 @@ type Coordinator = Awaited<ReturnType<typeof startTestCoordinator>>;
 const invite = async (c: Coordinator, siteName: string): Promise<string> =>
   ((await (await operator(c, 'POST', routes.invitations, { siteName })).json()) as { token: string }).token;
 
-const post = (c: Coordinator, body: unknown) =>
+/** POSTs an enrollment with `token` presenting the public keys of `presented` and `proof` (JSON drops an omitted one). */
+const enroll = (c: Coordinator, token: string, presented: Identity, proof?: unknown) =>
   fetch(c.url + routes.enroll, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    body: JSON.stringify({ protocol: PROTOCOL_VERSION, token, ...publicPart(presented), proof }),
   });
 
 const errorCode = async (res: Response) =>
@@ -36,9 +37,7 @@ describe("enrollment with another site's public keys", () => {
   test("is refused without proof of possession, the token stays unused, and the victim's key gains no second identity", async () => {
     const victim = await enrollTestSite(c, 'Alpha');
     const token = await invite(c, 'Mallory');
-    expect(await errorCode(await post(c, { protocol: PROTOCOL_VERSION, token, ...publicPart(victim.identity) }))).toBe(
-      '401 ENROLL_PROOF_INVALID',
-    );
+    expect(await errorCode(await enroll(c, token, victim.identity))).toBe('401 ENROLL_PROOF_INVALID');
     const sites = (await (await operator(c, 'GET', routes.adminSites)).json()) as { sites: Array<{ id: string }> };
     expect(sites.sites.map((s) => s.id)).toEqual([victim.siteId]);
     expect((await c.store.listInvitations()).find((i) => i.siteName === 'Mallory')?.usedAt).toBeNull();
@@ -74,72 +73,30 @@ describe('enrollment proves possession of both keys', () => {
     const coordinator = await keys();
     const refused = '401 ENROLL_PROOF_INVALID';
     // Signed by Mallory's keys, presenting the victim's keys.
-    expect(
-      await errorCode(
-        await post(c, {
-          protocol: PROTOCOL_VERSION,
-          token,
-          ...publicPart(victim.identity),
-          proof: signEnrollProof({ token, coordinator, identity: mallory }),
-        }),
-      ),
-    ).toBe(refused);
+    const refusal = async (presented: Identity, proof: unknown) => errorCode(await enroll(c, token, presented, proof));
+    expect(await refusal(victim.identity, signEnrollProof({ token, coordinator, identity: mallory }))).toBe(refused);
     // Mallory's signing key with the victim's box key: the signature verifies but the box MAC cannot be made.
     const mixed: Identity = {
       sign: mallory.sign,
       box: { publicKey: victim.identity.box.publicKey, secretKey: mallory.box.secretKey },
     };
-    expect(
-      await errorCode(
-        await post(c, {
-          protocol: PROTOCOL_VERSION,
-          token,
-          ...publicPart(mixed),
-          proof: signEnrollProof({ token, coordinator, identity: mixed }),
-        }),
-      ),
-    ).toBe(refused);
+    expect(await refusal(mixed, signEnrollProof({ token, coordinator, identity: mixed }))).toBe(refused);
     // A genuine proof, but made for another token or for another coordinator's keys.
     const otherToken = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    expect(await refusal(mallory, signEnrollProof({ token: otherToken, coordinator, identity: mallory }))).toBe(
+      refused,
+    );
     expect(
-      await errorCode(
-        await post(c, {
-          protocol: PROTOCOL_VERSION,
-          token,
-          ...publicPart(mallory),
-          proof: signEnrollProof({ token: otherToken, coordinator, identity: mallory }),
-        }),
-      ),
-    ).toBe(refused);
-    expect(
-      await errorCode(
-        await post(c, {
-          protocol: PROTOCOL_VERSION,
-          token,
-          ...publicPart(mallory),
-          proof: signEnrollProof({ token, coordinator: publicPart(generateIdentity()), identity: mallory }),
-        }),
+      await refusal(
+        mallory,
+        signEnrollProof({ token, coordinator: publicPart(generateIdentity()), identity: mallory }),
       ),
     ).toBe(refused);
     // Garbage in the proof fields.
-    expect(
-      await errorCode(
-        await post(c, {
-          protocol: PROTOCOL_VERSION,
-          token,
-          ...publicPart(mallory),
-          proof: { signature: 'AAAA', boxProof: 'AAAA' },
-        }),
-      ),
-    ).toBe(refused);
+    expect(await refusal(mallory, { signature: 'AAAA', boxProof: 'AAAA' })).toBe(refused);
     expect((await c.store.listInvitations()).find((i) => i.siteName === 'Mallory')?.usedAt).toBeNull();
     // None of that spent the token: Mallory enrolls her own keys with it.
-    const ok = await post(c, {
-      protocol: PROTOCOL_VERSION,
-      token,
-      ...publicPart(mallory),
-      proof: signEnrollProof({ token, coordinator, identity: mallory }),
-    });
+    const ok = await enroll(c, token, mallory, signEnrollProof({ token, coordinator, identity: mallory }));
     expect(ok.status).toBe(201);
   });
 
@@ -147,24 +104,10 @@ describe('enrollment proves possession of both keys', () => {
     const site = await enrollTestSite(c, 'Beta');
     const token = await invite(c, 'Beta again');
     const coordinator = await keys();
-    const res = await post(c, {
-      protocol: PROTOCOL_VERSION,
-      token,
-      ...publicPart(site.identity),
-      proof: signEnrollProof({ token, coordinator, identity: site.identity }),
-    });
+    const res = await enroll(c, token, site.identity, signEnrollProof({ token, coordinator, identity: site.identity }));
     expect(await errorCode(res)).toBe('409 KEY_IN_USE');
     expect((await c.store.listInvitations()).find((i) => i.siteName === 'Beta again')?.usedAt).toBeNull();
     const fresh = generateIdentity();
-    expect(
-      (
-        await post(c, {
-          protocol: PROTOCOL_VERSION,
-          token,
-          ...publicPart(fresh),
-          proof: signEnrollProof({ token, coordinator, identity: fresh }),
-        })
-      ).status,
-    ).toBe(201);
+    expect((await enroll(c, token, fresh, signEnrollProof({ token, coordinator, identity: fresh }))).status).toBe(201);
   });
 });

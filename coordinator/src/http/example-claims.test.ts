@@ -37,37 +37,21 @@ describe('numExamples claims (issue 10, finding 4)', () => {
 
   test('a site claiming 2^53 − 1 examples is refused with EXAMPLES_OUT_OF_RANGE; the round closes from the honest sites', async () => {
     const { fid, round, baseVersionId, base } = await start(testPlan({ minSites: 2, closeAt: 'quorum' }));
-    const evil = mallory.seal({
-      federationId: fid,
-      round,
-      baseVersionId,
-      weights: shifted(base, 100),
-      numExamples: Number.MAX_SAFE_INTEGER,
-    });
-    expect(await code(await mallory.request('POST', routes.updates(fid, round), evil))).toBe(
-      '400 EXAMPLES_OUT_OF_RANGE',
-    );
+    /** `s` uploads the base shifted by `by`, claiming `numExamples`; the response as `status code`. */
+    const upload = async (s: TestSite, by: number, numExamples: number) =>
+      code(
+        await s.request(
+          'POST',
+          routes.updates(fid, round),
+          s.seal({ federationId: fid, round, baseVersionId, weights: shifted(base, by), numExamples }),
+        ),
+      );
+    expect(await upload(mallory, 100, Number.MAX_SAFE_INTEGER)).toBe('400 EXAMPLES_OUT_OF_RANGE');
     expect(await c.store.countUpdates(fid, round)).toBe(0);
 
     const [a, b] = honest as [TestSite, TestSite];
-    expect(
-      await code(
-        await a.request(
-          'POST',
-          routes.updates(fid, round),
-          a.seal({ federationId: fid, round, baseVersionId, weights: shifted(base, 1), numExamples: 30 }),
-        ),
-      ),
-    ).toBe('201 ok');
-    expect(
-      await code(
-        await b.request(
-          'POST',
-          routes.updates(fid, round),
-          b.seal({ federationId: fid, round, baseVersionId, weights: shifted(base, 2), numExamples: 10 }),
-        ),
-      ),
-    ).toBe('201 ok');
+    expect(await upload(a, 1, 30)).toBe('201 ok');
+    expect(await upload(b, 2, 10)).toBe('201 ok');
 
     const vid = await published(fid);
     const v = deserializeWeights(

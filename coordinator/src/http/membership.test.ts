@@ -1,17 +1,22 @@
 import {
-  deserializeWeights,
   fromB64,
   maskContribution,
   normalizationStatsContext,
   routes,
   toB64,
-  verifyModelVersion,
   type CurrentRound,
-  type PopulationReport,
   type StatsSession,
-  type WeightSet,
 } from '@twinfed/shared';
-import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import {
+  baseWeights,
+  enrollTestSite,
+  json,
+  operator,
+  startTestCoordinator,
+  testPlan,
+  type TestSite,
+} from '../__tests__/harness';
+import { populationReport } from '../__tests__/population-report';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
@@ -19,47 +24,6 @@ const codeOf = async (res: Response) => ({
   status: res.status,
   code: ((await res.json()) as { error?: { code?: string } }).error?.code,
 });
-
-function report(versionId: string): PopulationReport {
-  return {
-    versionId,
-    at: new Date().toISOString(),
-    k: 10,
-    epsilon: 1,
-    tiers: ['low', 'high'],
-    ageBands: ['0-64', '65+'],
-    cells: [
-      { tier: 'low', ageBand: '0-64', count: 40 },
-      { tier: 'low', ageBand: '65+', count: 30 },
-      { tier: 'high', ageBand: '0-64', count: 500 },
-      { tier: 'high', ageBand: '65+', count: 500 },
-    ],
-    totals: {
-      all: 1070,
-      byTier: [
-        { tier: 'low', count: 70 },
-        { tier: 'high', count: 1000 },
-      ],
-      byAgeBand: [
-        { ageBand: '0-64', count: 540 },
-        { ageBand: '65+', count: 530 },
-      ],
-    },
-    suppressedCells: 0,
-  };
-}
-
-async function weightsOf(site: TestSite, versionId: string): Promise<WeightSet> {
-  const meta = await json<{ meta: unknown; signature: string }>(site.request('GET', routes.model(versionId)));
-  const bytes = new Uint8Array(await (await site.request('GET', routes.modelWeights(versionId))).arrayBuffer());
-  const verified = verifyModelVersion({
-    meta: meta.meta,
-    signature: meta.signature,
-    weightsBytes: bytes,
-    coordinatorSignPublicKey: site.coordinatorSignPublicKey,
-  });
-  return deserializeWeights(bytes, { expectedLayout: verified.layout });
-}
 
 /**
  * Finding 5 of issue 10: a site that does not belong to a federation (enrolled after it was created and never
@@ -110,9 +74,9 @@ describe('federation membership of sites', () => {
 
   test('an outsider cannot write an evaluation, a population report, statistics or an update', async () => {
     await refusedOutsider(outsider.request('POST', routes.modelEvaluations(v0), { n: 1e9, metrics: { auc: 0.01 } }));
-    await refusedOutsider(outsider.request('POST', routes.populationReports, report(v0)));
+    await refusedOutsider(outsider.request('POST', routes.populationReports, populationReport(v0)));
     await refusedOutsider(outsider.request('POST', routes.federationStats(statsFid), { masked: 'AAAA' }));
-    const base = await weightsOf(a, v0);
+    const base = await baseWeights(a, v0);
     const bytes = outsider.seal({ federationId: fid, round: 1, baseVersionId: v0, weights: base, numExamples: 10 });
     await refusedOutsider(outsider.request('POST', routes.updates(fid, 1), bytes));
     expect(await c.store.listEvaluations(v0)).toEqual([]);
@@ -138,7 +102,7 @@ describe('federation membership of sites', () => {
       (await a.request('POST', routes.modelEvaluations(v0), { n: 50, metrics: { auc: 0.8, accuracy: 0.7, loss: 0.5 } }))
         .status,
     ).toBe(201);
-    expect((await b.request('POST', routes.populationReports, report(v0))).status).toBe(201);
+    expect((await b.request('POST', routes.populationReports, populationReport(v0))).status).toBe(201);
   });
 
   test('evaluations are bounded: n at most the per-site cap, AUC and accuracy within [0, 1]', async () => {
@@ -158,7 +122,7 @@ describe('federation membership of sites', () => {
   });
 
   test('a site enrolled after the federation started joins it when a round selects it', async () => {
-    const base = await weightsOf(a, v0);
+    const base = await baseWeights(a, v0);
     for (const s of [a, b]) {
       const bytes = s.seal({ federationId: fid, round: 1, baseVersionId: v0, weights: base, numExamples: 10 });
       expect((await s.request('POST', routes.updates(fid, 1), bytes)).status).toBe(201);
@@ -189,7 +153,7 @@ describe('federation membership of sites', () => {
     }
     await refusedOutsider(outsider.request('GET', routes.federationStats(statsFid)));
     const fed = await json<{ latestVersionId: string }>(a.request('GET', routes.federation(statsFid)));
-    const base = await weightsOf(a, fed.latestVersionId);
+    const base = await baseWeights(a, fed.latestVersionId);
     for (const s of [a, b, g]) {
       const bytes = s.seal({
         federationId: statsFid,

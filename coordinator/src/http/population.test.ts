@@ -1,14 +1,11 @@
 import { routes, type PopulationReport } from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { populationReport } from '../__tests__/population-report';
 
+/** The shared valid report with its high-risk cells suppressed; only the tier total, `high`, is released. */
 function report(versionId: string, high: number): PopulationReport {
   return {
-    versionId,
-    at: new Date().toISOString(),
-    k: 10,
-    epsilon: 1,
-    tiers: ['low', 'high'],
-    ageBands: ['0-64', '65+'],
+    ...populationReport(versionId),
     cells: [
       { tier: 'low', ageBand: '0-64', count: 40 },
       { tier: 'low', ageBand: '65+', count: 30 },

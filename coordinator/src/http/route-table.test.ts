@@ -1,5 +1,6 @@
 import { METHODS, api, generateToken, hashToken, pathOf, routes } from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { populationReport } from '../__tests__/population-report';
 import { routeTable } from './route-table';
 import type { Role } from './auth';
 
@@ -69,34 +70,6 @@ describe('route × role matrix', () => {
       });
     }
   }
-});
-
-/** A population report a member could post (valid: every released count ≥ k). */
-const populationReport = (versionId: string) => ({
-  versionId,
-  at: new Date().toISOString(),
-  k: 10,
-  epsilon: 1,
-  tiers: ['low', 'high'],
-  ageBands: ['0-64', '65+'],
-  cells: [
-    { tier: 'low', ageBand: '0-64', count: 40 },
-    { tier: 'low', ageBand: '65+', count: 30 },
-    { tier: 'high', ageBand: '0-64', count: 12 },
-    { tier: 'high', ageBand: '65+', count: 11 },
-  ],
-  totals: {
-    all: 93,
-    byTier: [
-      { tier: 'low', count: 70 },
-      { tier: 'high', count: 23 },
-    ],
-    byAgeBand: [
-      { ageBand: '0-64', count: 52 },
-      { ageBand: '65+', count: 41 },
-    ],
-  },
-  suppressedCells: 0,
 });
 
 /**

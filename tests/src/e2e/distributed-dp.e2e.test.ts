@@ -9,17 +9,11 @@ import {
   verifyModelVersion,
   type PlanInput,
 } from '@twinfed/shared';
-import { siteRunArgs, watchFederation, type RunSite } from '../demo/federation-run';
+import { siteRunArgs, watchFederation } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { siteCli } from '../support/paths';
 import { startNode } from '../support/processes';
-import { suiteConsortium } from './__tests__/consortium';
-
-const SITES: RunSite[] = [
-  { name: 'Cleveland', center: 0 },
-  { name: 'Hungarian', center: 1 },
-  { name: 'VA', center: 3 },
-];
+import { THREE_SITES, suiteConsortium } from './__tests__/consortium';
 
 const planInput: PlanInput = {
   ...heartPlan({ rounds: 2, minSites: 3 }),
@@ -36,13 +30,13 @@ const planInput: PlanInput = {
  * mechanism and the plan digest, and nothing per site.
  */
 describe('distributed DP (secure aggregation + privacy.dp) across processes', () => {
-  const suite = suiteConsortium('ddp', SITES);
+  const suite = suiteConsortium('ddp', THREE_SITES);
 
   test('sites under ε floors train; every version is signed with the Skellam ε spent so far, the plan digest, and only public metrics', async () => {
     const plan = PlanSchema.parse(planInput);
     const total = planEpsilon(plan)!;
     const fed = await suite.c.admin.createFederation(plan);
-    for (const s of SITES) {
+    for (const s of THREE_SITES) {
       suite.c.sites.push(
         startNode({
           name: s.name,

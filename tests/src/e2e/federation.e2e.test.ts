@@ -12,18 +12,12 @@ import {
   verifyModelVersion,
   type PlanInput,
 } from '@twinfed/shared';
-import { runFederation, watchFederation, type RunSite } from '../demo/federation-run';
+import { runFederation, watchFederation } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { siteCli } from '../support/paths';
 import { runNode, startNode, stop } from '../support/processes';
 import { startTamperProxy } from '../support/tamper-proxy';
-import { suiteConsortium } from './__tests__/consortium';
-
-const SITES: RunSite[] = [
-  { name: 'Cleveland', center: 0 },
-  { name: 'Hungarian', center: 1 },
-  { name: 'VA', center: 3 },
-];
+import { THREE_SITES, suiteConsortium } from './__tests__/consortium';
 
 function fedAvgPlan(overrides: Partial<PlanInput> = {}): PlanInput {
   return {
@@ -36,11 +30,11 @@ function fedAvgPlan(overrides: Partial<PlanInput> = {}): PlanInput {
 
 /** Coordinator, sites and this test are separate processes talking HTTP + socket.io on 127.0.0.1. */
 describe('federation across processes', () => {
-  const suite = suiteConsortium('e2e', SITES);
+  const suite = suiteConsortium('e2e', THREE_SITES);
 
   test('three sites, three rounds: every version is signed and the global model’s loss falls', async () => {
     const plan = PlanSchema.parse(fedAvgPlan());
-    const fed = await runFederation(suite.c, { workDir: suite.workDir, sites: SITES, plan });
+    const fed = await runFederation(suite.c, { workDir: suite.workDir, sites: THREE_SITES, plan });
     const done = await watchFederation(suite.c, { federationId: fed.id, timeoutMs: 120_000 });
     expect(done.federation.state).toBe('completed');
     expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published', 'published']);
@@ -48,7 +42,7 @@ describe('federation across processes', () => {
 
     const keys = await suite.c.admin.coordinatorKeys();
     const data = loadHeartDisease({ normalization: 'per-site' }).filter((d) =>
-      SITES.some((s) => s.center === d.center),
+      THREE_SITES.some((s) => s.center === d.center),
     );
     const losses: number[] = [];
     for (let v = 0; v <= 3; v++) {

@@ -19,12 +19,7 @@ import {
 } from '../demo/federation-run';
 import { coordinatorCli, repoRoot, siteCli } from '../support/paths';
 import { runNode } from '../support/processes';
-
-const SITES: RunSite[] = [
-  { name: 'Cleveland', center: 0 },
-  { name: 'Hungarian', center: 1 },
-  { name: 'VA', center: 3 }, // federated normalisation needs a statistics cohort of at least three sites
-];
+import { THREE_SITES } from './__tests__/consortium';
 
 function demoPlan(normalization: 'per-site' | 'federated'): Plan {
   const file = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'docker', 'plans', 'heart.json'), 'utf8')) as {
@@ -59,7 +54,7 @@ describe('model bundles from a real federation', () => {
 
   beforeAll(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-bundle-e2e-'));
-    c = await startConsortium({ workDir, sites: SITES });
+    c = await startConsortium({ workDir, sites: THREE_SITES });
     token = fs.readFileSync(path.join(workDir, 'coordinator', 'operator.token'), 'utf8').trim();
   }, 60_000);
   afterAll(async () => {
@@ -71,7 +66,7 @@ describe('model bundles from a real federation', () => {
     normalization: 'per-site' | 'federated',
   ): Promise<{ fid: string; versionId: string; plan: Plan }> {
     const plan = demoPlan(normalization);
-    const fed = await runFederation(c, { workDir, sites: SITES, plan });
+    const fed = await runFederation(c, { workDir, sites: THREE_SITES, plan });
     const done = await watchFederation(c, { federationId: fed.id, timeoutMs: 120_000 });
     expect(done.federation.state).toBe('completed');
     return { fid: fed.id, versionId: done.rounds[0]!.versionId!, plan };
@@ -108,7 +103,7 @@ describe('model bundles from a real federation', () => {
     expect(verifyBundle(openBundle(coordDir), { fingerprint: keys.fingerprint }).trust).toBe('fingerprint');
 
     const siteBundle = path.join(workDir, 'per-site-cleveland');
-    await siteExport(fid, SITES[0]!, siteBundle);
+    await siteExport(fid, THREE_SITES[0]!, siteBundle);
     const s = manifestOf(siteBundle);
     expect(s.exported).toMatchObject({ by: 'site', siteId: c.siteIds.get('Cleveland') });
     expect(s.preprocessing).toMatchObject({ normalization: 'per-site', statistics: 'site' });
@@ -142,7 +137,7 @@ describe('model bundles from a real federation', () => {
     z.std.forEach((v, j) => expect(v).toBeCloseTo(pooled.std[j]!, 3));
     // The site trained with the same pooled statistics and exports them.
     const siteBundle = path.join(workDir, 'federated-hungarian');
-    await siteExport(fid, SITES[1]!, siteBundle);
+    await siteExport(fid, THREE_SITES[1]!, siteBundle);
     const s = manifestOf(siteBundle);
     expect(s.preprocessing.statistics).toBe('federated-pooled');
     s.preprocessing.zScore!.mean.forEach((v, j) => expect(v).toBeCloseTo(z.mean[j]!, 9));

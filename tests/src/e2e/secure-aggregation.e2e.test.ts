@@ -1,13 +1,7 @@
 import { PlanSchema, deserializeWeights, type PlanInput } from '@twinfed/shared';
-import { runFederation, watchFederation, type RunSite } from '../demo/federation-run';
+import { runFederation, watchFederation } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
-import { suiteConsortium } from './__tests__/consortium';
-
-const SITES: RunSite[] = [
-  { name: 'Cleveland', center: 0 },
-  { name: 'Hungarian', center: 1 },
-  { name: 'VA', center: 3 },
-];
+import { THREE_SITES, suiteConsortium } from './__tests__/consortium';
 
 const plan = (secureAggregation: boolean): PlanInput => ({
   ...heartPlan({ rounds: 2, minSites: 3 }),
@@ -19,10 +13,10 @@ const plan = (secureAggregation: boolean): PlanInput => ({
 
 /** Real site processes (twinfed-site run) against a real coordinator, with and without secure aggregation. */
 describe('secure aggregation across processes', () => {
-  const suite = suiteConsortium('secagg', SITES);
+  const suite = suiteConsortium('secagg', THREE_SITES);
 
   async function finalWeights(p: PlanInput): Promise<{ weights: Float32Array; metrics: Record<string, number> }> {
-    const fed = await runFederation(suite.c, { workDir: suite.workDir, sites: SITES, plan: PlanSchema.parse(p) });
+    const fed = await runFederation(suite.c, { workDir: suite.workDir, sites: THREE_SITES, plan: PlanSchema.parse(p) });
     const done = await watchFederation(suite.c, { federationId: fed.id, timeoutMs: 120_000 });
     expect(done.federation.state).toBe('completed');
     expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published']);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createAdminClient } from '@twinfed/coordinator';
 import { SIM_NAMED_PATIENTS, twinScenarioPlan } from '@twinfed/site-client';
 import { siteDir, startCoordinatorProcess, watchFederation, type Consortium } from '../demo/federation-run';
-import type { TwinHospital } from '../demo/twin/hospitals';
+import { simulateArgs, type TwinHospital } from '../demo/twin/hospitals';
 import { streamWearables } from '../demo/twin/stream';
 import { siteCli } from '../support/paths';
 import { runNode, startNode, stop, type Child } from '../support/processes';
@@ -65,22 +65,9 @@ describe('digital twins end to end', () => {
     let at = '';
     const siteIds = new Map<string, string>();
     for (const h of HOSPITALS) {
-      const sim = (
-        await site(
-          [
-            'simulate',
-            '--patients',
-            '120',
-            '--hospital',
-            h.profile,
-            '--seed',
-            String(h.seed),
-            '--out',
-            path.join(workDir, `sim-${h.center}`),
-          ],
-          `simulate ${h.name}`,
-        )
-      ).find((l) => l.type === 'simulated')!;
+      const sim = (await site(simulateArgs({ workDir, hospital: h, patients: 120 }), `simulate ${h.name}`)).find(
+        (l) => l.type === 'simulated',
+      )!;
       at = String(sim.at);
       fhirText += fs.readFileSync(String(sim.fhirFile), 'utf8');
       const inv = await admin.createInvitation({ siteName: h.name });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { RunSite } from '../federation-run';
 
 /** A simulated hospital of the twin scenario: a display name, its simulator profile and seed. */
@@ -13,3 +14,18 @@ export const TWIN_HOSPITALS: TwinHospital[] = [
   { name: 'Lakeside-Community', center: 2, profile: 'suburban-community', seed: 303 },
   { name: 'Northside-Oncology', center: 3, profile: 'oncology-center', seed: 404 },
 ];
+
+/** The arguments of `twinfed-site simulate` for a hospital: `patients` patients of its profile and seed, into `sim-<center>`. */
+export function simulateArgs(o: { workDir: string; hospital: TwinHospital; patients: number }): string[] {
+  return [
+    'simulate',
+    '--patients',
+    String(o.patients),
+    '--hospital',
+    o.hospital.profile,
+    '--seed',
+    String(o.hospital.seed),
+    '--out',
+    path.join(o.workDir, `sim-${o.hospital.center}`),
+  ];
+}

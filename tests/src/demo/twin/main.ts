@@ -9,7 +9,7 @@ import { runNode, startNode, stop, type Child } from '../../support/processes';
 import { siteDir, startConsortium, watchAndPrintRounds } from '../federation-run';
 import { comparisonSummary, finish, secondsSince, verifiedWeights } from '../final-model';
 import { compareTwins, loadHospitalData } from './compare';
-import { TWIN_HOSPITALS, type TwinHospital } from './hospitals';
+import { TWIN_HOSPITALS, simulateArgs, type TwinHospital } from './hospitals';
 import { streamWearables, type StreamResult } from './stream';
 import { runMain } from '../../support/main';
 
@@ -66,22 +66,9 @@ async function main(argv: string[]): Promise<void> {
   const sims = await Promise.all(
     hospitals.map(async (h) => ({
       h,
-      out: (
-        await site(
-          [
-            'simulate',
-            '--patients',
-            String(flags.patients),
-            '--hospital',
-            h.profile,
-            '--seed',
-            String(h.seed),
-            '--out',
-            path.join(workDir, `sim-${h.center}`),
-          ],
-          `simulate ${h.name}`,
-        )
-      ).find((l) => l.type === 'simulated')!,
+      out: (await site(simulateArgs({ workDir, hospital: h, patients: flags.patients }), `simulate ${h.name}`)).find(
+        (l) => l.type === 'simulated',
+      )!,
     })),
   );
   const at = String(sims[0]!.out.at);

@@ -4,6 +4,16 @@ import path from 'node:path';
 import { startConsortium, type Consortium, type RunSite } from '../../demo/federation-run';
 
 /**
+ * Three heart-disease hospitals as the e2e suites federate them: secure aggregation and federated statistics need a
+ * cohort of at least three sites. federation.e2e looks the last one's site id up by its name, `VA`.
+ */
+export const THREE_SITES: RunSite[] = [
+  { name: 'Cleveland', center: 0 },
+  { name: 'Hungarian', center: 1 },
+  { name: 'VA', center: 3 },
+];
+
+/**
  * Registers beforeAll/afterAll hooks: one consortium (a coordinator process and a site process per entry of `sites`)
  * in a fresh temp dir `twinfed-<prefix>-…` for the whole suite, stopped and removed afterwards.
  */

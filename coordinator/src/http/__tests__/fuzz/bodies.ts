@@ -16,6 +16,7 @@ import {
 } from '@twinfed/shared';
 import { testPlan } from '../../../__tests__/harness';
 import { sealRawUpdate } from '../../../__tests__/hostile-envelope';
+import { populationReport } from '../../../__tests__/population-report';
 import { enrollBody, type Signer, type World } from './world';
 
 /** A request body, described; bytes are made when the request leaves (envelopes are sealed then). */
@@ -116,36 +117,6 @@ function templates(w: World): Record<string, unknown[]> {
       { seedShares: [], maskKeyShares: [] },
       { seedShares: [{ of: a, share: b64(33, 4) }], maskKeyShares: [{ of: b, share: b64(33, 5) }] },
     ],
-  };
-}
-
-/** A population report a member could post (every released count ≥ k). */
-function populationReport(versionId: string): unknown {
-  return {
-    versionId,
-    at: '2025-01-01T00:00:00.000Z',
-    k: 10,
-    epsilon: 1,
-    tiers: ['low', 'high'],
-    ageBands: ['0-64', '65+'],
-    cells: [
-      { tier: 'low', ageBand: '0-64', count: 40 },
-      { tier: 'low', ageBand: '65+', count: 30 },
-      { tier: 'high', ageBand: '0-64', count: 12 },
-      { tier: 'high', ageBand: '65+', count: 11 },
-    ],
-    totals: {
-      all: 93,
-      byTier: [
-        { tier: 'low', count: 70 },
-        { tier: 'high', count: 23 },
-      ],
-      byAgeBand: [
-        { ageBand: '0-64', count: 52 },
-        { ageBand: '65+', count: 41 },
-      ],
-    },
-    suppressedCells: 0,
   };
 }
 
