@@ -15,6 +15,9 @@ import {
   type AuditVerifyReport,
   type BodyOf,
   type Call,
+  type CohortQueryView,
+  type CohortResult,
+  type CreateCohortQuery,
   type CoordinatorKeys,
   type CreateApiToken,
   type CreateInvitation,
@@ -194,6 +197,17 @@ export function createAdminClient(options: AdminClientOptions) {
     /** The population view (latest report per site), of one federation or model version. */
     population: (filter: { federationId?: string; versionId?: string } = {}): Promise<PopulationView> =>
       json(callOf(api.population, 'get', {}, { federation: filter.federationId, version: filter.versionId })),
+    /** Asks the sites of a study for cohort statistics (the query is validated locally first). */
+    createCohortQuery: async (input: CreateCohortQuery): Promise<CohortQueryView> =>
+      json(
+        callOf(api.cohortQueries, 'post', {}),
+        await body(api.cohortQueries.post, input, 'The cohort query is not valid.'),
+      ),
+    /** Cohort queries, of every study or of one. */
+    listCohortQueries: async (filter: { studyId?: string } = {}): Promise<CohortQueryView[]> =>
+      (await json(callOf(api.cohortQueries, 'get', {}, { study: filter.studyId }))).queries,
+    /** Each site's answer to a cohort query and the combined table. */
+    cohortResult: (queryId: string): Promise<CohortResult> => json(callOf(api.cohortQuery, 'get', { qid: queryId })),
     /** One page of the audit chain, oldest first, after `after` (0: from the start). */
     auditPage: (after: number, limit: number): Promise<AuditListResponse> =>
       json(callOf(api.audit, 'get', {}, { after: String(after), limit: String(limit) })),

@@ -10,6 +10,7 @@ import { registerModels } from './commands/models';
 import { registerPlan } from './commands/plan';
 import { registerPopulation } from './commands/population';
 import { registerSites } from './commands/sites';
+import { registerStats } from './commands/stats';
 import { registerTls } from './commands/tls';
 import { registerTokens } from './commands/tokens';
 import type { CliDeps } from './context';
@@ -26,6 +27,7 @@ Typical session:
   $ twinfed --data-dir ./consortium federations create --plan plan.json
   $ twinfed --data-dir ./consortium federations status
   $ twinfed --data-dir ./consortium models export <version> --out ./model-bundle
+  $ twinfed stats query --study <id> --file query.json --wait  # cohort statistics before a plan (docs/cohort-statistics.md)
 
 Remote coordinator: use https:// (--ca ca.pem for a private consortium CA); plain http is refused except to
 this machine (127.0.0.1, localhost, ::1) unless --insecure-http.
@@ -70,6 +72,7 @@ export function createProgram(deps: CliDeps): Command {
   registerFederations(program, deps);
   registerModels(program, deps);
   registerPopulation(program, deps);
+  registerStats(program, deps);
   registerTls(program, deps);
   registerAudit(program, deps);
   return program;
