@@ -281,6 +281,12 @@ export {
 export { clientTermsFor } from './strategies/registry';
 export {
   type CohortAnswer,
+  type CohortCell,
+  COHORT_CSV_LABEL,
+  COHORT_REFUSALS,
+  COHORT_TWIN_AGE,
+  type CohortRefusalReason,
+  type CohortSummary,
   type CohortAnswerAck,
   CohortAnswerSchema,
   type CohortQuery,
@@ -291,7 +297,9 @@ export {
   type CohortTable,
   COHORT_MIN_K,
   cohortGrid,
+  cohortQueryFeatures,
   type CreateCohortQuery,
+  levelIndex,
   CreateCohortQuerySchema,
   type SiteCohortQuery,
 } from './schemas/cohort';
