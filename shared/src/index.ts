@@ -282,6 +282,7 @@ export { clientTermsFor } from './strategies/registry';
 export {
   type CohortAnswer,
   type CohortCell,
+  type CohortGroupBy,
   COHORT_CSV_LABEL,
   COHORT_REFUSALS,
   COHORT_TWIN_AGE,

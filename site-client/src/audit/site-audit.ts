@@ -25,7 +25,9 @@ export type SiteAuditAction =
   | 'version.refused'
   | 'data.refused'
   | 'plan.refused'
-  | 'secagg.refused';
+  | 'secagg.refused'
+  | 'cohort.answered'
+  | 'cohort.refused';
 
 /** One entry to append. */
 export interface SiteAuditInput {

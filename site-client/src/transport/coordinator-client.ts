@@ -4,6 +4,8 @@ import {
   responseSchema,
   type BodyOf,
   type Call,
+  type CohortAnswer,
+  type CohortAnswerAck,
   type CoordinatorKeys,
   type CurrentRound,
   type EnrollRequest,
@@ -16,6 +18,7 @@ import {
   type SecaggReveal,
   type SecaggShares,
   type SecaggState,
+  type SiteCohortQuery,
   type SiteView,
   type StatsAck,
   type StatsContribution,
@@ -227,5 +230,15 @@ export class CoordinatorClient implements SiteApi {
       json: opts.body,
       signal: opts.signal,
     });
+  }
+
+  /** `GET /v1/sites/self/cohort-queries`: the cohort queries this site has not answered (or all, with its answers' kinds). */
+  async cohortQueries(state: 'pending' | 'all' = 'pending'): Promise<SiteCohortQuery[]> {
+    return (await this.call(callOf(api.siteCohortQueries, 'get', {}, { state }))).queries;
+  }
+
+  /** `PUT /v1/cohort-queries/:qid/answers`: this site's answer (idempotent for the same answer; another one is ALREADY_EXISTS). */
+  answerCohortQuery(queryId: string, answer: CohortAnswer): Promise<CohortAnswerAck> {
+    return this.call(callOf(api.cohortAnswers, 'put', { qid: queryId }), { json: answer });
   }
 }
