@@ -58,7 +58,7 @@ export function describeAnswer(query: CohortQuery, answer: CohortAnswer): string
       if (s.mean !== undefined) stats.push(`mean ${num(s.mean)}`);
       if (s.sd !== undefined) stats.push(`sd ${num(s.sd)}`);
       if (s.median !== undefined) stats.push(`q ${num(s.q1!)}/${num(s.median)}/${num(s.q3!)}`);
-      if (s.sum !== undefined) stats.push('Σx, Σx²');
+      if (s.sum !== undefined) stats.push(`Σx ${num(s.sum)} Σx² ${num(s.sumSq!)}`);
       parts.push(`${f} ${stats.join(' ')}`);
     }
     lines.push(`  ${parts.join('  ')}`);
