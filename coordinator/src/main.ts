@@ -56,7 +56,7 @@ export interface RunningCoordinator {
 }
 
 /** Optional collaborators (tests inject a clock, a logger or a store). */
-export interface StartOptions {
+interface StartOptions {
   logger?: Logger;
   store?: Store;
   now?: () => number;

@@ -6,7 +6,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 export type BackendPreference = 'wasm' | 'cpu' | 'node';
 
 /** Options of {@link initBackend}. */
-export interface InitBackendOptions {
+interface InitBackendOptions {
   /** Backend to try first; the fall-back order is node → wasm → cpu from there. Default `wasm`. */
   prefer?: BackendPreference;
   /** Loads a module by name; tests inject a failing one. Default: Node's `require`. */

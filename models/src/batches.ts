@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '@twinfed/shared';
 
 /** One mini-batch: rows `perm[start .. start+size)` of the current epoch's permutation. */
-export interface BatchSlot {
+interface BatchSlot {
   readonly perm: Int32Array;
   readonly start: number;
   readonly size: number;

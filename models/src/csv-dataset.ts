@@ -77,7 +77,7 @@ export interface RejectedRow {
 }
 
 /** How one mapped feature column looks over all data rows (accepted or not). */
-export interface CsvColumnProfile {
+interface CsvColumnProfile {
   readonly column: string;
   /** Rows whose cell is a finite number. */
   readonly usable: number;
@@ -88,7 +88,7 @@ export interface CsvColumnProfile {
 }
 
 /** How the label column looks over all data rows: its distinct values with counts and how they map. */
-export interface CsvLabelProfile {
+interface CsvLabelProfile {
   readonly column: string;
   /** Distinct non-missing values, most frequent first (at most {@link MAX_LABEL_VALUES}; `otherValues` counts the rest). */
   readonly values: readonly { value: string; count: number }[];
@@ -116,19 +116,19 @@ export interface CsvDataset extends Split {
 }
 
 /** Options of {@link parseCsvDataset}: the CSV text (with a header row) and a validated mapping's parts. */
-export interface ParseCsvOptions {
+interface ParseCsvOptions {
   text: string;
   features: readonly { column: string; name: string }[];
   label: CsvMapping['label'];
 }
 
 /** Most distinct label values the profile keeps (a label column with more is not a label). */
-export const MAX_LABEL_VALUES = 1000;
+const MAX_LABEL_VALUES = 1000;
 
 const MISSING = new Set(['', '?', 'na', 'n/a', 'nan', 'null']);
 
 /** True when `cell` (trimmed) is empty or a missing-value marker. */
-export function isMissingCell(cell: string): boolean {
+function isMissingCell(cell: string): boolean {
   return MISSING.has(cell.toLowerCase());
 }
 

@@ -4,7 +4,7 @@ import { initBackend } from './backend';
 import { assertWeights, forwardLogits, weightTensors } from './model';
 
 /** One feature's share of a prediction, in log-odds units. */
-export interface Contribution {
+interface Contribution {
   readonly feature: string;
   /** The (normalised) input value. */
   readonly value: number;
@@ -12,7 +12,7 @@ export interface Contribution {
 }
 
 /** Options of {@link explain}. */
-export interface ExplainOptions {
+interface ExplainOptions {
   spec: ModelSpec;
   weights: WeightSet;
   /** One row of model inputs (normalised as in training). */

@@ -80,7 +80,7 @@ export interface ClientDataset {
  */
 
 /** Options of the loaders. */
-export interface HeartDiseaseOptions {
+interface HeartDiseaseOptions {
   /** Directory holding the raw files and flamby_split.csv; default {@link dataDir}(). */
   dir?: string;
   normalization?: Normalization;

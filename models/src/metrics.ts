@@ -4,13 +4,13 @@
  */
 
 /** Labels and probabilities of the same length. */
-export interface Scored {
+interface Scored {
   readonly y: ArrayLike<number>;
   readonly p: ArrayLike<number>;
 }
 
 /** Probabilities are clipped to [ε, 1 − ε] for the log loss. */
-export const LOG_LOSS_EPSILON = 1e-15;
+const LOG_LOSS_EPSILON = 1e-15;
 
 function check({ y, p }: Scored): number {
   if (y.length !== p.length) throw new RangeError(`${y.length} labels but ${p.length} predictions`);
@@ -71,7 +71,7 @@ export function brierScore(scored: Scored): number {
 }
 
 /** One reliability-diagram bin: predictions in [lo, hi) (the last bin includes 1). */
-export interface CalibrationBin {
+interface CalibrationBin {
   readonly lo: number;
   readonly hi: number;
   readonly count: number;

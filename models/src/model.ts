@@ -35,7 +35,7 @@ export interface TfModel {
 }
 
 /** Options of {@link createModel}. */
-export interface CreateModelOptions {
+interface CreateModelOptions {
   spec: ModelSpec;
   /** Initial weights; default `initialWeights(spec, seed)`. */
   weights?: WeightSet;
@@ -81,7 +81,7 @@ export function assertWeights(layout: Layout, weights: WeightSet): void {
 }
 
 /** Each layer's `[fanIn + 1, units]` stacked shape, from a layout of kernel/bias pairs (checked). */
-export function stackedShapes(layout: Layout): [number, number][] {
+function stackedShapes(layout: Layout): [number, number][] {
   const shapes: [number, number][] = [];
   for (let i = 0; i < layout.length; i += 2) {
     const kernel = layout[i]!.shape;

@@ -6,7 +6,7 @@ import { accuracy, brierScore, logLoss, rocAuc } from './metrics';
 import { assertWeights, forwardLogits, weightTensors } from './model';
 
 /** Options of {@link predict}: `x` is row-major `[n, spec.inputs]`. */
-export interface PredictOptions {
+interface PredictOptions {
   spec: ModelSpec;
   weights: WeightSet;
   x: Float32Array;

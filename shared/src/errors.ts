@@ -229,7 +229,7 @@ export function httpStatus(code: ErrorCode): number {
 }
 
 /** The JSON body every twinfed HTTP error response carries. */
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
 }
 

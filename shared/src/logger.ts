@@ -33,13 +33,13 @@ const REDACTED_HEADERS = ['authorization', SIGNATURE_HEADER];
 const key = (k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `["${k}"]`);
 
 /** The pino redaction paths of {@link REDACTED_KEYS} and {@link REDACTED_HEADERS}. */
-export const REDACT_PATHS: readonly string[] = [
+const REDACT_PATHS: readonly string[] = [
   ...REDACTED_KEYS.flatMap((k) => [key(k).replace(/^\./, ''), `*${key(k)}`]),
   ...REDACTED_HEADERS.map((h) => `req.headers${key(h)}`),
 ];
 
 /** Options of {@link createLogger}. */
-export interface CreateLoggerOptions {
+interface CreateLoggerOptions {
   level: pino.LevelWithSilentOrString;
   /** Fields on every line that name the program (`{ name: 'twinfed-coordinator' }`, `{ component: 'site-client' }`). */
   bindings: Readonly<Record<string, string>>;

@@ -2,7 +2,7 @@ import { TwinfedError } from './errors';
 import { normalizationStatsLength } from './schemas/api';
 
 /** Pooled z-score statistics: row count, per-feature mean and unbiased (N − 1) standard deviation. */
-export interface PooledNormalization {
+interface PooledNormalization {
   readonly n: number;
   readonly mean: number[];
   readonly std: number[];

@@ -10,7 +10,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Default directory holding the site's keys, pinned coordinator keys and journal. */
-export const DEFAULT_DATA_DIR = './.twinfed-site';
+const DEFAULT_DATA_DIR = './.twinfed-site';
 
 /** The site client's configuration, read once at start and passed down (frozen). */
 export interface SiteConfig {
@@ -36,7 +36,7 @@ export interface SiteConfig {
 }
 
 /** Values that override the environment (usually command-line flags); `undefined` means "not given". */
-export type SiteConfigOverrides = { [K in keyof SiteConfig]?: SiteConfig[K] | undefined };
+type SiteConfigOverrides = { [K in keyof SiteConfig]?: SiteConfig[K] | undefined };
 
 const url = z
   .string()

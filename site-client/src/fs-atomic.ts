@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { TwinfedError } from '@twinfed/shared';
 
 /** Options of {@link writeFileAtomic}. */
-export interface WriteAtomicOptions {
+interface WriteAtomicOptions {
   /** File mode of the new file (e.g. 0o600 for secrets); 0o644 by default. */
   mode?: number;
 }

@@ -7,7 +7,7 @@ import { sha256Hex, type Logger } from '@twinfed/shared';
 import type { Store } from '../store';
 
 /** What the limiter reports when it trips (starts refusing a key). */
-export interface AuthFailureTrip {
+interface AuthFailureTrip {
   /** What was counted: the client address, or a credential (token id, site id, enrollment-token prefix). */
   kind: 'address' | 'credential';
   key: string;

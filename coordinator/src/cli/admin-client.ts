@@ -38,7 +38,7 @@ import {
 import { formatPath } from './report-error';
 
 /** How the client is built. */
-export interface AdminClientOptions {
+interface AdminClientOptions {
   /** Coordinator base URL, e.g. `http://127.0.0.1:8470`. */
   baseUrl: string;
   /** Bearer token, or a function that supplies it on first use (so public routes work without one). */
@@ -53,7 +53,7 @@ export interface AdminClientOptions {
 }
 
 /** Downloaded model weights and the ETag the coordinator sent with them (its sha256, unquoted). */
-export interface WeightsDownload {
+interface WeightsDownload {
   bytes: Uint8Array;
   etag: string | null;
 }

@@ -104,12 +104,12 @@ export interface CommandContext {
 export const OPERATOR_TOKEN_FILE = 'operator.token';
 
 /** The data dir: `--data-dir`, else TWINFED_DATA_DIR, else `.twinfed` (the coordinator's own default). */
-export function resolveDataDir(opts: GlobalOptions, env: NodeJS.ProcessEnv): string {
+function resolveDataDir(opts: GlobalOptions, env: NodeJS.ProcessEnv): string {
   return path.resolve(opts.dataDir ?? env.TWINFED_DATA_DIR ?? '.twinfed');
 }
 
 /** The coordinator URL: `--url`, else TWINFED_URL, else the local default. */
-export function resolveUrl(opts: GlobalOptions, env: NodeJS.ProcessEnv): string {
+function resolveUrl(opts: GlobalOptions, env: NodeJS.ProcessEnv): string {
   const raw = opts.url ?? env.TWINFED_URL ?? `http://127.0.0.1:${DEFAULT_COORDINATOR_PORT}`;
   let parsed: URL;
   try {
@@ -123,7 +123,7 @@ export function resolveUrl(opts: GlobalOptions, env: NodeJS.ProcessEnv): string 
 }
 
 /** The CA file: `--ca`, else TWINFED_CA (absent: the system's CAs). */
-export function resolveCaFile(opts: GlobalOptions, env: NodeJS.ProcessEnv): string | undefined {
+function resolveCaFile(opts: GlobalOptions, env: NodeJS.ProcessEnv): string | undefined {
   const file = opts.ca ?? (env.TWINFED_CA || undefined);
   return file === undefined ? undefined : path.resolve(file);
 }

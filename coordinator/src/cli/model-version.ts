@@ -15,7 +15,7 @@ const MetaFieldsSchema = z.object({
 });
 
 /** The well-known fields of a version's `meta`, each left undefined when absent or malformed. */
-export type MetaFields = z.infer<typeof MetaFieldsSchema>;
+type MetaFields = z.infer<typeof MetaFieldsSchema>;
 
 /** Reads the well-known fields of `version.meta` without trusting its shape. */
 export function metaFields(version: ModelVersionView): MetaFields {

@@ -16,7 +16,7 @@ import { registerTokens } from './commands/tokens';
 import type { CliDeps } from './context';
 import { reportError } from './report-error';
 
-export type { CliDeps, CoordinatorRuntime, OnSignal, Output, RunningCoordinator, StartOverrides } from './context';
+export type { CliDeps, CoordinatorRuntime, OnSignal, StartOverrides } from './context';
 
 const OVERVIEW = `
 Typical session:

@@ -7,14 +7,14 @@ import { isTwinfedError, printable, type ErrorCode } from '@twinfed/shared';
 import type { Output } from './context';
 
 /** Exit status for input the user can fix (a bad plan file, a bad flag). */
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 /** Exit status for everything else that failed. */
-export const EXIT_FAILURE = 1;
+const EXIT_FAILURE = 1;
 
 const INPUT_CODES: readonly ErrorCode[] = ['INVALID_PLAN', 'VALIDATION_FAILED'];
 
 /** One issue of a validation failure: where (a dotted path) and what. */
-export interface IssueLine {
+interface IssueLine {
   path: string;
   message: string;
 }

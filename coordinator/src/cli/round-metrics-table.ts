@@ -22,7 +22,7 @@ function ordinal(n: number): string {
 }
 
 /** `0.750 (0.700–0.800)`; `…; n/a: 1` when some sites lack the metric; `n/a: 2` when all do; `-` when none evaluated. */
-export function summaryCell(s: MetricSummary | undefined, evaluatedBy: number): string {
+function summaryCell(s: MetricSummary | undefined, evaluatedBy: number): string {
   if (evaluatedBy === 0) return '-';
   if (!s || s.mean === null || s.min === null || s.max === null) return `n/a: ${s?.missing ?? evaluatedBy}`;
   const value = `${fixed(s.mean)} (${fixed(s.min)}–${fixed(s.max)})`;

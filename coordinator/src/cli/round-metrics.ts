@@ -44,10 +44,7 @@ export interface RoundMetrics {
 }
 
 /** Summarises `name` over evaluations: mean and range of the finite values, and how many lacked it. */
-export function summarizeMetric(
-  evaluations: ReadonlyArray<{ metrics: Record<string, number> }>,
-  name: string,
-): MetricSummary {
+function summarizeMetric(evaluations: ReadonlyArray<{ metrics: Record<string, number> }>, name: string): MetricSummary {
   const values = evaluations
     .map((e) => e.metrics[name])
     .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
@@ -121,7 +118,7 @@ export function roundMetrics(
 }
 
 /** Up to this many rows are all shown; more are thinned to about {@link THINNED_ROWS}. */
-export const ALL_ROWS_UP_TO = 20;
+const ALL_ROWS_UP_TO = 20;
 const THINNED_ROWS = 10;
 
 /** The rows to print: all of them when there are at most 20 (or `all`), else the first, every k-th round and the last. */

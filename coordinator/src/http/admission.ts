@@ -4,7 +4,7 @@ import type { Principal } from './auth';
 import { addressKey } from './auth-failures';
 
 /** Options of {@link Admission}. */
-export interface AdmissionOptions {
+interface AdmissionOptions {
   /** Requests one site or one token may have in the building at once (0: no cap). */
   maxPerPrincipal: number;
   /** Requests without a credential (public routes: enrollment, keys, dashboard) one client address may have at once (0: no cap). */

@@ -3,7 +3,7 @@ import { TwinfedError, sha256Hex } from '@twinfed/shared';
 import { addressKey as clientAddressKey } from './client-address';
 
 /** Options of {@link AuthFailureLimiter}. */
-export interface AuthFailureLimiterOptions {
+interface AuthFailureLimiterOptions {
   /** 401 answers one client address, or one credential, may collect per window before it is refused (0: no limit). */
   maxFailures: number;
   windowMs: number;

@@ -41,7 +41,7 @@ export type BodyCheck =
   | { kind: 'signature'; siteId: string; signPublicKey: string };
 
 /** The result of the header stage: who the caller is (as far as headers prove) and what the body must still satisfy. */
-export interface HeaderAuth {
+interface HeaderAuth {
   principal: Principal;
   body: BodyCheck;
 }

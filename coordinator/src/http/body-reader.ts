@@ -3,7 +3,7 @@ import getRawBody from 'raw-body';
 import { TwinfedError } from '@twinfed/shared';
 
 /** Options of {@link readBody}. */
-export interface BodyReaderOptions {
+interface BodyReaderOptions {
   /** Largest body of the route, in bytes. */
   limit: number;
   /** After `graceMs`, a body that has averaged fewer bytes per second since it started is cut with 408 (0: off). */

@@ -3,7 +3,7 @@ import { TwinfedError } from '@twinfed/shared';
 import type { EngineMetrics } from '../rounds/metrics';
 
 /** Options of {@link UploadGate}. */
-export interface UploadGateOptions {
+interface UploadGateOptions {
   /** Uploads verified and decrypted at once (the engine's verification slots). */
   concurrency: number;
   /** Uploads admitted beyond those, waiting (their bodies are held in memory). */

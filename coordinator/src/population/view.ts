@@ -1,7 +1,7 @@
 import type { PopulationReport } from '@twinfed/shared';
 
 /** One site's latest report, as the population view lists it. */
-export interface SiteRollup {
+interface SiteRollup {
   siteId: string;
   name: string;
   versionId: string;
@@ -16,7 +16,7 @@ export interface SiteRollup {
 }
 
 /** The consortium-wide population picture built from sites' k-suppressed reports. */
-export interface PopulationView {
+interface PopulationView {
   versionIds: string[];
   sites: SiteRollup[];
   /** Per tier: the sum of released counts across sites, and how many sites suppressed that total. */

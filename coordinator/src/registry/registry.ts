@@ -13,7 +13,7 @@ import {
 import type { ModelVersion } from '../store';
 
 /** What a new model version is made of. */
-export interface VersionInput {
+interface VersionInput {
   federationId: string;
   parentVersionId: string | null;
   round: number;
@@ -37,7 +37,7 @@ export interface BuiltVersion {
 }
 
 /** Version ids are derived from the federation and round, so a re-publication after a crash is recognised. */
-export function versionIdFor(federationId: string, round: number): string {
+function versionIdFor(federationId: string, round: number): string {
   return `${federationId}.v${round}`;
 }
 

@@ -2,7 +2,7 @@ import type { Round, Site, Store } from '../store';
 import { sortSiteIds } from './accumulators';
 
 /** A site's recent record in one federation. */
-export interface SiteAttendance {
+interface SiteAttendance {
   /** Closed rounds in a row, most recent first, in which the site was selected and sent nothing. */
   missed: number;
   /** When the most recent of those rounds closed (null when `missed` is 0). */
@@ -10,14 +10,14 @@ export interface SiteAttendance {
 }
 
 /** How far back the streak is counted (a longer streak is shown as this many). */
-export const ATTENDANCE_LOOKBACK = 100;
+const ATTENDANCE_LOOKBACK = 100;
 
 /**
  * Each site's streak of missed rounds, derived from the stored rounds and updates only: nothing is
  * incremented, so a crash at any point can neither lose nor double-count a miss (the result is a pure
  * function of the store). Walks closed rounds from the newest until every site's streak has ended.
  */
-export async function attendanceOf(opts: {
+async function attendanceOf(opts: {
   store: Store;
   rounds: readonly Round[];
   siteIds: readonly string[];
@@ -49,7 +49,7 @@ export async function attendanceOf(opts: {
 }
 
 /** The outcome of {@link eligibleSites}. */
-export interface Eligibility {
+interface Eligibility {
   /** Sorted ids selection may draw from. */
   available: string[];
   /** Sorted ids skipped as absent (missed `maxMissedRounds` in a row and not seen since). */

@@ -27,8 +27,6 @@ import { UpdateOpener, type OpenedUpdate, type ReceivedUpdate } from './update-o
 import { checkExampleClaim, checkMaskedHeader, checkRoundAccepts } from './upload-check';
 import { federationView, roundView } from './views';
 
-export type { EngineDeps } from './core';
-
 /**
  * Runs every federation's rounds: open → collecting → aggregating → published (or failed), with each
  * transition persisted before it is announced. All transitions of one federation are serialised; the store

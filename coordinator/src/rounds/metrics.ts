@@ -1,8 +1,8 @@
 /** Outcomes of an upload request, as counted. */
-export type UploadOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'overloaded';
+type UploadOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'overloaded';
 
 /** Outcomes of a round. */
-export type RoundOutcome = 'published' | 'failed';
+type RoundOutcome = 'published' | 'failed';
 
 const KEPT_ROUNDS = 256;
 

@@ -9,7 +9,7 @@ import { releasedRoundFacts } from './dp-release';
 export type Aggregated = BuiltVersion & { strategyState: Uint8Array; data: Float32Array };
 
 /** What a closed round yields, plain or secure: the new weights, the strategy state and what the version tells of the round. */
-export interface RoundOutcome {
+interface RoundOutcome {
   weights: Float32Array;
   strategyState: Uint8Array;
   metrics: Record<string, number>;

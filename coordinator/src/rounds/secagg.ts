@@ -64,7 +64,7 @@ export type Unmasked =
  * The round metrics a secure sum yields: Σn (as `examples` and `numExamples`) and the example-weighted training loss
  * of the sites that sent one — aggregates over U3, never one site's (those stay inside the masked vectors).
  */
-export function securedMetrics(sum: SecaggSum): Record<string, number> {
+function securedMetrics(sum: SecaggSum): Record<string, number> {
   return {
     ...(sum.lossExamples > 0 ? { trainLoss: sum.lossSum / sum.lossExamples } : {}),
     numExamples: sum.examples,

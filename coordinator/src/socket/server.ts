@@ -20,7 +20,7 @@ import type { Store } from '../store';
 import { AnonymousConnections, type EngineSocket } from './anonymous-connections';
 
 /** The push side of the coordinator: announcements to sites over socket.io. Weights never travel here. */
-export interface SocketLayer {
+interface SocketLayer {
   events: EngineEvents;
   /** Disconnects every socket of a (revoked) site. */
   disconnectSite(siteId: string): void;
@@ -30,9 +30,9 @@ export interface SocketLayer {
 }
 
 /** Default cap on connections per client address (IPv6: per /64) that have not (yet) authenticated as a site. */
-export const MAX_ANONYMOUS_SOCKETS_PER_ADDRESS = 16;
+const MAX_ANONYMOUS_SOCKETS_PER_ADDRESS = 16;
 /** Default time a connection may take to authenticate before it is closed. */
-export const SOCKET_CONNECT_TIMEOUT_MS = 10_000;
+const SOCKET_CONNECT_TIMEOUT_MS = 10_000;
 
 /** The one answer to every refused site handshake, whatever the cause (no site-id oracle). */
 const REFUSED: ErrorCode = 'UNAUTHENTICATED';

@@ -2,10 +2,10 @@
 import type { Store, StoreDomains } from './types';
 
 /** One factory per domain, each building that domain's part of the store over the implementation's context `X`. */
-export type StoreParts<X> = { [K in keyof StoreDomains]: (x: X) => StoreDomains[K] };
+type StoreParts<X> = { [K in keyof StoreDomains]: (x: X) => StoreDomains[K] };
 
 /** The parts built over one context, as one object (method names are unique across domains, so nothing is shadowed). */
-export function composeStore<X>(x: X, parts: StoreParts<X>): Store {
+function composeStore<X>(x: X, parts: StoreParts<X>): Store {
   return Object.assign({}, ...Object.values(parts).map((part: (x: X) => object) => part(x))) as Store;
 }
 

@@ -9,10 +9,9 @@ import type { Store } from './types';
 
 export * from './types';
 export { MemoryStore } from './memory-store';
-export { SqliteStore, type SqliteStoreOptions } from './sqlite-store';
-export { MIGRATIONS, type Migration } from './migrations';
+export { SqliteStore } from './sqlite-store';
 
-export interface OpenStoreOptions {
+interface OpenStoreOptions {
   kind: 'sqlite' | 'memory';
   /** Required for 'sqlite': the database file (created with mode 0600), or ':memory:'. */
   path?: string;

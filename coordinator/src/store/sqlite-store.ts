@@ -16,7 +16,7 @@ import { stats } from './sqlite/stats';
 import { updates } from './sqlite/updates';
 import { versions } from './sqlite/versions';
 
-export type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
+type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
 
 export class SqliteStore extends storeClass((context: SqlContext) => new SqliteContext(context), {
   identity,

@@ -28,7 +28,7 @@ export function sortByKeys<T>(items: T[], keys: ((item: T) => string)[]): T[] {
 }
 
 /** A copy of a JSON value as it would come back from storage as text. */
-export function cloneJson<T>(value: T): T {
+function cloneJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 

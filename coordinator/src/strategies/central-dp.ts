@@ -4,7 +4,7 @@ import { isValidClaim } from './ledger';
 import { type Accumulator, type ClientResult, type DeltaStrategy, type Strategy, isDeltaStrategy } from './types';
 
 /** Options of {@link withCentralDp}. */
-export interface CentralDpOptions {
+interface CentralDpOptions {
   /** L2 bound C on each site's delta. */
   readonly clip: number;
   /** z: the noise std is z·C / (sites selected for the round). */

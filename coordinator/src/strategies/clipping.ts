@@ -36,7 +36,7 @@ export function clipUpdate(opts: { weights: Float32Array; global: Float32Array; 
 }
 
 /** Wraps another strategy's accumulator, clipping each update before it is folded in. */
-export class ClippingAccumulator implements Accumulator {
+class ClippingAccumulator implements Accumulator {
   clippedSites = 0;
 
   constructor(

@@ -6,7 +6,7 @@ import type { ClientConfig, DeltaStrategy, MeanDelta, RoundContext, StrategyStat
 import { WeightedMeanAccumulator, applyDelta, reduceWeightedMean } from './weighted-mean';
 
 /** What distinguishes one mean-delta strategy from another: its client config and its server step. */
-export interface MeanDeltaSpec {
+interface MeanDeltaSpec {
   readonly name: StrategyName;
   readonly clientConfig: ClientConfig;
   /** Names of the Float64 state vectors (each of model size); [] for stateless strategies. */

@@ -3,7 +3,7 @@ import { meanDeltaStrategy } from './fedavg';
 import type { DeltaStrategy, StrategyState } from './types';
 
 /** Hyperparameters of the adaptive server optimisers (Reddi et al. 2021, as FLamby runs them). */
-export interface FedOptOptions {
+interface FedOptOptions {
   readonly serverLr: number;
   readonly beta1: number;
   readonly beta2: number;

@@ -3,10 +3,10 @@ import { type KeptUpdate, coordinateWise, robustStrategy, sortedMedian } from '.
 import type { Strategy } from './types';
 
 /** Weiszfeld stops once the smallest subgradient of Σᵢ‖z − xᵢ‖ is shorter than this times n (each term is a unit vector). */
-export const GEOMED_TOLERANCE = 1e-9;
+const GEOMED_TOLERANCE = 1e-9;
 
 /** Options of {@link geometricMedian}. */
-export interface GeometricMedianOptions {
+interface GeometricMedianOptions {
   /** Most Weiszfeld steps. */
   readonly maxIterations: number;
   /** ν: a point within ν of the estimate counts as reached (RFA's smoothing), and the Vardi–Zhang step handles it. */
@@ -14,7 +14,7 @@ export interface GeometricMedianOptions {
 }
 
 /** The geometric median and how the iteration ended. */
-export interface GeometricMedianResult {
+interface GeometricMedianResult {
   readonly median: Float64Array;
   readonly iterations: number;
   /** Σᵢ ‖median − xᵢ‖. */

@@ -7,7 +7,7 @@ import type { Strategy } from './types';
  * to its n − f − 2 nearest other updates. Distances between weights equal distances between deltas
  * (same base), so weights are used directly. O(n²·d) time, float64.
  */
-export function krumScores(updates: readonly KeptUpdate[], byzantine: number): number[] {
+function krumScores(updates: readonly KeptUpdate[], byzantine: number): number[] {
   const n = updates.length;
   const neighbours = n - byzantine - 2;
   if (neighbours < 1) throw new TwinfedError('INTERNAL', `krum needs at least ${2 * byzantine + 3} updates, got ${n}.`);

@@ -6,7 +6,7 @@ import type { ClientFailure, ClientResult, RoundContext } from './types';
  * float32 weight (24-bit significand) is then exact in float64, and the total Σnᵢ stays an exact integer.
  * The plan's own, usually much lower, `training.maxExamplesPerSite` is enforced when the update is received.
  */
-export const MAX_CLAIM = 2 ** 29;
+const MAX_CLAIM = 2 ** 29;
 
 /** True when `n` is an example count a result may carry: an integer in [1, {@link MAX_CLAIM}]. */
 export function isValidClaim(n: number): boolean {
@@ -105,7 +105,7 @@ export class SiteLedger {
  * (a float64 sum of float32s cannot overflow, so only NaN/Infinity make it non-finite). Four partial
  * sums break the add-latency chain so the pass runs at memory speed.
  */
-export function assertFinite(weights: Float32Array, siteId: string): void {
+function assertFinite(weights: Float32Array, siteId: string): void {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;

@@ -16,7 +16,7 @@ export interface KeptUpdate {
  * O(sites × model), unlike the streaming mean. `sorted()` returns them by site id, so the result never
  * depends on arrival order.
  */
-export class KeepAllAccumulator implements Accumulator {
+class KeepAllAccumulator implements Accumulator {
   readonly ledger: SiteLedger;
   private readonly kept: KeptUpdate[] = [];
 
@@ -44,7 +44,7 @@ export class KeepAllAccumulator implements Accumulator {
  * How a robust rule turns the kept updates (sorted by site) into weights and its own metrics. A rule with state
  * (see `stateNames` of {@link robustStrategy}) reads it from `ctx.state` and returns the next one.
  */
-export type RobustRule = (
+type RobustRule = (
   updates: readonly KeptUpdate[],
   ctx: RoundContext,
 ) => {
@@ -117,7 +117,7 @@ export function sortedMedian(s: Float64Array): number {
 }
 
 /** Mean of an ascending array after dropping ⌊beta·n⌋ values at each end (scipy's trim_mean convention). */
-export function sortedTrimmedMean(s: Float64Array, beta: number): number {
+function sortedTrimmedMean(s: Float64Array, beta: number): number {
   const cut = Math.floor(beta * s.length);
   let sum = 0;
   for (let i = cut; i < s.length - cut; i++) sum += s[i]!;

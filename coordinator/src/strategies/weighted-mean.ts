@@ -31,12 +31,12 @@ export class WeightedMeanAccumulator implements Accumulator {
 }
 
 /** sum[i] += factor · w[i]: the whole inner loop of FedAvg. */
-export function foldWeighted(sum: Float64Array, w: Float32Array, factor: number): void {
+function foldWeighted(sum: Float64Array, w: Float32Array, factor: number): void {
   for (let i = 0; i < w.length; i++) sum[i]! += factor * w[i]!;
 }
 
 /** Narrows an accumulator to the kind this module creates; throws `INTERNAL` on a foreign one. */
-export function asWeightedMean(acc: Accumulator, strategy: string): WeightedMeanAccumulator {
+function asWeightedMean(acc: Accumulator, strategy: string): WeightedMeanAccumulator {
   if (!(acc instanceof WeightedMeanAccumulator)) {
     throw new TwinfedError('INTERNAL', `${strategy} was given an accumulator it did not create.`);
   }

@@ -19,7 +19,7 @@ const DAY = 86_400_000;
 const SKEW_MS = 5 * 60_000;
 
 /** What {@link createCertificates} makes. */
-export interface CertificateRequest {
+interface CertificateRequest {
   /** DNS names of the coordinator (subjectAltName), at least one name or address in all. */
   hosts: string[];
   /** IP addresses of the coordinator (subjectAltName). */
@@ -41,7 +41,7 @@ export interface CertificateSet {
 }
 
 /** File names inside the `--out` directory. */
-export const TLS_FILES = {
+const TLS_FILES = {
   caCert: 'ca.pem',
   caKey: 'ca-key.pem',
   serverCert: 'server.pem',
@@ -55,7 +55,7 @@ async function pkcs8Pem(key: CryptoKey): Promise<string> {
 const dn = (cn: string): string => `CN=${cn.replace(/([,+"\\<>;=])/g, '\\$1')}`;
 
 /** Checks the names: DNS labels (a wildcard first label allowed) and IP addresses. `CONFIG_INVALID` otherwise. */
-export function checkSubjectNames(hosts: readonly string[], ips: readonly string[]): void {
+function checkSubjectNames(hosts: readonly string[], ips: readonly string[]): void {
   if (hosts.length + ips.length === 0)
     throw new TwinfedError(
       'CONFIG_INVALID',

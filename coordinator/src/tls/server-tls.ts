@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { TwinfedError } from '@twinfed/shared';
 
 /** A certificate chain and its key, read and checked. */
-export interface ServerTls {
+interface ServerTls {
   cert: string;
   key: string;
   /** Subject, SANs and validity of the leaf certificate, for the log. */

@@ -59,7 +59,7 @@ export type ParamNames<P extends string> = P extends `${string}:${infer Name}/${
     : [];
 
 /** The path parameters of a pattern as an object: `'/a/:fid/b/:round'` → `{ fid, round }`. */
-export type PathParams<P extends string> = { [K in ParamNames<P>[number]]: string | number };
+type PathParams<P extends string> = { [K in ParamNames<P>[number]]: string | number };
 
 /** A concrete path builder: a string for a fixed path, else a function of the parameters in order. */
 export type PathBuilder<P extends string> =

@@ -33,7 +33,7 @@ function schemaNames(): Map<z.ZodType, string> {
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** The operationId of an operation: `getFederations`, `postFederations`, `getCurrentRound`… */
-export function operationId(method: string, name: string): string {
+function operationId(method: string, name: string): string {
   return `${method}${capitalise(name)}`;
 }
 

@@ -6,7 +6,7 @@ import { api, type Api } from './contract';
 import { pathBuilder, type PathBuilder } from './endpoint';
 
 /** A path builder per resource of {@link api}. */
-export type Routes = { readonly [K in keyof Api]: PathBuilder<Api[K]['path']> };
+type Routes = { readonly [K in keyof Api]: PathBuilder<Api[K]['path']> };
 
 /** Paths relative to the coordinator's base URL, one builder per resource of the contract. */
 export const routes: Routes = Object.fromEntries(

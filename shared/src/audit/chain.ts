@@ -2,7 +2,7 @@
  * Hash-chained audit logs (the coordinator's and each site's). Entry n carries the hash of entry n − 1
  * (`prevHash`; the first carries {@link AUDIT_GENESIS}), and its own `hash` = SHA-256 of
  * `"TWINFED-AUDIT-ENTRY-V1\n" ‖ canonicalJson({ seq, at, actor, action, subject, detail, prevHash })`.
- * Editing, deleting, inserting or reordering any entry changes every later link, so {@link verifyAuditChain}
+ * Editing, deleting, inserting or reordering any entry changes every later link, so {@link AuditChainVerifier}
  * names the first entry that no longer fits. Entries never hold secrets (tokens, keys, weights).
  */
 import { sha256Hex } from '../crypto/hash';
@@ -128,11 +128,4 @@ export class AuditChainVerifier {
   hashAt(seq: number): string | undefined {
     return this.hashes.get(seq);
   }
-}
-
-/** Verifies a whole chain held in memory; null when intact, else the first break. */
-export function verifyAuditChain(entries: Iterable<ChainedAuditEntry>): AuditBreak | null {
-  const v = new AuditChainVerifier();
-  for (const e of entries) if (!v.push(e)) break;
-  return v.firstBad;
 }

@@ -24,7 +24,7 @@ import { hashToken } from '../crypto/token';
 import { signDigest, verifyDigest } from '../crypto/signature';
 
 /** The proof an enrollment request carries (base64 fields). */
-export interface EnrollProof {
+interface EnrollProof {
   /** Ed25519 signature of the statement by the site's signing key. */
   readonly signature: string;
   /** HMAC-SHA256 of the statement under the site ↔ coordinator X25519 secret. */

@@ -11,7 +11,7 @@ import { ID_RE } from '../schemas/ids';
 import { AUTH_NONCE_BYTES, assertFresh, checkAuthFields, type AuthFields } from './headers';
 
 /** The socket handshake `auth` payload. */
-export type HandshakeAuth = AuthFields;
+type HandshakeAuth = AuthFields;
 
 function canonicalHandshake(f: { siteId: string; timestamp: number; nonce: string }): string {
   return ['TWINFED-SOCKET-V1', String(f.timestamp), f.nonce, f.siteId].join('\n');

@@ -27,7 +27,7 @@ export const CONTENT_SHA256_HEADER = 'x-twinfed-content-sha256';
  * |now − timestamp| < window, so a nonce kept until timestamp + window + margin outlives every instant at which
  * its request could be accepted, whatever the clock granularity or the pruning schedule.
  */
-export const NONCE_RETENTION_MARGIN_MS = 60_000;
+const NONCE_RETENTION_MARGIN_MS = 60_000;
 
 /** When a nonce used by a request signed at `timestamp` may be forgotten (strictly after its request goes stale). */
 export function nonceExpiresAt(timestamp: number, windowMs: number): number {

@@ -26,10 +26,10 @@ import {
 } from './headers';
 
 /** A request body: bytes, a string (hashed as UTF-8) or nothing (hashed as the empty string). */
-export type RequestBody = Uint8Array | string | null | undefined;
+type RequestBody = Uint8Array | string | null | undefined;
 
 /** What a signed request covers. */
-export interface RequestParts {
+interface RequestParts {
   readonly method: string;
   /** Path with query string exactly as sent, e.g. `/v1/federations/f1/rounds/current?x=1`. */
   readonly path: string;

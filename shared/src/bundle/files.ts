@@ -41,7 +41,7 @@ export interface BundleInput {
 }
 
 /** The bundle's files (paths relative to the bundle directory) and its manifest. */
-export interface BundleFiles {
+interface BundleFiles {
   manifest: BundleManifest;
   files: Map<string, Uint8Array>;
 }

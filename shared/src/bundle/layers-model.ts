@@ -13,7 +13,7 @@ import type { WeightSet } from '../weights/types';
 export const LAYERS_SHARD_FILE = 'group1-shard1of1.bin';
 
 /** One Dense layer of the exported model. */
-export interface LayersDense {
+interface LayersDense {
   readonly name: string;
   readonly units: number;
   readonly activation: 'relu' | 'tanh' | 'sigmoid';

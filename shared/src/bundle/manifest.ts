@@ -22,7 +22,7 @@ export const BUNDLE_FORMAT = 'twinfed-model-bundle';
 /** The manifest format version this code writes and reads. */
 export const BUNDLE_FORMAT_VERSION = 1;
 /** Added to the std in z-scores, as in training: `(x − mean) / (std + 1e-9)`. */
-export const BUNDLE_STD_EPSILON = 1e-9;
+const BUNDLE_STD_EPSILON = 1e-9;
 
 /** Paths inside a bundle directory. */
 export const BUNDLE_FILES = {
@@ -41,7 +41,7 @@ const b64 = z
   .regex(/^[A-Za-z0-9+/]+={0,2}$/);
 
 /** One model input, in input order. */
-export const BundleFeatureSchema = z.strictObject({
+const BundleFeatureSchema = z.strictObject({
   index: z.int().min(0),
   name: z.string().min(1),
   /** `column`: a tabular column; `value` / `indicator`: a twin derivation's value or its 0/1 missing flag. */
@@ -50,7 +50,7 @@ export const BundleFeatureSchema = z.strictObject({
 });
 
 /** Z-score statistics to apply before the model: `(x − mean) / (std + epsilon)` per feature. */
-export const ZScoreSchema = z.strictObject({
+const ZScoreSchema = z.strictObject({
   mean: z.array(finite),
   std: z.array(finite.refine((v) => v >= 0, 'non-negative')),
   epsilon: z.literal(BUNDLE_STD_EPSILON),
@@ -58,7 +58,7 @@ export const ZScoreSchema = z.strictObject({
   rows: z.int().min(0).nullable(),
 });
 /** Z-score statistics (see {@link ZScoreSchema}). */
-export type ZScore = z.infer<typeof ZScoreSchema>;
+type ZScore = z.infer<typeof ZScoreSchema>;
 
 /**
  * What to do to raw feature values before the model. `statistics` says which statistics this bundle carries:
@@ -66,7 +66,7 @@ export type ZScore = z.infer<typeof ZScoreSchema>;
  * `site` (this exporting site's own training statistics: per-site normalisation, or a site's export) or `absent`
  * (per-site normalisation exported by the coordinator, which never sees any site's statistics).
  */
-export const PreprocessingSchema = z.strictObject({
+const PreprocessingSchema = z.strictObject({
   normalization: NormalizationSchema,
   statistics: z.enum(['none', 'federated-pooled', 'site', 'absent']),
   zScore: ZScoreSchema.nullable(),
@@ -76,7 +76,7 @@ export const PreprocessingSchema = z.strictObject({
   steps: z.array(z.string()),
 });
 /** Preprocessing (see {@link PreprocessingSchema}). */
-export type BundlePreprocessing = z.infer<typeof PreprocessingSchema>;
+type BundlePreprocessing = z.infer<typeof PreprocessingSchema>;
 
 /** A site's evaluation of the version on its own held-out rows. */
 export const SiteMetricsSchema = z.strictObject({
@@ -89,7 +89,7 @@ export const SiteMetricsSchema = z.strictObject({
 export type SiteMetrics = z.infer<typeof SiteMetricsSchema>;
 
 /** The part of a manifest that follows from the signed metadata and the plan (re-derived when verifying). */
-export const BundleDescriptionSchema = z.strictObject({
+const BundleDescriptionSchema = z.strictObject({
   federation: z.strictObject({ id: z.string(), planName: z.string() }),
   version: z.strictObject({
     id: z.string(),
@@ -139,7 +139,7 @@ export const BundleDescriptionSchema = z.strictObject({
   metrics: z.record(z.string(), z.number()),
 });
 /** See {@link BundleDescriptionSchema}. */
-export type BundleDescription = z.infer<typeof BundleDescriptionSchema>;
+type BundleDescription = z.infer<typeof BundleDescriptionSchema>;
 
 /** A file of the bundle with its digest. */
 const FileRefSchema = z.strictObject({ path: z.string().min(1), sha256: sha, bytes: z.int().min(0) });

@@ -36,7 +36,7 @@ export const BOX_OVERHEAD_BYTES = 16;
 const INFO_PREFIX = utf8('twinfed/box/v1');
 
 /** A sealed box: the nonce (send it along) and the ciphertext with its tag appended. */
-export interface SealedBox {
+interface SealedBox {
   readonly nonce: Uint8Array;
   readonly ciphertext: Uint8Array;
 }
@@ -66,7 +66,7 @@ function isBytes(x: unknown, n?: number): x is Uint8Array {
 }
 
 /** Arguments of {@link sealBox}. */
-export interface SealBoxOptions {
+interface SealBoxOptions {
   plaintext: Uint8Array;
   aad?: Uint8Array;
   recipientBoxPublicKey: Uint8Array;

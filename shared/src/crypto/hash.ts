@@ -3,7 +3,7 @@ import { createHash, randomBytes as nodeRandomBytes, timingSafeEqual } from 'nod
 import { TwinfedError } from '../errors';
 
 /** Bytes or text (hashed as UTF-8). */
-export type HashInput = Uint8Array | string;
+type HashInput = Uint8Array | string;
 
 /** SHA-256 of `data` (32 bytes). Strings are hashed as UTF-8. */
 export function sha256(data: HashInput): Uint8Array {

@@ -36,7 +36,7 @@ export interface PublicIdentity {
 }
 
 /** Public keys as base64 strings or raw bytes (accepted by {@link fingerprint}). */
-export interface PublicKeysInput {
+interface PublicKeysInput {
   readonly signPublicKey: string | Uint8Array;
   readonly boxPublicKey: string | Uint8Array;
 }

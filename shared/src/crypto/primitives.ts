@@ -22,7 +22,7 @@ import {
 } from 'node:crypto';
 
 /** A raw key pair in tweetnacl's formats. */
-export interface RawKeyPair {
+interface RawKeyPair {
   readonly publicKey: Uint8Array;
   readonly secretKey: Uint8Array;
 }

@@ -23,7 +23,7 @@ export const SECAGG_SIDE_FACTS = 3;
 /** The most examples one site may put in a masked vector (= the plan's `MAX_EXAMPLES_PER_SITE_LIMIT`, 2^29). */
 export const SECAGG_MAX_EXAMPLES = 2 ** 29;
 /** Fixed-point precision of n·loss (2^-12 per site: far below any loss difference that matters). */
-export const SECAGG_LOSS_FRACTION_BITS = 12;
+const SECAGG_LOSS_FRACTION_BITS = 12;
 /** The largest training loss a site sends (n · loss · 2^12 < 2^29 · 2^10 · 2^12 = 2^51); a larger one is not sent. */
 export const SECAGG_MAX_LOSS = 2 ** 10;
 
@@ -42,7 +42,7 @@ export function secaggVectorLength(weights: number, opts: { distributedDp?: bool
 }
 
 /** What a site puts into its masked vector. */
-export interface SecaggInput {
+interface SecaggInput {
   /** The trained weights w (not yet multiplied by n). */
   weights: ArrayLike<number>;
   /** n: the examples the site claims (its weight in the mean). */

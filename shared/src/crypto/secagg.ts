@@ -38,7 +38,7 @@ import { x25519PublicKey } from './primitives';
 import { pairwiseKey, type SecureSumMember } from './secure-sum';
 
 /** Version label of the construction. */
-export const SECAGG_LABEL = 'twinfed/secagg/v2';
+const SECAGG_LABEL = 'twinfed/secagg/v2';
 /** Fixed-point precision of masked values (n · w is encoded as round(n · w · 2^20)). */
 export const SECAGG_FRACTION_BITS = 20;
 /** The Shamir library works in GF(2^8): at most 255 shares. */
@@ -119,7 +119,7 @@ export interface SealedShare {
 }
 
 /** What a box of {@link SealedShare} opens to. */
-export interface OpenedShares {
+interface OpenedShares {
   /** The share of the sender's self-mask seed b. */
   seed: Uint8Array;
   /** The share of the sender's round mask secret m. */
@@ -127,7 +127,7 @@ export interface OpenedShares {
 }
 
 /** A secure-aggregation member: its site id and its round mask public key M (not its identity key). */
-export type SecaggMember = SecureSumMember;
+type SecaggMember = SecureSumMember;
 
 const SHARE_BYTES = 33; // a 32-byte secret's share plus its x coordinate
 

@@ -115,7 +115,7 @@ function pairwiseMask(opts: {
 }
 
 /** Options of {@link maskContribution}. */
-export interface MaskContributionOptions {
+interface MaskContributionOptions {
   /** This site's values (e.g. per-feature counts, sums and sums of squares). */
   values: ArrayLike<number>;
   siteId: string;

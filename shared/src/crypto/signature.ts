@@ -8,7 +8,7 @@ import { KEY_BYTES } from './identity';
 import { ed25519Sign, ed25519Verify } from './primitives';
 
 /** Length of the digests that may be signed. */
-export const DIGEST_BYTES = 32;
+const DIGEST_BYTES = 32;
 
 /**
  * Signs a 32-byte digest with a 64-byte tweetnacl Ed25519 secret key; returns the 64-byte signature.

@@ -8,7 +8,7 @@ import { ddpSiteVariance, type DdpParameters } from './distributed';
 import { addSkellamNoise } from './skellam';
 
 /** What {@link encodeDdpUpdate} produced. */
-export interface DdpEncoded {
+interface DdpEncoded {
   /** Integers: round(s · clip(trained − base)) + Sk(μ/t) per coordinate. */
   values: Float64Array;
   /** ‖trained − base‖₂ before clipping (stays at the site: never sent). */

@@ -39,7 +39,7 @@ function gdpDelta(eps: number, mu: number): number {
 }
 
 /** Options of {@link gaussianDpEpsilon}. */
-export interface GaussianDpOptions {
+interface GaussianDpOptions {
   /** z: noise standard deviation divided by the L2 sensitivity of each release (> 0). */
   noiseMultiplier: number;
   /** How many noisy releases (published rounds) so far (≥ 0). */

@@ -34,7 +34,7 @@ export function addSkellamNoise(values: Float64Array, opts: { variance: number; 
 }
 
 /** Options of {@link skellamRdp}. */
-export interface SkellamRdpOptions {
+interface SkellamRdpOptions {
   /** Rényi order, an integer > 1. */
   alpha: number;
   /** L2 sensitivity of one release, in the integer units of the noise. */
@@ -65,7 +65,7 @@ export function rdpToEpsilon(rdp: readonly number[], delta: number, orders: read
 }
 
 /** Options of {@link skellamEpsilon}. */
-export interface SkellamEpsilonOptions {
+interface SkellamEpsilonOptions {
   l2: number;
   l1: number;
   variance: number;

@@ -15,10 +15,10 @@ import { IdSchema } from '../schemas/ids';
 import { Sha256HexSchema, metricsSchema } from './schema-helpers';
 
 /** Most metrics a model version may carry. */
-export const MAX_MODEL_METRICS = 256;
+const MAX_MODEL_METRICS = 256;
 
 /** One contributing site of a model version and the examples it trained on (not published in DP federations: ε does not cover it). */
-export const ContributorSchema = z.strictObject({
+const ContributorSchema = z.strictObject({
   siteId: IdSchema,
   numExamples: z.int().min(0).optional(),
 });
@@ -26,7 +26,7 @@ export const ContributorSchema = z.strictObject({
 export type Contributor = z.infer<typeof ContributorSchema>;
 
 /** Most contributors a model version may list. */
-export const MAX_MODEL_CONTRIBUTORS = 100_000;
+const MAX_MODEL_CONTRIBUTORS = 100_000;
 
 /** The fields every model version's metadata has, whoever reads it. */
 const metaFields = {
@@ -78,7 +78,7 @@ export const ModelVersionMetaSchema = z.union([FullModelVersionMetaSchema, SiteM
 /** A validated model version's metadata (either form). */
 export type ModelVersionMeta = z.infer<typeof ModelVersionMetaSchema>;
 /** The count-only form (see {@link SiteModelVersionMetaSchema}). */
-export type SiteModelVersionMeta = z.infer<typeof SiteModelVersionMetaSchema>;
+type SiteModelVersionMeta = z.infer<typeof SiteModelVersionMetaSchema>;
 
 /** How many sites contributed to a version, from either form of its metadata. */
 export function contributorCountOf(meta: ModelVersionMeta): number {

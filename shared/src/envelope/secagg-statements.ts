@@ -28,7 +28,7 @@ export function shareBoxesDigest(shares: readonly SealedShare[]): string {
 }
 
 /** A site's round keys as it signs them. */
-export interface SecaggKeysStatement extends SecaggRound {
+interface SecaggKeysStatement extends SecaggRound {
   readonly siteId: string;
   /** Base64 of M_u. */
   readonly maskPublicKey: string;
@@ -62,7 +62,7 @@ export function verifySecaggKeys(
 }
 
 /** The round as a site saw it when U3 was announced. */
-export interface SecaggConsistencyStatement extends SecaggRound {
+interface SecaggConsistencyStatement extends SecaggRound {
   readonly threshold: number;
   /** S: the round's selected sites. */
   readonly cohort: readonly string[];

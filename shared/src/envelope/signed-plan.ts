@@ -18,7 +18,7 @@ import { IdSchema } from '../schemas/ids';
 import { Sha256HexSchema } from './schema-helpers';
 
 /** What the coordinator signs about a federation's plan. */
-export const PlanStatementSchema = z.strictObject({
+const PlanStatementSchema = z.strictObject({
   federationId: IdSchema,
   /** {@link planDigest} of the validated plan. */
   planSha256: Sha256HexSchema,
@@ -26,7 +26,7 @@ export const PlanStatementSchema = z.strictObject({
   createdAt: z.string().min(1).max(40),
 });
 /** A plan statement (see {@link PlanStatementSchema}). */
-export type PlanStatement = z.infer<typeof PlanStatementSchema>;
+type PlanStatement = z.infer<typeof PlanStatementSchema>;
 
 /** The statement with the coordinator's base64 Ed25519 signature, as served in `federation.signedPlan`. */
 export const SignedPlanSchema = PlanStatementSchema.extend({
@@ -37,7 +37,7 @@ export const SignedPlanSchema = PlanStatementSchema.extend({
     .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
 });
 /** A signed plan statement (see {@link SignedPlanSchema}). */
-export type SignedPlan = z.infer<typeof SignedPlanSchema>;
+type SignedPlan = z.infer<typeof SignedPlanSchema>;
 
 function statementDigest(s: PlanStatement): Uint8Array {
   return sha256(

@@ -14,7 +14,7 @@ import { canonicalJson } from './canonical-json';
 const PURPOSE = 'TWINFED-SITE-DIRECTORY-V1\n';
 
 /** A site's enrolled identity keys (base64). */
-export interface SiteDirectoryEntry {
+interface SiteDirectoryEntry {
   readonly siteId: string;
   readonly signPublicKey: string;
   readonly boxPublicKey: string;

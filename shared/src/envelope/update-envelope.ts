@@ -29,11 +29,11 @@ import {
 } from './update-header';
 
 /** Magic bytes of an update envelope. */
-export const UPDATE_MAGIC = 'TWFU';
+const UPDATE_MAGIC = 'TWFU';
 /** Current update envelope framing version. */
-export const UPDATE_FORMAT_VERSION = 1;
+const UPDATE_FORMAT_VERSION = 1;
 /** Largest accepted envelope header, in bytes. */
-export const MAX_UPDATE_HEADER_BYTES = 64 * 1024;
+const MAX_UPDATE_HEADER_BYTES = 64 * 1024;
 
 const PREFIX_BYTES = 9;
 const MAGIC = utf8(UPDATE_MAGIC);
@@ -110,7 +110,7 @@ function sealPayload(opts: {
 }
 
 /** An envelope split into its validated header and its ciphertext (a view into the input, not a copy). */
-export interface ParsedUpdate {
+interface ParsedUpdate {
   readonly header: UpdateHeader;
   readonly ciphertext: Uint8Array;
 }

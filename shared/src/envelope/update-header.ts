@@ -6,7 +6,7 @@ import { IdSchema } from '../schemas/ids';
 import { b64OfLength, metricsSchema } from './schema-helpers';
 
 /** Most metrics an update may report. */
-export const MAX_UPDATE_METRICS = 64;
+const MAX_UPDATE_METRICS = 64;
 
 /**
  * Update envelope header (strict: unknown keys are rejected). `nonce` is the box nonce of the ciphertext

@@ -21,7 +21,7 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** How {@link requireSecureUrl} is told about the user's choices. */
-export interface SecureUrlOptions {
+interface SecureUrlOptions {
   /** The user passed `--insecure-http` (or its environment variable): plain http to any host is allowed. */
   insecureHttp?: boolean;
   /** The flag that set the URL, named in the message (default `the coordinator URL`). */

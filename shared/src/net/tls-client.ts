@@ -8,7 +8,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { TwinfedError } from '../errors';
 
 /** The fetch the clients call (the global one's signature). */
-export type FetchFn = typeof fetch;
+type FetchFn = typeof fetch;
 
 /**
  * Reads a PEM file of one or more CA certificates. A missing, unreadable or non-PEM file is `CONFIG_INVALID`

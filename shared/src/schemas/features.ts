@@ -17,7 +17,7 @@ const codesOf = (what: string) => codes.describe(what);
  * A set of diagnosis codes in one system. A code ending in `*` matches by prefix (`E11*` matches `E11.9`);
  * ICD-10 codes are compared upper-case and without dots (`J18.9` ≡ `J189`).
  */
-export const CodeSetSchema = z
+const CodeSetSchema = z
   .object({
     system: z
       .enum(['snomed', 'icd10', 'other'])
@@ -32,12 +32,12 @@ export const CodeSetSchema = z
 export type CodeSet = z.infer<typeof CodeSetSchema>;
 
 /** Observations with any of these LOINC codes (e.g. `['40443-4']`, resting heart rate). */
-export const ObservationSourceSchema = z
+const ObservationSourceSchema = z
   .object({ loinc: codesOf('LOINC codes of the observations to use (e.g. `40443-4`, resting heart rate).') })
   .strict()
   .describe('Observations with any of these LOINC codes.');
 /** Conditions in any of these code sets. */
-export const ConditionSourceSchema = z
+const ConditionSourceSchema = z
   .object({
     conditionCodes: z
       .array(CodeSetSchema)
@@ -48,17 +48,17 @@ export const ConditionSourceSchema = z
   .strict()
   .describe('Conditions in any of these code sets.');
 /** Immunizations with any of these CVX codes. */
-export const ImmunizationSourceSchema = z
+const ImmunizationSourceSchema = z
   .object({ cvx: codesOf('CVX vaccine codes.') })
   .strict()
   .describe('Immunizations with any of these CVX codes.');
 /** Exposures of any of these kinds (e.g. `['household-contact']`). */
-export const ExposureSourceSchema = z
+const ExposureSourceSchema = z
   .object({ exposureKind: codesOf('Exposure kinds (e.g. `household-contact`).') })
   .strict()
   .describe('Exposures of any of these kinds.');
 /** Where a count looks: observations, conditions, immunizations or exposures. */
-export const EventSourceSchema = z
+const EventSourceSchema = z
   .union([ObservationSourceSchema, ConditionSourceSchema, ImmunizationSourceSchema, ExposureSourceSchema])
   .describe(
     'Where a count looks: `{loinc}` observations, `{conditionCodes}` conditions, `{cvx}` immunizations or `{exposureKind}` exposures.',
@@ -72,7 +72,7 @@ export type EventSource = z.infer<typeof EventSourceSchema>;
  * - `zero`: 0; `value`: the given `value`;
  * - `indicator`: fills like `mean` (or with `value` when given) and adds a 0/1 column `<name>.missing` right after it.
  */
-export const MissingPolicySchema = z
+const MissingPolicySchema = z
   .object({
     policy: z
       .enum(['mean', 'zero', 'value', 'indicator'])

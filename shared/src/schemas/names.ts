@@ -22,7 +22,7 @@ import unhomoglyph from 'unhomoglyph';
 import { z } from 'zod';
 
 /** The character class of names, in words (docs and error messages). */
-export const NAME_RULE = 'letters, digits, dot, underscore, dash, colon and space, starting with a letter or digit';
+const NAME_RULE = 'letters, digits, dot, underscore, dash, colon and space, starting with a letter or digit';
 
 const NAME_RE = /^[\p{L}\p{Nd}](?:[\p{L}\p{M}\p{Nd}._:\- ]*[\p{L}\p{M}\p{Nd}._:-])?$/u;
 
@@ -95,7 +95,7 @@ const ALLOWED_MIXES: ReadonlyArray<ReadonlySet<string>> = [
 ];
 
 /** The scripts of the letters (and non-ASCII digits) of `s`. */
-export function scriptsOf(s: string): Set<string> {
+function scriptsOf(s: string): Set<string> {
   const out = new Set<string>();
   for (const ch of s) {
     if (!/[\p{L}\p{Nd}]/u.test(ch) || /[0-9]/.test(ch)) continue;

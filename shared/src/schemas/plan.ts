@@ -40,7 +40,7 @@ export const DEFAULT_MAX_EXAMPLES_PER_SITE = 1_000_000;
 export const MAX_EXAMPLES_PER_SITE_LIMIT = 2 ** 29;
 
 /** Local training at each site, per round. Exactly one of `steps` (mini-batch steps) or `epochs`. */
-export const TrainingSchema = z
+const TrainingSchema = z
   .object({
     steps: z
       .number()
@@ -90,12 +90,12 @@ export const MIN_DP_NOISE_MULTIPLIER = 0.3;
 /** Largest `privacy.dp.noiseMultiplier` (a finite bound; more noise than this drowns any model). */
 export const MAX_DP_NOISE_MULTIPLIER = 100;
 /** Largest `privacy.dp.delta`: δ is the chance the guarantee fails outright, so it must be small (typically < 1 / patients). */
-export const MAX_DP_DELTA = 1e-3;
+const MAX_DP_DELTA = 1e-3;
 /** Largest `privacy.dp.clip` (L2 norm of an update delta): a finite bound, far above any real update of these models. */
-export const MAX_DP_CLIP = 10_000;
+const MAX_DP_CLIP = 10_000;
 
 /** Privacy options of a federation. */
-export const PrivacySchema = z
+const PrivacySchema = z
   .object({
     /** Masked aggregation of model updates (Bonawitz et al.; crypto/secagg): the coordinator only learns the sum. */
     secureAggregation: z
@@ -203,7 +203,7 @@ export function sharesContributorsWithSites(plan: Pick<Plan, 'privacy'>): boolea
 }
 
 /** Update-norm clipping without noise: a robustness option (bounds what one site can move the model). */
-export const ClippingSchema = z
+const ClippingSchema = z
   .object({
     maxNorm: z
       .number()

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { Layout } from './types';
 
 /** Largest tensor rank accepted on the wire. */
-export const MAX_TENSOR_RANK = 8;
+const MAX_TENSOR_RANK = 8;
 /** Most tensors a layout may have on the wire. */
-export const MAX_LAYOUT_TENSORS = 4096;
+const MAX_LAYOUT_TENSORS = 4096;
 
 /** One tensor spec: non-empty name (≤ 256 chars), shape of positive integers (rank ≤ 8), dtype float32. */
-export const TensorSpecSchema = z.strictObject({
+const TensorSpecSchema = z.strictObject({
   name: z.string().min(1).max(256),
   shape: z
     .array(

@@ -22,11 +22,11 @@ import { LayoutSchema, plainLayout } from './layout-schema';
 import { layoutSize, sameLayout, type Layout, type WeightSet } from './types';
 
 /** Magic bytes of serialised weights. */
-export const WEIGHTS_MAGIC = 'TWFW';
+const WEIGHTS_MAGIC = 'TWFW';
 /** Current weights format version. */
-export const WEIGHTS_FORMAT_VERSION = 1;
+const WEIGHTS_FORMAT_VERSION = 1;
 /** Largest accepted weights header (JSON layout), in bytes. */
-export const MAX_WEIGHTS_HEADER_BYTES = 1024 * 1024;
+const MAX_WEIGHTS_HEADER_BYTES = 1024 * 1024;
 
 const PREFIX_BYTES = 9;
 const MAGIC = utf8(WEIGHTS_MAGIC);
@@ -87,7 +87,7 @@ export function weightsDigest(ws: WeightSet): string {
 }
 
 /** Options of {@link deserializeWeights}. */
-export interface DeserializeOptions {
+interface DeserializeOptions {
   /** When given, the decoded layout must equal it (names, shapes, dtypes, order). */
   readonly expectedLayout?: Layout;
   /** Largest accepted input; default `limits.maxUpdateBytes`. Larger input throws `PAYLOAD_TOO_LARGE`. */

@@ -21,7 +21,7 @@ export interface WeightSet {
 }
 
 /** Number of elements of one tensor. */
-export function tensorSize(spec: TensorSpec): number {
+function tensorSize(spec: TensorSpec): number {
   return spec.shape.reduce((a, b) => a * b, 1);
 }
 

@@ -18,7 +18,7 @@ import {
 export const SITE_AUDIT_FILE = 'audit.jsonl';
 
 /** What the site records. */
-export type SiteAuditAction =
+type SiteAuditAction =
   | 'site.enrolled'
   | 'round.trained'
   | 'update.uploaded'
@@ -30,7 +30,7 @@ export type SiteAuditAction =
   | 'cohort.refused';
 
 /** One entry to append. */
-export interface SiteAuditInput {
+interface SiteAuditInput {
   action: SiteAuditAction;
   subject: string;
   detail?: Record<string, unknown>;
@@ -40,7 +40,7 @@ export interface SiteAuditInput {
 }
 
 /** The result of {@link SiteAuditLog.verify}. */
-export interface SiteAuditReport {
+interface SiteAuditReport {
   ok: boolean;
   entries: number;
   head: { seq: number; hash: string } | null;

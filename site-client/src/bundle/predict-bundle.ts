@@ -19,10 +19,10 @@ export const PredictMappingSchema = z
   })
   .strict();
 /** A predict mapping (see {@link PredictMappingSchema}). */
-export type PredictMapping = z.infer<typeof PredictMappingSchema>;
+type PredictMapping = z.infer<typeof PredictMappingSchema>;
 
 /** One scored row. */
-export interface PredictedRow {
+interface PredictedRow {
   /** 1-based line of the CSV file (the header is line 1). */
   readonly line: number;
   readonly id: string | null;
@@ -31,7 +31,7 @@ export interface PredictedRow {
 }
 
 /** What {@link predictCsv} produced. */
-export interface PredictResult {
+interface PredictResult {
   rows: PredictedRow[];
   rejected: Array<{ line: number; reason: string }>;
 }
@@ -42,7 +42,7 @@ const MISSING = new Set(['', '?', 'na', 'n/a', 'nan', 'null']);
  * Throws `FEATURE_MISMATCH` unless the mapping names exactly the bundle's features in the bundle's order (the
  * model's inputs are positional: a swapped pair would silently score nonsense).
  */
-export function checkMapping(mapping: PredictMapping, bundle: VerifiedBundle): void {
+function checkMapping(mapping: PredictMapping, bundle: VerifiedBundle): void {
   const want = bundle.manifest.description.features.map((f) => f.name);
   const have = mapping.features.map((f) => f.name);
   const i = want.findIndex((name, k) => have[k] !== name);

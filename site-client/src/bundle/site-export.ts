@@ -3,7 +3,7 @@ import type { Enrollment } from '../identity/load';
 import type { ModelStore, SignedStoredModel } from '../training/model-store';
 
 /** Options of {@link exportSiteBundle}. */
-export interface SiteExportOptions {
+interface SiteExportOptions {
   models: ModelStore;
   enrollment: Enrollment;
   federationId: string;
@@ -15,7 +15,7 @@ export interface SiteExportOptions {
 }
 
 /** What was written. */
-export interface SiteExportResult {
+interface SiteExportResult {
   dir: string;
   federationId: string;
   versionId: string;

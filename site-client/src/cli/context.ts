@@ -79,7 +79,7 @@ export function commandContext(
 }
 
 /** How a command reaches the coordinator: its URL (checked), the CA it trusts, and the fetch that trusts it. */
-export interface CoordinatorAccess {
+interface CoordinatorAccess {
   baseUrl: string;
   /** PEM CA certificate (from --ca / TWINFED_CA, else the one recorded at enrollment). */
   ca: string | undefined;

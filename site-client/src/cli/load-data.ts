@@ -27,7 +27,7 @@ export interface LoadedData {
 }
 
 /** Options of {@link loadLocalData}. */
-export interface LoadOptions {
+interface LoadOptions {
   /** Write every rejected CSV row (line, column, reason) here, before the guardrails run. */
   rejectsFile?: string;
   /** Run the training guardrails on a CSV (default true; cohort statistics describe data a plan would refuse, too). */

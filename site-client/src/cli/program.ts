@@ -16,13 +16,13 @@ import { addStatusCommand } from './commands/status';
 import type { CliDeps } from './context';
 
 /** Version string of the CLI. */
-export const CLI_VERSION = '0.1.0';
+const CLI_VERSION = '0.1.0';
 
 /**
  * The `twinfed-site` command tree. Output goes through `deps` (never straight to the console), and commander
  * never exits the process itself: {@link runCli} turns every outcome into an exit code.
  */
-export function createProgram(deps: CliDeps, setExitCode: (code: number) => void = () => undefined): Command {
+function createProgram(deps: CliDeps, setExitCode: (code: number) => void = () => undefined): Command {
   const program = new Command('twinfed-site');
   program
     .description(
@@ -77,7 +77,7 @@ export function createProgram(deps: CliDeps, setExitCode: (code: number) => void
  * `twinfed-site export --version <id>`: commander reads `--version` anywhere as the program's own flag (print the CLI
  * version), so after the `export` command it is renamed to that command's `--model-version` before parsing.
  */
-export function exportVersionAlias(argv: readonly string[]): string[] {
+function exportVersionAlias(argv: readonly string[]): string[] {
   const args = [...argv];
   let i = 2;
   while (i < args.length && args[i]!.startsWith('-')) i += args[i] === '--log-level' ? 2 : 1;

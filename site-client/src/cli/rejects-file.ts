@@ -6,7 +6,7 @@
 import { writeFileAtomic } from '../fs-atomic';
 
 /** One rejected row as written to a rejects file. */
-export interface RejectLine {
+interface RejectLine {
   line: number | null;
   column: string | null;
   reason: string;
@@ -20,7 +20,7 @@ function csvCell(value: string | number | null): string {
 }
 
 /** The rejects file's text for `rows` (CSV when `file` ends in `.csv`, else NDJSON). */
-export function rejectsText(file: string, rows: readonly RejectLine[]): string {
+function rejectsText(file: string, rows: readonly RejectLine[]): string {
   if (file.toLowerCase().endsWith('.csv')) {
     return [HEADER.join(','), ...rows.map((r) => [r.line, r.column, r.reason].map(csvCell).join(','))]
       .map((l) => `${l}\n`)

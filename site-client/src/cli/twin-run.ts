@@ -14,7 +14,7 @@ import type { ListenAddress } from './parse';
 import { startTwinServices, type TwinServices } from './twin-services';
 
 /** Flags of `run` that concern the twin store. */
-export interface TwinRunFlags {
+interface TwinRunFlags {
   federation: string;
   at?: number;
   testFraction: number;

@@ -30,7 +30,7 @@ export function twinSchemaOf(plan: Pick<Plan, 'data'>): {
 }
 
 /** Options of {@link buildDataset}. */
-export interface BuildDatasetOptions {
+interface BuildDatasetOptions {
   twins: readonly TwinSnapshot[];
   plan: Pick<Plan, 'data'>;
   /** Snapshot time (ms since epoch) for features and labels. */
@@ -94,7 +94,7 @@ export function buildDataset(options: BuildDatasetOptions): TwinDataset {
 }
 
 /** Options of {@link buildLocalDataset}. */
-export interface BuildLocalDatasetOptions extends Omit<BuildDatasetOptions, 'trainPids'> {
+interface BuildLocalDatasetOptions extends Omit<BuildDatasetOptions, 'trainPids'> {
   /** Fraction of each label's twins held out for evaluation, strictly between 0 and 1. */
   testFraction: number;
   seed: number;
@@ -127,7 +127,7 @@ export function labelledPids(options: Pick<BuildDatasetOptions, 'twins' | 'plan'
 }
 
 /** Options of {@link splitLabelled}. */
-export interface SplitLabelledOptions extends Omit<BuildDatasetOptions, 'trainPids'> {
+interface SplitLabelledOptions extends Omit<BuildDatasetOptions, 'trainPids'> {
   /** From {@link labelledPids}. */
   byLabel: ReadonlyMap<number, readonly string[]>;
   /** The held-out pids; every other labelled pid trains. */

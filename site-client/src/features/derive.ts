@@ -4,7 +4,7 @@ import { ageAt } from './age';
 import { conditionMatches } from './codes';
 
 /** Options of {@link deriveFeatures}. */
-export interface DeriveFeaturesOptions {
+interface DeriveFeaturesOptions {
   twin: TwinSnapshot;
   derivations: readonly FeatureDerivation[];
   /** Snapshot time (ms since epoch): nothing recorded after it is seen. */
@@ -46,7 +46,7 @@ export function deriveFeatures(options: DeriveFeaturesOptions): DerivedRow {
 }
 
 /** True when `t` falls in the window `(at − windowDays·DAY_MS, at]` (or anywhere up to `at` without a window). */
-export function inWindow(t: number, at: number, windowDays: number | undefined): boolean {
+function inWindow(t: number, at: number, windowDays: number | undefined): boolean {
   return t <= at && (windowDays === undefined || t > at - windowDays * DAY_MS);
 }
 

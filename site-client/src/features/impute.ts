@@ -2,7 +2,7 @@ import { featureColumns, type FeatureDerivation } from '@twinfed/shared';
 import type { DerivedRow } from './derive';
 
 /** Options of {@link fitFillValues}. */
-export interface FitFillOptions {
+interface FitFillOptions {
   /** Derived rows (see `deriveFeatures`) whose observed values give the `mean` statistics. */
   rows: readonly DerivedRow[];
   derivations: readonly FeatureDerivation[];

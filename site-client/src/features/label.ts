@@ -3,7 +3,7 @@ import type { TwinSnapshot } from '../twins/types';
 import { conditionMatches } from './codes';
 
 /** Options of {@link deriveLabel}. */
-export interface DeriveLabelOptions {
+interface DeriveLabelOptions {
   twin: TwinSnapshot;
   rule: LabelDerivation;
   /** Snapshot time (ms since epoch). */

@@ -19,7 +19,7 @@ import { SiteAuditLog } from '../audit/site-audit';
 import { SITE_FILES, isEnrolled, readSiteState, writeSiteState, type SiteState } from './site-state';
 
 /** Options of {@link enroll}. */
-export interface EnrollOptions {
+interface EnrollOptions {
   coordinatorUrl: string;
   /** The one-time token the operator created with `twinfed sites invite`. */
   token: string;
@@ -39,7 +39,7 @@ export interface EnrollOptions {
 }
 
 /** What enrollment produced. */
-export interface EnrollResult {
+interface EnrollResult {
   readonly state: SiteState;
   /** Path of the site's secret key file (mode 0600). */
   readonly identityFile: string;

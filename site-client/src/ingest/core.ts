@@ -27,7 +27,7 @@ const ACCEPTED_KEY: Record<TwinWrite['type'], keyof AcceptedCounts> = {
   label: 'labels',
 };
 
-export interface IngestWritesOptions {
+interface IngestWritesOptions {
   /** Adds to this report instead of a new one. */
   report?: IngestReport;
   /** Writes per store transaction (default 5000). */
@@ -68,7 +68,7 @@ export async function ingestWrites(
 }
 
 /** A raw measurement before unit normalisation (what a CSV cell or a wearable sample carries). */
-export interface RawObservation {
+interface RawObservation {
   patient: PatientRef;
   sourceId: string;
   /** LOINC code. */

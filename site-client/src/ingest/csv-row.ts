@@ -14,7 +14,7 @@ import type { NormalizeOptions } from './units';
 export type CsvRecord = Record<string, string | undefined>;
 
 /** What a row yields: record writes with their origin, and rejections. */
-export interface RowResult {
+interface RowResult {
   items: { write: TwinWrite; origin: IngestOrigin }[];
   rejected: IngestRejection[];
 }

@@ -13,7 +13,7 @@ import { convertRow, sexOf, type CsvRecord } from './csv-row';
 import { emptyReport, type IngestRejection, type IngestReport } from './report';
 import type { NormalizeOptions } from './units';
 
-export interface ImportCsvOptions {
+interface ImportCsvOptions {
   store: TwinStore;
   text: string;
   /** The mapping as parsed JSON (validated here; an already validated mapping passes unchanged). */

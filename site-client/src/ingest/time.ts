@@ -4,7 +4,7 @@ const DATE_TIME =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
 /** Options of {@link parseInstant}. */
-export interface ParseInstantOptions {
+interface ParseInstantOptions {
   /** Offset applied to a time of day without a zone ('Z' or ±hh:mm); when absent such times are refused (FHIR rule). */
   defaultZone?: string;
 }

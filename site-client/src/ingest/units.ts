@@ -104,14 +104,14 @@ export const CODE_UNITS: Readonly<Record<string, CodeUnitRule>> = {
 };
 
 /** A quantity to normalise. `unit` is the UCUM code when the source gives one, else its display unit. */
-export interface QuantityInput {
+interface QuantityInput {
   code: string;
   value: number;
   unit: string | undefined;
 }
 
 /** The normalised quantity, or why it was refused. */
-export type NormalizedQuantity = { ok: true; value: number; unit: string } | { ok: false; reason: string };
+type NormalizedQuantity = { ok: true; value: number; unit: string } | { ok: false; reason: string };
 
 /** Options: replace or extend the tables (e.g. with codes a feature schema names). */
 export interface NormalizeOptions {

@@ -13,7 +13,7 @@ import { bearerChecker } from './token';
 export const DEFAULT_LOCAL_API_PORT = 8471;
 
 /** Options of {@link startLocalApi}. */
-export interface LocalApiOptions {
+interface LocalApiOptions {
   /** Interface to bind (default 127.0.0.1: this machine only). */
   host?: string;
   /** Port (default 0: any free port). */

@@ -14,7 +14,7 @@ import { laplace, type UniformSource } from './noise';
 import { suppressTable } from './suppression';
 
 /** Options of {@link populationReport}. */
-export interface PopulationReportOptions {
+interface PopulationReportOptions {
   /** Scores of one model version (see `scoreTwins`). */
   scores: readonly TwinScore[];
   /** The scored twins (their birth dates give the age bands; nothing else is read). */

@@ -10,7 +10,7 @@
  */
 
 /** Which counts of a table are hidden. */
-export interface Suppression {
+interface Suppression {
   /** [row][column]. */
   readonly cells: boolean[][];
   readonly rows: boolean[];
@@ -19,7 +19,7 @@ export interface Suppression {
 }
 
 /** Options of {@link suppressTable}. */
-export interface SuppressTableOptions {
+interface SuppressTableOptions {
   /** The counts to release, [row][column] (maybe noisy). Margins are their sums. */
   released: readonly (readonly number[])[];
   /** The exact counts, [row][column]: a cell or margin whose exact count is below k is hidden too. */
@@ -30,7 +30,7 @@ export interface SuppressTableOptions {
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const EPS = 1e-9;
 /** Up to this many hidden cells, every set of them is checked; beyond, the hidden cells of each line. */
-export const EXHAUSTIVE_HIDDEN = 20;
+const EXHAUSTIVE_HIDDEN = 20;
 
 /** Primary then secondary suppression of a table (see the module comment). */
 export function suppressTable(options: SuppressTableOptions): Suppression {

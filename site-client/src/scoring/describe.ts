@@ -45,7 +45,7 @@ function codeInfo(d: FeatureDerivation): { name: string; unit: string } {
 }
 
 /** The human label of a derivation: its `label`, else words from its kind, codes and window. */
-export function derivationLabel(d: FeatureDerivation): string {
+function derivationLabel(d: FeatureDerivation): string {
   if (d.label) return d.label;
   const span = 'windowDays' in d && d.windowDays !== undefined ? `${d.windowDays}-day ` : '';
   switch (d.kind) {
@@ -107,7 +107,7 @@ function valueWords(d: FeatureDerivation, raw: number): string {
 }
 
 /** Options of {@link describeContribution}. */
-export interface DescribeOptions {
+interface DescribeOptions {
   column: FeatureColumn;
   /** The raw, un-normalised value (null when the twin had no data and the missing-value policy filled it). */
   raw: number | null;

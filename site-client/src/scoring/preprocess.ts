@@ -16,7 +16,7 @@ export interface Preprocessing {
 }
 
 /** Options of {@link fitPreprocessing}. */
-export interface FitPreprocessingOptions {
+interface FitPreprocessingOptions {
   rows: readonly DerivedRow[];
   derivations: readonly FeatureDerivation[];
   normalization: Plan['data']['normalization'];

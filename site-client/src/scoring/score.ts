@@ -33,7 +33,7 @@ export interface TwinScore {
 }
 
 /** Options of {@link scoreTwins}. */
-export interface ScoreTwinsOptions {
+interface ScoreTwinsOptions {
   twins: readonly TwinSnapshot[];
   plan: Pick<Plan, 'data' | 'model'>;
   /** Weights of a verified global model version (signature and digest checked by the caller). */

@@ -37,7 +37,7 @@ export interface SusceptibilityInputs {
 }
 
 /** The coefficients of the ground truth (log-odds), as in the module comment. */
-export const GROUND_TRUTH = {
+const GROUND_TRUTH = {
   intercept: -3.0,
   agePerYear: 0.035,
   ageCentre: 60,

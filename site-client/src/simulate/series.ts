@@ -36,7 +36,7 @@ const round = (v: number, digits = 0) => Math.round(v * 10 ** digits) / 10 ** di
 const HOUR = 3_600_000;
 
 /** Options of {@link observationsOf}. */
-export interface ObservationsOfOptions {
+interface ObservationsOfOptions {
   rng: SeededRandom;
   at: number;
   days: number;

@@ -4,7 +4,7 @@ import { DIAGNOSES } from './codes';
 import type { SimCohort, SimPatient } from './cohort';
 
 /** Options of {@link cohortTwins}. */
-export interface CohortTwinsOptions {
+interface CohortTwinsOptions {
   /** The pseudonymous id of a patient; default a SHA-256 of the hospital and MRN (tests and benchmarks only). */
   pidOf?: (patient: SimPatient) => string;
 }

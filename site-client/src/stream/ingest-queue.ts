@@ -2,7 +2,7 @@ import { TwinfedError } from '@twinfed/shared';
 import type { TwinStore, TwinWrite, WriteOutcome } from '../twins/store-types';
 
 /** Options of {@link IngestQueue}. */
-export interface IngestQueueOptions {
+interface IngestQueueOptions {
   store: TwinStore;
   /** Most writes waiting or being applied; beyond it `submit` refuses with `OVERLOADED` (default 50,000). */
   capacity?: number;

@@ -3,7 +3,7 @@ import type { IngestQueue } from './ingest-queue';
 import { streamItems } from './observations';
 
 /** The answer to one posted batch: counts per item (sample or Observation) and the refused items with reasons. */
-export interface StreamIngestResult {
+interface StreamIngestResult {
   /** Items written (new, or a corrected value for a known sample id). */
   accepted: number;
   /** Items already stored identically (same sample id): ignored. */

@@ -11,7 +11,7 @@ import type { PatientChange, TwinStore } from '../twins/store-types';
 export type ScoringModel = Pick<StoredModel, 'meta' | 'weights' | 'plan' | 'preprocessing' | 'at'>;
 
 /** Options of {@link LiveScorer}. */
-export interface LiveScorerOptions {
+interface LiveScorerOptions {
   store: TwinStore;
   /** Quiet time after a change before recomputing (default 20 ms). */
   debounceMs?: number;

@@ -21,7 +21,7 @@ const id = z
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 /** A wearable batch: one device, one patient, up to {@link MAX_STREAM_BATCH} samples. */
-export const WearableBatchSchema = z.object({
+const WearableBatchSchema = z.object({
   deviceId: id,
   /** The patient as the FHIR import registered it (`Patient/<id>`, a `urn:uuid:` full URL) or its pseudonymous id. */
   patientRef: z.string().min(1).max(200),
@@ -29,7 +29,7 @@ export const WearableBatchSchema = z.object({
 });
 
 /** One wearable sample: `t` is an ISO 8601 instant with a zone or milliseconds since epoch; value in `unit`. */
-export const WearableSampleSchema = z.object({
+const WearableSampleSchema = z.object({
   id,
   t: z.union([z.string().min(4).max(40), z.number().int()]),
   code: z.string().min(1).max(32),
@@ -38,7 +38,7 @@ export const WearableSampleSchema = z.object({
 });
 
 /** One item of a request: its write, or why it is refused. */
-export type StreamItem = { index: number; write: TwinWrite } | { index: number; reason: string };
+type StreamItem = { index: number; write: TwinWrite } | { index: number; reason: string };
 
 const PID = /^[0-9a-f]{64}$/;
 

@@ -9,7 +9,7 @@ export interface LocalDataset {
 }
 
 /** Rows `indices` of `split`, in that order. */
-export function takeRows(split: Split, indices: readonly number[]): Split {
+function takeRows(split: Split, indices: readonly number[]): Split {
   const { d } = split;
   const x = new Float32Array(indices.length * d);
   const y = new Float32Array(indices.length);

@@ -56,12 +56,12 @@ export function standardizerFromSums(sum: ArrayLike<number>, d: number): Standar
 }
 
 /** What {@link federatedStandardizer} found: the statistics, or how far the cohort is. */
-export type FederatedStatsState =
+type FederatedStatsState =
   | { state: 'ready'; standardizer: Standardizer; cohort: number }
   | { state: 'waiting'; contributed: number; cohort: number };
 
 /** Options of {@link federatedStandardizer}. */
-export interface FederatedStandardizerOptions {
+interface FederatedStandardizerOptions {
   api: StatsApi;
   federationId: string;
   enrollment: Enrollment;
@@ -130,7 +130,7 @@ export async function federatedStandardizer(opts: FederatedStandardizerOptions):
 }
 
 /** True when the site API carries the secure-sum calls. */
-export function hasStatsApi<T extends object>(api: T): api is T & StatsApi {
+function hasStatsApi<T extends object>(api: T): api is T & StatsApi {
   const a = api as Partial<StatsApi>;
   return typeof a.statsSession === 'function' && typeof a.contributeStats === 'function';
 }

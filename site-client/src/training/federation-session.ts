@@ -34,7 +34,7 @@ export interface ModelOps {
 export const defaultModelOps: ModelOps = { createTrainer, evaluate };
 
 /** Options of {@link FederationSession.create}. */
-export interface FederationSessionOptions {
+interface FederationSessionOptions {
   plan: Plan;
   dataset: LocalDataset;
   siteId: string;
@@ -47,7 +47,7 @@ export interface FederationSessionOptions {
 }
 
 /** Per-site trainer seed: the plan's seed mixed with the site id, so sites shuffle differently but reproducibly. */
-export function siteSeed(planSeed: number, siteId: string): number {
+function siteSeed(planSeed: number, siteId: string): number {
   const h = sha256(`${planSeed}\n${siteId}`);
   return ((h[0]! << 23) | (h[1]! << 15) | (h[2]! << 7) | (h[3]! >>> 1)) >>> 0;
 }

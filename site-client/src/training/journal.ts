@@ -7,7 +7,7 @@ import { readJsonIfExists, writeFileAtomic } from '../fs-atomic';
 /** File name of the journal inside the data directory. */
 export const JOURNAL_FILE = 'rounds.json';
 /** Directory (inside the data directory) of masked update envelopes stored before they are sent. */
-export const SECAGG_ENVELOPES_DIR = 'secagg';
+const SECAGG_ENVELOPES_DIR = 'secagg';
 
 const UploadEntrySchema = z.object({
   federationId: z.string(),
@@ -76,17 +76,17 @@ const JournalSchema = z.object({
 /** An acknowledged upload, as recorded. */
 export type UploadEntry = z.infer<typeof UploadEntrySchema>;
 /** A posted evaluation, as recorded. */
-export type EvaluationEntry = z.infer<typeof EvaluationEntrySchema>;
+type EvaluationEntry = z.infer<typeof EvaluationEntrySchema>;
 /** A federation's pinned plan digest, as recorded. */
-export type PlanEntry = z.infer<typeof PlanEntrySchema>;
+type PlanEntry = z.infer<typeof PlanEntrySchema>;
 /** The journal's content. */
-export type JournalData = z.infer<typeof JournalSchema>;
+type JournalData = z.infer<typeof JournalSchema>;
 /** A pinned peer. */
-export type PeerEntry = z.infer<typeof PeerEntrySchema>;
+type PeerEntry = z.infer<typeof PeerEntrySchema>;
 /** This site's record of one secure-aggregation round. */
 export type SecaggEntry = z.infer<typeof SecaggEntrySchema>;
 /** The set-once fields of a {@link SecaggEntry}. */
-export type SecaggFields = Omit<SecaggEntry, 'federationId' | 'round' | 'closed'>;
+type SecaggFields = Omit<SecaggEntry, 'federationId' | 'round' | 'closed'>;
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 

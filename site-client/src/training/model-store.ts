@@ -57,7 +57,7 @@ export interface SignedStoredModel extends StoredModel {
 }
 
 /** Options of {@link ModelStore.save}. */
-export interface SaveModelOptions {
+interface SaveModelOptions {
   federationId: string;
   model: VerifiedModel;
   plan: Plan;

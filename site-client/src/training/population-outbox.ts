@@ -54,7 +54,7 @@ type Entry = z.infer<typeof EntrySchema>;
 export const DEFAULT_POPULATION_EPSILON_BUDGET = 10;
 
 /** Options of {@link PopulationOutbox.open}. */
-export interface PopulationOutboxOptions {
+interface PopulationOutboxOptions {
   /** Total ε the site may spend on fresh noisy reports, all federations together (the same patients are in each). */
   epsilonBudget: number;
 }

@@ -22,7 +22,7 @@ import { SecureRound } from './secure-round';
 import { fetchVerifiedModel, isModelRejection, type VerifiedModel } from './verified-model';
 
 /** Options of {@link RoundWorker}. */
-export interface RoundWorkerOptions {
+interface RoundWorkerOptions {
   session: FederationSession;
   api: SiteApi;
   enrollment: Enrollment;

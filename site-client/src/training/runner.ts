@@ -18,8 +18,6 @@ import { RoundWorker } from './round-worker';
 import type { SiteRunnerOptions } from './runner-options';
 import { isModelRejection } from './verified-model';
 
-export type { PushSource, SiteRunnerOptions, VersionHook, VersionHookInput } from './runner-options';
-
 /**
  * A site's work loop in one federation. On every wake-up (a push event, or the poll timer) it asks the
  * coordinator for `rounds/current`; when this site is selected and has not submitted, it fetches and verifies

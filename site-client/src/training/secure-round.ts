@@ -40,7 +40,7 @@ import type { Journal, SecaggEntry } from './journal';
 import { trustedPeers, type TrustedPeer } from './peer-directory';
 
 /** Options of {@link SecureRound}. */
-export interface SecureRoundOptions {
+interface SecureRoundOptions {
   api: SiteApi;
   enrollment: Enrollment;
   /** Where the site records, before sending, every view and message of a round (see {@link Journal.recordSecagg}). */
@@ -60,7 +60,7 @@ export interface SecureRoundOptions {
 }
 
 /** A round of a federation and the version it trains from (both bind the round's secrets). */
-export interface SecureRoundRef {
+interface SecureRoundRef {
   round: number;
   baseVersionId: string;
 }
@@ -76,7 +76,7 @@ const inconsistent = (message: string) => new TwinfedError('SECAGG_INCONSISTENT'
  * count {@link SECAGG_HEADER_EXAMPLES} and no metrics (`steps` would tell n too). Throws `EXAMPLES_OUT_OF_RANGE` for a
  * count that could wrap the sums.
  */
-export function maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet }): {
+function maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet }): {
   encoded: Ring64;
   header: UpdateHeaderInput;
 } {

@@ -44,7 +44,7 @@ export function stableTestPids(input: {
 }
 
 /** Options of {@link twinLocalDataset}. */
-export interface TwinLocalDatasetOptions {
+interface TwinLocalDatasetOptions {
   twins: readonly TwinSnapshot[];
   plan: Pick<Plan, 'data'>;
   at: number;
@@ -136,7 +136,7 @@ function sameDataset(a: TwinLocalDataset, b: TwinLocalDataset): boolean {
 }
 
 /** Options of {@link TwinDatasetSource}. */
-export interface TwinDatasetSourceOptions {
+interface TwinDatasetSourceOptions {
   store: TwinStore;
   /** Fixed snapshot time (ms) of features and labels; default {@link trainingSnapshot} of the clock at each load. */
   at?: number;

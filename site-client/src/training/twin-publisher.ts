@@ -11,7 +11,7 @@ import type { VersionHook, VersionHookInput } from './runner-options';
 import { readTwins, trainingPreprocessing } from './twin-dataset';
 
 /** Options of {@link twinVersionHook}. */
-export interface TwinVersionHookOptions {
+interface TwinVersionHookOptions {
   federationId: string;
   store: TwinStore;
   models: ModelStore;

@@ -22,7 +22,7 @@ export interface VerifiedModel {
 }
 
 /** Options of {@link fetchVerifiedModel}. */
-export interface FetchVerifiedModelOptions {
+interface FetchVerifiedModelOptions {
   api: SiteApi;
   versionId: string;
   federationId: string;

@@ -11,16 +11,16 @@ import type { SiteCredentials } from './http';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './retry';
 
 /** The typed client socket of the site namespace. */
-export type SiteSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type SiteSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** Creates the socket (injectable: tests pass a fake or a socket to a port-0 server). */
-export type SocketFactory = (url: string, options: Partial<ManagerOptions & SocketOptions>) => SiteSocket;
+type SocketFactory = (url: string, options: Partial<ManagerOptions & SocketOptions>) => SiteSocket;
 
 /** The status a site reports over the socket. */
 export type SiteStatus = Parameters<ClientToServerEvents['site:status']>[0];
 
 /** Options of {@link EventStream}. */
-export interface EventStreamOptions {
+interface EventStreamOptions {
   baseUrl: string;
   credentials: SiteCredentials;
   /** Reconnect delays (its `retries` is ignored: the stream retries until closed). */

@@ -29,7 +29,7 @@ export interface HttpTransportOptions {
 }
 
 /** One request: a JSON body, a binary body, or none. */
-export interface HttpRequest {
+interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT';
   path: string;
   json?: unknown;
@@ -38,7 +38,7 @@ export interface HttpRequest {
 }
 
 /** A successful response's bytes and headers. */
-export interface HttpResponse {
+interface HttpResponse {
   status: number;
   headers: Headers;
   body: Uint8Array;
@@ -195,7 +195,7 @@ function describe(e: unknown): string {
 }
 
 /** The {@link TwinfedError} an error response carries (falls back on the status when the body is not ours). */
-export function errorFromResponse(status: number, body: Uint8Array): TwinfedError {
+function errorFromResponse(status: number, body: Uint8Array): TwinfedError {
   let json: unknown = null;
   try {
     json = JSON.parse(Buffer.from(body).toString('utf8'));

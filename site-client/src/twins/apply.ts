@@ -36,7 +36,7 @@ export interface ApplyBackend {
   bumpSeq(pids: readonly string[]): PatientChange[];
 }
 
-export interface ApplyResult {
+interface ApplyResult {
   outcomes: WriteOutcome[];
   changes: PatientChange[];
 }

@@ -11,7 +11,7 @@ import { snapshotOf, type StoredRecord } from './memory-snapshot';
 import type * as T from './store-types';
 import type { TwinSnapshot } from './types';
 
-export interface MemoryTwinStoreOptions {
+interface MemoryTwinStoreOptions {
   /** The site secret (HMAC key of pseudonymous ids). */
   secret: Uint8Array;
   /** Clock for audit entries (default Date.now). */

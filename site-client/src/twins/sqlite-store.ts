@@ -14,7 +14,7 @@ import * as reads from './sqlite/reads';
 import type * as T from './store-types';
 import type { TwinSnapshot } from './types';
 
-export interface SqliteTwinStoreOptions {
+interface SqliteTwinStoreOptions {
   /** Database file (created with mode 0600, directory 0700), or ':memory:'. */
   path: string;
   /** The site secret (HMAC key of pseudonymous ids). */

@@ -9,14 +9,11 @@ import { SqliteTwinStore } from './sqlite-store';
 import type { TwinStore } from './store-types';
 
 export type * from './store-types';
-export { MemoryTwinStore, type MemoryTwinStoreOptions } from './memory-store';
-export { SqliteTwinStore, type SqliteTwinStoreOptions } from './sqlite-store';
-export { TWIN_MIGRATIONS, type TwinMigration } from './sqlite/migrations';
 
 /** File name of the twin database inside the site data dir. */
 export const TWIN_DB_FILE = 'twins.db';
 
-export interface OpenTwinStoreOptions {
+interface OpenTwinStoreOptions {
   /** 'sqlite' (default) or 'memory'. */
   kind?: 'sqlite' | 'memory';
   /** The site data dir: holds the site secret (created once, mode 0600) and `twins.db`. */

@@ -3,7 +3,7 @@ import { SeededRandom, TwinfedError } from '@twinfed/shared';
 import { fedAvg, type ClientResult } from '@twinfed/coordinator';
 
 /** Options of {@link benchAggregation}. */
-export interface AggregationBenchOptions {
+interface AggregationBenchOptions {
   readonly sites: number;
   /** Parameters per model. */
   readonly size: number;
@@ -13,7 +13,7 @@ export interface AggregationBenchOptions {
 }
 
 /** Throughput over the client weight bytes (sites × size × 4 per round), MiB/s. */
-export interface AggregationBenchResult {
+interface AggregationBenchResult {
   /** FedAvg through the Strategy API: validation, finiteness check, streaming fold, final mean and norms. */
   readonly fedavgMiBs: number;
   /** The bare loop over the same bytes: sum[i] += nᵢ·w[i] into a Float64Array, then one pass to float32. */

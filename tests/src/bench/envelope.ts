@@ -18,7 +18,7 @@ import {
 } from '@twinfed/shared';
 
 /** Throughputs in MiB/s of plaintext weight bytes. */
-export interface EnvelopeBenchResult {
+interface EnvelopeBenchResult {
   readonly sizeBytes: number;
   readonly iterations: number;
   /** `sealUpdate`: serialise + AEAD + sign. */

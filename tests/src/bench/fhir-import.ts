@@ -9,14 +9,14 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MemoryTwinStore, SqliteTwinStore, importFhir, type IngestReport, type TwinStore } from '@twinfed/site-client';
 
-export interface BenchFhirImportOptions {
+interface BenchFhirImportOptions {
   /** Resources in the generated NDJSON file (one Patient per 50, the rest vitals). */
   resources: number;
   /** Store under test (default 'sqlite'). */
   store?: 'sqlite' | 'memory';
 }
 
-export interface BenchFhirImportResult {
+interface BenchFhirImportResult {
   resources: number;
   seconds: number;
   resourcesPerSecond: number;

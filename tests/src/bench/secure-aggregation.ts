@@ -32,7 +32,7 @@ import {
 } from '@twinfed/shared';
 
 /** Milliseconds of each step for one configuration. */
-export interface SecaggBenchResult {
+interface SecaggBenchResult {
   readonly sites: number;
   readonly size: number;
   /** One site: Shamir-share and seal its secrets for every cohort member. */

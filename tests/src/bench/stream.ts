@@ -18,7 +18,7 @@ import {
 } from '@twinfed/site-client';
 
 /** Options of {@link benchStream}. */
-export interface BenchStreamOptions {
+interface BenchStreamOptions {
   /** Samples posted in total. */
   samples: number;
   /** Samples per request. */
@@ -32,7 +32,7 @@ export interface BenchStreamOptions {
 }
 
 /** What {@link benchStream} measured. */
-export interface BenchStreamResult {
+interface BenchStreamResult {
   samples: number;
   batch: number;
   concurrency: number;

@@ -32,7 +32,7 @@ import { cpuOf, startLocalCoordinator, tinyPlan } from '../load/load-run';
 import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 
 /** What one run measured. */
-export interface UploadPathResult {
+interface UploadPathResult {
   label: string;
   date: string;
   sites: number;
@@ -58,7 +58,7 @@ function plan(o: { sites: number; rounds: number }): PlanInput {
 }
 
 /** The crypto floor of one envelope: signature verify + key agreement + AEAD open, ms (median of batch means). */
-export function cryptoFloorMs(o: {
+function cryptoFloorMs(o: {
   envelope: Uint8Array;
   enrollment: Enrollment;
   coordinatorBoxSecretKey: Uint8Array;
@@ -102,7 +102,7 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
  * One run: `sites` enrolled sites, `rounds` FedAvg rounds, every site uploading one sealed update per round
  * (`concurrency` uploads in flight). The floor is measured with the coordinator's own key (read from its data directory).
  */
-export async function runUploadPath(o: {
+async function runUploadPath(o: {
   sites: number;
   rounds: number;
   label: string;

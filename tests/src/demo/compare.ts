@@ -15,7 +15,7 @@ export interface SiteComparison {
 }
 
 /** FLamby's "Local i" recipe: Adam, lr 1e-3, batch 4, 50 epochs on the site's own train rows. */
-export const LOCAL_ONLY_TRAINING: TrainingConfig = { epochs: 50, batchSize: 4, optimizer: 'adam', lr: 0.001 };
+const LOCAL_ONLY_TRAINING: TrainingConfig = { epochs: 50, batchSize: 4, optimizer: 'adam', lr: 0.001 };
 
 async function scoreOn(spec: ModelSpec, weights: WeightSet, tests: ClientDataset[]): Promise<Score> {
   let accuracy = 0;

@@ -13,7 +13,7 @@ import path from 'node:path';
 export const PRODUCT_PACKAGES = ['shared', 'sqlite-kit', 'models', 'coordinator', 'site-client'] as const;
 
 /** One offending file in a package's `dist`. */
-export interface DistProblem {
+interface DistProblem {
   /** Relative to the package directory, e.g. `dist/store/contract.js`. */
   readonly file: string;
   readonly reason: string;

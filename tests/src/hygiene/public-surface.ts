@@ -8,7 +8,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { PRODUCT_PACKAGES } from './dist-contents';
 
-export type ProductPackage = (typeof PRODUCT_PACKAGES)[number];
+type ProductPackage = (typeof PRODUCT_PACKAGES)[number];
 const WORKSPACES = [...PRODUCT_PACKAGES, 'tests'] as const;
 
 /** Names exported by each package's `src/index.ts`, sorted; a namespace export contributes `ns.member` names. */

@@ -9,7 +9,7 @@ import { startNode, stop, type Child } from '../support/processes';
 import { LOAD_FEATURES, enrollSwarm, runSwarm } from './swarm';
 
 /** Options of {@link runLoad}. */
-export interface LoadOptions {
+interface LoadOptions {
   sites: number;
   rounds: number;
   /** Where the coordinator keeps its database (a real disk: its fsyncs are part of what is measured). */
@@ -57,7 +57,7 @@ export async function startLocalCoordinator(coordinatorDir: string): Promise<{ c
 }
 
 /** The q-quantile (nearest rank) of `xs`. */
-export function quantile(xs: readonly number[], q: number): number {
+function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }

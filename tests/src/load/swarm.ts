@@ -26,13 +26,13 @@ function split(n: number, rng: SeededRandom) {
 }
 
 /** A few synthetic rows: the load test measures the coordinator, not training. */
-export function tinyDataset(seed: number): LocalDataset {
+function tinyDataset(seed: number): LocalDataset {
   const rng = new SeededRandom(seed);
   return { features: LOAD_FEATURES, train: split(8, rng), test: split(4, rng) };
 }
 
 /** Model operations without tfjs: "training" moves each weight a seeded step; evaluation reports fixed numbers. */
-export function lightModelOps(seed: number): ModelOps {
+function lightModelOps(seed: number): ModelOps {
   return {
     async createTrainer(o) {
       const rng = new SeededRandom(seed);
@@ -78,7 +78,7 @@ export async function enrollSwarm(o: {
 }
 
 /** What the swarm saw. */
-export interface SwarmOutcome {
+interface SwarmOutcome {
   summaries: RunSummary[];
   /** Warnings, refusals and rejections (each one an error for the load test). */
   errors: string[];

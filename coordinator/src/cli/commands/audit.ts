@@ -41,7 +41,7 @@ function publicKeyFor(ctx: CommandContext, given: string | undefined): Uint8Arra
 }
 
 /** The text report; the first broken entry and the first bad head are named. */
-export function renderAuditReport(r: AuditVerifyReport, source: string): string {
+function renderAuditReport(r: AuditVerifyReport, source: string): string {
   const lines = [`Audit trail of ${source}: ${r.ok ? 'INTACT' : 'NOT INTACT'}`];
   lines.push(
     `  entries verified: ${r.entries}${r.head ? ` (last seq ${r.head.seq}, hash ${r.head.hash.slice(0, 16)}…)` : ''}`,

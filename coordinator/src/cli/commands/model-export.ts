@@ -23,7 +23,7 @@ import type { CommandContext } from '../context';
 import { metaFields } from '../model-version';
 
 /** What was written. */
-export interface ExportResult {
+interface ExportResult {
   versionId: string;
   dir: string;
   bytes: number;

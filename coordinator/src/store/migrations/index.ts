@@ -8,8 +8,6 @@ import { migration007 } from './007-secagg-consistency';
 import { migration008 } from './008-cohort-queries';
 import type { Migration } from './types';
 
-export type { Migration } from './types';
-
 /** Every migration, in order. Append new ones; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
   migration001,

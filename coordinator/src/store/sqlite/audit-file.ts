@@ -9,7 +9,7 @@ import type { AuditEntry, AuditHead } from '../records';
 import { auditSequenceEnd, listAudit, listAuditHeads } from './audit';
 
 /** A read-only view of one database file's audit chain. Close it when done. */
-export interface AuditFileReader {
+interface AuditFileReader {
   page(afterSeq: number, limit: number): AuditEntry[];
   heads(): AuditHead[];
   sequenceEnd(): number;

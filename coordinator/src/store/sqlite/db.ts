@@ -1,8 +1,6 @@
 import { openSqlite, runMigrations as runKitMigrations, type Db, type Migration } from '@twinfed/sqlite-kit';
 import { MIGRATIONS } from '../migrations';
 
-export type { Db };
-
 const OWNER = { schema: 'database schema', app: 'coordinator' };
 
 export interface OpenDatabaseOptions {

@@ -15,7 +15,7 @@ interface IngestFlags extends CommonFlags {
 }
 
 /** Exit status of `ingest --strict` when a record was rejected. */
-export const INGEST_REJECTED_EXIT = 2;
+const INGEST_REJECTED_EXIT = 2;
 /** Most rejections listed in the human-readable output. */
 const SHOWN_REJECTIONS = 20;
 /** Most rejections in the --json output. */

@@ -51,7 +51,7 @@ interface RunFlags extends CommonFlags {
 const SHOWN_REJECTED_LINES = 20;
 
 /** Exit codes of `run`. */
-export const RUN_EXIT = { ok: 0, federationFailed: 3, interrupted: 130 } as const;
+const RUN_EXIT = { ok: 0, federationFailed: 3, interrupted: 130 } as const;
 
 /** `twinfed-site run`: take part in a federation until it ends. */
 export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {

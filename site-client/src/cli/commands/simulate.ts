@@ -21,7 +21,7 @@ interface SimulateFlags extends CommonFlags {
 }
 
 /** Names of the files `simulate` writes into its output directory. */
-export const SIMULATION_FILES = {
+const SIMULATION_FILES = {
   ndjson: 'fhir.ndjson',
   bundle: 'fhir-bundle.json',
   wearable: 'wearable.ndjson',

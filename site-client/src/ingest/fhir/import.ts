@@ -19,7 +19,7 @@ import { readFhirText, type FhirEntry } from './read';
 import { ReferenceResolver } from './references';
 
 /** Options of {@link importFhir}. */
-export interface ImportFhirOptions {
+interface ImportFhirOptions {
   store: TwinStore;
   /** The file's content. */
   text: string;

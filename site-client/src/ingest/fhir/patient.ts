@@ -9,7 +9,7 @@ import { parseResource, PatientSchema, type Identifier } from './schemas';
  * identifier typed `MR` (medical record number), else `use: official`, else `usual`, else the first with a
  * value; a Patient without identifiers is known by its resource id.
  */
-export function hospitalIdOf(
+function hospitalIdOf(
   identifiers: readonly Identifier[] | undefined,
   id: string | undefined,
   identifierSystem?: string,
@@ -24,7 +24,7 @@ export function hospitalIdOf(
   return pick?.value?.trim() ?? id;
 }
 
-export type PatientConverted =
+type PatientConverted =
   { ok: true; write: PatientWrite; aliases: string[] } | { ok: false; path?: string; reason: string };
 
 export function convertPatient(entry: FhirEntry, identifierSystem?: string): PatientConverted {

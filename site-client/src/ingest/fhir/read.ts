@@ -11,7 +11,7 @@ export interface FhirEntry {
   entry?: number;
 }
 
-export interface ReadFhirResult {
+interface ReadFhirResult {
   entries: FhirEntry[];
   /** Lines or entries that are not resources at all. */
   rejected: IngestRejection[];

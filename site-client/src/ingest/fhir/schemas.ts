@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { FHIR_DATE } from '../../twins/validate-write';
 
 /** FHIR `id`: 1-64 of [A-Za-z0-9-.]. */
-export const FhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id (1-64 letters, digits, - or .)');
+const FhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id (1-64 letters, digits, - or .)');
 
 export const Coding = z.object({
   system: z.string().optional(),
@@ -109,7 +109,7 @@ export const ConsentSchema = z.object({
 export type FhirConsent = z.infer<typeof ConsentSchema>;
 
 /** The JSON path of a zod issue path (`component[1].valueQuantity.value`). */
-export function jsonPath(path: readonly PropertyKey[]): string {
+function jsonPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out === '' ? '' : '.'}${String(p)}`;
   return out;

@@ -1,11 +1,9 @@
 import { openSqlite, type Db } from '@twinfed/sqlite-kit';
 import { TWIN_MIGRATIONS, type TwinMigration } from './migrations';
 
-export type { Db };
-
 const OWNER = { schema: 'twin store schema', app: 'site client' };
 
-export interface OpenTwinDatabaseOptions {
+interface OpenTwinDatabaseOptions {
   /** File path, or ':memory:' (no file, no WAL). */
   path: string;
   /** SQLite busy timeout in ms (default 5000). */

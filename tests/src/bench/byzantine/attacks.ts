@@ -24,9 +24,9 @@ export const ATTACK_NOTES: Record<AttackName, string> = {
 /** Scale of the sign-flip attack. */
 export const SIGN_FLIP_SCALE = 10;
 /** z of "a little is enough". Baruch's z_max = Φ⁻¹((n − s)/n), s = ⌊n/2 + 1⌋ − f, is 0 for n = 4, f = 1 (the mean itself, no attack); z = 1 is the usual fixed choice. */
-export const ALIE_Z = 1;
+const ALIE_Z = 1;
 /** Benign updates the ALIE attacker simulates (its real one included). */
-export const ALIE_SIMULATED = 4;
+const ALIE_SIMULATED = 4;
 
 /** base − scale·(trained − base). */
 export function signFlip(base: Float32Array, trained: Float32Array, scale = SIGN_FLIP_SCALE): Float32Array {
@@ -115,7 +115,7 @@ class TamperingTrainer implements Trainer {
 }
 
 /** Options of {@link attackingOps}. */
-export interface AttackingOpsOptions {
+interface AttackingOpsOptions {
   attack: AttackName;
   /** Seeds the Gaussian noise and the ALIE resamples. */
   seed: number;

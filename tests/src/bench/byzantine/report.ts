@@ -3,7 +3,7 @@ import type { ByzantineConfig } from './configs';
 import { CENTRE_PAIRS, type ByzantineRun, type Scenario } from './run';
 
 /** The goal: under each attack, the best configuration a plan can select stays within this of clean FedAvg. */
-export const TOLERANCE = 0.03;
+const TOLERANCE = 0.03;
 
 const mean = (xs: readonly number[]): number => {
   const ok = xs.filter((x) => Number.isFinite(x));
@@ -16,7 +16,7 @@ const sd = (xs: readonly number[]): number => {
 };
 
 /** Seed-means over a set of runs (one per seed), compared with clean FedAvg. */
-export interface SeedMean {
+interface SeedMean {
   /** Seed-mean of the 4-centre average accuracy. */
   accuracy: number;
   /** Standard deviation over seeds of the 4-centre average accuracy. */
@@ -30,13 +30,13 @@ export interface SeedMean {
 }
 
 /** Seed-mean of one configuration × scenario. */
-export interface Cell extends SeedMean {
+interface Cell extends SeedMean {
   config: string;
   scenario: Scenario;
 }
 
 /** Per attack: the best configuration and whether it meets the goal. */
-export interface Verdict {
+interface Verdict {
   scenario: Scenario;
   best: string;
   accuracy: number;
@@ -45,7 +45,7 @@ export interface Verdict {
 }
 
 /** Seed-mean geometry of the round-1 updates of one scenario (see `ByzantineRun.firstRound`). */
-export interface FirstRoundGeometry {
+interface FirstRoundGeometry {
   scenario: Scenario;
   norms: number[];
   cosines: number[];
@@ -53,9 +53,9 @@ export interface FirstRoundGeometry {
 }
 
 /** FedAvg with the attacker taking no part (scenario `excluded`): the best a rule that always drops it can reach. */
-export type Ceiling = SeedMean;
+type Ceiling = SeedMean;
 
-export interface ByzantineSummary {
+interface ByzantineSummary {
   cleanFedAvg: { accuracy: number; auc: number };
   /** Absent when no `excluded` run was made. */
   ceiling?: Ceiling;

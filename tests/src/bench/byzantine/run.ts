@@ -40,7 +40,7 @@ export interface ByzantineRun {
 }
 
 /** Options of {@link runByzantineBench}. */
-export interface ByzantineBenchOptions {
+interface ByzantineBenchOptions {
   seeds: readonly number[];
   configs: readonly ByzantineConfig[];
   scenarios: readonly Scenario[];

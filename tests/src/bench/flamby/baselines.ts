@@ -4,7 +4,7 @@ import { trainFromInitial } from '../../demo/compare';
 import { FLAMBY_BATCH } from './methods';
 
 /** FLamby's Pooled and Local i recipe (BENCHMARK.md §3): Adam, lr 1e-3, batch 4, 50 epochs. */
-export const BASELINE_TRAINING: TrainingConfig = { epochs: 50, batchSize: FLAMBY_BATCH, optimizer: 'adam', lr: 0.001 };
+const BASELINE_TRAINING: TrainingConfig = { epochs: 50, batchSize: FLAMBY_BATCH, optimizer: 'adam', lr: 0.001 };
 
 /** A model's accuracy and AUC on each of the four centers' test sets. */
 export interface CenterScores {
@@ -13,7 +13,7 @@ export interface CenterScores {
 }
 
 /** Scores `weights` on each center's test rows (z-scored with that center's own train statistics, as FLamby does). */
-export async function scoreOnCenters(
+async function scoreOnCenters(
   spec: ModelSpec,
   weights: WeightSet,
   centers: readonly ClientDataset[],

@@ -12,7 +12,7 @@ import type { PlanInput } from '@twinfed/shared';
 import type { BenchConsortium } from './consortium';
 
 /** One published version of a federation, with each center's evaluation of it (reported by that center's site). */
-export interface VersionScores {
+interface VersionScores {
   round: number;
   versionId: string;
   /** Accuracy on center 0..3's own test rows. */
@@ -22,7 +22,7 @@ export interface VersionScores {
 }
 
 /** What a benchmark federation produced. */
-export interface FederationOutcome {
+interface FederationOutcome {
   federationId: string;
   state: RunSummary['state'];
   /** Published versions of rounds 1..n, in round order (round 0, the initial model, is left out). */
@@ -31,7 +31,7 @@ export interface FederationOutcome {
 }
 
 /** Options of {@link runBenchFederation}. */
-export interface BenchFederationOptions {
+interface BenchFederationOptions {
   consortium: BenchConsortium;
   plan: PlanInput;
   /** The trainer seed of the site holding `center` (its local batch order). */

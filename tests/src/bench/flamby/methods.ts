@@ -2,8 +2,8 @@ import { HEART_DISEASE_FEATURES } from '@twinfed/models';
 import type { PlanInput, StrategyConfig } from '@twinfed/shared';
 
 /** FLamby's federated settings: 15 rounds × 100 local SGD steps of batch 4 (BENCHMARK.md §3). */
-export const FLAMBY_ROUNDS = 15;
-export const FLAMBY_LOCAL_STEPS = 100;
+const FLAMBY_ROUNDS = 15;
+const FLAMBY_LOCAL_STEPS = 100;
 export const FLAMBY_BATCH = 4;
 
 /** A federated method of the benchmark: a row label, the plan's strategy and the client learning rate. */

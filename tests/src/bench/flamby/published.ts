@@ -94,7 +94,7 @@ export const FLAMBY_ACCURACY: Readonly<Record<string, readonly (readonly number[
 };
 
 /** FLamby's published numbers for one method over the given seeds (default all five). */
-export interface Published {
+interface Published {
   /** Mean accuracy per test center. */
   perCentre: number[];
   /** Mean of the 4-center averages (the paper's bar). */

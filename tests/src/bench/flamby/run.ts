@@ -7,10 +7,10 @@ import { FLAMBY_SEEDS } from './published';
 import { summarise, type Row, type RowRule, type SeedResult } from './summary';
 
 /** Keys of the non-federated baselines (for `--strategies`). */
-export const BASELINE_KEYS = ['pooled', 'local'] as const;
+const BASELINE_KEYS = ['pooled', 'local'] as const;
 
 /** The Pooled model scored on test rows z-scored with the pooled statistics it was trained with (not in FLamby's table). */
-export const POOLED_CONSISTENT = 'Pooled, consistent z-score';
+const POOLED_CONSISTENT = 'Pooled, consistent z-score';
 
 /** Every selectable key, in table order. */
 export const ALL_KEYS: readonly string[] = [
@@ -20,7 +20,7 @@ export const ALL_KEYS: readonly string[] = [
 ];
 
 /** Options of {@link runFlambyBench}. */
-export interface FlambyBenchOptions {
+interface FlambyBenchOptions {
   seeds?: readonly number[];
   /** Keys to run (see {@link ALL_KEYS}); default all. */
   keys?: readonly string[];
@@ -38,7 +38,7 @@ export interface FlambyBenchResult {
 const SPEC = { kind: 'logistic-regression' as const, inputs: HEART_DISEASE_FEATURES.length };
 
 /** How each row is judged (BENCHMARK.md §4: ±0.03 on the average, ±0.05 for Local 2, Cyclic without pass/fail). */
-export function ruleFor(method: string, fed?: FederatedMethod): RowRule {
+function ruleFor(method: string, fed?: FederatedMethod): RowRule {
   if (method === POOLED_CONSISTENT) {
     return {
       note: "the same Pooled model, scored on test rows z-scored with the pooled statistics it was trained with instead of per-center ones: the fair centralised reference, not in FLamby's table (no pass/fail)",

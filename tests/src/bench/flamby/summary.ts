@@ -1,7 +1,7 @@
 import { FLAMBY_ACCURACY, FLAMBY_SEEDS, published } from './published';
 
 /** Test rows per center (Cleveland, Hungarian, Switzerland, VA): an accuracy is a count of correct rows out of these. */
-export const TEST_ROWS = [104, 89, 16, 45] as const;
+const TEST_ROWS = [104, 89, 16, 45] as const;
 
 /** One method's result in one seed: per-center accuracy/AUC of the final model and, for federations, the per-round curve. */
 export interface SeedResult {

@@ -5,7 +5,7 @@ import { meanScore, type Score, type SiteComparison } from '../compare';
 import type { TwinHospital } from './hospitals';
 
 /** One hospital's train/test split exactly as its site derives it (features filled, not yet z-scored). */
-export interface HospitalData {
+interface HospitalData {
   name: string;
   train: Split;
   test: Split;
