@@ -5,7 +5,7 @@
  */
 
 /** The combined count of one cell: the sum of the released parts; `atLeast` when any part was suppressed. */
-export interface CombinedCount {
+interface CombinedCount {
   value: number;
   atLeast: boolean;
   /** Sites whose released part is in `value`. */
@@ -41,7 +41,7 @@ export interface Moments {
 }
 
 /** The pooled mean and sample variance (n − 1) of the union of the sites' values. */
-export interface PooledMoments {
+interface PooledMoments {
   n: number;
   mean: number;
   /** Null with fewer than two values. */

@@ -9,7 +9,7 @@ import { COHORT_MIN_K, TwinfedError, cohortGrid, type CohortQuery, type CohortTa
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The fields a released summary carries for `query` (besides `n`). */
-export function summaryFields(query: Pick<CohortQuery, 'summaries'>): string[] {
+function summaryFields(query: Pick<CohortQuery, 'summaries'>): string[] {
   const s = query.summaries;
   if (!s) return [];
   return [
@@ -21,7 +21,7 @@ export function summaryFields(query: Pick<CohortQuery, 'summaries'>): string[] {
 }
 
 /** The site's k floor for `query`: at least the query's k and {@link COHORT_MIN_K}. */
-export function minimumK(query: Pick<CohortQuery, 'k'>): number {
+function minimumK(query: Pick<CohortQuery, 'k'>): number {
   return Math.max(COHORT_MIN_K, query.k ?? 0);
 }
 

@@ -16,10 +16,10 @@ import { AgeBandsSchema, ageBandNames, UNKNOWN_AGE_BAND } from './population';
 /** The k floor every site applies at least (a count below it is never released). */
 export const COHORT_MIN_K = 10;
 /** At most this many cells in a query's grid (levels of the first dimension × levels of the second). */
-export const COHORT_MAX_CELLS = 400;
+const COHORT_MAX_CELLS = 400;
 
 /** A feature name of the plan vocabulary: a derivation's `name` (twins), a CSV mapping's `name`, or `age`/`label`. */
-export const CohortFeatureNameSchema = z
+const CohortFeatureNameSchema = z
   .string()
   .min(1)
   .max(64)
@@ -36,7 +36,7 @@ export const COHORT_CSV_LABEL = 'label';
 const finite = z.number().finite();
 
 /** Where the sites take their rows from; which local data is used is the site's choice when it answers. */
-export const CohortSourceSchema = z
+const CohortSourceSchema = z
   .discriminatedUnion('kind', [
     z
       .strictObject({
@@ -67,7 +67,6 @@ export const CohortSourceSchema = z
       .describe('Rows are the site’s tabular rows.'),
   ])
   .describe('Where the sites take their rows from.');
-export type CohortSource = z.infer<typeof CohortSourceSchema>;
 
 const cuts = z
   .array(finite)
@@ -128,11 +127,10 @@ export const CohortGroupBySchema = z
 export type CohortGroupBy = z.infer<typeof CohortGroupBySchema>;
 
 /** The statistics a site may compute per group and feature. */
-export const COHORT_STATISTICS = ['mean', 'sd', 'quartiles'] as const;
-export type CohortStatistic = (typeof COHORT_STATISTICS)[number];
+const COHORT_STATISTICS = ['mean', 'sd', 'quartiles'] as const;
 
 /** Summary statistics of numeric features per group. */
-export const CohortSummariesSchema = z
+const CohortSummariesSchema = z
   .strictObject({
     features: z
       .array(CohortFeatureNameSchema)
@@ -157,7 +155,6 @@ export const CohortSummariesSchema = z
       ),
   })
   .describe('Summary statistics of numeric features, per group.');
-export type CohortSummaries = z.infer<typeof CohortSummariesSchema>;
 
 /** A cohort query (the body a researcher writes in `query.json`). */
 export const CohortQuerySchema = z
@@ -221,7 +218,7 @@ function levelNames(g: CohortGroupBy): string[] {
 }
 
 /** One dimension of a query's grid: the feature it groups by and its level names. */
-export interface CohortDimension {
+interface CohortDimension {
   readonly feature: string;
   readonly levels: readonly string[];
 }

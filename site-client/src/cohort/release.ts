@@ -23,7 +23,7 @@ import { suppressTable } from '../population/suppression';
 import type { CohortRows } from './rows';
 
 /** Options of {@link releaseCohortTable}. */
-export interface ReleaseOptions {
+interface ReleaseOptions {
   query: CohortQuery;
   rows: CohortRows;
   /** The site's floor: max(query k, policy k, 10). */
@@ -35,7 +35,7 @@ export interface ReleaseOptions {
 }
 
 /** The features of `query` the rows lack (the site cannot answer it: COHORT_QUERY_UNANSWERABLE). */
-export function missingFeatures(query: CohortQuery, rows: CohortRows): string[] {
+function missingFeatures(query: CohortQuery, rows: CohortRows): string[] {
   const wanted = [...query.groupBy.map((g) => g.feature), ...(query.summaries?.features ?? [])];
   return [...new Set(wanted)].filter((f) => !rows.columns.has(f));
 }
