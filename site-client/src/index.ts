@@ -11,6 +11,11 @@ export type { CliDeps } from './cli/context';
 export { loadLocalData } from './cli/load-data';
 export { runCli } from './cli/program';
 
+// cohort statistics
+export { CohortPolicySchema } from './cohort/policy';
+export { releaseCohortTable } from './cohort/release';
+export { rowsFromDataset } from './cohort/rows';
+
 // identity
 export { enroll } from './identity/enroll';
 export { type Enrollment, loadEnrollment } from './identity/load';

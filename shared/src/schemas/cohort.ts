@@ -50,8 +50,12 @@ const CohortSourceSchema = z
           .describe(
             'Features derived from each twin exactly as a plan’s `data.derive` says (names must be distinct); `age` (from the birth date) is always available.',
           ),
-        at: z.iso
-          .datetime({ offset: true })
+        at: z
+          .string()
+          .max(40)
+          .refine((v) => /(Z|[+-]\d\d:\d\d)$/.test(v) && !Number.isNaN(Date.parse(v)), {
+            message: 'an ISO 8601 date-time with a zone',
+          })
           .optional()
           .describe('Snapshot time (ISO 8601) of derivations and ages; absent: when the site answers.'),
       })

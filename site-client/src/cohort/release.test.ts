@@ -45,6 +45,19 @@ describe('releaseCohortTable', () => {
     expect(at20.suppressedCells).toBe(2);
   });
 
+  test('one dimension: a small band hides only the smallest other band, not the whole line', () => {
+    const ages = [...Array<number>(7).fill(35), ...Array<number>(19).fill(50), ...Array<number>(12).fill(70)];
+    const q = query({ groupBy: [{ kind: 'ageBand', cuts: [40, 60] }], summaries: { features: ['age'] } });
+    const t = releaseCohortTable({ query: q, rows: rows({ age: ages }), k: 10, rng });
+    expect(t.cells.map((c) => [c.levels[0], c.count])).toEqual([
+      ['0-39', null],
+      ['40-59', 19],
+      ['60+', null],
+    ]);
+    expect(t.total).toBe(38);
+    expect(t.cells[1]!.summaries!.age).toMatchObject({ n: 19, mean: 50 });
+  });
+
   test('summaries: mean, sample sd, type-7 quartiles and pooled sums; withheld below k values and in suppressed cells', () => {
     const q = query({ groupBy: [bySmoker], summaries: { features: ['bmi'], pooled: true } });
     const t = releaseCohortTable({ query: q, rows: clinic, k: 10, rng });

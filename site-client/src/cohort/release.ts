@@ -3,8 +3,8 @@
  * 1. every row goes to the cell its levels name (a row with a missing or unlisted value in a grouping is left out);
  * 2. exact counts per cell; with ε, each cell gets Laplace noise of scale 1/ε (one patient is in one cell), rounded
  *    and clamped at 0 ({@link noisyCounts}); the total is the sum of those released cell values;
- * 3. primary and secondary suppression of the table ({@link suppressTable}) at the site's k: a count below k, and any
- *    count the released ones would reveal, is null;
+ * 3. primary and secondary suppression at the site's k ({@link suppressLine} for one dimension, {@link suppressTable}
+ *    for two): a count below k, and any count the released ones would reveal, is null;
  * 4. summaries only for cells whose count is released and whose feature has at least k values; others are null.
  * Nothing below k is ever in the result, and the result never holds a row.
  */
@@ -19,7 +19,7 @@ import {
 } from '@twinfed/shared';
 import type { UniformSource } from '../population/noise';
 import { noisyCounts } from '../population/report';
-import { suppressTable } from '../population/suppression';
+import { suppressLine, suppressTable } from '../population/suppression';
 import type { CohortRows } from './rows';
 
 /** Options of {@link releaseCohortTable}. */
@@ -61,13 +61,12 @@ export function releaseCohortTable(options: ReleaseOptions): CohortTable {
   }
   const exact = Array.from({ length: R }, (_, r) => Array.from({ length: C }, (_, c) => members[r * C + c]!.length));
   const released = noisyCounts({ exact, epsilon }, rng);
-  const hide = suppressTable({ released, exact, k });
+  const hide = suppressionOf(query.groupBy.length, released, exact, k);
+  const flat = released.flat();
   const cells: CohortCell[] = grid.cells.map((levels, idx) => {
-    const r = Math.floor(idx / C);
-    const c = idx % C;
-    const hidden = hide.cells[r]![c]!;
+    const hidden = hide.cells[idx]!;
     const cell: CohortCell = { levels };
-    if (query.counts) cell.count = hidden ? null : released[r]![c]!;
+    if (query.counts) cell.count = hidden ? null : flat[idx]!;
     if (query.summaries) {
       const summaries: Record<string, CohortSummary | null> = {};
       for (const f of query.summaries.features)
@@ -76,14 +75,32 @@ export function releaseCohortTable(options: ReleaseOptions): CohortTable {
     }
     return cell;
   });
-  const sum = released.flat().reduce((a, b) => a + b, 0);
+  const sum = flat.reduce((a, b) => a + b, 0);
   return {
     k,
     epsilon: epsilon ?? null,
     cells,
-    ...(query.counts ? { total: hide.all ? null : sum } : {}),
+    ...(query.counts ? { total: hide.total ? null : sum } : {}),
     suppressedCells: cells.filter((c) => c.count === null).length,
   };
+}
+
+/**
+ * Which cells (row-major) and whether the total are hidden: a one-way table (or one cell) by {@link suppressLine}, a
+ * two-way one by {@link suppressTable} — conservatively as if its row and column totals were released too.
+ */
+function suppressionOf(
+  dimensions: number,
+  released: number[][],
+  exact: number[][],
+  k: number,
+): { cells: boolean[]; total: boolean } {
+  if (dimensions < 2) {
+    const line = suppressLine({ released: released.flat(), exact: exact.flat(), k });
+    return { cells: line.cells, total: line.total };
+  }
+  const table = suppressTable({ released, exact, k });
+  return { cells: table.cells.flat(), total: table.all };
 }
 
 /** One feature's summary over the rows of one cell, or null with fewer than k non-missing values. */
