@@ -206,7 +206,6 @@ export {
   type CoordinatorKeys,
   type CreateApiToken,
   CreateApiTokenSchema,
-  type CreateFederation,
   CreateFederationSchema,
   type CreateInvitation,
   CreateInvitationSchema,

@@ -194,7 +194,7 @@ export function openApiDocument(): Json {
       title: 'twinfed coordinator API',
       version: String(PROTOCOL_VERSION),
       description:
-        'The REST API of the twinfed coordinator. Sites sign every request with their enrolled Ed25519 key (x-twinfed-* headers); operators and researchers send a bearer token. Errors are `{ error: { code, message, details? } }` with the codes of docs/errors.md. Generated from shared/src/api/contract.ts.',
+        'The REST API of the twinfed coordinator. Sites sign every request with their enrolled Ed25519 key (x-twinfed-* headers); operators and researchers send a bearer token. A researcher token reads only the federations of its studies (and their rounds, versions, evaluations and population views): any other federation, version or study answers exactly as a missing one (404 `UNKNOWN_FEDERATION`, `UNKNOWN_MODEL_VERSION`, `UNKNOWN_STUDY`), and lists leave it out. Errors are `{ error: { code, message, details? } }` with the codes of docs/errors.md. Generated from shared/src/api/contract.ts.',
     },
     paths,
     components: {
@@ -203,7 +203,7 @@ export function openApiDocument(): Json {
         bearerToken: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An operator or researcher token (`twinfed tokens create`).',
+          description: 'An operator token, or a researcher token scoped to studies (`twinfed tokens create`).',
         },
         siteSignature: {
           type: 'apiKey',
