@@ -9,6 +9,7 @@ import * as signedHead from '../audit/signed-head';
 import { HTTP_ERROR_CODES, type HttpErrorCode } from '../errors';
 import { PROTOCOL_VERSION } from '../protocol';
 import * as apiSchemas from '../schemas/api';
+import { PlanSchema } from '../schemas/plan';
 import * as populationSchemas from '../schemas/population';
 import * as secaggSchemas from '../schemas/secagg';
 import { api, PATH_PARAMETERS } from './contract';
@@ -63,6 +64,8 @@ function components(ops: Array<{ name: string; method: string; op: Operation }>)
   };
   const request = new Map<Operation, string>();
   const response = new Map<Operation, string>();
+  // The plan is large and in several answers (a federation's view, a site's round instructions): one component.
+  add(output, PlanSchema, 'Plan', 'output');
   for (const { name, method, op } of ops) {
     const opName = capitalise(operationId(method, name));
     if (op.request.body === 'json') request.set(op, add(input, op.request.schema, `${opName}Request`, 'input'));
