@@ -12,6 +12,7 @@ import { statsHandlers } from './routes/stats';
 import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
 import { auditHandlers } from './routes/audit';
+import { studyHandlers } from './routes/studies';
 import { dashboardHandlers } from '../dashboard/assets';
 
 export type { BodyKind };
@@ -44,6 +45,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const tokens = tokenHandlers(deps);
   const audit = auditHandlers(deps);
   const population = populationHandlers(deps);
+  const studies = studyHandlers(deps);
   const dashboard = dashboardHandlers();
   // One line per family of handlers, each entry `contract name: { method: handler }`.
   const handlers: Handlers = {
@@ -82,6 +84,8 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     auditVerify: { get: audit.verify },
     tokens: { get: tokens.list, post: tokens.create },
     revokeToken: { post: tokens.revoke },
+    studies: { get: studies.list, post: studies.create },
+    study: { get: studies.get },
   };
   const routes: RouteDef[] = [];
   for (const name of Object.keys(api) as Array<keyof Api>) {

@@ -3,7 +3,7 @@
  * several coordinator processes can later share one PostgreSQL; it is async for that reason.
  *
  * Errors: methods reject with TwinfedError — ALREADY_EXISTS (duplicate id/key), UNKNOWN_FEDERATION,
- * UNKNOWN_ROUND, UNKNOWN_MODEL_VERSION (missing parent record), NOT_READY (store closed).
+ * UNKNOWN_ROUND, UNKNOWN_MODEL_VERSION, UNKNOWN_STUDY (missing parent record), NOT_READY (store closed).
  * "Not found" on reads is `null`, never an error. Every write is durable when its promise resolves.
  */
 import type { RoundState } from '@twinfed/shared';
@@ -29,10 +29,12 @@ import type {
   NewInvitation,
   NewRound,
   NewSite,
+  NewStudy,
   PutUpdateResult,
   Round,
   RoundPatch,
   Site,
+  Study,
   Update,
   UpdateSummary,
 } from './records';
@@ -105,7 +107,10 @@ export interface ListAuditOptions {
 /** API tokens, invitations and enrollment, sites, request nonces. */
 export interface IdentityStore {
   // --- operator / researcher tokens
-  /** `audit`, when given, is appended to the audit chain in the same transaction (here and in every write below that takes one). */
+  /**
+   * `audit`, when given, is appended to the audit chain in the same transaction (here and in every write below that
+   * takes one). Rejects UNKNOWN_STUDY when one of `token.studies` does not exist (nothing written).
+   */
   createApiToken(token: NewApiToken, audit?: NewAuditEntry): Promise<ApiToken>;
   /** Returns revoked tokens too (check revokedAt). */
   findApiTokenByHash(tokenHash: string): Promise<ApiToken | null>;
@@ -138,8 +143,18 @@ export interface IdentityStore {
   pruneNonces(now: string): Promise<number>;
 }
 
+/** Studies: the named projects federations and researcher tokens belong to. A fresh store holds the `DEFAULT_STUDY_ID` study. */
+export interface StudyStore {
+  /** Rejects ALREADY_EXISTS when the id or the name is taken. */
+  createStudy(study: NewStudy, audit?: NewAuditEntry): Promise<Study>;
+  getStudy(id: string): Promise<Study | null>;
+  /** In creation order (createdAt, then id). */
+  listStudies(): Promise<Study[]>;
+}
+
 /** Federations and their rounds. */
 export interface FederationStore {
+  /** Rejects ALREADY_EXISTS, or UNKNOWN_STUDY when its study does not exist. */
   createFederation(federation: NewFederation, audit?: NewAuditEntry): Promise<Federation>;
   getFederation(id: string): Promise<Federation | null>;
   listFederations(): Promise<Federation[]>;
@@ -251,6 +266,7 @@ export interface StoreLifecycle {
  */
 export interface StoreDomains {
   identity: IdentityStore;
+  studies: StudyStore;
   federations: FederationStore;
   updates: UpdateStore;
   versions: VersionStore;
@@ -265,6 +281,7 @@ export interface StoreDomains {
 export interface Store
   extends
     IdentityStore,
+    StudyStore,
     FederationStore,
     UpdateStore,
     VersionStore,

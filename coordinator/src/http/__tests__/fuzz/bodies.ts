@@ -81,7 +81,7 @@ function templates(w: World): Record<string, unknown[]> {
     ],
     'POST /v1/admin/invitations': [{ siteName: 'Fuzz New', ttlSeconds: 3600 }, { siteName: 'Fuzz North' }],
     'POST /v1/admin/tokens': [
-      { name: 'fuzz token', role: 'researcher' },
+      { name: 'fuzz token', role: 'researcher', studies: ['default'] },
       { name: 'fuzz op', role: 'operator' },
     ],
     'POST /v1/models/:vid/evaluations': [{ n: 10, metrics: { accuracy: 0.8, auc: 0.7, loss: 0.4 } }],
