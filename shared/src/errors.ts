@@ -70,6 +70,7 @@ export const HTTP_ERROR_CODES = {
   UNKNOWN_FEDERATION: { status: 404, message: 'The federation does not exist.', client: 'fatal-federation' },
   UNKNOWN_ROUND: { status: 404, message: 'The round does not exist.', client: 'refused' },
   UNKNOWN_MODEL_VERSION: { status: 404, message: 'The model version does not exist.', client: 'refused' },
+  UNKNOWN_STUDY: { status: 404, message: 'The study does not exist.', client: 'refused' },
   // 409: state conflicts
   ROUND_CLOSED: { status: 409, message: 'The round is not accepting updates.', client: 'skip-round' },
   WRONG_BASE_VERSION: {

@@ -21,6 +21,7 @@ import {
   type CoordinatorKeys,
   type CreateApiToken,
   type CreateInvitation,
+  type CreateStudy,
   type EvaluationView,
   type FederationEvaluations,
   type FederationView,
@@ -34,6 +35,7 @@ import {
   type RoundView,
   type SignedAuditHead,
   type SiteView,
+  type StudyView,
 } from '@twinfed/shared';
 import { formatPath } from './report-error';
 
@@ -178,8 +180,14 @@ export function createAdminClient(options: AdminClientOptions) {
     /** Revokes a site; resolves to its updated record. */
     revokeSite: async (siteId: string): Promise<SiteView> =>
       (await json(callOf(api.revokeSite, 'post', { siteId }), {})).site,
-    /** Creates a federation from a plan (validated again by the coordinator). */
-    createFederation: (plan: PlanInput): Promise<FederationView> => json(callOf(api.federations, 'post', {}), { plan }),
+    /** Creates a study. */
+    createStudy: async (input: CreateStudy): Promise<StudyView> =>
+      json(callOf(api.studies, 'post', {}), await body(api.studies.post, input, 'The study is not valid.')),
+    /** The studies the token may read (an operator: all). */
+    listStudies: async (): Promise<StudyView[]> => (await json(callOf(api.studies, 'get', {}))).studies,
+    /** Creates a federation from a plan (validated again by the coordinator), in a study (default: the default study). */
+    createFederation: (plan: PlanInput, study?: string): Promise<FederationView> =>
+      json(callOf(api.federations, 'post', {}), { plan, ...(study === undefined ? {} : { study }) }),
     listFederations: async (): Promise<FederationView[]> =>
       (await json(callOf(api.federations, 'get', {}))).federations,
     getFederation: (id: string): Promise<FederationView> => json(callOf(api.federation, 'get', { fid: id })),

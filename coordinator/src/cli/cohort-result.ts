@@ -44,7 +44,11 @@ export function renderCohortResult(r: CohortResult): string {
       ['title', q.query.title],
       ['source', q.query.source.kind],
       ['asked by', `${q.createdBy} at ${q.createdAt}`],
-      ['sites', `${answered.length} answered, ${q.refused} refused, ${pending.length} pending`],
+      [
+        'sites',
+        `${answered.length} answered, ${q.refused} refused, ${pending.length + r.pendingUnnamed} pending` +
+          (r.pendingUnnamed ? ` (${r.pendingUnnamed} outside your studies, not named)` : ''),
+      ],
     ]),
     renderTable(r.sites, [
       { header: 'SITE', cell: (s) => s.name },

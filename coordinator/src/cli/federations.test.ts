@@ -18,8 +18,19 @@ describe('federations create', () => {
       minSites: 1,
       roundDeadlineSeconds: 600,
     });
-    expect(r.stdout).toContain('Created federation fed-2 (heart-prox): 3 rounds of fedprox, state running.');
+    expect(r.stdout).toContain(
+      'Created federation fed-2 (heart-prox) in study default: 3 rounds of fedprox, state running.',
+    );
     expect(r.stdout).toContain('twinfed federations status fed-2');
+    expect(cli.fake.seen[0]?.body).not.toHaveProperty('study');
+  });
+
+  test('--study names the study the federation belongs to', async () => {
+    const plan = await writePlanFile(cli.dir, GOOD_PLAN);
+    const r = await run(op('federations', 'create', '--plan', plan, '--study', 'study-heart-0a1b2c'));
+    expect(r.code).toBe(0);
+    expect(cli.fake.seen[0]?.body).toMatchObject({ study: 'study-heart-0a1b2c' });
+    expect(r.stdout).toContain('Created federation fed-2 (heart-prox) in study study-heart-0a1b2c:');
   });
 
   test('lists every problem of an invalid plan with its path, exits 2 and sends nothing', async () => {
@@ -109,8 +120,10 @@ describe('federations status', () => {
     const r = await run(op('federations', 'status'));
     expect(r.code).toBe(0);
     const [head, row] = r.stdout.split('\n');
-    expect(head).toMatch(/^ID\s+NAME\s+STATE\s+ROUND\s+STRATEGY\s+LATEST VERSION\s+UPDATED$/);
-    expect(row).toMatch(/^fed-1\s+heart-fedavg\s+running\s+2\/5\s+fedavg\s+fed-1\.v1\s+2025-01-02T03:04:05\.000Z$/);
+    expect(head).toMatch(/^ID\s+NAME\s+STUDY\s+STATE\s+ROUND\s+STRATEGY\s+LATEST VERSION\s+UPDATED$/);
+    expect(row).toMatch(
+      /^fed-1\s+heart-fedavg\s+default\s+running\s+2\/5\s+fedavg\s+fed-1\.v1\s+2025-01-02T03:04:05\.000Z$/,
+    );
   });
 
   test('with an id prints the federation, its open round and its rounds in order with the sites’ metrics', async () => {

@@ -42,6 +42,7 @@ describe('twinfed help', () => {
       'coordinator: start',
       'sites: invite,list,revoke',
       'tokens: create,list,revoke',
+      'studies: create,list',
       'plan: schema,check',
       'federations: create,status',
       'models: list,show,export',

@@ -11,6 +11,7 @@ import { registerPlan } from './commands/plan';
 import { registerPopulation } from './commands/population';
 import { registerSites } from './commands/sites';
 import { registerStats } from './commands/stats';
+import { registerStudies } from './commands/studies';
 import { registerTls } from './commands/tls';
 import { registerTokens } from './commands/tokens';
 import type { CliDeps } from './context';
@@ -24,7 +25,9 @@ Typical session:
   $ export TWINFED_URL=http://127.0.0.1:8470                   # terminal 2, same host
   $ twinfed --data-dir ./consortium sites invite "St Mary Hospital"
   $ twinfed plan check plan.json                              # validate a plan locally (see docs/plan.md)
-  $ twinfed --data-dir ./consortium federations create --plan plan.json
+  $ twinfed --data-dir ./consortium studies create "Heart 2026"
+  $ twinfed --data-dir ./consortium federations create --plan plan.json --study <study id>
+  $ twinfed --data-dir ./consortium tokens create "Dr Ada Lovelace" --study <study id>
   $ twinfed --data-dir ./consortium federations status
   $ twinfed --data-dir ./consortium models export <version> --out ./model-bundle
   $ twinfed stats query --study <id> --file query.json --wait  # cohort statistics before a plan (docs/cohort-statistics.md)
@@ -68,6 +71,7 @@ export function createProgram(deps: CliDeps): Command {
   registerCoordinator(program, deps);
   registerSites(program, deps);
   registerTokens(program, deps);
+  registerStudies(program, deps);
   registerPlan(program, deps);
   registerFederations(program, deps);
   registerModels(program, deps);

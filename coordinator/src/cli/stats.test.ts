@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateToken, hashToken, routes, type CohortResult } from '@twinfed/shared';
-import { enrollTestSite, startTestCoordinator, type TestSite } from '../__tests__/harness';
+import { enrollTestSite, json, operator, startTestCoordinator, type TestSite } from '../__tests__/harness';
 import { run } from './__tests__/harness';
 
 const query = {
@@ -45,6 +45,8 @@ describe('twinfed stats (against a real coordinator)', () => {
   let a: TestSite;
   let b: TestSite;
   let researcher: string;
+  let studyA: string;
+  let studyB: string;
   beforeAll(async () => {
     c = await startTestCoordinator();
     dir = await mkdtemp(path.join(os.tmpdir(), 'twinfed-stats-cli-'));
@@ -52,6 +54,8 @@ describe('twinfed stats (against a real coordinator)', () => {
     await writeFile(file, JSON.stringify(query));
     a = await enrollTestSite(c, 'Alpha');
     b = await enrollTestSite(c, 'Beta');
+    studyA = (await json<{ id: string }>(operator(c, 'POST', routes.studies, { name: 'Study A' }))).id;
+    studyB = (await json<{ id: string }>(operator(c, 'POST', routes.studies, { name: 'Study B' }))).id;
     researcher = generateToken('tfr_');
     await c.store.createApiToken({
       id: 'tok-ada',
@@ -59,6 +63,7 @@ describe('twinfed stats (against a real coordinator)', () => {
       role: 'researcher',
       tokenHash: hashToken(researcher),
       createdAt: new Date().toISOString(),
+      studies: [studyA, studyB],
     });
   });
   afterAll(async () => {
@@ -68,11 +73,11 @@ describe('twinfed stats (against a real coordinator)', () => {
   const as = (token: string, ...args: string[]) => run(['--url', c.url, '--token', token, ...args]);
 
   test('a researcher posts a query and waits; the result shows each site, <k for suppressed cells, ≥ for combined ones', async () => {
-    const waiting = as(researcher, 'stats', 'query', '--study', 'study-a', '--file', file, '--wait', '--timeout', '60');
+    const waiting = as(researcher, 'stats', 'query', '--study', studyA, '--file', file, '--wait', '--timeout', '60');
     // The sites answer while the CLI waits.
     let qid: string | undefined;
     while (!qid) {
-      qid = (await c.store.listCohortQueries({ studyId: 'study-a' }))[0]?.id;
+      qid = (await c.store.listCohortQueries({ studyId: studyA }))[0]?.id;
       if (!qid) await new Promise((r) => setTimeout(r, 20));
     }
     expect((await a.request('PUT', routes.cohortAnswers(qid), { kind: 'table', table: tables.k10 })).status).toBe(201);
@@ -92,26 +97,26 @@ describe('twinfed stats (against a real coordinator)', () => {
     const show = await as(researcher, '--json', 'stats', 'show', qid);
     const r = JSON.parse(show.stdout) as CohortResult;
     expect(r.combined.cells[1]!.count).toEqual({ value: 15, atLeast: true, sites: 1, suppressedSites: 1 });
-    const list = await as(c.operatorToken, 'stats', 'list', '--study', 'study-a');
-    expect(list.stdout).toMatch(new RegExp(`${qid}\\s+study-a\\s+Smokers before the diabetes plan\\s+csv\\s+2\\s+0`));
+    const list = await as(c.operatorToken, 'stats', 'list', '--study', studyA);
+    expect(list.stdout).toMatch(new RegExp(`${qid}\\s+${studyA}\\s+Smokers before the diabetes plan\\s+csv\\s+2\\s+0`));
   });
 
   test('an invalid query file is refused locally with its problems (exit 2); --wait gives up with NOT_READY', async () => {
     const bad = path.join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ title: 'x', source: { kind: 'csv' }, counts: false }));
     const before = (await c.store.listCohortQueries()).length;
-    const out = await as(researcher, 'stats', 'query', '--study', 'study-b', '--file', bad);
+    const out = await as(researcher, 'stats', 'query', '--study', studyB, '--file', bad);
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('(VALIDATION_FAILED)');
     expect(out.stderr).toContain('  - counts: ask for counts, summaries or both');
     expect((await c.store.listCohortQueries()).length).toBe(before);
 
     const late = await as(
-      researcher,
+      c.operatorToken,
       'stats',
       'query',
       '--study',
-      'study-b',
+      studyB,
       '--file',
       file,
       '--wait',
@@ -121,5 +126,11 @@ describe('twinfed stats (against a real coordinator)', () => {
     expect(late.code).toBe(1);
     expect(late.stderr).toMatch(/2 site\(s\) did not answer within 1 s \(Alpha, Beta\).*\(NOT_READY\)/);
     expect(late.stdout).toContain('0 answered, 0 refused, 2 pending');
+    // A researcher does not see hospitals outside its studies by name, only how many have not answered.
+    const mine = await as(researcher, 'stats', 'query', '--study', studyB, '--file', file, '--wait', '--timeout', '1');
+    expect(mine.stderr).toMatch(/2 site\(s\) did not answer within 1 s \(2 outside your studies\)/);
+    const unknown = await as(researcher, 'stats', 'query', '--study', 'study-none', '--file', file);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('(UNKNOWN_STUDY)');
   });
 });

@@ -20,7 +20,7 @@ import {
   type CreateCohortQuery,
   type SiteCohortQuery,
 } from '@twinfed/shared';
-import type { CohortAnswerRecord, CohortQueryRecord, Store } from '../store';
+import type { CohortAnswerRecord, CohortQueryRecord, Site, Store } from '../store';
 import { combineCounts, poolMoments, type Moments } from './combine';
 import { checkTableFits } from './fit';
 
@@ -78,9 +78,11 @@ export async function createCohortQuery(input: {
   return view(stored, []);
 }
 
-/** The queries (of one study, or all), each with its answer counts. */
-export async function listCohortQueries(store: Store, studyId?: string): Promise<CohortQueryView[]> {
-  const queries = await store.listCohortQueries(studyId === undefined ? {} : { studyId });
+/** Views of `queries`, each with its answer counts. */
+export async function listCohortQueries(
+  store: Store,
+  queries: readonly CohortQueryRecord[],
+): Promise<CohortQueryView[]> {
   return Promise.all(queries.map(async (q) => view(q, await store.listCohortAnswers(q.id))));
 }
 
@@ -142,8 +144,11 @@ export async function answerCohortQuery(input: {
   return { queryId, siteId, status: result.status, digest };
 }
 
-/** The result of a query: each enrolled site's answer (or pending), and the combined table of the released tables. */
-export async function cohortResult(store: Store, queryId: string): Promise<CohortResult> {
+/**
+ * The result of a query: each site's answer, the enrolled sites that have not answered (by name those of `visible`, the
+ * sites the caller may see; the others counted), and the combined table of the released tables.
+ */
+export async function cohortResult(store: Store, queryId: string, visible: readonly Site[]): Promise<CohortResult> {
   const q = await store.getCohortQuery(queryId);
   if (!q) throw new TwinfedError('NOT_FOUND', 'The cohort query does not exist.');
   const query = parsed(q);
@@ -162,11 +167,16 @@ export async function cohortResult(store: Store, queryId: string): Promise<Cohor
       table: answer.kind === 'table' ? answer.table : null,
     };
   });
-  for (const s of sites)
-    if (!s.revokedAt && !answered.has(s.id))
+  const named = new Set(visible.map((s) => s.id));
+  let pendingUnnamed = 0;
+  for (const s of sites) {
+    if (s.revokedAt || answered.has(s.id)) continue;
+    if (named.has(s.id))
       rows.push({ siteId: s.id, name: s.name, status: 'pending', at: null, reason: null, table: null });
+    else pendingUnnamed++;
+  }
   const tables = rows.flatMap((r) => (r.table ? [r.table] : []));
-  return { query: view(q, answers), sites: rows, combined: combine(query, tables) };
+  return { query: view(q, answers), pendingUnnamed, sites: rows, combined: combine(query, tables) };
 }
 
 /** The combined table: released counts summed per cell, pooled moments from the released sums. */

@@ -1,6 +1,7 @@
 /**
  * The researchers' dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core):
- * a real coordinator with two sites, two published rounds, site evaluations and a population report.
+ * a real coordinator with two sites, two published rounds, site evaluations and a population report, in study A; and
+ * study B with a federation and a site of its own, which a researcher of study A must not see anywhere.
  */
 import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -67,6 +68,7 @@ describe('researcher dashboard in headless Chromium', () => {
   let page: Page;
   let researcher: string;
   let fid: string;
+  const secret = { study: '', fid: '', siteId: '' };
   const problems: string[] = [];
   const methods = new Set<string>();
 
@@ -76,11 +78,16 @@ describe('researcher dashboard in headless Chromium', () => {
         `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`,
       );
     c = await startTestCoordinator();
+    const study = async (name: string) =>
+      ((await (await operator(c, 'POST', routes.studies, { name })).json()) as { id: string }).id;
+    const studyA = await study('Sepsis study');
+    secret.study = await study('Secret trial study');
     const sites = [await enrollTestSite(c, 'Alpha Hospital'), await enrollTestSite(c, 'Beta Clinic')];
     fid = (
       (await (
         await operator(c, 'POST', routes.federations, {
           plan: testPlan({ name: 'Sepsis risk 2026', rounds: 2, minSites: 2 }),
+          study: studyA,
         })
       ).json()) as { id: string }
     ).id;
@@ -109,9 +116,19 @@ describe('researcher dashboard in headless Chromium', () => {
       metrics: { auc: 0.81, [XSS]: 1 },
       createdAt: new Date().toISOString(),
     });
+    // Study B: a federation of its own and a site enrolled after study A's rounds (so it takes part in B only).
+    secret.siteId = (await enrollTestSite(c, 'Gamma Trial Site')).siteId;
+    secret.fid = (
+      (await (
+        await operator(c, 'POST', routes.federations, {
+          plan: testPlan({ name: 'Secret trial B', rounds: 2, minSites: 3 }),
+          study: secret.study,
+        })
+      ).json()) as { id: string }
+    ).id;
     researcher = (
       (await (
-        await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher' })
+        await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher', studies: [studyA] })
       ).json()) as ApiTokenCreated
     ).token;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -188,11 +205,23 @@ describe('researcher dashboard in headless Chromium', () => {
     );
 
     expect(await page.textContent('#sites')).toContain('Beta Clinic');
+    expect(await page.textContent('#federations')).toMatch(/Sepsis study/); // the study column
     expect(await page.textContent('#population')).toContain(
       'No population reports yet: only sites that run with --twins report population counts',
     );
     expect([...methods]).toEqual(['GET']);
     expect(problems).toEqual([]);
+  });
+
+  test('a researcher of study A sees nothing of study B anywhere on the page', async () => {
+    const text = (await page.textContent('body')) ?? '';
+    for (const hidden of ['Secret trial', secret.study, secret.fid, 'Gamma Trial Site', secret.siteId])
+      expect(text).not.toContain(hidden);
+    expect(await page.$$eval('#study option', (o) => o.map((x) => (x as unknown as Element).textContent))).toEqual([
+      'Sepsis study',
+    ]);
+    expect(await page.textContent('#studies')).toContain('Sepsis study');
+    expect(problems).toEqual([]); // nor did it ask for anything of B (that would have been a 404)
   });
 
   test('the token lives in the tab: a reload stays signed in, sign-out forgets it', async () => {
@@ -205,5 +234,33 @@ describe('researcher dashboard in headless Chromium', () => {
     ).toBeNull();
     await page.reload();
     expect(await page.isVisible('#sign-in')).toBe(true);
+  });
+
+  test('an operator sees every study, each federation with its study, and the study filter narrows the list', async () => {
+    await page.fill('#token', c.operatorToken);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#versions tbody tr');
+    const rows = async () =>
+      page.$$eval('#federations tbody tr', (trs) =>
+        trs.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
+      );
+    expect((await rows()).map((r) => [r[0], r[2]])).toEqual([
+      ['Sepsis risk 2026', 'Sepsis study'],
+      ['Secret trial B', 'Secret trial study'],
+    ]);
+    expect(await page.$$eval('#study option', (o) => o.map((x) => (x as unknown as Element).textContent))).toEqual([
+      'all 3 studies',
+      'default',
+      'Sepsis study',
+      'Secret trial study',
+    ]);
+    await page.selectOption('#study', secret.study);
+    await page.waitForFunction(
+      (name) =>
+        (globalThis as unknown as Dom).document.querySelector('#federation-title')?.textContent?.startsWith(name),
+      'Secret trial B',
+    );
+    expect((await rows()).map((r) => r[0])).toEqual(['Secret trial B']);
+    await page.click('#sign-out');
   });
 });

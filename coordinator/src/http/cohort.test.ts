@@ -39,12 +39,16 @@ describe('cohort statistics over HTTP', () => {
   let b: TestSite;
   let z: TestSite;
   let researcher: string;
+  let studyA: string;
+  let studyB: string;
 
   beforeAll(async () => {
     c = await startTestCoordinator();
     a = await enrollTestSite(c, 'Alpha');
     b = await enrollTestSite(c, 'Beta');
     z = await enrollTestSite(c, 'Zeta');
+    studyA = (await json<{ id: string }>(operator(c, 'POST', routes.studies, { name: 'Study A' }))).id;
+    studyB = (await json<{ id: string }>(operator(c, 'POST', routes.studies, { name: 'Study B' }))).id;
     researcher = generateToken('tfr_');
     await c.store.createApiToken({
       id: 'tok-r',
@@ -52,6 +56,7 @@ describe('cohort statistics over HTTP', () => {
       role: 'researcher',
       tokenHash: hashToken(researcher),
       createdAt: new Date().toISOString(),
+      studies: [studyA],
     });
   });
   afterAll(async () => c.close());
@@ -66,8 +71,8 @@ describe('cohort statistics over HTTP', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 
-  async function post(studyId = 'study-a'): Promise<string> {
-    const res = await asResearcher('POST', routes.cohortQueries, { studyId, query });
+  async function post(): Promise<string> {
+    const res = await asResearcher('POST', routes.cohortQueries, { studyId: studyA, query });
     expect(res.status).toBe(201);
     return ((await res.json()) as { id: string }).id;
   }
@@ -115,7 +120,7 @@ describe('cohort statistics over HTTP', () => {
     const r = await json<CohortResult>(asResearcher('GET', routes.cohortQuery(qid)));
     expect(r.query).toMatchObject({
       id: qid,
-      studyId: 'study-a',
+      studyId: studyA,
       answered: 2,
       refused: 1,
       createdBy: 'researcher:ada',
@@ -164,22 +169,55 @@ describe('cohort statistics over HTTP', () => {
   });
 
   test('roles: researchers and operators read and post; sites cannot post or read results; readers cannot answer', async () => {
-    const qid = await post('study-b');
-    expect((await operator(c, 'GET', `${routes.cohortQueries}?study=study-b`)).status).toBe(200);
+    const qid = await post();
+    expect((await operator(c, 'GET', `${routes.cohortQueries}?study=${studyA}`)).status).toBe(200);
     const listed = await json<{ queries: Array<{ id: string; studyId: string }> }>(
-      asResearcher('GET', `${routes.cohortQueries}?study=study-b`),
+      asResearcher('GET', `${routes.cohortQueries}?study=${studyA}`),
     );
-    expect(listed.queries.map((q) => q.id)).toEqual([qid]);
+    expect(listed.queries.map((q) => q.id)).toContain(qid);
     expect((await a.request('GET', routes.cohortQuery(qid))).status).toBe(403);
-    expect((await a.request('POST', routes.cohortQueries, { studyId: 's', query })).status).toBe(403);
+    expect((await a.request('POST', routes.cohortQueries, { studyId: studyA, query })).status).toBe(403);
     expect((await asResearcher('PUT', routes.cohortAnswers(qid), { kind: 'refusal', reason: 'NO_DATA' })).status).toBe(
       403,
     );
     expect((await fetch(c.url + routes.cohortQuery(qid))).status).toBe(401);
     expect((await asResearcher('GET', `${routes.cohortQueries}?study=a%20b`)).status).toBe(400);
-    expect(
-      (await asResearcher('POST', routes.cohortQueries, { studyId: 'study-a', query: { title: 'x' } })).status,
-    ).toBe(400);
+    expect((await asResearcher('POST', routes.cohortQueries, { studyId: studyA, query: { title: 'x' } })).status).toBe(
+      400,
+    );
+  });
+
+  test("study scope: a researcher of A neither posts for B, nor lists or reads B's queries (404 as for a missing one)", async () => {
+    const theirs = await json<{ id: string }>(operator(c, 'POST', routes.cohortQueries, { studyId: studyB, query }));
+    const missing = async (p: string) => {
+      const res = await asResearcher('GET', p);
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await missing(routes.cohortQuery(theirs.id))).toEqual(await missing(routes.cohortQuery('cq-none')));
+    expect((await missing(routes.cohortQuery(theirs.id))).status).toBe(404);
+    expect(await missing(`${routes.cohortQueries}?study=${studyB}`)).toEqual(
+      await missing(`${routes.cohortQueries}?study=study-none`),
+    );
+    const all = await json<{ queries: Array<{ studyId: string }> }>(asResearcher('GET', routes.cohortQueries));
+    expect(all.queries.every((q) => q.studyId === studyA)).toBe(true);
+    const refused = await asResearcher('POST', routes.cohortQueries, { studyId: studyB, query });
+    expect(refused.status).toBe(404);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('UNKNOWN_STUDY');
+    // Sites are not scoped by studies: they see and answer B's query.
+    const pending = await json<{ queries: Array<{ id: string }> }>(a.request('GET', routes.siteCohortQueries));
+    expect(pending.queries.map((q) => q.id)).toContain(theirs.id);
+    expect((await operator(c, 'GET', routes.cohortQuery(theirs.id))).status).toBe(200);
+    // Every enrolled site is asked; the researcher sees the pending ones outside its studies' federations only counted.
+    const fresh = await post();
+    const mine = await json<CohortResult>(asResearcher('GET', routes.cohortQuery(fresh)));
+    expect({ sites: mine.sites, pendingUnnamed: mine.pendingUnnamed }).toEqual({ sites: [], pendingUnnamed: 3 });
+    const operatorView = await json<CohortResult>(operator(c, 'GET', routes.cohortQuery(fresh)));
+    expect(operatorView.sites.map((s) => [s.name, s.status])).toEqual([
+      ['Alpha', 'pending'],
+      ['Beta', 'pending'],
+      ['Zeta', 'pending'],
+    ]);
+    expect(operatorView.pendingUnnamed).toBe(0);
   });
 
   test('posting and answering are in the audit chain, with digests and no values', async () => {

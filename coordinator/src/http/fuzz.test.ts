@@ -243,7 +243,10 @@ describe('fuzz: every route and socket event of the coordinator', () => {
       });
     };
     const writes: Array<[string, () => Promise<Response>]> = [
-      ['create a token', () => op('POST', routes.tokens, { name: 'after fuzz', role: 'researcher' })],
+      [
+        'create a token',
+        () => op('POST', routes.tokens, { name: 'after fuzz', role: 'researcher', studies: ['default'] }),
+      ],
       ['invite a site', () => op('POST', routes.invitations, { siteName: 'After Fuzz' })],
       [
         'report an evaluation',

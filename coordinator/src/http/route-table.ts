@@ -13,6 +13,7 @@ import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
 import { auditHandlers } from './routes/audit';
 import { cohortHandlers } from './routes/cohort';
+import { studyHandlers } from './routes/studies';
 import { dashboardHandlers } from '../dashboard/assets';
 
 export type { BodyKind };
@@ -46,6 +47,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const audit = auditHandlers(deps);
   const population = populationHandlers(deps);
   const cohort = cohortHandlers(deps);
+  const studies = studyHandlers(deps);
   const dashboard = dashboardHandlers();
   // One line per family of handlers, each entry `contract name: { method: handler }`.
   const handlers: Handlers = {
@@ -88,6 +90,8 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     auditVerify: { get: audit.verify },
     tokens: { get: tokens.list, post: tokens.create },
     revokeToken: { post: tokens.revoke },
+    studies: { get: studies.list, post: studies.create },
+    study: { get: studies.get },
   };
   const routes: RouteDef[] = [];
   for (const name of Object.keys(api) as Array<keyof Api>) {

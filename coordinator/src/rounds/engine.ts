@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  DEFAULT_STUDY_ID,
   PlanSchema,
   TwinfedError,
   planDigest,
@@ -25,7 +26,7 @@ import { SiteDirectory } from '../registry/site-directory';
 import { SecureAggregation } from './secagg';
 import { UpdateOpener, type OpenedUpdate, type ReceivedUpdate } from './update-opener';
 import { checkExampleClaim, checkMaskedHeader, checkRoundAccepts } from './upload-check';
-import { federationView, roundView } from './views';
+import { roundView, siteFederationView } from './views';
 
 /**
  * Runs every federation's rounds: open → collecting → aggregating → published (or failed), with each
@@ -100,8 +101,11 @@ export class RoundEngine {
     return this.opener.queued;
   }
 
-  /** Creates a federation from a plan, publishes its signed initial version (round 0) and opens round 1. */
-  async createFederation(planInput: unknown, actor: string): Promise<Federation> {
+  /**
+   * Creates a federation of a study (default: the default study) from a plan, publishes its signed initial version
+   * (round 0) and opens round 1. Rejects INVALID_PLAN, then UNKNOWN_STUDY (nothing stored).
+   */
+  async createFederation(planInput: unknown, actor: string, studyId: string = DEFAULT_STUDY_ID): Promise<Federation> {
     const parsed = PlanSchema.safeParse(planInput);
     if (!parsed.success) {
       const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -115,6 +119,7 @@ export class RoundEngine {
       {
         id,
         name: plan.name,
+        studyId,
         plan,
         state: 'running',
         createdAt: at,
@@ -127,7 +132,13 @@ export class RoundEngine {
         actor,
         action: 'federation.create',
         subject: id,
-        detail: { name: plan.name, strategy: plan.strategy.name, rounds: plan.rounds, planSha256: planDigest(plan) },
+        detail: {
+          name: plan.name,
+          studyId,
+          strategy: plan.strategy.name,
+          rounds: plan.rounds,
+          planSha256: planDigest(plan),
+        },
       },
     );
     this.core.crash('federation.created');
@@ -271,7 +282,7 @@ export class RoundEngine {
       : new Set<string>();
     const selected = round ? round.selectedSiteIds.includes(siteId) : false;
     return {
-      federation: federationView(federation, this.core.deps.identity),
+      federation: siteFederationView(federation, this.core.deps.identity),
       round: round ? roundView(round, answered.size, { siteId, plan }) : null,
       selected,
       submitted: answered.has(siteId),

@@ -30,3 +30,7 @@ export function unknownRound(): TwinfedError {
 export function unknownVersion(): TwinfedError {
   return new TwinfedError('UNKNOWN_MODEL_VERSION');
 }
+
+export function unknownStudy(): TwinfedError {
+  return new TwinfedError('UNKNOWN_STUDY');
+}

@@ -13,6 +13,7 @@ import type {
   ModelVersion,
   Round,
   Site,
+  Study,
   Update,
 } from './records';
 
@@ -25,6 +26,7 @@ export const API_TOKEN_KEYS = recordKeys<ApiToken>({
   id: true,
   name: true,
   role: true,
+  studies: true,
   tokenHash: true,
   createdAt: true,
   revokedAt: true,
@@ -48,9 +50,16 @@ export const SITE_KEYS = recordKeys<Site>({
   lastSeenAt: true,
   missedRounds: true,
 });
+export const STUDY_KEYS = recordKeys<Study>({
+  id: true,
+  name: true,
+  description: true,
+  createdAt: true,
+});
 export const FEDERATION_KEYS = recordKeys<Federation>({
   id: true,
   name: true,
+  studyId: true,
   plan: true,
   state: true,
   createdAt: true,

@@ -11,11 +11,13 @@ import { identity } from './memory/identity';
 import { population } from './memory/population';
 import { secagg } from './memory/secagg';
 import { stats } from './memory/stats';
+import { studies } from './memory/studies';
 import { updates } from './memory/updates';
 import { versions } from './memory/versions';
 
 export class MemoryStore extends storeClass(() => new MemoryContext(), {
   identity,
+  studies,
   federations,
   updates,
   versions,

@@ -16,11 +16,24 @@ export interface ApiToken {
   id: string;
   name: string;
   role: ApiRole;
+  /** The studies a researcher token may read, sorted (operators: none, they read every study). */
+  studies: string[];
   tokenHash: string;
   createdAt: string;
   revokedAt: string | null;
 }
-export type NewApiToken = Omit<ApiToken, 'revokedAt'>;
+/** Defaults: no studies. */
+export type NewApiToken = Omit<ApiToken, 'revokedAt' | 'studies'> & Partial<Pick<ApiToken, 'studies'>>;
+
+/** A study: a named project that federations and researcher tokens belong to. */
+export interface Study {
+  id: string;
+  name: string;
+  description: string | null;
+  createdAt: string;
+}
+/** Defaults: no description. */
+export type NewStudy = Pick<Study, 'id' | 'name' | 'createdAt'> & Partial<Pick<Study, 'description'>>;
 
 /** A one-time enrollment token for one site; only its hash is stored. */
 export interface Invitation {
@@ -51,6 +64,8 @@ export type NewSite = Pick<Site, 'id' | 'name' | 'signPublicKey' | 'boxPublicKey
 export interface Federation {
   id: string;
   name: string;
+  /** The study it belongs to (fixed at creation). */
+  studyId: string;
   plan: JsonObject;
   state: FederationState;
   createdAt: string;
@@ -58,9 +73,9 @@ export interface Federation {
   currentRound: number;
   latestVersionId: string | null;
 }
-/** Defaults: state 'running', currentRound 0, latestVersionId null, updatedAt = createdAt. */
+/** Defaults: studyId `DEFAULT_STUDY_ID`, state 'running', currentRound 0, latestVersionId null, updatedAt = createdAt. */
 export type NewFederation = Pick<Federation, 'id' | 'name' | 'plan' | 'createdAt'> &
-  Partial<Pick<Federation, 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
+  Partial<Pick<Federation, 'studyId' | 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
 /** A partial update; `updatedAt` defaults to the current time (in publishVersion: the version's createdAt). */
 export type FederationPatch = Partial<Pick<Federation, 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
 

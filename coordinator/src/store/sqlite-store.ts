@@ -13,6 +13,7 @@ import { identity } from './sqlite/identity';
 import { population } from './sqlite/population';
 import { secagg } from './sqlite/secagg';
 import { stats } from './sqlite/stats';
+import { studies } from './sqlite/studies';
 import { updates } from './sqlite/updates';
 import { versions } from './sqlite/versions';
 
@@ -20,6 +21,7 @@ type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
 
 export class SqliteStore extends storeClass((context: SqlContext) => new SqliteContext(context), {
   identity,
+  studies,
   federations,
   updates,
   versions,

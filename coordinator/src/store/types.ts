@@ -3,7 +3,7 @@
  * several coordinator processes can later share one PostgreSQL; it is async for that reason.
  *
  * Errors: methods reject with TwinfedError — ALREADY_EXISTS (duplicate id/key), UNKNOWN_FEDERATION,
- * UNKNOWN_ROUND, UNKNOWN_MODEL_VERSION (missing parent record), NOT_READY (store closed).
+ * UNKNOWN_ROUND, UNKNOWN_MODEL_VERSION, UNKNOWN_STUDY (missing parent record), NOT_READY (store closed).
  * "Not found" on reads is `null`, never an error. Every write is durable when its promise resolves.
  */
 import type { RoundState } from '@twinfed/shared';
@@ -32,10 +32,12 @@ import type {
   NewInvitation,
   NewRound,
   NewSite,
+  NewStudy,
   PutUpdateResult,
   Round,
   RoundPatch,
   Site,
+  Study,
   Update,
   UpdateSummary,
 } from './records';
@@ -108,7 +110,10 @@ export interface ListAuditOptions {
 /** API tokens, invitations and enrollment, sites, request nonces. */
 export interface IdentityStore {
   // --- operator / researcher tokens
-  /** `audit`, when given, is appended to the audit chain in the same transaction (here and in every write below that takes one). */
+  /**
+   * `audit`, when given, is appended to the audit chain in the same transaction (here and in every write below that
+   * takes one). Rejects UNKNOWN_STUDY when one of `token.studies` does not exist (nothing written).
+   */
   createApiToken(token: NewApiToken, audit?: NewAuditEntry): Promise<ApiToken>;
   /** Returns revoked tokens too (check revokedAt). */
   findApiTokenByHash(tokenHash: string): Promise<ApiToken | null>;
@@ -141,8 +146,18 @@ export interface IdentityStore {
   pruneNonces(now: string): Promise<number>;
 }
 
+/** Studies: the named projects federations and researcher tokens belong to. A fresh store holds the `DEFAULT_STUDY_ID` study. */
+export interface StudyStore {
+  /** Rejects ALREADY_EXISTS when the id or the name is taken. */
+  createStudy(study: NewStudy, audit?: NewAuditEntry): Promise<Study>;
+  getStudy(id: string): Promise<Study | null>;
+  /** In creation order (createdAt, then id). */
+  listStudies(): Promise<Study[]>;
+}
+
 /** Federations and their rounds. */
 export interface FederationStore {
+  /** Rejects ALREADY_EXISTS, or UNKNOWN_STUDY when its study does not exist. */
   createFederation(federation: NewFederation, audit?: NewAuditEntry): Promise<Federation>;
   getFederation(id: string): Promise<Federation | null>;
   listFederations(): Promise<Federation[]>;
@@ -203,7 +218,7 @@ export interface PopulationStore {
 
 /** Federated cohort statistics: the queries of studies and the sites' answers (one per query and site). */
 export interface CohortStore {
-  /** Rejects ALREADY_EXISTS for a taken id; `audit` is appended in the same transaction. */
+  /** Rejects ALREADY_EXISTS for a taken id, UNKNOWN_STUDY for an unknown study; `audit` is appended in the same transaction. */
   createCohortQuery(query: CohortQueryRecord, audit?: NewAuditEntry): Promise<CohortQueryRecord>;
   getCohortQuery(id: string): Promise<CohortQueryRecord | null>;
   /** In creation order, optionally of one study. */
@@ -272,6 +287,7 @@ export interface StoreLifecycle {
  */
 export interface StoreDomains {
   identity: IdentityStore;
+  studies: StudyStore;
   federations: FederationStore;
   updates: UpdateStore;
   versions: VersionStore;
@@ -287,6 +303,7 @@ export interface StoreDomains {
 export interface Store
   extends
     IdentityStore,
+    StudyStore,
     FederationStore,
     UpdateStore,
     VersionStore,

@@ -31,6 +31,7 @@ import {
   CreateApiTokenSchema,
   CreateFederationSchema,
   CreateInvitationSchema,
+  CreateStudySchema,
   CurrentRoundSchema,
   EmptyBodySchema,
   EnrollRequestSchema,
@@ -50,6 +51,7 @@ import {
   StatsAckSchema,
   StatsContributionSchema,
   StatsSessionSchema,
+  StudyViewSchema,
   UploadAckSchema,
 } from '../schemas/api';
 import type { HttpErrorCode } from '../errors';
@@ -75,6 +77,7 @@ export const PATH_PARAMETERS: Readonly<Record<string, z.ZodType>> = {
   vid: IdSchema,
   siteId: IdSchema,
   tokenId: IdSchema,
+  studyId: IdSchema,
   qid: IdSchema,
   round: z.int().min(1).max(999_999_999),
   asset: z.string().min(1).max(64),
@@ -189,7 +192,7 @@ export const api = {
   federations: {
     path: '/v1/federations',
     get: op({
-      summary: 'Every federation.',
+      summary: 'Every federation (a researcher: those of its studies).',
       roles: READERS,
       request: none,
       response: ok(list('federations', FederationViewSchema)),
@@ -200,7 +203,7 @@ export const api = {
       roles: OPERATOR,
       request: jsonBody(CreateFederationSchema),
       response: created(FederationViewSchema),
-      errors: ['INVALID_PLAN'],
+      errors: ['INVALID_PLAN', 'UNKNOWN_STUDY'],
     }),
   },
   federation: {
@@ -335,7 +338,7 @@ export const api = {
   models: {
     path: '/v1/models',
     get: op({
-      summary: 'Model versions, of every federation or of one.',
+      summary: 'Model versions, of every federation or of one (a researcher: of its studies).',
       roles: READERS,
       request: query(z.object({ federation: IdSchema.optional() })),
       response: ok(list('models', ModelVersionViewSchema)),
@@ -392,7 +395,8 @@ export const api = {
   population: {
     path: '/v1/population',
     get: op({
-      summary: 'The population view across sites, of one federation (default: the latest) or one version.',
+      summary:
+        'The population view across sites, of one federation (default: the latest) or one version (a researcher: of its studies).',
       roles: READERS,
       request: query(z.object({ federation: IdSchema.optional(), version: IdSchema.optional() })),
       response: ok(PopulationViewSchema),
@@ -406,14 +410,14 @@ export const api = {
       roles: READERS,
       request: query(z.strictObject({ study: IdSchema.optional() })),
       response: ok(list('queries', CohortQueryViewSchema)),
-      errors: [],
+      errors: ['UNKNOWN_STUDY'],
     }),
     post: op({
       summary: 'Ask the sites for cohort statistics of a study (counts and summaries, per site k floor and noise).',
       roles: READERS,
       request: jsonBody(CreateCohortQuerySchema),
       response: created(CohortQueryViewSchema),
-      errors: [],
+      errors: ['UNKNOWN_STUDY'],
     }),
   },
   cohortQuery: {
@@ -459,7 +463,7 @@ export const api = {
   adminSites: {
     path: '/v1/admin/sites',
     get: op({
-      summary: 'Every enrolled site.',
+      summary: 'Every enrolled site (a researcher: the sites that take part in a federation of its studies).',
       roles: READERS,
       request: none,
       response: ok(list('sites', SiteViewSchema)),
@@ -525,7 +529,7 @@ export const api = {
       roles: OPERATOR,
       request: jsonBody(CreateApiTokenSchema),
       response: created(ApiTokenCreatedSchema),
-      errors: ['ALREADY_EXISTS'],
+      errors: ['ALREADY_EXISTS', 'UNKNOWN_STUDY'],
     }),
   },
   revokeToken: {
@@ -536,6 +540,33 @@ export const api = {
       request: jsonBody(EmptyBodySchema),
       response: ok(ApiTokenViewSchema),
       errors: ['NOT_FOUND'],
+    }),
+  },
+  studies: {
+    path: '/v1/studies',
+    get: op({
+      summary: 'Every study (a researcher: its own).',
+      roles: READERS,
+      request: none,
+      response: ok(list('studies', StudyViewSchema)),
+      errors: [],
+    }),
+    post: op({
+      summary: 'Create a study: federations and researcher tokens belong to studies.',
+      roles: OPERATOR,
+      request: jsonBody(CreateStudySchema),
+      response: created(StudyViewSchema),
+      errors: ['ALREADY_EXISTS'],
+    }),
+  },
+  study: {
+    path: '/v1/studies/:studyId',
+    get: op({
+      summary: 'One study (a researcher: only its own; any other is `UNKNOWN_STUDY`).',
+      roles: READERS,
+      request: none,
+      response: ok(StudyViewSchema),
+      errors: ['NOT_FOUND', 'UNKNOWN_STUDY'],
     }),
   },
 } as const satisfies Record<string, Resource>;

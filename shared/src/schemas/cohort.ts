@@ -387,9 +387,14 @@ const PooledSchema = z.object({
   withheldSites: z.number().int().min(0),
 });
 
-/** GET /v1/cohort-queries/:qid: each site's table as sent, and the combined table. */
+/**
+ * GET /v1/cohort-queries/:qid: each site's table as sent, and the combined table. Every enrolled site is asked; a
+ * researcher sees the sites that answered and, by name, the pending ones of its studies' federations; the other
+ * pending sites only as a number (`pendingUnnamed`), so which hospitals are in other studies does not leak.
+ */
 export const CohortResultSchema = z.object({
   query: CohortQueryViewSchema,
+  pendingUnnamed: z.number().int().min(0),
   sites: z.array(
     z.object({
       siteId: IdSchema,

@@ -26,6 +26,7 @@ describe('twinfed-site stats against a real coordinator', () => {
   let work: string;
   let clinic: { csv: string; mapping: string };
   const dirs: Record<string, string> = {};
+  let study: string;
   const site = async (args: string[]) => {
     const r = io();
     const code = await runCli(['node', 'twinfed-site', ...args], r.deps);
@@ -40,13 +41,14 @@ describe('twinfed-site stats against a real coordinator', () => {
       }
     ).entries;
   const post = async (query: object = SMOKER_QUERY) =>
-    (await json<{ id: string }>(operator(c, 'POST', routes.cohortQueries, { studyId: 'study-a', query }))).id;
+    (await json<{ id: string }>(operator(c, 'POST', routes.cohortQueries, { studyId: study, query }))).id;
   const result = (qid: string) => json<CohortResult>(operator(c, 'GET', routes.cohortQuery(qid)));
 
   beforeAll(async () => {
     c = await startTestCoordinator();
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-cohort-cli-'));
     clinic = writeClinic(path.join(work, 'data'));
+    study = (await json<{ id: string }>(operator(c, 'POST', routes.studies, { name: 'Diabetes 2026' }))).id;
     for (const name of ['Manual', 'Strict', 'Closed']) {
       const inv = await json<{ token: string }>(operator(c, 'POST', routes.invitations, { siteName: name }));
       dirs[name] = path.join(work, name);
@@ -68,7 +70,7 @@ describe('twinfed-site stats against a real coordinator', () => {
     const manual = await site(['stats', 'list', '--data-dir', dirs.Manual!]);
     expect(manual.code).toBe(0);
     expect(manual.out).toContain(
-      `${qid}  study study-a  csv  "Smokers and BMI before the diabetes plan"  verdict: no-policy`,
+      `${qid}  study ${study}  csv  "Smokers and BMI before the diabetes plan"  verdict: no-policy`,
     );
     const strict = await site(['--json', 'stats', 'list', '--data-dir', dirs.Strict!]);
     expect(JSON.parse(strict.out)).toMatchObject({ queries: [{ id: qid, verdict: 'auto-answer' }] });

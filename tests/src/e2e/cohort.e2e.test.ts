@@ -44,6 +44,7 @@ describe('cohort statistics across processes', () => {
     writeCohortPolicy(sites.high, { allowed: true, autoAnswer: true, k: 20, epsilon: 1 });
     const low = writeClinic(path.join(work, 'low-data'));
     const high = writeClinic(path.join(work, 'high-data'));
+    const study = (await admin.createStudy({ name: 'Diabetes 2026' })).id;
     const queryFile = path.join(work, 'query.json');
     fs.writeFileSync(queryFile, JSON.stringify(SMOKER_QUERY));
 
@@ -60,7 +61,7 @@ describe('cohort statistics across processes', () => {
         'stats',
         'query',
         '--study',
-        'study-e2e',
+        study,
         '--file',
         queryFile,
         '--wait',
@@ -70,7 +71,7 @@ describe('cohort statistics across processes', () => {
     });
     let qid: string | undefined;
     while (!qid) {
-      qid = (await admin.listCohortQueries({ studyId: 'study-e2e' }))[0]?.id;
+      qid = (await admin.listCohortQueries({ studyId: study }))[0]?.id;
       if (!qid) await new Promise((r) => setTimeout(r, 50));
     }
     // One hospital answers by hand, the other by its policy (a cron job).

@@ -86,6 +86,7 @@ function fixtures(identity: ReturnType<typeof generateIdentity>) {
   const federation: FederationView = {
     id: 'fed-1',
     name: 'heart-fedavg',
+    studyId: 'default',
     state: 'running',
     plan,
     currentRound: 2,
@@ -254,10 +255,12 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
   });
   app.get('/v1/federations', (_req, res) => void res.json({ federations: fake.federations }));
   app.post('/v1/federations', (req, res) => {
-    const plan = PlanSchema.parse((req.body as { plan: unknown }).plan);
+    const body = req.body as { plan: unknown; study?: string };
+    const plan = PlanSchema.parse(body.plan);
     const f: FederationView = {
       id: 'fed-2',
       name: plan.name,
+      studyId: body.study ?? 'default',
       state: 'running',
       plan,
       currentRound: 0,

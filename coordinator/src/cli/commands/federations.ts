@@ -11,6 +11,7 @@ import { dpLine, modelLine, planWarnings } from '../plan-summary';
 const federationColumns: Column<FederationView>[] = [
   { header: 'ID', cell: (f) => f.id },
   { header: 'NAME', cell: (f) => f.name },
+  { header: 'STUDY', cell: (f) => f.studyId },
   { header: 'STATE', cell: (f) => f.state },
   { header: 'ROUND', cell: (f) => `${f.currentRound}/${f.plan.rounds}`, right: true },
   { header: 'STRATEGY', cell: (f) => f.plan.strategy.name },
@@ -33,6 +34,7 @@ function describe(f: FederationView, rounds: readonly RoundView[]): string {
   return renderKeyValues([
     ['federation', f.id],
     ['name', f.name],
+    ['study', f.studyId],
     ['state', f.state],
     ['model', modelLine(p.model)],
     ['strategy', p.strategy.name],
@@ -64,9 +66,10 @@ export function registerFederations(program: Command, deps: CliDeps): void {
         'The plan is checked locally first; problems are listed with their path and nothing is sent (exit status 2).',
     )
     .requiredOption('--plan <file>', 'the plan JSON file')
+    .option('--study <id>', 'the study it belongs to (see `twinfed studies list`; default: the study "default")')
     .addHelpText(
       'after',
-      '\nExample:\n  $ twinfed federations create --plan plan.json\n\n' +
+      '\nExample:\n  $ twinfed federations create --plan plan.json --study study-heart-2026-3fa2c1\n\n' +
         'A minimal plan.json:\n' +
         '  { "name": "heart-fedavg",\n' +
         '    "model": { "kind": "logistic-regression", "inputs": 2 },\n' +
@@ -77,15 +80,15 @@ export function registerFederations(program: Command, deps: CliDeps): void {
         '\nEvery field, its default and the rules between fields: docs/plan.md (or `twinfed plan schema`); examples in examples/plans/.\n' +
         'Check a plan without sending it: twinfed plan check plan.json\n',
     )
-    .action(async (opts: { plan: string }, cmd: Command) => {
+    .action(async (opts: { plan: string; study?: string }, cmd: Command) => {
       const ctx = createContext(cmd, deps);
       const plan = await readPlanFile(opts.plan);
       for (const w of planWarnings(plan)) deps.stderr.write(`${w}\n`);
-      const f = await ctx.client.createFederation(plan);
+      const f = await ctx.client.createFederation(plan, opts.study);
       ctx.emit(
         f,
         () =>
-          `Created federation ${f.id} (${f.name}): ${f.plan.rounds} rounds of ${f.plan.strategy.name}, state ${f.state}.\n` +
+          `Created federation ${f.id} (${f.name}) in study ${f.studyId}: ${f.plan.rounds} rounds of ${f.plan.strategy.name}, state ${f.state}.\n` +
           `Follow it with: twinfed federations status ${f.id}`,
       );
     });

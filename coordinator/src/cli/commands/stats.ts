@@ -44,12 +44,12 @@ async function waitForAnswers(
   for (;;) {
     const r = await ctx.client.cohortResult(id);
     const pending = r.sites.filter((s) => s.status === 'pending');
-    if (pending.length === 0) return r;
+    if (pending.length === 0 && r.pendingUnnamed === 0) return r;
     if (Date.now() >= deadline) {
       ctx.emit(r, () => renderCohortResult(r));
       throw new TwinfedError(
         'NOT_READY',
-        `${pending.length} site(s) did not answer within ${timeoutS} s (${pending.map((s) => s.name).join(', ')}); ` +
+        `${pending.length + r.pendingUnnamed} site(s) did not answer within ${timeoutS} s (${[...pending.map((s) => s.name), ...(r.pendingUnnamed ? [`${r.pendingUnnamed} outside your studies`] : [])].join(', ')}); ` +
           `see later answers with: twinfed stats show ${id}`,
       );
     }

@@ -12,6 +12,8 @@
   const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
   const state = {
     token: sessionStorage.getItem(TOKEN_KEY) || '',
+    /** The study filter of the federation list ('' = every study the token reads). */
+    studyId: '',
     federationId: '',
     metric: '',
     timer: 0,
@@ -118,19 +120,24 @@
 
   async function refresh() {
     try {
-      const [feds, sites, population] = await Promise.all([
+      const [feds, sites, studies] = await Promise.all([
         api(path('federations')),
         api(path('adminSites')),
-        api(path('population')),
+        api(path('studies')),
       ]);
-      renderFederations(feds.federations);
+      // The coordinator answers with the token's studies and their federations only; the filter narrows further.
+      if (!studies.studies.some((/** @type {any} */ s) => s.id === state.studyId)) state.studyId = '';
+      const shown = feds.federations.filter((/** @type {any} */ f) => !state.studyId || f.studyId === state.studyId);
+      if (!shown.some((/** @type {any} */ f) => f.id === state.federationId))
+        state.federationId = shown.length ? shown[shown.length - 1].id : '';
+      renderStudies(studies.studies, feds.federations);
+      renderFederations(shown, new Map(studies.studies.map((/** @type {any} */ s) => [s.id, s.name])));
       renderSites(sites.sites);
-      renderPopulation(population);
-      if (!state.federationId && feds.federations.length)
-        state.federationId = feds.federations[feds.federations.length - 1].id;
+      renderPopulation(await api(path('population', {}, state.federationId ? { federation: state.federationId } : {})));
+      $('federation').hidden = !state.federationId;
       if (state.federationId)
         await renderFederation(
-          feds.federations.find((f) => f.id === state.federationId),
+          shown.find((/** @type {any} */ f) => f.id === state.federationId),
           sites.sites,
         );
       $('status').textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
@@ -141,8 +148,32 @@
     }
   }
 
-  /** @param {any[]} feds */
-  function renderFederations(feds) {
+  /** The study filter and the table of the token's studies. @param {any[]} studies @param {any[]} feds */
+  function renderStudies(studies, feds) {
+    const select = /** @type {HTMLSelectElement} */ ($('study'));
+    const option = (/** @type {string} */ value, /** @type {string} */ label) =>
+      el('option', value === state.studyId ? { value, selected: '' } : { value }, label);
+    select.replaceChildren(
+      option('', studies.length === 1 ? studies[0].name : `all ${studies.length} studies`),
+      ...(studies.length > 1 ? studies.map((s) => option(s.id, s.name)) : []),
+    );
+    show(
+      'studies',
+      table(
+        [
+          ['study', (s) => s.name],
+          ['id', (s) => s.id],
+          ['description', (s) => s.description, 'wrap'],
+          ['federations', (s) => feds.filter((f) => f.studyId === s.id).length, 'num'],
+        ],
+        studies,
+        'This token reads no study: ask your operator to add one.',
+      ),
+    );
+  }
+
+  /** @param {any[]} feds @param {Map<string, string>} studyNames */
+  function renderFederations(feds, studyNames) {
     const open = (/** @type {any} */ f) => {
       const b = el(
         'button',
@@ -159,6 +190,7 @@
       [
         ['federation', (f) => f.name],
         ['id', (f) => f.id],
+        ['study', (f) => studyNames.get(f.studyId) || f.studyId],
         ['strategy', (f) => f.plan.strategy.name],
         ['state', (f) => f.state],
         ['round', (f) => `${Math.min(f.currentRound, f.plan.rounds)} / ${f.plan.rounds}`, 'num'],
@@ -332,6 +364,10 @@
       void signIn(/** @type {HTMLInputElement} */ ($('token')).value.trim());
     });
     $('sign-out').addEventListener('click', signOut);
+    $('study').addEventListener('change', (ev) => {
+      state.studyId = /** @type {HTMLSelectElement} */ (ev.target).value;
+      void refresh();
+    });
     $('metric').addEventListener('change', (ev) => {
       state.metric = /** @type {HTMLSelectElement} */ (ev.target).value;
       void refresh();

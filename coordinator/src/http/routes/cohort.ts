@@ -11,6 +11,7 @@ import {
 import { actorOf, siteOf } from '../auth';
 import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
+import { visibleCohortQueries, visibleSites, visibleStudy } from '../study-scope';
 
 const ListQuery = api.cohortQueries.get.request.query;
 const SiteListQuery = api.siteCohortQueries.get.request.query;
@@ -21,15 +22,17 @@ export function cohortHandlers(deps: HttpDeps) {
   return {
     create: async (req: Request, res: Response) => {
       const body = jsonBody(req, CreateCohortQuerySchema);
+      await visibleStudy(req, deps, body.studyId);
       res.status(201).json(await createCohortQuery({ store: deps.store, body, actor: actorOf(req), now: iso() }));
     },
     list: async (req: Request, res: Response) => {
       const q = ListQuery.safeParse(req.query);
       if (!q.success) throw new TwinfedError('VALIDATION_FAILED', 'Use ?study=<study id>, or no query.');
-      res.json({ queries: await listCohortQueries(deps.store, q.data.study) });
+      res.json({ queries: await listCohortQueries(deps.store, await visibleCohortQueries(req, deps, q.data.study)) });
     },
     result: async (req: Request, res: Response) => {
-      res.json(await cohortResult(deps.store, idParam(req, 'qid')));
+      // The study scope guard has checked the query; pending sites are those the caller may see.
+      res.json(await cohortResult(deps.store, idParam(req, 'qid'), await visibleSites(req, deps)));
     },
     forSite: async (req: Request, res: Response) => {
       const siteId = siteOf(req);

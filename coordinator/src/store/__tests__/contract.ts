@@ -12,6 +12,7 @@ import { identityContract } from './contract/identity';
 import { lifecycleContract } from './contract/lifecycle';
 import { secaggContract } from './contract/secagg';
 import { statsContract } from './contract/stats';
+import { studyContract } from './contract/studies';
 import { updateContract } from './contract/updates';
 import { versionContract } from './contract/versions';
 
@@ -28,6 +29,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       await h.cleanup();
     });
     identityContract(h);
+    studyContract(h);
     federationContract(h);
     updateContract(h);
     versionContract(h);

@@ -1,5 +1,5 @@
 /** In memory: cohort statistics queries and the sites' answers. */
-import { alreadyExists, unknownCohortQuery } from '../errors';
+import { alreadyExists, unknownCohortQuery, unknownStudy } from '../errors';
 import { COHORT_ANSWER_KEYS, COHORT_QUERY_KEYS } from '../keys';
 import type { CohortAnswerRecord, CohortQueryRecord, PutCohortAnswerResult } from '../records';
 import type { CohortStore } from '../types';
@@ -15,6 +15,7 @@ export function cohort(x: MemoryContext): CohortStore {
     async createCohortQuery(q, audit) {
       return x.audited(audit, (s) => {
         if (s.cohortQueries.has(q.id)) throw alreadyExists('Cohort query');
+        if (!s.studies.has(q.studyId)) throw unknownStudy();
         s.cohortQueries.set(q.id, copyQuery(q));
         return copyQuery(q);
       });

@@ -1,5 +1,6 @@
 /** In memory: federations and rounds. */
-import { alreadyExists, unknownFederation } from '../errors';
+import { DEFAULT_STUDY_ID } from '@twinfed/shared';
+import { alreadyExists, unknownFederation, unknownStudy } from '../errors';
 import { FEDERATION_KEYS, ROUND_KEYS } from '../keys';
 import type { Federation, FederationPatch, Round } from '../records';
 import type { FederationStore, TransitionRoundInput } from '../types';
@@ -47,9 +48,12 @@ export function federations(x: MemoryContext): FederationStore {
     async createFederation(f, audit) {
       return x.audited(audit, (s) => {
         if (s.federations.has(f.id)) throw alreadyExists('Federation');
+        const studyId = f.studyId ?? DEFAULT_STUDY_ID;
+        if (!s.studies.has(studyId)) throw unknownStudy();
         const stored = copyFederation({
           id: f.id,
           name: f.name,
+          studyId,
           plan: f.plan,
           state: f.state ?? 'running',
           createdAt: f.createdAt,

@@ -1,8 +1,10 @@
 import type * as R from '../records';
+import { defaultStudy } from '../default-study';
 
 /** Everything the in-memory store holds. Records in here are never handed out; callers get copies. */
 export interface MemoryState {
   tokens: Map<string, R.ApiToken>;
+  studies: Map<string, R.Study>;
   invitations: Map<string, R.Invitation>;
   sites: Map<string, R.Site>;
   /** key(siteId, nonce) → expiresAt */
@@ -38,6 +40,7 @@ export interface MemoryState {
 export function emptyState(): MemoryState {
   return {
     tokens: new Map(),
+    studies: new Map([[defaultStudy.id, { ...defaultStudy, createdAt: new Date().toISOString() }]]),
     invitations: new Map(),
     sites: new Map(),
     nonces: new Map(),

@@ -1,5 +1,5 @@
 /** SQLite: cohort statistics queries and the sites' answers. */
-import { unknownCohortQuery } from '../errors';
+import { unknownCohortQuery, unknownStudy } from '../errors';
 import type { CohortAnswerRecord, CohortQueryRecord, PutCohortAnswerResult } from '../records';
 import type { CohortStore } from '../types';
 import { insertUnique, type SqliteContext } from './context';
@@ -28,7 +28,9 @@ const toAnswer = (r: AnswerRow): CohortAnswerRecord => ({
 export function cohort(x: SqliteContext): CohortStore {
   return {
     async createCohortQuery(q, audit) {
+      // Studies are never deleted, so the check and the insert need no transaction of their own (the FK backs it).
       return x.audited(audit, (c) => {
+        if (!c.stmt('SELECT 1 FROM studies WHERE id = ?').get(q.studyId)) throw unknownStudy();
         insertUnique('Cohort query', () =>
           c
             .stmt('INSERT INTO cohort_queries (id, study_id, query, created_by, created_at) VALUES (?, ?, ?, ?, ?)')

@@ -85,7 +85,7 @@ function templates(w: World): Record<string, unknown[]> {
     ],
     'POST /v1/admin/invitations': [{ siteName: 'Fuzz New', ttlSeconds: 3600 }, { siteName: 'Fuzz North' }],
     'POST /v1/admin/tokens': [
-      { name: 'fuzz token', role: 'researcher' },
+      { name: 'fuzz token', role: 'researcher', studies: ['default'] },
       { name: 'fuzz op', role: 'operator' },
     ],
     'POST /v1/models/:vid/evaluations': [{ n: 10, metrics: { accuracy: 0.8, auc: 0.7, loss: 0.4 } }],
@@ -95,9 +95,9 @@ function templates(w: World): Record<string, unknown[]> {
       { maskPublicKey: b64(32, 1), shares: [a, b].map((to) => ({ to, nonce: b64(24, 2), ciphertext: b64(80, 3) })) },
     ],
     'POST /v1/cohort-queries': [
-      { studyId: 'study-fuzz', query: { title: 'fuzz', source: { kind: 'csv' } } },
+      { studyId: 'default', query: { title: 'fuzz', source: { kind: 'csv' } } },
       {
-        studyId: 'study-fuzz',
+        studyId: 'default',
         query: {
           title: 'fuzz twins',
           source: { kind: 'twins' },

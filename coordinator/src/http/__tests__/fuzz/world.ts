@@ -125,10 +125,10 @@ async function populate(c: RunningCoordinator): Promise<World> {
   ).models.map((m) => m.id);
 
   const researcher = await json<{ id: string; token: string }>(
-    operator(api, 'POST', routes.tokens, { name: 'fuzz researcher', role: 'researcher' }),
+    operator(api, 'POST', routes.tokens, { name: 'fuzz researcher', role: 'researcher', studies: ['default'] }),
   );
   const gone = await json<{ id: string; token: string }>(
-    operator(api, 'POST', routes.tokens, { name: 'fuzz revoked', role: 'researcher' }),
+    operator(api, 'POST', routes.tokens, { name: 'fuzz revoked', role: 'researcher', studies: ['default'] }),
   );
   await json(operator(api, 'POST', routes.revokeToken(gone.id)));
   const coordinatorKeys = await json<{ signPublicKey: string; boxPublicKey: string }>(
@@ -138,7 +138,7 @@ async function populate(c: RunningCoordinator): Promise<World> {
   const tokens = await json<{ tokens: Array<{ id: string }> }>(operator(api, 'GET', routes.tokens));
   const cohortQuery = await json<{ id: string }>(
     operator(api, 'POST', routes.cohortQueries, {
-      studyId: 'study-fuzz',
+      studyId: 'default',
       query: { title: 'fuzz', source: { kind: 'csv' } },
     }),
   );

@@ -21,14 +21,23 @@ const answer = (queryId: string, siteId: string, digest = `d-${siteId}`): Cohort
 
 const entry = (action: string, subject: string) => ({ at: t(9), actor: 'site:x', action, subject, detail: {} });
 
+/** The studies the queries below belong to (a fresh store holds `default`). */
+async function seedStudies(h: HarnessRef): Promise<void> {
+  for (const id of ['study-a', 'study-b']) await h.store.createStudy({ id, name: id, createdAt: t(0) });
+}
+
 export function cohortContract(h: HarnessRef): void {
   describe('cohort queries', () => {
     test('stores queries once, lists them in creation order, of every study or one', async () => {
+      await seedStudies(h);
       await h.store.createCohortQuery(query('cq-2', 'study-a'), entry('cohort.query', 'cq-2'));
       await h.store.createCohortQuery(query('cq-1', 'study-b'));
       await h.store.createCohortQuery(query('cq-3', 'study-a'));
       await expect(h.store.createCohortQuery(query('cq-1', 'study-a'))).rejects.toMatchObject({
         code: 'ALREADY_EXISTS',
+      });
+      await expect(h.store.createCohortQuery(query('cq-9', 'study-none'))).rejects.toMatchObject({
+        code: 'UNKNOWN_STUDY',
       });
       const s = await h.again();
       expect((await s.listCohortQueries()).map((q) => q.id)).toEqual(['cq-2', 'cq-1', 'cq-3']);
@@ -40,6 +49,7 @@ export function cohortContract(h: HarnessRef): void {
     });
 
     test('answers are insert-once per (query, site): duplicate for the same digest, conflict keeps the first', async () => {
+      await seedStudies(h);
       await h.store.createCohortQuery(query('cq-1', 'study-a'));
       const a = answer('cq-1', 'site-a');
       expect(await h.store.putCohortAnswer(a, entry('cohort.answer', 'cq-1'))).toEqual({ status: 'accepted' });
@@ -59,6 +69,7 @@ export function cohortContract(h: HarnessRef): void {
     });
 
     test('lists one query’s answers by site and one site’s answers by query', async () => {
+      await seedStudies(h);
       await h.store.createCohortQuery(query('cq-b', 'study-a'));
       await h.store.createCohortQuery(query('cq-a', 'study-a'));
       await h.store.putCohortAnswer(answer('cq-b', 'site-c'));

@@ -1,5 +1,6 @@
 /** Contract: federations and the round compare-and-set. */
 import { describe, expect, test } from '@jest/globals';
+import { DEFAULT_STUDY_ID } from '@twinfed/shared';
 import { federation, type HarnessRef, round, seedFederation, t } from './fixtures';
 
 export function federationContract(h: HarnessRef): void {
@@ -8,6 +9,7 @@ export function federationContract(h: HarnessRef): void {
       const created = await h.store.createFederation(federation('fed-b', t(5)));
       expect(created).toEqual({
         ...federation('fed-b', t(5)),
+        studyId: DEFAULT_STUDY_ID,
         state: 'running',
         updatedAt: t(5),
         currentRound: 0,

@@ -1,13 +1,13 @@
 import type { Migration } from './types';
 
 /** Federated cohort statistics: queries of studies, and one answer (table or refusal) per query and site. */
-export const migration008: Migration = {
-  version: 8,
+export const migration009: Migration = {
+  version: 9,
   name: 'cohort-queries',
   sql: `
 CREATE TABLE cohort_queries (
   id TEXT PRIMARY KEY,
-  study_id TEXT NOT NULL,
+  study_id TEXT NOT NULL REFERENCES studies (id),
   query TEXT NOT NULL,
   created_by TEXT NOT NULL,
   created_at TEXT NOT NULL
