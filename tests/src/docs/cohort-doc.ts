@@ -97,6 +97,8 @@ export function cohortDoc(): string {
     '',
     'REST: `POST`/`GET /v1/cohort-queries` and `GET /v1/cohort-queries/:qid` (operator and researcher tokens), `GET /v1/sites/self/cohort-queries` and `PUT /v1/cohort-queries/:qid/answers` (signed site requests); see docs/openapi.json.',
     '',
+    '**Studies.** A query belongs to an existing study (`404 UNKNOWN_STUDY` otherwise). A researcher token posts, lists and reads only the queries of its studies; another study’s query answers exactly as a missing one (404). Every enrolled site is asked every query (sites are not scoped by studies); a researcher’s result names the pending sites that take part in its studies’ federations and only counts the others (`pendingUnnamed`).',
+    '',
     '## The query',
     '',
     'A query names a **source** (`twins` or `csv`: the site decides which local data it answers from), up to two **groupings**, whether to **count**, and which numeric features to **summarise**. ' +
