@@ -126,6 +126,38 @@ describe('researcher dashboard in headless Chromium', () => {
         })
       ).json()) as { id: string }
     ).id;
+    // Cohort statistics: a query of study A that Alpha releases and Beta partly suppresses, and one of study B.
+    const cohortQuery = {
+      title: 'Smokers before the sepsis plan',
+      source: { kind: 'csv' },
+      groupBy: [{ kind: 'category', feature: 'smoker', values: [0, 1], labels: ['no', 'yes'] }],
+    };
+    const qid = (
+      (await (await operator(c, 'POST', routes.cohortQueries, { studyId: studyA, query: cohortQuery })).json()) as {
+        id: string;
+      }
+    ).id;
+    const answer = (no: number | null, yes: number | null, k: number) => ({
+      kind: 'table',
+      table: {
+        k,
+        epsilon: null,
+        cells: [
+          { levels: ['no'], count: no },
+          { levels: ['yes'], count: yes },
+        ],
+        total: 40,
+        suppressedCells: [no, yes].filter((x) => x === null).length,
+      },
+    });
+    for (const [i, a] of [answer(25, 15, 10), answer(null, null, 20)].entries()) {
+      const res = await sites[i]!.request('PUT', routes.cohortAnswers(qid), a);
+      if (res.status !== 201) throw new Error(`cohort answer ${res.status}`);
+    }
+    await operator(c, 'POST', routes.cohortQueries, {
+      studyId: secret.study,
+      query: { ...cohortQuery, title: 'Secret trial smokers' },
+    });
     researcher = (
       (await (
         await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher', studies: [studyA] })
@@ -209,6 +241,22 @@ describe('researcher dashboard in headless Chromium', () => {
     expect(await page.textContent('#population')).toContain(
       'No population reports yet: only sites that run with --twins report population counts',
     );
+    // Cohort statistics: each site's released counts (<k where it suppressed) and the combined lower bound.
+    const cohort = await page.$$eval('#cohort table', (tables) =>
+      tables.map((t) =>
+        Array.from((t as unknown as Element).querySelectorAll('tbody tr'), (r) =>
+          Array.from(r.querySelectorAll('td'), (td) => td.textContent ?? ''),
+        ),
+      ),
+    );
+    expect(cohort[0]!.map((r) => r.slice(0, 5))).toEqual([
+      ['Smokers before the sepsis plan', 'Sepsis study', 'csv', '2', '0'],
+    ]);
+    expect(cohort[2]).toEqual([
+      ['no', '25', '<k', '≥25'],
+      ['yes', '15', '<k', '≥15'],
+    ]);
+    expect(await page.textContent('#cohort')).toContain('1 more site(s) outside your studies have not answered');
     expect([...methods]).toEqual(['GET']);
     expect(problems).toEqual([]);
   });

@@ -15,6 +15,8 @@
     /** The study filter of the federation list ('' = every study the token reads). */
     studyId: '',
     federationId: '',
+    /** The cohort statistics query shown ('' = the newest of the study filter). */
+    queryId: '',
     metric: '',
     timer: 0,
     chart: /** @type {any} */ (null),
@@ -134,6 +136,7 @@
       renderFederations(shown, new Map(studies.studies.map((/** @type {any} */ s) => [s.id, s.name])));
       renderSites(sites.sites);
       renderPopulation(await api(path('population', {}, state.federationId ? { federation: state.federationId } : {})));
+      await renderCohort(studies.studies);
       $('federation').hidden = !state.federationId;
       if (state.federationId)
         await renderFederation(
@@ -337,6 +340,81 @@
         : '',
     );
     show('population', el('div', {}, ranking, view.tiers.length ? tiers : '', note));
+  }
+
+  /** The cohort statistics queries of the study filter, and the chosen one's per-site and combined tables. @param {any[]} studies */
+  async function renderCohort(studies) {
+    const { queries } = await api(path('cohortQueries', {}, state.studyId ? { study: state.studyId } : {}));
+    if (!queries.some((/** @type {any} */ q) => q.id === state.queryId))
+      state.queryId = queries.length ? queries[queries.length - 1].id : '';
+    const names = new Map(studies.map((s) => [s.id, s.name]));
+    const open = (/** @type {any} */ q) => {
+      const b = el('button', { type: 'button', 'data-query': q.id }, q.id === state.queryId ? 'shown' : 'show');
+      b.addEventListener('click', () => {
+        state.queryId = q.id;
+        void refresh();
+      });
+      return b;
+    };
+    const list = table(
+      [
+        ['query', (q) => q.query.title, 'wrap'],
+        ['study', (q) => names.get(q.studyId) || q.studyId],
+        ['source', (q) => q.query.source.kind],
+        ['answered', (q) => q.answered, 'num'],
+        ['refused', (q) => q.refused, 'num'],
+        ['asked', (q) => when(q.createdAt)],
+        ['', open],
+      ],
+      [...queries].reverse(),
+      'No cohort statistics queries yet: `twinfed stats query --study <id> --file query.json`.',
+    );
+    if (!state.queryId) return show('cohort', list);
+    const r = await api(path('cohortQuery', { qid: state.queryId }));
+    const count = (/** @type {number|null|undefined} */ n) => (n === null ? '<k' : n === undefined ? '–' : n);
+    const combined = (/** @type {any} */ c) => (c ? `${c.atLeast ? '≥' : ''}${c.value}` : '–');
+    const answered = r.sites.filter((/** @type {any} */ s) => s.table);
+    const sites = table(
+      [
+        ['site', (s) => s.name],
+        ['status', (s) => (s.reason ? `${s.status} (${s.reason})` : s.status)],
+        ['k', (s) => s.table?.k, 'num'],
+        ['ε', (s) => (s.table ? (s.table.epsilon === null ? 'exact' : fmt(s.table.epsilon, 2)) : '–'), 'num'],
+        ['suppressed cells', (s) => s.table?.suppressedCells, 'num'],
+      ],
+      r.sites,
+      'No enrolled site to ask.',
+    );
+    const dims = r.combined.dimensions.map((/** @type {any} */ d) => d.feature).join(' × ') || 'all rows';
+    const pooled = r.query.query.summaries?.pooled ? r.query.query.summaries.features : [];
+    const cells = table(
+      [
+        [dims, (c) => c.levels.join(' × ') || 'all'],
+        ...answered.map((/** @type {any} */ s) => [
+          s.name,
+          (/** @type {any} */ c) => count(s.table.cells[c.i].count),
+          'num',
+        ]),
+        ['combined', (c) => combined(c.count), 'num'],
+        ...pooled.map((/** @type {string} */ f) => [
+          `${f} pooled mean ± sd (n)`,
+          (/** @type {any} */ c) => {
+            const p = c.pooled?.[f];
+            return p ? `${fmt(p.mean, 2)} ± ${fmt(p.sd, 2)} (${p.n})` : '–';
+          },
+        ]),
+      ],
+      r.combined.cells.map((/** @type {any} */ c, /** @type {number} */ i) => ({ ...c, i })),
+      '',
+    );
+    const note = el(
+      'p',
+      { class: 'muted' },
+      `<k: suppressed by the site (each applies its own k floor, and its own noise where its policy says); ≥: a site suppressed its part. ` +
+        `Total: ${combined(r.combined.total)}.` +
+        (r.pendingUnnamed ? ` ${r.pendingUnnamed} more site(s) outside your studies have not answered.` : ''),
+    );
+    show('cohort', el('div', {}, list, el('h3', {}, `${r.query.query.title} (${r.query.id})`), sites, cells, note));
   }
 
   /** @param {any[]} sites */
