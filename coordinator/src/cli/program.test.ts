@@ -47,6 +47,7 @@ describe('twinfed help', () => {
       'federations: create,status',
       'models: list,show,export',
       'population: ',
+      'stats: query,list,show',
       'tls: init',
       'audit: verify,list',
     ]);
