@@ -52,6 +52,7 @@ export {
   callOf,
   errorCodesOf,
   type Method,
+  METHODS,
   type Operation,
   pathOf,
   type ResponseOf,
@@ -253,6 +254,15 @@ export {
   type RiskTiers,
   tierOf,
 } from './schemas/features';
+export {
+  decisionOnPlan,
+  type OfferedFederation,
+  type PlanDecision,
+  PlanAmendmentSchema,
+  type SiteDecisionRequest,
+  SiteDecisionRequestSchema,
+  type SiteDecisionView,
+} from './schemas/governance';
 export { inputJsonSchema, type JsonSchema, planJsonSchema } from './schemas/plan-json-schema';
 export {
   DATA_RULES,
@@ -271,6 +281,7 @@ export {
   planEpsilonAfter,
   type PlanInput,
   PlanSchema,
+  requiresApprovals,
   sharesContributorsWithSites,
   type StrategyConfig,
   type StrategyName,

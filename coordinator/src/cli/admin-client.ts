@@ -55,7 +55,7 @@ export interface WeightsDownload {
   etag: string | null;
 }
 
-type Method = 'GET' | 'POST';
+type Method = Call<Operation>['method'];
 interface RequestOptions {
   body?: unknown;
   auth?: boolean;

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { api, type Api, type BodyKind, type Method, type Operation, type Role } from '@twinfed/shared';
+import { api, METHODS, type Api, type BodyKind, type Method, type Operation, type Role } from '@twinfed/shared';
 import type { HttpDeps } from './deps';
 import { federationHandlers } from './routes/federations';
 import { modelHandlers } from './routes/models';
@@ -87,7 +87,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   for (const name of Object.keys(api) as Array<keyof Api>) {
     const resource: { path: string } & Partial<Record<Method, Operation>> = api[name];
     const served = handlers[name] as Partial<Record<Method, Handler>>;
-    for (const method of ['get', 'post'] as const) {
+    for (const method of METHODS) {
       const operation = resource[method];
       const handler = served[method];
       if (!operation || !handler) continue;
