@@ -5,6 +5,7 @@ import { migration004 } from './004-secure-aggregation';
 import { migration005 } from './005-unique-site-keys';
 import { migration006 } from './006-audit-chain';
 import { migration007 } from './007-secagg-consistency';
+import { migration008 } from './008-site-decisions';
 import type { Migration } from './types';
 
 export type { Migration } from './types';
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration005,
   migration006,
   migration007,
+  migration008,
 ];
