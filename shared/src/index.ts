@@ -261,6 +261,7 @@ export {
   PlanAmendmentSchema,
   type SiteDecisionRequest,
   SiteDecisionRequestSchema,
+  type SiteDecisionState,
   type SiteDecisionView,
 } from './schemas/governance';
 export { inputJsonSchema, type JsonSchema, planJsonSchema } from './schemas/plan-json-schema';
