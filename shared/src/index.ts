@@ -259,7 +259,6 @@ export {
   type OfferedFederation,
   type PlanDecision,
   PlanAmendmentSchema,
-  type SiteDecisionRequest,
   SiteDecisionRequestSchema,
   type SiteDecisionState,
   type SiteDecisionView,
