@@ -93,7 +93,7 @@ function refuseEncoding(req: Request, _res: Response, next: NextFunction): void 
 
 function contentType(route: RouteDef) {
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (route.method !== 'post') return next();
+    if (route.method === 'get') return next();
     const want = route.body === 'binary' ? BINARY_MEDIA_TYPE : 'application/json';
     if (hasBody(req) && !req.is(want)) return next(new TwinfedError('UNSUPPORTED_MEDIA_TYPE', `Expected ${want}.`));
     next();

@@ -1,4 +1,4 @@
-import { api, generateToken, hashToken, pathOf, routes } from '@twinfed/shared';
+import { api, generateToken, hashToken, METHODS, pathOf, routes } from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 import { populationReport } from '../__tests__/population-report';
 import { routeTable } from './route-table';
@@ -41,7 +41,7 @@ describe('route × role matrix', () => {
   test('the table has no duplicate method + path, and serves every operation of the contract', () => {
     const keys = table.map((r) => `${r.method} ${r.path}`);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(table.length).toBe(Object.values(api).reduce((n, r) => n + ('get' in r ? 1 : 0) + ('post' in r ? 1 : 0), 0));
+    expect(table.length).toBe(Object.values(api).reduce((n, r) => n + METHODS.filter((m) => m in r).length, 0));
   });
 
   for (const route of table) {
@@ -49,7 +49,7 @@ describe('route × role matrix', () => {
       const allowed = route.roles.includes('public') || (caller !== 'anonymous' && route.roles.includes(caller));
       test(`${route.method.toUpperCase()} ${route.path} as ${caller} → ${allowed ? 'admitted' : 'refused'}`, async () => {
         const path = pathOf(route.path, NONE);
-        const body = route.method === 'post' ? (route.body === 'binary' ? new Uint8Array([0]) : {}) : undefined;
+        const body = route.method === 'get' ? undefined : route.body === 'binary' ? new Uint8Array([0]) : {};
         let res: Response;
         if (caller === 'site') {
           res = await site.request(route.method.toUpperCase(), path, body);
@@ -74,8 +74,9 @@ describe('route × role matrix', () => {
 
 /**
  * The "site outside the federation" column: a site enrolled after a federation was created and never selected for
- * one of its rounds. Every site route but `/v1/sites/self` is scoped to a federation (by :fid, by :vid or by the
- * report's version) and refuses it with 403 NOT_A_MEMBER, on a federation and a version that do exist.
+ * one of its rounds. Every site route but the site's own (`/v1/sites/self…`: its record, the federations offered to
+ * it) is scoped to a federation (by :fid, by :vid or by the report's version) and refuses it with 403 NOT_A_MEMBER,
+ * on a federation and a version that do exist.
  */
 describe('route × role matrix: a site outside the federation', () => {
   let c: Awaited<ReturnType<typeof startTestCoordinator>>;
@@ -101,12 +102,20 @@ describe('route × role matrix: a site outside the federation', () => {
   });
   afterAll(async () => c.close());
 
-  const siteRoutes = routeTable({} as never).filter((r) => r.roles.includes('site') && r.path !== api.siteSelf.path);
+  const siteRoutes = routeTable({} as never).filter(
+    (r) => r.roles.includes('site') && r.path !== api.siteSelf.path && r.path !== api.siteFederations.path,
+  );
 
-  test('every site route but /v1/sites/self is federation-scoped', () => {
+  test('every site route but the site’s own (/v1/sites/self…) is federation-scoped', () => {
     expect(siteRoutes.length).toBeGreaterThanOrEqual(12);
     for (const r of siteRoutes)
       expect(r.path.includes(':fid') || r.path.includes(':vid') || r.path === api.populationReports.path).toBe(true);
+  });
+
+  test('GET /v1/sites/self/federations as a site outside the federation does not offer it', async () => {
+    const res = await outsider.request('GET', routes.siteFederations);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { federations: unknown[] }).federations).toEqual([]);
   });
 
   for (const route of siteRoutes) {

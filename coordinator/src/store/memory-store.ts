@@ -5,6 +5,7 @@
 import { storeClass } from './compose';
 import { audit } from './memory/audit';
 import { lifecycle, MemoryContext } from './memory/context';
+import { decisions } from './memory/decisions';
 import { federations } from './memory/federations';
 import { identity } from './memory/identity';
 import { population } from './memory/population';
@@ -23,6 +24,7 @@ export class MemoryStore extends storeClass(() => new MemoryContext(), {
   population,
   stats,
   secagg,
+  decisions,
   audit,
   lifecycle,
 }) {}

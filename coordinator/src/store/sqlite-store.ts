@@ -7,6 +7,7 @@ import { storeClass } from './compose';
 import { audit, sealLegacyAudit } from './sqlite/audit';
 import { lifecycle, SqlContext, SqliteContext } from './sqlite/context';
 import { openDatabase, type OpenDatabaseOptions } from './sqlite/db';
+import { decisions } from './sqlite/decisions';
 import { federations } from './sqlite/federations';
 import { identity } from './sqlite/identity';
 import { population } from './sqlite/population';
@@ -27,6 +28,7 @@ export class SqliteStore extends storeClass((context: SqlContext) => new SqliteC
   population,
   stats,
   secagg,
+  decisions,
   audit,
   lifecycle,
 }) {

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe } from '@jest/globals';
 import { auditContract } from './contract/audit';
+import { decisionContract } from './contract/decisions';
 import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
 import { identityContract } from './contract/identity';
@@ -34,6 +35,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     versionContract(h);
     statsContract(h);
     secaggContract(h);
+    decisionContract(h);
     lifecycleContract(h);
     auditContract(h);
   });

@@ -28,6 +28,8 @@ export interface MemoryState {
   secaggMessages: Map<string, R.SecaggMessageRecord>;
   /** key(federationId, round) */
   secaggCohorts: Map<string, R.SecaggCohortRecord>;
+  /** key(federationId, siteId) */
+  siteDecisions: Map<string, R.SiteDecisionRecord>;
   audit: R.AuditEntry[];
   /** Ascending by seq. */
   auditHeads: R.AuditHead[];
@@ -51,6 +53,7 @@ export function emptyState(): MemoryState {
     statsContributions: new Map(),
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
+    siteDecisions: new Map(),
     audit: [],
     auditHeads: [],
   };

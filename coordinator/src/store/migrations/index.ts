@@ -6,6 +6,7 @@ import { migration005 } from './005-unique-site-keys';
 import { migration006 } from './006-audit-chain';
 import { migration007 } from './007-secagg-consistency';
 import { migration008 } from './008-studies';
+import { migration009 } from './009-site-decisions';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ];

@@ -7,8 +7,10 @@ import {
   PopulationReportSchema,
   SecaggRevealSchema,
   SecaggSharesSchema,
+  SiteDecisionRequestSchema,
   StatsContributionSchema,
   generateIdentity,
+  planDigest,
   serializeWeights,
   toB64,
 } from '@twinfed/shared';
@@ -63,6 +65,9 @@ export const WRITE_SCHEMAS: Readonly<Record<string, (v: unknown) => boolean>> = 
   'POST /v1/federations/:fid/stats': (v) => StatsContributionSchema.safeParse(v).success,
   'POST /v1/federations/:fid/rounds/:round/secagg/shares': (v) => SecaggSharesSchema.safeParse(v).success,
   'POST /v1/federations/:fid/rounds/:round/secagg/reveal': (v) => SecaggRevealSchema.safeParse(v).success,
+  'PUT /v1/federations/:fid/decision': (v) => SiteDecisionRequestSchema.safeParse(v).success,
+  'PUT /v1/federations/:fid/plan': (v) =>
+    typeof v === 'object' && v !== null && PlanSchema.safeParse((v as { plan?: unknown }).plan).success,
 };
 
 const identities = [generateIdentity(), generateIdentity()];
@@ -90,6 +95,11 @@ function templates(w: World): Record<string, unknown[]> {
     'POST /v1/federations/:fid/rounds/:round/secagg/shares': [
       { maskPublicKey: b64(32, 1), shares: [a, b].map((to) => ({ to, nonce: b64(24, 2), ciphertext: b64(80, 3) })) },
     ],
+    'PUT /v1/federations/:fid/decision': [
+      { decision: 'approved', planSha256: planDigest(PlanSchema.parse(w.plain.plan)) },
+      { decision: 'revoked', planSha256: '0'.repeat(64) },
+    ],
+    'PUT /v1/federations/:fid/plan': [{ plan: testPlan({ rounds: 4 }) }, { plan: { ...testPlan(), rounds: 0 } }],
     'POST /v1/federations/:fid/rounds/:round/secagg/reveal': [
       { seedShares: [], maskKeyShares: [] },
       { seedShares: [{ of: a, share: b64(33, 4) }], maskKeyShares: [{ of: b, share: b64(33, 5) }] },
