@@ -119,18 +119,10 @@ describe('plan decisions over HTTP', () => {
     );
   });
 
-  test('refusals: another plan hash (PLAN_SUPERSEDED), a site outside (NOT_A_MEMBER), unknown, ended, a name in the body', async () => {
+  test('refusals: another plan hash (PLAN_SUPERSEDED), unknown, ended, a name in the body', async () => {
     const fed = await create(c, requiring());
     const superseded = await expectError(decide(a, fed.id, 'approved', 'f'.repeat(64)), 409, 'PLAN_SUPERSEDED');
     expect(superseded.error.details).toEqual({ planSha256: digestOf(fed) });
-    const outsider = await enrollTestSite(c, `Outsider ${fed.id}`);
-    await expectError(decide(outsider, fed.id, 'approved', digestOf(fed)), 403, 'NOT_A_MEMBER');
-    await expectError(outsider.request('PUT', routes.federationDecision(fed.id), {}), 403, 'NOT_A_MEMBER');
-    expect(
-      (
-        await json<{ federations: OfferedFederation[] }>(outsider.request('GET', routes.siteFederations))
-      ).federations.map((o) => o.federation.id),
-    ).not.toContain(fed.id);
     await expectError(decide(a, 'fed-00000000', 'approved', digestOf(fed)), 404, 'UNKNOWN_FEDERATION');
     await expectError(
       a.request('PUT', routes.federationDecision(fed.id), {
@@ -145,6 +137,38 @@ describe('plan decisions over HTTP', () => {
     await expectError(decide(a, fed.id, 'approved', digestOf(fed)), 409, 'FEDERATION_NOT_RUNNING');
     const offered = await json<{ federations: OfferedFederation[] }>(a.request('GET', routes.siteFederations));
     expect(offered.federations.map((o) => o.federation.id)).not.toContain(fed.id);
+  });
+
+  test('a site enrolled after the federation was created is offered its plan, may approve it, and is then selected', async () => {
+    const fed = await create(c, requiring({ minSites: 3 }));
+    await decide(a, fed.id, 'approved', digestOf(fed));
+    await decide(b, fed.id, 'approved', digestOf(fed));
+    expect((await json<FederationView>(operator(c, 'GET', routes.federation(fed.id)))).currentRound).toBe(0);
+    const late = await enrollTestSite(c, `Late ${fed.id}`);
+    const offered = await json<{ federations: OfferedFederation[] }>(late.request('GET', routes.siteFederations));
+    const mine = offered.federations.find((o) => o.federation.id === fed.id)!;
+    expect(mine.decision.decision).toBe('pending');
+    expect(
+      verifySignedPlan({
+        federationId: fed.id,
+        plan: PlanSchema.parse(mine.federation.plan),
+        signedPlan: mine.federation.signedPlan,
+        coordinatorSignPublicKey: late.coordinatorSignPublicKey,
+      }),
+    ).toBe(digestOf(fed));
+    expect((await decide(late, fed.id, 'approved', digestOf(fed))).status).toBe(200);
+    const round = await json<{ round: { selectedSiteIds: string[] } }>(
+      late.request('GET', routes.currentRound(fed.id)),
+    );
+    expect(round.round.selectedSiteIds).toContain(late.siteId);
+  });
+
+  test('a revoked site is offered nothing and may not decide', async () => {
+    const fed = await create(c, requiring());
+    const gone = await enrollTestSite(c, `Gone ${fed.id}`);
+    expect((await operator(c, 'POST', routes.revokeSite(gone.siteId), {})).status).toBe(200);
+    await expectError(gone.request('GET', routes.siteFederations), 403, 'SITE_REVOKED');
+    await expectError(decide(gone, fed.id, 'approved', digestOf(fed)), 403, 'SITE_REVOKED');
   });
 
   test('decisions list one entry per enrolled, non-revoked site; unknown federation 404', async () => {

@@ -75,8 +75,9 @@ describe('route × role matrix', () => {
 /**
  * The "site outside the federation" column: a site enrolled after a federation was created and never selected for
  * one of its rounds. Every site route but the site's own (`/v1/sites/self…`: its record, the federations offered to
- * it) is scoped to a federation (by :fid, by :vid or by the report's version) and refuses it with 403 NOT_A_MEMBER,
- * on a federation and a version that do exist.
+ * it) and its decision about a running federation's plan (which every enrolled site is offered, since selection may
+ * draw it) is scoped to a federation (by :fid, by :vid or by the report's version) and refuses it with 403
+ * NOT_A_MEMBER, on a federation and a version that do exist.
  */
 describe('route × role matrix: a site outside the federation', () => {
   let c: Awaited<ReturnType<typeof startTestCoordinator>>;
@@ -103,7 +104,11 @@ describe('route × role matrix: a site outside the federation', () => {
   afterAll(async () => c.close());
 
   const siteRoutes = routeTable({} as never).filter(
-    (r) => r.roles.includes('site') && r.path !== api.siteSelf.path && r.path !== api.siteFederations.path,
+    (r) =>
+      r.roles.includes('site') &&
+      r.path !== api.siteSelf.path &&
+      r.path !== api.siteFederations.path &&
+      r.path !== api.federationDecision.path,
   );
 
   test('every site route but the site’s own (/v1/sites/self…) is federation-scoped', () => {
@@ -112,10 +117,11 @@ describe('route × role matrix: a site outside the federation', () => {
       expect(r.path.includes(':fid') || r.path.includes(':vid') || r.path === api.populationReports.path).toBe(true);
   });
 
-  test('GET /v1/sites/self/federations as a site outside the federation does not offer it', async () => {
+  test('GET /v1/sites/self/federations offers a site outside the federation its running plan (selection may draw it)', async () => {
     const res = await outsider.request('GET', routes.siteFederations);
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { federations: unknown[] }).federations).toEqual([]);
+    const offered = (await res.json()) as { federations: Array<{ federation: { id: string } }> };
+    expect(offered.federations.map((o) => o.federation.id)).toEqual([fid]);
   });
 
   for (const route of siteRoutes) {

@@ -17,7 +17,7 @@ export function foundingMember(federation: Federation, site: Site): boolean {
  * round that selects it. Cheapest evidence first: the site record (the caller's, already read by authentication),
  * the current round, then every round.
  */
-export async function isMember(store: Store, federation: Federation, site: Site): Promise<boolean> {
+async function isMember(store: Store, federation: Federation, site: Site): Promise<boolean> {
   if (site.revokedAt !== null) return false;
   const siteId = site.id;
   if (foundingMember(federation, site)) return true;

@@ -10,10 +10,8 @@ import {
 } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
 import { actorOf, principalOf } from '../auth';
-import { memberSite } from '../membership';
 import type { HttpDeps } from '../deps';
 import type { Federation, Site } from '../../store';
-import { isMember } from '../../rounds/membership';
 import { federationView } from '../../rounds/views';
 import { siteDecisionView } from '../views';
 
@@ -26,21 +24,29 @@ export function governanceHandlers(deps: HttpDeps) {
     return siteDecisionView({ federationId: f.id, planSha256: planSha256(f), site, last });
   };
   return {
-    /** GET /v1/sites/self/federations (site): the running federations it belongs to, with its decision on each plan. */
+    /**
+     * GET /v1/sites/self/federations (site): every running federation, with its decision on each plan. Selection draws
+     * from every enrolled, non-revoked site (rounds/selection), so each is offered every running federation's plan:
+     * a site enrolled after a federation started must be able to read the plan it may be asked to train on, and to
+     * approve it (without that, a federation that requires approvals could never take it in). Rounds, versions and
+     * weights stay for members (rounds/membership).
+     */
     offered: async (req: Request, res: Response) => {
       const p = principalOf(req);
       if (p.kind !== 'site') throw new TwinfedError('FORBIDDEN');
       const federations: OfferedFederation[] = [];
       for (const f of await deps.store.listFederations()) {
-        if (f.state !== 'running' || !(await isMember(deps.store, f, p.site))) continue;
+        if (f.state !== 'running') continue;
         federations.push({ federation: federationView(f, deps.identity), decision: await decisionOf(f, p.site) });
       }
       res.json({ federations });
     },
-    /** PUT /v1/federations/:fid/decision (site): its decision about the plan with this hash (idempotent). */
+    /** PUT /v1/federations/:fid/decision (site): its decision about the plan with this hash (idempotent); any site offered the plan may decide. */
     decide: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
-      const { site } = await memberSite(req, deps, fid);
+      const p = principalOf(req);
+      if (p.kind !== 'site') throw new TwinfedError('FORBIDDEN');
+      const site = p.site;
       const body = jsonBody(req, SiteDecisionRequestSchema);
       const last = await deps.engine.recordDecision({ federationId: fid, siteId: site.id, ...body });
       res.json(siteDecisionView({ federationId: fid, planSha256: body.planSha256, site, last }));
