@@ -108,6 +108,16 @@ export const HTTP_ERROR_CODES = {
       "A key in secure aggregation is not signed by its owner's enrolled identity, or differs from the key pinned before.",
     client: 'skip-round',
   },
+  PLAN_SUPERSEDED: {
+    status: 409,
+    message: 'The decision is about another version of the plan.',
+    client: 'refused',
+  },
+  FEDERATION_STARTED: {
+    status: 409,
+    message: 'The federation has started; its plan can no longer change.',
+    client: 'refused',
+  },
   DP_NOT_COVERED: {
     status: 409,
     message:
@@ -144,6 +154,8 @@ export const LOCAL_ERROR_CODES = {
     message: "The federation's plan is below this site's privacy floors.",
     client: 'fatal-federation',
   },
+  PLAN_NOT_APPROVED: { message: "This site has not approved the federation's plan.", client: 'fatal-federation' },
+  PLAN_REJECTED: { message: "This site rejected the federation's plan.", client: 'fatal-federation' },
   SECURE_SUM_OVERFLOW: {
     message: "A value is too large for this cohort's secure sum: added up over the cohort it could wrap around.",
     client: 'fatal-federation',
@@ -154,6 +166,7 @@ export const LOCAL_ERROR_CODES = {
   },
   // setup and files
   CONFIG_INVALID: { message: 'The configuration is invalid.', client: 'fatal-site' },
+  POLICY_INVALID: { message: "The site's policy file is invalid.", client: 'fatal-site' },
   BUNDLE_INVALID: {
     message: 'The model bundle is malformed or disagrees with its signed metadata.',
     client: 'refused',

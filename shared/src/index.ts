@@ -259,6 +259,15 @@ export {
   type RiskTiers,
   tierOf,
 } from './schemas/features';
+export {
+  decisionOnPlan,
+  type OfferedFederation,
+  type PlanDecision,
+  PlanAmendmentSchema,
+  SiteDecisionRequestSchema,
+  type SiteDecisionState,
+  type SiteDecisionView,
+} from './schemas/governance';
 export { inputJsonSchema, type JsonSchema, planJsonSchema } from './schemas/plan-json-schema';
 export {
   DATA_RULES,
@@ -277,6 +286,7 @@ export {
   planEpsilonAfter,
   type PlanInput,
   PlanSchema,
+  requiresApprovals,
   sharesContributorsWithSites,
   type StrategyConfig,
   type StrategyName,

@@ -34,6 +34,7 @@ import {
   type ResponseOf,
   type RoundView,
   type SignedAuditHead,
+  type SiteDecisionView,
   type SiteView,
   type StudyView,
 } from '@twinfed/shared';
@@ -60,7 +61,7 @@ interface WeightsDownload {
   etag: string | null;
 }
 
-type Method = 'GET' | 'POST' | 'PUT';
+type Method = Call<Operation>['method'];
 interface RequestOptions {
   body?: unknown;
   auth?: boolean;
@@ -191,6 +192,12 @@ export function createAdminClient(options: AdminClientOptions) {
     listFederations: async (): Promise<FederationView[]> =>
       (await json(callOf(api.federations, 'get', {}))).federations,
     getFederation: (id: string): Promise<FederationView> => json(callOf(api.federation, 'get', { fid: id })),
+    /** Replaces the plan of a federation whose round 1 has not opened (validated again by the coordinator). */
+    amendPlan: (id: string, plan: PlanInput): Promise<FederationView> =>
+      json(callOf(api.federationPlan, 'put', { fid: id }), { plan }),
+    /** Each enrolled, non-revoked site's decision on the federation's current plan. */
+    federationDecisions: async (id: string): Promise<SiteDecisionView[]> =>
+      (await json(callOf(api.federationDecisions, 'get', { fid: id }))).decisions,
     /** The pooled normalisation statistics of a federated-normalisation federation. */
     normalization: (id: string): Promise<NormalizationView> => json(callOf(api.normalization, 'get', { fid: id })),
     listRounds: async (id: string): Promise<RoundView[]> => (await json(callOf(api.rounds, 'get', { fid: id }))).rounds,

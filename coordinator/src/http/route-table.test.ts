@@ -1,4 +1,4 @@
-import { METHODS, api, generateToken, hashToken, pathOf, routes } from '@twinfed/shared';
+import { api, generateToken, hashToken, METHODS, pathOf, routes } from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 import { populationReport } from '../__tests__/population-report';
 import { routeTable } from './route-table';
@@ -50,7 +50,7 @@ describe('route × role matrix', () => {
       const allowed = route.roles.includes('public') || (caller !== 'anonymous' && route.roles.includes(caller));
       test(`${route.method.toUpperCase()} ${route.path} as ${caller} → ${allowed ? 'admitted' : 'refused'}`, async () => {
         const path = pathOf(route.path, NONE);
-        const body = route.method !== 'get' ? (route.body === 'binary' ? new Uint8Array([0]) : {}) : undefined;
+        const body = route.method === 'get' ? undefined : route.body === 'binary' ? new Uint8Array([0]) : {};
         let res: Response;
         if (caller === 'site') {
           res = await site.request(route.method.toUpperCase(), path, body);
@@ -75,12 +75,16 @@ describe('route × role matrix', () => {
 
 /**
  * The "site outside the federation" column: a site enrolled after a federation was created and never selected for
- * one of its rounds. Every site route but `/v1/sites/self` and the cohort statistics routes (a query belongs to a
- * study, not a federation: every enrolled site may see and answer it) is scoped to a federation (by :fid, by :vid or
- * by the report's version) and refuses it with 403 NOT_A_MEMBER, on a federation and a version that do exist.
+ * one of its rounds. Every site route but the site's own (`/v1/sites/self…`: its record, the federations offered to
+ * it), its decision about a running federation's plan (which every enrolled site is offered, since selection may draw
+ * it) and the cohort statistics routes (a query belongs to a study, not a federation: every enrolled site may see and
+ * answer it) is scoped to a federation (by :fid, by :vid or by the report's version) and refuses it with 403
+ * NOT_A_MEMBER, on a federation and a version that do exist.
  */
 const NOT_FEDERATION_SCOPED: readonly string[] = [
   api.siteSelf.path,
+  api.siteFederations.path,
+  api.federationDecision.path,
   api.siteCohortQueries.path,
   api.cohortAnswers.path,
 ];
@@ -113,10 +117,17 @@ describe('route × role matrix: a site outside the federation', () => {
     (r) => r.roles.includes('site') && !NOT_FEDERATION_SCOPED.includes(r.path),
   );
 
-  test('every site route but /v1/sites/self and the cohort statistics routes is federation-scoped', () => {
+  test('every site route but the site’s own (/v1/sites/self…) and the cohort statistics routes is federation-scoped', () => {
     expect(siteRoutes.length).toBeGreaterThanOrEqual(12);
     for (const r of siteRoutes)
       expect(r.path.includes(':fid') || r.path.includes(':vid') || r.path === api.populationReports.path).toBe(true);
+  });
+
+  test('GET /v1/sites/self/federations offers a site outside the federation its running plan (selection may draw it)', async () => {
+    const res = await outsider.request('GET', routes.siteFederations);
+    expect(res.status).toBe(200);
+    const offered = (await res.json()) as { federations: Array<{ federation: { id: string } }> };
+    expect(offered.federations.map((o) => o.federation.id)).toEqual([fid]);
   });
 
   for (const route of siteRoutes) {

@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
-import { METHODS, api, type Api, type BodyKind, type Method, type Operation, type Role } from '@twinfed/shared';
+import { api, METHODS, type Api, type BodyKind, type Method, type Operation, type Role } from '@twinfed/shared';
 import type { HttpDeps } from './deps';
 import { federationHandlers } from './routes/federations';
+import { governanceHandlers } from './routes/governance';
 import { modelHandlers } from './routes/models';
 import { siteHandlers } from './routes/sites';
 import { healthHandlers } from './routes/health';
@@ -39,6 +40,7 @@ export interface RouteDef {
 export function routeTable(deps: HttpDeps): RouteDef[] {
   const sites = siteHandlers(deps);
   const feds = federationHandlers(deps);
+  const governance = governanceHandlers(deps);
   const models = modelHandlers(deps);
   const health = healthHandlers(deps);
   const stats = statsHandlers(deps);
@@ -60,11 +62,15 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     coordinatorKeys: { get: sites.coordinatorKeys },
     enroll: { post: sites.enroll },
     siteSelf: { get: sites.self },
+    siteFederations: { get: governance.offered },
     invitations: { post: sites.invite },
     adminSites: { get: sites.list },
     revokeSite: { post: sites.revoke },
     federations: { get: feds.list, post: feds.create },
     federation: { get: feds.get },
+    federationPlan: { put: governance.amend },
+    federationDecision: { put: governance.decide },
+    federationDecisions: { get: governance.list },
     rounds: { get: feds.rounds },
     federationEvaluations: { get: feds.evaluations },
     currentRound: { get: feds.current },

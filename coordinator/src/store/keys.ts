@@ -7,6 +7,7 @@ import type {
   PopulationReportRecord,
   SecaggCohortRecord,
   SecaggMessageRecord,
+  SiteDecisionRecord,
   StatsContributionRecord,
   Federation,
   Invitation,
@@ -147,6 +148,13 @@ export const SECAGG_COHORT_KEYS = recordKeys<SecaggCohortRecord>({
   round: true,
   siteIds: true,
   fixedAt: true,
+});
+export const SITE_DECISION_KEYS = recordKeys<SiteDecisionRecord>({
+  federationId: true,
+  siteId: true,
+  planSha256: true,
+  decision: true,
+  decidedAt: true,
 });
 export const AUDIT_KEYS = recordKeys<AuditEntry>({
   seq: true,

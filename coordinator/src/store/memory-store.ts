@@ -6,6 +6,7 @@ import { storeClass } from './compose';
 import { audit } from './memory/audit';
 import { cohort } from './memory/cohort';
 import { lifecycle, MemoryContext } from './memory/context';
+import { decisions } from './memory/decisions';
 import { federations } from './memory/federations';
 import { identity } from './memory/identity';
 import { population } from './memory/population';
@@ -25,6 +26,7 @@ export class MemoryStore extends storeClass(() => new MemoryContext(), {
   cohort,
   stats,
   secagg,
+  decisions,
   audit,
   lifecycle,
 }) {}

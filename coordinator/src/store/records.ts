@@ -4,7 +4,7 @@
  * blobs are `Uint8Array`; JSON fields must be JSON-serialisable (they are stored as text).
  * Federation and round states are the shared API enums (`FederationStateSchema`, `RoundStateSchema`).
  */
-import type { FederationState, RoundState } from '@twinfed/shared';
+import type { FederationState, PlanDecision, RoundState } from '@twinfed/shared';
 
 /** A JSON object stored as text (plans, metrics, metadata, client config, audit detail). */
 export type JsonObject = Record<string, unknown>;
@@ -78,6 +78,37 @@ export type NewFederation = Pick<Federation, 'id' | 'name' | 'plan' | 'createdAt
   Partial<Pick<Federation, 'studyId' | 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
 /** A partial update; `updatedAt` defaults to the current time (in publishVersion: the version's createdAt). */
 export type FederationPatch = Partial<Pick<Federation, 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
+
+/** A new plan for a federation that has not started (see `amendFederationPlan`). */
+export interface AmendPlanInput {
+  id: string;
+  name: string;
+  plan: JsonObject;
+  updatedAt: string;
+}
+/**
+ * Outcome of `amendFederationPlan`: `amended` with the federation as stored now; else why nothing was written
+ * (`unknown` federation, `not-running`, or `started`: a round opened, a version or a statistics contribution exists).
+ */
+export type AmendPlanResult =
+  { status: 'amended'; federation: Federation } | { status: 'unknown' | 'not-running' | 'started' };
+
+/**
+ * A site's latest decision about a federation's plan, named by the plan's hash (one per federation × site). Who at
+ * the site decided, and why, stays at the site.
+ */
+export interface SiteDecisionRecord {
+  federationId: string;
+  siteId: string;
+  planSha256: string;
+  decision: PlanDecision;
+  decidedAt: string;
+}
+/** Outcome of storing a decision: `recorded`, or `unchanged` (the same decision about the same hash; the stored one is kept). */
+export interface PutSiteDecisionResult {
+  status: 'recorded' | 'unchanged';
+  decision: SiteDecisionRecord;
+}
 
 /** One round of a federation, persisted at every state transition. */
 export interface Round {

@@ -8,6 +8,7 @@ import { audit, sealLegacyAudit } from './sqlite/audit';
 import { cohort } from './sqlite/cohort';
 import { lifecycle, SqlContext, SqliteContext } from './sqlite/context';
 import { openDatabase, type OpenDatabaseOptions } from './sqlite/db';
+import { decisions } from './sqlite/decisions';
 import { federations } from './sqlite/federations';
 import { identity } from './sqlite/identity';
 import { population } from './sqlite/population';
@@ -29,6 +30,7 @@ export class SqliteStore extends storeClass((context: SqlContext) => new SqliteC
   cohort,
   stats,
   secagg,
+  decisions,
   audit,
   lifecycle,
 }) {

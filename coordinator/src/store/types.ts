@@ -8,6 +8,8 @@
  */
 import type { RoundState } from '@twinfed/shared';
 import type {
+  AmendPlanInput,
+  AmendPlanResult,
   ApiToken,
   AuditEntry,
   AuditHead,
@@ -33,11 +35,13 @@ import type {
   NewRound,
   NewSite,
   NewStudy,
+  PutSiteDecisionResult,
   PutUpdateResult,
   Round,
   RoundPatch,
   Site,
   Study,
+  SiteDecisionRecord,
   Update,
   UpdateSummary,
 } from './records';
@@ -163,6 +167,12 @@ export interface FederationStore {
   listFederations(): Promise<Federation[]>;
   /** Null when the federation is unknown. */
   updateFederation(id: string, patch: FederationPatch): Promise<Federation | null>;
+  /**
+   * Replaces the name and plan of a running federation that has not started (current round 0, no round, no published
+   * version, no statistics contribution), with `updatedAt`, in one transaction with `audit` (appended only when it
+   * is amended). Anything else writes nothing and says why.
+   */
+  amendFederationPlan(input: AmendPlanInput, audit?: NewAuditEntry): Promise<AmendPlanResult>;
   /** Rejects UNKNOWN_FEDERATION, or ALREADY_EXISTS when the round number is taken. */
   createRound(round: NewRound, audit?: NewAuditEntry): Promise<Round>;
   getRound(federationId: string, round: number): Promise<Round | null>;
@@ -260,6 +270,18 @@ export interface SecaggStore {
   getSecaggCohort(federationId: string, round: number): Promise<SecaggCohortRecord | null>;
 }
 
+/** Sites' decisions about federations' plans: the latest per (federation, site). */
+export interface DecisionStore {
+  /**
+   * Upsert per (federation, site). The same decision about the same hash as the stored one is `unchanged` (the stored
+   * record, its time included, is kept and `audit` is not appended); anything else replaces it (`recorded`, with
+   * `audit` in the same transaction). Rejects UNKNOWN_FEDERATION.
+   */
+  putSiteDecision(decision: SiteDecisionRecord, audit?: NewAuditEntry): Promise<PutSiteDecisionResult>;
+  /** Ordered by siteId; empty when none (or the federation is unknown). */
+  listSiteDecisions(federationId: string): Promise<SiteDecisionRecord[]>;
+}
+
 /** The audit log (hash chain; see shared/src/audit) and its signed heads. */
 export interface AuditStore {
   /** Appends one entry on its own (chained to the current head). */
@@ -295,6 +317,7 @@ export interface StoreDomains {
   cohort: CohortStore;
   stats: StatsStore;
   secagg: SecaggStore;
+  decisions: DecisionStore;
   audit: AuditStore;
   lifecycle: StoreLifecycle;
 }
@@ -311,5 +334,6 @@ export interface Store
     CohortStore,
     StatsStore,
     SecaggStore,
+    DecisionStore,
     AuditStore,
     StoreLifecycle {}

@@ -8,6 +8,12 @@
 import { z } from 'zod';
 import { AuditListResponseSchema, AuditVerifyReportSchema } from '../audit/schemas';
 import { SignedAuditHeadSchema } from '../audit/signed-head';
+import {
+  OfferedFederationSchema,
+  PlanAmendmentSchema,
+  SiteDecisionRequestSchema,
+  SiteDecisionViewSchema,
+} from '../schemas/governance';
 import { PopulationReportSchema } from '../schemas/population';
 import {
   CohortAnswerAckSchema,
@@ -189,6 +195,17 @@ export const api = {
       errors: ['UNKNOWN_SITE'],
     }),
   },
+  siteFederations: {
+    path: '/v1/sites/self/federations',
+    get: op({
+      summary:
+        "The running federations offered to the calling site (it belongs to them: founding cohort or selected), each with the site's decision on the current plan.",
+      roles: SITE,
+      request: none,
+      response: ok(list('federations', OfferedFederationSchema)),
+      errors: [],
+    }),
+  },
   federations: {
     path: '/v1/federations',
     get: op({
@@ -214,6 +231,39 @@ export const api = {
       request: none,
       response: ok(FederationViewSchema),
       errors: MEMBER,
+    }),
+  },
+  federationPlan: {
+    path: '/v1/federations/:fid/plan',
+    put: op({
+      summary:
+        "Replace the plan of a federation whose round 1 has not opened; every site's decision is pending again (decisions are about a plan's hash).",
+      roles: OPERATOR,
+      request: jsonBody(PlanAmendmentSchema),
+      response: ok(FederationViewSchema),
+      errors: [...FEDERATION, 'INVALID_PLAN', 'FEDERATION_NOT_RUNNING', 'FEDERATION_STARTED'],
+    }),
+  },
+  federationDecision: {
+    path: '/v1/federations/:fid/decision',
+    put: op({
+      summary:
+        "The calling site's decision about the federation's plan, named by its hash: approved, rejected or revoked (idempotent).",
+      roles: SITE,
+      request: jsonBody(SiteDecisionRequestSchema),
+      response: ok(SiteDecisionViewSchema),
+      errors: [...MEMBER, 'PLAN_SUPERSEDED', 'FEDERATION_NOT_RUNNING'],
+    }),
+  },
+  federationDecisions: {
+    path: '/v1/federations/:fid/decisions',
+    get: op({
+      summary:
+        "Each enrolled, non-revoked site's decision on the federation's current plan (pending when it has none).",
+      roles: READERS,
+      request: none,
+      response: ok(list('decisions', SiteDecisionViewSchema)),
+      errors: FEDERATION,
     }),
   },
   rounds: {

@@ -9,10 +9,10 @@ import type { HttpErrorCode } from '../errors';
 /** Who may call an operation: anyone (`public`), an enrolled site (signed requests), or a bearer-token holder. */
 export type Role = 'public' | 'site' | 'operator' | 'researcher';
 
-/** HTTP methods the API uses (`put`: an idempotent write of one resource the caller names, e.g. a site's answer). */
+/** HTTP methods the API uses (`put`: an idempotent replacement, e.g. a site's decision or a federation's plan). */
 export type Method = 'get' | 'post' | 'put';
 
-/** Every {@link Method}, in the order routes are listed. */
+/** Every {@link Method}, in the order tables list them. */
 export const METHODS: readonly Method[] = ['get', 'post', 'put'];
 
 /** How a request body is read: JSON (≤ maxJsonBytes) or binary (≤ maxUpdateBytes). Both are read raw: signatures cover the bytes. */
@@ -161,7 +161,7 @@ export type BodyOf<O> = O extends {
 
 /** One call of an operation: the HTTP method and concrete path to send, and the operation (its response schema). */
 export interface Call<O extends Operation> {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: Uppercase<Method>;
   readonly path: string;
   readonly operation: O;
 }
@@ -177,8 +177,7 @@ export function callOf<R extends Resource, M extends Method & keyof R>(
   if (!operation) throw new Error(`${method.toUpperCase()} ${resource.path} is not in the contract`);
   const entries = Object.entries(query ?? {}).filter((e): e is [string, string] => e[1] !== undefined);
   const search = entries.length > 0 ? `?${new URLSearchParams(entries).toString()}` : '';
-  const verb = method === 'get' ? 'GET' : method === 'post' ? 'POST' : 'PUT';
-  return { method: verb, path: pathOf(resource.path, params) + search, operation };
+  return { method: method.toUpperCase() as Uppercase<Method>, path: pathOf(resource.path, params) + search, operation };
 }
 
 /** The zod schema of an operation's JSON answer. */

@@ -10,6 +10,7 @@ import { HTTP_ERROR_CODES, type HttpErrorCode } from '../errors';
 import { PROTOCOL_VERSION } from '../protocol';
 import * as apiSchemas from '../schemas/api';
 import { PlanSchema } from '../schemas/plan';
+import * as governanceSchemas from '../schemas/governance';
 import * as populationSchemas from '../schemas/population';
 import * as secaggSchemas from '../schemas/secagg';
 import { api, PATH_PARAMETERS } from './contract';
@@ -20,9 +21,14 @@ type Json = Record<string, unknown>;
 /** The names of the shared schemas (export name less `Schema`), so the document's components read like the code. */
 function schemaNames(): Map<z.ZodType, string> {
   const names = new Map<z.ZodType, string>();
-  for (const mod of [apiSchemas, secaggSchemas, populationSchemas, auditSchemas, signedHead] as Array<
-    Record<string, unknown>
-  >) {
+  for (const mod of [
+    apiSchemas,
+    governanceSchemas,
+    secaggSchemas,
+    populationSchemas,
+    auditSchemas,
+    signedHead,
+  ] as Array<Record<string, unknown>>) {
     for (const [key, value] of Object.entries(mod)) {
       if (key.endsWith('Schema') && value instanceof z.ZodType && !names.has(value))
         names.set(value, key.slice(0, -'Schema'.length));

@@ -11,7 +11,9 @@ import {
   type EnrollRequest,
   type EnrollResponse,
   type EvaluationReport,
+  type OfferedFederation,
   type Operation,
+  type PlanDecision,
   type ResponseOf,
   type SecaggAck,
   type SecaggConsistency,
@@ -19,6 +21,7 @@ import {
   type SecaggShares,
   type SecaggState,
   type SiteCohortQuery,
+  type SiteDecisionView,
   type SiteView,
   type StatsAck,
   type StatsContribution,
@@ -130,6 +133,27 @@ export class CoordinatorClient implements SiteApi {
   /** `GET /v1/sites/self`: the coordinator's record of this site (checks that the key is accepted). */
   self(): Promise<SiteView> {
     return this.call(callOf(api.siteSelf, 'get', {}));
+  }
+
+  /** `GET /v1/sites/self/federations`: the running federations offered to this site, each with its decision on the current plan. */
+  async siteFederations(options: { signal?: AbortSignal } = {}): Promise<OfferedFederation[]> {
+    return (await this.call(callOf(api.siteFederations, 'get', {}), options)).federations;
+  }
+
+  /**
+   * `PUT …/decision`: this site's decision about the federation's plan with digest `planSha256` (idempotent). Only
+   * the decision and the hash are sent: who decided, and why, stay at the site. `PLAN_SUPERSEDED` when the plan changed.
+   */
+  federationDecision(opts: {
+    federationId: string;
+    decision: PlanDecision;
+    planSha256: string;
+    signal?: AbortSignal;
+  }): Promise<SiteDecisionView> {
+    return this.call(callOf(api.federationDecision, 'put', { fid: opts.federationId }), {
+      json: { decision: opts.decision, planSha256: opts.planSha256 },
+      signal: opts.signal,
+    });
   }
 
   /** `GET …/rounds/current`: what this site should do now in `federationId`. */

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe } from '@jest/globals';
 import { auditContract } from './contract/audit';
 import { cohortContract } from './contract/cohort';
+import { decisionContract } from './contract/decisions';
 import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
 import { identityContract } from './contract/identity';
@@ -36,6 +37,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     statsContract(h);
     cohortContract(h);
     secaggContract(h);
+    decisionContract(h);
     lifecycleContract(h);
     auditContract(h);
   });

@@ -2,7 +2,7 @@
 import { DEFAULT_STUDY_ID } from '@twinfed/shared';
 import { alreadyExists, unknownFederation, unknownStudy } from '../errors';
 import { FEDERATION_KEYS, ROUND_KEYS } from '../keys';
-import type { Federation, FederationPatch, Round } from '../records';
+import type { AmendPlanResult, Federation, FederationPatch, Round } from '../records';
 import type { FederationStore, TransitionRoundInput } from '../types';
 import { applyPatch, cloneRecord, sortByKeys } from '../util';
 import type { MemoryContext } from './context';
@@ -79,6 +79,27 @@ export function federations(x: MemoryContext): FederationStore {
       const s = x.s;
       const current = s.federations.get(id);
       return current ? patchFederation(s, current, patch) : null;
+    },
+
+    async amendFederationPlan(input, audit) {
+      return x.audited(
+        audit,
+        (s): AmendPlanResult => {
+          const current = s.federations.get(input.id);
+          if (!current) return { status: 'unknown' };
+          if (current.state !== 'running') return { status: 'not-running' };
+          const started =
+            current.currentRound !== 0 ||
+            current.latestVersionId !== null ||
+            [...s.rounds.values()].some((r) => r.federationId === input.id) ||
+            [...s.statsContributions.values()].some((c) => c.federationId === input.id);
+          if (started) return { status: 'started' };
+          const next = copyFederation({ ...current, name: input.name, plan: input.plan, updatedAt: input.updatedAt });
+          s.federations.set(input.id, next);
+          return { status: 'amended', federation: copyFederation(next) };
+        },
+        (r) => r.status === 'amended',
+      );
     },
 
     async createRound(r, audit) {

@@ -32,6 +32,8 @@ export interface MemoryState {
   secaggMessages: Map<string, R.SecaggMessageRecord>;
   /** key(federationId, round) */
   secaggCohorts: Map<string, R.SecaggCohortRecord>;
+  /** key(federationId, siteId) */
+  siteDecisions: Map<string, R.SiteDecisionRecord>;
   audit: R.AuditEntry[];
   /** Ascending by seq. */
   auditHeads: R.AuditHead[];
@@ -57,6 +59,7 @@ export function emptyState(): MemoryState {
     statsContributions: new Map(),
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
+    siteDecisions: new Map(),
     audit: [],
     auditHeads: [],
   };

@@ -1,7 +1,7 @@
 /** SQLite: federations and rounds. */
 import { DEFAULT_STUDY_ID } from '@twinfed/shared';
 import { unknownFederation, unknownStudy } from '../errors';
-import type { Federation, FederationPatch, Round } from '../records';
+import type { AmendPlanResult, Federation, FederationPatch, Round } from '../records';
 import type { FederationStore, TransitionRoundInput } from '../types';
 import { applyPatch } from '../util';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
@@ -127,6 +127,32 @@ export function federations(x: SqliteContext): FederationStore {
         const current = getFederation(c, id);
         return current ? patchFederation(c, current, patch) : null;
       });
+    },
+
+    async amendFederationPlan(input, audit) {
+      return x.audited(
+        audit,
+        (c) =>
+          c.tx((): AmendPlanResult => {
+            const current = getFederation(c, input.id);
+            if (!current) return { status: 'unknown' };
+            if (current.state !== 'running') return { status: 'not-running' };
+            const started =
+              current.currentRound !== 0 ||
+              current.latestVersionId !== null ||
+              c.stmt('SELECT 1 FROM rounds WHERE federation_id = ? LIMIT 1').get(input.id) !== undefined ||
+              c.stmt('SELECT 1 FROM stats_contributions WHERE federation_id = ? LIMIT 1').get(input.id) !== undefined;
+            if (started) return { status: 'started' };
+            c.stmt('UPDATE federations SET name = ?, plan = ?, updated_at = ? WHERE id = ?').run(
+              input.name,
+              JSON.stringify(input.plan),
+              input.updatedAt,
+              input.id,
+            );
+            return { status: 'amended', federation: getFederation(c, input.id) as Federation };
+          }),
+        (r) => r.status === 'amended',
+      );
     },
 
     async createRound(r, audit) {

@@ -9,8 +9,10 @@ import {
   PopulationReportSchema,
   SecaggRevealSchema,
   SecaggSharesSchema,
+  SiteDecisionRequestSchema,
   StatsContributionSchema,
   generateIdentity,
+  planDigest,
   serializeWeights,
   toB64,
 } from '@twinfed/shared';
@@ -65,6 +67,9 @@ export const WRITE_SCHEMAS: Readonly<Record<string, (v: unknown) => boolean>> = 
   'POST /v1/federations/:fid/stats': (v) => StatsContributionSchema.safeParse(v).success,
   'POST /v1/federations/:fid/rounds/:round/secagg/shares': (v) => SecaggSharesSchema.safeParse(v).success,
   'POST /v1/federations/:fid/rounds/:round/secagg/reveal': (v) => SecaggRevealSchema.safeParse(v).success,
+  'PUT /v1/federations/:fid/decision': (v) => SiteDecisionRequestSchema.safeParse(v).success,
+  'PUT /v1/federations/:fid/plan': (v) =>
+    typeof v === 'object' && v !== null && PlanSchema.safeParse((v as { plan?: unknown }).plan).success,
   'POST /v1/cohort-queries': (v) => CreateCohortQuerySchema.safeParse(v).success,
   'PUT /v1/cohort-queries/:qid/answers': (v) => CohortAnswerSchema.safeParse(v).success,
 };
@@ -94,6 +99,11 @@ function templates(w: World): Record<string, unknown[]> {
     'POST /v1/federations/:fid/rounds/:round/secagg/shares': [
       { maskPublicKey: b64(32, 1), shares: [a, b].map((to) => ({ to, nonce: b64(24, 2), ciphertext: b64(80, 3) })) },
     ],
+    'PUT /v1/federations/:fid/decision': [
+      { decision: 'approved', planSha256: planDigest(PlanSchema.parse(w.plain.plan)) },
+      { decision: 'revoked', planSha256: '0'.repeat(64) },
+    ],
+    'PUT /v1/federations/:fid/plan': [{ plan: testPlan({ rounds: 4 }) }, { plan: { ...testPlan(), rounds: 0 } }],
     'POST /v1/cohort-queries': [
       { studyId: 'default', query: { title: 'fuzz', source: { kind: 'csv' } } },
       {

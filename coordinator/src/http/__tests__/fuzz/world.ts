@@ -45,7 +45,7 @@ export interface World {
   spentInvitation: string;
   signers: Signer[];
   /** Plain FedAvg federation: round 1 published (v0, v1), round 2 open. */
-  plain: { id: string; versions: string[]; openRound: number };
+  plain: { id: string; versions: string[]; openRound: number; plan: Record<string, unknown> };
   /** Secure aggregation + federated normalisation: round 1 open, sharing phase. */
   secure: { id: string; versions: string[]; openRound: number };
   /** Valid weights for the plain federation's open round (to seal hostile envelopes around). */
@@ -102,8 +102,9 @@ async function populate(c: RunningCoordinator): Promise<World> {
   const api = { url: c.url, operatorToken };
   const a = await enrollTestSite(api, 'Fuzz North');
   const b = await enrollTestSite(api, 'Fuzz South');
+  const plainPlan = testPlan({ rounds: 3, roundDeadlineSeconds: 3600 });
   const plainFed = await json<{ id: string; latestVersionId: string }>(
-    operator(api, 'POST', routes.federations, { plan: testPlan({ rounds: 3, roundDeadlineSeconds: 3600 }) }),
+    operator(api, 'POST', routes.federations, { plan: plainPlan }),
   );
   const secureFed = await json<{ id: string; latestVersionId: string }>(
     operator(api, 'POST', routes.federations, {
@@ -160,7 +161,7 @@ async function populate(c: RunningCoordinator): Promise<World> {
       { label: 'revoked', siteId: revoked.siteId, identity: revoked.identity },
       { label: 'stranger', siteId: 'site-stranger-000000', identity: stranger },
     ],
-    plain: { id: plainFed.id, versions: plainVersions, openRound: 2 },
+    plain: { id: plainFed.id, versions: plainVersions, openRound: 2, plan: plainPlan },
     secure: { id: secureFed.id, versions: [secureFed.latestVersionId], openRound: 1 },
     baseWeights: await weightsOf(a, plainVersions.at(-1)!),
     coordinatorBoxPublicKey: a.coordinatorBoxPublicKey,

@@ -1,8 +1,8 @@
 import type { Migration } from './types';
 
 /** Federated cohort statistics: queries of studies, and one answer (table or refusal) per query and site. */
-export const migration009: Migration = {
-  version: 9,
+export const migration010: Migration = {
+  version: 10,
   name: 'cohort-queries',
   sql: `
 CREATE TABLE cohort_queries (
