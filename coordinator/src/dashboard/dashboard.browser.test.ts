@@ -5,7 +5,15 @@
  */
 import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { deserializeWeights, routes, type ApiTokenCreated, type CurrentRound, type WeightSet } from '@twinfed/shared';
+import {
+  PlanSchema,
+  deserializeWeights,
+  planDigest,
+  routes,
+  type ApiTokenCreated,
+  type CurrentRound,
+  type WeightSet,
+} from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -91,6 +99,14 @@ describe('researcher dashboard in headless Chromium', () => {
         })
       ).json()) as { id: string }
     ).id;
+    const planSha256 = planDigest(
+      PlanSchema.parse(((await (await operator(c, 'GET', routes.federation(fid))).json()) as { plan: unknown }).plan),
+    );
+    const decided = await sites[0]!.request('PUT', routes.federationDecision(fid), {
+      decision: 'approved',
+      planSha256,
+    });
+    if (decided.status !== 200) throw new Error(`decision ${decided.status}`);
     await publishRound(c, fid, sites, [0.1, 0.2]);
     await publishRound(c, fid, sites, [0.3, 0.4]);
     for (const round of [0, 1, 2]) {
@@ -236,6 +252,16 @@ describe('researcher dashboard in headless Chromium', () => {
       (globalThis as unknown as Dom).document.querySelector('#chart-canvas .u-legend')?.textContent?.includes('Alpha'),
     );
 
+    const decisions = await page.$$eval('#decisions tbody tr', (rows) =>
+      rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+    expect(decisions.map((r) => [r[0], r[1]])).toEqual([
+      ['Alpha Hospital', 'approved'],
+      ['Beta Clinic', 'pending'],
+    ]);
+    expect(await page.textContent('#decisions-summary')).toBe(
+      '1 of 2 sites approved the current plan · sites that rejected or revoked it are not selected',
+    );
     expect(await page.textContent('#sites')).toContain('Beta Clinic');
     expect(await page.textContent('#federations')).toMatch(/Sepsis study/); // the study column
     expect(await page.textContent('#population')).toContain(

@@ -226,6 +226,31 @@
       `DP ${p.privacy.dp ? `clip ${p.privacy.dp.clip}, noise ×${p.privacy.dp.noiseMultiplier}, δ ${p.privacy.dp.delta}` : 'off'}`;
     renderChart(versions, evals, names);
     renderVersions(versions, names);
+    renderDecisions(fed, (await api(path('federationDecisions', { fid: fed.id }))).decisions);
+  }
+
+  /** Each site's decision about the federation's current plan (sites decide at home; only the decision is shown). */
+  function renderDecisions(/** @type {any} */ fed, /** @type {any[]} */ decisions) {
+    const approved = decisions.filter((d) => d.decision === 'approved').length;
+    const required = fed.plan.governance?.requireApprovals;
+    $('decisions-summary').textContent =
+      `${approved} of ${decisions.length} sites approved the current plan` +
+      (required
+        ? ` · rounds select only approving sites and need at least ${fed.plan.minSites}`
+        : ' · sites that rejected or revoked it are not selected');
+    show(
+      'decisions',
+      table(
+        [
+          ['site', (d) => d.siteName],
+          ['decision', (d) => d.decision],
+          ['decided', (d) => (d.decidedAt ? new Date(d.decidedAt).toLocaleString() : '–')],
+          ['plan hash', (d) => (d.planSha256 ? `${d.planSha256.slice(0, 12)}…` : '–')],
+        ],
+        decisions,
+        'No site is enrolled.',
+      ),
+    );
   }
 
   /** @param {any[]} versions @param {any[][]} evals @param {Map<string,string>} names */

@@ -14,6 +14,7 @@ import type { HttpDeps } from '../deps';
 import type { Federation, Site } from '../../store';
 import { federationView } from '../../rounds/views';
 import { siteDecisionView } from '../views';
+import { visibleSites } from '../study-scope';
 
 /** Handlers for plan governance: the sites' decisions about federations' plans, and amending a plan before round 1. */
 export function governanceHandlers(deps: HttpDeps) {
@@ -51,13 +52,20 @@ export function governanceHandlers(deps: HttpDeps) {
       const last = await deps.engine.recordDecision({ federationId: fid, siteId: site.id, ...body });
       res.json(siteDecisionView({ federationId: fid, planSha256: body.planSha256, site, last }));
     },
-    /** GET /v1/federations/:fid/decisions (operator, researcher): every enrolled, non-revoked site's decision. */
+    /** GET /v1/federations/:fid/decisions (operator, researcher): each enrolled, non-revoked site's decision (of the sites the caller may read). */
     list: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
       const federation = await deps.store.getFederation(fid);
       if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
-      const [sites, decisions] = await Promise.all([deps.store.listSites(), deps.store.listSiteDecisions(fid)]);
+      const [all, visible, decisions] = await Promise.all([
+        deps.store.listSites(),
+        visibleSites(req, deps),
+        deps.store.listSiteDecisions(fid),
+      ]);
       const bySite = new Map(decisions.map((d) => [d.siteId, d]));
+      // A researcher sees the sites of its studies' federations (study-scope) and those that decided on this plan.
+      const shown = new Set(visible.map((s) => s.id));
+      const sites = all.filter((s) => shown.has(s.id) || bySite.has(s.id));
       const digest = planSha256(federation);
       res.json({
         decisions: sites
