@@ -70,6 +70,7 @@ export const HTTP_ERROR_CODES = {
   UNKNOWN_FEDERATION: { status: 404, message: 'The federation does not exist.', client: 'fatal-federation' },
   UNKNOWN_ROUND: { status: 404, message: 'The round does not exist.', client: 'refused' },
   UNKNOWN_MODEL_VERSION: { status: 404, message: 'The model version does not exist.', client: 'refused' },
+  UNKNOWN_STUDY: { status: 404, message: 'The study does not exist.', client: 'refused' },
   // 409: state conflicts
   ROUND_CLOSED: { status: 409, message: 'The round is not accepting updates.', client: 'skip-round' },
   WRONG_BASE_VERSION: {
@@ -106,6 +107,16 @@ export const HTTP_ERROR_CODES = {
     message:
       "A key in secure aggregation is not signed by its owner's enrolled identity, or differs from the key pinned before.",
     client: 'skip-round',
+  },
+  PLAN_SUPERSEDED: {
+    status: 409,
+    message: 'The decision is about another version of the plan.',
+    client: 'refused',
+  },
+  FEDERATION_STARTED: {
+    status: 409,
+    message: 'The federation has started; its plan can no longer change.',
+    client: 'refused',
   },
   DP_NOT_COVERED: {
     status: 409,
@@ -174,6 +185,14 @@ export const LOCAL_ERROR_CODES = {
   },
   POPULATION_BUDGET_EXHAUSTED: {
     message: "A new population report would exceed this site's privacy budget for population reports.",
+    client: 'refused',
+  },
+  COHORT_QUERY_NOT_ALLOWED: {
+    message: "This site's policy does not allow answering this cohort query.",
+    client: 'refused',
+  },
+  COHORT_QUERY_UNANSWERABLE: {
+    message: "This site's data cannot answer the cohort query (another data source, or a feature the data lack).",
     client: 'refused',
   },
   // reaching the coordinator

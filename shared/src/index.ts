@@ -52,6 +52,7 @@ export {
   callOf,
   errorCodesOf,
   type Method,
+  METHODS,
   type Operation,
   pathOf,
   type ResponseOf,
@@ -206,10 +207,14 @@ export {
   type CoordinatorKeys,
   type CreateApiToken,
   CreateApiTokenSchema,
+  CreateFederationSchema,
   type CreateInvitation,
   CreateInvitationSchema,
+  type CreateStudy,
+  CreateStudySchema,
   type CurrentRound,
   DEFAULT_MAX_EVALUATION_EXAMPLES,
+  DEFAULT_STUDY_ID,
   type EnrollRequest,
   EnrollRequestSchema,
   type EnrollResponse,
@@ -234,6 +239,7 @@ export {
   StatsContributionSchema,
   type StatsSession,
   StatsSessionSchema,
+  type StudyView,
   type UploadAck,
   type ModelVersionView,
 } from './schemas/api';
@@ -253,7 +259,15 @@ export {
   type RiskTiers,
   tierOf,
 } from './schemas/features';
-export { type PlanDecision } from './schemas/governance';
+export {
+  decisionOnPlan,
+  type OfferedFederation,
+  type PlanDecision,
+  PlanAmendmentSchema,
+  SiteDecisionRequestSchema,
+  type SiteDecisionState,
+  type SiteDecisionView,
+} from './schemas/governance';
 export { inputJsonSchema, type JsonSchema, planJsonSchema } from './schemas/plan-json-schema';
 export {
   DATA_RULES,
@@ -272,6 +286,7 @@ export {
   planEpsilonAfter,
   type PlanInput,
   PlanSchema,
+  requiresApprovals,
   sharesContributorsWithSites,
   type StrategyConfig,
   type StrategyName,
@@ -279,6 +294,31 @@ export {
   type TrainingConfig,
 } from './schemas/plan';
 export { clientTermsFor } from './strategies/registry';
+export {
+  type CohortAnswer,
+  type CohortCell,
+  type CohortGroupBy,
+  COHORT_CSV_LABEL,
+  COHORT_REFUSALS,
+  COHORT_TWIN_AGE,
+  type CohortRefusalReason,
+  type CohortSummary,
+  type CohortAnswerAck,
+  CohortAnswerSchema,
+  type CohortQuery,
+  type CohortQueryInput,
+  CohortQuerySchema,
+  type CohortQueryView,
+  type CohortResult,
+  type CohortTable,
+  COHORT_MIN_K,
+  cohortGrid,
+  cohortQueryFeatures,
+  type CreateCohortQuery,
+  levelIndex,
+  CreateCohortQuerySchema,
+  type SiteCohortQuery,
+} from './schemas/cohort';
 export {
   ageBandNames,
   ageBandOf,

@@ -14,8 +14,14 @@ export type { CliDeps } from './cli/context';
 export { loadLocalData } from './cli/load-data';
 export { runCli } from './cli/program';
 
+// cohort statistics
+export { CohortPolicySchema } from './cohort/policy';
+export { releaseCohortTable } from './cohort/release';
+export { rowsFromDataset } from './cohort/rows';
+
 // governance
-export { POLICY_FILE, SitePolicySchema, evaluatePolicy, policyLineText, type SitePolicy } from './governance/policy';
+export { POLICY_FILE } from './governance/policy-file';
+export { SitePolicySchema, evaluatePolicy, policyLineText, type SitePolicy } from './governance/policy';
 
 // identity
 export { enroll } from './identity/enroll';

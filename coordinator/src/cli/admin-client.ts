@@ -15,9 +15,13 @@ import {
   type AuditVerifyReport,
   type BodyOf,
   type Call,
+  type CohortQueryView,
+  type CohortResult,
+  type CreateCohortQuery,
   type CoordinatorKeys,
   type CreateApiToken,
   type CreateInvitation,
+  type CreateStudy,
   type EvaluationView,
   type FederationEvaluations,
   type FederationView,
@@ -30,7 +34,9 @@ import {
   type ResponseOf,
   type RoundView,
   type SignedAuditHead,
+  type SiteDecisionView,
   type SiteView,
+  type StudyView,
 } from '@twinfed/shared';
 import { formatPath } from './report-error';
 
@@ -55,7 +61,7 @@ interface WeightsDownload {
   etag: string | null;
 }
 
-type Method = 'GET' | 'POST';
+type Method = Call<Operation>['method'];
 interface RequestOptions {
   body?: unknown;
   auth?: boolean;
@@ -175,11 +181,23 @@ export function createAdminClient(options: AdminClientOptions) {
     /** Revokes a site; resolves to its updated record. */
     revokeSite: async (siteId: string): Promise<SiteView> =>
       (await json(callOf(api.revokeSite, 'post', { siteId }), {})).site,
-    /** Creates a federation from a plan (validated again by the coordinator). */
-    createFederation: (plan: PlanInput): Promise<FederationView> => json(callOf(api.federations, 'post', {}), { plan }),
+    /** Creates a study. */
+    createStudy: async (input: CreateStudy): Promise<StudyView> =>
+      json(callOf(api.studies, 'post', {}), await body(api.studies.post, input, 'The study is not valid.')),
+    /** The studies the token may read (an operator: all). */
+    listStudies: async (): Promise<StudyView[]> => (await json(callOf(api.studies, 'get', {}))).studies,
+    /** Creates a federation from a plan (validated again by the coordinator), in a study (default: the default study). */
+    createFederation: (plan: PlanInput, study?: string): Promise<FederationView> =>
+      json(callOf(api.federations, 'post', {}), { plan, ...(study === undefined ? {} : { study }) }),
     listFederations: async (): Promise<FederationView[]> =>
       (await json(callOf(api.federations, 'get', {}))).federations,
     getFederation: (id: string): Promise<FederationView> => json(callOf(api.federation, 'get', { fid: id })),
+    /** Replaces the plan of a federation whose round 1 has not opened (validated again by the coordinator). */
+    amendPlan: (id: string, plan: PlanInput): Promise<FederationView> =>
+      json(callOf(api.federationPlan, 'put', { fid: id }), { plan }),
+    /** Each enrolled, non-revoked site's decision on the federation's current plan. */
+    federationDecisions: async (id: string): Promise<SiteDecisionView[]> =>
+      (await json(callOf(api.federationDecisions, 'get', { fid: id }))).decisions,
     /** The pooled normalisation statistics of a federated-normalisation federation. */
     normalization: (id: string): Promise<NormalizationView> => json(callOf(api.normalization, 'get', { fid: id })),
     listRounds: async (id: string): Promise<RoundView[]> => (await json(callOf(api.rounds, 'get', { fid: id }))).rounds,
@@ -194,6 +212,17 @@ export function createAdminClient(options: AdminClientOptions) {
     /** The population view (latest report per site), of one federation or model version. */
     population: (filter: { federationId?: string; versionId?: string } = {}): Promise<PopulationView> =>
       json(callOf(api.population, 'get', {}, { federation: filter.federationId, version: filter.versionId })),
+    /** Asks the sites of a study for cohort statistics (the query is validated locally first). */
+    createCohortQuery: async (input: CreateCohortQuery): Promise<CohortQueryView> =>
+      json(
+        callOf(api.cohortQueries, 'post', {}),
+        await body(api.cohortQueries.post, input, 'The cohort query is not valid.'),
+      ),
+    /** Cohort queries, of every study or of one. */
+    listCohortQueries: async (filter: { studyId?: string } = {}): Promise<CohortQueryView[]> =>
+      (await json(callOf(api.cohortQueries, 'get', {}, { study: filter.studyId }))).queries,
+    /** Each site's answer to a cohort query and the combined table. */
+    cohortResult: (queryId: string): Promise<CohortResult> => json(callOf(api.cohortQuery, 'get', { qid: queryId })),
     /** One page of the audit chain, oldest first, after `after` (0: from the start). */
     auditPage: (after: number, limit: number): Promise<AuditListResponse> =>
       json(callOf(api.audit, 'get', {}, { after: String(after), limit: String(limit) })),

@@ -18,8 +18,19 @@ describe('federations create', () => {
       minSites: 1,
       roundDeadlineSeconds: 600,
     });
-    expect(r.stdout).toContain('Created federation fed-2 (heart-prox): 3 rounds of fedprox, state running.');
+    expect(r.stdout).toContain(
+      'Created federation fed-2 (heart-prox) in study default: 3 rounds of fedprox, state running.',
+    );
     expect(r.stdout).toContain('twinfed federations status fed-2');
+    expect(cli.fake.seen[0]?.body).not.toHaveProperty('study');
+  });
+
+  test('--study names the study the federation belongs to', async () => {
+    const plan = await writePlanFile(cli.dir, GOOD_PLAN);
+    const r = await run(op('federations', 'create', '--plan', plan, '--study', 'study-heart-0a1b2c'));
+    expect(r.code).toBe(0);
+    expect(cli.fake.seen[0]?.body).toMatchObject({ study: 'study-heart-0a1b2c' });
+    expect(r.stdout).toContain('Created federation fed-2 (heart-prox) in study study-heart-0a1b2c:');
   });
 
   test('lists every problem of an invalid plan with its path, exits 2 and sends nothing', async () => {
@@ -109,8 +120,10 @@ describe('federations status', () => {
     const r = await run(op('federations', 'status'));
     expect(r.code).toBe(0);
     const [head, row] = r.stdout.split('\n');
-    expect(head).toMatch(/^ID\s+NAME\s+STATE\s+ROUND\s+STRATEGY\s+LATEST VERSION\s+UPDATED$/);
-    expect(row).toMatch(/^fed-1\s+heart-fedavg\s+running\s+2\/5\s+fedavg\s+fed-1\.v1\s+2025-01-02T03:04:05\.000Z$/);
+    expect(head).toMatch(/^ID\s+NAME\s+STUDY\s+STATE\s+ROUND\s+STRATEGY\s+LATEST VERSION\s+UPDATED$/);
+    expect(row).toMatch(
+      /^fed-1\s+heart-fedavg\s+default\s+running\s+2\/5\s+fedavg\s+fed-1\.v1\s+2025-01-02T03:04:05\.000Z$/,
+    );
   });
 
   test('with an id prints the federation, its open round and its rounds in order with the sites’ metrics', async () => {
@@ -260,9 +273,64 @@ describe('federations status', () => {
     ]);
   });
 
+  test("with an id lists each site's decision on the current plan (name, decision, when), and says whether approval is required", async () => {
+    const r = await run(op('federations', 'status', 'fed-1'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^plan approval:\s+not required: sites that rejected or revoked this plan are not selected$/m,
+    );
+    expect(r.stdout).toMatch(/^Plan decisions \(plan [0-9a-f]{16}…\)$/m);
+    expect(tableAfter(r.stdout, 'Plan decisions (')).toEqual([
+      ['SITE', 'ID', 'DECISION', 'DECIDED'],
+      ['Charité', 'site-b', 'pending', '-'],
+      ['St Mary Hospital', 'site-a', 'approved', '2025-01-02T03:04:05.000Z'],
+    ]);
+    const json = JSON.parse((await run(op('federations', 'status', 'fed-1', '--json'))).stdout) as {
+      decisions: Array<{ siteId: string; siteName: string; decision: string; decidedAt: string | null }>;
+    };
+    expect(json.decisions.map((d) => [d.siteName, d.decision, d.decidedAt])).toEqual([
+      ['St Mary Hospital', 'approved', '2025-01-02T03:04:05.000Z'],
+      ['Charité', 'pending', null],
+    ]);
+  });
+
   test('an unknown federation is one line', async () => {
     const r = await run(op('federations', 'status', 'fed-9'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('twinfed: The federation does not exist. (UNKNOWN_FEDERATION)\n');
+  });
+});
+
+describe('federations amend', () => {
+  test('validates the new plan locally, sends it and says every site is pending again', async () => {
+    await run(op('federations', 'create', '--plan', await writePlanFile(cli.dir, GOOD_PLAN)));
+    const amended = { ...GOOD_PLAN, rounds: 9, minSites: 2, governance: { requireApprovals: true } };
+    const r = await run(op('federations', 'amend', 'fed-2', '--plan', await writePlanFile(cli.dir, amended)));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(cli.fake.seen.at(-1)).toMatchObject({ method: 'PUT', path: '/v1/federations/fed-2/plan' });
+    expect((cli.fake.seen.at(-1)?.body as { plan: unknown }).plan).toMatchObject(amended);
+    expect(r.stdout).toMatch(
+      /^Amended the plan of fed-2 \(heart-prox\): now [0-9a-f]{16}…, 9 rounds; every site's decision is pending again\.$/m,
+    );
+    expect(r.stdout).toContain('plan approval: required: a round opens only when at least 2 sites approved this plan');
+    const json = JSON.parse(
+      (await run(op('--json', 'federations', 'amend', 'fed-2', '--plan', await writePlanFile(cli.dir, amended))))
+        .stdout,
+    ) as { id: string; plan: { rounds: number } };
+    expect([json.id, json.plan.rounds]).toEqual(['fed-2', 9]);
+  });
+
+  test('an invalid plan exits 2 and sends nothing; a started federation is one line with its code', async () => {
+    const bad = await run(
+      op('federations', 'amend', 'fed-1', '--plan', await writePlanFile(cli.dir, { ...GOOD_PLAN, rounds: 0 })),
+    );
+    expect(bad.code).toBe(2);
+    expect(cli.fake.seen).toHaveLength(0);
+    const started = await run(op('federations', 'amend', 'fed-1', '--plan', await writePlanFile(cli.dir, GOOD_PLAN)));
+    expect(started.code).toBe(1);
+    expect(started.stderr).toBe(
+      'twinfed: The federation has started; its plan can no longer change. (FEDERATION_STARTED)\n',
+    );
   });
 });

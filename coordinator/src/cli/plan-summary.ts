@@ -1,5 +1,5 @@
 /** Short human-readable lines about a plan, shared by `federations status` and `plan check`. */
-import { dpMechanism, planEpsilon, type Plan } from '@twinfed/shared';
+import { dpMechanism, planEpsilon, requiresApprovals, type Plan } from '@twinfed/shared';
 
 /** `logistic-regression (13 inputs)` or `mlp 13→32→16→1`. */
 export function modelLine(model: Plan['model']): string {
@@ -15,6 +15,13 @@ export function dpLine(plan: Pick<Plan, 'privacy' | 'rounds' | 'model'>): string
   const eps = planEpsilon(plan)!;
   const kind = dpMechanism(plan) === 'skellam' ? 'distributed (Skellam, noise added by the sites), ' : '';
   return `${kind}clip ${dp.clip}, noise ×${dp.noiseMultiplier}, δ ${dp.delta}: ε ≤ ${eps.toFixed(2)} after ${plan.rounds} rounds`;
+}
+
+/** Whether rounds wait for the sites' approval of the plan (`governance.requireApprovals`), in words. */
+export function governanceLine(plan: Pick<Plan, 'governance' | 'minSites'>): string {
+  if (!requiresApprovals(plan)) return 'not required: sites that rejected or revoked this plan are not selected';
+  const n = plan.minSites;
+  return `required: a round opens only when at least ${n} site${n === 1 ? '' : 's'} approved this plan, and selects only among them`;
 }
 
 /** `100 steps of sgd, batch 32, lr 0.01`. */

@@ -34,6 +34,22 @@ describe('twinfed plan', () => {
     expect(JSON.parse(json.stdout)).toEqual({ valid: true, plan: PlanSchema.parse(GOOD_PLAN) });
   });
 
+  test('check: the summary says in words whether the sites must approve the plan before rounds open', async () => {
+    const without = await run(['plan', 'check', await writePlanFile(cli.dir, GOOD_PLAN)]);
+    expect(without.stdout).toMatch(
+      /^plan approval: +not required: sites that rejected or revoked this plan are not selected$/m,
+    );
+    const required = await run([
+      'plan',
+      'check',
+      await writePlanFile(cli.dir, { ...GOOD_PLAN, minSites: 2, governance: { requireApprovals: true } }),
+    ]);
+    expect(required.code).toBe(0);
+    expect(required.stdout).toMatch(
+      /^plan approval: +required: a round opens only when at least 2 sites approved this plan, and selects only among them$/m,
+    );
+  });
+
   test('check: an invalid plan lists every problem with its path and exits 2', async () => {
     const bad = {
       ...GOOD_PLAN,

@@ -10,6 +10,8 @@ import { registerModels } from './commands/models';
 import { registerPlan } from './commands/plan';
 import { registerPopulation } from './commands/population';
 import { registerSites } from './commands/sites';
+import { registerStats } from './commands/stats';
+import { registerStudies } from './commands/studies';
 import { registerTls } from './commands/tls';
 import { registerTokens } from './commands/tokens';
 import type { CliDeps } from './context';
@@ -23,9 +25,12 @@ Typical session:
   $ export TWINFED_URL=http://127.0.0.1:8470                   # terminal 2, same host
   $ twinfed --data-dir ./consortium sites invite "St Mary Hospital"
   $ twinfed plan check plan.json                              # validate a plan locally (see docs/plan.md)
-  $ twinfed --data-dir ./consortium federations create --plan plan.json
+  $ twinfed --data-dir ./consortium studies create "Heart 2026"
+  $ twinfed --data-dir ./consortium federations create --plan plan.json --study <study id>
+  $ twinfed --data-dir ./consortium tokens create "Dr Ada Lovelace" --study <study id>
   $ twinfed --data-dir ./consortium federations status
   $ twinfed --data-dir ./consortium models export <version> --out ./model-bundle
+  $ twinfed stats query --study <id> --file query.json --wait  # cohort statistics before a plan (docs/cohort-statistics.md)
 
 Remote coordinator: use https:// (--ca ca.pem for a private consortium CA); plain http is refused except to
 this machine (127.0.0.1, localhost, ::1) unless --insecure-http.
@@ -66,10 +71,12 @@ export function createProgram(deps: CliDeps): Command {
   registerCoordinator(program, deps);
   registerSites(program, deps);
   registerTokens(program, deps);
+  registerStudies(program, deps);
   registerPlan(program, deps);
   registerFederations(program, deps);
   registerModels(program, deps);
   registerPopulation(program, deps);
+  registerStats(program, deps);
   registerTls(program, deps);
   registerAudit(program, deps);
   return program;

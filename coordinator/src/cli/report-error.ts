@@ -11,7 +11,7 @@ const EXIT_USAGE = 2;
 /** Exit status for everything else that failed. */
 const EXIT_FAILURE = 1;
 
-const INPUT_CODES: readonly ErrorCode[] = ['INVALID_PLAN', 'VALIDATION_FAILED'];
+const INPUT_CODES: readonly ErrorCode[] = ['INVALID_PLAN', 'VALIDATION_FAILED', 'UNKNOWN_STUDY'];
 
 /** One issue of a validation failure: where (a dotted path) and what. */
 interface IssueLine {

@@ -12,7 +12,7 @@ describe('twinfed tokens (against a real coordinator)', () => {
   const op = (...args: string[]) => run(['--url', c.url, '--token', c.operatorToken, ...args]);
 
   test('creates a researcher token shown once with the dashboard address, lists it without its value, revokes it', async () => {
-    const created = await op('tokens', 'create', 'Dr Ada Lovelace');
+    const created = await op('tokens', 'create', 'Dr Ada Lovelace', '--study', 'default');
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const token = /^token:\s+(tfr_\S+)$/m.exec(created.stdout)?.[1];

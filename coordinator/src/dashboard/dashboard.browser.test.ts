@@ -1,10 +1,19 @@
 /**
  * The researchers' dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core):
- * a real coordinator with two sites, two published rounds, site evaluations and a population report.
+ * a real coordinator with two sites, two published rounds, site evaluations and a population report, in study A; and
+ * study B with a federation and a site of its own, which a researcher of study A must not see anywhere.
  */
 import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { deserializeWeights, routes, type ApiTokenCreated, type CurrentRound, type WeightSet } from '@twinfed/shared';
+import {
+  PlanSchema,
+  deserializeWeights,
+  planDigest,
+  routes,
+  type ApiTokenCreated,
+  type CurrentRound,
+  type WeightSet,
+} from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -67,6 +76,7 @@ describe('researcher dashboard in headless Chromium', () => {
   let page: Page;
   let researcher: string;
   let fid: string;
+  const secret = { study: '', fid: '', siteId: '' };
   const problems: string[] = [];
   const methods = new Set<string>();
 
@@ -76,14 +86,27 @@ describe('researcher dashboard in headless Chromium', () => {
         `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`,
       );
     c = await startTestCoordinator();
+    const study = async (name: string) =>
+      ((await (await operator(c, 'POST', routes.studies, { name })).json()) as { id: string }).id;
+    const studyA = await study('Sepsis study');
+    secret.study = await study('Secret trial study');
     const sites = [await enrollTestSite(c, 'Alpha Hospital'), await enrollTestSite(c, 'Beta Clinic')];
     fid = (
       (await (
         await operator(c, 'POST', routes.federations, {
           plan: testPlan({ name: 'Sepsis risk 2026', rounds: 2, minSites: 2 }),
+          study: studyA,
         })
       ).json()) as { id: string }
     ).id;
+    const planSha256 = planDigest(
+      PlanSchema.parse(((await (await operator(c, 'GET', routes.federation(fid))).json()) as { plan: unknown }).plan),
+    );
+    const decided = await sites[0]!.request('PUT', routes.federationDecision(fid), {
+      decision: 'approved',
+      planSha256,
+    });
+    if (decided.status !== 200) throw new Error(`decision ${decided.status}`);
     await publishRound(c, fid, sites, [0.1, 0.2]);
     await publishRound(c, fid, sites, [0.3, 0.4]);
     for (const round of [0, 1, 2]) {
@@ -109,9 +132,51 @@ describe('researcher dashboard in headless Chromium', () => {
       metrics: { auc: 0.81, [XSS]: 1 },
       createdAt: new Date().toISOString(),
     });
+    // Study B: a federation of its own and a site enrolled after study A's rounds (so it takes part in B only).
+    secret.siteId = (await enrollTestSite(c, 'Gamma Trial Site')).siteId;
+    secret.fid = (
+      (await (
+        await operator(c, 'POST', routes.federations, {
+          plan: testPlan({ name: 'Secret trial B', rounds: 2, minSites: 3 }),
+          study: secret.study,
+        })
+      ).json()) as { id: string }
+    ).id;
+    // Cohort statistics: a query of study A that Alpha releases and Beta partly suppresses, and one of study B.
+    const cohortQuery = {
+      title: 'Smokers before the sepsis plan',
+      source: { kind: 'csv' },
+      groupBy: [{ kind: 'category', feature: 'smoker', values: [0, 1], labels: ['no', 'yes'] }],
+    };
+    const qid = (
+      (await (await operator(c, 'POST', routes.cohortQueries, { studyId: studyA, query: cohortQuery })).json()) as {
+        id: string;
+      }
+    ).id;
+    const answer = (no: number | null, yes: number | null, k: number) => ({
+      kind: 'table',
+      table: {
+        k,
+        epsilon: null,
+        cells: [
+          { levels: ['no'], count: no },
+          { levels: ['yes'], count: yes },
+        ],
+        total: 40,
+        suppressedCells: [no, yes].filter((x) => x === null).length,
+      },
+    });
+    for (const [i, a] of [answer(25, 15, 10), answer(null, null, 20)].entries()) {
+      const res = await sites[i]!.request('PUT', routes.cohortAnswers(qid), a);
+      if (res.status !== 201) throw new Error(`cohort answer ${res.status}`);
+    }
+    await operator(c, 'POST', routes.cohortQueries, {
+      studyId: secret.study,
+      query: { ...cohortQuery, title: 'Secret trial smokers' },
+    });
     researcher = (
       (await (
-        await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher' })
+        await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher', studies: [studyA] })
       ).json()) as ApiTokenCreated
     ).token;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -187,12 +252,50 @@ describe('researcher dashboard in headless Chromium', () => {
       (globalThis as unknown as Dom).document.querySelector('#chart-canvas .u-legend')?.textContent?.includes('Alpha'),
     );
 
+    const decisions = await page.$$eval('#decisions tbody tr', (rows) =>
+      rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+    expect(decisions.map((r) => [r[0], r[1]])).toEqual([
+      ['Alpha Hospital', 'approved'],
+      ['Beta Clinic', 'pending'],
+    ]);
+    expect(await page.textContent('#decisions-summary')).toBe(
+      '1 of 2 sites approved the current plan · sites that rejected or revoked it are not selected',
+    );
     expect(await page.textContent('#sites')).toContain('Beta Clinic');
+    expect(await page.textContent('#federations')).toMatch(/Sepsis study/); // the study column
     expect(await page.textContent('#population')).toContain(
       'No population reports yet: only sites that run with --twins report population counts',
     );
+    // Cohort statistics: each site's released counts (<k where it suppressed) and the combined lower bound.
+    const cohort = await page.$$eval('#cohort table', (tables) =>
+      tables.map((t) =>
+        Array.from((t as unknown as Element).querySelectorAll('tbody tr'), (r) =>
+          Array.from(r.querySelectorAll('td'), (td) => td.textContent ?? ''),
+        ),
+      ),
+    );
+    expect(cohort[0]!.map((r) => r.slice(0, 5))).toEqual([
+      ['Smokers before the sepsis plan', 'Sepsis study', 'csv', '2', '0'],
+    ]);
+    expect(cohort[2]).toEqual([
+      ['no', '25', '<k', '≥25'],
+      ['yes', '15', '<k', '≥15'],
+    ]);
+    expect(await page.textContent('#cohort')).toContain('1 more site(s) outside your studies have not answered');
     expect([...methods]).toEqual(['GET']);
     expect(problems).toEqual([]);
+  });
+
+  test('a researcher of study A sees nothing of study B anywhere on the page', async () => {
+    const text = (await page.textContent('body')) ?? '';
+    for (const hidden of ['Secret trial', secret.study, secret.fid, 'Gamma Trial Site', secret.siteId])
+      expect(text).not.toContain(hidden);
+    expect(await page.$$eval('#study option', (o) => o.map((x) => (x as unknown as Element).textContent))).toEqual([
+      'Sepsis study',
+    ]);
+    expect(await page.textContent('#studies')).toContain('Sepsis study');
+    expect(problems).toEqual([]); // nor did it ask for anything of B (that would have been a 404)
   });
 
   test('the token lives in the tab: a reload stays signed in, sign-out forgets it', async () => {
@@ -205,5 +308,33 @@ describe('researcher dashboard in headless Chromium', () => {
     ).toBeNull();
     await page.reload();
     expect(await page.isVisible('#sign-in')).toBe(true);
+  });
+
+  test('an operator sees every study, each federation with its study, and the study filter narrows the list', async () => {
+    await page.fill('#token', c.operatorToken);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#versions tbody tr');
+    const rows = async () =>
+      page.$$eval('#federations tbody tr', (trs) =>
+        trs.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
+      );
+    expect((await rows()).map((r) => [r[0], r[2]])).toEqual([
+      ['Sepsis risk 2026', 'Sepsis study'],
+      ['Secret trial B', 'Secret trial study'],
+    ]);
+    expect(await page.$$eval('#study option', (o) => o.map((x) => (x as unknown as Element).textContent))).toEqual([
+      'all 3 studies',
+      'default',
+      'Sepsis study',
+      'Secret trial study',
+    ]);
+    await page.selectOption('#study', secret.study);
+    await page.waitForFunction(
+      (name) =>
+        (globalThis as unknown as Dom).document.querySelector('#federation-title')?.textContent?.startsWith(name),
+      'Secret trial B',
+    );
+    expect((await rows()).map((r) => r[0])).toEqual(['Secret trial B']);
+    await page.click('#sign-out');
   });
 });

@@ -9,6 +9,7 @@ import { auditAuthFailureBursts } from '../audit/auth-bursts';
 import type { HttpDeps } from './deps';
 import { errorHandler } from './errors';
 import { routeTable, type RouteDef } from './route-table';
+import { studyScopeGuard } from './study-scope';
 
 type Authed = Request & { principal?: Principal; bodyCheck?: BodyCheck };
 
@@ -18,7 +19,7 @@ type Authed = Request & { principal?: Principal; bodyCheck?: BodyCheck };
  *   encoding and media type → failure limiter → credentials from the headers (token, or site + fresh timestamp, and
  *   the signature over the body digest header) → per-caller admission → upload gate (authenticated uploads only) →
  *   body read (size bound from the route, Content-Length checked first, minimum rate) → body checked against the
- *   signed digest → handler.
+ *   signed digest → study scope (a researcher reads only its studies' federations, versions and studies) → handler.
  * A request refused before its body is read is answered with `Connection: close` and not drained (see errors.ts).
  */
 export function createApp(deps: HttpDeps): express.Express {
@@ -62,6 +63,7 @@ export function createApp(deps: HttpDeps): express.Express {
       readBody({ limit: route.body === 'binary' ? deps.config.maxUpdateBytes : deps.config.maxJsonBytes, ...body }),
       bodyStage(auth, limiter),
       ...(enrollment ? [limiter.enrollmentToken()] : []),
+      ...studyScopeGuard(route, deps),
       route.handler,
     );
   }
@@ -91,7 +93,7 @@ function refuseEncoding(req: Request, _res: Response, next: NextFunction): void 
 
 function contentType(route: RouteDef) {
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (route.method !== 'post') return next();
+    if (route.method === 'get') return next();
     const want = route.body === 'binary' ? BINARY_MEDIA_TYPE : 'application/json';
     if (hasBody(req) && !req.is(want)) return next(new TwinfedError('UNSUPPORTED_MEDIA_TYPE', `Expected ${want}.`));
     next();

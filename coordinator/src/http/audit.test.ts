@@ -30,8 +30,11 @@ describe('audit routes', () => {
   afterAll(async () => c.close());
 
   test('every security-relevant action is chained, paged oldest first, heads signed, and the whole trail verifies', async () => {
+    const study = (await (await operator(c, 'POST', routes.studies, { name: 'Audited study' })).json()) as {
+      id: string;
+    };
     const created = (await (
-      await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher' })
+      await operator(c, 'POST', routes.tokens, { name: 'Dr Ada', role: 'researcher', studies: [study.id] })
     ).json()) as { id: string; token: string };
     await operator(c, 'POST', routes.revokeToken(created.id), {});
     const invite = (await (await operator(c, 'POST', routes.invitations, { siteName: 'Spare' })).json()) as {
@@ -50,6 +53,7 @@ describe('audit routes', () => {
     const all = [...first.entries, ...rest.entries];
     const actions = all.map((e) => e.action);
     for (const action of [
+      'study.create',
       'token.create',
       'token.revoke',
       'site.invite',

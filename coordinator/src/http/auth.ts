@@ -21,7 +21,8 @@ export type Principal =
   | { kind: 'public' }
   /** `site` is the record read when the request was authenticated (not revoked then), for checks that need it. */
   | { kind: 'site'; siteId: string; site: Site }
-  | { kind: 'token'; role: 'operator' | 'researcher'; tokenId: string; name: string };
+  /** `studies`: the token's studies, read when the request was authenticated (what they allow: study-scope.ts). */
+  | { kind: 'token'; role: 'operator' | 'researcher'; tokenId: string; name: string; studies: readonly string[] };
 
 /** Options for {@link authenticateHeaders} and {@link authenticateBody}. */
 export interface AuthOptions {
@@ -69,7 +70,7 @@ export async function authenticateHeaders(
     if (!token || token.revokedAt) throw new TwinfedError('INVALID_TOKEN');
     if (!roles.includes(token.role)) throw new TwinfedError('FORBIDDEN');
     return {
-      principal: { kind: 'token', role: token.role, tokenId: token.id, name: token.name },
+      principal: { kind: 'token', role: token.role, tokenId: token.id, name: token.name, studies: token.studies },
       body: { kind: 'none' },
     };
   }

@@ -16,7 +16,9 @@ describe('what a DP federation publishes to researchers', () => {
     c = await startTestCoordinator();
     sites = [await enrollTestSite(c, 'Alpha'), await enrollTestSite(c, 'Beta'), await enrollTestSite(c, 'Gamma')];
     researcher = (
-      (await (await operator(c, 'POST', routes.tokens, { name: 'dp reader', role: 'researcher' })).json()) as {
+      (await (
+        await operator(c, 'POST', routes.tokens, { name: 'dp reader', role: 'researcher', studies: ['default'] })
+      ).json()) as {
         token: string;
       }
     ).token;

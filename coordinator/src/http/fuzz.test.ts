@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { errorCodesOf, routes, signRequest } from '@twinfed/shared';
+import { errorCodesOf, planDigest, PlanSchema, routes, signRequest } from '@twinfed/shared';
 import { fuzzCase, targetOf, type FuzzCase } from './__tests__/fuzz/cases';
 import { ROUTES } from './__tests__/fuzz/paths';
 import { send, type Outcome } from './__tests__/fuzz/send';
@@ -225,13 +225,13 @@ describe('fuzz: every route and socket event of the coordinator', () => {
         },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
-    const site = (p: string, body: unknown) => {
+    const site = (p: string, body: unknown, method = 'POST') => {
       const bytes = new TextEncoder().encode(JSON.stringify(body));
       return fetch(w.c.url + p, {
-        method: 'POST',
+        method,
         headers: {
           ...signRequest({
-            method: 'POST',
+            method,
             path: p,
             body: bytes,
             siteId: member!.siteId,
@@ -243,11 +243,23 @@ describe('fuzz: every route and socket event of the coordinator', () => {
       });
     };
     const writes: Array<[string, () => Promise<Response>]> = [
-      ['create a token', () => op('POST', routes.tokens, { name: 'after fuzz', role: 'researcher' })],
+      [
+        'create a token',
+        () => op('POST', routes.tokens, { name: 'after fuzz', role: 'researcher', studies: ['default'] }),
+      ],
       ['invite a site', () => op('POST', routes.invitations, { siteName: 'After Fuzz' })],
       [
         'report an evaluation',
         () => site(routes.modelEvaluations(w.plain.versions.at(-1)!), { n: 10, metrics: { accuracy: 0.9 } }),
+      ],
+      [
+        'decide about a plan',
+        () =>
+          site(
+            routes.federationDecision(w.plain.id),
+            { decision: 'rejected', planSha256: planDigest(PlanSchema.parse(w.plain.plan)) },
+            'PUT',
+          ),
       ],
       ['revoke a token', () => op('POST', routes.revokeToken(w.researcherTokenId))],
       ['revoke a site', () => op('POST', routes.revokeSite(outsider!.siteId))],

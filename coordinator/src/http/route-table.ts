@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
-import { api, type Api, type BodyKind, type Method, type Operation, type Role } from '@twinfed/shared';
+import { api, METHODS, type Api, type BodyKind, type Method, type Operation, type Role } from '@twinfed/shared';
 import type { HttpDeps } from './deps';
 import { federationHandlers } from './routes/federations';
+import { governanceHandlers } from './routes/governance';
 import { modelHandlers } from './routes/models';
 import { siteHandlers } from './routes/sites';
 import { healthHandlers } from './routes/health';
@@ -12,6 +13,8 @@ import { statsHandlers } from './routes/stats';
 import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
 import { auditHandlers } from './routes/audit';
+import { cohortHandlers } from './routes/cohort';
+import { studyHandlers } from './routes/studies';
 import { dashboardHandlers } from '../dashboard/assets';
 
 export type { BodyKind };
@@ -37,6 +40,7 @@ export interface RouteDef {
 export function routeTable(deps: HttpDeps): RouteDef[] {
   const sites = siteHandlers(deps);
   const feds = federationHandlers(deps);
+  const governance = governanceHandlers(deps);
   const models = modelHandlers(deps);
   const health = healthHandlers(deps);
   const stats = statsHandlers(deps);
@@ -44,6 +48,8 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const tokens = tokenHandlers(deps);
   const audit = auditHandlers(deps);
   const population = populationHandlers(deps);
+  const cohort = cohortHandlers(deps);
+  const studies = studyHandlers(deps);
   const dashboard = dashboardHandlers();
   // One line per family of handlers, each entry `contract name: { method: handler }`.
   const handlers: Handlers = {
@@ -56,11 +62,15 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     coordinatorKeys: { get: sites.coordinatorKeys },
     enroll: { post: sites.enroll },
     siteSelf: { get: sites.self },
+    siteFederations: { get: governance.offered },
     invitations: { post: sites.invite },
     adminSites: { get: sites.list },
     revokeSite: { post: sites.revoke },
     federations: { get: feds.list, post: feds.create },
     federation: { get: feds.get },
+    federationPlan: { put: governance.amend },
+    federationDecision: { put: governance.decide },
+    federationDecisions: { get: governance.list },
     rounds: { get: feds.rounds },
     federationEvaluations: { get: feds.evaluations },
     currentRound: { get: feds.current },
@@ -77,17 +87,23 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     modelEvaluations: { get: models.evaluations, post: models.report },
     populationReports: { post: population.report },
     population: { get: population.view },
+    cohortQueries: { get: cohort.list, post: cohort.create },
+    cohortQuery: { get: cohort.result },
+    cohortAnswers: { put: cohort.answer },
+    siteCohortQueries: { get: cohort.forSite },
     audit: { get: audit.list },
     auditHeads: { get: audit.heads },
     auditVerify: { get: audit.verify },
     tokens: { get: tokens.list, post: tokens.create },
     revokeToken: { post: tokens.revoke },
+    studies: { get: studies.list, post: studies.create },
+    study: { get: studies.get },
   };
   const routes: RouteDef[] = [];
   for (const name of Object.keys(api) as Array<keyof Api>) {
     const resource: { path: string } & Partial<Record<Method, Operation>> = api[name];
     const served = handlers[name] as Partial<Record<Method, Handler>>;
-    for (const method of ['get', 'post'] as const) {
+    for (const method of METHODS) {
       const operation = resource[method];
       const handler = served[method];
       if (!operation || !handler) continue;

@@ -14,10 +14,19 @@ describe('operator and researcher tokens over real HTTP', () => {
   afterAll(async () => c.close());
 
   test('an operator creates a researcher token, shown once; it reads but cannot write; revoked, it is refused', async () => {
-    const res = await operator(c, 'POST', routes.tokens, { name: 'Dr Ada Lovelace', role: 'researcher' });
+    const res = await operator(c, 'POST', routes.tokens, {
+      name: 'Dr Ada Lovelace',
+      role: 'researcher',
+      studies: ['default'],
+    });
     expect(res.status).toBe(201);
     const created = (await res.json()) as ApiTokenCreated;
-    expect(created).toMatchObject({ name: 'Dr Ada Lovelace', role: 'researcher', revokedAt: null });
+    expect(created).toMatchObject({
+      name: 'Dr Ada Lovelace',
+      role: 'researcher',
+      studies: ['default'],
+      revokedAt: null,
+    });
     expect(created.token).toMatch(/^tfr_/);
 
     expect((await asBearer(c, created.token, routes.federations)).status).toBe(200);
@@ -35,6 +44,7 @@ describe('operator and researcher tokens over real HTTP', () => {
       id: created.id,
       name: 'Dr Ada Lovelace',
       role: 'researcher',
+      studies: ['default'],
       createdAt: created.createdAt,
       revokedAt: null,
     });
@@ -55,6 +65,47 @@ describe('operator and researcher tokens over real HTTP', () => {
         .map((e) => e.action)
         .sort(),
     ).toEqual(['token.create', 'token.revoke']);
+  });
+
+  test('a researcher token names its studies (required, known); an operator token names none', async () => {
+    const issue = async (body: object) => {
+      const r = await operator(c, 'POST', routes.tokens, body);
+      const e = ((await r.json()) as { error: { code: string; details?: Array<{ path: string; message: string }> } })
+        .error;
+      return { status: r.status, code: e.code, issues: (e.details ?? []).map((d) => `${d.path}: ${d.message}`) };
+    };
+    expect(await issue({ name: 'No study', role: 'researcher' })).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      issues: ['studies: a researcher token needs at least one study'],
+    });
+    expect(await issue({ name: 'Empty', role: 'researcher', studies: [] })).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+    expect(await issue({ name: 'Twice', role: 'researcher', studies: ['default', 'default'] })).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      issues: ['studies: each study once'],
+    });
+    expect(await issue({ name: 'Scoped op', role: 'operator', studies: ['default'] })).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      issues: ['studies: operator tokens see every study: give no studies'],
+    });
+    expect(await issue({ name: 'Unknown', role: 'researcher', studies: ['default', 'study-nope'] })).toEqual({
+      status: 404,
+      code: 'UNKNOWN_STUDY',
+      issues: [],
+    });
+    const names = ((await (await operator(c, 'GET', routes.tokens)).json()) as { tokens: ApiTokenView[] }).tokens.map(
+      (t) => t.name,
+    );
+    expect(names.filter((n) => ['No study', 'Empty', 'Twice', 'Scoped op', 'Unknown'].includes(n))).toEqual([]);
+    const op = (await (
+      await operator(c, 'POST', routes.tokens, { name: 'Second operator', role: 'operator' })
+    ).json()) as ApiTokenCreated;
+    expect(op.studies).toEqual([]);
   });
 
   test('bad input gets a stable 4xx code', async () => {

@@ -4,11 +4,13 @@ import {
   fingerprint,
   signModelVersion,
   verifyModelVersion,
+  decisionOnPlan,
   type EvaluationView,
   type Identity,
+  type SiteDecisionView,
   type SiteView,
 } from '@twinfed/shared';
-import type { Evaluation, ModelVersion, Site } from '../store';
+import type { Evaluation, ModelVersion, Site, SiteDecisionRecord } from '../store';
 
 /** A site as operators and researchers see it (public keys only as a fingerprint). */
 export function siteView(s: Site): SiteView {
@@ -20,6 +22,26 @@ export function siteView(s: Site): SiteView {
     revokedAt: s.revokedAt,
     lastSeenAt: s.lastSeenAt,
     missedRounds: s.missedRounds,
+  };
+}
+
+/**
+ * A site's decision on a federation's current plan (digest `planSha256`): `pending` when its last decision is about
+ * another version of the plan or it has none; the hash and time are those of its last decision.
+ */
+export function siteDecisionView(o: {
+  federationId: string;
+  planSha256: string;
+  site: Pick<Site, 'id' | 'name'>;
+  last: SiteDecisionRecord | null;
+}): SiteDecisionView {
+  return {
+    federationId: o.federationId,
+    siteId: o.site.id,
+    siteName: o.site.name,
+    decision: decisionOnPlan(o.last, o.planSha256),
+    planSha256: o.last?.planSha256 ?? null,
+    decidedAt: o.last?.decidedAt ?? null,
   };
 }
 

@@ -57,7 +57,7 @@ interface Eligibility {
 }
 
 /**
- * The sites a new round may select: enrolled, not revoked, and not absent. A site is absent when it missed
+ * The sites a new round may select: enrolled, not revoked, admitted by their decisions on the plan, and not absent. A site is absent when it missed
  * `maxMissedRounds` selected rounds in a row and has not been seen (signed request or socket) since the
  * last of them closed; it comes back as soon as it is seen. When skipping the absent would leave fewer
  * than `minSites`, nobody is skipped (a round that can still succeed beats one that surely fails).
@@ -70,6 +70,8 @@ export async function eligibleSites(opts: {
   minSites: number;
   /** A fresher last-seen time than the stored one (ISO), when known. */
   lastSeen?: (siteId: string) => string | null;
+  /** Whether the sites' decisions on the plan let selection draw a site (governance.ts); default every site. */
+  admits?: (siteId: string) => boolean;
 }): Promise<Eligibility> {
   const sites = (await opts.store.listSites()).filter((s) => !s.revokedAt);
   const record = await attendanceOf({ store: opts.store, rounds: opts.rounds, siteIds: sites.map((s) => s.id) });
@@ -78,6 +80,7 @@ export async function eligibleSites(opts: {
   for (const site of sites) {
     const a = record.get(site.id)!;
     if (a.missed !== site.missedRounds) await opts.store.setMissedRounds(site.id, a.missed);
+    if (opts.admits && !opts.admits(site.id)) continue;
     const fresh = opts.lastSeen?.(site.id) ?? null;
     const lastSeenAt =
       fresh !== null && (site.lastSeenAt === null || fresh > site.lastSeenAt) ? fresh : site.lastSeenAt;

@@ -2,6 +2,7 @@ import {
   PlanSchema,
   TwinfedError,
   deserializeWeights,
+  planDigest,
   planEpsilonAfter,
   type Identity,
   type Plan,
@@ -45,17 +46,18 @@ export interface EngineDeps {
   lastSeen?: (siteId: string) => string | null;
 }
 
-/** A federation with its validated plan and strategy. */
+/** A federation with its validated plan, the plan's digest (what sites decide about) and its strategy. */
 export interface Loaded {
   federation: Federation;
   plan: Plan;
+  planSha256: string;
   strategy: Strategy;
 }
 
 /**
  * What the parts of the round engine read in common, and nothing they change: the store, clock, logger, events and
- * metrics, and read-through caches of what never changes once written (a federation's parsed plan and strategy,
- * decoded global weights). The state that changes has one owner each: timers and the serial sections in
+ * metrics, and read-through caches of what never changes once written (decoded global weights) or changes only
+ * through the engine (a federation's parsed plan and strategy: a plan may be amended before round 1, see `forget`). The state that changes has one owner each: timers and the serial sections in
  * `RoundScheduler` (scheduler.ts), the in-progress aggregates in `AccumulatorCache` (accumulators.ts), which rounds
  * were closed in `RoundClosing` (closing.ts), whether the engine is stopped in the engine.
  */
@@ -67,8 +69,8 @@ export class EngineCore {
   readonly metrics: EngineMetrics;
   private readonly crashPoints: CrashPoints;
   private readonly globals = new Map<string, WeightSet>();
-  /** Each federation's validated plan and strategy (a plan never changes once its federation exists). */
-  private readonly plans = new Map<string, { createdAt: string; plan: Plan; strategy: Strategy }>();
+  /** Each federation's validated plan, digest and strategy (a plan changes only by `RoundEngine.amendPlan`, which forgets it). */
+  private readonly plans = new Map<string, { createdAt: string; plan: Plan; planSha256: string; strategy: Strategy }>();
 
   constructor(readonly deps: EngineDeps) {
     this.store = deps.store;
@@ -96,17 +98,23 @@ export class EngineCore {
 
   /**
    * A federation record the caller has just read, with its plan and strategy: parsed once per federation and
-   * cached (the plan is immutable; the cache entry is checked against the record's `createdAt`, so a federation id
-   * that names another federation, e.g. in a replaced store, is parsed again).
+   * cached (a plan changes only before round 1, through the engine, which then {@link forget}s it; the cache entry is
+   * checked against the record's `createdAt`, so a federation id that names another federation, e.g. in a replaced
+   * store, is parsed again).
    */
   loaded(federation: Federation): Loaded {
     let cached = this.plans.get(federation.id);
     if (!cached || cached.createdAt !== federation.createdAt) {
       const plan = PlanSchema.parse(federation.plan);
-      cached = { createdAt: federation.createdAt, plan, strategy: strategyFor(plan) };
+      cached = { createdAt: federation.createdAt, plan, planSha256: planDigest(plan), strategy: strategyFor(plan) };
       this.plans.set(federation.id, cached);
     }
-    return { federation, plan: cached.plan, strategy: cached.strategy };
+    return { federation, plan: cached.plan, planSha256: cached.planSha256, strategy: cached.strategy };
+  }
+
+  /** Drops the cached plan of a federation whose plan was just amended. */
+  forget(federationId: string): void {
+    this.plans.delete(federationId);
   }
 
   /** The strategy's view of a round: its base weights, the federation's strategy state and the seed. */

@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import {
+  DEFAULT_STUDY_ID,
   PlanSchema,
   TwinfedError,
   planDigest,
   layoutOf,
   layoutSize,
   secaggVectorLength,
+  requiresApprovals,
   type CurrentRound,
+  type Plan,
+  type PlanDecision,
   type SecaggAck,
   type SecaggState,
   type UploadAck,
 } from '@twinfed/shared';
-import type { Federation, Round, Site } from '../store';
+import type { Federation, Round, Site, SiteDecisionRecord } from '../store';
 import { AccumulatorCache } from './accumulators';
 import { AnsweredCache } from './answered';
 import { RoundClosing } from './closing';
@@ -25,7 +29,7 @@ import { SiteDirectory } from '../registry/site-directory';
 import { SecureAggregation } from './secagg';
 import { UpdateOpener, type OpenedUpdate, type ReceivedUpdate } from './update-opener';
 import { checkExampleClaim, checkMaskedHeader, checkRoundAccepts } from './upload-check';
-import { federationView, roundView } from './views';
+import { roundView, siteFederationView } from './views';
 
 /**
  * Runs every federation's rounds: open → collecting → aggregating → published (or failed), with each
@@ -100,14 +104,13 @@ export class RoundEngine {
     return this.opener.queued;
   }
 
-  /** Creates a federation from a plan, publishes its signed initial version (round 0) and opens round 1. */
-  async createFederation(planInput: unknown, actor: string): Promise<Federation> {
-    const parsed = PlanSchema.safeParse(planInput);
-    if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      throw new TwinfedError('INVALID_PLAN', undefined, { details });
-    }
-    const plan = parsed.data;
+  /**
+   * Creates a federation of a study (default: the default study) from a plan, publishes its signed initial version
+   * (round 0) and opens round 1 — or, when the plan needs the sites' approvals, waits for them (no version, no round)
+   * and does both once enough sites approved. Rejects INVALID_PLAN, then UNKNOWN_STUDY (nothing stored).
+   */
+  async createFederation(planInput: unknown, actor: string, studyId: string = DEFAULT_STUDY_ID): Promise<Federation> {
+    const plan = validPlan(planInput);
     const id = `fed-${randomBytes(4).toString('hex')}`;
     const at = this.core.iso();
     const { store } = this.core;
@@ -115,6 +118,7 @@ export class RoundEngine {
       {
         id,
         name: plan.name,
+        studyId,
         plan,
         state: 'running',
         createdAt: at,
@@ -127,15 +131,94 @@ export class RoundEngine {
         actor,
         action: 'federation.create',
         subject: id,
-        detail: { name: plan.name, strategy: plan.strategy.name, rounds: plan.rounds, planSha256: planDigest(plan) },
+        detail: {
+          name: plan.name,
+          studyId,
+          strategy: plan.strategy.name,
+          rounds: plan.rounds,
+          planSha256: planDigest(plan),
+        },
       },
     );
     this.core.crash('federation.created');
-    await this.scheduler.serial(id, async () => {
-      await this.publishing.publishInitial(await this.core.load(id));
-      await this.opening.openNext(id);
-    });
+    await this.scheduler.serial(id, () => this.opening.openNext(id));
     return (await store.getFederation(id))!;
+  }
+
+  /**
+   * Replaces the plan of a running federation that has not started (no round opened, no version published, no
+   * statistics sent), audited with the old and new digests; every site's decision is then pending again (decisions are
+   * about a plan's hash). If the new plan lets round 1 open now, it opens. INVALID_PLAN, UNKNOWN_FEDERATION,
+   * FEDERATION_NOT_RUNNING or FEDERATION_STARTED otherwise.
+   */
+  async amendPlan(federationId: string, planInput: unknown, actor: string): Promise<Federation> {
+    const { core } = this;
+    await this.scheduler.serial(federationId, async () => {
+      const before = await core.load(federationId);
+      const plan = validPlan(planInput);
+      const at = core.iso();
+      const planSha256 = planDigest(plan);
+      const amended = await core.store.amendFederationPlan(
+        { id: federationId, name: plan.name, plan, updatedAt: at },
+        {
+          at,
+          actor,
+          action: 'federation.plan_amended',
+          subject: federationId,
+          detail: { previousPlanSha256: before.planSha256, planSha256 },
+        },
+      );
+      if (amended.status === 'unknown') throw new TwinfedError('UNKNOWN_FEDERATION');
+      if (amended.status === 'not-running') throw new TwinfedError('FEDERATION_NOT_RUNNING');
+      if (amended.status === 'started') throw new TwinfedError('FEDERATION_STARTED');
+      core.forget(federationId);
+      core.logger.info({ federationId, planSha256 }, 'federation plan amended');
+    });
+    await this.scheduler.run(federationId, () => this.opening.openIfWaiting(federationId));
+    return (await core.store.getFederation(federationId))!;
+  }
+
+  /**
+   * Records a site's decision about the federation's current plan, named by its hash (PLAN_SUPERSEDED for another
+   * hash, FEDERATION_NOT_RUNNING once the federation ended), audited without names. Idempotent: the same decision
+   * again changes nothing. An approval may be the one a waiting federation needs: its round then opens.
+   */
+  async recordDecision(o: {
+    federationId: string;
+    siteId: string;
+    decision: PlanDecision;
+    planSha256: string;
+  }): Promise<SiteDecisionRecord> {
+    const { core } = this;
+    const { federationId, siteId, decision, planSha256 } = o;
+    const { recorded, opens } = await this.scheduler.serial(federationId, async () => {
+      const { federation, plan, planSha256: current } = await core.load(federationId);
+      if (federation.state !== 'running') throw new TwinfedError('FEDERATION_NOT_RUNNING');
+      if (planSha256 !== current)
+        throw new TwinfedError(
+          'PLAN_SUPERSEDED',
+          `The decision is about another version of the plan (${planSha256.slice(0, 12)}…); the federation's plan is now ${current.slice(0, 12)}…: read it again and decide about it.`,
+          { details: { planSha256: current } },
+        );
+      const at = core.iso();
+      const put = await core.store.putSiteDecision(
+        { federationId, siteId, planSha256, decision, decidedAt: at },
+        {
+          at,
+          actor: `site:${siteId}`,
+          action: 'site.plan_decision',
+          subject: federationId,
+          detail: { decision, planSha256 },
+        },
+      );
+      if (put.status === 'recorded') core.logger.info({ federationId, siteId, decision }, 'site decision recorded');
+      return {
+        recorded: put.decision,
+        opens: put.status === 'recorded' && decision === 'approved' && requiresApprovals(plan),
+      };
+    });
+    if (opens) await this.scheduler.run(federationId, () => this.opening.openIfWaiting(federationId));
+    return recorded;
   }
 
   /**
@@ -271,7 +354,7 @@ export class RoundEngine {
       : new Set<string>();
     const selected = round ? round.selectedSiteIds.includes(siteId) : false;
     return {
-      federation: federationView(federation, this.core.deps.identity),
+      federation: siteFederationView(federation, this.core.deps.identity),
       round: round ? roundView(round, answered.size, { siteId, plan }) : null,
       selected,
       submitted: answered.has(siteId),
@@ -369,4 +452,14 @@ export class RoundEngine {
     if (stored.digest !== digest) throw new TwinfedError('UPDATE_CONFLICT');
     return stored.receivedAt;
   }
+}
+
+/** The validated plan (defaults filled in), or INVALID_PLAN with every issue and its path. */
+function validPlan(planInput: unknown): Plan {
+  const parsed = PlanSchema.safeParse(planInput);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw new TwinfedError('INVALID_PLAN', undefined, { details });
+  }
+  return parsed.data;
 }

@@ -3,8 +3,9 @@ import type { Round } from '../store';
 import type { Strategy } from '../strategies';
 import { eligibleSites } from './attendance';
 import type { RoundClosing } from './closing';
-import { closeTarget, type EngineCore } from './core';
+import { closeTarget, type EngineCore, type Loaded } from './core';
 import type { Deadlines } from './deadlines';
+import { consentOf } from './governance';
 import type { Publishing } from './publishing';
 import type { SecureAggregation } from './secagg';
 
@@ -29,18 +30,14 @@ export class RoundOpening {
   ) {}
 
   /**
-   * Continues a federation from its stored state: publishes a missing initial version, repairs the
-   * current-round pointer, re-aggregates an interrupted aggregation, closes a round that already has its
-   * updates, or re-arms the deadline (with a grace period for sites that were retrying while we were down).
+   * Continues a federation from its stored state: repairs the current-round pointer, re-aggregates an interrupted
+   * aggregation, closes a round that already has its updates, re-arms the deadline (with a grace period for sites
+   * that were retrying while we were down), or opens the next round (publishing a missing initial version first).
    */
   async resume(federationId: string): Promise<void> {
     const { core, closing, deadlines } = this.o;
-    let loaded = await core.load(federationId);
+    const loaded = await core.load(federationId);
     if (loaded.federation.state !== 'running') return;
-    if (loaded.federation.latestVersionId === null) {
-      await this.o.publishing.publishInitial(loaded);
-      loaded = await core.load(federationId);
-    }
     const { federation, plan } = loaded;
     const next = await core.store.getRound(federationId, federation.currentRound + 1);
     if (next) await core.store.updateFederation(federationId, { currentRound: next.round, updatedAt: core.iso() });
@@ -58,10 +55,28 @@ export class RoundOpening {
     deadlines.arm(await deadlines.withGrace(plan, round));
   }
 
-  /** Opens the federation's next round (or ends the federation when its rounds are done or keep failing). */
+  /**
+   * Opens the next round of a federation that waits for one (no round yet, or its current round is over): after a
+   * site's approval or a plan amendment, which may be what it was waiting for.
+   */
+  async openIfWaiting(federationId: string): Promise<void> {
+    const { federation } = await this.o.core.load(federationId);
+    if (federation.state !== 'running') return;
+    const current =
+      federation.currentRound > 0 ? await this.o.core.store.getRound(federationId, federation.currentRound) : null;
+    if (current && current.state !== 'published' && current.state !== 'failed') return;
+    await this.openNext(federationId);
+  }
+
+  /**
+   * Opens the federation's next round (or ends the federation when its rounds are done or keep failing), publishing
+   * its initial version first when it has none. A federation whose plan needs the sites' approvals waits, with no
+   * round and no timer, until enough of them approved the current plan (governance.ts; `openIfWaiting`).
+   */
   async openNext(federationId: string): Promise<void> {
     const { core } = this.o;
-    const { federation, plan, strategy } = await core.load(federationId);
+    let loaded = await core.load(federationId);
+    const { federation, plan, strategy } = loaded;
     if (federation.state !== 'running' || this.o.stopped()) return;
     const rounds = await core.store.listRounds(federationId);
     const published = rounds.filter((r) => r.state === 'published').length;
@@ -73,13 +88,20 @@ export class RoundOpening {
     const roundNo = federation.currentRound + 1;
     let round = await core.store.getRound(federationId, roundNo);
     if (!round) {
+      const consent = await consentOf(core.store, loaded);
+      if (consent.waiting !== null) {
+        core.logger.info({ federationId, round: roundNo, waiting: consent.waiting }, 'round waits for plan approvals');
+        return;
+      }
+      if (federation.latestVersionId === null) loaded = await this.initialVersion(loaded);
       round = await this.createRound({
         federationId,
         roundNo,
         plan,
         strategy,
         rounds,
-        baseVersionId: federation.latestVersionId!,
+        baseVersionId: loaded.federation.latestVersionId!,
+        admits: consent.admits,
       });
       core.crash('round.created');
     }
@@ -95,6 +117,12 @@ export class RoundOpening {
     });
   }
 
+  /** Publishes the federation's signed initial version (round 0) and returns the federation as stored now. */
+  private async initialVersion(loaded: Loaded): Promise<Loaded> {
+    await this.o.publishing.publishInitial(loaded);
+    return this.o.core.load(loaded.federation.id);
+  }
+
   private async createRound(o: {
     federationId: string;
     roundNo: number;
@@ -102,6 +130,7 @@ export class RoundOpening {
     strategy: Strategy;
     rounds: Round[];
     baseVersionId: string;
+    admits: (siteId: string) => boolean;
   }): Promise<Round> {
     const { core } = this.o;
     const global = await core.global(o.baseVersionId);
@@ -111,6 +140,7 @@ export class RoundOpening {
       rounds: o.rounds,
       maxMissedRounds: o.plan.maxMissedRounds,
       minSites: o.plan.minSites,
+      admits: o.admits,
       ...(core.deps.lastSeen ? { lastSeen: core.deps.lastSeen } : {}),
     });
     if (skipped.length > 0)

@@ -2,6 +2,7 @@ import {
   PlanSchema,
   sharesContributorsWithSites,
   signPlan,
+  type CurrentRound,
   type FederationView,
   type Identity,
   type Plan,
@@ -18,6 +19,7 @@ export function federationView(f: Federation, identity: Identity): FederationVie
   return {
     id: f.id,
     name: f.name,
+    studyId: f.studyId,
     state: f.state,
     plan,
     signedPlan: signPlan({
@@ -31,6 +33,12 @@ export function federationView(f: Federation, identity: Identity): FederationVie
     createdAt: f.createdAt,
     updatedAt: f.updatedAt,
   };
+}
+
+/** The federation in a site's round instructions: the same view without the study (studies scope operators and researchers). */
+export function siteFederationView(f: Federation, identity: Identity): CurrentRound['federation'] {
+  const { studyId: _studyId, ...view } = federationView(f, identity);
+  return view;
 }
 
 /**

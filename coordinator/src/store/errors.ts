@@ -19,10 +19,18 @@ export function unknownFederation(): TwinfedError {
   return new TwinfedError('UNKNOWN_FEDERATION');
 }
 
+export function unknownCohortQuery(): TwinfedError {
+  return new TwinfedError('NOT_FOUND', 'The cohort query does not exist.');
+}
+
 export function unknownRound(): TwinfedError {
   return new TwinfedError('UNKNOWN_ROUND');
 }
 
 export function unknownVersion(): TwinfedError {
   return new TwinfedError('UNKNOWN_MODEL_VERSION');
+}
+
+export function unknownStudy(): TwinfedError {
+  return new TwinfedError('UNKNOWN_STUDY');
 }

@@ -1,16 +1,20 @@
 import type {
   ApiToken,
   AuditEntry,
+  CohortAnswerRecord,
+  CohortQueryRecord,
   Evaluation,
   PopulationReportRecord,
   SecaggCohortRecord,
   SecaggMessageRecord,
+  SiteDecisionRecord,
   StatsContributionRecord,
   Federation,
   Invitation,
   ModelVersion,
   Round,
   Site,
+  Study,
   Update,
 } from './records';
 
@@ -23,6 +27,7 @@ export const API_TOKEN_KEYS = recordKeys<ApiToken>({
   id: true,
   name: true,
   role: true,
+  studies: true,
   tokenHash: true,
   createdAt: true,
   revokedAt: true,
@@ -46,9 +51,16 @@ export const SITE_KEYS = recordKeys<Site>({
   lastSeenAt: true,
   missedRounds: true,
 });
+export const STUDY_KEYS = recordKeys<Study>({
+  id: true,
+  name: true,
+  description: true,
+  createdAt: true,
+});
 export const FEDERATION_KEYS = recordKeys<Federation>({
   id: true,
   name: true,
+  studyId: true,
   plan: true,
   state: true,
   createdAt: true,
@@ -103,6 +115,20 @@ export const POPULATION_KEYS = recordKeys<PopulationReportRecord>({
   report: true,
   createdAt: true,
 });
+export const COHORT_QUERY_KEYS = recordKeys<CohortQueryRecord>({
+  id: true,
+  studyId: true,
+  query: true,
+  createdBy: true,
+  createdAt: true,
+});
+export const COHORT_ANSWER_KEYS = recordKeys<CohortAnswerRecord>({
+  queryId: true,
+  siteId: true,
+  answer: true,
+  digest: true,
+  createdAt: true,
+});
 export const STATS_CONTRIBUTION_KEYS = recordKeys<StatsContributionRecord>({
   federationId: true,
   siteId: true,
@@ -122,6 +148,13 @@ export const SECAGG_COHORT_KEYS = recordKeys<SecaggCohortRecord>({
   round: true,
   siteIds: true,
   fixedAt: true,
+});
+export const SITE_DECISION_KEYS = recordKeys<SiteDecisionRecord>({
+  federationId: true,
+  siteId: true,
+  planSha256: true,
+  decision: true,
+  decidedAt: true,
 });
 export const AUDIT_KEYS = recordKeys<AuditEntry>({
   seq: true,

@@ -4,23 +4,29 @@
  */
 import { storeClass } from './compose';
 import { audit } from './memory/audit';
+import { cohort } from './memory/cohort';
 import { lifecycle, MemoryContext } from './memory/context';
+import { decisions } from './memory/decisions';
 import { federations } from './memory/federations';
 import { identity } from './memory/identity';
 import { population } from './memory/population';
 import { secagg } from './memory/secagg';
 import { stats } from './memory/stats';
+import { studies } from './memory/studies';
 import { updates } from './memory/updates';
 import { versions } from './memory/versions';
 
 export class MemoryStore extends storeClass(() => new MemoryContext(), {
   identity,
+  studies,
   federations,
   updates,
   versions,
   population,
+  cohort,
   stats,
   secagg,
+  decisions,
   audit,
   lifecycle,
 }) {}

@@ -4,7 +4,7 @@
  * blobs are `Uint8Array`; JSON fields must be JSON-serialisable (they are stored as text).
  * Federation and round states are the shared API enums (`FederationStateSchema`, `RoundStateSchema`).
  */
-import type { FederationState, RoundState } from '@twinfed/shared';
+import type { FederationState, PlanDecision, RoundState } from '@twinfed/shared';
 
 /** A JSON object stored as text (plans, metrics, metadata, client config, audit detail). */
 export type JsonObject = Record<string, unknown>;
@@ -16,11 +16,24 @@ export interface ApiToken {
   id: string;
   name: string;
   role: ApiRole;
+  /** The studies a researcher token may read, sorted (operators: none, they read every study). */
+  studies: string[];
   tokenHash: string;
   createdAt: string;
   revokedAt: string | null;
 }
-export type NewApiToken = Omit<ApiToken, 'revokedAt'>;
+/** Defaults: no studies. */
+export type NewApiToken = Omit<ApiToken, 'revokedAt' | 'studies'> & Partial<Pick<ApiToken, 'studies'>>;
+
+/** A study: a named project that federations and researcher tokens belong to. */
+export interface Study {
+  id: string;
+  name: string;
+  description: string | null;
+  createdAt: string;
+}
+/** Defaults: no description. */
+export type NewStudy = Pick<Study, 'id' | 'name' | 'createdAt'> & Partial<Pick<Study, 'description'>>;
 
 /** A one-time enrollment token for one site; only its hash is stored. */
 export interface Invitation {
@@ -51,6 +64,8 @@ export type NewSite = Pick<Site, 'id' | 'name' | 'signPublicKey' | 'boxPublicKey
 export interface Federation {
   id: string;
   name: string;
+  /** The study it belongs to (fixed at creation). */
+  studyId: string;
   plan: JsonObject;
   state: FederationState;
   createdAt: string;
@@ -58,11 +73,42 @@ export interface Federation {
   currentRound: number;
   latestVersionId: string | null;
 }
-/** Defaults: state 'running', currentRound 0, latestVersionId null, updatedAt = createdAt. */
+/** Defaults: studyId `DEFAULT_STUDY_ID`, state 'running', currentRound 0, latestVersionId null, updatedAt = createdAt. */
 export type NewFederation = Pick<Federation, 'id' | 'name' | 'plan' | 'createdAt'> &
-  Partial<Pick<Federation, 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
+  Partial<Pick<Federation, 'studyId' | 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
 /** A partial update; `updatedAt` defaults to the current time (in publishVersion: the version's createdAt). */
 export type FederationPatch = Partial<Pick<Federation, 'state' | 'currentRound' | 'latestVersionId' | 'updatedAt'>>;
+
+/** A new plan for a federation that has not started (see `amendFederationPlan`). */
+export interface AmendPlanInput {
+  id: string;
+  name: string;
+  plan: JsonObject;
+  updatedAt: string;
+}
+/**
+ * Outcome of `amendFederationPlan`: `amended` with the federation as stored now; else why nothing was written
+ * (`unknown` federation, `not-running`, or `started`: a round opened, a version or a statistics contribution exists).
+ */
+export type AmendPlanResult =
+  { status: 'amended'; federation: Federation } | { status: 'unknown' | 'not-running' | 'started' };
+
+/**
+ * A site's latest decision about a federation's plan, named by the plan's hash (one per federation × site). Who at
+ * the site decided, and why, stays at the site.
+ */
+export interface SiteDecisionRecord {
+  federationId: string;
+  siteId: string;
+  planSha256: string;
+  decision: PlanDecision;
+  decidedAt: string;
+}
+/** Outcome of storing a decision: `recorded`, or `unchanged` (the same decision about the same hash; the stored one is kept). */
+export interface PutSiteDecisionResult {
+  status: 'recorded' | 'unchanged';
+  decision: SiteDecisionRecord;
+}
 
 /** One round of a federation, persisted at every state transition. */
 export interface Round {
@@ -141,6 +187,30 @@ export interface PopulationReportRecord {
   report: JsonObject;
   createdAt: string;
 }
+
+/** A federated cohort statistics query of a study (the query JSON as validated by `CohortQuerySchema`). */
+export interface CohortQueryRecord {
+  id: string;
+  studyId: string;
+  query: JsonObject;
+  /** The audit actor who posted it (`researcher:<name>`, `operator:<name>`). */
+  createdBy: string;
+  createdAt: string;
+}
+
+/** A site's answer to a cohort query: its released table or a refusal (`CohortAnswerSchema`), as received. */
+export interface CohortAnswerRecord {
+  queryId: string;
+  siteId: string;
+  answer: JsonObject;
+  /** sha256 of the answer's canonical JSON: the same answer again is a duplicate, another one a conflict. */
+  digest: string;
+  createdAt: string;
+}
+
+/** Insert-once result of a cohort answer: 'accepted', 'duplicate' (same digest stored) or 'conflict' (another kept). */
+export type PutCohortAnswerResult =
+  { status: 'accepted' } | { status: 'duplicate' | 'conflict'; existing: CohortAnswerRecord };
 
 /**
  * A site's masked contribution to a federation's secure sum of normalisation statistics: ring elements that mean

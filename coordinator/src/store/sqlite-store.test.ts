@@ -137,6 +137,44 @@ describe('SqliteStore on disk', () => {
     }
   });
 
+  test('an older database migrates to studies: every federation and researcher token joins the default study', async () => {
+    const file = path.join(dir, 'studies.db');
+    const db = new Database(file);
+    runMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 7),
+    );
+    db.prepare(
+      `INSERT INTO federations (id, name, plan, state, created_at, updated_at, current_round) VALUES (?, ?, '{}', 'running', ?, ?, 0)`,
+    ).run('fed-old', 'old', t(1), t(1));
+    const token = db.prepare('INSERT INTO api_tokens (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)');
+    token.run('tok-r', 'reader', 'researcher', 'hr', t(2));
+    token.run('tok-o', 'ops', 'operator', 'ho', t(3));
+    db.close();
+    const store = await openAt(file);
+    expect((await store.getFederation('fed-old'))?.studyId).toBe('default');
+    expect((await store.listApiTokens()).map((x) => [x.id, x.studies])).toEqual([
+      ['tok-r', ['default']],
+      ['tok-o', []],
+    ]);
+    const raw = new Database(file);
+    try {
+      // The column is nullable (SQLite cannot add it NOT NULL with a foreign key); triggers require it.
+      expect(() => raw.prepare(`UPDATE federations SET study_id = NULL WHERE id = 'fed-old'`).run()).toThrow(
+        /study_id is required/,
+      );
+      expect(() =>
+        raw
+          .prepare(
+            `INSERT INTO federations (id, name, plan, state, created_at, updated_at, current_round) VALUES ('fed-n', 'n', '{}', 'running', ?, ?, 0)`,
+          )
+          .run(t(4), t(4)),
+      ).toThrow(/study_id is required/);
+    } finally {
+      raw.close();
+    }
+  });
+
   test('rolls back a failing migration entirely', () => {
     const db = new Database(path.join(dir, 'r.db'));
     try {

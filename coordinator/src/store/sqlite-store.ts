@@ -5,13 +5,16 @@
  */
 import { storeClass } from './compose';
 import { audit, sealLegacyAudit } from './sqlite/audit';
+import { cohort } from './sqlite/cohort';
 import { lifecycle, SqlContext, SqliteContext } from './sqlite/context';
 import { openDatabase, type OpenDatabaseOptions } from './sqlite/db';
+import { decisions } from './sqlite/decisions';
 import { federations } from './sqlite/federations';
 import { identity } from './sqlite/identity';
 import { population } from './sqlite/population';
 import { secagg } from './sqlite/secagg';
 import { stats } from './sqlite/stats';
+import { studies } from './sqlite/studies';
 import { updates } from './sqlite/updates';
 import { versions } from './sqlite/versions';
 
@@ -19,12 +22,15 @@ type SqliteStoreOptions = Omit<OpenDatabaseOptions, 'migrations'>;
 
 export class SqliteStore extends storeClass((context: SqlContext) => new SqliteContext(context), {
   identity,
+  studies,
   federations,
   updates,
   versions,
   population,
+  cohort,
   stats,
   secagg,
+  decisions,
   audit,
   lifecycle,
 }) {

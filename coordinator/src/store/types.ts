@@ -3,16 +3,21 @@
  * several coordinator processes can later share one PostgreSQL; it is async for that reason.
  *
  * Errors: methods reject with TwinfedError — ALREADY_EXISTS (duplicate id/key), UNKNOWN_FEDERATION,
- * UNKNOWN_ROUND, UNKNOWN_MODEL_VERSION (missing parent record), NOT_READY (store closed).
+ * UNKNOWN_ROUND, UNKNOWN_MODEL_VERSION, UNKNOWN_STUDY (missing parent record), NOT_READY (store closed).
  * "Not found" on reads is `null`, never an error. Every write is durable when its promise resolves.
  */
 import type { RoundState } from '@twinfed/shared';
 import type {
+  AmendPlanInput,
+  AmendPlanResult,
   ApiToken,
   AuditEntry,
   AuditHead,
+  CohortAnswerRecord,
+  CohortQueryRecord,
   Evaluation,
   PopulationReportRecord,
+  PutCohortAnswerResult,
   PutSecaggMessageResult,
   PutStatsContributionResult,
   SecaggCohortRecord,
@@ -29,10 +34,14 @@ import type {
   NewInvitation,
   NewRound,
   NewSite,
+  NewStudy,
+  PutSiteDecisionResult,
   PutUpdateResult,
   Round,
   RoundPatch,
   Site,
+  Study,
+  SiteDecisionRecord,
   Update,
   UpdateSummary,
 } from './records';
@@ -105,7 +114,10 @@ export interface ListAuditOptions {
 /** API tokens, invitations and enrollment, sites, request nonces. */
 export interface IdentityStore {
   // --- operator / researcher tokens
-  /** `audit`, when given, is appended to the audit chain in the same transaction (here and in every write below that takes one). */
+  /**
+   * `audit`, when given, is appended to the audit chain in the same transaction (here and in every write below that
+   * takes one). Rejects UNKNOWN_STUDY when one of `token.studies` does not exist (nothing written).
+   */
   createApiToken(token: NewApiToken, audit?: NewAuditEntry): Promise<ApiToken>;
   /** Returns revoked tokens too (check revokedAt). */
   findApiTokenByHash(tokenHash: string): Promise<ApiToken | null>;
@@ -138,13 +150,29 @@ export interface IdentityStore {
   pruneNonces(now: string): Promise<number>;
 }
 
+/** Studies: the named projects federations and researcher tokens belong to. A fresh store holds the `DEFAULT_STUDY_ID` study. */
+export interface StudyStore {
+  /** Rejects ALREADY_EXISTS when the id or the name is taken. */
+  createStudy(study: NewStudy, audit?: NewAuditEntry): Promise<Study>;
+  getStudy(id: string): Promise<Study | null>;
+  /** In creation order (createdAt, then id). */
+  listStudies(): Promise<Study[]>;
+}
+
 /** Federations and their rounds. */
 export interface FederationStore {
+  /** Rejects ALREADY_EXISTS, or UNKNOWN_STUDY when its study does not exist. */
   createFederation(federation: NewFederation, audit?: NewAuditEntry): Promise<Federation>;
   getFederation(id: string): Promise<Federation | null>;
   listFederations(): Promise<Federation[]>;
   /** Null when the federation is unknown. */
   updateFederation(id: string, patch: FederationPatch): Promise<Federation | null>;
+  /**
+   * Replaces the name and plan of a running federation that has not started (current round 0, no round, no published
+   * version, no statistics contribution), with `updatedAt`, in one transaction with `audit` (appended only when it
+   * is amended). Anything else writes nothing and says why.
+   */
+  amendFederationPlan(input: AmendPlanInput, audit?: NewAuditEntry): Promise<AmendPlanResult>;
   /** Rejects UNKNOWN_FEDERATION, or ALREADY_EXISTS when the round number is taken. */
   createRound(round: NewRound, audit?: NewAuditEntry): Promise<Round>;
   getRound(federationId: string, round: number): Promise<Round | null>;
@@ -198,6 +226,24 @@ export interface PopulationStore {
   listPopulationReports(filter?: { versionId?: string; federationId?: string }): Promise<PopulationReportRecord[]>;
 }
 
+/** Federated cohort statistics: the queries of studies and the sites' answers (one per query and site). */
+export interface CohortStore {
+  /** Rejects ALREADY_EXISTS for a taken id, UNKNOWN_STUDY for an unknown study; `audit` is appended in the same transaction. */
+  createCohortQuery(query: CohortQueryRecord, audit?: NewAuditEntry): Promise<CohortQueryRecord>;
+  getCohortQuery(id: string): Promise<CohortQueryRecord | null>;
+  /** In creation order, optionally of one study. */
+  listCohortQueries(filter?: { studyId?: string }): Promise<CohortQueryRecord[]>;
+  /**
+   * Insert-once per (query, site): 'accepted' (and `audit` appended); the same digest again: 'duplicate'; another
+   * digest: 'conflict' (the first is kept). Rejects NOT_FOUND when the query does not exist.
+   */
+  putCohortAnswer(answer: CohortAnswerRecord, audit?: NewAuditEntry): Promise<PutCohortAnswerResult>;
+  /** One query's answers, ordered by siteId. */
+  listCohortAnswers(queryId: string): Promise<CohortAnswerRecord[]>;
+  /** One site's answers to every query, ordered by queryId. */
+  listSiteCohortAnswers(siteId: string): Promise<CohortAnswerRecord[]>;
+}
+
 /** Secure-sum contributions (federated normalisation statistics). */
 export interface StatsStore {
   /** Insert-once per (federation, site): 'accepted'; same bytes again: 'duplicate'; other bytes: 'conflict' (first kept). Rejects UNKNOWN_FEDERATION. */
@@ -222,6 +268,18 @@ export interface SecaggStore {
   fixSecaggCohort(cohort: SecaggCohortRecord): Promise<SecaggCohortRecord>;
   /** The round's fixed cohort, or null when none was fixed (or the round is unknown). */
   getSecaggCohort(federationId: string, round: number): Promise<SecaggCohortRecord | null>;
+}
+
+/** Sites' decisions about federations' plans: the latest per (federation, site). */
+export interface DecisionStore {
+  /**
+   * Upsert per (federation, site). The same decision about the same hash as the stored one is `unchanged` (the stored
+   * record, its time included, is kept and `audit` is not appended); anything else replaces it (`recorded`, with
+   * `audit` in the same transaction). Rejects UNKNOWN_FEDERATION.
+   */
+  putSiteDecision(decision: SiteDecisionRecord, audit?: NewAuditEntry): Promise<PutSiteDecisionResult>;
+  /** Ordered by siteId; empty when none (or the federation is unknown). */
+  listSiteDecisions(federationId: string): Promise<SiteDecisionRecord[]>;
 }
 
 /** The audit log (hash chain; see shared/src/audit) and its signed heads. */
@@ -251,12 +309,15 @@ export interface StoreLifecycle {
  */
 export interface StoreDomains {
   identity: IdentityStore;
+  studies: StudyStore;
   federations: FederationStore;
   updates: UpdateStore;
   versions: VersionStore;
   population: PopulationStore;
+  cohort: CohortStore;
   stats: StatsStore;
   secagg: SecaggStore;
+  decisions: DecisionStore;
   audit: AuditStore;
   lifecycle: StoreLifecycle;
 }
@@ -265,11 +326,14 @@ export interface StoreDomains {
 export interface Store
   extends
     IdentityStore,
+    StudyStore,
     FederationStore,
     UpdateStore,
     VersionStore,
     PopulationStore,
+    CohortStore,
     StatsStore,
     SecaggStore,
+    DecisionStore,
     AuditStore,
     StoreLifecycle {}

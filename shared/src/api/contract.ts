@@ -8,7 +8,21 @@
 import { z } from 'zod';
 import { AuditListResponseSchema, AuditVerifyReportSchema } from '../audit/schemas';
 import { SignedAuditHeadSchema } from '../audit/signed-head';
+import {
+  OfferedFederationSchema,
+  PlanAmendmentSchema,
+  SiteDecisionRequestSchema,
+  SiteDecisionViewSchema,
+} from '../schemas/governance';
 import { PopulationReportSchema } from '../schemas/population';
+import {
+  CohortAnswerAckSchema,
+  CohortAnswerSchema,
+  CohortQueryViewSchema,
+  CohortResultSchema,
+  CreateCohortQuerySchema,
+  SiteCohortQuerySchema,
+} from '../schemas/cohort';
 import {
   SecaggAckSchema,
   SecaggConsistencySchema,
@@ -23,6 +37,7 @@ import {
   CreateApiTokenSchema,
   CreateFederationSchema,
   CreateInvitationSchema,
+  CreateStudySchema,
   CurrentRoundSchema,
   EmptyBodySchema,
   EnrollRequestSchema,
@@ -42,6 +57,7 @@ import {
   StatsAckSchema,
   StatsContributionSchema,
   StatsSessionSchema,
+  StudyViewSchema,
   UploadAckSchema,
 } from '../schemas/api';
 import type { HttpErrorCode } from '../errors';
@@ -67,6 +83,8 @@ export const PATH_PARAMETERS: Readonly<Record<string, z.ZodType>> = {
   vid: IdSchema,
   siteId: IdSchema,
   tokenId: IdSchema,
+  studyId: IdSchema,
+  qid: IdSchema,
   round: z.int().min(1).max(999_999_999),
   asset: z.string().min(1).max(64),
 };
@@ -177,10 +195,21 @@ export const api = {
       errors: ['UNKNOWN_SITE'],
     }),
   },
+  siteFederations: {
+    path: '/v1/sites/self/federations',
+    get: op({
+      summary:
+        "The running federations offered to the calling site (it belongs to them: founding cohort or selected), each with the site's decision on the current plan.",
+      roles: SITE,
+      request: none,
+      response: ok(list('federations', OfferedFederationSchema)),
+      errors: [],
+    }),
+  },
   federations: {
     path: '/v1/federations',
     get: op({
-      summary: 'Every federation.',
+      summary: 'Every federation (a researcher: those of its studies).',
       roles: READERS,
       request: none,
       response: ok(list('federations', FederationViewSchema)),
@@ -191,7 +220,7 @@ export const api = {
       roles: OPERATOR,
       request: jsonBody(CreateFederationSchema),
       response: created(FederationViewSchema),
-      errors: ['INVALID_PLAN'],
+      errors: ['INVALID_PLAN', 'UNKNOWN_STUDY'],
     }),
   },
   federation: {
@@ -202,6 +231,39 @@ export const api = {
       request: none,
       response: ok(FederationViewSchema),
       errors: MEMBER,
+    }),
+  },
+  federationPlan: {
+    path: '/v1/federations/:fid/plan',
+    put: op({
+      summary:
+        "Replace the plan of a federation whose round 1 has not opened; every site's decision is pending again (decisions are about a plan's hash).",
+      roles: OPERATOR,
+      request: jsonBody(PlanAmendmentSchema),
+      response: ok(FederationViewSchema),
+      errors: [...FEDERATION, 'INVALID_PLAN', 'FEDERATION_NOT_RUNNING', 'FEDERATION_STARTED'],
+    }),
+  },
+  federationDecision: {
+    path: '/v1/federations/:fid/decision',
+    put: op({
+      summary:
+        "The calling site's decision about the federation's plan, named by its hash: approved, rejected or revoked (idempotent).",
+      roles: SITE,
+      request: jsonBody(SiteDecisionRequestSchema),
+      response: ok(SiteDecisionViewSchema),
+      errors: [...MEMBER, 'PLAN_SUPERSEDED', 'FEDERATION_NOT_RUNNING'],
+    }),
+  },
+  federationDecisions: {
+    path: '/v1/federations/:fid/decisions',
+    get: op({
+      summary:
+        "Each enrolled, non-revoked site's decision on the federation's current plan (pending when it has none).",
+      roles: READERS,
+      request: none,
+      response: ok(list('decisions', SiteDecisionViewSchema)),
+      errors: FEDERATION,
     }),
   },
   rounds: {
@@ -326,7 +388,7 @@ export const api = {
   models: {
     path: '/v1/models',
     get: op({
-      summary: 'Model versions, of every federation or of one.',
+      summary: 'Model versions, of every federation or of one (a researcher: of its studies).',
       roles: READERS,
       request: query(z.object({ federation: IdSchema.optional() })),
       response: ok(list('models', ModelVersionViewSchema)),
@@ -383,10 +445,58 @@ export const api = {
   population: {
     path: '/v1/population',
     get: op({
-      summary: 'The population view across sites, of one federation (default: the latest) or one version.',
+      summary:
+        'The population view across sites, of one federation (default: the latest) or one version (a researcher: of its studies).',
       roles: READERS,
       request: query(z.object({ federation: IdSchema.optional(), version: IdSchema.optional() })),
       response: ok(PopulationViewSchema),
+      errors: [],
+    }),
+  },
+  cohortQueries: {
+    path: '/v1/cohort-queries',
+    get: op({
+      summary: 'Federated cohort statistics queries, of every study or of one (newest last).',
+      roles: READERS,
+      request: query(z.strictObject({ study: IdSchema.optional() })),
+      response: ok(list('queries', CohortQueryViewSchema)),
+      errors: ['UNKNOWN_STUDY'],
+    }),
+    post: op({
+      summary: 'Ask the sites for cohort statistics of a study (counts and summaries, per site k floor and noise).',
+      roles: READERS,
+      request: jsonBody(CreateCohortQuerySchema),
+      response: created(CohortQueryViewSchema),
+      errors: ['UNKNOWN_STUDY'],
+    }),
+  },
+  cohortQuery: {
+    path: '/v1/cohort-queries/:qid',
+    get: op({
+      summary: "A cohort query's answers: each site's table as sent, and the combined table.",
+      roles: READERS,
+      request: none,
+      response: ok(CohortResultSchema),
+      errors: ['NOT_FOUND'],
+    }),
+  },
+  cohortAnswers: {
+    path: '/v1/cohort-queries/:qid/answers',
+    put: op({
+      summary: "The site's answer to a cohort query: its released table, or a refusal with a reason (idempotent).",
+      roles: SITE,
+      request: jsonBody(CohortAnswerSchema),
+      response: stored(CohortAnswerAckSchema),
+      errors: ['NOT_FOUND', 'ALREADY_EXISTS'],
+    }),
+  },
+  siteCohortQueries: {
+    path: '/v1/sites/self/cohort-queries',
+    get: op({
+      summary: 'The cohort queries for the calling site: those it has not answered yet, or all of them.',
+      roles: SITE,
+      request: query(z.strictObject({ state: z.enum(['pending', 'all']).default('pending') })),
+      response: ok(list('queries', SiteCohortQuerySchema)),
       errors: [],
     }),
   },
@@ -403,7 +513,7 @@ export const api = {
   adminSites: {
     path: '/v1/admin/sites',
     get: op({
-      summary: 'Every enrolled site.',
+      summary: 'Every enrolled site (a researcher: the sites that take part in a federation of its studies).',
       roles: READERS,
       request: none,
       response: ok(list('sites', SiteViewSchema)),
@@ -469,7 +579,7 @@ export const api = {
       roles: OPERATOR,
       request: jsonBody(CreateApiTokenSchema),
       response: created(ApiTokenCreatedSchema),
-      errors: ['ALREADY_EXISTS'],
+      errors: ['ALREADY_EXISTS', 'UNKNOWN_STUDY'],
     }),
   },
   revokeToken: {
@@ -480,6 +590,33 @@ export const api = {
       request: jsonBody(EmptyBodySchema),
       response: ok(ApiTokenViewSchema),
       errors: ['NOT_FOUND'],
+    }),
+  },
+  studies: {
+    path: '/v1/studies',
+    get: op({
+      summary: 'Every study (a researcher: its own).',
+      roles: READERS,
+      request: none,
+      response: ok(list('studies', StudyViewSchema)),
+      errors: [],
+    }),
+    post: op({
+      summary: 'Create a study: federations and researcher tokens belong to studies.',
+      roles: OPERATOR,
+      request: jsonBody(CreateStudySchema),
+      response: created(StudyViewSchema),
+      errors: ['ALREADY_EXISTS'],
+    }),
+  },
+  study: {
+    path: '/v1/studies/:studyId',
+    get: op({
+      summary: 'One study (a researcher: only its own; any other is `UNKNOWN_STUDY`).',
+      roles: READERS,
+      request: none,
+      response: ok(StudyViewSchema),
+      errors: ['NOT_FOUND', 'UNKNOWN_STUDY'],
     }),
   },
 } as const satisfies Record<string, Resource>;

@@ -9,8 +9,11 @@ import type { HttpErrorCode } from '../errors';
 /** Who may call an operation: anyone (`public`), an enrolled site (signed requests), or a bearer-token holder. */
 export type Role = 'public' | 'site' | 'operator' | 'researcher';
 
-/** HTTP methods the API uses. */
-export type Method = 'get' | 'post';
+/** HTTP methods the API uses (`put`: an idempotent replacement, e.g. a site's decision or a federation's plan). */
+export type Method = 'get' | 'post' | 'put';
+
+/** Every {@link Method}, in the order tables list them. */
+export const METHODS: readonly Method[] = ['get', 'post', 'put'];
 
 /** How a request body is read: JSON (≤ maxJsonBytes) or binary (≤ maxUpdateBytes). Both are read raw: signatures cover the bytes. */
 export type BodyKind = 'json' | 'binary';
@@ -45,6 +48,7 @@ export interface Resource {
   readonly path: string;
   readonly get?: Operation;
   readonly post?: Operation;
+  readonly put?: Operation;
 }
 
 /** The names of the `:params` of a path pattern, in order. */
@@ -133,7 +137,7 @@ export function operationsOf<C extends Record<string, Resource>>(
 ): Array<{ name: keyof C & string; method: Method; path: string; op: Operation }> {
   const out: Array<{ name: keyof C & string; method: Method; path: string; op: Operation }> = [];
   for (const [name, resource] of Object.entries(contract)) {
-    for (const method of ['get', 'post'] as const) {
+    for (const method of METHODS) {
       const op = resource[method];
       if (op) out.push({ name, method, path: resource.path, op });
     }
@@ -157,7 +161,7 @@ export type BodyOf<O> = O extends {
 
 /** One call of an operation: the HTTP method and concrete path to send, and the operation (its response schema). */
 export interface Call<O extends Operation> {
-  readonly method: 'GET' | 'POST';
+  readonly method: Uppercase<Method>;
   readonly path: string;
   readonly operation: O;
 }
@@ -173,7 +177,7 @@ export function callOf<R extends Resource, M extends Method & keyof R>(
   if (!operation) throw new Error(`${method.toUpperCase()} ${resource.path} is not in the contract`);
   const entries = Object.entries(query ?? {}).filter((e): e is [string, string] => e[1] !== undefined);
   const search = entries.length > 0 ? `?${new URLSearchParams(entries).toString()}` : '';
-  return { method: method === 'get' ? 'GET' : 'POST', path: pathOf(resource.path, params) + search, operation };
+  return { method: method.toUpperCase() as Uppercase<Method>, path: pathOf(resource.path, params) + search, operation };
 }
 
 /** The zod schema of an operation's JSON answer. */

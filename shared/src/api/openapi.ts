@@ -9,6 +9,8 @@ import * as signedHead from '../audit/signed-head';
 import { HTTP_ERROR_CODES, type HttpErrorCode } from '../errors';
 import { PROTOCOL_VERSION } from '../protocol';
 import * as apiSchemas from '../schemas/api';
+import { PlanSchema } from '../schemas/plan';
+import * as governanceSchemas from '../schemas/governance';
 import * as populationSchemas from '../schemas/population';
 import * as secaggSchemas from '../schemas/secagg';
 import { api, PATH_PARAMETERS } from './contract';
@@ -19,9 +21,14 @@ type Json = Record<string, unknown>;
 /** The names of the shared schemas (export name less `Schema`), so the document's components read like the code. */
 function schemaNames(): Map<z.ZodType, string> {
   const names = new Map<z.ZodType, string>();
-  for (const mod of [apiSchemas, secaggSchemas, populationSchemas, auditSchemas, signedHead] as Array<
-    Record<string, unknown>
-  >) {
+  for (const mod of [
+    apiSchemas,
+    governanceSchemas,
+    secaggSchemas,
+    populationSchemas,
+    auditSchemas,
+    signedHead,
+  ] as Array<Record<string, unknown>>) {
     for (const [key, value] of Object.entries(mod)) {
       if (key.endsWith('Schema') && value instanceof z.ZodType && !names.has(value))
         names.set(value, key.slice(0, -'Schema'.length));
@@ -63,6 +70,8 @@ function components(ops: Array<{ name: string; method: string; op: Operation }>)
   };
   const request = new Map<Operation, string>();
   const response = new Map<Operation, string>();
+  // The plan is large and in several answers (a federation's view, a site's round instructions): one component.
+  add(output, PlanSchema, 'Plan', 'output');
   for (const { name, method, op } of ops) {
     const opName = capitalise(operationId(method, name));
     if (op.request.body === 'json') request.set(op, add(input, op.request.schema, `${opName}Request`, 'input'));
@@ -194,7 +203,7 @@ export function openApiDocument(): Json {
       title: 'twinfed coordinator API',
       version: String(PROTOCOL_VERSION),
       description:
-        'The REST API of the twinfed coordinator. Sites sign every request with their enrolled Ed25519 key (x-twinfed-* headers); operators and researchers send a bearer token. Errors are `{ error: { code, message, details? } }` with the codes of docs/errors.md. Generated from shared/src/api/contract.ts.',
+        'The REST API of the twinfed coordinator. Sites sign every request with their enrolled Ed25519 key (x-twinfed-* headers); operators and researchers send a bearer token. A researcher token reads only the federations of its studies (and their rounds, versions, evaluations and population views): any other federation, version or study answers exactly as a missing one (404 `UNKNOWN_FEDERATION`, `UNKNOWN_MODEL_VERSION`, `UNKNOWN_STUDY`), and lists leave it out. Errors are `{ error: { code, message, details? } }` with the codes of docs/errors.md. Generated from shared/src/api/contract.ts.',
     },
     paths,
     components: {
@@ -203,7 +212,7 @@ export function openApiDocument(): Json {
         bearerToken: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An operator or researcher token (`twinfed tokens create`).',
+          description: 'An operator token, or a researcher token scoped to studies (`twinfed tokens create`).',
         },
         siteSignature: {
           type: 'apiKey',

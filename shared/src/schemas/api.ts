@@ -3,6 +3,7 @@ import { nameKeySchema, nameSchema } from './names';
 import { PlanSchema } from './plan';
 import { IdSchema } from './ids';
 import { SignedPlanSchema } from '../envelope/signed-plan';
+import { printable } from '../printable';
 
 const b64 = z
   .string()
@@ -43,10 +44,21 @@ export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
 export const EnrollResponseSchema = z.object({ siteId: id, name: z.string(), coordinator: CoordinatorKeysSchema });
 export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
 
+/**
+ * The study every federation belongs to unless it was created in another one: the migration that introduced studies
+ * put every existing federation (and every existing researcher token) in it.
+ */
+export const DEFAULT_STUDY_ID = 'default';
+
 /** POST /v1/federations (operator): the plan is checked by the coordinator itself (`INVALID_PLAN` with the issues; see `PlanSchema`). */
 export const CreateFederationSchema = z
   .object({
     plan: z.unknown().describe('A federation plan (docs/plan.md; `twinfed plan schema` prints its JSON Schema).'),
+    study: id
+      .optional()
+      .describe(
+        `The study the federation belongs to (a study id: \`twinfed studies list\`); absent: the \`${DEFAULT_STUDY_ID}\` study. An unknown study: \`UNKNOWN_STUDY\`.`,
+      ),
   })
   .strict();
 export type CreateFederation = z.infer<typeof CreateFederationSchema>;
@@ -77,10 +89,58 @@ export const InvitationResponseSchema = z.object({
 });
 export type InvitationResponse = z.infer<typeof InvitationResponseSchema>;
 
-/** POST /v1/admin/tokens (operator): a bearer token for a researcher (read-only) or another operator. */
-export const CreateApiTokenSchema = z
-  .object({ name: nameSchema({ max: 100, unique: true }), role: z.enum(['operator', 'researcher']) })
+/** A study's description: one line of printable text (no control characters or line breaks). */
+const description = z
+  .string()
+  .max(2000)
+  .transform((s) => s.normalize('NFKC'))
+  .pipe(
+    z
+      .string()
+      .min(1)
+      .max(500)
+      .refine((s) => printable(s) === s, 'one line of printable text (no control characters or line breaks)'),
+  );
+
+/** POST /v1/studies (operator): a study (a named project) that federations and researcher tokens belong to. */
+export const CreateStudySchema = z
+  .object({
+    name: nameSchema({ max: 100, unique: true }).describe('Unique among studies.'),
+    description: description.optional(),
+  })
   .strict();
+export type CreateStudy = z.input<typeof CreateStudySchema>;
+
+/** A study: researchers scoped to it see its federations, their versions, evaluations and population views. */
+export const StudyViewSchema = z.object({ id, name: z.string(), description: z.string().nullable(), createdAt: iso });
+export type StudyView = z.infer<typeof StudyViewSchema>;
+
+/**
+ * POST /v1/admin/tokens (operator): a bearer token for a researcher (read-only, scoped to `studies`) or another
+ * operator (every study; `studies` is refused for it).
+ */
+export const CreateApiTokenSchema = z
+  .object({
+    name: nameSchema({ max: 100, unique: true }),
+    role: z.enum(['operator', 'researcher']),
+    studies: z
+      .array(id)
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'Researcher tokens: the ids of the studies the token may read (required, each once; unknown: `UNKNOWN_STUDY`). Operator tokens: absent (operators see every study).',
+      ),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.role === 'researcher' && t.studies === undefined)
+      ctx.addIssue({ code: 'custom', path: ['studies'], message: 'a researcher token needs at least one study' });
+    if (t.role === 'operator' && t.studies !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['studies'], message: 'operator tokens see every study: give no studies' });
+    if (t.studies && new Set(t.studies).size !== t.studies.length)
+      ctx.addIssue({ code: 'custom', path: ['studies'], message: 'each study once' });
+  });
 export type CreateApiToken = z.infer<typeof CreateApiTokenSchema>;
 
 /** A bearer token as listed: never its value or hash. */
@@ -88,6 +148,8 @@ export const ApiTokenViewSchema = z.object({
   id,
   name: z.string(),
   role: z.enum(['operator', 'researcher']),
+  /** The studies a researcher token may read; empty for operator tokens (which see every study). */
+  studies: z.array(id),
   createdAt: iso,
   revokedAt: iso.nullable(),
 });
@@ -119,6 +181,8 @@ export type RoundState = z.infer<typeof RoundStateSchema>;
 export const FederationViewSchema = z.object({
   id,
   name: z.string(),
+  /** The study the federation belongs to. */
+  studyId: id,
   state: FederationStateSchema,
   plan: PlanSchema,
   /** The coordinator's signed statement of the plan's digest (`envelope/signed-plan`); sites refuse a plan without it. */
@@ -165,9 +229,9 @@ export const ClientConfigSchema = z.object({
 });
 export type ClientConfig = z.infer<typeof ClientConfigSchema>;
 
-/** GET …/rounds/current (site): what this site should do now. */
+/** GET …/rounds/current (site): what this site should do now. Studies scope what operators and researchers see; a site's round instructions carry none. */
 export const CurrentRoundSchema = z.object({
-  federation: FederationViewSchema,
+  federation: FederationViewSchema.omit({ studyId: true }),
   round: RoundViewSchema.nullable(),
   selected: z.boolean(),
   submitted: z.boolean(),

@@ -8,7 +8,9 @@ import {
   planDdpParameters,
   planEpsilon,
   planEpsilonAfter,
+  requiresApprovals,
 } from './plan';
+import { planDigest } from '../envelope/model-version';
 import { PLAN, problems } from '../__tests__/plan-fixture';
 
 describe('PlanSchema privacy options', () => {
@@ -143,5 +145,29 @@ describe('PlanSchema DP parameter ranges (issue 10, finding 11)', () => {
 
   test('accepts the documented edges: noise ×0.3, δ = 1e-3, clip 10,000', () => {
     expect(problems(dp({ noiseMultiplier: 0.3, delta: 1e-3, clip: 10_000 }))).toEqual([]);
+  });
+});
+
+describe('PlanSchema governance', () => {
+  test('takes requireApprovals true or false and refuses anything else in it', () => {
+    expect(problems({ ...PLAN, governance: { requireApprovals: true } })).toEqual([]);
+    expect(problems({ ...PLAN, governance: { requireApprovals: false } })).toEqual([]);
+    expect(problems({ ...PLAN, governance: { requireApprovals: 'yes' } })).toHaveLength(1);
+    expect(problems({ ...PLAN, governance: { requireApprovals: true, approvers: ['A'] } })).toHaveLength(1);
+  });
+
+  test('is optional without a default, so a plan written before it keeps its digest', () => {
+    const parsed = PlanSchema.parse(PLAN);
+    expect('governance' in parsed).toBe(false);
+    expect(planDigest(parsed)).toBe(planDigest(PlanSchema.parse(structuredClone(PLAN))));
+    expect(planDigest(PlanSchema.parse({ ...PLAN, governance: { requireApprovals: false } }))).not.toBe(
+      planDigest(parsed),
+    );
+  });
+
+  test('requiresApprovals is true only when the plan says so', () => {
+    expect(requiresApprovals(PlanSchema.parse(PLAN))).toBe(false);
+    expect(requiresApprovals(PlanSchema.parse({ ...PLAN, governance: { requireApprovals: false } }))).toBe(false);
+    expect(requiresApprovals(PlanSchema.parse({ ...PLAN, governance: { requireApprovals: true } }))).toBe(true);
   });
 });

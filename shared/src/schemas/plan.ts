@@ -202,6 +202,24 @@ export function sharesContributorsWithSites(plan: Pick<Plan, 'privacy'>): boolea
   return plan.privacy.shareContributorsWithSites === true;
 }
 
+/** Who decides what runs: the sites' approval of the plan (see schemas/governance.ts). */
+const GovernanceSchema = z
+  .strictObject({
+    requireApprovals: z
+      .boolean()
+      .describe(
+        'true: a round opens only when at least `minSites` sites approved the current plan (its hash), and rounds select only among the sites that approved it. false: as when absent.',
+      ),
+  })
+  .describe(
+    'Plan approval by the sites. Each site tells the coordinator its decision about the plan’s hash (approved, rejected, or revoked after approving); a changed plan is pending again everywhere. With `requireApprovals`, a round opens only when at least `minSites` sites approved the current plan, and rounds select only among the sites that approved it. Absent or false: selection leaves out the sites that rejected or revoked the current plan; sites that have not decided stay eligible.',
+  );
+
+/** Whether a plan opens rounds only among sites that approved it (`governance.requireApprovals`; default false). */
+export function requiresApprovals(plan: Pick<Plan, 'governance'>): boolean {
+  return plan.governance?.requireApprovals === true;
+}
+
 /** Update-norm clipping without noise: a robustness option (bounds what one site can move the model). */
 const ClippingSchema = z
   .object({
@@ -413,6 +431,8 @@ export const PlanSchema = z
       .describe('Seed of the initial weights (PyTorch-identical), site selection and each site’s batch order.'),
     privacy: PrivacySchema.default({ secureAggregation: false }),
     clipping: ClippingSchema.optional(),
+    /** Optional, without a default: plans written before it keep their digest. */
+    governance: GovernanceSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {

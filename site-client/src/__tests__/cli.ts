@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CliDeps } from '../cli/context';
-import { POLICY_FILE, type SitePolicy } from '../governance/policy';
+import type { SitePolicy } from '../governance/policy';
+import { POLICY_FILE } from '../governance/policy-file';
 import { runCli } from '../cli/program';
 
 /** Deps for one CLI run (empty env, stdout and stderr collected, `extra` on top) and what was written. */

@@ -6,6 +6,7 @@ import {
   fingerprint,
   publicPart,
   routes,
+  type PlanDecision,
   type PopulationReport,
 } from '@twinfed/shared';
 import type { FetchLike } from '../transport/http';
@@ -61,7 +62,22 @@ export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
         return Response.json({}, { status: 201 });
       }
       if (p === routes.currentRound(fid)) return Response.json(await c.currentRound(fid));
-      if (p === routes.federation(fid)) return Response.json((await c.currentRound(fid)).federation);
+      if (p === routes.federation(fid)) return Response.json(await c.federation());
+      if (p === routes.siteFederations) return Response.json({ federations: await c.offered() });
+      const decision = /^\/v1\/federations\/([^/]+)\/decision$/.exec(p);
+      if (decision && init.method === 'PUT') {
+        const body = JSON.parse(bodyText(init.body)) as { decision: PlanDecision; planSha256: string };
+        const federationId = decodeURIComponent(decision[1]!);
+        await c.report(federationId, body.decision, body.planSha256);
+        const view = {
+          federationId,
+          siteId: 'site-a',
+          siteName: 'Site A',
+          ...body,
+          decidedAt: new Date().toISOString(),
+        };
+        return Response.json(view);
+      }
       const weights = /^\/v1\/models\/([^/]+)\/weights$/.exec(p);
       if (weights) {
         const w = await c.modelWeights(weights[1]!);

@@ -6,6 +6,7 @@ import {
   PROTOCOL_VERSION,
   PlanSchema,
   TwinfedError,
+  decisionOnPlan,
   fingerprint,
   generateIdentity,
   initialWeights,
@@ -22,15 +23,17 @@ import {
   type CurrentRound,
   type EvaluationReport,
   type FederationState,
+  type FederationView,
   type Identity,
   type ModelVersionMeta,
+  type OfferedFederation,
   type Plan,
   type PlanDecision,
   type PlanInput,
   type UploadAck,
   type WeightSet,
 } from '@twinfed/shared';
-import type { OfferedPlan, PlanDecisionChannel } from '../governance/channel';
+import type { PlanDecisionChannel } from '../governance/channel';
 import type { Enrollment } from '../identity/load';
 import type { ModelWeightsDownload, SignedModelVersion, SiteApi } from '../transport/coordinator-client';
 
@@ -258,14 +261,30 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
     this.evaluations.push({ versionId: opts.versionId, report: opts.report });
   }
 
-  /** The one federation, while it runs, with the decision the site last reported about its current plan. */
-  async offered(): Promise<OfferedPlan[]> {
+  /** `GET /v1/federations/:fid`: the federation as a member site reads it (in the default study). */
+  async federation(): Promise<FederationView> {
+    const { federation } = await this.currentRound(this.federationId);
+    return { ...federation, studyId: 'study-default' };
+  }
+
+  /** The one federation, while it runs, with the decision the site last reported about it (pending for another hash). */
+  async offered(): Promise<OfferedFederation[]> {
     this.calls.push('offered');
     if (this.state !== 'running') return [];
-    const { federation } = await this.currentRound(this.federationId);
-    const hash = planDigest(this.plan);
-    const last = this.decisions.filter((d) => d.planSha256 === hash).pop();
-    return [{ federation, reported: last?.decision ?? 'pending' }];
+    const last = this.decisions.at(-1) ?? null;
+    return [
+      {
+        federation: await this.federation(),
+        decision: {
+          federationId: this.federationId,
+          siteId: 'site-a',
+          siteName: 'Site A',
+          decision: decisionOnPlan(last, planDigest(this.plan)),
+          planSha256: last?.planSha256 ?? null,
+          decidedAt: last ? new Date().toISOString() : null,
+        },
+      },
+    ];
   }
 
   async report(federationId: string, decision: PlanDecision, planSha256: string): Promise<void> {

@@ -27,6 +27,8 @@ export type SiteAuditAction =
   | 'data.refused'
   | 'plan.refused'
   | 'secagg.refused'
+  | 'cohort.answered'
+  | 'cohort.refused'
   // governance: the site's decisions about plans (by hand or by policy), and changes of its policy file
   | 'plan.approved'
   | 'plan.rejected'

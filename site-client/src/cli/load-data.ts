@@ -30,6 +30,8 @@ export interface LoadedData {
 interface LoadOptions {
   /** Write every rejected CSV row (line, column, reason) here, before the guardrails run. */
   rejectsFile?: string;
+  /** Run the training guardrails on a CSV (default true; cohort statistics describe data a plan would refuse, too). */
+  guardrails?: boolean;
 }
 
 /**
@@ -73,7 +75,7 @@ export function loadLocalData(source: DataSource, options: LoadOptions = {}): Lo
     throw new TwinfedError('CONFIG_INVALID', `${source.csvPath}: ${e instanceof Error ? e.message : String(e)}.`);
   }
   if (options.rejectsFile) writeRejectsFile(options.rejectsFile, parsed.rejected);
-  checkCsvDataset(parsed, mapping.data);
+  if (options.guardrails !== false) checkCsvDataset(parsed, mapping.data);
   const rejectedReasons: Record<string, number> = {};
   for (const r of parsed.rejected) rejectedReasons[r.reason] = (rejectedReasons[r.reason] ?? 0) + 1;
   const dataset = splitDataset({

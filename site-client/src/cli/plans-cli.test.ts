@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { planDigest, planEpsilon, type Plan } from '@twinfed/shared';
+import { TwinfedError, planDigest, planEpsilon, type Plan } from '@twinfed/shared';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
 import { cli, io, writeSitePolicy } from '../__tests__/cli';
@@ -31,6 +31,60 @@ async function site(plan: Plan = testPlan({ data: { features: FEATURES, populati
   const audit = () => new SiteAuditLog(dataDir).list();
   return { c, coord, dataDir, plans, audit, hash: planDigest(plan) };
 }
+
+describe('twinfed-site plans list', () => {
+  test('the federations offered to this site with its decision and the verified plan hash; the coordinator learns the decision', async () => {
+    const s = await site();
+    const before = await s.plans(['plans', 'list']);
+    expect(before.code).toBe(0);
+    expect(before.out).toBe(
+      `fed-1  fed  pending   ${s.hash.slice(0, 12)}…\ntwinfed-site plans show <federation> prints a plan in words with this site’s policy verdict.\n`,
+    );
+    expect((await s.plans(['plans', 'approve', 'fed-1', '--by', 'Dr. Jones'])).code).toBe(0);
+    expect(s.c.decisions).toEqual([{ federationId: 'fed-1', decision: 'approved', planSha256: s.hash }]);
+    const after = await s.plans(['--json', 'plans', 'list']);
+    expect(after.lines[0]).toEqual({
+      federations: [
+        {
+          federationId: 'fed-1',
+          name: 'fed',
+          state: 'approved',
+          planSha256: s.hash,
+          problem: null,
+          coordinator: 'approved',
+        },
+      ],
+    });
+    // Who approved, and why, never left the site.
+    expect(s.coord.requests.some((q) => q.body.includes('Dr. Jones'))).toBe(false);
+  });
+
+  test('a plan whose signature does not verify is listed as refused, never with a hash; an ended federation is not offered', async () => {
+    const s = await site();
+    s.c.tamper.plan = testPlan({ rounds: 50, data: { features: FEATURES } });
+    const r = await s.plans(['plans', 'list']);
+    expect(r.out).toMatch(
+      /^fed-1 {2}fed {2}REFUSED {3}plan not signed by the pinned coordinator key \[PLAN_SIGNATURE_INVALID\]/,
+    );
+    s.c.state = 'completed';
+    expect((await s.plans(['plans', 'list'])).out).toBe('(no running federation is offered to this site)\n');
+  });
+
+  test('when a report could not reach the coordinator, the decision stands here and the list shows the difference', async () => {
+    const s = await site();
+    const report = s.c.report.bind(s.c);
+    s.c.report = () => Promise.reject(new TwinfedError('SITE_REVOKED'));
+    const approve = await s.plans(['plans', 'approve', 'fed-1', '--by', 'a']);
+    expect(approve.code).toBe(0);
+    expect(approve.err).toMatch(
+      /^warning: the decision is recorded here, but the coordinator could not be told now: .*\[SITE_REVOKED\]/,
+    );
+    s.c.report = report;
+    expect((await s.plans(['plans', 'list'])).out).toMatch(
+      /^fed-1 {2}fed {2}approved {2}[0-9a-f]{12}… {2}\(the coordinator has: pending\)$/m,
+    );
+  });
+});
 
 describe('twinfed-site plans show', () => {
   test('the plan in words, what leaves the site, the policy verdict line by line and the decision', async () => {

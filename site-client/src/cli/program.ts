@@ -13,6 +13,7 @@ import { addRunCommand } from './commands/run';
 import { addScoreCommand } from './commands/score';
 import { addServeCommand } from './commands/serve';
 import { addSimulateCommand } from './commands/simulate';
+import { addStatsCommand } from './commands/stats';
 import { addStatusCommand } from './commands/status';
 import type { CliDeps } from './context';
 
@@ -51,6 +52,7 @@ function createProgram(deps: CliDeps, setExitCode: (code: number) => void = () =
         '  4. $ twinfed-site run --federation <id> --twins --listen   (train each round; stream wearables to the local API)\n' +
         '  5. $ twinfed-site score --top 20                       (scores with explanations: decision support)\n' +
         '  6. $ twinfed-site export --federation <id> --out ./model   (the verified model as a bundle; `predict` scores a CSV with it)\n' +
+        '  Cohort statistics a researcher asks for: $ twinfed-site stats list, then stats answer <id> or stats refuse <id>\n' +
         '  Tabular data instead: $ twinfed-site run --federation <id> --data patients.csv --mapping mapping.json\n' +
         '  Try it without a hospital: $ twinfed-site simulate --patients 500 --hospital urban-teaching --seed 1 --out ./sim\n' +
         '\nThe coordinator is reached over https (--ca <pem> at enrollment for a private consortium CA, recorded for later\n' +
@@ -69,6 +71,7 @@ function createProgram(deps: CliDeps, setExitCode: (code: number) => void = () =
   addScoreCommand(program, deps);
   addServeCommand(program, deps);
   addSimulateCommand(program, deps);
+  addStatsCommand(program, deps);
   addStatusCommand(program, deps);
   addAuditCommand(program, deps);
   return program;

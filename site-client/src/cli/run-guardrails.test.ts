@@ -90,7 +90,11 @@ describe('twinfed-site run: data guardrails', () => {
     expect(coord.requests.map((q) => `${q.method} ${new URL(q.url).pathname}`)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^GET .*rounds\/current$/)]),
     );
-    expect(coord.requests.every((q) => q.method === 'GET' && /rounds\/current$/.test(q.url))).toBe(true);
+    // Besides rounds/current, only the approval (by the site's policy) went out: the decision and the plan hash.
+    const sent = coord.requests.filter((q) => !(q.method === 'GET' && /rounds\/current$/.test(q.url)));
+    expect(
+      sent.map((q) => `${q.method} ${new URL(q.url).pathname} ${Object.keys(JSON.parse(q.body) as object).join(',')}`),
+    ).toEqual(['PUT /v1/federations/fed-1/decision decision,planSha256']);
     expect(c.updates).toHaveLength(0);
     expect(c.evaluations).toHaveLength(0);
   });

@@ -58,6 +58,18 @@ async function site(plan = testPlan()) {
 const onlyRoundsCurrent = (coord: ReturnType<typeof coordinatorFetch>) =>
   expect(coord.requests.every((q) => q.method === 'GET' && /rounds\/current$/.test(q.url))).toBe(true);
 
+/** Besides `rounds/current`, only the site's decision went out: the decision and the plan hash, nothing else. */
+function onlyRoundsCurrentAndDecisions(coord: ReturnType<typeof coordinatorFetch>, decisions: string[]): void {
+  const puts = coord.requests.filter((q) => q.method === 'PUT');
+  expect(puts.map((q) => new URL(q.url).pathname)).toEqual(decisions.map(() => '/v1/federations/fed-1/decision'));
+  expect(puts.map((q) => JSON.parse(q.body) as unknown)).toEqual(
+    decisions.map((decision) => ({ decision, planSha256: expect.stringMatching(/^[0-9a-f]{64}$/) })),
+  );
+  expect(
+    coord.requests.filter((q) => q.method !== 'PUT').every((q) => q.method === 'GET' && /rounds\/current$/.test(q.url)),
+  ).toBe(true);
+}
+
 describe('twinfed-site run: the plan', () => {
   test('no policy and no approval: refused with PLAN_NOT_APPROVED, saying how to approve; nothing but rounds/current is sent', async () => {
     const { c, coord, args } = await site();
@@ -78,6 +90,9 @@ describe('twinfed-site run: the plan', () => {
     expect(await cli(args, r.deps)).toBe(0);
     expect(r.out()).toMatch(/Plan [0-9a-f]{12}… of fed-1: approved by dr\.jones on /);
     expect(c.updates.map((u) => u.round)).toEqual([1, 2]);
+    // `plans approve` told the coordinator, and so did `run` (once per process): the decision and the hash, no name.
+    expect(c.decisions.map((d) => d.decision)).toEqual(['approved', 'approved']);
+    expect(coord.requests.some((q) => q.body.includes('dr.jones'))).toBe(false);
     expect(
       new SiteAuditLog(dataDir)
         .list()
@@ -93,7 +108,8 @@ describe('twinfed-site run: the plan', () => {
     expect(r.err()).toMatch(
       /error: This site's policy rejects the plan of fed-1 \([0-9a-f]{12}…\): secure aggregation: required by this site; the plan does not use it \(privacy\.secureAggregation\) \(requireSecureAggregation\).*--require-secure-aggregation.*\[PLAN_REJECTED\]/s,
     );
-    onlyRoundsCurrent(coord);
+    onlyRoundsCurrentAndDecisions(coord, ['rejected']); // the coordinator learns the rejection, not who or why
+    expect(c.decisions.map((d) => d.decision)).toEqual(['rejected']);
     expect(c.updates).toHaveLength(0);
     const rejections = () => new SiteAuditLog(dataDir).list().filter((e) => e.action === 'plan.rejected');
     expect(rejections()).toEqual([
@@ -111,7 +127,7 @@ describe('twinfed-site run: the plan', () => {
     const eps = io({ fetch: coord.fetch, env: { TWINFED_MAX_EPSILON: '3' } });
     expect(await cli(args, eps.deps)).toBe(1);
     expect(eps.err()).toMatch(/at most ε = 3; the plan has no differential privacy.*\[PLAN_REJECTED\]/s);
-    onlyRoundsCurrent(coord);
+    onlyRoundsCurrentAndDecisions(coord, ['rejected']);
   });
 
   test('TWINFED_MIN_POPULATION_K no longer refuses a plan with a smaller k: the site applies its own k (plans show says so)', async () => {

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { planEpsilon, type Plan, type PlanInput } from '@twinfed/shared';
 import { TEST_FEATURES, testPlan } from '../__tests__/fake-coordinator';
+import { POLICY_FILE } from './policy-file';
 import {
-  POLICY_FILE,
   effectivePopulationK,
   evaluatePolicy,
   failedRules,
@@ -238,6 +238,19 @@ describe('the policy file', () => {
     expect(a.digest).toBe(policyDigest(a.policy));
     write('{"autoApprove": false, "requireSecureAggregation": true}');
     expect(readPolicyFile(dir).digest).not.toBe(a.digest);
+  });
+
+  test('the cohort statistics part (cohortQueries) belongs to the same file: validated with it, part of its digest, not a plan rule', () => {
+    write('{"autoApprove": true, "cohortQueries": {"allowed": true, "k": 20}}');
+    const a = readPolicyFile(dir);
+    expect(a.policy.cohortQueries).toEqual({ allowed: true, autoAnswer: false, k: 20 });
+    expect(evaluatePolicy(plan(), a.policy)).toEqual({ verdict: 'conforms', lines: [] });
+    write('{"autoApprove": true, "cohortQueries": {"allowed": false}}');
+    expect(readPolicyFile(dir).digest).not.toBe(a.digest);
+    write('{"cohortQueries": {"allowed": true, "k": 1}}');
+    expect(() => readPolicyFile(dir)).toThrow(
+      expect.objectContaining({ code: 'POLICY_INVALID', message: expect.stringContaining('cohortQueries.k: ') }),
+    );
   });
 
   test.each([

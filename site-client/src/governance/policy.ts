@@ -18,9 +18,8 @@ import {
   sha256Hex,
   type Plan,
 } from '@twinfed/shared';
-
-/** File name of the site policy inside the data directory. */
-export const POLICY_FILE = 'policy.json';
+import { CohortPolicySchema } from '../cohort/policy';
+import { POLICY_FILE } from './policy-file';
 
 const MODEL_KINDS = ModelSpecSchema.options.map((o) => o.shape.kind.value) as [string, ...string[]];
 const STRATEGY_NAMES = StrategySchema.options.map((o) => o.shape.name.value) as [string, ...string[]];
@@ -100,6 +99,9 @@ export const SitePolicySchema = z
       .describe(
         'Record a rejection (and tell the coordinator) for a plan that breaks a rule. Default true. Either way the site does not train on it.',
       ),
+    cohortQueries: CohortPolicySchema.optional().describe(
+      'Which federated cohort statistics queries this site answers, and how (docs/cohort-statistics.md); not a plan rule.',
+    ),
   })
   .describe('What this site lets run on its data, and what it decides without a human.');
 

@@ -97,7 +97,7 @@ export function exactPopulationTable(options: Omit<PopulationReportOptions, 'rng
 }
 
 /** Step 2 of {@link populationReport}: the cell values to release — exact without ε, else one fresh Laplace draw (spends ε). */
-export function noisyCounts(table: ExactPopulationTable, rng: UniformSource): number[][] {
+export function noisyCounts(table: Pick<ExactPopulationTable, 'exact' | 'epsilon'>, rng: UniformSource): number[][] {
   const { exact, epsilon } = table;
   return exact.map((row) =>
     row.map((n) => (epsilon === undefined ? n : Math.max(0, Math.round(n + laplace(1 / epsilon, rng))))),

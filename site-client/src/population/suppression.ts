@@ -252,3 +252,39 @@ function partnerOf(
   }
   return pick ?? smallest([all]) ?? smallest(range(all, (x) => x))!;
 }
+
+/** Which counts of a one-way table (cells and their total) are hidden. */
+interface LineSuppression {
+  readonly cells: boolean[];
+  readonly total: boolean;
+}
+
+/**
+ * Suppression of a one-way table with only its total released beside the cells (a two-way table's rules applied to
+ * one line: {@link suppressTable} would count each cell twice, as itself and as its row total). Primary: a cell, or
+ * the total, whose released or exact count is below k is hidden; a hidden total hides every cell. Secondary, while
+ * the total is released: the hidden cells' sum is the total minus the released cells, so while it (released or
+ * exact) is below k — one hidden cell is always recovered exactly — the smallest released cell is hidden too.
+ */
+export function suppressLine(options: {
+  released: readonly number[];
+  exact: readonly number[];
+  k: number;
+}): LineSuppression {
+  const { released, exact, k } = options;
+  const below = (rel: number, ex: number) => rel < k || ex < k;
+  if (below(sum(released), sum(exact))) return { cells: released.map(() => true), total: true };
+  const cells = released.map((r, i) => below(r, exact[i]!));
+  for (;;) {
+    const hidden = cells.map((h, i) => (h ? i : -1)).filter((i) => i >= 0);
+    if (hidden.length === 0 || hidden.length === cells.length) break;
+    const small = hidden.length === 1 || below(sum(hidden.map((i) => released[i]!)), sum(hidden.map((i) => exact[i]!)));
+    if (!small) break;
+    const next = released
+      .map((r, i) => ({ r, i }))
+      .filter(({ i }) => !cells[i])
+      .sort((a, b) => a.r - b.r || a.i - b.i)[0]!;
+    cells[next.i] = true;
+  }
+  return { cells, total: false };
+}

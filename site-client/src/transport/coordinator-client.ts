@@ -4,19 +4,25 @@ import {
   responseSchema,
   type BodyOf,
   type Call,
+  type CohortAnswer,
+  type CohortAnswerAck,
   type CoordinatorKeys,
   type CurrentRound,
   type EnrollRequest,
   type EnrollResponse,
   type EvaluationReport,
   type FederationView,
+  type OfferedFederation,
   type Operation,
+  type PlanDecision,
   type ResponseOf,
   type SecaggAck,
   type SecaggConsistency,
   type SecaggReveal,
   type SecaggShares,
   type SecaggState,
+  type SiteCohortQuery,
+  type SiteDecisionView,
   type SiteView,
   type StatsAck,
   type StatsContribution,
@@ -135,6 +141,27 @@ export class CoordinatorClient implements SiteApi {
     return this.call(callOf(api.federation, 'get', { fid: federationId }), options);
   }
 
+  /** `GET /v1/sites/self/federations`: the running federations offered to this site, each with its decision on the current plan. */
+  async siteFederations(options: { signal?: AbortSignal } = {}): Promise<OfferedFederation[]> {
+    return (await this.call(callOf(api.siteFederations, 'get', {}), options)).federations;
+  }
+
+  /**
+   * `PUT …/decision`: this site's decision about the federation's plan with digest `planSha256` (idempotent). Only
+   * the decision and the hash are sent: who decided, and why, stay at the site. `PLAN_SUPERSEDED` when the plan changed.
+   */
+  federationDecision(opts: {
+    federationId: string;
+    decision: PlanDecision;
+    planSha256: string;
+    signal?: AbortSignal;
+  }): Promise<SiteDecisionView> {
+    return this.call(callOf(api.federationDecision, 'put', { fid: opts.federationId }), {
+      json: { decision: opts.decision, planSha256: opts.planSha256 },
+      signal: opts.signal,
+    });
+  }
+
   /** `GET …/rounds/current`: what this site should do now in `federationId`. */
   currentRound(federationId: string, options: { signal?: AbortSignal } = {}): Promise<CurrentRound> {
     return this.call(callOf(api.currentRound, 'get', { fid: federationId }), options);
@@ -233,5 +260,15 @@ export class CoordinatorClient implements SiteApi {
       json: opts.body,
       signal: opts.signal,
     });
+  }
+
+  /** `GET /v1/sites/self/cohort-queries`: the cohort queries this site has not answered (or all, with its answers' kinds). */
+  async cohortQueries(state: 'pending' | 'all' = 'pending'): Promise<SiteCohortQuery[]> {
+    return (await this.call(callOf(api.siteCohortQueries, 'get', {}, { state }))).queries;
+  }
+
+  /** `PUT /v1/cohort-queries/:qid/answers`: this site's answer (idempotent for the same answer; another one is ALREADY_EXISTS). */
+  answerCohortQuery(queryId: string, answer: CohortAnswer): Promise<CohortAnswerAck> {
+    return this.call(callOf(api.cohortAnswers, 'put', { qid: queryId }), { json: answer });
   }
 }

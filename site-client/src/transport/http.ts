@@ -1,5 +1,13 @@
 import type { ZodType } from 'zod';
-import { BINARY_MEDIA_TYPE, TwinfedError, signRequest, tlsFailure, type Logger } from '@twinfed/shared';
+import {
+  BINARY_MEDIA_TYPE,
+  TwinfedError,
+  signRequest,
+  tlsFailure,
+  type Call,
+  type Logger,
+  type Operation,
+} from '@twinfed/shared';
 import { DEFAULT_BACKOFF, backoffDelay, isRetryableAnswer, parseRetryAfter, sleep, type BackoffPolicy } from './retry';
 
 /** The `fetch` the client uses (injectable for tests). */
@@ -30,7 +38,7 @@ export interface HttpTransportOptions {
 
 /** One request: a JSON body, a binary body, or none. */
 interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: Call<Operation>['method'];
   path: string;
   json?: unknown;
   binary?: Uint8Array;

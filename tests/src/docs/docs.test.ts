@@ -42,4 +42,12 @@ describe('generated docs', () => {
     expect(errors).toMatch(/## Local failures[\s\S]*\| `NETWORK` \| `retry` \|/);
     expect(errors).toContain('| `fatal-federation` |');
   });
+
+  test('the cohort statistics guide documents the query and the policy part, with a worked example the site code computed', async () => {
+    const doc = (await generatedDocs()).find((d) => d.file === 'docs/cohort-statistics.md')!.text;
+    for (const field of ['`groupBy[].cuts`', '`summaries.pooled`', '`source.derive`', '`cohortQueries.epsilon`'])
+      expect(doc).toContain(field);
+    expect(doc).toContain('| 0-39 | *suppressed* |');
+    expect(doc).toMatch(/\| 40-59 \| 20 \| 20 \| \d/);
+  });
 });

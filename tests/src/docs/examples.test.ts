@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CsvMappingSchema } from '@twinfed/models';
-import { PlanSchema, StrategySchema, type Plan } from '@twinfed/shared';
+import { CohortQuerySchema, PlanSchema, StrategySchema, type Plan } from '@twinfed/shared';
 import {
+  CohortPolicySchema,
   CsvIngestMappingSchema,
   MemoryTwinStore,
   TWIN_SCENARIO_PLAN,
@@ -123,4 +124,26 @@ describe('docker/plans', () => {
       expect({ ...(raw as object), name: 'heart-fedyogi' }).toEqual(read(path.join(plansDir, 'heart-fedyogi.json')));
     },
   );
+});
+
+describe('examples/cohort', () => {
+  const dir = path.join(root, 'examples', 'cohort');
+  const cohortFiles = fs.readdirSync(dir).sort();
+
+  test('holds cohort queries and one site policy', () => {
+    expect(cohortFiles).toEqual(['clinic-by-age.json', 'site-policy.json', 'twins-diabetes-heart-rate.json']);
+  });
+
+  test.each(cohortFiles.filter((f) => f !== 'site-policy.json'))('%s is a valid cohort query', (file) => {
+    const r = CohortQuerySchema.safeParse(read(path.join(dir, file)));
+    expect(r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+  });
+
+  test('site-policy.json has a valid cohortQueries part', () => {
+    expect(
+      CohortPolicySchema.safeParse(
+        (read(path.join(dir, 'site-policy.json')) as { cohortQueries: unknown }).cohortQueries,
+      ).success,
+    ).toBe(true);
+  });
 });

@@ -1,5 +1,6 @@
 /** Every generated document: its path (from the repository root) and its text. */
 import { openApiDocument } from '@twinfed/shared';
+import { cohortDoc } from './cohort-doc';
 import { dataMappingDoc } from './data-mapping-doc';
 import { errorsDoc } from './errors-doc';
 import { planDoc } from './plan-doc';
@@ -12,6 +13,7 @@ export async function generatedDocs(): Promise<Array<{ file: string; text: strin
   return [
     { file: 'docs/plan.md', text: planDoc() },
     { file: 'docs/data-mapping.md', text: await dataMappingDoc() },
+    { file: 'docs/cohort-statistics.md', text: cohortDoc() },
     { file: 'docs/errors.md', text: errorsDoc() },
     { file: 'docs/site-policy.md', text: sitePolicyDoc() },
     { file: 'docs/openapi.json', text: `${JSON.stringify(openApiDocument(), null, 2)}\n` },

@@ -59,7 +59,9 @@ export function sitePolicyDoc(): string {
       'pending again. When the policy file changes, `policy.changed` records its new digest (at `run` and `plans`).',
     '- The coordinator learns only `approved`, `rejected` or `revoked` and the plan hash, never who decided or why.',
     '',
-    'Without a policy file every plan conforms and needs a person’s approval. A policy that is not valid JSON or breaks ' +
+    'The same file holds the site’s rules for federated cohort statistics queries (`cohortQueries`, ' +
+      'docs/cohort-statistics.md); they are not plan rules. ' +
+      'Without a policy file every plan conforms and needs a person’s approval. A policy that is not valid JSON or breaks ' +
       'the schema below stops the site (`POLICY_INVALID`, naming the field): a typo never turns a rule off silently.',
     '',
     '## The privacy floors of the configuration',
@@ -83,7 +85,8 @@ export function sitePolicyDoc(): string {
     '',
     `\`${EXAMPLE}\`: a hospital that shares a model of heart disease from these 13 inputs only, with secure aggregation ` +
       'and differential privacy of at most ε = 10, in cohorts of at least 3 hospitals, and suppresses population cells ' +
-      'below 20. Plans within it are approved without a person.',
+      'below 20. Plans within it are approved without a person. It answers cohort statistics queries when a person ' +
+      'says so, with cells below 20 suppressed and Laplace noise of ε = 1 (docs/cohort-statistics.md).',
     '',
     ...fence('json', read(EXAMPLE)),
     '',

@@ -24,6 +24,7 @@ import {
   type NormalizationView,
   type ModelVersionMeta,
   type RoundView,
+  type SiteDecisionView,
   type SiteView,
 } from '@twinfed/shared';
 
@@ -61,6 +62,8 @@ export interface FakeCoordinator {
   }>;
   weights: Map<string, Uint8Array>;
   evaluations: EvaluationView[];
+  /** Each site's decision on fed-1's plan (site-a approved it, site-b has not decided). */
+  decisions: SiteDecisionView[];
   keys: { protocol: number; signPublicKey: string; boxPublicKey: string; fingerprint: string };
   /** Answer of `GET /v1/federations/:fid/normalization` (default: waiting). */
   normalization: NormalizationView;
@@ -86,6 +89,7 @@ function fixtures(identity: ReturnType<typeof generateIdentity>) {
   const federation: FederationView = {
     id: 'fed-1',
     name: 'heart-fedavg',
+    studyId: 'default',
     state: 'running',
     plan,
     currentRound: 2,
@@ -184,7 +188,25 @@ function fixtures(identity: ReturnType<typeof generateIdentity>) {
   const evaluations: EvaluationView[] = [
     { versionId: 'fed-1.v1', siteId: 'site-a', n: 40, metrics: { auc: 0.81234, accuracy: 0.75 }, createdAt: AT },
   ];
-  return { federations: [federation], versions, weights, rounds, sites, evaluations };
+  const decisions: SiteDecisionView[] = [
+    {
+      federationId: 'fed-1',
+      siteId: 'site-a',
+      siteName: 'St Mary Hospital',
+      decision: 'approved',
+      planSha256: planDigest(plan),
+      decidedAt: AT,
+    },
+    {
+      federationId: 'fed-1',
+      siteId: 'site-b',
+      siteName: 'Charité',
+      decision: 'pending',
+      planSha256: null,
+      decidedAt: null,
+    },
+  ];
+  return { federations: [federation], versions, weights, rounds, sites, evaluations, decisions };
 }
 
 const fail = (res: Response, e: TwinfedError): void => void res.status(e.status).json(e.toBody());
@@ -254,10 +276,12 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
   });
   app.get('/v1/federations', (_req, res) => void res.json({ federations: fake.federations }));
   app.post('/v1/federations', (req, res) => {
-    const plan = PlanSchema.parse((req.body as { plan: unknown }).plan);
+    const body = req.body as { plan: unknown; study?: string };
+    const plan = PlanSchema.parse(body.plan);
     const f: FederationView = {
       id: 'fed-2',
       name: plan.name,
+      studyId: body.study ?? 'default',
       state: 'running',
       plan,
       currentRound: 0,
@@ -271,6 +295,19 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
   app.get('/v1/federations/:fid', (req, res) => {
     const f = fake.federations.find((x) => x.id === req.params.fid);
     return f ? void res.json(f) : fail(res, new TwinfedError('UNKNOWN_FEDERATION'));
+  });
+  app.put('/v1/federations/:fid/plan', (req, res) => {
+    const f = fake.federations.find((x) => x.id === req.params.fid);
+    if (!f) return fail(res, new TwinfedError('UNKNOWN_FEDERATION'));
+    if (f.currentRound > 0) return fail(res, new TwinfedError('FEDERATION_STARTED'));
+    f.plan = PlanSchema.parse((req.body as { plan: unknown }).plan);
+    f.name = f.plan.name;
+    res.json(f);
+  });
+  app.get('/v1/federations/:fid/decisions', (req, res) => {
+    if (!fake.federations.some((x) => x.id === req.params.fid))
+      return fail(res, new TwinfedError('UNKNOWN_FEDERATION'));
+    res.json({ decisions: fake.decisions.filter((d) => d.federationId === req.params.fid) });
   });
   app.get('/v1/federations/:fid/normalization', (_req, res) => void res.json(fake.normalization));
   app.get(

@@ -4,7 +4,7 @@ import { planJsonSchema, type Plan } from '@twinfed/shared';
 import { createContext, type CliDeps } from '../context';
 import { renderKeyValues } from '../format';
 import { readPlanFile } from '../plan-file';
-import { dataLine, dpLine, modelLine, planWarnings, trainingLine } from '../plan-summary';
+import { dataLine, dpLine, governanceLine, modelLine, planWarnings, trainingLine } from '../plan-summary';
 
 function strategyLine(s: Plan['strategy']): string {
   const params = Object.entries(s)
@@ -29,6 +29,7 @@ export function planSummary(plan: Plan): string {
     ['secure aggregation', plan.privacy.secureAggregation ? 'on' : 'off'],
     ['differential privacy', dpLine(plan)],
     ['update clipping', plan.clipping ? `each site update to L2 ≤ ${plan.clipping.maxNorm}` : 'off'],
+    ['plan approval', governanceLine(plan)],
   ]);
 }
 

@@ -12,7 +12,11 @@
   const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
   const state = {
     token: sessionStorage.getItem(TOKEN_KEY) || '',
+    /** The study filter of the federation list ('' = every study the token reads). */
+    studyId: '',
     federationId: '',
+    /** The cohort statistics query shown ('' = the newest of the study filter). */
+    queryId: '',
     metric: '',
     timer: 0,
     chart: /** @type {any} */ (null),
@@ -118,19 +122,25 @@
 
   async function refresh() {
     try {
-      const [feds, sites, population] = await Promise.all([
+      const [feds, sites, studies] = await Promise.all([
         api(path('federations')),
         api(path('adminSites')),
-        api(path('population')),
+        api(path('studies')),
       ]);
-      renderFederations(feds.federations);
+      // The coordinator answers with the token's studies and their federations only; the filter narrows further.
+      if (!studies.studies.some((/** @type {any} */ s) => s.id === state.studyId)) state.studyId = '';
+      const shown = feds.federations.filter((/** @type {any} */ f) => !state.studyId || f.studyId === state.studyId);
+      if (!shown.some((/** @type {any} */ f) => f.id === state.federationId))
+        state.federationId = shown.length ? shown[shown.length - 1].id : '';
+      renderStudies(studies.studies, feds.federations);
+      renderFederations(shown, new Map(studies.studies.map((/** @type {any} */ s) => [s.id, s.name])));
       renderSites(sites.sites);
-      renderPopulation(population);
-      if (!state.federationId && feds.federations.length)
-        state.federationId = feds.federations[feds.federations.length - 1].id;
+      renderPopulation(await api(path('population', {}, state.federationId ? { federation: state.federationId } : {})));
+      await renderCohort(studies.studies);
+      $('federation').hidden = !state.federationId;
       if (state.federationId)
         await renderFederation(
-          feds.federations.find((f) => f.id === state.federationId),
+          shown.find((/** @type {any} */ f) => f.id === state.federationId),
           sites.sites,
         );
       $('status').textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
@@ -141,8 +151,32 @@
     }
   }
 
-  /** @param {any[]} feds */
-  function renderFederations(feds) {
+  /** The study filter and the table of the token's studies. @param {any[]} studies @param {any[]} feds */
+  function renderStudies(studies, feds) {
+    const select = /** @type {HTMLSelectElement} */ ($('study'));
+    const option = (/** @type {string} */ value, /** @type {string} */ label) =>
+      el('option', value === state.studyId ? { value, selected: '' } : { value }, label);
+    select.replaceChildren(
+      option('', studies.length === 1 ? studies[0].name : `all ${studies.length} studies`),
+      ...(studies.length > 1 ? studies.map((s) => option(s.id, s.name)) : []),
+    );
+    show(
+      'studies',
+      table(
+        [
+          ['study', (s) => s.name],
+          ['id', (s) => s.id],
+          ['description', (s) => s.description, 'wrap'],
+          ['federations', (s) => feds.filter((f) => f.studyId === s.id).length, 'num'],
+        ],
+        studies,
+        'This token reads no study: ask your operator to add one.',
+      ),
+    );
+  }
+
+  /** @param {any[]} feds @param {Map<string, string>} studyNames */
+  function renderFederations(feds, studyNames) {
     const open = (/** @type {any} */ f) => {
       const b = el(
         'button',
@@ -159,6 +193,7 @@
       [
         ['federation', (f) => f.name],
         ['id', (f) => f.id],
+        ['study', (f) => studyNames.get(f.studyId) || f.studyId],
         ['strategy', (f) => f.plan.strategy.name],
         ['state', (f) => f.state],
         ['round', (f) => `${Math.min(f.currentRound, f.plan.rounds)} / ${f.plan.rounds}`, 'num'],
@@ -191,6 +226,31 @@
       `DP ${p.privacy.dp ? `clip ${p.privacy.dp.clip}, noise ×${p.privacy.dp.noiseMultiplier}, δ ${p.privacy.dp.delta}` : 'off'}`;
     renderChart(versions, evals, names);
     renderVersions(versions, names);
+    renderDecisions(fed, (await api(path('federationDecisions', { fid: fed.id }))).decisions);
+  }
+
+  /** Each site's decision about the federation's current plan (sites decide at home; only the decision is shown). */
+  function renderDecisions(/** @type {any} */ fed, /** @type {any[]} */ decisions) {
+    const approved = decisions.filter((d) => d.decision === 'approved').length;
+    const required = fed.plan.governance?.requireApprovals;
+    $('decisions-summary').textContent =
+      `${approved} of ${decisions.length} sites approved the current plan` +
+      (required
+        ? ` · rounds select only approving sites and need at least ${fed.plan.minSites}`
+        : ' · sites that rejected or revoked it are not selected');
+    show(
+      'decisions',
+      table(
+        [
+          ['site', (d) => d.siteName],
+          ['decision', (d) => d.decision],
+          ['decided', (d) => (d.decidedAt ? new Date(d.decidedAt).toLocaleString() : '–')],
+          ['plan hash', (d) => (d.planSha256 ? `${d.planSha256.slice(0, 12)}…` : '–')],
+        ],
+        decisions,
+        'No site is enrolled.',
+      ),
+    );
   }
 
   /** @param {any[]} versions @param {any[][]} evals @param {Map<string,string>} names */
@@ -307,6 +367,81 @@
     show('population', el('div', {}, ranking, view.tiers.length ? tiers : '', note));
   }
 
+  /** The cohort statistics queries of the study filter, and the chosen one's per-site and combined tables. @param {any[]} studies */
+  async function renderCohort(studies) {
+    const { queries } = await api(path('cohortQueries', {}, state.studyId ? { study: state.studyId } : {}));
+    if (!queries.some((/** @type {any} */ q) => q.id === state.queryId))
+      state.queryId = queries.length ? queries[queries.length - 1].id : '';
+    const names = new Map(studies.map((s) => [s.id, s.name]));
+    const open = (/** @type {any} */ q) => {
+      const b = el('button', { type: 'button', 'data-query': q.id }, q.id === state.queryId ? 'shown' : 'show');
+      b.addEventListener('click', () => {
+        state.queryId = q.id;
+        void refresh();
+      });
+      return b;
+    };
+    const list = table(
+      [
+        ['query', (q) => q.query.title, 'wrap'],
+        ['study', (q) => names.get(q.studyId) || q.studyId],
+        ['source', (q) => q.query.source.kind],
+        ['answered', (q) => q.answered, 'num'],
+        ['refused', (q) => q.refused, 'num'],
+        ['asked', (q) => when(q.createdAt)],
+        ['', open],
+      ],
+      [...queries].reverse(),
+      'No cohort statistics queries yet: `twinfed stats query --study <id> --file query.json`.',
+    );
+    if (!state.queryId) return show('cohort', list);
+    const r = await api(path('cohortQuery', { qid: state.queryId }));
+    const count = (/** @type {number|null|undefined} */ n) => (n === null ? '<k' : n === undefined ? '–' : n);
+    const combined = (/** @type {any} */ c) => (c ? `${c.atLeast ? '≥' : ''}${c.value}` : '–');
+    const answered = r.sites.filter((/** @type {any} */ s) => s.table);
+    const sites = table(
+      [
+        ['site', (s) => s.name],
+        ['status', (s) => (s.reason ? `${s.status} (${s.reason})` : s.status)],
+        ['k', (s) => s.table?.k, 'num'],
+        ['ε', (s) => (s.table ? (s.table.epsilon === null ? 'exact' : fmt(s.table.epsilon, 2)) : '–'), 'num'],
+        ['suppressed cells', (s) => s.table?.suppressedCells, 'num'],
+      ],
+      r.sites,
+      'No enrolled site to ask.',
+    );
+    const dims = r.combined.dimensions.map((/** @type {any} */ d) => d.feature).join(' × ') || 'all rows';
+    const pooled = r.query.query.summaries?.pooled ? r.query.query.summaries.features : [];
+    const cells = table(
+      [
+        [dims, (c) => c.levels.join(' × ') || 'all'],
+        ...answered.map((/** @type {any} */ s) => [
+          s.name,
+          (/** @type {any} */ c) => count(s.table.cells[c.i].count),
+          'num',
+        ]),
+        ['combined', (c) => combined(c.count), 'num'],
+        ...pooled.map((/** @type {string} */ f) => [
+          `${f} pooled mean ± sd (n)`,
+          (/** @type {any} */ c) => {
+            const p = c.pooled?.[f];
+            return p ? `${fmt(p.mean, 2)} ± ${fmt(p.sd, 2)} (${p.n})` : '–';
+          },
+        ]),
+      ],
+      r.combined.cells.map((/** @type {any} */ c, /** @type {number} */ i) => ({ ...c, i })),
+      '',
+    );
+    const note = el(
+      'p',
+      { class: 'muted' },
+      `<k: suppressed by the site (each applies its own k floor, and its own noise where its policy says); ≥: a site suppressed its part. ` +
+        `Total: ${combined(r.combined.total)}.` +
+        (r.pendingUnnamed ? ` ${r.pendingUnnamed} more site(s) outside your studies have not answered.` : ''),
+    );
+    show('cohort', el('div', {}, list, el('h3', {}, `${r.query.query.title} (${r.query.id})`), sites, cells, note));
+  }
+
   /** @param {any[]} sites */
   function renderSites(sites) {
     show(
@@ -332,6 +467,10 @@
       void signIn(/** @type {HTMLInputElement} */ ($('token')).value.trim());
     });
     $('sign-out').addEventListener('click', signOut);
+    $('study').addEventListener('change', (ev) => {
+      state.studyId = /** @type {HTMLSelectElement} */ (ev.target).value;
+      void refresh();
+    });
     $('metric').addEventListener('change', (ev) => {
       state.metric = /** @type {HTMLSelectElement} */ (ev.target).value;
       void refresh();

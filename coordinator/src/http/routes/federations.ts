@@ -1,14 +1,18 @@
 import type { Request, Response } from 'express';
-import { TwinfedError, type EvaluationView, type FederationEvaluations } from '@twinfed/shared';
-import { z } from 'zod';
+import {
+  CreateFederationSchema,
+  DEFAULT_STUDY_ID,
+  TwinfedError,
+  type EvaluationView,
+  type FederationEvaluations,
+} from '@twinfed/shared';
 import { idParam, intParam, jsonBody, rawBody } from '../body';
 import { principalOf } from '../auth';
 import { memberSite, requireSiteMember } from '../membership';
 import type { HttpDeps } from '../deps';
 import { federationView, roundView } from '../../rounds/views';
 import { evaluationView } from '../views';
-
-const CreateBody = z.object({ plan: z.unknown() }).strict();
+import { visibleFederations } from '../study-scope';
 
 /** Handlers for federations, rounds and update uploads. */
 export function federationHandlers(deps: HttpDeps) {
@@ -22,13 +26,17 @@ export function federationHandlers(deps: HttpDeps) {
       (await deps.store.listRounds(fid)).map(async (r) => roundView(r, await deps.store.countUpdates(fid, r.round))),
     );
   return {
-    list: async (_req: Request, res: Response) => {
-      res.json({ federations: (await deps.store.listFederations()).map((f) => federationView(f, deps.identity)) });
+    list: async (req: Request, res: Response) => {
+      res.json({ federations: (await visibleFederations(req, deps)).map((f) => federationView(f, deps.identity)) });
     },
     create: async (req: Request, res: Response) => {
-      const { plan } = jsonBody(req, CreateBody);
+      const { plan, study } = jsonBody(req, CreateFederationSchema);
       const p = principalOf(req);
-      const fed = await deps.engine.createFederation(plan, p.kind === 'token' ? `${p.role}:${p.name}` : 'unknown');
+      const fed = await deps.engine.createFederation(
+        plan,
+        p.kind === 'token' ? `${p.role}:${p.name}` : 'unknown',
+        study ?? DEFAULT_STUDY_ID,
+      );
       res.status(201).json(federationView(fed, deps.identity));
     },
     get: async (req: Request, res: Response) => {

@@ -12,6 +12,7 @@ import { memberSite, requireSiteMember } from '../membership';
 import { siteVersionView, versionView } from '../views';
 import { maxEvaluationExamples } from '../../registry/evaluation-limits';
 import { assertEvaluationTaken } from '../../rounds/dp-release';
+import { visibleFederationIds } from '../study-scope';
 
 /** Handlers for the model registry: versions, weights, evaluations. */
 export function modelHandlers(deps: HttpDeps) {
@@ -29,7 +30,9 @@ export function modelHandlers(deps: HttpDeps) {
   return {
     list: async (req: Request, res: Response) => {
       const fid = typeof req.query.federation === 'string' ? req.query.federation : undefined;
-      res.json({ models: (await deps.store.listVersions(fid ? { federationId: fid } : {})).map(versionView) });
+      const visible = await visibleFederationIds(req, deps);
+      const versions = await deps.store.listVersions(fid ? { federationId: fid } : {});
+      res.json({ models: versions.filter((v) => !visible || visible.has(v.federationId)).map(versionView) });
     },
     get: async (req: Request, res: Response) => {
       const { v, siteId } = await readableVersion(req);

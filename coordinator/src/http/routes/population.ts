@@ -6,6 +6,7 @@ import { siteOf } from '../auth';
 import { requireSiteMember } from '../membership';
 import type { HttpDeps } from '../deps';
 import { populationView } from '../../population/view';
+import { visibleFederationIds, visibleFederations } from '../study-scope';
 
 const VersionOf = z.looseObject({ versionId: IdSchema });
 
@@ -33,13 +34,16 @@ export function populationHandlers(deps: HttpDeps) {
       const versionId = typeof req.query.version === 'string' ? req.query.version : undefined;
       let federationId = typeof req.query.federation === 'string' ? req.query.federation : undefined;
       if (!versionId && !federationId) {
-        const feds = await deps.store.listFederations();
+        const feds = await visibleFederations(req, deps);
         federationId = feds.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1)?.id;
       }
-      const records = await deps.store.listPopulationReports({
-        ...(versionId ? { versionId } : {}),
-        ...(federationId ? { federationId } : {}),
-      });
+      const visible = await visibleFederationIds(req, deps);
+      const records = (
+        await deps.store.listPopulationReports({
+          ...(versionId ? { versionId } : {}),
+          ...(federationId ? { federationId } : {}),
+        })
+      ).filter((r) => !visible || visible.has(r.federationId));
       const names = new Map((await deps.store.listSites()).map((s) => [s.id, s.name]));
       const view = populationView(
         records.map((r) => ({

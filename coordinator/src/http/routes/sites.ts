@@ -16,6 +16,7 @@ import { idParam, jsonBody } from '../body';
 import { actorOf, siteOf } from '../auth';
 import type { HttpDeps } from '../deps';
 import { siteView } from '../views';
+import { visibleSites } from '../study-scope';
 
 /** Handlers for enrollment and site administration. */
 export function siteHandlers(deps: HttpDeps) {
@@ -96,8 +97,8 @@ export function siteHandlers(deps: HttpDeps) {
       );
       res.status(201).json({ invitationId: inv.id, siteName: inv.siteName, token, expiresAt });
     },
-    list: async (_req: Request, res: Response) => {
-      res.json({ sites: (await deps.store.listSites()).map(siteView) });
+    list: async (req: Request, res: Response) => {
+      res.json({ sites: (await visibleSites(req, deps)).map(siteView) });
     },
     revoke: async (req: Request, res: Response) => {
       const id = idParam(req, 'siteId');

@@ -9,7 +9,7 @@ import type { HttpDeps } from '../deps';
 const PREFIX = { operator: 'tfo_', researcher: 'tfr_' } as const;
 
 function tokenView(t: ApiToken): ApiTokenView {
-  return { id: t.id, name: t.name, role: t.role, createdAt: t.createdAt, revokedAt: t.revokedAt };
+  return { id: t.id, name: t.name, role: t.role, studies: t.studies, createdAt: t.createdAt, revokedAt: t.revokedAt };
 }
 
 /** Handlers for operator and researcher bearer tokens (operator only). A token's value is returned once, at creation. */
@@ -21,9 +21,16 @@ export function tokenHandlers(deps: HttpDeps) {
       const token = generateToken(PREFIX[body.role]);
       const at = iso();
       const id = `tok-${randomBytes(6).toString('hex')}`;
+      const studies = body.studies ?? [];
       const created = await deps.store.createApiToken(
-        { id, name: body.name, role: body.role, tokenHash: hashToken(token), createdAt: at },
-        { at, actor: actorOf(req), action: 'token.create', subject: id, detail: { name: body.name, role: body.role } },
+        { id, name: body.name, role: body.role, studies, tokenHash: hashToken(token), createdAt: at },
+        {
+          at,
+          actor: actorOf(req),
+          action: 'token.create',
+          subject: id,
+          detail: { name: body.name, role: body.role, ...(studies.length > 0 ? { studies } : {}) },
+        },
       );
       res.status(201).json({ ...tokenView(created), token });
     },

@@ -5,12 +5,15 @@
  */
 import { afterEach, beforeEach, describe } from '@jest/globals';
 import { auditContract } from './contract/audit';
+import { cohortContract } from './contract/cohort';
+import { decisionContract } from './contract/decisions';
 import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
 import { identityContract } from './contract/identity';
 import { lifecycleContract } from './contract/lifecycle';
 import { secaggContract } from './contract/secagg';
 import { statsContract } from './contract/stats';
+import { studyContract } from './contract/studies';
 import { updateContract } from './contract/updates';
 import { versionContract } from './contract/versions';
 
@@ -27,11 +30,14 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       await h.cleanup();
     });
     identityContract(h);
+    studyContract(h);
     federationContract(h);
     updateContract(h);
     versionContract(h);
     statsContract(h);
+    cohortContract(h);
     secaggContract(h);
+    decisionContract(h);
     lifecycleContract(h);
     auditContract(h);
   });

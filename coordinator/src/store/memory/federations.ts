@@ -1,7 +1,8 @@
 /** In memory: federations and rounds. */
-import { alreadyExists, unknownFederation } from '../errors';
+import { DEFAULT_STUDY_ID } from '@twinfed/shared';
+import { alreadyExists, unknownFederation, unknownStudy } from '../errors';
 import { FEDERATION_KEYS, ROUND_KEYS } from '../keys';
-import type { Federation, FederationPatch, Round } from '../records';
+import type { AmendPlanResult, Federation, FederationPatch, Round } from '../records';
 import type { FederationStore, TransitionRoundInput } from '../types';
 import { applyPatch, cloneRecord, sortByKeys } from '../util';
 import type { MemoryContext } from './context';
@@ -47,9 +48,12 @@ export function federations(x: MemoryContext): FederationStore {
     async createFederation(f, audit) {
       return x.audited(audit, (s) => {
         if (s.federations.has(f.id)) throw alreadyExists('Federation');
+        const studyId = f.studyId ?? DEFAULT_STUDY_ID;
+        if (!s.studies.has(studyId)) throw unknownStudy();
         const stored = copyFederation({
           id: f.id,
           name: f.name,
+          studyId,
           plan: f.plan,
           state: f.state ?? 'running',
           createdAt: f.createdAt,
@@ -75,6 +79,27 @@ export function federations(x: MemoryContext): FederationStore {
       const s = x.s;
       const current = s.federations.get(id);
       return current ? patchFederation(s, current, patch) : null;
+    },
+
+    async amendFederationPlan(input, audit) {
+      return x.audited(
+        audit,
+        (s): AmendPlanResult => {
+          const current = s.federations.get(input.id);
+          if (!current) return { status: 'unknown' };
+          if (current.state !== 'running') return { status: 'not-running' };
+          const started =
+            current.currentRound !== 0 ||
+            current.latestVersionId !== null ||
+            [...s.rounds.values()].some((r) => r.federationId === input.id) ||
+            [...s.statsContributions.values()].some((c) => c.federationId === input.id);
+          if (started) return { status: 'started' };
+          const next = copyFederation({ ...current, name: input.name, plan: input.plan, updatedAt: input.updatedAt });
+          s.federations.set(input.id, next);
+          return { status: 'amended', federation: copyFederation(next) };
+        },
+        (r) => r.status === 'amended',
+      );
     },
 
     async createRound(r, audit) {

@@ -1,5 +1,5 @@
 /** In memory: API tokens, invitations and enrollment, sites, nonces. */
-import { alreadyExists, keyInUse } from '../errors';
+import { alreadyExists, keyInUse, unknownStudy } from '../errors';
 import { API_TOKEN_KEYS, INVITATION_KEYS, SITE_KEYS } from '../keys';
 import type { ApiToken, Invitation, Site } from '../records';
 import type { IdentityStore } from '../types';
@@ -17,7 +17,9 @@ export function identity(x: MemoryContext): IdentityStore {
       return x.audited(audit, (s) => {
         const hashTaken = [...s.tokens.values()].some((o) => o.tokenHash === t.tokenHash);
         if (s.tokens.has(t.id) || hashTaken) throw alreadyExists('API token');
-        const stored = copyToken({ ...t, revokedAt: null });
+        const studies = [...new Set(t.studies ?? [])].sort();
+        if (studies.some((id) => !s.studies.has(id))) throw unknownStudy();
+        const stored = copyToken({ ...t, studies, revokedAt: null });
         s.tokens.set(stored.id, stored);
         return copyToken(stored);
       });

@@ -1,8 +1,10 @@
 import type * as R from '../records';
+import { defaultStudy } from '../default-study';
 
 /** Everything the in-memory store holds. Records in here are never handed out; callers get copies. */
 export interface MemoryState {
   tokens: Map<string, R.ApiToken>;
+  studies: Map<string, R.Study>;
   invitations: Map<string, R.Invitation>;
   sites: Map<string, R.Site>;
   /** key(siteId, nonce) → expiresAt */
@@ -20,12 +22,18 @@ export interface MemoryState {
   evaluations: Map<string, R.Evaluation>;
   /** key(versionId, siteId) */
   populationReports: Map<string, R.PopulationReportRecord>;
+  /** Insertion order is creation order. */
+  cohortQueries: Map<string, R.CohortQueryRecord>;
+  /** key(queryId, siteId) */
+  cohortAnswers: Map<string, R.CohortAnswerRecord>;
   /** key(federationId, siteId) */
   statsContributions: Map<string, R.StatsContributionRecord>;
   /** key(federationId, round, siteId, kind) */
   secaggMessages: Map<string, R.SecaggMessageRecord>;
   /** key(federationId, round) */
   secaggCohorts: Map<string, R.SecaggCohortRecord>;
+  /** key(federationId, siteId) */
+  siteDecisions: Map<string, R.SiteDecisionRecord>;
   audit: R.AuditEntry[];
   /** Ascending by seq. */
   auditHeads: R.AuditHead[];
@@ -34,6 +42,7 @@ export interface MemoryState {
 export function emptyState(): MemoryState {
   return {
     tokens: new Map(),
+    studies: new Map([[defaultStudy.id, { ...defaultStudy, createdAt: new Date().toISOString() }]]),
     invitations: new Map(),
     sites: new Map(),
     nonces: new Map(),
@@ -45,9 +54,12 @@ export function emptyState(): MemoryState {
     strategyStates: new Map(),
     evaluations: new Map(),
     populationReports: new Map(),
+    cohortQueries: new Map(),
+    cohortAnswers: new Map(),
     statsContributions: new Map(),
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
+    siteDecisions: new Map(),
     audit: [],
     auditHeads: [],
   };

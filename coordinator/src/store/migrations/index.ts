@@ -5,6 +5,9 @@ import { migration004 } from './004-secure-aggregation';
 import { migration005 } from './005-unique-site-keys';
 import { migration006 } from './006-audit-chain';
 import { migration007 } from './007-secagg-consistency';
+import { migration008 } from './008-studies';
+import { migration009 } from './009-site-decisions';
+import { migration010 } from './010-cohort-queries';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -16,4 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration005,
   migration006,
   migration007,
+  migration008,
+  migration009,
+  migration010,
 ];

@@ -1,9 +1,11 @@
 /** SQLite: federations and rounds. */
-import { unknownFederation } from '../errors';
-import type { Federation, FederationPatch, Round } from '../records';
+import { DEFAULT_STUDY_ID } from '@twinfed/shared';
+import { unknownFederation, unknownStudy } from '../errors';
+import type { AmendPlanResult, Federation, FederationPatch, Round } from '../records';
 import type { FederationStore, TransitionRoundInput } from '../types';
 import { applyPatch } from '../util';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
+import { getStudy } from './studies';
 
 interface FederationRow extends Omit<Federation, 'plan'> {
   plan: string;
@@ -13,7 +15,7 @@ interface RoundRow extends Omit<Round, 'selectedSiteIds' | 'clientConfig'> {
   clientConfig: string;
 }
 
-const FEDERATIONS = `SELECT id, name, plan, state, created_at AS createdAt, updated_at AS updatedAt,
+const FEDERATIONS = `SELECT id, name, study_id AS studyId, plan, state, created_at AS createdAt, updated_at AS updatedAt,
   current_round AS currentRound, latest_version_id AS latestVersionId FROM federations`;
 const ROUNDS = `SELECT federation_id AS federationId, round, state, base_version_id AS baseVersionId,
   selected_site_ids AS selectedSiteIds, client_config AS clientConfig, opened_at AS openedAt,
@@ -84,26 +86,31 @@ export function casRound(c: SqlContext, input: TransitionRoundInput): Round | nu
 export function federations(x: SqliteContext): FederationStore {
   return {
     async createFederation(f, audit) {
-      return x.audited(audit, (c) => {
-        insertUnique('Federation', () =>
-          c
-            .stmt(
-              `INSERT INTO federations (id, name, plan, state, created_at, updated_at, current_round, latest_version_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-            )
-            .run(
-              f.id,
-              f.name,
-              JSON.stringify(f.plan),
-              f.state ?? 'running',
-              f.createdAt,
-              f.updatedAt ?? f.createdAt,
-              f.currentRound ?? 0,
-              f.latestVersionId ?? null,
-            ),
-        );
-        return getFederation(c, f.id) as Federation;
-      });
+      const studyId = f.studyId ?? DEFAULT_STUDY_ID;
+      return x.audited(audit, (c) =>
+        c.tx(() => {
+          if (!getStudy(c, studyId)) throw unknownStudy();
+          insertUnique('Federation', () =>
+            c
+              .stmt(
+                `INSERT INTO federations (id, name, study_id, plan, state, created_at, updated_at, current_round,
+                   latest_version_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              )
+              .run(
+                f.id,
+                f.name,
+                studyId,
+                JSON.stringify(f.plan),
+                f.state ?? 'running',
+                f.createdAt,
+                f.updatedAt ?? f.createdAt,
+                f.currentRound ?? 0,
+                f.latestVersionId ?? null,
+              ),
+          );
+          return getFederation(c, f.id) as Federation;
+        }),
+      );
     },
 
     async getFederation(id) {
@@ -120,6 +127,32 @@ export function federations(x: SqliteContext): FederationStore {
         const current = getFederation(c, id);
         return current ? patchFederation(c, current, patch) : null;
       });
+    },
+
+    async amendFederationPlan(input, audit) {
+      return x.audited(
+        audit,
+        (c) =>
+          c.tx((): AmendPlanResult => {
+            const current = getFederation(c, input.id);
+            if (!current) return { status: 'unknown' };
+            if (current.state !== 'running') return { status: 'not-running' };
+            const started =
+              current.currentRound !== 0 ||
+              current.latestVersionId !== null ||
+              c.stmt('SELECT 1 FROM rounds WHERE federation_id = ? LIMIT 1').get(input.id) !== undefined ||
+              c.stmt('SELECT 1 FROM stats_contributions WHERE federation_id = ? LIMIT 1').get(input.id) !== undefined;
+            if (started) return { status: 'started' };
+            c.stmt('UPDATE federations SET name = ?, plan = ?, updated_at = ? WHERE id = ?').run(
+              input.name,
+              JSON.stringify(input.plan),
+              input.updatedAt,
+              input.id,
+            );
+            return { status: 'amended', federation: getFederation(c, input.id) as Federation };
+          }),
+        (r) => r.status === 'amended',
+      );
     },
 
     async createRound(r, audit) {

@@ -1,8 +1,9 @@
 /** SQLite: API tokens, invitations and enrollment, sites, nonces. */
-import { alreadyExists, keyInUse } from '../errors';
+import { alreadyExists, keyInUse, unknownStudy } from '../errors';
 import type { ApiToken, Invitation, Site } from '../records';
 import type { IdentityStore } from '../types';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
+import { getStudy } from './studies';
 
 const TOKENS = `SELECT id, name, role, token_hash AS tokenHash, created_at AS createdAt, revoked_at AS revokedAt
   FROM api_tokens`;
@@ -12,6 +13,15 @@ const SITES = `SELECT id, name, sign_public_key AS signPublicKey, box_public_key
   enrolled_at AS enrolledAt, revoked_at AS revokedAt, last_seen_at AS lastSeenAt, missed_rounds AS missedRounds
   FROM sites`;
 
+/** A token row with its studies (sorted). */
+function withStudies(c: SqlContext, row: Omit<ApiToken, 'studies'>): ApiToken {
+  const studies = c
+    .stmt('SELECT study_id FROM api_token_studies WHERE token_id = ? ORDER BY study_id')
+    .pluck()
+    .all(row.id) as string[];
+  return { ...row, studies };
+}
+
 function getSite(c: SqlContext, id: string): Site | null {
   return (c.stmt(`${SITES} WHERE id = ?`).get(id) as Site | undefined) ?? null;
 }
@@ -19,29 +29,34 @@ function getSite(c: SqlContext, id: string): Site | null {
 export function identity(x: SqliteContext): IdentityStore {
   return {
     async createApiToken(t, audit) {
-      return x.audited(audit, (c) => {
-        insertUnique('API token', () =>
-          c
-            .stmt('INSERT INTO api_tokens (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-            .run(t.id, t.name, t.role, t.tokenHash, t.createdAt),
-        );
-        return {
-          id: t.id,
-          name: t.name,
-          role: t.role,
-          tokenHash: t.tokenHash,
-          createdAt: t.createdAt,
-          revokedAt: null,
-        };
-      });
+      const studies = [...new Set(t.studies ?? [])].sort();
+      return x.audited(audit, (c) =>
+        c.tx((): ApiToken => {
+          if (studies.some((id) => !getStudy(c, id))) throw unknownStudy();
+          insertUnique('API token', () =>
+            c
+              .stmt('INSERT INTO api_tokens (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+              .run(t.id, t.name, t.role, t.tokenHash, t.createdAt),
+          );
+          const link = c.stmt('INSERT INTO api_token_studies (token_id, study_id) VALUES (?, ?)');
+          for (const studyId of studies) link.run(t.id, studyId);
+          const { id, name, role, tokenHash, createdAt } = t;
+          return { id, name, role, studies, tokenHash, createdAt, revokedAt: null };
+        }),
+      );
     },
 
     async findApiTokenByHash(tokenHash) {
-      return (x.c.stmt(`${TOKENS} WHERE token_hash = ?`).get(tokenHash) as ApiToken | undefined) ?? null;
+      const c = x.c;
+      const row = c.stmt(`${TOKENS} WHERE token_hash = ?`).get(tokenHash) as Omit<ApiToken, 'studies'> | undefined;
+      return row ? withStudies(c, row) : null;
     },
 
     async listApiTokens() {
-      return x.c.stmt(`${TOKENS} ORDER BY created_at, id`).all() as ApiToken[];
+      const c = x.c;
+      return (c.stmt(`${TOKENS} ORDER BY created_at, id`).all() as Omit<ApiToken, 'studies'>[]).map((row) =>
+        withStudies(c, row),
+      );
     },
 
     async revokeApiToken(id, at, audit) {

@@ -1,5 +1,5 @@
 /**
- * `twinfed-site plans show|approve|reject|revoke`: the hospital decides which federation plans run on its data. Every
+ * `twinfed-site plans list|show|approve|reject|revoke`: the hospital decides which federation plans run on its data. Every
  * plan is fetched from the coordinator and its signature checked with the pinned key before it is shown or decided on;
  * decisions go to the site's audit chain (who, when, the plan hash, a note) and, without the name or the note, to the
  * coordinator.
@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { TwinfedError, printable, verifySignedPlan, type FederationView, type PlanDecision } from '@twinfed/shared';
 import { SiteAuditLog } from '../../audit/site-audit';
-import type { PlanDecisionChannel } from '../../governance/channel';
+import { coordinatorDecisions, type PlanDecisionChannel } from '../../governance/channel';
 import { PlanDecisions, osUser, type CurrentDecision, type DecisionRecord } from '../../governance/decisions';
 import { approveHint } from '../../governance/gate';
 import { planInWords } from '../../governance/plan-words';
@@ -45,7 +45,7 @@ interface PlansContext {
   /** The policy in force (file + privacy floors), read once per command. */
   policy: SitePolicy;
   policyFile: string;
-  channel: PlanDecisionChannel | undefined;
+  channel: PlanDecisionChannel;
 }
 
 function plansContext(deps: CliDeps, cmd: Command): PlansContext {
@@ -70,7 +70,7 @@ function plansContext(deps: CliDeps, cmd: Command): PlansContext {
     decisions,
     policy,
     policyFile: readPolicyFile(config.dataDir).file,
-    channel: undefined,
+    channel: coordinatorDecisions(api),
   };
 }
 
@@ -140,7 +140,6 @@ async function report(
   decision: PlanDecision,
   planSha256: string,
 ): Promise<boolean> {
-  if (!ctx.channel) return false;
   try {
     await ctx.channel.report(federationId, decision, planSha256);
     return true;
@@ -171,7 +170,7 @@ function coordinatorOptions(cmd: Command): Command {
     .option('--insecure-http', 'allow plain http:// to a coordinator that is not on this machine');
 }
 
-/** Adds `plans show|approve|reject|revoke`. */
+/** Adds `plans list|show|approve|reject|revoke`. */
 export function addPlansCommand(program: Command, deps: CliDeps): void {
   const plans = program
     .command('plans')
@@ -183,6 +182,63 @@ export function addPlansCommand(program: Command, deps: CliDeps): void {
         'decided on. Decisions are recorded in the site audit chain (who, when, the plan hash, a note; ' +
         '`twinfed-site audit list`); the coordinator learns only approved, rejected or revoked and the hash.',
     );
+
+  coordinatorOptions(
+    plans
+      .command('list')
+      .description(
+        'The running federations offered to this site: id, name, this site’s decision on the current plan (pending, ' +
+          'approved, rejected, revoked; from its audit chain) and the plan hash (verified against the coordinator’s signature).',
+      ),
+  ).action(async (_opts: unknown, cmd: Command) => {
+    const ctx = plansContext(deps, cmd);
+    const rows = (await ctx.channel.offered()).map(({ federation, decision }) => {
+      let planSha256: string | null = null;
+      let problem: string | null = null;
+      try {
+        planSha256 = verifySignedPlan({
+          federationId: federation.id,
+          plan: federation.plan,
+          signedPlan: federation.signedPlan,
+          coordinatorSignPublicKey: ctx.enrollment.coordinator.signPublicKey,
+        });
+      } catch (e) {
+        problem = e instanceof TwinfedError ? e.code : 'PLAN_SIGNATURE_INVALID';
+      }
+      const state = planSha256 === null ? null : ctx.decisions.current(federation.id, planSha256).state;
+      return {
+        federationId: federation.id,
+        name: federation.name,
+        state,
+        planSha256,
+        problem,
+        coordinator: decision.decision,
+      };
+    });
+    if (ctx.flags.json) {
+      writeJsonLine(deps.stdout, { federations: rows });
+      return;
+    }
+    if (rows.length === 0) return out(deps, ['(no running federation is offered to this site)']);
+    const width = (f: (r: (typeof rows)[number]) => string) => Math.max(...rows.map((r) => f(r).length));
+    const id = width((r) => r.federationId);
+    const name = width((r) => r.name);
+    out(deps, [
+      ...rows.map((r) =>
+        [
+          r.federationId.padEnd(id),
+          r.name.padEnd(name),
+          (r.state ?? 'REFUSED').padEnd(8),
+          r.planSha256 ? short(r.planSha256) : `plan not signed by the pinned coordinator key [${r.problem}]`,
+          // The coordinator's record lags only when a report failed; `run` sends it again.
+          r.state && r.state !== r.coordinator ? `(the coordinator has: ${r.coordinator})` : '',
+        ]
+          .join('  ')
+          .trimEnd(),
+      ),
+      'twinfed-site plans show <federation> prints a plan in words with this site’s policy verdict.',
+    ]);
+  });
 
   coordinatorOptions(
     plans
@@ -290,6 +346,7 @@ export function addPlansCommand(program: Command, deps: CliDeps): void {
   plans.addHelpText(
     'after',
     '\nExamples:\n' +
+      '  $ twinfed-site plans list                              (federations offered to this site, with its decisions)\n' +
       '  $ twinfed-site plans show fed-1                        (the plan in words, the policy verdict, the decision)\n' +
       '  $ twinfed-site plans approve fed-1 --by "Dr. Jones" --note "IRB 2024-17"\n' +
       '  $ twinfed-site plans reject fed-1 --note "label not covered by our consent"\n' +

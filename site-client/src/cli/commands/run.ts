@@ -4,6 +4,7 @@ import { TwinfedError } from '@twinfed/shared';
 import { loadEnrollment } from '../../identity/load';
 import { Journal } from '../../training/journal';
 import { SiteAuditLog } from '../../audit/site-audit';
+import { coordinatorDecisions } from '../../governance/channel';
 import { PlanDecisions } from '../../governance/decisions';
 import { sitePolicySource } from '../../governance/policy';
 import { ModelStore } from '../../training/model-store';
@@ -255,6 +256,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
         journal,
         policy,
         audit,
+        decisionChannel: coordinatorDecisions(api),
         logger,
         pollIntervalMs: config.pollIntervalMs,
         onProgress: (e) => (flags.json ? writeJsonLine(deps.stdout, e) : renderProgress(e, deps)),

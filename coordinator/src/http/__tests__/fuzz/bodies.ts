@@ -1,14 +1,18 @@
 import fc from 'fast-check';
 import {
+  CohortAnswerSchema,
   CreateApiTokenSchema,
+  CreateCohortQuerySchema,
   CreateInvitationSchema,
   EvaluationReportSchema,
   PlanSchema,
   PopulationReportSchema,
   SecaggRevealSchema,
   SecaggSharesSchema,
+  SiteDecisionRequestSchema,
   StatsContributionSchema,
   generateIdentity,
+  planDigest,
   serializeWeights,
   toB64,
 } from '@twinfed/shared';
@@ -63,6 +67,11 @@ export const WRITE_SCHEMAS: Readonly<Record<string, (v: unknown) => boolean>> = 
   'POST /v1/federations/:fid/stats': (v) => StatsContributionSchema.safeParse(v).success,
   'POST /v1/federations/:fid/rounds/:round/secagg/shares': (v) => SecaggSharesSchema.safeParse(v).success,
   'POST /v1/federations/:fid/rounds/:round/secagg/reveal': (v) => SecaggRevealSchema.safeParse(v).success,
+  'PUT /v1/federations/:fid/decision': (v) => SiteDecisionRequestSchema.safeParse(v).success,
+  'PUT /v1/federations/:fid/plan': (v) =>
+    typeof v === 'object' && v !== null && PlanSchema.safeParse((v as { plan?: unknown }).plan).success,
+  'POST /v1/cohort-queries': (v) => CreateCohortQuerySchema.safeParse(v).success,
+  'PUT /v1/cohort-queries/:qid/answers': (v) => CohortAnswerSchema.safeParse(v).success,
 };
 
 const identities = [generateIdentity(), generateIdentity()];
@@ -81,7 +90,7 @@ function templates(w: World): Record<string, unknown[]> {
     ],
     'POST /v1/admin/invitations': [{ siteName: 'Fuzz New', ttlSeconds: 3600 }, { siteName: 'Fuzz North' }],
     'POST /v1/admin/tokens': [
-      { name: 'fuzz token', role: 'researcher' },
+      { name: 'fuzz token', role: 'researcher', studies: ['default'] },
       { name: 'fuzz op', role: 'operator' },
     ],
     'POST /v1/models/:vid/evaluations': [{ n: 10, metrics: { accuracy: 0.8, auc: 0.7, loss: 0.4 } }],
@@ -89,6 +98,30 @@ function templates(w: World): Record<string, unknown[]> {
     'POST /v1/federations/:fid/stats': [{ masked: b64(56, 7) }],
     'POST /v1/federations/:fid/rounds/:round/secagg/shares': [
       { maskPublicKey: b64(32, 1), shares: [a, b].map((to) => ({ to, nonce: b64(24, 2), ciphertext: b64(80, 3) })) },
+    ],
+    'PUT /v1/federations/:fid/decision': [
+      { decision: 'approved', planSha256: planDigest(PlanSchema.parse(w.plain.plan)) },
+      { decision: 'revoked', planSha256: '0'.repeat(64) },
+    ],
+    'PUT /v1/federations/:fid/plan': [{ plan: testPlan({ rounds: 4 }) }, { plan: { ...testPlan(), rounds: 0 } }],
+    'POST /v1/cohort-queries': [
+      { studyId: 'default', query: { title: 'fuzz', source: { kind: 'csv' } } },
+      {
+        studyId: 'default',
+        query: {
+          title: 'fuzz twins',
+          source: { kind: 'twins' },
+          groupBy: [{ kind: 'ageBand', cuts: [18, 65] }],
+          summaries: { features: ['age'], pooled: true },
+        },
+      },
+    ],
+    'PUT /v1/cohort-queries/:qid/answers': [
+      { kind: 'refusal', reason: 'NO_DATA' },
+      {
+        kind: 'table',
+        table: { k: 10, epsilon: null, cells: [{ levels: [], count: 12 }], total: 12, suppressedCells: 0 },
+      },
     ],
     'POST /v1/federations/:fid/rounds/:round/secagg/reveal': [
       { seedShares: [], maskKeyShares: [] },

@@ -213,7 +213,8 @@ function strayCase(w: World): fc.Arbitrary<HttpCase> {
  * no unspent invitation. Upload envelopes are all refused by construction (bodies.ts). The store snapshot proves it.
  */
 export function neutralise(c: HttpCase, w: World): HttpCase {
-  if (!c.route || c.method !== 'POST' || !mayAuthenticate(c.credential, c.route.roles)) return c;
+  if (!c.route || (c.method !== 'POST' && c.method !== 'PUT') || !mayAuthenticate(c.credential, c.route.roles))
+    return c;
   if (
     c.route.key === 'POST /v1/admin/sites/:siteId/revoke' ||
     c.route.key === 'POST /v1/admin/tokens/:tokenId/revoke'

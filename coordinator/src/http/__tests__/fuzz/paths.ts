@@ -44,6 +44,8 @@ function param(name: string, w: World): fc.Arbitrary<string> {
     vid: [...w.plain.versions, ...w.secure.versions],
     siteId: w.signers.filter((s) => s.label !== 'stranger').map((s) => s.siteId),
     tokenId: w.tokenIds,
+    studyId: ['default'],
+    qid: [w.cohortQueryId],
     asset: ['app.js', 'app.css', 'uplot.js', 'uplot.css'],
     round: [String(w.plain.openRound), String(w.secure.openRound), '1'],
   };
@@ -52,6 +54,8 @@ function param(name: string, w: World): fc.Arbitrary<string> {
     vid: ['fed-00000000.v0', `${w.plain.id}.v9`],
     siteId: ['site-none-000000', 'site-stranger-000000'],
     tokenId: ['tok-000000000000'],
+    studyId: ['study-none-000000'],
+    qid: ['cq-000000000000'],
     asset: ['index.html', 'app.js.map', '..%2fapp.js', 'APP.JS', 'app.js%00'],
     round: ['0', '-1', '01', '3', '999999999', '9999999999', 'current', '1e3', '0x1', '1.0'],
   };

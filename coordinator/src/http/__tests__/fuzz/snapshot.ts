@@ -3,7 +3,7 @@ import type { Store } from '../../../store';
 
 /**
  * Everything a request could change in the coordinator's store, serialised deterministically: tokens, invitations,
- * sites, federations with their rounds, updates, secure-aggregation messages and cohorts, statistics contributions,
+ * sites, federations with their rounds, updates, secure-aggregation messages and cohorts, statistics contributions, sites' plan decisions,
  * versions with their weights' digest, evaluations, population reports, the whole audit chain and its signed heads.
  * Left out, on purpose: a site's `lastSeenAt` (every authenticated request records it, whether or not the route then
  * refuses), and the replay nonces (every authenticated signed request consumes one).
@@ -27,6 +27,7 @@ export async function snapshotStore(store: Store): Promise<string> {
         federation: f,
         rounds: perRound,
         stats: await store.listStatsContributions(f.id),
+        decisions: await store.listSiteDecisions(f.id),
         strategyState: strategy ? sha256Hex(strategy) : null,
       };
     }),
@@ -50,6 +51,8 @@ export async function snapshotStore(store: Store): Promise<string> {
     federations: perFederation,
     versions: perVersion,
     populationReports: await store.listPopulationReports(),
+    cohortQueries: await store.listCohortQueries(),
+    cohortAnswers: await Promise.all((await store.listSites()).map(async (s) => store.listSiteCohortAnswers(s.id))),
     audit: await store.listAudit({ limit: 1_000_000 }),
     auditHeads: await store.listAuditHeads(),
     auditSequenceEnd: await store.auditSequenceEnd(),

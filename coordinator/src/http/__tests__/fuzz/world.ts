@@ -45,7 +45,7 @@ export interface World {
   spentInvitation: string;
   signers: Signer[];
   /** Plain FedAvg federation: round 1 published (v0, v1), round 2 open. */
-  plain: { id: string; versions: string[]; openRound: number };
+  plain: { id: string; versions: string[]; openRound: number; plan: Record<string, unknown> };
   /** Secure aggregation + federated normalisation: round 1 open, sharing phase. */
   secure: { id: string; versions: string[]; openRound: number };
   /** Valid weights for the plain federation's open round (to seal hostile envelopes around). */
@@ -53,6 +53,8 @@ export interface World {
   coordinatorBoxPublicKey: Uint8Array;
   /** The envelopes the two members uploaded in round 1, by site id (sent again: an idempotent 200 "duplicate"). */
   roundOneEnvelopes: Record<string, Uint8Array>;
+  /** A cohort statistics query nobody has answered (one cell, counts only). */
+  cohortQueryId: string;
   close(): Promise<void>;
 }
 
@@ -100,8 +102,9 @@ async function populate(c: RunningCoordinator): Promise<World> {
   const api = { url: c.url, operatorToken };
   const a = await enrollTestSite(api, 'Fuzz North');
   const b = await enrollTestSite(api, 'Fuzz South');
+  const plainPlan = testPlan({ rounds: 3, roundDeadlineSeconds: 3600 });
   const plainFed = await json<{ id: string; latestVersionId: string }>(
-    operator(api, 'POST', routes.federations, { plan: testPlan({ rounds: 3, roundDeadlineSeconds: 3600 }) }),
+    operator(api, 'POST', routes.federations, { plan: plainPlan }),
   );
   const secureFed = await json<{ id: string; latestVersionId: string }>(
     operator(api, 'POST', routes.federations, {
@@ -123,10 +126,10 @@ async function populate(c: RunningCoordinator): Promise<World> {
   ).models.map((m) => m.id);
 
   const researcher = await json<{ id: string; token: string }>(
-    operator(api, 'POST', routes.tokens, { name: 'fuzz researcher', role: 'researcher' }),
+    operator(api, 'POST', routes.tokens, { name: 'fuzz researcher', role: 'researcher', studies: ['default'] }),
   );
   const gone = await json<{ id: string; token: string }>(
-    operator(api, 'POST', routes.tokens, { name: 'fuzz revoked', role: 'researcher' }),
+    operator(api, 'POST', routes.tokens, { name: 'fuzz revoked', role: 'researcher', studies: ['default'] }),
   );
   await json(operator(api, 'POST', routes.revokeToken(gone.id)));
   const coordinatorKeys = await json<{ signPublicKey: string; boxPublicKey: string }>(
@@ -134,6 +137,12 @@ async function populate(c: RunningCoordinator): Promise<World> {
   );
   const spentInvitation = await spentInvitationToken(api, coordinatorKeys);
   const tokens = await json<{ tokens: Array<{ id: string }> }>(operator(api, 'GET', routes.tokens));
+  const cohortQuery = await json<{ id: string }>(
+    operator(api, 'POST', routes.cohortQueries, {
+      studyId: 'default',
+      query: { title: 'fuzz', source: { kind: 'csv' } },
+    }),
+  );
 
   const stranger = generateIdentity();
   return {
@@ -152,11 +161,12 @@ async function populate(c: RunningCoordinator): Promise<World> {
       { label: 'revoked', siteId: revoked.siteId, identity: revoked.identity },
       { label: 'stranger', siteId: 'site-stranger-000000', identity: stranger },
     ],
-    plain: { id: plainFed.id, versions: plainVersions, openRound: 2 },
+    plain: { id: plainFed.id, versions: plainVersions, openRound: 2, plan: plainPlan },
     secure: { id: secureFed.id, versions: [secureFed.latestVersionId], openRound: 1 },
     baseWeights: await weightsOf(a, plainVersions.at(-1)!),
     coordinatorBoxPublicKey: a.coordinatorBoxPublicKey,
     roundOneEnvelopes,
+    cohortQueryId: cohortQuery.id,
     close: () => c.close(),
   };
 }

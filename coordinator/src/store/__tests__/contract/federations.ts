@@ -1,6 +1,7 @@
 /** Contract: federations and the round compare-and-set. */
 import { describe, expect, test } from '@jest/globals';
-import { federation, type HarnessRef, round, seedFederation, t } from './fixtures';
+import { DEFAULT_STUDY_ID } from '@twinfed/shared';
+import { bytes, federation, type HarnessRef, round, seedFederation, t } from './fixtures';
 
 export function federationContract(h: HarnessRef): void {
   describe('federations', () => {
@@ -8,6 +9,7 @@ export function federationContract(h: HarnessRef): void {
       const created = await h.store.createFederation(federation('fed-b', t(5)));
       expect(created).toEqual({
         ...federation('fed-b', t(5)),
+        studyId: DEFAULT_STUDY_ID,
         state: 'running',
         updatedAt: t(5),
         currentRound: 0,
@@ -37,6 +39,60 @@ export function federationContract(h: HarnessRef): void {
       expect(new Date(stamped?.updatedAt ?? '').toISOString()).toBe(stamped?.updatedAt);
       expect(await (await h.again()).getFederation('fed-1')).toEqual(stamped);
       expect(await h.store.updateFederation('nope', { currentRound: 1 })).toBeNull();
+    });
+  });
+
+  describe('plan amendment', () => {
+    const amended = (id: string) => ({
+      id,
+      name: 'renamed',
+      plan: { model: { kind: 'logreg', features: 4 }, rounds: 9 },
+      updatedAt: t(70),
+    });
+    const entry = (subject: string) => ({
+      at: t(70),
+      actor: 'operator:ops',
+      action: 'federation.plan_amended',
+      subject,
+      detail: {},
+    });
+    const amendments = async () =>
+      (await h.store.listAudit({ limit: 100 }))
+        .filter((e) => e.action === 'federation.plan_amended')
+        .map((e) => e.subject);
+
+    test('replaces the name and plan of a federation that has not started, with its audit entry', async () => {
+      const before = await h.store.createFederation(federation('fed-1'));
+      const result = await h.store.amendFederationPlan(amended('fed-1'), entry('fed-1'));
+      const after = { ...before, name: 'renamed', plan: amended('fed-1').plan, updatedAt: t(70) };
+      expect(result).toEqual({ status: 'amended', federation: after });
+      const s = await h.again();
+      expect(await s.getFederation('fed-1')).toEqual(after);
+      expect(await amendments()).toEqual(['fed-1']);
+    });
+
+    test('refuses an unknown, ended or started federation and writes nothing', async () => {
+      expect(await h.store.amendFederationPlan(amended('nope'), entry('nope'))).toEqual({ status: 'unknown' });
+      await h.store.createFederation({ ...federation('stopped'), state: 'stopped' });
+      expect(await h.store.amendFederationPlan(amended('stopped'), entry('stopped'))).toEqual({
+        status: 'not-running',
+      });
+      await h.store.createFederation({ ...federation('at-round-1'), currentRound: 1 });
+      await h.store.createFederation({ ...federation('has-v0'), latestVersionId: 'has-v0.v0' });
+      await seedFederation(h.store, 'has-round', 1);
+      await h.store.createFederation(federation('has-stats'));
+      await h.store.putStatsContribution({
+        federationId: 'has-stats',
+        siteId: 'site-a',
+        masked: bytes(8),
+        createdAt: t(5),
+      });
+      for (const id of ['at-round-1', 'has-v0', 'has-round', 'has-stats'])
+        expect(await h.store.amendFederationPlan(amended(id), entry(id))).toEqual({ status: 'started' });
+      const s = await h.again();
+      for (const id of ['stopped', 'at-round-1', 'has-v0', 'has-round', 'has-stats'])
+        expect(await s.getFederation(id)).toMatchObject({ name: `federation ${id}`, plan: federation(id).plan });
+      expect(await amendments()).toEqual([]);
     });
   });
 

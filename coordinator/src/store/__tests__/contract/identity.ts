@@ -16,6 +16,7 @@ export function identityContract(h: HarnessRef): void {
         id: 'tok-2',
         name: 'ops',
         role: 'operator',
+        studies: [],
         tokenHash: 'h2',
         createdAt: t(2),
         revokedAt: null,

@@ -1,0 +1,39 @@
+/** Test support for cohort statistics: a clinic CSV with a known number of smokers, its mapping, a query, a policy. */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Writes `clinic.csv` (40 rows: `smokers` smokers, the rest not; ages 30–69; BMI 20–29.75) and its mapping into `dir`. */
+export function writeClinic(dir: string, smokers = 15): { csv: string; mapping: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const rows = Array.from({ length: 40 }, (_, i) =>
+    [`P-${1000 + i}`, 30 + i, (20 + i / 4).toFixed(2), i < smokers ? 1 : 0, i % 3 === 0 ? 'yes' : 'no'].join(','),
+  );
+  const csv = path.join(dir, 'clinic.csv');
+  fs.writeFileSync(csv, ['Patient ID,Age,BMI,Smoker,Diabetes', ...rows].join('\n') + '\n');
+  const mapping = path.join(dir, 'clinic.mapping.json');
+  fs.writeFileSync(
+    mapping,
+    JSON.stringify({
+      features: [
+        { column: 'Age', name: 'age' },
+        { column: 'BMI', name: 'bmi' },
+        { column: 'Smoker', name: 'smoker' },
+      ],
+      label: { column: 'Diabetes', positive: ['yes'], negative: ['no'] },
+    }),
+  );
+  return { csv, mapping };
+}
+
+/** Counts by smoking, with BMI means and pooled sums. */
+export const SMOKER_QUERY = {
+  title: 'Smokers and BMI before the diabetes plan',
+  source: { kind: 'csv' },
+  groupBy: [{ kind: 'category', feature: 'smoker', values: [0, 1], labels: ['no', 'yes'] }],
+  summaries: { features: ['bmi'], statistics: ['mean', 'sd'], pooled: true },
+};
+
+/** Writes `<dataDir>/policy.json` with a `cohortQueries` part. */
+export function writeCohortPolicy(dataDir: string, cohortQueries: Record<string, unknown>): void {
+  fs.writeFileSync(path.join(dataDir, 'policy.json'), JSON.stringify({ cohortQueries }));
+}

@@ -1,0 +1,148 @@
+/**
+ * Federated cohort statistics across processes: a coordinator, a researcher's `twinfed stats query --wait`, and two
+ * hospitals answering with `twinfed-site stats answer` — one by hand with the default k of 10 and exact counts, one by
+ * policy (`--all-pending`, k 20, Laplace ε 1). The same 15 smokers are shown by the first and suppressed by the second.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
+import type { CohortResult } from '@twinfed/shared';
+import { startCoordinatorProcess } from '../demo/federation-run';
+import { coordinatorCli, siteCli } from '../support/paths';
+import { jsonLine, runNode, startNode, stop, type Child } from '../support/processes';
+import { SMOKER_QUERY, writeClinic, writeCohortPolicy } from './__tests__/cohort-fixtures';
+
+describe('cohort statistics across processes', () => {
+  let work: string;
+  let coordinator: Child | undefined;
+  let url: string;
+  let token: string;
+  let admin: AdminClient;
+
+  beforeAll(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-cohort-e2e-'));
+    const started = await startCoordinatorProcess({ dataDir: path.join(work, 'coordinator') });
+    coordinator = started.child;
+    url = started.url;
+    token = started.token;
+    admin = createAdminClient({ baseUrl: url, token });
+  });
+  afterAll(async () => {
+    if (coordinator) await stop(coordinator);
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  const site = (name: string, args: string[]) => runNode({ name, script: siteCli(), args, timeoutMs: 60_000 });
+
+  test('a cell of 15 is shown by the site with k 10 and suppressed by the site with k 20; noise where the policy says', async () => {
+    const sites = { low: path.join(work, 'low-k'), high: path.join(work, 'high-k') };
+    for (const [name, dir] of Object.entries(sites)) {
+      const inv = await admin.createInvitation({ siteName: name === 'low' ? 'Low K Hospital' : 'High K Hospital' });
+      await site(`enroll ${name}`, ['enroll', '--coordinator', url, '--token', inv.token, '--data-dir', dir]);
+    }
+    writeCohortPolicy(sites.high, { allowed: true, autoAnswer: true, k: 20, epsilon: 1 });
+    const low = writeClinic(path.join(work, 'low-data'));
+    const high = writeClinic(path.join(work, 'high-data'));
+    const study = (await admin.createStudy({ name: 'Diabetes 2026' })).id;
+    const queryFile = path.join(work, 'query.json');
+    fs.writeFileSync(queryFile, JSON.stringify(SMOKER_QUERY));
+
+    // The researcher asks and waits for every enrolled site.
+    const asking = startNode({
+      name: 'twinfed stats query',
+      script: coordinatorCli(),
+      args: [
+        '--url',
+        url,
+        '--token',
+        token,
+        '--json',
+        'stats',
+        'query',
+        '--study',
+        study,
+        '--file',
+        queryFile,
+        '--wait',
+        '--timeout',
+        '120',
+      ],
+    });
+    let qid: string | undefined;
+    while (!qid) {
+      qid = (await admin.listCohortQueries({ studyId: study }))[0]?.id;
+      if (!qid) await new Promise((r) => setTimeout(r, 50));
+    }
+    // One hospital answers by hand, the other by its policy (a cron job).
+    await site('low answers', [
+      'stats',
+      'answer',
+      qid,
+      '--data',
+      low.csv,
+      '--mapping',
+      low.mapping,
+      '--by',
+      'Dr Low',
+      '--data-dir',
+      sites.low,
+    ]);
+    const auto = await site('high answers', [
+      '--json',
+      'stats',
+      'answer',
+      '--all-pending',
+      '--data',
+      high.csv,
+      '--mapping',
+      high.mapping,
+      '--data-dir',
+      sites.high,
+    ]);
+    expect(auto.map(jsonLine).find((l) => l?.queryId === qid)).toMatchObject({ type: 'answer', status: 'accepted' });
+
+    expect(await asking.exited).toBe(0);
+    const result = asking.lines.map(jsonLine).find((l) => l && 'combined' in l) as unknown as CohortResult;
+    const byName = new Map(result.sites.map((s) => [s.name, s]));
+    const lowTable = byName.get('Low K Hospital')!.table!;
+    const highTable = byName.get('High K Hospital')!.table!;
+    expect(lowTable).toMatchObject({ k: 10, epsilon: null, total: 40, suppressedCells: 0 });
+    expect(lowTable.cells.map((c) => [c.levels[0], c.count])).toEqual([
+      ['no', 25],
+      ['yes', 15],
+    ]);
+    // k 20: the 15 smokers are suppressed (and the other cell, which the total would reveal); counts carry ε 1 noise.
+    expect(highTable).toMatchObject({ k: 20, epsilon: 1, suppressedCells: 2 });
+    expect(highTable.cells.map((c) => c.count)).toEqual([null, null]);
+    expect(highTable.cells.map((c) => c.summaries)).toEqual([{ bmi: null }, { bmi: null }]);
+    expect(highTable.total).toBeGreaterThanOrEqual(20);
+    // Combined: only released parts are added; where a site suppressed its part, the count is a lower bound.
+    expect(result.combined.cells[1]!.count).toEqual({ value: 15, atLeast: true, sites: 1, suppressedSites: 1 });
+    expect(result.combined.cells[0]!.pooled!.bmi).toMatchObject({ n: 25, sites: 1, withheldSites: 1 });
+    expect(result.combined.total).toEqual({
+      value: 40 + highTable.total!,
+      atLeast: false,
+      sites: 2,
+      suppressedSites: 0,
+    });
+
+    // Each site's audit chain records what it sent, with the digest the coordinator stored.
+    const audit = await admin.auditPage(0, 1000);
+    for (const [name, dir] of Object.entries(sites)) {
+      const lines = await site(`audit ${name}`, ['--json', 'audit', 'list', '--data-dir', dir]);
+      const entries = (
+        jsonLine(lines.at(-1)!) as {
+          entries: Array<{ action: string; subject: string; detail: { digest: string; epsilon: number | null } }>;
+        }
+      ).entries;
+      const mine = entries.filter((e) => e.subject === qid);
+      expect(mine.map((e) => e.action)).toEqual(['cohort.answered']);
+      const stored = audit.entries.find(
+        (e) => e.action === 'cohort.answer' && e.subject === qid && e.detail.digest === mine[0]!.detail.digest,
+      );
+      expect(stored).toBeDefined();
+      expect(mine[0]!.detail.epsilon).toBe(name === 'high' ? 1 : null);
+    }
+  }, 180_000);
+});
