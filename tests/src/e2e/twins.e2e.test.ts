@@ -79,7 +79,11 @@ describe('digital twins end to end', () => {
         )
       ).find((l) => typeof l.siteId === 'string')!;
       siteIds.set(h.name, String(enrolled.siteId));
-      writeSitePolicy(siteDir(workDir, h), { autoApprove: true }); // each hospital's policy approves every plan
+      // Each hospital's policy approves every plan; Oncology also suppresses population cells below its own k = 20.
+      writeSitePolicy(siteDir(workDir, h), {
+        autoApprove: true,
+        ...(h.name === 'Oncology' ? { populationReports: { allowed: true, k: 20 } } : {}),
+      });
       const ingest = (
         await site(['ingest', 'fhir', String(sim.fhirFile), '--data-dir', siteDir(workDir, h)], `ingest ${h.name}`)
       ).find((l) => l.type === 'ingest')!;
@@ -143,6 +147,13 @@ describe('digital twins end to end', () => {
     const view = await admin.population({ federationId: fed.id });
     expect(view.sites.map((s) => s.siteId).sort()).toEqual([...siteIds.values()].sort());
     for (const s of view.sites) expect(s.versionId).toBe(done.federation.latestVersionId);
+    // The plan's k is 10; Oncology's own floor of 20 wins for its report, and nothing it released is below 20.
+    expect(plan.data.population?.k).toBe(10);
+    const k = Object.fromEntries(view.sites.map((s) => [s.name, s.k]));
+    expect(k).toEqual({ Metro: 10, Oncology: 20, Lakeside: 10 });
+    const oncology = view.sites.find((s) => s.name === 'Oncology')!;
+    for (const c of [oncology.total, oncology.highRisk, ...oncology.byTier.map((t) => t.count)])
+      if (c !== null) expect(c).toBeGreaterThanOrEqual(20);
 
     // Scores with explanations from the verified model, at the site.
     const scores = (
