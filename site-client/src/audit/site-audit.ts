@@ -3,7 +3,8 @@
  * digest D, refused version V, refused its data by a guardrail) and decided (approved, rejected or revoked plan P of
  * federation F, by hand or by policy; changed its policy): `audit.jsonl` in the data directory, one hash-chained
  * entry per line (the same chain as the coordinator's, see @twinfed/shared audit), appended with O_APPEND and fsync,
- * mode 0600. No secrets and no patient data: ids, digests, counts and error codes only.
+ * mode 0600. No secrets and no patient data: ids, digests, counts and error codes, and for a decision the name and
+ * note its author gave (they never leave the site).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -49,9 +49,11 @@ function createProgram(deps: CliDeps, setExitCode: (code: number) => void = () =
         '  1. The operator runs `twinfed sites invite "<site name>"` and gives you a one-time token and the coordinator fingerprint.\n' +
         '  2. $ twinfed-site enroll --coordinator https://coordinator.example.org --token <token> --fingerprint <fp>\n' +
         '  3. $ twinfed-site ingest fhir export.ndjson            (load patients into the twin store)\n' +
-        '  4. $ twinfed-site run --federation <id> --twins --listen   (train each round; stream wearables to the local API)\n' +
-        '  5. $ twinfed-site score --top 20                       (scores with explanations: decision support)\n' +
-        '  6. $ twinfed-site export --federation <id> --out ./model   (the verified model as a bundle; `predict` scores a CSV with it)\n' +
+        '  4. $ twinfed-site plans show <id>, then plans approve <id>   (read the plan in words; approve it for your data)\n' +
+        '     or a site policy in <data-dir>/policy.json that approves plans within your rules (docs/site-policy.md)\n' +
+        '  5. $ twinfed-site run --federation <id> --twins --listen   (train each round; stream wearables to the local API)\n' +
+        '  6. $ twinfed-site score --top 20                       (scores with explanations: decision support)\n' +
+        '  7. $ twinfed-site export --federation <id> --out ./model   (the verified model as a bundle; `predict` scores a CSV with it)\n' +
         '  Cohort statistics a researcher asks for: $ twinfed-site stats list, then stats answer <id> or stats refuse <id>\n' +
         '  Tabular data instead: $ twinfed-site run --federation <id> --data patients.csv --mapping mapping.json\n' +
         '  Try it without a hospital: $ twinfed-site simulate --patients 500 --hospital urban-teaching --seed 1 --out ./sim\n' +

@@ -20,7 +20,8 @@ export function addAuditCommand(program: Command, deps: CliDeps): void {
     .summary("verify or list the site's own audit chain")
     .description(
       'The site keeps a hash-chained record of what it did in <data-dir>/audit.jsonl: enrolled, trained round N of federation F, ' +
-        'uploaded update digest D, refused model version V, refused its data by a guardrail. Works offline.',
+        'uploaded update digest D, refused model version V, refused its data by a guardrail; approved, rejected or revoked ' +
+        'plan P (who, by hand or by policy), changed its policy; answered a cohort query. Works offline.',
     );
   audit
     .command('verify')
