@@ -100,6 +100,8 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
   round = 1;
   baseVersionId = 'v0';
   selected = true;
+  /** False for a site enrolled after the federation started and not selected yet: member routes answer NOT_A_MEMBER. */
+  member = true;
   /** When false the fake "forgets" submissions in rounds/current (to prove the journal alone prevents re-uploads). */
   reportSubmitted = true;
   /**
@@ -156,6 +158,12 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
   async currentRound(federationId: string): Promise<CurrentRound> {
     this.calls.push('currentRound');
     if (federationId !== this.federationId) throw new TwinfedError('UNKNOWN_FEDERATION');
+    if (!this.member) throw new TwinfedError('NOT_A_MEMBER');
+    return this.served();
+  }
+
+  /** What rounds/current serves a member. */
+  private served(): CurrentRound {
     const submitted = this.reportSubmitted && this.updates.some((u) => u.round === this.round);
     const now = new Date().toISOString();
     return {
@@ -274,7 +282,7 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
     const last = this.decisions.at(-1) ?? null;
     return [
       {
-        federation: await this.federation(),
+        federation: { ...this.served().federation, studyId: 'study-default' },
         decision: {
           federationId: this.federationId,
           siteId: 'site-a',

@@ -236,4 +236,23 @@ describe('the runner trains only on a plan this site approved', () => {
     ]);
     expect(s.journal.pinnedPlan('fed-1')?.planSha256).toBe(second);
   });
+
+  test('a site not yet in the federation decides from the offer: its policy approves (reported) while it waits to be selected', async () => {
+    const c = new FakeCoordinator(plan({ governance: { requireApprovals: true } }));
+    c.member = false;
+    const s = site(c, { autoApprove: true });
+    const done = s.runner.run();
+    await until(s.runner, 'plan');
+    s.runner.stop();
+    await done;
+    expect(c.decisions).toEqual([{ federationId: 'fed-1', decision: 'approved', planSha256: planDigest(c.plan) }]);
+    expect(s.ops.trainCalls).toBe(0);
+  });
+
+  test('a site not yet in the federation, without a decision or a policy that approves: PLAN_NOT_APPROVED', async () => {
+    const c = new FakeCoordinator(plan({ governance: { requireApprovals: true } }));
+    c.member = false;
+    await expect(site(c, {}).runner.run()).rejects.toMatchObject({ code: 'PLAN_NOT_APPROVED' });
+    expect(c.calls.slice(0, 2)).toEqual(['currentRound', 'offered']);
+  });
 });

@@ -160,8 +160,11 @@ export class SiteRunner {
       return undefined;
     }
     this.pollNeeded = false;
-    const current = await api.currentRound(federationId, { signal: this.hard.signal });
-    const planSha256 = this.trustedPlan(current);
+    const current = await api.currentRound(federationId, { signal: this.hard.signal }).catch(async (e: unknown) => {
+      if (isTwinfedError(e) && e.code === 'NOT_A_MEMBER') await this.decideFromOffer();
+      throw e;
+    });
+    const planSha256 = this.trustedPlan(current.federation);
     // The site's own say, at every round: its policy, then its decision about this very plan hash.
     await this.gate.check(federationId, current.federation.plan, planSha256, this.hard.signal);
     if (this.workerPlan !== undefined && this.workerPlan !== planSha256) this.dropWorker();
@@ -185,15 +188,31 @@ export class SiteRunner {
   }
 
   /**
+   * A site enrolled after the federation started is not yet a member (NOT_A_MEMBER, retried until a round selects it),
+   * but it is offered the running plan: the gate decides about it now (its policy may approve it, and the approval is
+   * reported), since a federation that requires approvals selects only sites that approved. Without an offer (no
+   * channel, or the federation no longer runs) the NOT_A_MEMBER stands.
+   */
+  private async decideFromOffer(): Promise<void> {
+    const { decisionChannel, federationId } = this.options;
+    const offer = (await decisionChannel?.offered({ signal: this.hard.signal }))?.find(
+      (o) => o.federation.id === federationId,
+    );
+    if (!offer) return;
+    const planSha256 = this.trustedPlan(offer.federation);
+    await this.gate.check(federationId, offer.federation.plan, planSha256, this.hard.signal);
+  }
+
+  /**
    * The digest of the plan served with the federation, checked at every wake-up: signed by the pinned coordinator
    * key for this federation (`PLAN_SIGNATURE_INVALID`) and, once this site took part (an update or its statistics),
    * the plan it pinned then (`PLAN_CHANGED`: the operator may amend a plan only before its first round; after that a
    * new plan is a new federation). A plan amended before this site took part is a new plan hash: the gate asks for a
    * decision about it, and the work is set up again for it.
    */
-  private trustedPlan(current: CurrentRound): string {
+  private trustedPlan(federation: Pick<CurrentRound['federation'], 'plan' | 'signedPlan'>): string {
     const { federationId, enrollment, journal } = this.options;
-    const { plan, signedPlan } = current.federation;
+    const { plan, signedPlan } = federation;
     const digest = verifySignedPlan({
       federationId,
       plan,

@@ -108,4 +108,18 @@ describe('twinfed-site plans against a real coordinator', () => {
       ['plan.approved', 'Dr. North', hash],
     ]);
   });
+
+  test('a site enrolled after the federation was created reads its plan, approves it, and the coordinator records it', async () => {
+    const plan = testPlan({ name: 'late federation', rounds: 2, minSites: 3, governance });
+    const fid = (await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan }))).id;
+    const inv = await json<{ token: string }>(operator(c, 'POST', routes.invitations, { siteName: 'Latecomer' }));
+    const dir = path.join(work, 'Latecomer');
+    expect((await site(['enroll', '--coordinator', c.url, '--token', inv.token], dir)).code).toBe(0);
+    const shown = await site(['plans', 'show', fid], dir);
+    expect(shown.err).toBe('');
+    expect(shown.out).toContain('late federation');
+    expect((await site(['plans', 'approve', fid, '--by', 'Dr. Late'], dir)).code).toBe(0);
+    const mine = (await decisions(fid)).find((d) => d.siteName === 'Latecomer')!;
+    expect([mine.decision, mine.planSha256]).toEqual(['approved', planDigest(PlanSchema.parse(plan))]);
+  });
 });

@@ -74,12 +74,18 @@ function plansContext(deps: CliDeps, cmd: Command): PlansContext {
   };
 }
 
-/** The federation as served, once its plan verified against the pinned coordinator key; and the plan's hash. */
+/**
+ * The federation as served, once its plan verified against the pinned coordinator key; and the plan's hash. A running
+ * federation is read from the offers (every enrolled site is offered every running plan, including a site enrolled
+ * after the federation started, which may not read the federation itself until a round selects it); an ended one
+ * from the federation, which its members may still read.
+ */
 async function verifiedFederation(
   ctx: PlansContext,
   federationId: string,
 ): Promise<{ federation: FederationView; planSha256: string }> {
-  const federation = await ctx.api.federation(federationId);
+  const offered = (await ctx.channel.offered()).find((o) => o.federation.id === federationId);
+  const federation = offered?.federation ?? (await ctx.api.federation(federationId));
   const planSha256 = verifySignedPlan({
     federationId,
     plan: federation.plan,
