@@ -3,7 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CohortQuerySchema } from '@twinfed/shared';
 import { POLICY_FILE } from '../governance/policy-file';
-import { cohortFloor, cohortVerdict, readCohortPolicy } from './policy';
+import { readPolicyFile } from '../governance/policy';
+import { cohortFloor, cohortVerdict } from './policy';
+
+const readCohortPolicy = (dir: string) => readPolicyFile(dir).policy.cohortQueries ?? null;
 
 const query = CohortQuerySchema.parse({
   title: 't',
@@ -21,23 +24,23 @@ describe('the cohortQueries part of policy.json', () => {
   const write = (v: unknown) =>
     fs.writeFileSync(path.join(dir, POLICY_FILE), typeof v === 'string' ? v : JSON.stringify(v));
 
-  test('absent file or absent key: no policy; other keys of the file are not its business', () => {
+  test('absent file or absent key: no cohort policy; the plan rules beside it do not change it', () => {
     expect(readCohortPolicy(dir)).toBeNull();
-    write({ plans: { requireSecureAggregation: true } });
+    write({ requireSecureAggregation: true });
     expect(readCohortPolicy(dir)).toBeNull();
-    write({ plans: {}, cohortQueries: { allowed: true, k: 20, epsilon: 1 } });
+    write({ requireSecureAggregation: true, cohortQueries: { allowed: true, k: 20, epsilon: 1 } });
     expect(readCohortPolicy(dir)).toEqual({ allowed: true, autoAnswer: false, k: 20, epsilon: 1 });
   });
 
-  test('an invalid part or a file that is not JSON is CONFIG_INVALID naming the problem', () => {
+  test('an invalid part or a file that is not JSON is POLICY_INVALID naming the problem (one reader, one code)', () => {
     write({ cohortQueries: { allowed: true, k: 1 } });
     expect(() => readCohortPolicy(dir)).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('cohortQueries.k') }),
+      expect.objectContaining({ code: 'POLICY_INVALID', message: expect.stringContaining('cohortQueries.k') }),
     );
     write({ cohortQueries: { allowed: true, typo: 1 } });
-    expect(() => readCohortPolicy(dir)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => readCohortPolicy(dir)).toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
     write('{ not json');
-    expect(() => readCohortPolicy(dir)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => readCohortPolicy(dir)).toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
   });
 });
 

@@ -2,14 +2,11 @@
  * The cohort statistics part of a site's policy: whether this hospital answers cohort queries at all, whether a cron
  * job may answer them without a person (`twinfed-site stats answer --all-pending`), its own k floor and Laplace ε for
  * counts, and the features it lets queries read. It is the `cohortQueries` key of `<data dir>/policy.json`; the rest
- * of that file (plan approval rules) is read elsewhere. Without the key, nothing is automatic: a person answers or
- * refuses each query.
+ * of that file holds the plan approval rules; the whole file is read and validated in one place (governance/policy:
+ * `readPolicyFile`, POLICY_INVALID). Without the key, nothing is automatic: a person answers or refuses each query.
  */
-import * as path from 'node:path';
 import { z } from 'zod';
-import { COHORT_MIN_K, TwinfedError, cohortQueryFeatures, type CohortQuery } from '@twinfed/shared';
-import { readJsonIfExists } from '../fs-atomic';
-import { POLICY_FILE } from '../governance/policy-file';
+import { COHORT_MIN_K, cohortQueryFeatures, type CohortQuery } from '@twinfed/shared';
 
 /** `policy.json` → `cohortQueries`. */
 export const CohortPolicySchema = z
@@ -42,31 +39,6 @@ export const CohortPolicySchema = z
   })
   .describe("The site's rules for federated cohort statistics queries.");
 export type CohortPolicy = z.infer<typeof CohortPolicySchema>;
-
-/**
- * Reads the `cohortQueries` part of `<dataDir>/policy.json`: null when the file or the key is absent.
- * Throws CONFIG_INVALID, naming the problem, for a file that is not JSON or a part that does not validate.
- */
-export function readCohortPolicy(dataDir: string): CohortPolicy | null {
-  const file = path.join(dataDir, POLICY_FILE);
-  let raw: unknown;
-  try {
-    raw = readJsonIfExists(file);
-  } catch {
-    throw new TwinfedError('CONFIG_INVALID', `The site policy ${file} is not valid JSON.`);
-  }
-  const part = typeof raw === 'object' && raw !== null && 'cohortQueries' in raw ? raw.cohortQueries : undefined;
-  if (part === undefined) return null;
-  const parsed = CohortPolicySchema.safeParse(part);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new TwinfedError(
-      'CONFIG_INVALID',
-      `The site policy ${file} is invalid: cohortQueries.${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}.`,
-    );
-  }
-  return parsed.data;
-}
 
 /** What the policy says about one query. */
 export interface CohortVerdict {

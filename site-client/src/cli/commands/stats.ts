@@ -16,7 +16,8 @@ import {
 import { SiteAuditLog } from '../../audit/site-audit';
 import { describeAnswer, describeQuery, verdictLine } from '../../cohort/describe';
 import { CohortOutbox, sendCohortAnswer, type SentCohortAnswer } from '../../cohort/outbox';
-import { cohortFloor, cohortVerdict, readCohortPolicy, type CohortPolicy } from '../../cohort/policy';
+import { cohortFloor, cohortVerdict, type CohortPolicy } from '../../cohort/policy';
+import { readPolicyFile } from '../../governance/policy';
 import { releaseCohortTable } from '../../cohort/release';
 import { rowsFromDataset, rowsFromTwins, type CohortRows } from '../../cohort/rows';
 import { loadEnrollment } from '../../identity/load';
@@ -70,7 +71,7 @@ function open(deps: CliDeps, flags: ConnectFlags) {
   return {
     dataDir: config.dataDir,
     client,
-    policy: readCohortPolicy(config.dataDir),
+    policy: readPolicyFile(config.dataDir).policy.cohortQueries ?? null,
     outbox: CohortOutbox.open(config.dataDir),
     audit: new SiteAuditLog(config.dataDir, () => `site:${enrollment.state.siteId}`),
   };
