@@ -41,6 +41,7 @@ export { createLogger, type Logger, silentLogger } from './logger';
 export { initialWeights, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
 export { normalizationFromSums } from './normalization';
 export { printable, printableJson } from './printable';
+export { exitQuietlyOnClosedPipe } from './closed-pipe';
 export { BINARY_MEDIA_TYPE, DEFAULT_COORDINATOR_PORT, limits, PROTOCOL_VERSION, SITE_NAMESPACE } from './protocol';
 
 // The REST API, each endpoint defined once; routes, clients, the dashboard's paths and the OpenAPI document derive from it

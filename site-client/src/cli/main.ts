@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { exitQuietlyOnClosedPipe } from '@twinfed/shared';
 import { runCli } from './program';
+
+exitQuietlyOnClosedPipe(process.stdout);
 
 /** The `twinfed-site` executable: the only place that touches the real process. */
 function onInterrupt(handler: () => void): () => void {
