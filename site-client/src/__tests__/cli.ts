@@ -44,3 +44,14 @@ export function writeSitePolicy(dataDir: string, policy: SitePolicy): void {
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(path.join(dataDir, POLICY_FILE), JSON.stringify(policy, null, 2));
 }
+
+/** The arguments of `twinfed-site enroll` into `dataDir` against the fake coordinator (`coordinatorFetch`) at https://coord.test. */
+export const enrollArgs = (dataDir: string): string[] => [
+  'enroll',
+  '--coordinator',
+  'https://coord.test',
+  '--token',
+  'tok-0123456789abcdef',
+  '--data-dir',
+  dataDir,
+];

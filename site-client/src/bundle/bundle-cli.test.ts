@@ -20,7 +20,7 @@ import {
 } from '@twinfed/shared';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, io, writeSitePolicy } from '../__tests__/cli';
+import { cli, enrollArgs, io, writeSitePolicy } from '../__tests__/cli';
 import { loadLocalData } from '../cli/load-data';
 import { loadEnrollment } from '../identity/load';
 import { ModelStore } from '../training/model-store';
@@ -68,12 +68,7 @@ describe('twinfed-site export and predict', () => {
     fs.writeFileSync(files.predict, JSON.stringify({ features: trainMapping.features, id: 'mrn' }));
     c = new FakeCoordinator(testPlan({ rounds: 1 }));
     const coord = coordinatorFetch(c);
-    expect(
-      await cli(
-        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-        io({ fetch: coord.fetch }).deps,
-      ),
-    ).toBe(0);
+    expect(await cli(enrollArgs(dataDir), io({ fetch: coord.fetch }).deps)).toBe(0);
     c.trust(loadEnrollment(dataDir));
     writeSitePolicy(dataDir, { autoApprove: true });
     const run = io({ fetch: coord.fetch });

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROTOCOL_VERSION, fingerprint, publicPart, routes } from '@twinfed/shared';
 import { FakeCoordinator } from '../__tests__/fake-coordinator';
-import { cli, io } from '../__tests__/cli';
+import { cli, enrollArgs, io } from '../__tests__/cli';
 import { SITE_AUDIT_FILE, SiteAuditLog } from '../audit/site-audit';
 import type { FetchLike } from '../transport/http';
 
@@ -31,12 +31,7 @@ describe('twinfed-site audit', () => {
 
   test('enroll starts the chain; verify says intact (exit 0); list pages it; a tampered line fails verify (exit 1) naming it', async () => {
     const e = io({ fetch: enrollFetch(new FakeCoordinator()) });
-    expect(
-      await cli(
-        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-        e.deps,
-      ),
-    ).toBe(0);
+    expect(await cli(enrollArgs(dataDir), e.deps)).toBe(0);
     const log = new SiteAuditLog(dataDir);
     log.append({ action: 'round.trained', subject: 'fed-1/1', detail: { round: 1 } });
     log.append({ action: 'update.uploaded', subject: 'fed-1/1', detail: { digest: 'd'.repeat(64) } });

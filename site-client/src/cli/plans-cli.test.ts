@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { TwinfedError, planDigest, planEpsilon, type Plan } from '@twinfed/shared';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, io, writeSitePolicy } from '../__tests__/cli';
+import { cli, enrollArgs, io, writeSitePolicy } from '../__tests__/cli';
 import { SiteAuditLog } from '../audit/site-audit';
 import { osUser } from '../governance/decisions';
 import { loadEnrollment } from '../identity/load';
@@ -16,12 +16,7 @@ async function site(plan: Plan = testPlan({ data: { features: FEATURES, populati
   const dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-plans-cli-')), 'site');
   const c = new FakeCoordinator(plan);
   const coord = coordinatorFetch(c);
-  expect(
-    await cli(
-      ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-      io({ fetch: coord.fetch }).deps,
-    ),
-  ).toBe(0);
+  expect(await cli(enrollArgs(dataDir), io({ fetch: coord.fetch }).deps)).toBe(0);
   c.trust(loadEnrollment(dataDir));
   const plans = async (args: string[], env: Record<string, string> = {}) => {
     const r = io({ fetch: coord.fetch, env });

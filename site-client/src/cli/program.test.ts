@@ -4,7 +4,7 @@ import { HEART_DISEASE_FEATURES } from '@twinfed/models';
 import { fingerprint, generateIdentity, publicPart, toB64 } from '@twinfed/shared';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, io, tmpSiteDir, writeSitePolicy } from '../__tests__/cli';
+import { cli, enrollArgs, io, tmpSiteDir, writeSitePolicy } from '../__tests__/cli';
 import { loadEnrollment } from '../identity/load';
 import { readSiteState, writeSiteState } from '../identity/site-state';
 import { JOURNAL_FILE, Journal } from '../training/journal';
@@ -64,21 +64,11 @@ describe('twinfed-site CLI', () => {
     const c = new FakeCoordinator();
     const dataDir = tmpSiteDir('cli');
     const e = io({ fetch: coordinatorFetch(c).fetch });
-    expect(
-      await cli(
-        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-        e.deps,
-      ),
-    ).toBe(0);
+    expect(await cli(enrollArgs(dataDir), e.deps)).toBe(0);
     const fp = fingerprint(publicPart(c.identity));
     expect(e.out()).toContain(`Coordinator fingerprint (pinned): ${fp}`);
     const again = io({ fetch: coordinatorFetch(c).fetch });
-    expect(
-      await cli(
-        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-        again.deps,
-      ),
-    ).toBe(1);
+    expect(await cli(enrollArgs(dataDir), again.deps)).toBe(1);
     expect(again.err()).toContain('[ALREADY_EXISTS]');
     const s = io();
     expect(await cli(['status', '--data-dir', dataDir], s.deps)).toBe(0);
@@ -123,12 +113,7 @@ describe('twinfed-site CLI', () => {
   test('status prints each evaluation’s metric values (n/a when missing), says when an old journal lacks them, and escapes server text', async () => {
     const c = new FakeCoordinator();
     const dataDir = tmpSiteDir('cli');
-    expect(
-      await cli(
-        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-        io({ fetch: coordinatorFetch(c).fetch }).deps,
-      ),
-    ).toBe(0);
+    expect(await cli(enrollArgs(dataDir), io({ fetch: coordinatorFetch(c).fetch }).deps)).toBe(0);
     writeSiteState(dataDir, { ...readSiteState(dataDir)!, name: 'Evil\u001b[2J\u001b]0;owned\u0007' });
     const at = '2025-01-01T00:00:00Z';
     fs.writeFileSync(
@@ -187,12 +172,7 @@ describe('twinfed-site CLI', () => {
     );
     const dataDir = tmpSiteDir('cli');
     const fetch = coordinatorFetch(c).fetch;
-    expect(
-      await cli(
-        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-        io({ fetch }).deps,
-      ),
-    ).toBe(0);
+    expect(await cli(enrollArgs(dataDir), io({ fetch }).deps)).toBe(0);
     c.trust(loadEnrollment(dataDir));
     writeSitePolicy(dataDir, { autoApprove: true });
     const r = io({ fetch });

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, io, writeSitePolicy } from '../__tests__/cli';
+import { cli, enrollArgs, io, writeSitePolicy } from '../__tests__/cli';
 import { loadEnrollment } from '../identity/load';
 
 /** An enrolled site directory, the fake coordinator behind a recording fetch, and a CSV of `n` rows. */
@@ -17,12 +17,7 @@ async function site(opts: {
   const dataDir = path.join(work, 'site');
   const c = new FakeCoordinator(testPlan(opts.plan));
   const coord = coordinatorFetch(c);
-  expect(
-    await cli(
-      ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-      io({ fetch: coord.fetch }).deps,
-    ),
-  ).toBe(0);
+  expect(await cli(enrollArgs(dataDir), io({ fetch: coord.fetch }).deps)).toBe(0);
   c.trust(loadEnrollment(dataDir));
   writeSitePolicy(dataDir, { autoApprove: true });
   coord.requests.length = 0;

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, io, writeSitePolicy } from '../__tests__/cli';
+import { cli, enrollArgs, io, writeSitePolicy } from '../__tests__/cli';
 import { SiteAuditLog } from '../audit/site-audit';
 import { loadEnrollment } from '../identity/load';
 
@@ -13,12 +13,7 @@ async function site(plan = testPlan()) {
   const dataDir = path.join(work, 'site');
   const c = new FakeCoordinator(plan);
   const coord = coordinatorFetch(c);
-  expect(
-    await cli(
-      ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-      io({ fetch: coord.fetch }).deps,
-    ),
-  ).toBe(0);
+  expect(await cli(enrollArgs(dataDir), io({ fetch: coord.fetch }).deps)).toBe(0);
   c.trust(loadEnrollment(dataDir));
   coord.requests.length = 0;
   const csv = path.join(work, 'data.csv');

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator } from '../__tests__/fake-coordinator';
-import { cli, io } from '../__tests__/cli';
+import { cli, enrollArgs, io } from '../__tests__/cli';
 import { loadEnrollment } from '../identity/load';
 import { SIM_NAMED_PATIENTS } from '../simulate/people';
 import { twinScenarioPlan } from '../simulate/plan';
@@ -58,12 +58,7 @@ describe('twinfed-site twin commands', () => {
     // enroll, then ingest
     const c = new FakeCoordinator(twinScenarioPlan({ rounds: 2, minSites: 1 }));
     const coord = coordinatorFetch(c);
-    expect(
-      await cli(
-        ['enroll', '--coordinator', 'https://coord.test', '--token', 'tok-0123456789abcdef', '--data-dir', dataDir],
-        io({ fetch: coord.fetch }).deps,
-      ),
-    ).toBe(0);
+    expect(await cli(enrollArgs(dataDir), io({ fetch: coord.fetch }).deps)).toBe(0);
     c.trust(loadEnrollment(dataDir));
     const ing = io();
     expect(

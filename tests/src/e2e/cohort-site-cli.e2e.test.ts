@@ -7,19 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { routes, type CohortResult } from '@twinfed/shared';
-import { runCli, type CliDeps } from '@twinfed/site-client';
+import { runCli } from '@twinfed/site-client';
 import { json, operator, startTestCoordinator } from '@twinfed/coordinator/__tests__/harness';
 import { SMOKER_QUERY, writeClinic, writeCohortPolicy } from './__tests__/cohort-fixtures';
-
-function io(): { deps: CliDeps; out: () => string; err: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    deps: { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
+import { cliIo } from '../support/cli-io';
 
 describe('twinfed-site stats against a real coordinator', () => {
   let c: Awaited<ReturnType<typeof startTestCoordinator>>;
@@ -28,7 +19,7 @@ describe('twinfed-site stats against a real coordinator', () => {
   const dirs: Record<string, string> = {};
   let study: string;
   const site = async (args: string[]) => {
-    const r = io();
+    const r = cliIo();
     const code = await runCli(['node', 'twinfed-site', ...args], r.deps);
     return { code, out: r.out(), err: r.err() };
   };

@@ -9,16 +9,8 @@ import { routes } from '@twinfed/shared';
 import { runCli, type CliDeps } from '@twinfed/site-client';
 import { operator, startTestCoordinator } from '@twinfed/coordinator/__tests__/harness';
 import { repoRoot } from '../support/paths';
+import { cliIo } from '../support/cli-io';
 
-function io(): { deps: CliDeps; out: () => string; err: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    deps: { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
 const site = (args: string[], deps: CliDeps) => runCli(['node', 'twinfed-site', ...args], deps);
 
 describe('data guardrails against a real coordinator', () => {
@@ -47,7 +39,7 @@ describe('data guardrails against a real coordinator', () => {
         token: string;
       };
       const dir = path.join(work, name.replace(/ /g, '-'));
-      const e = io();
+      const e = cliIo();
       expect(await site(['enroll', '--coordinator', c.url, '--token', inv.token, '--data-dir', dir], e.deps)).toBe(0);
       dirs.push(dir);
     }
@@ -82,18 +74,18 @@ describe('data guardrails against a real coordinator', () => {
 
     // Each hospital approved the plan (by hand): the guardrails, not the approval, stop them.
     for (const dir of dirs) {
-      const approve = io();
+      const approve = cliIo();
       expect(await site(['plans', 'approve', fid, '--by', 'data steward', '--data-dir', dir], approve.deps)).toBe(0);
       expect(approve.out()).toMatch(/^Approved: the plan [0-9a-f]{12}… of /);
     }
 
-    const single = io();
+    const single = cliIo();
     expect(await site(run(dirs[0]!, wrong), single.deps)).toBe(1);
     expect(single.err()).toMatch(
       /error: The label column "Diagnosis" gives a single class: 0 positive and 40 negative rows\. Values found: "none" ×20, "diabetes" ×16, "T2D" ×4\. Positive values looked for: "Diabetes".*\[DATA_SINGLE_CLASS\]/,
     );
 
-    const small = io();
+    const small = cliIo();
     expect(await site(run(dirs[1]!, good), small.deps)).toBe(1);
     expect(small.err()).toMatch(
       /error: This site has 25 training rows .*data\.minExamplesPerSite is 30.*\[DATA_TOO_FEW_ROWS\]/,

@@ -7,19 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PlanSchema, planDigest, routes, type SiteDecisionView } from '@twinfed/shared';
-import { runCli, SiteAuditLog, type CliDeps } from '@twinfed/site-client';
+import { runCli, SiteAuditLog } from '@twinfed/site-client';
 import { json, operator, startTestCoordinator, testPlan } from '@twinfed/coordinator/__tests__/harness';
 import { writeSitePolicy } from '../support/site-policy';
-
-function io(): { deps: CliDeps; out: () => string; err: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    deps: { env: {}, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
+import { cliIo } from '../support/cli-io';
 
 /** Round 1 waits for two approvals, so the plan can still be amended after the sites decided. */
 const governance = { requireApprovals: true };
@@ -37,7 +28,7 @@ describe('twinfed-site plans against a real coordinator', () => {
   });
 
   const site = async (args: string[], dir: string) => {
-    const r = io();
+    const r = cliIo();
     const code = await runCli(['node', 'twinfed-site', ...args, '--data-dir', dir], r.deps);
     return { code, out: r.out(), err: r.err() };
   };
