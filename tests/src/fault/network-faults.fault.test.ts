@@ -106,11 +106,22 @@ describe('a faulty network between sites and coordinator', () => {
       });
       // A bound, not a speed claim: alone this takes seconds; on a loaded 2-core CI machine three tfjs sites training
       // 200 steps through the faulty proxy have taken over 90 s.
-      await until(async () => (await admin.listRounds(fed.id))[0]?.state === 'published', {
+      // When round 1 does not publish, say why: what the coordinator saw and what each site last reported.
+      const diagnosis = async () =>
+        JSON.stringify({
+          rounds: await admin.listRounds(fed.id),
+          sites: pushed.map((c) => ({ exit: c.proc.exitCode, last: events(c).slice(-8) })),
+        });
+      const ended = (s: string | undefined) => s === 'published' || s === 'failed';
+      await until(async () => ended((await admin.listRounds(fed.id))[0]?.state), {
         timeoutMs: 180_000,
         what: 'round 1',
         intervalMs: 100,
+      }).catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${await diagnosis()}`);
       });
+      const round1 = (await admin.listRounds(fed.id))[0]!;
+      if (round1.state !== 'published') throw new Error(`round 1 ${round1.state}: ${await diagnosis()}`);
       proxy.cutAll();
       // (A site may finish the federation by polling while its socket still backs off: it only has to reconnect while it runs.)
       await until(() => pushed.every((c) => connects(c) >= 2 || c.proc.exitCode !== null), {
