@@ -10,6 +10,12 @@ import { startFaultProxy } from './__tests__/fault-proxy';
 import { enrollRealSite, events, journalUploads, runRealSite, type RealSite } from './__tests__/site-process';
 
 const ROUNDS = 4;
+/**
+ * A connection the proxy leaves hanging costs a site one request timeout before it retries; at the default 30 s, four
+ * such attempts in a row (three retries) kept a site from its first round for over 90 s, and the round failed at its
+ * deadline. 10 s keeps the faults and bounds what one costs.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
 const PLAN: PlanInput = {
   ...heartPlan({ rounds: ROUNDS, minSites: 3 }),
   strategy: { name: 'fedavg' },
@@ -78,7 +84,9 @@ describe('a faulty network between sites and coordinator', () => {
       // 1. No WebSocket gets through for a whole federation: the sites work by polling alone.
       const polled = await admin.createFederation({ ...PLAN, rounds: 2 });
       const blockedAt = Date.now();
-      const pollers = sites.map((s) => runRealSite(s, { federationId: polled.id, url: proxy.url }));
+      const pollers = sites.map((s) =>
+        runRealSite(s, { federationId: polled.id, url: proxy.url, requestTimeoutMs: REQUEST_TIMEOUT_MS }),
+      );
       children.push(...pollers);
       await until(async () => (await admin.getFederation(polled.id)).state === 'completed', {
         timeoutMs: 150_000,
@@ -96,7 +104,8 @@ describe('a faulty network between sites and coordinator', () => {
       // 2. Push allowed again, still on a bad network; a blip cuts every connection at once.
       proxy.faults.blockWebsocket = false;
       const fed = await admin.createFederation(PLAN);
-      for (const s of sites) children.push(runRealSite(s, { federationId: fed.id, url: proxy.url }));
+      for (const s of sites)
+        children.push(runRealSite(s, { federationId: fed.id, url: proxy.url, requestTimeoutMs: REQUEST_TIMEOUT_MS }));
       const pushed = children.slice(sites.length);
       const connects = (c: Child) => events(c).filter((e) => e.type === 'connection' && e.connected === true).length;
       await until(() => pushed.every((c) => connects(c) >= 1), {

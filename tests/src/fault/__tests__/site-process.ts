@@ -38,7 +38,7 @@ export async function enrollRealSite(o: {
 /** `twinfed-site --json run` in the federation (through `url`, e.g. a fault proxy); progress events are JSON lines. */
 export function runRealSite(
   site: RealSite,
-  o: { federationId: string; url: string; pollMs?: number; push?: boolean },
+  o: { federationId: string; url: string; pollMs?: number; push?: boolean; requestTimeoutMs?: number },
 ): Child {
   return startNode({
     name: site.name,
@@ -58,7 +58,11 @@ export function runRealSite(
       String(o.pollMs ?? 300),
       ...(o.push === false ? ['--no-push'] : []),
     ],
-    env: { TWINFED_LOG_LEVEL: 'warn', TWINFED_HTTP_RETRIES: '3' },
+    env: {
+      TWINFED_LOG_LEVEL: 'warn',
+      TWINFED_HTTP_RETRIES: '3',
+      ...(o.requestTimeoutMs !== undefined ? { TWINFED_REQUEST_TIMEOUT_MS: String(o.requestTimeoutMs) } : {}),
+    },
   });
 }
 
