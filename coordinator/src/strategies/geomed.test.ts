@@ -51,10 +51,25 @@ describe('geometricMedian (smoothed Weiszfeld)', () => {
           const h = c.length >> 1;
           return c.length % 2 ? c[h]! : (c[h - 1]! + c[h]!) / 2;
         });
+        // Weiszfeld stops once stationary to its tolerance, not at the exact optimum: its objective may exceed a
+        // competitor's by a few parts in 10^9 (a CI run found 6e-9 with points ±100 apart), so 1e-7 relative slack.
         for (const other of [mean, median, ...pts])
-          expect(mine).toBeLessThanOrEqual(sumDist(other, pts) * (1 + 1e-9) + 1e-6);
+          expect(mine).toBeLessThanOrEqual(sumDist(other, pts) * (1 + 1e-7) + 1e-6);
       }),
-      { numRuns: 300 },
+      {
+        numRuns: 300,
+        // Found by a CI run: 6e-9 above a competitor, beyond the former 1e-9 relative slack.
+        examples: [
+          [
+            [
+              [0, 0, 0],
+              [0, 0.04095395468175411, 0],
+              [0, -98.51054000854492, -1.3712522387504578],
+              [0, 99.99999618530273, 0.30521152913570404],
+            ],
+          ],
+        ],
+      },
     );
   });
 
