@@ -1,51 +1,25 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { coordinatorFetch } from '../__tests__/coordinator-fetch';
-import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, enrollArgs, io, writeSitePolicy } from '../__tests__/cli';
-import { loadEnrollment } from '../identity/load';
+import { testPlan } from '../__tests__/fake-coordinator';
+import { cli, io, writeSitePolicy } from '../__tests__/cli';
+import { csvRunSite } from '../__tests__/csv-run-site';
 
-/** An enrolled site directory, the fake coordinator behind a recording fetch, and a CSV of `n` rows. */
+/** An enrolled site whose policy approves every plan, the fake coordinator behind a recording fetch, and a CSV of `n` rows. */
 async function site(opts: {
   plan?: Parameters<typeof testPlan>[0];
   rows: (i: number) => string;
   n: number;
   label: unknown;
 }) {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-guard-'));
-  const dataDir = path.join(work, 'site');
-  const c = new FakeCoordinator(testPlan(opts.plan));
-  const coord = coordinatorFetch(c);
-  expect(await cli(enrollArgs(dataDir), io({ fetch: coord.fetch }).deps)).toBe(0);
-  c.trust(loadEnrollment(dataDir));
-  writeSitePolicy(dataDir, { autoApprove: true });
-  coord.requests.length = 0;
-  const csv = path.join(work, 'data.csv');
-  fs.writeFileSync(
-    csv,
-    ['age,chol,thalach,class', ...Array.from({ length: opts.n }, (_, i) => opts.rows(i))].join('\n'),
-  );
-  const mapping = path.join(work, 'mapping.json');
-  fs.writeFileSync(
-    mapping,
-    JSON.stringify({ features: ['age', 'chol', 'thalach'].map((c) => ({ column: c, name: c })), label: opts.label }),
-  );
-  const args = [
-    'run',
-    '--federation',
-    'fed-1',
-    '--data',
-    csv,
-    '--mapping',
-    mapping,
-    '--data-dir',
-    dataDir,
-    '--no-push',
-    '--poll-interval',
-    '50',
-  ];
-  return { c, coord, args, work };
+  const s = await csvRunSite({
+    plan: testPlan(opts.plan),
+    prefix: 'guard',
+    n: opts.n,
+    row: opts.rows,
+    label: opts.label,
+  });
+  writeSitePolicy(s.dataDir, { autoApprove: true });
+  return s;
 }
 
 describe('twinfed-site run: data guardrails', () => {

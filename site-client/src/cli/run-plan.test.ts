@@ -1,53 +1,20 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
-import { FakeCoordinator, testPlan } from '../__tests__/fake-coordinator';
-import { cli, enrollArgs, io, writeSitePolicy } from '../__tests__/cli';
+import { testPlan } from '../__tests__/fake-coordinator';
+import { cli, io, writeSitePolicy } from '../__tests__/cli';
+import { csvRunSite } from '../__tests__/csv-run-site';
 import { SiteAuditLog } from '../audit/site-audit';
-import { loadEnrollment } from '../identity/load';
 
-/** An enrolled site directory (https://coord.test, the fake behind a recording fetch) and a CSV the plan accepts. */
-async function site(plan = testPlan()) {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-run-plan-'));
-  const dataDir = path.join(work, 'site');
-  const c = new FakeCoordinator(plan);
-  const coord = coordinatorFetch(c);
-  expect(await cli(enrollArgs(dataDir), io({ fetch: coord.fetch }).deps)).toBe(0);
-  c.trust(loadEnrollment(dataDir));
-  coord.requests.length = 0;
-  const csv = path.join(work, 'data.csv');
-  fs.writeFileSync(
-    csv,
-    [
-      'age,chol,thalach,class',
-      ...Array.from({ length: 60 }, (_, i) => `${40 + i},${200 + (i % 7)},${150 - (i % 5)},${i % 2 ? 4 : 2}`),
-    ].join('\n'),
-  );
-  const mapping = path.join(work, 'mapping.json');
-  fs.writeFileSync(
-    mapping,
-    JSON.stringify({
-      features: ['age', 'chol', 'thalach'].map((x) => ({ column: x, name: x })),
-      label: { column: 'class', positive: [4] },
-    }),
-  );
-  const args = [
-    'run',
-    '--federation',
-    'fed-1',
-    '--data',
-    csv,
-    '--mapping',
-    mapping,
-    '--data-dir',
-    dataDir,
-    '--no-push',
-    '--poll-interval',
-    '50',
-  ];
-  return { c, coord, args, dataDir };
-}
+/** An enrolled site (the fake behind a recording fetch) and a CSV the plan accepts. */
+const site = (plan = testPlan()) =>
+  csvRunSite({
+    plan,
+    prefix: 'run-plan',
+    n: 60,
+    row: (i) => `${40 + i},${200 + (i % 7)},${150 - (i % 5)},${i % 2 ? 4 : 2}`,
+    label: { column: 'class', positive: [4] },
+  });
 
 /** Only `rounds/current` was asked: no statistics, model, update or evaluation left the site. */
 const onlyRoundsCurrent = (coord: ReturnType<typeof coordinatorFetch>) =>
