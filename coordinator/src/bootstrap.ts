@@ -1,8 +1,32 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { generateToken, hashToken } from '@twinfed/shared';
+import { TwinfedError, generateToken, hashToken } from '@twinfed/shared';
 import type { Store } from './store';
+
+/**
+ * Binds the store to this coordinator's key on first start, and refuses (CONFIG_INVALID) a store that belongs to
+ * another key: replicas sharing one database must all hold the same key files, or they would sign versions and
+ * answers under a key the sites never confirmed.
+ */
+export async function claimStoreKey(opts: {
+  store: Store;
+  fingerprint: string;
+  dataDir: string;
+  now: () => number;
+}): Promise<void> {
+  const claim = await opts.store.claimCoordinatorKey({
+    fingerprint: opts.fingerprint,
+    claimedAt: new Date(opts.now()).toISOString(),
+  });
+  if (claim.fingerprint === opts.fingerprint) return;
+  throw new TwinfedError(
+    'CONFIG_INVALID',
+    `This store belongs to coordinator key ${claim.fingerprint} (since ${claim.claimedAt}), but the key in ` +
+      `${opts.dataDir} is ${opts.fingerprint}. Every replica sharing a store needs the same key files: copy ` +
+      `coordinator.key.json from the data dir of the replica that first started on this store.`,
+  );
+}
 
 /** Where the first operator token is written (mode 0600), for the operator CLI on the same host. */
 export function operatorTokenPath(dataDir: string): string {

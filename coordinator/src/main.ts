@@ -25,7 +25,7 @@ import type { EngineEvents } from './rounds/events';
 import { EngineMetrics } from './rounds/metrics';
 import { attachSockets } from './socket/server';
 import { openStore, type Store } from './store';
-import { ensureOperatorToken, operatorTokenPath } from './bootstrap';
+import { claimStoreKey, ensureOperatorToken, operatorTokenPath } from './bootstrap';
 import { loadServerTls } from './tls/server-tls';
 
 /** A running coordinator. */
@@ -84,6 +84,13 @@ export async function startCoordinator(
         ? { kind: 'sqlite', path: path.join(config.dataDir, 'coordinator.db') }
         : { kind: 'memory' },
     ));
+  const fp = fingerprint(publicPart(identity));
+  try {
+    await claimStoreKey({ store, fingerprint: fp, dataDir: config.dataDir, now });
+  } catch (e) {
+    if (!options.store) await store.close();
+    throw e;
+  }
   await ensureOperatorToken({ store, dataDir: config.dataDir, now });
 
   let push: EngineEvents | null = null;
@@ -164,7 +171,6 @@ export async function startCoordinator(
   });
   const port = (server.address() as AddressInfo).port;
   const url = `${initialTls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  const fp = fingerprint(publicPart(identity));
   logger.info(
     {
       url,

@@ -25,6 +25,16 @@ export interface ApiToken {
 /** Defaults: no studies. */
 export type NewApiToken = Omit<ApiToken, 'revokedAt' | 'studies'> & Partial<Pick<ApiToken, 'studies'>>;
 
+/**
+ * Which coordinator key a store belongs to: the first coordinator process to open the store claims it, and a replica
+ * started with other key files refuses to run (it would sign versions and answers that sites do not trust).
+ */
+export interface CoordinatorKeyClaim {
+  /** The coordinator's key fingerprint (as sites confirm it at enrollment). */
+  fingerprint: string;
+  claimedAt: string;
+}
+
 /** A study: a named project that federations and researcher tokens belong to. */
 export interface Study {
   id: string;

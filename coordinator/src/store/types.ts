@@ -12,6 +12,7 @@ import type {
   AmendPlanResult,
   ApiToken,
   AuditEntry,
+  CoordinatorKeyClaim,
   AuditHead,
   CohortAnswerRecord,
   CohortQueryRecord,
@@ -113,6 +114,10 @@ export interface ListAuditOptions {
 
 /** API tokens, invitations and enrollment, sites, request nonces. */
 export interface IdentityStore {
+  // --- the coordinator key the store belongs to
+  /** Insert-once: the first claim is stored and returned; every later call returns that first claim unchanged. */
+  claimCoordinatorKey(claim: CoordinatorKeyClaim): Promise<CoordinatorKeyClaim>;
+
   // --- operator / researcher tokens
   /**
    * `audit`, when given, is appended to the audit chain in the same transaction (here and in every write below that

@@ -13,6 +13,12 @@ const copySite = (s: Site): Site => cloneRecord(s, SITE_KEYS);
 
 export function identity(x: MemoryContext): IdentityStore {
   return {
+    async claimCoordinatorKey(claim) {
+      const s = x.s;
+      s.coordinatorKey ??= { fingerprint: claim.fingerprint, claimedAt: claim.claimedAt };
+      return { ...s.coordinatorKey };
+    },
+
     async createApiToken(t, audit) {
       return x.audited(audit, (s) => {
         const hashTaken = [...s.tokens.values()].some((o) => o.tokenHash === t.tokenHash);

@@ -3,6 +3,7 @@ import { defaultStudy } from '../default-study';
 
 /** Everything the in-memory store holds. Records in here are never handed out; callers get copies. */
 export interface MemoryState {
+  coordinatorKey: R.CoordinatorKeyClaim | null;
   tokens: Map<string, R.ApiToken>;
   studies: Map<string, R.Study>;
   invitations: Map<string, R.Invitation>;
@@ -41,6 +42,7 @@ export interface MemoryState {
 
 export function emptyState(): MemoryState {
   return {
+    coordinatorKey: null,
     tokens: new Map(),
     studies: new Map([[defaultStudy.id, { ...defaultStudy, createdAt: new Date().toISOString() }]]),
     invitations: new Map(),

@@ -8,6 +8,7 @@ import { migration007 } from './007-secagg-consistency';
 import { migration008 } from './008-studies';
 import { migration009 } from './009-site-decisions';
 import { migration010 } from './010-cohort-queries';
+import { migration011 } from './011-coordinator-key';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration008,
   migration009,
   migration010,
+  migration011,
 ];

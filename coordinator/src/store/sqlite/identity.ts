@@ -1,6 +1,6 @@
 /** SQLite: API tokens, invitations and enrollment, sites, nonces. */
 import { alreadyExists, keyInUse, unknownStudy } from '../errors';
-import type { ApiToken, Invitation, Site } from '../records';
+import type { ApiToken, CoordinatorKeyClaim, Invitation, Site } from '../records';
 import type { IdentityStore } from '../types';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
 import { getStudy } from './studies';
@@ -28,6 +28,19 @@ function getSite(c: SqlContext, id: string): Site | null {
 
 export function identity(x: SqliteContext): IdentityStore {
   return {
+    async claimCoordinatorKey(claim) {
+      const c = x.c;
+      return c.tx(() => {
+        c.stmt('INSERT OR IGNORE INTO coordinator_key (id, fingerprint, claimed_at) VALUES (1, ?, ?)').run(
+          claim.fingerprint,
+          claim.claimedAt,
+        );
+        return c
+          .stmt('SELECT fingerprint, claimed_at AS claimedAt FROM coordinator_key WHERE id = 1')
+          .get() as CoordinatorKeyClaim;
+      });
+    },
+
     async createApiToken(t, audit) {
       const studies = [...new Set(t.studies ?? [])].sort();
       return x.audited(audit, (c) =>

@@ -3,6 +3,22 @@ import { describe, expect, test } from '@jest/globals';
 import { type HarnessRef, site, t } from './fixtures';
 
 export function identityContract(h: HarnessRef): void {
+  test('the first coordinator key claim wins, and every later claim reads it', async () => {
+    expect(await h.store.claimCoordinatorKey({ fingerprint: 'aaaa-1111', claimedAt: t(1) })).toEqual({
+      fingerprint: 'aaaa-1111',
+      claimedAt: t(1),
+    });
+    expect(await h.store.claimCoordinatorKey({ fingerprint: 'bbbb-2222', claimedAt: t(2) })).toEqual({
+      fingerprint: 'aaaa-1111',
+      claimedAt: t(1),
+    });
+    const s = await h.again();
+    expect(await s.claimCoordinatorKey({ fingerprint: 'cccc-3333', claimedAt: t(3) })).toEqual({
+      fingerprint: 'aaaa-1111',
+      claimedAt: t(1),
+    });
+  });
+
   describe('api tokens', () => {
     test('creates, finds by hash, lists in creation order and revokes once', async () => {
       const created = await h.store.createApiToken({
