@@ -43,6 +43,11 @@ export const HTTP_ERROR_CODES = {
     client: 'refused',
   },
   DECRYPT_FAILED: { status: 400, message: 'The payload could not be decrypted.', client: 'refused' },
+  COHORT_POOL_BAD_LENGTH: {
+    status: 400,
+    message: "The masked vector's length is not the pool's (3 values per cell and summarised feature).",
+    client: 'refused',
+  },
   // 401: identity
   UNAUTHENTICATED: { status: 401, message: 'Authentication is required.', client: 'fatal-site' },
   BAD_SIGNATURE: { status: 401, message: 'The signature does not verify.', client: 'fatal-site' },
@@ -140,11 +145,6 @@ export const HTTP_ERROR_CODES = {
     status: 409,
     message:
       'Fewer than 3 sites answered the cohort query with a table: a secure sum of two would give each the other’s numbers, so it is not pooled.',
-    client: 'refused',
-  },
-  COHORT_POOL_BAD_LENGTH: {
-    status: 400,
-    message: "The masked vector's length is not the pool's (3 values per cell and summarised feature).",
     client: 'refused',
   },
   // 408, 413, 415, 429, 500, 503
