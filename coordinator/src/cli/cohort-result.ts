@@ -82,7 +82,9 @@ export function renderCohortResult(r: CohortResult): string {
     const secure = summaries.pooled === 'secure';
     for (const feature of summaries.features) {
       if (!secure) {
-        parts.push(`\n${feature} per site (q: quartiles q1/median/q3; -: withheld, fewer than k values or suppressed):`);
+        parts.push(
+          `\n${feature} per site (q: quartiles q1/median/q3; -: withheld, fewer than k values or suppressed):`,
+        );
         parts.push(renderSummaries(r, tables, feature, by, levels).trimEnd());
       }
       if (summaries.pooled) {

@@ -83,7 +83,9 @@ describe('secure pooling of cohort summaries', () => {
             const round = m * 2 ** -21;
             const s2 = parts.reduce((a, p) => a + p.sumSq, 0);
             expect(secure.n).toBe(clear.n);
-            expect(Math.abs(secure.mean - clear.mean)).toBeLessThanOrEqual(round / clear.n + 1e-12 * Math.abs(clear.mean));
+            expect(Math.abs(secure.mean - clear.mean)).toBeLessThanOrEqual(
+              round / clear.n + 1e-12 * Math.abs(clear.mean),
+            );
             if (clear.variance === null) return expect(secure.variance).toBeNull();
             const tolerance = (round * (2 + 2 * Math.abs(clear.mean)) + 64 * 2 ** -52 * s2) / (clear.n - 1);
             expect(Math.abs(secure.variance! - clear.variance)).toBeLessThanOrEqual(tolerance);

@@ -216,9 +216,7 @@ function combine(
     if (pooledFeatures) {
       pooled = {};
       for (const f of pooledFeatures)
-        pooled[f] = secure
-          ? (securePool?.cells[i]?.[f] ?? null)
-          : pooledOf(parts.map((c) => c.summaries?.[f] ?? null));
+        pooled[f] = secure ? (securePool?.cells[i]?.[f] ?? null) : pooledOf(parts.map((c) => c.summaries?.[f] ?? null));
     }
     return { levels, count, pooled };
   });

@@ -156,7 +156,11 @@ describe('secure pool at the site: masked from the values kept at answer time, r
     hub.cohort = hub.cohort.slice(1);
     expect(await step(hub)).toEqual({ state: 'not-member' });
     expect(hub.posts).toBe(0);
-    expect(CohortOutbox.open(dir).unpooled().map((e) => e.queryId)).toEqual([QID]);
+    expect(
+      CohortOutbox.open(dir)
+        .unpooled()
+        .map((e) => e.queryId),
+    ).toEqual([QID]);
   });
 
   test('a lying coordinator: a cohort of two, unsigned or re-keyed peers, another length or another cohort later are refused', async () => {

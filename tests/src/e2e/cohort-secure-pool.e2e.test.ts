@@ -61,7 +61,10 @@ describe('secure pooling of cohort statistics across processes', () => {
   test('three hospitals pool BMI securely: the pooled figures match clear pooling; no hospital’s sums reach the coordinator', async () => {
     const names = ['Aster', 'Birch', 'Cedar'] as const;
     const smokers = { Aster: 15, Birch: 12, Cedar: 20 };
-    const dirs = Object.fromEntries(names.map((n) => [n, path.join(work, n)])) as Record<(typeof names)[number], string>;
+    const dirs = Object.fromEntries(names.map((n) => [n, path.join(work, n)])) as Record<
+      (typeof names)[number],
+      string
+    >;
     const data = Object.fromEntries(
       names.map((n) => [n, writeClinic(path.join(work, `${n}-data`), smokers[n])]),
     ) as Record<(typeof names)[number], { csv: string; mapping: string }>;
@@ -143,7 +146,10 @@ describe('secure pooling of cohort statistics across processes', () => {
     for (const n of names) {
       const lines = await site(`audit ${n}`, ['--json', 'audit', 'list', '--data-dir', dirs[n]]);
       const entries = (jsonLine(lines.at(-1)!) as { entries: Array<{ action: string; subject: string }> }).entries;
-      expect(entries.filter((e) => e.subject === qid).map((e) => e.action)).toEqual(['cohort.answered', 'cohort.pooled']);
+      expect(entries.filter((e) => e.subject === qid).map((e) => e.action)).toEqual([
+        'cohort.answered',
+        'cohort.pooled',
+      ]);
     }
     const audit = await admin.auditPage(0, 1000);
     expect(audit.entries.filter((e) => e.subject === qid && e.action === 'cohort.pool.contribute').length).toBe(3);

@@ -449,7 +449,8 @@
    */
   function poolNote(pool) {
     if (pool.state === 'waiting') return 'Secure pool: waiting for every site to answer.';
-    if (pool.state === 'open') return `Secure pool: ${pool.contributed} of ${pool.cohort} sites sent their masked sums.`;
+    if (pool.state === 'open')
+      return `Secure pool: ${pool.contributed} of ${pool.cohort} sites sent their masked sums.`;
     if (pool.state === 'failed') return `Secure pool failed (${pool.code}): fewer than 3 sites answered with a table.`;
     return `Pooled securely over ${pool.cohort} sites (no site's own sums were seen).`;
   }

@@ -1,10 +1,6 @@
 /** SQLite: the secure pools of cohort queries and the sites' masked vectors. */
 import { unknownCohortPool, unknownCohortQuery } from '../errors';
-import type {
-  CohortPoolContributionRecord,
-  CohortPoolRecord,
-  PutCohortPoolContributionResult,
-} from '../records';
+import type { CohortPoolContributionRecord, CohortPoolRecord, PutCohortPoolContributionResult } from '../records';
 import type { CohortPoolStore } from '../types';
 import { fromBlob, toBlob, type SqliteContext } from './context';
 
@@ -71,17 +67,20 @@ export function cohortPool(x: SqliteContext): CohortPoolStore {
           };
         }
         if (pool.state !== 'open') return { status: 'closed', pool };
-        c.stmt(
-          'INSERT INTO cohort_pool_contributions (query_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)',
-        ).run(r.queryId, r.siteId, toBlob(r.masked), r.createdAt);
+        c.stmt('INSERT INTO cohort_pool_contributions (query_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)').run(
+          r.queryId,
+          r.siteId,
+          toBlob(r.masked),
+          r.createdAt,
+        );
         return { status: 'accepted' };
       });
     },
 
     async listCohortPoolContributions(queryId) {
-      return (
-        x.c.stmt(`${CONTRIBUTIONS} WHERE query_id = ? ORDER BY site_id`).all(queryId) as ContributionRow[]
-      ).map(toContribution);
+      return (x.c.stmt(`${CONTRIBUTIONS} WHERE query_id = ? ORDER BY site_id`).all(queryId) as ContributionRow[]).map(
+        toContribution,
+      );
     },
 
     async closeCohortPool(queryId, state, result) {
