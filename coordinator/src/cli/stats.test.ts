@@ -123,7 +123,7 @@ describe('twinfed stats (against a real coordinator)', () => {
       if (!qid) await new Promise((r) => setTimeout(r, 20));
     }
     // Counts only: under secure pooling a table carries no per-site summary.
-    const countsOnly = (t: (typeof tables)['k10']) => ({
+    const countsOnly = (t: (typeof tables)[keyof typeof tables]) => ({
       ...t,
       cells: t.cells.map(({ levels, count }) => ({ levels, count })),
     });

@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient, SqliteStore, type AdminClient } from '@twinfed/coordinator';
-import type { CohortPoolView } from '@twinfed/shared';
+import type { CohortPoolView, CohortResult } from '@twinfed/shared';
 import { startCoordinatorProcess } from '../demo/federation-run';
 import { coordinatorCli, siteCli } from '../support/paths';
-import { jsonLine, runNode, stop, type Child } from '../support/processes';
+import { jsonLine, runNode, startNode, stop, type Child } from '../support/processes';
 import { SMOKER_QUERY, writeClinic, writeCohortPolicy } from './__tests__/cohort-fixtures';
 
 /** BMI values per smoker level (0: no, 1: yes) of a clinic CSV written by `writeClinic`. */
@@ -75,7 +75,23 @@ describe('secure pooling of cohort statistics across processes', () => {
     writeCohortPolicy(dirs.Cedar, { allowed: true, autoAnswer: true });
     const study = (await admin.createStudy({ name: 'Smoking 2026' })).id;
     const query = { ...SMOKER_QUERY, summaries: { ...SMOKER_QUERY.summaries, pooled: 'secure' } };
-    const qid = (await admin.createCohortQuery({ studyId: study, query: query as never })).id;
+    const queryFile = path.join(work, 'query.json');
+    fs.writeFileSync(queryFile, JSON.stringify(query));
+    // The researcher asks and waits: for every site's answer, then for the secure pool.
+    const asking = startNode({
+      name: 'twinfed stats query --wait',
+      script: coordinatorCli(),
+      args: ['--url', url, '--token', token, '--json', 'stats', 'query', '--study', study, '--file', queryFile].concat([
+        '--wait',
+        '--timeout',
+        '180',
+      ]),
+    });
+    let qid: string | undefined;
+    while (!qid) {
+      qid = (await admin.listCohortQueries({ studyId: study }))[0]?.id;
+      if (!qid) await new Promise((r) => setTimeout(r, 50));
+    }
     const dataFlags = (n: (typeof names)[number]) => ['--data', data[n].csv, '--mapping', data[n].mapping];
 
     // Aster and Birch answer by hand: the pool waits for every site.
@@ -122,8 +138,13 @@ describe('secure pooling of cohort statistics across processes', () => {
     ]);
     expect(lineOf(birch, 'pool')).toMatchObject({ queryId: qid, state: 'sent', contributed: 3, complete: true });
 
+    // `--wait` returned only once the pool was complete.
+    expect(await asking.exited).toBe(0);
+    const waited = asking.lines.map(jsonLine).find((l) => l && 'combined' in l) as unknown as CohortResult;
+    expect(waited.pool).toMatchObject({ state: 'complete', contributed: 3 });
     // The pooled figures equal the mean and sample variance of the three hospitals' values together.
     const result = await admin.cohortResult(qid);
+    expect(waited.combined).toEqual(result.combined);
     expect(result.pool).toEqual({ state: 'complete', cohort: 3, contributed: 3, code: null });
     const perSite = names.map((n) => bmiByCell(data[n].csv));
     for (const cell of [0, 1]) {
