@@ -34,3 +34,8 @@ export function unknownVersion(): TwinfedError {
 export function unknownStudy(): TwinfedError {
   return new TwinfedError('UNKNOWN_STUDY');
 }
+
+/** A fenced write whose lease no longer holds (another replica took it over, or it expired): nothing was written. */
+export function leaseLost(lease: string): TwinfedError {
+  return new TwinfedError('LEASE_LOST', `The lease ${lease} is no longer held with this token; nothing was written.`);
+}

@@ -35,6 +35,8 @@ export interface MemoryState {
   secaggCohorts: Map<string, R.SecaggCohortRecord>;
   /** key(federationId, siteId) */
   siteDecisions: Map<string, R.SiteDecisionRecord>;
+  /** By lease name; never deleted (a released lease keeps its token). */
+  leases: Map<string, R.Lease>;
   audit: R.AuditEntry[];
   /** Ascending by seq. */
   auditHeads: R.AuditHead[];
@@ -62,6 +64,7 @@ export function emptyState(): MemoryState {
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
     siteDecisions: new Map(),
+    leases: new Map(),
     audit: [],
     auditHeads: [],
   };
