@@ -97,7 +97,7 @@ export class DriverLeases implements DriverGate {
     clearTimeout(h.renew);
     this.held.delete(federationId);
     this.o.logger.warn(
-      { federationId, token: h.token },
+      { federationId, fencingToken: h.token },
       'driver lease lost: this replica stops driving the federation',
     );
     this.o.onLost(federationId);
@@ -134,7 +134,8 @@ export class DriverLeases implements DriverGate {
       if (this.stopped) return;
       const fid = fed.id;
       if (fed.state !== 'running') {
-        if (this.held.has(fid)) await this.release(fid);
+        if (this.drives(fid)) await this.release(fid);
+        else if (this.held.has(fid)) this.lost(fid); // it ended while another replica drove it
         continue;
       }
       if (this.drives(fid)) {
@@ -163,7 +164,7 @@ export class DriverLeases implements DriverGate {
     const previous = this.held.get(federationId);
     if (previous) clearTimeout(previous.renew);
     this.held.set(federationId, { ...got, renew: this.renewLater(federationId, got.token) });
-    this.o.logger.info({ federationId, token: got.token }, 'driver lease taken: this replica drives the federation');
+    this.o.logger.info({ federationId, fencingToken: got.token }, 'driver lease taken: this replica drives the federation');
     return true;
   }
 
