@@ -80,7 +80,7 @@ export const SERVER_LIMIT_DEFAULTS = {
 } as const;
 
 /** Defaults of the replica settings (docs/architecture.md, "Replicas: one driver per federation"). */
-export const REPLICA_DEFAULTS = { driverLeaseTtlMs: 10_000, catchUpPollMs: 1000 } as const;
+const REPLICA_DEFAULTS = { driverLeaseTtlMs: 10_000, catchUpPollMs: 1000 } as const;
 
 /** The coordinator's configuration, read once from the environment and passed down. */
 export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;

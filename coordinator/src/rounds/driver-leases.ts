@@ -13,7 +13,7 @@ export interface DriverGate {
   lost(federationId: string): void;
 }
 
-export interface DriverLeasesOptions {
+interface DriverLeasesOptions {
   store: Pick<Store, 'listFederations'> & LeaseStore;
   /** This replica's name as a lease holder (TWINFED_REPLICA_ID); a restart under the same name takes its leases back at once. */
   holder: string;
@@ -164,7 +164,10 @@ export class DriverLeases implements DriverGate {
     const previous = this.held.get(federationId);
     if (previous) clearTimeout(previous.renew);
     this.held.set(federationId, { ...got, renew: this.renewLater(federationId, got.token) });
-    this.o.logger.info({ federationId, fencingToken: got.token }, 'driver lease taken: this replica drives the federation');
+    this.o.logger.info(
+      { federationId, fencingToken: got.token },
+      'driver lease taken: this replica drives the federation',
+    );
     return true;
   }
 
