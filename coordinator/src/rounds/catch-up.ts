@@ -73,9 +73,14 @@ export class CatchUp {
     if (federation.state !== 'running') return;
     const round = federation.currentRound > 0 ? await core.store.getRound(federationId, federation.currentRound) : null;
     if (!round || round.state === 'published' || round.state === 'failed') {
-      if (!requiresApprovals(plan)) return;
-      const decisions = await core.store.listSiteDecisions(federationId);
-      const seen = `${round?.round ?? 0}:${planSha256}:${decisions.map((d) => `${d.siteId}=${d.decision}@${d.planSha256}`).join(',')}`;
+      // Waiting for a round: sites' decisions or an amended plan (stored by any replica) may be what it waits for.
+      const decisions = requiresApprovals(plan) ? await core.store.listSiteDecisions(federationId) : [];
+      const seen = [
+        round?.round ?? 0,
+        round?.state ?? 'none',
+        planSha256,
+        ...decisions.map((d) => `${d.siteId}=${d.decision}@${d.planSha256}`),
+      ].join(',');
       if (!this.changed(federationId, seen)) return;
       return opening.openIfWaiting(federationId);
     }

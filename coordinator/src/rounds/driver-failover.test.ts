@@ -5,6 +5,7 @@ import { silentLogger } from '@twinfed/shared';
 import { SqliteStore, type Store } from '../store';
 import { DriverLeases } from './driver-leases';
 import type { RoundEngine } from './engine';
+import { PlanSchema, planDigest } from '@twinfed/shared';
 import { engineFixture, fixturePlan } from './__tests__/engine-fixture';
 
 const TTL = 400;
@@ -38,6 +39,33 @@ function severable(store: Store) {
   };
 }
 
+/** Two replicas (engine + driver leases) on two connections to one SQLite file, sharing one set of sites. */
+async function cluster(dir: string) {
+  const file = path.join(dir, 'coordinator.db');
+  const storeA = await SqliteStore.open({ path: file });
+  const storeB = await SqliteStore.open({ path: file });
+  const fx = await engineFixture({ sites: 3, store: storeA });
+  const replica = (store: Store, holder: string) => {
+    const link = severable(store);
+    let engine: RoundEngine | null = null;
+    const leases = new DriverLeases({
+      store: link.store,
+      holder,
+      ttlMs: TTL,
+      pollMs: POLL,
+      logger: silentLogger(),
+      onAcquired: (fid, how) => engine!.takeOver(fid, how),
+      onLost: (fid) => engine!.release(fid),
+      onTick: (fid) => engine!.poll(fid),
+    });
+    engine = fx.engine({ deps: { store, driver: leases } });
+    return { engine, leases, link };
+  };
+  const a = replica(storeA, 'replica-a');
+  const b = replica(storeB, 'replica-b');
+  return { fx, storeA, storeB, a, b };
+}
+
 describe('two coordinator engines on one SQLite file: one driver per federation', () => {
   let dir: string;
   beforeEach(() => {
@@ -55,28 +83,7 @@ describe('two coordinator engines on one SQLite file: one driver per federation'
       return fx.finalBytes(fed.id);
     })();
 
-    const file = path.join(dir, 'coordinator.db');
-    const storeA = await SqliteStore.open({ path: file });
-    const storeB = await SqliteStore.open({ path: file });
-    const fx = await engineFixture({ sites: 3, store: storeA });
-    const replica = (store: Store, holder: string) => {
-      const link = severable(store);
-      let engine: RoundEngine | null = null;
-      const leases = new DriverLeases({
-        store: link.store,
-        holder,
-        ttlMs: TTL,
-        pollMs: POLL,
-        logger: silentLogger(),
-        onAcquired: (fid, how) => engine!.takeOver(fid, how),
-        onLost: (fid) => engine!.release(fid),
-        onTick: (fid) => engine!.poll(fid),
-      });
-      engine = fx.engine({ deps: { store, driver: leases } });
-      return { engine, leases, link };
-    };
-    const a = replica(storeA, 'replica-a');
-    const b = replica(storeB, 'replica-b');
+    const { fx, storeA, storeB, a, b } = await cluster(dir);
     try {
       await a.leases.start();
       const fid = (await a.engine.createFederation(fixturePlan(), 'test')).id;
@@ -133,4 +140,34 @@ describe('two coordinator engines on one SQLite file: one driver per federation'
       await storeB.close();
     }
   }, 60_000);
+
+  test('decisions and a plan amendment stored through another replica reach the driver: it opens the round', async () => {
+    const { storeA, storeB, a, b } = await cluster(dir);
+    try {
+      await a.leases.start();
+      await b.leases.start();
+      const plan = fixturePlan({ rounds: 1, minSites: 2, governance: { requireApprovals: true } });
+      const fid = (await a.engine.createFederation(plan, 'test')).id;
+      const digest = async () => planDigest(PlanSchema.parse((await storeB.getFederation(fid))!.plan));
+      for (const siteId of ['site-a', 'site-c'])
+        await b.engine.recordDecision({ federationId: fid, siteId, decision: 'approved', planSha256: await digest() });
+      await waitFor(async () => (await storeA.getRound(fid, 1)) !== null, 'round 1 opened by the driver');
+      expect((await storeA.getRound(fid, 1))!.selectedSiteIds).toEqual(['site-a', 'site-c']);
+
+      const amended = (await b.engine.createFederation(plan, 'test')).id; // B created it: B drives this one
+      expect(b.leases.drives(amended)).toBe(true);
+      await a.engine.amendPlan(amended, fixturePlan({ rounds: 1, minSites: 2 }), 'test'); // amended through A
+      await waitFor(async () => (await storeB.getRound(amended, 1)) !== null, 'round 1 opened after the amendment');
+      expect((await storeB.getRound(amended, 1))!.selectedSiteIds).toHaveLength(3);
+    } finally {
+      a.engine.close();
+      b.engine.close();
+      await a.engine.drain();
+      await b.engine.drain();
+      await a.leases.stop();
+      await b.leases.stop();
+      await storeA.close();
+      await storeB.close();
+    }
+  }, 30_000);
 });
