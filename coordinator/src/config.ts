@@ -47,6 +47,19 @@ const ConfigSchema = z
      * (express `trust proxy`); absent: trust nobody, the client address is the TCP peer.
      */
     trustProxy: z.array(z.string().min(1)).optional(),
+    /**
+     * redis:// or rediss:// URL of the Redis that replicas of one coordinator share (push across replicas, shared
+     * failed-authentication counts); absent: both stay inside this process.
+     */
+    redisUrl: z
+      .string()
+      .url()
+      .refine((u) => /^rediss?:$/.test(new URL(u).protocol), 'must be a redis:// or rediss:// URL')
+      .optional(),
+    /** Prefix of every Redis key and channel (several consortia, or tests, may share one Redis). */
+    redisPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (at most 64)'),
   })
   .refine((c) => c.requestTimeoutMs === 0 || c.headersTimeoutMs <= c.requestTimeoutMs, {
     message: 'headersTimeoutMs must not exceed requestTimeoutMs',
@@ -57,6 +70,9 @@ const ConfigSchema = z
       'give both the certificate and the key (--tls-cert and --tls-key, or TWINFED_TLS_CERT and TWINFED_TLS_KEY), or neither',
     path: ['tlsCert'],
   });
+
+/** Prefix of Redis keys and channels unless TWINFED_REDIS_PREFIX says otherwise. */
+const DEFAULT_REDIS_PREFIX = 'twinfed:';
 
 /** Defaults of the server's timeouts and per-caller limits (documented in docs/server-limits.md). */
 export const SERVER_LIMIT_DEFAULTS = {
@@ -78,7 +94,7 @@ export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
  * `TWINFED_MAX_QUEUED_UPLOADS`, `TWINFED_SHUTDOWN_GRACE_MS`, `TWINFED_TLS_CERT`, `TWINFED_TLS_KEY`,
  * `TWINFED_TRUST_PROXY`, `TWINFED_MAX_AUTH_FAILURES_PER_MINUTE`, `TWINFED_HEADERS_TIMEOUT_MS`, `TWINFED_REQUEST_TIMEOUT_MS`,
  * `TWINFED_KEEP_ALIVE_TIMEOUT_MS`, `TWINFED_MIN_BODY_BYTES_PER_SECOND`, `TWINFED_BODY_RATE_GRACE_MS`,
- * `TWINFED_MAX_REQUESTS_PER_PRINCIPAL`, `TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS`, `TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS`) and explicit overrides (CLI flags win).
+ * `TWINFED_MAX_REQUESTS_PER_PRINCIPAL`, `TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS`, `TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS`, `TWINFED_REDIS_URL`, `TWINFED_REDIS_PREFIX`) and explicit overrides (CLI flags win).
  * Defaults are in {@link SERVER_LIMIT_DEFAULTS} and docs/server-limits.md.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
@@ -109,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     tlsCert: env.TWINFED_TLS_CERT || undefined,
     tlsKey: env.TWINFED_TLS_KEY || undefined,
     trustProxy: parseTrustProxy(env.TWINFED_TRUST_PROXY),
+    redisUrl: env.TWINFED_REDIS_URL || undefined,
+    redisPrefix: env.TWINFED_REDIS_PREFIX || DEFAULT_REDIS_PREFIX,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);
