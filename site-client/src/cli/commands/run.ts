@@ -235,7 +235,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
           );
       }
       const api = new CoordinatorClient(http);
-      const { baseUrl } = http;
+      const baseUrl = api.baseUrl;
       const events = flags.push
         ? new EventStream({ baseUrl, credentials, logger, ...(access.ca !== undefined ? { ca: access.ca } : {}) })
         : undefined;
