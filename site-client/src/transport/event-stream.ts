@@ -23,7 +23,7 @@ export type SiteStatus = Parameters<ClientToServerEvents['site:status']>[0];
 /** Options of {@link EventStream}. */
 interface EventStreamOptions {
   /** The coordinator's URL, or the endpoint list the site's HTTP transport uses (the stream follows its fail-over). */
-  baseUrl: string | CoordinatorEndpoints;
+  baseUrl: string | readonly string[] | CoordinatorEndpoints;
   credentials: SiteCredentials;
   /** Reconnect delays (its `retries` is ignored: the stream retries until closed). */
   backoff?: BackoffPolicy;
