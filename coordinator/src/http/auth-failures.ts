@@ -64,7 +64,7 @@ interface Window {
 }
 
 /** {@link FailureCounts} in this process's memory: one entry per failing key, dropped after its window. */
-export class MemoryFailureCounts implements FailureCounts {
+class MemoryFailureCounts implements FailureCounts {
   private readonly windows = new Map<string, Window>();
 
   constructor(private readonly opts: { windowMs: number; now: () => number }) {}

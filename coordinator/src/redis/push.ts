@@ -2,7 +2,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { RedisConnections } from './client';
 
 /** The socket.io adapter factory that carries broadcasts between replicas. */
-export type PushAdapter = ReturnType<typeof createAdapter>;
+type PushAdapter = ReturnType<typeof createAdapter>;
 
 /**
  * socket.io's Redis pub/sub adapter over the coordinator's connections: a broadcast on one replica (`round:opened`,

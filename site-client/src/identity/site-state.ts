@@ -34,7 +34,7 @@ const SiteStateObjectSchema = z.object({
   tlsCa: z.string().max(100_000).optional(),
 });
 /** `site.json`, read from either layout (the single `coordinatorUrl` of older versions becomes `coordinatorUrls`). */
-export const SiteStateSchema = z.preprocess(migrateSingleUrl, SiteStateObjectSchema);
+const SiteStateSchema = z.preprocess(migrateSingleUrl, SiteStateObjectSchema);
 /** The enrollment record (`site.json`). */
 export type SiteState = z.infer<typeof SiteStateObjectSchema>;
 
