@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+
 /**
  * Named moments of the round engine where a crash leaves a distinct state in the store. The fault tests
  * kill the coordinator at each of them (`TWINFED_TEST_CRASH_AT=<point>[:<nth>]`, read by the CLI only) to
- * prove that every one of them resumes.
+ * prove that every one of them resumes. `TWINFED_TEST_CRASH_FILE=<file>` arms a running process instead: the
+ * replica tests write a spec into the file of the replica that drives a federation right now.
  */
 export const CRASH_POINTS = [
   /** The federation row exists, its initial version does not yet. */
@@ -49,6 +52,32 @@ export function crashPointsFrom(spec: string | undefined, kill: () => void): Cra
   return {
     hit: (point) => {
       if (point === name && ++seen === nth) kill();
+    },
+  };
+}
+
+/**
+ * Crash points armed through a file: at every hit the file is read again, and a spec written there (`<point>[:<nth>]`,
+ * counted from when the file's spec changed) arms the process from then on; an absent or empty file arms nothing.
+ * Returns null when no file is given.
+ */
+export function crashPointsFromFile(file: string | undefined, kill: () => void): CrashPoints | null {
+  if (!file) return null;
+  let spec = '';
+  let armed: CrashPoints | null = null;
+  return {
+    hit: (point) => {
+      let now = '';
+      try {
+        now = fs.readFileSync(file, 'utf8').trim();
+      } catch {
+        now = '';
+      }
+      if (now !== spec) {
+        spec = now;
+        armed = crashPointsFrom(spec || undefined, kill);
+      }
+      armed?.hit(point);
     },
   };
 }

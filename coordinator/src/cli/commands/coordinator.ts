@@ -16,9 +16,17 @@ import { renderKeyValues } from '../format';
 
 /** Loads the real coordinator only when `coordinator start` runs. */
 async function realRuntime(): Promise<CoordinatorRuntime> {
-  const [{ loadConfig }, { LOG_BINDINGS, startCoordinator }, { createLogger }, { crashPointsFrom }] = await Promise.all(
-    [import('../../config'), import('../../main'), import('@twinfed/shared'), import('../../rounds/crash-points')],
-  );
+  const [
+    { loadConfig },
+    { LOG_BINDINGS, startCoordinator },
+    { createLogger },
+    { crashPointsFrom, crashPointsFromFile },
+  ] = await Promise.all([
+    import('../../config'),
+    import('../../main'),
+    import('@twinfed/shared'),
+    import('../../rounds/crash-points'),
+  ]);
   return {
     async start({ env, overrides, log }) {
       const config = loadConfig(env, overrides);
@@ -28,7 +36,9 @@ async function realRuntime(): Promise<CoordinatorRuntime> {
         destination: { write: (line: string) => void log.write(line) },
       });
       // Fault tests only: die with SIGKILL at a named point of the round engine (see rounds/crash-points.ts).
-      const crashPoints = crashPointsFrom(env.TWINFED_TEST_CRASH_AT, () => process.kill(process.pid, 'SIGKILL'));
+      const die = () => process.kill(process.pid, 'SIGKILL');
+      const crashPoints =
+        crashPointsFrom(env.TWINFED_TEST_CRASH_AT, die) ?? crashPointsFromFile(env.TWINFED_TEST_CRASH_FILE, die);
       return {
         config,
         coordinator: await startCoordinator(config, { logger, ...(crashPoints ? { crashPoints } : {}) }),
