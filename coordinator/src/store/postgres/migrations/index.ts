@@ -1,0 +1,7 @@
+import { migration001 } from './001-initial';
+import type { PgMigration } from './types';
+
+export type { PgMigration } from './types';
+
+/** Every PostgreSQL migration, in order. Append new ones; never edit an applied one. */
+export const PG_MIGRATIONS: readonly PgMigration[] = [migration001];
