@@ -12,7 +12,7 @@ import {
   createLogger,
   type Logger,
 } from '@twinfed/shared';
-import type { CoordinatorConfig } from './config';
+import { storeLocation, type CoordinatorConfig } from './config';
 import { createApp } from './http/app';
 import { AuthFailureLimiter } from './http/auth-failures';
 import { auditAuthFailureBursts } from './audit/auth-bursts';
@@ -24,7 +24,7 @@ import { RoundEngine } from './rounds/engine';
 import type { EngineEvents } from './rounds/events';
 import { EngineMetrics } from './rounds/metrics';
 import { attachSockets } from './socket/server';
-import { openStore, type Store } from './store';
+import { describeStoreLocation, openStore, type Store } from './store';
 import { claimStoreKey, ensureOperatorToken, operatorTokenPath } from './bootstrap';
 import { loadServerTls } from './tls/server-tls';
 
@@ -77,13 +77,7 @@ export async function startCoordinator(
     options.logger ?? createLogger({ level: config.logLevel, bindings: LOG_BINDINGS, destination: 'stdout' });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { identity, created } = loadOrCreateIdentity({ dir: config.dataDir, name: 'coordinator' });
-  const store =
-    options.store ??
-    (await openStore(
-      config.store === 'sqlite'
-        ? { kind: 'sqlite', path: path.join(config.dataDir, 'coordinator.db') }
-        : { kind: 'memory' },
-    ));
+  const store = options.store ?? (await openStore(storeLocation(config)));
   const fp = fingerprint(publicPart(identity));
   try {
     await claimStoreKey({ store, fingerprint: fp, dataDir: config.dataDir, now });
@@ -176,7 +170,7 @@ export async function startCoordinator(
       url,
       fingerprint: fp,
       newKeys: created,
-      store: config.store,
+      store: describeStoreLocation(storeLocation(config)),
       ...(initialTls ? { certificate: initialTls.summary } : {}),
     },
     'coordinator listening',

@@ -7,7 +7,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TwinfedError } from '@twinfed/shared';
-import { checkSchemaName, redactUrl } from './postgres/db';
 
 export type StoreLocation =
   | { kind: 'memory' }
@@ -47,7 +46,10 @@ export function parseStoreLocation(value: string, opts: { dataDir: string; poolS
     }
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v))
-    throw new TwinfedError('CONFIG_INVALID', `Unsupported store "${v.split(':')[0]}" (use a path, file:, or postgres://).`);
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `Unsupported store "${v.split(':')[0]}" (use a path, file:, or postgres://).`,
+    );
   return { kind: 'sqlite', path: path.resolve(v) };
 }
 
@@ -56,4 +58,30 @@ export function describeStoreLocation(location: StoreLocation): string {
   if (location.kind === 'memory') return 'memory';
   if (location.kind === 'sqlite') return `sqlite ${location.path}`;
   return `postgres ${redactUrl(location.url)} schema ${location.schema}`;
+}
+
+/** A schema name safe to put in SQL (letters, digits, underscore; at most 63 characters). */
+export function checkSchemaName(schema: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `Invalid PostgreSQL schema name "${schema}" (letters, digits and _, not starting with a digit).`,
+    );
+  return schema;
+}
+
+/** A URL with any password replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+/** A store location string as it may be printed or logged (a PostgreSQL password is never shown). */
+export function redactStore(value: string): string {
+  return isPostgresUrl(value.trim()) ? redactUrl(value.trim()) : value;
 }

@@ -21,7 +21,9 @@ const toEntry = (row: AuditRow): AuditEntry => ({ ...row, detail: parseJson<Audi
  */
 export async function appendAudit(sql: Sql, e: NewAuditEntry): Promise<AuditEntry> {
   await sql.one('SELECT last_seq FROM audit_sequence WHERE id = 1 FOR UPDATE');
-  const last = await sql.one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const last = await sql.one<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+  );
   const entry = chainAuditEntry(last ?? null, {
     at: e.at,
     actor: e.actor,
@@ -31,7 +33,16 @@ export async function appendAudit(sql: Sql, e: NewAuditEntry): Promise<AuditEntr
   });
   await sql.count(
     'INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [entry.seq, entry.at, entry.actor, entry.action, entry.subject, JSON.stringify(entry.detail), entry.prevHash, entry.hash],
+    [
+      entry.seq,
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      JSON.stringify(entry.detail),
+      entry.prevHash,
+      entry.hash,
+    ],
   );
   await sql.count('UPDATE audit_sequence SET last_seq = GREATEST(last_seq, $1) WHERE id = 1', [entry.seq]);
   return { ...entry, detail: e.detail };

@@ -63,7 +63,10 @@ export function cohort(x: PgContext): CohortStore {
           );
           if (inserted === 1) return { status: 'accepted' };
           const existing = toAnswer(
-            (await sql.one<AnswerRow>(`${ANSWERS} WHERE query_id = $1 AND site_id = $2`, [a.queryId, a.siteId])) as AnswerRow,
+            (await sql.one<AnswerRow>(`${ANSWERS} WHERE query_id = $1 AND site_id = $2`, [
+              a.queryId,
+              a.siteId,
+            ])) as AnswerRow,
           );
           return { status: existing.digest === a.digest ? 'duplicate' : 'conflict', existing };
         },

@@ -5,6 +5,7 @@
  */
 import { Pool, types as pgTypes, type PoolClient } from 'pg';
 import { TwinfedError } from '@twinfed/shared';
+import { checkSchemaName, redactUrl } from '../location';
 
 /** Something that runs one statement: the pool (autocommit) or the client of an open transaction. */
 export interface Sql {
@@ -36,16 +37,6 @@ const TYPES = {
   },
 } as unknown as NonNullable<ConstructorParameters<typeof Pool>[0]>['types'];
 
-/** A schema name safe to put in SQL unquoted-equivalent form (letters, digits, underscore). */
-export function checkSchemaName(schema: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
-    throw new TwinfedError(
-      'CONFIG_INVALID',
-      `Invalid PostgreSQL schema name "${schema}" (letters, digits and _, not starting with a digit).`,
-    );
-  return schema;
-}
-
 /** The schema as a quoted identifier. */
 export function quoteIdent(name: string): string {
   return `"${checkSchemaName(name)}"`;
@@ -54,7 +45,9 @@ export function quoteIdent(name: string): string {
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const MAX_ATTEMPTS = 5;
 
-function wrap(run: (text: string, params?: readonly unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>): Sql {
+function wrap(
+  run: (text: string, params?: readonly unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>,
+): Sql {
   return {
     async rows<R>(text: string, params?: readonly unknown[]) {
       return (await run(text, params)).rows as R[];
@@ -154,17 +147,6 @@ export function unreachable(url: string, e: unknown): TwinfedError {
     'CONFIG_INVALID',
     `Cannot use the PostgreSQL store at ${redactUrl(url)}: ${(e as Error).message || String(e)}`,
   );
-}
-
-/** The URL with any password replaced by ***. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable URL)';
-  }
 }
 
 /** Drops a schema and everything in it (tests, and operators removing a trial deployment). */

@@ -143,7 +143,8 @@ export function identity(x: PgContext): IdentityStore {
       return x.audited(
         audit,
         async (sql) => {
-          first = (await sql.count('UPDATE sites SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])) > 0;
+          first =
+            (await sql.count('UPDATE sites SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])) > 0;
           return getSite(sql, id);
         },
         () => first,

@@ -22,9 +22,9 @@ export async function migrate(db: PgDb, schema: string, migrations: readonly PgM
            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
       );
       const applied = new Set(
-        (await client.query<{ version: number }>(`SELECT version FROM ${quoteIdent(schema)}.schema_migrations`)).rows.map(
-          (r) => r.version,
-        ),
+        (
+          await client.query<{ version: number }>(`SELECT version FROM ${quoteIdent(schema)}.schema_migrations`)
+        ).rows.map((r) => r.version),
       );
       const newest = Math.max(0, ...applied);
       const known = sorted.at(-1)?.version ?? 0;
@@ -54,11 +54,9 @@ export async function migrate(db: PgDb, schema: string, migrations: readonly PgM
       }
       return done;
     } finally {
-      await client
-        .query("SELECT pg_advisory_unlock(hashtext('twinfed.migrate'), hashtext($1))", [schema])
-        .catch(() => {
-          broken = true;
-        });
+      await client.query("SELECT pg_advisory_unlock(hashtext('twinfed.migrate'), hashtext($1))", [schema]).catch(() => {
+        broken = true;
+      });
     }
   } finally {
     client.release(broken);

@@ -18,7 +18,10 @@ const SELECT_COHORT = `SELECT federation_id AS "federationId", round, site_ids A
 const toCohort = (row: CohortRow): SecaggCohortRecord => ({ ...row, siteIds: parseJson<string[]>(row.siteIds) });
 
 async function getSecaggCohort(sql: Sql, federationId: string, round: number): Promise<SecaggCohortRecord | null> {
-  const row = await sql.one<CohortRow>(`${SELECT_COHORT} WHERE federation_id = $1 AND round = $2`, [federationId, round]);
+  const row = await sql.one<CohortRow>(`${SELECT_COHORT} WHERE federation_id = $1 AND round = $2`, [
+    federationId,
+    round,
+  ]);
   return row ? toCohort(row) : null;
 }
 

@@ -16,11 +16,13 @@ const SELECT = `SELECT federation_id AS "federationId", site_id AS "siteId", mas
 const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBytea(row.masked) });
 
 async function existing(sql: Sql, r: StatsContributionRecord): Promise<PutStatsContributionResult> {
-  const first = toRecord((await sql.one<Row>(`${SELECT} WHERE federation_id = $1 AND site_id = $2`, [
-    r.federationId,
-    r.siteId,
-  ])) as Row);
-  return { status: Buffer.from(first.masked).equals(Buffer.from(r.masked)) ? 'duplicate' : 'conflict', existing: first };
+  const first = toRecord(
+    (await sql.one<Row>(`${SELECT} WHERE federation_id = $1 AND site_id = $2`, [r.federationId, r.siteId])) as Row,
+  );
+  return {
+    status: Buffer.from(first.masked).equals(Buffer.from(r.masked)) ? 'duplicate' : 'conflict',
+    existing: first,
+  };
 }
 
 export function stats(x: PgContext): StatsStore {
@@ -39,7 +41,9 @@ export function stats(x: PgContext): StatsStore {
     },
 
     async listStatsContributions(federationId) {
-      return (await x.sql.rows<Row>(`${SELECT} WHERE federation_id = $1 ORDER BY site_id`, [federationId])).map(toRecord);
+      return (await x.sql.rows<Row>(`${SELECT} WHERE federation_id = $1 ORDER BY site_id`, [federationId])).map(
+        toRecord,
+      );
     },
   };
 }

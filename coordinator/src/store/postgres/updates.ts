@@ -89,7 +89,8 @@ export function updates(x: PgContext): UpdateStore {
 
     async countUpdates(federationId, round) {
       return (
-        (await x.sql.one<{ n: number }>(`SELECT COUNT(*) AS n FROM updates WHERE ${KEY}`, [federationId, round]))?.n ?? 0
+        (await x.sql.one<{ n: number }>(`SELECT COUNT(*) AS n FROM updates WHERE ${KEY}`, [federationId, round]))?.n ??
+        0
       );
     },
   };
