@@ -31,9 +31,9 @@ const NUMERIC = 1700;
 
 /** int8 and numeric as JS numbers (counts, sequences and ids stay far below 2^53); everything else as pg parses it. */
 const TYPES = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
     if ((oid === INT8 || oid === NUMERIC) && format !== 'binary') return (v: string) => Number(v);
-    return pgTypes.getTypeParser(oid, format);
+    return pgTypes.getTypeParser(oid, format) as (value: string) => unknown;
   },
 } as unknown as NonNullable<ConstructorParameters<typeof Pool>[0]>['types'];
 
