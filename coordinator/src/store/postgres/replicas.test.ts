@@ -5,6 +5,7 @@
  */
 import { generateIdentity } from '@twinfed/shared';
 import { verifyStoreAudit } from '../../audit/verify';
+import { claimStoreKey } from '../../bootstrap';
 import { dropPgSchema, freshSchema, openPgStore, pgTestUrl } from '../__tests__/pg';
 import { bytes, seedFederation, site, t, update, version } from '../__tests__/contract/fixtures';
 import type { Store } from '../types';
@@ -24,6 +25,16 @@ afterAll(async () => {
   await a?.close();
   await b?.close();
   await dropPgSchema(schema);
+});
+
+test('replicas claiming the store at once: one key wins, the other replica is refused (claimStoreKey)', async () => {
+  const claim = (s: Store, fingerprint: string) =>
+    claimStoreKey({ store: s, fingerprint, dataDir: `/data/${fingerprint}`, now: () => Date.UTC(2025, 0, 1) });
+  const results = await Promise.allSettled([claim(a, 'key-a'), claim(b, 'key-b')]);
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'CONFIG_INVALID' } });
+  const winner = (await a.claimCoordinatorKey({ fingerprint: 'x', claimedAt: t(9) })).fingerprint;
+  await expect(claim(winner === 'key-a' ? b : a, winner)).resolves.toBeUndefined();
 });
 
 test('a nonce used via A is refused via B, and of simultaneous uses exactly one wins', async () => {
