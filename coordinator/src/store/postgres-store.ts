@@ -57,3 +57,5 @@ export class PostgresStore extends storeClass((db: PgDb) => new PgContext(db), {
     return new PostgresStore(db);
   }
 }
+
+export { dropSchema as dropPostgresSchema } from './postgres/db';
