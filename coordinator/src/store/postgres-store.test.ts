@@ -1,20 +1,21 @@
 import { describeStoreContract } from './__tests__/contract';
-import { dropPgSchema, freshSchema, openPgStore } from './__tests__/pg';
+import { openPgStore, pgSchemaPerFile } from './__tests__/pg';
 import type { Store } from './types';
 
+// One schema for this file, dropped at the end; every test starts from the freshly migrated state.
+const pg = pgSchemaPerFile();
+afterAll(() => pg.drop());
+
 describeStoreContract('postgres', async () => {
-  const schema = freshSchema();
-  let current: Store = await openPgStore(schema);
+  await pg.fresh();
+  let current: Store = await openPgStore(pg.schema);
   return {
     store: current,
     reopen: async () => {
       await current.close();
-      current = await openPgStore(schema);
+      current = await openPgStore(pg.schema);
       return current;
     },
-    cleanup: async () => {
-      await current.close();
-      await dropPgSchema(schema);
-    },
+    cleanup: () => current.close(),
   };
 });
