@@ -12,7 +12,7 @@ import type { Store } from './types';
 export * from './types';
 export { MemoryStore } from './memory-store';
 export { SqliteStore } from './sqlite-store';
-export { parseStoreLocation, describeStoreLocation, type StoreLocation } from './location';
+export { describeStoreLocation } from './location';
 
 type OpenStoreOptions =
   | Exclude<StoreLocation, { kind: 'sqlite' }>

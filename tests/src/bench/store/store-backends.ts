@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { dropPostgresSchema, PostgresStore, SqliteStore } from '@twinfed/coordinator';
-import type { BenchTable } from './report';
+import type { BenchTable } from '../report';
 
 type AnyStore = Awaited<ReturnType<typeof SqliteStore.open>>;
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** `npm run bench:store`: SQLite vs PostgreSQL (TWINFED_TEST_PG_URL); writes bench/results/store-backends.{json,md}. */
-import { machineMeta, loadAverage, toMarkdown, writeResults } from './report';
+import { machineMeta, loadAverage, toMarkdown, writeResults } from '../report';
 import { benchStoreBackends, storeBackendsTable, type StoreBenchOptions } from './store-backends';
-import { runMain } from '../support/main';
+import { runMain } from '../../support/main';
 
 runMain('bench:store', async () => {
   const options: StoreBenchOptions = {
