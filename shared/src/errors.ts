@@ -43,6 +43,11 @@ export const HTTP_ERROR_CODES = {
     client: 'refused',
   },
   DECRYPT_FAILED: { status: 400, message: 'The payload could not be decrypted.', client: 'refused' },
+  COHORT_POOL_BAD_LENGTH: {
+    status: 400,
+    message: "The masked vector's length is not the pool's (3 values per cell and summarised feature).",
+    client: 'refused',
+  },
   // 401: identity
   UNAUTHENTICATED: { status: 401, message: 'Authentication is required.', client: 'fatal-site' },
   BAD_SIGNATURE: { status: 401, message: 'The signature does not verify.', client: 'fatal-site' },
@@ -64,6 +69,12 @@ export const HTTP_ERROR_CODES = {
     message:
       'The site does not belong to this federation (not in its founding cohort and not yet selected for one of its rounds).',
     client: 'retry',
+  },
+  COHORT_POOL_NOT_MEMBER: {
+    status: 403,
+    message:
+      "The site is not in this cohort query's secure pool (only the sites that answered with a table when every site had answered are).",
+    client: 'refused',
   },
   // 404
   NOT_FOUND: { status: 404, message: 'The resource does not exist.', client: 'refused' },
@@ -122,6 +133,18 @@ export const HTTP_ERROR_CODES = {
     status: 409,
     message:
       'This federation publishes under differential privacy: a per-site evaluation is not covered by its ε, so the coordinator does not take one.',
+    client: 'refused',
+  },
+  COHORT_POOL_NOT_OPEN: {
+    status: 409,
+    message:
+      "The cohort query's secure pool is not taking contributions (not every site has answered yet, or the pool is complete or failed).",
+    client: 'retry',
+  },
+  COHORT_TOO_SMALL: {
+    status: 409,
+    message:
+      'Fewer than 3 sites answered the cohort query with a table: a secure sum of two would give each the other’s numbers, so it is not pooled.',
     client: 'refused',
   },
   // 408, 413, 415, 429, 500, 503

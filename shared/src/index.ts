@@ -40,6 +40,15 @@ export type {
 export { createLogger, type Logger, silentLogger } from './logger';
 export { initialWeights, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
 export { normalizationFromSums } from './normalization';
+export {
+  COHORT_POOL_MIN_SITES,
+  cohortPoolContext,
+  cohortPoolLength,
+  cohortPoolVector,
+  poolsSecurely,
+  poolTotals,
+  withoutSummaries,
+} from './cohort-pool';
 export { printable, printableJson } from './printable';
 export { exitQuietlyOnClosedPipe } from './closed-pipe';
 export { BINARY_MEDIA_TYPE, DEFAULT_COORDINATOR_PORT, limits, PROTOCOL_VERSION, SITE_NAMESPACE } from './protocol';
@@ -306,6 +315,15 @@ export {
   type CohortSummary,
   type CohortAnswerAck,
   CohortAnswerSchema,
+  type CohortPoolAck,
+  CohortPoolAckSchema,
+  type CohortPoolContribution,
+  CohortPoolContributionSchema,
+  type CohortPooled,
+  type CohortPoolResult,
+  CohortPoolResultSchema,
+  type CohortPoolView,
+  CohortPoolViewSchema,
   type CohortQuery,
   type CohortQueryInput,
   CohortQuerySchema,

@@ -77,12 +77,22 @@ export function renderCohortResult(r: CohortResult): string {
     );
   }
   const summaries = q.query.summaries;
+  if (r.pool) parts.push(`\n${poolLine(r.pool)}`);
   if (summaries) {
+    const secure = summaries.pooled === 'secure';
     for (const feature of summaries.features) {
-      parts.push(`\n${feature} per site (q: quartiles q1/median/q3; -: withheld, fewer than k values or suppressed):`);
-      parts.push(renderSummaries(r, tables, feature, by, levels).trimEnd());
+      if (!secure) {
+        parts.push(
+          `\n${feature} per site (q: quartiles q1/median/q3; -: withheld, fewer than k values or suppressed):`,
+        );
+        parts.push(renderSummaries(r, tables, feature, by, levels).trimEnd());
+      }
       if (summaries.pooled) {
-        parts.push(`${feature} pooled across sites (from each site's n, Σx, Σx²):`);
+        parts.push(
+          secure
+            ? `${feature} pooled securely (the sum of the cohort's masked n, Σx, Σx²; no site's own figures):`
+            : `${feature} pooled across sites (from each site's n, Σx, Σx²):`,
+        );
         parts.push(
           renderTable(r.combined.cells, [
             { header: by, cell: (cell) => levels(cell) },
@@ -103,6 +113,20 @@ export function renderCohortResult(r: CohortResult): string {
     }
   }
   return parts.join('\n');
+}
+
+/** The secure pool's state in one line. */
+function poolLine(pool: NonNullable<CohortResult['pool']>): string {
+  switch (pool.state) {
+    case 'waiting':
+      return 'secure pool: waiting for every site to answer (its cohort is fixed then)';
+    case 'open':
+      return `secure pool: open, ${pool.contributed} of ${pool.cohort} cohort sites have sent their masked vector`;
+    case 'complete':
+      return `secure pool: complete (${pool.cohort} sites)`;
+    case 'failed':
+      return `secure pool: failed (${pool.code ?? 'COHORT_TOO_SMALL'}: ${pool.cohort} site(s) answered with a table, at least 3 are needed)`;
+  }
 }
 
 type Pooled = NonNullable<NonNullable<Cell['pooled']>[string]>;

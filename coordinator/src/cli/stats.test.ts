@@ -101,6 +101,46 @@ describe('twinfed stats (against a real coordinator)', () => {
     expect(list.stdout).toMatch(new RegExp(`${qid}\\s+${studyA}\\s+Smokers before the diabetes plan\\s+csv\\s+2\\s+0`));
   });
 
+  test('a securely pooled query: the result says why its pool failed (2 tables < 3) and shows no per-site summary', async () => {
+    const study = (await json<{ id: string }>(operator(c, 'POST', routes.studies, { name: 'Study S' }))).id;
+    const secure = path.join(dir, 'secure.json');
+    await writeFile(secure, JSON.stringify({ ...query, summaries: { ...query.summaries, pooled: 'secure' } }));
+    const waiting = as(
+      c.operatorToken,
+      'stats',
+      'query',
+      '--study',
+      study,
+      '--file',
+      secure,
+      '--wait',
+      '--timeout',
+      '60',
+    );
+    let qid: string | undefined;
+    while (!qid) {
+      qid = (await c.store.listCohortQueries({ studyId: study }))[0]?.id;
+      if (!qid) await new Promise((r) => setTimeout(r, 20));
+    }
+    // Counts only: under secure pooling a table carries no per-site summary.
+    const countsOnly = (t: (typeof tables)[keyof typeof tables]) => ({
+      ...t,
+      cells: t.cells.map(({ levels, count }) => ({ levels, count })),
+    });
+    for (const [site, t] of [
+      [a, tables.k10],
+      [b, tables.k20],
+    ] as const)
+      expect(
+        (await site.request('PUT', routes.cohortAnswers(qid), { kind: 'table', table: countsOnly(t) })).status,
+      ).toBe(201);
+    const out = await waiting;
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('secure pool: failed (COHORT_TOO_SMALL: 2 site(s) answered with a table');
+    expect(out.stdout).toContain('bmi pooled securely');
+    expect(out.stdout).not.toContain('bmi per site');
+  });
+
   test('an invalid query file is refused locally with its problems (exit 2); --wait gives up with NOT_READY', async () => {
     const bad = path.join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ title: 'x', source: { kind: 'csv' }, counts: false }));

@@ -4,7 +4,14 @@
  * max(query k, {@link COHORT_MIN_K}), counts exactly when asked, and summaries with exactly the asked statistics
  * (n, Σx and Σx² only with `pooled`). The table's own schema has already checked that nothing released is below k.
  */
-import { COHORT_MIN_K, TwinfedError, cohortGrid, type CohortQuery, type CohortTable } from '@twinfed/shared';
+import {
+  COHORT_MIN_K,
+  TwinfedError,
+  cohortGrid,
+  poolsSecurely,
+  type CohortQuery,
+  type CohortTable,
+} from '@twinfed/shared';
 
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -16,7 +23,7 @@ function summaryFields(query: Pick<CohortQuery, 'summaries'>): string[] {
     ...(s.statistics.includes('mean') ? ['mean'] : []),
     ...(s.statistics.includes('sd') ? ['sd'] : []),
     ...(s.statistics.includes('quartiles') ? ['q1', 'median', 'q3'] : []),
-    ...(s.pooled ? ['sum', 'sumSq'] : []),
+    ...(s.pooled === true ? ['sum', 'sumSq'] : []),
   ];
 }
 
@@ -44,6 +51,11 @@ export function checkTableFits(query: CohortQuery, table: CohortTable): void {
       fail(`cell ${i + 1} ${query.counts ? 'has no count' : 'has a count that was not asked'}`);
     if (!query.summaries) {
       if (cell.summaries !== undefined) fail(`cell ${i + 1} has summaries that were not asked`);
+      return;
+    }
+    if (poolsSecurely(query)) {
+      // Under secure pooling a per-site n, mean or sd would give the site's Σx and Σx² back: none may be sent.
+      if (cell.summaries !== undefined) fail(`cell ${i + 1} has per-site summaries, but the query pools securely`);
       return;
     }
     if (!same(Object.keys(cell.summaries ?? {}).sort(), [...features].sort()))

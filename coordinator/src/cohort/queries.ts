@@ -10,9 +10,12 @@ import {
   TwinfedError,
   canonicalJson,
   cohortGrid,
+  poolsSecurely,
   sha256Hex,
   type CohortAnswer,
   type CohortAnswerAck,
+  type CohortPooled,
+  type CohortPoolResult,
   type CohortQuery,
   type CohortQueryView,
   type CohortResult,
@@ -23,6 +26,7 @@ import {
 import type { CohortAnswerRecord, CohortQueryRecord, Site, Store } from '../store';
 import { combineCounts, poolMoments, type Moments } from './combine';
 import { checkTableFits } from './fit';
+import { ensureCohortPool, poolSummary } from './pool';
 
 /** A stored query, parsed (it was validated when stored). */
 function parsed(q: CohortQueryRecord): CohortQuery {
@@ -141,6 +145,8 @@ export async function answerCohortQuery(input: {
   );
   if (result.status === 'conflict')
     throw new TwinfedError('ALREADY_EXISTS', 'This site already answered this cohort query with another answer.');
+  // The last answer fixes the secure pool's cohort (later reads would too; this opens it without waiting for one).
+  if (poolsSecurely(parsed(q))) await ensureCohortPool(store, queryId, parsed(q), input.now);
   return { queryId, siteId, status: result.status, digest };
 }
 
@@ -148,7 +154,12 @@ export async function answerCohortQuery(input: {
  * The result of a query: each site's answer, the enrolled sites that have not answered (by name those of `visible`, the
  * sites the caller may see; the others counted), and the combined table of the released tables.
  */
-export async function cohortResult(store: Store, queryId: string, visible: readonly Site[]): Promise<CohortResult> {
+export async function cohortResult(
+  store: Store,
+  queryId: string,
+  visible: readonly Site[],
+  now: string,
+): Promise<CohortResult> {
   const q = await store.getCohortQuery(queryId);
   if (!q) throw new TwinfedError('NOT_FOUND', 'The cohort query does not exist.');
   const query = parsed(q);
@@ -176,20 +187,36 @@ export async function cohortResult(store: Store, queryId: string, visible: reado
     else pendingUnnamed++;
   }
   const tables = rows.flatMap((r) => (r.table ? [r.table] : []));
-  return { query: view(q, answers), pendingUnnamed, sites: rows, combined: combine(query, tables) };
+  const secure = await poolSummary(store, queryId, query, now);
+  return {
+    query: view(q, answers),
+    pendingUnnamed,
+    sites: rows,
+    combined: combine(query, tables, secure?.result ?? null),
+    pool: secure?.pool ?? null,
+  };
 }
 
-/** The combined table: released counts summed per cell, pooled moments from the released sums. */
-function combine(query: CohortQuery, tables: readonly CohortTable[]): CohortResult['combined'] {
+/**
+ * The combined table: released counts summed per cell; pooled moments from the released sums (clear pooling) or from
+ * the complete secure pool (`securePool`; null figures until it completes).
+ */
+function combine(
+  query: CohortQuery,
+  tables: readonly CohortTable[],
+  securePool: CohortPoolResult | null,
+): CohortResult['combined'] {
   const grid = cohortGrid(query);
   const pooledFeatures = query.summaries?.pooled ? query.summaries.features : null;
+  const secure = poolsSecurely(query);
   const cells = grid.cells.map((levels, i) => {
     const parts = tables.map((t) => t.cells[i]!);
     const count = query.counts ? combineCounts(parts.map((c) => c.count ?? null)) : null;
-    let pooled: Record<string, ReturnType<typeof pooledOf>> | null = null;
+    let pooled: Record<string, CohortPooled | null> | null = null;
     if (pooledFeatures) {
       pooled = {};
-      for (const f of pooledFeatures) pooled[f] = pooledOf(parts.map((c) => c.summaries?.[f] ?? null));
+      for (const f of pooledFeatures)
+        pooled[f] = secure ? (securePool?.cells[i]?.[f] ?? null) : pooledOf(parts.map((c) => c.summaries?.[f] ?? null));
     }
     return { levels, count, pooled };
   });

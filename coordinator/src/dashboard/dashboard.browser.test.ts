@@ -147,6 +147,7 @@ describe('researcher dashboard in headless Chromium', () => {
       title: 'Smokers before the sepsis plan',
       source: { kind: 'csv' },
       groupBy: [{ kind: 'category', feature: 'smoker', values: [0, 1], labels: ['no', 'yes'] }],
+      summaries: { features: ['bmi'], statistics: ['mean'], pooled: 'secure' },
     };
     const qid = (
       (await (await operator(c, 'POST', routes.cohortQueries, { studyId: studyA, query: cohortQuery })).json()) as {
@@ -279,10 +280,12 @@ describe('researcher dashboard in headless Chromium', () => {
       ['Smokers before the sepsis plan', 'Sepsis study', 'csv', '2', '0'],
     ]);
     expect(cohort[2]).toEqual([
-      ['no', '25', '<k', '≥25'],
-      ['yes', '15', '<k', '≥15'],
+      ['no', '25', '<k', '≥25', '–'],
+      ['yes', '15', '<k', '≥15', '–'],
     ]);
     expect(await page.textContent('#cohort')).toContain('1 more site(s) outside your studies have not answered');
+    // Pooled securely: nothing pooled until every site answered (the third has not).
+    expect(await page.textContent('#cohort')).toContain('Secure pool: waiting for every site to answer.');
     expect([...methods]).toEqual(['GET']);
     expect(problems).toEqual([]);
   });

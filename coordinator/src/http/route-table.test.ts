@@ -87,6 +87,7 @@ const NOT_FEDERATION_SCOPED: readonly string[] = [
   api.federationDecision.path,
   api.siteCohortQueries.path,
   api.cohortAnswers.path,
+  api.cohortPool.path,
 ];
 
 describe('route × role matrix: a site outside the federation', () => {
@@ -187,7 +188,8 @@ describe('route × role matrix: a researcher scoped to one study', () => {
     const siteB = await enrollTestSite(c, 'Site B');
     Object.assign(b, await federation(b.studyId, siteB), { siteId: siteB.siteId });
     for (const x of [a, b]) {
-      const query = { title: 'scope', source: { kind: 'csv' } };
+      // Pooled securely, so its pool (GET …/pool) exists to read.
+      const query = { title: 'scope', source: { kind: 'csv' }, summaries: { features: ['age'], pooled: 'secure' } };
       x.qid = (await json<{ id: string }>(operator(c, 'POST', routes.cohortQueries, { studyId: x.studyId, query }))).id;
     }
     researcherA = (

@@ -90,6 +90,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     cohortQueries: { get: cohort.list, post: cohort.create },
     cohortQuery: { get: cohort.result },
     cohortAnswers: { put: cohort.answer },
+    cohortPool: { get: cohort.pool, post: cohort.contribute },
     siteCohortQueries: { get: cohort.forSite },
     audit: { get: audit.list },
     auditHeads: { get: audit.heads },

@@ -34,3 +34,7 @@ export function unknownVersion(): TwinfedError {
 export function unknownStudy(): TwinfedError {
   return new TwinfedError('UNKNOWN_STUDY');
 }
+
+export function unknownCohortPool(): TwinfedError {
+  return new TwinfedError('NOT_FOUND', 'The cohort query has no secure pool.');
+}

@@ -2,6 +2,8 @@ import type {
   ApiToken,
   AuditEntry,
   CohortAnswerRecord,
+  CohortPoolContributionRecord,
+  CohortPoolRecord,
   CohortQueryRecord,
   Evaluation,
   PopulationReportRecord,
@@ -127,6 +129,20 @@ export const COHORT_ANSWER_KEYS = recordKeys<CohortAnswerRecord>({
   siteId: true,
   answer: true,
   digest: true,
+  createdAt: true,
+});
+export const COHORT_POOL_KEYS = recordKeys<CohortPoolRecord>({
+  queryId: true,
+  siteIds: true,
+  length: true,
+  state: true,
+  result: true,
+  createdAt: true,
+});
+export const COHORT_POOL_CONTRIBUTION_KEYS = recordKeys<CohortPoolContributionRecord>({
+  queryId: true,
+  siteId: true,
+  masked: true,
   createdAt: true,
 });
 export const STATS_CONTRIBUTION_KEYS = recordKeys<StatsContributionRecord>({

@@ -5,6 +5,7 @@
 import { storeClass } from './compose';
 import { audit } from './memory/audit';
 import { cohort } from './memory/cohort';
+import { cohortPool } from './memory/cohort-pool';
 import { lifecycle, MemoryContext } from './memory/context';
 import { decisions } from './memory/decisions';
 import { federations } from './memory/federations';
@@ -24,6 +25,7 @@ export class MemoryStore extends storeClass(() => new MemoryContext(), {
   versions,
   population,
   cohort,
+  cohortPool,
   stats,
   secagg,
   decisions,

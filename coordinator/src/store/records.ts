@@ -222,6 +222,40 @@ export interface CohortAnswerRecord {
 export type PutCohortAnswerResult =
   { status: 'accepted' } | { status: 'duplicate' | 'conflict'; existing: CohortAnswerRecord };
 
+/** States of a cohort query's secure pool once its cohort is fixed. */
+export type CohortPoolState = 'open' | 'complete' | 'failed';
+
+/**
+ * The secure pool of a cohort query (`summaries.pooled: "secure"`), fixed once every asked site has answered or
+ * refused: its cohort (the sites that answered with a table, sorted), the length of the masked vectors, its state and
+ * its result (the pooled figures when complete, `{ code }` when failed; null while open).
+ */
+export interface CohortPoolRecord {
+  queryId: string;
+  siteIds: string[];
+  length: number;
+  state: CohortPoolState;
+  result: JsonObject | null;
+  createdAt: string;
+}
+
+/** A site's masked vector for a cohort pool: ring elements that mean nothing on their own. One per (query, site). */
+export interface CohortPoolContributionRecord {
+  queryId: string;
+  siteId: string;
+  masked: Uint8Array;
+  createdAt: string;
+}
+
+/**
+ * Outcome of storing a pool contribution: new, the same bytes again, different bytes (the first are kept), or
+ * `closed` (no contribution stored and the pool is no longer open).
+ */
+export type PutCohortPoolContributionResult =
+  | { status: 'accepted' }
+  | { status: 'duplicate' | 'conflict'; existing: CohortPoolContributionRecord }
+  | { status: 'closed'; pool: CohortPoolRecord };
+
 /**
  * A site's masked contribution to a federation's secure sum of normalisation statistics: ring elements that mean
  * nothing on their own (pairwise masks cancel only in the cohort's sum). One per (federation, site).

@@ -6,6 +6,7 @@
 import { storeClass } from './compose';
 import { audit, sealLegacyAudit } from './sqlite/audit';
 import { cohort } from './sqlite/cohort';
+import { cohortPool } from './sqlite/cohort-pool';
 import { lifecycle, SqlContext, SqliteContext } from './sqlite/context';
 import { openDatabase, type OpenDatabaseOptions } from './sqlite/db';
 import { decisions } from './sqlite/decisions';
@@ -28,6 +29,7 @@ export class SqliteStore extends storeClass((context: SqlContext) => new SqliteC
   versions,
   population,
   cohort,
+  cohortPool,
   stats,
   secagg,
   decisions,

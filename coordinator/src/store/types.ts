@@ -15,10 +15,14 @@ import type {
   CoordinatorKeyClaim,
   AuditHead,
   CohortAnswerRecord,
+  CohortPoolContributionRecord,
+  CohortPoolRecord,
+  CohortPoolState,
   CohortQueryRecord,
   Evaluation,
   PopulationReportRecord,
   PutCohortAnswerResult,
+  PutCohortPoolContributionResult,
   PutSecaggMessageResult,
   PutStatsContributionResult,
   SecaggCohortRecord,
@@ -28,6 +32,7 @@ import type {
   Federation,
   FederationPatch,
   Invitation,
+  JsonObject,
   ModelVersion,
   NewApiToken,
   NewAuditEntry,
@@ -249,6 +254,33 @@ export interface CohortStore {
   listSiteCohortAnswers(siteId: string): Promise<CohortAnswerRecord[]>;
 }
 
+/** The secure pools of cohort queries and the sites' masked vectors. */
+export interface CohortPoolStore {
+  /**
+   * Insert-once per query: the first call stores the pool as given and returns it; every later call returns that first
+   * record unchanged, whatever it passes. Rejects NOT_FOUND when the query does not exist.
+   */
+  fixCohortPool(pool: CohortPoolRecord): Promise<CohortPoolRecord>;
+  getCohortPool(queryId: string): Promise<CohortPoolRecord | null>;
+  /**
+   * Insert-once per (query, site): 'accepted' while the pool is open; the same bytes again 'duplicate' (in any state);
+   * other bytes 'conflict' (the first kept); 'closed' when nothing is stored and the pool is complete or failed.
+   * Rejects NOT_FOUND when the pool does not exist.
+   */
+  putCohortPoolContribution(contribution: CohortPoolContributionRecord): Promise<PutCohortPoolContributionResult>;
+  /** Ordered by siteId. */
+  listCohortPoolContributions(queryId: string): Promise<CohortPoolContributionRecord[]>;
+  /**
+   * Closes an open pool once (complete or failed, with its result) and returns the stored record; a pool already closed
+   * is returned unchanged. Rejects NOT_FOUND when the pool does not exist.
+   */
+  closeCohortPool(
+    queryId: string,
+    state: Exclude<CohortPoolState, 'open'>,
+    result: JsonObject,
+  ): Promise<CohortPoolRecord>;
+}
+
 /** Secure-sum contributions (federated normalisation statistics). */
 export interface StatsStore {
   /** Insert-once per (federation, site): 'accepted'; same bytes again: 'duplicate'; other bytes: 'conflict' (first kept). Rejects UNKNOWN_FEDERATION. */
@@ -320,6 +352,7 @@ export interface StoreDomains {
   versions: VersionStore;
   population: PopulationStore;
   cohort: CohortStore;
+  cohortPool: CohortPoolStore;
   stats: StatsStore;
   secagg: SecaggStore;
   decisions: DecisionStore;
@@ -337,6 +370,7 @@ export interface Store
     VersionStore,
     PopulationStore,
     CohortStore,
+    CohortPoolStore,
     StatsStore,
     SecaggStore,
     DecisionStore,

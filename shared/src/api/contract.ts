@@ -18,6 +18,9 @@ import { PopulationReportSchema } from '../schemas/population';
 import {
   CohortAnswerAckSchema,
   CohortAnswerSchema,
+  CohortPoolAckSchema,
+  CohortPoolContributionSchema,
+  CohortPoolViewSchema,
   CohortQueryViewSchema,
   CohortResultSchema,
   CreateCohortQuerySchema,
@@ -488,6 +491,31 @@ export const api = {
       request: jsonBody(CohortAnswerSchema),
       response: stored(CohortAnswerAckSchema),
       errors: ['NOT_FOUND', 'ALREADY_EXISTS'],
+    }),
+  },
+  cohortPool: {
+    path: '/v1/cohort-queries/:qid/pool',
+    get: op({
+      summary:
+        'The secure pool of a query with `summaries.pooled: "secure"`: its state, its cohort (the signed keys a site masks with), who contributed, and the pooled figures once complete.',
+      roles: [...READERS, 'site'],
+      request: none,
+      response: ok(CohortPoolViewSchema),
+      errors: ['NOT_FOUND'],
+    }),
+    post: op({
+      summary: "The site's masked [n, Σx, Σx²] vector for the query's secure pool (idempotent for the same bytes).",
+      roles: SITE,
+      request: jsonBody(CohortPoolContributionSchema),
+      response: stored(CohortPoolAckSchema),
+      errors: [
+        'NOT_FOUND',
+        'COHORT_POOL_NOT_OPEN',
+        'COHORT_POOL_NOT_MEMBER',
+        'COHORT_POOL_BAD_LENGTH',
+        'COHORT_TOO_SMALL',
+        'ALREADY_EXISTS',
+      ],
     }),
   },
   siteCohortQueries: {

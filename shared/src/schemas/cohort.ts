@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { FeatureDerivationSchema, featureNames } from './features';
+import { CohortMemberSchema } from './api';
 import { IdSchema } from './ids';
 import { AgeBandsSchema, ageBandNames, UNKNOWN_AGE_BAND } from './population';
 
@@ -152,10 +153,10 @@ const CohortSummariesSchema = z
         '`mean`, `sd` (sample standard deviation) and `quartiles` (q1, median, q3; linear interpolation, type 7) of each group with at least k values.',
       ),
     pooled: z
-      .boolean()
+      .union([z.boolean(), z.literal('secure')])
       .default(false)
       .describe(
-        'Sites also send n, Σx and Σx² per group, and the coordinator shows the pooled mean and variance across sites.',
+        'Pooled mean and variance across sites. `true` (clear pooling, the default way to pool): each site also sends n, Σx and Σx² per group in its table and the coordinator pools them. `"secure"`: the sites send no per-site summary at all (n, mean and sd would give Σx and Σx² back); each sends its n, Σx, Σx² per cell and feature only masked, through the secure sum, so the coordinator learns the pooled figures alone (at least 3 answering sites; see docs/cohort-statistics.md).',
       ),
   })
   .describe('Summary statistics of numeric features, per group.');
@@ -377,15 +378,68 @@ const CombinedCountSchema = z.object({
   suppressedSites: z.number().int().min(0),
 });
 
-/** Pooled mean and sample variance of one feature in one cell, from the released n, Σx, Σx² of `sites` sites. */
+/**
+ * Pooled mean and sample variance of one feature in one cell, from the n, Σx, Σx² of `sites` sites: released in the
+ * clear, or (secure pooling) summed masked over the pool's cohort, where `sites` is the cohort's size and
+ * `withheldSites` is null (the coordinator cannot tell which sites had fewer than k values in the cell).
+ */
 const PooledSchema = z.object({
   n: z.number().int().min(0),
   mean: z.number(),
   variance: z.number().nullable(),
   sd: z.number().nullable(),
   sites: z.number().int().min(0),
-  withheldSites: z.number().int().min(0),
+  withheldSites: z.number().int().min(0).nullable(),
 });
+export type CohortPooled = z.infer<typeof PooledSchema>;
+
+/** The states of a secure pool: `waiting` (not every site has answered yet; nothing stored), then `open`, then `complete` or `failed`. */
+const CohortPoolStateSchema = z.enum(['waiting', 'open', 'complete', 'failed']);
+
+/** The pooled figures of a complete secure pool: per grid cell, per summarised feature (null: no value in the cell). */
+export const CohortPoolResultSchema = z.object({
+  cells: z.array(z.record(z.string(), PooledSchema.nullable())),
+});
+export type CohortPoolResult = z.infer<typeof CohortPoolResultSchema>;
+
+/**
+ * GET /v1/cohort-queries/:qid/pool: the secure pool of a query with `summaries.pooled: "secure"`. The cohort (signed
+ * directory entries: the peers' keys a site masks with) is fixed once every asked site has answered or refused: the
+ * sites that answered with a table. `length` = 3 × cells × summarised features ([n, Σx, Σx²] each, in fixed point);
+ * `result` only once every member contributed; `code` says why a pool failed (COHORT_TOO_SMALL).
+ */
+export const CohortPoolViewSchema = z.object({
+  queryId: IdSchema,
+  state: CohortPoolStateSchema,
+  length: z.number().int().min(1),
+  fractionBits: z.number().int().min(0).max(40),
+  cohort: z.array(CohortMemberSchema),
+  contributed: z.array(IdSchema),
+  code: z.enum(['COHORT_TOO_SMALL']).nullable(),
+  result: CohortPoolResultSchema.nullable(),
+});
+export type CohortPoolView = z.infer<typeof CohortPoolViewSchema>;
+
+/** POST /v1/cohort-queries/:qid/pool (site, signed): its masked [n, Σx, Σx²] vector (base64 little-endian ring elements). */
+export const CohortPoolContributionSchema = z.strictObject({
+  masked: z
+    .string()
+    .min(1)
+    .max(1_400_000)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
+});
+export type CohortPoolContribution = z.infer<typeof CohortPoolContributionSchema>;
+
+/** POST …/pool: 201 stored now, 200 the same bytes were already stored; how many of the cohort have contributed. */
+export const CohortPoolAckSchema = z.object({
+  queryId: IdSchema,
+  siteId: IdSchema,
+  status: z.enum(['accepted', 'duplicate']),
+  contributed: z.number().int().min(0),
+  cohort: z.number().int().min(0),
+  state: CohortPoolStateSchema,
+});
+export type CohortPoolAck = z.infer<typeof CohortPoolAckSchema>;
 
 /**
  * GET /v1/cohort-queries/:qid: each site's table as sent, and the combined table. Every enrolled site is asked; a
@@ -416,5 +470,14 @@ export const CohortResultSchema = z.object({
     ),
     total: CombinedCountSchema.nullable(),
   }),
+  /** Secure pooling only (null otherwise): the pool's state, its cohort size, who contributed, why it failed. */
+  pool: z
+    .object({
+      state: CohortPoolStateSchema,
+      cohort: z.number().int().min(0),
+      contributed: z.number().int().min(0),
+      code: z.enum(['COHORT_TOO_SMALL']).nullable(),
+    })
+    .nullable(),
 });
 export type CohortResult = z.infer<typeof CohortResultSchema>;

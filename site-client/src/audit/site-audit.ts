@@ -30,6 +30,7 @@ export type SiteAuditAction =
   | 'secagg.refused'
   | 'cohort.answered'
   | 'cohort.refused'
+  | 'cohort.pooled'
   // governance: the site's decisions about plans (by hand or by policy), and changes of its policy file
   | 'plan.approved'
   | 'plan.rejected'

@@ -27,7 +27,7 @@ export function describeQuery(query: CohortQuery): string[] {
     `source:     ${source}`,
     `grouped by: ${query.groupBy.map(grouping).join('; ') || 'nothing (one cell: all rows)'} → ${grid.cells.length} cell(s)`,
     `counts:     ${query.counts ? 'yes' : 'no'}`,
-    `summaries:  ${s ? `${s.statistics.join(', ')} of ${s.features.join(', ')}${s.pooled ? '; n, Σx, Σx² for pooled figures' : ''}` : 'none'}`,
+    `summaries:  ${!s ? 'none' : s.pooled === 'secure' ? `pooled securely: no per-site summary; n, Σx, Σx² of ${s.features.join(', ')} leave only masked, in the secure pool` : `${s.statistics.join(', ')} of ${s.features.join(', ')}${s.pooled ? '; n, Σx, Σx² for pooled figures' : ''}`}`,
     `asked k:    ${query.k ?? 'none (the site applies its own, at least 10)'}`,
   ];
 }

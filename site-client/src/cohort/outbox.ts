@@ -22,6 +22,18 @@ const EntrySchema = z.object({
   /** Who at the site decided (`--by`), kept here and in the site's audit chain only. */
   by: z.string().nullable(),
   sentAt: z.string().nullable(),
+  /**
+   * Secure pooling only: the site's [n, Σx, Σx²] per cell and feature (never sent in the clear), then the masked
+   * vector and the cohort it was masked for (recorded before it is sent, re-sent verbatim), and when it was acknowledged.
+   */
+  pool: z
+    .object({
+      values: z.array(z.number()),
+      masked: z.string().nullable(),
+      cohort: z.array(z.string()).nullable(),
+      sentAt: z.string().nullable(),
+    })
+    .optional(),
 });
 export type CohortOutboxEntry = z.infer<typeof EntrySchema>;
 const FileSchema = z.object({ version: z.literal(1), entries: z.array(EntrySchema) });
@@ -57,8 +69,15 @@ export class CohortOutbox {
     return this.entries.find((e) => e.queryId === queryId);
   }
 
-  /** Records `answer` for `queryId` (durably) unless one is already there; returns the entry to send. */
-  stage(queryId: string, answer: CohortAnswer, opts: { at: string; by?: string | undefined }): CohortOutboxEntry {
+  /**
+   * Records `answer` (and, under secure pooling, the site's pool values) for `queryId` durably unless one is already
+   * there; returns the entry to send.
+   */
+  stage(
+    queryId: string,
+    answer: CohortAnswer,
+    opts: { at: string; by?: string | undefined; poolValues?: readonly number[] | undefined },
+  ): CohortOutboxEntry {
     const existing = this.get(queryId);
     if (existing) return existing;
     const entry: CohortOutboxEntry = {
@@ -68,10 +87,33 @@ export class CohortOutbox {
       preparedAt: opts.at,
       by: opts.by ?? null,
       sentAt: null,
+      ...(opts.poolValues ? { pool: { values: [...opts.poolValues], masked: null, cohort: null, sentAt: null } } : {}),
     };
     this.entries = [...this.entries, entry];
     this.save();
     return entry;
+  }
+
+  /** The entries whose pool vector has not been acknowledged yet (secure pooling). */
+  unpooled(): CohortOutboxEntry[] {
+    return this.entries.filter((e) => e.pool !== undefined && e.pool.sentAt === null && e.sentAt !== null);
+  }
+
+  /** Records the masked pool vector and its cohort (before sending); never replaces one recorded before. */
+  recordPoolMasked(queryId: string, masked: string, cohort: readonly string[]): void {
+    this.updatePool(queryId, (p) => (p.masked === null ? { ...p, masked, cohort: [...cohort] } : p));
+  }
+
+  markPoolSent(queryId: string, at: string): void {
+    this.updatePool(queryId, (p) => (p.sentAt === null ? { ...p, sentAt: at } : p));
+  }
+
+  private updatePool(
+    queryId: string,
+    f: (p: NonNullable<CohortOutboxEntry['pool']>) => NonNullable<CohortOutboxEntry['pool']>,
+  ): void {
+    this.entries = this.entries.map((e) => (e.queryId === queryId && e.pool ? { ...e, pool: f(e.pool) } : e));
+    this.save();
   }
 
   markSent(queryId: string, at: string): void {
@@ -111,12 +153,14 @@ export async function sendCohortAnswer(args: {
   audit: SiteAuditLog;
   queryId: string;
   answer: CohortAnswer;
+  /** Secure pooling: the site's pool values, kept here for `stats pool` (never sent in the clear). */
+  poolValues?: readonly number[] | undefined;
   by?: string | undefined;
   now: () => string;
 }): Promise<SentCohortAnswer> {
   const { outbox, queryId } = args;
   const before = outbox.get(queryId);
-  const entry = outbox.stage(queryId, args.answer, { at: args.now(), by: args.by });
+  const entry = outbox.stage(queryId, args.answer, { at: args.now(), by: args.by, poolValues: args.poolValues });
   const ack = await args.api.answerCohortQuery(queryId, entry.answer);
   if (ack.digest !== entry.digest)
     throw new TwinfedError('INTERNAL', 'The coordinator acknowledged another answer than the one this site sent.');

@@ -18,7 +18,8 @@ export interface TrustedPeer {
 export function trustedPeers(opts: {
   members: readonly CohortMember[];
   enrollment: Enrollment;
-  journal: Journal;
+  /** Pins the peers' keys (or, read-only, only checks them against the pins). */
+  journal: Pick<Journal, 'pinPeers'>;
 }): Map<string, TrustedPeer> {
   const { members, enrollment, journal } = opts;
   const me = enrollment.state.siteId;

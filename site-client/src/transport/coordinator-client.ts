@@ -6,6 +6,9 @@ import {
   type Call,
   type CohortAnswer,
   type CohortAnswerAck,
+  type CohortPoolAck,
+  type CohortPoolContribution,
+  type CohortPoolView,
   type CoordinatorKeys,
   type CurrentRound,
   type EnrollRequest,
@@ -270,5 +273,15 @@ export class CoordinatorClient implements SiteApi {
   /** `PUT /v1/cohort-queries/:qid/answers`: this site's answer (idempotent for the same answer; another one is ALREADY_EXISTS). */
   answerCohortQuery(queryId: string, answer: CohortAnswer): Promise<CohortAnswerAck> {
     return this.call(callOf(api.cohortAnswers, 'put', { qid: queryId }), { json: answer });
+  }
+
+  /** `GET /v1/cohort-queries/:qid/pool`: the query's secure pool (state, cohort, who contributed). */
+  cohortPool(queryId: string): Promise<CohortPoolView> {
+    return this.call(callOf(api.cohortPool, 'get', { qid: queryId }));
+  }
+
+  /** `POST /v1/cohort-queries/:qid/pool`: this site's masked vector (idempotent for the same bytes). */
+  contributeCohortPool(queryId: string, contribution: CohortPoolContribution): Promise<CohortPoolAck> {
+    return this.call(callOf(api.cohortPool, 'post', { qid: queryId }), { json: contribution });
   }
 }

@@ -44,9 +44,16 @@ async function waitForAnswers(
   for (;;) {
     const r = await ctx.client.cohortResult(id);
     const pending = r.sites.filter((s) => s.status === 'pending');
-    if (pending.length === 0 && r.pendingUnnamed === 0) return r;
+    // A secure pool completes (or fails) after the answers: wait for it too.
+    const pooling = r.pool !== null && (r.pool.state === 'waiting' || r.pool.state === 'open');
+    if (pending.length === 0 && r.pendingUnnamed === 0 && !pooling) return r;
     if (Date.now() >= deadline) {
       ctx.emit(r, () => renderCohortResult(r));
+      if (pending.length === 0 && r.pendingUnnamed === 0)
+        throw new TwinfedError(
+          'NOT_READY',
+          `The secure pool did not complete within ${timeoutS} s (${r.pool!.contributed} of ${r.pool!.cohort} cohort sites sent their masked vector; there is no dropout recovery); see later with: twinfed stats show ${id}`,
+        );
       throw new TwinfedError(
         'NOT_READY',
         `${pending.length + r.pendingUnnamed} site(s) did not answer within ${timeoutS} s (${[...pending.map((s) => s.name), ...(r.pendingUnnamed ? [`${r.pendingUnnamed} outside your studies`] : [])].join(', ')}); ` +

@@ -437,9 +437,22 @@
       { class: 'muted' },
       `<k: suppressed by the site (each applies its own k floor, and its own noise where its policy says); ≥: a site suppressed its part. ` +
         `Total: ${combined(r.combined.total)}.` +
-        (r.pendingUnnamed ? ` ${r.pendingUnnamed} more site(s) outside your studies have not answered.` : ''),
+        (r.pendingUnnamed ? ` ${r.pendingUnnamed} more site(s) outside your studies have not answered.` : '') +
+        (r.pool ? ` ${poolNote(r.pool)}` : ''),
     );
     show('cohort', el('div', {}, list, el('h3', {}, `${r.query.query.title} (${r.query.id})`), sites, cells, note));
+  }
+
+  /**
+   * The secure pool of a query pooled securely, in words.
+   * @param {{ state: string, cohort: number, contributed: number, code: string | null }} pool
+   */
+  function poolNote(pool) {
+    if (pool.state === 'waiting') return 'Secure pool: waiting for every site to answer.';
+    if (pool.state === 'open')
+      return `Secure pool: ${pool.contributed} of ${pool.cohort} sites sent their masked sums.`;
+    if (pool.state === 'failed') return `Secure pool failed (${pool.code}): fewer than 3 sites answered with a table.`;
+    return `Pooled securely over ${pool.cohort} sites (no site's own sums were seen).`;
   }
 
   /** @param {any[]} sites */

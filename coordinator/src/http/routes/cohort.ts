@@ -1,6 +1,13 @@
 /** Cohort statistics: readers post and read queries of a study; sites fetch the queries and answer each once. */
 import type { Request, Response } from 'express';
-import { CohortAnswerSchema, CreateCohortQuerySchema, TwinfedError, api } from '@twinfed/shared';
+import {
+  CohortAnswerSchema,
+  CohortPoolContributionSchema,
+  CreateCohortQuerySchema,
+  TwinfedError,
+  api,
+  fromB64,
+} from '@twinfed/shared';
 import {
   answerCohortQuery,
   cohortResult,
@@ -8,6 +15,7 @@ import {
   listCohortQueries,
   siteCohortQueries,
 } from '../../cohort/queries';
+import { cohortPoolView, contributeToCohortPool } from '../../cohort/pool';
 import { actorOf, siteOf } from '../auth';
 import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
@@ -32,7 +40,7 @@ export function cohortHandlers(deps: HttpDeps) {
     },
     result: async (req: Request, res: Response) => {
       // The study scope guard has checked the query; pending sites are those the caller may see.
-      res.json(await cohortResult(deps.store, idParam(req, 'qid'), await visibleSites(req, deps)));
+      res.json(await cohortResult(deps.store, idParam(req, 'qid'), await visibleSites(req, deps), iso()));
     },
     forSite: async (req: Request, res: Response) => {
       const siteId = siteOf(req);
@@ -45,6 +53,23 @@ export function cohortHandlers(deps: HttpDeps) {
       const queryId = idParam(req, 'qid');
       const answer = jsonBody(req, CohortAnswerSchema);
       const ack = await answerCohortQuery({ store: deps.store, queryId, siteId, answer, now: iso() });
+      res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
+    },
+    /** Sites (their cohort and peers' keys) and readers (state and pooled figures): the query's secure pool. */
+    pool: async (req: Request, res: Response) => {
+      res.json(await cohortPoolView(deps.store, idParam(req, 'qid'), deps.engine.directory, iso()));
+    },
+    contribute: async (req: Request, res: Response) => {
+      const siteId = siteOf(req);
+      const queryId = idParam(req, 'qid');
+      const body = jsonBody(req, CohortPoolContributionSchema);
+      const ack = await contributeToCohortPool({
+        store: deps.store,
+        queryId,
+        siteId,
+        masked: fromB64(body.masked),
+        now: iso(),
+      });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
     },
   };

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe } from '@jest/globals';
 import { auditContract } from './contract/audit';
 import { cohortContract } from './contract/cohort';
+import { cohortPoolContract } from './contract/cohort-pool';
 import { decisionContract } from './contract/decisions';
 import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
@@ -36,6 +37,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     versionContract(h);
     statsContract(h);
     cohortContract(h);
+    cohortPoolContract(h);
     secaggContract(h);
     decisionContract(h);
     lifecycleContract(h);

@@ -27,6 +27,10 @@ export interface MemoryState {
   cohortQueries: Map<string, R.CohortQueryRecord>;
   /** key(queryId, siteId) */
   cohortAnswers: Map<string, R.CohortAnswerRecord>;
+  /** By query id. */
+  cohortPools: Map<string, R.CohortPoolRecord>;
+  /** key(queryId, siteId) */
+  cohortPoolContributions: Map<string, R.CohortPoolContributionRecord>;
   /** key(federationId, siteId) */
   statsContributions: Map<string, R.StatsContributionRecord>;
   /** key(federationId, round, siteId, kind) */
@@ -58,6 +62,8 @@ export function emptyState(): MemoryState {
     populationReports: new Map(),
     cohortQueries: new Map(),
     cohortAnswers: new Map(),
+    cohortPools: new Map(),
+    cohortPoolContributions: new Map(),
     statsContributions: new Map(),
     secaggMessages: new Map(),
     secaggCohorts: new Map(),

@@ -9,6 +9,7 @@ import { migration008 } from './008-studies';
 import { migration009 } from './009-site-decisions';
 import { migration010 } from './010-cohort-queries';
 import { migration011 } from './011-coordinator-key';
+import { migration012 } from './012-cohort-pools';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration009,
   migration010,
   migration011,
+  migration012,
 ];

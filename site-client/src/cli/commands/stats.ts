@@ -7,8 +7,11 @@ import { Option, type Command } from 'commander';
 import {
   COHORT_REFUSALS,
   TwinfedError,
+  cohortPoolVector,
   cryptoUniform,
+  poolsSecurely,
   printable,
+  withoutSummaries,
   type CohortAnswer,
   type CohortRefusalReason,
   type SiteCohortQuery,
@@ -16,6 +19,8 @@ import {
 import { SiteAuditLog } from '../../audit/site-audit';
 import { describeAnswer, describeQuery, verdictLine } from '../../cohort/describe';
 import { CohortOutbox, sendCohortAnswer, type SentCohortAnswer } from '../../cohort/outbox';
+import { sendCohortPool, type CohortPoolStep } from '../../cohort/pool';
+import { Journal } from '../../training/journal';
 import { cohortFloor, cohortVerdict, type CohortPolicy } from '../../cohort/policy';
 import { readPolicyFile } from '../../governance/policy';
 import { releaseCohortTable } from '../../cohort/release';
@@ -74,7 +79,23 @@ function open(deps: CliDeps, flags: ConnectFlags) {
     policy: readPolicyFile(config.dataDir).policy.cohortQueries ?? null,
     outbox: CohortOutbox.open(config.dataDir),
     audit: new SiteAuditLog(config.dataDir, () => `site:${enrollment.state.siteId}`),
+    enrollment,
   };
+}
+
+type Opened = ReturnType<typeof open>;
+
+/** This site's step in the secure pool of `queryId` (peers' keys checked against the training journal's pins). */
+function poolStep(s: Opened, queryId: string): Promise<CohortPoolStep> {
+  return sendCohortPool({
+    outbox: s.outbox,
+    api: s.client,
+    audit: s.audit,
+    enrollment: s.enrollment,
+    pins: Journal.open(s.dataDir),
+    queryId,
+    now: () => new Date().toISOString(),
+  });
 }
 
 /** One query by id (answered or not); NOT_FOUND when the coordinator has none such. */
@@ -150,11 +171,46 @@ class LocalData {
   }
 }
 
-/** The table this site releases for `q` under `policy` (computed here; nothing sent). */
-async function tableFor(q: SiteCohortQuery, data: LocalData, policy: CohortPolicy | null): Promise<CohortAnswer> {
+/** What this site prepares for a query: the answer to send, and under secure pooling its (unsent) pool values. */
+interface Prepared {
+  answer: CohortAnswer;
+  poolValues?: number[] | undefined;
+}
+
+/**
+ * The table this site releases for `q` under `policy` (computed here; nothing sent). Under secure pooling the table
+ * carries no per-site summary; the n, Σx, Σx² per cell and feature are kept for the pool instead.
+ */
+async function tableFor(q: SiteCohortQuery, data: LocalData, policy: CohortPolicy | null): Promise<Prepared> {
   const rows = await data.rows(q);
   const floor = cohortFloor(policy, q.query);
-  return { kind: 'table', table: releaseCohortTable({ query: q.query, rows, ...floor, rng: cryptoUniform() }) };
+  const table = releaseCohortTable({ query: q.query, rows, ...floor, rng: cryptoUniform() });
+  if (!poolsSecurely(q.query)) return { answer: { kind: 'table', table } };
+  return {
+    answer: { kind: 'table', table: withoutSummaries(table) },
+    poolValues: [...cohortPoolVector(q.query, table)],
+  };
+}
+
+/** One line on where this site stands in a query's secure pool. */
+function poolLine(queryId: string, step: CohortPoolStep): string {
+  switch (step.state) {
+    case 'not-secure':
+      return `${queryId}: the query does not pool securely (nothing to send).`;
+    case 'no-vector':
+      return `${queryId}: this site has not answered with a table (nothing to pool).`;
+    case 'waiting':
+      return `${queryId}: secure pool waiting — not every site has answered yet; run \`twinfed-site stats pool ${queryId}\` (or --all-pending) later.`;
+    case 'not-member':
+      return `${queryId}: this site is not in the secure pool's cohort.`;
+    case 'failed':
+      return `${queryId}: secure pool failed (${step.code}): fewer than 3 sites answered with a table; nothing was sent.`;
+    case 'sent':
+      return `${queryId}: masked pool vector ${step.status === 'accepted' ? 'sent' : 'sent again (the coordinator had it)'}; ${step.contributed} of ${step.cohort} cohort sites have contributed${step.complete ? ' — the pool is complete' : ''}. Recorded in the site audit chain.`;
+    case 'contributed':
+    case 'complete':
+      return `${queryId}: this site's masked vector is in the pool; ${step.contributed} of ${step.cohort} have contributed${step.state === 'complete' ? ' — complete' : ''}.`;
+  }
 }
 
 function sentLines(q: SiteCohortQuery, sent: SentCohortAnswer): string[] {
@@ -270,13 +326,14 @@ export function addStatsCommand(program: Command, deps: CliDeps): void {
         if (flags.json) writeJsonLine(deps.stdout, json);
         else deps.stdout.write(printable(`${lines.join('\n')}\n`, { keepNewlines: true }));
       };
-      const send = (q: SiteCohortQuery, a: CohortAnswer) =>
+      const send = (q: SiteCohortQuery, a: CohortAnswer, poolValues?: number[]) =>
         sendCohortAnswer({
           outbox: s.outbox,
           api: s.client,
           audit: s.audit,
           queryId: q.id,
           answer: a,
+          poolValues,
           by: flags.by,
           now: () => new Date().toISOString(),
         });
@@ -290,23 +347,30 @@ export function addStatsCommand(program: Command, deps: CliDeps): void {
             `The site policy does not allow query ${q.id}: ${verdict.reasons.join('; ')}. Refuse it with: twinfed-site stats refuse ${q.id} --reason NOT_ALLOWED_BY_POLICY`,
           );
         const staged = s.outbox.get(q.id);
-        const a = staged ? staged.answer : await tableFor(q, data, s.policy);
+        const prepared: Prepared = staged ? { answer: staged.answer } : await tableFor(q, data, s.policy);
+        const a = prepared.answer;
         if (flags.dryRun) {
           return emit({ type: 'dry-run', queryId: q.id, answer: a }, [
             `Nothing sent (--dry-run). What would leave this site for ${q.id} ("${q.query.title}"):`,
             ...describeAnswer(q.query, a).map((l) => `  ${l}`),
           ]);
         }
-        const sent = await send(q, a);
-        return emit(
+        const sent = await send(q, a, prepared.poolValues);
+        emit(
           { type: 'answer', queryId: q.id, status: sent.status, digest: sent.entry.digest, answer: sent.entry.answer },
           sentLines(q, sent),
         );
+        if (sent.entry.pool) {
+          const step = await poolStep(s, q.id);
+          emit({ type: 'pool', queryId: q.id, ...step }, [poolLine(q.id, step)]);
+        }
+        return;
       }
 
       for (const q of await s.client.cohortQueries('pending')) {
         const verdict = cohortVerdict(s.policy, q.query);
         let a: CohortAnswer | null = null;
+        let poolValues: number[] | undefined;
         let why = '';
         if (verdict.verdict === 'not-allowed') {
           a = { kind: 'refusal', reason: 'NOT_ALLOWED_BY_POLICY' };
@@ -317,7 +381,10 @@ export function addStatsCommand(program: Command, deps: CliDeps): void {
           why = `skipped: it asks for ${q.query.source.kind}, this run answers from ${data.kind}`;
         } else {
           try {
-            a = s.outbox.get(q.id)?.answer ?? (await tableFor(q, data, s.policy));
+            const staged = s.outbox.get(q.id);
+            const prepared: Prepared = staged ? { answer: staged.answer } : await tableFor(q, data, s.policy);
+            a = prepared.answer;
+            poolValues = prepared.poolValues;
           } catch (e) {
             if (!(e instanceof TwinfedError) || e.code !== 'COHORT_QUERY_UNANSWERABLE') throw e;
             a = { kind: 'refusal', reason: 'NO_DATA' };
@@ -330,7 +397,7 @@ export function addStatsCommand(program: Command, deps: CliDeps): void {
           ]);
           continue;
         }
-        const sent = await send(q, a);
+        const sent = await send(q, a, poolValues);
         const e = sent.entry.answer;
         emit(
           { type: 'answer', queryId: q.id, status: sent.status, digest: sent.entry.digest, answer: e },
@@ -341,7 +408,31 @@ export function addStatsCommand(program: Command, deps: CliDeps): void {
             : [`${q.id}: refused (${e.reason}: ${why})`],
         );
       }
+      // Secure pools: every answered query whose masked vector is not acknowledged yet (a pool opens only once every
+      // site has answered, often after this site did).
+      if (!flags.dryRun)
+        for (const entry of s.outbox.unpooled()) {
+          const step = await poolStep(s, entry.queryId);
+          emit({ type: 'pool', queryId: entry.queryId, ...step }, [poolLine(entry.queryId, step)]);
+        }
     });
+
+  connectionOptions(
+    stats
+      .command('pool')
+      .description(
+        'Send this site\u2019s masked n, \u03a3x, \u03a3x\u00b2 to the secure pool of a query with summaries.pooled "secure", ' +
+          'once every site has answered (the values were kept when it answered; they leave only masked). ' +
+          '`stats answer` does this too when the pool is open. Recorded in the site audit chain.',
+      )
+      .argument('<qid>', 'the cohort query id'),
+  ).action(async (qid: string, _opts: unknown, cmd: Command) => {
+    const flags = cmd.optsWithGlobals<ConnectFlags>();
+    const s = open(deps, flags);
+    const step = await poolStep(s, qid);
+    if (flags.json) return writeJsonLine(deps.stdout, { type: 'pool', queryId: qid, ...step });
+    deps.stdout.write(printable(`${poolLine(qid, step)}\n`, { keepNewlines: true }));
+  });
 
   connectionOptions(
     stats

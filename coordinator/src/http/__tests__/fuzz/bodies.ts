@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   CohortAnswerSchema,
+  CohortPoolContributionSchema,
   CreateApiTokenSchema,
   CreateCohortQuerySchema,
   CreateInvitationSchema,
@@ -72,6 +73,7 @@ export const WRITE_SCHEMAS: Readonly<Record<string, (v: unknown) => boolean>> = 
     typeof v === 'object' && v !== null && PlanSchema.safeParse((v as { plan?: unknown }).plan).success,
   'POST /v1/cohort-queries': (v) => CreateCohortQuerySchema.safeParse(v).success,
   'PUT /v1/cohort-queries/:qid/answers': (v) => CohortAnswerSchema.safeParse(v).success,
+  'POST /v1/cohort-queries/:qid/pool': (v) => CohortPoolContributionSchema.safeParse(v).success,
 };
 
 const identities = [generateIdentity(), generateIdentity()];
@@ -123,6 +125,7 @@ function templates(w: World): Record<string, unknown[]> {
         table: { k: 10, epsilon: null, cells: [{ levels: [], count: 12 }], total: 12, suppressedCells: 0 },
       },
     ],
+    'POST /v1/cohort-queries/:qid/pool': [{ masked: b64(24, 7) }],
     'POST /v1/federations/:fid/rounds/:round/secagg/reveal': [
       { seedShares: [], maskKeyShares: [] },
       { seedShares: [{ of: a, share: b64(33, 4) }], maskKeyShares: [{ of: b, share: b64(33, 5) }] },

@@ -53,6 +53,12 @@ export async function snapshotStore(store: Store): Promise<string> {
     populationReports: await store.listPopulationReports(),
     cohortQueries: await store.listCohortQueries(),
     cohortAnswers: await Promise.all((await store.listSites()).map(async (s) => store.listSiteCohortAnswers(s.id))),
+    cohortPools: await Promise.all(
+      (await store.listCohortQueries()).map(async (q) => ({
+        pool: await store.getCohortPool(q.id),
+        contributions: await store.listCohortPoolContributions(q.id),
+      })),
+    ),
     audit: await store.listAudit({ limit: 1_000_000 }),
     auditHeads: await store.listAuditHeads(),
     auditSequenceEnd: await store.auditSequenceEnd(),

@@ -53,7 +53,7 @@ export interface World {
   coordinatorBoxPublicKey: Uint8Array;
   /** The envelopes the two members uploaded in round 1, by site id (sent again: an idempotent 200 "duplicate"). */
   roundOneEnvelopes: Record<string, Uint8Array>;
-  /** A cohort statistics query nobody has answered (one cell, counts only). */
+  /** A cohort statistics query nobody has answered (one cell, counts, age pooled securely: its pool can be read). */
   cohortQueryId: string;
   close(): Promise<void>;
 }
@@ -140,7 +140,7 @@ async function populate(c: RunningCoordinator): Promise<World> {
   const cohortQuery = await json<{ id: string }>(
     operator(api, 'POST', routes.cohortQueries, {
       studyId: 'default',
-      query: { title: 'fuzz', source: { kind: 'csv' } },
+      query: { title: 'fuzz', source: { kind: 'csv' }, summaries: { features: ['age'], pooled: 'secure' } },
     }),
   );
 
