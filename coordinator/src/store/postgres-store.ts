@@ -7,6 +7,7 @@
 import { storeClass } from './compose';
 import { audit } from './postgres/audit';
 import { cohort } from './postgres/cohort';
+import { cohortPool } from './postgres/cohort-pool';
 import { lifecycle, PgContext } from './postgres/context';
 import { checkDurability, PgDb, unreachable, type PgOptions } from './postgres/db';
 import { decisions } from './postgres/decisions';
@@ -29,6 +30,7 @@ export class PostgresStore extends storeClass((db: PgDb) => new PgContext(db), {
   versions,
   population,
   cohort,
+  cohortPool,
   stats,
   secagg,
   decisions,

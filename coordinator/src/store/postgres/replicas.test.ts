@@ -157,3 +157,34 @@ test('refuses a schema newer than this coordinator', async () => {
     await db.close();
   }
 });
+
+test('a cohort pool contribution racing the close of its pool is either in before the close or refused', async () => {
+  await a.createCohortQuery({ id: 'q-pool', studyId: 'default', query: {} as never, createdBy: 'r', createdAt: t(0) });
+  const fixes = await Promise.all(
+    [3, 4].map((length, i) =>
+      (i ? a : b).fixCohortPool({
+        queryId: 'q-pool',
+        siteIds: [],
+        length,
+        state: 'open',
+        result: null,
+        createdAt: t(0),
+      }),
+    ),
+  );
+  expect(fixes[0]).toEqual(fixes[1]);
+  const puts = Array.from({ length: 8 }, (_, i) =>
+    (i % 2 ? a : b).putCohortPoolContribution({
+      queryId: 'q-pool',
+      siteId: `s${i}`,
+      masked: bytes(4, i),
+      createdAt: t(1),
+    }),
+  );
+  const closed = b.closeCohortPool('q-pool', 'complete', { n: 0 });
+  const results = await Promise.all(puts);
+  expect((await closed).state).toBe('complete');
+  expect(results.every((r) => r.status === 'accepted' || r.status === 'closed')).toBe(true);
+  const accepted = results.filter((r) => r.status === 'accepted').length;
+  expect(await a.listCohortPoolContributions('q-pool')).toHaveLength(accepted);
+});
