@@ -159,7 +159,7 @@ test('refuses a schema newer than this coordinator', async () => {
 });
 
 test('a cohort pool contribution racing the close of its pool is either in before the close or refused', async () => {
-  await a.createCohortQuery({ id: 'q-pool', studyId: 'default', query: {} as never, createdBy: 'r', createdAt: t(0) });
+  await a.createCohortQuery({ id: 'q-pool', studyId: 'default', query: {}, createdBy: 'r', createdAt: t(0) });
   const fixes = await Promise.all(
     [3, 4].map((length, i) =>
       (i ? a : b).fixCohortPool({
