@@ -1,5 +1,7 @@
 import { describeStoreContract } from './__tests__/contract';
-import { openPgStore, pgSchemaPerFile } from './__tests__/pg';
+import { openPgStore, pgSchemaPerFile, pgTestUrl } from './__tests__/pg';
+import { PgDb } from './postgres/db';
+import { PostgresStore } from './postgres-store';
 import type { Store } from './types';
 
 // One schema for this file, dropped at the end; every test starts from the freshly migrated state.
@@ -18,4 +20,29 @@ describeStoreContract('postgres', async () => {
     },
     cleanup: () => current.close(),
   };
+});
+
+describe('PostgresStore.open', () => {
+  test('an unreachable server is CONFIG_INVALID naming it, never its password', async () => {
+    const err = await PostgresStore.open({ url: 'postgres://tf:s3cret@127.0.0.1:1/test', schema: 'x' }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect((err as Error).message).toContain('127.0.0.1:1');
+    expect((err as Error).message).not.toContain('s3cret');
+  });
+
+  test('every session commits synchronously', async () => {
+    const store = await openPgStore(pg.schema);
+    try {
+      const db = new PgDb({ url: pgTestUrl(), schema: pg.schema, poolSize: 1 });
+      try {
+        expect(await db.sql.one('SHOW synchronous_commit')).toEqual({ synchronous_commit: 'on' });
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
 });

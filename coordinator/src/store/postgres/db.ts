@@ -83,6 +83,8 @@ export class PgDb {
     this.pool = new Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
+      // Connecting, or waiting for a free connection when all are busy: an error after this, never a hang.
+      connectionTimeoutMillis: 15_000,
       types: TYPES,
       // Every session: this schema first, and commits that wait for the WAL flush (durable when they return).
       options: `-c search_path=${schema} -c synchronous_commit=on`,
