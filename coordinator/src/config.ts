@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_COORDINATOR_PORT, TwinfedError, limits } from '@twinfed/shared';
@@ -51,6 +52,15 @@ const ConfigSchema = z
      * (express `trust proxy`); absent: trust nobody, the client address is the TCP peer.
      */
     trustProxy: z.array(z.string().min(1)).optional(),
+    /**
+     * This replica's name as the holder of driver leases (one per federation: the replica that drives its rounds).
+     * Replicas sharing a store need distinct names; a restart under the same name takes its leases back at once.
+     */
+    replicaId: z.string().min(1).max(200),
+    /** Time to live of a driver lease (renewed every third of it): a dead driver is replaced after about this plus the poll. */
+    driverLeaseTtlMs: z.number().int().min(300),
+    /** How often a replica looks for driver leases nobody holds, and its driven federations for updates other replicas stored. */
+    catchUpPollMs: z.number().int().min(10),
   })
   .refine((c) => c.requestTimeoutMs === 0 || c.headersTimeoutMs <= c.requestTimeoutMs, {
     message: 'headersTimeoutMs must not exceed requestTimeoutMs',
@@ -73,6 +83,9 @@ export const SERVER_LIMIT_DEFAULTS = {
   maxAnonymousRequestsPerAddress: 32,
 } as const;
 
+/** Defaults of the replica settings (docs/architecture.md, "Replicas: one driver per federation"). */
+const REPLICA_DEFAULTS = { driverLeaseTtlMs: 10_000, catchUpPollMs: 1000 } as const;
+
 /** The coordinator's configuration, read once from the environment and passed down. */
 export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
 
@@ -82,7 +95,9 @@ export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
  * `TWINFED_MAX_QUEUED_UPLOADS`, `TWINFED_SHUTDOWN_GRACE_MS`, `TWINFED_TLS_CERT`, `TWINFED_TLS_KEY`,
  * `TWINFED_TRUST_PROXY`, `TWINFED_MAX_AUTH_FAILURES_PER_MINUTE`, `TWINFED_HEADERS_TIMEOUT_MS`, `TWINFED_REQUEST_TIMEOUT_MS`,
  * `TWINFED_KEEP_ALIVE_TIMEOUT_MS`, `TWINFED_MIN_BODY_BYTES_PER_SECOND`, `TWINFED_BODY_RATE_GRACE_MS`,
- * `TWINFED_MAX_REQUESTS_PER_PRINCIPAL`, `TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS`, `TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS`) and explicit overrides (CLI flags win).
+ * `TWINFED_MAX_REQUESTS_PER_PRINCIPAL`, `TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS`, `TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS`,
+ * `TWINFED_REPLICA_ID` (default: the host name), `TWINFED_DRIVER_LEASE_TTL_MS`, `TWINFED_CATCH_UP_POLL_MS`) and explicit
+ * overrides (CLI flags win).
  * Defaults are in {@link SERVER_LIMIT_DEFAULTS} and docs/server-limits.md.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
@@ -114,6 +129,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     tlsCert: env.TWINFED_TLS_CERT || undefined,
     tlsKey: env.TWINFED_TLS_KEY || undefined,
     trustProxy: parseTrustProxy(env.TWINFED_TRUST_PROXY),
+    replicaId: env.TWINFED_REPLICA_ID || os.hostname() || 'coordinator',
+    driverLeaseTtlMs: num(env.TWINFED_DRIVER_LEASE_TTL_MS) ?? REPLICA_DEFAULTS.driverLeaseTtlMs,
+    catchUpPollMs: num(env.TWINFED_CATCH_UP_POLL_MS) ?? REPLICA_DEFAULTS.catchUpPollMs,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);

@@ -19,6 +19,7 @@ import { clientAddress } from './http/client-address';
 import { Presence } from './http/presence';
 import { UploadGate } from './http/upload-gate';
 import type { CrashPoints } from './rounds/crash-points';
+import { DriverLeases } from './rounds/driver-leases';
 import { RoundEngine } from './rounds/engine';
 import type { EngineEvents } from './rounds/events';
 import { EngineMetrics } from './rounds/metrics';
@@ -96,7 +97,18 @@ export async function startCoordinator(
   const metrics = new EngineMetrics();
   const crashPoints = options.crashPoints;
   const presence = new Presence({ store, now });
-  const engine = new RoundEngine({
+  // One driver per federation among the replicas sharing the store (alone, this one takes every lease at start).
+  const leases: DriverLeases = new DriverLeases({
+    store,
+    holder: config.replicaId,
+    ttlMs: config.driverLeaseTtlMs,
+    pollMs: config.catchUpPollMs,
+    logger,
+    onAcquired: (fid, how) => engine.takeOver(fid, how),
+    onLost: (fid) => engine.release(fid),
+    onTick: (fid) => engine.poll(fid),
+  });
+  const engine: RoundEngine = new RoundEngine({
     store,
     identity,
     logger,
@@ -106,6 +118,7 @@ export async function startCoordinator(
     maxConcurrentUploads: config.maxConcurrentUploads,
     maxUpdateBytes: config.maxUpdateBytes,
     lastSeen: (id) => presence.lastSeen(id),
+    driver: leases,
     ...(crashPoints ? { crashPoints } : {}),
   });
   const uploadGate = new UploadGate({
@@ -174,7 +187,7 @@ export async function startCoordinator(
     },
     'coordinator listening',
   );
-  await engine.resume();
+  await leases.start();
 
   const pruner = setInterval(
     () => void store.pruneNonces(new Date(now()).toISOString()).catch(() => undefined),
@@ -222,6 +235,7 @@ export async function startCoordinator(
         logger.info({ inFlight: inFlight.count() }, 'coordinator stopping: finishing in-flight requests');
         await inFlight.idle(until);
         await withDeadline(engine.drain(), until);
+        await withDeadline(leases.stop(), until); // released: another replica takes over at once
         const socketsClosed = sockets.close(); // tells every site socket goodbye, then closes the HTTP server
         server.closeAllConnections(); // idle keep-alive connections must not hold the shutdown up
         await socketsClosed;

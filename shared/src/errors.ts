@@ -154,6 +154,12 @@ export const HTTP_ERROR_CODES = {
   RATE_LIMITED: { status: 429, message: 'Too many requests.', client: 'retry-later' },
   OVERLOADED: { status: 503, message: 'The server is busy; retry later.', client: 'retry-later' },
   NOT_READY: { status: 503, message: 'The service is not ready.', client: 'retry-later' },
+  LEASE_LOST: {
+    status: 503,
+    message:
+      'This coordinator replica no longer drives the federation (its lease expired or another replica took it over); nothing was written.',
+    client: 'retry-later',
+  },
   INTERNAL: { status: 500, message: 'Internal error.', client: 'retry' },
 } as const satisfies Record<string, HttpErrorSpec>;
 

@@ -13,12 +13,9 @@ import type { UpdateOpener } from './update-opener';
 /**
  * Closing rounds: collecting → aggregating → published | failed. Every method runs inside the federation's serial
  * section; each step is persisted before it is announced and is safe to repeat from whatever state a crash left.
- * Owns which rounds this engine has closed ({@link closedAlready}).
+ * Whether a round is closed is read from the store (any replica may have closed it).
  */
 export class RoundClosing {
-  /** Per federation, the highest round this engine has seen leave open/collecting (set only by {@link close}). */
-  private readonly closedThrough = new Map<string, number>();
-
   constructor(
     private readonly o: {
       core: EngineCore;
@@ -34,15 +31,6 @@ export class RoundClosing {
   ) {}
 
   /**
-   * True when this engine has closed the round (moved it to aggregating or beyond). A round admits updates in the
-   * store only while open or collecting, and only the engine owning the store closes it, always inside the
-   * federation's serial section; an upload admitted before must not reopen or re-close it.
-   */
-  closedAlready(federationId: string, roundNo: number): boolean {
-    return (this.closedThrough.get(federationId) ?? 0) >= roundNo;
-  }
-
-  /**
    * Closes a round: moves it to `aggregating` (from then on the store admits no update for it), then fails
    * it when fewer than `minSites` answered, otherwise aggregates in sorted site order and publishes
    * atomically; then opens the next round. An aggregation the strategy refuses fails the round with the
@@ -52,7 +40,6 @@ export class RoundClosing {
     const { core, scheduler } = this.o;
     const loaded = await core.load(federationId);
     const round = await core.store.getRound(federationId, roundNo);
-    if (round && round.state !== 'open' && round.state !== 'collecting') this.markClosed(federationId, roundNo);
     if (!round || (round.state !== 'open' && round.state !== 'collecting' && round.state !== 'aggregating')) return;
     scheduler.clear(federationId);
     if (round.state !== 'aggregating') {
@@ -69,8 +56,8 @@ export class RoundClosing {
         from: ['open', 'collecting'],
         to: 'aggregating',
         audit,
+        fence: core.fence(federationId),
       });
-      this.markClosed(federationId, roundNo); // moved now, or by someone else before: either way it takes no more updates
       if (!moved) return;
       core.crash('round.aggregating');
     }
@@ -200,6 +187,7 @@ export class RoundClosing {
       to: 'failed',
       patch: { closedAt, failureReason: o.reason },
       audit,
+      fence: core.fence(federationId),
     });
     this.o.accumulators.drop(federationId);
     if (failed) {
@@ -208,9 +196,5 @@ export class RoundClosing {
       core.events.roundFailed({ federationId, round, reason: o.reason });
     }
     return this.o.openNext(federationId);
-  }
-
-  private markClosed(federationId: string, roundNo: number): void {
-    if (roundNo > (this.closedThrough.get(federationId) ?? 0)) this.closedThrough.set(federationId, roundNo);
   }
 }

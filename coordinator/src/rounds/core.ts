@@ -9,7 +9,7 @@ import {
   type WeightSet,
   type Logger,
 } from '@twinfed/shared';
-import type { Federation, Round, Store } from '../store';
+import type { Federation, LeaseFence, Round, Store } from '../store';
 import {
   createStrategy,
   withCentralDp,
@@ -20,6 +20,7 @@ import {
 } from '../strategies';
 import { secureNormal } from '../strategies/secure-normal';
 import { noCrashPoints, type CrashPoint, type CrashPoints } from './crash-points';
+import type { DriverGate } from './driver-leases';
 import { noEvents, type EngineEvents } from './events';
 import { EngineMetrics } from './metrics';
 
@@ -44,6 +45,11 @@ export interface EngineDeps {
   retryDelayMs?: number;
   /** When this process last saw a site (ISO), fresher than the stored `lastSeenAt` (which is written throttled). */
   lastSeen?: (siteId: string) => string | null;
+  /**
+   * Which federations this replica drives, and the fence its writes carry (rounds/driver-leases.ts). Without it the
+   * engine drives every federation and writes unfenced (one engine per store).
+   */
+  driver?: DriverGate;
 }
 
 /** A federation with its validated plan, the plan's digest (what sites decide about) and its strategy. */
@@ -70,7 +76,10 @@ export class EngineCore {
   private readonly crashPoints: CrashPoints;
   private readonly globals = new Map<string, WeightSet>();
   /** Each federation's validated plan, digest and strategy (a plan changes only by `RoundEngine.amendPlan`, which forgets it). */
-  private readonly plans = new Map<string, { createdAt: string; plan: Plan; planSha256: string; strategy: Strategy }>();
+  private readonly plans = new Map<
+    string,
+    { createdAt: string; json: string; plan: Plan; planSha256: string; strategy: Strategy }
+  >();
 
   constructor(readonly deps: EngineDeps) {
     this.store = deps.store;
@@ -83,6 +92,16 @@ export class EngineCore {
 
   crash(point: CrashPoint): void {
     this.crashPoints.hit(point);
+  }
+
+  /** True while this replica drives the federation (always, without a driver gate). */
+  drives(federationId: string): boolean {
+    return this.deps.driver?.drives(federationId) ?? true;
+  }
+
+  /** The fence of a state-changing write of the federation's round machine (none without a driver gate). */
+  fence(federationId: string): LeaseFence | undefined {
+    return this.deps.driver?.fence(federationId);
   }
 
   iso(): string {
@@ -99,14 +118,21 @@ export class EngineCore {
   /**
    * A federation record the caller has just read, with its plan and strategy: parsed once per federation and
    * cached (a plan changes only before round 1, through the engine, which then {@link forget}s it; the cache entry is
-   * checked against the record's `createdAt`, so a federation id that names another federation, e.g. in a replaced
-   * store, is parsed again).
+   * checked against the record's `createdAt` and plan, so a federation id that names another federation, e.g. in a
+   * replaced store, or a plan another replica amended, is parsed again).
    */
   loaded(federation: Federation): Loaded {
     let cached = this.plans.get(federation.id);
-    if (!cached || cached.createdAt !== federation.createdAt) {
+    const json = JSON.stringify(federation.plan);
+    if (!cached || cached.createdAt !== federation.createdAt || cached.json !== json) {
       const plan = PlanSchema.parse(federation.plan);
-      cached = { createdAt: federation.createdAt, plan, planSha256: planDigest(plan), strategy: strategyFor(plan) };
+      cached = {
+        createdAt: federation.createdAt,
+        json,
+        plan,
+        planSha256: planDigest(plan),
+        strategy: strategyFor(plan),
+      };
       this.plans.set(federation.id, cached);
     }
     return { federation, plan: cached.plan, planSha256: cached.planSha256, strategy: cached.strategy };

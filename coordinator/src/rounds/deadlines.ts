@@ -43,6 +43,7 @@ export class Deadlines {
       from: [round.state],
       to: round.state,
       patch: { deadlineAt },
+      fence: core.fence(round.federationId),
     });
     core.logger.info(
       { federationId: round.federationId, round: round.round, deadlineAt },
@@ -67,6 +68,7 @@ export class Deadlines {
       from: ['aggregating'],
       to: 'aggregating',
       patch: { deadlineAt },
+      fence: core.fence(round.federationId),
     });
     core.logger.info(
       { federationId: round.federationId, round: round.round, deadlineAt },

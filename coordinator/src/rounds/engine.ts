@@ -17,7 +17,7 @@ import {
 } from '@twinfed/shared';
 import type { Federation, Round, Site, SiteDecisionRecord } from '../store';
 import { AccumulatorCache } from './accumulators';
-import { AnsweredCache } from './answered';
+import { CatchUp } from './catch-up';
 import { RoundClosing } from './closing';
 import { EngineCore, closeTarget, type EngineDeps } from './core';
 import { Deadlines } from './deadlines';
@@ -45,13 +45,15 @@ export class RoundEngine {
   private readonly closing: RoundClosing;
   private readonly opening: RoundOpening;
   private readonly secagg: SecureAggregation;
-  private readonly answered = new AnsweredCache();
+  private readonly catchUp: CatchUp;
+  /** Federations with a poll tick queued in their serial section (one at a time). */
+  private readonly polls = new Set<string>();
   /** Set by {@link close}: no new round opens. */
   private stopped = false;
   /** The coordinator-signed site directory: how sites receive their peers' enrolled keys. */
   readonly directory: SiteDirectory;
 
-  constructor(deps: EngineDeps) {
+  constructor(private readonly deps: EngineDeps) {
     this.directory = new SiteDirectory(deps.identity);
     this.core = new EngineCore(deps);
     this.opener = new UpdateOpener({
@@ -62,12 +64,15 @@ export class RoundEngine {
     });
     this.secagg = new SecureAggregation(this.core, this.opener, this.directory);
     // Who owns what: the scheduler the timers and serial sections, the accumulator cache the in-progress aggregates,
-    // closing which rounds were closed, this engine whether it is stopped. The parts call each other through these lambdas.
+    // the driver gate which federations this replica drives, this engine whether it is stopped; which rounds are
+    // closed is read from the store. The parts call each other through these lambdas.
     this.scheduler = new RoundScheduler({
       logger: this.core.logger,
       metrics: this.core.metrics,
       retryDelayMs: deps.retryDelayMs ?? 5000,
-      recover: (fid) => this.opening.resume(fid),
+      recover: (fid) => this.catchUp.resume(fid, { grace: true }),
+      drives: (fid) => this.core.drives(fid),
+      leaseLost: (fid) => (deps.driver ? deps.driver.lost(fid) : this.release(fid)),
     });
     this.publishing = new Publishing(this.core);
     const deadlines = new Deadlines(this.core, this.scheduler, (fid, round, reason) =>
@@ -88,9 +93,15 @@ export class RoundEngine {
       secagg: this.secagg,
       publishing: this.publishing,
       deadlines,
-      closing: this.closing,
       stopped: () => this.stopped,
       clearTimer: (fid) => this.scheduler.clear(fid),
+    });
+    this.catchUp = new CatchUp({
+      core: this.core,
+      secagg: this.secagg,
+      deadlines,
+      closing: this.closing,
+      opening: this.opening,
     });
   }
 
@@ -141,7 +152,9 @@ export class RoundEngine {
       },
     );
     this.core.crash('federation.created');
-    await this.scheduler.serial(id, () => this.opening.openNext(id));
+    // Nobody holds the new federation's lease yet: this replica takes it (another replica's poll would, if we died now).
+    if (!this.deps.driver || (await this.deps.driver.claim(id)))
+      await this.scheduler.serial(id, () => this.opening.openNext(id));
     return (await store.getFederation(id))!;
   }
 
@@ -174,7 +187,9 @@ export class RoundEngine {
       core.forget(federationId);
       core.logger.info({ federationId, planSha256 }, 'federation plan amended');
     });
-    await this.scheduler.run(federationId, () => this.opening.openIfWaiting(federationId));
+    // Only the driving replica opens rounds; when that is another one, its next poll notices the new plan.
+    if (core.drives(federationId))
+      await this.scheduler.run(federationId, () => this.opening.openIfWaiting(federationId));
     return (await core.store.getFederation(federationId))!;
   }
 
@@ -217,19 +232,49 @@ export class RoundEngine {
         opens: put.status === 'recorded' && decision === 'approved' && requiresApprovals(plan),
       };
     });
-    if (opens) await this.scheduler.run(federationId, () => this.opening.openIfWaiting(federationId));
+    if (opens && core.drives(federationId))
+      await this.scheduler.run(federationId, () => this.opening.openIfWaiting(federationId));
     return recorded;
   }
 
   /**
-   * Resumes every running federation from its stored state (after a restart or crash). A federation that
-   * cannot be resumed now (e.g. a store error) is retried later; it never blocks the others.
+   * Resumes every running federation from its stored state (after a restart or crash), for an engine without a
+   * driver gate. A federation that cannot be resumed now (e.g. a store error) is retried later; it never blocks the
+   * others. With a gate, {@link takeOver} resumes each federation whose lease this replica takes.
    */
   async resume(): Promise<void> {
     for (const fed of await this.core.store.listFederations()) {
       if (fed.state !== 'running') continue;
-      await this.scheduler.run(fed.id, () => this.opening.resume(fed.id));
+      await this.takeOver(fed.id, 'start');
     }
+  }
+
+  /**
+   * This replica now drives the federation: continue it from the store. At start (`start`: its own earlier lease, or
+   * a free one) a collecting round gets the restart grace period; when taking over from another replica (`takeover`),
+   * which kept accepting uploads, a round past its deadline closes at once.
+   */
+  takeOver(federationId: string, how: 'start' | 'takeover'): Promise<void> {
+    return this.scheduler.run(federationId, () => this.catchUp.resume(federationId, { grace: how === 'start' }));
+  }
+
+  /** This replica no longer drives the federation: its timer is cancelled and its in-progress aggregate dropped. */
+  release(federationId: string): void {
+    this.scheduler.clear(federationId);
+    this.accumulators.drop(federationId);
+    this.catchUp.forget(federationId);
+  }
+
+  /**
+   * A poll tick of a federation this replica drives: notices updates, reveals and decisions that other replicas
+   * stored (see {@link CatchUp.poll}). At most one tick per federation waits in its serial section.
+   */
+  poll(federationId: string): void {
+    if (this.polls.has(federationId) || this.stopped) return;
+    this.polls.add(federationId);
+    void this.scheduler
+      .run(federationId, () => this.catchUp.poll(federationId))
+      .finally(() => this.polls.delete(federationId));
   }
 
   /**
@@ -312,12 +357,20 @@ export class RoundEngine {
       }
       if (put.status === 'duplicate') return ack('duplicate', put.existing?.receivedAt ?? receivedAt);
       core.crash('upload.stored');
-      this.answered.add(federationId, round, siteId);
+      // Stored: the driving replica takes it from here. When that is another replica, its next poll notices it.
+      if (!core.drives(federationId)) return ack('accepted', receivedAt);
       await this.scheduler.run(federationId, async () => {
-        // Closed (by this engine: every close runs in this serial section) since the store admitted the update: it is in that round.
-        if (this.closing.closedAlready(federationId, round)) return;
-        if (target.state === 'open')
-          await core.store.transitionRound({ federationId, round, from: ['open'], to: 'collecting' });
+        // Read from the store, not remembered: another replica may have driven the round since (closed it, or moved it on).
+        const now = await core.store.getRound(federationId, round);
+        if (!now || (now.state !== 'open' && now.state !== 'collecting')) return; // closed since: the update is in it
+        if (now.state === 'open')
+          await core.store.transitionRound({
+            federationId,
+            round,
+            from: ['open'],
+            to: 'collecting',
+            fence: core.fence(federationId),
+          });
         if (opened) {
           const result = toResult(opened);
           if (!this.accumulators.add(federationId, round, result)) {
@@ -347,11 +400,10 @@ export class RoundEngine {
     const { federation, plan } = await this.core.load(federationId);
     const round =
       federation.currentRound > 0 ? await this.core.store.getRound(federationId, federation.currentRound) : null;
-    const answered = round
-      ? await this.answered.get(federationId, round.round, () =>
-          this.core.store.listUpdateSummaries(federationId, round.round),
-        )
-      : new Set<string>();
+    // From the store: any replica may have stored the site's update.
+    const answered = new Set(
+      round ? (await this.core.store.listUpdateSummaries(federationId, round.round)).map((u) => u.siteId) : [],
+    );
     const selected = round ? round.selectedSiteIds.includes(siteId) : false;
     return {
       federation: siteFederationView(federation, this.core.deps.identity),
@@ -389,7 +441,7 @@ export class RoundEngine {
   async secaggReveal(o: { federationId: string; round: number; siteId: string; body: unknown }): Promise<SecaggAck> {
     const { loaded, round } = await this.secureRound(o);
     const ack = await this.secagg.submitReveal(loaded, round, o.siteId, o.body);
-    if (ack.status === 'accepted') {
+    if (ack.status === 'accepted' && this.core.drives(o.federationId)) {
       await this.scheduler.run(o.federationId, () => this.closing.close(o.federationId, o.round, 'reveals arrived'));
     }
     return ack;

@@ -2,17 +2,15 @@ import type { Plan } from '@twinfed/shared';
 import type { Round } from '../store';
 import type { Strategy } from '../strategies';
 import { eligibleSites } from './attendance';
-import type { RoundClosing } from './closing';
-import { closeTarget, type EngineCore, type Loaded } from './core';
+import type { EngineCore, Loaded } from './core';
 import type { Deadlines } from './deadlines';
 import { consentOf } from './governance';
 import type { Publishing } from './publishing';
 import type { SecureAggregation } from './secagg';
 
 /**
- * Opening rounds and continuing federations: opens the next round (or ends the federation), and resumes a federation
- * from whatever state the store holds after a restart or a failed transition. Every method runs inside the
- * federation's serial section.
+ * Opening rounds: opens the next round (or ends the federation); continuing a federation from the store is
+ * catch-up.ts. Every method runs inside the federation's serial section.
  */
 export class RoundOpening {
   constructor(
@@ -21,39 +19,12 @@ export class RoundOpening {
       secagg: SecureAggregation;
       publishing: Publishing;
       deadlines: Deadlines;
-      closing: RoundClosing;
       /** True once the engine is stopped: no new round opens. */
       stopped: () => boolean;
       /** Cancels the federation's pending timer (when it ends). */
       clearTimer: (federationId: string) => void;
     },
   ) {}
-
-  /**
-   * Continues a federation from its stored state: repairs the current-round pointer, re-aggregates an interrupted
-   * aggregation, closes a round that already has its updates, re-arms the deadline (with a grace period for sites
-   * that were retrying while we were down), or opens the next round (publishing a missing initial version first).
-   */
-  async resume(federationId: string): Promise<void> {
-    const { core, closing, deadlines } = this.o;
-    const loaded = await core.load(federationId);
-    if (loaded.federation.state !== 'running') return;
-    const { federation, plan } = loaded;
-    const next = await core.store.getRound(federationId, federation.currentRound + 1);
-    if (next) await core.store.updateFederation(federationId, { currentRound: next.round, updatedAt: core.iso() });
-    const round = await core.store.getRound(federationId, next ? next.round : federation.currentRound);
-    if (!round || round.state === 'published' || round.state === 'failed') return this.openNext(federationId);
-    if (round.state === 'aggregating') {
-      if (plan.privacy.secureAggregation) await deadlines.withUnmaskGrace(plan, round);
-      return closing.close(federationId, round.round, 'resumed after restart');
-    }
-    const target = plan.privacy.secureAggregation
-      ? await this.o.secagg.closeTarget(loaded, round)
-      : closeTarget(plan, round);
-    const count = await core.store.countUpdates(federationId, round.round);
-    if (target > 0 && count >= target) return closing.close(federationId, round.round, 'enough sites answered');
-    deadlines.arm(await deadlines.withGrace(plan, round));
-  }
 
   /**
    * Opens the next round of a federation that waits for one (no round yet, or its current round is over): after a
@@ -105,7 +76,11 @@ export class RoundOpening {
       });
       core.crash('round.created');
     }
-    await core.store.updateFederation(federationId, { currentRound: roundNo, updatedAt: core.iso() });
+    await core.store.updateFederation(
+      federationId,
+      { currentRound: roundNo, updatedAt: core.iso() },
+      core.fence(federationId),
+    );
     core.crash('round.opened');
     core.logger.info({ federationId, round: roundNo, selected: round.selectedSiteIds.length }, 'round opened');
     this.o.deadlines.arm(round);
@@ -187,12 +162,13 @@ export class RoundOpening {
           deadlineAt,
         },
       },
+      core.fence(o.federationId),
     );
   }
 
   private async end(federationId: string, state: 'completed' | 'failed'): Promise<void> {
     const { core } = this.o;
-    await core.store.updateFederation(federationId, { state, updatedAt: core.iso() });
+    await core.store.updateFederation(federationId, { state, updatedAt: core.iso() }, core.fence(federationId));
     this.o.clearTimer(federationId);
     core.logger.info({ federationId, state }, 'federation ended');
     core.events.federationEnded({ federationId, state });

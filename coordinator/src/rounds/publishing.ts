@@ -48,6 +48,7 @@ export class Publishing {
       strategyState: strategy.encodeState(strategy.initialState(weights.data.length)),
       federationPatch: { latestVersionId: built.version.id },
       ...this.publishAudit(built),
+      fence: this.core.fence(federation.id),
     });
   }
 
@@ -93,6 +94,7 @@ export class Publishing {
       round: { federationId, round: round.round, from: ['aggregating'] },
       federationPatch: { latestVersionId: built.version.id, updatedAt: built.version.createdAt },
       ...this.publishAudit(built),
+      fence: core.fence(federationId),
     });
     if (!published) return;
     core.crash('version.published');

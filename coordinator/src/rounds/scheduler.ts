@@ -1,4 +1,5 @@
 import type { Logger } from '@twinfed/shared';
+import { isLeaseLost } from './driver-leases';
 import { KeyedMutex } from '../util/keyed-mutex';
 import type { EngineMetrics } from './metrics';
 import { FederationTimers } from './timers';
@@ -21,6 +22,10 @@ export class RoundScheduler {
       retryDelayMs: number;
       /** What a retry runs: continue the federation from its stored state. */
       recover: (federationId: string) => Promise<void>;
+      /** True while this replica drives the federation: its timers do nothing otherwise. */
+      drives: (federationId: string) => boolean;
+      /** A fenced write was refused (LEASE_LOST): this replica stops driving the federation (no retry). */
+      leaseLost: (federationId: string) => void;
     },
   ) {}
 
@@ -35,14 +40,22 @@ export class RoundScheduler {
     return task;
   }
 
-  /** Runs `fn` in the federation's serial section; if it fails, tries the federation again later ({@link retryLater}). */
+  /**
+   * Runs `fn` in the federation's serial section; if it fails, tries the federation again later ({@link retryLater}),
+   * unless the failure is a lost driver lease: then this replica stops driving the federation.
+   */
   run(federationId: string, fn: () => Promise<void>): Promise<void> {
-    return this.serial(federationId, fn).catch((err: unknown) => this.retryLater(federationId, err));
+    return this.serial(federationId, fn).catch((err: unknown) => {
+      if (isLeaseLost(err)) return this.o.leaseLost(federationId);
+      this.retryLater(federationId, err);
+    });
   }
 
-  /** {@link run} after `delayMs`, replacing the federation's pending timer. */
+  /** {@link run} after `delayMs`, replacing the federation's pending timer; skipped if this replica no longer drives it. */
   after(federationId: string, delayMs: number, fn: () => Promise<void>): void {
-    this.timers.set(federationId, delayMs, () => void this.run(federationId, fn));
+    this.timers.set(federationId, delayMs, () => {
+      if (this.o.drives(federationId)) void this.run(federationId, fn);
+    });
   }
 
   /** After an error, tries the federation again from its stored state a little later (never hangs). */

@@ -112,17 +112,21 @@ export class SecureAggregation {
     const { store } = this.core;
     const fixed = await store.getSecaggCohort(round.federationId, round.round);
     if (fixed || (round.state !== 'open' && round.state !== 'collecting')) return fixed;
+    if (!this.core.drives(round.federationId)) return null; // the driving replica fixes it (on its next poll at the latest)
     const shared = (await store.listSecaggMessages(round.federationId, round.round, 'shares')).map((m) => m.siteId);
     const all = shared.length === round.selectedSiteIds.length;
     const late =
       this.core.now() >= secaggDeadlines(round).sharesAt && shared.length >= this.threshold(loaded.plan, round);
     if (!all && !late) return null;
-    const cohort = await store.fixSecaggCohort({
-      federationId: round.federationId,
-      round: round.round,
-      siteIds: [...shared].sort(),
-      fixedAt: this.core.iso(),
-    });
+    const cohort = await store.fixSecaggCohort(
+      {
+        federationId: round.federationId,
+        round: round.round,
+        siteIds: [...shared].sort(),
+        fixedAt: this.core.iso(),
+      },
+      this.core.fence(round.federationId),
+    );
     this.core.logger.info(
       {
         federationId: round.federationId,

@@ -10,6 +10,7 @@ import { lifecycle, MemoryContext } from './memory/context';
 import { decisions } from './memory/decisions';
 import { federations } from './memory/federations';
 import { identity } from './memory/identity';
+import { leases } from './memory/leases';
 import { population } from './memory/population';
 import { secagg } from './memory/secagg';
 import { stats } from './memory/stats';
@@ -30,5 +31,6 @@ export class MemoryStore extends storeClass(() => new MemoryContext(), {
   secagg,
   decisions,
   audit,
+  leases,
   lifecycle,
 }) {}

@@ -323,3 +323,26 @@ export interface AuditHead {
   /** Base64 Ed25519 signature over sha256("TWINFED-AUDIT-HEAD-V1\n" ‖ canonicalJson({ seq, headHash, at })). */
   signature: string;
 }
+
+/**
+ * A named lease (e.g. `driver:<federationId>`: the replica that drives a federation's rounds). `token` is the fencing
+ * token: it grows by one on every acquisition (a new holder, a takeover of an expired lease), never on a renewal, and a
+ * released lease keeps it. Times are epoch milliseconds.
+ */
+export interface Lease {
+  name: string;
+  holder: string;
+  token: number;
+  /** The lease is held while `now < expiresAt`; 0 once released. */
+  expiresAt: number;
+}
+
+/**
+ * What a fenced write carries: the store writes only when the lease `lease` still has this `token` and has not expired
+ * at `now` (epoch ms), checked in the write's own transaction; otherwise it rejects LEASE_LOST and writes nothing.
+ */
+export interface LeaseFence {
+  lease: string;
+  token: number;
+  now: number;
+}

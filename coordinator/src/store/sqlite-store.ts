@@ -12,6 +12,7 @@ import { openDatabase, type OpenDatabaseOptions } from './sqlite/db';
 import { decisions } from './sqlite/decisions';
 import { federations } from './sqlite/federations';
 import { identity } from './sqlite/identity';
+import { leases } from './sqlite/leases';
 import { population } from './sqlite/population';
 import { secagg } from './sqlite/secagg';
 import { stats } from './sqlite/stats';
@@ -34,6 +35,7 @@ export class SqliteStore extends storeClass((context: SqlContext) => new SqliteC
   secagg,
   decisions,
   audit,
+  leases,
   lifecycle,
 }) {
   /** Opens (creating with mode 0600 if needed) and migrates the database file. */

@@ -33,6 +33,8 @@ import type {
   FederationPatch,
   Invitation,
   JsonObject,
+  Lease,
+  LeaseFence,
   ModelVersion,
   NewApiToken,
   NewAuditEntry,
@@ -84,6 +86,8 @@ export interface TransitionRoundInput {
   patch?: RoundPatch;
   /** Appended to the audit chain in the same transaction, only when the transition happens. */
   audit?: NewAuditEntry;
+  /** When given, the transition happens only while this lease holds (else LEASE_LOST, nothing written). */
+  fence?: LeaseFence;
 }
 
 export interface PutUpdateOptions {
@@ -107,6 +111,35 @@ export interface PublishVersionInput {
    * is stored with the version. Needs `audit`.
    */
   signAuditHead?: (head: AuditHeadPayload) => string;
+  /** When given, the version is published only while this lease holds (else LEASE_LOST, nothing written). */
+  fence?: LeaseFence;
+}
+
+export interface AcquireLeaseInput {
+  name: string;
+  holder: string;
+  ttlMs: number;
+  /** Epoch ms. */
+  now: number;
+  /**
+   * Also take the lease while it is still held, when its holder is this one (a replica restarted under the same
+   * holder name takes over from its former self at once; the token still grows, which fences the former self off).
+   */
+  takeFrom?: string;
+}
+
+export interface RenewLeaseInput {
+  name: string;
+  holder: string;
+  token: number;
+  ttlMs: number;
+  now: number;
+}
+
+export interface ReleaseLeaseInput {
+  name: string;
+  holder: string;
+  token: number;
 }
 
 export interface ListAuditOptions {
@@ -175,20 +208,26 @@ export interface FederationStore {
   createFederation(federation: NewFederation, audit?: NewAuditEntry): Promise<Federation>;
   getFederation(id: string): Promise<Federation | null>;
   listFederations(): Promise<Federation[]>;
-  /** Null when the federation is unknown. */
-  updateFederation(id: string, patch: FederationPatch): Promise<Federation | null>;
+  /** Null when the federation is unknown. With `fence`: only while that lease holds (else LEASE_LOST, nothing written). */
+  updateFederation(id: string, patch: FederationPatch, fence?: LeaseFence): Promise<Federation | null>;
   /**
    * Replaces the name and plan of a running federation that has not started (current round 0, no round, no published
    * version, no statistics contribution), with `updatedAt`, in one transaction with `audit` (appended only when it
    * is amended). Anything else writes nothing and says why.
    */
   amendFederationPlan(input: AmendPlanInput, audit?: NewAuditEntry): Promise<AmendPlanResult>;
-  /** Rejects UNKNOWN_FEDERATION, or ALREADY_EXISTS when the round number is taken. */
-  createRound(round: NewRound, audit?: NewAuditEntry): Promise<Round>;
+  /**
+   * Rejects UNKNOWN_FEDERATION, or ALREADY_EXISTS when the round number is taken; with `fence`, LEASE_LOST when that
+   * lease no longer holds (nothing written).
+   */
+  createRound(round: NewRound, audit?: NewAuditEntry, fence?: LeaseFence): Promise<Round>;
   getRound(federationId: string, round: number): Promise<Round | null>;
   /** Ascending by round number. */
   listRounds(federationId: string): Promise<Round[]>;
-  /** Compare-and-set: the updated round, or null when the round is unknown or its state is not in `from`. */
+  /**
+   * Compare-and-set: the updated round, or null when the round is unknown or its state is not in `from`. With
+   * `input.fence`, LEASE_LOST (nothing written) when that lease no longer holds.
+   */
   transitionRound(input: TransitionRoundInput): Promise<Round | null>;
 }
 
@@ -300,9 +339,10 @@ export interface SecaggStore {
   listSecaggMessages(federationId: string, round: number, kind: SecaggKind): Promise<SecaggMessageRecord[]>;
   /**
    * Insert-once per (federation, round): the first call stores the cohort (siteIds as given) and returns it; every
-   * later call returns that first record unchanged, whatever it passes. Rejects UNKNOWN_ROUND.
+   * later call returns that first record unchanged, whatever it passes. Rejects UNKNOWN_ROUND; with `fence`,
+   * LEASE_LOST when that lease no longer holds (nothing written).
    */
-  fixSecaggCohort(cohort: SecaggCohortRecord): Promise<SecaggCohortRecord>;
+  fixSecaggCohort(cohort: SecaggCohortRecord, fence?: LeaseFence): Promise<SecaggCohortRecord>;
   /** The round's fixed cohort, or null when none was fixed (or the round is unknown). */
   getSecaggCohort(federationId: string, round: number): Promise<SecaggCohortRecord | null>;
 }
@@ -333,6 +373,28 @@ export interface AuditStore {
   auditSequenceEnd(): Promise<number | null>;
 }
 
+/**
+ * Leases with fencing tokens: which coordinator replica drives which federation (rounds/driver-leases.ts). Every
+ * state-changing write of the round machine can carry a {@link LeaseFence} that the store checks in the same
+ * transaction. Times are epoch ms from the caller's clock.
+ */
+export interface LeaseStore {
+  /**
+   * Takes the lease when it does not exist, has expired (`expiresAt <= now`) or was released, or is held by
+   * `takeFrom`: then holder = `holder`, expiresAt = now + ttlMs and the token grows by one (1 for a new lease).
+   * Null when another holder has it.
+   */
+  acquireLease(input: AcquireLeaseInput): Promise<{ token: number; expiresAt: number } | null>;
+  /**
+   * Extends the lease to now + ttlMs while `holder` still has it with `token` and it has not expired at `now`; the new
+   * expiry, or null (lost: expired, taken over, released).
+   */
+  renewLease(input: RenewLeaseInput): Promise<{ expiresAt: number } | null>;
+  /** Ends the lease (expiresAt = 0; the token is kept) when `holder` has it with `token`; false otherwise. */
+  releaseLease(input: ReleaseLeaseInput): Promise<boolean>;
+  getLease(name: string): Promise<Lease | null>;
+}
+
 export interface StoreLifecycle {
   /** A write probe: true when the store can durably write. False after close. */
   health(): Promise<boolean>;
@@ -357,6 +419,7 @@ export interface StoreDomains {
   secagg: SecaggStore;
   decisions: DecisionStore;
   audit: AuditStore;
+  leases: LeaseStore;
   lifecycle: StoreLifecycle;
 }
 
@@ -375,4 +438,5 @@ export interface Store
     SecaggStore,
     DecisionStore,
     AuditStore,
+    LeaseStore,
     StoreLifecycle {}

@@ -76,7 +76,9 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
         'token in the data dir (--data-dir, TWINFED_DATA_DIR or ./.twinfed). Prints its URL, the key fingerprint sites confirm ' +
         'when they enroll, and where the operator token is. Ctrl+C (SIGINT) or SIGTERM stops it gracefully: new requests ' +
         'are refused with 503, in-flight uploads and round transitions finish (TWINFED_SHUTDOWN_GRACE_MS, default 10 s), ' +
-        'then the database is closed. Every round resumes from the database on the next start, even after a crash.',
+        'then the database is closed. Every round resumes from the database on the next start, even after a crash. ' +
+        'Replicas sharing one store each drive the federations whose lease they hold (TWINFED_REPLICA_ID, default the ' +
+        'host name; TWINFED_DRIVER_LEASE_TTL_MS, default 10 s; TWINFED_CATCH_UP_POLL_MS, default 1 s).',
     )
     .option('--host <host>', 'interface to listen on (default TWINFED_HOST or 127.0.0.1)')
     .option('--port <port>', 'port to listen on, 0 for any free port (default TWINFED_PORT or 8470)', port)

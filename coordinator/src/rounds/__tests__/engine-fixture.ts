@@ -52,7 +52,7 @@ export function trainedWeights(base: Float32Array, index: number, round: number)
   return base.map((w) => w * 0.9 + rng.normal() * 0.3 + index * 0.01);
 }
 
-/** A store (memory unless given), a coordinator identity and `sites` enrolled sites named site-a, site-b, … */
+/** A memory store (or the one given), a coordinator identity and `sites` enrolled sites named site-a, site-b, … */
 export async function engineFixture(opts: { sites: number; store?: Store }) {
   const store: Store = opts.store ?? new MemoryStore();
   const identity = generateIdentity();

@@ -11,6 +11,7 @@ import { decisionContract } from './contract/decisions';
 import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
 import { identityContract } from './contract/identity';
+import { leaseContract } from './contract/leases';
 import { lifecycleContract } from './contract/lifecycle';
 import { secaggContract } from './contract/secagg';
 import { statsContract } from './contract/stats';
@@ -42,5 +43,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     decisionContract(h);
     lifecycleContract(h);
     auditContract(h);
+    leaseContract(h);
   });
 }

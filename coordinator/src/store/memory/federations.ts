@@ -6,6 +6,7 @@ import type { AmendPlanResult, Federation, FederationPatch, Round } from '../rec
 import type { FederationStore, TransitionRoundInput } from '../types';
 import { applyPatch, cloneRecord, sortByKeys } from '../util';
 import type { MemoryContext } from './context';
+import { checkFence } from './leases';
 import { key, type MemoryState } from './state';
 
 const copyFederation = (f: Federation): Federation => cloneRecord(f, FEDERATION_KEYS);
@@ -75,8 +76,9 @@ export function federations(x: MemoryContext): FederationStore {
       return sortByKeys([...x.s.federations.values()], [(f) => f.createdAt, (f) => f.id]).map(copyFederation);
     },
 
-    async updateFederation(id, patch) {
+    async updateFederation(id, patch, fence) {
       const s = x.s;
+      checkFence(s, fence);
       const current = s.federations.get(id);
       return current ? patchFederation(s, current, patch) : null;
     },
@@ -102,8 +104,9 @@ export function federations(x: MemoryContext): FederationStore {
       );
     },
 
-    async createRound(r, audit) {
+    async createRound(r, audit, fence) {
       return x.audited(audit, (s) => {
+        checkFence(s, fence);
         if (!s.federations.has(r.federationId)) throw unknownFederation();
         const k = key(r.federationId, r.round);
         if (s.rounds.has(k)) throw alreadyExists('Round');
@@ -134,7 +137,10 @@ export function federations(x: MemoryContext): FederationStore {
     async transitionRound(input) {
       return x.audited(
         input.audit,
-        (s) => casRound(s, input),
+        (s) => {
+          checkFence(s, input.fence);
+          return casRound(s, input);
+        },
         (r) => r !== null,
       );
     },

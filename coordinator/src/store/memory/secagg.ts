@@ -5,6 +5,7 @@ import type { SecaggCohortRecord, SecaggMessageRecord } from '../records';
 import type { SecaggStore } from '../types';
 import { cloneRecord, compareStrings } from '../util';
 import type { MemoryContext } from './context';
+import { checkFence } from './leases';
 import { key } from './state';
 
 const copyMessage = (m: SecaggMessageRecord): SecaggMessageRecord => cloneRecord(m, SECAGG_MESSAGE_KEYS);
@@ -30,8 +31,9 @@ export function secagg(x: MemoryContext): SecaggStore {
         .map(copyMessage);
     },
 
-    async fixSecaggCohort(c) {
+    async fixSecaggCohort(c, fence) {
       const s = x.s;
+      checkFence(s, fence);
       const k = key(c.federationId, c.round);
       if (!s.rounds.has(k)) throw unknownRound();
       let stored = s.secaggCohorts.get(k);

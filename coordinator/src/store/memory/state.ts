@@ -39,6 +39,8 @@ export interface MemoryState {
   secaggCohorts: Map<string, R.SecaggCohortRecord>;
   /** key(federationId, siteId) */
   siteDecisions: Map<string, R.SiteDecisionRecord>;
+  /** By lease name; never deleted (a released lease keeps its token). */
+  leases: Map<string, R.Lease>;
   audit: R.AuditEntry[];
   /** Ascending by seq. */
   auditHeads: R.AuditHead[];
@@ -68,6 +70,7 @@ export function emptyState(): MemoryState {
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
     siteDecisions: new Map(),
+    leases: new Map(),
     audit: [],
     auditHeads: [],
   };

@@ -7,6 +7,7 @@ import { applyPatch, cloneBytes, cloneRecord, compareStrings } from '../util';
 import { appendAudit, signHead } from './audit';
 import type { MemoryContext } from './context';
 import { casRound, patchFederation } from './federations';
+import { checkFence } from './leases';
 import { key, type MemoryState } from './state';
 
 const copyVersion = (v: ModelVersion): ModelVersion => cloneRecord(v, VERSION_KEYS);
@@ -24,6 +25,7 @@ export function versions(x: MemoryContext): VersionStore {
     async publishVersion(input) {
       const s = x.s;
       const v = input.version;
+      checkFence(s, input.fence);
       const federation = s.federations.get(v.federationId);
       if (!federation) throw unknownFederation();
       if (s.versions.has(v.id)) throw alreadyExists('Model version');

@@ -10,6 +10,7 @@ import { migration009 } from './009-site-decisions';
 import { migration010 } from './010-cohort-queries';
 import { migration011 } from './011-coordinator-key';
 import { migration012 } from './012-cohort-pools';
+import { migration013 } from './013-leases';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration010,
   migration011,
   migration012,
+  migration013,
 ];

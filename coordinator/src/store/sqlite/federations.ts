@@ -5,6 +5,7 @@ import type { AmendPlanResult, Federation, FederationPatch, Round } from '../rec
 import type { FederationStore, TransitionRoundInput } from '../types';
 import { applyPatch } from '../util';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
+import { checkFence } from './leases';
 import { getStudy } from './studies';
 
 interface FederationRow extends Omit<Federation, 'plan'> {
@@ -121,9 +122,10 @@ export function federations(x: SqliteContext): FederationStore {
       return (x.c.stmt(`${FEDERATIONS} ORDER BY created_at, id`).all() as FederationRow[]).map(toFederation);
     },
 
-    async updateFederation(id, patch) {
+    async updateFederation(id, patch, fence) {
       const c = x.c;
       return c.tx(() => {
+        checkFence(c, fence);
         const current = getFederation(c, id);
         return current ? patchFederation(c, current, patch) : null;
       });
@@ -155,9 +157,10 @@ export function federations(x: SqliteContext): FederationStore {
       );
     },
 
-    async createRound(r, audit) {
+    async createRound(r, audit, fence) {
       return x.audited(audit, (c) =>
         c.tx(() => {
+          checkFence(c, fence);
           if (!getFederation(c, r.federationId)) throw unknownFederation();
           insertUnique('Round', () =>
             c
@@ -194,7 +197,11 @@ export function federations(x: SqliteContext): FederationStore {
     async transitionRound(input) {
       return x.audited(
         input.audit,
-        (c) => c.tx(() => casRound(c, input)),
+        (c) =>
+          c.tx(() => {
+            checkFence(c, input.fence);
+            return casRound(c, input);
+          }),
         (r) => r !== null,
       );
     },

@@ -4,6 +4,7 @@ import type { PutSecaggMessageResult, SecaggCohortRecord, SecaggMessageRecord } 
 import type { SecaggStore } from '../types';
 import type { SqlContext, SqliteContext } from './context';
 import { getRound } from './federations';
+import { checkFence } from './leases';
 
 interface CohortRow extends Omit<SecaggCohortRecord, 'siteIds'> {
   siteIds: string;
@@ -45,9 +46,10 @@ export function secagg(x: SqliteContext): SecaggStore {
         .all(federationId, round, kind) as SecaggMessageRecord[];
     },
 
-    async fixSecaggCohort(cohort) {
+    async fixSecaggCohort(cohort, fence) {
       const c = x.c;
       return c.tx((): SecaggCohortRecord => {
+        checkFence(c, fence);
         if (!getRound(c, cohort.federationId, cohort.round)) throw unknownRound();
         c.stmt(
           'INSERT INTO secagg_cohorts (federation_id, round, site_ids, fixed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',

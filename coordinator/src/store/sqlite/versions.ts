@@ -6,6 +6,7 @@ import { applyPatch } from '../util';
 import { appendAudit, signHead } from './audit';
 import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
+import { checkFence } from './leases';
 
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
   meta: string;
@@ -44,6 +45,7 @@ export function versions(x: SqliteContext): VersionStore {
       const { version: v } = input;
       const c = x.c;
       return c.tx(() => {
+        checkFence(c, input.fence);
         const federation = getFederation(c, v.federationId);
         if (!federation) throw unknownFederation();
         if (getVersion(c, v.id)) throw alreadyExists('Model version');
