@@ -13,6 +13,7 @@ import { checkDurability, PgDb, unreachable, type PgOptions } from './postgres/d
 import { decisions } from './postgres/decisions';
 import { federations } from './postgres/federations';
 import { identity } from './postgres/identity';
+import { leases } from './postgres/leases';
 import { migrate } from './postgres/migrate';
 import { PG_MIGRATIONS } from './postgres/migrations';
 import { population } from './postgres/population';
@@ -35,6 +36,7 @@ export class PostgresStore extends storeClass((db: PgDb) => new PgContext(db), {
   secagg,
   decisions,
   audit,
+  leases,
   lifecycle,
 }) {
   /**

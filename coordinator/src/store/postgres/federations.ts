@@ -5,6 +5,7 @@ import type { AmendPlanResult, Federation, FederationPatch, Round } from '../rec
 import type { FederationStore, TransitionRoundInput } from '../types';
 import { applyPatch } from '../util';
 import { insertUnique, parseJson, type PgContext } from './context';
+import { checkFence } from './leases';
 import type { Sql } from './db';
 import { getStudy } from './studies';
 
@@ -120,8 +121,9 @@ export function federations(x: PgContext): FederationStore {
       return (await x.sql.rows<FederationRow>(`${FEDERATIONS} ORDER BY created_at, id`)).map(toFederation);
     },
 
-    async updateFederation(id, patch) {
+    async updateFederation(id, patch, fence) {
       return x.tx(async (sql) => {
+        await checkFence(sql, fence);
         const current = await getFederation(sql, id, true);
         return current ? patchFederation(sql, current, patch) : null;
       });
@@ -154,8 +156,9 @@ export function federations(x: PgContext): FederationStore {
       );
     },
 
-    async createRound(r, audit) {
+    async createRound(r, audit, fence) {
       return x.audited(audit, async (sql) => {
+        await checkFence(sql, fence);
         if (!(await getFederation(sql, r.federationId))) throw unknownFederation();
         await insertUnique('Round', () =>
           sql.count(
@@ -190,7 +193,10 @@ export function federations(x: PgContext): FederationStore {
     async transitionRound(input) {
       return x.audited(
         input.audit,
-        (sql) => casRound(sql, input),
+        async (sql) => {
+          await checkFence(sql, input.fence);
+          return casRound(sql, input);
+        },
         (r) => r !== null,
       );
     },

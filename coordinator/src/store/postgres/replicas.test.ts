@@ -188,3 +188,50 @@ test('a cohort pool contribution racing the close of its pool is either in befor
   const accepted = results.filter((r) => r.status === 'accepted').length;
   expect(await a.listCohortPoolContributions('q-pool')).toHaveLength(accepted);
 });
+
+test('a lease is taken by one replica at a time; a write fenced by a lost lease writes nothing', async () => {
+  await seedFederation(a, 'fed-l', 1);
+  const name = 'driver:fed-l';
+  const now = Date.UTC(2025, 0, 1);
+  const takes = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).acquireLease({ name, holder: `r${i}`, ttlMs: 10_000, now })),
+  );
+  expect(takes.filter((x) => x !== null)).toHaveLength(1);
+  const first = takes.find((x) => x !== null)!;
+  // It expires; replica B takes over, and A's fenced transition is refused with nothing written.
+  const later = now + 20_000;
+  const second = await b.acquireLease({ name, holder: 'b', ttlMs: 10_000, now: later });
+  expect(second?.token).toBe(first.token + 1);
+  const transition = (s: Store, token: number) =>
+    s.transitionRound({
+      federationId: 'fed-l',
+      round: 1,
+      from: ['open'],
+      to: 'aggregating',
+      fence: { lease: name, token, now: later },
+    });
+  await expect(transition(a, first.token)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+  expect((await b.getRound('fed-l', 1))?.state).toBe('open');
+  expect(await transition(b, second!.token)).toMatchObject({ state: 'aggregating' });
+});
+
+test('a fenced write and a takeover racing: the write lands only while its lease still holds', async () => {
+  await seedFederation(a, 'fed-race', 1);
+  const name = 'driver:fed-race';
+  const now = Date.UTC(2025, 0, 1);
+  const held = (await a.acquireLease({ name, holder: 'a', ttlMs: 10_000, now }))!;
+  const later = now + 20_000; // expired for both: the takeover may happen, and so A's fenced write must fail
+  const [write, takeover] = await Promise.allSettled([
+    a.updateFederation('fed-race', { currentRound: 7 }, { lease: name, token: held.token, now: now + 1 }),
+    b.acquireLease({ name, holder: 'b', ttlMs: 10_000, now: later }),
+  ]);
+  expect(takeover).toMatchObject({ status: 'fulfilled', value: { token: held.token + 1 } });
+  const round = (await b.getFederation('fed-race'))?.currentRound;
+  // Either the write committed before the takeover (then it is there), or it saw the new token and wrote nothing.
+  if (write.status === 'fulfilled') {
+    expect(round).toBe(7);
+  } else {
+    expect(write).toMatchObject({ reason: { code: 'LEASE_LOST' } });
+    expect(round).toBe(0);
+  }
+});

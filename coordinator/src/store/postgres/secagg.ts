@@ -5,6 +5,7 @@ import type { SecaggStore } from '../types';
 import { parseJson, type PgContext } from './context';
 import type { Sql } from './db';
 import { getRound } from './federations';
+import { checkFence } from './leases';
 
 interface CohortRow extends Omit<SecaggCohortRecord, 'siteIds'> {
   siteIds: string;
@@ -51,8 +52,9 @@ export function secagg(x: PgContext): SecaggStore {
       );
     },
 
-    async fixSecaggCohort(cohort) {
+    async fixSecaggCohort(cohort, fence) {
       return x.tx(async (sql): Promise<SecaggCohortRecord> => {
+        await checkFence(sql, fence);
         if (!(await getRound(sql, cohort.federationId, cohort.round))) throw unknownRound();
         // First write wins: a concurrent fix waits for the first to commit, inserts nothing, then reads the first.
         await sql.count(

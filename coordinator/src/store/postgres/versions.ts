@@ -6,6 +6,7 @@ import { applyPatch } from '../util';
 import { appendAudit, signHead } from './audit';
 import { fromBytea, insertUnique, parseJson, toBytea, type PgContext } from './context';
 import type { Sql } from './db';
+import { checkFence } from './leases';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
 
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
@@ -42,6 +43,7 @@ export function versions(x: PgContext): VersionStore {
     async publishVersion(input) {
       const { version: v } = input;
       return x.tx(async (sql) => {
+        await checkFence(sql, input.fence);
         // The federation row is locked: publishes of one federation (from any replica) run one after the other.
         const federation = await getFederation(sql, v.federationId, true);
         if (!federation) throw unknownFederation();
