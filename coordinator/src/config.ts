@@ -3,13 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_COORDINATOR_PORT, TwinfedError, limits } from '@twinfed/shared';
+import { DEFAULT_POOL_SIZE, parseStoreLocation, type StoreLocation } from './store/location';
 
 const ConfigSchema = z
   .object({
     dataDir: z.string().min(1),
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
-    store: z.enum(['sqlite', 'memory']),
+    /** Where state lives: `sqlite` (default), `memory`, a SQLite file path or `file:` URL, or a `postgres://` URL. */
+    store: z.string().min(1),
+    /** Connections of the PostgreSQL store's pool. */
+    storePoolSize: z.number().int().min(1).max(1000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** Accepted clock skew of a signed site request. */
     requestWindowMs: z.number().int().min(1000),
@@ -101,7 +105,7 @@ export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
 
 /**
  * Builds the configuration from environment variables (`TWINFED_DATA_DIR`, `TWINFED_HOST`, `TWINFED_PORT`,
- * `TWINFED_STORE`, `TWINFED_LOG_LEVEL`, `TWINFED_MAX_UPDATE_BYTES`, `TWINFED_MAX_CONCURRENT_UPLOADS`,
+ * `TWINFED_STORE_URL` or `TWINFED_STORE`, `TWINFED_STORE_POOL_SIZE`, `TWINFED_LOG_LEVEL`, `TWINFED_MAX_UPDATE_BYTES`, `TWINFED_MAX_CONCURRENT_UPLOADS`,
  * `TWINFED_MAX_QUEUED_UPLOADS`, `TWINFED_SHUTDOWN_GRACE_MS`, `TWINFED_TLS_CERT`, `TWINFED_TLS_KEY`,
  * `TWINFED_TRUST_PROXY`, `TWINFED_MAX_AUTH_FAILURES_PER_MINUTE`, `TWINFED_HEADERS_TIMEOUT_MS`, `TWINFED_REQUEST_TIMEOUT_MS`,
  * `TWINFED_KEEP_ALIVE_TIMEOUT_MS`, `TWINFED_MIN_BODY_BYTES_PER_SECOND`, `TWINFED_BODY_RATE_GRACE_MS`,
@@ -116,7 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     dataDir: path.resolve(env.TWINFED_DATA_DIR ?? '.twinfed'),
     host: env.TWINFED_HOST ?? '127.0.0.1',
     port: num(env.TWINFED_PORT) ?? DEFAULT_COORDINATOR_PORT,
-    store: env.TWINFED_STORE ?? 'sqlite',
+    store: env.TWINFED_STORE_URL || env.TWINFED_STORE || 'sqlite',
+    storePoolSize: num(env.TWINFED_STORE_POOL_SIZE) ?? DEFAULT_POOL_SIZE,
     logLevel: env.TWINFED_LOG_LEVEL ?? 'info',
     requestWindowMs: num(env.TWINFED_REQUEST_WINDOW_MS) ?? limits.requestWindowMs,
     maxUpdateBytes: num(env.TWINFED_MAX_UPDATE_BYTES) ?? 64 * 1024 * 1024,
@@ -151,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     throw new TwinfedError('CONFIG_INVALID', `Invalid coordinator configuration: ${issues}`);
   }
   const c = parsed.data;
+  storeLocation(c); // a malformed store location is a configuration error now, not at start
   return Object.freeze({
     ...c,
     dataDir: path.resolve(c.dataDir),
@@ -183,4 +189,9 @@ export function parseTrustProxy(value: string | undefined): string[] | undefined
     }
   }
   return entries;
+}
+
+/** Where the configured store lives (see store/location.ts). */
+export function storeLocation(config: Pick<CoordinatorConfig, 'store' | 'dataDir' | 'storePoolSize'>): StoreLocation {
+  return parseStoreLocation(config.store, { dataDir: config.dataDir, poolSize: config.storePoolSize });
 }

@@ -7,6 +7,7 @@ export { createAdminClient, type AdminClient } from './cli/admin-client';
 export { loadConfig } from './config';
 export { DP_PUBLIC_METRICS } from './rounds/dp-release';
 export { startCoordinator, type RunningCoordinator } from './main';
+export { dropPostgresSchema, PostgresStore } from './store/postgres-store';
 export { SqliteStore } from './store/sqlite-store';
 export { fedAvg } from './strategies/fedavg';
 export type { ClientResult } from './strategies/types';

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import {
   TwinfedError,
@@ -12,7 +11,7 @@ import {
   createLogger,
   type Logger,
 } from '@twinfed/shared';
-import type { CoordinatorConfig } from './config';
+import { storeLocation, type CoordinatorConfig } from './config';
 import { createApp } from './http/app';
 import { AuthFailureLimiter } from './http/auth-failures';
 import { auditAuthFailureBursts } from './audit/auth-bursts';
@@ -28,7 +27,7 @@ import { openRedis, type RedisConnections } from './redis/client';
 import { redisFailureCounts } from './redis/failure-counts';
 import { redisPushAdapter } from './redis/push';
 import { attachSockets } from './socket/server';
-import { openStore, type Store } from './store';
+import { describeStoreLocation, openStore, type Store } from './store';
 import { claimStoreKey, ensureOperatorToken, operatorTokenPath } from './bootstrap';
 import { loadServerTls } from './tls/server-tls';
 
@@ -81,13 +80,7 @@ export async function startCoordinator(
     options.logger ?? createLogger({ level: config.logLevel, bindings: LOG_BINDINGS, destination: 'stdout' });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { identity, created } = loadOrCreateIdentity({ dir: config.dataDir, name: 'coordinator' });
-  const store =
-    options.store ??
-    (await openStore(
-      config.store === 'sqlite'
-        ? { kind: 'sqlite', path: path.join(config.dataDir, 'coordinator.db') }
-        : { kind: 'memory' },
-    ));
+  const store = options.store ?? (await openStore(storeLocation(config)));
   const fp = fingerprint(publicPart(identity));
   try {
     await claimStoreKey({ store, fingerprint: fp, dataDir: config.dataDir, now });
@@ -211,7 +204,7 @@ export async function startCoordinator(
       url,
       fingerprint: fp,
       newKeys: created,
-      store: config.store,
+      store: describeStoreLocation(storeLocation(config)),
       push: redis ? 'redis' : 'local',
       ...(initialTls ? { certificate: initialTls.summary } : {}),
     },

@@ -41,7 +41,8 @@ export interface StartOverrides {
   dataDir?: string;
   host?: string;
   port?: number;
-  store?: 'sqlite' | 'memory';
+  /** A store location: `sqlite`, `memory`, a SQLite path or `file:` URL, or a `postgres://` URL. */
+  store?: string;
   tlsCert?: string;
   tlsKey?: string;
   trustProxy?: string[];

@@ -111,6 +111,28 @@ describe('coordinator start', () => {
     expect(await done).toBe(0);
   });
 
+  test('--store passes a PostgreSQL URL through and never prints its password', async () => {
+    const { rt, seen } = runtime({ fingerprint: 'abcd-1234' });
+    const sig = signals();
+    const stdout = buffer();
+    const url = 'postgres://twinfed:s3cret@db.example.org:5432/tf?schema=consortium';
+    const done = runCli(['coordinator', 'start', '--store', url], {
+      env: {},
+      stdout,
+      stderr: buffer(),
+      runtime: async () => rt,
+      onSignal: sig.onSignal,
+    });
+    await sig.ready;
+    expect(seen[0]?.overrides).toEqual({ store: url });
+    expect(stdout.text).toMatch(
+      /^data dir:\s+\S+ \(postgres:\/\/twinfed:\*\*\*@db\.example\.org:5432\/tf\?schema=consortium\)$/m,
+    );
+    expect(stdout.text).not.toContain('s3cret');
+    sig.fire('SIGINT');
+    expect(await done).toBe(0);
+  });
+
   test('a configuration error is one line and a non-zero exit', async () => {
     const { rt } = runtime({
       fail: new TwinfedError('CONFIG_INVALID', 'Invalid coordinator configuration: port: Too big'),

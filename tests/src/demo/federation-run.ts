@@ -37,11 +37,22 @@ export interface Consortium {
 export async function startCoordinatorProcess(opts: {
   dataDir: string;
   logLevel?: string;
+  /** `--store` (default: SQLite in the data dir). */
+  store?: string;
 }): Promise<{ child: Child; url: string; token: string }> {
   const child = startNode({
     name: 'coordinator',
     script: coordinatorCli(),
-    args: ['--json', '--data-dir', opts.dataDir, 'coordinator', 'start', '--port', '0'],
+    args: [
+      '--json',
+      '--data-dir',
+      opts.dataDir,
+      'coordinator',
+      'start',
+      '--port',
+      '0',
+      ...(opts.store ? ['--store', opts.store] : []),
+    ],
     env: { TWINFED_LOG_LEVEL: opts.logLevel ?? 'warn' },
   });
   const line = await child.waitForLine(/"url"\s*:/, 30_000);

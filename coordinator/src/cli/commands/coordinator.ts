@@ -12,6 +12,7 @@ import {
   type StartOverrides,
 } from '../context';
 import { parseTrustProxy } from '../../config';
+import { redactStore } from '../../store/location';
 import { renderKeyValues } from '../format';
 
 /** Loads the real coordinator only when `coordinator start` runs. */
@@ -62,6 +63,7 @@ interface StartFlags {
   host?: string;
   port?: number;
   memory?: boolean;
+  store?: string;
   tlsCert?: string;
   tlsKey?: string;
   trustProxy?: string;
@@ -91,7 +93,16 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
     )
     .option('--host <host>', 'interface to listen on (default TWINFED_HOST or 127.0.0.1)')
     .option('--port <port>', 'port to listen on, 0 for any free port (default TWINFED_PORT or 8470)', port)
-    .addOption(new Option('--memory', 'keep everything in memory (nothing survives a restart; for trials and tests)'))
+    .addOption(
+      new Option('--memory', 'keep everything in memory (nothing survives a restart; for trials and tests)').conflicts(
+        'store',
+      ),
+    )
+    .option(
+      '--store <location>',
+      'where state lives: sqlite (default: <data dir>/coordinator.db), a SQLite file path or file: URL, or ' +
+        'postgres://user@host:5432/db?schema=<name> for several replicas on one PostgreSQL (default TWINFED_STORE_URL)',
+    )
     .option(
       '--tls-cert <pem>',
       'serve HTTPS + WSS with this certificate (chain, PEM); needs --tls-key (default TWINFED_TLS_CERT)',
@@ -108,6 +119,7 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
     .addHelpText(
       'after',
       '\nExamples:\n  $ twinfed coordinator start\n  $ twinfed coordinator start --data-dir ./consortium --port 9000\n  $ twinfed coordinator start --memory --port 0\n' +
+        "  $ twinfed coordinator start --store 'postgres://twinfed@db.example.org:5432/twinfed?schema=consortium'\n" +
         '  $ twinfed tls init --out ./tls --host coordinator.example.org\n' +
         '  $ twinfed coordinator start --host 0.0.0.0 --tls-cert ./tls/server.pem --tls-key ./tls/server-key.pem\n\n' +
         'With TLS, SIGHUP (kill -HUP <pid>) reloads the certificate and key without dropping connected sites; a reload that\n' +
@@ -127,6 +139,7 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
       if (flags.host !== undefined) overrides.host = flags.host;
       if (flags.port !== undefined) overrides.port = flags.port;
       if (flags.memory) overrides.store = 'memory';
+      if (flags.store !== undefined) overrides.store = flags.store;
       if (flags.tlsCert !== undefined) overrides.tlsCert = path.resolve(flags.tlsCert);
       if (flags.tlsKey !== undefined) overrides.tlsKey = path.resolve(flags.tlsKey);
       if (flags.trustProxy !== undefined) overrides.trustProxy = parseTrustProxy(flags.trustProxy) ?? [];
@@ -135,11 +148,12 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
       const { config, coordinator: running } = await runtime.start({ env: deps.env, overrides, log: deps.stderr });
       const tokenFile = running.operatorTokenFile ?? path.join(config.dataDir, OPERATOR_TOKEN_FILE);
       const fingerprint = running.fingerprint ?? (await fetchFingerprint(running.url, deps));
-      ctx.emit({ url: running.url, fingerprint, dataDir: config.dataDir, store: config.store, tokenFile }, () =>
+      const store = redactStore(config.store);
+      ctx.emit({ url: running.url, fingerprint, dataDir: config.dataDir, store, tokenFile }, () =>
         [
           `twinfed coordinator listening on ${running.url}`,
           renderKeyValues([
-            ['data dir', `${config.dataDir} (${config.store})`],
+            ['data dir', `${config.dataDir} (${store})`],
             ['fingerprint', fingerprint],
             ['operator token', `${tokenFile} (keep it secret; twinfed reads it via --data-dir, or set TWINFED_TOKEN)`],
           ]).trimEnd(),

@@ -1,0 +1,49 @@
+/** PostgreSQL: masked secure-sum contributions per federation and site (insert-once). */
+import { unknownFederation } from '../errors';
+import type { PutStatsContributionResult, StatsContributionRecord } from '../records';
+import type { StatsStore } from '../types';
+import { fromBytea, toBytea, type PgContext } from './context';
+import type { Sql } from './db';
+import { getFederation } from './federations';
+
+interface Row extends Omit<StatsContributionRecord, 'masked'> {
+  masked: Buffer;
+}
+
+const SELECT = `SELECT federation_id AS "federationId", site_id AS "siteId", masked, created_at AS "createdAt"
+  FROM stats_contributions`;
+
+const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBytea(row.masked) });
+
+async function existing(sql: Sql, r: StatsContributionRecord): Promise<PutStatsContributionResult> {
+  const first = toRecord(
+    (await sql.one<Row>(`${SELECT} WHERE federation_id = $1 AND site_id = $2`, [r.federationId, r.siteId])) as Row,
+  );
+  return {
+    status: Buffer.from(first.masked).equals(Buffer.from(r.masked)) ? 'duplicate' : 'conflict',
+    existing: first,
+  };
+}
+
+export function stats(x: PgContext): StatsStore {
+  return {
+    async putStatsContribution(r) {
+      return x.tx(async (sql): Promise<PutStatsContributionResult> => {
+        if (!(await getFederation(sql, r.federationId))) throw unknownFederation();
+        // First write wins across processes: a concurrent insert of the same key waits, then does nothing.
+        const inserted = await sql.count(
+          `INSERT INTO stats_contributions (federation_id, site_id, masked, created_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING`,
+          [r.federationId, r.siteId, toBytea(r.masked), r.createdAt],
+        );
+        return inserted === 1 ? { status: 'accepted' } : existing(sql, r);
+      });
+    },
+
+    async listStatsContributions(federationId) {
+      return (await x.sql.rows<Row>(`${SELECT} WHERE federation_id = $1 ORDER BY site_id`, [federationId])).map(
+        toRecord,
+      );
+    },
+  };
+}
