@@ -56,35 +56,44 @@ export interface DbCheck {
   versions: number;
 }
 
+/** What {@link checkStore} reads: the part of a store (SQLite or PostgreSQL) a dead coordinator left behind. */
+type CheckedStore = Pick<
+  SqliteStore,
+  'getUpdate' | 'listVersions' | 'getVersionWeights' | 'listFederations' | 'listRounds'
+>;
+
 /**
- * Opens the SQLite file of a coordinator that is not running and checks that every acknowledged upload is
- * stored with the acknowledged digest, that every version's weights match its signed digest (publication is
- * atomic) and that every published round points at an existing version.
+ * Checks a coordinator's store: every acknowledged upload is stored with the acknowledged digest, every version's
+ * weights match its signed digest (publication is atomic) and every published round points at an existing version.
  */
+export async function checkStore(db: CheckedStore, acks: Ack[]): Promise<DbCheck> {
+  for (const ack of acks) {
+    const stored = await db.getUpdate(ack.federationId, ack.round, ack.siteId);
+    if (!stored) throw new Error(`acknowledged upload of ${ack.siteId} for round ${ack.round} is not in the database`);
+    if (stored.digest !== ack.digest)
+      throw new Error(`stored upload of ${ack.siteId} round ${ack.round} has another digest`);
+  }
+  const versions = await db.listVersions();
+  for (const v of versions) {
+    const weights = await db.getVersionWeights(v.id);
+    if (!weights || sha256Hex(weights) !== v.weightsSha256) throw new Error(`version ${v.id} is incomplete`);
+  }
+  for (const fed of await db.listFederations()) {
+    for (const r of await db.listRounds(fed.id)) {
+      if (r.state === 'published' && !versions.some((v) => v.id === r.versionId))
+        throw new Error(`round ${r.round} is published without its version`);
+    }
+    if (fed.latestVersionId && !versions.some((v) => v.id === fed.latestVersionId))
+      throw new Error('the federation points at a missing version');
+  }
+  return { acksChecked: acks.length, versions: versions.length };
+}
+
+/** {@link checkStore} on the SQLite file of a coordinator that is not running. */
 export async function checkDatabase(o: { dataDir: string; acks: Ack[] }): Promise<DbCheck> {
   const db = await SqliteStore.open({ path: path.join(o.dataDir, 'coordinator.db') });
   try {
-    for (const ack of o.acks) {
-      const stored = await db.getUpdate(ack.federationId, ack.round, ack.siteId);
-      if (!stored)
-        throw new Error(`acknowledged upload of ${ack.siteId} for round ${ack.round} is not in the database`);
-      if (stored.digest !== ack.digest)
-        throw new Error(`stored upload of ${ack.siteId} round ${ack.round} has another digest`);
-    }
-    const versions = await db.listVersions();
-    for (const v of versions) {
-      const weights = await db.getVersionWeights(v.id);
-      if (!weights || sha256Hex(weights) !== v.weightsSha256) throw new Error(`version ${v.id} is incomplete`);
-    }
-    for (const fed of await db.listFederations()) {
-      for (const r of await db.listRounds(fed.id)) {
-        if (r.state === 'published' && !versions.some((v) => v.id === r.versionId))
-          throw new Error(`round ${r.round} is published without its version`);
-      }
-      if (fed.latestVersionId && !versions.some((v) => v.id === fed.latestVersionId))
-        throw new Error('the federation points at a missing version');
-    }
-    return { acksChecked: o.acks.length, versions: versions.length };
+    return await checkStore(db, o.acks);
   } finally {
     await db.close();
   }
