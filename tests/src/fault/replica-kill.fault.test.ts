@@ -6,7 +6,7 @@ import { requireRedis, uniqueRedisPrefix } from '@twinfed/coordinator/__tests__/
 import { dropPgSchema, freshSchema, pgTestUrl } from '@twinfed/coordinator/store/__tests__/pg';
 import { SeededRandom, type PlanInput } from '@twinfed/shared';
 import { startCluster, type Cluster } from '../support/cluster';
-import { closedPort } from '../support/net';
+import { freePort } from '../support/net';
 import { startRoundRobinProxy } from '../support/round-robin-proxy';
 import { checkStore, until } from './__tests__/coordinator-process';
 import { LightSite, lightPlan } from './__tests__/light-site';
@@ -39,28 +39,26 @@ type Fault =
   | { kind: 'paused' }
   | { kind: 'redis-cut' };
 
-/** Seeded faults: five of each kill, one pause and one Redis cut, spread over the rounds (a round may have two). */
+/**
+ * Seeded faults. Every round ends with one fault of the driver (five deaths while aggregating, five while publishing,
+ * one pause past its lease, one Redis cut: twelve, in a seeded order), and five seeded rounds also lose their driver
+ * while collecting.
+ */
 function faults(seed: number): Map<number, Fault[]> {
   const rng = new SeededRandom(seed);
-  const all: Fault[] = [];
-  for (let i = 0; i < 5; i++) {
-    all.push({ kind: 'collecting', after: 1 + rng.int(SITES - 1) });
-    all.push({ kind: 'aggregating' });
-    all.push({ kind: 'publishing', point: rng.next() < 0.5 ? 'version.published' : 'round.created' });
-  }
-  all.push({ kind: 'paused' }, { kind: 'redis-cut' });
-  const byRound = new Map<number, Fault[]>();
-  // Every round gets one fault (rounds 1..ROUNDS), the rest go to random rounds.
-  const order = all.map((f) => ({ f, k: rng.next() })).sort((a, b) => a.k - b.k);
-  order.forEach(({ f }, i) => {
-    const round = i < ROUNDS ? i + 1 : 1 + rng.int(ROUNDS);
-    const list = byRound.get(round) ?? [];
-    // A round holds at most one collecting kill and one aggregating-or-publishing fault.
-    if (list.some((g) => g.kind === f.kind || (f.kind !== 'collecting' && g.kind !== 'collecting')))
-      list.unshift(f); // order within the round is sorted below; a second one of a kind becomes a collecting-time fault
-    else list.push(f);
-    byRound.set(round, list);
-  });
+  const closing: Fault[] = [{ kind: 'paused' }, { kind: 'redis-cut' }];
+  for (let i = 0; i < 5; i++)
+    closing.push(
+      { kind: 'aggregating' },
+      { kind: 'publishing', point: rng.next() < 0.5 ? 'version.published' : 'round.created' },
+    );
+  rng.shuffle(closing);
+  const byRound = new Map<number, Fault[]>(closing.map((f, i) => [i + 1, [f]]));
+  // The last round creates no next round: a publishing death there is at version.published.
+  const lastFault = byRound.get(ROUNDS)![0]!;
+  if (lastFault.kind === 'publishing') lastFault.point = 'version.published';
+  const collectingRounds = rng.shuffle(Array.from({ length: ROUNDS }, (_, i) => i + 1)).slice(0, 5);
+  for (const r of collectingRounds) byRound.get(r)!.unshift({ kind: 'collecting', after: 1 + rng.int(SITES - 1) });
   return byRound;
 }
 
@@ -126,15 +124,31 @@ async function runFederation(o: {
     const acks = () => sites.flatMap((s) => s.acks);
     const fed = () => c.admin.getFederation(fid);
     /** The site uploads its update of `round`, looking again (through the proxy) until a replica acknowledged it. */
-    const deliver = (site: LightSite, round: number) =>
-      until(async () => (await site.step(fid), site.acks.some((k) => k.round === round)), {
-        timeoutMs: 60_000,
-        what: `${site.siteId}'s upload of round ${round}`,
-        intervalMs: 50,
+    const deliver = async (site: LightSite, round: number) => {
+      let lastError = '';
+      await until(
+        async () => {
+          await site.step(fid).catch((e: unknown) => void (lastError = String(e)));
+          return site.acks.some((k) => k.round === round);
+        },
+        {
+          timeoutMs: 60_000,
+          what: `${site.siteId}'s upload of round ${round} (last error: ${lastError})`,
+          intervalMs: 50,
+        },
+      ).catch(async (e: unknown) => {
+        throw new Error(
+          `${String(e)}; last error ${lastError}; log ${log.join(' | ')}; replicas:\n${c.replicas.map((r) => `${r.id}: ${r.child?.lines.slice(-8).join('\n')}`).join('\n')}`,
+        );
       });
+    };
     /** After a death: every acknowledged upload is in the store; the dead replica comes back (disarmed). */
     const afterDeath = async (index: number, what: string) => {
-      await c.replicas[index]!.child!.exited;
+      const child = c.replicas[index]!.child!;
+      await until(() => child.proc.exitCode !== null || child.proc.signalCode !== null, {
+        timeoutMs: 60_000,
+        what: `${what}: the death of ${c.replicas[index]!.id}`,
+      });
       kills++;
       log.push(`${what} (${c.replicas[index]!.id})`);
       if (store) acksChecked += (await checkStore(store, acks())).acksChecked;
@@ -162,7 +176,7 @@ async function runFederation(o: {
             c.replicas[d]!.child!.proc.kill('SIGSTOP');
             paused = d;
           } else if (last.kind === 'redis-cut' && redisProxy) {
-            redisProxy.setBackend(0, { host: '127.0.0.1', port: await closedPort() });
+            redisProxy.setBackend(0, { host: '127.0.0.1', port: await freePort() });
             redisProxy.cutAll();
             for (const r of c.replicas)
               await until(async () => (await readyz(r.port)).push === 'degraded', {
@@ -172,10 +186,9 @@ async function runFederation(o: {
             log.push(`round ${round}: Redis cut from every replica (push degraded)`);
           }
           if (last.kind === 'aggregating' || last.kind === 'publishing') {
-            const d2 = d;
             const point = last.kind === 'aggregating' ? 'round.aggregating' : last.point;
             await deliver(order[k]!, round);
-            await afterDeath(d2, `round ${round}: died at ${point}`);
+            await afterDeath(d, `round ${round}: died at ${point}`);
             continue;
           }
         }
