@@ -57,12 +57,17 @@ export interface DbCheck {
 }
 
 /**
- * Opens the SQLite file of a coordinator that is not running and checks that every acknowledged upload is
+ * Opens the store (by default the SQLite file) of a coordinator that is not running and checks that every acknowledged upload is
  * stored with the acknowledged digest, that every version's weights match its signed digest (publication is
  * atomic) and that every published round points at an existing version.
  */
-export async function checkDatabase(o: { dataDir: string; acks: Ack[] }): Promise<DbCheck> {
-  const db = await SqliteStore.open({ path: path.join(o.dataDir, 'coordinator.db') });
+export async function checkDatabase(o: {
+  dataDir: string;
+  acks: Ack[];
+  /** Opens the store to check (default: the SQLite file in the data dir). */
+  open?: () => Promise<SqliteStore>;
+}): Promise<DbCheck> {
+  const db = await (o.open ?? (() => SqliteStore.open({ path: path.join(o.dataDir, 'coordinator.db') })))();
   try {
     for (const ack of o.acks) {
       const stored = await db.getUpdate(ack.federationId, ack.round, ack.siteId);
