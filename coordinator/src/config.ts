@@ -61,6 +61,17 @@ const ConfigSchema = z
     driverLeaseTtlMs: z.number().int().min(300),
     /** How often a replica looks for driver leases nobody holds, and its driven federations for updates other replicas stored. */
     catchUpPollMs: z.number().int().min(10),
+    /**
+     * redis:// or rediss:// URL of the Redis that replicas of one coordinator share (push across replicas, shared
+     * failed-authentication counts); absent: both stay inside this process.
+     */
+    redisUrl: z
+      .string()
+      .url()
+      .refine((u) => /^rediss?:$/.test(new URL(u).protocol), 'must be a redis:// or rediss:// URL')
+      .optional(),
+    /** Prefix of every Redis key and channel (several consortia, or tests, may share one Redis). */
+    redisPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (at most 64)'),
   })
   .refine((c) => c.requestTimeoutMs === 0 || c.headersTimeoutMs <= c.requestTimeoutMs, {
     message: 'headersTimeoutMs must not exceed requestTimeoutMs',
@@ -71,6 +82,9 @@ const ConfigSchema = z
       'give both the certificate and the key (--tls-cert and --tls-key, or TWINFED_TLS_CERT and TWINFED_TLS_KEY), or neither',
     path: ['tlsCert'],
   });
+
+/** Prefix of Redis keys and channels unless TWINFED_REDIS_PREFIX says otherwise. */
+const DEFAULT_REDIS_PREFIX = 'twinfed:';
 
 /** Defaults of the server's timeouts and per-caller limits (documented in docs/server-limits.md). */
 export const SERVER_LIMIT_DEFAULTS = {
@@ -96,8 +110,8 @@ export type CoordinatorConfig = Readonly<z.infer<typeof ConfigSchema>>;
  * `TWINFED_TRUST_PROXY`, `TWINFED_MAX_AUTH_FAILURES_PER_MINUTE`, `TWINFED_HEADERS_TIMEOUT_MS`, `TWINFED_REQUEST_TIMEOUT_MS`,
  * `TWINFED_KEEP_ALIVE_TIMEOUT_MS`, `TWINFED_MIN_BODY_BYTES_PER_SECOND`, `TWINFED_BODY_RATE_GRACE_MS`,
  * `TWINFED_MAX_REQUESTS_PER_PRINCIPAL`, `TWINFED_MAX_ANONYMOUS_REQUESTS_PER_ADDRESS`, `TWINFED_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS`,
- * `TWINFED_REPLICA_ID` (default: the host name), `TWINFED_DRIVER_LEASE_TTL_MS`, `TWINFED_CATCH_UP_POLL_MS`) and explicit
- * overrides (CLI flags win).
+ * `TWINFED_REPLICA_ID` (default: the host name), `TWINFED_DRIVER_LEASE_TTL_MS`, `TWINFED_CATCH_UP_POLL_MS`,
+ * `TWINFED_REDIS_URL`, `TWINFED_REDIS_PREFIX`) and explicit overrides (CLI flags win).
  * Defaults are in {@link SERVER_LIMIT_DEFAULTS} and docs/server-limits.md.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
@@ -132,6 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     replicaId: env.TWINFED_REPLICA_ID || os.hostname() || 'coordinator',
     driverLeaseTtlMs: num(env.TWINFED_DRIVER_LEASE_TTL_MS) ?? REPLICA_DEFAULTS.driverLeaseTtlMs,
     catchUpPollMs: num(env.TWINFED_CATCH_UP_POLL_MS) ?? REPLICA_DEFAULTS.catchUpPollMs,
+    redisUrl: env.TWINFED_REDIS_URL || undefined,
+    redisPrefix: env.TWINFED_REDIS_PREFIX || DEFAULT_REDIS_PREFIX,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
   const parsed = ConfigSchema.safeParse(raw);

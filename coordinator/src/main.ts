@@ -23,6 +23,9 @@ import { DriverLeases } from './rounds/driver-leases';
 import { RoundEngine } from './rounds/engine';
 import type { EngineEvents } from './rounds/events';
 import { EngineMetrics } from './rounds/metrics';
+import { openRedis, type RedisConnections } from './redis/client';
+import { redisFailureCounts } from './redis/failure-counts';
+import { redisPushAdapter } from './redis/push';
 import { attachSockets } from './socket/server';
 import { describeStoreLocation, openStore, type Store } from './store';
 import { claimStoreKey, ensureOperatorToken, operatorTokenPath } from './bootstrap';
@@ -129,12 +132,26 @@ export async function startCoordinator(
   });
   let sockets: ReturnType<typeof attachSockets> | null = null;
   let draining = false;
-  // One failed-authentication account for HTTP and socket handshakes.
+  // Replicas share push and failure counts through Redis; without it both stay in this process.
+  const redis: RedisConnections | null = config.redisUrl ? openRedis({ url: config.redisUrl, logger }) : null;
+  const authFailureWindowMs = 60_000;
+  // One failed-authentication account for HTTP and socket handshakes (and, with Redis, for every replica).
   const authFailures = new AuthFailureLimiter({
     maxFailures: config.maxAuthFailuresPerMinute,
-    windowMs: 60_000,
+    windowMs: authFailureWindowMs,
     now,
     onTrip: auditAuthFailureBursts({ store, now, logger }),
+    onCountError: (err) => logger.warn({ err }, 'failed authentication not counted'),
+    ...(redis
+      ? {
+          counts: redisFailureCounts({
+            client: redis.counts,
+            prefix: config.redisPrefix,
+            windowMs: authFailureWindowMs,
+            maxFailures: config.maxAuthFailuresPerMinute,
+          }),
+        }
+      : {}),
   });
   const app = createApp({
     config,
@@ -149,6 +166,7 @@ export async function startCoordinator(
     onSiteRevoked: (id) => sockets?.disconnectSite(id),
     draining: () => draining,
     connectedSites: () => sockets?.connectedSites() ?? 0,
+    pushMode: () => (redis === null ? 'local' : redis.healthy() ? 'redis' : 'degraded'),
     ...(crashPoints ? { crashPoints } : {}),
   });
   const initialTls = config.tlsCert && config.tlsKey ? loadServerTls(config.tlsCert, config.tlsKey) : null;
@@ -168,12 +186,16 @@ export async function startCoordinator(
     clientAddress: (req) => clientAddress(app, req),
     authFailures,
     maxAnonymousPerAddress: config.maxAnonymousSocketsPerAddress,
+    ...(redis ? { adapter: redisPushAdapter(redis, config.redisPrefix) } : {}),
   });
   push = sockets.events;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
+  }).catch(async (e: unknown) => {
+    await redis?.close();
+    throw e;
   });
   const port = (server.address() as AddressInfo).port;
   const url = `${initialTls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -183,6 +205,7 @@ export async function startCoordinator(
       fingerprint: fp,
       newKeys: created,
       store: describeStoreLocation(storeLocation(config)),
+      push: redis ? 'redis' : 'local',
       ...(initialTls ? { certificate: initialTls.summary } : {}),
     },
     'coordinator listening',
@@ -239,6 +262,7 @@ export async function startCoordinator(
         const socketsClosed = sockets.close(); // tells every site socket goodbye, then closes the HTTP server
         server.closeAllConnections(); // idle keep-alive connections must not hold the shutdown up
         await socketsClosed;
+        await redis?.close();
         if (!options.store) await store.close();
         logger.info('coordinator stopped');
       })()),

@@ -6,7 +6,7 @@ describe('loadSiteConfig', () => {
     const c = loadSiteConfig({});
     expect(c).toEqual({
       dataDir: path.resolve('.twinfed-site'),
-      coordinatorUrl: undefined,
+      coordinatorUrls: undefined,
       logLevel: 'info',
       pollIntervalMs: 3000,
       requestTimeoutMs: 30_000,
@@ -30,18 +30,28 @@ describe('loadSiteConfig', () => {
     };
     expect(loadSiteConfig(env)).toMatchObject({
       dataDir: '/tmp/a',
-      coordinatorUrl: 'http://c.test:8470',
+      coordinatorUrls: ['http://c.test:8470'],
       logLevel: 'debug',
       pollIntervalMs: 500,
       httpRetries: 0,
     });
     expect(
-      loadSiteConfig(env, { dataDir: 'rel', logLevel: undefined, coordinatorUrl: 'https://other.test' }),
+      loadSiteConfig(env, { dataDir: 'rel', logLevel: undefined, coordinatorUrls: ['https://other.test'] }),
     ).toMatchObject({
       dataDir: path.resolve('rel'),
       logLevel: 'debug',
-      coordinatorUrl: 'https://other.test',
+      coordinatorUrls: ['https://other.test'],
     });
+  });
+
+  test('several coordinator URLs (replicas): comma-separated in the environment, in order, duplicates dropped', () => {
+    expect(
+      loadSiteConfig({ TWINFED_COORDINATOR_URL: 'https://a.test/, https://b.test:8470,,https://a.test' })
+        .coordinatorUrls,
+    ).toEqual(['https://a.test', 'https://b.test:8470']);
+    expect(() => loadSiteConfig({ TWINFED_COORDINATOR_URL: 'https://a.test,ftp://b.test' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('coordinatorUrls.1') }),
+    );
   });
 
   test('privacy floors: environment, then flags', () => {
@@ -79,8 +89,8 @@ describe('loadSiteConfig', () => {
     [{ TWINFED_MAX_EPSILON: '0' }, 'privacy.maxEpsilon'],
     [{ TWINFED_MIN_POPULATION_K: '1' }, 'privacy.minPopulationK'],
     [{ TWINFED_MIN_POPULATION_K: '2.5' }, 'privacy.minPopulationK'],
-    [{ TWINFED_COORDINATOR_URL: 'ftp://x' }, 'coordinatorUrl'],
-    [{ TWINFED_COORDINATOR_URL: 'not a url' }, 'coordinatorUrl'],
+    [{ TWINFED_COORDINATOR_URL: 'ftp://x' }, 'coordinatorUrls'],
+    [{ TWINFED_COORDINATOR_URL: 'not a url' }, 'coordinatorUrls'],
     [{ TWINFED_LOG_LEVEL: 'loud' }, 'logLevel'],
     [{ TWINFED_POLL_INTERVAL_MS: 'soon' }, 'pollIntervalMs'],
     [{ TWINFED_HTTP_RETRIES: '-1' }, 'httpRetries'],

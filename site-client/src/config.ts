@@ -16,8 +16,8 @@ const DEFAULT_DATA_DIR = './.twinfed-site';
 export interface SiteConfig {
   /** Absolute path of the directory with `identity.json`, `site.json` and `rounds.json`. */
   readonly dataDir: string;
-  /** Coordinator base URL, when given by env or flag (enrollment stores the one used). */
-  readonly coordinatorUrl: string | undefined;
+  /** Coordinator base URLs (replicas, tried in order), when given by env or flag (enrollment stores them). */
+  readonly coordinatorUrls: readonly string[] | undefined;
   readonly logLevel: LogLevel;
   /** How often the runner polls `rounds/current` besides listening for push events. */
   readonly pollIntervalMs: number;
@@ -47,7 +47,7 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 
 const ConfigSchema = z.object({
   dataDir: z.string().min(1),
-  coordinatorUrl: url.optional(),
+  coordinatorUrls: z.array(url).min(1).max(16).optional(),
   logLevel: z.enum(LOG_LEVELS),
   pollIntervalMs: int(50, 3_600_000),
   requestTimeoutMs: int(100, 3_600_000),
@@ -65,7 +65,7 @@ const ConfigSchema = z.object({
 
 /**
  * Builds the frozen site configuration from environment variables and overrides (flags win):
- * `TWINFED_SITE_DATA_DIR`, `TWINFED_COORDINATOR_URL`, `TWINFED_LOG_LEVEL`, `TWINFED_POLL_INTERVAL_MS`,
+ * `TWINFED_SITE_DATA_DIR`, `TWINFED_COORDINATOR_URL` (one URL or a comma-separated list of replicas), `TWINFED_LOG_LEVEL`, `TWINFED_POLL_INTERVAL_MS`,
  * `TWINFED_REQUEST_TIMEOUT_MS`, `TWINFED_HTTP_RETRIES`, `TWINFED_CA`, `TWINFED_INSECURE_HTTP`, and the privacy floors
  * `TWINFED_REQUIRE_SECURE_AGGREGATION`, `TWINFED_REQUIRE_DP`, `TWINFED_MAX_EPSILON`, `TWINFED_MIN_POPULATION_K`, and
  * `TWINFED_POPULATION_EPSILON_BUDGET`. The only
@@ -79,7 +79,7 @@ export function loadSiteConfig(
     o !== undefined ? o : e !== undefined && e !== '' ? e : d;
   const raw = {
     dataDir: pick(overrides.dataDir, env.TWINFED_SITE_DATA_DIR, DEFAULT_DATA_DIR),
-    coordinatorUrl: overrides.coordinatorUrl ?? (env.TWINFED_COORDINATOR_URL || undefined),
+    coordinatorUrls: overrides.coordinatorUrls ?? splitUrlList(env.TWINFED_COORDINATOR_URL),
     logLevel: pick(overrides.logLevel, env.TWINFED_LOG_LEVEL, 'info'),
     pollIntervalMs: pick(overrides.pollIntervalMs, env.TWINFED_POLL_INTERVAL_MS, 3000),
     requestTimeoutMs: pick(overrides.requestTimeoutMs, env.TWINFED_REQUEST_TIMEOUT_MS, 30_000),
@@ -115,8 +115,18 @@ export function loadSiteConfig(
   return Object.freeze({
     ...c,
     dataDir: path.resolve(c.dataDir),
-    coordinatorUrl: c.coordinatorUrl,
+    coordinatorUrls: c.coordinatorUrls ? Object.freeze([...new Set(c.coordinatorUrls)]) : undefined,
     caFile: c.caFile === undefined ? undefined : path.resolve(c.caFile),
     privacy,
   });
+}
+
+/** URLs given as `a,b` (and/or repeated flags, already split into items): trimmed, empty items dropped. */
+export function splitUrlList(value: string | readonly string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = (typeof value === 'string' ? [value] : value)
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  return items.length > 0 ? items : undefined;
 }

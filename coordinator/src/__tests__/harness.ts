@@ -19,7 +19,11 @@ import {
 import { loadConfig } from '../config';
 import { startCoordinator, type RunningCoordinator } from '../main';
 
-/** A coordinator on 127.0.0.1:0 with a temp data dir, silent logs, for tests. */
+/**
+ * A coordinator on 127.0.0.1:0 with a temp data dir, silent logs, for tests. `replicaOf`: a second instance of that
+ * coordinator (its data dir: the same keys, operator token and SQLite store). `redis`: share push and failure counts
+ * through that Redis under that prefix (see __tests__/redis.ts).
+ */
 export async function startTestCoordinator(
   opts: {
     store?: 'memory' | 'sqlite';
@@ -29,20 +33,24 @@ export async function startTestCoordinator(
     /** PEM files: serve HTTPS + WSS. */
     tls?: { cert: string; key: string };
     trustProxy?: string[];
+    redis?: { url: string; prefix: string };
+    replicaOf?: { dataDir: string };
   } = {},
 ): Promise<RunningCoordinator & { dataDir: string; operatorToken: string }> {
-  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-coord-'));
+  if (opts.replicaOf && opts.store === 'memory') throw new Error('a replica shares its store: not the memory store');
+  const dataDir = opts.replicaOf?.dataDir ?? opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-coord-'));
   // Tests that walk refusals (the route × role matrix) fail on purpose: the failure limiter is off unless asked for.
   const config = loadConfig(
     {},
     {
       dataDir,
       port: 0,
-      store: opts.store ?? 'memory',
+      store: opts.store ?? (opts.replicaOf ? 'sqlite' : 'memory'),
       logLevel: 'silent',
       maxAuthFailuresPerMinute: opts.maxAuthFailuresPerMinute ?? 0,
       ...(opts.tls ? { tlsCert: opts.tls.cert, tlsKey: opts.tls.key } : {}),
       ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
+      ...(opts.redis ? { redisUrl: opts.redis.url, redisPrefix: opts.redis.prefix } : {}),
     },
   );
   const running = await startCoordinator(config, { logger: silentLogger(), ...(opts.now ? { now: opts.now } : {}) });

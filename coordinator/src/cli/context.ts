@@ -46,6 +46,7 @@ export interface StartOverrides {
   tlsCert?: string;
   tlsKey?: string;
   trustProxy?: string[];
+  redisUrl?: string;
 }
 
 /** What `twinfed coordinator start` needs from the coordinator package (injected in tests). */

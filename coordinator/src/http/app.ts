@@ -37,6 +37,7 @@ export function createApp(deps: HttpDeps): express.Express {
       windowMs: 60_000,
       now: deps.now,
       onTrip: auditAuthFailureBursts({ store: deps.store, now: deps.now, logger: deps.logger }),
+      onCountError: (err) => deps.logger.warn({ err }, 'failed authentication not counted'),
     });
   const admission = new Admission({
     maxPerPrincipal: deps.config.maxRequestsPerPrincipal,
@@ -68,6 +69,7 @@ export function createApp(deps: HttpDeps): express.Express {
     );
   }
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new TwinfedError('NOT_FOUND')));
+  app.use(limiter.countFailures());
   app.use(errorHandler(deps.logger));
   return app;
 }
@@ -107,7 +109,7 @@ function headerStage(route: RouteDef, auth: AuthOptions, limiter: AuthFailureLim
       (req as Authed).principal = r.principal;
       (req as Authed).bodyCheck = r.body;
     } catch (e) {
-      throw limiter.escalate(req, res, e);
+      throw await limiter.escalate(req, res, e);
     }
     next();
   };
@@ -125,7 +127,7 @@ function bodyStage(auth: AuthOptions, limiter: AuthFailureLimiter) {
         auth,
       );
     } catch (e) {
-      throw limiter.escalate(req, res, e);
+      throw await limiter.escalate(req, res, e);
     }
     next();
   };

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { TwinfedError, sha256Hex } from '@twinfed/shared';
 import { addressKey as clientAddressKey } from './client-address';
 
@@ -8,6 +8,10 @@ interface AuthFailureLimiterOptions {
   maxFailures: number;
   windowMs: number;
   now: () => number;
+  /** Where failures are counted; default {@link MemoryFailureCounts} (this process only). */
+  counts?: FailureCounts;
+  /** Where a count that could not be stored is reported. */
+  onCountError?: (err: unknown) => void;
   /** Called once when a key's failures reach the limit in a window (the audit trail records the burst). */
   onTrip?: (trip: { kind: 'address' | 'credential'; key: string; failures: number }) => void;
 }
@@ -31,14 +35,59 @@ function headerCredentialKey(req: Request): string | undefined {
 /** What the socket layer needs: the same failure accounting as HTTP, by client address. */
 export interface AuthFailureAccounting {
   /** True when this client address is over the limit (its further attempts are refused). */
-  isLimited(address: string): boolean;
+  isLimited(address: string): Promise<boolean>;
   /** Counts one failed authentication against this client address. */
-  recordFailure(address: string): void;
+  recordFailure(address: string): Promise<void>;
+}
+
+/** The failures of one key in its current window. */
+interface FailureWindow {
+  failures: number;
+  /** Milliseconds until the window ends (and the key starts from 0 again). */
+  resetInMs: number;
+}
+
+/**
+ * Failures counted per key in fixed windows (the first failure opens a window of `windowMs`). The limiter's only
+ * state: in memory for one process ({@link MemoryFailureCounts}), or in Redis for replicas that share their counts.
+ */
+export interface FailureCounts {
+  /** Counts one failure of `key`; resolves with its window after counting. */
+  add(key: string): Promise<FailureWindow>;
+  /** The window of `key`, or undefined when it has none (no failure within the window). */
+  peek(key: string): Promise<FailureWindow | undefined>;
 }
 
 interface Window {
   failures: number;
   resetAt: number;
+}
+
+/** {@link FailureCounts} in this process's memory: one entry per failing key, dropped after its window. */
+class MemoryFailureCounts implements FailureCounts {
+  private readonly windows = new Map<string, Window>();
+
+  constructor(private readonly opts: { windowMs: number; now: () => number }) {}
+
+  async add(key: string): Promise<FailureWindow> {
+    const at = this.opts.now();
+    if (this.windows.size >= 10_000) for (const [k, w] of this.windows) if (w.resetAt <= at) this.windows.delete(k);
+    let w = this.windows.get(key);
+    if (!w || w.resetAt <= at) this.windows.set(key, (w = { failures: 0, resetAt: at + this.opts.windowMs }));
+    w.failures++;
+    return { failures: w.failures, resetInMs: w.resetAt - at };
+  }
+
+  async peek(key: string): Promise<FailureWindow | undefined> {
+    const now = this.opts.now();
+    const w = this.windows.get(key);
+    if (!w) return undefined;
+    if (w.resetAt <= now) {
+      this.windows.delete(key);
+      return undefined;
+    }
+    return { failures: w.failures, resetInMs: w.resetAt - now };
+  }
 }
 
 /**
@@ -50,48 +99,52 @@ interface Window {
  * - a request whose credential fails gets 429 instead of 401;
  * - a request whose credential is valid is served, whatever its address or its id's history: a valid site or the
  *   operator behind the same proxy or NAT as a guesser is never refused, and forging a site's id cannot lock it out.
- * Probes (/healthz, /readyz) are never counted or refused. Memory: one entry per failing key, dropped after its window.
- * Hand-written because express-rate-limit counts requests as they start, per address only.
+ * Probes (/healthz, /readyz) are never counted or refused. The counts live in a {@link FailureCounts}: this process's
+ * memory, or Redis shared by every replica (redis/failure-counts.ts), so that a client failing at one replica is counted
+ * at all. Hand-written because express-rate-limit counts requests as they start, per address only.
  */
 export class AuthFailureLimiter implements AuthFailureAccounting {
-  private readonly windows = new Map<string, Window>();
+  private readonly counts: FailureCounts;
   private readonly keys = new WeakMap<Request, Set<string>>();
 
-  constructor(private readonly opts: AuthFailureLimiterOptions) {}
+  constructor(private readonly opts: AuthFailureLimiterOptions) {
+    this.counts = opts.counts ?? new MemoryFailureCounts({ windowMs: opts.windowMs, now: opts.now });
+  }
 
   private get on(): boolean {
     return this.opts.maxFailures > 0;
   }
 
-  isLimited(address: string): boolean {
-    return this.on && this.blockedFor(addressKey(address)) > 0;
+  async isLimited(address: string): Promise<boolean> {
+    return this.on && (await this.blockedFor(addressKey(address))) > 0;
   }
 
-  recordFailure(address: string): void {
-    if (this.on) this.record(addressKey(address));
+  async recordFailure(address: string): Promise<void> {
+    if (this.on) await this.record(addressKey(address));
   }
 
   /** Seconds until `key` may try again, or 0 when it is under the limit. */
-  private blockedFor(key: string): number {
-    const now = this.opts.now();
-    const w = this.windows.get(key);
-    if (!w) return 0;
-    if (w.resetAt <= now) {
-      this.windows.delete(key);
-      return 0;
+  private async blockedFor(key: string): Promise<number> {
+    let w: FailureWindow | undefined;
+    try {
+      w = await this.counts.peek(key);
+    } catch (err) {
+      this.opts.onCountError?.(err);
+      return 0; // the count is unknown: let the request through rather than refuse everyone
     }
-    return w.failures >= this.opts.maxFailures ? Math.max(1, Math.ceil((w.resetAt - now) / 1000)) : 0;
+    if (!w || w.failures < this.opts.maxFailures) return 0;
+    return Math.max(1, Math.ceil(w.resetInMs / 1000));
   }
 
-  private record(key: string): void {
-    const at = this.opts.now();
-    if (this.windows.size >= 10_000) for (const [k, w] of this.windows) if (w.resetAt <= at) this.windows.delete(k);
-    const w = this.windows.get(key);
-    if (!w || w.resetAt <= at) this.windows.set(key, { failures: 1, resetAt: at + this.opts.windowMs });
-    else w.failures++;
-    const failures = this.windows.get(key)?.failures ?? 0;
-    if (failures === this.opts.maxFailures)
-      this.opts.onTrip?.({ kind: key.startsWith('addr:') ? 'address' : 'credential', key, failures });
+  /** Counts a failure of `key`; a count that cannot be stored is reported, never thrown (the answer goes out). */
+  private async record(key: string): Promise<void> {
+    try {
+      const { failures } = await this.counts.add(key);
+      if (failures === this.opts.maxFailures)
+        this.opts.onTrip?.({ kind: key.startsWith('addr:') ? 'address' : 'credential', key, failures });
+    } catch (err) {
+      this.opts.onCountError?.(err);
+    }
   }
 
   private refusal(res: Response, seconds: number): TwinfedError {
@@ -105,46 +158,56 @@ export class AuthFailureLimiter implements AuthFailureAccounting {
   }
 
   /**
-   * First middleware of every route: registers the request's address and header credential and counts a 401 against
-   * them when the answer is sent; refuses (before any work) the enrollment route or an anonymous request from an
+   * First middleware of every route: registers the request's address and header credential (a 401 is counted against
+   * them by {@link countFailures}); refuses (before any work) the enrollment route or an anonymous request from an
    * address over the limit.
    */
   gate(route: { roles: readonly string[]; authenticatesByBody?: boolean }) {
-    return (req: Request, res: Response, next: NextFunction): void => {
+    return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       if (!this.on || req.path === '/healthz' || req.path === '/readyz') return next();
       const addr = addressKey(req.ip ?? req.socket.remoteAddress);
       const keys = new Set<string>([addr]);
       const credential = headerCredentialKey(req);
       if (credential) keys.add(credential);
       this.keys.set(req, keys);
-      res.on('finish', () => {
-        if (res.statusCode === 401) for (const k of keys) this.record(k);
-      });
       const anonymous = credential === undefined && !route.roles.includes('public');
       if (route.authenticatesByBody || anonymous) {
-        const wait = this.blockedFor(addr);
+        const wait = await this.blockedFor(addr);
         if (wait > 0) return next(this.refusal(res, wait));
       }
       next();
     };
   }
 
+  /**
+   * Error middleware before the error handler: a 401 is counted against the request's keys before it is answered, so
+   * the client's next attempt (at this replica or another) already sees it.
+   */
+  countFailures(): ErrorRequestHandler {
+    return async (err: unknown, req, _res, next) => {
+      if (this.on && err instanceof TwinfedError && err.status === 401)
+        await Promise.all([...(this.keys.get(req) ?? [])].map((k) => this.record(k)));
+      next(err);
+    };
+  }
+
   /** A failed authentication (401) becomes 429 when its address or credential is over the limit. */
-  escalate(req: Request, res: Response, err: unknown): unknown {
+  async escalate(req: Request, res: Response, err: unknown): Promise<unknown> {
     if (!this.on || !(err instanceof TwinfedError) || err.status !== 401) return err;
-    const wait = Math.max(0, ...[...(this.keys.get(req) ?? [])].map((k) => this.blockedFor(k)));
+    const waits = await Promise.all([...(this.keys.get(req) ?? [])].map((k) => this.blockedFor(k)));
+    const wait = Math.max(0, ...waits);
     return wait > 0 ? this.refusal(res, wait) : err;
   }
 
   /** For the enrollment route, once its body is read: counts and refuses by the token's prefix. */
   enrollmentToken() {
-    return (req: Request, res: Response, next: NextFunction): void => {
+    return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       if (!this.on) return next();
       const token = peekToken(req.body);
       if (token === undefined) return next();
       const key = `enroll:${token.slice(0, ENROLL_PREFIX_CHARS)}`;
       this.track(req, key);
-      const wait = this.blockedFor(key);
+      const wait = await this.blockedFor(key);
       next(wait > 0 ? this.refusal(res, wait) : undefined);
     };
   }

@@ -7,6 +7,9 @@ import type { AuthFailureLimiter } from './auth-failures';
 import type { Presence } from './presence';
 import type { UploadGate } from './upload-gate';
 
+/** How push events reach the sites: `local` (one process), `redis` (every replica), `degraded` (Redis is away). */
+export type PushMode = 'local' | 'redis' | 'degraded';
+
 /** What HTTP handlers may use. */
 export interface HttpDeps {
   config: CoordinatorConfig;
@@ -27,6 +30,8 @@ export interface HttpDeps {
   connectedSites?: () => number;
   /** The failed-authentication limiter, shared with the socket layer; none: the app makes its own. */
   authFailures?: AuthFailureLimiter;
+  /** How push events reach sites: this process only, through Redis, or Redis is away (`/readyz`); default local. */
+  pushMode?: () => PushMode;
   /** Test-only crash points. */
   crashPoints?: CrashPoints;
 }

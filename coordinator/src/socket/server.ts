@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import {
   SITE_NAMESPACE,
   TwinfedError,
@@ -69,6 +69,8 @@ export function attachSockets(opts: {
   maxAnonymousPerAddress?: number;
   /** Default {@link SOCKET_CONNECT_TIMEOUT_MS}. */
   connectTimeoutMs?: number;
+  /** Carries broadcasts to the sockets of the other replicas (the Redis adapter); default: this process only. */
+  adapter?: ServerOptions['adapter'];
 }): SocketLayer {
   const touch = opts.touch ?? ((siteId: string) => opts.store.touchSite(siteId, new Date(opts.now()).toISOString()));
   const addressOf = opts.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
@@ -87,6 +89,7 @@ export function attachSockets(opts: {
       connectTimeout: opts.connectTimeoutMs ?? SOCKET_CONNECT_TIMEOUT_MS,
       // Cheap refusal (HTTP 403) of a new connection from an address already at its cap.
       allowRequest: (req, callback) => callback(null, !anonymous.full(addressOf(req))),
+      ...(opts.adapter ? { adapter: opts.adapter } : {}),
     },
   );
   // Exact count: connections that passed allowRequest together are closed here beyond the cap.
@@ -103,11 +106,11 @@ export function attachSockets(opts: {
   const sites = io.of(SITE_NAMESPACE);
   sites.use((socket, next) => {
     const address = addressOf(socket.request);
-    if (opts.authFailures?.isLimited(address)) {
-      opts.logger.debug({ address }, 'socket handshake refused: too many failed authentications');
-      return refuse(socket.conn, next, 'RATE_LIMITED');
-    }
     void (async () => {
+      if (await opts.authFailures?.isLimited(address)) {
+        opts.logger.debug({ address }, 'socket handshake refused: too many failed authentications');
+        throw new TwinfedError('RATE_LIMITED');
+      }
       const claimed = parseHandshake(socket.handshake.auth);
       const site = await opts.store.getSite(claimed.siteId);
       const now = opts.now();
@@ -130,9 +133,10 @@ export function attachSockets(opts: {
         anonymous.authenticated(socket.conn);
         next();
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         const code = err instanceof TwinfedError ? err.code : 'INTERNAL';
-        if (err instanceof TwinfedError && err.status < 500) opts.authFailures?.recordFailure(address);
+        if (code === 'RATE_LIMITED') return refuse(socket.conn, next, 'RATE_LIMITED');
+        if (err instanceof TwinfedError && err.status < 500) await opts.authFailures?.recordFailure(address);
         if (code === 'INTERNAL') opts.logger.error({ err }, 'socket handshake failed');
         else opts.logger.warn({ code }, 'socket handshake rejected');
         refuse(socket.conn, next, REFUSED);

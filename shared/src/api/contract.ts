@@ -121,10 +121,11 @@ export const api = {
   readyz: {
     path: '/readyz',
     get: op({
-      summary: 'Readiness: the database is writable and the keys are loaded.',
+      summary:
+        'Readiness: the database is writable and the keys are loaded. `push` says how push events reach sites: `local` (this process), `redis` (every replica, through Redis), `degraded` (Redis is away: sites rely on polling).',
       roles: PUBLIC,
       request: none,
-      response: ok(status('ready')),
+      response: ok(status('ready').extend({ push: z.enum(['local', 'redis', 'degraded']) })),
       errors: ['NOT_READY'],
     }),
   },

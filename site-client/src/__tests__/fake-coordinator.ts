@@ -61,7 +61,7 @@ export function testEnrollment(coordinator: Identity, siteId = 'site-a'): Enroll
     state: {
       siteId,
       name: 'Site A',
-      coordinatorUrl: 'http://127.0.0.1:1',
+      coordinatorUrls: ['http://127.0.0.1:1'],
       enrolledAt: new Date(0).toISOString(),
       fingerprint: fingerprint(publicPart(identity)),
       coordinator: { ...cpub, fingerprint: fingerprint(cpub) },

@@ -8,9 +8,10 @@ import {
   createLogger,
   type Logger,
 } from '@twinfed/shared';
-import { loadSiteConfig, type LogLevel, type SiteConfig } from '../config';
+import { loadSiteConfig, splitUrlList, type LogLevel, type SiteConfig } from '../config';
 import type { PrivacyFloors } from '../governance/policy';
 import type { Enrollment } from '../identity/load';
+import { CoordinatorEndpoints } from '../transport/endpoints';
 import type { FetchLike, HttpTransportOptions, SiteCredentials } from '../transport/http';
 
 /** The `--data-dir` option every site command takes (`description` when a command says more about what it uses it for). */
@@ -54,7 +55,8 @@ export function writeJsonLine(out: TextOut, value: unknown): void {
 export function commandContext(
   deps: CliDeps,
   flags: CommonFlags & {
-    coordinatorUrl?: string;
+    /** `--coordinator` values (repeated and/or comma-separated). */
+    coordinator?: string | readonly string[];
     pollIntervalMs?: number;
     ca?: string;
     insecureHttp?: boolean;
@@ -64,7 +66,7 @@ export function commandContext(
   const quiet = deps.env.TWINFED_LOG_LEVEL ? undefined : 'warn';
   const config = loadSiteConfig(deps.env, {
     dataDir: flags.dataDir,
-    coordinatorUrl: flags.coordinatorUrl,
+    coordinatorUrls: splitUrlList(flags.coordinator),
     logLevel: flags.logLevel ?? (flags.debug ? 'debug' : quiet),
     pollIntervalMs: flags.pollIntervalMs,
     caFile: flags.ca,
@@ -79,39 +81,42 @@ export function commandContext(
   return { config, logger };
 }
 
-/** How a command reaches the coordinator: its URL (checked), the CA it trusts, and the fetch that trusts it. */
+/** How a command reaches the coordinator: its URLs (checked), the CA it trusts, and the fetch that trusts it. */
 interface CoordinatorAccess {
-  baseUrl: string;
+  /** One URL, or every replica's in the order to try them. */
+  baseUrls: readonly string[];
   /** PEM CA certificate (from --ca / TWINFED_CA, else the one recorded at enrollment). */
   ca: string | undefined;
   fetch: FetchLike | undefined;
 }
 
 /**
- * Resolves and checks how to reach the coordinator before anything is sent: the URL from flag/env, else
+ * Resolves and checks how to reach the coordinator before anything is sent: the URLs from flag/env, else
  * `recorded` (enrollment); plain http to a host that is not loopback is refused (`INSECURE_URL`) unless
  * --insecure-http; the CA from --ca/TWINFED_CA, else the one recorded at enrollment.
  */
 export function coordinatorAccess(
   deps: CliDeps,
   config: SiteConfig,
-  recorded?: { coordinatorUrl: string; tlsCa?: string | undefined },
+  recorded?: { coordinatorUrls: readonly string[]; tlsCa?: string | undefined },
 ): CoordinatorAccess {
-  const baseUrl = config.coordinatorUrl ?? recorded?.coordinatorUrl;
-  if (!baseUrl)
+  const baseUrls = config.coordinatorUrls ?? recorded?.coordinatorUrls;
+  if (!baseUrls || baseUrls.length === 0)
     throw new TwinfedError(
       'CONFIG_INVALID',
-      'Give the coordinator URL with --coordinator <url> (or TWINFED_COORDINATOR_URL).',
+      'Give the coordinator URL with --coordinator <url> (or TWINFED_COORDINATOR_URL; several replicas: <url1>,<url2>).',
     );
-  requireSecureUrl(baseUrl, { insecureHttp: config.insecureHttp, what: 'The coordinator URL' });
+  for (const url of baseUrls) requireSecureUrl(url, { insecureHttp: config.insecureHttp, what: 'The coordinator URL' });
   const ca = config.caFile !== undefined ? readCaFile(config.caFile) : recorded?.tlsCa;
   const fetch = deps.fetch ?? (ca !== undefined ? createFetch({ ca }) : undefined);
-  return { baseUrl, ca, fetch };
+  return { baseUrls, ca, fetch };
 }
 
 /**
  * How an enrolled site's command talks to the coordinator: {@link coordinatorAccess} checked against what enrollment
- * recorded, and the signed HTTP transport options (site key, timeout, retries, logger).
+ * recorded, and the signed HTTP transport options (site key, timeout, retries, logger). Its `baseUrl` is one
+ * {@link CoordinatorEndpoints}: every transport built from these options (and the event stream given `http.baseUrl`)
+ * follows the same fail-over between the coordinator's URLs.
  */
 export function siteHttp(
   deps: CliDeps,
@@ -122,7 +127,7 @@ export function siteHttp(
   const access = coordinatorAccess(deps, config, enrollment.state); // https, or http to this machine only
   const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
   const http: HttpTransportOptions = {
-    baseUrl: access.baseUrl,
+    baseUrl: new CoordinatorEndpoints(access.baseUrls),
     credentials,
     timeoutMs: config.requestTimeoutMs,
     retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 },

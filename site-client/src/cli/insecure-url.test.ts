@@ -168,11 +168,11 @@ describe('coordinatorAccess', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-access-'));
     const newer = '-----BEGIN CERTIFICATE-----\nMIIBnewer\n-----END CERTIFICATE-----\n';
     fs.writeFileSync(path.join(dir, 'new-ca.pem'), newer);
-    const recorded = { coordinatorUrl: 'https://coordinator.invalid', tlsCa: 'RECORDED' };
+    const recorded = { coordinatorUrls: ['https://coordinator.invalid'], tlsCa: 'RECORDED' };
     const deps = io().deps;
     const plain = coordinatorAccess(deps, loadSiteConfig({}), recorded);
-    expect([plain.baseUrl, plain.ca, typeof plain.fetch]).toEqual([
-      'https://coordinator.invalid',
+    expect([plain.baseUrls, plain.ca, typeof plain.fetch]).toEqual([
+      ['https://coordinator.invalid'],
       'RECORDED',
       'function',
     ]);
@@ -183,10 +183,10 @@ describe('coordinatorAccess', () => {
       newer,
     );
     expect(
-      coordinatorAccess(deps, loadSiteConfig({}, { coordinatorUrl: 'https://other.invalid' }), recorded).baseUrl,
-    ).toBe('https://other.invalid');
+      coordinatorAccess(deps, loadSiteConfig({}, { coordinatorUrls: ['https://other.invalid'] }), recorded).baseUrls,
+    ).toEqual(['https://other.invalid']);
     expect(
-      coordinatorAccess(deps, loadSiteConfig({}), { coordinatorUrl: 'https://coordinator.invalid' }).fetch,
+      coordinatorAccess(deps, loadSiteConfig({}), { coordinatorUrls: ['https://coordinator.invalid'] }).fetch,
     ).toBeUndefined(); // system CAs, global fetch
     fs.rmSync(dir, { recursive: true, force: true });
   });

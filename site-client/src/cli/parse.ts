@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { parseInstant } from '../ingest/time';
 
 /** A commander parser of numbers that pass `check`; `what` is the error message. */
@@ -52,3 +52,11 @@ export const textArg =
       throw new InvalidArgumentError(`${what} must be 1 to ${max} characters on one line.`);
     return t;
   };
+
+/** The repeatable `--coordinator <url>` option: every value in order (each may itself be a comma-separated list). */
+export function coordinatorOption(description: string): Option {
+  return new Option(
+    `--coordinator <url>`,
+    `${description}; repeat it, or separate URLs with commas, to list every replica`,
+  ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+}

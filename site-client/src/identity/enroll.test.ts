@@ -62,7 +62,7 @@ describe('enroll', () => {
     expect(state).toMatchObject({
       siteId: 'site-1',
       name: 'Cleveland',
-      coordinatorUrl: 'https://coord.test',
+      coordinatorUrls: ['https://coord.test'],
       coordinator: { ...publicPart(coordinator), fingerprint: coordinatorKeys.fingerprint },
     });
     expect(readSiteState(dataDir)).toEqual(state);

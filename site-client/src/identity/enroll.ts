@@ -13,6 +13,7 @@ import {
   type Logger,
 } from '@twinfed/shared';
 import { CoordinatorClient } from '../transport/coordinator-client';
+import { CoordinatorEndpoints } from '../transport/endpoints';
 import type { FetchLike } from '../transport/http';
 import { JOURNAL_FILE } from '../training/journal';
 import { SiteAuditLog } from '../audit/site-audit';
@@ -20,7 +21,8 @@ import { SITE_FILES, isEnrolled, readSiteState, writeSiteState, type SiteState }
 
 /** Options of {@link enroll}. */
 interface EnrollOptions {
-  coordinatorUrl: string;
+  /** The coordinator's URL, or every replica's (tried in order on connection failures; all recorded). */
+  coordinatorUrl: string | readonly string[];
   /** The one-time token the operator created with `twinfed sites invite`. */
   token: string;
   dataDir: string;
@@ -60,20 +62,22 @@ const normalizeFingerprint = (f: string): string =>
  */
 export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
   const { dataDir, logger } = options;
-  requireSecureUrl(options.coordinatorUrl, {
-    insecureHttp: options.insecureHttp === true,
-    what: 'The coordinator URL (--coordinator)',
-  });
+  const endpoints = new CoordinatorEndpoints(options.coordinatorUrl);
+  for (const url of endpoints.all)
+    requireSecureUrl(url, {
+      insecureHttp: options.insecureHttp === true,
+      what: 'The coordinator URL (--coordinator)',
+    });
   if (isEnrolled(dataDir) && !options.force) {
     const existing = safeRead(dataDir);
-    const who = existing ? ` (site ${existing.siteId} at ${existing.coordinatorUrl})` : '';
+    const who = existing ? ` (site ${existing.siteId} at ${existing.coordinatorUrls.join(', ')})` : '';
     throw new TwinfedError(
       'ALREADY_EXISTS',
       `${dataDir} already holds an enrollment${who}. Use --force to replace it, or another --data-dir.`,
     );
   }
   const client = new CoordinatorClient({
-    baseUrl: options.coordinatorUrl,
+    baseUrl: endpoints,
     retry: { retries: 2, baseMs: 250, maxMs: 2000 },
     ...(options.fetch
       ? { fetch: options.fetch }
@@ -128,7 +132,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
   const state: SiteState = {
     siteId: res.siteId,
     name: res.name,
-    coordinatorUrl: client.baseUrl,
+    coordinatorUrls: [...endpoints.all],
     enrolledAt: (options.now?.() ?? new Date()).toISOString(),
     fingerprint: fingerprint(pub),
     coordinator: {
@@ -147,7 +151,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
       subject: state.siteId,
       detail: {
         name: state.name,
-        coordinatorUrl: state.coordinatorUrl,
+        coordinatorUrls: state.coordinatorUrls,
         coordinatorFingerprint,
         fingerprint: state.fingerprint,
         replaced: options.force === true,

@@ -9,11 +9,23 @@ export const SITE_FILES = { state: 'site.json', identityName: 'site' } as const;
 
 const b64 = z.string().min(1).max(200);
 
+/** Most coordinator URLs (replicas of one coordinator) a site keeps. */
+const MAX_COORDINATOR_URLS = 16;
+
+/** A `site.json` written before replicas (one `coordinatorUrl`) reads as a list of one. */
+function migrateSingleUrl(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const { coordinatorUrl, ...rest } = raw as Record<string, unknown>;
+  if (coordinatorUrl === undefined || 'coordinatorUrls' in rest) return raw;
+  return { ...rest, coordinatorUrls: [coordinatorUrl] };
+}
+
 /** What enrollment leaves on disk besides the key file: who we are and the coordinator keys we pinned. */
-export const SiteStateSchema = z.object({
+const SiteStateObjectSchema = z.object({
   siteId: IdSchema,
   name: z.string(),
-  coordinatorUrl: z.string().url(),
+  /** The coordinator's URLs: one, or every replica's, tried in order (the site fails over on connection failures). */
+  coordinatorUrls: z.array(z.string().url()).min(1).max(MAX_COORDINATOR_URLS),
   enrolledAt: z.string(),
   /** The site's own public-key fingerprint (the operator sees it in `twinfed sites list`). */
   fingerprint: z.string(),
@@ -21,8 +33,10 @@ export const SiteStateSchema = z.object({
   /** The CA certificate (PEM) given with `--ca` at enrollment: later commands trust it for the coordinator's TLS. */
   tlsCa: z.string().max(100_000).optional(),
 });
+/** `site.json`, read from either layout (the single `coordinatorUrl` of older versions becomes `coordinatorUrls`). */
+const SiteStateSchema = z.preprocess(migrateSingleUrl, SiteStateObjectSchema);
 /** The enrollment record (`site.json`). */
-export type SiteState = z.infer<typeof SiteStateSchema>;
+export type SiteState = z.infer<typeof SiteStateObjectSchema>;
 
 /** Path of `site.json` in `dataDir`. */
 export function siteStatePath(dataDir: string): string {

@@ -7,6 +7,7 @@ import {
   type ServerToClientEvents,
   type Logger,
 } from '@twinfed/shared';
+import { CoordinatorEndpoints } from './endpoints';
 import type { SiteCredentials } from './http';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './retry';
 
@@ -21,7 +22,8 @@ export type SiteStatus = Parameters<ClientToServerEvents['site:status']>[0];
 
 /** Options of {@link EventStream}. */
 interface EventStreamOptions {
-  baseUrl: string;
+  /** The coordinator's URL, or the endpoint list the site's HTTP transport uses (the stream follows its fail-over). */
+  baseUrl: string | readonly string[] | CoordinatorEndpoints;
   credentials: SiteCredentials;
   /** Reconnect delays (its `retries` is ignored: the stream retries until closed). */
   backoff?: BackoffPolicy;
@@ -39,7 +41,10 @@ export type ConnectionListener = (state: { connected: boolean; reason?: string }
  * Push events from the coordinator over socket.io (namespace {@link SITE_NAMESPACE}). Each connection
  * attempt carries a freshly signed handshake. Reconnects with jittered exponential backoff, including after
  * the server refused the handshake or disconnected the site, until {@link EventStream.close}. Events are only
- * hints: the runner also polls over HTTP, so a dead stream costs latency, never progress.
+ * hints: the runner also polls over HTTP, so a dead stream costs latency, never progress. With several coordinator
+ * URLs it connects to the one in use: a connection that cannot be made (refused, reset, timed out; not a refused
+ * handshake) moves the shared list to the next URL, and whenever the list moves (here or in the HTTP transport) the
+ * stream reconnects there after a backoff delay.
  */
 export class EventStream {
   private socket: SiteSocket | undefined;
@@ -49,10 +54,21 @@ export class EventStream {
   private readonly listeners = new Set<ConnectionListener>();
   private readonly handlers: Array<[keyof ServerToClientEvents, (...args: never[]) => void]> = [];
   private readonly policy: BackoffPolicy;
+  private readonly endpoints: CoordinatorEndpoints;
+  private offEndpoints: (() => void) | undefined;
 
   constructor(private readonly options: EventStreamOptions) {
     this.policy = options.backoff ?? DEFAULT_BACKOFF;
+    this.endpoints =
+      options.baseUrl instanceof CoordinatorEndpoints ? options.baseUrl : new CoordinatorEndpoints(options.baseUrl);
   }
+
+  /** The coordinator URL the stream connects (or tries to connect) to. */
+  get url(): string | undefined {
+    return this.socketUrl;
+  }
+
+  private socketUrl: string | undefined;
 
   /** True while the socket is connected. */
   get connected(): boolean {
@@ -80,7 +96,12 @@ export class EventStream {
   /** Opens the connection (idempotent). */
   start(): void {
     if (this.socket || this.closed) return;
-    const base = new URL(this.options.baseUrl);
+    this.offEndpoints = this.endpoints.onChange(({ to }) => this.follow(to));
+    this.open(this.endpoints.current);
+  }
+
+  private open(baseUrl: string): void {
+    const base = new URL(baseUrl);
     const prefix = base.pathname.replace(/\/+$/, '');
     const { siteId, signSecretKey } = this.options.credentials;
     const factory: SocketFactory = this.options.connect ?? ((url, opts) => io(url, opts));
@@ -96,10 +117,11 @@ export class EventStream {
       ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
     });
     this.socket = socket;
+    this.socketUrl = baseUrl;
     for (const [event, handler] of this.handlers) socket.on(event, handler as never);
     socket.on('connect', () => {
       this.attempt = 0;
-      this.options.logger?.info('event stream connected');
+      this.options.logger?.info({ coordinator: baseUrl }, 'event stream connected');
       this.emit({ connected: true });
     });
     socket.on('disconnect', (reason) => {
@@ -108,11 +130,40 @@ export class EventStream {
       if (!socket.active) this.scheduleReconnect();
     });
     socket.on('connect_error', (err) => {
-      const code = (err as { data?: { code?: unknown } }).data?.code ?? tlsFailureCode(err);
+      const refused = (err as { data?: { code?: unknown } }).data?.code;
+      const code = refused ?? tlsFailureCode(err);
       this.options.logger?.warn({ reason: err.message, code }, 'event stream could not connect');
       this.emit({ connected: false, reason: typeof code === 'string' ? code : err.message });
+      // No connection at all (not a refused handshake, not an untrusted certificate): try the next coordinator URL.
+      if (code === undefined && this.endpoints.failed(baseUrl) !== baseUrl) return;
       if (!socket.active) this.scheduleReconnect();
     });
+  }
+
+  /** The endpoint list moved to `to`: drop the socket to the old URL and connect to `to` after a backoff delay. */
+  private follow(to: string): void {
+    if (this.closed || to === this.socketUrl) return;
+    this.dropSocket();
+    if (this.timer) clearTimeout(this.timer);
+    const delay = backoffDelay({
+      attempt: this.attempt++,
+      policy: this.policy,
+      random: this.options.random ?? Math.random,
+    });
+    this.options.logger?.warn({ coordinator: to, delayMs: delay }, 'event stream follows the coordinator fail-over');
+    this.socketUrl = to;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.closed && !this.socket) this.open(this.endpoints.current);
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  private dropSocket(): void {
+    const old = this.socket;
+    this.socket = undefined;
+    old?.removeAllListeners();
+    old?.disconnect();
   }
 
   /** Reports the site's state (shown to operators); resolves with the server time, or undefined when offline. */
@@ -131,8 +182,8 @@ export class EventStream {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    this.socket?.removeAllListeners();
-    this.socket?.disconnect();
+    this.offEndpoints?.();
+    this.dropSocket();
     this.listeners.clear();
   }
 

@@ -8,6 +8,7 @@ import {
   type Logger,
   type Operation,
 } from '@twinfed/shared';
+import { CoordinatorEndpoints } from './endpoints';
 import { DEFAULT_BACKOFF, backoffDelay, isRetryableAnswer, parseRetryAfter, sleep, type BackoffPolicy } from './retry';
 
 /** The `fetch` the client uses (injectable for tests). */
@@ -21,8 +22,11 @@ export interface SiteCredentials {
 
 /** Options of {@link HttpTransport}. */
 export interface HttpTransportOptions {
-  /** Coordinator base URL, e.g. `https://coord.example.org` (a path prefix is allowed). */
-  baseUrl: string;
+  /**
+   * Coordinator base URL, e.g. `https://coord.example.org` (a path prefix is allowed); or the URLs of several
+   * replicas, tried in order on connection failures; or an endpoint list shared with the site's other transports.
+   */
+  baseUrl: string | readonly string[] | CoordinatorEndpoints;
   /** Signs every request when given; without it requests are anonymous (enrollment, public keys). */
   credentials?: SiteCredentials;
   fetch?: FetchLike;
@@ -61,7 +65,7 @@ interface HttpResponse {
  * `TLS_UNTRUSTED` at once (retrying cannot help; the message says to pass `--ca <pem>`).
  */
 export class HttpTransport {
-  private readonly base: URL;
+  private readonly endpoints: CoordinatorEndpoints;
   private readonly fetchImpl: FetchLike;
   private readonly timeoutMs: number;
   private readonly policy: BackoffPolicy;
@@ -70,7 +74,8 @@ export class HttpTransport {
   private readonly sleepImpl: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(private readonly options: HttpTransportOptions) {
-    this.base = new URL(options.baseUrl.replace(/\/+$/, '') + '/');
+    this.endpoints =
+      options.baseUrl instanceof CoordinatorEndpoints ? options.baseUrl : new CoordinatorEndpoints(options.baseUrl);
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.policy = options.retry ?? DEFAULT_BACKOFF;
@@ -79,9 +84,9 @@ export class HttpTransport {
     this.sleepImpl = options.sleep ?? sleep;
   }
 
-  /** The coordinator's base URL (without trailing slash). */
+  /** The coordinator's base URL in use (without trailing slash). */
   get baseUrl(): string {
-    return this.base.href.replace(/\/+$/, '');
+    return this.endpoints.current;
   }
 
   /** Sends `req` and parses the JSON answer with `schema`. */
@@ -102,36 +107,50 @@ export class HttpTransport {
     return parsed.data;
   }
 
-  /** Sends `req`, retrying as described on the class; resolves with a 2xx response or throws. */
+  /**
+   * Sends `req`, retrying as described on the class; resolves with a 2xx response or throws. With several coordinator
+   * URLs, a connection failure moves to the next URL at once; only a failure of every URL in turn costs a backoff
+   * pause and one retry.
+   */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    const url = new URL(req.path.replace(/^\/+/, ''), this.base);
-    const signedPath = url.pathname + url.search;
     const body: string | Uint8Array | undefined =
       req.binary ?? (req.json === undefined ? undefined : JSON.stringify(req.json));
-    for (let attempt = 0; ; attempt++) {
+    let untried = this.endpoints.all.length - 1;
+    for (let attempt = 0; ;) {
       const last = attempt >= this.policy.retries;
+      const baseUrl = this.endpoints.current;
+      const url = new URL(req.path.replace(/^\/+/, ''), `${baseUrl}/`);
+      const signedPath = url.pathname + url.search;
       let res: Response;
       try {
         res = await this.attempt({ req, url: url.href, signedPath, body });
       } catch (e) {
         if (req.signal?.aborted) throw new TwinfedError('NETWORK', 'The request was cancelled.', { cause: e });
-        const untrusted = tlsFailure(e, this.baseUrl); // a refused certificate stays refused: no retry
+        const untrusted = tlsFailure(e, baseUrl); // a refused certificate stays refused: no retry
         if (untrusted) throw untrusted;
-        if (last)
-          throw new TwinfedError(
-            'NETWORK',
-            `The coordinator at ${this.baseUrl} could not be reached (${describe(e)}).`,
-            { cause: e },
+        this.endpoints.failed(baseUrl);
+        if (untried-- > 0) {
+          this.options.logger?.warn(
+            { from: baseUrl, to: this.endpoints.current, reason: describe(e) },
+            'coordinator fail-over',
           );
-        await this.pause({ attempt, req, reason: describe(e) });
+          continue;
+        }
+        if (last)
+          throw new TwinfedError('NETWORK', `The coordinator at ${baseUrl} could not be reached (${describe(e)}).`, {
+            cause: e,
+          });
+        untried = this.endpoints.all.length - 1;
+        await this.pause({ attempt: attempt++, req, reason: describe(e) });
         continue;
       }
+      untried = this.endpoints.all.length - 1;
       const bytes = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
       if (res.ok) return { status: res.status, headers: res.headers, body: bytes };
       const err = errorFromResponse(res.status, bytes);
       if (!last && isRetryableAnswer(res.status, err.code) && !req.signal?.aborted) {
         await this.pause({
-          attempt,
+          attempt: attempt++,
           req,
           reason: `HTTP ${res.status}`,
           retryAfter: parseRetryAfter(res.headers.get('retry-after'), this.now()),

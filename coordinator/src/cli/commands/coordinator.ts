@@ -57,6 +57,7 @@ interface StartFlags {
   tlsCert?: string;
   tlsKey?: string;
   trustProxy?: string;
+  redis?: string;
 }
 
 /** Adds the `coordinator` command group to `program`. */
@@ -101,6 +102,10 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
       '--trust-proxy <addrs>',
       'comma-separated addresses/CIDRs of a TLS-terminating reverse proxy whose X-Forwarded-For is believed (default TWINFED_TRUST_PROXY; none)',
     )
+    .option(
+      '--redis <url>',
+      'redis:// URL shared by the replicas of this coordinator: push events reach sites connected to any replica and failed authentications are counted across replicas (default TWINFED_REDIS_URL; none: this process only; key prefix TWINFED_REDIS_PREFIX, default twinfed:)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  $ twinfed coordinator start\n  $ twinfed coordinator start --data-dir ./consortium --port 9000\n  $ twinfed coordinator start --memory --port 0\n' +
@@ -110,6 +115,10 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
         'With TLS, SIGHUP (kill -HUP <pid>) reloads the certificate and key without dropping connected sites; a reload that\n' +
         'fails keeps the previous certificate and logs an error. Behind a reverse proxy that terminates TLS, list it with\n' +
         '--trust-proxy so that rate limits see the real client address.\n\n' +
+        'Replicas: several coordinators may share one store; give them all the same --redis so that push events and\n' +
+        'failed-authentication counts are shared (/readyz says push: local, redis, or degraded while Redis is away: sites\n' +
+        'then poll, as they always do). Sites list every replica: twinfed-site run --coordinator <url1>,<url2>.\n\n' +
+        '  $ twinfed coordinator start --host 0.0.0.0 --redis redis://redis.internal:6379\n\n' +
         'Then, in another terminal on the same host:\n  $ twinfed --data-dir ./consortium --url http://127.0.0.1:9000 sites invite "St Mary Hospital"\n',
     )
     .action(async (flags: StartFlags, cmd: Command) => {
@@ -124,6 +133,7 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
       if (flags.tlsCert !== undefined) overrides.tlsCert = path.resolve(flags.tlsCert);
       if (flags.tlsKey !== undefined) overrides.tlsKey = path.resolve(flags.tlsKey);
       if (flags.trustProxy !== undefined) overrides.trustProxy = parseTrustProxy(flags.trustProxy) ?? [];
+      if (flags.redis !== undefined) overrides.redisUrl = flags.redis;
       const runtime = await (deps.runtime ?? realRuntime)();
       const { config, coordinator: running } = await runtime.start({ env: deps.env, overrides, log: deps.stderr });
       const tokenFile = running.operatorTokenFile ?? path.join(config.dataDir, OPERATOR_TOKEN_FILE);

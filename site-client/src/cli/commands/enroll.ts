@@ -8,9 +8,10 @@ import {
   type CliDeps,
   type CommonFlags,
 } from '../context';
+import { coordinatorOption } from '../parse';
 
 interface EnrollFlags extends CommonFlags {
-  coordinator?: string;
+  coordinator?: string[];
   token: string;
   force?: boolean;
   fingerprint?: string;
@@ -28,7 +29,7 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
         "and pin the coordinator's public keys. Keys are written to the data directory (secret key file mode 0600). " +
         'Compare the printed coordinator fingerprint with the one the operator reads to you.',
     )
-    .option('--coordinator <url>', 'coordinator base URL (or TWINFED_COORDINATOR_URL)')
+    .addOption(coordinatorOption('coordinator base URL (or TWINFED_COORDINATOR_URL)'))
     .requiredOption('--token <token>', 'one-time enrollment token from `twinfed sites invite <name>`')
     .addOption(
       dataDirOption(
@@ -61,11 +62,10 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
       const flags = cmd.optsWithGlobals<EnrollFlags>();
       const { config, logger } = commandContext(deps, {
         ...flags,
-        ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}),
       });
       const access = coordinatorAccess(deps, config); // refuses plain http to a remote host before the token goes anywhere
       const { state, identityFile } = await enroll({
-        coordinatorUrl: access.baseUrl,
+        coordinatorUrl: access.baseUrls,
         insecureHttp: config.insecureHttp,
         ...(access.ca !== undefined ? { ca: access.ca } : {}),
         token: flags.token,
@@ -80,7 +80,7 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
         writeJsonLine(deps.stdout, {
           siteId: state.siteId,
           name: state.name,
-          coordinatorUrl: state.coordinatorUrl,
+          coordinatorUrls: state.coordinatorUrls,
           coordinatorFingerprint: state.coordinator.fingerprint,
           siteFingerprint: state.fingerprint,
           dataDir: config.dataDir,
@@ -90,7 +90,7 @@ export function addEnrollCommand(program: Command, deps: CliDeps): void {
       }
       deps.stdout.write(
         [
-          `Enrolled as site "${state.name}" (id ${state.siteId}) with ${state.coordinatorUrl}.`,
+          `Enrolled as site "${state.name}" (id ${state.siteId}) with ${state.coordinatorUrls.join(', ')}.`,
           `Coordinator fingerprint (pinned): ${state.coordinator.fingerprint}`,
           flags.fingerprint
             ? '  It matches the fingerprint you gave.'

@@ -23,10 +23,10 @@ import {
 import { loadEnrollment, type Enrollment } from '../../identity/load';
 import { CoordinatorClient } from '../../transport/coordinator-client';
 import { commandContext, dataDirOption, siteHttp, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
-import { textArg } from '../parse';
+import { textArg, coordinatorOption } from '../parse';
 
 interface PlansFlags extends CommonFlags {
-  coordinator?: string;
+  coordinator?: string[];
   ca?: string;
   insecureHttp?: boolean;
 }
@@ -52,7 +52,6 @@ function plansContext(deps: CliDeps, cmd: Command): PlansContext {
   const flags = cmd.optsWithGlobals<PlansFlags>();
   const { config, logger } = commandContext(deps, {
     ...flags,
-    ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}),
   });
   const enrollment = loadEnrollment(config.dataDir);
   const { http } = siteHttp(deps, config, enrollment, logger);
@@ -171,7 +170,7 @@ function decidedLines(record: DecisionRecord, already: boolean, reported: boolea
 function coordinatorOptions(cmd: Command): Command {
   return cmd
     .addOption(dataDirOption())
-    .option('--coordinator <url>', 'override the coordinator URL stored at enrollment')
+    .addOption(coordinatorOption('override the coordinator URL stored at enrollment'))
     .option('--ca <pem>', 'CA certificate (PEM) to trust for the coordinator (or TWINFED_CA)')
     .option('--insecure-http', 'allow plain http:// to a coordinator that is not on this machine');
 }

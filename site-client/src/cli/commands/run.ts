@@ -14,7 +14,7 @@ import { CoordinatorClient } from '../../transport/coordinator-client';
 import { EventStream } from '../../transport/event-stream';
 import { commandContext, dataDirOption, siteHttp, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
 import { loadLocalData, type DataSource, type LoadedData } from '../load-data';
-import { instantArg, listenArg, numberArg as number, type ListenAddress } from '../parse';
+import { instantArg, listenArg, numberArg as number, type ListenAddress, coordinatorOption } from '../parse';
 import { rejectedLinesText } from '../rejects-file';
 import { renderProgress } from '../render';
 import { setupTwinRun, type TwinRun } from '../twin-run';
@@ -26,7 +26,7 @@ interface RunFlags extends CommonFlags {
   mapping?: string;
   testFraction: number;
   splitSeed: number;
-  coordinator?: string;
+  coordinator?: string[];
   pollInterval?: number;
   push: boolean;
   backend?: BackendPreference;
@@ -117,7 +117,7 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
       43,
     )
     .addOption(dataDirOption())
-    .option('--coordinator <url>', 'override the coordinator URL stored at enrollment')
+    .addOption(coordinatorOption('override the coordinator URL stored at enrollment'))
     .option(
       '--ca <pem>',
       'CA certificate (PEM) to trust for the coordinator, instead of the one recorded at enrollment (or TWINFED_CA)',
@@ -188,7 +188,6 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
       const source = dataSource(flags);
       const { config, logger } = commandContext(deps, {
         ...flags,
-        ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}),
         ...(flags.pollInterval !== undefined ? { pollIntervalMs: flags.pollInterval } : {}),
         ...(flags.populationEpsilonBudget !== undefined
           ? { populationEpsilonBudget: flags.populationEpsilonBudget }
@@ -235,9 +234,14 @@ export function addRunCommand(program: Command, deps: CliDeps, setExitCode: (cod
           );
       }
       const api = new CoordinatorClient(http);
-      const { baseUrl } = http;
+      // The same endpoint list as every HTTP transport of this site: the stream follows their fail-over.
       const events = flags.push
-        ? new EventStream({ baseUrl, credentials, logger, ...(access.ca !== undefined ? { ca: access.ca } : {}) })
+        ? new EventStream({
+            baseUrl: http.baseUrl,
+            credentials,
+            logger,
+            ...(access.ca !== undefined ? { ca: access.ca } : {}),
+          })
         : undefined;
       const runner = new SiteRunner({
         federationId: flags.federation,

@@ -39,10 +39,10 @@ import {
   type CommonFlags,
 } from '../context';
 import { loadLocalData } from '../load-data';
-import { numberArg } from '../parse';
+import { numberArg, coordinatorOption } from '../parse';
 
 interface ConnectFlags extends CommonFlags {
-  coordinator?: string;
+  coordinator?: string[];
   ca?: string;
   insecureHttp?: boolean;
 }
@@ -59,14 +59,11 @@ interface AnswerFlags extends ConnectFlags {
 
 /** The site, its coordinator client, policy, outbox and audit chain, for one command. */
 function open(deps: CliDeps, flags: ConnectFlags) {
-  const { config, logger } = commandContext(deps, {
-    ...flags,
-    ...(flags.coordinator ? { coordinatorUrl: flags.coordinator } : {}),
-  });
+  const { config, logger } = commandContext(deps, flags);
   const enrollment = loadEnrollment(config.dataDir);
   const access = coordinatorAccess(deps, config, enrollment.state);
   const client = new CoordinatorClient({
-    baseUrl: access.baseUrl,
+    baseUrl: access.baseUrls,
     credentials: { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey },
     timeoutMs: config.requestTimeoutMs,
     retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 },
@@ -108,7 +105,7 @@ async function queryById(client: CoordinatorClient, id: string): Promise<SiteCoh
 const connectionOptions = (cmd: Command): Command =>
   cmd
     .addOption(dataDirOption())
-    .option('--coordinator <url>', 'override the coordinator URL stored at enrollment')
+    .addOption(coordinatorOption('override the coordinator URL stored at enrollment'))
     .option('--ca <pem>', 'CA certificate (PEM) to trust for the coordinator (or TWINFED_CA)')
     .option('--insecure-http', 'allow plain http:// to a coordinator that is not on this machine');
 

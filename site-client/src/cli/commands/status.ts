@@ -32,8 +32,8 @@ export function addStatusCommand(program: Command, deps: CliDeps): void {
       const lines = [
         `Site:          "${state.name}" (id ${state.siteId})`,
         `Data dir:      ${config.dataDir}`,
-        `Coordinator:   ${state.coordinatorUrl}`,
-        `Coordinator TLS: ${state.coordinatorUrl.startsWith('https:') ? (state.tlsCa ? 'trusts the CA given with --ca at enrollment' : "trusts the system's CAs") : 'none (plain http)'}`,
+        `Coordinator:   ${state.coordinatorUrls.join(', ')}`,
+        `Coordinator TLS: ${state.coordinatorUrls.every((u) => u.startsWith('https:')) ? (state.tlsCa ? 'trusts the CA given with --ca at enrollment' : "trusts the system's CAs") : 'none (plain http)'}`,
         `Pinned fingerprint: ${state.coordinator.fingerprint}`,
         `Site fingerprint:   ${state.fingerprint}`,
         `Enrolled at:   ${state.enrolledAt}`,
