@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '@twinfed/shared';
 import { SqliteStore, type Store } from '../store';
+import { dropPgSchema, freshSchema, openPgStore } from '../store/__tests__/pg';
 import { DriverLeases } from './driver-leases';
 import type { RoundEngine } from './engine';
 import { PlanSchema, planDigest } from '@twinfed/shared';
@@ -39,11 +40,35 @@ function severable(store: Store) {
   };
 }
 
-/** Two replicas (engine + driver leases) on two connections to one SQLite file, sharing one set of sites. */
-async function cluster(dir: string) {
-  const file = path.join(dir, 'coordinator.db');
-  const storeA = await SqliteStore.open({ path: file });
-  const storeB = await SqliteStore.open({ path: file });
+/** Two stores on one database, as two replicas open them: [A, B]. */
+type OpenTwo = (dir: string) => Promise<[Store, Store]>;
+
+const BACKENDS: Array<[string, OpenTwo, (dir: string) => Promise<void>]> = [
+  [
+    'one SQLite file',
+    async (dir) => {
+      const file = path.join(dir, 'coordinator.db');
+      return [await SqliteStore.open({ path: file }), await SqliteStore.open({ path: file })];
+    },
+    async () => undefined,
+  ],
+  [
+    'one PostgreSQL schema (two pools)',
+    async (dir) => {
+      const schema = freshSchema('tf_failover');
+      fs.writeFileSync(path.join(dir, 'schema'), schema);
+      return [await openPgStore(schema, 4), await openPgStore(schema, 4)];
+    },
+    async (dir) => {
+      const file = path.join(dir, 'schema');
+      if (fs.existsSync(file)) await dropPgSchema(fs.readFileSync(file, 'utf8'));
+    },
+  ],
+];
+
+/** Two replicas (engine + driver leases) on two stores of one database, sharing one set of sites. */
+async function cluster(dir: string, openTwo: OpenTwo) {
+  const [storeA, storeB] = await openTwo(dir);
   const fx = await engineFixture({ sites: 3, store: storeA });
   const replica = (store: Store, holder: string) => {
     const link = severable(store);
@@ -66,12 +91,15 @@ async function cluster(dir: string) {
   return { fx, storeA, storeB, a, b };
 }
 
-describe('two coordinator engines on one SQLite file: one driver per federation', () => {
+describe.each(BACKENDS)('two coordinator engines on %s: one driver per federation', (_name, openTwo, dropAll) => {
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-failover-'));
   });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await dropAll(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   test('the driver stops; the other replica takes over, completes the round from the stored updates, nothing is aggregated twice', async () => {
     const reference = await (async () => {
@@ -83,7 +111,7 @@ describe('two coordinator engines on one SQLite file: one driver per federation'
       return fx.finalBytes(fed.id);
     })();
 
-    const { fx, storeA, storeB, a, b } = await cluster(dir);
+    const { fx, storeA, storeB, a, b } = await cluster(dir, openTwo);
     try {
       await a.leases.start();
       const fid = (await a.engine.createFederation(fixturePlan(), 'test')).id;
@@ -106,6 +134,8 @@ describe('two coordinator engines on one SQLite file: one driver per federation'
       process.stdout.write(
         `in-process failover: round 1 published by the other replica ${Date.now() - stoppedAt} ms after the driver stopped (TTL ${TTL} ms, poll ${POLL} ms)\n`,
       );
+      // Publishing and opening the next round are two steps of the new driver: wait for both.
+      await waitFor(async () => (await storeB.getRound(fid, 2)) !== null, 'round 2 opened by b');
       expect(b.leases.drives(fid)).toBe(true);
       expect(await storeB.getLease(`driver:${fid}`)).toMatchObject({ holder: 'replica-b', token: 2 });
 
@@ -142,7 +172,7 @@ describe('two coordinator engines on one SQLite file: one driver per federation'
   }, 60_000);
 
   test('decisions and a plan amendment stored through another replica reach the driver: it opens the round', async () => {
-    const { storeA, storeB, a, b } = await cluster(dir);
+    const { storeA, storeB, a, b } = await cluster(dir, openTwo);
     try {
       await a.leases.start();
       await b.leases.start();

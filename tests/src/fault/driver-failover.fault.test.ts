@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SqliteStore } from '@twinfed/coordinator';
+import { dropPostgresSchema, PostgresStore, SqliteStore } from '@twinfed/coordinator';
+import { freshSchema, pgTestUrl } from '@twinfed/coordinator/store/__tests__/pg';
 import type { Child } from '../support/processes';
 import { stop } from '../support/processes';
 import { freePort } from '../support/net';
@@ -13,8 +14,59 @@ const ROUNDS = 3;
 const TTL_MS = 2000;
 const POLL_MS = 200;
 
-/** Two replicas on one data dir (one SQLite file, one key pair), each with its own replica id and port. */
-function replica(o: { dataDir: string; port: number; id: string }): Child {
+/** Where the two replicas keep their state, and how the test reads it afterwards. */
+interface Backend {
+  /** A's and B's data dirs (the same one for SQLite: one file; for PostgreSQL: two dirs with the same key files). */
+  dirs(): [string, string];
+  /** Extra environment of both replicas. */
+  env: Record<string, string>;
+  /** Called once A has started (and created the keys): B's data dir gets what it needs. */
+  afterFirstStart(a: string, b: string): void;
+  open(a: string): Promise<SqliteStore>;
+  cleanup(): Promise<void>;
+}
+
+function sqliteBackend(): Backend {
+  let dir = '';
+  return {
+    dirs: () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-lease-'));
+      return [dir, dir];
+    },
+    env: {},
+    afterFirstStart: () => undefined,
+    open: (a) => SqliteStore.open({ path: path.join(a, 'coordinator.db') }),
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function postgresBackend(): Backend {
+  const schema = freshSchema('tf_fault');
+  const url = pgTestUrl();
+  const made: string[] = [];
+  return {
+    dirs: () => {
+      const two = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-lease-pg-')));
+      made.push(...two);
+      return two as [string, string];
+    },
+    env: { TWINFED_STORE_URL: `${url}${url.includes('?') ? '&' : '?'}schema=${schema}` },
+    // Replicas on two hosts: each has its own data dir, holding copies of the same key files.
+    afterFirstStart: (a, b) => {
+      for (const f of ['coordinator.key.json', 'operator.token'])
+        fs.copyFileSync(path.join(a, f), path.join(b, f), fs.constants.COPYFILE_EXCL);
+      fs.chmodSync(path.join(b, 'coordinator.key.json'), 0o600);
+    },
+    open: async () => await PostgresStore.open({ url, schema }),
+    cleanup: async () => {
+      made.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+      await dropPostgresSchema(url, schema);
+    },
+  };
+}
+
+/** A replica with its own replica id and port. */
+function replica(o: { dataDir: string; port: number; id: string; env: Record<string, string> }): Child {
   return spawnCoordinator({
     dataDir: o.dataDir,
     port: o.port,
@@ -23,6 +75,7 @@ function replica(o: { dataDir: string; port: number; id: string }): Child {
       TWINFED_REPLICA_ID: o.id,
       TWINFED_DRIVER_LEASE_TTL_MS: String(TTL_MS),
       TWINFED_CATCH_UP_POLL_MS: String(POLL_MS),
+      ...o.env,
     },
   });
 }
@@ -38,23 +91,26 @@ async function healthy(port: number): Promise<void> {
 const leaseLines = (c: Child, fid: string, msg: RegExp) =>
   c.lines.filter((l) => l.includes(fid) && msg.test(l)).map((l) => JSON.parse(l) as { fencingToken: number });
 
-describe('two coordinator processes on one SQLite file: the driver is paused past its lease', () => {
-  const dirs: string[] = [];
-  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+describe.each([
+  ['one SQLite file', sqliteBackend],
+  ['one PostgreSQL schema, two data dirs', postgresBackend],
+])('two coordinator processes on %s: the driver is paused past its lease', (_name, makeBackend) => {
+  const backend = makeBackend();
+  afterAll(() => backend.cleanup());
 
   test('the other replica takes over and completes the federation; the paused one, resumed, changes nothing', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-lease-'));
-    dirs.push(dataDir);
+    const [dataDir, dataDirB] = backend.dirs();
     const [portA, portB] = [await freePort(), await freePort()];
-    const a = replica({ dataDir, port: portA, id: 'replica-a' });
+    const a = replica({ dataDir, port: portA, id: 'replica-a', env: backend.env });
     const sites: LightSite[] = [];
     let b: Child | null = null;
     try {
       await healthy(portA); // the first start creates the keys and the operator token
-      b = replica({ dataDir, port: portB, id: 'replica-b' });
+      backend.afterFirstStart(dataDir, dataDirB);
+      b = replica({ dataDir: dataDirB, port: portB, id: 'replica-b', env: backend.env });
       await healthy(portB);
       const adminA = adminOf({ dataDir, port: portA });
-      const adminB = adminOf({ dataDir, port: portB });
+      const adminB = adminOf({ dataDir: dataDirB, port: portB });
       const urlB = `http://127.0.0.1:${portB}`;
       for (let i = 0; i < SITES; i++) {
         const inv = await adminA.createInvitation({ siteName: `Site ${String.fromCharCode(65 + i)}` });
@@ -117,8 +173,8 @@ describe('two coordinator processes on one SQLite file: the driver is paused pas
       await stop(a);
       await stop(b);
       const acks = sites.flatMap((s) => s.acks);
-      expect((await checkDatabase({ dataDir, acks })).versions).toBe(ROUNDS + 1);
-      const db = await SqliteStore.open({ path: path.join(dataDir, 'coordinator.db') });
+      expect((await checkDatabase({ dataDir, acks, open: () => backend.open(dataDir) })).versions).toBe(ROUNDS + 1);
+      const db = await backend.open(dataDir);
       try {
         const versions = await db.listVersions({ federationId: fid });
         expect(versions.map((v) => v.round)).toEqual([0, 1, 2, 3]);

@@ -101,7 +101,8 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
     .option(
       '--store <location>',
       'where state lives: sqlite (default: <data dir>/coordinator.db), a SQLite file path or file: URL, or ' +
-        'postgres://user@host:5432/db?schema=<name> for several replicas on one PostgreSQL (default TWINFED_STORE_URL)',
+        'postgres://user@host:5432/db?schema=<name> for several replicas on one PostgreSQL, TWINFED_STORE_POOL_SIZE ' +
+        'connections each, default 10 (default TWINFED_STORE_URL)',
     )
     .option(
       '--tls-cert <pem>',

@@ -89,9 +89,14 @@ export async function checkStore(db: CheckedStore, acks: Ack[]): Promise<DbCheck
   return { acksChecked: acks.length, versions: versions.length };
 }
 
-/** {@link checkStore} on the SQLite file of a coordinator that is not running. */
-export async function checkDatabase(o: { dataDir: string; acks: Ack[] }): Promise<DbCheck> {
-  const db = await SqliteStore.open({ path: path.join(o.dataDir, 'coordinator.db') });
+/** {@link checkStore} on the store of a coordinator that is not running (by default the SQLite file in its data dir). */
+export async function checkDatabase(o: {
+  dataDir: string;
+  acks: Ack[];
+  /** Opens the store to check (default: the SQLite file in the data dir). */
+  open?: () => Promise<CheckedStore & { close(): Promise<void> }>;
+}): Promise<DbCheck> {
+  const db = await (o.open ?? (() => SqliteStore.open({ path: path.join(o.dataDir, 'coordinator.db') })))();
   try {
     return await checkStore(db, o.acks);
   } finally {
