@@ -114,31 +114,43 @@ async function runFederation(o: {
   let kills = 0;
   let acksChecked = 0;
   const sites: LightSite[] = [];
+  let target = c.url;
   const store = o.checkStore ?? null;
   try {
     for (let i = 0; i < SITES; i++) {
       const inv = await c.admin.createInvitation({ siteName: `Site ${String.fromCharCode(65 + i)}` });
-      sites.push(await LightSite.enroll({ index: i, token: inv.token, url: () => c.url }));
+      sites.push(await LightSite.enroll({ index: i, token: inv.token, url: () => target }));
     }
     const fid = (await c.admin.createFederation(PLAN)).id;
     const acks = () => sites.flatMap((s) => s.acks);
     const fed = () => c.admin.getFederation(fid);
-    /** The site uploads its update of `round`, looking again (through the proxy) until a replica acknowledged it. */
+    /** The site uploads its update of `round` through the proxy, looking again until a replica holds it. */
     const deliver = async (site: LightSite, round: number) => {
       let lastError = '';
       await until(
         async () => {
-          await site.step(fid).catch((e: unknown) => void (lastError = String(e)));
-          return site.acks.some((k) => k.round === round);
+          await site.step(fid).catch((e: unknown) => void (lastError = describeError(e)));
+          // Acknowledged, or stored by a replica that died before its acknowledgement reached the site.
+          return site.acks.some((k) => k.round === round) || (await site.submitted(fid, round));
         },
-        {
-          timeoutMs: 60_000,
-          what: `${site.siteId}'s upload of round ${round} (last error: ${lastError})`,
-          intervalMs: 50,
-        },
+        { timeoutMs: 60_000, what: `${site.siteId}'s upload of round ${round}`, intervalMs: 50 },
       ).catch(async (e: unknown) => {
+        // What each replica answers this site directly, and what they logged above info: enough to see why.
+        const direct: string[] = [];
+        for (const r of c.replicas) {
+          target = `http://127.0.0.1:${r.port}`;
+          direct.push(`${r.id}: ${await site.step(fid).then(String, describeError)}`);
+        }
+        target = c.url;
+        const logs = c.replicas.map(
+          (r) =>
+            `${r.id}:\n${r.child?.lines
+              .filter((l) => !/"level":30/.test(l))
+              .slice(-25)
+              .join('\n')}`,
+        );
         throw new Error(
-          `${String(e)}; last error ${lastError}; log ${log.join(' | ')}; replicas:\n${c.replicas.map((r) => `${r.id}: ${r.child?.lines.slice(-8).join('\n')}`).join('\n')}`,
+          `${String(e)} (last error: ${lastError}); directly: ${direct.join(' / ')}; proxy ${JSON.stringify(c.proxyStats())}; faults so far: ${log.join(' | ')}\n${logs.join('\n')}`,
         );
       });
     };
@@ -247,6 +259,11 @@ async function runFederation(o: {
     await c.close();
     await redisProxy?.close();
   }
+}
+
+function describeError(e: unknown): string {
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${String(e)} (${cause.message})` : String(e);
 }
 
 async function readyz(port: number): Promise<{ push?: string }> {

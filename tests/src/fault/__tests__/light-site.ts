@@ -121,6 +121,15 @@ export class LightSite {
     throw new Error(`upload: HTTP ${up.status} ${text}`);
   }
 
+  /** True when the coordinator holds this site's update of `round` (acknowledged to the site or not). */
+  async submitted(federationId: string, round: number): Promise<boolean> {
+    const res = await this.request('GET', routes.currentRound(federationId));
+    if (res.status !== 200) return false;
+    const cur = (await res.json()) as CurrentRound;
+    const now = cur.round?.round ?? 0;
+    return now > round || cur.federation.state === 'completed' || (now === round && cur.submitted === true);
+  }
+
   /** "Trains" and seals the update of a round (once). */
   async prepare(federationId: string, r: { round: number; baseVersionId: string }): Promise<void> {
     const key = `${federationId}/${r.round}`;
