@@ -148,9 +148,9 @@ describe('invocations', () => {
     expect(invocations(['twinfed-site', 'run', '--federation', '${FEDERATION:-}', '--heart-disease', '0'])).toEqual([
       { bin: 'twinfed-site', words: ['run'], options: ['--federation', '--heart-disease'] },
     ]);
-    expect(invocations(['sh', '-c', "test -f /t/ca.pem || twinfed tls init --out /t --host 'proxy'; echo done"])).toEqual(
-      [{ bin: 'twinfed', words: ['tls', 'init'], options: ['--out', '--host'] }],
-    );
+    expect(
+      invocations(['sh', '-c', "test -f /t/ca.pem || twinfed tls init --out /t --host 'proxy'; echo done"]),
+    ).toEqual([{ bin: 'twinfed', words: ['tls', 'init'], options: ['--out', '--host'] }]);
     expect(invocations('node server.js')).toEqual([]);
   });
 });

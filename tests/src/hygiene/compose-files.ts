@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 export type Bin = 'twinfed' | 'twinfed-site';
 
 /** One `twinfed …` invocation found in a service's command. */
-export interface Invocation {
+interface Invocation {
   readonly bin: Bin;
   /** Subcommand words before the first option, e.g. `['coordinator', 'start']`. */
   readonly words: readonly string[];
@@ -68,7 +68,7 @@ export function invocations(command: string | readonly string[] | undefined): In
 }
 
 /** Problems with one invocation: an unknown subcommand (no `Usage: <bin> <words>` in its help) or an option its help does not list. */
-export function invocationProblems(inv: Invocation, help: ComposeContext['help']): string[] {
+function invocationProblems(inv: Invocation, help: ComposeContext['help']): string[] {
   const text = help(inv.bin, inv.words);
   const name = [inv.bin, ...inv.words].join(' ');
   if (!text.split('\n').some((line) => line.startsWith(`Usage: ${name} `)))
