@@ -23,14 +23,18 @@ export interface Progress {
   siteIds: Map<string, string>;
 }
 
-/** A running consortium: one coordinator process and one process per site. */
+/** A running consortium: its coordinator (one process, or replicas behind a proxy at `url`) and one process per site. */
 export interface Consortium {
   url: string;
   admin: AdminClient;
-  coordinator: Child;
   sites: Child[];
   siteIds: Map<string, string>;
   stopAll(): Promise<void>;
+}
+
+/** A consortium with one coordinator process. */
+export interface SingleConsortium extends Consortium {
+  coordinator: Child;
 }
 
 /** Starts `twinfed coordinator start` on 127.0.0.1:0 in its own process and waits for its URL. */
@@ -71,35 +75,14 @@ export async function startConsortium(opts: {
   sites: RunSite[];
   sitePolicy: SitePolicy | null;
   logLevel?: string;
-}): Promise<Consortium> {
+}): Promise<SingleConsortium> {
   const coord = await startCoordinatorProcess({
     dataDir: path.join(opts.workDir, 'coordinator'),
     ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
   });
   const admin = createAdminClient({ baseUrl: coord.url, token: coord.token });
-  const siteIds = new Map<string, string>();
-  for (const s of opts.sites) {
-    const inv = await admin.createInvitation({ siteName: s.name });
-    const lines = await runNode({
-      name: `enroll ${s.name}`,
-      script: siteCli(),
-      args: [
-        '--json',
-        'enroll',
-        '--coordinator',
-        coord.url,
-        '--token',
-        inv.token,
-        '--data-dir',
-        siteDir(opts.workDir, s),
-      ],
-    });
-    const info = lines.map(jsonLine).find((j) => j && typeof j.siteId === 'string');
-    if (!info) throw new Error(`enroll ${s.name}: no site id in output:\n${lines.join('\n')}`);
-    siteIds.set(s.name, String(info.siteId));
-    if (opts.sitePolicy) writeSitePolicy(siteDir(opts.workDir, s), opts.sitePolicy);
-  }
-  const consortium: Consortium = {
+  const siteIds = await enrollSites({ ...opts, admin, coordinatorUrls: () => [coord.url] });
+  const consortium: SingleConsortium = {
     url: coord.url,
     admin,
     coordinator: coord.child,
@@ -111,6 +94,43 @@ export async function startConsortium(opts: {
     },
   };
   return consortium;
+}
+
+/**
+ * Invites each site and enrolls it with its one-time token through `twinfed-site enroll --coordinator <urls>` (one
+ * URL, or a list of replicas' URLs the site fails over between); writes `sitePolicy` as its policy file when given.
+ * Returns each site's enrolled id by name.
+ */
+export async function enrollSites(opts: {
+  admin: AdminClient;
+  workDir: string;
+  sites: RunSite[];
+  sitePolicy: SitePolicy | null;
+  coordinatorUrls: (site: RunSite) => string[];
+}): Promise<Map<string, string>> {
+  const siteIds = new Map<string, string>();
+  for (const s of opts.sites) {
+    const inv = await opts.admin.createInvitation({ siteName: s.name });
+    const lines = await runNode({
+      name: `enroll ${s.name}`,
+      script: siteCli(),
+      args: [
+        '--json',
+        'enroll',
+        '--coordinator',
+        opts.coordinatorUrls(s).join(','),
+        '--token',
+        inv.token,
+        '--data-dir',
+        siteDir(opts.workDir, s),
+      ],
+    });
+    const info = lines.map(jsonLine).find((j) => j && typeof j.siteId === 'string');
+    if (!info) throw new Error(`enroll ${s.name}: no site id in output:\n${lines.join('\n')}`);
+    siteIds.set(s.name, String(info.siteId));
+    if (opts.sitePolicy) writeSitePolicy(siteDir(opts.workDir, s), opts.sitePolicy);
+  }
+  return siteIds;
 }
 
 /** The data dir of a site under the work dir. */
@@ -158,12 +178,26 @@ export async function watchFederation(
   const deadline = Date.now() + opts.timeoutMs;
   const evaluations = new Map<string, EvaluationView[]>();
   let last = '';
+  let unreachableSince: number | null = null;
   for (;;) {
-    const federation = await c.admin.getFederation(opts.federationId);
-    const rounds = await c.admin.listRounds(opts.federationId);
-    for (const r of rounds) {
-      if (r.versionId && (evaluations.get(r.versionId)?.length ?? 0) < r.selectedSiteIds.length)
-        evaluations.set(r.versionId, await c.admin.listEvaluations(r.versionId));
+    // A coordinator replica that dies closes the operator's connection: look again (through the load balancer) for
+    // up to 30 s before giving up.
+    let federation: FederationView;
+    let rounds: RoundView[];
+    try {
+      federation = await c.admin.getFederation(opts.federationId);
+      rounds = await c.admin.listRounds(opts.federationId);
+      for (const r of rounds) {
+        if (r.versionId && (evaluations.get(r.versionId)?.length ?? 0) < r.selectedSiteIds.length)
+          evaluations.set(r.versionId, await c.admin.listEvaluations(r.versionId));
+      }
+      unreachableSince = null;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'NETWORK') throw e;
+      unreachableSince ??= Date.now();
+      if (Date.now() - unreachableSince > 30_000) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+      continue;
     }
     const progress: Progress = { federation, rounds, evaluations, siteIds: c.siteIds };
     const key = JSON.stringify([

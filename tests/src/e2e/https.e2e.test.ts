@@ -248,7 +248,6 @@ describe('federation over HTTPS with a private consortium CA', () => {
       const consortium: Consortium = {
         url,
         admin,
-        coordinator,
         sites,
         siteIds: new Map(),
         stopAll: async () => undefined,

@@ -20,9 +20,11 @@ export interface Replica {
   starts: number;
 }
 
-export interface ClusterOptions {
+interface ClusterOptions {
   workDir: string;
   replicas: number;
+  /** How many replicas run from the start (default: all); the others are set up (keys copied) and started later. */
+  running?: number;
   /** The store every replica shares: a postgres:// URL (with ?schema=) or a SQLite file path. */
   storeUrl: string;
   /** Redis shared by the replicas (push, failed-authentication counts); absent: each replica keeps its own. */
@@ -114,8 +116,9 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     fs.mkdirSync(r.dataDir, { recursive: true, mode: 0o700 });
     for (const f of KEY_FILES) fs.copyFileSync(path.join(replicas[0]!.dataDir, f), path.join(r.dataDir, f));
   }
-  await Promise.all(replicas.slice(1).map((r) => start(r.index)));
-  for (const r of replicas)
+  const running = replicas.slice(0, o.running ?? replicas.length);
+  await Promise.all(running.slice(1).map((r) => start(r.index)));
+  for (const r of running)
     if (r.child!.proc.exitCode !== null)
       throw new Error(`${r.id} did not start:\n${r.child!.lines.slice(-20).join('\n')}`);
 

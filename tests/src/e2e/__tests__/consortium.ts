@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SitePolicy } from '@twinfed/site-client';
-import { startConsortium, type Consortium, type RunSite } from '../../demo/federation-run';
+import { startConsortium, type RunSite, type SingleConsortium } from '../../demo/federation-run';
 
 /**
  * Three heart-disease hospitals as the e2e suites federate them: secure aggregation and federated statistics need a
@@ -23,8 +23,8 @@ export function suiteConsortium(
   prefix: string,
   sites: RunSite[],
   sitePolicy: SitePolicy | null,
-): { readonly c: Consortium; readonly workDir: string } {
-  let c: Consortium | undefined;
+): { readonly c: SingleConsortium; readonly workDir: string } {
+  let c: SingleConsortium | undefined;
   let workDir = '';
   beforeAll(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), `twinfed-${prefix}-`));
