@@ -2,59 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient } from '@twinfed/coordinator';
-import { enrollTestSite, testPlan, type TestSite } from '@twinfed/coordinator/__tests__/harness';
+import { enrollTestSite, testPlan } from '@twinfed/coordinator/__tests__/harness';
 import { dropPgSchema, freshSchema, pgTestUrl } from '@twinfed/coordinator/store/__tests__/pg';
-import {
-  deserializeWeights,
-  routes,
-  signRequest,
-  verifyModelVersion,
-  type CurrentRound,
-  type WeightSet,
-} from '@twinfed/shared';
+import { deserializeWeights, verifyModelVersion } from '@twinfed/shared';
 import { startCoordinatorProcess } from '../demo/federation-run';
+import { rebind, uploadConstant } from './__tests__/signed-site';
 import type { Child } from '../support/processes';
-
-async function currentRound(site: TestSite, fid: string): Promise<CurrentRound> {
-  return (await (await site.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
-}
-
-async function upload(site: TestSite, fid: string, value: number): Promise<number> {
-  const cur = await currentRound(site, fid);
-  const base = deserializeWeights(
-    new Uint8Array(await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer()),
-  );
-  const weights: WeightSet = { layout: base.layout, data: base.data.map(() => value) };
-  const sealed = site.seal({
-    federationId: fid,
-    round: cur.round!.round,
-    baseVersionId: cur.round!.baseVersionId,
-    weights,
-    numExamples: 10,
-  });
-  return (await site.request('POST', routes.updates(fid, cur.round!.round), sealed)).status;
-}
-
-/** The same site identity talking to a coordinator at a new URL. */
-function rebind(site: TestSite, url: string): TestSite {
-  return {
-    ...site,
-    request: async (method, p, b) => {
-      const bytes =
-        b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
-      const headers: Record<string, string> = signRequest({
-        method,
-        path: p,
-        body: bytes,
-        siteId: site.siteId,
-        signSecretKey: site.identity.sign.secretKey,
-      });
-      if (b !== undefined)
-        headers['content-type'] = b instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
-      return fetch(url + p, { method, headers, ...(b === undefined ? {} : { body: bytes }) });
-    },
-  };
-}
 
 /** `twinfed coordinator start --store postgres://…?schema=…` as a real process: a federation, a SIGKILL, a restart. */
 describe('coordinator on PostgreSQL', () => {
@@ -80,8 +33,8 @@ describe('coordinator on PostgreSQL', () => {
     const a = await enrollTestSite({ url: first.url, operatorToken: first.token }, 'Alpha');
     const b = await enrollTestSite({ url: first.url, operatorToken: first.token }, 'Beta');
     const fed = await admin.createFederation(testPlan({ rounds: 2, minSites: 2 }) as never);
-    expect(await upload(a, fed.id, 1)).toBe(201);
-    expect(await upload(b, fed.id, 3)).toBe(201);
+    expect(await uploadConstant(a, fed.id, 1)).toBe(201);
+    expect(await uploadConstant(b, fed.id, 3)).toBe(201);
     expect((await admin.getFederation(fed.id)).currentRound).toBe(2);
 
     child.proc.kill('SIGKILL');
@@ -92,8 +45,8 @@ describe('coordinator on PostgreSQL', () => {
     expect((await admin2.listSites()).map((s) => s.id).sort()).toEqual([a.siteId, b.siteId].sort());
     const a2 = rebind(a, second.url);
     const b2 = rebind(b, second.url);
-    expect(await upload(a2, fed.id, 2)).toBe(201);
-    expect(await upload(b2, fed.id, 4)).toBe(201);
+    expect(await uploadConstant(a2, fed.id, 2)).toBe(201);
+    expect(await uploadConstant(b2, fed.id, 4)).toBe(201);
     const end = await admin2.getFederation(fed.id);
     expect(end.state).toBe('completed');
     expect(end.latestVersionId).toBe(`${fed.id}.v2`);

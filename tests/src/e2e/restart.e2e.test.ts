@@ -2,42 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient } from '@twinfed/coordinator';
-import { enrollTestSite, testPlan, type TestSite } from '@twinfed/coordinator/__tests__/harness';
-import {
-  deserializeWeights,
-  fromB64,
-  routes,
-  verifyModelVersion,
-  type CurrentRound,
-  type WeightSet,
-} from '@twinfed/shared';
+import { enrollTestSite, testPlan } from '@twinfed/coordinator/__tests__/harness';
+import { deserializeWeights, fromB64, verifyModelVersion } from '@twinfed/shared';
 import { startCoordinatorProcess } from '../demo/federation-run';
+import { currentRound, rebind, uploadConstant } from './__tests__/signed-site';
 import type { Child } from '../support/processes';
-
-async function currentRound(site: TestSite, fid: string): Promise<CurrentRound> {
-  return (await (await site.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
-}
-
-async function upload(site: TestSite, fid: string, value: number): Promise<number> {
-  const cur = await currentRound(site, fid);
-  const bytes = new Uint8Array(
-    await (await site.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer(),
-  );
-  const base = deserializeWeights(bytes);
-  const weights: WeightSet = { layout: base.layout, data: base.data.map(() => value) };
-  const res = await site.request(
-    'POST',
-    routes.updates(fid, cur.round!.round),
-    site.seal({
-      federationId: fid,
-      round: cur.round!.round,
-      baseVersionId: cur.round!.baseVersionId,
-      weights,
-      numExamples: 10,
-    }),
-  );
-  return res.status;
-}
 
 /** The coordinator process is killed (SIGKILL) between rounds and restarted on the same data dir. */
 describe('coordinator restart', () => {
@@ -59,8 +28,8 @@ describe('coordinator restart', () => {
     const a = await enrollTestSite({ url: first.url, operatorToken: first.token }, 'Alpha');
     const b = await enrollTestSite({ url: first.url, operatorToken: first.token }, 'Beta');
     const fed = await admin.createFederation(testPlan({ rounds: 3, minSites: 2 }) as never);
-    expect(await upload(a, fed.id, 1)).toBe(201);
-    expect(await upload(b, fed.id, 3)).toBe(201);
+    expect(await uploadConstant(a, fed.id, 1)).toBe(201);
+    expect(await uploadConstant(b, fed.id, 3)).toBe(201);
     const before = await admin.getFederation(fed.id);
     expect(before.currentRound).toBe(2);
 
@@ -89,36 +58,14 @@ describe('coordinator restart', () => {
     expect(after.latestVersionId).toBe(`${fed.id}.v1`);
 
     // The sites carry on against the restarted process (same keys, same data).
-    const a2 = await rebind(a, second.url);
-    const b2 = await rebind(b, second.url);
+    const a2 = rebind(a, second.url);
+    const b2 = rebind(b, second.url);
     expect((await currentRound(a2, fed.id)).round?.round).toBe(2);
-    expect(await upload(a2, fed.id, 2)).toBe(201);
-    expect(await upload(b2, fed.id, 4)).toBe(201);
+    expect(await uploadConstant(a2, fed.id, 2)).toBe(201);
+    expect(await uploadConstant(b2, fed.id, 4)).toBe(201);
     const end = await admin2.getFederation(fed.id);
     expect(end.latestVersionId).toBe(`${fed.id}.v2`);
     const v2 = deserializeWeights((await admin2.downloadWeights(`${fed.id}.v2`)).bytes);
     for (const x of v2.data) expect(x).toBeCloseTo(3, 5);
   }, 90_000);
 });
-
-/** The same site identity talking to a coordinator at a new URL (the restarted process got a new port). */
-async function rebind(site: TestSite, url: string): Promise<TestSite> {
-  const { signRequest } = await import('@twinfed/shared');
-  return {
-    ...site,
-    request: async (method, p, b) => {
-      const bytes =
-        b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
-      const headers: Record<string, string> = signRequest({
-        method,
-        path: p,
-        body: bytes,
-        siteId: site.siteId,
-        signSecretKey: site.identity.sign.secretKey,
-      });
-      if (b !== undefined)
-        headers['content-type'] = b instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
-      return fetch(url + p, { method, headers, ...(b === undefined ? {} : { body: bytes }) });
-    },
-  };
-}
