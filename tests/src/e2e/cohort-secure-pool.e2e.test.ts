@@ -5,14 +5,12 @@
  * hospitals' values together, and nothing the coordinator stored or returned holds one hospital's sums.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createAdminClient, SqliteStore, type AdminClient } from '@twinfed/coordinator';
+import { SqliteStore } from '@twinfed/coordinator';
 import type { CohortPoolView, CohortResult } from '@twinfed/shared';
-import { startCoordinatorProcess } from '../demo/federation-run';
 import { coordinatorCli, siteCli } from '../support/paths';
-import { jsonLine, runNode, startNode, stop, type Child } from '../support/processes';
-import { SMOKER_QUERY, writeClinic, writeCohortPolicy } from './__tests__/cohort-fixtures';
+import { jsonLine, runNode, startNode } from '../support/processes';
+import { SMOKER_QUERY, suiteCoordinator, writeClinic, writeCohortPolicy } from './__tests__/cohort-fixtures';
 
 /** BMI values per smoker level (0: no, 1: yes) of a clinic CSV written by `writeClinic`. */
 function bmiByCell(csv: string): [number[], number[]] {
@@ -36,24 +34,7 @@ function numbersIn(value: unknown): number[] {
 }
 
 describe('secure pooling of cohort statistics across processes', () => {
-  let work: string;
-  let coordinator: Child | undefined;
-  let url: string;
-  let token: string;
-  let admin: AdminClient;
-
-  beforeAll(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-cohort-pool-e2e-'));
-    const started = await startCoordinatorProcess({ dataDir: path.join(work, 'coordinator') });
-    coordinator = started.child;
-    url = started.url;
-    token = started.token;
-    admin = createAdminClient({ baseUrl: url, token });
-  });
-  afterAll(async () => {
-    if (coordinator) await stop(coordinator);
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  const suite = suiteCoordinator('twinfed-cohort-pool-e2e-');
 
   const site = (name: string, args: string[]) => runNode({ name, script: siteCli(), args, timeoutMs: 60_000 });
   const lineOf = (lines: string[], type: string) => lines.map(jsonLine).find((l) => l?.type === type);
@@ -61,35 +42,43 @@ describe('secure pooling of cohort statistics across processes', () => {
   test('three hospitals pool BMI securely: the pooled figures match clear pooling; no hospital’s sums reach the coordinator', async () => {
     const names = ['Aster', 'Birch', 'Cedar'] as const;
     const smokers = { Aster: 15, Birch: 12, Cedar: 20 };
-    const dirs = Object.fromEntries(names.map((n) => [n, path.join(work, n)])) as Record<
+    const dirs = Object.fromEntries(names.map((n) => [n, path.join(suite.work, n)])) as Record<
       (typeof names)[number],
       string
     >;
     const data = Object.fromEntries(
-      names.map((n) => [n, writeClinic(path.join(work, `${n}-data`), smokers[n])]),
+      names.map((n) => [n, writeClinic(path.join(suite.work, `${n}-data`), smokers[n])]),
     ) as Record<(typeof names)[number], { csv: string; mapping: string }>;
     for (const n of names) {
-      const inv = await admin.createInvitation({ siteName: `${n} Hospital` });
-      await site(`enroll ${n}`, ['enroll', '--coordinator', url, '--token', inv.token, '--data-dir', dirs[n]]);
+      const inv = await suite.admin.createInvitation({ siteName: `${n} Hospital` });
+      await site(`enroll ${n}`, ['enroll', '--coordinator', suite.url, '--token', inv.token, '--data-dir', dirs[n]]);
     }
     writeCohortPolicy(dirs.Cedar, { allowed: true, autoAnswer: true });
-    const study = (await admin.createStudy({ name: 'Smoking 2026' })).id;
+    const study = (await suite.admin.createStudy({ name: 'Smoking 2026' })).id;
     const query = { ...SMOKER_QUERY, summaries: { ...SMOKER_QUERY.summaries, pooled: 'secure' } };
-    const queryFile = path.join(work, 'query.json');
+    const queryFile = path.join(suite.work, 'query.json');
     fs.writeFileSync(queryFile, JSON.stringify(query));
     // The researcher asks and waits: for every site's answer, then for the secure pool.
     const asking = startNode({
       name: 'twinfed stats query --wait',
       script: coordinatorCli(),
-      args: ['--url', url, '--token', token, '--json', 'stats', 'query', '--study', study, '--file', queryFile].concat([
-        '--wait',
-        '--timeout',
-        '180',
-      ]),
+      args: [
+        '--url',
+        suite.url,
+        '--token',
+        suite.token,
+        '--json',
+        'stats',
+        'query',
+        '--study',
+        study,
+        '--file',
+        queryFile,
+      ].concat(['--wait', '--timeout', '180']),
     });
     let qid: string | undefined;
     while (!qid) {
-      qid = (await admin.listCohortQueries({ studyId: study }))[0]?.id;
+      qid = (await suite.admin.listCohortQueries({ studyId: study }))[0]?.id;
       if (!qid) await new Promise((r) => setTimeout(r, 50));
     }
     const dataFlags = (n: (typeof names)[number]) => ['--data', data[n].csv, '--mapping', data[n].mapping];
@@ -121,7 +110,7 @@ describe('secure pooling of cohort statistics across processes', () => {
     expect(lineOf(cedar, 'answer')).toMatchObject({ queryId: qid, status: 'accepted' });
     expect(lineOf(cedar, 'pool')).toMatchObject({ queryId: qid, state: 'sent', contributed: 1, cohort: 3 });
     // What the sites sent as answers: counts only, no per-site summary.
-    const answered = await admin.cohortResult(qid);
+    const answered = await suite.admin.cohortResult(qid);
     for (const s of answered.sites) expect(s.table!.cells.every((c) => c.summaries === undefined)).toBe(true);
     expect(answered.pool).toEqual({ state: 'open', cohort: 3, contributed: 1, code: null });
 
@@ -143,7 +132,7 @@ describe('secure pooling of cohort statistics across processes', () => {
     const waited = asking.lines.map(jsonLine).find((l) => l && 'combined' in l) as unknown as CohortResult;
     expect(waited.pool).toMatchObject({ state: 'complete', contributed: 3 });
     // The pooled figures equal the mean and sample variance of the three hospitals' values together.
-    const result = await admin.cohortResult(qid);
+    const result = await suite.admin.cohortResult(qid);
     expect(waited.combined).toEqual(result.combined);
     expect(result.pool).toEqual({ state: 'complete', cohort: 3, contributed: 3, code: null });
     const perSite = names.map((n) => bmiByCell(data[n].csv));
@@ -158,7 +147,7 @@ describe('secure pooling of cohort statistics across processes', () => {
     const shown = await runNode({
       name: 'twinfed stats show',
       script: coordinatorCli(),
-      args: ['--url', url, '--token', token, 'stats', 'show', qid],
+      args: ['--url', suite.url, '--token', suite.token, 'stats', 'show', qid],
     });
     expect(shown.join('\n')).toContain('secure pool: complete (3 sites)');
     expect(shown.join('\n')).toContain('bmi pooled securely');
@@ -172,17 +161,16 @@ describe('secure pooling of cohort statistics across processes', () => {
         'cohort.pooled',
       ]);
     }
-    const audit = await admin.auditPage(0, 1000);
+    const audit = await suite.admin.auditPage(0, 1000);
     expect(audit.entries.filter((e) => e.subject === qid && e.action === 'cohort.pool.contribute').length).toBe(3);
 
     // Nothing the coordinator returned or stored holds one hospital's Σx, Σx² or mean.
     const poolView = (await (
-      await fetch(`${url}/v1/cohort-queries/${qid}/pool`, { headers: { authorization: `Bearer ${token}` } })
+      await fetch(`${suite.url}/v1/cohort-queries/${qid}/pool`, { headers: { authorization: `Bearer ${suite.token}` } })
     ).json()) as CohortPoolView;
     expect(poolView.state).toBe('complete');
-    await stop(coordinator!);
-    coordinator = undefined;
-    const store = await SqliteStore.open({ path: path.join(work, 'coordinator', 'coordinator.db') });
+    await suite.stop();
+    const store = await SqliteStore.open({ path: path.join(suite.work, 'coordinator', 'coordinator.db') });
     const stored = {
       answers: await store.listCohortAnswers(qid),
       pool: await store.getCohortPool(qid),

@@ -4,48 +4,30 @@
  * policy (`--all-pending`, k 20, Laplace ε 1). The same 15 smokers are shown by the first and suppressed by the second.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
 import type { CohortResult } from '@twinfed/shared';
-import { startCoordinatorProcess } from '../demo/federation-run';
 import { coordinatorCli, siteCli } from '../support/paths';
-import { jsonLine, runNode, startNode, stop, type Child } from '../support/processes';
-import { SMOKER_QUERY, writeClinic, writeCohortPolicy } from './__tests__/cohort-fixtures';
+import { jsonLine, runNode, startNode } from '../support/processes';
+import { SMOKER_QUERY, suiteCoordinator, writeClinic, writeCohortPolicy } from './__tests__/cohort-fixtures';
 
 describe('cohort statistics across processes', () => {
-  let work: string;
-  let coordinator: Child | undefined;
-  let url: string;
-  let token: string;
-  let admin: AdminClient;
-
-  beforeAll(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-cohort-e2e-'));
-    const started = await startCoordinatorProcess({ dataDir: path.join(work, 'coordinator') });
-    coordinator = started.child;
-    url = started.url;
-    token = started.token;
-    admin = createAdminClient({ baseUrl: url, token });
-  });
-  afterAll(async () => {
-    if (coordinator) await stop(coordinator);
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  const suite = suiteCoordinator('twinfed-cohort-e2e-');
 
   const site = (name: string, args: string[]) => runNode({ name, script: siteCli(), args, timeoutMs: 60_000 });
 
   test('a cell of 15 is shown by the site with k 10 and suppressed by the site with k 20; noise where the policy says', async () => {
-    const sites = { low: path.join(work, 'low-k'), high: path.join(work, 'high-k') };
+    const sites = { low: path.join(suite.work, 'low-k'), high: path.join(suite.work, 'high-k') };
     for (const [name, dir] of Object.entries(sites)) {
-      const inv = await admin.createInvitation({ siteName: name === 'low' ? 'Low K Hospital' : 'High K Hospital' });
-      await site(`enroll ${name}`, ['enroll', '--coordinator', url, '--token', inv.token, '--data-dir', dir]);
+      const inv = await suite.admin.createInvitation({
+        siteName: name === 'low' ? 'Low K Hospital' : 'High K Hospital',
+      });
+      await site(`enroll ${name}`, ['enroll', '--coordinator', suite.url, '--token', inv.token, '--data-dir', dir]);
     }
     writeCohortPolicy(sites.high, { allowed: true, autoAnswer: true, k: 20, epsilon: 1 });
-    const low = writeClinic(path.join(work, 'low-data'));
-    const high = writeClinic(path.join(work, 'high-data'));
-    const study = (await admin.createStudy({ name: 'Diabetes 2026' })).id;
-    const queryFile = path.join(work, 'query.json');
+    const low = writeClinic(path.join(suite.work, 'low-data'));
+    const high = writeClinic(path.join(suite.work, 'high-data'));
+    const study = (await suite.admin.createStudy({ name: 'Diabetes 2026' })).id;
+    const queryFile = path.join(suite.work, 'query.json');
     fs.writeFileSync(queryFile, JSON.stringify(SMOKER_QUERY));
 
     // The researcher asks and waits for every enrolled site.
@@ -54,9 +36,9 @@ describe('cohort statistics across processes', () => {
       script: coordinatorCli(),
       args: [
         '--url',
-        url,
+        suite.url,
         '--token',
-        token,
+        suite.token,
         '--json',
         'stats',
         'query',
@@ -71,7 +53,7 @@ describe('cohort statistics across processes', () => {
     });
     let qid: string | undefined;
     while (!qid) {
-      qid = (await admin.listCohortQueries({ studyId: study }))[0]?.id;
+      qid = (await suite.admin.listCohortQueries({ studyId: study }))[0]?.id;
       if (!qid) await new Promise((r) => setTimeout(r, 50));
     }
     // One hospital answers by hand, the other by its policy (a cron job).
@@ -128,7 +110,7 @@ describe('cohort statistics across processes', () => {
     });
 
     // Each site's audit chain records what it sent, with the digest the coordinator stored.
-    const audit = await admin.auditPage(0, 1000);
+    const audit = await suite.admin.auditPage(0, 1000);
     for (const [name, dir] of Object.entries(sites)) {
       const lines = await site(`audit ${name}`, ['--json', 'audit', 'list', '--data-dir', dir]);
       const entries = (

@@ -1,6 +1,10 @@
 /** Test support for cohort statistics: a clinic CSV with a known number of smokers, its mapping, a query, a policy. */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
+import { startCoordinatorProcess } from '../../demo/federation-run';
+import { stop, type Child } from '../../support/processes';
 
 /** Writes `clinic.csv` (40 rows: `smokers` smokers, the rest not; ages 30–69; BMI 20–29.75) and its mapping into `dir`. */
 export function writeClinic(dir: string, smokers = 15): { csv: string; mapping: string } {
@@ -36,4 +40,55 @@ export const SMOKER_QUERY = {
 /** Writes `<dataDir>/policy.json` with a `cohortQueries` part. */
 export function writeCohortPolicy(dataDir: string, cohortQueries: Record<string, unknown>): void {
   fs.writeFileSync(path.join(dataDir, 'policy.json'), JSON.stringify({ cohortQueries }));
+}
+
+/** A coordinator process for one test file (started before its tests, stopped after), with a work dir beside it. */
+export function suiteCoordinator(prefix: string): {
+  readonly work: string;
+  readonly url: string;
+  readonly token: string;
+  readonly admin: AdminClient;
+  readonly dataDir: string;
+  /** Stops the coordinator now (a test that reads its store afterwards). */
+  stop(): Promise<void>;
+} {
+  let work = '';
+  let coordinator: Child | undefined;
+  let url = '';
+  let token = '';
+  let admin: AdminClient | undefined;
+  const stopNow = async () => {
+    if (coordinator) await stop(coordinator);
+    coordinator = undefined;
+  };
+  beforeAll(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    const started = await startCoordinatorProcess({ dataDir: path.join(work, 'coordinator') });
+    coordinator = started.child;
+    url = started.url;
+    token = started.token;
+    admin = createAdminClient({ baseUrl: url, token });
+  });
+  afterAll(async () => {
+    await stopNow();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+  return {
+    get work() {
+      return work;
+    },
+    get url() {
+      return url;
+    },
+    get token() {
+      return token;
+    },
+    get admin() {
+      return admin!;
+    },
+    get dataDir() {
+      return path.join(work, 'coordinator');
+    },
+    stop: stopNow,
+  };
 }
