@@ -30,24 +30,31 @@ runMain('bench:cluster', async (argv) => {
   const started = Date.now();
   const loadBefore = loadAverage();
   const results: ClusterRunResult[] = [];
+  // Written after every configuration: a run cut short still leaves what it measured.
+  const write = () => {
+    const meta = {
+      ...machineMeta(),
+      memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+      loadavg: `${loadBefore} before, ${loadAverage()} after`,
+      'total s': ((Date.now() - started) / 1000).toFixed(0),
+      configurations: `${results.length} of ${flags.replicas.length} measured (${flags.replicas.join(', ')} replicas)`,
+      machine: MACHINE_NOTE,
+    };
+    const md = toMarkdown('twinfed cluster', meta, clusterTables(results));
+    const out = writeResults(
+      'cluster',
+      { meta, results: results.map((r) => ({ ...r, errors: r.errors.slice(0, 20), errorCount: r.errors.length })) },
+      md,
+    );
+    return { md, out };
+  };
   for (const replicas of flags.replicas) {
     log(`cluster: ${replicas} replica(s), ${flags.sites} sites × ${flags.rounds} rounds…`);
     const r = await runClusterConfig({ replicas, sites: flags.sites, rounds: flags.rounds, pgUrl, redisUrl, log });
     if (r.errors.length > 0) log(`cluster: ${r.errors.length} errors, e.g. ${r.errors.slice(0, 3).join('; ')}`);
     results.push(r);
+    write();
   }
-  const meta = {
-    ...machineMeta(),
-    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    loadavg: `${loadBefore} before, ${loadAverage()} after`,
-    'total s': ((Date.now() - started) / 1000).toFixed(0),
-    machine: MACHINE_NOTE,
-  };
-  const md = toMarkdown('twinfed cluster', meta, clusterTables(results));
-  const out = writeResults(
-    'cluster',
-    { meta, results: results.map((r) => ({ ...r, errors: r.errors.slice(0, 20), errorCount: r.errors.length })) },
-    md,
-  );
+  const { md, out } = write();
   process.stdout.write(`${md}\nwritten: ${out.json}, ${out.md}\n`);
 });
