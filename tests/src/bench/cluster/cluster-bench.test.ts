@@ -1,6 +1,6 @@
 import { comparisonRows, ratio } from './cluster-report';
 import type { ClusterRunResult } from './cluster-run';
-import { countingFetch, type HttpCounts } from './http-counts';
+import { countingFetch, emptyHttpCounts } from './http-counts';
 import { parsePsqlNumber } from './pg-stats';
 
 function result(replicas: number, over: Partial<ClusterRunResult> = {}): ClusterRunResult {
@@ -18,7 +18,7 @@ function result(replicas: number, over: Partial<ClusterRunResult> = {}): Cluster
     uploads: 20,
     evaluations: 20,
     errors: [],
-    http: { answered: 100, retried503: 0, other5xx: 0, failed: 0 },
+    http: { ...emptyHttpCounts(), answered: 100 },
     overloadedUploads: 0,
     replicaCpuSeconds: [2],
     coordinatorCpuSeconds: 2,
@@ -60,15 +60,28 @@ describe('cluster benchmark helpers', () => {
     expect(() => parsePsqlNumber('ERROR: nope\n')).toThrow(/not a number/);
   });
 
-  test('counting fetch: 503 retried, other 5xx and failures apart, every answer counted', async () => {
-    const counts: HttpCounts = { answered: 0, retried503: 0, other5xx: 0, failed: 0 };
+  test('counting fetch: 503 retried, other 5xx, failures (with why) and cancellations apart', async () => {
+    const counts = emptyHttpCounts();
     const statuses = [200, 503, 500, 404];
     const f = countingFetch(counts, async () => new Response(null, { status: statuses.shift()! }));
     for (let i = 0; i < 4; i++) await f('http://x/', {});
     const failing = countingFetch(counts, async () => {
-      throw new TypeError('fetch failed');
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) });
     });
     await expect(failing('http://x/', {})).rejects.toThrow('fetch failed');
-    expect(counts).toEqual({ answered: 4, retried503: 1, other5xx: 1, failed: 1 });
+    const cancelledByCaller = new AbortController();
+    cancelledByCaller.abort();
+    await expect(failing('http://x/', { signal: cancelledByCaller.signal })).rejects.toThrow('fetch failed');
+    await expect(
+      failing('http://x/', { signal: AbortSignal.abort(new DOMException('timed out', 'TimeoutError')) }),
+    ).rejects.toThrow('fetch failed');
+    expect(counts).toEqual({
+      answered: 4,
+      retried503: 1,
+      other5xx: 1,
+      failed: 2,
+      failedBy: { ECONNRESET: 1, TimeoutError: 1 },
+      cancelled: 1,
+    });
   });
 });

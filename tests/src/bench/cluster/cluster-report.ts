@@ -63,7 +63,8 @@ export function clusterTables(results: readonly ClusterRunResult[]): BenchTable[
         'HTTP answers',
         '503 (overloaded uploads)',
         'other 5xx',
-        'no answer',
+        'no answer (why)',
+        'cancelled by the site',
         'CPU s per replica',
         'PG sessions peak (pool per replica)',
         'PG commits',
@@ -82,7 +83,14 @@ export function clusterTables(results: readonly ClusterRunResult[]): BenchTable[
         String(r.http.answered),
         `${r.http.retried503} (${r.overloadedUploads})`,
         String(r.http.other5xx),
-        String(r.http.failed),
+        `${r.http.failed}${
+          r.http.failed > 0
+            ? ` (${Object.entries(r.http.failedBy)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')})`
+            : ''
+        }`,
+        String(r.http.cancelled),
         r.replicaCpuSeconds.map((s) => s.toFixed(1)).join(' + '),
         `${r.pgPeakConnections} (${r.pgPoolSizePerReplica})`,
         String(r.pgCommits),

@@ -16,7 +16,7 @@ import { startCluster, type Cluster } from '../../support/cluster';
 import { cpuOf, quantile, tinyPlan } from '../../load/load-run';
 import { LOAD_FEATURES, enrollSwarm, runSwarm } from '../../load/swarm';
 import { commitsOf, watchConnections } from './pg-stats';
-import { countingFetch, type HttpCounts } from './http-counts';
+import { countingFetch, emptyHttpCounts, type HttpCounts } from './http-counts';
 
 export interface ClusterRunOptions {
   replicas: number;
@@ -128,7 +128,7 @@ export async function runClusterConfig(o: ClusterRunOptions): Promise<ClusterRun
     const b1 = await commitsOf(o.pgUrl, database);
     const pgBackgroundCommitsPerSecond = (b1 - b0 - COMMITS_PER_PSQL) / (BACKGROUND_MS / 1000);
 
-    const counts: HttpCounts = { answered: 0, retried503: 0, other5xx: 0, failed: 0 };
+    const counts = emptyHttpCounts();
     watch = watchConnections(o.pgUrl, tag, POLL_MS);
     const commits0 = await commitsOf(o.pgUrl, database);
     const cpu0 = c.replicas.map((r) => cpuOf(r.child!.proc.pid!));
@@ -189,7 +189,9 @@ export async function runClusterConfig(o: ClusterRunOptions): Promise<ClusterRun
         ...swarm.errors,
         ...swarm.summaries.filter((s) => s.state !== 'completed').map((s) => `a site ended with ${s.state}`),
         ...(counts.other5xx > 0 ? [`${counts.other5xx} answers 5xx other than 503`] : []),
-        ...(counts.failed > 0 ? [`${counts.failed} requests failed without an answer`] : []),
+        ...(counts.failed > 0
+          ? [`${counts.failed} requests failed without an answer (${JSON.stringify(counts.failedBy)})`]
+          : []),
       ],
       http: counts,
       overloadedUploads,

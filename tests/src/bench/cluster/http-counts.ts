@@ -6,11 +6,26 @@ export interface HttpCounts {
   retried503: number;
   /** 5xx answers other than 503: each an error of the run. */
   other5xx: number;
-  /** Requests that got no answer (connection refused or reset, timeout). */
+  /** Requests that got no answer (connection refused or reset, timeout): each an error of the run. */
   failed: number;
+  /** Why they got none: the error's cause code (ECONNRESET…) or name (TimeoutError…), with counts. */
+  failedBy: Record<string, number>;
+  /** Requests the site itself cancelled (its own abort signal, not a timeout): not errors. */
+  cancelled: number;
+}
+
+export function emptyHttpCounts(): HttpCounts {
+  return { answered: 0, retried503: 0, other5xx: 0, failed: 0, failedBy: {}, cancelled: 0 };
 }
 
 type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** The reason a request got no answer, in a word. */
+function reasonOf(e: unknown): string {
+  const cause = (e as { cause?: { code?: unknown; name?: unknown } }).cause;
+  const code = cause?.code ?? cause?.name ?? (e as { name?: unknown }).name;
+  return typeof code === 'string' ? code : 'unknown';
+}
 
 /** A fetch that counts into `counts` what `inner` (default: the global fetch) answers. */
 export function countingFetch(counts: HttpCounts, inner: FetchLike = (i, init) => fetch(i, init)): FetchLike {
@@ -19,7 +34,14 @@ export function countingFetch(counts: HttpCounts, inner: FetchLike = (i, init) =
     try {
       res = await inner(input, init);
     } catch (e) {
-      counts.failed++;
+      const signal = init.signal;
+      const reason = signal?.aborted ? (signal.reason as { name?: unknown } | undefined) : undefined;
+      if (signal?.aborted && reason?.name !== 'TimeoutError') counts.cancelled++;
+      else {
+        counts.failed++;
+        const why = signal?.aborted ? 'TimeoutError' : reasonOf(e);
+        counts.failedBy[why] = (counts.failedBy[why] ?? 0) + 1;
+      }
       throw e;
     }
     counts.answered++;
