@@ -18,7 +18,7 @@ import { LOAD_FEATURES, enrollSwarm, runSwarm } from '../../load/swarm';
 import { commitsOf, watchConnections } from './pg-stats';
 import { countingFetch, emptyHttpCounts, type HttpCounts } from './http-counts';
 
-export interface ClusterRunOptions {
+interface ClusterRunOptions {
   replicas: number;
   sites: number;
   rounds: number;

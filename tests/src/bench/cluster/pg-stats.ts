@@ -37,7 +37,7 @@ function literal(name: string): string {
 }
 
 /** Sessions connected with this application_name now. */
-export function connectionsOf(url: string, applicationName: string): Promise<number> {
+function connectionsOf(url: string, applicationName: string): Promise<number> {
   return scalar(url, `SELECT count(*) FROM pg_stat_activity WHERE application_name = ${literal(applicationName)}`);
 }
 
