@@ -11,11 +11,7 @@ import { runClusterConfig, type ClusterRunResult } from './cluster-run';
 import { clusterTables } from './cluster-report';
 
 const MACHINE_NOTE =
-  'The replicas, the proxy, the process simulating every site, PostgreSQL and Redis all share the same cores ' +
-  '(see cpus). Three replicas therefore cannot be faster than one here: this run shows that a federation on three ' +
-  'replicas is correct (every round published with every site, no errors) and what the replication costs in CPU, ' +
-  'sessions and commits, not a speed-up. Other helpers use the same machine and PostgreSQL server during the run ' +
-  '(see loadavg and the background commit rate).';
+  'The replicas, the proxy, the process simulating every site, PostgreSQL and Redis all share the same cores (see cpus). Three replicas therefore cannot be faster than one here: the run shows whether a federation on three replicas is correct (every round published with every site; the error counts) and what the replication costs in CPU, sessions and commits, not a speed-up. Other helpers use the same machine and PostgreSQL server during the run (see loadavg and the background commit rate).';
 
 runMain('bench:cluster', async (argv) => {
   const flags = new Command('bench:cluster')
