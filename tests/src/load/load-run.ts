@@ -57,7 +57,7 @@ export async function startLocalCoordinator(coordinatorDir: string): Promise<{ c
 }
 
 /** The q-quantile (nearest rank) of `xs`. */
-function quantile(xs: readonly number[], q: number): number {
+export function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }

@@ -98,6 +98,8 @@ export async function runSwarm(o: {
   baseUrl: string;
   dir: string;
   pollIntervalMs?: number;
+  /** The fetch every site's signed HTTP goes through (default: the global one); benchmarks count answers with it. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Sees every progress event of every site (diagnostics). */
   onEvent?: (site: number, event: RunnerProgress) => void;
 }): Promise<SwarmOutcome> {
@@ -125,6 +127,7 @@ export async function runSwarm(o: {
         credentials,
         timeoutMs: 120_000,
         retry: { retries: 10, baseMs: 250, maxMs: 10_000 },
+        ...(o.fetch ? { fetch: o.fetch } : {}),
       }),
       events: new EventStream({ baseUrl: o.baseUrl, credentials }),
       dataset: tinyDataset(i),
