@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '@twinfed/shared';
+import { loadOrCreateIdentity, silentLogger } from '@twinfed/shared';
 import { loadConfig } from './config';
 import { startCoordinator } from './main';
 import { MemoryStore } from './store/memory-store';
@@ -28,5 +28,25 @@ describe('replicas sharing a store', () => {
     await expect(refused).rejects.toThrow(`This store belongs to coordinator key ${a.fingerprint}`);
     await b.close();
     await a.close();
+  });
+
+  test('replicas starting at once on an empty store create one operator token between them', async () => {
+    const store = new MemoryStore();
+    const first = tempDir();
+    const second = tempDir();
+    loadOrCreateIdentity({ dir: first, name: 'coordinator' }); // the key files exist before either starts
+    fs.copyFileSync(path.join(first, 'coordinator.key.json'), path.join(second, 'coordinator.key.json'));
+    const [a, b] = await Promise.all([
+      startCoordinator(config(first), { logger: silentLogger(), store }),
+      startCoordinator(config(second), { logger: silentLogger(), store }),
+    ]);
+    try {
+      expect(await store.listApiTokens()).toHaveLength(1);
+      const files = [first, second].filter((d) => fs.existsSync(path.join(d, 'operator.token')));
+      expect(files).toHaveLength(1); // the replica that created the token holds it; the operator copies it
+    } finally {
+      await b.close();
+      await a.close();
+    }
   });
 });

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { TwinfedError, generateToken, hashToken } from '@twinfed/shared';
 import type { Store } from './store';
 
@@ -29,6 +28,9 @@ export async function claimStoreKey(opts: {
 }
 
 /** Where the first operator token is written (mode 0600), for the operator CLI on the same host. */
+/** The id of the operator token a coordinator creates on its first start. */
+const BOOTSTRAP_TOKEN_ID = 'tok-bootstrap-operator';
+
 export function operatorTokenPath(dataDir: string): string {
   return path.join(dataDir, 'operator.token');
 }
@@ -45,17 +47,23 @@ export async function ensureOperatorToken(opts: {
   if ((await opts.store.listApiTokens()).length > 0) return null;
   const token = generateToken('tfo_');
   const at = new Date(opts.now()).toISOString();
-  const id = `tok-${randomBytes(6).toString('hex')}`;
-  await opts.store.createApiToken(
-    { id, name: 'bootstrap-operator', role: 'operator', tokenHash: hashToken(token), createdAt: at },
-    {
-      at,
-      actor: 'system',
-      action: 'token.create',
-      subject: id,
-      detail: { name: 'bootstrap-operator', role: 'operator' },
-    },
-  );
+  // One fixed id: replicas starting together on an empty store race to insert it, and exactly one wins.
+  const id = BOOTSTRAP_TOKEN_ID;
+  try {
+    await opts.store.createApiToken(
+      { id, name: 'bootstrap-operator', role: 'operator', tokenHash: hashToken(token), createdAt: at },
+      {
+        at,
+        actor: 'system',
+        action: 'token.create',
+        subject: id,
+        detail: { name: 'bootstrap-operator', role: 'operator' },
+      },
+    );
+  } catch (e) {
+    if (e instanceof TwinfedError && e.code === 'ALREADY_EXISTS') return null; // another replica created it
+    throw e;
+  }
   const file = operatorTokenPath(opts.dataDir);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
