@@ -9,8 +9,14 @@ import path from 'node:path';
 import { SqliteStore } from '@twinfed/coordinator';
 import type { CohortPoolView, CohortResult } from '@twinfed/shared';
 import { coordinatorCli, siteCli } from '../support/paths';
-import { jsonLine, runNode, startNode } from '../support/processes';
-import { SMOKER_QUERY, suiteCoordinator, writeClinic, writeCohortPolicy } from './__tests__/cohort-fixtures';
+import { jsonLine, runNode } from '../support/processes';
+import {
+  SMOKER_QUERY,
+  askAndWait,
+  suiteCoordinator,
+  writeClinic,
+  writeCohortPolicy,
+} from './__tests__/cohort-fixtures';
 
 /** BMI values per smoker level (0: no, 1: yes) of a clinic CSV written by `writeClinic`. */
 function bmiByCell(csv: string): [number[], number[]] {
@@ -56,31 +62,13 @@ describe('secure pooling of cohort statistics across processes', () => {
     writeCohortPolicy(dirs.Cedar, { allowed: true, autoAnswer: true });
     const study = (await suite.admin.createStudy({ name: 'Smoking 2026' })).id;
     const query = { ...SMOKER_QUERY, summaries: { ...SMOKER_QUERY.summaries, pooled: 'secure' } };
-    const queryFile = path.join(suite.work, 'query.json');
-    fs.writeFileSync(queryFile, JSON.stringify(query));
     // The researcher asks and waits: for every site's answer, then for the secure pool.
-    const asking = startNode({
+    const { asking, qid } = await askAndWait(suite, {
       name: 'twinfed stats query --wait',
-      script: coordinatorCli(),
-      args: [
-        '--url',
-        suite.url,
-        '--token',
-        suite.token,
-        '--json',
-        'stats',
-        'query',
-        '--study',
-        study,
-        '--file',
-        queryFile,
-      ].concat(['--wait', '--timeout', '180']),
+      study,
+      query: query,
+      timeoutSeconds: 180,
     });
-    let qid: string | undefined;
-    while (!qid) {
-      qid = (await suite.admin.listCohortQueries({ studyId: study }))[0]?.id;
-      if (!qid) await new Promise((r) => setTimeout(r, 50));
-    }
     const dataFlags = (n: (typeof names)[number]) => ['--data', data[n].csv, '--mapping', data[n].mapping];
 
     // Aster and Birch answer by hand: the pool waits for every site.

@@ -3,12 +3,17 @@
  * hospitals answering with `twinfed-site stats answer` — one by hand with the default k of 10 and exact counts, one by
  * policy (`--all-pending`, k 20, Laplace ε 1). The same 15 smokers are shown by the first and suppressed by the second.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { CohortResult } from '@twinfed/shared';
-import { coordinatorCli, siteCli } from '../support/paths';
-import { jsonLine, runNode, startNode } from '../support/processes';
-import { SMOKER_QUERY, suiteCoordinator, writeClinic, writeCohortPolicy } from './__tests__/cohort-fixtures';
+import { siteCli } from '../support/paths';
+import { jsonLine, runNode } from '../support/processes';
+import {
+  SMOKER_QUERY,
+  askAndWait,
+  suiteCoordinator,
+  writeClinic,
+  writeCohortPolicy,
+} from './__tests__/cohort-fixtures';
 
 describe('cohort statistics across processes', () => {
   const suite = suiteCoordinator('twinfed-cohort-e2e-');
@@ -27,35 +32,13 @@ describe('cohort statistics across processes', () => {
     const low = writeClinic(path.join(suite.work, 'low-data'));
     const high = writeClinic(path.join(suite.work, 'high-data'));
     const study = (await suite.admin.createStudy({ name: 'Diabetes 2026' })).id;
-    const queryFile = path.join(suite.work, 'query.json');
-    fs.writeFileSync(queryFile, JSON.stringify(SMOKER_QUERY));
-
     // The researcher asks and waits for every enrolled site.
-    const asking = startNode({
+    const { asking, qid } = await askAndWait(suite, {
       name: 'twinfed stats query',
-      script: coordinatorCli(),
-      args: [
-        '--url',
-        suite.url,
-        '--token',
-        suite.token,
-        '--json',
-        'stats',
-        'query',
-        '--study',
-        study,
-        '--file',
-        queryFile,
-        '--wait',
-        '--timeout',
-        '120',
-      ],
+      study,
+      query: SMOKER_QUERY,
+      timeoutSeconds: 120,
     });
-    let qid: string | undefined;
-    while (!qid) {
-      qid = (await suite.admin.listCohortQueries({ studyId: study }))[0]?.id;
-      if (!qid) await new Promise((r) => setTimeout(r, 50));
-    }
     // One hospital answers by hand, the other by its policy (a cron job).
     await site('low answers', [
       'stats',

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
 import { startCoordinatorProcess } from '../../demo/federation-run';
-import { stop, type Child } from '../../support/processes';
+import { coordinatorCli } from '../../support/paths';
+import { startNode, stop, type Child } from '../../support/processes';
 
 /** Writes `clinic.csv` (40 rows: `smokers` smokers, the rest not; ages 30–69; BMI 20–29.75) and its mapping into `dir`. */
 export function writeClinic(dir: string, smokers = 15): { csv: string; mapping: string } {
@@ -91,4 +92,33 @@ export function suiteCoordinator(prefix: string): {
     },
     stop: stopNow,
   };
+}
+
+/**
+ * A researcher's `twinfed stats query --wait` as its own process (it ends once every site answered, and the pool if
+ * there is one); resolves with the process and the query's id once the coordinator has the query.
+ */
+export async function askAndWait(
+  suite: ReturnType<typeof suiteCoordinator>,
+  o: { name: string; study: string; query: unknown; timeoutSeconds: number },
+): Promise<{ asking: Child; qid: string }> {
+  const queryFile = path.join(suite.work, 'query.json');
+  fs.writeFileSync(queryFile, JSON.stringify(o.query));
+  const asking = startNode({
+    name: o.name,
+    script: coordinatorCli(),
+    args: ['--url', suite.url, '--token', suite.token, '--json', 'stats', 'query', '--study', o.study].concat([
+      '--file',
+      queryFile,
+      '--wait',
+      '--timeout',
+      String(o.timeoutSeconds),
+    ]),
+  });
+  let qid: string | undefined;
+  while (!qid) {
+    qid = (await suite.admin.listCohortQueries({ studyId: o.study }))[0]?.id;
+    if (!qid) await new Promise((r) => setTimeout(r, 50));
+  }
+  return { asking, qid };
 }
