@@ -77,6 +77,24 @@ export interface TestSite {
   }): Uint8Array;
 }
 
+/** A JSON request with a bearer token (an operator's or a researcher's). */
+export async function bearerRequest(
+  url: string,
+  token: string,
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<Response> {
+  return fetch(url + p, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
 /** Operator JSON request with the bearer token. */
 export async function operator(
   c: { url: string; operatorToken: string },
@@ -84,14 +102,7 @@ export async function operator(
   p: string,
   body?: unknown,
 ): Promise<Response> {
-  return fetch(c.url + p, {
-    method,
-    headers: {
-      authorization: `Bearer ${c.operatorToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  return bearerRequest(c.url, c.operatorToken, method, p, body);
 }
 
 /** Invites and enrolls a new site through the real REST API. */

@@ -13,7 +13,14 @@ import {
   type CohortResult,
   type CohortTable,
 } from '@twinfed/shared';
-import { enrollTestSite, json, operator, startTestCoordinator, type TestSite } from '../__tests__/harness';
+import {
+  enrollTestSite,
+  json,
+  operator,
+  startTestCoordinator,
+  type TestSite,
+  bearerRequest,
+} from '../__tests__/harness';
 import { poolMoments } from '../cohort/combine';
 
 /** Counts by smoker (no, yes) and bmi pooled through the secure sum. */
@@ -77,15 +84,7 @@ describe('secure pooling of cohort statistics over HTTP', () => {
   });
   afterAll(async () => c.close());
 
-  const asResearcher = (method: string, p: string, body?: unknown) =>
-    fetch(c.url + p, {
-      method,
-      headers: {
-        authorization: `Bearer ${researcher}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+  const asResearcher = (method: string, p: string, body?: unknown) => bearerRequest(c.url, researcher, method, p, body);
 
   async function post(q: object = query): Promise<string> {
     const res = await asResearcher('POST', routes.cohortQueries, { studyId: 'default', query: q });

@@ -1,5 +1,12 @@
 import { generateToken, hashToken, routes, type CohortResult, type CohortTable } from '@twinfed/shared';
-import { enrollTestSite, json, operator, startTestCoordinator, type TestSite } from '../__tests__/harness';
+import {
+  enrollTestSite,
+  json,
+  operator,
+  startTestCoordinator,
+  type TestSite,
+  bearerRequest,
+} from '../__tests__/harness';
 
 /** Counts by smoker (no, yes) and the mean, sd and pooled sums of bmi. */
 const query = {
@@ -61,15 +68,7 @@ describe('cohort statistics over HTTP', () => {
   });
   afterAll(async () => c.close());
 
-  const asResearcher = (method: string, p: string, body?: unknown) =>
-    fetch(c.url + p, {
-      method,
-      headers: {
-        authorization: `Bearer ${researcher}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+  const asResearcher = (method: string, p: string, body?: unknown) => bearerRequest(c.url, researcher, method, p, body);
 
   async function post(): Promise<string> {
     const res = await asResearcher('POST', routes.cohortQueries, { studyId: studyA, query });
