@@ -34,6 +34,12 @@ async function main(argv: string[]): Promise<void> {
     .option('--quick', 'fewer iterations (a smoke run)')
     .option('--no-load', 'skip the load section (500 and 1,000 simulated sites; writes bench/results/load.{json,md})')
     .option('--load-only', 'run only the load section')
+    .option('--load-sizes <list>', 'site counts of the load section, comma-separated (default 500,1000; quick 100,200)')
+    .option('--load-rounds <n>', 'rounds per load run (default 5; quick 3)')
+    .option(
+      '--profile <label>',
+      "profile the coordinator of the largest load run and keep its top 20 functions under this label in bench/results/scale.{json,md} (e.g. 'before', 'after')",
+    )
     .option(
       '--no-upload-path',
       'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})',
@@ -49,6 +55,9 @@ async function main(argv: string[]): Promise<void> {
       quick?: boolean;
       load: boolean;
       loadOnly?: boolean;
+      loadSizes?: string;
+      loadRounds?: string;
+      profile?: string;
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
@@ -65,8 +74,9 @@ async function main(argv: string[]): Promise<void> {
   }
   if (flags.load || flags.loadOnly) {
     await benchLoad({
-      sizes: flags.quick ? [100, 200] : [500, 1000],
-      rounds: flags.quick ? 3 : 5,
+      sizes: flags.loadSizes ? flags.loadSizes.split(',').map(Number) : flags.quick ? [100, 200] : [500, 1000],
+      rounds: flags.loadRounds ? Number(flags.loadRounds) : flags.quick ? 3 : 5,
+      ...(flags.profile ? { profileLabel: flags.profile } : {}),
       log: (line) => void process.stdout.write(`${line}\n`),
     });
     if (flags.loadOnly) return;
