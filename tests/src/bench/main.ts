@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
     }>();
-  if (flags.uploadPath || flags.uploadPathOnly) {
+  if (flags.uploadPathOnly || (flags.uploadPath && !flags.loadOnly)) {
     const [sites, rounds] = flags.quick ? [20, 3] : [100, 6];
     await benchUploadPath({
       sites,
