@@ -12,7 +12,8 @@ type UploadOutcome = 'accepted' | 'duplicate' | 'late' | 'rejected' | 'overloade
 type RoundOutcome = 'published' | 'failed';
 
 /** Phases of a secure-aggregation round that are timed (see docs/metrics.md). */
-export type SecaggPhase = 'share_relay' | 'mask_collection' | 'unmasking';
+const SECAGG_PHASES = ['share_relay', 'mask_collection', 'unmasking'] as const;
+type SecaggPhase = (typeof SECAGG_PHASES)[number];
 
 /** The counts kept across restarts (metrics/durable-counters.ts), by their key in the store. */
 export type DurableCount = 'uploads.late' | 'rounds.published' | 'rounds.failed' | 'recoveries';
@@ -122,7 +123,12 @@ export class CoordinatorMetrics {
     gauge('twinfed_sites_connected', 'Site sockets connected.', (s) => s.sitesConnected());
     for (const outcome of ['accepted', 'duplicate', 'late', 'rejected', 'overloaded'] as const)
       this.uploads.inc({ outcome }, 0);
-    for (const outcome of ['published', 'failed'] as const) this.rounds.inc({ outcome }, 0);
+    // Every labelled series exists from the start (at zero), so rates and dashboards have something to read.
+    for (const outcome of ['published', 'failed'] as const) {
+      this.rounds.inc({ outcome }, 0);
+      this.roundSeconds.zero({ outcome });
+    }
+    for (const phase of SECAGG_PHASES) this.secaggSeconds.zero({ phase });
   }
 
   /** prom-client's default process and Node.js metrics (CPU, memory, event loop, GC) on this registry. */
