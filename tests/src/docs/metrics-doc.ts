@@ -54,7 +54,7 @@ export async function metricsDoc(): Promise<string> {
     '',
     '`GET /metrics` answers in the Prometheus text format (`text/plain; version=0.0.4`) with an operator or researcher ' +
       'bearer token (a researcher token of any study: the metrics hold no federation, site, version or study id). ' +
-      'Create one for the scraper with `twinfed tokens create prometheus` and give it to Prometheus as ' +
+      'Create one for the scraper with `twinfed tokens create --study default prometheus` and give it to Prometheus as ' +
       '`authorization: { credentials_file: … }`. The metrics are rendered by prom-client from a registry of the ' +
       'coordinator process; these names are stable (a rename is a breaking change, recorded in docs/decisions.md).',
     '',
