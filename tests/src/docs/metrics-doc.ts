@@ -18,7 +18,7 @@ interface Listed {
 const cell = (text: string): string => text.replace(/\|/g, '\\|');
 
 /** The metrics of a fresh coordinator's registry, in registration order. */
-export async function exportedMetrics(): Promise<Listed[]> {
+async function exportedMetrics(): Promise<Listed[]> {
   const metrics = new CoordinatorMetrics();
   metrics.collectProcessMetrics();
   const out: Listed[] = [];
