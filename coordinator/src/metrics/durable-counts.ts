@@ -1,13 +1,8 @@
 import type { Logger } from '@twinfed/shared';
 import type { Store } from '../store';
-import type { CoordinatorMetrics, DurableCount } from './registry';
+import { DURABLE_COUNTS, type CoordinatorMetrics } from './registry';
 
-const DURABLE: ReadonlySet<string> = new Set<DurableCount>([
-  'uploads.late',
-  'rounds.published',
-  'rounds.failed',
-  'recoveries',
-]);
+const DURABLE: ReadonlySet<string> = new Set(DURABLE_COUNTS);
 
 /**
  * Keeps the metrics' durable counts (late uploads, rounds closed, recoveries) in the store under this replica's id:

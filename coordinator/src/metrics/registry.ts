@@ -15,8 +15,9 @@ type RoundOutcome = 'published' | 'failed';
 const SECAGG_PHASES = ['share_relay', 'mask_collection', 'unmasking'] as const;
 type SecaggPhase = (typeof SECAGG_PHASES)[number];
 
-/** The counts kept across restarts (metrics/durable-counters.ts), by their key in the store. */
-export type DurableCount = 'uploads.late' | 'rounds.published' | 'rounds.failed' | 'recoveries';
+/** The counts kept across restarts (metrics/durable-counts.ts), by their name in the store. */
+export const DURABLE_COUNTS = ['uploads.late', 'rounds.published', 'rounds.failed', 'recoveries'] as const;
+type DurableCount = (typeof DURABLE_COUNTS)[number];
 
 /** The live values behind the gauges, read at each scrape. */
 interface GaugeSources {
@@ -121,9 +122,9 @@ export class CoordinatorMetrics {
     gauge('twinfed_uploads_in_flight', 'Uploads admitted and not yet answered.', (s) => s.uploadsInFlight());
     gauge('twinfed_uploads_queued', 'Uploads waiting for a verification slot.', (s) => s.uploadsQueued());
     gauge('twinfed_sites_connected', 'Site sockets connected.', (s) => s.sitesConnected());
+    // Every labelled series exists from the start (at zero), so rates and dashboards have something to read.
     for (const outcome of ['accepted', 'duplicate', 'late', 'rejected', 'overloaded'] as const)
       this.uploads.inc({ outcome }, 0);
-    // Every labelled series exists from the start (at zero), so rates and dashboards have something to read.
     for (const outcome of ['published', 'failed'] as const) {
       this.rounds.inc({ outcome }, 0);
       this.roundSeconds.zero({ outcome });
