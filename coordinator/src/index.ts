@@ -5,6 +5,7 @@
  */
 export { createAdminClient, type AdminClient } from './cli/admin-client';
 export { loadConfig } from './config';
+export { CoordinatorMetrics } from './metrics/registry';
 export { DP_PUBLIC_METRICS } from './rounds/dp-release';
 export { startCoordinator, type RunningCoordinator } from './main';
 export { dropPostgresSchema, PostgresStore } from './store/postgres-store';
