@@ -116,7 +116,7 @@ export class AccumulatorCache {
     for (let at = 0; at < rest.length; at += FOLD_BATCH) {
       const { waiting } = entry;
       const batch = await Promise.all(
-        rest.slice(at, at + FOLD_BATCH).map((siteId) => waiting.get(siteId) ?? opts.load(siteId)),
+        rest.slice(at, at + FOLD_BATCH).map(async (siteId) => waiting.get(siteId) ?? opts.load(siteId)),
       );
       addAll(entry.acc, batch);
     }

@@ -36,7 +36,7 @@ export class SiteLedger {
    * Checks `results` in order as if each earlier one had been recorded, finiteness aside (a fold that reads the
    * weights anyway checks it on the way): how many pass, and the error of the first that does not.
    */
-  checkBatch(results: readonly ClientResult[]): { passed: number; error?: unknown } {
+  checkBatch(results: readonly ClientResult[]): { passed: number; error?: TwinfedError } {
     const sites = new Set<string>();
     let examples = this.examples;
     for (let k = 0; k < results.length; k++) {
@@ -44,6 +44,7 @@ export class SiteLedger {
       try {
         this.checkCounts(r, examples, sites);
       } catch (error) {
+        if (!(error instanceof TwinfedError)) throw error;
         return { passed: k, error };
       }
       sites.add(r.siteId);

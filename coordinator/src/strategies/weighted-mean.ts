@@ -20,8 +20,10 @@ export class WeightedMeanAccumulator implements Accumulator {
   constructor(ctx: RoundContext) {
     checkContext(ctx);
     this.ledger = new SiteLedger(ctx.global.length);
-    this.current = new Float64Array(ctx.global.length);
-    this.spare = new Float64Array(ctx.global.length);
+    // Written once now, so the pages of both buffers are mapped when the accumulator is made (at the round's first
+    // upload) rather than during the first fold (at its close).
+    this.current = new Float64Array(ctx.global.length).fill(0);
+    this.spare = new Float64Array(ctx.global.length).fill(0);
   }
 
   /** Σ nᵢ·wᵢ over the results folded so far. */
@@ -35,8 +37,9 @@ export class WeightedMeanAccumulator implements Accumulator {
 
   /** `add` on each result in order, in one blocked pass (bit-identical to one `add` after another). */
   addMany(results: readonly ClientResult[]): void {
-    let { passed, error } = this.ledger.checkBatch(results);
-    let batch = results.slice(0, passed);
+    const checked = this.ledger.checkBatch(results);
+    let error = checked.error;
+    let batch = results.slice(0, checked.passed);
     if (!this.fold(batch)) {
       // Some weight is NaN or infinite: fold the results before the first such update, reject that one.
       let bad = 0;
@@ -44,6 +47,7 @@ export class WeightedMeanAccumulator implements Accumulator {
         try {
           this.ledger.checkFinite(batch[bad]!);
         } catch (err) {
+          if (!(err instanceof TwinfedError)) throw err;
           error = err;
           break;
         }

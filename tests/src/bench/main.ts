@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { initialWeights, type TrainingConfig } from '@twinfed/shared';
 import { createTrainer, initBackend, loadHeartDisease } from '@twinfed/models';
 import { benchLoad } from '../load/bench-load';
-import { benchAggregation } from './aggregation';
+import { aggregationSection } from './aggregation';
 import { benchEnvelope } from './envelope';
 import { benchFhirImport } from './fhir-import';
 import { benchSecureAggregation } from './secure-aggregation';
@@ -35,6 +35,10 @@ async function main(argv: string[]): Promise<void> {
     .option('--no-load', 'skip the load section (500 and 1,000 simulated sites; writes bench/results/load.{json,md})')
     .option('--load-only', 'run only the load section')
     .option(
+      '--aggregation-only',
+      'run only the aggregation section (writes its part of bench/results/scale.{json,md}, not bench.{json,md})',
+    )
+    .option(
       '--no-upload-path',
       'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})',
     )
@@ -49,10 +53,15 @@ async function main(argv: string[]): Promise<void> {
       quick?: boolean;
       load: boolean;
       loadOnly?: boolean;
+      aggregationOnly?: boolean;
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
     }>();
+  if (flags.aggregationOnly) {
+    aggregationSection(flags.quick ? 2 : 6);
+    return;
+  }
   if (flags.uploadPath || flags.uploadPathOnly) {
     const [sites, rounds] = flags.quick ? [20, 3] : [100, 6];
     await benchUploadPath({
@@ -74,18 +83,8 @@ async function main(argv: string[]): Promise<void> {
   const it = flags.quick ? 2 : 6;
   const tables: BenchTable[] = [];
 
-  const agg = [
-    { sites: 10, size: 1_000_000 },
-    { sites: 100, size: 100_000 },
-    { sites: 1000, size: 10_000 },
-  ].map((c) => ({ ...c, ...benchAggregation({ ...c, iterations: it }) }));
-  tables.push({
-    title: 'Aggregation throughput (FedAvg, streaming fold)',
-    note: 'MiB/s of client updates folded into the aggregate, against a bare typed-array weighted-sum loop over the same bytes (the memory-bandwidth limit). Ratio = ours / reference.',
-    columns: ['sites × parameters', 'FedAvg MiB/s', 'reference MiB/s', 'ratio'],
-    rows: agg.map((a) => [`${a.sites} × ${a.size.toLocaleString('en')}`, a.fedavgMiBs, a.referenceMiBs, a.ratio]),
-  });
-
+  const { measured: agg, table: aggTable } = aggregationSection(it);
+  tables.push(aggTable);
   const env = [64 * 1024, 1024 * 1024, 16 * 1024 * 1024].map((sizeBytes) =>
     benchEnvelope({ sizeBytes, iterations: sizeBytes > 4e6 ? Math.max(2, it / 2) : it * 4 }),
   );
