@@ -9,6 +9,7 @@ import { benchFhirImport } from './fhir-import';
 import { benchSecureAggregation } from './secure-aggregation';
 import { benchStream } from './stream';
 import { benchUploadPath } from './upload-path';
+import { wireSection } from './wire';
 import { machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 import { runMain } from '../support/main';
 
@@ -34,6 +35,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--quick', 'fewer iterations (a smoke run)')
     .option('--no-load', 'skip the load section (500 and 1,000 simulated sites; writes bench/results/load.{json,md})')
     .option('--load-only', 'run only the load section')
+    .option('--no-wire', 'skip the wire-size section (bytes per site-round; writes its part of bench/results/scale.*)')
+    .option('--wire-only', 'run only the wire-size section')
     .option(
       '--aggregation-only',
       'run only the aggregation section (writes its part of bench/results/scale.{json,md}, not bench.{json,md})',
@@ -54,6 +57,8 @@ async function main(argv: string[]): Promise<void> {
       load: boolean;
       loadOnly?: boolean;
       aggregationOnly?: boolean;
+      wire: boolean;
+      wireOnly?: boolean;
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
@@ -61,6 +66,14 @@ async function main(argv: string[]): Promise<void> {
   if (flags.aggregationOnly) {
     aggregationSection(flags.quick ? 2 : 6);
     return;
+  }
+  if (flags.wire || flags.wireOnly) {
+    await wireSection({
+      sites: flags.quick ? 3 : 5,
+      rounds: flags.quick ? 2 : 3,
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
+    if (flags.wireOnly) return;
   }
   if (flags.uploadPath || flags.uploadPathOnly) {
     const [sites, rounds] = flags.quick ? [20, 3] : [100, 6];
