@@ -16,7 +16,7 @@
  */
 
 /** One update to fold: its weights and the factor they are multiplied by (the example count). */
-export interface WeightedUpdate {
+interface WeightedUpdate {
   readonly weights: Float32Array;
   readonly factor: number;
 }

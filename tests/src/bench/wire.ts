@@ -179,7 +179,7 @@ export async function wireSection(o: { sites: number; rounds: number; log: (line
     ],
     rows: rows.map((r) => [
       r.model,
-      r.params,
+      r.params.toLocaleString('en'),
       kib(r.rawWeightBytes),
       kib(r.bytes.upload),
       `${kib(r.bytes.download).toPrecision(3)} (${r.requests.download.toFixed(1)})`,
