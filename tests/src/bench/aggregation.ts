@@ -20,6 +20,8 @@ interface AggregationBenchResult {
    * `FOLD_BATCH` at a time (validation, finiteness, the blocked multi-update fold).
    */
   readonly foldMiBs: number;
+  /** The same accumulator fed one update at a time (`add`): what batching gains, in the same run. */
+  readonly foldOneByOneMiBs: number;
   /** A whole FedAvg round through the Strategy API: a fresh accumulator, the fold, the mean, the norms, the step. */
   readonly roundMiBs: number;
   /** The faster of the two read-only passes below: the reference. */
@@ -97,7 +99,7 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
   const fold = (acc: ReturnType<typeof strategy.createAccumulator>): void => {
     for (let at = 0; at < results.length; at += FOLD_BATCH) addAll(acc, results.slice(at, at + FOLD_BATCH));
   };
-  const times = { fold: 0, round: 0, one: 0, four: 0 };
+  const times = { fold: 0, single: 0, round: 0, one: 0, four: 0 };
   const contenders: Array<[keyof typeof times, () => void]> = [
     [
       'fold',
@@ -106,6 +108,16 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
         const t0 = cpuMs();
         fold(acc);
         times.fold += cpuMs() - t0;
+        sink += acc.siteIds.length;
+      },
+    ],
+    [
+      'single',
+      () => {
+        const acc = strategy.createAccumulator(ctx);
+        const t0 = cpuMs();
+        for (const r of results) acc.add(r);
+        times.single += cpuMs() - t0;
         sink += acc.siteIds.length;
       },
     ],
@@ -151,6 +163,7 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
   const readOnlyMiBs = Math.max(readOneSumMiBs, readFourSumsMiBs);
   return {
     foldMiBs,
+    foldOneByOneMiBs: rate(times.single),
     roundMiBs: rate(times.round),
     readOnlyMiBs,
     readOneSumMiBs,
@@ -177,10 +190,11 @@ export function aggregationSection(iterations: number): {
   ].map((c) => ({ ...c, ...benchAggregation({ ...c, iterations }) }));
   const table: BenchTable = {
     title: 'Aggregation throughput (FedAvg-family fold against a read-only pass)',
-    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass). Round: a whole FedAvg round (fresh accumulator, fold, mean, step). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
+    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass); 1 at a time: the same accumulator given one update per call. Round: a whole FedAvg round (fresh accumulator, fold, mean, step). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
     columns: [
       'sites × parameters',
       'fold MiB/s',
+      'fold, 1 at a time MiB/s',
       'round MiB/s',
       'read, 1 sum MiB/s',
       'read, 4 sums MiB/s',
@@ -190,6 +204,7 @@ export function aggregationSection(iterations: number): {
     rows: measured.map((a) => [
       `${a.sites} × ${a.size.toLocaleString('en')}`,
       a.foldMiBs,
+      a.foldOneByOneMiBs,
       a.roundMiBs,
       a.readOneSumMiBs,
       a.readFourSumsMiBs,
@@ -204,6 +219,7 @@ export function aggregationSection(iterations: number): {
     readOnlyMiBs: a.readOnlyMiBs,
     ratio: a.ratio,
     roundMiBs: a.roundMiBs,
+    foldOneByOneMiBs: a.foldOneByOneMiBs,
     readOneSumMiBs: a.readOneSumMiBs,
     readFourSumsMiBs: a.readFourSumsMiBs,
     ratioOneSum: a.ratioOneSum,
