@@ -191,7 +191,7 @@ export {
   verifySecaggConsistency,
   verifySecaggKeys,
 } from './envelope/secagg-statements';
-export { signPlan, verifySignedPlan } from './envelope/signed-plan';
+export { signPlan, verifySignedPlan, type SignedPlan } from './envelope/signed-plan';
 export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';
 export {
   openMaskedUpdate,

@@ -65,7 +65,7 @@ export function versionView(v: ModelVersion) {
  * key first, so a database edit (another weights digest, say) is never re-signed for sites: it is refused with
  * `INTERNAL` instead, and operators see the broken signature.
  */
-export function siteVersionView(v: ModelVersion, identity: Identity) {
+function siteVersionView(v: ModelVersion, identity: Identity) {
   let full;
   try {
     full = verifyModelVersion({
@@ -78,6 +78,31 @@ export function siteVersionView(v: ModelVersion, identity: Identity) {
   }
   const meta = countOnlyMeta(full);
   return { ...versionView(v), signature: signModelVersion(meta, identity.sign.secretKey), meta };
+}
+
+/**
+ * {@link siteVersionView} computed once per stored version (a verify and a signature each, at every site's download
+ * of every version otherwise). A version never changes once published; the cache key includes the stored signature
+ * and weights digest, so a row that differs from the one checked is checked again. Bounded: the oldest entry goes.
+ */
+export class SiteVersionViews {
+  private readonly views = new Map<string, ReturnType<typeof siteVersionView>>();
+
+  constructor(
+    private readonly identity: Identity,
+    private readonly max = 256,
+  ) {}
+
+  of(v: ModelVersion): ReturnType<typeof siteVersionView> {
+    const key = `${v.id}\n${v.weightsSha256}\n${v.signature}`;
+    let view = this.views.get(key);
+    if (!view) {
+      view = siteVersionView(v, this.identity);
+      if (this.views.size >= this.max) this.views.delete(this.views.keys().next().value!);
+      this.views.set(key, view);
+    }
+    return view;
+  }
 }
 
 /** A site's evaluation of a version as served (metrics are finite numbers: the report schema admits nothing else). */

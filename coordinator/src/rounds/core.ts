@@ -4,8 +4,10 @@ import {
   deserializeWeights,
   planDigest,
   planEpsilonAfter,
+  signPlan,
   type Identity,
   type Plan,
+  type SignedPlan,
   type WeightSet,
   type Logger,
 } from '@twinfed/shared';
@@ -57,6 +59,8 @@ export interface Loaded {
   federation: Federation;
   plan: Plan;
   planSha256: string;
+  /** The coordinator's signed statement of the plan (deterministic: signed once per federation and process). */
+  signedPlan: SignedPlan;
   strategy: Strategy;
 }
 
@@ -78,7 +82,7 @@ export class EngineCore {
   /** Each federation's validated plan, digest and strategy (a plan changes only by `RoundEngine.amendPlan`, which forgets it). */
   private readonly plans = new Map<
     string,
-    { createdAt: string; json: string; plan: Plan; planSha256: string; strategy: Strategy }
+    { createdAt: string; json: string; plan: Plan; planSha256: string; signedPlan: SignedPlan; strategy: Strategy }
   >();
 
   constructor(readonly deps: EngineDeps) {
@@ -131,11 +135,18 @@ export class EngineCore {
         json,
         plan,
         planSha256: planDigest(plan),
+        signedPlan: signPlan({
+          federationId: federation.id,
+          plan,
+          createdAt: federation.createdAt,
+          coordinatorSignSecretKey: this.deps.identity.sign.secretKey,
+        }),
         strategy: strategyFor(plan),
       };
       this.plans.set(federation.id, cached);
     }
-    return { federation, plan: cached.plan, planSha256: cached.planSha256, strategy: cached.strategy };
+    const { plan, planSha256, signedPlan, strategy } = cached;
+    return { federation, plan, planSha256, signedPlan, strategy };
   }
 
   /** Drops the cached plan of a federation whose plan was just amended. */

@@ -19,7 +19,7 @@ import type { Federation, Round, Site, SiteDecisionRecord } from '../store';
 import { AccumulatorCache } from './accumulators';
 import { CatchUp } from './catch-up';
 import { RoundClosing } from './closing';
-import { EngineCore, closeTarget, type EngineDeps } from './core';
+import { EngineCore, closeTarget, type EngineDeps, type Loaded } from './core';
 import { Deadlines } from './deadlines';
 import { RoundOpening } from './opening';
 import { Publishing } from './publishing';
@@ -250,6 +250,14 @@ export class RoundEngine {
   }
 
   /**
+   * A federation record just read, with its validated plan, digest and the coordinator's signed statement of the plan:
+   * parsed and signed once per federation (and again only when its plan changes), for views and handlers.
+   */
+  parsed(federation: Federation): Loaded {
+    return this.core.loaded(federation);
+  }
+
+  /**
    * This replica now drives the federation: continue it from the store. At start (`start`: its own earlier lease, or
    * a free one) a collecting round gets the restart grace period; when taking over from another replica (`takeover`),
    * which kept accepting uploads, a round past its deadline closes at once.
@@ -395,21 +403,25 @@ export class RoundEngine {
     }
   }
 
-  /** What a site should do now in a federation. */
-  async currentRoundFor(federationId: string, siteId: string): Promise<CurrentRound> {
-    const { federation, plan } = await this.core.load(federationId);
-    const round =
-      federation.currentRound > 0 ? await this.core.store.getRound(federationId, federation.currentRound) : null;
+  /** What a site should do now in a federation (`federation`: the record the caller has just read, if any). */
+  async currentRoundFor(federationId: string, siteId: string, federation?: Federation): Promise<CurrentRound> {
+    const loaded = federation?.id === federationId ? this.core.loaded(federation) : await this.core.load(federationId);
+    const { plan } = loaded;
+    const current = loaded.federation.currentRound;
+    const round = current > 0 ? await this.core.store.getRound(federationId, current) : null;
     // From the store: any replica may have stored the site's update.
-    const answered = new Set(
-      round ? (await this.core.store.listUpdateSummaries(federationId, round.round)).map((u) => u.siteId) : [],
-    );
+    const [received, submitted] = round
+      ? await Promise.all([
+          this.core.store.countUpdates(federationId, round.round),
+          this.core.store.hasUpdate(federationId, round.round, siteId),
+        ])
+      : [0, false];
     const selected = round ? round.selectedSiteIds.includes(siteId) : false;
     return {
-      federation: siteFederationView(federation, this.core.deps.identity),
-      round: round ? roundView(round, answered.size, { siteId, plan }) : null,
+      federation: siteFederationView(loaded.federation, loaded),
+      round: round ? roundView(round, received, { siteId, plan }) : null,
       selected,
-      submitted: answered.has(siteId),
+      submitted,
       clientConfig: round && selected ? round.clientConfig : {},
     };
   }

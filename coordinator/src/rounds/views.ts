@@ -1,33 +1,32 @@
 import {
-  PlanSchema,
   sharesContributorsWithSites,
-  signPlan,
   type CurrentRound,
   type FederationView,
-  type Identity,
   type Plan,
   type RoundView,
+  type SignedPlan,
 } from '@twinfed/shared';
 import type { Federation, Round } from '../store';
+
+/** A federation's plan, validated, with the coordinator's signed statement of it (see `RoundEngine.parsed`). */
+export interface ParsedPlan {
+  plan: Plan;
+  signedPlan: SignedPlan;
+}
 
 /**
  * The view of a federation, with the coordinator's signed statement of its plan (`signPlan`: federation id, plan
  * digest, creation time — fixed at creation, so the deterministic Ed25519 signature is the same at every request).
  */
-export function federationView(f: Federation, identity: Identity): FederationView {
-  const plan = PlanSchema.parse(f.plan);
+export function federationView(f: Federation, parsed: ParsedPlan): FederationView {
+  const { plan, signedPlan } = parsed;
   return {
     id: f.id,
     name: f.name,
     studyId: f.studyId,
     state: f.state,
     plan,
-    signedPlan: signPlan({
-      federationId: f.id,
-      plan,
-      createdAt: f.createdAt,
-      coordinatorSignSecretKey: identity.sign.secretKey,
-    }),
+    signedPlan,
     currentRound: f.currentRound,
     latestVersionId: f.latestVersionId,
     createdAt: f.createdAt,
@@ -36,8 +35,8 @@ export function federationView(f: Federation, identity: Identity): FederationVie
 }
 
 /** The federation in a site's round instructions: the same view without the study (studies scope operators and researchers). */
-export function siteFederationView(f: Federation, identity: Identity): CurrentRound['federation'] {
-  const { studyId: _studyId, ...view } = federationView(f, identity);
+export function siteFederationView(f: Federation, parsed: ParsedPlan): CurrentRound['federation'] {
+  const { studyId: _studyId, ...view } = federationView(f, parsed);
   return view;
 }
 

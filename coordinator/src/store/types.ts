@@ -241,6 +241,8 @@ export interface UpdateStore {
   /** Ordered by siteId, without envelopes. */
   listUpdateSummaries(federationId: string, round: number): Promise<UpdateSummary[]>;
   countUpdates(federationId: string, round: number): Promise<number>;
+  /** Whether the site's update of the round is stored (without reading it). */
+  hasUpdate(federationId: string, round: number, siteId: string): Promise<boolean>;
 }
 
 /** The model registry (versions, weights, strategy state) and evaluations of versions. */

@@ -37,7 +37,7 @@ export const SignedPlanSchema = PlanStatementSchema.extend({
     .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
 });
 /** A signed plan statement (see {@link SignedPlanSchema}). */
-type SignedPlan = z.infer<typeof SignedPlanSchema>;
+export type SignedPlan = z.infer<typeof SignedPlanSchema>;
 
 function statementDigest(s: PlanStatement): Uint8Array {
   return sha256(

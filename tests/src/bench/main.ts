@@ -41,6 +41,12 @@ async function main(argv: string[]): Promise<void> {
       '--aggregation-only',
       'run only the aggregation section (writes its part of bench/results/scale.{json,md}, not bench.{json,md})',
     )
+    .option('--load-sizes <list>', 'site counts of the load section, comma-separated (default 500,1000; quick 100,200)')
+    .option('--load-rounds <n>', 'rounds per load run (default 5; quick 3)')
+    .option(
+      '--profile <label>',
+      "profile the coordinator of the largest load run and keep its top 20 functions under this label in bench/results/scale.{json,md} (e.g. 'before', 'after')",
+    )
     .option(
       '--no-upload-path',
       'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})',
@@ -59,6 +65,9 @@ async function main(argv: string[]): Promise<void> {
       aggregationOnly?: boolean;
       wire: boolean;
       wireOnly?: boolean;
+      loadSizes?: string;
+      loadRounds?: string;
+      profile?: string;
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
@@ -67,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
     aggregationSection(flags.quick ? 2 : 6);
     return;
   }
-  if (flags.wire || flags.wireOnly) {
+  if (flags.wireOnly || (flags.wire && !flags.loadOnly && !flags.uploadPathOnly)) {
     await wireSection({
       sites: flags.quick ? 3 : 5,
       rounds: flags.quick ? 2 : 3,
@@ -75,7 +84,7 @@ async function main(argv: string[]): Promise<void> {
     });
     if (flags.wireOnly) return;
   }
-  if (flags.uploadPath || flags.uploadPathOnly) {
+  if (flags.uploadPathOnly || (flags.uploadPath && !flags.loadOnly)) {
     const [sites, rounds] = flags.quick ? [20, 3] : [100, 6];
     await benchUploadPath({
       sites,
@@ -87,8 +96,9 @@ async function main(argv: string[]): Promise<void> {
   }
   if (flags.load || flags.loadOnly) {
     await benchLoad({
-      sizes: flags.quick ? [100, 200] : [500, 1000],
-      rounds: flags.quick ? 3 : 5,
+      sizes: flags.loadSizes ? flags.loadSizes.split(',').map(Number) : flags.quick ? [100, 200] : [500, 1000],
+      rounds: flags.loadRounds ? Number(flags.loadRounds) : flags.quick ? 3 : 5,
+      ...(flags.profile ? { profileLabel: flags.profile } : {}),
       log: (line) => void process.stdout.write(`${line}\n`),
     });
     if (flags.loadOnly) return;

@@ -68,14 +68,19 @@ export function upsertScaleRows(doc: ScaleDocument, rows: readonly ScaleRow[]): 
  * keys this section owns (its rows, `aggregation`, `cryptoFloorMsPerUpload` …), and `markdown` is the
  * section's text (its tables), placed in the fixed section order. Returns the two paths.
  */
-export function writeScaleSection(opts: { name: string; markdown: string; update: (doc: ScaleDocument) => void }): {
-  json: string;
-  md: string;
-} {
+export function writeScaleSection(opts: {
+  name: string;
+  /** The section's markdown, or a function of the updated document (a section that keeps earlier runs). */
+  markdown: string | ((doc: ScaleDocument) => string);
+  update: (doc: ScaleDocument) => void;
+  /** More header lines of this section (e.g. the load average during the run). */
+  meta?: Record<string, string>;
+}): { json: string; md: string } {
   const out = paths();
   const doc = readScaleDocument();
   opts.update(doc);
-  doc.sections[opts.name] = { meta: machineMeta(), markdown: opts.markdown.trimEnd() };
+  const markdown = typeof opts.markdown === 'string' ? opts.markdown : opts.markdown(doc);
+  doc.sections[opts.name] = { meta: { ...machineMeta(), ...opts.meta }, markdown: markdown.trimEnd() };
   const rank = (n: string) => (SECTION_ORDER.includes(n) ? SECTION_ORDER.indexOf(n) : SECTION_ORDER.length);
   const names = Object.keys(doc.sections).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const md = [

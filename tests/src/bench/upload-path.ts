@@ -13,22 +13,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient } from '@twinfed/coordinator';
-import { CoordinatorClient, type Enrollment } from '@twinfed/site-client';
-import {
-  PROTOCOL_VERSION,
-  layoutOf,
-  loadIdentity,
-  openUpdate,
-  parseUpdate,
-  sealUpdate,
-  verifyUpdateSignature,
-  type PlanInput,
-  type WeightSet,
-} from '@twinfed/shared';
+import { CoordinatorClient } from '@twinfed/site-client';
+import { PROTOCOL_VERSION, layoutOf, loadIdentity, sealUpdate, type PlanInput, type WeightSet } from '@twinfed/shared';
 import { repoRoot } from '../support/paths';
 import { stop } from '../support/processes';
 import { enrollSwarm } from '../load/swarm';
 import { cpuOf, startLocalCoordinator, tinyPlan } from '../load/load-run';
+import { cryptoFloorMs } from './crypto-floor';
 import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 
 /** What one run measured. */
@@ -55,37 +46,6 @@ const FEATURES = Array.from({ length: 16 }, (_, i) => `f${i}`);
 
 function plan(o: { sites: number; rounds: number }): PlanInput {
   return tinyPlan({ ...o, name: `upload path ${o.sites} sites`, features: FEATURES, roundDeadlineSeconds: 3600 });
-}
-
-/** The crypto floor of one envelope: signature verify + key agreement + AEAD open, ms (median of batch means). */
-function cryptoFloorMs(o: {
-  envelope: Uint8Array;
-  enrollment: Enrollment;
-  coordinatorBoxSecretKey: Uint8Array;
-  batches?: number;
-  perBatch?: number;
-}): number {
-  const { header, ciphertext } = parseUpdate(o.envelope);
-  const once = () => {
-    verifyUpdateSignature({ header, ciphertext, siteSignPublicKey: o.enrollment.identity.sign.publicKey });
-    openUpdate({
-      header,
-      ciphertext,
-      siteBoxPublicKey: o.enrollment.identity.box.publicKey,
-      coordinatorBoxSecretKey: o.coordinatorBoxSecretKey,
-    });
-  };
-  for (let i = 0; i < 50; i++) once(); // warm-up
-  const means: number[] = [];
-  const perBatch = o.perBatch ?? 200;
-  for (let b = 0; b < (o.batches ?? 7); b++) {
-    const t0 = process.cpuUsage();
-    for (let i = 0; i < perBatch; i++) once();
-    const d = process.cpuUsage(t0);
-    means.push((d.user + d.system) / 1000 / perBatch);
-  }
-  means.sort((a, b) => a - b);
-  return means[means.length >> 1]!;
 }
 
 /** Runs `fn` over `items` with at most `concurrency` at once. */

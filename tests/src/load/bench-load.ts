@@ -1,5 +1,10 @@
 import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from '../bench/report';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { summariseCpuProfileDir } from '../bench/cpu-profile';
 import { runLoad, type LoadResult } from './load-run';
+import { writeScaleLoad, writeScaleProfile } from './scale-load';
 
 /**
  * The load benchmark: for each site count, a coordinator process and that many simulated sites (real
@@ -9,15 +14,30 @@ import { runLoad, type LoadResult } from './load-run';
 export async function benchLoad(o: {
   sizes: number[];
   rounds: number;
+  /** Profile the coordinator of the largest run (`node --cpu-prof`) and keep its top entries under this label. */
+  profileLabel?: string;
   log?: (line: string) => void;
 }): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
+  const largest = Math.max(...o.sizes);
   for (const sites of o.sizes) {
     o.log?.(`load: ${sites} sites × ${o.rounds} rounds…`);
-    const r = await runLoad({ sites, rounds: o.rounds, ...(o.log ? { log: o.log } : {}) });
+    const profileDir =
+      o.profileLabel && sites === largest ? fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-profile-')) : undefined;
+    const r = await runLoad({
+      sites,
+      rounds: o.rounds,
+      ...(profileDir ? { profileDir } : {}),
+      ...(o.log ? { log: o.log } : {}),
+    });
     if (r.errors.length > 0) o.log?.(`load: ${r.errors.length} errors, e.g. ${r.errors.slice(0, 3).join('; ')}`);
     results.push(r);
+    if (profileDir) {
+      writeScaleProfile(o.profileLabel!, r, summariseCpuProfileDir(profileDir));
+      fs.rmSync(profileDir, { recursive: true, force: true });
+    }
   }
+  writeScaleLoad(results);
   const tables: BenchTable[] = [
     {
       title: 'Rounds under load (FedAvg, logistic regression over 3 inputs, every site in every round)',

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient } from '@twinfed/coordinator';
-import type { PlanInput, RoundView } from '@twinfed/shared';
+import { PROTOCOL_VERSION, layoutOf, loadIdentity, sealUpdate, type PlanInput, type RoundView } from '@twinfed/shared';
+import type { Enrollment } from '@twinfed/site-client';
+import { cryptoFloorMs } from '../bench/crypto-floor';
 import { coordinatorCli } from '../support/paths';
 import { freePort } from '../support/net';
 import { startNode, stop, type Child } from '../support/processes';
@@ -16,6 +18,8 @@ interface LoadOptions {
   coordinatorDir?: string;
   /** Where the simulated sites keep their keys and journals (tmpfs when available: sites are not measured). */
   sitesDir?: string;
+  /** When set, the coordinator runs under `node --cpu-prof` and writes its profile into this directory. */
+  profileDir?: string;
   log?: (line: string) => void;
 }
 
@@ -42,13 +46,19 @@ export interface LoadResult {
   /** CPU seconds used during the federation by the coordinator and by the process simulating the sites. */
   coordinatorCpuSeconds: number;
   swarmCpuSeconds: number;
+  /** Verify + key agreement + open of one of this run's envelopes, CPU ms per upload, measured after the run. */
+  cryptoFloorMsPerUpload: number;
 }
 
 /** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
-export async function startLocalCoordinator(coordinatorDir: string): Promise<{ coordinator: Child; url: string }> {
+export async function startLocalCoordinator(
+  coordinatorDir: string,
+  nodeArgs: string[] = [],
+): Promise<{ coordinator: Child; url: string }> {
   const port = await freePort();
   const coordinator = startNode({
     name: 'coordinator',
+    nodeArgs,
     script: coordinatorCli(),
     args: ['--json', '--data-dir', coordinatorDir, 'coordinator', 'start', '--port', String(port)],
     env: { TWINFED_LOG_LEVEL: 'warn' },
@@ -104,6 +114,27 @@ export function tinyPlan(o: {
   };
 }
 
+/** A sealed update of the load model from `enrollment`, as its runner would send it in round 1. */
+function sampleEnvelope(enrollment: Enrollment, federationId: string): Uint8Array {
+  const layout = layoutOf({ kind: 'logistic-regression', inputs: LOAD_FEATURES.length });
+  const size = layout.reduce((n, l) => n + l.shape.reduce((a, b) => a * b, 1), 0);
+  return sealUpdate({
+    header: {
+      protocol: PROTOCOL_VERSION,
+      federationId,
+      round: 1,
+      siteId: enrollment.state.siteId,
+      baseVersionId: `${federationId}.v0`,
+      numExamples: 8,
+      metrics: { steps: 1, trainLoss: 0.5 },
+      sentAt: new Date().toISOString(),
+    },
+    weights: { layout, data: Float32Array.from({ length: size }, (_, k) => Math.sin(k) * 0.01) },
+    identity: enrollment.identity,
+    coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey,
+  });
+}
+
 function plan(o: { sites: number; rounds: number }): PlanInput {
   return tinyPlan({ ...o, name: `load ${o.sites} sites`, features: LOAD_FEATURES, roundDeadlineSeconds: 600 });
 }
@@ -118,7 +149,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const sitesDir =
     o.sitesDir ??
     fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-load-sites-'));
-  const { coordinator, url } = await startLocalCoordinator(coordinatorDir);
+  const { coordinator, url } = await startLocalCoordinator(
+    coordinatorDir,
+    o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+  );
   try {
     await coordinator.waitForLine(/"url"\s*:/, 30_000);
     const token = fs.readFileSync(path.join(coordinatorDir, 'operator.token'), 'utf8').trim();
@@ -146,6 +180,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     const overloaded = Number(/^twinfed_uploads_total\{outcome="overloaded"\} (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
     const rss = rssOf(coordinator.proc.pid!);
+    const floor = cryptoFloorMs({
+      envelope: sampleEnvelope(enrollments[0]!, fed.id),
+      enrollment: enrollments[0]!,
+      coordinatorBoxSecretKey: loadIdentity({ dir: coordinatorDir, name: 'coordinator' }).box.secretKey,
+    });
     log(
       `federation of ${o.rounds} rounds in ${federationSeconds.toFixed(1)} s; rounds ${roundSeconds.map((s) => s.toFixed(2)).join(', ')} s`,
     );
@@ -171,6 +210,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       swarmRssMiB: process.memoryUsage.rss() / 1024 / 1024,
       coordinatorCpuSeconds,
       swarmCpuSeconds: (swarmCpu.user + swarmCpu.system) / 1e6,
+      cryptoFloorMsPerUpload: floor,
     };
   } finally {
     await stop(coordinator, 15_000);

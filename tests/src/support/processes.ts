@@ -22,9 +22,11 @@ export function startNode(opts: {
   script: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
+  /** Options of node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
   onLine?: (line: string) => void;
 }): Child {
-  const proc = spawn(process.execPath, [opts.script, ...opts.args], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script, ...opts.args], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -27,7 +27,9 @@ export function federationHandlers(deps: HttpDeps) {
     );
   return {
     list: async (req: Request, res: Response) => {
-      res.json({ federations: (await visibleFederations(req, deps)).map((f) => federationView(f, deps.identity)) });
+      res.json({
+        federations: (await visibleFederations(req, deps)).map((f) => federationView(f, deps.engine.parsed(f))),
+      });
     },
     create: async (req: Request, res: Response) => {
       const { plan, study } = jsonBody(req, CreateFederationSchema);
@@ -37,13 +39,13 @@ export function federationHandlers(deps: HttpDeps) {
         p.kind === 'token' ? `${p.role}:${p.name}` : 'unknown',
         study ?? DEFAULT_STUDY_ID,
       );
-      res.status(201).json(federationView(fed, deps.identity));
+      res.status(201).json(federationView(fed, deps.engine.parsed(fed)));
     },
     get: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
       const fed = await getFederation(fid);
       await requireSiteMember(req, deps, fid);
-      res.json(federationView(fed, deps.identity));
+      res.json(federationView(fed, deps.engine.parsed(fed)));
     },
     rounds: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
@@ -73,8 +75,8 @@ export function federationHandlers(deps: HttpDeps) {
     },
     current: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
-      const { siteId } = await memberSite(req, deps, fid);
-      res.json(await deps.engine.currentRoundFor(fid, siteId));
+      const { siteId, federation } = await memberSite(req, deps, fid);
+      res.json(await deps.engine.currentRoundFor(fid, siteId, federation));
     },
     upload: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');

@@ -1,10 +1,8 @@
 import type { Request, Response } from 'express';
 import {
   PlanAmendmentSchema,
-  PlanSchema,
   SiteDecisionRequestSchema,
   TwinfedError,
-  planDigest,
   type OfferedFederation,
   type SiteDecisionView,
 } from '@twinfed/shared';
@@ -18,7 +16,7 @@ import { visibleSites } from '../study-scope';
 
 /** Handlers for plan governance: the sites' decisions about federations' plans, and amending a plan before round 1. */
 export function governanceHandlers(deps: HttpDeps) {
-  const planSha256 = (f: Federation) => planDigest(PlanSchema.parse(f.plan));
+  const planSha256 = (f: Federation) => deps.engine.parsed(f).planSha256;
   /** The site's decision on the federation's current plan. */
   const decisionOf = async (f: Federation, site: Site): Promise<SiteDecisionView> => {
     const last = (await deps.store.listSiteDecisions(f.id)).find((d) => d.siteId === site.id) ?? null;
@@ -38,7 +36,10 @@ export function governanceHandlers(deps: HttpDeps) {
       const federations: OfferedFederation[] = [];
       for (const f of await deps.store.listFederations()) {
         if (f.state !== 'running') continue;
-        federations.push({ federation: federationView(f, deps.identity), decision: await decisionOf(f, p.site) });
+        federations.push({
+          federation: federationView(f, deps.engine.parsed(f)),
+          decision: await decisionOf(f, p.site),
+        });
       }
       res.json({ federations });
     },
@@ -80,7 +81,7 @@ export function governanceHandlers(deps: HttpDeps) {
       const fid = idParam(req, 'fid');
       const { plan } = jsonBody(req, PlanAmendmentSchema);
       const federation = await deps.engine.amendPlan(fid, plan, actorOf(req));
-      res.json(federationView(federation, deps.identity));
+      res.json(federationView(federation, deps.engine.parsed(federation)));
     },
   };
 }

@@ -1,21 +1,16 @@
 import type { Request, Response } from 'express';
-import {
-  BINARY_MEDIA_TYPE,
-  EvaluationReportSchema,
-  PlanSchema,
-  TwinfedError,
-  sharesContributorsWithSites,
-} from '@twinfed/shared';
+import { BINARY_MEDIA_TYPE, EvaluationReportSchema, TwinfedError, sharesContributorsWithSites } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
 import { memberSite, requireSiteMember } from '../membership';
-import { siteVersionView, versionView } from '../views';
+import { SiteVersionViews, versionView } from '../views';
 import { maxEvaluationExamples } from '../../registry/evaluation-limits';
 import { assertEvaluationTaken } from '../../rounds/dp-release';
 import { visibleFederationIds } from '../study-scope';
 
 /** Handlers for the model registry: versions, weights, evaluations. */
 export function modelHandlers(deps: HttpDeps) {
+  const siteViews = new SiteVersionViews(deps.identity);
   const getVersion = async (id: string) => {
     const v = await deps.store.getVersion(id);
     if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
@@ -40,11 +35,7 @@ export function modelHandlers(deps: HttpDeps) {
       // Sites get the count-only metadata unless the plan shares contributors with them.
       const federation = await deps.store.getFederation(v.federationId);
       if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
-      res.json(
-        sharesContributorsWithSites(PlanSchema.parse(federation.plan))
-          ? versionView(v)
-          : siteVersionView(v, deps.identity),
-      );
+      res.json(sharesContributorsWithSites(deps.engine.parsed(federation).plan) ? versionView(v) : siteViews.of(v));
     },
     weights: async (req: Request, res: Response) => {
       const { v } = await readableVersion(req);
@@ -67,7 +58,7 @@ export function modelHandlers(deps: HttpDeps) {
       const v = await getVersion(idParam(req, 'vid'));
       const { siteId, federation } = await memberSite(req, deps, v.federationId);
       const body = jsonBody(req, EvaluationReportSchema);
-      const plan = PlanSchema.parse(federation.plan);
+      const plan = deps.engine.parsed(federation).plan;
       assertEvaluationTaken(plan);
       const max = maxEvaluationExamples(plan);
       if (body.n > max)

@@ -49,5 +49,9 @@ export function updates(x: MemoryContext): UpdateStore {
     async countUpdates(federationId, round) {
       return roundUpdates(x.s, federationId, round).length;
     },
+
+    async hasUpdate(federationId, round, siteId) {
+      return x.s.updates.has(key(federationId, round, siteId));
+    },
   };
 }

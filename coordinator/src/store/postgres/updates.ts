@@ -93,5 +93,12 @@ export function updates(x: PgContext): UpdateStore {
         0
       );
     },
+
+    async hasUpdate(federationId, round, siteId) {
+      return (
+        (await x.sql.one(`SELECT 1 FROM updates WHERE ${KEY} AND site_id = $3`, [federationId, round, siteId])) !==
+        undefined
+      );
+    },
   };
 }

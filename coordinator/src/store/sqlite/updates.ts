@@ -81,5 +81,11 @@ export function updates(x: SqliteContext): UpdateStore {
     async countUpdates(federationId, round) {
       return x.c.stmt(`SELECT COUNT(*) FROM updates WHERE ${KEY}`).pluck().get(federationId, round) as number;
     },
+
+    async hasUpdate(federationId, round, siteId) {
+      return (
+        x.c.stmt(`SELECT 1 FROM updates WHERE ${KEY} AND site_id = ?`).get(federationId, round, siteId) !== undefined
+      );
+    },
   };
 }

@@ -56,6 +56,10 @@ export function updateContract(h: HarnessRef): void {
       expect(await s.countUpdates('fed-1', 2)).toBe(1);
       expect(await s.countUpdates('fed-1', 3)).toBe(0);
       expect(await s.getUpdate('fed-1', 2, 'site-a')).toBeNull();
+      expect(await s.hasUpdate('fed-1', 1, 'site-c')).toBe(true);
+      expect(await s.hasUpdate('fed-1', 2, 'site-a')).toBe(false);
+      expect(await s.hasUpdate('fed-1', 1, 'site-b')).toBe(false);
+      expect(await s.hasUpdate('fed-2', 1, 'site-a')).toBe(false);
     });
   });
 }

@@ -1,0 +1,27 @@
+import { summariseCpuProfile } from './cpu-profile';
+
+const frame = (functionName: string, url: string, lineNumber: number) => ({ functionName, url, lineNumber });
+
+describe('CPU profile summary', () => {
+  test('sums self time per function over samples, leaves idle out of the shares, and names frames briefly', () => {
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '', -1), children: [2, 3, 4, 5] },
+        { id: 2, callFrame: frame('(idle)', '', -1) },
+        { id: 3, callFrame: frame('verify', 'file:///repo/shared/dist/crypto/signature.js', 31) },
+        { id: 4, callFrame: frame('next', '/repo/node_modules/router/index.js', 188) },
+        // The same function reached by another path: one entry.
+        { id: 5, callFrame: frame('verify', 'file:///repo/shared/dist/crypto/signature.js', 31) },
+      ],
+      samples: [2, 3, 4, 5, 3, 2],
+      timeDeltas: [1000, 3000, 2000, 1000, 2000, 7000],
+    };
+    const s = summariseCpuProfile(profile, 5);
+    expect(s.totalMs).toBe(16);
+    expect(s.idleMs).toBe(8);
+    expect(s.top).toEqual([
+      { frame: 'verify (shared/crypto/signature.js:32)', selfMs: 6, selfPct: 75 },
+      { frame: 'next (router/index.js:189)', selfMs: 2, selfPct: 25 },
+    ]);
+  });
+});

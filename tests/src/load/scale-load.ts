@@ -1,0 +1,113 @@
+import { toMarkdown, loadAverage, type BenchTable } from '../bench/report';
+import { upsertScaleRows, writeScaleSection, type ScaleDocument } from '../bench/scale-report';
+import type { ProfileSummary } from '../bench/cpu-profile';
+import type { LoadResult } from './load-run';
+
+/** Parameters of the load model (logistic regression over three inputs, with its bias). */
+const LOAD_PARAMS = 4;
+
+/** The load runs as rows of `bench/results/scale.json` (plain FedAvg), and its `load` section in scale.md. */
+export function writeScaleLoad(results: readonly LoadResult[]): void {
+  const rows = results.map((r) => {
+    const siteRounds = r.sites * r.roundsPublished;
+    return {
+      sites: r.sites,
+      params: LOAD_PARAMS,
+      secure: false,
+      roundP50s: r.p50,
+      roundP95s: r.p95,
+      coordinatorCpuMsPerSiteRound: (1000 * r.coordinatorCpuSeconds) / siteRounds,
+      siteCpuMsPerSiteRound: (1000 * r.swarmCpuSeconds) / siteRounds,
+      errors: r.errors.length,
+      retried503: r.overloaded,
+      rounds: r.roundsPublished,
+      cryptoFloorMsPerUpload: r.cryptoFloorMsPerUpload,
+    };
+  });
+  const table: BenchTable = {
+    title: 'Plain FedAvg rounds at scale: CPU per site-round against the cryptographic floor',
+    note:
+      'One coordinator process (SQLite on disk, synchronous FULL) and all simulated sites in a second process (real enrollment, ' +
+      'signed HTTP, socket.io, sealed uploads, evaluations of every version). A site-round is one site taking part in one round: ' +
+      'learning of it, fetching and checking the model, uploading, and evaluating the new version. CPU is user + system from ' +
+      '/proc over the federation. Floor: Ed25519 verify + X25519 → HKDF → AES-256-GCM open of one of the run’s envelopes, ' +
+      'measured after the run in the benchmark process. 503: uploads told OVERLOADED and retried.',
+    columns: [
+      'sites',
+      'rounds',
+      'round p50 s',
+      'round p95 s',
+      'coordinator CPU ms / site-round',
+      'floor ms',
+      'coordinator / floor',
+      'site CPU ms / site-round',
+      'errors',
+      '503 retried',
+    ],
+    rows: rows.map((r) => [
+      String(r.sites),
+      String(r.rounds),
+      r.roundP50s,
+      r.roundP95s,
+      r.coordinatorCpuMsPerSiteRound,
+      r.cryptoFloorMsPerUpload,
+      r.coordinatorCpuMsPerSiteRound / r.cryptoFloorMsPerUpload,
+      r.siteCpuMsPerSiteRound,
+      String(r.errors),
+      String(r.retried503),
+    ]),
+  };
+  writeScaleSection({
+    name: 'load',
+    markdown: toMarkdown('Plain rounds', {}, [table]).replace(/^# Plain rounds\n\n/, ''),
+    meta: { loadavg: loadAverage() },
+    update: (doc) => {
+      upsertScaleRows(doc, rows);
+      const floors = rows.map((r) => r.cryptoFloorMsPerUpload).sort((a, b) => a - b);
+      doc.cryptoFloorMsPerUpload = floors[floors.length >> 1]!;
+    },
+  });
+}
+
+/** A coordinator profile kept under a label (e.g. `before`, `after`) in scale.json. */
+interface StoredProfile extends ProfileSummary {
+  readonly label: string;
+  readonly date: string;
+  readonly sites: number;
+  readonly rounds: number;
+  readonly coordinatorCpuMsPerSiteRound: number;
+}
+
+/** Adds (or replaces) one labelled coordinator profile; scale.md shows every kept profile's top entries. */
+export function writeScaleProfile(label: string, r: LoadResult, profile: ProfileSummary): void {
+  const entry: StoredProfile = {
+    label,
+    date: new Date().toISOString(),
+    sites: r.sites,
+    rounds: r.roundsPublished,
+    coordinatorCpuMsPerSiteRound: (1000 * r.coordinatorCpuSeconds) / (r.sites * r.roundsPublished),
+    ...profile,
+  };
+  const profilesOf = (doc: ScaleDocument) => (doc.profiles ?? []) as StoredProfile[];
+  writeScaleSection({
+    name: 'profile',
+    update: (doc) => {
+      doc.profiles = [...profilesOf(doc).filter((p) => p.label !== label), entry];
+    },
+    markdown: (doc) =>
+      toMarkdown(
+        'Profiles',
+        {},
+        profilesOf(doc).map((p) => ({
+          title: `Coordinator profile, ${p.label}: top ${p.top.length} functions by self time`,
+          note:
+            `${p.date}: ${p.sites} sites × ${p.rounds} rounds, whole coordinator life (enrollment included), ` +
+            `\`node --cpu-prof\`; ${(p.totalMs / 1000).toFixed(1)} s sampled of which ${(p.idleMs / 1000).toFixed(1)} s idle; ` +
+            `${p.coordinatorCpuMsPerSiteRound.toFixed(2)} ms coordinator CPU per site-round over the federation. ` +
+            'Wall time on the main thread: a synchronous fsync in a SQLite commit counts as self time of the committing function.',
+          columns: ['function (file:line)', 'self ms', '% of busy'],
+          rows: p.top.map((e) => [e.frame, e.selfMs, e.selfPct]),
+        })),
+      ).replace(/^# Profiles\n\n/, ''),
+  });
+}
