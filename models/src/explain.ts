@@ -49,12 +49,7 @@ export async function explain(options: ExplainOptions): Promise<Contribution[]> 
   if (x.length !== spec.inputs || featureNames.length !== spec.inputs) {
     throw new TwinfedError('BAD_REQUEST', `explain needs ${spec.inputs} values and feature names`);
   }
-  const method =
-    options.method === undefined || options.method === 'auto'
-      ? spec.kind === 'logistic-regression'
-        ? 'linear'
-        : 'shapley'
-      : options.method;
+  const method = resolveExplainMethod(spec, options.method);
   let attributions: ArrayLike<number>;
   if (method === 'linear') {
     if (spec.kind !== 'logistic-regression')
@@ -74,6 +69,12 @@ export async function explain(options: ExplainOptions): Promise<Contribution[]> 
   return Array.from(x, (value, j) => ({ feature: featureNames[j]!, value, contribution: attributions[j]! })).sort(
     (a, b) => Math.abs(b.contribution) - Math.abs(a.contribution),
   );
+}
+
+/** The method `auto` stands for with a model kind: `linear` for logistic regression, `shapley` otherwise. */
+export function resolveExplainMethod(spec: ModelSpec, method: ExplainMethod = 'auto'): Exclude<ExplainMethod, 'auto'> {
+  if (method !== 'auto') return method;
+  return spec.kind === 'logistic-regression' ? 'linear' : 'shapley';
 }
 
 /** Runs `use` with a batched scorer of the model's log-odds; the weight tensors live only for that call. */

@@ -18,7 +18,7 @@ export {
   type Standardizer,
   STD_EPSILON,
 } from './dataset';
-export { explain, type ExplainMethod } from './explain';
+export { explain, type ExplainMethod, resolveExplainMethod } from './explain';
 export {
   type ClientDataset,
   HEART_DISEASE_CENTERS,

@@ -109,7 +109,7 @@ async function exact(options: ShapleyOptions, batchRows: number): Promise<Shaple
   const phi = new Float64Array(d);
   for (let s = 0; s < coalitions; s++) {
     const size = popcount(s);
-    for (let j = 0; j < d; j++) if (!((s >> j) & 1)) phi[j] += weight[size]! * (v[s | (1 << j)]! - v[s]!);
+    for (let j = 0; j < d; j++) if (!((s >> j) & 1)) phi[j] = phi[j]! + weight[size]! * (v[s | (1 << j)]! - v[s]!);
   }
   return { base: v[0]!, value: v[coalitions - 1]!, contributions: phi, method: 'exact' };
 }
@@ -150,11 +150,14 @@ async function sampling(options: ShapleyOptions, batchRows: number): Promise<Sha
     for (let k = 0; k < m; k++) {
       const offset = p * perPermutation + k * walk;
       base += scores[offset]!;
-      for (let t = 0; t < d; t++) phi[order[t]!] += scores[offset + t + 1]! - scores[offset + t]!;
+      for (let t = 0; t < d; t++) {
+        const j = order[t]!;
+        phi[j] = phi[j]! + scores[offset + t + 1]! - scores[offset + t]!;
+      }
     }
   }
   const samples = orders.length * m;
-  for (let j = 0; j < d; j++) phi[j] /= samples;
+  for (let j = 0; j < d; j++) phi[j] = phi[j]! / samples;
   base /= samples;
   const value = (await score(x, 1))[0]!;
   return { base, value, contributions: phi, method: 'sampling' };
