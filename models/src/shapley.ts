@@ -17,10 +17,10 @@ import { SeededRandom, TwinfedError } from '@twinfed/shared';
 export type BatchScorer = (x: Float32Array, n: number) => Promise<Float32Array>;
 
 /** The largest feature count the exact method enumerates (2^16 coalitions). */
-export const EXACT_SHAPLEY_MAX_FEATURES = 16;
+const EXACT_SHAPLEY_MAX_FEATURES = 16;
 
 /** Options of {@link shapleyValues}. */
-export interface ShapleyOptions {
+interface ShapleyOptions {
   score: BatchScorer;
   /** The row explained, length d. */
   x: Float32Array;
@@ -37,7 +37,7 @@ export interface ShapleyOptions {
 }
 
 /** Shapley values of one prediction, in the units of the scoring function. */
-export interface ShapleyResult {
+interface ShapleyResult {
   /** v(∅): the mean score of the background rows. */
   readonly base: number;
   /** f(x). */

@@ -7,7 +7,7 @@ import { SeededRandom } from '@twinfed/shared';
  */
 
 /** Rows in a Shapley background. */
-export const BACKGROUND_ROWS = 32;
+const BACKGROUND_ROWS = 32;
 const BACKGROUND_SEED = 15;
 
 /** The indices of at most {@link BACKGROUND_ROWS} of `pids`: a seeded shuffle of them in pid order. */

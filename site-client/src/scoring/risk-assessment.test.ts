@@ -4,6 +4,7 @@ import { MemoryTwinStore } from '../twins/memory-store';
 import { mrn, seedTwins, T_AT } from '../__tests__/twin-site';
 import {
   collectionBundle,
+  MODEL_VERSION_SYSTEM,
   MODEL_WEIGHTS_SYSTEM,
   RISK_PROBABILITY_SYSTEM,
   riskAssessmentOf,
@@ -46,7 +47,7 @@ describe('FHIR RiskAssessment', () => {
       status: 'final',
       subject: { type: 'Patient', identifier: { system: 'urn:oid:1.2.3', value: 'MRN-42' } },
       occurrenceDateTime: '2024-01-31T00:00:00.000Z',
-      method: { coding: [{ code: 'ver-7' }] },
+      method: { coding: [{ system: MODEL_VERSION_SYSTEM, code: 'ver-7' }] },
       basis: [{ type: 'Device', identifier: { system: MODEL_WEIGHTS_SYSTEM, value: 'ab'.repeat(32) } }],
       prediction: [
         {

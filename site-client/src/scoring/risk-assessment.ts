@@ -50,7 +50,7 @@ interface RiskAssessmentOptions {
 }
 
 /** A FHIR R4 RiskAssessment as JSON. */
-export type RiskAssessment = Record<string, unknown> & { resourceType: 'RiskAssessment' };
+type RiskAssessment = Record<string, unknown> & { resourceType: 'RiskAssessment' };
 
 /** One score as an R4 RiskAssessment (`status: final`). */
 export function riskAssessmentOf(options: RiskAssessmentOptions): RiskAssessment {
