@@ -206,7 +206,7 @@ async function explainSection(quick: boolean): Promise<void> {
       title: 'One explained score: Shapley values against integrated gradients (MLP [16, 8], relu)',
       note: `Median milliseconds per explained row on the wasm backend. Shapley values: exact (2^d coalitions × ${background} background rows) up to 16 inputs, permutation sampling (64 permutations × ${background} rows × (d + 1) steps) beyond. Reference: integrated gradients (32 steps) on the same model and row, same run. Ratio = Shapley / integrated gradients.`,
       columns: ['inputs', 'Shapley method', 'Shapley ms', 'integrated gradients ms', 'ratio'],
-      rows: rows.map((r) => [r.inputs, r.shapleyMethod, r.shapleyMs, r.integratedGradientsMs, r.ratio]),
+      rows: rows.map((r) => [String(r.inputs), r.shapleyMethod, r.shapleyMs, r.integratedGradientsMs, r.ratio]),
     },
   ]);
   const out = writeResults('explain', { meta, rows }, md);
