@@ -67,6 +67,7 @@ describe('FHIR RiskAssessment', () => {
   test('a Bundle of type collection is valid R4, and the schema does catch an invalid resource', () => {
     const ra = riskAssessmentOf({ score, hospitalId: 'MRN-42', version, plan });
     expect(fhirSchemaErrors(collectionBundle([ra, ra]))).toEqual([]);
+    expect(collectionBundle([])).toEqual({ resourceType: 'Bundle', type: 'collection' });
     const { subject: _subject, ...withoutSubject } = ra;
     expect(fhirSchemaErrors(withoutSubject)).not.toEqual([]);
     expect(fhirSchemaErrors({ ...ra, status: 42 })).not.toEqual([]);

@@ -114,13 +114,11 @@ function noteOf(score: TwinScore): string {
   return `${lines} Decision support only: the score does not replace clinical judgement.`;
 }
 
-/** Many resources as a FHIR `Bundle` of type `collection`. */
+/** Many resources as a FHIR `Bundle` of type `collection` (no `entry` when there are none: FHIR JSON has no empty arrays). */
 export function collectionBundle(resources: readonly RiskAssessment[]): Record<string, unknown> {
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: resources.map((resource) => ({ resource })),
-  };
+  const bundle: Record<string, unknown> = { resourceType: 'Bundle', type: 'collection' };
+  if (resources.length > 0) bundle.entry = resources.map((resource) => ({ resource }));
+  return bundle;
 }
 
 /** Options of {@link riskAssessmentsFor}. */
