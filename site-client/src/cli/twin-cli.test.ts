@@ -206,7 +206,10 @@ describe('twinfed-site twin commands', () => {
       stderr: { write: () => undefined },
       onInterrupt: (h) => ((stop = h), () => undefined),
     };
-    const serving = cli(['--json', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], serveDeps);
+    const serving = cli(
+      ['--json', 'serve', '--listen', '127.0.0.1:0', '--patient-system', mrnSystem, '--data-dir', dataDir],
+      serveDeps,
+    );
     const base = await url;
     const token = fs.readFileSync(path.join(dataDir, 'local-api.token'), 'utf8').trim();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -230,7 +233,10 @@ describe('twinfed-site twin commands', () => {
     const apiBundle = (await asFhir.json()) as { entry: { resource: RiskAssessmentJson }[] };
     expect(fhirSchemaErrors(apiBundle)).toEqual([]);
     expect(apiBundle.entry).toHaveLength(2);
-    expect(apiBundle.entry[0]!.resource.subject.identifier.value).toMatch(/^MRN-\d{5}$/);
+    expect(apiBundle.entry[0]!.resource.subject.identifier).toEqual({
+      system: mrnSystem,
+      value: expect.stringMatching(/^MRN-\d{5}$/),
+    });
     stop();
     expect(await serving).toBe(0);
     expect(out.join('')).toContain('"type":"model"');

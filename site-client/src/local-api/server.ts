@@ -28,6 +28,8 @@ interface LocalApiOptions {
   maxBodyBytes?: number;
   /** Requests handled at once; more get 429 with Retry-After (default 64). */
   maxConcurrent?: number;
+  /** Identifier system of the hospital id in FHIR subjects (e.g. the MRN system), when the site knows it. */
+  patientIdentifierSystem?: string;
   /** Seconds in the Retry-After of 429 and 503 answers (default 1). */
   retryAfterSeconds?: number;
   logger?: Logger;
@@ -174,6 +176,7 @@ async function asFhir(found: readonly TwinScore[], req: IncomingMessage, o: Loca
     reason: 'local API score as FHIR RiskAssessment',
     version: model.meta,
     plan: model.plan,
+    ...(o.patientIdentifierSystem ? { identifierSystem: o.patientIdentifierSystem } : {}),
   });
 }
 

@@ -7,7 +7,14 @@ import { scoreTwins, type TwinScore } from '../../scoring/score';
 import { readTwins } from '../../training/twin-dataset';
 import { openTwinStore } from '../../twins/store';
 import { openSiteModels } from '../site-models';
-import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import {
+  commandContext,
+  dataDirOption,
+  patientSystemOption,
+  writeJsonLine,
+  type CliDeps,
+  type CommonFlags,
+} from '../context';
 import { instantArg, numberArg, positiveInt } from '../parse';
 import { pickFederation } from '../twin-services';
 
@@ -73,7 +80,7 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
         .choices(['text', 'json', 'fhir'])
         .default('text'),
     )
-    .option('--patient-system <uri>', 'identifier system of the hospital id in FHIR subjects (e.g. the MRN system)')
+    .addOption(patientSystemOption())
     .addOption(dataDirOption())
     .addHelpText(
       'after',
