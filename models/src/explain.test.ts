@@ -42,7 +42,7 @@ describe('explain', () => {
     const before = tf.memory().numTensors;
     const spec: ModelSpec = { kind: 'mlp', inputs: 3, hidden: [8, 4], activation: 'tanh' };
     const weights = initialWeights(spec, 3);
-    const out = await explain({ spec, weights, x, featureNames: names, steps: 64 });
+    const out = await explain({ spec, weights, x, featureNames: names, method: 'integrated-gradients', steps: 64 });
     const [px, p0] = Array.from(await predict({ spec, weights, x: Float32Array.from([...x, 0, 0, 0]), n: 2 }));
     const total = out.reduce((s, c) => s + c.contribution, 0);
     expect(total).toBeCloseTo(logit(px!) - logit(p0!), 3);

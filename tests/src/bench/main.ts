@@ -5,6 +5,7 @@ import { createTrainer, initBackend, loadHeartDisease } from '@twinfed/models';
 import { benchLoad } from '../load/bench-load';
 import { aggregationSection } from './aggregation';
 import { benchEnvelope } from './envelope';
+import { benchExplain } from './explain';
 import { benchFhirImport } from './fhir-import';
 import { benchSecureAggregation } from './secure-aggregation';
 import { benchStream } from './stream';
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<void> {
       'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})',
     )
     .option('--upload-path-only', 'run only the upload-path section')
+    .option('--explain-only', 'run only the explanation section (writes bench/results/explain.{json,md})')
     .option(
       '--upload-path-label <label>',
       'the name of this upload-path run in bench/results/upload-path.md (e.g. before, after)',
@@ -71,7 +73,9 @@ async function main(argv: string[]): Promise<void> {
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
+      explainOnly?: boolean;
     }>();
+  if (flags.explainOnly) return explainSection(flags.quick === true);
   if (flags.aggregationOnly) {
     aggregationSection(flags.quick ? 2 : 6);
     return;
@@ -206,6 +210,28 @@ async function main(argv: string[]): Promise<void> {
     { meta, aggregation: agg, envelope: env, secureAggregation: secagg, training: rows, ingestion: { fhir, stream } },
     md,
   );
+  process.stdout.write(`${md}\nwritten: ${out.json}, ${out.md}\n`);
+}
+
+/** Explanation cost per score by method, written to bench/results/explain.{json,md}. */
+async function explainSection(quick: boolean): Promise<void> {
+  const background = 32;
+  const rows = await benchExplain({
+    inputs: quick ? [8, 12] : [8, 12, 16, 24, 40],
+    background,
+    repeats: quick ? 1 : 5,
+    backend: 'wasm',
+  });
+  const meta = { ...machineMeta(), mode: quick ? 'quick' : 'full', backend: 'wasm', background: String(background) };
+  const md = toMarkdown('twinfed explanation cost', meta, [
+    {
+      title: 'One explained score: Shapley values against integrated gradients (MLP [16, 8], relu)',
+      note: `Median milliseconds per explained row on the wasm backend. Shapley values: exact (2^d coalitions × ${background} background rows) up to 16 inputs, permutation sampling (64 permutations × ${background} rows × (d + 1) steps) beyond. Reference: integrated gradients (32 steps) on the same model and row, same run. Ratio = Shapley / integrated gradients.`,
+      columns: ['inputs', 'Shapley method', 'Shapley ms', 'integrated gradients ms', 'ratio'],
+      rows: rows.map((r) => [String(r.inputs), r.shapleyMethod, r.shapleyMs, r.integratedGradientsMs, r.ratio]),
+    },
+  ]);
+  const out = writeResults('explain', { meta, rows }, md);
   process.stdout.write(`${md}\nwritten: ${out.json}, ${out.md}\n`);
 }
 
