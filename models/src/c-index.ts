@@ -45,7 +45,7 @@ export function cIndex({ risk, time, event }: SurvivalScored): number {
   let inTree = 0;
   let comparable = 0;
   let concordant = 0;
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start;
     while (end + 1 < n && time[order[end + 1]!] === time[order[start]!]) end++;
     for (let k = start; k <= end; k++) {

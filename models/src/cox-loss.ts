@@ -3,64 +3,85 @@ import * as tf from '@tensorflow/tfjs';
 /** How tied event times enter the partial likelihood. */
 export type CoxTies = 'breslow' | 'efron';
 
-/**
- * The risk-set structure of a batch of time-to-event rows, computed from the data alone (no gradient):
- * rows sorted by time, latest first, so that the risk set of a row (everyone whose time is ≥ its own) is a
- * prefix of that order ending at the last row tied with it.
- */
-interface RiskSets {
-  /** Batch row at each sorted position. */
-  readonly order: Int32Array;
-  /** For each event (in sorted order): its sorted position, the end (inclusive) and start of its tie group. */
-  readonly eventPos: Int32Array;
-  readonly groupEnd: Int32Array;
-  readonly groupStart: Int32Array;
-  /** Efron's fraction l / d for each event: its rank l among the d events of its tie group (0 for Breslow). */
-  readonly efron: Float32Array;
-}
-
-function riskSets(time: ArrayLike<number>, event: ArrayLike<number>, ties: CoxTies): RiskSets {
-  const n = time.length;
-  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => time[b]! - time[a]! || a - b);
-  const eventPos: number[] = [];
-  const groupEnd: number[] = [];
-  const groupStart: number[] = [];
-  const efron: number[] = [];
-  for (let start = 0; start < n; ) {
-    let end = start;
-    while (end + 1 < n && time[order[end + 1]!] === time[order[start]!]) end++;
-    let events = 0;
-    for (let k = start; k <= end; k++) events += event[order[k]!] === 1 ? 1 : 0;
-    let rank = 0;
-    for (let k = start; k <= end; k++) {
-      if (event[order[k]!] !== 1) continue;
-      eventPos.push(k);
-      groupEnd.push(end);
-      groupStart.push(start);
-      efron.push(ties === 'efron' ? rank / events : 0);
-      rank++;
-    }
-    start = end + 1;
-  }
-  return {
-    order,
-    eventPos: Int32Array.from(eventPos),
-    groupEnd: Int32Array.from(groupEnd),
-    groupStart: Int32Array.from(groupStart),
-    efron: Float32Array.from(efron),
-  };
+/** The loss of a batch and its gradient with respect to each row's η. */
+interface CoxLossValue {
+  readonly loss: number;
+  readonly gradient: Float64Array;
 }
 
 /**
- * The negative Cox partial log-likelihood of one batch, divided by the batch's row count (as FLamby's
- * Fed-TCGA-BRCA loss, so a batch without events contributes 0 and the scale does not depend on the event rate):
+ * The negative Cox partial log-likelihood of one batch, divided by its row count (as FLamby's Fed-TCGA-BRCA loss,
+ * so a batch without events contributes 0 and the scale does not depend on the event rate), with its gradient:
  *
- *   −(1/n) Σ_{events i} [ η_i − log( Σ_{j: t_j ≥ t_i} e^{η_j} − f_i · Σ_{k tied with i, event} e^{η_k} ) ]
+ *   L = −(1/n) Σ_{events i} [ η_i − log( Σ_{j: t_j ≥ t_i} e^{η_j} − f_i · Σ_{k event at t_i} e^{η_k} ) ]
  *
  * with f_i = 0 (Breslow) or l/d (Efron: the l-th of d events tied at t_i). Risk sets are the batch's own rows.
- * `eta` is the log relative hazard `[n, 1]`; `time` and `event` are the batch rows' times and 0/1 events.
- * A constant added to every η cancels, so a bias on the risk score gets no gradient. Computed stably: the risk
- * sums are cumulative sums of e^{η − max η} over rows sorted by time.
+ * In float64, over the rows sorted by time (latest first, so each risk set is a running sum), with η shifted by its
+ * maximum. The gradient is written out, ∂L/∂η_k = (1/n)[−δ_k + e^{η_k}(Σ_{events i: t_i ≤ t_k} 1/D_i − δ_k Σ_{events
+ * i tied with k} f_i/D_i)] for the denominators D_i: O(n log n), where differentiating through gathers in tfjs costs
+ * O(n²) per step. A constant added to every η cancels, so a bias on the risk score gets no gradient.
+ */
+export function coxLoss(
+  eta: ArrayLike<number>,
+  time: ArrayLike<number>,
+  event: ArrayLike<number>,
+  ties: CoxTies,
+): CoxLossValue {
+  const n = eta.length;
+  if (time.length !== n || event.length !== n) throw new RangeError('eta, time and event must have one value per row');
+  const gradient = new Float64Array(n);
+  if (n === 0) return { loss: 0, gradient };
+  let shift = -Infinity;
+  for (let i = 0; i < n; i++) shift = Math.max(shift, eta[i]!);
+  const rel = Float64Array.from({ length: n }, (_, i) => Math.exp(eta[i]! - shift));
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => time[b]! - time[a]! || a - b);
+  // Per tie group (latest first): the start in `order`, Σ 1/D over its events (A) and Σ f/D over them (B).
+  const groups: { start: number; end: number; a: number; b: number }[] = [];
+  let riskSum = 0;
+  let loss = 0;
+  for (let start = 0; start < n;) {
+    let end = start;
+    while (end + 1 < n && time[order[end + 1]!] === time[order[start]!]) end++;
+    let tiedEvents = 0;
+    let d = 0;
+    for (let k = start; k <= end; k++) {
+      const r = order[k]!;
+      riskSum += rel[r]!;
+      if (event[r] === 1) {
+        tiedEvents += rel[r]!;
+        d++;
+        loss -= eta[r]! - shift;
+      }
+    }
+    let a = 0;
+    let b = 0;
+    for (let l = 0; l < d; l++) {
+      const f = ties === 'efron' ? l / d : 0;
+      const denominator = riskSum - f * tiedEvents;
+      loss += Math.log(denominator);
+      a += 1 / denominator;
+      b += f / denominator;
+    }
+    groups.push({ start, end, a, b });
+    start = end + 1;
+  }
+  // Earliest group first: a row is in the risk set of every event at or before its time.
+  let s = 0;
+  for (let g = groups.length - 1; g >= 0; g--) {
+    const { start, end, a, b } = groups[g]!;
+    s += a;
+    for (let k = start; k <= end; k++) {
+      const r = order[k]!;
+      const delta = event[r] === 1 ? 1 : 0;
+      gradient[r] = (-delta + rel[r]! * (s - delta * b)) / n;
+    }
+  }
+  return { loss: loss / n, gradient };
+}
+
+/**
+ * {@link coxLoss} as a tfjs scalar of the batch's log relative hazards `eta` (`[n, 1]` or `[n]`), differentiable
+ * in `eta` through the written-out gradient. `time` and `event` are the batch rows' times and 0/1 events.
  */
 export function coxPartialLikelihoodLoss(
   eta: tf.Tensor,
@@ -68,26 +89,12 @@ export function coxPartialLikelihoodLoss(
   event: ArrayLike<number>,
   ties: CoxTies,
 ): tf.Scalar {
-  const n = time.length;
-  if (event.length !== n || eta.size !== n) throw new RangeError('eta, time and event must have one value per row');
-  const sets = riskSets(time, event, ties);
-  // No tf.tidy here: the caller's gradient tape needs the intermediates (train and evaluate run this inside one).
-  if (sets.eventPos.length === 0) return tf.mul(tf.sum(eta), 0) as tf.Scalar;
-  const sorted = tf.gather(tf.reshape(eta, [n]), tf.tensor1d(sets.order, 'int32'));
-  const shift = tf.max(sorted);
-  const rel = tf.exp(tf.sub(sorted, shift));
-  const zero = tf.zeros([1]);
-  const riskSum = tf.concat([zero, tf.cumsum(rel)]);
-  const end1 = tf.tensor1d(Int32Array.from(sets.groupEnd, (e) => e + 1), 'int32');
-  let denominator = tf.gather(riskSum, end1);
-  if (ties === 'efron') {
-    const isEvent = new Float32Array(n);
-    for (const p of sets.eventPos) isEvent[p] = 1;
-    const eventSum = tf.concat([zero, tf.cumsum(tf.mul(rel, tf.tensor1d(isEvent)))]);
-    const tiedEvents = tf.sub(tf.gather(eventSum, end1), tf.gather(eventSum, tf.tensor1d(sets.groupStart, 'int32')));
-    denominator = tf.sub(denominator, tf.mul(tf.tensor1d(sets.efron), tiedEvents));
-  }
-  const etaEvents = tf.gather(sorted, tf.tensor1d(sets.eventPos, 'int32'));
-  const terms = tf.sub(tf.sub(etaEvents, shift), tf.log(denominator));
-  return tf.div(tf.neg(tf.sum(terms)), n) as tf.Scalar;
+  const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [scores] = args as [tf.Tensor];
+    const value = coxLoss(scores.dataSync(), time, event, ties);
+    const gradFunc = (dy: tf.Scalar): tf.Tensor =>
+      tf.mul(tf.tensor(Float32Array.from(value.gradient), scores.shape, 'float32'), dy);
+    return { value: tf.scalar(value.loss, 'float32'), gradFunc };
+  });
+  return loss(eta);
 }

@@ -7,7 +7,7 @@
  */
 export { type BackendPreference, initBackend } from './backend';
 export { checkCsvDataset } from './csv-dataset-checks';
-export { CsvMappingSchema, parseCsvDataset, type RejectedRow } from './csv-dataset';
+export { CsvMappingSchema, isSurvivalLabel, parseCsvDataset, type RejectedRow } from './csv-dataset';
 export {
   applyStandardizer,
   assertSplit,
@@ -17,6 +17,7 @@ export {
   type Standardizer,
   STD_EPSILON,
 } from './dataset';
+export { cIndex } from './c-index';
 export { explain } from './explain';
 export {
   type ClientDataset,
@@ -25,7 +26,16 @@ export {
   loadHeartDisease,
   loadHeartDiseasePooled,
 } from './heart-disease';
-export { evaluate, type EvaluateOptions, type Evaluation, predict } from './predict';
+export {
+  evaluate,
+  evaluateModel,
+  evaluationMetrics,
+  type EvaluateOptions,
+  type Evaluation,
+  modelOutputs,
+  predict,
+  type SurvivalEvaluation,
+} from './predict';
 export {
   createTrainer,
   type CreateTrainerOptions,
