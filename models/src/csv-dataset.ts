@@ -36,44 +36,50 @@ export const CsvMappingSchema = z
       .describe(
         "The model's input columns, in the plan's data.features order: each CSV column and the feature name it becomes.",
       ),
-    label: z.union([
-      z
-        .object({
-          column: z.string().min(1).max(200).describe('The CSV header of the outcome column.'),
-          positive: z
-            .array(z.union([z.string(), z.number()]))
-            .min(1)
-            .describe(
-              'Cell values that mean "positive" (label 1). A number also matches numerically ("1.0" matches 1); a string matches exactly (case-sensitive).',
-            ),
-          negative: z
-            .array(z.union([z.string(), z.number()]))
-            .min(1)
-            .optional()
-            .describe(
-              'Cell values that mean "negative" (label 0). Without it every non-missing value that is not positive is negative; with it, any other value rejects the row ("unknown label value").',
-            ),
-        })
-        .strict()
-        .describe('A binary outcome: the outcome column and which of its values are positive.'),
-      z
-        .object({
-          time: z
-            .string()
-            .min(1)
-            .max(200)
-            .describe(
-              'The CSV header of the time column: days from the start of follow-up to the event or to censoring, a number > 0.',
-            ),
-          event: z
-            .string()
-            .min(1)
-            .max(200)
-            .describe('The CSV header of the event column: 1 when the event was observed, 0 when the row is censored.'),
-        })
-        .strict()
-        .describe('A time-to-event outcome (Cox models): a time column and an event column.'),
-    ]),
+    label: z
+      .union([
+        z
+          .object({
+            column: z.string().min(1).max(200).describe('The CSV header of the outcome column.'),
+            positive: z
+              .array(z.union([z.string(), z.number()]))
+              .min(1)
+              .describe(
+                'Cell values that mean "positive" (label 1). A number also matches numerically ("1.0" matches 1); a string matches exactly (case-sensitive).',
+              ),
+            negative: z
+              .array(z.union([z.string(), z.number()]))
+              .min(1)
+              .optional()
+              .describe(
+                'Cell values that mean "negative" (label 0). Without it every non-missing value that is not positive is negative; with it, any other value rejects the row ("unknown label value").',
+              ),
+          })
+          .strict()
+          .describe('A binary outcome: the outcome column and which of its values are positive.'),
+        z
+          .object({
+            time: z
+              .string()
+              .min(1)
+              .max(200)
+              .describe(
+                'The CSV header of the time column: days from the start of follow-up to the event or to censoring, a number > 0.',
+              ),
+            event: z
+              .string()
+              .min(1)
+              .max(200)
+              .describe(
+                'The CSV header of the event column: 1 when the event was observed, 0 when the row is censored.',
+              ),
+          })
+          .strict()
+          .describe('A time-to-event outcome (Cox models): a time column and an event column.'),
+      ])
+      .describe(
+        'The outcome: a binary label column and its positive values, or, for a Cox model, a time column and an event column.',
+      ),
   })
   .strict()
   .superRefine((m, ctx) => {

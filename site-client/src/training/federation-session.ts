@@ -14,6 +14,7 @@ import {
 import {
   TwinfedError,
   clientTermsFor,
+  isCoxModel,
   layoutOf,
   sha256,
   type ClientConfig,
@@ -168,6 +169,7 @@ async function prepare(
 ): Promise<{ data: LocalDataset; trainer: Trainer }> {
   const { plan } = options;
   checkFeatures(plan, dataset);
+  checkOutcome(plan, dataset);
   let policy = plan.data.normalization;
   if (policy === 'federated' && !options.standardizer) {
     options.onWarning?.(
@@ -186,6 +188,23 @@ async function prepare(
     seed: options.seed ?? siteSeed(plan.seed, options.siteId),
   });
   return { data, trainer };
+}
+
+/** A Cox plan needs time-to-event rows (a mapping with time and event columns); a binary plan needs labels. */
+function checkOutcome(plan: Plan, dataset: LocalDataset): void {
+  const timed = dataset.train.time !== undefined;
+  if (isCoxModel(plan.model) && !timed) {
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The federation trains a ${plan.model.kind} model on time-to-event data, but the local data have a binary label: map a time and an event column ("label": {"time": "<column>", "event": "<column>"}).`,
+    );
+  }
+  if (!isCoxModel(plan.model) && timed) {
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The federation trains a ${plan.model.kind} model on a binary label, but the local data map a time and an event column: map the label column and its positive values instead.`,
+    );
+  }
 }
 
 function checkFeatures(plan: Plan, dataset: LocalDataset): void {
