@@ -3,7 +3,7 @@ import { layoutOf, TwinfedError, type ModelSpec, type WeightSet } from '@twinfed
 import { initBackend } from './backend';
 import { assertWeights, forwardLogits, weightTensors } from './model';
 
-/** One feature's share of a prediction, in log-odds units. */
+/** One feature's share of a prediction, in log-odds units (log relative hazard for a Cox model). */
 interface Contribution {
   readonly feature: string;
   /** The (normalised) input value. */
@@ -18,7 +18,7 @@ interface ExplainOptions {
   /** One row of model inputs (normalised as in training). */
   x: Float32Array;
   featureNames: readonly string[];
-  /** `auto` (default): `linear` for logistic regression, `integrated-gradients` otherwise. */
+  /** `auto` (default): `linear` for logistic regression and a linear Cox model, `integrated-gradients` otherwise. */
   method?: 'auto' | 'linear' | 'integrated-gradients';
   /** Riemann steps of integrated gradients; default 32. */
   steps?: number;
@@ -26,7 +26,8 @@ interface ExplainOptions {
 
 /**
  * Per-feature contributions to one prediction's log-odds, sorted by |contribution|, largest first.
- * - Linear (logistic regression): weight × value. They sum to logit(x) − bias.
+ * - Linear (logistic regression, linear Cox): weight × value. They sum to logit(x) − bias (a Cox model's log
+ *   relative hazard against the mean patient, its inputs being z-scored).
  * - Integrated gradients (Sundararajan et al., 2017) from an all-zeros baseline (the training mean, for
  *   z-scored inputs), midpoint rule: value × mean over α of ∂logit/∂x at α·x. They sum to about
  *   logit(x) − logit(0), and equal weight × value for a linear model.
@@ -39,14 +40,14 @@ export async function explain(options: ExplainOptions): Promise<Contribution[]> 
   }
   const method =
     options.method === undefined || options.method === 'auto'
-      ? spec.kind === 'logistic-regression'
+      ? spec.kind === 'logistic-regression' || spec.kind === 'cox'
         ? 'linear'
         : 'integrated-gradients'
       : options.method;
   let attributions: ArrayLike<number>;
   if (method === 'linear') {
-    if (spec.kind !== 'logistic-regression')
-      throw new TwinfedError('BAD_REQUEST', 'linear contributions need a logistic-regression model');
+    if (spec.kind !== 'logistic-regression' && spec.kind !== 'cox')
+      throw new TwinfedError('BAD_REQUEST', 'linear contributions need a logistic-regression or cox model');
     attributions = Array.from(x, (v, j) => v * weights.data[j]!);
   } else {
     attributions = await integratedGradients({ spec, weights, x, steps: options.steps ?? 32 });

@@ -17,6 +17,7 @@ export {
   type Standardizer,
   STD_EPSILON,
 } from './dataset';
+export { type BaselineHazard } from './breslow';
 export { cIndex } from './c-index';
 export { explain } from './explain';
 export {
@@ -27,6 +28,7 @@ export {
   loadHeartDiseasePooled,
 } from './heart-disease';
 export {
+  coxBaseline,
   evaluate,
   evaluateModel,
   evaluationMetrics,
@@ -34,6 +36,7 @@ export {
   type Evaluation,
   modelOutputs,
   predict,
+  predictCoxRisk,
   type SurvivalEvaluation,
 } from './predict';
 export {

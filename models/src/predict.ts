@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { isCoxModel, layoutOf, TwinfedError, type ModelSpec, type WeightSet } from '@twinfed/shared';
 import { initBackend } from './backend';
+import { breslowBaseline, riskAtHorizon, type BaselineHazard } from './breslow';
 import { cIndex } from './c-index';
 import { coxLoss } from './cox-loss';
 import type { Split } from './dataset';
@@ -44,6 +45,25 @@ export async function predict(options: PredictOptions): Promise<Float32Array> {
   if (isCoxModel(options.spec))
     throw new TwinfedError('BAD_REQUEST', `a ${options.spec.kind} model scores risk at a horizon (see predictCoxRisk)`);
   return forward(options, true);
+}
+
+/**
+ * A Cox model's Breslow baseline hazard estimated from time-to-event rows (a site's own training rows: the first
+ * step; the federated estimator through the secure sum is future work, see docs/decisions.md).
+ */
+export async function coxBaseline(options: EvaluateOptions): Promise<BaselineHazard> {
+  const { spec, weights, data } = options;
+  if (!isCoxModel(spec) || !data.time)
+    throw new TwinfedError('BAD_REQUEST', 'a baseline hazard needs a Cox model and time-to-event rows');
+  const eta = await modelOutputs({ spec, weights, x: data.x, n: data.n });
+  return breslowBaseline({ eta, time: data.time, event: data.y });
+}
+
+/** A Cox model's scores: the risk of the event within the spec's `horizonDays`, 1 − exp(−H₀(H) · e^η), one per row. */
+export async function predictCoxRisk(options: PredictOptions & { baseline: BaselineHazard }): Promise<Float32Array> {
+  const { spec } = options;
+  if (!isCoxModel(spec)) throw new TwinfedError('BAD_REQUEST', `a ${spec.kind} model has no baseline hazard`);
+  return Float32Array.from(riskAtHorizon(await modelOutputs(options), options.baseline, spec.horizonDays));
 }
 
 /** A binary model's metrics on one data set. */
