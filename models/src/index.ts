@@ -7,7 +7,7 @@
  */
 export { type BackendPreference, initBackend } from './backend';
 export { checkCsvDataset } from './csv-dataset-checks';
-export { CsvMappingSchema, isSurvivalLabel, parseCsvDataset, type RejectedRow } from './csv-dataset';
+export { CsvMappingSchema, parseCsvDataset, type RejectedRow } from './csv-dataset';
 export {
   applyStandardizer,
   assertSplit,
@@ -17,8 +17,6 @@ export {
   type Standardizer,
   STD_EPSILON,
 } from './dataset';
-export { type BaselineHazard } from './breslow';
-export { cIndex } from './c-index';
 export { explain } from './explain';
 export {
   type ClientDataset,
@@ -28,15 +26,12 @@ export {
   loadHeartDiseasePooled,
 } from './heart-disease';
 export {
-  coxBaseline,
   evaluate,
   evaluateModel,
   evaluationMetrics,
   type EvaluateOptions,
   type Evaluation,
-  modelOutputs,
   predict,
-  predictCoxRisk,
   type SurvivalEvaluation,
 } from './predict';
 export {

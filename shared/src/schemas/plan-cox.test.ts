@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { initialWeights, isCoxModel, layoutOf } from '../model-spec';
+import { initialWeights, isCoxModel, layoutOf, type ModelSpec } from '../model-spec';
 import { PlanSchema } from './plan';
 import { STRATEGIES } from '../strategies/registry';
 import { PLAN, problems } from '../__tests__/plan-fixture';
@@ -19,7 +19,7 @@ describe('PlanSchema Cox models', () => {
   });
 
   test('a Cox MLP has the MLP layout; a linear Cox model the logistic-regression one, seeded the same way', () => {
-    const coxMlp = {
+    const coxMlp: ModelSpec = {
       kind: 'cox-mlp',
       inputs: 2,
       hidden: [4],
