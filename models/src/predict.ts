@@ -43,7 +43,10 @@ async function forward(options: PredictOptions, sigmoid: boolean): Promise<Float
 /** Probabilities of class 1 (sigmoid of the model's output), one per row, for a binary model. */
 export async function predict(options: PredictOptions): Promise<Float32Array> {
   if (isCoxModel(options.spec))
-    throw new TwinfedError('BAD_REQUEST', `a ${options.spec.kind} model scores risk at a horizon (see predictCoxRisk)`);
+    throw new TwinfedError(
+      'BAD_REQUEST',
+      `a ${options.spec.kind} model gives no probability: its score is the risk within ${options.spec.horizonDays} days, which needs a baseline hazard`,
+    );
   return forward(options, true);
 }
 

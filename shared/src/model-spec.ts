@@ -61,7 +61,7 @@ export const ModelSpecSchema = z
         kind: z
           .literal('cox')
           .describe(
-            'Cox proportional hazards with a linear risk score (weights `dense/kernel [inputs,1]`, `dense/bias [1]`, built like logistic regression; the partial likelihood ignores the bias, so it keeps its seeded value). Needs time-to-event data: a CSV mapping whose `label` names a time and an event column.',
+            'Cox proportional hazards with a linear risk score (weights `dense/kernel [inputs,1]`, `dense/bias [1]`, built like logistic regression; the risk score has no bias: the forward pass masks `dense/bias` out, so it keeps its seeded value). Needs time-to-event data: a CSV mapping whose `label` names a time and an event column.',
           ),
         inputs: ModelInputsSchema,
         ties: TiesSchema,
@@ -73,7 +73,7 @@ export const ModelSpecSchema = z
         kind: z
           .literal('cox-mlp')
           .describe(
-            'Cox proportional hazards with an MLP risk score (the layout of `mlp`; its output unit is the log relative hazard, without a sigmoid, and the output bias is ignored by the partial likelihood).',
+            'Cox proportional hazards with an MLP risk score (the layout of `mlp`; its output unit is the log relative hazard, without a sigmoid; the forward pass masks `output/bias` out).',
           ),
         inputs: ModelInputsSchema,
         hidden: HiddenSchema,
