@@ -4,7 +4,7 @@ import { initBackend } from './backend';
 import { assertWeights, forwardLogits, weightTensors } from './model';
 import { shapleyValues, type BatchScorer } from './shapley';
 
-/** One feature's share of a prediction, in the units of the model's output (log-odds, or a Cox log-risk). */
+/** One feature's share of a prediction, in the units of the model's output (log-odds, or a Cox log relative hazard). */
 interface Contribution {
   readonly feature: string;
   /** The (normalised) input value. */
@@ -12,7 +12,7 @@ interface Contribution {
   readonly contribution: number;
 }
 
-/** How a prediction is explained; `auto` picks `linear` for logistic regression and `shapley` otherwise. */
+/** How a prediction is explained; `auto` picks `linear` for logistic regression and a linear Cox model, `shapley` otherwise. */
 export type ExplainMethod = 'auto' | 'linear' | 'integrated-gradients' | 'shapley';
 
 /** Options of {@link explain}. */
@@ -33,9 +33,10 @@ interface ExplainOptions {
 }
 
 /**
- * Per-feature contributions to one prediction's output before the sigmoid (the log-odds), sorted by
- * |contribution|, largest first.
- * - Linear (logistic regression): weight × value. They sum to logit(x) − bias.
+ * Per-feature contributions to one prediction's output before the sigmoid (the log-odds; a Cox model's log relative
+ * hazard), sorted by |contribution|, largest first.
+ * - Linear (logistic regression, linear Cox): weight × value. They sum to logit(x) − bias (for a Cox model, its log
+ *   relative hazard against the mean patient, its inputs being z-scored).
  * - Integrated gradients (Sundararajan et al., 2017) from an all-zeros baseline (the training mean, for
  *   z-scored inputs), midpoint rule: value × mean over α of ∂logit/∂x at α·x. They sum to about
  *   logit(x) − logit(0), and equal weight × value for a linear model.
@@ -52,8 +53,8 @@ export async function explain(options: ExplainOptions): Promise<Contribution[]> 
   const method = resolveExplainMethod(spec, options.method);
   let attributions: ArrayLike<number>;
   if (method === 'linear') {
-    if (spec.kind !== 'logistic-regression')
-      throw new TwinfedError('BAD_REQUEST', 'linear contributions need a logistic-regression model');
+    if (spec.kind !== 'logistic-regression' && spec.kind !== 'cox')
+      throw new TwinfedError('BAD_REQUEST', 'linear contributions need a logistic-regression or cox model');
     attributions = Array.from(x, (v, j) => v * weights.data[j]!);
   } else if (method === 'shapley') {
     const background = options.background;
@@ -71,10 +72,10 @@ export async function explain(options: ExplainOptions): Promise<Contribution[]> 
   );
 }
 
-/** The method `auto` stands for with a model kind: `linear` for logistic regression, `shapley` otherwise. */
+/** The method `auto` stands for with a model kind: `linear` for logistic regression and linear Cox, `shapley` otherwise. */
 export function resolveExplainMethod(spec: ModelSpec, method: ExplainMethod = 'auto'): Exclude<ExplainMethod, 'auto'> {
   if (method !== 'auto') return method;
-  return spec.kind === 'logistic-regression' ? 'linear' : 'shapley';
+  return spec.kind === 'logistic-regression' || spec.kind === 'cox' ? 'linear' : 'shapley';
 }
 
 /** Runs `use` with a batched scorer of the model's log-odds; the weight tensors live only for that call. */

@@ -26,7 +26,15 @@ export {
   loadHeartDisease,
   loadHeartDiseasePooled,
 } from './heart-disease';
-export { evaluate, type EvaluateOptions, type Evaluation, predict } from './predict';
+export {
+  evaluate,
+  evaluateModel,
+  evaluationMetrics,
+  type EvaluateOptions,
+  type Evaluation,
+  predict,
+  type SurvivalEvaluation,
+} from './predict';
 export {
   createTrainer,
   type CreateTrainerOptions,

@@ -1,10 +1,12 @@
 import {
   createTrainer,
-  evaluate,
+  evaluateModel,
+  evaluationMetrics,
   fitStandardizer,
   type CreateTrainerOptions,
   type EvaluateOptions,
   type Evaluation,
+  type SurvivalEvaluation,
   type Standardizer,
   type Trainer,
   type TrainRoundResult,
@@ -12,6 +14,7 @@ import {
 import {
   TwinfedError,
   clientTermsFor,
+  isCoxModel,
   layoutOf,
   sha256,
   type ClientConfig,
@@ -27,11 +30,11 @@ import type { VerifiedModel } from './verified-model';
 /** The model operations a session uses (the real ones from `@twinfed/models`, or fakes in tests). */
 export interface ModelOps {
   createTrainer(options: CreateTrainerOptions): Promise<Trainer>;
-  evaluate(options: EvaluateOptions): Promise<Evaluation>;
+  evaluate(options: EvaluateOptions): Promise<Evaluation | SurvivalEvaluation>;
 }
 
-/** `@twinfed/models`' trainer and evaluator. */
-export const defaultModelOps: ModelOps = { createTrainer, evaluate };
+/** `@twinfed/models`' trainer and evaluator (binary metrics, or C-index and loss for a Cox model). */
+export const defaultModelOps: ModelOps = { createTrainer, evaluate: evaluateModel };
 
 /** Options of {@link FederationSession.create}. */
 interface FederationSessionOptions {
@@ -144,14 +147,14 @@ export class FederationSession {
     this.pending = undefined;
   }
 
-  /** Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped). */
+  /**
+   * Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped):
+   * accuracy, AUC, loss and Brier score, or C-index and loss for a Cox model.
+   */
   async evaluate(weights: WeightSet): Promise<{ n: number; metrics: Record<string, number> }> {
     const ops = this.options.ops ?? defaultModelOps;
     const e = await ops.evaluate({ spec: this.plan.model, weights, data: this.dataset.test });
-    const metrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries({ accuracy: e.accuracy, auc: e.auc, loss: e.loss, brier: e.brier }))
-      if (Number.isFinite(v)) metrics[k] = v;
-    return { n: e.n, metrics };
+    return { n: e.n, metrics: evaluationMetrics(e) };
   }
 
   /** Frees the trainer's tensors. */
@@ -166,6 +169,7 @@ async function prepare(
 ): Promise<{ data: LocalDataset; trainer: Trainer }> {
   const { plan } = options;
   checkFeatures(plan, dataset);
+  checkOutcome(plan, dataset);
   let policy = plan.data.normalization;
   if (policy === 'federated' && !options.standardizer) {
     options.onWarning?.(
@@ -184,6 +188,23 @@ async function prepare(
     seed: options.seed ?? siteSeed(plan.seed, options.siteId),
   });
   return { data, trainer };
+}
+
+/** A Cox plan needs time-to-event rows (a mapping with time and event columns); a binary plan needs labels. */
+function checkOutcome(plan: Plan, dataset: LocalDataset): void {
+  const timed = dataset.train.time !== undefined;
+  if (isCoxModel(plan.model) && !timed) {
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The federation trains a ${plan.model.kind} model on time-to-event data, but the local data have a binary label: map a time and an event column ("label": {"time": "<column>", "event": "<column>"}).`,
+    );
+  }
+  if (!isCoxModel(plan.model) && timed) {
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The federation trains a ${plan.model.kind} model on a binary label, but the local data map a time and an event column: map the label column and its positive values instead.`,
+    );
+  }
 }
 
 function checkFeatures(plan: Plan, dataset: LocalDataset): void {
