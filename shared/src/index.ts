@@ -148,6 +148,12 @@ export {
   unmaskSum,
 } from './crypto/secagg';
 export {
+  type SecaggGraph,
+  secaggGraph,
+  type SecaggGraphOptions,
+  secaggGraphParameters,
+} from './crypto/secagg-graph';
+export {
   decodeSecaggSum,
   encodeSecaggInput,
   SECAGG_HEADER_EXAMPLES,
@@ -295,6 +301,7 @@ export {
   planEpsilon,
   planEpsilonAfter,
   type PlanInput,
+  planSecaggGraph,
   PlanSchema,
   requiresApprovals,
   sharesContributorsWithSites,
