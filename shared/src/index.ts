@@ -148,6 +148,7 @@ export {
   unmaskSum,
 } from './crypto/secagg';
 export {
+  DEFAULT_SECAGG_GRAPH,
   type SecaggGraph,
   secaggGraph,
   type SecaggGraphOptions,
