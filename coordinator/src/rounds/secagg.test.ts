@@ -24,12 +24,7 @@ type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
 /** A site following the secure-aggregation protocol by hand; its masked vector carries the weights, n and the loss. */
 function secureSite(site: TestSite, fid: string, baseVersionId: string, plan?: Plan) {
-  const hand = secaggSite(
-    site,
-    fid,
-    baseVersionId,
-    plan && { minSites: plan.minSites, graph: planSecaggGraph(plan) },
-  );
+  const hand = secaggSite(site, fid, baseVersionId, plan && { minSites: plan.minSites, graph: planSecaggGraph(plan) });
   return {
     ...hand,
     /** Its masked update: n and the loss inside the vector; `clear` puts them in the header as well (refused). */

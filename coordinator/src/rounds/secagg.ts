@@ -401,8 +401,7 @@ export class SecureAggregation {
     }
     const needed = [...u3.map((v) => `seed\n${v}`), ...dropped.map((v) => `maskKey\n${v}`)];
     const short = needed.filter((key) => (collected.get(key)?.length ?? 0) < graph.threshold).length;
-    if (short > 0)
-      return { status: 'pending', unmaskAt, revealed: reveals.length, threshold: t };
+    if (short > 0) return { status: 'pending', unmaskAt, revealed: reveals.length, threshold: t };
     const sharesOf = (v: string, kind: 'seedShares' | 'maskKeyShares') =>
       collected.get(`${kind === 'seedShares' ? 'seed' : 'maskKey'}\n${v}`)!;
     const headers = new Map<string, UpdateHeader>();

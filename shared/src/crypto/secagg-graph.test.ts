@@ -74,9 +74,11 @@ describe('SecAgg+ communication graph', () => {
   test('k-connected (Harary): removing any k − 1 sites leaves the rest connected', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 40, max: 200 }).chain((n) =>
-          fc.tuple(fc.constant(n), fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n })),
-        ),
+        fc
+          .integer({ min: 40, max: 200 })
+          .chain((n) =>
+            fc.tuple(fc.constant(n), fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n })),
+          ),
         ([n, order]) => {
           const all = ids(n);
           const g = build(all);
@@ -92,14 +94,16 @@ describe('SecAgg+ communication graph', () => {
   test('with ⌈δn⌉ dropped and ⌈γn⌉ corrupt sites anywhere: every secret recoverable, no site with t corrupt neighbours, honest survivors connected', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 30, max: 300 }).chain((n) =>
-          fc.tuple(
-            fc.constant(n),
-            fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
-            fc.constantFrom(0, 0.05, 0.1, 0.2),
-            fc.constantFrom(0, 0.05, 0.1, 0.2),
+        fc
+          .integer({ min: 30, max: 300 })
+          .chain((n) =>
+            fc.tuple(
+              fc.constant(n),
+              fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+              fc.constantFrom(0, 0.05, 0.1, 0.2),
+              fc.constantFrom(0, 0.05, 0.1, 0.2),
+            ),
           ),
-        ),
         ([n, order, dropoutFraction, corruptFraction]) => {
           const params = secaggGraphParameters(n, { dropoutFraction, corruptFraction });
           if (!params) return;
@@ -169,9 +173,9 @@ describe('SecAgg+ communication graph', () => {
     expect(code(() => build(ids(300), { ...DEFAULT_SECAGG_GRAPH, graph: 'complete' }))).toBe('VALIDATION_FAILED');
     expect(code(() => build(ids(1025), DEFAULT_SECAGG_GRAPH))).toBe('VALIDATION_FAILED');
     expect(code(() => build(ids(300), { ...sparse, dropoutFraction: 0.4 }))).toBe('VALIDATION_FAILED');
-    expect(code(() => secaggGraph({ ...RD, cohort: ids(300), minSites: 2, options: sparse, distributedDp: true }))).toBe(
-      'VALIDATION_FAILED',
-    );
+    expect(
+      code(() => secaggGraph({ ...RD, cohort: ids(300), minSites: 2, options: sparse, distributedDp: true })),
+    ).toBe('VALIDATION_FAILED');
     expect(code(() => build(ids(300), DEFAULT_SECAGG_GRAPH).neighbours('site-x'))).toBe('VALIDATION_FAILED');
   });
 });

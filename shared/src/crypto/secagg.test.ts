@@ -186,7 +186,7 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
-  test('SecAgg+: over a sparse graph, with 10 % of the sites dropping after they shared, the unmasked sum is the survivors\' sum', async () => {
+  test("SecAgg+: over a sparse graph, with 10 % of the sites dropping after they shared, the unmasked sum is the survivors' sum", async () => {
     const sites = makeSites(60, 30);
     const graph = secaggGraph({
       ...RD,
@@ -208,7 +208,7 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     plain.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 4));
   });
 
-  test('SecAgg+: a site masks against its neighbours only: its self mask and its neighbours\' pairwise masks are all there is', async () => {
+  test("SecAgg+: a site masks against its neighbours only: its self mask and its neighbours' pairwise masks are all there is", async () => {
     const sites = makeSites(30, 8);
     const graph = secaggGraph({
       ...RD,

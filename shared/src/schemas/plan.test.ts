@@ -59,8 +59,12 @@ describe('PlanSchema secure-aggregation graph (SecAgg+)', () => {
 
   test('refuses fractions outside [0, 1/3), unknown graphs and the option without secure aggregation, with the field named', () => {
     expect(problems(secure({ graph: 'auto', dropoutFraction: 0.2, corruptFraction: 0 }))).toEqual([]);
-    expect(problems(secure({ dropoutFraction: 0.34 }))[0]).toMatch(/^privacy\.secureAggregationGraph\.dropoutFraction: /);
-    expect(problems(secure({ corruptFraction: -0.1 }))[0]).toMatch(/^privacy\.secureAggregationGraph\.corruptFraction: /);
+    expect(problems(secure({ dropoutFraction: 0.34 }))[0]).toMatch(
+      /^privacy\.secureAggregationGraph\.dropoutFraction: /,
+    );
+    expect(problems(secure({ corruptFraction: -0.1 }))[0]).toMatch(
+      /^privacy\.secureAggregationGraph\.corruptFraction: /,
+    );
     expect(problems(secure({ graph: 'ring' }))[0]).toMatch(/^privacy\.secureAggregationGraph\.graph: /);
     expect(problems({ ...PLAN, privacy: { secureAggregationGraph: { graph: 'sparse' } } })).toEqual([
       'privacy.secureAggregationGraph: privacy.secureAggregationGraph needs privacy.secureAggregation: true',

@@ -435,7 +435,8 @@ export class SecureRound {
       seedShares: seedOf.map((of) => ({ of, share: toB64(open(of).seed) })),
       maskKeyShares: maskKeyOf.map((of) => ({ of, share: toB64(open(of).maskKey) })),
     };
-    if (seedOf.some((id) => maskKeyOf.includes(id))) throw inconsistent('A site cannot be both a survivor and dropped.'); // never both shares of one site
+    if (seedOf.some((id) => maskKeyOf.includes(id)))
+      throw inconsistent('A site cannot be both a survivor and dropped.'); // never both shares of one site
     this.record(r.round, { reveal: { seedOf, maskKeyOf, body: JSON.stringify(body) } });
     await this.sendReveal(r.round, body, 'sent');
   }
