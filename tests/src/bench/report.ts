@@ -31,21 +31,24 @@ export function loadAverage(): string {
     .join(' ');
 }
 
+/** Markdown of one table under a `##` title, with a blank line after it. */
+export function tableMarkdown(t: BenchTable): string[] {
+  return [
+    `## ${t.title}`,
+    '',
+    t.note,
+    '',
+    `| ${t.columns.join(' | ')} |`,
+    `|${t.columns.map(() => '---').join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    '',
+  ];
+}
+
 /** Markdown for a set of tables. */
 export function toMarkdown(title: string, meta: Record<string, string>, tables: BenchTable[]): string {
   const out = [`# ${title}`, '', ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`), ''];
-  for (const t of tables) {
-    out.push(
-      `## ${t.title}`,
-      '',
-      t.note,
-      '',
-      `| ${t.columns.join(' | ')} |`,
-      `|${t.columns.map(() => '---').join('|')}|`,
-    );
-    for (const r of t.rows) out.push(`| ${r.map(cell).join(' | ')} |`);
-    out.push('');
-  }
+  for (const t of tables) out.push(...tableMarkdown(t));
   return out.join('\n');
 }
 
