@@ -8,6 +8,7 @@ import { benchEnvelope } from './envelope';
 import { benchFhirImport } from './fhir-import';
 import { benchSecureAggregation } from './secure-aggregation';
 import { benchSecureScale } from './secure-scale';
+import { benchSecureLoad } from '../load/bench-secure-load';
 import { benchStream } from './stream';
 import { benchUploadPath } from './upload-path';
 import { machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
@@ -36,6 +37,10 @@ async function main(argv: string[]): Promise<void> {
     .option('--no-load', 'skip the load section (500 and 1,000 simulated sites; writes bench/results/load.{json,md})')
     .option('--load-only', 'run only the load section')
     .option(
+      '--secure',
+      'with --load-only: secure rounds against plain ones of the same run (writes the secure-load section of bench/results/scale.{json,md})',
+    )
+    .option(
       '--secure-only',
       'run only secure aggregation at scale (complete vs sparse graph, 100/500/1,000 sites; writes the secure-aggregation section of bench/results/scale.{json,md})',
     )
@@ -55,6 +60,7 @@ async function main(argv: string[]): Promise<void> {
       load: boolean;
       loadOnly?: boolean;
       secureOnly?: boolean;
+      secure?: boolean;
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
@@ -76,6 +82,14 @@ async function main(argv: string[]): Promise<void> {
       log: (line) => void process.stdout.write(`${line}\n`),
     });
     if (flags.uploadPathOnly) return;
+  }
+  if (flags.loadOnly && flags.secure) {
+    await benchSecureLoad({
+      sizes: flags.quick ? [50] : [100, 500, 1000],
+      rounds: 3,
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
+    return;
   }
   if (flags.load || flags.loadOnly) {
     await benchLoad({
@@ -132,7 +146,7 @@ async function main(argv: string[]): Promise<void> {
   }
   tables.push({
     title: 'Secure aggregation (Bonawitz et al.): cost per round',
-    note: "Milliseconds. Site: share its secrets with every cohort member, then mask its update (one pairwise mask per other site); its signatures against a lying coordinator (verify every cohort member's signed directory entry, sign its keys, verify every survivor's key signature, sign the consistency statement, verify t of them). Coordinator: add the masked vectors, recombine t seeds, remove the masks; \"10 % dropped\" (at least one site, after masking) also recombines their mask keys and removes their pairwise masks. Reference: a bare example-weighted sum of the same float vectors (what plain FedAvg folds), same run.",
+    note: 'Milliseconds. Site: share its secrets with every cohort member, then mask its update (one pairwise mask per other site); its signatures against a lying coordinator (verify every cohort member\'s signed directory entry, sign its keys, verify every survivor\'s key signature, sign the consistency statement, verify t of them). Coordinator: add the masked vectors, recombine t seeds, remove the masks; "10 % dropped" (at least one site, after masking) also recombines their mask keys and removes their pairwise masks. Reference: a bare example-weighted sum of the same float vectors (what plain FedAvg folds), same run.',
     columns: [
       'sites × parameters',
       'site: share ms',
