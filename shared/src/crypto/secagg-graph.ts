@@ -63,7 +63,7 @@ export interface SecaggGraph {
 }
 
 /** k, t and the failure bound for a cohort of n sites; `null` when no sparse graph beats the complete one. */
-export interface SecaggGraphParameters {
+interface SecaggGraphParameters {
   degree: number;
   threshold: number;
   failureLog2: number;
@@ -101,7 +101,7 @@ function disconnectBound(n: number, removed: number, k: number): number {
 }
 
 /** Throws `VALIDATION_FAILED` unless δ and γ are fractions below 1/3 (the consistency threshold needs more than 2n/3). */
-export function checkSecaggFractions(o: { dropoutFraction: number; corruptFraction: number }): void {
+function checkSecaggFractions(o: { dropoutFraction: number; corruptFraction: number }): void {
   for (const [name, f] of [
     ['dropoutFraction', o.dropoutFraction],
     ['corruptFraction', o.corruptFraction],
