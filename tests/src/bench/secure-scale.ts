@@ -28,7 +28,17 @@ export async function benchSecureScale(opts: {
           `secure aggregation ${graph} ${sites} × ${size}: k = ${r.degree}, site mask ${r.siteMaskMs.toFixed(1)} ms, coordinator (10 % dropped) ${r.serverDroppedMs.toFixed(0)} ms, plain ${r.plainSumMs.toFixed(1)} ms`,
         );
         rows.push(r);
+        writeSection(rows);
       }
+  const out = writeSection(rows);
+  opts.log(`wrote ${out.json} and ${out.md}`);
+}
+
+/** Writes the section from the rows measured so far (after each configuration: a long run keeps what it measured). */
+function writeSection(rows: ReadonlyArray<Awaited<ReturnType<typeof benchSecureAggregation>>>): {
+  json: string;
+  md: string;
+} {
   const complete = (sites: number, size: number) =>
     rows.find((r) => r.graph === 'complete' && r.sites === sites && r.size === size);
   const table: BenchTable = {
@@ -70,12 +80,11 @@ export async function benchSecureScale(opts: {
       ];
     }),
   };
-  const out = writeScaleSection({
+  return writeScaleSection({
     name: 'secure-aggregation',
     markdown: tableMarkdown(table).join('\n'),
     update: (doc) => {
       doc.secureAggregationCost = rows;
     },
   });
-  opts.log(`wrote ${out.json} and ${out.md}`);
 }
