@@ -41,6 +41,11 @@ async function main(argv: string[]): Promise<void> {
       'with --load-only: secure rounds against plain ones of the same run (writes the secure-load section of bench/results/scale.{json,md})',
     )
     .option(
+      '--secure-sites <list>',
+      'with --load-only --secure: the site counts, comma-separated (default 100,500,1000)',
+      (v) => v.split(',').map(Number),
+    )
+    .option(
       '--secure-only',
       'run only secure aggregation at scale (complete vs sparse graph, 100/500/1,000 sites; writes the secure-aggregation section of bench/results/scale.{json,md})',
     )
@@ -61,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
       loadOnly?: boolean;
       secureOnly?: boolean;
       secure?: boolean;
+      secureSites?: number[];
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
@@ -85,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (flags.loadOnly && flags.secure) {
     await benchSecureLoad({
-      sizes: flags.quick ? [50] : [100, 500, 1000],
+      sizes: flags.secureSites ?? (flags.quick ? [50] : [100, 500, 1000]),
       rounds: 3,
       log: (line) => void process.stdout.write(`${line}\n`),
     });
