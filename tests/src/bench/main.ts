@@ -79,6 +79,14 @@ async function main(argv: string[]): Promise<void> {
     });
     return;
   }
+  if (flags.loadOnly && flags.secure) {
+    await benchSecureLoad({
+      sizes: flags.secureSites ?? (flags.quick ? [50] : [100, 500, 1000]),
+      rounds: 3,
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
+    return;
+  }
   if (flags.uploadPath || flags.uploadPathOnly) {
     const [sites, rounds] = flags.quick ? [20, 3] : [100, 6];
     await benchUploadPath({
@@ -88,14 +96,6 @@ async function main(argv: string[]): Promise<void> {
       log: (line) => void process.stdout.write(`${line}\n`),
     });
     if (flags.uploadPathOnly) return;
-  }
-  if (flags.loadOnly && flags.secure) {
-    await benchSecureLoad({
-      sizes: flags.secureSites ?? (flags.quick ? [50] : [100, 500, 1000]),
-      rounds: 3,
-      log: (line) => void process.stdout.write(`${line}\n`),
-    });
-    return;
   }
   if (flags.load || flags.loadOnly) {
     await benchLoad({
