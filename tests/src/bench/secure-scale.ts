@@ -19,8 +19,8 @@ export async function benchSecureScale(opts: {
   log: (line: string) => void;
 }): Promise<void> {
   const rows: Array<Awaited<ReturnType<typeof benchSecureAggregation>>> = [];
-  for (const sites of opts.sites)
-    for (const size of opts.params)
+  for (const size of opts.params)
+    for (const sites of opts.sites)
       for (const graph of ['complete', 'sparse'] as const) {
         if (graph === 'complete' && sites > COMPLETE_MAX_SITES) continue;
         const r = await benchSecureAggregation({ sites, size, graph, iterations: 1, dropFraction: 0.1 });
