@@ -148,6 +148,13 @@ export {
   unmaskSum,
 } from './crypto/secagg';
 export {
+  DEFAULT_SECAGG_GRAPH,
+  type SecaggGraph,
+  secaggGraph,
+  type SecaggGraphOptions,
+  secaggGraphParameters,
+} from './crypto/secagg-graph';
+export {
   decodeSecaggSum,
   encodeSecaggInput,
   SECAGG_HEADER_EXAMPLES,
@@ -295,6 +302,7 @@ export {
   planEpsilon,
   planEpsilonAfter,
   type PlanInput,
+  planSecaggGraph,
   PlanSchema,
   requiresApprovals,
   sharesContributorsWithSites,

@@ -6,11 +6,15 @@ import {
   maskRing64,
   ringToBytes64,
   routes,
+  planSecaggGraph,
+  PlanSchema,
+  secaggGraph,
   secaggThreshold,
   toB64,
   verifySecaggKeys,
   verifySiteDirectoryEntry,
   type CurrentRound,
+  type Plan,
   type WeightSet,
 } from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
@@ -20,8 +24,8 @@ import { secaggSite } from './__tests__/secagg-site';
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
 
 /** A site following the secure-aggregation protocol by hand; its masked vector carries the weights, n and the loss. */
-function secureSite(site: TestSite, fid: string, baseVersionId: string) {
-  const hand = secaggSite(site, fid, baseVersionId);
+function secureSite(site: TestSite, fid: string, baseVersionId: string, plan?: Plan) {
+  const hand = secaggSite(site, fid, baseVersionId, plan && { minSites: plan.minSites, graph: planSecaggGraph(plan) });
   return {
     ...hand,
     /** Its masked update: n and the loss inside the vector; `clear` puts them in the header as well (refused). */
@@ -60,9 +64,8 @@ async function setup(n: number, plan: Record<string, unknown>, opts: { store?: '
   const at = { url: c.url, operatorToken: c.operatorToken };
   const sites: TestSite[] = [];
   for (let i = 0; i < n; i++) sites.push(await enrollTestSite(at, `Secure ${String.fromCharCode(65 + i)}`));
-  const fed = await json<{ id: string }>(
-    operator(c, 'POST', routes.federations, { plan: testPlan({ privacy: { secureAggregation: true }, ...plan }) }),
-  );
+  const planInput = testPlan({ privacy: { secureAggregation: true }, ...plan });
+  const fed = await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan: planInput }));
   const cur = await json<CurrentRound>(sites[0]!.request('GET', routes.currentRound(fed.id)));
   const base = await weightsOf(c, cur.round!.baseVersionId);
   const layout = [
@@ -76,7 +79,7 @@ async function setup(n: number, plan: Record<string, unknown>, opts: { store?: '
   return {
     c,
     at,
-    sites: sites.map((s) => secureSite(s, fed.id, cur.round!.baseVersionId)),
+    sites: sites.map((s) => secureSite(s, fed.id, cur.round!.baseVersionId, PlanSchema.parse(planInput))),
     fid: fed.id,
     baseVersion: cur.round!.baseVersionId,
     trained,
@@ -233,6 +236,74 @@ describe('secure aggregation over real HTTP', () => {
         operator(c, 'GET', routes.model(`${fid}.v1`)),
       );
       expect(v1.meta.metrics).toMatchObject({ sites: 5, examples: 150, secaggDropped: 2 });
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('SecAgg+: 24 sites over a sparse graph, 3 dropping after they shared; each shares with its neighbours only and the sum unmasks', async () => {
+    const graphOptions = { graph: 'sparse', dropoutFraction: 0.1, corruptFraction: 0.05 } as const;
+    const { c, sites, fid, baseVersion, trained } = await setup(24, {
+      rounds: 1,
+      minSites: 2,
+      roundDeadlineSeconds: 20,
+      privacy: { secureAggregation: true, secureAggregationGraph: graphOptions },
+    });
+    const phase = async (want: string) => {
+      for (let i = 0; i < 600; i++) {
+        const st = await sites[0]!.state(1);
+        if (st.phase === want) return st;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`round 1 never reached ${want}`);
+    };
+    try {
+      const first = await sites[0]!.state(1);
+      const graph = secaggGraph({
+        ...sites[0]!.rd(1),
+        cohort: first.cohort.map((m) => m.siteId),
+        minSites: 2,
+        options: graphOptions,
+      });
+      expect(graph.kind).toBe('sparse');
+      expect(graph.degree).toBeLessThan(23);
+      // A box for every cohort member (Bonawitz's message) is refused: the round's graph is sparse.
+      const all = await sites[0]!.sharesBody(1);
+      expect(all.shares).toHaveLength(graph.degree + 1);
+      const complete = await secaggSite(sites[0]!.site, fid, baseVersion, {
+        minSites: 2,
+        graph: { ...graphOptions, graph: 'complete' },
+      }).share(1);
+      expect(complete.status).toBe(400);
+      for (const s of sites) expect((await s.share(1)).status).toBe(201);
+      await phase('masking');
+      const dropped = new Set([3, 11, 19]);
+      const n = sites.map((_, i) => 10 + i);
+      for (const [i, s] of sites.entries())
+        if (!dropped.has(i)) expect((await s.upload(1, baseVersion, trained(i), n[i]!)).status).toBe(201);
+      const unmasking = await phase('unmasking'); // the round deadline: 21 of 24 uploaded
+      expect(unmasking.maskedBy).toHaveLength(21);
+      const u3 = sites.filter((_, i) => !dropped.has(i));
+      for (const s of u3) expect((await s.consistency(1)).status).toBe(201);
+      // The sum unmasks as soon as every secret has t shares from its holders, possibly before all 21 revealed.
+      let revealed = 0;
+      for (const s of u3) {
+        const res = await s.reveal(1);
+        if (res.status === 409 && (await s.state(1)).phase === 'closed') break;
+        expect(res.status).toBe(201);
+        revealed++;
+      }
+      expect(revealed).toBeGreaterThanOrEqual(graph.threshold);
+      await phase('closed');
+      const got = await weightsOf(c, `${fid}.v1`);
+      const kept = sites.map((_, i) => i).filter((i) => !dropped.has(i));
+      const examples = kept.reduce((a, i) => a + n[i]!, 0);
+      const want = trained(0).data.map((_, k) => kept.reduce((a, i) => a + n[i]! * trained(i).data[k]!, 0) / examples);
+      got.forEach((w, k) => expect(w).toBeCloseTo(want[k]!, 5));
+      const v1 = await json<{ meta: { metrics: Record<string, number> } }>(
+        operator(c, 'GET', routes.model(`${fid}.v1`)),
+      );
+      expect(v1.meta.metrics).toMatchObject({ sites: 21, examples, secaggDropped: 3 });
     } finally {
       await c.close();
     }

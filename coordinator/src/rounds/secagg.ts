@@ -18,9 +18,11 @@ import {
   fromB64,
   fromBytesRing64,
   maxExamplesPerSite,
+  planSecaggGraph,
   publicPart,
   recoverMaskSecretKey,
   recoverSelfMaskSeed,
+  secaggGraph,
   secaggPairKey,
   secaggThreshold,
   secaggVectorLength,
@@ -30,6 +32,7 @@ import {
   verifySecaggKeys,
   type Plan,
   type SecaggAck,
+  type SecaggGraph,
   type SecaggConsistency,
   type SecaggReveal,
   type SecaggRound,
@@ -77,6 +80,8 @@ const phaseError = (message: string) => new TwinfedError('SECAGG_PHASE', message
 /** Secure-aggregation rounds of the engine. */
 export class SecureAggregation {
   private readonly coordinatorFingerprint: string;
+  /** The graphs of recent rounds (a pure function of the plan, the context and the cohort; a few per federation). */
+  private readonly graphs = new Map<string, SecaggGraph>();
 
   constructor(
     private readonly core: EngineCore,
@@ -89,6 +94,27 @@ export class SecureAggregation {
   /** t > 2n/3 of the round's cohort (the sites compute the same from the plan and the cohort, and refuse another). */
   threshold(plan: Plan, round: Round): number {
     return secaggThreshold(round.selectedSiteIds.length, plan.minSites);
+  }
+
+  /**
+   * The round's communication graph (crypto/secagg-graph): complete, or SecAgg+'s sparse graph over a public order of
+   * the cohort. Every site computes the same from the plan and the cohort, and checks everything against it.
+   */
+  graph(plan: Plan, round: Round): SecaggGraph {
+    const key = `${round.federationId}\n${round.round}\n${round.baseVersionId}\n${round.selectedSiteIds.join(',')}`;
+    let graph = this.graphs.get(key);
+    if (!graph) {
+      graph = secaggGraph({
+        ...this.context(round),
+        cohort: round.selectedSiteIds,
+        minSites: plan.minSites,
+        options: planSecaggGraph(plan),
+        distributedDp: plan.privacy.dp !== undefined,
+      });
+      if (this.graphs.size >= 64) this.graphs.delete(this.graphs.keys().next().value!);
+      this.graphs.set(key, graph);
+    }
+    return graph;
   }
 
   /** What binds the round's secrets and signatures: federation, round, base version, this coordinator's key. */
@@ -212,11 +238,11 @@ export class SecureAggregation {
     if (!round.selectedSiteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
     assertSecaggCohort(round.selectedSiteIds.length);
     const to = body.shares.map((s) => s.to).sort();
-    const selected = [...round.selectedSiteIds].sort();
-    if (to.length !== selected.length || to.some((id, i) => id !== selected[i])) {
+    const holders = [...this.graph(loaded.plan, round).neighbours(siteId), siteId].sort();
+    if (to.length !== holders.length || to.some((id, i) => id !== holders[i])) {
       throw new TwinfedError(
         'VALIDATION_FAILED',
-        'Send exactly one share box to every site of the round, yourself included.',
+        "Send exactly one share box to each of your neighbours in the round's graph and to yourself.",
       );
     }
     if (fromB64(body.maskPublicKey, 'VALIDATION_FAILED').byteLength !== 32)
@@ -301,9 +327,12 @@ export class SecureAggregation {
     const body = SecaggRevealSchema.parse(input);
     if (round.state !== 'aggregating')
       throw phaseError('Reveals are taken only once the round stopped taking updates.');
-    const { u3, dropped } = await this.sets(round);
-    if (!u3.includes(siteId))
+    const sets = await this.sets(round);
+    if (!sets.u3.includes(siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', 'Only sites whose masked update was taken reveal.');
+    const neighbours = this.graph(loaded.plan, round).neighbours(siteId);
+    const u3 = sets.u3.filter((id) => id === siteId || neighbours.includes(id));
+    const dropped = sets.dropped.filter((id) => neighbours.includes(id));
     const same = (a: readonly string[], b: readonly string[]) =>
       a.length === b.length && new Set(a).size === a.length && a.every((x) => b.includes(x));
     if (
@@ -318,7 +347,7 @@ export class SecureAggregation {
     ) {
       throw new TwinfedError(
         'VALIDATION_FAILED',
-        `Reveal one seed share per site of U3 (${u3.join(', ')}) and one mask-key share per dropped site (${dropped.join(', ') || 'none'}).`,
+        `Reveal one seed share per site of U3 among yourself and your neighbours (${u3.join(', ')}) and one mask-key share per dropped neighbour (${dropped.join(', ') || 'none'}).`,
       );
     }
     for (const s of [...body.seedShares, ...body.maskKeyShares]) {
@@ -339,7 +368,8 @@ export class SecureAggregation {
   }
 
   /**
-   * Tries to unmask the round's sum: pending until t sites of U3 revealed; then recombines the seeds (checked against
+   * Tries to unmask the round's sum: pending until every survivor's seed and every dropped site's mask key has the
+   * graph's threshold of shares from its holders (t of U3 with the complete graph); then recombines the seeds (checked against
    * the signed commitments) and the dropped sites' mask keys (checked against their public keys) and returns the
    * example-weighted mean delta. Throws with the reason when it cannot be done.
    */
@@ -353,11 +383,28 @@ export class SecureAggregation {
       u3.includes(m.siteId),
     );
     const { unmaskAt } = secaggDeadlines(round);
-    if (reveals.length < t) return { status: 'pending', unmaskAt, revealed: reveals.length, threshold: t };
-
-    const used = reveals.slice(0, t).map((m) => JSON.parse(m.payload) as SecaggReveal);
+    // Each secret needs the graph's threshold of shares from its holders (its neighbours, and itself for a seed).
+    const graph = this.graph(loaded.plan, round);
+    const collected = new Map<string, Uint8Array[]>();
+    for (const m of reveals) {
+      const body = JSON.parse(m.payload) as SecaggReveal;
+      for (const [kind, list] of [
+        ['seed', body.seedShares],
+        ['maskKey', body.maskKeyShares],
+      ] as const) {
+        for (const s of list) {
+          const key = `${kind}\n${s.of}`;
+          const got = collected.get(key) ?? [];
+          if (got.length < graph.threshold) got.push(fromB64(s.share));
+          collected.set(key, got);
+        }
+      }
+    }
+    const needed = [...u3.map((v) => `seed\n${v}`), ...dropped.map((v) => `maskKey\n${v}`)];
+    const short = needed.filter((key) => (collected.get(key)?.length ?? 0) < graph.threshold).length;
+    if (short > 0) return { status: 'pending', unmaskAt, revealed: reveals.length, threshold: t };
     const sharesOf = (v: string, kind: 'seedShares' | 'maskKeyShares') =>
-      used.map((r) => fromB64(r[kind].find((s) => s.of === v)!.share));
+      collected.get(`${kind === 'seedShares' ? 'seed' : 'maskKey'}\n${v}`)!;
     const headers = new Map<string, UpdateHeader>();
     const elements = secaggVectorLength(global.length, { distributedDp: loaded.plan.privacy.dp !== undefined });
     const sum = new Uint32Array(elements * 2);
@@ -396,7 +443,7 @@ export class SecureAggregation {
         publicKey: maskPublic(v).boxPublicKey,
         siteId: v,
       });
-      for (const u of u3)
+      for (const u of graph.neighbours(v).filter((id) => u3.includes(id)))
         droppedPairs.push({
           survivor: u,
           dropped: v,

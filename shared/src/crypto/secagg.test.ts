@@ -24,6 +24,7 @@ import {
   type SealedShare,
 } from './secagg';
 import type { SecureSumMember } from './secure-sum';
+import { secaggGraph, type SecaggGraph } from './secagg-graph';
 
 const F = 'fed-1';
 const R = 3;
@@ -55,22 +56,28 @@ function makeSites(n: number, length: number): Site[] {
   });
 }
 
-/** Runs the whole protocol in memory; `u2`, `u3` and `revealers` pick who reaches each step. */
+/**
+ * Runs the whole protocol in memory; `u2`, `u3` and `revealers` pick who reaches each step. With a `graph` (SecAgg+),
+ * each site shares with, masks against and reveals for its neighbours only, at the graph's threshold.
+ */
 async function simulate(opts: {
   sites: Site[];
   inU2: (s: Site) => boolean;
   inU3: (s: Site) => boolean;
   reveals: (s: Site) => boolean;
+  graph?: SecaggGraph;
 }) {
-  const { sites } = opts;
-  const cohort = sites.map((s) => s.member);
-  const t = secaggThreshold(sites.length, 2);
+  const { sites, graph } = opts;
+  const near = (u: Site, v: Site) => !graph || u.id === v.id || graph.neighbours(u.id).includes(v.id);
+  const t = graph?.threshold ?? secaggThreshold(sites.length, 2);
   const shares = new Map<string, SealedShare[]>();
-  for (const s of sites.filter(opts.inU2))
+  for (const s of sites.filter(opts.inU2)) {
+    const cohort = sites.filter((v) => near(s, v)).map((v) => v.member);
     shares.set(
       s.id,
       await shareSecrets({ siteId: s.id, boxSecretKey: s.identity.box.secretKey, cohort, threshold: t, ...RD }),
     );
+  }
   const u2 = sites.filter((s) => shares.has(s.id));
   const length = sites[0]!.values.length;
   const masked = new Map<string, Uint8Array>();
@@ -79,7 +86,7 @@ async function simulate(opts: {
       values: s.values,
       siteId: s.id,
       boxSecretKey: s.identity.box.secretKey,
-      survivors: u2.map((x) => x.mask),
+      survivors: u2.filter((x) => near(s, x)).map((x) => x.mask),
       ...RD,
     });
     masked.set(s.id, ringToBytes64(y));
@@ -100,8 +107,8 @@ async function simulate(opts: {
         boxSecretKey: u.identity.box.secretKey,
         ...RD,
       });
-    for (const v of u3) push(seedShares, v.id, open(v).seed);
-    for (const v of dropped) push(keyShares, v.id, open(v).maskKey);
+    for (const v of u3.filter((x) => near(u, x))) push(seedShares, v.id, open(v).seed);
+    for (const v of dropped.filter((x) => near(u, x))) push(keyShares, v.id, open(v).maskKey);
   }
   const sum = new Uint32Array(length * 2);
   for (const u of u3) addRing64(sum, fromBytesRing64(masked.get(u.id)!, length));
@@ -122,7 +129,7 @@ async function simulate(opts: {
       publicKey: v.mask.boxPublicKey,
       siteId: v.id,
     });
-    for (const u of u3)
+    for (const u of u3.filter((x) => x.id !== v.id && near(v, x)))
       droppedPairs.push({
         survivor: u.id,
         dropped: v.id,
@@ -177,6 +184,50 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     await expect(
       simulate({ sites, inU2: (s) => s !== b, inU3: (s) => s !== c, reveals: (s) => s !== f && s !== g }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  test("SecAgg+: over a sparse graph, with 10 % of the sites dropping after they shared, the unmasked sum is the survivors' sum", async () => {
+    const sites = makeSites(60, 30);
+    const graph = secaggGraph({
+      ...RD,
+      cohort: sites.map((s) => s.id),
+      minSites: 2,
+      options: { graph: 'sparse', dropoutFraction: 0.1, corruptFraction: 0.1 },
+    });
+    expect(graph.kind).toBe('sparse');
+    expect(graph.degree).toBeLessThan(sites.length - 1);
+    const droppers = new Set(sites.filter((_, i) => i % 10 === 3).map((s) => s.id)); // 6 of 60, after sharing
+    const { plain, expected, u3 } = await simulate({
+      sites,
+      graph,
+      inU2: () => true,
+      inU3: (s) => !droppers.has(s.id),
+      reveals: () => true,
+    });
+    expect(u3).toHaveLength(54);
+    plain.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 4));
+  });
+
+  test("SecAgg+: a site masks against its neighbours only: its self mask and its neighbours' pairwise masks are all there is", async () => {
+    const sites = makeSites(30, 8);
+    const graph = secaggGraph({
+      ...RD,
+      cohort: sites.map((s) => s.id),
+      minSites: 2,
+      options: { graph: 'sparse', dropoutFraction: 0.1, corruptFraction: 0.1 },
+    });
+    const { masked } = await simulate({ sites, graph, inU2: () => true, inU3: () => true, reveals: () => true });
+    const a = sites[7]!;
+    expect(graph.neighbours(a.id)).toHaveLength(graph.degree);
+    const y = fromBytesRing64(masked.get(a.id)!, 8);
+    subRing64(y, expandRing64(a.seed, 8));
+    const maskSecretKey = maskKeyPair({ boxSecretKey: a.identity.box.secretKey, ...RD }).secretKey;
+    for (const v of sites.filter((x) => graph.neighbours(a.id).includes(x.id))) {
+      const mask = expandRing64(secaggPairKey({ maskSecretKey, siteId: a.id, peer: v.mask, ...RD }), 8);
+      if (a.id < v.id) subRing64(y, mask);
+      else addRing64(y, mask);
+    }
+    decodeRing64(y, SECAGG_FRACTION_BITS).forEach((x, k) => expect(x).toBeCloseTo(a.values[k]!, 4));
   });
 
   test('a tampered or foreign share is caught by the box, the commitment or the public key', async () => {

@@ -8,6 +8,7 @@ import {
   planDdpParameters,
   planEpsilon,
   planEpsilonAfter,
+  planSecaggGraph,
   requiresApprovals,
 } from './plan';
 import { planDigest } from '../envelope/model-version';
@@ -34,6 +35,52 @@ describe('PlanSchema privacy options', () => {
   test('names the strategy as the problem when it could never run with secure aggregation', () => {
     expect(problems({ ...PLAN, strategy: { name: 'fedmedian' }, privacy: { secureAggregation: true } })).toEqual([
       'strategy.name: fedmedian needs individual updates and cannot run with secure aggregation',
+    ]);
+  });
+});
+
+describe('PlanSchema secure-aggregation graph (SecAgg+)', () => {
+  const secure = (graph: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
+    ...PLAN,
+    ...more,
+    privacy: { secureAggregation: true, secureAggregationGraph: graph },
+  });
+
+  test('absent: auto with δ = γ = 0.1, without changing the digest of plans written before it', () => {
+    const parsed = PlanSchema.parse({ ...PLAN, privacy: { secureAggregation: true } });
+    expect('secureAggregationGraph' in parsed.privacy).toBe(false);
+    expect(planSecaggGraph(parsed)).toEqual({ graph: 'auto', dropoutFraction: 0.1, corruptFraction: 0.1 });
+    expect(planSecaggGraph(PlanSchema.parse(secure({ graph: 'sparse', dropoutFraction: 0.05 })))).toEqual({
+      graph: 'sparse',
+      dropoutFraction: 0.05,
+      corruptFraction: 0.1,
+    });
+  });
+
+  test('refuses fractions outside [0, 1/3), unknown graphs and the option without secure aggregation, with the field named', () => {
+    expect(problems(secure({ graph: 'auto', dropoutFraction: 0.2, corruptFraction: 0 }))).toEqual([]);
+    expect(problems(secure({ dropoutFraction: 0.34 }))[0]).toMatch(
+      /^privacy\.secureAggregationGraph\.dropoutFraction: /,
+    );
+    expect(problems(secure({ corruptFraction: -0.1 }))[0]).toMatch(
+      /^privacy\.secureAggregationGraph\.corruptFraction: /,
+    );
+    expect(problems(secure({ graph: 'ring' }))[0]).toMatch(/^privacy\.secureAggregationGraph\.graph: /);
+    expect(problems({ ...PLAN, privacy: { secureAggregationGraph: { graph: 'sparse' } } })).toEqual([
+      'privacy.secureAggregationGraph: privacy.secureAggregationGraph needs privacy.secureAggregation: true',
+    ]);
+  });
+
+  test('checks the graph against sitesPerRound when it is known', () => {
+    expect(problems(secure({ graph: 'sparse' }, { sitesPerRound: 500 }))).toEqual([]);
+    expect(problems(secure({ graph: 'sparse' }, { sitesPerRound: 6 }))[0]).toMatch(
+      /^privacy\.secureAggregationGraph\.graph: no sparse graph over 6 sites/,
+    );
+    expect(problems(secure({ graph: 'complete' }, { sitesPerRound: 300 }))[0]).toMatch(
+      /^privacy\.secureAggregationGraph\.graph: a complete secure-aggregation graph takes at most 255 sites/,
+    );
+    expect(problems(secure({ graph: 'auto' }, { sitesPerRound: 2000 }))).toEqual([
+      'sitesPerRound: secure aggregation takes at most 1024 sites per round, not 2000',
     ]);
   });
 });

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { SECAGG_MAX_COHORT } from '../crypto/secagg';
+import {
+  DEFAULT_SECAGG_GRAPH,
+  SECAGG_GRAPH_SECURITY_BITS,
+  SECAGG_MAX_SPARSE_COHORT,
+  secaggGraphParameters,
+  type SecaggGraphOptions,
+} from '../crypto/secagg-graph';
 import { DDP_SUM_LIMIT, ddpEpsilon, ddpParameters, ddpSumBound, type DdpParameters } from '../dp/distributed';
 import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
 import { isCoxModel, layoutOf, ModelSpecSchema } from '../model-spec';
@@ -104,6 +111,37 @@ const PrivacySchema = z
       .describe(
         'Secure aggregation (pairwise masks, Bonawitz et al.): the coordinator only learns the sum of the updates, never one site’s.',
       ),
+    /** Optional, without a default: plans written before it keep their digest (absent: {@link DEFAULT_SECAGG_GRAPH}). */
+    secureAggregationGraph: z
+      .object({
+        graph: z
+          .enum(['complete', 'sparse', 'auto'])
+          .default(DEFAULT_SECAGG_GRAPH.graph)
+          .describe(
+            `Who shares secrets with and masks against whom. \`complete\`: every site with every other (Bonawitz et al.; at most ${SECAGG_MAX_COHORT} sites). \`sparse\`: SecAgg+ (Bell et al.): each site only with its k neighbours in a random k-regular (Harary) graph derived from a public seed of the round, k and the Shamir threshold t the smallest that keep the chance of a failed recovery, of t corrupt neighbours or of a disconnected honest subgraph below 2^-${SECAGG_GRAPH_SECURITY_BITS} (at most ${SECAGG_MAX_SPARSE_COHORT} sites). \`auto\` (default): sparse when such a k is below n − 1, else complete.`,
+          ),
+        dropoutFraction: z
+          .number()
+          .min(0)
+          .lt(1 / 3)
+          .default(DEFAULT_SECAGG_GRAPH.dropoutFraction)
+          .describe(
+            `δ: the fraction of a round's cohort that may drop out (default ${DEFAULT_SECAGG_GRAPH.dropoutFraction}); the sparse graph still recovers every mask. In [0, 1/3): more than 2/3 of the cohort must sign the round.`,
+          ),
+        corruptFraction: z
+          .number()
+          .min(0)
+          .lt(1 / 3)
+          .default(DEFAULT_SECAGG_GRAPH.corruptFraction)
+          .describe(
+            `γ: the fraction of a round's cohort assumed to collude with the coordinator (default ${DEFAULT_SECAGG_GRAPH.corruptFraction}); no site has t corrupt neighbours. In [0, 1/3).`,
+          ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'The communication graph of secure aggregation (only with `secureAggregation`): complete (Bonawitz) or sparse (SecAgg+), chosen per round from the cohort size n, δ and γ. Absent: `auto` with the defaults.',
+      ),
     dp: z
       .object({
         /** L2 bound on each site's update delta. */
@@ -165,6 +203,11 @@ export type DpMechanism = 'gaussian' | 'skellam';
 export function dpMechanism(plan: Pick<Plan, 'privacy'>): DpMechanism | null {
   if (!plan.privacy.dp) return null;
   return plan.privacy.secureAggregation ? 'skellam' : 'gaussian';
+}
+
+/** The plan's secure-aggregation graph options, defaults filled in (site and coordinator build the round's graph from them). */
+export function planSecaggGraph(plan: Pick<Plan, 'privacy'>): SecaggGraphOptions {
+  return { ...DEFAULT_SECAGG_GRAPH, ...plan.privacy.secureAggregationGraph };
 }
 
 /** The Skellam mechanism's parameters of a distributed-DP plan (scale, variance, sensitivities), or null for another plan. */
@@ -332,6 +375,7 @@ export const PLAN_RULES: readonly string[] = [
   `DP (\`privacy.dp\`, central or distributed) needs a mean-delta strategy: ${quoted(MEAN_STRATEGIES, 'or')}.`,
   'With `privacy.dp.maxEpsilon`, the ε that `rounds` releases at `noiseMultiplier` spend (δ = `privacy.dp.delta`; Gaussian accounting for central DP, Skellam for distributed DP) must not exceed it.',
   'Distributed DP (secure aggregation with `privacy.dp`): the masked sum of the largest possible cohort (`sitesPerRound`, at most 255 sites), noise included, must stay below 2^53 except with probability 2^-64.',
+  `\`privacy.secureAggregationGraph\` needs \`privacy.secureAggregation\`. With \`sitesPerRound\` given: \`graph: "sparse"\` needs a sparse graph over that many sites that meets the 2^-${SECAGG_GRAPH_SECURITY_BITS} bound, \`graph: "complete"\` at most ${SECAGG_MAX_COHORT} sites; secure aggregation takes at most ${SECAGG_MAX_SPARSE_COHORT} sites per round.`,
   '`clipping` needs individual updates: not with secure aggregation, nor with central DP (`privacy.dp` clips at its own `clip`).',
   '`sitesPerRound`, when given, must be at least `minSites`.',
   'A Cox model (`cox`, `cox-mlp`) trains on time-to-event rows from a CSV mapping with time and event columns: not with `data.derive` (twins derive binary labels), and with `training.batchSize` ≥ 2 (the partial likelihood compares rows within a mini-batch).',
@@ -526,6 +570,35 @@ export const PlanSchema = z
         code: 'custom',
         path: ['clipping'],
         message: 'central DP already clips every update at privacy.dp.clip: remove clipping',
+      });
+    }
+    const graph = p.privacy.secureAggregationGraph;
+    if (graph && !p.privacy.secureAggregation) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privacy', 'secureAggregationGraph'],
+        message: 'privacy.secureAggregationGraph needs privacy.secureAggregation: true',
+      });
+    } else if (graph?.graph === 'sparse' && p.sitesPerRound !== undefined) {
+      if (!secaggGraphParameters(p.sitesPerRound, graph)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['privacy', 'secureAggregationGraph', 'graph'],
+          message: `no sparse graph over ${p.sitesPerRound} sites (sitesPerRound) keeps the failure probability below 2^-${SECAGG_GRAPH_SECURITY_BITS} at dropoutFraction ${graph.dropoutFraction} and corruptFraction ${graph.corruptFraction}; use "auto" or "complete"`,
+        });
+      }
+    } else if (graph?.graph === 'complete' && p.sitesPerRound !== undefined && p.sitesPerRound > SECAGG_MAX_COHORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privacy', 'secureAggregationGraph', 'graph'],
+        message: `a complete secure-aggregation graph takes at most ${SECAGG_MAX_COHORT} sites per round, not ${p.sitesPerRound} (sitesPerRound); use "auto" or "sparse"`,
+      });
+    }
+    if (p.privacy.secureAggregation && p.sitesPerRound !== undefined && p.sitesPerRound > SECAGG_MAX_SPARSE_COHORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sitesPerRound'],
+        message: `secure aggregation takes at most ${SECAGG_MAX_SPARSE_COHORT} sites per round, not ${p.sitesPerRound}`,
       });
     }
     if (p.sitesPerRound !== undefined && p.sitesPerRound < p.minSites) {

@@ -14,6 +14,7 @@ import {
   toB64,
   type WeightSet,
   silentLogger,
+  DEFAULT_SECAGG_GRAPH,
 } from '@twinfed/shared';
 import { testEnrollment, testPlan } from '../__tests__/fake-coordinator';
 import { fakeModelOps, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
@@ -46,6 +47,7 @@ function consortium(names: string[], threshold: number) {
       journal: Journal.open(dirs.get(e.state.siteId)!),
       federationId: c.federationId,
       minSites: 2,
+      graph: DEFAULT_SECAGG_GRAPH,
       logger: silentLogger(),
       signal: new AbortController().signal,
       pollMs: 1,

@@ -11,6 +11,7 @@ import {
   toB64,
   type WeightSet,
   silentLogger,
+  DEFAULT_SECAGG_GRAPH,
 } from '@twinfed/shared';
 import { testEnrollment } from '../__tests__/fake-coordinator';
 import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
@@ -39,6 +40,7 @@ function setup(names = ['site-a', 'site-b', 'site-c']) {
       journal: Journal.open(dirs.get(e.state.siteId)!),
       federationId: c.federationId,
       minSites: 2,
+      graph: DEFAULT_SECAGG_GRAPH,
       logger: silentLogger(),
       signal: new AbortController().signal,
       pollMs: 1,

@@ -14,6 +14,7 @@ import {
   ringToBytes64,
   sealMaskedUpdate,
   secaggConsistencyDigest,
+  secaggGraph,
   secaggThreshold,
   selfMaskCommitment,
   selfMaskSeed,
@@ -25,6 +26,8 @@ import {
   verifySecaggConsistency,
   verifySecaggKeys,
   type Ring64,
+  type SecaggGraph,
+  type SecaggGraphOptions,
   type SecaggReveal,
   type SecaggRound,
   type SecaggShares,
@@ -48,6 +51,8 @@ interface SecureRoundOptions {
   federationId: string;
   /** The plan's `minSites` (the threshold is computed here from it and the cohort, never taken from the coordinator). */
   minSites: number;
+  /** The plan's graph options (`planSecaggGraph`): the round's graph is computed here from them and the cohort. */
+  graph: SecaggGraphOptions;
   logger: Logger;
   signal: AbortSignal;
   /** How often to ask the coordinator whether the next step may start (default 500 ms). */
@@ -149,7 +154,10 @@ export class SecureRound {
    * The cohort S as far as it can be trusted (signed directory, pinned keys, this site in it, at least 3 sites) and
    * the threshold computed here; both recorded, so a later view of another S or t is refused.
    */
-  private cohort(s: SecaggState, r: SecureRoundRef): { peers: Map<string, TrustedPeer>; ids: string[]; t: number } {
+  private cohort(
+    s: SecaggState,
+    r: SecureRoundRef,
+  ): { peers: Map<string, TrustedPeer>; ids: string[]; t: number; graph: SecaggGraph; near: Set<string> } {
     const peers = trustedPeers({ members: s.cohort, enrollment: this.o.enrollment, journal: this.o.journal });
     const ids = sorted([...peers.keys()]);
     if (!peers.has(this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', "This site is not in the round's cohort.");
@@ -160,7 +168,16 @@ export class SecureRound {
         `The coordinator announces the threshold t = ${s.threshold}; from the plan and the ${ids.length} sites of the round this site computes t = ${t}.`,
       );
     this.record(r.round, { baseVersionId: r.baseVersionId, cohort: ids, threshold: t });
-    return { peers, ids, t };
+    const graph = secaggGraph({
+      ...this.rd(r),
+      cohort: ids,
+      minSites: this.o.minSites,
+      options: this.o.graph,
+      distributedDp: this.o.ddp !== undefined,
+    });
+    // This site and its neighbours: the only sites it shares with, masks against and reveals for.
+    const near = new Set([this.siteId, ...graph.neighbours(this.siteId)]);
+    return { peers, ids, t, graph, near };
   }
 
   /**
@@ -179,9 +196,11 @@ export class SecureRound {
     if (s.shared) return;
     if (s.phase !== 'sharing')
       throw new TwinfedError('SITE_NOT_SELECTED', 'The key shares of this round closed before this site sent its own.');
-    const { peers, t } = this.cohort(s, r);
-    const cohort = [...peers.values()].map((p) => ({ siteId: p.siteId, boxPublicKey: p.boxPublicKey }));
-    const shares = await shareSecrets({ ...this.ctx(r), siteId: this.siteId, cohort, threshold: t });
+    const { peers, graph, near } = this.cohort(s, r);
+    const cohort = [...peers.values()]
+      .filter((p) => near.has(p.siteId))
+      .map((p) => ({ siteId: p.siteId, boxPublicKey: p.boxPublicKey }));
+    const shares = await shareSecrets({ ...this.ctx(r), siteId: this.siteId, cohort, threshold: graph.threshold });
     const maskPublicKey = toB64(maskKeyPair(this.ctx(r)).publicKey);
     const signature = signSecaggKeys(
       { ...this.rd(r), siteId: this.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) },
@@ -219,6 +238,7 @@ export class SecureRound {
     r: SecureRoundRef,
     peers: Map<string, TrustedPeer>,
     t: number,
+    near: ReadonlySet<string>,
   ): Array<{ siteId: string; maskPublicKey: string }> {
     const list = s.survivors ?? [];
     if (!list.some((m) => m.siteId === this.siteId))
@@ -230,7 +250,9 @@ export class SecureRound {
     for (const m of list) {
       const peer = peers.get(m.siteId);
       if (!peer) throw inconsistent(`The coordinator lists survivor ${m.siteId}, who is not in the round's cohort.`);
+      // Only a neighbour's mask key is ever used here (masking, opening its box); the others are ids of U2 alone.
       if (
+        near.has(m.siteId) &&
         !verifySecaggKeys(
           { ...this.rd(r), siteId: m.siteId, maskPublicKey: m.maskPublicKey, boxesSha256: m.boxesSha256 },
           m.signature,
@@ -266,9 +288,11 @@ export class SecureRound {
     const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing');
     if (s.phase !== 'masking')
       throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');
-    const { peers, t } = this.cohort(s, r);
-    const u2 = this.survivors(s, r, peers, t);
-    const survivors = u2.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
+    const { peers, t, near } = this.cohort(s, r);
+    const u2 = this.survivors(s, r, peers, t, near);
+    const survivors = u2
+      .filter((m) => near.has(m.siteId))
+      .map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
     const { encoded, header } = this.maskedInput(opts, t);
     const masked = maskRing64({ ...this.ctx(r), encoded, siteId: this.siteId, survivors });
     const commitment = selfMaskCommitment({ ...this.rd(r), seed: selfMaskSeed(this.ctx(r)), siteId: this.siteId });
@@ -334,7 +358,7 @@ export class SecureRound {
       return;
     }
     if (!u3.includes(this.siteId)) return;
-    const { peers, ids, t } = this.cohort(s, r);
+    const { peers, ids, t, near } = this.cohort(s, r);
     const u2 = entry?.u2;
     if (!u2)
       throw inconsistent(
@@ -405,12 +429,15 @@ export class SecureRound {
         siteId: this.siteId,
       });
     };
+    const seedOf = u3.filter((of) => near.has(of));
+    const maskKeyOf = dropped.filter((of) => near.has(of));
     const body: SecaggReveal = {
-      seedShares: u3.map((of) => ({ of, share: toB64(open(of).seed) })),
-      maskKeyShares: dropped.map((of) => ({ of, share: toB64(open(of).maskKey) })),
+      seedShares: seedOf.map((of) => ({ of, share: toB64(open(of).seed) })),
+      maskKeyShares: maskKeyOf.map((of) => ({ of, share: toB64(open(of).maskKey) })),
     };
-    if (u3.some((id) => dropped.includes(id))) throw inconsistent('A site cannot be both a survivor and dropped.'); // never both shares of one site
-    this.record(r.round, { reveal: { seedOf: u3, maskKeyOf: dropped, body: JSON.stringify(body) } });
+    if (seedOf.some((id) => maskKeyOf.includes(id)))
+      throw inconsistent('A site cannot be both a survivor and dropped.'); // never both shares of one site
+    this.record(r.round, { reveal: { seedOf, maskKeyOf, body: JSON.stringify(body) } });
     await this.sendReveal(r.round, body, 'sent');
   }
 

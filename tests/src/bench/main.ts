@@ -8,6 +8,8 @@ import { benchEnvelope } from './envelope';
 import { benchExplain } from './explain';
 import { benchFhirImport } from './fhir-import';
 import { benchSecureAggregation } from './secure-aggregation';
+import { benchSecureScale } from './secure-scale';
+import { benchSecureLoad } from '../load/bench-secure-load';
 import { benchStream } from './stream';
 import { benchUploadPath } from './upload-path';
 import { wireSection } from './wire';
@@ -49,6 +51,19 @@ async function main(argv: string[]): Promise<void> {
       "profile the coordinator of the largest load run and keep its top 20 functions under this label in bench/results/scale.{json,md} (e.g. 'before', 'after')",
     )
     .option(
+      '--secure',
+      'with --load-only: secure rounds against plain ones of the same run (writes the secure-load section of bench/results/scale.{json,md})',
+    )
+    .option(
+      '--secure-sites <list>',
+      'with --load-only --secure: the site counts, comma-separated (default 100,500,1000)',
+      (v) => v.split(',').map(Number),
+    )
+    .option(
+      '--secure-only',
+      'run only secure aggregation at scale (complete vs sparse graph, 100/500/1,000 sites; writes the secure-aggregation section of bench/results/scale.{json,md})',
+    )
+    .option(
       '--no-upload-path',
       'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})',
     )
@@ -70,6 +85,9 @@ async function main(argv: string[]): Promise<void> {
       loadSizes?: string;
       loadRounds?: string;
       profile?: string;
+      secureOnly?: boolean;
+      secure?: boolean;
+      secureSites?: number[];
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
@@ -87,6 +105,22 @@ async function main(argv: string[]): Promise<void> {
       log: (line) => void process.stdout.write(`${line}\n`),
     });
     if (flags.wireOnly) return;
+  }
+  if (flags.secureOnly) {
+    await benchSecureScale({
+      sites: flags.quick ? [100] : [100, 500, 1000],
+      params: flags.quick ? [10_000] : [10_000, 100_000],
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
+    return;
+  }
+  if (flags.loadOnly && flags.secure) {
+    await benchSecureLoad({
+      sizes: flags.secureSites ?? (flags.quick ? [50] : [100, 500, 1000]),
+      rounds: 3,
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
+    return;
   }
   if (flags.uploadPathOnly || (flags.uploadPath && !flags.loadOnly)) {
     const [sites, rounds] = flags.quick ? [20, 3] : [100, 6];
@@ -144,14 +178,14 @@ async function main(argv: string[]): Promise<void> {
   }
   tables.push({
     title: 'Secure aggregation (Bonawitz et al.): cost per round',
-    note: "Milliseconds. Site: share its secrets with every cohort member, then mask its update (one pairwise mask per other site); its signatures against a lying coordinator (verify every cohort member's signed directory entry, sign its keys, verify every survivor's key signature, sign the consistency statement, verify t of them). Coordinator: add the masked vectors, recombine t seeds, remove the masks; \"1 dropped\" also recombines a mask key and removes that site's pairwise masks. Reference: a bare example-weighted sum of the same float vectors (what plain FedAvg folds), same run.",
+    note: 'Milliseconds. Site: share its secrets with every cohort member, then mask its update (one pairwise mask per other site); its signatures against a lying coordinator (verify every cohort member\'s signed directory entry, sign its keys, verify every survivor\'s key signature, sign the consistency statement, verify t of them). Coordinator: add the masked vectors, recombine t seeds, remove the masks; "10 % dropped" (at least one site, after masking) also recombines their mask keys and removes their pairwise masks. Reference: a bare example-weighted sum of the same float vectors (what plain FedAvg folds), same run.',
     columns: [
       'sites × parameters',
       'site: share ms',
       'site: mask ms',
       'site: signatures ms',
       'coordinator ms',
-      'coordinator, 1 dropped ms',
+      'coordinator, 10 % dropped ms',
       'plain sum ms',
       'coordinator / plain',
     ],

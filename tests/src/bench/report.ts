@@ -31,6 +31,20 @@ export function loadAverage(): string {
     .join(' ');
 }
 
+/** Markdown of one table under a `##` title, with a blank line after it. */
+export function tableMarkdown(t: BenchTable): string[] {
+  return [
+    `## ${t.title}`,
+    '',
+    t.note,
+    '',
+    `| ${t.columns.join(' | ')} |`,
+    `|${t.columns.map(() => '---').join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    '',
+  ];
+}
+
 /** Markdown for a set of tables. */
 export function toMarkdown(title: string, meta: Record<string, string>, tables: BenchTable[]): string {
   return [`# ${title}`, '', ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`), '', tablesMarkdown(tables)].join(
@@ -40,20 +54,7 @@ export function toMarkdown(title: string, meta: Record<string, string>, tables: 
 
 /** Markdown for the tables alone: a `##` title, the note and the table of each. */
 export function tablesMarkdown(tables: BenchTable[]): string {
-  const out: string[] = [];
-  for (const t of tables) {
-    out.push(
-      `## ${t.title}`,
-      '',
-      t.note,
-      '',
-      `| ${t.columns.join(' | ')} |`,
-      `|${t.columns.map(() => '---').join('|')}|`,
-    );
-    for (const r of t.rows) out.push(`| ${r.map(cell).join(' | ')} |`);
-    out.push('');
-  }
-  return out.join('\n');
+  return tables.flatMap(tableMarkdown).join('\n');
 }
 
 /** Writes `bench/results/<name>.json` and `.md`; returns the paths. */

@@ -3,16 +3,18 @@ import { Command } from 'commander';
 import { runLoad } from './load-run';
 import { runMain } from '../support/main';
 
-/** `node tests/dist/load/cli.js --sites 500 --rounds 5`: one load run; prints its result as one JSON line. */
+/** `node tests/dist/load/cli.js --sites 500 --rounds 5 [--secure]`: one load run; prints its result as one JSON line. */
 async function main(argv: string[]): Promise<void> {
   const flags = new Command('load')
     .option('--sites <n>', 'simulated sites', (v) => Number(v), 500)
     .option('--rounds <n>', 'rounds', (v) => Number(v), 5)
+    .option('--secure', 'secure aggregation (SecAgg+ graph where it pays off)')
     .parse(argv)
-    .opts<{ sites: number; rounds: number }>();
+    .opts<{ sites: number; rounds: number; secure?: boolean }>();
   const result = await runLoad({
     sites: flags.sites,
     rounds: flags.rounds,
+    secure: flags.secure ?? false,
     log: (line) => void process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);

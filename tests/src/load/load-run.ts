@@ -14,6 +14,8 @@ import { LOAD_FEATURES, enrollSwarm, runSwarm } from './swarm';
 interface LoadOptions {
   sites: number;
   rounds: number;
+  /** Secure aggregation (the plan's default graph: SecAgg+'s sparse one where it pays off): every site masks. */
+  secure?: boolean;
   /** Where the coordinator keeps its database (a real disk: its fsyncs are part of what is measured). */
   coordinatorDir?: string;
   /** Where the simulated sites keep their keys and journals (tmpfs when available: sites are not measured). */
@@ -135,8 +137,9 @@ function sampleEnvelope(enrollment: Enrollment, federationId: string): Uint8Arra
   });
 }
 
-function plan(o: { sites: number; rounds: number }): PlanInput {
-  return tinyPlan({ ...o, name: `load ${o.sites} sites`, features: LOAD_FEATURES, roundDeadlineSeconds: 600 });
+function plan(o: { sites: number; rounds: number; secure?: boolean }): PlanInput {
+  const p = tinyPlan({ ...o, name: `load ${o.sites} sites`, features: LOAD_FEATURES, roundDeadlineSeconds: 600 });
+  return o.secure ? { ...p, privacy: { secureAggregation: true } } : p;
 }
 
 /**

@@ -12,7 +12,10 @@ import {
   shareSecrets,
   signSecaggConsistency,
   signSecaggKeys,
+  secaggGraph,
   toB64,
+  DEFAULT_SECAGG_GRAPH,
+  type SecaggGraphOptions,
   type SecaggState,
 } from '@twinfed/shared';
 import { json, type TestSite } from '../../__tests__/harness';
@@ -20,9 +23,15 @@ import { json, type TestSite } from '../../__tests__/harness';
 /**
  * A site following the secure-aggregation protocol by hand over real HTTP (the site client's SecureRound does the
  * same in production, and checks more): key shares, the masked upload's envelope, the consistency signature and
- * the reveal. What goes in the masked vector is the caller's (see `postMasked`).
+ * the reveal, over the round's graph (complete, or SecAgg+'s sparse one: `plan` holds the plan's `minSites` and graph
+ * options). What goes in the masked vector is the caller's (see `postMasked`).
  */
-export function secaggSite(site: TestSite, fid: string, baseVersionId: string) {
+export function secaggSite(
+  site: TestSite,
+  fid: string,
+  baseVersionId: string,
+  plan: { minSites: number; graph: SecaggGraphOptions } = { minSites: 2, graph: DEFAULT_SECAGG_GRAPH },
+) {
   const coordinatorFingerprint = fingerprint({
     signPublicKey: site.coordinatorSignPublicKey,
     boxPublicKey: site.coordinatorBoxPublicKey,
@@ -30,6 +39,16 @@ export function secaggSite(site: TestSite, fid: string, baseVersionId: string) {
   const rd = (round: number) => ({ federationId: fid, round, baseVersionId, coordinatorFingerprint });
   const ctx = (round: number) => ({ ...rd(round), boxSecretKey: site.identity.box.secretKey });
   const state = (round: number) => json<SecaggState>(site.request('GET', routes.secagg(fid, round)));
+  /** The round's graph as this site computes it, and the sites it deals with: itself and its neighbours. */
+  const graphOf = (round: number, s: SecaggState) => {
+    const graph = secaggGraph({
+      ...rd(round),
+      cohort: s.cohort.map((m) => m.siteId),
+      minSites: plan.minSites,
+      options: plan.graph,
+    });
+    return { graph, near: new Set([site.siteId, ...graph.neighbours(site.siteId)]) };
+  };
   return {
     site,
     state,
@@ -38,13 +57,20 @@ export function secaggSite(site: TestSite, fid: string, baseVersionId: string) {
     /** The survivors (U2) of the round as the masking functions take them. */
     async survivors(round: number): Promise<Array<{ siteId: string; boxPublicKey: Uint8Array }>> {
       const s = await state(round);
-      return (s.survivors ?? []).map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
+      const { near } = graphOf(round, s);
+      return (s.survivors ?? [])
+        .filter((m) => near.has(m.siteId))
+        .map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
     },
     /** The body of its key-share message (signed with `signWith`, by default its own key). */
     async sharesBody(round: number, signWith = site.identity.sign.secretKey) {
       const s = await state(round);
-      const cohort = s.cohort.map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) }));
-      const shares = await shareSecrets({ ...ctx(round), siteId: site.siteId, cohort, threshold: s.threshold });
+      const { graph, near } = graphOf(round, s);
+      const cohort = s.cohort
+        .filter((m) => near.has(m.siteId))
+        .map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.boxPublicKey) }));
+      const threshold = graph.kind === 'complete' ? s.threshold : graph.threshold;
+      const shares = await shareSecrets({ ...ctx(round), siteId: site.siteId, cohort, threshold });
       const maskPublicKey = toB64(maskKeyPair(ctx(round)).publicKey);
       const signature = signSecaggKeys(
         { ...rd(round), siteId: site.siteId, maskPublicKey, boxesSha256: shareBoxesDigest(shares) },
@@ -96,8 +122,11 @@ export function secaggSite(site: TestSite, fid: string, baseVersionId: string) {
     },
     async reveal(round: number): Promise<Response> {
       const s = await state(round);
-      const u3 = s.maskedBy ?? [];
-      const dropped = (s.survivors ?? []).map((m) => m.siteId).filter((id) => !u3.includes(id));
+      const { near } = graphOf(round, s);
+      const u3 = (s.maskedBy ?? []).filter((id) => near.has(id));
+      const dropped = (s.survivors ?? [])
+        .map((m) => m.siteId)
+        .filter((id) => near.has(id) && !(s.maskedBy ?? []).includes(id));
       const boxKey = new Map(s.cohort.map((m) => [m.siteId, fromB64(m.boxPublicKey)]));
       const maskKey = new Map((s.survivors ?? []).map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
       const open = (from: string) =>
