@@ -10,7 +10,10 @@ import { FOLD_WASM_BASE64 } from './weighted-fold-wasm';
  * updates at a time into the sum block. Memory: 2 × 8 bytes per parameter plus {@link STAGE_BYTES}, as the JS fold.
  */
 
-/** Elements per block: 16,384 float64 (128 KiB of the sum) and four 64 KiB staged update blocks stay in L2. */
+/**
+ * Elements per block: 16,384 float64 (128 KiB of the sum) and four 64 KiB staged update blocks stay in L2. The kernel
+ * reads staged update j at the constant offset j · 65,536 bytes: change both together.
+ */
 const BLOCK = 16_384;
 /** Updates staged per kernel call. */
 const LANES = 4;
@@ -19,21 +22,10 @@ const PAGE = 65_536;
 /** Pointers are i32 offsets: keep the whole memory under 2 GiB so every offset is a non-negative i32. */
 const MAX_BYTES = 2 ** 31;
 
+/** The kernel's functions: `w` is staging slot 0, the other updates follow it every 4·BLOCK bytes. */
 interface FoldExports {
-  fold1(dst: number, src: number, a: number, na: number, count: number): number;
-  fold4(
-    dst: number,
-    src: number,
-    a: number,
-    b: number,
-    c: number,
-    d: number,
-    na: number,
-    nb: number,
-    nc: number,
-    nd: number,
-    count: number,
-  ): number;
+  fold1(dst: number, src: number, w: number, na: number, count: number): number;
+  fold4(dst: number, src: number, w: number, na: number, nb: number, nc: number, nd: number, count: number): number;
 }
 
 /** The part of the WebAssembly JS API used here (the lib and @types/node this repo builds with do not declare it). */
@@ -73,8 +65,8 @@ export function createSimdSumFold(length: number): SumFold | undefined {
   const views = [new Float64Array(memory.buffer, 0, length), new Float64Array(memory.buffer, 8 * length, length)];
   // Written once now, so every page is mapped when the accumulator is made rather than during the first fold.
   new Uint8Array(memory.buffer).fill(0);
-  const stage = new Float32Array(memory.buffer, 16 * length, LANES * BLOCK);
-  const slot = (j: number): number => 16 * length + 4 * BLOCK * j;
+  const staged = 16 * length;
+  const stage = new Float32Array(memory.buffer, staged, LANES * BLOCK);
   let current = 0; // which view holds the sum; the other is written by a fold and swapped in when it is finite
 
   /** Copies weights[lo … lo + n) into staging slot j. */
@@ -106,12 +98,12 @@ export function createSimdSumFold(length: number): SumFold | undefined {
           put(b.weights, lo, n, 1);
           put(c.weights, lo, n, 2);
           put(d.weights, lo, n, 3);
-          total = kernel.fold4(to, from, slot(0), slot(1), slot(2), slot(3), a.factor, b.factor, c.factor, d.factor, n);
+          total = kernel.fold4(to, from, staged, a.factor, b.factor, c.factor, d.factor, n);
           from = to;
         }
         for (; k < m; k++) {
           put(updates[k]!.weights, lo, n, 0);
-          total = kernel.fold1(to, from, slot(0), updates[k]!.factor, n);
+          total = kernel.fold1(to, from, staged, updates[k]!.factor, n);
           from = to;
         }
         // `total` sums the block's final values: finite exactly when every weight folded into it was (see weighted-fold.ts).
