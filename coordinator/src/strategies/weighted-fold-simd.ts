@@ -1,26 +1,28 @@
-import { createJsSumFold, type SumFold, type WeightedUpdate } from './weighted-fold';
+import { foldWeighted, type FoldKernel, type WeightedUpdate } from './weighted-fold';
 import { FOLD_WASM_BASE64 } from './weighted-fold-wasm';
 
 /**
- * The FedAvg-family fold on WebAssembly SIMD (weighted-fold.wat): the same blocked fold as weighted-fold.ts, with the
- * same bits, two float64 lanes per instruction instead of one element per JS operation.
+ * The FedAvg-family fold on WebAssembly SIMD (weighted-fold.wat): {@link foldWeighted}'s blocked fold with the same
+ * bits, two float64 lanes per instruction instead of one element per JS operation.
  *
- * WebAssembly reads only its own memory, so the two float64 sum buffers live there for the accumulator's lifetime and
- * each update is copied in block by block (a memcpy into a cache-resident staging area) before the kernel folds four
- * updates at a time into the sum block. Memory: 2 × 8 bytes per parameter plus {@link STAGE_BYTES}, as the JS fold.
+ * WebAssembly reads only its own memory, so each block goes through one small process-wide memory: the block of the
+ * sum is copied in, the updates' blocks are staged next to it four at a time (memcpy into cache-resident space), the
+ * kernel folds them in place, and the block is copied out to `dst`. The sum itself stays in the accumulator's
+ * Float64Arrays (O(model) memory, as with the JS kernel); the copies are cache-to-cache except for the one read of
+ * each update and of the old sum, and the one write of the new sum, which every fold does.
  */
 
 /**
- * Elements per block: 16,384 float64 (128 KiB of the sum) and four 64 KiB staged update blocks stay in L2. The kernel
- * reads staged update j at the constant offset j · 65,536 bytes: change both together.
+ * Elements per block: 16,384 float64 (128 KiB of the sum) and four staged 64 KiB update blocks, 384 KiB in L2. The
+ * kernel reads staged update j at the constant offset j · 65,536 bytes from the first: change both together.
  */
 const BLOCK = 16_384;
 /** Updates staged per kernel call. */
 const LANES = 4;
-const STAGE_BYTES = LANES * BLOCK * 4;
-const PAGE = 65_536;
-/** Pointers are i32 offsets: keep the whole memory under 2 GiB so every offset is a non-negative i32. */
-const MAX_BYTES = 2 ** 31;
+/** Memory layout: the sum block at 0, then the staged updates. */
+const SUM_AT = 0;
+const STAGE_AT = 8 * BLOCK;
+const PAGES = Math.ceil((STAGE_AT + 4 * LANES * BLOCK) / 65_536);
 
 /** The kernel's functions: `w` is staging slot 0, the other updates follow it every 4·BLOCK bytes. */
 interface FoldExports {
@@ -29,93 +31,62 @@ interface FoldExports {
 }
 
 /** The part of the WebAssembly JS API used here (the lib and @types/node this repo builds with do not declare it). */
-interface WasmModule {
-  readonly __wasmModule?: never;
-}
 declare const WebAssembly:
   | {
       validate(bytes: Uint8Array): boolean;
-      Module: new (bytes: Uint8Array) => WasmModule;
+      Module: new (bytes: Uint8Array) => object;
       Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
-      Instance: new (mod: WasmModule, imports: object) => { readonly exports: unknown };
+      Instance: new (mod: object, imports: object) => { readonly exports: unknown };
     }
   | undefined;
 
-let compiled: WasmModule | null | undefined;
-
-/** The kernel, compiled once; null where WebAssembly or its SIMD instructions are unavailable. */
-function kernelModule(): WasmModule | null {
-  if (compiled === undefined) {
-    const bytes = Buffer.from(FOLD_WASM_BASE64, 'base64');
-    compiled = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  }
-  return compiled;
-}
-
-/**
- * The sum of an accumulator in WebAssembly memory, folded by the SIMD kernel; undefined when the kernel cannot run here
- * (no WebAssembly SIMD, or a model too large for one 32-bit memory), where {@link createSumFold} falls back to JS.
- */
-export function createSimdSumFold(length: number): SumFold | undefined {
-  const mod = kernelModule();
-  const bytes = 16 * length + STAGE_BYTES;
-  if (mod === null || bytes > MAX_BYTES || WebAssembly === undefined) return undefined;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
-  const kernel = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as FoldExports;
-  const views = [new Float64Array(memory.buffer, 0, length), new Float64Array(memory.buffer, 8 * length, length)];
-  // Written once now, so every page is mapped when the accumulator is made rather than during the first fold.
-  new Uint8Array(memory.buffer).fill(0);
-  const staged = 16 * length;
-  const stage = new Float32Array(memory.buffer, staged, LANES * BLOCK);
-  let current = 0; // which view holds the sum; the other is written by a fold and swapped in when it is finite
-
+/** The SIMD kernel, or undefined where WebAssembly or its SIMD instructions are unavailable. */
+function simdKernel(): FoldKernel | undefined {
+  const bytes = Buffer.from(FOLD_WASM_BASE64, 'base64');
+  if (WebAssembly === undefined || !WebAssembly.validate(bytes)) return undefined;
+  const memory = new WebAssembly.Memory({ initial: PAGES });
+  const wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as FoldExports;
+  const sum = new Float64Array(memory.buffer, SUM_AT, BLOCK);
+  const stage = new Float32Array(memory.buffer, STAGE_AT, LANES * BLOCK);
   /** Copies weights[lo … lo + n) into staging slot j. */
   const put = (weights: Float32Array, lo: number, n: number, j: number): void => {
     stage.set(n === weights.length ? weights : weights.subarray(lo, lo + n), BLOCK * j);
   };
 
-  return {
-    get sum() {
-      return views[current]!;
-    },
-    fold(updates: readonly WeightedUpdate[]): boolean {
-      const m = updates.length;
-      if (m === 0) return true;
-      const src = 8 * length * current;
-      const dst = 8 * length * (1 - current);
-      for (let lo = 0; lo < length; lo += BLOCK) {
-        const n = Math.min(BLOCK, length - lo);
-        const to = dst + 8 * lo;
-        let from = src + 8 * lo; // the first pass over a block reads the old sum, the later ones what the first wrote
-        let total = 0;
-        let k = 0;
-        for (; k + LANES <= m; k += LANES) {
-          const a = updates[k]!;
-          const b = updates[k + 1]!;
-          const c = updates[k + 2]!;
-          const d = updates[k + 3]!;
-          put(a.weights, lo, n, 0);
-          put(b.weights, lo, n, 1);
-          put(c.weights, lo, n, 2);
-          put(d.weights, lo, n, 3);
-          total = kernel.fold4(to, from, staged, a.factor, b.factor, c.factor, d.factor, n);
-          from = to;
-        }
-        for (; k < m; k++) {
-          put(updates[k]!.weights, lo, n, 0);
-          total = kernel.fold1(to, from, staged, updates[k]!.factor, n);
-          from = to;
-        }
-        // `total` sums the block's final values: finite exactly when every weight folded into it was (see weighted-fold.ts).
-        if (!Number.isFinite(total)) return false;
+  return (dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]): boolean => {
+    const len = src.length;
+    const m = updates.length;
+    if (m === 0) return foldWeighted(dst, src, updates); // a copy
+    for (let lo = 0; lo < len; lo += BLOCK) {
+      const n = Math.min(BLOCK, len - lo);
+      sum.set(n === len ? src : src.subarray(lo, lo + n));
+      let total = 0; // the sum of the block's values after the last kernel call (all of them are written by each)
+      let k = 0;
+      for (; k + LANES <= m; k += LANES) {
+        const a = updates[k]!;
+        const b = updates[k + 1]!;
+        const c = updates[k + 2]!;
+        const d = updates[k + 3]!;
+        put(a.weights, lo, n, 0);
+        put(b.weights, lo, n, 1);
+        put(c.weights, lo, n, 2);
+        put(d.weights, lo, n, 3);
+        total = wasm.fold4(SUM_AT, SUM_AT, STAGE_AT, a.factor, b.factor, c.factor, d.factor, n);
       }
-      current = 1 - current;
-      return true;
-    },
+      for (; k < m; k++) {
+        put(updates[k]!.weights, lo, n, 0);
+        total = wasm.fold1(SUM_AT, SUM_AT, STAGE_AT, updates[k]!.factor, n);
+      }
+      dst.set(n === BLOCK ? sum : sum.subarray(0, n), lo);
+      // Finite exactly when every weight folded into the block was, as in foldWeighted (a sum that cannot overflow).
+      if (!Number.isFinite(total)) return false;
+    }
+    return true;
   };
 }
 
-/** The SIMD fold where it runs, else the JS one: the same bits either way. */
-export function createSumFold(length: number): SumFold {
-  return createSimdSumFold(length) ?? createJsSumFold(length);
-}
+/** The SIMD kernel alone (undefined without WebAssembly SIMD), compiled once per process. */
+export const simdFold: FoldKernel | undefined = simdKernel();
+
+/** The fold the FedAvg family uses: the SIMD kernel where it runs, else {@link foldWeighted}; the same bits either way. */
+export const fastestFold: FoldKernel = simdFold ?? foldWeighted;

@@ -22,37 +22,10 @@ export interface WeightedUpdate {
 }
 
 /**
- * The running sum Σ nₖ·wₖ of an accumulator and the fold that extends it by a batch: all of the batch or, when a
- * weight is not finite, nothing. Two kernels give the same bits: {@link createJsSumFold} (this file) and the
- * WebAssembly SIMD one (weighted-fold-simd.ts).
+ * A fold kernel: {@link foldWeighted} here or the WebAssembly SIMD one (weighted-fold-simd.ts), which give the same
+ * bits and the same answer.
  */
-export interface SumFold {
-  /** The sum so far, all zeros at first; a view that is only valid until the next `fold`. */
-  readonly sum: Float64Array;
-  /** Folds `updates` in order; false, with the sum unchanged, when some weight is NaN or ±Infinity. */
-  fold(updates: readonly WeightedUpdate[]): boolean;
-}
-
-/**
- * The sum in a Float64Array and {@link foldWeighted} into a second one that is swapped in once the batch proved finite
- * (2 × 8 bytes per parameter). Both are written once now, so their pages are mapped when the accumulator is made (at
- * the round's first upload) rather than during the first fold (at its close).
- */
-export function createJsSumFold(length: number): SumFold {
-  let current = new Float64Array(length).fill(0);
-  let spare = new Float64Array(length).fill(0);
-  return {
-    get sum() {
-      return current;
-    },
-    fold(updates) {
-      if (updates.length === 0) return true;
-      if (!foldWeighted(spare, current, updates)) return false;
-      [current, spare] = [spare, current];
-      return true;
-    },
-  };
-}
+export type FoldKernel = (dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]) => boolean;
 
 /** Elements per block: 4,096 float64 = 32 KiB of the sum, kept in L1 while the batch is folded into it. */
 const BLOCK = 4096;

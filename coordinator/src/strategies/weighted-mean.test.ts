@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { isTwinfedError } from '@twinfed/shared';
 import { fedAvg } from './fedavg';
 import type { ClientResult } from './types';
-import { createJsSumFold, type SumFold } from './weighted-fold';
-import { createSimdSumFold } from './weighted-fold-simd';
+import { foldWeighted, type FoldKernel } from './weighted-fold';
+import { simdFold } from './weighted-fold-simd';
 import { WeightedMeanAccumulator } from './weighted-mean';
 import { ctxOf } from './__tests__/fixtures';
 
@@ -60,14 +60,13 @@ function resultsOf(s: { size: number; updates: ReadonlyArray<{ n: number; seed: 
 }
 
 /** The SIMD kernel, which Node 20 always has: a missing one fails the test rather than testing JS twice. */
-function simdKernel(length: number): SumFold {
-  const fold = createSimdSumFold(length);
-  if (fold === undefined) throw new Error('WebAssembly SIMD is unavailable');
-  return fold;
-}
+const simdKernel: FoldKernel = (dst, src, updates) => {
+  if (simdFold === undefined) throw new Error('WebAssembly SIMD is unavailable');
+  return simdFold(dst, src, updates);
+};
 
 describe.each([
-  ['the JS fold', createJsSumFold],
+  ['the JS fold', foldWeighted],
   ['the WebAssembly SIMD fold', simdKernel],
 ])('WeightedMeanAccumulator.addMany with %s', (_name, kernel) => {
   test('any split into batches gives the bits of folding one update after another', () => {

@@ -1,8 +1,8 @@
 import { TwinfedError } from '@twinfed/shared';
 import { SiteLedger, checkContext } from './ledger';
 import type { Accumulator, ClientFailure, ClientResult, MeanDelta, RoundContext } from './types';
-import type { SumFold } from './weighted-fold';
-import { createSumFold } from './weighted-fold-simd';
+import type { FoldKernel } from './weighted-fold';
+import { fastestFold } from './weighted-fold-simd';
 
 /**
  * Streams the example-weighted sum Σ nᵢ·wᵢ into one Float64Array: O(model) memory whatever the number
@@ -10,24 +10,29 @@ import { createSumFold } from './weighted-fold-simd';
  * in float64 for nᵢ < 2²⁹); the result is rounded to float32 once, at the end.
  * It sums weights, not deltas, so a fold reads only the incoming update: the delta is taken once in
  * {@link reduceWeightedMean}. A coordinate that no site changed yields a delta of exactly 0.
- * Updates that come together are folded together ({@link addMany}, see weighted-fold.ts and weighted-fold-simd.ts) into a
- * second buffer that becomes the sum once the batch proved finite, so a rejected update leaves the sum as it was
- * (2 × 8 bytes per parameter).
+ * Updates that come together are folded together ({@link addMany}, see weighted-fold.ts, weighted-fold-simd.ts) into a second buffer that
+ * becomes the sum once the batch proved finite, so a rejected update leaves the sum as it was (2 × 8 bytes per parameter).
  */
 export class WeightedMeanAccumulator implements Accumulator {
   readonly ledger: SiteLedger;
-  private readonly sums: SumFold;
+  private current: Float64Array;
+  private spare: Float64Array;
+  private readonly kernel: FoldKernel;
 
-  /** `kernel` makes the sum and its fold: the fastest available one unless a test picks one. */
-  constructor(ctx: RoundContext, kernel: (length: number) => SumFold = createSumFold) {
+  /** `kernel` folds a batch: the fastest available one unless a test or benchmark picks one. */
+  constructor(ctx: RoundContext, kernel: FoldKernel = fastestFold) {
     checkContext(ctx);
     this.ledger = new SiteLedger(ctx.global.length);
-    this.sums = kernel(ctx.global.length);
+    this.kernel = kernel;
+    // Written once now, so the pages of both buffers are mapped when the accumulator is made (at the round's first
+    // upload) rather than during the first fold (at its close).
+    this.current = new Float64Array(ctx.global.length).fill(0);
+    this.spare = new Float64Array(ctx.global.length).fill(0);
   }
 
-  /** Σ nᵢ·wᵢ over the results folded so far (valid until the next fold). */
+  /** Σ nᵢ·wᵢ over the results folded so far. */
   get sum(): Float64Array {
-    return this.sums.sum;
+    return this.current;
   }
 
   add(result: ClientResult): void {
@@ -62,9 +67,13 @@ export class WeightedMeanAccumulator implements Accumulator {
     return this.ledger.siteIds;
   }
 
-  /** Folds `batch` into the sum; false (sum unchanged) when a weight is not finite. */
+  /** Folds `batch` into the spare buffer and swaps it in; false (sum unchanged) when a weight is not finite. */
   private fold(batch: readonly ClientResult[]): boolean {
-    return this.sums.fold(batch.map((r) => ({ weights: r.weights, factor: r.numExamples })));
+    if (batch.length === 0) return true;
+    const updates = batch.map((r) => ({ weights: r.weights, factor: r.numExamples }));
+    if (!this.kernel(this.spare, this.current, updates)) return false;
+    [this.current, this.spare] = [this.spare, this.current];
+    return true;
   }
 }
 

@@ -3,8 +3,8 @@ import {
   FOLD_BATCH,
   WeightedMeanAccumulator,
   addAll,
-  createJsSumFold,
   fedAvg,
+  foldWeighted,
   type ClientResult,
 } from '@twinfed/coordinator';
 import { loadAverage, tablesMarkdown, type BenchTable } from './report';
@@ -125,7 +125,7 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
     [
       'foldJs',
       () => {
-        const acc = new WeightedMeanAccumulator(ctx, createJsSumFold);
+        const acc = new WeightedMeanAccumulator(ctx, foldWeighted);
         const t0 = cpuMs();
         fold(acc);
         times.foldJs += cpuMs() - t0;
@@ -214,7 +214,7 @@ export function aggregationSection(iterations: number): {
   ].map((c) => ({ ...c, ...benchAggregation({ ...c, iterations }) }));
   const table: BenchTable = {
     title: 'Aggregation throughput (FedAvg-family fold against a read-only pass)',
-    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass on the WebAssembly SIMD kernel, each update block copied into wasm memory); JS fold: the same accumulator on the JS kernel (the fallback without WebAssembly SIMD); 1 at a time: the same accumulator given one update per call. Round: a whole FedAvg round (fresh accumulator, fold, mean, step). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
+    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass on the WebAssembly SIMD kernel, each block of the sum and of the updates copied into wasm memory); JS fold: the same accumulator on the JS kernel (the fallback without WebAssembly SIMD); 1 at a time: the same accumulator given one update per call. Round: a whole FedAvg round (fresh accumulator, fold, mean, step). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
     columns: [
       'sites × parameters',
       'fold MiB/s',
