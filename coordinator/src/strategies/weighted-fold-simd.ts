@@ -27,6 +27,7 @@ const PAGES = Math.ceil((STAGE_AT + 4 * LANES * BLOCK) / 65_536);
 /** The kernel's functions: `w` is staging slot 0, the other updates follow it every 4·BLOCK bytes. */
 interface FoldExports {
   fold1(dst: number, src: number, w: number, na: number, count: number): number;
+  fold2(dst: number, src: number, w: number, na: number, nb: number, count: number): number;
   fold4(dst: number, src: number, w: number, na: number, nb: number, nc: number, nd: number, count: number): number;
 }
 
@@ -73,7 +74,15 @@ function simdKernel(): FoldKernel | undefined {
         put(d.weights, lo, n, 3);
         total = wasm.fold4(SUM_AT, SUM_AT, STAGE_AT, a.factor, b.factor, c.factor, d.factor, n);
       }
-      for (; k < m; k++) {
+      if (k + 2 <= m) {
+        const a = updates[k]!;
+        const b = updates[k + 1]!;
+        put(a.weights, lo, n, 0);
+        put(b.weights, lo, n, 1);
+        total = wasm.fold2(SUM_AT, SUM_AT, STAGE_AT, a.factor, b.factor, n);
+        k += 2;
+      }
+      if (k < m) {
         put(updates[k]!.weights, lo, n, 0);
         total = wasm.fold1(SUM_AT, SUM_AT, STAGE_AT, updates[k]!.factor, n);
       }
