@@ -44,7 +44,7 @@ declare const WebAssembly:
 /** The SIMD kernel, or undefined where WebAssembly or its SIMD instructions are unavailable. */
 function simdKernel(): FoldKernel | undefined {
   const bytes = Buffer.from(FOLD_WASM_BASE64, 'base64');
-  if (WebAssembly === undefined || !WebAssembly.validate(bytes)) return undefined;
+  if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return undefined;
   const memory = new WebAssembly.Memory({ initial: PAGES });
   const wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as FoldExports;
   const sum = new Float64Array(memory.buffer, SUM_AT, BLOCK);

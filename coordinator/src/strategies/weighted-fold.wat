@@ -7,10 +7,11 @@
 ;; separately rounded IEEE operations are used: this instruction set has no fused multiply-add (only the relaxed-SIMD
 ;; proposal's f64x2.relaxed_madd, which is neither enabled nor used), and wasm arithmetic never keeps extra precision.
 ;;
-;; Pointers are byte offsets into the imported memory. $dst and $src point at float64 sums, $w at the first of the
-;; staged float32 update blocks; update j of a call is staged 65,536 bytes (16,384 float32, BLOCK in
-;; weighted-fold-simd.ts) after update j − 1, so it is read at a constant offset from the same pointer. Each function
-;; writes dst[i] for i < count (at most 16,384) and returns the sum of the values written: finite exactly when all are.
+;; Pointers are byte offsets into the imported memory. $dst and $src point at float64 sums (they may be equal: each
+;; element is read before it is written), $w at the first of the staged float32 update blocks; update j of a call is
+;; staged 65,536 bytes (16,384 float32, BLOCK in weighted-fold-simd.ts) after update j − 1, so it is read at a constant
+;; offset from the same pointer. Each function writes dst[i] for i < count (at most 16,384) and returns the sum of the
+;; values written: finite exactly when all are.
 (module
   (import "env" "memory" (memory 1))
 

@@ -10,8 +10,9 @@ import { fastestFold } from './weighted-fold-simd';
  * in float64 for nᵢ < 2²⁹); the result is rounded to float32 once, at the end.
  * It sums weights, not deltas, so a fold reads only the incoming update: the delta is taken once in
  * {@link reduceWeightedMean}. A coordinate that no site changed yields a delta of exactly 0.
- * Updates that come together are folded together ({@link addMany}, see weighted-fold.ts, weighted-fold-simd.ts) into a second buffer that
- * becomes the sum once the batch proved finite, so a rejected update leaves the sum as it was (2 × 8 bytes per parameter).
+ * Updates that come together are folded together ({@link addMany}, see weighted-fold.ts and weighted-fold-simd.ts) into
+ * a second buffer that becomes the sum once the batch proved finite, so a rejected update leaves the sum as it was
+ * (2 × 8 bytes per parameter).
  */
 export class WeightedMeanAccumulator implements Accumulator {
   readonly ledger: SiteLedger;
