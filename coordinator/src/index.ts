@@ -12,5 +12,7 @@ export { dropPostgresSchema, PostgresStore } from './store/postgres-store';
 export { SqliteStore } from './store/sqlite-store';
 export { FOLD_BATCH } from './rounds/accumulators';
 export { fedAvg } from './strategies/fedavg';
+export { foldWeighted } from './strategies/weighted-fold';
+export { WeightedMeanAccumulator } from './strategies/weighted-mean';
 export { addAll } from './strategies/types';
 export type { ClientResult } from './strategies/types';

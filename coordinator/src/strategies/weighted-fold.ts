@@ -16,10 +16,16 @@
  */
 
 /** One update to fold: its weights and the factor they are multiplied by (the example count). */
-interface WeightedUpdate {
+export interface WeightedUpdate {
   readonly weights: Float32Array;
   readonly factor: number;
 }
+
+/**
+ * A fold kernel: {@link foldWeighted} here or the WebAssembly SIMD one (weighted-fold-simd.ts), which give the same
+ * bits and the same answer.
+ */
+export type FoldKernel = (dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]) => boolean;
 
 /** Elements per block: 4,096 float64 = 32 KiB of the sum, kept in L1 while the batch is folded into it. */
 const BLOCK = 4096;

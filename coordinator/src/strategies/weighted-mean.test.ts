@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { isTwinfedError } from '@twinfed/shared';
 import { fedAvg } from './fedavg';
 import type { ClientResult } from './types';
+import { foldWeighted, type FoldKernel } from './weighted-fold';
+import { simdFold } from './weighted-fold-simd';
 import { WeightedMeanAccumulator } from './weighted-mean';
 import { ctxOf } from './__tests__/fixtures';
 
@@ -40,8 +42,8 @@ function batches<T>(xs: readonly T[], sizes: readonly number[]): T[][] {
 }
 
 const scenario = fc.record({
-  // Across several 4,096-element blocks and a ragged last one.
-  size: fc.integer({ min: 1, max: 9000 }),
+  // Across several blocks (4,096 elements in JS, 16,384 in SIMD), a ragged last one, odd and even lengths.
+  size: fc.oneof(fc.integer({ min: 1, max: 9000 }), fc.integer({ min: 16_000, max: 34_000 })),
   updates: fc.array(fc.record({ n: fc.integer({ min: 1, max: 2 ** 29 }), seed: fc.integer() }), {
     minLength: 1,
     maxLength: 13,
@@ -57,12 +59,21 @@ function resultsOf(s: { size: number; updates: ReadonlyArray<{ n: number; seed: 
   }));
 }
 
-describe('WeightedMeanAccumulator.addMany', () => {
+/** The SIMD kernel, which Node 20 always has: a missing one fails the test rather than testing JS twice. */
+const simdKernel: FoldKernel = (dst, src, updates) => {
+  if (simdFold === undefined) throw new Error('WebAssembly SIMD is unavailable');
+  return simdFold(dst, src, updates);
+};
+
+describe.each([
+  ['the JS fold', foldWeighted],
+  ['the WebAssembly SIMD fold', simdKernel],
+])('WeightedMeanAccumulator.addMany with %s', (_name, kernel) => {
   test('any split into batches gives the bits of folding one update after another', () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const results = resultsOf(s);
-        const acc = new WeightedMeanAccumulator(ctxOf(new Float32Array(s.size)));
+        const acc = new WeightedMeanAccumulator(ctxOf(new Float32Array(s.size)), kernel);
         for (const b of batches(results, s.batchSizes)) acc.addMany(b);
         expect(bytes(acc.sum).equals(bytes(oneByOne(s.size, results)))).toBe(true);
         expect(acc.siteIds).toEqual(results.map((r) => r.siteId));
@@ -93,8 +104,8 @@ describe('WeightedMeanAccumulator.addMany', () => {
         const bad = 1 + (where % (results.length - 1)); // never the first (UPDATE_CONFLICT needs site-00 folded)
         const [code, poison] = poisons[which]!;
         const offered = [...results.slice(0, bad), poison(results[bad]!), ...results.slice(bad + 1)];
-        const stepwise = new WeightedMeanAccumulator(ctxOf(new Float32Array(size)));
-        const batched = new WeightedMeanAccumulator(ctxOf(new Float32Array(size)));
+        const stepwise = new WeightedMeanAccumulator(ctxOf(new Float32Array(size)), kernel);
+        const batched = new WeightedMeanAccumulator(ctxOf(new Float32Array(size)), kernel);
         const codeOf = (fn: () => void): string | undefined => {
           try {
             fn();

@@ -1,7 +1,8 @@
 import { TwinfedError } from '@twinfed/shared';
 import { SiteLedger, checkContext } from './ledger';
 import type { Accumulator, ClientFailure, ClientResult, MeanDelta, RoundContext } from './types';
-import { foldWeighted } from './weighted-fold';
+import type { FoldKernel } from './weighted-fold';
+import { fastestFold } from './weighted-fold-simd';
 
 /**
  * Streams the example-weighted sum Σ nᵢ·wᵢ into one Float64Array: O(model) memory whatever the number
@@ -9,17 +10,21 @@ import { foldWeighted } from './weighted-fold';
  * in float64 for nᵢ < 2²⁹); the result is rounded to float32 once, at the end.
  * It sums weights, not deltas, so a fold reads only the incoming update: the delta is taken once in
  * {@link reduceWeightedMean}. A coordinate that no site changed yields a delta of exactly 0.
- * Updates that come together are folded together ({@link addMany}, see weighted-fold.ts) into a second buffer that
- * becomes the sum once the batch proved finite, so a rejected update leaves the sum as it was (2 × 8 bytes per parameter).
+ * Updates that come together are folded together ({@link addMany}, see weighted-fold.ts and weighted-fold-simd.ts) into
+ * a second buffer that becomes the sum once the batch proved finite, so a rejected update leaves the sum as it was
+ * (2 × 8 bytes per parameter).
  */
 export class WeightedMeanAccumulator implements Accumulator {
   readonly ledger: SiteLedger;
   private current: Float64Array;
   private spare: Float64Array;
+  private readonly kernel: FoldKernel;
 
-  constructor(ctx: RoundContext) {
+  /** `kernel` folds a batch: the fastest available one unless a test or benchmark picks one. */
+  constructor(ctx: RoundContext, kernel: FoldKernel = fastestFold) {
     checkContext(ctx);
     this.ledger = new SiteLedger(ctx.global.length);
+    this.kernel = kernel;
     // Written once now, so the pages of both buffers are mapped when the accumulator is made (at the round's first
     // upload) rather than during the first fold (at its close).
     this.current = new Float64Array(ctx.global.length).fill(0);
@@ -67,7 +72,7 @@ export class WeightedMeanAccumulator implements Accumulator {
   private fold(batch: readonly ClientResult[]): boolean {
     if (batch.length === 0) return true;
     const updates = batch.map((r) => ({ weights: r.weights, factor: r.numExamples }));
-    if (!foldWeighted(this.spare, this.current, updates)) return false;
+    if (!this.kernel(this.spare, this.current, updates)) return false;
     [this.current, this.spare] = [this.spare, this.current];
     return true;
   }

@@ -1,5 +1,12 @@
 import { SeededRandom, TwinfedError } from '@twinfed/shared';
-import { FOLD_BATCH, addAll, fedAvg, type ClientResult } from '@twinfed/coordinator';
+import {
+  FOLD_BATCH,
+  WeightedMeanAccumulator,
+  addAll,
+  fedAvg,
+  foldWeighted,
+  type ClientResult,
+} from '@twinfed/coordinator';
 import { loadAverage, tablesMarkdown, type BenchTable } from './report';
 import { writeScaleSection, type ScaleAggregationRow } from './scale-report';
 
@@ -17,9 +24,11 @@ interface AggregationBenchOptions {
 interface AggregationBenchResult {
   /**
    * The FedAvg-family fold as a round close runs it: the updates, in sorted site order, handed to the accumulator
-   * `FOLD_BATCH` at a time (validation, finiteness, the blocked multi-update fold).
+   * `FOLD_BATCH` at a time (validation, finiteness, the blocked multi-update fold on the WebAssembly SIMD kernel).
    */
   readonly foldMiBs: number;
+  /** The same with the JS kernel (weighted-fold.ts), the fallback where WebAssembly SIMD is unavailable. */
+  readonly foldJsMiBs: number;
   /** The same accumulator fed one update at a time (`add`): what batching gains, in the same run. */
   readonly foldOneByOneMiBs: number;
   /** A whole FedAvg round through the Strategy API: a fresh accumulator, the fold, the mean, the norms, the step. */
@@ -32,6 +41,8 @@ interface AggregationBenchResult {
   readonly readFourSumsMiBs: number;
   /** foldMiBs / readOnlyMiBs (1 = the fold costs no more than reading the bytes once). */
   readonly ratio: number;
+  /** foldJsMiBs / readOnlyMiBs. */
+  readonly ratioJs: number;
   /** foldMiBs / readOneSumMiBs: against the single running sum (the reference issue #14 first quoted). */
   readonly ratioOneSum: number;
   readonly bytesPerRound: number;
@@ -99,7 +110,7 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
   const fold = (acc: ReturnType<typeof strategy.createAccumulator>): void => {
     for (let at = 0; at < results.length; at += FOLD_BATCH) addAll(acc, results.slice(at, at + FOLD_BATCH));
   };
-  const times = { fold: 0, single: 0, round: 0, one: 0, four: 0 };
+  const times = { fold: 0, foldJs: 0, single: 0, round: 0, one: 0, four: 0 };
   const contenders: Array<[keyof typeof times, () => void]> = [
     [
       'fold',
@@ -108,6 +119,16 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
         const t0 = cpuMs();
         fold(acc);
         times.fold += cpuMs() - t0;
+        sink += acc.siteIds.length;
+      },
+    ],
+    [
+      'foldJs',
+      () => {
+        const acc = new WeightedMeanAccumulator(ctx, foldWeighted);
+        const t0 = cpuMs();
+        fold(acc);
+        times.foldJs += cpuMs() - t0;
         sink += acc.siteIds.length;
       },
     ],
@@ -161,14 +182,17 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
   const readOneSumMiBs = rate(times.one);
   const readFourSumsMiBs = rate(times.four);
   const readOnlyMiBs = Math.max(readOneSumMiBs, readFourSumsMiBs);
+  const foldJsMiBs = rate(times.foldJs);
   return {
     foldMiBs,
+    foldJsMiBs,
     foldOneByOneMiBs: rate(times.single),
     roundMiBs: rate(times.round),
     readOnlyMiBs,
     readOneSumMiBs,
     readFourSumsMiBs,
     ratio: foldMiBs / readOnlyMiBs,
+    ratioJs: foldJsMiBs / readOnlyMiBs,
     ratioOneSum: foldMiBs / readOneSumMiBs,
     bytesPerRound,
   };
@@ -190,25 +214,29 @@ export function aggregationSection(iterations: number): {
   ].map((c) => ({ ...c, ...benchAggregation({ ...c, iterations }) }));
   const table: BenchTable = {
     title: 'Aggregation throughput (FedAvg-family fold against a read-only pass)',
-    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass); 1 at a time: the same accumulator given one update per call. Round: a whole FedAvg round (fresh accumulator, fold, mean, step). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
+    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass on the WebAssembly SIMD kernel, each block of the sum and of the updates copied into wasm memory); JS fold: the same accumulator on the JS kernel (the fallback without WebAssembly SIMD); 1 at a time: the same accumulator given one update per call. Round: a whole FedAvg round (fresh accumulator, fold, mean, step). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
     columns: [
       'sites × parameters',
       'fold MiB/s',
+      'JS fold MiB/s',
       'fold, 1 at a time MiB/s',
       'round MiB/s',
       'read, 1 sum MiB/s',
       'read, 4 sums MiB/s',
       'ratio fold / read',
+      'ratio JS fold / read',
       'fold / 1 sum',
     ],
     rows: measured.map((a) => [
       `${a.sites} × ${a.size.toLocaleString('en')}`,
       a.foldMiBs,
+      a.foldJsMiBs,
       a.foldOneByOneMiBs,
       a.roundMiBs,
       a.readOneSumMiBs,
       a.readFourSumsMiBs,
       a.ratio,
+      a.ratioJs,
       a.ratioOneSum,
     ]),
   };
@@ -218,6 +246,8 @@ export function aggregationSection(iterations: number): {
     foldMiBs: a.foldMiBs,
     readOnlyMiBs: a.readOnlyMiBs,
     ratio: a.ratio,
+    foldJsMiBs: a.foldJsMiBs,
+    ratioJs: a.ratioJs,
     roundMiBs: a.roundMiBs,
     foldOneByOneMiBs: a.foldOneByOneMiBs,
     readOneSumMiBs: a.readOneSumMiBs,
