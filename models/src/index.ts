@@ -26,6 +26,7 @@ export {
   loadHeartDiseasePooled,
 } from './heart-disease';
 export { evaluate, type EvaluateOptions, type Evaluation, predict } from './predict';
+export type { CalibrationBin } from './metrics';
 export {
   createTrainer,
   type CreateTrainerOptions,

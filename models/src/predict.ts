@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { layoutOf, TwinfedError, type ModelSpec, type WeightSet } from '@twinfed/shared';
 import { initBackend } from './backend';
 import type { Split } from './dataset';
-import { accuracy, brierScore, logLoss, rocAuc } from './metrics';
+import { accuracy, brierScore, calibrationBins, expectedCalibrationError, logLoss, rocAuc, type CalibrationBin } from './metrics';
 import { assertWeights, forwardLogits, weightTensors } from './model';
 
 /** Options of {@link predict}: `x` is row-major `[n, spec.inputs]`. */
@@ -40,6 +40,12 @@ export interface Evaluation {
   /** Mean log loss (BCE). */
   loss: number;
   brier: number;
+  /**
+   * Calibration of the probabilities (binary models only): the reliability curve over 10 equal-width bins (count,
+   * mean prediction, observed positive rate; NaN rates in an empty bin) and its expected calibration error (NaN when
+   * the data set is empty).
+   */
+  calibration?: { ece: number; bins: CalibrationBin[] };
 }
 
 /** Options of {@link evaluate}. */
@@ -60,5 +66,6 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     auc: rocAuc(scored),
     loss: logLoss(scored),
     brier: brierScore(scored),
+    calibration: { ece: expectedCalibrationError(scored), bins: calibrationBins(scored) },
   };
 }

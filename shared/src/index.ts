@@ -343,6 +343,7 @@ export {
   PopulationReportSchema,
   PopulationSettingsSchema,
 } from './schemas/population';
+export { CALIBRATION_BINS, type Calibration, CalibrationSchema } from './schemas/calibration';
 export {
   type SecaggAck,
   type SecaggConsistency,

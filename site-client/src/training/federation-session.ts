@@ -10,15 +10,18 @@ import {
   type TrainRoundResult,
 } from '@twinfed/models';
 import {
+  DEFAULT_MIN_CELL,
   TwinfedError,
   clientTermsFor,
   layoutOf,
   sha256,
   type ClientConfig,
+  type EvaluationReport,
   type Layout,
   type Plan,
   type WeightSet,
 } from '@twinfed/shared';
+import { calibrationReport } from './calibration-report';
 import type { LocalDataset } from './dataset';
 import { normalizeDataset, standardizeDataset } from './normalize';
 import { ScaffoldState } from './scaffold';
@@ -44,6 +47,8 @@ interface FederationSessionOptions {
   /** The federation's pooled z-score statistics (from the secure sum) for `data.normalization: 'federated'`. */
   standardizer?: Standardizer;
   onWarning?: (message: string) => void;
+  /** The site's minimum cell size: reliability bins with fewer rows report their count only (default 10). */
+  minCell?: number;
 }
 
 /** Per-site trainer seed: the plan's seed mixed with the site id, so sites shuffle differently but reproducibly. */
@@ -145,13 +150,14 @@ export class FederationSession {
   }
 
   /** Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped). */
-  async evaluate(weights: WeightSet): Promise<{ n: number; metrics: Record<string, number> }> {
+  async evaluate(weights: WeightSet): Promise<EvaluationReport> {
     const ops = this.options.ops ?? defaultModelOps;
     const e = await ops.evaluate({ spec: this.plan.model, weights, data: this.dataset.test });
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries({ accuracy: e.accuracy, auc: e.auc, loss: e.loss, brier: e.brier }))
       if (Number.isFinite(v)) metrics[k] = v;
-    return { n: e.n, metrics };
+    const calibration = calibrationReport(e.calibration, this.options.minCell ?? DEFAULT_MIN_CELL);
+    return { n: e.n, metrics, ...(calibration ? { calibration } : {}) };
   }
 
   /** Frees the trainer's tensors. */
