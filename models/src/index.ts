@@ -26,7 +26,7 @@ export {
   loadHeartDiseasePooled,
 } from './heart-disease';
 export { evaluate, type EvaluateOptions, type Evaluation, predict } from './predict';
-export type { CalibrationBin } from './metrics';
+export { type CalibrationBin, calibrationBins, expectedCalibrationError } from './metrics';
 export {
   createTrainer,
   type CreateTrainerOptions,

@@ -7,10 +7,7 @@ import { CALIBRATION_BINS, type Calibration } from '@twinfed/shared';
  * calibration error over all rows. Undefined when the model has no calibration (not a binary score), the curve is not
  * the reported 10 bins, or there is no row to measure it on.
  */
-export function calibrationReport(
-  calibration: Evaluation['calibration'],
-  minCell: number,
-): Calibration | undefined {
+export function calibrationReport(calibration: Evaluation['calibration'], minCell: number): Calibration | undefined {
   if (!calibration || calibration.bins.length !== CALIBRATION_BINS || !Number.isFinite(calibration.ece))
     return undefined;
   return {

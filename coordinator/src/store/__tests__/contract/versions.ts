@@ -205,7 +205,7 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.listFederationEvaluations('nope')).toEqual([]);
     });
 
-    test('keeps an evaluation\'s calibration, replaces it on upsert and reads it back null when none was given', async () => {
+    test("keeps an evaluation's calibration, replaces it on upsert and reads it back null when none was given", async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });
       const calibration = { ece: 0.05, bins: [{ n: 50, meanPredicted: 0.12, observedRate: 0.1 }] };
