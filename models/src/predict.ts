@@ -2,7 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { layoutOf, TwinfedError, type ModelSpec, type WeightSet } from '@twinfed/shared';
 import { initBackend } from './backend';
 import type { Split } from './dataset';
-import { accuracy, brierScore, calibrationBins, expectedCalibrationError, logLoss, rocAuc, type CalibrationBin } from './metrics';
+import {
+  accuracy,
+  brierScore,
+  calibrationBins,
+  expectedCalibrationError,
+  logLoss,
+  rocAuc,
+  type CalibrationBin,
+} from './metrics';
 import { assertWeights, forwardLogits, weightTensors } from './model';
 
 /** Options of {@link predict}: `x` is row-major `[n, spec.inputs]`. */

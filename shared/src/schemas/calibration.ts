@@ -15,7 +15,7 @@ const rate = z.number().min(0).max(1).nullable();
 const EDGE_SLACK = 1e-9;
 
 /** One bin of a reliability curve: how many predictions fell in it, their mean, and the observed positive rate. */
-export const CalibrationBinSchema = z
+const CalibrationBinSchema = z
   .object({
     n: z.number().int().min(0).max(1e9),
     meanPredicted: rate.describe('Mean predicted probability in the bin; null when the bin is empty or withheld.'),
@@ -28,7 +28,6 @@ export const CalibrationBinSchema = z
     if (b.n === 0 && b.meanPredicted !== null)
       ctx.addIssue({ code: 'custom', path: ['meanPredicted'], message: 'an empty bin has no rates' });
   });
-export type CalibrationBin = z.infer<typeof CalibrationBinSchema>;
 
 /** A reliability curve with its expected calibration error (count-weighted mean |meanPredicted − observedRate|). */
 export const CalibrationSchema = z
