@@ -5,9 +5,12 @@
  */
 export { createAdminClient, type AdminClient } from './cli/admin-client';
 export { loadConfig } from './config';
+export { CoordinatorMetrics } from './metrics/registry';
 export { DP_PUBLIC_METRICS } from './rounds/dp-release';
 export { startCoordinator, type RunningCoordinator } from './main';
 export { dropPostgresSchema, PostgresStore } from './store/postgres-store';
 export { SqliteStore } from './store/sqlite-store';
+export { FOLD_BATCH } from './rounds/accumulators';
 export { fedAvg } from './strategies/fedavg';
+export { addAll } from './strategies/types';
 export type { ClientResult } from './strategies/types';

@@ -22,7 +22,6 @@ import type { CrashPoints } from './rounds/crash-points';
 import { DriverLeases } from './rounds/driver-leases';
 import { RoundEngine } from './rounds/engine';
 import type { EngineEvents } from './rounds/events';
-import { EngineMetrics } from './rounds/metrics';
 import { openRedis, type RedisConnections } from './redis/client';
 import { redisFailureCounts } from './redis/failure-counts';
 import { redisPushAdapter } from './redis/push';
@@ -30,6 +29,8 @@ import { attachSockets } from './socket/server';
 import { describeStoreLocation, openStore, type Store } from './store';
 import { claimStoreKey, ensureOperatorToken, operatorTokenPath } from './bootstrap';
 import { loadServerTls } from './tls/server-tls';
+import { keepCountsDurable } from './metrics/durable-counts';
+import { CoordinatorMetrics } from './metrics/registry';
 
 /** A running coordinator. */
 export interface RunningCoordinator {
@@ -97,7 +98,9 @@ export async function startCoordinator(
     modelPublished: (e) => push?.modelPublished(e),
     federationEnded: (e) => push?.federationEnded(e),
   };
-  const metrics = new EngineMetrics();
+  const metrics = new CoordinatorMetrics();
+  metrics.collectProcessMetrics();
+  const counts = await keepCountsDurable({ store, replica: config.replicaId, metrics, logger });
   const crashPoints = options.crashPoints;
   const presence = new Presence({ store, now });
   // One driver per federation among the replicas sharing the store (alone, this one takes every lease at start).
@@ -165,7 +168,6 @@ export async function startCoordinator(
     authFailures,
     onSiteRevoked: (id) => sockets?.disconnectSite(id),
     draining: () => draining,
-    connectedSites: () => sockets?.connectedSites() ?? 0,
     pushMode: () => (redis === null ? 'local' : redis.healthy() ? 'redis' : 'degraded'),
     ...(crashPoints ? { crashPoints } : {}),
   });
@@ -189,6 +191,11 @@ export async function startCoordinator(
     ...(redis ? { adapter: redisPushAdapter(redis, config.redisPrefix) } : {}),
   });
   push = sockets.events;
+  metrics.watch({
+    uploadsInFlight: () => uploadGate.inFlight,
+    uploadsQueued: () => engine.queuedUploads,
+    sitesConnected: () => sockets?.connectedSites() ?? 0,
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -263,6 +270,7 @@ export async function startCoordinator(
         server.closeAllConnections(); // idle keep-alive connections must not hold the shutdown up
         await socketsClosed;
         await redis?.close();
+        await counts.flush();
         if (!options.store) await store.close();
         logger.info('coordinator stopped');
       })()),

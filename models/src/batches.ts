@@ -69,8 +69,8 @@ export class TensorBatches {
     return this.schedule.batchesPerEpoch;
   }
 
-  /** The next `[x, y]` batch; the caller disposes both. */
-  next(): [tf.Tensor2D, tf.Tensor2D] {
+  /** The next `[x, y]` batch and the data rows it holds, in batch order; the caller disposes both tensors. */
+  next(): [tf.Tensor2D, tf.Tensor2D, Int32Array] {
     const slot = this.schedule.next();
     if (slot.newEpoch || !this.permX || !this.permY) {
       tf.dispose([this.permX, this.permY]);
@@ -84,6 +84,7 @@ export class TensorBatches {
     return [
       tf.slice(this.permX, [slot.start, 0], [slot.size, d]),
       tf.slice(this.permY, [slot.start, 0], [slot.size, 1]),
+      slot.perm.subarray(slot.start, slot.start + slot.size),
     ];
   }
 

@@ -127,4 +127,15 @@ describe('checkCsvDataset', () => {
     expect(message).toMatch(/0 positive and 10 negative usable rows/);
     expect(details).toMatchObject({ column: 'y', positive: 0, negative: 10 });
   });
+
+  test('time-to-event data without any observed event are refused; data without censoring pass', () => {
+    const mapping = mappingOf({ features: [{ column: 'age', name: 'age' }], label: { time: 'days', event: 'died' } });
+    const text = (event: (i: number) => number) =>
+      `age,days,died\n${rows(30, (i) => `${40 + i},${10 + i},${event(i)}`)}\n`;
+    const none = parseCsvDataset({ text: text(() => 0), ...mapping });
+    const { message } = refusal(() => checkCsvDataset(none, mapping), 'DATA_SINGLE_CLASS');
+    expect(message).toMatch(/The event column "died" has no observed event: 0 events and 30 censored rows/);
+    expect(() => checkCsvDataset(parseCsvDataset({ text: text(() => 1), ...mapping }), mapping)).not.toThrow();
+    expect(() => checkCsvDataset(parseCsvDataset({ text: text((i) => i % 2), ...mapping }), mapping)).not.toThrow();
+  });
 });

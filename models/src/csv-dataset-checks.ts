@@ -4,7 +4,7 @@
  * stable code. The messages name columns, counts and label values (which stay on the site), never rows.
  */
 import { TwinfedError } from '@twinfed/shared';
-import type { CsvDataset, CsvMapping } from './csv-dataset';
+import { isSurvivalLabel, type CsvDataset, type CsvMapping } from './csv-dataset';
 
 /** How many distinct label values a refusal lists. */
 const SHOWN_VALUES = 5;
@@ -28,6 +28,22 @@ function singleClass(
   usable: boolean,
 ): TwinfedError {
   const { label } = mapping;
+  if (isSurvivalLabel(label)) {
+    const rows = usable ? `usable rows (after ${ds.rejected.length} rejected)` : 'rows';
+    return new TwinfedError(
+      'DATA_SINGLE_CLASS',
+      `The event column "${label.event}" has no observed event: 0 events and ${counts.negative} censored ${rows}. Values found: ${labelValues(ds)}. ` +
+        'A Cox model learns only from events (1 = observed, 0 = censored); check that label.event names the right column.',
+      {
+        details: {
+          column: label.event,
+          positive: counts.positive,
+          negative: counts.negative,
+          values: ds.profile.label.values.slice(0, SHOWN_VALUES),
+        },
+      },
+    );
+  }
   const lookedFor = label.positive.map(quote).join(', ');
   const negatives = label.negative ? `; negative values: ${label.negative.map(quote).join(', ')}` : '';
   const rows = usable
@@ -53,7 +69,8 @@ function singleClass(
 /**
  * Throws the first guardrail a parsed CSV breaks, in this order:
  * - `DATA_FEATURE_MISSING`: a mapped feature column has no numeric value in any data row;
- * - `DATA_SINGLE_CLASS`: the label column's values map to one class only (no positive or no negative row);
+ * - `DATA_SINGLE_CLASS`: the label column's values map to one class only (no positive or no negative row; for
+ *   time-to-event data, no observed event);
  * - `DATA_TOO_FEW_ROWS`: every row was rejected;
  * - `DATA_SINGLE_CLASS`: the rows left after rejection are of one class only;
  * - `DATA_FEATURE_CONSTANT`: a feature column has the same value in every accepted row (unless `allowConstant`).
@@ -74,7 +91,11 @@ export function checkCsvDataset(
     }
   }
   const { label } = profile;
-  if (label.positive === 0 || label.negative === 0) throw singleClass(ds, mapping, label, false);
+  // Time-to-event data need events; a table without censoring is fine.
+  const survival = isSurvivalLabel(mapping.label);
+  const oneClass = (c: { positive: number; negative: number }): boolean =>
+    c.positive === 0 || (!survival && c.negative === 0);
+  if (oneClass(label)) throw singleClass(ds, mapping, label, false);
   if (ds.n === 0) {
     const reasons = new Map<string, number>();
     for (const r of ds.rejected) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
@@ -91,7 +112,7 @@ export function checkCsvDataset(
   }
   let positive = 0;
   for (let i = 0; i < ds.n; i++) positive += ds.y[i] === 1 ? 1 : 0;
-  if (positive === 0 || positive === ds.n)
+  if (oneClass({ positive, negative: ds.n - positive }))
     throw singleClass(ds, mapping, { positive, negative: ds.n - positive }, true);
   for (let j = 0; j < ds.d; j++) {
     if (mapping.features[j]?.allowConstant) continue;

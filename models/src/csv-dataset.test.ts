@@ -70,4 +70,43 @@ describe('parseCsvDataset', () => {
       }).success,
     ).toBe(false);
   });
+
+  describe('a time-to-event label', () => {
+    const survival = CsvMappingSchema.parse({
+      features: [{ column: 'Age', name: 'age' }],
+      label: { time: 'Days', event: 'Died' },
+    });
+
+    test('reads times and 0/1 events, and profiles the event column', () => {
+      const ds = parseCsvDataset({ text: 'Age,Days,Died\n63,120,1\n40,365.5,0\n55,30,1.0\n', ...survival });
+      expect(Array.from(ds.y)).toEqual([1, 0, 1]);
+      expect(Array.from(ds.time!)).toEqual([120, 365.5, 30]);
+      expect(ds.profile.label).toMatchObject({ column: 'Died', positive: 2, negative: 1, missing: 0, unknown: 0 });
+    });
+
+    test('rejects a time that is missing or not > 0 and an event other than 0 or 1, naming the column', () => {
+      const text = 'Age,Days,Died\n1,,1\n2,0,1\n3,-4,0\n4,abc,1\n5,10,2\n6,10,\n7,10,0\n';
+      const ds = parseCsvDataset({ text, ...survival });
+      expect(ds.n).toBe(1);
+      expect(ds.rejected).toEqual([
+        { line: 2, column: 'Days', reason: 'missing time in Days' },
+        { line: 3, column: 'Days', reason: 'time in Days is not a number > 0' },
+        { line: 4, column: 'Days', reason: 'time in Days is not a number > 0' },
+        { line: 5, column: 'Days', reason: 'time in Days is not a number > 0' },
+        { line: 6, column: 'Died', reason: 'event in Died is not 0 or 1' },
+        { line: 7, column: 'Died', reason: 'missing event in Died' },
+      ]);
+      expect(ds.profile.label).toMatchObject({ missing: 2, unknown: 4, negative: 1 });
+    });
+
+    test('a binary label has no times, and a label cannot mix both forms', () => {
+      expect(parseCsvDataset({ text: 'Age,Chol,Outcome\n1,2,yes\n', ...mapping }).time).toBeUndefined();
+      expect(
+        CsvMappingSchema.safeParse({
+          features: [{ column: 'Age', name: 'age' }],
+          label: { time: 'Days', event: 'Died', column: 'Died' },
+        }).success,
+      ).toBe(false);
+    });
+  });
 });

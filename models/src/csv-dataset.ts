@@ -37,24 +37,49 @@ export const CsvMappingSchema = z
         "The model's input columns, in the plan's data.features order: each CSV column and the feature name it becomes.",
       ),
     label: z
-      .object({
-        column: z.string().min(1).max(200).describe('The CSV header of the outcome column.'),
-        positive: z
-          .array(z.union([z.string(), z.number()]))
-          .min(1)
-          .describe(
-            'Cell values that mean "positive" (label 1). A number also matches numerically ("1.0" matches 1); a string matches exactly (case-sensitive).',
-          ),
-        negative: z
-          .array(z.union([z.string(), z.number()]))
-          .min(1)
-          .optional()
-          .describe(
-            'Cell values that mean "negative" (label 0). Without it every non-missing value that is not positive is negative; with it, any other value rejects the row ("unknown label value").',
-          ),
-      })
-      .strict()
-      .describe('The outcome column and which of its values are positive.'),
+      .union([
+        z
+          .object({
+            column: z.string().min(1).max(200).describe('The CSV header of the outcome column.'),
+            positive: z
+              .array(z.union([z.string(), z.number()]))
+              .min(1)
+              .describe(
+                'Cell values that mean "positive" (label 1). A number also matches numerically ("1.0" matches 1); a string matches exactly (case-sensitive).',
+              ),
+            negative: z
+              .array(z.union([z.string(), z.number()]))
+              .min(1)
+              .optional()
+              .describe(
+                'Cell values that mean "negative" (label 0). Without it every non-missing value that is not positive is negative; with it, any other value rejects the row ("unknown label value").',
+              ),
+          })
+          .strict()
+          .describe('A binary outcome: the outcome column and which of its values are positive.'),
+        z
+          .object({
+            time: z
+              .string()
+              .min(1)
+              .max(200)
+              .describe(
+                'The CSV header of the time column: days from the start of follow-up to the event or to censoring, a number > 0.',
+              ),
+            event: z
+              .string()
+              .min(1)
+              .max(200)
+              .describe(
+                'The CSV header of the event column: 1 when the event was observed, 0 when the row is censored.',
+              ),
+          })
+          .strict()
+          .describe('A time-to-event outcome (Cox models): a time column and an event column.'),
+      ])
+      .describe(
+        'The outcome: a binary label column and its positive values, or, for a Cox model, a time column and an event column.',
+      ),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -68,6 +93,15 @@ export const CsvMappingSchema = z
 
 /** A CSV column mapping (see {@link CsvMappingSchema}). */
 export type CsvMapping = z.infer<typeof CsvMappingSchema>;
+/** The label of a mapping with a binary outcome. */
+type BinaryLabel = Extract<CsvMapping['label'], { column: string }>;
+/** The label of a mapping with a time-to-event outcome. */
+type SurvivalLabel = Extract<CsvMapping['label'], { time: string }>;
+
+/** Whether a mapping's label is a time-to-event outcome (a time and an event column). */
+export function isSurvivalLabel(label: CsvMapping['label']): label is SurvivalLabel {
+  return 'time' in label;
+}
 
 /** A row the parser refused: its 1-based line number in the file, the column at fault and why (never a cell value). */
 export interface RejectedRow {
@@ -87,7 +121,11 @@ interface CsvColumnProfile {
   readonly nonNumeric: number;
 }
 
-/** How the label column looks over all data rows: its distinct values with counts and how they map. */
+/**
+ * How the label column looks over all data rows: its distinct values with counts and how they map. For
+ * time-to-event data it describes the event column: `positive` rows had the event, `negative` ones are censored,
+ * `missing`/`unknown` count rows whose time or event is missing or invalid.
+ */
 interface CsvLabelProfile {
   readonly column: string;
   /** Distinct non-missing values, most frequent first (at most {@link MAX_LABEL_VALUES}; `otherValues` counts the rest). */
@@ -139,10 +177,67 @@ function matches(cell: string, values: readonly (string | number)[]): boolean {
 
 type CellState = 'usable' | 'missing' | 'nonNumeric';
 
+/** A row's outcome: a label (and a time, for time-to-event data), or why it is refused and which column is at fault. */
+type LabelCell =
+  { kind: 'ok'; y: number; time?: number } | { kind: 'missing' | 'unknown'; column: string; reason: string };
+
+/** Reads a row's outcome cells for one kind of label. */
+interface LabelReader {
+  /** The column the profile describes: the label column, or the event column of time-to-event data. */
+  readonly column: string;
+  /** The cell the profile counts (the label, or the event). */
+  value(cells: readonly string[]): string;
+  read(cells: readonly string[]): LabelCell;
+}
+
+function binaryReader(label: BinaryLabel, index: (column: string) => number): LabelReader {
+  const col = index(label.column);
+  const value = (cells: readonly string[]): string => (cells[col] ?? '').trim();
+  return {
+    column: label.column,
+    value,
+    read(cells) {
+      const raw = value(cells);
+      if (isMissingCell(raw)) return { kind: 'missing', column: label.column, reason: `missing label ${label.column}` };
+      if (matches(raw, label.positive)) return { kind: 'ok', y: 1 };
+      if (label.negative && !matches(raw, label.negative))
+        return { kind: 'unknown', column: label.column, reason: `unknown label value in ${label.column}` };
+      return { kind: 'ok', y: 0 };
+    },
+  };
+}
+
+/** Time-to-event cells: the time a finite number > 0 (days), the event exactly 0 or 1. */
+function survivalReader(label: SurvivalLabel, index: (column: string) => number): LabelReader {
+  const timeCol = index(label.time);
+  const eventCol = index(label.event);
+  const value = (cells: readonly string[]): string => (cells[eventCol] ?? '').trim();
+  return {
+    column: label.event,
+    value,
+    read(cells) {
+      const rawEvent = value(cells);
+      const rawTime = (cells[timeCol] ?? '').trim();
+      if (isMissingCell(rawTime))
+        return { kind: 'missing', column: label.time, reason: `missing time in ${label.time}` };
+      if (isMissingCell(rawEvent))
+        return { kind: 'missing', column: label.event, reason: `missing event in ${label.event}` };
+      const time = Number(rawTime);
+      if (!(Number.isFinite(time) && time > 0))
+        return { kind: 'unknown', column: label.time, reason: `time in ${label.time} is not a number > 0` };
+      const event = Number(rawEvent);
+      if (event !== 0 && event !== 1)
+        return { kind: 'unknown', column: label.event, reason: `event in ${label.event} is not 0 or 1` };
+      return { kind: 'ok', y: event, time };
+    },
+  };
+}
+
 /**
- * Parses a CSV with a header row into features and 0/1 labels. Missing or non-numeric feature cells
- * and missing or unknown labels reject that row (with its line, column and reason); the other rows still
- * land. Also profiles every mapped column over all rows, for {@link checkCsvDataset}.
+ * Parses a CSV with a header row into features and 0/1 labels, or, with a time-to-event label, 0/1 events
+ * (`y`) and times (`time`). Missing or non-numeric feature cells and missing or unknown labels (a time that
+ * is not a number > 0, an event other than 0 or 1) reject that row (with its line, column and reason); the
+ * other rows still land. Also profiles every mapped column over all rows, for {@link checkCsvDataset}.
  * Throws if a mapped column is absent from the header. Values are raw: normalise afterwards.
  */
 export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
@@ -160,10 +255,13 @@ export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
     return i;
   };
   const featureCols = options.features.map((f) => index(f.column));
-  const labelCol = index(options.label.column);
+  const reader = isSurvivalLabel(options.label)
+    ? survivalReader(options.label, index)
+    : binaryReader(options.label, index);
   const d = featureCols.length;
   const xs: number[] = [];
   const ys: number[] = [];
+  const times: number[] = [];
   const rejected: RejectedRow[] = [];
   const counts = options.features.map((f) => ({ column: f.column, usable: 0, missing: 0, nonNumeric: 0 }));
   const label = { positive: 0, negative: 0, missing: 0, unknown: 0 };
@@ -172,19 +270,14 @@ export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
   const row = new Array<number>(d);
   const states = new Array<CellState>(d);
   for (const { record: cells, info } of records.slice(1)) {
-    const raw = (cells[labelCol] ?? '').trim();
-    let y: number | 'missing' | 'unknown';
-    if (isMissingCell(raw)) y = 'missing';
-    else {
+    const raw = reader.value(cells);
+    if (!isMissingCell(raw)) {
       if (values.has(raw) || values.size < MAX_LABEL_VALUES) values.set(raw, (values.get(raw) ?? 0) + 1);
       else otherValues += 1;
-      const positive = matches(raw, options.label.positive);
-      y = positive ? 1 : options.label.negative && !matches(raw, options.label.negative) ? 'unknown' : 0;
     }
-    if (y === 1) label.positive += 1;
-    else if (y === 0) label.negative += 1;
-    else if (y === 'missing') label.missing += 1;
-    else label.unknown += 1;
+    const outcome = reader.read(cells);
+    if (outcome.kind === 'ok') label[outcome.y === 1 ? 'positive' : 'negative'] += 1;
+    else label[outcome.kind] += 1;
     for (let j = 0; j < d; j++) {
       const cell = (cells[featureCols[j]!] ?? '').trim();
       const value = Number(cell);
@@ -193,13 +286,8 @@ export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
       row[j] = value;
     }
     const line = info.lines;
-    if (y === 'missing' || y === 'unknown') {
-      const column = options.label.column;
-      rejected.push({
-        line,
-        column,
-        reason: y === 'missing' ? `missing label ${column}` : `unknown label value in ${column}`,
-      });
+    if (outcome.kind !== 'ok') {
+      rejected.push({ line, column: outcome.column, reason: outcome.reason });
       continue;
     }
     const bad = states.findIndex((st) => st !== 'usable');
@@ -213,13 +301,14 @@ export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
       continue;
     }
     for (const v of row) xs.push(v);
-    ys.push(y);
+    ys.push(outcome.y);
+    if (outcome.time !== undefined) times.push(outcome.time);
   }
   const profile: CsvProfile = {
     rows: Math.max(0, records.length - 1),
     features: counts,
     label: {
-      column: options.label.column,
+      column: reader.column,
       values: [...values].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count),
       otherValues,
       ...label,
@@ -230,6 +319,7 @@ export function parseCsvDataset(options: ParseCsvOptions): CsvDataset {
     y: Float32Array.from(ys),
     n: ys.length,
     d,
+    ...(isSurvivalLabel(options.label) ? { time: Float32Array.from(times) } : {}),
     featureNames: options.features.map((f) => f.name),
     rejected,
     profile,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initialWeights, layoutOf, type ModelSpec } from '@twinfed/shared';
 import { initBackend } from './backend';
 import { explain } from './explain';
-import { predict } from './predict';
+import { modelOutputs, predict } from './predict';
 
 const names = ['a', 'b', 'c'];
 const lr: ModelSpec = { kind: 'logistic-regression', inputs: 3 };
@@ -42,7 +42,7 @@ describe('explain', () => {
     const before = tf.memory().numTensors;
     const spec: ModelSpec = { kind: 'mlp', inputs: 3, hidden: [8, 4], activation: 'tanh' };
     const weights = initialWeights(spec, 3);
-    const out = await explain({ spec, weights, x, featureNames: names, steps: 64 });
+    const out = await explain({ spec, weights, x, featureNames: names, method: 'integrated-gradients', steps: 64 });
     const [px, p0] = Array.from(await predict({ spec, weights, x: Float32Array.from([...x, 0, 0, 0]), n: 2 }));
     const total = out.reduce((s, c) => s + c.contribution, 0);
     expect(total).toBeCloseTo(logit(px!) - logit(p0!), 3);
@@ -51,6 +51,27 @@ describe('explain', () => {
     );
     expect(out.map((c) => c.feature).sort()).toEqual(names);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('linear Cox model: coefficient × value, as logistic regression', async () => {
+    const cox: ModelSpec = { kind: 'cox', inputs: 3, ties: 'breslow', horizonDays: 365 };
+    const out = await explain({ spec: cox, weights: { ...lrWeights, layout: layoutOf(cox) }, x, featureNames: names });
+    expect(out).toEqual(await explain({ spec: lr, weights: lrWeights, x, featureNames: names }));
+  });
+
+  test('Cox MLP integrated gradients sum to η(x) − η(0), the log relative hazard against the mean patient', async () => {
+    const spec: ModelSpec = {
+      kind: 'cox-mlp',
+      inputs: 3,
+      hidden: [6],
+      activation: 'tanh',
+      ties: 'efron',
+      horizonDays: 30,
+    };
+    const weights = initialWeights(spec, 5);
+    const out = await explain({ spec, weights, x, featureNames: names, steps: 64 });
+    const [ex, e0] = Array.from(await modelOutputs({ spec, weights, x: Float32Array.from([...x, 0, 0, 0]), n: 2 }));
+    expect(out.reduce((s, c) => s + c.contribution, 0)).toBeCloseTo(ex! - e0!, 3);
   });
 
   test('rejects bad requests', async () => {

@@ -1,6 +1,7 @@
 /**
  * @twinfed/models — everything that touches tfjs (the only package that does): backend choice,
- * model building, local training with FedProx/SCAFFOLD terms, prediction, explanations; plus
+ * model building, local training with FedProx/SCAFFOLD terms, prediction, explanations (linear, integrated
+ * gradients, Shapley values over any batched scorer); plus
  * tfjs-free datasets (FLamby's Fed-Heart-Disease, mapped CSVs) and evaluation metrics.
  *
  * Exported here: what another workspace imports (tests/src/hygiene/public-surface.test.ts checks both ways).
@@ -17,7 +18,7 @@ export {
   type Standardizer,
   STD_EPSILON,
 } from './dataset';
-export { explain } from './explain';
+export { explain, type ExplainMethod, resolveExplainMethod } from './explain';
 export {
   type ClientDataset,
   HEART_DISEASE_CENTERS,
@@ -25,7 +26,15 @@ export {
   loadHeartDisease,
   loadHeartDiseasePooled,
 } from './heart-disease';
-export { evaluate, type EvaluateOptions, type Evaluation, predict } from './predict';
+export {
+  evaluate,
+  evaluateModel,
+  evaluationMetrics,
+  type EvaluateOptions,
+  type Evaluation,
+  predict,
+  type SurvivalEvaluation,
+} from './predict';
 export { type CalibrationBin, calibrationBins, expectedCalibrationError } from './metrics';
 export {
   createTrainer,

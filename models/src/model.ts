@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   initialWeights,
+  isCoxModel,
   layoutOf,
   layoutSize,
   sameLayout,
@@ -24,7 +25,7 @@ export interface TfModel {
   readonly layout: Layout;
   /** One trainable variable per dense layer, `[fanIn + 1, units]`, in layout order. */
   readonly variables: readonly tf.Variable[];
-  /** Log-odds `[n, 1]` for inputs `[n, inputs]`, or `[n, inputs + 1]` already ending in a ones column. */
+  /** The output unit `[n, 1]` (log-odds; the log relative hazard of a Cox model) for inputs `[n, inputs]`, or `[n, inputs + 1]` already ending in a ones column. */
   logits(x: tf.Tensor2D, options?: { augmented?: boolean }): tf.Tensor2D;
   /** Copies weights into the existing variables (no new variables). Throws `INVALID_WEIGHTS` on a layout mismatch. */
   setWeights(weights: WeightSet): void;
@@ -52,6 +53,9 @@ export function withOnes(x: tf.Tensor2D): tf.Tensor2D {
  * The forward pass over stacked layer parameters (variables while training, plain tensors when
  * predicting; see {@link TfModel}): dense layers with the spec's activation, then one output unit.
  * Returns logits `[n, 1]`. With `augmented`, `x` already ends in a ones column.
+ * A Cox model's output has no bias: the layout keeps the output bias (PyTorch's `nn.Linear`, as FLamby's
+ * baseline), but it is masked out here, so it neither moves the score nor receives a gradient (the partial
+ * likelihood cannot see a constant shift, and float noise in its gradient would otherwise let Adam drift it).
  */
 export function forwardLogits(
   spec: ModelSpec,
@@ -61,11 +65,19 @@ export function forwardLogits(
 ): tf.Tensor2D {
   let h = options.augmented ? x : withOnes(x);
   for (let i = 0; i < params.length; i++) {
-    const z = tf.matMul<tf.Tensor2D>(h, params[i] as tf.Tensor2D);
-    if (i === params.length - 1) return z;
-    h = withOnes(spec.kind === 'mlp' && spec.activation === 'tanh' ? tf.tanh(z) : tf.relu(z));
+    const last = i === params.length - 1;
+    const w = (last && isCoxModel(spec) ? withoutBias(params[i]!) : params[i]) as tf.Tensor2D;
+    const z = tf.matMul<tf.Tensor2D>(h, w);
+    if (last) return z;
+    h = withOnes('activation' in spec && spec.activation === 'tanh' ? tf.tanh(z) : tf.relu(z));
   }
   throw new TwinfedError('INVALID_WEIGHTS', 'a model needs at least one layer');
+}
+
+/** A stacked `[fanIn + 1, units]` layer with its bias row zeroed (by a mask, so the bias gets a zero gradient). */
+function withoutBias(stacked: tf.Tensor): tf.Tensor {
+  const [rows, units] = stacked.shape as [number, number];
+  return tf.mul(stacked, tf.concat([tf.ones([rows - 1, units]), tf.zeros([1, units])]));
 }
 
 /** Checks a weight set against a layout; throws `INVALID_WEIGHTS` / `NON_FINITE_WEIGHTS`. */

@@ -1,7 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { initialWeights, layoutOf, type ModelSpec } from '@twinfed/shared';
 import { initBackend } from './backend';
-import { evaluate, predict } from './predict';
+import { breslowBaseline, riskAtHorizon } from './breslow';
+import {
+  coxBaseline,
+  evaluate,
+  evaluateModel,
+  evaluationMetrics,
+  modelOutputs,
+  predict,
+  predictCoxRisk,
+} from './predict';
 
 const spec: ModelSpec = { kind: 'logistic-regression', inputs: 2 };
 const weights = { layout: layoutOf(spec), data: Float32Array.from([1, -1, 0]) };
@@ -45,5 +54,44 @@ describe('predict / evaluate', () => {
     await expect(
       predict({ spec, weights: initialWeights(mlp, 0), x: new Float32Array(2), n: 1 }),
     ).rejects.toMatchObject({ code: 'INVALID_WEIGHTS' });
+  });
+
+  describe('a Cox model', () => {
+    const cox: ModelSpec = { kind: 'cox', inputs: 2, ties: 'breslow', horizonDays: 2 };
+    // The bias (7) is ignored: η = x·w.
+    const coxWeights = { layout: layoutOf(cox), data: Float32Array.from([1, -1, 7]) };
+    const data = {
+      x: Float32Array.from([2, 0, 0, 3, 1, 1, 1, 0]),
+      y: Float32Array.from([1, 1, 0, 1]),
+      time: Float32Array.from([1, 2, 2, 3]),
+      n: 4,
+      d: 2,
+    };
+
+    test('outputs the log relative hazard without the bias, and reports the C-index and loss only', async () => {
+      expect(Array.from(await modelOutputs({ spec: cox, weights: coxWeights, x: data.x, n: 4 }))).toEqual([
+        2, -3, 0, 1,
+      ]);
+      const e = await evaluateModel({ spec: cox, weights: coxWeights, data });
+      // comparable pairs: (row0, each of 1,2,3) concordant 3 of 3; (row1: t=2 event vs row2 censored at 2 and row3) η −3 < 0, 1: 0 of 2
+      expect(evaluationMetrics(e)).toEqual({ cIndex: 3 / 5, loss: expect.any(Number) });
+      await expect(predict({ spec: cox, weights: coxWeights, x: data.x, n: 4 })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+      });
+      await expect(
+        evaluateModel({ spec: cox, weights: coxWeights, data: { ...data, time: undefined } }),
+      ).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+      });
+    });
+
+    test('scores the risk within the horizon from a Breslow baseline of the rows', async () => {
+      const baseline = await coxBaseline({ spec: cox, weights: coxWeights, data });
+      expect(baseline).toEqual(breslowBaseline({ eta: [2, -3, 0, 1], time: data.time, event: data.y }));
+      const risk = await predictCoxRisk({ spec: cox, weights: coxWeights, x: data.x, n: 4, baseline });
+      const expected = riskAtHorizon([2, -3, 0, 1], baseline, 2);
+      risk.forEach((r, i) => expect(r).toBeCloseTo(expected[i]!, 6));
+      expect(risk[0]!).toBeGreaterThan(risk[3]!);
+    });
   });
 });

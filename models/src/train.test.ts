@@ -131,6 +131,27 @@ describe('createTrainer', () => {
     ).rejects.toMatchObject({ code: 'INVALID_PLAN' });
   });
 
+  test('a Cox model trains on mini-batches of time-to-event rows (its bias untouched), and refuses rows without times', async () => {
+    const spec: ModelSpec = { kind: 'cox', inputs: 13, ties: 'breslow', horizonDays: 365 };
+    // Cleveland with a made-up follow-up: events are the labels, times shorter for higher cholesterol (feature 4).
+    const time = Float32Array.from(
+      { length: cleveland.train.n },
+      (_, i) => 1 + (i % 7) + (cleveland.train.x[i * 13 + 4]! > 0 ? 0 : 5),
+    );
+    const data = { ...cleveland.train, time };
+    const training: TrainingConfig = { steps: 40, batchSize: 16, optimizer: 'adam', lr: 0.01 };
+    const trainer = await createTrainer({ spec, data, training, seed: 1 });
+    const start = initialWeights(spec, 42);
+    const r = await trainer.trainRound({ weights: start });
+    trainer.dispose();
+    expect(Number.isFinite(r.meanLoss) && r.meanLoss > 0).toBe(true);
+    expect(r.weights.data[13]).toBe(start.data[13]); // the bias
+    expect(Array.from(r.weights.data.subarray(0, 13))).not.toEqual(Array.from(start.data.subarray(0, 13)));
+    await expect(createTrainer({ spec, data: cleveland.train, training, seed: 1 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+  });
+
   test("FLamby's Local 0: Adam 1e-3, batch 4, 50 epochs on Cleveland; mean test accuracy over seeds 42-46 in 0.746 ± 0.05", async () => {
     const training: TrainingConfig = { epochs: 50, batchSize: 4, optimizer: 'adam', lr: 0.001 };
     const accuracies: number[] = [];

@@ -1,8 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { layoutSize, TwinfedError, type ModelSpec, type TrainingConfig, type WeightSet } from '@twinfed/shared';
+import {
+  isCoxModel,
+  layoutSize,
+  TwinfedError,
+  type ModelSpec,
+  type TrainingConfig,
+  type WeightSet,
+} from '@twinfed/shared';
 import { initBackend } from './backend';
 import { TensorBatches } from './batches';
 import { assertSplit, type Split } from './dataset';
+import { coxPartialLikelihoodLoss } from './cox-loss';
 import { bceWithLogits } from './loss';
 import { createModel, weightTensors, withOnes, type TfModel } from './model';
 
@@ -31,7 +39,7 @@ export interface TrainRoundResult {
   /** Size of the local training set (FedAvg's weight), not the number of rows visited. */
   numExamples: number;
   steps: number;
-  /** Mean over the round's steps of the batch BCE (without the FedProx/SCAFFOLD terms). */
+  /** Mean over the round's steps of the batch loss, BCE or Cox (without the FedProx/SCAFFOLD terms). */
   meanLoss: number;
 }
 
@@ -65,6 +73,7 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
   if (data.d !== spec.inputs)
     throw new TwinfedError('INVALID_PLAN', `the data has ${data.d} features, the model expects ${spec.inputs}`);
   if (data.n < 1) throw new TwinfedError('BAD_REQUEST', 'no training rows');
+  const batchLoss = lossOf(spec, data);
   // A ones column appended once: the first layer's bias rides in its stacked kernel (see TfModel).
   const x = tf.tidy(() => withOnes(tf.tensor2d(data.x, [data.n, data.d], 'float32')));
   const y = tf.tensor2d(data.y, [data.n, 1], 'float32');
@@ -82,7 +91,7 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
         let lossSum = 0;
         let lastYield = performance.now();
         for (let step = 0; step < stepsPerRound; step++) {
-          lossSum += trainStep({ model, optimizer, batches, extra: extra.loss });
+          lossSum += trainStep({ model, optimizer, batches, loss: batchLoss, extra: extra.loss });
           if (performance.now() - lastYield > YIELD_EVERY_MS) {
             await new Promise<void>((resolve) => setImmediate(resolve));
             lastYield = performance.now();
@@ -108,6 +117,26 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
 }
 
 type ExtraLoss = (loss: tf.Scalar) => tf.Scalar;
+
+/** A batch's loss from the model's output `[b, 1]`, its labels `[b, 1]` and its data rows. */
+type BatchLoss = (output: tf.Tensor2D, y: tf.Tensor2D, rows: Int32Array) => tf.Scalar;
+
+/**
+ * The spec's training loss: BCE for binary models; for Cox models the negative partial log-likelihood of the
+ * batch's rows (risk sets within the mini-batch, as FLamby), with `y` the event indicator and times from the data.
+ */
+function lossOf(spec: ModelSpec, data: Split): BatchLoss {
+  if (!isCoxModel(spec)) return (output, y) => bceWithLogits(output, y);
+  const { time, y: event } = data;
+  if (!time) throw new TwinfedError('BAD_REQUEST', `a ${spec.kind} model needs time-to-event data (event times)`);
+  return (output, _y, rows) =>
+    coxPartialLikelihoodLoss(
+      output,
+      Array.from(rows, (r) => time[r]!),
+      Array.from(rows, (r) => event[r]!),
+      spec.ties,
+    );
+}
 
 /** The round's FedProx/SCAFFOLD terms as a loss transform, holding the tensors they need until disposed. */
 function roundTerms(model: TfModel, round: TrainRoundOptions): { loss?: ExtraLoss; dispose(): void } {
@@ -137,19 +166,20 @@ function roundTerms(model: TfModel, round: TrainRoundOptions): { loss?: ExtraLos
   return { loss: (loss) => terms.reduce((acc, term) => term(acc), loss), dispose };
 }
 
-/** One optimiser step on the next batch; returns that batch's BCE. */
+/** One optimiser step on the next batch; returns that batch's loss. */
 function trainStep(args: {
   model: TfModel;
   optimizer: tf.Optimizer;
   batches: TensorBatches;
+  loss: BatchLoss;
   extra: ExtraLoss | undefined;
 }): number {
   const { model, optimizer, batches, extra } = args;
-  const [xb, yb] = batches.next();
+  const [xb, yb, rows] = batches.next();
   let bce: tf.Scalar | undefined;
   const cost = optimizer.minimize(
     () => {
-      const loss = bceWithLogits(model.logits(xb, { augmented: true }), yb);
+      const loss = args.loss(model.logits(xb, { augmented: true }), yb, rows);
       if (!extra) return loss;
       bce = tf.keep(loss);
       return extra(loss);

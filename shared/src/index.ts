@@ -38,7 +38,7 @@ export type {
   SocketData,
 } from './events';
 export { createLogger, type Logger, silentLogger } from './logger';
-export { initialWeights, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
+export { type CoxModelSpec, initialWeights, isCoxModel, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
 export { normalizationFromSums } from './normalization';
 export {
   COHORT_POOL_MIN_SITES,

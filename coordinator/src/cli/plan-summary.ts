@@ -3,8 +3,8 @@ import { dpMechanism, planEpsilon, requiresApprovals, type Plan } from '@twinfed
 
 /** `logistic-regression (13 inputs)` or `mlp 13→32→16→1`. */
 export function modelLine(model: Plan['model']): string {
-  return model.kind === 'mlp'
-    ? `mlp ${model.inputs}→${model.hidden.join('→')}→1`
+  return model.kind === 'mlp' || model.kind === 'cox-mlp'
+    ? `${model.kind} ${model.inputs}→${model.hidden.join('→')}→1`
     : `${model.kind} (${model.inputs} inputs)`;
 }
 

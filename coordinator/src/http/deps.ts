@@ -26,8 +26,6 @@ export interface HttpDeps {
   presence?: Presence;
   /** True while the coordinator shuts down: new requests get 503 NOT_READY. */
   draining?: () => boolean;
-  /** Connected site sockets (for `/metrics`). */
-  connectedSites?: () => number;
   /** The failed-authentication limiter, shared with the socket layer; none: the app makes its own. */
   authFailures?: AuthFailureLimiter;
   /** How push events reach sites: this process only, through Redis, or Redis is away (`/readyz`); default local. */

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { TwinfedError } from '@twinfed/shared';
-import type { EngineMetrics } from '../rounds/metrics';
+import type { CoordinatorMetrics } from '../metrics/registry';
 
 /** Options of {@link UploadGate}. */
 interface UploadGateOptions {
@@ -8,7 +8,7 @@ interface UploadGateOptions {
   concurrency: number;
   /** Uploads admitted beyond those, waiting (their bodies are held in memory). */
   queue: number;
-  metrics?: EngineMetrics;
+  metrics?: CoordinatorMetrics;
   now?: () => number;
 }
 
@@ -58,9 +58,11 @@ export class UploadGate {
       }
       this.active++;
       const started = this.now();
+      const timer = this.options.metrics?.uploadSeconds.startTimer();
       res.once('close', () => {
         this.active--;
         this.meanMs = 0.8 * this.meanMs + 0.2 * Math.max(1, this.now() - started);
+        timer?.();
       });
       next();
     };

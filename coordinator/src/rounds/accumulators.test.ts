@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { SeededRandom } from '@twinfed/shared';
 import { fedAvg, fedOpt, type ClientResult, type Strategy } from '../strategies';
-import { AccumulatorCache, sortSiteIds } from './accumulators';
+import { AccumulatorCache, FOLD_BATCH, sortSiteIds } from './accumulators';
 
 const SIZE = 257;
 const SITES = ['site-e', 'site-a', 'site-d', 'site-c', 'site-b', 'site-f'];
@@ -127,4 +128,51 @@ describe('AccumulatorCache folds in sorted site order whatever the arrival order
     const rebuilt = await aggregate({ strategy, arrival: all, answered: all.map((r) => r.siteId), live: false });
     expect(Buffer.from(live.weights.buffer)).toEqual(Buffer.from(rebuilt.weights.buffer));
   });
+});
+
+test('any arrival order, memory budget and set of answers: the bits of one add after another in sorted order', async () => {
+  const strategy = fedAvg({ serverLr: 1 });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 2 * FOLD_BATCH + 5 }),
+      fc.integer(),
+      fc.integer({ min: 0, max: 12 }),
+      fc.boolean(),
+      async (sites, seed, budgetUpdates, live) => {
+        const rng = new SeededRandom(seed);
+        const size = 300;
+        const c = { round: 1, global: new Float32Array(size), state: {}, seed: 1 };
+        const all: ClientResult[] = Array.from({ length: sites }, (_, k) => ({
+          siteId: `s-${String(k).padStart(3, '0')}`,
+          numExamples: 1 + rng.int(10_000),
+          weights: Float32Array.from({ length: size }, () => rng.normal() * 10 ** rng.int(12)),
+        }));
+        const selected = all.map((r) => r.siteId);
+        const answered = all.filter(() => rng.uniform(0, 1) < 0.8);
+        const cache = new AccumulatorCache(budgetUpdates * size * 4);
+        if (live) {
+          for (const result of rng.shuffle([...answered]))
+            cache.offer({ federationId: 'f', strategy, ctx: c, selected, result });
+        }
+        const byId = new Map(all.map((r) => [r.siteId, r]));
+        const acc = await cache.finish({
+          federationId: 'f',
+          strategy,
+          ctx: c,
+          selected,
+          answered: answered.map((r) => r.siteId),
+          load: (siteId) => Promise.resolve(byId.get(siteId)!),
+        });
+        const oracle = strategy.createAccumulator(c);
+        for (const r of answered) oracle.add(r); // `all` is already in sorted order
+        expect([...acc.siteIds]).toEqual(answered.map((r) => r.siteId));
+        if (answered.length === 0) return;
+        const got = strategy.aggregate(c, acc, []).weights;
+        expect(Buffer.from(got.buffer).equals(Buffer.from(strategy.aggregate(c, oracle, []).weights.buffer))).toBe(
+          true,
+        );
+      },
+    ),
+    { numRuns: 40 },
+  );
 });

@@ -1,4 +1,10 @@
-import type { Accumulator, ClientResult, RoundContext, Strategy } from '../strategies';
+import { addAll, type Accumulator, type ClientResult, type RoundContext, type Strategy } from '../strategies';
+
+/**
+ * Results folded per pass when a round closes: the accumulator folds a batch in one blocked pass over its sum (see
+ * strategies/weighted-fold.ts), and at most this many re-opened updates are in memory at once besides the sum.
+ */
+export const FOLD_BATCH = 16;
 
 interface Entry {
   round: number;
@@ -62,14 +68,27 @@ export class AccumulatorCache {
     const keep = entry.order[entry.next] === siteId || entry.waitingBytes + bytes <= this.bufferBytes;
     entry.waiting.set(siteId, keep ? result : null);
     if (keep) entry.waitingBytes += bytes;
-    for (;;) {
-      const head = entry.order[entry.next];
-      const ready = head === undefined ? undefined : entry.waiting.get(head);
-      if (!ready) break;
-      entry.acc.add(ready);
-      entry.waiting.delete(ready.siteId);
-      entry.waitingBytes -= ready.weights.byteLength;
-      entry.next++;
+    // The run of consecutive sorted sites now all here is folded as one batch.
+    const ready: ClientResult[] = [];
+    for (let k = entry.next; k < entry.order.length; k++) {
+      const r = entry.waiting.get(entry.order[k]!);
+      if (!r) break;
+      ready.push(r);
+    }
+    if (ready.length > 0) this.foldReady(entry, ready);
+  }
+
+  /** Folds `ready` (the results at order[next …]) and forgets those the accumulator took, even when it rejects one. */
+  private foldReady(entry: Entry, ready: readonly ClientResult[]): void {
+    const before = entry.acc.siteIds.length;
+    try {
+      addAll(entry.acc, ready);
+    } finally {
+      for (const r of ready.slice(0, entry.acc.siteIds.length - before)) {
+        entry.waiting.delete(r.siteId);
+        entry.waitingBytes -= r.weights.byteLength;
+        entry.next++;
+      }
     }
   }
 
@@ -93,10 +112,13 @@ export class AccumulatorCache {
       entry = this.entryFor(opts);
     }
     const folded = new Set(entry.order.slice(0, entry.next));
-    for (const siteId of answered) {
-      if (folded.has(siteId)) continue;
-      entry.acc.add(entry.waiting.get(siteId) ?? (await opts.load(siteId)));
-      folded.add(siteId);
+    const rest = answered.filter((siteId) => !folded.has(siteId));
+    for (let at = 0; at < rest.length; at += FOLD_BATCH) {
+      const { waiting } = entry;
+      const batch = await Promise.all(
+        rest.slice(at, at + FOLD_BATCH).map(async (siteId) => waiting.get(siteId) ?? opts.load(siteId)),
+      );
+      addAll(entry.acc, batch);
     }
     entry.waiting.clear();
     entry.waitingBytes = 0;

@@ -60,6 +60,7 @@ export class RoundClosing {
       });
       if (!moved) return;
       core.crash('round.aggregating');
+      if (loaded.plan.privacy.secureAggregation) await this.maskingEnded(round);
     }
     const updates = await core.store.listUpdateSummaries(federationId, roundNo); // read once per close
     if (updates.length < loaded.plan.minSites) {
@@ -69,7 +70,9 @@ export class RoundClosing {
     if (loaded.plan.privacy.secureAggregation) return this.closeSecure(loaded, round, reason);
     let built: Aggregated;
     try {
+      const timer = core.metrics.aggregationSeconds.startTimer();
       built = await this.aggregate(loaded, round, updates);
+      timer();
     } catch (err) {
       this.o.accumulators.drop(federationId);
       core.logger.error({ err, federationId, round: roundNo }, 'aggregation failed');
@@ -92,6 +95,7 @@ export class RoundClosing {
     const { core } = this.o;
     const ctx = await core.context(loaded, round);
     let outcome: Unmasked;
+    const unmasking = process.hrtime.bigint();
     try {
       outcome = await this.o.secagg.unmask(loaded, round, ctx.global);
     } catch (err) {
@@ -113,9 +117,11 @@ export class RoundClosing {
       this.o.deadlines.armUnmask(round, outcome.unmaskAt);
       return;
     }
+    core.metrics.secaggPhase('unmasking', Number(process.hrtime.bigint() - unmasking) / 1e9);
     const { strategy } = loaded;
     if (!isDeltaStrategy(strategy))
       return this.fail({ round, from: ['aggregating'], reason: `${strategy.name} cannot aggregate a secure sum` });
+    const timer = core.metrics.aggregationSeconds.startTimer();
     const out = strategy.step(ctx, outcome.mean);
     const built = await this.o.publishing.buildPublishedVersion(loaded, round, {
       weights: out.weights,
@@ -123,7 +129,15 @@ export class RoundClosing {
       metrics: out.metrics,
       contributors: outcome.contributors,
     });
+    timer();
     await this.publish(loaded, round, built);
+  }
+
+  /** Times a secure round's mask collection: from its key shares closing (U2 fixed) until now, when it stopped taking updates. */
+  private async maskingEnded(round: Round): Promise<void> {
+    const { core } = this.o;
+    const cohort = await core.store.getSecaggCohort(round.federationId, round.round);
+    if (cohort) core.metrics.secaggPhase('mask_collection', (core.now() - Date.parse(cohort.fixedAt)) / 1000);
   }
 
   private async aggregate(loaded: Loaded, round: Round, updates: UpdateSummary[]): Promise<Aggregated> {

@@ -24,7 +24,7 @@ import { secureNormal } from '../strategies/secure-normal';
 import { noCrashPoints, type CrashPoint, type CrashPoints } from './crash-points';
 import type { DriverGate } from './driver-leases';
 import { noEvents, type EngineEvents } from './events';
-import { EngineMetrics } from './metrics';
+import { CoordinatorMetrics } from '../metrics/registry';
 
 /** What the round engine needs. */
 export interface EngineDeps {
@@ -35,7 +35,7 @@ export interface EngineDeps {
   now?: () => number;
   maxConcurrentUploads?: number;
   maxUpdateBytes?: number;
-  metrics?: EngineMetrics;
+  metrics?: CoordinatorMetrics;
   /** Test-only crash points (see {@link CrashPoints}). */
   crashPoints?: CrashPoints;
   /**
@@ -76,7 +76,7 @@ export class EngineCore {
   readonly logger: Logger;
   readonly events: EngineEvents;
   readonly now: () => number;
-  readonly metrics: EngineMetrics;
+  readonly metrics: CoordinatorMetrics;
   private readonly crashPoints: CrashPoints;
   private readonly globals = new Map<string, WeightSet>();
   /** Each federation's validated plan, digest and strategy (a plan changes only by `RoundEngine.amendPlan`, which forgets it). */
@@ -90,7 +90,7 @@ export class EngineCore {
     this.logger = deps.logger;
     this.events = deps.events ?? noEvents;
     this.now = deps.now ?? Date.now;
-    this.metrics = deps.metrics ?? new EngineMetrics();
+    this.metrics = deps.metrics ?? new CoordinatorMetrics();
     this.crashPoints = deps.crashPoints ?? noCrashPoints;
   }
 

@@ -61,6 +61,7 @@ export class RoundEngine {
       identity: deps.identity,
       maxConcurrent: deps.maxConcurrentUploads ?? 4,
       maxUpdateBytes: deps.maxUpdateBytes ?? 64 * 1024 * 1024,
+      metrics: this.core.metrics,
     });
     this.secagg = new SecureAggregation(this.core, this.opener, this.directory);
     // Who owns what: the scheduler the timers and serial sections, the accumulator cache the in-progress aggregates,
@@ -105,7 +106,7 @@ export class RoundEngine {
     });
   }
 
-  /** The engine's counters (uploads by outcome, late uploads per round, rounds, recoveries). */
+  /** The coordinator's metrics the engine records into (uploads, rounds, timings). */
   get metrics() {
     return this.core.metrics;
   }
@@ -398,7 +399,8 @@ export class RoundEngine {
       }); // durable already: ack (a failure here is retried from the stored state)
       return ack('accepted', receivedAt);
     } catch (err) {
-      if (!(err instanceof TwinfedError) || err.code !== 'ROUND_CLOSED') core.metrics.upload('rejected');
+      if (!(err instanceof TwinfedError)) core.metrics.rejected('INTERNAL');
+      else if (err.code !== 'ROUND_CLOSED') core.metrics.rejected(err.code);
       throw err;
     }
   }
@@ -488,7 +490,7 @@ export class RoundEngine {
       return checkRoundAccepts({ round, siteId, baseVersionId: parsed.header.baseVersionId });
     } catch (err) {
       if (err instanceof TwinfedError && err.code === 'ROUND_CLOSED' && round) {
-        if (round.selectedSiteIds.includes(siteId)) this.core.metrics.late(round.federationId, round.round);
+        if (round.selectedSiteIds.includes(siteId)) this.core.metrics.late();
         this.core.logger.info(
           { federationId: round.federationId, round: round.round, siteId, state: round.state },
           'late update refused',

@@ -1,7 +1,7 @@
 import type { Logger } from '@twinfed/shared';
 import { isLeaseLost } from './driver-leases';
 import { KeyedMutex } from '../util/keyed-mutex';
-import type { EngineMetrics } from './metrics';
+import type { CoordinatorMetrics } from '../metrics/registry';
 import { FederationTimers } from './timers';
 
 /**
@@ -17,7 +17,7 @@ export class RoundScheduler {
   constructor(
     private readonly o: {
       logger: Logger;
-      metrics: EngineMetrics;
+      metrics: CoordinatorMetrics;
       /** Delay before a federation whose transition failed is tried again. */
       retryDelayMs: number;
       /** What a retry runs: continue the federation from its stored state. */
@@ -60,7 +60,7 @@ export class RoundScheduler {
 
   /** After an error, tries the federation again from its stored state a little later (never hangs). */
   retryLater(federationId: string, err: unknown): void {
-    this.o.metrics.recoveries++;
+    this.o.metrics.recovery();
     this.o.logger.error({ err, federationId }, 'round transition failed; retrying from the stored state');
     this.after(federationId, this.o.retryDelayMs, () => this.o.recover(federationId));
   }

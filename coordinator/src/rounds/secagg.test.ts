@@ -14,6 +14,7 @@ import {
   type WeightSet,
 } from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { metricValue } from '../metrics/__tests__/values';
 import { secaggSite } from './__tests__/secagg-site';
 
 type Coord = Awaited<ReturnType<typeof startTestCoordinator>>;
@@ -186,6 +187,10 @@ describe('secure aggregation over real HTTP', () => {
       for (const u of await c.store.listUpdateSummaries(fid, 1))
         expect(u).toMatchObject({ numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} });
       expect((await sites[0]!.state(1)).phase).toBe('closed');
+      // Each phase of the round was timed once, and the step from the unmasked sum as its aggregation.
+      for (const phase of ['share_relay', 'mask_collection', 'unmasking'])
+        expect(await metricValue(c.engine.metrics, 'twinfed_secagg_phase_seconds_count', { phase })).toBe(1);
+      expect(await metricValue(c.engine.metrics, 'twinfed_aggregation_seconds_count')).toBe(1);
     } finally {
       await c.close();
     }

@@ -127,6 +127,7 @@ export class SecureAggregation {
       },
       this.core.fence(round.federationId),
     );
+    this.core.metrics.secaggPhase('share_relay', (Date.parse(cohort.fixedAt) - Date.parse(round.openedAt)) / 1000);
     this.core.logger.info(
       {
         federationId: round.federationId,

@@ -11,6 +11,7 @@ import {
   type UpdateHeader,
   type WeightSet,
 } from '@twinfed/shared';
+import { CoordinatorMetrics } from '../metrics/registry';
 import type { Site, Store } from '../store';
 import { Semaphore } from '../util/semaphore';
 import { checkUpdateHeader } from './upload-check';
@@ -38,7 +39,13 @@ export class UpdateOpener {
   private readonly slots: Semaphore;
 
   constructor(
-    private readonly deps: { store: Store; identity: Identity; maxConcurrent: number; maxUpdateBytes: number },
+    private readonly deps: {
+      store: Store;
+      identity: Identity;
+      maxConcurrent: number;
+      maxUpdateBytes: number;
+      metrics: CoordinatorMetrics;
+    },
   ) {
     this.slots = new Semaphore(deps.maxConcurrent);
   }
@@ -62,14 +69,16 @@ export class UpdateOpener {
   async decrypt(parsed: ReceivedUpdate, layout: Layout, site?: Site): Promise<OpenedUpdate> {
     return this.slots.run(async () => {
       const sender = await this.verified(parsed, site);
-      const weights = openUpdate({
-        header: parsed.header,
-        ciphertext: parsed.ciphertext,
-        siteBoxPublicKey: fromB64(sender.boxPublicKey),
-        coordinatorBoxSecretKey: this.deps.identity.box.secretKey,
-        expectedLayout: layout,
-        maxBytes: this.deps.maxUpdateBytes,
-      });
+      const weights = CoordinatorMetrics.timed(this.deps.metrics.openSeconds, () =>
+        openUpdate({
+          header: parsed.header,
+          ciphertext: parsed.ciphertext,
+          siteBoxPublicKey: fromB64(sender.boxPublicKey),
+          coordinatorBoxSecretKey: this.deps.identity.box.secretKey,
+          expectedLayout: layout,
+          maxBytes: this.deps.maxUpdateBytes,
+        }),
+      );
       return { ...parsed, weights };
     });
   }
@@ -78,13 +87,15 @@ export class UpdateOpener {
   async decryptMasked(parsed: ReceivedUpdate, elements: number, site?: Site): Promise<Uint8Array> {
     return this.slots.run(async () => {
       const sender = await this.verified(parsed, site);
-      return openMaskedUpdate({
-        header: parsed.header,
-        ciphertext: parsed.ciphertext,
-        siteBoxPublicKey: fromB64(sender.boxPublicKey),
-        coordinatorBoxSecretKey: this.deps.identity.box.secretKey,
-        expectedElements: elements,
-      });
+      return CoordinatorMetrics.timed(this.deps.metrics.openSeconds, () =>
+        openMaskedUpdate({
+          header: parsed.header,
+          ciphertext: parsed.ciphertext,
+          siteBoxPublicKey: fromB64(sender.boxPublicKey),
+          coordinatorBoxSecretKey: this.deps.identity.box.secretKey,
+          expectedElements: elements,
+        }),
+      );
     });
   }
 
@@ -121,11 +132,13 @@ export class UpdateOpener {
       throw new TwinfedError('INTERNAL', "The update was opened with another site's keys.");
     const site = known ?? (await this.deps.store.getSite(parsed.header.siteId));
     if (!site) throw new TwinfedError('UNKNOWN_SITE');
-    verifyUpdateSignature({
-      header: parsed.header,
-      ciphertext: parsed.ciphertext,
-      siteSignPublicKey: fromB64(site.signPublicKey),
-    });
+    CoordinatorMetrics.timed(this.deps.metrics.verifySeconds, () =>
+      verifyUpdateSignature({
+        header: parsed.header,
+        ciphertext: parsed.ciphertext,
+        siteSignPublicKey: fromB64(site.signPublicKey),
+      }),
+    );
     return site;
   }
 }

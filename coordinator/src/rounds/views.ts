@@ -9,7 +9,7 @@ import {
 import type { Federation, Round } from '../store';
 
 /** A federation's plan, validated, with the coordinator's signed statement of it (see `RoundEngine.parsed`). */
-export interface ParsedPlan {
+interface ParsedPlan {
   plan: Plan;
   signedPlan: SignedPlan;
 }

@@ -10,6 +10,7 @@ import { lifecycle, MemoryContext } from './memory/context';
 import { decisions } from './memory/decisions';
 import { federations } from './memory/federations';
 import { identity } from './memory/identity';
+import { counts } from './memory/counts';
 import { leases } from './memory/leases';
 import { population } from './memory/population';
 import { secagg } from './memory/secagg';
@@ -32,5 +33,6 @@ export class MemoryStore extends storeClass(() => new MemoryContext(), {
   decisions,
   audit,
   leases,
+  counts,
   lifecycle,
 }) {}

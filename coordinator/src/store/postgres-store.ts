@@ -13,6 +13,7 @@ import { checkDurability, PgDb, unreachable, type PgOptions } from './postgres/d
 import { decisions } from './postgres/decisions';
 import { federations } from './postgres/federations';
 import { identity } from './postgres/identity';
+import { counts } from './postgres/counts';
 import { leases } from './postgres/leases';
 import { migrate } from './postgres/migrate';
 import { PG_MIGRATIONS } from './postgres/migrations';
@@ -37,6 +38,7 @@ export class PostgresStore extends storeClass((db: PgDb) => new PgContext(db), {
   decisions,
   audit,
   leases,
+  counts,
   lifecycle,
 }) {
   /**

@@ -12,6 +12,7 @@ import { openDatabase, type OpenDatabaseOptions } from './sqlite/db';
 import { decisions } from './sqlite/decisions';
 import { federations } from './sqlite/federations';
 import { identity } from './sqlite/identity';
+import { counts } from './sqlite/counts';
 import { leases } from './sqlite/leases';
 import { population } from './sqlite/population';
 import { secagg } from './sqlite/secagg';
@@ -36,6 +37,7 @@ export class SqliteStore extends storeClass((context: SqlContext) => new SqliteC
   decisions,
   audit,
   leases,
+  counts,
   lifecycle,
 }) {
   /** Opens (creating with mode 0600 if needed) and migrates the database file. */

@@ -398,6 +398,17 @@ export interface LeaseStore {
   getLease(name: string): Promise<Lease | null>;
 }
 
+/**
+ * Counts a coordinator replica keeps across restarts (its metrics' late uploads, rounds closed, recoveries; see
+ * metrics/durable-counts.ts), one per (replica, name), each only ever growing.
+ */
+export interface CountStore {
+  /** Adds `by` (a positive integer) to the replica's count `name`, which starts at 0. */
+  addToCount(input: { replica: string; name: string; by: number }): Promise<void>;
+  /** The replica's counts by name (none stored: an empty object). */
+  listCounts(replica: string): Promise<Record<string, number>>;
+}
+
 export interface StoreLifecycle {
   /** A write probe: true when the store can durably write. False after close. */
   health(): Promise<boolean>;
@@ -423,6 +434,7 @@ export interface StoreDomains {
   decisions: DecisionStore;
   audit: AuditStore;
   leases: LeaseStore;
+  counts: CountStore;
   lifecycle: StoreLifecycle;
 }
 
@@ -442,4 +454,5 @@ export interface Store
     DecisionStore,
     AuditStore,
     LeaseStore,
+    CountStore,
     StoreLifecycle {}

@@ -1,7 +1,14 @@
 import { TwinfedError } from '@twinfed/shared';
 import { withUpdateClipping } from './clipping';
 import { isValidClaim } from './ledger';
-import { type Accumulator, type ClientResult, type DeltaStrategy, type Strategy, isDeltaStrategy } from './types';
+import {
+  type Accumulator,
+  type ClientResult,
+  type DeltaStrategy,
+  type Strategy,
+  addAll,
+  isDeltaStrategy,
+} from './types';
 
 /** Options of {@link withCentralDp}. */
 interface CentralDpOptions {
@@ -21,9 +28,20 @@ class DpAccumulator implements Accumulator {
   constructor(readonly inner: Accumulator) {}
 
   add(result: ClientResult): void {
+    this.addMany([result]);
+  }
+
+  addMany(results: readonly ClientResult[]): void {
     // Each site counts once; an invalid count is passed on so the inner ledger rejects it.
-    this.inner.add(isValidClaim(result.numExamples) ? { ...result, numExamples: 1 } : result);
-    this.examples += result.numExamples;
+    const before = this.inner.siteIds.length;
+    try {
+      addAll(
+        this.inner,
+        results.map((r) => (isValidClaim(r.numExamples) ? { ...r, numExamples: 1 } : r)),
+      );
+    } finally {
+      for (const r of results.slice(0, this.inner.siteIds.length - before)) this.examples += r.numExamples;
+    }
   }
 
   get siteIds(): readonly string[] {

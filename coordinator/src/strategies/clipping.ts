@@ -6,6 +6,7 @@ import {
   type DeltaStrategy,
   type RoundContext,
   type Strategy,
+  addAll,
   isDeltaStrategy,
 } from './types';
 
@@ -45,14 +46,28 @@ class ClippingAccumulator implements Accumulator {
   ) {}
 
   add(result: ClientResult): void {
+    this.addMany([result]);
+  }
+
+  /** Clips each result, then hands them to the inner accumulator together; counts the clipped ones it folded. */
+  addMany(results: readonly ClientResult[]): void {
     const { global, maxNorm } = this.opts;
-    // A wrong length or non-finite update goes through untouched: the inner accumulator rejects it.
-    const measurable = result.weights.length === global.length && Number.isFinite(deltaNorm(result.weights, global));
-    const c = measurable
-      ? clipUpdate({ weights: result.weights, global, maxNorm })
-      : { weights: result.weights, clipped: false };
-    this.inner.add(c.clipped ? { ...result, weights: c.weights } : result);
-    if (c.clipped) this.clippedSites++;
+    const prepared = results.map((result) => {
+      // A wrong length or non-finite update goes through untouched: the inner accumulator rejects it.
+      const measurable = result.weights.length === global.length && Number.isFinite(deltaNorm(result.weights, global));
+      const c = measurable ? clipUpdate({ weights: result.weights, global, maxNorm }) : undefined;
+      return c?.clipped ? { result: { ...result, weights: c.weights }, clipped: true } : { result, clipped: false };
+    });
+    const before = this.inner.siteIds.length;
+    try {
+      addAll(
+        this.inner,
+        prepared.map((p) => p.result),
+      );
+    } finally {
+      const folded = prepared.slice(0, this.inner.siteIds.length - before);
+      this.clippedSites += folded.filter((p) => p.clipped).length;
+    }
   }
 
   get siteIds(): readonly string[] {

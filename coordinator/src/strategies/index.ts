@@ -1,5 +1,5 @@
 export type { Accumulator, ClientResult, MeanDelta, RoundContext, Strategy, StrategyState } from './types';
-export { isDeltaStrategy } from './types';
+export { addAll, isDeltaStrategy } from './types';
 export { withUpdateClipping } from './clipping';
 export { withCentralDp } from './central-dp';
 export { fedAvg, fedProx, scaffold } from './fedavg';

@@ -28,7 +28,39 @@ export class SiteLedger {
 
   /** Throws on a second result from a site, a wrong length, non-finite weights or a bad example count. */
   check(result: ClientResult): void {
-    if (this.seen.has(result.siteId)) {
+    this.checkCounts(result, this.examples, new Set());
+    this.checkFinite(result);
+  }
+
+  /**
+   * Checks `results` in order as if each earlier one had been recorded, finiteness aside (a fold that reads the
+   * weights anyway checks it on the way): how many pass, and the error of the first that does not.
+   */
+  checkBatch(results: readonly ClientResult[]): { passed: number; error?: TwinfedError } {
+    const sites = new Set<string>();
+    let examples = this.examples;
+    for (let k = 0; k < results.length; k++) {
+      const r = results[k]!;
+      try {
+        this.checkCounts(r, examples, sites);
+      } catch (error) {
+        if (!(error instanceof TwinfedError)) throw error;
+        return { passed: k, error };
+      }
+      sites.add(r.siteId);
+      examples += r.numExamples;
+    }
+    return { passed: results.length };
+  }
+
+  /** Throws `NON_FINITE_WEIGHTS` when the result's weights hold NaN or ±Infinity. */
+  checkFinite(result: ClientResult): void {
+    assertFinite(result.weights, result.siteId);
+  }
+
+  /** Every check but finiteness, against a ledger holding `examples` examples and also the sites of `batch`. */
+  private checkCounts(result: ClientResult, examples: number, batch: ReadonlySet<string>): void {
+    if (this.seen.has(result.siteId) || batch.has(result.siteId)) {
       throw new TwinfedError('UPDATE_CONFLICT', `Site ${result.siteId} already contributed to this round.`);
     }
     if (result.weights.length !== this.size) {
@@ -43,13 +75,12 @@ export class SiteLedger {
         `numExamples must be an integer from 1 to 2^29 (site ${result.siteId}).`,
       );
     }
-    if (!Number.isSafeInteger(this.examples + result.numExamples)) {
+    if (!Number.isSafeInteger(examples + result.numExamples)) {
       throw new TwinfedError(
         'EXAMPLES_OUT_OF_RANGE',
         `The round's example total would no longer be an exact integer (site ${result.siteId}).`,
       );
     }
-    assertFinite(result.weights, result.siteId);
   }
 
   /** Commits a result that has been folded in. */

@@ -62,8 +62,22 @@ export interface ClientFailure {
  */
 export interface Accumulator {
   add(result: ClientResult): void;
+  /**
+   * The same as `add` on each result in order, in fewer passes over memory (see {@link addAll}): on the first rejected
+   * result it throws, with the results before it folded and the rest not.
+   */
+  addMany?(results: readonly ClientResult[]): void;
   /** Site ids folded in so far, in arrival order. */
   readonly siteIds: readonly string[];
+}
+
+/**
+ * Folds `results` into `acc` in order: through its `addMany` when it has one, one `add` at a time otherwise. On a
+ * rejected result it throws, with the ones before it folded (a caller counts them by the growth of `acc.siteIds`).
+ */
+export function addAll(acc: Accumulator, results: readonly ClientResult[]): void {
+  if (acc.addMany) return acc.addMany(results);
+  for (const r of results) acc.add(r);
 }
 
 /** The outcome of a round. */

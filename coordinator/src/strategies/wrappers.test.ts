@@ -8,7 +8,7 @@ import { fedOpt } from './fedopt';
 import { deltaNorm } from './ledger';
 import { krum } from './krum';
 import { fedMedian } from './robust';
-import { isDeltaStrategy } from './types';
+import { addAll, isDeltaStrategy } from './types';
 import { ctxOf, expectClose, result, runRound } from './__tests__/fixtures';
 
 const adamOpts = { serverLr: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 };
@@ -163,4 +163,71 @@ describe('withCentralDp', () => {
       );
     }
   });
+});
+
+describe('wrapped accumulators take batches', () => {
+  const wrapped: Array<[string, () => ReturnType<typeof withUpdateClipping>]> = [
+    ['clipped fedavg', () => withUpdateClipping(fedAvg({ serverLr: 1 }), { maxNorm: 1.5 })],
+    ['dp fedavg', () => withCentralDp(fedAvg({ serverLr: 1 }), { clip: 1.5, noiseMultiplier: 0, normal: () => 0 })],
+  ];
+  test.each(wrapped)(
+    '%s: addAll over any split, with a rejected result anywhere, equals one add after another',
+    (_name, make) => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 2, max: 12 }),
+          fc.nat(),
+          fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 12 }),
+          fc.integer(),
+          (sites, where, sizes, seed) => {
+            const rng = new SeededRandom(seed);
+            const ctx = ctxOf(
+              Array.from({ length: 50 }, () => rng.normal()),
+              { selectedSites: sites },
+            );
+            const results = Array.from({ length: sites }, (_, k) =>
+              result(
+                `s${k}`,
+                1 + rng.int(100),
+                Array.from(ctx.global, (g) => g + rng.normal() * (k % 2 ? 1 : 0.01)),
+              ),
+            );
+            const bad = where % (sites + 1); // == sites: nothing rejected
+            if (bad < sites)
+              results[bad] = { ...results[bad]!, weights: results[bad]!.weights.map((w, i) => (i === 7 ? NaN : w)) };
+            const s = make();
+            const stepwise = s.createAccumulator(ctx);
+            const batched = s.createAccumulator(ctx);
+            const codeOf = (fn: () => void) => {
+              try {
+                fn();
+              } catch (e) {
+                return (e as { code?: string }).code ?? String(e);
+              }
+              return undefined;
+            };
+            const a = codeOf(() => {
+              for (const r of results) stepwise.add(r);
+            });
+            const b = codeOf(() => {
+              let at = 0;
+              for (const n of [...sizes, sites]) {
+                addAll(batched, results.slice(at, at + n));
+                at += n;
+              }
+            });
+            expect(b).toBe(a);
+            expect(a).toBe(bad < sites ? 'NON_FINITE_WEIGHTS' : undefined);
+            expect([...batched.siteIds]).toEqual([...stepwise.siteIds]);
+            if (stepwise.siteIds.length === 0) return;
+            const x = s.aggregate(ctx, stepwise, []);
+            const y = s.aggregate(ctx, batched, []);
+            expect(Buffer.from(y.weights.buffer).equals(Buffer.from(x.weights.buffer))).toBe(true);
+            expect(y.metrics).toEqual(x.metrics);
+          },
+        ),
+        { numRuns: 50 },
+      );
+    },
+  );
 });

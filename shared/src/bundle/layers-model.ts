@@ -5,7 +5,7 @@
  * Dense layer's weights, and the shard is the layout's data in order: byte for byte the data section of the
  * signed weights file. The model takes inputs already preprocessed as the bundle's manifest says.
  */
-import { layoutOf, type ModelSpec } from '../model-spec';
+import { isCoxModel, layoutOf, type ModelSpec } from '../model-spec';
 import { float32ToLE } from '../weights/endian';
 import type { WeightSet } from '../weights/types';
 
@@ -16,21 +16,25 @@ export const LAYERS_SHARD_FILE = 'group1-shard1of1.bin';
 interface LayersDense {
   readonly name: string;
   readonly units: number;
-  readonly activation: 'relu' | 'tanh' | 'sigmoid';
+  readonly activation: 'relu' | 'tanh' | 'sigmoid' | 'linear';
   readonly inputs: number;
 }
 
-/** The Dense layers a spec becomes, in order: hidden layers with the spec's activation, then one sigmoid unit. */
+/**
+ * The Dense layers a spec becomes, in order: hidden layers with the spec's activation, then one output unit,
+ * a sigmoid (probability) for binary models and linear (the log relative hazard) for Cox models.
+ */
 export function denseLayers(spec: ModelSpec): LayersDense[] {
-  if (spec.kind === 'logistic-regression')
-    return [{ name: 'dense', units: 1, activation: 'sigmoid', inputs: spec.inputs }];
+  const output = isCoxModel(spec) ? 'linear' : 'sigmoid';
+  if (spec.kind === 'logistic-regression' || spec.kind === 'cox')
+    return [{ name: 'dense', units: 1, activation: output, inputs: spec.inputs }];
   const out: LayersDense[] = [];
   let fanIn = spec.inputs;
   spec.hidden.forEach((units, i) => {
     out.push({ name: `hidden_${i}`, units, activation: spec.activation, inputs: fanIn });
     fanIn = units;
   });
-  out.push({ name: 'output', units: 1, activation: 'sigmoid', inputs: fanIn });
+  out.push({ name: 'output', units: 1, activation: output, inputs: fanIn });
   return out;
 }
 

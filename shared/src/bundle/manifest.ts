@@ -5,7 +5,7 @@
  * bundle verifies offline. Documented field by field in docs/model-bundle.md.
  */
 import { z } from 'zod';
-import { ModelSpecSchema, layoutOf } from '../model-spec';
+import { isCoxModel, ModelSpecSchema, layoutOf } from '../model-spec';
 import { ModelVersionMetaSchema, type ModelVersionMeta } from '../envelope/model-version';
 import {
   DEFAULT_RISK_TIERS,
@@ -105,7 +105,7 @@ const BundleDescriptionSchema = z.strictObject({
       z.strictObject({
         name: z.string(),
         units: z.int(),
-        activation: z.enum(['relu', 'tanh', 'sigmoid']),
+        activation: z.enum(['relu', 'tanh', 'sigmoid', 'linear']),
         kernelShape: z.array(z.int()),
         biasShape: z.array(z.int()),
       }),
@@ -207,15 +207,19 @@ export function describeVersion(meta: ModelVersionMeta, plan: Plan): BundleDescr
         biasShape: [l.units],
       })),
       layout: layout.map((t) => ({ name: t.name, shape: [...t.shape], dtype: t.dtype })),
-      output: `probability that ${plan.data.label} = 1 (sigmoid of the last layer)`,
+      output: isCoxModel(plan.model)
+        ? `log relative hazard of ${plan.data.label} (the last layer, linear); scores are the risk of the event within ${plan.model.horizonDays} days`
+        : `probability that ${plan.data.label} = 1 (sigmoid of the last layer)`,
     },
     features: describeFeatures(plan),
     label: {
       name: plan.data.label,
       rule: plan.data.labelRule ?? null,
-      positive: plan.data.labelRule
-        ? `1 when the label rule holds (${plan.data.labelRule.kind})`
-        : `1 for the values the site's CSV mapping lists as positive for ${plan.data.label}`,
+      positive: isCoxModel(plan.model)
+        ? `time to ${plan.data.label} (days) and whether it was observed (1) or censored (0), from the site's CSV mapping`
+        : plan.data.labelRule
+          ? `1 when the label rule holds (${plan.data.labelRule.kind})`
+          : `1 for the values the site's CSV mapping lists as positive for ${plan.data.label}`,
     },
     tiers: {
       thresholds: [...tiers.thresholds],

@@ -253,7 +253,7 @@ export type UploadAck = z.infer<typeof UploadAckSchema>;
 /** POST /v1/models/:id/evaluations (site): metrics of a version on the site's own held-out rows. */
 /**
  * The range of each evaluation metric with a known meaning (what sites report: accuracy, AUC, log loss, Brier score,
- * and the usual rates); a metric under another name need only be finite. A report outside these ranges is refused.
+ * Harrell's C-index of a Cox model, and the usual rates); a metric under another name need only be finite. A report outside these ranges is refused.
  */
 export const EVALUATION_METRIC_RANGES: Readonly<Record<string, readonly [number, number]>> = {
   accuracy: [0, 1],
@@ -264,6 +264,7 @@ export const EVALUATION_METRIC_RANGES: Readonly<Record<string, readonly [number,
   sensitivity: [0, 1],
   specificity: [0, 1],
   f1: [0, 1],
+  cIndex: [0, 1],
   loss: [0, Number.POSITIVE_INFINITY],
 };
 

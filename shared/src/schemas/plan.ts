@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SECAGG_MAX_COHORT } from '../crypto/secagg';
 import { DDP_SUM_LIMIT, ddpEpsilon, ddpParameters, ddpSumBound, type DdpParameters } from '../dp/distributed';
 import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
-import { layoutOf, ModelSpecSchema } from '../model-spec';
+import { isCoxModel, layoutOf, ModelSpecSchema } from '../model-spec';
 import {
   STRATEGIES,
   STRATEGY_SCHEMAS,
@@ -334,6 +334,7 @@ export const PLAN_RULES: readonly string[] = [
   'Distributed DP (secure aggregation with `privacy.dp`): the masked sum of the largest possible cohort (`sitesPerRound`, at most 255 sites), noise included, must stay below 2^53 except with probability 2^-64.',
   '`clipping` needs individual updates: not with secure aggregation, nor with central DP (`privacy.dp` clips at its own `clip`).',
   '`sitesPerRound`, when given, must be at least `minSites`.',
+  'A Cox model (`cox`, `cox-mlp`) trains on time-to-event rows from a CSV mapping with time and event columns: not with `data.derive` (twins derive binary labels), and with `training.batchSize` ≥ 2 (the partial likelihood compares rows within a mini-batch).',
   'Exactly one of `training.steps` and `training.epochs`.',
 ];
 
@@ -442,6 +443,22 @@ export const PlanSchema = z
         path: ['model', 'inputs'],
         message: `model.inputs (${p.model.inputs}) must equal the number of data.features (${p.data.features.length})`,
       });
+    }
+    if (isCoxModel(p.model)) {
+      if (p.data.derive !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['data', 'derive'],
+          message: `a ${p.model.kind} model needs time-to-event rows (a CSV mapping whose label names a time and an event column); twin federations derive binary labels only`,
+        });
+      }
+      if (p.training.batchSize < 2) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['training', 'batchSize'],
+          message: `a ${p.model.kind} model needs training.batchSize ≥ 2: its partial likelihood compares the rows of a mini-batch, and one row alone teaches nothing`,
+        });
+      }
     }
     const strategy = strategyDeclaration(p.strategy.name);
     if (strategy.aggregation === 'individual' && p.privacy.secureAggregation) {

@@ -1,5 +1,13 @@
 /** Test support for the twin site: a small twin plan, hand-made twins in a store, and a scoring model. */
-import { DAY_MS, layoutOf, type Plan, type PlanInput, type WeightSet } from '@twinfed/shared';
+import {
+  DAY_MS,
+  layoutOf,
+  serializeWeights,
+  sha256Hex,
+  type Plan,
+  type PlanInput,
+  type WeightSet,
+} from '@twinfed/shared';
 import type { ScoringModel } from '../stream/live-scorer';
 import type { TwinStore, TwinWrite } from '../twins/store-types';
 import { testPlan } from './fake-coordinator';
@@ -100,6 +108,7 @@ export function lrWeights(plan: Plan, kernel: number[], bias: number): WeightSet
 
 /** A model for the live scorer (no signature: the scorer trusts what it is given). */
 export function scoringModel(plan: Plan, weights: WeightSet, versionId = 'v1', round = 1): ScoringModel {
-  const meta = { versionId, round, federationId: 'fed-1' } as unknown as ScoringModel['meta'];
+  const weightsSha256 = sha256Hex(serializeWeights(weights));
+  const meta = { versionId, round, federationId: 'fed-1', weightsSha256 } as unknown as ScoringModel['meta'];
   return { meta, weights, plan, preprocessing: null, at: T_AT };
 }

@@ -21,6 +21,14 @@ export function dataDirOption(
   return new Option('--data-dir <dir>', description);
 }
 
+/** The `--patient-system` option of the commands that write FHIR RiskAssessments (`score`, `serve`). */
+export function patientSystemOption(): Option {
+  return new Option(
+    '--patient-system <uri>',
+    'identifier system of the hospital id in FHIR RiskAssessment subjects (e.g. the MRN system)',
+  );
+}
+
 /** A writable text stream (stdout, stderr, or a buffer in tests). */
 export interface TextOut {
   write(text: string): unknown;

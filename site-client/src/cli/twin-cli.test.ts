@@ -4,11 +4,19 @@ import * as path from 'node:path';
 import { coordinatorFetch } from '../__tests__/coordinator-fetch';
 import { FakeCoordinator } from '../__tests__/fake-coordinator';
 import { cli, enrollArgs, io } from '../__tests__/cli';
+import { fhirSchemaErrors } from '../__tests__/fhir-schema';
 import { loadEnrollment } from '../identity/load';
 import { SIM_NAMED_PATIENTS } from '../simulate/people';
 import { twinScenarioPlan } from '../simulate/plan';
 import { openTwinStore } from '../twins/store';
 import type { CliDeps } from './context';
+/** The parts of a RiskAssessment these tests read. */
+interface RiskAssessmentJson {
+  subject: { identifier: { value: string } };
+  method: { coding: { code: string }[] };
+  prediction: { probabilityDecimal: number }[];
+  note: { text: string }[];
+}
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-twin-cli-'));
 
 describe('twinfed-site twin commands', () => {
@@ -146,6 +154,42 @@ describe('twinfed-site twin commands', () => {
     expect(jane.out()).toMatch(
       /Patient MRN-00042 \(this lookup is audited\):\n {2}1\. twin [0-9a-f]{12}… {2}score \d\.\d\d {2}(low|medium|high)\n {7}\S/,
     );
+    // the same scores as FHIR R4 RiskAssessments for the EHR: the hospital's own ids, resolved here and audited
+    const mrnSystem = 'urn:oid:2.16.840.1.113883.19.5';
+    const fhir = io({ env: { USER: 'dr.lee' } });
+    const fhirArgs = ['score', '--top', '3', '--format', 'fhir', '--patient-system', mrnSystem, '--data-dir', dataDir];
+    expect(await cli(fhirArgs, fhir.deps)).toBe(0);
+    const bundle = JSON.parse(fhir.out()) as { type: string; entry: { resource: RiskAssessmentJson }[] };
+    expect(fhirSchemaErrors(bundle)).toEqual([]);
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+    expect(bundle.entry.map((e) => e.resource.prediction[0]!.probabilityDecimal)).toEqual(
+      scores.scores.slice(0, 3).map((x) => Number((x as unknown as { score: number }).score.toFixed(6))),
+    );
+    for (const { resource } of bundle.entry) {
+      expect(resource.subject).toEqual({
+        type: 'Patient',
+        identifier: { system: mrnSystem, value: expect.stringMatching(/^MRN-\d{5}$/) },
+      });
+      expect(resource.method.coding[0]!.code).toBe('v2');
+      expect(resource.note[0]!.text).toMatch(/^Main contributions \(weight × value, in log-odds\): .*[+-]\d/);
+    }
+    const shap = io();
+    expect(await cli(['--json', 'score', '--top', '2', '--explain', 'shapley', '--data-dir', dataDir], shap.deps)).toBe(
+      0,
+    );
+    const shapScores = (shap.lines()[0] as { scores: { explainedBy: string; contributions: unknown[] }[] }).scores;
+    expect(shapScores.map((x) => [x.explainedBy, x.contributions.length])).toEqual([
+      ['shapley', 3],
+      ['shapley', 3],
+    ]);
+    const badExplain = io();
+    expect(await cli(['score', '--explain', 'lime', '--data-dir', dataDir], badExplain.deps)).not.toBe(0);
+    expect(badExplain.err()).toMatch(/--explain <method>.*lime/);
+    const one = io({ env: { USER: 'dr.lee' } });
+    expect(await cli(['score', '--patient', 'MRN-00042', '--format', 'fhir', '--data-dir', dataDir], one.deps)).toBe(0);
+    const single = JSON.parse(one.out()) as RiskAssessmentJson;
+    expect(fhirSchemaErrors(single)).toEqual([]);
+    expect(single.subject).toEqual({ type: 'Patient', identifier: { value: 'MRN-00042' } });
     // serve: the wearable stream lands, duplicates are counted, scores are served by pid
     let stop: () => void = () => undefined;
     let announced: (url: string) => void = () => undefined;
@@ -162,7 +206,10 @@ describe('twinfed-site twin commands', () => {
       stderr: { write: () => undefined },
       onInterrupt: (h) => ((stop = h), () => undefined),
     };
-    const serving = cli(['--json', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], serveDeps);
+    const serving = cli(
+      ['--json', 'serve', '--listen', '127.0.0.1:0', '--patient-system', mrnSystem, '--data-dir', dataDir],
+      serveDeps,
+    );
     const base = await url;
     const token = fs.readFileSync(path.join(dataDir, 'local-api.token'), 'utf8').trim();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -181,6 +228,15 @@ describe('twinfed-site twin commands', () => {
       scores: [{ pid: expect.stringMatching(/^[0-9a-f]{64}$/) }, {}, {}],
     });
     expect(top).not.toMatch(/MRN-\d{5}/);
+    const asFhir = await fetch(`${base}/v1/scores?top=2&format=fhir`, { headers });
+    expect(asFhir.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
+    const apiBundle = (await asFhir.json()) as { entry: { resource: RiskAssessmentJson }[] };
+    expect(fhirSchemaErrors(apiBundle)).toEqual([]);
+    expect(apiBundle.entry).toHaveLength(2);
+    expect(apiBundle.entry[0]!.resource.subject.identifier).toEqual({
+      system: mrnSystem,
+      value: expect.stringMatching(/^MRN-\d{5}$/),
+    });
     stop();
     expect(await serving).toBe(0);
     expect(out.join('')).toContain('"type":"model"');
@@ -189,6 +245,10 @@ describe('twinfed-site twin commands', () => {
     const pid = store.pidFor('MRN-00042');
     expect((await store.listAudit({ pid })).filter((a) => a.action === 'hospital-id-resolved')).toEqual([
       expect.objectContaining({ detail: expect.objectContaining({ actor: 'dr.lee' }) }),
+      expect.objectContaining({ detail: expect.objectContaining({ actor: 'dr.lee' }) }),
+      expect.objectContaining({
+        detail: expect.objectContaining({ actor: 'dr.lee', reason: 'twinfed-site score --format fhir' }),
+      }),
     ]);
     await store.close();
     expect(coord.requests.length).toBeGreaterThan(10);
@@ -268,6 +328,7 @@ describe('twinfed-site twin commands', () => {
     };
     expect(await help(['score'])).toContain('support clinicians; they do not replace clinical judgement');
     expect(await help(['score'])).toContain('--patient <hospital-id>');
+    expect(await help(['score'])).toMatch(/--explain <method>[\s\S]*--format <format>[\s\S]*fhir/);
     expect(await help(['simulate'])).toMatch(/rural-elderly .*Fahrenheit/);
     expect(await help(['ingest', 'fhir'])).toContain('<file...>');
     expect(await help(['ingest'])).toContain('may be shared off-site');

@@ -27,6 +27,8 @@ export async function startTwinServices(args: {
   store: TwinStore;
   listen: ListenAddress | null;
   logger: Logger;
+  /** Identifier system of the hospital id in the local API's FHIR subjects. */
+  patientIdentifierSystem?: string;
 }): Promise<TwinServices> {
   const { deps, store, listen, logger } = args;
   const scorer = new LiveScorer({ store, logger });
@@ -43,6 +45,7 @@ export async function startTwinServices(args: {
         queue: new IngestQueue({ store }),
         scorer,
         logger,
+        ...(args.patientIdentifierSystem ? { patientIdentifierSystem: args.patientIdentifierSystem } : {}),
       });
     } catch (e) {
       scorer.close();

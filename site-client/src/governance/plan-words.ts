@@ -22,7 +22,12 @@ interface PlanInWords {
 function modelText(plan: Plan): string {
   const m = plan.model;
   if (m.kind === 'logistic-regression') return `logistic regression over ${m.inputs} inputs`;
-  return `multi-layer perceptron over ${m.inputs} inputs (hidden layers ${m.hidden.join(', ')}; ${m.activation})`;
+  if (m.kind === 'cox')
+    return `Cox proportional hazards, linear over ${m.inputs} inputs (risk within ${m.horizonDays} days; ${m.ties} ties)`;
+  const mlp = `multi-layer perceptron over ${m.inputs} inputs (hidden layers ${m.hidden.join(', ')}; ${m.activation})`;
+  if (m.kind === 'cox-mlp')
+    return `Cox proportional hazards with a ${mlp} risk score (risk within ${m.horizonDays} days; ${m.ties} ties)`;
+  return mlp;
 }
 
 function privacyTexts(plan: Plan): { secure: string; dp: string } {

@@ -7,6 +7,7 @@ import { IngestQueue } from '../stream/ingest-queue';
 import { LiveScorer } from '../stream/live-scorer';
 import { MemoryTwinStore } from '../twins/memory-store';
 import type { TwinStore, TwinWrite, WriteOutcome } from '../twins/store-types';
+import { fhirSchemaErrors } from '../__tests__/fhir-schema';
 import { startLocalApi, type LocalApi } from './server';
 import { bearerChecker, loadOrCreateLocalApiToken, LOCAL_API_TOKEN_FILE } from './token';
 
@@ -200,6 +201,38 @@ describe('local API', () => {
     const all = await (await get(s, '/v1/scores?top=10')).text();
     for (let i = 0; i < 3; i++) expect(all).not.toContain(mrn(i));
     expect((await get(s, '/v1/scores?top=0')).status).toBe(400);
+  });
+
+  test('answers FHIR R4 RiskAssessments with ?format=fhir or Accept: application/fhir+json, each subject audited', async () => {
+    s = await setup();
+    const res = await get(s, '/v1/scores?top=3&format=fhir', { ...auth, 'x-twinfed-actor': 'ehr-bridge' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
+    const bundle = (await res.json()) as {
+      resourceType: string;
+      type: string;
+      entry: {
+        resource: { subject: { identifier: { value: string } }; prediction: { probabilityDecimal: number }[] };
+      }[];
+    };
+    expect(fhirSchemaErrors(bundle)).toEqual([]);
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+    // highest first: the oldest twin (age 36, heart rate 62) scores highest with positive weights
+    expect(bundle.entry.map((e) => e.resource.subject.identifier.value)).toEqual([mrn(2), mrn(1), mrn(0)]);
+    expect(bundle.entry[0]!.resource.prediction[0]!.probabilityDecimal).toBeCloseTo(sigmoid(0.1 * 62 - 8), 5);
+    const resolved = (await s.store.listAudit()).filter((a) => a.action === 'hospital-id-resolved');
+    expect(resolved.map((a) => [a.pid, a.detail.actor])).toEqual([2, 1, 0].map((i) => [s!.pids[i], 'ehr-bridge']));
+    // One twin, by Accept header: a single resource; ?format=json keeps the pseudonymous view.
+    const one = await get(s, `/v1/twins/${s.pids[1]!}/score`, { ...auth, accept: 'application/fhir+json' });
+    const resource = (await one.json()) as { resourceType: string; subject: { identifier: { value: string } } };
+    expect(fhirSchemaErrors(resource)).toEqual([]);
+    expect(JSON.stringify(resource)).toContain(scoringModel(plan, weights).meta.weightsSha256);
+    expect(resource).toMatchObject({ resourceType: 'RiskAssessment', subject: { identifier: { value: mrn(1) } } });
+    const plain = await (await get(s, `/v1/twins/${s.pids[1]!}/score?format=json`)).text();
+    expect(plain).not.toContain(mrn(1));
+    const bad = await get(s, '/v1/scores?format=xml');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
   });
 });
 

@@ -4,6 +4,7 @@ import { TwinfedError, silentLogger, type Logger } from '@twinfed/shared';
 import { ingestStream } from '../stream/ingest';
 import type { IngestQueue } from '../stream/ingest-queue';
 import type { LiveScorer } from '../stream/live-scorer';
+import { collectionBundle, riskAssessmentsFor } from '../scoring/risk-assessment';
 import type { TwinScore } from '../scoring/score';
 import type { TwinStore } from '../twins/store-types';
 import { readJsonBody, sendError, sendJson } from './http-util';
@@ -27,6 +28,8 @@ interface LocalApiOptions {
   maxBodyBytes?: number;
   /** Requests handled at once; more get 429 with Retry-After (default 64). */
   maxConcurrent?: number;
+  /** Identifier system of the hospital id in FHIR subjects (e.g. the MRN system), when the site knows it. */
+  patientIdentifierSystem?: string;
   /** Seconds in the Retry-After of 429 and 503 answers (default 1). */
   retryAfterSeconds?: number;
   logger?: Logger;
@@ -48,6 +51,7 @@ export function scoreView(s: TwinScore): Record<string, unknown> {
     tier: s.tier,
     versionId: s.versionId,
     at: new Date(s.at).toISOString(),
+    explainedBy: s.explainedBy,
     contributions: s.contributions.map((c) => ({
       feature: c.feature,
       value: c.value,
@@ -65,6 +69,9 @@ export function scoreView(s: TwinScore): Record<string, unknown> {
  * - `GET /v1/scores?top=20`: the highest scores; `?hospitalId=<id>` looks one patient up (resolved locally, audited).
  * - `GET /v1/twins/:pid/score`: one twin's latest score (waits for a pending rescore of that twin, ≤ 1 s).
  * - `GET /v1/status`: model version, scored twins, pending changes, queue depth.
+ * The two score routes answer FHIR R4 for the EHR with `?format=fhir` or `Accept: application/fhir+json`: a
+ * RiskAssessment per score (a `collection` Bundle for `/v1/scores`) whose subject is the hospital's own patient id,
+ * resolved here from the pseudonym and audited under the `X-Twinfed-Actor` header.
  */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const logger = options.logger ?? silentLogger();
@@ -127,10 +134,50 @@ async function route(req: IncomingMessage, res: ServerResponse, o: LocalApiOptio
   req.resume();
   if (req.method !== 'GET') throw new TwinfedError('NOT_FOUND');
   if (path === '/v1/status') return sendJson(res, 200, { ...o.scorer.status(), queueDepth: o.queue.depth });
-  if (path === '/v1/scores') return sendJson(res, 200, await scores(url, req, o));
+  const fhir = wantsFhir(url, req);
+  if (path === '/v1/scores') {
+    const { versionId, scores: found } = await scores(url, req, o);
+    if (!fhir) return sendJson(res, 200, { versionId, scores: found.map(scoreView) });
+    return sendFhir(res, collectionBundle(await asFhir(found, req, o)));
+  }
   const m = /^\/v1\/twins\/([0-9a-f]{64})\/score$/.exec(path);
-  if (m) return sendJson(res, 200, await twinScore(m[1]!, o));
+  if (m) {
+    const s = await twinScore(m[1]!, o);
+    return fhir ? sendFhir(res, (await asFhir([s], req, o))[0]) : sendJson(res, 200, scoreView(s));
+  }
   throw new TwinfedError('NOT_FOUND');
+}
+
+const FHIR_JSON = 'application/fhir+json';
+
+/** FHIR asked for: `?format=fhir`, or an Accept header naming application/fhir+json. `?format=` else must be json. */
+function wantsFhir(url: URL, req: IncomingMessage): boolean {
+  const format = url.searchParams.get('format');
+  if (format !== null && format !== 'fhir' && format !== 'json')
+    throw new TwinfedError('BAD_REQUEST', 'format must be json or fhir.');
+  return format === 'fhir' || (format === null && (req.headers.accept ?? '').toLowerCase().includes(FHIR_JSON));
+}
+
+function sendFhir(res: ServerResponse, body: unknown): void {
+  sendJson(res, 200, body, { 'content-type': `${FHIR_JSON}; charset=utf-8` });
+}
+
+function actorOf(req: IncomingMessage): string {
+  return String(req.headers['x-twinfed-actor'] ?? 'local-api').slice(0, 64);
+}
+
+/** RiskAssessments of scores with the model in use (the hospital ids resolved and audited). */
+async function asFhir(found: readonly TwinScore[], req: IncomingMessage, o: LocalApiOptions) {
+  const model = o.scorer.current()!;
+  return riskAssessmentsFor({
+    scores: found,
+    store: o.store,
+    actor: actorOf(req),
+    reason: 'local API score as FHIR RiskAssessment',
+    version: model.meta,
+    plan: model.plan,
+    ...(o.patientIdentifierSystem ? { identifierSystem: o.patientIdentifierSystem } : {}),
+  });
 }
 
 function requireModel(o: LocalApiOptions): string {
@@ -140,22 +187,25 @@ function requireModel(o: LocalApiOptions): string {
   return model.meta.versionId;
 }
 
-async function scores(url: URL, req: IncomingMessage, o: LocalApiOptions): Promise<unknown> {
+async function scores(
+  url: URL,
+  req: IncomingMessage,
+  o: LocalApiOptions,
+): Promise<{ versionId: string; scores: TwinScore[] }> {
   const versionId = requireModel(o);
   const hospitalId = url.searchParams.get('hospitalId');
   if (hospitalId !== null) {
     const pid = await o.store.resolvePatient({ hospitalId });
     if (pid === null) throw new TwinfedError('NOT_FOUND', 'No twin has this hospital id.');
-    const actor = String(req.headers['x-twinfed-actor'] ?? 'local-api').slice(0, 64);
-    await o.store.resolveHospitalId(pid, { actor, reason: 'local API score lookup by hospital id' });
+    await o.store.resolveHospitalId(pid, { actor: actorOf(req), reason: 'local API score lookup by hospital id' });
     const s = await scoreOf(pid, o);
-    return { versionId, scores: s ? [scoreView(s)] : [] };
+    return { versionId, scores: s ? [s] : [] };
   }
   const topText = url.searchParams.get('top') ?? '20';
   const top = Number(topText);
   if (!Number.isInteger(top) || top < 1 || top > 10_000)
     throw new TwinfedError('BAD_REQUEST', 'top must be an integer from 1 to 10000.');
-  return { versionId, scores: o.scorer.top(top).map(scoreView) };
+  return { versionId, scores: o.scorer.top(top) };
 }
 
 async function scoreOf(pid: string, o: LocalApiOptions): Promise<TwinScore | undefined> {
@@ -163,10 +213,10 @@ async function scoreOf(pid: string, o: LocalApiOptions): Promise<TwinScore | und
   return o.scorer.get(pid);
 }
 
-async function twinScore(pid: string, o: LocalApiOptions): Promise<unknown> {
+async function twinScore(pid: string, o: LocalApiOptions): Promise<TwinScore> {
   requireModel(o);
   const s = await scoreOf(pid, o);
   if (!s)
     throw new TwinfedError('NOT_FOUND', 'No score for this twin (unknown, not yet scored, or scoring consent denied).');
-  return scoreView(s);
+  return s;
 }

@@ -28,7 +28,7 @@ function cohort(groups: [tier: string, age: number | null, n: number][]): {
     for (let i = 0; i < n; i++) {
       const pid = `p${twins.length}`;
       twins.push({ pid, birthDate: birthFor(age) });
-      scores.push({ pid, score: 0.5, tier, versionId: 'v3', at: AT, contributions: [] });
+      scores.push({ pid, score: 0.5, tier, versionId: 'v3', at: AT, explainedBy: 'linear', contributions: [] });
     }
   }
   return { scores, twins };

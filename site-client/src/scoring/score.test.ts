@@ -111,23 +111,70 @@ describe('scoreTwins with a logistic regression', () => {
       scoreTwins({ twins: [well], plan: bad, weights: lr([1, 1], 0), versionId: 'v', at: AT }),
     ).rejects.toThrow(/3/);
   });
+});
 
-  test('explains an MLP with integrated gradients', async () => {
-    const model = ModelSpecSchema.parse({ kind: 'mlp', inputs: 3, hidden: [4] });
-    const plan = { ...planWith('per-site'), model };
-    const [s] = await scoreTwins({
-      twins: [sick, well],
+describe('scoreTwins with an MLP', () => {
+  const model = ModelSpecSchema.parse({ kind: 'mlp', inputs: 3, hidden: [4] });
+  const plan = { ...planWith('per-site'), model };
+  const weights = initialWeights(model, 3);
+  const twins = [sick, well, unknown];
+
+  test('explains with exact Shapley values against the scored twins: they add up to logit(score) − mean logit', async () => {
+    const scored = await scoreTwins({ twins, plan, weights, versionId: 'm1', at: AT, top: Infinity });
+    // Three twins: the background sample is all of them, so the base is their mean log-odds.
+    const base = scored.reduce((acc, s) => acc + logit(s.score), 0) / scored.length;
+    for (const s of scored) {
+      expect(s.explainedBy).toBe('shapley');
+      expect(s.contributions).toHaveLength(3);
+      expect(s.contributions.reduce((acc, c) => acc + c.contribution, 0) + base).toBeCloseTo(logit(s.score), 4);
+    }
+    // Same twins in another order: the same seeded background, the same explanations.
+    const again = await scoreTwins({
+      twins: [...twins].reverse(),
       plan,
-      weights: initialWeights(model, 3),
+      weights,
       versionId: 'm1',
       at: AT,
-      top: 2,
+      top: Infinity,
     });
-    expect(s!.contributions).toHaveLength(2);
-    expect(Math.abs(s!.contributions[0]!.contribution)).toBeGreaterThanOrEqual(
-      Math.abs(s!.contributions[1]!.contribution),
-    );
-    expect(s!.score).toBeGreaterThan(0);
+    expect(again.reverse().map((s) => s.contributions)).toEqual(scored.map((s) => s.contributions));
+  });
+
+  test('explains only the highest scores when asked, with the method asked for', async () => {
+    const scored = await scoreTwins({ twins, plan, weights, versionId: 'm1', at: AT, top: 2, explainHighest: 1 });
+    const highest = Math.max(...scored.map((s) => s.score));
+    expect(scored.map((s) => s.contributions.length)).toEqual(scored.map((s) => (s.score === highest ? 2 : 0)));
+    const ig = await scoreTwins({ twins, plan, weights, versionId: 'm1', at: AT, explain: 'integrated-gradients' });
+    expect(ig.every((s) => s.explainedBy === 'integrated-gradients' && s.contributions.length === 3)).toBe(true);
+    await expect(
+      scoreTwins({ twins, plan, weights, versionId: 'm1', at: AT, explain: 'linear' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  test('a given background sets the base: one all-zeros row (the training mean) gives logit(score) − logit(f(0))', async () => {
+    // z-scores around fill values, so a twin without data is the all-zeros input
+    const pre = { fill: [79, 0, 50], standardizer: { mean: [79, 0, 50], std: [20, 1, 20] } };
+    const scored = await scoreTwins({
+      twins: [sick],
+      plan,
+      weights,
+      versionId: 'm1',
+      at: AT,
+      top: Infinity,
+      background: new Float32Array(3),
+      preprocessing: pre,
+    });
+    const zero = await scoreTwins({
+      twins: [twin({ pid: 'z', birthDate: null })],
+      plan,
+      weights,
+      versionId: 'm1',
+      at: AT,
+      top: 0,
+      preprocessing: pre,
+    });
+    const sum = scored[0]!.contributions.reduce((acc, c) => acc + c.contribution, 0);
+    expect(sum).toBeCloseTo(logit(scored[0]!.score) - logit(zero[0]!.score), 4);
   });
 });
 

@@ -1,8 +1,9 @@
-import { explain, predict } from '@twinfed/models';
+import { explain, predict, resolveExplainMethod, type ExplainMethod } from '@twinfed/models';
 import { DEFAULT_RISK_TIERS, featureColumns, tierOf, TwinfedError, type Plan, type WeightSet } from '@twinfed/shared';
 import { deriveFeatures } from '../features/derive';
 import { twinSchemaOf } from '../features/dataset';
 import type { ConsentEvent, TwinSnapshot } from '../twins/types';
+import { backgroundRows, backgroundSample } from './background';
 import { describeContribution } from './describe';
 import { fitPreprocessing, modelInput, type Preprocessing } from './preprocess';
 
@@ -12,7 +13,10 @@ export interface ScoreContribution {
   readonly feature: string;
   /** The raw, un-normalised value; null when the twin had no data (the missing-value policy filled it). */
   readonly value: number | null;
-  /** Share of the score's log-odds (linear: weight × normalised value; MLP: integrated gradients). */
+  /**
+   * Share of the score's log-odds: linear, weight × normalised value; Shapley, the feature's Shapley value
+   * against the site's background sample; integrated gradients, from the training mean.
+   */
   readonly contribution: number;
   /** For a clinician, e.g. `resting heart rate 7-day mean 96 bpm, +0.8`. */
   readonly text: string;
@@ -28,7 +32,9 @@ export interface TwinScore {
   readonly versionId: string;
   /** Snapshot time of the features (ms since epoch). */
   readonly at: number;
-  /** The largest contributions by magnitude, largest first. */
+  /** How the contributions were computed (see `explain` in `@twinfed/models`). */
+  readonly explainedBy: Exclude<ExplainMethod, 'auto'>;
+  /** The largest contributions by magnitude, largest first; empty when not explained. */
   readonly contributions: ScoreContribution[];
 }
 
@@ -45,9 +51,19 @@ interface ScoreTwinsOptions {
   top?: number;
   /** Fill values and z-score statistics from training; default: fitted on the twins being scored. */
   preprocessing?: Preprocessing;
+  /** How to explain: default `auto` (linear for logistic regression, Shapley values otherwise). */
+  explain?: ExplainMethod;
+  /** Explain only the `n` highest scores (ties in input order); default all. */
+  explainHighest?: number;
+  /**
+   * Shapley background as model inputs (row-major `[m, inputs]`, preprocessed like the twins): default a seeded
+   * sample of the twins being scored (see `backgroundSample`).
+   */
+  background?: Float32Array;
 }
 
-function scoringAllowed(consent: readonly ConsentEvent[]): boolean {
+/** Whether a twin may be scored: its latest `scoring` consent decision is not `deny` (no decision allows it). */
+export function scoringAllowed(consent: readonly ConsentEvent[]): boolean {
   let latest: ConsentEvent | undefined;
   for (const e of consent) if (e.purpose === 'scoring' && (latest === undefined || e.t >= latest.t)) latest = e;
   return latest?.decision !== 'deny';
@@ -82,16 +98,26 @@ export async function scoreTwins(options: ScoreTwinsOptions): Promise<TwinScore[
   const columns = featureColumns(derivations);
   const index = new Map(features.map((f, j) => [f, j]));
   const tiers = plan.data.tiers ?? DEFAULT_RISK_TIERS;
+  const method = resolveExplainMethod(plan.model, options.explain);
+  const background =
+    method === 'shapley'
+      ? (options.background ?? backgroundRows(x, d, backgroundSample(twins.map((t) => t.pid))))
+      : undefined;
+  const explained = explainedRows(scores, top === 0 ? 0 : (options.explainHighest ?? rows.length));
   const out: TwinScore[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
-    const explained = await explain({
-      spec: plan.model,
-      weights,
-      x: x.subarray(i * d, (i + 1) * d),
-      featureNames: features,
-    });
-    const contributions = explained.slice(0, Math.min(top, explained.length)).map((c) => {
+    const explanation = !explained.has(i)
+      ? []
+      : await explain({
+          spec: plan.model,
+          weights,
+          x: x.subarray(i * d, (i + 1) * d),
+          featureNames: features,
+          method,
+          ...(background ? { background } : {}),
+        });
+    const contributions = explanation.slice(0, Math.min(top, explanation.length)).map((c) => {
       const j = index.get(c.feature)!;
       const raw = row.missing[j] ? null : row.values[j]!;
       return {
@@ -102,7 +128,21 @@ export async function scoreTwins(options: ScoreTwinsOptions): Promise<TwinScore[
       };
     });
     const score = scores[i]!;
-    out.push({ pid: twins[i]!.pid, score, tier: tierOf(score, tiers), versionId, at, contributions });
+    out.push({
+      pid: twins[i]!.pid,
+      score,
+      tier: tierOf(score, tiers),
+      versionId,
+      at,
+      explainedBy: method,
+      contributions,
+    });
   }
   return out;
+}
+
+/** Indices of the `n` highest scores (a stable sort, so ties keep input order). */
+function explainedRows(scores: Float32Array, n: number): Set<number> {
+  const order = Array.from(scores, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  return new Set(order.slice(0, n));
 }

@@ -1,8 +1,10 @@
 import { deriveFeatures } from '../features/derive';
 import { twinSchemaOf } from '../features/dataset';
 import { silentLogger, type Logger } from '@twinfed/shared';
-import { fitPreprocessing, type Preprocessing } from '../scoring/preprocess';
-import { scoreTwins, type TwinScore } from '../scoring/score';
+import { resolveExplainMethod } from '@twinfed/models';
+import { backgroundSample } from '../scoring/background';
+import { fitPreprocessing, modelInput, type Preprocessing } from '../scoring/preprocess';
+import { scoreTwins, scoringAllowed, type TwinScore } from '../scoring/score';
 import type { StoredModel } from '../training/model-store';
 import { neutralizeConstantColumns, readTwins } from '../training/twin-dataset';
 import type { PatientChange, TwinStore } from '../twins/store-types';
@@ -33,6 +35,8 @@ interface LiveScorerOptions {
 export class LiveScorer {
   private model: ScoringModel | null = null;
   private preprocessing: Preprocessing | undefined;
+  /** Shapley background of the model in use: a seeded sample of the whole store, not of the twins rescored. */
+  private background: Float32Array | undefined;
   private readonly scores = new Map<string, TwinScore>();
   private dirty = new Set<string>();
   private inFlight: ReadonlySet<string> = new Set();
@@ -67,6 +71,7 @@ export class LiveScorer {
     this.preprocessing = model.preprocessing
       ? neutralizeConstantColumns(model.preprocessing)
       : await this.fitOnStore(model);
+    this.background = await this.backgroundOf(model);
     for (const pid of await this.options.store.listPids()) this.dirty.add(pid);
     this.schedule(0);
     await this.settle();
@@ -161,6 +166,7 @@ export class LiveScorer {
       at,
       top: this.options.top ?? 5,
       ...(this.preprocessing ? { preprocessing: this.preprocessing } : {}),
+      ...(this.background ? { background: this.background } : {}),
     });
     if (this.model !== model) return; // a newer model arrived meanwhile and rescores everyone
     const byPid = new Map(scored.map((s) => [s.pid, s]));
@@ -169,6 +175,28 @@ export class LiveScorer {
       if (s) this.scores.set(pid, s);
       else this.scores.delete(pid);
     }
+  }
+
+  /**
+   * The Shapley background of a model that needs one: the seeded sample of every pid in the store, derived and
+   * preprocessed like scored twins (twins who refused scoring left out); undefined for other explanations.
+   */
+  private async backgroundOf(model: ScoringModel): Promise<Float32Array | undefined> {
+    const pre = this.preprocessing;
+    if (!pre || resolveExplainMethod(model.plan.model) !== 'shapley') return undefined;
+    const pids = await this.options.store.listPids();
+    const sample = await readTwins(
+      this.options.store,
+      backgroundSample(pids).map((i) => pids[i]!),
+    );
+    const twins = sample.filter((t) => scoringAllowed(t.consent));
+    if (twins.length === 0) return undefined;
+    const { derivations } = twinSchemaOf(model.plan);
+    const at = model.at ?? (this.options.now ?? Date.now)();
+    const d = pre.fill.length;
+    const out = new Float32Array(twins.length * d);
+    twins.forEach((twin, i) => out.set(modelInput(deriveFeatures({ twin, derivations, at }), pre), i * d));
+    return out;
   }
 
   /** Preprocessing fitted on every twin in the store, for a model stored without the site's training statistics. */

@@ -1,4 +1,4 @@
-import { DAY_MS, TwinfedError } from '@twinfed/shared';
+import { DAY_MS, initialWeights, TwinfedError } from '@twinfed/shared';
 import { deriveFeatures } from '../features/derive';
 import { RHR, T_AT, lrWeights, mrn, scoringModel, seedTwins, twinTestPlan } from '../__tests__/twin-site';
 import { MemoryTwinStore } from '../twins/memory-store';
@@ -206,6 +206,41 @@ describe('LiveScorer', () => {
     expect(scorer.top(5).map((s) => s.versionId)).toEqual(['v2', 'v2']);
     await scorer.setModel(scoringModel(plan, weights, 'v1', 1)); // an older round is ignored
     expect(scorer.current()!.meta.versionId).toBe('v2');
+    scorer.close();
+  });
+
+  test('explains an MLP with Shapley values against a sample of the whole store, not of the twins rescored', async () => {
+    const mlpPlan = twinTestPlan({ model: { kind: 'mlp', inputs: 2, hidden: [4], activation: 'tanh' } });
+    const store = new MemoryTwinStore({ secret });
+    const pids = await seedTwins(store, 6);
+    const scorer = new LiveScorer({ store, debounceMs: 1, top: 2 });
+    scorer.start();
+    await scorer.setModel(scoringModel(mlpPlan, initialWeights(mlpPlan.model, 4)));
+    const logit = (p: number) => Math.log(p / (1 - p));
+    // Six twins: the background is all of them, so the base is their mean log-odds.
+    const base = pids.reduce((acc, pid) => acc + logit(scorer.get(pid)!.score), 0) / pids.length;
+    const additive = (pid: string) => {
+      const s = scorer.get(pid)!;
+      expect(s.explainedBy).toBe('shapley');
+      expect(s.contributions.reduce((acc, c) => acc + c.contribution, 0) + base).toBeCloseTo(logit(s.score), 4);
+    };
+    pids.forEach(additive);
+    const before = scorer.get(pids[0]!)!;
+    await store.apply([
+      {
+        type: 'observation',
+        patient: { pid: pids[0]! },
+        sourceId: 'stream:w:mlp',
+        code: RHR,
+        t: T_AT - DAY_MS,
+        value: 150,
+        unit: '/min',
+        source: 'stream',
+      },
+    ]);
+    await scorer.settle();
+    expect(scorer.get(pids[0]!)).not.toBe(before);
+    additive(pids[0]!); // one twin rescored alone, still against the store's background
     scorer.close();
   });
 

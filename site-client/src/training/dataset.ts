@@ -13,11 +13,13 @@ function takeRows(split: Split, indices: readonly number[]): Split {
   const { d } = split;
   const x = new Float32Array(indices.length * d);
   const y = new Float32Array(indices.length);
+  const time = split.time ? new Float32Array(indices.length) : undefined;
   indices.forEach((r, i) => {
     x.set(split.x.subarray(r * d, (r + 1) * d), i * d);
     y[i] = split.y[r]!;
+    if (time) time[i] = split.time![r]!;
   });
-  return { x, y, n: indices.length, d };
+  return { x, y, n: indices.length, d, ...(time ? { time } : {}) };
 }
 
 /**

@@ -1,10 +1,12 @@
 import {
   createTrainer,
-  evaluate,
+  evaluateModel,
+  evaluationMetrics,
   fitStandardizer,
   type CreateTrainerOptions,
   type EvaluateOptions,
   type Evaluation,
+  type SurvivalEvaluation,
   type Standardizer,
   type Trainer,
   type TrainRoundResult,
@@ -13,6 +15,7 @@ import {
   DEFAULT_MIN_CELL,
   TwinfedError,
   clientTermsFor,
+  isCoxModel,
   layoutOf,
   sha256,
   type ClientConfig,
@@ -30,11 +33,11 @@ import type { VerifiedModel } from './verified-model';
 /** The model operations a session uses (the real ones from `@twinfed/models`, or fakes in tests). */
 export interface ModelOps {
   createTrainer(options: CreateTrainerOptions): Promise<Trainer>;
-  evaluate(options: EvaluateOptions): Promise<Evaluation>;
+  evaluate(options: EvaluateOptions): Promise<Evaluation | SurvivalEvaluation>;
 }
 
-/** `@twinfed/models`' trainer and evaluator. */
-export const defaultModelOps: ModelOps = { createTrainer, evaluate };
+/** `@twinfed/models`' trainer and evaluator (binary metrics, or C-index and loss for a Cox model). */
+export const defaultModelOps: ModelOps = { createTrainer, evaluate: evaluateModel };
 
 /** Options of {@link FederationSession.create}. */
 interface FederationSessionOptions {
@@ -149,15 +152,17 @@ export class FederationSession {
     this.pending = undefined;
   }
 
-  /** Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped). */
+  /**
+   * Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped):
+   * accuracy, AUC, loss and Brier score with the calibration (bins under the site's k withheld), or C-index and loss
+   * for a Cox model (no calibration: its score is not a probability).
+   */
   async evaluate(weights: WeightSet): Promise<EvaluationReport> {
     const ops = this.options.ops ?? defaultModelOps;
     const e = await ops.evaluate({ spec: this.plan.model, weights, data: this.dataset.test });
-    const metrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries({ accuracy: e.accuracy, auc: e.auc, loss: e.loss, brier: e.brier }))
-      if (Number.isFinite(v)) metrics[k] = v;
-    const calibration = calibrationReport(e.calibration, this.options.minCell ?? DEFAULT_MIN_CELL);
-    return { n: e.n, metrics, ...(calibration ? { calibration } : {}) };
+    const calibration =
+      'calibration' in e ? calibrationReport(e.calibration, this.options.minCell ?? DEFAULT_MIN_CELL) : undefined;
+    return { n: e.n, metrics: evaluationMetrics(e), ...(calibration ? { calibration } : {}) };
   }
 
   /** Frees the trainer's tensors. */
@@ -172,6 +177,7 @@ async function prepare(
 ): Promise<{ data: LocalDataset; trainer: Trainer }> {
   const { plan } = options;
   checkFeatures(plan, dataset);
+  checkOutcome(plan, dataset);
   let policy = plan.data.normalization;
   if (policy === 'federated' && !options.standardizer) {
     options.onWarning?.(
@@ -190,6 +196,23 @@ async function prepare(
     seed: options.seed ?? siteSeed(plan.seed, options.siteId),
   });
   return { data, trainer };
+}
+
+/** A Cox plan needs time-to-event rows (a mapping with time and event columns); a binary plan needs labels. */
+function checkOutcome(plan: Plan, dataset: LocalDataset): void {
+  const timed = dataset.train.time !== undefined;
+  if (isCoxModel(plan.model) && !timed) {
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The federation trains a ${plan.model.kind} model on time-to-event data, but the local data have a binary label: map a time and an event column ("label": {"time": "<column>", "event": "<column>"}).`,
+    );
+  }
+  if (!isCoxModel(plan.model) && timed) {
+    throw new TwinfedError(
+      'CONFIG_INVALID',
+      `The federation trains a ${plan.model.kind} model on a binary label, but the local data map a time and an event column: map the label column and its positive values instead.`,
+    );
+  }
 }
 
 function checkFeatures(plan: Plan, dataset: LocalDataset): void {

@@ -3,12 +3,14 @@ import { Command } from 'commander';
 import { initialWeights, type TrainingConfig } from '@twinfed/shared';
 import { createTrainer, initBackend, loadHeartDisease } from '@twinfed/models';
 import { benchLoad } from '../load/bench-load';
-import { benchAggregation } from './aggregation';
+import { aggregationSection } from './aggregation';
 import { benchEnvelope } from './envelope';
+import { benchExplain } from './explain';
 import { benchFhirImport } from './fhir-import';
 import { benchSecureAggregation } from './secure-aggregation';
 import { benchStream } from './stream';
 import { benchUploadPath } from './upload-path';
+import { wireSection } from './wire';
 import { machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 import { runMain } from '../support/main';
 
@@ -34,6 +36,12 @@ async function main(argv: string[]): Promise<void> {
     .option('--quick', 'fewer iterations (a smoke run)')
     .option('--no-load', 'skip the load section (500 and 1,000 simulated sites; writes bench/results/load.{json,md})')
     .option('--load-only', 'run only the load section')
+    .option('--no-wire', 'skip the wire-size section (bytes per site-round; writes its part of bench/results/scale.*)')
+    .option('--wire-only', 'run only the wire-size section')
+    .option(
+      '--aggregation-only',
+      'run only the aggregation section (writes its part of bench/results/scale.{json,md}, not bench.{json,md})',
+    )
     .option('--load-sizes <list>', 'site counts of the load section, comma-separated (default 500,1000; quick 100,200)')
     .option('--load-rounds <n>', 'rounds per load run (default 5; quick 3)')
     .option(
@@ -45,6 +53,7 @@ async function main(argv: string[]): Promise<void> {
       'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})',
     )
     .option('--upload-path-only', 'run only the upload-path section')
+    .option('--explain-only', 'run only the explanation section (writes bench/results/explain.{json,md})')
     .option(
       '--upload-path-label <label>',
       'the name of this upload-path run in bench/results/upload-path.md (e.g. before, after)',
@@ -55,13 +64,30 @@ async function main(argv: string[]): Promise<void> {
       quick?: boolean;
       load: boolean;
       loadOnly?: boolean;
+      aggregationOnly?: boolean;
+      wire: boolean;
+      wireOnly?: boolean;
       loadSizes?: string;
       loadRounds?: string;
       profile?: string;
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
+      explainOnly?: boolean;
     }>();
+  if (flags.explainOnly) return explainSection(flags.quick === true);
+  if (flags.aggregationOnly) {
+    aggregationSection(flags.quick ? 2 : 6);
+    return;
+  }
+  if (flags.wireOnly || (flags.wire && !flags.loadOnly && !flags.uploadPathOnly)) {
+    await wireSection({
+      sites: flags.quick ? 3 : 5,
+      rounds: flags.quick ? 2 : 3,
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
+    if (flags.wireOnly) return;
+  }
   if (flags.uploadPathOnly || (flags.uploadPath && !flags.loadOnly)) {
     const [sites, rounds] = flags.quick ? [20, 3] : [100, 6];
     await benchUploadPath({
@@ -84,18 +110,8 @@ async function main(argv: string[]): Promise<void> {
   const it = flags.quick ? 2 : 6;
   const tables: BenchTable[] = [];
 
-  const agg = [
-    { sites: 10, size: 1_000_000 },
-    { sites: 100, size: 100_000 },
-    { sites: 1000, size: 10_000 },
-  ].map((c) => ({ ...c, ...benchAggregation({ ...c, iterations: it }) }));
-  tables.push({
-    title: 'Aggregation throughput (FedAvg, streaming fold)',
-    note: 'MiB/s of client updates folded into the aggregate, against a bare typed-array weighted-sum loop over the same bytes (the memory-bandwidth limit). Ratio = ours / reference.',
-    columns: ['sites × parameters', 'FedAvg MiB/s', 'reference MiB/s', 'ratio'],
-    rows: agg.map((a) => [`${a.sites} × ${a.size.toLocaleString('en')}`, a.fedavgMiBs, a.referenceMiBs, a.ratio]),
-  });
-
+  const { measured: agg, table: aggTable } = aggregationSection(it);
+  tables.push(aggTable);
   const env = [64 * 1024, 1024 * 1024, 16 * 1024 * 1024].map((sizeBytes) =>
     benchEnvelope({ sizeBytes, iterations: sizeBytes > 4e6 ? Math.max(2, it / 2) : it * 4 }),
   );
@@ -194,6 +210,28 @@ async function main(argv: string[]): Promise<void> {
     { meta, aggregation: agg, envelope: env, secureAggregation: secagg, training: rows, ingestion: { fhir, stream } },
     md,
   );
+  process.stdout.write(`${md}\nwritten: ${out.json}, ${out.md}\n`);
+}
+
+/** Explanation cost per score by method, written to bench/results/explain.{json,md}. */
+async function explainSection(quick: boolean): Promise<void> {
+  const background = 32;
+  const rows = await benchExplain({
+    inputs: quick ? [8, 12] : [8, 12, 16, 24, 40],
+    background,
+    repeats: quick ? 1 : 5,
+    backend: 'wasm',
+  });
+  const meta = { ...machineMeta(), mode: quick ? 'quick' : 'full', backend: 'wasm', background: String(background) };
+  const md = toMarkdown('twinfed explanation cost', meta, [
+    {
+      title: 'One explained score: Shapley values against integrated gradients (MLP [16, 8], relu)',
+      note: `Median milliseconds per explained row on the wasm backend. Shapley values: exact (2^d coalitions × ${background} background rows) up to 16 inputs, permutation sampling (64 permutations × ${background} rows × (d + 1) steps) beyond. Reference: integrated gradients (32 steps) on the same model and row, same run. Ratio = Shapley / integrated gradients.`,
+      columns: ['inputs', 'Shapley method', 'Shapley ms', 'integrated gradients ms', 'ratio'],
+      rows: rows.map((r) => [String(r.inputs), r.shapleyMethod, r.shapleyMs, r.integratedGradientsMs, r.ratio]),
+    },
+  ]);
+  const out = writeResults('explain', { meta, rows }, md);
   process.stdout.write(`${md}\nwritten: ${out.json}, ${out.md}\n`);
 }
 

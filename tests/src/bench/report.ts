@@ -33,7 +33,14 @@ export function loadAverage(): string {
 
 /** Markdown for a set of tables. */
 export function toMarkdown(title: string, meta: Record<string, string>, tables: BenchTable[]): string {
-  const out = [`# ${title}`, '', ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`), ''];
+  return [`# ${title}`, '', ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`), '', tablesMarkdown(tables)].join(
+    '\n',
+  );
+}
+
+/** Markdown for the tables alone: a `##` title, the note and the table of each. */
+export function tablesMarkdown(tables: BenchTable[]): string {
+  const out: string[] = [];
   for (const t of tables) {
     out.push(
       `## ${t.title}`,

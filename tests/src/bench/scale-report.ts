@@ -48,7 +48,7 @@ function paths(): { json: string; md: string } {
 }
 
 /** Reads scale.json (an empty document when there is none yet). */
-export function readScaleDocument(): ScaleDocument {
+function readScaleDocument(): ScaleDocument {
   const { json } = paths();
   if (!fs.existsSync(json)) return { rows: [], aggregation: [], sections: {} };
   return JSON.parse(fs.readFileSync(json, 'utf8')) as ScaleDocument;

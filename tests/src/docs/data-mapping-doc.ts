@@ -40,9 +40,10 @@ function siteSection(): string[] {
     '### What happens to each row',
     '',
     '- A row is **rejected** when its label is missing, or (with `label.negative`) not one of the declared values, or when a feature cell is missing or not a number. ' +
+      'With a time-to-event label, a row is rejected when its time is missing or not a number > 0 (days), or its event is missing or not 0 or 1. ' +
       'The other rows still count. `run` warns with the first 20 rejected line numbers; `--rejects <file>` writes all of them with the column and the reason ' +
       '(CSV when the file name ends in `.csv`, else NDJSON: `{"line":19,"column":"BMI","reason":"missing value in BMI"}`), never a cell value.',
-    '- The usable rows are split into training and test rows (`--test-fraction`, default 0.34, stratified by label, seeded by `--split-seed`).',
+    '- The usable rows are split into training and test rows (`--test-fraction`, default 0.34, stratified by label (by event for time-to-event data), seeded by `--split-seed`).',
     '',
     '### Guardrails: when the site refuses to take part',
     '',
@@ -51,7 +52,7 @@ function siteSection(): string[] {
     '| Code | When |',
     '|---|---|',
     '| `DATA_FEATURE_MISSING` | a feature column has no usable (numeric) value in any row; the message names the column with its missing and non-numeric counts. |',
-    '| `DATA_SINGLE_CLASS` | the label mapping gives only positive or only negative rows; the message names the label column, its most frequent values with counts and the positive values looked for. A mapping `"positive": ["malignant"]` on a column holding 2/4 is refused here. |',
+    '| `DATA_SINGLE_CLASS` | the label mapping gives only positive or only negative rows; the message names the label column, its most frequent values with counts and the positive values looked for. A mapping `"positive": ["malignant"]` on a column holding 2/4 is refused here. With a time-to-event label: no row has an observed event (all censored); rows without censoring are fine. |',
     '| `DATA_TOO_FEW_ROWS` | no row is usable, or, once the plan is known, the site has fewer training rows than `data.minExamplesPerSite` (default 20). |',
     '| `DATA_FEATURE_CONSTANT` | a feature column has the same value in every usable row (often missing data coded as 0, or the wrong column); set `allowConstant` on that feature when it really is constant at this site. |',
     '',

@@ -31,8 +31,11 @@ const plans = new Map<string, Plan>(
   }),
 );
 
-/** The sample data file of each tabular mapping, and the row count the example promises. */
-const SAMPLE_DATA: Record<string, string> = { 'csv-clinic-fedavg.mapping.json': 'examples/data/clinic-a.csv' };
+/** The sample data file of each tabular mapping, and the columns of the rows it rejects (the gaps it shows on purpose). */
+const SAMPLE_DATA: Record<string, { data: string; rejected: string[] }> = {
+  'csv-clinic-fedavg.mapping.json': { data: 'examples/data/clinic-a.csv', rejected: ['BMI', 'Systolic BP'] },
+  'rossi-cox.mapping.json': { data: 'data/rossi/rossi.csv', rejected: [] },
+};
 
 describe('examples/plans', () => {
   test('holds only plans (*.json), site CSV mappings (*.mapping.json) and twin import mappings (*.import-mapping.json)', () => {
@@ -61,7 +64,7 @@ describe('examples/plans', () => {
 
   test('cover every model kind, every strategy, secure aggregation, central and distributed DP with maxEpsilon, a twin plan and a CSV plan', () => {
     const all = [...plans.values()];
-    expect(new Set(all.map((p) => p.model.kind))).toEqual(new Set(['logistic-regression', 'mlp']));
+    expect(new Set(all.map((p) => p.model.kind))).toEqual(new Set(['logistic-regression', 'mlp', 'cox', 'cox-mlp']));
     const strategies = StrategySchema.options.map((o) => o.shape.name.value);
     expect(new Set(all.map((p) => p.strategy.name))).toEqual(new Set(strategies));
     expect(all.some((p) => p.privacy.secureAggregation)).toBe(true);
@@ -74,7 +77,7 @@ describe('examples/plans', () => {
 
   test.each(Object.entries(SAMPLE_DATA))(
     '%s loads its sample data through the site’s parser and guardrails, with enough training rows for the plan',
-    (mappingFile, data) => {
+    (mappingFile, { data, rejected }) => {
       const plan = plans.get(mappingFile.replace(/\.mapping\.json$/, '.json'))!;
       const loaded = loadLocalData({
         kind: 'csv',
@@ -85,7 +88,9 @@ describe('examples/plans', () => {
       });
       expect(loaded.dataset.features).toEqual(plan.data.features);
       expect(loaded.dataset.train.n).toBeGreaterThanOrEqual(plan.data.minExamplesPerSite);
-      expect(loaded.rejected.map((r) => r.column)).toEqual(['BMI', 'Systolic BP']); // the two gaps the sample shows on purpose
+      expect(loaded.rejected.map((r) => r.column)).toEqual(rejected);
+      // A Cox plan's mapping gives times and events; a binary plan's, labels only.
+      expect(loaded.dataset.train.time !== undefined).toBe(plan.model.kind === 'cox' || plan.model.kind === 'cox-mlp');
     },
   );
 

@@ -3,6 +3,7 @@ import { openApiDocument } from '@twinfed/shared';
 import { cohortDoc } from './cohort-doc';
 import { dataMappingDoc } from './data-mapping-doc';
 import { errorsDoc } from './errors-doc';
+import { metricsDoc } from './metrics-doc';
 import { planDoc } from './plan-doc';
 import { sitePolicyDoc } from './site-policy-doc';
 
@@ -16,6 +17,7 @@ export async function generatedDocs(): Promise<Array<{ file: string; text: strin
     { file: 'docs/cohort-statistics.md', text: cohortDoc() },
     { file: 'docs/errors.md', text: errorsDoc() },
     { file: 'docs/site-policy.md', text: sitePolicyDoc() },
+    { file: 'docs/metrics.md', text: await metricsDoc() },
     { file: 'docs/openapi.json', text: `${JSON.stringify(openApiDocument(), null, 2)}\n` },
   ];
 }

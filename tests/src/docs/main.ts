@@ -1,4 +1,4 @@
-/** `npm run docs`: writes docs/plan.md, docs/data-mapping.md, docs/cohort-statistics.md, docs/errors.md, docs/site-policy.md and docs/openapi.json from the schemas, the error table and the API contract; `--check` only compares (exit 1 when stale). */
+/** `npm run docs`: writes docs/plan.md, docs/data-mapping.md, docs/cohort-statistics.md, docs/errors.md, docs/site-policy.md, docs/metrics.md and docs/openapi.json from the schemas, the error table, the metrics registry and the API contract; `--check` only compares (exit 1 when stale). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../support/paths';

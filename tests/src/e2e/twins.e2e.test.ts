@@ -22,6 +22,14 @@ const FORBIDDEN = [
   ...SIM_NAMED_PATIENTS.flatMap((p) => [new RegExp(`\\b${p.given}\\b`), new RegExp(`\\b${p.family}\\b`)]),
 ];
 
+/** Every file below a directory. */
+function filesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
 /**
  * The twin scenario across processes with every site → coordinator request captured by a proxy and every
  * process's log lines (at debug level) kept: no hospital patient id or name may appear in either.
@@ -171,15 +179,47 @@ describe('digital twins end to end', () => {
     expect(top).toHaveLength(3);
     expect(top[0]!.versionId).toBe(done.federation.latestVersionId);
     expect(top[0]!.contributions[0]!.text).toMatch(/[+-]\d/);
+    // The same scores as FHIR RiskAssessments for the hospital's EHR carry its own patient ids: they stay here
+    // (kept out of `logs` on purpose: this output is for the EHR, and the control below shows it has the ids).
+    const ehr = await runNode({
+      name: 'score fhir',
+      script: siteCli(),
+      args: [
+        'score',
+        '--federation',
+        fed.id,
+        '--top',
+        '3',
+        '--at',
+        at,
+        '--format',
+        'fhir',
+        '--data-dir',
+        siteDir(workDir, HOSPITALS[0]!),
+      ],
+      timeoutMs: 120_000,
+    });
+    const bundle = JSON.parse(ehr.join('\n')) as {
+      entry: { resource: { subject: { identifier: { value: string } } } }[];
+    };
+    expect(bundle.entry.map((e) => e.resource.subject.identifier.value)).toEqual([
+      expect.stringMatching(/^MRN-\d{5}$/),
+      expect.stringMatching(/^MRN-\d{5}$/),
+      expect.stringMatching(/^MRN-\d{5}$/),
+    ]);
 
     await stop(coord.child);
     logs.push(...coord.child.lines);
     await proxy.close();
     expect(bodies.length).toBeGreaterThan(10);
     expect(logs.length).toBeGreaterThan(50);
+    // Nor is any of it in what the coordinator keeps on disk (its SQLite database and every other file).
+    const stored = filesUnder(path.join(workDir, 'coordinator')).map((f) => fs.readFileSync(f).toString('latin1'));
+    expect(stored.length).toBeGreaterThan(0);
     for (const re of FORBIDDEN) {
       expect(bodies.filter((b) => re.test(b))).toEqual([]);
       expect(logs.filter((l) => re.test(l))).toEqual([]);
+      expect(stored.filter((text) => re.test(text))).toEqual([]);
     }
   }, 240_000);
 });

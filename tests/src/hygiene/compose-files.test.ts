@@ -5,7 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { coordinatorCli, repoRoot, siteCli } from '../support/paths';
-import { type Bin, composeProblems, type ComposeContext, invocations, nginxProblems } from './compose-files';
+import {
+  type Bin,
+  composeProblems,
+  type ComposeContext,
+  invocations,
+  nginxProblems,
+  prometheusProblems,
+} from './compose-files';
 
 const PRODUCT_SOURCES = ['coordinator/src', 'site-client/src', 'shared/src'];
 
@@ -62,6 +69,16 @@ test('docker/ holds the single-coordinator and the replicated compose files', ()
 
 test.each(composeFiles)('docker/%s names real paths, subcommands, options, variables and volumes', (file) => {
   expect(composeProblems(path.join(dockerDir, file), ctx)).toEqual([]);
+});
+
+test('the replicated compose file mounts the Prometheus configuration and the Grafana dashboard', () => {
+  const doc = parse(fs.readFileSync(path.join(dockerDir, 'compose.cluster.yaml'), 'utf8')) as {
+    services: Record<string, { volumes?: string[] }>;
+  };
+  expect(doc.services.prometheus?.volumes).toContain('./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  expect(doc.services.grafana?.volumes).toContain(
+    './grafana/twinfed-dashboard.json:/var/lib/grafana/dashboards/twinfed-dashboard.json:ro',
+  );
 });
 
 test('the replicated compose file runs two coordinators with distinct replica ids on PostgreSQL and Redis', () => {
@@ -152,6 +169,34 @@ describe('invocations', () => {
       invocations(['sh', '-c', "test -f /t/ca.pem || twinfed tls init --out /t --host 'proxy'; echo done"]),
     ).toEqual([{ bin: 'twinfed', words: ['tls', 'init'], options: ['--out', '--host'] }]);
     expect(invocations('node server.js')).toEqual([]);
+  });
+});
+
+describe('prometheusProblems', () => {
+  const coordinators = new Set(['coordinator-1', 'coordinator-2']);
+  const config = (job: string) => `scrape_configs:\n  - job_name: twinfed\n${job}`;
+  const token = '    authorization: { credentials_file: /t }\n';
+  test('passes a job that scrapes /metrics of every coordinator on 8470 with a token file', () => {
+    expect(
+      prometheusProblems(
+        config(`${token}    static_configs: [{ targets: ['coordinator-1:8470', 'coordinator-2:8470'] }]\n`),
+        coordinators,
+      ),
+    ).toEqual([]);
+  });
+  test('fails another path, no token, a target that is not a coordinator on 8470, and a coordinator left out', () => {
+    expect(
+      prometheusProblems(
+        config("    metrics_path: /stats\n    static_configs: [{ targets: ['proxy:8443', 'coordinator-1:9090'] }]\n"),
+        coordinators,
+      ),
+    ).toEqual([
+      'job twinfed scrapes /stats, not /metrics',
+      'job twinfed sends no bearer token (authorization.credentials_file)',
+      'target proxy:8443 is not a coordinator service of this file on port 8470',
+      'target coordinator-1:9090 is not a coordinator service of this file on port 8470',
+      'coordinator service coordinator-2 is not scraped',
+    ]);
   });
 });
 

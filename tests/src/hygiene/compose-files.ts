@@ -115,6 +115,43 @@ export function nginxProblems(text: string, services: ReadonlySet<string>): stri
   return problems;
 }
 
+/**
+ * Problems with a mounted Prometheus configuration: it must scrape `/metrics` of every coordinator service of the file
+ * (each replica directly, on 8470), of nothing else, with a bearer token from a file (`/metrics` needs one).
+ */
+export function prometheusProblems(text: string, coordinators: ReadonlySet<string>): string[] {
+  let doc: {
+    scrape_configs?: Array<{
+      job_name?: string;
+      metrics_path?: string;
+      authorization?: { credentials_file?: string };
+      static_configs?: Array<{ targets?: string[] }>;
+    }>;
+  };
+  try {
+    doc = parse(text) as typeof doc;
+  } catch (e) {
+    return [`does not parse: ${(e as Error).message}`];
+  }
+  const problems: string[] = [];
+  const scraped = new Set<string>();
+  for (const job of doc?.scrape_configs ?? []) {
+    const name = job.job_name ?? '?';
+    if ((job.metrics_path ?? '/metrics') !== '/metrics')
+      problems.push(`job ${name} scrapes ${job.metrics_path}, not /metrics`);
+    if (!job.authorization?.credentials_file)
+      problems.push(`job ${name} sends no bearer token (authorization.credentials_file)`);
+    for (const target of (job.static_configs ?? []).flatMap((s) => s.targets ?? [])) {
+      const [host, port] = target.split(':');
+      if (!coordinators.has(host!) || port !== '8470')
+        problems.push(`target ${target} is not a coordinator service of this file on port 8470`);
+      scraped.add(host!);
+    }
+  }
+  for (const c of coordinators) if (!scraped.has(c)) problems.push(`coordinator service ${c} is not scraped`);
+  return problems;
+}
+
 /** Every problem of the compose file `file`; paths in the messages are relative to its directory. */
 export function composeProblems(file: string, ctx: ComposeContext): string[] {
   const dir = path.dirname(file);
@@ -128,6 +165,13 @@ export function composeProblems(file: string, ctx: ComposeContext): string[] {
   const declared = new Set(Object.keys(doc.volumes ?? {}));
   const problems: string[] = [];
   if (Object.keys(services).length === 0) problems.push('no services');
+  const coordinators = new Set(
+    Object.entries(services)
+      .filter(([, s]) =>
+        invocations(s.command).some((i) => i.bin === 'twinfed' && i.words.join(' ') === 'coordinator start'),
+      )
+      .map(([name]) => name),
+  );
   for (const [name, s] of Object.entries(services)) {
     const say = (p: string) => problems.push(`${name}: ${p}`);
     if (s.build !== undefined) {
@@ -141,6 +185,9 @@ export function composeProblems(file: string, ctx: ComposeContext): string[] {
       if (!fs.existsSync(path.resolve(dir, b))) say(`bind-mounted ${b} does not exist`);
       else if (b.endsWith('nginx.conf'))
         for (const p of nginxProblems(fs.readFileSync(path.resolve(dir, b), 'utf8'), new Set(Object.keys(services))))
+          say(`${b}: ${p}`);
+      else if (b.endsWith('prometheus.yml'))
+        for (const p of prometheusProblems(fs.readFileSync(path.resolve(dir, b), 'utf8'), coordinators))
           say(`${b}: ${p}`);
     }
     for (const v of volumes) if (!declared.has(v)) say(`volume ${v} is not declared under volumes:`);

@@ -19,17 +19,17 @@ import { SeededRandom } from '@twinfed/shared';
 /** The features of the load test's model (logistic regression over three inputs). */
 export const LOAD_FEATURES = ['a', 'b', 'c'];
 
-function split(n: number, rng: SeededRandom) {
-  const x = Float32Array.from({ length: n * 3 }, () => rng.normal());
+function split(n: number, d: number, rng: SeededRandom) {
+  const x = Float32Array.from({ length: n * d }, () => rng.normal());
   // Both classes at every site whatever the draw (a one-class site is refused by the data guardrails).
   const y = Float32Array.from({ length: n }, (_, i) => i % 2);
-  return { x, y, n, d: 3 };
+  return { x, y, n, d };
 }
 
 /** A few synthetic rows: the load test measures the coordinator, not training. */
-function tinyDataset(seed: number): LocalDataset {
+function tinyDataset(seed: number, features: string[]): LocalDataset {
   const rng = new SeededRandom(seed);
-  return { features: LOAD_FEATURES, train: split(8, rng), test: split(4, rng) };
+  return { features, train: split(8, features.length, rng), test: split(4, features.length, rng) };
 }
 
 /** Model operations without tfjs: "training" moves each weight a seeded step; evaluation reports fixed numbers. */
@@ -98,6 +98,8 @@ export async function runSwarm(o: {
   baseUrl: string;
   dir: string;
   pollIntervalMs?: number;
+  /** The features of every site's synthetic data (default {@link LOAD_FEATURES}); the plan's model must take as many. */
+  features?: string[];
   /** The fetch every site's signed HTTP goes through (default: the global one); benchmarks count answers with it. */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Sees every progress event of every site (diagnostics). */
@@ -130,7 +132,7 @@ export async function runSwarm(o: {
         ...(o.fetch ? { fetch: o.fetch } : {}),
       }),
       events: new EventStream({ baseUrl: o.baseUrl, credentials }),
-      dataset: tinyDataset(i),
+      dataset: tinyDataset(i, o.features ?? LOAD_FEATURES),
       journal: Journal.open(dataDir),
       audit: new SiteAuditLog(dataDir),
       policy: { autoApprove: true }, // a swarm site approves every plan by its policy (recorded in its audit chain)

@@ -15,7 +15,7 @@ import { MemoryStore, type Store } from '../../store';
 import type { CrashPoint } from '../crash-points';
 import { RoundEngine } from '../engine';
 import type { EngineDeps } from '../core';
-import { EngineMetrics } from '../metrics';
+import { CoordinatorMetrics } from '../../metrics/registry';
 
 /** An in-process site: an enrolled identity that trains deterministically (no tfjs). */
 export interface FixtureSite {
@@ -88,7 +88,7 @@ export async function engineFixture(opts: { sites: number; store?: Store }) {
       store,
       identity,
       logger: silentLogger(),
-      metrics: new EngineMetrics(),
+      metrics: new CoordinatorMetrics(),
       retryDelayMs: 50,
       crashPoints: {
         hit: (p) => {

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe } from '@jest/globals';
 import { auditContract } from './contract/audit';
 import { cohortContract } from './contract/cohort';
 import { cohortPoolContract } from './contract/cohort-pool';
+import { countContract } from './contract/counts';
 import { decisionContract } from './contract/decisions';
 import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
@@ -44,5 +45,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     lifecycleContract(h);
     auditContract(h);
     leaseContract(h);
+    countContract(h);
   });
 }

@@ -41,6 +41,8 @@ export interface MemoryState {
   siteDecisions: Map<string, R.SiteDecisionRecord>;
   /** By lease name; never deleted (a released lease keeps its token). */
   leases: Map<string, R.Lease>;
+  /** Metric counts by key(replica, name). */
+  counts: Map<string, number>;
   audit: R.AuditEntry[];
   /** Ascending by seq. */
   auditHeads: R.AuditHead[];
@@ -71,6 +73,7 @@ export function emptyState(): MemoryState {
     secaggCohorts: new Map(),
     siteDecisions: new Map(),
     leases: new Map(),
+    counts: new Map(),
     audit: [],
     auditHeads: [],
   };

@@ -3,6 +3,7 @@ import { alreadyExists, storeClosed } from '../errors';
 import type { NewAuditEntry } from '../records';
 import type { StoreLifecycle } from '../types';
 import { appendAudit, probe } from './audit';
+import { WalSync } from './wal-sync';
 import { WriteBatch } from './write-batch';
 
 export { SqlContext } from '@twinfed/sqlite-kit';
@@ -36,10 +37,13 @@ export function insertUnique<T>(what: string, fn: () => T): T {
 export class SqliteContext {
   private context: SqlContext | null;
   /** Concurrent small writes (nonces, last-seen times, uploads, evaluations) share one commit (see WriteBatch). */
-  readonly batch = new WriteBatch(() => this.c);
+  readonly batch: WriteBatch;
 
   constructor(context: SqlContext) {
     this.context = context;
+    const db = context.db;
+    const wal = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+    this.batch = new WriteBatch(() => this.c, wal ? new WalSync(`${db.name}-wal`) : undefined);
   }
 
   /** The live connection; throws NOT_READY after close. */

@@ -1,11 +1,20 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { ExplainMethod } from '@twinfed/models';
 import { TwinfedError } from '@twinfed/shared';
 import { scoreView } from '../../local-api/server';
+import { collectionBundle, riskAssessmentsFor } from '../../scoring/risk-assessment';
 import { scoreTwins, type TwinScore } from '../../scoring/score';
 import { readTwins } from '../../training/twin-dataset';
 import { openTwinStore } from '../../twins/store';
 import { openSiteModels } from '../site-models';
-import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import {
+  commandContext,
+  dataDirOption,
+  patientSystemOption,
+  writeJsonLine,
+  type CliDeps,
+  type CommonFlags,
+} from '../context';
 import { instantArg, numberArg, positiveInt } from '../parse';
 import { pickFederation } from '../twin-services';
 
@@ -16,6 +25,9 @@ interface ScoreFlags extends CommonFlags {
   contributions: number;
   at?: number;
   actor?: string;
+  explain: ExplainMethod;
+  format: 'text' | 'json' | 'fhir';
+  patientSystem?: string;
 }
 
 function render(s: TwinScore, rank: number): string {
@@ -33,7 +45,8 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
         'signature and weights are verified again against the pinned coordinator key). Each score gives the ' +
         "probability of the plan's outcome, a risk tier, the model version that made it, and the features that " +
         'contributed most, in clinical words. The scores support clinicians; they do not replace clinical judgement. ' +
-        'Runs offline; nothing is sent. Looking a patient up by hospital id is audited in the twin store.',
+        'Runs offline; nothing is sent. Looking a patient up by hospital id is audited in the twin store, and so is ' +
+        'each hospital id that --format fhir writes into a RiskAssessment for the EHR.',
     )
     .option('--federation <id>', 'federation whose model to use (default: the only one stored)')
     .option('--patient <hospital-id>', 'score one patient, named by the hospital id (resolved locally, audited)')
@@ -50,10 +63,28 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
       instantArg,
     )
     .option('--actor <name>', 'who looks a patient up, for the audit log (default $USER)')
+    .addOption(
+      new Option(
+        '--explain <method>',
+        'how contributions are computed: auto (linear for logistic regression, Shapley values otherwise), ' +
+          "shapley (against a seeded sample of this site's twins), linear, integrated-gradients",
+      )
+        .choices(['auto', 'shapley', 'linear', 'integrated-gradients'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output: text, json (like --json), or fhir (FHIR R4 RiskAssessments with the hospital patient id, audited)',
+      )
+        .choices(['text', 'json', 'fhir'])
+        .default('text'),
+    )
+    .addOption(patientSystemOption())
     .addOption(dataDirOption())
     .addHelpText(
       'after',
-      '\nExamples:\n  $ twinfed-site score --top 10\n  $ twinfed-site score --patient MRN-00042 --actor dr.lee\n  $ twinfed-site score --federation fed-1 --json',
+      '\nExamples:\n  $ twinfed-site score --top 10\n  $ twinfed-site score --patient MRN-00042 --actor dr.lee\n  $ twinfed-site score --federation fed-1 --json\n  $ twinfed-site score --top 50 --format fhir --actor dr.lee > risk-assessments.json',
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ScoreFlags>();
@@ -88,6 +119,8 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
           versionId: model.meta.versionId,
           at,
           top: flags.contributions,
+          explain: flags.explain,
+          explainHighest: flags.top,
           ...(model.preprocessing ? { preprocessing: model.preprocessing } : {}),
         });
         const scores = [...all].sort((a, b) => b.score - a.score).slice(0, flags.top);
@@ -99,7 +132,19 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
           round: model.meta.round,
           at: new Date(at).toISOString(),
         };
-        if (flags.json)
+        if (flags.format === 'fhir') {
+          const resources = await riskAssessmentsFor({
+            scores,
+            store,
+            actor: flags.actor ?? deps.env.USER ?? 'cli',
+            reason: 'twinfed-site score --format fhir',
+            version: model.meta,
+            plan: model.plan,
+            ...(flags.patientSystem ? { identifierSystem: flags.patientSystem } : {}),
+          });
+          return writeJsonLine(deps.stdout, flags.patient !== undefined ? resources[0] : collectionBundle(resources));
+        }
+        if (flags.json || flags.format === 'json')
           return writeJsonLine(deps.stdout, {
             type: 'scores',
             ...version,

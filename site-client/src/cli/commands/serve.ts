@@ -3,7 +3,14 @@ import { readSiteState } from '../../identity/site-state';
 import { DEFAULT_LOCAL_API_PORT } from '../../local-api/server';
 import { openTwinStore } from '../../twins/store';
 import { openSiteModels } from '../site-models';
-import { commandContext, dataDirOption, writeJsonLine, type CliDeps, type CommonFlags } from '../context';
+import {
+  commandContext,
+  dataDirOption,
+  patientSystemOption,
+  writeJsonLine,
+  type CliDeps,
+  type CommonFlags,
+} from '../context';
 import { listenArg, positiveInt, type ListenAddress } from '../parse';
 import { pickFederation, startTwinServices } from '../twin-services';
 
@@ -11,6 +18,7 @@ interface ServeFlags extends CommonFlags {
   listen: ListenAddress;
   federation?: string;
   modelPoll: number;
+  patientSystem?: string;
 }
 
 /** `twinfed-site serve`: the local streaming and scoring API on its own (no federation work). */
@@ -22,7 +30,8 @@ export function addServeCommand(program: Command, deps: CliDeps): void {
       'Run the local, authenticated API of this site without taking part in a federation: device gateways post ' +
         'wearable batches or FHIR Observations to POST /v1/observations (idempotent by sample id); each changed twin ' +
         'is rescored within a second with the latest verified model stored in the data directory, served by ' +
-        'GET /v1/scores?top=20 and GET /v1/twins/<pid>/score. Callers present the bearer token from ' +
+        'GET /v1/scores?top=20 and GET /v1/twins/<pid>/score (as FHIR R4 RiskAssessments for the EHR with ' +
+        '?format=fhir or Accept: application/fhir+json: the subject is the hospital patient id, audited). Callers present the bearer token from ' +
         '<data-dir>/local-api.token (created once, mode 0600). Listens on 127.0.0.1 unless told otherwise. ' +
         'A model published later (by `run --twins` in another process) is picked up automatically.',
     )
@@ -34,6 +43,7 @@ export function addServeCommand(program: Command, deps: CliDeps): void {
       positiveInt('the model poll interval'),
       5000,
     )
+    .addOption(patientSystemOption())
     .addOption(dataDirOption())
     .addHelpText(
       'after',
@@ -60,6 +70,7 @@ export function addServeCommand(program: Command, deps: CliDeps): void {
         store,
         listen: flags.listen,
         logger,
+        ...(flags.patientSystem ? { patientIdentifierSystem: flags.patientSystem } : {}),
       }).catch(async (e: unknown) => {
         await store.close();
         throw e;

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SqlContext } from './context';
+import { openDatabase } from './db';
+import { WalSync } from './wal-sync';
+import { WriteBatch } from './write-batch';
+
+/** An fsync the test finishes by hand: every call is recorded with its file and the moment it can complete. */
+function manualFsync() {
+  const calls: Array<{ file: string; done: () => void; fail: (e: Error) => void }> = [];
+  const fsync = (file: string) =>
+    new Promise<void>((resolve, reject) => calls.push({ file, done: resolve, fail: reject }));
+  return { calls, fsync };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('WalSync (the durable half of group commit)', () => {
+  test('one fsync at a time; commits made while it runs share the next one, and wait for it', async () => {
+    const { calls, fsync } = manualFsync();
+    const wal = new WalSync('/db/coordinator.db-wal', fsync);
+    const settled: string[] = [];
+    const a = wal.afterCommit().then(() => settled.push('a'));
+    // b and c commit while a's fsync runs (it may have begun before their frames were written): they wait for the next.
+    const b = wal.afterCommit().then(() => settled.push('b'));
+    const c = wal.afterCommit().then(() => settled.push('c'));
+    await tick();
+    expect(calls.map((x) => x.file)).toEqual(['/db/coordinator.db-wal']);
+    calls[0]!.done();
+    await a;
+    await tick();
+    expect(settled).toEqual(['a']);
+    expect(calls).toHaveLength(2); // one fsync for b and c together
+    calls[1]!.done();
+    await Promise.all([b, c]);
+    expect(settled).toEqual(['a', 'b', 'c']);
+    expect(calls).toHaveLength(2);
+  });
+
+  test('a failed fsync rejects the commits that waited for it; the next commit gets a new fsync', async () => {
+    const { calls, fsync } = manualFsync();
+    const wal = new WalSync('/db/x-wal', fsync);
+    const first = wal.afterCommit();
+    await tick();
+    calls[0]!.fail(new Error('EIO'));
+    await expect(first).rejects.toThrow('EIO');
+    const second = wal.afterCommit();
+    await tick();
+    calls[1]!.done();
+    await expect(second).resolves.toBeUndefined();
+  });
+
+  test('the real fsync: a WAL file that exists is synced, a missing one (checkpointed and removed) is nothing to do', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-wal-'));
+    try {
+      const file = path.join(dir, 'db-wal');
+      fs.writeFileSync(file, 'frames');
+      await expect(new WalSync(file).afterCommit()).resolves.toBeUndefined();
+      await expect(new WalSync(path.join(dir, 'absent-wal')).afterCommit()).resolves.toBeUndefined();
+      await expect(new WalSync(path.join(file, 'under-a-file')).afterCommit()).rejects.toMatchObject({
+        code: 'ENOTDIR',
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('WriteBatch with WalSync', () => {
+  test('commits with synchronous NORMAL, acknowledges only after the WAL fsync, and leaves the connection FULL', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-batch-wal-'));
+    try {
+      const c = new SqlContext(openDatabase({ path: path.join(dir, 'a.db') }));
+      c.db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      const { calls, fsync } = manualFsync();
+      const syncDuringCommit: number[] = [];
+      const batch = new WriteBatch(() => c, new WalSync(`${c.db.name}-wal`, fsync));
+      let acknowledged = false;
+      const write = batch
+        .run((ctx) => {
+          syncDuringCommit.push(ctx.db.pragma('synchronous', { simple: true }) as number);
+          return ctx.stmt('INSERT INTO t (k) VALUES (?)').run('a').changes;
+        })
+        .then((n) => ((acknowledged = true), n));
+      await tick();
+      await tick();
+      expect(c.stmt('SELECT COUNT(*) FROM t').pluck().get()).toBe(1); // committed…
+      expect(acknowledged).toBe(false); // …but not acknowledged before the fsync
+      expect(calls.map((x) => x.file)).toEqual([`${path.join(dir, 'a.db')}-wal`]);
+      calls[0]!.done();
+      expect(await write).toBe(1);
+      expect(syncDuringCommit).toEqual([1]); // NORMAL inside the batch
+      expect(c.db.pragma('synchronous', { simple: true })).toBe(2); // FULL for every other write
+      c.db.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,135 @@
+import fc from 'fast-check';
+import { isTwinfedError } from '@twinfed/shared';
+import { fedAvg } from './fedavg';
+import type { ClientResult } from './types';
+import { WeightedMeanAccumulator } from './weighted-mean';
+import { ctxOf } from './__tests__/fixtures';
+
+/** The fold as it was before batching: one update after another, sum[i] += n·w[i]. The oracle. */
+function oneByOne(size: number, results: readonly ClientResult[]): Float64Array {
+  const sum = new Float64Array(size);
+  for (const r of results) for (let i = 0; i < size; i++) sum[i]! += r.numExamples * r.weights[i]!;
+  return sum;
+}
+
+/** Float32 weights spread over the whole exponent range (subnormals to 2¹²⁷, both signs), so rounding shows. */
+function weightsOf(size: number, seed: number): Float32Array {
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  return Float32Array.from({ length: size }, () => (next() - 0.5) * 2 ** Math.floor(next() * 270 - 140));
+}
+
+const bytes = (a: Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** Splits `xs` into consecutive batches of the given sizes (the last takes the rest). */
+function batches<T>(xs: readonly T[], sizes: readonly number[]): T[][] {
+  const out: T[][] = [];
+  let at = 0;
+  for (const n of sizes) {
+    if (at >= xs.length) break;
+    out.push(xs.slice(at, at + n));
+    at += n;
+  }
+  if (at < xs.length) out.push(xs.slice(at));
+  return out;
+}
+
+const scenario = fc.record({
+  // Across several 4,096-element blocks and a ragged last one.
+  size: fc.integer({ min: 1, max: 9000 }),
+  updates: fc.array(fc.record({ n: fc.integer({ min: 1, max: 2 ** 29 }), seed: fc.integer() }), {
+    minLength: 1,
+    maxLength: 13,
+  }),
+  batchSizes: fc.array(fc.integer({ min: 1, max: 9 }), { maxLength: 13 }),
+});
+
+function resultsOf(s: { size: number; updates: ReadonlyArray<{ n: number; seed: number }> }): ClientResult[] {
+  return s.updates.map((u, k) => ({
+    siteId: `site-${String(k).padStart(2, '0')}`,
+    numExamples: u.n,
+    weights: weightsOf(s.size, u.seed),
+  }));
+}
+
+describe('WeightedMeanAccumulator.addMany', () => {
+  test('any split into batches gives the bits of folding one update after another', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const results = resultsOf(s);
+        const acc = new WeightedMeanAccumulator(ctxOf(new Float32Array(s.size)));
+        for (const b of batches(results, s.batchSizes)) acc.addMany(b);
+        expect(bytes(acc.sum).equals(bytes(oneByOne(s.size, results)))).toBe(true);
+        expect(acc.siteIds).toEqual(results.map((r) => r.siteId));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('a rejected update in a batch leaves exactly the updates before it folded, as one add after another would', () => {
+    const poisons: Array<[string, (r: ClientResult) => ClientResult]> = [
+      [
+        'NON_FINITE_WEIGHTS',
+        (r) => ({ ...r, weights: Float32Array.from(r.weights, (w, i) => (i === r.weights.length - 1 ? NaN : w)) }),
+      ],
+      [
+        'NON_FINITE_WEIGHTS',
+        (r) => ({ ...r, weights: Float32Array.from(r.weights, (w, i) => (i === 0 ? -Infinity : w)) }),
+      ],
+      ['INVALID_WEIGHTS', (r) => ({ ...r, weights: r.weights.subarray(1) })],
+      ['EXAMPLES_OUT_OF_RANGE', (r) => ({ ...r, numExamples: 0 })],
+      ['UPDATE_CONFLICT', (r) => ({ ...r, siteId: 'site-00' })],
+    ];
+    fc.assert(
+      fc.property(scenario, fc.nat(), fc.integer({ min: 0, max: poisons.length - 1 }), (s, where, which) => {
+        const results = resultsOf({ ...s, size: Math.max(2, s.size) });
+        const size = results[0]!.weights.length;
+        fc.pre(results.length >= 2);
+        const bad = 1 + (where % (results.length - 1)); // never the first (UPDATE_CONFLICT needs site-00 folded)
+        const [code, poison] = poisons[which]!;
+        const offered = [...results.slice(0, bad), poison(results[bad]!), ...results.slice(bad + 1)];
+        const stepwise = new WeightedMeanAccumulator(ctxOf(new Float32Array(size)));
+        const batched = new WeightedMeanAccumulator(ctxOf(new Float32Array(size)));
+        const codeOf = (fn: () => void): string | undefined => {
+          try {
+            fn();
+          } catch (e) {
+            return isTwinfedError(e) ? e.code : String(e);
+          }
+          return undefined;
+        };
+        const stepCode = codeOf(() => {
+          for (const r of offered) stepwise.add(r);
+        });
+        const batchCode = codeOf(() => {
+          for (const b of batches(offered, s.batchSizes)) batched.addMany(b);
+        });
+        expect(batchCode).toBe(stepCode);
+        expect(stepCode).toBe(code);
+        expect(batched.siteIds).toEqual(stepwise.siteIds);
+        expect(batched.ledger.totalExamples).toBe(stepwise.ledger.totalExamples);
+        expect(bytes(batched.sum).equals(bytes(stepwise.sum))).toBe(true);
+        expect(bytes(batched.sum).equals(bytes(oneByOne(size, offered.slice(0, bad))))).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('FedAvg over batches publishes the weights of FedAvg over single adds', () => {
+    const s = fedAvg({ serverLr: 1 });
+    const ctx = ctxOf(weightsOf(5000, 3));
+    const results = resultsOf({ size: 5000, updates: [5, 9, 1, 700, 3, 12].map((n, k) => ({ n, seed: 11 + k })) });
+    const single = s.createAccumulator(ctx);
+    for (const r of results) single.add(r);
+    const batched = s.createAccumulator(ctx);
+    batched.addMany!(results);
+    expect(Buffer.from(s.aggregate(ctx, batched, []).weights.buffer)).toEqual(
+      Buffer.from(s.aggregate(ctx, single, []).weights.buffer),
+    );
+  });
+});
