@@ -8,4 +8,10 @@ import type { PgMigration } from './types';
 export type { PgMigration } from './types';
 
 /** Every PostgreSQL migration, in order. Append new ones; never edit an applied one. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [migration001, migration002, migration003, migration004, migration005];
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+];
