@@ -71,7 +71,7 @@ export function brierScore(scored: Scored): number {
 }
 
 /** One reliability-diagram bin: predictions in [lo, hi) (the last bin includes 1). */
-interface CalibrationBin {
+export interface CalibrationBin {
   readonly lo: number;
   readonly hi: number;
   readonly count: number;

@@ -39,6 +39,10 @@ describe('predict / evaluate', () => {
     const p = [sigmoid(2), sigmoid(-3), 0.5, sigmoid(1)];
     expect(ev.brier).toBeCloseTo(((1 - p[0]!) ** 2 + p[1]! ** 2 + 0.25 + p[3]! ** 2) / 4, 6);
     expect(ev.loss).toBeCloseTo(-(Math.log(p[0]!) + Math.log(1 - p[1]!) + Math.log(0.5) + Math.log(1 - p[3]!)) / 4, 5);
+    // One row per bin (0.05 → 0, 0.5 → 5, 0.73 → 7, 0.88 → 8): ECE is the mean |p − y|.
+    expect(ev.calibration!.bins.map((b) => b.count)).toEqual([1, 0, 0, 0, 0, 1, 0, 1, 1, 0]);
+    expect(ev.calibration!.bins[7]!.meanPredicted).toBeCloseTo(p[3]!, 6);
+    expect(ev.calibration!.ece).toBeCloseTo((1 - p[0]! + p[1]! + 0.5 + p[3]!) / 4, 6);
     expect(tf.memory().numTensors).toBe(before);
   });
 

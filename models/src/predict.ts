@@ -5,7 +5,15 @@ import { breslowBaseline, riskAtHorizon, type BaselineHazard } from './breslow';
 import { cIndex } from './c-index';
 import { coxLoss } from './cox-loss';
 import type { Split } from './dataset';
-import { accuracy, brierScore, logLoss, rocAuc } from './metrics';
+import {
+  accuracy,
+  brierScore,
+  calibrationBins,
+  expectedCalibrationError,
+  logLoss,
+  rocAuc,
+  type CalibrationBin,
+} from './metrics';
 import { assertWeights, forwardLogits, weightTensors } from './model';
 
 /** Options of {@link modelOutputs} and {@link predict}: `x` is row-major `[n, spec.inputs]`. */
@@ -79,6 +87,12 @@ export interface Evaluation {
   /** Mean log loss (BCE). */
   loss: number;
   brier: number;
+  /**
+   * Calibration of the probabilities (binary models only): the reliability curve over 10 equal-width bins (count,
+   * mean prediction, observed positive rate; NaN rates in an empty bin) and its expected calibration error (NaN when
+   * the data set is empty).
+   */
+  calibration?: { ece: number; bins: CalibrationBin[] };
 }
 
 /** A Cox model's metrics on one time-to-event data set. */
@@ -124,6 +138,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     auc: rocAuc(scored),
     loss: logLoss(scored),
     brier: brierScore(scored),
+    calibration: { ece: expectedCalibrationError(scored), bins: calibrationBins(scored) },
   };
 }
 

@@ -351,6 +351,7 @@ export {
   PopulationReportSchema,
   PopulationSettingsSchema,
 } from './schemas/population';
+export { CALIBRATION_BINS, type Calibration, CalibrationSchema } from './schemas/calibration';
 export {
   type SecaggAck,
   type SecaggConsistency,

@@ -35,6 +35,42 @@ describe('models show', () => {
     expect(r.stdout).toMatch(/^site-a\s+40\s+accuracy=0\.75 auc=0\.8123\s+\S+$/m);
   });
 
+  test("prints each calibrated site's ECE and reliability table, withheld and empty bins marked", async () => {
+    const r0 = await run(op('models', 'show', 'fed-1.v1'));
+    expect(r0.stdout).toContain('Calibration per site (reliability, 10 bins):\n(no site has reported a calibration)\n');
+    const empty = { n: 0, meanPredicted: null, observedRate: null };
+    cli.fake.evaluations.push({
+      versionId: 'fed-1.v1',
+      siteId: 'site-b',
+      n: 60,
+      metrics: { auc: 0.7 },
+      calibration: {
+        ece: 0.04321,
+        bins: [
+          { n: 30, meanPredicted: 0.0512, observedRate: 0.1 },
+          { n: 3, meanPredicted: null, observedRate: null },
+          ...Array.from({ length: 7 }, () => empty),
+          { n: 27, meanPredicted: 0.93, observedRate: 0.888889 },
+        ],
+      },
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+    const r = await run(op('models', 'show', 'fed-1.v1'));
+    expect(r.code).toBe(0);
+    const tail = r.stdout.slice(r.stdout.indexOf('Calibration per site'));
+    expect(tail).not.toContain('site-a:');
+    const lines = tail.trimEnd().split('\n');
+    expect(lines[1]).toBe('site-b: ECE 0.043 (n=60)');
+    expect(lines[2]).toMatch(/^ {2}BIN\s+N\s+MEAN P\s+OBSERVED$/);
+    expect(lines[3]).toMatch(/^ {2}0\.0-0\.1\s+30\s+0\.051\s+0\.100$/);
+    expect(lines[4]).toMatch(/^ {2}0\.1-0\.2\s+3\s+withheld\s+withheld$/);
+    expect(lines[5]).toMatch(/^ {2}0\.2-0\.3\s+0\s+-\s+-$/);
+    expect(lines[12]).toMatch(/^ {2}0\.9-1\.0\s+27\s+0\.930\s+0\.889$/);
+    expect(lines).toHaveLength(13);
+    const json = await run(op('models', 'show', 'fed-1.v1', '--json'));
+    expect(JSON.stringify(JSON.parse(json.stdout))).toContain('"ece":0.04321');
+  });
+
   test('flags metadata whose signature does not verify', async () => {
     const v = cli.fake.versions[1]!;
     v.meta = { ...v.meta, metrics: { ...v.meta.metrics, accuracy: 0.99 } };

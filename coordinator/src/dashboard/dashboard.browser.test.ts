@@ -29,6 +29,19 @@ const ARGS = [
 ];
 
 const XSS = '<img src=x onerror="window.__xss=1">';
+/** 50 rows: 30 predicted ~0.15 (20 % positive), 15 ~0.82 (73.3 % positive), 5 withheld; ECE = (30·0.05 + 15·0.0867 + 5·0.05) / 50. */
+const CALIBRATION = {
+  ece: 0.061,
+  bins: Array.from({ length: 10 }, (_, i) =>
+    i === 1
+      ? { n: 30, meanPredicted: 0.15, observedRate: 0.2 }
+      : i === 5
+        ? { n: 5, meanPredicted: null, observedRate: null }
+        : i === 8
+          ? { n: 15, meanPredicted: 0.82, observedRate: 0.7333 }
+          : { n: 0, meanPredicted: null, observedRate: null },
+  ),
+};
 
 /** The browser globals the page functions below touch (this test program is compiled without the DOM lib). */
 interface Dom {
@@ -114,6 +127,8 @@ describe('researcher dashboard in headless Chromium', () => {
         const res = await s.request('POST', routes.modelEvaluations(`${fid}.v${round}`), {
           n: 50,
           metrics: { auc: 0.6 + 0.1 * round + 0.01 * i, accuracy: 0.7 },
+          // The newest version's calibration at Alpha: two released bins and one withheld (below its k).
+          ...(round === 2 && i === 0 ? { calibration: CALIBRATION } : {}),
         });
         if (res.status !== 201) throw new Error(`evaluation ${res.status}`);
       }
@@ -252,6 +267,14 @@ describe('researcher dashboard in headless Chromium', () => {
     await page.waitForFunction(() =>
       (globalThis as unknown as Dom).document.querySelector('#chart-canvas .u-legend')?.textContent?.includes('Alpha'),
     );
+
+    // Calibration of the newest version: Alpha's ECE and its reliability curve (2 released bins drawn), Beta none.
+    expect(await page.textContent('#calibration-title')).toBe(`Calibration of ${fid}.v2 on each site's held-out data`);
+    expect(await page.$$eval('#calibration figcaption', (f) => f.map((x) => x.textContent))).toEqual([
+      'Alpha Hospital · ECE 0.061 · n 50',
+    ]);
+    expect(await page.locator('#calibration svg.reliability').getAttribute('data-points')).toBe('2');
+    expect(await page.locator('#calibration svg.reliability circle').count()).toBe(2);
 
     const decisions = await page.$$eval('#decisions tbody tr', (rows) =>
       rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),

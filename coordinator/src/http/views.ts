@@ -5,6 +5,7 @@ import {
   signModelVersion,
   verifyModelVersion,
   decisionOnPlan,
+  type Calibration,
   type EvaluationView,
   type Identity,
   type SiteDecisionView,
@@ -112,6 +113,7 @@ export function evaluationView(e: Evaluation): EvaluationView {
     siteId: e.siteId,
     n: e.n,
     metrics: e.metrics as Record<string, number>,
+    ...(e.calibration ? { calibration: e.calibration as unknown as Calibration } : {}),
     createdAt: e.createdAt,
   };
 }

@@ -107,6 +107,7 @@ export const EVALUATION_KEYS = recordKeys<Evaluation>({
   versionId: true,
   siteId: true,
   metrics: true,
+  calibration: true,
   n: true,
   createdAt: true,
 });

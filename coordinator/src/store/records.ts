@@ -185,9 +185,13 @@ export interface Evaluation {
   versionId: string;
   siteId: string;
   metrics: JsonObject;
+  /** The model's calibration on those rows (shared `Calibration`), null when the site reported none. */
+  calibration: JsonObject | null;
   n: number;
   createdAt: string;
 }
+/** An evaluation to store: without calibration when the site reported none. */
+export type NewEvaluation = Omit<Evaluation, 'calibration'> & Partial<Pick<Evaluation, 'calibration'>>;
 
 /** A site's privacy-safe population report for a model version (counts per risk tier × age band, k-suppressed at the site). */
 export interface PopulationReportRecord {

@@ -20,6 +20,7 @@ import type {
   CohortPoolState,
   CohortQueryRecord,
   Evaluation,
+  NewEvaluation,
   PopulationReportRecord,
   PutCohortAnswerResult,
   PutCohortPoolContributionResult,
@@ -262,7 +263,7 @@ export interface VersionStore {
   getStrategyState(federationId: string): Promise<Uint8Array | null>;
 
   /** Upsert per (versionId, siteId); rejects UNKNOWN_MODEL_VERSION. */
-  putEvaluation(evaluation: Evaluation): Promise<Evaluation>;
+  putEvaluation(evaluation: NewEvaluation): Promise<Evaluation>;
   /** Ordered by siteId. */
   listEvaluations(versionId: string): Promise<Evaluation[]>;
   /** Every evaluation of every version of a federation, in version publication order then by siteId. */

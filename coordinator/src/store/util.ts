@@ -53,3 +53,8 @@ export function cloneRecord<T extends object>(source: T, keys: readonly (keyof T
   }
   return out;
 }
+
+/** A nullable JSON column's text: null for an absent or null value. */
+export function jsonOrNull(value: object | null | undefined): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nameKeySchema, nameSchema } from './names';
 import { PlanSchema } from './plan';
+import { CalibrationSchema } from './calibration';
 import { IdSchema } from './ids';
 import { SignedPlanSchema } from '../envelope/signed-plan';
 import { printable } from '../printable';
@@ -271,9 +272,11 @@ export const EVALUATION_METRIC_RANGES: Readonly<Record<string, readonly [number,
 export const DEFAULT_MAX_EVALUATION_EXAMPLES = 1_000_000;
 
 export const EvaluationReportSchema = z
-  .object({ n: z.number().int().min(0).max(1e9), metrics: metricRecord })
+  .object({ n: z.number().int().min(0).max(1e9), metrics: metricRecord, calibration: CalibrationSchema.optional() })
   .strict()
   .superRefine((r, ctx) => {
+    if (r.calibration && r.calibration.bins.reduce((a, b) => a + b.n, 0) !== r.n)
+      ctx.addIssue({ code: 'custom', path: ['calibration', 'bins'], message: 'the bin counts must sum to n' });
     for (const [name, value] of Object.entries(r.metrics)) {
       const range = Object.prototype.hasOwnProperty.call(EVALUATION_METRIC_RANGES, name)
         ? EVALUATION_METRIC_RANGES[name]
@@ -295,6 +298,7 @@ export const EvaluationViewSchema = z.object({
   siteId: id,
   n: z.number().int(),
   metrics: z.record(z.string(), z.number()),
+  calibration: CalibrationSchema.optional(),
   createdAt: iso,
 });
 export type EvaluationView = z.infer<typeof EvaluationViewSchema>;

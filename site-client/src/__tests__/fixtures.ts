@@ -1,6 +1,6 @@
 /** Test support: a small synthetic dataset and deterministic stand-ins for the model operations. */
 import { SeededRandom } from '@twinfed/shared';
-import type { Split, TrainRoundOptions } from '@twinfed/models';
+import { calibrationBins, expectedCalibrationError, type Split, type TrainRoundOptions } from '@twinfed/models';
 import { SiteAuditLog } from '../audit/site-audit';
 import type { SitePolicy } from '../governance/policy';
 import type { LocalDataset } from '../training/dataset';
@@ -59,7 +59,11 @@ export function fakeModelOps(): ModelOps & { trainCalls: number; trainData: Spli
       };
     },
     async evaluate(o: Parameters<ModelOps['evaluate']>[0]) {
-      return { n: o.data.n, accuracy: 0.75, auc: Number.NaN, loss: 0.5, brier: 0.2 };
+      // Calibration: the first 12 rows scored 0.25 (3 positive), the rest 0.7 (all but the first two positive).
+      const p = Array.from({ length: o.data.n }, (_, i) => (i < 12 ? 0.25 : 0.7));
+      const y = p.map((_, i) => (i < 3 || i >= 14 ? 1 : 0));
+      const calibration = { ece: expectedCalibrationError({ y, p }), bins: calibrationBins({ y, p }) };
+      return { n: o.data.n, accuracy: 0.75, auc: Number.NaN, loss: 0.5, brier: 0.2, calibration };
     },
   };
   return ops;

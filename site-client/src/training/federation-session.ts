@@ -12,16 +12,19 @@ import {
   type TrainRoundResult,
 } from '@twinfed/models';
 import {
+  DEFAULT_MIN_CELL,
   TwinfedError,
   clientTermsFor,
   isCoxModel,
   layoutOf,
   sha256,
   type ClientConfig,
+  type EvaluationReport,
   type Layout,
   type Plan,
   type WeightSet,
 } from '@twinfed/shared';
+import { calibrationReport } from './calibration-report';
 import type { LocalDataset } from './dataset';
 import { normalizeDataset, standardizeDataset } from './normalize';
 import { ScaffoldState } from './scaffold';
@@ -47,6 +50,8 @@ interface FederationSessionOptions {
   /** The federation's pooled z-score statistics (from the secure sum) for `data.normalization: 'federated'`. */
   standardizer?: Standardizer;
   onWarning?: (message: string) => void;
+  /** The site's minimum cell size: reliability bins with fewer rows report their count only (default 10). */
+  minCell?: number;
 }
 
 /** Per-site trainer seed: the plan's seed mixed with the site id, so sites shuffle differently but reproducibly. */
@@ -149,12 +154,15 @@ export class FederationSession {
 
   /**
    * Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped):
-   * accuracy, AUC, loss and Brier score, or C-index and loss for a Cox model.
+   * accuracy, AUC, loss and Brier score with the calibration (bins under the site's k withheld), or C-index and loss
+   * for a Cox model (no calibration: its score is not a probability).
    */
-  async evaluate(weights: WeightSet): Promise<{ n: number; metrics: Record<string, number> }> {
+  async evaluate(weights: WeightSet): Promise<EvaluationReport> {
     const ops = this.options.ops ?? defaultModelOps;
     const e = await ops.evaluate({ spec: this.plan.model, weights, data: this.dataset.test });
-    return { n: e.n, metrics: evaluationMetrics(e) };
+    const calibration =
+      'calibration' in e ? calibrationReport(e.calibration, this.options.minCell ?? DEFAULT_MIN_CELL) : undefined;
+    return { n: e.n, metrics: evaluationMetrics(e), ...(calibration ? { calibration } : {}) };
   }
 
   /** Frees the trainer's tensors. */

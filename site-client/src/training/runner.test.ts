@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { TwinfedError, deserializeWeights, generateIdentity } from '@twinfed/shared';
 import { FakeCoordinator, testEnrollment, testPlan } from '../__tests__/fake-coordinator';
 import { APPROVE_EVERY_PLAN, fakeModelOps, siteRecords, syntheticDataset } from '../__tests__/fixtures';
+import type { SitePolicy } from '../governance/policy';
 import { Journal } from './journal';
 import type { RunnerProgress } from './progress';
 import { SiteRunner } from './runner';
@@ -20,6 +21,7 @@ function runner(opts: {
   enrollment: ReturnType<typeof testEnrollment>;
   dir: string;
   ops?: ReturnType<typeof fakeModelOps>;
+  policy?: SitePolicy;
 }) {
   const events: RunnerProgress[] = [];
   const ops = opts.ops ?? fakeModelOps();
@@ -29,7 +31,7 @@ function runner(opts: {
     api: opts.coordinator,
     dataset: syntheticDataset(),
     ...siteRecords(opts.dir),
-    policy: APPROVE_EVERY_PLAN,
+    policy: opts.policy ?? APPROVE_EVERY_PLAN,
     pollIntervalMs: 10,
     modelOps: ops,
     onProgress: (e) => events.push(e),
@@ -60,11 +62,40 @@ describe('SiteRunner', () => {
     const evaluated = coordinator.evaluations.map((e) => e.versionId).sort();
     expect(evaluated).toEqual(['v0', 'v1', 'v2']);
     // Non-finite metrics (AUC of a one-class split) are dropped, the rest are reported.
-    expect(coordinator.evaluations[0]!.report).toEqual({ n: 20, metrics: { accuracy: 0.75, loss: 0.5, brier: 0.2 } });
+    // The calibration goes along: the bin of 8 rows is under the plan's population k (10), so only its count is sent.
+    const empty = { n: 0, meanPredicted: null, observedRate: null };
+    expect(coordinator.evaluations[0]!.report).toEqual({
+      n: 20,
+      metrics: { accuracy: 0.75, loss: 0.5, brier: 0.2 },
+      calibration: {
+        ece: expect.closeTo((8 * 0.05) / 20, 12),
+        bins: [
+          empty,
+          empty,
+          { n: 12, meanPredicted: 0.25, observedRate: 0.25 },
+          empty,
+          empty,
+          empty,
+          empty,
+          { n: 8, meanPredicted: null, observedRate: null },
+          empty,
+          empty,
+        ],
+      },
+    });
     expect(events.map((e) => e.type)).toEqual(
       expect.arrayContaining(['started', 'training', 'trained', 'uploaded', 'evaluated', 'ended']),
     );
     expect(events[events.length - 1]).toEqual({ type: 'ended', federationId: 'fed-1', state: 'completed' });
+  });
+
+  test("a site policy's larger population k also withholds the rates of larger reliability bins", async () => {
+    const { dir, enrollment, coordinator } = setup();
+    const policy: SitePolicy = { ...APPROVE_EVERY_PLAN, populationReports: { allowed: true, k: 15 } };
+    await runner({ coordinator, enrollment, dir, policy }).runner.run();
+    const bins = coordinator.evaluations[0]!.report.calibration!.bins;
+    expect(bins.map((b) => b.n)).toEqual([0, 0, 12, 0, 0, 0, 0, 8, 0, 0]);
+    expect(bins.every((b) => b.meanPredicted === null && b.observedRate === null)).toBe(true);
   });
 
   test('under DP the site evaluates each version for itself but sends no evaluation (ε does not cover it)', async () => {

@@ -10,6 +10,7 @@ import {
 } from '@twinfed/shared';
 import { PlanDecisions } from '../governance/decisions';
 import { PlanGate } from '../governance/gate';
+import { effectivePopulationK } from '../governance/policy';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
 import { FederatedStatsStep } from './federated-stats';
@@ -261,6 +262,7 @@ export class SiteRunner {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(standardizer ? { standardizer } : {}),
       onWarning: (message) => this.emit({ type: 'warning', message }),
+      minCell: effectivePopulationK(plan, typeof options.policy === 'function' ? options.policy() : options.policy),
     });
     this.worker = new RoundWorker({
       session: this.session,

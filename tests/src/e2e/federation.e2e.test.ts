@@ -67,6 +67,13 @@ describe('federation across processes', () => {
     expect(losses[2]!).toBeLessThan(losses[0]!);
     // Sites evaluated every published version on their own held-out rows.
     for (const r of done.rounds) expect(done.evaluations.get(r.versionId!)).toHaveLength(3);
+    // ...with the calibration of the model: 10 bins summing to n, rates withheld in bins under the default k (10).
+    for (const e of done.evaluations.get(done.rounds[2]!.versionId!)!) {
+      expect(e.calibration!.bins.reduce((a, b) => a + b.n, 0)).toBe(e.n);
+      expect(e.calibration!.bins.filter((b) => b.n < 10).every((b) => b.meanPredicted === null)).toBe(true);
+      expect(e.calibration!.bins.some((b) => b.meanPredicted !== null)).toBe(true);
+      expect(e.calibration!.ece).toBeGreaterThanOrEqual(0);
+    }
     for (const s of suite.c.sites) expect(await s.exited).toBe(0);
   }, 180_000);
 

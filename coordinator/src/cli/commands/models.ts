@@ -7,6 +7,7 @@ import {
   type EvaluationView,
   type ModelVersionView,
 } from '@twinfed/shared';
+import { calibrationText } from '../calibration-table';
 import { createContext, type CliDeps, type CommandContext } from '../context';
 import { formatMetrics, renderKeyValues, renderTable, short } from '../format';
 import { metaFields } from '../model-version';
@@ -82,7 +83,8 @@ function showText(v: ModelVersionView, more: ShowExtras): string {
     ],
     '(no site has reported an evaluation yet)',
   );
-  return `${head}\nLineage (newest first):\n  ${more.lineage.join(' ← ')}\n\nEvaluations per site:\n${evals}`;
+  const calibration = calibrationText(more.evaluations);
+  return `${head}\nLineage (newest first):\n  ${more.lineage.join(' ← ')}\n\nEvaluations per site:\n${evals}\nCalibration per site (reliability, 10 bins):\n${calibration}`;
 }
 
 /** Adds the `models` command group to `program`. */

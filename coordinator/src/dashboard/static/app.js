@@ -225,6 +225,7 @@
       `normalisation ${p.data.normalization ?? 'none'} · secure aggregation ${p.privacy.secureAggregation ? 'on' : 'off'} · ` +
       `DP ${p.privacy.dp ? `clip ${p.privacy.dp.clip}, noise ×${p.privacy.dp.noiseMultiplier}, δ ${p.privacy.dp.delta}` : 'off'}`;
     renderChart(versions, evals, names);
+    renderCalibration(versions, evals, names);
     renderVersions(versions, names);
     renderDecisions(fed, (await api(path('federationDecisions', { fid: fed.id }))).decisions);
   }
@@ -300,6 +301,92 @@
     show('chart', host);
     // @ts-ignore uPlot is the global of /dashboard/uplot.js
     state.chart = new uPlot(opts, data, host);
+  }
+
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  /** @param {string} tag @param {Record<string, string|number>} attrs @param {Node[]} children */
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    node.append(...children);
+    return node;
+  }
+
+  /**
+   * One site's reliability curve as a small inline SVG: predicted probability (x) against the observed positive rate
+   * (y), the diagonal being perfect calibration; one point per bin the site released (withheld and empty bins omitted).
+   * @param {{ bins: { n: number, meanPredicted: number|null, observedRate: number|null }[] }} calibration
+   */
+  function reliabilitySvg(calibration) {
+    const size = 140;
+    const pad = 14;
+    const at = (/** @type {number} */ v) => pad + v * (size - 2 * pad);
+    const points = calibration.bins.filter((b) => b.meanPredicted !== null && b.observedRate !== null);
+    const xy = points.map((b) => [
+      at(/** @type {number} */ (b.meanPredicted)),
+      size - at(/** @type {number} */ (b.observedRate)),
+    ]);
+    return svg(
+      'svg',
+      {
+        class: 'reliability',
+        width: size,
+        height: size,
+        viewBox: `0 0 ${size} ${size}`,
+        role: 'img',
+        'data-points': points.length,
+      },
+      svg('title', {}, document.createTextNode('Reliability curve: predicted probability against observed rate')),
+      svg('rect', { x: pad, y: pad, width: size - 2 * pad, height: size - 2 * pad, fill: 'none', stroke: '#d0d7de' }),
+      svg('line', {
+        x1: at(0),
+        y1: size - at(0),
+        x2: at(1),
+        y2: size - at(1),
+        stroke: '#8c959f',
+        'stroke-dasharray': '3 3',
+      }),
+      svg('polyline', {
+        points: xy.map((p) => p.join(',')).join(' '),
+        fill: 'none',
+        stroke: COLORS[0],
+        'stroke-width': 2,
+      }),
+      ...xy.map(([x, y]) => svg('circle', { cx: x, cy: y, r: 3, fill: COLORS[0] })),
+    );
+  }
+
+  /**
+   * Calibration of the newest version any site reported a calibration for: per site its ECE and reliability curve.
+   * @param {any[]} versions @param {any[][]} evals @param {Map<string,string>} names
+   */
+  function renderCalibration(versions, evals, names) {
+    let i = versions.length - 1;
+    while (i >= 0 && !evals[i].some((e) => e.calibration)) i--;
+    if (i < 0) {
+      $('calibration-title').textContent = 'Calibration';
+      show('calibration', el('p', { class: 'muted' }, 'No site has reported a calibration yet.'));
+      return;
+    }
+    $('calibration-title').textContent = `Calibration of ${versions[i].id} on each site's held-out data`;
+    const sites = evals[i]
+      .filter((e) => e.calibration)
+      .sort((a, b) => (names.get(a.siteId) || a.siteId).localeCompare(names.get(b.siteId) || b.siteId));
+    show(
+      'calibration',
+      el(
+        'div',
+        { class: 'calibration-sites' },
+        ...sites.map((e) =>
+          el(
+            'figure',
+            { class: 'calibration-site', 'data-site': e.siteId },
+            reliabilitySvg(e.calibration),
+            el('figcaption', {}, `${names.get(e.siteId) || e.siteId} · ECE ${fmt(e.calibration.ece)} · n ${e.n}`),
+          ),
+        ),
+      ),
+    );
   }
 
   /** @param {any[]} versions @param {Map<string,string>} names */

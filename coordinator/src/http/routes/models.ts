@@ -3,7 +3,7 @@ import { BINARY_MEDIA_TYPE, EvaluationReportSchema, TwinfedError, sharesContribu
 import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
 import { memberSite, requireSiteMember } from '../membership';
-import { SiteVersionViews, versionView } from '../views';
+import { SiteVersionViews, evaluationView, versionView } from '../views';
 import { maxEvaluationExamples } from '../../registry/evaluation-limits';
 import { assertEvaluationTaken } from '../../rounds/dp-release';
 import { visibleFederationIds } from '../study-scope';
@@ -52,7 +52,7 @@ export function modelHandlers(deps: HttpDeps) {
     },
     evaluations: async (req: Request, res: Response) => {
       const v = await getVersion(idParam(req, 'vid'));
-      res.json({ evaluations: await deps.store.listEvaluations(v.id) });
+      res.json({ evaluations: (await deps.store.listEvaluations(v.id)).map(evaluationView) });
     },
     report: async (req: Request, res: Response) => {
       const v = await getVersion(idParam(req, 'vid'));
@@ -70,9 +70,10 @@ export function modelHandlers(deps: HttpDeps) {
         siteId,
         n: body.n,
         metrics: body.metrics,
+        ...(body.calibration ? { calibration: body.calibration } : {}),
         createdAt: new Date(deps.now()).toISOString(),
       });
-      res.status(201).json(stored);
+      res.status(201).json(evaluationView(stored));
     },
   };
 }

@@ -81,7 +81,7 @@ export function versions(x: MemoryContext): VersionStore {
     async putEvaluation(e) {
       const s = x.s;
       if (!s.versions.has(e.versionId)) throw unknownVersion();
-      const stored = copyEvaluation(e);
+      const stored = copyEvaluation({ ...e, calibration: e.calibration ?? null });
       s.evaluations.set(key(e.versionId, e.siteId), stored);
       return copyEvaluation(stored);
     },

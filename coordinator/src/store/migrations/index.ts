@@ -12,6 +12,7 @@ import { migration011 } from './011-coordinator-key';
 import { migration012 } from './012-cohort-pools';
 import { migration013 } from './013-leases';
 import { migration014 } from './014-metric-counts';
+import { migration015 } from './015-evaluation-calibration';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration012,
   migration013,
   migration014,
+  migration015,
 ];

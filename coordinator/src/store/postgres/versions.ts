@@ -2,7 +2,7 @@
 import { alreadyExists, unknownFederation, unknownVersion } from '../errors';
 import type { Evaluation, FederationPatch, ModelVersion } from '../records';
 import type { VersionStore } from '../types';
-import { applyPatch } from '../util';
+import { applyPatch, jsonOrNull } from '../util';
 import { appendAudit, signHead } from './audit';
 import { fromBytea, insertUnique, parseJson, toBytea, type PgContext } from './context';
 import type { Sql } from './db';
@@ -12,19 +12,22 @@ import { casRound, getFederation, getRound, patchFederation } from './federation
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
   meta: string;
 }
-interface EvaluationRow extends Omit<Evaluation, 'metrics'> {
+interface EvaluationRow extends Omit<Evaluation, 'metrics' | 'calibration'> {
   metrics: string;
+  calibration: string | null;
 }
 
 const VERSIONS = `SELECT id, federation_id AS "federationId", parent_version_id AS "parentVersionId", round, meta,
   signature, weights_sha256 AS "weightsSha256", created_at AS "createdAt" FROM model_versions`;
-const EVALUATIONS = `SELECT version_id AS "versionId", site_id AS "siteId", metrics, n, created_at AS "createdAt"
-  FROM evaluations`;
+const EVALUATION_COLUMNS = `version_id AS "versionId", site_id AS "siteId", metrics, calibration, n,
+  created_at AS "createdAt"`;
+const EVALUATIONS = `SELECT ${EVALUATION_COLUMNS} FROM evaluations`;
 
 const toVersion = (row: VersionRow): ModelVersion => ({ ...row, meta: parseJson<ModelVersion['meta']>(row.meta) });
 const toEvaluation = (row: EvaluationRow): Evaluation => ({
   ...row,
   metrics: parseJson<Evaluation['metrics']>(row.metrics),
+  calibration: row.calibration === null ? null : parseJson<Evaluation['metrics']>(row.calibration),
 });
 
 export async function getVersion(sql: Sql, id: string): Promise<ModelVersion | null> {
@@ -124,11 +127,12 @@ export function versions(x: PgContext): VersionStore {
       return x.tx(async (sql) => {
         if (!(await getVersion(sql, e.versionId))) throw unknownVersion();
         const row = await sql.one<EvaluationRow>(
-          `INSERT INTO evaluations (version_id, site_id, metrics, n, created_at) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = EXCLUDED.metrics, n = EXCLUDED.n,
-             created_at = EXCLUDED.created_at
-           RETURNING version_id AS "versionId", site_id AS "siteId", metrics, n, created_at AS "createdAt"`,
-          [e.versionId, e.siteId, JSON.stringify(e.metrics), e.n, e.createdAt],
+          `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = EXCLUDED.metrics,
+             calibration = EXCLUDED.calibration, n = EXCLUDED.n, created_at = EXCLUDED.created_at
+           RETURNING ${EVALUATION_COLUMNS}`,
+          [e.versionId, e.siteId, JSON.stringify(e.metrics), jsonOrNull(e.calibration), e.n, e.createdAt],
         );
         return toEvaluation(row as EvaluationRow);
       });
@@ -142,7 +146,8 @@ export function versions(x: PgContext): VersionStore {
 
     async listFederationEvaluations(federationId) {
       const rows = await x.sql.rows<EvaluationRow>(
-        `SELECT e.version_id AS "versionId", e.site_id AS "siteId", e.metrics, e.n, e.created_at AS "createdAt"
+        `SELECT e.version_id AS "versionId", e.site_id AS "siteId", e.metrics, e.calibration, e.n,
+           e.created_at AS "createdAt"
          FROM evaluations e JOIN model_versions v ON v.id = e.version_id
          WHERE v.federation_id = $1 ORDER BY v.seq, e.site_id`,
         [federationId],

@@ -2,7 +2,7 @@
 import { alreadyExists, unknownFederation, unknownVersion } from '../errors';
 import type { Evaluation, FederationPatch, ModelVersion } from '../records';
 import type { VersionStore } from '../types';
-import { applyPatch } from '../util';
+import { applyPatch, jsonOrNull } from '../util';
 import { appendAudit, signHead } from './audit';
 import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
@@ -11,21 +11,26 @@ import { checkFence } from './leases';
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
   meta: string;
 }
-interface EvaluationRow extends Omit<Evaluation, 'metrics'> {
+interface EvaluationRow extends Omit<Evaluation, 'metrics' | 'calibration'> {
   metrics: string;
+  calibration: string | null;
 }
 
 const VERSIONS = `SELECT id, federation_id AS federationId, parent_version_id AS parentVersionId, round, meta,
   signature, weights_sha256 AS weightsSha256, created_at AS createdAt FROM model_versions`;
-const EVALUATIONS = `SELECT version_id AS versionId, site_id AS siteId, metrics, n, created_at AS createdAt
-  FROM evaluations`;
+const EVALUATIONS = `SELECT version_id AS versionId, site_id AS siteId, metrics, calibration, n,
+  created_at AS createdAt FROM evaluations`;
 
 function toVersion(row: VersionRow): ModelVersion {
   return { ...row, meta: JSON.parse(row.meta) as ModelVersion['meta'] };
 }
 
 function toEvaluation(row: EvaluationRow): Evaluation {
-  return { ...row, metrics: JSON.parse(row.metrics) as Evaluation['metrics'] };
+  return {
+    ...row,
+    metrics: JSON.parse(row.metrics) as Evaluation['metrics'],
+    calibration: row.calibration === null ? null : (JSON.parse(row.calibration) as Evaluation['metrics']),
+  };
 }
 
 export function getVersion(c: SqlContext, id: string): ModelVersion | null {
@@ -119,10 +124,11 @@ export function versions(x: SqliteContext): VersionStore {
         c.tx(() => {
           if (!getVersion(c, e.versionId)) throw unknownVersion();
           c.stmt(
-            `INSERT INTO evaluations (version_id, site_id, metrics, n, created_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = excluded.metrics, n = excluded.n,
-               created_at = excluded.created_at`,
-          ).run(e.versionId, e.siteId, JSON.stringify(e.metrics), e.n, e.createdAt);
+            `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = excluded.metrics,
+               calibration = excluded.calibration, n = excluded.n, created_at = excluded.created_at`,
+          ).run(e.versionId, e.siteId, JSON.stringify(e.metrics), jsonOrNull(e.calibration), e.n, e.createdAt);
           return toEvaluation(
             c.stmt(`${EVALUATIONS} WHERE version_id = ? AND site_id = ?`).get(e.versionId, e.siteId) as EvaluationRow,
           );
@@ -138,7 +144,8 @@ export function versions(x: SqliteContext): VersionStore {
     async listFederationEvaluations(federationId) {
       const rows = x.c
         .stmt(
-          `SELECT e.version_id AS versionId, e.site_id AS siteId, e.metrics, e.n, e.created_at AS createdAt
+          `SELECT e.version_id AS versionId, e.site_id AS siteId, e.metrics, e.calibration, e.n,
+             e.created_at AS createdAt
            FROM evaluations e JOIN model_versions v ON v.id = e.version_id
            WHERE v.federation_id = ? ORDER BY v.seq, e.site_id`,
         )

@@ -101,7 +101,7 @@ export function version(id: string, federationId: string, n: number, parent: str
 }
 
 export function evaluation(versionId: string, siteId: string, auc = 0.8): Evaluation {
-  return { versionId, siteId, metrics: { auc, brier: 0.2 }, n: 50, createdAt: t(1000) };
+  return { versionId, siteId, metrics: { auc, brier: 0.2 }, calibration: null, n: 50, createdAt: t(1000) };
 }
 
 /** Sets up a federation with rounds 1..n in state 'open'. */

@@ -205,6 +205,22 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.listFederationEvaluations('nope')).toEqual([]);
     });
 
+    test("keeps an evaluation's calibration, replaces it on upsert and reads it back null when none was given", async () => {
+      await seedFederation(h.store, 'fed-1', 0);
+      await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });
+      const calibration = { ece: 0.05, bins: [{ n: 50, meanPredicted: 0.12, observedRate: 0.1 }] };
+      const { calibration: _none, ...plain } = evaluation('v0', 'site-b');
+      expect(await h.store.putEvaluation({ ...plain, calibration })).toEqual({ ...plain, calibration });
+      await h.store.putEvaluation(plain);
+      await h.store.putEvaluation({ ...evaluation('v0', 'site-a'), calibration });
+      const s = await h.again();
+      expect(await s.listEvaluations('v0')).toEqual([
+        { ...plain, siteId: 'site-a', calibration },
+        { ...plain, calibration: null },
+      ]);
+      expect((await s.listFederationEvaluations('fed-1'))[0]?.calibration).toEqual(calibration);
+    });
+
     test('keeps one population report per (version, site), filtered by version or federation', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });

@@ -2,9 +2,16 @@ import { migration001 } from './001-initial';
 import { migration002 } from './002-cohort-pools';
 import { migration003 } from './003-leases';
 import { migration004 } from './004-metric-counts';
+import { migration005 } from './005-evaluation-calibration';
 import type { PgMigration } from './types';
 
 export type { PgMigration } from './types';
 
 /** Every PostgreSQL migration, in order. Append new ones; never edit an applied one. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [migration001, migration002, migration003, migration004];
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+];
