@@ -27,7 +27,7 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
   const table: BenchTable = {
     title: 'Plain FedAvg rounds at scale: CPU per site-round against the cryptographic floor',
     note:
-      'One coordinator process (SQLite on disk, synchronous FULL) and all simulated sites in a second process (real enrollment, ' +
+      'One coordinator process (SQLite on disk, every acknowledged write fsynced first) and all simulated sites in a second process (real enrollment, ' +
       'signed HTTP, socket.io, sealed uploads, evaluations of every version). A site-round is one site taking part in one round: ' +
       'learning of it, fetching and checking the model, uploading, and evaluating the new version. CPU is user + system from ' +
       '/proc over the federation. Floor: Ed25519 verify + X25519 → HKDF → AES-256-GCM open of one of the run’s envelopes, ' +
