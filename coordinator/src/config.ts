@@ -25,6 +25,8 @@ const ConfigSchema = z
     maxConcurrentUploads: z.number().int().min(1),
     /** Uploads admitted beyond the concurrent ones; any more are refused with 503 OVERLOADED + Retry-After. */
     maxQueuedUploads: z.number().int().min(0),
+    /** Declared body bytes of the uploads waiting beyond `maxConcurrentUploads` (their bodies are held in memory). */
+    maxQueuedUploadBytes: z.number().int().min(0),
     /** On SIGTERM, how long in-flight requests and round transitions may take before the database closes anyway. */
     shutdownGraceMs: z.number().int().min(0),
     /** 401 answers per client address (IPv6: per /64) or credential and minute before further failing attempts get 429 (0: no limit). */
@@ -127,7 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Coordinato
     maxUpdateBytes: num(env.TWINFED_MAX_UPDATE_BYTES) ?? 64 * 1024 * 1024,
     maxJsonBytes: limits.maxJsonBytes,
     maxConcurrentUploads: num(env.TWINFED_MAX_CONCURRENT_UPLOADS) ?? 4,
-    maxQueuedUploads: num(env.TWINFED_MAX_QUEUED_UPLOADS) ?? 64,
+    maxQueuedUploads: num(env.TWINFED_MAX_QUEUED_UPLOADS) ?? 1024,
+    maxQueuedUploadBytes: num(env.TWINFED_MAX_QUEUED_UPLOAD_BYTES) ?? 64 * 1024 * 1024,
     shutdownGraceMs: num(env.TWINFED_SHUTDOWN_GRACE_MS) ?? 10_000,
     maxAuthFailuresPerMinute: num(env.TWINFED_MAX_AUTH_FAILURES_PER_MINUTE) ?? 30,
     headersTimeoutMs: num(env.TWINFED_HEADERS_TIMEOUT_MS) ?? SERVER_LIMIT_DEFAULTS.headersTimeoutMs,

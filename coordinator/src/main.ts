@@ -130,6 +130,8 @@ export async function startCoordinator(
   const uploadGate = new UploadGate({
     concurrency: config.maxConcurrentUploads,
     queue: config.maxQueuedUploads,
+    queueBytes: config.maxQueuedUploadBytes,
+    maxUploadBytes: config.maxUpdateBytes,
     metrics,
     now,
   });

@@ -40,37 +40,35 @@ function heldUpload(
   return { release, done };
 }
 
-describe('upload admission control', () => {
-  let c: RunningCoordinator;
-  let sites: TestSite[];
-  let fid: string;
-  let operatorToken: string;
-
+/** A coordinator with the given upload limits, three enrolled sites and a federation that needs all three. */
+function gateCoordinator(limits: {
+  maxConcurrentUploads: number;
+  maxQueuedUploads: number;
+  maxQueuedUploadBytes?: number;
+}) {
+  const h = {} as { c: RunningCoordinator; sites: TestSite[]; fid: string; operatorToken: string };
   beforeAll(async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-gate-'));
-    const config = loadConfig(
-      {},
-      { dataDir, port: 0, store: 'memory', logLevel: 'silent', maxConcurrentUploads: 1, maxQueuedUploads: 1 },
-    );
-    c = await startCoordinator(config, { logger: silentLogger() });
-    operatorToken = fs.readFileSync(c.operatorTokenFile, 'utf8').trim();
-    const op = { url: c.url, operatorToken };
-    sites = [await enrollTestSite(op, 'A'), await enrollTestSite(op, 'B'), await enrollTestSite(op, 'C')];
-    const res = await fetch(c.url + routes.federations, {
+    const config = loadConfig({}, { dataDir, port: 0, store: 'memory', logLevel: 'silent', ...limits });
+    h.c = await startCoordinator(config, { logger: silentLogger() });
+    h.operatorToken = fs.readFileSync(h.c.operatorTokenFile, 'utf8').trim();
+    const op = { url: h.c.url, operatorToken: h.operatorToken };
+    h.sites = [await enrollTestSite(op, 'A'), await enrollTestSite(op, 'B'), await enrollTestSite(op, 'C')];
+    const res = await fetch(h.c.url + routes.federations, {
       method: 'POST',
-      headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${h.operatorToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ plan: testPlan({ minSites: 3, rounds: 1 }) }),
     });
-    fid = ((await res.json()) as { id: string }).id;
+    h.fid = ((await res.json()) as { id: string }).id;
   });
-  afterAll(async () => c.close());
+  afterAll(async () => h.c.close());
 
   /** Polls the in-flight gauge until `n` uploads are admitted (bounded: a broken gate fails, not hangs). */
   async function admitted(n: number, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const metrics = await (
-        await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } })
+        await fetch(`${h.c.url}/metrics`, { headers: { authorization: `Bearer ${h.operatorToken}` } })
       ).text();
       if (new RegExp(`^twinfed_uploads_in_flight ${n}$`, 'm').test(metrics)) return;
       if (Date.now() > deadline) throw new Error(`${n} uploads not admitted within ${timeoutMs} ms`);
@@ -78,27 +76,60 @@ describe('upload admission control', () => {
     }
   }
 
-  test('beyond concurrency + queue an upload gets 503 OVERLOADED with Retry-After, and gets in once there is room', async () => {
-    const cur = (await (await sites[0]!.request('GET', routes.currentRound(fid))).json()) as CurrentRound;
+  /** Each site's sealed round-1 update. */
+  async function sealed(): Promise<Uint8Array[]> {
+    const cur = (await (await h.sites[0]!.request('GET', routes.currentRound(h.fid))).json()) as CurrentRound;
     const base = deserializeWeights(
       new Uint8Array(
-        await (await sites[0]!.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer(),
+        await (await h.sites[0]!.request('GET', routes.modelWeights(cur.round!.baseVersionId))).arrayBuffer(),
       ),
     );
-    const seal = (s: TestSite) =>
+    return h.sites.map((s) =>
       s.seal({
-        federationId: fid,
+        federationId: h.fid,
         round: 1,
         baseVersionId: cur.round!.baseVersionId,
         weights: { layout: base.layout, data: base.data.map(() => 0.5) },
         numExamples: 5,
-      });
-    const p = routes.updates(fid, 1);
-    const first = heldUpload(c.url, sites[0]!, p, seal(sites[0]!));
-    const second = heldUpload(c.url, sites[1]!, p, seal(sites[1]!));
+      }),
+    );
+  }
+  return { h, admitted, sealed };
+}
+
+describe('upload admission control by bytes', () => {
+  // Room for 10 waiting uploads by count, but not for a second envelope's bytes.
+  const { h, admitted, sealed } = gateCoordinator({
+    maxConcurrentUploads: 1,
+    maxQueuedUploads: 10,
+    maxQueuedUploadBytes: 100,
+  });
+
+  test('an upload that would wait is refused when the declared bodies in the building exceed the byte bound', async () => {
+    const [a, b] = await sealed();
+    expect(a!.length).toBeGreaterThan(100);
+    const p = routes.updates(h.fid, 1);
+    const first = heldUpload(h.c.url, h.sites[0]!, p, a!); // a verification slot admits it whatever its size
+    await admitted(1);
+    const refused = await h.sites[1]!.request('POST', p, b);
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
+    first.release();
+    expect(await first.done).toBe(201);
+    expect((await h.sites[1]!.request('POST', p, b)).status).toBe(201);
+  });
+});
+
+describe('upload admission control', () => {
+  const { h, admitted, sealed } = gateCoordinator({ maxConcurrentUploads: 1, maxQueuedUploads: 1 });
+
+  test('beyond concurrency + queue an upload gets 503 OVERLOADED with Retry-After, and gets in once there is room', async () => {
+    const [a, b, third] = await sealed();
+    const p = routes.updates(h.fid, 1);
+    const first = heldUpload(h.c.url, h.sites[0]!, p, a!);
+    const second = heldUpload(h.c.url, h.sites[1]!, p, b!);
     await admitted(2); // both admitted: one "verifying", one queued
-    const third = seal(sites[2]!);
-    const refused = await sites[2]!.request('POST', p, third);
+    const refused = await h.sites[2]!.request('POST', p, third);
     expect(refused.status).toBe(503);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
@@ -106,10 +137,10 @@ describe('upload admission control', () => {
     second.release();
     expect(await first.done).toBe(201);
     expect(await second.done).toBe(201);
-    const again = await sites[2]!.request('POST', p, third);
+    const again = await h.sites[2]!.request('POST', p, third);
     expect(again.status).toBe(201);
     const metrics = await (
-      await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } })
+      await fetch(`${h.c.url}/metrics`, { headers: { authorization: `Bearer ${h.operatorToken}` } })
     ).text();
     expect(metrics).toMatch(/^twinfed_uploads_total\{outcome="overloaded"\} 1$/m);
     expect(metrics).toMatch(/^twinfed_uploads_total\{outcome="accepted"\} 3$/m);

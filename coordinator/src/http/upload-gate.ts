@@ -8,6 +8,10 @@ interface UploadGateOptions {
   concurrency: number;
   /** Uploads admitted beyond those, waiting (their bodies are held in memory). */
   queue: number;
+  /** Declared body bytes of the uploads in the building, checked when one more would wait beyond `concurrency`. */
+  queueBytes: number;
+  /** What an upload without a valid Content-Length is charged (the route's body bound). */
+  maxUploadBytes: number;
   metrics?: CoordinatorMetrics;
   now?: () => number;
 }
@@ -15,12 +19,15 @@ interface UploadGateOptions {
 /**
  * Admission control of the upload route, after the signed headers are verified and before the body is read (so only
  * authenticated uploads take a slot; the refused one's connection is closed, not drained): at most `concurrency + queue` uploads
- * in the building (reading, authenticating, waiting for a verification slot, verifying, storing). Beyond
- * that the coordinator answers `503 OVERLOADED` with a `Retry-After` estimated from recent upload times,
- * which the site client honours (with jitter), instead of queueing without bound.
+ * in the building (reading, authenticating, waiting for a verification slot, verifying, storing), and beyond the first
+ * `concurrency` only while the declared bodies in the building stay within `queueBytes` (memory is what the queue
+ * costs: a thousand sites' small updates wait together, a few large ones fill it). Beyond that the coordinator answers
+ * `503 OVERLOADED` with a `Retry-After` estimated from recent upload times, which the site client honours (with
+ * jitter), instead of queueing without bound.
  */
 export class UploadGate {
   private active = 0;
+  private bytes = 0;
   private meanMs = 50;
   private readonly now: () => number;
 
@@ -49,7 +56,13 @@ export class UploadGate {
   /** The express middleware. */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
-      if (this.active >= this.capacity) {
+      const declared = Number(req.headers['content-length']);
+      const charge =
+        Number.isSafeInteger(declared) && declared >= 0 && declared <= this.options.maxUploadBytes
+          ? declared
+          : this.options.maxUploadBytes;
+      const queued = this.active >= this.options.concurrency;
+      if (this.active >= this.capacity || (queued && this.bytes + charge > this.options.queueBytes)) {
         this.options.metrics?.upload('overloaded');
         res.setHeader('Retry-After', String(this.retryAfterSeconds()));
         return next(
@@ -57,10 +70,12 @@ export class UploadGate {
         );
       }
       this.active++;
+      this.bytes += charge;
       const started = this.now();
       const timer = this.options.metrics?.uploadSeconds.startTimer();
       res.once('close', () => {
         this.active--;
+        this.bytes -= charge;
         this.meanMs = 0.8 * this.meanMs + 0.2 * Math.max(1, this.now() - started);
         timer?.();
       });
