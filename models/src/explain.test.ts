@@ -69,7 +69,7 @@ describe('explain', () => {
       horizonDays: 30,
     };
     const weights = initialWeights(spec, 5);
-    const out = await explain({ spec, weights, x, featureNames: names, steps: 64 });
+    const out = await explain({ spec, weights, x, featureNames: names, method: 'integrated-gradients', steps: 64 });
     const [ex, e0] = Array.from(await modelOutputs({ spec, weights, x: Float32Array.from([...x, 0, 0, 0]), n: 2 }));
     expect(out.reduce((s, c) => s + c.contribution, 0)).toBeCloseTo(ex! - e0!, 3);
   });

@@ -35,7 +35,7 @@ export {
   predict,
   type SurvivalEvaluation,
 } from './predict';
-export { type CalibrationBin, calibrationBins, expectedCalibrationError } from './metrics';
+export { calibrationBins, expectedCalibrationError } from './metrics';
 export {
   createTrainer,
   type CreateTrainerOptions,
