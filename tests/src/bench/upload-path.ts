@@ -12,13 +12,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createAdminClient } from '@twinfed/coordinator';
 import { CoordinatorClient } from '@twinfed/site-client';
 import { PROTOCOL_VERSION, layoutOf, loadIdentity, sealUpdate, type PlanInput, type WeightSet } from '@twinfed/shared';
 import { repoRoot } from '../support/paths';
 import { stop } from '../support/processes';
-import { enrollSwarm } from '../load/swarm';
-import { cpuOf, startLocalCoordinator, tinyPlan } from '../load/load-run';
+import { cpuOf, localOperator, startLocalCoordinator, tinyPlan } from '../load/load-run';
 import { cryptoFloorMs } from './crypto-floor';
 import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 
@@ -77,15 +75,8 @@ async function runUploadPath(o: {
   const { coordinator, url } = await startLocalCoordinator(coordinatorDir);
   const errors: string[] = [];
   try {
-    await coordinator.waitForLine(/"url"\s*:/, 30_000);
-    const token = fs.readFileSync(path.join(coordinatorDir, 'operator.token'), 'utf8').trim();
-    const admin = createAdminClient({ baseUrl: url, token, timeoutMs: 120_000 });
-    const enrollments = await enrollSwarm({
-      count: o.sites,
-      dir: sitesDir,
-      coordinatorUrl: url,
-      invite: async (name) => (await admin.createInvitation({ siteName: name })).token,
-    });
+    const { admin, enroll } = await localOperator({ coordinator, url, coordinatorDir });
+    const enrollments = await enroll(o.sites, sitesDir);
     log(`upload path: ${o.sites} sites enrolled`);
     const p = plan(o);
     const fed = await admin.createFederation(p);

@@ -8,12 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createAdminClient } from '@twinfed/coordinator';
 import { layoutOf, layoutSize, pathPatterns, type PlanInput } from '@twinfed/shared';
 import { stop } from '../support/processes';
 import { startCountingProxy, type WireCount } from '../support/counting-proxy';
-import { enrollSwarm, runSwarm } from '../load/swarm';
-import { startLocalCoordinator, tinyPlan } from '../load/load-run';
+import { runSwarm } from '../load/swarm';
+import { localOperator, startLocalCoordinator, tinyPlan } from '../load/load-run';
 import { loadAverage, tablesMarkdown, type BenchTable } from './report';
 import { writeScaleSection } from './scale-report';
 
@@ -84,15 +83,8 @@ async function measure(o: {
   const { classify, partOf } = classifier();
   const proxy = await startCountingProxy({ target: url, classify });
   try {
-    await coordinator.waitForLine(/"url"\s*:/, 30_000);
-    const token = fs.readFileSync(path.join(coordinatorDir, 'operator.token'), 'utf8').trim();
-    const admin = createAdminClient({ baseUrl: url, token, timeoutMs: 120_000 });
-    const enrollments = await enrollSwarm({
-      count: o.sites,
-      dir: sitesDir,
-      coordinatorUrl: url,
-      invite: async (name) => (await admin.createInvitation({ siteName: name })).token,
-    });
+    const { admin, enroll } = await localOperator({ coordinator, url, coordinatorDir });
+    const enrollments = await enroll(o.sites, sitesDir);
     const plan: PlanInput = {
       ...tinyPlan({
         name: `wire ${o.name.replace(/[^A-Za-z0-9 ._-]/g, '')}`,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createAdminClient } from '@twinfed/coordinator';
+import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
 import { PROTOCOL_VERSION, layoutOf, loadIdentity, sealUpdate, type PlanInput, type RoundView } from '@twinfed/shared';
 import type { Enrollment } from '@twinfed/site-client';
 import { cryptoFloorMs } from '../bench/crypto-floor';
@@ -66,6 +66,28 @@ export async function startLocalCoordinator(
     env: { TWINFED_LOG_LEVEL: 'warn' },
   });
   return { coordinator, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * Once a coordinator from {@link startLocalCoordinator} listens: its operator (token and admin client) and a way to
+ * enroll `count` swarm sites (keys and journals under `dir`), each with a fresh invitation.
+ */
+export async function localOperator(o: { coordinator: Child; url: string; coordinatorDir: string }): Promise<{
+  token: string;
+  admin: AdminClient;
+  enroll: (count: number, dir: string) => Promise<Enrollment[]>;
+}> {
+  await o.coordinator.waitForLine(/"url"\s*:/, 30_000);
+  const token = fs.readFileSync(path.join(o.coordinatorDir, 'operator.token'), 'utf8').trim();
+  const admin = createAdminClient({ baseUrl: o.url, token, timeoutMs: 120_000 });
+  const enroll = (count: number, dir: string): Promise<Enrollment[]> =>
+    enrollSwarm({
+      count,
+      dir,
+      coordinatorUrl: o.url,
+      invite: async (name) => (await admin.createInvitation({ siteName: name })).token,
+    });
+  return { token, admin, enroll };
 }
 
 /** The q-quantile (nearest rank) of `xs`. */
@@ -157,16 +179,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
   );
   try {
-    await coordinator.waitForLine(/"url"\s*:/, 30_000);
-    const token = fs.readFileSync(path.join(coordinatorDir, 'operator.token'), 'utf8').trim();
-    const admin = createAdminClient({ baseUrl: url, token, timeoutMs: 120_000 });
+    const { token, admin, enroll } = await localOperator({ coordinator, url, coordinatorDir });
     const t0 = Date.now();
-    const enrollments = await enrollSwarm({
-      count: o.sites,
-      dir: sitesDir,
-      coordinatorUrl: url,
-      invite: async (name) => (await admin.createInvitation({ siteName: name })).token,
-    });
+    const enrollments = await enroll(o.sites, sitesDir);
     const enrollSeconds = (Date.now() - t0) / 1000;
     log(`enrolled ${o.sites} sites in ${enrollSeconds.toFixed(1)} s`);
     const fed = await admin.createFederation(plan(o));
