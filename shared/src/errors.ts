@@ -147,6 +147,12 @@ export const HTTP_ERROR_CODES = {
       'Fewer than 3 sites answered the cohort query with a table: a secure sum of two would give each the other’s numbers, so it is not pooled.',
     client: 'refused',
   },
+  RECALIBRATION_CLOSED: {
+    status: 409,
+    message:
+      "The federation's recalibration is not taking histograms (the federation has not completed, or the recalibration is fitted, failed or past its deadline).",
+    client: 'refused',
+  },
   // 408, 413, 415, 429, 500, 503
   REQUEST_TIMEOUT: { status: 408, message: 'The request body arrived too slowly.', client: 'retry' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.', client: 'refused' },
@@ -202,6 +208,10 @@ export const LOCAL_ERROR_CODES = {
   },
   AUDIT_CHAIN_INVALID: {
     message: 'The audit trail does not verify: an entry or a signed head was altered, removed or reordered.',
+    client: 'refused',
+  },
+  RECALIBRATION_UNFIT: {
+    message: 'The recalibration cannot be fitted on these held-out scores (one outcome only, or scores that separate the outcomes).',
     client: 'refused',
   },
   // local data guardrails: a site refuses to train (and sends nothing) on data that cannot teach the model

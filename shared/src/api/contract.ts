@@ -15,6 +15,7 @@ import {
   SiteDecisionViewSchema,
 } from '../schemas/governance';
 import { PopulationReportSchema } from '../schemas/population';
+import { RecalibrationSessionSchema } from '../schemas/recalibration-api';
 import {
   CohortAnswerAckSchema,
   CohortAnswerSchema,
@@ -377,6 +378,32 @@ export const api = {
       request: jsonBody(StatsContributionSchema),
       response: stored(StatsAckSchema),
       errors: [...MEMBER, 'ALREADY_EXISTS', 'FEDERATION_NOT_RUNNING'],
+    }),
+  },
+  federationRecalibration: {
+    path: '/v1/federations/:fid/recalibration',
+    get: op({
+      summary:
+        "The federation's recalibration (plan option): its state, cohort, who contributed, the fitted parameters and the recalibrated version.",
+      roles: [...READERS, 'site'],
+      request: none,
+      response: ok(RecalibrationSessionSchema),
+      errors: [...MEMBER, 'BAD_REQUEST'],
+    }),
+    post: op({
+      summary: "The site's masked histogram of the final version's held-out log-odds (idempotent for the same bytes).",
+      roles: SITE,
+      request: jsonBody(StatsContributionSchema),
+      response: stored(StatsAckSchema),
+      errors: [
+        ...MEMBER,
+        'BAD_REQUEST',
+        'FORBIDDEN',
+        'ALREADY_EXISTS',
+        'RECALIBRATION_CLOSED',
+        'SECAGG_COHORT_TOO_SMALL',
+        'VALIDATION_FAILED',
+      ],
     }),
   },
   normalization: {

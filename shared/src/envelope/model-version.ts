@@ -12,6 +12,7 @@ import { LayoutSchema } from '../weights/layout-schema';
 import type { Plan } from '../schemas/plan';
 import { canonicalJson } from './canonical-json';
 import { IdSchema } from '../schemas/ids';
+import { RecalibrationParamsSchema } from '../schemas/recalibration';
 import { Sha256HexSchema, metricsSchema } from './schema-helpers';
 
 /** Most metrics a model version may carry. */
@@ -47,6 +48,11 @@ const metaFields = {
    * bundle's plan verifies offline. Absent on versions signed before it existed.
    */
   planSha256: Sha256HexSchema.optional(),
+  /**
+   * A recalibrated version (plan option `recalibration`): the same weights as `baseVersionId`, scored σ(a·z + b) of the
+   * log-odds z with these parameters, fitted on the cohort's held-out scores through the secure sum.
+   */
+  recalibration: RecalibrationParamsSchema.optional(),
   createdAt: z.iso.datetime(),
 };
 

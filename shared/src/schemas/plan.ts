@@ -10,6 +10,7 @@ import {
 import { DDP_SUM_LIMIT, ddpEpsilon, ddpParameters, ddpSumBound, type DdpParameters } from '../dp/distributed';
 import { gaussianDpEpsilon } from '../dp/gaussian-accountant';
 import { isCoxModel, layoutOf, ModelSpecSchema } from '../model-spec';
+import { RecalibrationPlanSchema } from './recalibration';
 import {
   STRATEGIES,
   STRATEGY_SCHEMAS,
@@ -478,6 +479,8 @@ export const PlanSchema = z
     clipping: ClippingSchema.optional(),
     /** Optional, without a default: plans written before it keep their digest. */
     governance: GovernanceSchema.optional(),
+    /** Optional, without a default: plans written before it keep their digest. */
+    recalibration: RecalibrationPlanSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -489,6 +492,13 @@ export const PlanSchema = z
       });
     }
     if (isCoxModel(p.model)) {
+      if (p.recalibration !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['recalibration'],
+          message: `recalibration (Platt or temperature scaling of a probability) applies to binary models only; a ${p.model.kind} model's score is a risk at its horizon from a baseline hazard`,
+        });
+      }
       if (p.data.derive !== undefined) {
         ctx.addIssue({
           code: 'custom',
