@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { isCoxModel, layoutOf, TwinfedError, type ModelSpec, type WeightSet } from '@twinfed/shared';
+import { isCoxModel, layoutOf, recalibrated, TwinfedError, type ModelSpec, type WeightSet } from '@twinfed/shared';
 import { initBackend } from './backend';
 import { breslowBaseline, riskAtHorizon, type BaselineHazard } from './breslow';
 import { cIndex } from './c-index';
@@ -22,6 +22,14 @@ interface PredictOptions {
   weights: WeightSet;
   x: Float32Array;
   n: number;
+  /** A recalibrated version's signed parameters: probabilities are σ(a·z + b) of the log-odds z (binary models). */
+  recalibration?: Recalibration;
+}
+
+/** The part of a version's signed `recalibration` that scoring applies. */
+interface Recalibration {
+  readonly a: number;
+  readonly b: number;
 }
 
 /**
@@ -55,7 +63,9 @@ export async function predict(options: PredictOptions): Promise<Float32Array> {
       'BAD_REQUEST',
       `a ${options.spec.kind} model gives no probability: its score is the risk within ${options.spec.horizonDays} days, which needs a baseline hazard`,
     );
-  return forward(options, true);
+  if (!options.recalibration) return forward(options, true);
+  const params = options.recalibration;
+  return Float32Array.from(await forward(options, false), (z) => recalibrated(z, params));
 }
 
 /**
@@ -109,6 +119,8 @@ export interface EvaluateOptions {
   spec: ModelSpec;
   weights: WeightSet;
   data: Split;
+  /** Scores a recalibrated version as {@link predict} does (binary models). */
+  recalibration?: Recalibration;
 }
 
 /**
@@ -130,7 +142,13 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
 /** Predicts `data` with a binary model and scores it. */
 export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const { spec, weights, data } = options;
-  const p = await predict({ spec, weights, x: data.x, n: data.n });
+  const p = await predict({
+    spec,
+    weights,
+    x: data.x,
+    n: data.n,
+    ...(options.recalibration ? { recalibration: options.recalibration } : {}),
+  });
   const scored = { y: data.y, p };
   return {
     n: data.n,
