@@ -7,6 +7,7 @@ import {
   type Contributor,
   type Identity,
   type Plan,
+  type RecalibrationParams,
   type ModelVersionMeta,
   type WeightSet,
 } from '@twinfed/shared';
@@ -28,6 +29,8 @@ interface VersionInput {
   createdAt: string;
   /** The federation's plan; its {@link planDigest} is signed into the metadata. */
   plan?: Plan;
+  /** A recalibrated version: its signed parameters and its id (the base version's id + `.recalibrated`). */
+  recalibration?: RecalibrationParams;
 }
 
 /** A signed, ready-to-store model version and its serialised weights. */
@@ -47,7 +50,9 @@ function versionIdFor(federationId: string, round: number): string {
  */
 export function buildVersion(input: VersionInput, identity: Identity): BuiltVersion {
   const weights = serializeWeights(input.weights);
-  const versionId = versionIdFor(input.federationId, input.round);
+  const versionId = input.recalibration
+    ? `${input.recalibration.baseVersionId}.recalibrated`
+    : versionIdFor(input.federationId, input.round);
   const meta: ModelVersionMeta = {
     protocol: PROTOCOL_VERSION,
     federationId: input.federationId,
@@ -62,6 +67,7 @@ export function buildVersion(input: VersionInput, identity: Identity): BuiltVers
     ...(input.dpEpsilon === undefined ? {} : { dpEpsilon: input.dpEpsilon }),
     ...(input.dpMechanism === undefined ? {} : { dpMechanism: input.dpMechanism }),
     ...(input.plan === undefined ? {} : { planSha256: planDigest(input.plan) }),
+    ...(input.recalibration === undefined ? {} : { recalibration: input.recalibration }),
     createdAt: input.createdAt,
   };
   const signature = signModelVersion(meta, identity.sign.secretKey);

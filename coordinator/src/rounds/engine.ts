@@ -250,6 +250,11 @@ export class RoundEngine {
     }
   }
 
+  /** Tells the sites of a version published outside a round (a recalibrated version): `model:published`. */
+  announceVersion(e: { federationId: string; round: number; versionId: string }): void {
+    this.core.events.modelPublished(e);
+  }
+
   /**
    * A federation record just read, with its validated plan, digest and the coordinator's signed statement of the plan:
    * parsed and signed once per federation (and again only when its plan changes), for views and handlers.

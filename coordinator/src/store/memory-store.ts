@@ -14,6 +14,7 @@ import { counts } from './memory/counts';
 import { leases } from './memory/leases';
 import { population } from './memory/population';
 import { secagg } from './memory/secagg';
+import { recalibration } from './memory/recalibration';
 import { stats } from './memory/stats';
 import { studies } from './memory/studies';
 import { updates } from './memory/updates';
@@ -29,6 +30,7 @@ export class MemoryStore extends storeClass(() => new MemoryContext(), {
   cohort,
   cohortPool,
   stats,
+  recalibration,
   secagg,
   decisions,
   audit,

@@ -19,6 +19,7 @@ import { migrate } from './postgres/migrate';
 import { PG_MIGRATIONS } from './postgres/migrations';
 import { population } from './postgres/population';
 import { secagg } from './postgres/secagg';
+import { recalibration } from './postgres/recalibration';
 import { stats } from './postgres/stats';
 import { studies } from './postgres/studies';
 import { updates } from './postgres/updates';
@@ -34,6 +35,7 @@ export class PostgresStore extends storeClass((db: PgDb) => new PgContext(db), {
   cohort,
   cohortPool,
   stats,
+  recalibration,
   secagg,
   decisions,
   audit,

@@ -16,6 +16,7 @@ import { counts } from './sqlite/counts';
 import { leases } from './sqlite/leases';
 import { population } from './sqlite/population';
 import { secagg } from './sqlite/secagg';
+import { recalibration } from './sqlite/recalibration';
 import { stats } from './sqlite/stats';
 import { studies } from './sqlite/studies';
 import { updates } from './sqlite/updates';
@@ -33,6 +34,7 @@ export class SqliteStore extends storeClass((context: SqlContext) => new SqliteC
   cohort,
   cohortPool,
   stats,
+  recalibration,
   secagg,
   decisions,
   audit,

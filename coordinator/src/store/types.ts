@@ -331,6 +331,14 @@ export interface StatsStore {
   listStatsContributions(federationId: string): Promise<StatsContributionRecord[]>;
 }
 
+/** The masked recalibration histograms of a federation (plan option `recalibration`): one secure sum, as StatsStore's. */
+export interface RecalibrationStore {
+  /** Insert-once per (federation, site): 'accepted'; same bytes again: 'duplicate'; other bytes: 'conflict' (first kept). Rejects UNKNOWN_FEDERATION. */
+  putRecalibrationContribution(contribution: StatsContributionRecord): Promise<PutStatsContributionResult>;
+  /** Ordered by siteId. */
+  listRecalibrationContributions(federationId: string): Promise<StatsContributionRecord[]>;
+}
+
 /** Secure aggregation: per-round key shares, unmasking reveals and the fixed cohort. */
 export interface SecaggStore {
   /**
@@ -430,6 +438,7 @@ export interface StoreDomains {
   cohort: CohortStore;
   cohortPool: CohortPoolStore;
   stats: StatsStore;
+  recalibration: RecalibrationStore;
   secagg: SecaggStore;
   decisions: DecisionStore;
   audit: AuditStore;
@@ -450,6 +459,7 @@ export interface Store
     CohortStore,
     CohortPoolStore,
     StatsStore,
+    RecalibrationStore,
     SecaggStore,
     DecisionStore,
     AuditStore,

@@ -33,6 +33,7 @@ export interface MemoryState {
   cohortPoolContributions: Map<string, R.CohortPoolContributionRecord>;
   /** key(federationId, siteId) */
   statsContributions: Map<string, R.StatsContributionRecord>;
+  recalibrationContributions: Map<string, R.StatsContributionRecord>;
   /** key(federationId, round, siteId, kind) */
   secaggMessages: Map<string, R.SecaggMessageRecord>;
   /** key(federationId, round) */
@@ -69,6 +70,7 @@ export function emptyState(): MemoryState {
     cohortPools: new Map(),
     cohortPoolContributions: new Map(),
     statsContributions: new Map(),
+    recalibrationContributions: new Map(),
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
     siteDecisions: new Map(),

@@ -14,6 +14,7 @@ import { migration013 } from './013-leases';
 import { migration014 } from './014-metric-counts';
 import { migration015 } from './015-evaluation-calibration';
 import type { Migration } from './types';
+import { migration016 } from './016-recalibration-contributions';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration013,
   migration014,
   migration015,
+  migration016,
 ];

@@ -9,14 +9,16 @@ interface Row extends Omit<StatsContributionRecord, 'masked'> {
   masked: Buffer;
 }
 
-const SELECT =
-  'SELECT federation_id AS federationId, site_id AS siteId, masked, created_at AS createdAt FROM stats_contributions';
+const select = (table: string): string =>
+  `SELECT federation_id AS federationId, site_id AS siteId, masked, created_at AS createdAt FROM ${table}`;
 
 const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBlob(row.masked) });
 
-export function stats(x: SqliteContext): StatsStore {
+/** Insert-once masked contributions of one secure sum per (federation, site), in `table`. */
+export function contributionTable(x: SqliteContext, table: 'stats_contributions' | 'recalibration_contributions') {
+  const SELECT = select(table);
   return {
-    async putStatsContribution(r) {
+    async put(r: StatsContributionRecord): Promise<PutStatsContributionResult> {
       const c = x.c;
       return c.tx((): PutStatsContributionResult => {
         if (!getFederation(c, r.federationId)) throw unknownFederation();
@@ -29,7 +31,7 @@ export function stats(x: SqliteContext): StatsStore {
             existing,
           };
         }
-        c.stmt('INSERT INTO stats_contributions (federation_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)').run(
+        c.stmt(`INSERT INTO ${table} (federation_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)`).run(
           r.federationId,
           r.siteId,
           toBlob(r.masked),
@@ -39,8 +41,13 @@ export function stats(x: SqliteContext): StatsStore {
       });
     },
 
-    async listStatsContributions(federationId) {
+    async list(federationId: string): Promise<StatsContributionRecord[]> {
       return (x.c.stmt(`${SELECT} WHERE federation_id = ? ORDER BY site_id`).all(federationId) as Row[]).map(toRecord);
     },
   };
+}
+
+export function stats(x: SqliteContext): StatsStore {
+  const t = contributionTable(x, 'stats_contributions');
+  return { putStatsContribution: t.put, listStatsContributions: t.list };
 }

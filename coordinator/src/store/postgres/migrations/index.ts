@@ -4,6 +4,7 @@ import { migration003 } from './003-leases';
 import { migration004 } from './004-metric-counts';
 import { migration005 } from './005-evaluation-calibration';
 import type { PgMigration } from './types';
+import { migration006 } from './006-recalibration-contributions';
 
 export type { PgMigration } from './types';
 
@@ -14,4 +15,5 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   migration003,
   migration004,
   migration005,
+  migration006,
 ];

@@ -1,0 +1,9 @@
+/** PostgreSQL: masked recalibration histograms per federation and site (the table of stats.ts's kind). */
+import type { RecalibrationStore } from '../types';
+import type { PgContext } from './context';
+import { contributionTable } from './stats';
+
+export function recalibration(x: PgContext): RecalibrationStore {
+  const t = contributionTable(x, 'recalibration_contributions');
+  return { putRecalibrationContribution: t.put, listRecalibrationContributions: t.list };
+}
