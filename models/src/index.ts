@@ -32,6 +32,7 @@ export {
   evaluationMetrics,
   type EvaluateOptions,
   type Evaluation,
+  modelOutputs,
   predict,
   type SurvivalEvaluation,
 } from './predict';

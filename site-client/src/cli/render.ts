@@ -55,6 +55,14 @@ export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; st
       return void line(
         `Federated normalisation: ${event.contributed ?? 0} of ${event.cohort} sites have sent their masked statistics; waiting for the rest.`,
       );
+    case 'recalibration':
+      if (event.state === 'fitted')
+        return void line(`Recalibrated version ${event.versionId} is out (secure sum over ${event.cohort} sites).`);
+      if (event.state === 'expired' || event.state === 'failed')
+        return void line(`Recalibration ${event.state}: ${event.reason ?? ''} The final version stays as it is.`);
+      return void line(
+        `Recalibration: ${event.contributed} of ${event.cohort} sites have sent their masked histograms; waiting for the rest.`,
+      );
     case 'scored': {
       const tiers = Object.entries(event.byTier)
         .map(([t, n]) => `${n} ${t}`)

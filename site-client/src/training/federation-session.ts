@@ -155,11 +155,17 @@ export class FederationSession {
   /**
    * Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped):
    * accuracy, AUC, loss and Brier score with the calibration (bins under the site's k withheld), or C-index and loss
-   * for a Cox model (no calibration: its score is not a probability).
+   * for a Cox model (no calibration: its score is not a probability). A recalibrated version is scored with its
+   * signed `recalibration`.
    */
-  async evaluate(weights: WeightSet): Promise<EvaluationReport> {
+  async evaluate(weights: WeightSet, recalibration?: { a: number; b: number }): Promise<EvaluationReport> {
     const ops = this.options.ops ?? defaultModelOps;
-    const e = await ops.evaluate({ spec: this.plan.model, weights, data: this.dataset.test });
+    const e = await ops.evaluate({
+      spec: this.plan.model,
+      weights,
+      data: this.dataset.test,
+      ...(recalibration ? { recalibration } : {}),
+    });
     const calibration =
       'calibration' in e ? calibrationReport(e.calibration, this.options.minCell ?? DEFAULT_MIN_CELL) : undefined;
     return { n: e.n, metrics: evaluationMetrics(e), ...(calibration ? { calibration } : {}) };

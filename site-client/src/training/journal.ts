@@ -71,6 +71,8 @@ const JournalSchema = z.object({
   peers: z.array(PeerEntrySchema).default([]),
   secagg: z.array(SecaggEntrySchema).default([]),
   stats: z.array(StatsEntrySchema).default([]),
+  /** Masked recalibration histograms sent, one per federation (the same shape as `stats`). */
+  recalibration: z.array(StatsEntrySchema).default([]),
 });
 
 /** An acknowledged upload, as recorded. */
@@ -125,6 +127,7 @@ export class Journal {
         peers: [],
         secagg: [],
         stats: [],
+        recalibration: [],
       });
     const parsed = JournalSchema.safeParse(raw);
     if (!parsed.success) throw new TwinfedError('CONFIG_INVALID', `The journal ${file} is malformed.`);
@@ -337,6 +340,24 @@ export class Journal {
         `A statistics contribution for ${federationId} was already recorded; only it may be sent again.`,
       );
     this.save({ ...this.data, stats: [...this.data.stats, StatsEntrySchema.parse({ federationId, masked, at })] });
+  }
+
+  /** The masked recalibration histogram recorded for the federation, if any. */
+  recalibrationContribution(federationId: string): string | undefined {
+    return this.data.recalibration.find((s) => s.federationId === federationId)?.masked;
+  }
+
+  /** Records the masked recalibration histogram before it is sent; another one for the federation throws `SECAGG_MASK_REUSE`. */
+  recordRecalibrationContribution(federationId: string, masked: string, at = new Date().toISOString()): void {
+    const known = this.recalibrationContribution(federationId);
+    if (known === masked) return;
+    if (known !== undefined)
+      throw new TwinfedError(
+        'SECAGG_MASK_REUSE',
+        `A recalibration histogram for ${federationId} was already recorded; only it may be sent again.`,
+      );
+    const entry = StatsEntrySchema.parse({ federationId, masked, at });
+    this.save({ ...this.data, recalibration: [...this.data.recalibration, entry] });
   }
 
   /** A copy of the journal's content (for `status`). */

@@ -30,6 +30,14 @@ export type RunnerProgress =
   | { type: 'round'; federationId: string; round: number; state: RoundState; selected: boolean; submitted: boolean }
   | { type: 'dataset'; round: number | null; trainRows: number; testRows: number }
   | { type: 'stats'; state: 'waiting' | 'ready'; contributed?: number; cohort: number }
+  | {
+      type: 'recalibration';
+      state: 'waiting' | 'open' | 'fitted' | 'expired' | 'failed';
+      contributed: number;
+      cohort: number;
+      versionId?: string;
+      reason?: string;
+    }
   | { type: 'training'; round: number; baseVersionId: string }
   | { type: 'trained'; round: number; numExamples: number; steps: number; loss: number; durationMs: number }
   | { type: 'uploaded'; round: number; status: 'accepted' | 'duplicate'; digest: string }

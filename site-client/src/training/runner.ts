@@ -15,6 +15,7 @@ import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
 import { FederatedStatsStep } from './federated-stats';
 import { FederationSession } from './federation-session';
+import { RecalibrationStep } from './recalibration-step';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
 import { RoundWorker } from './round-worker';
 import type { SiteRunnerOptions } from './runner-options';
@@ -43,6 +44,7 @@ export class SiteRunner {
   private workerPlan: string | undefined;
   private lastRoundKey = '';
   private stats = new FederatedStatsStep((e) => this.emit(e));
+  private readonly recalibration = new RecalibrationStep((e) => this.emit(e));
   private readonly gate: PlanGate;
   private wakeUp: (() => void) | undefined;
   private woken = false;
@@ -181,11 +183,34 @@ export class SiteRunner {
     const latest = current.federation.latestVersionId;
     await this.evaluateVersions(worker, new Set([...(latest ? [latest] : []), ...this.pendingVersions]));
     if (this.controller.signal.aborted) return undefined;
+    if (current.federation.state === 'completed' && !(await this.recalibrated(worker))) return undefined;
     if (current.federation.state !== 'running') {
       this.emit({ type: 'ended', federationId, state: current.federation.state });
       return current.federation.state;
     }
     return undefined;
+  }
+
+  /**
+   * A completed federation whose plan recalibrates: this site's histogram is sent, and the recalibrated version, once
+   * out, evaluated. True once the recalibration settled (fitted and evaluated, expired or failed): the run may end.
+   */
+  private async recalibrated(worker: RoundWorker): Promise<boolean> {
+    const { api, federationId, enrollment, journal } = this.options;
+    const session = this.session!;
+    const r = await this.recalibration.run({
+      api,
+      federationId,
+      enrollment,
+      journal,
+      plan: session.plan,
+      session,
+      worker,
+      signal: this.hard.signal,
+    });
+    if (!r.settled) return false;
+    if (r.versionId) await this.evaluateVersions(worker, new Set([r.versionId]));
+    return true;
   }
 
   /**

@@ -30,6 +30,7 @@ import {
   type StatsAck,
   type StatsContribution,
   type StatsSession,
+  type RecalibrationSession,
   type UploadAck,
 } from '@twinfed/shared';
 import { HttpTransport, type HttpTransportOptions } from './http';
@@ -66,6 +67,14 @@ export interface SiteApi {
   statsSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<StatsSession>;
   /** `POST …/stats`: this site's masked contribution to that sum. */
   contributeStats?(opts: {
+    federationId: string;
+    contribution: StatsContribution;
+    signal?: AbortSignal;
+  }): Promise<StatsAck>;
+  /** `GET …/recalibration`: the federation's recalibration (plan option; optional: without it a site does not take part). */
+  recalibrationSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<RecalibrationSession>;
+  /** `POST …/recalibration`: this site's masked histogram of the final version's held-out log-odds. */
+  contributeRecalibration?(opts: {
     federationId: string;
     contribution: StatsContribution;
     signal?: AbortSignal;
@@ -216,6 +225,23 @@ export class CoordinatorClient implements SiteApi {
     signal?: AbortSignal;
   }): Promise<StatsAck> {
     return this.call(callOf(api.federationStats, 'post', { fid: opts.federationId }), {
+      json: opts.contribution,
+      signal: opts.signal,
+    });
+  }
+
+  /** `GET /v1/federations/:id/recalibration`: the recalibration's state, cohort, who contributed, the fitted version. */
+  recalibrationSession(federationId: string, options: { signal?: AbortSignal } = {}): Promise<RecalibrationSession> {
+    return this.call(callOf(api.federationRecalibration, 'get', { fid: federationId }), options);
+  }
+
+  /** `POST /v1/federations/:id/recalibration`: this site's masked histogram (idempotent for the same bytes). */
+  contributeRecalibration(opts: {
+    federationId: string;
+    contribution: StatsContribution;
+    signal?: AbortSignal;
+  }): Promise<StatsAck> {
+    return this.call(callOf(api.federationRecalibration, 'post', { fid: opts.federationId }), {
       json: opts.contribution,
       signal: opts.signal,
     });
