@@ -119,7 +119,13 @@ export async function predictCsv(opts: {
       x[i * d + j] = z ? (v - z.mean[j]!) / (z.std[j]! + z.epsilon) : v;
     }
   }
-  const scores = await predict({ spec: bundle.plan.model, weights: bundle.weights, x, n });
+  const scores = await predict({
+    spec: bundle.plan.model,
+    weights: bundle.weights,
+    x,
+    n,
+    ...(bundle.meta.recalibration ? { recalibration: bundle.meta.recalibration } : {}),
+  });
   const tiers: RiskTiers = {
     thresholds: bundle.manifest.description.tiers.thresholds,
     names: bundle.manifest.description.tiers.names,

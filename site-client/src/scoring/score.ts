@@ -60,6 +60,8 @@ interface ScoreTwinsOptions {
    * sample of the twins being scored (see `backgroundSample`).
    */
   background?: Float32Array;
+  /** The version's signed recalibration, when it is a recalibrated version: scores are σ(a·z + b) of the log-odds. */
+  recalibration?: { a: number; b: number };
 }
 
 /** Whether a twin may be scored: its latest `scoring` consent decision is not `deny` (no decision allows it). */
@@ -94,7 +96,13 @@ export async function scoreTwins(options: ScoreTwinsOptions): Promise<TwinScore[
     throw new TwinfedError('CONFIG_INVALID', 'The preprocessing statistics do not fit the plan’s features.');
   const x = new Float32Array(rows.length * d);
   rows.forEach((row, i) => x.set(modelInput(row, pre), i * d));
-  const scores = await predict({ spec: plan.model, weights, x, n: rows.length });
+  const scores = await predict({
+    spec: plan.model,
+    weights,
+    x,
+    n: rows.length,
+    ...(options.recalibration ? { recalibration: options.recalibration } : {}),
+  });
   const columns = featureColumns(derivations);
   const index = new Map(features.map((f, j) => [f, j]));
   const tiers = plan.data.tiers ?? DEFAULT_RISK_TIERS;

@@ -165,6 +165,7 @@ export class LiveScorer {
       versionId: model.meta.versionId,
       at,
       top: this.options.top ?? 5,
+      ...(model.meta.recalibration ? { recalibration: model.meta.recalibration } : {}),
       ...(this.preprocessing ? { preprocessing: this.preprocessing } : {}),
       ...(this.background ? { background: this.background } : {}),
     });

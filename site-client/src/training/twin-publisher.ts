@@ -116,6 +116,7 @@ async function makeReport(args: {
     versionId,
     at,
     top: 0,
+    ...(stored.meta.recalibration ? { recalibration: stored.meta.recalibration } : {}),
     ...(stored.preprocessing ? { preprocessing: stored.preprocessing } : {}),
   });
   const byTier: Record<string, number> = {};

@@ -121,6 +121,7 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
           top: flags.contributions,
           explain: flags.explain,
           explainHighest: flags.top,
+          ...(model.meta.recalibration ? { recalibration: model.meta.recalibration } : {}),
           ...(model.preprocessing ? { preprocessing: model.preprocessing } : {}),
         });
         const scores = [...all].sort((a, b) => b.score - a.score).slice(0, flags.top);
