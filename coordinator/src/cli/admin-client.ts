@@ -28,6 +28,7 @@ import {
   type InvitationResponse,
   type ModelVersionView,
   type NormalizationView,
+  type RecalibrationSession,
   type Operation,
   type PlanInput,
   type PopulationView,
@@ -200,6 +201,9 @@ export function createAdminClient(options: AdminClientOptions) {
       (await json(callOf(api.federationDecisions, 'get', { fid: id }))).decisions,
     /** The pooled normalisation statistics of a federated-normalisation federation. */
     normalization: (id: string): Promise<NormalizationView> => json(callOf(api.normalization, 'get', { fid: id })),
+    /** The federation's recalibration (plan option `recalibration`; BAD_REQUEST without it). */
+    recalibration: (id: string): Promise<RecalibrationSession> =>
+      json(callOf(api.federationRecalibration, 'get', { fid: id })),
     listRounds: async (id: string): Promise<RoundView[]> => (await json(callOf(api.rounds, 'get', { fid: id }))).rounds,
     /** Every version of a federation with the sites' evaluations of it, in one request. */
     federationEvaluations: (id: string): Promise<FederationEvaluations> =>

@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   PlanSchema,
   deserializeWeights,
+  generateIdentity,
   planDigest,
   routes,
   type ApiTokenCreated,
@@ -15,6 +16,7 @@ import {
   type WeightSet,
 } from '@twinfed/shared';
 import { enrollTestSite, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
+import { buildVersion } from '../registry/registry';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Launch flags that work on these machines (env machines/node.md): no sandbox as root, no background networking.
@@ -39,6 +41,20 @@ const CALIBRATION = {
         ? { n: 5, meanPredicted: null, observedRate: null }
         : i === 8
           ? { n: 15, meanPredicted: 0.82, observedRate: 0.7333 }
+          : { n: 0, meanPredicted: null, observedRate: null },
+  ),
+};
+
+/** After recalibration at Alpha: three released bins close to the diagonal. */
+const CALIBRATION_AFTER = {
+  ece: 0.021,
+  bins: Array.from({ length: 10 }, (_, i) =>
+    i === 2
+      ? { n: 20, meanPredicted: 0.22, observedRate: 0.2 }
+      : i === 3
+        ? { n: 15, meanPredicted: 0.31, observedRate: 0.3333 }
+        : i === 7
+          ? { n: 15, meanPredicted: 0.71, observedRate: 0.7333 }
           : { n: 0, meanPredicted: null, observedRate: null },
   ),
 };
@@ -322,6 +338,60 @@ describe('researcher dashboard in headless Chromium', () => {
     ]);
     expect(await page.textContent('#studies')).toContain('Sepsis study');
     expect(problems).toEqual([]); // nor did it ask for anything of B (that would have been a 404)
+  });
+
+  test('a recalibrated version: each site’s ECE before → after, both reliability curves and the fitted parameters', async () => {
+    const base = `${fid}.v2`;
+    const baseVersion = (await c.store.getVersion(base))!;
+    const built = buildVersion(
+      {
+        federationId: fid,
+        parentVersionId: base,
+        round: 2,
+        strategy: 'fedavg',
+        weights: deserializeWeights((await c.store.getVersionWeights(base))!, {
+          expectedLayout: baseVersion.meta.layout as WeightSet['layout'],
+        }),
+        contributors: [],
+        metrics: {},
+        recalibration: { method: 'platt', a: 0.5, b: -0.2, baseVersionId: base, rows: 100 },
+        createdAt: new Date().toISOString(),
+      },
+      generateIdentity(),
+    );
+    await c.store.publishVersion({
+      version: built.version,
+      weights: built.weights,
+      federationPatch: { latestVersionId: built.version.id },
+    });
+    await c.store.putEvaluation({
+      versionId: built.version.id,
+      siteId: (await c.store.listEvaluations(base)).find((e) => e.calibration)!.siteId,
+      n: 50,
+      metrics: { auc: 0.8 },
+      calibration: CALIBRATION_AFTER,
+      createdAt: new Date().toISOString(),
+    });
+    await page.reload();
+    await page.waitForSelector('#recalibration');
+    expect(await page.textContent('#calibration-title')).toBe(
+      `Calibration before and after recalibration (${base}.recalibrated) on each site's held-out data`,
+    );
+    expect(await page.textContent('#recalibration')).toContain(
+      'Platt scaling fitted through the secure sum on 100 held-out rows: a = 0.500, b = -0.200.',
+    );
+    expect(await page.$$eval('#calibration figcaption', (f) => f.map((x) => x.textContent))).toEqual([
+      'Alpha Hospital · ECE 0.061 → 0.021 · n 50',
+    ]);
+    const figure = page.locator('#calibration figure.calibration-site');
+    expect(await figure.getAttribute('data-ece-before')).toBe('0.061');
+    expect(await figure.getAttribute('data-ece')).toBe('0.021');
+    const curve = page.locator('#calibration svg.reliability');
+    expect(await curve.getAttribute('data-points')).toBe('3');
+    expect(await curve.getAttribute('data-before-points')).toBe('2');
+    expect(await page.locator('#calibration svg.reliability polyline.before').count()).toBe(1);
+    expect(await page.locator('#calibration svg.reliability circle').count()).toBe(5);
+    expect(problems).toEqual([]);
   });
 
   test('the token lives in the tab: a reload stays signed in, sign-out forgets it', async () => {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { planDigest, type FederationView, type RoundView, type SiteDecisionView } from '@twinfed/shared';
 import { createContext, type CliDeps } from '../context';
+import { registerFederationReport } from './federation-report';
 import { renderKeyValues, renderTable, short, type Column } from '../format';
 import { readPlanFile } from '../plan-file';
 import { roundMetrics, selectRows } from '../round-metrics';
@@ -185,4 +186,5 @@ export function registerFederations(program: Command, deps: CliDeps): void {
         );
       });
     });
+  registerFederationReport(federations, deps);
 }

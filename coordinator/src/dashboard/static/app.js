@@ -313,19 +313,45 @@
   }
 
   /**
+   * The points of a reliability curve: one per bin the site released (withheld and empty bins omitted).
+   * @param {{ bins: { n: number, meanPredicted: number|null, observedRate: number|null }[] }} calibration
+   * @param {(v: number) => number} at
+   * @param {number} size
+   */
+  function curvePoints(calibration, at, size) {
+    return calibration.bins
+      .filter((b) => b.meanPredicted !== null && b.observedRate !== null)
+      .map((b) => [at(/** @type {number} */ (b.meanPredicted)), size - at(/** @type {number} */ (b.observedRate))]);
+  }
+
+  /**
    * One site's reliability curve as a small inline SVG: predicted probability (x) against the observed positive rate
    * (y), the diagonal being perfect calibration; one point per bin the site released (withheld and empty bins omitted).
+   * With `before` (a recalibrated version), the final version's curve is drawn too, dashed, in the second colour.
    * @param {{ bins: { n: number, meanPredicted: number|null, observedRate: number|null }[] }} calibration
+   * @param {{ bins: { n: number, meanPredicted: number|null, observedRate: number|null }[] }} [before]
    */
-  function reliabilitySvg(calibration) {
+  function reliabilitySvg(calibration, before) {
     const size = 140;
     const pad = 14;
     const at = (/** @type {number} */ v) => pad + v * (size - 2 * pad);
-    const points = calibration.bins.filter((b) => b.meanPredicted !== null && b.observedRate !== null);
-    const xy = points.map((b) => [
-      at(/** @type {number} */ (b.meanPredicted)),
-      size - at(/** @type {number} */ (b.observedRate)),
-    ]);
+    const xy = curvePoints(calibration, at, size);
+    const curve = (
+      /** @type {number[][]} */ pts,
+      /** @type {string} */ color,
+      /** @type {string} */ name,
+      dashed = false,
+    ) => [
+      svg('polyline', {
+        class: name,
+        points: pts.map((p) => p.join(',')).join(' '),
+        fill: 'none',
+        stroke: color,
+        'stroke-width': 2,
+        ...(dashed ? { 'stroke-dasharray': '4 2' } : {}),
+      }),
+      ...pts.map(([x, y]) => svg('circle', { cx: x, cy: y, r: 3, fill: color })),
+    ];
     return svg(
       'svg',
       {
@@ -334,7 +360,8 @@
         height: size,
         viewBox: `0 0 ${size} ${size}`,
         role: 'img',
-        'data-points': points.length,
+        'data-points': xy.length,
+        ...(before ? { 'data-before-points': curvePoints(before, at, size).length } : {}),
       },
       svg('title', {}, document.createTextNode('Reliability curve: predicted probability against observed rate')),
       svg('rect', { x: pad, y: pad, width: size - 2 * pad, height: size - 2 * pad, fill: 'none', stroke: '#d0d7de' }),
@@ -346,18 +373,15 @@
         stroke: '#8c959f',
         'stroke-dasharray': '3 3',
       }),
-      svg('polyline', {
-        points: xy.map((p) => p.join(',')).join(' '),
-        fill: 'none',
-        stroke: COLORS[0],
-        'stroke-width': 2,
-      }),
-      ...xy.map(([x, y]) => svg('circle', { cx: x, cy: y, r: 3, fill: COLORS[0] })),
+      ...(before ? curve(curvePoints(before, at, size), COLORS[1], 'before', true) : []),
+      ...curve(xy, COLORS[0], 'after'),
     );
   }
 
   /**
    * Calibration of the newest version any site reported a calibration for: per site its ECE and reliability curve.
+   * When that version is recalibrated (signed `meta.recalibration`), each site also shows the final version's curve and
+   * its ECE before → after, with the fitted parameters above.
    * @param {any[]} versions @param {any[][]} evals @param {Map<string,string>} names
    */
   function renderCalibration(versions, evals, names) {
@@ -368,22 +392,54 @@
       show('calibration', el('p', { class: 'muted' }, 'No site has reported a calibration yet.'));
       return;
     }
-    $('calibration-title').textContent = `Calibration of ${versions[i].id} on each site's held-out data`;
+    const recal = versions[i].meta.recalibration;
+    const b = recal ? versions.findIndex((v) => v.id === recal.baseVersionId) : -1;
+    const beforeOf = new Map(b >= 0 ? evals[b].filter((e) => e.calibration).map((e) => [e.siteId, e.calibration]) : []);
+    $('calibration-title').textContent = recal
+      ? `Calibration before and after recalibration (${versions[i].id}) on each site's held-out data`
+      : `Calibration of ${versions[i].id} on each site's held-out data`;
     const sites = evals[i]
       .filter((e) => e.calibration)
       .sort((a, b) => (names.get(a.siteId) || a.siteId).localeCompare(names.get(b.siteId) || b.siteId));
+    const fitted = recal
+      ? el(
+          'p',
+          { id: 'recalibration', 'data-method': recal.method },
+          recal.method === 'temperature'
+            ? `Temperature scaling fitted through the secure sum on ${recal.rows} held-out rows: T = ${fmt(1 / recal.a)}. `
+            : `Platt scaling fitted through the secure sum on ${recal.rows} held-out rows: a = ${fmt(recal.a)}, b = ${fmt(recal.b)}. `,
+          el('span', { class: 'muted' }, `Dashed red: ${recal.baseVersionId} before; blue: after.`),
+        )
+      : null;
     show(
       'calibration',
       el(
         'div',
-        { class: 'calibration-sites' },
-        ...sites.map((e) =>
-          el(
-            'figure',
-            { class: 'calibration-site', 'data-site': e.siteId },
-            reliabilitySvg(e.calibration),
-            el('figcaption', {}, `${names.get(e.siteId) || e.siteId} · ECE ${fmt(e.calibration.ece)} · n ${e.n}`),
-          ),
+        {},
+        fitted,
+        el(
+          'div',
+          { class: 'calibration-sites' },
+          ...sites.map((e) => {
+            const before = beforeOf.get(e.siteId);
+            return el(
+              'figure',
+              {
+                class: 'calibration-site',
+                'data-site': e.siteId,
+                'data-ece': String(e.calibration.ece),
+                ...(before ? { 'data-ece-before': String(before.ece) } : {}),
+              },
+              reliabilitySvg(e.calibration, before),
+              el(
+                'figcaption',
+                {},
+                before
+                  ? `${names.get(e.siteId) || e.siteId} · ECE ${fmt(before.ece)} → ${fmt(e.calibration.ece)} · n ${e.n}`
+                  : `${names.get(e.siteId) || e.siteId} · ECE ${fmt(e.calibration.ece)} · n ${e.n}`,
+              ),
+            );
+          }),
         ),
       ),
     );
