@@ -380,6 +380,7 @@ export const PLAN_RULES: readonly string[] = [
   '`clipping` needs individual updates: not with secure aggregation, nor with central DP (`privacy.dp` clips at its own `clip`).',
   '`sitesPerRound`, when given, must be at least `minSites`.',
   'A Cox model (`cox`, `cox-mlp`) trains on time-to-event rows from a CSV mapping with time and event columns: not with `data.derive` (twins derive binary labels), and with `training.batchSize` ≥ 2 (the partial likelihood compares rows within a mini-batch).',
+  '`recalibration` applies to binary models only (not `cox`, `cox-mlp`: their score is a risk at the horizon, not a probability to rescale).',
   'Exactly one of `training.steps` and `training.epochs`.',
 ];
 
