@@ -211,7 +211,8 @@ export const LOCAL_ERROR_CODES = {
     client: 'refused',
   },
   RECALIBRATION_UNFIT: {
-    message: 'The recalibration cannot be fitted on these held-out scores (one outcome only, or scores that separate the outcomes).',
+    message:
+      'The recalibration cannot be fitted on these held-out scores (one outcome only, or scores that separate the outcomes).',
     client: 'refused',
   },
   // local data guardrails: a site refuses to train (and sends nothing) on data that cannot teach the model

@@ -48,10 +48,7 @@ export function logitHistogram(logits: ArrayLike<number>, labels: ArrayLike<numb
     if (y !== 0 && y !== 1) throw new TwinfedError('VALIDATION_FAILED', `Label ${i} is not 0 or 1.`);
     if (Number.isNaN(z0)) throw new TwinfedError('VALIDATION_FAILED', `Log-odds ${i} is not a number.`);
     const z = clampZ(z0);
-    const cell = Math.min(
-      RECALIBRATION_CELLS - 1,
-      Math.floor((z + RECALIBRATION_Z_MAX) / RECALIBRATION_CELL_WIDTH),
-    );
+    const cell = Math.min(RECALIBRATION_CELLS - 1, Math.floor((z + RECALIBRATION_Z_MAX) / RECALIBRATION_CELL_WIDTH));
     const k = cell * PER_CELL + 2 * y;
     out[k] = out[k]! + 1;
     out[k + 1] = out[k + 1]! + z;
@@ -214,10 +211,7 @@ export function fitRecalibrationOnRows(
   labels: ArrayLike<number>,
   method: RecalibrationMethod,
 ): RecalibrationFit {
-  return fitPoints(
-    { z: Array.from(logits, clampZ), y: Array.from(labels), w: Array.from(logits, () => 1) },
-    method,
-  );
+  return fitPoints({ z: Array.from(logits, clampZ), y: Array.from(labels), w: Array.from(logits, () => 1) }, method);
 }
 
 /** A recalibrated probability: σ(a·z + b) of the model's log-odds z (z clamped to the grid it was fitted on). */

@@ -64,7 +64,8 @@ function recalibrationLine(r: RecalibrationSession | null): string {
   const head = `recalibration (${r.method}): ${r.state}, ${r.contributed.length} of ${r.cohort.length} sites sent their masked histograms`;
   if (r.state === 'fitted' && r.params) {
     const p = r.params;
-    const fit = p.method === 'temperature' ? `T = ${(1 / p.a).toFixed(4)}` : `a = ${p.a.toFixed(4)}, b = ${p.b.toFixed(4)}`;
+    const fit =
+      p.method === 'temperature' ? `T = ${(1 / p.a).toFixed(4)}` : `a = ${p.a.toFixed(4)}, b = ${p.b.toFixed(4)}`;
     return `${head}; ${fit} on ${p.rows} held-out rows → ${r.versionId}`;
   }
   if (r.state === 'open' && r.deadlineAt) return `${head}; open until ${r.deadlineAt}`;
@@ -79,7 +80,10 @@ export function calibrationReportText(report: CalibrationReport): string {
     `before: ${report.finalVersionId ?? '(no version)'}${report.recalibratedVersionId ? `   after: ${report.recalibratedVersionId}` : ''}`,
   ];
   if (report.sites.length === 0) return `${lines.join('\n')}\n(no site has reported a calibration)\n`;
-  const rows = [...report.sites, { siteId: 'mean (by rows)', n: report.sites.reduce((a, s) => a + s.n, 0), ...report.mean }];
+  const rows = [
+    ...report.sites,
+    { siteId: 'mean (by rows)', n: report.sites.reduce((a, s) => a + s.n, 0), ...report.mean },
+  ];
   const table = renderTable(rows, [
     { header: 'SITE', cell: (r) => r.siteId },
     { header: 'N', cell: (r) => r.n, right: true },
@@ -87,7 +91,10 @@ export function calibrationReportText(report: CalibrationReport): string {
     { header: 'ECE AFTER', cell: (r) => ece(r.after), right: true },
     {
       header: 'CHANGE',
-      cell: (r) => (r.before === null || r.after === null ? null : `${r.after - r.before >= 0 ? '+' : ''}${(r.after - r.before).toFixed(3)}`),
+      cell: (r) =>
+        r.before === null || r.after === null
+          ? null
+          : `${r.after - r.before >= 0 ? '+' : ''}${(r.after - r.before).toFixed(3)}`,
       right: true,
     },
   ]);

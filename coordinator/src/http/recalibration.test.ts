@@ -99,7 +99,9 @@ describe('federated recalibration over HTTP', () => {
     expect((await json<RecalibrationSession>(operator(c, 'GET', routes.federationRecalibration(fid)))).state).toBe(
       'open',
     );
-    const short = await sites[0]!.request('POST', routes.federationRecalibration(fid), { masked: toB64(new Uint8Array(16)) });
+    const short = await sites[0]!.request('POST', routes.federationRecalibration(fid), {
+      masked: toB64(new Uint8Array(16)),
+    });
     expect(short.status).toBe(400);
 
     for (const [i, s] of sites.entries()) {
@@ -124,7 +126,9 @@ describe('federated recalibration over HTTP', () => {
 
     // A signed version with v1's weights and the parameters, now the federation's head.
     const keys = await json<{ signPublicKey: string }>(fetch(`${c.url}${routes.coordinatorKeys}`));
-    const view = await json<{ meta: unknown; signature: string }>(sites[2]!.request('GET', routes.model(fitted.versionId!)));
+    const view = await json<{ meta: unknown; signature: string }>(
+      sites[2]!.request('GET', routes.model(fitted.versionId!)),
+    );
     const meta = verifyModelVersion({ ...view, coordinatorSignPublicKey: fromB64(keys.signPublicKey) });
     expect(meta.recalibration).toEqual(fitted.params);
     expect(meta.parentVersionId).toBe(`${fid}.v1`);
@@ -139,9 +143,13 @@ describe('federated recalibration over HTTP', () => {
     expect(audit.filter((e) => e.action === 'recalibration.contribute' && e.subject === fid)).toHaveLength(3);
 
     // The same bytes again: a duplicate; other bytes: refused.
-    const again = await sites[0]!.request('POST', routes.federationRecalibration(fid), { masked: masked(0, fid, open) });
+    const again = await sites[0]!.request('POST', routes.federationRecalibration(fid), {
+      masked: masked(0, fid, open),
+    });
     expect(again.status).toBe(200);
-    const other = await sites[0]!.request('POST', routes.federationRecalibration(fid), { masked: masked(1, fid, open) });
+    const other = await sites[0]!.request('POST', routes.federationRecalibration(fid), {
+      masked: masked(1, fid, open),
+    });
     expect(other.status).toBe(409);
     expect(await code(other)).toBe('ALREADY_EXISTS');
   });

@@ -47,7 +47,10 @@ async function load(deps: RecalibrationDeps, federationId: string) {
   if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
   const plan = PlanSchema.parse(federation.plan);
   if (!plan.recalibration)
-    throw new TwinfedError('BAD_REQUEST', 'This federation does not recalibrate its model (plan option recalibration).');
+    throw new TwinfedError(
+      'BAD_REQUEST',
+      'This federation does not recalibrate its model (plan option recalibration).',
+    );
   const versions = await deps.store.listVersions({ federationId });
   const cohort = statsCohort(federation, await deps.store.listSites());
   const members = new Set(cohort.map((s) => s.id));
@@ -116,9 +119,7 @@ async function fitAndPublish(deps: RecalibrationDeps, l: Loaded): Promise<ModelV
       contributors: l.contributions.map((c) => ({ siteId: c.siteId })),
       metrics: {},
       ...(base.meta.dpEpsilon === undefined ? {} : { dpEpsilon: base.meta.dpEpsilon as number }),
-      ...(base.meta.dpMechanism === undefined
-        ? {}
-        : { dpMechanism: base.meta.dpMechanism as 'gaussian' | 'skellam' }),
+      ...(base.meta.dpMechanism === undefined ? {} : { dpMechanism: base.meta.dpMechanism as 'gaussian' | 'skellam' }),
       plan: l.plan,
       recalibration: { method: fit.method, a: fit.a, b: fit.b, baseVersionId: base.id, rows: fit.rows },
       createdAt: new Date(deps.now()).toISOString(),
@@ -162,7 +163,10 @@ async function fitAndPublish(deps: RecalibrationDeps, l: Loaded): Promise<ModelV
  * sum is complete and it is not out yet (after a crash between the last histogram and the publication, the next read
  * does it). Throws UNKNOWN_FEDERATION, or BAD_REQUEST when the plan does not recalibrate.
  */
-export async function recalibrationSession(deps: RecalibrationDeps, federationId: string): Promise<RecalibrationSession> {
+export async function recalibrationSession(
+  deps: RecalibrationDeps,
+  federationId: string,
+): Promise<RecalibrationSession> {
   const l = await load(deps, federationId);
   const view = (
     state: RecalibrationSession['state'],
@@ -187,7 +191,9 @@ export async function recalibrationSession(deps: RecalibrationDeps, federationId
   if (l.fitted) return fittedView(l.fitted);
   if (l.federation.state === 'running') return view('waiting');
   if (!l.base)
-    return view('failed', { reason: `The federation ended ${l.federation.state}: there is no final version to recalibrate.` });
+    return view('failed', {
+      reason: `The federation ended ${l.federation.state}: there is no final version to recalibrate.`,
+    });
   const problem = cohortProblem(l);
   if (problem) return view('failed', { reason: problem });
   if (l.contributions.length === l.cohort.length) {

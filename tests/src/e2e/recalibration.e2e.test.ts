@@ -113,7 +113,11 @@ describe('federated recalibration across processes', () => {
     // The operator's report: each site's ECE before and after.
     const token = fs.readFileSync(path.join(workDir, 'coordinator', 'operator.token'), 'utf8').trim();
     const cli = (args: string[]) =>
-      runNode({ name: 'twinfed federations report', script: coordinatorCli(), args: ['--url', c.url, '--token', token, ...args] });
+      runNode({
+        name: 'twinfed federations report',
+        script: coordinatorCli(),
+        args: ['--url', c.url, '--token', token, ...args],
+      });
     const text = (await cli(['federations', 'report', fed.id])).join('\n');
     expect(text).toContain('recalibration (platt): fitted, 4 of 4 sites');
     expect(text).toMatch(/SITE\s+N\s+ECE BEFORE\s+ECE AFTER\s+CHANGE/);

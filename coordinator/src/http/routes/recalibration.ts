@@ -3,11 +3,7 @@ import { StatsContributionSchema, fromB64 } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
 import { memberSite, requireSiteMember } from '../membership';
 import type { HttpDeps } from '../deps';
-import {
-  contributeRecalibration,
-  recalibrationSession,
-  type RecalibrationDeps,
-} from '../../recalibration/session';
+import { contributeRecalibration, recalibrationSession, type RecalibrationDeps } from '../../recalibration/session';
 
 /** Handlers for a federation's recalibration: its session (sites, operators, researchers) and the sites' histograms. */
 export function recalibrationHandlers(deps: HttpDeps) {

@@ -16,6 +16,7 @@ import { leaseContract } from './contract/leases';
 import { lifecycleContract } from './contract/lifecycle';
 import { secaggContract } from './contract/secagg';
 import { statsContract } from './contract/stats';
+import { recalibrationContract } from './contract/recalibration';
 import { studyContract } from './contract/studies';
 import { updateContract } from './contract/updates';
 import { versionContract } from './contract/versions';
@@ -38,6 +39,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     updateContract(h);
     versionContract(h);
     statsContract(h);
+    recalibrationContract(h);
     cohortContract(h);
     cohortPoolContract(h);
     secaggContract(h);

@@ -15,7 +15,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
 /** Insert-once masked contributions of one secure sum per (federation, site), in the state's map `table`. */
 export function contributionTable(x: MemoryContext, table: 'statsContributions' | 'recalibrationContributions') {
   return {
-    async put(c: StatsContributionRecord): Promise<PutStatsContributionResult> {
+    put: async (c: StatsContributionRecord): Promise<PutStatsContributionResult> => {
       const s = x.s;
       if (!s.federations.has(c.federationId)) throw unknownFederation();
       const existing = s[table].get(key(c.federationId, c.siteId));
@@ -25,7 +25,7 @@ export function contributionTable(x: MemoryContext, table: 'statsContributions' 
       return { status: 'accepted' };
     },
 
-    async list(federationId: string): Promise<StatsContributionRecord[]> {
+    list: async (federationId: string): Promise<StatsContributionRecord[]> => {
       return [...x.s[table].values()]
         .filter((c) => c.federationId === federationId)
         .sort((a, b) => compareStrings(a.siteId, b.siteId))

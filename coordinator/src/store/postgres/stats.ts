@@ -29,7 +29,7 @@ async function existing(sql: Sql, SELECT: string, r: StatsContributionRecord): P
 export function contributionTable(x: PgContext, table: 'stats_contributions' | 'recalibration_contributions') {
   const SELECT = select(table);
   return {
-    async put(r: StatsContributionRecord): Promise<PutStatsContributionResult> {
+    put: async (r: StatsContributionRecord): Promise<PutStatsContributionResult> => {
       return x.tx(async (sql): Promise<PutStatsContributionResult> => {
         if (!(await getFederation(sql, r.federationId))) throw unknownFederation();
         // First write wins across processes: a concurrent insert of the same key waits, then does nothing.
@@ -42,7 +42,7 @@ export function contributionTable(x: PgContext, table: 'stats_contributions' | '
       });
     },
 
-    async list(federationId: string): Promise<StatsContributionRecord[]> {
+    list: async (federationId: string): Promise<StatsContributionRecord[]> => {
       return (await x.sql.rows<Row>(`${SELECT} WHERE federation_id = $1 ORDER BY site_id`, [federationId])).map(
         toRecord,
       );

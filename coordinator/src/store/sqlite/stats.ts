@@ -18,7 +18,7 @@ const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromB
 export function contributionTable(x: SqliteContext, table: 'stats_contributions' | 'recalibration_contributions') {
   const SELECT = select(table);
   return {
-    async put(r: StatsContributionRecord): Promise<PutStatsContributionResult> {
+    put: async (r: StatsContributionRecord): Promise<PutStatsContributionResult> => {
       const c = x.c;
       return c.tx((): PutStatsContributionResult => {
         if (!getFederation(c, r.federationId)) throw unknownFederation();
@@ -41,7 +41,7 @@ export function contributionTable(x: SqliteContext, table: 'stats_contributions'
       });
     },
 
-    async list(federationId: string): Promise<StatsContributionRecord[]> {
+    list: async (federationId: string): Promise<StatsContributionRecord[]> => {
       return (x.c.stmt(`${SELECT} WHERE federation_id = ? ORDER BY site_id`).all(federationId) as Row[]).map(toRecord);
     },
   };
