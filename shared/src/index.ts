@@ -366,19 +366,12 @@ export {
 // Weight sets: layouts and the binary wire format
 export { deserializeWeights, serializeWeights } from './weights/serialize';
 export { type Layout, layoutSize, sameLayout, type WeightSet } from './weights/types';
-export {
-  type RecalibrationMethod,
-  type RecalibrationParams,
-  RecalibrationParamsSchema,
-  type RecalibrationPlan,
-} from './schemas/recalibration';
+export { type RecalibrationParams } from './schemas/recalibration';
 export { type RecalibrationSession, RecalibrationSessionSchema } from './schemas/recalibration-api';
 export {
   fitRecalibration,
-  fitRecalibrationOnRows,
   logitHistogram,
   recalibrated,
   recalibrationContext,
   recalibrationStatsLength,
-  type RecalibrationFit,
 } from './recalibration';

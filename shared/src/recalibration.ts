@@ -12,11 +12,11 @@ import { TwinfedError } from './errors';
 import type { RecalibrationMethod } from './schemas/recalibration';
 
 /** Half-width of the grid: log-odds beyond ±16 (p within 1e-7 of 0 or 1) are clamped. */
-export const RECALIBRATION_Z_MAX = 16;
+const RECALIBRATION_Z_MAX = 16;
 /** Width of a grid cell in log-odds. */
-export const RECALIBRATION_CELL_WIDTH = 0.125;
+const RECALIBRATION_CELL_WIDTH = 0.125;
 /** Cells of the grid. */
-export const RECALIBRATION_CELLS = (2 * RECALIBRATION_Z_MAX) / RECALIBRATION_CELL_WIDTH;
+const RECALIBRATION_CELLS = (2 * RECALIBRATION_Z_MAX) / RECALIBRATION_CELL_WIDTH;
 /** Values per cell: n₀, Σz₀, n₁, Σz₁. */
 const PER_CELL = 4;
 

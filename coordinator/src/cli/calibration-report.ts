@@ -3,7 +3,7 @@ import type { FederationEvaluations, RecalibrationSession } from '@twinfed/share
 import { renderTable } from './format';
 
 /** One site's expected calibration error of the final version (before) and of the recalibrated version (after). */
-export interface SiteCalibration {
+interface SiteCalibration {
   siteId: string;
   /** Held-out rows the site evaluated on. */
   n: number;
@@ -12,7 +12,7 @@ export interface SiteCalibration {
 }
 
 /** What the report says about calibration (also its `--json` form). */
-export interface CalibrationReport {
+interface CalibrationReport {
   finalVersionId: string | null;
   recalibratedVersionId: string | null;
   recalibration: RecalibrationSession | null;

@@ -13,7 +13,7 @@ import { RecalibrationMethodSchema, RecalibrationParamsSchema } from './recalibr
  * member was silent at the deadline; `failed`: the federation did not complete, the cohort is too small or the fit
  * failed (`reason`).
  */
-export const RecalibrationStateSchema = z.enum(['waiting', 'open', 'fitted', 'expired', 'failed']);
+const RecalibrationStateSchema = z.enum(['waiting', 'open', 'fitted', 'expired', 'failed']);
 
 /** The recalibration of a federation, as sites (and readers) see it. */
 export const RecalibrationSessionSchema = z.object({
