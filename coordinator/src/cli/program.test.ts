@@ -45,7 +45,7 @@ describe('twinfed help', () => {
       'tokens: create,list,revoke',
       'studies: create,list',
       'plan: schema,check',
-      'federations: create,amend,status',
+      'federations: create,amend,status,report',
       'models: list,show,export',
       'population: ',
       'stats: query,list,show',
