@@ -85,7 +85,7 @@ function pointsOf(sums: ArrayLike<number>): Points {
 }
 
 /** What {@link fitRecalibration} found: p = σ(a·z + b). */
-export interface RecalibrationFit {
+interface RecalibrationFit {
   method: RecalibrationMethod;
   a: number;
   b: number;

@@ -30,8 +30,6 @@ export const RecalibrationPlanSchema = z
   .describe(
     'Optional federated recalibration after the last round: every site sends a masked histogram of the final version’s log-odds on its held-out rows through the secure sum, the coordinator fits the method on the summed histogram and signs a recalibrated version (same weights); binary models only.',
   );
-/** The plan's `recalibration` option. */
-export type RecalibrationPlan = z.infer<typeof RecalibrationPlanSchema>;
 
 /** The fitted parameters signed into a recalibrated version's metadata: scores are σ(a·z + b) of the log-odds z. */
 export const RecalibrationParamsSchema = z.strictObject({
