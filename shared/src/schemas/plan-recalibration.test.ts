@@ -26,4 +26,20 @@ describe('PlanSchema recalibration', () => {
     const issue = r.error!.issues.find((i) => i.path.join('.') === 'recalibration');
     expect(issue?.message).toMatch(/binary models only/);
   });
+
+  test('nor with differential privacy: the histogram is not covered by ε', () => {
+    const r = PlanSchema.safeParse({
+      ...PLAN,
+      privacy: { secureAggregation: false, dp: { clip: 1, noiseMultiplier: 2, delta: 1e-5 } },
+      recalibration: { method: 'temperature' },
+    });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.find((i) => i.path.join('.') === 'recalibration')?.message).toMatch(/not covered/);
+    expect(
+      PlanSchema.safeParse({
+        ...PLAN,
+        privacy: { secureAggregation: false, dp: { clip: 1, noiseMultiplier: 2, delta: 1e-5 } },
+      }).success,
+    ).toBe(true);
+  });
 });

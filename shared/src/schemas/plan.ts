@@ -380,7 +380,7 @@ export const PLAN_RULES: readonly string[] = [
   '`clipping` needs individual updates: not with secure aggregation, nor with central DP (`privacy.dp` clips at its own `clip`).',
   '`sitesPerRound`, when given, must be at least `minSites`.',
   'A Cox model (`cox`, `cox-mlp`) trains on time-to-event rows from a CSV mapping with time and event columns: not with `data.derive` (twins derive binary labels), and with `training.batchSize` ≥ 2 (the partial likelihood compares rows within a mini-batch).',
-  '`recalibration` applies to binary models only (not `cox`, `cox-mlp`: their score is a risk at the horizon, not a probability to rescale).',
+  '`recalibration` applies to binary models only (not `cox`, `cox-mlp`: their score is a risk at the horizon, not a probability to rescale), and not with `privacy.dp` (the histogram of held-out scores is not covered by ε).',
   'Exactly one of `training.steps` and `training.epochs`.',
 ];
 
@@ -490,6 +490,14 @@ export const PlanSchema = z
         code: 'custom',
         path: ['model', 'inputs'],
         message: `model.inputs (${p.model.inputs}) must equal the number of data.features (${p.data.features.length})`,
+      });
+    }
+    if (p.recalibration !== undefined && p.privacy.dp) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recalibration'],
+        message:
+          'recalibration cannot run with privacy.dp: the sites’ histogram of held-out scores is not covered by the plan’s ε (as per-site evaluations are not)',
       });
     }
     if (isCoxModel(p.model)) {
