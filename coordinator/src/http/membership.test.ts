@@ -70,12 +70,14 @@ describe('federation membership of sites', () => {
     await refusedOutsider(outsider.request('GET', routes.model(v0)));
     await refusedOutsider(outsider.request('GET', routes.modelWeights(v0)));
     await refusedOutsider(outsider.request('GET', routes.federationStats(statsFid)));
+    await refusedOutsider(outsider.request('GET', routes.federationRecalibration(fid)));
   });
 
   test('an outsider cannot write an evaluation, a population report, statistics or an update', async () => {
     await refusedOutsider(outsider.request('POST', routes.modelEvaluations(v0), { n: 1e9, metrics: { auc: 0.01 } }));
     await refusedOutsider(outsider.request('POST', routes.populationReports, populationReport(v0)));
     await refusedOutsider(outsider.request('POST', routes.federationStats(statsFid), { masked: 'AAAA' }));
+    await refusedOutsider(outsider.request('POST', routes.federationRecalibration(fid), { masked: 'AAAA' }));
     const base = await baseWeights(a, v0);
     const bytes = outsider.seal({ federationId: fid, round: 1, baseVersionId: v0, weights: base, numExamples: 10 });
     await refusedOutsider(outsider.request('POST', routes.updates(fid, 1), bytes));
