@@ -8,6 +8,7 @@ import { fromBytea, insertUnique, parseJson, toBytea, type PgContext } from './c
 import type { Sql } from './db';
 import { checkFence } from './leases';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
+import { VersionCache } from '../version-cache';
 
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
   meta: string;
@@ -42,6 +43,8 @@ async function readBytes(sql: Sql, text: string, key: string): Promise<Uint8Arra
 }
 
 export function versions(x: PgContext): VersionStore {
+  const cache = new VersionCache();
+  const committed = (row: VersionRow | null | undefined) => (row ? cache.of(row, toVersion) : null);
   return {
     async publishVersion(input) {
       const { version: v } = input;
@@ -97,7 +100,7 @@ export function versions(x: PgContext): VersionStore {
     },
 
     async getVersion(id) {
-      return getVersion(x.sql, id);
+      return cache.get(id) ?? committed(await x.sql.one<VersionRow>(`${VERSIONS} WHERE id = $1`, [id]));
     },
 
     async getVersionWeights(id) {
@@ -109,14 +112,14 @@ export function versions(x: PgContext): VersionStore {
         filter?.federationId === undefined
           ? await x.sql.rows<VersionRow>(`${VERSIONS} ORDER BY seq`)
           : await x.sql.rows<VersionRow>(`${VERSIONS} WHERE federation_id = $1 ORDER BY seq`, [filter.federationId]);
-      return rows.map(toVersion);
+      return rows.map((row) => cache.of(row, toVersion));
     },
 
     async latestVersion(federationId) {
       const row = await x.sql.one<VersionRow>(`${VERSIONS} WHERE federation_id = $1 ORDER BY seq DESC LIMIT 1`, [
         federationId,
       ]);
-      return row ? toVersion(row) : null;
+      return committed(row);
     },
 
     async getStrategyState(federationId) {

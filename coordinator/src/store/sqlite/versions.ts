@@ -7,6 +7,7 @@ import { appendAudit, signHead } from './audit';
 import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
 import { checkFence } from './leases';
+import { VersionCache } from '../version-cache';
 
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
   meta: string;
@@ -45,6 +46,8 @@ function readBlob(c: SqlContext, sql: string, key: string): Uint8Array | null {
 }
 
 export function versions(x: SqliteContext): VersionStore {
+  const cache = new VersionCache();
+  const committed = (row: VersionRow | undefined) => (row ? cache.of(row, toVersion) : null);
   return {
     async publishVersion(input) {
       const { version: v } = input;
@@ -93,7 +96,7 @@ export function versions(x: SqliteContext): VersionStore {
     },
 
     async getVersion(id) {
-      return getVersion(x.c, id);
+      return cache.get(id) ?? committed(x.c.stmt(`${VERSIONS} WHERE id = ?`).get(id) as VersionRow | undefined);
     },
 
     async getVersionWeights(id) {
@@ -106,13 +109,13 @@ export function versions(x: SqliteContext): VersionStore {
         filter?.federationId === undefined
           ? c.stmt(`${VERSIONS} ORDER BY seq`).all()
           : c.stmt(`${VERSIONS} WHERE federation_id = ? ORDER BY seq`).all(filter.federationId);
-      return (rows as VersionRow[]).map(toVersion);
+      return (rows as VersionRow[]).map((row) => cache.of(row, toVersion));
     },
 
     async latestVersion(federationId) {
       const row = x.c.stmt(`${VERSIONS} WHERE federation_id = ? ORDER BY seq DESC LIMIT 1`).get(federationId) as
         VersionRow | undefined;
-      return row ? toVersion(row) : null;
+      return committed(row);
     },
 
     async getStrategyState(federationId) {
