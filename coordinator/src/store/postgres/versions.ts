@@ -36,6 +36,11 @@ export async function getVersion(sql: Sql, id: string): Promise<ModelVersion | n
   return row ? toVersion(row) : null;
 }
 
+/** Whether version `id` exists, without reading (or parsing) its metadata. */
+export async function hasVersion(sql: Sql, id: string): Promise<boolean> {
+  return (await sql.one('SELECT 1 FROM model_versions WHERE id = $1', [id])) !== undefined;
+}
+
 /** The one bytea column `text` selects for `key`, copied; null when no row. */
 async function readBytes(sql: Sql, text: string, key: string): Promise<Uint8Array | null> {
   const row = await sql.one<{ b: Buffer }>(text, [key]);
@@ -53,7 +58,7 @@ export function versions(x: PgContext): VersionStore {
         // The federation row is locked: publishes of one federation (from any replica) run one after the other.
         const federation = await getFederation(sql, v.federationId, true);
         if (!federation) throw unknownFederation();
-        if (await getVersion(sql, v.id)) throw alreadyExists('Model version');
+        if (await hasVersion(sql, v.id)) throw alreadyExists('Model version');
         if (input.round) {
           const current = await getRound(sql, input.round.federationId, input.round.round);
           const patch = { versionId: v.id, closedAt: current?.closedAt ?? v.createdAt };
@@ -128,7 +133,7 @@ export function versions(x: PgContext): VersionStore {
 
     async putEvaluation(e) {
       return x.tx(async (sql) => {
-        if (!(await getVersion(sql, e.versionId))) throw unknownVersion();
+        if (!(await hasVersion(sql, e.versionId))) throw unknownVersion();
         const row = await sql.one<EvaluationRow>(
           `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
            VALUES ($1, $2, $3, $4, $5, $6)

@@ -39,6 +39,11 @@ export function getVersion(c: SqlContext, id: string): ModelVersion | null {
   return row ? toVersion(row) : null;
 }
 
+/** Whether version `id` exists, without reading (or parsing) its metadata. */
+export function hasVersion(c: SqlContext, id: string): boolean {
+  return c.stmt('SELECT 1 FROM model_versions WHERE id = ?').pluck().get(id) !== undefined;
+}
+
 /** The one blob column `sql` selects for `key`, copied; null when no row. */
 function readBlob(c: SqlContext, sql: string, key: string): Uint8Array | null {
   const blob = c.stmt(sql).pluck().get(key) as Buffer | undefined;
@@ -56,7 +61,7 @@ export function versions(x: SqliteContext): VersionStore {
         checkFence(c, input.fence);
         const federation = getFederation(c, v.federationId);
         if (!federation) throw unknownFederation();
-        if (getVersion(c, v.id)) throw alreadyExists('Model version');
+        if (hasVersion(c, v.id)) throw alreadyExists('Model version');
         if (input.round) {
           const current = getRound(c, input.round.federationId, input.round.round);
           const patch = { versionId: v.id, closedAt: current?.closedAt ?? v.createdAt };
@@ -125,7 +130,7 @@ export function versions(x: SqliteContext): VersionStore {
     async putEvaluation(e) {
       return x.batch.run((c) =>
         c.tx(() => {
-          if (!getVersion(c, e.versionId)) throw unknownVersion();
+          if (!hasVersion(c, e.versionId)) throw unknownVersion();
           c.stmt(
             `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
              VALUES (?, ?, ?, ?, ?, ?)
