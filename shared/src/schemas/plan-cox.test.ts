@@ -78,9 +78,7 @@ describe('PlanSchema Cox models', () => {
     expect(problems({ ...twin, model: { ...cox, horizonDays: 365 }, data })).toEqual([
       'model.horizonDays: model.horizonDays (365) must not exceed data.labelRule.horizonDays (30): the risk at the horizon needs follow-up that long',
     ]);
-    expect(problems({ ...twin, model: cox, data: { ...data, labelRule: { ...tte, horizonDays: 0 } } })).not.toEqual(
-      [],
-    );
+    expect(problems({ ...twin, model: cox, data: { ...data, labelRule: { ...tte, horizonDays: 0 } } })).not.toEqual([]);
     const stored = { ...twin.data, labelRule: undefined };
     expect(problems({ ...twin, model: cox, data: stored })).toEqual([
       `data.labelRule: a cox model needs time-to-event rows: on twins, data.labelRule of kind "time-to-event" (days from the snapshot to the outcome's onset, censored at the last record or the horizon), not stored binary labels`,
