@@ -155,7 +155,7 @@ async function main(argv: string[]): Promise<void> {
       );
     }
     console.log(
-      `\nfederation ${fed.id} (${plan.model.kind}, ${plan.strategy.name}, ${plan.rounds} rounds${plan.privacy.secureAggregation ? ', secure aggregation: masked updates only' : ''}): ${cox ? 'C-index and loss' : 'accuracy and AUC'} of each version on each site's own held-out twins`,
+      `\nfederation ${fed.id} (${cox ? 'cox, ' : ''}${plan.strategy.name}, ${plan.rounds} rounds${plan.privacy.secureAggregation ? ', secure aggregation: masked updates only' : ''}): ${cox ? 'C-index and loss' : 'accuracy and AUC'} of each version on each site's own held-out twins`,
     );
     const final = await watchAndPrintRounds(consortium, fed.id, names, cox);
     await Promise.all(consortium.sites.map((s) => s.exited));
