@@ -165,7 +165,7 @@ export const TWIN_SCENARIO_COX_PLAN: PlanInput = {
       horizonDays: OUTCOME.horizonDays,
     },
   },
-  training: { epochs: 1, batchSize: 64, optimizer: 'adam', lr: 0.02 },
+  training: { epochs: 1, batchSize: 64, optimizer: 'adam', lr: 0.05 },
 };
 
 /** The validated Cox plan of the twin scenario over time, with optional top-level overrides. */

@@ -38,15 +38,15 @@ describe('the twin demo over time (--model cox)', () => {
       const lines = await runNode({
         name: 'demo --model cox',
         script: path.join(repoRoot(), 'tests', 'dist', 'demo', 'twin', 'main.js'),
-        args: ['--model', 'cox', '--patients', '250', '--rounds', '4', '--summary', summaryFile],
+        args: ['--model', 'cox', '--patients', '300', '--rounds', '5', '--summary', summaryFile],
         timeoutMs: 280_000,
       });
       const out = lines.join('\n');
-      expect(out).toMatch(/federation fed-\S+ \(cox, fedavg, 4 rounds, secure aggregation/);
+      expect(out).toMatch(/federation fed-\S+ \(cox, fedavg, 5 rounds, secure aggregation/);
       expect(out).toMatch(/C-index of the risk of pneumonia within 30 days, on the OTHER hospitals’ held-out twins/);
       const s = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as CoxDemoSummary;
-      expect(s.rounds).toBe(4);
-      expect(s.versions).toBe(5);
+      expect(s.rounds).toBe(5);
+      expect(s.versions).toBe(6);
       const c = s.cox;
       expect(c.horizonDays).toBe(30);
       expect(c.sites.map((r) => r.name)).toEqual(HOSPITALS);
