@@ -11,7 +11,7 @@ interface DeriveLabelOptions {
 }
 
 /** A twin's training outcome: the 0/1 label (the event indicator of a time-to-event rule) and, for one, the time. */
-export interface TwinOutcome {
+interface TwinOutcome {
   readonly label: 0 | 1;
   /** Time-to-event rules only: days from the snapshot to the event or to censoring (> 0). */
   readonly time?: number;

@@ -150,7 +150,7 @@ export function twinScenarioPlan(overrides: Partial<PlanInput> = {}): Plan {
  * at 30 days. No population view or tiers: a Cox score is a relative risk, not the 30-day probability the tiers cut.
  * Batches of 64 rows, so that most hold an event at the outcome's 3–15 % prevalence.
  */
-export const TWIN_SCENARIO_COX_PLAN: PlanInput = {
+const TWIN_SCENARIO_COX_PLAN: PlanInput = {
   ...TWIN_SCENARIO_PLAN,
   name: 'twin-susceptibility-over-time',
   model: { kind: 'cox', inputs: TWIN_SCENARIO_FEATURES.length, horizonDays: OUTCOME.horizonDays },
