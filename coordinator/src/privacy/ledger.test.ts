@@ -1,5 +1,4 @@
-import type { JsonObject } from '@twinfed/shared';
-import type { Federation, ModelVersion } from '../store';
+import type { Federation, JsonObject, ModelVersion } from '../store';
 import { composeSpends, privacyLedger } from './ledger';
 
 const plan = (privacy: JsonObject = {}): JsonObject => ({
