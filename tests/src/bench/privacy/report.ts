@@ -93,8 +93,8 @@ function tableOf(aggregation: Aggregation, cells: readonly PrivacyCell[]): Bench
       'noise std / coord.',
       'pooled accuracy',
       'pooled AUC',
-      'accuracy cost',
-      'AUC cost',
+      'Δ accuracy vs ∞',
+      'Δ AUC vs ∞',
       '4-centre avg acc.',
       'seeds',
     ],
@@ -120,7 +120,7 @@ function tableOf(aggregation: Aggregation, cells: readonly PrivacyCell[]): Bench
 const note = (pooledN: number): string =>
   'Each cell is FLamby’s FedAvg recipe on Fed-Heart-Disease (4 centres: Cleveland, Hungarian, Switzerland, VA; 15 rounds × 100 SGD steps, batch 4, lr 0.001, per-site z-score) run as a real federation through the product (in-process coordinator, four `SiteRunner`s over loopback HTTP + socket.io), ' +
   'with DP at site level (add/remove of one site) calibrated to the target ε at δ = 1e-5 over the plan’s 15 rounds: the clip C is fixed (the honest 90th percentile of this plan’s update norms, see the Byzantine bench) and the noise multiplier z is the smallest the plan’s own accountant accepts for ε (bisection on `planEpsilon`). ' +
-  `"pooled accuracy/AUC" score the final version on the ${pooledN} test rows of the four centres pooled (each normalised by its own site, as the site scores it), mean ± sd over seeds; "cost" is the drop from ε = ∞ with the same aggregation; "4-centre avg acc." is FLamby’s unweighted mean of the per-centre accuracies the sites reported. ` +
+  `"pooled accuracy/AUC" score the final version on the ${pooledN} test rows of the four centres pooled (each normalised by its own site, as the site scores it), mean ± sd over seeds; "Δ vs ∞" is the change from ε = ∞ with the same aggregation (what this ε costs; each mean has a standard error of sd / √seeds, so two ε whose Δ differ by less than about twice that are not told apart); "4-centre avg acc." is FLamby’s unweighted mean of the per-centre accuracies the sites reported. ` +
   'Every DP run’s final version is signed with `dpEpsilon` equal to the plan’s ε (checked by the bench).';
 
 /** The Markdown report: one table per aggregation. */
