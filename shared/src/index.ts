@@ -352,12 +352,7 @@ export {
   PopulationSettingsSchema,
 } from './schemas/population';
 export { CALIBRATION_BINS, type Calibration, CalibrationSchema } from './schemas/calibration';
-export {
-  type PrivacyLedger,
-  PrivacyLedgerSchema,
-  type PrivacySpend,
-  type SitePrivacyLedger,
-} from './schemas/privacy-ledger';
+export { type PrivacyLedger, type PrivacySpend, type SitePrivacyLedger } from './schemas/privacy-ledger';
 export {
   type SecaggAck,
   type SecaggConsistency,

@@ -10,7 +10,7 @@ import { PlanSchema, dpMechanism, planEpsilon, type PrivacySpend, type SitePriva
 import type { Federation, ModelVersion, Site } from '../store';
 
 /** The ledger's inputs: the federations (already scoped to the caller), every version of them, and the sites to name. */
-export interface LedgerInput {
+interface LedgerInput {
   federations: readonly Federation[];
   versions: readonly ModelVersion[];
   sites: readonly Pick<Site, 'id' | 'name'>[];

@@ -29,7 +29,7 @@ function spendLine(f: PrivacySpend): string {
 }
 
 /** The ledger in words, one federation a line, then the composed total. */
-export function ledgerText(ledger: PrivacyLedger): string {
+function ledgerText(ledger: PrivacyLedger): string {
   const own = ledger.sites[0];
   if (!own) return 'This site has not contributed to any federation: no privacy spent.\n';
   const t = own.total;

@@ -24,7 +24,7 @@ interface Spread {
 }
 
 /** One (aggregation, ε) cell of the table. */
-export interface PrivacyCell extends Calibration {
+interface PrivacyCell extends Calibration {
   seeds: number;
   accuracy: Spread;
   auc: Spread;
