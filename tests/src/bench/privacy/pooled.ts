@@ -10,6 +10,7 @@ interface RecordedEvaluation {
   weights: Float32Array;
   data: Split;
   accuracy: number;
+  auc: number;
 }
 
 const sameWeights = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((w, i) => w === b[i]);
@@ -32,6 +33,7 @@ export class SiteRecorder {
           weights: Float32Array.from(o.weights.data),
           data: o.data,
           accuracy: e.accuracy,
+          auc: e.auc,
         });
       return e;
     },
