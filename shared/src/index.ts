@@ -39,7 +39,6 @@ export type {
 } from './events';
 export { createLogger, type Logger, silentLogger } from './logger';
 export {
-  BASELINE_MAX_BINS,
   baselineContext,
   baselineEvents,
   baselineFromSums,
@@ -242,7 +241,6 @@ export {
   type CreateStudy,
   CreateStudySchema,
   type BaselineSession,
-  BaselineSessionSchema,
   type CurrentRound,
   DEFAULT_MAX_EVALUATION_EXAMPLES,
   DEFAULT_STUDY_ID,

@@ -5,7 +5,6 @@
  * time + the plan's round deadline) and the masked contributions of the cohort.
  */
 import {
-  CoxBaselineSchema,
   PlanSchema,
   SECURE_SUM_FRACTION_BITS,
   TwinfedError,
@@ -42,7 +41,7 @@ export function wantsBaseline(plan: Plan): plan is Plan & { model: CoxModelSpec 
 }
 
 /** The version id of a federation's baseline version: its final version's, suffixed. */
-export function baselineVersionId(finalVersionId: string): string {
+function baselineVersionId(finalVersionId: string): string {
   return `${finalVersionId}.baseline`;
 }
 
@@ -92,9 +91,4 @@ function impossibility(plan: Plan, cohort: number): string | null {
   } catch (e) {
     return (e as Error).message;
   }
-}
-
-/** Whether the version carries a signed baseline. */
-export function hasBaseline(version: ModelVersion | null): boolean {
-  return version !== null && CoxBaselineSchema.safeParse(version.meta.coxBaseline).success;
 }
