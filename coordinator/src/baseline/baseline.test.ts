@@ -134,6 +134,35 @@ describe('the federated baseline phase of a Cox federation', () => {
     e.close();
   });
 
+  test('the deadline is a timer: it ends the federation with no one calling', async () => {
+    const { fx, e, fid, contribute, advance } = await setup();
+    await contribute(e, fx.sites[0]!);
+    advance(59_950);
+    await contribute(e, fx.sites[1]!); // re-arms the federation's timer for the 50 ms left
+    advance(100);
+    const until = Date.now() + 5000;
+    while ((await fx.store.getFederation(fid))!.state === 'running' && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
+    expect((await fx.store.getFederation(fid))!).toMatchObject({ state: 'completed', latestVersionId: `${fid}.v1` });
+    e.close();
+  });
+
+  test('a restarted coordinator resumes the phase from the store and publishes once the last vector arrives', async () => {
+    const { fx, e, fid, contribute, now } = await setup();
+    await contribute(e, fx.sites[0]!);
+    await contribute(e, fx.sites[1]!);
+    e.close();
+    const second = fx.engine({ deps: { now } });
+    await second.resume();
+    expect((await fx.store.getFederation(fid))!.state).toBe('running');
+    await contribute(second, fx.sites[2]!);
+    expect((await fx.store.getFederation(fid))!).toMatchObject({
+      state: 'completed',
+      latestVersionId: `${fid}.v1.baseline`,
+    });
+    second.close();
+  });
+
   test('refuses a site outside the cohort, a vector of the wrong length, and a plan that is not Cox', async () => {
     const { fx, e, fid, now } = await setup();
     await expect(
