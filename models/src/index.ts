@@ -33,6 +33,8 @@ export {
   type EvaluateOptions,
   type Evaluation,
   predict,
+  predictCoxRisk,
+  modelOutputs,
   type SurvivalEvaluation,
 } from './predict';
 export { calibrationBins, expectedCalibrationError } from './metrics';

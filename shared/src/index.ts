@@ -38,6 +38,15 @@ export type {
   SocketData,
 } from './events';
 export { createLogger, type Logger, silentLogger } from './logger';
+export {
+  baselineContext,
+  baselineEvents,
+  baselineFromSums,
+  baselineGrid,
+  baselineVector,
+  baselineVectorLength,
+  type GridBaseline,
+} from './cox-baseline';
 export { type CoxModelSpec, initialWeights, isCoxModel, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
 export { normalizationFromSums } from './normalization';
 export {
@@ -183,6 +192,8 @@ export { ddpMeanNoiseStd, decodeDdpSum, encodeDdpUpdate } from './dp/ddp-codec';
 export { canonicalJson } from './envelope/canonical-json';
 export {
   type Contributor,
+  type CoxBaseline,
+  CoxBaselineSchema,
   countOnlyMeta,
   FullModelVersionMetaSchema,
   type ModelVersionMeta,
@@ -229,6 +240,7 @@ export {
   CreateInvitationSchema,
   type CreateStudy,
   CreateStudySchema,
+  type BaselineSession,
   type CurrentRound,
   DEFAULT_MAX_EVALUATION_EXAMPLES,
   DEFAULT_STUDY_ID,

@@ -10,6 +10,7 @@ import { populationHandlers } from './routes/population';
 import { privacyHandlers } from './routes/privacy';
 import { metricsHandlers } from './routes/metrics';
 import { openApiHandlers } from './routes/openapi';
+import { baselineHandlers } from './routes/baseline';
 import { statsHandlers } from './routes/stats';
 import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
@@ -45,6 +46,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const models = modelHandlers(deps);
   const health = healthHandlers(deps);
   const stats = statsHandlers(deps);
+  const baseline = baselineHandlers(deps);
   const secagg = secaggHandlers(deps);
   const tokens = tokenHandlers(deps);
   const audit = auditHandlers(deps);
@@ -84,6 +86,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     secaggConsistency: { post: secagg.consistency },
     secaggReveal: { post: secagg.reveal },
     federationStats: { get: stats.session, post: stats.contribute },
+    federationBaseline: { get: baseline.session, post: baseline.contribute },
     normalization: { get: stats.pooled },
     models: { get: models.list },
     model: { get: models.get },

@@ -5,6 +5,7 @@ import {
   sha256Hex,
   signModelVersion,
   type Contributor,
+  type CoxBaseline,
   type Identity,
   type Plan,
   type ModelVersionMeta,
@@ -28,6 +29,11 @@ interface VersionInput {
   createdAt: string;
   /** The federation's plan; its {@link planDigest} is signed into the metadata. */
   plan?: Plan;
+  /**
+   * A Cox federation's federated baseline: the version is then the baseline version of the round's version (the same
+   * weights, id `<fid>.v<round>.baseline`, parent the round's version).
+   */
+  coxBaseline?: CoxBaseline;
 }
 
 /** A signed, ready-to-store model version and its serialised weights. */
@@ -47,7 +53,9 @@ function versionIdFor(federationId: string, round: number): string {
  */
 export function buildVersion(input: VersionInput, identity: Identity): BuiltVersion {
   const weights = serializeWeights(input.weights);
-  const versionId = versionIdFor(input.federationId, input.round);
+  const versionId = input.coxBaseline
+    ? `${versionIdFor(input.federationId, input.round)}.baseline`
+    : versionIdFor(input.federationId, input.round);
   const meta: ModelVersionMeta = {
     protocol: PROTOCOL_VERSION,
     federationId: input.federationId,
@@ -62,6 +70,7 @@ export function buildVersion(input: VersionInput, identity: Identity): BuiltVers
     ...(input.dpEpsilon === undefined ? {} : { dpEpsilon: input.dpEpsilon }),
     ...(input.dpMechanism === undefined ? {} : { dpMechanism: input.dpMechanism }),
     ...(input.plan === undefined ? {} : { planSha256: planDigest(input.plan) }),
+    ...(input.coxBaseline === undefined ? {} : { coxBaseline: input.coxBaseline }),
     createdAt: input.createdAt,
   };
   const signature = signModelVersion(meta, identity.sign.secretKey);

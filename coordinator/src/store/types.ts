@@ -325,12 +325,16 @@ export interface CohortPoolStore {
   ): Promise<CohortPoolRecord>;
 }
 
-/** Secure-sum contributions (federated normalisation statistics). */
+/** Secure-sum contributions (federated normalisation statistics; a Cox federation's baseline). */
 export interface StatsStore {
   /** Insert-once per (federation, site): 'accepted'; same bytes again: 'duplicate'; other bytes: 'conflict' (first kept). Rejects UNKNOWN_FEDERATION. */
   putStatsContribution(contribution: StatsContributionRecord): Promise<PutStatsContributionResult>;
   /** Ordered by siteId. */
   listStatsContributions(federationId: string): Promise<StatsContributionRecord[]>;
+  /** A Cox federation's baseline secure sum (its own table, the same rules as {@link putStatsContribution}). */
+  putBaselineContribution(contribution: StatsContributionRecord): Promise<PutStatsContributionResult>;
+  /** Ordered by siteId. */
+  listBaselineContributions(federationId: string): Promise<StatsContributionRecord[]>;
 }
 
 /** Secure aggregation: per-round key shares, unmasking reveals and the fixed cohort. */

@@ -58,6 +58,7 @@ import {
   PopulationViewSchema,
   RoundViewSchema,
   SiteViewSchema,
+  BaselineSessionSchema,
   StatsAckSchema,
   StatsContributionSchema,
   StatsSessionSchema,
@@ -389,6 +390,24 @@ export const api = {
       request: jsonBody(StatsContributionSchema),
       response: stored(StatsAckSchema),
       errors: [...MEMBER, 'ALREADY_EXISTS', 'FEDERATION_NOT_RUNNING'],
+    }),
+  },
+  federationBaseline: {
+    path: '/v1/federations/:fid/baseline',
+    get: op({
+      summary:
+        "A Cox federation's secure sum of its Breslow baseline: the final version, grid, cohort, who contributed, the sum once complete.",
+      roles: SITE,
+      request: none,
+      response: ok(BaselineSessionSchema),
+      errors: [...MEMBER, 'BAD_REQUEST'],
+    }),
+    post: op({
+      summary: "The site's masked event counts and risk-set sums on the grid (idempotent for the same bytes).",
+      roles: SITE,
+      request: jsonBody(StatsContributionSchema),
+      response: stored(StatsAckSchema),
+      errors: [...MEMBER, 'BAD_REQUEST', 'ALREADY_EXISTS', 'FEDERATION_NOT_RUNNING'],
     }),
   },
   normalization: {

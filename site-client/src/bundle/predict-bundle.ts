@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { predict } from '@twinfed/models';
+import { modelScores } from '../scoring/model-scores';
 import { TwinfedError, tierOf, type RiskTiers, type VerifiedBundle } from '@twinfed/shared';
 
 /**
@@ -119,7 +119,13 @@ export async function predictCsv(opts: {
       x[i * d + j] = z ? (v - z.mean[j]!) / (z.std[j]! + z.epsilon) : v;
     }
   }
-  const scores = await predict({ spec: bundle.plan.model, weights: bundle.weights, x, n });
+  const scores = await modelScores({
+    spec: bundle.plan.model,
+    weights: bundle.weights,
+    x,
+    n,
+    baseline: bundle.meta.coxBaseline,
+  });
   const tiers: RiskTiers = {
     thresholds: bundle.manifest.description.tiers.thresholds,
     names: bundle.manifest.description.tiers.names,

@@ -55,6 +55,16 @@ export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; st
       return void line(
         `Federated normalisation: ${event.contributed ?? 0} of ${event.cohort} sites have sent their masked statistics; waiting for the rest.`,
       );
+    case 'baseline':
+      if (event.state === 'published')
+        return void line(`Federated baseline hazard published (secure sum over ${event.cohort} sites).`);
+      if (event.state === 'failed')
+        return void line(
+          'No federated baseline hazard: the cohort was incomplete at its deadline (the model cannot give risks at the horizon).',
+        );
+      return void line(
+        `Federated baseline: ${event.contributed} of ${event.cohort} sites have sent their masked event counts; waiting for the rest.`,
+      );
     case 'scored': {
       const tiers = Object.entries(event.byTier)
         .map(([t, n]) => `${n} ${t}`)

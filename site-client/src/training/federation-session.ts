@@ -3,6 +3,7 @@ import {
   evaluateModel,
   evaluationMetrics,
   fitStandardizer,
+  modelOutputs,
   type CreateTrainerOptions,
   type EvaluateOptions,
   type Evaluation,
@@ -20,6 +21,7 @@ import {
   sha256,
   type ClientConfig,
   type EvaluationReport,
+  type GridBaseline,
   type Layout,
   type Plan,
   type WeightSet,
@@ -157,12 +159,30 @@ export class FederationSession {
    * accuracy, AUC, loss and Brier score with the calibration (bins under the site's k withheld), or C-index and loss
    * for a Cox model (no calibration: its score is not a probability).
    */
-  async evaluate(weights: WeightSet): Promise<EvaluationReport> {
+  async evaluate(weights: WeightSet, baseline?: GridBaseline): Promise<EvaluationReport> {
     const ops = this.options.ops ?? defaultModelOps;
-    const e = await ops.evaluate({ spec: this.plan.model, weights, data: this.dataset.test });
+    const e = await ops.evaluate({
+      spec: this.plan.model,
+      weights,
+      data: this.dataset.test,
+      ...(baseline ? { baseline } : {}),
+    });
     const calibration =
       'calibration' in e ? calibrationReport(e.calibration, this.options.minCell ?? DEFAULT_MIN_CELL) : undefined;
     return { n: e.n, metrics: evaluationMetrics(e), ...(calibration ? { calibration } : {}) };
+  }
+
+  /**
+   * A Cox model's risk scores η of `weights` on the local training rows (normalised as in training), with their times
+   * and events: what this site puts into the federated baseline.
+   */
+  async trainRiskScores(
+    weights: WeightSet,
+  ): Promise<{ eta: Float32Array; time: ArrayLike<number>; event: ArrayLike<number> }> {
+    const train = this.dataset.train;
+    if (!train.time) throw new TwinfedError('CONFIG_INVALID', 'A Cox baseline needs time-to-event rows.');
+    const eta = await modelOutputs({ spec: this.plan.model, weights, x: train.x, n: train.n });
+    return { eta, time: train.time, event: train.y };
   }
 
   /** Frees the trainer's tensors. */

@@ -30,6 +30,7 @@ export type RunnerProgress =
   | { type: 'round'; federationId: string; round: number; state: RoundState; selected: boolean; submitted: boolean }
   | { type: 'dataset'; round: number | null; trainRows: number; testRows: number }
   | { type: 'stats'; state: 'waiting' | 'ready'; contributed?: number; cohort: number }
+  | { type: 'baseline'; state: 'collecting' | 'published' | 'failed'; contributed: number; cohort: number }
   | { type: 'training'; round: number; baseVersionId: string }
   | { type: 'trained'; round: number; numExamples: number; steps: number; loss: number; durationMs: number }
   | { type: 'uploaded'; round: number; status: 'accepted' | 'duplicate'; digest: string }

@@ -155,7 +155,7 @@ export class RoundWorker {
     this.o.status({ state: 'evaluating', round: model.meta.round });
     try {
       await this.o.refresh?.(null);
-      const report = await this.o.session.evaluate(model.weights);
+      const report = await this.o.session.evaluate(model.weights, model.meta.coxBaseline);
       try {
         // Under DP a per-site evaluation is an exact number about this site's patients that ε does not cover: kept local.
         if (!this.o.session.plan.privacy.dp) await api.postEvaluation({ versionId, report, signal });

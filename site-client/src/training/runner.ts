@@ -13,6 +13,7 @@ import { PlanGate } from '../governance/gate';
 import { effectivePopulationK } from '../governance/policy';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
+import { BaselineStep, inBaselinePhase } from './baseline-step';
 import { FederatedStatsStep } from './federated-stats';
 import { FederationSession } from './federation-session';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
@@ -43,6 +44,7 @@ export class SiteRunner {
   private workerPlan: string | undefined;
   private lastRoundKey = '';
   private stats = new FederatedStatsStep((e) => this.emit(e));
+  private readonly baseline = new BaselineStep((e) => this.emit(e));
   private readonly gate: PlanGate;
   private wakeUp: (() => void) | undefined;
   private woken = false;
@@ -181,11 +183,36 @@ export class SiteRunner {
     const latest = current.federation.latestVersionId;
     await this.evaluateVersions(worker, new Set([...(latest ? [latest] : []), ...this.pendingVersions]));
     if (this.controller.signal.aborted) return undefined;
+    if (inBaselinePhase(current.federation.plan, current)) await this.contributeBaseline(worker, current);
     if (current.federation.state !== 'running') {
       this.emit({ type: 'ended', federationId, state: current.federation.state });
       return current.federation.state;
     }
     return undefined;
+  }
+
+  /** A Cox federation's federated baseline after its last round (baseline-step.ts); a failure is a warning, retried at the next wake-up. */
+  private async contributeBaseline(worker: RoundWorker, current: CurrentRound): Promise<void> {
+    const { api, federationId, enrollment, journal } = this.options;
+    const session = this.session;
+    if (!session) return;
+    try {
+      await this.baseline.run({
+        api,
+        federationId,
+        enrollment,
+        journal,
+        plan: current.federation.plan,
+        weightsOf: async (versionId) => (await worker.verifiedModel(versionId)).weights,
+        riskScores: (weights) => session.trainRiskScores(weights),
+        signal: this.hard.signal,
+      });
+    } catch (e) {
+      if (this.hard.signal.aborted) throw e;
+      const message = `The federated baseline step failed: ${(e as Error).message}`;
+      this.logger.warn({ err: e }, 'federated baseline step failed');
+      this.emit({ type: 'warning', message, ...(isTwinfedError(e) ? { code: e.code } : {}) });
+    }
   }
 
   /**

@@ -31,6 +31,7 @@ import {
   type StatsAck,
   type StatsContribution,
   type StatsSession,
+  type BaselineSession,
   type UploadAck,
 } from '@twinfed/shared';
 import { HttpTransport, type HttpTransportOptions } from './http';
@@ -67,6 +68,14 @@ export interface SiteApi {
   statsSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<StatsSession>;
   /** `POST …/stats`: this site's masked contribution to that sum. */
   contributeStats?(opts: {
+    federationId: string;
+    contribution: StatsContribution;
+    signal?: AbortSignal;
+  }): Promise<StatsAck>;
+  /** `GET …/baseline`: a Cox federation's baseline secure sum after its last round (optional: without it no baseline). */
+  baselineSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<BaselineSession>;
+  /** `POST …/baseline`: this site's masked event counts and risk-set sums. */
+  contributeBaseline?(opts: {
     federationId: string;
     contribution: StatsContribution;
     signal?: AbortSignal;
@@ -222,6 +231,23 @@ export class CoordinatorClient implements SiteApi {
     signal?: AbortSignal;
   }): Promise<StatsAck> {
     return this.call(callOf(api.federationStats, 'post', { fid: opts.federationId }), {
+      json: opts.contribution,
+      signal: opts.signal,
+    });
+  }
+
+  /** `GET /v1/federations/:id/baseline`: a Cox federation's baseline secure sum (cohort, grid, the sum once complete). */
+  baselineSession(federationId: string, options: { signal?: AbortSignal } = {}): Promise<BaselineSession> {
+    return this.call(callOf(api.federationBaseline, 'get', { fid: federationId }), options);
+  }
+
+  /** `POST /v1/federations/:id/baseline`: this site's masked baseline vector (idempotent for the same bytes). */
+  contributeBaseline(opts: {
+    federationId: string;
+    contribution: StatsContribution;
+    signal?: AbortSignal;
+  }): Promise<StatsAck> {
+    return this.call(callOf(api.federationBaseline, 'post', { fid: opts.federationId }), {
       json: opts.contribution,
       signal: opts.signal,
     });

@@ -33,6 +33,8 @@ export interface MemoryState {
   cohortPoolContributions: Map<string, R.CohortPoolContributionRecord>;
   /** key(federationId, siteId) */
   statsContributions: Map<string, R.StatsContributionRecord>;
+  /** key(federationId, siteId) */
+  baselineContributions: Map<string, R.StatsContributionRecord>;
   /** key(federationId, round, siteId, kind) */
   secaggMessages: Map<string, R.SecaggMessageRecord>;
   /** key(federationId, round) */
@@ -69,6 +71,7 @@ export function emptyState(): MemoryState {
     cohortPools: new Map(),
     cohortPoolContributions: new Map(),
     statsContributions: new Map(),
+    baselineContributions: new Map(),
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
     siteDecisions: new Map(),

@@ -1,7 +1,7 @@
 /** In memory: masked secure-sum contributions per federation and site. */
 import { unknownFederation } from '../errors';
 import { STATS_CONTRIBUTION_KEYS } from '../keys';
-import type { StatsContributionRecord } from '../records';
+import type { PutStatsContributionResult, StatsContributionRecord } from '../records';
 import type { StatsStore } from '../types';
 import { cloneRecord, compareStrings } from '../util';
 import type { MemoryContext } from './context';
@@ -12,23 +12,36 @@ const copy = (c: StatsContributionRecord): StatsContributionRecord => cloneRecor
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 
-export function stats(x: MemoryContext): StatsStore {
+type Table = 'statsContributions' | 'baselineContributions';
+
+function contributions(x: MemoryContext, table: Table) {
   return {
-    async putStatsContribution(c) {
+    async put(c: StatsContributionRecord): Promise<PutStatsContributionResult> {
       const s = x.s;
       if (!s.federations.has(c.federationId)) throw unknownFederation();
-      const existing = s.statsContributions.get(key(c.federationId, c.siteId));
+      const existing = s[table].get(key(c.federationId, c.siteId));
       if (existing)
         return { status: sameBytes(existing.masked, c.masked) ? 'duplicate' : 'conflict', existing: copy(existing) };
-      s.statsContributions.set(key(c.federationId, c.siteId), copy(c));
+      s[table].set(key(c.federationId, c.siteId), copy(c));
       return { status: 'accepted' };
     },
 
-    async listStatsContributions(federationId) {
-      return [...x.s.statsContributions.values()]
+    async list(federationId: string): Promise<StatsContributionRecord[]> {
+      return [...x.s[table].values()]
         .filter((c) => c.federationId === federationId)
         .sort((a, b) => compareStrings(a.siteId, b.siteId))
         .map(copy);
     },
+  };
+}
+
+export function stats(x: MemoryContext): StatsStore {
+  const normalization = contributions(x, 'statsContributions');
+  const baseline = contributions(x, 'baselineContributions');
+  return {
+    putStatsContribution: (r) => normalization.put(r),
+    listStatsContributions: (fid) => normalization.list(fid),
+    putBaselineContribution: (r) => baseline.put(r),
+    listBaselineContributions: (fid) => baseline.list(fid),
   };
 }

@@ -10,14 +10,21 @@ interface Row extends Omit<StatsContributionRecord, 'masked'> {
   masked: Buffer;
 }
 
-const SELECT = `SELECT federation_id AS "federationId", site_id AS "siteId", masked, created_at AS "createdAt"
-  FROM stats_contributions`;
+type Table = 'stats_contributions' | 'baseline_contributions';
+
+const select = (
+  table: Table,
+) => `SELECT federation_id AS "federationId", site_id AS "siteId", masked, created_at AS "createdAt"
+  FROM ${table}`;
 
 const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBytea(row.masked) });
 
-async function existing(sql: Sql, r: StatsContributionRecord): Promise<PutStatsContributionResult> {
+async function existing(sql: Sql, table: Table, r: StatsContributionRecord): Promise<PutStatsContributionResult> {
   const first = toRecord(
-    (await sql.one<Row>(`${SELECT} WHERE federation_id = $1 AND site_id = $2`, [r.federationId, r.siteId])) as Row,
+    (await sql.one<Row>(`${select(table)} WHERE federation_id = $1 AND site_id = $2`, [
+      r.federationId,
+      r.siteId,
+    ])) as Row,
   );
   return {
     status: Buffer.from(first.masked).equals(Buffer.from(r.masked)) ? 'duplicate' : 'conflict',
@@ -25,25 +32,36 @@ async function existing(sql: Sql, r: StatsContributionRecord): Promise<PutStatsC
   };
 }
 
-export function stats(x: PgContext): StatsStore {
+function contributions(x: PgContext, table: Table) {
   return {
-    async putStatsContribution(r) {
+    async put(r: StatsContributionRecord): Promise<PutStatsContributionResult> {
       return x.tx(async (sql): Promise<PutStatsContributionResult> => {
         if (!(await getFederation(sql, r.federationId))) throw unknownFederation();
         // First write wins across processes: a concurrent insert of the same key waits, then does nothing.
         const inserted = await sql.count(
-          `INSERT INTO stats_contributions (federation_id, site_id, masked, created_at) VALUES ($1, $2, $3, $4)
+          `INSERT INTO ${table} (federation_id, site_id, masked, created_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT DO NOTHING`,
           [r.federationId, r.siteId, toBytea(r.masked), r.createdAt],
         );
-        return inserted === 1 ? { status: 'accepted' } : existing(sql, r);
+        return inserted === 1 ? { status: 'accepted' } : existing(sql, table, r);
       });
     },
 
-    async listStatsContributions(federationId) {
-      return (await x.sql.rows<Row>(`${SELECT} WHERE federation_id = $1 ORDER BY site_id`, [federationId])).map(
+    async list(federationId: string): Promise<StatsContributionRecord[]> {
+      return (await x.sql.rows<Row>(`${select(table)} WHERE federation_id = $1 ORDER BY site_id`, [federationId])).map(
         toRecord,
       );
     },
+  };
+}
+
+export function stats(x: PgContext): StatsStore {
+  const normalization = contributions(x, 'stats_contributions');
+  const baseline = contributions(x, 'baseline_contributions');
+  return {
+    putStatsContribution: (r) => normalization.put(r),
+    listStatsContributions: (fid) => normalization.list(fid),
+    putBaselineContribution: (r) => baseline.put(r),
+    listBaselineContributions: (fid) => baseline.list(fid),
   };
 }

@@ -1,4 +1,4 @@
-/** SQLite: masked secure-sum contributions per federation and site. */
+/** SQLite: masked secure-sum contributions per federation and site (normalisation statistics; Cox baselines). */
 import { unknownFederation } from '../errors';
 import type { PutStatsContributionResult, StatsContributionRecord } from '../records';
 import type { StatsStore } from '../types';
@@ -9,14 +9,17 @@ interface Row extends Omit<StatsContributionRecord, 'masked'> {
   masked: Buffer;
 }
 
-const SELECT =
-  'SELECT federation_id AS federationId, site_id AS siteId, masked, created_at AS createdAt FROM stats_contributions';
+const select = (table: string) =>
+  `SELECT federation_id AS federationId, site_id AS siteId, masked, created_at AS createdAt FROM ${table}`;
 
 const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBlob(row.masked) });
 
-export function stats(x: SqliteContext): StatsStore {
+type Table = 'stats_contributions' | 'baseline_contributions';
+
+function contributions(x: SqliteContext, table: Table) {
+  const SELECT = select(table);
   return {
-    async putStatsContribution(r) {
+    async put(r: StatsContributionRecord): Promise<PutStatsContributionResult> {
       const c = x.c;
       return c.tx((): PutStatsContributionResult => {
         if (!getFederation(c, r.federationId)) throw unknownFederation();
@@ -29,7 +32,7 @@ export function stats(x: SqliteContext): StatsStore {
             existing,
           };
         }
-        c.stmt('INSERT INTO stats_contributions (federation_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)').run(
+        c.stmt(`INSERT INTO ${table} (federation_id, site_id, masked, created_at) VALUES (?, ?, ?, ?)`).run(
           r.federationId,
           r.siteId,
           toBlob(r.masked),
@@ -39,8 +42,19 @@ export function stats(x: SqliteContext): StatsStore {
       });
     },
 
-    async listStatsContributions(federationId) {
+    async list(federationId: string): Promise<StatsContributionRecord[]> {
       return (x.c.stmt(`${SELECT} WHERE federation_id = ? ORDER BY site_id`).all(federationId) as Row[]).map(toRecord);
     },
+  };
+}
+
+export function stats(x: SqliteContext): StatsStore {
+  const normalization = contributions(x, 'stats_contributions');
+  const baseline = contributions(x, 'baseline_contributions');
+  return {
+    putStatsContribution: (r) => normalization.put(r),
+    listStatsContributions: (fid) => normalization.list(fid),
+    putBaselineContribution: (r) => baseline.put(r),
+    listBaselineContributions: (fid) => baseline.list(fid),
   };
 }
