@@ -201,6 +201,12 @@ export {
 export { signPlan, verifySignedPlan, type SignedPlan } from './envelope/signed-plan';
 export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';
 export {
+  openCrossSiteModel,
+  sealCrossSiteModel,
+  signCrossSiteMatrix,
+  verifyCrossSiteMatrix,
+} from './envelope/cross-site';
+export {
   openMaskedUpdate,
   openUpdate,
   parseUpdate,
@@ -352,6 +358,19 @@ export {
   PopulationSettingsSchema,
 } from './schemas/population';
 export { CALIBRATION_BINS, type Calibration, CalibrationSchema } from './schemas/calibration';
+export {
+  type CrossSiteAck,
+  type CrossSiteAnswer,
+  CrossSiteAnswerSchema,
+  type CrossSiteMatrix,
+  type CrossSiteResult,
+  CrossSiteResultSchema,
+  type CrossSiteSession,
+  type CrossSiteState,
+  type CrossSiteView,
+  type SignedCrossSiteMatrix,
+  SignedCrossSiteMatrixSchema,
+} from './schemas/cross-site';
 export {
   type SecaggAck,
   type SecaggConsistency,

@@ -13,6 +13,7 @@ import { migration012 } from './012-cohort-pools';
 import { migration013 } from './013-leases';
 import { migration014 } from './014-metric-counts';
 import { migration015 } from './015-evaluation-calibration';
+import { migration016 } from './016-cross-site-evaluation';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration013,
   migration014,
   migration015,
+  migration016,
 ];

@@ -3,6 +3,7 @@ import { migration002 } from './002-cohort-pools';
 import { migration003 } from './003-leases';
 import { migration004 } from './004-metric-counts';
 import { migration005 } from './005-evaluation-calibration';
+import { migration006 } from './006-cross-site-evaluation';
 import type { PgMigration } from './types';
 
 export type { PgMigration } from './types';
@@ -14,4 +15,5 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   migration003,
   migration004,
   migration005,
+  migration006,
 ];
