@@ -10,6 +10,7 @@ import { populationHandlers } from './routes/population';
 import { metricsHandlers } from './routes/metrics';
 import { openApiHandlers } from './routes/openapi';
 import { statsHandlers } from './routes/stats';
+import { crossSiteHandlers } from './routes/cross-site';
 import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
 import { auditHandlers } from './routes/audit';
@@ -44,6 +45,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const models = modelHandlers(deps);
   const health = healthHandlers(deps);
   const stats = statsHandlers(deps);
+  const crossSite = crossSiteHandlers(deps);
   const secagg = secaggHandlers(deps);
   const tokens = tokenHandlers(deps);
   const audit = auditHandlers(deps);
@@ -80,6 +82,10 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     secaggConsistency: { post: secagg.consistency },
     secaggReveal: { post: secagg.reveal },
     federationStats: { get: stats.session, post: stats.contribute },
+    crossSite: { get: crossSite.view },
+    crossSiteSession: { get: crossSite.session },
+    crossSiteAnswer: { post: crossSite.answer },
+    crossSiteResults: { post: crossSite.results },
     normalization: { get: stats.pooled },
     models: { get: models.list },
     model: { get: models.get },
