@@ -13,6 +13,7 @@ import { PlanGate } from '../governance/gate';
 import { effectivePopulationK } from '../governance/policy';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
+import { CrossSiteStep } from './cross-site-step';
 import { FederatedStatsStep } from './federated-stats';
 import { FederationSession } from './federation-session';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
@@ -43,6 +44,7 @@ export class SiteRunner {
   private workerPlan: string | undefined;
   private lastRoundKey = '';
   private stats = new FederatedStatsStep((e) => this.emit(e));
+  private crossSite: CrossSiteStep | undefined;
   private readonly gate: PlanGate;
   private wakeUp: (() => void) | undefined;
   private woken = false;
@@ -181,11 +183,37 @@ export class SiteRunner {
     const latest = current.federation.latestVersionId;
     await this.evaluateVersions(worker, new Set([...(latest ? [latest] : []), ...this.pendingVersions]));
     if (this.controller.signal.aborted) return undefined;
+    if (current.federation.state === 'completed' && !(await this.crossSiteDone(worker))) return undefined;
     if (current.federation.state !== 'running') {
       this.emit({ type: 'ended', federationId, state: current.federation.state });
       return current.federation.state;
     }
     return undefined;
+  }
+
+  /**
+   * After a completed federation whose plan asks for it, this site's part in the cross-site evaluation (one step per
+   * wake-up; the runner ends once it returns true). True at once when the plan does not ask for one.
+   */
+  private async crossSiteDone(worker: RoundWorker): Promise<boolean> {
+    const session = this.session;
+    if (!session?.plan.crossSiteEvaluation) return true;
+    const { options } = this;
+    const policy = () => (typeof options.policy === 'function' ? options.policy() : options.policy);
+    this.crossSite ??= new CrossSiteStep({
+      api: options.api,
+      federationId: options.federationId,
+      enrollment: options.enrollment,
+      journal: options.journal,
+      session,
+      allowed: () => policy().crossSiteEvaluation?.allowed !== false,
+      minCell: effectivePopulationK(session.plan, policy()),
+      verifiedModel: (versionId) => worker.verifiedModel(versionId),
+      logger: this.logger,
+      signal: this.hard.signal,
+      emit: (e) => this.emit(e),
+    });
+    return this.crossSite.run();
   }
 
   /**
@@ -296,6 +324,7 @@ export class SiteRunner {
     this.session = undefined;
     this.worker = undefined;
     this.workerPlan = undefined;
+    this.crossSite = undefined;
     this.stats = new FederatedStatsStep((e) => this.emit(e));
   }
 
