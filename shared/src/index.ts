@@ -366,10 +366,8 @@ export {
   type CrossSiteResult,
   CrossSiteResultSchema,
   type CrossSiteSession,
-  type CrossSiteState,
   type CrossSiteView,
   type SignedCrossSiteMatrix,
-  SignedCrossSiteMatrixSchema,
 } from './schemas/cross-site';
 export {
   type SecaggAck,

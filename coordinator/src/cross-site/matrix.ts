@@ -2,7 +2,7 @@
 import type { CrossSiteMatrix, CrossSiteResult } from '@twinfed/shared';
 
 /** What the matrix is built from: the session's sites and the results the coordinator holds. */
-export interface MatrixInput {
+interface MatrixInput {
   federationId: string;
   globalVersionId: string;
   metric: CrossSiteMatrix['metric'];

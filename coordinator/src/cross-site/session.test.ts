@@ -56,7 +56,7 @@ async function world(planOverrides: Record<string, unknown> = {}): Promise<World
   await store.createFederation({
     id: FID,
     name: 'x',
-    plan: plan as never,
+    plan: plan,
     createdAt: new Date(T0 - 4000).toISOString(),
   });
   await store.publishVersion({

@@ -23,12 +23,12 @@ import {
   type SignedCrossSiteMatrix,
 } from '@twinfed/shared';
 import { modelSenders } from '../store/cross-site-rules';
-import type { CrossSiteMessageRecord, CrossSiteRecord, Federation, JsonObject, Store } from '../store';
+import type { CrossSiteMessageRecord, CrossSiteRecord, Federation, Store } from '../store';
 import type { SiteDirectory } from '../registry/site-directory';
 import { assembleCrossSiteMatrix } from './matrix';
 
 /** What the cross-site evaluation needs from the coordinator. */
-export interface CrossSiteDeps {
+interface CrossSiteDeps {
   store: Store;
   identity: Identity;
   now: () => number;
@@ -106,7 +106,7 @@ async function advance(deps: CrossSiteDeps, plan: Plan, first: CrossSiteRecord):
       if (!participants.every((p) => reported.includes(p)) && now < Date.parse(s.resultsDeadlineAt!)) return s;
       const matrix = await signedMatrix(deps, plan, s, results);
       const closed = await deps.store.closeCrossSite(s.federationId, {
-        matrix: matrix as unknown as JsonObject,
+        matrix: matrix,
         closedAt: matrix.completedAt,
         reported,
       });
@@ -289,7 +289,7 @@ export async function reportCrossSite(
     federationId,
     siteId,
     kind: 'result',
-    payload: result as unknown as JsonObject,
+    payload: result,
     createdAt,
   });
   if (put.status === 'accepted')

@@ -20,14 +20,13 @@ const b64 = (max: number) =>
 /** Base64 length bound of one sealed local model (the JSON body limit, 1 MiB, bounds all of them together). */
 const MAX_BOX_B64 = 1_000_000;
 /** Most boxes one answer carries (one per candidate site). */
-export const CROSS_SITE_MAX_CANDIDATES = 64;
+const CROSS_SITE_MAX_CANDIDATES = 64;
 
 /** The phases of a cross-site evaluation. */
-export const CrossSiteStateSchema = z.enum(['models', 'evaluating', 'complete']);
-export type CrossSiteState = z.infer<typeof CrossSiteStateSchema>;
+const CrossSiteStateSchema = z.enum(['models', 'evaluating', 'complete']);
 
 /** The metric of the matrix: AUC for binary models, Harrell's C-index for Cox models. */
-export const CrossSiteMetricSchema = z.enum(['auc', 'cIndex']);
+const CrossSiteMetricSchema = z.enum(['auc', 'cIndex']);
 
 /** One sealed local model, addressed to one candidate (the sender's own model to itself included). */
 const SealedModelSchema = z.strictObject({ recipient: IdSchema, nonce: b64(64), ciphertext: b64(MAX_BOX_B64) });
@@ -122,7 +121,7 @@ export const CrossSiteMatrixSchema = z.object({
 export type CrossSiteMatrix = z.infer<typeof CrossSiteMatrixSchema>;
 
 /** The matrix with the coordinator's Ed25519 signature (envelope/cross-site `signCrossSiteMatrix`). */
-export const SignedCrossSiteMatrixSchema = CrossSiteMatrixSchema.extend({ signature: b64(100) });
+const SignedCrossSiteMatrixSchema = CrossSiteMatrixSchema.extend({ signature: b64(100) });
 export type SignedCrossSiteMatrix = z.infer<typeof SignedCrossSiteMatrixSchema>;
 
 /**

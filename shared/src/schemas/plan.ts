@@ -276,7 +276,7 @@ const CrossSiteEvaluationSchema = z
       ),
   })
   .describe(
-    'Opt-in: once the federation has completed, each site that contributed and whose policy allows it trains a local-only model (its own training rows, this plan’s model and training, the same number of rounds), seals it to every other site’s key (the coordinator relays only ciphertext), and evaluates the final global model and every local model on its own test rows; only the metrics (AUC, or C-index for Cox models, and n) reach the coordinator, which signs the matrix. A site with fewer test rows than its k withholds its column. Not with differential privacy (per-site metrics are not covered by ε).',
+    'Opt-in: once the federation has completed, each site that contributed and whose policy allows it trains a local-only model (its own training rows, this plan’s model and training, the same number of rounds), seals it to every contributing site’s key (the coordinator relays only ciphertext), and evaluates the final global model and every local model on its own test rows; only the metrics (AUC, or C-index for Cox models, and n) reach the coordinator, which signs the matrix. A site with fewer test rows than its k withholds its column. Not with differential privacy (per-site metrics are not covered by ε).',
   );
 
 /** Update-norm clipping without noise: a robustness option (bounds what one site can move the model). */

@@ -87,13 +87,18 @@ class Relay {
     });
   }
 
+  /** This relay, for the site API's methods. */
+  private view(): Relay {
+    return this;
+  }
+
   evaluating(): void {
     this.state = 'evaluating';
     this.participants = [...this.answers].filter(([, a]) => 'boxes' in a).map(([s]) => s);
   }
 
   api(siteId: string): SiteApi {
-    const relay = this;
+    const relay = this.view();
     return {
       async crossSiteSession(): Promise<CrossSiteSession> {
         const boxes = [...relay.answers].flatMap(([sender, a]) =>

@@ -19,7 +19,7 @@ import type { RunnerProgress } from './progress';
 import type { VerifiedModel } from './verified-model';
 
 /** What the cross-site step needs from the runner. */
-export interface CrossSiteStepOptions {
+interface CrossSiteStepOptions {
   api: SiteApi;
   federationId: string;
   enrollment: Enrollment;
