@@ -177,6 +177,8 @@ export interface IdentityStore {
   // --- enrollment and sites
   createInvitation(invitation: NewInvitation, audit?: NewAuditEntry): Promise<Invitation>;
   listInvitations(): Promise<Invitation[]>;
+  /** The invitation whose token hashes to `tokenHash` (used or not), or null: one indexed read, not a list. */
+  findInvitationByTokenHash(tokenHash: string): Promise<Invitation | null>;
   /**
    * Atomically: the invitation with this hash exists, is unused and `expiresAt > now` → mark it used
    * (usedAt = now, siteId = site.id) and insert the site. Null when the token is unknown, used or expired.

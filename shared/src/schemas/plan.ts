@@ -394,7 +394,7 @@ export const PLAN_RULES: readonly string[] = [
   `\`privacy.secureAggregationGraph\` needs \`privacy.secureAggregation\`. With \`sitesPerRound\` given: \`graph: "sparse"\` needs a sparse graph over that many sites that meets the 2^-${SECAGG_GRAPH_SECURITY_BITS} bound, \`graph: "complete"\` at most ${SECAGG_MAX_COHORT} sites; secure aggregation takes at most ${SECAGG_MAX_SPARSE_COHORT} sites per round.`,
   '`clipping` needs individual updates: not with secure aggregation, nor with central DP (`privacy.dp` clips at its own `clip`).',
   '`sitesPerRound`, when given, must be at least `minSites`.',
-  'A Cox model (`cox`, `cox-mlp`) trains on time-to-event rows from a CSV mapping with time and event columns: not with `data.derive` (twins derive binary labels), and with `training.batchSize` ≥ 2 (the partial likelihood compares rows within a mini-batch).',
+  'A Cox model (`cox`, `cox-mlp`) trains on time-to-event rows: from a CSV mapping with time and event columns, or from twins with `data.labelRule` of kind `time-to-event` (and then `model.horizonDays` ≤ the rule’s `horizonDays`); with `training.batchSize` ≥ 2 (the partial likelihood compares rows within a mini-batch). A `time-to-event` label rule needs a Cox model.',
   'Exactly one of `training.steps` and `training.epochs`.',
 ];
 
@@ -506,12 +506,20 @@ export const PlanSchema = z
         message: `model.inputs (${p.model.inputs}) must equal the number of data.features (${p.data.features.length})`,
       });
     }
+    const rule = p.data.labelRule;
     if (isCoxModel(p.model)) {
-      if (p.data.derive !== undefined) {
+      if (p.data.derive !== undefined && rule?.kind !== 'time-to-event') {
         ctx.addIssue({
           code: 'custom',
-          path: ['data', 'derive'],
-          message: `a ${p.model.kind} model needs time-to-event rows (a CSV mapping whose label names a time and an event column); twin federations derive binary labels only`,
+          path: ['data', 'labelRule'],
+          message: `a ${p.model.kind} model needs time-to-event rows: on twins, data.labelRule of kind "time-to-event" (days from the snapshot to the outcome's onset, censored at the last record or the horizon), not ${rule ? `"${rule.kind}"` : 'stored'} binary labels`,
+        });
+      }
+      if (rule?.kind === 'time-to-event' && p.model.horizonDays > rule.horizonDays) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['model', 'horizonDays'],
+          message: `model.horizonDays (${p.model.horizonDays}) must not exceed data.labelRule.horizonDays (${rule.horizonDays}): the risk at the horizon needs follow-up that long`,
         });
       }
       if (p.training.batchSize < 2) {
@@ -521,6 +529,13 @@ export const PlanSchema = z
           message: `a ${p.model.kind} model needs training.batchSize ≥ 2: its partial likelihood compares the rows of a mini-batch, and one row alone teaches nothing`,
         });
       }
+    }
+    if (!isCoxModel(p.model) && rule?.kind === 'time-to-event') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'labelRule', 'kind'],
+        message: `a time-to-event label needs a cox or cox-mlp model; a ${p.model.kind} model learns a binary label (use "condition-onset")`,
+      });
     }
     const strategy = strategyDeclaration(p.strategy.name);
     if (strategy.aggregation === 'individual' && p.privacy.secureAggregation) {
