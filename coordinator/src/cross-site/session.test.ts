@@ -267,6 +267,15 @@ describe('cross-site evaluation (coordinator)', () => {
     for (const s of SITES) expect(await w.store.listCrossSiteBoxes(FID, s)).toEqual([]);
   });
 
+  test('a Cox federation is compared by C-index', async () => {
+    const w = await world({ model: { kind: 'cox', inputs: 3 } });
+    const directory = new SiteDirectory(w.coordinator);
+    expect((await crossSiteSessionFor({ ...w.deps, directory }, FID, 'site-a')).metric).toBe('cIndex');
+    for (const s of SITES) await answerCrossSite(w.deps, FID, s, sealedAnswer(w, s));
+    for (const s of SITES) await reportCrossSite(w.deps, FID, s, result(SITES, 0.66));
+    expect((await crossSiteView(w.deps, FID)).matrix).toMatchObject({ metric: 'cIndex' });
+  });
+
   test('bad answers and results are refused with stable codes', async () => {
     const w = await world();
     await expect(
