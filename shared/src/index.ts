@@ -358,6 +358,7 @@ export {
   PopulationSettingsSchema,
 } from './schemas/population';
 export { CALIBRATION_BINS, type Calibration, CalibrationSchema } from './schemas/calibration';
+export { type PrivacyLedger, type PrivacySpend, type SitePrivacyLedger } from './schemas/privacy-ledger';
 export {
   type CrossSiteAck,
   type CrossSiteAnswer,

@@ -32,6 +32,7 @@ import {
   type Operation,
   type PlanInput,
   type PopulationView,
+  type PrivacyLedger,
   type ResponseOf,
   type RoundView,
   type SignedAuditHead,
@@ -212,6 +213,8 @@ export function createAdminClient(options: AdminClientOptions) {
     getModel: (versionId: string): Promise<ModelVersionView> => json(callOf(api.model, 'get', { vid: versionId })),
     listEvaluations: async (versionId: string): Promise<EvaluationView[]> =>
       (await json(callOf(api.modelEvaluations, 'get', { vid: versionId }))).evaluations,
+    /** The site-level privacy ledger: per site, ε and δ per federation and their composition. */
+    privacyLedger: (): Promise<PrivacyLedger> => json(callOf(api.privacyLedger, 'get', {})),
     /** The population view (latest report per site), of one federation or model version. */
     population: (filter: { federationId?: string; versionId?: string } = {}): Promise<PopulationView> =>
       json(callOf(api.population, 'get', {}, { federation: filter.federationId, version: filter.versionId })),

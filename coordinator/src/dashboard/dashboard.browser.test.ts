@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   PlanSchema,
   deserializeWeights,
+  gaussianDpEpsilon,
   planDigest,
   routes,
   sealCrossSiteModel,
@@ -31,6 +32,9 @@ const ARGS = [
   '--disable-sync',
 ];
 
+/** Study B's central DP: one published round spends {@link SECRET_EPSILON}. */
+const SECRET_DP = { clip: 0.5, noiseMultiplier: 1.5, delta: 1e-5 };
+const SECRET_EPSILON = gaussianDpEpsilon({ noiseMultiplier: SECRET_DP.noiseMultiplier, releases: 1, delta: 1e-5 });
 const XSS = '<img src=x onerror="window.__xss=1">';
 /** 50 rows: 30 predicted ~0.15 (20 % positive), 15 ~0.82 (73.3 % positive), 5 withheld; ECE = (30·0.05 + 15·0.0867 + 5·0.05) / 50. */
 const CALIBRATION = {
@@ -127,6 +131,12 @@ describe('researcher dashboard in headless Chromium', () => {
   const problems: string[] = [];
   const methods = new Set<string>();
 
+  /** The privacy ledger table's rows, as cell texts. */
+  const ledgerRows = () =>
+    page.$$eval('#privacy-ledger tbody tr', (rows) =>
+      rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM))
       throw new Error(
@@ -187,16 +197,19 @@ describe('researcher dashboard in headless Chromium', () => {
       metrics: { auc: 0.81, [XSS]: 1 },
       createdAt: new Date().toISOString(),
     });
-    // Study B: a federation of its own and a site enrolled after study A's rounds (so it takes part in B only).
-    secret.siteId = (await enrollTestSite(c, 'Gamma Trial Site')).siteId;
+    // Study B: a federation of its own, with central DP, and a site enrolled after study A's rounds (so it takes part
+    // in B only); one DP round of B is published, so the privacy ledger charges its ε to Alpha, Beta and Gamma.
+    const gamma = await enrollTestSite(c, 'Gamma Trial Site');
+    secret.siteId = gamma.siteId;
     secret.fid = (
       (await (
         await operator(c, 'POST', routes.federations, {
-          plan: testPlan({ name: 'Secret trial B', rounds: 2, minSites: 3 }),
+          plan: testPlan({ name: 'Secret trial B', rounds: 2, minSites: 3, privacy: { dp: SECRET_DP } }),
           study: secret.study,
         })
       ).json()) as { id: string }
     ).id;
+    await publishRound(c, secret.fid, [...sites, gamma], [0.1, 0.2, 0.3]);
     // Cohort statistics: a query of study A that Alpha releases and Beta partly suppresses, and one of study B.
     const cohortQuery = {
       title: 'Smokers before the sepsis plan',
@@ -344,6 +357,14 @@ describe('researcher dashboard in headless Chromium', () => {
       '1 of 2 sites approved the current plan · sites that rejected or revoked it are not selected',
     );
     expect(await page.textContent('#sites')).toContain('Beta Clinic');
+    // The privacy ledger over study A only: its federation has no DP, so each site's total is unbounded.
+    expect(await ledgerRows()).toEqual([
+      ['Alpha Hospital', 'Sepsis risk 2026', 'none', '0', '2', '∞ (no DP)', '–', '∞ (no DP)'],
+      ['Alpha Hospital', 'total over 1 federation(s)', 'basic composition', '', '', '∞ (no DP)', '0', '∞ (no DP)'],
+      ['Beta Clinic', 'Sepsis risk 2026', 'none', '0', '2', '∞ (no DP)', '–', '∞ (no DP)'],
+      ['Beta Clinic', 'total over 1 federation(s)', 'basic composition', '', '', '∞ (no DP)', '0', '∞ (no DP)'],
+    ]);
+    expect(await page.textContent('#privacy-ledger-scope')).toContain("Over your studies' federations only");
     expect(await page.textContent('#federations')).toMatch(/Sepsis study/); // the study column
     expect(await page.textContent('#population')).toContain(
       'No population reports yet: only sites that run with --twins report population counts',
@@ -405,6 +426,28 @@ describe('researcher dashboard in headless Chromium', () => {
       ['Sepsis risk 2026', 'Sepsis study'],
       ['Secret trial B', 'Secret trial study'],
     ]);
+    // The operator's ledger: B's ε (one DP release) charged to the three sites, Gamma's total is B's ε alone.
+    const eps = SECRET_EPSILON.toFixed(2);
+    const ledger = await ledgerRows();
+    expect(ledger.filter((r) => r[0] === 'Gamma Trial Site')).toEqual([
+      ['Gamma Trial Site', 'Secret trial B', 'gaussian', '1', '1', eps, '1.0e-5', expect.any(String)],
+      [
+        'Gamma Trial Site',
+        'total over 1 federation(s)',
+        'basic composition',
+        '',
+        '',
+        eps,
+        '1.0e-5',
+        expect.any(String),
+      ],
+    ]);
+    expect(ledger.filter((r) => r[0] === 'Alpha Hospital').map((r) => [r[1], r[5]])).toEqual([
+      ['Sepsis risk 2026', '∞ (no DP)'],
+      ['Secret trial B', eps],
+      ['total over 2 federation(s)', '∞ (no DP)'],
+    ]);
+    expect(await page.textContent('#privacy-ledger-scope')).toBe('');
     expect(await page.$$eval('#study option', (o) => o.map((x) => (x as unknown as Element).textContent))).toEqual([
       'all 3 studies',
       'default',

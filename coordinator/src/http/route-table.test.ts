@@ -84,6 +84,7 @@ describe('route × role matrix', () => {
 const NOT_FEDERATION_SCOPED: readonly string[] = [
   api.siteSelf.path,
   api.siteFederations.path,
+  api.sitePrivacy.path,
   api.federationDecision.path,
   api.siteCohortQueries.path,
   api.cohortAnswers.path,
@@ -214,6 +215,7 @@ describe('route × role matrix: a researcher scoped to one study', () => {
     api.adminSites,
     api.studies,
     api.cohortQueries,
+    api.privacyLedger, // filtered by visibleFederations; its researcher test is http/privacy-ledger.test.ts
   ].map((r) => r.path);
   /** Process-wide counters with no federation, version, site or study in them (see docs/decisions.md). */
   const UNSCOPED: string[] = [api.metrics.path];

@@ -7,6 +7,7 @@ import { modelHandlers } from './routes/models';
 import { siteHandlers } from './routes/sites';
 import { healthHandlers } from './routes/health';
 import { populationHandlers } from './routes/population';
+import { privacyHandlers } from './routes/privacy';
 import { metricsHandlers } from './routes/metrics';
 import { openApiHandlers } from './routes/openapi';
 import { statsHandlers } from './routes/stats';
@@ -52,6 +53,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const population = populationHandlers(deps);
   const cohort = cohortHandlers(deps);
   const studies = studyHandlers(deps);
+  const privacy = privacyHandlers(deps);
   const dashboard = dashboardHandlers();
   // One line per family of handlers, each entry `contract name: { method: handler }`.
   const handlers: Handlers = {
@@ -64,9 +66,11 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     coordinatorKeys: { get: sites.coordinatorKeys },
     enroll: { post: sites.enroll },
     siteSelf: { get: sites.self },
+    sitePrivacy: { get: privacy.site },
     siteFederations: { get: governance.offered },
     invitations: { post: sites.invite },
     adminSites: { get: sites.list },
+    privacyLedger: { get: privacy.ledger },
     revokeSite: { post: sites.revoke },
     federations: { get: feds.list, post: feds.create },
     federation: { get: feds.get },

@@ -19,7 +19,7 @@ import { migrate } from './postgres/migrate';
 import { PG_MIGRATIONS } from './postgres/migrations';
 
 /** Bookkeeping of each engine, not consortium data. */
-const SQLITE_ONLY = new Set(['sqlite_sequence', 'schema_migrations', 'health_probe']);
+const SQLITE_ONLY = new Set(['sqlite_sequence', 'schema_migrations']);
 const PG_ONLY = new Set(['schema_migrations', 'audit_sequence']);
 /** Runtime state that must not outlive the process that held it: a copied driver lease would stall every round. */
 const NOT_COPIED = new Set(['leases']);

@@ -15,6 +15,7 @@ import {
   SiteDecisionViewSchema,
 } from '../schemas/governance';
 import { PopulationReportSchema } from '../schemas/population';
+import { PrivacyLedgerSchema } from '../schemas/privacy-ledger';
 import {
   CrossSiteAckSchema,
   CrossSiteAnswerSchema,
@@ -203,6 +204,17 @@ export const api = {
       roles: SITE,
       request: none,
       response: ok(SiteViewSchema),
+      errors: ['UNKNOWN_SITE'],
+    }),
+  },
+  sitePrivacy: {
+    path: '/v1/sites/self/privacy',
+    get: op({
+      summary:
+        "The calling site's privacy ledger: ε and δ of every federation it contributed an update to, and their basic composition (Σ ε, Σ δ).",
+      roles: SITE,
+      request: none,
+      response: ok(PrivacyLedgerSchema),
       errors: ['UNKNOWN_SITE'],
     }),
   },
@@ -597,6 +609,17 @@ export const api = {
       roles: READERS,
       request: none,
       response: ok(list('sites', SiteViewSchema)),
+      errors: [],
+    }),
+  },
+  privacyLedger: {
+    path: '/v1/privacy/ledger',
+    get: op({
+      summary:
+        'The site-level privacy ledger: per site, ε and δ of every federation it contributed to (the ε signed into its latest version) and their basic composition (Σ ε, Σ δ; unbounded when one has no DP). A researcher: its studies\u2019 federations only.',
+      roles: READERS,
+      request: none,
+      response: ok(PrivacyLedgerSchema),
       errors: [],
     }),
   },

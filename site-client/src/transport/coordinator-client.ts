@@ -30,6 +30,7 @@ import {
   type SecaggState,
   type SiteCohortQuery,
   type SiteDecisionView,
+  type PrivacyLedger,
   type SiteView,
   type StatsAck,
   type StatsContribution,
@@ -153,6 +154,11 @@ export class CoordinatorClient implements SiteApi {
   }
 
   /** `GET /v1/sites/self/federations`: the running federations offered to this site, each with its decision on the current plan. */
+  /** This site's privacy ledger: ε and δ of every federation it contributed to, and their composition. */
+  privacyLedger(): Promise<PrivacyLedger> {
+    return this.call(callOf(api.sitePrivacy, 'get', {}));
+  }
+
   async siteFederations(options: { signal?: AbortSignal } = {}): Promise<OfferedFederation[]> {
     return (await this.call(callOf(api.siteFederations, 'get', {}), options)).federations;
   }

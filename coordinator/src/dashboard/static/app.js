@@ -135,6 +135,7 @@
       renderStudies(studies.studies, feds.federations);
       renderFederations(shown, new Map(studies.studies.map((/** @type {any} */ s) => [s.id, s.name])));
       renderSites(sites.sites);
+      renderPrivacyLedger(await api(path('privacyLedger')));
       renderPopulation(await api(path('population', {}, state.federationId ? { federation: state.federationId } : {})));
       await renderCohort(studies.studies);
       $('federation').hidden = !state.federationId;
@@ -612,6 +613,46 @@
         ],
         sites,
         'No sites enrolled yet.',
+      ),
+    );
+  }
+
+  /**
+   * The site-level privacy ledger: one row per site and federation it contributed to, then the site's composed total.
+   * @param {{ scope: string, sites: any[] }} ledger
+   */
+  function renderPrivacyLedger(ledger) {
+    $('privacy-ledger-scope').textContent =
+      ledger.scope === 'studies' ? "Over your studies' federations only: a site's total elsewhere may be higher." : '';
+    const eps = (/** @type {number|null} */ x) => (x === null ? '∞ (no DP)' : fmt(x, 2));
+    const delta = (/** @type {number|null} */ x) => (x === null ? '–' : x === 0 ? '0' : x.toExponential(1));
+    /** @type {any[]} */
+    const rows = ledger.sites.flatMap((/** @type {any} */ s) => [
+      ...s.federations.map((/** @type {any} */ f) => ({ site: s.siteName, ...f })),
+      {
+        site: s.siteName,
+        total: true,
+        federationName: `total over ${s.federations.length} federation(s)`,
+        epsilon: s.total.epsilon,
+        plannedEpsilon: s.total.plannedEpsilon,
+        delta: s.total.delta,
+      },
+    ]);
+    show(
+      'privacy-ledger',
+      table(
+        [
+          ['site', (r) => (r.total ? el('strong', {}, r.site) : r.site)],
+          ['federation', (r) => (r.total ? el('strong', {}, r.federationName) : r.federationName)],
+          ['mechanism', (r) => (r.total ? 'basic composition' : (r.mechanism ?? 'none'))],
+          ['releases', (r) => (r.total ? '' : r.releases), 'num'],
+          ['versions contributed', (r) => (r.total ? '' : r.versionsContributed), 'num'],
+          ['ε spent', (r) => (r.total ? el('strong', {}, eps(r.epsilon)) : eps(r.epsilon)), 'num'],
+          ['δ', (r) => delta(r.delta), 'num'],
+          ['ε when complete', (r) => eps(r.plannedEpsilon), 'num'],
+        ],
+        rows,
+        'No site has contributed to a federation yet.',
       ),
     );
   }
