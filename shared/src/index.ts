@@ -212,6 +212,12 @@ export {
 export { signPlan, verifySignedPlan, type SignedPlan } from './envelope/signed-plan';
 export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';
 export {
+  openCrossSiteModel,
+  sealCrossSiteModel,
+  signCrossSiteMatrix,
+  verifyCrossSiteMatrix,
+} from './envelope/cross-site';
+export {
   openMaskedUpdate,
   openUpdate,
   parseUpdate,
@@ -365,6 +371,17 @@ export {
 } from './schemas/population';
 export { CALIBRATION_BINS, type Calibration, CalibrationSchema } from './schemas/calibration';
 export { type PrivacyLedger, type PrivacySpend, type SitePrivacyLedger } from './schemas/privacy-ledger';
+export {
+  type CrossSiteAck,
+  type CrossSiteAnswer,
+  CrossSiteAnswerSchema,
+  type CrossSiteMatrix,
+  type CrossSiteResult,
+  CrossSiteResultSchema,
+  type CrossSiteSession,
+  type CrossSiteView,
+  type SignedCrossSiteMatrix,
+} from './schemas/cross-site';
 export {
   type SecaggAck,
   type SecaggConsistency,

@@ -19,6 +19,7 @@ import {
   type CohortResult,
   type CreateCohortQuery,
   type CoordinatorKeys,
+  type CrossSiteView,
   type CreateApiToken,
   type CreateInvitation,
   type CreateStudy,
@@ -199,6 +200,8 @@ export function createAdminClient(options: AdminClientOptions) {
     /** Each enrolled, non-revoked site's decision on the federation's current plan. */
     federationDecisions: async (id: string): Promise<SiteDecisionView[]> =>
       (await json(callOf(api.federationDecisions, 'get', { fid: id }))).decisions,
+    /** The cross-site evaluation of a federation: progress, and the coordinator-signed matrix once complete. */
+    crossSite: (id: string): Promise<CrossSiteView> => json(callOf(api.crossSite, 'get', { fid: id })),
     /** The pooled normalisation statistics of a federated-normalisation federation. */
     normalization: (id: string): Promise<NormalizationView> => json(callOf(api.normalization, 'get', { fid: id })),
     listRounds: async (id: string): Promise<RoundView[]> => (await json(callOf(api.rounds, 'get', { fid: id }))).rounds,

@@ -11,7 +11,10 @@ import {
   gaussianDpEpsilon,
   planDigest,
   routes,
+  sealCrossSiteModel,
+  fromB64,
   type ApiTokenCreated,
+  type CrossSiteSession,
   type CurrentRound,
   type WeightSet,
 } from '@twinfed/shared';
@@ -87,6 +90,37 @@ async function publishRound(c: Coord, fid: string, sites: TestSite[], values: nu
   }
 }
 
+/**
+ * The cross-site evaluation of the completed federation through the real site API: both sites seal a (stand-in)
+ * local model to both, Alpha reports its metrics, Beta withholds its column (fewer test rows than its k).
+ */
+async function crossSiteEvaluation(fid: string, sites: TestSite[]): Promise<void> {
+  for (const s of sites) {
+    const session = (await (await s.request('GET', routes.crossSiteSession(fid))).json()) as CrossSiteSession;
+    const boxes = session.candidates.map((c) =>
+      sealCrossSiteModel({
+        federationId: fid,
+        sender: s.siteId,
+        recipient: c.siteId,
+        weights: new Uint8Array(16).fill(7),
+        senderBoxSecretKey: s.identity.box.secretKey,
+        recipientBoxPublicKey: fromB64(c.boxPublicKey),
+      }),
+    );
+    const res = await s.request('POST', routes.crossSiteAnswer(fid), { boxes });
+    if (res.status !== 201) throw new Error(`cross-site answer ${res.status}: ${await res.text()}`);
+  }
+  const [alpha, beta] = sites as [TestSite, TestSite];
+  const results = [
+    [alpha, { n: 50, global: 0.81, local: { [alpha.siteId]: 0.77, [beta.siteId]: 0.64 } }],
+    [beta, { withheld: true }],
+  ] as const;
+  for (const [s, body] of results) {
+    const res = await s.request('POST', routes.crossSiteResults(fid), body);
+    if (res.status !== 201) throw new Error(`cross-site result ${res.status}: ${await res.text()}`);
+  }
+}
+
 describe('researcher dashboard in headless Chromium', () => {
   let c: Coord;
   let browser: Browser;
@@ -117,7 +151,12 @@ describe('researcher dashboard in headless Chromium', () => {
     fid = (
       (await (
         await operator(c, 'POST', routes.federations, {
-          plan: testPlan({ name: 'Sepsis risk 2026', rounds: 2, minSites: 2 }),
+          plan: testPlan({
+            name: 'Sepsis risk 2026',
+            rounds: 2,
+            minSites: 2,
+            crossSiteEvaluation: { deadlineSeconds: 600 },
+          }),
           study: studyA,
         })
       ).json()) as { id: string }
@@ -143,6 +182,7 @@ describe('researcher dashboard in headless Chromium', () => {
         if (res.status !== 201) throw new Error(`evaluation ${res.status}`);
       }
     }
+    await crossSiteEvaluation(fid, sites);
     // A metric name that is markup: the API refuses it now (printable names only)...
     const hostile = await sites[1]!.request('POST', routes.modelEvaluations(`${fid}.v2`), {
       n: 50,
@@ -288,6 +328,23 @@ describe('researcher dashboard in headless Chromium', () => {
     ]);
     expect(await page.locator('#calibration svg.reliability').getAttribute('data-points')).toBe('2');
     expect(await page.locator('#calibration svg.reliability circle').count()).toBe(2);
+
+    // The cross-site matrix: the global and each local model (rows) on each site's test data (columns).
+    expect(await page.textContent('#cross-site-summary')).toMatch(
+      /^AUC of each model \(rows\) on each site's test data \(columns\), signed by the coordinator on /,
+    );
+    const matrix = await page.$$eval('#cross-site tbody tr', (rows) =>
+      rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+    expect(matrix).toEqual([
+      [`global ${fid}.v2`, '0.810', 'withheld'],
+      ['local Alpha Hospital', '0.770', 'withheld'],
+      ['local Beta Clinic', '0.640', 'withheld'],
+      ['n (test rows)', '50', 'withheld'],
+    ]);
+    expect(
+      await page.$$eval('#cross-site thead th', (h) => h.map((x) => (x as unknown as Element).textContent)),
+    ).toEqual(['model', 'Alpha Hospital', 'Beta Clinic']);
 
     const decisions = await page.$$eval('#decisions tbody tr', (rows) =>
       rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),

@@ -170,7 +170,11 @@ describe('route × role matrix: a researcher scoped to one study', () => {
     return { status: res.status, body };
   };
   const federation = async (study: string, site: TestSite) => {
-    const plan = testPlan({ data: { features: ['a', 'b', 'c'], normalization: 'federated' } });
+    // Federated normalisation and a cross-site evaluation, so their reader routes (…/normalization, …/cross-site) answer.
+    const plan = testPlan({
+      data: { features: ['a', 'b', 'c'], normalization: 'federated' },
+      crossSiteEvaluation: { deadlineSeconds: 60 },
+    });
     const fed = await json<{ id: string; latestVersionId: string }>(
       operator(c, 'POST', routes.federations, { plan, study }),
     );

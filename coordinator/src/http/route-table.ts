@@ -12,6 +12,7 @@ import { metricsHandlers } from './routes/metrics';
 import { openApiHandlers } from './routes/openapi';
 import { baselineHandlers } from './routes/baseline';
 import { statsHandlers } from './routes/stats';
+import { crossSiteHandlers } from './routes/cross-site';
 import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
 import { auditHandlers } from './routes/audit';
@@ -47,6 +48,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const health = healthHandlers(deps);
   const stats = statsHandlers(deps);
   const baseline = baselineHandlers(deps);
+  const crossSite = crossSiteHandlers(deps);
   const secagg = secaggHandlers(deps);
   const tokens = tokenHandlers(deps);
   const audit = auditHandlers(deps);
@@ -87,6 +89,10 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     secaggReveal: { post: secagg.reveal },
     federationStats: { get: stats.session, post: stats.contribute },
     federationBaseline: { get: baseline.session, post: baseline.contribute },
+    crossSite: { get: crossSite.view },
+    crossSiteSession: { get: crossSite.session },
+    crossSiteAnswer: { post: crossSite.answer },
+    crossSiteResults: { post: crossSite.results },
     normalization: { get: stats.pooled },
     models: { get: models.list },
     model: { get: models.get },

@@ -6,6 +6,7 @@ import { storeClass } from './compose';
 import { audit } from './memory/audit';
 import { cohort } from './memory/cohort';
 import { cohortPool } from './memory/cohort-pool';
+import { crossSite } from './memory/cross-site';
 import { lifecycle, MemoryContext } from './memory/context';
 import { decisions } from './memory/decisions';
 import { federations } from './memory/federations';
@@ -28,6 +29,7 @@ export class MemoryStore extends storeClass(() => new MemoryContext(), {
   population,
   cohort,
   cohortPool,
+  crossSite,
   stats,
   secagg,
   decisions,

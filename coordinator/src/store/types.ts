@@ -19,11 +19,16 @@ import type {
   CohortPoolRecord,
   CohortPoolState,
   CohortQueryRecord,
+  CrossSiteBoxRecord,
+  CrossSiteKind,
+  CrossSiteMessageRecord,
+  CrossSiteRecord,
   Evaluation,
   NewEvaluation,
   PopulationReportRecord,
   PutCohortAnswerResult,
   PutCohortPoolContributionResult,
+  PutCrossSiteMessageResult,
   PutSecaggMessageResult,
   PutStatsContributionResult,
   SecaggCohortRecord,
@@ -356,6 +361,49 @@ export interface SecaggStore {
   getSecaggCohort(federationId: string, round: number): Promise<SecaggCohortRecord | null>;
 }
 
+/** Cross-site evaluations: one session per federation, the sites' messages, and the sealed local models in transit. */
+export interface CrossSiteStore {
+  /**
+   * Insert-once per federation: the first call stores the session as given and returns it; every later call returns
+   * that first record unchanged. Rejects UNKNOWN_FEDERATION.
+   */
+  openCrossSite(session: CrossSiteRecord): Promise<CrossSiteRecord>;
+  getCrossSite(federationId: string): Promise<CrossSiteRecord | null>;
+  /**
+   * Insert-once per (federation, site, kind), an `answer` with its `boxes` in the same transaction: 'accepted'; the
+   * same payload again 'duplicate', another 'conflict' (the first kept, with its boxes); 'closed' (nothing stored)
+   * when the session is not in the kind's phase (`answer`: models, `result`: evaluating). A stored `result` deletes
+   * every box addressed to its site. Rejects NOT_FOUND when there is no session.
+   */
+  putCrossSiteMessage(
+    message: CrossSiteMessageRecord,
+    boxes?: readonly CrossSiteBoxRecord[],
+  ): Promise<PutCrossSiteMessageResult>;
+  /** Ordered by siteId. */
+  listCrossSiteMessages(federationId: string, kind: CrossSiteKind): Promise<CrossSiteMessageRecord[]>;
+  /** The boxes addressed to `recipient`, ordered by sender. */
+  listCrossSiteBoxes(federationId: string, recipient: string): Promise<CrossSiteBoxRecord[]>;
+  /**
+   * models → evaluating, when the session is in `models` and the sites whose stored answer has status 'model' are
+   * exactly `participants`: fixes them and `resultsDeadlineAt`, and deletes every box addressed to a non-participant.
+   * Returns the stored session (unchanged when the condition does not hold). Rejects NOT_FOUND when there is none.
+   */
+  fixCrossSiteParticipants(
+    federationId: string,
+    participants: readonly string[],
+    resultsDeadlineAt: string,
+  ): Promise<CrossSiteRecord>;
+  /**
+   * evaluating → complete, when the session is in `evaluating` and the sites with a stored result are exactly
+   * `reported`: stores the signed matrix and deletes every box of the federation. Returns the stored session
+   * (unchanged when the condition does not hold). Rejects NOT_FOUND when there is none.
+   */
+  closeCrossSite(
+    federationId: string,
+    o: { matrix: JsonObject; closedAt: string; reported: readonly string[] },
+  ): Promise<CrossSiteRecord>;
+}
+
 /** Sites' decisions about federations' plans: the latest per (federation, site). */
 export interface DecisionStore {
   /**
@@ -438,6 +486,7 @@ export interface StoreDomains {
   stats: StatsStore;
   secagg: SecaggStore;
   decisions: DecisionStore;
+  crossSite: CrossSiteStore;
   audit: AuditStore;
   leases: LeaseStore;
   counts: CountStore;
@@ -458,6 +507,7 @@ export interface Store
     StatsStore,
     SecaggStore,
     DecisionStore,
+    CrossSiteStore,
     AuditStore,
     LeaseStore,
     CountStore,

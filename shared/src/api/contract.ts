@@ -17,6 +17,13 @@ import {
 import { PopulationReportSchema } from '../schemas/population';
 import { PrivacyLedgerSchema } from '../schemas/privacy-ledger';
 import {
+  CrossSiteAckSchema,
+  CrossSiteAnswerSchema,
+  CrossSiteResultSchema,
+  CrossSiteSessionSchema,
+  CrossSiteViewSchema,
+} from '../schemas/cross-site';
+import {
   CohortAnswerAckSchema,
   CohortAnswerSchema,
   CohortPoolAckSchema,
@@ -408,6 +415,50 @@ export const api = {
       request: jsonBody(StatsContributionSchema),
       response: stored(StatsAckSchema),
       errors: [...MEMBER, 'BAD_REQUEST', 'ALREADY_EXISTS', 'FEDERATION_NOT_RUNNING'],
+    }),
+  },
+  crossSite: {
+    path: '/v1/federations/:fid/cross-site',
+    get: op({
+      summary:
+        'The cross-site evaluation of a completed federation (plan `crossSiteEvaluation`): its progress, and once complete the matrix signed by the coordinator (the global and each local model × each site’s test data).',
+      roles: READERS,
+      request: none,
+      response: ok(CrossSiteViewSchema),
+      errors: [...FEDERATION, 'CROSS_SITE_NOT_PLANNED'],
+    }),
+  },
+  crossSiteSession: {
+    path: '/v1/federations/:fid/cross-site/session',
+    get: op({
+      summary:
+        'The cross-site evaluation as the calling site sees it: phase, deadlines, the candidates’ signed keys, and the local models sealed to it (ciphertext) while it has to evaluate them.',
+      roles: SITE,
+      request: none,
+      response: ok(CrossSiteSessionSchema),
+      errors: [...MEMBER, 'CROSS_SITE_NOT_PLANNED', 'CROSS_SITE_PHASE'],
+    }),
+  },
+  crossSiteAnswer: {
+    path: '/v1/federations/:fid/cross-site/answer',
+    post: op({
+      summary:
+        "The calling site's answer in the models phase: its local-only model sealed to every candidate site, or its refusal (idempotent).",
+      roles: SITE,
+      request: jsonBody(CrossSiteAnswerSchema),
+      response: stored(CrossSiteAckSchema),
+      errors: [...MEMBER, 'CROSS_SITE_NOT_PLANNED', 'CROSS_SITE_PHASE', 'FORBIDDEN', 'ALREADY_EXISTS'],
+    }),
+  },
+  crossSiteResults: {
+    path: '/v1/federations/:fid/cross-site/results',
+    post: op({
+      summary:
+        "The calling site's metrics of the global and every participant's local model on its test rows, or its withheld column (idempotent).",
+      roles: SITE,
+      request: jsonBody(CrossSiteResultSchema),
+      response: stored(CrossSiteAckSchema),
+      errors: [...MEMBER, 'CROSS_SITE_NOT_PLANNED', 'CROSS_SITE_PHASE', 'FORBIDDEN', 'ALREADY_EXISTS'],
     }),
   },
   normalization: {

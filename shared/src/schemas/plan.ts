@@ -263,6 +263,22 @@ export function requiresApprovals(plan: Pick<Plan, 'governance'>): boolean {
   return plan.governance?.requireApprovals === true;
 }
 
+/** The cross-site evaluation matrix at the end of the federation (schemas/cross-site.ts); opt-in. */
+const CrossSiteEvaluationSchema = z
+  .strictObject({
+    deadlineSeconds: z
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(600)
+      .describe(
+        'Seconds each phase waits: for the sites’ sealed local models (or refusals), then for their results. A site silent past a deadline is left out (its row or column is marked missing).',
+      ),
+  })
+  .describe(
+    'Opt-in: once the federation has completed, each site that contributed and whose policy allows it trains a local-only model (its own training rows, this plan’s model and training, the same number of rounds), seals it to every contributing site’s key (the coordinator relays only ciphertext), and evaluates the final global model and every local model on its own test rows; only the metrics (AUC, or C-index for Cox models, and n) reach the coordinator, which signs the matrix. A site with fewer test rows than its k withholds its column. Not with differential privacy (per-site metrics are not covered by ε).',
+  );
+
 /** Update-norm clipping without noise: a robustness option (bounds what one site can move the model). */
 const ClippingSchema = z
   .object({
@@ -478,6 +494,8 @@ export const PlanSchema = z
     clipping: ClippingSchema.optional(),
     /** Optional, without a default: plans written before it keep their digest. */
     governance: GovernanceSchema.optional(),
+    /** Optional, without a default: plans written before it keep their digest. */
+    crossSiteEvaluation: CrossSiteEvaluationSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -572,6 +590,14 @@ export const PlanSchema = z
         code: 'custom',
         path: ['privacy', 'dp'],
         message: `DP needs a mean-delta strategy (${MEAN_STRATEGIES.join(', ')}), not ${p.strategy.name}`,
+      });
+    }
+    if (p.crossSiteEvaluation && p.privacy.dp) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['crossSiteEvaluation'],
+        message:
+          'a cross-site evaluation reports exact per-site metrics that the plan’s ε does not cover: not with privacy.dp',
       });
     }
     if (p.clipping && p.privacy.secureAggregation) {

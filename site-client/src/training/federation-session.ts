@@ -16,6 +16,7 @@ import {
   DEFAULT_MIN_CELL,
   TwinfedError,
   clientTermsFor,
+  initialWeights,
   isCoxModel,
   layoutOf,
   sha256,
@@ -183,6 +184,28 @@ export class FederationSession {
     if (!train.time) throw new TwinfedError('CONFIG_INVALID', 'A Cox baseline needs time-to-event rows.');
     const eta = await modelOutputs({ spec: this.plan.model, weights, x: train.x, n: train.n });
     return { eta, time: train.time, event: train.y };
+  }
+
+  /**
+   * A local-only model for the cross-site evaluation: the plan's initial weights trained on this site's training rows
+   * alone, with the plan's model and training settings, for as many rounds as the federation had (its own trainer,
+   * seeded like the federation's; nothing of the federation's state is used).
+   */
+  async trainLocalOnly(): Promise<WeightSet> {
+    const ops = this.options.ops ?? defaultModelOps;
+    const trainer = await ops.createTrainer({
+      spec: this.plan.model,
+      data: this.data.train,
+      training: this.plan.training,
+      seed: this.options.seed ?? siteSeed(this.plan.seed, this.options.siteId),
+    });
+    try {
+      let weights = initialWeights(this.plan.model, this.plan.seed);
+      for (let r = 0; r < this.plan.rounds; r++) weights = (await trainer.trainRound({ weights })).weights;
+      return weights;
+    } finally {
+      trainer.dispose();
+    }
   }
 
   /** Frees the trainer's tensors. */

@@ -45,6 +45,15 @@ export type RunnerProgress =
       reason?: string;
       suppressedCells?: number;
     }
+  | {
+      /** The cross-site evaluation at the end of the federation: what this site did in it. */
+      type: 'cross-site';
+      step: 'sealed' | 'refused' | 'reported' | 'withheld' | 'not-asked';
+      /** `sealed`: the sites the local model was sealed to; `reported`: the models evaluated (global and local). */
+      count?: number;
+      /** `reported`: this site's test rows. */
+      n?: number;
+    }
   | { type: 'warning'; message: string; code?: ErrorCode }
   | { type: 'ended'; federationId: string; state: Exclude<FederationState, 'running'> };
 

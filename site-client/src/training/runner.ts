@@ -14,6 +14,7 @@ import { effectivePopulationK } from '../governance/policy';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
 import { BaselineStep, inBaselinePhase } from './baseline-step';
+import { CrossSiteStep } from './cross-site-step';
 import { FederatedStatsStep } from './federated-stats';
 import { FederationSession } from './federation-session';
 import type { ProgressListener, RunnerProgress, RunSummary } from './progress';
@@ -45,6 +46,7 @@ export class SiteRunner {
   private lastRoundKey = '';
   private stats = new FederatedStatsStep((e) => this.emit(e));
   private readonly baseline = new BaselineStep((e) => this.emit(e));
+  private crossSite: CrossSiteStep | undefined;
   private readonly gate: PlanGate;
   private wakeUp: (() => void) | undefined;
   private woken = false;
@@ -184,6 +186,7 @@ export class SiteRunner {
     await this.evaluateVersions(worker, new Set([...(latest ? [latest] : []), ...this.pendingVersions]));
     if (this.controller.signal.aborted) return undefined;
     if (inBaselinePhase(current.federation.plan, current)) await this.contributeBaseline(worker, current);
+    if (current.federation.state === 'completed' && !(await this.crossSiteDone(worker))) return undefined;
     if (current.federation.state !== 'running') {
       this.emit({ type: 'ended', federationId, state: current.federation.state });
       return current.federation.state;
@@ -213,6 +216,31 @@ export class SiteRunner {
       this.logger.warn({ err: e }, 'federated baseline step failed');
       this.emit({ type: 'warning', message, ...(isTwinfedError(e) ? { code: e.code } : {}) });
     }
+  }
+
+  /**
+   * After a completed federation whose plan asks for it, this site's part in the cross-site evaluation (one step per
+   * wake-up; the runner ends once it returns true). True at once when the plan does not ask for one.
+   */
+  private async crossSiteDone(worker: RoundWorker): Promise<boolean> {
+    const session = this.session;
+    if (!session?.plan.crossSiteEvaluation) return true;
+    const { options } = this;
+    const policy = () => (typeof options.policy === 'function' ? options.policy() : options.policy);
+    this.crossSite ??= new CrossSiteStep({
+      api: options.api,
+      federationId: options.federationId,
+      enrollment: options.enrollment,
+      journal: options.journal,
+      session,
+      allowed: () => policy().crossSiteEvaluation?.allowed !== false,
+      minCell: effectivePopulationK(session.plan, policy()),
+      verifiedModel: (versionId) => worker.verifiedModel(versionId),
+      logger: this.logger,
+      signal: this.hard.signal,
+      emit: (e) => this.emit(e),
+    });
+    return this.crossSite.run();
   }
 
   /**
@@ -323,6 +351,7 @@ export class SiteRunner {
     this.session = undefined;
     this.worker = undefined;
     this.workerPlan = undefined;
+    this.crossSite = undefined;
     this.stats = new FederatedStatsStep((e) => this.emit(e));
   }
 

@@ -10,6 +10,10 @@ import {
   type CohortPoolContribution,
   type CohortPoolView,
   type CoordinatorKeys,
+  type CrossSiteAck,
+  type CrossSiteAnswer,
+  type CrossSiteResult,
+  type CrossSiteSession,
   type CurrentRound,
   type EnrollRequest,
   type EnrollResponse,
@@ -80,6 +84,10 @@ export interface SiteApi {
     contribution: StatsContribution;
     signal?: AbortSignal;
   }): Promise<StatsAck>;
+  /** The cross-site evaluation at the end of a federation whose plan asks for it: this site's session, its answer, its result. */
+  crossSiteSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<CrossSiteSession>;
+  crossSiteAnswer?(opts: { federationId: string; body: CrossSiteAnswer; signal?: AbortSignal }): Promise<CrossSiteAck>;
+  crossSiteResult?(opts: { federationId: string; body: CrossSiteResult; signal?: AbortSignal }): Promise<CrossSiteAck>;
   /** Secure aggregation of a round: its state, this site's key shares, its consistency signature, then its reveal (needed only when the plan asks for it). */
   secaggState?(opts: { federationId: string; round: number; signal?: AbortSignal }): Promise<SecaggState>;
   secaggShares?(opts: {
@@ -249,6 +257,27 @@ export class CoordinatorClient implements SiteApi {
   }): Promise<StatsAck> {
     return this.call(callOf(api.federationBaseline, 'post', { fid: opts.federationId }), {
       json: opts.contribution,
+      signal: opts.signal,
+    });
+  }
+
+  /** `GET …/cross-site/session`: the cross-site evaluation as this site sees it (phase, candidates, boxes for it). */
+  crossSiteSession(federationId: string, options: { signal?: AbortSignal } = {}): Promise<CrossSiteSession> {
+    return this.call(callOf(api.crossSiteSession, 'get', { fid: federationId }), options);
+  }
+
+  /** `POST …/cross-site/answer`: this site's sealed local model, or its refusal (idempotent). */
+  crossSiteAnswer(opts: { federationId: string; body: CrossSiteAnswer; signal?: AbortSignal }): Promise<CrossSiteAck> {
+    return this.call(callOf(api.crossSiteAnswer, 'post', { fid: opts.federationId }), {
+      json: opts.body,
+      signal: opts.signal,
+    });
+  }
+
+  /** `POST …/cross-site/results`: this site's metrics of the global and every local model (idempotent). */
+  crossSiteResult(opts: { federationId: string; body: CrossSiteResult; signal?: AbortSignal }): Promise<CrossSiteAck> {
+    return this.call(callOf(api.crossSiteResults, 'post', { fid: opts.federationId }), {
+      json: opts.body,
       signal: opts.signal,
     });
   }

@@ -1,4 +1,4 @@
-/** `twinfed federations create|amend|status`: start a federation from a plan file, amend its plan, watch its rounds and the sites' decisions. */
+/** `twinfed federations create|amend|status|report`: start a federation from a plan file, amend its plan, watch its rounds and the sites' decisions. */
 import type { Command } from 'commander';
 import { planDigest, type FederationView, type RoundView, type SiteDecisionView } from '@twinfed/shared';
 import { createContext, type CliDeps } from '../context';
@@ -7,6 +7,7 @@ import { readPlanFile } from '../plan-file';
 import { roundMetrics, selectRows } from '../round-metrics';
 import { renderRoundMetrics, renderSiteMetrics } from '../round-metrics-table';
 import { dpLine, governanceLine, modelLine, planWarnings } from '../plan-summary';
+import { registerFederationReport } from './federation-report';
 
 const federationColumns: Column<FederationView>[] = [
   { header: 'ID', cell: (f) => f.id },
@@ -185,4 +186,5 @@ export function registerFederations(program: Command, deps: CliDeps): void {
         );
       });
     });
+  registerFederationReport(federations, deps);
 }

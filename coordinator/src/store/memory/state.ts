@@ -41,6 +41,12 @@ export interface MemoryState {
   secaggCohorts: Map<string, R.SecaggCohortRecord>;
   /** key(federationId, siteId) */
   siteDecisions: Map<string, R.SiteDecisionRecord>;
+  /** By federation id. */
+  crossSites: Map<string, R.CrossSiteRecord>;
+  /** key(federationId, siteId, kind) */
+  crossSiteMessages: Map<string, R.CrossSiteMessageRecord>;
+  /** key(federationId, sender, recipient) */
+  crossSiteBoxes: Map<string, R.CrossSiteBoxRecord>;
   /** By lease name; never deleted (a released lease keeps its token). */
   leases: Map<string, R.Lease>;
   /** Metric counts by key(replica, name). */
@@ -75,6 +81,9 @@ export function emptyState(): MemoryState {
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
     siteDecisions: new Map(),
+    crossSites: new Map(),
+    crossSiteMessages: new Map(),
+    crossSiteBoxes: new Map(),
     leases: new Map(),
     counts: new Map(),
     audit: [],

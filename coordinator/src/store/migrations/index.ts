@@ -14,6 +14,7 @@ import { migration013 } from './013-leases';
 import { migration014 } from './014-metric-counts';
 import { migration015 } from './015-evaluation-calibration';
 import { migration016 } from './016-baseline-contributions';
+import { migration017 } from './017-cross-site-evaluation';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration014,
   migration015,
   migration016,
+  migration017,
 ];

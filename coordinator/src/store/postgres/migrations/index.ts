@@ -4,6 +4,7 @@ import { migration003 } from './003-leases';
 import { migration004 } from './004-metric-counts';
 import { migration005 } from './005-evaluation-calibration';
 import { migration006 } from './006-baseline-contributions';
+import { migration007 } from './007-cross-site-evaluation';
 import type { PgMigration } from './types';
 
 export type { PgMigration } from './types';
@@ -16,4 +17,5 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   migration004,
   migration005,
   migration006,
+  migration007,
 ];
