@@ -34,6 +34,7 @@ export {
   type Evaluation,
   modelOutputs,
   predict,
+  predictCoxRisk,
   type SurvivalEvaluation,
 } from './predict';
 export { calibrationBins, expectedCalibrationError } from './metrics';

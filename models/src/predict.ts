@@ -4,6 +4,7 @@ import { initBackend } from './backend';
 import { breslowBaseline, riskAtHorizon, type BaselineHazard } from './breslow';
 import { cIndex } from './c-index';
 import { coxLoss } from './cox-loss';
+import { integratedBrierScore } from './integrated-brier';
 import type { Split } from './dataset';
 import {
   accuracy,
@@ -69,8 +70,8 @@ export async function predict(options: PredictOptions): Promise<Float32Array> {
 }
 
 /**
- * A Cox model's Breslow baseline hazard estimated from time-to-event rows (a site's own training rows: the first
- * step; the federated estimator through the secure sum is future work, see docs/decisions.md).
+ * A Cox model's Breslow baseline hazard estimated from one set of time-to-event rows (the federation's baseline is
+ * the federated estimator through the secure sum: @twinfed/shared cox-baseline.ts).
  */
 export async function coxBaseline(options: EvaluateOptions): Promise<BaselineHazard> {
   const { spec, weights, data } = options;
@@ -112,6 +113,8 @@ export interface SurvivalEvaluation {
   cIndex: number;
   /** Negative partial log-likelihood per row, the whole set as one risk set (the model's ties method). */
   loss: number;
+  /** The integrated Brier score (IPCW) up to the horizon, when a baseline hazard was given (integrated-brier.ts). */
+  integratedBrier?: number;
 }
 
 /** Options of {@link evaluate}. */
@@ -121,6 +124,8 @@ export interface EvaluateOptions {
   data: Split;
   /** Scores a recalibrated version as {@link predict} does (binary models). */
   recalibration?: Recalibration;
+  /** A Cox model's baseline hazard, when known: the evaluation then includes the integrated Brier score. */
+  baseline?: BaselineHazard;
 }
 
 /**
@@ -136,6 +141,17 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
     n: data.n,
     cIndex: cIndex({ risk: eta, time: data.time, event: data.y }),
     loss: data.n === 0 ? NaN : coxLoss(eta, data.time, data.y, spec.ties).loss,
+    ...(options.baseline
+      ? {
+          integratedBrier: integratedBrierScore({
+            eta,
+            time: data.time,
+            event: data.y,
+            baseline: options.baseline,
+            horizon: spec.horizonDays,
+          }),
+        }
+      : {}),
   };
 }
 
@@ -164,7 +180,11 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
 export function evaluationMetrics(e: Evaluation | SurvivalEvaluation): Record<string, number> {
   const all: Record<string, number> =
     'cIndex' in e
-      ? { cIndex: e.cIndex, loss: e.loss }
+      ? {
+          cIndex: e.cIndex,
+          loss: e.loss,
+          ...(e.integratedBrier === undefined ? {} : { integratedBrier: e.integratedBrier }),
+        }
       : { accuracy: e.accuracy, auc: e.auc, loss: e.loss, brier: e.brier };
   return Object.fromEntries(Object.entries(all).filter(([, v]) => Number.isFinite(v)));
 }

@@ -153,6 +153,17 @@ export const HTTP_ERROR_CODES = {
       "The federation's recalibration is not taking histograms (the federation has not completed, or the recalibration is fitted, failed or past its deadline).",
     client: 'refused',
   },
+  CROSS_SITE_NOT_PLANNED: {
+    status: 409,
+    message: 'The federation’s plan does not ask for a cross-site evaluation (crossSiteEvaluation).',
+    client: 'refused',
+  },
+  CROSS_SITE_PHASE: {
+    status: 409,
+    message:
+      'The cross-site evaluation is not in the phase this message belongs to (the federation has not completed, or that phase has ended).',
+    client: 'retry',
+  },
   // 408, 413, 415, 429, 500, 503
   REQUEST_TIMEOUT: { status: 408, message: 'The request body arrived too slowly.', client: 'retry' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.', client: 'refused' },

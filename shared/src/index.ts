@@ -38,6 +38,15 @@ export type {
   SocketData,
 } from './events';
 export { createLogger, type Logger, silentLogger } from './logger';
+export {
+  baselineContext,
+  baselineEvents,
+  baselineFromSums,
+  baselineGrid,
+  baselineVector,
+  baselineVectorLength,
+  type GridBaseline,
+} from './cox-baseline';
 export { type CoxModelSpec, initialWeights, isCoxModel, layoutOf, type ModelSpec, ModelSpecSchema } from './model-spec';
 export { normalizationFromSums } from './normalization';
 export {
@@ -183,6 +192,8 @@ export { ddpMeanNoiseStd, decodeDdpSum, encodeDdpUpdate } from './dp/ddp-codec';
 export { canonicalJson } from './envelope/canonical-json';
 export {
   type Contributor,
+  type CoxBaseline,
+  CoxBaselineSchema,
   countOnlyMeta,
   FullModelVersionMetaSchema,
   type ModelVersionMeta,
@@ -200,6 +211,12 @@ export {
 } from './envelope/secagg-statements';
 export { signPlan, verifySignedPlan, type SignedPlan } from './envelope/signed-plan';
 export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';
+export {
+  openCrossSiteModel,
+  sealCrossSiteModel,
+  signCrossSiteMatrix,
+  verifyCrossSiteMatrix,
+} from './envelope/cross-site';
 export {
   openMaskedUpdate,
   openUpdate,
@@ -229,6 +246,7 @@ export {
   CreateInvitationSchema,
   type CreateStudy,
   CreateStudySchema,
+  type BaselineSession,
   type CurrentRound,
   DEFAULT_MAX_EVALUATION_EXAMPLES,
   DEFAULT_STUDY_ID,
@@ -352,6 +370,18 @@ export {
   PopulationSettingsSchema,
 } from './schemas/population';
 export { CALIBRATION_BINS, type Calibration, CalibrationSchema } from './schemas/calibration';
+export { type PrivacyLedger, type PrivacySpend, type SitePrivacyLedger } from './schemas/privacy-ledger';
+export {
+  type CrossSiteAck,
+  type CrossSiteAnswer,
+  CrossSiteAnswerSchema,
+  type CrossSiteMatrix,
+  type CrossSiteResult,
+  CrossSiteResultSchema,
+  type CrossSiteSession,
+  type CrossSiteView,
+  type SignedCrossSiteMatrix,
+} from './schemas/cross-site';
 export {
   type SecaggAck,
   type SecaggConsistency,

@@ -32,7 +32,7 @@ const HorizonSchema = z
   .max(36_500)
   .default(365)
   .describe(
-    'Cox models: scores are the risk of the event within this many days, 1 − S(H | x), from a Breslow baseline hazard.',
+    'Cox models: scores are the risk of the event within this many days, 1 − S(H | x), from the Breslow baseline hazard the sites compute through the secure sum after the last round (one-day bins up to 366 days, wider beyond), signed into the version `<final>.baseline`.',
   );
 
 /** A model the federation trains. The coordinator only needs its layout; `models/` builds it with tfjs. */

@@ -38,7 +38,7 @@ export { startLocalApi } from './local-api/server';
 
 // simulate
 export { SIM_NAMED_PATIENTS } from './simulate/people';
-export { TWIN_SCENARIO_PLAN, twinScenarioPlan } from './simulate/plan';
+export { TWIN_SCENARIO_PLAN, twinScenarioCoxPlan, twinScenarioPlan } from './simulate/plan';
 
 // stream
 export { IngestQueue } from './stream/ingest-queue';

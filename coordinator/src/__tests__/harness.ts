@@ -26,7 +26,8 @@ import { startCoordinator, type RunningCoordinator } from '../main';
  */
 export async function startTestCoordinator(
   opts: {
-    store?: 'memory' | 'sqlite';
+    /** `memory`, `sqlite` (in the data dir) or a `postgres://…?schema=…` URL. */
+    store?: string;
     dataDir?: string;
     now?: () => number;
     maxAuthFailuresPerMinute?: number;

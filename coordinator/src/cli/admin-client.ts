@@ -19,6 +19,7 @@ import {
   type CohortResult,
   type CreateCohortQuery,
   type CoordinatorKeys,
+  type CrossSiteView,
   type CreateApiToken,
   type CreateInvitation,
   type CreateStudy,
@@ -32,6 +33,7 @@ import {
   type Operation,
   type PlanInput,
   type PopulationView,
+  type PrivacyLedger,
   type ResponseOf,
   type RoundView,
   type SignedAuditHead,
@@ -199,6 +201,8 @@ export function createAdminClient(options: AdminClientOptions) {
     /** Each enrolled, non-revoked site's decision on the federation's current plan. */
     federationDecisions: async (id: string): Promise<SiteDecisionView[]> =>
       (await json(callOf(api.federationDecisions, 'get', { fid: id }))).decisions,
+    /** The cross-site evaluation of a federation: progress, and the coordinator-signed matrix once complete. */
+    crossSite: (id: string): Promise<CrossSiteView> => json(callOf(api.crossSite, 'get', { fid: id })),
     /** The pooled normalisation statistics of a federated-normalisation federation. */
     normalization: (id: string): Promise<NormalizationView> => json(callOf(api.normalization, 'get', { fid: id })),
     /** The federation's recalibration (plan option `recalibration`; BAD_REQUEST without it). */
@@ -213,6 +217,8 @@ export function createAdminClient(options: AdminClientOptions) {
     getModel: (versionId: string): Promise<ModelVersionView> => json(callOf(api.model, 'get', { vid: versionId })),
     listEvaluations: async (versionId: string): Promise<EvaluationView[]> =>
       (await json(callOf(api.modelEvaluations, 'get', { vid: versionId }))).evaluations,
+    /** The site-level privacy ledger: per site, ε and δ per federation and their composition. */
+    privacyLedger: (): Promise<PrivacyLedger> => json(callOf(api.privacyLedger, 'get', {})),
     /** The population view (latest report per site), of one federation or model version. */
     population: (filter: { federationId?: string; versionId?: string } = {}): Promise<PopulationView> =>
       json(callOf(api.population, 'get', {}, { federation: filter.federationId, version: filter.versionId })),

@@ -11,6 +11,7 @@ const LEAVES = [
   'federations create',
   'federations amend',
   'federations status',
+  'federations report',
   'models list',
   'models show',
   'models export',
@@ -40,7 +41,7 @@ describe('twinfed help', () => {
     const program = createProgram({ env: {}, stdout: buffer(), stderr: buffer() });
     const names = program.commands.map((c) => `${c.name()}: ${c.commands.map((s) => s.name()).join(',')}`);
     expect(names).toEqual([
-      'coordinator: start',
+      'coordinator: start,copy-store',
       'sites: invite,list,revoke',
       'tokens: create,list,revoke',
       'studies: create,list',

@@ -9,9 +9,13 @@ import {
   PlanSchema,
   deserializeWeights,
   generateIdentity,
+  gaussianDpEpsilon,
   planDigest,
   routes,
+  sealCrossSiteModel,
+  fromB64,
   type ApiTokenCreated,
+  type CrossSiteSession,
   type CurrentRound,
   type WeightSet,
 } from '@twinfed/shared';
@@ -30,6 +34,9 @@ const ARGS = [
   '--disable-sync',
 ];
 
+/** Study B's central DP: one published round spends {@link SECRET_EPSILON}. */
+const SECRET_DP = { clip: 0.5, noiseMultiplier: 1.5, delta: 1e-5 };
+const SECRET_EPSILON = gaussianDpEpsilon({ noiseMultiplier: SECRET_DP.noiseMultiplier, releases: 1, delta: 1e-5 });
 const XSS = '<img src=x onerror="window.__xss=1">';
 /** 50 rows: 30 predicted ~0.15 (20 % positive), 15 ~0.82 (73.3 % positive), 5 withheld; ECE = (30·0.05 + 15·0.0867 + 5·0.05) / 50. */
 const CALIBRATION = {
@@ -99,6 +106,37 @@ async function publishRound(c: Coord, fid: string, sites: TestSite[], values: nu
   }
 }
 
+/**
+ * The cross-site evaluation of the completed federation through the real site API: both sites seal a (stand-in)
+ * local model to both, Alpha reports its metrics, Beta withholds its column (fewer test rows than its k).
+ */
+async function crossSiteEvaluation(fid: string, sites: TestSite[]): Promise<void> {
+  for (const s of sites) {
+    const session = (await (await s.request('GET', routes.crossSiteSession(fid))).json()) as CrossSiteSession;
+    const boxes = session.candidates.map((c) =>
+      sealCrossSiteModel({
+        federationId: fid,
+        sender: s.siteId,
+        recipient: c.siteId,
+        weights: new Uint8Array(16).fill(7),
+        senderBoxSecretKey: s.identity.box.secretKey,
+        recipientBoxPublicKey: fromB64(c.boxPublicKey),
+      }),
+    );
+    const res = await s.request('POST', routes.crossSiteAnswer(fid), { boxes });
+    if (res.status !== 201) throw new Error(`cross-site answer ${res.status}: ${await res.text()}`);
+  }
+  const [alpha, beta] = sites as [TestSite, TestSite];
+  const results = [
+    [alpha, { n: 50, global: 0.81, local: { [alpha.siteId]: 0.77, [beta.siteId]: 0.64 } }],
+    [beta, { withheld: true }],
+  ] as const;
+  for (const [s, body] of results) {
+    const res = await s.request('POST', routes.crossSiteResults(fid), body);
+    if (res.status !== 201) throw new Error(`cross-site result ${res.status}: ${await res.text()}`);
+  }
+}
+
 describe('researcher dashboard in headless Chromium', () => {
   let c: Coord;
   let browser: Browser;
@@ -108,6 +146,12 @@ describe('researcher dashboard in headless Chromium', () => {
   const secret = { study: '', fid: '', siteId: '' };
   const problems: string[] = [];
   const methods = new Set<string>();
+
+  /** The privacy ledger table's rows, as cell texts. */
+  const ledgerRows = () =>
+    page.$$eval('#privacy-ledger tbody tr', (rows) =>
+      rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM))
@@ -123,7 +167,12 @@ describe('researcher dashboard in headless Chromium', () => {
     fid = (
       (await (
         await operator(c, 'POST', routes.federations, {
-          plan: testPlan({ name: 'Sepsis risk 2026', rounds: 2, minSites: 2 }),
+          plan: testPlan({
+            name: 'Sepsis risk 2026',
+            rounds: 2,
+            minSites: 2,
+            crossSiteEvaluation: { deadlineSeconds: 600 },
+          }),
           study: studyA,
         })
       ).json()) as { id: string }
@@ -149,6 +198,7 @@ describe('researcher dashboard in headless Chromium', () => {
         if (res.status !== 201) throw new Error(`evaluation ${res.status}`);
       }
     }
+    await crossSiteEvaluation(fid, sites);
     // A metric name that is markup: the API refuses it now (printable names only)...
     const hostile = await sites[1]!.request('POST', routes.modelEvaluations(`${fid}.v2`), {
       n: 50,
@@ -163,16 +213,19 @@ describe('researcher dashboard in headless Chromium', () => {
       metrics: { auc: 0.81, [XSS]: 1 },
       createdAt: new Date().toISOString(),
     });
-    // Study B: a federation of its own and a site enrolled after study A's rounds (so it takes part in B only).
-    secret.siteId = (await enrollTestSite(c, 'Gamma Trial Site')).siteId;
+    // Study B: a federation of its own, with central DP, and a site enrolled after study A's rounds (so it takes part
+    // in B only); one DP round of B is published, so the privacy ledger charges its ε to Alpha, Beta and Gamma.
+    const gamma = await enrollTestSite(c, 'Gamma Trial Site');
+    secret.siteId = gamma.siteId;
     secret.fid = (
       (await (
         await operator(c, 'POST', routes.federations, {
-          plan: testPlan({ name: 'Secret trial B', rounds: 2, minSites: 3 }),
+          plan: testPlan({ name: 'Secret trial B', rounds: 2, minSites: 3, privacy: { dp: SECRET_DP } }),
           study: secret.study,
         })
       ).json()) as { id: string }
     ).id;
+    await publishRound(c, secret.fid, [...sites, gamma], [0.1, 0.2, 0.3]);
     // Cohort statistics: a query of study A that Alpha releases and Beta partly suppresses, and one of study B.
     const cohortQuery = {
       title: 'Smokers before the sepsis plan',
@@ -292,6 +345,23 @@ describe('researcher dashboard in headless Chromium', () => {
     expect(await page.locator('#calibration svg.reliability').getAttribute('data-points')).toBe('2');
     expect(await page.locator('#calibration svg.reliability circle').count()).toBe(2);
 
+    // The cross-site matrix: the global and each local model (rows) on each site's test data (columns).
+    expect(await page.textContent('#cross-site-summary')).toMatch(
+      /^AUC of each model \(rows\) on each site's test data \(columns\), signed by the coordinator on /,
+    );
+    const matrix = await page.$$eval('#cross-site tbody tr', (rows) =>
+      rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+    expect(matrix).toEqual([
+      [`global ${fid}.v2`, '0.810', 'withheld'],
+      ['local Alpha Hospital', '0.770', 'withheld'],
+      ['local Beta Clinic', '0.640', 'withheld'],
+      ['n (test rows)', '50', 'withheld'],
+    ]);
+    expect(
+      await page.$$eval('#cross-site thead th', (h) => h.map((x) => (x as unknown as Element).textContent)),
+    ).toEqual(['model', 'Alpha Hospital', 'Beta Clinic']);
+
     const decisions = await page.$$eval('#decisions tbody tr', (rows) =>
       rows.map((r) => Array.from((r as unknown as Element).querySelectorAll('td'), (td) => td.textContent ?? '')),
     );
@@ -303,6 +373,14 @@ describe('researcher dashboard in headless Chromium', () => {
       '1 of 2 sites approved the current plan · sites that rejected or revoked it are not selected',
     );
     expect(await page.textContent('#sites')).toContain('Beta Clinic');
+    // The privacy ledger over study A only: its federation has no DP, so each site's total is unbounded.
+    expect(await ledgerRows()).toEqual([
+      ['Alpha Hospital', 'Sepsis risk 2026', 'none', '0', '2', '∞ (no DP)', '–', '∞ (no DP)'],
+      ['Alpha Hospital', 'total over 1 federation(s)', 'basic composition', '', '', '∞ (no DP)', '0', '∞ (no DP)'],
+      ['Beta Clinic', 'Sepsis risk 2026', 'none', '0', '2', '∞ (no DP)', '–', '∞ (no DP)'],
+      ['Beta Clinic', 'total over 1 federation(s)', 'basic composition', '', '', '∞ (no DP)', '0', '∞ (no DP)'],
+    ]);
+    expect(await page.textContent('#privacy-ledger-scope')).toContain("Over your studies' federations only");
     expect(await page.textContent('#federations')).toMatch(/Sepsis study/); // the study column
     expect(await page.textContent('#population')).toContain(
       'No population reports yet: only sites that run with --twins report population counts',
@@ -418,6 +496,28 @@ describe('researcher dashboard in headless Chromium', () => {
       ['Sepsis risk 2026', 'Sepsis study'],
       ['Secret trial B', 'Secret trial study'],
     ]);
+    // The operator's ledger: B's ε (one DP release) charged to the three sites, Gamma's total is B's ε alone.
+    const eps = SECRET_EPSILON.toFixed(2);
+    const ledger = await ledgerRows();
+    expect(ledger.filter((r) => r[0] === 'Gamma Trial Site')).toEqual([
+      ['Gamma Trial Site', 'Secret trial B', 'gaussian', '1', '1', eps, '1.0e-5', expect.any(String)],
+      [
+        'Gamma Trial Site',
+        'total over 1 federation(s)',
+        'basic composition',
+        '',
+        '',
+        eps,
+        '1.0e-5',
+        expect.any(String),
+      ],
+    ]);
+    expect(ledger.filter((r) => r[0] === 'Alpha Hospital').map((r) => [r[1], r[5]])).toEqual([
+      ['Sepsis risk 2026', '∞ (no DP)'],
+      ['Secret trial B', eps],
+      ['total over 2 federation(s)', '∞ (no DP)'],
+    ]);
+    expect(await page.textContent('#privacy-ledger-scope')).toBe('');
     expect(await page.$$eval('#study option', (o) => o.map((x) => (x as unknown as Element).textContent))).toEqual([
       'all 3 studies',
       'default',

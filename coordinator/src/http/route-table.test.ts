@@ -84,6 +84,7 @@ describe('route × role matrix', () => {
 const NOT_FEDERATION_SCOPED: readonly string[] = [
   api.siteSelf.path,
   api.siteFederations.path,
+  api.sitePrivacy.path,
   api.federationDecision.path,
   api.siteCohortQueries.path,
   api.cohortAnswers.path,
@@ -169,10 +170,12 @@ describe('route × role matrix: a researcher scoped to one study', () => {
     return { status: res.status, body };
   };
   const federation = async (study: string, site: TestSite) => {
-    // Federated normalisation and recalibration, so their federation-scoped views exist to read.
+    // Federated normalisation, recalibration and a cross-site evaluation, so their federation-scoped reader routes
+    // (…/normalization, …/recalibration, …/cross-site) answer.
     const plan = testPlan({
       data: { features: ['a', 'b', 'c'], normalization: 'federated' },
       recalibration: { method: 'platt' },
+      crossSiteEvaluation: { deadlineSeconds: 60 },
     });
     const fed = await json<{ id: string; latestVersionId: string }>(
       operator(c, 'POST', routes.federations, { plan, study }),
@@ -214,6 +217,7 @@ describe('route × role matrix: a researcher scoped to one study', () => {
     api.adminSites,
     api.studies,
     api.cohortQueries,
+    api.privacyLedger, // filtered by visibleFederations; its researcher test is http/privacy-ledger.test.ts
   ].map((r) => r.path);
   /** Process-wide counters with no federation, version, site or study in them (see docs/decisions.md). */
   const UNSCOPED: string[] = [api.metrics.path];

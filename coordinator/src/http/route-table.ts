@@ -7,10 +7,13 @@ import { modelHandlers } from './routes/models';
 import { siteHandlers } from './routes/sites';
 import { healthHandlers } from './routes/health';
 import { populationHandlers } from './routes/population';
+import { privacyHandlers } from './routes/privacy';
 import { metricsHandlers } from './routes/metrics';
 import { openApiHandlers } from './routes/openapi';
+import { baselineHandlers } from './routes/baseline';
 import { statsHandlers } from './routes/stats';
 import { recalibrationHandlers } from './routes/recalibration';
+import { crossSiteHandlers } from './routes/cross-site';
 import { secaggHandlers } from './routes/secagg';
 import { tokenHandlers } from './routes/tokens';
 import { auditHandlers } from './routes/audit';
@@ -46,12 +49,15 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
   const health = healthHandlers(deps);
   const stats = statsHandlers(deps);
   const recalibration = recalibrationHandlers(deps);
+  const baseline = baselineHandlers(deps);
+  const crossSite = crossSiteHandlers(deps);
   const secagg = secaggHandlers(deps);
   const tokens = tokenHandlers(deps);
   const audit = auditHandlers(deps);
   const population = populationHandlers(deps);
   const cohort = cohortHandlers(deps);
   const studies = studyHandlers(deps);
+  const privacy = privacyHandlers(deps);
   const dashboard = dashboardHandlers();
   // One line per family of handlers, each entry `contract name: { method: handler }`.
   const handlers: Handlers = {
@@ -64,9 +70,11 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     coordinatorKeys: { get: sites.coordinatorKeys },
     enroll: { post: sites.enroll },
     siteSelf: { get: sites.self },
+    sitePrivacy: { get: privacy.site },
     siteFederations: { get: governance.offered },
     invitations: { post: sites.invite },
     adminSites: { get: sites.list },
+    privacyLedger: { get: privacy.ledger },
     revokeSite: { post: sites.revoke },
     federations: { get: feds.list, post: feds.create },
     federation: { get: feds.get },
@@ -83,6 +91,11 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     secaggReveal: { post: secagg.reveal },
     federationStats: { get: stats.session, post: stats.contribute },
     federationRecalibration: { get: recalibration.session, post: recalibration.contribute },
+    federationBaseline: { get: baseline.session, post: baseline.contribute },
+    crossSite: { get: crossSite.view },
+    crossSiteSession: { get: crossSite.session },
+    crossSiteAnswer: { post: crossSite.answer },
+    crossSiteResults: { post: crossSite.results },
     normalization: { get: stats.pooled },
     models: { get: models.list },
     model: { get: models.get },

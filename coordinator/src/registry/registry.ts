@@ -5,6 +5,7 @@ import {
   sha256Hex,
   signModelVersion,
   type Contributor,
+  type CoxBaseline,
   type Identity,
   type Plan,
   type RecalibrationParams,
@@ -31,6 +32,11 @@ interface VersionInput {
   plan?: Plan;
   /** A recalibrated version: its signed parameters and its id (the base version's id + `.recalibrated`). */
   recalibration?: RecalibrationParams;
+  /**
+   * A Cox federation's federated baseline: the version is then the baseline version of the round's version (the same
+   * weights, id `<fid>.v<round>.baseline`, parent the round's version).
+   */
+  coxBaseline?: CoxBaseline;
 }
 
 /** A signed, ready-to-store model version and its serialised weights. */
@@ -52,7 +58,9 @@ export function buildVersion(input: VersionInput, identity: Identity): BuiltVers
   const weights = serializeWeights(input.weights);
   const versionId = input.recalibration
     ? `${input.recalibration.baseVersionId}.recalibrated`
-    : versionIdFor(input.federationId, input.round);
+    : input.coxBaseline
+      ? `${versionIdFor(input.federationId, input.round)}.baseline`
+      : versionIdFor(input.federationId, input.round);
   const meta: ModelVersionMeta = {
     protocol: PROTOCOL_VERSION,
     federationId: input.federationId,
@@ -68,6 +76,7 @@ export function buildVersion(input: VersionInput, identity: Identity): BuiltVers
     ...(input.dpMechanism === undefined ? {} : { dpMechanism: input.dpMechanism }),
     ...(input.plan === undefined ? {} : { planSha256: planDigest(input.plan) }),
     ...(input.recalibration === undefined ? {} : { recalibration: input.recalibration }),
+    ...(input.coxBaseline === undefined ? {} : { coxBaseline: input.coxBaseline }),
     createdAt: input.createdAt,
   };
   const signature = signModelVersion(meta, identity.sign.secretKey);

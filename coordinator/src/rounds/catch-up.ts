@@ -1,4 +1,5 @@
 import { requiresApprovals } from '@twinfed/shared';
+import { wantsBaseline } from '../baseline/phase-state';
 import type { RoundClosing } from './closing';
 import { closeTarget, type EngineCore } from './core';
 import type { Deadlines } from './deadlines';
@@ -75,10 +76,16 @@ export class CatchUp {
     if (!round || round.state === 'published' || round.state === 'failed') {
       // Waiting for a round: sites' decisions or an amended plan (stored by any replica) may be what it waits for.
       const decisions = requiresApprovals(plan) ? await core.store.listSiteDecisions(federationId) : [];
+      // A Cox federation past its last round waits for baseline contributions, which another replica may have stored.
+      const baseline =
+        wantsBaseline(plan) && round?.state === 'published'
+          ? (await core.store.listBaselineContributions(federationId)).length
+          : 0;
       const seen = [
         round?.round ?? 0,
         round?.state ?? 'none',
         planSha256,
+        baseline,
         ...decisions.map((d) => `${d.siteId}=${d.decision}@${d.planSha256}`),
       ].join(',');
       if (!this.changed(federationId, seen)) return;

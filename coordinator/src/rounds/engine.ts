@@ -17,6 +17,7 @@ import {
 } from '@twinfed/shared';
 import type { Federation, Round, Site, SiteDecisionRecord } from '../store';
 import { AccumulatorCache } from './accumulators';
+import { BaselineFinish } from './baseline';
 import { CatchUp } from './catch-up';
 import { RoundClosing } from './closing';
 import { EngineCore, closeTarget, type EngineDeps, type Loaded } from './core';
@@ -44,6 +45,7 @@ export class RoundEngine {
   private readonly publishing: Publishing;
   private readonly closing: RoundClosing;
   private readonly opening: RoundOpening;
+  private readonly baseline: BaselineFinish;
   private readonly secagg: SecureAggregation;
   private readonly catchUp: CatchUp;
   /** Federations with a poll tick queued in their serial section (one at a time). */
@@ -96,6 +98,14 @@ export class RoundEngine {
       deadlines,
       stopped: () => this.stopped,
       clearTimer: (fid) => this.scheduler.clear(fid),
+      baseline: () => this.baseline,
+    });
+    this.baseline = new BaselineFinish({
+      core: this.core,
+      publishing: this.publishing,
+      after: (fid, delayMs, fn) => this.scheduler.after(fid, delayMs, fn),
+      again: (fid) => this.opening.openNext(fid),
+      end: (fid) => this.opening.end(fid, 'completed'),
     });
     this.catchUp = new CatchUp({
       core: this.core,
@@ -192,6 +202,15 @@ export class RoundEngine {
     if (core.drives(federationId))
       await this.scheduler.run(federationId, () => this.opening.openIfWaiting(federationId));
     return (await core.store.getFederation(federationId))!;
+  }
+
+  /**
+   * A Cox federation's baseline contribution was stored: once the cohort is complete the baseline version is published
+   * and the federation ends (in its serial section; another replica's driver notices it at its next poll tick).
+   */
+  async baselineContributed(federationId: string): Promise<void> {
+    if (this.core.drives(federationId))
+      await this.scheduler.run(federationId, () => this.opening.openIfWaiting(federationId));
   }
 
   /**

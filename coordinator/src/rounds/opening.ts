@@ -3,6 +3,7 @@ import type { Round } from '../store';
 import type { Strategy } from '../strategies';
 import { eligibleSites } from './attendance';
 import type { EngineCore, Loaded } from './core';
+import type { BaselineFinish } from './baseline';
 import type { Deadlines } from './deadlines';
 import { consentOf } from './governance';
 import type { Publishing } from './publishing';
@@ -23,6 +24,8 @@ export class RoundOpening {
       stopped: () => boolean;
       /** Cancels the federation's pending timer (when it ends). */
       clearTimer: (federationId: string) => void;
+      /** A Cox federation's last step (its federated baseline), before it ends. */
+      baseline: () => BaselineFinish;
     },
   ) {}
 
@@ -51,7 +54,10 @@ export class RoundOpening {
     if (federation.state !== 'running' || this.o.stopped()) return;
     const rounds = await core.store.listRounds(federationId);
     const published = rounds.filter((r) => r.state === 'published').length;
-    if (published >= plan.rounds) return this.end(federationId, 'completed');
+    if (published >= plan.rounds) {
+      if (await this.o.baseline().step(loaded)) return;
+      return this.end(federationId, 'completed');
+    }
     let failedInRow = 0;
     for (let i = rounds.length - 1; i >= 0 && rounds[i]!.state === 'failed'; i--) failedInRow++;
     if (failedInRow >= plan.maxConsecutiveFailedRounds) return this.end(federationId, 'failed');
@@ -166,7 +172,7 @@ export class RoundOpening {
     );
   }
 
-  private async end(federationId: string, state: 'completed' | 'failed'): Promise<void> {
+  async end(federationId: string, state: 'completed' | 'failed'): Promise<void> {
     const { core } = this.o;
     await core.store.updateFederation(federationId, { state, updatedAt: core.iso() }, core.fence(federationId));
     this.o.clearTimer(federationId);

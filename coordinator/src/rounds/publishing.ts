@@ -1,5 +1,13 @@
-import { dpMechanism, initialWeights, layoutOf, type DpMechanism, type Plan } from '@twinfed/shared';
-import type { Round } from '../store';
+import {
+  dpMechanism,
+  initialWeights,
+  layoutOf,
+  type CoxBaseline,
+  type DpMechanism,
+  type ModelVersionMeta,
+  type Plan,
+} from '@twinfed/shared';
+import type { ModelVersion, Round } from '../store';
 import { buildVersion, type BuiltVersion } from '../registry/registry';
 import { auditHeadSigner } from '../audit/head-signer';
 import { dpEpsilonAfter, type EngineCore, type Loaded } from './core';
@@ -110,6 +118,49 @@ export class Publishing {
       'model version published',
     );
     core.events.modelPublished({ federationId, round: round.round, versionId: built.version.id });
+  }
+
+  /**
+   * Publishes a Cox federation's baseline version: the final version's weights, lineage, contributors and metrics
+   * with the federated baseline signed in (parent: the final version), and makes it the federation's head.
+   */
+  async publishBaseline(loaded: Loaded, finalVersion: ModelVersion, coxBaseline: CoxBaseline): Promise<string> {
+    const { core } = this;
+    const { federation, plan } = loaded;
+    const meta = finalVersion.meta as unknown as ModelVersionMeta;
+    const built = buildVersion(
+      {
+        federationId: federation.id,
+        parentVersionId: finalVersion.id,
+        round: finalVersion.round,
+        strategy: meta.strategy,
+        weights: await core.global(finalVersion.id),
+        contributors: 'contributors' in meta ? meta.contributors : [],
+        metrics: meta.metrics,
+        plan,
+        coxBaseline,
+        createdAt: core.iso(),
+      },
+      core.deps.identity,
+    );
+    await core.store.publishVersion({
+      version: built.version,
+      weights: built.weights,
+      federationPatch: { latestVersionId: built.version.id, updatedAt: built.version.createdAt },
+      ...this.publishAudit(built),
+      fence: core.fence(federation.id),
+    });
+    core.logger.info(
+      {
+        federationId: federation.id,
+        versionId: built.version.id,
+        sites: coxBaseline.sites,
+        events: coxBaseline.events,
+      },
+      'federated baseline published',
+    );
+    core.events.modelPublished({ federationId: federation.id, round: finalVersion.round, versionId: built.version.id });
+    return built.version.id;
   }
 
   /** The DP releases behind a version (its signed `metrics.dpRounds`; 0 for the initial version). */

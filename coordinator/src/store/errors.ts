@@ -39,6 +39,10 @@ export function unknownCohortPool(): TwinfedError {
   return new TwinfedError('NOT_FOUND', 'The cohort query has no secure pool.');
 }
 
+export function unknownCrossSite(): TwinfedError {
+  return new TwinfedError('NOT_FOUND', 'The federation has no cross-site evaluation.');
+}
+
 /** A fenced write whose lease no longer holds (another replica took it over, or it expired): nothing was written. */
 export function leaseLost(lease: string): TwinfedError {
   return new TwinfedError('LEASE_LOST', `The lease ${lease} is no longer held with this token; nothing was written.`);

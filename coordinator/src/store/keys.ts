@@ -5,6 +5,9 @@ import type {
   CohortPoolContributionRecord,
   CohortPoolRecord,
   CohortQueryRecord,
+  CrossSiteBoxRecord,
+  CrossSiteMessageRecord,
+  CrossSiteRecord,
   Evaluation,
   PopulationReportRecord,
   SecaggCohortRecord,
@@ -182,4 +185,30 @@ export const AUDIT_KEYS = recordKeys<AuditEntry>({
   detail: true,
   prevHash: true,
   hash: true,
+});
+export const CROSS_SITE_KEYS = recordKeys<CrossSiteRecord>({
+  federationId: true,
+  globalVersionId: true,
+  candidates: true,
+  state: true,
+  openedAt: true,
+  modelsDeadlineAt: true,
+  participants: true,
+  resultsDeadlineAt: true,
+  matrix: true,
+  closedAt: true,
+});
+export const CROSS_SITE_MESSAGE_KEYS = recordKeys<CrossSiteMessageRecord>({
+  federationId: true,
+  siteId: true,
+  kind: true,
+  payload: true,
+  createdAt: true,
+});
+export const CROSS_SITE_BOX_KEYS = recordKeys<CrossSiteBoxRecord>({
+  federationId: true,
+  sender: true,
+  recipient: true,
+  nonce: true,
+  ciphertext: true,
 });

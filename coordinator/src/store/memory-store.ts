@@ -6,6 +6,7 @@ import { storeClass } from './compose';
 import { audit } from './memory/audit';
 import { cohort } from './memory/cohort';
 import { cohortPool } from './memory/cohort-pool';
+import { crossSite } from './memory/cross-site';
 import { lifecycle, MemoryContext } from './memory/context';
 import { decisions } from './memory/decisions';
 import { federations } from './memory/federations';
@@ -29,6 +30,7 @@ export class MemoryStore extends storeClass(() => new MemoryContext(), {
   population,
   cohort,
   cohortPool,
+  crossSite,
   stats,
   recalibration,
   secagg,

@@ -8,6 +8,7 @@ import { storeClass } from './compose';
 import { audit } from './postgres/audit';
 import { cohort } from './postgres/cohort';
 import { cohortPool } from './postgres/cohort-pool';
+import { crossSite } from './postgres/cross-site';
 import { lifecycle, PgContext } from './postgres/context';
 import { checkDurability, PgDb, unreachable, type PgOptions } from './postgres/db';
 import { decisions } from './postgres/decisions';
@@ -34,6 +35,7 @@ export class PostgresStore extends storeClass((db: PgDb) => new PgContext(db), {
   population,
   cohort,
   cohortPool,
+  crossSite,
   stats,
   recalibration,
   secagg,

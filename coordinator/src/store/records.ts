@@ -350,3 +350,54 @@ export interface LeaseFence {
   token: number;
   now: number;
 }
+
+/** The phases of a cross-site evaluation (shared schemas/cross-site). */
+export type CrossSiteState = 'models' | 'evaluating' | 'complete';
+
+/**
+ * A federation's cross-site evaluation, opened once after it completed: the global version evaluated, the candidate
+ * sites (its contributors, sorted), the phase and its deadlines, the participants fixed when the `models` phase
+ * ended (null before), and the signed matrix once complete (null before).
+ */
+export interface CrossSiteRecord {
+  federationId: string;
+  globalVersionId: string;
+  candidates: string[];
+  state: CrossSiteState;
+  openedAt: string;
+  modelsDeadlineAt: string;
+  participants: string[] | null;
+  resultsDeadlineAt: string | null;
+  matrix: JsonObject | null;
+  closedAt: string | null;
+}
+
+/** What a site sent in a cross-site evaluation: its `answer` (models phase) or its `result` (evaluating phase). */
+export type CrossSiteKind = 'answer' | 'result';
+
+/** A site's answer (`{ status: 'model' | 'refused' }`) or result (metrics only). One per (federation, site, kind). */
+export interface CrossSiteMessageRecord {
+  federationId: string;
+  siteId: string;
+  kind: CrossSiteKind;
+  payload: JsonObject;
+  createdAt: string;
+}
+
+/** A local model sealed by `sender` to `recipient` (ciphertext the coordinator cannot open), deleted once used. */
+export interface CrossSiteBoxRecord {
+  federationId: string;
+  sender: string;
+  recipient: string;
+  nonce: Uint8Array;
+  ciphertext: Uint8Array;
+}
+
+/**
+ * Outcome of storing a cross-site message: new, the same payload again or another payload (the first is kept), or
+ * `closed` (nothing stored: the evaluation is not in the phase of this kind of message).
+ */
+export type PutCrossSiteMessageResult =
+  | { status: 'accepted' }
+  | { status: 'duplicate' | 'conflict'; existing: CrossSiteMessageRecord }
+  | { status: 'closed'; session: CrossSiteRecord };

@@ -7,6 +7,7 @@ import { storeClass } from './compose';
 import { audit, sealLegacyAudit } from './sqlite/audit';
 import { cohort } from './sqlite/cohort';
 import { cohortPool } from './sqlite/cohort-pool';
+import { crossSite } from './sqlite/cross-site';
 import { lifecycle, SqlContext, SqliteContext } from './sqlite/context';
 import { openDatabase, type OpenDatabaseOptions } from './sqlite/db';
 import { decisions } from './sqlite/decisions';
@@ -33,6 +34,7 @@ export class SqliteStore extends storeClass((context: SqlContext) => new SqliteC
   population,
   cohort,
   cohortPool,
+  crossSite,
   stats,
   recalibration,
   secagg,

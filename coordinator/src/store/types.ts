@@ -19,11 +19,16 @@ import type {
   CohortPoolRecord,
   CohortPoolState,
   CohortQueryRecord,
+  CrossSiteBoxRecord,
+  CrossSiteKind,
+  CrossSiteMessageRecord,
+  CrossSiteRecord,
   Evaluation,
   NewEvaluation,
   PopulationReportRecord,
   PutCohortAnswerResult,
   PutCohortPoolContributionResult,
+  PutCrossSiteMessageResult,
   PutSecaggMessageResult,
   PutStatsContributionResult,
   SecaggCohortRecord,
@@ -172,6 +177,8 @@ export interface IdentityStore {
   // --- enrollment and sites
   createInvitation(invitation: NewInvitation, audit?: NewAuditEntry): Promise<Invitation>;
   listInvitations(): Promise<Invitation[]>;
+  /** The invitation whose token hashes to `tokenHash` (used or not), or null: one indexed read, not a list. */
+  findInvitationByTokenHash(tokenHash: string): Promise<Invitation | null>;
   /**
    * Atomically: the invitation with this hash exists, is unused and `expiresAt > now` → mark it used
    * (usedAt = now, siteId = site.id) and insert the site. Null when the token is unknown, used or expired.
@@ -323,12 +330,16 @@ export interface CohortPoolStore {
   ): Promise<CohortPoolRecord>;
 }
 
-/** Secure-sum contributions (federated normalisation statistics). */
+/** Secure-sum contributions (federated normalisation statistics; a Cox federation's baseline). */
 export interface StatsStore {
   /** Insert-once per (federation, site): 'accepted'; same bytes again: 'duplicate'; other bytes: 'conflict' (first kept). Rejects UNKNOWN_FEDERATION. */
   putStatsContribution(contribution: StatsContributionRecord): Promise<PutStatsContributionResult>;
   /** Ordered by siteId. */
   listStatsContributions(federationId: string): Promise<StatsContributionRecord[]>;
+  /** A Cox federation's baseline secure sum (its own table, the same rules as {@link putStatsContribution}). */
+  putBaselineContribution(contribution: StatsContributionRecord): Promise<PutStatsContributionResult>;
+  /** Ordered by siteId. */
+  listBaselineContributions(federationId: string): Promise<StatsContributionRecord[]>;
 }
 
 /** The masked recalibration histograms of a federation (plan option `recalibration`): one secure sum, as StatsStore's. */
@@ -356,6 +367,49 @@ export interface SecaggStore {
   fixSecaggCohort(cohort: SecaggCohortRecord, fence?: LeaseFence): Promise<SecaggCohortRecord>;
   /** The round's fixed cohort, or null when none was fixed (or the round is unknown). */
   getSecaggCohort(federationId: string, round: number): Promise<SecaggCohortRecord | null>;
+}
+
+/** Cross-site evaluations: one session per federation, the sites' messages, and the sealed local models in transit. */
+export interface CrossSiteStore {
+  /**
+   * Insert-once per federation: the first call stores the session as given and returns it; every later call returns
+   * that first record unchanged. Rejects UNKNOWN_FEDERATION.
+   */
+  openCrossSite(session: CrossSiteRecord): Promise<CrossSiteRecord>;
+  getCrossSite(federationId: string): Promise<CrossSiteRecord | null>;
+  /**
+   * Insert-once per (federation, site, kind), an `answer` with its `boxes` in the same transaction: 'accepted'; the
+   * same payload again 'duplicate', another 'conflict' (the first kept, with its boxes); 'closed' (nothing stored)
+   * when the session is not in the kind's phase (`answer`: models, `result`: evaluating). A stored `result` deletes
+   * every box addressed to its site. Rejects NOT_FOUND when there is no session.
+   */
+  putCrossSiteMessage(
+    message: CrossSiteMessageRecord,
+    boxes?: readonly CrossSiteBoxRecord[],
+  ): Promise<PutCrossSiteMessageResult>;
+  /** Ordered by siteId. */
+  listCrossSiteMessages(federationId: string, kind: CrossSiteKind): Promise<CrossSiteMessageRecord[]>;
+  /** The boxes addressed to `recipient`, ordered by sender. */
+  listCrossSiteBoxes(federationId: string, recipient: string): Promise<CrossSiteBoxRecord[]>;
+  /**
+   * models → evaluating, when the session is in `models` and the sites whose stored answer has status 'model' are
+   * exactly `participants`: fixes them and `resultsDeadlineAt`, and deletes every box addressed to a non-participant.
+   * Returns the stored session (unchanged when the condition does not hold). Rejects NOT_FOUND when there is none.
+   */
+  fixCrossSiteParticipants(
+    federationId: string,
+    participants: readonly string[],
+    resultsDeadlineAt: string,
+  ): Promise<CrossSiteRecord>;
+  /**
+   * evaluating → complete, when the session is in `evaluating` and the sites with a stored result are exactly
+   * `reported`: stores the signed matrix and deletes every box of the federation. Returns the stored session
+   * (unchanged when the condition does not hold). Rejects NOT_FOUND when there is none.
+   */
+  closeCrossSite(
+    federationId: string,
+    o: { matrix: JsonObject; closedAt: string; reported: readonly string[] },
+  ): Promise<CrossSiteRecord>;
 }
 
 /** Sites' decisions about federations' plans: the latest per (federation, site). */
@@ -441,6 +495,7 @@ export interface StoreDomains {
   recalibration: RecalibrationStore;
   secagg: SecaggStore;
   decisions: DecisionStore;
+  crossSite: CrossSiteStore;
   audit: AuditStore;
   leases: LeaseStore;
   counts: CountStore;
@@ -462,6 +517,7 @@ export interface Store
     RecalibrationStore,
     SecaggStore,
     DecisionStore,
+    CrossSiteStore,
     AuditStore,
     LeaseStore,
     CountStore,

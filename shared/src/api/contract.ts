@@ -16,6 +16,14 @@ import {
 } from '../schemas/governance';
 import { PopulationReportSchema } from '../schemas/population';
 import { RecalibrationSessionSchema } from '../schemas/recalibration-api';
+import { PrivacyLedgerSchema } from '../schemas/privacy-ledger';
+import {
+  CrossSiteAckSchema,
+  CrossSiteAnswerSchema,
+  CrossSiteResultSchema,
+  CrossSiteSessionSchema,
+  CrossSiteViewSchema,
+} from '../schemas/cross-site';
 import {
   CohortAnswerAckSchema,
   CohortAnswerSchema,
@@ -58,6 +66,7 @@ import {
   PopulationViewSchema,
   RoundViewSchema,
   SiteViewSchema,
+  BaselineSessionSchema,
   StatsAckSchema,
   StatsContributionSchema,
   StatsSessionSchema,
@@ -197,6 +206,17 @@ export const api = {
       roles: SITE,
       request: none,
       response: ok(SiteViewSchema),
+      errors: ['UNKNOWN_SITE'],
+    }),
+  },
+  sitePrivacy: {
+    path: '/v1/sites/self/privacy',
+    get: op({
+      summary:
+        "The calling site's privacy ledger: ε and δ of every federation it contributed an update to, and their basic composition (Σ ε, Σ δ).",
+      roles: SITE,
+      request: none,
+      response: ok(PrivacyLedgerSchema),
       errors: ['UNKNOWN_SITE'],
     }),
   },
@@ -378,6 +398,68 @@ export const api = {
       request: jsonBody(StatsContributionSchema),
       response: stored(StatsAckSchema),
       errors: [...MEMBER, 'ALREADY_EXISTS', 'FEDERATION_NOT_RUNNING'],
+    }),
+  },
+  federationBaseline: {
+    path: '/v1/federations/:fid/baseline',
+    get: op({
+      summary:
+        "A Cox federation's secure sum of its Breslow baseline: the final version, grid, cohort, who contributed, the sum once complete.",
+      roles: SITE,
+      request: none,
+      response: ok(BaselineSessionSchema),
+      errors: [...MEMBER, 'BAD_REQUEST'],
+    }),
+    post: op({
+      summary: "The site's masked event counts and risk-set sums on the grid (idempotent for the same bytes).",
+      roles: SITE,
+      request: jsonBody(StatsContributionSchema),
+      response: stored(StatsAckSchema),
+      errors: [...MEMBER, 'BAD_REQUEST', 'ALREADY_EXISTS', 'FEDERATION_NOT_RUNNING'],
+    }),
+  },
+  crossSite: {
+    path: '/v1/federations/:fid/cross-site',
+    get: op({
+      summary:
+        'The cross-site evaluation of a completed federation (plan `crossSiteEvaluation`): its progress, and once complete the matrix signed by the coordinator (the global and each local model × each site’s test data).',
+      roles: READERS,
+      request: none,
+      response: ok(CrossSiteViewSchema),
+      errors: [...FEDERATION, 'CROSS_SITE_NOT_PLANNED'],
+    }),
+  },
+  crossSiteSession: {
+    path: '/v1/federations/:fid/cross-site/session',
+    get: op({
+      summary:
+        'The cross-site evaluation as the calling site sees it: phase, deadlines, the candidates’ signed keys, and the local models sealed to it (ciphertext) while it has to evaluate them.',
+      roles: SITE,
+      request: none,
+      response: ok(CrossSiteSessionSchema),
+      errors: [...MEMBER, 'CROSS_SITE_NOT_PLANNED', 'CROSS_SITE_PHASE'],
+    }),
+  },
+  crossSiteAnswer: {
+    path: '/v1/federations/:fid/cross-site/answer',
+    post: op({
+      summary:
+        "The calling site's answer in the models phase: its local-only model sealed to every candidate site, or its refusal (idempotent).",
+      roles: SITE,
+      request: jsonBody(CrossSiteAnswerSchema),
+      response: stored(CrossSiteAckSchema),
+      errors: [...MEMBER, 'CROSS_SITE_NOT_PLANNED', 'CROSS_SITE_PHASE', 'FORBIDDEN', 'ALREADY_EXISTS'],
+    }),
+  },
+  crossSiteResults: {
+    path: '/v1/federations/:fid/cross-site/results',
+    post: op({
+      summary:
+        "The calling site's metrics of the global and every participant's local model on its test rows, or its withheld column (idempotent).",
+      roles: SITE,
+      request: jsonBody(CrossSiteResultSchema),
+      response: stored(CrossSiteAckSchema),
+      errors: [...MEMBER, 'CROSS_SITE_NOT_PLANNED', 'CROSS_SITE_PHASE', 'FORBIDDEN', 'ALREADY_EXISTS'],
     }),
   },
   federationRecalibration: {
@@ -573,6 +655,17 @@ export const api = {
       roles: READERS,
       request: none,
       response: ok(list('sites', SiteViewSchema)),
+      errors: [],
+    }),
+  },
+  privacyLedger: {
+    path: '/v1/privacy/ledger',
+    get: op({
+      summary:
+        'The site-level privacy ledger: per site, ε and δ of every federation it contributed to (the ε signed into its latest version) and their basic composition (Σ ε, Σ δ; unbounded when one has no DP). A researcher: its studies\u2019 federations only.',
+      roles: READERS,
+      request: none,
+      response: ok(PrivacyLedgerSchema),
       errors: [],
     }),
   },

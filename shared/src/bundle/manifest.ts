@@ -216,7 +216,7 @@ export function describeVersion(meta: ModelVersionMeta, plan: Plan): BundleDescr
       name: plan.data.label,
       rule: plan.data.labelRule ?? null,
       positive: isCoxModel(plan.model)
-        ? `time to ${plan.data.label} (days) and whether it was observed (1) or censored (0), from the site's CSV mapping`
+        ? `time to ${plan.data.label} (days) and whether it was observed (1) or censored (0), ${plan.data.labelRule ? `derived from the site's twins by the label rule (${plan.data.labelRule.kind})` : "from the site's CSV mapping"}`
         : plan.data.labelRule
           ? `1 when the label rule holds (${plan.data.labelRule.kind})`
           : `1 for the values the site's CSV mapping lists as positive for ${plan.data.label}`,

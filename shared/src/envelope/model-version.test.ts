@@ -82,6 +82,7 @@ describe('model version signing', () => {
     ['dpEpsilon', 1.25],
     ['dpMechanism', 'gaussian'],
     ['planSha256', 'b'.repeat(64)],
+    ['coxBaseline', { etaVersionId: 'v3', times: [1, 2], cumulativeHazard: [0.01, 0.03], sites: 3, events: 4 }],
     ['createdAt', '2025-03-01T12:00:00.001Z'],
   ];
   test('covers every field of the schema', () => {

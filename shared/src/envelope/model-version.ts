@@ -10,6 +10,7 @@ import { sha256, sha256Hex } from '../crypto/hash';
 import { signDigest, verifyDigest } from '../crypto/signature';
 import { LayoutSchema } from '../weights/layout-schema';
 import type { Plan } from '../schemas/plan';
+import { BASELINE_MAX_BINS } from '../cox-baseline';
 import { canonicalJson } from './canonical-json';
 import { IdSchema } from '../schemas/ids';
 import { RecalibrationParamsSchema } from '../schemas/recalibration';
@@ -28,6 +29,23 @@ export type Contributor = z.infer<typeof ContributorSchema>;
 
 /** Most contributors a model version may list. */
 const MAX_MODEL_CONTRIBUTORS = 100_000;
+
+/**
+ * A Cox model's federated Breslow baseline (cox-baseline.ts): the cumulative baseline hazard H₀ on the plan's public
+ * grid, from the secure sum of the cohort's event counts and risk-set sums with the risk scores of `etaVersionId` (the
+ * federation's final round version, whose weights this version carries). What turns a Cox risk score into the risk
+ * at the horizon: 1 − exp(−H₀(horizon) · e^η).
+ */
+export const CoxBaselineSchema = z.strictObject({
+  etaVersionId: IdSchema,
+  times: z.array(z.number().positive()).min(1).max(BASELINE_MAX_BINS),
+  cumulativeHazard: z.array(z.number().min(0)).min(1).max(BASELINE_MAX_BINS),
+  /** How many sites' vectors are in the sum, and how many events. */
+  sites: z.int().min(1),
+  events: z.int().min(0),
+});
+/** A signed federated baseline (see {@link CoxBaselineSchema}). */
+export type CoxBaseline = z.infer<typeof CoxBaselineSchema>;
 
 /** The fields every model version's metadata has, whoever reads it. */
 const metaFields = {
@@ -53,6 +71,8 @@ const metaFields = {
    * log-odds z with these parameters, fitted on the cohort's held-out scores through the secure sum.
    */
   recalibration: RecalibrationParamsSchema.optional(),
+  /** A Cox federation's baseline version only: the federated Breslow baseline (absent on every other version). */
+  coxBaseline: CoxBaselineSchema.optional(),
   createdAt: z.iso.datetime(),
 };
 

@@ -418,6 +418,29 @@ export const StatsAckSchema = z.object({
 export type StatsAck = z.infer<typeof StatsAckSchema>;
 
 /**
+ * GET /v1/federations/:fid/baseline (site): the secure sum of a Cox federation's Breslow baseline (cox-baseline.ts),
+ * open once its last round is published. `versionId` is the final model whose risk scores the sites use; `grid` the
+ * public bin edges; the cohort is the sites that contributed to that version. `state`: `collecting` until every
+ * member posted its masked vector or `deadlineAt` passes, then `published` (the signed baseline version
+ * `baselineVersionId`) or `failed` (no baseline: a member did not take part in time, or the cohort is under
+ * max(3, minSites)). `sum` is the ring sum once complete, else null.
+ */
+export const BaselineSessionSchema = z.object({
+  federationId: id,
+  versionId: id,
+  state: z.enum(['collecting', 'published', 'failed']),
+  grid: z.array(z.number().positive()).min(1).max(1_000),
+  length: z.number().int().min(2).max(2_000),
+  fractionBits: z.number().int().min(0).max(40),
+  cohort: z.array(CohortMemberSchema),
+  contributed: z.array(id),
+  deadlineAt: z.iso.datetime(),
+  baselineVersionId: id.nullable(),
+  sum: maskedB64.nullable(),
+});
+export type BaselineSession = z.infer<typeof BaselineSessionSchema>;
+
+/**
  * GET /v1/federations/:fid/normalization (operator, researcher): the pooled z-score statistics of a federation with
  * `data.normalization: 'federated'`, decoded from the completed secure sum (the aggregate every site trains with;
  * no single site's numbers). `ready` with rows/mean/std once every cohort member contributed, else `waiting`.

@@ -236,8 +236,18 @@ export function featureNames(derivations: readonly FeatureDerivation[]): string[
  * - `condition-onset`: 1 when a condition in `conditionCodes` has its onset in `(at, at + horizonDays·DAY_MS]`,
  *   else 0. With `excludePrior` (default), a twin in whom such a condition is already active at `at` gets no
  *   label and stays out of training and evaluation.
+ * - `time-to-event` (Cox models): the days from `at` to the first onset of such a condition in
+ *   `(at, at + horizonDays·DAY_MS]` (event 1); without one, censored (event 0) at the twin's last record (its latest
+ *   observation, immunization, exposure or condition onset or abatement) or at the horizon, whichever comes first. A
+ *   twin with no record after `at` was not followed up and gets no label; `excludePrior` as for `condition-onset`.
  * - `stored`: the twin store's own label (`TwinSnapshot.label`); twins without one stay out.
  */
+const excludePrior = z
+  .boolean()
+  .default(true)
+  .describe(
+    'A twin in whom such a condition is already active at the snapshot gets no label and stays out of training and evaluation.',
+  );
 export const LabelDerivationSchema = z
   .discriminatedUnion('kind', [
     z
@@ -254,12 +264,26 @@ export const LabelDerivationSchema = z
           .min(1)
           .max(3650)
           .describe('Days after the snapshot in which an onset counts as positive.'),
-        excludePrior: z
-          .boolean()
-          .default(true)
+        excludePrior,
+      })
+      .strict(),
+    z
+      .object({
+        kind: z
+          .literal('time-to-event')
           .describe(
-            'A twin in whom such a condition is already active at the snapshot gets no label and stays out of training and evaluation.',
+            'For Cox models: days from the snapshot to the first onset of a condition in conditionCodes (event 1); without one, censored (event 0) at the twin’s last record or at the horizon, whichever comes first. A twin with no record after the snapshot was not followed up and gets no label.',
           ),
+        conditionCodes: z.array(CodeSetSchema).min(1).max(20).describe('The outcome’s code sets.'),
+        horizonDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .describe(
+            'Days of follow-up after the snapshot: an onset later than this is not an event, and twins still free of the outcome are censored here (at the latest).',
+          ),
+        excludePrior,
       })
       .strict(),
     z

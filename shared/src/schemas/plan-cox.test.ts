@@ -51,15 +51,37 @@ describe('PlanSchema Cox models', () => {
     }
   });
 
-  test('refuses twin derivations and mini-batches of one row, saying why', () => {
+  test('refuses binary twin labels and mini-batches of one row, saying why', () => {
     const twin = JSON.parse(
       fs.readFileSync(path.join(__dirname, '../../../examples/plans/twin-infection-risk.json'), 'utf8'),
-    ) as { model: { inputs: number } };
+    ) as { model: { inputs: number }; data: { labelRule: { kind: string } } };
     expect(problems({ ...twin, model: { kind: 'cox', inputs: twin.model.inputs } })).toEqual([
-      'data.derive: a cox model needs time-to-event rows (a CSV mapping whose label names a time and an event column); twin federations derive binary labels only',
+      `data.labelRule: a cox model needs time-to-event rows: on twins, data.labelRule of kind "time-to-event" (days from the snapshot to the outcome's onset, censored at the last record or the horizon), not "${twin.data.labelRule.kind}" binary labels`,
     ]);
     expect(problems({ ...COX, training: { ...COX.training, batchSize: 1 } })).toEqual([
       'training.batchSize: a cox model needs training.batchSize ≥ 2: its partial likelihood compares the rows of a mini-batch, and one row alone teaches nothing',
+    ]);
+  });
+
+  test('takes a time-to-event label rule on twins, and says why it refuses a mismatched one', () => {
+    const twin = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '../../../examples/plans/twin-infection-risk.json'), 'utf8'),
+    ) as { model: { inputs: number }; data: { labelRule: { conditionCodes: unknown } } };
+    const tte = { kind: 'time-to-event', conditionCodes: twin.data.labelRule.conditionCodes, horizonDays: 30 };
+    const data = { ...twin.data, labelRule: tte };
+    const cox = { kind: 'cox', inputs: twin.model.inputs, horizonDays: 30 };
+    expect(problems({ ...twin, model: cox, data })).toEqual([]);
+    expect(PlanSchema.parse({ ...twin, model: cox, data }).data.labelRule).toEqual({ ...tte, excludePrior: true });
+    expect(problems({ ...twin, data })).toEqual([
+      'data.labelRule.kind: a time-to-event label needs a cox or cox-mlp model; a logistic-regression model learns a binary label (use "condition-onset")',
+    ]);
+    expect(problems({ ...twin, model: { ...cox, horizonDays: 365 }, data })).toEqual([
+      'model.horizonDays: model.horizonDays (365) must not exceed data.labelRule.horizonDays (30): the risk at the horizon needs follow-up that long',
+    ]);
+    expect(problems({ ...twin, model: cox, data: { ...data, labelRule: { ...tte, horizonDays: 0 } } })).not.toEqual([]);
+    const stored = { ...twin.data, labelRule: undefined };
+    expect(problems({ ...twin, model: cox, data: stored })).toEqual([
+      `data.labelRule: a cox model needs time-to-event rows: on twins, data.labelRule of kind "time-to-event" (days from the snapshot to the outcome's onset, censored at the last record or the horizon), not stored binary labels`,
     ]);
   });
 });

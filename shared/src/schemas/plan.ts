@@ -264,6 +264,22 @@ export function requiresApprovals(plan: Pick<Plan, 'governance'>): boolean {
   return plan.governance?.requireApprovals === true;
 }
 
+/** The cross-site evaluation matrix at the end of the federation (schemas/cross-site.ts); opt-in. */
+const CrossSiteEvaluationSchema = z
+  .strictObject({
+    deadlineSeconds: z
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(600)
+      .describe(
+        'Seconds each phase waits: for the sites’ sealed local models (or refusals), then for their results. A site silent past a deadline is left out (its row or column is marked missing).',
+      ),
+  })
+  .describe(
+    'Opt-in: once the federation has completed, each site that contributed and whose policy allows it trains a local-only model (its own training rows, this plan’s model and training, the same number of rounds), seals it to every contributing site’s key (the coordinator relays only ciphertext), and evaluates the final global model and every local model on its own test rows; only the metrics (AUC, or C-index for Cox models, and n) reach the coordinator, which signs the matrix. A site with fewer test rows than its k withholds its column. Not with differential privacy (per-site metrics are not covered by ε).',
+  );
+
 /** Update-norm clipping without noise: a robustness option (bounds what one site can move the model). */
 const ClippingSchema = z
   .object({
@@ -379,7 +395,7 @@ export const PLAN_RULES: readonly string[] = [
   `\`privacy.secureAggregationGraph\` needs \`privacy.secureAggregation\`. With \`sitesPerRound\` given: \`graph: "sparse"\` needs a sparse graph over that many sites that meets the 2^-${SECAGG_GRAPH_SECURITY_BITS} bound, \`graph: "complete"\` at most ${SECAGG_MAX_COHORT} sites; secure aggregation takes at most ${SECAGG_MAX_SPARSE_COHORT} sites per round.`,
   '`clipping` needs individual updates: not with secure aggregation, nor with central DP (`privacy.dp` clips at its own `clip`).',
   '`sitesPerRound`, when given, must be at least `minSites`.',
-  'A Cox model (`cox`, `cox-mlp`) trains on time-to-event rows from a CSV mapping with time and event columns: not with `data.derive` (twins derive binary labels), and with `training.batchSize` ≥ 2 (the partial likelihood compares rows within a mini-batch).',
+  'A Cox model (`cox`, `cox-mlp`) trains on time-to-event rows: from a CSV mapping with time and event columns, or from twins with `data.labelRule` of kind `time-to-event` (and then `model.horizonDays` ≤ the rule’s `horizonDays`); with `training.batchSize` ≥ 2 (the partial likelihood compares rows within a mini-batch). A `time-to-event` label rule needs a Cox model.',
   '`recalibration` applies to binary models only (not `cox`, `cox-mlp`: their score is a risk at the horizon, not a probability to rescale), and not with `privacy.dp` (the histogram of held-out scores is not covered by ε).',
   'Exactly one of `training.steps` and `training.epochs`.',
 ];
@@ -482,6 +498,8 @@ export const PlanSchema = z
     governance: GovernanceSchema.optional(),
     /** Optional, without a default: plans written before it keep their digest. */
     recalibration: RecalibrationPlanSchema.optional(),
+    /** Optional, without a default: plans written before it keep their digest. */
+    crossSiteEvaluation: CrossSiteEvaluationSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -500,6 +518,7 @@ export const PlanSchema = z
           'recalibration cannot run with privacy.dp: the sites’ histogram of held-out scores is not covered by the plan’s ε (as per-site evaluations are not)',
       });
     }
+    const rule = p.data.labelRule;
     if (isCoxModel(p.model)) {
       if (p.recalibration !== undefined) {
         ctx.addIssue({
@@ -508,11 +527,18 @@ export const PlanSchema = z
           message: `recalibration (Platt or temperature scaling of a probability) applies to binary models only; a ${p.model.kind} model's score is a risk at its horizon from a baseline hazard`,
         });
       }
-      if (p.data.derive !== undefined) {
+      if (p.data.derive !== undefined && rule?.kind !== 'time-to-event') {
         ctx.addIssue({
           code: 'custom',
-          path: ['data', 'derive'],
-          message: `a ${p.model.kind} model needs time-to-event rows (a CSV mapping whose label names a time and an event column); twin federations derive binary labels only`,
+          path: ['data', 'labelRule'],
+          message: `a ${p.model.kind} model needs time-to-event rows: on twins, data.labelRule of kind "time-to-event" (days from the snapshot to the outcome's onset, censored at the last record or the horizon), not ${rule ? `"${rule.kind}"` : 'stored'} binary labels`,
+        });
+      }
+      if (rule?.kind === 'time-to-event' && p.model.horizonDays > rule.horizonDays) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['model', 'horizonDays'],
+          message: `model.horizonDays (${p.model.horizonDays}) must not exceed data.labelRule.horizonDays (${rule.horizonDays}): the risk at the horizon needs follow-up that long`,
         });
       }
       if (p.training.batchSize < 2) {
@@ -522,6 +548,13 @@ export const PlanSchema = z
           message: `a ${p.model.kind} model needs training.batchSize ≥ 2: its partial likelihood compares the rows of a mini-batch, and one row alone teaches nothing`,
         });
       }
+    }
+    if (!isCoxModel(p.model) && rule?.kind === 'time-to-event') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'labelRule', 'kind'],
+        message: `a time-to-event label needs a cox or cox-mlp model; a ${p.model.kind} model learns a binary label (use "condition-onset")`,
+      });
     }
     const strategy = strategyDeclaration(p.strategy.name);
     if (strategy.aggregation === 'individual' && p.privacy.secureAggregation) {
@@ -576,6 +609,14 @@ export const PlanSchema = z
         code: 'custom',
         path: ['privacy', 'dp'],
         message: `DP needs a mean-delta strategy (${MEAN_STRATEGIES.join(', ')}), not ${p.strategy.name}`,
+      });
+    }
+    if (p.crossSiteEvaluation && p.privacy.dp) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['crossSiteEvaluation'],
+        message:
+          'a cross-site evaluation reports exact per-site metrics that the plan’s ε does not cover: not with privacy.dp',
       });
     }
     if (p.clipping && p.privacy.secureAggregation) {

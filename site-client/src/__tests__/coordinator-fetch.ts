@@ -64,6 +64,7 @@ export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
       if (p === routes.currentRound(fid)) return Response.json(await c.currentRound(fid));
       if (p === routes.federation(fid)) return Response.json(await c.federation());
       if (p === routes.siteFederations) return Response.json({ federations: await c.offered() });
+      if (p === routes.sitePrivacy) return Response.json(c.privacyLedger());
       const decision = /^\/v1\/federations\/([^/]+)\/decision$/.exec(p);
       if (decision && init.method === 'PUT') {
         const body = JSON.parse(bodyText(init.body)) as { decision: PlanDecision; planSha256: string };

@@ -27,6 +27,7 @@ import {
   type Identity,
   type ModelVersionMeta,
   type OfferedFederation,
+  type PrivacyLedger,
   type Plan,
   type PlanDecision,
   type PlanInput,
@@ -293,6 +294,13 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
         },
       },
     ];
+  }
+
+  /** `GET /v1/sites/self/privacy`: the site's ledger (set `ledger` to serve one; default: nothing contributed). */
+  ledger: PrivacyLedger = { composition: 'basic', scope: 'site', sites: [] };
+  privacyLedger(): PrivacyLedger {
+    this.calls.push('privacyLedger');
+    return this.ledger;
   }
 
   async report(federationId: string, decision: PlanDecision, planSha256: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { predict } from '@twinfed/models';
+import { modelScores } from '../scoring/model-scores';
 import { TwinfedError, tierOf, type RiskTiers, type VerifiedBundle } from '@twinfed/shared';
 
 /**
@@ -119,12 +119,13 @@ export async function predictCsv(opts: {
       x[i * d + j] = z ? (v - z.mean[j]!) / (z.std[j]! + z.epsilon) : v;
     }
   }
-  const scores = await predict({
+  const scores = await modelScores({
     spec: bundle.plan.model,
     weights: bundle.weights,
     x,
     n,
     ...(bundle.meta.recalibration ? { recalibration: bundle.meta.recalibration } : {}),
+    baseline: bundle.meta.coxBaseline,
   });
   const tiers: RiskTiers = {
     thresholds: bundle.manifest.description.tiers.thresholds,

@@ -9,6 +9,7 @@ import { addIngestCommand } from './commands/ingest';
 import { addPlansCommand } from './commands/plans';
 import { addPolicyCommand } from './commands/policy';
 import { addPredictCommand } from './commands/predict';
+import { addPrivacyCommand } from './commands/privacy';
 import { addRunCommand } from './commands/run';
 import { addScoreCommand } from './commands/score';
 import { addServeCommand } from './commands/serve';
@@ -69,6 +70,7 @@ function createProgram(deps: CliDeps, setExitCode: (code: number) => void = () =
   addPlansCommand(program, deps);
   addPolicyCommand(program, deps, setExitCode);
   addPredictCommand(program, deps);
+  addPrivacyCommand(program, deps);
   addRunCommand(program, deps, setExitCode);
   addScoreCommand(program, deps);
   addServeCommand(program, deps);

@@ -63,6 +63,16 @@ export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; st
       return void line(
         `Recalibration: ${event.contributed} of ${event.cohort} sites have sent their masked histograms; waiting for the rest.`,
       );
+    case 'baseline':
+      if (event.state === 'published')
+        return void line(`Federated baseline hazard published (secure sum over ${event.cohort} sites).`);
+      if (event.state === 'failed')
+        return void line(
+          'No federated baseline hazard: the cohort was incomplete at its deadline (the model cannot give risks at the horizon).',
+        );
+      return void line(
+        `Federated baseline: ${event.contributed} of ${event.cohort} sites have sent their masked event counts; waiting for the rest.`,
+      );
     case 'scored': {
       const tiers = Object.entries(event.byTier)
         .map(([t, n]) => `${n} ${t}`)
@@ -100,9 +110,27 @@ export function renderProgress(event: RunnerProgress, out: { stdout: TextOut; st
         `Version ${event.versionId} (round ${event.round}) on ${event.n} local test rows: ${metricsText(event.metrics)}.`,
       );
     }
+    case 'cross-site':
+      return void line(crossSiteText(event));
     case 'warning':
       return void out.stderr.write(`warning: ${event.message}${event.code ? ` [${event.code}]` : ''}\n`);
     case 'ended':
       return void line(`Federation ${event.federationId} ${event.state}.`);
+  }
+}
+
+/** One line about this site's part in the cross-site evaluation. */
+function crossSiteText(e: Extract<RunnerProgress, { type: 'cross-site' }>): string {
+  switch (e.step) {
+    case 'sealed':
+      return `Cross-site evaluation: local-only model trained and sealed to ${e.count ?? 0} sites (the coordinator relays only ciphertext).`;
+    case 'refused':
+      return 'Cross-site evaluation: refused by this site’s policy (crossSiteEvaluation.allowed: false).';
+    case 'reported':
+      return `Cross-site evaluation: ${e.count ?? 0} models evaluated on ${e.n ?? 0} local test rows; metrics sent, received models deleted.`;
+    case 'withheld':
+      return 'Cross-site evaluation: fewer test rows than this site’s k: column withheld, received models deleted.';
+    case 'not-asked':
+      return 'Cross-site evaluation: this site is not taking part.';
   }
 }

@@ -12,7 +12,7 @@ import type { TwinSnapshot } from '../twins/types';
 import { hasConsent } from './consent';
 import { deriveFeatures, type DerivedRow } from './derive';
 import { fitFillValues, imputeRow } from './impute';
-import { deriveLabel } from './label';
+import { deriveLabel, deriveOutcome } from './label';
 
 /** The twin part of a plan: its derivations and label rule (`stored` labels when the plan gives none). */
 export function twinSchemaOf(plan: Pick<Plan, 'data'>): {
@@ -63,6 +63,8 @@ export function buildDataset(options: BuildDatasetOptions): TwinDataset {
   const { derivations, labelRule, features } = twinSchemaOf(options.plan);
   const rows: DerivedRow[] = [];
   const labels: number[] = [];
+  const times: number[] = [];
+  const timed = labelRule.kind === 'time-to-event';
   const pids: string[] = [];
   const excluded = { consent: 0, unlabelled: 0 };
   for (const twin of options.twins) {
@@ -70,13 +72,14 @@ export function buildDataset(options: BuildDatasetOptions): TwinDataset {
       excluded.consent++;
       continue;
     }
-    const label = deriveLabel({ twin, rule: labelRule, at: options.at });
-    if (label === null) {
+    const outcome = deriveOutcome({ twin, rule: labelRule, at: options.at });
+    if (outcome === null) {
       excluded.unlabelled++;
       continue;
     }
     rows.push(deriveFeatures({ twin, derivations, at: options.at }));
-    labels.push(label);
+    labels.push(outcome.label);
+    if (timed) times.push(outcome.time!);
     pids.push(twin.pid);
   }
   const train = options.trainPids;
@@ -90,7 +93,18 @@ export function buildDataset(options: BuildDatasetOptions): TwinDataset {
     x.set(imputeRow(row, fill), i * d);
     row.missing.forEach((m, j) => (missing[i * d + j] = m ? 1 : 0));
   });
-  return { x, y: Float32Array.from(labels), n, d, pids, features, fill, missing, excluded };
+  return {
+    x,
+    y: Float32Array.from(labels),
+    ...(timed ? { time: Float32Array.from(times) } : {}),
+    n,
+    d,
+    pids,
+    features,
+    fill,
+    missing,
+    excluded,
+  };
 }
 
 /** Options of {@link buildLocalDataset}. */
@@ -155,8 +169,15 @@ export function splitLabelled(options: SplitLabelledOptions): TwinLocalDataset {
     const idx = data.pids.map((p, i) => (keep(p) ? i : -1)).filter((i) => i >= 0);
     const x = new Float32Array(idx.length * data.d);
     idx.forEach((r, i) => x.set(data.x.subarray(r * data.d, (r + 1) * data.d), i * data.d));
+    const time = data.time;
     return {
-      split: { x, y: Float32Array.from(idx, (r) => data.y[r]!), n: idx.length, d: data.d },
+      split: {
+        x,
+        y: Float32Array.from(idx, (r) => data.y[r]!),
+        ...(time ? { time: Float32Array.from(idx, (r) => time[r]!) } : {}),
+        n: idx.length,
+        d: data.d,
+      },
       pids: idx.map((r) => data.pids[r]!),
     };
   };

@@ -87,6 +87,18 @@ export const SitePolicySchema = z
       })
       .optional()
       .describe('Population reports (k-anonymous counts of scored twins per risk tier × age band).'),
+    crossSiteEvaluation: z
+      .strictObject({
+        allowed: z
+          .boolean()
+          .describe(
+            'Take part in cross-site evaluations. false: the site answers each with a refusal; its local-only model is never trained or sent, and it evaluates no other site’s.',
+          ),
+      })
+      .optional()
+      .describe(
+        'The cross-site evaluation matrix at the end of a federation whose plan asks for it (plan `crossSiteEvaluation`). Absent: take part (the approved plan asked for it). Not a plan rule: a refusal leaves this site out of the matrix only.',
+      ),
     autoApprove: z
       .boolean()
       .optional()

@@ -1,4 +1,4 @@
-import { DataSchema } from '@twinfed/shared';
+import { DataSchema, ModelSpecSchema } from '@twinfed/shared';
 import { fhirSchemaErrors } from '../__tests__/fhir-schema';
 import { MemoryTwinStore } from '../twins/memory-store';
 import { mrn, seedTwins, T_AT } from '../__tests__/twin-site';
@@ -36,6 +36,7 @@ const plan = {
     ],
     labelRule: { kind: 'condition-onset', conditionCodes: [{ system: 'icd10', codes: ['J10*'] }], horizonDays: 30 },
   }),
+  model: ModelSpecSchema.parse({ kind: 'logistic-regression', inputs: 2 }),
 };
 
 describe('FHIR RiskAssessment', () => {
@@ -62,6 +63,30 @@ describe('FHIR RiskAssessment', () => {
     expect(note).toContain('Shapley values');
     expect(note).toContain('resting heart rate 7-day mean 96 bpm, +0.8; age 73 years, -0.2');
     expect(JSON.stringify(ra)).not.toContain(score.pid);
+  });
+
+  test('a Cox score is the risk within the horizon: the outcome and whenPeriod name it, the note the log relative hazard', () => {
+    const coxPlan = {
+      data: DataSchema.parse({ features: ['rhr_mean_7d', 'age'], label: 'admission' }),
+      model: ModelSpecSchema.parse({ kind: 'cox', inputs: 2, horizonDays: 90 }),
+    };
+    const risk = { ...score, score: 0.183, tier: 'low', explainedBy: 'linear' as const };
+    const ra = riskAssessmentOf({ score: risk, hospitalId: 'MRN-42', version, plan: coxPlan });
+    expect(fhirSchemaErrors(ra)).toEqual([]);
+    expect(ra.prediction).toEqual([
+      {
+        outcome: { text: 'admission within 90 days' },
+        probabilityDecimal: 0.183,
+        qualitativeRisk: {
+          coding: [{ system: RISK_PROBABILITY_SYSTEM, code: 'low', display: 'Low likelihood' }],
+          text: 'low',
+        },
+        whenPeriod: { start: '2024-01-31T00:00:00.000Z', end: '2024-04-30T00:00:00.000Z' },
+      },
+    ]);
+    const note = (ra.note as { text: string }[])[0]!.text;
+    expect(note).toContain('weight × value, in log relative hazard');
+    expect(fhirSchemaErrors({ ...ra, prediction: [{ whenPeriod: { start: 42 } }] })).not.toEqual([]);
   });
 
   test('a Bundle of type collection is valid R4, and the schema does catch an invalid resource', () => {

@@ -1,4 +1,4 @@
-import { TwinfedError, type ModelVersionMeta, type Plan } from '@twinfed/shared';
+import { TwinfedError, isCoxModel, type ModelVersionMeta, type Plan } from '@twinfed/shared';
 import type { TwinStore } from '../twins/store-types';
 import type { TwinScore } from './score';
 
@@ -46,7 +46,7 @@ interface RiskAssessmentOptions {
   /** The identifier system of the hospital id (e.g. the MRN system), when the site knows it. */
   identifierSystem?: string;
   version: ScoringVersion;
-  plan: Pick<Plan, 'data'>;
+  plan: Pick<Plan, 'data' | 'model'>;
 }
 
 /** A FHIR R4 RiskAssessment as JSON. */
@@ -59,15 +59,22 @@ export function riskAssessmentOf(options: RiskAssessmentOptions): RiskAssessment
   const code = riskProbabilityOf(score.tier, tiers);
   const at = new Date(score.at);
   const rule = plan.data.labelRule;
+  const cox = isCoxModel(plan.model) ? plan.model : null;
   const prediction: Record<string, unknown> = {
-    outcome: { text: plan.data.label },
+    outcome: { text: cox ? `${plan.data.label} within ${cox.horizonDays} days` : plan.data.label },
     probabilityDecimal: Number(score.score.toFixed(6)),
     qualitativeRisk: {
       coding: [{ system: RISK_PROBABILITY_SYSTEM, code, display: RISK_PROBABILITY[code] }],
       text: score.tier,
     },
   };
-  if (rule?.kind === 'condition-onset')
+  // A Cox model's score is the risk of the event within its horizon: the period it covers starts at the snapshot.
+  if (cox)
+    prediction.whenPeriod = {
+      start: at.toISOString(),
+      end: new Date(score.at + cox.horizonDays * 86_400_000).toISOString(),
+    };
+  else if (rule?.kind === 'condition-onset')
     prediction.whenPeriod = {
       start: at.toISOString(),
       end: new Date(score.at + rule.horizonDays * 86_400_000).toISOString(),
@@ -96,20 +103,20 @@ export function riskAssessmentOf(options: RiskAssessmentOptions): RiskAssessment
       },
     ],
     prediction: [prediction],
-    note: [{ text: noteOf(score) }],
+    note: [{ text: noteOf(score, cox ? 'log relative hazard' : 'log-odds') }],
   };
 }
 
 const EXPLAINED_BY: Record<TwinScore['explainedBy'], string> = {
-  linear: 'weight × value, in log-odds',
-  shapley: "Shapley values against a sample of this site's patients, in log-odds",
-  'integrated-gradients': 'integrated gradients from the training mean, in log-odds',
+  linear: 'weight × value',
+  shapley: "Shapley values against a sample of this site's patients",
+  'integrated-gradients': 'integrated gradients from the training mean',
 };
 
-/** The explanation as a clinician reads it, with the decision-support caveat. */
-function noteOf(score: TwinScore): string {
+/** The explanation as a clinician reads it, with the decision-support caveat (`unit`: what the contributions add up in). */
+function noteOf(score: TwinScore, unit: string): string {
   const lines = score.contributions.length
-    ? `Main contributions (${EXPLAINED_BY[score.explainedBy]}): ${score.contributions.map((c) => c.text).join('; ')}.`
+    ? `Main contributions (${EXPLAINED_BY[score.explainedBy]}, in ${unit}): ${score.contributions.map((c) => c.text).join('; ')}.`
     : 'No explanation was computed for this score.';
   return `${lines} Decision support only: the score does not replace clinical judgement.`;
 }

@@ -223,3 +223,28 @@ describe('describe', () => {
     expect(describeContribution({ column: sex, raw: 0, filled: 0, contribution: -0.3 })).toBe('sex: not female, -0.3');
   });
 });
+
+describe('scoreTwins with a Cox model and its federated baseline', () => {
+  const plan = {
+    model: ModelSpecSchema.parse({ kind: 'cox', inputs: 3, horizonDays: 90 }),
+    data: DataSchema.parse({ features: ['rhr_mean_7d', 'diabetes', 'age'], derive, normalization: 'none' }),
+  };
+  const weights = lr([0.01, 0.5, 0.01], 0);
+  const baseline = { times: [30, 60, 90, 120], cumulativeHazard: [0.001, 0.002, 0.004, 0.01] };
+
+  test('the score is the risk within the horizon, 1 − exp(−H₀(90) · e^η), explained over η', async () => {
+    const [s] = await scoreTwins({ twins: [sick], plan, weights, baseline, versionId: 'v3.baseline', at: AT, top: 3 });
+    const eta = 0.01 * 96 + 0.5 + 0.01 * 73;
+    expect(s!.score).toBeCloseTo(1 - Math.exp(-0.004 * Math.exp(eta)), 6);
+    expect(s!.tier).toBe('low');
+    expect(s!.explainedBy).toBe('linear');
+    expect(s!.contributions.reduce((acc, c) => acc + c.contribution, 0)).toBeCloseTo(eta, 4);
+  });
+
+  test('a Cox version without a baseline is refused with a clear message', async () => {
+    await expect(scoreTwins({ twins: [sick], plan, weights, versionId: 'v3', at: AT })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('no federated baseline hazard'),
+    });
+  });
+});

@@ -1,10 +1,19 @@
-import { explain, predict, resolveExplainMethod, type ExplainMethod } from '@twinfed/models';
-import { DEFAULT_RISK_TIERS, featureColumns, tierOf, TwinfedError, type Plan, type WeightSet } from '@twinfed/shared';
+import { explain, resolveExplainMethod, type ExplainMethod } from '@twinfed/models';
+import {
+  DEFAULT_RISK_TIERS,
+  featureColumns,
+  tierOf,
+  TwinfedError,
+  type GridBaseline,
+  type Plan,
+  type WeightSet,
+} from '@twinfed/shared';
 import { deriveFeatures } from '../features/derive';
 import { twinSchemaOf } from '../features/dataset';
 import type { ConsentEvent, TwinSnapshot } from '../twins/types';
 import { backgroundRows, backgroundSample } from './background';
 import { describeContribution } from './describe';
+import { modelScores } from './model-scores';
 import { fitPreprocessing, modelInput, type Preprocessing } from './preprocess';
 
 /** One feature's share of a twin's score. */
@@ -14,8 +23,10 @@ export interface ScoreContribution {
   /** The raw, un-normalised value; null when the twin had no data (the missing-value policy filled it). */
   readonly value: number | null;
   /**
-   * Share of the score's log-odds: linear, weight × normalised value; Shapley, the feature's Shapley value
-   * against the site's background sample; integrated gradients, from the training mean.
+   * Share of the model's output before the link: a binary model's log-odds, a Cox model's log relative hazard η
+   * (the risk at the horizon is monotone in η; Shapley values over η are additive, over the risk they would not be
+   * in the same units as a linear Cox model's weights). Linear, weight × normalised value; Shapley, the feature's
+   * Shapley value against the site's background sample; integrated gradients, from the training mean.
    */
   readonly contribution: number;
   /** For a clinician, e.g. `resting heart rate 7-day mean 96 bpm, +0.8`. */
@@ -25,7 +36,7 @@ export interface ScoreContribution {
 /** A twin's susceptibility score: decision support for clinicians, never a replacement for their judgement. */
 export interface TwinScore {
   readonly pid: string;
-  /** Probability of the plan's outcome within its horizon, in [0, 1]. */
+  /** Probability of the plan's outcome within its horizon, in [0, 1] (a Cox model: the risk at `model.horizonDays`). */
   readonly score: number;
   readonly tier: string;
   /** The verified model version that made the score. */
@@ -45,6 +56,8 @@ interface ScoreTwinsOptions {
   /** Weights of a verified global model version (signature and digest checked by the caller). */
   weights: WeightSet;
   versionId: string;
+  /** A Cox model's federated baseline (the version's signed `coxBaseline`); required to score a Cox model. */
+  baseline?: GridBaseline | undefined;
   /** Snapshot time (ms since epoch). */
   at: number;
   /** How many contributions to keep per twin (default 5; `Infinity` keeps all). */
@@ -96,12 +109,13 @@ export async function scoreTwins(options: ScoreTwinsOptions): Promise<TwinScore[
     throw new TwinfedError('CONFIG_INVALID', 'The preprocessing statistics do not fit the plan’s features.');
   const x = new Float32Array(rows.length * d);
   rows.forEach((row, i) => x.set(modelInput(row, pre), i * d));
-  const scores = await predict({
+  const scores = await modelScores({
     spec: plan.model,
     weights,
     x,
     n: rows.length,
-    ...(options.recalibration ? { recalibration: options.recalibration } : {}),
+    baseline: options.baseline,
+    recalibration: options.recalibration,
   });
   const columns = featureColumns(derivations);
   const index = new Map(features.map((f, j) => [f, j]));

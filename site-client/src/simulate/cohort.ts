@@ -3,6 +3,7 @@ import { COMORBIDITIES, EXPOSURE_KIND, type Comorbidity, type DIAGNOSES } from '
 import { susceptibility, type SusceptibilityInputs } from './ground-truth';
 import { identityOf, mrnOf, resourceUuid } from './people';
 import { HOSPITAL_PROFILES, type HospitalProfile, type HospitalProfileName } from './profiles';
+import { withFollowUp } from './follow-up';
 import { observationsOf, type Physiology, type SimObservation } from './series';
 
 /** A diagnosis of a simulated patient (codes in `DIAGNOSES`). */
@@ -30,7 +31,14 @@ export interface SimPatient {
   readonly exposures: { kind: string; t: number }[];
   readonly observations: SimObservation[];
   readonly consent: { purpose: 'model-training'; decision: 'permit' | 'deny'; t: number }[];
-  readonly truth: { inputs: SusceptibilityInputs; probability: number; outcome: boolean; outcomeAt: number | null };
+  readonly truth: {
+    inputs: SusceptibilityInputs;
+    probability: number;
+    outcome: boolean;
+    outcomeAt: number | null;
+    /** With follow-up: the last contact after the snapshot (an outcome after it is not in the records). */
+    followedUntil?: number;
+  };
 }
 
 /** A simulated hospital's patients. The snapshot time `at` is `start + days`. */
@@ -52,6 +60,8 @@ export interface GenerateCohortOptions {
   start: number | string;
   /** Length of the observed period in days (wearable history); at least 14. */
   days: number;
+  /** Days of follow-up after the snapshot (clinic contacts, some patients lost; see `follow-up.ts`); default 0, none. */
+  followUpDays?: number;
 }
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -86,11 +96,16 @@ export function generateCohort(options: GenerateCohortOptions): SimCohort {
     throw new TwinfedError('BAD_REQUEST', 'patients must be a non-negative integer');
   if (!Number.isInteger(options.days) || options.days < 14)
     throw new TwinfedError('BAD_REQUEST', 'days must be an integer of at least 14');
+  const followUpDays = options.followUpDays ?? 0;
+  if (!Number.isInteger(followUpDays) || followUpDays < 0 || followUpDays > 3650)
+    throw new TwinfedError('BAD_REQUEST', 'follow-up days must be an integer from 0 to 3650');
   const at = start + options.days * DAY_MS;
   const salt = nameHash(profile.name);
   const patients = Array.from({ length: options.patients }, (_, index) => {
-    const rng = new SeededRandom((options.seed ^ salt ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
-    return simulatePatient({ index, profile, rng, at, days: options.days });
+    const seed = (options.seed ^ salt ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0;
+    const patient = simulatePatient({ index, profile, rng: new SeededRandom(seed), at, days: options.days });
+    if (followUpDays === 0) return patient;
+    return withFollowUp(patient, { rng: new SeededRandom((seed ^ 0x2545f491) >>> 0), at, days: followUpDays });
   });
   return { profile, seed: options.seed, start, days: options.days, at, patients };
 }

@@ -143,3 +143,32 @@ export const TWIN_SCENARIO_PLAN: PlanInput = {
 export function twinScenarioPlan(overrides: Partial<PlanInput> = {}): Plan {
   return PlanSchema.parse({ ...TWIN_SCENARIO_PLAN, ...overrides });
 }
+
+/**
+ * The twin scenario over time (simulate with `--follow-up-days 30`): the same 16 inputs, a linear Cox model of the
+ * days to a pneumonia onset within 30 days of follow-up (censored at the last contact or at 30 days), risk reported
+ * at 30 days. No population view or tiers: a Cox score is a relative risk, not the 30-day probability the tiers cut.
+ * Batches of 64 rows, so that most hold an event at the outcome's 3–15 % prevalence.
+ */
+const TWIN_SCENARIO_COX_PLAN: PlanInput = {
+  ...TWIN_SCENARIO_PLAN,
+  name: 'twin-susceptibility-over-time',
+  model: { kind: 'cox', inputs: TWIN_SCENARIO_FEATURES.length, horizonDays: OUTCOME.horizonDays },
+  data: {
+    features: TWIN_SCENARIO_FEATURES,
+    label: 'pneumonia_onset',
+    normalization: 'per-site',
+    derive: TWIN_SCENARIO_DERIVE,
+    labelRule: {
+      kind: 'time-to-event',
+      conditionCodes: codeSets(DIAGNOSES.pneumonia),
+      horizonDays: OUTCOME.horizonDays,
+    },
+  },
+  training: { epochs: 1, batchSize: 64, optimizer: 'adam', lr: 0.05 },
+};
+
+/** The validated Cox plan of the twin scenario over time, with optional top-level overrides. */
+export function twinScenarioCoxPlan(overrides: Partial<PlanInput> = {}): Plan {
+  return PlanSchema.parse({ ...TWIN_SCENARIO_COX_PLAN, ...overrides });
+}

@@ -162,6 +162,7 @@ export class LiveScorer {
       twins,
       plan: model.plan,
       weights: model.weights,
+      baseline: model.meta.coxBaseline,
       versionId: model.meta.versionId,
       at,
       top: this.options.top ?? 5,

@@ -18,6 +18,8 @@ function labelWords(plan: Pick<Plan, 'data'>): string {
   if (!rule) return `label "${plan.data.label}"`;
   if (rule.kind === 'stored') return `label "${plan.data.label}" (the twin store's stored labels)`;
   const codes = rule.conditionCodes.map((c) => `${c.system} ${c.codes.join('/')}`).join(', ');
+  if (rule.kind === 'time-to-event')
+    return `label "${plan.data.label}" (days to the onset of ${codes}, followed up for ${rule.horizonDays} days; positive = an onset observed)`;
   return `label "${plan.data.label}" (condition onset of ${codes} within ${rule.horizonDays} days)`;
 }
 

@@ -3,6 +3,7 @@ import {
   evaluateModel,
   evaluationMetrics,
   fitStandardizer,
+  modelOutputs,
   type CreateTrainerOptions,
   type EvaluateOptions,
   type Evaluation,
@@ -15,11 +16,13 @@ import {
   DEFAULT_MIN_CELL,
   TwinfedError,
   clientTermsFor,
+  initialWeights,
   isCoxModel,
   layoutOf,
   sha256,
   type ClientConfig,
   type EvaluationReport,
+  type GridBaseline,
   type Layout,
   type Plan,
   type WeightSet,
@@ -156,19 +159,59 @@ export class FederationSession {
    * Metrics of `weights` on the local test split (non-finite values, e.g. AUC of a one-class split, dropped):
    * accuracy, AUC, loss and Brier score with the calibration (bins under the site's k withheld), or C-index and loss
    * for a Cox model (no calibration: its score is not a probability). A recalibrated version is scored with its
-   * signed `recalibration`.
+   * signed `recalibration`; a Cox version with a federated `baseline` adds the integrated Brier score.
    */
-  async evaluate(weights: WeightSet, recalibration?: { a: number; b: number }): Promise<EvaluationReport> {
+  async evaluate(
+    weights: WeightSet,
+    scoring: { recalibration?: { a: number; b: number } | undefined; baseline?: GridBaseline | undefined } = {},
+  ): Promise<EvaluationReport> {
+    const { recalibration, baseline } = scoring;
     const ops = this.options.ops ?? defaultModelOps;
     const e = await ops.evaluate({
       spec: this.plan.model,
       weights,
       data: this.dataset.test,
       ...(recalibration ? { recalibration } : {}),
+      ...(baseline ? { baseline } : {}),
     });
     const calibration =
       'calibration' in e ? calibrationReport(e.calibration, this.options.minCell ?? DEFAULT_MIN_CELL) : undefined;
     return { n: e.n, metrics: evaluationMetrics(e), ...(calibration ? { calibration } : {}) };
+  }
+
+  /**
+   * A Cox model's risk scores η of `weights` on the local training rows (normalised as in training), with their times
+   * and events: what this site puts into the federated baseline.
+   */
+  async trainRiskScores(
+    weights: WeightSet,
+  ): Promise<{ eta: Float32Array; time: ArrayLike<number>; event: ArrayLike<number> }> {
+    const train = this.dataset.train;
+    if (!train.time) throw new TwinfedError('CONFIG_INVALID', 'A Cox baseline needs time-to-event rows.');
+    const eta = await modelOutputs({ spec: this.plan.model, weights, x: train.x, n: train.n });
+    return { eta, time: train.time, event: train.y };
+  }
+
+  /**
+   * A local-only model for the cross-site evaluation: the plan's initial weights trained on this site's training rows
+   * alone, with the plan's model and training settings, for as many rounds as the federation had (its own trainer,
+   * seeded like the federation's; nothing of the federation's state is used).
+   */
+  async trainLocalOnly(): Promise<WeightSet> {
+    const ops = this.options.ops ?? defaultModelOps;
+    const trainer = await ops.createTrainer({
+      spec: this.plan.model,
+      data: this.data.train,
+      training: this.plan.training,
+      seed: this.options.seed ?? siteSeed(this.plan.seed, this.options.siteId),
+    });
+    try {
+      let weights = initialWeights(this.plan.model, this.plan.seed);
+      for (let r = 0; r < this.plan.rounds; r++) weights = (await trainer.trainRound({ weights })).weights;
+      return weights;
+    } finally {
+      trainer.dispose();
+    }
   }
 
   /** Frees the trainer's tensors. */

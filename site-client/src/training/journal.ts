@@ -63,6 +63,13 @@ const SecaggEntrySchema = z.object({
 });
 /** The masked statistics contribution of a federation (base64), stored before it is sent and only ever re-sent. */
 const StatsEntrySchema = z.object({ federationId: z.string(), masked: z.string(), at: z.string() });
+/** The masked baseline contribution of a Cox federation (base64) for its final version, recorded before it is sent. */
+const BaselineEntrySchema = z.object({
+  federationId: z.string(),
+  versionId: z.string(),
+  masked: z.string(),
+  at: z.string(),
+});
 const JournalSchema = z.object({
   version: z.literal(1),
   uploads: z.array(UploadEntrySchema),
@@ -73,6 +80,7 @@ const JournalSchema = z.object({
   stats: z.array(StatsEntrySchema).default([]),
   /** Masked recalibration histograms sent, one per federation (the same shape as `stats`). */
   recalibration: z.array(StatsEntrySchema).default([]),
+  baseline: z.array(BaselineEntrySchema).default([]),
 });
 
 /** An acknowledged upload, as recorded. */
@@ -128,6 +136,7 @@ export class Journal {
         secagg: [],
         stats: [],
         recalibration: [],
+        baseline: [],
       });
     const parsed = JournalSchema.safeParse(raw);
     if (!parsed.success) throw new TwinfedError('CONFIG_INVALID', `The journal ${file} is malformed.`);
@@ -358,6 +367,24 @@ export class Journal {
       );
     const entry = StatsEntrySchema.parse({ federationId, masked, at });
     this.save({ ...this.data, recalibration: [...this.data.recalibration, entry] });
+  }
+
+  /** The masked baseline contribution recorded for a federation's final version, if any. */
+  baselineContribution(federationId: string, versionId: string): string | undefined {
+    return this.data.baseline.find((s) => s.federationId === federationId && s.versionId === versionId)?.masked;
+  }
+
+  /** Records the masked baseline contribution before it is sent; another one for the same version throws `SECAGG_MASK_REUSE`. */
+  recordBaselineContribution(federationId: string, versionId: string, masked: string): void {
+    const known = this.baselineContribution(federationId, versionId);
+    if (known === masked) return;
+    if (known !== undefined)
+      throw new TwinfedError(
+        'SECAGG_MASK_REUSE',
+        `A baseline contribution for ${versionId} was already recorded; only it may be sent again.`,
+      );
+    const entry = BaselineEntrySchema.parse({ federationId, versionId, masked, at: new Date().toISOString() });
+    this.save({ ...this.data, baseline: [...this.data.baseline, entry] });
   }
 
   /** A copy of the journal's content (for `status`). */

@@ -38,6 +38,7 @@ export type RunnerProgress =
       versionId?: string;
       reason?: string;
     }
+  | { type: 'baseline'; state: 'collecting' | 'published' | 'failed'; contributed: number; cohort: number }
   | { type: 'training'; round: number; baseVersionId: string }
   | { type: 'trained'; round: number; numExamples: number; steps: number; loss: number; durationMs: number }
   | { type: 'uploaded'; round: number; status: 'accepted' | 'duplicate'; digest: string }
@@ -51,6 +52,15 @@ export type RunnerProgress =
       status: 'sent' | 'already-sent' | 'skipped' | 'refused';
       reason?: string;
       suppressedCells?: number;
+    }
+  | {
+      /** The cross-site evaluation at the end of the federation: what this site did in it. */
+      type: 'cross-site';
+      step: 'sealed' | 'refused' | 'reported' | 'withheld' | 'not-asked';
+      /** `sealed`: the sites the local model was sealed to; `reported`: the models evaluated (global and local). */
+      count?: number;
+      /** `reported`: this site's test rows. */
+      n?: number;
     }
   | { type: 'warning'; message: string; code?: ErrorCode }
   | { type: 'ended'; federationId: string; state: Exclude<FederationState, 'running'> };

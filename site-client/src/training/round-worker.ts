@@ -155,7 +155,10 @@ export class RoundWorker {
     this.o.status({ state: 'evaluating', round: model.meta.round });
     try {
       await this.o.refresh?.(null);
-      const report = await this.o.session.evaluate(model.weights, model.meta.recalibration);
+      const report = await this.o.session.evaluate(model.weights, {
+        recalibration: model.meta.recalibration,
+        baseline: model.meta.coxBaseline,
+      });
       try {
         // Under DP a per-site evaluation is an exact number about this site's patients that ε does not cover: kept local.
         if (!this.o.session.plan.privacy.dp) await api.postEvaluation({ versionId, report, signal });

@@ -13,6 +13,8 @@ import { PlanGate } from '../governance/gate';
 import { effectivePopulationK } from '../governance/policy';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
+import { BaselineStep, inBaselinePhase } from './baseline-step';
+import { CrossSiteStep } from './cross-site-step';
 import { FederatedStatsStep } from './federated-stats';
 import { FederationSession } from './federation-session';
 import { RecalibrationStep } from './recalibration-step';
@@ -45,6 +47,8 @@ export class SiteRunner {
   private lastRoundKey = '';
   private stats = new FederatedStatsStep((e) => this.emit(e));
   private readonly recalibration = new RecalibrationStep((e) => this.emit(e));
+  private readonly baseline = new BaselineStep((e) => this.emit(e));
+  private crossSite: CrossSiteStep | undefined;
   private readonly gate: PlanGate;
   private wakeUp: (() => void) | undefined;
   private woken = false;
@@ -183,12 +187,69 @@ export class SiteRunner {
     const latest = current.federation.latestVersionId;
     await this.evaluateVersions(worker, new Set([...(latest ? [latest] : []), ...this.pendingVersions]));
     if (this.controller.signal.aborted) return undefined;
-    if (current.federation.state === 'completed' && !(await this.recalibrated(worker))) return undefined;
+    if (inBaselinePhase(current.federation.plan, current)) await this.contributeBaseline(worker, current);
+    if (current.federation.state === 'completed') {
+      // Both after-completion steps move on at every wake-up, neither waits for the other (recalibration-step.ts,
+      // cross-site-step.ts); the run ends once both are done.
+      const recalibrated = await this.recalibrated(worker);
+      if (this.controller.signal.aborted) return undefined;
+      const crossSiteDone = await this.crossSiteDone(worker);
+      if (!recalibrated || !crossSiteDone) return undefined;
+    }
     if (current.federation.state !== 'running') {
       this.emit({ type: 'ended', federationId, state: current.federation.state });
       return current.federation.state;
     }
     return undefined;
+  }
+
+  /** A Cox federation's federated baseline after its last round (baseline-step.ts); a failure is a warning, retried at the next wake-up. */
+  private async contributeBaseline(worker: RoundWorker, current: CurrentRound): Promise<void> {
+    const { api, federationId, enrollment, journal } = this.options;
+    const session = this.session;
+    if (!session) return;
+    try {
+      await this.baseline.run({
+        api,
+        federationId,
+        enrollment,
+        journal,
+        plan: current.federation.plan,
+        weightsOf: async (versionId) => (await worker.verifiedModel(versionId)).weights,
+        riskScores: (weights) => session.trainRiskScores(weights),
+        signal: this.hard.signal,
+      });
+    } catch (e) {
+      if (this.hard.signal.aborted) throw e;
+      const message = `The federated baseline step failed: ${(e as Error).message}`;
+      this.logger.warn({ err: e }, 'federated baseline step failed');
+      this.emit({ type: 'warning', message, ...(isTwinfedError(e) ? { code: e.code } : {}) });
+    }
+  }
+
+  /**
+   * After a completed federation whose plan asks for it, this site's part in the cross-site evaluation (one step per
+   * wake-up; the runner ends once it returns true). True at once when the plan does not ask for one.
+   */
+  private async crossSiteDone(worker: RoundWorker): Promise<boolean> {
+    const session = this.session;
+    if (!session?.plan.crossSiteEvaluation) return true;
+    const { options } = this;
+    const policy = () => (typeof options.policy === 'function' ? options.policy() : options.policy);
+    this.crossSite ??= new CrossSiteStep({
+      api: options.api,
+      federationId: options.federationId,
+      enrollment: options.enrollment,
+      journal: options.journal,
+      session,
+      allowed: () => policy().crossSiteEvaluation?.allowed !== false,
+      minCell: effectivePopulationK(session.plan, policy()),
+      verifiedModel: (versionId) => worker.verifiedModel(versionId),
+      logger: this.logger,
+      signal: this.hard.signal,
+      emit: (e) => this.emit(e),
+    });
+    return this.crossSite.run();
   }
 
   /**
@@ -321,6 +382,7 @@ export class SiteRunner {
     this.session = undefined;
     this.worker = undefined;
     this.workerPlan = undefined;
+    this.crossSite = undefined;
     this.stats = new FederatedStatsStep((e) => this.emit(e));
   }
 

@@ -144,6 +144,57 @@ describe('twin datasets', () => {
     expect(await source.load({ plan })).toBe(b);
   });
 
+  test('a time-to-event dataset follows a record after the snapshot that moves a censoring time (x and y unchanged)', async () => {
+    const store = new MemoryTwinStore({ secret });
+    const pids = await seedTwins(store, 12);
+    const tte = twinTestPlan({
+      model: { kind: 'cox', inputs: 2, horizonDays: 30 },
+      data: {
+        ...plan.data,
+        labelRule: {
+          kind: 'time-to-event',
+          conditionCodes: [{ system: 'snomed', codes: ['233604007'] }],
+          horizonDays: 30,
+        },
+      },
+    });
+    const bmi = (i: number, days: number) => ({
+      type: 'observation' as const,
+      patient: { pid: pids[i]! },
+      sourceId: `bmi:${i}:${days}`,
+      code: '39156-5',
+      t: T_AT + days * DAY_MS,
+      value: 24,
+      unit: 'kg/m2',
+      source: 'fhir' as const,
+    });
+    await store.apply([
+      ...pids.map((_, i) => bmi(i, 1 + i)),
+      ...[0, 3, 6, 9].map((i) => ({
+        type: 'condition' as const,
+        patient: { pid: pids[i]! },
+        sourceId: `pneumonia:${i}`,
+        system: 'snomed' as const,
+        code: '233604007',
+        onset: T_AT + 0.5 * DAY_MS,
+        abatement: null,
+      })),
+    ]);
+    const source = new TwinDatasetSource({ store, at: T_AT, testFraction: 0.25, seed: 1 });
+    const timeOf = (ds: Awaited<ReturnType<TwinDatasetSource['load']>>, pid: string) => {
+      const k = ds.trainPids.indexOf(pid);
+      return k >= 0 ? ds.train.time![k] : ds.test.time![ds.testPids.indexOf(pid)];
+    };
+    const a = await source.load({ plan: tte });
+    expect([0, 1, 2, 3].map((i) => timeOf(a, pids[i]!))).toEqual([0.5, 2, 3, 0.5]);
+    await store.apply([bmi(1, 20)]);
+    const b = await source.load({ plan: tte });
+    expect(b).not.toBe(a);
+    expect(timeOf(b, pids[1]!)).toBe(20);
+    expect(Array.from(b.train.x)).toEqual(Array.from(a.train.x));
+    expect(Array.from(b.train.y)).toEqual(Array.from(a.train.y));
+  });
+
   test('trains at now minus the label horizon by default, so the outcome window has passed', async () => {
     const now = Date.UTC(2025, 5, 1);
     const scenario = twinScenarioPlan();

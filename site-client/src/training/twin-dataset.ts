@@ -110,18 +110,21 @@ export function trainingPreprocessing(
 
 /**
  * The training snapshot time for a clock reading: features are taken at it and outcomes looked for after it,
- * so with a `condition-onset` label rule it is `now − horizonDays` (the outcome window must have passed to be
- * observed); with stored labels it is `now`.
+ * so with a `condition-onset` or `time-to-event` label rule it is `now − horizonDays` (the outcome window must have
+ * passed to be observed); with stored labels it is `now`.
  */
 export function trainingSnapshot(plan: Pick<Plan, 'data'>, now: number): number {
   const rule = plan.data.labelRule;
-  return rule?.kind === 'condition-onset' ? now - rule.horizonDays * DAY_MS : now;
+  return rule && rule.kind !== 'stored' ? now - rule.horizonDays * DAY_MS : now;
 }
 
 function sameSplit(a: Split, b: Split): boolean {
   if (a.n !== b.n || a.d !== b.d) return false;
   for (let i = 0; i < a.x.length; i++) if (a.x[i] !== b.x[i]) return false;
   for (let i = 0; i < a.y.length; i++) if (a.y[i] !== b.y[i]) return false;
+  // A time-to-event label's censoring time moves with records arriving after the snapshot while x and y stay.
+  if ((a.time === undefined) !== (b.time === undefined)) return false;
+  if (a.time && b.time) for (let i = 0; i < a.time.length; i++) if (a.time[i] !== b.time[i]) return false;
   return true;
 }
 

@@ -1,4 +1,11 @@
-import { TwinfedError, clientBehaviour, cryptoUniform, refusesRequest, type PopulationReport } from '@twinfed/shared';
+import {
+  TwinfedError,
+  clientBehaviour,
+  cryptoUniform,
+  isCoxModel,
+  refusesRequest,
+  type PopulationReport,
+} from '@twinfed/shared';
 import type { TwinLocalDataset } from '../features/dataset';
 import type { UniformSource } from '../population/noise';
 import { exactPopulationTable } from '../population/report';
@@ -109,10 +116,13 @@ async function makeReport(args: {
   const { plan, versionId } = input;
   const twins = await readTwins(options.store);
   const at = options.at ?? (options.now ?? Date.now)();
+  // A Cox version without its federated baseline ranks twins but gives no risk: no report for it.
+  if (isCoxModel(plan.model) && !stored.meta.coxBaseline) return null;
   const scores = await scoreTwins({
     twins,
     plan,
     weights: stored.weights,
+    baseline: stored.meta.coxBaseline,
     versionId,
     at,
     top: 0,

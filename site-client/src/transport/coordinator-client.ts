@@ -10,6 +10,10 @@ import {
   type CohortPoolContribution,
   type CohortPoolView,
   type CoordinatorKeys,
+  type CrossSiteAck,
+  type CrossSiteAnswer,
+  type CrossSiteResult,
+  type CrossSiteSession,
   type CurrentRound,
   type EnrollRequest,
   type EnrollResponse,
@@ -26,11 +30,13 @@ import {
   type SecaggState,
   type SiteCohortQuery,
   type SiteDecisionView,
+  type PrivacyLedger,
   type SiteView,
   type StatsAck,
   type StatsContribution,
   type StatsSession,
   type RecalibrationSession,
+  type BaselineSession,
   type UploadAck,
 } from '@twinfed/shared';
 import { HttpTransport, type HttpTransportOptions } from './http';
@@ -71,6 +77,14 @@ export interface SiteApi {
     contribution: StatsContribution;
     signal?: AbortSignal;
   }): Promise<StatsAck>;
+  /** `GET …/baseline`: a Cox federation's baseline secure sum after its last round (optional: without it no baseline). */
+  baselineSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<BaselineSession>;
+  /** `POST …/baseline`: this site's masked event counts and risk-set sums. */
+  contributeBaseline?(opts: {
+    federationId: string;
+    contribution: StatsContribution;
+    signal?: AbortSignal;
+  }): Promise<StatsAck>;
   /** `GET …/recalibration`: the federation's recalibration (plan option; optional: without it a site does not take part). */
   recalibrationSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<RecalibrationSession>;
   /** `POST …/recalibration`: this site's masked histogram of the final version's held-out log-odds. */
@@ -79,6 +93,10 @@ export interface SiteApi {
     contribution: StatsContribution;
     signal?: AbortSignal;
   }): Promise<StatsAck>;
+  /** The cross-site evaluation at the end of a federation whose plan asks for it: this site's session, its answer, its result. */
+  crossSiteSession?(federationId: string, options?: { signal?: AbortSignal }): Promise<CrossSiteSession>;
+  crossSiteAnswer?(opts: { federationId: string; body: CrossSiteAnswer; signal?: AbortSignal }): Promise<CrossSiteAck>;
+  crossSiteResult?(opts: { federationId: string; body: CrossSiteResult; signal?: AbortSignal }): Promise<CrossSiteAck>;
   /** Secure aggregation of a round: its state, this site's key shares, its consistency signature, then its reveal (needed only when the plan asks for it). */
   secaggState?(opts: { federationId: string; round: number; signal?: AbortSignal }): Promise<SecaggState>;
   secaggShares?(opts: {
@@ -154,6 +172,11 @@ export class CoordinatorClient implements SiteApi {
   }
 
   /** `GET /v1/sites/self/federations`: the running federations offered to this site, each with its decision on the current plan. */
+  /** This site's privacy ledger: ε and δ of every federation it contributed to, and their composition. */
+  privacyLedger(): Promise<PrivacyLedger> {
+    return this.call(callOf(api.sitePrivacy, 'get', {}));
+  }
+
   async siteFederations(options: { signal?: AbortSignal } = {}): Promise<OfferedFederation[]> {
     return (await this.call(callOf(api.siteFederations, 'get', {}), options)).federations;
   }
@@ -230,6 +253,23 @@ export class CoordinatorClient implements SiteApi {
     });
   }
 
+  /** `GET /v1/federations/:id/baseline`: a Cox federation's baseline secure sum (cohort, grid, the sum once complete). */
+  baselineSession(federationId: string, options: { signal?: AbortSignal } = {}): Promise<BaselineSession> {
+    return this.call(callOf(api.federationBaseline, 'get', { fid: federationId }), options);
+  }
+
+  /** `POST /v1/federations/:id/baseline`: this site's masked baseline vector (idempotent for the same bytes). */
+  contributeBaseline(opts: {
+    federationId: string;
+    contribution: StatsContribution;
+    signal?: AbortSignal;
+  }): Promise<StatsAck> {
+    return this.call(callOf(api.federationBaseline, 'post', { fid: opts.federationId }), {
+      json: opts.contribution,
+      signal: opts.signal,
+    });
+  }
+
   /** `GET /v1/federations/:id/recalibration`: the recalibration's state, cohort, who contributed, the fitted version. */
   recalibrationSession(federationId: string, options: { signal?: AbortSignal } = {}): Promise<RecalibrationSession> {
     return this.call(callOf(api.federationRecalibration, 'get', { fid: federationId }), options);
@@ -243,6 +283,27 @@ export class CoordinatorClient implements SiteApi {
   }): Promise<StatsAck> {
     return this.call(callOf(api.federationRecalibration, 'post', { fid: opts.federationId }), {
       json: opts.contribution,
+      signal: opts.signal,
+    });
+  }
+
+  /** `GET …/cross-site/session`: the cross-site evaluation as this site sees it (phase, candidates, boxes for it). */
+  crossSiteSession(federationId: string, options: { signal?: AbortSignal } = {}): Promise<CrossSiteSession> {
+    return this.call(callOf(api.crossSiteSession, 'get', { fid: federationId }), options);
+  }
+
+  /** `POST …/cross-site/answer`: this site's sealed local model, or its refusal (idempotent). */
+  crossSiteAnswer(opts: { federationId: string; body: CrossSiteAnswer; signal?: AbortSignal }): Promise<CrossSiteAck> {
+    return this.call(callOf(api.crossSiteAnswer, 'post', { fid: opts.federationId }), {
+      json: opts.body,
+      signal: opts.signal,
+    });
+  }
+
+  /** `POST …/cross-site/results`: this site's metrics of the global and every local model (idempotent). */
+  crossSiteResult(opts: { federationId: string; body: CrossSiteResult; signal?: AbortSignal }): Promise<CrossSiteAck> {
+    return this.call(callOf(api.crossSiteResults, 'post', { fid: opts.federationId }), {
+      json: opts.body,
       signal: opts.signal,
     });
   }

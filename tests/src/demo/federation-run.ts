@@ -225,9 +225,17 @@ export async function watchFederation(
   }
 }
 
-/** Watches the federation to its end (10 minutes at most), printing the per-round table as rounds publish; returns the final view. */
-export async function watchAndPrintRounds(c: Consortium, federationId: string, names: string[]): Promise<Progress> {
-  console.log(roundHeader(names));
+/**
+ * Watches the federation to its end (10 minutes at most), printing the per-round table as rounds publish (C-index
+ * columns with `timeToEvent`); returns the final view.
+ */
+export async function watchAndPrintRounds(
+  c: Consortium,
+  federationId: string,
+  names: string[],
+  timeToEvent = false,
+): Promise<Progress> {
+  console.log(roundHeader(names, timeToEvent));
   let printed = 0;
   const final = await watchFederation(c, {
     federationId,

@@ -65,6 +65,8 @@ export interface FakeCoordinator {
   /** Each site's decision on fed-1's plan (site-a approved it, site-b has not decided). */
   decisions: SiteDecisionView[];
   keys: { protocol: number; signPublicKey: string; boxPublicKey: string; fingerprint: string };
+  /** The key pair behind `keys` (signs versions, and what a test wants signed as the coordinator). */
+  identity: ReturnType<typeof generateIdentity>;
   /** Answer of `GET /v1/federations/:fid/normalization` (default: waiting). */
   normalization: NormalizationView;
   /** Replaces fed-1's plan and re-signs its versions with the new plan digest (as the real coordinator would have). */
@@ -220,6 +222,7 @@ export async function startFakeCoordinator(): Promise<FakeCoordinator> {
     url: '',
     seen: [],
     keys: { protocol: PROTOCOL_VERSION, ...pub, fingerprint: fingerprint(pub) },
+    identity,
     canned: new Map(),
     normalization: {
       federationId: 'fed-1',

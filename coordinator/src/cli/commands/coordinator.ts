@@ -14,6 +14,7 @@ import {
 import { parseTrustProxy } from '../../config';
 import { redactStore } from '../../store/location';
 import { renderKeyValues } from '../format';
+import { registerCopyStore } from './copy-store';
 
 /** Loads the real coordinator only when `coordinator start` runs. */
 async function realRuntime(): Promise<CoordinatorRuntime> {
@@ -170,6 +171,8 @@ export function registerCoordinator(program: Command, deps: CliDeps): void {
       await running.close();
       ctx.print('Stopped.');
     });
+
+  registerCopyStore(coordinator, deps);
 }
 
 /** SIGHUP: new certificate for new connections; on failure the coordinator logged why and keeps the old one. */

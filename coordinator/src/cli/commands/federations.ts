@@ -1,4 +1,4 @@
-/** `twinfed federations create|amend|status`: start a federation from a plan file, amend its plan, watch its rounds and the sites' decisions. */
+/** `twinfed federations create|amend|status|report`: start a federation from a plan file, amend its plan, watch its rounds and the sites' decisions. */
 import type { Command } from 'commander';
 import { planDigest, type FederationView, type RoundView, type SiteDecisionView } from '@twinfed/shared';
 import { createContext, type CliDeps } from '../context';

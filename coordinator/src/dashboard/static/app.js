@@ -135,6 +135,7 @@
       renderStudies(studies.studies, feds.federations);
       renderFederations(shown, new Map(studies.studies.map((/** @type {any} */ s) => [s.id, s.name])));
       renderSites(sites.sites);
+      renderPrivacyLedger(await api(path('privacyLedger')));
       renderPopulation(await api(path('population', {}, state.federationId ? { federation: state.federationId } : {})));
       await renderCohort(studies.studies);
       $('federation').hidden = !state.federationId;
@@ -226,8 +227,63 @@
       `DP ${p.privacy.dp ? `clip ${p.privacy.dp.clip}, noise ×${p.privacy.dp.noiseMultiplier}, δ ${p.privacy.dp.delta}` : 'off'}`;
     renderChart(versions, evals, names);
     renderCalibration(versions, evals, names);
+    await renderCrossSite(fed, names);
     renderVersions(versions, names);
     renderDecisions(fed, (await api(path('federationDecisions', { fid: fed.id }))).decisions);
+  }
+
+  /**
+   * The cross-site evaluation matrix (plan `crossSiteEvaluation`): the global model and each site's local-only model
+   * (rows) on each site's test data (columns), as the coordinator signed it; withheld and missing columns say so.
+   * @param {any} fed @param {Map<string, string>} names
+   */
+  async function renderCrossSite(fed, names) {
+    const summary = $('cross-site-summary');
+    if (!fed.plan.crossSiteEvaluation) {
+      summary.textContent = 'Not asked for by this plan.';
+      show('cross-site', el('span'));
+      return;
+    }
+    const view = await api(path('crossSite', { fid: fed.id }));
+    const m = view.matrix;
+    if (!m) {
+      summary.textContent =
+        view.state === 'not-started'
+          ? 'Begins once the federation has completed.'
+          : `In progress (${view.state === 'models' ? 'sealed local models' : 'results'}): ` +
+            `${(view.state === 'models' ? view.answered : view.reported).length} of ${view.candidates.length} sites so far.`;
+      show('cross-site', el('span'));
+      return;
+    }
+    const metric = m.metric === 'cIndex' ? 'C-index' : 'AUC';
+    const name = (/** @type {string} */ id) => names.get(id) || id;
+    summary.textContent =
+      `${metric} of each model (rows) on each site's test data (columns), signed by the coordinator on ${when(m.completedAt)}` +
+      (m.refused.length ? ` · refused by site policy: ${m.refused.map(name).join(', ')}` : '') +
+      (m.silent.length ? ` · silent past the deadline: ${m.silent.map(name).join(', ')}` : '');
+    /** @type {[string, (row: any) => (string|number|null), ('num'|'wrap')?][]} */
+    const columns = [
+      [
+        'model',
+        (r) =>
+          r === 'n'
+            ? 'n (test rows)'
+            : r.model === 'global'
+              ? `global ${m.globalVersionId}`
+              : `local ${name(r.siteId)}`,
+      ],
+      ...m.columns.map(
+        (/** @type {any} */ c, /** @type {number} */ i) =>
+          /** @type {[string, (row: any) => (string|number|null), 'num']} */ ([
+            name(c.siteId),
+            (r) => (c.status !== 'reported' ? c.status : r === 'n' ? c.n : fmt(r.values[i])),
+            'num',
+          ]),
+      ),
+    ];
+    const t = table(columns, [...m.rows, 'n'], 'No site took part.');
+    t.setAttribute('data-metric', m.metric);
+    show('cross-site', t);
   }
 
   /** Each site's decision about the federation's current plan (sites decide at home; only the decision is shown). */
@@ -613,6 +669,46 @@
         ],
         sites,
         'No sites enrolled yet.',
+      ),
+    );
+  }
+
+  /**
+   * The site-level privacy ledger: one row per site and federation it contributed to, then the site's composed total.
+   * @param {{ scope: string, sites: any[] }} ledger
+   */
+  function renderPrivacyLedger(ledger) {
+    $('privacy-ledger-scope').textContent =
+      ledger.scope === 'studies' ? "Over your studies' federations only: a site's total elsewhere may be higher." : '';
+    const eps = (/** @type {number|null} */ x) => (x === null ? '∞ (no DP)' : fmt(x, 2));
+    const delta = (/** @type {number|null} */ x) => (x === null ? '–' : x === 0 ? '0' : x.toExponential(1));
+    /** @type {any[]} */
+    const rows = ledger.sites.flatMap((/** @type {any} */ s) => [
+      ...s.federations.map((/** @type {any} */ f) => ({ site: s.siteName, ...f })),
+      {
+        site: s.siteName,
+        total: true,
+        federationName: `total over ${s.federations.length} federation(s)`,
+        epsilon: s.total.epsilon,
+        plannedEpsilon: s.total.plannedEpsilon,
+        delta: s.total.delta,
+      },
+    ]);
+    show(
+      'privacy-ledger',
+      table(
+        [
+          ['site', (r) => (r.total ? el('strong', {}, r.site) : r.site)],
+          ['federation', (r) => (r.total ? el('strong', {}, r.federationName) : r.federationName)],
+          ['mechanism', (r) => (r.total ? 'basic composition' : (r.mechanism ?? 'none'))],
+          ['releases', (r) => (r.total ? '' : r.releases), 'num'],
+          ['versions contributed', (r) => (r.total ? '' : r.versionsContributed), 'num'],
+          ['ε spent', (r) => (r.total ? el('strong', {}, eps(r.epsilon)) : eps(r.epsilon)), 'num'],
+          ['δ', (r) => delta(r.delta), 'num'],
+          ['ε when complete', (r) => eps(r.plannedEpsilon), 'num'],
+        ],
+        rows,
+        'No site has contributed to a federation yet.',
       ),
     );
   }

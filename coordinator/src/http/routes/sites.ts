@@ -44,8 +44,7 @@ export function siteHandlers(deps: HttpDeps) {
         );
       }
       const tokenHash = hashToken(body.token);
-      const invitations = await deps.store.listInvitations();
-      const invitation = invitations.find((i) => i.tokenHash === tokenHash);
+      const invitation = await deps.store.findInvitationByTokenHash(tokenHash);
       const slug =
         (invitation?.siteName ?? 'site')
           .toLowerCase()

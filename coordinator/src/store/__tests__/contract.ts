@@ -8,6 +8,7 @@ import { auditContract } from './contract/audit';
 import { cohortContract } from './contract/cohort';
 import { cohortPoolContract } from './contract/cohort-pool';
 import { countContract } from './contract/counts';
+import { crossSiteContract } from './contract/cross-site';
 import { decisionContract } from './contract/decisions';
 import { federationContract } from './contract/federations';
 import { HarnessRef, type StoreFactory } from './contract/fixtures';
@@ -44,6 +45,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     cohortPoolContract(h);
     secaggContract(h);
     decisionContract(h);
+    crossSiteContract(h);
     lifecycleContract(h);
     auditContract(h);
     leaseContract(h);

@@ -67,6 +67,11 @@ export function identity(x: MemoryContext): IdentityStore {
       return sortByKeys([...x.s.invitations.values()], [(i) => i.createdAt, (i) => i.id]).map(copyInvitation);
     },
 
+    async findInvitationByTokenHash(tokenHash) {
+      const found = [...x.s.invitations.values()].find((i) => i.tokenHash === tokenHash);
+      return found ? copyInvitation(found) : null;
+    },
+
     async enrollSite(input) {
       const { tokenHash, now, site } = input;
       return x.audited(

@@ -5,5 +5,8 @@ import { contributionTable } from './stats';
 
 export function recalibration(x: MemoryContext): RecalibrationStore {
   const t = contributionTable(x, 'recalibrationContributions');
-  return { putRecalibrationContribution: t.put, listRecalibrationContributions: t.list };
+  return {
+    putRecalibrationContribution: (r) => t.put(r),
+    listRecalibrationContributions: (fid) => t.list(fid),
+  };
 }

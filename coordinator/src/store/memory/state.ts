@@ -34,12 +34,20 @@ export interface MemoryState {
   /** key(federationId, siteId) */
   statsContributions: Map<string, R.StatsContributionRecord>;
   recalibrationContributions: Map<string, R.StatsContributionRecord>;
+  /** key(federationId, siteId) */
+  baselineContributions: Map<string, R.StatsContributionRecord>;
   /** key(federationId, round, siteId, kind) */
   secaggMessages: Map<string, R.SecaggMessageRecord>;
   /** key(federationId, round) */
   secaggCohorts: Map<string, R.SecaggCohortRecord>;
   /** key(federationId, siteId) */
   siteDecisions: Map<string, R.SiteDecisionRecord>;
+  /** By federation id. */
+  crossSites: Map<string, R.CrossSiteRecord>;
+  /** key(federationId, siteId, kind) */
+  crossSiteMessages: Map<string, R.CrossSiteMessageRecord>;
+  /** key(federationId, sender, recipient) */
+  crossSiteBoxes: Map<string, R.CrossSiteBoxRecord>;
   /** By lease name; never deleted (a released lease keeps its token). */
   leases: Map<string, R.Lease>;
   /** Metric counts by key(replica, name). */
@@ -71,9 +79,13 @@ export function emptyState(): MemoryState {
     cohortPoolContributions: new Map(),
     statsContributions: new Map(),
     recalibrationContributions: new Map(),
+    baselineContributions: new Map(),
     secaggMessages: new Map(),
     secaggCohorts: new Map(),
     siteDecisions: new Map(),
+    crossSites: new Map(),
+    crossSiteMessages: new Map(),
+    crossSiteBoxes: new Map(),
     leases: new Map(),
     counts: new Map(),
     audit: [],

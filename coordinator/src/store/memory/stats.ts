@@ -12,10 +12,12 @@ const copy = (c: StatsContributionRecord): StatsContributionRecord => cloneRecor
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 
-/** Insert-once masked contributions of one secure sum per (federation, site), in the state's map `table`. */
-export function contributionTable(x: MemoryContext, table: 'statsContributions' | 'recalibrationContributions') {
+type Table = 'statsContributions' | 'baselineContributions' | 'recalibrationContributions';
+
+/** Insert-once masked contributions of one secure sum per (federation, site), in `table`. */
+export function contributionTable(x: MemoryContext, table: Table) {
   return {
-    put: async (c: StatsContributionRecord): Promise<PutStatsContributionResult> => {
+    async put(c: StatsContributionRecord): Promise<PutStatsContributionResult> {
       const s = x.s;
       if (!s.federations.has(c.federationId)) throw unknownFederation();
       const existing = s[table].get(key(c.federationId, c.siteId));
@@ -25,7 +27,7 @@ export function contributionTable(x: MemoryContext, table: 'statsContributions' 
       return { status: 'accepted' };
     },
 
-    list: async (federationId: string): Promise<StatsContributionRecord[]> => {
+    async list(federationId: string): Promise<StatsContributionRecord[]> {
       return [...x.s[table].values()]
         .filter((c) => c.federationId === federationId)
         .sort((a, b) => compareStrings(a.siteId, b.siteId))
@@ -35,6 +37,12 @@ export function contributionTable(x: MemoryContext, table: 'statsContributions' 
 }
 
 export function stats(x: MemoryContext): StatsStore {
-  const t = contributionTable(x, 'statsContributions');
-  return { putStatsContribution: t.put, listStatsContributions: t.list };
+  const normalization = contributionTable(x, 'statsContributions');
+  const baseline = contributionTable(x, 'baselineContributions');
+  return {
+    putStatsContribution: (r) => normalization.put(r),
+    listStatsContributions: (fid) => normalization.list(fid),
+    putBaselineContribution: (r) => baseline.put(r),
+    listBaselineContributions: (fid) => baseline.list(fid),
+  };
 }

@@ -13,8 +13,10 @@ import { migration012 } from './012-cohort-pools';
 import { migration013 } from './013-leases';
 import { migration014 } from './014-metric-counts';
 import { migration015 } from './015-evaluation-calibration';
+import { migration016 } from './016-baseline-contributions';
+import { migration017 } from './017-cross-site-evaluation';
+import { migration018 } from './018-recalibration-contributions';
 import type { Migration } from './types';
-import { migration016 } from './016-recalibration-contributions';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -34,4 +36,6 @@ export const MIGRATIONS: readonly Migration[] = [
   migration014,
   migration015,
   migration016,
+  migration017,
+  migration018,
 ];

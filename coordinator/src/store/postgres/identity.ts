@@ -100,6 +100,10 @@ export function identity(x: PgContext): IdentityStore {
       return x.sql.rows<Invitation>(`${INVITATIONS} ORDER BY created_at, id`);
     },
 
+    async findInvitationByTokenHash(tokenHash) {
+      return (await x.sql.one<Invitation>(`${INVITATIONS} WHERE token_hash = $1`, [tokenHash])) ?? null;
+    },
+
     async enrollSite(input) {
       const { tokenHash, now, site } = input;
       return x.audited(

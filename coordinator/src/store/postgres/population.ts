@@ -3,7 +3,7 @@ import { unknownVersion } from '../errors';
 import type { PopulationReportRecord } from '../records';
 import type { PopulationStore } from '../types';
 import { parseJson, type PgContext } from './context';
-import { getVersion } from './versions';
+import { hasVersion } from './versions';
 
 interface Row extends Omit<PopulationReportRecord, 'report'> {
   report: string;
@@ -21,7 +21,7 @@ export function population(x: PgContext): PopulationStore {
   return {
     async putPopulationReport(r) {
       return x.tx(async (sql) => {
-        if (!(await getVersion(sql, r.versionId))) throw unknownVersion();
+        if (!(await hasVersion(sql, r.versionId))) throw unknownVersion();
         await sql.count(
           `INSERT INTO population_reports (version_id, federation_id, site_id, report, created_at)
            VALUES ($1, $2, $3, $4, $5)

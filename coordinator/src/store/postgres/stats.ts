@@ -10,14 +10,21 @@ interface Row extends Omit<StatsContributionRecord, 'masked'> {
   masked: Buffer;
 }
 
-const select = (table: string): string =>
-  `SELECT federation_id AS "federationId", site_id AS "siteId", masked, created_at AS "createdAt" FROM ${table}`;
+type Table = 'stats_contributions' | 'baseline_contributions' | 'recalibration_contributions';
+
+const select = (
+  table: Table,
+) => `SELECT federation_id AS "federationId", site_id AS "siteId", masked, created_at AS "createdAt"
+  FROM ${table}`;
 
 const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBytea(row.masked) });
 
-async function existing(sql: Sql, SELECT: string, r: StatsContributionRecord): Promise<PutStatsContributionResult> {
+async function existing(sql: Sql, table: Table, r: StatsContributionRecord): Promise<PutStatsContributionResult> {
   const first = toRecord(
-    (await sql.one<Row>(`${SELECT} WHERE federation_id = $1 AND site_id = $2`, [r.federationId, r.siteId])) as Row,
+    (await sql.one<Row>(`${select(table)} WHERE federation_id = $1 AND site_id = $2`, [
+      r.federationId,
+      r.siteId,
+    ])) as Row,
   );
   return {
     status: Buffer.from(first.masked).equals(Buffer.from(r.masked)) ? 'duplicate' : 'conflict',
@@ -26,10 +33,9 @@ async function existing(sql: Sql, SELECT: string, r: StatsContributionRecord): P
 }
 
 /** Insert-once masked contributions of one secure sum per (federation, site), in `table`. */
-export function contributionTable(x: PgContext, table: 'stats_contributions' | 'recalibration_contributions') {
-  const SELECT = select(table);
+export function contributionTable(x: PgContext, table: Table) {
   return {
-    put: async (r: StatsContributionRecord): Promise<PutStatsContributionResult> => {
+    async put(r: StatsContributionRecord): Promise<PutStatsContributionResult> {
       return x.tx(async (sql): Promise<PutStatsContributionResult> => {
         if (!(await getFederation(sql, r.federationId))) throw unknownFederation();
         // First write wins across processes: a concurrent insert of the same key waits, then does nothing.
@@ -38,12 +44,12 @@ export function contributionTable(x: PgContext, table: 'stats_contributions' | '
            ON CONFLICT DO NOTHING`,
           [r.federationId, r.siteId, toBytea(r.masked), r.createdAt],
         );
-        return inserted === 1 ? { status: 'accepted' } : existing(sql, SELECT, r);
+        return inserted === 1 ? { status: 'accepted' } : existing(sql, table, r);
       });
     },
 
-    list: async (federationId: string): Promise<StatsContributionRecord[]> => {
-      return (await x.sql.rows<Row>(`${SELECT} WHERE federation_id = $1 ORDER BY site_id`, [federationId])).map(
+    async list(federationId: string): Promise<StatsContributionRecord[]> {
+      return (await x.sql.rows<Row>(`${select(table)} WHERE federation_id = $1 ORDER BY site_id`, [federationId])).map(
         toRecord,
       );
     },
@@ -51,6 +57,12 @@ export function contributionTable(x: PgContext, table: 'stats_contributions' | '
 }
 
 export function stats(x: PgContext): StatsStore {
-  const t = contributionTable(x, 'stats_contributions');
-  return { putStatsContribution: t.put, listStatsContributions: t.list };
+  const normalization = contributionTable(x, 'stats_contributions');
+  const baseline = contributionTable(x, 'baseline_contributions');
+  return {
+    putStatsContribution: (r) => normalization.put(r),
+    listStatsContributions: (fid) => normalization.list(fid),
+    putBaselineContribution: (r) => baseline.put(r),
+    listBaselineContributions: (fid) => baseline.list(fid),
+  };
 }

@@ -8,6 +8,7 @@ import { fromBytea, insertUnique, parseJson, toBytea, type PgContext } from './c
 import type { Sql } from './db';
 import { checkFence } from './leases';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
+import { VersionCache } from '../version-cache';
 
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
   meta: string;
@@ -30,9 +31,14 @@ const toEvaluation = (row: EvaluationRow): Evaluation => ({
   calibration: row.calibration === null ? null : parseJson<Evaluation['metrics']>(row.calibration),
 });
 
-export async function getVersion(sql: Sql, id: string): Promise<ModelVersion | null> {
+async function getVersion(sql: Sql, id: string): Promise<ModelVersion | null> {
   const row = await sql.one<VersionRow>(`${VERSIONS} WHERE id = $1`, [id]);
   return row ? toVersion(row) : null;
+}
+
+/** Whether version `id` exists, without reading (or parsing) its metadata. */
+export async function hasVersion(sql: Sql, id: string): Promise<boolean> {
+  return (await sql.one('SELECT 1 FROM model_versions WHERE id = $1', [id])) !== undefined;
 }
 
 /** The one bytea column `text` selects for `key`, copied; null when no row. */
@@ -42,6 +48,8 @@ async function readBytes(sql: Sql, text: string, key: string): Promise<Uint8Arra
 }
 
 export function versions(x: PgContext): VersionStore {
+  const cache = new VersionCache();
+  const committed = (row: VersionRow | null | undefined) => (row ? cache.of(row, toVersion) : null);
   return {
     async publishVersion(input) {
       const { version: v } = input;
@@ -50,7 +58,7 @@ export function versions(x: PgContext): VersionStore {
         // The federation row is locked: publishes of one federation (from any replica) run one after the other.
         const federation = await getFederation(sql, v.federationId, true);
         if (!federation) throw unknownFederation();
-        if (await getVersion(sql, v.id)) throw alreadyExists('Model version');
+        if (await hasVersion(sql, v.id)) throw alreadyExists('Model version');
         if (input.round) {
           const current = await getRound(sql, input.round.federationId, input.round.round);
           const patch = { versionId: v.id, closedAt: current?.closedAt ?? v.createdAt };
@@ -97,7 +105,7 @@ export function versions(x: PgContext): VersionStore {
     },
 
     async getVersion(id) {
-      return getVersion(x.sql, id);
+      return cache.get(id) ?? committed(await x.sql.one<VersionRow>(`${VERSIONS} WHERE id = $1`, [id]));
     },
 
     async getVersionWeights(id) {
@@ -109,14 +117,14 @@ export function versions(x: PgContext): VersionStore {
         filter?.federationId === undefined
           ? await x.sql.rows<VersionRow>(`${VERSIONS} ORDER BY seq`)
           : await x.sql.rows<VersionRow>(`${VERSIONS} WHERE federation_id = $1 ORDER BY seq`, [filter.federationId]);
-      return rows.map(toVersion);
+      return rows.map((row) => cache.of(row, toVersion));
     },
 
     async latestVersion(federationId) {
       const row = await x.sql.one<VersionRow>(`${VERSIONS} WHERE federation_id = $1 ORDER BY seq DESC LIMIT 1`, [
         federationId,
       ]);
-      return row ? toVersion(row) : null;
+      return committed(row);
     },
 
     async getStrategyState(federationId) {
@@ -125,7 +133,7 @@ export function versions(x: PgContext): VersionStore {
 
     async putEvaluation(e) {
       return x.tx(async (sql) => {
-        if (!(await getVersion(sql, e.versionId))) throw unknownVersion();
+        if (!(await hasVersion(sql, e.versionId))) throw unknownVersion();
         const row = await sql.one<EvaluationRow>(
           `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
            VALUES ($1, $2, $3, $4, $5, $6)

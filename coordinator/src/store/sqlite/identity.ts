@@ -97,6 +97,10 @@ export function identity(x: SqliteContext): IdentityStore {
       return x.c.stmt(`${INVITATIONS} ORDER BY created_at, id`).all() as Invitation[];
     },
 
+    async findInvitationByTokenHash(tokenHash) {
+      return (x.c.stmt(`${INVITATIONS} WHERE token_hash = ?`).get(tokenHash) as Invitation | undefined) ?? null;
+    },
+
     async enrollSite(input) {
       const { tokenHash, now, site } = input;
       const enroll = (c: SqlContext): Site | null =>

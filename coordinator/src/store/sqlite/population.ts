@@ -3,7 +3,7 @@ import { unknownVersion } from '../errors';
 import type { PopulationReportRecord } from '../records';
 import type { PopulationStore } from '../types';
 import type { SqliteContext } from './context';
-import { getVersion } from './versions';
+import { hasVersion } from './versions';
 
 interface Row extends Omit<PopulationReportRecord, 'report'> {
   report: string;
@@ -22,7 +22,7 @@ export function population(x: SqliteContext): PopulationStore {
     async putPopulationReport(r) {
       const c = x.c;
       return c.tx(() => {
-        if (!getVersion(c, r.versionId)) throw unknownVersion();
+        if (!hasVersion(c, r.versionId)) throw unknownVersion();
         c.stmt(
           `INSERT INTO population_reports (version_id, federation_id, site_id, report, created_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (version_id, site_id) DO UPDATE SET report = excluded.report, created_at = excluded.created_at`,

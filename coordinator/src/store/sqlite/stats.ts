@@ -1,4 +1,4 @@
-/** SQLite: masked secure-sum contributions per federation and site. */
+/** SQLite: masked secure-sum contributions per federation and site (normalisation statistics; Cox baselines). */
 import { unknownFederation } from '../errors';
 import type { PutStatsContributionResult, StatsContributionRecord } from '../records';
 import type { StatsStore } from '../types';
@@ -9,16 +9,18 @@ interface Row extends Omit<StatsContributionRecord, 'masked'> {
   masked: Buffer;
 }
 
-const select = (table: string): string =>
+const select = (table: string) =>
   `SELECT federation_id AS federationId, site_id AS siteId, masked, created_at AS createdAt FROM ${table}`;
 
 const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBlob(row.masked) });
 
+type Table = 'stats_contributions' | 'baseline_contributions' | 'recalibration_contributions';
+
 /** Insert-once masked contributions of one secure sum per (federation, site), in `table`. */
-export function contributionTable(x: SqliteContext, table: 'stats_contributions' | 'recalibration_contributions') {
+export function contributionTable(x: SqliteContext, table: Table) {
   const SELECT = select(table);
   return {
-    put: async (r: StatsContributionRecord): Promise<PutStatsContributionResult> => {
+    async put(r: StatsContributionRecord): Promise<PutStatsContributionResult> {
       const c = x.c;
       return c.tx((): PutStatsContributionResult => {
         if (!getFederation(c, r.federationId)) throw unknownFederation();
@@ -41,13 +43,19 @@ export function contributionTable(x: SqliteContext, table: 'stats_contributions'
       });
     },
 
-    list: async (federationId: string): Promise<StatsContributionRecord[]> => {
+    async list(federationId: string): Promise<StatsContributionRecord[]> {
       return (x.c.stmt(`${SELECT} WHERE federation_id = ? ORDER BY site_id`).all(federationId) as Row[]).map(toRecord);
     },
   };
 }
 
 export function stats(x: SqliteContext): StatsStore {
-  const t = contributionTable(x, 'stats_contributions');
-  return { putStatsContribution: t.put, listStatsContributions: t.list };
+  const normalization = contributionTable(x, 'stats_contributions');
+  const baseline = contributionTable(x, 'baseline_contributions');
+  return {
+    putStatsContribution: (r) => normalization.put(r),
+    listStatsContributions: (fid) => normalization.list(fid),
+    putBaselineContribution: (r) => baseline.put(r),
+    listBaselineContributions: (fid) => baseline.list(fid),
+  };
 }

@@ -7,6 +7,7 @@ import { appendAudit, signHead } from './audit';
 import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
 import { checkFence } from './leases';
+import { VersionCache } from '../version-cache';
 
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
   meta: string;
@@ -33,9 +34,14 @@ function toEvaluation(row: EvaluationRow): Evaluation {
   };
 }
 
-export function getVersion(c: SqlContext, id: string): ModelVersion | null {
+function getVersion(c: SqlContext, id: string): ModelVersion | null {
   const row = c.stmt(`${VERSIONS} WHERE id = ?`).get(id) as VersionRow | undefined;
   return row ? toVersion(row) : null;
+}
+
+/** Whether version `id` exists, without reading (or parsing) its metadata. */
+export function hasVersion(c: SqlContext, id: string): boolean {
+  return c.stmt('SELECT 1 FROM model_versions WHERE id = ?').pluck().get(id) !== undefined;
 }
 
 /** The one blob column `sql` selects for `key`, copied; null when no row. */
@@ -45,6 +51,8 @@ function readBlob(c: SqlContext, sql: string, key: string): Uint8Array | null {
 }
 
 export function versions(x: SqliteContext): VersionStore {
+  const cache = new VersionCache();
+  const committed = (row: VersionRow | undefined) => (row ? cache.of(row, toVersion) : null);
   return {
     async publishVersion(input) {
       const { version: v } = input;
@@ -53,7 +61,7 @@ export function versions(x: SqliteContext): VersionStore {
         checkFence(c, input.fence);
         const federation = getFederation(c, v.federationId);
         if (!federation) throw unknownFederation();
-        if (getVersion(c, v.id)) throw alreadyExists('Model version');
+        if (hasVersion(c, v.id)) throw alreadyExists('Model version');
         if (input.round) {
           const current = getRound(c, input.round.federationId, input.round.round);
           const patch = { versionId: v.id, closedAt: current?.closedAt ?? v.createdAt };
@@ -93,7 +101,7 @@ export function versions(x: SqliteContext): VersionStore {
     },
 
     async getVersion(id) {
-      return getVersion(x.c, id);
+      return cache.get(id) ?? committed(x.c.stmt(`${VERSIONS} WHERE id = ?`).get(id) as VersionRow | undefined);
     },
 
     async getVersionWeights(id) {
@@ -106,13 +114,13 @@ export function versions(x: SqliteContext): VersionStore {
         filter?.federationId === undefined
           ? c.stmt(`${VERSIONS} ORDER BY seq`).all()
           : c.stmt(`${VERSIONS} WHERE federation_id = ? ORDER BY seq`).all(filter.federationId);
-      return (rows as VersionRow[]).map(toVersion);
+      return (rows as VersionRow[]).map((row) => cache.of(row, toVersion));
     },
 
     async latestVersion(federationId) {
       const row = x.c.stmt(`${VERSIONS} WHERE federation_id = ? ORDER BY seq DESC LIMIT 1`).get(federationId) as
         VersionRow | undefined;
-      return row ? toVersion(row) : null;
+      return committed(row);
     },
 
     async getStrategyState(federationId) {
@@ -122,7 +130,7 @@ export function versions(x: SqliteContext): VersionStore {
     async putEvaluation(e) {
       return x.batch.run((c) =>
         c.tx(() => {
-          if (!getVersion(c, e.versionId)) throw unknownVersion();
+          if (!hasVersion(c, e.versionId)) throw unknownVersion();
           c.stmt(
             `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
              VALUES (?, ?, ?, ?, ?, ?)

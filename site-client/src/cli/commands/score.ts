@@ -116,6 +116,7 @@ export function addScoreCommand(program: Command, deps: CliDeps): void {
           twins,
           plan: model.plan,
           weights: model.weights,
+          baseline: model.meta.coxBaseline,
           versionId: model.meta.versionId,
           at,
           top: flags.contributions,

@@ -15,6 +15,7 @@ interface SimulateFlags extends CommonFlags {
   seed: number;
   out: string;
   days: number;
+  followUpDays: number;
   start: number;
   format: 'ndjson' | 'bundle';
   batchSize: number;
@@ -100,6 +101,12 @@ export function addSimulateCommand(program: Command, deps: CliDeps): void {
       28,
     )
     .option(
+      '--follow-up-days <d>',
+      'days of follow-up after the snapshot: weekly clinic contacts, a quarter of the patients lost at a random time (outcomes after that unrecorded); for time-to-event labels',
+      numberArg('follow-up days must be an integer from 0 to 3650', (n) => Number.isInteger(n) && n >= 0 && n <= 3650),
+      0,
+    )
+    .option(
       '--start <instant>',
       'start of the observed period (ISO 8601)',
       instantArg,
@@ -132,6 +139,7 @@ export function addSimulateCommand(program: Command, deps: CliDeps): void {
           seed: flags.seed,
           start: flags.start,
           days: flags.days,
+          followUpDays: flags.followUpDays,
         });
       } catch (e) {
         throw e instanceof TwinfedError
@@ -148,6 +156,7 @@ export function addSimulateCommand(program: Command, deps: CliDeps): void {
         seed: flags.seed,
         start: new Date(flags.start).toISOString(),
         days: flags.days,
+        ...(flags.followUpDays > 0 ? { followUpDays: flags.followUpDays } : {}),
         at: new Date(sim.at).toISOString(),
         documentedPrevalence: [...profile.expectedPrevalence],
         simulatedOutcomes: outcomes,

@@ -17,6 +17,7 @@ import {
   type DdpMechanism,
 } from './configs';
 import { runMain } from '../../support/main';
+import { SiteRecorder } from '../privacy/pooled';
 
 /** One federation of the bench. */
 interface DdpRun {
@@ -80,8 +81,18 @@ async function main(argv: string[]): Promise<void> {
           const z = epsilon === null ? null : noise.get(`${m.key}/${epsilon}`)!;
           const plan = ddpBenchPlan(m.key, seed, z ?? undefined);
           const t = Date.now();
-          const out = await runBenchFederation({ consortium, plan, siteSeed: (c) => benchSiteSeed(seed, c) });
+          // Sites of a DP federation keep their evaluations local: the bench reads them where they are computed.
+          const recorders = [0, 1, 2, 3].map(() => new SiteRecorder());
+          const out = await runBenchFederation({
+            consortium,
+            plan,
+            siteSeed: (c) => benchSiteSeed(seed, c),
+            modelOps: (c) => recorders[c]!.ops,
+            afterVersion: (c) => recorders[c]!.afterVersion,
+            siteEvaluations: m.key === 'none',
+          });
           const last = out.versions[out.versions.length - 1]!;
+          const finals = recorders.map((r) => r.evaluationOf(last.versionId));
           const meta = (await consortium.admin.getModel(last.versionId)).meta as { dpEpsilon?: number };
           const expected = planEpsilon(PlanSchema.parse(plan));
           if (expected !== null && meta.dpEpsilon !== expected)
@@ -93,8 +104,8 @@ async function main(argv: string[]): Promise<void> {
             epsilon,
             noiseMultiplier: z,
             seed,
-            accuracy: last.accuracy,
-            auc: last.auc,
+            accuracy: finals.map((f) => f.accuracy),
+            auc: finals.map((f) => f.auc),
             signedEpsilon: meta.dpEpsilon ?? null,
             seconds: (Date.now() - t) / 1000,
           };

@@ -44,7 +44,16 @@ interface BenchFederationOptions {
   data?: readonly LocalDataset[];
   /** The model operations of the site holding `center` (default the product's): the Byzantine bench swaps one site's trainer here. */
   modelOps?: (center: number) => ModelOps | undefined;
+  /** The version hook of the site holding `center` (the privacy bench records each verified version there). */
+  afterVersion?: (center: number) => VersionHook | undefined;
+  /**
+   * Read each version's site evaluations from the coordinator (default true). Sites keep their evaluations local
+   * under DP, so a DP plan's bench passes false: `versions` then list the published versions with empty scores.
+   */
+  siteEvaluations?: boolean;
 }
+
+type VersionHook = NonNullable<ConstructorParameters<typeof SiteRunner>[0]['afterVersion']>;
 
 /** Each center's raw (un-normalised) FLamby train/test rows, as a site loads them; the runner normalises per the plan. */
 export function rawSiteData(): LocalDataset[] {
@@ -84,6 +93,7 @@ export async function runBenchFederation(opts: BenchFederationOptions): Promise<
       pollIntervalMs: opts.pollIntervalMs ?? 100,
       seed: opts.siteSeed(site.center),
       modelOps: opts.modelOps?.(site.center),
+      afterVersion: opts.afterVersion?.(site.center),
     });
   });
   const timeout = setTimeout(() => runners.forEach((r) => r.stop()), opts.timeoutMs ?? 10 * 60_000);
@@ -102,18 +112,26 @@ export async function runBenchFederation(opts: BenchFederationOptions): Promise<
   return {
     federationId: fed.id,
     state,
-    versions: await versionScores(consortium, fed.id),
+    versions: await versionScores(consortium, fed.id, opts.siteEvaluations ?? true),
     seconds: (Date.now() - started) / 1000,
   };
 }
 
-async function versionScores(consortium: BenchConsortium, federationId: string): Promise<VersionScores[]> {
+async function versionScores(
+  consortium: BenchConsortium,
+  federationId: string,
+  siteEvaluations: boolean,
+): Promise<VersionScores[]> {
   const centerOf = new Map(consortium.sites.map((s) => [s.enrollment.state.siteId, s.center]));
   const models = (await consortium.admin.listModels({ federationId }))
     .filter((m) => m.round > 0)
     .sort((a, b) => a.round - b.round);
   const out: VersionScores[] = [];
   for (const m of models) {
+    if (!siteEvaluations) {
+      out.push({ round: m.round, versionId: m.id, accuracy: [], auc: [] });
+      continue;
+    }
     const evals = await consortium.admin.listEvaluations(m.id);
     const accuracy = new Array<number>(4).fill(Number.NaN);
     const auc = new Array<number>(4).fill(Number.NaN);

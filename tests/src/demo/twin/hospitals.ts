@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Plan } from '@twinfed/shared';
+import { isCoxModel, type Plan } from '@twinfed/shared';
 import type { SitePolicy } from '@twinfed/site-client';
 import type { RunSite } from '../federation-run';
 
@@ -17,8 +17,16 @@ export const TWIN_HOSPITALS: TwinHospital[] = [
   { name: 'Northside-Oncology', center: 3, profile: 'oncology-center', seed: 404 },
 ];
 
-/** The arguments of `twinfed-site simulate` for a hospital: `patients` patients of its profile and seed, into `sim-<center>`. */
-export function simulateArgs(o: { workDir: string; hospital: TwinHospital; patients: number }): string[] {
+/**
+ * The arguments of `twinfed-site simulate` for a hospital: `patients` patients of its profile and seed, into
+ * `sim-<center>`, with `followUpDays` of records after the snapshot when given.
+ */
+export function simulateArgs(o: {
+  workDir: string;
+  hospital: TwinHospital;
+  patients: number;
+  followUpDays?: number;
+}): string[] {
   return [
     'simulate',
     '--patients',
@@ -29,6 +37,7 @@ export function simulateArgs(o: { workDir: string; hospital: TwinHospital; patie
     String(o.hospital.seed),
     '--out',
     path.join(o.workDir, `sim-${o.hospital.center}`),
+    ...(o.followUpDays ? ['--follow-up-days', String(o.followUpDays)] : []),
   ];
 }
 
@@ -42,7 +51,8 @@ export function twinSitePolicy(plan: Plan): SitePolicy {
   return {
     allowedFeatures: [...plan.data.features],
     allowedLabels: [plan.data.label],
-    allowedModelKinds: ['logistic-regression', 'mlp'],
+    // The scenario over time (`--model cox`) asks for a Cox model; the hospitals allow it for that plan only.
+    allowedModelKinds: isCoxModel(plan.model) ? [plan.model.kind] : ['logistic-regression', 'mlp'],
     allowedStrategies: ['fedavg', 'fedprox', 'scaffold'],
     ...(plan.privacy.secureAggregation ? { requireSecureAggregation: true } : {}),
     maxRounds: 100,

@@ -2,13 +2,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { twinScenarioPlan } from '@twinfed/site-client';
+import { Command, Option } from 'commander';
+import { twinScenarioCoxPlan, twinScenarioPlan } from '@twinfed/site-client';
 import { siteCli } from '../../support/paths';
 import { runNode, startNode, stop, type Child } from '../../support/processes';
 import { printPlanApprovals, siteDir, startConsortium, watchAndPrintRounds } from '../federation-run';
 import { comparisonSummary, finish, secondsSince, verifiedWeights } from '../final-model';
-import { compareTwins, loadHospitalData } from './compare';
+import { compareTwins, compareTwinsCox, loadHospitalData } from './compare';
+import { coxSummary, coxTable } from './cox-summary';
 import { TWIN_HOSPITALS, simulateArgs, twinSitePolicy, type TwinHospital } from './hospitals';
 import { streamWearables, type StreamResult } from './stream';
 import { runMain } from '../../support/main';
@@ -21,6 +22,7 @@ interface Flags {
   keep?: boolean;
   normalization: 'per-site' | 'federated';
   secureAggregation: boolean;
+  model: 'logistic-regression' | 'cox';
 }
 
 const jsonLines = (lines: string[]) =>
@@ -49,6 +51,14 @@ async function main(argv: string[]): Promise<void> {
     .option('--keep', 'keep the work dir afterwards')
     .option('--normalization <kind>', 'federated (pooled z-score statistics by secure sum) or per-site', 'federated')
     .option('--no-secure-aggregation', 'send updates one by one (encrypted to the coordinator) instead of masked')
+    .addOption(
+      new Option(
+        '--model <kind>',
+        'logistic-regression: the probability of pneumonia within 30 days; cox: the time to pneumonia (twins followed up for 30 days after the snapshot, some lost), compared by C-index',
+      )
+        .choices(['logistic-regression', 'cox'])
+        .default('logistic-regression'),
+    )
     .parse(argv)
     .opts<Flags>();
   const started = Date.now();
@@ -58,27 +68,31 @@ async function main(argv: string[]): Promise<void> {
   const hospitals = TWIN_HOSPITALS;
   const names = hospitals.map((h) => h.name);
   const dirOf = (h: TwinHospital) => siteDir(workDir, h);
+  // The scenario over time: each hospital also records 30 days of follow-up after the snapshot (the outcome window).
+  const cox = flags.model === 'cox';
+  const followUpDays = cox ? 30 : 0;
   console.log(
-    `twinfed twin demo — ${hospitals.length} simulated hospitals × ${flags.patients} patients; data dir ${workDir}`,
+    `twinfed twin demo${cox ? ' over time (Cox model of the time to pneumonia)' : ''} — ${hospitals.length} simulated hospitals × ${flags.patients} patients; data dir ${workDir}`,
   );
 
   // 1. Each hospital's EHR export and wearable stream (synthetic, with a documented ground truth).
   const sims = await Promise.all(
     hospitals.map(async (h) => ({
       h,
-      out: (await site(simulateArgs({ workDir, hospital: h, patients: flags.patients }), `simulate ${h.name}`)).find(
-        (l) => l.type === 'simulated',
-      )!,
+      out: (
+        await site(simulateArgs({ workDir, hospital: h, patients: flags.patients, followUpDays }), `simulate ${h.name}`)
+      ).find((l) => l.type === 'simulated')!,
     })),
   );
   const at = String(sims[0]!.out.at);
 
   // The federation's plan (4. below) is known up front: each hospital's policy is written with its enrollment.
-  const base = twinScenarioPlan();
+  const scenarioPlan = cox ? twinScenarioCoxPlan : twinScenarioPlan;
+  const base = scenarioPlan();
   // Federated normalisation: every site z-scores with the pooled statistics from a secure sum, so a score means
   // the same at every hospital and the population view compares like with like.
   // Secure aggregation: each site's update is masked; the coordinator only ever learns the sum of the round.
-  const plan = twinScenarioPlan({
+  const plan = scenarioPlan({
     rounds: flags.rounds,
     data: { ...base.data, normalization: flags.normalization },
     privacy: { secureAggregation: flags.secureAggregation },
@@ -141,11 +155,37 @@ async function main(argv: string[]): Promise<void> {
       );
     }
     console.log(
-      `\nfederation ${fed.id} (${plan.strategy.name}, ${plan.rounds} rounds${plan.privacy.secureAggregation ? ', secure aggregation: masked updates only' : ''}): accuracy and AUC of each version on each site's own held-out twins`,
+      `\nfederation ${fed.id} (${cox ? 'cox, ' : ''}${plan.strategy.name}, ${plan.rounds} rounds${plan.privacy.secureAggregation ? ', secure aggregation: masked updates only' : ''}): ${cox ? 'C-index and loss' : 'accuracy and AUC'} of each version on each site's own held-out twins`,
     );
-    const final = await watchAndPrintRounds(consortium, fed.id, names);
+    const final = await watchAndPrintRounds(consortium, fed.id, names, cox);
     await Promise.all(consortium.sites.map((s) => s.exited));
     printPlanApprovals({ workDir, sites: hospitals, federationId: fed.id });
+    const data = () =>
+      loadHospitalData({ hospitals, siteDir: dirOf, plan, at: Date.parse(at), testFraction: 0.34, splitSeed: 43 });
+    const vid = final.federation.latestVersionId!;
+
+    if (cox) {
+      // Federated vs local-only by C-index, on the other hospitals' held-out twins (no population view or worklist:
+      // the Cox plan has no tiers, its score is a relative risk).
+      const rows = await compareTwinsCox({
+        plan,
+        federated: await verifiedWeights(consortium.admin, vid),
+        data: await data(),
+      });
+      const summary = coxSummary({ rows, final, horizonDays: plan.model.kind === 'cox' ? plan.model.horizonDays : 0 });
+      console.log(`\n${coxTable(summary)}`);
+      const coxRun = {
+        scenario: 'digital twins over time',
+        rounds: final.rounds.filter((r) => r.state === 'published').length,
+        versions: (await consortium.admin.listModels({ federationId: fed.id })).length,
+        cox: summary,
+        stream: { samples: streams.reduce((a, s) => a + s.samples, 0) },
+        federationId: fed.id,
+        seconds: secondsSince(started),
+      };
+      finish(coxRun, flags.summary);
+      return;
+    }
 
     // 5. The consortium's population view (k-anonymous, noisy counts per risk tier).
     const view = await consortium.admin.population({ federationId: fed.id });
@@ -179,17 +219,8 @@ async function main(argv: string[]): Promise<void> {
     }
 
     // 7. Federated vs local-only, on the other hospitals' held-out twins.
-    const vid = final.federation.latestVersionId!;
     const federated = await verifiedWeights(consortium.admin, vid);
-    const data = await loadHospitalData({
-      hospitals,
-      siteDir: dirOf,
-      plan,
-      at: Date.parse(at),
-      testFraction: 0.34,
-      splitSeed: 43,
-    });
-    const rows = await compareTwins({ plan, federated, data });
+    const rows = await compareTwins({ plan, federated, data: await data() });
     console.log('');
     const summary = {
       scenario: 'digital twins',

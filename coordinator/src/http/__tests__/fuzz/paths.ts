@@ -40,7 +40,7 @@ const hostileSegment: fc.Arbitrary<string> = fc.oneof(
 /** One path parameter: a real identifier of the world (the interesting cases), a plausible unknown one, or a hostile one. */
 function param(name: string, w: World): fc.Arbitrary<string> {
   const real: Record<string, string[]> = {
-    fid: [w.plain.id, w.secure.id],
+    fid: [w.plain.id, w.secure.id, w.cox.id],
     vid: [...w.plain.versions, ...w.secure.versions],
     siteId: w.signers.filter((s) => s.label !== 'stranger').map((s) => s.siteId),
     tokenId: w.tokenIds,

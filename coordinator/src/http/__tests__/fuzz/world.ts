@@ -48,6 +48,8 @@ export interface World {
   plain: { id: string; versions: string[]; openRound: number; plan: Record<string, unknown> };
   /** Secure aggregation + federated normalisation: round 1 open, sharing phase. */
   secure: { id: string; versions: string[]; openRound: number };
+  /** A one-round Cox federation, completed: its baseline phase ended at once (a cohort of two is too small). */
+  cox: { id: string };
   /** Valid weights for the plain federation's open round (to seal hostile envelopes around). */
   baseWeights: WeightSet;
   coordinatorBoxPublicKey: Uint8Array;
@@ -115,12 +117,23 @@ async function populate(c: RunningCoordinator): Promise<World> {
       }),
     }),
   );
+  const coxFed = await json<{ id: string }>(
+    operator(api, 'POST', routes.federations, {
+      plan: testPlan({
+        model: { kind: 'cox', inputs: 3, horizonDays: 30 },
+        data: { features: ['a', 'b', 'c'], label: 'event' },
+        rounds: 1,
+        roundDeadlineSeconds: 3600,
+      }),
+    }),
+  );
   const outsider = await enrollTestSite(api, 'Fuzz Outside');
   const revoked = await enrollTestSite(api, 'Fuzz Gone');
   await json(operator(api, 'POST', routes.revokeSite(revoked.siteId)));
 
   // Round 1 of the plain federation, completed by both members: v1 published, round 2 open.
   const roundOneEnvelopes = await completeRound(c, [a, b], plainFed.id, 1);
+  await completeRound(c, [a, b], coxFed.id, 1, 'ended');
   const plainVersions = (
     await json<{ models: Array<{ id: string }> }>(operator(api, 'GET', `${routes.models}?federation=${plainFed.id}`))
   ).models.map((m) => m.id);
@@ -163,6 +176,7 @@ async function populate(c: RunningCoordinator): Promise<World> {
     ],
     plain: { id: plainFed.id, versions: plainVersions, openRound: 2, plan: plainPlan },
     secure: { id: secureFed.id, versions: [secureFed.latestVersionId], openRound: 1 },
+    cox: { id: coxFed.id },
     baseWeights: await weightsOf(a, plainVersions.at(-1)!),
     coordinatorBoxPublicKey: a.coordinatorBoxPublicKey,
     roundOneEnvelopes,
@@ -171,12 +185,13 @@ async function populate(c: RunningCoordinator): Promise<World> {
   };
 }
 
-/** Both sites upload round `round`; resolves once the next round is open, with the envelopes by site id. */
+/** Both sites upload round `round`; resolves once the next round is open (or the federation ended), with the envelopes by site id. */
 async function completeRound(
   c: RunningCoordinator,
   sites: TestSite[],
   fid: string,
   round: number,
+  until: 'next-round' | 'ended' = 'next-round',
 ): Promise<Record<string, Uint8Array>> {
   const sent: Record<string, Uint8Array> = {};
   for (const s of sites) {
@@ -197,14 +212,14 @@ async function completeRound(
   }
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const f = await json<{ currentRound: number }>(
+    const f = await json<{ currentRound: number; state: string }>(
       operator(
         { url: c.url, operatorToken: fs.readFileSync(c.operatorTokenFile, 'utf8').trim() },
         'GET',
         routes.federation(fid),
       ),
     );
-    if (f.currentRound === round + 1) return sent;
+    if (until === 'next-round' ? f.currentRound === round + 1 : f.state !== 'running') return sent;
     if (Date.now() > deadline) throw new Error('world setup: the round did not publish');
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -77,6 +77,8 @@ export function identityContract(h: HarnessRef): void {
       await expect(invite('inv-1', 'th-2')).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
       await expect(invite('inv-2', 'th-1')).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
       expect(await h.store.listInvitations()).toHaveLength(1);
+      expect(await h.store.findInvitationByTokenHash('th-1')).toMatchObject({ id: 'inv-1', siteName: 'site inv-1' });
+      expect(await h.store.findInvitationByTokenHash('th-2')).toBeNull();
     });
 
     test('a token enrolls exactly one site, once', async () => {

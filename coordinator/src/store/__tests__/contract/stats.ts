@@ -41,5 +41,24 @@ export function statsContract(h: HarnessRef): void {
       expect((await s.listStatsContributions('fed-1'))[1]).toEqual(contribution('fed-1', 'site-c', 3));
       expect(await s.listStatsContributions('other')).toEqual([]);
     });
+
+    test('baseline contributions live apart from normalisation statistics, with the same insert-once rule', async () => {
+      await seedFederation(h.store, 'fed-1', 0);
+      const a = contribution('fed-1', 'site-a');
+      await h.store.putStatsContribution(contribution('fed-1', 'site-a', 9));
+      expect(await h.store.putBaselineContribution(a)).toEqual({ status: 'accepted' });
+      expect(await h.store.putBaselineContribution(a)).toEqual({ status: 'duplicate', existing: a });
+      expect(await h.store.putBaselineContribution(contribution('fed-1', 'site-a', 7))).toEqual({
+        status: 'conflict',
+        existing: a,
+      });
+      await h.store.putBaselineContribution(contribution('fed-1', 'site-0', 2));
+      await expect(h.store.putBaselineContribution(contribution('nope', 'site-a'))).rejects.toMatchObject({
+        code: 'UNKNOWN_FEDERATION',
+      });
+      const s = await h.again();
+      expect((await s.listBaselineContributions('fed-1')).map((c) => c.siteId)).toEqual(['site-0', 'site-a']);
+      expect(await s.listStatsContributions('fed-1')).toEqual([contribution('fed-1', 'site-a', 9)]);
+    });
   });
 }

@@ -3,8 +3,10 @@ import { migration002 } from './002-cohort-pools';
 import { migration003 } from './003-leases';
 import { migration004 } from './004-metric-counts';
 import { migration005 } from './005-evaluation-calibration';
+import { migration006 } from './006-baseline-contributions';
+import { migration007 } from './007-cross-site-evaluation';
+import { migration008 } from './008-recalibration-contributions';
 import type { PgMigration } from './types';
-import { migration006 } from './006-recalibration-contributions';
 
 export type { PgMigration } from './types';
 
@@ -16,4 +18,6 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   migration004,
   migration005,
   migration006,
+  migration007,
+  migration008,
 ];

@@ -1,11 +1,11 @@
 import type { Migration } from './types';
 
-/** Masked recalibration histograms (plan option `recalibration`): one per (federation, site), as stats_contributions. */
+/** Masked secure-sum contributions of a Cox federation's Breslow baseline: one per (federation, site). */
 export const migration016: Migration = {
   version: 16,
-  name: 'recalibration-contributions',
+  name: 'baseline-contributions',
   sql: `
-CREATE TABLE recalibration_contributions (
+CREATE TABLE baseline_contributions (
   federation_id TEXT NOT NULL REFERENCES federations (id),
   site_id TEXT NOT NULL,
   masked BLOB NOT NULL,
