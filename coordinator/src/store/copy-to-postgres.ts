@@ -30,7 +30,7 @@ const SEEDED: Record<string, number> = { studies: 1 };
 const MAX_PARAMS = 60_000;
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
-export interface CopyStoreOptions {
+interface CopyStoreOptions {
   /** The SQLite database file (migrated to this version first, as `coordinator start` would). */
   sqlitePath: string;
   /** The target: server URL (without `schema`) and schema. */
@@ -39,7 +39,7 @@ export interface CopyStoreOptions {
   onTable?: (table: string, rows: number) => void;
 }
 
-export interface CopyStoreResult {
+interface CopyStoreResult {
   tables: { table: string; rows: number }[];
   /** The audit chain's sequence end carried over (entries appended later continue from it). */
   auditSequenceEnd: number;

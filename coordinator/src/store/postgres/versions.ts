@@ -31,7 +31,7 @@ const toEvaluation = (row: EvaluationRow): Evaluation => ({
   calibration: row.calibration === null ? null : parseJson<Evaluation['metrics']>(row.calibration),
 });
 
-export async function getVersion(sql: Sql, id: string): Promise<ModelVersion | null> {
+async function getVersion(sql: Sql, id: string): Promise<ModelVersion | null> {
   const row = await sql.one<VersionRow>(`${VERSIONS} WHERE id = $1`, [id]);
   return row ? toVersion(row) : null;
 }

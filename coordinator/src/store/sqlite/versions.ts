@@ -34,7 +34,7 @@ function toEvaluation(row: EvaluationRow): Evaluation {
   };
 }
 
-export function getVersion(c: SqlContext, id: string): ModelVersion | null {
+function getVersion(c: SqlContext, id: string): ModelVersion | null {
   const row = c.stmt(`${VERSIONS} WHERE id = ?`).get(id) as VersionRow | undefined;
   return row ? toVersion(row) : null;
 }
