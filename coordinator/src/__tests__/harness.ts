@@ -106,6 +106,18 @@ export async function operator(
   return bearerRequest(c.url, c.operatorToken, method, p, body);
 }
 
+/** Signed requests of site `siteId` to the coordinator at `url` (a JSON object, raw bytes, or no body). */
+export function signedRequests(url: string, siteId: string, signSecretKey: Uint8Array): TestSite['request'] {
+  return async (method, p, b) => {
+    const bytes =
+      b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
+    const headers: Record<string, string> = signRequest({ method, path: p, body: bytes, siteId, signSecretKey });
+    if (b !== undefined)
+      headers['content-type'] = b instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
+    return fetch(url + p, { method, headers, ...(b === undefined ? {} : { body: bytes }) });
+  };
+}
+
 /** Invites and enrolls a new site through the real REST API. */
 export async function enrollTestSite(c: { url: string; operatorToken: string }, name: string): Promise<TestSite> {
   const inv = (await (await operator(c, 'POST', routes.invitations, { siteName: name })).json()) as { token: string };
@@ -132,20 +144,7 @@ export async function enrollTestSite(c: { url: string; operatorToken: string }, 
     identity,
     coordinatorBoxPublicKey: fromB64(body.coordinator.boxPublicKey),
     coordinatorSignPublicKey: fromB64(body.coordinator.signPublicKey),
-    request: async (method, p, b) => {
-      const bytes =
-        b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
-      const headers: Record<string, string> = signRequest({
-        method,
-        path: p,
-        body: bytes,
-        siteId,
-        signSecretKey: identity.sign.secretKey,
-      });
-      if (b !== undefined)
-        headers['content-type'] = b instanceof Uint8Array ? 'application/octet-stream' : 'application/json';
-      return fetch(c.url + p, { method, headers, ...(b === undefined ? {} : { body: bytes }) });
-    },
+    request: signedRequests(c.url, siteId, identity.sign.secretKey),
     seal: (o) =>
       sealUpdate({
         header: {

@@ -1,6 +1,13 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { openBundle, sha256Hex, verifyBundle, type BundleManifest } from '@twinfed/shared';
+import {
+  openBundle,
+  sha256Hex,
+  signCrossSiteMatrix,
+  verifyBundle,
+  type BundleManifest,
+  type CrossSiteMatrix,
+} from '@twinfed/shared';
 import { fakeCoordinatorCli, run } from './__tests__/harness';
 
 const cli = fakeCoordinatorCli();
@@ -79,6 +86,49 @@ describe('models show', () => {
     expect(out.signatureValid).toBe(false);
     expect(out.lineage).toEqual(['fed-1.v1', 'fed-1.v0']);
     expect(out.signer.fingerprint).toBe(cli.fake.keys.fingerprint);
+  });
+
+  test("the global model of the federation's cross-site evaluation shows the signed matrix; other versions do not", async () => {
+    const matrix: CrossSiteMatrix = {
+      federationId: 'fed-1',
+      globalVersionId: 'fed-1.v1',
+      metric: 'auc',
+      participants: ['site-a', 'site-b'],
+      refused: [],
+      silent: [],
+      columns: [
+        { siteId: 'site-a', status: 'reported', n: 40 },
+        { siteId: 'site-b', status: 'reported', n: 55 },
+      ],
+      rows: [
+        { model: 'global', siteId: null, values: [0.81, 0.77] },
+        { model: 'local', siteId: 'site-a', values: [0.84, 0.69] },
+        { model: 'local', siteId: 'site-b', values: [0.7, 0.8] },
+      ],
+      completedAt: '2026-01-01T00:00:00.000Z',
+    };
+    cli.fake.setPlan({ ...cli.fake.federations[0]!.plan, crossSiteEvaluation: { deadlineSeconds: 60 } });
+    cli.fake.canned.set('GET /v1/federations/fed-1/cross-site', {
+      status: 200,
+      body: {
+        federationId: 'fed-1',
+        state: 'complete',
+        candidates: ['site-a', 'site-b'],
+        answered: ['site-a', 'site-b'],
+        reported: ['site-a', 'site-b'],
+        modelsDeadlineAt: '2026-01-01T00:00:00.000Z',
+        resultsDeadlineAt: '2026-01-01T00:00:00.000Z',
+        matrix: signCrossSiteMatrix(matrix, cli.fake.identity.sign.secretKey),
+      },
+    });
+    const r = await run(op('models', 'show', 'fed-1.v1'));
+    expect(r.stderr).toBe('');
+    const section = r.stdout.slice(r.stdout.indexOf('Cross-site evaluation (this version is its global model):'));
+    expect(section).toMatch(/^global fed-1\.v1\s+0\.810\s+0\.770$/m);
+    expect(section).toMatch(/^local site-a\s+0\.840\s+0\.690$/m);
+    expect(section).toContain('signature verified with the coordinator key');
+    const parent = await run(op('models', 'show', 'fed-1.v0'));
+    expect(parent.stdout).not.toContain('Cross-site evaluation');
   });
 
   test('an unknown version is one line', async () => {

@@ -6,12 +6,13 @@
  */
 import path from 'node:path';
 import { Database } from '@twinfed/sqlite-kit';
-import { BINARY_MEDIA_TYPE, routes, signRequest, type CurrentRound } from '@twinfed/shared';
+import { routes, type CurrentRound } from '@twinfed/shared';
 import {
   baseWeights,
   enrollTestSite,
   json,
   operator,
+  signedRequests,
   startTestCoordinator,
   testPlan,
   type TestSite,
@@ -131,7 +132,7 @@ test('a consortium copied from SQLite carries on on PostgreSQL with the same key
     expect(again).toMatchObject({ ok: true });
     expect(again.entries).toBeGreaterThanOrEqual(auditBefore.entries);
     // Beta (enrolled on SQLite) uploads round 2 on PostgreSQL; Alpha's acknowledged upload counts, not lost.
-    const siteB = { ...b, request: rebase(b, pgCoordinator.url) };
+    const siteB = { ...b, request: signedRequests(pgCoordinator.url, b.siteId, b.identity.sign.secretKey) };
     expect(await upload(siteB, fid, 2)).toBe(201);
     const after = await published(pgCoordinator, fid, 3);
     expect(after.map((v) => v.round)).toEqual([...before.map((v) => v.round), 2]);
@@ -149,23 +150,6 @@ test('a consortium copied from SQLite carries on on PostgreSQL with the same key
     copySqliteToPostgres({ sqlitePath: path.join(dataDir, 'coordinator.db'), postgres: { url: pgTestUrl(), schema } }),
   ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/already holds data/) });
 }, 60_000);
-
-/** `site`'s signed requests, sent to another base URL (the same consortium behind a new coordinator). */
-function rebase(site: TestSite, url: string): TestSite['request'] {
-  return async (method, p, b) => {
-    const bytes =
-      b === undefined ? new Uint8Array(0) : b instanceof Uint8Array ? b : new TextEncoder().encode(JSON.stringify(b));
-    const headers: Record<string, string> = signRequest({
-      method,
-      path: p,
-      body: bytes,
-      siteId: site.siteId,
-      signSecretKey: site.identity.sign.secretKey,
-    });
-    if (b !== undefined) headers['content-type'] = b instanceof Uint8Array ? BINARY_MEDIA_TYPE : 'application/json';
-    return fetch(url + p, { method, headers, ...(b === undefined ? {} : { body: bytes }) });
-  };
-}
 
 test('a SQLite table PostgreSQL does not have is refused before anything is written', async () => {
   const c = await startTestCoordinator({ store: 'sqlite' });

@@ -1,13 +1,16 @@
 /** `twinfed models list|show|export`: the registry of signed global model versions. */
 import type { Command } from 'commander';
 import {
+  TwinfedError,
   fromB64,
   verifyModelVersion,
   type CoordinatorKeys,
+  type CrossSiteView,
   type EvaluationView,
   type ModelVersionView,
 } from '@twinfed/shared';
 import { calibrationText } from '../calibration-table';
+import { crossSiteText } from '../cross-site-table';
 import { createContext, type CliDeps, type CommandContext } from '../context';
 import { formatMetrics, renderKeyValues, renderTable, short } from '../format';
 import { metaFields } from '../model-version';
@@ -42,6 +45,19 @@ interface ShowExtras {
   signer: CoordinatorKeys;
   signatureValid: boolean;
   evaluations: EvaluationView[];
+  /** The federation's cross-site evaluation when this version is the global model its matrix evaluated; else null. */
+  crossSite: CrossSiteView | null;
+}
+
+/** The cross-site evaluation whose matrix rates `version` as the global model (null when there is none). */
+async function crossSiteOf(ctx: CommandContext, version: ModelVersionView): Promise<CrossSiteView | null> {
+  const federation = await ctx.client.getFederation(version.federationId);
+  if (!federation.plan.crossSiteEvaluation) return null;
+  const view = await ctx.client.crossSite(version.federationId).catch((e: unknown) => {
+    if (e instanceof TwinfedError && e.code === 'CROSS_SITE_NOT_PLANNED') return null;
+    throw e;
+  });
+  return view?.matrix?.globalVersionId === version.id ? view : null;
 }
 
 function showText(v: ModelVersionView, more: ShowExtras): string {
@@ -84,7 +100,10 @@ function showText(v: ModelVersionView, more: ShowExtras): string {
     '(no site has reported an evaluation yet)',
   );
   const calibration = calibrationText(more.evaluations);
-  return `${head}\nLineage (newest first):\n  ${more.lineage.join(' ← ')}\n\nEvaluations per site:\n${evals}\nCalibration per site (reliability, 10 bins):\n${calibration}`;
+  const crossSite = more.crossSite
+    ? `\nCross-site evaluation (this version is its global model):\n${crossSiteText(more.crossSite, more.signer.signPublicKey)}`
+    : '';
+  return `${head}\nLineage (newest first):\n  ${more.lineage.join(' ← ')}\n\nEvaluations per site:\n${evals}\nCalibration per site (reliability, 10 bins):\n${calibration}${crossSite}`;
 }
 
 /** Adds the `models` command group to `program`. */
@@ -126,19 +145,26 @@ export function registerModels(program: Command, deps: CliDeps): void {
   models
     .command('show')
     .description(
-      'Show one version: metadata, lineage back to the initial model, signature and signer fingerprint, and each site’s evaluation.',
+      'Show one version: metadata, lineage back to the initial model, signature and signer fingerprint, each site’s evaluation and calibration, and — when it is the global model of its federation’s cross-site evaluation — the signed matrix.',
     )
     .argument('<version>', 'a model version id (see `twinfed models list`)')
     .addHelpText('after', '\nExample:\n  $ twinfed models show heart-fedavg.v3\n')
     .action(async (versionId: string, _opts: unknown, cmd: Command) => {
       const ctx = createContext(cmd, deps);
       const version = await ctx.client.getModel(versionId);
-      const [lineage, keys, evaluations] = await Promise.all([
+      const [lineage, keys, evaluations, crossSite] = await Promise.all([
         lineageOf(ctx, version),
         ctx.client.coordinatorKeys(),
         ctx.client.listEvaluations(versionId),
+        crossSiteOf(ctx, version),
       ]);
-      const extras: ShowExtras = { lineage, signer: keys, signatureValid: signatureValid(version, keys), evaluations };
+      const extras: ShowExtras = {
+        lineage,
+        signer: keys,
+        signatureValid: signatureValid(version, keys),
+        evaluations,
+        crossSite,
+      };
       ctx.emit({ version, ...extras }, () => showText(version, extras));
     });
 
