@@ -276,6 +276,30 @@ describe('cross-site evaluation (coordinator)', () => {
     expect((await crossSiteView(w.deps, FID)).matrix).toMatchObject({ metric: 'cIndex' });
   });
 
+  test('a recalibrated version out before the evaluation opens changes neither its global model nor its candidates', async () => {
+    const w = await world({ recalibration: { method: 'platt' } });
+    // Published after completion as the new head; its contributors are the sites that sent histograms (site-d too).
+    await w.store.publishVersion({
+      version: {
+        id: `${FID}.v1.recalibrated`,
+        federationId: FID,
+        parentVersionId: `${FID}.v1`,
+        round: 1,
+        meta: {
+          contributors: [...SITES, 'site-d'].map((siteId) => ({ siteId })),
+          recalibration: { method: 'platt', a: 0.8, b: -0.1, baseVersionId: `${FID}.v1`, rows: 120 },
+        },
+        signature: 'sig',
+        weightsSha256: 'sha',
+        createdAt: new Date(T0 - 100).toISOString(),
+      },
+      weights: new Uint8Array(8),
+    });
+    expect((await w.store.getFederation(FID))!.latestVersionId).toBe(`${FID}.v1.recalibrated`);
+    const { session } = await currentCrossSite(w.deps, FID);
+    expect(session).toMatchObject({ globalVersionId: `${FID}.v1`, candidates: SITES });
+  });
+
   test('bad answers and results are refused with stable codes', async () => {
     const w = await world();
     await expect(
