@@ -114,6 +114,8 @@ async function populate(c: RunningCoordinator): Promise<World> {
         roundDeadlineSeconds: 3600,
         data: { features: ['a', 'b', 'c'], normalization: 'federated' },
         privacy: { secureAggregation: true },
+        // Its recalibration view answers (waiting) while it runs.
+        recalibration: { method: 'platt' },
       }),
     }),
   );
@@ -124,6 +126,8 @@ async function populate(c: RunningCoordinator): Promise<World> {
         data: { features: ['a', 'b', 'c'], label: 'event' },
         rounds: 1,
         roundDeadlineSeconds: 3600,
+        // Its cross-site evaluation opens once it completes (below), in a models phase that outlasts the run.
+        crossSiteEvaluation: { deadlineSeconds: 3600 },
       }),
     }),
   );
@@ -134,6 +138,8 @@ async function populate(c: RunningCoordinator): Promise<World> {
   // Round 1 of the plain federation, completed by both members: v1 published, round 2 open.
   const roundOneEnvelopes = await completeRound(c, [a, b], plainFed.id, 1);
   await completeRound(c, [a, b], coxFed.id, 1, 'ended');
+  // The first read opens the cross-site evaluation (a write): done here, before the store snapshot the fuzz compares.
+  await json(operator(api, 'GET', routes.crossSite(coxFed.id)));
   const plainVersions = (
     await json<{ models: Array<{ id: string }> }>(operator(api, 'GET', `${routes.models}?federation=${plainFed.id}`))
   ).models.map((m) => m.id);
