@@ -144,7 +144,8 @@ export async function enrollTestSite(c: { url: string; operatorToken: string }, 
     identity,
     coordinatorBoxPublicKey: fromB64(body.coordinator.boxPublicKey),
     coordinatorSignPublicKey: fromB64(body.coordinator.signPublicKey),
-    request: signedRequests(c.url, siteId, identity.sign.secretKey),
+    // `c.url` read at each request: a test that restarts the coordinator points `c` at the new one (rounds/secagg.test.ts).
+    request: (method, p, b) => signedRequests(c.url, siteId, identity.sign.secretKey)(method, p, b),
     seal: (o) =>
       sealUpdate({
         header: {

@@ -82,6 +82,7 @@ describe('model version signing', () => {
     ['dpEpsilon', 1.25],
     ['dpMechanism', 'gaussian'],
     ['planSha256', 'b'.repeat(64)],
+    ['recalibration', { method: 'platt', a: 0.8, b: -0.1, baseVersionId: 'v3', rows: 120 }],
     ['coxBaseline', { etaVersionId: 'v3', times: [1, 2], cumulativeHazard: [0.01, 0.03], sites: 3, events: 4 }],
     ['createdAt', '2025-03-01T12:00:00.001Z'],
   ];
