@@ -41,6 +41,7 @@ import type { Enrollment } from '../identity/load';
 import type { SiteApi } from '../transport/coordinator-client';
 import type { Journal, SecaggEntry } from './journal';
 import { trustedPeers, type TrustedPeer } from './peer-directory';
+import type { PushSource } from './runner-options';
 
 /** Options of {@link SecureRound}. */
 interface SecureRoundOptions {
@@ -55,7 +56,15 @@ interface SecureRoundOptions {
   graph: SecaggGraphOptions;
   logger: Logger;
   signal: AbortSignal;
-  /** How often to ask the coordinator whether the next step may start (default 500 ms). */
+  /**
+   * Push events: a `secagg:phase` of the round wakes a wait at once, and while the channel is up the site polls only
+   * every {@link PUSH_SAFETY_POLL_MS}. Without them (or while they are down) it polls.
+   */
+  events?: Pick<PushSource, 'on' | 'connected'>;
+  /**
+   * How often to ask the coordinator whether the next step may start without push (default 500 ms): the first wait,
+   * growing 1.5× per unanswered poll up to 8× this.
+   */
   pollMs?: number;
   /**
    * Distributed DP (`planDdpParameters` of the plan): mask the clipped, scaled delta with this site's share of Skellam
@@ -69,6 +78,9 @@ interface SecureRoundRef {
   round: number;
   baseVersionId: string;
 }
+
+/** While push events arrive, a wait still looks again this often (an event lost on the way costs at most this). */
+const PUSH_SAFETY_POLL_MS = 10_000;
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
@@ -104,6 +116,8 @@ function maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet }): {
  */
 export class SecureRound {
   private readonly coordinatorFingerprint: string;
+  /** Directory entries whose coordinator signature this site already checked (each entry is checked once). */
+  private readonly verifiedEntries = new Set<string>();
 
   constructor(private readonly o: SecureRoundOptions) {
     this.coordinatorFingerprint = fingerprint(o.enrollment.coordinator);
@@ -158,7 +172,12 @@ export class SecureRound {
     s: SecaggState,
     r: SecureRoundRef,
   ): { peers: Map<string, TrustedPeer>; ids: string[]; t: number; graph: SecaggGraph; near: Set<string> } {
-    const peers = trustedPeers({ members: s.cohort, enrollment: this.o.enrollment, journal: this.o.journal });
+    const peers = trustedPeers({
+      members: s.cohort,
+      enrollment: this.o.enrollment,
+      journal: this.o.journal,
+      verified: this.verifiedEntries,
+    });
     const ids = sorted([...peers.keys()]);
     if (!peers.has(this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', "This site is not in the round's cohort.");
     assertSecaggCohort(ids.length);
@@ -411,8 +430,7 @@ export class SecureRound {
       if (signers.size >= t) break;
       if (this.o.signal.aborted)
         throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the consistency signatures.');
-      await new Promise((res) => setTimeout(res, this.o.pollMs ?? 500));
-      s = await this.state(r.round);
+      s = await this.waitFor(r.round, (x) => x.consistency.length > s.consistency.length || x.phase === 'closed');
     }
 
     const dropped = u2ids.filter((id) => !u3.includes(id));
@@ -453,13 +471,52 @@ export class SecureRound {
     if (this.entry(round)) this.o.journal.closeSecagg(this.o.federationId, round);
   }
 
-  /** Polls the round's state until `done` holds or the round closed (bounded by the round's own deadlines). */
+  /**
+   * Reads the round's state until `done` holds or the round closed (bounded by the round's own deadlines). Between
+   * reads it waits for a `secagg:phase` push of this round (subscribed before each read, so a push that arrives while
+   * reading is not lost) or for the poll timer: {@link PUSH_SAFETY_POLL_MS} while push is up, otherwise `pollMs`
+   * growing 1.5× per read up to 8× `pollMs`.
+   */
   private async waitFor(round: number, done: (s: SecaggState) => boolean): Promise<SecaggState> {
-    for (;;) {
-      const s = await this.state(round);
-      if (done(s) || s.phase === 'closed') return s;
-      if (this.o.signal.aborted) throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the round.');
-      await new Promise((r) => setTimeout(r, this.o.pollMs ?? 500));
+    const base = this.o.pollMs ?? 500;
+    for (let attempt = 0; ; attempt++) {
+      const wake = this.wakeOnPush(round);
+      try {
+        const s = await this.state(round);
+        if (done(s) || s.phase === 'closed') return s;
+        if (this.o.signal.aborted) throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the round.');
+        const polling = Math.min(base * 1.5 ** attempt, base * 8);
+        await wake.wait(this.o.events?.connected === true ? Math.max(polling, PUSH_SAFETY_POLL_MS) : polling);
+      } finally {
+        wake.off();
+      }
     }
+  }
+
+  /** A wait that ends on the first `secagg:phase` push of `round` since this call, after `ms`, or on abort. */
+  private wakeOnPush(round: number): { wait: (ms: number) => Promise<void>; off: () => void } {
+    let pushed = false;
+    let wakeUp: (() => void) | undefined;
+    const unsubscribe = this.o.events?.on('secagg:phase', (e) => {
+      if (e.federationId !== this.o.federationId || e.round !== round) return;
+      pushed = true;
+      wakeUp?.();
+    });
+    return {
+      wait: (ms) =>
+        pushed
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const done = () => {
+                clearTimeout(timer);
+                this.o.signal.removeEventListener('abort', done);
+                resolve();
+              };
+              const timer = setTimeout(done, ms);
+              this.o.signal.addEventListener('abort', done, { once: true });
+              wakeUp = done;
+            }),
+      off: () => unsubscribe?.(),
+    };
   }
 }
