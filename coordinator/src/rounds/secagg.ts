@@ -85,6 +85,8 @@ export class SecureAggregation {
   private readonly graphs = new Map<string, SecaggGraph>();
   /** The parsed share messages of U2 of recent rounds (immutable once U2 is fixed; see secagg-relay). */
   private readonly relays = new Map<string, SecaggRelay>();
+  /** Recent rounds whose cohort was told that t consistency signatures are in. */
+  private readonly revealing = new Map<string, true>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
   private readonly cohortEntries = new Map<string, CohortMember[]>();
 
@@ -356,8 +358,13 @@ export class SecureAggregation {
       throw new TwinfedError('UPDATE_CONFLICT', 'A different consistency signature from this site was already taken.');
     if (put.status === 'accepted') {
       // The sites wait for t signatures before revealing: tell them once, when the t-th arrives (they poll otherwise).
+      // Once per round and replica, at the first count of t or more: two signatures taken together may both count t + 1.
+      const key = `${round.federationId}\n${round.round}`;
       const signed = await this.core.store.listSecaggSenders(round.federationId, round.round, 'consistency');
-      if (signed.filter((id) => u3.includes(id)).length === statement.threshold) this.announce(round, 'revealing');
+      if (!this.revealing.has(key) && signed.filter((id) => u3.includes(id)).length >= statement.threshold) {
+        SecureAggregation.remember(this.revealing, key, true, 64);
+        this.announce(round, 'revealing');
+      }
     }
     return { status: put.status === 'accepted' ? 'accepted' : 'duplicate' };
   }
