@@ -17,7 +17,7 @@ const MODELS: Record<number, { model: PlanInput['model']; features: string[] } |
 };
 
 /** The model of about `params` parameters: 4, 10k (MLP 16 → 556) or 100k (MLP 16 → 307 → 307). */
-export function secureLoadModel(params: number): number {
+function secureLoadModel(params: number): number {
   const exact = Object.keys(MODELS)
     .map(Number)
     .find((p) => Math.abs(p - params) <= params * 0.01);
