@@ -93,7 +93,7 @@ function withPush(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('SecureRound (site side of secure aggregation)', () => {
-  test("with push up, a wait reads the state once and ends on its round's secagg:phase push (polling only every 10 s)", async () => {
+  test("with push up, a wait ends on its round's secagg:phase push and then reads the state once (polling only every 10 s)", async () => {
     const { c, sites, round } = setup();
     for (const s of sites.slice(1)) await round(s).share(R);
     const events = pushSource(true);
@@ -102,17 +102,34 @@ describe('SecureRound (site side of secure aggregation)', () => {
     const reads = site.reads();
     const sealing = site.round.sealMasked({ header: secureHeader(c.federationId, 'site-a', 10), weights });
     await sleep(100);
-    expect(site.reads()).toBe(reads + 1); // no poll every 1 ms: push is up
+    expect(site.reads()).toBe(reads); // no poll every 1 ms, and no read before the awaited phase is pushed
     c.u2 = sites.map((s) => s.state.siteId).sort();
     c.phase = 'masking';
     events.push({ federationId: c.federationId, round: 2, phase: 'masking' }); // another round's: not a wake-up
     events.push({ federationId: 'other', round: 1, phase: 'masking' });
     await sleep(50);
-    expect(site.reads()).toBe(reads + 1);
+    expect(site.reads()).toBe(reads);
     events.push({ federationId: c.federationId, round: 1, phase: 'masking' });
     expect(parseUpdate(await sealing).header.secagg?.commitment).toBeDefined(); // well before the 10 s safety poll
-    expect(site.reads()).toBe(reads + 2);
-    expect(events.listening()).toBe(0); // unsubscribed once done
+    expect(site.reads()).toBe(reads + 1);
+    expect(events.listening()).toBe(1); // the wait unsubscribed; the round's own record of pushes stays
+  });
+
+  test('with push up, a phase pushed before the wait began is read at once', async () => {
+    const { c, sites, round } = setup();
+    for (const s of sites.slice(1)) await round(s).share(R);
+    const events = pushSource(true);
+    const site = withPush(c, sites[0]!, events, 1);
+    await site.round.share(R);
+    c.u2 = sites.map((s) => s.state.siteId).sort();
+    c.phase = 'masking';
+    events.push({ federationId: c.federationId, round: 1, phase: 'masking' }); // while the site was training
+    const reads = site.reads();
+    expect(
+      parseUpdate(await site.round.sealMasked({ header: secureHeader(c.federationId, 'site-a', 10), weights })).header
+        .secagg?.commitment,
+    ).toBeDefined();
+    expect(site.reads()).toBe(reads + 1);
   });
 
   test('with push down, a wait polls, backing off from pollMs up to 8 × pollMs', async () => {

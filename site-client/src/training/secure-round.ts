@@ -30,6 +30,7 @@ import {
   type SecaggGraphOptions,
   type SecaggReveal,
   type SecaggRound,
+  type SecaggPhaseEvent,
   type SecaggShares,
   type SecaggState,
   type DdpParameters,
@@ -82,6 +83,8 @@ interface SecureRoundRef {
 /** While push events arrive, a wait still looks again this often (an event lost on the way costs at most this). */
 const PUSH_SAFETY_POLL_MS = 10_000;
 
+type SecaggPhase = SecaggPhaseEvent['phase'];
+
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && sorted(a).every((x, i) => x === sorted(b)[i]);
@@ -118,9 +121,20 @@ export class SecureRound {
   private readonly coordinatorFingerprint: string;
   /** Directory entries whose coordinator signature this site already checked (each entry is checked once). */
   private readonly verifiedEntries = new Set<string>();
+  /** The `secagg:phase` pushes received, per recent round of this federation. */
+  private readonly pushed = new Map<number, Set<SecaggPhase>>();
 
   constructor(private readonly o: SecureRoundOptions) {
     this.coordinatorFingerprint = fingerprint(o.enrollment.coordinator);
+    o.events?.on('secagg:phase', (e) => {
+      if (e.federationId !== o.federationId) return;
+      let phases = this.pushed.get(e.round);
+      if (!phases) {
+        if (this.pushed.size >= 8) this.pushed.delete(Math.min(...this.pushed.keys()));
+        this.pushed.set(e.round, (phases = new Set()));
+      }
+      phases.add(e.phase);
+    });
   }
 
   private api() {
@@ -304,7 +318,7 @@ export class SecureRound {
         'SECAGG_MASK_REUSE',
         `This site already masked an update for round ${r.round}; it never masks a second one.`,
       );
-    const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing');
+    const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing', 'masking');
     if (s.phase !== 'masking')
       throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');
     const { peers, t, near } = this.cohort(s, r);
@@ -362,7 +376,7 @@ export class SecureRound {
    * a U3 other than the one signed is refused (`SECAGG_INCONSISTENT`), and a recorded reveal is only ever re-sent.
    */
   async reveal(r: SecureRoundRef): Promise<void> {
-    let s = await this.waitFor(r.round, (x) => x.phase === 'unmasking' || x.phase === 'closed');
+    let s = await this.waitFor(r.round, (x) => x.phase === 'unmasking' || x.phase === 'closed', 'unmasking');
     const entry = this.entry(r.round);
     if (s.phase === 'closed') return this.close(r.round);
     const u3 = sorted(s.maskedBy ?? []);
@@ -430,7 +444,8 @@ export class SecureRound {
       if (signers.size >= t) break;
       if (this.o.signal.aborted)
         throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the consistency signatures.');
-      s = await this.waitFor(r.round, (x) => x.consistency.length > s.consistency.length || x.phase === 'closed');
+      const seen = s.consistency.length;
+      s = await this.waitFor(r.round, (x) => x.consistency.length > seen || x.phase === 'closed', 'revealing');
     }
 
     const dropped = u2ids.filter((id) => !u3.includes(id));
@@ -475,15 +490,22 @@ export class SecureRound {
    * Reads the round's state until `done` holds or the round closed (bounded by the round's own deadlines). Between
    * reads it waits for a `secagg:phase` push of this round (subscribed before each read, so a push that arrives while
    * reading is not lost) or for the poll timer: {@link PUSH_SAFETY_POLL_MS} while push is up, otherwise `pollMs`
-   * growing 1.5× per read up to 8× `pollMs`.
+   * growing 1.5× per read up to 8× `pollMs`. While push is up and the phase that would end the wait (`announced`)
+   * was not pushed yet, it waits before its first read too: one read per phase and site instead of two.
    */
-  private async waitFor(round: number, done: (s: SecaggState) => boolean): Promise<SecaggState> {
+  private async waitFor(
+    round: number,
+    done: (s: SecaggState) => boolean,
+    announced: SecaggPhase,
+  ): Promise<SecaggState> {
     const base = this.o.pollMs ?? 500;
     for (let attempt = 0; ; attempt++) {
       const wake = this.wakeOnPush(round);
       try {
-        const s = await this.state(round);
-        if (done(s) || s.phase === 'closed') return s;
+        // With push up and the awaited phase not announced yet, the first read would only find it not reached.
+        const early = attempt === 0 && this.o.events?.connected === true && !this.pushed.get(round)?.has(announced);
+        const s = early ? undefined : await this.state(round);
+        if (s && (done(s) || s.phase === 'closed')) return s;
         if (this.o.signal.aborted) throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the round.');
         const polling = Math.min(base * 1.5 ** attempt, base * 8);
         await wake.wait(this.o.events?.connected === true ? Math.max(polling, PUSH_SAFETY_POLL_MS) : polling);
