@@ -237,9 +237,10 @@ export class SecureAggregation {
     const { sharesAt, unmaskAt } = secaggDeadlines(round);
     const late = unmasking || closed;
     const u3 = late ? (await this.sets(round)).u3 : [];
+    const inU3 = new Set(u3);
     const consistency = late
       ? (await store.listSecaggMessages(round.federationId, round.round, 'consistency')).filter((m) =>
-          u3.includes(m.siteId),
+          inU3.has(m.siteId),
         )
       : [];
     // A reveal is taken only once the round stopped taking updates.
@@ -361,7 +362,8 @@ export class SecureAggregation {
       // Once per round and replica, at the first count of t or more: two signatures taken together may both count t + 1.
       const key = `${round.federationId}\n${round.round}`;
       const signed = await this.core.store.listSecaggSenders(round.federationId, round.round, 'consistency');
-      if (!this.revealing.has(key) && signed.filter((id) => u3.includes(id)).length >= statement.threshold) {
+      const inU3 = new Set(u3);
+      if (!this.revealing.has(key) && signed.filter((id) => inU3.has(id)).length >= statement.threshold) {
         SecureAggregation.remember(this.revealing, key, true, 64);
         this.announce(round, 'revealing');
       }
@@ -538,10 +540,12 @@ export class SecureAggregation {
   private async sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
     const cohort = await this.core.store.getSecaggCohort(round.federationId, round.round);
     const u2 = cohort?.siteIds ?? [];
+    const inU2 = new Set(u2);
     const u3 = (await this.core.store.listUpdateSummaries(round.federationId, round.round))
       .map((u) => u.siteId)
-      .filter((id) => u2.includes(id))
+      .filter((id) => inU2.has(id))
       .sort();
-    return { u2, u3, dropped: u2.filter((id) => !u3.includes(id)) };
+    const inU3 = new Set(u3);
+    return { u2, u3, dropped: u2.filter((id) => !inU3.has(id)) };
   }
 }
