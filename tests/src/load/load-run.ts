@@ -180,8 +180,7 @@ function sampleEnvelope(enrollment: Enrollment, federationId: string): Uint8Arra
 }
 
 /** How many of `sites` drop out with {@link LoadOptions.dropEvery}. */
-const droppedSites = (sites: number, dropEvery?: number): number =>
-  dropEvery ? Math.floor(sites / dropEvery) : 0;
+const droppedSites = (sites: number, dropEvery?: number): number => (dropEvery ? Math.floor(sites / dropEvery) : 0);
 
 function plan(o: LoadOptions): PlanInput {
   const features = o.model?.features ?? LOAD_FEATURES;
