@@ -26,20 +26,23 @@ function secureLoadModel(params: number): number {
 }
 
 /**
- * Largest |secure − plain| over the weights of every round published in both runs. Both runs start from the same
+ * Largest |secure − plain| over the weights of every round published in both runs from the same history (a round
+ * that failed in one run only makes the later versions differ in their inputs). Both runs start from the same
  * seeded weights and their sites send the same seeded updates, and the same sites drop, so the versions differ only
  * by the fixed-point encoding of the masked sum (2^-20 per site) and its float32 rounding: {@link SUM_TOLERANCE}.
  */
 function maxWeightDifference(a: LoadResult, b: LoadResult): { rounds: number; maxAbs: number } {
-  let rounds = 0;
+  // Only versions with the same history: both runs started the round from the same round's version, itself compared.
+  const same = new Set([0]);
   let maxAbs = 0;
-  for (const [round, wa] of a.versionWeights) {
-    const wb = b.versionWeights.get(round);
-    if (!wb || wb.length !== wa.length) continue;
-    rounds++;
-    for (let k = 0; k < wa.length; k++) maxAbs = Math.max(maxAbs, Math.abs(wa[k]! - wb[k]!));
+  for (const [round, va] of [...a.versionWeights].sort(([x], [y]) => x - y)) {
+    const vb = b.versionWeights.get(round);
+    if (!vb || vb.baseRound !== va.baseRound || !same.has(va.baseRound) || vb.weights.length !== va.weights.length)
+      continue;
+    same.add(round);
+    for (let k = 0; k < va.weights.length; k++) maxAbs = Math.max(maxAbs, Math.abs(va.weights[k]! - vb.weights[k]!));
   }
-  return { rounds, maxAbs };
+  return { rounds: same.size - 1, maxAbs };
 }
 
 /** The unmasked mean may differ from the plain one by the fixed-point step (2^-20) and float32 rounding, no more. */

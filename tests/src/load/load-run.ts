@@ -66,8 +66,8 @@ export interface LoadResult {
   swarmCpuSeconds: number;
   /** Verify + key agreement + open of one of this run's envelopes, CPU ms per upload, measured after the run. */
   cryptoFloorMsPerUpload: number;
-  /** The weights of every published version, by round (to compare a secure run with a plain one). */
-  versionWeights: Map<number, Float32Array>;
+  /** The weights of every published version and the round of the version it started from, by round. */
+  versionWeights: Map<number, { baseRound: number; weights: Float32Array }>;
   /** Sites that dropped out after masking, per round. */
   droppedPerRound: number;
 }
@@ -243,12 +243,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       );
     }
     const rss = rssOf(coordinator.proc.pid!);
-    const versionWeights = new Map<number, Float32Array>();
-    for (const r of rounds.filter((x) => x.state === 'published'))
-      versionWeights.set(
-        r.round,
-        deserializeWeights((await admin.downloadWeights(`${fed.id}.v${r.round}`)).bytes).data,
-      );
+    const versionWeights = new Map<number, { baseRound: number; weights: Float32Array }>();
+    for (const r of rounds.filter((x) => x.state === 'published' && x.versionId))
+      versionWeights.set(r.round, {
+        baseRound: Number(/\.v(\d+)$/.exec(r.baseVersionId)?.[1] ?? Number.NaN),
+        weights: deserializeWeights((await admin.downloadWeights(r.versionId!)).bytes).data,
+      });
     const floor = cryptoFloorMs({
       envelope: sampleEnvelope(enrollments[0]!, fed.id),
       enrollment: enrollments[0]!,
