@@ -97,6 +97,7 @@ export async function startCoordinator(
     roundFailed: (e) => push?.roundFailed(e),
     modelPublished: (e) => push?.modelPublished(e),
     federationEnded: (e) => push?.federationEnded(e),
+    secaggPhase: (e, siteIds) => push?.secaggPhase(e, siteIds),
   };
   const metrics = new CoordinatorMetrics();
   metrics.collectProcessMetrics();

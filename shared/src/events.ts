@@ -27,6 +27,17 @@ export interface ModelPublishedEvent {
   versionId: string;
 }
 
+/**
+ * A secure-aggregation round moved on — sent only to the round's cohort: `masking` (U2 fixed: upload a masked
+ * update), `unmasking` (no more updates: U3 members sign the round), `revealing` (t consistency signatures are in:
+ * reveal). A hint only: the site then reads `GET …/secagg` and checks everything there (and polls without it).
+ */
+export interface SecaggPhaseEvent {
+  federationId: string;
+  round: number;
+  phase: 'masking' | 'unmasking' | 'revealing';
+}
+
 /** The federation reached a final state. */
 export interface FederationEndedEvent {
   federationId: string;
@@ -39,6 +50,7 @@ export interface ServerToClientEvents {
   'round:failed': (e: RoundFailedEvent) => void;
   'model:published': (e: ModelPublishedEvent) => void;
   'federation:ended': (e: FederationEndedEvent) => void;
+  'secagg:phase': (e: SecaggPhaseEvent) => void;
 }
 
 /** Site → coordinator. */

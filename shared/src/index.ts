@@ -34,6 +34,7 @@ export type {
   ModelPublishedEvent,
   RoundFailedEvent,
   RoundOpenedEvent,
+  SecaggPhaseEvent,
   ServerToClientEvents,
   SocketData,
 } from './events';

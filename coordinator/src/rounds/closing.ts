@@ -60,7 +60,10 @@ export class RoundClosing {
       });
       if (!moved) return;
       core.crash('round.aggregating');
-      if (loaded.plan.privacy.secureAggregation) await this.maskingEnded(round);
+      if (loaded.plan.privacy.secureAggregation) {
+        await this.maskingEnded(round);
+        this.o.secagg.announce(round, 'unmasking');
+      }
     }
     const updates = await core.store.listUpdateSummaries(federationId, roundNo); // read once per close
     if (updates.length < loaded.plan.minSites) {

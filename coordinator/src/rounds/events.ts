@@ -1,4 +1,10 @@
-import type { FederationEndedEvent, ModelPublishedEvent, RoundFailedEvent, RoundOpenedEvent } from '@twinfed/shared';
+import type {
+  FederationEndedEvent,
+  ModelPublishedEvent,
+  RoundFailedEvent,
+  RoundOpenedEvent,
+  SecaggPhaseEvent,
+} from '@twinfed/shared';
 
 /** Where the round engine announces transitions (the socket.io layer in production, a recorder in tests). */
 export interface EngineEvents {
@@ -6,6 +12,8 @@ export interface EngineEvents {
   roundFailed(e: RoundFailedEvent): void;
   modelPublished(e: ModelPublishedEvent): void;
   federationEnded(e: FederationEndedEvent): void;
+  /** To the sites of `siteIds` only (the round's cohort). */
+  secaggPhase(e: SecaggPhaseEvent, siteIds: readonly string[]): void;
 }
 
 /** An event sink that drops everything. */
@@ -14,4 +22,5 @@ export const noEvents: EngineEvents = {
   roundFailed: () => undefined,
   modelPublished: () => undefined,
   federationEnded: () => undefined,
+  secaggPhase: () => undefined,
 };

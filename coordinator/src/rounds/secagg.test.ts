@@ -10,13 +10,17 @@ import {
   PlanSchema,
   secaggGraph,
   secaggThreshold,
+  signHandshake,
+  SITE_NAMESPACE,
   toB64,
   verifySecaggKeys,
   verifySiteDirectoryEntry,
   type CurrentRound,
   type Plan,
+  type SecaggPhaseEvent,
   type WeightSet,
 } from '@twinfed/shared';
+import { io as connect } from 'socket.io-client';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan, type TestSite } from '../__tests__/harness';
 import { metricValue } from '../metrics/__tests__/values';
 import { secaggSite } from './__tests__/secagg-site';
@@ -277,6 +281,29 @@ describe('secure aggregation over real HTTP', () => {
       expect(complete.status).toBe(400);
       for (const s of sites) expect((await s.share(1)).status).toBe(201);
       await phase('masking');
+      // Each site is handed only the boxes addressed to it: one from each neighbour and its own; and the relayed
+      // digests of every survivor's boxes are the ones its owner signed.
+      for (const s of sites) {
+        const st = await s.state(1);
+        expect(st.sharesForMe.map((b) => b.from).sort()).toEqual(
+          [...graph.neighbours(s.site.siteId), s.site.siteId].sort(),
+        );
+        expect(st.survivors).toHaveLength(24);
+        for (const m of st.survivors!) {
+          const owner = sites.find((x) => x.site.siteId === m.siteId)!.site;
+          const statement = {
+            ...s.rd(1),
+            siteId: m.siteId,
+            maskPublicKey: m.maskPublicKey,
+            boxesSha256: m.boxesSha256,
+          };
+          expect(verifySecaggKeys(statement, m.signature, owner.identity.sign.publicKey)).toBe(true);
+        }
+      }
+      const boxes = new Set(
+        (await Promise.all(sites.map((s) => s.state(1)))).flatMap((st) => st.sharesForMe.map((b) => b.ciphertext)),
+      );
+      expect(boxes.size).toBe(24 * (graph.degree + 1)); // no box handed to two sites
       const dropped = new Set([3, 11, 19]);
       const n = sites.map((_, i) => 10 + i);
       for (const [i, s] of sites.entries())
@@ -305,6 +332,37 @@ describe('secure aggregation over real HTTP', () => {
       );
       expect(v1.meta.metrics).toMatchObject({ sites: 21, examples, secaggDropped: 3 });
     } finally {
+      await c.close();
+    }
+  });
+
+  test("phase changes are pushed over socket.io to the round's cohort only: masking, unmasking, then revealing once t signed", async () => {
+    const { c, at, sites, baseVersion, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
+    const outsider = await enrollTestSite(at, 'Outsider'); // enrolled after round 1 opened: not in its cohort
+    const heard = new Map<string, string[]>();
+    const sockets = [...sites.map((s) => s.site), outsider].map((site) => {
+      heard.set(site.siteId, []);
+      const socket = connect(c.url + SITE_NAMESPACE, {
+        transports: ['websocket'],
+        forceNew: true,
+        reconnection: false,
+        auth: signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }),
+      });
+      socket.on('secagg:phase', (e: SecaggPhaseEvent) => heard.get(site.siteId)!.push(`${e.round} ${e.phase}`));
+      return socket;
+    });
+    try {
+      await Promise.all(sockets.map((s) => new Promise((resolve) => s.once('connect', () => resolve(undefined)))));
+      for (const s of sites) expect((await s.share(1)).status).toBe(201);
+      for (const [i, s] of sites.entries()) expect((await s.upload(1, baseVersion, trained(i), 10)).status).toBe(201);
+      for (const s of sites) expect((await s.consistency(1)).status).toBe(201); // t = 3: the third one
+      const want = ['1 masking', '1 unmasking', '1 revealing'];
+      for (let i = 0; i < 100 && sites.some((s) => heard.get(s.site.siteId)!.length < want.length); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      for (const s of sites) expect(heard.get(s.site.siteId)).toEqual(want);
+      expect(heard.get(outsider.siteId)).toEqual([]);
+    } finally {
+      for (const s of sockets) s.disconnect();
       await c.close();
     }
   });
@@ -374,11 +432,13 @@ describe('secure aggregation over real HTTP', () => {
       for (const s of sites) await s.share(1);
       for (const [i, s] of sites.entries()) await s.upload(1, baseVersion, trained(i), 10 * (i + 1));
       expect((await sites[0]!.reveal(1)).status).toBe(201); // t = 3: still waiting
+      const before = await sites[1]!.state(1); // from the relay parsed before the restart
       await c.close();
       restarted = await startTestCoordinator({ store: 'sqlite', dataDir: c.dataDir });
       at.url = restarted.url;
       const state = await sites[1]!.state(1);
       expect(state).toMatchObject({ phase: 'unmasking', revealed: false });
+      expect(state).toEqual(before); // parsed afresh from the store: the same
       expect((await sites[1]!.reveal(1)).status).toBe(201);
       expect((await sites[2]!.reveal(1)).status).toBe(201);
       const got = await weightsOf(restarted, `${fid}.v1`);

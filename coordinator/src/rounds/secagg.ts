@@ -30,6 +30,7 @@ import {
   unmaskSum,
   verifySecaggConsistency,
   verifySecaggKeys,
+  type CohortMember,
   type Plan,
   type SecaggAck,
   type SecaggGraph,
@@ -37,7 +38,6 @@ import {
   type SecaggReveal,
   type SecaggRound,
   type SecaggSum,
-  type SecaggShares,
   type SecaggState,
   type UpdateHeader,
 } from '@twinfed/shared';
@@ -46,6 +46,7 @@ import type { Round, SecaggCohortRecord } from '../store';
 import type { MeanDelta } from '../strategies';
 import type { EngineCore, Loaded } from './core';
 import { ddpMean } from './ddp';
+import { buildSecaggRelay, type SecaggRelay } from './secagg-relay';
 import type { UpdateOpener } from './update-opener';
 
 const SHARE_BYTES = 33;
@@ -82,6 +83,12 @@ export class SecureAggregation {
   private readonly coordinatorFingerprint: string;
   /** The graphs of recent rounds (a pure function of the plan, the context and the cohort; a few per federation). */
   private readonly graphs = new Map<string, SecaggGraph>();
+  /** The parsed share messages of U2 of recent rounds (immutable once U2 is fixed; see secagg-relay). */
+  private readonly relays = new Map<string, SecaggRelay>();
+  /** Recent rounds whose cohort was told that t consistency signatures are in. */
+  private readonly revealing = new Map<string, true>();
+  /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
+  private readonly cohortEntries = new Map<string, CohortMember[]>();
 
   constructor(
     private readonly core: EngineCore,
@@ -117,6 +124,33 @@ export class SecureAggregation {
     return graph;
   }
 
+  /** Keeps at most `max` entries of a per-round cache (the oldest goes first). */
+  private static remember<V>(cache: Map<string, V>, key: string, value: V, max: number): V {
+    if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    cache.set(key, value);
+    return value;
+  }
+
+  /** The relay of U2 (parsed once per round and replica: the share messages of U2 no longer change). */
+  private async relay(round: Round, cohort: SecaggCohortRecord): Promise<SecaggRelay> {
+    const key = `${round.federationId}\n${round.round}\n${cohort.fixedAt}\n${cohort.siteIds.join(',')}`;
+    const cached = this.relays.get(key);
+    if (cached) return cached;
+    const messages = await this.core.store.listSecaggMessages(round.federationId, round.round, 'shares');
+    return SecureAggregation.remember(this.relays, key, buildSecaggRelay(cohort, messages), 8);
+  }
+
+  /** The round's cohort S as signed directory entries (read and signed once per round). */
+  private async cohortDirectory(round: Round): Promise<CohortMember[]> {
+    const key = `${round.federationId}\n${round.round}\n${round.selectedSiteIds.join(',')}`;
+    const cached = this.cohortEntries.get(key);
+    if (cached) return cached;
+    const sites = await Promise.all(round.selectedSiteIds.map((id) => this.core.store.getSite(id)));
+    // Every selected site (a revoked one cannot take part, but the share boxes still cover exactly the round's cohort).
+    const entries = sites.flatMap((s) => (s ? [this.directory.entry(s)] : []));
+    return SecureAggregation.remember(this.cohortEntries, key, entries, 16);
+  }
+
   /** What binds the round's secrets and signatures: federation, round, base version, this coordinator's key. */
   context(round: Round): SecaggRound {
     return {
@@ -139,7 +173,7 @@ export class SecureAggregation {
     const fixed = await store.getSecaggCohort(round.federationId, round.round);
     if (fixed || (round.state !== 'open' && round.state !== 'collecting')) return fixed;
     if (!this.core.drives(round.federationId)) return null; // the driving replica fixes it (on its next poll at the latest)
-    const shared = (await store.listSecaggMessages(round.federationId, round.round, 'shares')).map((m) => m.siteId);
+    const shared = await store.listSecaggSenders(round.federationId, round.round, 'shares');
     const all = shared.length === round.selectedSiteIds.length;
     const late =
       this.core.now() >= secaggDeadlines(round).sharesAt && shared.length >= this.threshold(loaded.plan, round);
@@ -154,6 +188,7 @@ export class SecureAggregation {
       this.core.fence(round.federationId),
     );
     this.core.metrics.secaggPhase('share_relay', (Date.parse(cohort.fixedAt) - Date.parse(round.openedAt)) / 1000);
+    this.announce(round, 'masking');
     this.core.logger.info(
       {
         federationId: round.federationId,
@@ -176,49 +211,52 @@ export class SecureAggregation {
       : all;
   }
 
-  /** What a site sees of the round's secure aggregation. */
+  /** Tells the round's cohort over the push channel that the secure aggregation moved on (a hint: sites also poll). */
+  announce(round: Round, phase: 'masking' | 'unmasking' | 'revealing'): void {
+    this.core.events.secaggPhase(
+      { federationId: round.federationId, round: round.round, phase },
+      round.selectedSiteIds,
+    );
+  }
+
+  /**
+   * What a site sees of the round's secure aggregation: U2's keys and this site's own boxes come from the round's
+   * relay (parsed once), the cohort's signed entries from a per-round cache; only the small, growing lists (who shared,
+   * who signed, who revealed) are read from the store on each call.
+   */
   async state(loaded: Loaded, round: Round, siteId: string): Promise<SecaggState> {
     const { store } = this.core;
     if (!round.selectedSiteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
     const cohort = await this.cohort(loaded, round);
-    const shares = await store.listSecaggMessages(round.federationId, round.round, 'shares');
-    const reveals = await store.listSecaggMessages(round.federationId, round.round, 'reveal');
-    const sites = await Promise.all(round.selectedSiteIds.map((id) => store.getSite(id)));
     const closed = round.state === 'published' || round.state === 'failed';
     const unmasking = round.state === 'aggregating';
-    const survivors = cohort ? shares.filter((m) => cohort.siteIds.includes(m.siteId)) : [];
-    const parsed = survivors.map((m) => ({ siteId: m.siteId, body: JSON.parse(m.payload) as SecaggShares }));
+    const relay = cohort ? await this.relay(round, cohort) : null;
+    const shared =
+      cohort?.siteIds.includes(siteId) === true ||
+      (await store.listSecaggSenders(round.federationId, round.round, 'shares')).includes(siteId);
     const { sharesAt, unmaskAt } = secaggDeadlines(round);
-    const { u3 } = await this.sets(round);
-    const consistency =
-      unmasking || closed
-        ? (await store.listSecaggMessages(round.federationId, round.round, 'consistency')).filter((m) =>
-            u3.includes(m.siteId),
-          )
-        : [];
+    const late = unmasking || closed;
+    const u3 = late ? (await this.sets(round)).u3 : [];
+    const inU3 = new Set(u3);
+    const consistency = late
+      ? (await store.listSecaggMessages(round.federationId, round.round, 'consistency')).filter((m) =>
+          inU3.has(m.siteId),
+        )
+      : [];
+    // A reveal is taken only once the round stopped taking updates.
+    const revealed =
+      late && (await store.listSecaggSenders(round.federationId, round.round, 'reveal')).includes(siteId);
     return {
       federationId: round.federationId,
       round: round.round,
       phase: closed ? 'closed' : unmasking ? 'unmasking' : cohort ? 'masking' : 'sharing',
       threshold: this.threshold(loaded.plan, round),
-      // Every selected site (a revoked one cannot take part, but the share boxes still cover exactly the round's cohort).
-      cohort: sites.flatMap((s) => (s ? [this.directory.entry(s)] : [])),
-      shared: shares.some((m) => m.siteId === siteId),
-      revealed: reveals.some((m) => m.siteId === siteId),
-      survivors: cohort
-        ? parsed.map((p) => ({
-            siteId: p.siteId,
-            maskPublicKey: p.body.maskPublicKey,
-            boxesSha256: shareBoxesDigest(p.body.shares),
-            signature: p.body.signature,
-          }))
-        : null,
-      sharesForMe: parsed.flatMap((p) =>
-        p.body.shares
-          .filter((s) => s.to === siteId)
-          .map((s) => ({ from: p.siteId, nonce: s.nonce, ciphertext: s.ciphertext })),
-      ),
-      maskedBy: unmasking || closed ? u3 : null,
+      cohort: await this.cohortDirectory(round),
+      shared,
+      revealed,
+      survivors: relay ? [...relay.survivors] : null,
+      sharesForMe: relay ? [...relay.boxesFor(siteId)] : [],
+      maskedBy: late ? u3 : null,
       consistency: consistency.map((m) => ({
         siteId: m.siteId,
         signature: (JSON.parse(m.payload) as SecaggConsistency).signature,
@@ -319,6 +357,17 @@ export class SecureAggregation {
     });
     if (put.status === 'conflict')
       throw new TwinfedError('UPDATE_CONFLICT', 'A different consistency signature from this site was already taken.');
+    if (put.status === 'accepted') {
+      // The sites wait for t signatures before revealing: tell them once, when the t-th arrives (they poll otherwise).
+      // Once per round and replica, at the first count of t or more: two signatures taken together may both count t + 1.
+      const key = `${round.federationId}\n${round.round}`;
+      const signed = await this.core.store.listSecaggSenders(round.federationId, round.round, 'consistency');
+      const inU3 = new Set(u3);
+      if (!this.revealing.has(key) && signed.filter((id) => inU3.has(id)).length >= statement.threshold) {
+        SecureAggregation.remember(this.revealing, key, true, 64);
+        this.announce(round, 'revealing');
+      }
+    }
     return { status: put.status === 'accepted' ? 'accepted' : 'duplicate' };
   }
 
@@ -379,12 +428,24 @@ export class SecureAggregation {
     const t = this.threshold(loaded.plan, round);
     if (u3.length < t)
       throw new TwinfedError('VALIDATION_FAILED', `${u3.length} masked updates, fewer than the threshold t = ${t}`);
-    const reveals = (await store.listSecaggMessages(round.federationId, round.round, 'reveal')).filter((m) =>
-      u3.includes(m.siteId),
-    );
     const { unmaskAt } = secaggDeadlines(round);
     // Each secret needs the graph's threshold of shares from its holders (its neighbours, and itself for a seed).
     const graph = this.graph(loaded.plan, round);
+    // Counted first from who revealed (every taken reveal holds exactly its sender's shares of its neighbourhood), so
+    // the reveals are read and parsed only once they can be enough — not again on each of the n reveals.
+    const revealers = new Set(
+      (await store.listSecaggSenders(round.federationId, round.round, 'reveal')).filter((id) => u3.includes(id)),
+    );
+    const holdersRevealed = (v: string, self: boolean) =>
+      graph.neighbours(v).filter((h) => revealers.has(h)).length + (self && revealers.has(v) ? 1 : 0);
+    if (
+      u3.some((v) => holdersRevealed(v, true) < graph.threshold) ||
+      dropped.some((v) => holdersRevealed(v, false) < graph.threshold)
+    )
+      return { status: 'pending', unmaskAt, revealed: revealers.size, threshold: t };
+    const reveals = (await store.listSecaggMessages(round.federationId, round.round, 'reveal')).filter((m) =>
+      u3.includes(m.siteId),
+    );
     const collected = new Map<string, Uint8Array[]>();
     for (const m of reveals) {
       const body = JSON.parse(m.payload) as SecaggReveal;
@@ -429,13 +490,9 @@ export class SecureAggregation {
         }),
       ),
     );
-    const shares = new Map(
-      (await store.listSecaggMessages(round.federationId, round.round, 'shares')).map((m) => [
-        m.siteId,
-        JSON.parse(m.payload) as SecaggShares,
-      ]),
-    );
-    const maskPublic = (id: string) => ({ siteId: id, boxPublicKey: fromB64(shares.get(id)!.maskPublicKey) });
+    const cohort = await store.getSecaggCohort(round.federationId, round.round);
+    const { maskPublicKeys } = await this.relay(round, cohort!);
+    const maskPublic = (id: string) => ({ siteId: id, boxPublicKey: fromB64(maskPublicKeys.get(id)!) });
     const droppedPairs: Array<{ survivor: string; dropped: string; key: Uint8Array }> = [];
     for (const v of dropped) {
       const maskSecretKey = await recoverMaskSecretKey({
@@ -483,10 +540,12 @@ export class SecureAggregation {
   private async sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
     const cohort = await this.core.store.getSecaggCohort(round.federationId, round.round);
     const u2 = cohort?.siteIds ?? [];
+    const inU2 = new Set(u2);
     const u3 = (await this.core.store.listUpdateSummaries(round.federationId, round.round))
       .map((u) => u.siteId)
-      .filter((id) => u2.includes(id))
+      .filter((id) => inU2.has(id))
       .sort();
-    return { u2, u3, dropped: u2.filter((id) => !u3.includes(id)) };
+    const inU3 = new Set(u3);
+    return { u2, u3, dropped: u2.filter((id) => !inU3.has(id)) };
   }
 }

@@ -156,6 +156,9 @@ export function attachSockets(opts: {
       roundFailed: (e) => void sites.emit('round:failed', e),
       modelPublished: (e) => void sites.emit('model:published', e),
       federationEnded: (e) => void sites.emit('federation:ended', e),
+      secaggPhase: (e, siteIds) => {
+        if (siteIds.length > 0) void sites.to(siteIds.map((id) => `site:${id}`)).emit('secagg:phase', e);
+      },
     },
     disconnectSite: (siteId) => void sites.in(`site:${siteId}`).disconnectSockets(true),
     connectedSites: () => sites.sockets.size,

@@ -360,6 +360,11 @@ export interface SecaggStore {
   /** The round's messages of one kind, ordered by siteId; empty when none. */
   listSecaggMessages(federationId: string, round: number, kind: SecaggKind): Promise<SecaggMessageRecord[]>;
   /**
+   * The ids of the sites with a message of that kind in the round, ordered as {@link listSecaggMessages} (without
+   * reading the payloads: what the coordinator asks on every poll); empty when none.
+   */
+  listSecaggSenders(federationId: string, round: number, kind: SecaggKind): Promise<string[]>;
+  /**
    * Insert-once per (federation, round): the first call stores the cohort (siteIds as given) and returns it; every
    * later call returns that first record unchanged, whatever it passes. Rejects UNKNOWN_ROUND; with `fence`,
    * LEASE_LOST when that lease no longer holds (nothing written).

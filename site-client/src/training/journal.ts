@@ -210,11 +210,14 @@ export class Journal {
    */
   pinPeers(entries: ReadonlyArray<Omit<PeerEntry, 'pinnedAt'>>, at = new Date().toISOString()): void {
     const fresh: PeerEntry[] = [];
+    const pinned = new Map(this.data.peers.map((p) => [p.siteId, p]));
     for (const e of entries) {
-      const known = this.peer(e.siteId) ?? fresh.find((p) => p.siteId === e.siteId);
-      if (!known)
-        fresh.push({ siteId: e.siteId, signPublicKey: e.signPublicKey, boxPublicKey: e.boxPublicKey, pinnedAt: at });
-      else if (known.signPublicKey !== e.signPublicKey || known.boxPublicKey !== e.boxPublicKey) {
+      const known = pinned.get(e.siteId);
+      if (!known) {
+        const entry = { siteId: e.siteId, signPublicKey: e.signPublicKey, boxPublicKey: e.boxPublicKey, pinnedAt: at };
+        fresh.push(entry);
+        pinned.set(e.siteId, entry);
+      } else if (known.signPublicKey !== e.signPublicKey || known.boxPublicKey !== e.boxPublicKey) {
         throw new TwinfedError(
           'SECAGG_UNTRUSTED_KEY',
           `The coordinator now lists other keys for site ${e.siteId} than the ones this site pinned on ${known.pinnedAt}.`,

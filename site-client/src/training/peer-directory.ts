@@ -20,15 +20,24 @@ export function trustedPeers(opts: {
   enrollment: Enrollment;
   /** Pins the peers' keys (or, read-only, only checks them against the pins). */
   journal: Pick<Journal, 'pinPeers'>;
+  /**
+   * Entries (site, keys, directory signature) already checked against the pinned coordinator key: not checked again
+   * (the same bytes verify the same); entries checked now are added.
+   */
+  verified?: Set<string>;
 }): Map<string, TrustedPeer> {
-  const { members, enrollment, journal } = opts;
+  const { members, enrollment, journal, verified } = opts;
   const me = enrollment.state.siteId;
   const out = new Map<string, TrustedPeer>();
   for (const m of members) {
     if (out.has(m.siteId))
       throw new TwinfedError('SECAGG_INCONSISTENT', `The coordinator lists site ${m.siteId} twice in the cohort.`);
     const entry = { siteId: m.siteId, signPublicKey: m.signPublicKey, boxPublicKey: m.boxPublicKey };
-    if (!verifySiteDirectoryEntry(entry, m.directorySignature, enrollment.coordinator.signPublicKey)) {
+    const seen = `${m.siteId}\n${m.signPublicKey}\n${m.boxPublicKey}\n${m.directorySignature}`;
+    if (
+      verified?.has(seen) !== true &&
+      !verifySiteDirectoryEntry(entry, m.directorySignature, enrollment.coordinator.signPublicKey)
+    ) {
       throw new TwinfedError(
         'SECAGG_UNTRUSTED_KEY',
         `The keys listed for site ${m.siteId} are not signed by the coordinator key this site pinned at enrollment.`,
@@ -41,6 +50,7 @@ export function trustedPeers(opts: {
     ) {
       throw new TwinfedError('SECAGG_UNTRUSTED_KEY', 'The coordinator lists this site with keys that are not its own.');
     }
+    verified?.add(seen);
     out.set(m.siteId, {
       siteId: m.siteId,
       signPublicKey: fromB64(m.signPublicKey, 'SECAGG_UNTRUSTED_KEY'),

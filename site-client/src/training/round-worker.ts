@@ -19,6 +19,7 @@ import type { FederationSession } from './federation-session';
 import type { Journal } from './journal';
 import type { SiteAuditLog } from '../audit/site-audit';
 import type { RunnerProgress, SkipReason } from './progress';
+import type { PushSource } from './runner-options';
 import { SecureRound } from './secure-round';
 import { fetchVerifiedModel, isModelRejection, type VerifiedModel } from './verified-model';
 
@@ -36,6 +37,8 @@ interface RoundWorkerOptions {
   logger: Logger;
   /** Cancels in-flight requests. */
   signal: AbortSignal;
+  /** Push events: secure aggregation waits for `secagg:phase` instead of polling (and polls when they are down). */
+  events?: Pick<PushSource, 'on' | 'connected'>;
   /** Set when the site is stopping: no new training starts (an update already trained is still uploaded). */
   stopping?: AbortSignal;
   emit: (event: RunnerProgress) => void;
@@ -102,6 +105,7 @@ export class RoundWorker {
           graph: planSecaggGraph(o.session.plan),
           logger: o.logger,
           signal: o.signal,
+          ...(o.events ? { events: o.events } : {}),
           ...(ddp ? { ddp } : {}),
         })
       : undefined;

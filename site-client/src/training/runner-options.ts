@@ -20,6 +20,8 @@ export interface PushSource {
   start(): void;
   close(): void;
   reportStatus(status: SiteStatus): Promise<unknown>;
+  /** True while the push channel is up (when the source can tell); secure aggregation then polls only as a safety net. */
+  readonly connected?: boolean;
 }
 
 /** What a {@link VersionHook} gets: a published version this site verified, and the site's current data. */

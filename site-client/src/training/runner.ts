@@ -360,6 +360,7 @@ export class SiteRunner {
       planSha256,
       logger: this.logger,
       signal: this.hard.signal,
+      ...(options.events ? { events: options.events } : {}),
       stopping: this.controller.signal,
       emit: (e) => this.emit(e),
       status: (s) =>

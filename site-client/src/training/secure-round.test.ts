@@ -12,11 +12,13 @@ import {
   type WeightSet,
   silentLogger,
   DEFAULT_SECAGG_GRAPH,
+  type SecaggPhaseEvent,
 } from '@twinfed/shared';
 import { testEnrollment } from '../__tests__/fake-coordinator';
 import { LyingCoordinator, secureHeader } from '../__tests__/lying-coordinator';
 import type { Enrollment } from '../identity/load';
 import { Journal } from './journal';
+import type { PushSource } from './runner-options';
 import { SecureRound } from './secure-round';
 
 const R = { round: 1, baseVersionId: 'v0' };
@@ -48,7 +50,106 @@ function setup(names = ['site-a', 'site-b', 'site-c']) {
   return { c, sites, round, dirs };
 }
 
+/** A push source the test drives: `connected` as set, every `secagg:phase` handler called by `push`. */
+function pushSource(connected: boolean) {
+  const handlers = new Set<(e: SecaggPhaseEvent) => void>();
+  return {
+    connected,
+    on: ((_event: 'secagg:phase', handler: (e: SecaggPhaseEvent) => void) => {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    }) as PushSource['on'],
+    push: (e: SecaggPhaseEvent) => handlers.forEach((h) => h(e)),
+    listening: () => handlers.size,
+  };
+}
+
+/** Site a's SecureRound over `c`, with push events and its state reads counted. */
+function withPush(
+  c: LyingCoordinator,
+  a: Enrollment,
+  events: ReturnType<typeof pushSource>,
+  pollMs: number,
+): { round: SecureRound; reads: () => number } {
+  let reads = 0;
+  const api = c.apiFor(a.state.siteId);
+  return {
+    round: new SecureRound({
+      api: { ...api, secaggState: (o) => (reads++, api.secaggState!(o)) },
+      enrollment: a,
+      journal: Journal.open(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-secure-push-'))),
+      federationId: c.federationId,
+      minSites: 2,
+      graph: DEFAULT_SECAGG_GRAPH,
+      logger: silentLogger(),
+      signal: new AbortController().signal,
+      events,
+      pollMs,
+    }),
+    reads: () => reads,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('SecureRound (site side of secure aggregation)', () => {
+  test("with push up, a wait ends on its round's secagg:phase push and then reads the state once (polling only every 10 s)", async () => {
+    const { c, sites, round } = setup();
+    for (const s of sites.slice(1)) await round(s).share(R);
+    const events = pushSource(true);
+    const site = withPush(c, sites[0]!, events, 1);
+    await site.round.share(R);
+    const reads = site.reads();
+    const sealing = site.round.sealMasked({ header: secureHeader(c.federationId, 'site-a', 10), weights });
+    await sleep(100);
+    expect(site.reads()).toBe(reads); // no poll every 1 ms, and no read before the awaited phase is pushed
+    c.u2 = sites.map((s) => s.state.siteId).sort();
+    c.phase = 'masking';
+    events.push({ federationId: c.federationId, round: 2, phase: 'masking' }); // another round's: not a wake-up
+    events.push({ federationId: 'other', round: 1, phase: 'masking' });
+    await sleep(50);
+    expect(site.reads()).toBe(reads);
+    events.push({ federationId: c.federationId, round: 1, phase: 'masking' });
+    expect(parseUpdate(await sealing).header.secagg?.commitment).toBeDefined(); // well before the 10 s safety poll
+    expect(site.reads()).toBe(reads + 1);
+    expect(events.listening()).toBe(1); // the wait unsubscribed; the round's own record of pushes stays
+  });
+
+  test('with push up, a phase pushed before the wait began is read at once', async () => {
+    const { c, sites, round } = setup();
+    for (const s of sites.slice(1)) await round(s).share(R);
+    const events = pushSource(true);
+    const site = withPush(c, sites[0]!, events, 1);
+    await site.round.share(R);
+    c.u2 = sites.map((s) => s.state.siteId).sort();
+    c.phase = 'masking';
+    events.push({ federationId: c.federationId, round: 1, phase: 'masking' }); // while the site was training
+    const reads = site.reads();
+    expect(
+      parseUpdate(await site.round.sealMasked({ header: secureHeader(c.federationId, 'site-a', 10), weights })).header
+        .secagg?.commitment,
+    ).toBeDefined();
+    expect(site.reads()).toBe(reads + 1);
+  });
+
+  test('with push down, a wait polls, backing off from pollMs up to 8 × pollMs', async () => {
+    const { c, sites, round } = setup();
+    for (const s of sites.slice(1)) await round(s).share(R);
+    const events = pushSource(false);
+    const site = withPush(c, sites[0]!, events, 20);
+    await site.round.share(R);
+    const reads = site.reads();
+    const sealing = site.round.sealMasked({ header: secureHeader(c.federationId, 'site-a', 10), weights });
+    await sleep(1000);
+    // 20, 30, 45, 67.5, 101, 152, 160, 160 … ms: about 9 reads in a second (about 50 at a fixed 20 ms).
+    const polled = site.reads() - reads;
+    expect(polled).toBeGreaterThanOrEqual(2);
+    expect(polled).toBeLessThanOrEqual(12);
+    c.u2 = sites.map((s) => s.state.siteId).sort();
+    c.phase = 'masking'; // no push: the next poll sees it
+    expect(parseUpdate(await sealing).header.secagg?.commitment).toBeDefined();
+  });
+
   test('shares once: a signed message with a box for every cohort member, recorded first and only ever re-sent verbatim; too late means no training', async () => {
     const { c, sites, round } = setup();
     const a = sites[0]!;

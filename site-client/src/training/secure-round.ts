@@ -30,6 +30,7 @@ import {
   type SecaggGraphOptions,
   type SecaggReveal,
   type SecaggRound,
+  type SecaggPhaseEvent,
   type SecaggShares,
   type SecaggState,
   type DdpParameters,
@@ -41,6 +42,7 @@ import type { Enrollment } from '../identity/load';
 import type { SiteApi } from '../transport/coordinator-client';
 import type { Journal, SecaggEntry } from './journal';
 import { trustedPeers, type TrustedPeer } from './peer-directory';
+import type { PushSource } from './runner-options';
 
 /** Options of {@link SecureRound}. */
 interface SecureRoundOptions {
@@ -55,7 +57,15 @@ interface SecureRoundOptions {
   graph: SecaggGraphOptions;
   logger: Logger;
   signal: AbortSignal;
-  /** How often to ask the coordinator whether the next step may start (default 500 ms). */
+  /**
+   * Push events: a `secagg:phase` of the round wakes a wait at once, and while the channel is up the site polls only
+   * every {@link PUSH_SAFETY_POLL_MS}. Without them (or while they are down) it polls.
+   */
+  events?: Pick<PushSource, 'on' | 'connected'>;
+  /**
+   * How often to ask the coordinator whether the next step may start without push (default 500 ms): the first wait,
+   * growing 1.5× per unanswered poll up to 8× this.
+   */
   pollMs?: number;
   /**
    * Distributed DP (`planDdpParameters` of the plan): mask the clipped, scaled delta with this site's share of Skellam
@@ -69,6 +79,11 @@ interface SecureRoundRef {
   round: number;
   baseVersionId: string;
 }
+
+/** While push events arrive, a wait still looks again this often (an event lost on the way costs at most this). */
+const PUSH_SAFETY_POLL_MS = 10_000;
+
+type SecaggPhase = SecaggPhaseEvent['phase'];
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
@@ -104,9 +119,22 @@ function maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet }): {
  */
 export class SecureRound {
   private readonly coordinatorFingerprint: string;
+  /** Directory entries whose coordinator signature this site already checked (each entry is checked once). */
+  private readonly verifiedEntries = new Set<string>();
+  /** The `secagg:phase` pushes received, per recent round of this federation. */
+  private readonly pushed = new Map<number, Set<SecaggPhase>>();
 
   constructor(private readonly o: SecureRoundOptions) {
     this.coordinatorFingerprint = fingerprint(o.enrollment.coordinator);
+    o.events?.on('secagg:phase', (e) => {
+      if (e.federationId !== o.federationId) return;
+      let phases = this.pushed.get(e.round);
+      if (!phases) {
+        if (this.pushed.size >= 8) this.pushed.delete(Math.min(...this.pushed.keys()));
+        this.pushed.set(e.round, (phases = new Set()));
+      }
+      phases.add(e.phase);
+    });
   }
 
   private api() {
@@ -158,7 +186,12 @@ export class SecureRound {
     s: SecaggState,
     r: SecureRoundRef,
   ): { peers: Map<string, TrustedPeer>; ids: string[]; t: number; graph: SecaggGraph; near: Set<string> } {
-    const peers = trustedPeers({ members: s.cohort, enrollment: this.o.enrollment, journal: this.o.journal });
+    const peers = trustedPeers({
+      members: s.cohort,
+      enrollment: this.o.enrollment,
+      journal: this.o.journal,
+      verified: this.verifiedEntries,
+    });
     const ids = sorted([...peers.keys()]);
     if (!peers.has(this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', "This site is not in the round's cohort.");
     assertSecaggCohort(ids.length);
@@ -285,7 +318,7 @@ export class SecureRound {
         'SECAGG_MASK_REUSE',
         `This site already masked an update for round ${r.round}; it never masks a second one.`,
       );
-    const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing');
+    const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing', 'masking');
     if (s.phase !== 'masking')
       throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');
     const { peers, t, near } = this.cohort(s, r);
@@ -343,7 +376,7 @@ export class SecureRound {
    * a U3 other than the one signed is refused (`SECAGG_INCONSISTENT`), and a recorded reveal is only ever re-sent.
    */
   async reveal(r: SecureRoundRef): Promise<void> {
-    let s = await this.waitFor(r.round, (x) => x.phase === 'unmasking' || x.phase === 'closed');
+    let s = await this.waitFor(r.round, (x) => x.phase === 'unmasking' || x.phase === 'closed', 'unmasking');
     const entry = this.entry(r.round);
     if (s.phase === 'closed') return this.close(r.round);
     const u3 = sorted(s.maskedBy ?? []);
@@ -411,8 +444,8 @@ export class SecureRound {
       if (signers.size >= t) break;
       if (this.o.signal.aborted)
         throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the consistency signatures.');
-      await new Promise((res) => setTimeout(res, this.o.pollMs ?? 500));
-      s = await this.state(r.round);
+      const seen = s.consistency.length;
+      s = await this.waitFor(r.round, (x) => x.consistency.length > seen || x.phase === 'closed', 'revealing');
     }
 
     const dropped = u2ids.filter((id) => !u3.includes(id));
@@ -453,13 +486,59 @@ export class SecureRound {
     if (this.entry(round)) this.o.journal.closeSecagg(this.o.federationId, round);
   }
 
-  /** Polls the round's state until `done` holds or the round closed (bounded by the round's own deadlines). */
-  private async waitFor(round: number, done: (s: SecaggState) => boolean): Promise<SecaggState> {
-    for (;;) {
-      const s = await this.state(round);
-      if (done(s) || s.phase === 'closed') return s;
-      if (this.o.signal.aborted) throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the round.');
-      await new Promise((r) => setTimeout(r, this.o.pollMs ?? 500));
+  /**
+   * Reads the round's state until `done` holds or the round closed (bounded by the round's own deadlines). Between
+   * reads it waits for a `secagg:phase` push of this round (subscribed before each read, so a push that arrives while
+   * reading is not lost) or for the poll timer: {@link PUSH_SAFETY_POLL_MS} while push is up, otherwise `pollMs`
+   * growing 1.5× per read up to 8× `pollMs`. While push is up and the phase that would end the wait (`announced`)
+   * was not pushed yet, it waits before its first read too: one read per phase and site instead of two.
+   */
+  private async waitFor(
+    round: number,
+    done: (s: SecaggState) => boolean,
+    announced: SecaggPhase,
+  ): Promise<SecaggState> {
+    const base = this.o.pollMs ?? 500;
+    for (let attempt = 0; ; attempt++) {
+      const wake = this.wakeOnPush(round);
+      try {
+        // With push up and the awaited phase not announced yet, the first read would only find it not reached.
+        const early = attempt === 0 && this.o.events?.connected === true && !this.pushed.get(round)?.has(announced);
+        const s = early ? undefined : await this.state(round);
+        if (s && (done(s) || s.phase === 'closed')) return s;
+        if (this.o.signal.aborted) throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the round.');
+        const polling = Math.min(base * 1.5 ** attempt, base * 8);
+        await wake.wait(this.o.events?.connected === true ? Math.max(polling, PUSH_SAFETY_POLL_MS) : polling);
+      } finally {
+        wake.off();
+      }
     }
+  }
+
+  /** A wait that ends on the first `secagg:phase` push of `round` since this call, after `ms`, or on abort. */
+  private wakeOnPush(round: number): { wait: (ms: number) => Promise<void>; off: () => void } {
+    let pushed = false;
+    let wakeUp: (() => void) | undefined;
+    const unsubscribe = this.o.events?.on('secagg:phase', (e) => {
+      if (e.federationId !== this.o.federationId || e.round !== round) return;
+      pushed = true;
+      wakeUp?.();
+    });
+    return {
+      wait: (ms) =>
+        pushed
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const done = () => {
+                clearTimeout(timer);
+                this.o.signal.removeEventListener('abort', done);
+                resolve();
+              };
+              const timer = setTimeout(done, ms);
+              this.o.signal.addEventListener('abort', done, { once: true });
+              wakeUp = done;
+            }),
+      off: () => unsubscribe?.(),
+    };
   }
 }

@@ -232,6 +232,7 @@ function errorFromResponse(status: number, body: Uint8Array): TwinfedError {
   const err = TwinfedError.fromBody(json, status);
   if (err.code !== 'INTERNAL' || (json as { error?: { code?: unknown } } | null)?.error?.code === 'INTERNAL')
     return err;
+  if (status === 408) return new TwinfedError('REQUEST_TIMEOUT'); // Node's own request timeout answers without a body
   if (status === 429) return new TwinfedError('RATE_LIMITED');
   if (status === 503) return new TwinfedError('OVERLOADED');
   if (status === 404) return new TwinfedError('NOT_FOUND');

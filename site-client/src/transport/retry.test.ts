@@ -38,11 +38,12 @@ describe('parseRetryAfter', () => {
   );
 });
 
-test("repeated answers: what the error table makes retry-later, and a proxy's 502/504; not the coordinator's own 500", () => {
+test("repeated answers: what the error table makes retry-later, a proxy's 502/504, a 408; not the coordinator's own 500", () => {
   expect(isRetryableAnswer(429, 'RATE_LIMITED')).toBe(true);
   expect(isRetryableAnswer(503, 'NOT_READY')).toBe(true);
   expect(isRetryableAnswer(502, 'INTERNAL')).toBe(true);
   expect(isRetryableAnswer(504, 'INTERNAL')).toBe(true);
+  expect(isRetryableAnswer(408, 'REQUEST_TIMEOUT')).toBe(true);
   expect(isRetryableAnswer(500, 'INTERNAL')).toBe(false);
   expect(isRetryableAnswer(409, 'ROUND_CLOSED')).toBe(false);
 });

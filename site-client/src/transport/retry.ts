@@ -40,11 +40,12 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
 /**
  * Whether the transport repeats a request that was answered `status` with error `code` (as {@link errorFromResponse}
  * reads it): when the error table says `retry-later` (429/503: the server asks to come back after its Retry-After),
- * or when a proxy answered 502/504 (no twinfed server answers with those: the coordinator could not be reached,
- * which is a connection failure, retried with backoff like one).
+ * when a proxy answered 502/504 (no twinfed server answers with those: the coordinator could not be reached), or
+ * 408 (the server gave up reading the request before it was whole, so it never acted on it). The last two are
+ * connection failures in effect, retried with backoff like one.
  */
 export function isRetryableAnswer(status: number, code: ErrorCode): boolean {
-  return clientBehaviour(code) === 'retry-later' || status === 502 || status === 504;
+  return clientBehaviour(code) === 'retry-later' || status === 502 || status === 504 || status === 408;
 }
 
 /** Sleeps `ms`, resolving early (without error) when `signal` aborts. */

@@ -60,6 +60,16 @@ async function main(argv: string[]): Promise<void> {
       (v) => v.split(',').map(Number),
     )
     .option(
+      '--secure-params <list>',
+      'with --load-only --secure: the model sizes, comma-separated: 4 (logistic regression), 10000 (MLP 16 → 556), 100000 (MLP 16 → 307 → 307); default 10000',
+      (v) => v.split(',').map(Number),
+    )
+    .option(
+      '--secure-drop <fraction>',
+      'with --load-only --secure: the fraction of sites dropping after masking in every round (default 0.1; 0 for none)',
+      Number,
+    )
+    .option(
       '--secure-only',
       'run only secure aggregation at scale (complete vs sparse graph, 100/500/1,000 sites; writes the secure-aggregation section of bench/results/scale.{json,md})',
     )
@@ -88,6 +98,8 @@ async function main(argv: string[]): Promise<void> {
       secureOnly?: boolean;
       secure?: boolean;
       secureSites?: number[];
+      secureParams?: number[];
+      secureDrop?: number;
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
@@ -118,6 +130,9 @@ async function main(argv: string[]): Promise<void> {
     await benchSecureLoad({
       sizes: flags.secureSites ?? (flags.quick ? [50] : [100, 500, 1000]),
       rounds: 3,
+      params: flags.secureParams ?? [10_000],
+      dropFraction: flags.secureDrop ?? 0.1,
+      profile: flags.profile !== undefined,
       log: (line) => void process.stdout.write(`${line}\n`),
     });
     return;

@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
-import { PROTOCOL_VERSION, layoutOf, loadIdentity, sealUpdate, type PlanInput, type RoundView } from '@twinfed/shared';
+import {
+  PROTOCOL_VERSION,
+  deserializeWeights,
+  layoutOf,
+  loadIdentity,
+  sealUpdate,
+  type PlanInput,
+  type RoundView,
+} from '@twinfed/shared';
 import type { Enrollment } from '@twinfed/site-client';
 import { cryptoFloorMs } from '../bench/crypto-floor';
 import { coordinatorCli } from '../support/paths';
@@ -16,6 +24,14 @@ interface LoadOptions {
   rounds: number;
   /** Secure aggregation (the plan's default graph: SecAgg+'s sparse one where it pays off): every site masks. */
   secure?: boolean;
+  /** The model (default: logistic regression over {@link LOAD_FEATURES}) and the features its input takes. */
+  model?: { model: PlanInput['model']; features: string[] };
+  /**
+   * Every `dropEvery`-th site (indices dropEvery − 1, 2·dropEvery − 1, …) drops out after masking in every round: it
+   * shares its keys (secure), trains and seals, but its upload reaches the coordinator only after the round closed.
+   * The plan then closes the round at the others (`minSites` = the rest, `closeAt: 'quorum'`).
+   */
+  dropEvery?: number;
   /** Where the coordinator keeps its database (a real disk: its fsyncs are part of what is measured). */
   coordinatorDir?: string;
   /** Where the simulated sites keep their keys and journals (tmpfs when available: sites are not measured). */
@@ -50,6 +66,10 @@ export interface LoadResult {
   swarmCpuSeconds: number;
   /** Verify + key agreement + open of one of this run's envelopes, CPU ms per upload, measured after the run. */
   cryptoFloorMsPerUpload: number;
+  /** The weights of every published version and the round of the version it started from, by round. */
+  versionWeights: Map<number, { baseRound: number; weights: Float32Array }>;
+  /** Sites that dropped out after masking, per round. */
+  droppedPerRound: number;
 }
 
 /** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
@@ -159,9 +179,19 @@ function sampleEnvelope(enrollment: Enrollment, federationId: string): Uint8Arra
   });
 }
 
-function plan(o: { sites: number; rounds: number; secure?: boolean }): PlanInput {
-  const p = tinyPlan({ ...o, name: `load ${o.sites} sites`, features: LOAD_FEATURES, roundDeadlineSeconds: 600 });
-  return o.secure ? { ...p, privacy: { secureAggregation: true } } : p;
+/** How many of `sites` drop out with {@link LoadOptions.dropEvery}. */
+const droppedSites = (sites: number, dropEvery?: number): number => (dropEvery ? Math.floor(sites / dropEvery) : 0);
+
+function plan(o: LoadOptions): PlanInput {
+  const features = o.model?.features ?? LOAD_FEATURES;
+  const p = tinyPlan({ ...o, name: `load ${o.sites} sites`, features, roundDeadlineSeconds: 600 });
+  const dropped = droppedSites(o.sites, o.dropEvery);
+  return {
+    ...p,
+    ...(o.model ? { model: o.model.model } : {}),
+    ...(dropped > 0 ? { minSites: o.sites - dropped, closeAt: 'quorum' as const } : {}),
+    ...(o.secure ? { privacy: { secureAggregation: true } } : {}),
+  };
 }
 
 /**
@@ -187,7 +217,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const fed = await admin.createFederation(plan(o));
     const t1 = Date.now();
     const cpu0 = { coordinator: cpuOf(coordinator.proc.pid!), swarm: process.cpuUsage() };
-    const swarm = await runSwarm({ enrollments, federationId: fed.id, baseUrl: url, dir: sitesDir });
+    const swarm = await runSwarm({
+      enrollments,
+      federationId: fed.id,
+      baseUrl: url,
+      dir: sitesDir,
+      ...(o.model ? { features: o.model.features } : {}),
+      ...(o.dropEvery ? { drops: (i: number) => i % o.dropEvery! === o.dropEvery! - 1 } : {}),
+    });
     const federationSeconds = (Date.now() - t1) / 1000;
     const swarmCpu = process.cpuUsage(cpu0.swarm);
     const coordinatorCpuSeconds = cpuOf(coordinator.proc.pid!) - cpu0.coordinator;
@@ -197,7 +234,21 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       .map((r) => (Date.parse(r.closedAt!) - Date.parse(r.openedAt)) / 1000);
     const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     const overloaded = Number(/^twinfed_uploads_total\{outcome="overloaded"\} (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
+    if (o.secure) {
+      const phase = (name: string, what: 'sum' | 'count') =>
+        Number(new RegExp(`^twinfed_secagg_phase_seconds_${what}\\{phase="${name}"\\} (\\S+)`, 'm').exec(metrics)?.[1]);
+      const mean = (name: string) => (phase(name, 'sum') / phase(name, 'count')).toFixed(2);
+      log(
+        `secure aggregation, mean per round: share relay ${mean('share_relay')} s, mask collection ${mean('mask_collection')} s, unmasking ${mean('unmasking')} s`,
+      );
+    }
     const rss = rssOf(coordinator.proc.pid!);
+    const versionWeights = new Map<number, { baseRound: number; weights: Float32Array }>();
+    for (const r of rounds.filter((x) => x.state === 'published' && x.versionId))
+      versionWeights.set(r.round, {
+        baseRound: Number(/\.v(\d+)$/.exec(r.baseVersionId)?.[1] ?? Number.NaN),
+        weights: deserializeWeights((await admin.downloadWeights(r.versionId!)).bytes).data,
+      });
     const floor = cryptoFloorMs({
       envelope: sampleEnvelope(enrollments[0]!, fed.id),
       enrollment: enrollments[0]!,
@@ -229,6 +280,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       coordinatorCpuSeconds,
       swarmCpuSeconds: (swarmCpu.user + swarmCpu.system) / 1e6,
       cryptoFloorMsPerUpload: floor,
+      versionWeights,
+      droppedPerRound: droppedSites(o.sites, o.dropEvery),
     };
   } finally {
     await stop(coordinator, 15_000);

@@ -104,12 +104,41 @@ export async function runSwarm(o: {
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Sees every progress event of every site (diagnostics). */
   onEvent?: (site: number, event: RunnerProgress) => void;
+  /**
+   * The sites (by index) that drop out after masking in every round: their upload of round r is held until some site
+   * has seen round r end (a later round, a version of r, or the federation's end), then sent — too late. Their
+   * 'round closed' skips are not errors.
+   */
+  drops?: (site: number) => boolean;
 }): Promise<SwarmOutcome> {
   const errors: string[] = [];
   let uploads = 0;
   let evaluations = 0;
+  // The latest round some site has seen end, and the held uploads waiting for their round to end.
+  let ended = 0;
+  const held: Array<{ round: number; release: () => void }> = [];
+  const roundEnded = (round: number) => {
+    if (round <= ended) return;
+    ended = round;
+    for (const h of held.splice(0))
+      if (h.round <= ended) h.release();
+      else held.push(h);
+  };
+  const UPLOAD = /\/rounds\/(\d+)\/updates$/;
+  const dropping =
+    (base: (input: string, init: RequestInit) => Promise<Response>) =>
+    async (input: string, init: RequestInit): Promise<Response> => {
+      const m = init.method === 'POST' ? UPLOAD.exec(new URL(input).pathname) : null;
+      const round = m ? Number(m[1]) : 0;
+      if (round > ended) await new Promise<void>((release) => held.push({ round, release }));
+      return base(input, init);
+    };
   const onProgress = (i: number) => (e: RunnerProgress) => {
     o.onEvent?.(i, e);
+    if (e.type === 'round' && e.round > 1) roundEnded(e.round - 1);
+    else if (e.type === 'evaluated') roundEnded(e.round);
+    else if (e.type === 'ended') roundEnded(Number.MAX_SAFE_INTEGER);
+    if (e.type === 'skipped' && e.reason === 'round-closed' && o.drops?.(i)) return;
     if (e.type === 'uploaded') uploads++;
     else if (e.type === 'evaluated') evaluations++;
     else if (e.type === 'warning') errors.push(`site ${i}: warning ${e.code ?? ''} ${e.message}`);
@@ -129,7 +158,11 @@ export async function runSwarm(o: {
         credentials,
         timeoutMs: 120_000,
         retry: { retries: 10, baseMs: 250, maxMs: 10_000 },
-        ...(o.fetch ? { fetch: o.fetch } : {}),
+        ...(o.drops?.(i)
+          ? { fetch: dropping(o.fetch ?? ((input, init) => fetch(input, init))) }
+          : o.fetch
+            ? { fetch: o.fetch }
+            : {}),
       }),
       events: new EventStream({ baseUrl: o.baseUrl, credentials }),
       dataset: tinyDataset(i, o.features ?? LOAD_FEATURES),

@@ -31,6 +31,13 @@ export function secagg(x: MemoryContext): SecaggStore {
         .map(copyMessage);
     },
 
+    async listSecaggSenders(federationId, round, kind) {
+      return [...x.s.secaggMessages.values()]
+        .filter((m) => m.federationId === federationId && m.round === round && m.kind === kind)
+        .map((m) => m.siteId)
+        .sort(compareStrings);
+    },
+
     async fixSecaggCohort(c, fence) {
       const s = x.s;
       checkFence(s, fence);

@@ -52,6 +52,15 @@ export function secagg(x: PgContext): SecaggStore {
       );
     },
 
+    async listSecaggSenders(federationId, round, kind) {
+      const rows = await x.sql.rows<{ siteId: string }>(
+        `SELECT site_id AS "siteId" FROM secagg_messages WHERE federation_id = $1 AND round = $2 AND kind = $3
+         ORDER BY site_id`,
+        [federationId, round, kind],
+      );
+      return rows.map((r) => r.siteId);
+    },
+
     async fixSecaggCohort(cohort, fence) {
       return x.tx(async (sql): Promise<SecaggCohortRecord> => {
         await checkFence(sql, fence);

@@ -46,6 +46,16 @@ export function secagg(x: SqliteContext): SecaggStore {
         .all(federationId, round, kind) as SecaggMessageRecord[];
     },
 
+    async listSecaggSenders(federationId, round, kind) {
+      return (
+        x.c
+          .stmt(
+            'SELECT site_id AS siteId FROM secagg_messages WHERE federation_id = ? AND round = ? AND kind = ? ORDER BY site_id',
+          )
+          .all(federationId, round, kind) as Array<{ siteId: string }>
+      ).map((r) => r.siteId);
+    },
+
     async fixSecaggCohort(cohort, fence) {
       const c = x.c;
       return c.tx((): SecaggCohortRecord => {

@@ -91,6 +91,27 @@ export function secaggContract(h: HarnessRef): void {
       expect(await s.listSecaggMessages('fed-1', 3, 'shares')).toEqual([]);
     });
 
+    test('lists the senders of one round and kind in the order of their messages, without the payloads', async () => {
+      await seedFederation(h.store, 'fed-1', 2);
+      await seedFederation(h.store, 'fed-2', 1);
+      await h.store.putSecaggMessage(message('fed-1', 1, 'site-c', 'shares'));
+      await h.store.putSecaggMessage(message('fed-1', 1, 'site-a', 'shares'));
+      await h.store.putSecaggMessage(message('fed-1', 1, 'site-B', 'shares'));
+      await h.store.putSecaggMessage(message('fed-1', 1, 'site-b', 'reveal'));
+      await h.store.putSecaggMessage(message('fed-1', 2, 'site-d', 'consistency'));
+      await h.store.putSecaggMessage(message('fed-2', 1, 'site-e', 'shares'));
+      const s = await h.again();
+      expect(await s.listSecaggSenders('fed-1', 1, 'shares')).toEqual(['site-B', 'site-a', 'site-c']);
+      expect(await s.listSecaggSenders('fed-1', 1, 'shares')).toEqual(
+        (await s.listSecaggMessages('fed-1', 1, 'shares')).map((m) => m.siteId),
+      );
+      expect(await s.listSecaggSenders('fed-1', 1, 'reveal')).toEqual(['site-b']);
+      expect(await s.listSecaggSenders('fed-1', 1, 'consistency')).toEqual([]);
+      expect(await s.listSecaggSenders('fed-1', 2, 'consistency')).toEqual(['site-d']);
+      expect(await s.listSecaggSenders('fed-2', 1, 'shares')).toEqual(['site-e']);
+      expect(await s.listSecaggSenders('nope', 1, 'shares')).toEqual([]);
+    });
+
     test('does not keep extra fields nor share records with callers', async () => {
       await seedFederation(h.store, 'fed-1', 1);
       const m = { ...message('fed-1', 1, 'site-a', 'shares'), extra: 1 };
