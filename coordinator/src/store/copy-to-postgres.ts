@@ -18,8 +18,8 @@ import { PgDb, quoteIdent, type Sql } from './postgres/db';
 import { migrate } from './postgres/migrate';
 import { PG_MIGRATIONS } from './postgres/migrations';
 
-/** Bookkeeping of each engine, not consortium data. */
-const SQLITE_ONLY = new Set(['sqlite_sequence', 'schema_migrations']);
+/** Bookkeeping of each engine, not consortium data (sqlite_stat*: planner statistics, if someone ran ANALYZE). */
+const SQLITE_ONLY = new Set(['sqlite_sequence', 'schema_migrations', 'sqlite_stat1', 'sqlite_stat4']);
 const PG_ONLY = new Set(['schema_migrations', 'audit_sequence']);
 /** Runtime state that must not outlive the process that held it: a copied driver lease would stall every round. */
 const NOT_COPIED = new Set(['leases']);
@@ -175,7 +175,7 @@ export async function copySqliteToPostgres(options: CopyStoreOptions): Promise<C
         const counts: { table: string; rows: number }[] = [];
         for (const { table, columns, identity, withoutRowid } of plan) {
           const names = columns.map((c) => quoteIdent(c.column_name)).join(', ');
-          // rowid order: PostgreSQL's own identity columns (updates.seq) then number rows in SQLite's insertion order.
+          // rowid order: PostgreSQL's own identity columns (cohort_queries.seq) then number rows in SQLite's insertion order.
           const rows = source.db
             .prepare(`SELECT ${names} FROM ${quoteIdent(table)}${withoutRowid ? '' : ' ORDER BY rowid'}`)
             .raw()
