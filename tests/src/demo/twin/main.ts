@@ -172,6 +172,9 @@ async function main(argv: string[]): Promise<void> {
         federated: await verifiedWeights(consortium.admin, vid),
         data: await data(),
       });
+      // The head is the federated Breslow baseline's version, which the sites evaluate after the federation completed:
+      // read their evaluations now that every site has exited.
+      final.evaluations.set(vid, await consortium.admin.listEvaluations(vid));
       const summary = coxSummary({ rows, final, horizonDays: plan.model.kind === 'cox' ? plan.model.horizonDays : 0 });
       console.log(`\n${coxTable(summary)}`);
       const coxRun = {
