@@ -155,6 +155,17 @@ describe('PlanSchema distributed DP (secure aggregation + privacy.dp)', () => {
   });
 });
 
+describe('PlanSchema SCAFFOLD', () => {
+  test('needs local SGD: its control variates estimate a gradient from lr × steps, which Adam’s steps are not', () => {
+    const scaffold = { ...PLAN, strategy: { name: 'scaffold', serverLr: 1 } };
+    expect(problems({ ...scaffold, training: { ...PLAN.training, optimizer: 'sgd' } })).toEqual([]);
+    expect(problems({ ...scaffold, training: { ...PLAN.training, optimizer: 'adam' } })).toEqual([
+      'training.optimizer: scaffold needs training.optimizer "sgd": its control variates are (w_global − w_local) / (lr × steps), a gradient estimate only for plain SGD steps',
+    ]);
+    expect(problems({ ...PLAN, training: { ...PLAN.training, optimizer: 'adam' } })).toEqual([]);
+  });
+});
+
 describe('PlanSchema training.maxExamplesPerSite', () => {
   const training = (extra: Record<string, unknown>) => ({ ...PLAN, training: { ...PLAN.training, ...extra } });
 

@@ -26,6 +26,7 @@ export type StrategyAggregation = 'mean' | 'individual' | 'relay';
 /** The plan fields a strategy's own rules may look at. */
 export interface StrategyPlanView {
   minSites: number;
+  training: { optimizer: 'sgd' | 'adam' };
 }
 
 /** A cross-field plan problem: the path inside the plan and the message. */

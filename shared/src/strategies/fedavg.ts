@@ -29,6 +29,17 @@ export const scaffold = declareStrategy({
   meaning: 'SCAFFOLD: FedAvg with control variates that correct each site’s client drift.',
   options: { serverLr: serverLr1 },
   aggregation: 'mean',
+  rules: ['`scaffold` needs `training.optimizer` `sgd`: its control variates are a gradient estimate from lr × steps.'],
+  checkPlan: (_config, plan) =>
+    plan.training.optimizer !== 'sgd'
+      ? [
+          {
+            path: ['training', 'optimizer'],
+            message:
+              'scaffold needs training.optimizer "sgd": its control variates are (w_global − w_local) / (lr × steps), a gradient estimate only for plain SGD steps',
+          },
+        ]
+      : [],
   /** The round's `scaffold.serverLr` (sent by the coordinator), else the plan's. */
   clientTerms: (config, clientConfig) => {
     const cfg = clientConfig.scaffold as { serverLr?: unknown } | undefined;

@@ -35,13 +35,28 @@ describe('strategy registry', () => {
 
   test('runs a strategy’s own plan rules', () => {
     expect(
-      strategyDeclaration('krum').checkPlan({ name: 'krum', byzantine: 1, multi: 1 }, { minSites: 4 }),
+      strategyDeclaration('krum').checkPlan(
+        { name: 'krum', byzantine: 1, multi: 1 },
+        { minSites: 4, training: { optimizer: 'sgd' } },
+      ),
     ).toHaveLength(1);
-    expect(strategyDeclaration('krum').checkPlan({ name: 'krum', byzantine: 1, multi: 1 }, { minSites: 5 })).toEqual(
-      [],
-    );
     expect(
-      strategyDeclaration('cyclic').checkPlan({ name: 'cyclic', deterministic: false }, { minSites: 2 }),
+      strategyDeclaration('krum').checkPlan(
+        { name: 'krum', byzantine: 1, multi: 1 },
+        { minSites: 5, training: { optimizer: 'sgd' } },
+      ),
+    ).toEqual([]);
+    expect(
+      strategyDeclaration('cyclic').checkPlan(
+        { name: 'cyclic', deterministic: false },
+        { minSites: 2, training: { optimizer: 'sgd' } },
+      ),
+    ).toHaveLength(1);
+    expect(
+      strategyDeclaration('scaffold').checkPlan(
+        { name: 'scaffold', serverLr: 1 },
+        { minSites: 2, training: { optimizer: 'adam' } },
+      ),
     ).toHaveLength(1);
   });
 });
