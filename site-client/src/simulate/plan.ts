@@ -147,8 +147,9 @@ export function twinScenarioPlan(overrides: Partial<PlanInput> = {}): Plan {
 /**
  * The twin scenario over time (simulate with `--follow-up-days 30`): the same 16 inputs, a linear Cox model of the
  * days to a pneumonia onset within 30 days of follow-up (censored at the last contact or at 30 days), risk reported
- * at 30 days. No population view or tiers: a Cox score is a relative risk, not the 30-day probability the tiers cut.
- * Batches of 64 rows, so that most hold an event at the outcome's 3–15 % prevalence.
+ * at 30 days. After the last round the sites' federated Breslow baseline turns each twin's relative risk into its
+ * 30-day risk, so the tiers and the population view are the binary scenario's. Batches of 64 rows, so that most hold
+ * an event at the outcome's 3–15 % prevalence.
  */
 const TWIN_SCENARIO_COX_PLAN: PlanInput = {
   ...TWIN_SCENARIO_PLAN,
@@ -164,6 +165,8 @@ const TWIN_SCENARIO_COX_PLAN: PlanInput = {
       conditionCodes: codeSets(DIAGNOSES.pneumonia),
       horizonDays: OUTCOME.horizonDays,
     },
+    tiers: TWIN_SCENARIO_PLAN.data.tiers,
+    population: TWIN_SCENARIO_PLAN.data.population,
   },
   training: { epochs: 1, batchSize: 64, optimizer: 'adam', lr: 0.05 },
 };

@@ -24,6 +24,7 @@ interface CoxDemoSummary {
     }>;
     finalVersionSiteCIndex: Record<string, number>;
   };
+  population: Array<{ rank: number; name: string; highRisk: number | null }>;
 }
 
 const HOSPITALS = ['Metro-Teaching', 'Valley-Rural', 'Lakeside-Community', 'Northside-Oncology'];
@@ -44,7 +45,16 @@ describe('the twin demo over time (--model cox)', () => {
       const out = lines.join('\n');
       expect(out).toMatch(/federation fed-\S+ \(cox, fedavg, 5 rounds, secure aggregation/);
       expect(out).toMatch(/C-index of the risk of pneumonia within 30 days, on the OTHER hospitals’ held-out twins/);
+      // The baseline version gives each twin a risk within the horizon, with tiers: the population view and a worklist.
+      expect(out).toMatch(/Population view \(k = \d+/);
+      const worklist = out.split('\n').filter((l) => /^ {2}\S{12}… {2}\d\.\d\d (low|medium|high)/.test(l));
+      expect(worklist).toHaveLength(3);
+      expect(out).toMatch(
+        /Metro-Teaching: highest risk of pneumonia within 30 days \(decision support for clinicians, model fed-\S+\.baseline\)/,
+      );
       const s = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as CoxDemoSummary;
+      expect(s.population.map((r) => r.name).sort()).toEqual([...HOSPITALS].sort());
+      expect(s.population.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
       expect(s.rounds).toBe(5);
       // The initial model, one version per round, and `<last>.baseline`: the same weights with the federated Breslow baseline.
       expect(s.versions).toBe(7);

@@ -104,6 +104,40 @@ async function main(argv: string[]): Promise<void> {
     await consortium.stopAll();
     if (!flags.keep && !flags.workDir) fs.rmSync(workDir, { recursive: true, force: true });
   };
+
+  /**
+   * The consortium's population view (k-anonymous, noisy counts per risk tier) and one hospital's worklist: its
+   * highest scores with explanations (pseudonymous ids; the site resolves them locally). `horizonDays`: a Cox
+   * model's score is the risk within that many days; null for the binary model's probability.
+   */
+  const showPopulationAndWorklist = async (federationId: string, horizonDays: number | null) => {
+    const view = await consortium.admin.population({ federationId });
+    console.log(
+      `\nPopulation view (k = ${view.sites[0]?.k ?? '?'}, ε = ${view.sites[0]?.epsilon ?? '—'}): sites ranked by high-risk twins — where to send vaccines first`,
+    );
+    for (const r of view.ranking) console.log(`  ${r.rank}. ${r.name.padEnd(20)} high risk: ${r.highRisk ?? '<k'}`);
+    console.log(
+      `  across sites: ${view.tiers.map((t) => `${t.tier} ${t.count}${t.suppressedSites ? ` (+${t.suppressedSites} suppressed)` : ''}`).join(', ')}`,
+    );
+    const first = hospitals[0]!;
+    const scores = (
+      await site(['score', '--federation', federationId, '--top', '3', '--at', at, '--data-dir', dirOf(first)], 'score')
+    ).find((l) => l.type === 'scores');
+    const what =
+      horizonDays === null ? 'highest susceptibility' : `highest risk of pneumonia within ${horizonDays} days`;
+    console.log(`\n${first.name}: ${what} (decision support for clinicians, model ${String(scores?.versionId)}):`);
+    for (const s of (scores?.scores ?? []) as Array<{
+      pid: string;
+      score: number;
+      tier: string;
+      contributions: Array<{ text: string }>;
+    }>) {
+      console.log(
+        `  ${s.pid.slice(0, 12)}…  ${s.score.toFixed(2)} ${s.tier.padEnd(6)}  ${s.contributions.map((c) => c.text).join('; ')}`,
+      );
+    }
+    return view;
+  };
   try {
     console.log(`coordinator ${consortium.url}; enrolled ${[...consortium.siteIds.values()].join(', ')}`);
 
@@ -165,8 +199,11 @@ async function main(argv: string[]): Promise<void> {
     const vid = final.federation.latestVersionId!;
 
     if (cox) {
-      // Federated vs local-only by C-index, on the other hospitals' held-out twins (no population view or worklist:
-      // the Cox plan has no tiers, its score is a relative risk).
+      // The head carries the federated Breslow baseline, so a twin's score is its risk of pneumonia within the
+      // horizon, with tiers: the same population view and worklist as the binary model.
+      const horizonDays = plan.model.kind === 'cox' ? plan.model.horizonDays : 0;
+      const view = await showPopulationAndWorklist(fed.id, horizonDays);
+      // Federated vs local-only by C-index, on the other hospitals' held-out twins.
       const rows = await compareTwinsCox({
         plan,
         federated: await verifiedWeights(consortium.admin, vid),
@@ -175,7 +212,7 @@ async function main(argv: string[]): Promise<void> {
       // The head is the federated Breslow baseline's version, which the sites evaluate after the federation completed:
       // read their evaluations now that every site has exited.
       final.evaluations.set(vid, await consortium.admin.listEvaluations(vid));
-      const summary = coxSummary({ rows, final, horizonDays: plan.model.kind === 'cox' ? plan.model.horizonDays : 0 });
+      const summary = coxSummary({ rows, final, horizonDays });
       console.log(`\n${coxTable(summary)}`);
       const coxRun = {
         scenario: 'digital twins over time',
@@ -183,6 +220,7 @@ async function main(argv: string[]): Promise<void> {
         versions: (await consortium.admin.listModels({ federationId: fed.id })).length,
         cox: summary,
         stream: { samples: streams.reduce((a, s) => a + s.samples, 0) },
+        population: view.ranking,
         federationId: fed.id,
         seconds: secondsSince(started),
       };
@@ -190,36 +228,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
 
-    // 5. The consortium's population view (k-anonymous, noisy counts per risk tier).
-    const view = await consortium.admin.population({ federationId: fed.id });
-    console.log(
-      `\nPopulation view (k = ${view.sites[0]?.k ?? '?'}, ε = ${view.sites[0]?.epsilon ?? '—'}): sites ranked by high-risk twins — where to send vaccines first`,
-    );
-    for (const r of view.ranking) console.log(`  ${r.rank}. ${r.name.padEnd(20)} high risk: ${r.highRisk ?? '<k'}`);
-    console.log(
-      `  across sites: ${view.tiers.map((t) => `${t.tier} ${t.count}${t.suppressedSites ? ` (+${t.suppressedSites} suppressed)` : ''}`).join(', ')}`,
-    );
-
-    // 6. One hospital's worklist: scores with explanations (pseudonymous ids; the site resolves them locally).
-    const scores = (
-      await site(
-        ['score', '--federation', fed.id, '--top', '3', '--at', at, '--data-dir', dirOf(hospitals[0]!)],
-        'score',
-      )
-    ).find((l) => l.type === 'scores');
-    console.log(
-      `\n${hospitals[0]!.name}: highest susceptibility (decision support for clinicians, model ${String(scores?.versionId)}):`,
-    );
-    for (const s of (scores?.scores ?? []) as Array<{
-      pid: string;
-      score: number;
-      tier: string;
-      contributions: Array<{ text: string }>;
-    }>) {
-      console.log(
-        `  ${s.pid.slice(0, 12)}…  ${s.score.toFixed(2)} ${s.tier.padEnd(6)}  ${s.contributions.map((c) => c.text).join('; ')}`,
-      );
-    }
+    // 5–6. The population view and one hospital's worklist.
+    const view = await showPopulationAndWorklist(fed.id, null);
 
     // 7. Federated vs local-only, on the other hospitals' held-out twins.
     const federated = await verifiedWeights(consortium.admin, vid);
