@@ -7,7 +7,7 @@ import {
   type StatsAck,
 } from '@twinfed/shared';
 import type { SiteDirectory } from '../registry/site-directory';
-import { assertMember, contributionAck, storeContribution } from '../secure-sum/session';
+import { assertMember, contributionAck, storeContribution, type ContributionRequest } from '../secure-sum/session';
 import type { Store } from '../store';
 import { baselinePhase, type BaselinePhase } from './phase-state';
 
@@ -60,13 +60,7 @@ export async function baselineSession(
  * FEDERATION_NOT_RUNNING after the federation ended, VALIDATION_FAILED for a vector of the wrong length,
  * ALREADY_EXISTS when different bytes are already stored.
  */
-export async function contributeBaseline(opts: {
-  store: Store;
-  federationId: string;
-  siteId: string;
-  masked: Uint8Array;
-  now: number;
-}): Promise<StatsAck> {
+export async function contributeBaseline(opts: ContributionRequest & { now: number }): Promise<StatsAck> {
   const { store, federationId, siteId, masked } = opts;
   const p = await phaseOrRefuse(store, federationId);
   const { cohort } = p.sum;

@@ -86,6 +86,14 @@ export function deadlineAfter(version: ModelVersion, seconds: number): number {
   return Date.parse(version.createdAt) + seconds * 1000;
 }
 
+/** A site's masked vector as the HTTP route hands it over. */
+export interface ContributionRequest {
+  store: Store;
+  federationId: string;
+  siteId: string;
+  masked: Uint8Array;
+}
+
 /** Throws FORBIDDEN (with `why`) unless the site is a member of the cohort. */
 export function assertMember(cohort: readonly Site[], siteId: string, why: string): void {
   if (!cohort.some((s) => s.id === siteId)) throw new TwinfedError('FORBIDDEN', why);

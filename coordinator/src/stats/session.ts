@@ -14,7 +14,13 @@ import {
 import type { Federation, Site, Store } from '../store';
 import type { SiteDirectory } from '../registry/site-directory';
 import { foundingMember } from '../rounds/membership';
-import { assertMember, collectSum, contributionAck, storeContribution } from '../secure-sum/session';
+import {
+  assertMember,
+  collectSum,
+  contributionAck,
+  storeContribution,
+  type ContributionRequest,
+} from '../secure-sum/session';
 
 /**
  * The cohort of a federation's secure sum: the sites enrolled when the federation was created and not revoked at
@@ -94,13 +100,7 @@ export async function pooledNormalization(store: Store, federationId: string): P
  * aggregation: a "sum" of two would be the other site's numbers to each),
  * VALIDATION_FAILED for a vector of the wrong length, ALREADY_EXISTS when different bytes are already stored.
  */
-export async function contributeStats(opts: {
-  store: Store;
-  federationId: string;
-  siteId: string;
-  masked: Uint8Array;
-  now: string;
-}): Promise<StatsAck> {
+export async function contributeStats(opts: ContributionRequest & { now: string }): Promise<StatsAck> {
   const { store, federationId, siteId, masked } = opts;
   const { plan, cohort, length } = await load(store, federationId);
   assertMember(

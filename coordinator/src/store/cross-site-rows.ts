@@ -3,6 +3,7 @@
  * and their records: one mapping for both engines (each keeps its own SELECT, its aliases quoted its way).
  */
 import type { CrossSiteBoxRecord, CrossSiteMessageRecord, CrossSiteRecord } from './records';
+import { jsonOrNull } from './util';
 
 export interface CrossSiteSessionRow extends Omit<CrossSiteRecord, 'candidates' | 'participants' | 'matrix'> {
   candidates: string;
@@ -19,20 +20,37 @@ export interface CrossSiteBoxRow extends Omit<CrossSiteBoxRecord, 'nonce' | 'cip
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
 
-export const toCrossSiteSession = (r: CrossSiteSessionRow): CrossSiteRecord => ({
+const toSession = (r: CrossSiteSessionRow): CrossSiteRecord => ({
   ...r,
   candidates: json<string[]>(r.candidates),
   participants: r.participants === null ? null : json<string[]>(r.participants),
   matrix: r.matrix === null ? null : json<NonNullable<CrossSiteRecord['matrix']>>(r.matrix),
 });
 
-export const toCrossSiteMessage = (r: CrossSiteMessageRow): CrossSiteMessageRecord => ({
+const toMessage = (r: CrossSiteMessageRow): CrossSiteMessageRecord => ({
   ...r,
   payload: json<CrossSiteMessageRecord['payload']>(r.payload),
 });
 
-export const toCrossSiteBox = (r: CrossSiteBoxRow): CrossSiteBoxRecord => ({
+const toBox = (r: CrossSiteBoxRow): CrossSiteBoxRecord => ({
   ...r,
   nonce: new Uint8Array(r.nonce),
   ciphertext: new Uint8Array(r.ciphertext),
 });
+
+/** The values of a session row, in the order of the columns both stores insert. */
+const sessionValues = (r: CrossSiteRecord) => [
+  r.federationId,
+  r.globalVersionId,
+  JSON.stringify(r.candidates),
+  r.state,
+  r.openedAt,
+  r.modelsDeadlineAt,
+  jsonOrNull(r.participants),
+  r.resultsDeadlineAt,
+  jsonOrNull(r.matrix),
+  r.closedAt,
+];
+
+/** Rows to records (and a session to its row's values), for both SQL stores. */
+export const crossSiteRows = { toSession, toMessage, toBox, sessionValues };

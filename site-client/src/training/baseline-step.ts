@@ -10,10 +10,7 @@ import {
   type Plan,
   type WeightSet,
 } from '@twinfed/shared';
-import type { Enrollment } from '../identity/load';
-import type { SiteApi } from '../transport/coordinator-client';
-import type { Journal } from './journal';
-import { SecureSumStep, askedToContribute, contributeMasked, secureSumCalls } from './secure-sum-step';
+import { SecureSumStep, type SecureSumStepContext, contributeMasked, secureSumCalls } from './secure-sum-step';
 
 const BASELINE_CALLS = { session: 'baselineSession', contribute: 'contributeBaseline' };
 
@@ -37,34 +34,32 @@ export function inBaselinePhase(plan: Plan, current: CurrentRound): boolean {
  * Only masked vectors leave the site; a restart re-sends the very bytes recorded. Reports each change once.
  */
 export class BaselineStep extends SecureSumStep {
-  async run(opts: {
-    api: SiteApi;
-    federationId: string;
-    enrollment: Enrollment;
-    journal: Journal;
-    plan: Plan;
-    /** The verified weights of a version (the final one). */
-    weightsOf: (versionId: string) => Promise<WeightSet>;
-    riskScores: (
-      weights: WeightSet,
-    ) => Promise<{ eta: ArrayLike<number>; time: ArrayLike<number>; event: ArrayLike<number> }>;
-    signal: AbortSignal;
-  }): Promise<void> {
+  async run(
+    opts: SecureSumStepContext & {
+      /** The verified weights of a version (the final one). */
+      weightsOf: (versionId: string) => Promise<WeightSet>;
+      riskScores: (
+        weights: WeightSet,
+      ) => Promise<{ eta: ArrayLike<number>; time: ArrayLike<number>; event: ArrayLike<number> }>;
+    },
+  ): Promise<void> {
     const { federationId, enrollment, journal, plan, signal } = opts;
     const api = secureSumCalls<BaselineSession>(opts.api, BASELINE_CALLS);
     if (!api || !isCoxModel(plan.model)) return;
     const session = await api.session(federationId, signal);
     const { versionId } = session;
-    let contributed = session.contributed.length;
-    if (session.state === 'collecting' && askedToContribute(session, enrollment.state.siteId)) {
-      assertStatsCohort(session.cohort.length, plan.minSites);
-      const grid = baselineGrid(plan.model);
-      if (grid.length !== session.grid.length || grid.some((t, i) => t !== session.grid[i]))
-        throw new TwinfedError('CONFIG_INVALID', "The coordinator's baseline grid is not the plan's.");
-      const ack = await contributeMasked({
+    const grid = baselineGrid(plan.model);
+    const ack =
+      session.state === 'collecting' &&
+      (await contributeMasked({
         session,
         enrollment,
         journal,
+        check: () => {
+          assertStatsCohort(session.cohort.length, plan.minSites);
+          if (grid.length !== session.grid.length || grid.some((t, i) => t !== session.grid[i]))
+            throw new TwinfedError('CONFIG_INVALID', "The coordinator's baseline grid is not the plan's.");
+        },
         slot: {
           recorded: () => journal.baselineContribution(federationId, versionId),
           record: (masked) => journal.recordBaselineContribution(federationId, versionId, masked),
@@ -72,9 +67,8 @@ export class BaselineStep extends SecureSumStep {
         context: baselineContext(federationId, versionId),
         values: async () => baselineVector(await opts.riskScores(await opts.weightsOf(versionId)), grid),
         send: (masked) => api.contribute(federationId, masked, signal),
-      });
-      contributed = ack.contributed;
-    }
+      }));
+    const contributed = ack ? ack.contributed : session.contributed.length;
     this.report({ type: 'baseline', state: session.state, contributed, cohort: session.cohort.length });
   }
 }

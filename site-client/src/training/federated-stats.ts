@@ -7,7 +7,6 @@ import {
   normalizationFromSums,
   normalizationStatsContext,
   normalizationStatsLength,
-  type Plan,
   type StatsSession,
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
@@ -15,7 +14,13 @@ import type { SiteApi } from '../transport/coordinator-client';
 import type { LocalDataset } from './dataset';
 import type { Journal } from './journal';
 import type { RunnerProgress } from './progress';
-import { SecureSumStep, askedToContribute, contributeMasked, secureSumCalls, type SecureSumApi } from './secure-sum-step';
+import {
+  SecureSumStep,
+  type SecureSumStepContext,
+  contributeMasked,
+  secureSumCalls,
+  type SecureSumApi,
+} from './secure-sum-step';
 
 /** The two coordinator calls of the secure sum (implemented by `CoordinatorClient`). */
 export type StatsApi = SecureSumApi<StatsSession, 'statsSession', 'contributeStats'>;
@@ -87,8 +92,9 @@ export async function federatedStandardizer(opts: FederatedStandardizerOptions):
       'CONFIG_INVALID',
       `The coordinator expects ${session.length} statistics; this site's ${train.d} features give ${normalizationStatsLength(train.d)}.`,
     );
-  if (session.sum === null && askedToContribute(session, enrollment.state.siteId)) {
-    const ack = await contributeMasked({
+  const ack =
+    session.sum === null &&
+    (await contributeMasked({
       session,
       enrollment,
       journal,
@@ -99,7 +105,8 @@ export async function federatedStandardizer(opts: FederatedStandardizerOptions):
       context: normalizationStatsContext(federationId),
       values: () => localStatsVector(train),
       send: (masked) => api.contribute(federationId, masked, signal),
-    });
+    }));
+  if (ack) {
     if (ack.contributed < ack.cohort) return { state: 'waiting', contributed: ack.contributed, cohort: ack.cohort };
     session = await api.session(federationId, signal);
   }
@@ -119,15 +126,11 @@ export async function federatedStandardizer(opts: FederatedStandardizerOptions):
  * statistics and warns).
  */
 export class FederatedStatsStep extends SecureSumStep {
-  async run(opts: {
-    api: SiteApi;
-    federationId: string;
-    enrollment: Enrollment;
-    journal: Journal;
-    plan: Plan;
-    dataset: LocalDataset;
-    signal: AbortSignal;
-  }): Promise<Standardizer | null | undefined> {
+  async run(
+    opts: SecureSumStepContext & {
+      dataset: LocalDataset;
+    },
+  ): Promise<Standardizer | null | undefined> {
     const { api, plan } = opts;
     if (plan.data.normalization !== 'federated' || !secureSumCalls(api, STATS_CALLS)) return undefined;
     const r = await federatedStandardizer({

@@ -13,15 +13,11 @@ import {
   logitHistogram,
   recalibrationContext,
   recalibrationStatsLength,
-  type Plan,
   type RecalibrationSession,
 } from '@twinfed/shared';
-import type { Enrollment } from '../identity/load';
-import type { SiteApi } from '../transport/coordinator-client';
 import type { FederationSession } from './federation-session';
-import type { Journal } from './journal';
 import type { RoundWorker } from './round-worker';
-import { SecureSumStep, askedToContribute, contributeMasked, secureSumCalls } from './secure-sum-step';
+import { SecureSumStep, type SecureSumStepContext, contributeMasked, secureSumCalls } from './secure-sum-step';
 
 const RECALIBRATION_CALLS = { session: 'recalibrationSession', contribute: 'contributeRecalibration' };
 
@@ -30,47 +26,44 @@ type StepResult = { settled: false } | { settled: true; versionId: string | null
 
 /** Runs at each wake-up of a completed federation until the recalibration settles; reports each change once. */
 export class RecalibrationStep extends SecureSumStep {
-  async run(opts: {
-    api: SiteApi;
-    federationId: string;
-    enrollment: Enrollment;
-    journal: Journal;
-    plan: Plan;
-    session: FederationSession;
-    worker: RoundWorker;
-    signal: AbortSignal;
-  }): Promise<StepResult> {
+  async run(
+    opts: SecureSumStepContext & {
+      session: FederationSession;
+      worker: RoundWorker;
+    },
+  ): Promise<StepResult> {
     const { federationId, enrollment, journal, plan, signal } = opts;
     const api = secureSumCalls<RecalibrationSession>(opts.api, RECALIBRATION_CALLS);
     if (!plan.recalibration || !api) return { settled: true, versionId: null };
     let s = await api.session(federationId, signal);
-    if (s.state === 'open' && askedToContribute(s, enrollment.state.siteId)) {
-      assertStatsCohort(s.cohort.length, plan.minSites);
-      if (s.length !== recalibrationStatsLength())
-        throw new TwinfedError(
-          'CONFIG_INVALID',
-          `The coordinator expects ${s.length} recalibration values; this site's grid has ${recalibrationStatsLength()}.`,
-        );
-      const baseVersionId = s.baseVersionId!;
-      await contributeMasked({
+    const ack =
+      s.state === 'open' &&
+      (await contributeMasked({
         session: s,
         enrollment,
         journal,
+        check: () => {
+          assertStatsCohort(s.cohort.length, plan.minSites);
+          if (s.length !== recalibrationStatsLength())
+            throw new TwinfedError(
+              'CONFIG_INVALID',
+              `The coordinator expects ${s.length} recalibration values; this site's grid has ${recalibrationStatsLength()}.`,
+            );
+        },
         slot: {
           recorded: () => journal.recalibrationContribution(federationId),
           record: (masked) => journal.recordRecalibrationContribution(federationId, masked),
         },
-        context: recalibrationContext(federationId, baseVersionId),
+        context: recalibrationContext(federationId, s.baseVersionId!),
         values: async () => {
-          const model = await opts.worker.verifiedModel(baseVersionId);
+          const model = await opts.worker.verifiedModel(s.baseVersionId!);
           const test = opts.session.dataset.test;
           const logits = await modelOutputs({ spec: plan.model, weights: model.weights, x: test.x, n: test.n });
           return logitHistogram(logits, test.y);
         },
         send: (masked) => api.contribute(federationId, masked, signal),
-      });
-      s = await api.session(federationId, signal);
-    }
+      }));
+    if (ack) s = await api.session(federationId, signal);
     this.report({
       type: 'recalibration',
       state: s.state,

@@ -8,10 +8,12 @@ import {
   maskContribution,
   toB64,
   type CohortMember,
+  type Plan,
   type StatsAck,
   type StatsContribution,
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
+import type { SiteApi } from '../transport/coordinator-client';
 import type { Journal } from './journal';
 import { trustedPeers } from './peer-directory';
 import type { RunnerProgress } from './progress';
@@ -58,31 +60,32 @@ interface CohortView {
   fractionBits: number;
 }
 
-/** Whether the site is asked to contribute: a member of the cohort that has not contributed yet. */
-export function askedToContribute(session: CohortView, siteId: string): boolean {
-  return session.cohort.some((m) => m.siteId === siteId) && !session.contributed.includes(siteId);
-}
-
 /**
- * Masks this site's vector with pairwise masks agreed (X25519) with every other cohort member — whose keys it takes
- * only from the coordinator-signed directory and pins (`SECAGG_UNTRUSTED_KEY` otherwise) — records the masked bytes in
- * the journal, and posts them. A site asked again (after a restart, or told it has not contributed) re-sends the very
- * bytes it recorded, never a masking of its current data: two vectors under the same masks would give away their
+ * When this site is asked to contribute (a member of the cohort that has not contributed yet): runs the feature's
+ * `check` of the session, masks this site's vector with pairwise masks agreed (X25519) with every other cohort
+ * member — whose keys it takes only from the coordinator-signed directory and pins (`SECAGG_UNTRUSTED_KEY`
+ * otherwise) — records the masked bytes in the journal, and posts them; resolves to the acknowledgement, or null when
+ * the site is not asked. A site asked again (after a restart, or told it has not contributed) re-sends the very bytes
+ * it recorded, never a masking of its current data: two vectors under the same masks would give away their
  * difference. `values` is computed only when nothing is recorded.
  */
 export async function contributeMasked(o: {
   session: CohortView;
   enrollment: Enrollment;
   journal: Journal;
+  /** Throws when the session does not fit this site (cohort size, vector length, grid). */
+  check?: () => void;
   /** The journal's slot of this secure sum. */
   slot: { recorded: () => string | undefined; record: (masked: string) => void };
   /** Binds the masks to this secure sum (federation, purpose, version). */
   context: string;
   values: () => ArrayLike<number> | Promise<ArrayLike<number>>;
   send: (masked: string) => Promise<StatsAck>;
-}): Promise<StatsAck> {
+}): Promise<StatsAck | null> {
   const { enrollment, journal, session } = o;
   const siteId = enrollment.state.siteId;
+  if (!session.cohort.some((m) => m.siteId === siteId) || session.contributed.includes(siteId)) return null;
+  o.check?.();
   const peers = trustedPeers({ members: session.cohort, enrollment, journal });
   let masked = o.slot.recorded();
   if (masked === undefined) {
@@ -99,6 +102,16 @@ export async function contributeMasked(o: {
     o.slot.record(masked);
   }
   return o.send(masked);
+}
+
+/** What the runner gives every secure-sum step at each wake-up. */
+export interface SecureSumStepContext {
+  api: SiteApi;
+  federationId: string;
+  enrollment: Enrollment;
+  journal: Journal;
+  plan: Plan;
+  signal: AbortSignal;
 }
 
 /** A post-federation step that reports each change of its state once (the runner calls it at every wake-up). */

@@ -2,16 +2,13 @@
 import { unknownCrossSite, unknownFederation } from '../errors';
 import { CROSS_SITE_PHASE_OF, fixedSession, modelSenders, sameIds, samePayload } from '../cross-site-rules';
 import {
-  toCrossSiteBox,
-  toCrossSiteMessage,
-  toCrossSiteSession,
+  crossSiteRows as rows,
   type CrossSiteBoxRow,
   type CrossSiteMessageRow,
   type CrossSiteSessionRow,
 } from '../cross-site-rows';
 import type { CrossSiteKind, CrossSiteMessageRecord, CrossSiteRecord, PutCrossSiteMessageResult } from '../records';
 import type { CrossSiteStore } from '../types';
-import { jsonOrNull } from '../util';
 import { toBytea, type PgContext } from './context';
 import type { Sql } from './db';
 
@@ -27,7 +24,7 @@ async function get(sql: Sql, federationId: string, lock?: 'update'): Promise<Cro
   const row = await sql.one<CrossSiteSessionRow>(`${SESSIONS} WHERE federation_id = $1${lock ? ' FOR UPDATE' : ''}`, [
     federationId,
   ]);
-  return row ? toCrossSiteSession(row) : null;
+  return row ? rows.toSession(row) : null;
 }
 
 async function must(sql: Sql, federationId: string): Promise<CrossSiteRecord> {
@@ -42,7 +39,7 @@ async function messages(sql: Sql, federationId: string, kind: CrossSiteKind): Pr
       federationId,
       kind,
     ])
-  ).map(toCrossSiteMessage);
+  ).map(rows.toMessage);
 }
 
 export function crossSite(x: PgContext): CrossSiteStore {
@@ -55,18 +52,7 @@ export function crossSite(x: PgContext): CrossSiteStore {
           `INSERT INTO cross_site_sessions (federation_id, global_version_id, candidates, state, opened_at,
              models_deadline_at, participants, results_deadline_at, matrix, closed_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (federation_id) DO NOTHING`,
-          [
-            r.federationId,
-            r.globalVersionId,
-            JSON.stringify(r.candidates),
-            r.state,
-            r.openedAt,
-            r.modelsDeadlineAt,
-            jsonOrNull(r.participants),
-            r.resultsDeadlineAt,
-            jsonOrNull(r.matrix),
-            r.closedAt,
-          ],
+          rows.sessionValues(r),
         );
         return (await get(sql, r.federationId)) as CrossSiteRecord;
       });
@@ -85,7 +71,7 @@ export function crossSite(x: PgContext): CrossSiteStore {
           [m.federationId, m.siteId, m.kind],
         );
         if (row) {
-          const existing = toCrossSiteMessage(row);
+          const existing = rows.toMessage(row);
           return { status: samePayload(existing, m) ? 'duplicate' : 'conflict', existing };
         }
         if (s.state !== CROSS_SITE_PHASE_OF[m.kind]) return { status: 'closed', session: s };
@@ -117,7 +103,7 @@ export function crossSite(x: PgContext): CrossSiteStore {
           federationId,
           recipient,
         ])
-      ).map(toCrossSiteBox);
+      ).map(rows.toBox);
     },
 
     async fixCrossSiteParticipants(federationId, participants, resultsDeadlineAt) {

@@ -2,16 +2,13 @@
 import { unknownCrossSite, unknownFederation } from '../errors';
 import { CROSS_SITE_PHASE_OF, fixedSession, modelSenders, sameIds, samePayload } from '../cross-site-rules';
 import {
-  toCrossSiteBox,
-  toCrossSiteMessage,
-  toCrossSiteSession,
+  crossSiteRows as rows,
   type CrossSiteBoxRow,
   type CrossSiteMessageRow,
   type CrossSiteSessionRow,
 } from '../cross-site-rows';
 import type { CrossSiteKind, CrossSiteMessageRecord, CrossSiteRecord, PutCrossSiteMessageResult } from '../records';
 import type { CrossSiteStore } from '../types';
-import { jsonOrNull } from '../util';
 import { toBlob, type SqliteContext } from './context';
 
 const SESSIONS = `SELECT federation_id AS federationId, global_version_id AS globalVersionId, candidates, state,
@@ -24,7 +21,7 @@ const BOXES = 'SELECT federation_id AS federationId, sender, recipient, nonce, c
 export function crossSite(x: SqliteContext): CrossSiteStore {
   const get = (federationId: string): CrossSiteRecord | null => {
     const row = x.c.stmt(`${SESSIONS} WHERE federation_id = ?`).get(federationId) as CrossSiteSessionRow | undefined;
-    return row ? toCrossSiteSession(row) : null;
+    return row ? rows.toSession(row) : null;
   };
   const must = (federationId: string): CrossSiteRecord => {
     const s = get(federationId);
@@ -36,7 +33,7 @@ export function crossSite(x: SqliteContext): CrossSiteStore {
       x.c
         .stmt(`${MESSAGES} WHERE federation_id = ? AND kind = ? ORDER BY site_id`)
         .all(federationId, kind) as CrossSiteMessageRow[]
-    ).map(toCrossSiteMessage);
+    ).map(rows.toMessage);
   return {
     async openCrossSite(r) {
       const c = x.c;
@@ -46,18 +43,7 @@ export function crossSite(x: SqliteContext): CrossSiteStore {
           `INSERT INTO cross_site_sessions (federation_id, global_version_id, candidates, state, opened_at, models_deadline_at,
              participants, results_deadline_at, matrix, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (federation_id) DO NOTHING`,
-        ).run(
-          r.federationId,
-          r.globalVersionId,
-          JSON.stringify(r.candidates),
-          r.state,
-          r.openedAt,
-          r.modelsDeadlineAt,
-          jsonOrNull(r.participants),
-          r.resultsDeadlineAt,
-          jsonOrNull(r.matrix),
-          r.closedAt,
-        );
+        ).run(...rows.sessionValues(r));
         return get(r.federationId)!;
       });
     },
@@ -74,7 +60,7 @@ export function crossSite(x: SqliteContext): CrossSiteStore {
           .stmt(`${MESSAGES} WHERE federation_id = ? AND site_id = ? AND kind = ?`)
           .get(m.federationId, m.siteId, m.kind) as CrossSiteMessageRow | undefined;
         if (row) {
-          const existing = toCrossSiteMessage(row);
+          const existing = rows.toMessage(row);
           return { status: samePayload(existing, m) ? 'duplicate' : 'conflict', existing };
         }
         if (s.state !== CROSS_SITE_PHASE_OF[m.kind]) return { status: 'closed', session: s };
@@ -103,7 +89,7 @@ export function crossSite(x: SqliteContext): CrossSiteStore {
         x.c
           .stmt(`${BOXES} WHERE federation_id = ? AND recipient = ? ORDER BY sender`)
           .all(federationId, recipient) as CrossSiteBoxRow[]
-      ).map(toCrossSiteBox);
+      ).map(rows.toBox);
     },
 
     async fixCrossSiteParticipants(federationId, participants, resultsDeadlineAt) {
