@@ -15,7 +15,7 @@ import {
 import type { ModelVersion, PutStatsContributionResult, Site, StatsContributionRecord, Store } from '../store';
 
 /** Which secure sum: each has its own store table, with the same insert-once rules. */
-export type SecureSumKind = 'stats' | 'baseline' | 'recalibration';
+type SecureSumKind = 'stats' | 'baseline' | 'recalibration';
 
 interface ContributionTable {
   put(record: StatsContributionRecord): Promise<PutStatsContributionResult>;

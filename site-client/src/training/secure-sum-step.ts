@@ -31,7 +31,7 @@ export type SecureSumApi<S, SessionName extends string, ContributeName extends s
 } & { [K in ContributeName]: ContributeCall };
 
 /** The calls of one secure sum, bound to a federation's API. */
-export interface SecureSumCalls<S> {
+interface SecureSumCalls<S> {
   session(federationId: string, signal?: AbortSignal): Promise<S>;
   contribute(federationId: string, masked: string, signal?: AbortSignal): Promise<StatsAck>;
 }
