@@ -6,7 +6,6 @@
  */
 import {
   PlanSchema,
-  SECURE_SUM_FRACTION_BITS,
   TwinfedError,
   assertStatsCohort,
   baselineGrid,
@@ -15,7 +14,8 @@ import {
   type CoxModelSpec,
   type Plan,
 } from '@twinfed/shared';
-import type { Federation, ModelVersion, Site, StatsContributionRecord, Store } from '../store';
+import { collectSum, deadlineAfter, type CollectedSum } from '../secure-sum/session';
+import type { Federation, ModelVersion, Store } from '../store';
 
 /** A Cox federation whose rounds are all published: its baseline phase. */
 export interface BaselinePhase {
@@ -25,12 +25,10 @@ export interface BaselinePhase {
   finalVersion: ModelVersion;
   /** The signed baseline version, once published. */
   baselineVersion: ModelVersion | null;
-  cohort: Site[];
   grid: number[];
-  length: number;
-  fractionBits: number;
   deadlineAt: number;
-  contributions: StatsContributionRecord[];
+  /** The cohort (the sites that contributed to the final version, not revoked since) and its masked vectors. */
+  sum: CollectedSum;
   /** Why no baseline can be computed at all (DP plan, too small a cohort), or null. */
   impossible: string | null;
 }
@@ -65,19 +63,15 @@ export async function baselinePhase(store: Store, federationId: string): Promise
   const cohort = (await store.listSites())
     .filter((s) => contributors.has(s.id) && s.revokedAt === null)
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const members = new Set(cohort.map((s) => s.id));
   const grid = baselineGrid(plan.model);
   return {
     federation,
     plan,
     finalVersion,
     baselineVersion,
-    cohort,
     grid,
-    length: baselineVectorLength(grid),
-    fractionBits: SECURE_SUM_FRACTION_BITS,
-    deadlineAt: Date.parse(finalVersion.createdAt) + plan.roundDeadlineSeconds * 1000,
-    contributions: (await store.listBaselineContributions(federationId)).filter((c) => members.has(c.siteId)),
+    deadlineAt: deadlineAfter(finalVersion, plan.roundDeadlineSeconds),
+    sum: await collectSum(store, 'baseline', federationId, cohort, baselineVectorLength(grid)),
     impossible: impossibility(plan, cohort.length),
   };
 }

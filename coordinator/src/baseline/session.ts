@@ -1,12 +1,13 @@
 import {
+  SECURE_SUM_FRACTION_BITS,
   TwinfedError,
   ringFromBytes,
-  sumMaskedContributions,
   toB64,
   type BaselineSession,
   type StatsAck,
 } from '@twinfed/shared';
 import type { SiteDirectory } from '../registry/site-directory';
+import { assertMember, contributionAck, storeContribution, type ContributionRequest } from '../secure-sum/session';
 import type { Store } from '../store';
 import { baselinePhase, type BaselinePhase } from './phase-state';
 
@@ -31,7 +32,8 @@ export async function baselineSession(
   now: number,
 ): Promise<BaselineSession> {
   const p = await phaseOrRefuse(store, federationId);
-  const complete = p.impossible === null && p.contributions.length === p.cohort.length;
+  const { sum } = p;
+  const complete = p.impossible === null && sum.complete;
   const state = p.baselineVersion
     ? 'published'
     : p.federation.state !== 'running' || p.impossible !== null || (!complete && now >= p.deadlineAt)
@@ -42,20 +44,13 @@ export async function baselineSession(
     versionId: p.finalVersion.id,
     state,
     grid: p.grid,
-    length: p.length,
-    fractionBits: p.fractionBits,
-    cohort: p.cohort.map((s) => directory.entry(s)),
-    contributed: p.contributions.map((c) => c.siteId),
+    length: sum.length,
+    fractionBits: SECURE_SUM_FRACTION_BITS,
+    cohort: sum.cohort.map((s) => directory.entry(s)),
+    contributed: sum.contributed,
     deadlineAt: new Date(p.deadlineAt).toISOString(),
     baselineVersionId: p.baselineVersion?.id ?? null,
-    sum: complete
-      ? toB64(
-          sumMaskedContributions(
-            p.contributions.map((c) => c.masked),
-            p.length,
-          ),
-        )
-      : null,
+    sum: complete ? toB64(sum.ringSum()) : null,
   };
 }
 
@@ -65,37 +60,28 @@ export async function baselineSession(
  * FEDERATION_NOT_RUNNING after the federation ended, VALIDATION_FAILED for a vector of the wrong length,
  * ALREADY_EXISTS when different bytes are already stored.
  */
-export async function contributeBaseline(opts: {
-  store: Store;
-  federationId: string;
-  siteId: string;
-  masked: Uint8Array;
-  now: number;
-}): Promise<StatsAck> {
+export async function contributeBaseline(opts: ContributionRequest & { now: number }): Promise<StatsAck> {
   const { store, federationId, siteId, masked } = opts;
   const p = await phaseOrRefuse(store, federationId);
+  const { cohort } = p.sum;
   if (p.federation.state !== 'running') throw new TwinfedError('FEDERATION_NOT_RUNNING');
-  if (!p.cohort.some((s) => s.id === siteId))
-    throw new TwinfedError(
-      'FORBIDDEN',
-      "This site is not in the baseline's cohort (the sites whose updates went into the final version).",
-    );
+  assertMember(
+    cohort,
+    siteId,
+    "This site is not in the baseline's cohort (the sites whose updates went into the final version).",
+  );
   if (p.impossible !== null) throw new TwinfedError('BAD_REQUEST', `No federated baseline: ${p.impossible}.`);
   if (opts.now >= p.deadlineAt) throw new TwinfedError('BAD_REQUEST', "The baseline's deadline has passed.");
-  ringFromBytes(masked, p.length);
-  const createdAt = new Date(opts.now).toISOString();
-  const put = await store.putBaselineContribution({ federationId, siteId, masked, createdAt });
-  if (put.status === 'conflict')
-    throw new TwinfedError('ALREADY_EXISTS', 'A different baseline contribution from this site is already stored.');
-  if (put.status === 'accepted')
-    await store.appendAudit({
-      at: createdAt,
-      actor: `site:${siteId}`,
-      action: 'baseline.contribute',
-      subject: federationId,
-      detail: { versionId: p.finalVersion.id },
-    });
-  const members = new Set(p.cohort.map((s) => s.id));
-  const contributed = (await store.listBaselineContributions(federationId)).filter((c) => members.has(c.siteId)).length;
-  return { federationId, siteId, status: put.status, contributed, cohort: p.cohort.length };
+  ringFromBytes(masked, p.sum.length);
+  const status = await storeContribution({
+    store,
+    kind: 'baseline',
+    federationId,
+    siteId,
+    masked,
+    createdAt: new Date(opts.now).toISOString(),
+    conflict: 'A different baseline contribution from this site is already stored.',
+    detail: { versionId: p.finalVersion.id },
+  });
+  return contributionAck(store, 'baseline', { federationId, siteId, status, cohort });
 }

@@ -10,13 +10,11 @@ import {
   SECURE_SUM_FRACTION_BITS,
   TwinfedError,
   assertStatsCohort,
-  decodeSecureSum,
   fitRecalibration,
   isTwinfedError,
   layoutOf,
   recalibrationStatsLength,
   ringFromBytes,
-  sumMaskedContributions,
   deserializeWeights,
   type Identity,
   type Logger,
@@ -27,6 +25,7 @@ import { auditHeadSigner } from '../audit/head-signer';
 import { buildVersion } from '../registry/registry';
 import type { SiteDirectory } from '../registry/site-directory';
 import type { ModelVersion, Store } from '../store';
+import { assertMember, collectSum, deadlineAfter, storeContribution } from '../secure-sum/session';
 import { statsCohort } from '../stats/session';
 
 /** What the recalibration needs of the coordinator. */
@@ -53,21 +52,14 @@ async function load(deps: RecalibrationDeps, federationId: string) {
     );
   const versions = await deps.store.listVersions({ federationId });
   const cohort = statsCohort(federation, await deps.store.listSites());
-  const members = new Set(cohort.map((s) => s.id));
-  const contributions = (await deps.store.listRecalibrationContributions(federationId)).filter((c) =>
-    members.has(c.siteId),
-  );
   // The final version: the newest version of a round (the recalibrated one, once out, is not).
   const base = federation.state === 'completed' ? (versions.filter((v) => !isRecalibrated(v)).at(-1) ?? null) : null;
-  const deadlineAt = base
-    ? new Date(Date.parse(base.createdAt) + plan.recalibration.deadlineSeconds * 1000).toISOString()
-    : null;
+  const deadlineAt = base ? new Date(deadlineAfter(base, plan.recalibration.deadlineSeconds)).toISOString() : null;
   return {
     federation,
     plan,
     recalibration: plan.recalibration,
-    cohort,
-    contributions,
+    sum: await collectSum(deps.store, 'recalibration', federationId, cohort, recalibrationStatsLength()),
     base,
     deadlineAt,
     fitted: versions.find(isRecalibrated) ?? null,
@@ -78,7 +70,7 @@ type Loaded = Awaited<ReturnType<typeof load>>;
 
 function cohortProblem(l: Loaded): string | null {
   try {
-    assertStatsCohort(l.cohort.length, l.plan.minSites);
+    assertStatsCohort(l.sum.cohort.length, l.plan.minSites);
     return null;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
@@ -91,17 +83,9 @@ function cohortProblem(l: Loaded): string | null {
  */
 async function fitAndPublish(deps: RecalibrationDeps, l: Loaded): Promise<ModelVersion | string> {
   const base = l.base!;
-  const length = recalibrationStatsLength();
-  const sum = decodeSecureSum(
-    sumMaskedContributions(
-      l.contributions.map((c) => c.masked),
-      length,
-    ),
-    { length, fractionBits: SECURE_SUM_FRACTION_BITS },
-  );
   let fit;
   try {
-    fit = fitRecalibration(sum, l.recalibration.method);
+    fit = fitRecalibration(l.sum.decoded(), l.recalibration.method);
   } catch (e) {
     if (isTwinfedError(e) && e.code === 'RECALIBRATION_UNFIT') return e.message;
     throw e;
@@ -116,7 +100,7 @@ async function fitAndPublish(deps: RecalibrationDeps, l: Loaded): Promise<ModelV
       round: base.round,
       strategy: l.plan.strategy.name,
       weights,
-      contributors: l.contributions.map((c) => ({ siteId: c.siteId })),
+      contributors: l.sum.contributed.map((siteId) => ({ siteId })),
       metrics: {},
       ...(base.meta.dpEpsilon === undefined ? {} : { dpEpsilon: base.meta.dpEpsilon as number }),
       ...(base.meta.dpMechanism === undefined ? {} : { dpMechanism: base.meta.dpMechanism as 'gaussian' | 'skellam' }),
@@ -179,8 +163,8 @@ export async function recalibrationSession(
     deadlineAt: l.deadlineAt,
     length: recalibrationStatsLength(),
     fractionBits: SECURE_SUM_FRACTION_BITS,
-    cohort: l.cohort.map((m) => deps.directory.entry(m)),
-    contributed: l.contributions.map((c) => c.siteId),
+    cohort: l.sum.cohort.map((m) => deps.directory.entry(m)),
+    contributed: l.sum.contributed,
     versionId: null,
     params: null,
     reason: null,
@@ -196,13 +180,13 @@ export async function recalibrationSession(
     });
   const problem = cohortProblem(l);
   if (problem) return view('failed', { reason: problem });
-  if (l.contributions.length === l.cohort.length) {
+  if (l.sum.complete) {
     const out = await fitAndPublish(deps, l);
     return typeof out === 'string' ? view('failed', { reason: out }) : fittedView(out);
   }
   if (deps.now() > Date.parse(l.deadlineAt!))
     return view('expired', {
-      reason: `${l.contributions.length} of ${l.cohort.length} sites sent their histograms by the deadline; the final version stays as it is.`,
+      reason: `${l.sum.contributions.length} of ${l.sum.cohort.length} sites sent their histograms by the deadline; the final version stays as it is.`,
     });
   return view('open');
 }
@@ -220,37 +204,29 @@ export async function contributeRecalibration(
 ): Promise<StatsAck> {
   const { federationId, siteId, masked } = opts;
   const l = await load(deps, federationId);
-  if (!l.cohort.some((s) => s.id === siteId))
-    throw new TwinfedError(
-      'FORBIDDEN',
-      "This site is not in the federation's recalibration cohort (it enrolled after the federation was created).",
-    );
-  assertStatsCohort(l.cohort.length, l.plan.minSites);
-  ringFromBytes(masked, recalibrationStatsLength());
+  assertMember(
+    l.sum.cohort,
+    siteId,
+    "This site is not in the federation's recalibration cohort (it enrolled after the federation was created).",
+  );
+  assertStatsCohort(l.sum.cohort.length, l.plan.minSites);
+  ringFromBytes(masked, l.sum.length);
   const closed = (why: string) => new TwinfedError('RECALIBRATION_CLOSED', why);
   if (!l.base) throw closed('The federation has not completed: there is no final version to recalibrate yet.');
-  const already = l.contributions.find((c) => c.siteId === siteId);
+  const already = l.sum.contributed.includes(siteId);
   if (!already && l.fitted) throw closed('The recalibrated version is already published.');
   if (!already && deps.now() > Date.parse(l.deadlineAt!)) throw closed(`The recalibration closed at ${l.deadlineAt}.`);
-  const now = new Date(deps.now()).toISOString();
-  const put = await deps.store.putRecalibrationContribution({ federationId, siteId, masked, createdAt: now });
-  if (put.status === 'conflict')
-    throw new TwinfedError('ALREADY_EXISTS', 'A different recalibration histogram from this site is already stored.');
-  if (put.status === 'accepted')
-    await deps.store.appendAudit({
-      at: now,
-      actor: `site:${siteId}`,
-      action: 'recalibration.contribute',
-      subject: federationId,
-      detail: { baseVersionId: l.base.id },
-    });
-  // The last histogram completes the sum: fit and publish now rather than at the next read.
-  const session = await recalibrationSession(deps, federationId);
-  return {
+  const status = await storeContribution({
+    store: deps.store,
+    kind: 'recalibration',
     federationId,
     siteId,
-    status: put.status,
-    contributed: session.contributed.length,
-    cohort: session.cohort.length,
-  };
+    masked,
+    createdAt: new Date(deps.now()).toISOString(),
+    conflict: 'A different recalibration histogram from this site is already stored.',
+    detail: { baseVersionId: l.base.id },
+  });
+  // The last histogram completes the sum: fit and publish now rather than at the next read.
+  const session = await recalibrationSession(deps, federationId);
+  return { federationId, siteId, status, contributed: session.contributed.length, cohort: session.cohort.length };
 }

@@ -1,10 +1,4 @@
-import {
-  baselineEvents,
-  baselineFromSums,
-  decodeSecureSum,
-  sumMaskedContributions,
-  type CoxBaseline,
-} from '@twinfed/shared';
+import { baselineEvents, baselineFromSums, type CoxBaseline } from '@twinfed/shared';
 import { baselinePhase, type BaselinePhase } from '../baseline/phase-state';
 import type { EngineCore, Loaded } from './core';
 import type { Publishing } from './publishing';
@@ -44,19 +38,20 @@ export class BaselineFinish {
       await this.fail(phase, `no federated baseline: ${phase.impossible}`);
       return true;
     }
-    if (phase.contributions.length === phase.cohort.length) {
+    const { sum } = phase;
+    if (sum.complete) {
       await this.o.publishing.publishBaseline(loaded, phase.finalVersion, this.compute(phase));
       await this.o.end(federationId);
       return true;
     }
     const left = phase.deadlineAt - core.now();
     if (left <= 0) {
-      const missing = phase.cohort.map((s) => s.id).filter((id) => !phase.contributions.some((c) => c.siteId === id));
-      await this.fail(phase, `no federated baseline: ${missing.length} site(s) did not contribute before the deadline`);
+      const missing = sum.cohort.length - sum.contributions.length;
+      await this.fail(phase, `no federated baseline: ${missing} site(s) did not contribute before the deadline`);
       return true;
     }
     core.logger.info(
-      { federationId, contributed: phase.contributions.length, cohort: phase.cohort.length },
+      { federationId, contributed: sum.contributions.length, cohort: sum.cohort.length },
       'waiting for the federated baseline',
     );
     this.o.after(federationId, left, () => this.o.again(federationId));
@@ -64,19 +59,13 @@ export class BaselineFinish {
   }
 
   private compute(phase: BaselinePhase): CoxBaseline {
-    const sum = decodeSecureSum(
-      sumMaskedContributions(
-        phase.contributions.map((c) => c.masked),
-        phase.length,
-      ),
-      { length: phase.length, fractionBits: phase.fractionBits },
-    );
+    const sum = phase.sum.decoded();
     const b = baselineFromSums(sum, phase.grid);
     return {
       etaVersionId: phase.finalVersion.id,
       times: [...b.times],
       cumulativeHazard: [...b.cumulativeHazard],
-      sites: phase.cohort.length,
+      sites: phase.sum.cohort.length,
       events: baselineEvents(sum, phase.grid),
     };
   }
@@ -93,8 +82,8 @@ export class BaselineFinish {
       detail: {
         versionId: phase.finalVersion.id,
         reason,
-        contributed: phase.contributions.length,
-        cohort: phase.cohort.length,
+        contributed: phase.sum.contributions.length,
+        cohort: phase.sum.cohort.length,
       },
     });
     await this.o.end(federationId);

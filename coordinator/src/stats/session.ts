@@ -3,11 +3,9 @@ import {
   SECURE_SUM_FRACTION_BITS,
   TwinfedError,
   assertStatsCohort,
-  decodeSecureSum,
   normalizationFromSums,
   normalizationStatsLength,
   ringFromBytes,
-  sumMaskedContributions,
   toB64,
   type NormalizationView,
   type StatsAck,
@@ -16,6 +14,13 @@ import {
 import type { Federation, Site, Store } from '../store';
 import type { SiteDirectory } from '../registry/site-directory';
 import { foundingMember } from '../rounds/membership';
+import {
+  assertMember,
+  collectSum,
+  contributionAck,
+  storeContribution,
+  type ContributionRequest,
+} from '../secure-sum/session';
 
 /**
  * The cohort of a federation's secure sum: the sites enrolled when the federation was created and not revoked at
@@ -47,24 +52,11 @@ async function load(store: Store, federationId: string) {
   return { federation, plan, cohort, length: normalizationStatsLength(plan.data.features.length) };
 }
 
+/** The collected sum, complete once every member of an allowed cohort contributed. */
 async function session(store: Store, federationId: string) {
   const { plan, cohort, length } = await load(store, federationId);
-  const members = new Set(cohort.map((s) => s.id));
-  const contributions = (await store.listStatsContributions(federationId)).filter((c) => members.has(c.siteId));
-  const complete = cohortAllowed(cohort.length, plan.minSites) && contributions.length === cohort.length;
-  return {
-    cohort,
-    length,
-    contributed: contributions.map((c) => c.siteId),
-    sum: complete
-      ? toB64(
-          sumMaskedContributions(
-            contributions.map((c) => c.masked),
-            length,
-          ),
-        )
-      : null,
-  };
+  const sum = await collectSum(store, 'stats', federationId, cohort, length);
+  return { sum, complete: cohortAllowed(cohort.length, plan.minSites) && sum.complete };
 }
 
 /**
@@ -78,14 +70,14 @@ export async function statsSession(
   federationId: string,
   directory: SiteDirectory,
 ): Promise<StatsSession> {
-  const s = await session(store, federationId);
+  const { sum, complete } = await session(store, federationId);
   return {
     federationId,
-    length: s.length,
+    length: sum.length,
     fractionBits: SECURE_SUM_FRACTION_BITS,
-    cohort: s.cohort.map((m) => directory.entry(m)),
-    contributed: s.contributed,
-    sum: s.sum,
+    cohort: sum.cohort.map((m) => directory.entry(m)),
+    contributed: sum.contributed,
+    sum: complete ? toB64(sum.ringSum()) : null,
   };
 }
 
@@ -95,15 +87,10 @@ export async function statsSession(
  * or BAD_REQUEST when the plan does not use federated normalisation.
  */
 export async function pooledNormalization(store: Store, federationId: string): Promise<NormalizationView> {
-  const s = await session(store, federationId);
-  const base = { federationId, contributed: s.contributed.length, cohort: s.cohort.length };
-  if (s.sum === null) return { ...base, state: 'waiting', rows: null, mean: null, std: null };
-  const d = (s.length - 1) / 2;
-  const sum = decodeSecureSum(Buffer.from(s.sum, 'base64'), {
-    length: s.length,
-    fractionBits: SECURE_SUM_FRACTION_BITS,
-  });
-  const pooled = normalizationFromSums(sum, d);
+  const { sum, complete } = await session(store, federationId);
+  const base = { federationId, contributed: sum.contributions.length, cohort: sum.cohort.length };
+  if (!complete) return { ...base, state: 'waiting', rows: null, mean: null, std: null };
+  const pooled = normalizationFromSums(sum.decoded(), (sum.length - 1) / 2);
   return { ...base, state: 'ready', rows: pooled.n, mean: pooled.mean, std: pooled.std };
 }
 
@@ -113,35 +100,25 @@ export async function pooledNormalization(store: Store, federationId: string): P
  * aggregation: a "sum" of two would be the other site's numbers to each),
  * VALIDATION_FAILED for a vector of the wrong length, ALREADY_EXISTS when different bytes are already stored.
  */
-export async function contributeStats(opts: {
-  store: Store;
-  federationId: string;
-  siteId: string;
-  masked: Uint8Array;
-  now: string;
-}): Promise<StatsAck> {
+export async function contributeStats(opts: ContributionRequest & { now: string }): Promise<StatsAck> {
   const { store, federationId, siteId, masked } = opts;
   const { plan, cohort, length } = await load(store, federationId);
-  if (!cohort.some((s) => s.id === siteId))
-    throw new TwinfedError(
-      'FORBIDDEN',
-      "This site is not in the federation's statistics cohort (it enrolled after the federation was created).",
-    );
+  assertMember(
+    cohort,
+    siteId,
+    "This site is not in the federation's statistics cohort (it enrolled after the federation was created).",
+  );
   assertStatsCohort(cohort.length, plan.minSites);
   ringFromBytes(masked, length);
-  const put = await store.putStatsContribution({ federationId, siteId, masked, createdAt: opts.now });
-  if (put.status === 'conflict')
-    throw new TwinfedError('ALREADY_EXISTS', 'A different statistics contribution from this site is already stored.');
-  if (put.status === 'accepted')
-    await store.appendAudit({
-      at: opts.now,
-      actor: `site:${siteId}`,
-      action: 'stats.contribute',
-      subject: federationId,
-      detail: {},
-    });
-  const contributed = (await store.listStatsContributions(federationId)).filter((c) =>
-    cohort.some((s) => s.id === c.siteId),
-  ).length;
-  return { federationId, siteId, status: put.status, contributed, cohort: cohort.length };
+  const status = await storeContribution({
+    store,
+    kind: 'stats',
+    federationId,
+    siteId,
+    masked,
+    createdAt: opts.now,
+    conflict: 'A different statistics contribution from this site is already stored.',
+    detail: {},
+  });
+  return contributionAck(store, 'stats', { federationId, siteId, status, cohort });
 }

@@ -4,32 +4,28 @@ import {
   assertStatsCohort,
   decodeSecureSum,
   fromB64,
-  maskContribution,
   normalizationFromSums,
   normalizationStatsContext,
   normalizationStatsLength,
-  toB64,
-  type StatsAck,
-  type StatsContribution,
-  type Plan,
   type StatsSession,
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
 import type { SiteApi } from '../transport/coordinator-client';
 import type { LocalDataset } from './dataset';
 import type { Journal } from './journal';
-import { trustedPeers } from './peer-directory';
 import type { RunnerProgress } from './progress';
+import {
+  SecureSumStep,
+  type SecureSumStepContext,
+  contributeMasked,
+  secureSumCalls,
+  type SecureSumApi,
+} from './secure-sum-step';
 
 /** The two coordinator calls of the secure sum (implemented by `CoordinatorClient`). */
-export interface StatsApi {
-  statsSession(federationId: string, options?: { signal?: AbortSignal }): Promise<StatsSession>;
-  contributeStats(opts: {
-    federationId: string;
-    contribution: StatsContribution;
-    signal?: AbortSignal;
-  }): Promise<StatsAck>;
-}
+export type StatsApi = SecureSumApi<StatsSession, 'statsSession', 'contributeStats'>;
+
+const STATS_CALLS = { session: 'statsSession', contribute: 'contributeStats' };
 
 /** This site's normalisation statistics of its raw train rows: [n, Σx per feature, Σx² per feature] (float64). */
 export function localStatsVector(train: Split): Float64Array {
@@ -87,38 +83,32 @@ interface FederatedStandardizerOptions {
  * `SECAGG_UNTRUSTED_KEY` when a peer's keys are not vouched for or changed since pinned.
  */
 export async function federatedStandardizer(opts: FederatedStandardizerOptions): Promise<FederatedStatsState> {
-  const { api, federationId, enrollment, train, journal, signal } = opts;
-  const siteId = enrollment.state.siteId;
-  let session = await api.statsSession(federationId, signal ? { signal } : {});
+  const { federationId, enrollment, train, journal, signal } = opts;
+  const api = secureSumCalls<StatsSession>(opts.api, STATS_CALLS)!;
+  let session = await api.session(federationId, signal);
   assertStatsCohort(session.cohort.length, opts.minSites ?? 1);
   if (session.length !== normalizationStatsLength(train.d))
     throw new TwinfedError(
       'CONFIG_INVALID',
       `The coordinator expects ${session.length} statistics; this site's ${train.d} features give ${normalizationStatsLength(train.d)}.`,
     );
-  if (
+  const ack =
     session.sum === null &&
-    session.cohort.some((m) => m.siteId === siteId) &&
-    !session.contributed.includes(siteId)
-  ) {
-    const peers = trustedPeers({ members: session.cohort, enrollment, journal });
-    let masked = journal.statsContribution(federationId);
-    if (masked === undefined) {
-      masked = toB64(
-        maskContribution({
-          values: localStatsVector(train),
-          siteId,
-          boxSecretKey: enrollment.identity.box.secretKey,
-          cohort: [...peers.values()].map((p) => ({ siteId: p.siteId, boxPublicKey: p.boxPublicKey })),
-          context: normalizationStatsContext(federationId),
-          fractionBits: session.fractionBits,
-        }),
-      );
-      journal.recordStatsContribution(federationId, masked);
-    }
-    const ack = await api.contributeStats({ federationId, contribution: { masked }, ...(signal ? { signal } : {}) });
+    (await contributeMasked({
+      session,
+      enrollment,
+      journal,
+      slot: {
+        recorded: () => journal.statsContribution(federationId),
+        record: (masked) => journal.recordStatsContribution(federationId, masked),
+      },
+      context: normalizationStatsContext(federationId),
+      values: () => localStatsVector(train),
+      send: (masked) => api.contribute(federationId, masked, signal),
+    }));
+  if (ack) {
     if (ack.contributed < ack.cohort) return { state: 'waiting', contributed: ack.contributed, cohort: ack.cohort };
-    session = await api.statsSession(federationId, signal ? { signal } : {});
+    session = await api.session(federationId, signal);
   }
   if (session.sum === null)
     return { state: 'waiting', contributed: session.contributed.length, cohort: session.cohort.length };
@@ -129,36 +119,22 @@ export async function federatedStandardizer(opts: FederatedStandardizerOptions):
   return { state: 'ready', standardizer: standardizerFromSums(sum, train.d), cohort: session.cohort.length };
 }
 
-/** True when the site API carries the secure-sum calls. */
-function hasStatsApi<T extends object>(api: T): api is T & StatsApi {
-  const a = api as Partial<StatsApi>;
-  return typeof a.statsSession === 'function' && typeof a.contributeStats === 'function';
-}
-
 /**
  * The runner's use of {@link federatedStandardizer}: only for `data.normalization: 'federated'`, reporting each change
  * of state once as a `stats` progress event. Resolves to the pooled statistics, null while the cohort is incomplete, or
  * undefined when the plan does not ask for them or the API cannot carry them (the session then falls back to per-site
  * statistics and warns).
  */
-export class FederatedStatsStep {
-  private last = '';
-
-  constructor(private readonly emit: (event: RunnerProgress) => void) {}
-
-  async run(opts: {
-    api: SiteApi;
-    federationId: string;
-    enrollment: Enrollment;
-    journal: Journal;
-    plan: Plan;
-    dataset: LocalDataset;
-    signal: AbortSignal;
-  }): Promise<Standardizer | null | undefined> {
+export class FederatedStatsStep extends SecureSumStep {
+  async run(
+    opts: SecureSumStepContext & {
+      dataset: LocalDataset;
+    },
+  ): Promise<Standardizer | null | undefined> {
     const { api, plan } = opts;
-    if (plan.data.normalization !== 'federated' || !hasStatsApi(api)) return undefined;
+    if (plan.data.normalization !== 'federated' || !secureSumCalls(api, STATS_CALLS)) return undefined;
     const r = await federatedStandardizer({
-      api,
+      api: api as SiteApi & StatsApi,
       federationId: opts.federationId,
       enrollment: opts.enrollment,
       journal: opts.journal,
@@ -170,11 +146,7 @@ export class FederatedStatsStep {
       r.state === 'ready'
         ? { type: 'stats', state: r.state, cohort: r.cohort }
         : { type: 'stats', state: r.state, contributed: r.contributed, cohort: r.cohort };
-    const key = JSON.stringify(event);
-    if (key !== this.last) {
-      this.last = key;
-      this.emit(event);
-    }
+    this.report(event);
     return r.state === 'ready' ? r.standardizer : null;
   }
 }

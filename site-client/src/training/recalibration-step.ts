@@ -11,107 +11,69 @@ import {
   TwinfedError,
   assertStatsCohort,
   logitHistogram,
-  maskContribution,
   recalibrationContext,
   recalibrationStatsLength,
-  toB64,
-  type Plan,
   type RecalibrationSession,
-  type StatsAck,
-  type StatsContribution,
 } from '@twinfed/shared';
-import type { Enrollment } from '../identity/load';
-import type { SiteApi } from '../transport/coordinator-client';
 import type { FederationSession } from './federation-session';
-import type { Journal } from './journal';
-import { trustedPeers } from './peer-directory';
-import type { RunnerProgress } from './progress';
 import type { RoundWorker } from './round-worker';
+import { SecureSumStep, type SecureSumStepContext, contributeMasked, secureSumCalls } from './secure-sum-step';
 
-/** The two coordinator calls of the recalibration (implemented by `CoordinatorClient`). */
-interface RecalibrationApi {
-  recalibrationSession(federationId: string, options?: { signal?: AbortSignal }): Promise<RecalibrationSession>;
-  contributeRecalibration(opts: {
-    federationId: string;
-    contribution: StatsContribution;
-    signal?: AbortSignal;
-  }): Promise<StatsAck>;
-}
-
-function hasRecalibrationApi<T extends object>(api: T): api is T & RecalibrationApi {
-  const a = api as Partial<RecalibrationApi>;
-  return typeof a.recalibrationSession === 'function' && typeof a.contributeRecalibration === 'function';
-}
+const RECALIBRATION_CALLS = { session: 'recalibrationSession', contribute: 'contributeRecalibration' };
 
 /** Where the recalibration stands for the runner: keep waiting, or settled (with the recalibrated version, if any). */
 type StepResult = { settled: false } | { settled: true; versionId: string | null };
 
 /** Runs at each wake-up of a completed federation until the recalibration settles; reports each change once. */
-export class RecalibrationStep {
-  private last = '';
-
-  constructor(private readonly emit: (event: RunnerProgress) => void) {}
-
-  async run(opts: {
-    api: SiteApi;
-    federationId: string;
-    enrollment: Enrollment;
-    journal: Journal;
-    plan: Plan;
-    session: FederationSession;
-    worker: RoundWorker;
-    signal: AbortSignal;
-  }): Promise<StepResult> {
-    const { api, federationId, enrollment, journal, plan, signal } = opts;
-    if (!plan.recalibration || !hasRecalibrationApi(api)) return { settled: true, versionId: null };
-    let s = await api.recalibrationSession(federationId, { signal });
-    const siteId = enrollment.state.siteId;
-    if (s.state === 'open' && s.cohort.some((m) => m.siteId === siteId) && !s.contributed.includes(siteId)) {
-      assertStatsCohort(s.cohort.length, plan.minSites);
-      if (s.length !== recalibrationStatsLength())
-        throw new TwinfedError(
-          'CONFIG_INVALID',
-          `The coordinator expects ${s.length} recalibration values; this site's grid has ${recalibrationStatsLength()}.`,
-        );
-      let masked = journal.recalibrationContribution(federationId);
-      if (masked === undefined) {
-        const peers = trustedPeers({ members: s.cohort, enrollment, journal });
-        const model = await opts.worker.verifiedModel(s.baseVersionId!);
-        const test = opts.session.dataset.test;
-        const logits = await modelOutputs({ spec: plan.model, weights: model.weights, x: test.x, n: test.n });
-        masked = toB64(
-          maskContribution({
-            values: logitHistogram(logits, test.y),
-            siteId,
-            boxSecretKey: enrollment.identity.box.secretKey,
-            cohort: [...peers.values()].map((p) => ({ siteId: p.siteId, boxPublicKey: p.boxPublicKey })),
-            context: recalibrationContext(federationId, s.baseVersionId!),
-            fractionBits: s.fractionBits,
-          }),
-        );
-        journal.recordRecalibrationContribution(federationId, masked);
-      }
-      await api.contributeRecalibration({ federationId, contribution: { masked }, signal });
-      s = await api.recalibrationSession(federationId, { signal });
-    }
-    this.report(s);
-    if (s.state === 'fitted') return { settled: true, versionId: s.versionId };
-    if (s.state === 'expired' || s.state === 'failed') return { settled: true, versionId: null };
-    return { settled: false };
-  }
-
-  private report(s: RecalibrationSession): void {
-    const event: RunnerProgress = {
+export class RecalibrationStep extends SecureSumStep {
+  async run(
+    opts: SecureSumStepContext & {
+      session: FederationSession;
+      worker: RoundWorker;
+    },
+  ): Promise<StepResult> {
+    const { federationId, enrollment, journal, plan, signal } = opts;
+    const api = secureSumCalls<RecalibrationSession>(opts.api, RECALIBRATION_CALLS);
+    if (!plan.recalibration || !api) return { settled: true, versionId: null };
+    let s = await api.session(federationId, signal);
+    const ack =
+      s.state === 'open' &&
+      (await contributeMasked({
+        session: s,
+        enrollment,
+        journal,
+        check: () => {
+          assertStatsCohort(s.cohort.length, plan.minSites);
+          if (s.length !== recalibrationStatsLength())
+            throw new TwinfedError(
+              'CONFIG_INVALID',
+              `The coordinator expects ${s.length} recalibration values; this site's grid has ${recalibrationStatsLength()}.`,
+            );
+        },
+        slot: {
+          recorded: () => journal.recalibrationContribution(federationId),
+          record: (masked) => journal.recordRecalibrationContribution(federationId, masked),
+        },
+        context: recalibrationContext(federationId, s.baseVersionId!),
+        values: async () => {
+          const model = await opts.worker.verifiedModel(s.baseVersionId!);
+          const test = opts.session.dataset.test;
+          const logits = await modelOutputs({ spec: plan.model, weights: model.weights, x: test.x, n: test.n });
+          return logitHistogram(logits, test.y);
+        },
+        send: (masked) => api.contribute(federationId, masked, signal),
+      }));
+    if (ack) s = await api.session(federationId, signal);
+    this.report({
       type: 'recalibration',
       state: s.state,
       contributed: s.contributed.length,
       cohort: s.cohort.length,
       ...(s.versionId ? { versionId: s.versionId } : {}),
       ...(s.reason ? { reason: s.reason } : {}),
-    };
-    const key = JSON.stringify(event);
-    if (key === this.last) return;
-    this.last = key;
-    this.emit(event);
+    });
+    if (s.state === 'fitted') return { settled: true, versionId: s.versionId };
+    if (s.state === 'expired' || s.state === 'failed') return { settled: true, versionId: null };
+    return { settled: false };
   }
 }

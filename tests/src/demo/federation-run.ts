@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { createAdminClient, type AdminClient } from '@twinfed/coordinator';
 import type { EvaluationView, FederationView, PlanInput, RoundView } from '@twinfed/shared';
@@ -7,6 +6,7 @@ import { coordinatorCli, siteCli } from '../support/paths';
 import { jsonLine, runNode, startNode, stop, type Child } from '../support/processes';
 import { writeSitePolicy } from '../support/site-policy';
 import { roundHeader, roundLine } from './render';
+import { readOperatorToken } from '../support/operator-token';
 
 /** A site of the run: its display name and the bundled Fed-Heart-Disease center it holds. */
 export interface RunSite {
@@ -61,7 +61,7 @@ export async function startCoordinatorProcess(opts: {
   });
   const line = await child.waitForLine(/"url"\s*:/, 30_000);
   const { url } = JSON.parse(line) as { url: string };
-  const token = fs.readFileSync(path.join(opts.dataDir, 'operator.token'), 'utf8').trim();
+  const token = readOperatorToken(opts.dataDir);
   return { child, url, token };
 }
 

@@ -6,7 +6,6 @@
  * test rows, so its column is withheld. No person acts: the sites run to the end and exit, and
  * `twinfed federations report` prints the signed matrix.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { PlanSchema, fromB64, verifyCrossSiteMatrix } from '@twinfed/shared';
 import { heartPlan } from '../demo/heart-plan';
@@ -15,6 +14,7 @@ import { coordinatorCli } from '../support/paths';
 import { runNode } from '../support/processes';
 import { writeSitePolicy } from '../support/site-policy';
 import { suiteConsortium } from './__tests__/consortium';
+import { readOperatorToken } from '../support/operator-token';
 
 const SITES: RunSite[] = [
   { name: 'Cleveland', center: 0 },
@@ -72,7 +72,7 @@ describe('cross-site evaluation across processes', () => {
     expect(audit.entries.filter((e) => e.subject === fed.id && e.action === 'cross_site.answer')).toHaveLength(4);
     expect(audit.entries.filter((e) => e.action === 'federation.cross_site_evaluated')).toHaveLength(1);
 
-    const token = fs.readFileSync(path.join(suite.workDir, 'coordinator', 'operator.token'), 'utf8').trim();
+    const token = readOperatorToken(path.join(suite.workDir, 'coordinator'));
     const report = (
       await runNode({
         name: 'twinfed federations report',

@@ -10,6 +10,7 @@ import { heartPlan } from '../demo/heart-plan';
 import { coordinatorCli, siteCli } from '../support/paths';
 import { runNode, startNode, stop, type Child } from '../support/processes';
 import { writeSitePolicy } from '../support/site-policy';
+import { readOperatorToken } from '../support/operator-token';
 
 /** The fingerprint of the certificate a new TLS connection to 127.0.0.1:`port` sees (trusting `ca`). */
 function servedCertificate(port: number, ca: string): Promise<string> {
@@ -82,7 +83,7 @@ describe('federation over HTTPS with a private consortium CA', () => {
     });
     url = String(JSON.parse(await coordinator.waitForLine(/"url"\s*:/, 30_000)).url);
     port = Number(new URL(url).port);
-    token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
+    token = readOperatorToken(dataDir);
   });
 
   afterAll(async () => {

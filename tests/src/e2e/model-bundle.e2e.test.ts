@@ -20,6 +20,7 @@ import {
 import { coordinatorCli, repoRoot, siteCli } from '../support/paths';
 import { runNode } from '../support/processes';
 import { THREE_SITES } from './__tests__/consortium';
+import { readOperatorToken } from '../support/operator-token';
 
 function demoPlan(normalization: 'per-site' | 'federated'): Plan {
   const file = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'docker', 'plans', 'heart.json'), 'utf8')) as {
@@ -55,7 +56,7 @@ describe('model bundles from a real federation', () => {
   beforeAll(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-bundle-e2e-'));
     c = await startConsortium({ workDir, sites: THREE_SITES, sitePolicy: { autoApprove: true } });
-    token = fs.readFileSync(path.join(workDir, 'coordinator', 'operator.token'), 'utf8').trim();
+    token = readOperatorToken(path.join(workDir, 'coordinator'));
   }, 60_000);
   afterAll(async () => {
     await c?.stopAll();

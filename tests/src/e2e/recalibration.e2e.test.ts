@@ -23,6 +23,7 @@ import { runFederation, startConsortium, watchFederation, type SingleConsortium 
 import { HEART_SITES, HEART_SITE_POLICY, heartPlan } from '../demo/heart-plan';
 import { coordinatorCli } from '../support/paths';
 import { runNode } from '../support/processes';
+import { readOperatorToken } from '../support/operator-token';
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -111,7 +112,7 @@ describe('federated recalibration across processes', () => {
     }
 
     // The operator's report: each site's ECE before and after.
-    const token = fs.readFileSync(path.join(workDir, 'coordinator', 'operator.token'), 'utf8').trim();
+    const token = readOperatorToken(path.join(workDir, 'coordinator'));
     const cli = (args: string[]) =>
       runNode({
         name: 'twinfed federations report',

@@ -5,6 +5,7 @@ import { PlanSchema, routes, type PlanInput } from '@twinfed/shared';
 import { runFederation, watchFederation, type RunSite } from '../demo/federation-run';
 import { heartPlan } from '../demo/heart-plan';
 import { suiteConsortium } from './__tests__/consortium';
+import { readOperatorToken } from '../support/operator-token';
 
 const SITES: RunSite[] = [
   { name: 'Cleveland', center: 0 },
@@ -74,7 +75,7 @@ describe('100 anonymous slow uploads against a real federation', () => {
   const suite = suiteConsortium('slow', SITES, { autoApprove: true }); // each site's policy approves every plan
 
   test('two site processes complete a federation without a single 503 while 100 anonymous uploads trickle', async () => {
-    const token = fs.readFileSync(path.join(suite.workDir, 'coordinator', 'operator.token'), 'utf8').trim();
+    const token = readOperatorToken(path.join(suite.workDir, 'coordinator'));
     const rssBefore = rssMiB(suite.c.coordinator.proc.pid);
     const attack = slowUploads(suite.c.url, routes.updates('f-target', 1), 100);
     try {

@@ -8,6 +8,7 @@ import { stop } from '../support/processes';
 import { freePort } from '../support/net';
 import { adminOf, checkDatabase, spawnCoordinator, until } from './__tests__/coordinator-process';
 import { LightSite, lightPlan } from './__tests__/light-site';
+import { OPERATOR_TOKEN_FILE } from '../support/operator-token';
 
 const SITES = 3;
 const ROUNDS = 3;
@@ -53,7 +54,7 @@ function postgresBackend(): Backend {
     env: { TWINFED_STORE_URL: `${url}${url.includes('?') ? '&' : '?'}schema=${schema}` },
     // Replicas on two hosts: each has its own data dir, holding copies of the same key files.
     afterFirstStart: (a, b) => {
-      for (const f of ['coordinator.key.json', 'operator.token'])
+      for (const f of ['coordinator.key.json', OPERATOR_TOKEN_FILE])
         fs.copyFileSync(path.join(a, f), path.join(b, f), fs.constants.COPYFILE_EXCL);
       fs.chmodSync(path.join(b, 'coordinator.key.json'), 0o600);
     },

@@ -7,6 +7,7 @@ import type { Child } from '../support/processes';
 import { adminOf, spawnCoordinator, until } from './__tests__/coordinator-process';
 import { freePort } from '../support/net';
 import { LightSite, lightPlan } from './__tests__/light-site';
+import { readOperatorToken } from '../support/operator-token';
 
 const DEADLINE_S = 3;
 
@@ -88,7 +89,7 @@ describe('30% of the sites drop out in a round', () => {
     ).toEqual(doomed.map((d) => d.siteId).sort());
 
     // One of them comes back and delivers its round-2 update late: refused with a clear code, and counted.
-    const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
+    const token = readOperatorToken(dataDir);
     const late = await doomed[0]!.deliver(fed.id, 2);
     expect(late.status).toBe(409);
     const body = (await late.json()) as { error: { code: string; message: string } };

@@ -8,6 +8,7 @@ import { adminOf, spawnCoordinator, until } from './__tests__/coordinator-proces
 import { freePort } from '../support/net';
 import { startFaultProxy } from './__tests__/fault-proxy';
 import { enrollRealSite, events, journalUploads, runRealSite, type RealSite } from './__tests__/site-process';
+import { readOperatorToken } from '../support/operator-token';
 
 const ROUNDS = 4;
 /**
@@ -150,7 +151,7 @@ describe('a faulty network between sites and coordinator', () => {
       expect(proxy.stats.dropped + proxy.stats.cut).toBeGreaterThan(0);
 
       // Nothing counted twice: one stored update per site and round, each version built from exactly those.
-      const token = fs.readFileSync(path.join(dataDir, 'operator.token'), 'utf8').trim();
+      const token = readOperatorToken(dataDir);
       const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
       expect(metric(text, 'twinfed_uploads_total{outcome="accepted"}')).toBe((2 + ROUNDS) * 3);
       let duplicates = 0;

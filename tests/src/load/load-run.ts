@@ -17,6 +17,7 @@ import { coordinatorCli } from '../support/paths';
 import { freePort } from '../support/net';
 import { startNode, stop, type Child } from '../support/processes';
 import { LOAD_FEATURES, enrollSwarm, runSwarm } from './swarm';
+import { readOperatorToken } from '../support/operator-token';
 
 /** Options of {@link runLoad}. */
 interface LoadOptions {
@@ -98,7 +99,7 @@ export async function localOperator(o: { coordinator: Child; url: string; coordi
   enroll: (count: number, dir: string) => Promise<Enrollment[]>;
 }> {
   await o.coordinator.waitForLine(/"url"\s*:/, 30_000);
-  const token = fs.readFileSync(path.join(o.coordinatorDir, 'operator.token'), 'utf8').trim();
+  const token = readOperatorToken(o.coordinatorDir);
   const admin = createAdminClient({ baseUrl: o.url, token, timeoutMs: 120_000 });
   const enroll = (count: number, dir: string): Promise<Enrollment[]> =>
     enrollSwarm({

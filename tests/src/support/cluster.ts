@@ -5,6 +5,7 @@ import { freePort } from './net';
 import { coordinatorCli } from './paths';
 import { startNode, stop, type Child } from './processes';
 import { startRoundRobinProxy } from './round-robin-proxy';
+import { OPERATOR_TOKEN_FILE, readOperatorToken } from './operator-token';
 
 /** One coordinator replica of a {@link Cluster}: a `twinfed coordinator start` process on a fixed loopback port. */
 export interface Replica {
@@ -65,7 +66,7 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-const KEY_FILES = ['coordinator.key.json', 'operator.token'];
+const KEY_FILES = ['coordinator.key.json', OPERATOR_TOKEN_FILE];
 
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   if (o.replicas < 1) throw new RangeError('a cluster has at least one replica');
@@ -126,7 +127,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     backends: replicas.map((r) => ({ host: '127.0.0.1', port: r.port })),
     connectTimeoutMs: 1000,
   });
-  const operatorToken = fs.readFileSync(path.join(replicas[0]!.dataDir, 'operator.token'), 'utf8').trim();
+  const operatorToken = readOperatorToken(replicas[0]!.dataDir);
   const alive = (index: number) => {
     const c = replicas[index]?.child;
     return !!c && c.proc.exitCode === null && c.proc.signalCode === null;

@@ -1,4 +1,5 @@
 /** In memory: masked secure-sum contributions per federation and site. */
+import { statsMethods, type ContributionKind } from '../contribution-stores';
 import { unknownFederation } from '../errors';
 import { STATS_CONTRIBUTION_KEYS } from '../keys';
 import type { PutStatsContributionResult, StatsContributionRecord } from '../records';
@@ -12,10 +13,9 @@ const copy = (c: StatsContributionRecord): StatsContributionRecord => cloneRecor
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 
-type Table = 'statsContributions' | 'baselineContributions' | 'recalibrationContributions';
-
 /** Insert-once masked contributions of one secure sum per (federation, site), in `table`. */
-export function contributionTable(x: MemoryContext, table: Table) {
+export function contributionTable(x: MemoryContext, kind: ContributionKind) {
+  const table = `${kind}Contributions` as const;
   return {
     async put(c: StatsContributionRecord): Promise<PutStatsContributionResult> {
       const s = x.s;
@@ -36,13 +36,4 @@ export function contributionTable(x: MemoryContext, table: Table) {
   };
 }
 
-export function stats(x: MemoryContext): StatsStore {
-  const normalization = contributionTable(x, 'statsContributions');
-  const baseline = contributionTable(x, 'baselineContributions');
-  return {
-    putStatsContribution: (r) => normalization.put(r),
-    listStatsContributions: (fid) => normalization.list(fid),
-    putBaselineContribution: (r) => baseline.put(r),
-    listBaselineContributions: (fid) => baseline.list(fid),
-  };
-}
+export const stats = (x: MemoryContext): StatsStore => statsMethods((kind) => contributionTable(x, kind));

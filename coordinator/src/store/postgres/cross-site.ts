@@ -1,30 +1,16 @@
 /** PostgreSQL: cross-site evaluations, the sites' messages and the sealed local models in transit. */
 import { unknownCrossSite, unknownFederation } from '../errors';
 import { CROSS_SITE_PHASE_OF, fixedSession, modelSenders, sameIds, samePayload } from '../cross-site-rules';
-import type {
-  CrossSiteBoxRecord,
-  CrossSiteKind,
-  CrossSiteMessageRecord,
-  CrossSiteRecord,
-  PutCrossSiteMessageResult,
-} from '../records';
+import {
+  crossSiteRows as rows,
+  type CrossSiteBoxRow,
+  type CrossSiteMessageRow,
+  type CrossSiteSessionRow,
+} from '../cross-site-rows';
+import type { CrossSiteKind, CrossSiteMessageRecord, CrossSiteRecord, PutCrossSiteMessageResult } from '../records';
 import type { CrossSiteStore } from '../types';
-import { jsonOrNull } from '../util';
-import { fromBytea, parseJson, toBytea, type PgContext } from './context';
+import { toBytea, type PgContext } from './context';
 import type { Sql } from './db';
-
-interface SessionRow extends Omit<CrossSiteRecord, 'candidates' | 'participants' | 'matrix'> {
-  candidates: string;
-  participants: string | null;
-  matrix: string | null;
-}
-interface MessageRow extends Omit<CrossSiteMessageRecord, 'payload'> {
-  payload: string;
-}
-interface BoxRow extends Omit<CrossSiteBoxRecord, 'nonce' | 'ciphertext'> {
-  nonce: Buffer;
-  ciphertext: Buffer;
-}
 
 const SESSIONS = `SELECT federation_id AS "federationId", global_version_id AS "globalVersionId", candidates, state,
   opened_at AS "openedAt", models_deadline_at AS "modelsDeadlineAt", participants,
@@ -33,28 +19,12 @@ const MESSAGES = `SELECT federation_id AS "federationId", site_id AS "siteId", k
   FROM cross_site_messages`;
 const BOXES = `SELECT federation_id AS "federationId", sender, recipient, nonce, ciphertext FROM cross_site_boxes`;
 
-const toSession = (r: SessionRow): CrossSiteRecord => ({
-  ...r,
-  candidates: parseJson<string[]>(r.candidates),
-  participants: r.participants === null ? null : parseJson<string[]>(r.participants),
-  matrix: r.matrix === null ? null : parseJson<NonNullable<CrossSiteRecord['matrix']>>(r.matrix),
-});
-const toMessage = (r: MessageRow): CrossSiteMessageRecord => ({
-  ...r,
-  payload: parseJson<CrossSiteMessageRecord['payload']>(r.payload),
-});
-const toBox = (r: BoxRow): CrossSiteBoxRecord => ({
-  ...r,
-  nonce: fromBytea(r.nonce),
-  ciphertext: fromBytea(r.ciphertext),
-});
-
 /** The session; `lock` 'update': no other transaction changes it (or inserts under it) until this one ends. */
 async function get(sql: Sql, federationId: string, lock?: 'update'): Promise<CrossSiteRecord | null> {
-  const row = await sql.one<SessionRow>(`${SESSIONS} WHERE federation_id = $1${lock ? ' FOR UPDATE' : ''}`, [
+  const row = await sql.one<CrossSiteSessionRow>(`${SESSIONS} WHERE federation_id = $1${lock ? ' FOR UPDATE' : ''}`, [
     federationId,
   ]);
-  return row ? toSession(row) : null;
+  return row ? rows.toSession(row) : null;
 }
 
 async function must(sql: Sql, federationId: string): Promise<CrossSiteRecord> {
@@ -65,11 +35,11 @@ async function must(sql: Sql, federationId: string): Promise<CrossSiteRecord> {
 
 async function messages(sql: Sql, federationId: string, kind: CrossSiteKind): Promise<CrossSiteMessageRecord[]> {
   return (
-    await sql.rows<MessageRow>(`${MESSAGES} WHERE federation_id = $1 AND kind = $2 ORDER BY site_id`, [
+    await sql.rows<CrossSiteMessageRow>(`${MESSAGES} WHERE federation_id = $1 AND kind = $2 ORDER BY site_id`, [
       federationId,
       kind,
     ])
-  ).map(toMessage);
+  ).map(rows.toMessage);
 }
 
 export function crossSite(x: PgContext): CrossSiteStore {
@@ -82,18 +52,7 @@ export function crossSite(x: PgContext): CrossSiteStore {
           `INSERT INTO cross_site_sessions (federation_id, global_version_id, candidates, state, opened_at,
              models_deadline_at, participants, results_deadline_at, matrix, closed_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (federation_id) DO NOTHING`,
-          [
-            r.federationId,
-            r.globalVersionId,
-            JSON.stringify(r.candidates),
-            r.state,
-            r.openedAt,
-            r.modelsDeadlineAt,
-            jsonOrNull(r.participants),
-            r.resultsDeadlineAt,
-            jsonOrNull(r.matrix),
-            r.closedAt,
-          ],
+          rows.sessionValues(r),
         );
         return (await get(sql, r.federationId)) as CrossSiteRecord;
       });
@@ -107,13 +66,12 @@ export function crossSite(x: PgContext): CrossSiteStore {
       // The session row is locked: its phase cannot change between the check and the insert.
       return x.tx(async (sql): Promise<PutCrossSiteMessageResult> => {
         const s = await must(sql, m.federationId);
-        const row = await sql.one<MessageRow>(`${MESSAGES} WHERE federation_id = $1 AND site_id = $2 AND kind = $3`, [
-          m.federationId,
-          m.siteId,
-          m.kind,
-        ]);
+        const row = await sql.one<CrossSiteMessageRow>(
+          `${MESSAGES} WHERE federation_id = $1 AND site_id = $2 AND kind = $3`,
+          [m.federationId, m.siteId, m.kind],
+        );
         if (row) {
-          const existing = toMessage(row);
+          const existing = rows.toMessage(row);
           return { status: samePayload(existing, m) ? 'duplicate' : 'conflict', existing };
         }
         if (s.state !== CROSS_SITE_PHASE_OF[m.kind]) return { status: 'closed', session: s };
@@ -141,11 +99,11 @@ export function crossSite(x: PgContext): CrossSiteStore {
 
     async listCrossSiteBoxes(federationId, recipient) {
       return (
-        await x.sql.rows<BoxRow>(`${BOXES} WHERE federation_id = $1 AND recipient = $2 ORDER BY sender`, [
+        await x.sql.rows<CrossSiteBoxRow>(`${BOXES} WHERE federation_id = $1 AND recipient = $2 ORDER BY sender`, [
           federationId,
           recipient,
         ])
-      ).map(toBox);
+      ).map(rows.toBox);
     },
 
     async fixCrossSiteParticipants(federationId, participants, resultsDeadlineAt) {

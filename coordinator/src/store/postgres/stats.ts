@@ -1,4 +1,5 @@
 /** PostgreSQL: masked secure-sum contributions per federation and site (insert-once). */
+import { statsMethods, type ContributionKind } from '../contribution-stores';
 import { unknownFederation } from '../errors';
 import type { PutStatsContributionResult, StatsContributionRecord } from '../records';
 import type { StatsStore } from '../types';
@@ -10,7 +11,7 @@ interface Row extends Omit<StatsContributionRecord, 'masked'> {
   masked: Buffer;
 }
 
-type Table = 'stats_contributions' | 'baseline_contributions' | 'recalibration_contributions';
+type Table = `${ContributionKind}_contributions`;
 
 const select = (
   table: Table,
@@ -33,7 +34,8 @@ async function existing(sql: Sql, table: Table, r: StatsContributionRecord): Pro
 }
 
 /** Insert-once masked contributions of one secure sum per (federation, site), in `table`. */
-export function contributionTable(x: PgContext, table: Table) {
+export function contributionTable(x: PgContext, kind: ContributionKind) {
+  const table: Table = `${kind}_contributions`;
   return {
     async put(r: StatsContributionRecord): Promise<PutStatsContributionResult> {
       return x.tx(async (sql): Promise<PutStatsContributionResult> => {
@@ -56,13 +58,4 @@ export function contributionTable(x: PgContext, table: Table) {
   };
 }
 
-export function stats(x: PgContext): StatsStore {
-  const normalization = contributionTable(x, 'stats_contributions');
-  const baseline = contributionTable(x, 'baseline_contributions');
-  return {
-    putStatsContribution: (r) => normalization.put(r),
-    listStatsContributions: (fid) => normalization.list(fid),
-    putBaselineContribution: (r) => baseline.put(r),
-    listBaselineContributions: (fid) => baseline.list(fid),
-  };
-}
+export const stats = (x: PgContext): StatsStore => statsMethods((kind) => contributionTable(x, kind));

@@ -1,29 +1,15 @@
 /** SQLite: cross-site evaluations, the sites' messages and the sealed local models in transit. */
 import { unknownCrossSite, unknownFederation } from '../errors';
 import { CROSS_SITE_PHASE_OF, fixedSession, modelSenders, sameIds, samePayload } from '../cross-site-rules';
-import type {
-  CrossSiteBoxRecord,
-  CrossSiteKind,
-  CrossSiteMessageRecord,
-  CrossSiteRecord,
-  PutCrossSiteMessageResult,
-} from '../records';
+import {
+  crossSiteRows as rows,
+  type CrossSiteBoxRow,
+  type CrossSiteMessageRow,
+  type CrossSiteSessionRow,
+} from '../cross-site-rows';
+import type { CrossSiteKind, CrossSiteMessageRecord, CrossSiteRecord, PutCrossSiteMessageResult } from '../records';
 import type { CrossSiteStore } from '../types';
-import { jsonOrNull } from '../util';
-import { fromBlob, toBlob, type SqliteContext } from './context';
-
-interface SessionRow extends Omit<CrossSiteRecord, 'candidates' | 'participants' | 'matrix'> {
-  candidates: string;
-  participants: string | null;
-  matrix: string | null;
-}
-interface MessageRow extends Omit<CrossSiteMessageRecord, 'payload'> {
-  payload: string;
-}
-interface BoxRow extends Omit<CrossSiteBoxRecord, 'nonce' | 'ciphertext'> {
-  nonce: Buffer;
-  ciphertext: Buffer;
-}
+import { toBlob, type SqliteContext } from './context';
 
 const SESSIONS = `SELECT federation_id AS federationId, global_version_id AS globalVersionId, candidates, state,
   opened_at AS openedAt, models_deadline_at AS modelsDeadlineAt, participants, results_deadline_at AS resultsDeadlineAt,
@@ -32,26 +18,10 @@ const MESSAGES =
   'SELECT federation_id AS federationId, site_id AS siteId, kind, payload, created_at AS createdAt FROM cross_site_messages';
 const BOXES = 'SELECT federation_id AS federationId, sender, recipient, nonce, ciphertext FROM cross_site_boxes';
 
-const toSession = (r: SessionRow): CrossSiteRecord => ({
-  ...r,
-  candidates: JSON.parse(r.candidates) as string[],
-  participants: r.participants === null ? null : (JSON.parse(r.participants) as string[]),
-  matrix: r.matrix === null ? null : (JSON.parse(r.matrix) as CrossSiteRecord['matrix']),
-});
-const toMessage = (r: MessageRow): CrossSiteMessageRecord => ({
-  ...r,
-  payload: JSON.parse(r.payload) as CrossSiteMessageRecord['payload'],
-});
-const toBox = (r: BoxRow): CrossSiteBoxRecord => ({
-  ...r,
-  nonce: fromBlob(r.nonce),
-  ciphertext: fromBlob(r.ciphertext),
-});
-
 export function crossSite(x: SqliteContext): CrossSiteStore {
   const get = (federationId: string): CrossSiteRecord | null => {
-    const row = x.c.stmt(`${SESSIONS} WHERE federation_id = ?`).get(federationId) as SessionRow | undefined;
-    return row ? toSession(row) : null;
+    const row = x.c.stmt(`${SESSIONS} WHERE federation_id = ?`).get(federationId) as CrossSiteSessionRow | undefined;
+    return row ? rows.toSession(row) : null;
   };
   const must = (federationId: string): CrossSiteRecord => {
     const s = get(federationId);
@@ -62,8 +32,8 @@ export function crossSite(x: SqliteContext): CrossSiteStore {
     (
       x.c
         .stmt(`${MESSAGES} WHERE federation_id = ? AND kind = ? ORDER BY site_id`)
-        .all(federationId, kind) as MessageRow[]
-    ).map(toMessage);
+        .all(federationId, kind) as CrossSiteMessageRow[]
+    ).map(rows.toMessage);
   return {
     async openCrossSite(r) {
       const c = x.c;
@@ -73,18 +43,7 @@ export function crossSite(x: SqliteContext): CrossSiteStore {
           `INSERT INTO cross_site_sessions (federation_id, global_version_id, candidates, state, opened_at, models_deadline_at,
              participants, results_deadline_at, matrix, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (federation_id) DO NOTHING`,
-        ).run(
-          r.federationId,
-          r.globalVersionId,
-          JSON.stringify(r.candidates),
-          r.state,
-          r.openedAt,
-          r.modelsDeadlineAt,
-          jsonOrNull(r.participants),
-          r.resultsDeadlineAt,
-          jsonOrNull(r.matrix),
-          r.closedAt,
-        );
+        ).run(...rows.sessionValues(r));
         return get(r.federationId)!;
       });
     },
@@ -99,9 +58,9 @@ export function crossSite(x: SqliteContext): CrossSiteStore {
         const s = must(m.federationId);
         const row = c
           .stmt(`${MESSAGES} WHERE federation_id = ? AND site_id = ? AND kind = ?`)
-          .get(m.federationId, m.siteId, m.kind) as MessageRow | undefined;
+          .get(m.federationId, m.siteId, m.kind) as CrossSiteMessageRow | undefined;
         if (row) {
-          const existing = toMessage(row);
+          const existing = rows.toMessage(row);
           return { status: samePayload(existing, m) ? 'duplicate' : 'conflict', existing };
         }
         if (s.state !== CROSS_SITE_PHASE_OF[m.kind]) return { status: 'closed', session: s };
@@ -129,8 +88,8 @@ export function crossSite(x: SqliteContext): CrossSiteStore {
       return (
         x.c
           .stmt(`${BOXES} WHERE federation_id = ? AND recipient = ? ORDER BY sender`)
-          .all(federationId, recipient) as BoxRow[]
-      ).map(toBox);
+          .all(federationId, recipient) as CrossSiteBoxRow[]
+      ).map(rows.toBox);
     },
 
     async fixCrossSiteParticipants(federationId, participants, resultsDeadlineAt) {

@@ -1,4 +1,5 @@
 /** SQLite: masked secure-sum contributions per federation and site (normalisation statistics; Cox baselines). */
+import { statsMethods, type ContributionKind } from '../contribution-stores';
 import { unknownFederation } from '../errors';
 import type { PutStatsContributionResult, StatsContributionRecord } from '../records';
 import type { StatsStore } from '../types';
@@ -14,10 +15,9 @@ const select = (table: string) =>
 
 const toRecord = (row: Row): StatsContributionRecord => ({ ...row, masked: fromBlob(row.masked) });
 
-type Table = 'stats_contributions' | 'baseline_contributions' | 'recalibration_contributions';
-
 /** Insert-once masked contributions of one secure sum per (federation, site), in `table`. */
-export function contributionTable(x: SqliteContext, table: Table) {
+export function contributionTable(x: SqliteContext, kind: ContributionKind) {
+  const table = `${kind}_contributions`;
   const SELECT = select(table);
   return {
     async put(r: StatsContributionRecord): Promise<PutStatsContributionResult> {
@@ -49,13 +49,4 @@ export function contributionTable(x: SqliteContext, table: Table) {
   };
 }
 
-export function stats(x: SqliteContext): StatsStore {
-  const normalization = contributionTable(x, 'stats_contributions');
-  const baseline = contributionTable(x, 'baseline_contributions');
-  return {
-    putStatsContribution: (r) => normalization.put(r),
-    listStatsContributions: (fid) => normalization.list(fid),
-    putBaselineContribution: (r) => baseline.put(r),
-    listBaselineContributions: (fid) => baseline.list(fid),
-  };
-}
+export const stats = (x: SqliteContext): StatsStore => statsMethods((kind) => contributionTable(x, kind));

@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { createAdminClient, SqliteStore, type AdminClient } from '@twinfed/coordinator';
 import { sha256Hex } from '@twinfed/shared';
 import { coordinatorCli } from '../../support/paths';
 import { startNode, type Child } from '../../support/processes';
 import type { Ack } from './light-site';
+import { readOperatorToken } from '../../support/operator-token';
 
 /** `twinfed coordinator start` as a child process on a fixed port; optionally dying at a crash point. */
 export function spawnCoordinator(o: {
@@ -28,7 +28,7 @@ export function spawnCoordinator(o: {
 
 /** The operator client of a coordinator data dir (the token file exists after the first start). */
 export function adminOf(o: { dataDir: string; port: number }): AdminClient {
-  const token = fs.readFileSync(path.join(o.dataDir, 'operator.token'), 'utf8').trim();
+  const token = readOperatorToken(o.dataDir);
   return createAdminClient({ baseUrl: `http://127.0.0.1:${o.port}`, token, timeoutMs: 5000 });
 }
 
