@@ -25,10 +25,10 @@ export class WeightedMeanAccumulator implements Accumulator {
     checkContext(ctx);
     this.ledger = new SiteLedger(ctx.global.length);
     this.kernel = kernel;
-    // Written once now, so the pages of both buffers are mapped when the accumulator is made (at the round's first
-    // upload) rather than during the first fold (at its close).
-    this.current = new Float64Array(ctx.global.length).fill(0);
-    this.spare = new Float64Array(ctx.global.length).fill(0);
+    // Zero-filled now, so the pages of both buffers are mapped when the accumulator is made (at the round's first
+    // upload) rather than during the first fold (at its close); in the kernel's own memory when it has one.
+    const n = ctx.global.length;
+    [this.current, this.spare] = kernel.sums?.(n) ?? [new Float64Array(n).fill(0), new Float64Array(n).fill(0)];
   }
 
   /** Σ nᵢ·wᵢ over the results folded so far. */
