@@ -76,16 +76,17 @@ const simdInPlace: FoldKernel = Object.assign(
     expect(dst.buffer).toBe(src.buffer);
     return own(dst, src, updates);
   },
-  { sums: (length: number) => theSimdFold().sums!(length) },
+  { sums: (length: number, owner: object) => theSimdFold().sums!(length, owner) },
 );
 
 test('the SIMD kernel keeps both sums in one memory of its own, zero-filled', () => {
-  const [a, b] = theSimdFold().sums!(20_001);
+  const owners = [{}, {}];
+  const [a, b] = theSimdFold().sums!(20_001, owners[0]!);
   expect(a.buffer).toBe(b.buffer);
   expect([a.length, b.length]).toEqual([20_001, 20_001]);
   expect(a.byteOffset + a.byteLength).toBeLessThanOrEqual(b.byteOffset);
   expect(a.every((x) => x === 0) && b.every((x) => x === 0)).toBe(true);
-  const [c] = theSimdFold().sums!(20_001);
+  const [c] = theSimdFold().sums!(20_001, owners[1]!);
   expect(c.buffer).not.toBe(a.buffer); // one per accumulator
 });
 

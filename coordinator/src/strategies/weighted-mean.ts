@@ -28,10 +28,10 @@ export class WeightedMeanAccumulator implements Accumulator {
     // Zero-filled now, so the pages of both buffers are mapped when the accumulator is made (at the round's first
     // upload) rather than during the first fold (at its close); in the kernel's own memory when it has one.
     const n = ctx.global.length;
-    [this.current, this.spare] = kernel.sums?.(n) ?? [new Float64Array(n).fill(0), new Float64Array(n).fill(0)];
+    [this.current, this.spare] = kernel.sums?.(n, this) ?? [new Float64Array(n).fill(0), new Float64Array(n).fill(0)];
   }
 
-  /** Σ nᵢ·wᵢ over the results folded so far. */
+  /** Σ nᵢ·wᵢ over the results folded so far (read it while the accumulator lives: its memory is reused after). */
   get sum(): Float64Array {
     return this.current;
   }
