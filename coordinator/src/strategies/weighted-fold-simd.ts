@@ -130,14 +130,17 @@ function simdKernel(): FoldKernel | undefined {
    * 3 ms to zero-fill mapped ones). At most {@link POOL} are kept.
    */
   const free: Bound[] = [];
-  const recycle = new FinalizationRegistry<Bound>((k) => {
+  const toPool = (k: Bound): void => {
     if (free.length >= POOL) free.shift();
     free.push(k);
-  });
+  };
+  const recycle = new FinalizationRegistry<Bound>(toPool);
+  /** The memory each live owner holds. */
+  const held = new WeakMap<object, Bound>();
 
   /**
    * Both sums and a staging area in a memory of their own, zero-filled (every page mapped now, not in the fold).
-   * The memory is recycled once `owner` is garbage-collected, so the views must not outlive it.
+   * The memory is pooled on `release(owner)` or once `owner` is garbage-collected: the views must not outlive either.
    */
   const sums = (length: number, owner: object): readonly [Float64Array, Float64Array] => {
     const sumBytes = Math.ceil((8 * length) / 64) * 64;
@@ -146,12 +149,22 @@ function simdKernel(): FoldKernel | undefined {
     const at = free.findIndex((f) => f.buffer.byteLength === size && f.stageAt === 2 * sumBytes);
     const k = at >= 0 ? free.splice(at, 1)[0]! : bind(size, 2 * sumBytes);
     resident.set(k.buffer, k);
-    recycle.register(owner, k);
+    held.set(owner, k);
+    recycle.register(owner, k, owner);
     k.stage.fill(0);
     return [new Float64Array(k.buffer, 0, length).fill(0), new Float64Array(k.buffer, sumBytes, length).fill(0)];
   };
 
-  return Object.assign(fold, { sums });
+  /** Pools the memory of `owner`'s sums now rather than when it is collected (nothing when it has none). */
+  const release = (owner: object): void => {
+    const k = held.get(owner);
+    if (k === undefined) return;
+    held.delete(owner);
+    recycle.unregister(owner);
+    toPool(k);
+  };
+
+  return Object.assign(fold, { sums, release });
 }
 
 /** The SIMD kernel alone (undefined without WebAssembly SIMD), compiled once per process. */

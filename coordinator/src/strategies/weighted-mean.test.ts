@@ -90,6 +90,23 @@ test('the SIMD kernel keeps both sums in one memory of its own, zero-filled', ()
   expect(c.buffer).not.toBe(a.buffer); // one per accumulator
 });
 
+test('a released accumulator hands its memory to the next one, zero-filled, and refuses to be used again', () => {
+  const first = new WeightedMeanAccumulator(ctxOf(new Float32Array(5000)), theSimdFold());
+  const [a] = resultsOf({ size: 5000, updates: [{ n: 7, seed: 1 }] });
+  first.add(a!);
+  const memory = first.sum.buffer;
+  first.release();
+  first.release(); // idempotent
+  expect(() => first.sum).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  expect(() => first.add({ ...a!, siteId: 'site-99' })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  const second = new WeightedMeanAccumulator(ctxOf(new Float32Array(5000)), theSimdFold());
+  expect(second.sum.buffer).toBe(memory);
+  expect(second.sum.every((x) => x === 0)).toBe(true);
+  second.add(a!);
+  expect(bytes(second.sum).equals(bytes(oneByOne(5000, [a!])))).toBe(true);
+  second.release();
+});
+
 describe.each([
   ['the JS fold', foldWeighted],
   ['the WebAssembly SIMD fold, sums in its own memory', simdInPlace],

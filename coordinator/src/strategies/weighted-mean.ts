@@ -19,6 +19,7 @@ export class WeightedMeanAccumulator implements Accumulator {
   private current: Float64Array;
   private spare: Float64Array;
   private readonly kernel: FoldKernel;
+  private released = false;
 
   /** `kernel` folds a batch: the fastest available one unless a test or benchmark picks one. */
   constructor(ctx: RoundContext, kernel: FoldKernel = fastestFold) {
@@ -31,9 +32,20 @@ export class WeightedMeanAccumulator implements Accumulator {
     [this.current, this.spare] = kernel.sums?.(n, this) ?? [new Float64Array(n).fill(0), new Float64Array(n).fill(0)];
   }
 
-  /** Σ nᵢ·wᵢ over the results folded so far (read it while the accumulator lives: its memory is reused after). */
+  /** Σ nᵢ·wᵢ over the results folded so far (until {@link release}: the memory is reused after). */
   get sum(): Float64Array {
+    this.live();
     return this.current;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.kernel.release?.(this);
+  }
+
+  private live(): void {
+    if (this.released) throw new TwinfedError('INTERNAL', 'The accumulator was used after its release.');
   }
 
   add(result: ClientResult): void {
@@ -70,6 +82,7 @@ export class WeightedMeanAccumulator implements Accumulator {
 
   /** Folds `batch` into the spare buffer and swaps it in; false (sum unchanged) when a weight is not finite. */
   private fold(batch: readonly ClientResult[]): boolean {
+    this.live();
     if (batch.length === 0) return true;
     const updates = batch.map((r) => ({ weights: r.weights, factor: r.numExamples }));
     if (!this.kernel(this.spare, this.current, updates)) return false;

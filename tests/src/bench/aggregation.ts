@@ -120,6 +120,7 @@ export async function benchAggregation(opts: AggregationBenchOptions): Promise<A
         fold(acc);
         times.fold += cpuMs() - t0;
         sink += acc.siteIds.length;
+        acc.release?.(); // as the coordinator does once the round is published
       },
     ],
     [
@@ -140,6 +141,7 @@ export async function benchAggregation(opts: AggregationBenchOptions): Promise<A
         for (const r of results) acc.add(r);
         times.single += cpuMs() - t0;
         sink += acc.siteIds.length;
+        acc.release?.();
       },
     ],
     [
@@ -149,6 +151,7 @@ export async function benchAggregation(opts: AggregationBenchOptions): Promise<A
         const acc = strategy.createAccumulator(ctx);
         fold(acc);
         sink += strategy.aggregate(ctx, acc, []).weights[0]!;
+        acc.release?.();
         times.round += cpuMs() - t0;
       },
     ],
@@ -228,7 +231,7 @@ export async function aggregationSection(iterations: number): Promise<{
   }
   const table: BenchTable = {
     title: 'Aggregation throughput (FedAvg-family fold against a read-only pass)',
-    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass on the WebAssembly SIMD kernel, the sums in its own memory and each block of the updates copied in); JS fold: the same accumulator on the JS kernel (the fallback without WebAssembly SIMD); 1 at a time: the same accumulator given one update per call. Round: a whole FedAvg round (fresh accumulator, fold, mean, step). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
+    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass on the WebAssembly SIMD kernel, the sums in its own memory and each block of the updates copied in); JS fold: the same accumulator on the JS kernel (the fallback without WebAssembly SIMD); 1 at a time: the same accumulator given one update per call. Round: a whole FedAvg round (fresh accumulator, fold, mean, step, release). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
     columns: [
       'sites × parameters',
       'fold MiB/s',
