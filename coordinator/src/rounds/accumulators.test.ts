@@ -176,3 +176,22 @@ test('any arrival order, memory budget and set of answers: the bits of one add a
     { numRuns: 40 },
   );
 });
+
+test('dropping a federation releases its accumulator (its memory goes to the next; using it after is an error)', async () => {
+  const strategy = fedAvg({ serverLr: 1 });
+  const cache = new AccumulatorCache();
+  const c = ctx(strategy);
+  const [result] = results(1);
+  cache.offer({ federationId: 'f', strategy, ctx: c, selected: SITES, result: result! });
+  const acc = await cache.finish({
+    federationId: 'f',
+    strategy,
+    ctx: c,
+    selected: SITES,
+    answered: [result!.siteId],
+    load: () => Promise.reject(new Error('nothing to re-open')),
+  });
+  cache.drop('f');
+  expect(() => strategy.aggregate(c, acc, [])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  cache.drop('f'); // nothing left: a no-op
+});

@@ -125,8 +125,9 @@ export class AccumulatorCache {
     return entry.acc;
   }
 
-  /** Forgets a federation's accumulator (after publication or failure). */
+  /** Forgets a federation's accumulator (after publication or failure) and releases its memory. */
   drop(federationId: string): void {
+    this.entries.get(federationId)?.acc.release?.();
     this.entries.delete(federationId);
   }
 

@@ -69,6 +69,11 @@ export interface Accumulator {
   addMany?(results: readonly ClientResult[]): void;
   /** Site ids folded in so far, in arrival order. */
   readonly siteIds: readonly string[];
+  /**
+   * Hands the accumulator's memory back for the next one (the round is aggregated, or abandoned); it must not be used
+   * after. Optional: without it the memory goes when the accumulator is garbage-collected.
+   */
+  release?(): void;
 }
 
 /**

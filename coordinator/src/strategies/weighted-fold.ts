@@ -23,9 +23,14 @@ export interface WeightedUpdate {
 
 /**
  * A fold kernel: {@link foldWeighted} here or the WebAssembly SIMD one (weighted-fold-simd.ts), which give the same
- * bits and the same answer.
+ * bits and the same answer. A kernel may also say where an accumulator's two sum buffers are best kept (`sums`:
+ * zero-filled, `length` elements each, valid until `release(owner)` or until `owner` is garbage-collected); the fold
+ * takes any Float64Arrays, those only faster.
  */
-export type FoldKernel = (dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]) => boolean;
+export type FoldKernel = ((dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]) => boolean) & {
+  readonly sums?: (length: number, owner: object) => readonly [Float64Array, Float64Array];
+  readonly release?: (owner: object) => void;
+};
 
 /** Elements per block: 4,096 float64 = 32 KiB of the sum, kept in L1 while the batch is folded into it. */
 const BLOCK = 4096;

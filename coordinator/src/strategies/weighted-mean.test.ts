@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { isTwinfedError } from '@twinfed/shared';
 import { fedAvg } from './fedavg';
 import type { ClientResult } from './types';
-import { foldWeighted, type FoldKernel } from './weighted-fold';
+import { foldWeighted, type FoldKernel, type WeightedUpdate } from './weighted-fold';
 import { simdFold } from './weighted-fold-simd';
 import { WeightedMeanAccumulator } from './weighted-mean';
 import { ctxOf } from './__tests__/fixtures';
@@ -60,14 +60,57 @@ function resultsOf(s: { size: number; updates: ReadonlyArray<{ n: number; seed: 
 }
 
 /** The SIMD kernel, which Node 20 always has: a missing one fails the test rather than testing JS twice. */
-const simdKernel: FoldKernel = (dst, src, updates) => {
+function theSimdFold(): FoldKernel {
   if (simdFold === undefined) throw new Error('WebAssembly SIMD is unavailable');
-  return simdFold(dst, src, updates);
-};
+  return simdFold;
+}
+
+/** The SIMD kernel on sums the accumulator keeps in ordinary Float64Arrays (each block copied in and out). */
+const simdCopying: FoldKernel = (dst, src, updates) => theSimdFold()(dst, src, updates);
+
+/** The SIMD kernel as the accumulator uses it by default: both sums in the kernel's own memory, folded in place. */
+const simdInPlace: FoldKernel = Object.assign(
+  (dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]) => {
+    const own = theSimdFold();
+    // Proves the in-place path is the one under test: the accumulator's sums are the kernel's, in one memory.
+    expect(dst.buffer).toBe(src.buffer);
+    return own(dst, src, updates);
+  },
+  { sums: (length: number, owner: object) => theSimdFold().sums!(length, owner) },
+);
+
+test('the SIMD kernel keeps both sums in one memory of its own, zero-filled', () => {
+  const owners = [{}, {}];
+  const [a, b] = theSimdFold().sums!(20_001, owners[0]!);
+  expect(a.buffer).toBe(b.buffer);
+  expect([a.length, b.length]).toEqual([20_001, 20_001]);
+  expect(a.byteOffset + a.byteLength).toBeLessThanOrEqual(b.byteOffset);
+  expect(a.every((x) => x === 0) && b.every((x) => x === 0)).toBe(true);
+  const [c] = theSimdFold().sums!(20_001, owners[1]!);
+  expect(c.buffer).not.toBe(a.buffer); // one per accumulator
+});
+
+test('a released accumulator hands its memory to the next one, zero-filled, and refuses to be used again', () => {
+  const first = new WeightedMeanAccumulator(ctxOf(new Float32Array(5000)), theSimdFold());
+  const [a] = resultsOf({ size: 5000, updates: [{ n: 7, seed: 1 }] });
+  first.add(a!);
+  const memory = first.sum.buffer;
+  first.release();
+  first.release(); // idempotent
+  expect(() => first.sum).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  expect(() => first.add({ ...a!, siteId: 'site-99' })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  const second = new WeightedMeanAccumulator(ctxOf(new Float32Array(5000)), theSimdFold());
+  expect(second.sum.buffer).toBe(memory);
+  expect(second.sum.every((x) => x === 0)).toBe(true);
+  second.add(a!);
+  expect(bytes(second.sum).equals(bytes(oneByOne(5000, [a!])))).toBe(true);
+  second.release();
+});
 
 describe.each([
   ['the JS fold', foldWeighted],
-  ['the WebAssembly SIMD fold', simdKernel],
+  ['the WebAssembly SIMD fold, sums in its own memory', simdInPlace],
+  ['the WebAssembly SIMD fold, sums copied in and out', simdCopying],
 ])('WeightedMeanAccumulator.addMany with %s', (_name, kernel) => {
   test('any split into batches gives the bits of folding one update after another', () => {
     fc.assert(

@@ -19,21 +19,33 @@ export class WeightedMeanAccumulator implements Accumulator {
   private current: Float64Array;
   private spare: Float64Array;
   private readonly kernel: FoldKernel;
+  private released = false;
 
   /** `kernel` folds a batch: the fastest available one unless a test or benchmark picks one. */
   constructor(ctx: RoundContext, kernel: FoldKernel = fastestFold) {
     checkContext(ctx);
     this.ledger = new SiteLedger(ctx.global.length);
     this.kernel = kernel;
-    // Written once now, so the pages of both buffers are mapped when the accumulator is made (at the round's first
-    // upload) rather than during the first fold (at its close).
-    this.current = new Float64Array(ctx.global.length).fill(0);
-    this.spare = new Float64Array(ctx.global.length).fill(0);
+    // Zero-filled now, so the pages of both buffers are mapped when the accumulator is made (at the round's first
+    // upload) rather than during the first fold (at its close); in the kernel's own memory when it has one.
+    const n = ctx.global.length;
+    [this.current, this.spare] = kernel.sums?.(n, this) ?? [new Float64Array(n).fill(0), new Float64Array(n).fill(0)];
   }
 
-  /** Σ nᵢ·wᵢ over the results folded so far. */
+  /** Σ nᵢ·wᵢ over the results folded so far (until {@link release}: the memory is reused after). */
   get sum(): Float64Array {
+    this.live();
     return this.current;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.kernel.release?.(this);
+  }
+
+  private live(): void {
+    if (this.released) throw new TwinfedError('INTERNAL', 'The accumulator was used after its release.');
   }
 
   add(result: ClientResult): void {
@@ -70,6 +82,7 @@ export class WeightedMeanAccumulator implements Accumulator {
 
   /** Folds `batch` into the spare buffer and swaps it in; false (sum unchanged) when a weight is not finite. */
   private fold(batch: readonly ClientResult[]): boolean {
+    this.live();
     if (batch.length === 0) return true;
     const updates = batch.map((r) => ({ weights: r.weights, factor: r.numExamples }));
     if (!this.kernel(this.spare, this.current, updates)) return false;

@@ -95,7 +95,7 @@ function fourSums(w: Float32Array): number {
  * alternate, in a rotating order, round by round so drift in machine load hits all of them; each is warmed up first
  * (on a loaded machine the optimising compiler can lag behind the first calls). Nothing here is asserted on in tests.
  */
-export function benchAggregation(opts: AggregationBenchOptions): AggregationBenchResult {
+export async function benchAggregation(opts: AggregationBenchOptions): Promise<AggregationBenchResult> {
   const rng = new SeededRandom(opts.seed ?? 7);
   const global = Float32Array.from({ length: opts.size }, () => rng.uniform(-1, 1));
   const results: ClientResult[] = Array.from({ length: opts.sites }, (_, s) => ({
@@ -120,6 +120,7 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
         fold(acc);
         times.fold += cpuMs() - t0;
         sink += acc.siteIds.length;
+        acc.release?.(); // as the coordinator does once the round is published
       },
     ],
     [
@@ -140,6 +141,7 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
         for (const r of results) acc.add(r);
         times.single += cpuMs() - t0;
         sink += acc.siteIds.length;
+        acc.release?.();
       },
     ],
     [
@@ -149,6 +151,7 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
         const acc = strategy.createAccumulator(ctx);
         fold(acc);
         sink += strategy.aggregate(ctx, acc, []).weights[0]!;
+        acc.release?.();
         times.round += cpuMs() - t0;
       },
     ],
@@ -169,10 +172,21 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
       },
     ],
   ];
-  for (let k = 0; k < 3; k++) for (const [, run] of contenders) run();
+  // Between two contenders the event loop turns, as it does between a coordinator's rounds: an accumulator that is
+  // garbage can hand its memory to the next (the SIMD kernel's pool, see weighted-fold-simd.ts).
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  for (let k = 0; k < 3; k++) {
+    for (const [, run] of contenders) {
+      run();
+      await turn();
+    }
+  }
   for (const key of Object.keys(times) as Array<keyof typeof times>) times[key] = 0;
   for (let k = 0; k < opts.iterations; k++) {
-    for (let j = 0; j < contenders.length; j++) contenders[(k + j) % contenders.length]![1]();
+    for (let j = 0; j < contenders.length; j++) {
+      contenders[(k + j) % contenders.length]![1]();
+      await turn();
+    }
   }
   if (Number.isNaN(sink)) throw new TwinfedError('INTERNAL', 'benchmark produced NaN');
   const bytesPerRound = opts.sites * opts.size * 4;
@@ -203,18 +217,21 @@ export function benchAggregation(opts: AggregationBenchOptions): AggregationBenc
  * 1,000 × 10k parameters, written to `bench/results/scale.{json,md}` (section `aggregation`). Returns the measurements
  * and their table for bench.md.
  */
-export function aggregationSection(iterations: number): {
+export async function aggregationSection(iterations: number): Promise<{
   measured: Array<AggregationBenchResult & { sites: number; size: number }>;
   table: BenchTable;
-} {
-  const measured = [
+}> {
+  const measured: Array<AggregationBenchResult & { sites: number; size: number }> = [];
+  for (const c of [
     { sites: 10, size: 1_000_000 },
     { sites: 100, size: 100_000 },
     { sites: 1000, size: 10_000 },
-  ].map((c) => ({ ...c, ...benchAggregation({ ...c, iterations }) }));
+  ]) {
+    measured.push({ ...c, ...(await benchAggregation({ ...c, iterations })) });
+  }
   const table: BenchTable = {
     title: 'Aggregation throughput (FedAvg-family fold against a read-only pass)',
-    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass on the WebAssembly SIMD kernel, each block of the sum and of the updates copied into wasm memory); JS fold: the same accumulator on the JS kernel (the fallback without WebAssembly SIMD); 1 at a time: the same accumulator given one update per call. Round: a whole FedAvg round (fresh accumulator, fold, mean, step). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
+    note: `MiB/s of client updates. Fold: the updates handed to the FedAvg accumulator ${FOLD_BATCH} at a time, as a round close does (checks, finiteness, the blocked fold of four updates per pass on the WebAssembly SIMD kernel, the sums in its own memory and each block of the updates copied in); JS fold: the same accumulator on the JS kernel (the fallback without WebAssembly SIMD); 1 at a time: the same accumulator given one update per call. Round: a whole FedAvg round (fresh accumulator, fold, mean, step, release). Reference: a read-only pass over the same bytes in the same run, the faster of one running sum and four partial sums. Ratio = fold / reference.`,
     columns: [
       'sites × parameters',
       'fold MiB/s',

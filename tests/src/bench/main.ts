@@ -107,7 +107,7 @@ async function main(argv: string[]): Promise<void> {
     }>();
   if (flags.explainOnly) return explainSection(flags.quick === true);
   if (flags.aggregationOnly) {
-    aggregationSection(flags.quick ? 2 : 6);
+    await aggregationSection(flags.quick ? 2 : 6);
     return;
   }
   if (flags.wireOnly || (flags.wire && !flags.loadOnly && !flags.uploadPathOnly)) {
@@ -159,7 +159,7 @@ async function main(argv: string[]): Promise<void> {
   const it = flags.quick ? 2 : 6;
   const tables: BenchTable[] = [];
 
-  const { measured: agg, table: aggTable } = aggregationSection(it);
+  const { measured: agg, table: aggTable } = await aggregationSection(it);
   tables.push(aggTable);
   const env = [64 * 1024, 1024 * 1024, 16 * 1024 * 1024].map((sizeBytes) =>
     benchEnvelope({ sizeBytes, iterations: sizeBytes > 4e6 ? Math.max(2, it / 2) : it * 4 }),
