@@ -48,7 +48,7 @@ export interface DriverNudges {
 }
 
 /** At most one nudge per federation per this interval, on each side (uploads of a round arrive in bursts). */
-const NUDGE_INTERVAL_MS = 100;
+const NUDGE_INTERVAL_MS = 250;
 
 /**
  * Tells the replica that drives a federation that another replica stored an update for it, through Redis pub/sub
