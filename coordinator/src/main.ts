@@ -25,6 +25,7 @@ import type { EngineEvents } from './rounds/events';
 import { openRedis, type RedisConnections } from './redis/client';
 import { redisFailureCounts } from './redis/failure-counts';
 import { redisPushAdapter } from './redis/push';
+import { redisDriverNudges, type DriverNudges } from './redis/driver-nudges';
 import { attachSockets } from './socket/server';
 import { describeStoreLocation, openStore, type Store } from './store';
 import { claimStoreKey, ensureOperatorToken, operatorTokenPath } from './bootstrap';
@@ -126,6 +127,7 @@ export async function startCoordinator(
     maxUpdateBytes: config.maxUpdateBytes,
     lastSeen: (id) => presence.lastSeen(id),
     driver: leases,
+    nudgeDriver: (fid) => nudges?.nudge(fid),
     ...(crashPoints ? { crashPoints } : {}),
   });
   const uploadGate = new UploadGate({
@@ -140,6 +142,12 @@ export async function startCoordinator(
   let draining = false;
   // Replicas share push and failure counts through Redis; without it both stay in this process.
   const redis: RedisConnections | null = config.redisUrl ? openRedis({ url: config.redisUrl, logger }) : null;
+  // Uploads another replica stored reach the driver's catch-up at once (its periodic poll stays the fallback).
+  const nudges: DriverNudges | null = redis
+    ? redisDriverNudges(redis, config.redisPrefix, (fid) => {
+        if (leases.drives(fid)) engine.poll(fid);
+      })
+    : null;
   const authFailureWindowMs = 60_000;
   // One failed-authentication account for HTTP and socket handshakes (and, with Redis, for every replica).
   const authFailures = new AuthFailureLimiter({
@@ -264,6 +272,7 @@ export async function startCoordinator(
         draining = true;
         clearInterval(pruner);
         engine.close();
+        nudges?.stop();
         server.close();
         logger.info({ inFlight: inFlight.count() }, 'coordinator stopping: finishing in-flight requests');
         await inFlight.idle(until);

@@ -36,6 +36,8 @@ export async function startTestCoordinator(
     trustProxy?: string[];
     redis?: { url: string; prefix: string };
     replicaOf?: { dataDir: string };
+    /** TWINFED_CATCH_UP_POLL_MS (default 1 s). */
+    catchUpPollMs?: number;
   } = {},
 ): Promise<RunningCoordinator & { dataDir: string; operatorToken: string }> {
   if (opts.replicaOf && opts.store === 'memory') throw new Error('a replica shares its store: not the memory store');
@@ -52,6 +54,7 @@ export async function startTestCoordinator(
       ...(opts.tls ? { tlsCert: opts.tls.cert, tlsKey: opts.tls.key } : {}),
       ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
       ...(opts.redis ? { redisUrl: opts.redis.url, redisPrefix: opts.redis.prefix } : {}),
+      ...(opts.catchUpPollMs ? { catchUpPollMs: opts.catchUpPollMs } : {}),
     },
   );
   const running = await startCoordinator(config, { logger: silentLogger(), ...(opts.now ? { now: opts.now } : {}) });

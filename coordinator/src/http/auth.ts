@@ -138,17 +138,18 @@ async function consumeNonce(
   verified: { nonce: string; timestamp: number },
   opts: AuthOptions,
 ): Promise<void> {
-  const now = opts.now();
+  const now = new Date(opts.now()).toISOString();
+  // The site's presence (throttled per site) is written by the nonce's own statement when one is due.
+  const seenAt = opts.presence ? opts.presence.due(siteId) : now;
   const fresh = await opts.store.useNonce({
     siteId,
     nonce: verified.nonce,
     // Kept strictly longer than the request can be fresh: a replay always meets the nonce.
     expiresAt: new Date(nonceExpiresAt(verified.timestamp, opts.requestWindowMs)).toISOString(),
-    now: new Date(now).toISOString(),
+    now,
+    ...(seenAt === undefined ? {} : { seenAt }),
   });
   if (!fresh) throw new TwinfedError('REPLAYED_REQUEST');
-  if (opts.presence) await opts.presence.seen(siteId);
-  else await opts.store.touchSite(siteId, new Date(now).toISOString());
 }
 
 /** The principal attached to a request by the router. */

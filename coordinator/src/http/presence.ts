@@ -20,11 +20,20 @@ export class Presence {
 
   /** Notes that `siteId` was seen now. */
   async seen(siteId: string): Promise<void> {
+    const at = this.due(siteId);
+    if (at !== undefined) await this.opts.store.touchSite(siteId, at);
+  }
+
+  /**
+   * Notes that `siteId` was seen now and returns the time to store as its `lastSeenAt` when a write is due (the
+   * caller writes it, e.g. folded into the request's nonce statement), else undefined.
+   */
+  due(siteId: string): string | undefined {
     const now = this.opts.now();
     this.seenAt.set(siteId, now);
     const last = this.written.get(siteId);
-    if (last !== undefined && now - last < (this.opts.intervalMs ?? 5000)) return;
+    if (last !== undefined && now - last < (this.opts.intervalMs ?? 5000)) return undefined;
     this.written.set(siteId, now);
-    await this.opts.store.touchSite(siteId, new Date(now).toISOString());
+    return new Date(now).toISOString();
   }
 }

@@ -5,7 +5,14 @@ import path from 'node:path';
 import { deserializeWeights, routes, signRequest, type CurrentRound, silentLogger } from '@twinfed/shared';
 import { loadConfig } from '../config';
 import { startCoordinator, type RunningCoordinator } from '../main';
-import { enrollTestSite, testPlan, type TestSite } from '../__tests__/harness';
+import {
+  enrollTestSite,
+  operator,
+  signedRequests,
+  startTestCoordinator,
+  testPlan,
+  type TestSite,
+} from '../__tests__/harness';
 import { MemoryStore } from '../store';
 import { Presence } from './presence';
 
@@ -171,5 +178,27 @@ describe('Presence', () => {
     expect(presence.lastSeen('a')).toBe('2030-01-01T00:00:05.500Z');
     expect(presence.lastSeen('b')).toBe('2030-01-01T00:00:01.000Z');
     expect(presence.lastSeen('c')).toBeNull();
+  });
+
+  test('a signed request records its site as seen through its nonce statement (no second write)', async () => {
+    const c = await startTestCoordinator();
+    try {
+      const site = await enrollTestSite(c, 'Alpha');
+      expect((await c.store.getSite(site.siteId))?.lastSeenAt).toBeNull();
+      const touched: string[] = [];
+      const touchSite = c.store.touchSite.bind(c.store);
+      c.store.touchSite = async (id, at) => (touched.push(id), touchSite(id, at));
+      const fed = (await (
+        await operator(c, 'POST', routes.federations, { plan: testPlan({ minSites: 1 }) })
+      ).json()) as {
+        id: string;
+      };
+      const signed = signedRequests(c.url, site.siteId, site.identity.sign.secretKey);
+      expect((await signed('GET', routes.currentRound(fed.id))).status).toBe(200);
+      expect((await c.store.getSite(site.siteId))?.lastSeenAt).not.toBeNull();
+      expect(touched).toEqual([]); // written by useNonce, not by a second statement
+    } finally {
+      await c.close();
+    }
   });
 });

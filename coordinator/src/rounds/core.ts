@@ -52,6 +52,11 @@ export interface EngineDeps {
    * engine drives every federation and writes unfenced (one engine per store).
    */
   driver?: DriverGate;
+  /**
+   * This replica stored an update of a federation another replica drives: tell that driver now (redis/driver-nudges.ts)
+   * rather than leave it to the driver's next catch-up poll.
+   */
+  nudgeDriver?: (federationId: string) => void;
 }
 
 /** A federation with its validated plan, the plan's digest (what sites decide about) and its strategy. */

@@ -49,7 +49,8 @@ export class RoundEngine {
   private readonly secagg: SecureAggregation;
   private readonly catchUp: CatchUp;
   /** Federations with a poll tick queued in their serial section (one at a time). */
-  private readonly polls = new Set<string>();
+  /** Catch-up ticks per federation: waiting for its serial section, running, or running with another one asked for. */
+  private readonly polls = new Map<string, 'queued' | 'running' | 'again'>();
   /** Set by {@link close}: no new round opens. */
   private stopped = false;
   /** The coordinator-signed site directory: how sites receive their peers' enrolled keys. */
@@ -303,11 +304,26 @@ export class RoundEngine {
    * stored (see {@link CatchUp.poll}). At most one tick per federation waits in its serial section.
    */
   poll(federationId: string): void {
-    if (this.polls.has(federationId) || this.stopped) return;
-    this.polls.add(federationId);
+    if (this.stopped) return;
+    const state = this.polls.get(federationId);
+    if (state === 'queued') return; // the waiting tick will read what is stored now
+    if (state === 'running') {
+      // It may have read the store before what this call is about was stored: one more tick after it.
+      this.polls.set(federationId, 'again');
+      return;
+    }
+    if (state === 'again') return;
+    this.polls.set(federationId, 'queued');
     void this.scheduler
-      .run(federationId, () => this.catchUp.poll(federationId))
-      .finally(() => this.polls.delete(federationId));
+      .run(federationId, () => {
+        this.polls.set(federationId, 'running');
+        return this.catchUp.poll(federationId);
+      })
+      .finally(() => {
+        const again = this.polls.get(federationId) === 'again';
+        this.polls.delete(federationId);
+        if (again) this.poll(federationId);
+      });
   }
 
   /**
@@ -390,8 +406,12 @@ export class RoundEngine {
       }
       if (put.status === 'duplicate') return ack('duplicate', put.existing?.receivedAt ?? receivedAt);
       core.crash('upload.stored');
-      // Stored: the driving replica takes it from here. When that is another replica, its next poll notices it.
-      if (!core.drives(federationId)) return ack('accepted', receivedAt);
+      // Stored: the driving replica takes it from here. When that is another replica, it is nudged (through Redis) and
+      // its catch-up poll notices it at once, or on its next tick without Redis.
+      if (!core.drives(federationId)) {
+        this.deps.nudgeDriver?.(federationId);
+        return ack('accepted', receivedAt);
+      }
       await this.scheduler.run(federationId, async () => {
         // Read from the store, not remembered: another replica may have driven the round since (closed it, or moved it on).
         const now = await core.store.getRound(federationId, round);

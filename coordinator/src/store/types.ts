@@ -82,6 +82,11 @@ export interface UseNonceInput {
   nonce: string;
   expiresAt: string;
   now: string;
+  /**
+   * When set and the nonce was fresh: the site's `lastSeenAt` becomes this, in the same write (the presence write of a
+   * signed request folded into its nonce statement: one round trip instead of two).
+   */
+  seenAt?: string;
 }
 
 export interface TransitionRoundInput {

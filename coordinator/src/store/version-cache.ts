@@ -43,3 +43,36 @@ export class VersionCache {
     return v;
   }
 }
+
+/**
+ * The weights of recently read versions (immutable like their records: no statement updates or deletes a
+ * `version_weights` row), least recently used out first, at most `maxBytes` in all. Every site downloads the round's
+ * base and evaluates the new version, so at n sites the same bytes were read n times per round. Callers get a copy.
+ */
+export class WeightsCache {
+  private readonly entries = new Map<string, Uint8Array>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 64 * 2 ** 20) {}
+
+  /** A copy of the cached weights of version `id`, or undefined. */
+  get(id: string): Uint8Array | undefined {
+    const w = this.entries.get(id);
+    if (!w) return undefined;
+    this.entries.delete(id);
+    this.entries.set(id, w);
+    return w.slice();
+  }
+
+  /** Remembers committed weights (read outside a transaction); larger than the whole cache: not kept. */
+  put(id: string, weights: Uint8Array): void {
+    if (weights.byteLength > this.maxBytes || this.entries.has(id)) return;
+    this.entries.set(id, weights.slice());
+    this.bytes += weights.byteLength;
+    for (const [old, w] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(old);
+      this.bytes -= w.byteLength;
+    }
+  }
+}

@@ -135,6 +135,8 @@ export function identity(x: MemoryContext): IdentityStore {
       const expiresAt = s.nonces.get(k);
       if (expiresAt !== undefined && expiresAt > input.now) return false;
       s.nonces.set(k, input.expiresAt);
+      const site = input.seenAt === undefined ? undefined : s.sites.get(input.siteId);
+      if (site) site.lastSeenAt = input.seenAt!;
       return true;
     },
 

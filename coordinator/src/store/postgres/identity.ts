@@ -163,15 +163,20 @@ export function identity(x: PgContext): IdentityStore {
       return (await x.sql.count('UPDATE sites SET missed_rounds = $1 WHERE id = $2', [missedRounds, id])) > 0;
     },
 
-    /** One statement: insert, or take over an expired row; a live row (from any process) makes it a no-op. */
+    /**
+     * One statement: insert, or take over an expired row; a live row (from any process) makes it a no-op. With
+     * `seenAt`, the same statement records the site as seen when the nonce was fresh.
+     */
     async useNonce(input) {
-      return (
-        (await x.sql.count(
-          `INSERT INTO nonces (site_id, nonce, expires_at) VALUES ($1, $2, $3)
-           ON CONFLICT (site_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE nonces.expires_at <= $4`,
-          [input.siteId, input.nonce, input.expiresAt, input.now],
-        )) > 0
+      const row = await x.sql.one<{ fresh: number }>(
+        `WITH n AS (INSERT INTO nonces (site_id, nonce, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (site_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE nonces.expires_at <= $4
+             RETURNING 1),
+           seen AS (UPDATE sites SET last_seen_at = $5 WHERE id = $1 AND $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM n))
+         SELECT COUNT(*) AS fresh FROM n`,
+        [input.siteId, input.nonce, input.expiresAt, input.now, input.seenAt ?? null],
       );
+      return (row?.fresh ?? 0) > 0;
     },
 
     async pruneNonces(now) {

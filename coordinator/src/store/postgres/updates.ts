@@ -1,10 +1,9 @@
 /** PostgreSQL: site updates (encrypted envelopes, bytea) per round. */
 import { unknownRound } from '../errors';
-import type { PutUpdateResult, Update, UpdateSummary } from '../records';
+import type { Round, Update, UpdateSummary } from '../records';
 import type { UpdateStore } from '../types';
 import { fromBytea, parseJson, toBytea, type PgContext } from './context';
 import type { Sql } from './db';
-import { getRound } from './federations';
 
 interface HeaderRow extends Omit<UpdateSummary, 'metrics'> {
   metrics: string;
@@ -12,6 +11,8 @@ interface HeaderRow extends Omit<UpdateSummary, 'metrics'> {
 interface UpdateRow extends HeaderRow {
   envelope: Buffer;
 }
+/** putUpdate's one row: the round's state (null: no round), whether it inserted, and the existing update's columns (null: none). */
+type PutRow = { roundState: Round['state'] | null; inserted: number } & { [K in keyof UpdateRow]: UpdateRow[K] | null };
 
 const HEADER_COLS = `federation_id AS "federationId", round, site_id AS "siteId", digest, num_examples AS "numExamples",
   metrics, received_at AS "receivedAt"`;
@@ -39,32 +40,42 @@ async function getUpdate(sql: Sql, federationId: string, round: number, siteId: 
 export function updates(x: PgContext): UpdateStore {
   return {
     async putUpdate(u, options) {
-      return x.tx(async (sql): Promise<PutUpdateResult> => {
-        // FOR SHARE: the round cannot change state (e.g. close for aggregation) until this insert commits.
-        const round = await getRound(sql, u.federationId, u.round, 'share');
-        if (!round) throw unknownRound();
-        const existing = await getUpdate(sql, u.federationId, u.round, u.siteId);
-        if (existing) return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing };
-        if (options?.acceptStates && !options.acceptStates.includes(round.state)) return { status: 'round-closed' };
-        const inserted = await sql.count(
-          `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-          [
-            u.federationId,
-            u.round,
-            u.siteId,
-            u.digest,
-            toBytea(u.envelope),
-            u.numExamples,
-            JSON.stringify(u.metrics),
-            u.receivedAt,
-          ],
-        );
-        if (inserted === 1) return { status: 'inserted' };
-        // Another process inserted it between the read and the insert (and committed): first write wins.
-        const first = (await getUpdate(sql, u.federationId, u.round, u.siteId)) as Update;
-        return { status: first.digest === u.digest ? 'duplicate' : 'conflict', existing: first };
-      });
+      // One autocommit statement: the round row FOR SHARE (it cannot change state, e.g. close for aggregation, until
+      // the insert commits; a closing that committed first is seen, READ COMMITTED re-reads the locked row), the
+      // existing update if any, and the insert only when there is none and the round accepts.
+      const row = await x.sql.one<PutRow>(
+        `WITH r AS (SELECT state FROM rounds WHERE ${KEY} FOR SHARE),
+           e AS (SELECT ${HEADER_COLS}, envelope FROM updates WHERE ${KEY} AND site_id = $3),
+           i AS (INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics,
+                   received_at)
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM r
+                 WHERE NOT EXISTS (SELECT 1 FROM e) AND ($9::text[] IS NULL OR r.state = ANY($9::text[]))
+                 ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT (SELECT state FROM r) AS "roundState", (SELECT COUNT(*) FROM i) AS inserted, e.*
+         FROM (SELECT 1) AS one LEFT JOIN e ON true`,
+        [
+          u.federationId,
+          u.round,
+          u.siteId,
+          u.digest,
+          toBytea(u.envelope),
+          u.numExamples,
+          JSON.stringify(u.metrics),
+          u.receivedAt,
+          options?.acceptStates ?? null,
+        ],
+      );
+      const { roundState, inserted, ...found } = row as PutRow;
+      if (roundState === null) throw unknownRound();
+      if (found.siteId !== null) {
+        const existing = toUpdate(found as UpdateRow);
+        return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing };
+      }
+      if (inserted === 1) return { status: 'inserted' };
+      if (options?.acceptStates && !options.acceptStates.includes(roundState)) return { status: 'round-closed' };
+      // Another process inserted it after this statement's snapshot (and committed): first write wins.
+      const first = (await getUpdate(x.sql, u.federationId, u.round, u.siteId)) as Update;
+      return { status: first.digest === u.digest ? 'duplicate' : 'conflict', existing: first };
     },
 
     async getUpdate(federationId, round, siteId) {

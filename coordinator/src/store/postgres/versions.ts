@@ -5,10 +5,10 @@ import type { VersionStore } from '../types';
 import { applyPatch, jsonOrNull } from '../util';
 import { appendAudit, signHead } from './audit';
 import { fromBytea, insertUnique, parseJson, toBytea, type PgContext } from './context';
-import type { Sql } from './db';
+import { pgCode, type Sql } from './db';
 import { checkFence } from './leases';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
-import { VersionCache } from '../version-cache';
+import { VersionCache, WeightsCache } from '../version-cache';
 
 interface VersionRow extends Omit<ModelVersion, 'meta'> {
   meta: string;
@@ -23,6 +23,9 @@ const VERSIONS = `SELECT id, federation_id AS "federationId", parent_version_id 
 const EVALUATION_COLUMNS = `version_id AS "versionId", site_id AS "siteId", metrics, calibration, n,
   created_at AS "createdAt"`;
 const EVALUATIONS = `SELECT ${EVALUATION_COLUMNS} FROM evaluations`;
+
+/** SQLSTATE foreign_key_violation. */
+const FOREIGN_KEY_VIOLATION = '23503';
 
 const toVersion = (row: VersionRow): ModelVersion => ({ ...row, meta: parseJson<ModelVersion['meta']>(row.meta) });
 const toEvaluation = (row: EvaluationRow): Evaluation => ({
@@ -49,6 +52,7 @@ async function readBytes(sql: Sql, text: string, key: string): Promise<Uint8Arra
 
 export function versions(x: PgContext): VersionStore {
   const cache = new VersionCache();
+  const weights = new WeightsCache();
   const committed = (row: VersionRow | null | undefined) => (row ? cache.of(row, toVersion) : null);
   return {
     async publishVersion(input) {
@@ -109,7 +113,11 @@ export function versions(x: PgContext): VersionStore {
     },
 
     async getVersionWeights(id) {
-      return readBytes(x.sql, 'SELECT weights AS b FROM version_weights WHERE version_id = $1', id);
+      const cached = weights.get(id);
+      if (cached) return cached;
+      const bytes = await readBytes(x.sql, 'SELECT weights AS b FROM version_weights WHERE version_id = $1', id);
+      if (bytes) weights.put(id, bytes);
+      return bytes;
     },
 
     async listVersions(filter) {
@@ -132,9 +140,9 @@ export function versions(x: PgContext): VersionStore {
     },
 
     async putEvaluation(e) {
-      return x.tx(async (sql) => {
-        if (!(await hasVersion(sql, e.versionId))) throw unknownVersion();
-        const row = await sql.one<EvaluationRow>(
+      // One autocommit statement: the foreign key on version_id is the existence check (a version is never deleted).
+      try {
+        const row = await x.sql.one<EvaluationRow>(
           `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = EXCLUDED.metrics,
@@ -143,7 +151,10 @@ export function versions(x: PgContext): VersionStore {
           [e.versionId, e.siteId, JSON.stringify(e.metrics), jsonOrNull(e.calibration), e.n, e.createdAt],
         );
         return toEvaluation(row as EvaluationRow);
-      });
+      } catch (err) {
+        if (pgCode(err) === FOREIGN_KEY_VIOLATION) throw unknownVersion();
+        throw err;
+      }
     },
 
     async listEvaluations(versionId) {

@@ -157,17 +157,23 @@ export function identity(x: SqliteContext): IdentityStore {
       return x.c.stmt('UPDATE sites SET missed_rounds = ? WHERE id = ?').run(missedRounds, id).changes > 0;
     },
 
-    /** One statement: insert, or take over an expired row; a live row makes it a no-op (changes = 0). */
+    /**
+     * One statement: insert, or take over an expired row; a live row makes it a no-op (changes = 0). With `seenAt`,
+     * a fresh nonce also records the site as seen, in the same batch.
+     */
     async useNonce(input) {
-      return x.batch.run(
-        (c) =>
+      return x.batch.run((c) => {
+        const fresh =
           c
             .stmt(
               `INSERT INTO nonces (site_id, nonce, expires_at) VALUES (?, ?, ?)
                ON CONFLICT (site_id, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= ?`,
             )
-            .run(input.siteId, input.nonce, input.expiresAt, input.now).changes > 0,
-      );
+            .run(input.siteId, input.nonce, input.expiresAt, input.now).changes > 0;
+        if (fresh && input.seenAt !== undefined)
+          c.stmt('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(input.seenAt, input.siteId);
+        return fresh;
+      });
     },
 
     async pruneNonces(now) {

@@ -164,6 +164,25 @@ export function identityContract(h: HarnessRef): void {
       await h.store.enrollSite({ tokenHash: `th-${id}`, now: at, site: site(id, at) });
     }
 
+    test('a fresh nonce with seenAt records the site as seen in the same write; a replayed one does not', async () => {
+      await enroll('site-a', t(1));
+      await enroll('site-b', t(1));
+      expect(
+        await h.store.useNonce({ siteId: 'site-a', nonce: 'n1', expiresAt: t(300), now: t(5), seenAt: t(5) }),
+      ).toBe(true);
+      expect(await h.store.useNonce({ siteId: 'site-a', nonce: 'n2', expiresAt: t(300), now: t(6) })).toBe(true);
+      expect(
+        await h.store.useNonce({ siteId: 'site-a', nonce: 'n1', expiresAt: t(300), now: t(7), seenAt: t(7) }),
+      ).toBe(false);
+      expect(await h.store.useNonce({ siteId: 'nope', nonce: 'n1', expiresAt: t(300), now: t(8), seenAt: t(8) })).toBe(
+        true,
+      );
+      const s = await h.again();
+      expect((await s.getSite('site-a'))?.lastSeenAt).toBe(t(5));
+      expect((await s.getSite('site-b'))?.lastSeenAt).toBeNull();
+      expect(await s.getSite('nope')).toBeNull();
+    });
+
     test('revokes (first time wins), touches and counts missed rounds', async () => {
       await enroll('site-b', t(1));
       await enroll('site-a', t(2));

@@ -168,6 +168,17 @@ export function versionContract(h: HarnessRef): void {
       expect(await s.getStrategyState('fed-1')).toBeNull();
     });
 
+    test("weights read again are equal, and each read is the caller's own copy", async () => {
+      await seedFederation(h.store, 'fed-1', 0);
+      await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(64, 3) });
+      const first = (await h.store.getVersionWeights('v0'))!;
+      first.fill(0);
+      expect(await h.store.getVersionWeights('v0')).toEqual(bytes(64, 3));
+      const second = (await h.store.getVersionWeights('v0'))!;
+      second[0] = 99;
+      expect(await h.store.getVersionWeights('v0')).toEqual(bytes(64, 3));
+    });
+
     test('upserts evaluations per (version, site) and lists them by site', async () => {
       await seedFederation(h.store, 'fed-1', 0);
       await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });
