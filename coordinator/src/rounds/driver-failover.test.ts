@@ -9,7 +9,11 @@ import type { RoundEngine } from './engine';
 import { PlanSchema, planDigest } from '@twinfed/shared';
 import { engineFixture, fixturePlan } from './__tests__/engine-fixture';
 
-const TTL = 400;
+/**
+ * The lease's lifetime: renewed every TTL/3, so a holder keeps it through event-loop stalls shorter than 2·TTL/3. At
+ * 400 ms the PostgreSQL case lost its fresh lease during createFederation on a loaded machine (2 failures in ~10 runs).
+ */
+const TTL = 1500;
 const POLL = 50;
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
