@@ -16,6 +16,7 @@ import { cryptoFloorMs } from '../bench/crypto-floor';
 import { coordinatorCli } from '../support/paths';
 import { freePort } from '../support/net';
 import { startNode, stop, type Child } from '../support/processes';
+import { countingFetch } from './request-counter';
 import { LOAD_FEATURES, enrollSwarm, runSwarm } from './swarm';
 
 /** Options of {@link runLoad}. */
@@ -70,6 +71,8 @@ export interface LoadResult {
   versionWeights: Map<number, { baseRound: number; weights: Float32Array }>;
   /** Sites that dropped out after masking, per round. */
   droppedPerRound: number;
+  /** The sites' signed HTTP requests during the federation, by method and route of the contract (every attempt). */
+  requests: Record<string, number>;
 }
 
 /** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
@@ -217,11 +220,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const fed = await admin.createFederation(plan(o));
     const t1 = Date.now();
     const cpu0 = { coordinator: cpuOf(coordinator.proc.pid!), swarm: process.cpuUsage() };
+    const counter = countingFetch();
     const swarm = await runSwarm({
       enrollments,
       federationId: fed.id,
       baseUrl: url,
       dir: sitesDir,
+      fetch: counter.fetch,
       ...(o.model ? { features: o.model.features } : {}),
       ...(o.dropEvery ? { drops: (i: number) => i % o.dropEvery! === o.dropEvery! - 1 } : {}),
     });
@@ -282,6 +287,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       cryptoFloorMsPerUpload: floor,
       versionWeights,
       droppedPerRound: droppedSites(o.sites, o.dropEvery),
+      requests: Object.fromEntries([...counter.counts].sort(([a], [b]) => a.localeCompare(b))),
     };
   } finally {
     await stop(coordinator, 15_000);
