@@ -73,6 +73,8 @@ export interface LoadResult {
   droppedPerRound: number;
   /** The sites' signed HTTP requests during the federation, by method and route of the contract (every attempt). */
   requests: Record<string, number>;
+  /** Of those, the attempts answered other than 2xx (`<label> <status>`) or not at all (`<label> none`). */
+  failedRequests: Record<string, number>;
 }
 
 /** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
@@ -288,6 +290,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       versionWeights,
       droppedPerRound: droppedSites(o.sites, o.dropEvery),
       requests: Object.fromEntries([...counter.counts].sort(([a], [b]) => a.localeCompare(b))),
+      failedRequests: Object.fromEntries([...counter.failures].sort(([a], [b]) => a.localeCompare(b))),
     };
   } finally {
     await stop(coordinator, 15_000);

@@ -12,19 +12,27 @@ describe('request counter of the load benchmark', () => {
     expect(routeLabel('GET', 'http://127.0.0.1:1/nowhere')).toBe('GET (not in the contract)');
   });
 
-  it('counts every request it passes on, by label', async () => {
+  it('counts every request it passes on, by label, and the failed attempts apart', async () => {
     const seen: string[] = [];
     const c = countingFetch(async (input) => {
       seen.push(input);
+      if (input.endsWith('/evaluations')) return new Response('busy', { status: 503 });
+      if (input.endsWith('/weights')) throw new TypeError('fetch failed');
       return new Response('ok');
     });
     await c.fetch('http://127.0.0.1:1/v1/models/a.v1', { method: 'GET' });
     await c.fetch('http://127.0.0.1:1/v1/models/a.v2', { method: 'GET' });
     await c.fetch('http://127.0.0.1:1/v1/models/a.v2/evaluations', { method: 'POST' });
-    expect(seen).toHaveLength(3);
+    await expect(c.fetch('http://127.0.0.1:1/v1/models/a.v2/weights', { method: 'GET' })).rejects.toThrow('fetch failed');
+    expect(seen).toHaveLength(4);
     expect(Object.fromEntries(c.counts)).toEqual({
       'GET /v1/models/:vid': 2,
+      'GET /v1/models/:vid/weights': 1,
       'POST /v1/models/:vid/evaluations': 1,
+    });
+    expect(Object.fromEntries(c.failures)).toEqual({
+      'POST /v1/models/:vid/evaluations 503': 1,
+      'GET /v1/models/:vid/weights none': 1,
     });
   });
 });

@@ -25,20 +25,32 @@ export function routeLabel(method: string, url: string, table = matchers()): str
 
 /**
  * Counts the requests that go through it by method and route of the API contract (every attempt: a retried request
- * counts each time it is sent).
+ * counts each time it is sent), and apart from them the answers that were not 2xx (by label and status) and the
+ * attempts that got no answer at all (status `none`: timeout or connection failure).
  */
 export function countingFetch(base: Fetch = (input, init) => fetch(input, init)): {
   fetch: Fetch;
   counts: Map<string, number>;
+  failures: Map<string, number>;
 } {
   const table = matchers();
   const counts = new Map<string, number>();
+  const failures = new Map<string, number>();
+  const add = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
   return {
     counts,
-    fetch: (input, init) => {
+    failures,
+    fetch: async (input, init) => {
       const label = routeLabel(init.method ?? 'GET', input, table);
-      counts.set(label, (counts.get(label) ?? 0) + 1);
-      return base(input, init);
+      add(counts, label);
+      try {
+        const res = await base(input, init);
+        if (res.status < 200 || res.status > 299) add(failures, `${label} ${res.status}`);
+        return res;
+      } catch (e) {
+        add(failures, `${label} none`);
+        throw e;
+      }
     },
   };
 }

@@ -32,6 +32,7 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
       rounds: r.roundsPublished,
       cryptoFloorMsPerUpload: r.cryptoFloorMsPerUpload,
       requestsPerSiteRound: perSiteRound(r.requests, siteRounds),
+      failedRequestsPerSiteRound: perSiteRound(r.failedRequests, siteRounds),
     };
   });
   const table: BenchTable = {
@@ -69,15 +70,25 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
       String(r.retried503),
     ]),
   };
-  const routes = [...new Set(rows.flatMap((r) => Object.keys(r.requestsPerSiteRound.byRoute)))].sort();
+  const routes = [
+    ...new Set(
+      rows.flatMap((r) => [
+        ...Object.keys(r.requestsPerSiteRound.byRoute),
+        ...Object.keys(r.failedRequestsPerSiteRound.byRoute),
+      ]),
+    ),
+  ].sort();
+  const perRoute = (r: (typeof rows)[number], route: string) =>
+    r.requestsPerSiteRound.byRoute[route] ?? r.failedRequestsPerSiteRound.byRoute[route] ?? 0;
   const requests: BenchTable = {
     title: 'Signed HTTP requests per site-round, by endpoint',
     note:
       "Every request the simulated sites sent during the federation (each attempt of a retried one), counted in the sites' fetch by method " +
-      'and route of the API contract, divided by the site-rounds (enrollment and the socket.io stream not included).',
+      'and route of the API contract, divided by the site-rounds (enrollment and the socket.io stream not included). ' +
+      'Rows ending in a status: the attempts of the row above answered so (none: a timeout or a connection failure), included in it.',
     columns: ['endpoint', ...rows.map((r) => `${r.sites} sites`)],
     rows: [
-      ...routes.map((route) => [route, ...rows.map((r) => r.requestsPerSiteRound.byRoute[route] ?? 0)]),
+      ...routes.map((route) => [route, ...rows.map((r) => perRoute(r, route))]),
       ['total', ...rows.map((r) => r.requestsPerSiteRound.total)],
     ],
   };
