@@ -202,6 +202,7 @@ export {
   signModelVersion,
   verifyModelVersion,
 } from './envelope/model-version';
+export { decodeModelBundle, modelBundleHead, type ModelBundle, type SignedVersionPart } from './envelope/model-bundle';
 export {
   secaggConsistencyDigest,
   shareBoxesDigest,

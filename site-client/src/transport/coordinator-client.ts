@@ -38,6 +38,8 @@ import {
   type RecalibrationSession,
   type BaselineSession,
   type UploadAck,
+  decodeModelBundle,
+  type ModelBundle,
 } from '@twinfed/shared';
 import { HttpTransport, type HttpTransportOptions } from './http';
 
@@ -62,6 +64,11 @@ export interface SiteApi {
   currentRound(federationId: string, options?: { signal?: AbortSignal }): Promise<CurrentRound>;
   model(versionId: string, options?: { signal?: AbortSignal }): Promise<SignedModelVersion>;
   modelWeights(versionId: string, options?: { signal?: AbortSignal }): Promise<ModelWeightsDownload>;
+  /**
+   * `GET /v1/models/:id/bundle`: the signed metadata and the weights in one answer, unverified (optional: without it a
+   * site makes the two requests above).
+   */
+  modelBundle?(versionId: string, options?: { signal?: AbortSignal }): Promise<ModelBundle>;
   uploadUpdate(opts: {
     federationId: string;
     round: number;
@@ -214,6 +221,12 @@ export class CoordinatorClient implements SiteApi {
     const res = await this.http.send({ method, path, ...options });
     const etag = res.headers.get('etag')?.replace(/^W\//, '').replace(/"/g, '');
     return { bytes: res.body, etag: etag || undefined };
+  }
+
+  /** `GET /v1/models/:id/bundle`: signed metadata and weights in one answer (verify both before use). */
+  async modelBundle(versionId: string, options: { signal?: AbortSignal } = {}): Promise<ModelBundle> {
+    const { method, path } = callOf(api.modelBundle, 'get', { vid: versionId });
+    return decodeModelBundle((await this.http.send({ method, path, ...options })).body);
   }
 
   /** `POST …/rounds/:round/updates`: the sealed envelope; resolves once the coordinator stored it durably. */

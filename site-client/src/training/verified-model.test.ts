@@ -1,0 +1,68 @@
+import { decodeModelBundle, generateIdentity, initialWeights, layoutOf, planDigest } from '@twinfed/shared';
+import { FakeCoordinator } from '../__tests__/fake-coordinator';
+import { fetchVerifiedModel } from './verified-model';
+
+/** A fake coordinator serving bundles (the default) or only the two separate answers. */
+function coordinator(bundles: boolean): FakeCoordinator {
+  const c = new FakeCoordinator();
+  if (!bundles) c.modelBundle = undefined;
+  return c;
+}
+
+const fetchFrom = (c: FakeCoordinator, versionId = 'v0') =>
+  fetchVerifiedModel({
+    api: c,
+    versionId,
+    federationId: c.federationId,
+    coordinatorSignPublicKey: c.identity.sign.publicKey,
+    expectedLayout: layoutOf(c.plan.model),
+    planSha256: planDigest(c.plan),
+  });
+
+describe.each([
+  ['one bundle request', true],
+  ['metadata then weights', false],
+])('fetchVerifiedModel (%s)', (_, bundles) => {
+  it('returns the signed version with its weights', async () => {
+    const c = coordinator(bundles);
+    const m = await fetchFrom(c);
+    expect(m.meta.versionId).toBe('v0');
+    expect(m.signature).toBe(c.versions.get('v0')!.signature);
+    expect(Buffer.from(m.bytes).equals(Buffer.from(c.versions.get('v0')!.bytes))).toBe(true);
+    expect(Array.from(m.weights.data)).toEqual(Array.from(initialWeights(c.plan.model, 1).data));
+    expect(c.calls).toEqual(bundles ? ['bundle:v0'] : ['model:v0', 'weights:v0']);
+  });
+
+  it('refuses metadata signed by another key', async () => {
+    const c = coordinator(bundles);
+    c.tamper.signWith = generateIdentity();
+    await expect(fetchFrom(c)).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });
+  });
+
+  it('refuses weights that do not hash to the signed digest', async () => {
+    const c = coordinator(bundles);
+    c.tamper.flipWeightByte = true;
+    await expect(fetchFrom(c)).rejects.toMatchObject({ code: 'MODEL_DIGEST_MISMATCH' });
+  });
+
+  it('refuses a version signed for another plan', async () => {
+    const c = coordinator(bundles);
+    c.publish({ versionId: 'v1', round: 1, weights: initialWeights(c.plan.model, 2), parent: 'v0', planSha256: 'ab'.repeat(32) });
+    await expect(fetchFrom(c, 'v1')).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });
+  });
+
+  it('refuses the signed metadata of another version served in its place', async () => {
+    const c = coordinator(bundles);
+    c.publish({ versionId: 'v1', round: 1, weights: initialWeights(c.plan.model, 2), parent: 'v0' });
+    c.versions.set('v2', c.versions.get('v1')!);
+    await expect(fetchFrom(c, 'v2')).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });
+  });
+});
+
+describe('fetchVerifiedModel with a malformed bundle', () => {
+  it('refuses a bundle whose framing is broken', async () => {
+    const c = coordinator(true);
+    c.modelBundle = async () => decodeModelBundle(Uint8Array.from([0, 0, 0, 9, 1]));
+    await expect(fetchFrom(c)).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });
+  });
+});
