@@ -15,13 +15,13 @@ const framed = (head: unknown) => {
 };
 
 describe('model bundle framing', () => {
-  it('round-trips the signed part and the weights bytes', () => {
+  test('round-trips the signed part and the weights bytes', () => {
     const weights = Uint8Array.from([1, 2, 3, 250]);
     const b = decodeModelBundle(bundle(modelBundleHead({ meta: { versionId: 'f.v1' }, signature: 'c2ln' }), weights));
     expect(b).toEqual({ meta: { versionId: 'f.v1' }, signature: 'c2ln', weights });
   });
 
-  it.each([
+  test.each([
     ['too short', Uint8Array.from([0, 0])],
     ['a length past the end', Uint8Array.from([0, 0, 1, 0, 123])],
     ['a head that is not JSON', bundle(Uint8Array.from([0, 0, 0, 2, 0x7b, 0x7b]), new Uint8Array(0))],

@@ -23,7 +23,7 @@ describe.each([
   ['one bundle request', true],
   ['metadata then weights', false],
 ])('fetchVerifiedModel (%s)', (_, bundles) => {
-  it('returns the signed version with its weights', async () => {
+  test('returns the signed version with its weights', async () => {
     const c = coordinator(bundles);
     const m = await fetchFrom(c);
     expect(m.meta.versionId).toBe('v0');
@@ -33,25 +33,31 @@ describe.each([
     expect(c.calls).toEqual(bundles ? ['bundle:v0'] : ['model:v0', 'weights:v0']);
   });
 
-  it('refuses metadata signed by another key', async () => {
+  test('refuses metadata signed by another key', async () => {
     const c = coordinator(bundles);
     c.tamper.signWith = generateIdentity();
     await expect(fetchFrom(c)).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });
   });
 
-  it('refuses weights that do not hash to the signed digest', async () => {
+  test('refuses weights that do not hash to the signed digest', async () => {
     const c = coordinator(bundles);
     c.tamper.flipWeightByte = true;
     await expect(fetchFrom(c)).rejects.toMatchObject({ code: 'MODEL_DIGEST_MISMATCH' });
   });
 
-  it('refuses a version signed for another plan', async () => {
+  test('refuses a version signed for another plan', async () => {
     const c = coordinator(bundles);
-    c.publish({ versionId: 'v1', round: 1, weights: initialWeights(c.plan.model, 2), parent: 'v0', planSha256: 'ab'.repeat(32) });
+    c.publish({
+      versionId: 'v1',
+      round: 1,
+      weights: initialWeights(c.plan.model, 2),
+      parent: 'v0',
+      planSha256: 'ab'.repeat(32),
+    });
     await expect(fetchFrom(c, 'v1')).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });
   });
 
-  it('refuses the signed metadata of another version served in its place', async () => {
+  test('refuses the signed metadata of another version served in its place', async () => {
     const c = coordinator(bundles);
     c.publish({ versionId: 'v1', round: 1, weights: initialWeights(c.plan.model, 2), parent: 'v0' });
     c.versions.set('v2', c.versions.get('v1')!);
@@ -60,7 +66,7 @@ describe.each([
 });
 
 describe('fetchVerifiedModel with a malformed bundle', () => {
-  it('refuses a bundle whose framing is broken', async () => {
+  test('refuses a bundle whose framing is broken', async () => {
     const c = coordinator(true);
     c.modelBundle = async () => decodeModelBundle(Uint8Array.from([0, 0, 0, 9, 1]));
     await expect(fetchFrom(c)).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });

@@ -1,7 +1,7 @@
 import { countingFetch, routeLabel } from './request-counter';
 
 describe('request counter of the load benchmark', () => {
-  it('labels a request with its method and the route of the contract', () => {
+  test('labels a request with its method and the route of the contract', () => {
     expect(routeLabel('get', 'http://127.0.0.1:1/v1/models/f-1.v2/weights')).toBe('GET /v1/models/:vid/weights');
     expect(routeLabel('GET', 'http://127.0.0.1:1/v1/federations/f-1/rounds/current')).toBe(
       'GET /v1/federations/:fid/rounds/current',
@@ -12,7 +12,7 @@ describe('request counter of the load benchmark', () => {
     expect(routeLabel('GET', 'http://127.0.0.1:1/nowhere')).toBe('GET (not in the contract)');
   });
 
-  it('counts every request it passes on, by label, and the failed attempts apart', async () => {
+  test('counts every request it passes on, by label, and the failed attempts apart', async () => {
     const seen: string[] = [];
     const c = countingFetch(async (input) => {
       seen.push(input);
@@ -23,7 +23,9 @@ describe('request counter of the load benchmark', () => {
     await c.fetch('http://127.0.0.1:1/v1/models/a.v1', { method: 'GET' });
     await c.fetch('http://127.0.0.1:1/v1/models/a.v2', { method: 'GET' });
     await c.fetch('http://127.0.0.1:1/v1/models/a.v2/evaluations', { method: 'POST' });
-    await expect(c.fetch('http://127.0.0.1:1/v1/models/a.v2/weights', { method: 'GET' })).rejects.toThrow('fetch failed');
+    await expect(c.fetch('http://127.0.0.1:1/v1/models/a.v2/weights', { method: 'GET' })).rejects.toThrow(
+      'fetch failed',
+    );
     expect(seen).toHaveLength(4);
     expect(Object.fromEntries(c.counts)).toEqual({
       'GET /v1/models/:vid': 2,
