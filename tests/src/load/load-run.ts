@@ -75,6 +75,8 @@ export interface LoadResult {
   requests: Record<string, number>;
   /** Of those, the attempts answered other than 2xx (`<label> <status>`) or not at all (`<label> none`). */
   failedRequests: Record<string, number>;
+  /** The federation (from its creation to the last site's end) on the monotonic clock a coordinator profile uses, µs. */
+  federationWindowUs: { fromUs: number; toUs: number };
 }
 
 /** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
@@ -219,6 +221,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const enrollments = await enroll(o.sites, sitesDir);
     const enrollSeconds = (Date.now() - t0) / 1000;
     log(`enrolled ${o.sites} sites in ${enrollSeconds.toFixed(1)} s`);
+    const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+    const fromUs = monotonicUs();
     const fed = await admin.createFederation(plan(o));
     const t1 = Date.now();
     const cpu0 = { coordinator: cpuOf(coordinator.proc.pid!), swarm: process.cpuUsage() };
@@ -233,6 +237,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       ...(o.dropEvery ? { drops: (i: number) => i % o.dropEvery! === o.dropEvery! - 1 } : {}),
     });
     const federationSeconds = (Date.now() - t1) / 1000;
+    const federationWindowUs = { fromUs, toUs: monotonicUs() };
     const swarmCpu = process.cpuUsage(cpu0.swarm);
     const coordinatorCpuSeconds = cpuOf(coordinator.proc.pid!) - cpu0.coordinator;
     const rounds: RoundView[] = await admin.listRounds(fed.id);
@@ -290,6 +295,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       versionWeights,
       droppedPerRound: droppedSites(o.sites, o.dropEvery),
       requests: Object.fromEntries([...counter.counts].sort(([a], [b]) => a.localeCompare(b))),
+      federationWindowUs,
       failedRequests: Object.fromEntries([...counter.failures].sort(([a], [b]) => a.localeCompare(b))),
     };
   } finally {

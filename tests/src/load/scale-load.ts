@@ -136,7 +136,10 @@ export function writeScaleProfile(label: string, r: LoadResult, profile: Profile
         profilesOf(doc).map((p) => ({
           title: `Coordinator profile, ${p.label}: top ${p.top.length} functions by self time`,
           note:
-            `${p.date}: ${p.sites} sites × ${p.rounds} rounds, whole coordinator life (enrollment included), ` +
+            `${p.date}: ${p.sites} sites × ${p.rounds} rounds, ` +
+            (p.window
+              ? 'the federation only (from its creation to the last site’s end; enrollment left out), '
+              : 'whole coordinator life (enrollment included), ') +
             `\`node --cpu-prof\`; ${(p.totalMs / 1000).toFixed(1)} s sampled of which ${(p.idleMs / 1000).toFixed(1)} s idle; ` +
             `${p.coordinatorCpuMsPerSiteRound.toFixed(2)} ms coordinator CPU per site-round over the federation. ` +
             'Wall time on the main thread: a synchronous fsync in a SQLite commit counts as self time of the committing function.',
