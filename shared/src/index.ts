@@ -202,7 +202,12 @@ export {
   signModelVersion,
   verifyModelVersion,
 } from './envelope/model-version';
-export { decodeModelBundle, modelBundleHead, type ModelBundle, type SignedVersionPart } from './envelope/model-bundle';
+export {
+  decodeSignedDownload,
+  signedDownloadHead,
+  type SignedDownload,
+  type SignedVersionPart,
+} from './envelope/signed-download';
 export {
   secaggConsistencyDigest,
   shareBoxesDigest,

@@ -528,8 +528,8 @@ export const api = {
       errors: READABLE_VERSION,
     }),
   },
-  modelBundle: {
-    path: '/v1/models/:vid/bundle',
+  modelDownload: {
+    path: '/v1/models/:vid/download',
     get: op({
       summary:
         "A version's signed metadata (as `GET /v1/models/:vid` serves it to the caller) and its weights in one binary answer: a big-endian u32 length, that many bytes of JSON `{meta, signature}`, then the serialised weights.",

@@ -7,12 +7,12 @@ import {
   PlanSchema,
   TwinfedError,
   decisionOnPlan,
-  decodeModelBundle,
+  decodeSignedDownload,
   fingerprint,
   generateIdentity,
   initialWeights,
   layoutOf,
-  modelBundleHead,
+  signedDownloadHead,
   openUpdate,
   parseUpdate,
   planDigest,
@@ -27,7 +27,7 @@ import {
   type FederationState,
   type FederationView,
   type Identity,
-  type ModelBundle,
+  type SignedDownload,
   type ModelVersionMeta,
   type OfferedFederation,
   type PrivacyLedger,
@@ -230,9 +230,9 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
     return { bytes, etag: this.tamper.etag ?? v.meta.weightsSha256 };
   }
 
-  /** Both answers above in one (with the same tampering); `undefined` makes this fake a coordinator without bundles. */
-  modelBundle: SiteApi['modelBundle'] = async (versionId: string): Promise<ModelBundle> => {
-    this.calls.push(`bundle:${versionId}`);
+  /** Both answers above in one (with the same tampering); `undefined` makes this fake a coordinator without signed downloads. */
+  modelDownload: SiteApi['modelDownload'] = async (versionId: string): Promise<SignedDownload> => {
+    this.calls.push(`download:${versionId}`);
     const v = this.versions.get(versionId);
     if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
     const signature = this.tamper.signWith
@@ -240,11 +240,11 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
       : v.signature;
     const weights = v.bytes.slice();
     if (this.tamper.flipWeightByte) weights[weights.length - 1]! ^= 0x01;
-    const head = modelBundleHead({ meta: v.meta, signature });
+    const head = signedDownloadHead({ meta: v.meta, signature });
     const out = new Uint8Array(head.length + weights.length);
     out.set(head);
     out.set(weights, head.length);
-    return decodeModelBundle(out);
+    return decodeSignedDownload(out);
   };
 
   async uploadUpdate(opts: { federationId: string; round: number; envelope: Uint8Array }): Promise<UploadAck> {

@@ -69,7 +69,7 @@ describe('SiteRunner and push events', () => {
       await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
       expect(polls()).toBe(before);
       // Each download verifies the signature once: one request for v1, its signed metadata and weights together.
-      expect(coordinator.calls.filter((c) => c.endsWith(':v1') && !c.startsWith('evaluate'))).toEqual(['bundle:v1']);
+      expect(coordinator.calls.filter((c) => c.endsWith(':v1') && !c.startsWith('evaluate'))).toEqual(['download:v1']);
 
       coordinator.state = 'completed';
       events.emit('federation:ended', { federationId: coordinator.federationId, state: 'completed' });

@@ -1,11 +1,11 @@
-import { decodeModelBundle, generateIdentity, initialWeights, layoutOf, planDigest } from '@twinfed/shared';
+import { decodeSignedDownload, generateIdentity, initialWeights, layoutOf, planDigest } from '@twinfed/shared';
 import { FakeCoordinator } from '../__tests__/fake-coordinator';
 import { fetchVerifiedModel } from './verified-model';
 
-/** A fake coordinator serving bundles (the default) or only the two separate answers. */
-function coordinator(bundles: boolean): FakeCoordinator {
+/** A fake coordinator serving signed downloads (the default) or only the two separate answers. */
+function coordinator(downloads: boolean): FakeCoordinator {
   const c = new FakeCoordinator();
-  if (!bundles) c.modelBundle = undefined;
+  if (!downloads) c.modelDownload = undefined;
   return c;
 }
 
@@ -20,33 +20,33 @@ const fetchFrom = (c: FakeCoordinator, versionId = 'v0') =>
   });
 
 describe.each([
-  ['one bundle request', true],
+  ['one request', true],
   ['metadata then weights', false],
-])('fetchVerifiedModel (%s)', (_, bundles) => {
+])('fetchVerifiedModel (%s)', (_, downloads) => {
   test('returns the signed version with its weights', async () => {
-    const c = coordinator(bundles);
+    const c = coordinator(downloads);
     const m = await fetchFrom(c);
     expect(m.meta.versionId).toBe('v0');
     expect(m.signature).toBe(c.versions.get('v0')!.signature);
     expect(Buffer.from(m.bytes).equals(Buffer.from(c.versions.get('v0')!.bytes))).toBe(true);
     expect(Array.from(m.weights.data)).toEqual(Array.from(initialWeights(c.plan.model, 1).data));
-    expect(c.calls).toEqual(bundles ? ['bundle:v0'] : ['model:v0', 'weights:v0']);
+    expect(c.calls).toEqual(downloads ? ['download:v0'] : ['model:v0', 'weights:v0']);
   });
 
   test('refuses metadata signed by another key', async () => {
-    const c = coordinator(bundles);
+    const c = coordinator(downloads);
     c.tamper.signWith = generateIdentity();
     await expect(fetchFrom(c)).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });
   });
 
   test('refuses weights that do not hash to the signed digest', async () => {
-    const c = coordinator(bundles);
+    const c = coordinator(downloads);
     c.tamper.flipWeightByte = true;
     await expect(fetchFrom(c)).rejects.toMatchObject({ code: 'MODEL_DIGEST_MISMATCH' });
   });
 
   test('refuses a version signed for another plan', async () => {
-    const c = coordinator(bundles);
+    const c = coordinator(downloads);
     c.publish({
       versionId: 'v1',
       round: 1,
@@ -58,17 +58,17 @@ describe.each([
   });
 
   test('refuses the signed metadata of another version served in its place', async () => {
-    const c = coordinator(bundles);
+    const c = coordinator(downloads);
     c.publish({ versionId: 'v1', round: 1, weights: initialWeights(c.plan.model, 2), parent: 'v0' });
     c.versions.set('v2', c.versions.get('v1')!);
     await expect(fetchFrom(c, 'v2')).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });
   });
 });
 
-describe('fetchVerifiedModel with a malformed bundle', () => {
-  test('refuses a bundle whose framing is broken', async () => {
+describe('fetchVerifiedModel with a malformed download', () => {
+  test('refuses a download whose framing is broken', async () => {
     const c = coordinator(true);
-    c.modelBundle = async () => decodeModelBundle(Uint8Array.from([0, 0, 0, 9, 1]));
+    c.modelDownload = async () => decodeSignedDownload(Uint8Array.from([0, 0, 0, 9, 1]));
     await expect(fetchFrom(c)).rejects.toMatchObject({ code: 'MODEL_SIGNATURE_INVALID' });
   });
 });

@@ -40,16 +40,16 @@ interface FetchVerifiedModelOptions {
  * the metadata's signature verifies under the pinned key (`MODEL_SIGNATURE_INVALID`), it names the requested
  * version of this federation and carries the digest of the plan the site trains with (`MODEL_SIGNATURE_INVALID`), the weights hash to the signed digest
  * (`MODEL_DIGEST_MISMATCH`) and decode to the plan's layout (`INVALID_WEIGHTS`).
- * One request when the API serves bundles (metadata and weights together, `GET /v1/models/:id/bundle`), else two, the
+ * One request when the API serves signed downloads (metadata and weights together, `GET /v1/models/:id/download`), else two, the
  * signature then checked before the weights are downloaded. Either way nothing of the weights is used unverified.
  */
 export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Promise<VerifiedModel> {
   const { api, versionId } = options;
   const signal = options.signal ? { signal: options.signal } : {};
-  if (api.modelBundle) {
-    const bundle = await api.modelBundle(versionId, signal);
-    const meta = verifiedMeta(bundle, options);
-    return withWeights(meta, bundle.signature, bundle.weights, options);
+  if (api.modelDownload) {
+    const download = await api.modelDownload(versionId, signal);
+    const meta = verifiedMeta(download, options);
+    return withWeights(meta, download.signature, download.weights, options);
   }
   const signed = await api.model(versionId, signal);
   const meta = verifiedMeta(signed, options);

@@ -38,8 +38,8 @@ import {
   type RecalibrationSession,
   type BaselineSession,
   type UploadAck,
-  decodeModelBundle,
-  type ModelBundle,
+  decodeSignedDownload,
+  type SignedDownload,
 } from '@twinfed/shared';
 import { HttpTransport, type HttpTransportOptions } from './http';
 
@@ -65,10 +65,10 @@ export interface SiteApi {
   model(versionId: string, options?: { signal?: AbortSignal }): Promise<SignedModelVersion>;
   modelWeights(versionId: string, options?: { signal?: AbortSignal }): Promise<ModelWeightsDownload>;
   /**
-   * `GET /v1/models/:id/bundle`: the signed metadata and the weights in one answer, unverified (optional: without it a
+   * `GET /v1/models/:id/download`: the signed metadata and the weights in one answer, unverified (optional: without it a
    * site makes the two requests above).
    */
-  modelBundle?(versionId: string, options?: { signal?: AbortSignal }): Promise<ModelBundle>;
+  modelDownload?(versionId: string, options?: { signal?: AbortSignal }): Promise<SignedDownload>;
   uploadUpdate(opts: {
     federationId: string;
     round: number;
@@ -223,10 +223,10 @@ export class CoordinatorClient implements SiteApi {
     return { bytes: res.body, etag: etag || undefined };
   }
 
-  /** `GET /v1/models/:id/bundle`: signed metadata and weights in one answer (verify both before use). */
-  async modelBundle(versionId: string, options: { signal?: AbortSignal } = {}): Promise<ModelBundle> {
-    const { method, path } = callOf(api.modelBundle, 'get', { vid: versionId });
-    return decodeModelBundle((await this.http.send({ method, path, ...options })).body);
+  /** `GET /v1/models/:id/download`: signed metadata and weights in one answer (verify both before use). */
+  async modelDownload(versionId: string, options: { signal?: AbortSignal } = {}): Promise<SignedDownload> {
+    const { method, path } = callOf(api.modelDownload, 'get', { vid: versionId });
+    return decodeSignedDownload((await this.http.send({ method, path, ...options })).body);
   }
 
   /** `POST …/rounds/:round/updates`: the sealed envelope; resolves once the coordinator stored it durably. */

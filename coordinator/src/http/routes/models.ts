@@ -3,7 +3,7 @@ import {
   BINARY_MEDIA_TYPE,
   EvaluationReportSchema,
   TwinfedError,
-  modelBundleHead,
+  signedDownloadHead,
   sharesContributorsWithSites,
 } from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
@@ -49,11 +49,11 @@ export function modelHandlers(deps: HttpDeps) {
     get: async (req: Request, res: Response) => {
       res.json((await callerView(req)).view);
     },
-    bundle: async (req: Request, res: Response) => {
+    download: async (req: Request, res: Response) => {
       const { v, view } = await callerView(req);
       const bytes = await deps.store.getVersionWeights(v.id);
       if (!bytes) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
-      const head = modelBundleHead(view);
+      const head = signedDownloadHead(view);
       res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
       res
         .type(BINARY_MEDIA_TYPE)

@@ -1,5 +1,5 @@
 /**
- * A model version as one binary answer (`GET /v1/models/:vid/bundle`): the coordinator's signed metadata and the
+ * A model version as one binary answer (`GET /v1/models/:vid/download`): the coordinator's signed metadata and the
  * serialised weights it signs, so a site fetches what it must verify in one request instead of two.
  *
  * Layout: `u32 big-endian n ‖ n bytes of UTF-8 JSON {meta, signature} ‖ serialised weights`. The framing is not
@@ -14,13 +14,13 @@ export interface SignedVersionPart {
   readonly signature: string;
 }
 
-/** A decoded bundle (nothing in it verified yet). */
-export interface ModelBundle extends SignedVersionPart {
+/** A decoded signed download (nothing in it verified yet). */
+export interface SignedDownload extends SignedVersionPart {
   readonly weights: Uint8Array;
 }
 
-/** The head of a bundle (length and JSON of the signed part), to be followed by the weights bytes. */
-export function modelBundleHead(signed: SignedVersionPart): Uint8Array {
+/** The head of a signed download (length and JSON of the signed part), to be followed by the weights bytes. */
+export function signedDownloadHead(signed: SignedVersionPart): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify({ meta: signed.meta, signature: signed.signature }));
   const head = new Uint8Array(4 + json.length);
   new DataView(head.buffer).setUint32(0, json.length, false);
@@ -28,9 +28,9 @@ export function modelBundleHead(signed: SignedVersionPart): Uint8Array {
   return head;
 }
 
-/** Splits a bundle; `MODEL_SIGNATURE_INVALID` when its framing or signed part is malformed. */
-export function decodeModelBundle(bytes: Uint8Array): ModelBundle {
-  const malformed = () => new TwinfedError('MODEL_SIGNATURE_INVALID', 'The model bundle is malformed.');
+/** Splits a signed download; `MODEL_SIGNATURE_INVALID` when its framing or signed part is malformed. */
+export function decodeSignedDownload(bytes: Uint8Array): SignedDownload {
+  const malformed = () => new TwinfedError('MODEL_SIGNATURE_INVALID', 'The model download is malformed.');
   if (bytes.length < 4) throw malformed();
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, false);
   if (4 + n > bytes.length) throw malformed();
