@@ -203,6 +203,12 @@ export {
   verifyModelVersion,
 } from './envelope/model-version';
 export {
+  decodeSignedDownload,
+  signedDownloadHead,
+  type SignedDownload,
+  type SignedVersionPart,
+} from './envelope/signed-download';
+export {
   secaggConsistencyDigest,
   shareBoxesDigest,
   signSecaggConsistency,

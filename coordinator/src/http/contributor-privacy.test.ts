@@ -1,4 +1,5 @@
 import {
+  decodeSignedDownload,
   deserializeWeights,
   routes,
   verifyModelVersion,
@@ -108,5 +109,29 @@ describe('contributors are shown to sites only as counts', () => {
     expect(served.meta.contributors?.map((x) => x.siteId).sort()).toEqual([a.siteId, b.siteId].sort());
     const cur = await json<CurrentRound>(a.request('GET', routes.currentRound(fid)));
     expect(cur.round!.selectedSiteIds).toEqual([a.siteId, b.siteId].sort());
+  });
+
+  test('the download carries the same count-only signed metadata and the weights it signs, for members only', async () => {
+    const { vid } = await roundOne(testPlan());
+    const res = await a.request('GET', routes.modelDownload(vid));
+    expect(res.status).toBe(200);
+    const download = decodeSignedDownload(new Uint8Array(await res.arrayBuffer()));
+    const served = await json<{ meta: unknown; signature: string }>(a.request('GET', routes.model(vid)));
+    expect({ meta: download.meta, signature: download.signature }).toEqual({
+      meta: served.meta,
+      signature: served.signature,
+    });
+    const weights = new Uint8Array(await (await a.request('GET', routes.modelWeights(vid))).arrayBuffer());
+    expect(Buffer.from(download.weights).equals(Buffer.from(weights))).toBe(true);
+    const meta = verifyModelVersion({
+      meta: download.meta,
+      signature: download.signature,
+      weightsBytes: download.weights,
+      coordinatorSignPublicKey: a.coordinatorSignPublicKey,
+    });
+    expect(meta.versionId).toBe(vid);
+    // Last in this file: a site enrolled now is no member of the federations above.
+    const outsider = await enrollTestSite(c, 'Gamma');
+    expect((await outsider.request('GET', routes.modelDownload(vid))).status).toBe(403);
   });
 });

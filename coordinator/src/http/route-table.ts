@@ -100,6 +100,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     models: { get: models.list },
     model: { get: models.get },
     modelWeights: { get: models.weights },
+    modelDownload: { get: models.download },
     modelEvaluations: { get: models.evaluations, post: models.report },
     populationReports: { post: population.report },
     population: { get: population.view },

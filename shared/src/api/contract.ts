@@ -528,6 +528,17 @@ export const api = {
       errors: READABLE_VERSION,
     }),
   },
+  modelDownload: {
+    path: '/v1/models/:vid/download',
+    get: op({
+      summary:
+        "A version's signed metadata (as `GET /v1/models/:vid` serves it to the caller) and its weights in one binary answer: a big-endian u32 length, that many bytes of JSON `{meta, signature}`, then the serialised weights.",
+      roles: [...READERS, 'site'],
+      request: none,
+      response: { kind: 'binary', status: [200] },
+      errors: READABLE_VERSION,
+    }),
+  },
   modelEvaluations: {
     path: '/v1/models/:vid/evaluations',
     get: op({

@@ -7,10 +7,12 @@ import {
   PlanSchema,
   TwinfedError,
   decisionOnPlan,
+  decodeSignedDownload,
   fingerprint,
   generateIdentity,
   initialWeights,
   layoutOf,
+  signedDownloadHead,
   openUpdate,
   parseUpdate,
   planDigest,
@@ -25,6 +27,7 @@ import {
   type FederationState,
   type FederationView,
   type Identity,
+  type SignedDownload,
   type ModelVersionMeta,
   type OfferedFederation,
   type PrivacyLedger,
@@ -226,6 +229,23 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
     if (this.tamper.flipWeightByte) bytes[bytes.length - 1]! ^= 0x01;
     return { bytes, etag: this.tamper.etag ?? v.meta.weightsSha256 };
   }
+
+  /** Both answers above in one (with the same tampering); `undefined` makes this fake a coordinator without signed downloads. */
+  modelDownload: SiteApi['modelDownload'] = async (versionId: string): Promise<SignedDownload> => {
+    this.calls.push(`download:${versionId}`);
+    const v = this.versions.get(versionId);
+    if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
+    const signature = this.tamper.signWith
+      ? signModelVersion(v.meta, this.tamper.signWith.sign.secretKey)
+      : v.signature;
+    const weights = v.bytes.slice();
+    if (this.tamper.flipWeightByte) weights[weights.length - 1]! ^= 0x01;
+    const head = signedDownloadHead({ meta: v.meta, signature });
+    const out = new Uint8Array(head.length + weights.length);
+    out.set(head);
+    out.set(weights, head.length);
+    return decodeSignedDownload(out);
+  };
 
   async uploadUpdate(opts: { federationId: string; round: number; envelope: Uint8Array }): Promise<UploadAck> {
     this.calls.push(`upload:${opts.round}`);

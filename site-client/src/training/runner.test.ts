@@ -137,7 +137,7 @@ describe('SiteRunner', () => {
     );
     expect(ops.trainCalls).toBe(0);
     expect(coordinator.calls.some((c) => c.startsWith('upload'))).toBe(false);
-    expect(coordinator.calls.some((c) => c.startsWith('weights'))).toBe(false); // signature checked before download
+    expect(coordinator.calls.some((c) => c.startsWith('weights'))).toBe(false); // no second request for the weights
     expect(coordinator.evaluations).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import {
   type ModelVersionMeta,
   type WeightSet,
 } from '@twinfed/shared';
-import type { SiteApi } from '../transport/coordinator-client';
+import type { SignedModelVersion, SiteApi } from '../transport/coordinator-client';
 
 /** A model version whose signature and digest verified against the pinned coordinator key. */
 export interface VerifiedModel {
@@ -40,12 +40,32 @@ interface FetchVerifiedModelOptions {
  * the metadata's signature verifies under the pinned key (`MODEL_SIGNATURE_INVALID`), it names the requested
  * version of this federation and carries the digest of the plan the site trains with (`MODEL_SIGNATURE_INVALID`), the weights hash to the signed digest
  * (`MODEL_DIGEST_MISMATCH`) and decode to the plan's layout (`INVALID_WEIGHTS`).
- * The signature is checked before the weights are downloaded.
+ * One request when the API serves signed downloads (metadata and weights together, `GET /v1/models/:id/download`), else two, the
+ * signature then checked before the weights are downloaded. Either way nothing of the weights is used unverified.
  */
 export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Promise<VerifiedModel> {
-  const { api, versionId, federationId, coordinatorSignPublicKey } = options;
+  const { api, versionId } = options;
   const signal = options.signal ? { signal: options.signal } : {};
+  if (api.modelDownload) {
+    const download = await api.modelDownload(versionId, signal);
+    const meta = verifiedMeta(download, options);
+    return withWeights(meta, download.signature, download.weights, options);
+  }
   const signed = await api.model(versionId, signal);
+  const meta = verifiedMeta(signed, options);
+  const download = await api.modelWeights(versionId, signal);
+  if (download.etag !== undefined && download.etag !== meta.weightsSha256) {
+    throw new TwinfedError(
+      'MODEL_DIGEST_MISMATCH',
+      `The weights of ${versionId} were served with a digest that is not the signed one.`,
+    );
+  }
+  return withWeights(meta, signed.signature, download.bytes, options);
+}
+
+/** The served metadata once its signature verified under the pinned key, and it is for this version, federation and plan. */
+function verifiedMeta(signed: SignedModelVersion, options: FetchVerifiedModelOptions): ModelVersionMeta {
+  const { versionId, federationId, coordinatorSignPublicKey } = options;
   const meta = verifyModelVersion({ meta: signed.meta, signature: signed.signature, coordinatorSignPublicKey });
   if (meta.versionId !== versionId || meta.federationId !== federationId) {
     throw new TwinfedError(
@@ -54,13 +74,13 @@ export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Pr
     );
   }
   if (meta.planSha256 !== options.planSha256) {
-    const signed =
+    const signedWith =
       meta.planSha256 === undefined
         ? 'no plan digest (it predates signed plans)'
         : `plan digest ${meta.planSha256.slice(0, 12)}…`;
     throw new TwinfedError(
       'MODEL_SIGNATURE_INVALID',
-      `Version ${versionId} is signed with ${signed}, not the plan this site trains with (${options.planSha256.slice(0, 12)}…).`,
+      `Version ${versionId} is signed with ${signedWith}, not the plan this site trains with (${options.planSha256.slice(0, 12)}…).`,
     );
   }
   if (!sameLayout(meta.layout, options.expectedLayout)) {
@@ -69,17 +89,20 @@ export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Pr
       `Version ${versionId} has a layout that does not match the federation's model.`,
     );
   }
-  const download = await api.modelWeights(versionId, signal);
-  if (download.etag !== undefined && download.etag !== meta.weightsSha256) {
-    throw new TwinfedError(
-      'MODEL_DIGEST_MISMATCH',
-      `The weights of ${versionId} were served with a digest that is not the signed one.`,
-    );
-  }
-  // The signature verified above covers the digest: the bytes need only hash to it (one verification per download).
-  if (sha256Hex(download.bytes) !== meta.weightsSha256) throw new TwinfedError('MODEL_DIGEST_MISMATCH');
-  const weights = deserializeWeights(download.bytes, { expectedLayout: options.expectedLayout });
-  return { meta, weights, signature: signed.signature, bytes: download.bytes };
+  return meta;
+}
+
+/** The verified version with its weights, once the bytes hash to the signed digest and decode to the plan's layout. */
+function withWeights(
+  meta: ModelVersionMeta,
+  signature: string,
+  bytes: Uint8Array,
+  options: FetchVerifiedModelOptions,
+): VerifiedModel {
+  // The signature verified before covers the digest: the bytes need only hash to it (one verification per download).
+  if (sha256Hex(bytes) !== meta.weightsSha256) throw new TwinfedError('MODEL_DIGEST_MISMATCH');
+  const weights = deserializeWeights(bytes, { expectedLayout: options.expectedLayout });
+  return { meta, weights, signature, bytes };
 }
 
 /** True for the errors that mean "this model version must not be used" (`reject-version` in the error table). */

@@ -38,6 +38,8 @@ import {
   type RecalibrationSession,
   type BaselineSession,
   type UploadAck,
+  decodeSignedDownload,
+  type SignedDownload,
 } from '@twinfed/shared';
 import { HttpTransport, type HttpTransportOptions } from './http';
 
@@ -62,6 +64,11 @@ export interface SiteApi {
   currentRound(federationId: string, options?: { signal?: AbortSignal }): Promise<CurrentRound>;
   model(versionId: string, options?: { signal?: AbortSignal }): Promise<SignedModelVersion>;
   modelWeights(versionId: string, options?: { signal?: AbortSignal }): Promise<ModelWeightsDownload>;
+  /**
+   * `GET /v1/models/:id/download`: the signed metadata and the weights in one answer, unverified (optional: without it a
+   * site makes the two requests above).
+   */
+  modelDownload?(versionId: string, options?: { signal?: AbortSignal }): Promise<SignedDownload>;
   uploadUpdate(opts: {
     federationId: string;
     round: number;
@@ -214,6 +221,12 @@ export class CoordinatorClient implements SiteApi {
     const res = await this.http.send({ method, path, ...options });
     const etag = res.headers.get('etag')?.replace(/^W\//, '').replace(/"/g, '');
     return { bytes: res.body, etag: etag || undefined };
+  }
+
+  /** `GET /v1/models/:id/download`: signed metadata and weights in one answer (verify both before use). */
+  async modelDownload(versionId: string, options: { signal?: AbortSignal } = {}): Promise<SignedDownload> {
+    const { method, path } = callOf(api.modelDownload, 'get', { vid: versionId });
+    return decodeSignedDownload((await this.http.send({ method, path, ...options })).body);
   }
 
   /** `POST …/rounds/:round/updates`: the sealed envelope; resolves once the coordinator stored it durably. */

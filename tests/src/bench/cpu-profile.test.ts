@@ -24,4 +24,23 @@ describe('CPU profile summary', () => {
       { frame: 'next (router/index.js:189)', selfMs: 2, selfPct: 25 },
     ]);
   });
+
+  test('with a window, sums only the samples taken within it', () => {
+    const profile = {
+      startTime: 1_000_000,
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '', -1), children: [2, 3] },
+        { id: 2, callFrame: frame('enrollSite', 'file:///repo/coordinator/dist/store/sqlite/identity.js', 77) },
+        { id: 3, callFrame: frame('verify', 'file:///repo/shared/dist/crypto/signature.js', 31) },
+      ],
+      // at 1_001_000, 1_003_000 (enrollment), then 1_010_000 and 1_012_000 (the federation), then 1_020_000 (after it)
+      samples: [2, 2, 3, 3, 2],
+      timeDeltas: [1000, 2000, 7000, 2000, 8000],
+    };
+    const s = summariseCpuProfile(profile, 5, { fromUs: 1_005_000, toUs: 1_015_000 });
+    expect(s.totalMs).toBe(9);
+    expect(s.top).toEqual([{ frame: 'verify (shared/crypto/signature.js:32)', selfMs: 9, selfPct: 100 }]);
+    expect(s.window).toEqual({ fromUs: 1_005_000, toUs: 1_015_000 });
+    expect(() => summariseCpuProfile({ ...profile, startTime: undefined }, 5, s.window)).toThrow(/startTime/);
+  });
 });

@@ -9,6 +9,14 @@ interface CpuProfile {
   }>;
   samples: number[];
   timeDeltas: number[];
+  /** Microseconds of the monotonic clock `process.hrtime` reads too (on Linux): sample i is at startTime + Σ timeDeltas[0..i]. */
+  startTime?: number;
+}
+
+/** A part of a profiled process's life, in microseconds of the monotonic clock (`process.hrtime.bigint() / 1000n`). */
+export interface ProfileWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
 }
 
 /** One function's self time in a profile. */
@@ -27,6 +35,8 @@ export interface ProfileSummary {
   /** Time the event loop waited with nothing to run, ms. */
   readonly idleMs: number;
   readonly top: ProfileEntry[];
+  /** Set when only the samples of this window were summed (e.g. the federation, without enrollment). */
+  readonly window?: ProfileWindow;
 }
 
 /** Where a frame comes from, short: `express/lib/router.js`, `coordinator/dist/http/app.js`, `node:internal/…`. */
@@ -42,9 +52,16 @@ function shortUrl(url: string): string {
  * entries, beside the idle time. The sampling profiler counts wall time on the main thread: a synchronous
  * fsync inside a SQLite commit appears as self time of the function that committed.
  */
-export function summariseCpuProfile(profile: CpuProfile, n = 20): ProfileSummary {
+export function summariseCpuProfile(profile: CpuProfile, n = 20, window?: ProfileWindow): ProfileSummary {
+  if (window && profile.startTime === undefined)
+    throw new Error('a profile without startTime cannot be cut to a window');
   const timeOf = new Map<number, number>();
-  profile.samples.forEach((id, i) => timeOf.set(id, (timeOf.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = profile.startTime ?? 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (!window || (at >= window.fromUs && at <= window.toUs)) timeOf.set(id, (timeOf.get(id) ?? 0) + delta);
+  });
   const self = new Map<string, number>();
   let totalMs = 0;
   let idleMs = 0;
@@ -65,12 +82,12 @@ export function summariseCpuProfile(profile: CpuProfile, n = 20): ProfileSummary
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, n)
     .map(([frame, selfMs]) => ({ frame, selfMs, selfPct: busy > 0 ? (100 * selfMs) / busy : 0 }));
-  return { totalMs, idleMs, top };
+  return { totalMs, idleMs, top, ...(window ? { window } : {}) };
 }
 
 /** Reads and summarises the one `.cpuprofile` that `node --cpu-prof --cpu-prof-dir=<dir>` wrote into `dir`. */
-export function summariseCpuProfileDir(dir: string, n = 20): ProfileSummary {
+export function summariseCpuProfileDir(dir: string, n = 20, window?: ProfileWindow): ProfileSummary {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length !== 1) throw new Error(`expected one .cpuprofile in ${dir}, found ${files.length}`);
-  return summariseCpuProfile(JSON.parse(fs.readFileSync(`${dir}/${files[0]!}`, 'utf8')) as CpuProfile, n);
+  return summariseCpuProfile(JSON.parse(fs.readFileSync(`${dir}/${files[0]!}`, 'utf8')) as CpuProfile, n, window);
 }

@@ -44,7 +44,7 @@ function classifier(): { classify: (method: string, path: string) => string; par
       ? 'events'
       : label.endsWith(' updates')
         ? 'upload'
-        : label.endsWith(' modelWeights')
+        : label.endsWith(' modelWeights') || label.endsWith(' modelDownload')
           ? 'download'
           : 'metadata';
   return { classify, partOf };

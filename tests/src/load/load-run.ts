@@ -16,6 +16,7 @@ import { cryptoFloorMs } from '../bench/crypto-floor';
 import { coordinatorCli } from '../support/paths';
 import { freePort } from '../support/net';
 import { startNode, stop, type Child } from '../support/processes';
+import { countingFetch } from './request-counter';
 import { LOAD_FEATURES, enrollSwarm, runSwarm } from './swarm';
 import { readOperatorToken } from '../support/operator-token';
 
@@ -71,6 +72,12 @@ export interface LoadResult {
   versionWeights: Map<number, { baseRound: number; weights: Float32Array }>;
   /** Sites that dropped out after masking, per round. */
   droppedPerRound: number;
+  /** The sites' signed HTTP requests during the federation, by method and route of the contract (every attempt). */
+  requests: Record<string, number>;
+  /** Of those, the attempts answered other than 2xx (`<label> <status>`) or not at all (`<label> none`). */
+  failedRequests: Record<string, number>;
+  /** The federation (from its creation to the last site's end) on the monotonic clock a coordinator profile uses, µs. */
+  federationWindowUs: { fromUs: number; toUs: number };
 }
 
 /** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
@@ -215,18 +222,23 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const enrollments = await enroll(o.sites, sitesDir);
     const enrollSeconds = (Date.now() - t0) / 1000;
     log(`enrolled ${o.sites} sites in ${enrollSeconds.toFixed(1)} s`);
+    const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+    const fromUs = monotonicUs();
     const fed = await admin.createFederation(plan(o));
     const t1 = Date.now();
     const cpu0 = { coordinator: cpuOf(coordinator.proc.pid!), swarm: process.cpuUsage() };
+    const counter = countingFetch();
     const swarm = await runSwarm({
       enrollments,
       federationId: fed.id,
       baseUrl: url,
       dir: sitesDir,
+      fetch: counter.fetch,
       ...(o.model ? { features: o.model.features } : {}),
       ...(o.dropEvery ? { drops: (i: number) => i % o.dropEvery! === o.dropEvery! - 1 } : {}),
     });
     const federationSeconds = (Date.now() - t1) / 1000;
+    const federationWindowUs = { fromUs, toUs: monotonicUs() };
     const swarmCpu = process.cpuUsage(cpu0.swarm);
     const coordinatorCpuSeconds = cpuOf(coordinator.proc.pid!) - cpu0.coordinator;
     const rounds: RoundView[] = await admin.listRounds(fed.id);
@@ -283,6 +295,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       cryptoFloorMsPerUpload: floor,
       versionWeights,
       droppedPerRound: droppedSites(o.sites, o.dropEvery),
+      requests: Object.fromEntries([...counter.counts].sort(([a], [b]) => a.localeCompare(b))),
+      federationWindowUs,
+      failedRequests: Object.fromEntries([...counter.failures].sort(([a], [b]) => a.localeCompare(b))),
     };
   } finally {
     await stop(coordinator, 15_000);

@@ -6,6 +6,15 @@ import type { LoadResult } from './load-run';
 /** Parameters of the load model (logistic regression over three inputs, with its bias). */
 const LOAD_PARAMS = 4;
 
+/** Requests per site-round: the total and by route. */
+function perSiteRound(
+  counts: Record<string, number>,
+  siteRounds: number,
+): { total: number; byRoute: Record<string, number> } {
+  const byRoute = Object.fromEntries(Object.entries(counts).map(([route, n]) => [route, n / siteRounds]));
+  return { total: Object.values(counts).reduce((a, b) => a + b, 0) / siteRounds, byRoute };
+}
+
 /** The load runs as rows of `bench/results/scale.json` (plain FedAvg), and its `load` section in scale.md. */
 export function writeScaleLoad(results: readonly LoadResult[]): void {
   const rows = results.map((r) => {
@@ -22,6 +31,8 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
       retried503: r.overloaded,
       rounds: r.roundsPublished,
       cryptoFloorMsPerUpload: r.cryptoFloorMsPerUpload,
+      requestsPerSiteRound: perSiteRound(r.requests, siteRounds),
+      failedRequestsPerSiteRound: perSiteRound(r.failedRequests, siteRounds),
     };
   });
   const table: BenchTable = {
@@ -41,6 +52,7 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
       'floor ms',
       'coordinator / floor',
       'site CPU ms / site-round',
+      'requests / site-round',
       'errors',
       '503 retried',
     ],
@@ -53,13 +65,36 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
       r.cryptoFloorMsPerUpload,
       r.coordinatorCpuMsPerSiteRound / r.cryptoFloorMsPerUpload,
       r.siteCpuMsPerSiteRound,
+      r.requestsPerSiteRound.total,
       String(r.errors),
       String(r.retried503),
     ]),
   };
+  const routes = [
+    ...new Set(
+      rows.flatMap((r) => [
+        ...Object.keys(r.requestsPerSiteRound.byRoute),
+        ...Object.keys(r.failedRequestsPerSiteRound.byRoute),
+      ]),
+    ),
+  ].sort();
+  const perRoute = (r: (typeof rows)[number], route: string) =>
+    r.requestsPerSiteRound.byRoute[route] ?? r.failedRequestsPerSiteRound.byRoute[route] ?? 0;
+  const requests: BenchTable = {
+    title: 'Signed HTTP requests per site-round, by endpoint',
+    note:
+      "Every request the simulated sites sent during the federation (each attempt of a retried one), counted in the sites' fetch by method " +
+      'and route of the API contract, divided by the site-rounds (enrollment and the socket.io stream not included). ' +
+      'Rows ending in a status: the attempts of the row above answered so (none: a timeout or a connection failure), included in it.',
+    columns: ['endpoint', ...rows.map((r) => `${r.sites} sites`)],
+    rows: [
+      ...routes.map((route) => [route, ...rows.map((r) => perRoute(r, route))]),
+      ['total', ...rows.map((r) => r.requestsPerSiteRound.total)],
+    ],
+  };
   writeScaleSection({
     name: 'load',
-    markdown: toMarkdown('Plain rounds', {}, [table]).replace(/^# Plain rounds\n\n/, ''),
+    markdown: toMarkdown('Plain rounds', {}, [table, requests]).replace(/^# Plain rounds\n\n/, ''),
     meta: { loadavg: loadAverage() },
     update: (doc) => {
       upsertScaleRows(doc, rows);
@@ -101,7 +136,10 @@ export function writeScaleProfile(label: string, r: LoadResult, profile: Profile
         profilesOf(doc).map((p) => ({
           title: `Coordinator profile, ${p.label}: top ${p.top.length} functions by self time`,
           note:
-            `${p.date}: ${p.sites} sites × ${p.rounds} rounds, whole coordinator life (enrollment included), ` +
+            `${p.date}: ${p.sites} sites × ${p.rounds} rounds, ` +
+            (p.window
+              ? 'the federation only (from its creation to the last site’s end; enrollment left out), '
+              : 'whole coordinator life (enrollment included), ') +
             `\`node --cpu-prof\`; ${(p.totalMs / 1000).toFixed(1)} s sampled of which ${(p.idleMs / 1000).toFixed(1)} s idle; ` +
             `${p.coordinatorCpuMsPerSiteRound.toFixed(2)} ms coordinator CPU per site-round over the federation. ` +
             'Wall time on the main thread: a synchronous fsync in a SQLite commit counts as self time of the committing function.',

@@ -1,5 +1,11 @@
 import type { Request, Response } from 'express';
-import { BINARY_MEDIA_TYPE, EvaluationReportSchema, TwinfedError, sharesContributorsWithSites } from '@twinfed/shared';
+import {
+  BINARY_MEDIA_TYPE,
+  EvaluationReportSchema,
+  TwinfedError,
+  signedDownloadHead,
+  sharesContributorsWithSites,
+} from '@twinfed/shared';
 import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
 import { memberSite, requireSiteMember } from '../membership';
@@ -22,6 +28,17 @@ export function modelHandlers(deps: HttpDeps) {
     const siteId = await requireSiteMember(req, deps, v.federationId);
     return { v, siteId };
   };
+  /** The version as the caller may see it: sites get the count-only metadata unless the plan shares contributors with them. */
+  const callerView = async (req: Request) => {
+    const { v, siteId } = await readableVersion(req);
+    if (siteId === null) return { v, view: versionView(v) };
+    const federation = await deps.store.getFederation(v.federationId);
+    if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
+    return {
+      v,
+      view: sharesContributorsWithSites(deps.engine.parsed(federation).plan) ? versionView(v) : siteViews.of(v),
+    };
+  };
   return {
     list: async (req: Request, res: Response) => {
       const fid = typeof req.query.federation === 'string' ? req.query.federation : undefined;
@@ -30,12 +47,17 @@ export function modelHandlers(deps: HttpDeps) {
       res.json({ models: versions.filter((v) => !visible || visible.has(v.federationId)).map(versionView) });
     },
     get: async (req: Request, res: Response) => {
-      const { v, siteId } = await readableVersion(req);
-      if (siteId === null) return void res.json(versionView(v));
-      // Sites get the count-only metadata unless the plan shares contributors with them.
-      const federation = await deps.store.getFederation(v.federationId);
-      if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
-      res.json(sharesContributorsWithSites(deps.engine.parsed(federation).plan) ? versionView(v) : siteViews.of(v));
+      res.json((await callerView(req)).view);
+    },
+    download: async (req: Request, res: Response) => {
+      const { v, view } = await callerView(req);
+      const bytes = await deps.store.getVersionWeights(v.id);
+      if (!bytes) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
+      const head = signedDownloadHead(view);
+      res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+      res
+        .type(BINARY_MEDIA_TYPE)
+        .send(Buffer.concat([head, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]));
     },
     weights: async (req: Request, res: Response) => {
       const { v } = await readableVersion(req);

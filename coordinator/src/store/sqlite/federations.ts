@@ -3,6 +3,7 @@ import { DEFAULT_STUDY_ID } from '@twinfed/shared';
 import { unknownFederation, unknownStudy } from '../errors';
 import type { AmendPlanResult, Federation, FederationPatch, Round } from '../records';
 import type { FederationStore, TransitionRoundInput } from '../types';
+import { JsonArrayCache } from '../json-array-cache';
 import { applyPatch } from '../util';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
 import { checkFence } from './leases';
@@ -27,10 +28,13 @@ function toFederation(row: FederationRow): Federation {
   return { ...row, plan: JSON.parse(row.plan) as Federation['plan'] };
 }
 
+/** Selections parsed lately (a round's selection is read at every upload and `rounds/current`, and never changes). */
+const selections = new JsonArrayCache<string>();
+
 function toRound(row: RoundRow): Round {
   return {
     ...row,
-    selectedSiteIds: JSON.parse(row.selectedSiteIds) as string[],
+    selectedSiteIds: selections.parse(row.selectedSiteIds),
     clientConfig: JSON.parse(row.clientConfig) as Round['clientConfig'],
   };
 }

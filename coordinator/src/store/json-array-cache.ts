@@ -1,0 +1,24 @@
+/**
+ * A round's selection is stored as JSON text; at 1,000 sites it is ~30 kB that every upload and every `rounds/current`
+ * parsed again (1,000 new strings and their garbage per request, O(n²) per round). {@link JsonArrayCache} keeps the
+ * arrays of the texts it parsed lately and hands out a shallow copy (pointers only: the strings are shared), so a
+ * caller may still change what it got without changing what the next one gets. Keyed by the text itself, a changed
+ * column is simply another key: nothing to invalidate.
+ */
+export class JsonArrayCache<T extends string | number> {
+  private readonly entries = new Map<string, readonly T[]>();
+
+  constructor(private readonly capacity = 16) {}
+
+  /** A fresh array equal to `JSON.parse(text)` (an array of strings or numbers). */
+  parse(text: string): T[] {
+    let value = this.entries.get(text);
+    if (value) this.entries.delete(text);
+    else {
+      value = JSON.parse(text) as T[];
+      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    }
+    this.entries.set(text, value);
+    return value.slice();
+  }
+}
