@@ -203,12 +203,18 @@ export {
   verifyModelVersion,
 } from './envelope/model-version';
 export {
+  secaggCohortDigest,
   secaggConsistencyDigest,
+  secaggNeighbourhoodDigest,
+  secaggNeighbourhoodStatement,
   shareBoxesDigest,
   signSecaggConsistency,
   signSecaggKeys,
+  signSecaggNeighbourhood,
   verifySecaggConsistency,
+  verifySecaggDigest,
   verifySecaggKeys,
+  verifySecaggNeighbourhood,
 } from './envelope/secagg-statements';
 export { signPlan, verifySignedPlan, type SignedPlan } from './envelope/signed-plan';
 export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';

@@ -311,7 +311,17 @@ describe('secure aggregation over real HTTP', () => {
       const unmasking = await phase('unmasking'); // the round deadline: 21 of 24 uploaded
       expect(unmasking.maskedBy).toHaveLength(21);
       const u3 = sites.filter((_, i) => !dropped.has(i));
+      // The complete graph's statement (V2) is refused in a sparse round: each site signs its neighbourhood (V3).
+      const v2 = await u3[0]!.consistency(1, undefined, 'complete');
+      expect(v2.status).toBe(409);
+      expect((await json<{ error: { code: string } }>(v2)).error.code).toBe('SECAGG_INCONSISTENT');
       for (const s of u3) expect((await s.consistency(1)).status).toBe(201);
+      // Each site is relayed only the signatures of itself and its neighbours in U3.
+      for (const s of u3) {
+        const near = new Set([s.site.siteId, ...graph.neighbours(s.site.siteId)]);
+        const relayed = (await s.state(1)).consistency.map((x) => x.siteId).sort();
+        expect(relayed).toEqual(unmasking.maskedBy!.filter((id) => near.has(id)).sort());
+      }
       // The sum unmasks as soon as every secret has t shares from its holders, possibly before all 21 revealed.
       let revealed = 0;
       for (const s of u3) {

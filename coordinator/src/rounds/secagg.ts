@@ -22,7 +22,9 @@ import {
   publicPart,
   recoverMaskSecretKey,
   recoverSelfMaskSeed,
+  secaggCohortDigest,
   secaggGraph,
+  secaggNeighbourhoodStatement,
   secaggPairKey,
   secaggThreshold,
   secaggVectorLength,
@@ -30,6 +32,7 @@ import {
   unmaskSum,
   verifySecaggConsistency,
   verifySecaggKeys,
+  verifySecaggNeighbourhood,
   type CohortMember,
   type Plan,
   type SecaggAck,
@@ -237,10 +240,13 @@ export class SecureAggregation {
     const { sharesAt, unmaskAt } = secaggDeadlines(round);
     const late = unmasking || closed;
     const u3 = late ? (await this.sets(round)).u3 : [];
+    // The signatures a site checks: U3's with the complete graph, only those of N[site] ∩ U3 with a sparse one.
+    const graph = this.graph(loaded.plan, round);
+    const relayed = new Set(graph.kind === 'sparse' ? [siteId, ...graph.neighbours(siteId)] : u3);
     const inU3 = new Set(u3);
     const consistency = late
-      ? (await store.listSecaggMessages(round.federationId, round.round, 'consistency')).filter((m) =>
-          inU3.has(m.siteId),
+      ? (await store.listSecaggMessages(round.federationId, round.round, 'consistency')).filter(
+          (m) => inU3.has(m.siteId) && relayed.has(m.siteId),
         )
       : [];
     // A reveal is taken only once the round stopped taking updates.
@@ -324,8 +330,10 @@ export class SecureAggregation {
   }
 
   /**
-   * Step 3: a U3 member's signature over the round as it saw it — (context, S, t, U2, U3) — checked against the round
-   * as stored here (`SECAGG_INCONSISTENT` when the site saw another one). Idempotent (Ed25519 is deterministic).
+   * Step 3: a U3 member's signature over the round as it saw it — (context, S, t, U2, U3) with the complete graph, its
+   * closed neighbourhood restricted to U2 and U3 with a sparse one (V3, secagg-statements) — checked against the round
+   * as stored here (`SECAGG_INCONSISTENT` when the site saw another one, or signed the other kind of statement).
+   * Idempotent (Ed25519 is deterministic).
    */
   async submitConsistency(loaded: Loaded, round: Round, siteId: string, input: unknown): Promise<SecaggAck> {
     const body = SecaggConsistencySchema.parse(input);
@@ -334,17 +342,36 @@ export class SecureAggregation {
     const { u2, u3 } = await this.sets(round);
     if (!u3.includes(siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', 'Only sites whose masked update was taken sign the round.');
-    const statement = {
-      ...this.context(round),
-      threshold: this.threshold(loaded.plan, round),
-      cohort: round.selectedSiteIds,
-      u2,
-      u3,
-    };
-    if (!verifySecaggConsistency(statement, body.signature, await this.signKeyOf(siteId))) {
+    const graph = this.graph(loaded.plan, round);
+    const threshold = this.threshold(loaded.plan, round);
+    const signKey = await this.signKeyOf(siteId);
+    const valid =
+      graph.kind === 'sparse'
+        ? verifySecaggNeighbourhood(
+            secaggNeighbourhoodStatement({
+              ...this.context(round),
+              cohortSha256: secaggCohortDigest(round.selectedSiteIds),
+              degree: graph.degree,
+              threshold: graph.threshold,
+              siteId,
+              neighbours: graph.neighbours(siteId),
+              u2: new Set(u2),
+              u3: new Set(u3),
+            }),
+            body.signature,
+            signKey,
+          )
+        : verifySecaggConsistency(
+            { ...this.context(round), threshold, cohort: round.selectedSiteIds, u2, u3 },
+            body.signature,
+            signKey,
+          );
+    if (!valid) {
       throw new TwinfedError(
         'SECAGG_INCONSISTENT',
-        `The signature is not over this round as the coordinator holds it (t = ${statement.threshold}, U3 = ${u3.join(', ')}).`,
+        graph.kind === 'sparse'
+          ? `The signature is not over this site's neighbourhood in the round as the coordinator holds it (V3 statement, k = ${graph.degree}, t = ${graph.threshold}).`
+          : `The signature is not over this round as the coordinator holds it (t = ${threshold}, U3 = ${u3.join(', ')}).`,
       );
     }
     const put = await this.core.store.putSecaggMessage({
@@ -363,7 +390,14 @@ export class SecureAggregation {
       const key = `${round.federationId}\n${round.round}`;
       const signed = await this.core.store.listSecaggSenders(round.federationId, round.round, 'consistency');
       const inU3 = new Set(u3);
-      if (!this.revealing.has(key) && signed.filter((id) => inU3.has(id)).length >= statement.threshold) {
+      const ready = () => {
+        const done = new Set(signed.filter((id) => inU3.has(id)));
+        if (graph.kind !== 'sparse') return done.size >= threshold;
+        // Every member of U3 can go on once the graph's threshold of N[u] ∩ U3 signed.
+        const closed = (u: string) => [u, ...graph.neighbours(u)].filter((id) => done.has(id)).length;
+        return done.size >= graph.threshold && u3.every((u) => closed(u) >= graph.threshold);
+      };
+      if (!this.revealing.has(key) && ready()) {
         SecureAggregation.remember(this.revealing, key, true, 64);
         this.announce(round, 'revealing');
       }
