@@ -145,7 +145,7 @@ export class LyingCoordinator {
             threshold: g.threshold,
             siteId: sybil.state.siteId,
             neighbours: g.neighbours(sybil.state.siteId),
-            u2: new Set(this.u2!),
+            u2: new Set(this.u2),
             u3: new Set(u3),
           }),
           key,
