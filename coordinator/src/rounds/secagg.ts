@@ -90,6 +90,8 @@ export class SecureAggregation {
   private readonly relays = new Map<string, SecaggRelay>();
   /** Recent rounds whose cohort was told that t consistency signatures are in. */
   private readonly revealing = new Map<string, true>();
+  /** U2, U3 and the dropped sites of recent rounds that stopped taking updates (see {@link sets}). */
+  private readonly fixedSets = new Map<string, { u2: string[]; u3: string[]; dropped: string[] }>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
   private readonly cohortEntries = new Map<string, CohortMember[]>();
 
@@ -571,7 +573,21 @@ export class SecureAggregation {
     return { status: 'done', mean: { delta, metrics, contributors: u3 }, contributors };
   }
 
+  /**
+   * U2, U3 and the dropped sites. Once the round stopped taking updates (`aggregating` and after) U3 no longer
+   * changes, so the sets are read once per round and replica instead of on every state read, consistency signature
+   * and reveal (each an O(n) read of the round's update summaries).
+   */
   private async sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
+    const fixed = round.state === 'aggregating' || round.state === 'published' || round.state === 'failed';
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
+    const cached = fixed ? this.fixedSets.get(key) : undefined;
+    if (cached) return cached;
+    const sets = await this.readSets(round);
+    return fixed ? SecureAggregation.remember(this.fixedSets, key, sets, 16) : sets;
+  }
+
+  private async readSets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
     const cohort = await this.core.store.getSecaggCohort(round.federationId, round.round);
     const u2 = cohort?.siteIds ?? [];
     const inU2 = new Set(u2);

@@ -128,6 +128,8 @@ export class SecureRound {
   private readonly coordinatorFingerprint: string;
   /** Directory entries whose coordinator signature this site already checked (each entry is checked once). */
   private readonly verifiedEntries = new Set<string>();
+  /** The graph of the round this site last dealt with. */
+  private graphs: { key: string; graph: SecaggGraph } | undefined;
   /** The `secagg:phase` pushes received, per recent round of this federation. */
   private readonly pushed = new Map<number, Set<SecaggPhase>>();
 
@@ -205,13 +207,7 @@ export class SecureRound {
         `The coordinator announces the threshold t = ${s.threshold}; from the plan and the ${ids.length} sites of the round this site computes t = ${t}.`,
       );
     this.record(r.round, { baseVersionId: r.baseVersionId, cohort: ids, threshold: t });
-    const graph = secaggGraph({
-      ...this.rd(r),
-      cohort: ids,
-      minSites: this.o.minSites,
-      options: this.o.graph,
-      distributedDp: this.o.ddp !== undefined,
-    });
+    const graph = this.graphOf(r, ids);
     // This site and its neighbours: the only sites it shares with, masks against, reveals for and checks the
     // signatures of — so the only ones whose directory entries it checks and whose keys it pins.
     const near = new Set([this.siteId, ...graph.neighbours(this.siteId)]);
@@ -222,6 +218,22 @@ export class SecureRound {
       verified: this.verifiedEntries,
     });
     return { peers, ids, t, graph, near };
+  }
+
+  /** The round's graph over S (a pure function of the round, S and the plan: computed once per round, not per step). */
+  private graphOf(r: SecureRoundRef, ids: string[]): SecaggGraph {
+    const key = `${r.round}\n${r.baseVersionId}\n${ids.join(',')}`;
+    if (this.graphs?.key !== key) {
+      const graph = secaggGraph({
+        ...this.rd(r),
+        cohort: ids,
+        minSites: this.o.minSites,
+        options: this.o.graph,
+        distributedDp: this.o.ddp !== undefined,
+      });
+      this.graphs = { key, graph };
+    }
+    return this.graphs.graph;
   }
 
   /**
@@ -418,7 +430,8 @@ export class SecureRound {
         'The coordinator now shows other survivors (U2) or mask keys than the ones this site masked with.',
       );
     const u2ids = u2.map((m) => m.siteId);
-    if (!u3.every((id) => u2ids.includes(id)))
+    const inU2 = new Set(u2ids);
+    if (!u3.every((id) => inU2.has(id)))
       throw inconsistent("The coordinator lists a masked update from outside the round's survivors.");
     if (u3.length < t) return; // too few survivors: revealing could only help unmask someone
 
@@ -463,7 +476,8 @@ export class SecureRound {
       s = await this.waitFor(r.round, (x) => x.consistency.length > seen || x.phase === 'closed', 'revealing');
     }
 
-    const dropped = u2ids.filter((id) => !u3.includes(id));
+    const inU3 = new Set(u3);
+    const dropped = u2ids.filter((id) => !inU3.has(id));
     const maskKeys = new Map(u2.map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
     const open = (from: string) => {
       const share = s.sharesForMe.find((x) => x.from === from);
