@@ -90,6 +90,8 @@ export class SecureAggregation {
   private readonly relays = new Map<string, SecaggRelay>();
   /** Recent rounds whose cohort was told that t consistency signatures are in. */
   private readonly revealing = new Map<string, true>();
+  /** Per recent round of a sparse graph: the sites told that t_g of their closed neighbourhood signed. */
+  private readonly revealingSites = new Map<string, Set<string>>();
   /** U2, U3 and the dropped sites of recent rounds that stopped taking updates (see {@link sets}). */
   private readonly fixedSets = new Map<string, { u2: string[]; u3: string[]; dropped: string[] }>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
@@ -387,21 +389,36 @@ export class SecureAggregation {
     if (put.status === 'conflict')
       throw new TwinfedError('UPDATE_CONFLICT', 'A different consistency signature from this site was already taken.');
     if (put.status === 'accepted') {
-      // The sites wait for t signatures before revealing: tell them once, when the t-th arrives (they poll otherwise).
-      // Once per round and replica, at the first count of t or more: two signatures taken together may both count t + 1.
       const key = `${round.federationId}\n${round.round}`;
       const signed = await this.core.store.listSecaggSenders(round.federationId, round.round, 'consistency');
       const inU3 = new Set(u3);
-      const ready = () => {
-        const done = new Set(signed.filter((id) => inU3.has(id)));
-        if (graph.kind !== 'sparse') return done.size >= threshold;
-        // Every member of U3 can go on once the graph's threshold of N[u] ∩ U3 signed.
-        const closed = (u: string) => [u, ...graph.neighbours(u)].filter((id) => done.has(id)).length;
-        return done.size >= graph.threshold && u3.every((u) => closed(u) >= graph.threshold);
-      };
-      if (!this.revealing.has(key) && ready()) {
-        SecureAggregation.remember(this.revealing, key, true, 64);
-        this.announce(round, 'revealing');
+      const done = new Set(signed.filter((id) => inU3.has(id)));
+      if (graph.kind !== 'sparse') {
+        // The sites wait for t signatures before revealing: tell them once, when the t-th arrives (they poll
+        // otherwise). Once per round and replica, at the first count of t or more: two signatures taken together may
+        // both count t + 1.
+        if (!this.revealing.has(key) && done.size >= threshold) {
+          SecureAggregation.remember(this.revealing, key, true, 64);
+          this.announce(round, 'revealing');
+        }
+      } else {
+        // A site of a sparse graph waits only for t_g signatures of its closed neighbourhood: tell each one as soon as
+        // its own neighbourhood has them (the signer and its neighbours are the only sites this signature can
+        // complete), not the whole cohort at the slowest site's pace.
+        let told = this.revealingSites.get(key);
+        if (!told) told = SecureAggregation.remember(this.revealingSites, key, new Set<string>(), 16);
+        const ready = [siteId, ...graph.neighbours(siteId)].filter(
+          (u) =>
+            inU3.has(u) &&
+            !told.has(u) &&
+            [u, ...graph.neighbours(u)].filter((id) => done.has(id)).length >= graph.threshold,
+        );
+        for (const u of ready) told.add(u);
+        if (ready.length > 0)
+          this.core.events.secaggPhase(
+            { federationId: round.federationId, round: round.round, phase: 'revealing' },
+            ready,
+          );
       }
     }
     return { status: put.status === 'accepted' ? 'accepted' : 'duplicate' };
