@@ -209,12 +209,18 @@ export {
   type SignedVersionPart,
 } from './envelope/signed-download';
 export {
+  secaggCohortDigest,
   secaggConsistencyDigest,
+  secaggNeighbourhoodDigest,
+  secaggNeighbourhoodStatement,
   shareBoxesDigest,
   signSecaggConsistency,
   signSecaggKeys,
+  signSecaggNeighbourhood,
   verifySecaggConsistency,
+  verifySecaggDigest,
   verifySecaggKeys,
+  verifySecaggNeighbourhood,
 } from './envelope/secagg-statements';
 export { signPlan, verifySignedPlan, type SignedPlan } from './envelope/signed-plan';
 export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';

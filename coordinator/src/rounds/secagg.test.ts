@@ -311,7 +311,57 @@ describe('secure aggregation over real HTTP', () => {
       const unmasking = await phase('unmasking'); // the round deadline: 21 of 24 uploaded
       expect(unmasking.maskedBy).toHaveLength(21);
       const u3 = sites.filter((_, i) => !dropped.has(i));
-      for (const s of u3) expect((await s.consistency(1)).status).toBe(201);
+      // The complete graph's statement (V2) is refused in a sparse round: each site signs its neighbourhood (V3).
+      const v2 = await u3[0]!.consistency(1, undefined, 'complete');
+      expect(v2.status).toBe(409);
+      expect((await json<{ error: { code: string } }>(v2)).error.code).toBe('SECAGG_INCONSISTENT');
+      // `revealing` is pushed to each site once t_g of its own closed neighbourhood signed, not at a global count:
+      // the first site's neighbourhood signs first, and only the sites it completes are told.
+      const heard = new Map<string, number>(sites.map((s) => [s.site.siteId, 0]));
+      const sockets = sites.map((s) => {
+        const socket = connect(c.url + SITE_NAMESPACE, {
+          transports: ['websocket'],
+          forceNew: true,
+          reconnection: false,
+          auth: signHandshake({ siteId: s.site.siteId, signSecretKey: s.site.identity.sign.secretKey }),
+        });
+        socket.on('secagg:phase', (e: SecaggPhaseEvent) => {
+          if (e.phase === 'revealing') heard.set(s.site.siteId, heard.get(s.site.siteId)! + 1);
+        });
+        return socket;
+      });
+      await Promise.all(sockets.map((x) => new Promise((resolve) => x.once('connect', () => resolve(undefined)))));
+      const inU3 = new Set(u3.map((s) => s.site.siteId));
+      const x = u3[0]!.site.siteId;
+      const early = u3.filter((s) => s.site.siteId === x || graph.neighbours(x).includes(s.site.siteId));
+      const ready = (signed: Set<string>) =>
+        [...inU3].filter((u) => [u, ...graph.neighbours(u)].filter((id) => signed.has(id)).length >= graph.threshold);
+      for (const s of early) expect((await s.consistency(1)).status).toBe(201);
+      const expected = ready(new Set(early.map((s) => s.site.siteId)));
+      expect(expected).toContain(x);
+      expect(expected.length).toBeLessThan(inU3.size);
+      for (let i = 0; i < 100 && expected.some((id) => heard.get(id) === 0); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(
+        [...heard]
+          .filter(([, n]) => n > 0)
+          .map(([id]) => id)
+          .sort(),
+      ).toEqual(expected.sort());
+      for (const s of u3.filter((y) => !early.includes(y))) expect((await s.consistency(1)).status).toBe(201);
+      for (let i = 0; i < 100 && [...inU3].some((id) => heard.get(id) === 0); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
+      // Every member of U3 told exactly once; the dropped sites never.
+      for (const [id, n] of heard) expect([id, n]).toEqual([id, inU3.has(id) ? 1 : 0]);
+      for (const socket of sockets) socket.disconnect();
+      // Each site is relayed only the signatures of itself and its neighbours in U3.
+      for (const s of u3) {
+        const near = new Set([s.site.siteId, ...graph.neighbours(s.site.siteId)]);
+        const relayed = (await s.state(1)).consistency.map((x) => x.siteId).sort();
+        expect(relayed).toEqual(unmasking.maskedBy!.filter((id) => near.has(id)).sort());
+      }
       // The sum unmasks as soon as every secret has t shares from its holders, possibly before all 21 revealed.
       let revealed = 0;
       for (const s of u3) {

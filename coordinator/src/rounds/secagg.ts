@@ -22,7 +22,9 @@ import {
   publicPart,
   recoverMaskSecretKey,
   recoverSelfMaskSeed,
+  secaggCohortDigest,
   secaggGraph,
+  secaggNeighbourhoodStatement,
   secaggPairKey,
   secaggThreshold,
   secaggVectorLength,
@@ -30,6 +32,7 @@ import {
   unmaskSum,
   verifySecaggConsistency,
   verifySecaggKeys,
+  verifySecaggNeighbourhood,
   type CohortMember,
   type Plan,
   type SecaggAck,
@@ -87,6 +90,10 @@ export class SecureAggregation {
   private readonly relays = new Map<string, SecaggRelay>();
   /** Recent rounds whose cohort was told that t consistency signatures are in. */
   private readonly revealing = new Map<string, true>();
+  /** Per recent round of a sparse graph: the sites told that t_g of their closed neighbourhood signed. */
+  private readonly revealingSites = new Map<string, Set<string>>();
+  /** U2, U3 and the dropped sites of recent rounds that stopped taking updates (see {@link sets}). */
+  private readonly fixedSets = new Map<string, { u2: string[]; u3: string[]; dropped: string[] }>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
   private readonly cohortEntries = new Map<string, CohortMember[]>();
 
@@ -237,10 +244,13 @@ export class SecureAggregation {
     const { sharesAt, unmaskAt } = secaggDeadlines(round);
     const late = unmasking || closed;
     const u3 = late ? (await this.sets(round)).u3 : [];
+    // The signatures a site checks: U3's with the complete graph, only those of N[site] ∩ U3 with a sparse one.
+    const graph = this.graph(loaded.plan, round);
+    const relayed = new Set(graph.kind === 'sparse' ? [siteId, ...graph.neighbours(siteId)] : u3);
     const inU3 = new Set(u3);
     const consistency = late
-      ? (await store.listSecaggMessages(round.federationId, round.round, 'consistency')).filter((m) =>
-          inU3.has(m.siteId),
+      ? (await store.listSecaggMessages(round.federationId, round.round, 'consistency')).filter(
+          (m) => inU3.has(m.siteId) && relayed.has(m.siteId),
         )
       : [];
     // A reveal is taken only once the round stopped taking updates.
@@ -324,8 +334,10 @@ export class SecureAggregation {
   }
 
   /**
-   * Step 3: a U3 member's signature over the round as it saw it — (context, S, t, U2, U3) — checked against the round
-   * as stored here (`SECAGG_INCONSISTENT` when the site saw another one). Idempotent (Ed25519 is deterministic).
+   * Step 3: a U3 member's signature over the round as it saw it — (context, S, t, U2, U3) with the complete graph, its
+   * closed neighbourhood restricted to U2 and U3 with a sparse one (V3, secagg-statements) — checked against the round
+   * as stored here (`SECAGG_INCONSISTENT` when the site saw another one, or signed the other kind of statement).
+   * Idempotent (Ed25519 is deterministic).
    */
   async submitConsistency(loaded: Loaded, round: Round, siteId: string, input: unknown): Promise<SecaggAck> {
     const body = SecaggConsistencySchema.parse(input);
@@ -334,17 +346,36 @@ export class SecureAggregation {
     const { u2, u3 } = await this.sets(round);
     if (!u3.includes(siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', 'Only sites whose masked update was taken sign the round.');
-    const statement = {
-      ...this.context(round),
-      threshold: this.threshold(loaded.plan, round),
-      cohort: round.selectedSiteIds,
-      u2,
-      u3,
-    };
-    if (!verifySecaggConsistency(statement, body.signature, await this.signKeyOf(siteId))) {
+    const graph = this.graph(loaded.plan, round);
+    const threshold = this.threshold(loaded.plan, round);
+    const signKey = await this.signKeyOf(siteId);
+    const valid =
+      graph.kind === 'sparse'
+        ? verifySecaggNeighbourhood(
+            secaggNeighbourhoodStatement({
+              ...this.context(round),
+              cohortSha256: secaggCohortDigest(round.selectedSiteIds),
+              degree: graph.degree,
+              threshold: graph.threshold,
+              siteId,
+              neighbours: graph.neighbours(siteId),
+              u2: new Set(u2),
+              u3: new Set(u3),
+            }),
+            body.signature,
+            signKey,
+          )
+        : verifySecaggConsistency(
+            { ...this.context(round), threshold, cohort: round.selectedSiteIds, u2, u3 },
+            body.signature,
+            signKey,
+          );
+    if (!valid) {
       throw new TwinfedError(
         'SECAGG_INCONSISTENT',
-        `The signature is not over this round as the coordinator holds it (t = ${statement.threshold}, U3 = ${u3.join(', ')}).`,
+        graph.kind === 'sparse'
+          ? `The signature is not over this site's neighbourhood in the round as the coordinator holds it (V3 statement, k = ${graph.degree}, t = ${graph.threshold}).`
+          : `The signature is not over this round as the coordinator holds it (t = ${threshold}, U3 = ${u3.join(', ')}).`,
       );
     }
     const put = await this.core.store.putSecaggMessage({
@@ -358,14 +389,36 @@ export class SecureAggregation {
     if (put.status === 'conflict')
       throw new TwinfedError('UPDATE_CONFLICT', 'A different consistency signature from this site was already taken.');
     if (put.status === 'accepted') {
-      // The sites wait for t signatures before revealing: tell them once, when the t-th arrives (they poll otherwise).
-      // Once per round and replica, at the first count of t or more: two signatures taken together may both count t + 1.
       const key = `${round.federationId}\n${round.round}`;
       const signed = await this.core.store.listSecaggSenders(round.federationId, round.round, 'consistency');
       const inU3 = new Set(u3);
-      if (!this.revealing.has(key) && signed.filter((id) => inU3.has(id)).length >= statement.threshold) {
-        SecureAggregation.remember(this.revealing, key, true, 64);
-        this.announce(round, 'revealing');
+      const done = new Set(signed.filter((id) => inU3.has(id)));
+      if (graph.kind !== 'sparse') {
+        // The sites wait for t signatures before revealing: tell them once, when the t-th arrives (they poll
+        // otherwise). Once per round and replica, at the first count of t or more: two signatures taken together may
+        // both count t + 1.
+        if (!this.revealing.has(key) && done.size >= threshold) {
+          SecureAggregation.remember(this.revealing, key, true, 64);
+          this.announce(round, 'revealing');
+        }
+      } else {
+        // A site of a sparse graph waits only for t_g signatures of its closed neighbourhood: tell each one as soon as
+        // its own neighbourhood has them (the signer and its neighbours are the only sites this signature can
+        // complete), not the whole cohort at the slowest site's pace.
+        let told = this.revealingSites.get(key);
+        if (!told) told = SecureAggregation.remember(this.revealingSites, key, new Set<string>(), 16);
+        const ready = [siteId, ...graph.neighbours(siteId)].filter(
+          (u) =>
+            inU3.has(u) &&
+            !told.has(u) &&
+            [u, ...graph.neighbours(u)].filter((id) => done.has(id)).length >= graph.threshold,
+        );
+        for (const u of ready) told.add(u);
+        if (ready.length > 0)
+          this.core.events.secaggPhase(
+            { federationId: round.federationId, round: round.round, phase: 'revealing' },
+            ready,
+          );
       }
     }
     return { status: put.status === 'accepted' ? 'accepted' : 'duplicate' };
@@ -537,7 +590,21 @@ export class SecureAggregation {
     return { status: 'done', mean: { delta, metrics, contributors: u3 }, contributors };
   }
 
+  /**
+   * U2, U3 and the dropped sites. Once the round stopped taking updates (`aggregating` and after) U3 no longer
+   * changes, so the sets are read once per round and replica instead of on every state read, consistency signature
+   * and reveal (each an O(n) read of the round's update summaries).
+   */
   private async sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
+    const fixed = round.state === 'aggregating' || round.state === 'published' || round.state === 'failed';
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
+    const cached = fixed ? this.fixedSets.get(key) : undefined;
+    if (cached) return cached;
+    const sets = await this.readSets(round);
+    return fixed ? SecureAggregation.remember(this.fixedSets, key, sets, 16) : sets;
+  }
+
+  private async readSets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
     const cohort = await this.core.store.getSecaggCohort(round.federationId, round.round);
     const u2 = cohort?.siteIds ?? [];
     const inU2 = new Set(u2);

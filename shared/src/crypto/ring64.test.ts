@@ -1,3 +1,4 @@
+import { createCipheriv } from 'node:crypto';
 import { SeededRandom } from '../random';
 import {
   addRing64,
@@ -47,6 +48,19 @@ describe('ring64', () => {
     expect(y).not.toEqual(x);
     subRing64(y, expandRing64(key, 3));
     expect(Array.from(decodeRing64(y, 20))).toEqual([3.25, -7.5, 0]);
+  });
+
+  test('the mask is the AES-256-CTR keystream of its key read as little-endian uint64, from any byte offset', () => {
+    const key = new Uint8Array(32).map((_, i) => i * 7);
+    const stream = createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(5 * 8));
+    const words = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
+    const want = Uint32Array.from({ length: 10 }, (_, i) => words.getUint32(4 * i, true));
+    expect(expandRing64(key, 5)).toEqual(want);
+    expect(expandRing64(key, 2)).toEqual(want.subarray(0, 4)); // a shorter mask after a longer one: same prefix
+    const odd = new Uint8Array(41);
+    odd.set(stream, 1); // bytes at an unaligned offset
+    expect(fromBytesRing64(odd.subarray(1), 5)).toEqual(want);
+    expect(Buffer.from(ringToBytes64(want.subarray(2)))).toEqual(Buffer.from(stream.subarray(8)));
   });
 
   test('refuses non-finite and too large values, and mismatched lengths', () => {

@@ -7,6 +7,10 @@ import { createCipheriv } from 'node:crypto';
 import { TwinfedError } from '../errors';
 
 const TWO32 = 4294967296;
+/** On a little-endian host a ring vector's words are its byte form as they lie in memory: copied, not converted. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Zeros for the keystream of {@link expandRing64} (AES-CTR of zeros), kept at the largest size asked (never written). */
+let zeros = Buffer.alloc(0);
 /** |x · 2^fractionBits| must stay below this (2^53: exact in a double; sums of ≤ 2^10 vectors cannot wrap). */
 const MAX_ABS = 2 ** 53;
 
@@ -66,12 +70,14 @@ export function subRing64(acc: Ring64, x: Ring64): void {
 export function expandRing64(key: Uint8Array, length: number): Ring64 {
   if (key.byteLength !== 32) throw new TwinfedError('INTERNAL', 'A ring mask key is 32 bytes.');
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  const stream = cipher.update(Buffer.alloc(length * 8));
+  if (zeros.byteLength < length * 8) zeros = Buffer.alloc(length * 8);
+  const stream = cipher.update(zeros.subarray(0, length * 8));
   return fromBytesRing64(new Uint8Array(stream.buffer, stream.byteOffset, stream.byteLength), length);
 }
 
 /** Little-endian uint64 bytes of a ring vector. */
 export function ringToBytes64(ring: Ring64): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(ring.buffer.slice(ring.byteOffset, ring.byteOffset + ring.byteLength));
   const out = new Uint8Array(ring.length * 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < ring.length; i++) view.setUint32(i * 4, ring[i]!, true);
@@ -86,6 +92,10 @@ export function fromBytesRing64(bytes: Uint8Array, length: number): Ring64 {
       `Expected ${length} ring elements (${length * 8} bytes), got ${bytes.byteLength} bytes.`,
     );
   const out = new Uint32Array(length * 2);
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, true);
   return out;

@@ -20,7 +20,13 @@
  *                   k/2 consecutive removed sites in the order: n · Π_{i<k/2} (⌈γn⌉ + ⌈δn⌉ − i) / (n − i)
  *
  * (HG: the hypergeometric distribution of how many of k neighbours drawn from n − 1 sites fall into a set of that
- * size; union bounds over the n sites.) t is the smallest threshold above both the corrupt-neighbour bound and k/2.
+ * size; union bounds over the n sites.) t is the smallest threshold above the corrupt-neighbour bound c and above
+ * (k + 1 + c)/2: a lying coordinator that shows some of v's k + 1 share holders v ∈ U3 and the others v ∉ U3 gets
+ * seed shares from the first group and mask-key shares from the second (an honest holder reveals one kind per site),
+ * and both kinds from each of v's ≤ c corrupt neighbours — at most k + 1 + c shares in all, fewer than 2t, so never
+ * t of each. This is what lets a site check only its neighbours' consistency signatures (secure-round in
+ * site-client; docs/decisions.md, 2026-12-07): no global agreement on U3 is needed to keep both shares of one site
+ * from leaking. Since t ≤ k − (the dropped-neighbour bound) must hold too, k is larger than with t > c alone.
  * When no even k below n − 1 meets all three, the graph is the complete one and t is Bonawitz's ⌊2n/3⌋ + 1.
  */
 import { TwinfedError } from '../errors';
@@ -126,7 +132,8 @@ export function secaggGraphParameters(
   const each = 2 ** -securityBits / 3;
   for (let k = 2; k < n - 1; k += 2) {
     if (disconnectBound(n, dropped + corrupt, k) > each) continue;
-    const t = Math.max(tailQuantile(n, corrupt, k, each) + 1, Math.floor(k / 2) + 1);
+    const c = tailQuantile(n, corrupt, k, each);
+    const t = Math.max(c + 1, Math.floor((k + 1 + c) / 2) + 1);
     const maxDropped = tailQuantile(n, dropped, k, each);
     if (t > k - maxDropped) continue;
     const failure =

@@ -1,11 +1,18 @@
 import { generateIdentity } from '../crypto/identity';
 import { toB64 } from '../crypto/encoding';
 import {
+  secaggCohortDigest,
+  secaggConsistencyDigest,
+  secaggNeighbourhoodDigest,
+  secaggNeighbourhoodStatement,
   shareBoxesDigest,
   signSecaggConsistency,
   signSecaggKeys,
+  signSecaggNeighbourhood,
   verifySecaggConsistency,
+  verifySecaggDigest,
   verifySecaggKeys,
+  verifySecaggNeighbourhood,
 } from './secagg-statements';
 import { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './site-directory';
 
@@ -69,6 +76,49 @@ describe('secure-aggregation statements', () => {
       expect(verifySecaggConsistency({ ...statement, ...changed }, sig, site.sign.publicKey)).toBe(false);
     }
     expect(verifySecaggConsistency(statement, sig, other.sign.publicKey)).toBe(false);
+  });
+
+  test('neighbourhood (V3): only N[u] restricted to U2 and U3 counts; another view of it, another signer, k, t or S, or a V2 statement does not verify', () => {
+    const cohort = ['site-a', 'site-b', 'site-c', 'site-d', 'site-e', 'site-f'];
+    const view = (u2: string[], u3: string[], o: { degree?: number; threshold?: number; cohort?: string[] } = {}) =>
+      secaggNeighbourhoodStatement({
+        ...round,
+        cohortSha256: secaggCohortDigest(o.cohort ?? cohort),
+        degree: o.degree ?? 2,
+        threshold: o.threshold ?? 2,
+        siteId: 'site-a',
+        neighbours: ['site-b', 'site-f'],
+        u2: new Set(u2),
+        u3: new Set(u3),
+      });
+    const mine = view(cohort, ['site-a', 'site-b', 'site-d', 'site-f']);
+    expect([mine.u2, mine.u3]).toEqual([
+      ['site-a', 'site-b', 'site-f'],
+      ['site-a', 'site-b', 'site-f'],
+    ]);
+    const sig = signSecaggNeighbourhood(mine, site.sign.secretKey);
+    // Outside N[site-a] the sets may differ (site-d dropped, site-c unknown): same statement.
+    expect(verifySecaggNeighbourhood(view(cohort, ['site-a', 'site-b', 'site-f']), sig, site.sign.publicKey)).toBe(
+      true,
+    );
+    expect(verifySecaggDigest(secaggNeighbourhoodDigest(mine), sig, site.sign.publicKey)).toBe(true);
+    for (const wrong of [
+      view(cohort, ['site-a', 'site-b']), // site-f shown dropped
+      view(['site-a', 'site-b'], ['site-a', 'site-b']), // site-f not even in U2
+      view(cohort, ['site-a', 'site-b', 'site-f'], { degree: 4 }),
+      view(cohort, ['site-a', 'site-b', 'site-f'], { threshold: 3 }),
+      view(cohort, ['site-a', 'site-b', 'site-f'], { cohort: cohort.slice(1) }),
+      { ...mine, siteId: 'site-b' },
+      { ...mine, round: 3 },
+    ])
+      expect(verifySecaggNeighbourhood(wrong, sig, site.sign.publicKey)).toBe(false);
+    expect(verifySecaggNeighbourhood(mine, sig, other.sign.publicKey)).toBe(false);
+    // A V2 statement over the same sets is another purpose: neither verifies as the other.
+    const v2 = { ...round, threshold: 2, cohort, u2: cohort, u3: mine.u3 };
+    expect(verifySecaggConsistency(v2, sig, site.sign.publicKey)).toBe(false);
+    const v2sig = signSecaggConsistency(v2, site.sign.secretKey);
+    expect(verifySecaggNeighbourhood(mine, v2sig, site.sign.publicKey)).toBe(false);
+    expect(verifySecaggDigest(secaggConsistencyDigest(v2), v2sig, site.sign.publicKey)).toBe(true);
   });
 
   test("site directory: the coordinator vouches for a site's keys; any other key or signer fails", () => {

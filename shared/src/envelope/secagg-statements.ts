@@ -5,7 +5,11 @@
  *   keys         sha256("TWINFED-SECAGG-KEYS-V2\n" ‖ canonicalJson({ context, siteId, maskPublicKey, boxesSha256 }))
  *                u's round mask public key M_u and the digest of its share boxes ({@link shareBoxesDigest})
  *   consistency  sha256("TWINFED-SECAGG-CONSISTENCY-V2\n" ‖ canonicalJson({ context, threshold, cohort, u2, u3 }))
- *                the round as u saw it before revealing: S, t, U2 and U3 (ids sorted)
+ *                the round as u saw it before revealing: S, t, U2 and U3 (ids sorted) — the complete graph
+ *   neighbourhood sha256("TWINFED-SECAGG-NEIGHBOURHOOD-V3\n" ‖ canonicalJson({ context, cohortSha256, degree,
+ *                threshold, siteId, u2, u3 })) — a sparse graph (SecAgg+): u's closed neighbourhood N[u] as u saw it
+ *                before revealing: U2 ∩ N[u] and U3 ∩ N[u], S by its digest, k and t of the graph. Each neighbour w
+ *                checks it against its own view of N[u]; a V2 statement never verifies as V3, nor the reverse.
  * `context` is `secaggContext` (federation, round, base version, coordinator fingerprint), so no signature can be
  * replayed into another round, federation or coordinator.
  */
@@ -16,6 +20,7 @@ import { canonicalJson } from './canonical-json';
 
 const KEYS_PURPOSE = 'TWINFED-SECAGG-KEYS-V2\n';
 const CONSISTENCY_PURPOSE = 'TWINFED-SECAGG-CONSISTENCY-V2\n';
+const NEIGHBOURHOOD_PURPOSE = 'TWINFED-SECAGG-NEIGHBOURHOOD-V3\n';
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 
@@ -98,4 +103,92 @@ export function verifySecaggConsistency(
   signPublicKey: Uint8Array,
 ): boolean {
   return verifyDigestB64(secaggConsistencyDigest(statement), signature, signPublicKey);
+}
+
+/** A site's closed neighbourhood N[u] as it saw it when U3 was announced (sparse graphs). */
+interface SecaggNeighbourhoodStatement extends SecaggRound {
+  /** {@link secaggCohortDigest} of S. */
+  readonly cohortSha256: string;
+  /** k and t of the round's graph. */
+  readonly degree: number;
+  readonly threshold: number;
+  /** The signer u. */
+  readonly siteId: string;
+  /** U2 ∩ N[u]: u and its neighbours whose keys and shares were taken. */
+  readonly u2: readonly string[];
+  /** U3 ∩ N[u]: u and its neighbours whose masked update was taken. */
+  readonly u3: readonly string[];
+}
+
+/** SHA-256 (hex) of the cohort S, sorted, one id a line (computed once per round, not per signature). */
+export function secaggCohortDigest(cohort: readonly string[]): string {
+  return sha256Hex(sorted(cohort).join('\n'));
+}
+
+/** The digest a site signs in the consistency step of a sparse graph (also what its journal keeps of it). */
+export const secaggNeighbourhoodDigest = (s: SecaggNeighbourhoodStatement): Uint8Array =>
+  sha256(
+    NEIGHBOURHOOD_PURPOSE +
+      canonicalJson({
+        context: secaggContext(s),
+        cohortSha256: s.cohortSha256,
+        degree: s.degree,
+        threshold: s.threshold,
+        siteId: s.siteId,
+        u2: sorted(s.u2),
+        u3: sorted(s.u3),
+      }),
+  );
+
+/** The site's signature (base64) over its neighbourhood as it saw it. */
+export function signSecaggNeighbourhood(statement: SecaggNeighbourhoodStatement, signSecretKey: Uint8Array): string {
+  return signDigestB64(secaggNeighbourhoodDigest(statement), signSecretKey);
+}
+
+/** True when `signature` is `statement.siteId`'s (under `signPublicKey`) over `statement`. */
+export function verifySecaggNeighbourhood(
+  statement: SecaggNeighbourhoodStatement,
+  signature: string,
+  signPublicKey: Uint8Array,
+): boolean {
+  return verifyDigestB64(secaggNeighbourhoodDigest(statement), signature, signPublicKey);
+}
+
+/**
+ * `siteId`'s neighbourhood statement as the caller's view of U2 and U3 has it: N[siteId] = `siteId` and
+ * `neighbours` (its neighbours in the round's graph), restricted to each set. A site checks a neighbour's signature
+ * against this; the coordinator checks a submission against its own sets.
+ */
+export function secaggNeighbourhoodStatement(
+  o: SecaggRound & {
+    cohortSha256: string;
+    degree: number;
+    threshold: number;
+    siteId: string;
+    neighbours: readonly string[];
+    u2: ReadonlySet<string>;
+    u3: ReadonlySet<string>;
+  },
+): SecaggNeighbourhoodStatement {
+  const closed = [o.siteId, ...o.neighbours];
+  return {
+    federationId: o.federationId,
+    round: o.round,
+    baseVersionId: o.baseVersionId,
+    coordinatorFingerprint: o.coordinatorFingerprint,
+    cohortSha256: o.cohortSha256,
+    degree: o.degree,
+    threshold: o.threshold,
+    siteId: o.siteId,
+    u2: closed.filter((id) => o.u2.has(id)),
+    u3: closed.filter((id) => o.u3.has(id)),
+  };
+}
+
+/**
+ * True when `signature` verifies over a statement digest computed once ({@link secaggConsistencyDigest} or
+ * {@link secaggNeighbourhoodDigest}): a site checking t signatures over one statement hashes it once, not t times.
+ */
+export function verifySecaggDigest(digest: Uint8Array, signature: string, signPublicKey: Uint8Array): boolean {
+  return verifyDigestB64(digest, signature, signPublicKey);
 }

@@ -4,7 +4,7 @@
  * of Shamir shares per cohort member and its signature over both; (2) once the coordinator has fixed U2 (the sites
  * that shared), uploads a masked update (an update envelope with `secagg.commitment`); (3) once the round stopped
  * taking updates (U3 is the sites that uploaded), POSTs its signature over the round as it saw it (consistency);
- * (4) once t members of U3 signed the same, POSTs its shares of the survivors' seeds and of the dropped sites' mask keys.
+ * (4) once t members of U3 (a sparse graph: t_g of its closed neighbourhood) signed the same, POSTs its shares of the survivors' seeds and of the dropped sites' mask keys.
  */
 import { z } from 'zod';
 import { CohortMemberSchema, IdSchema } from './api';
@@ -36,8 +36,9 @@ export const SecaggSharesSchema = z
 export type SecaggShares = z.infer<typeof SecaggSharesSchema>;
 
 /**
- * POST …/rounds/:round/secagg/consistency (site, a member of U3): its signature over (context, S, t, U2, U3) as it
- * saw them (`signSecaggConsistency`). Idempotent.
+ * POST …/rounds/:round/secagg/consistency (site, a member of U3): its signature over the round as it saw it — with
+ * the complete graph over (context, S, t, U2, U3) (`signSecaggConsistency`, V2), with a sparse graph over its closed
+ * neighbourhood restricted to U2 and U3 (`signSecaggNeighbourhood`, V3). Idempotent.
  */
 export const SecaggConsistencySchema = z.object({ signature }).strict();
 export type SecaggConsistency = z.infer<typeof SecaggConsistencySchema>;
@@ -74,7 +75,10 @@ export const SecaggStateSchema = z.object({
   sharesForMe: z.array(z.object({ from: IdSchema, nonce: b64(64), ciphertext: b64(200) })),
   /** U3, once the round stopped taking updates. */
   maskedBy: z.array(IdSchema).nullable(),
-  /** The consistency signatures of U3 members received so far (each over the round as its signer saw it). */
+  /**
+   * The consistency signatures of U3 members received so far (each over the round as its signer saw it): all of U3's
+   * with the complete graph, only those of the site itself and its neighbours with a sparse one.
+   */
   consistency: z.array(z.object({ siteId: IdSchema, signature })),
   /** When sharing ends (U2 is fixed with the sites that shared, if at least `threshold`) and when unmasking must be done. */
   sharesDeadlineAt: z.string(),

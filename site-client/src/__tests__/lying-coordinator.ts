@@ -24,13 +24,17 @@ import {
   recoverSelfMaskSeed,
   secaggPairKey,
   secaggVectorLength,
+  secaggCohortDigest,
+  secaggNeighbourhoodStatement,
   shareBoxesDigest,
   signSecaggConsistency,
+  signSecaggNeighbourhood,
   signSiteDirectoryEntry,
   subRing64,
   toB64,
   type CohortMember,
   type Identity,
+  type SecaggGraph,
   type SecaggReveal,
   type SecaggRound,
   type SecaggShares,
@@ -82,6 +86,11 @@ export class LyingCoordinator {
   onUpload: (siteId: string, count: number) => void = () => undefined;
   /** Uploads to store and then answer with a network failure (the site never sees the acknowledgement). */
   dropAcks = 0;
+  /**
+   * The round's graph when it is sparse (SecAgg+; set by the test, as the sites compute it): an honest relay then
+   * hands each site only its neighbours' boxes and consistency signatures. Null: the complete graph.
+   */
+  graph: SecaggGraph | null = null;
 
   constructor(
     readonly sites: Enrollment[],
@@ -125,8 +134,24 @@ export class LyingCoordinator {
   /** The consistency signature of a site whose keys the coordinator holds (a Sybil) over any U3 it likes. */
   sybilConsistency(sybil: Enrollment, u3: string[]): { siteId: string; signature: string } {
     const ids = this.sites.map((s) => s.state.siteId).sort();
-    const statement = { ...this.rd, threshold: this.threshold, cohort: ids, u2: this.u2!, u3 };
-    return { siteId: sybil.state.siteId, signature: signSecaggConsistency(statement, sybil.identity.sign.secretKey) };
+    const key = sybil.identity.sign.secretKey;
+    const g = this.graph;
+    const signature = g
+      ? signSecaggNeighbourhood(
+          secaggNeighbourhoodStatement({
+            ...this.rd,
+            cohortSha256: secaggCohortDigest(ids),
+            degree: g.degree,
+            threshold: g.threshold,
+            siteId: sybil.state.siteId,
+            neighbours: g.neighbours(sybil.state.siteId),
+            u2: new Set(this.u2),
+            u3: new Set(u3),
+          }),
+          key,
+        )
+      : signSecaggConsistency({ ...this.rd, threshold: this.threshold, cohort: ids, u2: this.u2!, u3 }, key);
+    return { siteId: sybil.state.siteId, signature };
   }
 
   /** The honest view of `siteId`. */
@@ -144,7 +169,12 @@ export class LyingCoordinator {
           };
         })
       : null;
-    const sharesForMe = u2 ? u2.map((from) => ({ from, ...this.boxFor(from, siteId) })) : [];
+    const near = new Set(
+      this.graph ? [siteId, ...this.graph.neighbours(siteId)] : this.sites.map((s) => s.state.siteId),
+    );
+    const sharesForMe = u2
+      ? u2.filter((from) => near.has(from)).map((from) => ({ from, ...this.boxFor(from, siteId) }))
+      : [];
     const unmasking = this.phase === 'unmasking' || this.phase === 'closed';
     const now = new Date().toISOString();
     return {
@@ -158,7 +188,7 @@ export class LyingCoordinator {
       survivors,
       sharesForMe,
       maskedBy: unmasking ? this.u3 : null,
-      consistency: unmasking ? this.consistency.filter((c) => this.u3?.includes(c.siteId)) : [],
+      consistency: unmasking ? this.consistency.filter((c) => this.u3?.includes(c.siteId) && near.has(c.siteId)) : [],
       sharesDeadlineAt: now,
       unmaskDeadlineAt: now,
     };
@@ -314,7 +344,7 @@ export class LyingCoordinator {
     const x = y.slice();
     subRing64(x, expandRing64(seed, this.elements));
     for (const w of view.survivors ?? []) {
-      if (w.siteId === v) continue;
+      if (w.siteId === v || (this.graph && !this.graph.neighbours(v).includes(w.siteId))) continue;
       let key: Uint8Array;
       if (maskKey)
         key = secaggPairKey({

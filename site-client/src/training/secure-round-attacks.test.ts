@@ -14,7 +14,10 @@ import {
   toB64,
   type WeightSet,
   silentLogger,
+  secaggGraph,
+  signSecaggConsistency,
   DEFAULT_SECAGG_GRAPH,
+  type SecaggGraphOptions,
 } from '@twinfed/shared';
 import { testEnrollment, testPlan } from '../__tests__/fake-coordinator';
 import { fakeModelOps, syntheticDataset, syntheticSplit } from '../__tests__/fixtures';
@@ -34,10 +37,12 @@ const weightsOf = (i: number): WeightSet => ({
 const EXAMPLES = 10;
 const R = { round: 1, baseVersionId: 'v0' };
 
-function consortium(names: string[], threshold: number) {
+function consortium(names: string[], threshold: number, graph: SecaggGraphOptions = DEFAULT_SECAGG_GRAPH) {
   const holder = new LyingCoordinator([], { threshold });
   const sites = names.map((n) => testEnrollment(holder.identity, n));
   const c = new LyingCoordinator(sites, { threshold, models: holder.models });
+  const g = secaggGraph({ ...c.rd, cohort: sites.map((s) => s.state.siteId), minSites: 2, options: graph });
+  if (g.kind === 'sparse') c.graph = g;
   const dirs = new Map(sites.map((s) => [s.state.siteId, fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-attack-'))]));
   /** A site's SecureRound over its data directory (a new one = the site restarted). */
   const round = (e: Enrollment) =>
@@ -47,7 +52,7 @@ function consortium(names: string[], threshold: number) {
       journal: Journal.open(dirs.get(e.state.siteId)!),
       federationId: c.federationId,
       minSites: 2,
-      graph: DEFAULT_SECAGG_GRAPH,
+      graph,
       logger: silentLogger(),
       signal: new AbortController().signal,
       pollMs: 1,
@@ -73,8 +78,12 @@ async function mask(k: Consortium, sites = k.sites): Promise<void> {
 }
 
 /** A consortium past masking: every site shared and uploaded, the coordinator announces U3 = all and unmasks. */
-async function unmasking(names: string[], threshold: number): Promise<{ k: Consortium; all: string[] }> {
-  const k = consortium(names, threshold);
+async function unmasking(
+  names: string[],
+  threshold: number,
+  graph?: SecaggGraphOptions,
+): Promise<{ k: Consortium; all: string[] }> {
+  const k = consortium(names, threshold, graph);
   await share(k);
   await mask(k);
   const all = k.sites.map((s) => s.state.siteId).sort();
@@ -299,6 +308,131 @@ describe('secure aggregation against a lying coordinator', () => {
     expect(sent).toHaveLength(2);
     expect(sent[1]!.envelope).toEqual(sent[0]!.envelope);
     expect(second.events).toContainEqual(expect.objectContaining({ type: 'uploaded', round: 1 }));
+  });
+
+  describe('SecAgg+ (a sparse graph): neighbour-only consistency', () => {
+    // Ten sites over the Harary graph of degree k = 4 with t = 3 (δ = 0.1, γ = 0): each site signs its closed
+    // neighbourhood (V3) and takes signatures from its neighbours only; the global threshold t = 7 of the plan stays.
+    const SPARSE: SecaggGraphOptions = { graph: 'sparse', dropoutFraction: 0.1, corruptFraction: 0 };
+    const names = Array.from({ length: 10 }, (_, i) => `site-${String.fromCharCode(97 + i)}`);
+    const sparse = () => unmasking(names, 7, SPARSE);
+    const graphOf = (k: Consortium) => {
+      expect(k.c.graph?.kind).toBe('sparse');
+      expect([k.c.graph!.degree, k.c.graph!.threshold]).toEqual([4, 3]);
+      return k.c.graph!;
+    };
+    const maskKeySharesOf = (k: Consortium, v: string) =>
+      new Set(k.c.reveals.flatMap((r) => r.body.maskKeyShares.filter((x) => x.of === v).map((x) => x.share))).size;
+
+    test('honestly relayed, every site reveals after t of its neighbourhood signed, with k + 1 signature checks at most', async () => {
+      const { k } = await sparse();
+      const g = graphOf(k);
+      expect(await Promise.all(k.sites.map((s) => outcome(k.round(s).reveal(R))))).toEqual(names.map(() => 'returned'));
+      expect(k.c.reveals).toHaveLength(10);
+      for (const r of k.c.reveals) {
+        // Seed shares of itself and its neighbours only, no mask key: nobody dropped.
+        expect(r.body.seedShares.map((x) => x.of).sort()).toEqual([r.siteId, ...g.neighbours(r.siteId)].sort());
+        expect(r.body.maskKeyShares).toEqual([]);
+      }
+      // What each site was shown: only its closed neighbourhood's signatures.
+      for (const s of k.sites) {
+        const id = s.state.siteId;
+        for (const c of k.c.views.get(id)!.consistency) expect([id, ...g.neighbours(id)]).toContain(c.siteId);
+      }
+    });
+
+    test("U3 without site v shown to two of v's neighbours: every site next to them refuses, v's mask key never leaks", async () => {
+      const { k, all } = await sparse();
+      const g = graphOf(k);
+      const v = all[0]!;
+      const liars = g.neighbours(v).slice(0, 2);
+      k.c.lie = (siteId, view) => (liars.includes(siteId) ? { ...view, maskedBy: all.filter((id) => id !== v) } : view);
+      // The two sign their view first; every other site then finds a liar's signature in its neighbourhood at once.
+      const first = liars.map((id) => outcome(k.round(k.sites.find((s) => s.state.siteId === id)!).reveal(R)));
+      await until(() => k.c.consistency.length === 2);
+      const rest = k.sites.filter((s) => !liars.includes(s.state.siteId));
+      const outcomes = await Promise.all(rest.map((s) => outcome(k.round(s).reveal(R))));
+      rest.forEach((s, i) => {
+        const next = g.neighbours(s.state.siteId).some((id) => liars.includes(id));
+        if (next) expect(outcomes[i]).toBe('SECAGG_INCONSISTENT');
+      });
+      k.c.phase = 'closed';
+      for (const o of await Promise.all(first)) expect(['returned', 'SECAGG_INCONSISTENT']).toContain(o);
+      // At most the two shown the lie reveal v's mask-key share: fewer than t = 3, while 2t > k + 1.
+      expect(maskKeySharesOf(k, v)).toBeLessThan(g.threshold);
+      expect(await k.c.recover(v)).toBeNull();
+    });
+
+    test("a forged, a foreign, a non-neighbour or a V2 signature relayed as a neighbour's is refused before anything is revealed", async () => {
+      const { k, all } = await sparse();
+      const g = graphOf(k);
+      const a = k.sites[0]!;
+      const me = a.state.siteId;
+      const nb = g.neighbours(me);
+      const far = all.find((id) => id !== me && !nb.includes(id))!;
+      const farSite = k.sites.find((s) => s.state.siteId === far)!;
+      // Every other site signs honestly first.
+      const others = k.sites.slice(1).map((s) => outcome(k.round(s).reveal(R)));
+      await until(() => k.c.consistency.length === 9);
+      k.c.phase = 'closed';
+      await Promise.all(others);
+      k.c.phase = 'unmasking';
+      const honest = k.c.consistency.filter((c) => nb.includes(c.siteId));
+      const v2 = signSecaggConsistency(
+        { ...k.c.rd, threshold: 7, cohort: all, u2: all, u3: all },
+        k.sites.find((s) => s.state.siteId === nb[0])!.identity.sign.secretKey,
+      );
+      const attempts: Array<Array<{ siteId: string; signature: string }>> = [
+        // forged: another neighbour's signature under nb[0]'s name
+        [{ siteId: nb[0]!, signature: honest.find((c) => c.siteId === nb[1])!.signature }, ...honest.slice(1)],
+        // signed by a site that is not a neighbour, over its own (honest) neighbourhood
+        [...honest, k.c.consistency.find((c) => c.siteId === far)!],
+        // a non-neighbour's key over this site's statement (a Sybil would need a neighbour's key)
+        [...honest.slice(1), k.c.sybilConsistency(farSite, all)].map((c, i) =>
+          i === honest.length - 1 ? { siteId: nb[0]!, signature: c.signature } : c,
+        ),
+        // the complete graph's statement (V2) from a real neighbour
+        [{ siteId: nb[0]!, signature: v2 }, ...honest.slice(1)],
+      ];
+      for (const consistency of attempts) {
+        k.c.lie = (_, view) => ({ ...view, consistency });
+        expect(await outcome(k.round(a).reveal(R))).toBe('SECAGG_INCONSISTENT');
+      }
+      expect(k.c.reveals.filter((r) => r.siteId === me)).toEqual([]);
+    });
+
+    test('fewer than t neighbour signatures: the site waits and never reveals; asked later for the mask key of a neighbour whose seed it revealed, it refuses', async () => {
+      const { k, all } = await sparse();
+      const g = graphOf(k);
+      const a = k.sites[0]!;
+      const me = a.state.siteId;
+      // Only one neighbour's signature ever reaches site-a (with its own, 2 < t = 3).
+      k.c.lie = (siteId, view) =>
+        siteId === me
+          ? {
+              ...view,
+              consistency: view.consistency.filter((c) => c.siteId === me || c.siteId === g.neighbours(me)[0]),
+            }
+          : view;
+      const waiting = outcome(k.round(a).reveal(R));
+      const others = await Promise.all(k.sites.slice(1).map((s) => outcome(k.round(s).reveal(R))));
+      expect(others).toEqual(names.slice(1).map(() => 'returned'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(k.c.reveals.some((r) => r.siteId === me)).toBe(false);
+      k.c.phase = 'closed';
+      expect(await waiting).toBe('returned');
+      expect(k.c.reveals.some((r) => r.siteId === me)).toBe(false);
+      // The others revealed seed shares of their neighbours; told now that one of them dropped, none of them gives
+      // its mask-key share (the U3 differs from the one it signed).
+      const v = g.neighbours(k.sites[1]!.state.siteId)[0]!;
+      k.c.phase = 'unmasking';
+      k.c.forget = true;
+      k.c.lie = (_, view) => ({ ...view, maskedBy: all.filter((id) => id !== v) });
+      for (const s of k.sites.slice(1).filter((x) => g.neighbours(x.state.siteId).includes(v)))
+        expect(await outcome(k.round(s).reveal(R))).toBe('SECAGG_INCONSISTENT');
+      expect(maskKeySharesOf(k, v)).toBe(0);
+      expect(await k.c.recover(v)).toBeNull();
+    });
   });
 
   test('a refusal ends the round for the site: no training, a `secagg-refused` skip, an audit entry', async () => {

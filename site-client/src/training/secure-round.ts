@@ -13,7 +13,10 @@ import {
   openShares,
   ringToBytes64,
   sealMaskedUpdate,
+  secaggCohortDigest,
+  secaggNeighbourhoodDigest,
   secaggConsistencyDigest,
+  secaggNeighbourhoodStatement,
   secaggGraph,
   secaggThreshold,
   selfMaskCommitment,
@@ -22,8 +25,9 @@ import {
   shareSecrets,
   signSecaggConsistency,
   signSecaggKeys,
+  signSecaggNeighbourhood,
   toB64,
-  verifySecaggConsistency,
+  verifySecaggDigest,
   verifySecaggKeys,
   type Ring64,
   type SecaggGraph,
@@ -80,14 +84,22 @@ interface SecureRoundRef {
   baseVersionId: string;
 }
 
-/** While push events arrive, a wait still looks again this often (an event lost on the way costs at most this). */
+/**
+ * While push events arrive, a wait still looks again this often (an event lost on the way costs at most this) — and
+ * at least {@link PUSH_SAFETY_POLL_MS_PER_SITE} per site of the round's cohort, so the coordinator serves the whole
+ * cohort's safety polls at a bounded rate (25 reads/s) whatever its size: 10 s up to 250 sites, 20 s at 500.
+ */
 const PUSH_SAFETY_POLL_MS = 10_000;
+const PUSH_SAFETY_POLL_MS_PER_SITE = 40;
 
 type SecaggPhase = SecaggPhaseEvent['phase'];
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
-const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && sorted(a).every((x, i) => x === sorted(b)[i]);
+const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
+  if (a.length !== b.length) return false;
+  const sb = sorted(b);
+  return sorted(a).every((x, i) => x === sb[i]);
+};
 const inconsistent = (message: string) => new TwinfedError('SECAGG_INCONSISTENT', message);
 
 /**
@@ -121,6 +133,10 @@ export class SecureRound {
   private readonly coordinatorFingerprint: string;
   /** Directory entries whose coordinator signature this site already checked (each entry is checked once). */
   private readonly verifiedEntries = new Set<string>();
+  /** The size of the cohort in the last state read (sets the safety poll while push is up). */
+  private cohortSize = 0;
+  /** The graph of the round this site last dealt with. */
+  private graphs: { key: string; graph: SecaggGraph } | undefined;
   /** The `secagg:phase` pushes received, per recent round of this federation. */
   private readonly pushed = new Map<number, Set<SecaggPhase>>();
 
@@ -174,8 +190,10 @@ export class SecureRound {
     this.o.journal.recordSecagg(this.o.federationId, round, fields);
   }
 
-  private state(round: number): Promise<SecaggState> {
-    return this.api().state({ federationId: this.o.federationId, round, signal: this.o.signal });
+  private async state(round: number): Promise<SecaggState> {
+    const s = await this.api().state({ federationId: this.o.federationId, round, signal: this.o.signal });
+    this.cohortSize = s.cohort.length;
+    return s;
   }
 
   /**
@@ -186,14 +204,11 @@ export class SecureRound {
     s: SecaggState,
     r: SecureRoundRef,
   ): { peers: Map<string, TrustedPeer>; ids: string[]; t: number; graph: SecaggGraph; near: Set<string> } {
-    const peers = trustedPeers({
-      members: s.cohort,
-      enrollment: this.o.enrollment,
-      journal: this.o.journal,
-      verified: this.verifiedEntries,
-    });
-    const ids = sorted([...peers.keys()]);
-    if (!peers.has(this.siteId)) throw new TwinfedError('SITE_NOT_SELECTED', "This site is not in the round's cohort.");
+    const ids = sorted(s.cohort.map((m) => m.siteId));
+    for (let i = 1; i < ids.length; i++)
+      if (ids[i] === ids[i - 1]) throw inconsistent(`The coordinator lists site ${ids[i]} twice in the cohort.`);
+    if (!ids.includes(this.siteId))
+      throw new TwinfedError('SITE_NOT_SELECTED', "This site is not in the round's cohort.");
     assertSecaggCohort(ids.length);
     const t = secaggThreshold(ids.length, this.o.minSites);
     if (s.threshold !== t)
@@ -201,16 +216,33 @@ export class SecureRound {
         `The coordinator announces the threshold t = ${s.threshold}; from the plan and the ${ids.length} sites of the round this site computes t = ${t}.`,
       );
     this.record(r.round, { baseVersionId: r.baseVersionId, cohort: ids, threshold: t });
-    const graph = secaggGraph({
-      ...this.rd(r),
-      cohort: ids,
-      minSites: this.o.minSites,
-      options: this.o.graph,
-      distributedDp: this.o.ddp !== undefined,
-    });
-    // This site and its neighbours: the only sites it shares with, masks against and reveals for.
+    const graph = this.graphOf(r, ids);
+    // This site and its neighbours: the only sites it shares with, masks against, reveals for and checks the
+    // signatures of — so the only ones whose directory entries it checks and whose keys it pins.
     const near = new Set([this.siteId, ...graph.neighbours(this.siteId)]);
+    const peers = trustedPeers({
+      members: s.cohort.filter((m) => near.has(m.siteId)),
+      enrollment: this.o.enrollment,
+      journal: this.o.journal,
+      verified: this.verifiedEntries,
+    });
     return { peers, ids, t, graph, near };
+  }
+
+  /** The round's graph over S (a pure function of the round, S and the plan: computed once per round, not per step). */
+  private graphOf(r: SecureRoundRef, ids: string[]): SecaggGraph {
+    const key = `${r.round}\n${r.baseVersionId}\n${ids.join(',')}`;
+    if (this.graphs?.key !== key) {
+      const graph = secaggGraph({
+        ...this.rd(r),
+        cohort: ids,
+        minSites: this.o.minSites,
+        options: this.o.graph,
+        distributedDp: this.o.ddp !== undefined,
+      });
+      this.graphs = { key, graph };
+    }
+    return this.graphs.graph;
   }
 
   /**
@@ -269,10 +301,10 @@ export class SecureRound {
   private survivors(
     s: SecaggState,
     r: SecureRoundRef,
-    peers: Map<string, TrustedPeer>,
-    t: number,
-    near: ReadonlySet<string>,
+    c: { peers: Map<string, TrustedPeer>; ids: readonly string[]; t: number; near: ReadonlySet<string> },
   ): Array<{ siteId: string; maskPublicKey: string }> {
+    const { peers, t, near } = c;
+    const inCohort = new Set(c.ids);
     const list = s.survivors ?? [];
     if (!list.some((m) => m.siteId === this.siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', "This site's key shares were not taken for the round.");
@@ -281,11 +313,12 @@ export class SecureRound {
     if (list.length < t)
       throw inconsistent(`The coordinator lists ${list.length} survivors, fewer than the threshold t = ${t}.`);
     for (const m of list) {
-      const peer = peers.get(m.siteId);
-      if (!peer) throw inconsistent(`The coordinator lists survivor ${m.siteId}, who is not in the round's cohort.`);
+      if (!inCohort.has(m.siteId))
+        throw inconsistent(`The coordinator lists survivor ${m.siteId}, who is not in the round's cohort.`);
       // Only a neighbour's mask key is ever used here (masking, opening its box); the others are ids of U2 alone.
+      const peer = near.has(m.siteId) ? peers.get(m.siteId) : undefined;
       if (
-        near.has(m.siteId) &&
+        peer &&
         !verifySecaggKeys(
           { ...this.rd(r), siteId: m.siteId, maskPublicKey: m.maskPublicKey, boxesSha256: m.boxesSha256 },
           m.signature,
@@ -321,8 +354,9 @@ export class SecureRound {
     const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing', 'masking');
     if (s.phase !== 'masking')
       throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');
-    const { peers, t, near } = this.cohort(s, r);
-    const u2 = this.survivors(s, r, peers, t, near);
+    const c = this.cohort(s, r);
+    const { t, near } = c;
+    const u2 = this.survivors(s, r, c);
     const survivors = u2
       .filter((m) => near.has(m.siteId))
       .map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
@@ -391,7 +425,7 @@ export class SecureRound {
       return;
     }
     if (!u3.includes(this.siteId)) return;
-    const { peers, ids, t, near } = this.cohort(s, r);
+    const { peers, ids, t, graph, near } = this.cohort(s, r);
     const u2 = entry?.u2;
     if (!u2)
       throw inconsistent(
@@ -405,22 +439,23 @@ export class SecureRound {
         'The coordinator now shows other survivors (U2) or mask keys than the ones this site masked with.',
       );
     const u2ids = u2.map((m) => m.siteId);
-    if (!u3.every((id) => u2ids.includes(id)))
+    const inU2 = new Set(u2ids);
+    if (!u3.every((id) => inU2.has(id)))
       throw inconsistent("The coordinator lists a masked update from outside the round's survivors.");
     if (u3.length < t) return; // too few survivors: revealing could only help unmask someone
 
-    const statement = { ...this.rd(r), threshold: t, cohort: ids, u2: u2ids, u3 };
-    this.record(r.round, { consistency: { u3, digest: toB64(secaggConsistencyDigest(statement)) } });
+    const check = this.consistencyCheck(r, { graph, ids, t, u2: u2ids, u3 });
+    this.record(r.round, { consistency: { u3, digest: check.digest } });
     if (!s.consistency.some((c) => c.siteId === this.siteId)) {
-      const signature = signSecaggConsistency(statement, this.o.enrollment.identity.sign.secretKey);
       await this.api().consistency({
         federationId: this.o.federationId,
         round: r.round,
-        body: { signature },
+        body: { signature: check.sign() },
         signal: this.o.signal,
       });
     }
-    // t signatures from distinct members of U3 over this very statement; any other signature is a refusal.
+    // `check.needed` signatures from distinct signers the check accepts, each over the signer's statement as this
+    // site's view has it; any other signature is a refusal.
     const verified = new Set<string>();
     for (;;) {
       if (s.phase === 'closed') return this.close(r.round);
@@ -429,10 +464,12 @@ export class SecureRound {
       const signers = new Set<string>();
       for (const c of s.consistency) {
         const peer = peers.get(c.siteId);
-        if (!peer || !u3.includes(c.siteId))
-          throw inconsistent(`The coordinator relays a consistency signature from ${c.siteId}, who is not in U3.`);
+        if (!peer || !check.signers.has(c.siteId))
+          throw inconsistent(
+            `The coordinator relays a consistency signature from ${c.siteId}, who is not in U3${graph.kind === 'sparse' ? ' among this site and its neighbours' : ''}.`,
+          );
         if (!verified.has(`${c.siteId}\n${c.signature}`)) {
-          if (!verifySecaggConsistency(statement, c.signature, peer.signPublicKey)) {
+          if (!check.verify(c.siteId, c.signature, peer.signPublicKey)) {
             throw inconsistent(
               `Site ${c.siteId} signed another view of round ${r.round} than this site: the coordinator showed the sites different survivor sets.`,
             );
@@ -441,14 +478,15 @@ export class SecureRound {
         }
         signers.add(c.siteId);
       }
-      if (signers.size >= t) break;
+      if (signers.size >= check.needed) break;
       if (this.o.signal.aborted)
         throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the consistency signatures.');
       const seen = s.consistency.length;
       s = await this.waitFor(r.round, (x) => x.consistency.length > seen || x.phase === 'closed', 'revealing');
     }
 
-    const dropped = u2ids.filter((id) => !u3.includes(id));
+    const inU3 = new Set(u3);
+    const dropped = u2ids.filter((id) => !inU3.has(id));
     const maskKeys = new Map(u2.map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
     const open = (from: string) => {
       const share = s.sharesForMe.find((x) => x.from === from);
@@ -474,6 +512,62 @@ export class SecureRound {
     await this.sendReveal(r.round, body, 'sent');
   }
 
+  /**
+   * What this site signs before revealing and whose signatures it needs. The complete graph (Bonawitz): the round
+   * (S, t, U2, U3) — the same statement for everyone — signed by t members of U3. A sparse graph (SecAgg+): each site
+   * signs its closed neighbourhood N[u] restricted to U2 and U3 (V3); this site takes signatures only from N[u] ∩ U3,
+   * checks each against its own view of the signer's neighbourhood, and needs the graph's threshold of them. Safety
+   * against a split view of one neighbour rests on the graph's threshold (secagg-graph: 2t > k + 1 + c); the check
+   * makes a coordinator that shows neighbours different survivor sets visible before any share leaves.
+   */
+  private consistencyCheck(
+    r: SecureRoundRef,
+    o: { graph: SecaggGraph; ids: string[]; t: number; u2: string[]; u3: string[] },
+  ): {
+    digest: string;
+    signers: ReadonlySet<string>;
+    needed: number;
+    sign: () => string;
+    verify: (siteId: string, signature: string, signPublicKey: Uint8Array) => boolean;
+  } {
+    const key = this.o.enrollment.identity.sign.secretKey;
+    if (o.graph.kind === 'complete') {
+      const statement = { ...this.rd(r), threshold: o.t, cohort: o.ids, u2: o.u2, u3: o.u3 };
+      const digest = secaggConsistencyDigest(statement); // one statement for all: hashed once, not per signature
+      return {
+        digest: toB64(digest),
+        signers: new Set(o.u3),
+        needed: o.t,
+        sign: () => signSecaggConsistency(statement, key),
+        verify: (_, signature, pub) => verifySecaggDigest(digest, signature, pub),
+      };
+    }
+    const { graph } = o;
+    const u2 = new Set(o.u2);
+    const u3 = new Set(o.u3);
+    const cohortSha256 = secaggCohortDigest(o.ids);
+    const statementOf = (siteId: string) =>
+      secaggNeighbourhoodStatement({
+        ...this.rd(r),
+        cohortSha256,
+        degree: graph.degree,
+        threshold: graph.threshold,
+        siteId,
+        neighbours: graph.neighbours(siteId),
+        u2,
+        u3,
+      });
+    const mine = statementOf(this.siteId);
+    return {
+      digest: toB64(secaggNeighbourhoodDigest(mine)),
+      signers: new Set(mine.u3),
+      needed: graph.threshold,
+      sign: () => signSecaggNeighbourhood(mine, key),
+      verify: (siteId, signature, pub) =>
+        verifySecaggDigest(secaggNeighbourhoodDigest(statementOf(siteId)), signature, pub),
+    };
+  }
+
   private async sendReveal(round: number, body: SecaggReveal, what: string): Promise<void> {
     const ack = await this.api().reveal({ federationId: this.o.federationId, round, body, signal: this.o.signal });
     this.o.logger.info(
@@ -489,7 +583,7 @@ export class SecureRound {
   /**
    * Reads the round's state until `done` holds or the round closed (bounded by the round's own deadlines). Between
    * reads it waits for a `secagg:phase` push of this round (subscribed before each read, so a push that arrives while
-   * reading is not lost) or for the poll timer: {@link PUSH_SAFETY_POLL_MS} while push is up, otherwise `pollMs`
+   * reading is not lost) or for the poll timer: {@link PUSH_SAFETY_POLL_MS} (or 40 ms per cohort site) while push is up, otherwise `pollMs`
    * growing 1.5× per read up to 8× `pollMs`. While push is up and the phase that would end the wait (`announced`)
    * was not pushed yet, it waits before its first read too: one read per phase and site instead of two.
    */
@@ -508,7 +602,8 @@ export class SecureRound {
         if (s && (done(s) || s.phase === 'closed')) return s;
         if (this.o.signal.aborted) throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the round.');
         const polling = Math.min(base * 1.5 ** attempt, base * 8);
-        await wake.wait(this.o.events?.connected === true ? Math.max(polling, PUSH_SAFETY_POLL_MS) : polling);
+        const safety = Math.max(PUSH_SAFETY_POLL_MS, this.cohortSize * PUSH_SAFETY_POLL_MS_PER_SITE);
+        await wake.wait(this.o.events?.connected === true ? Math.max(polling, safety) : polling);
       } finally {
         wake.off();
       }

@@ -17,7 +17,11 @@ import {
   openShares,
   recoverMaskSecretKey,
   recoverSelfMaskSeed,
+  secaggCohortDigest,
+  secaggConsistencyDigest,
   secaggGraph,
+  secaggNeighbourhoodDigest,
+  secaggNeighbourhoodStatement,
   secaggPairKey,
   secaggThreshold,
   selfMaskCommitment,
@@ -26,10 +30,11 @@ import {
   shareBoxesDigest,
   signSecaggConsistency,
   signSecaggKeys,
+  signSecaggNeighbourhood,
   signSiteDirectoryEntry,
   toB64,
   unmaskSum,
-  verifySecaggConsistency,
+  verifySecaggDigest,
   verifySecaggKeys,
   verifySiteDirectoryEntry,
   type Ring64,
@@ -50,8 +55,10 @@ interface SecaggBenchResult {
   /** One site: mask its update (self mask + one pairwise mask per neighbour). */
   readonly siteMaskMs: number;
   /**
-   * One site, against a lying coordinator: verify the signed directory entry of every cohort member, sign its keys and
-   * box digest, verify each neighbour's key signature, sign the consistency statement, verify t_global of them.
+   * One site, against a lying coordinator: verify the signed directory entry of every cohort member (a sparse graph:
+   * of its neighbours), sign its keys and box digest, verify each neighbour's key signature, sign the consistency
+   * statement and verify t_global signatures over it (a sparse graph: its neighbourhood statement, and t_g of its
+   * closed neighbourhood's, each over the signer's neighbourhood).
    */
   readonly siteSignaturesMs: number;
   /** Coordinator: sum the masked vectors, recombine the seeds, remove the masks (nobody dropped). */
@@ -168,23 +175,50 @@ export async function benchSecureAggregation(opts: {
       return [s.siteId, { statement, signature: signSecaggKeys(statement, s.identity.sign.secretKey) }];
     }),
   );
+  // The consistency step: the complete graph's one statement, t_global signatures over it; a sparse graph's
+  // neighbourhood statements (V3), one per signer, t_g of the site's closed neighbourhood.
   const consistency = { ...round, threshold: tGlobal, cohort: ids, u2: ids, u3: ids };
-  const consistencySigs = sites
-    .slice(0, tGlobal)
-    .map((s) => signSecaggConsistency(consistency, s.identity.sign.secretKey));
+  const everyone = new Set(ids);
+  const cohortSha256 = secaggCohortDigest(ids);
+  const neighbourhood = (siteId: string) =>
+    secaggNeighbourhoodStatement({
+      ...round,
+      cohortSha256,
+      degree: graph.degree,
+      threshold: graph.threshold,
+      siteId,
+      neighbours: graph.neighbours(siteId),
+      u2: everyone,
+      u3: everyone,
+    });
+  const sparse = graph.kind === 'sparse';
+  const checked = sparse ? nearOf(sites[0]!).slice(0, graph.threshold) : sites.slice(0, tGlobal);
+  const consistencySigs = checked.map((s) =>
+    sparse
+      ? signSecaggNeighbourhood(neighbourhood(s.siteId), s.identity.sign.secretKey)
+      : signSecaggConsistency(consistency, s.identity.sign.secretKey),
+  );
+  const nearIds = new Set(nearOf(sites[0]!).map((s) => s.siteId));
   const siteSignaturesMs = await ms(() => {
     const me = sites[0]!;
     for (const d of directory)
-      if (!verifySiteDirectoryEntry(d.entry, d.signature, coordinator.sign.publicKey)) throw new Error('directory');
+      if (
+        (!sparse || nearIds.has(d.entry.siteId)) &&
+        !verifySiteDirectoryEntry(d.entry, d.signature, coordinator.sign.publicKey)
+      )
+        throw new Error('directory');
     signSecaggKeys(keys.get(me.siteId)!.statement, me.identity.sign.secretKey);
     for (const v of nearOf(me)) {
       const k = keys.get(v.siteId)!;
       if (!verifySecaggKeys(k.statement, k.signature, v.identity.sign.publicKey)) throw new Error('keys');
     }
-    signSecaggConsistency(consistency, me.identity.sign.secretKey);
-    for (let i = 0; i < tGlobal; i++)
-      if (!verifySecaggConsistency(consistency, consistencySigs[i]!, sites[i]!.identity.sign.publicKey))
-        throw new Error('consistency');
+    if (sparse) signSecaggNeighbourhood(neighbourhood(me.siteId), me.identity.sign.secretKey);
+    else signSecaggConsistency(consistency, me.identity.sign.secretKey);
+    const digest = sparse ? undefined : secaggConsistencyDigest(consistency);
+    checked.forEach((s, i) => {
+      const d = digest ?? secaggNeighbourhoodDigest(neighbourhood(s.siteId));
+      if (!verifySecaggDigest(d, consistencySigs[i]!, s.identity.sign.publicKey)) throw new Error('consistency');
+    });
   }, it);
 
   // What the revealing sites hand over (opened before the clock starts: that is the sites' work, not the server's).

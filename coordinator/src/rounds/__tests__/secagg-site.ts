@@ -12,7 +12,10 @@ import {
   shareSecrets,
   signSecaggConsistency,
   signSecaggKeys,
+  signSecaggNeighbourhood,
+  secaggCohortDigest,
   secaggGraph,
+  secaggNeighbourhoodStatement,
   toB64,
   DEFAULT_SECAGG_GRAPH,
   type SecaggGraphOptions,
@@ -106,19 +109,34 @@ export function secaggSite(
       });
       return site.request('POST', routes.updates(fid, round), envelope);
     },
-    /** Its signature over the round as it sees it (`u3` overrides what it was shown). */
-    async consistency(round: number, u3?: string[]): Promise<Response> {
+    /**
+     * Its signature over the round as it sees it (`u3` overrides what it was shown): the whole round (V2) with the
+     * complete graph, its closed neighbourhood (V3) with a sparse one — or the statement of `kind` whatever the graph.
+     */
+    async consistency(round: number, u3?: string[], kind?: 'complete' | 'sparse'): Promise<Response> {
       const s = await state(round);
-      const statement = {
-        ...rd(round),
-        threshold: s.threshold,
-        cohort: s.cohort.map((m) => m.siteId),
-        u2: (s.survivors ?? []).map((m) => m.siteId),
-        u3: u3 ?? s.maskedBy ?? [],
-      };
-      return site.request('POST', routes.secaggConsistency(fid, round), {
-        signature: signSecaggConsistency(statement, site.identity.sign.secretKey),
-      });
+      const { graph } = graphOf(round, s);
+      const cohort = s.cohort.map((m) => m.siteId);
+      const u2 = (s.survivors ?? []).map((m) => m.siteId);
+      const seen = u3 ?? s.maskedBy ?? [];
+      const key = site.identity.sign.secretKey;
+      const signature =
+        (kind ?? graph.kind) === 'sparse'
+          ? signSecaggNeighbourhood(
+              secaggNeighbourhoodStatement({
+                ...rd(round),
+                cohortSha256: secaggCohortDigest(cohort),
+                degree: graph.degree,
+                threshold: graph.threshold,
+                siteId: site.siteId,
+                neighbours: graph.neighbours(site.siteId),
+                u2: new Set(u2),
+                u3: new Set(seen),
+              }),
+              key,
+            )
+          : signSecaggConsistency({ ...rd(round), threshold: s.threshold, cohort, u2, u3: seen }, key);
+      return site.request('POST', routes.secaggConsistency(fid, round), { signature });
     },
     async reveal(round: number): Promise<Response> {
       const s = await state(round);
