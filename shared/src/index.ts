@@ -202,12 +202,7 @@ export {
   signModelVersion,
   verifyModelVersion,
 } from './envelope/model-version';
-export {
-  decodeSignedDownload,
-  signedDownloadHead,
-  type SignedDownload,
-  type SignedVersionPart,
-} from './envelope/signed-download';
+export { decodeSignedDownload, signedDownloadHead, type SignedDownload } from './envelope/signed-download';
 export {
   secaggCohortDigest,
   secaggConsistencyDigest,

@@ -69,7 +69,10 @@ const CALIBRATION_AFTER = {
 /** The browser globals the page functions below touch (this test program is compiled without the DOM lib). */
 interface Dom {
   __xss?: number;
-  document: { querySelector(sel: string): { textContent: string | null } | null };
+  document: {
+    querySelector(sel: string): { textContent: string | null } | null;
+    querySelectorAll(sel: string): ArrayLike<{ querySelector(sel: string): { textContent: string | null } | null }>;
+  };
   sessionStorage: { getItem(key: string): string | null };
 }
 interface Element {
@@ -530,6 +533,11 @@ describe('researcher dashboard in headless Chromium', () => {
         (globalThis as unknown as Dom).document.querySelector('#federation-title')?.textContent?.startsWith(name),
       'Secret trial B',
     );
+    // The title and the list are two renders: wait until the list holds the study's federations only (or time out).
+    await page.waitForFunction((name) => {
+      const trs = (globalThis as unknown as Dom).document.querySelectorAll('#federations tbody tr');
+      return trs.length === 1 && trs[0]?.querySelector('td')?.textContent === name;
+    }, 'Secret trial B');
     expect((await rows()).map((r) => r[0])).toEqual(['Secret trial B']);
     await page.click('#sign-out');
   });

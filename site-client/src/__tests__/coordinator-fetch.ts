@@ -6,6 +6,7 @@ import {
   fingerprint,
   publicPart,
   routes,
+  signedDownloadHead,
   type PlanDecision,
   type PopulationReport,
 } from '@twinfed/shared';
@@ -78,6 +79,11 @@ export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
           decidedAt: new Date().toISOString(),
         };
         return Response.json(view);
+      }
+      const download = /^\/v1\/models\/([^/]+)\/download$/.exec(p);
+      if (download && c.modelDownload) {
+        const d = await c.modelDownload(download[1]!);
+        return new Response(Buffer.concat([signedDownloadHead(d), d.weights]));
       }
       const weights = /^\/v1\/models\/([^/]+)\/weights$/.exec(p);
       if (weights) {

@@ -72,3 +72,47 @@ describe('CoordinatorClient plan governance calls', () => {
     await expect(bad.client.siteFederations()).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });
+
+describe('CoordinatorClient modelDownload', () => {
+  test('falls back to the metadata and weights routes at a coordinator without /download (404 NOT_FOUND)', async () => {
+    const seen: string[] = [];
+    const signed = { meta: { versionId: 'fed-1.v1' }, signature: 'c2ln' };
+    const weights = new Uint8Array([1, 2, 3, 4]);
+    const fetch: FetchLike = async (url) => {
+      const p = new URL(url).pathname;
+      seen.push(p);
+      if (p.endsWith('/download'))
+        return Response.json({ error: { code: 'NOT_FOUND', message: 'No such route.' } }, { status: 404 });
+      if (p.endsWith('/weights')) return new Response(weights, { headers: { etag: '"abc"' } });
+      return Response.json(signed);
+    };
+    const client = new CoordinatorClient({
+      baseUrl: 'http://coord.test',
+      credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey },
+      fetch,
+      retry: { retries: 0, baseMs: 1, maxMs: 1 },
+    });
+    const d = await client.modelDownload('fed-1.v1');
+    expect({ meta: d.meta, signature: d.signature, weights: [...d.weights] }).toEqual({
+      ...signed,
+      weights: [1, 2, 3, 4],
+    });
+    expect(seen).toEqual(['/v1/models/fed-1.v1/download', '/v1/models/fed-1.v1', '/v1/models/fed-1.v1/weights']);
+  });
+
+  test('an unknown version is not a missing route: UNKNOWN_MODEL_VERSION goes up, nothing else is asked', async () => {
+    const seen: string[] = [];
+    const fetch: FetchLike = async (url) => {
+      seen.push(new URL(url).pathname);
+      return Response.json({ error: { code: 'UNKNOWN_MODEL_VERSION', message: 'No such version.' } }, { status: 404 });
+    };
+    const client = new CoordinatorClient({
+      baseUrl: 'http://coord.test',
+      credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey },
+      fetch,
+      retry: { retries: 0, baseMs: 1, maxMs: 1 },
+    });
+    await expect(client.modelDownload('fed-1.v9')).rejects.toMatchObject({ code: 'UNKNOWN_MODEL_VERSION' });
+    expect(seen).toEqual(['/v1/models/fed-1.v9/download']);
+  });
+});

@@ -39,6 +39,7 @@ import {
   type BaselineSession,
   type UploadAck,
   decodeSignedDownload,
+  isTwinfedError,
   type SignedDownload,
 } from '@twinfed/shared';
 import { HttpTransport, type HttpTransportOptions } from './http';
@@ -223,10 +224,21 @@ export class CoordinatorClient implements SiteApi {
     return { bytes: res.body, etag: etag || undefined };
   }
 
-  /** `GET /v1/models/:id/download`: signed metadata and weights in one answer (verify both before use). */
+  /**
+   * `GET /v1/models/:id/download`: signed metadata and weights in one answer (verify both before use). A coordinator
+   * from before this route answers it `NOT_FOUND` (an unknown version is `UNKNOWN_MODEL_VERSION`): then the two
+   * separate answers, which the site verifies the same way — so a site upgraded before its coordinator keeps working.
+   */
   async modelDownload(versionId: string, options: { signal?: AbortSignal } = {}): Promise<SignedDownload> {
     const { method, path } = callOf(api.modelDownload, 'get', { vid: versionId });
-    return decodeSignedDownload((await this.http.send({ method, path, ...options })).body);
+    try {
+      return decodeSignedDownload((await this.http.send({ method, path, ...options })).body);
+    } catch (e) {
+      if (!isTwinfedError(e) || e.code !== 'NOT_FOUND') throw e;
+    }
+    const signed = await this.model(versionId, options);
+    const { bytes } = await this.modelWeights(versionId, options);
+    return { meta: signed.meta, signature: signed.signature, weights: bytes };
   }
 
   /** `POST …/rounds/:round/updates`: the sealed envelope; resolves once the coordinator stored it durably. */

@@ -1,9 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeSignedDownload, signedDownloadHead } from '@twinfed/shared';
+
+const DOWNLOAD = /^(\/v1\/models\/[^/]+)\/download$/;
 
 /**
  * A man in the middle for tests: forwards HTTP to `target` and lets `tamper` rewrite JSON response
- * bodies of matching paths (e.g. flip a model version's signature). Listens on 127.0.0.1:0.
+ * bodies of matching paths (e.g. flip a model version's signature). The signed part of a version's one-request
+ * download (`/v1/models/:vid/download`) is offered to `tamper` as the JSON of `/v1/models/:vid`, so one rule tampers
+ * a version whichever route the site reads it by. Listens on 127.0.0.1:0.
  */
 export async function startTamperProxy(opts: {
   target: string;
@@ -27,7 +32,16 @@ export async function startTamperProxy(opts: {
         up.on('end', () => {
           let body = Buffer.concat(chunks);
           const headers = { ...up.headers };
-          if ((up.headers['content-type'] ?? '').includes('application/json')) {
+          const download = DOWNLOAD.exec(req.url ?? '');
+          if (download && up.statusCode === 200) {
+            const d = decodeSignedDownload(body);
+            const changed = opts.tamper(download[1]!, { meta: d.meta, signature: d.signature });
+            if (changed) {
+              const signed = { meta: changed.meta, signature: String(changed.signature) };
+              body = Buffer.concat([signedDownloadHead(signed), d.weights]);
+              delete headers.etag;
+            }
+          } else if ((up.headers['content-type'] ?? '').includes('application/json')) {
             const changed = opts.tamper(req.url ?? '', JSON.parse(body.toString('utf8')) as Record<string, unknown>);
             if (changed) {
               body = Buffer.from(JSON.stringify(changed));
