@@ -9,7 +9,7 @@
 import { TwinfedError } from '../errors';
 
 /** The signed part of a served version: metadata (untrusted until verified) and the coordinator's signature. */
-export interface SignedVersionPart {
+interface SignedVersionPart {
   readonly meta: unknown;
   readonly signature: string;
 }
