@@ -211,40 +211,43 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
     };
   }
 
-  async model(versionId: string): Promise<SignedModelVersion> {
-    this.calls.push(`model:${versionId}`);
+  /** A stored version, or UNKNOWN_MODEL_VERSION. */
+  private storedVersion(versionId: string) {
     const v = this.versions.get(versionId);
     if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
-    const signature = this.tamper.signWith
-      ? signModelVersion(v.meta, this.tamper.signWith.sign.secretKey)
-      : v.signature;
-    return { meta: JSON.parse(JSON.stringify(v.meta)) as unknown, signature };
+    return v;
+  }
+
+  /** The signature served with a version (re-signed with another key when tampering says so). */
+  private servedSignature(v: ReturnType<FakeCoordinator['storedVersion']>): string {
+    return this.tamper.signWith ? signModelVersion(v.meta, this.tamper.signWith.sign.secretKey) : v.signature;
+  }
+
+  /** The weights served with a version (one byte flipped when tampering says so). */
+  private servedWeights(v: ReturnType<FakeCoordinator['storedVersion']>): Uint8Array {
+    const bytes = v.bytes.slice();
+    if (this.tamper.flipWeightByte) bytes[bytes.length - 1]! ^= 0x01;
+    return bytes;
+  }
+
+  async model(versionId: string): Promise<SignedModelVersion> {
+    this.calls.push(`model:${versionId}`);
+    const v = this.storedVersion(versionId);
+    return { meta: JSON.parse(JSON.stringify(v.meta)) as unknown, signature: this.servedSignature(v) };
   }
 
   async modelWeights(versionId: string): Promise<ModelWeightsDownload> {
     this.calls.push(`weights:${versionId}`);
-    const v = this.versions.get(versionId);
-    if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
-    const bytes = v.bytes.slice();
-    if (this.tamper.flipWeightByte) bytes[bytes.length - 1]! ^= 0x01;
-    return { bytes, etag: this.tamper.etag ?? v.meta.weightsSha256 };
+    const v = this.storedVersion(versionId);
+    return { bytes: this.servedWeights(v), etag: this.tamper.etag ?? v.meta.weightsSha256 };
   }
 
   /** Both answers above in one (with the same tampering); `undefined` makes this fake a coordinator without signed downloads. */
   modelDownload: SiteApi['modelDownload'] = async (versionId: string): Promise<SignedDownload> => {
     this.calls.push(`download:${versionId}`);
-    const v = this.versions.get(versionId);
-    if (!v) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
-    const signature = this.tamper.signWith
-      ? signModelVersion(v.meta, this.tamper.signWith.sign.secretKey)
-      : v.signature;
-    const weights = v.bytes.slice();
-    if (this.tamper.flipWeightByte) weights[weights.length - 1]! ^= 0x01;
-    const head = signedDownloadHead({ meta: v.meta, signature });
-    const out = new Uint8Array(head.length + weights.length);
-    out.set(head);
-    out.set(weights, head.length);
-    return decodeSignedDownload(out);
+    const v = this.storedVersion(versionId);
+    const head = signedDownloadHead({ meta: v.meta, signature: this.servedSignature(v) });
+    return decodeSignedDownload(Buffer.concat([head, this.servedWeights(v)]));
   };
 
   async uploadUpdate(opts: { federationId: string; round: number; envelope: Uint8Array }): Promise<UploadAck> {
