@@ -12,6 +12,7 @@ import {
   signEnrollProof,
   signRequest,
   verifyModelVersion,
+  type CurrentRound,
   type Identity,
   type WeightSet,
   silentLogger,
@@ -189,6 +190,22 @@ export function testPlan(overrides: Record<string, unknown> = {}): Record<string
 /** A response's JSON body, typed by the caller (tests only: no validation). */
 export async function json<T>(res: Response | Promise<Response>): Promise<T> {
   return (await (await res).json()) as T;
+}
+
+/**
+ * The current round of `federationId` as `site` sees it, and `site`'s sealed update for it: its base model's layout
+ * with every weight 0.5, from 10 examples.
+ */
+export async function sealedUpdate(
+  site: TestSite,
+  federationId: string,
+): Promise<{ current: CurrentRound; sealed: Uint8Array }> {
+  const current = await json<CurrentRound>(site.request('GET', routes.currentRound(federationId)));
+  const baseVersionId = current.round!.baseVersionId;
+  const base = await baseWeights(site, baseVersionId);
+  const weights: WeightSet = { layout: base.layout, data: new Float32Array(base.data.length).fill(0.5) };
+  const sealed = site.seal({ federationId, round: current.round!.round, baseVersionId, weights, numExamples: 10 });
+  return { current, sealed };
 }
 
 /** A version's weights as `site` downloads them, checked against the coordinator-signed metadata. */

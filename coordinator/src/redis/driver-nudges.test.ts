@@ -1,6 +1,6 @@
-import { routes, type CurrentRound, type WeightSet } from '@twinfed/shared';
+import { routes } from '@twinfed/shared';
 import {
-  baseWeights,
+  sealedUpdate,
   enrollTestSite,
   json,
   operator,
@@ -51,16 +51,7 @@ describe('an update stored by a replica that does not drive its federation', () 
       const fed = await json<{ id: string }>(
         operator(a, 'POST', routes.federations, { plan: testPlan({ minSites: 1, rounds: 1 }) }),
       );
-      const cur = await json<CurrentRound>(site.request('GET', routes.currentRound(fed.id)));
-      const base = await baseWeights(site, cur.round!.baseVersionId);
-      const weights: WeightSet = { layout: base.layout, data: new Float32Array(base.data.length).fill(0.5) };
-      const sealed = site.seal({
-        federationId: fed.id,
-        round: 1,
-        baseVersionId: cur.round!.baseVersionId,
-        weights,
-        numExamples: 10,
-      });
+      const { sealed } = await sealedUpdate(site, fed.id);
       const viaB = signedRequests(b.url, site.siteId, site.identity.sign.secretKey);
       expect((await viaB('POST', routes.updates(fed.id, 1), sealed)).status).toBe(201);
       let latest: string | null = null;

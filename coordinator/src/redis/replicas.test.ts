@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { io as connect, type Socket } from 'socket.io-client';
-import { SITE_NAMESPACE, routes, signHandshake, type CurrentRound, type WeightSet } from '@twinfed/shared';
+import { SITE_NAMESPACE, routes, signHandshake } from '@twinfed/shared';
 import {
-  baseWeights,
+  sealedUpdate,
   enrollTestSite,
   json,
   operator,
@@ -129,17 +129,8 @@ describe('Redis unreachable', () => {
       const fed = await json<{ id: string }>(
         operator(c, 'POST', routes.federations, { plan: testPlan({ minSites: 1, rounds: 1 }) }),
       );
-      const cur = await json<CurrentRound>(site.request('GET', routes.currentRound(fed.id)));
+      const { current: cur, sealed } = await sealedUpdate(site, fed.id);
       expect(cur.selected).toBe(true);
-      const base = await baseWeights(site, cur.round!.baseVersionId);
-      const weights: WeightSet = { layout: base.layout, data: new Float32Array(base.data.length).fill(0.5) };
-      const sealed = site.seal({
-        federationId: fed.id,
-        round: 1,
-        baseVersionId: cur.round!.baseVersionId,
-        weights,
-        numExamples: 10,
-      });
       expect((await site.request('POST', routes.updates(fed.id, 1), sealed)).status).toBe(201);
       const after = await json<{ latestVersionId: string; state: string }>(
         operator(c, 'GET', routes.federation(fed.id)),
