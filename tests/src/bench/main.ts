@@ -12,6 +12,7 @@ import { benchSecureScale } from './secure-scale';
 import { benchSecureLoad } from '../load/bench-secure-load';
 import { benchStream } from './stream';
 import { benchUploadPath } from './upload-path';
+import { benchRequestCost } from './request-cost/section';
 import { wireSection } from './wire';
 import { machineMeta, toMarkdown, writeResults, type BenchTable } from './report';
 import { runMain } from '../support/main';
@@ -78,6 +79,15 @@ async function main(argv: string[]): Promise<void> {
       'skip the upload-path section (coordinator CPU per upload; writes bench/results/upload-path.{json,md})',
     )
     .option('--upload-path-only', 'run only the upload-path section')
+    .option(
+      '--request-cost-only',
+      'run only the request-cost section (coordinator CPU per signed request against bare node:http; writes bench/results/request-cost.{json,md})',
+    )
+    .option(
+      '--request-cost-label <label>',
+      'the name of this request-cost run in its report (e.g. before, after)',
+      'latest',
+    )
     .option('--explain-only', 'run only the explanation section (writes bench/results/explain.{json,md})')
     .option(
       '--upload-path-label <label>',
@@ -104,7 +114,15 @@ async function main(argv: string[]): Promise<void> {
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
       explainOnly?: boolean;
+      requestCostOnly?: boolean;
+      requestCostLabel: string;
     }>();
+  if (flags.requestCostOnly)
+    return benchRequestCost({
+      quick: flags.quick === true,
+      label: flags.requestCostLabel,
+      log: (line) => void process.stdout.write(`${line}\n`),
+    });
   if (flags.explainOnly) return explainSection(flags.quick === true);
   if (flags.aggregationOnly) {
     await aggregationSection(flags.quick ? 2 : 6);

@@ -1,0 +1,293 @@
+/**
+ * The request-cost benchmark: coordinator CPU per signed request on the routes every site calls every round, beside a
+ * reference measured in the same run with the same client and the same requests: bare `node:http` answering as many
+ * bytes, after reading the body, checking its digest and verifying the request's Ed25519 signature (reference/main.ts).
+ * The difference is what the framework, authentication, admission, store and handler add per request.
+ *
+ * Both servers are processes of their own on 127.0.0.1 and their CPU (user + system) is read from /proc around each
+ * route's burst of requests, so the client's signing and parsing (in this process) is not counted. The coordinator is
+ * `twinfed coordinator start` with its durable SQLite store on disk. Uploads go to round 1 from every site but one, so
+ * the round stays open and no aggregation is paid by them.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  BINARY_MEDIA_TYPE,
+  PROTOCOL_VERSION,
+  layoutOf,
+  sealUpdate,
+  signRequest,
+  toB64,
+  type PlanInput,
+} from '@twinfed/shared';
+import type { Enrollment } from '@twinfed/site-client';
+import { stop, startNode, type Child } from '../../support/processes';
+import { cpuOf, localOperator, startLocalCoordinator, tinyPlan } from '../../load/load-run';
+import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from '../report';
+import { answerKey } from './answer-key';
+
+/** One route's figures. */
+interface RouteCost {
+  route: string;
+  requests: number;
+  /** Coordinator CPU per request, µs. */
+  coordinatorUs: number;
+  /** Reference CPU per request (bare node:http + digest check + Ed25519 verify), µs. */
+  referenceUs: number;
+  /** coordinatorUs − referenceUs. */
+  overheadUs: number;
+  ratio: number;
+  /** Answers other than 2xx (or failures), coordinator and reference together. */
+  errors: number;
+}
+
+interface Call {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: Uint8Array;
+  enrollment: Enrollment;
+}
+
+const FEATURES = Array.from({ length: 16 }, (_, i) => `f${i}`);
+/** The coordinator's default request window (the reference checks freshness with it too). */
+const WINDOW_MS = 5 * 60_000;
+
+/** Sends `calls` signed, `concurrency` at a time over keep-alive connections; returns the 2xx count and the answer sizes. */
+async function send(
+  baseUrl: string,
+  calls: readonly Call[],
+  concurrency: number,
+): Promise<{ ok: number; bytes: Map<string, number>; failures: string[] }> {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const bytes = new Map<string, number>();
+  const failures: string[] = [];
+  let ok = 0;
+  let next = 0;
+  const one = (c: Call) =>
+    new Promise<void>((resolve) => {
+      const headers: Record<string, string> = signRequest({
+        method: c.method,
+        path: c.path,
+        body: c.body ?? new Uint8Array(0),
+        siteId: c.enrollment.state.siteId,
+        signSecretKey: c.enrollment.identity.sign.secretKey,
+      });
+      if (c.body) headers['content-type'] = BINARY_MEDIA_TYPE;
+      const req = http.request(
+        { host: url.hostname, port: url.port, method: c.method, path: c.path, agent, headers },
+        (res) => {
+          let n = 0;
+          res.on('data', (d: Buffer) => (n += d.byteLength));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) ok++;
+            else if (failures.length < 5) failures.push(`${c.method} ${c.path}: ${status}`);
+            bytes.set(answerKey(c.method, c.path), n);
+            resolve();
+          });
+        },
+      );
+      req.on('error', (e) => {
+        if (failures.length < 5) failures.push(`${c.method} ${c.path}: ${e.message}`);
+        resolve();
+      });
+      req.end(c.body ? Buffer.from(c.body.buffer, c.body.byteOffset, c.body.byteLength) : undefined);
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < calls.length; i = next++) await one(calls[i]!);
+    }),
+  );
+  agent.destroy();
+  return { ok, bytes, failures };
+}
+
+/** CPU µs per request of the process `pid` over `calls`. */
+async function measure(
+  pid: number,
+  baseUrl: string,
+  calls: readonly Call[],
+  concurrency: number,
+): Promise<{ us: number; ok: number; bytes: Map<string, number>; failures: string[] }> {
+  const cpu0 = cpuOf(pid);
+  const r = await send(baseUrl, calls, concurrency);
+  return { ...r, us: ((cpuOf(pid) - cpu0) * 1e6) / calls.length };
+}
+
+function plan(sites: number): PlanInput {
+  return tinyPlan({
+    name: `request cost ${sites} sites`,
+    features: FEATURES,
+    sites,
+    rounds: 2,
+    roundDeadlineSeconds: 3600,
+  });
+}
+
+function envelope(e: Enrollment, federationId: string, baseVersionId: string): Uint8Array {
+  const layout = layoutOf({ kind: 'logistic-regression', inputs: FEATURES.length });
+  const size = layout.reduce((n, l) => n + l.shape.reduce((a, b) => a * b, 1), 0);
+  return sealUpdate({
+    header: {
+      protocol: PROTOCOL_VERSION,
+      federationId,
+      round: 1,
+      siteId: e.state.siteId,
+      baseVersionId,
+      numExamples: 8,
+      metrics: { steps: 1, trainLoss: 0.5 },
+      sentAt: new Date().toISOString(),
+    },
+    weights: { layout, data: Float32Array.from({ length: size }, (_, k) => Math.sin(k) * 0.01) },
+    identity: e.identity,
+    coordinatorBoxPublicKey: e.coordinator.boxPublicKey,
+  });
+}
+
+async function startReference(dir: string, setup: object): Promise<{ child: Child; url: string }> {
+  const file = path.join(dir, 'reference.json');
+  fs.writeFileSync(file, JSON.stringify(setup));
+  const child = startNode({ name: 'reference', script: path.join(__dirname, 'reference', 'main.js'), args: [file] });
+  const line = await child.waitForLine(/"port"\s*:/, 30_000);
+  return { child, url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
+}
+
+/** Runs the section: `sites` enrolled sites, `repeat` requests per site on each read route, one upload per site. */
+async function runRequestCost(o: {
+  sites: number;
+  repeat: number;
+  concurrency: number;
+  log: (line: string) => void;
+}): Promise<{ routes: RouteCost[]; errors: string[] }> {
+  const coordinatorDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-reqcost-coord-'));
+  const scratch = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-reqcost-'));
+  const { coordinator, url } = await startLocalCoordinator(coordinatorDir);
+  let reference: Child | undefined;
+  const errors: string[] = [];
+  try {
+    const { admin, enroll } = await localOperator({ coordinator, url, coordinatorDir });
+    const sites = await enroll(o.sites, scratch);
+    o.log(`request cost: ${o.sites} sites enrolled`);
+    const fed = await admin.createFederation(plan(o.sites));
+    let round = (await admin.listRounds(fed.id)).find((x) => x.round === 1);
+    for (let wait = 0; (!round || (round.state !== 'open' && round.state !== 'collecting')) && wait < 200; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      round = (await admin.listRounds(fed.id)).find((x) => x.round === 1);
+    }
+    if (!round) throw new Error('round 1 never opened');
+    const vid = round.baseVersionId;
+    const reads = (p: (e: Enrollment) => string): Call[] =>
+      Array.from({ length: o.repeat }, () =>
+        sites.map((e) => ({ method: 'GET' as const, path: p(e), enrollment: e })),
+      ).flat();
+    const uploaders = sites.slice(0, -1);
+    const bodies = uploaders.map((e) => envelope(e, fed.id, vid));
+    const routes: Array<{ route: string; calls: Call[] }> = [
+      {
+        route: 'GET /v1/federations/:fid/rounds/current',
+        calls: reads(() => `/v1/federations/${fed.id}/rounds/current`),
+      },
+      { route: 'GET /v1/models/:vid/download', calls: reads(() => `/v1/models/${vid}/download`) },
+      {
+        route: 'POST /v1/federations/:fid/rounds/:round/updates',
+        calls: uploaders.map((e, i) => ({
+          method: 'POST' as const,
+          path: `/v1/federations/${fed.id}/rounds/1/updates`,
+          body: bodies[i]!,
+          enrollment: e,
+        })),
+      },
+    ];
+    // Warm-up (JIT, statement caches) on the read routes, not counted.
+    for (const r of routes.slice(0, 2)) await send(url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency);
+    const coordinatorCost = [];
+    const answerBytes: Record<string, number> = {};
+    for (const r of routes) {
+      const m = await measure(coordinator.proc.pid!, url, r.calls, o.concurrency);
+      for (const [k, n] of m.bytes) answerBytes[k] = n;
+      errors.push(...m.failures);
+      coordinatorCost.push(m);
+      o.log(`request cost: coordinator ${r.route}: ${m.us.toFixed(0)} µs/request, ${m.ok}/${r.calls.length} ok`);
+    }
+    const ref = await startReference(scratch, {
+      keys: Object.fromEntries(sites.map((e) => [e.state.siteId, toB64(e.identity.sign.publicKey)])),
+      answerBytes,
+      windowMs: WINDOW_MS,
+    });
+    reference = ref.child;
+    for (const r of routes.slice(0, 2))
+      await send(ref.url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency);
+    const result: RouteCost[] = [];
+    for (const [i, r] of routes.entries()) {
+      const m = await measure(ref.child.proc.pid!, ref.url, r.calls, o.concurrency);
+      errors.push(...m.failures);
+      const c = coordinatorCost[i]!;
+      result.push({
+        route: r.route,
+        requests: r.calls.length,
+        coordinatorUs: c.us,
+        referenceUs: m.us,
+        overheadUs: c.us - m.us,
+        ratio: c.us / m.us,
+        errors: r.calls.length - c.ok + (r.calls.length - m.ok),
+      });
+      o.log(`request cost: reference ${r.route}: ${m.us.toFixed(0)} µs/request, ${m.ok}/${r.calls.length} ok`);
+    }
+    return { routes: result, errors };
+  } finally {
+    if (reference) await stop(reference, 5000);
+    await stop(coordinator, 15_000);
+    fs.rmSync(coordinatorDir, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The request-cost section, written to `bench/results/request-cost.{json,md}`. */
+export async function benchRequestCost(o: {
+  quick: boolean;
+  label: string;
+  log?: (line: string) => void;
+}): Promise<void> {
+  const log = o.log ?? (() => undefined);
+  const sites = o.quick ? 50 : 200;
+  const repeat = o.quick ? 4 : 10;
+  const concurrency = 8;
+  const loadBefore = loadAverage();
+  const { routes, errors } = await runRequestCost({ sites, repeat, concurrency, log });
+  const table: BenchTable = {
+    title: 'Coordinator CPU per signed request, against bare node:http verifying the same request',
+    note:
+      `${sites} enrolled sites; each read route gets ${repeat} requests per site, the upload route one sealed update per site but one (the round stays open), ` +
+      `${concurrency} in flight over keep-alive connections, every request freshly signed in the benchmark process. ` +
+      'Coordinator: `twinfed coordinator start` on 127.0.0.1 with its durable SQLite store (every acknowledged nonce and upload fsynced first). ' +
+      'Reference, same run, same requests: a bare `node:http` process that reads the body, checks its signed SHA-256 digest, verifies the Ed25519 signature ' +
+      "(the coordinator's own `verifyRequest`) and answers 200 with as many bytes as the coordinator answered. CPU is user + system of each server process from /proc " +
+      'over the burst, divided by its requests. Overhead = coordinator − reference: what the framework, authentication, nonce store, admission, store reads and handler add. ' +
+      `Label: ${o.label}.`,
+    columns: [
+      'route',
+      'requests',
+      'coordinator µs / request',
+      'reference µs / request',
+      'overhead µs',
+      'coordinator / reference',
+      'errors',
+    ],
+    rows: routes.map((r) => [
+      r.route,
+      String(r.requests),
+      r.coordinatorUs,
+      r.referenceUs,
+      r.overheadUs,
+      r.ratio,
+      String(r.errors),
+    ]),
+  };
+  const meta = { ...machineMeta(), label: o.label, loadavg: `${loadBefore} (before), ${loadAverage()} (after)` };
+  const md = toMarkdown('twinfed request cost', meta, [table]);
+  const out = writeResults('request-cost', { meta, routes, errors }, md);
+  log(`${md}\nwritten: ${out.json}, ${out.md}`);
+}
