@@ -28,8 +28,21 @@ export function addressKey(ip: string | undefined): string {
 function headerCredentialKey(req: Request): string | undefined {
   const site = req.header('x-twinfed-site');
   if (req.header('x-twinfed-signature') !== undefined && site) return `site:${site.slice(0, 128)}`;
-  const bearer = /^Bearer (\S{8,512})$/.exec(req.header('authorization') ?? '')?.[1];
+  const bearer = bearerOf(req);
   return bearer === undefined ? undefined : `token:${sha256Hex(bearer).slice(0, 32)}`;
+}
+
+const BEARER_RE = /^Bearer (\S{8,512})$/;
+
+function bearerOf(req: Request): string | undefined {
+  const authorization = req.headers.authorization;
+  return authorization === undefined ? undefined : BEARER_RE.exec(authorization)?.[1];
+}
+
+/** Whether the request presents a credential in its headers (what {@link headerCredentialKey} would key), unhashed. */
+function hasHeaderCredential(req: Request): boolean {
+  const h = req.headers;
+  return (h['x-twinfed-signature'] !== undefined && !!h['x-twinfed-site']) || bearerOf(req) !== undefined;
 }
 
 /** What the socket layer needs: the same failure accounting as HTTP, by client address. */
@@ -105,7 +118,8 @@ class MemoryFailureCounts implements FailureCounts {
  */
 export class AuthFailureLimiter implements AuthFailureAccounting {
   private readonly counts: FailureCounts;
-  private readonly keys = new WeakMap<Request, Set<string>>();
+  /** The enrollment-token key of a request, once its body is read (the others are derived from the request itself). */
+  private readonly enrollmentKeys = new WeakMap<Request, string>();
 
   constructor(private readonly opts: AuthFailureLimiterOptions) {
     this.counts = opts.counts ?? new MemoryFailureCounts({ windowMs: opts.windowMs, now: opts.now });
@@ -152,30 +166,31 @@ export class AuthFailureLimiter implements AuthFailureAccounting {
     return new TwinfedError('RATE_LIMITED', 'Too many failed authentications; retry later.');
   }
 
-  /** Adds a key the request's failure counts against (e.g. the enrollment-token prefix, known once the body is read). */
-  private track(req: Request, key: string): void {
-    this.keys.get(req)?.add(key);
+  /**
+   * The keys a failure of `req` counts against: its client address, the credential in its headers and (enrollment)
+   * the token prefix. Derived when a request fails, never for one that succeeds (parsing the address, hashing a token).
+   */
+  private keysOf(req: Request): string[] {
+    const keys = [addressKey(req.ip ?? req.socket.remoteAddress)];
+    const credential = headerCredentialKey(req);
+    if (credential) keys.push(credential);
+    const enrollment = this.enrollmentKeys.get(req);
+    if (enrollment) keys.push(enrollment);
+    return keys;
   }
 
   /**
-   * First middleware of every route: registers the request's address and header credential (a 401 is counted against
-   * them by {@link countFailures}); refuses (before any work) the enrollment route or an anonymous request from an
-   * address over the limit.
+   * First middleware of every route: refuses (before any work) the enrollment route or an anonymous request from an
+   * address over the limit. Nothing is derived for other requests: a 401 is counted by {@link countFailures}
+   * against the keys of the request then.
    */
   gate(route: { roles: readonly string[]; authenticatesByBody?: boolean }) {
+    const isPublic = route.roles.includes('public');
     return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-      if (!this.on || req.path === '/healthz' || req.path === '/readyz') return next();
-      const addr = addressKey(req.ip ?? req.socket.remoteAddress);
-      const keys = new Set<string>([addr]);
-      const credential = headerCredentialKey(req);
-      if (credential) keys.add(credential);
-      this.keys.set(req, keys);
-      const anonymous = credential === undefined && !route.roles.includes('public');
-      if (route.authenticatesByBody || anonymous) {
-        const wait = await this.blockedFor(addr);
-        if (wait > 0) return next(this.refusal(res, wait));
-      }
-      next();
+      if (!this.on || !(route.authenticatesByBody || (!isPublic && !hasHeaderCredential(req)))) return next();
+      if (req.path === '/healthz' || req.path === '/readyz') return next();
+      const wait = await this.blockedFor(addressKey(req.ip ?? req.socket.remoteAddress));
+      next(wait > 0 ? this.refusal(res, wait) : undefined);
     };
   }
 
@@ -186,7 +201,7 @@ export class AuthFailureLimiter implements AuthFailureAccounting {
   countFailures(): ErrorRequestHandler {
     return async (err: unknown, req, _res, next) => {
       if (this.on && err instanceof TwinfedError && err.status === 401)
-        await Promise.all([...(this.keys.get(req) ?? [])].map((k) => this.record(k)));
+        await Promise.all(this.keysOf(req).map((k) => this.record(k)));
       next(err);
     };
   }
@@ -194,7 +209,7 @@ export class AuthFailureLimiter implements AuthFailureAccounting {
   /** A failed authentication (401) becomes 429 when its address or credential is over the limit. */
   async escalate(req: Request, res: Response, err: unknown): Promise<unknown> {
     if (!this.on || !(err instanceof TwinfedError) || err.status !== 401) return err;
-    const waits = await Promise.all([...(this.keys.get(req) ?? [])].map((k) => this.blockedFor(k)));
+    const waits = await Promise.all(this.keysOf(req).map((k) => this.blockedFor(k)));
     const wait = Math.max(0, ...waits);
     return wait > 0 ? this.refusal(res, wait) : err;
   }
@@ -206,7 +221,7 @@ export class AuthFailureLimiter implements AuthFailureAccounting {
       const token = peekToken(req.body);
       if (token === undefined) return next();
       const key = `enroll:${token.slice(0, ENROLL_PREFIX_CHARS)}`;
-      this.track(req, key);
+      this.enrollmentKeys.set(req, key);
       const wait = await this.blockedFor(key);
       next(wait > 0 ? this.refusal(res, wait) : undefined);
     };
