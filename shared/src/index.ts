@@ -202,7 +202,14 @@ export {
   signModelVersion,
   verifyModelVersion,
 } from './envelope/model-version';
-export { decodeSignedDownload, signedDownloadHead, type SignedDownload } from './envelope/signed-download';
+export {
+  decodeRoundDownload,
+  decodeSignedDownload,
+  roundDownloadHead,
+  signedDownloadHead,
+  type RoundDownload,
+  type SignedDownload,
+} from './envelope/signed-download';
 export {
   secaggCohortDigest,
   secaggConsistencyDigest,

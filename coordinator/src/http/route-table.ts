@@ -84,6 +84,7 @@ export function routeTable(deps: HttpDeps): RouteDef[] {
     rounds: { get: feds.rounds },
     federationEvaluations: { get: feds.evaluations },
     currentRound: { get: feds.current },
+    currentRoundDownload: { get: models.currentRoundDownload },
     updates: { post: feds.upload },
     secagg: { get: secagg.state },
     secaggShares: { post: secagg.shares },

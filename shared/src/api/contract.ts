@@ -321,6 +321,17 @@ export const api = {
       errors: MEMBER,
     }),
   },
+  currentRoundDownload: {
+    path: '/v1/federations/:fid/rounds/current/download',
+    get: op({
+      summary:
+        "The current round (as `rounds/current` answers it) and, unless the site holds it (`have`), the federation's latest version (the open round's base) in one binary answer: a big-endian u32 length, that many bytes of JSON of the current round, then the version exactly as `GET /v1/models/:vid/download` serves it, or nothing.",
+      roles: SITE,
+      request: query(z.strictObject({ have: IdSchema.optional() })),
+      response: { kind: 'binary', status: [200] },
+      errors: [...MEMBER, 'UNKNOWN_MODEL_VERSION'],
+    }),
+  },
   updates: {
     path: '/v1/federations/:fid/rounds/:round/updates',
     post: op({

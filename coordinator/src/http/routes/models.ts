@@ -3,9 +3,12 @@ import {
   BINARY_MEDIA_TYPE,
   EvaluationReportSchema,
   TwinfedError,
+  api,
+  roundDownloadHead,
   signedDownloadHead,
   sharesContributorsWithSites,
 } from '@twinfed/shared';
+import type { Federation, ModelVersion } from '../../store';
 import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
 import { memberSite, requireSiteMember } from '../membership';
@@ -14,7 +17,9 @@ import { maxEvaluationExamples } from '../../registry/evaluation-limits';
 import { assertEvaluationTaken } from '../../rounds/dp-release';
 import { visibleFederationIds } from '../study-scope';
 
-/** Handlers for the model registry: versions, weights, evaluations. */
+const RoundDownloadQuery = api.currentRoundDownload.get.request.query;
+
+/** Handlers for the model registry: versions, weights, evaluations; and the current round with the latest version. */
 export function modelHandlers(deps: HttpDeps) {
   const siteViews = new SiteVersionViews(deps.identity);
   const getVersion = async (id: string) => {
@@ -28,16 +33,22 @@ export function modelHandlers(deps: HttpDeps) {
     const siteId = await requireSiteMember(req, deps, v.federationId);
     return { v, siteId };
   };
-  /** The version as the caller may see it: sites get the count-only metadata unless the plan shares contributors with them. */
+  /** The version as a site of its federation may see it: count-only metadata unless the plan shares contributors. */
+  const siteView = (v: ModelVersion, federation: Federation) =>
+    sharesContributorsWithSites(deps.engine.parsed(federation).plan) ? versionView(v) : siteViews.of(v);
+  /** The version as the caller may see it (operators and researchers: the full metadata). */
   const callerView = async (req: Request) => {
     const { v, siteId } = await readableVersion(req);
     if (siteId === null) return { v, view: versionView(v) };
     const federation = await deps.store.getFederation(v.federationId);
     if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
-    return {
-      v,
-      view: sharesContributorsWithSites(deps.engine.parsed(federation).plan) ? versionView(v) : siteViews.of(v),
-    };
+    return { v, view: siteView(v, federation) };
+  };
+  /** The signed download of a version (signed-download.ts): the signed part as served, then the weights. */
+  const signedDownload = async (v: ModelVersion, view: Parameters<typeof signedDownloadHead>[0]) => {
+    const bytes = await deps.store.getVersionWeights(v.id);
+    if (!bytes) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
+    return Buffer.concat([signedDownloadHead(view), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]);
   };
   return {
     list: async (req: Request, res: Response) => {
@@ -51,13 +62,28 @@ export function modelHandlers(deps: HttpDeps) {
     },
     download: async (req: Request, res: Response) => {
       const { v, view } = await callerView(req);
-      const bytes = await deps.store.getVersionWeights(v.id);
-      if (!bytes) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
-      const head = signedDownloadHead(view);
+      const body = await signedDownload(v, view);
       res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
-      res
-        .type(BINARY_MEDIA_TYPE)
-        .send(Buffer.concat([head, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]));
+      res.type(BINARY_MEDIA_TYPE).send(body);
+    },
+    /**
+     * `rounds/current` and, unless the site holds it (`?have=`), the federation's latest version as `download` serves
+     * it, in one answer. Membership first (the site was authenticated before the handler), then the query.
+     */
+    currentRoundDownload: async (req: Request, res: Response) => {
+      const fid = idParam(req, 'fid');
+      const { siteId, federation } = await memberSite(req, deps, fid);
+      const query = RoundDownloadQuery.safeParse(req.query);
+      if (!query.success) throw new TwinfedError('VALIDATION_FAILED', 'Use ?have=<version id>, or no query.');
+      const current = await deps.engine.currentRoundFor(fid, siteId, federation);
+      const latest = current.federation.latestVersionId;
+      const parts: Uint8Array[] = [roundDownloadHead(current)];
+      if (latest !== null && latest !== query.data.have) {
+        const v = await getVersion(latest);
+        parts.push(await signedDownload(v, siteView(v, federation)));
+      }
+      res.setHeader('Cache-Control', 'no-store');
+      res.type(BINARY_MEDIA_TYPE).send(Buffer.concat(parts));
     },
     weights: async (req: Request, res: Response) => {
       const { v } = await readableVersion(req);
