@@ -137,6 +137,7 @@ export {
   expandRing64,
   fromBytesRing64,
   type Ring64,
+  Ring64Sum,
   ringToBytes64,
   subRing64,
 } from './crypto/ring64';

@@ -11,7 +11,7 @@ import {
   SecaggRevealSchema,
   SecaggSharesSchema,
   TwinfedError,
-  addRing64,
+  Ring64Sum,
   assertSecaggCohort,
   decodeSecaggSum,
   fingerprint,
@@ -521,7 +521,7 @@ export class SecureAggregation {
       collected.get(`${kind === 'seedShares' ? 'seed' : 'maskKey'}\n${v}`)!;
     const headers = new Map<string, UpdateHeader>();
     const elements = secaggVectorLength(global.length, { distributedDp: loaded.plan.privacy.dp !== undefined });
-    const sum = new Uint32Array(elements * 2);
+    const uploads = new Ring64Sum(elements);
     for (const siteId of u3) {
       const { header, masked } = await this.opener.openStoredMasked({
         federationId: round.federationId,
@@ -530,8 +530,9 @@ export class SecureAggregation {
         elements,
       });
       headers.set(siteId, header);
-      addRing64(sum, fromBytesRing64(masked, elements));
+      uploads.add(fromBytesRing64(masked, elements));
     }
+    const sum = uploads.foldInto(new Uint32Array(elements * 2));
     const ctx = this.context(round);
     const selfSeeds = await Promise.all(
       u3.map((v) =>

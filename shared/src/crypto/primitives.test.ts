@@ -69,6 +69,31 @@ describe('native primitives are interoperable with tweetnacl', () => {
     expect(x25519(a.secretKey, new Uint8Array(31))).toBeNull();
   });
 
+  test('X25519 agreements are cached per key pair: repeated, after the caller changed a result, and for a changed secret', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (s, t) => {
+          const peer = nacl.box.keyPair();
+          const first = x25519(s, peer.publicKey)!;
+          expect(first).toEqual(nacl.scalarMult(s, peer.publicKey));
+          first.fill(0); // the caller's copy, not the cache's
+          expect(x25519(s, peer.publicKey)).toEqual(nacl.scalarMult(s, peer.publicKey));
+          x25519PublicKey(s).fill(0);
+          expect(x25519PublicKey(s)).toEqual(nacl.scalarMult.base(s));
+          s.set(t); // the same array now holds another secret: nothing cached for the old one is used
+          expect(x25519(s, peer.publicKey)).toEqual(nacl.scalarMult(t, peer.publicKey));
+          expect(x25519PublicKey(s)).toEqual(nacl.scalarMult.base(t));
+        },
+      ),
+      { numRuns: 50 },
+    );
+    const a = x25519KeyPair();
+    expect(x25519(a.secretKey, new Uint8Array(32))).toBeNull(); // a refused point stays refused when cached
+    expect(x25519(a.secretKey, new Uint8Array(32))).toBeNull();
+  });
+
   test('compares keys', () => {
     expect(timingSafeEqualKeys(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
     expect(timingSafeEqualKeys(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);

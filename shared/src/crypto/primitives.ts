@@ -41,17 +41,33 @@ const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.by
  */
 const PUBLIC_CACHE_SIZE = 4096;
 const publicKeys = new Map<string, KeyObject>();
+/*
+ * An X25519 secret's entry also keeps its public key and its agreements with the peers' public keys (at most
+ * PUBLIC_CACHE_SIZE): a site seals and opens boxes with the same neighbours under its long-term identity key round
+ * after round (secure aggregation: two agreements per neighbour and round), and the agreement of a key pair never
+ * changes. They live and die with the secret's array, like its key object.
+ */
+interface SecretEntry {
+  copy: Uint8Array;
+  key: KeyObject;
+  publicKey?: Uint8Array;
+  agreements?: Map<string, Uint8Array | null>;
+}
 const secretKeys = {
-  ed25519: new WeakMap<Uint8Array, { copy: Uint8Array; key: KeyObject }>(),
-  x25519: new WeakMap<Uint8Array, { copy: Uint8Array; key: KeyObject }>(),
+  ed25519: new WeakMap<Uint8Array, SecretEntry>(),
+  x25519: new WeakMap<Uint8Array, SecretEntry>(),
 };
 
-function cachedSecret(kind: 'ed25519' | 'x25519', secret: Uint8Array, make: () => KeyObject): KeyObject {
+function cachedEntry(kind: 'ed25519' | 'x25519', secret: Uint8Array, make: () => KeyObject): SecretEntry {
   const hit = secretKeys[kind].get(secret);
-  if (hit && hit.copy.byteLength === secret.byteLength && timingSafeEqual(hit.copy, secret)) return hit.key;
-  const key = make();
-  secretKeys[kind].set(secret, { copy: Uint8Array.from(secret), key });
-  return key;
+  if (hit && hit.copy.byteLength === secret.byteLength && timingSafeEqual(hit.copy, secret)) return hit;
+  const entry = { copy: Uint8Array.from(secret), key: make() };
+  secretKeys[kind].set(secret, entry);
+  return entry;
+}
+
+function cachedSecret(kind: 'ed25519' | 'x25519', secret: Uint8Array, make: () => KeyObject): KeyObject {
+  return cachedEntry(kind, secret, make).key;
 }
 
 function cachedPublic(crv: 'Ed25519' | 'X25519', publicKey: Uint8Array): KeyObject {
@@ -114,15 +130,17 @@ export function ed25519Verify(message: Uint8Array, signature: Uint8Array, public
   }
 }
 
-function x25519Private(secretKey: Uint8Array): KeyObject {
-  return cachedSecret('x25519', secretKey, () =>
+function x25519Entry(secretKey: Uint8Array): SecretEntry {
+  return cachedEntry('x25519', secretKey, () =>
     createPrivateKey({ key: Buffer.concat([X25519_PKCS8, secretKey]), format: 'der', type: 'pkcs8' }),
   );
 }
 
-/** The X25519 public key of a 32-byte secret key. */
+/** The X25519 public key of a 32-byte secret key (a fresh copy: callers may keep or change it). */
 export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
-  return rawPublic(createPublicKey(x25519Private(secretKey)));
+  const entry = x25519Entry(secretKey);
+  entry.publicKey ??= rawPublic(createPublicKey(entry.key));
+  return entry.publicKey.slice();
 }
 
 /** A fresh random X25519 key pair. */
@@ -133,10 +151,21 @@ export function x25519KeyPair(): RawKeyPair {
 
 /** X25519(secretKey, publicKey), or null when it fails or is all-zero (low-order public key). */
 export function x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | null {
+  const entry = x25519Entry(secretKey);
+  const peer = b64u(publicKey);
+  const agreements = (entry.agreements ??= new Map<string, Uint8Array | null>());
+  let shared = agreements.get(peer);
+  if (shared === undefined) {
+    shared = agreement(entry.key, publicKey);
+    if (agreements.size >= PUBLIC_CACHE_SIZE) agreements.delete(agreements.keys().next().value as string);
+    agreements.set(peer, shared);
+  }
+  return shared?.slice() ?? null;
+}
+
+function agreement(privateKey: KeyObject, publicKey: Uint8Array): Uint8Array | null {
   try {
-    const shared = bytes(
-      diffieHellman({ privateKey: x25519Private(secretKey), publicKey: cachedPublic('X25519', publicKey) }),
-    );
+    const shared = bytes(diffieHellman({ privateKey, publicKey: cachedPublic('X25519', publicKey) }));
     return shared.byteLength === 32 && shared.some((b) => b !== 0) ? shared : null;
   } catch {
     return null;

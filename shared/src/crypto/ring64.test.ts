@@ -1,4 +1,5 @@
 import { createCipheriv } from 'node:crypto';
+import fc from 'fast-check';
 import { SeededRandom } from '../random';
 import {
   addRing64,
@@ -6,6 +7,7 @@ import {
   encodeRing64,
   expandRing64,
   fromBytesRing64,
+  Ring64Sum,
   ringToBytes64,
   subRing64,
 } from './ring64';
@@ -68,5 +70,57 @@ describe('ring64', () => {
     expect(() => encodeRing64([2 ** 40], 20)).toThrow(/cannot be encoded/);
     expect(() => addRing64(new Uint32Array(2), new Uint32Array(4))).toThrow(/different lengths/);
     expect(() => fromBytesRing64(new Uint8Array(7), 1)).toThrow(/Expected 1 ring elements/);
+  });
+
+  describe('Ring64Sum', () => {
+    const word = fc
+      .constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff)
+      .chain((edge) => fc.oneof(fc.constant(edge), fc.integer({ min: 0, max: 0xffffffff })));
+    const vector = (length: number) => fc.array(word, { minLength: 2 * length, maxLength: 2 * length });
+
+    test('folds to bit-identical words as adding and subtracting the vectors one by one (carries, borrows, wraps)', () => {
+      fc.assert(
+        fc.property(
+          fc
+            .integer({ min: 1, max: 6 })
+            .chain((length) =>
+              fc.tuple(
+                vector(length),
+                fc.array(fc.tuple(fc.boolean(), vector(length)), { minLength: 0, maxLength: 40 }),
+              ),
+            ),
+          ([start, terms]) => {
+            const expected = Uint32Array.from(start);
+            const sum = new Ring64Sum(start.length / 2);
+            for (const [plus, words] of terms) {
+              const x = Uint32Array.from(words);
+              if (plus) {
+                addRing64(expected, x);
+                sum.add(x);
+              } else {
+                subRing64(expected, x);
+                sum.sub(x);
+              }
+            }
+            expect(sum.foldInto(Uint32Array.from(start))).toEqual(expected);
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
+
+    test('a thousand all-ones masks subtracted, then folded twice: the sum starts again from zero after a fold', () => {
+      const ones = new Uint32Array(8).fill(0xffffffff);
+      const sum = new Ring64Sum(4);
+      for (let i = 0; i < 1000; i++) sum.sub(ones);
+      const acc = sum.foldInto(new Uint32Array(8));
+      expect(toBig(acc)).toEqual(Array<bigint>(4).fill(1000n)); // −1000 · (2^64 − 1) ≡ 1000
+      expect(sum.foldInto(acc.slice())).toEqual(acc);
+    });
+
+    test('refuses a vector of another length', () => {
+      expect(() => new Ring64Sum(2).add(new Uint32Array(6))).toThrow(/different lengths/);
+      expect(() => new Ring64Sum(2).foldInto(new Uint32Array(6))).toThrow(/different lengths/);
+    });
   });
 });

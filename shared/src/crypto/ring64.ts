@@ -66,6 +66,61 @@ export function subRing64(acc: Ring64, x: Ring64): void {
   }
 }
 
+/**
+ * Many ring vectors summed at once (masks, masked uploads): each 32-bit word is added to (or subtracted from) a
+ * float64 lane, with no carry between words, and the lanes are reduced mod 2^64 once, by {@link foldInto}. Exact:
+ * every lane stays below 2^32 · {@link MAX_TERMS} < 2^53 in magnitude, and the fold carries each low lane's overflow
+ * (floor(lo / 2^32), negative too) into its high word, so the result is bit-identical to adding and subtracting the
+ * vectors one by one with {@link addRing64} / {@link subRing64} — in a fraction of the time (no carry test per word).
+ */
+export class Ring64Sum {
+  /** Terms a lane may take before it is folded (2^20 words of < 2^32 each stay below 2^52). */
+  static readonly MAX_TERMS = 2 ** 20;
+  private readonly lanes: Float64Array;
+  private terms = 0;
+
+  constructor(readonly length: number) {
+    this.lanes = new Float64Array(2 * length);
+  }
+
+  /** += x (x: a ring vector of `length` elements). */
+  add(x: Ring64): void {
+    this.check(x);
+    const l = this.lanes;
+    for (let i = 0; i < l.length; i++) l[i] = l[i]! + x[i]!;
+  }
+
+  /** −= x. */
+  sub(x: Ring64): void {
+    this.check(x);
+    const l = this.lanes;
+    for (let i = 0; i < l.length; i++) l[i] = l[i]! - x[i]!;
+  }
+
+  /** acc += the sum so far (mod 2^64), in place; the sum starts again from zero. Returns `acc`. */
+  foldInto(acc: Ring64): Ring64 {
+    if (acc.length !== this.lanes.length)
+      throw new TwinfedError('VALIDATION_FAILED', 'Ring vectors of different lengths.');
+    const l = this.lanes;
+    for (let i = 0; i < l.length; i += 2) {
+      const lo = acc[i]! + l[i]!;
+      const carry = Math.floor(lo / TWO32);
+      acc[i] = lo - carry * TWO32;
+      acc[i + 1] = acc[i + 1]! + l[i + 1]! + carry; // |·| < 2^53: exact, stored mod 2^32
+    }
+    l.fill(0);
+    this.terms = 0;
+    return acc;
+  }
+
+  private check(x: Ring64): void {
+    if (x.length !== this.lanes.length)
+      throw new TwinfedError('VALIDATION_FAILED', 'Ring vectors of different lengths.');
+    if (++this.terms > Ring64Sum.MAX_TERMS)
+      throw new TwinfedError('INTERNAL', `A Ring64Sum takes at most ${Ring64Sum.MAX_TERMS} vectors between folds.`);
+  }
+}
+
 /** A pseudorandom ring vector of `length` elements: the AES-256-CTR keystream of `key` (32 bytes), IV 0. */
 export function expandRing64(key: Uint8Array, length: number): Ring64 {
   if (key.byteLength !== 32) throw new TwinfedError('INTERNAL', 'A ring mask key is 32 bytes.');

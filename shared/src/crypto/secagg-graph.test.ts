@@ -151,6 +151,23 @@ describe('SecAgg+ communication graph', () => {
     expect(secaggGraphParameters(500, { dropoutFraction: 0.05, corruptFraction: 0.2 })!.degree).toBeGreaterThan(base);
   });
 
+  test('memoised: parameters and neighbour lists asked again are the same, and a caller changing its copy changes nothing', () => {
+    const first = secaggGraphParameters(300, DEFAULT_SECAGG_GRAPH)!;
+    const expected = { ...first };
+    first.degree = 2;
+    expect(secaggGraphParameters(300, DEFAULT_SECAGG_GRAPH)).toEqual(expected);
+    expect(secaggGraphParameters(300, DEFAULT_SECAGG_GRAPH, 20)!.degree).toBeLessThan(expected.degree); // σ is in the key
+    expect(secaggGraphParameters(300, { dropoutFraction: 0.2, corruptFraction: 0.1 })!.degree).toBeGreaterThan(
+      expected.degree,
+    );
+    const graph = build(ids(300));
+    const list = graph.neighbours('site-0007');
+    expect(list).toEqual([...list].sort());
+    list.pop();
+    expect(graph.neighbours('site-0007')).toHaveLength(graph.degree);
+    expect(() => graph.neighbours('site-9999')).toThrow(/not in the round's cohort/);
+  });
+
   test('auto keeps the complete graph (Bonawitz threshold) where no k below n − 1 fits (up to 7 sites at the defaults), and complete is complete', () => {
     for (const n of [3, 4, 5, 6, 7]) {
       const all = ids(n);

@@ -127,6 +127,24 @@ export function secaggGraphParameters(
   securityBits = SECAGG_GRAPH_SECURITY_BITS,
 ): SecaggGraphParameters | null {
   checkSecaggFractions(o);
+  // A pure function of four numbers, asked once per round by every site and by the coordinator on every message.
+  const key = `${n}\n${o.dropoutFraction}\n${o.corruptFraction}\n${securityBits}`;
+  if (!PARAMETERS.has(key)) {
+    if (PARAMETERS.size >= 256) PARAMETERS.delete(PARAMETERS.keys().next().value as string);
+    PARAMETERS.set(key, searchGraphParameters(n, o, securityBits));
+  }
+  const found = PARAMETERS.get(key)!;
+  return found && { ...found };
+}
+
+/** {@link secaggGraphParameters} already computed, by n, δ, γ and σ. */
+const PARAMETERS = new Map<string, SecaggGraphParameters | null>();
+
+function searchGraphParameters(
+  n: number,
+  o: { dropoutFraction: number; corruptFraction: number },
+  securityBits: number,
+): SecaggGraphParameters | null {
   const dropped = Math.ceil(o.dropoutFraction * n);
   const corrupt = Math.ceil(o.corruptFraction * n);
   const each = 2 ** -securityBits / 3;
@@ -171,17 +189,24 @@ function completeGraph(cohort: readonly string[], minSites: number): SecaggGraph
 function harary(order: readonly string[], p: SecaggGraphParameters): SecaggGraph {
   const n = order.length;
   const position = new Map(order.map((id, i) => [id, i]));
+  // Each site's sorted list is computed once per graph (a site checks up to k + 1 neighbourhoods per round, the
+  // coordinator every member's); callers get a copy.
+  const lists = new Map<string, readonly string[]>();
   return {
     kind: 'sparse',
     degree: p.degree,
     threshold: p.threshold,
     failureLog2: p.failureLog2,
     neighbours(id) {
-      const at = position.get(id);
-      if (at === undefined) throw new TwinfedError('VALIDATION_FAILED', `Site ${id} is not in the round's cohort.`);
-      const out: string[] = [];
-      for (let d = 1; d <= p.degree / 2; d++) out.push(order[(at + d) % n]!, order[(at - d + n) % n]!);
-      return out.sort();
+      let list = lists.get(id);
+      if (!list) {
+        const at = position.get(id);
+        if (at === undefined) throw new TwinfedError('VALIDATION_FAILED', `Site ${id} is not in the round's cohort.`);
+        const out: string[] = [];
+        for (let d = 1; d <= p.degree / 2; d++) out.push(order[(at + d) % n]!, order[(at - d + n) % n]!);
+        lists.set(id, (list = out.sort()));
+      }
+      return [...list];
     },
   };
 }

@@ -372,4 +372,16 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     ).toThrow(/not in the cohort/);
     expect(encodeRing64([1], SECAGG_FRACTION_BITS)).toBeDefined();
   });
+
+  test('the mask key pair is derived once per identity and round: the same secret array, another for another round or secret', () => {
+    const a = makeSites(1, 2)[0]!;
+    const secret = Uint8Array.from(a.identity.box.secretKey);
+    const first = maskKeyPair({ ...RD, boxSecretKey: secret });
+    expect(maskKeyPair({ ...RD, boxSecretKey: secret }).secretKey).toBe(first.secretKey);
+    expect(maskKeyPair({ ...RD, boxSecretKey: Uint8Array.from(secret) }).secretKey).toEqual(first.secretKey);
+    const next = maskKeyPair({ ...RD, round: RD.round + 1, boxSecretKey: secret });
+    expect(next.secretKey).not.toEqual(first.secretKey);
+    secret.set(makeSites(1, 2)[0]!.identity.box.secretKey); // the same array, another identity
+    expect(maskKeyPair({ ...RD, boxSecretKey: secret }).publicKey).not.toEqual(first.publicKey);
+  });
 });

@@ -33,8 +33,8 @@ import { TwinfedError } from '../errors';
 import { fromB64, toB64, utf8 } from './encoding';
 import { sha256Parts } from './hash';
 import { openBox, sealBox } from './box';
-import { addRing64, encodeRing64, expandRing64, subRing64, type Ring64 } from './ring64';
-import { x25519PublicKey } from './primitives';
+import { Ring64Sum, encodeRing64, expandRing64, type Ring64 } from './ring64';
+import { timingSafeEqualKeys, x25519PublicKey } from './primitives';
 import { pairwiseKey, type SecureSumMember } from './secure-sum';
 
 /** Version label of the construction. */
@@ -97,12 +97,31 @@ export function selfMaskSeed(opts: SecaggRound & { boxSecretKey: Uint8Array }): 
   return derive(opts, 'self');
 }
 
-/** (m_u, M_u): the site's mask key pair for a round. */
+/**
+ * The mask secrets derived lately, per identity secret (its array; a changed array derives anew) and round context:
+ * a site needs its round's m_u three times (shares, its public key, masking), and the same array each time lets
+ * the primitives reuse its imported key and agreements. At most {@link MASK_KEYS_KEPT} rounds per identity.
+ */
+const maskKeys = new WeakMap<Uint8Array, { copy: Uint8Array; byContext: Map<string, Uint8Array> }>();
+const MASK_KEYS_KEPT = 4;
+
+/** (m_u, M_u): the site's mask key pair for a round (the same `secretKey` array on every call: do not change it). */
 export function maskKeyPair(opts: SecaggRound & { boxSecretKey: Uint8Array }): {
   secretKey: Uint8Array;
   publicKey: Uint8Array;
 } {
-  const secretKey = derive(opts, 'mask-key');
+  let kept = maskKeys.get(opts.boxSecretKey);
+  if (!kept || !timingSafeEqualKeys(kept.copy, opts.boxSecretKey)) {
+    kept = { copy: Uint8Array.from(opts.boxSecretKey), byContext: new Map() };
+    maskKeys.set(opts.boxSecretKey, kept);
+  }
+  const context = secaggContext(opts);
+  let secretKey = kept.byContext.get(context);
+  if (!secretKey) {
+    secretKey = derive(opts, 'mask-key');
+    if (kept.byContext.size >= MASK_KEYS_KEPT) kept.byContext.delete(kept.byContext.keys().next().value as string);
+    kept.byContext.set(context, secretKey);
+  }
   return { secretKey, publicKey: x25519PublicKey(secretKey) };
 }
 
@@ -262,16 +281,19 @@ export function maskRing64(
     opts.siteId,
   );
   const y = opts.encoded;
-  const length = y.length / 2;
-  addRing64(y, expandRing64(selfMaskSeed(opts), length));
+  const masks = new Ring64Sum(y.length / 2);
+  masks.add(expandRing64(selfMaskSeed(opts), masks.length));
   const maskSecretKey = maskKeyPair(opts).secretKey;
   for (const peer of opts.survivors) {
     if (peer.siteId === opts.siteId) continue;
-    const mask = expandRing64(secaggPairKey({ ...roundOf(opts), maskSecretKey, siteId: opts.siteId, peer }), length);
-    if (opts.siteId < peer.siteId) addRing64(y, mask);
-    else subRing64(y, mask);
+    const mask = expandRing64(
+      secaggPairKey({ ...roundOf(opts), maskSecretKey, siteId: opts.siteId, peer }),
+      masks.length,
+    );
+    if (opts.siteId < peer.siteId) masks.add(mask);
+    else masks.sub(mask);
   }
-  return y;
+  return masks.foldInto(y);
 }
 
 async function combineShares(shares: readonly Uint8Array[], siteId: string, what: string): Promise<Uint8Array> {
@@ -322,12 +344,12 @@ export function unmaskSum(opts: {
   selfSeeds: readonly Uint8Array[];
   droppedPairs: ReadonlyArray<{ survivor: string; dropped: string; key: Uint8Array }>;
 }): Ring64 {
-  const length = opts.sum.length / 2;
-  for (const seed of opts.selfSeeds) subRing64(opts.sum, expandRing64(seed, length));
+  const masks = new Ring64Sum(opts.sum.length / 2);
+  for (const seed of opts.selfSeeds) masks.sub(expandRing64(seed, masks.length));
   for (const p of opts.droppedPairs) {
-    const mask = expandRing64(p.key, length);
-    if (p.survivor < p.dropped) subRing64(opts.sum, mask);
-    else addRing64(opts.sum, mask);
+    const mask = expandRing64(p.key, masks.length);
+    if (p.survivor < p.dropped) masks.sub(mask);
+    else masks.add(mask);
   }
-  return opts.sum;
+  return masks.foldInto(opts.sum);
 }
