@@ -22,17 +22,32 @@ const BLOCK = 16_384;
 const LANES = 4;
 /** Bytes of staging: LANES float32 blocks. */
 const STAGE_BYTES = 4 * LANES * BLOCK;
+/** Bytes of zeros after the staging area, never written: the `src` of a fold into an empty sum (`src_step` 0). */
+const ZERO_BYTES = 64;
 const PAGE = 65_536;
 /** The largest memory made for an accumulator's sums (2 GiB: well inside what every 64-bit engine allows). */
 const MAX_SUMS_BYTES = 2 ** 31;
 /** Memories of collected accumulators kept for reuse. */
 const POOL = 4;
 
-/** The kernel's functions: `w` is staging slot 0, the other updates follow it every 4·BLOCK bytes. */
+/**
+ * The kernel's functions: `w` is staging slot 0, the other updates follow it every 4·BLOCK bytes; `step` is 32 when
+ * `src` is a sum, 0 when it is the zero area.
+ */
 interface FoldExports {
-  fold1(dst: number, src: number, w: number, na: number, count: number): number;
-  fold2(dst: number, src: number, w: number, na: number, nb: number, count: number): number;
-  fold4(dst: number, src: number, w: number, na: number, nb: number, nc: number, nd: number, count: number): number;
+  fold1(dst: number, src: number, step: number, w: number, na: number, count: number): number;
+  fold2(dst: number, src: number, step: number, w: number, na: number, nb: number, count: number): number;
+  fold4(
+    dst: number,
+    src: number,
+    step: number,
+    w: number,
+    na: number,
+    nb: number,
+    nc: number,
+    nd: number,
+    count: number,
+  ): number;
 }
 
 /** The part of the WebAssembly JS API used here (the lib and @types/node this repo builds with do not declare it). */
@@ -45,12 +60,13 @@ declare const WebAssembly:
     }
   | undefined;
 
-/** A kernel instance and the staging area in its memory. */
+/** A kernel instance and the staging area in its memory, followed by {@link ZERO_BYTES} of zeros. */
 interface Bound {
   readonly wasm: FoldExports;
   readonly buffer: ArrayBuffer;
   readonly stageAt: number;
   readonly stage: Float32Array;
+  readonly zeroAt: number;
 }
 
 /** The SIMD kernel, or undefined where WebAssembly or its SIMD instructions are unavailable. */
@@ -59,14 +75,18 @@ function simdKernel(): FoldKernel | undefined {
   if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return undefined;
   const wa = WebAssembly;
   const mod = new wa.Module(bytes);
-  /** A fresh memory of `bytes` (rounded up to pages) with the kernel bound to it, staging at `stageAt`. */
+  /**
+   * A fresh memory (zero-filled, pages mapped on first touch) of `size` bytes (rounded up to pages, at least
+   * `stageAt` + staging + zeros) with the kernel bound to it, staging at `stageAt`.
+   */
   const bind = (size: number, stageAt: number): Bound => {
-    const memory = new wa.Memory({ initial: Math.ceil(size / PAGE) });
+    const memory = new wa.Memory({ initial: Math.ceil(Math.max(size, stageAt + STAGE_BYTES + ZERO_BYTES) / PAGE) });
     const wasm = new wa.Instance(mod, { env: { memory } }).exports as FoldExports;
-    return { wasm, buffer: memory.buffer, stageAt, stage: new Float32Array(memory.buffer, stageAt, LANES * BLOCK) };
+    const stage = new Float32Array(memory.buffer, stageAt, LANES * BLOCK);
+    return { wasm, buffer: memory.buffer, stageAt, stage, zeroAt: stageAt + STAGE_BYTES };
   };
   /** The process-wide memory for sums that live elsewhere: a block of the sum at 0, then the staging area. */
-  const shared = bind(8 * BLOCK + STAGE_BYTES, 8 * BLOCK);
+  const shared = bind(0, 8 * BLOCK);
   const sumBlock = new Float64Array(shared.buffer, 0, BLOCK);
   /** The accumulators' own memories: their sums' buffer → the kernel bound to it. */
   const resident = new WeakMap<ArrayBufferLike, Bound>();
@@ -76,20 +96,22 @@ function simdKernel(): FoldKernel | undefined {
     k.stage.set(n === weights.length ? weights : weights.subarray(lo, lo + n), BLOCK * j);
   };
 
-  const fold = (dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]): boolean => {
-    const len = src.length;
+  const fold = (dst: Float64Array, src: Float64Array | null, updates: readonly WeightedUpdate[]): boolean => {
+    const len = dst.length;
     const m = updates.length;
-    if (m === 0) return foldWeighted(dst, src, updates); // a copy
+    if (m === 0) return foldWeighted(dst, src, updates); // a copy (or zeros)
     const own = resident.get(dst.buffer);
-    const inPlace = own !== undefined && src.buffer === dst.buffer;
+    const inPlace = own !== undefined && (src === null || src.buffer === dst.buffer);
     const k = inPlace ? own : shared;
     const w = k.stageAt;
     for (let lo = 0; lo < len; lo += BLOCK) {
       const n = Math.min(BLOCK, len - lo);
-      // The first kernel call reads the block of the old sum, every later one what the previous call wrote.
-      let from = inPlace ? src.byteOffset + 8 * lo : 0;
+      // The first kernel call reads the block of the old sum (or the zero area, without advancing), every later one
+      // what the previous call wrote.
+      let from = src === null ? k.zeroAt : inPlace ? src.byteOffset + 8 * lo : 0;
+      let step = src === null ? 0 : 32;
       const to = inPlace ? dst.byteOffset + 8 * lo : 0;
-      if (!inPlace) sumBlock.set(n === len ? src : src.subarray(lo, lo + n));
+      if (!inPlace && src !== null) sumBlock.set(n === len ? src : src.subarray(lo, lo + n));
       let total = 0; // the sum of the block's values after the last kernel call (all of them are written by each)
       let j = 0;
       for (; j + LANES <= m; j += LANES) {
@@ -101,21 +123,23 @@ function simdKernel(): FoldKernel | undefined {
         put(k, b.weights, lo, n, 1);
         put(k, c.weights, lo, n, 2);
         put(k, d.weights, lo, n, 3);
-        total = k.wasm.fold4(to, from, w, a.factor, b.factor, c.factor, d.factor, n);
+        total = k.wasm.fold4(to, from, step, w, a.factor, b.factor, c.factor, d.factor, n);
         from = to;
+        step = 32;
       }
       if (j + 2 <= m) {
         const a = updates[j]!;
         const b = updates[j + 1]!;
         put(k, a.weights, lo, n, 0);
         put(k, b.weights, lo, n, 1);
-        total = k.wasm.fold2(to, from, w, a.factor, b.factor, n);
+        total = k.wasm.fold2(to, from, step, w, a.factor, b.factor, n);
         from = to;
+        step = 32;
         j += 2;
       }
       if (j < m) {
         put(k, updates[j]!.weights, lo, n, 0);
-        total = k.wasm.fold1(to, from, w, updates[j]!.factor, n);
+        total = k.wasm.fold1(to, from, step, w, updates[j]!.factor, n);
       }
       if (!inPlace) dst.set(n === BLOCK ? sumBlock : sumBlock.subarray(0, n), lo);
       // Finite exactly when every weight folded into the block was, as in foldWeighted (a sum that cannot overflow).
@@ -144,7 +168,7 @@ function simdKernel(): FoldKernel | undefined {
    */
   const sums = (length: number, owner: object): readonly [Float64Array, Float64Array] => {
     const sumBytes = Math.ceil((8 * length) / 64) * 64;
-    const size = Math.ceil((2 * sumBytes + STAGE_BYTES) / PAGE) * PAGE;
+    const size = Math.ceil((2 * sumBytes + STAGE_BYTES + ZERO_BYTES) / PAGE) * PAGE;
     if (size > MAX_SUMS_BYTES) return [new Float64Array(length).fill(0), new Float64Array(length).fill(0)];
     const at = free.findIndex((f) => f.buffer.byteLength === size && f.stageAt === 2 * sumBytes);
     const k = at >= 0 ? free.splice(at, 1)[0]! : bind(size, 2 * sumBytes);

@@ -23,11 +23,16 @@ export interface WeightedUpdate {
 
 /**
  * A fold kernel: {@link foldWeighted} here or the WebAssembly SIMD one (weighted-fold-simd.ts), which give the same
- * bits and the same answer. A kernel may also say where an accumulator's two sum buffers are best kept (`sums`:
- * zero-filled, `length` elements each, valid until `release(owner)` or until `owner` is garbage-collected); the fold
- * takes any Float64Arrays, those only faster.
+ * bits and the same answer. `src` null stands for a sum of zeros that is never read (the first fold into an
+ * accumulator). A kernel may also say where an accumulator's two sum buffers are best kept (`sums`: `length` elements
+ * each, their contents unspecified until folded into, valid until `release(owner)` or until `owner` is
+ * garbage-collected); the fold takes any Float64Arrays, those only faster.
  */
-export type FoldKernel = ((dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]) => boolean) & {
+export type FoldKernel = ((
+  dst: Float64Array,
+  src: Float64Array | null,
+  updates: readonly WeightedUpdate[],
+) => boolean) & {
   readonly sums?: (length: number, owner: object) => readonly [Float64Array, Float64Array];
   readonly release?: (owner: object) => void;
 };
@@ -36,16 +41,19 @@ export type FoldKernel = ((dst: Float64Array, src: Float64Array, updates: readon
 const BLOCK = 4096;
 
 /**
- * dst[i] = src[i] + factor₁·weights₁[i] + factor₂·weights₂[i] + … (left to right) for every i. Returns false, with `dst`
- * partly written, as soon as a block holds NaN or ±Infinity (a non-finite weight or a non-finite `src`); `src` is
- * never written. Every `weights` must have `src.length` elements (the accumulator checks this first).
+ * dst[i] = src[i] + factor₁·weights₁[i] + factor₂·weights₂[i] + … (left to right) for every i, with src[i] = 0 when
+ * `src` is null. Returns false, with `dst` partly written, as soon as a block holds NaN or ±Infinity (a non-finite
+ * weight or a non-finite `src`); `src` is never written. Every `weights` must have `dst.length` elements (the
+ * accumulator checks this first).
  */
-export function foldWeighted(dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]): boolean {
-  const len = src.length;
+export function foldWeighted(dst: Float64Array, src: Float64Array | null, updates: readonly WeightedUpdate[]): boolean {
+  const len = dst.length;
   const m = updates.length;
   for (let lo = 0; lo < len; lo += BLOCK) {
     const hi = Math.min(len, lo + BLOCK);
-    let from = src; // the first pass over a block reads the old sum, the later ones what the first wrote
+    // The first pass over a block reads the old sum, the later ones what the first wrote. No old sum: the block of
+    // dst is zeroed first (it stays in L1 for the pass that reads it), the sum itself is not read.
+    let from = src ?? dst.fill(0, lo, hi);
     let k = 0;
     for (; k + 4 <= m; k += 4) {
       const a = updates[k]!;
@@ -63,7 +71,7 @@ export function foldWeighted(dst: Float64Array, src: Float64Array, updates: read
       k += 2;
     }
     if (k < m) fold1(dst, from, updates[k]!.weights, updates[k]!.factor, lo, hi);
-    else if (m === 0) dst.set(src.subarray(lo, hi), lo);
+    else if (m === 0 && src !== null) dst.set(src.subarray(lo, hi), lo);
     if (!blockFinite(dst, lo, hi)) return false;
   }
   return true;

@@ -8,16 +8,18 @@
 ;; proposal's f64x2.relaxed_madd, which is neither enabled nor used), and wasm arithmetic never keeps extra precision.
 ;;
 ;; Pointers are byte offsets into the imported memory. $dst and $src point at float64 sums (they may be equal: each
-;; element is read before it is written), $w at the first of the staged float32 update blocks; update j of a call is
-;; staged 65,536 bytes (16,384 float32, BLOCK in weighted-fold-simd.ts) after update j − 1, so it is read at a constant
-;; offset from the same pointer. Each function writes dst[i] for i < count (at most 16,384) and returns the sum of the
-;; values written: finite exactly when all are.
+;; element is read before it is written); $src advances by $src_step bytes per four elements: 32 to read a sum, or 0 to
+;; read the same four zeros for every element (the first fold into an accumulator: the old sum, all zeros, is never
+;; read, and the arithmetic is still 0 + n·w, -0 included). $w points at the first of the staged float32 update
+;; blocks; update j of a call is staged 65,536 bytes (16,384 float32, BLOCK in weighted-fold-simd.ts) after update
+;; j − 1, so it is read at a constant offset from the same pointer. Each function writes dst[i] for i < count (at most
+;; 16,384) and returns the sum of the values written: finite exactly when all are.
 (module
   (import "env" "memory" (memory 1))
 
   ;; dst[i] = src[i] + na·a[i].
   (func (export "fold1")
-      (param $dst i32) (param $src i32) (param $w i32) (param $na f64) (param $count i32) (result f64)
+      (param $dst i32) (param $src i32) (param $src_step i32) (param $w i32) (param $na f64) (param $count i32) (result f64)
     (local $quads_end i32) (local $end i32) (local $s0 v128) (local $s1 v128) (local $acc0 v128) (local $acc1 v128)
     (local $t f64) (local $tail f64) (local $fa v128)
     (local.set $fa (f64x2.splat (local.get $na)))
@@ -37,7 +39,7 @@
         (local.set $acc0 (f64x2.add (local.get $acc0) (local.get $s0)))
         (local.set $acc1 (f64x2.add (local.get $acc1) (local.get $s1)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $src (i32.add (local.get $src) (local.get $src_step)))
         (local.set $w (i32.add (local.get $w) (i32.const 16)))
         (br $quads)))
     ;; The last count mod 4 elements one by one, with the same scalar operations.
@@ -49,7 +51,7 @@
         (f64.store (local.get $dst) (local.get $t))
         (local.set $tail (f64.add (local.get $tail) (local.get $t)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
-        (local.set $src (i32.add (local.get $src) (i32.const 8)))
+        (local.set $src (i32.add (local.get $src) (i32.shr_u (local.get $src_step) (i32.const 2))))
         (local.set $w (i32.add (local.get $w) (i32.const 4)))
         (br $rest)))
     (local.set $acc0 (f64x2.add (local.get $acc0) (local.get $acc1)))
@@ -57,7 +59,7 @@
 
   ;; dst[i] = (src[i] + na·a[i]) + nb·b[i].
   (func (export "fold2")
-      (param $dst i32) (param $src i32) (param $w i32) (param $na f64) (param $nb f64) (param $count i32) (result f64)
+      (param $dst i32) (param $src i32) (param $src_step i32) (param $w i32) (param $na f64) (param $nb f64) (param $count i32) (result f64)
     (local $quads_end i32) (local $end i32) (local $s0 v128) (local $s1 v128) (local $acc0 v128) (local $acc1 v128)
     (local $t f64) (local $tail f64) (local $fa v128) (local $fb v128)
     (local.set $fa (f64x2.splat (local.get $na)))
@@ -80,7 +82,7 @@
         (local.set $acc0 (f64x2.add (local.get $acc0) (local.get $s0)))
         (local.set $acc1 (f64x2.add (local.get $acc1) (local.get $s1)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $src (i32.add (local.get $src) (local.get $src_step)))
         (local.set $w (i32.add (local.get $w) (i32.const 16)))
         (br $quads)))
     ;; The last count mod 4 elements one by one, with the same scalar operations.
@@ -93,7 +95,7 @@
         (f64.store (local.get $dst) (local.get $t))
         (local.set $tail (f64.add (local.get $tail) (local.get $t)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
-        (local.set $src (i32.add (local.get $src) (i32.const 8)))
+        (local.set $src (i32.add (local.get $src) (i32.shr_u (local.get $src_step) (i32.const 2))))
         (local.set $w (i32.add (local.get $w) (i32.const 4)))
         (br $rest)))
     (local.set $acc0 (f64x2.add (local.get $acc0) (local.get $acc1)))
@@ -102,7 +104,7 @@
   ;; dst[i] = (((src[i] + na·a[i]) + nb·b[i]) + nc·c[i]) + nd·d[i]: four updates per pass, the partial sum kept in a
   ;; register between them.
   (func (export "fold4")
-      (param $dst i32) (param $src i32) (param $w i32) (param $na f64) (param $nb f64) (param $nc f64) (param $nd f64) (param $count i32) (result f64)
+      (param $dst i32) (param $src i32) (param $src_step i32) (param $w i32) (param $na f64) (param $nb f64) (param $nc f64) (param $nd f64) (param $count i32) (result f64)
     (local $quads_end i32) (local $end i32) (local $s0 v128) (local $s1 v128) (local $acc0 v128) (local $acc1 v128)
     (local $t f64) (local $tail f64) (local $fa v128) (local $fb v128) (local $fc v128) (local $fd v128)
     (local.set $fa (f64x2.splat (local.get $na)))
@@ -131,7 +133,7 @@
         (local.set $acc0 (f64x2.add (local.get $acc0) (local.get $s0)))
         (local.set $acc1 (f64x2.add (local.get $acc1) (local.get $s1)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $src (i32.add (local.get $src) (local.get $src_step)))
         (local.set $w (i32.add (local.get $w) (i32.const 16)))
         (br $quads)))
     ;; The last count mod 4 elements one by one, with the same scalar operations.
@@ -146,7 +148,7 @@
         (f64.store (local.get $dst) (local.get $t))
         (local.set $tail (f64.add (local.get $tail) (local.get $t)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
-        (local.set $src (i32.add (local.get $src) (i32.const 8)))
+        (local.set $src (i32.add (local.get $src) (i32.shr_u (local.get $src_step) (i32.const 2))))
         (local.set $w (i32.add (local.get $w) (i32.const 4)))
         (br $rest)))
     (local.set $acc0 (f64x2.add (local.get $acc0) (local.get $acc1)))

@@ -70,10 +70,11 @@ const simdCopying: FoldKernel = (dst, src, updates) => theSimdFold()(dst, src, u
 
 /** The SIMD kernel as the accumulator uses it by default: both sums in the kernel's own memory, folded in place. */
 const simdInPlace: FoldKernel = Object.assign(
-  (dst: Float64Array, src: Float64Array, updates: readonly WeightedUpdate[]) => {
+  (dst: Float64Array, src: Float64Array | null, updates: readonly WeightedUpdate[]) => {
     const own = theSimdFold();
     // Proves the in-place path is the one under test: the accumulator's sums are the kernel's, in one memory.
-    expect(dst.buffer).toBe(src.buffer);
+    // (The first fold has no src: it reads no sum.)
+    if (src !== null) expect(dst.buffer).toBe(src.buffer);
     return own(dst, src, updates);
   },
   { sums: (length: number, owner: object) => theSimdFold().sums!(length, owner) },
@@ -186,4 +187,50 @@ describe.each([
       Buffer.from(s.aggregate(ctx, single, []).weights.buffer),
     );
   });
+});
+
+describe.each([
+  ['the JS fold', (): FoldKernel => foldWeighted, false],
+  ['the WebAssembly SIMD fold, sums in its own memory', theSimdFold, true],
+  ['the WebAssembly SIMD fold, sums copied in and out', theSimdFold, false],
+])('%s from no sum (src null)', (_name, kernelOf, ownMemory) => {
+  test('gives the bits of a fold from a zero-filled sum, whatever dst held, -0 weights included', () => {
+    fc.assert(
+      fc.property(scenario, fc.double(), (s, junk) => {
+        const kernel = kernelOf();
+        const updates = resultsOf(s).map((r, k) => {
+          if (k === 0) r.weights.fill(-0, 0, Math.ceil(s.size / 2)); // 0 + n·(-0) is +0, not -0
+          return { weights: r.weights, factor: r.numExamples };
+        });
+        const owner = {};
+        const dst = ownMemory ? kernel.sums!(s.size, owner)[0] : new Float64Array(s.size);
+        dst.fill(junk); // a pooled memory holds the last round's sums (or NaN)
+        expect(kernel(dst, null, updates)).toBe(true);
+        const expected = oneByOne(s.size, resultsOfUpdates(updates));
+        expect(bytes(dst).equals(bytes(expected))).toBe(true);
+        kernel.release?.(owner);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+/** The updates back as results, for {@link oneByOne}. */
+function resultsOfUpdates(updates: readonly WeightedUpdate[]): ClientResult[] {
+  return updates.map((u, k) => ({ siteId: `site-${k}`, numExamples: u.factor, weights: u.weights }));
+}
+
+test('the first fold into an accumulator reads no sum, the later ones read the sum so far', () => {
+  const seen: Array<Float64Array | null> = [];
+  const spy: FoldKernel = (dst, src, updates) => {
+    seen.push(src);
+    return foldWeighted(dst, src, updates);
+  };
+  const results = resultsOf({ size: 100, updates: [1, 2, 3].map((n) => ({ n, seed: n })) });
+  const acc = new WeightedMeanAccumulator(ctxOf(new Float32Array(100)), spy);
+  acc.addMany([results[0]!]);
+  acc.addMany([results[1]!, results[2]!]);
+  expect(seen[0]).toBeNull();
+  expect(seen[1]).toBeInstanceOf(Float64Array);
+  expect(bytes(acc.sum).equals(bytes(oneByOne(100, results)))).toBe(true);
 });

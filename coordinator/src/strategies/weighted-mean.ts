@@ -20,6 +20,8 @@ export class WeightedMeanAccumulator implements Accumulator {
   private spare: Float64Array;
   private readonly kernel: FoldKernel;
   private released = false;
+  /** True until a fold succeeded: `current` is then all zeros (in value; see {@link fold}). */
+  private empty = true;
 
   /** `kernel` folds a batch: the fastest available one unless a test or benchmark picks one. */
   constructor(ctx: RoundContext, kernel: FoldKernel = fastestFold) {
@@ -80,13 +82,17 @@ export class WeightedMeanAccumulator implements Accumulator {
     return this.ledger.siteIds;
   }
 
-  /** Folds `batch` into the spare buffer and swaps it in; false (sum unchanged) when a weight is not finite. */
+  /**
+   * Folds `batch` into the spare buffer and swaps it in; false (sum unchanged) when a weight is not finite. The first
+   * fold does not read the sum it starts from: it is all zeros, which the kernel adds without loading them.
+   */
   private fold(batch: readonly ClientResult[]): boolean {
     this.live();
     if (batch.length === 0) return true;
     const updates = batch.map((r) => ({ weights: r.weights, factor: r.numExamples }));
-    if (!this.kernel(this.spare, this.current, updates)) return false;
+    if (!this.kernel(this.spare, this.empty ? null : this.current, updates)) return false;
     [this.current, this.spare] = [this.spare, this.current];
+    this.empty = false;
     return true;
   }
 }
@@ -114,9 +120,10 @@ export function reduceWeightedMean(opts: {
   const total = acc.ledger.totalExamples;
   const g = opts.ctx.global;
   const delta = new Float64Array(g.length);
+  const sum = acc.sum;
   let squares = 0;
   for (let i = 0; i < g.length; i++) {
-    const d = acc.sum[i]! / total - g[i]!;
+    const d = sum[i]! / total - g[i]!;
     delta[i] = d;
     squares += d * d;
   }
