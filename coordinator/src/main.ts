@@ -13,6 +13,7 @@ import {
 } from '@twinfed/shared';
 import { storeLocation, type CoordinatorConfig } from './config';
 import { createApp } from './http/app';
+import { createAppServer } from './http/server';
 import { AuthFailureLimiter } from './http/auth-failures';
 import { auditAuthFailureBursts } from './audit/auth-bursts';
 import { clientAddress } from './http/client-address';
@@ -184,9 +185,7 @@ export async function startCoordinator(
   });
   const initialTls = config.tlsCert && config.tlsKey ? loadServerTls(config.tlsCert, config.tlsKey) : null;
   // An https.Server is an http.Server with TLS underneath (same 'request' and 'upgrade' events): socket.io attaches alike.
-  const server: http.Server = initialTls
-    ? https.createServer({ cert: initialTls.cert, key: initialTls.key }, app)
-    : http.createServer(app);
+  const server: http.Server = createAppServer(app, initialTls);
   applyServerTimeouts(server, config);
   const inFlight = trackRequests(server);
   sockets = attachSockets({
