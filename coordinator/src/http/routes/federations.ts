@@ -6,6 +6,7 @@ import {
   type EvaluationView,
   type FederationEvaluations,
 } from '@twinfed/shared';
+import { answerJson } from '../answer';
 import { idParam, intParam, jsonBody, rawBody } from '../body';
 import { principalOf } from '../auth';
 import { memberSite, requireSiteMember } from '../membership';
@@ -76,7 +77,7 @@ export function federationHandlers(deps: HttpDeps) {
     current: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
       const { siteId, federation } = await memberSite(req, deps, fid);
-      res.json(await deps.engine.currentRoundFor(fid, siteId, federation));
+      answerJson(res, 200, await deps.engine.currentRoundFor(fid, siteId, federation));
     },
     upload: async (req: Request, res: Response) => {
       const fid = idParam(req, 'fid');
@@ -90,7 +91,7 @@ export function federationHandlers(deps: HttpDeps) {
         federation,
         bytes: rawBody(req),
       });
-      res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
+      answerJson(res, ack.status === 'accepted' ? 201 : 200, ack);
       deps.crashPoints?.hit('upload.responded');
     },
   };

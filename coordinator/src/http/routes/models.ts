@@ -9,6 +9,7 @@ import {
   sharesContributorsWithSites,
 } from '@twinfed/shared';
 import type { Federation, ModelVersion } from '../../store';
+import { answerBytes, answerJson } from '../answer';
 import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
 import { memberSite, requireSiteMember } from '../membership';
@@ -44,11 +45,11 @@ export function modelHandlers(deps: HttpDeps) {
     if (!federation) throw new TwinfedError('UNKNOWN_FEDERATION');
     return { v, view: siteView(v, federation) };
   };
-  /** The signed download of a version (signed-download.ts): the signed part as served, then the weights. */
+  /** The signed download of a version (signed-download.ts): the signed part as served, then the weights (not copied). */
   const signedDownload = async (v: ModelVersion, view: Parameters<typeof signedDownloadHead>[0]) => {
     const bytes = await deps.store.getVersionWeights(v.id);
     if (!bytes) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
-    return Buffer.concat([signedDownloadHead(view), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]);
+    return [signedDownloadHead(view), bytes];
   };
   return {
     list: async (req: Request, res: Response) => {
@@ -62,9 +63,9 @@ export function modelHandlers(deps: HttpDeps) {
     },
     download: async (req: Request, res: Response) => {
       const { v, view } = await callerView(req);
-      const body = await signedDownload(v, view);
+      const parts = await signedDownload(v, view);
       res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
-      res.type(BINARY_MEDIA_TYPE).send(body);
+      answerBytes(res, BINARY_MEDIA_TYPE, parts);
     },
     /**
      * `rounds/current` and, unless the site holds it (`?have=`), the federation's latest version as `download` serves
@@ -80,10 +81,10 @@ export function modelHandlers(deps: HttpDeps) {
       const parts: Uint8Array[] = [roundDownloadHead(current)];
       if (latest !== null && latest !== query.data.have) {
         const v = await getVersion(latest);
-        parts.push(await signedDownload(v, siteView(v, federation)));
+        parts.push(...(await signedDownload(v, siteView(v, federation))));
       }
       res.setHeader('Cache-Control', 'no-store');
-      res.type(BINARY_MEDIA_TYPE).send(Buffer.concat(parts));
+      answerBytes(res, BINARY_MEDIA_TYPE, parts);
     },
     weights: async (req: Request, res: Response) => {
       const { v } = await readableVersion(req);
@@ -121,7 +122,7 @@ export function modelHandlers(deps: HttpDeps) {
         ...(body.calibration ? { calibration: body.calibration } : {}),
         createdAt: new Date(deps.now()).toISOString(),
       });
-      res.status(201).json(evaluationView(stored));
+      answerJson(res, 201, evaluationView(stored));
     },
   };
 }
