@@ -71,6 +71,11 @@ async function main(argv: string[]): Promise<void> {
       Number,
     )
     .option(
+      '--site-processes <n>',
+      'with --load-only --secure: processes simulating the sites, a slice of them each (default: one per core; 1: all in the bench process)',
+      Number,
+    )
+    .option(
       '--secure-only',
       'run only secure aggregation at scale (complete vs sparse graph, 100/500/1,000 sites; writes the secure-aggregation section of bench/results/scale.{json,md})',
     )
@@ -110,6 +115,7 @@ async function main(argv: string[]): Promise<void> {
       secureSites?: number[];
       secureParams?: number[];
       secureDrop?: number;
+      siteProcesses?: number;
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
@@ -150,6 +156,7 @@ async function main(argv: string[]): Promise<void> {
       rounds: 3,
       params: flags.secureParams ?? [10_000],
       dropFraction: flags.secureDrop ?? 0.1,
+      ...(flags.siteProcesses ? { siteProcesses: flags.siteProcesses } : {}),
       profile: flags.profile !== undefined,
       log: (line) => void process.stdout.write(`${line}\n`),
     });

@@ -6,6 +6,7 @@ import { summariseCpuProfileDir, type ProfileSummary } from '../bench/cpu-profil
 import { loadAverage, tableMarkdown } from '../bench/report';
 import { upsertScaleRows, writeScaleSection, type ScaleDocument, type ScaleRow } from '../bench/scale-report';
 import { runLoad, type LoadResult } from './load-run';
+import { siteSlices } from './site-slices';
 
 const FEATURES_16 = Array.from({ length: 16 }, (_, i) => `f${i}`);
 
@@ -66,6 +67,8 @@ export async function benchSecureLoad(o: {
   params?: number[];
   /** The fraction of sites dropping after masking in every round (default none). */
   dropFraction?: number;
+  /** Processes simulating the sites (default: one per core; see `runLoad`). */
+  siteProcesses?: number;
   /** Profile each secure run's coordinator (`node --cpu-prof`) and keep its top functions in the row. */
   profile?: boolean;
   log?: (line: string) => void;
@@ -80,6 +83,7 @@ export async function benchSecureLoad(o: {
         rounds: o.rounds,
         ...(model ? { model } : {}),
         ...(dropEvery ? { dropEvery } : {}),
+        siteProcesses: o.siteProcesses ?? os.availableParallelism(),
         ...(o.log ? { log: o.log } : {}),
       };
       o.log?.(`secure load: ${sites} sites × ${o.rounds} rounds × ${params} parameters, plain then secure…`);
@@ -111,6 +115,7 @@ export async function benchSecureLoad(o: {
         graph: graph ? 'sparse' : 'complete',
         degree: graph?.degree ?? sites - 1,
         droppedPerRound: secure.droppedPerRound,
+        siteProcesses: siteSlices(sites, common.siteProcesses, dropEvery ?? 1).length,
         plainRoundP50sSameRun: plain.p50,
         plainRoundP95sSameRun: plain.p95,
         plainCoordinatorCpuMsPerSiteRound: perSiteRoundMs(plain.coordinatorCpuSeconds, plain),
@@ -134,8 +139,8 @@ export async function benchSecureLoad(o: {
         note:
           'Each row runs the plain load federation (see `load`; here with the given model) and then the same plan with ' +
           '`privacy.secureAggregation` (key shares, masked uploads, consistency signatures, reveals over the default graph, ' +
-          'δ = γ = 0.1), each against a fresh coordinator process, one after the other; every simulated site runs in one ' +
-          'second process. Dropped: sites whose upload is held until the round closed (after sharing and masking), in both ' +
+          'δ = γ = 0.1), each against a fresh coordinator process, one after the other; the simulated sites run in the ' +
+          'given number of processes, a contiguous slice each (before 2026-12-07: all in one). Dropped: sites whose upload is held until the round closed (after sharing and masking), in both ' +
           'runs; the rounds close at the others (`closeAt: quorum`). Round: opening to publication. Max |secure − plain|: ' +
           'the largest difference between the weights each run published in the same round (same seeded start and updates; ' +
           `the bench counts an error above ${SUM_TOLERANCE.toExponential(1)}). Target: secure p50 ≤ 3 × plain p50 at 500 sites. ` +
@@ -155,6 +160,7 @@ export async function benchSecureLoad(o: {
         columns: [
           'sites',
           'parameters',
+          'site processes',
           'graph (k)',
           'dropped',
           'rounds',
@@ -172,6 +178,7 @@ export async function benchSecureLoad(o: {
         rows: kept.map((r) => [
           String(r.sites),
           r.params.toLocaleString('en'),
+          String((r.siteProcesses as number | undefined) ?? 1),
           `${String(r.graph)} (${String(r.degree)})`,
           String(r.droppedPerRound),
           String(r.roundsPublished),

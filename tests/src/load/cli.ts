@@ -9,12 +9,16 @@ async function main(argv: string[]): Promise<void> {
     .option('--sites <n>', 'simulated sites', (v) => Number(v), 500)
     .option('--rounds <n>', 'rounds', (v) => Number(v), 5)
     .option('--secure', 'secure aggregation (SecAgg+ graph where it pays off)')
+    .option('--site-processes <n>', 'processes simulating the sites, a slice each (default: one per core)', (v) =>
+      Number(v),
+    )
     .parse(argv)
-    .opts<{ sites: number; rounds: number; secure?: boolean }>();
+    .opts<{ sites: number; rounds: number; secure?: boolean; siteProcesses?: number }>();
   const result = await runLoad({
     sites: flags.sites,
     rounds: flags.rounds,
     secure: flags.secure ?? false,
+    ...(flags.siteProcesses ? { siteProcesses: flags.siteProcesses } : {}),
     log: (line) => void process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);

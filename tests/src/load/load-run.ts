@@ -17,7 +17,9 @@ import { coordinatorCli } from '../support/paths';
 import { freePort } from '../support/net';
 import { startNode, stop, type Child } from '../support/processes';
 import { countingFetch } from './request-counter';
+import { siteSlices } from './site-slices';
 import { LOAD_FEATURES, enrollSwarm, runSwarm } from './swarm';
+import { runSwarmProcesses } from './swarm-processes';
 import { readOperatorToken } from '../support/operator-token';
 
 /** Options of {@link runLoad}. */
@@ -38,6 +40,12 @@ interface LoadOptions {
   coordinatorDir?: string;
   /** Where the simulated sites keep their keys and journals (tmpfs when available: sites are not measured). */
   sitesDir?: string;
+  /**
+   * How many processes simulate the sites, each a contiguous slice of them (default: one per core); 1 runs them all
+   * in this process. Every slice keeps at least `dropEvery` sites (a dropping site's upload is released by another
+   * site of its process).
+   */
+  siteProcesses?: number;
   /** When set, the coordinator runs under `node --cpu-prof` and writes its profile into this directory. */
   profileDir?: string;
   log?: (line: string) => void;
@@ -63,7 +71,7 @@ export interface LoadResult {
   coordinatorPeakRssMiB: number;
   coordinatorRssMiB: number;
   swarmRssMiB: number;
-  /** CPU seconds used during the federation by the coordinator and by the process simulating the sites. */
+  /** CPU seconds used during the federation by the coordinator and by the processes simulating the sites (summed). */
   coordinatorCpuSeconds: number;
   swarmCpuSeconds: number;
   /** Verify + key agreement + open of one of this run's envelopes, CPU ms per upload, measured after the run. */
@@ -227,19 +235,40 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const fed = await admin.createFederation(plan(o));
     const t1 = Date.now();
     const cpu0 = { coordinator: cpuOf(coordinator.proc.pid!), swarm: process.cpuUsage() };
-    const counter = countingFetch();
-    const swarm = await runSwarm({
-      enrollments,
-      federationId: fed.id,
-      baseUrl: url,
-      dir: sitesDir,
-      fetch: counter.fetch,
-      ...(o.model ? { features: o.model.features } : {}),
-      ...(o.dropEvery ? { drops: (i: number) => i % o.dropEvery! === o.dropEvery! - 1 } : {}),
-    });
+    const slices = siteSlices(o.sites, o.siteProcesses ?? os.availableParallelism(), o.dropEvery ?? 1);
+    log(`simulating the sites in ${slices.length} process${slices.length > 1 ? 'es' : ''}`);
+    const swarm = await (async () => {
+      if (slices.length > 1)
+        return runSwarmProcesses({
+          slices,
+          dir: sitesDir,
+          federationId: fed.id,
+          baseUrl: url,
+          ...(o.model ? { features: o.model.features } : {}),
+          ...(o.dropEvery ? { dropEvery: o.dropEvery } : {}),
+        });
+      const counter = countingFetch();
+      const outcome = await runSwarm({
+        enrollments,
+        federationId: fed.id,
+        baseUrl: url,
+        dir: sitesDir,
+        fetch: counter.fetch,
+        ...(o.model ? { features: o.model.features } : {}),
+        ...(o.dropEvery ? { drops: (i: number) => i % o.dropEvery! === o.dropEvery! - 1 } : {}),
+      });
+      const cpu = process.cpuUsage(cpu0.swarm);
+      const rssMiB = process.memoryUsage.rss() / 1024 / 1024;
+      return {
+        ...outcome,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        rssMiB,
+        counts: counter.counts,
+        failures: counter.failures,
+      };
+    })();
     const federationSeconds = (Date.now() - t1) / 1000;
     const federationWindowUs = { fromUs, toUs: monotonicUs() };
-    const swarmCpu = process.cpuUsage(cpu0.swarm);
     const coordinatorCpuSeconds = cpuOf(coordinator.proc.pid!) - cpu0.coordinator;
     const rounds: RoundView[] = await admin.listRounds(fed.id);
     const roundSeconds = rounds
@@ -289,15 +318,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       overloaded,
       coordinatorPeakRssMiB: rss.peak,
       coordinatorRssMiB: rss.now,
-      swarmRssMiB: process.memoryUsage.rss() / 1024 / 1024,
+      swarmRssMiB: swarm.rssMiB,
       coordinatorCpuSeconds,
-      swarmCpuSeconds: (swarmCpu.user + swarmCpu.system) / 1e6,
+      swarmCpuSeconds: swarm.cpuSeconds,
       cryptoFloorMsPerUpload: floor,
       versionWeights,
       droppedPerRound: droppedSites(o.sites, o.dropEvery),
-      requests: Object.fromEntries([...counter.counts].sort(([a], [b]) => a.localeCompare(b))),
+      requests: Object.fromEntries([...swarm.counts].sort(([a], [b]) => a.localeCompare(b))),
       federationWindowUs,
-      failedRequests: Object.fromEntries([...counter.failures].sort(([a], [b]) => a.localeCompare(b))),
+      failedRequests: Object.fromEntries([...swarm.failures].sort(([a], [b]) => a.localeCompare(b))),
     };
   } finally {
     await stop(coordinator, 15_000);

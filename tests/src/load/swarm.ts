@@ -79,7 +79,7 @@ export async function enrollSwarm(o: {
 }
 
 /** What the swarm saw. */
-interface SwarmOutcome {
+export interface SwarmOutcome {
   summaries: RunSummary[];
   /** Warnings, refusals and rejections (each one an error for the load test). */
   errors: string[];
@@ -110,6 +110,11 @@ export async function runSwarm(o: {
    * 'round closed' skips are not errors.
    */
   drops?: (site: number) => boolean;
+  /**
+   * The index of the first enrollment among all the run's sites (default 0): a process running a slice of them
+   * (swarm-processes) numbers, seeds and places its sites as the whole run does.
+   */
+  firstSite?: number;
 }): Promise<SwarmOutcome> {
   const errors: string[] = [];
   let uploads = 0;
@@ -146,7 +151,9 @@ export async function runSwarm(o: {
     else if (e.type === 'skipped' && e.reason !== 'not-selected' && e.reason !== 'already-submitted')
       errors.push(`site ${i}: skipped round ${e.round} (${e.reason})`);
   };
-  const runners = o.enrollments.map((enrollment, i) => {
+  const first = o.firstSite ?? 0;
+  const runners = o.enrollments.map((enrollment, k) => {
+    const i = first + k;
     const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
     const dataDir = path.join(o.dir, `site-${i}`);
     fs.mkdirSync(dataDir, { recursive: true });
@@ -175,9 +182,9 @@ export async function runSwarm(o: {
     });
   });
   const summaries = await Promise.all(
-    runners.map((r, i) =>
+    runners.map((r, k) =>
       r.run().catch((e: unknown) => {
-        errors.push(`site ${i}: ${e instanceof Error ? e.message : String(e)}`);
+        errors.push(`site ${first + k}: ${e instanceof Error ? e.message : String(e)}`);
         return {
           federationId: o.federationId,
           state: 'failed',
