@@ -150,8 +150,8 @@ function simdKernel(): FoldKernel | undefined {
 
   /**
    * Memories whose accumulator was garbage-collected, for the next accumulator of the same size: a fresh memory's
-   * pages are mapped on first touch (about 55 ms for a 1M-parameter model on the reference machine, against about
-   * 3 ms to zero-fill mapped ones). At most {@link POOL} are kept.
+   * pages are mapped on first touch (about 55 ms for a 1M-parameter model on the reference machine), a pooled one's
+   * are mapped already. At most {@link POOL} are kept.
    */
   const free: Bound[] = [];
   const toPool = (k: Bound): void => {
@@ -163,7 +163,9 @@ function simdKernel(): FoldKernel | undefined {
   const held = new WeakMap<object, Bound>();
 
   /**
-   * Both sums and a staging area in a memory of their own, zero-filled (every page mapped now, not in the fold).
+   * Both sums and a staging area in a memory of their own. The sums' contents are unspecified (a pooled memory holds
+   * the last accumulator's): the accumulator's first fold reads no sum (`src` null). A fresh memory is written once
+   * now so that its pages are mapped here, not in the fold; a pooled one is handed over as it is.
    * The memory is pooled on `release(owner)` or once `owner` is garbage-collected: the views must not outlive either.
    */
   const sums = (length: number, owner: object): readonly [Float64Array, Float64Array] => {
@@ -172,11 +174,11 @@ function simdKernel(): FoldKernel | undefined {
     if (size > MAX_SUMS_BYTES) return [new Float64Array(length).fill(0), new Float64Array(length).fill(0)];
     const at = free.findIndex((f) => f.buffer.byteLength === size && f.stageAt === 2 * sumBytes);
     const k = at >= 0 ? free.splice(at, 1)[0]! : bind(size, 2 * sumBytes);
+    if (at < 0) new Float64Array(k.buffer).fill(0); // maps every page (the zero area stays zero)
     resident.set(k.buffer, k);
     held.set(owner, k);
     recycle.register(owner, k, owner);
-    k.stage.fill(0);
-    return [new Float64Array(k.buffer, 0, length).fill(0), new Float64Array(k.buffer, sumBytes, length).fill(0)];
+    return [new Float64Array(k.buffer, 0, length), new Float64Array(k.buffer, sumBytes, length)];
   };
 
   /** Pools the memory of `owner`'s sums now rather than when it is collected (nothing when it has none). */

@@ -80,32 +80,42 @@ const simdInPlace: FoldKernel = Object.assign(
   { sums: (length: number, owner: object) => theSimdFold().sums!(length, owner) },
 );
 
-test('the SIMD kernel keeps both sums in one memory of its own, zero-filled', () => {
+test('the SIMD kernel keeps both sums in one memory of its own', () => {
   const owners = [{}, {}];
   const [a, b] = theSimdFold().sums!(20_001, owners[0]!);
   expect(a.buffer).toBe(b.buffer);
   expect([a.length, b.length]).toEqual([20_001, 20_001]);
   expect(a.byteOffset + a.byteLength).toBeLessThanOrEqual(b.byteOffset);
-  expect(a.every((x) => x === 0) && b.every((x) => x === 0)).toBe(true);
   const [c] = theSimdFold().sums!(20_001, owners[1]!);
   expect(c.buffer).not.toBe(a.buffer); // one per accumulator
 });
 
-test('a released accumulator hands its memory to the next one, zero-filled, and refuses to be used again', () => {
-  const first = new WeightedMeanAccumulator(ctxOf(new Float32Array(5000)), theSimdFold());
-  const [a] = resultsOf({ size: 5000, updates: [{ n: 7, seed: 1 }] });
+test('a released accumulator hands its memory, not zeroed, to the next one, which reads as zeros until it folds', () => {
+  const ctx = ctxOf(new Float32Array(5000));
+  const [a, b] = resultsOf({ size: 5000, updates: [7, 9].map((n) => ({ n, seed: n })) });
+  const first = new WeightedMeanAccumulator(ctx, theSimdFold());
   first.add(a!);
+  first.add(b!); // both of its buffers now hold sums
   const memory = first.sum.buffer;
   first.release();
   first.release(); // idempotent
   expect(() => first.sum).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   expect(() => first.add({ ...a!, siteId: 'site-99' })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
-  const second = new WeightedMeanAccumulator(ctxOf(new Float32Array(5000)), theSimdFold());
+  // One that folded nothing (its only update rejected) reads as zeros, not as the last round's sums.
+  const second = new WeightedMeanAccumulator(ctx, theSimdFold());
+  const poisoned = { ...a!, weights: Float32Array.from(a!.weights, (w, i) => (i === 4000 ? NaN : w)) };
+  expect(() => second.add(poisoned)).toThrow(expect.objectContaining({ code: 'NON_FINITE_WEIGHTS' }));
   expect(second.sum.buffer).toBe(memory);
-  expect(second.sum.every((x) => x === 0)).toBe(true);
-  second.add(a!);
-  expect(bytes(second.sum).equals(bytes(oneByOne(5000, [a!])))).toBe(true);
+  expect(second.sum.every((x) => Object.is(x, 0))).toBe(true);
   second.release();
+  // The next one folds straight over the old sums (its first fold reads none): the bits of its own updates only.
+  const third = new WeightedMeanAccumulator(ctx, theSimdFold());
+  third.add(b!);
+  expect(third.sum.buffer).toBe(memory);
+  expect(bytes(third.sum).equals(bytes(oneByOne(5000, [b!])))).toBe(true);
+  third.add(a!);
+  expect(bytes(third.sum).equals(bytes(oneByOne(5000, [b!, a!])))).toBe(true);
+  third.release();
 });
 
 describe.each([

@@ -20,7 +20,7 @@ export class WeightedMeanAccumulator implements Accumulator {
   private spare: Float64Array;
   private readonly kernel: FoldKernel;
   private released = false;
-  /** True until a fold succeeded: `current` is then all zeros (in value; see {@link fold}). */
+  /** True until a fold succeeded: `current` then stands for all zeros whatever it holds (see {@link fold}). */
   private empty = true;
 
   /** `kernel` folds a batch: the fastest available one unless a test or benchmark picks one. */
@@ -28,8 +28,9 @@ export class WeightedMeanAccumulator implements Accumulator {
     checkContext(ctx);
     this.ledger = new SiteLedger(ctx.global.length);
     this.kernel = kernel;
-    // Zero-filled now, so the pages of both buffers are mapped when the accumulator is made (at the round's first
-    // upload) rather than during the first fold (at its close); in the kernel's own memory when it has one.
+    // Mapped now (at the round's first upload) rather than during the first fold (at its close); in the kernel's own
+    // memory when it has one, whose contents are then unspecified: the first fold reads no sum, and `sum` is zeroed
+    // while nothing was folded.
     const n = ctx.global.length;
     [this.current, this.spare] = kernel.sums?.(n, this) ?? [new Float64Array(n).fill(0), new Float64Array(n).fill(0)];
   }
@@ -37,6 +38,8 @@ export class WeightedMeanAccumulator implements Accumulator {
   /** Σ nᵢ·wᵢ over the results folded so far (until {@link release}: the memory is reused after). */
   get sum(): Float64Array {
     this.live();
+    // Nothing folded yet: the buffer was never written by this accumulator (a pooled one holds an old sum).
+    if (this.empty) this.current.fill(0);
     return this.current;
   }
 
