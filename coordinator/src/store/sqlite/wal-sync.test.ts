@@ -97,4 +97,50 @@ describe('WriteBatch with WalSync', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('writes that arrive while an fsync runs are held, then share one transaction and the next fsync; none is acknowledged before its fsync', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-batch-held-'));
+    try {
+      const c = new SqlContext(openDatabase({ path: path.join(dir, 'a.db') }));
+      c.db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      let transactions = 0;
+      const tx = c.tx.bind(c);
+      c.tx = (fn) => {
+        transactions++;
+        return tx(fn);
+      };
+      const { calls, fsync } = manualFsync();
+      const batch = new WriteBatch(() => c, new WalSync(`${c.db.name}-wal`, fsync));
+      const acknowledged: string[] = [];
+      const insert = (k: string) =>
+        batch.run((ctx) => ctx.stmt('INSERT INTO t (k) VALUES (?)').run(k).changes).then(() => acknowledged.push(k));
+      const first = insert('a');
+      await tick();
+      await tick();
+      expect(transactions).toBe(1);
+      expect(calls).toHaveLength(1); // the first commit's fsync runs…
+      // …while three more writes arrive, in three turns of the event loop.
+      const later = [insert('b')];
+      await tick();
+      later.push(insert('c'));
+      await tick();
+      later.push(insert('d'));
+      await tick();
+      expect(transactions).toBe(1); // held: nothing committed while the fsync runs
+      expect(c.stmt('SELECT COUNT(*) FROM t').pluck().get()).toBe(1);
+      calls[0]!.done();
+      await first;
+      await tick();
+      expect(acknowledged).toEqual(['a']);
+      expect(transactions).toBe(2); // the held writes: one transaction…
+      expect(calls).toHaveLength(2); // …and one fsync
+      expect(c.stmt('SELECT COUNT(*) FROM t').pluck().get()).toBe(4);
+      calls[1]!.done();
+      await Promise.all(later);
+      expect(acknowledged).toEqual(['a', 'b', 'c', 'd']);
+      c.db.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

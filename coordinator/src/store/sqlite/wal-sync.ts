@@ -32,6 +32,7 @@ const fsyncFile: FsyncFile = async (file) => {
 export class WalSync {
   private running = false;
   private waiting: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private idle: Array<() => void> = [];
 
   constructor(
     private readonly walPath: string,
@@ -44,6 +45,17 @@ export class WalSync {
       this.waiting.push({ resolve, reject });
       if (!this.running) this.start();
     });
+  }
+
+  /** True while an fsync of the WAL runs. */
+  get syncing(): boolean {
+    return this.running;
+  }
+
+  /** Calls `fn` once the running fsync has settled (before the next one starts); at once when none runs. */
+  whenIdle(fn: () => void): void {
+    if (this.running) this.idle.push(fn);
+    else fn();
   }
 
   private start(): void {
@@ -62,6 +74,9 @@ export class WalSync {
   ): void {
     this.running = false;
     batch.forEach(how);
-    if (this.waiting.length > 0) this.start();
+    const idle = this.idle;
+    this.idle = [];
+    for (const fn of idle) fn(); // e.g. the write batch commits what it held, and waits for the next fsync
+    if (this.waiting.length > 0 && !this.running) this.start();
   }
 }

@@ -32,9 +32,20 @@ export class WriteBatch {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => this.flushWhenIdle());
       }
     });
+  }
+
+  /**
+   * Commits the queue, unless an fsync of the WAL is running: then the queue waits for it to settle and is committed
+   * with every write that arrived meanwhile, in one transaction covered by the next fsync. Each write is acknowledged
+   * at the same moment as if it had committed at once (after an fsync that began after its commit), with fewer
+   * transactions, fewer WAL frames and fewer fsyncs.
+   */
+  private flushWhenIdle(): void {
+    if (this.wal?.syncing) this.wal.whenIdle(() => this.flush());
+    else this.flush();
   }
 
   /** Commits what is queued now (also called before the database closes). */
