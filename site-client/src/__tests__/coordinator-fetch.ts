@@ -5,6 +5,7 @@ import {
   TwinfedError,
   fingerprint,
   publicPart,
+  roundDownloadHead,
   routes,
   signedDownloadHead,
   type PlanDecision,
@@ -63,6 +64,11 @@ export function coordinatorFetch(c: FakeCoordinator): CoordinatorFetch {
         return Response.json({}, { status: 201 });
       }
       if (p === routes.currentRound(fid)) return Response.json(await c.currentRound(fid));
+      if (p === routes.currentRoundDownload(fid) && c.currentRoundWithVersion) {
+        const have = new URL(url).searchParams.get('have') ?? undefined;
+        const answer = await c.currentRoundWithVersion(fid, { have });
+        return new Response(Buffer.concat([roundDownloadHead(answer.current), answer.version ?? new Uint8Array(0)]));
+      }
       if (p === routes.federation(fid)) return Response.json(await c.federation());
       if (p === routes.siteFederations) return Response.json({ federations: await c.offered() });
       if (p === routes.sitePrivacy) return Response.json(c.privacyLedger());

@@ -116,6 +116,8 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
   /** The federation's creation time (part of its signed plan statement). */
   readonly createdAt = new Date().toISOString();
   readonly calls: string[] = [];
+  /** The versions served with `rounds/current` (`currentRoundWithVersion`), in order. */
+  readonly servedWithRound: string[] = [];
   /** Round instructions served to the site. */
   clientConfig: Record<string, unknown> = {};
   /** How the "aggregate" is made from the uploaded weights (default: as uploaded). */
@@ -241,6 +243,21 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
     const v = this.storedVersion(versionId);
     return { bytes: this.servedWeights(v), etag: this.tamper.etag ?? v.meta.weightsSha256 };
   }
+
+  /**
+   * `rounds/current` and, unless `have` names it, the latest version as `modelDownload` serves it (same tampering), in
+   * one answer (one request: recorded as `currentRound`, the version in `servedWithRound`); `undefined` makes this fake
+   * a coordinator without it.
+   */
+  currentRoundWithVersion: SiteApi['currentRoundWithVersion'] = async (federationId, options = {}) => {
+    const current = await this.currentRound(federationId);
+    const latest = current.federation.latestVersionId;
+    if (latest === null || latest === options.have) return { current };
+    this.servedWithRound.push(latest);
+    const v = this.storedVersion(latest);
+    const head = signedDownloadHead({ meta: v.meta, signature: this.servedSignature(v) });
+    return { current, version: Buffer.concat([head, this.servedWeights(v)]) };
+  };
 
   /** Both answers above in one (with the same tampering); `undefined` makes this fake a coordinator without signed downloads. */
   modelDownload: SiteApi['modelDownload'] = async (versionId: string): Promise<SignedDownload> => {

@@ -57,10 +57,12 @@ describe('twinfed-site run: data guardrails', () => {
       /error: This site has 26 training rows \(12 more held out for evaluation\); the plan's data\.minExamplesPerSite is 30\..*\[DATA_TOO_FEW_ROWS\]/,
     );
     expect(coord.requests.map((q) => `${q.method} ${new URL(q.url).pathname}`)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^GET .*rounds\/current$/)]),
+      expect.arrayContaining([expect.stringMatching(/^GET .*rounds\/current(\/download)?(\?.*)?$/)]),
     );
     // Besides rounds/current, only the approval (by the site's policy) went out: the decision and the plan hash.
-    const sent = coord.requests.filter((q) => !(q.method === 'GET' && /rounds\/current$/.test(q.url)));
+    const sent = coord.requests.filter(
+      (q) => !(q.method === 'GET' && /rounds\/current(\/download)?(\?.*)?$/.test(q.url)),
+    );
     expect(
       sent.map((q) => `${q.method} ${new URL(q.url).pathname} ${Object.keys(JSON.parse(q.body) as object).join(',')}`),
     ).toEqual(['PUT /v1/federations/fed-1/decision decision,planSha256']);

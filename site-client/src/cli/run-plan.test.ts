@@ -16,9 +16,11 @@ const site = (plan = testPlan()) =>
     label: { column: 'class', positive: [4] },
   });
 
-/** Only `rounds/current` was asked: no statistics, model, update or evaluation left the site. */
+/** Only `rounds/current` (with the latest version or not) was asked: no statistics, model, update or evaluation left the site. */
 const onlyRoundsCurrent = (coord: ReturnType<typeof coordinatorFetch>) =>
-  expect(coord.requests.every((q) => q.method === 'GET' && /rounds\/current$/.test(q.url))).toBe(true);
+  expect(coord.requests.every((q) => q.method === 'GET' && /rounds\/current(\/download)?(\?.*)?$/.test(q.url))).toBe(
+    true,
+  );
 
 /** Besides `rounds/current`, only the site's decision went out: the decision and the plan hash, nothing else. */
 function onlyRoundsCurrentAndDecisions(coord: ReturnType<typeof coordinatorFetch>, decisions: string[]): void {
@@ -28,7 +30,9 @@ function onlyRoundsCurrentAndDecisions(coord: ReturnType<typeof coordinatorFetch
     decisions.map((decision) => ({ decision, planSha256: expect.stringMatching(/^[0-9a-f]{64}$/) })),
   );
   expect(
-    coord.requests.filter((q) => q.method !== 'PUT').every((q) => q.method === 'GET' && /rounds\/current$/.test(q.url)),
+    coord.requests
+      .filter((q) => q.method !== 'PUT')
+      .every((q) => q.method === 'GET' && /rounds\/current(\/download)?(\?.*)?$/.test(q.url)),
   ).toBe(true);
 }
 

@@ -21,7 +21,7 @@ import type { SiteAuditLog } from '../audit/site-audit';
 import type { RunnerProgress, SkipReason } from './progress';
 import type { PushSource } from './runner-options';
 import { SecureRound } from './secure-round';
-import { fetchVerifiedModel, isModelRejection, type VerifiedModel } from './verified-model';
+import { fetchVerifiedModel, isModelRejection, verifyDownloadedModel, type VerifiedModel } from './verified-model';
 
 /** Options of {@link RoundWorker}. */
 interface RoundWorkerOptions {
@@ -88,6 +88,11 @@ export class RoundWorker {
   private readonly notified = new Set<string>();
   private sealed: Sealed | undefined;
   private cached: VerifiedModel | undefined;
+  /**
+   * The version whose signed download came with `rounds/current` last, and its bytes until they are used (unverified until
+   * then: {@link verified}); bytes that failed verification are dropped, a later use downloads the version.
+   */
+  private offered: { versionId: string; bytes?: Uint8Array } | undefined;
   /** Secure aggregation, when the plan asks for it. */
   private readonly secure: SecureRound | undefined;
   /** Distributed DP (secure aggregation + `privacy.dp`): the header tells the coordinator nothing about the site's data. */
@@ -333,17 +338,36 @@ export class RoundWorker {
     return this.verified(versionId);
   }
 
+  /**
+   * The version this site holds or was offered last, for `rounds/current/download?have=` (so the coordinator does not
+   * send it again, whether it verified or not: a refused version is not sent twice).
+   */
+  get heldVersionId(): string | undefined {
+    return this.offered?.versionId ?? this.cached?.meta.versionId;
+  }
+
+  /** A version's signed download that came with `rounds/current`: used, once verified, instead of downloading it. */
+  offer(versionId: string, bytes: Uint8Array): void {
+    if (this.cached?.meta.versionId !== versionId) this.offered = { versionId, bytes };
+  }
+
   private async verified(versionId: string): Promise<VerifiedModel> {
     if (this.cached?.meta.versionId === versionId) return this.cached;
-    const model = await fetchVerifiedModel({
-      api: this.o.api,
+    const expected = {
       versionId,
       federationId: this.o.federationId,
       coordinatorSignPublicKey: this.o.enrollment.coordinator.signPublicKey,
       expectedLayout: this.o.session.layout,
       planSha256: this.o.planSha256,
-      signal: this.o.signal,
-    });
+    };
+    const offered = this.offered?.versionId === versionId ? this.offered.bytes : undefined;
+    let model: VerifiedModel;
+    if (offered) {
+      // Verified exactly as a download: a refusal is the same refusal, and the version is not offered again.
+      this.offered = { versionId };
+      model = verifyDownloadedModel(offered, expected);
+    } else model = await fetchVerifiedModel({ ...expected, api: this.o.api, signal: this.o.signal });
+    if (this.offered?.versionId === versionId) this.offered = undefined;
     this.cached = model;
     return model;
   }

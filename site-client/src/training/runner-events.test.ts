@@ -35,50 +35,114 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
-describe('SiteRunner and push events', () => {
-  test('a model:published event is evaluated from the version id it carries, without asking for rounds/current again; other events poll', async () => {
-    const coordinator = new FakeCoordinator();
-    const enrollment = testEnrollment(coordinator.identity);
-    coordinator.trust(enrollment);
-    coordinator.selected = false;
-    const events = new ManualPush();
-    const r = new SiteRunner({
-      federationId: coordinator.federationId,
-      enrollment,
-      api: coordinator,
-      events,
-      dataset: syntheticDataset(),
-      ...siteRecords(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-runner-events-'))),
-      policy: APPROVE_EVERY_PLAN,
-      pollIntervalMs: 60_000,
-      modelOps: fakeModelOps(),
-    });
-    const done = r.run();
-    try {
-      await until(() => coordinator.evaluations.some((e) => e.versionId === 'v0'));
-      const polls = () => coordinator.calls.filter((c) => c === 'currentRound').length;
-      const before = polls();
-
+/** A runner of a site not selected for rounds, with hand-driven push events, once it evaluated v0. */
+async function started(o: { coordinator: FakeCoordinator; versionGraceMs: number }) {
+  const { coordinator } = o;
+  const enrollment = testEnrollment(coordinator.identity);
+  coordinator.trust(enrollment);
+  coordinator.selected = false;
+  const events = new ManualPush();
+  const r = new SiteRunner({
+    federationId: coordinator.federationId,
+    enrollment,
+    api: coordinator,
+    events,
+    dataset: syntheticDataset(),
+    ...siteRecords(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-runner-events-'))),
+    policy: APPROVE_EVERY_PLAN,
+    pollIntervalMs: 60_000,
+    versionGraceMs: o.versionGraceMs,
+    modelOps: fakeModelOps(),
+  });
+  const done = r.run();
+  await until(() => coordinator.evaluations.some((e) => e.versionId === 'v0'));
+  const fid = coordinator.federationId;
+  return {
+    events,
+    done,
+    polls: () => coordinator.calls.filter((c) => c === 'currentRound').length,
+    /** The requests for v1 other than its evaluation. */
+    fetchedV1: () => coordinator.calls.filter((c) => c.endsWith(':v1') && !c.startsWith('evaluate')),
+    publishV1: () => {
       coordinator.publish({
         versionId: 'v1',
         round: 1,
         weights: initialWeights(coordinator.plan.model, 2),
         parent: 'v0',
       });
-      events.emit('model:published', { federationId: coordinator.federationId, round: 1, versionId: 'v1' });
-      await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
-      expect(polls()).toBe(before);
-      // Each download verifies the signature once: one request for v1, its signed metadata and weights together.
-      expect(coordinator.calls.filter((c) => c.endsWith(':v1') && !c.startsWith('evaluate'))).toEqual(['download:v1']);
-
+      events.emit('model:published', { federationId: fid, round: 1, versionId: 'v1' });
+    },
+    end: async () => {
       coordinator.state = 'completed';
-      events.emit('federation:ended', { federationId: coordinator.federationId, state: 'completed' });
+      events.emit('federation:ended', { federationId: fid, state: 'completed' });
       await expect(done).resolves.toMatchObject({ state: 'completed' });
-      expect(polls()).toBe(before + 1);
-    } finally {
+    },
+    stop: async () => {
       r.stop();
       r.stop();
       await done.catch(() => undefined);
+    },
+  };
+}
+
+describe('SiteRunner and push events', () => {
+  test('a round version comes with the rounds/current that the next round:opened asks for: nothing else is asked for it', async () => {
+    const coordinator = new FakeCoordinator();
+    const s = await started({ coordinator, versionGraceMs: 60_000 });
+    try {
+      const before = s.polls();
+      s.publishV1();
+      coordinator.round = 2;
+      coordinator.baseVersionId = 'v1';
+      s.events.emit('round:opened', {
+        federationId: coordinator.federationId,
+        round: 2,
+        baseVersionId: 'v1',
+        deadlineAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+      await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
+      expect(s.polls()).toBe(before + 1);
+      expect(s.fetchedV1()).toEqual([]);
+      expect(coordinator.servedWithRound).toEqual(['v0', 'v1']);
+      await s.end();
+      // The last poll said the site holds v1: not sent again.
+      expect(coordinator.servedWithRound).toEqual(['v0', 'v1']);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('a version no other event follows is downloaded once the grace is over, without asking for rounds/current again', async () => {
+    const coordinator = new FakeCoordinator();
+    const s = await started({ coordinator, versionGraceMs: 50 });
+    try {
+      const before = s.polls();
+      s.publishV1();
+      await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
+      expect(s.polls()).toBe(before);
+      expect(s.fetchedV1()).toEqual(['download:v1']);
+      await s.end();
+      expect(s.polls()).toBe(before + 1);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('at a coordinator without rounds/current/download a version is downloaded as it is announced, from the id the event carries', async () => {
+    const coordinator = new FakeCoordinator();
+    coordinator.currentRoundWithVersion = undefined;
+    const s = await started({ coordinator, versionGraceMs: 60_000 });
+    try {
+      const before = s.polls();
+      s.publishV1();
+      await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
+      expect(s.polls()).toBe(before);
+      // Each download verifies the signature once: one request for v1, its signed metadata and weights together.
+      expect(s.fetchedV1()).toEqual(['download:v1']);
+      await s.end();
+      expect(s.polls()).toBe(before + 1);
+    } finally {
+      await s.stop();
     }
   });
 });

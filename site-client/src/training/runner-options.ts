@@ -77,6 +77,11 @@ export interface SiteRunnerOptions {
   logger?: Logger;
   /** Poll interval of `rounds/current` (default 3000 ms). */
   pollIntervalMs?: number;
+  /**
+   * When `rounds/current` brings the latest version along: how long after a `model:published` the runner waits for
+   * the wake-up that brings it (the round's next event) before it downloads the version apart (default 2000 ms).
+   */
+  versionGraceMs?: number;
   modelOps?: ModelOps;
   /** Overrides the trainer seed. */
   seed?: number;

@@ -124,36 +124,55 @@ describe('SiteRunner', () => {
     }
   });
 
-  test('refuses a base model signed by another key: no training, no upload, model-rejected event', async () => {
-    const { dir, enrollment, coordinator } = setup();
-    coordinator.tamper.signWith = generateIdentity();
-    const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
-    const done = r.run();
-    await waitFor(() => events.some((e) => e.type === 'skipped' && e.reason === 'model-rejected'));
-    r.stop();
-    await done;
-    expect(events).toContainEqual(
-      expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_SIGNATURE_INVALID' }),
-    );
-    expect(ops.trainCalls).toBe(0);
-    expect(coordinator.calls.some((c) => c.startsWith('upload'))).toBe(false);
-    expect(coordinator.calls.some((c) => c.startsWith('weights'))).toBe(false); // no second request for the weights
-    expect(coordinator.evaluations).toEqual([]);
-  });
+  describe.each([
+    ['served with the current round', true],
+    ['downloaded apart', false],
+  ])('a tampered base model (%s)', (_, withRound) => {
+    const tampered = () => {
+      const { dir, enrollment, coordinator } = setup();
+      if (!withRound) coordinator.currentRoundWithVersion = undefined;
+      return { dir, enrollment, coordinator };
+    };
+    /** How v0 reached the site: with rounds/current and no request of its own, or by its own download. */
+    const reachedBy = (coordinator: FakeCoordinator) => {
+      expect(coordinator.servedWithRound.includes('v0')).toBe(withRound);
+      expect(coordinator.calls.includes('download:v0')).toBe(!withRound);
+    };
 
-  test('refuses weights whose bytes do not match the signed digest', async () => {
-    const { dir, enrollment, coordinator } = setup();
-    coordinator.tamper.flipWeightByte = true;
-    const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
-    const done = r.run();
-    await waitFor(() => events.some((e) => e.type === 'model-rejected'));
-    r.stop();
-    await done;
-    expect(events).toContainEqual(
-      expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_DIGEST_MISMATCH' }),
-    );
-    expect(ops.trainCalls).toBe(0);
-    expect(coordinator.updates).toEqual([]);
+    test('refuses a base model signed by another key: no training, no upload, model-rejected event', async () => {
+      const { dir, enrollment, coordinator } = tampered();
+      coordinator.tamper.signWith = generateIdentity();
+      const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
+      const done = r.run();
+      await waitFor(() => events.some((e) => e.type === 'skipped' && e.reason === 'model-rejected'));
+      r.stop();
+      await done;
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_SIGNATURE_INVALID' }),
+      );
+      expect(ops.trainCalls).toBe(0);
+      expect(coordinator.calls.some((c) => c.startsWith('upload'))).toBe(false);
+      expect(coordinator.calls.some((c) => c.startsWith('weights'))).toBe(false); // no second request for the weights
+      expect(coordinator.evaluations).toEqual([]);
+      reachedBy(coordinator);
+    });
+
+    test('refuses weights whose bytes do not match the signed digest', async () => {
+      const { dir, enrollment, coordinator } = tampered();
+      coordinator.tamper.flipWeightByte = true;
+      const { runner: r, events, ops } = runner({ coordinator, enrollment, dir });
+      const done = r.run();
+      await waitFor(() => events.some((e) => e.type === 'model-rejected'));
+      r.stop();
+      await done;
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'model-rejected', versionId: 'v0', code: 'MODEL_DIGEST_MISMATCH' }),
+      );
+      expect(ops.trainCalls).toBe(0);
+      expect(coordinator.updates).toEqual([]);
+      expect(coordinator.evaluations).toEqual([]);
+      reachedBy(coordinator);
+    });
   });
 
   test('the journal prevents a second upload of the same round after a restart', async () => {

@@ -11,6 +11,7 @@ import {
 import { PlanDecisions } from '../governance/decisions';
 import { PlanGate } from '../governance/gate';
 import { effectivePopulationK } from '../governance/policy';
+import type { CurrentRoundWithVersion } from '../transport/coordinator-client';
 import { sleep } from '../transport/retry';
 import { assertTrainableData } from './data-guard';
 import { BaselineStep, inBaselinePhase } from './baseline-step';
@@ -38,6 +39,8 @@ export class SiteRunner {
   /** Aborted when the stop grace period ends (or at a second stop): in-flight requests are cancelled. */
   private readonly hard = new AbortController();
   private hardTimer: NodeJS.Timeout | undefined;
+  /** Wakes the loop for announced versions that no other wake-up brought (see versionPublished). */
+  private versionTimer: NodeJS.Timeout | undefined;
   private readonly pendingVersions = new Set<string>();
   private readonly hookedVersions = new Set<string>();
   private session: FederationSession | undefined;
@@ -152,6 +155,7 @@ export class SiteRunner {
       }
     } finally {
       if (this.hardTimer) clearTimeout(this.hardTimer);
+      if (this.versionTimer) clearTimeout(this.versionTimer);
       unsubscribe();
       events?.close();
       this.session?.dispose();
@@ -167,10 +171,11 @@ export class SiteRunner {
       return undefined;
     }
     this.pollNeeded = false;
-    const current = await api.currentRound(federationId, { signal: this.hard.signal }).catch(async (e: unknown) => {
+    const polled = await this.poll().catch(async (e: unknown) => {
       if (isTwinfedError(e) && e.code === 'NOT_A_MEMBER') await this.decideFromOffer();
       throw e;
     });
+    const { current } = polled;
     const planSha256 = this.trustedPlan(current.federation);
     // The site's own say, at every round: its policy, then its decision about this very plan hash.
     await this.gate.check(federationId, current.federation.plan, planSha256, this.hard.signal);
@@ -182,9 +187,10 @@ export class SiteRunner {
       this.emit({ type: 'ended', federationId, state: current.federation.state });
       return current.federation.state;
     }
+    const latest = current.federation.latestVersionId;
+    if (polled.version && latest) worker.offer(latest, polled.version);
     this.reportRound(current);
     if (current.round && current.federation.state === 'running') await worker.maybeTrain(current);
-    const latest = current.federation.latestVersionId;
     await this.evaluateVersions(worker, new Set([...(latest ? [latest] : []), ...this.pendingVersions]));
     if (this.controller.signal.aborted) return undefined;
     if (inBaselinePhase(current.federation.plan, current)) await this.contributeBaseline(worker, current);
@@ -201,6 +207,18 @@ export class SiteRunner {
       return current.federation.state;
     }
     return undefined;
+  }
+
+  /**
+   * `rounds/current`, with the latest version unless the worker holds it when the coordinator serves both in one answer
+   * (`GET …/rounds/current/download`; the client falls back to `rounds/current` at a coordinator without it).
+   */
+  private poll(): Promise<CurrentRoundWithVersion> {
+    const { api, federationId } = this.options;
+    const signal = this.hard.signal;
+    if (api.currentRoundWithVersion)
+      return api.currentRoundWithVersion(federationId, { have: this.worker?.heldVersionId, signal });
+    return api.currentRound(federationId, { signal }).then((current) => ({ current }));
   }
 
   /** A Cox federation's federated baseline after its last round (baseline-step.ts); a failure is a warning, retried at the next wake-up. */
@@ -460,7 +478,7 @@ export class SiteRunner {
       events.on('model:published', (e) => {
         if (!mine(e)) return;
         this.pendingVersions.add(e.versionId);
-        this.wake(false);
+        this.versionPublished();
       }),
       events.onConnection((s) => {
         this.emit({ type: 'connection', connected: s.connected, ...(s.reason ? { reason: s.reason } : {}) });
@@ -468,6 +486,22 @@ export class SiteRunner {
       }),
     ];
     return () => offs.forEach((off) => off());
+  }
+
+  /**
+   * A version was announced. When `rounds/current` brings the latest version along, the `round:opened` or
+   * `federation:ended` that follows a round's version at once brings it: the loop wakes for the version alone only
+   * if nothing else woke it within `versionGraceMs` (a version published outside a round, or a next round that waits
+   * for approvals). Otherwise it wakes now and downloads the version.
+   */
+  private versionPublished(): void {
+    if (!this.options.api.currentRoundWithVersion) return this.wake(false);
+    if (this.versionTimer) return;
+    this.versionTimer = setTimeout(() => {
+      this.versionTimer = undefined;
+      this.wake(false);
+    }, this.options.versionGraceMs ?? 2000);
+    this.versionTimer.unref?.();
   }
 
   /** Wakes the loop; `poll`: the next tick asks for rounds/current (anything but a version announcement needs it). */

@@ -1,12 +1,14 @@
 import {
   TwinfedError,
   behaviourOf,
+  decodeSignedDownload,
   deserializeWeights,
   sameLayout,
   sha256Hex,
   verifyModelVersion,
   type Layout,
   type ModelVersionMeta,
+  type SignedDownload,
   type WeightSet,
 } from '@twinfed/shared';
 import type { SignedModelVersion, SiteApi } from '../transport/coordinator-client';
@@ -21,9 +23,8 @@ export interface VerifiedModel {
   readonly bytes: Uint8Array;
 }
 
-/** Options of {@link fetchVerifiedModel}. */
-interface FetchVerifiedModelOptions {
-  api: SiteApi;
+/** What a version must be to be used: {@link fetchVerifiedModel} and {@link verifyDownloadedModel}. */
+interface ExpectedVersion {
   versionId: string;
   federationId: string;
   /** The coordinator's Ed25519 key pinned at enrollment (never a key the coordinator sends now). */
@@ -32,6 +33,11 @@ interface FetchVerifiedModelOptions {
   expectedLayout: Layout;
   /** `planDigest` of the signed plan the site trains with: the version's signed `planSha256` must be it. */
   planSha256: string;
+}
+
+/** Options of {@link fetchVerifiedModel}. */
+interface FetchVerifiedModelOptions extends ExpectedVersion {
+  api: SiteApi;
   signal?: AbortSignal;
 }
 
@@ -46,11 +52,7 @@ interface FetchVerifiedModelOptions {
 export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Promise<VerifiedModel> {
   const { api, versionId } = options;
   const signal = options.signal ? { signal: options.signal } : {};
-  if (api.modelDownload) {
-    const download = await api.modelDownload(versionId, signal);
-    const meta = verifiedMeta(download, options);
-    return withWeights(meta, download.signature, download.weights, options);
-  }
+  if (api.modelDownload) return verifiedDownload(await api.modelDownload(versionId, signal), options);
   const signed = await api.model(versionId, signal);
   const meta = verifiedMeta(signed, options);
   const download = await api.modelWeights(versionId, signal);
@@ -63,8 +65,22 @@ export async function fetchVerifiedModel(options: FetchVerifiedModelOptions): Pr
   return withWeights(meta, signed.signature, download.bytes, options);
 }
 
+/**
+ * A version's signed download already in hand (the one `GET …/rounds/current/download` carries), checked exactly as
+ * one fetched from `GET /v1/models/:id/download`: its framing (`MODEL_SIGNATURE_INVALID`), then everything
+ * {@link fetchVerifiedModel} checks.
+ */
+export function verifyDownloadedModel(bytes: Uint8Array, expected: ExpectedVersion): VerifiedModel {
+  return verifiedDownload(decodeSignedDownload(bytes), expected);
+}
+
+/** A decoded signed download, once its metadata and then its weights verified. */
+function verifiedDownload(download: SignedDownload, expected: ExpectedVersion): VerifiedModel {
+  return withWeights(verifiedMeta(download, expected), download.signature, download.weights, expected);
+}
+
 /** The served metadata once its signature verified under the pinned key, and it is for this version, federation and plan. */
-function verifiedMeta(signed: SignedModelVersion, options: FetchVerifiedModelOptions): ModelVersionMeta {
+function verifiedMeta(signed: SignedModelVersion, options: ExpectedVersion): ModelVersionMeta {
   const { versionId, federationId, coordinatorSignPublicKey } = options;
   const meta = verifyModelVersion({ meta: signed.meta, signature: signed.signature, coordinatorSignPublicKey });
   if (meta.versionId !== versionId || meta.federationId !== federationId) {
@@ -97,7 +113,7 @@ function withWeights(
   meta: ModelVersionMeta,
   signature: string,
   bytes: Uint8Array,
-  options: FetchVerifiedModelOptions,
+  options: ExpectedVersion,
 ): VerifiedModel {
   // The signature verified before covers the digest: the bytes need only hash to it (one verification per download).
   if (sha256Hex(bytes) !== meta.weightsSha256) throw new TwinfedError('MODEL_DIGEST_MISMATCH');

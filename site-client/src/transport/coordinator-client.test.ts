@@ -1,4 +1,14 @@
-import { generateIdentity, verifyRequest, type OfferedFederation, type SiteDecisionView } from '@twinfed/shared';
+import {
+  generateIdentity,
+  roundDownloadHead,
+  routes,
+  signedDownloadHead,
+  verifyRequest,
+  type OfferedFederation,
+  type SiteDecisionView,
+} from '@twinfed/shared';
+import { coordinatorFetch } from '../__tests__/coordinator-fetch';
+import { FakeCoordinator } from '../__tests__/fake-coordinator';
 import { CoordinatorClient } from './coordinator-client';
 import type { FetchLike } from './http';
 
@@ -114,5 +124,77 @@ describe('CoordinatorClient modelDownload', () => {
     });
     await expect(client.modelDownload('fed-1.v9')).rejects.toMatchObject({ code: 'UNKNOWN_MODEL_VERSION' });
     expect(seen).toEqual(['/v1/models/fed-1.v9/download']);
+  });
+});
+
+describe('CoordinatorClient currentRoundWithVersion', () => {
+  const fake = new FakeCoordinator();
+  const fid = fake.federationId;
+  const clientOf = (fetch: FetchLike) =>
+    new CoordinatorClient({
+      baseUrl: 'http://coord.test',
+      credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey },
+      fetch,
+      retry: { retries: 0, baseMs: 1, maxMs: 1 },
+    });
+  const pathOf = (url: string) => {
+    const u = new URL(url);
+    return u.pathname + u.search;
+  };
+
+  test('one signed request: the round as rounds/current serves it, and the latest version unless the site holds it', async () => {
+    const served = coordinatorFetch(fake);
+    const client = clientOf(served.fetch);
+    const first = await client.currentRoundWithVersion(fid);
+    const { federation, round, selected, submitted } = await fake.currentRound(fid);
+    // The fake stamps its times at each answer: everything else is the same.
+    expect(first.current).toMatchObject({
+      federation: { id: federation.id, plan: federation.plan, latestVersionId: 'v0' },
+      round: { round: round!.round, baseVersionId: round!.baseVersionId, state: round!.state },
+      selected,
+      submitted,
+    });
+    const head = signedDownloadHead({
+      meta: fake.versions.get('v0')!.meta,
+      signature: fake.versions.get('v0')!.signature,
+    });
+    expect(Buffer.from(first.version!).equals(Buffer.concat([head, fake.versions.get('v0')!.bytes]))).toBe(true);
+    const held = await client.currentRoundWithVersion(fid, { have: 'v0' });
+    expect(held.version).toBeUndefined();
+    expect(served.requests.map((r) => [r.method, pathOf(r.url)])).toEqual([
+      ['GET', routes.currentRoundDownload(fid)],
+      ['GET', `${routes.currentRoundDownload(fid)}?have=v0`],
+    ]);
+    expect(served.requests.every((r) => r.headers['x-twinfed-signature'] !== undefined)).toBe(true);
+  });
+
+  test('falls back to rounds/current at a coordinator without the route (404 NOT_FOUND), and asks only rounds/current after', async () => {
+    const seen: string[] = [];
+    const current = await fake.currentRound(fid);
+    const client = clientOf(async (url) => {
+      const p = new URL(url).pathname;
+      seen.push(p);
+      if (p.endsWith('/download'))
+        return Response.json({ error: { code: 'NOT_FOUND', message: 'No such route.' } }, { status: 404 });
+      return Response.json(current);
+    });
+    expect(await client.currentRoundWithVersion(fid, { have: 'v0' })).toEqual({ current });
+    expect(await client.currentRoundWithVersion(fid)).toEqual({ current });
+    expect(seen).toEqual([routes.currentRoundDownload(fid), routes.currentRound(fid), routes.currentRound(fid)]);
+  });
+
+  test('another refusal is no missing route: NOT_A_MEMBER goes up, nothing else is asked', async () => {
+    const seen: string[] = [];
+    const client = clientOf(async (url) => {
+      seen.push(new URL(url).pathname);
+      return Response.json({ error: { code: 'NOT_A_MEMBER', message: 'Not a member.' } }, { status: 403 });
+    });
+    await expect(client.currentRoundWithVersion(fid)).rejects.toMatchObject({ code: 'NOT_A_MEMBER' });
+    expect(seen).toEqual([routes.currentRoundDownload(fid)]);
+  });
+
+  test('a round part that does not match the protocol is INTERNAL, like a rounds/current answer that does not', async () => {
+    const client = clientOf(async () => new Response(roundDownloadHead({ federation: 'nope' })));
+    await expect(client.currentRoundWithVersion(fid)).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });

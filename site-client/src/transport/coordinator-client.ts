@@ -38,8 +38,10 @@ import {
   type RecalibrationSession,
   type BaselineSession,
   type UploadAck,
+  decodeRoundDownload,
   decodeSignedDownload,
   isTwinfedError,
+  TwinfedError,
   type SignedDownload,
 } from '@twinfed/shared';
 import { HttpTransport, type HttpTransportOptions } from './http';
@@ -57,12 +59,27 @@ export interface ModelWeightsDownload {
   readonly etag: string | undefined;
 }
 
+/** `GET …/rounds/current/download`: the current round (validated) and the latest version's signed download (unverified), if sent. */
+export interface CurrentRoundWithVersion {
+  readonly current: CurrentRound;
+  /** The signed download of `current.federation.latestVersionId` (verify with `verifyDownloadedModel` before use). */
+  readonly version?: Uint8Array;
+}
+
 /**
  * What the runner needs from the coordinator: the site-facing routes only. {@link CoordinatorClient}
  * implements it over HTTP; tests implement it in memory.
  */
 export interface SiteApi {
   currentRound(federationId: string, options?: { signal?: AbortSignal }): Promise<CurrentRound>;
+  /**
+   * `GET …/rounds/current/download`: `currentRound` and, unless the site holds it (`have`), the latest version in the same
+   * answer (optional: without it a site asks for the round and downloads the version apart).
+   */
+  currentRoundWithVersion?(
+    federationId: string,
+    options?: { have?: string | undefined; signal?: AbortSignal },
+  ): Promise<CurrentRoundWithVersion>;
   model(versionId: string, options?: { signal?: AbortSignal }): Promise<SignedModelVersion>;
   modelWeights(versionId: string, options?: { signal?: AbortSignal }): Promise<ModelWeightsDownload>;
   /**
@@ -137,6 +154,8 @@ const SignedPartSchema = api.model.get.response.schema.pick({ meta: true, signat
  */
 export class CoordinatorClient implements SiteApi {
   private readonly http: HttpTransport;
+  /** Set once the coordinator answered `rounds/current/download` NOT_FOUND (it predates the route): ask `rounds/current`. */
+  private noRoundDownload = false;
 
   constructor(options: HttpTransportOptions) {
     this.http = new HttpTransport(options);
@@ -208,6 +227,38 @@ export class CoordinatorClient implements SiteApi {
   /** `GET …/rounds/current`: what this site should do now in `federationId`. */
   currentRound(federationId: string, options: { signal?: AbortSignal } = {}): Promise<CurrentRound> {
     return this.call(callOf(api.currentRound, 'get', { fid: federationId }), options);
+  }
+
+  /**
+   * `GET …/rounds/current/download?have=`: the current round, validated as `rounds/current` is, and the latest version's
+   * signed download unless it is `have`. A coordinator from before this route answers it `NOT_FOUND` (an unknown
+   * federation is `UNKNOWN_FEDERATION`): then `rounds/current` alone, now and at every later call of this client, and
+   * the site downloads the version apart — so a site upgraded before its coordinator keeps working.
+   */
+  async currentRoundWithVersion(
+    federationId: string,
+    options: { have?: string | undefined; signal?: AbortSignal } = {},
+  ): Promise<CurrentRoundWithVersion> {
+    const { have, signal } = options;
+    if (!this.noRoundDownload) {
+      const { method, path } = callOf(api.currentRoundDownload, 'get', { fid: federationId }, { have });
+      try {
+        const answer = decodeRoundDownload(
+          (await this.http.send({ method, path, ...(signal ? { signal } : {}) })).body,
+        );
+        const current = api.currentRound.get.response.schema.safeParse(answer.current);
+        if (!current.success)
+          throw new TwinfedError(
+            'INTERNAL',
+            `The coordinator's answer to ${method} ${path} does not match the protocol.`,
+          );
+        return { current: current.data, ...(answer.version ? { version: answer.version } : {}) };
+      } catch (e) {
+        if (!isTwinfedError(e) || e.code !== 'NOT_FOUND') throw e;
+        this.noRoundDownload = true;
+      }
+    }
+    return { current: await this.currentRound(federationId, signal ? { signal } : {}) };
   }
 
   /** `GET /v1/models/:id`: signed metadata (verify before use). */

@@ -44,7 +44,7 @@ function classifier(): { classify: (method: string, path: string) => string; par
       ? 'events'
       : label.endsWith(' updates')
         ? 'upload'
-        : label.endsWith(' modelWeights') || label.endsWith(' modelDownload')
+        : label.endsWith(' modelWeights') || label.endsWith(' modelDownload') || label.endsWith(' currentRoundDownload')
           ? 'download'
           : 'metadata';
   return { classify, partOf };
@@ -156,7 +156,7 @@ export async function wireSection(o: { sites: number; rounds: number; log: (line
   const kib = (n: number) => n / 1024;
   const table: BenchTable = {
     title: 'Bytes on the wire per site-round',
-    note: `KiB per site-round (both directions, TCP payload counted by a proxy between the site runners and a coordinator process: heads, signed headers, bodies, socket.io frames), ${o.sites} sites × ${o.rounds} rounds of FedAvg each. Upload: the update request (envelope) and its answer. Download: the weights of the round's model (the initial weights, then each published version), with the downloads per site-round in brackets. Metadata: every other signed request a site makes (current round, plan, model version, evaluations …). Events: the socket.io push stream. Raw: the float32 weights (parameters × 4).`,
+    note: `KiB per site-round (both directions, TCP payload counted by a proxy between the site runners and a coordinator process: heads, signed headers, bodies, socket.io frames), ${o.sites} sites × ${o.rounds} rounds of FedAvg each. Upload: the update request (envelope) and its answer. Download: the weights of the round's model (the initial weights, then each published version), with the downloads per site-round in brackets; the current round that brings the latest version along (\`rounds/current/download\`) is charged here whole, its requests (each poll) counted in the brackets. Metadata: every other signed request a site makes (current round, plan, model version, evaluations …). Events: the socket.io push stream. Raw: the float32 weights (parameters × 4).`,
     columns: [
       'model',
       'parameters',

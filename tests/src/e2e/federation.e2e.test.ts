@@ -108,12 +108,14 @@ describe('federation across processes', () => {
       args: ['enroll', '--coordinator', suite.c.url, '--token', inv.token, '--data-dir', swissDir],
     });
     writeSitePolicy(swissDir, { autoApprove: true });
+    const paths: string[] = [];
     const proxy = await startTamperProxy({
       target: suite.c.url,
       tamper: (p, body) =>
         /^\/v1\/models\/[^/]+$/.test(p) && typeof body.signature === 'string'
           ? { ...body, signature: flipFirstChar(body.signature) }
           : null,
+      onRequest: (r) => paths.push(r.path),
     });
     await suite.c.admin.revokeSite(suite.c.siteIds.get('VA')!);
     // The tampered site never uploads, so each round closes at its deadline; a round that closes before the two
@@ -145,6 +147,8 @@ describe('federation across processes', () => {
       expect(await runs[2]!.exited).toBe(1);
       expect(runs[2]!.lines.join('\n')).toMatch(/SITE_REVOKED/);
       await runs[3]!.waitForLine(/MODEL_SIGNATURE_INVALID/, 30_000);
+      // The version came with the current round (the route the proxy must tamper too), not by a download of its own.
+      expect(paths.some((p) => /\/rounds\/current\/download(\?|$)/.test(p))).toBe(true);
       const done = await watchFederation(
         { ...suite.c, sites: runs.slice(0, 2) },
         { federationId: fed.id, timeoutMs: 90_000 },

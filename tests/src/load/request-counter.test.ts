@@ -9,6 +9,9 @@ describe('request counter of the load benchmark', () => {
     expect(routeLabel('POST', 'http://127.0.0.1:1/v1/federations/f-1/rounds/3/updates')).toBe(
       'POST /v1/federations/:fid/rounds/:round/updates',
     );
+    expect(routeLabel('GET', 'http://127.0.0.1:1/v1/federations/f-1/rounds/current/download?have=f-1.v2')).toBe(
+      'GET /v1/federations/:fid/rounds/current/download',
+    );
     expect(routeLabel('GET', 'http://127.0.0.1:1/nowhere')).toBe('GET (not in the contract)');
   });
 
