@@ -164,7 +164,7 @@ export class SiteRunner {
   }
 
   private async tick(): Promise<RunSummary['state'] | undefined> {
-    const { api, federationId } = this.options;
+    const { federationId } = this.options;
     if (!this.pollNeeded && this.worker) {
       // Woken only by model:published: the event named the versions; rounds/current has nothing else new (the poll is the fallback).
       await this.evaluateVersions(this.worker, this.pendingVersions);
