@@ -407,6 +407,7 @@ export {
   type SecaggShares,
   SecaggSharesSchema,
   type SecaggState,
+  type SecaggStateView,
 } from './schemas/secagg';
 
 // Weight sets: layouts and the binary wire format

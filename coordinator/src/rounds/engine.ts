@@ -13,6 +13,7 @@ import {
   type PlanDecision,
   type SecaggAck,
   type SecaggState,
+  type SecaggStateView,
   type UploadAck,
 } from '@twinfed/shared';
 import type { Federation, Round, Site, SiteDecisionRecord } from '../store';
@@ -473,9 +474,15 @@ export class RoundEngine {
   }
 
   /** Secure aggregation (site): where the round stands and what this site needs next. */
-  async secaggState(o: { federationId: string; round: number; siteId: string }): Promise<SecaggState> {
+  async secaggState(o: {
+    federationId: string;
+    round: number;
+    siteId: string;
+    /** `neighbourhood`: only the site's closed neighbourhood's keys with a sparse graph (default: the full view). */
+    view?: SecaggStateView;
+  }): Promise<SecaggState> {
     const { loaded, round } = await this.secureRound(o);
-    return this.secagg.state(loaded, round, o.siteId);
+    return this.secagg.state(loaded, round, o.siteId, o.view ?? 'full');
   }
 
   /** Secure aggregation (site), step 1: its mask public key and share boxes. */

@@ -114,6 +114,8 @@ describe('secure aggregation over real HTTP', () => {
       for (const s of sites) expect((await s.share(1)).status).toBe(201);
       expect((await sites[0]!.share(1)).status).toBe(200); // again: a restarted site
       expect((await sites[0]!.state(1)).phase).toBe('masking');
+      // The complete graph: a site asking for its neighbourhood gets the full view (every site is its neighbour).
+      expect(await sites[0]!.state(1, 'neighbourhood')).toEqual(await sites[0]!.state(1));
       // A plain (unmasked) update is refused in a secure federation.
       const plain = sites[1]!.site.seal({
         federationId: fid,
@@ -300,6 +302,26 @@ describe('secure aggregation over real HTTP', () => {
           expect(verifySecaggKeys(statement, m.signature, owner.identity.sign.publicKey)).toBe(true);
         }
       }
+      // The neighbourhood view: the same round with only the closed neighbourhood's keys, and every id of S and U2.
+      for (const s of sites) {
+        const [full, mine] = [await s.state(1, 'full'), await s.state(1, 'neighbourhood')];
+        const near = [s.site.siteId, ...graph.neighbours(s.site.siteId)].sort();
+        expect(full.view).toBeUndefined();
+        expect(mine.view).toBe('neighbourhood');
+        expect(mine.cohort).toEqual(full.cohort.filter((m) => near.includes(m.siteId)));
+        expect(mine.survivors).toEqual(full.survivors!.filter((m) => near.includes(m.siteId)));
+        expect(mine.cohortIds).toEqual(full.cohort.map((m) => m.siteId).sort());
+        expect(mine.survivorIds).toEqual(full.survivors!.map((m) => m.siteId).sort());
+        expect({ ...mine, cohort: [], survivors: [], view: 0, cohortIds: 0, survivorIds: 0 }).toEqual({
+          ...full,
+          cohort: [],
+          survivors: [],
+          view: 0,
+          cohortIds: 0,
+          survivorIds: 0,
+        });
+      }
+      expect((await sites[0]!.site.request('GET', `${routes.secagg(fid, 1)}?view=everything`)).status).toBe(400);
       const boxes = new Set(
         (await Promise.all(sites.map((s) => s.state(1)))).flatMap((st) => st.sharesForMe.map((b) => b.ciphertext)),
       );

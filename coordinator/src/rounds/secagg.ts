@@ -42,6 +42,7 @@ import {
   type SecaggRound,
   type SecaggSum,
   type SecaggState,
+  type SecaggStateView,
   type UpdateHeader,
 } from '@twinfed/shared';
 import type { SiteDirectory } from '../registry/site-directory';
@@ -231,7 +232,7 @@ export class SecureAggregation {
    * relay (parsed once), the cohort's signed entries from a per-round cache; only the small, growing lists (who shared,
    * who signed, who revealed) are read from the store on each call.
    */
-  async state(loaded: Loaded, round: Round, siteId: string): Promise<SecaggState> {
+  async state(loaded: Loaded, round: Round, siteId: string, view: SecaggStateView = 'full'): Promise<SecaggState> {
     const { store } = this.core;
     if (!round.selectedSiteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
     const cohort = await this.cohort(loaded, round);
@@ -256,15 +257,25 @@ export class SecureAggregation {
     // A reveal is taken only once the round stopped taking updates.
     const revealed =
       late && (await store.listSecaggSenders(round.federationId, round.round, 'reveal')).includes(siteId);
+    const directory = await this.cohortDirectory(round);
+    // The neighbourhood view: only the keys the site uses (its closed neighbourhood's), and the ids of S and U2.
+    const near = view === 'neighbourhood' && graph.kind === 'sparse' ? relayed : undefined;
+    const views = near
+      ? {
+          view: 'neighbourhood' as const,
+          cohortIds: directory.map((m) => m.siteId).sort(),
+          survivorIds: relay ? relay.survivors.map((m) => m.siteId).sort() : null,
+        }
+      : {};
     return {
       federationId: round.federationId,
       round: round.round,
       phase: closed ? 'closed' : unmasking ? 'unmasking' : cohort ? 'masking' : 'sharing',
       threshold: this.threshold(loaded.plan, round),
-      cohort: await this.cohortDirectory(round),
+      cohort: near ? directory.filter((m) => near.has(m.siteId)) : directory,
       shared,
       revealed,
-      survivors: relay ? [...relay.survivors] : null,
+      survivors: relay ? relay.survivors.filter((m) => !near || near.has(m.siteId)) : null,
       sharesForMe: relay ? [...relay.boxesFor(siteId)] : [],
       maskedBy: late ? u3 : null,
       consistency: consistency.map((m) => ({
@@ -273,6 +284,7 @@ export class SecureAggregation {
       })),
       sharesDeadlineAt: new Date(sharesAt).toISOString(),
       unmaskDeadlineAt: new Date(unmaskAt).toISOString(),
+      ...views,
     };
   }
 

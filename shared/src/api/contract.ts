@@ -40,6 +40,7 @@ import {
   SecaggConsistencySchema,
   SecaggRevealSchema,
   SecaggSharesSchema,
+  SecaggStateQuerySchema,
   SecaggStateSchema,
 } from '../schemas/secagg';
 import {
@@ -357,9 +358,10 @@ export const api = {
   secagg: {
     path: '/v1/federations/:fid/rounds/:round/secagg',
     get: op({
-      summary: "The round's secure aggregation as the calling site sees it.",
+      summary:
+        "The round's secure aggregation as the calling site sees it; `view=neighbourhood` (sparse graph): only its closed neighbourhood's keys, with the ids of all of S and U2.",
       roles: SITE,
-      request: none,
+      request: query(SecaggStateQuerySchema),
       response: ok(SecaggStateSchema),
       errors: ROUND,
     }),

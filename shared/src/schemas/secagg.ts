@@ -59,6 +59,15 @@ export type SecaggReveal = z.infer<typeof SecaggRevealSchema>;
  * recomputes the threshold, checks every key against its owner's signature and the coordinator-signed directory, and
  * reveals only against t signatures over the round it saw.
  */
+/**
+ * The query of GET …/rounds/:round/secagg. `view=neighbourhood`: with a sparse graph, `cohort` and `survivors` carry
+ * only the entries of the calling site's closed neighbourhood (itself and its k neighbours, the only sites whose keys
+ * it uses) and `cohortIds` / `survivorIds` name all of S and U2 — O(k) keys per read instead of O(n). The complete
+ * graph, and a site that does not ask, get the full view.
+ */
+export const SecaggStateQuerySchema = z.strictObject({ view: z.enum(['full', 'neighbourhood']).optional() });
+export type SecaggStateView = NonNullable<z.infer<typeof SecaggStateQuerySchema>['view']>;
+
 export const SecaggStateSchema = z.object({
   federationId: IdSchema,
   round: z.number().int().min(1),
@@ -83,6 +92,15 @@ export const SecaggStateSchema = z.object({
   /** When sharing ends (U2 is fixed with the sites that shared, if at least `threshold`) and when unmasking must be done. */
   sharesDeadlineAt: z.string(),
   unmaskDeadlineAt: z.string(),
+  /**
+   * `neighbourhood` when `cohort` and `survivors` hold only the calling site's closed neighbourhood (asked with
+   * `view=neighbourhood`, sparse graph); absent for the full view.
+   */
+  view: z.enum(['full', 'neighbourhood']).optional(),
+  /** With the neighbourhood view: every site of S (sorted). */
+  cohortIds: z.array(IdSchema).optional(),
+  /** With the neighbourhood view: every site of U2 (sorted), once fixed. */
+  survivorIds: z.array(IdSchema).nullable().optional(),
 });
 export type SecaggState = z.infer<typeof SecaggStateSchema>;
 

@@ -39,6 +39,7 @@ import {
   type SecaggRound,
   type SecaggShares,
   type SecaggState,
+  type SecaggStateView,
   type UploadAck,
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
@@ -154,8 +155,11 @@ export class LyingCoordinator {
     return { siteId: sybil.state.siteId, signature };
   }
 
-  /** The honest view of `siteId`. */
-  truth(siteId: string): View {
+  /**
+   * The honest view of `siteId`; asked with `view: 'neighbourhood'` and a sparse graph, only the keys of its closed
+   * neighbourhood with the ids of S and U2, as the coordinator answers it.
+   */
+  truth(siteId: string, asked?: SecaggStateView): View {
     const cohort = this.sites.map((s) => this.directoryEntry(s.state.siteId, s.identity));
     const u2 = this.u2;
     const survivors = u2
@@ -177,15 +181,23 @@ export class LyingCoordinator {
       : [];
     const unmasking = this.phase === 'unmasking' || this.phase === 'closed';
     const now = new Date().toISOString();
+    const trim = asked === 'neighbourhood' && this.graph !== null;
     return {
       federationId: this.federationId,
       round: this.round,
       phase: this.phase,
       threshold: this.threshold,
-      cohort,
+      cohort: trim ? cohort.filter((m) => near.has(m.siteId)) : cohort,
+      ...(trim
+        ? {
+            view: 'neighbourhood' as const,
+            cohortIds: cohort.map((m) => m.siteId).sort(),
+            survivorIds: u2 ? [...u2].sort() : null,
+          }
+        : {}),
       shared: !this.forget && this.shares.has(siteId),
       revealed: !this.forget && this.reveals.some((r) => r.siteId === siteId),
-      survivors,
+      survivors: trim && survivors ? survivors.filter((m) => near.has(m.siteId)) : survivors,
       sharesForMe,
       maskedBy: unmasking ? this.u3 : null,
       consistency: unmasking ? this.consistency.filter((c) => this.u3?.includes(c.siteId) && near.has(c.siteId)) : [],
@@ -209,8 +221,8 @@ export class LyingCoordinator {
       modelWeights: (v) => models.modelWeights(v),
       postEvaluation: async () => undefined,
       uploadUpdate: async (o) => this.upload(siteId, o.envelope),
-      secaggState: async () => {
-        const view = this.lie(siteId, this.truth(siteId));
+      secaggState: async (o) => {
+        const view = this.lie(siteId, this.truth(siteId, o.view));
         this.views.set(siteId, view);
         return structuredClone(view);
       },

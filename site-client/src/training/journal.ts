@@ -52,7 +52,8 @@ const SecaggEntrySchema = z.object({
   threshold: z.number().int().optional(),
   /** The JSON body of the key-share message, re-sent verbatim (dropped once the round closed). */
   shares: z.string().optional(),
-  u2: z.array(z.object({ siteId: z.string(), maskPublicKey: z.string() })).optional(),
+  /** U2 with the mask public keys this site was shown (its neighbours' at least; all of U2's with the full view). */
+  u2: z.array(z.object({ siteId: z.string(), maskPublicKey: z.string().optional() })).optional(),
   maskedSha256: z.string().optional(),
   consistency: z.object({ u3: z.array(z.string()), digest: z.string() }).optional(),
   /** Whose seed share and whose mask-key share were revealed; the body (re-sent verbatim) is dropped once the round closed. */

@@ -341,6 +341,42 @@ describe('secure aggregation against a lying coordinator', () => {
       }
     });
 
+    test('the neighbourhood view: each site reads only its closed neighbourhood’s keys, and a view without a neighbour’s cohort entry or mask key is refused', async () => {
+      const { k } = await sparse();
+      const g = graphOf(k);
+      for (const s of k.sites) {
+        const view = k.c.views.get(s.state.siteId)!;
+        const near = [s.state.siteId, ...g.neighbours(s.state.siteId)].sort();
+        expect(view.view).toBe('neighbourhood');
+        expect(view.cohort.map((m) => m.siteId).sort()).toEqual(near);
+        expect(view.survivors!.map((m) => m.siteId).sort()).toEqual(near);
+        expect([view.cohortIds!.length, view.survivorIds!.length]).toEqual([10, 10]);
+      }
+      // A neighbour's cohort entry left out (S itself unchanged): refused before the site shares.
+      const [a, b] = [k.sites[0]!, g.neighbours(k.sites[0]!.state.siteId)[0]!];
+      const fresh = consortium(names, 7, SPARSE);
+      fresh.c.lie = (id, v) => (id === a.state.siteId ? { ...v, cohort: v.cohort.filter((m) => m.siteId !== b) } : v);
+      await expect(fresh.round(fresh.sites[0]!).share(R)).rejects.toMatchObject({
+        code: 'SECAGG_INCONSISTENT',
+        message: expect.stringContaining(`no keys of site ${b}`),
+      });
+      expect(fresh.c.shares.size).toBe(0);
+      // A neighbour's mask key left out of U2 (its id still listed): refused before the site masks.
+      const later = consortium(names, 7, SPARSE);
+      await share(later);
+      later.c.lie = (id, v) =>
+        id === a.state.siteId ? { ...v, survivors: v.survivors!.filter((m) => m.siteId !== b) } : v;
+      await expect(
+        later
+          .round(later.sites[0]!)
+          .sealMasked({ header: secureHeader(later.c.federationId, a.state.siteId, EXAMPLES), weights: weightsOf(0) }),
+      ).rejects.toMatchObject({
+        code: 'SECAGG_INCONSISTENT',
+        message: expect.stringContaining(`no mask key of survivor ${b}`),
+      });
+      expect(later.c.masked.size).toBe(0);
+    });
+
     test("U3 without site v shown to two of v's neighbours: every site next to them refuses, v's mask key never leaks", async () => {
       const { k, all } = await sparse();
       const g = graphOf(k);

@@ -102,6 +102,18 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
 };
 const inconsistent = (message: string) => new TwinfedError('SECAGG_INCONSISTENT', message);
 
+/** A member of U2 as shown to this site: its mask public key where the view carries it (this site's neighbours at least). */
+type ShownSurvivor = { siteId: string; maskPublicKey?: string };
+
+/** U2 as a state shows it, sorted: every id (the neighbourhood view's `survivorIds`), with the keys it lists. */
+function shownSurvivors(s: SecaggState): ShownSurvivor[] {
+  const keys = new Map((s.survivors ?? []).map((m) => [m.siteId, m.maskPublicKey]));
+  return sorted(s.survivorIds ?? [...keys.keys()]).map((siteId) => {
+    const maskPublicKey = keys.get(siteId);
+    return maskPublicKey === undefined ? { siteId } : { siteId, maskPublicKey };
+  });
+}
+
 /**
  * What a site masks and what stays in the clear: the example count and the training loss go into the masked vector
  * (`encodeSecaggInput`), so the coordinator learns them only summed over U3; the clear header carries the fixed
@@ -191,8 +203,15 @@ export class SecureRound {
   }
 
   private async state(round: number): Promise<SecaggState> {
-    const s = await this.api().state({ federationId: this.o.federationId, round, signal: this.o.signal });
-    this.cohortSize = s.cohort.length;
+    // Only this site's closed neighbourhood's keys (a sparse graph; the complete one and older coordinators answer
+    // with the full view): O(k) keys per read instead of O(n).
+    const s = await this.api().state({
+      federationId: this.o.federationId,
+      round,
+      view: 'neighbourhood',
+      signal: this.o.signal,
+    });
+    this.cohortSize = (s.cohortIds ?? s.cohort).length;
     return s;
   }
 
@@ -204,9 +223,13 @@ export class SecureRound {
     s: SecaggState,
     r: SecureRoundRef,
   ): { peers: Map<string, TrustedPeer>; ids: string[]; t: number; graph: SecaggGraph; near: Set<string> } {
-    const ids = sorted(s.cohort.map((m) => m.siteId));
+    const ids = sorted(s.cohortIds ?? s.cohort.map((m) => m.siteId));
     for (let i = 1; i < ids.length; i++)
       if (ids[i] === ids[i - 1]) throw inconsistent(`The coordinator lists site ${ids[i]} twice in the cohort.`);
+    const inCohort = new Set(ids);
+    for (const m of s.cohort)
+      if (!inCohort.has(m.siteId))
+        throw inconsistent(`The coordinator lists keys of site ${m.siteId}, who is not in the round's cohort.`);
     if (!ids.includes(this.siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', "This site is not in the round's cohort.");
     assertSecaggCohort(ids.length);
@@ -220,8 +243,12 @@ export class SecureRound {
     // This site and its neighbours: the only sites it shares with, masks against, reveals for and checks the
     // signatures of — so the only ones whose directory entries it checks and whose keys it pins.
     const near = new Set([this.siteId, ...graph.neighbours(this.siteId)]);
+    const members = s.cohort.filter((m) => near.has(m.siteId));
+    const listed = new Set(members.map((m) => m.siteId));
+    for (const id of near)
+      if (!listed.has(id)) throw inconsistent(`The coordinator lists no keys of site ${id}, a neighbour of this site.`);
     const peers = trustedPeers({
-      members: s.cohort.filter((m) => near.has(m.siteId)),
+      members,
       enrollment: this.o.enrollment,
       journal: this.o.journal,
       verified: this.verifiedEntries,
@@ -302,19 +329,28 @@ export class SecureRound {
     s: SecaggState,
     r: SecureRoundRef,
     c: { peers: Map<string, TrustedPeer>; ids: readonly string[]; t: number; near: ReadonlySet<string> },
-  ): Array<{ siteId: string; maskPublicKey: string }> {
+  ): ShownSurvivor[] {
     const { peers, t, near } = c;
     const inCohort = new Set(c.ids);
     const list = s.survivors ?? [];
-    if (!list.some((m) => m.siteId === this.siteId))
+    const ids = s.survivorIds ?? list.map((m) => m.siteId);
+    if (!ids.includes(this.siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', "This site's key shares were not taken for the round.");
-    if (new Set(list.map((m) => m.siteId)).size !== list.length)
+    if (new Set(ids).size !== ids.length || new Set(list.map((m) => m.siteId)).size !== list.length)
       throw inconsistent('The coordinator lists a survivor twice.');
-    if (list.length < t)
-      throw inconsistent(`The coordinator lists ${list.length} survivors, fewer than the threshold t = ${t}.`);
+    if (ids.length < t)
+      throw inconsistent(`The coordinator lists ${ids.length} survivors, fewer than the threshold t = ${t}.`);
+    for (const id of ids)
+      if (!inCohort.has(id))
+        throw inconsistent(`The coordinator lists survivor ${id}, who is not in the round's cohort.`);
+    const inU2 = new Set(ids);
+    const keyed = new Set(list.map((m) => m.siteId));
+    for (const id of ids)
+      if (near.has(id) && !keyed.has(id))
+        throw inconsistent(`The coordinator lists no mask key of survivor ${id}, a neighbour of this site.`);
     for (const m of list) {
-      if (!inCohort.has(m.siteId))
-        throw inconsistent(`The coordinator lists survivor ${m.siteId}, who is not in the round's cohort.`);
+      if (!inU2.has(m.siteId))
+        throw inconsistent(`The coordinator lists the mask key of ${m.siteId}, who is not a survivor.`);
       // Only a neighbour's mask key is ever used here (masking, opening its box); the others are ids of U2 alone.
       const peer = near.has(m.siteId) ? peers.get(m.siteId) : undefined;
       if (
@@ -331,9 +367,7 @@ export class SecureRound {
         );
       }
     }
-    const u2 = list
-      .map((m) => ({ siteId: m.siteId, maskPublicKey: m.maskPublicKey }))
-      .sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
+    const u2 = shownSurvivors(s);
     this.record(r.round, { u2 });
     return u2;
   }
@@ -359,7 +393,7 @@ export class SecureRound {
     const u2 = this.survivors(s, r, c);
     const survivors = u2
       .filter((m) => near.has(m.siteId))
-      .map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey) }));
+      .map((m) => ({ siteId: m.siteId, boxPublicKey: fromB64(m.maskPublicKey!) })); // checked: every neighbour's is listed
     const { encoded, header } = this.maskedInput(opts, t);
     const masked = maskRing64({ ...this.ctx(r), encoded, siteId: this.siteId, survivors });
     const commitment = selfMaskCommitment({ ...this.rd(r), seed: selfMaskSeed(this.ctx(r)), siteId: this.siteId });
@@ -431,10 +465,10 @@ export class SecureRound {
       throw inconsistent(
         `The coordinator lists this site in U3 of round ${r.round}, but it has no record of masking an update in it.`,
       );
-    const shown = (s.survivors ?? [])
-      .map((m) => ({ siteId: m.siteId, maskPublicKey: m.maskPublicKey }))
-      .sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
-    if (JSON.stringify(shown) !== JSON.stringify(u2))
+    // The same U2 and, for this site's neighbours (the only keys it uses), the same mask keys as it masked with.
+    const nearKeys = (list: readonly ShownSurvivor[]) =>
+      JSON.stringify(list.map((m) => (near.has(m.siteId) ? m : { siteId: m.siteId })));
+    if (nearKeys(shownSurvivors(s)) !== nearKeys(u2))
       throw inconsistent(
         'The coordinator now shows other survivors (U2) or mask keys than the ones this site masked with.',
       );
@@ -487,11 +521,11 @@ export class SecureRound {
 
     const inU3 = new Set(u3);
     const dropped = u2ids.filter((id) => !inU3.has(id));
-    const maskKeys = new Map(u2.map((m) => [m.siteId, fromB64(m.maskPublicKey)]));
+    const maskKeys = new Map(u2.flatMap((m) => (m.maskPublicKey ? [[m.siteId, fromB64(m.maskPublicKey)] as const] : [])));
     const open = (from: string) => {
       const share = s.sharesForMe.find((x) => x.from === from);
       const peer = peers.get(from);
-      if (!share || !peer) throw inconsistent(`No key share from ${from} for this site.`);
+      if (!share || !peer || !maskKeys.has(from)) throw inconsistent(`No key share from ${from} for this site.`);
       return openShares({
         ...this.ctx(r),
         share: { ...share, to: this.siteId },

@@ -28,6 +28,7 @@ import {
   type SecaggReveal,
   type SecaggShares,
   type SecaggState,
+  type SecaggStateView,
   type SiteCohortQuery,
   type SiteDecisionView,
   type PrivacyLedger,
@@ -123,7 +124,13 @@ export interface SiteApi {
   crossSiteAnswer?(opts: { federationId: string; body: CrossSiteAnswer; signal?: AbortSignal }): Promise<CrossSiteAck>;
   crossSiteResult?(opts: { federationId: string; body: CrossSiteResult; signal?: AbortSignal }): Promise<CrossSiteAck>;
   /** Secure aggregation of a round: its state, this site's key shares, its consistency signature, then its reveal (needed only when the plan asks for it). */
-  secaggState?(opts: { federationId: string; round: number; signal?: AbortSignal }): Promise<SecaggState>;
+  secaggState?(opts: {
+    federationId: string;
+    round: number;
+    /** `neighbourhood`: only this site's closed neighbourhood's keys with a sparse graph (coordinators that know it). */
+    view?: SecaggStateView;
+    signal?: AbortSignal;
+  }): Promise<SecaggState>;
   secaggShares?(opts: {
     federationId: string;
     round: number;
@@ -385,8 +392,15 @@ export class CoordinatorClient implements SiteApi {
   }
 
   /** `GET …/rounds/:round/secagg`: the round's secure aggregation as this site sees it. */
-  secaggState(opts: { federationId: string; round: number; signal?: AbortSignal }): Promise<SecaggState> {
-    return this.call(callOf(api.secagg, 'get', { fid: opts.federationId, round: opts.round }), { signal: opts.signal });
+  secaggState(opts: {
+    federationId: string;
+    round: number;
+    view?: SecaggStateView;
+    signal?: AbortSignal;
+  }): Promise<SecaggState> {
+    return this.call(callOf(api.secagg, 'get', { fid: opts.federationId, round: opts.round }, { view: opts.view }), {
+      signal: opts.signal,
+    });
   }
 
   /** `POST …/secagg/shares`: this site's round mask public key and share boxes (idempotent). */

@@ -1,8 +1,10 @@
 import type { Request, Response } from 'express';
-import { SecaggConsistencySchema, SecaggRevealSchema, SecaggSharesSchema } from '@twinfed/shared';
+import { SecaggConsistencySchema, SecaggRevealSchema, SecaggSharesSchema, TwinfedError, api } from '@twinfed/shared';
 import { idParam, intParam, jsonBody } from '../body';
 import { memberSite } from '../membership';
 import type { HttpDeps } from '../deps';
+
+const StateQuery = api.secagg.get.request.query;
 
 /** Handlers for secure aggregation of a round's updates (sites only; see rounds/secagg). */
 export function secaggHandlers(deps: HttpDeps) {
@@ -15,7 +17,10 @@ export function secaggHandlers(deps: HttpDeps) {
   };
   return {
     state: async (req: Request, res: Response) => {
-      res.json(await deps.engine.secaggState(await where(req)));
+      const at = await where(req);
+      const query = StateQuery.safeParse(req.query);
+      if (!query.success) throw new TwinfedError('VALIDATION_FAILED', 'Use ?view=neighbourhood, ?view=full, or no query.');
+      res.json(await deps.engine.secaggState({ ...at, view: query.data.view ?? 'full' }));
     },
     shares: async (req: Request, res: Response) => {
       const ack = await deps.engine.secaggShares({ ...(await where(req)), body: jsonBody(req, SecaggSharesSchema) });

@@ -41,7 +41,9 @@ export function secaggSite(
   });
   const rd = (round: number) => ({ federationId: fid, round, baseVersionId, coordinatorFingerprint });
   const ctx = (round: number) => ({ ...rd(round), boxSecretKey: site.identity.box.secretKey });
-  const state = (round: number) => json<SecaggState>(site.request('GET', routes.secagg(fid, round)));
+  /** The round as this site sees it: the full view (what sites before `view=neighbourhood` read), or the asked one. */
+  const state = (round: number, view?: 'full' | 'neighbourhood' | 'everything') =>
+    json<SecaggState>(site.request('GET', `${routes.secagg(fid, round)}${view ? `?view=${view}` : ''}`));
   /** The round's graph as this site computes it, and the sites it deals with: itself and its neighbours. */
   const graphOf = (round: number, s: SecaggState) => {
     const graph = secaggGraph({
