@@ -521,7 +521,9 @@ export class SecureRound {
 
     const inU3 = new Set(u3);
     const dropped = u2ids.filter((id) => !inU3.has(id));
-    const maskKeys = new Map(u2.flatMap((m) => (m.maskPublicKey ? [[m.siteId, fromB64(m.maskPublicKey)] as const] : [])));
+    const maskKeys = new Map(
+      u2.flatMap((m) => (m.maskPublicKey ? [[m.siteId, fromB64(m.maskPublicKey)] as const] : [])),
+    );
     const open = (from: string) => {
       const share = s.sharesForMe.find((x) => x.from === from);
       const peer = peers.get(from);

@@ -19,7 +19,8 @@ export function secaggHandlers(deps: HttpDeps) {
     state: async (req: Request, res: Response) => {
       const at = await where(req);
       const query = StateQuery.safeParse(req.query);
-      if (!query.success) throw new TwinfedError('VALIDATION_FAILED', 'Use ?view=neighbourhood, ?view=full, or no query.');
+      if (!query.success)
+        throw new TwinfedError('VALIDATION_FAILED', 'Use ?view=neighbourhood, ?view=full, or no query.');
       res.json(await deps.engine.secaggState({ ...at, view: query.data.view ?? 'full' }));
     },
     shares: async (req: Request, res: Response) => {
