@@ -26,18 +26,21 @@ function getSecaggCohort(c: SqlContext, federationId: string, round: number): Se
 export function secagg(x: SqliteContext): SecaggStore {
   return {
     async putSecaggMessage(m) {
-      const c = x.c;
-      return c.tx((): PutSecaggMessageResult => {
-        if (!getRound(c, m.federationId, m.round)) throw unknownRound();
-        const existing = c
-          .stmt(`${SELECT_MESSAGE} WHERE federation_id = ? AND round = ? AND site_id = ? AND kind = ?`)
-          .get(m.federationId, m.round, m.siteId, m.kind) as SecaggMessageRecord | undefined;
-        if (existing) return { status: existing.payload === m.payload ? 'duplicate' : 'conflict', existing };
-        c.stmt(
-          'INSERT INTO secagg_messages (federation_id, round, site_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        ).run(m.federationId, m.round, m.siteId, m.kind, m.payload, m.createdAt);
-        return { status: 'accepted' };
-      });
+      // Group commit (write-batch): a round's share messages, consistency signatures and reveals arrive in bursts
+      // of the whole cohort; one durable commit each blocked the event loop for an fsync per message.
+      return x.batch.run((c) =>
+        c.tx((): PutSecaggMessageResult => {
+          if (!getRound(c, m.federationId, m.round)) throw unknownRound();
+          const existing = c
+            .stmt(`${SELECT_MESSAGE} WHERE federation_id = ? AND round = ? AND site_id = ? AND kind = ?`)
+            .get(m.federationId, m.round, m.siteId, m.kind) as SecaggMessageRecord | undefined;
+          if (existing) return { status: existing.payload === m.payload ? 'duplicate' : 'conflict', existing };
+          c.stmt(
+            'INSERT INTO secagg_messages (federation_id, round, site_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+          ).run(m.federationId, m.round, m.siteId, m.kind, m.payload, m.createdAt);
+          return { status: 'accepted' };
+        }),
+      );
     },
 
     async listSecaggMessages(federationId, round, kind) {

@@ -20,6 +20,20 @@ const message = (
 
 export function secaggContract(h: HarnessRef): void {
   describe('secure aggregation messages', () => {
+    test('a burst of messages (the whole cohort at once) stays insert-once in arrival order, and durable', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const a = message('fed-1', 1, 'site-a', 'reveal');
+      const b = message('fed-1', 1, 'site-b', 'reveal');
+      const results = await Promise.all(
+        [a, b, { ...a, createdAt: t(999) }, { ...b, payload: '{"other":true}' }].map((m) =>
+          h.store.putSecaggMessage(m),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(['accepted', 'accepted', 'duplicate', 'conflict']);
+      const s = await h.again();
+      expect(await s.listSecaggMessages('fed-1', 1, 'reveal')).toEqual([a, b]);
+    });
+
     test.each<SecaggKind>(['shares', 'consistency', 'reveal'])(
       '%s: accepts once, then duplicate (same payload) or conflict (other payload), keeping the first',
       async (kind) => {
