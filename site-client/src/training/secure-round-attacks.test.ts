@@ -352,10 +352,12 @@ describe('secure aggregation against a lying coordinator', () => {
         expect(view.survivors!.map((m) => m.siteId).sort()).toEqual(near);
         expect([view.cohortIds!.length, view.survivorIds!.length]).toEqual([10, 10]);
       }
-      // A neighbour's cohort entry left out (S itself unchanged): refused before the site shares.
-      const [a, b] = [k.sites[0]!, g.neighbours(k.sites[0]!.state.siteId)[0]!];
+      // A neighbour's cohort entry left out (S itself unchanged): refused before the site shares. (Each consortium
+      // has its own coordinator key, so its own graph: the neighbour is looked up in it.)
+      const a = k.sites[0]!.state.siteId;
       const fresh = consortium(names, 7, SPARSE);
-      fresh.c.lie = (id, v) => (id === a.state.siteId ? { ...v, cohort: v.cohort.filter((m) => m.siteId !== b) } : v);
+      const b = graphOf(fresh).neighbours(a)[0]!;
+      fresh.c.lie = (id, v) => (id === a ? { ...v, cohort: v.cohort.filter((m) => m.siteId !== b) } : v);
       await expect(fresh.round(fresh.sites[0]!).share(R)).rejects.toMatchObject({
         code: 'SECAGG_INCONSISTENT',
         message: expect.stringContaining(`no keys of site ${b}`),
@@ -363,16 +365,16 @@ describe('secure aggregation against a lying coordinator', () => {
       expect(fresh.c.shares.size).toBe(0);
       // A neighbour's mask key left out of U2 (its id still listed): refused before the site masks.
       const later = consortium(names, 7, SPARSE);
+      const b2 = graphOf(later).neighbours(a)[0]!;
       await share(later);
-      later.c.lie = (id, v) =>
-        id === a.state.siteId ? { ...v, survivors: v.survivors!.filter((m) => m.siteId !== b) } : v;
+      later.c.lie = (id, v) => (id === a ? { ...v, survivors: v.survivors!.filter((m) => m.siteId !== b2) } : v);
       await expect(
         later
           .round(later.sites[0]!)
-          .sealMasked({ header: secureHeader(later.c.federationId, a.state.siteId, EXAMPLES), weights: weightsOf(0) }),
+          .sealMasked({ header: secureHeader(later.c.federationId, a, EXAMPLES), weights: weightsOf(0) }),
       ).rejects.toMatchObject({
         code: 'SECAGG_INCONSISTENT',
-        message: expect.stringContaining(`no mask key of survivor ${b}`),
+        message: expect.stringContaining(`no mask key of survivor ${b2}`),
       });
       expect(later.c.masked.size).toBe(0);
     });
