@@ -39,4 +39,36 @@ describe('trustedPeers (the coordinator-signed site directory, pinned)', () => {
     trustedPeers({ members: [entry('site-a', me.identity), entry('site-b', b)], enrollment: me, journal: j });
     refuse([entry('site-a', me.identity), entry('site-b', generateIdentity())], 'SECAGG_UNTRUSTED_KEY');
   });
+
+  test('an entry with exactly the pinned keys is not verified again; a new peer and changed keys still are', () => {
+    const j = journal();
+    trustedPeers({ members: [entry('site-a', me.identity), entry('site-b', b)], enrollment: me, journal: j });
+    const c = generateIdentity();
+    const peerLookups: string[] = [];
+    const counting = { pinPeers: j.pinPeers.bind(j), peer: (id: string) => (peerLookups.push(id), j.peer(id)) };
+    // site-b's keys are pinned: its directory signature is not what makes them trusted any more.
+    const unsigned = {
+      ...entry('site-b', b),
+      directorySignature: entry('site-b', b, generateIdentity()).directorySignature,
+    };
+    const peers = trustedPeers({
+      members: [entry('site-a', me.identity), unsigned],
+      enrollment: me,
+      journal: counting,
+    });
+    expect(peers.get('site-b')!.boxPublicKey).toEqual(b.box.publicKey);
+    expect(peerLookups).toContain('site-b');
+    // A peer seen for the first time, or pinned keys swapped for others, still need the coordinator's signature.
+    const forged = (id: string, keys: Identity) => ({
+      ...entry(id, keys),
+      directorySignature: entry(id, keys, generateIdentity()).directorySignature,
+    });
+    expect(() =>
+      trustedPeers({ members: [entry('site-a', me.identity), forged('site-c', c)], enrollment: me, journal: counting }),
+    ).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
+    expect(() =>
+      trustedPeers({ members: [entry('site-a', me.identity), forged('site-b', c)], enrollment: me, journal: counting }),
+    ).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
+    expect(j.peer('site-c')).toBeUndefined();
+  });
 });
