@@ -1,4 +1,4 @@
-import { summariseCpuProfile } from './cpu-profile';
+import { summariseCpuProfile, summariseCpuProfiles } from './cpu-profile';
 
 const frame = (functionName: string, url: string, lineNumber: number) => ({ functionName, url, lineNumber });
 
@@ -43,4 +43,33 @@ describe('CPU profile summary', () => {
     expect(s.window).toEqual({ fromUs: 1_005_000, toUs: 1_015_000 });
     expect(() => summariseCpuProfile({ ...profile, startTime: undefined }, 5, s.window)).toThrow(/startTime/);
   });
+});
+
+test('several processes: self and idle time summed over their profiles, shares of the summed busy time', () => {
+  const one = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', '', -1), children: [2, 3] },
+      { id: 2, callFrame: frame('(idle)', '', -1) },
+      { id: 3, callFrame: frame('sign', 'file:///repo/shared/dist/crypto/signature.js', 9) },
+    ],
+    samples: [2, 3],
+    timeDeltas: [4000, 3000],
+  };
+  const two = {
+    nodes: [
+      { id: 7, callFrame: frame('(root)', '', -1), children: [8, 9] },
+      { id: 8, callFrame: frame('sign', 'file:///repo/shared/dist/crypto/signature.js', 9) },
+      { id: 9, callFrame: frame('parse', 'file:///repo/site-client/dist/http.js', 20) },
+    ],
+    samples: [8, 9],
+    timeDeltas: [3000, 2000],
+  };
+  const s = summariseCpuProfiles([one, two], 5);
+  expect(s.totalMs).toBe(12);
+  expect(s.idleMs).toBe(4);
+  expect(s.top).toEqual([
+    { frame: 'sign (shared/crypto/signature.js:10)', selfMs: 6, selfPct: 75 },
+    { frame: 'parse (site-client/http.js:21)', selfMs: 2, selfPct: 25 },
+  ]);
+  expect(summariseCpuProfile(one, 5)).toEqual(summariseCpuProfiles([one], 5));
 });

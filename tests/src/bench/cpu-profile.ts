@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 
 /** The parts of a V8 `.cpuprofile` (written by `node --cpu-prof`) that the summary reads. */
 interface CpuProfile {
@@ -53,29 +54,39 @@ function shortUrl(url: string): string {
  * fsync inside a SQLite commit appears as self time of the function that committed.
  */
 export function summariseCpuProfile(profile: CpuProfile, n = 20, window?: ProfileWindow): ProfileSummary {
-  if (window && profile.startTime === undefined)
-    throw new Error('a profile without startTime cannot be cut to a window');
-  const timeOf = new Map<number, number>();
-  let at = profile.startTime ?? 0;
-  profile.samples.forEach((id, i) => {
-    const delta = profile.timeDeltas[i] ?? 0;
-    at += delta;
-    if (!window || (at >= window.fromUs && at <= window.toUs)) timeOf.set(id, (timeOf.get(id) ?? 0) + delta);
-  });
+  return summariseCpuProfiles([profile], n, window);
+}
+
+/**
+ * {@link summariseCpuProfile} over several processes' profiles at once (e.g. the processes simulating the sites):
+ * a function's self time is its sum over all of them, idle likewise.
+ */
+export function summariseCpuProfiles(profiles: readonly CpuProfile[], n = 20, window?: ProfileWindow): ProfileSummary {
   const self = new Map<string, number>();
   let totalMs = 0;
   let idleMs = 0;
-  for (const node of profile.nodes) {
-    const ms = (timeOf.get(node.id) ?? 0) / 1000;
-    if (ms === 0) continue;
-    totalMs += ms;
-    const { functionName, url, lineNumber } = node.callFrame;
-    if (functionName === '(idle)') {
-      idleMs += ms;
-      continue;
+  for (const profile of profiles) {
+    if (window && profile.startTime === undefined)
+      throw new Error('a profile without startTime cannot be cut to a window');
+    const timeOf = new Map<number, number>();
+    let at = profile.startTime ?? 0;
+    profile.samples.forEach((id, i) => {
+      const delta = profile.timeDeltas[i] ?? 0;
+      at += delta;
+      if (!window || (at >= window.fromUs && at <= window.toUs)) timeOf.set(id, (timeOf.get(id) ?? 0) + delta);
+    });
+    for (const node of profile.nodes) {
+      const ms = (timeOf.get(node.id) ?? 0) / 1000;
+      if (ms === 0) continue;
+      totalMs += ms;
+      const { functionName, url, lineNumber } = node.callFrame;
+      if (functionName === '(idle)') {
+        idleMs += ms;
+        continue;
+      }
+      const frame = url ? `${functionName || '(anonymous)'} (${shortUrl(url)}:${lineNumber + 1})` : functionName;
+      self.set(frame, (self.get(frame) ?? 0) + ms);
     }
-    const frame = url ? `${functionName || '(anonymous)'} (${shortUrl(url)}:${lineNumber + 1})` : functionName;
-    self.set(frame, (self.get(frame) ?? 0) + ms);
   }
   const busy = totalMs - idleMs;
   const top = [...self.entries()]
@@ -85,9 +96,14 @@ export function summariseCpuProfile(profile: CpuProfile, n = 20, window?: Profil
   return { totalMs, idleMs, top, ...(window ? { window } : {}) };
 }
 
-/** Reads and summarises the one `.cpuprofile` that `node --cpu-prof --cpu-prof-dir=<dir>` wrote into `dir`. */
-export function summariseCpuProfileDir(dir: string, n = 20, window?: ProfileWindow): ProfileSummary {
+/**
+ * Reads and summarises the `.cpuprofile` files that `node --cpu-prof --cpu-prof-dir=<dir>` wrote into `dir`: exactly
+ * `processes` of them (one per profiled process), summed.
+ */
+export function summariseCpuProfileDir(dir: string, n = 20, window?: ProfileWindow, processes = 1): ProfileSummary {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-  if (files.length !== 1) throw new Error(`expected one .cpuprofile in ${dir}, found ${files.length}`);
-  return summariseCpuProfile(JSON.parse(fs.readFileSync(`${dir}/${files[0]!}`, 'utf8')) as CpuProfile, n, window);
+  if (files.length !== processes)
+    throw new Error(`expected ${processes} .cpuprofile file(s) in ${dir}, found ${files.length}`);
+  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as CpuProfile;
+  return summariseCpuProfiles(files.sort().map(read), n, window);
 }

@@ -52,6 +52,10 @@ async function main(argv: string[]): Promise<void> {
       "profile the coordinator of the largest load run and keep its top 20 functions under this label in bench/results/scale.{json,md} (e.g. 'before', 'after')",
     )
     .option(
+      '--site-profile <label>',
+      'profile the processes simulating the sites of the largest load run (each under node --cpu-prof, summed) and keep their top 20 functions under this label in bench/results/scale.{json,md}',
+    )
+    .option(
       '--secure',
       'with --load-only: secure rounds against plain ones of the same run (writes the secure-load section of bench/results/scale.{json,md})',
     )
@@ -110,6 +114,7 @@ async function main(argv: string[]): Promise<void> {
       loadSizes?: string;
       loadRounds?: string;
       profile?: string;
+      siteProfile?: string;
       secureOnly?: boolean;
       secure?: boolean;
       secureSites?: number[];
@@ -177,6 +182,7 @@ async function main(argv: string[]): Promise<void> {
       sizes: flags.loadSizes ? flags.loadSizes.split(',').map(Number) : flags.quick ? [100, 200] : [500, 1000],
       rounds: flags.loadRounds ? Number(flags.loadRounds) : flags.quick ? 3 : 5,
       ...(flags.profile ? { profileLabel: flags.profile } : {}),
+      ...(flags.siteProfile ? { siteProfileLabel: flags.siteProfile } : {}),
       log: (line) => void process.stdout.write(`${line}\n`),
     });
     if (flags.loadOnly) return;

@@ -16,26 +16,42 @@ export async function benchLoad(o: {
   rounds: number;
   /** Profile the coordinator of the largest run (`node --cpu-prof`) and keep its top entries under this label. */
   profileLabel?: string;
+  /** Profile the processes simulating the sites in the largest run and keep their summed top entries so. */
+  siteProfileLabel?: string;
   log?: (line: string) => void;
 }): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
   const largest = Math.max(...o.sizes);
   for (const sites of o.sizes) {
     o.log?.(`load: ${sites} sites × ${o.rounds} rounds…`);
-    const profileDir =
-      o.profileLabel && sites === largest ? fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-profile-')) : undefined;
+    const tmp = (label: string | undefined, prefix: string) =>
+      label && sites === largest ? fs.mkdtempSync(path.join(os.tmpdir(), prefix)) : undefined;
+    const profileDir = tmp(o.profileLabel, 'twinfed-profile-');
+    const siteProfileDir = tmp(o.siteProfileLabel, 'twinfed-site-profile-');
     const r = await runLoad({
       sites,
       rounds: o.rounds,
       ...(profileDir ? { profileDir } : {}),
+      ...(siteProfileDir ? { siteProfileDir } : {}),
       ...(o.log ? { log: o.log } : {}),
     });
     if (r.errors.length > 0) o.log?.(`load: ${r.errors.length} errors, e.g. ${r.errors.slice(0, 3).join('; ')}`);
     results.push(r);
     if (profileDir) {
       // The federation only: enrollment (1,000 invitations and enrollments, each a durable audited write) is not what is measured.
-      writeScaleProfile(o.profileLabel!, r, summariseCpuProfileDir(profileDir, 20, r.federationWindowUs));
+      writeScaleProfile(
+        'coordinator',
+        o.profileLabel!,
+        r,
+        summariseCpuProfileDir(profileDir, 20, r.federationWindowUs),
+      );
       fs.rmSync(profileDir, { recursive: true, force: true });
+    }
+    if (siteProfileDir) {
+      // Each site process lives for the federation only (the sites were enrolled by this process before).
+      const summary = summariseCpuProfileDir(siteProfileDir, 20, r.federationWindowUs, r.siteProcesses);
+      writeScaleProfile('sites', o.siteProfileLabel!, r, summary);
+      fs.rmSync(siteProfileDir, { recursive: true, force: true });
     }
   }
   writeScaleLoad(results);

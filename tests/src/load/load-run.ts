@@ -48,6 +48,11 @@ interface LoadOptions {
   siteProcesses?: number;
   /** When set, the coordinator runs under `node --cpu-prof` and writes its profile into this directory. */
   profileDir?: string;
+  /**
+   * When set, every process simulating the sites runs under `node --cpu-prof` and writes its profile into this
+   * directory (needs site processes: `siteProcesses` ≠ 1).
+   */
+  siteProfileDir?: string;
   log?: (line: string) => void;
 }
 
@@ -86,6 +91,8 @@ export interface LoadResult {
   failedRequests: Record<string, number>;
   /** The federation (from its creation to the last site's end) on the monotonic clock a coordinator profile uses, µs. */
   federationWindowUs: { fromUs: number; toUs: number };
+  /** Processes that simulated the sites (0: this one). */
+  siteProcesses: number;
 }
 
 /** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
@@ -237,6 +244,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const cpu0 = { coordinator: cpuOf(coordinator.proc.pid!), swarm: process.cpuUsage() };
     const slices = siteSlices(o.sites, o.siteProcesses ?? os.availableParallelism(), o.dropEvery ?? 1);
     log(`simulating the sites in ${slices.length} process${slices.length > 1 ? 'es' : ''}`);
+    if (o.siteProfileDir && slices.length < 2)
+      throw new Error('profiling the sites needs them in processes of their own (siteProcesses ≠ 1, two cores)');
     const swarm = await (async () => {
       if (slices.length > 1)
         return runSwarmProcesses({
@@ -246,6 +255,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           baseUrl: url,
           ...(o.model ? { features: o.model.features } : {}),
           ...(o.dropEvery ? { dropEvery: o.dropEvery } : {}),
+          ...(o.siteProfileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.siteProfileDir}`] } : {}),
         });
       const counter = countingFetch();
       const outcome = await runSwarm({
@@ -326,6 +336,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       droppedPerRound: droppedSites(o.sites, o.dropEvery),
       requests: Object.fromEntries([...swarm.counts].sort(([a], [b]) => a.localeCompare(b))),
       federationWindowUs,
+      siteProcesses: slices.length > 1 ? slices.length : 0,
       failedRequests: Object.fromEntries([...swarm.failures].sort(([a], [b]) => a.localeCompare(b))),
     };
   } finally {

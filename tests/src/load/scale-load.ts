@@ -104,48 +104,74 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
   });
 }
 
-/** A coordinator profile kept under a label (e.g. `before`, `after`) in scale.json. */
+/** Whose CPU a profile sampled: the coordinator process, or the processes simulating the sites (summed). */
+type ProfiledSide = 'coordinator' | 'sites';
+
+/** A profile kept under a label (e.g. `before`, `after`) in scale.json. */
 interface StoredProfile extends ProfileSummary {
+  /** Absent in profiles written before the sites were profiled too: the coordinator. */
+  readonly side?: ProfiledSide;
   readonly label: string;
   readonly date: string;
   readonly sites: number;
   readonly rounds: number;
   readonly coordinatorCpuMsPerSiteRound: number;
+  readonly siteCpuMsPerSiteRound?: number;
+  /** Processes whose profiles were summed (sites only). */
+  readonly processes?: number;
 }
 
-/** Adds (or replaces) one labelled coordinator profile; scale.md shows every kept profile's top entries. */
-export function writeScaleProfile(label: string, r: LoadResult, profile: ProfileSummary): void {
+/** Adds (or replaces) one labelled profile of `side`; scale.md shows every kept profile's top entries. */
+export function writeScaleProfile(side: ProfiledSide, label: string, r: LoadResult, profile: ProfileSummary): void {
   const entry: StoredProfile = {
+    side,
     label,
     date: new Date().toISOString(),
     sites: r.sites,
     rounds: r.roundsPublished,
     coordinatorCpuMsPerSiteRound: (1000 * r.coordinatorCpuSeconds) / (r.sites * r.roundsPublished),
+    siteCpuMsPerSiteRound: (1000 * r.swarmCpuSeconds) / (r.sites * r.roundsPublished),
+    ...(side === 'sites' ? { processes: r.siteProcesses } : {}),
     ...profile,
   };
+  const sideOf = (p: StoredProfile): ProfiledSide => p.side ?? 'coordinator';
   const profilesOf = (doc: ScaleDocument) => (doc.profiles ?? []) as StoredProfile[];
   writeScaleSection({
     name: 'profile',
     update: (doc) => {
-      doc.profiles = [...profilesOf(doc).filter((p) => p.label !== label), entry];
+      doc.profiles = [...profilesOf(doc).filter((p) => p.label !== label || sideOf(p) !== side), entry];
     },
     markdown: (doc) =>
       toMarkdown(
         'Profiles',
         {},
-        profilesOf(doc).map((p) => ({
-          title: `Coordinator profile, ${p.label}: top ${p.top.length} functions by self time`,
-          note:
-            `${p.date}: ${p.sites} sites × ${p.rounds} rounds, ` +
-            (p.window
-              ? 'the federation only (from its creation to the last site’s end; enrollment left out), '
-              : 'whole coordinator life (enrollment included), ') +
-            `\`node --cpu-prof\`; ${(p.totalMs / 1000).toFixed(1)} s sampled of which ${(p.idleMs / 1000).toFixed(1)} s idle; ` +
-            `${p.coordinatorCpuMsPerSiteRound.toFixed(2)} ms coordinator CPU per site-round over the federation. ` +
-            'Wall time on the main thread: a synchronous fsync in a SQLite commit counts as self time of the committing function.',
-          columns: ['function (file:line)', 'self ms', '% of busy'],
-          rows: p.top.map((e) => [e.frame, e.selfMs, e.selfPct]),
-        })),
+        profilesOf(doc).map((p) =>
+          sideOf(p) === 'sites'
+            ? {
+                title: `Sites profile, ${p.label}: top ${p.top.length} functions by self time`,
+                note:
+                  `${p.date}: ${p.sites} sites × ${p.rounds} rounds simulated in ${p.processes} processes, each under ` +
+                  `\`node --cpu-prof\`, their profiles summed over the federation (from its creation to the last site’s end); ` +
+                  `${(p.totalMs / 1000).toFixed(1)} s sampled of which ${(p.idleMs / 1000).toFixed(1)} s idle; ` +
+                  `${(p.siteCpuMsPerSiteRound ?? Number.NaN).toFixed(2)} ms site CPU per site-round over the federation ` +
+                  '(the processes’ CPU, simulator included).',
+                columns: ['function (file:line)', 'self ms', '% of busy'],
+                rows: p.top.map((e) => [e.frame, e.selfMs, e.selfPct]),
+              }
+            : {
+                title: `Coordinator profile, ${p.label}: top ${p.top.length} functions by self time`,
+                note:
+                  `${p.date}: ${p.sites} sites × ${p.rounds} rounds, ` +
+                  (p.window
+                    ? 'the federation only (from its creation to the last site’s end; enrollment left out), '
+                    : 'whole coordinator life (enrollment included), ') +
+                  `\`node --cpu-prof\`; ${(p.totalMs / 1000).toFixed(1)} s sampled of which ${(p.idleMs / 1000).toFixed(1)} s idle; ` +
+                  `${p.coordinatorCpuMsPerSiteRound.toFixed(2)} ms coordinator CPU per site-round over the federation. ` +
+                  'Wall time on the main thread: a synchronous fsync in a SQLite commit counts as self time of the committing function.',
+                columns: ['function (file:line)', 'self ms', '% of busy'],
+                rows: p.top.map((e) => [e.frame, e.selfMs, e.selfPct]),
+              },
+        ),
       ).replace(/^# Profiles\n\n/, ''),
   });
 }

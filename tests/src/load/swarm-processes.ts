@@ -30,14 +30,19 @@ const add = (into: Map<string, number>, from: Record<string, number>) => {
  * the simulated sites then use every core, as real sites run side by side, instead of taking turns on one thread.
  */
 export async function runSwarmProcesses(
-  o: Omit<SwarmSliceJob, 'from' | 'to'> & { slices: readonly SiteSlice[] },
+  o: Omit<SwarmSliceJob, 'from' | 'to'> & {
+    slices: readonly SiteSlice[];
+    /** Node options of every swarm process (e.g. `--cpu-prof`). */
+    nodeArgs?: string[];
+  },
 ): Promise<
   SwarmOutcome & { cpuSeconds: number; rssMiB: number; counts: Map<string, number>; failures: Map<string, number> }
 > {
-  const { slices, ...job } = o;
+  const { slices, nodeArgs = [], ...job } = o;
   const children: Child[] = slices.map((s) =>
     startNode({
       name: `swarm ${s.from}–${s.to - 1}`,
+      nodeArgs,
       script: path.join(__dirname, 'swarm-process.js'),
       args: [JSON.stringify({ ...job, from: s.from, to: s.to } satisfies SwarmSliceJob)],
       env: { TWINFED_LOG_LEVEL: 'warn' },
