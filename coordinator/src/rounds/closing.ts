@@ -65,12 +65,16 @@ export class RoundClosing {
         this.o.secagg.announce(round, 'unmasking');
       }
     }
-    const updates = await core.store.listUpdateSummaries(federationId, roundNo); // read once per close
-    if (updates.length < loaded.plan.minSites) {
-      const why = `${reason}: ${updates.length} of ${round.selectedSiteIds.length} selected sites answered, minSites is ${loaded.plan.minSites}`;
+    // A secure round is closed again on every reveal until it unmasks, and needs only how many answered: its updates
+    // are counted, not read (reading 450 headers per reveal was a quarter of the coordinator's time at 500 sites).
+    const secure = loaded.plan.privacy.secureAggregation;
+    const updates = secure ? undefined : await core.store.listUpdateSummaries(federationId, roundNo); // once per close
+    const answered = updates?.length ?? (await core.store.countUpdates(federationId, roundNo));
+    if (answered < loaded.plan.minSites) {
+      const why = `${reason}: ${answered} of ${round.selectedSiteIds.length} selected sites answered, minSites is ${loaded.plan.minSites}`;
       return this.fail({ round, from: ['aggregating'], reason: why });
     }
-    if (loaded.plan.privacy.secureAggregation) return this.closeSecure(loaded, round, reason);
+    if (!updates) return this.closeSecure(loaded, round, reason);
     let built: Aggregated;
     try {
       const timer = core.metrics.aggregationSeconds.startTimer();
