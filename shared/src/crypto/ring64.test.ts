@@ -52,9 +52,14 @@ describe('ring64', () => {
     expect(Array.from(decodeRing64(y, 20))).toEqual([3.25, -7.5, 0]);
   });
 
-  test('the mask is the AES-256-CTR keystream of its key read as little-endian uint64, from any byte offset', () => {
+  test('the mask is the ChaCha20 keystream (RFC 8439) of its key read as little-endian uint64, from any byte offset', () => {
+    // RFC 8439, A.1 test vector #1: the all-zero key, nonce and counter.
+    expect(Buffer.from(ringToBytes64(expandRing64(new Uint8Array(32), 8))).toString('hex')).toBe(
+      '76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7' +
+        'da41597c5157488d7724e03fb8d84a376a43b8f41518a11cc387b669b2ee6586',
+    );
     const key = new Uint8Array(32).map((_, i) => i * 7);
-    const stream = createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(5 * 8));
+    const stream = createCipheriv('chacha20', key, Buffer.alloc(16)).update(Buffer.alloc(5 * 8));
     const words = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
     const want = Uint32Array.from({ length: 10 }, (_, i) => words.getUint32(4 * i, true));
     expect(expandRing64(key, 5)).toEqual(want);

@@ -1,6 +1,6 @@
 /**
  * Secure aggregation of model updates (Bonawitz et al., CCS 2017), hardened against an active coordinator: the
- * coordinator learns the sum of the sites' example-weighted weights, never one site's. Version `twinfed/secagg/v2`,
+ * coordinator learns the sum of the sites' example-weighted weights, never one site's. Version `twinfed/secagg/v3`,
  * per round with context C = (federation f, round r, base version, coordinator fingerprint) and cohort S = the round's
  * selected sites (|S| ≥ 3); all of a site's secrets are derived by HKDF from its X25519 identity secret and C —
  * deterministic, so a restarted site can only ever hold the very same secrets:
@@ -16,7 +16,7 @@
  *                  cannot read. U2 = the sites whose message arrived.
  *   2. masked input y_u = encode(x_u) + PRG(b_u) + Σ_{v ∈ U2, v > u} PRG(k_uv) − Σ_{v ∈ U2, v < u} PRG(k_uv), with
  *                  x_u = [n_u · w_u | n_u | n_u · loss_u | n_u] (secagg-payload: the side facts are masked too)
- *                  (PRG = AES-256-CTR, ring Z/2^64), with every M_v checked against v's signature first.
+ *                  (PRG = ChaCha20, ring Z/2^64: `expandRing64`), with every M_v checked against v's signature first.
  *                  U3 = the sites whose masked input arrived.
  *   3. consistency every u ∈ U3 signs (C, S, t, U2, U3) and waits for t such signatures from distinct members of U3
  *                  over the very same statement
@@ -37,8 +37,12 @@ import { Ring64Sum, encodeRing64, expandRing64, type Ring64 } from './ring64';
 import { timingSafeEqualKeys, x25519PublicKey } from './primitives';
 import { pairwiseKey, type SecureSumMember } from './secure-sum';
 
-/** Version label of the construction. */
-const SECAGG_LABEL = 'twinfed/secagg/v2';
+/**
+ * Version label of the construction; it enters every derived secret, commitment and context, so sites and a
+ * coordinator of different versions never unmask (a recovered seed fails its commitment) instead of publishing noise.
+ * v3: the masks' PRG is ChaCha20 instead of AES-256-CTR.
+ */
+const SECAGG_LABEL = 'twinfed/secagg/v3';
 /** Fixed-point precision of masked values (n · w is encoded as round(n · w · 2^20)). */
 export const SECAGG_FRACTION_BITS = 20;
 /** The Shamir library works in GF(2^8): at most 255 shares. */
