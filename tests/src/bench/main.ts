@@ -93,6 +93,10 @@ async function main(argv: string[]): Promise<void> {
       'run only the request-cost section (coordinator CPU per signed request against bare node:http; writes bench/results/request-cost.{json,md})',
     )
     .option(
+      '--request-cost-profile',
+      'with --request-cost-only: also profile the coordinator and report its top 20 functions',
+    )
+    .option(
       '--request-cost-label <label>',
       'the name of this request-cost run in its report (e.g. before, after)',
       'latest',
@@ -127,11 +131,13 @@ async function main(argv: string[]): Promise<void> {
       explainOnly?: boolean;
       requestCostOnly?: boolean;
       requestCostLabel: string;
+      requestCostProfile?: boolean;
     }>();
   if (flags.requestCostOnly)
     return benchRequestCost({
       quick: flags.quick === true,
       label: flags.requestCostLabel,
+      profile: flags.requestCostProfile === true,
       log: (line) => void process.stdout.write(`${line}\n`),
     });
   if (flags.explainOnly) return explainSection(flags.quick === true);

@@ -26,6 +26,7 @@ import type { Enrollment } from '@twinfed/site-client';
 import { stop, startNode, type Child } from '../../support/processes';
 import { cpuOf, localOperator, startLocalCoordinator, tinyPlan } from '../../load/load-run';
 import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from '../report';
+import { summariseCpuProfileDir, type ProfileSummary } from '../cpu-profile';
 import { answerKey } from './answer-key';
 
 /** One route's figures. */
@@ -160,13 +161,22 @@ async function runRequestCost(o: {
   sites: number;
   repeat: number;
   concurrency: number;
+  profile: boolean;
   log: (line: string) => void;
-}): Promise<{ routes: RouteCost[]; errors: string[] }> {
+}): Promise<{ routes: RouteCost[]; errors: string[]; profile?: ProfileSummary }> {
   const coordinatorDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-reqcost-coord-'));
   const scratch = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'twinfed-reqcost-'));
-  const { coordinator, url } = await startLocalCoordinator(coordinatorDir);
+  const profileDir = path.join(scratch, 'profile');
+  const { coordinator, url } = await startLocalCoordinator(
+    coordinatorDir,
+    o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
   let reference: Child | undefined;
   const errors: string[] = [];
+  /** The coordinator's measured bursts, on the monotonic clock the profile uses (µs). */
+  const window = { fromUs: 0, toUs: 0 };
+  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+  let result: RouteCost[] = [];
   try {
     const { admin, enroll } = await localOperator({ coordinator, url, coordinatorDir });
     const sites = await enroll(o.sites, scratch);
@@ -205,6 +215,7 @@ async function runRequestCost(o: {
     for (const r of routes.slice(0, 2)) await send(url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency);
     const coordinatorCost = [];
     const answerBytes: Record<string, number> = {};
+    window.fromUs = nowUs();
     for (const r of routes) {
       const m = await measure(coordinator.proc.pid!, url, r.calls, o.concurrency);
       for (const [k, n] of m.bytes) answerBytes[k] = n;
@@ -212,6 +223,7 @@ async function runRequestCost(o: {
       coordinatorCost.push(m);
       o.log(`request cost: coordinator ${r.route}: ${m.us.toFixed(0)} µs/request, ${m.ok}/${r.calls.length} ok`);
     }
+    window.toUs = nowUs();
     const ref = await startReference(scratch, {
       keys: Object.fromEntries(sites.map((e) => [e.state.siteId, toB64(e.identity.sign.publicKey)])),
       answerBytes,
@@ -220,7 +232,6 @@ async function runRequestCost(o: {
     reference = ref.child;
     for (const r of routes.slice(0, 2))
       await send(ref.url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency);
-    const result: RouteCost[] = [];
     for (const [i, r] of routes.entries()) {
       const m = await measure(ref.child.proc.pid!, ref.url, r.calls, o.concurrency);
       errors.push(...m.failures);
@@ -236,11 +247,18 @@ async function runRequestCost(o: {
       });
       o.log(`request cost: reference ${r.route}: ${m.us.toFixed(0)} µs/request, ${m.ok}/${r.calls.length} ok`);
     }
-    return { routes: result, errors };
   } finally {
     if (reference) await stop(reference, 5000);
-    await stop(coordinator, 15_000);
+    await stop(coordinator, 15_000); // SIGTERM: the profile is written on the way out
     fs.rmSync(coordinatorDir, { recursive: true, force: true });
+  }
+  try {
+    return {
+      routes: result,
+      errors,
+      ...(o.profile ? { profile: summariseCpuProfileDir(profileDir, 20, window) } : {}),
+    };
+  } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
@@ -249,6 +267,8 @@ async function runRequestCost(o: {
 export async function benchRequestCost(o: {
   quick: boolean;
   label: string;
+  /** Also profile the coordinator (`--cpu-prof`) over the measured requests and report its top 20 functions. */
+  profile?: boolean;
   log?: (line: string) => void;
 }): Promise<void> {
   const log = o.log ?? (() => undefined);
@@ -256,7 +276,13 @@ export async function benchRequestCost(o: {
   const repeat = o.quick ? 4 : 10;
   const concurrency = 8;
   const loadBefore = loadAverage();
-  const { routes, errors } = await runRequestCost({ sites, repeat, concurrency, log });
+  const { routes, errors, profile } = await runRequestCost({
+    sites,
+    repeat,
+    concurrency,
+    profile: o.profile === true,
+    log,
+  });
   const table: BenchTable = {
     title: 'Coordinator CPU per signed request, against bare node:http verifying the same request',
     note:
@@ -287,7 +313,18 @@ export async function benchRequestCost(o: {
     ]),
   };
   const meta = { ...machineMeta(), label: o.label, loadavg: `${loadBefore} (before), ${loadAverage()} (after)` };
-  const md = toMarkdown('twinfed request cost', meta, [table]);
-  const out = writeResults('request-cost', { meta, routes, errors }, md);
+  const tables = [table];
+  if (profile)
+    tables.push({
+      title: 'Coordinator profile over the measured requests: top 20 functions by self time',
+      note:
+        `\`node --cpu-prof\` on the coordinator; only the samples of its measured bursts (every route above, warm-up and enrollment left out): ` +
+        `${(profile.totalMs / 1000).toFixed(1)} s sampled, of which ${(profile.idleMs / 1000).toFixed(1)} s idle. The profiler slows the process: compare ` +
+        'shares, not the µs above. A synchronous fsync in a SQLite commit counts as self time of the committing function.',
+      columns: ['function (file:line)', 'self ms', '% of busy'],
+      rows: profile.top.map((e) => [e.frame, e.selfMs, e.selfPct]),
+    });
+  const md = toMarkdown('twinfed request cost', meta, tables);
+  const out = writeResults('request-cost', { meta, routes, errors, ...(profile ? { profile } : {}) }, md);
   log(`${md}\nwritten: ${out.json}, ${out.md}`);
 }
