@@ -176,7 +176,7 @@ async function runRequestCost(o: {
   /** The coordinator's measured bursts, on the monotonic clock the profile uses (µs). */
   const window = { fromUs: 0, toUs: 0 };
   const nowUs = () => Number(process.hrtime.bigint() / 1000n);
-  let result: RouteCost[] = [];
+  const result: RouteCost[] = [];
   try {
     const { admin, enroll } = await localOperator({ coordinator, url, coordinatorDir });
     const sites = await enroll(o.sites, scratch);
