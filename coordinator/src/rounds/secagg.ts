@@ -239,9 +239,9 @@ export class SecureAggregation {
     const closed = round.state === 'published' || round.state === 'failed';
     const unmasking = round.state === 'aggregating';
     const relay = cohort ? await this.relay(round, cohort) : null;
-    const shared =
-      cohort?.siteIds.includes(siteId) === true ||
-      (await store.listSecaggSenders(round.federationId, round.round, 'shares')).includes(siteId);
+    const mine = async (kind: 'shares' | 'reveal') =>
+      (await store.listSecaggMessages(round.federationId, round.round, kind, [siteId])).length > 0;
+    const shared = cohort?.siteIds.includes(siteId) === true || (await mine('shares'));
     const { sharesAt, unmaskAt } = secaggDeadlines(round);
     const late = unmasking || closed;
     const u3 = late ? (await this.sets(round)).u3 : [];
@@ -249,14 +249,19 @@ export class SecureAggregation {
     const graph = this.graph(loaded.plan, round);
     const relayed = new Set(graph.kind === 'sparse' ? [siteId, ...graph.neighbours(siteId)] : u3);
     const inU3 = new Set(u3);
+    // Only the relayed sites' rows are read (k + 1 with a sparse graph, not the whole cohort's on every read).
     const consistency = late
-      ? (await store.listSecaggMessages(round.federationId, round.round, 'consistency')).filter(
-          (m) => inU3.has(m.siteId) && relayed.has(m.siteId),
-        )
+      ? (
+          await store.listSecaggMessages(
+            round.federationId,
+            round.round,
+            'consistency',
+            graph.kind === 'sparse' ? [...relayed] : undefined,
+          )
+        ).filter((m) => inU3.has(m.siteId) && relayed.has(m.siteId))
       : [];
     // A reveal is taken only once the round stopped taking updates.
-    const revealed =
-      late && (await store.listSecaggSenders(round.federationId, round.round, 'reveal')).includes(siteId);
+    const revealed = late && (await mine('reveal'));
     const directory = await this.cohortDirectory(round);
     // The neighbourhood view: only the keys the site uses (its closed neighbourhood's), and the ids of S and U2.
     const near = view === 'neighbourhood' && graph.kind === 'sparse' ? relayed : undefined;

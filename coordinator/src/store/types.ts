@@ -362,8 +362,16 @@ export interface SecaggStore {
    * 'conflict' (the first is kept). Both carry `existing`. Rejects UNKNOWN_ROUND when the round does not exist.
    */
   putSecaggMessage(message: SecaggMessageRecord): Promise<PutSecaggMessageResult>;
-  /** The round's messages of one kind, ordered by siteId; empty when none. */
-  listSecaggMessages(federationId: string, round: number, kind: SecaggKind): Promise<SecaggMessageRecord[]>;
+  /**
+   * The round's messages of one kind, ordered by siteId; empty when none. With `from`, only those of these sites (a
+   * site's state relays its closed neighbourhood's consistency signatures: k + 1 rows, not the whole cohort's).
+   */
+  listSecaggMessages(
+    federationId: string,
+    round: number,
+    kind: SecaggKind,
+    from?: readonly string[],
+  ): Promise<SecaggMessageRecord[]>;
   /**
    * The ids of the sites with a message of that kind in the round, ordered as {@link listSecaggMessages} (without
    * reading the payloads: what the coordinator asks on every poll); empty when none.

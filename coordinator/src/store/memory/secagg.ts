@@ -24,9 +24,13 @@ export function secagg(x: MemoryContext): SecaggStore {
       return { status: 'accepted' };
     },
 
-    async listSecaggMessages(federationId, round, kind) {
+    async listSecaggMessages(federationId, round, kind, from) {
+      const only = from && new Set(from);
       return [...x.s.secaggMessages.values()]
-        .filter((m) => m.federationId === federationId && m.round === round && m.kind === kind)
+        .filter(
+          (m) =>
+            m.federationId === federationId && m.round === round && m.kind === kind && (!only || only.has(m.siteId)),
+        )
         .sort((a, b) => compareStrings(a.siteId, b.siteId))
         .map(copyMessage);
     },

@@ -45,11 +45,17 @@ export function secagg(x: PgContext): SecaggStore {
       });
     },
 
-    async listSecaggMessages(federationId, round, kind) {
-      return x.sql.rows<SecaggMessageRecord>(
-        `${SELECT_MESSAGE} WHERE federation_id = $1 AND round = $2 AND kind = $3 ORDER BY site_id`,
-        [federationId, round, kind],
-      );
+    async listSecaggMessages(federationId, round, kind, from) {
+      return from
+        ? x.sql.rows<SecaggMessageRecord>(
+            `${SELECT_MESSAGE} WHERE federation_id = $1 AND round = $2 AND kind = $3 AND site_id = ANY($4::text[])
+             ORDER BY site_id`,
+            [federationId, round, kind, [...from]],
+          )
+        : x.sql.rows<SecaggMessageRecord>(
+            `${SELECT_MESSAGE} WHERE federation_id = $1 AND round = $2 AND kind = $3 ORDER BY site_id`,
+            [federationId, round, kind],
+          );
     },
 
     async listSecaggSenders(federationId, round, kind) {

@@ -43,10 +43,18 @@ export function secagg(x: SqliteContext): SecaggStore {
       );
     },
 
-    async listSecaggMessages(federationId, round, kind) {
-      return x.c
-        .stmt(`${SELECT_MESSAGE} WHERE federation_id = ? AND round = ? AND kind = ? ORDER BY site_id`)
-        .all(federationId, round, kind) as SecaggMessageRecord[];
+    async listSecaggMessages(federationId, round, kind, from) {
+      return (
+        from
+          ? x.c
+              .stmt(
+                `${SELECT_MESSAGE} WHERE federation_id = ? AND round = ? AND kind = ? AND site_id IN (SELECT value FROM json_each(?)) ORDER BY site_id`,
+              )
+              .all(federationId, round, kind, JSON.stringify(from))
+          : x.c
+              .stmt(`${SELECT_MESSAGE} WHERE federation_id = ? AND round = ? AND kind = ? ORDER BY site_id`)
+              .all(federationId, round, kind)
+      ) as SecaggMessageRecord[];
     },
 
     async listSecaggSenders(federationId, round, kind) {

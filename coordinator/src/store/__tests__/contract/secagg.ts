@@ -34,6 +34,20 @@ export function secaggContract(h: HarnessRef): void {
       expect(await s.listSecaggMessages('fed-1', 1, 'reveal')).toEqual([a, b]);
     });
 
+    test('lists the messages of given sites only, in site order (a neighbourhood), or none of an empty list', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      const [a, b, c] = ['site-a', 'site-b', 'site-c'].map((id) => message('fed-1', 1, id, 'consistency'));
+      for (const m of [c!, a!, b!]) await h.store.putSecaggMessage(m);
+      await h.store.putSecaggMessage(message('fed-1', 1, 'site-b', 'reveal'));
+      expect(await h.store.listSecaggMessages('fed-1', 1, 'consistency', ['site-c', 'site-a', 'site-z'])).toEqual([
+        a,
+        c,
+      ]);
+      expect(await h.store.listSecaggMessages('fed-1', 1, 'reveal', ['site-a'])).toEqual([]);
+      expect(await h.store.listSecaggMessages('fed-1', 1, 'consistency', [])).toEqual([]);
+      expect(await h.store.listSecaggMessages('fed-1', 1, 'consistency')).toEqual([a, b, c]);
+    });
+
     test.each<SecaggKind>(['shares', 'consistency', 'reveal'])(
       '%s: accepts once, then duplicate (same payload) or conflict (other payload), keeping the first',
       async (kind) => {
