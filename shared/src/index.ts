@@ -225,7 +225,7 @@ export {
   verifySecaggKeys,
   verifySecaggNeighbourhood,
 } from './envelope/secagg-statements';
-export { signPlan, verifySignedPlan, type SignedPlan } from './envelope/signed-plan';
+export { SignedPlanMemo, signPlan, verifySignedPlan, type SignedPlan } from './envelope/signed-plan';
 export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';
 export {
   openCrossSiteModel,

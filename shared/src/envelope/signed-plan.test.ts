@@ -2,7 +2,7 @@ import { generateIdentity } from '../crypto/identity';
 import { PlanSchema } from '../schemas/plan';
 import { codeOf } from '../__tests__/code-of';
 import { planDigest } from './model-version';
-import { signPlan, verifySignedPlan } from './signed-plan';
+import { SignedPlanMemo, signPlan, verifySignedPlan } from './signed-plan';
 
 const coord = generateIdentity();
 const plan = PlanSchema.parse({
@@ -101,4 +101,41 @@ describe('signed plans', () => {
       }),
     ).toThrow(/without its signature/);
   });
+});
+
+test('a memo of verified statements skips no check but the signature of a statement it verified under that key', () => {
+  const memo = new SignedPlanMemo();
+  const withMemo = (over: Partial<Parameters<typeof verifySignedPlan>[0]> = {}) => verify({ memo, ...over });
+  expect(withMemo()).toBe('none');
+  expect(memo.size).toBe(1);
+  expect(withMemo()).toBe('none');
+  expect(memo.size).toBe(1);
+  // Held by the memo, the genuine statement still does not cover another plan, federation, key or signature.
+  expect(withMemo({ plan: { ...plan, privacy: { secureAggregation: false } } })).toBe('PLAN_SIGNATURE_INVALID');
+  expect(withMemo({ federationId: 'fed-2' })).toBe('PLAN_SIGNATURE_INVALID');
+  expect(withMemo({ coordinatorSignPublicKey: generateIdentity().sign.publicKey })).toBe('PLAN_SIGNATURE_INVALID');
+  const flipped = Buffer.from(signedPlan.signature, 'base64');
+  flipped[0]! ^= 1;
+  expect(withMemo({ signedPlan: { ...signedPlan, signature: flipped.toString('base64') } })).toBe(
+    'PLAN_SIGNATURE_INVALID',
+  );
+  expect(withMemo({ signedPlan: { ...signedPlan, createdAt: '2025-01-02T00:00:00.000Z' } })).toBe(
+    'PLAN_SIGNATURE_INVALID',
+  );
+  expect(memo.size).toBe(1); // failures are never kept
+  // Bounded: the oldest statement goes first.
+  for (let k = 0; k < SignedPlanMemo.SIZE + 3; k++)
+    verifySignedPlan({
+      federationId: `fed-${k + 10}`,
+      plan,
+      signedPlan: signPlan({
+        federationId: `fed-${k + 10}`,
+        plan,
+        createdAt: signedPlan.createdAt,
+        coordinatorSignSecretKey: coord.sign.secretKey,
+      }),
+      coordinatorSignPublicKey: coord.sign.publicKey,
+      memo,
+    });
+  expect(memo.size).toBe(SignedPlanMemo.SIZE);
 });

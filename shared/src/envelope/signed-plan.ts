@@ -62,15 +62,40 @@ export function signPlan(opts: {
 }
 
 /**
+ * The plan statements one site has verified (statement digest, signature and key): a site is served the same signed
+ * statement at every wake-up, and an Ed25519 verification of the same bytes under the same key always gives the same
+ * answer, so it is done once. Only successes are kept, at most {@link SignedPlanMemo.SIZE}; everything else about the
+ * plan (its digest against the statement, the federation) is still checked at every call.
+ */
+export class SignedPlanMemo {
+  static readonly SIZE = 16;
+  private readonly verified = new Set<string>();
+
+  has(key: string): boolean {
+    return this.verified.has(key);
+  }
+
+  add(key: string): void {
+    if (this.verified.size >= SignedPlanMemo.SIZE) this.verified.delete(this.verified.values().next().value as string);
+    this.verified.add(key);
+  }
+
+  get size(): number {
+    return this.verified.size;
+  }
+}
+
+/**
  * Checks the plan a site was served: the signed statement must be present and well formed, verify under the pinned
  * coordinator key, name `federationId`, and carry the digest of `plan`. Returns that digest. Throws
- * `PLAN_SIGNATURE_INVALID` (with what failed) otherwise.
+ * `PLAN_SIGNATURE_INVALID` (with what failed) otherwise. With `memo`, a statement it holds is not verified again.
  */
 export function verifySignedPlan(opts: {
   federationId: string;
   plan: Plan;
   signedPlan: unknown;
   coordinatorSignPublicKey: Uint8Array;
+  memo?: SignedPlanMemo;
 }): string {
   if (opts.signedPlan === undefined || opts.signedPlan === null) {
     throw new TwinfedError(
@@ -88,11 +113,16 @@ export function verifySignedPlan(opts: {
   } catch {
     throw new TwinfedError('PLAN_SIGNATURE_INVALID', `The signed plan statement of ${opts.federationId} is malformed.`);
   }
-  if (!verifyDigest({ digest: statementDigest(s), signature, publicKey: opts.coordinatorSignPublicKey })) {
-    throw new TwinfedError(
-      'PLAN_SIGNATURE_INVALID',
-      `The plan statement of ${opts.federationId} is not signed by the coordinator this site is enrolled with.`,
-    );
+  const digest = statementDigest(s);
+  const memoKey = opts.memo && `${toB64(opts.coordinatorSignPublicKey)} ${toB64(digest)} ${toB64(signature)}`;
+  if (!(memoKey !== undefined && opts.memo!.has(memoKey))) {
+    if (!verifyDigest({ digest, signature, publicKey: opts.coordinatorSignPublicKey })) {
+      throw new TwinfedError(
+        'PLAN_SIGNATURE_INVALID',
+        `The plan statement of ${opts.federationId} is not signed by the coordinator this site is enrolled with.`,
+      );
+    }
+    if (memoKey !== undefined) opts.memo!.add(memoKey);
   }
   if (s.federationId !== opts.federationId) {
     throw new TwinfedError(
@@ -100,12 +130,12 @@ export function verifySignedPlan(opts: {
       `The signed plan statement is for federation ${s.federationId}, not ${opts.federationId}.`,
     );
   }
-  const digest = planDigest(opts.plan);
-  if (digest !== s.planSha256) {
+  const planSha256 = planDigest(opts.plan);
+  if (planSha256 !== s.planSha256) {
     throw new TwinfedError(
       'PLAN_SIGNATURE_INVALID',
-      `The plan served for ${opts.federationId} is not the plan the coordinator signed (digest ${digest.slice(0, 12)}…, signed ${s.planSha256.slice(0, 12)}…): it was altered on the way.`,
+      `The plan served for ${opts.federationId} is not the plan the coordinator signed (digest ${planSha256.slice(0, 12)}…, signed ${s.planSha256.slice(0, 12)}…): it was altered on the way.`,
     );
   }
-  return digest;
+  return planSha256;
 }

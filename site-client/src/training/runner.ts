@@ -3,6 +3,7 @@ import {
   behaviourOf,
   isFatal,
   isTwinfedError,
+  SignedPlanMemo,
   verifySignedPlan,
   type CurrentRound,
   silentLogger,
@@ -53,6 +54,8 @@ export class SiteRunner {
   private readonly baseline = new BaselineStep((e) => this.emit(e));
   private crossSite: CrossSiteStep | undefined;
   private readonly gate: PlanGate;
+  /** Plan statements this site verified (verified once, checked against the served plan at every wake-up). */
+  private readonly planMemo = new SignedPlanMemo();
   private wakeUp: (() => void) | undefined;
   private woken = false;
   /**
@@ -323,6 +326,7 @@ export class SiteRunner {
       plan,
       signedPlan,
       coordinatorSignPublicKey: enrollment.coordinator.signPublicKey,
+      memo: this.planMemo, // the same statement at every wake-up: its signature is verified once
     });
     const pinned = journal.pinnedPlan(federationId);
     if (pinned && pinned.planSha256 !== digest && journal.tookPart(federationId)) {
