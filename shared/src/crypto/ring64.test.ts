@@ -64,6 +64,14 @@ describe('ring64', () => {
     const want = Uint32Array.from({ length: 10 }, (_, i) => words.getUint32(4 * i, true));
     expect(expandRing64(key, 5)).toEqual(want);
     expect(expandRing64(key, 2)).toEqual(want.subarray(0, 4)); // a shorter mask after a longer one: same prefix
+    // Long masks (read in place) and short ones (possibly copied out of a shared buffer) are the same keystream, and
+    // each is a vector of its own: changing one changes no other.
+    const long = expandRing64(key, 4096);
+    expect(long.subarray(0, 10)).toEqual(want);
+    const again = expandRing64(key, 4096);
+    long.fill(0);
+    expect(again.subarray(0, 10)).toEqual(want);
+    expect(expandRing64(key, 1)).toEqual(want.subarray(0, 2));
     const odd = new Uint8Array(41);
     odd.set(stream, 1); // bytes at an unaligned offset
     expect(fromBytesRing64(odd.subarray(1), 5)).toEqual(want);

@@ -133,6 +133,15 @@ export function expandRing64(key: Uint8Array, length: number): Ring64 {
   const cipher = createCipheriv('chacha20', key, Buffer.alloc(16));
   if (zeros.byteLength < length * 8) zeros = Buffer.alloc(length * 8);
   const stream = cipher.update(zeros.subarray(0, length * 8));
+  // The keystream's own memory, when it is a buffer of its own (not a slice of Node's shared pool): read in place on
+  // a little-endian host instead of copied (a site expands k masks a round; each copy was another 8 bytes a weight).
+  if (
+    LITTLE_ENDIAN &&
+    stream.byteLength === length * 8 &&
+    stream.byteOffset === 0 &&
+    stream.buffer.byteLength === stream.byteLength
+  )
+    return new Uint32Array(stream.buffer, 0, length * 2);
   return fromBytesRing64(new Uint8Array(stream.buffer, stream.byteOffset, stream.byteLength), length);
 }
 
