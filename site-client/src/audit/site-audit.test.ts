@@ -86,3 +86,51 @@ describe('site audit chain', () => {
     });
   });
 });
+
+describe('site audit chain read by a long-running site', () => {
+  test('sees entries another writer appended (the CLI, another process) and chains after them', () => {
+    expect(log.list()).toHaveLength(4); // read once: the next reads start where this one stopped
+    const cli = new SiteAuditLog(dir, () => 'user:ana');
+    cli.append({ action: 'plan.approved', subject: 'fed-1', detail: { planSha256: 'b'.repeat(64) } });
+    expect(log.list().map((e) => [e.seq, e.actor])).toEqual([
+      [1, 'site:site-a'],
+      [2, 'site:site-a'],
+      [3, 'site:site-a'],
+      [4, 'site:site-a'],
+      [5, 'user:ana'],
+    ]);
+    log.append({ action: 'round.trained', subject: 'fed-1/2', detail: { round: 2, numExamples: 40 } });
+    expect(log.list({ after: 4 }).map((e) => e.seq)).toEqual([5, 6]);
+    expect(log.verify()).toMatchObject({ ok: true, entries: 6 });
+  });
+
+  test('a file rewritten in between (same size or not, half-written last line) is read again, not trusted from before', () => {
+    const before = lines();
+    expect(log.list()).toHaveLength(4);
+    write(before.slice(0, 2)); // shorter
+    expect(log.list().map((e) => e.seq)).toEqual([1, 2]);
+    write(before); // longer again, but not by appending to what was read
+    fs.utimesSync(path.join(dir, SITE_AUDIT_FILE), new Date(), new Date(Date.now() + 5000));
+    expect(log.list().map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    const edited = [...before];
+    edited[3] = edited[3]!.replace('MODEL_SIGNATURE_INVALID', 'MODEL_SIGNATURE_INVALIX'); // same size
+    write(edited);
+    fs.utimesSync(path.join(dir, SITE_AUDIT_FILE), new Date(), new Date(Date.now() + 10_000));
+    expect(log.list()[3]!.detail).toEqual({ code: 'MODEL_SIGNATURE_INVALIX' });
+    // A last line without its newline yet is not kept half: once complete it is read whole.
+    const file = path.join(dir, SITE_AUDIT_FILE);
+    const extra = new SiteAuditLog(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-site-audit-x-')));
+    const next = JSON.stringify(extra.append({ action: 'site.enrolled', subject: 'x' }));
+    fs.appendFileSync(file, next.slice(0, 20));
+    expect(log.list()).toHaveLength(4);
+    fs.appendFileSync(file, `${next.slice(20)}\n`);
+    expect(log.list()).toHaveLength(5);
+    fs.rmSync(extra.file, { force: true });
+  });
+
+  test('a damaged last line still stops an append', () => {
+    expect(log.list()).toHaveLength(4);
+    fs.appendFileSync(path.join(dir, SITE_AUDIT_FILE), '{"not an entry"\n');
+    expect(() => log.append({ action: 'round.trained', subject: 'fed-1/2' })).toThrow(/damaged entry/);
+  });
+});

@@ -55,13 +55,31 @@ interface SiteAuditReport {
   firstBad: AuditBreak | null;
 }
 
-const TAIL_BYTES = 64 * 1024;
-
 /** Reads the whole file as lines (empty when absent). */
 function readLines(file: string): string[] {
   if (!fs.existsSync(file)) return [];
   const text = fs.readFileSync(file, 'utf8');
   return text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
+}
+
+/**
+ * The file's non-empty lines parsed (null: unreadable) as of one state of the file. An append-only file that grew
+ * since is read from where this stopped; any other change (another inode, a shorter file, a rewrite that kept the
+ * size) reads it whole again.
+ */
+interface ChainSnapshot {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly lines: Array<ChainedAuditEntry | null>;
+}
+
+/** The non-empty lines of `text`, parsed. */
+function parseLines(text: string): Array<ChainedAuditEntry | null> {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(parseLine);
 }
 
 function parseLine(line: string): ChainedAuditEntry | null {
@@ -86,6 +104,8 @@ function parseLine(line: string): ChainedAuditEntry | null {
 /** The site's append-only audit chain in one data directory. */
 export class SiteAuditLog {
   readonly file: string;
+  /** The chain as last read (this process's appends and other processes' alike are picked up by size). */
+  private snapshot: ChainSnapshot | undefined;
 
   constructor(
     dataDir: string,
@@ -94,31 +114,58 @@ export class SiteAuditLog {
     this.file = path.join(dataDir, SITE_AUDIT_FILE);
   }
 
-  /** The last entry, read from the end of the file (null when the chain is empty). */
-  private last(): { seq: number; hash: string } | null {
-    if (!fs.existsSync(this.file)) return null;
-    const fd = fs.openSync(this.file, 'r');
+  /**
+   * The chain's lines as the file holds them now: re-read only from where the last read stopped when the file merely
+   * grew (entries are appended at its end, by this process or by the CLI's), else whole.
+   */
+  private lines(): ReadonlyArray<ChainedAuditEntry | null> {
+    let fd: number;
     try {
-      const size = fs.fstatSync(fd).size;
-      const start = Math.max(0, size - TAIL_BYTES);
-      const buf = Buffer.alloc(size - start);
-      fs.readSync(fd, buf, 0, buf.length, start);
-      const lines = buf
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l.trim() !== '');
-      const line = lines[lines.length - 1];
-      if (line === undefined) return null;
-      const e = parseLine(line);
-      if (!e)
-        throw new TwinfedError(
-          'CONFIG_INVALID',
-          `The site audit chain ${this.file} ends with a damaged entry; run \`twinfed-site audit verify\`.`,
-        );
-      return { seq: e.seq, hash: e.hash };
+      fd = fs.openSync(this.file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      this.snapshot = undefined;
+      return [];
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      const was = this.snapshot;
+      if (was && was.ino === st.ino && was.size === st.size && was.mtimeMs === st.mtimeMs) return was.lines;
+      const from = was && was.ino === st.ino && was.size < st.size ? was.size : 0;
+      const buf = Buffer.alloc(st.size - from);
+      let read = 0;
+      while (read < buf.length) {
+        const n = fs.readSync(fd, buf, read, buf.length - read, from + read);
+        if (n === 0) break;
+        read += n;
+      }
+      const text = buf.subarray(0, read).toString('utf8');
+      const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+      const lines = [...(from > 0 ? was!.lines : []), ...parseLines(complete)];
+      // A last line still being written (no newline yet) is read whole next time, not kept half.
+      const size = from + Buffer.byteLength(complete);
+      if (complete.length < text.length) {
+        this.snapshot = { ino: st.ino, size, mtimeMs: Number.NaN, lines };
+        return [...lines, parseLine(text.slice(complete.length))];
+      }
+      this.snapshot = { ino: st.ino, size, mtimeMs: st.mtimeMs, lines };
+      return lines;
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /** The last entry (null when the chain is empty). */
+  private last(): { seq: number; hash: string } | null {
+    const lines = this.lines();
+    if (lines.length === 0) return null;
+    const e = lines[lines.length - 1];
+    if (!e)
+      throw new TwinfedError(
+        'CONFIG_INVALID',
+        `The site audit chain ${this.file} ends with a damaged entry; run \`twinfed-site audit verify\`.`,
+      );
+    return { seq: e.seq, hash: e.hash };
   }
 
   /** Appends one entry durably (fsync) before returning it. */
@@ -155,8 +202,7 @@ export class SiteAuditLog {
     const after = options.after ?? 0;
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
     const out: ChainedAuditEntry[] = [];
-    for (const line of readLines(this.file)) {
-      const e = parseLine(line);
+    for (const e of this.lines()) {
       if (e && e.seq > after) out.push(e);
       if (out.length >= limit) break;
     }
