@@ -267,6 +267,7 @@ export {
   DEFAULT_MAX_EVALUATION_EXAMPLES,
   DEFAULT_STUDY_ID,
   type EnrollRequest,
+  CurrentRoundSchema,
   EnrollRequestSchema,
   type EnrollResponse,
   type EvaluationReport,

@@ -45,6 +45,7 @@ import {
   TwinfedError,
   type SignedDownload,
 } from '@twinfed/shared';
+import { CurrentRoundParser } from './current-round-parser';
 import { HttpTransport, type HttpTransportOptions } from './http';
 
 /** `GET /v1/models/:id`: the version's metadata as the coordinator signed it, unverified. */
@@ -163,6 +164,8 @@ export class CoordinatorClient implements SiteApi {
   private readonly http: HttpTransport;
   /** Set once the coordinator answered `rounds/current/download` NOT_FOUND (it predates the route): ask `rounds/current`. */
   private noRoundDownload = false;
+  /** Parses the `rounds/current` answers, the plan once per change of it (see CurrentRoundParser). */
+  private readonly currentRoundParser = new CurrentRoundParser();
 
   constructor(options: HttpTransportOptions) {
     this.http = new HttpTransport(options);
@@ -233,7 +236,8 @@ export class CoordinatorClient implements SiteApi {
 
   /** `GET …/rounds/current`: what this site should do now in `federationId`. */
   currentRound(federationId: string, options: { signal?: AbortSignal } = {}): Promise<CurrentRound> {
-    return this.call(callOf(api.currentRound, 'get', { fid: federationId }), options);
+    const { method, path } = callOf(api.currentRound, 'get', { fid: federationId });
+    return this.http.json({ method, path, ...options }, this.currentRoundParser);
   }
 
   /**
@@ -253,7 +257,7 @@ export class CoordinatorClient implements SiteApi {
         const answer = decodeRoundDownload(
           (await this.http.send({ method, path, ...(signal ? { signal } : {}) })).body,
         );
-        const current = api.currentRound.get.response.schema.safeParse(answer.current);
+        const current = this.currentRoundParser.safeParse(answer.current);
         if (!current.success)
           throw new TwinfedError(
             'INTERNAL',

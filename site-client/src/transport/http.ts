@@ -1,4 +1,3 @@
-import type { ZodType } from 'zod';
 import {
   BINARY_MEDIA_TYPE,
   TwinfedError,
@@ -38,6 +37,11 @@ export interface HttpTransportOptions {
   now?: () => number;
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** What checks an answer: a zod schema, or anything with its `safeParse` (e.g. `CurrentRoundParser`). */
+export interface AnswerSchema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false };
 }
 
 /** One request: a JSON body, a binary body, or none. */
@@ -90,7 +94,7 @@ export class HttpTransport {
   }
 
   /** Sends `req` and parses the JSON answer with `schema`. */
-  async json<T>(req: HttpRequest, schema: ZodType<T>): Promise<T> {
+  async json<T>(req: HttpRequest, schema: AnswerSchema<T>): Promise<T> {
     const res = await this.send(req);
     let value: unknown;
     try {
