@@ -65,7 +65,7 @@ test('a plan a caller changed does not change the next answer', () => {
   const first = parser.safeParse(answer());
   if (!first.success) throw new Error('refused');
   first.data.federation.plan.rounds = 99;
-  (first.data.federation.plan.data.features as string[]).push('c');
+  first.data.federation.plan.data.features.push('c');
   const second = parser.safeParse(answer({ currentRound: 2 }));
   if (!second.success) throw new Error('refused');
   expect(second.data.federation.plan).toEqual(CurrentRoundSchema.parse(answer()).federation.plan);
