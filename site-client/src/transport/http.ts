@@ -40,7 +40,7 @@ export interface HttpTransportOptions {
 }
 
 /** What checks an answer: a zod schema, or anything with its `safeParse` (e.g. `CurrentRoundParser`). */
-export interface AnswerSchema<T> {
+interface AnswerSchema<T> {
   safeParse(value: unknown): { success: true; data: T } | { success: false };
 }
 
