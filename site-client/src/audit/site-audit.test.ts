@@ -128,6 +128,23 @@ describe('site audit chain read by a long-running site', () => {
     fs.rmSync(extra.file, { force: true });
   });
 
+  test('a file replaced by a longer one (a new chain, the same inode) is read whole, not as an append to what was read', () => {
+    expect(log.list()).toHaveLength(4);
+    const other = new SiteAuditLog(
+      fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-site-audit-o-')),
+      () => 'site:site-b',
+    );
+    for (let i = 1; i <= 6; i++) other.append({ action: 'round.trained', subject: `fed-2/${i}`, detail: { round: i } });
+    const replacement = fs.readFileSync(other.file);
+    expect(replacement.byteLength).toBeGreaterThan(fs.statSync(log.file).size);
+    fs.writeFileSync(log.file, replacement); // truncated and rewritten in place: same inode, larger
+    expect(log.list().map((e) => [e.seq, e.actor])).toEqual([1, 2, 3, 4, 5, 6].map((seq) => [seq, 'site:site-b']));
+    const appended = log.append({ action: 'round.trained', subject: 'fed-2/7' });
+    expect(appended.seq).toBe(7);
+    expect(log.verify()).toMatchObject({ ok: true, entries: 7 });
+    fs.rmSync(other.file, { force: true });
+  });
+
   test('a damaged last line still stops an append', () => {
     expect(log.list()).toHaveLength(4);
     fs.appendFileSync(path.join(dir, SITE_AUDIT_FILE), '{"not an entry"\n');

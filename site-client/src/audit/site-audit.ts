@@ -82,6 +82,23 @@ function parseLines(text: string): Array<ChainedAuditEntry | null> {
     .map(parseLine);
 }
 
+/** The file's bytes from `from` to `size` (or to its end, if it is shorter by now), as text. */
+function readFrom(fd: number, from: number, size: number): string {
+  const buf = Buffer.alloc(Math.max(0, size - from));
+  let read = 0;
+  while (read < buf.length) {
+    const n = fs.readSync(fd, buf, read, buf.length - read, from + read);
+    if (n === 0) break;
+    read += n;
+  }
+  return buf.subarray(0, read).toString('utf8');
+}
+
+/** Whether `next` is the entry appended right after `last` (next seq, chained to its hash); false when either is unreadable. */
+function chainsOnto(last: ChainedAuditEntry | null | undefined, next: ChainedAuditEntry | null | undefined): boolean {
+  return !!last && !!next && next.seq === last.seq + 1 && next.prevHash === last.hash;
+}
+
 function parseLine(line: string): ChainedAuditEntry | null {
   try {
     const v = JSON.parse(line) as unknown;
@@ -116,7 +133,8 @@ export class SiteAuditLog {
 
   /**
    * The chain's lines as the file holds them now: re-read only from where the last read stopped when the file merely
-   * grew (entries are appended at its end, by this process or by the CLI's), else whole.
+   * grew (entries are appended at its end, by this process or by the CLI's) and its first new entry chains onto the
+   * last one read, else whole.
    */
   private lines(): ReadonlyArray<ChainedAuditEntry | null> {
     let fd: number;
@@ -131,17 +149,18 @@ export class SiteAuditLog {
       const st = fs.fstatSync(fd);
       const was = this.snapshot;
       if (was && was.ino === st.ino && was.size === st.size && was.mtimeMs === st.mtimeMs) return was.lines;
-      const from = was && was.ino === st.ino && was.size < st.size ? was.size : 0;
-      const buf = Buffer.alloc(st.size - from);
-      let read = 0;
-      while (read < buf.length) {
-        const n = fs.readSync(fd, buf, read, buf.length - read, from + read);
-        if (n === 0) break;
-        read += n;
+      let from = was && was.ino === st.ino && was.size < st.size ? was.size : 0;
+      let text = readFrom(fd, from, st.size);
+      let complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+      let added = parseLines(complete);
+      if (from > 0 && added.length > 0 && !chainsOnto(was!.lines[was!.lines.length - 1], added[0])) {
+        // Not an append to what was read (a file rewritten or replaced in place, larger): read it whole.
+        from = 0;
+        text = readFrom(fd, 0, st.size);
+        complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+        added = parseLines(complete);
       }
-      const text = buf.subarray(0, read).toString('utf8');
-      const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
-      const lines = [...(from > 0 ? was!.lines : []), ...parseLines(complete)];
+      const lines = [...(from > 0 ? was!.lines : []), ...added];
       // A last line still being written (no newline yet) is read whole next time, not kept half.
       const size = from + Buffer.byteLength(complete);
       if (complete.length < text.length) {
