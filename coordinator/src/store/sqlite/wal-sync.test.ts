@@ -143,4 +143,93 @@ describe('WriteBatch with WalSync', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('a held write that throws rejects alone: the others of its transaction commit and are acknowledged after the fsync', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-batch-fail-'));
+    try {
+      const c = new SqlContext(openDatabase({ path: path.join(dir, 'a.db') }));
+      c.db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      const { calls, fsync } = manualFsync();
+      const batch = new WriteBatch(() => c, new WalSync(`${c.db.name}-wal`, fsync));
+      const insert = (k: string) => (ctx: SqlContext) => ctx.stmt('INSERT INTO t (k) VALUES (?)').run(k).changes;
+      const first = batch.run(insert('a'));
+      await tick();
+      await tick();
+      expect(calls).toHaveLength(1);
+      // Held while the fsync runs: a good write, a duplicate key, a multi-statement write (own savepoint) that fails
+      // after its first insert, and another good write.
+      const settled = Promise.allSettled([
+        batch.run(insert('b')),
+        batch.run(insert('a')),
+        batch.run((ctx) =>
+          ctx.tx(() => {
+            insert('x')(ctx);
+            throw new Error('validation');
+          }),
+        ),
+        batch.run(insert('c')),
+      ]);
+      await tick();
+      calls[0]!.done();
+      await first;
+      await tick();
+      expect(calls).toHaveLength(2);
+      let done = false;
+      void settled.then(() => (done = true));
+      await tick();
+      expect(done).toBe(false); // nothing of the held transaction is answered before its own fsync
+      calls[1]!.done();
+      const [b, dup, multi, last] = await settled;
+      expect(b).toEqual({ status: 'fulfilled', value: 1 });
+      expect(dup).toMatchObject({ status: 'rejected', reason: { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' } });
+      expect(multi).toMatchObject({ status: 'rejected', reason: { message: 'validation' } });
+      expect(last).toEqual({ status: 'fulfilled', value: 1 });
+      expect(c.stmt('SELECT k FROM t ORDER BY k').pluck().all()).toEqual(['a', 'b', 'c']);
+      c.db.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('closing while writes are held commits them, and they are acknowledged and found after reopening', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-batch-close-'));
+    const file = path.join(dir, 'a.db');
+    try {
+      let c: SqlContext | null = new SqlContext(openDatabase({ path: file }));
+      c.db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      const { calls, fsync } = manualFsync();
+      const batch = new WriteBatch(
+        () => {
+          if (!c) throw new Error('closed');
+          return c;
+        },
+        new WalSync(`${c.db.name}-wal`, fsync),
+      );
+      const insert = (k: string) => batch.run((ctx) => ctx.stmt('INSERT INTO t (k) VALUES (?)').run(k).changes);
+      const first = insert('a');
+      await tick();
+      await tick();
+      const held = [insert('b'), insert('c')];
+      await tick();
+      expect(c.stmt('SELECT COUNT(*) FROM t').pluck().get()).toBe(1);
+      batch.flush(); // what SqliteContext.close does before closing the database
+      const db = c.db;
+      c = null;
+      db.close();
+      const afterClose = insert('d').then(
+        () => 'acknowledged',
+        (e: Error) => e.message,
+      );
+      calls[0]!.done();
+      await tick();
+      for (const call of calls.slice(1)) call.done();
+      await expect(Promise.all([first, ...held])).resolves.toEqual([1, 1, 1]);
+      expect(await afterClose).toBe('closed');
+      const again = openDatabase({ path: file });
+      expect(again.prepare('SELECT k FROM t ORDER BY k').pluck().all()).toEqual(['a', 'b', 'c']);
+      again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
