@@ -1,8 +1,8 @@
 /**
  * What the coordinator relays of a secure-aggregation round once U2 is fixed, parsed once: the survivors' signed mask
  * keys (with the digests of their share boxes) and every share box indexed by its recipient. The share messages of
- * U2 cannot change any more (the first accepted message of a site stays, and no share message is taken once U2 is
- * fixed), so a site's poll costs O(|U2|) for the list and O(k) for its own boxes instead of parsing and hashing every
+ * U2 cannot change any more (the first accepted message of a site stays, and a share message stored once U2 is
+ * fixed is refused to its sender and never relayed), so a site's poll costs O(|U2|) for the list and O(k) for its own boxes instead of parsing and hashing every
  * message of the round again (O(n·k) per poll, O(n²·k) per round).
  */
 import { shareBoxesDigest, type SecaggShares, type SecaggState } from '@twinfed/shared';

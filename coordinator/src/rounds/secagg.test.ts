@@ -62,7 +62,7 @@ async function weightsOf(c: Coord, versionId: string): Promise<Float32Array> {
   return deserializeWeights(new Uint8Array(await res.arrayBuffer())).data;
 }
 
-async function setup(n: number, plan: Record<string, unknown>, opts: { store?: 'sqlite' } = {}) {
+async function setup(n: number, plan: Record<string, unknown>, opts: { store?: 'sqlite'; now?: () => number } = {}) {
   const c = await startTestCoordinator(opts);
   // Sites reach the coordinator through `at`, so a test can point them at a restarted one.
   const at = { url: c.url, operatorToken: c.operatorToken };
@@ -466,6 +466,46 @@ describe('secure aggregation over real HTTP', () => {
       expect((await json<{ error: { code: string } }>(res)).error.code).toBe('SECAGG_COHORT_TOO_SMALL');
     } finally {
       await two.c.close();
+    }
+  });
+
+  test('key shares whose write is still pending when U2 is fixed without them are refused, not acknowledged as taken', async () => {
+    let offset = 0;
+    const { c, sites } = await setup(
+      4,
+      { rounds: 1, minSites: 3, roundDeadlineSeconds: 60 },
+      { now: () => Date.now() + offset },
+    );
+    try {
+      const [a, b, cc, d] = sites;
+      for (const s of [b!, cc!, d!]) expect((await s.share(1)).status).toBe(201);
+      // The store holds site A's share message back (a group commit waiting for an fsync) until U2 is fixed.
+      const store = c.store as { putSecaggMessage: (typeof c.store)['putSecaggMessage'] };
+      const put = store.putSecaggMessage.bind(store);
+      let reached!: () => void;
+      const atPut = new Promise<void>((resolve) => (reached = resolve));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      store.putSecaggMessage = async (m) => {
+        if (m.siteId === a!.site.siteId) {
+          reached();
+          await gate;
+        }
+        return put(m);
+      };
+      const late = a!.share(1);
+      await atPut;
+      offset = 30_000; // past the shares deadline: three of four shared, t = 3, so U2 is fixed on the next read
+      expect((await b!.state(1)).survivors?.map((m) => m.siteId).sort()).toEqual(
+        [b!, cc!, d!].map((s) => s.site.siteId).sort(),
+      );
+      release();
+      const res = await late;
+      expect(res.status).toBe(409);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('SECAGG_PHASE');
+      expect((await a!.state(1)).shared).toBe(false);
+    } finally {
+      await c.close();
     }
   });
 

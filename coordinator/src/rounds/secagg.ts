@@ -241,7 +241,8 @@ export class SecureAggregation {
     const relay = cohort ? await this.relay(round, cohort) : null;
     const mine = async (kind: 'shares' | 'reveal') =>
       (await store.listSecaggMessages(round.federationId, round.round, kind, [siteId])).length > 0;
-    const shared = cohort?.siteIds.includes(siteId) === true || (await mine('shares'));
+    // Once U2 is fixed, shared means taken into it (a message stored after it was fixed was not).
+    const shared = cohort ? cohort.siteIds.includes(siteId) : await mine('shares');
     const { sharesAt, unmaskAt } = secaggDeadlines(round);
     const late = unmasking || closed;
     const u3 = late ? (await this.sets(round)).u3 : [];
@@ -337,7 +338,10 @@ export class SecureAggregation {
     if (fixed && !fixed.siteIds.includes(siteId)) throw phaseError('The key shares of this round are closed.');
     // Every share set of a site splits the same derived secrets, so a second, different one (a restarted site) is as good as the first, which stays.
     const status = fixed ? 'duplicate' : (await put()).status === 'accepted' ? 'accepted' : 'duplicate';
-    await this.cohort(loaded, round);
+    // The write may land after U2 was fixed without it (a group commit waits for an fsync; another replica): then it
+    // was not taken, and the site hears so as if it had come late (its stored message is never relayed).
+    const cohort = await this.cohort(loaded, round);
+    if (cohort && !cohort.siteIds.includes(siteId)) throw phaseError('The key shares of this round are closed.');
     return { status };
   }
 
