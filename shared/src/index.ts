@@ -150,6 +150,7 @@ export {
   recoverMaskSecretKey,
   recoverSelfMaskSeed,
   SECAGG_FRACTION_BITS,
+  SECAGG_VERSION,
   secaggPairKey,
   type SecaggRound,
   secaggThreshold,

@@ -449,7 +449,10 @@ describe('secure aggregation over real HTTP', () => {
         await a!.sharesBody(1, b!.site.identity.sign.secretKey),
       );
       expect(forged.status).toBe(400);
-      expect((await json<{ error: { code: string } }>(forged)).error.code).toBe('SECAGG_UNTRUSTED_KEY');
+      const refused = (await json<{ error: { code: string; message: string } }>(forged)).error;
+      expect(refused.code).toBe('SECAGG_UNTRUSTED_KEY');
+      // A site on another secure-aggregation version signs another statement: the refusal names this one.
+      expect(refused.message).toContain('twinfed/secagg/v3');
       expect((await a!.state(1)).shared).toBe(false);
     } finally {
       await c.close();

@@ -7,6 +7,7 @@
  * itself. Everything lives in the store, so a restart resumes it.
  */
 import {
+  SECAGG_VERSION,
   SecaggConsistencySchema,
   SecaggRevealSchema,
   SecaggSharesSchema,
@@ -322,7 +323,7 @@ export class SecureAggregation {
     if (!verifySecaggKeys(statement, body.signature, await this.signKeyOf(siteId))) {
       throw new TwinfedError(
         'SECAGG_UNTRUSTED_KEY',
-        "The signature over the mask public key and share boxes does not verify with this site's enrolled key for this round.",
+        `The signature over the mask public key and share boxes does not verify with this site's enrolled key for this round under ${SECAGG_VERSION} (a site on another secure-aggregation version signs another statement: upgrade it).`,
       );
     }
     const fixed = await this.core.store.getSecaggCohort(round.federationId, round.round);

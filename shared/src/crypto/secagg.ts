@@ -38,11 +38,14 @@ import { timingSafeEqualKeys, x25519PublicKey } from './primitives';
 import { pairwiseKey, type SecureSumMember } from './secure-sum';
 
 /**
- * Version label of the construction; it enters every derived secret, commitment and context, so sites and a
- * coordinator of different versions never unmask (a recovered seed fails its commitment) instead of publishing noise.
- * v3: the masks' PRG is ChaCha20 instead of AES-256-CTR.
+ * Version label of the construction; it enters every derived secret, commitment and context (so every signed
+ * statement), so sites and a coordinator of different versions never unmask instead of publishing noise: a key
+ * signature of another version does not verify (refusals name this label, {@link SECAGG_VERSION}), and a recovered
+ * seed fails its commitment. v3: the masks' PRG is ChaCha20 instead of AES-256-CTR.
  */
 const SECAGG_LABEL = 'twinfed/secagg/v3';
+/** The secure-aggregation version this code runs (its label), for refusals that may come from a version mismatch. */
+export const SECAGG_VERSION = SECAGG_LABEL;
 /** Fixed-point precision of masked values (n · w is encoded as round(n · w · 2^20)). */
 export const SECAGG_FRACTION_BITS = 20;
 /** The Shamir library works in GF(2^8): at most 255 shares. */

@@ -156,13 +156,16 @@ describe('secure aggregation against a lying coordinator', () => {
               fake.has(m.siteId) ? { ...m, maskPublicKey: fake.get(m.siteId)!.maskPublicKey } : m,
             ),
           };
-    expect(
-      await outcome(
-        k
-          .round(k.sites[0]!)
-          .sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) }),
-      ),
-    ).toBe('SECAGG_UNTRUSTED_KEY');
+    const refused = await k
+      .round(k.sites[0]!)
+      .sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) })
+      .then(
+        () => undefined,
+        (e: Error & { code?: string }) => e,
+      );
+    expect(refused?.code).toBe('SECAGG_UNTRUSTED_KEY');
+    // A peer on another secure-aggregation version signs another statement: the refusal names this one.
+    expect(refused?.message).toContain('twinfed/secagg/v3');
     // 2. The peers' identities replaced too, with directory entries the coordinator signs and mask keys those fakes sign:
     //    site-a pinned the real keys when it shared, so the directory now contradicts its pins.
     k.c.lie = (siteId, v) => {

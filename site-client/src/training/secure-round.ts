@@ -6,6 +6,7 @@ import {
   fingerprint,
   fromB64,
   SECAGG_HEADER_EXAMPLES,
+  SECAGG_VERSION,
   encodeRing64,
   encodeSecaggInput,
   maskKeyPair,
@@ -363,7 +364,7 @@ export class SecureRound {
       ) {
         throw new TwinfedError(
           'SECAGG_UNTRUSTED_KEY',
-          `The mask public key listed for ${m.siteId} is not signed by its enrolled identity key for this round.`,
+          `The mask public key listed for ${m.siteId} is not signed by its enrolled identity key for this round under ${SECAGG_VERSION} (or that site runs another secure-aggregation version).`,
         );
       }
     }
