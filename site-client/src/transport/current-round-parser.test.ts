@@ -1,4 +1,4 @@
-import { CurrentRoundSchema } from '@twinfed/shared';
+import { CurrentRoundSchema, canonicalJson } from '@twinfed/shared';
 import { CurrentRoundParser } from './current-round-parser';
 
 const planInput = {
@@ -72,4 +72,16 @@ test('a plan a caller changed does not change the next answer', () => {
   second.data.federation.plan.rounds = 98;
   const third = parser.safeParse(answer({ currentRound: 3 }));
   expect(third.success && third.data.federation.plan.rounds).toBe(3);
+});
+
+test('a reused plan is made of plain objects of this realm: the plan digest (canonical JSON) accepts it', () => {
+  // structuredClone builds its copy with the outer realm's prototypes under jest (and in any other vm context), which
+  // canonicalJson refuses as "not a plain object": the site's every tick then failed after the first answer.
+  const parser = new CurrentRoundParser();
+  for (let i = 0; i < 3; i++) {
+    const r = parser.safeParse(answer({ currentRound: i + 1 }));
+    if (!r.success) throw new Error('refused');
+    expect(Object.getPrototypeOf(r.data.federation.plan)).toBe(Object.prototype);
+    expect(() => canonicalJson(r.data.federation.plan)).not.toThrow();
+  }
 });

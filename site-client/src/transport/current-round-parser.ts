@@ -21,14 +21,22 @@ export class CurrentRoundParser {
     const raw = rest.data.federation.plan;
     const json = JSON.stringify(raw);
     let plan: Plan;
-    if (this.last !== undefined && json !== undefined && this.last.json === json)
-      plan = structuredClone(this.last.plan);
+    if (this.last !== undefined && json !== undefined && this.last.json === json) plan = copyOf(this.last.plan);
     else {
       const parsed = PlanSchema.safeParse(raw);
       if (!parsed.success) return { success: false };
       plan = parsed.data;
-      if (json !== undefined) this.last = { json, plan: structuredClone(plan) };
+      if (json !== undefined) this.last = { json, plan: copyOf(plan) };
     }
     return { success: true, data: { ...rest.data, federation: { ...rest.data.federation, plan } } };
   }
+}
+
+/**
+ * A deep copy of a parsed plan (JSON values only: it came from JSON through the schema) made of this realm's plain
+ * objects. Not structuredClone: inside a vm context (jest's, for one) its copy has the outer realm's prototypes, which
+ * the plan digest (canonicalJson) refuses as not plain.
+ */
+function copyOf(plan: Plan): Plan {
+  return JSON.parse(JSON.stringify(plan)) as Plan;
 }
