@@ -209,7 +209,6 @@ export {
   decodeSignedDownload,
   roundDownloadHead,
   signedDownloadHead,
-  type RoundDownload,
   type SignedDownload,
 } from './envelope/signed-download';
 export {
