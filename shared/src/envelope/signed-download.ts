@@ -24,7 +24,7 @@ export interface SignedDownload extends SignedVersionPart {
 }
 
 /** A decoded answer of `rounds/current/download` (nothing in it validated or verified yet). */
-export interface RoundDownload {
+interface RoundDownload {
   /** The current round as `rounds/current` answers it (to be validated against its schema). */
   readonly current: unknown;
   /** The latest version as a signed download (decode with {@link decodeSignedDownload}, then verify), if sent. */
