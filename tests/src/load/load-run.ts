@@ -181,9 +181,16 @@ export function tinyPlan(o: {
   };
 }
 
-/** A sealed update of the load model from `enrollment`, as its runner would send it in round 1. */
-function sampleEnvelope(enrollment: Enrollment, federationId: string): Uint8Array {
-  const layout = layoutOf({ kind: 'logistic-regression', inputs: LOAD_FEATURES.length });
+/**
+ * A sealed update of a logistic regression over `inputs` features (default: the load model's) from `enrollment`, as
+ * its runner would send it in round 1 on `baseVersionId` (default: the federation's initial version).
+ */
+export function sampleEnvelope(
+  enrollment: Enrollment,
+  federationId: string,
+  o: { baseVersionId?: string; inputs?: number } = {},
+): Uint8Array {
+  const layout = layoutOf({ kind: 'logistic-regression', inputs: o.inputs ?? LOAD_FEATURES.length });
   const size = layout.reduce((n, l) => n + l.shape.reduce((a, b) => a * b, 1), 0);
   return sealUpdate({
     header: {
@@ -191,7 +198,7 @@ function sampleEnvelope(enrollment: Enrollment, federationId: string): Uint8Arra
       federationId,
       round: 1,
       siteId: enrollment.state.siteId,
-      baseVersionId: `${federationId}.v0`,
+      baseVersionId: o.baseVersionId ?? `${federationId}.v0`,
       numExamples: 8,
       metrics: { steps: 1, trainLoss: 0.5 },
       sentAt: new Date().toISOString(),

@@ -13,18 +13,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  BINARY_MEDIA_TYPE,
-  PROTOCOL_VERSION,
-  layoutOf,
-  sealUpdate,
-  signRequest,
-  toB64,
-  type PlanInput,
-} from '@twinfed/shared';
+import { BINARY_MEDIA_TYPE, signRequest, toB64, type PlanInput } from '@twinfed/shared';
 import type { Enrollment } from '@twinfed/site-client';
 import { stop, startNode, type Child } from '../../support/processes';
-import { cpuOf, localOperator, startLocalCoordinator, tinyPlan } from '../../load/load-run';
+import { cpuOf, localOperator, sampleEnvelope, startLocalCoordinator, tinyPlan } from '../../load/load-run';
 import { loadAverage, machineMeta, toMarkdown, writeResults, type BenchTable } from '../report';
 import { summariseCpuProfileDir, type ProfileSummary } from '../cpu-profile';
 import { answerKey } from './answer-key';
@@ -128,26 +120,6 @@ function plan(sites: number): PlanInput {
   });
 }
 
-function envelope(e: Enrollment, federationId: string, baseVersionId: string): Uint8Array {
-  const layout = layoutOf({ kind: 'logistic-regression', inputs: FEATURES.length });
-  const size = layout.reduce((n, l) => n + l.shape.reduce((a, b) => a * b, 1), 0);
-  return sealUpdate({
-    header: {
-      protocol: PROTOCOL_VERSION,
-      federationId,
-      round: 1,
-      siteId: e.state.siteId,
-      baseVersionId,
-      numExamples: 8,
-      metrics: { steps: 1, trainLoss: 0.5 },
-      sentAt: new Date().toISOString(),
-    },
-    weights: { layout, data: Float32Array.from({ length: size }, (_, k) => Math.sin(k) * 0.01) },
-    identity: e.identity,
-    coordinatorBoxPublicKey: e.coordinator.boxPublicKey,
-  });
-}
-
 async function startReference(dir: string, setup: object): Promise<{ child: Child; url: string }> {
   const file = path.join(dir, 'reference.json');
   fs.writeFileSync(file, JSON.stringify(setup));
@@ -194,7 +166,7 @@ async function runRequestCost(o: {
         sites.map((e) => ({ method: 'GET' as const, path: p(e), enrollment: e })),
       ).flat();
     const uploaders = sites.slice(0, -1);
-    const bodies = uploaders.map((e) => envelope(e, fed.id, vid));
+    const bodies = uploaders.map((e) => sampleEnvelope(e, fed.id, { baseVersionId: vid, inputs: FEATURES.length }));
     const routes: Array<{ route: string; calls: Call[] }> = [
       {
         route: 'GET /v1/federations/:fid/rounds/current',
