@@ -12,6 +12,8 @@ import {
   planDigest,
   signSecaggKeys,
   toB64,
+  fromB64,
+  type SecaggState,
   type WeightSet,
   silentLogger,
   secaggGraph,
@@ -201,6 +203,32 @@ describe('secure aggregation against a lying coordinator', () => {
     await mask(k, k.sites.slice(1));
     k.c.lie = (_, v) => v;
     expect(await k.c.recover('site-a', { known })).toBeNull();
+  });
+
+  test("(b′) a neighbour's share box that does not open with the mask key listed for it (swapped, tampered, missing) is refused before the site masks", async () => {
+    const k = consortium(['site-a', 'site-b', 'site-c', 'site-d'], 3);
+    await share(k);
+    const attempt = async (lie: (boxes: SecaggState['sharesForMe']) => SecaggState['sharesForMe']) => {
+      k.c.lie = (siteId, v) => (siteId !== 'site-a' ? v : { ...v, sharesForMe: lie(v.sharesForMe) });
+      return outcome(
+        k
+          .round(k.sites[0]!)
+          .sealMasked({ header: secureHeader(k.c.federationId, 'site-a', EXAMPLES), weights: weightsOf(0) }),
+      );
+    };
+    // The keys and their signatures are genuine; only the boxes relayed with them do not match them.
+    const swap: Record<string, string> = { 'site-b': 'site-c', 'site-c': 'site-b' };
+    expect(await attempt((boxes) => boxes.map((b) => ({ ...b, from: swap[b.from] ?? b.from })))).toBe(
+      'SECAGG_UNTRUSTED_KEY',
+    );
+    const flip = (c: string) => toB64(fromB64(c).map((x, i) => (i === 0 ? x ^ 1 : x)));
+    expect(
+      await attempt((boxes) => boxes.map((b) => (b.from === 'site-d' ? { ...b, ciphertext: flip(b.ciphertext) } : b))),
+    ).toBe('SECAGG_UNTRUSTED_KEY');
+    expect(await attempt((boxes) => boxes.filter((b) => b.from !== 'site-b'))).toBe('SECAGG_UNTRUSTED_KEY');
+    expect(k.c.masked.has('site-a')).toBe(false);
+    // Shown the boxes as they were sealed, the same site masks.
+    expect(await attempt((boxes) => boxes)).toBe('returned');
   });
 
   test('(c) different U3 to different sites, with a Sybil: neither group reaches t = 4 signatures, nobody reveals, site-d stays masked', async () => {

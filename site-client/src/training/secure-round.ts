@@ -29,7 +29,6 @@ import {
   signSecaggNeighbourhood,
   toB64,
   verifySecaggDigest,
-  verifySecaggKeys,
   type Ring64,
   type SecaggGraph,
   type SecaggGraphOptions,
@@ -94,6 +93,8 @@ const PUSH_SAFETY_POLL_MS = 10_000;
 const PUSH_SAFETY_POLL_MS_PER_SITE = 40;
 
 type SecaggPhase = SecaggPhaseEvent['phase'];
+/** A neighbour's shares of its seed and mask key, from its box to this site. */
+type OpenedShares = ReturnType<typeof openShares>;
 
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
@@ -150,6 +151,11 @@ export class SecureRound {
   private cohortSize = 0;
   /** The graph of the round this site last dealt with. */
   private graphs: { key: string; graph: SecaggGraph } | undefined;
+  /**
+   * The share boxes this site opened to authenticate its neighbours' mask keys (per recent round: at most two), with
+   * the key each opened under: the reveal takes its shares from here instead of opening the boxes again. Memory only.
+   */
+  private readonly opened = new Map<string, Map<string, { maskPublicKey: string; shares: OpenedShares }>>();
   /** The `secagg:phase` pushes received, per recent round of this federation. */
   private readonly pushed = new Map<number, Set<SecaggPhase>>();
 
@@ -349,28 +355,59 @@ export class SecureRound {
     for (const id of ids)
       if (near.has(id) && !keyed.has(id))
         throw inconsistent(`The coordinator lists no mask key of survivor ${id}, a neighbour of this site.`);
-    for (const m of list) {
+    for (const m of list)
       if (!inU2.has(m.siteId))
         throw inconsistent(`The coordinator lists the mask key of ${m.siteId}, who is not a survivor.`);
-      // Only a neighbour's mask key is ever used here (masking, opening its box); the others are ids of U2 alone.
-      const peer = near.has(m.siteId) ? peers.get(m.siteId) : undefined;
-      if (
-        peer &&
-        !verifySecaggKeys(
-          { ...this.rd(r), siteId: m.siteId, maskPublicKey: m.maskPublicKey, boxesSha256: m.boxesSha256 },
-          m.signature,
-          peer.signPublicKey,
-        )
-      ) {
-        throw new TwinfedError(
-          'SECAGG_UNTRUSTED_KEY',
-          `The mask public key listed for ${m.siteId} is not signed by its enrolled identity key for this round under ${SECAGG_VERSION} (or that site runs another secure-aggregation version).`,
-        );
-      }
-    }
+    this.openNeighbourBoxes(s, r, peers, near);
     const u2 = shownSurvivors(s);
     this.record(r.round, { u2 });
     return u2;
+  }
+
+  /**
+   * Authenticates the mask keys this site uses — its neighbours' in U2 (and its own) — by opening each one's share box
+   * addressed to it: the box u → v is sealed with the static X25519 agreement of u's and v's pinned identity keys, over
+   * AAD = label ‖ C ‖ u ‖ v ‖ M_u, so it opens with the M_u the coordinator lists only if u sealed it with that very
+   * key (docs/decisions.md, "Mask keys authenticated by the share boxes"). This replaces checking each neighbour's
+   * Ed25519 signature over its key; a box that is missing or does not open is `SECAGG_UNTRUSTED_KEY`, as a bad
+   * signature was. The opened shares stay in memory (never journalled) for this round's reveal.
+   */
+  private openNeighbourBoxes(
+    s: SecaggState,
+    r: SecureRoundRef,
+    peers: ReadonlyMap<string, TrustedPeer>,
+    near: ReadonlySet<string>,
+  ): void {
+    const boxes = new Map(s.sharesForMe.map((b) => [b.from, b]));
+    const opened = new Map<string, { maskPublicKey: string; shares: OpenedShares }>();
+    for (const m of s.survivors ?? []) {
+      const peer = near.has(m.siteId) ? peers.get(m.siteId) : undefined;
+      if (!peer) continue;
+      const box = boxes.get(m.siteId);
+      try {
+        if (!box) throw new TwinfedError('DECRYPT_FAILED');
+        const shares = openShares({
+          ...this.ctx(r),
+          share: { ...box, to: this.siteId },
+          from: { siteId: m.siteId, boxPublicKey: peer.boxPublicKey },
+          fromMaskPublicKey: fromB64(m.maskPublicKey, 'DECRYPT_FAILED'),
+          siteId: this.siteId,
+        });
+        opened.set(m.siteId, { maskPublicKey: m.maskPublicKey, shares });
+      } catch (e) {
+        if (!(e instanceof TwinfedError)) throw e;
+        throw new TwinfedError(
+          'SECAGG_UNTRUSTED_KEY',
+          `The mask public key listed for ${m.siteId} is not the one its share box for this site was sealed with by its enrolled identity key for this round under ${SECAGG_VERSION} (or the box is missing, or that site runs another secure-aggregation version).`,
+        );
+      }
+    }
+    if (this.opened.size >= 2) this.opened.delete(this.opened.keys().next().value as string);
+    this.opened.set(this.roundKey(r), opened);
+  }
+
+  private roundKey(r: SecureRoundRef): string {
+    return `${r.round}\n${r.baseVersionId}`;
   }
 
   /**
@@ -525,7 +562,11 @@ export class SecureRound {
     const maskKeys = new Map(
       u2.flatMap((m) => (m.maskPublicKey ? [[m.siteId, fromB64(m.maskPublicKey)] as const] : [])),
     );
-    const open = (from: string) => {
+    const kept = this.opened.get(this.roundKey(r));
+    const open = (from: string): OpenedShares => {
+      const key = u2.find((m) => m.siteId === from)?.maskPublicKey;
+      const hit = kept?.get(from);
+      if (hit && key !== undefined && hit.maskPublicKey === key) return hit.shares;
       const share = s.sharesForMe.find((x) => x.from === from);
       const peer = peers.get(from);
       if (!share || !peer || !maskKeys.has(from)) throw inconsistent(`No key share from ${from} for this site.`);
@@ -614,6 +655,7 @@ export class SecureRound {
   }
 
   private close(round: number): void {
+    for (const key of [...this.opened.keys()]) if (key.startsWith(`${round}\n`)) this.opened.delete(key);
     if (this.entry(round)) this.o.journal.closeSecagg(this.o.federationId, round);
   }
 
