@@ -439,6 +439,39 @@ describe('secure aggregation over real HTTP', () => {
     }
   });
 
+  test('key shares that arrive together fix U2 once: each site hears `masking` once', async () => {
+    // On the durable store the writes wait for one group commit together, then each asks whether U2 is complete.
+    const { c, sites } = await setup(8, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 }, { store: 'sqlite' });
+    const heard = new Map<string, string[]>();
+    const sockets = sites.map(({ site }) => {
+      heard.set(site.siteId, []);
+      const socket = connect(c.url + SITE_NAMESPACE, {
+        transports: ['websocket'],
+        forceNew: true,
+        reconnection: false,
+        auth: signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }),
+      });
+      socket.on('secagg:phase', (e: SecaggPhaseEvent) => heard.get(site.siteId)!.push(`${e.round} ${e.phase}`));
+      return socket;
+    });
+    try {
+      await Promise.all(sockets.map((s) => new Promise((resolve) => s.once('connect', () => resolve(undefined)))));
+      const bodies = await Promise.all(sites.map((s) => s.sharesBody(1)));
+      const answers = await Promise.all(
+        sites.map((s, i) => s.site.request('POST', routes.secaggShares(s.rd(1).federationId, 1), bodies[i])),
+      );
+      expect(answers.map((r) => r.status)).toEqual(sites.map(() => 201));
+      // A push is a hint: give a duplicate time to arrive before concluding there is none.
+      for (let i = 0; i < 100 && sites.some((s) => heard.get(s.site.siteId)!.length < 1); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      for (const s of sites) expect(heard.get(s.site.siteId)).toEqual(['1 masking']);
+    } finally {
+      for (const s of sockets) s.disconnect();
+      await c.close();
+    }
+  });
+
   test("the coordinator checks what it relays: key shares not signed by the sender's enrolled key, and cohorts under three sites, are refused", async () => {
     const { c, sites } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
     try {

@@ -96,6 +96,12 @@ export class SecureAggregation {
   private readonly revealingSites = new Map<string, Set<string>>();
   /** U2, U3 and the dropped sites of recent rounds that stopped taking updates (see {@link sets}). */
   private readonly fixedSets = new Map<string, { u2: string[]; u3: string[]; dropped: string[] }>();
+  /**
+   * Per recent round (and opening): the fixing of U2 this process started. Share messages that land in one group
+   * commit all find U2 complete at once; they share one fix, so the round is fixed, measured, logged and announced
+   * once — not once per message (each announcement pushes `masking` to the whole cohort).
+   */
+  private readonly fixing = new Map<string, Promise<SecaggCohortRecord>>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
   private readonly cohortEntries = new Map<string, CohortMember[]>();
 
@@ -187,7 +193,20 @@ export class SecureAggregation {
     const late =
       this.core.now() >= secaggDeadlines(round).sharesAt && shared.length >= this.threshold(loaded.plan, round);
     if (!all && !late) return null;
-    const cohort = await store.fixSecaggCohort(
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
+    const started = this.fixing.get(key);
+    if (started) return started;
+    const fixing = this.fixCohort(round, shared);
+    void SecureAggregation.remember(this.fixing, key, fixing, 16);
+    // A failed fix (a lost lease, a store error) is not remembered: the next share message or poll tries again.
+    fixing.catch(() => {
+      if (this.fixing.get(key) === fixing) this.fixing.delete(key);
+    });
+    return fixing;
+  }
+
+  private async fixCohort(round: Round, shared: readonly string[]): Promise<SecaggCohortRecord> {
+    const cohort = await this.core.store.fixSecaggCohort(
       {
         federationId: round.federationId,
         round: round.round,
