@@ -24,6 +24,11 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
+  fsyncDir(dir);
+}
+
+/** Makes a directory's entries durable (a file created or renamed in it); a no-op where directories cannot be fsync'd. */
+export function fsyncDir(dir: string): void {
   try {
     const dfd = fs.openSync(dir, 'r');
     try {
@@ -32,7 +37,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
       fs.closeSync(dfd);
     }
   } catch {
-    // Directory fsync is not supported everywhere (e.g. some network filesystems); the rename already happened.
+    // Directory fsync is not supported everywhere (e.g. some network filesystems).
   }
 }
 

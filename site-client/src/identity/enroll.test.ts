@@ -82,6 +82,7 @@ describe('enroll', () => {
     const c = fakeCoordinator();
     await enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: c.fetch });
     fs.writeFileSync(path.join(dataDir, 'rounds.json'), '{"version":1,"uploads":[],"evaluations":[]}');
+    fs.writeFileSync(path.join(dataDir, 'rounds.log'), '');
     const again = fakeCoordinator();
     await expect(
       enroll({ coordinatorUrl: 'https://coord.test', token: TOKEN, dataDir, fetch: again.fetch }),
@@ -97,6 +98,7 @@ describe('enroll', () => {
     expect(state.siteId).toBe('site-1');
     expect(fs.existsSync(path.join(dataDir, 'rounds.json'))).toBe(false);
     expect(fs.readdirSync(dataDir).some((f) => f.startsWith('rounds.json.') && f.endsWith('.bak'))).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, 'rounds.log'))).toBe(false); // its append-only log goes with it
     expect(loadEnrollment(dataDir).state.fingerprint).toBe(state.fingerprint);
   });
 

@@ -15,7 +15,7 @@ import {
 import { CoordinatorClient } from '../transport/coordinator-client';
 import { CoordinatorEndpoints } from '../transport/endpoints';
 import type { FetchLike } from '../transport/http';
-import { JOURNAL_FILE } from '../training/journal';
+import { JOURNAL_FILE, JOURNAL_LOG_FILE } from '../training/journal';
 import { SiteAuditLog } from '../audit/site-audit';
 import { SITE_FILES, isEnrolled, readSiteState, writeSiteState, type SiteState } from './site-state';
 
@@ -173,6 +173,8 @@ function safeRead(dataDir: string): SiteState | undefined {
 
 /** A journal belongs to the identity that wrote it: keep it for the record, out of the new site's way. */
 function moveAsideJournal(dataDir: string, at: Date): void {
-  const file = path.join(dataDir, JOURNAL_FILE);
-  if (fs.existsSync(file)) fs.renameSync(file, `${file}.${at.toISOString().replace(/[:.]/g, '-')}.bak`);
+  for (const name of [JOURNAL_FILE, JOURNAL_LOG_FILE]) {
+    const file = path.join(dataDir, name);
+    if (fs.existsSync(file)) fs.renameSync(file, `${file}.${at.toISOString().replace(/[:.]/g, '-')}.bak`);
+  }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JOURNAL_FILE, Journal } from './journal';
+import { JOURNAL_FILE, JOURNAL_LOG_FILE, Journal } from './journal';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-journal-'));
 const upload = {
@@ -132,5 +132,64 @@ describe('Journal: what holds against a lying coordinator', () => {
       expect.objectContaining({ code: 'SECAGG_MASK_REUSE' }),
     );
     expect(Journal.open(dir).statsContribution('fed-1')).toBe('AAAA');
+  });
+});
+
+describe('Journal: secure-aggregation records are appended, not rewritten', () => {
+  const entry = { federationId: 'fed-1', round: 1, baseVersionId: 'v0', cohort: ['a', 'b', 'c'], threshold: 3 };
+
+  test('a record is appended to the log (the journal file is not rewritten) and replayed on reopening', () => {
+    const dir = tmp();
+    const j = Journal.open(dir);
+    j.recordUpload(upload);
+    const before = fs.readFileSync(path.join(dir, JOURNAL_FILE), 'utf8');
+    j.recordSecagg('fed-1', 1, { baseVersionId: 'v0', cohort: ['a', 'b', 'c'], threshold: 3 });
+    j.recordSecagg('fed-1', 1, { u2: [{ siteId: 'a', maskPublicKey: 'k' }, { siteId: 'b' }] });
+    expect(fs.readFileSync(path.join(dir, JOURNAL_FILE), 'utf8')).toBe(before);
+    expect(fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE), 'utf8').split('\n')).toHaveLength(3);
+    expect((fs.statSync(path.join(dir, JOURNAL_LOG_FILE)).mode & 0o777).toString(8)).toBe('600');
+    const again = Journal.open(dir);
+    expect(again.secagg('fed-1', 1)).toEqual({ ...entry, u2: [{ siteId: 'a', maskPublicKey: 'k' }, { siteId: 'b' }] });
+    expect(again.upload('fed-1', 1)).toEqual(upload);
+    expect(() => again.recordSecagg('fed-1', 1, { threshold: 2 })).toThrow(
+      expect.objectContaining({ code: 'SECAGG_INCONSISTENT' }),
+    );
+  });
+
+  test('a torn last record (a crash while appending) is ignored, not fatal, and later records survive it', () => {
+    const dir = tmp();
+    Journal.open(dir).recordSecagg('fed-1', 1, { baseVersionId: 'v0', cohort: ['a', 'b', 'c'], threshold: 3 });
+    fs.appendFileSync(path.join(dir, JOURNAL_LOG_FILE), '{"federationId":"fed-1","round":1,"fields":{"maskedSha');
+    const j = Journal.open(dir);
+    expect(j.secagg('fed-1', 1)).toEqual(entry);
+    j.recordSecagg('fed-1', 1, { maskedSha256: 'ff' });
+    expect(Journal.open(dir).secagg('fed-1', 1)).toEqual({ ...entry, maskedSha256: 'ff' });
+  });
+
+  test('a damaged record before the last one is refused rather than skipped', () => {
+    const dir = tmp();
+    const j = Journal.open(dir);
+    j.recordSecagg('fed-1', 1, { baseVersionId: 'v0' });
+    j.recordSecagg('fed-1', 1, { threshold: 3 });
+    const log = path.join(dir, JOURNAL_LOG_FILE);
+    fs.writeFileSync(log, fs.readFileSync(log, 'utf8').replace('"round":1', '"round":"x"'));
+    expect(() => Journal.open(dir)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  test('a full write folds the log into the journal file; replaying a log that was already folded changes nothing', () => {
+    const dir = tmp();
+    const j = Journal.open(dir);
+    j.recordSecagg('fed-1', 1, { ...entry, shares: '{"body":1}' });
+    j.recordSecagg('fed-1', 1, { reveal: { seedOf: ['a'], maskKeyOf: [], body: '{"r":1}' } });
+    j.closeSecagg('fed-1', 1);
+    const log = fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE));
+    j.recordUpload(upload); // a full write
+    expect(fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE), 'utf8')).toBe('');
+    const closed = { ...entry, reveal: { seedOf: ['a'], maskKeyOf: [] }, closed: true };
+    expect(Journal.open(dir).secagg('fed-1', 1)).toEqual(closed);
+    // A crash between writing the journal file and emptying the log: the log is replayed over what it already holds.
+    fs.writeFileSync(path.join(dir, JOURNAL_LOG_FILE), log);
+    expect(Journal.open(dir).secagg('fed-1', 1)).toEqual(closed);
+    expect(Journal.open(dir).upload('fed-1', 1)).toEqual(upload);
   });
 });
