@@ -89,13 +89,13 @@ export class SecureAggregation {
   /** The graphs of recent rounds (a pure function of the plan, the context and the cohort; a few per federation). */
   private readonly graphs = new Map<string, SecaggGraph>();
   /** The parsed share messages of U2 of recent rounds (immutable once U2 is fixed; see secagg-relay). */
-  private readonly relays = new Map<string, SecaggRelay>();
+  private readonly relays = new Map<string, Promise<SecaggRelay>>();
   /** Recent rounds whose cohort was told that t consistency signatures are in. */
   private readonly revealing = new Map<string, true>();
   /** Per recent round of a sparse graph: the sites told that t_g of their closed neighbourhood signed. */
   private readonly revealingSites = new Map<string, Set<string>>();
   /** U2, U3 and the dropped sites of recent rounds that stopped taking updates (see {@link sets}). */
-  private readonly fixedSets = new Map<string, { u2: string[]; u3: string[]; dropped: string[] }>();
+  private readonly fixedSets = new Map<string, Promise<{ u2: string[]; u3: string[]; dropped: string[] }>>();
   /**
    * Per recent round (and opening): the fixing of U2 this process started. Share messages that land in one group
    * commit all find U2 complete at once; they share one fix, so the round is fixed, measured, logged and announced
@@ -103,7 +103,7 @@ export class SecureAggregation {
    */
   private readonly fixing = new Map<string, Promise<SecaggCohortRecord>>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
-  private readonly cohortEntries = new Map<string, CohortMember[]>();
+  private readonly cohortEntries = new Map<string, Promise<CohortMember[]>>();
 
   constructor(
     private readonly core: EngineCore,
@@ -146,24 +146,42 @@ export class SecureAggregation {
     return value;
   }
 
-  /** The relay of U2 (parsed once per round and replica: the share messages of U2 no longer change). */
-  private async relay(round: Round, cohort: SecaggCohortRecord): Promise<SecaggRelay> {
-    const key = `${round.federationId}\n${round.round}\n${cohort.fixedAt}\n${cohort.siteIds.join(',')}`;
-    const cached = this.relays.get(key);
+  /**
+   * Keeps at most `max` entries of a per-round cache of what is being built: the promise is kept from the first call,
+   * so reads that arrive while it is built wait for the same one instead of each building its own (at 500 sites the
+   * whole cohort asks within a second of U2 being fixed). A failed build is forgotten, to be tried again.
+   */
+  private static once<V>(
+    cache: Map<string, Promise<V>>,
+    key: string,
+    max: number,
+    build: () => Promise<V>,
+  ): Promise<V> {
+    const cached = cache.get(key);
     if (cached) return cached;
-    const messages = await this.core.store.listSecaggMessages(round.federationId, round.round, 'shares');
-    return SecureAggregation.remember(this.relays, key, buildSecaggRelay(cohort, messages), 8);
+    const built = build();
+    built.catch(() => {
+      if (cache.get(key) === built) cache.delete(key);
+    });
+    return SecureAggregation.remember(cache, key, built, max);
+  }
+
+  /** The relay of U2 (parsed once per round and replica: the share messages of U2 no longer change). */
+  private relay(round: Round, cohort: SecaggCohortRecord): Promise<SecaggRelay> {
+    const key = `${round.federationId}\n${round.round}\n${cohort.fixedAt}\n${cohort.siteIds.join(',')}`;
+    return SecureAggregation.once(this.relays, key, 8, async () =>
+      buildSecaggRelay(cohort, await this.core.store.listSecaggMessages(round.federationId, round.round, 'shares')),
+    );
   }
 
   /** The round's cohort S as signed directory entries (read and signed once per round). */
-  private async cohortDirectory(round: Round): Promise<CohortMember[]> {
+  private cohortDirectory(round: Round): Promise<CohortMember[]> {
     const key = `${round.federationId}\n${round.round}\n${round.selectedSiteIds.join(',')}`;
-    const cached = this.cohortEntries.get(key);
-    if (cached) return cached;
-    const sites = await Promise.all(round.selectedSiteIds.map((id) => this.core.store.getSite(id)));
-    // Every selected site (a revoked one cannot take part, but the share boxes still cover exactly the round's cohort).
-    const entries = sites.flatMap((s) => (s ? [this.directory.entry(s)] : []));
-    return SecureAggregation.remember(this.cohortEntries, key, entries, 16);
+    return SecureAggregation.once(this.cohortEntries, key, 16, async () => {
+      const sites = await Promise.all(round.selectedSiteIds.map((id) => this.core.store.getSite(id)));
+      // Every selected site (a revoked one cannot take part, but the share boxes still cover exactly the round's cohort).
+      return sites.flatMap((s) => (s ? [this.directory.entry(s)] : []));
+    });
   }
 
   /** What binds the round's secrets and signatures: federation, round, base version, this coordinator's key. */
@@ -527,8 +545,9 @@ export class SecureAggregation {
     const graph = this.graph(loaded.plan, round);
     // Counted first from who revealed (every taken reveal holds exactly its sender's shares of its neighbourhood), so
     // the reveals are read and parsed only once they can be enough — not again on each of the n reveals.
+    const inU3 = new Set(u3);
     const revealers = new Set(
-      (await store.listSecaggSenders(round.federationId, round.round, 'reveal')).filter((id) => u3.includes(id)),
+      (await store.listSecaggSenders(round.federationId, round.round, 'reveal')).filter((id) => inU3.has(id)),
     );
     const holdersRevealed = (v: string, self: boolean) =>
       graph.neighbours(v).filter((h) => revealers.has(h)).length + (self && revealers.has(v) ? 1 : 0);
@@ -538,7 +557,7 @@ export class SecureAggregation {
     )
       return { status: 'pending', unmaskAt, revealed: revealers.size, threshold: t };
     const reveals = (await store.listSecaggMessages(round.federationId, round.round, 'reveal')).filter((m) =>
-      u3.includes(m.siteId),
+      inU3.has(m.siteId),
     );
     const collected = new Map<string, Uint8Array[]>();
     for (const m of reveals) {
@@ -595,7 +614,7 @@ export class SecureAggregation {
         publicKey: maskPublic(v).boxPublicKey,
         siteId: v,
       });
-      for (const u of graph.neighbours(v).filter((id) => u3.includes(id)))
+      for (const u of graph.neighbours(v).filter((id) => inU3.has(id)))
         droppedPairs.push({
           survivor: u,
           dropped: v,
@@ -637,13 +656,11 @@ export class SecureAggregation {
    * changes, so the sets are read once per round and replica instead of on every state read, consistency signature
    * and reveal (each an O(n) read of the round's update summaries).
    */
-  private async sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
+  private sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
     const fixed = round.state === 'aggregating' || round.state === 'published' || round.state === 'failed';
+    if (!fixed) return this.readSets(round);
     const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
-    const cached = fixed ? this.fixedSets.get(key) : undefined;
-    if (cached) return cached;
-    const sets = await this.readSets(round);
-    return fixed ? SecureAggregation.remember(this.fixedSets, key, sets, 16) : sets;
+    return SecureAggregation.once(this.fixedSets, key, 16, () => this.readSets(round));
   }
 
   private async readSets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {

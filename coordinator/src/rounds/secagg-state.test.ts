@@ -1,0 +1,69 @@
+import {
+  deserializeWeights,
+  encodeSecaggInput,
+  maskRing64,
+  ringToBytes64,
+  routes,
+  SECAGG_HEADER_EXAMPLES,
+  type CurrentRound,
+} from '@twinfed/shared';
+import { enrollTestSite, json, operator, startTestCoordinator, testPlan } from '../__tests__/harness';
+import { secaggSite } from './__tests__/secagg-site';
+
+/** A secure federation of `n` enrolled sites whose first round is open (the complete graph: n is small). */
+async function secureRound(n: number) {
+  const c = await startTestCoordinator();
+  const sites = [];
+  for (let i = 0; i < n; i++) sites.push(await enrollTestSite(c, `State ${String.fromCharCode(65 + i)}`));
+  const plan = testPlan({ privacy: { secureAggregation: true }, rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
+  const fed = await json<{ id: string }>(operator(c, 'POST', routes.federations, { plan }));
+  const cur = await json<CurrentRound>(sites[0]!.request('GET', routes.currentRound(fed.id)));
+  const hands = sites.map((s) => secaggSite(s, fed.id, cur.round!.baseVersionId));
+  const res = await operator(c, 'GET', routes.modelWeights(cur.round!.baseVersionId));
+  const base = deserializeWeights(new Uint8Array(await res.arrayBuffer())).data;
+  /** The hand site's masked upload of the base weights plus `shift`, from 10 examples. */
+  const upload = async (h: (typeof hands)[number], shift: number) => {
+    const encoded = encodeSecaggInput({ weights: base.map((w) => w + shift), numExamples: 10 });
+    const masked = maskRing64({ ...h.ctx(1), encoded, siteId: h.site.siteId, survivors: await h.survivors(1) });
+    return h.postMasked(1, ringToBytes64(masked), { numExamples: SECAGG_HEADER_EXAMPLES, metrics: {} });
+  };
+  return { c, fid: fed.id, hands, upload };
+}
+
+describe('the secure-aggregation state a site reads', () => {
+  test("reads that arrive together once U2 is fixed parse U2's share messages once, not once each", async () => {
+    const { c, fid, hands } = await secureRound(5);
+    try {
+      for (const h of hands) expect((await h.share(1)).status).toBe(201);
+      const reads = jest.spyOn(c.store, 'listSecaggMessages');
+      // Started together: each is still waiting for the store when the others ask.
+      const states = await Promise.all(
+        hands.map((h) => c.engine.secaggState({ federationId: fid, round: 1, siteId: h.site.siteId })),
+      );
+      expect(states.map((s) => s.phase)).toEqual(hands.map(() => 'masking'));
+      const wholeRound = reads.mock.calls.filter(([, , kind, siteIds]) => kind === 'shares' && siteIds === undefined);
+      expect(wholeRound).toHaveLength(1);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('reads that arrive together once the round stopped taking updates read U3 once, not once each', async () => {
+    const { c, fid, hands, upload } = await secureRound(5);
+    try {
+      for (const h of hands) expect((await h.share(1)).status).toBe(201);
+      for (const [i, h] of hands.entries()) expect((await upload(h, i / 10)).status).toBe(201);
+      // The last of U2 closes the round (read from the store: a state read would read U3 already).
+      for (let i = 0; i < 100 && (await c.store.getRound(fid, 1))!.state !== 'aggregating'; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      const reads = jest.spyOn(c.store, 'listUpdateSummaries');
+      const states = await Promise.all(
+        hands.map((h) => c.engine.secaggState({ federationId: fid, round: 1, siteId: h.site.siteId })),
+      );
+      expect(states.map((s) => s.phase)).toEqual(hands.map(() => 'unmasking'));
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      await c.close();
+    }
+  });
+});
