@@ -23,6 +23,16 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ x: 1, y: { p: 1, q: 2 } })).toBe(canonicalJson({ y: { q: 2, p: 1 }, x: 1 }));
   });
 
+  test('writes an array of strings item by item, as JSON.stringify does each (property; holes still refused)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' })), (ids) => {
+        expect(canonicalJson({ ids })).toBe(`{"ids":[${ids.map((x) => JSON.stringify(x)).join(',')}]}`);
+      }),
+    );
+    // eslint-disable-next-line no-sparse-arrays
+    expect(() => canonicalJson(['a', , 'b'])).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+
   test.each<[string, unknown]>([
     ['NaN', { a: NaN }],
     ['Infinity', [Infinity]],

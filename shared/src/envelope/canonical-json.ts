@@ -11,6 +11,12 @@ function fail(message: string): never {
   throw new TwinfedError('VALIDATION_FAILED', `canonicalJson: ${message}`);
 }
 
+/** True when every index of `a` holds a string (a hole or any other value: false). */
+function allStrings(a: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'string') return false;
+  return true;
+}
+
 function write(value: unknown, out: string[], seen: Set<object>): void {
   switch (typeof value) {
     case 'string':
@@ -30,6 +36,11 @@ function write(value: unknown, out: string[], seen: Set<object>): void {
   }
   if (value === null) {
     out.push('null');
+    return;
+  }
+  if (Array.isArray(value) && allStrings(value)) {
+    // The common case of signed statements (lists of ids): one native call instead of one per item, same bytes.
+    out.push(JSON.stringify(value));
     return;
   }
   if (seen.has(value)) fail('cycle');

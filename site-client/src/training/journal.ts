@@ -112,7 +112,13 @@ type JournalData = z.infer<typeof JournalSchema>;
 /** A pinned peer. */
 type PeerEntry = z.infer<typeof PeerEntrySchema>;
 /** This site's record of one secure-aggregation round. */
-export type SecaggEntry = z.infer<typeof SecaggEntrySchema>;
+type SecaggEntry = z.infer<typeof SecaggEntrySchema>;
+/** `T` read-only all the way down (plain data: objects and arrays). */
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 /** The set-once fields of a {@link SecaggEntry}. */
 type SecaggFields = Omit<SecaggEntry, 'federationId' | 'round' | 'closed'>;
 
@@ -321,10 +327,13 @@ export class Journal {
     if (fresh.length > 0) this.save({ ...this.data, peers: [...this.data.peers, ...fresh] });
   }
 
-  /** This site's record of secure-aggregation round `round` of `federationId`. */
-  secagg(federationId: string, round: number): SecaggEntry | undefined {
-    const e = this.data.secagg.find((x) => x.federationId === federationId && x.round === round);
-    return e ? structuredClone(e) : undefined;
+  /**
+   * This site's record of secure-aggregation round `round` of `federationId` — the journal's own (never changed in
+   * place: each record replaces the entry with a parsed copy), read-only, not a copy: a secure round reads it several
+   * times per step, and a copy of its cohort, U2 and share message each time was a measurable part of the round.
+   */
+  secagg(federationId: string, round: number): DeepReadonly<SecaggEntry> | undefined {
+    return this.data.secagg.find((x) => x.federationId === federationId && x.round === round);
   }
 
   /**

@@ -44,7 +44,7 @@ import {
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
 import type { SiteApi } from '../transport/coordinator-client';
-import type { Journal, SecaggEntry } from './journal';
+import type { Journal } from './journal';
 import { trustedPeers, type TrustedPeer } from './peer-directory';
 import type { PushSource } from './runner-options';
 
@@ -201,7 +201,7 @@ export class SecureRound {
     return this.o.enrollment.state.siteId;
   }
 
-  private entry(round: number): SecaggEntry | undefined {
+  private entry(round: number): ReturnType<Journal['secagg']> {
     return this.o.journal.secagg(this.o.federationId, round);
   }
 
@@ -563,8 +563,9 @@ export class SecureRound {
       u2.flatMap((m) => (m.maskPublicKey ? [[m.siteId, fromB64(m.maskPublicKey)] as const] : [])),
     );
     const kept = this.opened.get(this.roundKey(r));
+    const recordedKeys = new Map(u2.map((m) => [m.siteId, m.maskPublicKey]));
     const open = (from: string): OpenedShares => {
-      const key = u2.find((m) => m.siteId === from)?.maskPublicKey;
+      const key = recordedKeys.get(from);
       const hit = kept?.get(from);
       if (hit && key !== undefined && hit.maskPublicKey === key) return hit.shares;
       const share = s.sharesForMe.find((x) => x.from === from);
