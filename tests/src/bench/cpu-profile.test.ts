@@ -73,3 +73,24 @@ test('several processes: self and idle time summed over their profiles, shares o
   ]);
   expect(summariseCpuProfile(one, 5)).toEqual(summariseCpuProfiles([one], 5));
 });
+
+test('by module: each sample counts for the nearest package or workspace frame, natives without one keep their name', () => {
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', '', -1), children: [2, 3, 6] },
+      { id: 2, callFrame: frame('handle', '/repo/node_modules/router/lib/layer.js', 10), children: [4] },
+      { id: 3, callFrame: frame('authenticate', 'file:///repo/coordinator/dist/http/auth.js', 40), children: [5] },
+      // node's setHeader called by the router counts for the router; a native under our code for our code
+      { id: 4, callFrame: frame('setHeader', 'node:_http_outgoing', 653) },
+      { id: 5, callFrame: frame('verifyOneShot', 'node:internal/crypto/sig', 234) },
+      { id: 6, callFrame: frame('(garbage collector)', '', -1) },
+    ],
+    samples: [2, 4, 5, 6, 3],
+    timeDeltas: [1000, 2000, 3000, 1000, 1000],
+  };
+  expect(summariseCpuProfile(profile, 5).byModule).toEqual([
+    { frame: 'coordinator/http', selfMs: 4, selfPct: 50 },
+    { frame: 'router', selfMs: 3, selfPct: 37.5 },
+    { frame: '(garbage collector)', selfMs: 1, selfPct: 12.5 },
+  ]);
+});

@@ -36,6 +36,13 @@ export interface ProfileSummary {
   /** Time the event loop waited with nothing to run, ms. */
   readonly idleMs: number;
   readonly top: ProfileEntry[];
+  /**
+   * Busy time by the module that did it: each sample goes to the nearest frame (the sampled one or a caller) in a
+   * package or one of the workspace's files, so node's own work (headers, streams, hashing) counts for the module
+   * that asked for it; native leaves without a caller of that kind (garbage collector, program) keep their name.
+   * Largest first (`frame` is the module).
+   */
+  readonly byModule?: ProfileEntry[];
   /** Set when only the samples of this window were summed (e.g. the federation, without enrollment). */
   readonly window?: ProfileWindow;
 }
@@ -46,6 +53,20 @@ function shortUrl(url: string): string {
   if (nm >= 0) return url.slice(nm + '/node_modules/'.length);
   const m = /\/(shared|sqlite-kit|models|coordinator|site-client|tests)\/dist\/(.*)$/.exec(url);
   return m ? `${m[1]}/${m[2]}` : url.replace(/^file:\/\//, '');
+}
+
+/** The module a frame belongs to: a package (`express`, `@scope/name`), a workspace file's package and folder
+ * (`coordinator/http`), or undefined for node's own frames and natives. */
+function moduleOf(url: string): string | undefined {
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const parts = url.slice(nm + '/node_modules/'.length).split('/');
+    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  const m = /\/(shared|sqlite-kit|models|coordinator|site-client|tests)\/dist\/(.*)$/.exec(url);
+  if (!m) return undefined;
+  const dir = m[2]!.split('/').slice(0, -1).join('/');
+  return dir ? `${m[1]}/${dir}` : m[1];
 }
 
 /**
@@ -63,6 +84,7 @@ export function summariseCpuProfile(profile: CpuProfile, n = 20, window?: Profil
  */
 export function summariseCpuProfiles(profiles: readonly CpuProfile[], n = 20, window?: ProfileWindow): ProfileSummary {
   const self = new Map<string, number>();
+  const byModule = new Map<string, number>();
   let totalMs = 0;
   let idleMs = 0;
   for (const profile of profiles) {
@@ -75,6 +97,17 @@ export function summariseCpuProfiles(profiles: readonly CpuProfile[], n = 20, wi
       at += delta;
       if (!window || (at >= window.fromUs && at <= window.toUs)) timeOf.set(id, (timeOf.get(id) ?? 0) + delta);
     });
+    const parent = new Map<number, number>();
+    for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    const moduleOfNode = (id: number): string => {
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        const m = moduleOf(byId.get(at)?.callFrame.url ?? '');
+        if (m) return m;
+      }
+      const leaf = byId.get(id)?.callFrame;
+      return leaf?.url ? 'node (no package caller)' : (leaf?.functionName ?? '?');
+    };
     for (const node of profile.nodes) {
       const ms = (timeOf.get(node.id) ?? 0) / 1000;
       if (ms === 0) continue;
@@ -86,14 +119,17 @@ export function summariseCpuProfiles(profiles: readonly CpuProfile[], n = 20, wi
       }
       const frame = url ? `${functionName || '(anonymous)'} (${shortUrl(url)}:${lineNumber + 1})` : functionName;
       self.set(frame, (self.get(frame) ?? 0) + ms);
+      const module = moduleOfNode(node.id);
+      byModule.set(module, (byModule.get(module) ?? 0) + ms);
     }
   }
   const busy = totalMs - idleMs;
-  const top = [...self.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, n)
-    .map(([frame, selfMs]) => ({ frame, selfMs, selfPct: busy > 0 ? (100 * selfMs) / busy : 0 }));
-  return { totalMs, idleMs, top, ...(window ? { window } : {}) };
+  const largest = (m: Map<string, number>, k: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .slice(0, k)
+      .map(([frame, selfMs]) => ({ frame, selfMs, selfPct: busy > 0 ? (100 * selfMs) / busy : 0 }));
+  return { totalMs, idleMs, top: largest(self, n), byModule: largest(byModule, n), ...(window ? { window } : {}) };
 }
 
 /**

@@ -40,10 +40,14 @@ interface Call {
   method: 'GET' | 'POST';
   path: string;
   body?: Uint8Array;
+  /** The body's media type (default: the binary type of uploads). */
+  type?: string;
   enrollment: Enrollment;
 }
 
 const FEATURES = Array.from({ length: 16 }, (_, i) => `f${i}`);
+/** An evaluation report as a site posts it (metrics of the version on its data). */
+const EVALUATION = new TextEncoder().encode(JSON.stringify({ n: 100, metrics: { auc: 0.71, logLoss: 0.52 } }));
 /** The coordinator's default request window (the reference checks freshness with it too). */
 const WINDOW_MS = 5 * 60_000;
 
@@ -68,7 +72,7 @@ async function send(
         siteId: c.enrollment.state.siteId,
         signSecretKey: c.enrollment.identity.sign.secretKey,
       });
-      if (c.body) headers['content-type'] = BINARY_MEDIA_TYPE;
+      if (c.body) headers['content-type'] = c.type ?? BINARY_MEDIA_TYPE;
       const req = http.request(
         { host: url.hostname, port: url.port, method: c.method, path: c.path, agent, headers },
         (res) => {
@@ -132,6 +136,8 @@ async function startReference(dir: string, setup: object): Promise<{ child: Chil
 async function runRequestCost(o: {
   sites: number;
   repeat: number;
+  /** Evaluation reports per site. */
+  evaluations: number;
   concurrency: number;
   profile: boolean;
   log: (line: string) => void;
@@ -174,6 +180,24 @@ async function runRequestCost(o: {
       },
       { route: 'GET /v1/models/:vid/download', calls: reads(() => `/v1/models/${vid}/download`) },
       {
+        // A site's poll as the runner sends it when a round opens: the current round with the version it trains on.
+        route: 'GET /v1/federations/:fid/rounds/current/download',
+        calls: reads(() => `/v1/federations/${fed.id}/rounds/current/download`),
+      },
+      {
+        // Evaluations are upserts (one per site and version): every site reports the base version `evaluations` times.
+        route: 'POST /v1/models/:vid/evaluations',
+        calls: Array.from({ length: o.evaluations }, () =>
+          sites.map((e) => ({
+            method: 'POST' as const,
+            path: `/v1/models/${vid}/evaluations`,
+            body: EVALUATION,
+            type: 'application/json',
+            enrollment: e,
+          })),
+        ).flat(),
+      },
+      {
         route: 'POST /v1/federations/:fid/rounds/:round/updates',
         calls: uploaders.map((e, i) => ({
           method: 'POST' as const,
@@ -184,7 +208,7 @@ async function runRequestCost(o: {
       },
     ];
     // Warm-up (JIT, statement caches) on the read routes, not counted.
-    for (const r of routes.slice(0, 2)) await send(url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency);
+    for (const r of routes.slice(0, 3)) await send(url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency);
     const coordinatorCost = [];
     const answerBytes: Record<string, number> = {};
     window.fromUs = nowUs();
@@ -202,7 +226,7 @@ async function runRequestCost(o: {
       windowMs: WINDOW_MS,
     });
     reference = ref.child;
-    for (const r of routes.slice(0, 2))
+    for (const r of routes.slice(0, 3))
       await send(ref.url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency);
     for (const [i, r] of routes.entries()) {
       const m = await measure(ref.child.proc.pid!, ref.url, r.calls, o.concurrency);
@@ -246,11 +270,13 @@ export async function benchRequestCost(o: {
   const log = o.log ?? (() => undefined);
   const sites = o.quick ? 50 : 200;
   const repeat = o.quick ? 4 : 10;
+  const evaluations = o.quick ? 2 : 5;
   const concurrency = 8;
   const loadBefore = loadAverage();
   const { routes, errors, profile } = await runRequestCost({
     sites,
     repeat,
+    evaluations,
     concurrency,
     profile: o.profile === true,
     log,
@@ -258,7 +284,8 @@ export async function benchRequestCost(o: {
   const table: BenchTable = {
     title: 'Coordinator CPU per signed request, against bare node:http verifying the same request',
     note:
-      `${sites} enrolled sites; each read route gets ${repeat} requests per site, the upload route one sealed update per site but one (the round stays open), ` +
+      `${sites} enrolled sites; each read route gets ${repeat} requests per site (\`rounds/current/download\` without \`have\`: the round and the version, as when a round opens), ` +
+      `the evaluation route ${evaluations} reports per site of the base version (an upsert), the upload route one sealed update per site but one (the round stays open), ` +
       `${concurrency} in flight over keep-alive connections, every request freshly signed in the benchmark process. ` +
       'Coordinator: `twinfed coordinator start` on 127.0.0.1 with its durable SQLite store (every acknowledged nonce and upload fsynced first). ' +
       'Reference, same run, same requests: a bare `node:http` process that reads the body, checks its signed SHA-256 digest, verifies the Ed25519 signature ' +
@@ -295,6 +322,15 @@ export async function benchRequestCost(o: {
         'shares, not the µs above. A synchronous fsync in a SQLite commit counts as self time of the committing function.',
       columns: ['function (file:line)', 'self ms', '% of busy'],
       rows: profile.top.map((e) => [e.frame, e.selfMs, e.selfPct]),
+    });
+  if (profile?.byModule)
+    tables.push({
+      title: 'The same samples by module',
+      note:
+        "Each sample counts for the nearest frame (the sampled function or a caller) in a package or a workspace folder: node's own work " +
+        '(headers, streams, hashing, syscalls) counts for the module that asked for it. Natives with no such caller keep their name.',
+      columns: ['module', 'ms', '% of busy'],
+      rows: profile.byModule.map((e) => [e.frame, e.selfMs, e.selfPct]),
     });
   const md = toMarkdown('twinfed request cost', meta, tables);
   const out = writeResults('request-cost', { meta, routes, errors, ...(profile ? { profile } : {}) }, md);
