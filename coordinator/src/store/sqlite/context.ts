@@ -38,12 +38,14 @@ export class SqliteContext {
   private context: SqlContext | null;
   /** Concurrent small writes (nonces, last-seen times, uploads, evaluations) share one commit (see WriteBatch). */
   readonly batch: WriteBatch;
+  private readonly wal: WalSync | undefined;
 
   constructor(context: SqlContext) {
     this.context = context;
     const db = context.db;
     const wal = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
-    this.batch = new WriteBatch(() => this.c, wal ? new WalSync(`${db.name}-wal`) : undefined);
+    this.wal = wal ? new WalSync(`${db.name}-wal`) : undefined;
+    this.batch = new WriteBatch(() => this.c, this.wal);
   }
 
   /** The live connection; throws NOT_READY after close. */
@@ -77,6 +79,7 @@ export class SqliteContext {
     const context = this.context;
     this.context = null;
     context?.db.close();
+    this.wal?.close();
   }
 }
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SqlContext } from './context';
 import { openDatabase } from './db';
-import { WalSync } from './wal-sync';
+import { FileSync, WalSync } from './wal-sync';
 import { WriteBatch } from './write-batch';
 
 /** An fsync the test finishes by hand: every call is recorded with its file and the moment it can complete. */
@@ -61,6 +61,63 @@ describe('WalSync (the durable half of group commit)', () => {
       await expect(new WalSync(path.join(file, 'under-a-file')).afterCommit()).rejects.toMatchObject({
         code: 'ENOTDIR',
       });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('FileSync (the WAL fsync through a descriptor kept between fsyncs)', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('opens the file once for many fsyncs, opens it again when it was replaced, and closes it when told', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-filesync-'));
+    try {
+      const file = path.join(dir, 'db-wal');
+      const opens = jest.spyOn(fs, 'open');
+      const closes = jest.spyOn(fs, 'closeSync');
+      const sync = new FileSync(file);
+      await sync.sync(); // no file yet: nothing to sync, nothing opened
+      expect(opens).toHaveBeenCalledTimes(0);
+      fs.writeFileSync(file, 'frames');
+      for (let i = 0; i < 3; i++) await sync.sync();
+      expect(opens).toHaveBeenCalledTimes(1);
+      expect(closes).toHaveBeenCalledTimes(0);
+      // Removed and created again at the same path: the old descriptor is closed, the new file opened.
+      fs.rmSync(file);
+      fs.writeFileSync(file, 'other frames');
+      await sync.sync();
+      expect(opens).toHaveBeenCalledTimes(2);
+      expect(closes).toHaveBeenCalledTimes(1);
+      // Removed: nothing to sync, and the descriptor of the removed file is not kept.
+      fs.rmSync(file);
+      await sync.sync();
+      expect(closes).toHaveBeenCalledTimes(2);
+      fs.writeFileSync(file, 'frames again');
+      await sync.sync();
+      sync.close(false);
+      expect(closes).toHaveBeenCalledTimes(3);
+      // After close, a late fsync (writes flushed at close) opens and closes a descriptor of its own.
+      await sync.sync();
+      expect(opens).toHaveBeenCalledTimes(4);
+      expect(closes).toHaveBeenCalledTimes(4);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('closed while an fsync runs: the descriptor is closed once that fsync settles', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-filesync-close-'));
+    try {
+      const file = path.join(dir, 'db-wal');
+      fs.writeFileSync(file, 'frames');
+      const closes = jest.spyOn(fs, 'closeSync');
+      const sync = new FileSync(file);
+      const running = sync.sync();
+      sync.close(true);
+      expect(closes).toHaveBeenCalledTimes(0);
+      await running;
+      expect(closes).toHaveBeenCalledTimes(1);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
