@@ -87,7 +87,16 @@ export class EngineCore {
   /** Each federation's validated plan, digest and strategy (a plan changes only by `RoundEngine.amendPlan`, which forgets it). */
   private readonly plans = new Map<
     string,
-    { createdAt: string; json: string; plan: Plan; planSha256: string; signedPlan: SignedPlan; strategy: Strategy }
+    {
+      createdAt: string;
+      json: string;
+      /** The record's plan object it was checked against: a store that shares frozen plans hands out the same one. */
+      source: unknown;
+      plan: Plan;
+      planSha256: string;
+      signedPlan: SignedPlan;
+      strategy: Strategy;
+    }
   >();
 
   constructor(readonly deps: EngineDeps) {
@@ -132,12 +141,15 @@ export class EngineCore {
    */
   loaded(federation: Federation): Loaded {
     let cached = this.plans.get(federation.id);
-    const json = JSON.stringify(federation.plan);
+    // The same frozen plan object as last time (SQLite's stores share them: frozen-json-cache.ts) is the same plan.
+    const same = cached?.source === federation.plan && Object.isFrozen(federation.plan);
+    const json = same ? cached!.json : JSON.stringify(federation.plan);
     if (!cached || cached.createdAt !== federation.createdAt || cached.json !== json) {
       const plan = PlanSchema.parse(federation.plan);
       cached = {
         createdAt: federation.createdAt,
         json,
+        source: federation.plan,
         plan,
         planSha256: planDigest(plan),
         signedPlan: signPlan({
@@ -149,7 +161,7 @@ export class EngineCore {
         strategy: strategyFor(plan),
       };
       this.plans.set(federation.id, cached);
-    }
+    } else cached.source = federation.plan;
     const { plan, planSha256, signedPlan, strategy } = cached;
     return { federation, plan, planSha256, signedPlan, strategy };
   }

@@ -4,15 +4,8 @@
  * request and O(n²) per round. The stores keep the parsed records they read lately, deep-frozen, and hand the same
  * object out again; a caller that tried to change one would throw.
  */
+import { deepFreeze } from './frozen-json-cache';
 import type { ModelVersion } from './records';
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
 
 /** The most recently read versions by id (least recently used out first). */
 export class VersionCache {

@@ -3,6 +3,7 @@ import { DEFAULT_STUDY_ID } from '@twinfed/shared';
 import { unknownFederation, unknownStudy } from '../errors';
 import type { AmendPlanResult, Federation, FederationPatch, Round } from '../records';
 import type { FederationStore, TransitionRoundInput } from '../types';
+import { FrozenJsonCache } from '../frozen-json-cache';
 import { JsonArrayCache } from '../json-array-cache';
 import { applyPatch } from '../util';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
@@ -24,8 +25,11 @@ const ROUNDS = `SELECT federation_id AS federationId, round, state, base_version
   deadline_at AS deadlineAt, closed_at AS closedAt, failure_reason AS failureReason, version_id AS versionId
   FROM rounds`;
 
+/** Plans parsed lately, deep-frozen (every signed site request reads its federation; a plan changes only before round 1). */
+const plans = new FrozenJsonCache<Federation['plan']>();
+
 function toFederation(row: FederationRow): Federation {
-  return { ...row, plan: JSON.parse(row.plan) as Federation['plan'] };
+  return { ...row, plan: plans.parse(row.plan) };
 }
 
 /** Selections parsed lately (a round's selection is read at every upload and `rounds/current`, and never changes). */
