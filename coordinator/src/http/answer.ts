@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 
 /*
- * Answers for the routes every site calls every round (current round, download, upload, evaluation). express's
+ * Answers for the routes every site calls every round (current round, download, upload, evaluation, the secure-aggregation state). express's
  * `res.send` computes a weak ETag of every body it sends (SHA-1 over it: over a whole model on the download route) so
  * that a client sending If-None-Match can get 304; no twinfed site sends it, and a POST's answer is never fresh. These
  * write the same status, Content-Type and Content-Length as `res.json` / `res.send`, without the ETag. HEAD requests

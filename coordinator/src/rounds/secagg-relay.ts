@@ -13,8 +13,10 @@ type BoxForMe = SecaggState['sharesForMe'][number];
 
 /** The parsed share messages of U2 (immutable). */
 export interface SecaggRelay {
-  /** U2's keys, digests and signatures, in the store's order of the messages. */
+  /** U2's keys, digests and signatures, in the store's order of the messages (each frozen, as everything here). */
   readonly survivors: readonly Survivor[];
+  /** The ids of U2, sorted. */
+  readonly survivorIds: readonly string[];
   /** Each U2 member's round mask public key (base64). */
   readonly maskPublicKeys: ReadonlyMap<string, string>;
   /** The boxes addressed to a site by the members of U2 (empty when none). */
@@ -33,21 +35,24 @@ export function buildSecaggRelay(
   for (const m of messages) {
     if (m.kind !== 'shares' || !u2.has(m.siteId)) continue;
     const body = JSON.parse(m.payload) as SecaggShares;
-    survivors.push({
-      siteId: m.siteId,
-      maskPublicKey: body.maskPublicKey,
-      boxesSha256: shareBoxesDigest(body.shares),
-      signature: body.signature,
-    });
+    survivors.push(
+      Object.freeze({
+        siteId: m.siteId,
+        maskPublicKey: body.maskPublicKey,
+        boxesSha256: shareBoxesDigest(body.shares),
+        signature: body.signature,
+      }),
+    );
     maskPublicKeys.set(m.siteId, body.maskPublicKey);
     for (const s of body.shares) {
       let boxes = inbox.get(s.to);
       if (!boxes) inbox.set(s.to, (boxes = []));
-      boxes.push({ from: m.siteId, nonce: s.nonce, ciphertext: s.ciphertext });
+      boxes.push(Object.freeze({ from: m.siteId, nonce: s.nonce, ciphertext: s.ciphertext }));
     }
   }
   Object.freeze(survivors);
   for (const boxes of inbox.values()) Object.freeze(boxes);
   const none: readonly BoxForMe[] = Object.freeze([]);
-  return { survivors, maskPublicKeys, boxesFor: (siteId) => inbox.get(siteId) ?? none };
+  const survivorIds = Object.freeze(survivors.map((m) => m.siteId).sort());
+  return { survivors, survivorIds, maskPublicKeys, boxesFor: (siteId) => inbox.get(siteId) ?? none };
 }

@@ -66,4 +66,41 @@ describe('the secure-aggregation state a site reads', () => {
       await c.close();
     }
   });
+
+  test('the answer is the JSON of the state at every phase, in both views, and carries no ETag', async () => {
+    const { c, fid, hands, upload } = await secureRound(4);
+    const same = async (want: string) => {
+      for (const h of hands)
+        for (const view of ['full', 'neighbourhood'] as const) {
+          const res = await h.site.request('GET', `${routes.secagg(fid, 1)}?view=${view}`);
+          expect(res.status).toBe(200);
+          expect(res.headers.get('etag')).toBeNull();
+          expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+          const body = await res.text();
+          const state = await c.engine.secaggState({ federationId: fid, round: 1, siteId: h.site.siteId, view });
+          expect(state.phase).toBe(want);
+          expect(body).toBe(JSON.stringify(state));
+        }
+    };
+    try {
+      await same('sharing');
+      for (const h of hands) expect((await h.share(1)).status).toBe(201);
+      await same('masking');
+      for (const [i, h] of hands.entries()) expect((await upload(h, i / 10)).status).toBe(201);
+      for (let i = 0; i < 100 && (await c.store.getRound(fid, 1))!.state !== 'aggregating'; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      await same('unmasking');
+      for (const h of hands.slice(0, 2)) expect((await h.consistency(1)).status).toBe(201);
+      await same('unmasking');
+      for (const h of hands.slice(2)) expect((await h.consistency(1)).status).toBe(201);
+      await same('unmasking'); // every signature relayed
+      // Reveals until the sum unmasks (t of them may be enough; a later one is then refused).
+      for (const h of hands) if ((await c.store.getRound(fid, 1))!.state === 'aggregating') await h.reveal(1);
+      for (let i = 0; i < 100 && (await c.store.getRound(fid, 1))!.state !== 'published'; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      await same('closed');
+    } finally {
+      await c.close();
+    }
+  });
 });

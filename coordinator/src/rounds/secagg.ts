@@ -83,6 +83,14 @@ function securedMetrics(sum: SecaggSum): Record<string, number> {
 
 const phaseError = (message: string) => new TwinfedError('SECAGG_PHASE', message);
 
+/** A round's cohort S: its signed directory entries and their sorted ids. */
+interface CohortDirectory {
+  entries: readonly CohortMember[];
+  ids: readonly string[];
+}
+type RelayedSignature = SecaggState['consistency'][number];
+type SecaggSets = { u2: readonly string[]; u3: readonly string[]; dropped: readonly string[] };
+
 /** Secure-aggregation rounds of the engine. */
 export class SecureAggregation {
   private readonly coordinatorFingerprint: string;
@@ -95,7 +103,7 @@ export class SecureAggregation {
   /** Per recent round of a sparse graph: the sites told that t_g of their closed neighbourhood signed. */
   private readonly revealingSites = new Map<string, Set<string>>();
   /** U2, U3 and the dropped sites of recent rounds that stopped taking updates (see {@link sets}). */
-  private readonly fixedSets = new Map<string, Promise<{ u2: string[]; u3: string[]; dropped: string[] }>>();
+  private readonly fixedSets = new Map<string, Promise<SecaggSets>>();
   /**
    * Per recent round (and opening): the fixing of U2 this process started. Share messages that land in one group
    * commit all find U2 complete at once; they share one fix, so the round is fixed, measured, logged and announced
@@ -103,7 +111,9 @@ export class SecureAggregation {
    */
   private readonly fixing = new Map<string, Promise<SecaggCohortRecord>>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
-  private readonly cohortEntries = new Map<string, Promise<CohortMember[]>>();
+  private readonly cohortEntries = new Map<string, Promise<CohortDirectory>>();
+  /** The consistency signatures of recent rounds as relayed, by signer. */
+  private readonly signatures = new Map<string, Map<string, RelayedSignature>>();
 
   constructor(
     private readonly core: EngineCore,
@@ -174,14 +184,31 @@ export class SecureAggregation {
     );
   }
 
-  /** The round's cohort S as signed directory entries (read and signed once per round). */
-  private cohortDirectory(round: Round): Promise<CohortMember[]> {
+  /**
+   * The round's cohort S as signed directory entries and their sorted ids (read and signed once per round; frozen, so
+   * that their serialisation is kept: frozen-json).
+   */
+  private cohortDirectory(round: Round): Promise<CohortDirectory> {
     const key = `${round.federationId}\n${round.round}\n${round.selectedSiteIds.join(',')}`;
     return SecureAggregation.once(this.cohortEntries, key, 16, async () => {
       const sites = await Promise.all(round.selectedSiteIds.map((id) => this.core.store.getSite(id)));
       // Every selected site (a revoked one cannot take part, but the share boxes still cover exactly the round's cohort).
-      return sites.flatMap((s) => (s ? [this.directory.entry(s)] : []));
+      const entries = Object.freeze(sites.flatMap((s) => (s ? [Object.freeze(this.directory.entry(s))] : [])));
+      return { entries, ids: Object.freeze(entries.map((m) => m.siteId).sort()) };
     });
+  }
+
+  /** A consistency signature as relayed (frozen: kept serialised); a site's stored signature never changes. */
+  private relayedSignature(round: Round, m: { siteId: string; payload: string }): RelayedSignature {
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
+    let signatures = this.signatures.get(key);
+    if (!signatures) signatures = SecureAggregation.remember(this.signatures, key, new Map(), 4);
+    let relayed = signatures.get(m.siteId);
+    if (!relayed) {
+      const { signature } = JSON.parse(m.payload) as SecaggConsistency;
+      signatures.set(m.siteId, (relayed = Object.freeze({ siteId: m.siteId, signature })));
+    }
+    return relayed;
   }
 
   /** What binds the round's secrets and signatures: federation, round, base version, this coordinator's key. */
@@ -304,11 +331,12 @@ export class SecureAggregation {
     const directory = await this.cohortDirectory(round);
     // The neighbourhood view: only the keys the site uses (its closed neighbourhood's), and the ids of S and U2.
     const near = view === 'neighbourhood' && graph.kind === 'sparse' ? relayed : undefined;
+    // The large parts are the round's frozen objects (or arrays of them): their serialisation is kept (frozen-json).
     const views = near
       ? {
           view: 'neighbourhood' as const,
-          cohortIds: directory.map((m) => m.siteId).sort(),
-          survivorIds: relay ? relay.survivors.map((m) => m.siteId).sort() : null,
+          cohortIds: directory.ids as string[],
+          survivorIds: relay ? (relay.survivorIds as string[]) : null,
         }
       : {};
     return {
@@ -316,16 +344,13 @@ export class SecureAggregation {
       round: round.round,
       phase: closed ? 'closed' : unmasking ? 'unmasking' : cohort ? 'masking' : 'sharing',
       threshold: this.threshold(loaded.plan, round),
-      cohort: near ? directory.filter((m) => near.has(m.siteId)) : directory,
+      cohort: near ? directory.entries.filter((m) => near.has(m.siteId)) : [...directory.entries],
       shared,
       revealed,
       survivors: relay ? relay.survivors.filter((m) => !near || near.has(m.siteId)) : null,
       sharesForMe: relay ? [...relay.boxesFor(siteId)] : [],
-      maskedBy: late ? u3 : null,
-      consistency: consistency.map((m) => ({
-        siteId: m.siteId,
-        signature: (JSON.parse(m.payload) as SecaggConsistency).signature,
-      })),
+      maskedBy: late ? (u3 as string[]) : null,
+      consistency: consistency.map((m) => this.relayedSignature(round, m)),
       sharesDeadlineAt: new Date(sharesAt).toISOString(),
       unmaskDeadlineAt: new Date(unmaskAt).toISOString(),
       ...views,
@@ -648,7 +673,7 @@ export class SecureAggregation {
       secureAggregation: 1,
       secaggDropped: round.selectedSiteIds.length - u3.length,
     };
-    return { status: 'done', mean: { delta, metrics, contributors: u3 }, contributors };
+    return { status: 'done', mean: { delta, metrics, contributors: [...u3] }, contributors };
   }
 
   /**
@@ -656,14 +681,14 @@ export class SecureAggregation {
    * changes, so the sets are read once per round and replica instead of on every state read, consistency signature
    * and reveal (each an O(n) read of the round's update summaries).
    */
-  private sets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
+  private sets(round: Round): Promise<SecaggSets> {
     const fixed = round.state === 'aggregating' || round.state === 'published' || round.state === 'failed';
     if (!fixed) return this.readSets(round);
     const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
     return SecureAggregation.once(this.fixedSets, key, 16, () => this.readSets(round));
   }
 
-  private async readSets(round: Round): Promise<{ u2: string[]; u3: string[]; dropped: string[] }> {
+  private async readSets(round: Round): Promise<SecaggSets> {
     const cohort = await this.core.store.getSecaggCohort(round.federationId, round.round);
     const u2 = cohort?.siteIds ?? [];
     const inU2 = new Set(u2);
@@ -672,6 +697,11 @@ export class SecureAggregation {
       .filter((id) => inU2.has(id))
       .sort();
     const inU3 = new Set(u3);
-    return { u2, u3, dropped: u2.filter((id) => !inU3.has(id)) };
+    // Frozen: shared by every caller of the round, and U3 is relayed whole to each site (kept serialised).
+    return {
+      u2: Object.freeze([...u2]),
+      u3: Object.freeze(u3),
+      dropped: Object.freeze(u2.filter((id) => !inU3.has(id))),
+    };
   }
 }
