@@ -48,6 +48,20 @@ describe('the secure-aggregation state a site reads', () => {
     }
   });
 
+  test('reads of the sharing phase do not list who shared (only a new share message can complete U2 before its time)', async () => {
+    const { c, hands } = await secureRound(4);
+    try {
+      for (const h of hands.slice(0, 3)) expect((await h.share(1)).status).toBe(201);
+      const senders = jest.spyOn(c.store, 'listSecaggSenders');
+      for (const h of hands) expect((await h.state(1)).phase).toBe('sharing');
+      expect(senders.mock.calls.filter(([, , kind]) => kind === 'shares')).toEqual([]);
+      expect((await hands[3]!.share(1)).status).toBe(201); // the last one fixes U2
+      expect((await hands[0]!.state(1)).phase).toBe('masking');
+    } finally {
+      await c.close();
+    }
+  });
+
   test('reads that arrive together once the round stopped taking updates read U3 once, not once each', async () => {
     const { c, fid, hands, upload } = await secureRound(5);
     try {

@@ -110,6 +110,8 @@ export class SecureAggregation {
    * once — not once per message (each announcement pushes `masking` to the whole cohort).
    */
   private readonly fixing = new Map<string, Promise<SecaggCohortRecord>>();
+  /** U2 of recent rounds, once fixed (stored once, never changed). */
+  private readonly fixedCohorts = new Map<string, SecaggCohortRecord>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
   private readonly cohortEntries = new Map<string, Promise<CohortDirectory>>();
   /** The consistency signatures of recent rounds as relayed, by signer. */
@@ -227,18 +229,28 @@ export class SecureAggregation {
     return fromB64(site.signPublicKey);
   }
 
-  /** U2 once fixed; fixes it now when every selected site shared, or sharing time is over and at least t did. */
-  async cohort(loaded: Loaded, round: Round): Promise<SecaggCohortRecord | null> {
+  /**
+   * U2 once fixed; fixes it now when every selected site shared, or sharing time is over and at least t did. A site's
+   * read (`read`) does not look before sharing time is over: until then only a new share message can complete U2, and
+   * the request that stores it (or the driver's poll, for one stored by another replica) looks — listing every sender
+   * on each read of the sharing phase cost O(n) per read, O(n²) per round.
+   */
+  async cohort(loaded: Loaded, round: Round, o: { read?: boolean } = {}): Promise<SecaggCohortRecord | null> {
     const { store } = this.core;
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
+    const known = this.fixedCohorts.get(key);
+    if (known) return known;
     const fixed = await store.getSecaggCohort(round.federationId, round.round);
-    if (fixed || (round.state !== 'open' && round.state !== 'collecting')) return fixed;
+    // Stored once and never changed: kept for the round's later reads.
+    if (fixed) return SecureAggregation.remember(this.fixedCohorts, key, fixed, 16);
+    if (round.state !== 'open' && round.state !== 'collecting') return null;
     if (!this.core.drives(round.federationId)) return null; // the driving replica fixes it (on its next poll at the latest)
+    if (o.read && this.core.now() < secaggDeadlines(round).sharesAt) return null;
     const shared = await store.listSecaggSenders(round.federationId, round.round, 'shares');
     const all = shared.length === round.selectedSiteIds.length;
     const late =
       this.core.now() >= secaggDeadlines(round).sharesAt && shared.length >= this.threshold(loaded.plan, round);
     if (!all && !late) return null;
-    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
     const started = this.fixing.get(key);
     if (started) return started;
     const fixing = this.fixCohort(round, shared);
@@ -300,7 +312,7 @@ export class SecureAggregation {
   async state(loaded: Loaded, round: Round, siteId: string, view: SecaggStateView = 'full'): Promise<SecaggState> {
     const { store } = this.core;
     if (!round.selectedSiteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
-    const cohort = await this.cohort(loaded, round);
+    const cohort = await this.cohort(loaded, round, { read: true });
     const closed = round.state === 'published' || round.state === 'failed';
     const unmasking = round.state === 'aggregating';
     const relay = cohort ? await this.relay(round, cohort) : null;
