@@ -3,12 +3,15 @@
  * several times per round carries, at 500 sites, its neighbourhood's signed directory entries, U2's signed keys, its
  * own share boxes and the ids of S, U2 and U3 (≈ 150 KB), nearly all of it the same objects on every read of the
  * round: serialising and encoding them again on each read was a tenth of the coordinator's busy time. Here every
- * deeply frozen object or array met inside the value is serialised once and its UTF-8 bytes kept (a WeakMap: they
- * live as long as the object, which the round's caches bound); the rest is serialised on each call. Frozen means
- * unchangeable, so a kept serialisation cannot go stale: an object that is frozen but holds a mutable one is not kept.
+ * deeply frozen array met inside the value is serialised and encoded once and its bytes kept, to be written as they
+ * are (a part of its own: no copy into one buffer); a deeply frozen object's JSON text is kept; the rest is serialised
+ * on each call. Both caches are WeakMaps, so what is kept lives as long as the object, which the round's caches
+ * bound. Frozen means unchangeable, so nothing kept can go stale: an object that is frozen but holds a mutable one is
+ * not kept.
  */
 
-const kept = new WeakMap<object, Buffer>();
+const keptBytes = new WeakMap<object, Buffer>();
+const keptText = new WeakMap<object, string>();
 /** Objects already found not deeply frozen (so the check is not repeated on every answer). */
 const mutable = new WeakSet<object>();
 
@@ -16,7 +19,7 @@ function deeplyFrozen(value: object): boolean {
   if (mutable.has(value)) return false;
   if (!Object.isFrozen(value)) return false;
   for (const v of Object.values(value) as unknown[])
-    if (typeof v === 'object' && v !== null && !kept.has(v) && !deeplyFrozen(v)) {
+    if (typeof v === 'object' && v !== null && !keptText.has(v) && !keptBytes.has(v) && !deeplyFrozen(v)) {
       mutable.add(value);
       return false;
     }
@@ -51,12 +54,21 @@ function write(out: Parts, value: unknown): void {
     out.raw(JSON.stringify(value));
     return;
   }
-  // Kept bytes stay right: what was deeply frozen stays so.
-  let bytes = kept.get(value);
-  if (!bytes && Object.isFrozen(value) && deeplyFrozen(value))
-    kept.set(value, (bytes = Buffer.from(JSON.stringify(value))));
-  if (bytes) {
-    out.bytes(bytes);
+  // What is kept stays right: what was deeply frozen stays so.
+  const bytes = keptBytes.get(value);
+  if (bytes) return out.bytes(bytes);
+  const text = keptText.get(value);
+  if (text !== undefined) return out.raw(text);
+  if (Object.isFrozen(value) && deeplyFrozen(value)) {
+    const json = JSON.stringify(value);
+    if (Array.isArray(value)) {
+      const encoded = Buffer.from(json);
+      keptBytes.set(value, encoded);
+      out.bytes(encoded);
+    } else {
+      keptText.set(value, json);
+      out.raw(json);
+    }
     return;
   }
   if (Array.isArray(value)) {
@@ -85,12 +97,13 @@ function write(out: Parts, value: unknown): void {
 }
 
 /**
- * The UTF-8 bytes of `JSON.stringify(value)`, reusing the kept bytes of every deeply frozen object or array inside
- * it. `value` is plain data (an object or array; JSON.stringify's replacer and indentation are not supported).
+ * The UTF-8 bytes of `JSON.stringify(value)` as parts to write one after the other (`answerBytes`), reusing what is
+ * kept of the deeply frozen arrays and objects inside it. `value` is plain data (an object or array; JSON.stringify's
+ * replacer and indentation are not supported).
  */
-export function frozenJson(value: object): Buffer {
+export function frozenJsonParts(value: object): Buffer[] {
   const out = new Parts();
   write(out, value);
   out.flush();
-  return Buffer.concat(out.parts);
+  return out.parts;
 }

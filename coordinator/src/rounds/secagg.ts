@@ -89,6 +89,7 @@ interface CohortDirectory {
   ids: readonly string[];
 }
 type RelayedSignature = SecaggState['consistency'][number];
+type Survivor = NonNullable<SecaggState['survivors']>[number];
 type SecaggSets = { u2: readonly string[]; u3: readonly string[]; dropped: readonly string[] };
 
 /** Secure-aggregation rounds of the engine. */
@@ -114,6 +115,8 @@ export class SecureAggregation {
   private readonly fixedCohorts = new Map<string, SecaggCohortRecord>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
   private readonly cohortEntries = new Map<string, Promise<CohortDirectory>>();
+  /** Per frozen list of a round (cohort entries, U2's keys): each site's neighbourhood part of it (see nearOf). */
+  private readonly neighbourhoods = new WeakMap<readonly object[], Map<string, readonly object[]>>();
   /** The consistency signatures of recent rounds as relayed, by signer. */
   private readonly signatures = new Map<string, Map<string, RelayedSignature>>();
 
@@ -135,7 +138,8 @@ export class SecureAggregation {
    * the cohort. Every site computes the same from the plan and the cohort, and checks everything against it.
    */
   graph(plan: Plan, round: Round): SecaggGraph {
-    const key = `${round.federationId}\n${round.round}\n${round.baseVersionId}\n${round.selectedSiteIds.join(',')}`;
+    // A round's cohort, base version and plan never change (the opening time tells a round number used again apart).
+    const key = `${round.federationId}\n${round.round}\n${round.baseVersionId}\n${round.openedAt}`;
     let graph = this.graphs.get(key);
     if (!graph) {
       graph = secaggGraph({
@@ -180,7 +184,7 @@ export class SecureAggregation {
 
   /** The relay of U2 (parsed once per round and replica: the share messages of U2 no longer change). */
   private relay(round: Round, cohort: SecaggCohortRecord): Promise<SecaggRelay> {
-    const key = `${round.federationId}\n${round.round}\n${cohort.fixedAt}\n${cohort.siteIds.join(',')}`;
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}\n${cohort.fixedAt}`;
     return SecureAggregation.once(this.relays, key, 8, async () =>
       buildSecaggRelay(cohort, await this.core.store.listSecaggMessages(round.federationId, round.round, 'shares')),
     );
@@ -191,13 +195,29 @@ export class SecureAggregation {
    * that their serialisation is kept: frozen-json).
    */
   private cohortDirectory(round: Round): Promise<CohortDirectory> {
-    const key = `${round.federationId}\n${round.round}\n${round.selectedSiteIds.join(',')}`;
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
     return SecureAggregation.once(this.cohortEntries, key, 16, async () => {
       const sites = await Promise.all(round.selectedSiteIds.map((id) => this.core.store.getSite(id)));
       // Every selected site (a revoked one cannot take part, but the share boxes still cover exactly the round's cohort).
       const entries = Object.freeze(sites.flatMap((s) => (s ? [Object.freeze(this.directory.entry(s))] : [])));
       return { entries, ids: Object.freeze(entries.map((m) => m.siteId).sort()) };
     });
+  }
+
+  /**
+   * The members of `all` (a round's frozen cohort entries or U2's keys) in a site's closed neighbourhood `near`,
+   * filtered once per site and round and frozen (so kept serialised: frozen-json); kept as long as `all`.
+   */
+  private nearOf<T extends { siteId: string }>(
+    all: readonly T[],
+    siteId: string,
+    near: ReadonlySet<string>,
+  ): readonly T[] {
+    let bySite = this.neighbourhoods.get(all);
+    if (!bySite) this.neighbourhoods.set(all, (bySite = new Map<string, readonly object[]>()));
+    let mine = bySite.get(siteId);
+    if (!mine) bySite.set(siteId, (mine = Object.freeze(all.filter((m) => near.has(m.siteId)))));
+    return mine as readonly T[];
   }
 
   /** A consistency signature as relayed (frozen: kept serialised); a site's stored signature never changes. */
@@ -356,11 +376,11 @@ export class SecureAggregation {
       round: round.round,
       phase: closed ? 'closed' : unmasking ? 'unmasking' : cohort ? 'masking' : 'sharing',
       threshold: this.threshold(loaded.plan, round),
-      cohort: near ? directory.entries.filter((m) => near.has(m.siteId)) : [...directory.entries],
+      cohort: (near ? this.nearOf(directory.entries, siteId, near) : directory.entries) as CohortMember[],
       shared,
       revealed,
-      survivors: relay ? relay.survivors.filter((m) => !near || near.has(m.siteId)) : null,
-      sharesForMe: relay ? [...relay.boxesFor(siteId)] : [],
+      survivors: relay ? ((near ? this.nearOf(relay.survivors, siteId, near) : relay.survivors) as Survivor[]) : null,
+      sharesForMe: relay ? (relay.boxesFor(siteId) as SecaggState['sharesForMe']) : [],
       maskedBy: late ? (u3 as string[]) : null,
       consistency: consistency.map((m) => this.relayedSignature(round, m)),
       sharesDeadlineAt: new Date(sharesAt).toISOString(),

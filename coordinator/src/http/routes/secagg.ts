@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { SecaggConsistencySchema, SecaggRevealSchema, SecaggSharesSchema, TwinfedError, api } from '@twinfed/shared';
 import { answerBytes } from '../answer';
 import { idParam, intParam, jsonBody } from '../body';
-import { frozenJson } from '../frozen-json';
+import { frozenJsonParts } from '../frozen-json';
 import { memberSite } from '../membership';
 import type { HttpDeps } from '../deps';
 
@@ -25,7 +25,7 @@ export function secaggHandlers(deps: HttpDeps) {
         throw new TwinfedError('VALIDATION_FAILED', 'Use ?view=neighbourhood, ?view=full, or no query.');
       // Read several times per site and round: written without express's ETag, its round-long parts serialised once.
       const state = await deps.engine.secaggState({ ...at, view: query.data.view ?? 'full' });
-      answerBytes(res, 'application/json; charset=utf-8', [frozenJson(state)]);
+      answerBytes(res, 'application/json; charset=utf-8', frozenJsonParts(state));
     },
     shares: async (req: Request, res: Response) => {
       const ack = await deps.engine.secaggShares({ ...(await where(req)), body: jsonBody(req, SecaggSharesSchema) });
