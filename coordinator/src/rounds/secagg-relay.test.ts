@@ -65,9 +65,20 @@ describe('the secure-aggregation relay of U2', () => {
     expect(relay.maskPublicKeys.has('f')).toBe(false);
   });
 
+  test("takes the digest of a site's boxes from the request that stored them when it has it, hashes the others", () => {
+    const known = new Map([['b', 'digest b already computed']]);
+    const relay = buildSecaggRelay(u2, messages, (id) => known.get(id));
+    const fresh = freshParse(ids, messages, 'a').survivors;
+    expect(relay.survivors).toEqual(fresh.map((m) => (m.siteId === 'b' ? { ...m, boxesSha256: known.get('b') } : m)));
+    expect(relay.survivorIds).toEqual([...ids].sort());
+  });
+
   test('what it hands out cannot be changed by a caller', () => {
     const relay = buildSecaggRelay(u2, messages);
     expect(Object.isFrozen(relay.survivors)).toBe(true);
+    expect(Object.isFrozen(relay.survivors[0])).toBe(true);
+    expect(Object.isFrozen(relay.survivorIds)).toBe(true);
+    expect(Object.isFrozen(relay.boxesFor('a')[0])).toBe(true);
     expect(Object.isFrozen(relay.boxesFor('a'))).toBe(true);
     expect(() => (relay.boxesFor('a') as unknown[]).push({})).toThrow(TypeError);
   });

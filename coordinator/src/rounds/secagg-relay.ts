@@ -23,10 +23,15 @@ export interface SecaggRelay {
   boxesFor(siteId: string): readonly BoxForMe[];
 }
 
-/** Builds the relay of U2 from the round's stored share messages (every other message is ignored). */
+/**
+ * Builds the relay of U2 from the round's stored share messages (every other message is ignored). `knownDigest` gives
+ * the digest of a site's boxes when it was computed already from the very message stored (by the request that stored
+ * it); the others are hashed here.
+ */
 export function buildSecaggRelay(
   cohort: Pick<SecaggCohortRecord, 'siteIds'>,
   messages: readonly SecaggMessageRecord[],
+  knownDigest: (siteId: string) => string | undefined = () => undefined,
 ): SecaggRelay {
   const u2 = new Set(cohort.siteIds);
   const survivors: Survivor[] = [];
@@ -39,7 +44,7 @@ export function buildSecaggRelay(
       Object.freeze({
         siteId: m.siteId,
         maskPublicKey: body.maskPublicKey,
-        boxesSha256: shareBoxesDigest(body.shares),
+        boxesSha256: knownDigest(m.siteId) ?? shareBoxesDigest(body.shares),
         signature: body.signature,
       }),
     );

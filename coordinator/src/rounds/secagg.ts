@@ -115,6 +115,8 @@ export class SecureAggregation {
   private readonly fixedCohorts = new Map<string, SecaggCohortRecord>();
   /** The signed directory entries of recent rounds' cohorts (a site's keys never change). */
   private readonly cohortEntries = new Map<string, Promise<CohortDirectory>>();
+  /** The digests of the share boxes of the share messages this replica took, by round and site (see submitShares). */
+  private readonly boxDigests = new Map<string, string>();
   /** Per frozen list of a round (cohort entries, U2's keys): each site's neighbourhood part of it (see nearOf). */
   private readonly neighbourhoods = new WeakMap<readonly object[], Map<string, readonly object[]>>();
   /** The consistency signatures of recent rounds as relayed, by signer. */
@@ -186,8 +188,16 @@ export class SecureAggregation {
   private relay(round: Round, cohort: SecaggCohortRecord): Promise<SecaggRelay> {
     const key = `${round.federationId}\n${round.round}\n${round.openedAt}\n${cohort.fixedAt}`;
     return SecureAggregation.once(this.relays, key, 8, async () =>
-      buildSecaggRelay(cohort, await this.core.store.listSecaggMessages(round.federationId, round.round, 'shares')),
+      buildSecaggRelay(
+        cohort,
+        await this.core.store.listSecaggMessages(round.federationId, round.round, 'shares'),
+        (siteId) => this.boxDigests.get(this.digestKey(round, siteId)),
+      ),
     );
+  }
+
+  private digestKey(round: Round, siteId: string): string {
+    return `${round.federationId}\n${round.round}\n${round.openedAt}\n${siteId}`;
   }
 
   /**
@@ -433,6 +443,10 @@ export class SecureAggregation {
     if (fixed && !fixed.siteIds.includes(siteId)) throw phaseError('The key shares of this round are closed.');
     // Every share set of a site splits the same derived secrets, so a second, different one (a restarted site) is as good as the first, which stays.
     const status = fixed ? 'duplicate' : (await put()).status === 'accepted' ? 'accepted' : 'duplicate';
+    // Taken: the stored message of this site is this one for good, so the relay can use its digest instead of hashing
+    // its boxes again (every site's, at once, when U2 is fixed).
+    if (status === 'accepted')
+      SecureAggregation.remember(this.boxDigests, this.digestKey(round, siteId), statement.boxesSha256, 4096);
     // The write may land after U2 was fixed without it (a group commit waits for an fsync; another replica): then it
     // was not taken, and the site hears so as if it had come late (its stored message is never relayed).
     const cohort = await this.cohort(loaded, round);
