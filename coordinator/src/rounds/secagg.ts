@@ -51,6 +51,7 @@ import type { Round, SecaggCohortRecord } from '../store';
 import type { MeanDelta } from '../strategies';
 import type { EngineCore, Loaded } from './core';
 import { ddpMean } from './ddp';
+import { rememberRound } from './round-cache';
 import { buildSecaggRelay, type SecaggRelay } from './secagg-relay';
 import type { UpdateOpener } from './update-opener';
 
@@ -167,7 +168,8 @@ export class SecureAggregation {
   /**
    * Keeps at most `max` entries of a per-round cache of what is being built: the promise is kept from the first call,
    * so reads that arrive while it is built wait for the same one instead of each building its own (at 500 sites the
-   * whole cohort asks within a second of U2 being fixed). A failed build is forgotten, to be tried again.
+   * whole cohort asks within a second of U2 being fixed). A failed build is forgotten, to be tried again. Only the
+   * federation's current and previous rounds are kept (round-cache: a round's relay and kept answers are large).
    */
   private static once<V>(
     cache: Map<string, Promise<V>>,
@@ -181,7 +183,7 @@ export class SecureAggregation {
     built.catch(() => {
       if (cache.get(key) === built) cache.delete(key);
     });
-    return SecureAggregation.remember(cache, key, built, max);
+    return rememberRound(cache, key, built, max);
   }
 
   /** The relay of U2 (parsed once per round and replica: the share messages of U2 no longer change). */
