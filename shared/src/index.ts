@@ -124,7 +124,7 @@ export { LAYERS_SHARD_FILE, layersModelJson, layersShard } from './bundle/layers
 export type { BundleManifest, StatisticsInput } from './bundle/manifest';
 export { type BundleTrust, type VerifiedBundle, verifyBundle } from './bundle/verify';
 
-// Cryptography (the only shamir-secret-sharing importer): identities, signatures, boxes, key files, tokens, secure sums, secure aggregation
+// Cryptography: identities, signatures, boxes, key files, tokens, secure sums, secure aggregation
 export { newBoxNonce, openBox, sealBox } from './crypto/box';
 export { concatBytes, fromB64, toB64, utf8 } from './crypto/encoding';
 export { randomBytes, sha256, sha256Hex, sha256Parts } from './crypto/hash';

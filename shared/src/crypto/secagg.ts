@@ -28,11 +28,11 @@
  * site whose masked input never arrived (the coordinator refuses it afterwards).
  */
 import { hkdfSync } from 'node:crypto';
-import { split } from 'shamir-secret-sharing';
 import { TwinfedError } from '../errors';
 import { fromB64, toB64, utf8 } from './encoding';
 import { sha256Parts } from './hash';
 import { combineShamirShares } from './shamir-combine';
+import { splitShamirSecret } from './shamir-split';
 import { openBox, sealBox } from './box';
 import { Ring64Sum, encodeRing64, expandRing64, type Ring64 } from './ring64';
 import { timingSafeEqualKeys, x25519PublicKey } from './primitives';
@@ -196,9 +196,9 @@ export async function shareSecrets(
       `The threshold must be between 2 and the cohort size (${opts.cohort.length}).`,
     );
   }
-  const seedShares = await split(selfMaskSeed(opts), opts.cohort.length, opts.threshold);
+  const seedShares = splitShamirSecret(selfMaskSeed(opts), opts.cohort.length, opts.threshold);
   const mask = maskKeyPair(opts);
-  const keyShares = await split(mask.secretKey, opts.cohort.length, opts.threshold);
+  const keyShares = splitShamirSecret(mask.secretKey, opts.cohort.length, opts.threshold);
   return opts.cohort.map((member, i) => {
     const plaintext = new Uint8Array(2 * SHARE_BYTES);
     plaintext.set(seedShares[i]!, 0);

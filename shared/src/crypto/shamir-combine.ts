@@ -9,21 +9,7 @@
  * arithmetic in the same field (the AES field, x^8 + x^4 + x^3 + x + 1, the library's) gives the same bytes; the
  * tests check that against the library on random secrets, thresholds and share subsets.
  */
-
-/** exp[i] = g^i and log[g^i] = i for the generator g = 3 of GF(2^8) modulo x^8 + x^4 + x^3 + x + 1 (0x11b). */
-const EXP = new Uint8Array(510);
-const LOG = new Uint8Array(256);
-{
-  let x = 1;
-  for (let i = 0; i < 255; i++) {
-    EXP[i] = x;
-    EXP[i + 255] = x;
-    LOG[x] = i;
-    // x · 3 = x · 2 ⊕ x, reduced by 0x11b
-    const twice = (x << 1) ^ (x & 0x80 ? 0x11b : 0);
-    x = twice ^ x;
-  }
-}
+import { GF_EXP as EXP, GF_LOG as LOG } from './gf256';
 
 /**
  * The secret the shares interpolate to at 0 (as `shamir-secret-sharing`'s `combine`). Throws a `RangeError` or an

@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { combine, split } from 'shamir-secret-sharing';
+import { combineShamirShares } from './shamir-combine';
+import { splitShamirSecret } from './shamir-split';
+
+/** A pseudo-random order of 0 … n − 1 from a seed. */
+function shuffled(n: number, seed: number): number[] {
+  return Array.from({ length: n }, (_, i) => i).sort((a, b) => ((a * 7919 + seed) % 997) - ((b * 7919 + seed) % 997));
+}
+
+describe('splitShamirSecret', () => {
+  test('any t or more of its shares, in any order, recombine the secret with the library and with combineShamirShares', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 17 }),
+        fc.integer({ min: 2, max: 255 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        async (secret, shareCount, thresholdSeed, pickSeed) => {
+          const threshold = 2 + (thresholdSeed % (shareCount - 1));
+          const kept = secret.slice();
+          const shares = splitShamirSecret(secret, shareCount, threshold);
+          expect(secret).toEqual(kept);
+          expect(shares).toHaveLength(shareCount);
+          const xs = shares.map((s) => s[secret.byteLength]!);
+          expect(shares.every((s) => s.byteLength === secret.byteLength + 1)).toBe(true);
+          expect(new Set(xs).size).toBe(shareCount);
+          expect(xs).not.toContain(0);
+          const take = threshold + (pickSeed % (shareCount - threshold + 1));
+          const subset = shuffled(shareCount, pickSeed)
+            .slice(0, take)
+            .map((i) => shares[i]!);
+          expect(await combine(subset)).toEqual(secret);
+          expect(combineShamirShares(subset)).toEqual(secret);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  test('t − 1 shares do not give the secret: the polynomials have degree t − 1, with fresh coefficients every split', async () => {
+    // A 32-byte secret from too few shares matches by chance with probability 2^-256; a polynomial of lower degree
+    // (too few random coefficients) would give it back every time.
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
+    for (const [n, t] of [
+      [5, 3],
+      [109, 73],
+      [255, 255],
+    ] as const) {
+      const a = splitShamirSecret(secret, n, t);
+      const b = splitShamirSecret(secret, n, t);
+      expect(combineShamirShares(a.slice(0, t - 1))).not.toEqual(secret);
+      expect(await combine(a.slice(n - t + 1))).not.toEqual(secret);
+      expect(combineShamirShares(a.slice(n - t))).toEqual(secret);
+      // Another split of the same secret: other coordinates or other values.
+      expect(a).not.toEqual(b);
+    }
+  });
+
+  test('at the secure-aggregation size the library recombines it as its own: 73 of 109 shares of a 32-byte secret', async () => {
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => (i * 53 + 7) & 0xff);
+    const ours = splitShamirSecret(secret, 109, 73);
+    const theirs = await split(secret, 109, 73);
+    expect(await combine([...ours.slice(10, 83)])).toEqual(secret);
+    expect(combineShamirShares(theirs.slice(36))).toEqual(secret);
+  });
+
+  test('refuses what the library refuses, with its error class and message', async () => {
+    const cases: [Uint8Array, number, number][] = [
+      [new Uint8Array(0), 5, 3], // empty secret
+      [new Uint8Array([1]), 1, 1], // fewer than 2 shares
+      [new Uint8Array([1]), 256, 3], // more than 255 shares
+      [new Uint8Array([1]), 5, 1], // threshold below 2
+      [new Uint8Array([1]), 5, 256], // threshold above 255
+      [new Uint8Array([1]), 3, 4], // fewer shares than the threshold
+    ];
+    for (const [secret, n, t] of cases) {
+      const theirs = await split(secret, n, t).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(theirs).toBeDefined();
+      expect(() => splitShamirSecret(secret, n, t)).toThrow(theirs!.constructor as new () => Error);
+      expect(() => splitShamirSecret(secret, n, t)).toThrow(theirs!.message);
+    }
+  });
+});
