@@ -14,6 +14,7 @@ value() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>consol
 npx twinfed tls init --out "$work/tls" --host localhost --ip 127.0.0.1
 npx twinfed coordinator start --data-dir "$work/consortium" --port 0 --json \
   --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server-key.pem" > "$work/coordinator.json" 2> "$work/coordinator.log" &
+trap 'pkill -f -- "--data-dir $work/consortium" || true' EXIT   # stop it however this script ends (by hand: Ctrl-C)
 until [ -s "$work/coordinator.json" ]; do sleep 0.2; done
 url=$(value url < "$work/coordinator.json"); fp=$(value fingerprint < "$work/coordinator.json")
 op=(--data-dir "$work/consortium" --url "$url" --ca "$work/tls/ca.pem")
@@ -49,4 +50,3 @@ npx twinfed "${op[@]}" models export "$latest" --out "$work/model"        # a se
 npx twinfed-site predict --data-dir "$work/cleveland" --model "$work/model" --data $ex/data/cleveland.csv \
   --mapping $ex/mapping.json --out "$work/cleveland-scores.csv"
 head -n 4 "$work/cleveland-scores.csv"
-kill %1; wait %1 || true

@@ -57,6 +57,20 @@ describe('the README walkthrough (a consortium by hand over HTTPS)', () => {
       for (const site of ['cleveland', 'budapest', 'long-beach']) {
         expect(fs.readFileSync(path.join(work, `${site}.log`), 'utf8')).toMatch(/Federation fed-[0-9a-f]+ completed\./);
       }
+      // However the script ends, it leaves no coordinator behind (npx does not pass a kill on to the process it runs).
+      const running = () =>
+        fs
+          .readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .filter((p) => {
+            try {
+              return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path.join(work, 'consortium'));
+            } catch {
+              return false; // ended meanwhile
+            }
+          });
+      for (let i = 0; i < 75 && running().length > 0; i++) spawnSync('sleep', ['0.2']);
+      expect(running()).toEqual([]);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
