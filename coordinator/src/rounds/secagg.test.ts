@@ -62,6 +62,31 @@ async function weightsOf(c: Coord, versionId: string): Promise<Float32Array> {
   return deserializeWeights(new Uint8Array(await res.arrayBuffer())).data;
 }
 
+/**
+ * Connects each site to the coordinator's push channel and records, per site, the `secagg:phase` pushes it hears
+ * (`'<round> <phase>'`); resolves once every socket is connected.
+ */
+async function listenToPhases(c: Coord, sites: readonly TestSite[]) {
+  const heard = new Map<string, string[]>(sites.map((site) => [site.siteId, []]));
+  const sockets = sites.map((site) => {
+    const socket = connect(c.url + SITE_NAMESPACE, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      auth: signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }),
+    });
+    socket.on('secagg:phase', (e: SecaggPhaseEvent) => heard.get(site.siteId)!.push(`${e.round} ${e.phase}`));
+    return socket;
+  });
+  await Promise.all(sockets.map((x) => new Promise((resolve) => x.once('connect', () => resolve(undefined)))));
+  return {
+    heard,
+    close: () => {
+      for (const socket of sockets) socket.disconnect();
+    },
+  };
+}
+
 async function setup(n: number, plan: Record<string, unknown>, opts: { store?: 'sqlite'; now?: () => number } = {}) {
   const c = await startTestCoordinator(opts);
   // Sites reach the coordinator through `at`, so a test can point them at a restarted one.
@@ -339,20 +364,11 @@ describe('secure aggregation over real HTTP', () => {
       expect((await json<{ error: { code: string } }>(v2)).error.code).toBe('SECAGG_INCONSISTENT');
       // `revealing` is pushed to each site once t_g of its own closed neighbourhood signed, not at a global count:
       // the first site's neighbourhood signs first, and only the sites it completes are told.
-      const heard = new Map<string, number>(sites.map((s) => [s.site.siteId, 0]));
-      const sockets = sites.map((s) => {
-        const socket = connect(c.url + SITE_NAMESPACE, {
-          transports: ['websocket'],
-          forceNew: true,
-          reconnection: false,
-          auth: signHandshake({ siteId: s.site.siteId, signSecretKey: s.site.identity.sign.secretKey }),
-        });
-        socket.on('secagg:phase', (e: SecaggPhaseEvent) => {
-          if (e.phase === 'revealing') heard.set(s.site.siteId, heard.get(s.site.siteId)! + 1);
-        });
-        return socket;
-      });
-      await Promise.all(sockets.map((x) => new Promise((resolve) => x.once('connect', () => resolve(undefined)))));
+      const phases = await listenToPhases(
+        c,
+        sites.map((s) => s.site),
+      );
+      const told = (id: string) => phases.heard.get(id)!.filter((p) => p.endsWith(' revealing')).length;
       const inU3 = new Set(u3.map((s) => s.site.siteId));
       const x = u3[0]!.site.siteId;
       const early = u3.filter((s) => s.site.siteId === x || graph.neighbours(x).includes(s.site.siteId));
@@ -362,22 +378,17 @@ describe('secure aggregation over real HTTP', () => {
       const expected = ready(new Set(early.map((s) => s.site.siteId)));
       expect(expected).toContain(x);
       expect(expected.length).toBeLessThan(inU3.size);
-      for (let i = 0; i < 100 && expected.some((id) => heard.get(id) === 0); i++)
+      for (let i = 0; i < 100 && expected.some((id) => told(id) === 0); i++)
         await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 200));
-      expect(
-        [...heard]
-          .filter(([, n]) => n > 0)
-          .map(([id]) => id)
-          .sort(),
-      ).toEqual(expected.sort());
+      expect([...phases.heard.keys()].filter((id) => told(id) > 0).sort()).toEqual(expected.sort());
       for (const s of u3.filter((y) => !early.includes(y))) expect((await s.consistency(1)).status).toBe(201);
-      for (let i = 0; i < 100 && [...inU3].some((id) => heard.get(id) === 0); i++)
+      for (let i = 0; i < 100 && [...inU3].some((id) => told(id) === 0); i++)
         await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 200));
       // Every member of U3 told exactly once; the dropped sites never.
-      for (const [id, n] of heard) expect([id, n]).toEqual([id, inU3.has(id) ? 1 : 0]);
-      for (const socket of sockets) socket.disconnect();
+      for (const id of phases.heard.keys()) expect([id, told(id)]).toEqual([id, inU3.has(id) ? 1 : 0]);
+      phases.close();
       // Each site is relayed only the signatures of itself and its neighbours in U3.
       for (const s of u3) {
         const near = new Set([s.site.siteId, ...graph.neighbours(s.site.siteId)]);
@@ -411,20 +422,8 @@ describe('secure aggregation over real HTTP', () => {
   test("phase changes are pushed over socket.io to the round's cohort only: masking, unmasking, then revealing once t signed", async () => {
     const { c, at, sites, baseVersion, trained } = await setup(3, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 });
     const outsider = await enrollTestSite(at, 'Outsider'); // enrolled after round 1 opened: not in its cohort
-    const heard = new Map<string, string[]>();
-    const sockets = [...sites.map((s) => s.site), outsider].map((site) => {
-      heard.set(site.siteId, []);
-      const socket = connect(c.url + SITE_NAMESPACE, {
-        transports: ['websocket'],
-        forceNew: true,
-        reconnection: false,
-        auth: signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }),
-      });
-      socket.on('secagg:phase', (e: SecaggPhaseEvent) => heard.get(site.siteId)!.push(`${e.round} ${e.phase}`));
-      return socket;
-    });
+    const { heard, close } = await listenToPhases(c, [...sites.map((s) => s.site), outsider]);
     try {
-      await Promise.all(sockets.map((s) => new Promise((resolve) => s.once('connect', () => resolve(undefined)))));
       for (const s of sites) expect((await s.share(1)).status).toBe(201);
       for (const [i, s] of sites.entries()) expect((await s.upload(1, baseVersion, trained(i), 10)).status).toBe(201);
       for (const s of sites) expect((await s.consistency(1)).status).toBe(201); // t = 3: the third one
@@ -434,7 +433,7 @@ describe('secure aggregation over real HTTP', () => {
       for (const s of sites) expect(heard.get(s.site.siteId)).toEqual(want);
       expect(heard.get(outsider.siteId)).toEqual([]);
     } finally {
-      for (const s of sockets) s.disconnect();
+      close();
       await c.close();
     }
   });
@@ -442,20 +441,11 @@ describe('secure aggregation over real HTTP', () => {
   test('key shares that arrive together fix U2 once: each site hears `masking` once', async () => {
     // On the durable store the writes wait for one group commit together, then each asks whether U2 is complete.
     const { c, sites } = await setup(8, { rounds: 1, minSites: 2, roundDeadlineSeconds: 60 }, { store: 'sqlite' });
-    const heard = new Map<string, string[]>();
-    const sockets = sites.map(({ site }) => {
-      heard.set(site.siteId, []);
-      const socket = connect(c.url + SITE_NAMESPACE, {
-        transports: ['websocket'],
-        forceNew: true,
-        reconnection: false,
-        auth: signHandshake({ siteId: site.siteId, signSecretKey: site.identity.sign.secretKey }),
-      });
-      socket.on('secagg:phase', (e: SecaggPhaseEvent) => heard.get(site.siteId)!.push(`${e.round} ${e.phase}`));
-      return socket;
-    });
+    const { heard, close } = await listenToPhases(
+      c,
+      sites.map((s) => s.site),
+    );
     try {
-      await Promise.all(sockets.map((s) => new Promise((resolve) => s.once('connect', () => resolve(undefined)))));
       const bodies = await Promise.all(sites.map((s) => s.sharesBody(1)));
       const answers = await Promise.all(
         sites.map((s, i) => s.site.request('POST', routes.secaggShares(s.rd(1).federationId, 1), bodies[i])),
@@ -467,7 +457,7 @@ describe('secure aggregation over real HTTP', () => {
       await new Promise((r) => setTimeout(r, 300));
       for (const s of sites) expect(heard.get(s.site.siteId)).toEqual(['1 masking']);
     } finally {
-      for (const s of sockets) s.disconnect();
+      close();
       await c.close();
     }
   });
