@@ -1,3 +1,5 @@
+import { FrozenJsonCache } from './frozen-json-cache';
+
 /**
  * A round's selection is stored as JSON text; at 1,000 sites it is ~30 kB that every upload and every `rounds/current`
  * parsed again (1,000 new strings and their garbage per request, O(n²) per round). {@link JsonArrayCache} keeps the
@@ -6,19 +8,15 @@
  * column is simply another key: nothing to invalidate.
  */
 export class JsonArrayCache<T extends string | number> {
-  private readonly entries = new Map<string, readonly T[]>();
+  /** The parsed arrays, deep-frozen (the same recency and capacity as any text-keyed cache of the store). */
+  private readonly arrays: FrozenJsonCache<readonly T[]>;
 
-  constructor(private readonly capacity = 16) {}
+  constructor(capacity = 16) {
+    this.arrays = new FrozenJsonCache(capacity);
+  }
 
   /** A fresh array equal to `JSON.parse(text)` (an array of strings or numbers). */
   parse(text: string): T[] {
-    let value = this.entries.get(text);
-    if (value) this.entries.delete(text);
-    else {
-      value = JSON.parse(text) as T[];
-      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    }
-    this.entries.set(text, value);
-    return value.slice();
+    return this.arrays.parse(text).slice();
   }
 }
