@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { combine, split } from 'shamir-secret-sharing';
 import { combineShamirShares } from './shamir-combine';
+import { shareSubset } from './__tests__/share-subset';
 
 describe('combineShamirShares', () => {
   test("gives the library's bytes (and the secret) for any t or more of split's shares, in any order", async () => {
@@ -13,12 +14,7 @@ describe('combineShamirShares', () => {
         async (secret, shareCount, thresholdSeed, pickSeed) => {
           const threshold = 2 + (thresholdSeed % (shareCount - 1));
           const shares = await split(secret, shareCount, threshold);
-          // A pseudo-random subset of threshold … shareCount shares, shuffled.
-          const take = threshold + (pickSeed % (shareCount - threshold + 1));
-          const order = shares
-            .map((_, i) => i)
-            .sort((a, b) => ((a * 7919 + pickSeed) % 997) - ((b * 7919 + pickSeed) % 997));
-          const subset = order.slice(0, take).map((i) => shares[i]!);
+          const subset = shareSubset(shares, threshold, pickSeed); // threshold … shareCount of them, shuffled
           const fast = combineShamirShares(subset);
           expect(fast).toEqual(await combine(subset));
           expect(fast).toEqual(secret);

@@ -2,11 +2,7 @@ import fc from 'fast-check';
 import { combine, split } from 'shamir-secret-sharing';
 import { combineShamirShares } from './shamir-combine';
 import { splitShamirSecret } from './shamir-split';
-
-/** A pseudo-random order of 0 … n − 1 from a seed. */
-function shuffled(n: number, seed: number): number[] {
-  return Array.from({ length: n }, (_, i) => i).sort((a, b) => ((a * 7919 + seed) % 997) - ((b * 7919 + seed) % 997));
-}
+import { shareSubset } from './__tests__/share-subset';
 
 describe('splitShamirSecret', () => {
   test('any t or more of its shares, in any order, recombine the secret with the library and with combineShamirShares', async () => {
@@ -26,10 +22,7 @@ describe('splitShamirSecret', () => {
           expect(shares.every((s) => s.byteLength === secret.byteLength + 1)).toBe(true);
           expect(new Set(xs).size).toBe(shareCount);
           expect(xs).not.toContain(0);
-          const take = threshold + (pickSeed % (shareCount - threshold + 1));
-          const subset = shuffled(shareCount, pickSeed)
-            .slice(0, take)
-            .map((i) => shares[i]!);
+          const subset = shareSubset(shares, threshold, pickSeed);
           expect(await combine(subset)).toEqual(secret);
           expect(combineShamirShares(subset)).toEqual(secret);
         },
