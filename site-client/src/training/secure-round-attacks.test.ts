@@ -457,9 +457,7 @@ describe('secure aggregation against a lying coordinator', () => {
         // signed by a site that is not a neighbour, over its own (honest) neighbourhood
         [...honest, k.c.consistency.find((c) => c.siteId === far)!],
         // a non-neighbour's key over this site's statement (a Sybil would need a neighbour's key)
-        [...honest.slice(1), k.c.sybilConsistency(farSite, all)].map((c, i) =>
-          i === honest.length - 1 ? { siteId: nb[0]!, signature: c.signature } : c,
-        ),
+        [{ siteId: nb[0]!, signature: k.c.sybilConsistency(farSite, all).signature }, ...honest.slice(1)],
         // the complete graph's statement (V2) from a real neighbour
         [{ siteId: nb[0]!, signature: v2 }, ...honest.slice(1)],
       ];
@@ -468,6 +466,25 @@ describe('secure aggregation against a lying coordinator', () => {
         expect(await outcome(k.round(a).reveal(R))).toBe('SECAGG_INCONSISTENT');
       }
       expect(k.c.reveals.filter((r) => r.siteId === me)).toEqual([]);
+    });
+
+    test('only the first t distinct signers are checked: a forged signature relayed after them is not (the coordinator could have withheld it), and the site reveals', async () => {
+      const { k } = await sparse();
+      const g = graphOf(k);
+      const a = k.sites[0]!;
+      const me = a.state.siteId;
+      const nb = g.neighbours(me);
+      const others = k.sites.slice(1).map((s) => outcome(k.round(s).reveal(R)));
+      await until(() => k.c.consistency.length === 9);
+      k.c.phase = 'closed';
+      await Promise.all(others);
+      k.c.phase = 'unmasking';
+      const valid = k.c.consistency.filter((c) => nb.includes(c.siteId) && c.siteId !== nb[3]);
+      expect(valid).toHaveLength(g.threshold);
+      const forged = { siteId: nb[3]!, signature: valid[0]!.signature };
+      k.c.lie = (_, view) => ({ ...view, consistency: [...valid, forged] });
+      expect(await outcome(k.round(a).reveal(R))).toBe('returned');
+      expect(k.c.reveals.filter((r) => r.siteId === me)).toHaveLength(1);
     });
 
     test('fewer than t neighbour signatures: the site waits and never reveals; asked later for the mask key of a neighbour whose seed it revealed, it refuses', async () => {

@@ -527,30 +527,30 @@ export class SecureRound {
       });
     }
     // `check.needed` signatures from distinct signers the check accepts, each over the signer's statement as this
-    // site's view has it; any other signature is a refusal.
+    // site's view has it. Every relayed signature must come from a signer the check takes; of those, only the first
+    // `check.needed` distinct signers' are verified (a coordinator could always have relayed just those: the ones
+    // after them add nothing a site may rely on — docs/decisions.md, "Only the consistency signatures a site needs"),
+    // and any verified one that fails is a refusal.
     const verified = new Set<string>();
     for (;;) {
       if (s.phase === 'closed') return this.close(r.round);
       if (!sameSet(s.maskedBy ?? [], u3))
         throw inconsistent('The coordinator changed U3 while this site waited for the consistency signatures.');
-      const signers = new Set<string>();
       for (const c of s.consistency) {
         const peer = peers.get(c.siteId);
         if (!peer || !check.signers.has(c.siteId))
           throw inconsistent(
             `The coordinator relays a consistency signature from ${c.siteId}, who is not in U3${graph.kind === 'sparse' ? ' among this site and its neighbours' : ''}.`,
           );
-        if (!verified.has(`${c.siteId}\n${c.signature}`)) {
-          if (!check.verify(c.siteId, c.signature, peer.signPublicKey)) {
-            throw inconsistent(
-              `Site ${c.siteId} signed another view of round ${r.round} than this site: the coordinator showed the sites different survivor sets.`,
-            );
-          }
-          verified.add(`${c.siteId}\n${c.signature}`);
+        if (verified.size >= check.needed || verified.has(c.siteId)) continue;
+        if (!check.verify(c.siteId, c.signature, peer.signPublicKey)) {
+          throw inconsistent(
+            `Site ${c.siteId} signed another view of round ${r.round} than this site: the coordinator showed the sites different survivor sets.`,
+          );
         }
-        signers.add(c.siteId);
+        verified.add(c.siteId);
       }
-      if (signers.size >= check.needed) break;
+      if (verified.size >= check.needed) break;
       if (this.o.signal.aborted)
         throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the consistency signatures.');
       const seen = s.consistency.length;
