@@ -21,10 +21,11 @@
  * - Both public keys are bound into `info`, so a box from A to B cannot be reflected as a box from B to A.
  * Callers only see {@link sealBox} / {@link openBox}; the primitive may change behind them.
  */
-import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { TwinfedError, type ErrorCode } from '../errors';
 import { concatBytes, utf8 } from './encoding';
 import { randomBytes } from './hash';
+import { hkdfSha256 } from './hkdf';
 import { KEY_BYTES } from './identity';
 import { x25519, x25519PublicKey } from './primitives';
 
@@ -53,11 +54,11 @@ function deriveKeyIv(opts: {
   recipientPublicKey: Uint8Array;
   nonce: Uint8Array;
   code: ErrorCode;
-}): { key: Buffer; iv: Buffer } {
+}): { key: Uint8Array; iv: Uint8Array } {
   const shared = x25519(opts.secretKey, opts.peerPublicKey);
   if (shared === null) throw new TwinfedError(opts.code, 'Invalid public key.');
   const info = concatBytes([INFO_PREFIX, opts.senderPublicKey, opts.recipientPublicKey]);
-  const okm = Buffer.from(hkdfSync('sha256', shared, opts.nonce, info, 44));
+  const okm = hkdfSha256(shared, opts.nonce, info, 44);
   return { key: okm.subarray(0, 32), iv: okm.subarray(32, 44) };
 }
 

@@ -1,3 +1,5 @@
+import { createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
+import fc from 'fast-check';
 import { generateIdentity, type Identity } from './identity';
 import {
   addRing64,
@@ -316,6 +318,52 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
     await expect(
       recoverMaskSecretKey({ shares: badKey, publicKey: a.mask.boxPublicKey, siteId: a.id }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  test("its derived secrets are the documented HKDF-SHA256 outputs (node's hkdfSync) for random round contexts", () => {
+    const ctx = (r: typeof RD) =>
+      `twinfed/secagg/v3\n${r.federationId}\n${r.round}\n${r.baseVersionId}\n${r.coordinatorFingerprint}`;
+    const hkdf = (ikm: Uint8Array, salt: string, info: string) =>
+      new Uint8Array(hkdfSync('sha256', ikm, Buffer.from(salt), Buffer.from(info), 32));
+    const peer = generateIdentity();
+    fc.assert(
+      fc.property(
+        fc.record({
+          federationId: fc.string({ minLength: 1, maxLength: 20 }),
+          round: fc.nat(),
+          baseVersionId: fc.string({ maxLength: 20 }),
+          coordinatorFingerprint: fc.string({ maxLength: 20 }),
+        }),
+        fc.string({ minLength: 1, maxLength: 12 }),
+        fc.string({ minLength: 1, maxLength: 12 }),
+        (rd, siteId, peerId) => {
+          const boxSecretKey = generateIdentity().box.secretKey;
+          expect(selfMaskSeed({ ...rd, boxSecretKey })).toEqual(
+            hkdf(boxSecretKey, 'twinfed/secagg/v3', `twinfed/secagg/v3/self\n${ctx(rd)}`),
+          );
+          const maskSecretKey = maskKeyPair({ ...rd, boxSecretKey }).secretKey;
+          expect(maskSecretKey).toEqual(
+            hkdf(boxSecretKey, 'twinfed/secagg/v3', `twinfed/secagg/v3/mask-key\n${ctx(rd)}`),
+          );
+          const [lo, hi] = siteId < peerId ? [siteId, peerId] : [peerId, siteId];
+          const shared = diffieHellman({
+            privateKey: createPrivateKey({
+              key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), maskSecretKey]),
+              format: 'der',
+              type: 'pkcs8',
+            }),
+            publicKey: createPublicKey({
+              key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peer.box.publicKey).toString('base64url') },
+              format: 'jwk',
+            }),
+          });
+          expect(
+            secaggPairKey({ ...rd, maskSecretKey, siteId, peer: { siteId: peerId, boxPublicKey: peer.box.publicKey } }),
+          ).toEqual(hkdf(shared, 'twinfed/secure-sum/v1', `twinfed/secure-sum/v1\n${ctx(rd)}\n${lo}\n${hi}`));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   test('masks are deterministic per (site key, federation, round, base version, coordinator): a restarted site holds the same secrets', () => {

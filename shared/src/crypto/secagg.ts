@@ -27,10 +27,10 @@
  * Any t revealing survivors suffice: sites may drop at every step. Revealing m_v exposes only round r's masks of a
  * site whose masked input never arrived (the coordinator refuses it afterwards).
  */
-import { hkdfSync } from 'node:crypto';
 import { TwinfedError } from '../errors';
 import { fromB64, toB64, utf8 } from './encoding';
 import { sha256Parts } from './hash';
+import { hkdfSha256 } from './hkdf';
 import { combineShamirShares } from './shamir-combine';
 import { splitShamirSecret } from './shamir-split';
 import { openBox, sealBox } from './box';
@@ -96,8 +96,7 @@ const roundOf = (r: SecaggRound): SecaggRound => ({
 });
 
 function derive(opts: SecaggRound & { boxSecretKey: Uint8Array }, what: string): Uint8Array {
-  const info = utf8(`${SECAGG_LABEL}/${what}\n${secaggContext(opts)}`);
-  return new Uint8Array(hkdfSync('sha256', opts.boxSecretKey, utf8(SECAGG_LABEL), info, 32));
+  return hkdfSha256(opts.boxSecretKey, SECAGG_LABEL, `${SECAGG_LABEL}/${what}\n${secaggContext(opts)}`, 32);
 }
 
 /** b_u for a round (32 bytes). */

@@ -18,9 +18,9 @@
  * context must never be used for two different value vectors (their difference would leak). Callers only see the
  * functions below; the primitives may change behind them.
  */
-import { createCipheriv, hkdfSync } from 'node:crypto';
+import { createCipheriv } from 'node:crypto';
 import { TwinfedError } from '../errors';
-import { utf8 } from './encoding';
+import { hkdfSha256 } from './hkdf';
 import { x25519 } from './primitives';
 
 /** Default fixed-point precision of {@link maskContribution} (about 1e-6). */
@@ -97,7 +97,7 @@ export function pairwiseKey(opts: {
   if (shared === null)
     throw new TwinfedError('VALIDATION_FAILED', `The public key of cohort member ${opts.peer.siteId} is invalid.`);
   const [lo, hi] = opts.siteId < opts.peer.siteId ? [opts.siteId, opts.peer.siteId] : [opts.peer.siteId, opts.siteId];
-  return new Uint8Array(hkdfSync('sha256', shared, utf8(LABEL), utf8(`${LABEL}\n${opts.context}\n${lo}\n${hi}`), 32));
+  return hkdfSha256(shared, LABEL, `${LABEL}\n${opts.context}\n${lo}\n${hi}`, 32);
 }
 
 /** The pairwise mask between this site and `peer` for `context` (the same vector on both sides). */
