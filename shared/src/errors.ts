@@ -42,6 +42,12 @@ export const HTTP_ERROR_CODES = {
     message: 'The claimed number of training examples is outside the range the plan allows.',
     client: 'refused',
   },
+  INVALID_BASE_EVALUATION: {
+    status: 400,
+    message:
+      "The evaluation of the round's base version that the update carries is not one the coordinator takes (its schema, the plan's bound on n, or a federation that takes no per-site evaluations); nothing was stored.",
+    client: 'refused',
+  },
   DECRYPT_FAILED: { status: 400, message: 'The payload could not be decrypted.', client: 'refused' },
   COHORT_POOL_BAD_LENGTH: {
     status: 400,

@@ -25,6 +25,8 @@ export function sealRawUpdate(opts: {
     baseVersionId: string;
     numExamples: number;
     metrics?: Record<string, number>;
+    /** Unchecked: a hostile client may put anything here. */
+    baseEvaluation?: unknown;
   };
   plaintext: Uint8Array;
   identity: Identity;

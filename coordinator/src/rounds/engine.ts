@@ -30,7 +30,7 @@ import { RoundScheduler } from './scheduler';
 import { SiteDirectory } from '../registry/site-directory';
 import { SecureAggregation } from './secagg';
 import { UpdateOpener, type OpenedUpdate, type ReceivedUpdate } from './update-opener';
-import { checkExampleClaim, checkMaskedHeader, checkRoundAccepts } from './upload-check';
+import { carriedEvaluation, checkExampleClaim, checkMaskedHeader, checkRoundAccepts } from './upload-check';
 import { roundView, siteFederationView } from './views';
 
 /**
@@ -371,6 +371,8 @@ export class RoundEngine {
             : 'This federation does not use secure aggregation: send weights.',
         );
       }
+      // Checked before any cryptography; stored in the update's own write, so an acknowledged update has it.
+      const evaluation = carriedEvaluation(parsed.header, loaded.plan);
       let opened: OpenedUpdate | undefined;
       if (secure) {
         checkMaskedHeader(parsed.header);
@@ -398,7 +400,10 @@ export class RoundEngine {
           metrics: parsed.header.metrics,
           receivedAt,
         },
-        { acceptStates: ['open', 'collecting'] },
+        {
+          acceptStates: ['open', 'collecting'],
+          ...(evaluation ? { evaluation: { ...evaluation, createdAt: receivedAt } } : {}),
+        },
       );
       if (put.status === 'conflict') throw new TwinfedError('UPDATE_CONFLICT');
       if (put.status === 'round-closed') {

@@ -1,11 +1,13 @@
 import {
   SECAGG_HEADER_EXAMPLES,
+  isTwinfedError,
   maxExamplesPerSite,
   TwinfedError,
   type Plan,
   type UpdateHeader,
 } from '@twinfed/shared';
-import type { Round } from '../store';
+import { checkEvaluationReport, evaluationRecord } from '../registry/evaluation-limits';
+import type { NewEvaluation, Round } from '../store';
 
 /**
  * Checks an update's plaintext header against the URL and the authenticated site, before any expensive cryptography
@@ -62,4 +64,25 @@ export function checkMaskedHeader(header: UpdateHeader): void {
       `A masked update carries its example count and metrics inside the masked vector: its header has numExamples ${SECAGG_HEADER_EXAMPLES} and no metrics.`,
     );
   }
+}
+
+/**
+ * The evaluation of the round's base version an update's header carries (`baseEvaluation`), as the store takes it
+ * with the update; undefined when it carries none. Checked exactly as `POST /v1/models/:vid/evaluations` checks a
+ * report (`checkEvaluationReport`); the version is the header's `baseVersionId`, which `checkRoundAccepts` holds to
+ * the round's base, and a site selected for the round is a member. A masked update carries none: a secure round's
+ * evaluations keep their own route. Every refusal is `INVALID_BASE_EVALUATION`, before anything is stored.
+ */
+export function carriedEvaluation(header: UpdateHeader, plan: Plan): Omit<NewEvaluation, 'createdAt'> | undefined {
+  const report = header.baseEvaluation;
+  if (!report) return undefined;
+  if (header.secagg)
+    throw new TwinfedError('INVALID_BASE_EVALUATION', 'A masked update carries no evaluation: send it on its own.');
+  try {
+    checkEvaluationReport(plan, report);
+  } catch (e) {
+    if (!isTwinfedError(e)) throw e;
+    throw new TwinfedError('INVALID_BASE_EVALUATION', e.message, { details: e.details, cause: e });
+  }
+  return evaluationRecord({ versionId: header.baseVersionId, siteId: header.siteId, report });
 }

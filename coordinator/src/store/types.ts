@@ -104,6 +104,11 @@ export interface TransitionRoundInput {
 export interface PutUpdateOptions {
   /** When given, the update is only inserted while the round's state is one of these (checked atomically). */
   acceptStates?: RoundState[];
+  /**
+   * The site's evaluation of the round's base version that the update carried: upserted in the same transaction as
+   * the update, only when the update is inserted (a duplicate's was stored with it the first time).
+   */
+  evaluation?: NewEvaluation;
 }
 
 export interface PublishVersionInput {

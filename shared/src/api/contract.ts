@@ -336,7 +336,8 @@ export const api = {
   updates: {
     path: '/v1/federations/:fid/rounds/:round/updates',
     post: op({
-      summary: 'Upload an update envelope (binary; idempotent). Answered once the envelope is durable.',
+      summary:
+        "Upload an update envelope (binary; idempotent). Answered once the envelope is durable, with the site's evaluation of the round's base version when its header carries one (`baseEvaluation`).",
       roles: SITE,
       request: { body: 'binary' },
       response: stored(UploadAckSchema),
@@ -351,6 +352,7 @@ export const api = {
         'INVALID_WEIGHTS',
         'NON_FINITE_WEIGHTS',
         'EXAMPLES_OUT_OF_RANGE',
+        'INVALID_BASE_EVALUATION',
         'PROTOCOL_MISMATCH',
       ],
     }),

@@ -137,7 +137,14 @@ export function parseUpdate(bytes: Uint8Array, options: { maxBytes?: number } = 
     throw invalid('The envelope header is not JSON.');
   }
   const parsed = UpdateHeaderSchema.safeParse(json);
-  if (!parsed.success) throw invalid('The envelope header does not match its schema.');
+  if (!parsed.success) {
+    // A header wrong only in the evaluation it carries: the site learns which part was refused.
+    if (parsed.error.issues.every((i) => i.path[0] === 'baseEvaluation'))
+      throw new TwinfedError('INVALID_BASE_EVALUATION', undefined, {
+        details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      });
+    throw invalid('The envelope header does not match its schema.');
+  }
   if (canonicalJson(json) !== text) throw invalid('The envelope header is not canonical.');
   if (parsed.data.protocol !== PROTOCOL_VERSION) throw new TwinfedError('PROTOCOL_MISMATCH');
   return { header: parsed.data, ciphertext: bytes.subarray(PREFIX_BYTES + headerLength) };

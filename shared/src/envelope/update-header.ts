@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { BOX_NONCE_BYTES } from '../crypto/box';
 import { KEY_BYTES } from '../crypto/identity';
+import { EvaluationReportSchema } from '../schemas/api';
 import { IdSchema } from '../schemas/ids';
 import { b64OfLength, metricsSchema } from './schema-helpers';
 
@@ -28,6 +29,12 @@ export const UpdateHeaderSchema = z.strictObject({
    * ring elements, see crypto/secagg), not weights, and `commitment` binds the site's self-mask seed.
    */
   secagg: z.strictObject({ commitment: b64OfLength(32) }).optional(),
+  /**
+   * The site's evaluation of `baseVersionId` on its held-out rows, when it travels with the update instead of its own
+   * `POST /v1/models/:vid/evaluations` (plain rounds only: never under secure aggregation or DP). The coordinator
+   * takes it exactly as that route would, in the same commit as the update.
+   */
+  baseEvaluation: EvaluationReportSchema.optional(),
   signature: b64OfLength(KEY_BYTES.signature),
 });
 

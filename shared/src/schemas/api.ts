@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { nameKeySchema, nameSchema } from './names';
-import { PlanSchema } from './plan';
+import { PlanSchema, type Plan } from './plan';
 import { CalibrationSchema } from './calibration';
 import { IdSchema } from './ids';
 import { SignedPlanSchema } from '../envelope/signed-plan';
@@ -269,7 +269,15 @@ export const EVALUATION_METRIC_RANGES: Readonly<Record<string, readonly [number,
 };
 
 /** Fallback bound of an evaluation's `n` when the plan sets no per-site maximum of examples. */
-export const DEFAULT_MAX_EVALUATION_EXAMPLES = 1_000_000;
+const DEFAULT_MAX_EVALUATION_EXAMPLES = 1_000_000;
+
+/**
+ * The most examples a site's evaluation of a version may claim: the plan's per-site maximum of examples
+ * (`training.maxExamplesPerSite`) when the plan has one, {@link DEFAULT_MAX_EVALUATION_EXAMPLES} otherwise.
+ */
+export function maxEvaluationExamples(plan: Pick<Plan, 'training'>): number {
+  return plan.training.maxExamplesPerSite ?? DEFAULT_MAX_EVALUATION_EXAMPLES;
+}
 
 export const EvaluationReportSchema = z
   .object({ n: z.number().int().min(0).max(1e9), metrics: metricRecord, calibration: CalibrationSchema.optional() })

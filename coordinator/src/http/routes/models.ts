@@ -14,8 +14,7 @@ import { idParam, jsonBody } from '../body';
 import type { HttpDeps } from '../deps';
 import { memberSite, requireSiteMember } from '../membership';
 import { SiteVersionViews, evaluationView, versionView } from '../views';
-import { maxEvaluationExamples } from '../../registry/evaluation-limits';
-import { assertEvaluationTaken } from '../../rounds/dp-release';
+import { checkEvaluationReport, evaluationRecord } from '../../registry/evaluation-limits';
 import { visibleFederationIds } from '../study-scope';
 
 const RoundDownloadQuery = api.currentRoundDownload.get.request.query;
@@ -106,20 +105,10 @@ export function modelHandlers(deps: HttpDeps) {
     report: async (req: Request, res: Response) => {
       const v = await getVersion(idParam(req, 'vid'));
       const { siteId, federation } = await memberSite(req, deps, v.federationId);
-      const body = jsonBody(req, EvaluationReportSchema);
-      const plan = deps.engine.parsed(federation).plan;
-      assertEvaluationTaken(plan);
-      const max = maxEvaluationExamples(plan);
-      if (body.n > max)
-        throw new TwinfedError('VALIDATION_FAILED', undefined, {
-          details: [{ path: 'n', message: `at most ${max} examples per site` }],
-        });
+      const report = jsonBody(req, EvaluationReportSchema);
+      checkEvaluationReport(deps.engine.parsed(federation).plan, report);
       const stored = await deps.store.putEvaluation({
-        versionId: v.id,
-        siteId,
-        n: body.n,
-        metrics: body.metrics,
-        ...(body.calibration ? { calibration: body.calibration } : {}),
+        ...evaluationRecord({ versionId: v.id, siteId, report }),
         createdAt: new Date(deps.now()).toISOString(),
       });
       answerJson(res, 201, evaluationView(stored));

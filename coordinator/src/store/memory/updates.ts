@@ -6,6 +6,7 @@ import type { UpdateStore } from '../types';
 import { cloneRecord, compareStrings } from '../util';
 import type { MemoryContext } from './context';
 import { key, type MemoryState } from './state';
+import { upsertEvaluation } from './versions';
 
 const copyUpdate = (u: Update): Update => cloneRecord(u, UPDATE_KEYS);
 const HEADER_KEYS = UPDATE_KEYS.filter((k): k is keyof UpdateSummary => k !== 'envelope');
@@ -29,6 +30,8 @@ export function updates(x: MemoryContext): UpdateStore {
         return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing: copyUpdate(existing) };
       }
       if (options?.acceptStates && !options.acceptStates.includes(round.state)) return { status: 'round-closed' };
+      // The evaluation first: it is the one write that can fail (an unknown version), and then nothing is written.
+      if (options?.evaluation) upsertEvaluation(s, options.evaluation);
       s.updates.set(k, copyUpdate(u));
       return { status: 'inserted' };
     },

@@ -1,7 +1,7 @@
 /** In memory: model registry (versions, weights, strategy state) and evaluations. */
 import { alreadyExists, unknownFederation, unknownVersion } from '../errors';
 import { EVALUATION_KEYS, VERSION_KEYS } from '../keys';
-import type { Evaluation, FederationPatch, ModelVersion } from '../records';
+import type { Evaluation, FederationPatch, ModelVersion, NewEvaluation } from '../records';
 import type { VersionStore } from '../types';
 import { applyPatch, cloneBytes, cloneRecord, compareStrings } from '../util';
 import { appendAudit, signHead } from './audit';
@@ -18,6 +18,14 @@ function versionEvaluations(s: MemoryState, versionId: string): Evaluation[] {
     .filter((e) => e.versionId === versionId)
     .sort((a, b) => compareStrings(a.siteId, b.siteId))
     .map(copyEvaluation);
+}
+
+/** Inserts or replaces the site's evaluation of a version; UNKNOWN_MODEL_VERSION when there is no such version. */
+export function upsertEvaluation(s: MemoryState, e: NewEvaluation): Evaluation {
+  if (!s.versions.has(e.versionId)) throw unknownVersion();
+  const stored = copyEvaluation({ ...e, calibration: e.calibration ?? null });
+  s.evaluations.set(key(e.versionId, e.siteId), stored);
+  return stored;
 }
 
 export function versions(x: MemoryContext): VersionStore {
@@ -79,11 +87,7 @@ export function versions(x: MemoryContext): VersionStore {
     },
 
     async putEvaluation(e) {
-      const s = x.s;
-      if (!s.versions.has(e.versionId)) throw unknownVersion();
-      const stored = copyEvaluation({ ...e, calibration: e.calibration ?? null });
-      s.evaluations.set(key(e.versionId, e.siteId), stored);
-      return copyEvaluation(stored);
+      return copyEvaluation(upsertEvaluation(x.s, e));
     },
 
     async listEvaluations(versionId) {

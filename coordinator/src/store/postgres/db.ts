@@ -61,6 +61,9 @@ function wrap(
   };
 }
 
+/** SQLSTATE foreign_key_violation. */
+export const FOREIGN_KEY_VIOLATION = '23503';
+
 /** The pg error code (SQLSTATE) of an error, if any. */
 export function pgCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown }).code;

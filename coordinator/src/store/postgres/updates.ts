@@ -1,9 +1,10 @@
 /** PostgreSQL: site updates (encrypted envelopes, bytea) per round. */
-import { unknownRound } from '../errors';
+import { unknownRound, unknownVersion } from '../errors';
+import { jsonOrNull } from '../util';
 import type { Round, Update, UpdateSummary } from '../records';
 import type { UpdateStore } from '../types';
 import { fromBytea, parseJson, toBytea, type PgContext } from './context';
-import type { Sql } from './db';
+import { FOREIGN_KEY_VIOLATION, pgCode, type Sql } from './db';
 
 interface HeaderRow extends Omit<UpdateSummary, 'metrics'> {
   metrics: string;
@@ -42,29 +43,48 @@ export function updates(x: PgContext): UpdateStore {
     async putUpdate(u, options) {
       // One autocommit statement: the round row FOR SHARE (it cannot change state, e.g. close for aggregation, until
       // the insert commits; a closing that committed first is seen, READ COMMITTED re-reads the locked row), the
-      // existing update if any, and the insert only when there is none and the round accepts.
-      const row = await x.sql.one<PutRow>(
-        `WITH r AS (SELECT state FROM rounds WHERE ${KEY} FOR SHARE),
-           e AS (SELECT ${HEADER_COLS}, envelope FROM updates WHERE ${KEY} AND site_id = $3),
-           i AS (INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics,
-                   received_at)
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM r
-                 WHERE NOT EXISTS (SELECT 1 FROM e) AND ($9::text[] IS NULL OR r.state = ANY($9::text[]))
-                 ON CONFLICT DO NOTHING RETURNING 1)
-         SELECT (SELECT state FROM r) AS "roundState", (SELECT COUNT(*) FROM i) AS inserted, e.*
-         FROM (SELECT 1) AS one LEFT JOIN e ON true`,
-        [
-          u.federationId,
-          u.round,
-          u.siteId,
-          u.digest,
-          toBytea(u.envelope),
-          u.numExamples,
-          JSON.stringify(u.metrics),
-          u.receivedAt,
-          options?.acceptStates ?? null,
-        ],
-      );
+      // existing update if any, the insert only when there is none and the round accepts, and the evaluation the
+      // update carried only when the update was inserted (the foreign key on version_id is its existence check).
+      const ev = options?.evaluation;
+      let row: PutRow | undefined;
+      try {
+        row = await x.sql.one<PutRow>(
+          `WITH r AS (SELECT state FROM rounds WHERE ${KEY} FOR SHARE),
+             e AS (SELECT ${HEADER_COLS}, envelope FROM updates WHERE ${KEY} AND site_id = $3),
+             i AS (INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics,
+                     received_at)
+                   SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM r
+                   WHERE NOT EXISTS (SELECT 1 FROM e) AND ($9::text[] IS NULL OR r.state = ANY($9::text[]))
+                   ON CONFLICT DO NOTHING RETURNING 1),
+             v AS (INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
+                   SELECT $10, $11, $12, $13, $14, $15 FROM i WHERE $10::text IS NOT NULL
+                   ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = EXCLUDED.metrics,
+                     calibration = EXCLUDED.calibration, n = EXCLUDED.n, created_at = EXCLUDED.created_at)
+           SELECT (SELECT state FROM r) AS "roundState", (SELECT COUNT(*) FROM i) AS inserted, e.*
+           FROM (SELECT 1) AS one LEFT JOIN e ON true`,
+          [
+            u.federationId,
+            u.round,
+            u.siteId,
+            u.digest,
+            toBytea(u.envelope),
+            u.numExamples,
+            JSON.stringify(u.metrics),
+            u.receivedAt,
+            options?.acceptStates ?? null,
+            ev?.versionId ?? null,
+            ev?.siteId ?? null,
+            ev ? JSON.stringify(ev.metrics) : null,
+            jsonOrNull(ev?.calibration),
+            ev?.n ?? null,
+            ev?.createdAt ?? null,
+          ],
+        );
+      } catch (err) {
+        // Only the evaluation's row references what the statement did not read first (its version).
+        if (ev && pgCode(err) === FOREIGN_KEY_VIOLATION) throw unknownVersion();
+        throw err;
+      }
       const { roundState, inserted, ...found } = row as PutRow;
       if (roundState === null) throw unknownRound();
       if (found.siteId !== null) {

@@ -5,7 +5,7 @@ import type { VersionStore } from '../types';
 import { applyPatch, jsonOrNull } from '../util';
 import { appendAudit, signHead } from './audit';
 import { fromBytea, insertUnique, parseJson, toBytea, type PgContext } from './context';
-import { pgCode, type Sql } from './db';
+import { FOREIGN_KEY_VIOLATION, pgCode, type Sql } from './db';
 import { checkFence } from './leases';
 import { casRound, getFederation, getRound, patchFederation } from './federations';
 import { VersionCache, WeightsCache } from '../version-cache';
@@ -24,8 +24,6 @@ const EVALUATION_COLUMNS = `version_id AS "versionId", site_id AS "siteId", metr
   created_at AS "createdAt"`;
 const EVALUATIONS = `SELECT ${EVALUATION_COLUMNS} FROM evaluations`;
 
-/** SQLSTATE foreign_key_violation. */
-const FOREIGN_KEY_VIOLATION = '23503';
 
 const toVersion = (row: VersionRow): ModelVersion => ({ ...row, meta: parseJson<ModelVersion['meta']>(row.meta) });
 const toEvaluation = (row: EvaluationRow): Evaluation => ({

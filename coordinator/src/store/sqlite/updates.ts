@@ -4,6 +4,7 @@ import type { PutUpdateResult, Update, UpdateSummary } from '../records';
 import type { UpdateStore } from '../types';
 import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
 import { getRound } from './federations';
+import { upsertEvaluation } from './versions';
 
 interface HeaderRow extends Omit<UpdateSummary, 'metrics'> {
   metrics: string;
@@ -55,6 +56,7 @@ export function updates(x: SqliteContext): UpdateStore {
             JSON.stringify(u.metrics),
             u.receivedAt,
           );
+          if (options?.evaluation) upsertEvaluation(c, options.evaluation);
           return { status: 'inserted' };
         }),
       );

@@ -1,6 +1,6 @@
 /** SQLite: model registry (versions, weights, strategy state) and evaluations. */
 import { alreadyExists, unknownFederation, unknownVersion } from '../errors';
-import type { Evaluation, FederationPatch, ModelVersion } from '../records';
+import type { Evaluation, FederationPatch, ModelVersion, NewEvaluation } from '../records';
 import type { VersionStore } from '../types';
 import { applyPatch, jsonOrNull } from '../util';
 import { appendAudit, signHead } from './audit';
@@ -42,6 +42,17 @@ function getVersion(c: SqlContext, id: string): ModelVersion | null {
 /** Whether version `id` exists, without reading (or parsing) its metadata. */
 export function hasVersion(c: SqlContext, id: string): boolean {
   return c.stmt('SELECT 1 FROM model_versions WHERE id = ?').pluck().get(id) !== undefined;
+}
+
+/** Inserts or replaces the site's evaluation of a version (within the caller's transaction); UNKNOWN_MODEL_VERSION when there is no such version. */
+export function upsertEvaluation(c: SqlContext, e: NewEvaluation): void {
+  if (!hasVersion(c, e.versionId)) throw unknownVersion();
+  c.stmt(
+    `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
+     VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = excluded.metrics,
+       calibration = excluded.calibration, n = excluded.n, created_at = excluded.created_at`,
+  ).run(e.versionId, e.siteId, JSON.stringify(e.metrics), jsonOrNull(e.calibration), e.n, e.createdAt);
 }
 
 /** The one blob column `sql` selects for `key`, copied; null when no row. */
@@ -130,13 +141,7 @@ export function versions(x: SqliteContext): VersionStore {
     async putEvaluation(e) {
       return x.batch.run((c) =>
         c.tx(() => {
-          if (!hasVersion(c, e.versionId)) throw unknownVersion();
-          c.stmt(
-            `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = excluded.metrics,
-               calibration = excluded.calibration, n = excluded.n, created_at = excluded.created_at`,
-          ).run(e.versionId, e.siteId, JSON.stringify(e.metrics), jsonOrNull(e.calibration), e.n, e.createdAt);
+          upsertEvaluation(c, e);
           return toEvaluation(
             c.stmt(`${EVALUATIONS} WHERE version_id = ? AND site_id = ?`).get(e.versionId, e.siteId) as EvaluationRow,
           );

@@ -1,6 +1,6 @@
 /** Contract: idempotent updates per (federation, round, site). */
 import { describe, expect, test } from '@jest/globals';
-import { bytes, type HarnessRef, seedFederation, update } from './fixtures';
+import { bytes, evaluation, type HarnessRef, seedFederation, update, version } from './fixtures';
 
 export function updateContract(h: HarnessRef): void {
   describe('updates', () => {
@@ -32,6 +32,29 @@ export function updateContract(h: HarnessRef): void {
       expect(await h.store.putUpdate(a, accept)).toEqual({ status: 'duplicate', existing: a });
       expect(await h.store.countUpdates('fed-1', 1)).toBe(1);
       expect(await h.store.putUpdate(update('fed-1', 1, 'site-c'))).toEqual({ status: 'inserted' });
+    });
+
+    test('with an evaluation: stored with an inserted update only, in the same write', async () => {
+      await seedFederation(h.store, 'fed-1', 1);
+      await h.store.publishVersion({ version: version('v0', 'fed-1', 0), weights: bytes(8) });
+      const accept = { acceptStates: ['open' as const, 'collecting' as const] };
+      const a = update('fed-1', 1, 'site-a');
+      const calibration = { ece: 0.05, bins: [{ n: 50, meanPredicted: 0.12, observedRate: 0.1 }] };
+      const carried = { ...evaluation('v0', 'site-a', 0.7), calibration };
+      expect(await h.store.putUpdate(a, { ...accept, evaluation: carried })).toEqual({ status: 'inserted' });
+      // A retry, a conflicting update and an update refused by its round's state store nothing.
+      await h.store.putUpdate(a, { ...accept, evaluation: evaluation('v0', 'site-a', 0.1) });
+      await h.store.putUpdate(update('fed-1', 1, 'site-a', 'other'), { evaluation: evaluation('v0', 'site-a', 0.2) });
+      await h.store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'aggregating' });
+      const late = { ...accept, evaluation: evaluation('v0', 'site-b', 0.3) };
+      expect(await h.store.putUpdate(update('fed-1', 1, 'site-b'), late)).toEqual({ status: 'round-closed' });
+      // An evaluation of an unknown version: neither is written.
+      await expect(
+        h.store.putUpdate(update('fed-1', 1, 'site-c'), { evaluation: evaluation('nope', 'site-c') }),
+      ).rejects.toMatchObject({ code: 'UNKNOWN_MODEL_VERSION' });
+      const s = await h.again();
+      expect(await s.listEvaluations('v0')).toEqual([carried]);
+      expect(await s.hasUpdate('fed-1', 1, 'site-c')).toBe(false);
     });
 
     test('lists by site id, with and without envelopes, per round', async () => {
