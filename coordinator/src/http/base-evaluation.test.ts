@@ -71,16 +71,22 @@ describe('the evaluation of the base version carried by an update', () => {
     ['n above the plan’s per-site maximum', { ...report, n: 501 }],
     ['a metric outside its range', { ...report, metrics: { auc: 1.5 } }],
     ['an unknown field', { ...report, extra: 1 }],
-  ])('an update whose evaluation has %s is refused (400 INVALID_BASE_EVALUATION): neither is stored', async (_what, bad) => {
-    const { fid, round, upload, evaluations } = await start(
-      testPlan({ minSites: 3, training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1, maxExamplesPerSite: 500 } }),
-    );
-    expect(await upload(sites[0]!, bad)).toBe('400 INVALID_BASE_EVALUATION');
-    expect(await c.store.countUpdates(fid, round)).toBe(0);
-    expect(await evaluations()).toEqual([]);
-    // The same site's update without it is taken.
-    expect(await upload(sites[0]!)).toBe('201 ok');
-  });
+  ])(
+    'an update whose evaluation has %s is refused (400 INVALID_BASE_EVALUATION): neither is stored',
+    async (_what, bad) => {
+      const { fid, round, upload, evaluations } = await start(
+        testPlan({
+          minSites: 3,
+          training: { steps: 10, batchSize: 4, optimizer: 'sgd', lr: 0.1, maxExamplesPerSite: 500 },
+        }),
+      );
+      expect(await upload(sites[0]!, bad)).toBe('400 INVALID_BASE_EVALUATION');
+      expect(await c.store.countUpdates(fid, round)).toBe(0);
+      expect(await evaluations()).toEqual([]);
+      // The same site's update without it is taken.
+      expect(await upload(sites[0]!)).toBe('201 ok');
+    },
+  );
 
   test('under DP the coordinator takes no per-site evaluation, carried or posted', async () => {
     const { fid, round, upload, evaluations } = await start(

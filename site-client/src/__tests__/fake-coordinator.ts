@@ -86,6 +86,8 @@ export interface ReceivedUpdate {
   numExamples: number;
   weights: WeightSet;
   digest: string;
+  /** The evaluation of the base version the header carried, if any. */
+  baseEvaluation?: EvaluationReport;
 }
 
 /**
@@ -97,7 +99,12 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
   readonly federationId = 'fed-1';
   readonly versions = new Map<string, StoredVersion>();
   readonly updates: ReceivedUpdate[] = [];
+  /** Every evaluation taken: posted (`evaluate:` in {@link calls}) or carried by an update. */
   readonly evaluations: Array<{ versionId: string; report: EvaluationReport }> = [];
+  /** False: a coordinator from before `baseEvaluation`, whose header schema refuses an update carrying one. */
+  takesBaseEvaluation = true;
+  /** Codes to refuse the next uploads with, one per upload (before reading them). */
+  readonly refuseUploads: TwinfedError['code'][] = [];
   /** The decisions the site reported, in order (only the decision and the plan hash travel). */
   readonly decisions: Array<{ federationId: string; decision: PlanDecision; planSha256: string }> = [];
   state: FederationState = 'running';
@@ -270,7 +277,11 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
   async uploadUpdate(opts: { federationId: string; round: number; envelope: Uint8Array }): Promise<UploadAck> {
     this.calls.push(`upload:${opts.round}`);
     if (opts.round !== this.round || this.state !== 'running') throw new TwinfedError('ROUND_CLOSED');
+    const refusal = this.refuseUploads.shift();
+    if (refusal) throw new TwinfedError(refusal);
     const { header, ciphertext } = parseUpdate(opts.envelope);
+    if (header.baseEvaluation && !this.takesBaseEvaluation)
+      throw new TwinfedError('INVALID_ENVELOPE', 'The envelope header does not match its schema.');
     verifyUpdateSignature({ header, ciphertext, siteSignPublicKey: this.siteSignPublicKey! });
     const weights = openUpdate({
       header,
@@ -286,7 +297,9 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
       numExamples: header.numExamples,
       weights,
       digest,
+      ...(header.baseEvaluation ? { baseEvaluation: header.baseEvaluation } : {}),
     });
+    if (header.baseEvaluation) this.evaluations.push({ versionId: header.baseVersionId, report: header.baseEvaluation });
     const ack: UploadAck = {
       federationId: this.federationId,
       round: opts.round,

@@ -1,8 +1,10 @@
 import {
+  EvaluationReportSchema,
   PROTOCOL_VERSION,
   TwinfedError,
   clientBehaviour,
   hasBehaviour,
+  maxEvaluationExamples,
   maxExamplesPerSite,
   planDdpParameters,
   planSecaggGraph,
@@ -10,7 +12,10 @@ import {
   sealUpdate,
   type CodeWithBehaviour,
   type CurrentRound,
+  type EvaluationReport,
   type Logger,
+  type UpdateHeaderInput,
+  type UploadAck,
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
 import type { SiteApi } from '../transport/coordinator-client';
@@ -69,10 +74,22 @@ function skipReason(e: unknown): SkipReason | undefined {
   return e instanceof TwinfedError && hasBehaviour(e.code, 'skip-round') ? SKIP_REASONS[e.code] : undefined;
 }
 
+/** A site's evaluation of a version on its held-out rows. */
+interface VersionEvaluation {
+  versionId: string;
+  /** The round that published the version. */
+  round: number;
+  report: EvaluationReport;
+}
+
 interface Sealed {
   round: number;
   baseVersionId: string;
   envelope: Uint8Array;
+  /** The evaluation of the base version the envelope carries (`baseEvaluation`): the site's once the upload is acknowledged. */
+  evaluation?: VersionEvaluation;
+  /** The same update sealed without that evaluation, for a coordinator whose header schema does not know it yet. */
+  withoutEvaluation?: () => Uint8Array;
 }
 
 /**
@@ -97,6 +114,8 @@ export class RoundWorker {
   private readonly secure: SecureRound | undefined;
   /** Distributed DP (secure aggregation + `privacy.dp`): the header tells the coordinator nothing about the site's data. */
   private readonly distributedDp: boolean;
+  /** False once the coordinator refused an update's header for the evaluation it carried (a coordinator from before them). */
+  private carryEvaluations = true;
 
   constructor(private readonly o: RoundWorkerOptions) {
     const ddp = planDdpParameters(o.session.plan);
@@ -151,8 +170,8 @@ export class RoundWorker {
 
   /** Evaluates a published version once; true when there is nothing (more) to do for it. */
   async maybeEvaluate(versionId: string): Promise<boolean> {
-    if (this.doneVersions.has(versionId) || this.o.journal.hasEvaluation(versionId)) return true;
-    const { api, federationId, signal } = this.o;
+    if (this.isEvaluated(versionId)) return true;
+    const { api, signal } = this.o;
     let model: VerifiedModel;
     try {
       model = await this.verified(versionId);
@@ -164,10 +183,7 @@ export class RoundWorker {
     this.o.status({ state: 'evaluating', round: model.meta.round });
     try {
       await this.o.refresh?.(null);
-      const report = await this.o.session.evaluate(model.weights, {
-        recalibration: model.meta.recalibration,
-        baseline: model.meta.coxBaseline,
-      });
+      const report = await this.evaluate(model);
       try {
         // Under DP a per-site evaluation is an exact number about this site's patients that ε does not cover: kept local.
         if (!this.o.session.plan.privacy.dp) await api.postEvaluation({ versionId, report, signal });
@@ -184,29 +200,88 @@ export class RoundWorker {
           return true;
         }
       }
-      this.o.journal.recordEvaluation({
-        federationId,
-        versionId,
-        n: report.n,
-        metrics: report.metrics,
-        at: new Date().toISOString(),
-      });
-      this.doneVersions.add(versionId);
-      this.evaluated.push(versionId);
-      this.o.logger.info(
-        { versionId, round: model.meta.round, n: report.n, metrics: report.metrics },
-        'evaluated model version',
-      );
-      this.o.emit({ type: 'evaluated', versionId, round: model.meta.round, n: report.n, metrics: report.metrics });
+      this.evaluationDone({ versionId, round: model.meta.round, report });
       return true;
     } finally {
       this.o.status({ state: 'idle' });
     }
   }
 
+  /** Whether this site's evaluation of the version is done (sent, kept locally under DP, or refused). */
+  private isEvaluated(versionId: string): boolean {
+    return this.doneVersions.has(versionId) || this.o.journal.hasEvaluation(versionId);
+  }
+
+  /** The version's evaluation on the local test split. */
+  private evaluate(model: VerifiedModel): Promise<EvaluationReport> {
+    return this.o.session.evaluate(model.weights, {
+      recalibration: model.meta.recalibration,
+      baseline: model.meta.coxBaseline,
+    });
+  }
+
+  /** An evaluation the coordinator took (or, under DP, kept here): journalled, so it is not done again, and reported. */
+  private evaluationDone(e: VersionEvaluation): void {
+    const { versionId, round, report } = e;
+    this.o.journal.recordEvaluation({
+      federationId: this.o.federationId,
+      versionId,
+      n: report.n,
+      metrics: report.metrics,
+      at: new Date().toISOString(),
+    });
+    this.doneVersions.add(versionId);
+    this.evaluated.push(versionId);
+    this.o.logger.info({ versionId, round, n: report.n, metrics: report.metrics }, 'evaluated model version');
+    this.o.emit({ type: 'evaluated', versionId, round, n: report.n, metrics: report.metrics });
+  }
+
+  /**
+   * In a plain round, the evaluation of a base version this site has not evaluated yet, to travel in the update's
+   * header: one request fewer per round. None under secure aggregation (a masked update's clear header carries nothing
+   * of the site's; the evaluation keeps its own route), under DP (evaluations stay here), or when the coordinator would
+   * refuse it as its evaluation route would (its schema, the plan's bound on n): that one goes on its own, as before.
+   */
+  private async baseEvaluation(base: VerifiedModel): Promise<VersionEvaluation | undefined> {
+    const { plan } = this.o.session;
+    if (this.secure || plan.privacy.dp || !this.carryEvaluations || this.isEvaluated(base.meta.versionId)) return;
+    const report = await this.evaluate(base);
+    if (!EvaluationReportSchema.safeParse(report).success || report.n > maxEvaluationExamples(plan)) return;
+    return { versionId: base.meta.versionId, round: base.meta.round, report };
+  }
+
+  /**
+   * Sends the sealed update. A coordinator that refuses the header for the evaluation it carries (`INVALID_ENVELOPE`:
+   * one from before `baseEvaluation`; `INVALID_BASE_EVALUATION`: that report) gets the same update without it, and the
+   * evaluation goes on its own afterwards. Answers the envelope acknowledged.
+   */
+  private async upload(sealed: Sealed): Promise<{ ack: UploadAck; sealed: Sealed }> {
+    const { api, federationId, signal } = this.o;
+    const send = (s: Sealed) => api.uploadUpdate({ federationId, round: s.round, envelope: s.envelope, signal });
+    try {
+      return { ack: await send(sealed), sealed };
+    } catch (e) {
+      const refusedEvaluation =
+        e instanceof TwinfedError && (e.code === 'INVALID_ENVELOPE' || e.code === 'INVALID_BASE_EVALUATION');
+      if (!sealed.withoutEvaluation || !refusedEvaluation) throw e;
+      if (e.code === 'INVALID_ENVELOPE') this.carryEvaluations = false;
+      this.o.logger.warn(
+        { round: sealed.round, code: e.code },
+        'the coordinator refused the evaluation carried with the update: sending the update without it',
+      );
+      const plain: Sealed = {
+        round: sealed.round,
+        baseVersionId: sealed.baseVersionId,
+        envelope: sealed.withoutEvaluation(),
+      };
+      this.sealed = plain;
+      return { ack: await send(plain), sealed: plain };
+    }
+  }
+
   private async trainAndUpload(current: CurrentRound): Promise<void> {
     const r = current.round!;
-    const { api, federationId, enrollment, signal, logger } = this.o;
+    const { federationId, enrollment, logger } = this.o;
     let sealed =
       this.sealed?.round === r.round && this.sealed.baseVersionId === r.baseVersionId ? this.sealed : undefined;
     // A masked update recorded before a restart is re-sent as it is: the round's masks never cover a second vector.
@@ -223,6 +298,7 @@ export class RoundWorker {
       this.o.status({ state: 'training', round: r.round });
       this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
       const base = await this.verified(r.baseVersionId);
+      const evaluation = await this.baseEvaluation(base);
       const started = Date.now();
       const result = await this.o.session.train({ base, clientConfig: current.clientConfig });
       const durationMs = Date.now() - started;
@@ -254,7 +330,7 @@ export class RoundWorker {
       // The plan bounds the weight one site may claim: a larger site trains on all its rows and claims the maximum.
       const numExamples = Math.min(result.numExamples, maxExamplesPerSite(this.o.session.plan.training));
       // Distributed DP: every site counts once; its loss and steps (with epochs, a function of its row count) stay here: the noise covers neither.
-      const header = {
+      const header: UpdateHeaderInput = {
         protocol: PROTOCOL_VERSION,
         federationId,
         round: r.round,
@@ -263,19 +339,30 @@ export class RoundWorker {
         ...(this.distributedDp ? { numExamples: 1, metrics: {} } : { numExamples, metrics }),
         sentAt: new Date().toISOString(),
       };
-      const envelope = this.secure
-        ? await this.secure.sealMasked({ header, weights: result.weights, base: base.weights })
-        : sealUpdate({
-            header,
-            weights: result.weights,
-            identity: enrollment.identity,
-            coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey,
-          });
-      sealed = { round: r.round, baseVersionId: r.baseVersionId, envelope };
+      const seal = (h: UpdateHeaderInput) =>
+        sealUpdate({
+          header: h,
+          weights: result.weights,
+          identity: enrollment.identity,
+          coordinatorBoxPublicKey: enrollment.coordinator.boxPublicKey,
+        });
+      if (this.secure) {
+        const envelope = await this.secure.sealMasked({ header, weights: result.weights, base: base.weights });
+        sealed = { round: r.round, baseVersionId: r.baseVersionId, envelope };
+      } else if (evaluation) {
+        sealed = {
+          round: r.round,
+          baseVersionId: r.baseVersionId,
+          envelope: seal({ ...header, baseEvaluation: evaluation.report }),
+          evaluation,
+          withoutEvaluation: () => seal(header),
+        };
+      } else sealed = { round: r.round, baseVersionId: r.baseVersionId, envelope: seal(header) };
       this.sealed = sealed;
     }
     this.o.status({ state: 'uploading', round: r.round });
-    const ack = await api.uploadUpdate({ federationId, round: r.round, envelope: sealed.envelope, signal });
+    const uploaded = await this.upload(sealed);
+    const { ack } = uploaded;
     this.o.journal.recordUpload({
       federationId,
       round: r.round,
@@ -295,6 +382,8 @@ export class RoundWorker {
     this.uploaded.push(r.round);
     logger.info({ round: r.round, status: ack.status, digest: ack.digest }, 'update acknowledged');
     this.o.emit({ type: 'uploaded', round: r.round, status: ack.status, digest: ack.digest });
+    // Acknowledged (or a duplicate of these very bytes): the coordinator stored the evaluation with the update.
+    if (uploaded.sealed.evaluation) this.evaluationDone(uploaded.sealed.evaluation);
     this.o.status({ state: 'idle' });
     if (this.secure) await this.revealOrSkip(r);
   }

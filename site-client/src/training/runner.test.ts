@@ -61,7 +61,7 @@ describe('SiteRunner', () => {
     expect(ops.trainCalls).toBe(2);
     const evaluated = coordinator.evaluations.map((e) => e.versionId).sort();
     expect(evaluated).toEqual(['v0', 'v1', 'v2']);
-    // Non-finite metrics (AUC of a one-class split) are dropped, the rest are reported.
+    // v0's report (carried by round 1's update): non-finite metrics (AUC of a one-class split) are dropped, the rest are reported.
     // The calibration goes along: the bin of 8 rows is under the plan's population k (10), so only its count is sent.
     const empty = { n: 0, meanPredicted: null, observedRate: null };
     expect(coordinator.evaluations[0]!.report).toEqual({
@@ -108,6 +108,7 @@ describe('SiteRunner', () => {
     expect(summary.versionsEvaluated).toEqual(expect.arrayContaining(['v0', 'v1', 'v2']));
     expect(coordinator.evaluations).toEqual([]);
     expect(coordinator.calls.filter((c) => c.startsWith('evaluate:'))).toEqual([]);
+    expect(coordinator.updates.filter((u) => u.baseEvaluation)).toEqual([]);
     expect(events.filter((e) => e.type === 'evaluated')).toHaveLength(3);
     expect(Journal.open(dir).hasEvaluation('v1')).toBe(true); // kept locally, so it is not evaluated again after a restart
   });
@@ -319,6 +320,61 @@ describe('SiteRunner', () => {
     const summary = await r.run();
     expect(summary.state).toBe('completed');
     expect(events.filter((e) => e.type === 'warning' && e.code === 'NETWORK')).toHaveLength(2);
+  });
+});
+
+describe('the evaluation of the base version travels with the update', () => {
+  const posted = (c: FakeCoordinator) => c.calls.filter((x) => x.startsWith('evaluate:'));
+
+  test('a plain round carries it (no request of its own); the last version, trained from by no round, is posted', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    const { runner: r, events } = runner({ coordinator, enrollment, dir });
+    expect((await r.run()).state).toBe('completed');
+    expect(posted(coordinator)).toEqual(['evaluate:v2']);
+    const carried = coordinator.updates.map((u) => [u.round, u.baseVersionId, u.baseEvaluation?.n]);
+    expect(carried).toEqual([
+      [1, 'v0', 20],
+      [2, 'v1', 20],
+    ]);
+    // Reported once per version (v0's carried report is the one the first test checks in full), journalled: a restart does not evaluate again.
+    const evaluated = events
+      .filter((e) => e.type === 'evaluated')
+      .map((e) => e.type === 'evaluated' && [e.versionId, e.round]);
+    expect(evaluated).toEqual([
+      ['v0', 0],
+      ['v1', 1],
+      ['v2', 2],
+    ]);
+    const journal = Journal.open(dir);
+    expect(['v0', 'v1', 'v2'].map((v) => journal.hasEvaluation(v))).toEqual([true, true, true]);
+  });
+
+  test('an upload that is not taken (the round closed) leaves the evaluation to its own request', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.refuseUploads.push('ROUND_CLOSED');
+    const { runner: r, events } = runner({ coordinator, enrollment, dir });
+    const done = r.run();
+    await waitFor(() => posted(coordinator).length > 0);
+    coordinator.state = 'stopped';
+    expect((await done).state).toBe('stopped');
+    expect(coordinator.updates).toEqual([]);
+    expect(posted(coordinator)).toEqual(['evaluate:v0']);
+    expect(events.filter((e) => e.type === 'evaluated')).toHaveLength(1);
+  });
+
+  test('a coordinator from before baseEvaluation gets each update without it, and every evaluation on its own', async () => {
+    const { dir, enrollment, coordinator } = setup();
+    coordinator.takesBaseEvaluation = false;
+    const { runner: r, events } = runner({ coordinator, enrollment, dir });
+    expect((await r.run()).state).toBe('completed');
+    // Refused once with the evaluation, then sent without it; the next round does not try again.
+    expect(coordinator.calls.filter((c) => c.startsWith('upload:'))).toEqual(['upload:1', 'upload:1', 'upload:2']);
+    expect(coordinator.updates.map((u) => [u.round, u.baseEvaluation])).toEqual([
+      [1, undefined],
+      [2, undefined],
+    ]);
+    expect(posted(coordinator).sort()).toEqual(['evaluate:v0', 'evaluate:v1', 'evaluate:v2']);
+    expect(events.filter((e) => e.type === 'evaluated')).toHaveLength(3);
   });
 });
 
