@@ -299,7 +299,8 @@ export class FakeCoordinator implements SiteApi, PlanDecisionChannel {
       digest,
       ...(header.baseEvaluation ? { baseEvaluation: header.baseEvaluation } : {}),
     });
-    if (header.baseEvaluation) this.evaluations.push({ versionId: header.baseVersionId, report: header.baseEvaluation });
+    if (header.baseEvaluation)
+      this.evaluations.push({ versionId: header.baseVersionId, report: header.baseEvaluation });
     const ack: UploadAck = {
       federationId: this.federationId,
       round: opts.round,

@@ -24,7 +24,6 @@ const EVALUATION_COLUMNS = `version_id AS "versionId", site_id AS "siteId", metr
   created_at AS "createdAt"`;
 const EVALUATIONS = `SELECT ${EVALUATION_COLUMNS} FROM evaluations`;
 
-
 const toVersion = (row: VersionRow): ModelVersion => ({ ...row, meta: parseJson<ModelVersion['meta']>(row.meta) });
 const toEvaluation = (row: EvaluationRow): Evaluation => ({
   ...row,
