@@ -12,6 +12,9 @@ import {
   type Plan,
   type PlanDecision,
   type SecaggAck,
+  type SecaggConsistency,
+  type SecaggReveal,
+  type SecaggShares,
   type SecaggState,
   type SecaggStateView,
   type UploadAck,
@@ -32,6 +35,14 @@ import { SecureAggregation } from './secagg';
 import { UpdateOpener, type OpenedUpdate, type ReceivedUpdate } from './update-opener';
 import { carriedEvaluation, checkExampleClaim, checkMaskedHeader, checkRoundAccepts } from './upload-check';
 import { roundView, siteFederationView } from './views';
+
+/** A site's request about a secure round (`federation`: the record its membership check has just read, if any). */
+interface SecureRoundRequest {
+  federationId: string;
+  round: number;
+  siteId: string;
+  federation?: Federation;
+}
 
 /**
  * Runs every federation's rounds: open → collecting → aggregating → published (or failed), with each
@@ -479,36 +490,25 @@ export class RoundEngine {
   }
 
   /** Secure aggregation (site): where the round stands and what this site needs next. */
-  async secaggState(o: {
-    federationId: string;
-    round: number;
-    siteId: string;
-    /** `neighbourhood`: only the site's closed neighbourhood's keys with a sparse graph (default: the full view). */
-    view?: SecaggStateView;
-  }): Promise<SecaggState> {
+  async secaggState(o: SecureRoundRequest & { view?: SecaggStateView }): Promise<SecaggState> {
     const { loaded, round } = await this.secureRound(o);
     return this.secagg.state(loaded, round, o.siteId, o.view ?? 'full');
   }
 
   /** Secure aggregation (site), step 1: its mask public key and share boxes. */
-  async secaggShares(o: { federationId: string; round: number; siteId: string; body: unknown }): Promise<SecaggAck> {
+  async secaggShares(o: SecureRoundRequest & { body: SecaggShares }): Promise<SecaggAck> {
     const { loaded, round } = await this.secureRound(o);
     return this.secagg.submitShares(loaded, round, o.siteId, o.body);
   }
 
   /** Secure aggregation (site), step 3: its signature over the round as it saw it (U3 announced). */
-  async secaggConsistency(o: {
-    federationId: string;
-    round: number;
-    siteId: string;
-    body: unknown;
-  }): Promise<SecaggAck> {
+  async secaggConsistency(o: SecureRoundRequest & { body: SecaggConsistency }): Promise<SecaggAck> {
     const { loaded, round } = await this.secureRound(o);
     return this.secagg.submitConsistency(loaded, round, o.siteId, o.body);
   }
 
   /** Secure aggregation (site), step 4: its reveal; the round is unmasked as soon as enough have arrived. */
-  async secaggReveal(o: { federationId: string; round: number; siteId: string; body: unknown }): Promise<SecaggAck> {
+  async secaggReveal(o: SecureRoundRequest & { body: SecaggReveal }): Promise<SecaggAck> {
     const { loaded, round } = await this.secureRound(o);
     const ack = await this.secagg.submitReveal(loaded, round, o.siteId, o.body);
     if (ack.status === 'accepted' && this.core.drives(o.federationId)) {
@@ -517,8 +517,9 @@ export class RoundEngine {
     return ack;
   }
 
-  private async secureRound(o: { federationId: string; round: number }) {
-    const loaded = await this.core.load(o.federationId);
+  private async secureRound(o: SecureRoundRequest) {
+    const loaded =
+      o.federation?.id === o.federationId ? this.core.loaded(o.federation) : await this.core.load(o.federationId);
     if (!loaded.plan.privacy.secureAggregation)
       throw new TwinfedError('NOT_FOUND', 'This federation does not use secure aggregation.');
     const round = await this.core.store.getRound(o.federationId, o.round);

@@ -8,9 +8,6 @@
  */
 import {
   SECAGG_VERSION,
-  SecaggConsistencySchema,
-  SecaggRevealSchema,
-  SecaggSharesSchema,
   TwinfedError,
   Ring64Sum,
   assertSecaggCohort,
@@ -41,6 +38,7 @@ import {
   type SecaggConsistency,
   type SecaggReveal,
   type SecaggRound,
+  type SecaggShares,
   type SecaggSum,
   type SecaggState,
   type SecaggStateView,
@@ -53,6 +51,7 @@ import type { EngineCore, Loaded } from './core';
 import { ddpMean } from './ddp';
 import { rememberRound } from './round-cache';
 import { buildSecaggRelay, type SecaggRelay } from './secagg-relay';
+import { RevealTally } from './secagg-reveal-tally';
 import type { UpdateOpener } from './update-opener';
 
 const SHARE_BYTES = 33;
@@ -120,6 +119,8 @@ export class SecureAggregation {
   private readonly boxDigests = new Map<string, string>();
   /** Per frozen list of a round (cohort entries, U2's keys): each site's neighbourhood part of it (see nearOf). */
   private readonly neighbourhoods = new WeakMap<readonly object[], Map<string, readonly object[]>>();
+  /** Per recent round: who revealed, and how many holders of each secret did (see unmask). */
+  private readonly tallies = new Map<string, RevealTally>();
   /** The consistency signatures of recent rounds as relayed, by signer. */
   private readonly signatures = new Map<string, Map<string, RelayedSignature>>();
 
@@ -196,6 +197,12 @@ export class SecureAggregation {
         (siteId) => this.boxDigests.get(this.digestKey(round, siteId)),
       ),
     );
+  }
+
+  /** The round's tally of revealed holders (kept per round and replica: reveals are never taken back). */
+  private revealTally(round: Round, graph: SecaggGraph): RevealTally {
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
+    return this.tallies.get(key) ?? rememberRound(this.tallies, key, new RevealTally(graph), 8);
   }
 
   private digestKey(round: Round, siteId: string): string {
@@ -405,8 +412,7 @@ export class SecureAggregation {
    * Step 1: a selected site's mask public key and share boxes, one per cohort member, signed with its enrolled key
    * (`SECAGG_UNTRUSTED_KEY` otherwise). Idempotent per site.
    */
-  async submitShares(loaded: Loaded, round: Round, siteId: string, input: unknown): Promise<SecaggAck> {
-    const body = SecaggSharesSchema.parse(input);
+  async submitShares(loaded: Loaded, round: Round, siteId: string, body: SecaggShares): Promise<SecaggAck> {
     if (round.state !== 'open' && round.state !== 'collecting') throw new TwinfedError('ROUND_CLOSED');
     if (!round.selectedSiteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
     assertSecaggCohort(round.selectedSiteIds.length);
@@ -471,8 +477,7 @@ export class SecureAggregation {
    * as stored here (`SECAGG_INCONSISTENT` when the site saw another one, or signed the other kind of statement).
    * Idempotent (Ed25519 is deterministic).
    */
-  async submitConsistency(loaded: Loaded, round: Round, siteId: string, input: unknown): Promise<SecaggAck> {
-    const body = SecaggConsistencySchema.parse(input);
+  async submitConsistency(loaded: Loaded, round: Round, siteId: string, body: SecaggConsistency): Promise<SecaggAck> {
     if (round.state !== 'aggregating')
       throw phaseError('Consistency signatures are taken only once the round stopped taking updates.');
     const { u2, u3 } = await this.sets(round);
@@ -557,18 +562,19 @@ export class SecureAggregation {
   }
 
   /** Step 4: a U3 member's shares of the survivors' seeds and the dropped sites' mask keys. */
-  async submitReveal(loaded: Loaded, round: Round, siteId: string, input: unknown): Promise<SecaggAck> {
-    const body = SecaggRevealSchema.parse(input);
+  async submitReveal(loaded: Loaded, round: Round, siteId: string, body: SecaggReveal): Promise<SecaggAck> {
     if (round.state !== 'aggregating')
       throw phaseError('Reveals are taken only once the round stopped taking updates.');
     const sets = await this.sets(round);
     if (!sets.u3.includes(siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', 'Only sites whose masked update was taken reveal.');
-    const neighbours = this.graph(loaded.plan, round).neighbours(siteId);
-    const u3 = sets.u3.filter((id) => id === siteId || neighbours.includes(id));
-    const dropped = sets.dropped.filter((id) => neighbours.includes(id));
-    const same = (a: readonly string[], b: readonly string[]) =>
-      a.length === b.length && new Set(a).size === a.length && a.every((x) => b.includes(x));
+    const neighbours = new Set(this.graph(loaded.plan, round).neighbours(siteId));
+    const u3 = sets.u3.filter((id) => id === siteId || neighbours.has(id));
+    const dropped = sets.dropped.filter((id) => neighbours.has(id));
+    const same = (a: readonly string[], b: readonly string[]) => {
+      const inB = new Set(b);
+      return a.length === b.length && new Set(a).size === a.length && a.every((x) => inB.has(x));
+    };
     if (
       !same(
         body.seedShares.map((s) => s.of),
@@ -619,16 +625,9 @@ export class SecureAggregation {
     // Counted first from who revealed (every taken reveal holds exactly its sender's shares of its neighbourhood), so
     // the reveals are read and parsed only once they can be enough — not again on each of the n reveals.
     const inU3 = new Set(u3);
-    const revealers = new Set(
-      (await store.listSecaggSenders(round.federationId, round.round, 'reveal')).filter((id) => inU3.has(id)),
-    );
-    const holdersRevealed = (v: string, self: boolean) =>
-      graph.neighbours(v).filter((h) => revealers.has(h)).length + (self && revealers.has(v) ? 1 : 0);
-    if (
-      u3.some((v) => holdersRevealed(v, true) < graph.threshold) ||
-      dropped.some((v) => holdersRevealed(v, false) < graph.threshold)
-    )
-      return { status: 'pending', unmaskAt, revealed: revealers.size, threshold: t };
+    const tally = this.revealTally(round, graph);
+    tally.add((await store.listSecaggSenders(round.federationId, round.round, 'reveal')).filter((id) => inU3.has(id)));
+    if (!tally.enough(u3, dropped)) return { status: 'pending', unmaskAt, revealed: tally.revealed, threshold: t };
     const reveals = (await store.listSecaggMessages(round.federationId, round.round, 'reveal')).filter((m) =>
       inU3.has(m.siteId),
     );

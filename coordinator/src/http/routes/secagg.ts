@@ -14,8 +14,8 @@ export function secaggHandlers(deps: HttpDeps) {
   const where = async (req: Request) => {
     const federationId = idParam(req, 'fid');
     const round = intParam(req, 'round');
-    const { siteId } = await memberSite(req, deps, federationId);
-    return { federationId, round, siteId };
+    const { siteId, federation } = await memberSite(req, deps, federationId);
+    return { federationId, round, siteId, federation };
   };
   return {
     state: async (req: Request, res: Response) => {
