@@ -51,6 +51,15 @@ const SUM_TOLERANCE = 2 ** -18;
 
 const perSiteRoundMs = (seconds: number, r: LoadResult) => (1000 * seconds) / (r.sites * r.roundsPublished);
 
+/** The sites' requests per site-round by route (every attempt), two decimals. */
+const requestsPerSiteRound = (r: LoadResult): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(r.requests).map(([route, n]) => [
+      route,
+      Math.round((100 * n) / (r.sites * r.roundsPublished)) / 100,
+    ]),
+  );
+
 /**
  * The secure-aggregation load benchmark: for each model size and site count, the plain load run and then the same
  * federation with `privacy.secureAggregation` (default graph: sparse where it pays off), each with its own coordinator
@@ -98,6 +107,11 @@ export async function benchSecureLoad(o: {
         o.log?.(
           `secure load: the secure versions differ from the plain ones by up to ${diff.maxAbs} over ${diff.rounds} rounds (tolerance ${SUM_TOLERANCE})`,
         );
+      for (const [name, r] of [
+        ['plain', plain],
+        ['secure', secure],
+      ] as const)
+        o.log?.(`${name} requests per site-round: ${JSON.stringify(requestsPerSiteRound(r))}`);
       for (const r of [plain, secure])
         if (r.errors.length > 0) o.log?.(`load: ${r.errors.length} errors, e.g. ${r.errors.slice(0, 3).join('; ')}`);
       const graph = secaggGraphParameters(sites, DEFAULT_SECAGG_GRAPH);
@@ -121,6 +135,8 @@ export async function benchSecureLoad(o: {
         plainCoordinatorCpuMsPerSiteRound: perSiteRoundMs(plain.coordinatorCpuSeconds, plain),
         plainSiteCpuMsPerSiteRound: perSiteRoundMs(plain.swarmCpuSeconds, plain),
         plainErrorsSameRun: plain.errors.length,
+        requestsPerSiteRound: requestsPerSiteRound(secure),
+        plainRequestsPerSiteRound: requestsPerSiteRound(plain),
         p50RatioToPlain: secure.p50 / plain.p50,
         maxAbsWeightDifferenceToPlain: diff.maxAbs,
         roundsComparedToPlain: diff.rounds,
