@@ -91,45 +91,58 @@ describe('ring64', () => {
       .chain((edge) => fc.oneof(fc.constant(edge), fc.integer({ min: 0, max: 0xffffffff })));
     const vector = (length: number) => fc.array(word, { minLength: 2 * length, maxLength: 2 * length });
 
-    test('folds to bit-identical words as adding and subtracting the vectors one by one (carries, borrows, wraps)', () => {
-      fc.assert(
-        fc.property(
-          fc
-            .integer({ min: 1, max: 6 })
-            .chain((length) =>
-              fc.tuple(
-                vector(length),
-                fc.array(fc.tuple(fc.boolean(), vector(length)), { minLength: 0, maxLength: 40 }),
-              ),
-            ),
-          ([start, terms]) => {
-            const expected = Uint32Array.from(start);
-            const sum = new Ring64Sum(start.length / 2);
-            for (const [plus, words] of terms) {
-              const x = Uint32Array.from(words);
-              if (plus) {
-                addRing64(expected, x);
-                sum.add(x);
-              } else {
-                subRing64(expected, x);
-                sum.sub(x);
-              }
-            }
-            expect(sum.foldInto(Uint32Array.from(start))).toEqual(expected);
-          },
-        ),
-        { numRuns: 500 },
-      );
+    const backends = [['SIMD kernel', true] as const, ['float lanes', false] as const];
+
+    test('runs on the SIMD kernel on this host (little-endian, WebAssembly SIMD), and on the float lanes when told', () => {
+      expect(new Ring64Sum(3).simd).toBe(true);
+      expect(new Ring64Sum(3, { simd: false }).simd).toBe(false);
     });
 
-    test('a thousand all-ones masks subtracted, then folded twice: the sum starts again from zero after a fold', () => {
-      const ones = new Uint32Array(8).fill(0xffffffff);
-      const sum = new Ring64Sum(4);
-      for (let i = 0; i < 1000; i++) sum.sub(ones);
-      const acc = sum.foldInto(new Uint32Array(8));
-      expect(toBig(acc)).toEqual(Array<bigint>(4).fill(1000n)); // −1000 · (2^64 − 1) ≡ 1000
-      expect(sum.foldInto(acc.slice())).toEqual(acc);
-    });
+    test.each(backends)(
+      '%s: folds to bit-identical words as adding and subtracting the vectors one by one (carries, borrows, wraps)',
+      (_, simd) => {
+        fc.assert(
+          fc.property(
+            fc
+              .integer({ min: 1, max: 9 })
+              .chain((length) =>
+                fc.tuple(
+                  vector(length),
+                  fc.array(fc.tuple(fc.boolean(), vector(length)), { minLength: 0, maxLength: 40 }),
+                ),
+              ),
+            ([start, terms]) => {
+              const expected = Uint32Array.from(start);
+              const sum = new Ring64Sum(start.length / 2, { simd });
+              for (const [plus, words] of terms) {
+                const x = Uint32Array.from(words);
+                if (plus) {
+                  addRing64(expected, x);
+                  sum.add(x);
+                } else {
+                  subRing64(expected, x);
+                  sum.sub(x);
+                }
+              }
+              expect(sum.foldInto(Uint32Array.from(start))).toEqual(expected);
+            },
+          ),
+          { numRuns: 500 },
+        );
+      },
+    );
+
+    test.each(backends)(
+      '%s: a thousand all-ones masks subtracted, then folded twice: the sum starts again from zero after a fold',
+      (_, simd) => {
+        const ones = new Uint32Array(8).fill(0xffffffff);
+        const sum = new Ring64Sum(4, { simd });
+        for (let i = 0; i < 1000; i++) sum.sub(ones);
+        const acc = sum.foldInto(new Uint32Array(8));
+        expect(toBig(acc)).toEqual(Array<bigint>(4).fill(1000n)); // −1000 · (2^64 − 1) ≡ 1000
+        expect(sum.foldInto(acc.slice())).toEqual(acc);
+      },
+    );
 
     test('refuses a vector of another length', () => {
       expect(() => new Ring64Sum(2).add(new Uint32Array(6))).toThrow(/different lengths/);

@@ -5,6 +5,7 @@
  */
 import { createCipheriv } from 'node:crypto';
 import { TwinfedError } from '../errors';
+import { simdRing64Lanes, type Ring64Lanes } from './ring64-simd';
 
 const TWO32 = 4294967296;
 /** On a little-endian host a ring vector's words are its byte form as they lie in memory: copied, not converted. */
@@ -67,58 +68,82 @@ export function subRing64(acc: Ring64, x: Ring64): void {
 }
 
 /**
- * Many ring vectors summed at once (masks, masked uploads): each 32-bit word is added to (or subtracted from) a
- * float64 lane, with no carry between words, and the lanes are reduced mod 2^64 once, by {@link foldInto}. Exact:
- * every lane stays below 2^32 · {@link MAX_TERMS} < 2^53 in magnitude, and the fold carries each low lane's overflow
- * (floor(lo / 2^32), negative too) into its high word, so the result is bit-identical to adding and subtracting the
- * vectors one by one with {@link addRing64} / {@link subRing64} — in a fraction of the time (no carry test per word).
+ * Many ring vectors summed at once (masks, masked uploads), reduced into a ring vector by {@link foldInto}; the result
+ * is bit-identical to adding and subtracting the vectors one by one with {@link addRing64} / {@link subRing64}, in a
+ * fraction of the time. Where WebAssembly SIMD runs (ring64-simd), the sum is a uint64 vector added to two elements
+ * per instruction; elsewhere ({@link floatRing64Lanes}) each 32-bit word is added to a float64 lane with no carry
+ * between words, and the lanes are reduced mod 2^64 once by the fold.
  */
 export class Ring64Sum {
-  /** Terms a lane may take before it is folded (2^20 words of < 2^32 each stay below 2^52). */
+  /** Terms the sum takes between folds (the float lanes' bound: 2^20 words of < 2^32 each stay below 2^52). */
   static readonly MAX_TERMS = 2 ** 20;
-  private readonly lanes: Float64Array;
+  private readonly lanes: Ring64Lanes;
   private terms = 0;
+  /** True when this sum runs on the SIMD kernel. */
+  readonly simd: boolean;
 
-  constructor(readonly length: number) {
-    this.lanes = new Float64Array(2 * length);
+  /** `simd: false` takes the float lanes even where the SIMD kernel runs (tests compare the two). */
+  constructor(
+    readonly length: number,
+    opts: { simd?: boolean } = {},
+  ) {
+    const simd = opts.simd === false ? undefined : simdRing64Lanes(length);
+    this.simd = simd !== undefined;
+    this.lanes = simd ?? floatRing64Lanes(length);
   }
 
   /** += x (x: a ring vector of `length` elements). */
   add(x: Ring64): void {
     this.check(x);
-    const l = this.lanes;
-    for (let i = 0; i < l.length; i++) l[i] = l[i]! + x[i]!;
+    this.lanes.add(x);
   }
 
   /** −= x. */
   sub(x: Ring64): void {
     this.check(x);
-    const l = this.lanes;
-    for (let i = 0; i < l.length; i++) l[i] = l[i]! - x[i]!;
+    this.lanes.sub(x);
   }
 
   /** acc += the sum so far (mod 2^64), in place; the sum starts again from zero. Returns `acc`. */
   foldInto(acc: Ring64): Ring64 {
-    if (acc.length !== this.lanes.length)
+    if (acc.length !== 2 * this.length)
       throw new TwinfedError('VALIDATION_FAILED', 'Ring vectors of different lengths.');
-    const l = this.lanes;
-    for (let i = 0; i < l.length; i += 2) {
-      const lo = acc[i]! + l[i]!;
-      const carry = Math.floor(lo / TWO32);
-      acc[i] = lo - carry * TWO32;
-      acc[i + 1] = acc[i + 1]! + l[i + 1]! + carry; // |·| < 2^53: exact, stored mod 2^32
-    }
-    l.fill(0);
+    this.lanes.foldInto(acc);
     this.terms = 0;
     return acc;
   }
 
   private check(x: Ring64): void {
-    if (x.length !== this.lanes.length)
-      throw new TwinfedError('VALIDATION_FAILED', 'Ring vectors of different lengths.');
+    if (x.length !== 2 * this.length) throw new TwinfedError('VALIDATION_FAILED', 'Ring vectors of different lengths.');
     if (++this.terms > Ring64Sum.MAX_TERMS)
       throw new TwinfedError('INTERNAL', `A Ring64Sum takes at most ${Ring64Sum.MAX_TERMS} vectors between folds.`);
   }
+}
+
+/**
+ * The portable lanes of {@link Ring64Sum}: each 32-bit word goes to a float64 lane. Exact: every lane stays below
+ * 2^32 · {@link Ring64Sum.MAX_TERMS} < 2^53 in magnitude, and the fold carries each low lane's overflow
+ * (floor(lo / 2^32), negative too) into its high word.
+ */
+function floatRing64Lanes(length: number): Ring64Lanes {
+  const l = new Float64Array(2 * length);
+  return {
+    add(x) {
+      for (let i = 0; i < l.length; i++) l[i] = l[i]! + x[i]!;
+    },
+    sub(x) {
+      for (let i = 0; i < l.length; i++) l[i] = l[i]! - x[i]!;
+    },
+    foldInto(acc) {
+      for (let i = 0; i < l.length; i += 2) {
+        const lo = acc[i]! + l[i]!;
+        const carry = Math.floor(lo / TWO32);
+        acc[i] = lo - carry * TWO32;
+        acc[i + 1] = acc[i + 1]! + l[i + 1]! + carry; // |·| < 2^53: exact, stored mod 2^32
+      }
+      l.fill(0);
+    },
+  };
 }
 
 /**

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { FOLD_WASM_TS_PATH, foldWasmModuleText } from './fold-wasm';
+import path from 'node:path';
+import { WASM_KERNELS, wasmModuleText } from './fold-wasm';
 
-test('the committed SIMD fold module is what weighted-fold.wat compiles to (else run npm run build:fold-wasm)', async () => {
-  expect(await foldWasmModuleText()).toBe(readFileSync(FOLD_WASM_TS_PATH, 'utf8'));
-});
+test.each(WASM_KERNELS.map((k) => [path.basename(k.watPath), k] as const))(
+  'the committed SIMD module of %s is what it compiles to (else run npm run build:fold-wasm)',
+  async (_, kernel) => {
+    expect(await wasmModuleText(kernel)).toBe(readFileSync(kernel.tsPath, 'utf8'));
+  },
+);

@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { FOLD_WASM_TS_PATH, foldWasmModuleText } from './fold-wasm';
+import { WASM_KERNELS, wasmModuleText } from './fold-wasm';
 
-/** `npm run build:fold-wasm`: recompiles the SIMD fold kernel into coordinator/src/strategies/weighted-fold-wasm.ts. */
-void foldWasmModuleText().then((text) => writeFileSync(FOLD_WASM_TS_PATH, text));
+/** `npm run build:fold-wasm`: recompiles the SIMD kernels (the fold's, the ring's) into their TypeScript modules. */
+void (async () => {
+  for (const kernel of WASM_KERNELS) writeFileSync(kernel.tsPath, await wasmModuleText(kernel));
+})();
