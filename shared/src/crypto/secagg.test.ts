@@ -244,6 +244,17 @@ describe('secure aggregation of updates (Bonawitz et al.)', () => {
       ...RD,
     });
     const toB = sealed.find((s) => s.to === b.id)!;
+    // Every box has a nonce of its own (drawn together, each 24 random bytes), and a second sharing draws new ones.
+    const again = await shareSecrets({
+      siteId: a.id,
+      boxSecretKey: a.identity.box.secretKey,
+      cohort,
+      threshold: 2,
+      ...RD,
+    });
+    const nonces = [...sealed, ...again].map((s) => s.nonce);
+    expect(new Set(nonces).size).toBe(2 * cohort.length);
+    expect(nonces.every((n) => Buffer.from(n, 'base64').byteLength === 24)).toBe(true);
     // The box is bound to the sender's round mask key: a coordinator that substitutes M_a gets a box that does not open.
     expect(() =>
       openShares({

@@ -29,11 +29,11 @@
  */
 import { TwinfedError } from '../errors';
 import { fromB64, toB64, utf8 } from './encoding';
-import { sha256Parts } from './hash';
+import { randomBytes, sha256Parts } from './hash';
 import { hkdfSha256 } from './hkdf';
 import { combineShamirShares } from './shamir-combine';
 import { splitShamirSecret } from './shamir-split';
-import { openBox, sealBox } from './box';
+import { BOX_NONCE_BYTES, openBox, sealBox } from './box';
 import { Ring64Sum, encodeRing64, expandRing64, type Ring64 } from './ring64';
 import { timingSafeEqualKeys, x25519PublicKey } from './primitives';
 import { pairwiseKey, type SecureSumMember } from './secure-sum';
@@ -157,8 +157,9 @@ type SecaggMember = SecureSumMember;
 
 const SHARE_BYTES = 33; // a 32-byte secret's share plus its x coordinate
 
-const shareAad = (o: SecaggRound & { from: string; to: string; senderMaskPublicKey: Uint8Array }): Uint8Array =>
-  utf8(`${secaggContext(o)}\n${o.from}\n${o.to}\n${toB64(o.senderMaskPublicKey)}`);
+/** The AAD of the box `from` → `to`: label ‖ C ‖ from ‖ to ‖ M_from (`context`: {@link secaggContext}; the key in base64). */
+const shareAad = (context: string, from: string, to: string, senderMaskPublicKey: string): Uint8Array =>
+  utf8(`${context}\n${from}\n${to}\n${senderMaskPublicKey}`);
 
 function checkCohort(ids: readonly string[], siteId: string): void {
   if (new Set(ids).size !== ids.length)
@@ -198,15 +199,20 @@ export async function shareSecrets(
   const seedShares = splitShamirSecret(selfMaskSeed(opts), opts.cohort.length, opts.threshold);
   const mask = maskKeyPair(opts);
   const keyShares = splitShamirSecret(mask.secretKey, opts.cohort.length, opts.threshold);
+  const context = secaggContext(opts);
+  const maskPublicKey = toB64(mask.publicKey);
+  // The boxes' nonces from one CSPRNG call (k + 1 boxes a round: one call each was a measurable part of sharing).
+  const nonces = randomBytes(BOX_NONCE_BYTES * opts.cohort.length);
   return opts.cohort.map((member, i) => {
     const plaintext = new Uint8Array(2 * SHARE_BYTES);
     plaintext.set(seedShares[i]!, 0);
     plaintext.set(keyShares[i]!, SHARE_BYTES);
     const box = sealBox({
       plaintext,
-      aad: shareAad({ ...roundOf(opts), from: opts.siteId, to: member.siteId, senderMaskPublicKey: mask.publicKey }),
+      aad: shareAad(context, opts.siteId, member.siteId, maskPublicKey),
       recipientBoxPublicKey: member.boxPublicKey,
       senderBoxSecretKey: opts.boxSecretKey,
+      nonce: nonces.subarray(BOX_NONCE_BYTES * i, BOX_NONCE_BYTES * (i + 1)),
     });
     return { to: member.siteId, nonce: toB64(box.nonce), ciphertext: toB64(box.ciphertext) };
   });
@@ -229,12 +235,7 @@ export function openShares(
   const plain = openBox({
     ciphertext: fromB64(opts.share.ciphertext, 'DECRYPT_FAILED'),
     nonce: fromB64(opts.share.nonce, 'DECRYPT_FAILED'),
-    aad: shareAad({
-      ...roundOf(opts),
-      from: opts.from.siteId,
-      to: opts.siteId,
-      senderMaskPublicKey: opts.fromMaskPublicKey,
-    }),
+    aad: shareAad(secaggContext(opts), opts.from.siteId, opts.siteId, toB64(opts.fromMaskPublicKey)),
     senderBoxPublicKey: opts.from.boxPublicKey,
     recipientBoxSecretKey: opts.boxSecretKey,
   });
