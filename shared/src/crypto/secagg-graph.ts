@@ -190,7 +190,11 @@ function harary(order: readonly string[], p: SecaggGraphParameters): SecaggGraph
   const n = order.length;
   const position = new Map(order.map((id, i) => [id, i]));
   // Each site's sorted list is computed once per graph (a site checks up to k + 1 neighbourhoods per round, the
-  // coordinator every member's); callers get a copy.
+  // coordinator every member's); callers get a copy. The ids are sorted once, here: a list is then its neighbours'
+  // ranks in that order, sorted as integers (a site sorted k ids per neighbourhood it checked).
+  const byId = [...order].sort();
+  const rankOf = new Map(byId.map((id, i) => [id, i]));
+  const rank = Int32Array.from(order, (id) => rankOf.get(id)!);
   const lists = new Map<string, readonly string[]>();
   return {
     kind: 'sparse',
@@ -202,9 +206,12 @@ function harary(order: readonly string[], p: SecaggGraphParameters): SecaggGraph
       if (!list) {
         const at = position.get(id);
         if (at === undefined) throw new TwinfedError('VALIDATION_FAILED', `Site ${id} is not in the round's cohort.`);
-        const out: string[] = [];
-        for (let d = 1; d <= p.degree / 2; d++) out.push(order[(at + d) % n]!, order[(at - d + n) % n]!);
-        lists.set(id, (list = out.sort()));
+        const ranks = new Int32Array(2 * Math.floor(p.degree / 2));
+        for (let d = 1; d <= p.degree / 2; d++) {
+          ranks[2 * d - 2] = rank[(at + d) % n]!;
+          ranks[2 * d - 1] = rank[(at - d + n) % n]!;
+        }
+        lists.set(id, (list = Array.from(ranks.sort(), (r) => byId[r]!)));
       }
       return [...list];
     },
