@@ -45,13 +45,14 @@ import {
   type UpdateHeader,
 } from '@twinfed/shared';
 import type { SiteDirectory } from '../registry/site-directory';
-import type { Round, SecaggCohortRecord } from '../store';
+import type { Round, SecaggCohortRecord, SecaggKind } from '../store';
 import type { MeanDelta } from '../strategies';
 import type { EngineCore, Loaded } from './core';
 import { ddpMean } from './ddp';
 import { rememberRound } from './round-cache';
 import { buildSecaggRelay, type SecaggRelay } from './secagg-relay';
 import { RevealTally } from './secagg-reveal-tally';
+import { KnownSenders } from './secagg-senders';
 import type { UpdateOpener } from './update-opener';
 
 const SHARE_BYTES = 33;
@@ -119,6 +120,8 @@ export class SecureAggregation {
   private readonly boxDigests = new Map<string, string>();
   /** Per frozen list of a round (cohort entries, U2's keys): each site's neighbourhood part of it (see nearOf). */
   private readonly neighbourhoods = new WeakMap<readonly object[], Map<string, readonly object[]>>();
+  /** Per recent round and kind: the senders of its stored messages known here (see secagg-senders). */
+  private readonly senderSets = new Map<string, KnownSenders>();
   /** Per recent round: who revealed, and how many holders of each secret did (see unmask). */
   private readonly tallies = new Map<string, RevealTally>();
   /** The consistency signatures of recent rounds as relayed, by signer. */
@@ -196,6 +199,25 @@ export class SecureAggregation {
         await this.core.store.listSecaggMessages(round.federationId, round.round, 'shares'),
         (siteId) => this.boxDigests.get(this.digestKey(round, siteId)),
       ),
+    );
+  }
+
+  /** The senders of the round's messages of one kind known here (consistency signatures with their payloads). */
+  private senders(round: Round, kind: SecaggKind): KnownSenders {
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}\n${kind}`;
+    return (
+      this.senderSets.get(key) ??
+      rememberRound(
+        this.senderSets,
+        key,
+        new KnownSenders(this.core.store, {
+          federationId: round.federationId,
+          round: round.round,
+          kind,
+          payloads: kind === 'consistency',
+        }),
+        24,
+      )
     );
   }
 
@@ -285,7 +307,7 @@ export class SecureAggregation {
     if (round.state !== 'open' && round.state !== 'collecting') return null;
     if (!this.core.drives(round.federationId)) return null; // the driving replica fixes it (on its next poll at the latest)
     if (o.read && this.core.now() < secaggDeadlines(round).sharesAt) return null;
-    const shared = await store.listSecaggSenders(round.federationId, round.round, 'shares');
+    const shared = [...(await this.senders(round, 'shares').current()).keys()];
     const all = shared.length === round.selectedSiteIds.length;
     const late =
       this.core.now() >= secaggDeadlines(round).sharesAt && shared.length >= this.threshold(loaded.plan, round);
@@ -345,18 +367,16 @@ export class SecureAggregation {
 
   /**
    * What a site sees of the round's secure aggregation: U2's keys and this site's own boxes come from the round's
-   * relay (parsed once), the cohort's signed entries from a per-round cache; only the small, growing lists (who shared,
-   * who signed, who revealed) are read from the store on each call.
+   * relay (parsed once), the cohort's signed entries from a per-round cache; the small, growing lists (who shared, who
+   * signed, who revealed) are counted in the store on each call and listed only when another replica added to them.
    */
   async state(loaded: Loaded, round: Round, siteId: string, view: SecaggStateView = 'full'): Promise<SecaggState> {
-    const { store } = this.core;
     if (!round.selectedSiteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
     const cohort = await this.cohort(loaded, round, { read: true });
     const closed = round.state === 'published' || round.state === 'failed';
     const unmasking = round.state === 'aggregating';
     const relay = cohort ? await this.relay(round, cohort) : null;
-    const mine = async (kind: 'shares' | 'reveal') =>
-      (await store.listSecaggMessages(round.federationId, round.round, kind, [siteId])).length > 0;
+    const mine = async (kind: 'shares' | 'reveal') => (await this.senders(round, kind).current()).has(siteId);
     // Once U2 is fixed, shared means taken into it (a message stored after it was fixed was not).
     const shared = cohort ? cohort.siteIds.includes(siteId) : await mine('shares');
     const { sharesAt, unmaskAt } = secaggDeadlines(round);
@@ -366,16 +386,14 @@ export class SecureAggregation {
     const graph = this.graph(loaded.plan, round);
     const relayed = new Set(graph.kind === 'sparse' ? [siteId, ...graph.neighbours(siteId)] : u3);
     const inU3 = new Set(u3);
-    // Only the relayed sites' rows are read (k + 1 with a sparse graph, not the whole cohort's on every read).
-    const consistency = late
-      ? (
-          await store.listSecaggMessages(
-            round.federationId,
-            round.round,
-            'consistency',
-            graph.kind === 'sparse' ? [...relayed] : undefined,
-          )
-        ).filter((m) => inU3.has(m.siteId) && relayed.has(m.siteId))
+    // The relayed sites' signatures, in the order of their ids, from those known here (the store is only counted
+    // unless another replica took some: see secagg-senders).
+    const signed = late ? await this.senders(round, 'consistency').current() : undefined;
+    const consistency = signed
+      ? [...relayed]
+          .filter((id) => inU3.has(id) && signed.has(id))
+          .sort()
+          .map((id) => ({ siteId: id, payload: signed.get(id)! }))
       : [];
     // A reveal is taken only once the round stopped taking updates.
     const revealed = late && (await mine('reveal'));
@@ -439,18 +457,22 @@ export class SecureAggregation {
       );
     }
     const fixed = await this.core.store.getSecaggCohort(round.federationId, round.round);
+    const payload = JSON.stringify(body);
     const put = async () =>
       this.core.store.putSecaggMessage({
         federationId: round.federationId,
         round: round.round,
         siteId,
         kind: 'shares',
-        payload: JSON.stringify(body),
+        payload,
         createdAt: this.core.iso(),
       });
     if (fixed && !fixed.siteIds.includes(siteId)) throw phaseError('The key shares of this round are closed.');
     // Every share set of a site splits the same derived secrets, so a second, different one (a restarted site) is as good as the first, which stays.
-    const status = fixed ? 'duplicate' : (await put()).status === 'accepted' ? 'accepted' : 'duplicate';
+    const stored = fixed ? undefined : await put();
+    // Stored (this message, or an earlier one of this site's that stays): known here without listing the round's.
+    if (stored) this.senders(round, 'shares').stored(siteId, stored.existing?.payload ?? payload);
+    const status = stored?.status === 'accepted' ? 'accepted' : 'duplicate';
     // Taken: the stored message of this site is this one for good, so the relay can use its digest instead of hashing
     // its boxes again (every site's, at once, when U2 is fixed).
     if (status === 'accepted')
@@ -515,21 +537,24 @@ export class SecureAggregation {
           : `The signature is not over this round as the coordinator holds it (t = ${threshold}, U3 = ${u3.join(', ')}).`,
       );
     }
+    const payload = JSON.stringify(body);
     const put = await this.core.store.putSecaggMessage({
       federationId: round.federationId,
       round: round.round,
       siteId,
       kind: 'consistency',
-      payload: JSON.stringify(body),
+      payload,
       createdAt: this.core.iso(),
     });
     if (put.status === 'conflict')
       throw new TwinfedError('UPDATE_CONFLICT', 'A different consistency signature from this site was already taken.');
+    const senders = this.senders(round, 'consistency');
+    senders.stored(siteId, payload);
     if (put.status === 'accepted') {
       const key = `${round.federationId}\n${round.round}`;
-      const signed = await this.core.store.listSecaggSenders(round.federationId, round.round, 'consistency');
+      const signed = await senders.current();
       const inU3 = new Set(u3);
-      const done = new Set(signed.filter((id) => inU3.has(id)));
+      const done = new Set([...signed.keys()].filter((id) => inU3.has(id)));
       if (graph.kind !== 'sparse') {
         // The sites wait for t signatures before revealing: tell them once, when the t-th arrives (they poll
         // otherwise). Once per round and replica, at the first count of t or more: two signatures taken together may
@@ -594,16 +619,18 @@ export class SecureAggregation {
       if (fromB64(s.share, 'VALIDATION_FAILED').byteLength !== SHARE_BYTES)
         throw new TwinfedError('VALIDATION_FAILED', `A share is ${SHARE_BYTES} bytes.`);
     }
+    const payload = JSON.stringify(body);
     const put = await this.core.store.putSecaggMessage({
       federationId: round.federationId,
       round: round.round,
       siteId,
       kind: 'reveal',
-      payload: JSON.stringify(body),
+      payload,
       createdAt: this.core.iso(),
     });
     if (put.status === 'conflict')
       throw new TwinfedError('UPDATE_CONFLICT', 'A different reveal from this site was already taken.');
+    this.senders(round, 'reveal').stored(siteId, payload);
     return { status: put.status === 'accepted' ? 'accepted' : 'duplicate' };
   }
 
@@ -626,7 +653,7 @@ export class SecureAggregation {
     // the reveals are read and parsed only once they can be enough — not again on each of the n reveals.
     const inU3 = new Set(u3);
     const tally = this.revealTally(round, graph);
-    tally.add((await store.listSecaggSenders(round.federationId, round.round, 'reveal')).filter((id) => inU3.has(id)));
+    tally.add([...(await this.senders(round, 'reveal').current()).keys()].filter((id) => inU3.has(id)));
     if (!tally.enough(u3, dropped)) return { status: 'pending', unmaskAt, revealed: tally.revealed, threshold: t };
     const reveals = (await store.listSecaggMessages(round.federationId, round.round, 'reveal')).filter((m) =>
       inU3.has(m.siteId),

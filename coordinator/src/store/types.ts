@@ -383,6 +383,11 @@ export interface SecaggStore {
    */
   listSecaggSenders(federationId: string, round: number, kind: SecaggKind): Promise<string[]>;
   /**
+   * How many sites have a message of that kind in the round (the length of {@link listSecaggSenders}, counted by the
+   * store). Messages are insert-once and never removed, so a reader that knows that many senders knows them all.
+   */
+  countSecaggMessages(federationId: string, round: number, kind: SecaggKind): Promise<number>;
+  /**
    * Insert-once per (federation, round): the first call stores the cohort (siteIds as given) and returns it; every
    * later call returns that first record unchanged, whatever it passes. Rejects UNKNOWN_ROUND; with `fence`,
    * LEASE_LOST when that lease no longer holds (nothing written).

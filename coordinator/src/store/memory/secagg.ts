@@ -42,6 +42,13 @@ export function secagg(x: MemoryContext): SecaggStore {
         .sort(compareStrings);
     },
 
+    async countSecaggMessages(federationId, round, kind) {
+      let n = 0;
+      for (const m of x.s.secaggMessages.values())
+        if (m.federationId === federationId && m.round === round && m.kind === kind) n++;
+      return n;
+    },
+
     async fixSecaggCohort(c, fence) {
       const s = x.s;
       checkFence(s, fence);

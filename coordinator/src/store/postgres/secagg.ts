@@ -67,6 +67,14 @@ export function secagg(x: PgContext): SecaggStore {
       return rows.map((r) => r.siteId);
     },
 
+    async countSecaggMessages(federationId, round, kind) {
+      const row = await x.sql.one<{ n: number }>(
+        'SELECT COUNT(*)::int AS n FROM secagg_messages WHERE federation_id = $1 AND round = $2 AND kind = $3',
+        [federationId, round, kind],
+      );
+      return row?.n ?? 0;
+    },
+
     async fixSecaggCohort(cohort, fence) {
       return x.tx(async (sql): Promise<SecaggCohortRecord> => {
         await checkFence(sql, fence);

@@ -67,6 +67,13 @@ export function secagg(x: SqliteContext): SecaggStore {
       ).map((r) => r.siteId);
     },
 
+    async countSecaggMessages(federationId, round, kind) {
+      const row = x.c
+        .stmt('SELECT COUNT(*) AS n FROM secagg_messages WHERE federation_id = ? AND round = ? AND kind = ?')
+        .get(federationId, round, kind) as { n: number };
+      return row.n;
+    },
+
     async fixSecaggCohort(cohort, fence) {
       const c = x.c;
       return c.tx((): SecaggCohortRecord => {

@@ -122,7 +122,7 @@ export function secaggContract(h: HarnessRef): void {
       expect(await s.listSecaggMessages('fed-1', 3, 'shares')).toEqual([]);
     });
 
-    test('lists the senders of one round and kind in the order of their messages, without the payloads', async () => {
+    test('lists and counts the senders of one round and kind, in the order of their messages, without the payloads', async () => {
       await seedFederation(h.store, 'fed-1', 2);
       await seedFederation(h.store, 'fed-2', 1);
       await h.store.putSecaggMessage(message('fed-1', 1, 'site-c', 'shares'));
@@ -141,6 +141,11 @@ export function secaggContract(h: HarnessRef): void {
       expect(await s.listSecaggSenders('fed-1', 2, 'consistency')).toEqual(['site-d']);
       expect(await s.listSecaggSenders('fed-2', 1, 'shares')).toEqual(['site-e']);
       expect(await s.listSecaggSenders('nope', 1, 'shares')).toEqual([]);
+      expect(await s.countSecaggMessages('fed-1', 1, 'shares')).toBe(3);
+      expect(await s.countSecaggMessages('fed-1', 1, 'reveal')).toBe(1);
+      expect(await s.countSecaggMessages('fed-1', 1, 'consistency')).toBe(0);
+      expect(await s.countSecaggMessages('fed-1', 2, 'consistency')).toBe(1);
+      expect(await s.countSecaggMessages('nope', 1, 'shares')).toBe(0);
     });
 
     test('does not keep extra fields nor share records with callers', async () => {
