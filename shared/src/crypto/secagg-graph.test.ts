@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { TwinfedError } from '../errors';
-import { secaggThreshold } from './secagg';
+import { secaggContext, secaggThreshold } from './secagg';
 import {
   DEFAULT_SECAGG_GRAPH,
   SECAGG_GRAPH_SECURITY_BITS,
@@ -69,6 +70,27 @@ describe('SecAgg+ communication graph', () => {
       }),
       { numRuns: 10 },
     );
+  });
+
+  test('is the Harary graph over the documented public order: ids sorted by SHA-256(seed ‖ id), seed = SHA-256(context ‖ sorted S)', () => {
+    const b64 = (...parts: string[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('base64');
+    for (const [n, round] of [
+      [60, RD],
+      [500, { ...RD, round: 9 }],
+    ] as const) {
+      const all = ids(n).map((id, i) => `${id}-${(i * 7919).toString(36)}`);
+      const g = build(all, sparse, round);
+      const seed = b64(`twinfed/secagg-graph/v1\n${secaggContext(round)}\n`, [...all].sort().join('\n'));
+      const order = [...all].sort((a, b) => {
+        const [ka, kb] = [b64(`${seed}\n`, a), b64(`${seed}\n`, b)];
+        return ka < kb ? -1 : ka > kb ? 1 : a < b ? -1 : 1;
+      });
+      order.forEach((u, p) => {
+        const expected = [];
+        for (let d = 1; d <= g.degree / 2; d++) expected.push(order[(p + d) % n]!, order[(p - d + n) % n]!);
+        expect(g.neighbours(u)).toEqual(expected.sort());
+      });
+    }
   });
 
   test('k-connected (Harary): removing any k − 1 sites leaves the rest connected', () => {

