@@ -15,8 +15,11 @@ export class JsonArrayCache<T extends string | number> {
     this.arrays = new FrozenJsonCache(capacity);
   }
 
-  /** A fresh array equal to `JSON.parse(text)` (an array of strings or numbers). */
+  /**
+   * A fresh array equal to `JSON.parse(text)` (an array of strings or numbers). Copied by spreading: V8's `slice` of a
+   * frozen array takes a slow path (≈ 50 µs for 500 ids against 0.6 µs; every `getRound` copies its selection).
+   */
   parse(text: string): T[] {
-    return this.arrays.parse(text).slice();
+    return [...this.arrays.parse(text)];
   }
 }
