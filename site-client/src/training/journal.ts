@@ -200,6 +200,8 @@ export class Journal {
   private readonly logFile: string;
   /** Bytes of the log that hold complete records, and its size on disk (larger when its last record is torn). */
   private log: { good: number; size: number };
+  /** {@link peer}'s index of the peers list it was built from. */
+  private peerIndex: { of: readonly PeerEntry[]; bySite: Map<string, PeerEntry> } | undefined;
 
   private constructor(
     private readonly file: string,
@@ -301,7 +303,14 @@ export class Journal {
 
   /** The pinned keys of peer `siteId`, if it was ever seen. */
   peer(siteId: string): PeerEntry | undefined {
-    return this.data.peers.find((p) => p.siteId === siteId);
+    // Indexed per peers list (a list is never changed in place: pinning replaces it): a secure round looks up each
+    // of its k + 1 sites at every step, among up to every site of the federation.
+    if (this.peerIndex?.of !== this.data.peers) {
+      const bySite = new Map<string, PeerEntry>();
+      for (const p of this.data.peers) if (!bySite.has(p.siteId)) bySite.set(p.siteId, p);
+      this.peerIndex = { of: this.data.peers, bySite };
+    }
+    return this.peerIndex.bySite.get(siteId);
   }
 
   /**

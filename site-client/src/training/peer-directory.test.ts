@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { generateIdentity, signSiteDirectoryEntry, toB64, type Identity } from '@twinfed/shared';
 import { testEnrollment } from '../__tests__/fake-coordinator';
 import { Journal } from './journal';
-import { trustedPeers } from './peer-directory';
+import { trustedPeers, type TrustedPeer } from './peer-directory';
 
 const coordinator = generateIdentity();
 const entry = (siteId: string, keys: Pick<Identity, 'sign' | 'box'>, signer: Identity = coordinator) => {
@@ -38,6 +38,28 @@ describe('trustedPeers (the coordinator-signed site directory, pinned)', () => {
     refuse([entry('site-a', me.identity), entry('site-b', b), entry('site-b', b)], 'SECAGG_INCONSISTENT');
     trustedPeers({ members: [entry('site-a', me.identity), entry('site-b', b)], enrollment: me, journal: j });
     refuse([entry('site-a', me.identity), entry('site-b', generateIdentity())], 'SECAGG_UNTRUSTED_KEY');
+  });
+
+  test('with a map of checked entries, an entry seen again is neither verified nor decoded again; another signature is', () => {
+    const j = journal();
+    const verified = new Map<string, TrustedPeer>();
+    const members = [entry('site-a', me.identity), entry('site-b', b)];
+    const first = trustedPeers({ members, enrollment: me, journal: { pinPeers: j.pinPeers.bind(j) }, verified });
+    expect(verified.size).toBe(2);
+    const again = trustedPeers({ members, enrollment: me, journal: { pinPeers: j.pinPeers.bind(j) }, verified });
+    expect(again.get('site-b')).toBe(first.get('site-b'));
+    const resigned = {
+      ...entry('site-b', b),
+      directorySignature: entry('site-b', b, generateIdentity()).directorySignature,
+    };
+    expect(() =>
+      trustedPeers({
+        members: [members[0]!, resigned],
+        enrollment: me,
+        journal: { pinPeers: j.pinPeers.bind(j) },
+        verified,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
   });
 
   test('an entry with exactly the pinned keys is not verified again; a new peer and changed keys still are', () => {

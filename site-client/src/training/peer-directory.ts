@@ -25,10 +25,10 @@ export function trustedPeers(opts: {
    */
   journal: Pick<Journal, 'pinPeers'> & Partial<Pick<Journal, 'peer'>>;
   /**
-   * Entries (site, keys, directory signature) already checked against the pinned coordinator key: not checked again
-   * (the same bytes verify the same); entries checked now are added.
+   * Entries (site, keys, directory signature) already checked against the pinned coordinator key, with their keys
+   * decoded: not checked or decoded again (the same bytes verify the same); entries checked now are added.
    */
-  verified?: Set<string>;
+  verified?: Map<string, TrustedPeer>;
 }): Map<string, TrustedPeer> {
   const { members, enrollment, journal, verified } = opts;
   const me = enrollment.state.siteId;
@@ -38,11 +38,12 @@ export function trustedPeers(opts: {
       throw new TwinfedError('SECAGG_INCONSISTENT', `The coordinator lists site ${m.siteId} twice in the cohort.`);
     const entry = { siteId: m.siteId, signPublicKey: m.signPublicKey, boxPublicKey: m.boxPublicKey };
     const seen = `${m.siteId}\n${m.signPublicKey}\n${m.boxPublicKey}\n${m.directorySignature}`;
+    const known = verified?.get(seen);
     const pin = journal.peer?.(m.siteId);
     const pinned = pin?.signPublicKey === m.signPublicKey && pin.boxPublicKey === m.boxPublicKey;
     if (
       !pinned &&
-      verified?.has(seen) !== true &&
+      known === undefined &&
       !verifySiteDirectoryEntry(entry, m.directorySignature, enrollment.coordinator.signPublicKey)
     ) {
       throw new TwinfedError(
@@ -57,12 +58,13 @@ export function trustedPeers(opts: {
     ) {
       throw new TwinfedError('SECAGG_UNTRUSTED_KEY', 'The coordinator lists this site with keys that are not its own.');
     }
-    verified?.add(seen);
-    out.set(m.siteId, {
+    const peer = known ?? {
       siteId: m.siteId,
       signPublicKey: fromB64(m.signPublicKey, 'SECAGG_UNTRUSTED_KEY'),
       boxPublicKey: fromB64(m.boxPublicKey, 'SECAGG_UNTRUSTED_KEY'),
-    });
+    };
+    verified?.set(seen, peer);
+    out.set(m.siteId, peer);
   }
   journal.pinPeers(
     members

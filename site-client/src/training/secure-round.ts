@@ -145,8 +145,8 @@ function maskedInput(opts: { header: UpdateHeaderInput; weights: WeightSet }): {
  */
 export class SecureRound {
   private readonly coordinatorFingerprint: string;
-  /** Directory entries whose coordinator signature this site already checked (each entry is checked once). */
-  private readonly verifiedEntries = new Set<string>();
+  /** Directory entries whose coordinator signature this site already checked, with their keys (each entry is checked once). */
+  private readonly verifiedEntries = new Map<string, TrustedPeer>();
   /** The size of the cohort in the last state read (sets the safety poll while push is up). */
   private cohortSize = 0;
   /** The graph of the round this site last dealt with. */
