@@ -141,6 +141,7 @@ export {
   ringToBytes64,
   subRing64,
 } from './crypto/ring64';
+export { wasmApi } from './wasm-api';
 export {
   assertSecaggCohort,
   maskKeyPair,

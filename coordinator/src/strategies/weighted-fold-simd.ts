@@ -1,3 +1,4 @@
+import { wasmApi } from '@twinfed/shared';
 import { foldWeighted, type FoldKernel, type WeightedUpdate } from './weighted-fold';
 import { FOLD_WASM_BASE64 } from './weighted-fold-wasm';
 
@@ -50,16 +51,6 @@ interface FoldExports {
   ): number;
 }
 
-/** The part of the WebAssembly JS API used here (the lib and @types/node this repo builds with do not declare it). */
-declare const WebAssembly:
-  | {
-      validate(bytes: Uint8Array): boolean;
-      Module: new (bytes: Uint8Array) => object;
-      Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
-      Instance: new (mod: object, imports: object) => { readonly exports: unknown };
-    }
-  | undefined;
-
 /** A kernel instance and the staging area in its memory, followed by {@link ZERO_BYTES} of zeros. */
 interface Bound {
   readonly wasm: FoldExports;
@@ -72,8 +63,8 @@ interface Bound {
 /** The SIMD kernel, or undefined where WebAssembly or its SIMD instructions are unavailable. */
 function simdKernel(): FoldKernel | undefined {
   const bytes = Buffer.from(FOLD_WASM_BASE64, 'base64');
-  if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return undefined;
-  const wa = WebAssembly;
+  if (wasmApi === undefined || !wasmApi.validate(bytes)) return undefined;
+  const wa = wasmApi;
   const mod = new wa.Module(bytes);
   /**
    * A fresh memory (zero-filled, pages mapped on first touch) of `size` bytes (rounded up to pages, at least

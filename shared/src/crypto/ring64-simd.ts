@@ -1,3 +1,4 @@
+import { wasmApi } from '../wasm-api';
 import { RING64_WASM_BASE64 } from './ring64-wasm';
 
 /**
@@ -20,16 +21,6 @@ interface RingExports {
   sub(dst: number, src: number, count: number): void;
 }
 
-/** The part of the WebAssembly JS API used here (the lib and @types/node this repo builds with do not declare it). */
-declare const WebAssembly:
-  | {
-      validate(bytes: Uint8Array): boolean;
-      Module: new (bytes: Uint8Array) => object;
-      Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
-      Instance: new (mod: object, imports: object) => { readonly exports: unknown };
-    }
-  | undefined;
-
 const PAGE = 65_536;
 /** The largest memory made for one sum (its lanes and the staged term): well inside every 64-bit engine's limit. */
 const MAX_BYTES = 2 ** 31;
@@ -42,10 +33,7 @@ let compiled: object | null | undefined;
 function kernelModule(): object | null {
   if (compiled !== undefined) return compiled;
   const bytes = Buffer.from(RING64_WASM_BASE64, 'base64');
-  compiled =
-    typeof WebAssembly !== 'undefined' && LITTLE_ENDIAN && WebAssembly.validate(bytes)
-      ? new WebAssembly.Module(bytes)
-      : null;
+  compiled = wasmApi !== undefined && LITTLE_ENDIAN && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
   return compiled;
 }
 
@@ -53,11 +41,11 @@ function kernelModule(): object | null {
 export function simdRing64Lanes(length: number): Ring64Lanes | undefined {
   const mod = kernelModule();
   const bytes = 8 * length;
-  if (!mod || typeof WebAssembly === 'undefined' || 2 * bytes > MAX_BYTES) return undefined;
+  if (!mod || wasmApi === undefined || 2 * bytes > MAX_BYTES) return undefined;
   // The sum at 0, the staged term after it (16-byte aligned: `bytes` is a multiple of 8, padded to 16).
   const stageAt = Math.ceil(bytes / 16) * 16;
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((stageAt + bytes) / PAGE)) });
-  const wasm = new WebAssembly.Instance(mod, { env: { memory } }).exports as RingExports;
+  const memory = new wasmApi.Memory({ initial: Math.max(1, Math.ceil((stageAt + bytes) / PAGE)) });
+  const wasm = new wasmApi.Instance(mod, { env: { memory } }).exports as RingExports;
   const sum = new Uint32Array(memory.buffer, 0, 2 * length);
   const stage = new Uint32Array(memory.buffer, stageAt, 2 * length);
   return {
