@@ -1,10 +1,13 @@
 /** PostgreSQL: site updates (encrypted envelopes, bytea) per round. */
 import { unknownRound, unknownVersion } from '../errors';
-import { jsonOrNull } from '../util';
 import type { Round, Update, UpdateSummary } from '../records';
 import type { UpdateStore } from '../types';
 import { fromBytea, parseJson, toBytea, type PgContext } from './context';
 import { FOREIGN_KEY_VIOLATION, pgCode, type Sql } from './db';
+import { EVALUATION_INSERT_COLUMNS, EVALUATION_UPSERT, evaluationValues } from './versions';
+
+/** The evaluation parameters of an update that carries none. */
+const NO_EVALUATION: readonly null[] = [null, null, null, null, null, null];
 
 interface HeaderRow extends Omit<UpdateSummary, 'metrics'> {
   metrics: string;
@@ -56,10 +59,9 @@ export function updates(x: PgContext): UpdateStore {
                    SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM r
                    WHERE NOT EXISTS (SELECT 1 FROM e) AND ($9::text[] IS NULL OR r.state = ANY($9::text[]))
                    ON CONFLICT DO NOTHING RETURNING 1),
-             v AS (INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
+             v AS (INSERT INTO evaluations (${EVALUATION_INSERT_COLUMNS})
                    SELECT $10, $11, $12, $13, $14, $15 FROM i WHERE $10::text IS NOT NULL
-                   ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = EXCLUDED.metrics,
-                     calibration = EXCLUDED.calibration, n = EXCLUDED.n, created_at = EXCLUDED.created_at)
+                   ${EVALUATION_UPSERT})
            SELECT (SELECT state FROM r) AS "roundState", (SELECT COUNT(*) FROM i) AS inserted, e.*
            FROM (SELECT 1) AS one LEFT JOIN e ON true`,
           [
@@ -72,12 +74,7 @@ export function updates(x: PgContext): UpdateStore {
             JSON.stringify(u.metrics),
             u.receivedAt,
             options?.acceptStates ?? null,
-            ev?.versionId ?? null,
-            ev?.siteId ?? null,
-            ev ? JSON.stringify(ev.metrics) : null,
-            jsonOrNull(ev?.calibration),
-            ev?.n ?? null,
-            ev?.createdAt ?? null,
+            ...(ev ? evaluationValues(ev) : NO_EVALUATION),
           ],
         );
       } catch (err) {

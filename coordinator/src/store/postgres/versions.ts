@@ -1,6 +1,6 @@
 /** PostgreSQL: model registry (versions, weights, strategy state) and evaluations. */
 import { alreadyExists, unknownFederation, unknownVersion } from '../errors';
-import type { Evaluation, FederationPatch, ModelVersion } from '../records';
+import type { Evaluation, FederationPatch, ModelVersion, NewEvaluation } from '../records';
 import type { VersionStore } from '../types';
 import { applyPatch, jsonOrNull } from '../util';
 import { appendAudit, signHead } from './audit';
@@ -23,6 +23,21 @@ const VERSIONS = `SELECT id, federation_id AS "federationId", parent_version_id 
 const EVALUATION_COLUMNS = `version_id AS "versionId", site_id AS "siteId", metrics, calibration, n,
   created_at AS "createdAt"`;
 const EVALUATIONS = `SELECT ${EVALUATION_COLUMNS} FROM evaluations`;
+
+/** The columns a new evaluation is inserted into, in the order of {@link evaluationValues}. */
+export const EVALUATION_INSERT_COLUMNS = 'version_id, site_id, metrics, calibration, n, created_at';
+/** The tail of an evaluation insert: a site's later report of a version replaces its earlier one. */
+export const EVALUATION_UPSERT = `ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = EXCLUDED.metrics,
+  calibration = EXCLUDED.calibration, n = EXCLUDED.n, created_at = EXCLUDED.created_at`;
+/** A new evaluation's values for {@link EVALUATION_INSERT_COLUMNS}. */
+export const evaluationValues = (e: NewEvaluation): unknown[] => [
+  e.versionId,
+  e.siteId,
+  JSON.stringify(e.metrics),
+  jsonOrNull(e.calibration),
+  e.n,
+  e.createdAt,
+];
 
 const toVersion = (row: VersionRow): ModelVersion => ({ ...row, meta: parseJson<ModelVersion['meta']>(row.meta) });
 const toEvaluation = (row: EvaluationRow): Evaluation => ({
@@ -140,12 +155,9 @@ export function versions(x: PgContext): VersionStore {
       // One autocommit statement: the foreign key on version_id is the existence check (a version is never deleted).
       try {
         const row = await x.sql.one<EvaluationRow>(
-          `INSERT INTO evaluations (version_id, site_id, metrics, calibration, n, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (version_id, site_id) DO UPDATE SET metrics = EXCLUDED.metrics,
-             calibration = EXCLUDED.calibration, n = EXCLUDED.n, created_at = EXCLUDED.created_at
+          `INSERT INTO evaluations (${EVALUATION_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ${EVALUATION_UPSERT}
            RETURNING ${EVALUATION_COLUMNS}`,
-          [e.versionId, e.siteId, JSON.stringify(e.metrics), jsonOrNull(e.calibration), e.n, e.createdAt],
+          evaluationValues(e),
         );
         return toEvaluation(row as EvaluationRow);
       } catch (err) {
