@@ -229,6 +229,11 @@ export {
 export { SignedPlanMemo, signPlan, verifySignedPlan, type SignedPlan } from './envelope/signed-plan';
 export { signSiteDirectoryEntry, verifySiteDirectoryEntry } from './envelope/site-directory';
 export {
+  neighbourhoodDirectoryDigest,
+  signNeighbourhoodDirectory,
+  verifyNeighbourhoodDirectory,
+} from './envelope/neighbourhood-directory';
+export {
   openCrossSiteModel,
   sealCrossSiteModel,
   signCrossSiteMatrix,

@@ -13,6 +13,8 @@ import {
   signHandshake,
   SITE_NAMESPACE,
   toB64,
+  neighbourhoodDirectoryDigest,
+  verifyNeighbourhoodDirectory,
   verifySecaggKeys,
   verifySiteDirectoryEntry,
   type CurrentRound,
@@ -337,13 +339,37 @@ describe('secure aggregation over real HTTP', () => {
         expect(mine.survivors).toEqual(full.survivors!.filter((m) => near.includes(m.siteId)));
         expect(mine.cohortIds).toEqual(full.cohort.map((m) => m.siteId).sort());
         expect(mine.survivorIds).toEqual(full.survivors!.map((m) => m.siteId).sort());
-        expect({ ...mine, cohort: [], survivors: [], view: 0, cohortIds: 0, survivorIds: 0 }).toEqual({
+        // One coordinator signature over exactly the listed entries, for this site and round (the full view has none);
+        // signed once: every read of the round carries the same.
+        const listed = { ...s.rd(1), siteId: s.site.siteId, entries: mine.cohort };
+        const vouch = (entries: typeof mine.cohort, siteId = s.site.siteId) =>
+          verifyNeighbourhoodDirectory(
+            neighbourhoodDirectoryDigest({ ...listed, siteId, entries }),
+            mine.neighbourhoodSignature!,
+            s.site.coordinatorSignPublicKey,
+          );
+        expect(full.neighbourhoodSignature).toBeUndefined();
+        expect(vouch(mine.cohort)).toBe(true);
+        expect(vouch(mine.cohort.slice(1))).toBe(false);
+        expect(vouch(full.cohort)).toBe(false);
+        expect(vouch(mine.cohort, sites.find((x) => x !== s)!.site.siteId)).toBe(false);
+        expect((await s.state(1, 'neighbourhood')).neighbourhoodSignature).toBe(mine.neighbourhoodSignature);
+        expect({
+          ...mine,
+          cohort: [],
+          survivors: [],
+          view: 0,
+          cohortIds: 0,
+          survivorIds: 0,
+          neighbourhoodSignature: 0,
+        }).toEqual({
           ...full,
           cohort: [],
           survivors: [],
           view: 0,
           cohortIds: 0,
           survivorIds: 0,
+          neighbourhoodSignature: 0,
         });
       }
       expect((await sites[0]!.site.request('GET', `${routes.secagg(fid, 1)}?view=everything`)).status).toBe(400);

@@ -401,11 +401,15 @@ export class SecureAggregation {
     // The neighbourhood view: only the keys the site uses (its closed neighbourhood's), and the ids of S and U2.
     const near = view === 'neighbourhood' && graph.kind === 'sparse' ? relayed : undefined;
     // The large parts are the round's frozen objects (or arrays of them): their serialisation is kept (frozen-json).
+    const listed = near ? this.nearOf(directory.entries, siteId, near) : directory.entries;
+    // With the neighbourhood view, one signature over the listed entries (envelope/neighbourhood-directory): the site
+    // checks it instead of each entry's. Signed once per site and round (the list is frozen and kept with the round).
     const views = near
       ? {
           view: 'neighbourhood' as const,
           cohortIds: directory.ids as string[],
           survivorIds: relay ? (relay.survivorIds as string[]) : null,
+          neighbourhoodSignature: this.directory.neighbourhood(this.context(round), siteId, listed),
         }
       : {};
     return {
@@ -413,7 +417,7 @@ export class SecureAggregation {
       round: round.round,
       phase: closed ? 'closed' : unmasking ? 'unmasking' : cohort ? 'masking' : 'sharing',
       threshold: this.threshold(loaded.plan, round),
-      cohort: (near ? this.nearOf(directory.entries, siteId, near) : directory.entries) as CohortMember[],
+      cohort: listed as CohortMember[],
       shared,
       revealed,
       survivors: relay ? ((near ? this.nearOf(relay.survivors, siteId, near) : relay.survivors) as Survivor[]) : null,

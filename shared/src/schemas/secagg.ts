@@ -101,6 +101,13 @@ export const SecaggStateSchema = z.object({
   cohortIds: z.array(IdSchema).optional(),
   /** With the neighbourhood view: every site of U2 (sorted), once fixed. */
   survivorIds: z.array(IdSchema).nullable().optional(),
+  /**
+   * With the neighbourhood view: the coordinator's signature, by the key that signs the site directory, over the
+   * round's context, the calling site and exactly the `cohort` entries listed (envelope/neighbourhood-directory). A
+   * site that checks it trusts those entries without checking each one's `directorySignature` (kept for older sites).
+   * Absent from the full view and from older coordinators.
+   */
+  neighbourhoodSignature: signature.optional(),
 });
 export type SecaggState = z.infer<typeof SecaggStateSchema>;
 
