@@ -26,7 +26,7 @@ describe('Journal', () => {
     expect(again.upload('fed-2', 1)).toBeUndefined();
     expect(again.hasEvaluation('v1')).toBe(true);
     expect(again.hasEvaluation('v2')).toBe(false);
-    expect((fs.statSync(path.join(dir, JOURNAL_FILE)).mode & 0o777).toString(8)).toBe('600');
+    expect((fs.statSync(path.join(dir, JOURNAL_LOG_FILE)).mode & 0o777).toString(8)).toBe('600');
   });
 
   test('keeps the metric values of an evaluation, and still opens a journal written before they were recorded', () => {
@@ -141,12 +141,13 @@ describe('Journal: secure-aggregation records are appended, not rewritten', () =
   test('a record is appended to the log (the journal file is not rewritten) and replayed on reopening', () => {
     const dir = tmp();
     const j = Journal.open(dir);
+    j.recordStatsContribution('fed-1', 'AAAA'); // a full write
     j.recordUpload(upload);
     const before = fs.readFileSync(path.join(dir, JOURNAL_FILE), 'utf8');
     j.recordSecagg('fed-1', 1, { baseVersionId: 'v0', cohort: ['a', 'b', 'c'], threshold: 3 });
     j.recordSecagg('fed-1', 1, { u2: [{ siteId: 'a', maskPublicKey: 'k' }, { siteId: 'b' }] });
     expect(fs.readFileSync(path.join(dir, JOURNAL_FILE), 'utf8')).toBe(before);
-    expect(fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE), 'utf8').split('\n')).toHaveLength(3);
+    expect(fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE), 'utf8').split('\n')).toHaveLength(4);
     expect((fs.statSync(path.join(dir, JOURNAL_LOG_FILE)).mode & 0o777).toString(8)).toBe('600');
     const again = Journal.open(dir);
     expect(again.secagg('fed-1', 1)).toEqual({ ...entry, u2: [{ siteId: 'a', maskPublicKey: 'k' }, { siteId: 'b' }] });
@@ -182,14 +183,46 @@ describe('Journal: secure-aggregation records are appended, not rewritten', () =
     j.recordSecagg('fed-1', 1, { ...entry, shares: '{"body":1}' });
     j.recordSecagg('fed-1', 1, { reveal: { seedOf: ['a'], maskKeyOf: [], body: '{"r":1}' } });
     j.closeSecagg('fed-1', 1);
+    j.recordUpload(upload);
     const log = fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE));
-    j.recordUpload(upload); // a full write
+    j.recordStatsContribution('fed-1', 'AAAA'); // a full write
     expect(fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE), 'utf8')).toBe('');
+    expect((fs.statSync(path.join(dir, JOURNAL_FILE)).mode & 0o777).toString(8)).toBe('600');
     const closed = { ...entry, reveal: { seedOf: ['a'], maskKeyOf: [] }, closed: true };
     expect(Journal.open(dir).secagg('fed-1', 1)).toEqual(closed);
     // A crash between writing the journal file and emptying the log: the log is replayed over what it already holds.
     fs.writeFileSync(path.join(dir, JOURNAL_LOG_FILE), log);
     expect(Journal.open(dir).secagg('fed-1', 1)).toEqual(closed);
-    expect(Journal.open(dir).upload('fed-1', 1)).toEqual(upload);
+    expect(Journal.open(dir).snapshot().uploads).toEqual([upload]);
+  });
+
+  test("a round's upload, evaluation and newly pinned peers are appended too, and replayed once", () => {
+    const dir = tmp();
+    const j = Journal.open(dir);
+    j.recordStatsContribution('fed-1', 'AAAA'); // the journal file exists
+    const before = fs.readFileSync(path.join(dir, JOURNAL_FILE), 'utf8');
+    const evaluation = { federationId: 'fed-1', versionId: 'v1', n: 10, at: '2025-01-01T00:00:00Z' };
+    const peer = { siteId: 'b', signPublicKey: 'S1', boxPublicKey: 'B1' };
+    j.recordUpload(upload);
+    j.recordEvaluation(evaluation);
+    j.pinPeers([peer], '2025-01-01T00:00:00Z');
+    j.pinPeers([peer]); // already pinned: nothing appended
+    expect(fs.readFileSync(path.join(dir, JOURNAL_FILE), 'utf8')).toBe(before);
+    expect(fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE), 'utf8').split('\n')).toHaveLength(4);
+    const again = Journal.open(dir);
+    expect(again.upload('fed-1', 1)).toEqual(upload);
+    expect(again.hasEvaluation('v1')).toBe(true);
+    expect(again.peer('b')).toEqual({ ...peer, pinnedAt: '2025-01-01T00:00:00Z' });
+    expect(() => again.pinPeers([{ ...peer, boxPublicKey: 'B2' }])).toThrow(
+      expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }),
+    );
+    // Folded by a full write, then the same log replayed (a crash before it was emptied): nothing twice.
+    const log = fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE));
+    again.pinPlan({ federationId: 'fed-2', planSha256: 'ab'.repeat(32), at: '2025-01-01T00:00:00Z' });
+    fs.writeFileSync(path.join(dir, JOURNAL_LOG_FILE), log);
+    const replayed = Journal.open(dir).snapshot();
+    expect(replayed.uploads).toEqual([upload]);
+    expect(replayed.evaluations).toEqual([evaluation]);
+    expect(replayed.peers).toEqual([{ ...peer, pinnedAt: '2025-01-01T00:00:00Z' }]);
   });
 });

@@ -7,11 +7,12 @@ import { fsyncDir, readJsonIfExists, writeFileAtomic } from '../fs-atomic';
 /** File name of the journal inside the data directory. */
 export const JOURNAL_FILE = 'rounds.json';
 /**
- * File name of the journal's append-only log (beside {@link JOURNAL_FILE}): secure-aggregation records, one JSON line
- * each, appended and fsync'd, folded into the journal file by its next full write.
+ * File name of the journal's append-only log (beside {@link JOURNAL_FILE}): what every round adds (secure-aggregation
+ * records, the acknowledged upload, the accepted evaluation, newly pinned peers), one JSON line each, appended and
+ * fsync'd, folded into the journal file by its next full write.
  */
 export const JOURNAL_LOG_FILE = 'rounds.log';
-/** A log longer than this is folded into the journal file instead of growing (a secure round appends ≈ 40 KB at k = 108). */
+/** A log longer than this is folded into the journal file instead of growing (a secure round appends ≈ 40–60 KB at k = 108). */
 const LOG_FOLD_BYTES = 1 << 20;
 /** Directory (inside the data directory) of masked update envelopes stored before they are sent. */
 const SECAGG_ENVELOPES_DIR = 'secagg';
@@ -69,16 +70,22 @@ const SecaggEntrySchema = z.object({
     .optional(),
   closed: z.boolean().optional(),
 });
-/** One line of the log: fields of a secure round's entry, or its closing. */
-const SecaggRecordSchema = z.union([
+/**
+ * One line of the log: fields of a secure round's entry, or its closing; an acknowledged upload, an accepted
+ * evaluation, or peers pinned for the first time.
+ */
+const LogRecordSchema = z.union([
   z.object({
     federationId: z.string(),
     round: z.number().int(),
     fields: SecaggEntrySchema.omit({ federationId: true, round: true, closed: true }),
   }),
   z.object({ federationId: z.string(), round: z.number().int(), close: z.literal(true) }),
+  z.object({ upload: UploadEntrySchema }),
+  z.object({ evaluation: EvaluationEntrySchema }),
+  z.object({ peers: z.array(PeerEntrySchema) }),
 ]);
-type SecaggRecord = z.infer<typeof SecaggRecordSchema>;
+type LogRecord = z.infer<typeof LogRecordSchema>;
 /** The masked statistics contribution of a federation (base64), stored before it is sent and only ever re-sent. */
 const StatsEntrySchema = z.object({ federationId: z.string(), masked: z.string(), at: z.string() });
 /** The masked baseline contribution of a Cox federation (base64) for its final version, recorded before it is sent. */
@@ -135,11 +142,31 @@ function closedEntry(e: SecaggEntry): SecaggEntry {
 }
 
 /**
- * Replays the log's records onto `data.secagg`, in order, each field set only where it is unset: replaying records
- * the journal file already holds (a crash between a full write and emptying the log) leaves it as it was.
+ * Replays the log's records onto `data`, in order, each secure-round field set only where it is unset, an upload,
+ * evaluation or peer added only where none is recorded for its round, version or site: replaying records the journal
+ * file already holds (a crash between a full write and emptying the log) leaves it as it was.
  */
-function replay(data: JournalData, records: readonly SecaggRecord[]): void {
+function replay(data: JournalData, records: readonly LogRecord[]): void {
   for (const r of records) {
+    if ('upload' in r) {
+      const u = r.upload;
+      if (!data.uploads.some((x) => x.federationId === u.federationId && x.round === u.round)) data.uploads.push(u);
+      continue;
+    }
+    if ('evaluation' in r) {
+      const e = r.evaluation;
+      if (!data.evaluations.some((x) => x.versionId === e.versionId)) data.evaluations.push(e);
+      continue;
+    }
+    if ('peers' in r) {
+      const pinned = new Set(data.peers.map((p) => p.siteId));
+      for (const p of r.peers) {
+        if (pinned.has(p.siteId)) continue;
+        data.peers.push(p);
+        pinned.add(p.siteId);
+      }
+      continue;
+    }
     const i = data.secagg.findIndex((x) => x.federationId === r.federationId && x.round === r.round);
     const current: SecaggEntry = i >= 0 ? data.secagg[i]! : { federationId: r.federationId, round: r.round };
     let next: SecaggEntry;
@@ -159,7 +186,7 @@ function replay(data: JournalData, records: readonly SecaggRecord[]): void {
  * crash while appending (never fsync'd, so never acted on): ignored, as is a last line that does not parse; a damaged
  * line before another one is corruption (`CONFIG_INVALID`).
  */
-function readLog(file: string): { records: SecaggRecord[]; good: number; size: number } {
+function readLog(file: string): { records: LogRecord[]; good: number; size: number } {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
@@ -167,12 +194,12 @@ function readLog(file: string): { records: SecaggRecord[]; good: number; size: n
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], good: 0, size: 0 };
     throw e;
   }
-  const records: SecaggRecord[] = [];
+  const records: LogRecord[] = [];
   let start = 0;
   for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
-    let record: SecaggRecord | undefined;
+    let record: LogRecord | undefined;
     try {
-      const parsed = SecaggRecordSchema.safeParse(JSON.parse(buf.toString('utf8', start, nl)));
+      const parsed = LogRecordSchema.safeParse(JSON.parse(buf.toString('utf8', start, nl)));
       if (parsed.success) record = parsed.data;
     } catch {
       // judged below
@@ -192,8 +219,9 @@ function readLog(file: string): { records: SecaggRecord[]; good: number; size: n
  * accepted and the plan digest the site accepted per federation (written after each acknowledgement, so a restarted
  * site never uploads twice for the same round nor re-posts an evaluation, and refuses a changed plan); and what must
  * hold against a lying coordinator (written *before* sending): the peers' pinned identity keys, each
- * secure-aggregation round's views and messages, the statistics contribution. Every write is atomic and fsync'd; a
- * secure round's records are appended to the log ({@link JOURNAL_LOG_FILE}) instead of rewriting the whole file.
+ * secure-aggregation round's views and messages, the statistics contribution. Every write is atomic and fsync'd; what
+ * each round adds (secure-round records, upload, evaluation, new peers) is appended to the log ({@link JOURNAL_LOG_FILE})
+ * instead of rewriting the whole file, which grows with every round.
  */
 export class Journal {
   private data: JournalData;
@@ -258,7 +286,8 @@ export class Journal {
   /** Records an acknowledged upload (durably, before returning). Recording the same round again is a no-op. */
   recordUpload(entry: UploadEntry): void {
     if (this.upload(entry.federationId, entry.round)) return;
-    this.save({ ...this.data, uploads: [...this.data.uploads, UploadEntrySchema.parse(entry)] });
+    const upload = UploadEntrySchema.parse(entry);
+    this.append({ upload }, { ...this.data, uploads: [...this.data.uploads, upload] });
   }
 
   /** True when the evaluation of `versionId` was already accepted. */
@@ -269,7 +298,8 @@ export class Journal {
   /** Records an accepted evaluation (durably). */
   recordEvaluation(entry: EvaluationEntry): void {
     if (this.hasEvaluation(entry.versionId)) return;
-    this.save({ ...this.data, evaluations: [...this.data.evaluations, EvaluationEntrySchema.parse(entry)] });
+    const evaluation = EvaluationEntrySchema.parse(entry);
+    this.append({ evaluation }, { ...this.data, evaluations: [...this.data.evaluations, evaluation] });
   }
 
   /** The plan digest pinned for a federation (the first signed plan this site accepted for it), if any. */
@@ -333,7 +363,7 @@ export class Journal {
         );
       }
     }
-    if (fresh.length > 0) this.save({ ...this.data, peers: [...this.data.peers, ...fresh] });
+    if (fresh.length > 0) this.append({ peers: fresh }, { ...this.data, peers: [...this.data.peers, ...fresh] });
   }
 
   /**
@@ -375,22 +405,26 @@ export class Journal {
     const set = Object.fromEntries(
       Object.entries(fields).filter(([k, v]) => v !== undefined && !same(v, current[k as keyof SecaggEntry])),
     );
-    this.append({ federationId, round, fields: set }, entry);
+    this.append({ federationId, round, fields: set }, this.withSecagg(entry));
   }
 
-  /**
-   * Makes one secure-round record durable — appended to the log and fsync'd (the journal file is not rewritten) — and
-   * then puts `entry` in place of the round's entry in memory. A log past {@link LOG_FOLD_BYTES} is folded by a full
-   * write instead.
-   */
-  private append(record: SecaggRecord, entry: SecaggEntry): void {
-    const next = {
+  /** The journal's content with `entry` in place of its round's entry. */
+  private withSecagg(entry: SecaggEntry): JournalData {
+    return {
       ...this.data,
       secagg: [
-        ...this.data.secagg.filter((x) => !(x.federationId === record.federationId && x.round === record.round)),
+        ...this.data.secagg.filter((x) => !(x.federationId === entry.federationId && x.round === entry.round)),
         entry,
       ],
     };
+  }
+
+  /**
+   * Makes one record durable — appended to the log and fsync'd (the journal file is not rewritten) — and then takes
+   * `next` (the content with the record applied) as the journal's content in memory. A log past {@link LOG_FOLD_BYTES}
+   * is folded by a full write instead.
+   */
+  private append(record: LogRecord, next: JournalData): void {
     const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
     if (this.log.good + line.byteLength > LOG_FOLD_BYTES) return this.save(next);
     const created = this.log.size === 0 && !fs.existsSync(this.logFile);
@@ -415,7 +449,7 @@ export class Journal {
   closeSecagg(federationId: string, round: number): void {
     const e = this.data.secagg.find((x) => x.federationId === federationId && x.round === round);
     if (!e || e.closed) return;
-    this.append({ federationId, round, close: true }, closedEntry(e));
+    this.append({ federationId, round, close: true }, this.withSecagg(closedEntry(e)));
     this.dropMaskedEnvelope(federationId, round);
   }
 
