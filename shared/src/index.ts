@@ -282,6 +282,7 @@ export {
   type FederationEvaluations,
   type FederationState,
   type FederationView,
+  ID_RE,
   IdSchema,
   type InvitationResponse,
   normalizationStatsContext,

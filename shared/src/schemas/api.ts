@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nameKeySchema, nameSchema } from './names';
 import { PlanSchema, type Plan } from './plan';
 import { CalibrationSchema } from './calibration';
-import { IdSchema } from './ids';
+import { ID_RE, IdSchema } from './ids';
 import { SignedPlanSchema } from '../envelope/signed-plan';
 import { printable } from '../printable';
 
@@ -17,7 +17,7 @@ const metricRecord = z
   .record(nameKeySchema(64), z.number().refine(Number.isFinite, 'finite'))
   .refine((r) => Object.keys(r).length <= 64, 'at most 64 metrics');
 
-export { IdSchema };
+export { ID_RE, IdSchema };
 
 /** The coordinator's public identity, pinned by sites at enrollment. */
 export const CoordinatorKeysSchema = z.object({

@@ -198,3 +198,40 @@ describe('CoordinatorClient currentRoundWithVersion', () => {
     await expect(client.currentRoundWithVersion(fid)).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 });
+
+describe('CoordinatorClient secaggState', () => {
+  const state = {
+    federationId: 'fed-1',
+    round: 1,
+    phase: 'unmasking',
+    threshold: 2,
+    cohort: [],
+    shared: true,
+    revealed: false,
+    survivors: null,
+    sharesForMe: [],
+    maskedBy: ['site-a', 'site-b'],
+    consistency: [],
+    sharesDeadlineAt: '2026-01-01T00:00:00.000Z',
+    unmaskDeadlineAt: '2026-01-01T00:01:00.000Z',
+    view: 'neighbourhood',
+    cohortIds: ['site-a', 'site-b', 'site-c'],
+    survivorIds: ['site-a', 'site-b'],
+  };
+
+  test('a signed GET with the view asked, the answer validated', async () => {
+    const { client, seen } = answering(state);
+    await expect(client.secaggState({ federationId: 'fed-1', round: 1, view: 'neighbourhood' })).resolves.toEqual(
+      state,
+    );
+    expect([seen[0]!.method, seen[0]!.url]).toEqual([
+      'GET',
+      'http://coord.test/v1/federations/fed-1/rounds/1/secagg?view=neighbourhood',
+    ]);
+  });
+
+  test('an id list that does not match the protocol is INTERNAL', async () => {
+    const { client } = answering({ ...state, maskedBy: ['site-a', 'site b'] });
+    await expect(client.secaggState({ federationId: 'fed-1', round: 1 })).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+});

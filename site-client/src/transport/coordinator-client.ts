@@ -46,6 +46,7 @@ import {
   type SignedDownload,
 } from '@twinfed/shared';
 import { CurrentRoundParser } from './current-round-parser';
+import { SecaggStateParser } from './secagg-state-parser';
 import { HttpTransport, type HttpTransportOptions } from './http';
 
 /** `GET /v1/models/:id`: the version's metadata as the coordinator signed it, unverified. */
@@ -166,6 +167,8 @@ export class CoordinatorClient implements SiteApi {
   private noRoundDownload = false;
   /** Parses the `rounds/current` answers, the plan once per change of it (see CurrentRoundParser). */
   private readonly currentRoundParser = new CurrentRoundParser();
+  /** Checks the secure-aggregation state answers' long lists without zod's per-element parse (see SecaggStateParser). */
+  private readonly secaggStateParser = new SecaggStateParser();
 
   constructor(options: HttpTransportOptions) {
     this.http = new HttpTransport(options);
@@ -402,9 +405,13 @@ export class CoordinatorClient implements SiteApi {
     view?: SecaggStateView;
     signal?: AbortSignal;
   }): Promise<SecaggState> {
-    return this.call(callOf(api.secagg, 'get', { fid: opts.federationId, round: opts.round }, { view: opts.view }), {
-      signal: opts.signal,
-    });
+    const { method, path } = callOf(
+      api.secagg,
+      'get',
+      { fid: opts.federationId, round: opts.round },
+      { view: opts.view },
+    );
+    return this.http.json({ method, path, ...(opts.signal ? { signal: opts.signal } : {}) }, this.secaggStateParser);
   }
 
   /** `POST …/secagg/shares`: this site's round mask public key and share boxes (idempotent). */
