@@ -98,7 +98,8 @@ export class HttpTransport {
     const res = await this.send(req);
     let value: unknown;
     try {
-      value = JSON.parse(Buffer.from(res.body).toString('utf8'));
+      // The body's own bytes decoded in place (Buffer.from(Uint8Array) would copy them first).
+      value = JSON.parse(Buffer.from(res.body.buffer, res.body.byteOffset, res.body.byteLength).toString('utf8'));
     } catch {
       throw new TwinfedError('INTERNAL', `The coordinator sent invalid JSON for ${req.method} ${req.path}.`);
     }
