@@ -160,6 +160,7 @@ export {
   shareSecrets,
   unmaskSum,
 } from './crypto/secagg';
+export { secaggConsistencyMac, verifySecaggConsistencyMac } from './crypto/secagg-mac';
 export {
   DEFAULT_SECAGG_GRAPH,
   type SecaggGraph,

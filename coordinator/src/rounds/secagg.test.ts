@@ -8,13 +8,17 @@ import {
   routes,
   planSecaggGraph,
   PlanSchema,
+  secaggCohortDigest,
   secaggGraph,
+  secaggNeighbourhoodDigest,
+  secaggNeighbourhoodStatement,
   secaggThreshold,
   signHandshake,
   SITE_NAMESPACE,
   toB64,
   neighbourhoodDirectoryDigest,
   verifyNeighbourhoodDirectory,
+  verifySecaggConsistencyMac,
   verifySecaggKeys,
   verifySiteDirectoryEntry,
   type CurrentRound,
@@ -184,6 +188,13 @@ describe('secure aggregation over real HTTP', () => {
       const wrong = await sites[0]!.consistency(1, unmasking.maskedBy!.slice(1));
       expect(wrong.status).toBe(409);
       expect((await json<{ error: { code: string } }>(wrong)).error.code).toBe('SECAGG_INCONSISTENT');
+      // Consistency MACs belong to sparse graphs only: the complete graph's sites check signatures.
+      const withMacs = await sites[0]!.site.request('POST', routes.secaggConsistency(fid, 1), {
+        signature: toB64(new Uint8Array(64)),
+        macs: [{ to: sites[1]!.site.siteId, mac: toB64(new Uint8Array(32)) }],
+      });
+      expect(withMacs.status).toBe(400);
+      expect((await json<{ error: { code: string } }>(withMacs)).error.code).toBe('VALIDATION_FAILED');
       for (const s of sites) expect((await s.consistency(1)).status).toBe(201);
       expect((await sites[0]!.consistency(1)).status).toBe(200);
       expect((await sites[1]!.state(1)).consistency.map((x) => x.siteId).sort()).toEqual(
@@ -388,6 +399,25 @@ describe('secure aggregation over real HTTP', () => {
       const v2 = await u3[0]!.consistency(1, undefined, 'complete');
       expect(v2.status).toBe(409);
       expect((await json<{ error: { code: string } }>(v2)).error.code).toBe('SECAGG_INCONSISTENT');
+      // MACs go exactly to the signer's neighbours in U3, each once: one to a non-neighbour, to itself, twice to
+      // one neighbour, to a dropped neighbour or to too few is refused with a stable code, and nothing is stored.
+      const me = u3[0]!.site.siteId;
+      const nbInU3 = graph.neighbours(me).filter((id) => unmasking.maskedBy!.includes(id));
+      const far = unmasking.maskedBy!.find((id) => id !== me && !graph.neighbours(me).includes(id))!;
+      const droppedNb = graph.neighbours(me).find((id) => !unmasking.maskedBy!.includes(id));
+      const badMacs: Array<(m: Array<{ to: string; mac: string }>) => Array<{ to: string; mac: string }>> = [
+        (m) => [{ ...m[0]!, to: far }, ...m.slice(1)],
+        (m) => [...m, { ...m[0]!, to: me }],
+        (m) => [m[0]!, m[0]!, ...m.slice(2)],
+        (m) => m.slice(1),
+        ...(droppedNb ? [(m: Array<{ to: string; mac: string }>) => [...m, { ...m[0]!, to: droppedNb }]] : []),
+      ];
+      for (const bad of badMacs) {
+        const res = await u3[0]!.consistency(1, undefined, undefined, bad);
+        expect(res.status).toBe(400);
+        expect((await json<{ error: { code: string } }>(res)).error.code).toBe('VALIDATION_FAILED');
+      }
+      expect(nbInU3.length).toBeGreaterThanOrEqual(graph.threshold - 1);
       // `revealing` is pushed to each site once t_g of its own closed neighbourhood signed, not at a global count:
       // the first site's neighbourhood signs first, and only the sites it completes are told.
       const phases = await listenToPhases(
@@ -415,12 +445,39 @@ describe('secure aggregation over real HTTP', () => {
       // Every member of U3 told exactly once; the dropped sites never.
       for (const id of phases.heard.keys()) expect([id, told(id)]).toEqual([id, inU3.has(id) ? 1 : 0]);
       phases.close();
-      // Each site is relayed only the signatures of itself and its neighbours in U3.
+      // Each site is relayed only the signatures of itself and its neighbours in U3, each neighbour's with its MAC
+      // for this site only (none with its own), and that MAC verifies at this site over the signer's statement.
+      const cohortSha256 = secaggCohortDigest(first.cohort.map((m) => m.siteId));
+      const boxKey = new Map(first.cohort.map((m) => [m.siteId, fromB64(m.boxPublicKey)]));
+      const relayedMacs: string[] = [];
       for (const s of u3) {
         const near = new Set([s.site.siteId, ...graph.neighbours(s.site.siteId)]);
-        const relayed = (await s.state(1)).consistency.map((x) => x.siteId).sort();
-        expect(relayed).toEqual(unmasking.maskedBy!.filter((id) => near.has(id)).sort());
+        const relayed = (await s.state(1)).consistency;
+        expect(relayed.map((x) => x.siteId).sort()).toEqual(unmasking.maskedBy!.filter((id) => near.has(id)).sort());
+        for (const x of relayed) {
+          if (x.siteId === s.site.siteId) {
+            expect(x.mac).toBeUndefined();
+            continue;
+          }
+          const digest = secaggNeighbourhoodDigest(
+            secaggNeighbourhoodStatement({
+              ...s.rd(1),
+              cohortSha256,
+              degree: graph.degree,
+              threshold: graph.threshold,
+              siteId: x.siteId,
+              neighbours: graph.neighbours(x.siteId),
+              u2: new Set(unmasking.survivors!.map((m) => m.siteId)),
+              u3: new Set(unmasking.maskedBy),
+            }),
+          );
+          const at = { ...s.ctx(1), from: x.siteId, to: s.site.siteId, peerBoxPublicKey: boxKey.get(x.siteId)! };
+          expect(verifySecaggConsistencyMac({ ...at, digest, mac: x.mac! })).toBe(true);
+          relayedMacs.push(x.mac!);
+        }
       }
+      // 21 signers' MACs, each relayed once to the one site it is for (all distinct).
+      expect(new Set(relayedMacs).size).toBe(relayedMacs.length);
       // The sum unmasks as soon as every secret has t shares from its holders, possibly before all 21 revealed.
       let revealed = 0;
       for (const s of u3) {

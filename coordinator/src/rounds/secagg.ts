@@ -90,6 +90,13 @@ interface CohortDirectory {
   ids: readonly string[];
 }
 type RelayedSignature = SecaggState['consistency'][number];
+/** A stored consistency message as relayed: the signature to everyone, each MAC only to the site it is for. */
+interface RelayedConsistency {
+  readonly siteId: string;
+  readonly signature: string;
+  readonly macs: ReadonlyMap<string, string>;
+  readonly to: Map<string, RelayedSignature>;
+}
 type Survivor = NonNullable<SecaggState['survivors']>[number];
 type SecaggSets = { u2: readonly string[]; u3: readonly string[]; dropped: readonly string[] };
 
@@ -124,8 +131,11 @@ export class SecureAggregation {
   private readonly senderSets = new Map<string, KnownSenders>();
   /** Per recent round: who revealed, and how many holders of each secret did (see unmask). */
   private readonly tallies = new Map<string, RevealTally>();
-  /** The consistency signatures of recent rounds as relayed, by signer. */
-  private readonly signatures = new Map<string, Map<string, RelayedSignature>>();
+  /**
+   * The consistency messages of recent rounds as relayed, by signer: its signature, its MACs by recipient, and the
+   * relayed entry per recipient (frozen, so kept serialised: frozen-json).
+   */
+  private readonly signatures = new Map<string, Map<string, RelayedConsistency>>();
 
   constructor(
     private readonly core: EngineCore,
@@ -261,15 +271,29 @@ export class SecureAggregation {
     return mine as readonly T[];
   }
 
-  /** A consistency signature as relayed (frozen: kept serialised); a site's stored signature never changes. */
-  private relayedSignature(round: Round, m: { siteId: string; payload: string }): RelayedSignature {
+  /**
+   * A consistency message as relayed to `recipient`: the signer's signature and, when it sent one, its MAC for
+   * `recipient` only (frozen: kept serialised); a site's stored message never changes, so it is parsed once.
+   */
+  private relayedSignature(round: Round, m: { siteId: string; payload: string }, recipient: string): RelayedSignature {
     const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
     let signatures = this.signatures.get(key);
     if (!signatures) signatures = SecureAggregation.remember(this.signatures, key, new Map(), 4);
-    let relayed = signatures.get(m.siteId);
+    let stored = signatures.get(m.siteId);
+    if (!stored) {
+      const { signature, macs } = JSON.parse(m.payload) as SecaggConsistency;
+      stored = { siteId: m.siteId, signature, macs: new Map(macs?.map((x) => [x.to, x.mac])), to: new Map() };
+      signatures.set(m.siteId, stored);
+    }
+    let relayed = stored.to.get(recipient);
     if (!relayed) {
-      const { signature } = JSON.parse(m.payload) as SecaggConsistency;
-      signatures.set(m.siteId, (relayed = Object.freeze({ siteId: m.siteId, signature })));
+      const mac = stored.macs.get(recipient);
+      relayed = Object.freeze(
+        mac === undefined
+          ? { siteId: stored.siteId, signature: stored.signature }
+          : { siteId: stored.siteId, signature: stored.signature, mac },
+      );
+      stored.to.set(recipient, relayed);
     }
     return relayed;
   }
@@ -423,7 +447,7 @@ export class SecureAggregation {
       survivors: relay ? ((near ? this.nearOf(relay.survivors, siteId, near) : relay.survivors) as Survivor[]) : null,
       sharesForMe: relay ? (relay.boxesFor(siteId) as SecaggState['sharesForMe']) : [],
       maskedBy: late ? (u3 as string[]) : null,
-      consistency: consistency.map((m) => this.relayedSignature(round, m)),
+      consistency: consistency.map((m) => this.relayedSignature(round, m, siteId)),
       sharesDeadlineAt: new Date(sharesAt).toISOString(),
       unmaskDeadlineAt: new Date(unmaskAt).toISOString(),
       ...views,
@@ -510,6 +534,7 @@ export class SecureAggregation {
     if (!u3.includes(siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', 'Only sites whose masked update was taken sign the round.');
     const graph = this.graph(loaded.plan, round);
+    if (body.macs !== undefined) SecureAggregation.checkMacs(graph, siteId, u3, body.macs);
     const threshold = this.threshold(loaded.plan, round);
     const signKey = await this.signKeyOf(siteId);
     const valid =
@@ -588,6 +613,30 @@ export class SecureAggregation {
       }
     }
     return { status: put.status === 'accepted' ? 'accepted' : 'duplicate' };
+  }
+
+  /**
+   * The consistency MACs of a sparse graph's signer: exactly one for each of its neighbours in U3 (as held here: the
+   * signature, checked next, covers the signer's U3 ∩ N[u]). The coordinator cannot check a MAC (only the signer and
+   * its recipient derive the key), only where it goes; `VALIDATION_FAILED` otherwise, and for MACs on the complete
+   * graph (its sites check the signatures).
+   */
+  private static checkMacs(
+    graph: SecaggGraph,
+    siteId: string,
+    u3: readonly string[],
+    macs: NonNullable<SecaggConsistency['macs']>,
+  ): void {
+    if (graph.kind !== 'sparse')
+      throw new TwinfedError('VALIDATION_FAILED', 'Consistency MACs are sent only in rounds over a sparse graph.');
+    const inU3 = new Set(u3);
+    const expected = graph.neighbours(siteId).filter((id) => inU3.has(id));
+    const to = macs.map((m) => m.to).sort();
+    if (to.length !== expected.length || to.some((id, i) => id !== expected[i]))
+      throw new TwinfedError(
+        'VALIDATION_FAILED',
+        "Send exactly one consistency MAC to each of your neighbours in U3 (the round's graph), none to yourself.",
+      );
   }
 
   /** Step 4: a U3 member's shares of the survivors' seeds and the dropped sites' mask keys. */

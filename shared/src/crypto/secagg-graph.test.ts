@@ -140,6 +140,9 @@ describe('SecAgg+ communication graph', () => {
             expect(nb.filter((v) => !dropped.has(v)).length).toBeGreaterThanOrEqual(g.threshold);
             const c = nb.filter((v) => corrupt.has(v)).length;
             expect(c).toBeLessThan(g.threshold);
+            // The bound the graph states (a site tolerates that many bad consistency MACs) holds, and carries privacy.
+            expect(c).toBeLessThanOrEqual(g.corruptNeighbours);
+            expect(2 * g.threshold).toBeGreaterThan(g.degree + 1 + g.corruptNeighbours);
             // A split view of u's survival yields at most k + 1 + c of u's shares (an honest holder reveals one kind,
             // a corrupt one both): fewer than t seed shares and t mask-key shares together.
             expect(2 * g.threshold).toBeGreaterThan(g.degree + 1 + c);

@@ -63,6 +63,12 @@ export interface SecaggGraph {
   readonly degree: number;
   /** Shares (of the k + 1 a site hands out, its own included) that rebuild one of its secrets. */
   readonly threshold: number;
+  /**
+   * c: the most corrupt neighbours a site is assumed to have (sparse: the bound of {@link secaggGraphParameters};
+   * complete: 2t − n − 1, the most Bonawitz's 2t > n + c tolerates). A site tolerates this many consistency MACs
+   * that do not verify (a corrupt neighbour may send garbage the coordinator cannot check), never more.
+   */
+  readonly corruptNeighbours: number;
   /** log2 of the bound on the failure probability (−∞ for the complete graph: it has no random failure). */
   readonly failureLog2: number;
   /** The neighbours of `siteId`, sorted, not including itself. */
@@ -73,6 +79,8 @@ export interface SecaggGraph {
 interface SecaggGraphParameters {
   degree: number;
   threshold: number;
+  /** c: the corrupt-neighbour bound (t > c and 2t > k + 1 + c). */
+  corruptNeighbours: number;
   failureLog2: number;
 }
 
@@ -159,7 +167,7 @@ function searchGraphParameters(
       disconnectBound(n, dropped + corrupt, k) +
       n * hypergeometricTail(n - 1, corrupt, k, t - 1) +
       n * hypergeometricTail(n - 1, dropped, k, k - t);
-    return { degree: k, threshold: t, failureLog2: Math.log2(failure) };
+    return { degree: k, threshold: t, corruptNeighbours: c, failureLog2: Math.log2(failure) };
   }
   return null;
 }
@@ -181,10 +189,12 @@ function publicOrder(round: SecaggRound, cohort: readonly string[]): string[] {
 
 function completeGraph(cohort: readonly string[], minSites: number): SecaggGraph {
   const sorted = [...cohort].sort();
+  const threshold = secaggThreshold(cohort.length, minSites);
   return {
     kind: 'complete',
     degree: cohort.length - 1,
-    threshold: secaggThreshold(cohort.length, minSites),
+    threshold,
+    corruptNeighbours: Math.max(0, 2 * threshold - cohort.length - 1),
     failureLog2: -Infinity,
     neighbours: (id) => sorted.filter((x) => x !== id),
   };
@@ -204,6 +214,7 @@ function harary(order: readonly string[], p: SecaggGraphParameters): SecaggGraph
     kind: 'sparse',
     degree: p.degree,
     threshold: p.threshold,
+    corruptNeighbours: p.corruptNeighbours,
     failureLog2: p.failureLog2,
     neighbours(id) {
       let list = lists.get(id);

@@ -35,12 +35,26 @@ export const SecaggSharesSchema = z
   .strict();
 export type SecaggShares = z.infer<typeof SecaggSharesSchema>;
 
+/** A consistency MAC: HMAC-SHA256 (32 bytes, base64) under a key only its two ends derive (crypto/secagg-mac). */
+const mac = b64(44);
+
 /**
  * POST …/rounds/:round/secagg/consistency (site, a member of U3): its signature over the round as it saw it — with
  * the complete graph over (context, S, t, U2, U3) (`signSecaggConsistency`, V2), with a sparse graph over its closed
- * neighbourhood restricted to U2 and U3 (`signSecaggNeighbourhood`, V3). Idempotent.
+ * neighbourhood restricted to U2 and U3 (`signSecaggNeighbourhood`, V3). With a sparse graph also `macs`: one
+ * pairwise MAC over the same V3 statement for each neighbour in U3 (`to`: exactly N[u] ∩ U3 without u, each once),
+ * which the neighbours check instead of the signature; the signature stays what the coordinator checks and keeps.
+ * A site from before the MACs sends none (its neighbours then check its signature). Idempotent.
  */
-export const SecaggConsistencySchema = z.object({ signature }).strict();
+export const SecaggConsistencySchema = z
+  .object({
+    signature,
+    macs: z
+      .array(z.object({ to: IdSchema, mac }).strict())
+      .max(255)
+      .optional(),
+  })
+  .strict();
 export type SecaggConsistency = z.infer<typeof SecaggConsistencySchema>;
 
 /** POST …/rounds/:round/secagg/reveal (site, a member of U3): one share per survivor's seed and per dropped site's mask key. */
@@ -86,9 +100,10 @@ export const SecaggStateSchema = z.object({
   maskedBy: z.array(IdSchema).nullable(),
   /**
    * The consistency signatures of U3 members received so far (each over the round as its signer saw it): all of U3's
-   * with the complete graph, only those of the site itself and its neighbours with a sparse one.
+   * with the complete graph, only those of the site itself and its neighbours with a sparse one — there with `mac`,
+   * the signer's MAC addressed to the calling site, when the signer sent one (older sites ignore it).
    */
-  consistency: z.array(z.object({ siteId: IdSchema, signature })),
+  consistency: z.array(z.object({ siteId: IdSchema, signature, mac: mac.optional() })),
   /** When sharing ends (U2 is fixed with the sites that shared, if at least `threshold`) and when unmasking must be done. */
   sharesDeadlineAt: z.string(),
   unmaskDeadlineAt: z.string(),

@@ -14,7 +14,9 @@ import {
   signSecaggKeys,
   signSecaggNeighbourhood,
   secaggCohortDigest,
+  secaggConsistencyMac,
   secaggGraph,
+  secaggNeighbourhoodDigest,
   secaggNeighbourhoodStatement,
   toB64,
   DEFAULT_SECAGG_GRAPH,
@@ -114,31 +116,54 @@ export function secaggSite(
     /**
      * Its signature over the round as it sees it (`u3` overrides what it was shown): the whole round (V2) with the
      * complete graph, its closed neighbourhood (V3) with a sparse one — or the statement of `kind` whatever the graph.
+     * With a sparse graph also its MACs for its neighbours in U3 over the V3 statement (crypto/secagg-mac); `macs`
+     * rewrites them (undefined: none sent, as a site from before them).
      */
-    async consistency(round: number, u3?: string[], kind?: 'complete' | 'sparse'): Promise<Response> {
+    async consistency(
+      round: number,
+      u3?: string[],
+      kind?: 'complete' | 'sparse',
+      macs: (honest: Array<{ to: string; mac: string }>) => Array<{ to: string; mac: string }> | undefined = (m) => m,
+    ): Promise<Response> {
       const s = await state(round);
       const { graph } = graphOf(round, s);
       const cohort = s.cohort.map((m) => m.siteId);
       const u2 = (s.survivors ?? []).map((m) => m.siteId);
       const seen = u3 ?? s.maskedBy ?? [];
       const key = site.identity.sign.secretKey;
-      const signature =
-        (kind ?? graph.kind) === 'sparse'
-          ? signSecaggNeighbourhood(
-              secaggNeighbourhoodStatement({
-                ...rd(round),
-                cohortSha256: secaggCohortDigest(cohort),
-                degree: graph.degree,
-                threshold: graph.threshold,
-                siteId: site.siteId,
-                neighbours: graph.neighbours(site.siteId),
-                u2: new Set(u2),
-                u3: new Set(seen),
-              }),
-              key,
-            )
-          : signSecaggConsistency({ ...rd(round), threshold: s.threshold, cohort, u2, u3: seen }, key);
-      return site.request('POST', routes.secaggConsistency(fid, round), { signature });
+      if ((kind ?? graph.kind) !== 'sparse') {
+        const signature = signSecaggConsistency({ ...rd(round), threshold: s.threshold, cohort, u2, u3: seen }, key);
+        return site.request('POST', routes.secaggConsistency(fid, round), { signature });
+      }
+      const statement = secaggNeighbourhoodStatement({
+        ...rd(round),
+        cohortSha256: secaggCohortDigest(cohort),
+        degree: graph.degree,
+        threshold: graph.threshold,
+        siteId: site.siteId,
+        neighbours: graph.neighbours(site.siteId),
+        u2: new Set(u2),
+        u3: new Set(seen),
+      });
+      const digest = secaggNeighbourhoodDigest(statement);
+      const boxKey = new Map(s.cohort.map((m) => [m.siteId, fromB64(m.boxPublicKey)]));
+      const honest = statement.u3
+        .filter((id) => id !== site.siteId)
+        .map((to) => ({
+          to,
+          mac: secaggConsistencyMac({
+            ...ctx(round),
+            from: site.siteId,
+            to,
+            peerBoxPublicKey: boxKey.get(to)!,
+            digest,
+          })!,
+        }));
+      const sent = macs(honest);
+      return site.request('POST', routes.secaggConsistency(fid, round), {
+        signature: signSecaggNeighbourhood(statement, key),
+        ...(sent ? { macs: sent } : {}),
+      });
     },
     async reveal(round: number): Promise<Response> {
       const s = await state(round);
