@@ -28,6 +28,7 @@ import {
   secaggNeighbourhoodStatement,
   shareBoxesDigest,
   signSecaggConsistency,
+  signNeighbourhoodDirectory,
   signSecaggNeighbourhood,
   signSiteDirectoryEntry,
   subRing64,
@@ -92,6 +93,11 @@ export class LyingCoordinator {
    * hands each site only its neighbours' boxes and consistency signatures. Null: the complete graph.
    */
   graph: SecaggGraph | null = null;
+  /**
+   * Whether a neighbourhood view carries the coordinator's signature over the listed entries (signed over the view as
+   * served, after `lie`: it holds the key; a `lie` that sets one of its own keeps it). False: an older coordinator.
+   */
+  signsNeighbourhoods = true;
 
   constructor(
     readonly sites: Enrollment[],
@@ -222,7 +228,17 @@ export class LyingCoordinator {
       postEvaluation: async () => undefined,
       uploadUpdate: async (o) => this.upload(siteId, o.envelope),
       secaggState: async (o) => {
-        const view = this.lie(siteId, this.truth(siteId, o.view));
+        const lied = this.lie(siteId, this.truth(siteId, o.view));
+        const view =
+          this.signsNeighbourhoods && lied.view === 'neighbourhood' && lied.neighbourhoodSignature === undefined
+            ? {
+                ...lied,
+                neighbourhoodSignature: signNeighbourhoodDirectory(
+                  { ...this.rd, siteId, entries: lied.cohort },
+                  this.identity.sign.secretKey,
+                ),
+              }
+            : lied;
         this.views.set(siteId, view);
         return structuredClone(view);
       },

@@ -93,4 +93,33 @@ describe('trustedPeers (the coordinator-signed site directory, pinned)', () => {
     ).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
     expect(j.peer('site-c')).toBeUndefined();
   });
+
+  test('vouched for as a list (the neighbourhood signature checked by the caller): no entry checked, keys decoded once; pins and own keys still checked', () => {
+    const j = journal();
+    const vouched = new Map<string, TrustedPeer>();
+    // Entries whose own signatures are not the coordinator's: the list's signature vouches for them.
+    const unsigned = (id: string, keys: Pick<Identity, 'sign' | 'box'>) => entry(id, keys, generateIdentity());
+    const members = [unsigned('site-a', me.identity), unsigned('site-b', b)];
+    const first = trustedPeers({ members, enrollment: me, journal: j, vouched });
+    expect(j.peer('site-b')).toMatchObject({ signPublicKey: toB64(b.sign.publicKey) });
+    expect(trustedPeers({ members, enrollment: me, journal: j, vouched }).get('site-b')).toBe(first.get('site-b'));
+    // Other keys than the ones pinned, or this site listed with keys not its own: refused all the same.
+    expect(() =>
+      trustedPeers({
+        members: [unsigned('site-a', me.identity), unsigned('site-b', generateIdentity())],
+        enrollment: me,
+        journal: j,
+        vouched,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
+    expect(() =>
+      trustedPeers({
+        members: [unsigned('site-a', generateIdentity()), unsigned('site-b', b)],
+        enrollment: me,
+        journal: j,
+        vouched,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
+    expect(j.peer('site-b')).toMatchObject({ signPublicKey: toB64(b.sign.publicKey) });
+  });
 });

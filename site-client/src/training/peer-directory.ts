@@ -11,9 +11,9 @@ export interface TrustedPeer {
 
 /**
  * The cohort the coordinator listed, taken only as far as it can be checked: every entry signed by the coordinator
- * key pinned at enrollment (envelope/site-directory), this site listed with its own keys, no site twice, and every
- * peer's keys equal to the ones pinned the first time it was seen (pinned now if new). Throws `SECAGG_UNTRUSTED_KEY`
- * (or `SECAGG_INCONSISTENT` for a repeated site); pins nothing then.
+ * key pinned at enrollment (envelope/site-directory; or the whole list, see `vouched`), this site listed with its own
+ * keys, no site twice, and every peer's keys equal to the ones pinned the first time it was seen (pinned now if new).
+ * Throws `SECAGG_UNTRUSTED_KEY` (or `SECAGG_INCONSISTENT` for a repeated site); pins nothing then.
  */
 export function trustedPeers(opts: {
   members: readonly CohortMember[];
@@ -29,19 +29,27 @@ export function trustedPeers(opts: {
    * decoded: not checked or decoded again (the same bytes verify the same); entries checked now are added.
    */
   verified?: Map<string, TrustedPeer>;
+  /**
+   * Given when the caller checked the coordinator's one signature over the listed entries, `members` among them
+   * (envelope/neighbourhood-directory, the neighbourhood view): no entry's own signature is checked then. The keys
+   * taken are kept here by (site, keys), decoded once. This site's own keys and the pins are checked as without it.
+   */
+  vouched?: Map<string, TrustedPeer>;
 }): Map<string, TrustedPeer> {
-  const { members, enrollment, journal, verified } = opts;
+  const { members, enrollment, journal, verified, vouched } = opts;
   const me = enrollment.state.siteId;
   const out = new Map<string, TrustedPeer>();
   for (const m of members) {
     if (out.has(m.siteId))
       throw new TwinfedError('SECAGG_INCONSISTENT', `The coordinator lists site ${m.siteId} twice in the cohort.`);
     const entry = { siteId: m.siteId, signPublicKey: m.signPublicKey, boxPublicKey: m.boxPublicKey };
-    const seen = `${m.siteId}\n${m.signPublicKey}\n${m.boxPublicKey}\n${m.directorySignature}`;
-    const known = verified?.get(seen);
+    const keys = `${m.siteId}\n${m.signPublicKey}\n${m.boxPublicKey}`;
+    const seen = `${keys}\n${m.directorySignature}`;
+    const known = vouched ? vouched.get(keys) : verified?.get(seen);
     const pin = journal.peer?.(m.siteId);
     const pinned = pin?.signPublicKey === m.signPublicKey && pin.boxPublicKey === m.boxPublicKey;
     if (
+      !vouched &&
       !pinned &&
       known === undefined &&
       !verifySiteDirectoryEntry(entry, m.directorySignature, enrollment.coordinator.signPublicKey)
@@ -63,7 +71,8 @@ export function trustedPeers(opts: {
       signPublicKey: fromB64(m.signPublicKey, 'SECAGG_UNTRUSTED_KEY'),
       boxPublicKey: fromB64(m.boxPublicKey, 'SECAGG_UNTRUSTED_KEY'),
     };
-    verified?.set(seen, peer);
+    if (vouched) vouched.set(keys, peer);
+    else verified?.set(seen, peer);
     out.set(m.siteId, peer);
   }
   journal.pinPeers(

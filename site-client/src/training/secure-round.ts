@@ -11,6 +11,7 @@ import {
   encodeSecaggInput,
   maskKeyPair,
   maskRing64,
+  neighbourhoodDirectoryDigest,
   openShares,
   ringToBytes64,
   sealMaskedUpdate,
@@ -28,6 +29,7 @@ import {
   signSecaggKeys,
   signSecaggNeighbourhood,
   toB64,
+  verifyNeighbourhoodDirectory,
   verifySecaggDigest,
   type Ring64,
   type SecaggGraph,
@@ -147,6 +149,10 @@ export class SecureRound {
   private readonly coordinatorFingerprint: string;
   /** Directory entries whose coordinator signature this site already checked, with their keys (each entry is checked once). */
   private readonly verifiedEntries = new Map<string, TrustedPeer>();
+  /** Peers' keys taken on a checked neighbourhood signature (by site and keys), decoded once. */
+  private readonly vouchedEntries = new Map<string, TrustedPeer>();
+  /** The neighbourhood signatures this site checked (with the digest they are over), of its last few reads' lists. */
+  private readonly vouchedLists = new Set<string>();
   /** The size of the cohort in the last state read (sets the safety poll while push is up). */
   private cohortSize = 0;
   /** The graph of the round this site last dealt with. */
@@ -259,8 +265,32 @@ export class SecureRound {
       enrollment: this.o.enrollment,
       journal: this.o.journal,
       verified: this.verifiedEntries,
+      ...(this.vouched(s, r) ? { vouched: this.vouchedEntries } : {}),
     });
     return { peers, ids, t, graph, near };
+  }
+
+  /**
+   * True when the view carries the coordinator's signature over the entries it lists, for this site and round
+   * (envelope/neighbourhood-directory), and it verifies under the coordinator key pinned at enrollment: those entries
+   * need no check one by one. False without one (an older coordinator, the full view): each entry is checked.
+   * Throws `SECAGG_UNTRUSTED_KEY` when it does not verify. Checked once per round: a later read listing the same
+   * entries under the same signature only recomputes the digest.
+   */
+  private vouched(s: SecaggState, r: SecureRoundRef): boolean {
+    const signature = s.neighbourhoodSignature;
+    if (signature === undefined) return false;
+    const digest = neighbourhoodDirectoryDigest({ ...this.rd(r), siteId: this.siteId, entries: s.cohort });
+    const key = `${toB64(digest)}\n${signature}`;
+    if (this.vouchedLists.has(key)) return true;
+    if (!verifyNeighbourhoodDirectory(digest, signature, this.o.enrollment.coordinator.signPublicKey))
+      throw new TwinfedError(
+        'SECAGG_UNTRUSTED_KEY',
+        "The coordinator's signature over this site's neighbourhood does not verify under the coordinator key this site pinned at enrollment.",
+      );
+    if (this.vouchedLists.size >= 4) this.vouchedLists.delete(this.vouchedLists.values().next().value!);
+    this.vouchedLists.add(key);
+    return true;
   }
 
   /** The round's graph over S (a pure function of the round, S and the plan: computed once per round, not per step). */
