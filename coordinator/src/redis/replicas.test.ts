@@ -117,6 +117,24 @@ describe('replicas without Redis', () => {
   });
 });
 
+describe('replicas sharing one SQLite file', () => {
+  test('a site revoked at replica A is refused at once by replica B, which has served it', async () => {
+    const a = await startTestCoordinator({ store: 'sqlite' });
+    const b = await startTestCoordinator({ replicaOf: a });
+    try {
+      const site = await enrollTestSite(b, 'Gamma'); // its signed requests go to B
+      for (let i = 0; i < 2; i++) expect((await site.request('GET', routes.siteSelf)).status).toBe(200);
+      expect((await operator(a, 'POST', routes.revokeSite(site.siteId))).status).toBe(200);
+      const refused = await site.request('GET', routes.siteSelf);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('SITE_REVOKED');
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+});
+
 describe('Redis unreachable', () => {
   test('the coordinator starts and serves, /readyz says push: degraded, a round completes by polling, guessing is still limited', async () => {
     const c = await startTestCoordinator({

@@ -8,6 +8,7 @@ import { JsonArrayCache } from '../json-array-cache';
 import { applyPatch } from '../util';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
 import { checkFence } from './leases';
+import { readCache, roundKey, type CachedRound } from './read-cache';
 import { getStudy } from './studies';
 
 interface FederationRow extends Omit<Federation, 'plan'> {
@@ -43,9 +44,17 @@ function toRound(row: RoundRow): Round {
   };
 }
 
+/** A federation, from the read cache when it may serve (a copy sharing the frozen plan). */
 export function getFederation(c: SqlContext, id: string): Federation | null {
+  const cache = readCache(c);
+  const usable = cache.usable(c);
+  const hit = usable ? cache.federations.get(id) : undefined;
+  if (hit) return { ...hit };
   const row = c.stmt(`${FEDERATIONS} WHERE id = ?`).get(id) as FederationRow | undefined;
-  return row ? toFederation(row) : null;
+  if (!row) return null;
+  const federation = toFederation(row);
+  if (usable) cache.federations.set(id, federation);
+  return { ...federation };
 }
 
 /** Read-modify-write of the patchable columns; call inside a transaction. */
@@ -58,13 +67,40 @@ export function patchFederation(c: SqlContext, current: Federation, patch: Feder
     next.updatedAt,
     current.id,
   );
+  readCache(c).federations.delete(current.id);
   return next;
 }
 
+/** A round as handed out: fresh objects, the selection's strings shared. */
+function fromCached(cached: CachedRound): Round {
+  return {
+    ...cached.round,
+    selectedSiteIds: [...cached.selectedSiteIds],
+    clientConfig: JSON.parse(cached.clientConfig) as Round['clientConfig'],
+  };
+}
+
+/** A round, from the read cache when it may serve (its 30 kB selection is then neither read nor hashed again). */
 export function getRound(c: SqlContext, federationId: string, round: number): Round | null {
+  const cache = readCache(c);
+  const usable = cache.usable(c);
+  const key = roundKey(federationId, round);
+  const hit = usable ? cache.rounds.get(key) : undefined;
+  if (hit) return fromCached(hit);
   const row = c.stmt(`${ROUNDS} WHERE federation_id = ? AND round = ?`).get(federationId, round) as
     RoundRow | undefined;
-  return row ? toRound(row) : null;
+  if (!row) return null;
+  if (!usable) return toRound(row);
+  const { selectedSiteIds, clientConfig, ...rest } = row;
+  const cached = { round: rest, selectedSiteIds: Object.freeze(selections.parse(selectedSiteIds)), clientConfig };
+  cache.rounds.set(key, cached);
+  return fromCached(cached);
+}
+
+/** A round's state alone (not its 30 kB selection), for writes that only check it; undefined when there is no such round. */
+export function roundState(c: SqlContext, federationId: string, round: number): Round['state'] | undefined {
+  return c.stmt('SELECT state FROM rounds WHERE federation_id = ? AND round = ?').pluck().get(federationId, round) as
+    Round['state'] | undefined;
 }
 
 /** The CAS, callable inside an outer transaction (publishVersion). */
@@ -89,6 +125,7 @@ export function casRound(c: SqlContext, input: TransitionRoundInput): Round | nu
       current.round,
       current.state,
     );
+  readCache(c).rounds.delete(roundKey(current.federationId, current.round));
   return result.changes === 1 ? getRound(c, current.federationId, current.round) : null;
 }
 
@@ -159,6 +196,7 @@ export function federations(x: SqliteContext): FederationStore {
               input.updatedAt,
               input.id,
             );
+            readCache(c).federations.delete(input.id);
             return { status: 'amended', federation: getFederation(c, input.id) as Federation };
           }),
         (r) => r.status === 'amended',

@@ -3,6 +3,7 @@ import { alreadyExists, keyInUse, unknownStudy } from '../errors';
 import type { ApiToken, CoordinatorKeyClaim, Invitation, Site } from '../records';
 import type { IdentityStore } from '../types';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
+import { readCache } from './read-cache';
 import { getStudy } from './studies';
 
 const TOKENS = `SELECT id, name, role, token_hash AS tokenHash, created_at AS createdAt, revoked_at AS revokedAt
@@ -22,8 +23,21 @@ function withStudies(c: SqlContext, row: Omit<ApiToken, 'studies'>): ApiToken {
   return { ...row, studies };
 }
 
+/** A site, from the read cache when it may serve (a copy). */
 function getSite(c: SqlContext, id: string): Site | null {
-  return (c.stmt(`${SITES} WHERE id = ?`).get(id) as Site | undefined) ?? null;
+  const cache = readCache(c);
+  const usable = cache.usable(c);
+  const hit = usable ? cache.sites.get(id) : undefined;
+  if (hit) return { ...hit };
+  const row = c.stmt(`${SITES} WHERE id = ?`).get(id) as Site | undefined;
+  if (!row) return null;
+  if (usable) cache.sites.set(id, row);
+  return { ...row };
+}
+
+/** Drops a site's cached row: call with every write of it. */
+function forgetSite(c: SqlContext, id: string): void {
+  readCache(c).sites.delete(id);
 }
 
 export function identity(x: SqliteContext): IdentityStore {
@@ -143,6 +157,7 @@ export function identity(x: SqliteContext): IdentityStore {
           c.tx(() => {
             first = getSite(c, id)?.revokedAt === null;
             c.stmt('UPDATE sites SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
+            forgetSite(c, id);
             return getSite(c, id);
           }),
         () => first,
@@ -150,11 +165,16 @@ export function identity(x: SqliteContext): IdentityStore {
     },
 
     async touchSite(id, at) {
-      return x.batch.run((c) => c.stmt('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(at, id).changes > 0);
+      return x.batch.run((c) => {
+        forgetSite(c, id);
+        return c.stmt('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(at, id).changes > 0;
+      });
     },
 
     async setMissedRounds(id, missedRounds) {
-      return x.c.stmt('UPDATE sites SET missed_rounds = ? WHERE id = ?').run(missedRounds, id).changes > 0;
+      const c = x.c;
+      forgetSite(c, id);
+      return c.stmt('UPDATE sites SET missed_rounds = ? WHERE id = ?').run(missedRounds, id).changes > 0;
     },
 
     /**
@@ -170,8 +190,10 @@ export function identity(x: SqliteContext): IdentityStore {
                ON CONFLICT (site_id, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= ?`,
             )
             .run(input.siteId, input.nonce, input.expiresAt, input.now).changes > 0;
-        if (fresh && input.seenAt !== undefined)
+        if (fresh && input.seenAt !== undefined) {
+          forgetSite(c, input.siteId);
           c.stmt('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(input.seenAt, input.siteId);
+        }
         return fresh;
       });
     },

@@ -3,7 +3,7 @@ import { unknownRound } from '../errors';
 import type { PutUpdateResult, Update, UpdateSummary } from '../records';
 import type { UpdateStore } from '../types';
 import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
-import { getRound } from './federations';
+import { roundState } from './federations';
 import { upsertEvaluation } from './versions';
 
 interface HeaderRow extends Omit<UpdateSummary, 'metrics'> {
@@ -38,11 +38,11 @@ export function updates(x: SqliteContext): UpdateStore {
     async putUpdate(u, options) {
       return x.batch.run((c) =>
         c.tx((): PutUpdateResult => {
-          const round = getRound(c, u.federationId, u.round);
-          if (!round) throw unknownRound();
+          const state = roundState(c, u.federationId, u.round);
+          if (state === undefined) throw unknownRound();
           const existing = getUpdate(c, u.federationId, u.round, u.siteId);
           if (existing) return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing };
-          if (options?.acceptStates && !options.acceptStates.includes(round.state)) return { status: 'round-closed' };
+          if (options?.acceptStates && !options.acceptStates.includes(state)) return { status: 'round-closed' };
           c.stmt(
             `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

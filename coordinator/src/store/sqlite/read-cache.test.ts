@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Database } from '@twinfed/sqlite-kit';
+import { seedFederation, site, t } from '../__tests__/contract/fixtures';
+import { SqliteStore } from '../sqlite-store';
+
+/** The SQLite store's read cache (read-cache.ts): sites, federations and rounds served from memory between writes. */
+describe('SQLite read cache', () => {
+  let dir: string;
+  let file: string;
+  let store: SqliteStore;
+  let other: InstanceType<typeof Database>;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-read-cache-'));
+    file = path.join(dir, 'coordinator.db');
+    store = await SqliteStore.open({ path: file });
+    await store.createInvitation({ id: 'i', siteName: 'a', tokenHash: 'th', createdAt: t(0), expiresAt: t(60) });
+    await store.enrollSite({ tokenHash: 'th', now: t(1), site: site('site-a') });
+    await seedFederation(store, 'fed-1', 1);
+    other = new Database(file);
+    other.pragma('busy_timeout = 5000');
+  });
+  afterEach(async () => {
+    other.close();
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Reads each row twice, so that the second read is served from the cache. */
+  async function readAll() {
+    for (let i = 0; i < 2; i++) {
+      expect(await store.getSite('site-a')).toMatchObject({ revokedAt: null, missedRounds: 0 });
+      expect(await store.getFederation('fed-1')).toMatchObject({ state: 'running' });
+      expect(await store.getRound('fed-1', 1)).toMatchObject({ state: 'open', selectedSiteIds: ['site-b', 'site-a'] });
+    }
+  }
+
+  test("another connection's commit is seen at the next read (PRAGMA data_version)", async () => {
+    await readAll();
+    other.prepare("UPDATE sites SET revoked_at = ?, missed_rounds = 2 WHERE id = 'site-a'").run(t(5));
+    expect(await store.getSite('site-a')).toMatchObject({ revokedAt: t(5), missedRounds: 2 });
+
+    other.prepare("UPDATE federations SET state = 'stopped' WHERE id = 'fed-1'").run();
+    expect(await store.getFederation('fed-1')).toMatchObject({ state: 'stopped' });
+
+    other
+      .prepare(`UPDATE rounds SET state = 'failed', selected_site_ids = '["site-a"]' WHERE federation_id = 'fed-1'`)
+      .run();
+    expect(await store.getRound('fed-1', 1)).toMatchObject({ state: 'failed', selectedSiteIds: ['site-a'] });
+  });
+
+  test("another store's writes to the same file are seen at once (a replica, an admin command)", async () => {
+    await readAll();
+    const admin = await SqliteStore.open({ path: file });
+    try {
+      await admin.revokeSite('site-a', t(7));
+      expect((await store.getSite('site-a'))?.revokedAt).toBe(t(7));
+      await admin.transitionRound({
+        federationId: 'fed-1',
+        round: 1,
+        from: ['open'],
+        to: 'collecting',
+        patch: {},
+      });
+      expect((await store.getRound('fed-1', 1))?.state).toBe('collecting');
+    } finally {
+      await admin.close();
+    }
+  });
+
+  test("the store's own writes are seen at the next read", async () => {
+    await readAll();
+    await store.revokeSite('site-a', t(3));
+    expect((await store.getSite('site-a'))?.revokedAt).toBe(t(3));
+    await store.setMissedRounds('site-a', 4);
+    expect((await store.getSite('site-a'))?.missedRounds).toBe(4);
+    await store.touchSite('site-a', t(9));
+    expect((await store.getSite('site-a'))?.lastSeenAt).toBe(t(9));
+    await store.useNonce({ siteId: 'site-a', nonce: 'n', expiresAt: t(99), now: t(10), seenAt: t(10) });
+    expect((await store.getSite('site-a'))?.lastSeenAt).toBe(t(10));
+
+    await store.updateFederation('fed-1', { state: 'completed' });
+    expect((await store.getFederation('fed-1'))?.state).toBe('completed');
+
+    await store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'failed', patch: {} });
+    expect((await store.getRound('fed-1', 1))?.state).toBe('failed');
+  });
+
+  test('what a read hands out is a copy: changing it changes no later read', async () => {
+    await readAll();
+    const s = await store.getSite('site-a');
+    s!.revokedAt = t(1);
+    const f = await store.getFederation('fed-1');
+    f!.state = 'failed';
+    const r = await store.getRound('fed-1', 1);
+    r!.state = 'failed';
+    r!.selectedSiteIds.push('intruder');
+    (r!.clientConfig as { lr: number }).lr = 9;
+    await readAll();
+    expect((await store.getRound('fed-1', 1))?.clientConfig).toEqual({ epochs: 1, lr: 0.05 });
+  });
+});
