@@ -76,6 +76,8 @@ export class LyingCoordinator {
   readonly masked = new Map<string, Received[]>();
   /** Every consistency signature, in arrival order. */
   readonly consistency: Array<{ siteId: string; signature: string }> = [];
+  /** The consistency MACs each signer sent (sparse graph), by signer: relayed to each recipient its own only. */
+  readonly macs = new Map<string, Array<{ to: string; mac: string }>>();
   /** Every reveal any site sent (the attacker keeps them all). */
   readonly reveals: Array<{ siteId: string; body: SecaggReveal }> = [];
   /** The last view served to each site. */
@@ -206,7 +208,14 @@ export class LyingCoordinator {
       survivors: trim && survivors ? survivors.filter((m) => near.has(m.siteId)) : survivors,
       sharesForMe,
       maskedBy: unmasking ? this.u3 : null,
-      consistency: unmasking ? this.consistency.filter((c) => this.u3?.includes(c.siteId) && near.has(c.siteId)) : [],
+      consistency: unmasking
+        ? this.consistency
+            .filter((c) => this.u3?.includes(c.siteId) && near.has(c.siteId))
+            .map((c) => {
+              const mac = this.macs.get(c.siteId)?.find((m) => m.to === siteId)?.mac;
+              return mac === undefined ? c : { ...c, mac };
+            })
+        : [],
       sharesDeadlineAt: now,
       unmaskDeadlineAt: now,
     };
@@ -247,8 +256,10 @@ export class LyingCoordinator {
         return { status: 'accepted' };
       },
       secaggConsistency: async (o) => {
-        if (!this.consistency.some((c) => c.siteId === siteId))
+        if (!this.consistency.some((c) => c.siteId === siteId)) {
           this.consistency.push({ siteId, signature: o.body.signature });
+          if (o.body.macs) this.macs.set(siteId, structuredClone(o.body.macs));
+        }
         return { status: 'accepted' };
       },
       secaggReveal: async (o) => {

@@ -487,6 +487,123 @@ describe('secure aggregation against a lying coordinator', () => {
       expect(k.c.reveals.filter((r) => r.siteId === me)).toHaveLength(1);
     });
 
+    /** Every site but site-a signed (and revealed or gave up); site-a has not signed yet. */
+    async function othersSigned(k: Consortium): Promise<void> {
+      const others = k.sites.slice(1).map((s) => outcome(k.round(s).reveal(R)));
+      await until(() => k.c.consistency.length === k.sites.length - 1);
+      k.c.phase = 'closed';
+      await Promise.all(others);
+      k.c.phase = 'unmasking';
+    }
+    type Relayed = SecaggState['consistency'];
+    const flip = (mac: string) => toB64(fromB64(mac).map((b, i) => (i === 0 ? b ^ 1 : b)));
+    const revealsOf = (k: Consortium, id: string) => k.c.reveals.filter((r) => r.siteId === id).length;
+
+    test("neighbours are counted by their MACs for this site, not their signatures: garbage signatures beside valid MACs still reveal; a neighbour's MAC for another site does not count", async () => {
+      const { k } = await sparse();
+      const g = graphOf(k);
+      const a = k.sites[0]!;
+      const me = a.state.siteId;
+      const nb = g.neighbours(me);
+      await othersSigned(k);
+      // Every neighbour's relayed MAC is there, addressed to site-a; its signature is another site's (no Ed25519
+      // check would pass): the site reveals on the MACs.
+      const garbage = k.c.consistency.find((c) => !nb.includes(c.siteId) && c.siteId !== me)!.signature;
+      k.c.lie = (id, view) =>
+        id === me
+          ? { ...view, consistency: view.consistency.map((c) => (c.siteId === me ? c : { ...c, signature: garbage })) }
+          : view;
+      expect(await outcome(k.round(a).reveal(R))).toBe('returned');
+      expect(revealsOf(k, me)).toBe(1);
+      const relayed = k.c.views.get(me)!.consistency.filter((c) => c.siteId !== me);
+      expect(relayed.length).toBeGreaterThanOrEqual(g.threshold - 1);
+      for (const c of relayed) expect(c.mac).toBe(k.c.macs.get(c.siteId)!.find((m) => m.to === me)!.mac);
+
+      // Another consortium: nb[0]'s MAC for nb[1] (or for another site) relayed to site-a as nb[0]'s for it. The
+      // graph tolerates c = 0 bad MACs here (γ = 0), so one is a refusal, before anything is revealed.
+      const { k: k2 } = await sparse();
+      const g2 = graphOf(k2);
+      const a2 = k2.sites[0]!;
+      const me2 = a2.state.siteId;
+      expect(g2.corruptNeighbours).toBe(0);
+      await othersSigned(k2);
+      const n0 = g2.neighbours(me2)[0]!;
+      const elsewhere = k2.c.macs.get(n0)!.find((m) => m.to !== me2)!.mac;
+      k2.c.lie = (id, view) =>
+        id === me2
+          ? { ...view, consistency: view.consistency.map((c) => (c.siteId === n0 ? { ...c, mac: elsewhere } : c)) }
+          : view;
+      expect(await outcome(k2.round(a2).reveal(R))).toBe('SECAGG_INCONSISTENT');
+      expect(revealsOf(k2, me2)).toBe(0);
+    });
+
+    describe('with a corrupt-neighbour bound c = 1 (γ = 0.05: k = 6, t = 5)', () => {
+      const SPARSE_C: SecaggGraphOptions = { graph: 'sparse', dropoutFraction: 0.1, corruptFraction: 0.05 };
+      /** A consortium of ten over that graph where every site but site-a signed, and site-a's relay rewritten. */
+      async function lieTo(rewrite: (relayed: Relayed, me: string, nb: string[]) => Relayed) {
+        const { k } = await unmasking(names, 7, SPARSE_C);
+        const g = k.c.graph!;
+        expect([g.degree, g.threshold, g.corruptNeighbours]).toEqual([6, 5, 1]);
+        const a = k.sites[0]!;
+        const me = a.state.siteId;
+        await othersSigned(k);
+        const nb = g.neighbours(me);
+        k.c.lie = (id, view) => (id === me ? { ...view, consistency: rewrite(view.consistency, me, nb) } : view);
+        return { k, a, me };
+      }
+      const others = (relayed: Relayed, me: string) => relayed.filter((c) => c.siteId !== me);
+
+      test('one MAC that does not verify (a corrupt neighbour may send garbage) is not counted, and the other six suffice', async () => {
+        const { k, a, me } = await lieTo((relayed, me) => {
+          const bad = others(relayed, me)[0]!.siteId;
+          return relayed.map((c) => (c.siteId === bad ? { ...c, mac: flip(c.mac!) } : c));
+        });
+        expect(await outcome(k.round(a).reveal(R))).toBe('returned');
+        expect(revealsOf(k, me)).toBe(1);
+      });
+
+      test('more bad MACs than c: the coordinator shows the neighbours different views, and the site refuses before revealing', async () => {
+        const { k, a, me } = await lieTo((relayed, me) => {
+          const [b1, b2] = others(relayed, me);
+          const bad = [b1!.siteId, b2!.siteId];
+          // The bad ones first: a site stops checking once t counted (the coordinator could withhold the rest).
+          const rewritten = relayed.map((c) => (bad.includes(c.siteId) ? { ...c, mac: flip(c.mac!) } : c));
+          return [
+            ...rewritten.filter((c) => bad.includes(c.siteId)),
+            ...rewritten.filter((c) => !bad.includes(c.siteId)),
+          ];
+        });
+        expect(await outcome(k.round(a).reveal(R))).toBe('SECAGG_INCONSISTENT');
+        expect(revealsOf(k, me)).toBe(0);
+      });
+
+      test('fewer than t valid (two withheld, one bad): the site waits and never reveals', async () => {
+        const { k, a, me } = await lieTo((relayed, me) => {
+          const [w1, w2, b] = others(relayed, me);
+          return relayed
+            .filter((c) => c.siteId !== w1!.siteId && c.siteId !== w2!.siteId)
+            .map((c) => (c.siteId === b!.siteId ? { ...c, mac: flip(c.mac!) } : c));
+        });
+        const waiting = outcome(k.round(a).reveal(R));
+        await new Promise((r) => setTimeout(r, 50));
+        expect(revealsOf(k, me)).toBe(0);
+        k.c.phase = 'closed';
+        expect(await waiting).toBe('returned');
+        expect(revealsOf(k, me)).toBe(0);
+      });
+
+      test('a neighbour relayed without a MAC (a site from before them, or one withheld) is checked by its signature, as before', async () => {
+        const { k, a, me } = await lieTo((relayed) => relayed.map(({ siteId, signature }) => ({ siteId, signature })));
+        expect(await outcome(k.round(a).reveal(R))).toBe('returned');
+        expect(revealsOf(k, me)).toBe(1);
+        const forged = await lieTo((relayed, me) => {
+          const [b1, b2] = others(relayed, me);
+          return relayed.map((c) => (c.siteId === b1!.siteId ? { siteId: c.siteId, signature: b2!.signature } : c));
+        });
+        expect(await outcome(forged.k.round(forged.a).reveal(R))).toBe('SECAGG_INCONSISTENT');
+      });
+    });
+
     test('fewer than t neighbour signatures: the site waits and never reveals; asked later for the mask key of a neighbour whose seed it revealed, it refuses', async () => {
       const { k, all } = await sparse();
       const g = graphOf(k);

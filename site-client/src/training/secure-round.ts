@@ -16,6 +16,7 @@ import {
   ringToBytes64,
   sealMaskedUpdate,
   secaggCohortDigest,
+  secaggConsistencyMac,
   secaggNeighbourhoodDigest,
   secaggConsistencyDigest,
   secaggNeighbourhoodStatement,
@@ -30,10 +31,12 @@ import {
   signSecaggNeighbourhood,
   toB64,
   verifyNeighbourhoodDirectory,
+  verifySecaggConsistencyMac,
   verifySecaggDigest,
   type Ring64,
   type SecaggGraph,
   type SecaggGraphOptions,
+  type SecaggConsistency,
   type SecaggReveal,
   type SecaggRound,
   type SecaggPhaseEvent,
@@ -546,22 +549,24 @@ export class SecureRound {
       throw inconsistent("The coordinator lists a masked update from outside the round's survivors.");
     if (u3.length < t) return; // too few survivors: revealing could only help unmask someone
 
-    const check = this.consistencyCheck(r, { graph, ids, t, u2: u2ids, u3 });
+    const check = this.consistencyCheck(r, { graph, ids, t, u2: u2ids, u3, peers });
     this.record(r.round, { consistency: { u3, digest: check.digest } });
     if (!s.consistency.some((c) => c.siteId === this.siteId)) {
       await this.api().consistency({
         federationId: this.o.federationId,
         round: r.round,
-        body: { signature: check.sign() },
+        body: check.body(),
         signal: this.o.signal,
       });
     }
-    // `check.needed` signatures from distinct signers the check accepts, each over the signer's statement as this
-    // site's view has it. Every relayed signature must come from a signer the check takes; of those, only the first
-    // `check.needed` distinct signers' are verified (a coordinator could always have relayed just those: the ones
-    // after them add nothing a site may rely on — docs/decisions.md, "Only the consistency signatures a site needs"),
-    // and any verified one that fails is a refusal.
+    // `check.needed` signers the check accepts, each over the signer's statement as this site's view has it. Every
+    // relayed signature must come from a signer the check takes; of those, only the first `check.needed` distinct
+    // signers are checked (a coordinator could always have relayed just those: the ones after them add nothing a site
+    // may rely on — docs/decisions.md, "Only the consistency signatures a site needs"). A signature that fails is a
+    // refusal; a neighbour's MAC that fails (sparse graph) is not counted, and more than c of them are a refusal
+    // (docs/decisions.md, "Neighbours' consistency by pairwise MACs").
     const verified = new Set<string>();
+    const badMacs = new Set<string>();
     for (;;) {
       if (s.phase === 'closed') return this.close(r.round);
       if (!sameSet(s.maskedBy ?? [], u3))
@@ -572,8 +577,17 @@ export class SecureRound {
           throw inconsistent(
             `The coordinator relays a consistency signature from ${c.siteId}, who is not in U3${graph.kind === 'sparse' ? ' among this site and its neighbours' : ''}.`,
           );
-        if (verified.size >= check.needed || verified.has(c.siteId)) continue;
-        if (!check.verify(c.siteId, c.signature, peer.signPublicKey)) {
+        if (verified.size >= check.needed || verified.has(c.siteId) || badMacs.has(c.siteId)) continue;
+        const outcome = check.verify(c, peer);
+        if (outcome === 'bad-mac') {
+          badMacs.add(c.siteId);
+          if (badMacs.size > graph.corruptNeighbours)
+            throw inconsistent(
+              `${badMacs.size} of this site's neighbours' consistency MACs (more than the c = ${graph.corruptNeighbours} corrupt neighbours the graph allows) do not verify over round ${r.round} as this site saw it: the coordinator showed the sites different survivor sets.`,
+            );
+          continue;
+        }
+        if (outcome === 'bad') {
           throw inconsistent(
             `Site ${c.siteId} signed another view of round ${r.round} than this site: the coordinator showed the sites different survivor sets.`,
           );
@@ -624,20 +638,31 @@ export class SecureRound {
   /**
    * What this site signs before revealing and whose signatures it needs. The complete graph (Bonawitz): the round
    * (S, t, U2, U3) — the same statement for everyone — signed by t members of U3. A sparse graph (SecAgg+): each site
-   * signs its closed neighbourhood N[u] restricted to U2 and U3 (V3); this site takes signatures only from N[u] ∩ U3,
-   * checks each against its own view of the signer's neighbourhood, and needs the graph's threshold of them. Safety
-   * against a split view of one neighbour rests on the graph's threshold (secagg-graph: 2t > k + 1 + c); the check
-   * makes a coordinator that shows neighbours different survivor sets visible before any share leaves.
+   * signs its closed neighbourhood N[u] restricted to U2 and U3 (V3) and sends each neighbour in U3 a pairwise MAC over
+   * that statement (crypto/secagg-mac: keyed by the static agreement of the two sites' pinned identity keys, which the
+   * coordinator cannot compute); this site takes signers only from N[u] ∩ U3, checks each neighbour's MAC for it (its
+   * signature when relayed without one: a site from before the MACs) against its own view of the signer's
+   * neighbourhood, and needs the graph's threshold of them. Safety against a split view of one neighbour rests on the
+   * graph's threshold (secagg-graph: 2t > k + 1 + c); the check makes a coordinator that shows neighbours different
+   * survivor sets visible before any share leaves.
    */
   private consistencyCheck(
     r: SecureRoundRef,
-    o: { graph: SecaggGraph; ids: string[]; t: number; u2: string[]; u3: string[] },
+    o: {
+      graph: SecaggGraph;
+      ids: string[];
+      t: number;
+      u2: string[];
+      u3: string[];
+      peers: ReadonlyMap<string, TrustedPeer>;
+    },
   ): {
     digest: string;
     signers: ReadonlySet<string>;
     needed: number;
-    sign: () => string;
-    verify: (siteId: string, signature: string, signPublicKey: Uint8Array) => boolean;
+    body: () => SecaggConsistency;
+    /** `ok`, `bad` (a signature that fails, or another one under this site's name), `bad-mac` (a MAC that fails). */
+    verify: (c: SecaggState['consistency'][number], peer: TrustedPeer) => 'ok' | 'bad' | 'bad-mac';
   } {
     const key = this.o.enrollment.identity.sign.secretKey;
     if (o.graph.kind === 'complete') {
@@ -647,8 +672,8 @@ export class SecureRound {
         digest: toB64(digest),
         signers: new Set(o.u3),
         needed: o.t,
-        sign: () => signSecaggConsistency(statement, key),
-        verify: (_, signature, pub) => verifySecaggDigest(digest, signature, pub),
+        body: () => ({ signature: signSecaggConsistency(statement, key) }),
+        verify: (c, peer) => (verifySecaggDigest(digest, c.signature, peer.signPublicKey) ? 'ok' : 'bad'),
       };
     }
     const { graph } = o;
@@ -666,14 +691,46 @@ export class SecureRound {
         u2,
         u3,
       });
-    const mine = statementOf(this.siteId);
+    const digestOf = (siteId: string) => secaggNeighbourhoodDigest(statementOf(siteId));
+    const statement = statementOf(this.siteId);
+    const mine = secaggNeighbourhoodDigest(statement);
+    const signers = new Set(statement.u3);
+    let signature: string | undefined;
+    const sign = () => (signature ??= signSecaggNeighbourhood(statement, key));
+    const ends = (from: string, to: string, peer: TrustedPeer) => ({
+      ...this.ctx(r),
+      from,
+      to,
+      peerBoxPublicKey: peer.boxPublicKey,
+    });
     return {
-      digest: toB64(secaggNeighbourhoodDigest(mine)),
-      signers: new Set(mine.u3),
+      digest: toB64(mine),
+      signers,
       needed: graph.threshold,
-      sign: () => signSecaggNeighbourhood(mine, key),
-      verify: (siteId, signature, pub) =>
-        verifySecaggDigest(secaggNeighbourhoodDigest(statementOf(siteId)), signature, pub),
+      body: () => ({
+        signature: sign(),
+        macs: [...signers]
+          .filter((id) => id !== this.siteId)
+          .map((to) => {
+            const mac = secaggConsistencyMac({ ...ends(this.siteId, to, o.peers.get(to)!), digest: mine });
+            if (mac === null)
+              throw new TwinfedError('SECAGG_UNTRUSTED_KEY', `Site ${to}'s identity box key is unusable.`);
+            return { to, mac };
+          }),
+      }),
+      verify: (c, peer) => {
+        // Its own: the coordinator relays back what this site sent (Ed25519 is deterministic).
+        if (c.siteId === this.siteId) return c.signature === sign() ? 'ok' : 'bad';
+        if (c.mac !== undefined)
+          return verifySecaggConsistencyMac({
+            ...ends(c.siteId, this.siteId, peer),
+            digest: digestOf(c.siteId),
+            mac: c.mac,
+          })
+            ? 'ok'
+            : 'bad-mac';
+        return verifySecaggDigest(digestOf(c.siteId), c.signature, peer.signPublicKey) ? 'ok' : 'bad';
+      },
     };
   }
 
