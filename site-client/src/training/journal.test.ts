@@ -196,6 +196,27 @@ describe('Journal: secure-aggregation records are appended, not rewritten', () =
     expect(Journal.open(dir).snapshot().uploads).toEqual([upload]);
   });
 
+  test('a record keeps a copy of what it was given; the same S again is a no-op, another S or a bad field is refused', () => {
+    const dir = tmp();
+    const j = Journal.open(dir);
+    const cohort = ['a', 'b', 'c'];
+    j.recordSecagg('fed-1', 1, { baseVersionId: 'v0', cohort, threshold: 3 });
+    cohort.push('d'); // the caller's array changes after: the record does not
+    expect(j.secagg('fed-1', 1)?.cohort).toEqual(['a', 'b', 'c']);
+    const log = fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE), 'utf8');
+    j.recordSecagg('fed-1', 1, { baseVersionId: 'v0', cohort: ['a', 'b', 'c'], threshold: 3 });
+    expect(fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE), 'utf8')).toBe(log);
+    expect(() => j.recordSecagg('fed-1', 1, { cohort: ['a', 'b', 'd'] })).toThrow(
+      expect.objectContaining({ code: 'SECAGG_INCONSISTENT' }),
+    );
+    expect(() => j.recordSecagg('fed-1', 1, { cohort: ['a', 'b'] })).toThrow(
+      expect.objectContaining({ code: 'SECAGG_INCONSISTENT' }),
+    );
+    expect(() => j.recordSecagg('fed-1', 1, { maskedSha256: 5 as unknown as string })).toThrow();
+    expect(fs.readFileSync(path.join(dir, JOURNAL_LOG_FILE), 'utf8')).toBe(log);
+    expect(Journal.open(dir).secagg('fed-1', 1)).toEqual(entry);
+  });
+
   test("a round's upload, evaluation and newly pinned peers are appended too, and replayed once", () => {
     const dir = tmp();
     const j = Journal.open(dir);

@@ -129,7 +129,16 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
 /** The set-once fields of a {@link SecaggEntry}. */
 type SecaggFields = Omit<SecaggEntry, 'federationId' | 'round' | 'closed'>;
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Equality of two recorded values (JSON data). A list of strings — the cohort S, recorded again at every step of a
+ * secure round — is compared element by element instead of as two JSON texts of every id.
+ */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b) && a.every((x) => typeof x === 'string'))
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  return JSON.stringify(a) === JSON.stringify(b);
+}
 
 /** A closed round's entry: the message bodies kept for re-sending dropped, the sets and digests kept. */
 function closedEntry(e: SecaggEntry): SecaggEntry {
@@ -385,13 +394,14 @@ export class Journal {
       federationId,
       round,
     };
-    let changed = !this.data.secagg.includes(current);
-    const next: Record<string, unknown> = { ...current };
+    const fresh = !this.data.secagg.includes(current);
+    const set: Record<string, unknown> = {};
+    let changed = false;
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
       const before = (current as Record<string, unknown>)[k];
       if (before === undefined) {
-        next[k] = v;
+        set[k] = v;
         changed = true;
       } else if (!same(before, v)) {
         throw new TwinfedError(
@@ -400,12 +410,11 @@ export class Journal {
         );
       }
     }
-    if (!changed) return;
-    const entry = SecaggEntrySchema.parse(next);
-    const set = Object.fromEntries(
-      Object.entries(fields).filter(([k, v]) => v !== undefined && !same(v, current[k as keyof SecaggEntry])),
-    );
-    this.append({ federationId, round, fields: set }, this.withSecagg(entry));
+    if (!changed && !fresh) return;
+    // Only the fields set now are parsed (a copy, checked): the entry's others were, when they were set. Parsing the
+    // whole entry again at every record re-copied S, U2 and U3 (≈ 1,500 ids at 500 sites) about seven times a round.
+    const { federationId: _f, round: _r, ...added } = SecaggEntrySchema.parse({ federationId, round, ...set });
+    this.append({ federationId, round, fields: set }, this.withSecagg({ ...current, ...added }));
   }
 
   /** The journal's content with `entry` in place of its round's entry. */
