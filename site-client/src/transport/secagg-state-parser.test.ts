@@ -38,6 +38,7 @@ const state = (over: Record<string, unknown> = {}): Record<string, unknown> => (
 const edit = <T>(list: readonly T[], i: number, x: unknown): unknown[] => list.map((v, j) => (j === i ? x : v));
 const base = state();
 const survivors = base.survivors as Record<string, unknown>[];
+const cohort = base.cohort as Record<string, unknown>[];
 const shares = base.sharesForMe as Record<string, unknown>[];
 
 /** Valid answers, and each kind of damage to the lists the parser checks itself (and some beside them). */
@@ -80,6 +81,14 @@ const cases: Array<[string, unknown]> = [
   ['a share box with a numeric nonce', state({ sharesForMe: edit(shares, 0, { ...shares[0], nonce: 5 }) })],
   ['a bad phase beside good lists', state({ phase: 'over' })],
   ['a bad cohort entry beside good lists', state({ cohort: [{ siteId: ids[0] }] })],
+  ['a directory entry with an extra key (dropped)', state({ cohort: edit(cohort, 0, { ...cohort[0], x: 1 }) })],
+  ['a directory entry with a bad id', state({ cohort: edit(cohort, 1, { ...cohort[1], siteId: 'a b' }) })],
+  [
+    'a directory signature of 201 characters',
+    state({ cohort: edit(cohort, 2, { ...cohort[2], directorySignature: 'A'.repeat(201) }) }),
+  ],
+  ['a box key with junk', state({ cohort: edit(cohort, 3, { ...cohort[3], boxPublicKey: 'A=A' }) })],
+  ['the cohort null', state({ cohort: null })],
   [
     'a __proto__ key in a survivor',
     JSON.parse(JSON.stringify(base).replace('"siteId":"site-000","maskPublicKey"', '"__proto__":{},"maskPublicKey"')),

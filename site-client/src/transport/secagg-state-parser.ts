@@ -5,12 +5,14 @@ const SecaggStateSchema = api.secagg.get.response.schema;
 
 /** The state less the lists checked here element by element (see {@link SecaggStateParser}): zod checks the rest. */
 const Rest = SecaggStateSchema.omit({
+  cohort: true,
   cohortIds: true,
   survivorIds: true,
   maskedBy: true,
   survivors: true,
   sharesForMe: true,
 });
+const MemberSchema = SecaggStateSchema.shape.cohort.element;
 const SurvivorSchema = SecaggStateSchema.shape.survivors.unwrap().element;
 const ShareSchema = SecaggStateSchema.shape.sharesForMe.element;
 
@@ -54,6 +56,7 @@ function list<T>(value: unknown, fast: (x: Record<string, unknown>) => boolean, 
   return out;
 }
 
+type Member = z.infer<typeof MemberSchema>;
 type Survivor = z.infer<typeof SurvivorSchema>;
 type Share = z.infer<typeof ShareSchema>;
 const survivor = (x: Record<string, unknown>) =>
@@ -63,12 +66,19 @@ const survivor = (x: Record<string, unknown>) =>
   typeof x.boxesSha256 === 'string' &&
   HEX64_RE.test(x.boxesSha256) &&
   isB64(x.signature, 100);
+const member = (x: Record<string, unknown>) =>
+  keyCount(x, 4) &&
+  isId(x.siteId) &&
+  isB64(x.boxPublicKey, 200) &&
+  isB64(x.signPublicKey, 200) &&
+  isB64(x.directorySignature, 200);
 const share = (x: Record<string, unknown>) =>
   keyCount(x, 3) && isId(x.from) && isB64(x.nonce, 64) && isB64(x.ciphertext, 200);
 
 /**
  * Validates GET …/rounds/:round/secagg answers as `SecaggStateSchema` does, with the same result, but checks its long
- * lists — the ids of S, U2 and U3 (every site of the round), U2's keys and the share boxes for this site — with plain
+ * lists — the ids of S, U2 and U3 (every site of the round), the directory entries, U2's keys and the share boxes for
+ * this site — with plain
  * loops over the parsed JSON instead of zod's per-element parse and copy: a site reads this state about five times
  * per secure round, and at 500 sites each read held ≈ 1,500 ids and ≈ 220 keyed entries. An element that has other
  * keys than the schema's is left to the schema's own element check (which drops unknown keys).
@@ -79,6 +89,9 @@ export class SecaggStateParser {
     const rest = Rest.safeParse(value);
     if (!rest.success) return { success: false };
     const data = rest.data as SecaggState;
+    const cohort = list<Member>(value.cohort, member, MemberSchema);
+    if (!cohort) return { success: false };
+    data.cohort = cohort;
     const { cohortIds, survivorIds, maskedBy } = value;
     if (cohortIds !== undefined) {
       const checked = ids(cohortIds);
