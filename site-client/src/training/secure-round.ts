@@ -154,7 +154,7 @@ export class SecureRound {
   private readonly verifiedEntries = new Map<string, TrustedPeer>();
   /** Peers' keys taken on a checked neighbourhood signature (by site and keys), decoded once. */
   private readonly vouchedEntries = new Map<string, TrustedPeer>();
-  /** The neighbourhood signatures this site checked (with the digest they are over), of its last few reads' lists. */
+  /** The neighbourhood signatures this site checked, with the round and entries they are over (the last few). */
   private readonly vouchedLists = new Set<string>();
   /** The size of the cohort in the last state read (sets the safety poll while push is up). */
   private cohortSize = 0;
@@ -278,14 +278,20 @@ export class SecureRound {
    * (envelope/neighbourhood-directory), and it verifies under the coordinator key pinned at enrollment: those entries
    * need no check one by one. False without one (an older coordinator, the full view): each entry is checked.
    * Throws `SECAGG_UNTRUSTED_KEY` when it does not verify. Checked once per round: a later read listing the same
-   * entries under the same signature only recomputes the digest.
+   * entries under the same signature is found among the checked ones.
    */
   private vouched(s: SecaggState, r: SecureRoundRef): boolean {
     const signature = s.neighbourhoodSignature;
     if (signature === undefined) return false;
-    const digest = neighbourhoodDirectoryDigest({ ...this.rd(r), siteId: this.siteId, entries: s.cohort });
-    const key = `${toB64(digest)}\n${signature}`;
+    // What the signature is over, as listed (a quarter of the digest's cost: the canonical text is not built again).
+    const key = JSON.stringify([
+      this.rd(r),
+      this.siteId,
+      signature,
+      s.cohort.map((m) => [m.siteId, m.signPublicKey, m.boxPublicKey]),
+    ]);
     if (this.vouchedLists.has(key)) return true;
+    const digest = neighbourhoodDirectoryDigest({ ...this.rd(r), siteId: this.siteId, entries: s.cohort });
     if (!verifyNeighbourhoodDirectory(digest, signature, this.o.enrollment.coordinator.signPublicKey))
       throw new TwinfedError(
         'SECAGG_UNTRUSTED_KEY',
