@@ -1,10 +1,15 @@
 import fc from 'fast-check';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { hkdfSha256 } from './hkdf';
 import { generateIdentity } from './identity';
 import { concatBytes, fromB64, toB64, utf8 } from './encoding';
 import { x25519 } from './primitives';
-import { secaggConsistencyMac, secaggConsistencyMacKey, verifySecaggConsistencyMac } from './secagg-mac';
+import {
+  secaggConsistencyMac,
+  secaggConsistencyMacKey,
+  secaggConsistencyMacKeyReference,
+  verifySecaggConsistencyMac,
+} from './secagg-mac';
 import { secaggPairKey } from './secagg';
 
 const RD = { federationId: 'fed-1', round: 3, baseVersionId: 'fed-1.v2', coordinatorFingerprint: 'aaaa-bbbb' };
@@ -63,6 +68,43 @@ describe('SecAgg+ consistency MACs', () => {
       peer: { siteId: 'site-w', boxPublicKey: w.box.publicKey },
     });
     expect(toB64(pair)).not.toBe(key);
+  });
+
+  test('property: the key from the kept per-pair PRK is HKDF-SHA256 from scratch (hkdfSha256), for any pair, ids and round', () => {
+    const keys = Array.from({ length: 4 }, () => generateIdentity());
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 3 }),
+        fc.nat({ max: 3 }),
+        fc.string({ minLength: 1, maxLength: 20 }),
+        fc.string({ minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (i, j, from, to, round) => {
+          const o = {
+            ...RD,
+            round,
+            from,
+            to,
+            boxSecretKey: keys[i]!.box.secretKey,
+            peerBoxPublicKey: keys[j]!.box.publicKey,
+          };
+          const key = secaggConsistencyMacKey(o)!;
+          expect(toB64(key)).toBe(toB64(secaggConsistencyMacKeyReference(o)!));
+          // And the MAC is HMAC-SHA256 under that key, as node computes it.
+          expect(secaggConsistencyMac({ ...o, digest })).toBe(
+            createHmac('sha256', key).update(digest).digest('base64'),
+          );
+        },
+      ),
+      { numRuns: 80 },
+    );
+    // A secret array changed in place is not served another key's kept PRK.
+    const secret = generateIdentity().box.secretKey.slice();
+    const o = { ...atU, boxSecretKey: secret };
+    const before = toB64(secaggConsistencyMacKey(o)!);
+    secret.set(x.box.secretKey);
+    expect(toB64(secaggConsistencyMacKey(o)!)).not.toBe(before);
+    expect(toB64(secaggConsistencyMacKey(o)!)).toBe(toB64(secaggConsistencyMacKeyReference(o)!));
   });
 
   test('property: for any digest and pair of ids, the MAC verifies at the other end and a flipped bit of it does not', () => {

@@ -12,7 +12,7 @@
  * share boxes' keys (box: HKDF with a random nonce as salt and "twinfed/box/v1" ‖ keys as info), C binds it to the
  * round, and (u, w) to the direction, so a MAC of u for w is neither w's for u nor good for another neighbour or round.
  */
-import { createHmac } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { fromB64, toB64 } from './encoding';
 import { hkdfSha256 } from './hkdf';
 import { timingSafeEqualKeys, x25519 } from './primitives';
@@ -20,6 +20,7 @@ import { SECAGG_VERSION, secaggContext, type SecaggRound } from './secagg';
 
 const MAC_LABEL = `${SECAGG_VERSION}/consistency-mac`;
 const MAC_BYTES = 32;
+const BLOCK = 64;
 
 /** The two ends of a consistency MAC and the caller's identity box secret (either end's: the agreement is symmetric). */
 interface MacEnds extends SecaggRound {
@@ -33,19 +34,102 @@ interface MacEnds extends SecaggRound {
   readonly peerBoxPublicKey: Uint8Array;
 }
 
-/** K_{from→to}; null when the peer's key gives no agreement (a low-order key). */
-export function secaggConsistencyMacKey(o: MacEnds): Uint8Array | null {
-  const shared = x25519(o.boxSecretKey, o.peerBoxPublicKey);
-  if (shared === null) return null;
-  return hkdfSha256(shared, MAC_LABEL, `${MAC_LABEL}\n${secaggContext(o)}\n${o.from}\n${o.to}`, MAC_BYTES);
+/**
+ * HMAC-SHA256 (RFC 2104) of `parts` under a key given by its two padded blocks (K ⊕ ipad, K ⊕ opad): two one-shot
+ * SHA-256 calls. `createHmac` imports its key and builds an object per call, ≈ 3–4× this for a 32-byte message — and a
+ * site makes ≈ 2 (k + t_g) of these per round (the same bytes: tested against `createHmac` through HKDF).
+ */
+function hmac(pads: { inner: Buffer; outer: Buffer }, parts: readonly Uint8Array[]): Buffer {
+  const inner = hash('sha256', Buffer.concat([pads.inner, ...parts]), 'buffer');
+  return hash('sha256', Buffer.concat([pads.outer, inner]), 'buffer');
 }
 
-const hmac = (key: Uint8Array, digest: Uint8Array): Uint8Array => createHmac('sha256', key).update(digest).digest();
+/** The padded blocks of a key of at most 64 bytes. */
+function pads(key: Uint8Array): { inner: Buffer; outer: Buffer } {
+  const inner = Buffer.alloc(BLOCK, 0x36);
+  const outer = Buffer.alloc(BLOCK, 0x5c);
+  for (let i = 0; i < key.byteLength; i++) {
+    inner[i]! ^= key[i]!;
+    outer[i]! ^= key[i]!;
+  }
+  return { inner, outer };
+}
+
+/*
+ * HKDF's extract step, PRK = HMAC(label, X25519(secret, peer)), depends only on the pair of identity keys (not on the
+ * round or the direction), so its padded blocks are kept per own secret (a WeakMap, as primitives keeps agreements: no
+ * string copy of a secret, freed with the key array; a changed array starts afresh) and peer key, at most
+ * PRK_CACHE_SIZE peers: a site makes k MACs and checks up to t_g every round with the same neighbours. Each MAC then
+ * costs HKDF's expand (one HMAC under the kept PRK) and the MAC itself — the very bytes of {@link hkdfSha256} (tested).
+ */
+const PRK_CACHE_SIZE = 4096;
+type Pads = ReturnType<typeof pads>;
+const prks = new WeakMap<Uint8Array, { copy: Uint8Array; byPeer: Map<string, Pads | null> }>();
+const LABEL_PADS = pads(Buffer.from(MAC_LABEL, 'utf8'));
+
+function pairPrk(secret: Uint8Array, peer: Uint8Array): Pads | null {
+  let entry = prks.get(secret);
+  if (!entry || entry.copy.byteLength !== secret.byteLength || !timingSafeEqual(entry.copy, secret)) {
+    entry = { copy: Uint8Array.from(secret), byPeer: new Map() };
+    prks.set(secret, entry);
+  }
+  const id = Buffer.from(peer.buffer, peer.byteOffset, peer.byteLength).toString('latin1');
+  let prk = entry.byPeer.get(id);
+  if (prk === undefined) {
+    const shared = x25519(secret, peer);
+    prk = shared && pads(hmac(LABEL_PADS, [shared]));
+    if (entry.byPeer.size >= PRK_CACHE_SIZE) entry.byPeer.delete(entry.byPeer.keys().next().value as string);
+    entry.byPeer.set(id, prk);
+  }
+  return prk;
+}
+
+/** label ‖ C, for the last round asked (a site makes and checks all its MACs of a round in a row). */
+let lastContext: { round: SecaggRound; text: string } | undefined;
+function contextText(o: SecaggRound): string {
+  const last = lastContext;
+  if (
+    last &&
+    last.round.federationId === o.federationId &&
+    last.round.round === o.round &&
+    last.round.baseVersionId === o.baseVersionId &&
+    last.round.coordinatorFingerprint === o.coordinatorFingerprint
+  )
+    return last.text;
+  const round = {
+    federationId: o.federationId,
+    round: o.round,
+    baseVersionId: o.baseVersionId,
+    coordinatorFingerprint: o.coordinatorFingerprint,
+  };
+  lastContext = { round, text: `${MAC_LABEL}\n${secaggContext(round)}\n` };
+  return lastContext.text;
+}
+
+const info = (o: MacEnds): string => `${contextText(o)}${o.from}\n${o.to}`;
+const ONE = Uint8Array.of(1);
+
+/**
+ * K_{from→to} = HKDF-SHA256(X25519(secret, peer), salt = label, info = label ‖ C ‖ from ‖ to, 32) — expand's single
+ * block T(1) = HMAC(PRK, info ‖ 0x01) under the kept PRK; null when the peer's key gives no agreement (low order).
+ */
+export function secaggConsistencyMacKey(o: MacEnds): Uint8Array | null {
+  const prk = pairPrk(o.boxSecretKey, o.peerBoxPublicKey);
+  return prk && hmac(prk, [Buffer.from(info(o), 'utf8'), ONE]);
+}
+
+/** {@link secaggConsistencyMacKey} as HKDF computes it from scratch (what the kept-PRK path must equal; tests). */
+export function secaggConsistencyMacKeyReference(o: MacEnds): Uint8Array | null {
+  const shared = x25519(o.boxSecretKey, o.peerBoxPublicKey);
+  return shared && hkdfSha256(shared, MAC_LABEL, info(o), MAC_BYTES);
+}
+
+const mac = (key: Uint8Array, digest: Uint8Array): Uint8Array => hmac(pads(key), [digest]);
 
 /** u's MAC (base64) for w over the digest of u's neighbourhood statement; null when the peer's key is unusable. */
 export function secaggConsistencyMac(o: MacEnds & { digest: Uint8Array }): string | null {
   const key = secaggConsistencyMacKey(o);
-  return key && toB64(hmac(key, o.digest));
+  return key && toB64(mac(key, o.digest));
 }
 
 /** True when `mac` is `from`'s MAC for `to` over `digest` (the checker's view of `from`'s statement); constant-time. */
@@ -58,5 +142,5 @@ export function verifySecaggConsistencyMac(o: MacEnds & { digest: Uint8Array; ma
   } catch {
     return false;
   }
-  return timingSafeEqualKeys(given, hmac(key, o.digest));
+  return timingSafeEqualKeys(given, mac(key, o.digest));
 }
