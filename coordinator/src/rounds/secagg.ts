@@ -534,7 +534,8 @@ export class SecureAggregation {
     if (!u3.includes(siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', 'Only sites whose masked update was taken sign the round.');
     const graph = this.graph(loaded.plan, round);
-    if (body.macs !== undefined) SecureAggregation.checkMacs(graph, siteId, u3, body.macs);
+    if (body.macs !== undefined && graph.kind !== 'sparse')
+      throw new TwinfedError('VALIDATION_FAILED', 'Consistency MACs are sent only in rounds over a sparse graph.');
     const threshold = this.threshold(loaded.plan, round);
     const signKey = await this.signKeyOf(siteId);
     const valid =
@@ -566,6 +567,9 @@ export class SecureAggregation {
           : `The signature is not over this round as the coordinator holds it (t = ${threshold}, U3 = ${u3.join(', ')}).`,
       );
     }
+    // Where the MACs go, once the signature showed the site holds this U3 ∩ N[u] (a site that saw another U3 hears
+    // SECAGG_INCONSISTENT, not a complaint about its MACs).
+    if (body.macs !== undefined) SecureAggregation.checkMacs(graph, siteId, u3, body.macs);
     const payload = JSON.stringify(body);
     const put = await this.core.store.putSecaggMessage({
       federationId: round.federationId,
@@ -627,8 +631,6 @@ export class SecureAggregation {
     u3: readonly string[],
     macs: NonNullable<SecaggConsistency['macs']>,
   ): void {
-    if (graph.kind !== 'sparse')
-      throw new TwinfedError('VALIDATION_FAILED', 'Consistency MACs are sent only in rounds over a sparse graph.');
     const inU3 = new Set(u3);
     const expected = graph.neighbours(siteId).filter((id) => inU3.has(id));
     const to = macs.map((m) => m.to).sort();

@@ -76,6 +76,8 @@ export class LyingCoordinator {
   readonly masked = new Map<string, Received[]>();
   /** Every consistency signature, in arrival order. */
   readonly consistency: Array<{ siteId: string; signature: string }> = [];
+  /** False: a coordinator from before the consistency MACs (its strict schema refuses `macs`). */
+  takesMacs = true;
   /** The consistency MACs each signer sent (sparse graph), by signer: relayed to each recipient its own only. */
   readonly macs = new Map<string, Array<{ to: string; mac: string }>>();
   /** Every reveal any site sent (the attacker keeps them all). */
@@ -256,6 +258,8 @@ export class LyingCoordinator {
         return { status: 'accepted' };
       },
       secaggConsistency: async (o) => {
+        if (!this.takesMacs && o.body.macs !== undefined)
+          throw new TwinfedError('VALIDATION_FAILED', 'Unrecognized key');
         if (!this.consistency.some((c) => c.siteId === siteId)) {
           this.consistency.push({ siteId, signature: o.body.signature });
           if (o.body.macs) this.macs.set(siteId, structuredClone(o.body.macs));

@@ -537,6 +537,15 @@ describe('secure aggregation against a lying coordinator', () => {
       expect(revealsOf(k2, me2)).toBe(0);
     });
 
+    test('a coordinator from before the MACs (its schema refuses them) gets the signature alone; the neighbours check it, and every site reveals', async () => {
+      const { k } = await sparse();
+      k.c.takesMacs = false;
+      expect(await Promise.all(k.sites.map((s) => outcome(k.round(s).reveal(R))))).toEqual(names.map(() => 'returned'));
+      expect(k.c.consistency).toHaveLength(10);
+      expect(k.c.macs.size).toBe(0);
+      expect(k.c.reveals).toHaveLength(10);
+    });
+
     describe('with a corrupt-neighbour bound c = 1 (γ = 0.05: k = 6, t = 5)', () => {
       const SPARSE_C: SecaggGraphOptions = { graph: 'sparse', dropoutFraction: 0.1, corruptFraction: 0.05 };
       /** A consortium of ten over that graph where every site but site-a signed, and site-a's relay rewritten. */

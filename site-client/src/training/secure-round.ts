@@ -557,14 +557,7 @@ export class SecureRound {
 
     const check = this.consistencyCheck(r, { graph, ids, t, u2: u2ids, u3, peers });
     this.record(r.round, { consistency: { u3, digest: check.digest } });
-    if (!s.consistency.some((c) => c.siteId === this.siteId)) {
-      await this.api().consistency({
-        federationId: this.o.federationId,
-        round: r.round,
-        body: check.body(),
-        signal: this.o.signal,
-      });
-    }
+    if (!s.consistency.some((c) => c.siteId === this.siteId)) await this.sendConsistency(r.round, check.body());
     // `check.needed` signers the check accepts, each over the signer's statement as this site's view has it. Every
     // relayed signature must come from a signer the check takes; of those, only the first `check.needed` distinct
     // signers are checked (a coordinator could always have relayed just those: the ones after them add nothing a site
@@ -738,6 +731,24 @@ export class SecureRound {
         return verifySecaggDigest(digestOf(c.siteId), c.signature, peer.signPublicKey) ? 'ok' : 'bad';
       },
     };
+  }
+
+  /**
+   * Posts this site's consistency message. A coordinator from before the MACs refuses the field (`VALIDATION_FAILED`:
+   * its schema is strict): the signature alone is sent then, and the neighbours check it instead. A current one says
+   * `VALIDATION_FAILED` only when the MACs do not go to exactly the neighbours in U3 its signature covers, which this
+   * site never sends — so without them the message is what it signed either way.
+   */
+  private async sendConsistency(round: number, body: SecaggConsistency): Promise<void> {
+    const send = (b: SecaggConsistency) =>
+      this.api().consistency({ federationId: this.o.federationId, round, body: b, signal: this.o.signal });
+    try {
+      await send(body);
+    } catch (e) {
+      if (!(e instanceof TwinfedError) || e.code !== 'VALIDATION_FAILED' || body.macs === undefined) throw e;
+      this.o.logger.warn({ round }, 'secure aggregation: the coordinator takes no consistency MACs; signature only');
+      await send({ signature: body.signature });
+    }
   }
 
   private async sendReveal(round: number, body: SecaggReveal, what: string): Promise<void> {
