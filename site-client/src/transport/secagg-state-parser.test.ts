@@ -1,5 +1,6 @@
 import { api } from '@twinfed/shared';
-import { SecaggStateParser } from './secagg-state-parser';
+import fc from 'fast-check';
+import { SecaggStateParser, isB64 } from './secagg-state-parser';
 
 const SecaggStateSchema = api.secagg.get.response.schema;
 
@@ -107,4 +108,19 @@ test.each(cases)('gives what SecaggStateSchema gives: %s', (_, value) => {
 test('the valid answers are not all refused (the table above checks something)', () => {
   expect(cases.filter(([, v]) => SecaggStateSchema.safeParse(v).success).length).toBeGreaterThanOrEqual(6);
   expect(cases.filter(([, v]) => !SecaggStateSchema.safeParse(v).success).length).toBeGreaterThanOrEqual(15);
+});
+
+test("isB64 accepts exactly what the schema's base64 pattern and length bounds accept", () => {
+  const re = /^[A-Za-z0-9+/]+={0,2}$/;
+  const chars = fc.constantFrom(...'Aa09+/=-_ \n\u00e9\u{1F600}'.split(''), 'Z', 'z');
+  fc.assert(
+    fc.property(fc.array(chars, { maxLength: 12 }), fc.integer({ min: 0, max: 12 }), (cs, max) => {
+      const x = cs.join('');
+      expect(isB64(x, max)).toBe(x.length >= 1 && x.length <= max && re.test(x));
+    }),
+    { numRuns: 5000 },
+  );
+  for (const x of ['A', 'A=', 'A==', 'AB==', 'QUJD']) expect(isB64(x, 64)).toBe(true);
+  for (const x of ['', '=', '==', 'A===', '=A', 'A=B', 'A\n', 'Ä']) expect(isB64(x, 64)).toBe(false);
+  expect(isB64(5, 64)).toBe(false);
 });

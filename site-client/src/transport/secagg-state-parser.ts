@@ -16,12 +16,27 @@ const MemberSchema = SecaggStateSchema.shape.cohort.element;
 const SurvivorSchema = SecaggStateSchema.shape.survivors.unwrap().element;
 const ShareSchema = SecaggStateSchema.shape.sharesForMe.element;
 
-/** As the schema's `b64(max)`: 1…max characters of the base64 alphabet, then at most two `=`. */
-const B64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
 const HEX64_RE = /^[0-9a-f]{64}$/;
 const isId = (x: unknown): boolean => typeof x === 'string' && ID_RE.test(x);
-const isB64 = (x: unknown, max: number): boolean =>
-  typeof x === 'string' && x.length >= 1 && x.length <= max && B64_RE.test(x);
+/** 1 for each character code of the base64 alphabet (`A–Z a–z 0–9 + /`). */
+const B64_ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') B64_ALPHABET[c.charCodeAt(0)] = 1;
+/**
+ * As the schema's `b64(max)` (`/^[A-Za-z0-9+/]+={0,2}$/`, 1…max characters), by a loop over the character codes:
+ * about twice as fast as the regular expression on the keys, signatures and boxes of each read.
+ */
+export function isB64(x: unknown, max: number): boolean {
+  if (typeof x !== 'string' || x.length < 1 || x.length > max) return false;
+  let end = x.length;
+  if (x.charCodeAt(end - 1) === 61) end--; // '='
+  if (end > 0 && x.charCodeAt(end - 1) === 61) end--;
+  if (end === 0) return false;
+  for (let i = 0; i < end; i++) {
+    const c = x.charCodeAt(i);
+    if (c > 127 || B64_ALPHABET[c] === 0) return false;
+  }
+  return true;
+}
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 /** True when `o` has exactly `n` own enumerable keys (the ones the caller then checks). */
 const keyCount = (o: object, n: number): boolean => {
