@@ -126,6 +126,17 @@ describe('Journal: what holds against a lying coordinator', () => {
     ).toThrow(expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }));
     expect(Journal.open(dir).peer('c')).toBeUndefined();
     expect(Journal.open(dir).peer('b')).toMatchObject({ signPublicKey: 'S1', boxPublicKey: 'B1' });
+    // A new site listed twice in one call: once with the same keys, refused with others.
+    const d = { siteId: 'd', signPublicKey: 'S3', boxPublicKey: 'B3' };
+    expect(() => j.pinPeers([d, { ...d, signPublicKey: 'S4' }])).toThrow(
+      expect.objectContaining({ code: 'SECAGG_UNTRUSTED_KEY' }),
+    );
+    j.pinPeers([d, d]);
+    expect(
+      Journal.open(dir)
+        .snapshot()
+        .peers.map((p) => p.siteId),
+    ).toEqual(['b', 'd']);
     j.recordStatsContribution('fed-1', 'AAAA');
     j.recordStatsContribution('fed-1', 'AAAA');
     expect(() => j.recordStatsContribution('fed-1', 'BBBB')).toThrow(

@@ -357,14 +357,14 @@ export class Journal {
    * pinning nothing, when a key differs from the one pinned before.
    */
   pinPeers(entries: ReadonlyArray<Omit<PeerEntry, 'pinnedAt'>>, at = new Date().toISOString()): void {
-    const fresh: PeerEntry[] = [];
-    const pinned = new Map(this.data.peers.map((p) => [p.siteId, p]));
+    // Looked up in the pinned peers' index ({@link peer}) and among the ones new in this call: a secure round pins its
+    // k + 1 sites at every step, and a map of every pinned peer (up to all sites of the federation) was built each time.
+    const fresh = new Map<string, PeerEntry>();
     for (const e of entries) {
-      const known = pinned.get(e.siteId);
+      const known = this.peer(e.siteId) ?? fresh.get(e.siteId);
       if (!known) {
         const entry = { siteId: e.siteId, signPublicKey: e.signPublicKey, boxPublicKey: e.boxPublicKey, pinnedAt: at };
-        fresh.push(entry);
-        pinned.set(e.siteId, entry);
+        fresh.set(e.siteId, entry);
       } else if (known.signPublicKey !== e.signPublicKey || known.boxPublicKey !== e.boxPublicKey) {
         throw new TwinfedError(
           'SECAGG_UNTRUSTED_KEY',
@@ -372,7 +372,9 @@ export class Journal {
         );
       }
     }
-    if (fresh.length > 0) this.append({ peers: fresh }, { ...this.data, peers: [...this.data.peers, ...fresh] });
+    if (fresh.size === 0) return;
+    const added = [...fresh.values()];
+    this.append({ peers: added }, { ...this.data, peers: [...this.data.peers, ...added] });
   }
 
   /**
