@@ -55,10 +55,13 @@ export interface ServerToClientEvents {
 
 /** Site → coordinator. */
 export interface ClientToServerEvents {
-  /** Liveness and progress, shown to operators. The ack returns the server time (clock-skew check). */
+  /**
+   * Liveness and progress. Sites send it without an ack; when a client asks for one (older sites), the ack is the
+   * server time.
+   */
   'site:status': (
     s: { state: 'idle' | 'training' | 'uploading' | 'evaluating'; federationId?: string; round?: number },
-    ack: (serverTime: string) => void,
+    ack?: (serverTime: string) => void,
   ) => void;
 }
 

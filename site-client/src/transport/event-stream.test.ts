@@ -20,12 +20,14 @@ interface Harness {
   nonces: string[];
   refuseNext: number;
   statuses: unknown[];
+  /** Per status report: whether the site asked for an ack. */
+  acksAsked: boolean[];
 }
 
 async function startServer(): Promise<Harness> {
   const http = createServer();
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http);
-  const h: Harness = { url: '', io, http, nonces: [], refuseNext: 0, statuses: [] };
+  const h: Harness = { url: '', io, http, nonces: [], refuseNext: 0, statuses: [], acksAsked: [] };
   const ns = io.of(SITE_NAMESPACE);
   ns.use((socket, next) => {
     try {
@@ -49,7 +51,8 @@ async function startServer(): Promise<Harness> {
   ns.on('connection', (socket) => {
     socket.on('site:status', (s, ack) => {
       h.statuses.push(s);
-      ack('2025-01-01T00:00:00.000Z');
+      h.acksAsked.push(typeof ack === 'function');
+      if (typeof ack === 'function') ack('2025-01-01T00:00:00.000Z');
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -93,7 +96,7 @@ function open(h: Harness): EventStream {
 }
 
 describe('EventStream', () => {
-  test('connects with a signed handshake, delivers typed events and acknowledges status reports', async () => {
+  test('connects with a signed handshake, delivers typed events and sends status reports without an ack', async () => {
     const h = await startServer();
     servers.push(h);
     const stream = open(h);
@@ -104,10 +107,12 @@ describe('EventStream', () => {
       .of(SITE_NAMESPACE)
       .emit('round:opened', { federationId: 'fed-1', round: 3, baseVersionId: 'v2', deadlineAt: 'x' });
     await expect(opened).resolves.toEqual({ federationId: 'fed-1', round: 3, baseVersionId: 'v2', deadlineAt: 'x' });
-    await expect(stream.reportStatus({ state: 'training', federationId: 'fed-1', round: 3 })).resolves.toBe(
-      '2025-01-01T00:00:00.000Z',
-    );
+    await expect(stream.reportStatus({ state: 'training', federationId: 'fed-1', round: 3 })).resolves.toBe(true);
+    const end = Date.now() + 5000;
+    while (h.statuses.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     expect(h.statuses).toEqual([{ state: 'training', federationId: 'fed-1', round: 3 }]);
+    // No ack asked: the coordinator sends nothing back (one frame less per report; nothing read the server time).
+    expect(h.acksAsked).toEqual([false]);
   });
 
   test('retries after the server refuses the handshake, signing each attempt afresh', async () => {
@@ -139,13 +144,13 @@ describe('EventStream', () => {
     expect(h.nonces).toHaveLength(2);
   });
 
-  test('reports status as undefined while offline', async () => {
+  test('reports no status while offline', async () => {
     const stream = new EventStream({
       baseUrl: 'http://127.0.0.1:9',
       credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey },
     });
     streams.push(stream);
-    await expect(stream.reportStatus({ state: 'idle' })).resolves.toBeUndefined();
+    await expect(stream.reportStatus({ state: 'idle' })).resolves.toBe(false);
   });
 });
 
