@@ -26,10 +26,17 @@ export class KnownSenders {
   async current(): Promise<ReadonlyMap<string, string | undefined>> {
     const { federationId, round, kind, payloads } = this.where;
     if ((await this.store.countSecaggMessages(federationId, round, kind)) !== this.known.size) {
-      if (payloads)
-        for (const m of await this.store.listSecaggMessages(federationId, round, kind))
-          this.known.set(m.siteId, m.payload);
-      else
+      if (payloads) {
+        // Only the payloads not known here: a known one never changes (insert-once), and a consistency message with
+        // its k MACs is ≈ 8 KB at 500 sites — the whole cohort's were read whenever a count ran ahead (a group commit
+        // in flight).
+        const unknown = (await this.store.listSecaggSenders(federationId, round, kind)).filter(
+          (id) => !this.known.has(id),
+        );
+        if (unknown.length > 0)
+          for (const m of await this.store.listSecaggMessages(federationId, round, kind, unknown))
+            this.known.set(m.siteId, m.payload);
+      } else
         for (const id of await this.store.listSecaggSenders(federationId, round, kind)) this.known.set(id, undefined);
     }
     return this.known;
