@@ -8,7 +8,7 @@ import { JsonArrayCache } from '../json-array-cache';
 import { applyPatch } from '../util';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
 import { checkFence } from './leases';
-import { readCache, roundKey, type CachedRound } from './read-cache';
+import { readCache, roundKey, throughCache, type CachedRound } from './read-cache';
 import { getStudy } from './studies';
 
 interface FederationRow extends Omit<Federation, 'plan'> {
@@ -46,15 +46,16 @@ function toRound(row: RoundRow): Round {
 
 /** A federation, from the read cache when it may serve (a copy sharing the frozen plan). */
 export function getFederation(c: SqlContext, id: string): Federation | null {
-  const cache = readCache(c);
-  const usable = cache.usable(c);
-  const hit = usable ? cache.federations.get(id) : undefined;
-  if (hit) return { ...hit };
-  const row = c.stmt(`${FEDERATIONS} WHERE id = ?`).get(id) as FederationRow | undefined;
-  if (!row) return null;
-  const federation = toFederation(row);
-  if (usable) cache.federations.set(id, federation);
-  return { ...federation };
+  const federation = throughCache(
+    c,
+    (cache) => cache.federations,
+    id,
+    () => {
+      const row = c.stmt(`${FEDERATIONS} WHERE id = ?`).get(id) as FederationRow | undefined;
+      return row && toFederation(row);
+    },
+  );
+  return federation ? { ...federation } : null;
 }
 
 /** Read-modify-write of the patchable columns; call inside a transaction. */
@@ -82,19 +83,19 @@ function fromCached(cached: CachedRound): Round {
 
 /** A round, from the read cache when it may serve (its 30 kB selection is then neither read nor hashed again). */
 export function getRound(c: SqlContext, federationId: string, round: number): Round | null {
-  const cache = readCache(c);
-  const usable = cache.usable(c);
-  const key = roundKey(federationId, round);
-  const hit = usable ? cache.rounds.get(key) : undefined;
-  if (hit) return fromCached(hit);
-  const row = c.stmt(`${ROUNDS} WHERE federation_id = ? AND round = ?`).get(federationId, round) as
-    RoundRow | undefined;
-  if (!row) return null;
-  if (!usable) return toRound(row);
-  const { selectedSiteIds, clientConfig, ...rest } = row;
-  const cached = { round: rest, selectedSiteIds: Object.freeze(selections.parse(selectedSiteIds)), clientConfig };
-  cache.rounds.set(key, cached);
-  return fromCached(cached);
+  const cached = throughCache(
+    c,
+    (cache) => cache.rounds,
+    roundKey(federationId, round),
+    (): CachedRound | undefined => {
+      const row = c.stmt(`${ROUNDS} WHERE federation_id = ? AND round = ?`).get(federationId, round) as
+        RoundRow | undefined;
+      if (!row) return undefined;
+      const { selectedSiteIds, clientConfig, ...rest } = row;
+      return { round: rest, selectedSiteIds: Object.freeze(selections.parse(selectedSiteIds)), clientConfig };
+    },
+  );
+  return cached ? fromCached(cached) : null;
 }
 
 /** A round's state alone (not its 30 kB selection), for writes that only check it; undefined when there is no such round. */

@@ -3,7 +3,7 @@ import { alreadyExists, keyInUse, unknownStudy } from '../errors';
 import type { ApiToken, CoordinatorKeyClaim, Invitation, Site } from '../records';
 import type { IdentityStore } from '../types';
 import { insertUnique, type SqlContext, type SqliteContext } from './context';
-import { readCache } from './read-cache';
+import { readCache, throughCache } from './read-cache';
 import { getStudy } from './studies';
 
 const TOKENS = `SELECT id, name, role, token_hash AS tokenHash, created_at AS createdAt, revoked_at AS revokedAt
@@ -25,14 +25,13 @@ function withStudies(c: SqlContext, row: Omit<ApiToken, 'studies'>): ApiToken {
 
 /** A site, from the read cache when it may serve (a copy). */
 function getSite(c: SqlContext, id: string): Site | null {
-  const cache = readCache(c);
-  const usable = cache.usable(c);
-  const hit = usable ? cache.sites.get(id) : undefined;
-  if (hit) return { ...hit };
-  const row = c.stmt(`${SITES} WHERE id = ?`).get(id) as Site | undefined;
-  if (!row) return null;
-  if (usable) cache.sites.set(id, row);
-  return { ...row };
+  const row = throughCache(
+    c,
+    (cache) => cache.sites,
+    id,
+    () => c.stmt(`${SITES} WHERE id = ?`).get(id) as Site | undefined,
+  );
+  return row ? { ...row } : null;
 }
 
 /** Drops a site's cached row: call with every write of it. */

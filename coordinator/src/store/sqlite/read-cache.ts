@@ -85,6 +85,26 @@ export function readCache(c: SqlContext): ReadCache {
   return cache;
 }
 
+/**
+ * A row through this connection's read cache: served from the table's cached rows when the cache may serve
+ * ({@link ReadCache.usable}), otherwise read with `read` and kept when it may. The caller copies what it hands out.
+ */
+export function throughCache<T>(
+  c: SqlContext,
+  table: (cache: ReadCache) => Rows<T>,
+  key: string,
+  read: () => T | undefined,
+): T | undefined {
+  const cache = readCache(c);
+  const usable = cache.usable(c);
+  const rows = table(cache);
+  const hit = usable ? rows.get(key) : undefined;
+  if (hit !== undefined) return hit;
+  const row = read();
+  if (usable && row !== undefined) rows.set(key, row);
+  return row;
+}
+
 /** The key of a round's row. */
 export function roundKey(federationId: string, round: number): string {
   return `${federationId}\u0000${round}`;
