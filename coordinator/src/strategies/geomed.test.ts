@@ -32,6 +32,21 @@ describe('geometricMedian (smoothed Weiszfeld)', () => {
     expectClose(geometricMedian(pts, { maxIterations: 1000, smoothing: 1e-9 }).median, [1, 1], 1e-5);
   });
 
+  test('lands exactly on a repeated input point that is the median, where Weiszfeld alone crawls', () => {
+    // Found by a CI run (fast-check seed -2146810882): [0, 0] twice and two points to its left, whose unit vectors
+    // sum to 1.9998 < 2, so [0, 0] is the median; from the coordinate median (-0.0036, 0) Weiszfeld's steps shrink
+    // like 1/k and 1,000 of them stopped at -0.0031, 0.07 % above the optimum's distance sum.
+    const pts = [
+      [-0.0074605478439480075, 0.00020684410264948386],
+      [0, 0],
+      [-0.0072805003728717566, 0],
+      [0, 0],
+    ].map((p) => Float32Array.from(p));
+    const r = geometricMedian(pts, { maxIterations: 1000, smoothing: 1e-9 });
+    expect(Array.from(r.median)).toEqual([0, 0]);
+    expect(r.stationarity).toBe(0);
+  });
+
   test('sums no more distance than the mean, the coordinate median or any input point', () => {
     const sumDist = (z: ArrayLike<number>, pts: readonly Float32Array[]) => pts.reduce((a, p) => a + dist(z, p), 0);
     const cloud = fc.integer({ min: 1, max: 5 }).chain((d) =>
@@ -58,8 +73,25 @@ describe('geometricMedian (smoothed Weiszfeld)', () => {
       }),
       {
         numRuns: 300,
-        // Found by a CI run: 6e-9 above a competitor, beyond the former 1e-9 relative slack.
+        // Found by CI runs: 6e-9 above a competitor, beyond the former 1e-9 relative slack; a median on a repeated
+        // point and one next to an input point (found by 10^5 runs), where Weiszfeld alone crawled.
         examples: [
+          [
+            [
+              [-0.0074605478439480075, 0.00020684410264948386],
+              [0, 0],
+              [-0.0072805003728717566, 0],
+              [0, 0],
+            ],
+          ],
+          [
+            [
+              [0, -0.1510157510638237, 0, 0, -4.65661315063315e-10],
+              [0, 0, 0, 0.002215859363786876, 0],
+              [0, -0.09353410080075265, 0, 0, 0],
+              [0, 0, 0, 0, 0],
+            ],
+          ],
           [
             [
               [0, 0, 0],
