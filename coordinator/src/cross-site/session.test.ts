@@ -173,6 +173,22 @@ describe('cross-site evaluation (coordinator)', () => {
     });
   });
 
+  test('requests that find the last result in the same millisecond close the evaluation, and audit it, once', async () => {
+    // Found by an end-to-end run: two calls built the same matrix at the same time (Ed25519 signatures are
+    // deterministic, so the two were identical), and each took the stored close for its own.
+    const w = await world();
+    for (const s of SITES) await answerCrossSite(w.deps, FID, s, sealedAnswer(w, s));
+    await reportCrossSite(w.deps, FID, 'site-a', result(SITES, 0.8, 40));
+    await reportCrossSite(w.deps, FID, 'site-b', result(SITES, 0.7, 50));
+    const last = { federationId: FID, siteId: 'site-c', kind: 'result' as const, payload: result(SITES, 0.6, 60) };
+    await w.store.putCrossSiteMessage({ ...last, createdAt: new Date(w.clock.now).toISOString() });
+    const views = await Promise.all([1, 2, 3].map(() => crossSiteView(w.deps, FID)));
+    expect(views.map((v) => v.state)).toEqual(['complete', 'complete', 'complete']);
+    expect(new Set(views.map((v) => v.matrix!.signature)).size).toBe(1);
+    const audit = await w.store.listAudit({ limit: 1000 });
+    expect(audit.filter((e) => e.action === 'federation.cross_site_evaluated')).toHaveLength(1);
+  });
+
   test('the coordinator relays only ciphertext it cannot open', async () => {
     const w = await world();
     await answerCrossSite(w.deps, FID, 'site-a', sealedAnswer(w, 'site-a'));

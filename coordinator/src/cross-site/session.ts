@@ -120,13 +120,12 @@ async function advance(deps: CrossSiteDeps, plan: Plan, first: CrossSiteRecord):
       const participants = s.participants ?? [];
       if (!participants.every((p) => reported.includes(p)) && now < Date.parse(s.resultsDeadlineAt!)) return s;
       const matrix = await signedMatrix(deps, plan, s, results);
-      const closed = await deps.store.closeCrossSite(s.federationId, {
-        matrix: matrix,
-        closedAt: matrix.completedAt,
-        reported,
-      });
-      if (closed.state === 'complete' && closed.closedAt === matrix.completedAt)
-        await deps.store.appendAudit({
+      // Concurrent calls may build the same matrix in the same millisecond: the store's compare-and-set says which one
+      // closed the evaluation, and appends the audit with that close.
+      const { session: closed } = await deps.store.closeCrossSite(
+        s.federationId,
+        { matrix, closedAt: matrix.completedAt, reported },
+        {
           at: matrix.completedAt,
           actor: 'system',
           action: 'federation.cross_site_evaluated',
@@ -138,7 +137,8 @@ async function advance(deps: CrossSiteDeps, plan: Plan, first: CrossSiteRecord):
             silent: matrix.silent,
             signature: matrix.signature,
           },
-        });
+        },
+      );
       s = closed;
     } else return s;
   }

@@ -120,6 +120,12 @@ export interface PutSiteDecisionResult {
   decision: SiteDecisionRecord;
 }
 
+/** Outcome of closing a cross-site evaluation: whether this call closed it, and the stored session either way. */
+export interface CloseCrossSiteResult {
+  closed: boolean;
+  session: CrossSiteRecord;
+}
+
 /** One round of a federation, persisted at every state transition. */
 export interface Round {
   federationId: string;

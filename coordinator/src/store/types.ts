@@ -43,6 +43,7 @@ import type {
   LeaseFence,
   ModelVersion,
   NewApiToken,
+  CloseCrossSiteResult,
   NewAuditEntry,
   NewFederation,
   NewInvitation,
@@ -431,13 +432,15 @@ export interface CrossSiteStore {
   ): Promise<CrossSiteRecord>;
   /**
    * evaluating → complete, when the session is in `evaluating` and the sites with a stored result are exactly
-   * `reported`: stores the signed matrix and deletes every box of the federation. Returns the stored session
-   * (unchanged when the condition does not hold). Rejects NOT_FOUND when there is none.
+   * `reported`: stores the signed matrix, deletes every box of the federation and appends `audit` in the same
+   * transaction. `closed` says whether this call made that transition (of concurrent calls, exactly one does);
+   * `session` is the stored session, unchanged when the condition does not hold. Rejects NOT_FOUND when there is none.
    */
   closeCrossSite(
     federationId: string,
     o: { matrix: JsonObject; closedAt: string; reported: readonly string[] },
-  ): Promise<CrossSiteRecord>;
+    audit?: NewAuditEntry,
+  ): Promise<CloseCrossSiteResult>;
 }
 
 /** Sites' decisions about federations' plans: the latest per (federation, site). */

@@ -74,17 +74,24 @@ export function crossSite(x: MemoryContext): CrossSiteStore {
       return copySession(x.s.crossSites.get(federationId)!);
     },
 
-    async closeCrossSite(federationId, o) {
-      const s = session(federationId);
-      const reported = messages(federationId, 'result').map((m) => m.siteId);
-      if (s.state === 'evaluating' && sameIds(reported, o.reported)) {
-        x.s.crossSites.set(
-          federationId,
-          copySession({ ...s, state: 'complete', matrix: o.matrix, closedAt: o.closedAt }),
-        );
-        deleteBoxes(federationId, () => true);
-      }
-      return copySession(x.s.crossSites.get(federationId)!);
+    async closeCrossSite(federationId, o, audit) {
+      return x.audited(
+        audit,
+        () => {
+          const s = session(federationId);
+          const reported = messages(federationId, 'result').map((m) => m.siteId);
+          const closed = s.state === 'evaluating' && sameIds(reported, o.reported);
+          if (closed) {
+            x.s.crossSites.set(
+              federationId,
+              copySession({ ...s, state: 'complete', matrix: o.matrix, closedAt: o.closedAt }),
+            );
+            deleteBoxes(federationId, () => true);
+          }
+          return { closed, session: copySession(x.s.crossSites.get(federationId)!) };
+        },
+        (r) => r.closed,
+      );
     },
   };
 }

@@ -124,18 +124,22 @@ export function crossSite(x: PgContext): CrossSiteStore {
       });
     },
 
-    async closeCrossSite(federationId, o) {
-      return x.tx(async (sql) => {
-        const s = await must(sql, federationId);
-        const reported = (await messages(sql, federationId, 'result')).map((m) => m.siteId);
-        if (s.state !== 'evaluating' || !sameIds(reported, o.reported)) return s;
-        await sql.count(
-          "UPDATE cross_site_sessions SET state = 'complete', matrix = $1, closed_at = $2 WHERE federation_id = $3",
-          [JSON.stringify(o.matrix), o.closedAt, federationId],
-        );
-        await sql.count('DELETE FROM cross_site_boxes WHERE federation_id = $1', [federationId]);
-        return (await get(sql, federationId)) as CrossSiteRecord;
-      });
+    async closeCrossSite(federationId, o, audit) {
+      return x.audited(
+        audit,
+        async (sql) => {
+          const s = await must(sql, federationId);
+          const reported = (await messages(sql, federationId, 'result')).map((m) => m.siteId);
+          if (s.state !== 'evaluating' || !sameIds(reported, o.reported)) return { closed: false, session: s };
+          await sql.count(
+            "UPDATE cross_site_sessions SET state = 'complete', matrix = $1, closed_at = $2 WHERE federation_id = $3",
+            [JSON.stringify(o.matrix), o.closedAt, federationId],
+          );
+          await sql.count('DELETE FROM cross_site_boxes WHERE federation_id = $1', [federationId]);
+          return { closed: true, session: (await get(sql, federationId)) as CrossSiteRecord };
+        },
+        (r) => r.closed,
+      );
     },
   };
 }

@@ -108,18 +108,22 @@ export function crossSite(x: SqliteContext): CrossSiteStore {
       });
     },
 
-    async closeCrossSite(federationId, o) {
-      const c = x.c;
-      return c.tx(() => {
-        const s = must(federationId);
-        const reported = messages(federationId, 'result').map((m) => m.siteId);
-        if (s.state !== 'evaluating' || !sameIds(reported, o.reported)) return s;
-        c.stmt(
-          "UPDATE cross_site_sessions SET state = 'complete', matrix = ?, closed_at = ? WHERE federation_id = ?",
-        ).run(JSON.stringify(o.matrix), o.closedAt, federationId);
-        c.stmt('DELETE FROM cross_site_boxes WHERE federation_id = ?').run(federationId);
-        return get(federationId)!;
-      });
+    async closeCrossSite(federationId, o, audit) {
+      return x.audited(
+        audit,
+        (c) =>
+          c.tx(() => {
+            const s = must(federationId);
+            const reported = messages(federationId, 'result').map((m) => m.siteId);
+            if (s.state !== 'evaluating' || !sameIds(reported, o.reported)) return { closed: false, session: s };
+            c.stmt(
+              "UPDATE cross_site_sessions SET state = 'complete', matrix = ?, closed_at = ? WHERE federation_id = ?",
+            ).run(JSON.stringify(o.matrix), o.closedAt, federationId);
+            c.stmt('DELETE FROM cross_site_boxes WHERE federation_id = ?').run(federationId);
+            return { closed: true, session: get(federationId)! };
+          }),
+        (r) => r.closed,
+      );
     },
   };
 }

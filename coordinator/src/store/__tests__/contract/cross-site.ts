@@ -1,11 +1,11 @@
 /**
  * Contract: a cross-site evaluation per federation opened once; answers (with their sealed models) and results
  * insert-once per (federation, site, kind) and only in their phase; participants fixed and the matrix stored by
- * compare-and-set; boxes deleted once their recipient reported, to non-participants when participants are fixed, and
+ * compare-and-set (the close audited once, by the call that made it); boxes deleted once their recipient reported, to non-participants when participants are fixed, and
  * all of them when the evaluation completes.
  */
 import { describe, expect, test } from '@jest/globals';
-import type { CrossSiteBoxRecord, CrossSiteMessageRecord, CrossSiteRecord } from '../../types';
+import type { CrossSiteBoxRecord, CrossSiteMessageRecord, CrossSiteRecord, NewAuditEntry } from '../../types';
 import { bytes, type HarnessRef, seedFederation, t } from './fixtures';
 
 const SITES = ['site-a', 'site-b', 'site-c'];
@@ -23,6 +23,14 @@ const session = (federationId = 'fed-1', over: Partial<CrossSiteRecord> = {}): C
   closedAt: null,
   ...over,
 });
+
+const evaluated: NewAuditEntry = {
+  at: t(31),
+  actor: 'system',
+  action: 'federation.cross_site_evaluated',
+  subject: 'fed-1',
+  detail: { signature: 'sig' },
+};
 
 const answer = (siteId: string, status: 'model' | 'refused' = 'model'): CrossSiteMessageRecord => ({
   federationId: 'fed-1',
@@ -121,10 +129,18 @@ export function crossSiteContract(h: HarnessRef): void {
       expect(await h.store.putCrossSiteMessage(result('site-a', 0.9))).toMatchObject({ status: 'conflict' });
       const matrix = { metric: 'auc', rows: [] };
       // Not the stored results: nothing changes.
-      expect((await h.store.closeCrossSite('fed-1', { matrix, closedAt: t(31), reported: [] })).state).toBe(
-        'evaluating',
+      const early = await h.store.closeCrossSite('fed-1', { matrix, closedAt: t(31), reported: [] }, evaluated);
+      expect(early).toMatchObject({ closed: false, session: { state: 'evaluating' } });
+      // Concurrent closes with the same matrix at the same time (two requests in one millisecond): exactly one closes,
+      // and only its audit entry is appended.
+      const tries = await Promise.all(
+        [1, 2, 3].map(() =>
+          h.store.closeCrossSite('fed-1', { matrix, closedAt: t(31), reported: ['site-a'] }, evaluated),
+        ),
       );
-      const closed = await h.store.closeCrossSite('fed-1', { matrix, closedAt: t(31), reported: ['site-a'] });
+      expect(tries.map((r) => r.closed).sort()).toEqual([false, false, true]);
+      const closed = tries[0]!.session;
+      for (const r of tries) expect(r.session).toEqual(closed);
       expect(closed).toEqual(
         session('fed-1', {
           state: 'complete',
@@ -135,8 +151,14 @@ export function crossSiteContract(h: HarnessRef): void {
         }),
       );
       expect(
-        await h.store.closeCrossSite('fed-1', { matrix: { other: 1 }, closedAt: t(40), reported: ['site-a'] }),
-      ).toEqual(closed);
+        await h.store.closeCrossSite(
+          'fed-1',
+          { matrix: { other: 1 }, closedAt: t(40), reported: ['site-a'] },
+          evaluated,
+        ),
+      ).toEqual({ closed: false, session: closed });
+      const audits = (await h.store.listAudit({ limit: 1000 })).filter((e) => e.action === evaluated.action);
+      expect(audits).toEqual([expect.objectContaining(evaluated)]);
       expect(await h.store.putCrossSiteMessage(result('site-b'))).toEqual({ status: 'closed', session: closed });
       const s = await h.again();
       expect(await s.getCrossSite('fed-1')).toEqual(closed);
