@@ -2,10 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Database } from '@twinfed/sqlite-kit';
-import { seedFederation, site, t } from '../__tests__/contract/fixtures';
+import { evaluation, seedFederation, site, t, update } from '../__tests__/contract/fixtures';
 import { SqliteStore } from '../sqlite-store';
 
-/** The SQLite store's read cache (read-cache.ts): sites, federations and rounds served from memory between writes. */
+/**
+ * The SQLite store's read cache (read-cache.ts): sites, federations, rounds and rounds' update counts served from
+ * memory between writes.
+ */
 describe('SQLite read cache', () => {
   let dir: string;
   let file: string;
@@ -86,6 +89,32 @@ describe('SQLite read cache', () => {
 
     await store.transitionRound({ federationId: 'fed-1', round: 1, from: ['open'], to: 'failed', patch: {} });
     expect((await store.getRound('fed-1', 1))?.state).toBe('failed');
+  });
+
+  test("a round's update count: another connection's insert and the store's own are counted at the next read", async () => {
+    for (let i = 0; i < 2; i++) expect(await store.countUpdates('fed-1', 1)).toBe(0);
+    other
+      .prepare(
+        `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
+         VALUES ('fed-1', 1, 'site-x', 'd', x'00', 1, '{}', ?)`,
+      )
+      .run(t(2));
+    expect(await store.countUpdates('fed-1', 1)).toBe(1);
+    expect(await store.countUpdates('fed-1', 1)).toBe(1);
+    await store.putUpdate(update('fed-1', 1, 'site-a'));
+    expect(await store.countUpdates('fed-1', 1)).toBe(2);
+    // Rolled back after its insert (an evaluation of an unknown version): not counted.
+    await expect(
+      store.putUpdate(update('fed-1', 1, 'site-b'), { evaluation: evaluation('nope', 'site-b') }),
+    ).rejects.toMatchObject({ code: 'UNKNOWN_MODEL_VERSION' });
+    expect(await store.countUpdates('fed-1', 1)).toBe(2);
+    const replica = await SqliteStore.open({ path: file });
+    try {
+      await replica.putUpdate(update('fed-1', 1, 'site-b'));
+      expect(await store.countUpdates('fed-1', 1)).toBe(3);
+    } finally {
+      await replica.close();
+    }
   });
 
   test('what a read hands out is a copy: changing it changes no later read', async () => {

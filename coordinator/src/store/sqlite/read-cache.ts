@@ -33,8 +33,9 @@ class Rows<T> {
 }
 
 /**
- * The rows every signed site request reads — its site, its federation, the round with its selection — served from
- * memory between writes. Correct against every writer of the database file:
+ * The rows every signed site request reads — its site, its federation, the round with its selection, and the number
+ * of updates the round holds (a `COUNT(*)` over its updates at every poll of the round) — served from memory between
+ * writes. Correct against every writer of the database file:
  *
  * - This connection's writes drop the rows they touch (each write of those tables deletes its key, committed or
  *   not); nothing is read from or stored into the cache inside a transaction, so uncommitted or rolled-back rows are
@@ -50,6 +51,8 @@ class ReadCache {
   readonly federations = new Rows<Federation>(1_000);
   /** Rounds carry their selection (30 kB of ids at 1,000 sites): only the latest few. */
   readonly rounds = new Rows<CachedRound>(64);
+  /** Updates stored per round ({@link roundKey}); an insert of an update deletes its round's key. */
+  readonly updateCounts = new Rows<number>(64);
   private dataVersion: unknown = undefined;
 
   /**
@@ -70,6 +73,7 @@ class ReadCache {
     this.sites.clear();
     this.federations.clear();
     this.rounds.clear();
+    this.updateCounts.clear();
   }
 }
 

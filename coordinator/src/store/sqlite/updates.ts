@@ -4,6 +4,7 @@ import type { PutUpdateResult, Update, UpdateSummary } from '../records';
 import type { UpdateStore } from '../types';
 import { fromBlob, toBlob, type SqlContext, type SqliteContext } from './context';
 import { roundState } from './federations';
+import { readCache, roundKey, throughCache } from './read-cache';
 import { upsertEvaluation } from './versions';
 
 interface HeaderRow extends Omit<UpdateSummary, 'metrics'> {
@@ -43,6 +44,7 @@ export function updates(x: SqliteContext): UpdateStore {
           const existing = getUpdate(c, u.federationId, u.round, u.siteId);
           if (existing) return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing };
           if (options?.acceptStates && !options.acceptStates.includes(state)) return { status: 'round-closed' };
+          readCache(c).updateCounts.delete(roundKey(u.federationId, u.round)); // committed or not (see read-cache.ts)
           c.stmt(
             `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -81,7 +83,12 @@ export function updates(x: SqliteContext): UpdateStore {
     },
 
     async countUpdates(federationId, round) {
-      return x.c.stmt(`SELECT COUNT(*) FROM updates WHERE ${KEY}`).pluck().get(federationId, round) as number;
+      return throughCache(
+        x.c,
+        (cache) => cache.updateCounts,
+        roundKey(federationId, round),
+        () => x.c.stmt(`SELECT COUNT(*) FROM updates WHERE ${KEY}`).pluck().get(federationId, round) as number,
+      )!;
     },
 
     async hasUpdate(federationId, round, siteId) {
