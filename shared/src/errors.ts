@@ -45,7 +45,7 @@ export const HTTP_ERROR_CODES = {
   INVALID_BASE_EVALUATION: {
     status: 400,
     message:
-      "The evaluation of the round's base version that the update carries is not one the coordinator takes (its schema, the plan's bound on n, or a federation that takes no per-site evaluations); nothing was stored.",
+      "The evaluation of the round's base version that the update (or secure round's key-share message) carries is not one the coordinator takes (its schema, the plan's bound on n, or a federation that takes no per-site evaluations); nothing was stored.",
     client: 'refused',
   },
   DECRYPT_FAILED: { status: 400, message: 'The payload could not be decrypted.', client: 'refused' },

@@ -54,6 +54,7 @@ import { buildSecaggRelay, type SecaggRelay } from './secagg-relay';
 import { RevealTally } from './secagg-reveal-tally';
 import { KnownSenders } from './secagg-senders';
 import type { UpdateOpener } from './update-opener';
+import { baseEvaluationRecord } from './upload-check';
 
 const SHARE_BYTES = 33;
 
@@ -458,10 +459,16 @@ export class SecureAggregation {
    * Step 1: a selected site's mask public key and share boxes, one per cohort member, signed with its enrolled key
    * (`SECAGG_UNTRUSTED_KEY` otherwise). Idempotent per site.
    */
-  async submitShares(loaded: Loaded, round: Round, siteId: string, body: SecaggShares): Promise<SecaggAck> {
+  async submitShares(loaded: Loaded, round: Round, siteId: string, message: SecaggShares): Promise<SecaggAck> {
     if (round.state !== 'open' && round.state !== 'collecting') throw new TwinfedError('ROUND_CLOSED');
     if (!round.selectedSiteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
     assertSecaggCohort(round.selectedSiteIds.length);
+    // The evaluation of the round's base version it may carry: checked first (a selected site is a member), stored
+    // beside the message, never with it (the message is relayed; an evaluation goes to the coordinator only).
+    const { baseEvaluation: report, ...body } = message;
+    const evaluation = report
+      ? baseEvaluationRecord(loaded.plan, { versionId: round.baseVersionId, siteId, report })
+      : undefined;
     const to = body.shares.map((s) => s.to).sort();
     const holders = [...this.graph(loaded.plan, round).neighbours(siteId), siteId].sort();
     if (to.length !== holders.length || to.some((id, i) => id !== holders[i])) {
@@ -497,7 +504,11 @@ export class SecureAggregation {
       });
     if (fixed && !fixed.siteIds.includes(siteId)) throw phaseError('The key shares of this round are closed.');
     // Every share set of a site splits the same derived secrets, so a second, different one (a restarted site) is as good as the first, which stays.
-    const stored = fixed ? undefined : await put();
+    // The evaluation is written beside it (the same group commit); it is the site's whether or not U2 takes the shares.
+    const [stored] = await Promise.all([
+      fixed ? undefined : put(),
+      evaluation && this.core.store.putEvaluation({ ...evaluation, createdAt: this.core.iso() }),
+    ]);
     // Stored (this message, or an earlier one of this site's that stays): known here without listing the round's.
     if (stored) this.senders(round, 'shares').stored(siteId, stored.existing?.payload ?? payload);
     const status = stored?.status === 'accepted' ? 'accepted' : 'duplicate';

@@ -3,6 +3,7 @@ import {
   isTwinfedError,
   maxExamplesPerSite,
   TwinfedError,
+  type EvaluationReport,
   type Plan,
   type UpdateHeader,
 } from '@twinfed/shared';
@@ -77,12 +78,26 @@ export function carriedEvaluation(header: UpdateHeader, plan: Plan): Omit<NewEva
   const report = header.baseEvaluation;
   if (!report) return undefined;
   if (header.secagg)
-    throw new TwinfedError('INVALID_BASE_EVALUATION', 'A masked update carries no evaluation: send it on its own.');
+    throw new TwinfedError(
+      'INVALID_BASE_EVALUATION',
+      'A masked update carries no evaluation: send it with the key shares, or on its own.',
+    );
+  return baseEvaluationRecord(plan, { versionId: header.baseVersionId, siteId: header.siteId, report });
+}
+
+/**
+ * A site's evaluation of a round's base version carried by a message of the round (an update's header, a secure
+ * round's key shares), checked as `POST /v1/models/:vid/evaluations` checks one; `INVALID_BASE_EVALUATION` otherwise.
+ */
+export function baseEvaluationRecord(
+  plan: Plan,
+  o: { versionId: string; siteId: string; report: EvaluationReport },
+): Omit<NewEvaluation, 'createdAt'> {
   try {
-    checkEvaluationReport(plan, report);
+    checkEvaluationReport(plan, o.report);
   } catch (e) {
     if (!isTwinfedError(e)) throw e;
     throw new TwinfedError('INVALID_BASE_EVALUATION', e.message, { details: e.details, cause: e });
   }
-  return evaluationRecord({ versionId: header.baseVersionId, siteId: header.siteId, report });
+  return evaluationRecord(o);
 }

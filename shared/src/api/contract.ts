@@ -371,11 +371,12 @@ export const api = {
   secaggShares: {
     path: '/v1/federations/:fid/rounds/:round/secagg/shares',
     post: op({
-      summary: "The site's round mask public key and share boxes (idempotent).",
+      summary:
+        "The site's round mask public key and share boxes (idempotent), with its evaluation of the round's base version when it carries one (`baseEvaluation`).",
       roles: SITE,
       request: jsonBody(SecaggSharesSchema),
       response: stored(SecaggAckSchema),
-      errors: SECAGG,
+      errors: [...SECAGG, 'INVALID_BASE_EVALUATION'],
     }),
   },
   secaggConsistency: {

@@ -7,7 +7,7 @@
  * (4) once t members of U3 (a sparse graph: t_g of its closed neighbourhood) signed the same, POSTs its shares of the survivors' seeds and of the dropped sites' mask keys.
  */
 import { z } from 'zod';
-import { CohortMemberSchema, IdSchema } from './api';
+import { CohortMemberSchema, EvaluationReportSchema, IdSchema } from './api';
 
 const b64 = (max: number) =>
   z
@@ -21,7 +21,9 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 hex');
 
 /**
  * POST …/rounds/:round/secagg/shares (site). Idempotent: the first accepted message of a site stays. `signature` is
- * the site's Ed25519 signature over its mask public key and the digest of its boxes (`signSecaggKeys`).
+ * the site's Ed25519 signature over its mask public key and the digest of its boxes (`signSecaggKeys`). Optional
+ * `baseEvaluation`: the site's evaluation of the round's base version, in the same signed request instead of its own
+ * `POST /v1/models/:vid/evaluations` (taken as that route takes it; never stored with the message nor relayed).
  */
 export const SecaggSharesSchema = z
   .object({
@@ -31,6 +33,7 @@ export const SecaggSharesSchema = z
       .min(2)
       .max(255),
     signature,
+    baseEvaluation: EvaluationReportSchema.optional(),
   })
   .strict();
 export type SecaggShares = z.infer<typeof SecaggSharesSchema>;

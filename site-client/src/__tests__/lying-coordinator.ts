@@ -70,8 +70,15 @@ export class LyingCoordinator {
   u3: string[] | null = null;
   /** The threshold it announces. */
   threshold: number;
-  /** The first key-share message of each site (an honest coordinator keeps the first). */
+  /** The first key-share message of each site (an honest coordinator keeps the first), without its evaluation. */
   readonly shares = new Map<string, SecaggShares>();
+  /** The evaluations of the base version the key-share messages carried, by site (every one taken). */
+  readonly evaluations = new Map<string, NonNullable<SecaggShares['baseEvaluation']>>();
+  /**
+   * What it answers to key shares carrying an evaluation: taken; `VALIDATION_FAILED` (a coordinator from before them,
+   * whose strict schema refuses the field); `INVALID_BASE_EVALUATION` (a report it does not take).
+   */
+  baseEvaluations: 'taken' | 'VALIDATION_FAILED' | 'INVALID_BASE_EVALUATION' = 'taken';
   /** Every masked update each site ever sent. */
   readonly masked = new Map<string, Received[]>();
   /** Every consistency signature, in arrival order. */
@@ -254,7 +261,11 @@ export class LyingCoordinator {
         return structuredClone(view);
       },
       secaggShares: async (o) => {
-        if (!this.shares.has(siteId)) this.shares.set(siteId, structuredClone(o.body));
+        const { baseEvaluation, ...body } = o.body;
+        if (baseEvaluation && this.baseEvaluations !== 'taken')
+          throw new TwinfedError(this.baseEvaluations, 'refused: baseEvaluation');
+        if (!this.shares.has(siteId)) this.shares.set(siteId, structuredClone(body));
+        if (baseEvaluation) this.evaluations.set(siteId, structuredClone(baseEvaluation));
         return { status: 'accepted' };
       },
       secaggConsistency: async (o) => {

@@ -237,14 +237,16 @@ export class RoundWorker {
   }
 
   /**
-   * In a plain round, the evaluation of a base version this site has not evaluated yet, to travel in the update's
-   * header: one request fewer per round. None under secure aggregation (a masked update's clear header carries nothing
-   * of the site's; the evaluation keeps its own route), under DP (evaluations stay here), or when the coordinator would
-   * refuse it as its evaluation route would (its schema, the plan's bound on n): that one goes on its own, as before.
+   * The evaluation of a base version this site has not evaluated yet, to travel in the update's header (a plain round)
+   * or on the key-share message (a secure round: a masked update's clear header carries nothing of the site's): one
+   * request fewer per round. None under DP (evaluations stay here), to a coordinator that refused one carried before
+   * (from before the field), or when the coordinator would refuse it as its evaluation route would (its schema, the
+   * plan's bound on n): that one goes on its own, as before.
    */
   private async baseEvaluation(base: VerifiedModel): Promise<VersionEvaluation | undefined> {
     const { plan } = this.o.session;
-    if (this.secure || plan.privacy.dp || !this.carryEvaluations || this.isEvaluated(base.meta.versionId)) return;
+    const carry = this.secure ? this.secure.carriesEvaluations : this.carryEvaluations;
+    if (plan.privacy.dp || !carry || this.isEvaluated(base.meta.versionId)) return;
     const report = await this.evaluate(base);
     if (!EvaluationReportSchema.safeParse(report).success || report.n > maxEvaluationExamples(plan)) return;
     return { versionId: base.meta.versionId, round: base.meta.round, report };
@@ -294,11 +296,14 @@ export class RoundWorker {
     if (!sealed) {
       // The round's data first: data the guardrails refuse stop the site before it shares keys or trains.
       await this.o.refresh?.(r.round);
-      await this.secure?.share(r);
-      this.o.status({ state: 'training', round: r.round });
-      this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
+      // The base version's evaluation travels with a message the site sends anyway: a secure round's key shares, a
+      // plain round's update (its header).
       const base = await this.verified(r.baseVersionId);
       const evaluation = await this.baseEvaluation(base);
+      if (this.secure && (await this.secure.share(r, evaluation?.report)) && evaluation)
+        this.evaluationDone(evaluation);
+      this.o.status({ state: 'training', round: r.round });
+      this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
       const started = Date.now();
       const result = await this.o.session.train({ base, clientConfig: current.clientConfig });
       const durationMs = Date.now() - started;

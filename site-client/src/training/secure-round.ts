@@ -43,6 +43,7 @@ import {
   type SecaggShares,
   type SecaggState,
   type DdpParameters,
+  type EvaluationReport,
   type UpdateHeaderInput,
   type WeightSet,
   type Logger,
@@ -167,6 +168,13 @@ export class SecureRound {
   private readonly opened = new Map<string, Map<string, { maskPublicKey: string; shares: OpenedShares }>>();
   /** The `secagg:phase` pushes received, per recent round of this federation. */
   private readonly pushed = new Map<number, Set<SecaggPhase>>();
+  /** False once the coordinator refused key shares for the evaluation they carried (one from before the field). */
+  private carryEvaluations = true;
+
+  /** Whether the key shares still carry the base version's evaluation to this coordinator. */
+  get carriesEvaluations(): boolean {
+    return this.carryEvaluations;
+  }
 
   constructor(private readonly o: SecureRoundOptions) {
     this.coordinatorFingerprint = fingerprint(o.enrollment.coordinator);
@@ -322,16 +330,18 @@ export class SecureRound {
    * Step 1: sends this site's signed mask public key and a share box for every cohort member — once: the message is
    * recorded before it is sent, and only ever re-sent verbatim. Throws `SITE_NOT_SELECTED` when the key shares closed
    * before this site sent its own (it need not train), `SECAGG_*` when the coordinator's view cannot be trusted.
+   * `baseEvaluation` (the site's evaluation of the round's base version) travels on the first sending only, never
+   * recorded (a re-sent message goes without it); answers whether the coordinator took it with the shares.
    */
-  async share(r: SecureRoundRef): Promise<void> {
+  async share(r: SecureRoundRef, baseEvaluation?: EvaluationReport): Promise<boolean> {
     const s = await this.state(r.round);
     const recorded = this.entry(r.round)?.shares;
     if (recorded !== undefined) {
       if (!s.shared && s.phase === 'sharing')
         await this.sendShares(r.round, JSON.parse(recorded) as SecaggShares, 'resent');
-      return;
+      return false;
     }
-    if (s.shared) return;
+    if (s.shared) return false;
     if (s.phase !== 'sharing')
       throw new TwinfedError('SITE_NOT_SELECTED', 'The key shares of this round closed before this site sent its own.');
     const { peers, graph, near } = this.cohort(s, r);
@@ -346,7 +356,24 @@ export class SecureRound {
     );
     const body: SecaggShares = { maskPublicKey, shares, signature };
     this.record(r.round, { shares: JSON.stringify(body) });
+    if (baseEvaluation && this.carryEvaluations) {
+      try {
+        await this.sendShares(r.round, { ...body, baseEvaluation }, 'sent with the evaluation of the base version');
+        return true;
+      } catch (e) {
+        // A coordinator from before the field (its strict schema: VALIDATION_FAILED), or one refusing this report: the
+        // same shares without it (the evaluation then goes on its own). Anything else is the shares' own failure.
+        if (!(e instanceof TwinfedError) || (e.code !== 'VALIDATION_FAILED' && e.code !== 'INVALID_BASE_EVALUATION'))
+          throw e;
+        if (e.code === 'VALIDATION_FAILED') this.carryEvaluations = false;
+        this.o.logger.warn(
+          { round: r.round, code: e.code },
+          'the coordinator refused the evaluation carried with the key shares: sending them without it',
+        );
+      }
+    }
     await this.sendShares(r.round, body, 'sent');
+    return false;
   }
 
   private async sendShares(round: number, body: SecaggShares, what: string): Promise<void> {

@@ -20,6 +20,12 @@ describe('secure aggregation across processes', () => {
     const done = await watchFederation(suite.c, { federationId: fed.id, timeoutMs: 120_000 });
     expect(done.federation.state).toBe('completed');
     expect(done.rounds.map((r) => r.state)).toEqual(['published', 'published']);
+    // Every site's evaluation of each round's base version arrived (with a secure round's key shares, or a plain
+    // round's update), each from its own site.
+    for (const r of done.rounds)
+      expect((await suite.c.admin.listEvaluations(r.baseVersionId)).map((e) => e.siteId).sort()).toEqual(
+        [...r.selectedSiteIds].sort(),
+      );
     const vid = done.federation.latestVersionId!;
     const meta = await suite.c.admin.getModel(vid);
     return {

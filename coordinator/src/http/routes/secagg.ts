@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { ZodError } from 'zod';
 import { SecaggConsistencySchema, SecaggRevealSchema, SecaggSharesSchema, TwinfedError, api } from '@twinfed/shared';
 import { answerBytes } from '../answer';
 import { idParam, intParam, jsonBody } from '../body';
@@ -7,6 +8,22 @@ import { memberSite } from '../membership';
 import type { HttpDeps } from '../deps';
 
 const StateQuery = api.secagg.get.request.query;
+
+/**
+ * A key-share message; one wrong only in the evaluation it carries is `INVALID_BASE_EVALUATION` (as an update's header
+ * is), so the site learns which part was refused and can send its shares without it.
+ */
+function sharesBody(req: Request) {
+  try {
+    return jsonBody(req, SecaggSharesSchema);
+  } catch (e) {
+    if (e instanceof ZodError && e.issues.every((i) => i.path[0] === 'baseEvaluation'))
+      throw new TwinfedError('INVALID_BASE_EVALUATION', undefined, {
+        details: e.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      });
+    throw e;
+  }
+}
 
 /** Handlers for secure aggregation of a round's updates (sites only; see rounds/secagg). */
 export function secaggHandlers(deps: HttpDeps) {
@@ -28,7 +45,7 @@ export function secaggHandlers(deps: HttpDeps) {
       answerBytes(res, 'application/json; charset=utf-8', frozenJsonParts(state));
     },
     shares: async (req: Request, res: Response) => {
-      const ack = await deps.engine.secaggShares({ ...(await where(req)), body: jsonBody(req, SecaggSharesSchema) });
+      const ack = await deps.engine.secaggShares({ ...(await where(req)), body: sharesBody(req) });
       res.status(ack.status === 'accepted' ? 201 : 200).json(ack);
     },
     consistency: async (req: Request, res: Response) => {
