@@ -416,7 +416,10 @@ export {
   type SecaggShares,
   SecaggSharesSchema,
   type SecaggState,
+  type SecaggStateSection,
   type SecaggStateView,
+  SECAGG_STATE_SECTIONS,
+  secaggStateSections,
 } from './schemas/secagg';
 
 // Weight sets: layouts and the binary wire format

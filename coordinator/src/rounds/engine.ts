@@ -17,6 +17,7 @@ import {
   type SecaggShares,
   type SecaggState,
   type SecaggStateView,
+  type SecaggStateSection,
   type UploadAck,
 } from '@twinfed/shared';
 import type { Federation, Round, Site, SiteDecisionRecord } from '../store';
@@ -490,9 +491,11 @@ export class RoundEngine {
   }
 
   /** Secure aggregation (site): where the round stands and what this site needs next. */
-  async secaggState(o: SecureRoundRequest & { view?: SecaggStateView }): Promise<SecaggState> {
+  async secaggState(
+    o: SecureRoundRequest & { view?: SecaggStateView; have?: ReadonlySet<SecaggStateSection> },
+  ): Promise<SecaggState> {
     const { loaded, round } = await this.secureRound(o);
-    return this.secagg.state(loaded, round, o.siteId, o.view ?? 'full');
+    return this.secagg.state(loaded, round, o.siteId, o.view ?? 'full', o.have);
   }
 
   /** Secure aggregation (site), step 1: its mask public key and share boxes. */

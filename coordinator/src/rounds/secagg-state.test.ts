@@ -8,7 +8,7 @@ import {
   type CurrentRound,
 } from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan } from '../__tests__/harness';
-import { secaggSite } from './__tests__/secagg-site';
+import { lessThe, secaggSite } from './__tests__/secagg-site';
 
 /** A secure federation of `n` enrolled sites whose first round is open (the complete graph: n is small). */
 async function secureRound(n: number) {
@@ -113,6 +113,48 @@ describe('the secure-aggregation state a site reads', () => {
       for (let i = 0; i < 100 && (await c.store.getRound(fid, 1))!.state !== 'published'; i++)
         await new Promise((r) => setTimeout(r, 20));
       await same('closed');
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a read naming what the site holds leaves out only the sections fixed by then, and says which', async () => {
+    const { c, fid, hands, upload } = await secureRound(4);
+    const all = 'directory,survivors,maskedBy';
+    const expectAt = async (want: string, fixed: string[]) => {
+      for (const h of hands)
+        for (const view of ['full', 'neighbourhood'] as const) {
+          const full = await h.state(1, view);
+          expect(full.phase).toBe(want);
+          expect(full.omitted).toBeUndefined(); // a site that does not ask gets everything
+          expect(await h.state(1, view, all)).toEqual(lessThe(full, fixed));
+          // Each section on its own: only it is left out (once fixed).
+          for (const section of ['directory', 'survivors', 'maskedBy'])
+            expect(await h.state(1, view, section)).toEqual(
+              lessThe(
+                full,
+                fixed.filter((x) => x === section),
+              ),
+            );
+          // The answer's bytes are the engine's state, as for every read.
+          const res = await h.site.request('GET', `${routes.secagg(fid, 1)}?view=${view}&have=${all}`);
+          const have = new Set(['directory', 'survivors', 'maskedBy'] as const);
+          const state = await c.engine.secaggState({ federationId: fid, round: 1, siteId: h.site.siteId, view, have });
+          expect(await res.text()).toBe(JSON.stringify(state));
+        }
+    };
+    try {
+      await expectAt('sharing', ['directory']);
+      for (const h of hands) expect((await h.share(1)).status).toBe(201);
+      await expectAt('masking', ['directory', 'survivors']);
+      for (const [i, h] of hands.entries()) expect((await upload(h, i / 10)).status).toBe(201);
+      for (let i = 0; i < 100 && (await c.store.getRound(fid, 1))!.state !== 'aggregating'; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      for (const h of hands.slice(0, 2)) expect((await h.consistency(1)).status).toBe(201);
+      await expectAt('unmasking', ['directory', 'survivors', 'maskedBy']);
+      // Not a section, twice the same, or an empty list: refused as any other query it does not know.
+      for (const have of ['keys', 'directory,directory,directory,directory', '', 'directory,'])
+        expect((await hands[0]!.site.request('GET', `${routes.secagg(fid, 1)}?have=${have}`)).status).toBe(400);
     } finally {
       await c.close();
     }

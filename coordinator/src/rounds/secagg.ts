@@ -42,6 +42,8 @@ import {
   type SecaggSum,
   type SecaggState,
   type SecaggStateView,
+  type SecaggStateSection,
+  SECAGG_STATE_SECTIONS,
   type UpdateHeader,
 } from '@twinfed/shared';
 import type { SiteDirectory } from '../registry/site-directory';
@@ -395,7 +397,13 @@ export class SecureAggregation {
    * relay (parsed once), the cohort's signed entries from a per-round cache; the small, growing lists (who shared, who
    * signed, who revealed) are counted in the store on each call and listed only when another replica added to them.
    */
-  async state(loaded: Loaded, round: Round, siteId: string, view: SecaggStateView = 'full'): Promise<SecaggState> {
+  async state(
+    loaded: Loaded,
+    round: Round,
+    siteId: string,
+    view: SecaggStateView = 'full',
+    have: ReadonlySet<SecaggStateSection> = new Set(),
+  ): Promise<SecaggState> {
     if (!round.selectedSiteIds.includes(siteId)) throw new TwinfedError('SITE_NOT_SELECTED');
     const cohort = await this.cohort(loaded, round, { read: true });
     const closed = round.state === 'published' || round.state === 'failed';
@@ -422,19 +430,29 @@ export class SecureAggregation {
       : [];
     // A reveal is taken only once the round stopped taking updates.
     const revealed = late && (await mine('reveal'));
-    const directory = await this.cohortDirectory(round);
+    // What the site says it holds from an earlier read of this round is left out once fixed (named in `omitted`).
+    const omitted = SECAGG_STATE_SECTIONS.filter(
+      (x) => have.has(x) && (x === 'directory' || (x === 'survivors' ? relay !== null : late)),
+    );
+    const omits = new Set(omitted);
+    const directory = omits.has('directory') ? null : await this.cohortDirectory(round);
     // The neighbourhood view: only the keys the site uses (its closed neighbourhood's), and the ids of S and U2.
     const near = view === 'neighbourhood' && graph.kind === 'sparse' ? relayed : undefined;
     // The large parts are the round's frozen objects (or arrays of them): their serialisation is kept (frozen-json).
-    const listed = near ? this.nearOf(directory.entries, siteId, near) : directory.entries;
+    const listed = !directory ? [] : near ? this.nearOf(directory.entries, siteId, near) : directory.entries;
+    const u2 = omits.has('survivors') ? null : relay;
     // With the neighbourhood view, one signature over the listed entries (envelope/neighbourhood-directory): the site
     // checks it instead of each entry's. Signed once per site and round (the list is frozen and kept with the round).
     const views = near
       ? {
           view: 'neighbourhood' as const,
-          cohortIds: directory.ids as string[],
-          survivorIds: relay ? (relay.survivorIds as string[]) : null,
-          neighbourhoodSignature: this.directory.neighbourhood(this.context(round), siteId, listed),
+          ...(directory
+            ? {
+                cohortIds: directory.ids as string[],
+                neighbourhoodSignature: this.directory.neighbourhood(this.context(round), siteId, listed),
+              }
+            : {}),
+          ...(u2 || !relay ? { survivorIds: u2 ? (u2.survivorIds as string[]) : null } : {}),
         }
       : {};
     return {
@@ -445,13 +463,18 @@ export class SecureAggregation {
       cohort: listed as CohortMember[],
       shared,
       revealed,
-      survivors: relay ? ((near ? this.nearOf(relay.survivors, siteId, near) : relay.survivors) as Survivor[]) : null,
-      sharesForMe: relay ? (relay.boxesFor(siteId) as SecaggState['sharesForMe']) : [],
-      maskedBy: late ? (u3 as string[]) : null,
+      survivors: relay
+        ? !u2
+          ? []
+          : ((near ? this.nearOf(u2.survivors, siteId, near) : u2.survivors) as Survivor[])
+        : null,
+      sharesForMe: u2 ? (u2.boxesFor(siteId) as SecaggState['sharesForMe']) : [],
+      maskedBy: late ? (omits.has('maskedBy') ? [] : (u3 as string[])) : null,
       consistency: consistency.map((m) => this.relayedSignature(round, m, siteId)),
       sharesDeadlineAt: new Date(sharesAt).toISOString(),
       unmaskDeadlineAt: new Date(unmaskAt).toISOString(),
       ...views,
+      ...(omitted.length > 0 ? { omitted } : {}),
     };
   }
 

@@ -361,7 +361,7 @@ export const api = {
     path: '/v1/federations/:fid/rounds/:round/secagg',
     get: op({
       summary:
-        "The round's secure aggregation as the calling site sees it; `view=neighbourhood` (sparse graph): only its closed neighbourhood's keys, with the ids of all of S and U2.",
+        "The round's secure aggregation as the calling site sees it; `view=neighbourhood` (sparse graph): only its closed neighbourhood's keys, with the ids of all of S and U2; `have`: without the fixed sections the site already holds (named in `omitted`).",
       roles: SITE,
       request: query(SecaggStateQuerySchema),
       response: ok(SecaggStateSchema),

@@ -70,21 +70,45 @@ export const SecaggRevealSchema = z
 export type SecaggReveal = z.infer<typeof SecaggRevealSchema>;
 
 /**
+ * The parts of the state a site may already hold from an earlier read of the same round (`have`): `directory` —
+ * `cohort`, `cohortIds` and `neighbourhoodSignature` (fixed when the round opens); `survivors` — `survivors`,
+ * `survivorIds` and `sharesForMe` (fixed with U2); `maskedBy` — U3 (fixed when the round stops taking updates).
+ */
+export const SECAGG_STATE_SECTIONS = ['directory', 'survivors', 'maskedBy'] as const;
+export type SecaggStateSection = (typeof SECAGG_STATE_SECTIONS)[number];
+const SectionSchema = z.enum(SECAGG_STATE_SECTIONS);
+const SECTION = SECAGG_STATE_SECTIONS.join('|');
+
+/**
+ * The query of GET …/rounds/:round/secagg. `view=neighbourhood`: with a sparse graph, `cohort` and `survivors` carry
+ * only the entries of the calling site's closed neighbourhood (itself and its k neighbours, the only sites whose keys
+ * it uses) and `cohortIds` / `survivorIds` name all of S and U2 — O(k) keys per read instead of O(n). The complete
+ * graph, and a site that does not ask, get the full view. `have` (comma-separated {@link SECAGG_STATE_SECTIONS}): the
+ * sections the site already holds, checked, from an earlier read of this round; those that are fixed are left out of
+ * the answer and named in its `omitted` (the site goes on using what it checked then). Without `have` every section
+ * is sent.
+ */
+export const SecaggStateQuerySchema = z.strictObject({
+  view: z.enum(['full', 'neighbourhood']).optional(),
+  have: z
+    .string()
+    .regex(new RegExp(`^(${SECTION})(,(${SECTION})){0,${SECAGG_STATE_SECTIONS.length - 1}}$`), 'sections')
+    .optional(),
+});
+export type SecaggStateView = NonNullable<z.infer<typeof SecaggStateQuerySchema>['view']>;
+
+/** The sections named by a `have` query (unknown names were refused by its schema). */
+export function secaggStateSections(have: string | undefined): Set<SecaggStateSection> {
+  return new Set(have === undefined ? [] : (have.split(',') as SecaggStateSection[]));
+}
+
+/**
  * GET …/rounds/:round/secagg (site): where the round's secure aggregation stands, and what this site needs next.
  * `phase`: `sharing` (U2 not fixed yet), `masking` (U2 fixed: upload a masked update), `unmasking` (no more updates:
  * U3 members sign the round, then reveal), `closed` (published or failed). Nothing here is taken on trust: the site
  * recomputes the threshold, checks every key against its owner's signature and the coordinator-signed directory, and
  * reveals only against t signatures over the round it saw.
  */
-/**
- * The query of GET …/rounds/:round/secagg. `view=neighbourhood`: with a sparse graph, `cohort` and `survivors` carry
- * only the entries of the calling site's closed neighbourhood (itself and its k neighbours, the only sites whose keys
- * it uses) and `cohortIds` / `survivorIds` name all of S and U2 — O(k) keys per read instead of O(n). The complete
- * graph, and a site that does not ask, get the full view.
- */
-export const SecaggStateQuerySchema = z.strictObject({ view: z.enum(['full', 'neighbourhood']).optional() });
-export type SecaggStateView = NonNullable<z.infer<typeof SecaggStateQuerySchema>['view']>;
-
 export const SecaggStateSchema = z.object({
   federationId: IdSchema,
   round: z.number().int().min(1),
@@ -126,6 +150,12 @@ export const SecaggStateSchema = z.object({
    * Absent from the full view and from older coordinators.
    */
   neighbourhoodSignature: signature.optional(),
+  /**
+   * The sections left out because the site said it holds them (`have`): their lists are sent empty (`cohort`,
+   * `survivors`, `sharesForMe`, `maskedBy`) or not at all (`cohortIds`, `survivorIds`, `neighbourhoodSignature`).
+   * Absent when nothing was left out — always for a site that does not ask, and from older coordinators.
+   */
+  omitted: z.array(SectionSchema).optional(),
 });
 export type SecaggState = z.infer<typeof SecaggStateSchema>;
 

@@ -9,6 +9,7 @@
 import {
   PROTOCOL_VERSION,
   SECAGG_FRACTION_BITS,
+  SECAGG_STATE_SECTIONS,
   TwinfedError,
   addRing64,
   decodeRing64,
@@ -40,6 +41,7 @@ import {
   type SecaggRound,
   type SecaggShares,
   type SecaggState,
+  type SecaggStateSection,
   type SecaggStateView,
   type UploadAck,
 } from '@twinfed/shared';
@@ -109,6 +111,14 @@ export class LyingCoordinator {
    * served, after `lie`: it holds the key; a `lie` that sets one of its own keeps it). False: an older coordinator.
    */
   signsNeighbourhoods = true;
+  /**
+   * How it answers a read naming what the site holds (`have`): `honours` leaves those sections out once fixed, as the
+   * coordinator does — except a section `lie` changed (a liar sends what it lies about, and the site checks it);
+   * `refuses`: a coordinator from before `have` (its strict query schema: `VALIDATION_FAILED`); `ignores`: sends all.
+   */
+  have: 'honours' | 'refuses' | 'ignores' = 'honours';
+  /** What each site named in `have` on each of its state reads, in order. */
+  readonly asked = new Map<string, SecaggStateSection[][]>();
 
   constructor(
     readonly sites: Enrollment[],
@@ -246,7 +256,12 @@ export class LyingCoordinator {
       postEvaluation: async () => undefined,
       uploadUpdate: async (o) => this.upload(siteId, o.envelope),
       secaggState: async (o) => {
-        const lied = this.lie(siteId, this.truth(siteId, o.view));
+        const have = [...(o.have ?? [])];
+        this.asked.set(siteId, [...(this.asked.get(siteId) ?? []), have]);
+        if (this.have === 'refuses' && o.have !== undefined)
+          throw new TwinfedError('VALIDATION_FAILED', "Unrecognized key(s) in object: 'have'");
+        const truth = this.truth(siteId, o.view);
+        const lied = this.lie(siteId, structuredClone(truth));
         const view =
           this.signsNeighbourhoods && lied.view === 'neighbourhood' && lied.neighbourhoodSignature === undefined
             ? {
@@ -258,7 +273,7 @@ export class LyingCoordinator {
               }
             : lied;
         this.views.set(siteId, view);
-        return structuredClone(view);
+        return structuredClone(this.have === 'honours' ? withoutHeld(view, truth, have) : view);
       },
       secaggShares: async (o) => {
         const { baseEvaluation, ...body } = o.body;
@@ -435,4 +450,36 @@ export function secureHeader(federationId: string, siteId: string, numExamples: 
     metrics: {},
     sentAt: new Date().toISOString(),
   };
+}
+
+/**
+ * `view` less the sections named in `have` that are fixed (the directory always, U2 and U3 once set) and that the
+ * served view shows as the truth does; a view that already says what it left out (a `lie`) is served as it is.
+ */
+function withoutHeld(view: View, truth: View, have: readonly SecaggStateSection[]): View {
+  if (view.omitted !== undefined) return view;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const sections = {
+    directory: (v: View) => [v.cohort, v.cohortIds],
+    survivors: (v: View) => [v.survivors, v.survivorIds, v.sharesForMe],
+    maskedBy: (v: View) => v.maskedBy,
+  };
+  const fixed = { directory: true, survivors: truth.survivors !== null, maskedBy: truth.maskedBy !== null };
+  const omitted = SECAGG_STATE_SECTIONS.filter(
+    (x) => have.includes(x) && fixed[x] && same(sections[x](view), sections[x](truth)),
+  );
+  if (omitted.length === 0) return view;
+  const out: View = { ...view, omitted };
+  if (omitted.includes('directory')) {
+    out.cohort = [];
+    delete out.cohortIds;
+    delete out.neighbourhoodSignature;
+  }
+  if (omitted.includes('survivors')) {
+    out.survivors = [];
+    out.sharesForMe = [];
+    delete out.survivorIds;
+  }
+  if (omitted.includes('maskedBy')) out.maskedBy = [];
+  return out;
 }

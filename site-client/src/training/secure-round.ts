@@ -6,6 +6,7 @@ import {
   fingerprint,
   fromB64,
   SECAGG_HEADER_EXAMPLES,
+  SECAGG_STATE_SECTIONS,
   SECAGG_VERSION,
   encodeRing64,
   encodeSecaggInput,
@@ -42,6 +43,7 @@ import {
   type SecaggPhaseEvent,
   type SecaggShares,
   type SecaggState,
+  type SecaggStateSection,
   type DdpParameters,
   type EvaluationReport,
   type UpdateHeaderInput,
@@ -113,6 +115,26 @@ const inconsistent = (message: string) => new TwinfedError('SECAGG_INCONSISTENT'
 /** A member of U2 as shown to this site: its mask public key where the view carries it (this site's neighbours at least). */
 type ShownSurvivor = { siteId: string; maskPublicKey?: string };
 
+/** A round's cohort as this site checked it ({@link SecureRound.cohort}). */
+interface CheckedCohort {
+  peers: Map<string, TrustedPeer>;
+  ids: string[];
+  t: number;
+  graph: SecaggGraph;
+  near: Set<string>;
+}
+
+/**
+ * What this site checked of the fixed sections of a round (memory only, the round it is in): its later reads of the
+ * round name them in `have`, the coordinator leaves them out, and the site goes on using these.
+ */
+interface Held {
+  key: string;
+  directory?: CheckedCohort;
+  survivors?: ShownSurvivor[];
+  maskedBy?: string[];
+}
+
 /** U2 as a state shows it, sorted: every id (the neighbourhood view's `survivorIds`), with the keys it lists. */
 function shownSurvivors(s: SecaggState): ShownSurvivor[] {
   const keys = new Map((s.survivors ?? []).map((m) => [m.siteId, m.maskPublicKey]));
@@ -170,6 +192,10 @@ export class SecureRound {
   private readonly pushed = new Map<number, Set<SecaggPhase>>();
   /** False once the coordinator refused key shares for the evaluation they carried (one from before the field). */
   private carryEvaluations = true;
+  /** The fixed sections of the current round this site checked already (not read again: see {@link state}). */
+  private held: Held | undefined;
+  /** True once the coordinator refused `have` (one from before it): every read asks for the whole state then. */
+  private haveRefused = false;
 
   /** Whether the key shares still carry the base version's evaluation to this coordinator. */
   get carriesEvaluations(): boolean {
@@ -226,27 +252,77 @@ export class SecureRound {
     this.o.journal.recordSecagg(this.o.federationId, round, fields);
   }
 
-  private async state(round: number): Promise<SecaggState> {
-    // Only this site's closed neighbourhood's keys (a sparse graph; the complete one and older coordinators answer
-    // with the full view): O(k) keys per read instead of O(n).
-    const s = await this.api().state({
-      federationId: this.o.federationId,
-      round,
-      view: 'neighbourhood',
-      signal: this.o.signal,
-    });
-    this.cohortSize = (s.cohortIds ?? s.cohort).length;
+  /**
+   * Reads the round's state: only this site's closed neighbourhood's keys (a sparse graph; the complete one and older
+   * coordinators answer with the full view), O(k) keys per read instead of O(n), and without the fixed sections this
+   * site already checked in an earlier read of the round (`have`; its directory, U2 with its boxes, U3): those it
+   * keeps using as it checked them. A coordinator from before `have` refuses it (`VALIDATION_FAILED`: its query
+   * schema is strict) and is then asked for everything; one that leaves out a section this site did not name is
+   * refused (`SECAGG_INCONSISTENT`).
+   */
+  private async state(r: SecureRoundRef): Promise<SecaggState> {
+    const held = this.haveRefused ? undefined : this.heldFor(r);
+    const key = this.roundKey(r);
+    const have = SECAGG_STATE_SECTIONS.filter(
+      (x) => held?.[x] !== undefined && (x !== 'survivors' || this.opened.has(key)),
+    );
+    const read = (sections: readonly SecaggStateSection[]) =>
+      this.api().state({
+        federationId: this.o.federationId,
+        round: r.round,
+        view: 'neighbourhood',
+        ...(sections.length > 0 ? { have: sections } : {}),
+        signal: this.o.signal,
+      });
+    let s: SecaggState;
+    try {
+      s = await read(have);
+    } catch (e) {
+      if (!(e instanceof TwinfedError) || e.code !== 'VALIDATION_FAILED' || have.length === 0) throw e;
+      this.haveRefused = true;
+      this.o.logger.warn({ round: r.round }, 'secure aggregation: the coordinator takes no `have`; whole state reads');
+      s = await read([]);
+    }
+    for (const x of s.omitted ?? [])
+      if (!have.includes(x))
+        throw inconsistent(
+          `The coordinator left the round's ${x} out of its answer; this site did not say it holds it.`,
+        );
+    const directory = s.omitted?.includes('directory') ? held?.directory : undefined;
+    this.cohortSize = directory ? directory.ids.length : (s.cohortIds ?? s.cohort).length;
     return s;
+  }
+
+  private heldFor(r: SecureRoundRef): Held | undefined {
+    return this.held?.key === this.roundKey(r) ? this.held : undefined;
+  }
+
+  /** Keeps a section of round `r` as this site checked it (what it held of another round is dropped). */
+  private hold<K extends SecaggStateSection>(r: SecureRoundRef, section: K, value: NonNullable<Held[K]>): void {
+    const key = this.roundKey(r);
+    if (this.held?.key !== key) this.held = { key };
+    this.held[section] = value;
+  }
+
+  /** What this site holds of a section the coordinator left out (state() let through only sections it named). */
+  private omitted<K extends SecaggStateSection>(s: SecaggState, r: SecureRoundRef, section: K): Held[K] {
+    if (!s.omitted?.includes(section)) return undefined;
+    const value = this.heldFor(r)?.[section];
+    if (value === undefined)
+      throw inconsistent(`The coordinator left the round's ${section} out of its answer; this site does not hold it.`);
+    return value;
   }
 
   /**
    * The cohort S as far as it can be trusted (signed directory, pinned keys, this site in it, at least 3 sites) and
    * the threshold computed here; both recorded, so a later view of another S or t is refused.
    */
-  private cohort(
-    s: SecaggState,
-    r: SecureRoundRef,
-  ): { peers: Map<string, TrustedPeer>; ids: string[]; t: number; graph: SecaggGraph; near: Set<string> } {
+  private cohort(s: SecaggState, r: SecureRoundRef): CheckedCohort {
+    const held = this.omitted(s, r, 'directory');
+    if (held) {
+      if (s.threshold !== held.t) throw this.otherThreshold(s.threshold, held.ids.length, held.t);
+      return held;
+    }
     const ids = sorted(s.cohortIds ?? s.cohort.map((m) => m.siteId));
     for (let i = 1; i < ids.length; i++)
       if (ids[i] === ids[i - 1]) throw inconsistent(`The coordinator lists site ${ids[i]} twice in the cohort.`);
@@ -258,10 +334,7 @@ export class SecureRound {
       throw new TwinfedError('SITE_NOT_SELECTED', "This site is not in the round's cohort.");
     assertSecaggCohort(ids.length);
     const t = secaggThreshold(ids.length, this.o.minSites);
-    if (s.threshold !== t)
-      throw inconsistent(
-        `The coordinator announces the threshold t = ${s.threshold}; from the plan and the ${ids.length} sites of the round this site computes t = ${t}.`,
-      );
+    if (s.threshold !== t) throw this.otherThreshold(s.threshold, ids.length, t);
     this.record(r.round, { baseVersionId: r.baseVersionId, cohort: ids, threshold: t });
     const graph = this.graphOf(r, ids);
     // This site and its neighbours: the only sites it shares with, masks against, reveals for and checks the
@@ -278,7 +351,15 @@ export class SecureRound {
       verified: this.verifiedEntries,
       ...(this.vouched(s, r) ? { vouched: this.vouchedEntries } : {}),
     });
-    return { peers, ids, t, graph, near };
+    const checked = { peers, ids, t, graph, near };
+    this.hold(r, 'directory', checked);
+    return checked;
+  }
+
+  private otherThreshold(announced: number, sites: number, t: number): TwinfedError {
+    return inconsistent(
+      `The coordinator announces the threshold t = ${announced}; from the plan and the ${sites} sites of the round this site computes t = ${t}.`,
+    );
   }
 
   /**
@@ -334,7 +415,7 @@ export class SecureRound {
    * recorded (a re-sent message goes without it); answers whether the coordinator took it with the shares.
    */
   async share(r: SecureRoundRef, baseEvaluation?: EvaluationReport): Promise<boolean> {
-    const s = await this.state(r.round);
+    const s = await this.state(r);
     const recorded = this.entry(r.round)?.shares;
     if (recorded !== undefined) {
       if (!s.shared && s.phase === 'sharing')
@@ -403,6 +484,8 @@ export class SecureRound {
     r: SecureRoundRef,
     c: { peers: Map<string, TrustedPeer>; ids: readonly string[]; t: number; near: ReadonlySet<string> },
   ): ShownSurvivor[] {
+    const held = this.omitted(s, r, 'survivors');
+    if (held) return held;
     const { peers, t, near } = c;
     const inCohort = new Set(c.ids);
     const list = s.survivors ?? [];
@@ -427,6 +510,7 @@ export class SecureRound {
     this.openNeighbourBoxes(s, r, peers, near);
     const u2 = shownSurvivors(s);
     this.record(r.round, { u2 });
+    this.hold(r, 'survivors', u2);
     return u2;
   }
 
@@ -489,7 +573,7 @@ export class SecureRound {
         'SECAGG_MASK_REUSE',
         `This site already masked an update for round ${r.round}; it never masks a second one.`,
       );
-    const s = await this.waitFor(r.round, (x) => x.phase !== 'sharing', 'masking');
+    const s = await this.waitFor(r, (x) => x.phase !== 'sharing', 'masking');
     if (s.phase !== 'masking')
       throw new TwinfedError('ROUND_CLOSED', 'The round stopped taking updates before its key shares closed.');
     const c = this.cohort(s, r);
@@ -548,10 +632,10 @@ export class SecureRound {
    * a U3 other than the one signed is refused (`SECAGG_INCONSISTENT`), and a recorded reveal is only ever re-sent.
    */
   async reveal(r: SecureRoundRef): Promise<void> {
-    let s = await this.waitFor(r.round, (x) => x.phase === 'unmasking' || x.phase === 'closed', 'unmasking');
+    let s = await this.waitFor(r, (x) => x.phase === 'unmasking' || x.phase === 'closed', 'unmasking');
     const entry = this.entry(r.round);
     if (s.phase === 'closed') return this.close(r.round);
-    const u3 = sorted(s.maskedBy ?? []);
+    const u3 = this.omitted(s, r, 'maskedBy') ?? sorted(s.maskedBy ?? []);
     if (entry?.consistency && !sameSet(entry.consistency.u3, u3)) {
       throw inconsistent(
         `This site signed U3 = {${entry.consistency.u3.join(', ')}} for round ${r.round}; the coordinator now announces {${u3.join(', ')}}. It reveals for one U3 only.`,
@@ -569,10 +653,11 @@ export class SecureRound {
       throw inconsistent(
         `The coordinator lists this site in U3 of round ${r.round}, but it has no record of masking an update in it.`,
       );
-    // The same U2 and, for this site's neighbours (the only keys it uses), the same mask keys as it masked with.
+    // The same U2 and, for this site's neighbours (the only keys it uses), the same mask keys as it masked with
+    // (unless left out: this site then uses only what it recorded).
     const nearKeys = (list: readonly ShownSurvivor[]) =>
       JSON.stringify(list.map((m) => (near.has(m.siteId) ? m : { siteId: m.siteId })));
-    if (nearKeys(shownSurvivors(s)) !== nearKeys(u2))
+    if (!this.omitted(s, r, 'survivors') && nearKeys(shownSurvivors(s)) !== nearKeys(u2))
       throw inconsistent(
         'The coordinator now shows other survivors (U2) or mask keys than the ones this site masked with.',
       );
@@ -584,6 +669,7 @@ export class SecureRound {
 
     const check = this.consistencyCheck(r, { graph, ids, t, u2: u2ids, u3, peers });
     this.record(r.round, { consistency: { u3, digest: check.digest } });
+    this.hold(r, 'maskedBy', u3);
     if (!s.consistency.some((c) => c.siteId === this.siteId)) await this.sendConsistency(r.round, check.body());
     // `check.needed` signers the check accepts, each over the signer's statement as this site's view has it. Every
     // relayed signature must come from a signer the check takes; of those, only the first `check.needed` distinct
@@ -595,7 +681,7 @@ export class SecureRound {
     const badMacs = new Set<string>();
     for (;;) {
       if (s.phase === 'closed') return this.close(r.round);
-      if (!sameSet(s.maskedBy ?? [], u3))
+      if (!this.omitted(s, r, 'maskedBy') && !sameSet(s.maskedBy ?? [], u3))
         throw inconsistent('The coordinator changed U3 while this site waited for the consistency signatures.');
       for (const c of s.consistency) {
         const peer = peers.get(c.siteId);
@@ -624,7 +710,7 @@ export class SecureRound {
       if (this.o.signal.aborted)
         throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the consistency signatures.');
       const seen = s.consistency.length;
-      s = await this.waitFor(r.round, (x) => x.consistency.length > seen || x.phase === 'closed', 'revealing');
+      s = await this.waitFor(r, (x) => x.consistency.length > seen || x.phase === 'closed', 'revealing');
     }
 
     const inU3 = new Set(u3);
@@ -788,6 +874,7 @@ export class SecureRound {
 
   private close(round: number): void {
     for (const key of [...this.opened.keys()]) if (key.startsWith(`${round}\n`)) this.opened.delete(key);
+    if (this.held?.key.startsWith(`${round}\n`)) this.held = undefined;
     if (this.entry(round)) this.o.journal.closeSecagg(this.o.federationId, round);
   }
 
@@ -799,17 +886,18 @@ export class SecureRound {
    * was not pushed yet, it waits before its first read too: one read per phase and site instead of two.
    */
   private async waitFor(
-    round: number,
+    r: SecureRoundRef,
     done: (s: SecaggState) => boolean,
     announced: SecaggPhase,
   ): Promise<SecaggState> {
+    const { round } = r;
     const base = this.o.pollMs ?? 500;
     for (let attempt = 0; ; attempt++) {
       const wake = this.wakeOnPush(round);
       try {
         // With push up and the awaited phase not announced yet, the first read would only find it not reached.
         const early = attempt === 0 && this.o.events?.connected === true && !this.pushed.get(round)?.has(announced);
-        const s = early ? undefined : await this.state(round);
+        const s = early ? undefined : await this.state(r);
         if (s && (done(s) || s.phase === 'closed')) return s;
         if (this.o.signal.aborted) throw new TwinfedError('ROUND_CLOSED', 'Stopped while waiting for the round.');
         const polling = Math.min(base * 1.5 ** attempt, base * 8);

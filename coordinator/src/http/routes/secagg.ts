@@ -1,6 +1,13 @@
 import type { Request, Response } from 'express';
 import { ZodError } from 'zod';
-import { SecaggConsistencySchema, SecaggRevealSchema, SecaggSharesSchema, TwinfedError, api } from '@twinfed/shared';
+import {
+  SecaggConsistencySchema,
+  SecaggRevealSchema,
+  SecaggSharesSchema,
+  TwinfedError,
+  api,
+  secaggStateSections,
+} from '@twinfed/shared';
 import { answerBytes } from '../answer';
 import { idParam, intParam, jsonBody } from '../body';
 import { frozenJsonParts } from '../frozen-json';
@@ -39,9 +46,16 @@ export function secaggHandlers(deps: HttpDeps) {
       const at = await where(req);
       const query = StateQuery.safeParse(req.query);
       if (!query.success)
-        throw new TwinfedError('VALIDATION_FAILED', 'Use ?view=neighbourhood, ?view=full, or no query.');
+        throw new TwinfedError(
+          'VALIDATION_FAILED',
+          'Use ?view=neighbourhood or ?view=full, and ?have= with some of directory, survivors, maskedBy (comma-separated), or no query.',
+        );
       // Read several times per site and round: written without express's ETag, its round-long parts serialised once.
-      const state = await deps.engine.secaggState({ ...at, view: query.data.view ?? 'full' });
+      const state = await deps.engine.secaggState({
+        ...at,
+        view: query.data.view ?? 'full',
+        have: secaggStateSections(query.data.have),
+      });
       answerBytes(res, 'application/json; charset=utf-8', frozenJsonParts(state));
     },
     shares: async (req: Request, res: Response) => {

@@ -43,9 +43,15 @@ export function secaggSite(
   });
   const rd = (round: number) => ({ federationId: fid, round, baseVersionId, coordinatorFingerprint });
   const ctx = (round: number) => ({ ...rd(round), boxSecretKey: site.identity.box.secretKey });
-  /** The round as this site sees it: the full view (what sites before `view=neighbourhood` read), or the asked one. */
-  const state = (round: number, view?: 'full' | 'neighbourhood' | 'everything') =>
-    json<SecaggState>(site.request('GET', `${routes.secagg(fid, round)}${view ? `?view=${view}` : ''}`));
+  /**
+   * The round as this site sees it: the full view (what sites before `view=neighbourhood` read), or the asked one;
+   * with `have`, less the sections it says it holds.
+   */
+  const state = (round: number, view?: 'full' | 'neighbourhood' | 'everything', have?: string) => {
+    const query = new URLSearchParams({ ...(view ? { view } : {}), ...(have ? { have } : {}) });
+    const search = query.size > 0 ? `?${query.toString()}` : '';
+    return json<SecaggState>(site.request('GET', `${routes.secagg(fid, round)}${search}`));
+  };
   /** The round's graph as this site computes it, and the sites it deals with: itself and its neighbours. */
   const graphOf = (round: number, s: SecaggState) => {
     const graph = secaggGraph({
@@ -188,4 +194,24 @@ export function secaggSite(
       });
     },
   };
+}
+
+/**
+ * What a read asking for less (`have`) must be: the full answer with the sections named in `omitted` emptied
+ * (`cohort`, `survivors`, `sharesForMe`, `maskedBy`) or dropped (`cohortIds`, `survivorIds`, `neighbourhoodSignature`).
+ */
+export function lessThe(full: SecaggState, omitted: readonly string[]): SecaggState {
+  const out: SecaggState = { ...full };
+  if (omitted.includes('directory')) {
+    out.cohort = [];
+    delete out.cohortIds;
+    delete out.neighbourhoodSignature;
+  }
+  if (omitted.includes('survivors')) {
+    out.survivors = [];
+    out.sharesForMe = [];
+    delete out.survivorIds;
+  }
+  if (omitted.includes('maskedBy')) out.maskedBy = [];
+  return omitted.length > 0 ? { ...out, omitted: [...omitted] as SecaggState['omitted'] } : out;
 }
