@@ -60,6 +60,16 @@ const requestsPerSiteRound = (r: LoadResult): Record<string, number> =>
     ]),
   );
 
+/** The sites' 2xx answer bytes per site-round by route, KiB with one decimal. */
+const answerKiBPerSiteRound = (r: LoadResult): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(r.answerBytes).map(([route, n]) => [
+      route,
+      Math.round((10 * n) / 1024 / (r.sites * r.roundsPublished)) / 10,
+    ]),
+  );
+const STATE_READ = 'GET /v1/federations/:fid/rounds/:round/secagg';
+
 /**
  * The secure-aggregation load benchmark: for each model size and site count, the plain load run and then the same
  * federation with `privacy.secureAggregation` (default graph: sparse where it pays off), each with its own coordinator
@@ -110,8 +120,10 @@ export async function benchSecureLoad(o: {
       for (const [name, r] of [
         ['plain', plain],
         ['secure', secure],
-      ] as const)
+      ] as const) {
         o.log?.(`${name} requests per site-round: ${JSON.stringify(requestsPerSiteRound(r))}`);
+        o.log?.(`${name} answer KiB per site-round: ${JSON.stringify(answerKiBPerSiteRound(r))}`);
+      }
       for (const r of [plain, secure])
         if (r.errors.length > 0) o.log?.(`load: ${r.errors.length} errors, e.g. ${r.errors.slice(0, 3).join('; ')}`);
       const graph = secaggGraphParameters(sites, DEFAULT_SECAGG_GRAPH);
@@ -137,6 +149,9 @@ export async function benchSecureLoad(o: {
         plainErrorsSameRun: plain.errors.length,
         requestsPerSiteRound: requestsPerSiteRound(secure),
         plainRequestsPerSiteRound: requestsPerSiteRound(plain),
+        answerKiBPerSiteRound: answerKiBPerSiteRound(secure),
+        plainAnswerKiBPerSiteRound: answerKiBPerSiteRound(plain),
+        stateReadKiBPerSiteRound: answerKiBPerSiteRound(secure)[STATE_READ] ?? 0,
         p50RatioToPlain: secure.p50 / plain.p50,
         maxAbsWeightDifferenceToPlain: diff.maxAbs,
         roundsComparedToPlain: diff.rounds,
@@ -195,6 +210,7 @@ export async function benchSecureLoad(o: {
           'secure / plain p50',
           'coordinator CPU ms / site-round (secure, plain)',
           'sites CPU ms / site-round (secure, plain)',
+          'state reads KiB / site-round',
           'max |secure − plain|',
           'errors',
           '503 retried',
@@ -213,6 +229,7 @@ export async function benchSecureLoad(o: {
           r.p50RatioToPlain as number,
           `${r.coordinatorCpuMsPerSiteRound.toFixed(1)}, ${(r.plainCoordinatorCpuMsPerSiteRound as number).toFixed(1)}`,
           `${r.siteCpuMsPerSiteRound.toFixed(1)}, ${(r.plainSiteCpuMsPerSiteRound as number).toFixed(1)}`,
+          typeof r.stateReadKiBPerSiteRound === 'number' ? r.stateReadKiBPerSiteRound.toFixed(1) : '—',
           (r.maxAbsWeightDifferenceToPlain as number).toExponential(1),
           String(r.errors),
           String(r.retried503),

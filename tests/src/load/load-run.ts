@@ -89,6 +89,8 @@ export interface LoadResult {
   requests: Record<string, number>;
   /** Of those, the attempts answered other than 2xx (`<label> <status>`) or not at all (`<label> none`). */
   failedRequests: Record<string, number>;
+  /** The body bytes of the 2xx answers to those requests, by route. */
+  answerBytes: Record<string, number>;
   /** The federation (from its creation to the last site's end) on the monotonic clock a coordinator profile uses, µs. */
   federationWindowUs: { fromUs: number; toUs: number };
   /** Processes that simulated the sites (0: this one). */
@@ -282,6 +284,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         rssMiB,
         counts: counter.counts,
         failures: counter.failures,
+        bytes: counter.bytes,
       };
     })();
     const federationSeconds = (Date.now() - t1) / 1000;
@@ -345,6 +348,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       federationWindowUs,
       siteProcesses: slices.length > 1 ? slices.length : 0,
       failedRequests: Object.fromEntries([...swarm.failures].sort(([a], [b]) => a.localeCompare(b))),
+      answerBytes: Object.fromEntries([...swarm.bytes].sort(([a], [b]) => a.localeCompare(b))),
     };
   } finally {
     await stop(coordinator, 15_000);

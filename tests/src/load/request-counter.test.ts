@@ -40,4 +40,18 @@ describe('request counter of the load benchmark', () => {
       'GET /v1/models/:vid/weights none': 1,
     });
   });
+
+  test("adds up the 2xx answers' bytes by label, from their Content-Length", async () => {
+    const c = countingFetch(async (input) => {
+      if (input.endsWith('/evaluations'))
+        return new Response('busy', { status: 503, headers: { 'content-length': '4' } });
+      if (input.endsWith('/weights')) return new Response('raw'); // no Content-Length: not counted
+      return new Response('{"a":1}', { headers: { 'content-length': '7' } });
+    });
+    await c.fetch('http://127.0.0.1:1/v1/models/a.v1', { method: 'GET' });
+    await c.fetch('http://127.0.0.1:1/v1/models/a.v2', { method: 'GET' });
+    await c.fetch('http://127.0.0.1:1/v1/models/a.v2/evaluations', { method: 'POST' });
+    await c.fetch('http://127.0.0.1:1/v1/models/a.v2/weights', { method: 'GET' });
+    expect(Object.fromEntries(c.bytes)).toEqual({ 'GET /v1/models/:vid': 14 });
+  });
 });

@@ -34,6 +34,7 @@ async function main(argv: string[]): Promise<void> {
     rssMiB: process.memoryUsage.rss() / 1024 / 1024,
     requests: Object.fromEntries(counter.counts),
     failedRequests: Object.fromEntries(counter.failures),
+    answerBytes: Object.fromEntries(counter.bytes),
   };
   process.stdout.write(`${JSON.stringify({ swarmSlice: result })}\n`);
   // Every site runner closes its event stream and clears its timers when run() ends, so this process exits by itself.

@@ -19,6 +19,8 @@ export interface SwarmSliceResult extends SwarmOutcome {
   rssMiB: number;
   requests: Record<string, number>;
   failedRequests: Record<string, number>;
+  /** The 2xx answers' body bytes by route. */
+  answerBytes: Record<string, number>;
 }
 
 const add = (into: Map<string, number>, from: Record<string, number>) => {
@@ -36,7 +38,13 @@ export async function runSwarmProcesses(
     nodeArgs?: string[];
   },
 ): Promise<
-  SwarmOutcome & { cpuSeconds: number; rssMiB: number; counts: Map<string, number>; failures: Map<string, number> }
+  SwarmOutcome & {
+    cpuSeconds: number;
+    rssMiB: number;
+    counts: Map<string, number>;
+    failures: Map<string, number>;
+    bytes: Map<string, number>;
+  }
 > {
   const { slices, nodeArgs = [], ...job } = o;
   const children: Child[] = slices.map((s) =>
@@ -60,9 +68,11 @@ export async function runSwarmProcesses(
     );
     const counts = new Map<string, number>();
     const failures = new Map<string, number>();
+    const bytes = new Map<string, number>();
     for (const r of results) {
       add(counts, r.requests);
       add(failures, r.failedRequests);
+      add(bytes, r.answerBytes);
     }
     return {
       summaries: results.flatMap((r) => r.summaries),
@@ -73,6 +83,7 @@ export async function runSwarmProcesses(
       rssMiB: results.reduce((n, r) => n + r.rssMiB, 0),
       counts,
       failures,
+      bytes,
     };
   } finally {
     await Promise.all(children.map((c) => stop(c, 5000)));
