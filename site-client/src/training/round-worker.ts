@@ -245,8 +245,8 @@ export class RoundWorker {
    */
   private async baseEvaluation(base: VerifiedModel): Promise<VersionEvaluation | undefined> {
     const { plan } = this.o.session;
-    const carry = this.secure ? this.secure.carriesEvaluations : this.carryEvaluations;
-    if (plan.privacy.dp || !carry || this.isEvaluated(base.meta.versionId)) return;
+    // A secure round's key shares ask for one only while the coordinator takes them (secure-round).
+    if (plan.privacy.dp || (!this.secure && !this.carryEvaluations) || this.isEvaluated(base.meta.versionId)) return;
     const report = await this.evaluate(base);
     if (!EvaluationReportSchema.safeParse(report).success || report.n > maxEvaluationExamples(plan)) return;
     return { versionId: base.meta.versionId, round: base.meta.round, report };
@@ -296,14 +296,16 @@ export class RoundWorker {
     if (!sealed) {
       // The round's data first: data the guardrails refuse stop the site before it shares keys or trains.
       await this.o.refresh?.(r.round);
-      // The base version's evaluation travels with a message the site sends anyway: a secure round's key shares, a
-      // plain round's update (its header).
-      const base = await this.verified(r.baseVersionId);
-      const evaluation = await this.baseEvaluation(base);
-      if (this.secure && (await this.secure.share(r, evaluation?.report)) && evaluation)
-        this.evaluationDone(evaluation);
+      // The base version's evaluation travels with a message the site sends anyway: a secure round's key shares (made
+      // only once the site is about to send them), a plain round's update (its header).
+      let carried: VersionEvaluation | undefined;
+      const evaluateBase = async () => (carried = await this.baseEvaluation(await this.verified(r.baseVersionId)));
+      if (this.secure && (await this.secure.share(r, async () => (await evaluateBase())?.report)) && carried)
+        this.evaluationDone(carried);
       this.o.status({ state: 'training', round: r.round });
       this.o.emit({ type: 'training', round: r.round, baseVersionId: r.baseVersionId });
+      const base = await this.verified(r.baseVersionId);
+      const evaluation = this.secure ? undefined : await evaluateBase();
       const started = Date.now();
       const result = await this.o.session.train({ base, clientConfig: current.clientConfig });
       const durationMs = Date.now() - started;

@@ -173,26 +173,36 @@ describe('SecureRound (site side of secure aggregation)', () => {
 
   test("carries the base version's evaluation on the first key-share message, never records it nor re-sends it; a coordinator refusing it gets the shares alone", async () => {
     const report = { n: 12, metrics: { auc: 0.8 } };
+    let asked = 0;
+    const evaluate = async () => (asked++, report);
     const { c, sites, round } = setup();
     const [a, b, d] = sites as [Enrollment, Enrollment, Enrollment];
-    expect(await round(a).share(R, report)).toBe(true);
+    expect(await round(a).share(R, evaluate)).toBe(true);
+    expect(asked).toBe(1);
     expect(c.evaluations.get('site-a')).toEqual(report);
     expect(c.shares.get('site-a')).not.toHaveProperty('baseEvaluation');
     // Re-sent after a restart: the recorded message, without the evaluation (it goes on its own then).
     c.shares.delete('site-a');
     c.evaluations.clear();
-    expect(await round(a).share(R, report)).toBe(false);
+    expect(await round(a).share(R, evaluate)).toBe(false);
     expect(c.shares.has('site-a')).toBe(true);
     expect(c.evaluations.size).toBe(0);
+    expect(asked).toBe(1);
     // A coordinator that does not take it (from before the field, or refusing the report): the same shares without it.
     c.baseEvaluations = 'VALIDATION_FAILED';
     const older = round(b);
-    expect(await older.share(R, report)).toBe(false);
+    expect(await older.share(R, evaluate)).toBe(false);
     expect(c.shares.get('site-b')?.shares).toHaveLength(3);
     c.baseEvaluations = 'INVALID_BASE_EVALUATION';
-    expect(await round(d).share(R, report)).toBe(false);
+    expect(await round(d).share(R, evaluate)).toBe(false);
     expect(c.shares.get('site-c')?.shares).toHaveLength(3);
     expect(c.evaluations.size).toBe(0);
+    // Too late for the round: nothing evaluated for the shares (nor sent).
+    const late = setup();
+    late.c.phase = 'masking';
+    asked = 0;
+    await expect(late.round(late.sites[0]!).share(R, evaluate)).rejects.toMatchObject({ code: 'SITE_NOT_SELECTED' });
+    expect(asked).toBe(0);
   });
 
   test('waits for the key shares to close, then seals a masked update with its commitment and stores it; refuses when left out or closed', async () => {

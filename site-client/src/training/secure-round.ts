@@ -197,11 +197,6 @@ export class SecureRound {
   /** True once the coordinator refused `have` (one from before it): every read asks for the whole state then. */
   private haveRefused = false;
 
-  /** Whether the key shares still carry the base version's evaluation to this coordinator. */
-  get carriesEvaluations(): boolean {
-    return this.carryEvaluations;
-  }
-
   constructor(private readonly o: SecureRoundOptions) {
     this.coordinatorFingerprint = fingerprint(o.enrollment.coordinator);
     o.events?.on('secagg:phase', (e) => {
@@ -411,10 +406,11 @@ export class SecureRound {
    * Step 1: sends this site's signed mask public key and a share box for every cohort member — once: the message is
    * recorded before it is sent, and only ever re-sent verbatim. Throws `SITE_NOT_SELECTED` when the key shares closed
    * before this site sent its own (it need not train), `SECAGG_*` when the coordinator's view cannot be trusted.
-   * `baseEvaluation` (the site's evaluation of the round's base version) travels on the first sending only, never
-   * recorded (a re-sent message goes without it); answers whether the coordinator took it with the shares.
+   * `evaluate` (the site's evaluation of the round's base version) is asked for only when the message is about to be
+   * sent for the first time, and travels on that sending only, never recorded (a re-sent message goes without it);
+   * answers whether the coordinator took it with the shares.
    */
-  async share(r: SecureRoundRef, baseEvaluation?: EvaluationReport): Promise<boolean> {
+  async share(r: SecureRoundRef, evaluate?: () => Promise<EvaluationReport | undefined>): Promise<boolean> {
     const s = await this.state(r);
     const recorded = this.entry(r.round)?.shares;
     if (recorded !== undefined) {
@@ -426,6 +422,8 @@ export class SecureRound {
     if (s.phase !== 'sharing')
       throw new TwinfedError('SITE_NOT_SELECTED', 'The key shares of this round closed before this site sent its own.');
     const { peers, graph, near } = this.cohort(s, r);
+    // Only now (the site will send its shares): a site too late for the round neither downloads nor evaluates here.
+    const baseEvaluation = this.carryEvaluations ? await evaluate?.() : undefined;
     const cohort = [...peers.values()]
       .filter((p) => near.has(p.siteId))
       .map((p) => ({ siteId: p.siteId, boxPublicKey: p.boxPublicKey }));
@@ -437,7 +435,7 @@ export class SecureRound {
     );
     const body: SecaggShares = { maskPublicKey, shares, signature };
     this.record(r.round, { shares: JSON.stringify(body) });
-    if (baseEvaluation && this.carryEvaluations) {
+    if (baseEvaluation) {
       try {
         await this.sendShares(r.round, { ...body, baseEvaluation }, 'sent with the evaluation of the base version');
         return true;
