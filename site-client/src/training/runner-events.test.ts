@@ -35,20 +35,6 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
-/** A push source that reports its connection, connected by hand (as the event stream connects after it started). */
-class ConnectingPush extends ManualPush {
-  connected = false;
-  private readonly connectionListeners: Array<(s: { connected: boolean }) => void> = [];
-  override onConnection(listener: (s: { connected: boolean }) => void): () => void {
-    this.connectionListeners.push(listener);
-    return () => undefined;
-  }
-  connect(): void {
-    this.connected = true;
-    for (const l of this.connectionListeners) l({ connected: true });
-  }
-}
-
 /** A runner of a site not selected for rounds, with hand-driven push events, once it evaluated v0. */
 async function started(o: { coordinator: FakeCoordinator; versionGraceMs: number }) {
   const { coordinator } = o;
@@ -158,54 +144,5 @@ describe('SiteRunner and push events', () => {
     } finally {
       await s.stop();
     }
-  });
-
-  describe('the first rounds/current and the push channel', () => {
-    function runner(coordinator: FakeCoordinator, events: PushSource, connectWaitMs?: number) {
-      const enrollment = testEnrollment(coordinator.identity);
-      coordinator.trust(enrollment);
-      coordinator.selected = false;
-      return new SiteRunner({
-        federationId: coordinator.federationId,
-        enrollment,
-        api: coordinator,
-        events,
-        dataset: syntheticDataset(),
-        ...siteRecords(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-runner-connect-'))),
-        policy: APPROVE_EVERY_PLAN,
-        pollIntervalMs: 60_000,
-        ...(connectWaitMs !== undefined ? { connectWaitMs } : {}),
-        modelOps: fakeModelOps(),
-      });
-    }
-    const polls = (c: FakeCoordinator) => c.calls.filter((x) => x === 'currentRound').length;
-
-    test('a channel that connects as the runner starts: one rounds/current, not one before the connection and one after', async () => {
-      const coordinator = new FakeCoordinator();
-      const events = new ConnectingPush();
-      const r = runner(coordinator, events);
-      const done = r.run();
-      events.connect();
-      await until(() => coordinator.evaluations.some((e) => e.versionId === 'v0'));
-      coordinator.state = 'completed';
-      events.emit('federation:ended', { federationId: coordinator.federationId, state: 'completed' });
-      await expect(done).resolves.toMatchObject({ state: 'completed' });
-      expect(polls(coordinator)).toBe(2);
-    });
-
-    test('a channel that does not connect: the runner asks for rounds/current once the wait is over', async () => {
-      const coordinator = new FakeCoordinator();
-      const events = new ConnectingPush();
-      const r = runner(coordinator, events, 20);
-      const done = r.run();
-      try {
-        await until(() => coordinator.evaluations.some((e) => e.versionId === 'v0'));
-        expect(polls(coordinator)).toBe(1);
-      } finally {
-        r.stop();
-        r.stop();
-        await done.catch(() => undefined);
-      }
-    });
   });
 });

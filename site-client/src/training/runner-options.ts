@@ -82,12 +82,6 @@ export interface SiteRunnerOptions {
    * the wake-up that brings it (the round's next event) before it downloads the version apart (default 2000 ms).
    */
   versionGraceMs?: number;
-  /**
-   * At the start, with push events that can tell whether they are connected: how long the runner waits for the
-   * connection before its first `rounds/current` (default 5000 ms). A poll sent before the connection would be
-   * followed by a second one at the connection (events pushed in between are missed); one sent after it needs none.
-   */
-  connectWaitMs?: number;
   modelOps?: ModelOps;
   /** Overrides the trainer seed. */
   seed?: number;

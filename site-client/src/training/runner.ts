@@ -120,8 +120,6 @@ export class SiteRunner {
     const unsubscribe = this.subscribe();
     events?.start();
     try {
-      // One poll after the connection instead of one before it and the catch-up poll at the connection.
-      if (events?.connected === false) await this.waitForWake(this.options.connectWaitMs ?? 5000);
       for (;;) {
         if (this.controller.signal.aborted) return this.summary('stopped');
         try {
@@ -517,15 +515,14 @@ export class SiteRunner {
     this.wakeUp?.();
   }
 
-  /** Until a wake-up, or `ms` (default: the poll interval; then the next tick polls). */
-  private async waitForWake(ms = this.options.pollIntervalMs ?? 3000): Promise<void> {
+  private async waitForWake(): Promise<void> {
     if (this.woken) {
       this.woken = false;
       return;
     }
     const wake = new AbortController();
     this.wakeUp = () => wake.abort();
-    await sleep(ms, AbortSignal.any([wake.signal, this.controller.signal]));
+    await sleep(this.options.pollIntervalMs ?? 3000, AbortSignal.any([wake.signal, this.controller.signal]));
     if (!wake.signal.aborted) this.pollNeeded = true; // the poll timer: the fallback when events are missed
     this.wakeUp = undefined;
     this.woken = false;
