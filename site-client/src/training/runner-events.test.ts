@@ -112,6 +112,35 @@ describe('SiteRunner and push events', () => {
     }
   });
 
+  test('a round:opened that arrived while the site was busy past the grace wins over the grace: the version comes with its rounds/current', async () => {
+    const coordinator = new FakeCoordinator();
+    const s = await started({ coordinator, versionGraceMs: 20 });
+    try {
+      const before = s.polls();
+      s.publishV1();
+      coordinator.round = 2;
+      coordinator.baseVersionId = 'v1';
+      // Due with the grace's timer, after it: both come up in the same turn of the event loop once the site is free.
+      setTimeout(
+        () =>
+          s.events.emit('round:opened', {
+            federationId: coordinator.federationId,
+            round: 2,
+            baseVersionId: 'v1',
+            deadlineAt: new Date(Date.now() + 60_000).toISOString(),
+          }),
+        20,
+      );
+      const busyUntil = Date.now() + 60;
+      while (Date.now() < busyUntil); // the site's process busy (its other work) past the grace
+      await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
+      expect(s.fetchedV1()).toEqual([]);
+      expect(s.polls()).toBe(before + 1);
+    } finally {
+      await s.stop();
+    }
+  });
+
   test('a version no other event follows is downloaded once the grace is over, without asking for rounds/current again', async () => {
     const coordinator = new FakeCoordinator();
     const s = await started({ coordinator, versionGraceMs: 50 });

@@ -503,7 +503,9 @@ export class SiteRunner {
     if (this.versionTimer) return;
     this.versionTimer = setTimeout(() => {
       this.versionTimer = undefined;
-      this.wake(false);
+      // After the events already received: a process busy past the grace runs this timer before it reads them, and a
+      // round:opened among them brings the version with its rounds/current.
+      setImmediate(() => this.wake(false));
     }, this.options.versionGraceMs ?? 2000);
     this.versionTimer.unref?.();
   }
