@@ -92,7 +92,7 @@ const DEFAULT_REDIS_PREFIX = 'twinfed:';
 export const SERVER_LIMIT_DEFAULTS = {
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 120_000,
-  keepAliveTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 65_000,
   minBodyBytesPerSecond: 1024,
   bodyRateGraceMs: 10_000,
   maxRequestsPerPrincipal: 32,

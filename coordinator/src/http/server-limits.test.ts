@@ -103,6 +103,33 @@ describe('server timeouts and per-caller limits', () => {
     }
   });
 
+  test("by default an idle connection outlives the time between a site's rounds, and clients are told so", async () => {
+    // A site's requests of one round come 8–15 s after its last of the round before: with a shorter idle timeout
+    // nearly every request opened a new TCP connection, and a client could reuse one the server was closing.
+    // Clients (undici, node's agent) keep a connection no longer than the advertised timeout.
+    const { c } = await start({});
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const get = () =>
+        new Promise<{ keepAlive: string | undefined; port: number | undefined }>((resolve, reject) => {
+          http
+            .get(c.url + '/healthz', { agent }, (res) => {
+              const port = res.socket.localPort;
+              res.resume();
+              res.on('end', () => resolve({ keepAlive: res.headers['keep-alive'], port }));
+            })
+            .on('error', reject);
+        });
+      const first = await get();
+      expect(first.keepAlive).toBe(`timeout=${SERVER_LIMIT_DEFAULTS.keepAliveTimeoutMs / 1000}`);
+      expect(SERVER_LIMIT_DEFAULTS.keepAliveTimeoutMs).toBeGreaterThanOrEqual(61_000); // above common proxies' 60 s
+      expect((await get()).port).toBe(first.port); // the same connection
+    } finally {
+      agent.destroy();
+      await c.close();
+    }
+  });
+
   test('a body that trickles below the minimum rate after the grace period is cut with 408 and the connection closed', async () => {
     const { c, operatorToken } = await start({ minBodyBytesPerSecond: 1000, bodyRateGraceMs: 200 });
     try {
