@@ -420,6 +420,7 @@ export {
   type SecaggStateView,
   SECAGG_STATE_SECTIONS,
   secaggStateSections,
+  withoutSecaggSections,
 } from './schemas/secagg';
 
 // Weight sets: layouts and the binary wire format

@@ -6,9 +6,10 @@ import {
   routes,
   SECAGG_HEADER_EXAMPLES,
   type CurrentRound,
+  withoutSecaggSections,
 } from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan } from '../__tests__/harness';
-import { lessThe, secaggSite } from './__tests__/secagg-site';
+import { secaggSite } from './__tests__/secagg-site';
 
 /** A secure federation of `n` enrolled sites whose first round is open (the complete graph: n is small). */
 async function secureRound(n: number) {
@@ -127,11 +128,11 @@ describe('the secure-aggregation state a site reads', () => {
           const full = await h.state(1, view);
           expect(full.phase).toBe(want);
           expect(full.omitted).toBeUndefined(); // a site that does not ask gets everything
-          expect(await h.state(1, view, all)).toEqual(lessThe(full, fixed));
+          expect(await h.state(1, view, all)).toEqual(withoutSecaggSections(full, fixed));
           // Each section on its own: only it is left out (once fixed).
           for (const section of ['directory', 'survivors', 'maskedBy'])
             expect(await h.state(1, view, section)).toEqual(
-              lessThe(
+              withoutSecaggSections(
                 full,
                 fixed.filter((x) => x === section),
               ),

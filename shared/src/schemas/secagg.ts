@@ -162,3 +162,25 @@ export type SecaggState = z.infer<typeof SecaggStateSchema>;
 /** Acknowledgement of a secure-aggregation message. */
 export const SecaggAckSchema = z.object({ status: z.enum(['accepted', 'duplicate']) });
 export type SecaggAck = z.infer<typeof SecaggAckSchema>;
+
+/**
+ * `state` as an answer that left out the sections `omitted` (`have`): `cohort`, `survivors`, `sharesForMe` and
+ * `maskedBy` sent empty, `cohortIds`, `survivorIds` and `neighbourhoodSignature` not at all, and the sections named in
+ * `omitted` (absent when nothing is left out). The shape a reduced read has, for whoever builds one from a full state.
+ */
+export function withoutSecaggSections(state: SecaggState, omitted: readonly SecaggStateSection[]): SecaggState {
+  if (omitted.length === 0) return state;
+  const out: SecaggState = { ...state, omitted: [...omitted] };
+  if (omitted.includes('directory')) {
+    out.cohort = [];
+    delete out.cohortIds;
+    delete out.neighbourhoodSignature;
+  }
+  if (omitted.includes('survivors')) {
+    out.survivors = [];
+    out.sharesForMe = [];
+    delete out.survivorIds;
+  }
+  if (omitted.includes('maskedBy')) out.maskedBy = [];
+  return out;
+}

@@ -44,6 +44,7 @@ import {
   type SecaggStateSection,
   type SecaggStateView,
   type UploadAck,
+  withoutSecaggSections,
 } from '@twinfed/shared';
 import type { Enrollment } from '../identity/load';
 import type { SiteApi } from '../transport/coordinator-client';
@@ -468,18 +469,5 @@ function withoutHeld(view: View, truth: View, have: readonly SecaggStateSection[
   const omitted = SECAGG_STATE_SECTIONS.filter(
     (x) => have.includes(x) && fixed[x] && same(sections[x](view), sections[x](truth)),
   );
-  if (omitted.length === 0) return view;
-  const out: View = { ...view, omitted };
-  if (omitted.includes('directory')) {
-    out.cohort = [];
-    delete out.cohortIds;
-    delete out.neighbourhoodSignature;
-  }
-  if (omitted.includes('survivors')) {
-    out.survivors = [];
-    out.sharesForMe = [];
-    delete out.survivorIds;
-  }
-  if (omitted.includes('maskedBy')) out.maskedBy = [];
-  return out;
+  return withoutSecaggSections(view, omitted);
 }

@@ -195,23 +195,3 @@ export function secaggSite(
     },
   };
 }
-
-/**
- * What a read asking for less (`have`) must be: the full answer with the sections named in `omitted` emptied
- * (`cohort`, `survivors`, `sharesForMe`, `maskedBy`) or dropped (`cohortIds`, `survivorIds`, `neighbourhoodSignature`).
- */
-export function lessThe(full: SecaggState, omitted: readonly string[]): SecaggState {
-  const out: SecaggState = { ...full };
-  if (omitted.includes('directory')) {
-    out.cohort = [];
-    delete out.cohortIds;
-    delete out.neighbourhoodSignature;
-  }
-  if (omitted.includes('survivors')) {
-    out.survivors = [];
-    out.sharesForMe = [];
-    delete out.survivorIds;
-  }
-  if (omitted.includes('maskedBy')) out.maskedBy = [];
-  return omitted.length > 0 ? { ...out, omitted: [...omitted] as SecaggState['omitted'] } : out;
-}
