@@ -42,8 +42,8 @@ function setup() {
   return { c, sites, rounds: sites.map(round) };
 }
 
-/** Shares, masks (all but site-d, who drops) and reveals; returns what each site named in `have`, read by read. */
-async function playRound(c: LyingCoordinator, sites: Enrollment[], rounds: SecureRound[]) {
+/** Shares and masks (all but site-d, who drops), up to the unmasking phase with U3 = {a, b, c}. */
+async function shareAndMask(c: LyingCoordinator, rounds: SecureRound[]) {
   for (const r of rounds) await r.share(R);
   c.u2 = [...NAMES];
   c.phase = 'masking';
@@ -53,6 +53,11 @@ async function playRound(c: LyingCoordinator, sites: Enrollment[], rounds: Secur
   }
   c.u3 = NAMES.slice(0, 3);
   c.phase = 'unmasking';
+}
+
+/** Shares, masks (all but site-d, who drops) and reveals; returns what each site named in `have`, read by read. */
+async function playRound(c: LyingCoordinator, sites: Enrollment[], rounds: SecureRound[]) {
+  await shareAndMask(c, rounds);
   await Promise.all(rounds.map((r) => r.reveal(R)));
   return sites.map((s) => c.asked.get(s.state.siteId) ?? []);
 }
@@ -134,15 +139,7 @@ describe('SecureRound state reads without what the site holds', () => {
 
   test('a coordinator asked for less that sends a changed section instead is checked on it: another U3 is refused', async () => {
     const { c, sites, rounds } = setup();
-    for (const r of rounds) await r.share(R);
-    c.u2 = [...NAMES];
-    c.phase = 'masking';
-    for (const [i, r] of rounds.slice(0, 3).entries()) {
-      const envelope = await r.sealMasked({ header: secureHeader(c.federationId, NAMES[i]!, 10), weights });
-      await c.apiFor(NAMES[i]!).uploadUpdate({ federationId: c.federationId, round: 1, envelope });
-    }
-    c.u3 = NAMES.slice(0, 3);
-    c.phase = 'unmasking';
+    await shareAndMask(c, rounds);
     // Site a signs U3 = {a, b, c} and waits for signatures; its later reads name U3 as held. The coordinator sends
     // another U3 all the same (site d added) — the site refuses it and reveals nothing.
     let reads = 0;
