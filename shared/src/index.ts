@@ -102,20 +102,29 @@ export {
 export { type AuditHeadPayload, signAuditHead, type SignedAuditHead, verifyAuditHead } from './audit/signed-head';
 export { verifyAuditTrail } from './audit/trail';
 
-// Authentication of site → coordinator traffic: signed requests, signed socket handshakes, enrollment proofs
+// Authentication of site → coordinator traffic: signed or MAC'd requests and socket handshakes, enrollment proofs
 export { signEnrollProof, verifyEnrollProof } from './auth/enroll-proof';
-export { parseHandshake, signHandshake, verifyHandshake } from './auth/handshake';
+export { macHandshake, parseHandshake, signHandshake, verifyHandshake } from './auth/handshake';
 export {
   assertFresh,
   CONTENT_SHA256_HEADER,
   contentSha256Header,
+  MAC_HEADER,
   NONCE_HEADER,
   nonceExpiresAt,
   parseAuthHeaders,
   SIGNATURE_HEADER,
+  siteAuthScheme,
   SITE_HEADER,
   TIMESTAMP_HEADER,
 } from './auth/headers';
+export {
+  coordinatorRequestMacKey,
+  macRequest,
+  type RequestMacKey,
+  siteRequestMacKey,
+  verifyRequestMac,
+} from './auth/request-mac';
 export { canonicalRequest, signRequest, verifyRequest } from './auth/request-signing';
 
 // Self-describing model bundles: manifest, TensorFlow.js layers artifacts, writing, reading, offline verification

@@ -5,14 +5,14 @@
  */
 import pino from 'pino';
 import pinoPretty from 'pino-pretty';
-import { SIGNATURE_HEADER } from './auth/headers';
+import { MAC_HEADER, SIGNATURE_HEADER } from './auth/headers';
 
 /** The structured logger passed down through the coordinator and the site client. */
 export type Logger = pino.Logger;
 
 /**
  * Keys whose values never reach a log line, at the top level of a log object or one level down: tokens, keys,
- * the request-signature header, weights and patient rows (`rows`, `x`, `y`).
+ * the request-signature and request-MAC headers, weights and patient rows (`rows`, `x`, `y`).
  */
 const REDACTED_KEYS = [
   'token',
@@ -21,6 +21,7 @@ const REDACTED_KEYS = [
   'boxSecretKey',
   'authorization',
   SIGNATURE_HEADER,
+  MAC_HEADER,
   'weights',
   'rows',
   'x',
@@ -28,7 +29,7 @@ const REDACTED_KEYS = [
 ];
 
 /** Request headers that carry credentials, wherever an HTTP request object is logged as `req`. */
-const REDACTED_HEADERS = ['authorization', SIGNATURE_HEADER];
+const REDACTED_HEADERS = ['authorization', SIGNATURE_HEADER, MAC_HEADER];
 
 const key = (k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `["${k}"]`);
 

@@ -15,6 +15,10 @@ export const TIMESTAMP_HEADER = 'x-twinfed-timestamp';
 export const NONCE_HEADER = 'x-twinfed-nonce';
 /** Header carrying the base64 Ed25519 signature. */
 export const SIGNATURE_HEADER = 'x-twinfed-signature';
+/** Header carrying the base64 HMAC-SHA256 under the site's request MAC key, instead of a signature (request-mac.ts). */
+export const MAC_HEADER = 'x-twinfed-mac';
+/** Bytes of a request or handshake MAC. */
+export const AUTH_MAC_BYTES = 32;
 
 /**
  * Header carrying the SHA-256 (lowercase hex) of the body the signature covers. Optional, but when present the server
@@ -80,34 +84,75 @@ function required(headers: HeaderSource, name: string): string {
   return v;
 }
 
-/** Checks the shape of the shared auth fields (site id, timestamp, nonce, signature); throws `code` if bad. */
-export function checkAuthFields(
-  fields: AuthFields,
-  code: 'UNAUTHENTICATED' | 'BAD_REQUEST' = 'UNAUTHENTICATED',
-): AuthFields {
+/** The authentication fields of a MAC-authenticated request or handshake, parsed but NOT verified. */
+export interface MacAuthFields {
+  readonly siteId: string;
+  readonly timestamp: number;
+  readonly nonce: string;
+  readonly mac: string;
+}
+
+type FieldCode = 'UNAUTHENTICATED' | 'BAD_REQUEST';
+
+function checkCommonFields(fields: { siteId: unknown; timestamp: unknown; nonce: string }, code: FieldCode): void {
   if (typeof fields.siteId !== 'string' || !ID_RE.test(fields.siteId))
     throw new TwinfedError(code, 'Malformed site id.');
-  if (!Number.isSafeInteger(fields.timestamp) || fields.timestamp < 0)
+  if (!Number.isSafeInteger(fields.timestamp) || (fields.timestamp as number) < 0)
     throw new TwinfedError(code, 'Malformed timestamp.');
   if (fromB64(fields.nonce, code).byteLength !== AUTH_NONCE_BYTES) throw new TwinfedError(code, 'Malformed nonce.');
+}
+
+/** Checks the shape of the shared auth fields (site id, timestamp, nonce, signature); throws `code` if bad. */
+export function checkAuthFields(fields: AuthFields, code: FieldCode = 'UNAUTHENTICATED'): AuthFields {
+  checkCommonFields(fields, code);
   if (fromB64(fields.signature, code).byteLength !== KEY_BYTES.signature)
     throw new TwinfedError(code, 'Malformed signature.');
   return fields;
 }
 
+/** Checks the shape of the auth fields of a MAC-authenticated request or handshake; throws `code` if bad. */
+export function checkMacAuthFields(fields: MacAuthFields, code: FieldCode = 'UNAUTHENTICATED'): MacAuthFields {
+  checkCommonFields(fields, code);
+  if (fromB64(fields.mac, code).byteLength !== AUTH_MAC_BYTES) throw new TwinfedError(code, 'Malformed MAC.');
+  return fields;
+}
+
 /**
- * Extracts site id, timestamp, nonce and signature from request headers without verifying anything but
- * their form. Throws `UNAUTHENTICATED` when a header is missing, repeated or malformed.
+ * How a site request authenticates: `signature` ({@link SIGNATURE_HEADER}), `mac` ({@link MAC_HEADER}) or neither
+ * (undefined). Both at once: `UNAUTHENTICATED` (a request proves its origin one way).
  */
-export function parseAuthHeaders(headers: HeaderSource): AuthFields {
+export function siteAuthScheme(headers: HeaderSource): 'signature' | 'mac' | undefined {
+  const signature = getHeader(headers, SIGNATURE_HEADER) !== undefined;
+  const mac = getHeader(headers, MAC_HEADER) !== undefined;
+  if (signature && mac)
+    throw new TwinfedError('UNAUTHENTICATED', `Send ${SIGNATURE_HEADER} or ${MAC_HEADER}, not both.`);
+  return signature ? 'signature' : mac ? 'mac' : undefined;
+}
+
+function commonHeaders(headers: HeaderSource): { siteId: string; timestamp: number; nonce: string } {
   const ts = required(headers, TIMESTAMP_HEADER);
   if (!/^\d{1,16}$/.test(ts)) throw new TwinfedError('UNAUTHENTICATED', 'Malformed timestamp.');
-  return checkAuthFields({
-    siteId: required(headers, SITE_HEADER),
-    timestamp: Number(ts),
-    nonce: required(headers, NONCE_HEADER),
-    signature: required(headers, SIGNATURE_HEADER),
-  });
+  return { siteId: required(headers, SITE_HEADER), timestamp: Number(ts), nonce: required(headers, NONCE_HEADER) };
+}
+
+/**
+ * Extracts site id, timestamp, nonce and signature from request headers without verifying anything but
+ * their form. Throws `UNAUTHENTICATED` when a header is missing, repeated or malformed, or a MAC is sent too.
+ */
+export function parseAuthHeaders(headers: HeaderSource): AuthFields {
+  if (siteAuthScheme(headers) === 'mac')
+    throw new TwinfedError('UNAUTHENTICATED', `Missing header ${SIGNATURE_HEADER}.`);
+  return checkAuthFields({ ...commonHeaders(headers), signature: required(headers, SIGNATURE_HEADER) });
+}
+
+/**
+ * Extracts site id, timestamp, nonce and MAC from request headers without verifying anything but their form. Throws
+ * `UNAUTHENTICATED` when a header is missing, repeated or malformed, or a signature is sent too.
+ */
+export function parseMacAuthHeaders(headers: HeaderSource): MacAuthFields {
+  if (siteAuthScheme(headers) === 'signature')
+    throw new TwinfedError('UNAUTHENTICATED', `Missing header ${MAC_HEADER}.`);
+  return checkMacAuthFields({ ...commonHeaders(headers), mac: required(headers, MAC_HEADER) });
 }
 
 /**

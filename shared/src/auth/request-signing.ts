@@ -26,10 +26,10 @@ import {
 } from './headers';
 
 /** A request body: bytes, a string (hashed as UTF-8) or nothing (hashed as the empty string). */
-type RequestBody = Uint8Array | string | null | undefined;
+export type RequestBody = Uint8Array | string | null | undefined;
 
 /** What a signed request covers. */
-interface RequestParts {
+export interface RequestParts {
   readonly method: string;
   /** Path with query string exactly as sent, e.g. `/v1/federations/f1/rounds/current?x=1`. */
   readonly path: string;
@@ -46,14 +46,20 @@ const PATH_RE = /^\/[\x21-\x7e]*$/;
 
 /** The canonical string of a request (throws `BAD_REQUEST` when method, path or site id could inject lines). */
 export function canonicalRequest(parts: RequestParts): string {
+  return canonicalLines('TWINFED-REQUEST-V1', parts);
+}
+
+/**
+ * {@link canonicalRequest} under another first line: request-mac.ts uses its own, so a MAC's input is never the string
+ * a signature covers.
+ */
+export function canonicalLines(prefix: string, parts: RequestParts): string {
   const method = parts.method.toUpperCase();
   if (!METHOD_RE.test(method)) throw new TwinfedError('BAD_REQUEST', 'Malformed method.');
   if (!PATH_RE.test(parts.path)) throw new TwinfedError('BAD_REQUEST', 'Malformed path.');
   if (!ID_RE.test(parts.siteId)) throw new TwinfedError('BAD_REQUEST', 'Malformed site id.');
   const digest = parts.bodySha256 ?? sha256Hex(parts.body ?? '');
-  return ['TWINFED-REQUEST-V1', method, parts.path, digest, String(parts.timestamp), parts.nonce, parts.siteId].join(
-    '\n',
-  );
+  return [prefix, method, parts.path, digest, String(parts.timestamp), parts.nonce, parts.siteId].join('\n');
 }
 
 /**

@@ -12,15 +12,15 @@
  * share boxes' keys (box: HKDF with a random nonce as salt and "twinfed/box/v1" ‖ keys as info), C binds it to the
  * round, and (u, w) to the direction, so a MAC of u for w is neither w's for u nor good for another neighbour or round.
  */
-import { hash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { fromB64, toB64 } from './encoding';
 import { hkdfSha256 } from './hkdf';
+import { hmacPads as pads, hmacSha256 as hmac, type HmacPads as Pads } from './hmac';
 import { timingSafeEqualKeys, x25519 } from './primitives';
 import { SECAGG_VERSION, secaggContext, type SecaggRound } from './secagg';
 
 const MAC_LABEL = `${SECAGG_VERSION}/consistency-mac`;
 const MAC_BYTES = 32;
-const BLOCK = 64;
 
 /** The two ends of a consistency MAC and the caller's identity box secret (either end's: the agreement is symmetric). */
 interface MacEnds extends SecaggRound {
@@ -34,27 +34,6 @@ interface MacEnds extends SecaggRound {
   readonly peerBoxPublicKey: Uint8Array;
 }
 
-/**
- * HMAC-SHA256 (RFC 2104) of `parts` under a key given by its two padded blocks (K ⊕ ipad, K ⊕ opad): two one-shot
- * SHA-256 calls. `createHmac` imports its key and builds an object per call, ≈ 3–4× this for a 32-byte message — and a
- * site makes ≈ 2 (k + t_g) of these per round (the same bytes: tested against `createHmac` through HKDF).
- */
-function hmac(pads: { inner: Buffer; outer: Buffer }, parts: readonly Uint8Array[]): Buffer {
-  const inner = hash('sha256', Buffer.concat([pads.inner, ...parts]), 'buffer');
-  return hash('sha256', Buffer.concat([pads.outer, inner]), 'buffer');
-}
-
-/** The padded blocks of a key of at most 64 bytes. */
-function pads(key: Uint8Array): { inner: Buffer; outer: Buffer } {
-  const inner = Buffer.alloc(BLOCK, 0x36);
-  const outer = Buffer.alloc(BLOCK, 0x5c);
-  for (let i = 0; i < key.byteLength; i++) {
-    inner[i]! ^= key[i]!;
-    outer[i]! ^= key[i]!;
-  }
-  return { inner, outer };
-}
-
 /*
  * HKDF's extract step, PRK = HMAC(label, X25519(secret, peer)), depends only on the pair of identity keys (not on the
  * round or the direction), so its padded blocks are kept per own secret (a WeakMap, as primitives keeps agreements: no
@@ -63,7 +42,6 @@ function pads(key: Uint8Array): { inner: Buffer; outer: Buffer } {
  * costs HKDF's expand (one HMAC under the kept PRK) and the MAC itself — the very bytes of {@link hkdfSha256} (tested).
  */
 const PRK_CACHE_SIZE = 4096;
-type Pads = ReturnType<typeof pads>;
 const prks = new WeakMap<Uint8Array, { copy: Uint8Array; byPeer: Map<string, Pads | null> }>();
 const LABEL_PADS = pads(Buffer.from(MAC_LABEL, 'utf8'));
 
