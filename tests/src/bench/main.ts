@@ -80,6 +80,10 @@ async function main(argv: string[]): Promise<void> {
       Number,
     )
     .option(
+      '--shared-address',
+      'with --load-only: every simulated site connects from 127.0.0.1, as the load rows before 2026-12-08 did (default: each from its own loopback address)',
+    )
+    .option(
       '--secure-only',
       'run only secure aggregation at scale (complete vs sparse graph, 100/500/1,000 sites; writes the secure-aggregation section of bench/results/scale.{json,md})',
     )
@@ -125,6 +129,7 @@ async function main(argv: string[]): Promise<void> {
       secureParams?: number[];
       secureDrop?: number;
       siteProcesses?: number;
+      sharedAddress?: boolean;
       uploadPath: boolean;
       uploadPathOnly?: boolean;
       uploadPathLabel: string;
@@ -168,6 +173,7 @@ async function main(argv: string[]): Promise<void> {
       params: flags.secureParams ?? [10_000],
       dropFraction: flags.secureDrop ?? 0.1,
       ...(flags.siteProcesses ? { siteProcesses: flags.siteProcesses } : {}),
+      ...(flags.sharedAddress ? { sharedAddress: true } : {}),
       profile: flags.profile !== undefined,
       log: (line) => void process.stdout.write(`${line}\n`),
     });
@@ -189,6 +195,7 @@ async function main(argv: string[]): Promise<void> {
       rounds: flags.loadRounds ? Number(flags.loadRounds) : flags.quick ? 3 : 5,
       ...(flags.profile ? { profileLabel: flags.profile } : {}),
       ...(flags.siteProfile ? { siteProfileLabel: flags.siteProfile } : {}),
+      ...(flags.sharedAddress ? { sharedAddress: true } : {}),
       log: (line) => void process.stdout.write(`${line}\n`),
     });
     if (flags.loadOnly) return;

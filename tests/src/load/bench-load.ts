@@ -18,6 +18,8 @@ export async function benchLoad(o: {
   profileLabel?: string;
   /** Profile the processes simulating the sites in the largest run and keep their summed top entries so. */
   siteProfileLabel?: string;
+  /** Every simulated site connects from 127.0.0.1 (see `runLoad`). */
+  sharedAddress?: boolean;
   log?: (line: string) => void;
 }): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
@@ -33,6 +35,7 @@ export async function benchLoad(o: {
       rounds: o.rounds,
       ...(profileDir ? { profileDir } : {}),
       ...(siteProfileDir ? { siteProfileDir } : {}),
+      ...(o.sharedAddress ? { sharedAddress: true } : {}),
       ...(o.log ? { log: o.log } : {}),
     });
     if (r.errors.length > 0) o.log?.(`load: ${r.errors.length} errors, e.g. ${r.errors.slice(0, 3).join('; ')}`);

@@ -90,6 +90,8 @@ export async function benchSecureLoad(o: {
   siteProcesses?: number;
   /** Profile each secure run's coordinator (`node --cpu-prof`) and keep its top functions in the row. */
   profile?: boolean;
+  /** Every simulated site connects from 127.0.0.1 (see `runLoad`). */
+  sharedAddress?: boolean;
   log?: (line: string) => void;
 }): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
@@ -103,6 +105,7 @@ export async function benchSecureLoad(o: {
         ...(model ? { model } : {}),
         ...(dropEvery ? { dropEvery } : {}),
         siteProcesses: o.siteProcesses ?? os.availableParallelism(),
+        ...(o.sharedAddress ? { sharedAddress: true } : {}),
         ...(o.log ? { log: o.log } : {}),
       };
       o.log?.(`secure load: ${sites} sites × ${o.rounds} rounds × ${params} parameters, plain then secure…`);
@@ -142,6 +145,9 @@ export async function benchSecureLoad(o: {
         degree: graph?.degree ?? sites - 1,
         droppedPerRound: secure.droppedPerRound,
         siteProcesses: siteSlices(sites, common.siteProcesses, dropEvery ?? 1).length,
+        siteAddresses: secure.siteAddresses,
+        socketConnectErrors: secure.socketConnectErrors,
+        plainSocketConnectErrors: plain.socketConnectErrors,
         plainRoundP50sSameRun: plain.p50,
         plainRoundP95sSameRun: plain.p95,
         plainCoordinatorCpuMsPerSiteRound: perSiteRoundMs(plain.coordinatorCpuSeconds, plain),
@@ -171,7 +177,9 @@ export async function benchSecureLoad(o: {
           'Each row runs the plain load federation (see `load`; here with the given model) and then the same plan with ' +
           '`privacy.secureAggregation` (key shares, masked uploads, consistency signatures, reveals over the default graph, ' +
           'δ = γ = 0.1), each against a fresh coordinator process, one after the other; the simulated sites run in the ' +
-          'given number of processes, a contiguous slice each (before 2026-12-07: all in one). Dropped: sites whose upload is held until the round closed (after sharing and masking), in both ' +
+          'given number of processes, a contiguous slice each (before 2026-12-07: all in one). Site addresses: since ' +
+          '2026-12-08 each simulated site connects (HTTP and socket.io) from its own loopback address, as real sites ' +
+          'have their own; before, and with `--shared-address`, all from 127.0.0.1. Dropped: sites whose upload is held until the round closed (after sharing and masking), in both ' +
           'runs; the rounds close at the others (`closeAt: quorum`). Round: opening to publication. Max |secure − plain|: ' +
           'the largest difference between the weights each run published in the same round (same seeded start and updates; ' +
           `the bench counts an error above ${SUM_TOLERANCE.toExponential(1)}). Target: secure p50 ≤ 3 × plain p50 at 500 sites. ` +
@@ -201,6 +209,7 @@ export async function benchSecureLoad(o: {
           'sites',
           'parameters',
           'site processes',
+          'site addresses',
           'graph (k)',
           'dropped',
           'rounds',
@@ -220,6 +229,7 @@ export async function benchSecureLoad(o: {
           String(r.sites),
           r.params.toLocaleString('en'),
           String((r.siteProcesses as number | undefined) ?? 1),
+          (r.siteAddresses as string | undefined) ?? 'shared 127.0.0.1',
           `${String(r.graph)} (${String(r.degree)})`,
           String(r.droppedPerRound),
           String(r.roundsPublished),

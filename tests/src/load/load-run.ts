@@ -53,6 +53,11 @@ interface LoadOptions {
    * directory (needs site processes: `siteProcesses` ≠ 1).
    */
   siteProfileDir?: string;
+  /**
+   * Every simulated site connects from 127.0.0.1, as the load runs did before 2026-12-08; default: each from its own
+   * loopback address (see `siteLoopbackAddress`), as real sites do.
+   */
+  sharedAddress?: boolean;
   log?: (line: string) => void;
 }
 
@@ -95,7 +100,15 @@ export interface LoadResult {
   federationWindowUs: { fromUs: number; toUs: number };
   /** Processes that simulated the sites (0: this one). */
   siteProcesses: number;
+  /** Where the sites connected from: each from its own loopback address, or all from 127.0.0.1. */
+  siteAddresses: SiteAddresses;
+  /** Socket.io connections the sites made, and their attempts that failed (refused upgrades among them). */
+  socketConnects: number;
+  socketConnectErrors: number;
 }
+
+/** Where a load run's simulated sites connected from. */
+export type SiteAddresses = 'one per site' | 'shared 127.0.0.1';
 
 /** `twinfed coordinator start` as a child process on a free port of 127.0.0.1, with its URL (not yet listening). */
 export async function startLocalCoordinator(
@@ -227,8 +240,9 @@ function plan(o: LoadOptions): PlanInput {
 }
 
 /**
- * A coordinator process on 127.0.0.1 and `sites` simulated sites in this process (real enrollment, signed
- * HTTP, socket.io, sealed uploads, journals), for `rounds` rounds; returns latency, memory and error counts.
+ * A coordinator process on 127.0.0.1 and `sites` simulated sites (real enrollment, signed HTTP, socket.io, sealed
+ * uploads, journals), each connecting from its own loopback address unless `sharedAddress`, for `rounds` rounds;
+ * returns latency, memory and error counts.
  */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const log = o.log ?? (() => undefined);
@@ -264,6 +278,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           baseUrl: url,
           ...(o.model ? { features: o.model.features } : {}),
           ...(o.dropEvery ? { dropEvery: o.dropEvery } : {}),
+          ...(o.sharedAddress ? {} : { ownAddresses: true }),
           ...(o.siteProfileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.siteProfileDir}`] } : {}),
         });
       const counter = countingFetch();
@@ -273,6 +288,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         baseUrl: url,
         dir: sitesDir,
         fetch: counter.fetch,
+        ...(o.sharedAddress ? {} : { ownAddresses: true }),
         ...(o.model ? { features: o.model.features } : {}),
         ...(o.dropEvery ? { drops: (i: number) => i % o.dropEvery! === o.dropEvery! - 1 } : {}),
       });
@@ -347,6 +363,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       requests: Object.fromEntries([...swarm.counts].sort(([a], [b]) => a.localeCompare(b))),
       federationWindowUs,
       siteProcesses: slices.length > 1 ? slices.length : 0,
+      siteAddresses: o.sharedAddress ? 'shared 127.0.0.1' : 'one per site',
+      socketConnects: swarm.socketConnects,
+      socketConnectErrors: swarm.socketConnectErrors,
       failedRequests: Object.fromEntries([...swarm.failures].sort(([a], [b]) => a.localeCompare(b))),
       answerBytes: Object.fromEntries([...swarm.bytes].sort(([a], [b]) => a.localeCompare(b))),
     };

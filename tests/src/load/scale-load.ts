@@ -33,8 +33,12 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
       cryptoFloorMsPerUpload: r.cryptoFloorMsPerUpload,
       requestsPerSiteRound: perSiteRound(r.requests, siteRounds),
       failedRequestsPerSiteRound: perSiteRound(r.failedRequests, siteRounds),
+      siteAddresses: r.siteAddresses,
+      socketConnects: r.socketConnects,
+      socketConnectErrors: r.socketConnectErrors,
     };
   });
+  const addresses = [...new Set(rows.map((r) => r.siteAddresses))].join(', ');
   const table: BenchTable = {
     title: 'Plain FedAvg rounds at scale: CPU per site-round against the cryptographic floor',
     note:
@@ -42,7 +46,11 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
       'signed HTTP, socket.io, sealed uploads, evaluations of every version). A site-round is one site taking part in one round: ' +
       'learning of it, fetching and checking the model, uploading, and evaluating the new version. CPU is user + system from ' +
       '/proc over the federation. Floor: Ed25519 verify + X25519 → HKDF → AES-256-GCM open of one of the run’s envelopes, ' +
-      'measured after the run in the benchmark process. 503: uploads told OVERLOADED and retried.',
+      'measured after the run in the benchmark process. 503: uploads told OVERLOADED and retried. Sockets: the ' +
+      'socket.io connections the sites made, and their attempts that failed (refused upgrades among them). Site addresses ' +
+      '(in the header): rows from 2026-12-08 on have one loopback address per site (127.x.y.z, HTTP and socket.io), as ' +
+      'real sites each have their own; earlier rows, and runs with `--shared-address`, had every site on 127.0.0.1, ' +
+      "where the coordinator's per-address caps (16 anonymous sockets) refused thousands of upgrades per run.",
     columns: [
       'sites',
       'rounds',
@@ -55,6 +63,7 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
       'requests / site-round',
       'errors',
       '503 retried',
+      'sockets (failed attempts)',
     ],
     rows: rows.map((r) => [
       String(r.sites),
@@ -68,6 +77,7 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
       r.requestsPerSiteRound.total,
       String(r.errors),
       String(r.retried503),
+      `${r.socketConnects} (${r.socketConnectErrors})`,
     ]),
   };
   const routes = [
@@ -95,7 +105,7 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
   writeScaleSection({
     name: 'load',
     markdown: toMarkdown('Plain rounds', {}, [table, requests]).replace(/^# Plain rounds\n\n/, ''),
-    meta: { loadavg: loadAverage() },
+    meta: { loadavg: loadAverage(), 'site addresses': addresses },
     update: (doc) => {
       upsertScaleRows(doc, rows);
       const floors = rows.map((r) => r.cryptoFloorMsPerUpload).sort((a, b) => a - b);

@@ -24,6 +24,7 @@ async function main(argv: string[]): Promise<void> {
     dir: job.dir,
     fetch: counter.fetch,
     firstSite: job.from,
+    ...(job.ownAddresses ? { ownAddresses: true } : {}),
     ...(job.features ? { features: job.features } : {}),
     ...(job.dropEvery ? { drops: (i: number) => i % job.dropEvery! === job.dropEvery! - 1 } : {}),
   });

@@ -11,6 +11,8 @@ export interface SwarmSliceJob extends SiteSlice {
   features?: string[];
   /** Every `dropEvery`-th site of the whole run (by its index, not its place in the slice) drops out after masking. */
   dropEvery?: number;
+  /** Each site connects from its own loopback address (see `runSwarm`). */
+  ownAddresses?: boolean;
 }
 
 /** What a swarm process saw, with its CPU and memory and its sites' requests by route. */
@@ -79,6 +81,8 @@ export async function runSwarmProcesses(
       errors: results.flatMap((r) => r.errors),
       uploads: results.reduce((n, r) => n + r.uploads, 0),
       evaluations: results.reduce((n, r) => n + r.evaluations, 0),
+      socketConnects: results.reduce((n, r) => n + r.socketConnects, 0),
+      socketConnectErrors: results.reduce((n, r) => n + r.socketConnectErrors, 0),
       cpuSeconds: results.reduce((n, r) => n + r.cpuSeconds, 0),
       rssMiB: results.reduce((n, r) => n + r.rssMiB, 0),
       counts,

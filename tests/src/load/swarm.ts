@@ -15,6 +15,8 @@ import {
   type RunSummary,
 } from '@twinfed/site-client';
 import { SeededRandom } from '@twinfed/shared';
+import { io } from 'socket.io-client';
+import { boundToAddress, siteLoopbackAddress } from './site-address';
 
 /** The features of the load test's model (logistic regression over three inputs). */
 export const LOAD_FEATURES = ['a', 'b', 'c'];
@@ -85,6 +87,9 @@ export interface SwarmOutcome {
   errors: string[];
   uploads: number;
   evaluations: number;
+  /** Socket.io connections the sites' event streams made, and their attempts that failed (e.g. refused upgrades). */
+  socketConnects: number;
+  socketConnectErrors: number;
 }
 
 /**
@@ -115,10 +120,18 @@ export async function runSwarm(o: {
    * (swarm-processes) numbers, seeds and places its sites as the whole run does.
    */
   firstSite?: number;
+  /**
+   * Each site connects from its own loopback address ({@link siteLoopbackAddress} of its index), HTTP and socket.io,
+   * as real sites each have theirs; default: every site from the process's address (127.0.0.1), sharing one
+   * keep-alive pool.
+   */
+  ownAddresses?: boolean;
 }): Promise<SwarmOutcome> {
   const errors: string[] = [];
   let uploads = 0;
   let evaluations = 0;
+  let socketConnects = 0;
+  let socketConnectErrors = 0;
   // The latest round some site has seen end, and the held uploads waiting for their round to end.
   let ended = 0;
   const held: Array<{ round: number; release: () => void }> = [];
@@ -152,11 +165,22 @@ export async function runSwarm(o: {
       errors.push(`site ${i}: skipped round ${e.round} (${e.reason})`);
   };
   const first = o.firstSite ?? 0;
+  const bindings: Array<ReturnType<typeof boundToAddress>> = [];
   const runners = o.enrollments.map((enrollment, k) => {
     const i = first + k;
     const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
     const dataDir = path.join(o.dir, `site-${i}`);
     fs.mkdirSync(dataDir, { recursive: true });
+    const bound = o.ownAddresses ? boundToAddress(siteLoopbackAddress(i)) : undefined;
+    if (bound) bindings.push(bound);
+    const base = o.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+    const siteFetch = bound ? bound.fetch(base) : base;
+    const connect: NonNullable<ConstructorParameters<typeof EventStream>[0]['connect']> = (url, opts) => {
+      const socket = bound ? bound.connect(url, opts) : io(url, opts);
+      socket.on('connect', () => socketConnects++);
+      socket.on('connect_error', () => socketConnectErrors++);
+      return socket;
+    };
     return new SiteRunner({
       federationId: o.federationId,
       enrollment,
@@ -165,13 +189,9 @@ export async function runSwarm(o: {
         credentials,
         timeoutMs: 120_000,
         retry: { retries: 10, baseMs: 250, maxMs: 10_000 },
-        ...(o.drops?.(i)
-          ? { fetch: dropping(o.fetch ?? ((input, init) => fetch(input, init))) }
-          : o.fetch
-            ? { fetch: o.fetch }
-            : {}),
+        fetch: o.drops?.(i) ? dropping(siteFetch) : siteFetch,
       }),
-      events: new EventStream({ baseUrl: o.baseUrl, credentials }),
+      events: new EventStream({ baseUrl: o.baseUrl, credentials, connect }),
       dataset: tinyDataset(i, o.features ?? LOAD_FEATURES),
       journal: Journal.open(dataDir),
       audit: new SiteAuditLog(dataDir),
@@ -194,5 +214,6 @@ export async function runSwarm(o: {
       }),
     ),
   );
-  return { summaries, errors, uploads, evaluations };
+  await Promise.all(bindings.map((b) => b.close()));
+  return { summaries, errors, uploads, evaluations, socketConnects, socketConnectErrors };
 }
