@@ -14,6 +14,7 @@ import {
 import { storeLocation, type CoordinatorConfig } from './config';
 import { createApp } from './http/app';
 import { createAppServer } from './http/server';
+import { SiteMacKeys } from './http/site-mac-keys';
 import { AuthFailureLimiter } from './http/auth-failures';
 import { auditAuthFailureBursts } from './audit/auth-bursts';
 import { clientAddress } from './http/client-address';
@@ -168,11 +169,14 @@ export async function startCoordinator(
         }
       : {}),
   });
+  // One cache of the sites' request MAC keys for HTTP and socket handshakes.
+  const macKeys = new SiteMacKeys(identity);
   const app = createApp({
     config,
     store,
     engine,
     identity,
+    macKeys,
     logger,
     now,
     uploadGate,
@@ -197,6 +201,7 @@ export async function startCoordinator(
     touch: (id) => presence.seen(id),
     clientAddress: (req) => clientAddress(app, req),
     authFailures,
+    macKeys,
     maxAnonymousPerAddress: config.maxAnonymousSocketsPerAddress,
     ...(redis ? { adapter: redisPushAdapter(redis, config.redisPrefix) } : {}),
   });

@@ -9,6 +9,7 @@ import { auditAuthFailureBursts } from '../audit/auth-bursts';
 import type { HttpDeps } from './deps';
 import { errorHandler } from './errors';
 import { routeTable, type RouteDef } from './route-table';
+import { SiteMacKeys } from './site-mac-keys';
 import { studyScopeGuard } from './study-scope';
 
 type Authed = Request & { principal?: Principal; bodyCheck?: BodyCheck };
@@ -17,7 +18,7 @@ type Authed = Request & { principal?: Principal; bodyCheck?: BodyCheck };
  * Builds the coordinator's express application from the route table. Every route runs the same pipeline, cheapest
  * first, so nothing an anonymous client sends costs more than its headers:
  *   encoding and media type → failure limiter → credentials from the headers (token, or site + fresh timestamp, and
- *   the signature over the body digest header) → per-caller admission → upload gate (authenticated uploads only) →
+ *   the signature or MAC over the body digest header) → per-caller admission → upload gate (authenticated uploads only) →
  *   body read (size bound from the route, Content-Length checked first, minimum rate) → body checked against the
  *   signed digest → study scope (a researcher reads only its studies' federations, versions and studies) → handler.
  * A request refused before its body is read is answered with `Connection: close` and not drained (see errors.ts).
@@ -47,6 +48,7 @@ export function createApp(deps: HttpDeps): express.Express {
     store: deps.store,
     requestWindowMs: deps.config.requestWindowMs,
     now: deps.now,
+    macKeys: deps.macKeys ?? new SiteMacKeys(deps.identity),
     ...(deps.presence ? { presence: deps.presence } : {}),
   };
   const body = { minBytesPerSecond: deps.config.minBodyBytesPerSecond, graceMs: deps.config.bodyRateGraceMs };

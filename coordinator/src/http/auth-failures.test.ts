@@ -152,8 +152,8 @@ describe('the limiter cannot be turned against others (finding 3)', () => {
 
 describe('the limiter derives its keys only when a request fails', () => {
   const { AuthFailureLimiter } = jest.requireActual<typeof import('./auth-failures')>('./auth-failures');
-  /** A signed site request whose address and headers record each read. */
-  const fakeRequest = (reads: string[]) =>
+  /** A signed (or MAC'd) site request whose address and headers record each read. */
+  const fakeRequest = (reads: string[], proof = 'x-twinfed-signature') =>
     ({
       path: '/v1/federations/f/rounds/current',
       get ip() {
@@ -161,36 +161,39 @@ describe('the limiter derives its keys only when a request fails', () => {
         return '203.0.113.9';
       },
       socket: { remoteAddress: '203.0.113.9' },
-      headers: { 'x-twinfed-signature': 'sig', 'x-twinfed-site': 'site-1' },
+      headers: { [proof]: 'sig', 'x-twinfed-site': 'site-1' },
       header(name: string) {
         reads.push(name);
-        return name === 'x-twinfed-signature' ? 'sig' : name === 'x-twinfed-site' ? 'site-1' : undefined;
+        return name === proof ? 'sig' : name === 'x-twinfed-site' ? 'site-1' : undefined;
       },
     }) as unknown as import('express').Request;
 
-  test('a signed request passes the gate without its address being read or its credential keyed; a 401 counts against both', async () => {
-    const added: string[] = [];
-    const limiter = new AuthFailureLimiter({
-      maxFailures: 5,
-      windowMs: 60_000,
-      now: () => 0,
-      counts: {
-        add: async (key) => {
-          added.push(key);
-          return { failures: 1, resetInMs: 60_000 };
+  test.each(['x-twinfed-signature', 'x-twinfed-mac'])(
+    'a request with %s passes the gate without its address being read or its credential keyed; a 401 counts against both',
+    async (proof) => {
+      const added: string[] = [];
+      const limiter = new AuthFailureLimiter({
+        maxFailures: 5,
+        windowMs: 60_000,
+        now: () => 0,
+        counts: {
+          add: async (key) => {
+            added.push(key);
+            return { failures: 1, resetInMs: 60_000 };
+          },
+          peek: async () => undefined,
         },
-        peek: async () => undefined,
-      },
-    });
-    const reads: string[] = [];
-    const req = fakeRequest(reads);
-    const next = jest.fn();
-    await limiter.gate({ roles: ['site'] })(req, {} as import('express').Response, next);
-    expect(next).toHaveBeenCalledWith();
-    expect(reads).not.toContain('ip');
-    const { TwinfedError } = await import('@twinfed/shared');
-    const err = new TwinfedError('BAD_SIGNATURE');
-    await limiter.countFailures()(err, req, {} as import('express').Response, next);
-    expect(added.sort()).toEqual(['addr:203.0.113.9', 'site:site-1']);
-  });
+      });
+      const reads: string[] = [];
+      const req = fakeRequest(reads, proof);
+      const next = jest.fn();
+      await limiter.gate({ roles: ['site'] })(req, {} as import('express').Response, next);
+      expect(next).toHaveBeenCalledWith();
+      expect(reads).not.toContain('ip');
+      const { TwinfedError } = await import('@twinfed/shared');
+      const err = new TwinfedError('BAD_SIGNATURE');
+      await limiter.countFailures()(err, req, {} as import('express').Response, next);
+      expect(added.sort()).toEqual(['addr:203.0.113.9', 'site:site-1']);
+    },
+  );
 });

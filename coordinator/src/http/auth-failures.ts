@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
-import { TwinfedError, sha256Hex } from '@twinfed/shared';
+import { MAC_HEADER, SIGNATURE_HEADER, TwinfedError, sha256Hex } from '@twinfed/shared';
 import { addressKey as clientAddressKey } from './client-address';
 
 /** Options of {@link AuthFailureLimiter}. */
@@ -27,7 +27,7 @@ export function addressKey(ip: string | undefined): string {
 /** The credential a request presents in its headers, as a limiter key (site id, or a hash of the bearer token). */
 function headerCredentialKey(req: Request): string | undefined {
   const site = req.header('x-twinfed-site');
-  if (req.header('x-twinfed-signature') !== undefined && site) return `site:${site.slice(0, 128)}`;
+  if (siteProof(req) && site) return `site:${site.slice(0, 128)}`;
   const bearer = bearerOf(req);
   return bearer === undefined ? undefined : `token:${sha256Hex(bearer).slice(0, 32)}`;
 }
@@ -42,7 +42,12 @@ function bearerOf(req: Request): string | undefined {
 /** Whether the request presents a credential in its headers (what {@link headerCredentialKey} would key), unhashed. */
 function hasHeaderCredential(req: Request): boolean {
   const h = req.headers;
-  return (h['x-twinfed-signature'] !== undefined && !!h['x-twinfed-site']) || bearerOf(req) !== undefined;
+  return (siteProof(req) && !!h['x-twinfed-site']) || bearerOf(req) !== undefined;
+}
+
+/** Whether the request carries a site's signature or MAC header (well-formed or not). */
+function siteProof(req: Request): boolean {
+  return req.headers[SIGNATURE_HEADER] !== undefined || req.headers[MAC_HEADER] !== undefined;
 }
 
 /** What the socket layer needs: the same failure accounting as HTTP, by client address. */

@@ -7,13 +7,18 @@ import {
   hashToken,
   nonceExpiresAt,
   parseAuthHeaders,
+  parseMacAuthHeaders,
   sha256Hex,
+  siteAuthScheme,
   verifyRequest,
+  verifyRequestMac,
+  type HeaderSource,
 } from '@twinfed/shared';
 import type { Site, Store } from '../store';
 import type { Presence } from './presence';
+import type { SiteMacKeys } from './site-mac-keys';
 
-/** Who may call a route. `public` needs nothing; `site` needs a signed request; the others a bearer token. */
+/** Who may call a route. `public` needs nothing; `site` a signed or MAC'd request; the others a bearer token. */
 export type Role = 'public' | 'site' | 'operator' | 'researcher';
 
 /** The authenticated caller. */
@@ -31,6 +36,8 @@ export interface AuthOptions {
   now: () => number;
   /** Records `lastSeenAt` (throttled); without it every signed request writes it. */
   presence?: Presence;
+  /** The sites' request MAC keys; without them a MAC'd request never verifies (`BAD_SIGNATURE`). */
+  macKeys?: SiteMacKeys;
 }
 
 /** What remains to check once the body is read. */
@@ -38,8 +45,8 @@ export type BodyCheck =
   | { kind: 'none' }
   /** The signature was verified against this digest from the headers: the body must have it. */
   | { kind: 'digest'; sha256: string }
-  /** No digest header: the signature is verified over the body, then the nonce consumed. */
-  | { kind: 'signature'; siteId: string; signPublicKey: string };
+  /** No digest header: the signature (or MAC) is verified over the body, then the nonce consumed. */
+  | { kind: 'signature'; scheme: 'signature' | 'mac'; site: Site };
 
 /** The result of the header stage: who the caller is (as far as headers prove) and what the body must still satisfy. */
 interface HeaderAuth {
@@ -49,9 +56,12 @@ interface HeaderAuth {
 
 /**
  * Authentication from the headers alone, before a byte of the body is read. Bearer tokens are looked up by hash
- * (unknown or revoked: INVALID_TOKEN). A signed site request must name an enrolled, unrevoked site and carry a fresh
- * timestamp; when it carries the body digest header (every twinfed client sends it; routes with binary bodies require
- * it) the signature is verified and the nonce consumed here, so only authenticated requests get their body read.
+ * (unknown or revoked: INVALID_TOKEN). A site request, signed or MAC'd (request-signing.ts, request-mac.ts; both at
+ * once: UNAUTHENTICATED), must name an enrolled, unrevoked site and carry a fresh timestamp; when it carries the body
+ * digest header (every twinfed client sends it; routes with binary bodies require it) the signature or MAC is verified
+ * and the nonce consumed here, so only authenticated requests get their body read. Every site route takes either form:
+ * none keeps a request's signature as evidence (what must prove its origin later — update headers, secure-aggregation
+ * statements — carries its own signature).
  */
 export async function authenticateHeaders(
   req: Request,
@@ -59,11 +69,11 @@ export async function authenticateHeaders(
   opts: AuthOptions & { requireDigest?: boolean },
 ): Promise<HeaderAuth> {
   if (roles.includes('public')) return { principal: { kind: 'public' }, body: { kind: 'none' } };
-  const hasSiteHeaders = req.header('x-twinfed-signature') !== undefined;
+  const scheme = siteAuthScheme(req.headers as HeaderSource);
   const bearer = /^Bearer (\S{8,512})$/.exec(req.header('authorization') ?? '')?.[1];
-  if (hasSiteHeaders) {
+  if (scheme !== undefined) {
     if (!roles.includes('site')) throw new TwinfedError('FORBIDDEN');
-    return authenticateSiteHeaders(req, opts);
+    return authenticateSiteHeaders(req, scheme, opts);
   }
   if (bearer !== undefined) {
     const token = await opts.store.findApiTokenByHash(hashToken(bearer));
@@ -79,10 +89,11 @@ export async function authenticateHeaders(
 
 async function authenticateSiteHeaders(
   req: Request,
+  scheme: 'signature' | 'mac',
   opts: AuthOptions & { requireDigest?: boolean },
 ): Promise<HeaderAuth> {
   const headers = req.headers as Record<string, string | string[] | undefined>;
-  const claimed = parseAuthHeaders(headers);
+  const claimed = scheme === 'mac' ? parseMacAuthHeaders(headers) : parseAuthHeaders(headers);
   const now = opts.now();
   assertFresh({ timestamp: claimed.timestamp, now, windowMs: opts.requestWindowMs });
   const digest = contentSha256Header(headers);
@@ -92,22 +103,32 @@ async function authenticateSiteHeaders(
   if (!site) throw new TwinfedError('UNKNOWN_SITE');
   if (site.revokedAt) throw new TwinfedError('SITE_REVOKED');
   const principal: Principal = { kind: 'site', siteId: site.id, site };
-  if (digest === undefined)
-    return { principal, body: { kind: 'signature', siteId: site.id, signPublicKey: site.signPublicKey } };
-  const verified = verifyRequest({
-    method: req.method,
-    path: req.originalUrl,
-    bodySha256: digest,
-    headers,
-    signPublicKey: fromB64(site.signPublicKey),
-    now,
-    windowMs: opts.requestWindowMs,
-  });
+  if (digest === undefined) return { principal, body: { kind: 'signature', scheme, site } };
+  const verified = verifySite(req, { scheme, site, bodySha256: digest }, now, opts);
   await consumeNonce(site.id, verified, opts);
   return { principal, body: { kind: 'digest', sha256: digest } };
 }
 
-/** The body stage: the body matches the signed digest, or (without one) the signature verifies over it. */
+/** Verifies the request's signature or MAC for `site`, over the body or the body digest header. */
+function verifySite(
+  req: Request,
+  o: { scheme: 'signature' | 'mac'; site: Site } & ({ body: Uint8Array } | { bodySha256: string }),
+  now: number,
+  opts: AuthOptions,
+): { nonce: string; timestamp: number } {
+  const common = {
+    method: req.method,
+    path: req.originalUrl,
+    ...('body' in o ? { body: o.body } : { bodySha256: o.bodySha256 }),
+    headers: req.headers,
+    now,
+    windowMs: opts.requestWindowMs,
+  };
+  if (o.scheme === 'mac') return verifyRequestMac({ ...common, key: opts.macKeys?.keyFor(o.site) ?? null });
+  return verifyRequest({ ...common, signPublicKey: fromB64(o.site.signPublicKey) });
+}
+
+/** The body stage: the body matches the signed digest, or (without one) the signature or MAC verifies over it. */
 export async function authenticateBody(
   req: Request,
   check: BodyCheck,
@@ -120,17 +141,8 @@ export async function authenticateBody(
       throw new TwinfedError('BAD_SIGNATURE', 'The body does not match its signed digest.');
     return;
   }
-  const now = opts.now();
-  const verified = verifyRequest({
-    method: req.method,
-    path: req.originalUrl,
-    body,
-    headers: req.headers,
-    signPublicKey: fromB64(check.signPublicKey),
-    now,
-    windowMs: opts.requestWindowMs,
-  });
-  await consumeNonce(check.siteId, verified, opts);
+  const verified = verifySite(req, { scheme: check.scheme, site: check.site, body }, opts.now(), opts);
+  await consumeNonce(check.site.id, verified, opts);
 }
 
 async function consumeNonce(

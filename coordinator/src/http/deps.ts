@@ -5,6 +5,7 @@ import type { RoundEngine } from '../rounds/engine';
 import type { Store } from '../store';
 import type { AuthFailureLimiter } from './auth-failures';
 import type { Presence } from './presence';
+import type { SiteMacKeys } from './site-mac-keys';
 import type { UploadGate } from './upload-gate';
 
 /** How push events reach the sites: `local` (one process), `redis` (every replica), `degraded` (Redis is away). */
@@ -26,6 +27,8 @@ export interface HttpDeps {
   presence?: Presence;
   /** True while the coordinator shuts down: new requests get 503 NOT_READY. */
   draining?: () => boolean;
+  /** The sites' request MAC keys, shared with the socket layer; none: the app derives its own. */
+  macKeys?: SiteMacKeys;
   /** The failed-authentication limiter, shared with the socket layer; none: the app makes its own. */
   authFailures?: AuthFailureLimiter;
   /** How push events reach sites: this process only, through Redis, or Redis is away (`/readyz`); default local. */

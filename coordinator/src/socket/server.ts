@@ -4,6 +4,7 @@ import {
   SITE_NAMESPACE,
   TwinfedError,
   fromB64,
+  toB64,
   nonceExpiresAt,
   generateIdentity,
   type ErrorCode,
@@ -15,6 +16,7 @@ import {
   type Logger,
 } from '@twinfed/shared';
 import type { AuthFailureAccounting } from '../http/auth-failures';
+import { SiteMacKeys } from '../http/site-mac-keys';
 import type { EngineEvents } from '../rounds/events';
 import type { Store } from '../store';
 import { AnonymousConnections, type EngineSocket } from './anonymous-connections';
@@ -36,8 +38,9 @@ const SOCKET_CONNECT_TIMEOUT_MS = 10_000;
 
 /** The one answer to every refused site handshake, whatever the cause (no site-id oracle). */
 const REFUSED: ErrorCode = 'UNAUTHENTICATED';
-/** Verified for unknown or revoked sites so that every refusal costs the same work. */
-const DECOY_SIGN_PUBLIC_KEY = generateIdentity().sign.publicKey;
+/** Verified for unknown or revoked sites so that every refusal costs the same work (a MAC: under a decoy site's key). */
+const DECOY = generateIdentity();
+const DECOY_MAC_KEYS = new SiteMacKeys(generateIdentity(), 1024);
 
 /** An error socket.io sends to the client as `connect_error` (`err.message`, `err.data`). */
 function refusal(code: ErrorCode): Error {
@@ -45,8 +48,8 @@ function refusal(code: ErrorCode): Error {
 }
 
 /**
- * Attaches socket.io to the HTTP server (WebSocket transport only). Sites authenticate the handshake to {@link SITE_NAMESPACE} with a signed,
- * fresh, single-use nonce (the same rules as signed requests). Every other namespace, `/` included, is refused and
+ * Attaches socket.io to the HTTP server (WebSocket transport only). Sites authenticate the handshake to {@link SITE_NAMESPACE} with a signed
+ * or MAC'd, fresh, single-use nonce (the same rules as site requests). Every other namespace, `/` included, is refused and
  * the connection closed at once. Connections that have not authenticated are capped per client address (the address
  * the HTTP layer uses, trusted proxy included) and closed after `connectTimeoutMs`. A refused handshake is answered
  * `UNAUTHENTICATED` whatever the cause (unknown site, revoked, bad signature, stale, replayed, malformed), counts as a
@@ -71,6 +74,8 @@ export function attachSockets(opts: {
   connectTimeoutMs?: number;
   /** Carries broadcasts to the sockets of the other replicas (the Redis adapter); default: this process only. */
   adapter?: ServerOptions['adapter'];
+  /** The sites' request MAC keys (shared with the HTTP layer); none: a MAC'd handshake never verifies. */
+  macKeys?: SiteMacKeys;
 }): SocketLayer {
   const touch = opts.touch ?? ((siteId: string) => opts.store.touchSite(siteId, new Date(opts.now()).toISOString()));
   const addressOf = opts.clientAddress ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
@@ -114,8 +119,18 @@ export function attachSockets(opts: {
       const claimed = parseHandshake(socket.handshake.auth);
       const site = await opts.store.getSite(claimed.siteId);
       const now = opts.now();
-      const signPublicKey = site && !site.revokedAt ? fromB64(site.signPublicKey) : DECOY_SIGN_PUBLIC_KEY;
-      const v = verifyHandshake({ auth: socket.handshake.auth, signPublicKey, now, windowMs: opts.requestWindowMs });
+      const usable = site && !site.revokedAt ? site : undefined;
+      const signPublicKey = usable ? fromB64(usable.signPublicKey) : DECOY.sign.publicKey;
+      const macKey = usable
+        ? (opts.macKeys?.keyFor(usable) ?? null)
+        : DECOY_MAC_KEYS.keyFor({ id: claimed.siteId, boxPublicKey: toB64(DECOY.box.publicKey) });
+      const v = verifyHandshake({
+        auth: socket.handshake.auth,
+        signPublicKey,
+        macKey,
+        now,
+        windowMs: opts.requestWindowMs,
+      });
       if (!site) throw new TwinfedError('UNKNOWN_SITE');
       if (site.revokedAt) throw new TwinfedError('SITE_REVOKED');
       const fresh = await opts.store.useNonce({
