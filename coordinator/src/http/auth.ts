@@ -12,7 +12,6 @@ import {
   siteAuthScheme,
   verifyRequest,
   verifyRequestMac,
-  type HeaderSource,
 } from '@twinfed/shared';
 import type { Site, Store } from '../store';
 import type { Presence } from './presence';
@@ -69,7 +68,7 @@ export async function authenticateHeaders(
   opts: AuthOptions & { requireDigest?: boolean },
 ): Promise<HeaderAuth> {
   if (roles.includes('public')) return { principal: { kind: 'public' }, body: { kind: 'none' } };
-  const scheme = siteAuthScheme(req.headers as HeaderSource);
+  const scheme = siteAuthScheme(req.headers);
   const bearer = /^Bearer (\S{8,512})$/.exec(req.header('authorization') ?? '')?.[1];
   if (scheme !== undefined) {
     if (!roles.includes('site')) throw new TwinfedError('FORBIDDEN');
