@@ -141,6 +141,55 @@ describe('SiteRunner and push events', () => {
     }
   });
 
+  test("a version announced while the site was still in its round (the answer to its update came after) waits for its grace: it goes on the next round's update, not downloaded on its own", async () => {
+    const coordinator = new FakeCoordinator();
+    const enrollment = testEnrollment(coordinator.identity);
+    coordinator.trust(enrollment);
+    const events = new ManualPush();
+    const fid = coordinator.federationId;
+    const upload = coordinator.uploadUpdate.bind(coordinator);
+    coordinator.uploadUpdate = async (opts) => {
+      const ack = await upload(opts);
+      // The round's last update: the coordinator publishes and announces before its answer reaches the site, and
+      // opens the next round a moment later.
+      events.emit('model:published', { federationId: fid, round: opts.round, versionId: `v${opts.round}` });
+      const next = { round: coordinator.round, baseVersionId: coordinator.baseVersionId, state: coordinator.state };
+      setTimeout(() => {
+        if (next.state === 'running')
+          events.emit('round:opened', {
+            federationId: fid,
+            round: next.round,
+            baseVersionId: next.baseVersionId,
+            deadlineAt: new Date(Date.now() + 60_000).toISOString(),
+          });
+        else events.emit('federation:ended', { federationId: fid, state: next.state });
+      }, 20);
+      return ack;
+    };
+    const r = new SiteRunner({
+      federationId: fid,
+      enrollment,
+      api: coordinator,
+      events,
+      dataset: syntheticDataset(),
+      ...siteRecords(fs.mkdtempSync(path.join(os.tmpdir(), 'twinfed-runner-events-'))),
+      policy: APPROVE_EVERY_PLAN,
+      pollIntervalMs: 60_000,
+      versionGraceMs: 60_000,
+      modelOps: fakeModelOps(),
+    });
+    try {
+      await expect(r.run()).resolves.toMatchObject({ state: 'completed' });
+      // v1 travelled on round 2's update: neither downloaded nor posted on its own.
+      expect(coordinator.calls.filter((c) => c.endsWith(':v1'))).toEqual([]);
+      expect(coordinator.updates.find((u) => u.round === 2)?.baseEvaluation).toBeDefined();
+      expect(coordinator.evaluations.filter((e) => e.versionId === 'v1')).toHaveLength(1);
+    } finally {
+      r.stop();
+      r.stop();
+    }
+  });
+
   test('a version no other event follows is downloaded once the grace is over, without asking for rounds/current again', async () => {
     const coordinator = new FakeCoordinator();
     const s = await started({ coordinator, versionGraceMs: 50 });

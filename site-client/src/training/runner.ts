@@ -174,6 +174,9 @@ export class SiteRunner {
       return undefined;
     }
     this.pollNeeded = false;
+    // A version announced from here on waits for its grace (versionPublished): the round's answers often come after
+    // the coordinator published and before it opened the next round, whose rounds/current brings the version along.
+    const announced = [...this.pendingVersions];
     const polled = await this.poll().catch(async (e: unknown) => {
       if (isTwinfedError(e) && e.code === 'NOT_A_MEMBER') await this.decideFromOffer();
       throw e;
@@ -194,7 +197,7 @@ export class SiteRunner {
     if (polled.version && latest) worker.offer(latest, polled.version);
     this.reportRound(current);
     if (current.round && current.federation.state === 'running') await worker.maybeTrain(current);
-    await this.evaluateVersions(worker, new Set([...(latest ? [latest] : []), ...this.pendingVersions]));
+    await this.evaluateVersions(worker, new Set([...(latest ? [latest] : []), ...announced]));
     if (this.controller.signal.aborted) return undefined;
     if (inBaselinePhase(current.federation.plan, current)) await this.contributeBaseline(worker, current);
     if (current.federation.state === 'completed') {
@@ -496,7 +499,9 @@ export class SiteRunner {
    * A version was announced. When `rounds/current` brings the latest version along, the `round:opened` or
    * `federation:ended` that follows a round's version at once brings it: the loop wakes for the version alone only
    * if nothing else woke it within `versionGraceMs` (a version published outside a round, or a next round that waits
-   * for approvals). Otherwise it wakes now and downloads the version.
+   * for approvals). Otherwise it wakes now and downloads the version. A version announced while a tick runs (the
+   * answer to the round's update or reveal often comes after the publication) waits for its grace too: that tick does
+   * not evaluate it.
    */
   private versionPublished(): void {
     if (!this.options.api.currentRoundWithVersion) return this.wake(false);
