@@ -13,11 +13,18 @@ describe('loadSiteConfig', () => {
       httpRetries: 5,
       caFile: undefined,
       insecureHttp: false,
+      requestAuth: 'mac',
       populationEpsilonBudget: 10,
       privacy: { requireSecureAggregation: false, requireDp: false },
     });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.privacy)).toBe(true);
+  });
+
+  test('TWINFED_REQUEST_AUTH forces signatures; anything but mac or signature is CONFIG_INVALID', () => {
+    expect(loadSiteConfig({ TWINFED_REQUEST_AUTH: 'signature' }).requestAuth).toBe('signature');
+    expect(loadSiteConfig({ TWINFED_REQUEST_AUTH: 'mac' }).requestAuth).toBe('mac');
+    expect(() => loadSiteConfig({ TWINFED_REQUEST_AUTH: 'none' })).toThrow(/requestAuth/);
   });
 
   test('environment, then overrides win', () => {

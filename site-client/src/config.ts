@@ -29,6 +29,11 @@ export interface SiteConfig {
   readonly caFile: string | undefined;
   /** Allow plain http to a coordinator that is not on this machine. */
   readonly insecureHttp: boolean;
+  /**
+   * How requests and socket handshakes are authenticated: `mac` (default; signatures where the coordinator takes no
+   * MACs) or `signature` (always signed).
+   */
+  readonly requestAuth: 'mac' | 'signature';
   /** This site's privacy floors (`privacy.*`): it refuses to train on a plan below any of them, whatever the plan says. */
   readonly privacy: PrivacyFloors;
   /** Total ε this site spends on fresh noisy population reports, every federation together (its ledger refuses more). */
@@ -54,6 +59,7 @@ const ConfigSchema = z.object({
   httpRetries: int(0, 20),
   caFile: z.string().min(1).optional(),
   insecureHttp: z.boolean(),
+  requestAuth: z.enum(['mac', 'signature']),
   privacy: z.strictObject({
     requireSecureAggregation: z.boolean(),
     requireDp: z.boolean(),
@@ -66,7 +72,7 @@ const ConfigSchema = z.object({
 /**
  * Builds the frozen site configuration from environment variables and overrides (flags win):
  * `TWINFED_SITE_DATA_DIR`, `TWINFED_COORDINATOR_URL` (one URL or a comma-separated list of replicas), `TWINFED_LOG_LEVEL`, `TWINFED_POLL_INTERVAL_MS`,
- * `TWINFED_REQUEST_TIMEOUT_MS`, `TWINFED_HTTP_RETRIES`, `TWINFED_CA`, `TWINFED_INSECURE_HTTP`, and the privacy floors
+ * `TWINFED_REQUEST_TIMEOUT_MS`, `TWINFED_HTTP_RETRIES`, `TWINFED_CA`, `TWINFED_INSECURE_HTTP`, `TWINFED_REQUEST_AUTH`, and the privacy floors
  * `TWINFED_REQUIRE_SECURE_AGGREGATION`, `TWINFED_REQUIRE_DP`, `TWINFED_MAX_EPSILON`, `TWINFED_MIN_POPULATION_K`, and
  * `TWINFED_POPULATION_EPSILON_BUDGET`. The only
  * place the site client reads the environment.
@@ -86,6 +92,7 @@ export function loadSiteConfig(
     httpRetries: pick(overrides.httpRetries, env.TWINFED_HTTP_RETRIES, 5),
     caFile: overrides.caFile ?? (env.TWINFED_CA || undefined),
     insecureHttp: overrides.insecureHttp ?? envFlag(env.TWINFED_INSECURE_HTTP),
+    requestAuth: pick(overrides.requestAuth, env.TWINFED_REQUEST_AUTH, 'mac'),
     privacy: {
       requireSecureAggregation:
         overrides.privacy?.requireSecureAggregation ?? envFlag(env.TWINFED_REQUIRE_SECURE_AGGREGATION),

@@ -25,7 +25,7 @@ export { SitePolicySchema, evaluatePolicy, policyLineText, type SitePolicy } fro
 
 // identity
 export { enroll } from './identity/enroll';
-export { type Enrollment, loadEnrollment } from './identity/load';
+export { type Enrollment, enrollmentCredentials, loadEnrollment } from './identity/load';
 
 // ingest
 export { CsvIngestMappingSchema } from './ingest/csv-mapping';
@@ -55,6 +55,7 @@ export { readTwins, twinLocalDataset } from './training/twin-dataset';
 // transport
 export { CoordinatorClient } from './transport/coordinator-client';
 export { EventStream } from './transport/event-stream';
+export { SiteAuthenticator } from './transport/site-auth';
 
 // twins
 export { MemoryTwinStore } from './twins/memory-store';

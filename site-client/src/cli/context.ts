@@ -10,9 +10,10 @@ import {
 } from '@twinfed/shared';
 import { loadSiteConfig, splitUrlList, type LogLevel, type SiteConfig } from '../config';
 import type { PrivacyFloors } from '../governance/policy';
-import type { Enrollment } from '../identity/load';
+import { enrollmentCredentials, type Enrollment } from '../identity/load';
 import { CoordinatorEndpoints } from '../transport/endpoints';
-import type { FetchLike, HttpTransportOptions, SiteCredentials } from '../transport/http';
+import type { FetchLike, HttpTransportOptions } from '../transport/http';
+import { SiteAuthenticator } from '../transport/site-auth';
 
 /** The `--data-dir` option every site command takes (`description` when a command says more about what it uses it for). */
 export function dataDirOption(
@@ -121,6 +122,14 @@ export function coordinatorAccess(
 }
 
 /**
+ * The one authenticator of an enrolled site's transports: request MACs under the key of its box key and the
+ * coordinator's pinned one, unless `requestAuth` is `signature`.
+ */
+export function siteAuthenticator(config: SiteConfig, enrollment: Enrollment, logger: Logger): SiteAuthenticator {
+  return new SiteAuthenticator(enrollmentCredentials(enrollment), { logger, requestAuth: config.requestAuth });
+}
+
+/**
  * How an enrolled site's command talks to the coordinator: {@link coordinatorAccess} checked against what enrollment
  * recorded, and the signed HTTP transport options (site key, timeout, retries, logger). Its `baseUrl` is one
  * {@link CoordinatorEndpoints}: every transport built from these options (and the event stream given `http.baseUrl`)
@@ -131,9 +140,9 @@ export function siteHttp(
   config: SiteConfig,
   enrollment: Enrollment,
   logger: Logger,
-): { access: CoordinatorAccess; http: HttpTransportOptions; credentials: SiteCredentials } {
+): { access: CoordinatorAccess; http: HttpTransportOptions; credentials: SiteAuthenticator } {
   const access = coordinatorAccess(deps, config, enrollment.state); // https, or http to this machine only
-  const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
+  const credentials = siteAuthenticator(config, enrollment, logger);
   const http: HttpTransportOptions = {
     baseUrl: new CoordinatorEndpoints(access.baseUrls),
     credentials,

@@ -74,7 +74,7 @@ describe('twinfed-site privacy ledger', () => {
     // The request is the site's own, signed.
     const req = s.coord.requests.find((q) => q.url.endsWith('/v1/sites/self/privacy'))!;
     expect(req.method).toBe('GET');
-    expect(Object.keys(req.headers).some((h) => /signature/i.test(h))).toBe(true);
+    expect(Object.keys(req.headers).some((h) => /^x-twinfed-(signature|mac)$/i.test(h))).toBe(true);
     expect((await s.run(['--json', 'privacy', 'ledger'])).lines[0]).toEqual(ledger);
   });
 

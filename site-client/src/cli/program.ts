@@ -61,7 +61,8 @@ function createProgram(deps: CliDeps, setExitCode: (code: number) => void = () =
         '\nThe coordinator is reached over https (--ca <pem> at enrollment for a private consortium CA, recorded for later\n' +
         '  commands); plain http is refused except to this machine (127.0.0.1, localhost, ::1) unless --insecure-http.\n' +
         '\nEnvironment: TWINFED_SITE_DATA_DIR, TWINFED_COORDINATOR_URL, TWINFED_LOG_LEVEL, TWINFED_POLL_INTERVAL_MS,\n' +
-        '  TWINFED_REQUEST_TIMEOUT_MS, TWINFED_HTTP_RETRIES, TWINFED_CA, TWINFED_INSECURE_HTTP (flags win over the environment).\n' +
+        '  TWINFED_REQUEST_TIMEOUT_MS, TWINFED_HTTP_RETRIES, TWINFED_CA, TWINFED_INSECURE_HTTP, TWINFED_REQUEST_AUTH\n' +
+        '  (mac or signature; flags win over the environment).\n' +
         'Run `twinfed-site <command> --help` for the options of a command.',
     );
   addEnrollCommand(program, deps);

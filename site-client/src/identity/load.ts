@@ -6,6 +6,7 @@ import {
   publicPart,
   type Identity,
 } from '@twinfed/shared';
+import type { SiteCredentials } from '../transport/site-auth';
 import { SITE_FILES, readSiteState, siteStatePath, type SiteState } from './site-state';
 
 /** A loaded enrollment: the record, the site's keys and the pinned coordinator keys as bytes. */
@@ -35,4 +36,14 @@ export function loadEnrollment(dataDir: string): Enrollment {
   }
   const coordinator = decodePublicIdentity(state.coordinator, 'CONFIG_INVALID');
   return { state, identity, coordinator };
+}
+
+/** An enrolled site's request credentials: its id and signing key, its box key and the coordinator's pinned one. */
+export function enrollmentCredentials(e: Enrollment): SiteCredentials {
+  return {
+    siteId: e.state.siteId,
+    signSecretKey: e.identity.sign.secretKey,
+    boxSecretKey: e.identity.box.secretKey,
+    coordinatorBoxPublicKey: e.coordinator.boxPublicKey,
+  };
 }

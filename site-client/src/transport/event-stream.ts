@@ -1,14 +1,13 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
   SITE_NAMESPACE,
-  signHandshake,
   tlsFailureCode,
   type ClientToServerEvents,
   type ServerToClientEvents,
   type Logger,
 } from '@twinfed/shared';
 import { CoordinatorEndpoints } from './endpoints';
-import type { SiteCredentials } from './http';
+import { SiteAuthenticator, type SiteCredentials } from './site-auth';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './retry';
 
 /** The typed client socket of the site namespace. */
@@ -24,7 +23,8 @@ export type SiteStatus = Parameters<ClientToServerEvents['site:status']>[0];
 interface EventStreamOptions {
   /** The coordinator's URL, or the endpoint list the site's HTTP transport uses (the stream follows its fail-over). */
   baseUrl: string | readonly string[] | CoordinatorEndpoints;
-  credentials: SiteCredentials;
+  /** The site's credentials, or the authenticator its HTTP transports use (the handshake is MAC'd once they are). */
+  credentials: SiteCredentials | SiteAuthenticator;
   /** Reconnect delays (its `retries` is ignored: the stream retries until closed). */
   backoff?: BackoffPolicy;
   logger?: Logger;
@@ -39,7 +39,7 @@ export type ConnectionListener = (state: { connected: boolean; reason?: string }
 
 /**
  * Push events from the coordinator over socket.io (namespace {@link SITE_NAMESPACE}). Each connection
- * attempt carries a freshly signed handshake. Reconnects with jittered exponential backoff, including after
+ * attempt carries a fresh handshake, signed or MAC'd ({@link SiteAuthenticator.handshake}). Reconnects with jittered exponential backoff, including after
  * the server refused the handshake or disconnected the site, until {@link EventStream.close}. Events are only
  * hints: the runner also polls over HTTP, so a dead stream costs latency, never progress. With several coordinator
  * URLs it connects to the one in use: a connection that cannot be made (refused, reset, timed out; not a refused
@@ -56,8 +56,10 @@ export class EventStream {
   private readonly policy: BackoffPolicy;
   private readonly endpoints: CoordinatorEndpoints;
   private offEndpoints: (() => void) | undefined;
+  private readonly auth: SiteAuthenticator;
 
   constructor(private readonly options: EventStreamOptions) {
+    this.auth = SiteAuthenticator.of(options.credentials, options.logger);
     this.policy = options.backoff ?? DEFAULT_BACKOFF;
     this.endpoints =
       options.baseUrl instanceof CoordinatorEndpoints ? options.baseUrl : new CoordinatorEndpoints(options.baseUrl);
@@ -103,7 +105,6 @@ export class EventStream {
   private open(baseUrl: string): void {
     const base = new URL(baseUrl);
     const prefix = base.pathname.replace(/\/+$/, '');
-    const { siteId, signSecretKey } = this.options.credentials;
     const factory: SocketFactory = this.options.connect ?? ((url, opts) => io(url, opts));
     const socket = factory(base.origin + SITE_NAMESPACE, {
       path: `${prefix}/socket.io`,
@@ -113,7 +114,7 @@ export class EventStream {
       reconnectionDelay: this.policy.baseMs,
       reconnectionDelayMax: this.policy.maxMs,
       randomizationFactor: 0.5,
-      auth: (cb: (data: object) => void) => cb(signHandshake({ siteId, signSecretKey })),
+      auth: (cb: (data: object) => void) => cb(this.auth.handshake()),
       ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
     });
     this.socket = socket;

@@ -1,23 +1,12 @@
-import {
-  BINARY_MEDIA_TYPE,
-  TwinfedError,
-  signRequest,
-  tlsFailure,
-  type Call,
-  type Logger,
-  type Operation,
-} from '@twinfed/shared';
+import { BINARY_MEDIA_TYPE, TwinfedError, tlsFailure, type Call, type Logger, type Operation } from '@twinfed/shared';
 import { CoordinatorEndpoints } from './endpoints';
 import { DEFAULT_BACKOFF, backoffDelay, isRetryableAnswer, parseRetryAfter, sleep, type BackoffPolicy } from './retry';
+import { SiteAuthenticator, type SiteCredentials } from './site-auth';
+
+export type { SiteCredentials } from './site-auth';
 
 /** The `fetch` the client uses (injectable for tests). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
-
-/** A site's request-signing credentials. */
-export interface SiteCredentials {
-  readonly siteId: string;
-  readonly signSecretKey: Uint8Array;
-}
 
 /** Options of {@link HttpTransport}. */
 export interface HttpTransportOptions {
@@ -26,8 +15,12 @@ export interface HttpTransportOptions {
    * replicas, tried in order on connection failures; or an endpoint list shared with the site's other transports.
    */
   baseUrl: string | readonly string[] | CoordinatorEndpoints;
-  /** Signs every request when given; without it requests are anonymous (enrollment, public keys). */
-  credentials?: SiteCredentials;
+  /**
+   * Authenticates every request when given (MAC'd or signed, see {@link SiteAuthenticator}; pass the site's one
+   * authenticator to share what it learns between transports); without it requests are anonymous (enrollment, public
+   * keys).
+   */
+  credentials?: SiteCredentials | SiteAuthenticator;
   fetch?: FetchLike;
   /** Per-attempt timeout (default 30 s). */
   timeoutMs?: number;
@@ -61,8 +54,9 @@ interface HttpResponse {
 }
 
 /**
- * Signed HTTP with timeouts and retries. Every attempt is signed afresh (new timestamp and nonce, so a retry
- * is never a replay). Network errors, timeouts, a proxy's 502/504 and the answers the error table makes
+ * Authenticated HTTP with timeouts and retries. Every attempt is signed or MAC'd afresh (new timestamp and nonce, so a
+ * retry is never a replay); a MAC'd request that a coordinator without request MACs refuses is sent again at once,
+ * signed (not counted as a retry). Network errors, timeouts, a proxy's 502/504 and the answers the error table makes
  * `retry-later` (429, 503) are retried with full-jitter exponential backoff, or after `Retry-After` plus up to half
  * of it again (jitter); other 4xx/5xx fail at once as the {@link TwinfedError} the server sent.
  * After the last retry, a network failure becomes `NETWORK`. A TLS certificate the client does not trust is
@@ -76,8 +70,10 @@ export class HttpTransport {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sleepImpl: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly auth: SiteAuthenticator | undefined;
 
   constructor(private readonly options: HttpTransportOptions) {
+    this.auth = options.credentials && SiteAuthenticator.of(options.credentials, options.logger);
     this.endpoints =
       options.baseUrl instanceof CoordinatorEndpoints ? options.baseUrl : new CoordinatorEndpoints(options.baseUrl);
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
@@ -127,8 +123,9 @@ export class HttpTransport {
       const url = new URL(req.path.replace(/^\/+/, ''), `${baseUrl}/`);
       const signedPath = url.pathname + url.search;
       let res: Response;
+      let mac: boolean;
       try {
-        res = await this.attempt({ req, url: url.href, signedPath, body });
+        ({ res, mac } = await this.attempt({ req, url: url.href, signedPath, body }));
       } catch (e) {
         if (req.signal?.aborted) throw new TwinfedError('NETWORK', 'The request was cancelled.', { cause: e });
         const untrusted = tlsFailure(e, baseUrl); // a refused certificate stays refused: no retry
@@ -151,8 +148,12 @@ export class HttpTransport {
       }
       untried = this.endpoints.all.length - 1;
       const bytes = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
-      if (res.ok) return { status: res.status, headers: res.headers, body: bytes };
+      if (res.ok) {
+        this.auth?.answered(mac, res.status, undefined);
+        return { status: res.status, headers: res.headers, body: bytes };
+      }
       const err = errorFromResponse(res.status, bytes);
+      if (this.auth?.answered(mac, res.status, err.code)) continue; // refused as MAC'd: again at once, signed
       if (!last && isRetryableAnswer(res.status, err.code) && !req.signal?.aborted) {
         await this.pause({
           attempt: attempt++,
@@ -171,29 +172,26 @@ export class HttpTransport {
     url: string;
     signedPath: string;
     body: string | Uint8Array | undefined;
-  }): Promise<Response> {
+  }): Promise<{ res: Response; mac: boolean }> {
     const headers: Record<string, string> = { accept: 'application/json, application/octet-stream' };
     if (a.req.binary) headers['content-type'] = BINARY_MEDIA_TYPE;
     else if (a.body !== undefined) headers['content-type'] = 'application/json';
-    const creds = this.options.credentials;
-    if (creds) {
-      Object.assign(
-        headers,
-        signRequest({
-          method: a.req.method,
-          path: a.signedPath,
-          body: a.body ?? '',
-          siteId: creds.siteId,
-          signSecretKey: creds.signSecretKey,
-          now: this.now(),
-        }),
-      );
+    let mac = false;
+    if (this.auth) {
+      const authed = this.auth.requestHeaders({
+        method: a.req.method,
+        path: a.signedPath,
+        body: a.body ?? '',
+        now: this.now(),
+      });
+      Object.assign(headers, authed.headers);
+      mac = authed.mac;
     }
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = a.req.signal ? AbortSignal.any([a.req.signal, timeout]) : timeout;
     const init: RequestInit = { method: a.req.method, headers, signal, redirect: 'error' };
     if (a.body !== undefined) init.body = a.body;
-    return this.fetchImpl(a.url, init);
+    return { res: await this.fetchImpl(a.url, init), mac };
   }
 
   private async pause(p: {

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CoordinatorClient } from '@twinfed/site-client';
+import { CoordinatorClient, enrollmentCredentials } from '@twinfed/site-client';
 import { PROTOCOL_VERSION, layoutOf, loadIdentity, sealUpdate, type PlanInput, type WeightSet } from '@twinfed/shared';
 import { repoRoot } from '../support/paths';
 import { stop } from '../support/processes';
@@ -86,7 +86,7 @@ async function runUploadPath(o: {
       (e) =>
         new CoordinatorClient({
           baseUrl: url,
-          credentials: { siteId: e.state.siteId, signSecretKey: e.identity.sign.secretKey },
+          credentials: enrollmentCredentials(e),
           timeoutMs: 120_000,
           retry: { retries: 10, baseMs: 100, maxMs: 2000 },
         }),

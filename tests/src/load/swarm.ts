@@ -5,8 +5,10 @@ import {
   EventStream,
   Journal,
   SiteAuditLog,
+  SiteAuthenticator,
   SiteRunner,
   enroll,
+  enrollmentCredentials,
   loadEnrollment,
   type Enrollment,
   type LocalDataset,
@@ -168,7 +170,8 @@ export async function runSwarm(o: {
   const bindings: Array<ReturnType<typeof boundToAddress>> = [];
   const runners = o.enrollments.map((enrollment, k) => {
     const i = first + k;
-    const credentials = { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey };
+    // One authenticator for the site's HTTP and socket: request MACs, and MAC'd handshakes once HTTP has used one.
+    const credentials = new SiteAuthenticator(enrollmentCredentials(enrollment));
     const dataDir = path.join(o.dir, `site-${i}`);
     fs.mkdirSync(dataDir, { recursive: true });
     const bound = o.ownAddresses ? boundToAddress(siteLoopbackAddress(i)) : undefined;

@@ -34,6 +34,7 @@ import {
   commandContext,
   coordinatorAccess,
   dataDirOption,
+  siteAuthenticator,
   writeJsonLine,
   type CliDeps,
   type CommonFlags,
@@ -64,7 +65,7 @@ function open(deps: CliDeps, flags: ConnectFlags) {
   const access = coordinatorAccess(deps, config, enrollment.state);
   const client = new CoordinatorClient({
     baseUrl: access.baseUrls,
-    credentials: { siteId: enrollment.state.siteId, signSecretKey: enrollment.identity.sign.secretKey },
+    credentials: siteAuthenticator(config, enrollment, logger),
     timeoutMs: config.requestTimeoutMs,
     retry: { retries: config.httpRetries, baseMs: 250, maxMs: 30_000 },
     logger,

@@ -4,7 +4,9 @@ import {
   EventStream,
   Journal,
   SiteAuditLog,
+  SiteAuthenticator,
   SiteRunner,
+  enrollmentCredentials,
   type LocalDataset,
   type ModelOps,
   type RunSummary,
@@ -77,10 +79,7 @@ export async function runBenchFederation(opts: BenchFederationOptions): Promise<
   const fed = await consortium.admin.createFederation(opts.plan);
   const runners = consortium.sites.map((site) => {
     const baseUrl = consortium.coordinator.url;
-    const credentials = {
-      siteId: site.enrollment.state.siteId,
-      signSecretKey: site.enrollment.identity.sign.secretKey,
-    };
+    const credentials = new SiteAuthenticator(enrollmentCredentials(site.enrollment));
     return new SiteRunner({
       federationId: fed.id,
       enrollment: site.enrollment,
