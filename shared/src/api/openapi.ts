@@ -102,15 +102,16 @@ function components(ops: Array<{ name: string; method: string; op: Operation }>)
   return { schemas: sorted, request, response, ref: (id: string) => ({ $ref: uri(id) }) };
 }
 
-const SECURITY: Record<Exclude<Role, 'public'>, string> = {
-  site: 'siteSignature',
-  operator: 'bearerToken',
-  researcher: 'bearerToken',
+/** The security schemes of each role, any one of which suffices (a site signs or MACs, never both). */
+const SECURITY: Record<Exclude<Role, 'public'>, readonly string[]> = {
+  site: ['siteSignature', 'siteMac'],
+  operator: ['bearerToken'],
+  researcher: ['bearerToken'],
 };
 
 function security(roles: readonly Role[]): Array<Record<string, string[]>> {
   if (roles.includes('public')) return [];
-  const schemes = [...new Set(roles.map((r) => SECURITY[r as Exclude<Role, 'public'>]))];
+  const schemes = [...new Set(roles.flatMap((r) => SECURITY[r as Exclude<Role, 'public'>]))];
   return schemes.map((s) => ({ [s]: [] }));
 }
 
@@ -203,7 +204,7 @@ export function openApiDocument(): Json {
       title: 'twinfed coordinator API',
       version: String(PROTOCOL_VERSION),
       description:
-        'The REST API of the twinfed coordinator. Sites sign every request with their enrolled Ed25519 key (x-twinfed-* headers); operators and researchers send a bearer token. A researcher token reads only the federations of its studies (and their rounds, versions, evaluations and population views): any other federation, version or study answers exactly as a missing one (404 `UNKNOWN_FEDERATION`, `UNKNOWN_MODEL_VERSION`, `UNKNOWN_STUDY`), and lists leave it out. Errors are `{ error: { code, message, details? } }` with the codes of docs/errors.md. Generated from shared/src/api/contract.ts.',
+        'The REST API of the twinfed coordinator. Sites authenticate every request with their enrolled Ed25519 key or with a MAC under a key derived from their enrolled X25519 key and the coordinator’s (x-twinfed-* headers); operators and researchers send a bearer token. A researcher token reads only the federations of its studies (and their rounds, versions, evaluations and population views): any other federation, version or study answers exactly as a missing one (404 `UNKNOWN_FEDERATION`, `UNKNOWN_MODEL_VERSION`, `UNKNOWN_STUDY`), and lists leave it out. Errors are `{ error: { code, message, details? } }` with the codes of docs/errors.md. Generated from shared/src/api/contract.ts.',
     },
     paths,
     components: {
@@ -220,6 +221,13 @@ export function openApiDocument(): Json {
           name: 'x-twinfed-signature',
           description:
             'A site request signature over method, path, timestamp, nonce and body digest (shared/src/auth/request-signing.ts).',
+        },
+        siteMac: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-twinfed-mac',
+          description:
+            "Instead of the signature: an HMAC-SHA256 over method, path, timestamp, nonce and body digest under the site's request MAC key (shared/src/auth/request-mac.ts).",
         },
       },
     },
