@@ -19,6 +19,8 @@ interface Harness {
   http: HttpServer;
   nonces: string[];
   refuseNext: number;
+  /** Each handshake's form (`mac` or `signature`). This server takes no MACs, as a coordinator from before them. */
+  forms: string[];
   statuses: unknown[];
   /** Per status report: whether the site asked for an ack. */
   acksAsked: boolean[];
@@ -27,9 +29,10 @@ interface Harness {
 async function startServer(): Promise<Harness> {
   const http = createServer();
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http);
-  const h: Harness = { url: '', io, http, nonces: [], refuseNext: 0, statuses: [], acksAsked: [] };
+  const h: Harness = { url: '', io, http, nonces: [], refuseNext: 0, forms: [], statuses: [], acksAsked: [] };
   const ns = io.of(SITE_NAMESPACE);
   ns.use((socket, next) => {
+    h.forms.push('mac' in (socket.handshake.auth as object) ? 'mac' : 'signature');
     try {
       const v = verifyHandshake({
         auth: socket.handshake.auth,
@@ -85,10 +88,16 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map(stopServer));
 });
 
-function open(h: Harness): EventStream {
+function open(h: Harness, boxKeys = false): EventStream {
   const s = new EventStream({
     baseUrl: h.url,
-    credentials: { siteId: 'site-a', signSecretKey: site.sign.secretKey },
+    credentials: {
+      siteId: 'site-a',
+      signSecretKey: site.sign.secretKey,
+      ...(boxKeys
+        ? { boxSecretKey: site.box.secretKey, coordinatorBoxPublicKey: generateIdentity().box.publicKey }
+        : {}),
+    },
     backoff: { retries: 0, baseMs: 20, maxMs: 100 },
   });
   streams.push(s);
@@ -113,6 +122,15 @@ describe('EventStream', () => {
     expect(h.statuses).toEqual([{ state: 'training', federationId: 'fed-1', round: 3 }]);
     // No ack asked: the coordinator sends nothing back (one frame less per report; nothing read the server time).
     expect(h.acksAsked).toEqual([false]);
+  });
+
+  test('a MAC’d handshake refused by a coordinator that takes no MACs: the next attempt is signed and connects', async () => {
+    const h = await startServer();
+    servers.push(h);
+    const stream = open(h, true);
+    stream.start();
+    await until(stream, true);
+    expect(h.forms).toEqual(['mac', 'signature']);
   });
 
   test('retries after the server refuses the handshake, signing each attempt afresh', async () => {

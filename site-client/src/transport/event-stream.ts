@@ -106,6 +106,7 @@ export class EventStream {
     const base = new URL(baseUrl);
     const prefix = base.pathname.replace(/\/+$/, '');
     const factory: SocketFactory = this.options.connect ?? ((url, opts) => io(url, opts));
+    let handshakeMac = false; // whether the last handshake sent carried a MAC
     const socket = factory(base.origin + SITE_NAMESPACE, {
       path: `${prefix}/socket.io`,
       transports: ['websocket'],
@@ -114,7 +115,11 @@ export class EventStream {
       reconnectionDelay: this.policy.baseMs,
       reconnectionDelayMax: this.policy.maxMs,
       randomizationFactor: 0.5,
-      auth: (cb: (data: object) => void) => cb(this.auth.handshake()),
+      auth: (cb: (data: object) => void) => {
+        const handshake = this.auth.handshake();
+        handshakeMac = handshake.mac !== undefined;
+        cb(handshake);
+      },
       ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
     });
     this.socket = socket;
@@ -132,6 +137,7 @@ export class EventStream {
     });
     socket.on('connect_error', (err) => {
       const refused = (err as { data?: { code?: unknown } }).data?.code;
+      if (refused !== undefined) this.auth.handshakeRefused(handshakeMac);
       const code = refused ?? tlsFailureCode(err);
       this.options.logger?.warn({ reason: err.message, code }, 'event stream could not connect');
       this.emit({ connected: false, reason: typeof code === 'string' ? code : err.message });

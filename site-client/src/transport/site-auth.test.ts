@@ -129,7 +129,7 @@ describe('site requests authenticated by a MAC', () => {
     expect(warned).toHaveLength(1);
     expect(warned[0]).toMatchObject({ level: 40, siteId: 'site-a' });
     // The socket handshake is signed too.
-    expect('signature' in auth.handshake()).toBe(true);
+    expect(auth.handshake().signature).toBeDefined();
   });
 
   test('any other refusal of a MAC is not a reason to sign: it comes back as sent', async () => {
@@ -156,7 +156,7 @@ describe('site requests authenticated by a MAC', () => {
     }
   });
 
-  test('the socket handshake is signed until a MAC was taken over HTTP, then MAC’d', async () => {
+  test('the socket handshake is MAC’d; once one is refused before HTTP took a MAC, signed until HTTP does', async () => {
     const auth = new SiteAuthenticator(credentials);
     const verify = (h: object) =>
       verifyHandshake({
@@ -166,12 +166,19 @@ describe('site requests authenticated by a MAC', () => {
         now: Date.now(),
         windowMs: limits.requestWindowMs,
       }).siteId;
-    const before = auth.handshake();
-    expect('signature' in before).toBe(true);
-    expect(verify(before)).toBe('site-a');
+    const first = auth.handshake();
+    expect(first.mac !== undefined && first.signature === undefined).toBe(true);
+    expect(verify(first)).toBe('site-a');
+    auth.handshakeRefused(false); // a refused signed handshake changes nothing
+    expect(auth.handshake().mac).toBeDefined();
+    auth.handshakeRefused(true); // a coordinator without MACs, perhaps
+    const signed = auth.handshake();
+    expect(signed.signature !== undefined && signed.mac === undefined).toBe(true);
+    expect(verify(signed)).toBe('site-a');
     await transport(coordinatorFetch(ok), auth).send({ method: 'GET', path: routes.siteSelf });
-    const after = auth.handshake();
-    expect('mac' in after && !('signature' in after)).toBe(true);
-    expect(verify(after)).toBe('site-a');
+    expect(auth.handshake().mac).toBeDefined(); // the coordinator takes MACs after all
+    auth.handshakeRefused(true); // now a refusal has another cause: MACs stay
+    expect(verify(auth.handshake())).toBe('site-a');
+    expect(auth.handshake().mac).toBeDefined();
   });
 });

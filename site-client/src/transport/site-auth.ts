@@ -29,12 +29,16 @@ type RequestAuth = 'mac' | 'signature';
  * together what the coordinator takes). Requests carry a MAC while the coordinator takes them. A coordinator from
  * before request MACs answers a MAC'd request `401 UNAUTHENTICATED` (no signature header): the authenticator then signs
  * every request for the rest of its life (logged once) and the refused request is sent again, signed. Handshakes carry
- * a MAC only once a MAC'd request has been answered with success (a refused handshake tells nothing about why).
+ * a MAC too; a refused handshake tells nothing about why (every refusal is `UNAUTHENTICATED`), so once a MAC'd one is
+ * refused before any MAC'd request was taken, handshakes are signed until one is.
  */
 export class SiteAuthenticator {
   /** Null: signatures only (no box keys, forced, or fallen back). */
   private key: RequestMacKey | null;
+  /** A MAC'd request was taken. */
   private confirmed = false;
+  /** A MAC'd handshake was refused (before `confirmed`). */
+  private handshakeMacRefused = false;
 
   constructor(
     private readonly credentials: SiteCredentials,
@@ -94,10 +98,18 @@ export class SiteAuthenticator {
     return true;
   }
 
-  /** A fresh socket handshake: MAC'd once the coordinator has taken a MAC'd request, else signed. */
-  handshake(): object {
+  /**
+   * A fresh socket handshake: MAC'd unless requests are signed, or a MAC'd handshake was refused and no MAC'd request
+   * has been taken since.
+   */
+  handshake(): { readonly siteId: string; readonly mac?: string; readonly signature?: string } {
     const key = this.key;
-    if (key && this.confirmed) return macHandshake({ key });
+    if (key && (this.confirmed || !this.handshakeMacRefused)) return macHandshake({ key });
     return signHandshake({ siteId: this.siteId, signSecretKey: this.credentials.signSecretKey });
+  }
+
+  /** The coordinator refused a handshake; `mac`: it carried a MAC. */
+  handshakeRefused(mac: boolean): void {
+    if (mac && !this.confirmed) this.handshakeMacRefused = true;
   }
 }
