@@ -1,5 +1,8 @@
 import { generateIdentity } from '../crypto/identity';
 import { toB64 } from '../crypto/encoding';
+import { sha256 } from '../crypto/hash';
+import { secaggContext } from '../crypto/secagg';
+import { canonicalJson } from './canonical-json';
 import {
   secaggCohortDigest,
   secaggConsistencyDigest,
@@ -119,6 +122,59 @@ describe('secure-aggregation statements', () => {
     const v2sig = signSecaggConsistency(v2, site.sign.secretKey);
     expect(verifySecaggNeighbourhood(mine, v2sig, site.sign.publicKey)).toBe(false);
     expect(verifySecaggDigest(secaggConsistencyDigest(v2), v2sig, site.sign.publicKey)).toBe(true);
+  });
+
+  test('neighbourhood (V3): the digest is SHA-256 of the purpose and the canonical statement with sorted lists, whatever order the neighbours or the sets come in', () => {
+    const common = { ...round, cohortSha256: secaggCohortDigest(['site-d', 'site-a']), degree: 4, threshold: 3 };
+    const u2 = ['site-a', 'site-b', 'site-c', 'site-e'];
+    const u3 = ['site-b', 'site-c', 'site-e'];
+    const expected = sha256(
+      'TWINFED-SECAGG-NEIGHBOURHOOD-V3\n' +
+        canonicalJson({
+          context: secaggContext(round),
+          cohortSha256: common.cohortSha256,
+          degree: 4,
+          threshold: 3,
+          siteId: 'site-c',
+          u2: [...u2].sort(),
+          u3: [...u3].sort(),
+        }),
+    );
+    const of = (neighbours: string[]) =>
+      secaggNeighbourhoodDigest(
+        secaggNeighbourhoodStatement({
+          ...common,
+          siteId: 'site-c',
+          neighbours,
+          u2: new Set(u2),
+          u3: new Set(u3),
+        }),
+      );
+    // The signer first, last and in the middle of its sorted neighbours, and neighbours out of order.
+    for (const neighbours of [
+      ['site-a', 'site-b', 'site-e', 'site-f'],
+      ['site-d', 'site-e', 'site-f', 'site-g'],
+      ['site-a', 'site-b'],
+      ['site-f', 'site-a', 'site-e', 'site-b'],
+    ]) {
+      const inU2 = ['site-a', 'site-b', 'site-e'].filter((id) => neighbours.includes(id)); // d, f, g: not in U2
+      const want = sha256(
+        'TWINFED-SECAGG-NEIGHBOURHOOD-V3\n' +
+          canonicalJson({
+            context: secaggContext(round),
+            cohortSha256: common.cohortSha256,
+            degree: 4,
+            threshold: 3,
+            siteId: 'site-c',
+            u2: [...inU2, 'site-c'].sort(),
+            u3: [...inU2.filter((id) => u3.includes(id)), 'site-c'].sort(),
+          }),
+      );
+      expect(toB64(of(neighbours))).toBe(toB64(want));
+    }
+    // A statement built by hand with its lists out of order hashes as the sorted one.
+    const byHand = { ...common, siteId: 'site-c', u2: [...u2].reverse(), u3: [...u3].reverse() };
+    expect(toB64(secaggNeighbourhoodDigest(byHand))).toBe(toB64(expected));
   });
 
   test("site directory: the coordinator vouches for a site's keys; any other key or signer fails", () => {

@@ -22,7 +22,14 @@ const KEYS_PURPOSE = 'TWINFED-SECAGG-KEYS-V2\n';
 const CONSISTENCY_PURPOSE = 'TWINFED-SECAGG-CONSISTENCY-V2\n';
 const NEIGHBOURHOOD_PURPOSE = 'TWINFED-SECAGG-NEIGHBOURHOOD-V3\n';
 
-const sorted = (ids: readonly string[]): string[] => [...ids].sort();
+/** Whether `ids` is in `sort()`'s order already (UTF-16 code units). */
+function inOrder(ids: readonly string[]): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i - 1]! > ids[i]!) return false;
+  return true;
+}
+
+/** `ids` sorted; a list already in order is returned as it is (no copy: the caller only reads it). */
+const sorted = (ids: readonly string[]): readonly string[] => (inOrder(ids) ? ids : [...ids].sort());
 
 /** SHA-256 (hex) of a site's share boxes: canonical JSON of `[{ to, nonce, ciphertext }]` sorted by recipient. */
 export function shareBoxesDigest(shares: readonly SealedShare[]): string {
@@ -170,7 +177,10 @@ export function secaggNeighbourhoodStatement(
     u3: ReadonlySet<string>;
   },
 ): SecaggNeighbourhoodStatement {
-  const closed = [o.siteId, ...o.neighbours];
+  // N[siteId] in sorted order when the neighbours come sorted (a graph's lists do): the digest then sorts nothing.
+  const at = o.neighbours.findIndex((id) => id > o.siteId);
+  const closed =
+    at < 0 ? [...o.neighbours, o.siteId] : [...o.neighbours.slice(0, at), o.siteId, ...o.neighbours.slice(at)];
   return {
     federationId: o.federationId,
     round: o.round,
