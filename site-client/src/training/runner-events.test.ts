@@ -5,6 +5,7 @@ import { initialWeights, type ServerToClientEvents } from '@twinfed/shared';
 import { FakeCoordinator, testEnrollment } from '../__tests__/fake-coordinator';
 import { APPROVE_EVERY_PLAN, fakeModelOps, siteRecords, syntheticDataset } from '../__tests__/fixtures';
 import { SiteRunner } from './runner';
+import type { ConnectionListener } from '../transport/event-stream';
 import type { PushSource } from './runner-options';
 
 /** A push source the test drives by hand. */
@@ -27,6 +28,32 @@ class ManualPush implements PushSource {
   }
 }
 
+/** A push source whose connection the test drives too: down until {@link connect}. */
+class ConnectingPush extends ManualPush {
+  private readonly connectionListeners = new Set<ConnectionListener>();
+  private up = false;
+  /** Called by the runner's start(); the test connects the socket from here when it likes. */
+  onStart: () => void = () => undefined;
+  get connected(): boolean {
+    return this.up;
+  }
+  override onConnection(listener: ConnectionListener): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+  override start(): void {
+    this.onStart();
+  }
+  connect(): void {
+    this.up = true;
+    for (const l of this.connectionListeners) l({ connected: true });
+  }
+  refuse(): void {
+    this.up = false;
+    for (const l of this.connectionListeners) l({ connected: false, reason: 'UNAUTHENTICATED' });
+  }
+}
+
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
@@ -36,12 +63,17 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
 }
 
 /** A runner of a site not selected for rounds, with hand-driven push events, once it evaluated v0. */
-async function started(o: { coordinator: FakeCoordinator; versionGraceMs: number }) {
+async function started<P extends ManualPush = ManualPush>(o: {
+  coordinator: FakeCoordinator;
+  versionGraceMs: number;
+  events?: P;
+  connectWaitMs?: number;
+}) {
   const { coordinator } = o;
   const enrollment = testEnrollment(coordinator.identity);
   coordinator.trust(enrollment);
   coordinator.selected = false;
-  const events = new ManualPush();
+  const events = o.events ?? (new ManualPush() as P);
   const r = new SiteRunner({
     federationId: coordinator.federationId,
     enrollment,
@@ -52,6 +84,7 @@ async function started(o: { coordinator: FakeCoordinator; versionGraceMs: number
     policy: APPROVE_EVERY_PLAN,
     pollIntervalMs: 60_000,
     versionGraceMs: o.versionGraceMs,
+    ...(o.connectWaitMs === undefined ? {} : { connectWaitMs: o.connectWaitMs }),
     modelOps: fakeModelOps(),
   });
   const done = r.run();
@@ -222,5 +255,76 @@ describe('SiteRunner and push events', () => {
     } finally {
       await s.stop();
     }
+  });
+
+  describe('the first rounds/current and the socket', () => {
+    test('waits for the socket to connect: the connection needs no catch-up poll of its own', async () => {
+      const coordinator = new FakeCoordinator();
+      const events = new ConnectingPush();
+      // The socket connects a moment after the runner opened it (without the wait the first poll has gone by then).
+      events.onStart = () => void setImmediate(() => events.connect());
+      const socketUpAtPoll: boolean[] = [];
+      const poll = coordinator.currentRoundWithVersion!;
+      coordinator.currentRoundWithVersion = (fid, options) => {
+        socketUpAtPoll.push(events.connected);
+        return poll(fid, options);
+      };
+      const s = await started({ coordinator, versionGraceMs: 60_000, events, connectWaitMs: 60_000 });
+      try {
+        await new Promise((r) => setTimeout(r, 50)); // room for a second poll, were one to come
+        expect(socketUpAtPoll).toEqual([true]);
+        await s.end();
+        // The first poll and the one for federation:ended; none for the connection, made before the first poll.
+        expect(socketUpAtPoll).toEqual([true, true]);
+      } finally {
+        await s.stop();
+      }
+    });
+
+    test('polls without the socket once the wait is over, and polls again when the socket connects: what it missed meanwhile arrives', async () => {
+      const coordinator = new FakeCoordinator();
+      const events = new ConnectingPush();
+      const s = await started({ coordinator, versionGraceMs: 60_000, events, connectWaitMs: 10 });
+      try {
+        expect(s.polls()).toBe(1);
+        // A version and a round while the socket was not subscribed: their events never reach the site.
+        coordinator.publish({
+          versionId: 'v1',
+          round: 1,
+          weights: initialWeights(coordinator.plan.model, 2),
+          parent: 'v0',
+        });
+        coordinator.round = 2;
+        coordinator.baseVersionId = 'v1';
+        events.connect();
+        await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
+        expect(s.polls()).toBe(2);
+        expect(s.fetchedV1()).toEqual([]);
+      } finally {
+        await s.stop();
+      }
+    });
+
+    test('a socket refused at once does not hold the first poll back, and its later connection brings the catch-up poll', async () => {
+      const coordinator = new FakeCoordinator();
+      const events = new ConnectingPush();
+      events.onStart = () => void setImmediate(() => events.refuse());
+      // The wait would outlast the test: only the refusal can end it.
+      const s = await started({ coordinator, versionGraceMs: 60_000, events, connectWaitMs: 600_000 });
+      try {
+        expect(s.polls()).toBe(1);
+        coordinator.publish({
+          versionId: 'v1',
+          round: 1,
+          weights: initialWeights(coordinator.plan.model, 2),
+          parent: 'v0',
+        });
+        events.connect();
+        await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
+        expect(s.polls()).toBe(2);
+      } finally {
+        await s.stop();
+      }
+    });
   });
 });

@@ -82,6 +82,11 @@ export interface SiteRunnerOptions {
    * the wake-up that brings it (the round's next event) before it downloads the version apart (default 2000 ms).
    */
   versionGraceMs?: number;
+  /**
+   * How long the first `rounds/current` waits for the push source's first connection (default 2000 ms; ended early by a
+   * failed attempt): polled after it, the connection needs no catch-up poll of its own.
+   */
+  connectWaitMs?: number;
   modelOps?: ModelOps;
   /** Overrides the trainer seed. */
   seed?: number;

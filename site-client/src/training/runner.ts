@@ -58,6 +58,8 @@ export class SiteRunner {
   private readonly planMemo = new SignedPlanMemo();
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /** True while the first rounds/current waits for the event stream (see firstConnection). */
+  private awaitingSocket = false;
   /**
    * False while every wake-up since the last `rounds/current` was a `model:published` event, which carries the
    * version id: then the next tick evaluates the announced versions without asking for `rounds/current` again.
@@ -120,6 +122,7 @@ export class SiteRunner {
     const unsubscribe = this.subscribe();
     events?.start();
     try {
+      await this.firstConnection();
       for (;;) {
         if (this.controller.signal.aborted) return this.summary('stopped');
         try {
@@ -489,7 +492,8 @@ export class SiteRunner {
       }),
       events.onConnection((s) => {
         this.emit({ type: 'connection', connected: s.connected, ...(s.reason ? { reason: s.reason } : {}) });
-        if (s.connected) this.wake(true);
+        // A connection: the catch-up poll (see firstConnection). A failed attempt ends the first poll's wait.
+        if (s.connected || this.awaitingSocket) this.wake(true);
       }),
     ];
     return () => offs.forEach((off) => off());
@@ -515,6 +519,31 @@ export class SiteRunner {
     this.versionTimer.unref?.();
   }
 
+  /**
+   * Before the first `rounds/current`: waits for the event stream's first connection, at most `connectWaitMs`, and not
+   * past its first failed attempt. An event is missed only if the coordinator sent it after a poll read the state and
+   * before the socket was subscribed (the coordinator adds a socket to its namespace as it sends the connection's
+   * acknowledgement, and the client's `connect` comes from that acknowledgement). A poll sent after `connect` is read
+   * after the subscription, so every event before it is in its answer and every event after it comes on the socket:
+   * the first poll then also stands for the connection's catch-up poll, and the wake-ups so far are its own. A poll
+   * sent before `connect` (the socket slow, refused or absent) may have been read before the subscription: the
+   * connection then wakes the loop for a catch-up poll, as every later connection (a reconnect) does.
+   */
+  private async firstConnection(): Promise<void> {
+    const events = this.options.events;
+    const waitMs = this.options.connectWaitMs ?? 2000;
+    // A source that cannot tell whether it is connected (`connected` undefined) is not waited for.
+    if (events?.connected === false && waitMs > 0) {
+      this.awaitingSocket = true;
+      try {
+        await this.waitForWake(waitMs);
+      } finally {
+        this.awaitingSocket = false;
+      }
+    }
+    this.woken = false;
+  }
+
   /** Wakes the loop; `poll`: the next tick asks for rounds/current (anything but a version announcement needs it). */
   private wake(poll = true): void {
     if (poll) this.pollNeeded = true;
@@ -522,14 +551,14 @@ export class SiteRunner {
     this.wakeUp?.();
   }
 
-  private async waitForWake(): Promise<void> {
+  private async waitForWake(ms = this.options.pollIntervalMs ?? 3000): Promise<void> {
     if (this.woken) {
       this.woken = false;
       return;
     }
     const wake = new AbortController();
     this.wakeUp = () => wake.abort();
-    await sleep(this.options.pollIntervalMs ?? 3000, AbortSignal.any([wake.signal, this.controller.signal]));
+    await sleep(ms, AbortSignal.any([wake.signal, this.controller.signal]));
     if (!wake.signal.aborted) this.pollNeeded = true; // the poll timer: the fallback when events are missed
     this.wakeUp = undefined;
     this.woken = false;
