@@ -94,6 +94,29 @@ describe('SqliteStore on disk', () => {
     again.close();
   });
 
+  test("a round's secure-aggregation messages of one kind are counted and listed from an index of that kind alone", async () => {
+    const file = path.join(dir, 'k.db');
+    await (await openAt(file)).close();
+    const raw = new Database(file);
+    try {
+      // The primary key (federation, round, site, kind) walks the round's messages of every kind for each count, at
+      // every state read, signature and reveal (2.5 % of the coordinator's time at 500 secure sites).
+      const plan = (sql: string) =>
+        (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('f', 1, 'reveal') as Array<{ detail: string }>)
+          .map((r) => r.detail)
+          .join('; ');
+      const where = 'FROM secagg_messages WHERE federation_id = ? AND round = ? AND kind = ?';
+      expect(plan(`SELECT COUNT(*) ${where}`)).toMatch(
+        /USING COVERING INDEX \S+ \(federation_id=\? AND round=\? AND kind=\?\)/,
+      );
+      expect(plan(`SELECT site_id ${where} ORDER BY site_id`)).toMatch(
+        /USING COVERING INDEX \S+ \(federation_id=\? AND round=\? AND kind=\?\)$/,
+      );
+    } finally {
+      raw.close();
+    }
+  });
+
   test('applies only new migrations, in order, and refuses a schema newer than the code', () => {
     const db = new Database(path.join(dir, 'n.db'));
     try {

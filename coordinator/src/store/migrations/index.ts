@@ -16,6 +16,7 @@ import { migration015 } from './015-evaluation-calibration';
 import { migration016 } from './016-baseline-contributions';
 import { migration017 } from './017-cross-site-evaluation';
 import { migration018 } from './018-recalibration-contributions';
+import { migration019 } from './019-secagg-messages-by-kind';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -38,4 +39,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration016,
   migration017,
   migration018,
+  migration019,
 ];
