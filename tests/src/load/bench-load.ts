@@ -8,7 +8,7 @@ import { writeScaleLoad, writeScaleProfile } from './scale-load';
 
 /**
  * The load benchmark: for each site count, a coordinator process and that many simulated sites (real
- * enrollment, signed HTTP, socket.io, sealed uploads, evaluations) for `rounds` rounds on 127.0.0.1.
+ * enrollment, authenticated HTTP, socket.io, sealed uploads, evaluations) for `rounds` rounds on 127.0.0.1.
  * Writes `bench/results/load.{json,md}` and returns the results.
  */
 export async function benchLoad(o: {

@@ -240,7 +240,7 @@ function plan(o: LoadOptions): PlanInput {
 }
 
 /**
- * A coordinator process on 127.0.0.1 and `sites` simulated sites (real enrollment, signed HTTP, socket.io, sealed
+ * A coordinator process on 127.0.0.1 and `sites` simulated sites (real enrollment, authenticated HTTP, socket.io, sealed
  * uploads, journals), each connecting from its own loopback address unless `sharedAddress`, for `rounds` rounds;
  * returns latency, memory and error counts.
  */

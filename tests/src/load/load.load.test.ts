@@ -7,7 +7,7 @@ const SITES = 500;
 const ROUNDS = 5;
 
 /**
- * 500 simulated sites in one process per core (real enrollment, signed HTTP, socket.io, sealed uploads, journals,
+ * 500 simulated sites in one process per core (real enrollment, authenticated HTTP, socket.io, sealed uploads, journals,
  * evaluations) against a coordinator process: every round completes with every site, and no site sees an
  * error. Both run as plain node processes (jest's module sandbox would slow the 500 sites down several
  * times). The figures go to stdout; `npm run bench` records them, with 1,000 sites, in bench/results/load.*.

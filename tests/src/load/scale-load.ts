@@ -42,8 +42,8 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
   const table: BenchTable = {
     title: 'Plain FedAvg rounds at scale: CPU per site-round against the cryptographic floor',
     note:
-      'One coordinator process (SQLite on disk, every acknowledged write fsynced first) and all simulated sites in a second process (real enrollment, ' +
-      'signed HTTP, socket.io, sealed uploads, evaluations of every version). A site-round is one site taking part in one round: ' +
+      'One coordinator process (SQLite on disk, every acknowledged write fsynced first) and the simulated sites in one process per core (real enrollment, ' +
+      'MAC-authenticated HTTP (the update header signed), socket.io, sealed uploads, evaluations of every version). A site-round is one site taking part in one round: ' +
       'learning of it, fetching and checking the model, uploading, and evaluating the new version. CPU is user + system from ' +
       '/proc over the federation. Floor: Ed25519 verify + X25519 → HKDF → AES-256-GCM open of one of the run’s envelopes, ' +
       'measured after the run in the benchmark process. 503: uploads told OVERLOADED and retried. Sockets: the ' +
@@ -91,7 +91,7 @@ export function writeScaleLoad(results: readonly LoadResult[]): void {
   const perRoute = (r: (typeof rows)[number], route: string) =>
     r.requestsPerSiteRound.byRoute[route] ?? r.failedRequestsPerSiteRound.byRoute[route] ?? 0;
   const requests: BenchTable = {
-    title: 'Signed HTTP requests per site-round, by endpoint',
+    title: 'Authenticated HTTP requests per site-round, by endpoint',
     note:
       "Every request the simulated sites sent during the federation (each attempt of a retried one), counted in the sites' fetch by method " +
       'and route of the API contract, divided by the site-rounds (enrollment and the socket.io stream not included). ' +
