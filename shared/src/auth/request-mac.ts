@@ -35,7 +35,7 @@ import {
   parseMacAuthHeaders,
   type HeaderSource,
 } from './headers';
-import { canonicalLines, type RequestBody, type RequestParts } from './request-signing';
+import { canonicalLines, receivedLines, type RequestBody, type RequestParts } from './request-signing';
 
 const LABEL = 'TWINFED-REQUEST-MAC-V1';
 
@@ -136,20 +136,7 @@ export function verifyRequestMac(opts: {
   const auth = parseMacAuthHeaders(opts.headers);
   assertFresh({ timestamp: auth.timestamp, now: opts.now, windowMs: opts.windowMs });
   if (!opts.key || opts.key.siteId !== auth.siteId) throw new TwinfedError('BAD_SIGNATURE');
-  let text: string;
-  try {
-    text = canonicalMacRequest({
-      method: opts.method,
-      path: opts.path,
-      body: opts.body,
-      ...(opts.bodySha256 !== undefined ? { bodySha256: opts.bodySha256 } : {}),
-      siteId: auth.siteId,
-      timestamp: auth.timestamp,
-      nonce: auth.nonce,
-    });
-  } catch {
-    throw new TwinfedError('BAD_SIGNATURE');
-  }
+  const text = receivedLines(LABEL, opts, auth);
   if (!macMatches(opts.key, text, auth.mac)) throw new TwinfedError('BAD_SIGNATURE');
   return { siteId: auth.siteId, nonce: auth.nonce, timestamp: auth.timestamp };
 }

@@ -63,6 +63,30 @@ export function canonicalLines(prefix: string, parts: RequestParts): string {
 }
 
 /**
+ * The canonical string of a received request under `prefix`, from the request itself and its claimed site id, timestamp
+ * and nonce; a method, path or site id that could inject lines is `BAD_SIGNATURE` (what a verifier answers).
+ */
+export function receivedLines(
+  prefix: string,
+  request: { method: string; path: string; body?: RequestBody; bodySha256?: string },
+  claimed: { siteId: string; timestamp: number; nonce: string },
+): string {
+  try {
+    return canonicalLines(prefix, {
+      method: request.method,
+      path: request.path,
+      body: request.body,
+      ...(request.bodySha256 !== undefined ? { bodySha256: request.bodySha256 } : {}),
+      siteId: claimed.siteId,
+      timestamp: claimed.timestamp,
+      nonce: claimed.nonce,
+    });
+  } catch {
+    throw new TwinfedError('BAD_SIGNATURE');
+  }
+}
+
+/**
  * The authentication headers for a request (lowercase names, see the `*_HEADER` constants).
  * `now` (ms since epoch) defaults to `Date.now()`.
  */
@@ -107,20 +131,7 @@ export function verifyRequest(opts: {
 }): { siteId: string; nonce: string; timestamp: number } {
   const auth = parseAuthHeaders(opts.headers);
   assertFresh({ timestamp: auth.timestamp, now: opts.now, windowMs: opts.windowMs });
-  let canonical: string;
-  try {
-    canonical = canonicalRequest({
-      method: opts.method,
-      path: opts.path,
-      body: opts.body,
-      ...(opts.bodySha256 !== undefined ? { bodySha256: opts.bodySha256 } : {}),
-      siteId: auth.siteId,
-      timestamp: auth.timestamp,
-      nonce: auth.nonce,
-    });
-  } catch {
-    throw new TwinfedError('BAD_SIGNATURE');
-  }
+  const canonical = receivedLines('TWINFED-REQUEST-V1', opts, auth);
   const ok = verifyDigest({
     digest: sha256(canonical),
     signature: fromB64(auth.signature, 'BAD_SIGNATURE'),
