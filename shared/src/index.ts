@@ -121,7 +121,9 @@ export {
   TIMESTAMP_HEADER,
 } from './auth/headers';
 export {
+  canonicalMacRequest,
   coordinatorRequestMacKey,
+  macOf,
   macRequest,
   type RequestMacKey,
   siteRequestMacKey,

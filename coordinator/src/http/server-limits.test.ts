@@ -116,7 +116,10 @@ describe('server timeouts and per-caller limits', () => {
             .get(c.url + '/healthz', { agent }, (res) => {
               const port = res.socket.localPort;
               res.resume();
-              res.on('end', () => resolve({ keepAlive: res.headers['keep-alive'], port }));
+              const keepAlive = res.headers['keep-alive'];
+              res.on('end', () =>
+                resolve({ keepAlive: Array.isArray(keepAlive) ? keepAlive.join(', ') : keepAlive, port }),
+              );
             })
             .on('error', reject);
         });

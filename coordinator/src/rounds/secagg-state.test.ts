@@ -7,6 +7,7 @@ import {
   SECAGG_HEADER_EXAMPLES,
   type CurrentRound,
   withoutSecaggSections,
+  type SecaggStateSection,
 } from '@twinfed/shared';
 import { enrollTestSite, json, operator, startTestCoordinator, testPlan } from '../__tests__/harness';
 import { secaggSite } from './__tests__/secagg-site';
@@ -122,7 +123,7 @@ describe('the secure-aggregation state a site reads', () => {
   test('a read naming what the site holds leaves out only the sections fixed by then, and says which', async () => {
     const { c, fid, hands, upload } = await secureRound(4);
     const all = 'directory,survivors,maskedBy';
-    const expectAt = async (want: string, fixed: string[]) => {
+    const expectAt = async (want: string, fixed: SecaggStateSection[]) => {
       for (const h of hands)
         for (const view of ['full', 'neighbourhood'] as const) {
           const full = await h.state(1, view);
@@ -130,7 +131,7 @@ describe('the secure-aggregation state a site reads', () => {
           expect(full.omitted).toBeUndefined(); // a site that does not ask gets everything
           expect(await h.state(1, view, all)).toEqual(withoutSecaggSections(full, fixed));
           // Each section on its own: only it is left out (once fixed).
-          for (const section of ['directory', 'survivors', 'maskedBy'])
+          for (const section of ['directory', 'survivors', 'maskedBy'] as const)
             expect(await h.state(1, view, section)).toEqual(
               withoutSecaggSections(
                 full,

@@ -15,7 +15,7 @@ class ManualPush implements PushSource {
     this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
     return () => undefined;
   }
-  onConnection(): () => void {
+  onConnection(_listener: ConnectionListener): () => void {
     return () => undefined;
   }
   start(): void {}

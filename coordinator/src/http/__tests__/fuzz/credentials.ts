@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import {
   CONTENT_SHA256_HEADER,
+  MAC_HEADER,
   NONCE_HEADER,
   SIGNATURE_HEADER,
   SITE_HEADER,
   TIMESTAMP_HEADER,
+  canonicalMacRequest,
   canonicalRequest,
   generateIdentity,
   limits,
@@ -12,14 +14,17 @@ import {
   sha256,
   sha256Hex,
   signDigest,
+  siteRequestMacKey,
+  macOf,
   toB64,
 } from '@twinfed/shared';
 import type { Role } from '../../auth';
 import type { Signer, World } from './world';
 
-/** How a site request is signed: correctly, or with one thing wrong. */
+/** How a site request is signed or MAC'd: correctly, or with one thing wrong. */
 export type SignMode =
   | 'valid'
+  | 'both-proofs'
   | 'no-digest'
   | 'fixed-nonce'
   | 'wrong-path'
@@ -40,9 +45,19 @@ export type BearerForm =
 export type Credential =
   | { kind: 'none' }
   | { kind: 'bearer'; token: 'operator' | 'researcher' | 'revoked' | 'random'; random: string; form: BearerForm }
-  | { kind: 'site'; signer: Signer['label']; mode: SignMode; garble: number; nonceSlot: number; alsoBearer: boolean };
+  | {
+      kind: 'site';
+      signer: Signer['label'];
+      /** A signature (request-signing.ts) or a MAC under the site's key with the coordinator (request-mac.ts). */
+      scheme: 'signature' | 'mac';
+      mode: SignMode;
+      garble: number;
+      nonceSlot: number;
+      alsoBearer: boolean;
+    };
 
 const SIGN_MODES: SignMode[] = [
+  'both-proofs',
   'wrong-path',
   'wrong-method',
   'wrong-body',
@@ -94,6 +109,7 @@ export const credential: fc.Arbitrary<Credential> = fc.oneof(
         { weight: 4, arbitrary: fc.constantFrom<Signer['label']>('member', 'member2') },
         fc.constantFrom<Signer['label']>('outsider', 'revoked', 'stranger'),
       ),
+      scheme: fc.constantFrom('signature' as const, 'mac' as const),
       mode: fc.oneof(
         { weight: 8, arbitrary: fc.constant<SignMode>('valid') },
         { weight: 4, arbitrary: fc.constantFrom(...SIGN_MODES) },
@@ -113,6 +129,7 @@ export function credentialFor(roles: readonly Role[]): fc.Arbitrary<Credential> 
       fc.record({
         kind: fc.constant('site' as const),
         signer: fc.constantFrom<Signer['label']>('member', 'member2'),
+        scheme: fc.constantFrom('signature' as const, 'mac' as const),
         mode: fc.constant<SignMode>('valid'),
         garble: fc.constant(0),
         nonceSlot: fc.constant(0),
@@ -144,7 +161,7 @@ export function mayAuthenticate(cred: Credential, roles: readonly Role[]): boole
   return false;
 }
 
-const strangerKey = generateIdentity().sign.secretKey;
+const strangerIdentity = generateIdentity();
 /** A few nonces reused on purpose: the first request that uses one consumes it, every later one is a replay. */
 const FIXED_NONCES = [0, 1, 2, 3].map((i) => toB64(new Uint8Array(16).fill(0xa0 + i)));
 
@@ -157,7 +174,7 @@ export function credentialHeaders(
   if (cred.kind === 'none') return {};
   if (cred.kind === 'bearer') return bearerHeaders(cred, w);
   const signer = w.signers.find((s) => s.label === cred.signer)!;
-  const headers = siteHeaders(cred, signer, req);
+  const headers = siteHeaders(cred, signer, w.coordinatorBoxPublicKey, req);
   return cred.alsoBearer ? { ...headers, authorization: `Bearer ${w.operatorToken}` } : headers;
 }
 
@@ -191,39 +208,55 @@ function bearerHeaders(cred: Extract<Credential, { kind: 'bearer' }>, w: World):
 function siteHeaders(
   cred: Extract<Credential, { kind: 'site' }>,
   signer: Signer,
+  coordinatorBoxPublicKey: Uint8Array,
   req: { method: string; path: string; body: Uint8Array },
 ): Record<string, string | string[]> {
   const now = Date.now();
+  const proofHeader = cred.scheme === 'mac' ? MAC_HEADER : SIGNATURE_HEADER;
+  /** The proof of `parts` by `identity` (the signer's own, or a stranger's for 'other-key'), in the credential's scheme. */
+  const prove = (parts: Parameters<typeof canonicalRequest>[0], identity: Signer['identity'], scheme = cred.scheme) => {
+    if (scheme === 'signature') return toB64(signDigest(sha256(canonicalRequest(parts)), identity.sign.secretKey));
+    const key = siteRequestMacKey({
+      siteId: signer.siteId,
+      siteBoxSecretKey: identity.box.secretKey,
+      coordinatorBoxPublicKey,
+    })!;
+    return toB64(macOf(key, canonicalMacRequest(parts)));
+  };
   const sign = (o: {
     method?: string;
     path?: string;
     bodySha256?: string;
     timestamp?: number;
     nonce?: string;
-    key?: Uint8Array;
+    identity?: Signer['identity'];
   }) => {
     const timestamp = o.timestamp ?? now;
     const nonce = o.nonce ?? toB64(randomBytes(16));
     const bodySha256 = o.bodySha256 ?? sha256Hex(req.body);
-    const canonical = canonicalRequest({
+    const parts = {
       method: o.method ?? req.method,
       path: o.path ?? req.path,
       bodySha256,
       siteId: signer.siteId,
       timestamp,
       nonce,
-    });
+    };
     return {
       [CONTENT_SHA256_HEADER]: bodySha256,
       [SITE_HEADER]: signer.siteId,
       [TIMESTAMP_HEADER]: String(timestamp),
       [NONCE_HEADER]: nonce,
-      [SIGNATURE_HEADER]: toB64(signDigest(sha256(canonical), o.key ?? signer.identity.sign.secretKey)),
+      [proofHeader]: prove(parts, o.identity ?? signer.identity),
+      ...(cred.mode === 'both-proofs'
+        ? { [cred.scheme === 'mac' ? SIGNATURE_HEADER : MAC_HEADER]: prove(parts, signer.identity, otherScheme(cred)) }
+        : {}),
     } as Record<string, string | string[]>;
   };
   const window = limits.requestWindowMs;
   switch (cred.mode) {
     case 'valid':
+    case 'both-proofs':
       return sign({});
     case 'no-digest': {
       const { [CONTENT_SHA256_HEADER]: _digest, ...rest } = sign({});
@@ -242,18 +275,26 @@ function siteHeaders(
     case 'future':
       return sign({ timestamp: now + window + 1000 });
     case 'bad-signature':
-      return { ...sign({}), [SIGNATURE_HEADER]: toB64(randomBytes(64)) };
+      return { ...sign({}), [proofHeader]: toB64(randomBytes(cred.scheme === 'mac' ? 32 : 64)) };
     case 'other-key':
-      return sign({ key: strangerKey });
+      return sign({ identity: strangerIdentity });
     case 'duplicate-header':
       return { ...sign({}), [SITE_HEADER]: [signer.siteId, signer.siteId] };
     case 'garbled':
-      return garbled(sign({}), cred.garble);
+      return garbled(sign({}), cred.garble, proofHeader);
   }
 }
 
+function otherScheme(cred: { scheme: 'signature' | 'mac' }): 'signature' | 'mac' {
+  return cred.scheme === 'mac' ? 'signature' : 'mac';
+}
+
 /** One authentication header made malformed (or left out). */
-function garbled(h: Record<string, string | string[]>, which: number): Record<string, string | string[]> {
+function garbled(
+  h: Record<string, string | string[]>,
+  which: number,
+  proofHeader: string,
+): Record<string, string | string[]> {
   const out = { ...h };
   const variants: Array<() => void> = [
     () => (out[TIMESTAMP_HEADER] = 'abc'),
@@ -262,7 +303,7 @@ function garbled(h: Record<string, string | string[]>, which: number): Record<st
     () => (out[TIMESTAMP_HEADER] = '1e12'),
     () => (out[NONCE_HEADER] = 'AAAA'),
     () => (out[NONCE_HEADER] = '!!!not base64!!!'),
-    () => (out[SIGNATURE_HEADER] = String(out[SIGNATURE_HEADER]).slice(0, 40)),
+    () => (out[proofHeader] = String(out[proofHeader]).slice(0, 40)),
     () => (out[SITE_HEADER] = 'site with spaces'),
     () => (out[SITE_HEADER] = 's'.repeat(300)),
     () => (out[SITE_HEADER] = 'sit\xe9-latin1'),
