@@ -109,7 +109,6 @@ export {
   assertFresh,
   CONTENT_SHA256_HEADER,
   contentSha256Header,
-  type HeaderSource,
   MAC_HEADER,
   NONCE_HEADER,
   nonceExpiresAt,
