@@ -45,4 +45,27 @@ describe('PostgresStore.open', () => {
       await store.close();
     }
   });
+
+  test("a round's secure-aggregation messages of one kind have an index of their own (as SQLite's migration 019)", async () => {
+    await pg.fresh();
+    const store = await openPgStore(pg.schema);
+    try {
+      const db = new PgDb({ url: pgTestUrl(), schema: pg.schema, poolSize: 1 });
+      try {
+        // The senders' count at every state read, signature and reveal; the primary key (federation, round, site,
+        // kind) would walk the round's messages of every kind.
+        const rows = await db.sql.rows<{ indexdef: string }>(
+          "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'secagg_messages'",
+          [pg.schema],
+        );
+        expect(rows.map((r) => r.indexdef)).toContainEqual(
+          expect.stringMatching(/\(federation_id, round, kind, site_id\)$/),
+        );
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
 });

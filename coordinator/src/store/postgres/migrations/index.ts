@@ -6,6 +6,7 @@ import { migration005 } from './005-evaluation-calibration';
 import { migration006 } from './006-baseline-contributions';
 import { migration007 } from './007-cross-site-evaluation';
 import { migration008 } from './008-recalibration-contributions';
+import { migration009 } from './009-secagg-messages-by-kind';
 import type { PgMigration } from './types';
 
 export type { PgMigration } from './types';
@@ -20,4 +21,5 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ];
