@@ -81,8 +81,7 @@ export function verifyHandshake(opts: {
   assertFresh({ timestamp: h.timestamp, now: opts.now, windowMs: opts.windowMs });
   let ok: boolean;
   if ('mac' in h) {
-    const key = opts.macKey;
-    ok = !!key && key.siteId === h.siteId && macMatches(key, canonicalHandshake('TWINFED-SOCKET-MAC-V1', h), h.mac);
+    ok = macMatches(opts.macKey, h.siteId, canonicalHandshake('TWINFED-SOCKET-MAC-V1', h), h.mac);
   } else {
     ok = verifyDigest({
       digest: sha256(canonicalHandshake('TWINFED-SOCKET-V1', h)),

@@ -84,8 +84,17 @@ export function macOf(key: RequestMacKey, text: string): Uint8Array {
   return hmacSha256(key.pads, [Buffer.from(text, 'utf8')]);
 }
 
-/** True when `given` (base64) is `key`'s MAC of `text`; constant-time. */
-export function macMatches(key: RequestMacKey, text: string, given: string): boolean {
+/**
+ * True when `key` is the key of the claimed site `siteId` and `given` (base64) is its MAC of `text`; constant-time. A
+ * null key (a site whose box key gives no agreement, or none at hand) never matches.
+ */
+export function macMatches(
+  key: RequestMacKey | null | undefined,
+  siteId: string,
+  text: string,
+  given: string,
+): boolean {
+  if (!key || key.siteId !== siteId) return false;
   const bytes = fromB64(given, 'BAD_SIGNATURE');
   return bytes.byteLength === AUTH_MAC_BYTES && timingSafeEqual(bytes, macOf(key, text));
 }
@@ -135,8 +144,7 @@ export function verifyRequestMac(opts: {
 }): { siteId: string; nonce: string; timestamp: number } {
   const auth = parseMacAuthHeaders(opts.headers);
   assertFresh({ timestamp: auth.timestamp, now: opts.now, windowMs: opts.windowMs });
-  if (!opts.key || opts.key.siteId !== auth.siteId) throw new TwinfedError('BAD_SIGNATURE');
   const text = receivedLines(LABEL, opts, auth);
-  if (!macMatches(opts.key, text, auth.mac)) throw new TwinfedError('BAD_SIGNATURE');
+  if (!macMatches(opts.key, auth.siteId, text, auth.mac)) throw new TwinfedError('BAD_SIGNATURE');
   return { siteId: auth.siteId, nonce: auth.nonce, timestamp: auth.timestamp };
 }
