@@ -33,6 +33,45 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson(['a', , 'b'])).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 
+  test('writes records whose keys come in order as the key-by-key rules do (property; integer-like keys, NaN)', () => {
+    /** The rules of the module comment, key by key (no native shortcut). */
+    const reference = (v: unknown): string =>
+      Array.isArray(v)
+        ? `[${v.map(reference).join(',')}]`
+        : typeof v === 'object' && v !== null
+          ? `{${Object.keys(v)
+              .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${reference((v as Record<string, unknown>)[k])}`)
+              .join(',')}}`
+          : JSON.stringify(v);
+    const inOrder = (o: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.keys(o)
+          .sort()
+          .map((k) => [k, o[k]]),
+      );
+    const flat = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+    );
+    const record = fc.dictionary(fc.oneof(fc.string(), fc.nat().map(String)), flat).map(inOrder);
+    fc.assert(
+      fc.property(fc.oneof(record, fc.array(record), fc.array(fc.oneof(record, fc.string()))), (v) => {
+        expect(canonicalJson(v)).toBe(reference(v));
+      }),
+    );
+    fc.assert(fc.property(fc.jsonValue(), (v) => expect(canonicalJson(v)).toBe(reference(v))));
+    // Integer-like keys come first in JSON.stringify's order, not in sorted order.
+    expect(canonicalJson({ '10': 'a', '9': 'b', x: 1 })).toBe('{"10":"a","9":"b","x":1}');
+    expect(canonicalJson([{ a: 'x', b: undefined }])).toBe('[{"a":"x"}]');
+    expect(() => canonicalJson([{ a: 'x', b: NaN }])).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(() => canonicalJson({ a: 'x', b: () => 1 })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+
   test.each<[string, unknown]>([
     ['NaN', { a: NaN }],
     ['Infinity', [Infinity]],

@@ -37,7 +37,8 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** The digest the coordinator signs (canonical: the order of the list does not matter). */
 export function neighbourhoodDirectoryDigest(s: NeighbourhoodDirectoryStatement): Uint8Array {
   const entries = s.entries
-    .map((e) => ({ siteId: e.siteId, signPublicKey: e.signPublicKey, boxPublicKey: e.boxPublicKey }))
+    // Keys in canonical order, so canonicalJson writes the list in one native call (same bytes in any order).
+    .map((e) => ({ boxPublicKey: e.boxPublicKey, signPublicKey: e.signPublicKey, siteId: e.siteId }))
     .sort(
       (a, b) => cmp(a.siteId, b.siteId) || cmp(a.signPublicKey, b.signPublicKey) || cmp(a.boxPublicKey, b.boxPublicKey),
     );

@@ -35,7 +35,8 @@ const sorted = (ids: readonly string[]): readonly string[] => (inOrder(ids) ? id
 export function shareBoxesDigest(shares: readonly SealedShare[]): string {
   const boxes = [...shares]
     .sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0))
-    .map((s) => ({ to: s.to, nonce: s.nonce, ciphertext: s.ciphertext }));
+    // Keys in canonical order, so canonicalJson writes the list in one native call (same bytes in any order).
+    .map((s) => ({ ciphertext: s.ciphertext, nonce: s.nonce, to: s.to }));
   return sha256Hex(canonicalJson(boxes));
 }
 
@@ -52,10 +53,10 @@ const keysDigest = (s: SecaggKeysStatement): Uint8Array =>
   sha256(
     KEYS_PURPOSE +
       canonicalJson({
-        context: secaggContext(s),
-        siteId: s.siteId,
-        maskPublicKey: s.maskPublicKey,
         boxesSha256: s.boxesSha256,
+        context: secaggContext(s),
+        maskPublicKey: s.maskPublicKey,
+        siteId: s.siteId,
       }),
   );
 
