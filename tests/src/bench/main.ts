@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { initialWeights, type TrainingConfig } from '@twinfed/shared';
 import { createTrainer, initBackend, loadHeartDisease } from '@twinfed/models';
 import { benchLoad } from '../load/bench-load';
@@ -94,11 +94,19 @@ async function main(argv: string[]): Promise<void> {
     .option('--upload-path-only', 'run only the upload-path section')
     .option(
       '--request-cost-only',
-      'run only the request-cost section (coordinator CPU per signed request against bare node:http; writes bench/results/request-cost.{json,md})',
+      'run only the request-cost section (coordinator CPU per authenticated request against bare node:http; writes bench/results/request-cost.{json,md})',
     )
     .option(
       '--request-cost-profile',
       'with --request-cost-only: also profile the coordinator and report its top 20 functions',
+    )
+    .addOption(
+      new Option(
+        '--request-cost-auth <auth>',
+        'with --request-cost-only: how the requests are authenticated (mac: as sites send them)',
+      )
+        .choices(['mac', 'signature'])
+        .default('mac'),
     )
     .option(
       '--request-cost-label <label>',
@@ -136,12 +144,14 @@ async function main(argv: string[]): Promise<void> {
       explainOnly?: boolean;
       requestCostOnly?: boolean;
       requestCostLabel: string;
+      requestCostAuth: 'mac' | 'signature';
       requestCostProfile?: boolean;
     }>();
   if (flags.requestCostOnly)
     return benchRequestCost({
       quick: flags.quick === true,
       label: flags.requestCostLabel,
+      auth: flags.requestCostAuth,
       profile: flags.requestCostProfile === true,
       log: (line) => void process.stdout.write(`${line}\n`),
     });

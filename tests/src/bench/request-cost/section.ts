@@ -1,8 +1,9 @@
 /**
- * The request-cost benchmark: coordinator CPU per signed request on the routes every site calls every round, beside a
- * reference measured in the same run with the same client and the same requests: bare `node:http` answering as many
- * bytes, after reading the body, checking its digest and verifying the request's Ed25519 signature (reference/main.ts).
- * The difference is what the framework, authentication, admission, store and handler add per request.
+ * The request-cost benchmark: coordinator CPU per authenticated request on the routes every site calls every round,
+ * beside a reference measured in the same run with the same client and the same requests: bare `node:http` answering
+ * as many bytes, after reading the body, checking its digest and verifying the request's MAC or Ed25519 signature
+ * (reference/main.ts). The difference is what the framework, authentication, admission, store and handler add per
+ * request. Requests are MAC'd by default, as sites send them; `auth: 'signature'` measures signed ones.
  *
  * Both servers are processes of their own on 127.0.0.1 and their CPU (user + system) is read from /proc around each
  * route's burst of requests, so the client's signing and parsing (in this process) is not counted. The coordinator is
@@ -13,7 +14,15 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { BINARY_MEDIA_TYPE, signRequest, toB64, type PlanInput } from '@twinfed/shared';
+import {
+  BINARY_MEDIA_TYPE,
+  macRequest,
+  siteRequestMacKey,
+  signRequest,
+  toB64,
+  type PlanInput,
+  type RequestMacKey,
+} from '@twinfed/shared';
 import type { Enrollment } from '@twinfed/site-client';
 import { stop, startNode, type Child } from '../../support/processes';
 import { cpuOf, localOperator, sampleEnvelope, startLocalCoordinator, tinyPlan } from '../../load/load-run';
@@ -27,7 +36,7 @@ interface RouteCost {
   requests: number;
   /** Coordinator CPU per request, µs. */
   coordinatorUs: number;
-  /** Reference CPU per request (bare node:http + digest check + Ed25519 verify), µs. */
+  /** Reference CPU per request (bare node:http + digest check + MAC or Ed25519 verification), µs. */
   referenceUs: number;
   /** coordinatorUs − referenceUs. */
   overheadUs: number;
@@ -45,17 +54,53 @@ interface Call {
   enrollment: Enrollment;
 }
 
+/** How the requests are authenticated: an HMAC under the site's request key (what sites send), or an Ed25519 signature. */
+export type RequestCostAuth = 'mac' | 'signature';
+
+/** The site's request MAC key, derived once per enrollment (as the site's authenticator keeps it). */
+const macKeys = new WeakMap<Enrollment, RequestMacKey>();
+function macKeyOf(e: Enrollment): RequestMacKey {
+  let key = macKeys.get(e);
+  if (!key) {
+    key =
+      siteRequestMacKey({
+        siteId: e.state.siteId,
+        siteBoxSecretKey: e.identity.box.secretKey,
+        coordinatorBoxPublicKey: e.coordinator.boxPublicKey,
+      }) ?? undefined;
+    if (!key)
+      throw new Error(`site ${e.state.siteId}: no request MAC key (the coordinator's box key gives no agreement)`);
+    macKeys.set(e, key);
+  }
+  return key;
+}
+
+/** The authentication headers of one request, fresh (timestamp and nonce). */
+function authHeaders(c: Call, auth: RequestCostAuth): Record<string, string> {
+  const body = c.body ?? new Uint8Array(0);
+  return auth === 'mac'
+    ? macRequest({ method: c.method, path: c.path, body, key: macKeyOf(c.enrollment) })
+    : signRequest({
+        method: c.method,
+        path: c.path,
+        body,
+        siteId: c.enrollment.state.siteId,
+        signSecretKey: c.enrollment.identity.sign.secretKey,
+      });
+}
+
 const FEATURES = Array.from({ length: 16 }, (_, i) => `f${i}`);
 /** An evaluation report as a site posts it (metrics of the version on its data). */
 const EVALUATION = new TextEncoder().encode(JSON.stringify({ n: 100, metrics: { auc: 0.71, logLoss: 0.52 } }));
 /** The coordinator's default request window (the reference checks freshness with it too). */
 const WINDOW_MS = 5 * 60_000;
 
-/** Sends `calls` signed, `concurrency` at a time over keep-alive connections; returns the 2xx count and the answer sizes. */
+/** Sends `calls` authenticated, `concurrency` at a time over keep-alive connections; returns the 2xx count and the answer sizes. */
 async function send(
   baseUrl: string,
   calls: readonly Call[],
   concurrency: number,
+  auth: RequestCostAuth,
 ): Promise<{ ok: number; bytes: Map<string, number>; failures: string[] }> {
   const url = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -65,13 +110,7 @@ async function send(
   let next = 0;
   const one = (c: Call) =>
     new Promise<void>((resolve) => {
-      const headers: Record<string, string> = signRequest({
-        method: c.method,
-        path: c.path,
-        body: c.body ?? new Uint8Array(0),
-        siteId: c.enrollment.state.siteId,
-        signSecretKey: c.enrollment.identity.sign.secretKey,
-      });
+      const headers = authHeaders(c, auth);
       if (c.body) headers['content-type'] = c.type ?? BINARY_MEDIA_TYPE;
       const req = http.request(
         { host: url.hostname, port: url.port, method: c.method, path: c.path, agent, headers },
@@ -108,9 +147,10 @@ async function measure(
   baseUrl: string,
   calls: readonly Call[],
   concurrency: number,
+  auth: RequestCostAuth,
 ): Promise<{ us: number; ok: number; bytes: Map<string, number>; failures: string[] }> {
   const cpu0 = cpuOf(pid);
-  const r = await send(baseUrl, calls, concurrency);
+  const r = await send(baseUrl, calls, concurrency, auth);
   return { ...r, us: ((cpuOf(pid) - cpu0) * 1e6) / calls.length };
 }
 
@@ -139,6 +179,7 @@ async function runRequestCost(o: {
   /** Evaluation reports per site. */
   evaluations: number;
   concurrency: number;
+  auth: RequestCostAuth;
   profile: boolean;
   log: (line: string) => void;
 }): Promise<{ routes: RouteCost[]; errors: string[]; profile?: ProfileSummary }> {
@@ -208,12 +249,13 @@ async function runRequestCost(o: {
       },
     ];
     // Warm-up (JIT, statement caches) on the read routes, not counted.
-    for (const r of routes.slice(0, 3)) await send(url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency);
+    for (const r of routes.slice(0, 3))
+      await send(url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency, o.auth);
     const coordinatorCost = [];
     const answerBytes: Record<string, number> = {};
     window.fromUs = nowUs();
     for (const r of routes) {
-      const m = await measure(coordinator.proc.pid!, url, r.calls, o.concurrency);
+      const m = await measure(coordinator.proc.pid!, url, r.calls, o.concurrency, o.auth);
       for (const [k, n] of m.bytes) answerBytes[k] = n;
       errors.push(...m.failures);
       coordinatorCost.push(m);
@@ -221,15 +263,23 @@ async function runRequestCost(o: {
     }
     window.toUs = nowUs();
     const ref = await startReference(scratch, {
+      auth: o.auth,
       keys: Object.fromEntries(sites.map((e) => [e.state.siteId, toB64(e.identity.sign.publicKey)])),
+      // The MAC keys as the site derives them (the reference plays the coordinator's end with the site's view: the same key).
+      macSecrets: Object.fromEntries(
+        sites.map((e) => [
+          e.state.siteId,
+          { siteBox: toB64(e.identity.box.secretKey), coordinatorBox: toB64(e.coordinator.boxPublicKey) },
+        ]),
+      ),
       answerBytes,
       windowMs: WINDOW_MS,
     });
     reference = ref.child;
     for (const r of routes.slice(0, 3))
-      await send(ref.url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency);
+      await send(ref.url, r.calls.slice(0, Math.min(200, r.calls.length)), o.concurrency, o.auth);
     for (const [i, r] of routes.entries()) {
-      const m = await measure(ref.child.proc.pid!, ref.url, r.calls, o.concurrency);
+      const m = await measure(ref.child.proc.pid!, ref.url, r.calls, o.concurrency, o.auth);
       errors.push(...m.failures);
       const c = coordinatorCost[i]!;
       result.push({
@@ -263,6 +313,8 @@ async function runRequestCost(o: {
 export async function benchRequestCost(o: {
   quick: boolean;
   label: string;
+  /** How requests are authenticated (default `mac`, as sites send them). */
+  auth?: RequestCostAuth;
   /** Also profile the coordinator (`--cpu-prof`) over the measured requests and report its top 20 functions. */
   profile?: boolean;
   log?: (line: string) => void;
@@ -272,24 +324,29 @@ export async function benchRequestCost(o: {
   const repeat = o.quick ? 4 : 10;
   const evaluations = o.quick ? 2 : 5;
   const concurrency = 8;
+  const auth = o.auth ?? 'mac';
   const loadBefore = loadAverage();
   const { routes, errors, profile } = await runRequestCost({
     sites,
     repeat,
     evaluations,
     concurrency,
+    auth,
     profile: o.profile === true,
     log,
   });
   const table: BenchTable = {
-    title: 'Coordinator CPU per signed request, against bare node:http verifying the same request',
+    title: `Coordinator CPU per ${auth === 'mac' ? "MAC'd" : 'signed'} request, against bare node:http verifying the same request`,
     note:
       `${sites} enrolled sites; each read route gets ${repeat} requests per site (\`rounds/current/download\` without \`have\`: the round and the version, as when a round opens), ` +
       `the evaluation route ${evaluations} reports per site of the base version (an upsert), the upload route one sealed update per site but one (the round stays open), ` +
-      `${concurrency} in flight over keep-alive connections, every request freshly signed in the benchmark process. ` +
+      `${concurrency} in flight over keep-alive connections, every request freshly ${auth === 'mac' ? "MAC'd (HMAC-SHA256 under the site's request key, as sites send them)" : 'signed (Ed25519)'} in the benchmark process. ` +
       'Coordinator: `twinfed coordinator start` on 127.0.0.1 with its durable SQLite store (every acknowledged nonce and upload fsynced first). ' +
-      'Reference, same run, same requests: a bare `node:http` process that reads the body, checks its signed SHA-256 digest, verifies the Ed25519 signature ' +
-      "(the coordinator's own `verifyRequest`) and answers 200 with as many bytes as the coordinator answered. CPU is user + system of each server process from /proc " +
+      'Reference, same run, same requests: a bare `node:http` process that reads the body, checks its authenticated SHA-256 digest, verifies the ' +
+      (auth === 'mac'
+        ? "MAC (the coordinator's own `verifyRequestMac`, the key derived once per site)"
+        : "Ed25519 signature (the coordinator's own `verifyRequest`)") +
+      ' and answers 200 with as many bytes as the coordinator answered. CPU is user + system of each server process from /proc ' +
       'over the burst, divided by its requests. Overhead = coordinator − reference: what the framework, authentication, nonce store, admission, store reads and handler add. ' +
       `Label: ${o.label}.`,
     columns: [
@@ -311,7 +368,7 @@ export async function benchRequestCost(o: {
       String(r.errors),
     ]),
   };
-  const meta = { ...machineMeta(), label: o.label, loadavg: `${loadBefore} (before), ${loadAverage()} (after)` };
+  const meta = { ...machineMeta(), label: o.label, auth, loadavg: `${loadBefore} (before), ${loadAverage()} (after)` };
   const tables = [table];
   if (profile)
     tables.push({
