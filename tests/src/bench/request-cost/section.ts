@@ -55,7 +55,7 @@ interface Call {
 }
 
 /** How the requests are authenticated: an HMAC under the site's request key (what sites send), or an Ed25519 signature. */
-export type RequestCostAuth = 'mac' | 'signature';
+type RequestCostAuth = 'mac' | 'signature';
 
 /** The site's request MAC key, derived once per enrollment (as the site's authenticator keeps it). */
 const macKeys = new WeakMap<Enrollment, RequestMacKey>();
