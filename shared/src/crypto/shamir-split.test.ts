@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { combine, split } from 'shamir-secret-sharing';
 import { combineShamirShares } from './shamir-combine';
-import { splitShamirSecret } from './shamir-split';
+import { evaluateShares, splitShamirSecret } from './shamir-split';
 import { shareSubset } from './__tests__/share-subset';
 
 describe('splitShamirSecret', () => {
@@ -76,5 +76,42 @@ describe('splitShamirSecret', () => {
       expect(() => splitShamirSecret(secret, n, t)).toThrow(theirs!.constructor as new () => Error);
       expect(() => splitShamirSecret(secret, n, t)).toThrow(theirs!.message);
     }
+  });
+
+  test("its shares are the polynomials' values by Horner's rule with a field product of its own (not the tables)", () => {
+    // a · b in GF(2^8) modulo 0x11b, bit by bit
+    const mul = (a: number, b: number): number => {
+      let p = 0;
+      for (; b > 0; b >>= 1, a = (a << 1) ^ (a & 0x80 ? 0x11b : 0)) if (b & 1) p ^= a;
+      return p;
+    };
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 33 }),
+        fc.uniqueArray(fc.integer({ min: 1, max: 255 }), { minLength: 1, maxLength: 255 }),
+        fc.integer({ min: 1, max: 254 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (secret, xs, degree, seed) => {
+          // Coefficients with many zeros and extremes (0, 1, 255) as well as the rest.
+          const coefficients = Uint8Array.from({ length: secret.length * degree }, (_, i) => {
+            const r = (Math.imul(i + 1, 2654435761) ^ seed) >>> 0;
+            return r % 4 === 0 ? 0 : r % 4 === 1 ? [1, 255][r % 2]! : r % 256;
+          });
+          const shares = evaluateShares(secret, Uint8Array.from(xs), coefficients);
+          const expected = xs.map((x) => {
+            const share = new Uint8Array(secret.length + 1);
+            share[secret.length] = x;
+            for (let b = 0; b < secret.length; b++) {
+              let y = 0;
+              for (let i = degree; i >= 1; i--) y = mul(y, x) ^ coefficients[b * degree + i - 1]!;
+              share[b] = mul(y, x) ^ secret[b]!;
+            }
+            return share;
+          });
+          expect(shares).toEqual(expected);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
