@@ -226,7 +226,11 @@ function harary(order: readonly string[], p: SecaggGraphParameters): SecaggGraph
           ranks[2 * d - 2] = rank[(at + d) % n]!;
           ranks[2 * d - 1] = rank[(at - d + n) % n]!;
         }
-        lists.set(id, (list = Array.from(ranks.sort(), (r) => byId[r]!)));
+        ranks.sort();
+        // By index, not Array.from(ranks, …): that walks the typed array's iterator, a heap object per neighbour.
+        const ids: string[] = [];
+        for (let i = 0; i < ranks.length; i++) ids.push(byId[ranks[i]!]!);
+        lists.set(id, (list = ids));
       }
       return [...list];
     },

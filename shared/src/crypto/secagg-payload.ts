@@ -67,13 +67,11 @@ export function encodeSecaggInput(input: SecaggInput): Ring64 {
   }
   const L = input.weights.length;
   const out = new Uint32Array(2 * secaggVectorLength(L));
-  out.set(
-    encodeRing64(
-      Float64Array.from(input.weights, (w) => w * n),
-      SECAGG_FRACTION_BITS,
-    ),
-    0,
-  );
+  // n · w by a loop: Float64Array.from with a mapping function walks the weights' iterator, a heap object per weight
+  // (with encodeRing64's copy, the largest part of what a secure site allocated per round).
+  const weighted = new Float64Array(L);
+  for (let i = 0; i < L; i++) weighted[i] = input.weights[i]! * n;
+  out.set(encodeRing64(weighted, SECAGG_FRACTION_BITS), 0);
   const loss = input.trainLoss;
   const withLoss = loss !== undefined && Number.isFinite(loss) && loss >= 0 && loss <= SECAGG_MAX_LOSS;
   out.set(encodeRing64([n], 0), 2 * L);

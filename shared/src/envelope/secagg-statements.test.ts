@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { generateIdentity } from '../crypto/identity';
 import { toB64 } from '../crypto/encoding';
 import { sha256 } from '../crypto/hash';
@@ -175,6 +176,47 @@ describe('secure-aggregation statements', () => {
     // A statement built by hand with its lists out of order hashes as the sorted one.
     const byHand = { ...common, siteId: 'site-c', u2: [...u2].reverse(), u3: [...u3].reverse() };
     expect(toB64(secaggNeighbourhoodDigest(byHand))).toBe(toB64(expected));
+  });
+
+  test('neighbourhood (V3): the digest hashes exactly the purpose and canonicalJson of the statement, whatever its strings and numbers', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    fc.assert(
+      fc.property(
+        fc.record({
+          federationId: text,
+          round: fc.integer(),
+          baseVersionId: text,
+          coordinatorFingerprint: text,
+          cohortSha256: text,
+          degree: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+          threshold: fc.oneof(fc.integer(), fc.constant(-0), fc.double({ noNaN: true, noDefaultInfinity: true })),
+          siteId: text,
+          u2: fc.array(text, { maxLength: 6 }),
+          u3: fc.array(text, { maxLength: 6 }),
+        }),
+        (s) => {
+          const expected = sha256(
+            'TWINFED-SECAGG-NEIGHBOURHOOD-V3\n' +
+              canonicalJson({
+                context: secaggContext(s),
+                cohortSha256: s.cohortSha256,
+                degree: s.degree,
+                threshold: s.threshold,
+                siteId: s.siteId,
+                u2: [...s.u2].sort(),
+                u3: [...s.u3].sort(),
+              }),
+          );
+          expect(toB64(secaggNeighbourhoodDigest(s))).toBe(toB64(expected));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    const statement = { ...round, cohortSha256: 'x', degree: 4, threshold: 3, siteId: 'a', u2: ['a'], u3: ['a'] };
+    for (const bad of [{ degree: Number.NaN }, { threshold: Infinity }])
+      expect(() => secaggNeighbourhoodDigest({ ...statement, ...bad })).toThrow(
+        expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+      );
   });
 
   test("site directory: the coordinator vouches for a site's keys; any other key or signer fails", () => {

@@ -13,7 +13,7 @@
  * `context` is `secaggContext` (federation, round, base version, coordinator fingerprint), so no signature can be
  * replayed into another round, federation or coordinator.
  */
-import { sha256, sha256Hex } from '../crypto/hash';
+import { sha256, sha256Hex, sha256Parts } from '../crypto/hash';
 import { secaggContext, type SealedShare, type SecaggRound } from '../crypto/secagg';
 import { signDigestB64, verifyDigestB64 } from '../crypto/signature';
 import { canonicalJson } from './canonical-json';
@@ -133,20 +133,32 @@ export function secaggCohortDigest(cohort: readonly string[]): string {
   return sha256Hex(sorted(cohort).join('\n'));
 }
 
-/** The digest a site signs in the consistency step of a sparse graph (also what its journal keeps of it). */
+/**
+ * The digest a site signs in the consistency step of a sparse graph (also what its journal keeps of it). A site
+ * hashes t_g = 73 of these a round at 500 sites (each neighbour's, as its own view has it), so the canonical JSON is
+ * hashed in its parts ({@link neighbourhoodJsonParts}) instead of being written out whole and copied into the hash.
+ */
 export const secaggNeighbourhoodDigest = (s: SecaggNeighbourhoodStatement): Uint8Array =>
-  sha256(
-    NEIGHBOURHOOD_PURPOSE +
-      canonicalJson({
-        context: secaggContext(s),
-        cohortSha256: s.cohortSha256,
-        degree: s.degree,
-        threshold: s.threshold,
-        siteId: s.siteId,
-        u2: sorted(s.u2),
-        u3: sorted(s.u3),
-      }),
-  );
+  sha256Parts([NEIGHBOURHOOD_PURPOSE, ...neighbourhoodJsonParts(s)]);
+
+/**
+ * The text of canonicalJson({ context, cohortSha256, degree, threshold, siteId, u2, u3 }) of a statement (u2 and u3
+ * sorted), in parts, its keys in canonicalJson's order (tested: the parts joined are canonicalJson's text). A degree
+ * or threshold that is not a finite number is refused as canonicalJson refuses it.
+ */
+function neighbourhoodJsonParts(s: SecaggNeighbourhoodStatement): string[] {
+  if (!Number.isFinite(s.degree) || !Number.isFinite(s.threshold))
+    return [canonicalJson({ degree: s.degree, threshold: s.threshold })]; // throws VALIDATION_FAILED
+  const json = JSON.stringify;
+  return [
+    `{"cohortSha256":${json(s.cohortSha256)},"context":${json(secaggContext(s))},"degree":${json(s.degree)},`,
+    `"siteId":${json(s.siteId)},"threshold":${json(s.threshold)},"u2":`,
+    json(sorted(s.u2)),
+    ',"u3":',
+    json(sorted(s.u3)),
+    '}',
+  ];
+}
 
 /** The site's signature (base64) over its neighbourhood as it saw it. */
 export function signSecaggNeighbourhood(statement: SecaggNeighbourhoodStatement, signSecretKey: Uint8Array): string {
