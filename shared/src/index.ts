@@ -108,14 +108,12 @@ export { macHandshake, parseHandshake, signHandshake, verifyHandshake } from './
 export {
   assertFresh,
   CONTENT_SHA256_HEADER,
-  contentSha256Header,
   MAC_HEADER,
   NONCE_HEADER,
   nonceExpiresAt,
-  parseAuthHeaders,
-  parseMacAuthHeaders,
+  readSiteAuth,
   SIGNATURE_HEADER,
-  siteAuthScheme,
+  type SiteAuth,
   SITE_HEADER,
   TIMESTAMP_HEADER,
 } from './auth/headers';

@@ -2,16 +2,14 @@ import type { Request } from 'express';
 import {
   TwinfedError,
   assertFresh,
-  contentSha256Header,
   fromB64,
   hashToken,
   nonceExpiresAt,
-  parseAuthHeaders,
-  parseMacAuthHeaders,
+  readSiteAuth,
   sha256Hex,
-  siteAuthScheme,
   verifyRequest,
   verifyRequestMac,
+  type SiteAuth,
 } from '@twinfed/shared';
 import type { Site, Store } from '../store';
 import type { Presence } from './presence';
@@ -45,7 +43,7 @@ export type BodyCheck =
   /** The signature was verified against this digest from the headers: the body must have it. */
   | { kind: 'digest'; sha256: string }
   /** No digest header: the signature (or MAC) is verified over the body, then the nonce consumed. */
-  | { kind: 'signature'; scheme: 'signature' | 'mac'; site: Site };
+  | { kind: 'signature'; auth: SiteAuth; site: Site };
 
 /** The result of the header stage: who the caller is (as far as headers prove) and what the body must still satisfy. */
 interface HeaderAuth {
@@ -68,11 +66,11 @@ export async function authenticateHeaders(
   opts: AuthOptions & { requireDigest?: boolean },
 ): Promise<HeaderAuth> {
   if (roles.includes('public')) return { principal: { kind: 'public' }, body: { kind: 'none' } };
-  const scheme = siteAuthScheme(req.headers);
+  const auth = readSiteAuth(req.headers);
   const bearer = /^Bearer (\S{8,512})$/.exec(req.header('authorization') ?? '')?.[1];
-  if (scheme !== undefined) {
+  if (auth !== undefined) {
     if (!roles.includes('site')) throw new TwinfedError('FORBIDDEN');
-    return authenticateSiteHeaders(req, scheme, opts);
+    return authenticateSiteHeaders(req, auth, opts);
   }
   if (bearer !== undefined) {
     const token = await opts.store.findApiTokenByHash(hashToken(bearer));
@@ -86,24 +84,24 @@ export async function authenticateHeaders(
   throw new TwinfedError('UNAUTHENTICATED');
 }
 
+/** The header stage of a site request, its auth headers read once (`readSiteAuth`) and handed to the verifier. */
 async function authenticateSiteHeaders(
   req: Request,
-  scheme: 'signature' | 'mac',
+  auth: SiteAuth,
   opts: AuthOptions & { requireDigest?: boolean },
 ): Promise<HeaderAuth> {
-  const headers = req.headers as Record<string, string | string[] | undefined>;
-  const claimed = scheme === 'mac' ? parseMacAuthHeaders(headers) : parseAuthHeaders(headers);
+  const claimed = auth.fields;
   const now = opts.now();
   assertFresh({ timestamp: claimed.timestamp, now, windowMs: opts.requestWindowMs });
-  const digest = contentSha256Header(headers);
+  const digest = auth.digest;
   if (digest === undefined && opts.requireDigest)
     throw new TwinfedError('UNAUTHENTICATED', 'This route needs the x-twinfed-content-sha256 header.');
   const site = await opts.store.getSite(claimed.siteId);
   if (!site) throw new TwinfedError('UNKNOWN_SITE');
   if (site.revokedAt) throw new TwinfedError('SITE_REVOKED');
   const principal: Principal = { kind: 'site', siteId: site.id, site };
-  if (digest === undefined) return { principal, body: { kind: 'signature', scheme, site } };
-  const verified = verifySite(req, { scheme, site, bodySha256: digest }, now, opts);
+  if (digest === undefined) return { principal, body: { kind: 'signature', auth, site } };
+  const verified = verifySite(req, { auth, site, bodySha256: digest }, now, opts);
   await consumeNonce(site.id, verified, opts);
   return { principal, body: { kind: 'digest', sha256: digest } };
 }
@@ -111,7 +109,7 @@ async function authenticateSiteHeaders(
 /** Verifies the request's signature or MAC for `site`, over the body or the body digest header. */
 function verifySite(
   req: Request,
-  o: { scheme: 'signature' | 'mac'; site: Site } & ({ body: Uint8Array } | { bodySha256: string }),
+  o: { auth: SiteAuth; site: Site } & ({ body: Uint8Array } | { bodySha256: string }),
   now: number,
   opts: AuthOptions,
 ): { nonce: string; timestamp: number } {
@@ -119,11 +117,11 @@ function verifySite(
     method: req.method,
     path: req.originalUrl,
     ...('body' in o ? { body: o.body } : { bodySha256: o.bodySha256 }),
-    headers: req.headers,
+    auth: o.auth,
     now,
     windowMs: opts.requestWindowMs,
   };
-  if (o.scheme === 'mac') return verifyRequestMac({ ...common, key: opts.macKeys?.keyFor(o.site) ?? null });
+  if (o.auth.scheme === 'mac') return verifyRequestMac({ ...common, key: opts.macKeys?.keyFor(o.site) ?? null });
   return verifyRequest({ ...common, signPublicKey: fromB64(o.site.signPublicKey) });
 }
 
@@ -140,7 +138,7 @@ export async function authenticateBody(
       throw new TwinfedError('BAD_SIGNATURE', 'The body does not match its signed digest.');
     return;
   }
-  const verified = verifySite(req, { scheme: check.scheme, site: check.site, body }, opts.now(), opts);
+  const verified = verifySite(req, { auth: check.auth, site: check.site, body }, opts.now(), opts);
   await consumeNonce(check.site.id, verified, opts);
 }
 

@@ -38,15 +38,6 @@ export function nonceExpiresAt(timestamp: number, windowMs: number): number {
   return timestamp + windowMs + NONCE_RETENTION_MARGIN_MS;
 }
 
-/** The optional body digest header (64 lowercase hex digits), or undefined; malformed or repeated: `UNAUTHENTICATED`. */
-export function contentSha256Header(headers: HeaderSource): string | undefined {
-  const v = getHeader(headers, CONTENT_SHA256_HEADER);
-  if (v === undefined) return undefined;
-  if (!/^[0-9a-f]{64}$/.test(v))
-    throw new TwinfedError('UNAUTHENTICATED', `Malformed header ${CONTENT_SHA256_HEADER}.`);
-  return v;
-}
-
 /** Random bytes in a request or handshake nonce. */
 export const AUTH_NONCE_BYTES = 16;
 
@@ -62,24 +53,53 @@ export interface AuthFields {
   readonly signature: string;
 }
 
-function getHeader(headers: HeaderSource, name: string): string | undefined {
-  if (typeof (headers as { get?: unknown }).get === 'function') {
-    const v = (headers as { get(name: string): string | null }).get(name);
-    return v ?? undefined;
-  }
-  const rec = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
-  let found: string | readonly string[] | undefined;
-  for (const key of Object.keys(rec)) {
-    if (key.toLowerCase() !== name) continue;
-    if (found !== undefined) throw new TwinfedError('UNAUTHENTICATED', `Header ${name} appears more than once.`);
-    found = rec[key];
-  }
-  if (Array.isArray(found)) throw new TwinfedError('UNAUTHENTICATED', `Header ${name} appears more than once.`);
-  return found as string | undefined;
+/** The auth headers' values as sent, each read once (a repeated one: `UNAUTHENTICATED`). */
+interface RawAuthHeaders {
+  site?: string;
+  timestamp?: string;
+  nonce?: string;
+  signature?: string;
+  mac?: string;
+  digest?: string;
 }
 
-function required(headers: HeaderSource, name: string): string {
-  const v = getHeader(headers, name);
+const SLOTS: ReadonlyMap<string, keyof RawAuthHeaders> = new Map([
+  [SITE_HEADER, 'site'],
+  [TIMESTAMP_HEADER, 'timestamp'],
+  [NONCE_HEADER, 'nonce'],
+  [SIGNATURE_HEADER, 'signature'],
+  [MAC_HEADER, 'mac'],
+  [CONTENT_SHA256_HEADER, 'digest'],
+]);
+
+function repeated(name: string): TwinfedError {
+  return new TwinfedError('UNAUTHENTICATED', `Header ${name} appears more than once.`);
+}
+
+/** One pass over the headers (names in any case) for the auth headers' values. */
+function rawAuthHeaders(headers: HeaderSource): RawAuthHeaders {
+  const raw: RawAuthHeaders = {};
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    const source = headers as { get(name: string): string | null };
+    for (const [name, slot] of SLOTS) {
+      const v = source.get(name);
+      if (v !== null) raw[slot] = v;
+    }
+    return raw;
+  }
+  const rec = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
+  for (const key of Object.keys(rec)) {
+    const name = SLOTS.has(key) ? key : key.toLowerCase();
+    const slot = SLOTS.get(name);
+    const v = rec[key];
+    if (slot === undefined || v === undefined) continue;
+    if (raw[slot] !== undefined || typeof v !== 'string') throw repeated(name);
+    raw[slot] = v;
+  }
+  return raw;
+}
+
+function required(v: string | undefined, name: string): string {
   if (v === undefined || v === '') throw new TwinfedError('UNAUTHENTICATED', `Missing header ${name}.`);
   return v;
 }
@@ -118,41 +138,51 @@ export function checkMacAuthFields(fields: MacAuthFields, code: FieldCode = 'UNA
 }
 
 /**
- * How a site request authenticates: `signature` ({@link SIGNATURE_HEADER}), `mac` ({@link MAC_HEADER}) or neither
- * (undefined). Both at once: `UNAUTHENTICATED` (a request proves its origin one way).
+ * A site request's authentication headers, read in one pass and parsed but NOT verified: how it proves its origin
+ * (`signature`: {@link SIGNATURE_HEADER}, `mac`: {@link MAC_HEADER}), its fields, and the body digest header if sent.
  */
-export function siteAuthScheme(headers: HeaderSource): 'signature' | 'mac' | undefined {
-  const signature = getHeader(headers, SIGNATURE_HEADER) !== undefined;
-  const mac = getHeader(headers, MAC_HEADER) !== undefined;
-  if (signature && mac)
+export type SiteAuth =
+  | { readonly scheme: 'signature'; readonly fields: AuthFields; readonly digest: string | undefined }
+  | { readonly scheme: 'mac'; readonly fields: MacAuthFields; readonly digest: string | undefined };
+
+/**
+ * Reads a site request's authentication headers (names in any case), checking nothing but their form: undefined when
+ * it sends neither a signature nor a MAC; `UNAUTHENTICATED` when it sends both (a request proves its origin one way),
+ * or a header is missing, repeated or malformed (the body digest: 64 lowercase hex digits).
+ */
+export function readSiteAuth(headers: HeaderSource): SiteAuth | undefined {
+  const raw = rawAuthHeaders(headers);
+  if (raw.signature !== undefined && raw.mac !== undefined)
     throw new TwinfedError('UNAUTHENTICATED', `Send ${SIGNATURE_HEADER} or ${MAC_HEADER}, not both.`);
-  return signature ? 'signature' : mac ? 'mac' : undefined;
-}
-
-function commonHeaders(headers: HeaderSource): { siteId: string; timestamp: number; nonce: string } {
-  const ts = required(headers, TIMESTAMP_HEADER);
+  if (raw.signature === undefined && raw.mac === undefined) return undefined;
+  const ts = required(raw.timestamp, TIMESTAMP_HEADER);
   if (!/^\d{1,16}$/.test(ts)) throw new TwinfedError('UNAUTHENTICATED', 'Malformed timestamp.');
-  return { siteId: required(headers, SITE_HEADER), timestamp: Number(ts), nonce: required(headers, NONCE_HEADER) };
+  const common = {
+    siteId: required(raw.site, SITE_HEADER),
+    timestamp: Number(ts),
+    nonce: required(raw.nonce, NONCE_HEADER),
+  };
+  const digest = raw.digest;
+  if (digest !== undefined && !/^[0-9a-f]{64}$/.test(digest))
+    throw new TwinfedError('UNAUTHENTICATED', `Malformed header ${CONTENT_SHA256_HEADER}.`);
+  return raw.mac !== undefined
+    ? { scheme: 'mac', fields: checkMacAuthFields({ ...common, mac: required(raw.mac, MAC_HEADER) }), digest }
+    : {
+        scheme: 'signature',
+        fields: checkAuthFields({ ...common, signature: required(raw.signature, SIGNATURE_HEADER) }),
+        digest,
+      };
 }
 
-/**
- * Extracts site id, timestamp, nonce and signature from request headers without verifying anything but
- * their form. Throws `UNAUTHENTICATED` when a header is missing, repeated or malformed, or a MAC is sent too.
- */
-export function parseAuthHeaders(headers: HeaderSource): AuthFields {
-  if (siteAuthScheme(headers) === 'mac')
-    throw new TwinfedError('UNAUTHENTICATED', `Missing header ${SIGNATURE_HEADER}.`);
-  return checkAuthFields({ ...commonHeaders(headers), signature: required(headers, SIGNATURE_HEADER) });
-}
-
-/**
- * Extracts site id, timestamp, nonce and MAC from request headers without verifying anything but their form. Throws
- * `UNAUTHENTICATED` when a header is missing, repeated or malformed, or a signature is sent too.
- */
-export function parseMacAuthHeaders(headers: HeaderSource): MacAuthFields {
-  if (siteAuthScheme(headers) === 'signature')
-    throw new TwinfedError('UNAUTHENTICATED', `Missing header ${MAC_HEADER}.`);
-  return checkMacAuthFields({ ...commonHeaders(headers), mac: required(headers, MAC_HEADER) });
+/** The parsed auth of a request that must prove its origin by `scheme` (`UNAUTHENTICATED` otherwise). */
+export function siteAuthAs<S extends SiteAuth['scheme']>(
+  from: { headers: HeaderSource } | { auth: SiteAuth },
+  scheme: S,
+): Extract<SiteAuth, { scheme: S }> {
+  const auth = 'auth' in from ? from.auth : readSiteAuth(from.headers);
+  if (auth?.scheme !== scheme)
+    throw new TwinfedError('UNAUTHENTICATED', `Missing header ${scheme === 'mac' ? MAC_HEADER : SIGNATURE_HEADER}.`);
+  return auth as Extract<SiteAuth, { scheme: S }>;
 }
 
 /**

@@ -10,8 +10,7 @@ import {
   SIGNATURE_HEADER,
   SITE_HEADER,
   TIMESTAMP_HEADER,
-  parseAuthHeaders,
-  siteAuthScheme,
+  readSiteAuth,
 } from './headers';
 import {
   canonicalMacRequest,
@@ -111,10 +110,10 @@ describe('request MACs', () => {
   test('a request proves its origin one way: both headers, or neither, is UNAUTHENTICATED', () => {
     const signed = signRequest({ ...req, siteId: 'site-a', signSecretKey: site.sign.secretKey, now: NOW });
     const both = { ...headers, [SIGNATURE_HEADER]: signed[SIGNATURE_HEADER]! };
-    expect(codeOf(() => siteAuthScheme(both))).toBe('UNAUTHENTICATED');
+    expect(codeOf(() => readSiteAuth(both))).toBe('UNAUTHENTICATED');
     expect(codeOf(() => verify({ headers: both }))).toBe('UNAUTHENTICATED');
     const bothSigned = { ...signed, [MAC_HEADER]: headers[MAC_HEADER]! };
-    expect(codeOf(() => parseAuthHeaders(bothSigned))).toBe('UNAUTHENTICATED');
+    expect(codeOf(() => readSiteAuth(bothSigned))).toBe('UNAUTHENTICATED');
     expect(
       codeOf(() =>
         verifyRequest({
@@ -127,7 +126,7 @@ describe('request MACs', () => {
       ),
     ).toBe('UNAUTHENTICATED');
     const { [MAC_HEADER]: _mac, ...neither } = headers;
-    expect(siteAuthScheme(neither)).toBeUndefined();
+    expect(readSiteAuth(neither)).toBeUndefined();
     expect(codeOf(() => verify({ headers: neither }))).toBe('UNAUTHENTICATED');
     // A signed request is not a MAC'd one.
     expect(codeOf(() => verify({ headers: signed }))).toBe('UNAUTHENTICATED');

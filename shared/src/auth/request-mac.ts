@@ -32,8 +32,9 @@ import {
   SITE_HEADER,
   TIMESTAMP_HEADER,
   assertFresh,
-  parseMacAuthHeaders,
+  siteAuthAs,
   type HeaderSource,
+  type SiteAuth,
 } from './headers';
 import { canonicalLines, receivedLines, type RequestBody, type RequestParts } from './request-signing';
 
@@ -128,21 +129,22 @@ export function macRequest(opts: {
 
 /**
  * Verifies a MAC'd request as `verifyRequest` verifies a signed one: headers (`UNAUTHENTICATED`, a signature header too
- * included), freshness (`STALE_REQUEST`), then the MAC under `key` (`BAD_SIGNATURE`; a null key — a site whose box key
- * gives no agreement — or the key of another site never verifies). The caller must still reject a reused nonce; with
- * `bodySha256` it must check the body against it.
+ * included; or their `auth` as `readSiteAuth` read them), freshness (`STALE_REQUEST`), then the MAC under `key`
+ * (`BAD_SIGNATURE`; a null key — a site whose box key gives no agreement — or the key of another site never verifies).
+ * The caller must still reject a reused nonce; with `bodySha256` it must check the body against it.
  */
-export function verifyRequestMac(opts: {
-  method: string;
-  path: string;
-  body?: RequestBody;
-  bodySha256?: string;
-  headers: HeaderSource;
-  key: RequestMacKey | null;
-  now: number;
-  windowMs: number;
-}): { siteId: string; nonce: string; timestamp: number } {
-  const auth = parseMacAuthHeaders(opts.headers);
+export function verifyRequestMac(
+  opts: {
+    method: string;
+    path: string;
+    body?: RequestBody;
+    bodySha256?: string;
+    key: RequestMacKey | null;
+    now: number;
+    windowMs: number;
+  } & ({ headers: HeaderSource } | { auth: SiteAuth }),
+): { siteId: string; nonce: string; timestamp: number } {
+  const auth = siteAuthAs(opts, 'mac').fields;
   assertFresh({ timestamp: auth.timestamp, now: opts.now, windowMs: opts.windowMs });
   const text = receivedLines(LABEL, opts, auth);
   if (!macMatches(opts.key, auth.siteId, text, auth.mac)) throw new TwinfedError('BAD_SIGNATURE');

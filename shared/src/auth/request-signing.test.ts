@@ -6,7 +6,9 @@ import {
   SIGNATURE_HEADER,
   SITE_HEADER,
   TIMESTAMP_HEADER,
-  parseAuthHeaders,
+  readSiteAuth,
+  siteAuthAs,
+  type HeaderSource,
 } from './headers';
 import { canonicalRequest, signRequest, verifyRequest } from './request-signing';
 import { codeOf } from '../__tests__/code-of';
@@ -133,7 +135,22 @@ describe('request signing', () => {
   });
 });
 
-describe('parseAuthHeaders', () => {
+/** The fields of a signed request's headers, as the verifier reads them. */
+const parseAuthHeaders = (h: HeaderSource) => siteAuthAs({ headers: h }, 'signature').fields;
+
+describe('readSiteAuth', () => {
+  test('reads the scheme, the fields and the body digest in one pass; the verifier takes them as read', () => {
+    const auth = readSiteAuth(headers)!;
+    expect(auth).toMatchObject({ scheme: 'signature', digest: headers[CONTENT_SHA256_HEADER] });
+    const { headers: _h, ...rest } = { method: 'POST', ...req, headers, now: NOW, windowMs: WINDOW };
+    expect(verifyRequest({ ...rest, auth, signPublicKey: site.sign.publicKey })).toEqual(verify());
+    const { [CONTENT_SHA256_HEADER]: _d, ...noDigest } = headers;
+    expect(readSiteAuth(noDigest)!.digest).toBeUndefined();
+    expect(codeOf(() => readSiteAuth({ ...headers, [CONTENT_SHA256_HEADER]: 'AB'.repeat(32) }))).toBe(
+      'UNAUTHENTICATED',
+    );
+  });
+
   test('extracts fields without a key, from records (any case) and fetch Headers', () => {
     expect(parseAuthHeaders(headers)).toMatchObject({ siteId: 'site-a', timestamp: NOW });
     const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]));

@@ -21,8 +21,9 @@ import {
   SITE_HEADER,
   TIMESTAMP_HEADER,
   assertFresh,
-  parseAuthHeaders,
+  siteAuthAs,
   type HeaderSource,
+  type SiteAuth,
 } from './headers';
 
 /** A request body: bytes, a string (hashed as UTF-8) or nothing (hashed as the empty string). */
@@ -119,17 +120,18 @@ export function signRequest(opts: {
  * Returns the site id, nonce and timestamp; the caller must still reject a reused nonce. With `bodySha256`
  * instead of `body` the signature is checked against that digest: the caller must then check the body against it.
  */
-export function verifyRequest(opts: {
-  method: string;
-  path: string;
-  body?: RequestBody;
-  bodySha256?: string;
-  headers: HeaderSource;
-  signPublicKey: Uint8Array;
-  now: number;
-  windowMs: number;
-}): { siteId: string; nonce: string; timestamp: number } {
-  const auth = parseAuthHeaders(opts.headers);
+export function verifyRequest(
+  opts: {
+    method: string;
+    path: string;
+    body?: RequestBody;
+    bodySha256?: string;
+    signPublicKey: Uint8Array;
+    now: number;
+    windowMs: number;
+  } & ({ headers: HeaderSource } | { auth: SiteAuth }),
+): { siteId: string; nonce: string; timestamp: number } {
+  const auth = siteAuthAs(opts, 'signature').fields;
   assertFresh({ timestamp: auth.timestamp, now: opts.now, windowMs: opts.windowMs });
   const canonical = receivedLines('TWINFED-REQUEST-V1', opts, auth);
   const ok = verifyDigest({
