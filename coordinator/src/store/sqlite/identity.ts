@@ -39,6 +39,32 @@ function forgetSite(c: SqlContext, id: string): void {
   readCache(c).sites.delete(id);
 }
 
+/**
+ * A site's last-seen time, written in a write batch (presence: every few seconds per active site). Its cached row is
+ * dropped at once, as every write of it does; the returned function, run once the batch has committed, keeps the row
+ * with the new time (or drops it again when it was not cached), so the site's next request does not read it again.
+ * The row kept is what the database now holds: it was current when the write ran (any other connection's commit since
+ * the cache's last check clears it at the next one), the write changed only this column, and the writes of a batch
+ * commit and run these functions in order.
+ */
+function writeLastSeen(
+  c: SqlContext,
+  id: string,
+  at: string,
+): { changed: boolean; keep: (committed: SqlContext) => void } {
+  const cached = readCache(c).sites.get(id);
+  forgetSite(c, id);
+  const changed = c.stmt('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(at, id).changes > 0;
+  const kept = changed && cached ? { ...cached, lastSeenAt: at } : undefined;
+  return {
+    changed,
+    keep: (committed) => {
+      if (kept) readCache(committed).sites.set(id, kept);
+      else forgetSite(committed, id);
+    },
+  };
+}
+
 export function identity(x: SqliteContext): IdentityStore {
   return {
     async claimCoordinatorKey(claim) {
@@ -164,10 +190,15 @@ export function identity(x: SqliteContext): IdentityStore {
     },
 
     async touchSite(id, at) {
-      return x.batch.run((c) => {
-        forgetSite(c, id);
-        return c.stmt('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(at, id).changes > 0;
-      });
+      let keep: ((c: SqlContext) => void) | undefined;
+      return x.batch.run(
+        (c) => {
+          const written = writeLastSeen(c, id, at);
+          keep = written.keep;
+          return written.changed;
+        },
+        (c) => keep?.(c),
+      );
     },
 
     async setMissedRounds(id, missedRounds) {
@@ -181,20 +212,21 @@ export function identity(x: SqliteContext): IdentityStore {
      * a fresh nonce also records the site as seen, in the same batch.
      */
     async useNonce(input) {
-      return x.batch.run((c) => {
-        const fresh =
-          c
-            .stmt(
-              `INSERT INTO nonces (site_id, nonce, expires_at) VALUES (?, ?, ?)
+      let keep: ((c: SqlContext) => void) | undefined;
+      return x.batch.run(
+        (c) => {
+          const fresh =
+            c
+              .stmt(
+                `INSERT INTO nonces (site_id, nonce, expires_at) VALUES (?, ?, ?)
                ON CONFLICT (site_id, nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= ?`,
-            )
-            .run(input.siteId, input.nonce, input.expiresAt, input.now).changes > 0;
-        if (fresh && input.seenAt !== undefined) {
-          forgetSite(c, input.siteId);
-          c.stmt('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(input.seenAt, input.siteId);
-        }
-        return fresh;
-      });
+              )
+              .run(input.siteId, input.nonce, input.expiresAt, input.now).changes > 0;
+          if (fresh && input.seenAt !== undefined) keep = writeLastSeen(c, input.siteId, input.seenAt).keep;
+          return fresh;
+        },
+        (c) => keep?.(c),
+      );
     },
 
     async pruneNonces(now) {

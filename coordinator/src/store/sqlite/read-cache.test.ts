@@ -91,6 +91,28 @@ describe('SQLite read cache', () => {
     expect((await store.getRound('fed-1', 1))?.state).toBe('failed');
   });
 
+  test("the store's own last-seen writes keep the site's row cached, with the new time", async () => {
+    await readAll();
+    const statement = Object.getPrototypeOf(other.prepare('SELECT 1')) as { get: (...args: unknown[]) => unknown };
+    const get = jest.spyOn(statement, 'get');
+    try {
+      await store.touchSite('site-a', t(9));
+      expect((await store.getSite('site-a'))?.lastSeenAt).toBe(t(9));
+      await store.useNonce({ siteId: 'site-a', nonce: 'n', expiresAt: t(99), now: t(10), seenAt: t(10) });
+      expect(await store.getSite('site-a')).toMatchObject({ lastSeenAt: t(10), revokedAt: null, missedRounds: 0 });
+      const siteReads = get.mock.contexts.filter((st) => /FROM sites/.test((st as { source: string }).source));
+      expect(siteReads).toHaveLength(0);
+      // Two presence writes of one site in one batch: the later time is what is kept.
+      await Promise.all([store.touchSite('site-a', t(11)), store.touchSite('site-a', t(12))]);
+      expect((await store.getSite('site-a'))?.lastSeenAt).toBe(t(12));
+      // Another connection's commit since still clears the kept row.
+      other.prepare("UPDATE sites SET revoked_at = ? WHERE id = 'site-a'").run(t(13));
+      expect((await store.getSite('site-a'))?.revokedAt).toBe(t(13));
+    } finally {
+      get.mockRestore();
+    }
+  });
+
   test("a round's update count: another connection's insert and the store's own are counted at the next read", async () => {
     for (let i = 0; i < 2; i++) expect(await store.countUpdates('fed-1', 1)).toBe(0);
     other

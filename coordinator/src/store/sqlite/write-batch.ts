@@ -3,6 +3,7 @@ import type { WalSync } from './wal-sync';
 
 interface Queued {
   fn: (c: SqlContext) => unknown;
+  committed: ((c: SqlContext) => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 }
@@ -26,10 +27,13 @@ export class WriteBatch {
     private readonly wal?: WalSync,
   ) {}
 
-  /** Runs `fn` (synchronous SQL) in the next batch; resolves with its result once committed. */
-  run<T>(fn: (c: SqlContext) => T): Promise<T> {
+  /**
+   * Runs `fn` (synchronous SQL) in the next batch; resolves with its result once committed. `committed`, when `fn`
+   * succeeded, runs right after the batch's transaction commits (before its fsync), in the order of the writes.
+   */
+  run<T>(fn: (c: SqlContext) => T, committed?: (c: SqlContext) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, committed, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flushWhenIdle());
@@ -55,8 +59,9 @@ export class WriteBatch {
     this.queue = [];
     if (batch.length === 0) return;
     let results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+    let c: SqlContext;
     try {
-      const c = this.context();
+      c = this.context();
       const run = () =>
         c.tx(() =>
           batch.map((q) => {
@@ -72,6 +77,9 @@ export class WriteBatch {
       for (const q of batch) q.reject(error);
       return;
     }
+    batch.forEach((q, i) => {
+      if (results[i]!.ok) q.committed?.(c);
+    });
     const settle = () =>
       batch.forEach((q, i) => {
         const r = results[i]!;
