@@ -39,6 +39,18 @@ describe('current round with the latest version', () => {
     expect((await answer(a, `?have=${encodeURIComponent(`${fid}.v9`)}`)).version).toBeDefined();
   });
 
+  test("a version's signed download is read once for every site's poll that carries it", async () => {
+    const weights = jest.spyOn(c.store, 'getVersionWeights');
+    try {
+      const first = await answer(a);
+      const second = await answer(b);
+      expect(Buffer.from(second.version!).equals(Buffer.from(first.version!))).toBe(true);
+      expect(weights.mock.calls.length).toBeLessThanOrEqual(1); // none when an earlier test's poll read it
+    } finally {
+      weights.mockRestore();
+    }
+  });
+
   test('each site gets its own round view (selected, submitted)', async () => {
     const [ga, gb] = [(await answer(a)).current as CurrentRound, (await answer(b)).current as CurrentRound];
     expect(ga.selected && gb.selected).toBe(true);

@@ -45,10 +45,27 @@ export function modelHandlers(deps: HttpDeps) {
     return { v, view: siteView(v, federation) };
   };
   /** The signed download of a version (signed-download.ts): the signed part as served, then the weights (not copied). */
-  const signedDownload = async (v: ModelVersion, view: Parameters<typeof signedDownloadHead>[0]) => {
+  const readSignedDownload = async (v: ModelVersion, view: Parameters<typeof signedDownloadHead>[0]) => {
     const bytes = await deps.store.getVersionWeights(v.id);
     if (!bytes) throw new TwinfedError('UNKNOWN_MODEL_VERSION');
     return [signedDownloadHead(view), bytes];
+  };
+  /**
+   * Kept by view for the last few views served: a site's view of a version is one object for every site
+   * ({@link SiteVersionViews}), so after a publication the polls that carry the version serialise its head and read its
+   * weights once. A version's weights never change (its signature covers their digest), and the view object changes
+   * with the stored id, digest or signature; an operator's view is a new object each time (never served from here).
+   */
+  const downloads = new Map<object, Promise<Uint8Array[]>>();
+  const signedDownload = (v: ModelVersion, view: Parameters<typeof signedDownloadHead>[0]) => {
+    let parts = downloads.get(view);
+    if (!parts) {
+      parts = readSignedDownload(v, view);
+      parts.catch(() => downloads.delete(view));
+      if (downloads.size >= 4) downloads.delete(downloads.keys().next().value!);
+      downloads.set(view, parts);
+    }
+    return parts;
   };
   return {
     list: async (req: Request, res: Response) => {
