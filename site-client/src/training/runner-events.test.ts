@@ -223,6 +223,49 @@ describe('SiteRunner and push events', () => {
     }
   });
 
+  test("a version's grace that ran out while a rounds/current was on its way (which brought the version) wakes nothing: the next version announced waits for its own grace", async () => {
+    const coordinator = new FakeCoordinator();
+    const s = await started({ coordinator, versionGraceMs: 200 });
+    const poll = coordinator.currentRoundWithVersion!.bind(coordinator);
+    let slow = false;
+    coordinator.currentRoundWithVersion = async (fid, o) => {
+      const answer = await poll(fid, o);
+      if (slow) await new Promise((r) => setTimeout(r, 600)); // a busy coordinator: v1's grace runs out meanwhile
+      slow = false;
+      return answer;
+    };
+    try {
+      slow = true;
+      s.publishV1();
+      coordinator.round = 2;
+      coordinator.baseVersionId = 'v1';
+      s.events.emit('round:opened', {
+        federationId: coordinator.federationId,
+        round: 2,
+        baseVersionId: 'v1',
+        deadlineAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+      // v2 is announced while that poll is on its way (after the site's tick began): its grace has just begun.
+      setTimeout(() => {
+        coordinator.publish({
+          versionId: 'v2',
+          round: 2,
+          weights: initialWeights(coordinator.plan.model, 3),
+          parent: 'v1',
+        });
+        s.events.emit('model:published', { federationId: coordinator.federationId, round: 2, versionId: 'v2' });
+      }, 500);
+      await until(() => coordinator.evaluations.some((e) => e.versionId === 'v1'));
+      await s.end(); // within v2's grace: the federation's end brings v2 with its rounds/current
+      expect(s.fetchedV1()).toEqual([]);
+      expect(coordinator.calls.filter((c) => c.endsWith(':v2') && !c.startsWith('evaluate'))).toEqual([]);
+      expect(coordinator.servedWithRound.slice(-2)).toEqual(['v1', 'v2']);
+      expect(coordinator.evaluations.filter((e) => e.versionId === 'v2')).toHaveLength(1);
+    } finally {
+      await s.stop();
+    }
+  });
+
   test('a version no other event follows is downloaded once the grace is over, without asking for rounds/current again', async () => {
     const coordinator = new FakeCoordinator();
     const s = await started({ coordinator, versionGraceMs: 50 });

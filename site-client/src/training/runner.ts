@@ -65,6 +65,11 @@ export class SiteRunner {
    * version id: then the next tick evaluates the announced versions without asking for `rounds/current` again.
    */
   private pollNeeded = true;
+  /**
+   * The ticks that asked for `rounds/current` so far. A version's grace ({@link versionPublished}) belongs to the polls
+   * before it: a poll begun since brings the latest version, so that grace ending later wakes nothing.
+   */
+  private polls = 0;
 
   constructor(private readonly options: SiteRunnerOptions) {
     this.logger = (options.logger ?? silentLogger()).child({
@@ -177,6 +182,10 @@ export class SiteRunner {
       return undefined;
     }
     this.pollNeeded = false;
+    this.polls++;
+    // This poll brings the latest version: the grace of every version announced so far is over.
+    if (this.versionTimer) clearTimeout(this.versionTimer);
+    this.versionTimer = undefined;
     // A version announced from here on waits for its grace (versionPublished): the round's answers often come after
     // the coordinator published and before it opened the next round, whose rounds/current brings the version along.
     const announced = [...this.pendingVersions];
@@ -505,16 +514,20 @@ export class SiteRunner {
    * if nothing else woke it within `versionGraceMs` (a version published outside a round, or a next round that waits
    * for approvals). Otherwise it wakes now and downloads the version. A version announced while a tick runs (the
    * answer to the round's update or reveal often comes after the publication) waits for its grace too: that tick does
-   * not evaluate it.
+   * not evaluate it. A poll begun before the grace is over ends it (that poll brings the latest version): a grace left
+   * to run would wake a later tick that evaluates, without their grace, the versions announced after that poll.
    */
   private versionPublished(): void {
     if (!this.options.api.currentRoundWithVersion) return this.wake(false);
     if (this.versionTimer) return;
+    const polls = this.polls;
     this.versionTimer = setTimeout(() => {
       this.versionTimer = undefined;
       // After the events already received: a process busy past the grace runs this timer before it reads them, and a
-      // round:opened among them brings the version with its rounds/current.
-      setImmediate(() => this.wake(false));
+      // round:opened among them brings the version with its rounds/current (a poll begun since: nothing to wake for).
+      setImmediate(() => {
+        if (this.polls === polls) this.wake(false);
+      });
     }, this.options.versionGraceMs ?? 2000);
     this.versionTimer.unref?.();
   }
