@@ -128,6 +128,67 @@ describe('AccumulatorCache folds in sorted site order whatever the arrival order
     const rebuilt = await aggregate({ strategy, arrival: all, answered: all.map((r) => r.siteId), live: false });
     expect(Buffer.from(live.weights.buffer)).toEqual(Buffer.from(rebuilt.weights.buffer));
   });
+
+  test('a result whose update is being stored when the close begins is waited for, not re-opened; one the store refused is', async () => {
+    const strategy = fedAvg({ serverLr: 1 });
+    const all = results(6);
+    const cache = new AccumulatorCache();
+    const c = ctx(strategy);
+    const [late, refused] = [all.find((r) => r.siteId === 'site-c')!, all.find((r) => r.siteId === 'site-f')!];
+    for (const result of all.filter((r) => r !== late && r !== refused))
+      cache.offer({ federationId: 'f', strategy, ctx: c, selected: SITES, result });
+    let store!: (ok: boolean) => void;
+    cache.received('f', c.round, late, new Promise<boolean>((resolve) => (store = resolve)));
+    cache.received('f', c.round, refused, Promise.resolve(false));
+    await Promise.resolve();
+    const loads: string[] = [];
+    const finishing = cache.finish({
+      federationId: 'f',
+      strategy,
+      ctx: c,
+      selected: SITES,
+      answered: SITES,
+      load: async (siteId) => {
+        loads.push(siteId);
+        return all.find((r) => r.siteId === siteId)!;
+      },
+    });
+    store(true); // the batch that stored it is durable: its acknowledgement comes after the close began
+    const acc = await finishing;
+    expect(loads).toEqual(['site-f']);
+    expect([...acc.siteIds]).toEqual(sortSiteIds(SITES));
+    const rebuilt = await aggregate({ strategy, arrival: all, answered: SITES, live: false });
+    expect(Buffer.from(strategy.aggregate(c, acc, []).weights.buffer)).toEqual(Buffer.from(rebuilt.weights.buffer));
+  });
+
+  test('a result offered once the close began is not folded: the close re-opens it, once', async () => {
+    const strategy = fedAvg({ serverLr: 1 });
+    const all = results(5);
+    const cache = new AccumulatorCache();
+    const c = ctx(strategy);
+    const late = all.find((r) => r.siteId === 'site-c')!;
+    for (const result of all.filter((r) => r !== late))
+      cache.offer({ federationId: 'f', strategy, ctx: c, selected: SITES, result });
+    const loads: string[] = [];
+    const acc = await cache.finish({
+      federationId: 'f',
+      strategy,
+      ctx: c,
+      selected: SITES,
+      answered: SITES,
+      load: async (siteId) => {
+        loads.push(siteId);
+        // Its upload's own step offers it while the close waits for the store (the same write batch stored both).
+        expect(cache.add('f', c.round, late)).toBe(true);
+        cache.offer({ federationId: 'f', strategy, ctx: c, selected: SITES, result: late });
+        return late;
+      },
+    });
+    expect(loads).toEqual(['site-c']);
+    expect([...acc.siteIds]).toEqual(sortSiteIds(SITES));
+    const rebuilt = await aggregate({ strategy, arrival: all, answered: SITES, live: false });
+    expect(Buffer.from(strategy.aggregate(c, acc, []).weights.buffer)).toEqual(Buffer.from(rebuilt.weights.buffer));
+  });
 });
 
 test('any arrival order, memory budget and set of answers: the bits of one add after another in sorted order', async () => {

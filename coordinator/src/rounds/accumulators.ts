@@ -16,6 +16,8 @@ interface Entry {
   /** Arrived, not yet folded: the decrypted result, or null when it did not fit the buffer (re-opened at close). */
   waiting: Map<string, ClientResult | null>;
   waitingBytes: number;
+  /** Set once {@link AccumulatorCache.finish} began: what it did not find here it re-opens, so nothing more is folded. */
+  finishing: boolean;
 }
 
 /** Sorts site ids the one way the engine orders them (UTF-16 code units; ids are ASCII). */
@@ -36,6 +38,8 @@ export function sortSiteIds(ids: Iterable<string>): string[] {
  */
 export class AccumulatorCache {
   private readonly entries = new Map<string, Entry>();
+  /** Results whose update the store is taking ({@link received}), by federation, round and site. */
+  private readonly storing = new Map<string, Promise<ClientResult | undefined>>();
 
   constructor(private readonly bufferBytes = 64 * 1024 * 1024) {}
 
@@ -51,6 +55,29 @@ export class AccumulatorCache {
   }
 
   /**
+   * A verified result whose update the store is taking (`stored`: true once it is stored, false when it was not taken):
+   * offered to the round's accumulator (when it exists) as soon as it is stored. A close that begins before then waits
+   * for it rather than re-opening it from the store: the store commits uploads in batches, so the round may be complete
+   * in the store, and closed, while the last batch's uploads still wait for their acknowledgement.
+   */
+  received(federationId: string, round: number, result: ClientResult, stored: Promise<boolean>): void {
+    const key = `${federationId}\n${round}\n${result.siteId}`;
+    const settled = stored.then(
+      (ok) => {
+        if (this.storing.get(key) === settled) this.storing.delete(key);
+        if (!ok) return undefined;
+        this.add(federationId, round, result);
+        return result;
+      },
+      () => {
+        if (this.storing.get(key) === settled) this.storing.delete(key);
+        return undefined;
+      },
+    );
+    this.storing.set(key, settled);
+  }
+
+  /**
    * Offers a result to the federation's accumulator of `round` when it exists (then the caller needs no round context);
    * false when there is none yet (call {@link offer}).
    */
@@ -63,7 +90,7 @@ export class AccumulatorCache {
 
   private fold(entry: Entry, result: ClientResult): void {
     const { siteId } = result;
-    if (entry.waiting.has(siteId) || entry.order.indexOf(siteId) < entry.next) return;
+    if (entry.finishing || entry.waiting.has(siteId) || entry.order.indexOf(siteId) < entry.next) return;
     const bytes = result.weights.byteLength;
     const keep = entry.order[entry.next] === siteId || entry.waitingBytes + bytes <= this.bufferBytes;
     entry.waiting.set(siteId, keep ? result : null);
@@ -111,12 +138,20 @@ export class AccumulatorCache {
       this.entries.delete(opts.federationId);
       entry = this.entryFor(opts);
     }
+    entry.finishing = true;
     const folded = new Set(entry.order.slice(0, entry.next));
     const rest = answered.filter((siteId) => !folded.has(siteId));
     for (let at = 0; at < rest.length; at += FOLD_BATCH) {
       const { waiting } = entry;
       const batch = await Promise.all(
-        rest.slice(at, at + FOLD_BATCH).map(async (siteId) => waiting.get(siteId) ?? opts.load(siteId)),
+        rest
+          .slice(at, at + FOLD_BATCH)
+          .map(
+            async (siteId) =>
+              waiting.get(siteId) ??
+              (await this.storing.get(`${opts.federationId}\n${opts.ctx.round}\n${siteId}`)) ??
+              opts.load(siteId),
+          ),
       );
       addAll(entry.acc, batch);
     }
@@ -146,6 +181,7 @@ export class AccumulatorCache {
         next: 0,
         waiting: new Map(),
         waitingBytes: 0,
+        finishing: false,
       };
       this.entries.set(opts.federationId, entry);
     }

@@ -401,7 +401,7 @@ export class RoundEngine {
       }
       core.crash('upload.verified');
       const receivedAt = core.iso();
-      const put = await core.store.putUpdate(
+      const putting = core.store.putUpdate(
         {
           federationId,
           round,
@@ -417,6 +417,15 @@ export class RoundEngine {
           ...(evaluation ? { evaluation: { ...evaluation, createdAt: receivedAt } } : {}),
         },
       );
+      // In memory for the round's aggregate as soon as it is stored (a close before this upload's turn below uses it).
+      if (opened && core.drives(federationId))
+        this.accumulators.received(
+          federationId,
+          round,
+          toResult(opened),
+          putting.then((p) => p.status === 'inserted'),
+        );
+      const put = await putting;
       if (put.status === 'conflict') throw new TwinfedError('UPDATE_CONFLICT');
       if (put.status === 'round-closed') {
         this.accepts(await core.store.getRound(federationId, round), siteId, parsed);
