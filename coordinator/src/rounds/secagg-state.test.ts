@@ -83,6 +83,30 @@ describe('the secure-aggregation state a site reads', () => {
     }
   });
 
+  test('the signatures relayed to a site are one frozen list while no other came in (kept serialised)', async () => {
+    const { c, fid, hands, upload } = await secureRound(4);
+    try {
+      for (const h of hands) expect((await h.share(1)).status).toBe(201);
+      for (const [i, h] of hands.entries()) expect((await upload(h, i / 10)).status).toBe(201);
+      for (let i = 0; i < 100 && (await c.store.getRound(fid, 1))!.state !== 'aggregating'; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      const read = async () =>
+        (await c.engine.secaggState({ federationId: fid, round: 1, siteId: hands[0]!.site.siteId })).consistency;
+      for (const h of hands.slice(0, 2)) expect((await h.consistency(1)).status).toBe(201);
+      const first = await read();
+      expect(first).toHaveLength(2);
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(await read()).toBe(first);
+      expect((await hands[2]!.consistency(1)).status).toBe(201);
+      const after = await read();
+      expect(after).toHaveLength(3);
+      expect(after).toEqual(expect.arrayContaining([...first]));
+      expect(await read()).toBe(after);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('the answer is the JSON of the state at every phase, in both views, and carries no ETag', async () => {
     const { c, fid, hands, upload } = await secureRound(4);
     const same = async (want: string) => {

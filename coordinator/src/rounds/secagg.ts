@@ -101,7 +101,14 @@ interface RelayedConsistency {
   readonly to: Map<string, RelayedSignature>;
 }
 type Survivor = NonNullable<SecaggState['survivors']>[number];
-type SecaggSets = { u2: readonly string[]; u3: readonly string[]; dropped: readonly string[] };
+type SecaggSets = {
+  u2: readonly string[];
+  u3: readonly string[];
+  dropped: readonly string[];
+  /** U2 and U3 as sets (built once with them: every read, signature and reveal asks who is in them). */
+  inU2: ReadonlySet<string>;
+  inU3: ReadonlySet<string>;
+};
 
 /** Secure-aggregation rounds of the engine. */
 export class SecureAggregation {
@@ -139,6 +146,13 @@ export class SecureAggregation {
    * relayed entry per recipient (frozen, so kept serialised: frozen-json).
    */
   private readonly signatures = new Map<string, Map<string, RelayedConsistency>>();
+  /**
+   * Per recent round: the consistency signatures last relayed to each site (frozen, so kept serialised: frozen-json),
+   * read again while no other of them came in (see relayedConsistency).
+   */
+  private readonly relayedLists = new Map<string, Map<string, readonly RelayedSignature[]>>();
+  /** Per graph (kept as long as it is): each site's closed neighbourhood N[u] as a set. */
+  private readonly closedNeighbourhoods = new WeakMap<SecaggGraph, Map<string, ReadonlySet<string>>>();
 
   constructor(
     private readonly core: EngineCore,
@@ -173,6 +187,15 @@ export class SecureAggregation {
       this.graphs.set(key, graph);
     }
     return graph;
+  }
+
+  /** N[siteId] in a sparse graph (the site and its neighbours), built once per graph and site. */
+  private closedNeighbourhood(graph: SecaggGraph, siteId: string): ReadonlySet<string> {
+    let bySite = this.closedNeighbourhoods.get(graph);
+    if (!bySite) this.closedNeighbourhoods.set(graph, (bySite = new Map<string, ReadonlySet<string>>()));
+    let near = bySite.get(siteId);
+    if (!near) bySite.set(siteId, (near = new Set([siteId, ...graph.neighbours(siteId)])));
+    return near;
   }
 
   /** Keeps at most `max` entries of a per-round cache (the oldest goes first). */
@@ -278,10 +301,11 @@ export class SecureAggregation {
    * A consistency message as relayed to `recipient`: the signer's signature and, when it sent one, its MAC for
    * `recipient` only (frozen: kept serialised); a site's stored message never changes, so it is parsed once.
    */
-  private relayedSignature(round: Round, m: { siteId: string; payload: string }, recipient: string): RelayedSignature {
-    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
-    let signatures = this.signatures.get(key);
-    if (!signatures) signatures = SecureAggregation.remember(this.signatures, key, new Map(), 4);
+  private relayedSignature(
+    signatures: Map<string, RelayedConsistency>,
+    m: { siteId: string; payload: string },
+    recipient: string,
+  ): RelayedSignature {
     let stored = signatures.get(m.siteId);
     if (!stored) {
       const { signature, macs } = JSON.parse(m.payload) as SecaggConsistency;
@@ -299,6 +323,39 @@ export class SecureAggregation {
       stored.to.set(recipient, relayed);
     }
     return relayed;
+  }
+
+  /**
+   * The consistency signatures relayed to `siteId`: those of the sites in `relayed` that are in U3 and `signed`, in the
+   * order of their ids. Messages are insert-once, so while as many of them are in as on the site's last read, the list
+   * is that read's (the same frozen array: its bytes are kept); a read costs a count, not a list built and serialised.
+   */
+  private relayedConsistency(
+    round: Round,
+    siteId: string,
+    relayed: ReadonlySet<string>,
+    inU3: ReadonlySet<string>,
+    signed: ReadonlyMap<string, string | undefined>,
+  ): readonly RelayedSignature[] {
+    const key = `${round.federationId}\n${round.round}\n${round.openedAt}`;
+    const lists =
+      this.relayedLists.get(key) ??
+      rememberRound(this.relayedLists, key, new Map<string, readonly RelayedSignature[]>(), 4);
+    let count = 0;
+    for (const id of relayed) if (inU3.has(id) && signed.has(id)) count++;
+    const kept = lists.get(siteId);
+    if (kept?.length === count) return kept;
+    const signatures =
+      this.signatures.get(key) ??
+      SecureAggregation.remember(this.signatures, key, new Map<string, RelayedConsistency>(), 4);
+    const list = Object.freeze(
+      [...relayed]
+        .filter((id) => inU3.has(id) && signed.has(id))
+        .sort()
+        .map((id) => this.relayedSignature(signatures, { siteId: id, payload: signed.get(id)! }, siteId)),
+    );
+    lists.set(siteId, list);
+    return list;
   }
 
   /** What binds the round's secrets and signatures: federation, round, base version, this coordinator's key. */
@@ -414,20 +471,14 @@ export class SecureAggregation {
     const shared = cohort ? cohort.siteIds.includes(siteId) : await mine('shares');
     const { sharesAt, unmaskAt } = secaggDeadlines(round);
     const late = unmasking || closed;
-    const u3 = late ? (await this.sets(round)).u3 : [];
+    const { u3, inU3 } = late ? await this.sets(round) : { u3: [], inU3: new Set<string>() };
     // The signatures a site checks: U3's with the complete graph, only those of N[site] ∩ U3 with a sparse one.
     const graph = this.graph(loaded.plan, round);
-    const relayed = new Set(graph.kind === 'sparse' ? [siteId, ...graph.neighbours(siteId)] : u3);
-    const inU3 = new Set(u3);
+    const relayed = graph.kind === 'sparse' ? this.closedNeighbourhood(graph, siteId) : inU3;
     // The relayed sites' signatures, in the order of their ids, from those known here (the store is only counted
     // unless another replica took some: see secagg-senders).
     const signed = late ? await this.senders(round, 'consistency').current() : undefined;
-    const consistency = signed
-      ? [...relayed]
-          .filter((id) => inU3.has(id) && signed.has(id))
-          .sort()
-          .map((id) => ({ siteId: id, payload: signed.get(id)! }))
-      : [];
+    const consistency = signed ? this.relayedConsistency(round, siteId, relayed, inU3, signed) : [];
     // A reveal is taken only once the round stopped taking updates.
     const revealed = late && (await mine('reveal'));
     // What the site says it holds from an earlier read of this round is left out once fixed (named in `omitted`).
@@ -470,7 +521,7 @@ export class SecureAggregation {
         : null,
       sharesForMe: u2 ? (u2.boxesFor(siteId) as SecaggState['sharesForMe']) : [],
       maskedBy: late ? (omits.has('maskedBy') ? [] : (u3 as string[])) : null,
-      consistency: consistency.map((m) => this.relayedSignature(round, m, siteId)),
+      consistency: consistency as RelayedSignature[],
       sharesDeadlineAt: new Date(sharesAt).toISOString(),
       unmaskDeadlineAt: new Date(unmaskAt).toISOString(),
       ...views,
@@ -564,8 +615,8 @@ export class SecureAggregation {
   async submitConsistency(loaded: Loaded, round: Round, siteId: string, body: SecaggConsistency): Promise<SecaggAck> {
     if (round.state !== 'aggregating')
       throw phaseError('Consistency signatures are taken only once the round stopped taking updates.');
-    const { u2, u3 } = await this.sets(round);
-    if (!u3.includes(siteId))
+    const { u2, u3, inU2, inU3 } = await this.sets(round);
+    if (!inU3.has(siteId))
       throw new TwinfedError('SITE_NOT_SELECTED', 'Only sites whose masked update was taken sign the round.');
     const graph = this.graph(loaded.plan, round);
     if (body.macs !== undefined && graph.kind !== 'sparse')
@@ -582,8 +633,8 @@ export class SecureAggregation {
               threshold: graph.threshold,
               siteId,
               neighbours: graph.neighbours(siteId),
-              u2: new Set(u2),
-              u3: new Set(u3),
+              u2: inU2,
+              u3: inU3,
             }),
             body.signature,
             signKey,
@@ -603,7 +654,7 @@ export class SecureAggregation {
     }
     // Where the MACs go, once the signature showed the site holds this U3 ∩ N[u] (a site that saw another U3 hears
     // SECAGG_INCONSISTENT, not a complaint about its MACs).
-    if (body.macs !== undefined) SecureAggregation.checkMacs(graph, siteId, u3, body.macs);
+    if (body.macs !== undefined) SecureAggregation.checkMacs(graph, siteId, inU3, body.macs);
     const payload = JSON.stringify(body);
     const put = await this.core.store.putSecaggMessage({
       federationId: round.federationId,
@@ -620,13 +671,15 @@ export class SecureAggregation {
     if (put.status === 'accepted') {
       const key = `${round.federationId}\n${round.round}`;
       const signed = await senders.current();
-      const inU3 = new Set(u3);
-      const done = new Set([...signed.keys()].filter((id) => inU3.has(id)));
+      // Signed and in U3.
+      const done = (id: string) => inU3.has(id) && signed.has(id);
       if (graph.kind !== 'sparse') {
+        let count = 0;
+        for (const id of signed.keys()) if (inU3.has(id)) count++;
         // The sites wait for t signatures before revealing: tell them once, when the t-th arrives (they poll
         // otherwise). Once per round and replica, at the first count of t or more: two signatures taken together may
         // both count t + 1.
-        if (!this.revealing.has(key) && done.size >= threshold) {
+        if (!this.revealing.has(key) && count >= threshold) {
           SecureAggregation.remember(this.revealing, key, true, 64);
           this.announce(round, 'revealing');
         }
@@ -636,11 +689,13 @@ export class SecureAggregation {
         // complete), not the whole cohort at the slowest site's pace.
         let told = this.revealingSites.get(key);
         if (!told) told = SecureAggregation.remember(this.revealingSites, key, new Set<string>(), 16);
-        const ready = [siteId, ...graph.neighbours(siteId)].filter(
-          (u) =>
-            inU3.has(u) &&
-            !told.has(u) &&
-            [u, ...graph.neighbours(u)].filter((id) => done.has(id)).length >= graph.threshold,
+        const enough = (u: string) => {
+          let count = 0;
+          for (const id of this.closedNeighbourhood(graph, u)) if (done(id) && ++count >= graph.threshold) return true;
+          return false;
+        };
+        const ready = [...this.closedNeighbourhood(graph, siteId)].filter(
+          (u) => inU3.has(u) && !told.has(u) && enough(u),
         );
         for (const u of ready) told.add(u);
         if (ready.length > 0)
@@ -662,10 +717,9 @@ export class SecureAggregation {
   private static checkMacs(
     graph: SecaggGraph,
     siteId: string,
-    u3: readonly string[],
+    inU3: ReadonlySet<string>,
     macs: NonNullable<SecaggConsistency['macs']>,
   ): void {
-    const inU3 = new Set(u3);
     const expected = graph.neighbours(siteId).filter((id) => inU3.has(id));
     const to = macs.map((m) => m.to).sort();
     if (to.length !== expected.length || to.some((id, i) => id !== expected[i]))
@@ -731,7 +785,7 @@ export class SecureAggregation {
    */
   async unmask(loaded: Loaded, round: Round, global: Float32Array): Promise<Unmasked> {
     const { store } = this.core;
-    const { u3, dropped } = await this.sets(round);
+    const { u3, dropped, inU3 } = await this.sets(round);
     const t = this.threshold(loaded.plan, round);
     if (u3.length < t)
       throw new TwinfedError('VALIDATION_FAILED', `${u3.length} masked updates, fewer than the threshold t = ${t}`);
@@ -740,7 +794,6 @@ export class SecureAggregation {
     const graph = this.graph(loaded.plan, round);
     // Counted first from who revealed (every taken reveal holds exactly its sender's shares of its neighbourhood), so
     // the reveals are read and parsed only once they can be enough — not again on each of the n reveals.
-    const inU3 = new Set(u3);
     const tally = this.revealTally(round, graph);
     tally.add([...(await this.senders(round, 'reveal').current()).keys()].filter((id) => inU3.has(id)));
     if (!tally.enough(u3, dropped)) return { status: 'pending', unmaskAt, revealed: tally.revealed, threshold: t };
@@ -865,6 +918,8 @@ export class SecureAggregation {
       u2: Object.freeze([...u2]),
       u3: Object.freeze(u3),
       dropped: Object.freeze(u2.filter((id) => !inU3.has(id))),
+      inU2,
+      inU3,
     };
   }
 }
