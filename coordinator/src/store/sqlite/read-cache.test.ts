@@ -139,6 +139,38 @@ describe('SQLite read cache', () => {
     }
   });
 
+  test("a round's update count: the store's own inserts are counted on the count kept, without counting the round again", async () => {
+    expect(await store.countUpdates('fed-1', 1)).toBe(0);
+    const statement = Object.getPrototypeOf(other.prepare('SELECT 1')) as { get: (...args: unknown[]) => unknown };
+    const get = jest.spyOn(statement, 'get');
+    try {
+      // Two in one write batch, then one alone, and one refused (a duplicate: nothing inserted).
+      await Promise.all([store.putUpdate(update('fed-1', 1, 'site-a')), store.putUpdate(update('fed-1', 1, 'site-b'))]);
+      expect(await store.countUpdates('fed-1', 1)).toBe(2);
+      await store.putUpdate(update('fed-1', 1, 'site-c'));
+      await store.putUpdate(update('fed-1', 1, 'site-c'));
+      expect(await store.countUpdates('fed-1', 1)).toBe(3);
+      const counts = () => get.mock.contexts.filter((st) => /COUNT\(\*\)/.test((st as { source: string }).source));
+      expect(counts()).toHaveLength(0);
+      // Rolled back after its insert (an evaluation of an unknown version): not counted; the round is counted again.
+      await expect(
+        store.putUpdate(update('fed-1', 1, 'site-d'), { evaluation: evaluation('nope', 'site-d') }),
+      ).rejects.toMatchObject({ code: 'UNKNOWN_MODEL_VERSION' });
+      expect(await store.countUpdates('fed-1', 1)).toBe(3);
+      expect(counts()).toHaveLength(1);
+    } finally {
+      get.mockRestore();
+    }
+    // Another connection's insert since: counted again at the next read.
+    other
+      .prepare(
+        `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
+         VALUES ('fed-1', 1, 'site-x', 'd', x'00', 1, '{}', ?)`,
+      )
+      .run(t(2));
+    expect(await store.countUpdates('fed-1', 1)).toBe(4);
+  });
+
   test('what a read hands out is a copy: changing it changes no later read', async () => {
     await readAll();
     const s = await store.getSite('site-a');

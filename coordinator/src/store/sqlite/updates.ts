@@ -34,33 +34,55 @@ function getUpdate(c: SqlContext, federationId: string, round: number, siteId: s
   return row ? toUpdate(row) : null;
 }
 
+/**
+ * Before an update of the round `key` is inserted in a write batch: the round's cached count is dropped now (committed
+ * or not, see read-cache.ts), and the returned function, run once the batch has committed, counts the insert on top of
+ * the count as it was before it (kept then, or left by the batch's earlier inserts' functions, which run first), so the
+ * round's next read does not count its updates again (a `COUNT(*)` over them, at every upload). Nothing kept: nothing
+ * counted.
+ */
+function countingInsert(c: SqlContext, key: string): (committed: SqlContext) => void {
+  const counts = readCache(c).updateCounts;
+  const before = counts.get(key);
+  counts.delete(key);
+  return (committed) => {
+    const kept = readCache(committed).updateCounts;
+    const now = before ?? kept.get(key);
+    if (now !== undefined) kept.set(key, now + 1);
+  };
+}
+
 export function updates(x: SqliteContext): UpdateStore {
   return {
     async putUpdate(u, options) {
-      return x.batch.run((c) =>
-        c.tx((): PutUpdateResult => {
-          const state = roundState(c, u.federationId, u.round);
-          if (state === undefined) throw unknownRound();
-          const existing = getUpdate(c, u.federationId, u.round, u.siteId);
-          if (existing) return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing };
-          if (options?.acceptStates && !options.acceptStates.includes(state)) return { status: 'round-closed' };
-          readCache(c).updateCounts.delete(roundKey(u.federationId, u.round)); // committed or not (see read-cache.ts)
-          c.stmt(
-            `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
+      let counted: ((c: SqlContext) => void) | undefined;
+      return x.batch.run(
+        (c) =>
+          c.tx((): PutUpdateResult => {
+            const state = roundState(c, u.federationId, u.round);
+            if (state === undefined) throw unknownRound();
+            const existing = getUpdate(c, u.federationId, u.round, u.siteId);
+            if (existing) return { status: existing.digest === u.digest ? 'duplicate' : 'conflict', existing };
+            if (options?.acceptStates && !options.acceptStates.includes(state)) return { status: 'round-closed' };
+            const count = countingInsert(c, roundKey(u.federationId, u.round));
+            c.stmt(
+              `INSERT INTO updates (federation_id, round, site_id, digest, envelope, num_examples, metrics, received_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(
-            u.federationId,
-            u.round,
-            u.siteId,
-            u.digest,
-            toBlob(u.envelope),
-            u.numExamples,
-            JSON.stringify(u.metrics),
-            u.receivedAt,
-          );
-          if (options?.evaluation) upsertEvaluation(c, options.evaluation);
-          return { status: 'inserted' };
-        }),
+            ).run(
+              u.federationId,
+              u.round,
+              u.siteId,
+              u.digest,
+              toBlob(u.envelope),
+              u.numExamples,
+              JSON.stringify(u.metrics),
+              u.receivedAt,
+            );
+            if (options?.evaluation) upsertEvaluation(c, options.evaluation);
+            counted = count;
+            return { status: 'inserted' };
+          }),
+        (c) => counted?.(c),
       );
     },
 
