@@ -17,6 +17,7 @@ import { migration016 } from './016-baseline-contributions';
 import { migration017 } from './017-cross-site-evaluation';
 import { migration018 } from './018-recalibration-contributions';
 import { migration019 } from './019-secagg-messages-by-kind';
+import { migration020 } from './020-update-summaries';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append new ones; never edit an applied one. */
@@ -40,4 +41,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration017,
   migration018,
   migration019,
+  migration020,
 ];
