@@ -14,14 +14,8 @@ const keptBytes = new WeakMap<object, Buffer>();
 const keptText = new WeakMap<object, string>();
 /** Objects already found not deeply frozen (so the check is not repeated on every answer). */
 const mutable = new WeakSet<object>();
-/**
- * Objects already found deeply frozen, which they stay: the items of a kept array are met again in other arrays (a
- * round's directory entries and signed keys in every site's neighbourhood list) and are not walked again.
- */
-const frozenDeep = new WeakSet<object>();
 
 function deeplyFrozen(value: object): boolean {
-  if (frozenDeep.has(value)) return true;
   if (mutable.has(value)) return false;
   if (!Object.isFrozen(value)) return false;
   for (const v of Object.values(value) as unknown[])
@@ -29,7 +23,6 @@ function deeplyFrozen(value: object): boolean {
       mutable.add(value);
       return false;
     }
-  frozenDeep.add(value);
   return true;
 }
 
