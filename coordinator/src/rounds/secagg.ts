@@ -146,10 +146,7 @@ export class SecureAggregation {
    * relayed entry per recipient (frozen, so kept serialised: frozen-json).
    */
   private readonly signatures = new Map<string, Map<string, RelayedConsistency>>();
-  /**
-   * Per recent round: the consistency signatures last relayed to each site (frozen, so kept serialised: frozen-json),
-   * read again while no other of them came in (see relayedConsistency).
-   */
+  /** Per recent round: the consistency signatures last relayed to each site, read again while no other came in. */
   private readonly relayedLists = new Map<string, Map<string, readonly RelayedSignature[]>>();
   /** Per graph (kept as long as it is): each site's closed neighbourhood N[u] as a set. */
   private readonly closedNeighbourhoods = new WeakMap<SecaggGraph, Map<string, ReadonlySet<string>>>();
@@ -328,7 +325,8 @@ export class SecureAggregation {
   /**
    * The consistency signatures relayed to `siteId`: those of the sites in `relayed` that are in U3 and `signed`, in the
    * order of their ids. Messages are insert-once, so while as many of them are in as on the site's last read, the list
-   * is that read's (the same frozen array: its bytes are kept); a read costs a count, not a list built and serialised.
+   * is that read's; a read then costs a count, not a list built again. Not frozen: the list mostly grows between a
+   * site's reads, so frozen-json would walk and keep each one's bytes for nothing (its items' texts are kept).
    */
   private relayedConsistency(
     round: Round,
@@ -348,12 +346,10 @@ export class SecureAggregation {
     const signatures =
       this.signatures.get(key) ??
       SecureAggregation.remember(this.signatures, key, new Map<string, RelayedConsistency>(), 4);
-    const list = Object.freeze(
-      [...relayed]
-        .filter((id) => inU3.has(id) && signed.has(id))
-        .sort()
-        .map((id) => this.relayedSignature(signatures, { siteId: id, payload: signed.get(id)! }, siteId)),
-    );
+    const list = [...relayed]
+      .filter((id) => inU3.has(id) && signed.has(id))
+      .sort()
+      .map((id) => this.relayedSignature(signatures, { siteId: id, payload: signed.get(id)! }, siteId));
     lists.set(siteId, list);
     return list;
   }
