@@ -132,7 +132,7 @@ export interface Round {
   round: number;
   state: RoundState;
   baseVersionId: string;
-  selectedSiteIds: string[];
+  selectedSiteIds: readonly string[];
   clientConfig: JsonObject;
   openedAt: string;
   deadlineAt: string;

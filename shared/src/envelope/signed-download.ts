@@ -33,10 +33,12 @@ interface RoundDownload {
 
 /** `u32 big-endian n ‖ n bytes of UTF-8 JSON of value`, to be followed by the rest of the answer. */
 function jsonHead(value: unknown): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(value));
-  const head = new Uint8Array(4 + json.length);
-  new DataView(head.buffer).setUint32(0, json.length, false);
-  head.set(json, 4);
+  // Encoded straight after its length (no encoder, no intermediate bytes): two of these per site-round poll.
+  const json = JSON.stringify(value);
+  const n = Buffer.byteLength(json);
+  const head = Buffer.alloc(4 + n);
+  head.writeUInt32BE(n, 0);
+  head.write(json, 4);
   return head;
 }
 

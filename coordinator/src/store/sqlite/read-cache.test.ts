@@ -179,9 +179,17 @@ describe('SQLite read cache', () => {
     f!.state = 'failed';
     const r = await store.getRound('fed-1', 1);
     r!.state = 'failed';
-    r!.selectedSiteIds.push('intruder');
+    expect(() => (r!.selectedSiteIds as string[]).push('intruder')).toThrow(TypeError);
     (r!.clientConfig as { lr: number }).lr = 9;
     await readAll();
     expect((await store.getRound('fed-1', 1))?.clientConfig).toEqual({ epochs: 1, lr: 0.05 });
+  });
+
+  test("a round's selection is handed out frozen and shared, not copied at every read", async () => {
+    const first = await store.getRound('fed-1', 1);
+    const second = await store.getRound('fed-1', 1);
+    expect(second).not.toBe(first);
+    expect(Object.isFrozen(first!.selectedSiteIds)).toBe(true);
+    expect(second!.selectedSiteIds).toBe(first!.selectedSiteIds);
   });
 });

@@ -69,8 +69,14 @@ export function lifecycleContract(h: HarnessRef): void {
 
       const r = round('fed-1', 1);
       const createdRound = await h.store.createRound(r);
-      r.selectedSiteIds.push('intruder');
-      createdRound.selectedSiteIds.push('intruder');
+      // A selection handed out is a copy or frozen (shared by the reads), never the store's own mutable list.
+      for (const ids of [r.selectedSiteIds, createdRound.selectedSiteIds])
+        try {
+          (ids as string[]).push('intruder');
+        } catch (e) {
+          expect(e).toBeInstanceOf(TypeError);
+          expect(Object.isFrozen(ids)).toBe(true);
+        }
       (createdRound.clientConfig as { lr: number }).lr = 9;
       expect(await h.store.getRound('fed-1', 1)).toMatchObject({
         selectedSiteIds: ['site-b', 'site-a'],
