@@ -23,6 +23,26 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ x: 1, y: { p: 1, q: 2 } })).toBe(canonicalJson({ y: { q: 2, p: 1 }, x: 1 }));
   });
 
+  test("orders an object's keys as Array.prototype.sort orders strings, few or many (property; undefined omitted)", () => {
+    const reference = (o: Record<string, number | undefined>) =>
+      `{${Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${o[k]}`)
+        .join(',')}}`;
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ unit: 'binary' }), fc.option(fc.integer(), { nil: undefined }), { maxKeys: 80 }),
+        (o) => {
+          // A nested value keeps the object off the one-call path of sorted flat records.
+          expect(canonicalJson({ o: { ...o, z: { a: [1] } } })).toBe(
+            `{"o":${reference({ ...o, z: 0 }).replace(/"z":0/, '"z":{"a":[1]}')}}`,
+          );
+        },
+      ),
+    );
+  });
+
   test('writes an array of strings item by item, as JSON.stringify does each (property; holes still refused)', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'binary' })), (ids) => {

@@ -41,6 +41,28 @@ function allFlat(a: readonly unknown[]): boolean {
   return true;
 }
 
+/** Below this many keys an object's keys are sorted by insertion: `Array.prototype.sort` allocates a work array. */
+const INSERTION_SORT_KEYS = 24;
+
+/**
+ * The object's own keys in UTF-16 code-unit order, as `Array.prototype.sort` orders strings (`<` compares the same
+ * way). An update header's keys and its metrics' are sorted at every signature check and decryption.
+ */
+function sortedKeys(obj: object): string[] {
+  const keys = Object.keys(obj);
+  if (keys.length > INSERTION_SORT_KEYS) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
 function write(value: unknown, out: string[], seen: Set<object>): void {
   switch (typeof value) {
     case 'string':
@@ -83,15 +105,16 @@ function write(value: unknown, out: string[], seen: Set<object>): void {
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) fail('not a plain object');
     const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj)
-      .filter((k) => obj[k] !== undefined)
-      .sort();
     out.push('{');
-    keys.forEach((k, i) => {
-      if (i > 0) out.push(',');
+    let first = true;
+    for (const k of sortedKeys(obj)) {
+      const v = obj[k];
+      if (v === undefined) continue;
+      if (!first) out.push(',');
+      first = false;
       out.push(JSON.stringify(k), ':');
-      write(obj[k], out, seen);
-    });
+      write(v, out, seen);
+    }
     out.push('}');
   }
   seen.delete(value);
